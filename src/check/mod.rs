@@ -1,0 +1,1 @@
+//! Offline checks of generated output against provider schemas.
