@@ -4,3 +4,229 @@
 pub mod de;
 pub mod node;
 pub mod overlay;
+pub mod types;
+
+pub use node::Node;
+pub use types::Blueprint;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Span, closest, one_of};
+
+/// Blueprints larger than this are refused before parsing: real ones are kilobytes, and the
+/// limit keeps a mistaken `--blueprint /dev/zero`-style input from exhausting memory.
+pub const MAX_BLUEPRINT_BYTES: usize = 16 * 1024 * 1024;
+
+/// A private-use character infragen uses internally to mark Terraform interpolations; it may
+/// not appear in a blueprint, so blueprint text can never become an interpolation.
+pub const RESERVED_CHAR: char = '\u{E000}';
+
+/// A blueprint merged for one environment, with the merged tree kept for positions.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub file: String,
+    pub text: String,
+    pub env: String,
+    pub blueprint: Blueprint,
+    /// The merged document, for mapping field paths back to `line:col` in later checks.
+    pub node: Node,
+}
+
+impl Loaded {
+    /// The position of a field path such as `services[2].port`, or of its nearest existing
+    /// parent, so semantic errors point as close as possible to the cause.
+    pub fn span(&self, path: &str) -> Option<Span> {
+        let mut node = &self.node;
+        let mut best = Some(node.span);
+        for seg in split_path(path) {
+            let next = match seg {
+                PathSeg::Key(k) => {
+                    if let Some(s) = node.key_span(k) {
+                        best = Some(s);
+                    }
+                    node.get(k)
+                }
+                PathSeg::Index(i) => match &node.kind {
+                    node::NodeKind::Seq(items) => items.get(i),
+                    _ => None,
+                },
+            };
+            match next {
+                Some(n) => {
+                    node = n;
+                    best = Some(n.span);
+                }
+                None => break,
+            }
+        }
+        best
+    }
+
+    /// Report problems found after loading against this blueprint's file and text.
+    pub fn diagnostics(&self, ds: Vec<Diagnostic>) -> Diagnostics {
+        Diagnostics(ds).with_source(&self.file, &self.text)
+    }
+}
+
+enum PathSeg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn split_path(path: &str) -> Vec<PathSeg<'_>> {
+    let mut out = Vec::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            out.push(PathSeg::Key(key));
+        }
+        for idx in rest.split('[').filter(|s| !s.is_empty()) {
+            if let Ok(i) = idx.trim_end_matches(']').parse() {
+                out.push(PathSeg::Index(i));
+            }
+        }
+    }
+    out
+}
+
+/// Load `bytes` (the content of `file`) for environment `env`.
+pub fn load(file: &str, bytes: &[u8], env: &str) -> Result<Loaded, Diagnostics> {
+    let text = decode(bytes).map_err(|d| Diagnostics::single(d.in_file(file)))?;
+    let fail = |d: Diagnostic| Diagnostics::single(d).with_source(file, &text);
+    if let Some((line_no, line)) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(RESERVED_CHAR))
+    {
+        let col = line.chars().take_while(|c| *c != RESERVED_CHAR).count() + 1;
+        return Err(fail(
+            Diagnostic::new("the character U+E000 is reserved and may not appear in a blueprint")
+                .at(Some(Span::new(line_no + 1, col))),
+        ));
+    }
+    let mut root = node::parse(&text).map_err(fail)?;
+
+    let envs = take_key(&mut root, "environments");
+    let overlay = select_environment(envs.as_ref(), env, root.span).map_err(fail)?;
+    let mut merged = match overlay {
+        Some(o) => overlay::merge(root, o),
+        None => root,
+    };
+    substitute_env(&mut merged, env);
+    let blueprint: Blueprint = de::from_node(&merged).map_err(fail)?;
+    Ok(Loaded {
+        file: file.to_string(),
+        text,
+        env: env.to_string(),
+        blueprint,
+        node: merged,
+    })
+}
+
+/// The names of the environments a blueprint declares (for `diff` over all of them).
+pub fn environments(file: &str, bytes: &[u8]) -> Result<Vec<String>, Diagnostics> {
+    let text = decode(bytes).map_err(|d| Diagnostics::single(d.in_file(file)))?;
+    let root = node::parse(&text).map_err(|d| Diagnostics::single(d).with_source(file, &text))?;
+    Ok(match root.get("environments").map(|n| &n.kind) {
+        Some(node::NodeKind::Map(entries)) => entries
+            .iter()
+            .filter_map(|(k, _)| k.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+fn decode(bytes: &[u8]) -> Result<String, Diagnostic> {
+    if bytes.len() > MAX_BLUEPRINT_BYTES {
+        return Err(Diagnostic::new(format!(
+            "the blueprint is {} bytes; the limit is {} bytes",
+            bytes.len(),
+            MAX_BLUEPRINT_BYTES
+        ))
+        .help("a blueprint describes infrastructure in kilobytes; is this the right file?"));
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let line_start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            let col = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
+            Err(Diagnostic::new(format!(
+                "the blueprint is not valid UTF-8 (byte 0x{:02X})",
+                bytes[e.valid_up_to()]
+            ))
+            .at(Some(Span::new(line, col)))
+            .expected("UTF-8 encoded YAML text")
+            .help("save the file as UTF-8; binary files are not blueprints"))
+        }
+    }
+}
+
+/// Remove `key` from a top-level mapping and return its value.
+fn take_key(root: &mut Node, key: &str) -> Option<Node> {
+    if let node::NodeKind::Map(entries) = &mut root.kind {
+        let pos = entries.iter().position(|(k, _)| k.as_str() == Some(key))?;
+        return Some(entries.remove(pos).1);
+    }
+    None
+}
+
+fn select_environment(envs: Option<&Node>, env: &str, top: Span) -> Result<Option<Node>, Diagnostic> {
+    let entries = match envs.map(|n| &n.kind) {
+        None | Some(node::NodeKind::Null) => &Vec::new(),
+        Some(node::NodeKind::Map(entries)) => entries,
+        Some(_) => {
+            let n = envs.expect("matched Some");
+            return Err(Diagnostic::new(format!(
+                "`environments` must be a mapping of environment names to overlays, found {}",
+                n.kind_name()
+            ))
+            .at(Some(n.span)));
+        }
+    };
+    let names: Vec<&str> = entries.iter().filter_map(|(k, _)| k.as_str()).collect();
+    match entries.iter().find(|(k, _)| k.as_str() == Some(env)) {
+        Some((_, overlay)) => match &overlay.kind {
+            node::NodeKind::Null => Ok(None),
+            node::NodeKind::Map(_) => Ok(Some(overlay.clone())),
+            _ => Err(Diagnostic::new(format!(
+                "`environments.{env}` must be a mapping (an overlay of the blueprint), found {}",
+                overlay.kind_name()
+            ))
+            .at(Some(overlay.span))),
+        },
+        None => {
+            let mut d = Diagnostic::new(format!("unknown environment `{env}`"))
+                .at(Some(envs.map_or(top, |n| n.span)));
+            d = if names.is_empty() {
+                d.expected("an environment the blueprint declares; it declares none")
+                    .help(format!("add `environments:\\n  {env}: {{}}` to the blueprint"))
+            } else {
+                d.expected(one_of(names.iter().copied()))
+            };
+            if let Some(c) = closest(env, names.iter().copied()) {
+                d = d.help(format!("did you mean `{c}`?"));
+            }
+            Err(d)
+        }
+    }
+}
+
+/// Replace `{env}` in every string scalar, so one blueprint names things per environment.
+fn substitute_env(node: &mut Node, env: &str) {
+    match &mut node.kind {
+        node::NodeKind::Scalar { text, .. } => {
+            if text.contains("{env}") {
+                *text = text.replace("{env}", env);
+            }
+        }
+        node::NodeKind::Seq(items) => items.iter_mut().for_each(|n| substitute_env(n, env)),
+        node::NodeKind::Map(entries) => entries
+            .iter_mut()
+            .for_each(|(_, v)| substitute_env(v, env)),
+        node::NodeKind::Null => {}
+    }
+}

@@ -1,1 +1,4 @@
 //! Offline checks of generated output against provider schemas.
+
+pub mod schema;
+pub mod terraform;

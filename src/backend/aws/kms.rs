@@ -1,0 +1,65 @@
+//! Customer-managed KMS keys: rotation on, a 30-day deletion window, and an explicit key
+//! policy with no wildcard principal (CKV_AWS_7, CKV_AWS_33, CKV2_AWS_64).
+
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::iam::policy;
+use crate::terraform::{Module, res};
+
+/// The key policy statement that keeps the account in control of a key.
+pub fn account_admin(ctx: &Ctx) -> Value {
+    json!({
+        "Sid": "AccountAdministration",
+        "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:root", ctx.account_id())},
+        "Action": "kms:*",
+        "Resource": "*",
+    })
+}
+
+/// A key named `alias/<prefix>-<purpose>` with the given extra statements.
+pub fn key(ctx: &Ctx, m: &mut Module, purpose: &str, description: &str, extra: Vec<Value>) {
+    let key = res("aws_kms_key", purpose);
+    let mut statements = vec![account_admin(ctx)];
+    statements.extend(extra);
+    m.file("kms")
+        .resource(
+            &key,
+            json!({
+                "description": description,
+                "enable_key_rotation": true,
+                "deletion_window_in_days": 30,
+                "policy": policy(statements),
+            }),
+        )
+        .resource(
+            &res("aws_kms_alias", purpose),
+            json!({
+                "name": format!("alias/{}-{purpose}", ctx.prefix),
+                "target_key_id": key.attr("key_id"),
+            }),
+        );
+}
+
+/// The key for CloudWatch log groups; the logs service may use it only for this account's
+/// log groups in this region.
+pub fn logs_key(ctx: &Ctx, m: &mut Module) {
+    let region = &ctx.region;
+    key(
+        ctx,
+        m,
+        "logs",
+        &format!("CloudWatch Logs encryption for {}", ctx.prefix),
+        vec![json!({
+            "Sid": "CloudWatchLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": format!("logs.{region}.amazonaws.com")},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": format!("arn:aws:logs:{region}:{}:log-group:*", ctx.account_id()),
+            }},
+        })],
+    );
+}

@@ -1,0 +1,318 @@
+//! The VPC: subnets per tier and zone (with the tags EKS load balancing looks for), internet
+//! gateway, NAT per zone or single, route tables, flow logs to an encrypted log group, the
+//! default security group stripped of rules, and DB / cache subnet groups.
+//!
+//! Resource names come from the tier and the zone (`private_us_east_1a`), never from list
+//! positions, so reordering zones or tiers in the blueprint moves nothing.
+
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::iam::{assume_role, policy};
+use crate::blueprint::types::{Nat, Network, Platform};
+use crate::terraform::{Module, ident, list, res};
+
+/// Subnet tiers in output order, and whether each routes to the internet.
+const TIERS: [&str; 4] = ["public", "private", "database", "cache"];
+
+fn cidrs<'a>(net: &'a Network, tier: &str) -> &'a [String] {
+    match tier {
+        "public" => &net.subnets.public,
+        "private" => &net.subnets.private,
+        "database" => &net.subnets.database,
+        _ => &net.subnets.cache,
+    }
+}
+
+fn subnet_name(tier: &str, zone: &str) -> String {
+    format!("{tier}_{}", ident(zone))
+}
+
+fn tags(name: &str) -> Value {
+    json!({"Name": name})
+}
+
+pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
+    let vpc_name = net.name.clone().unwrap_or_else(|| ctx.prefix.clone());
+    let vpc = res("aws_vpc", "main");
+    let cluster_name = ctx.v.bp.cluster.as_ref().and_then(|c| {
+        matches!(c.platform, Platform::Eks | Platform::EksFargate)
+            .then(|| c.name.clone().unwrap_or_else(|| ctx.prefix.clone()))
+    });
+    let f = m.file("network");
+    f.resource(
+        &vpc,
+        json!({
+            "cidr_block": net.cidr,
+            "enable_dns_hostnames": true,
+            "enable_dns_support": true,
+            "tags": tags(&vpc_name),
+        }),
+    );
+    // Adopting the default security group with no rules closes it (CKV2_AWS_12).
+    f.resource(
+        &res("aws_default_security_group", "default"),
+        json!({
+            "vpc_id": vpc.id(),
+            "tags": tags(&format!("{vpc_name}-default-deny")),
+        }),
+    );
+
+    for tier in TIERS {
+        for (zone, cidr) in net.zones.iter().zip(cidrs(net, tier)) {
+            let mut t = json!({"Name": format!("{vpc_name}-{tier}-{zone}"), "tier": tier});
+            if let Some(cluster) = &cluster_name {
+                match tier {
+                    "public" => t["kubernetes.io/role/elb"] = json!("1"),
+                    "private" => t["kubernetes.io/role/internal-elb"] = json!("1"),
+                    _ => {}
+                }
+                if matches!(tier, "public" | "private") {
+                    t[format!("kubernetes.io/cluster/{cluster}")] = json!("shared");
+                }
+            }
+            f.resource(
+                &res("aws_subnet", &subnet_name(tier, zone)),
+                json!({
+                    "vpc_id": vpc.id(),
+                    "cidr_block": cidr,
+                    "availability_zone": zone,
+                    "map_public_ip_on_launch": false,
+                    "tags": t,
+                }),
+            );
+        }
+    }
+
+    let has_public = !net.subnets.public.is_empty();
+    if has_public {
+        let igw = res("aws_internet_gateway", "main");
+        let rt = res("aws_route_table", "public");
+        f.resource(&igw, json!({"vpc_id": vpc.id(), "tags": tags(&vpc_name)}))
+            .resource(
+                &rt,
+                json!({"vpc_id": vpc.id(), "tags": tags(&format!("{vpc_name}-public"))}),
+            )
+            .resource(
+                &res("aws_route", "public_internet"),
+                json!({
+                    "route_table_id": rt.id(),
+                    "destination_cidr_block": "0.0.0.0/0",
+                    "gateway_id": igw.id(),
+                }),
+            );
+        for zone in net.zones.iter().take(net.subnets.public.len()) {
+            f.resource(
+                &res("aws_route_table_association", &subnet_name("public", zone)),
+                json!({
+                    "subnet_id": res("aws_subnet", &subnet_name("public", zone)).id(),
+                    "route_table_id": rt.id(),
+                }),
+            );
+        }
+    }
+
+    // NAT gateways are named after their zone, so switching between `single` and `per_zone`
+    // keeps the first zone's gateway (and its public address).
+    let nat_zones: Vec<&String> = match net.nat {
+        Nat::None => vec![],
+        _ if !has_public => vec![],
+        Nat::Single => net.zones.iter().take(1).collect(),
+        Nat::PerZone => net.zones.iter().take(net.subnets.public.len()).collect(),
+    };
+    for zone in &nat_zones {
+        let name = format!("nat_{}", ident(zone));
+        let eip = res("aws_eip", &name);
+        f.resource(
+            &eip,
+            json!({
+                "domain": "vpc",
+                "tags": tags(&format!("{vpc_name}-nat-{zone}")),
+                "depends_on": [res("aws_internet_gateway", "main").address()],
+            }),
+        )
+        .resource(
+            &res("aws_nat_gateway", &name),
+            json!({
+                "allocation_id": eip.id(),
+                "subnet_id": res("aws_subnet", &subnet_name("public", zone)).id(),
+                "tags": tags(&format!("{vpc_name}-{zone}")),
+                "depends_on": [res("aws_internet_gateway", "main").address()],
+            }),
+        );
+    }
+
+    // One private route table per zone, each through its own zone's NAT (or the single one).
+    for zone in net.zones.iter().take(net.subnets.private.len()) {
+        let name = subnet_name("private", zone);
+        let rt = res("aws_route_table", &name);
+        f.resource(
+            &rt,
+            json!({"vpc_id": vpc.id(), "tags": tags(&format!("{vpc_name}-private-{zone}"))}),
+        );
+        let nat = nat_zones
+            .iter()
+            .find(|z| **z == zone)
+            .or(nat_zones.first())
+            .map(|z| res("aws_nat_gateway", &format!("nat_{}", ident(z))));
+        if let Some(nat) = nat {
+            f.resource(
+                &res("aws_route", &format!("{name}_nat")),
+                json!({
+                    "route_table_id": rt.id(),
+                    "destination_cidr_block": "0.0.0.0/0",
+                    "nat_gateway_id": nat.id(),
+                }),
+            );
+        }
+        f.resource(
+            &res("aws_route_table_association", &name),
+            json!({"subnet_id": res("aws_subnet", &name).id(), "route_table_id": rt.id()}),
+        );
+    }
+
+    // Data tiers get a route table with no route out: databases and caches need no internet.
+    let isolated: Vec<String> = ["database", "cache"]
+        .iter()
+        .flat_map(|tier| {
+            net.zones
+                .iter()
+                .take(cidrs(net, tier).len())
+                .map(move |z| subnet_name(tier, z))
+        })
+        .collect();
+    if !isolated.is_empty() {
+        let rt = res("aws_route_table", "isolated");
+        f.resource(
+            &rt,
+            json!({"vpc_id": vpc.id(), "tags": tags(&format!("{vpc_name}-isolated"))}),
+        );
+        for name in &isolated {
+            f.resource(
+                &res("aws_route_table_association", name),
+                json!({"subnet_id": res("aws_subnet", name).id(), "route_table_id": rt.id()}),
+            );
+        }
+    }
+
+    subnet_groups(ctx, net, &vpc_name, m);
+    if net.flow_logs.enabled {
+        flow_logs(ctx, net, &vpc_name, m);
+    }
+    outputs(net, m);
+}
+
+/// Subnet ids of a tier, in zone order.
+pub fn subnet_ids(net: &Network, tier: &str) -> Vec<String> {
+    net.zones
+        .iter()
+        .take(cidrs(net, tier).len())
+        .map(|z| res("aws_subnet", &subnet_name(tier, z)).id())
+        .collect()
+}
+
+/// The tier data services live in: their own when declared, else the private one.
+fn data_tier<'a>(net: &Network, preferred: &'a str) -> &'a str {
+    if !cidrs(net, preferred).is_empty() {
+        preferred
+    } else if !net.subnets.database.is_empty() {
+        "database"
+    } else {
+        "private"
+    }
+}
+
+fn subnet_groups(ctx: &Ctx, net: &Network, vpc_name: &str, m: &mut Module) {
+    let bp = ctx.v.bp;
+    let managed = |d: crate::blueprint::types::Deployment| d == crate::blueprint::types::Deployment::Managed;
+    let f = m.file("network");
+    if !net.subnets.database.is_empty() || bp.databases.iter().any(|d| managed(d.deployment)) {
+        let tier = data_tier(net, "database");
+        f.resource(
+            &res("aws_db_subnet_group", "main"),
+            json!({
+                "name": format!("{vpc_name}-db"),
+                "description": format!("Database subnets of {vpc_name}"),
+                "subnet_ids": subnet_ids(net, tier),
+                "tags": tags(&format!("{vpc_name}-db")),
+            }),
+        );
+    }
+    if !net.subnets.cache.is_empty() || bp.caches.iter().any(|c| managed(c.deployment)) {
+        let tier = data_tier(net, "cache");
+        f.resource(
+            &res("aws_elasticache_subnet_group", "main"),
+            json!({
+                "name": format!("{vpc_name}-cache"),
+                "description": format!("Cache subnets of {vpc_name}"),
+                "subnet_ids": subnet_ids(net, tier),
+                "tags": tags(&format!("{vpc_name}-cache")),
+            }),
+        );
+    }
+}
+
+fn flow_logs(ctx: &Ctx, net: &Network, vpc_name: &str, m: &mut Module) {
+    let group = res("aws_cloudwatch_log_group", "flow_logs");
+    let role = res("aws_iam_role", "flow_logs");
+    let f = m.file("network");
+    f.resource(
+        &group,
+        json!({
+            "name": format!("/aws/vpc/{vpc_name}/flow-logs"),
+            "retention_in_days": net.flow_logs.retention_days,
+            "kms_key_id": res("aws_kms_key", "logs").arn(),
+        }),
+    )
+    .resource(
+        &role,
+        json!({
+            "name": format!("{}-vpc-flow-logs", ctx.prefix),
+            "assume_role_policy": assume_role("vpc-flow-logs.amazonaws.com"),
+        }),
+    )
+    .resource(
+        &res("aws_iam_role_policy", "flow_logs"),
+        json!({
+            "name": "write-flow-logs",
+            "role": role.id(),
+            "policy": policy(vec![json!({
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [group.arn(), format!("{}:*", group.arn())],
+            })]),
+        }),
+    )
+    .resource(
+        &res("aws_flow_log", "main"),
+        json!({
+            "vpc_id": res("aws_vpc", "main").id(),
+            "traffic_type": "ALL",
+            "log_destination_type": "cloud-watch-logs",
+            "log_destination": group.arn(),
+            "iam_role_arn": role.arn(),
+            "max_aggregation_interval": 60,
+            "tags": tags(&format!("{vpc_name}-flow-logs")),
+        }),
+    );
+}
+
+fn outputs(net: &Network, m: &mut Module) {
+    let f = m.file("outputs");
+    f.output("vpc_id", res("aws_vpc", "main").id(), "VPC id");
+    for tier in TIERS {
+        if !cidrs(net, tier).is_empty() {
+            let paths: Vec<String> = net
+                .zones
+                .iter()
+                .take(cidrs(net, tier).len())
+                .map(|z| res("aws_subnet", &subnet_name(tier, z)).path("id"))
+                .collect();
+            f.output(
+                &format!("{tier}_subnet_ids"),
+                list(&paths),
+                &format!("Subnet ids of the {tier} tier, in zone order"),
+            );
+        }
+    }
+}

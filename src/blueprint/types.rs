@@ -1,0 +1,1427 @@
+//! The blueprint as written: serde types with `deny_unknown_fields`, defaults, and docs that
+//! become the JSON Schema editors use for completion (`infragen schema`).
+//!
+//! Sizes, versions and windows stay strings here; the catalogs in `providers/` and the
+//! checks in `crate::validate` give them meaning per provider.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+fn yes() -> bool {
+    true
+}
+
+/// One company's infrastructure, provider-neutral where it can be.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Blueprint {
+    /// Short name of the system (lower-case letters, digits and `-`); prefixes resource names.
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Tags/labels put on every resource that takes them (cost allocation, ownership).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Provider-specific settings, one section per provider.
+    #[serde(default)]
+    pub providers: Providers,
+    /// Where Terraform keeps its state.
+    #[serde(default)]
+    pub state: Option<State>,
+    #[serde(default)]
+    pub network: Option<Network>,
+    #[serde(default)]
+    pub cluster: Option<Cluster>,
+    #[serde(default)]
+    pub node_pools: Vec<NodePool>,
+    #[serde(default)]
+    pub fargate_profiles: Vec<FargateProfile>,
+    #[serde(default)]
+    pub databases: Vec<Database>,
+    #[serde(default)]
+    pub caches: Vec<Cache>,
+    #[serde(default)]
+    pub queues: Vec<Queue>,
+    /// Key-value tables (DynamoDB).
+    #[serde(default)]
+    pub tables: Vec<Table>,
+    /// The cloud load balancer in front of the services (ALB on AWS).
+    #[serde(default)]
+    pub load_balancer: Option<LoadBalancer>,
+    /// The Kubernetes Ingress that routes hosts and paths to services.
+    #[serde(default)]
+    pub ingress: Option<Ingress>,
+    #[serde(default)]
+    pub registry: Option<Registry>,
+    /// Secrets by reference: names and keys, never values.
+    #[serde(default)]
+    pub secrets: Vec<Secret>,
+    #[serde(default)]
+    pub services: Vec<Service>,
+    /// Kubernetes platform objects: namespaces, RBAC, network policies, issuers, controllers.
+    #[serde(default)]
+    pub kubernetes: Option<KubernetesPlatform>,
+    #[serde(default)]
+    pub observability: Option<Observability>,
+    /// Per-environment overlays onto everything above: maps deep-merge, lists of named items
+    /// merge by `name` (`$patch: delete` removes one), scalars replace, `null` removes.
+    /// `{env}` in any string becomes the environment's name.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Map<String, serde_json::Value>>")]
+    pub environments: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Providers {
+    #[serde(default)]
+    pub aws: Option<AwsSettings>,
+    #[serde(default)]
+    pub digitalocean: Option<DigitalOceanSettings>,
+    #[serde(default)]
+    pub kubernetes: Option<KubernetesSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSettings {
+    /// e.g. `us-east-1`.
+    pub region: String,
+    /// IAM principals (roles/users) given cluster-admin through EKS access entries.
+    #[serde(default)]
+    pub admin_principal_arns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DigitalOceanSettings {
+    /// e.g. `nyc1`.
+    pub region: String,
+    /// Spaces region for the state bucket (Spaces is not offered in every region).
+    #[serde(default)]
+    pub spaces_region: Option<String>,
+    /// DigitalOcean project that groups the resources.
+    #[serde(default)]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesSettings {
+    /// kubeconfig context of the existing cluster.
+    #[serde(default)]
+    pub context: Option<String>,
+    /// StorageClass for persistent volumes (cluster default when absent).
+    #[serde(default)]
+    pub storage_class: Option<String>,
+}
+
+/// Terraform state backend: S3 on AWS, Spaces (S3-compatible) on DigitalOcean.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub bucket: String,
+    /// Object key of the state; `{env}` becomes the environment.
+    #[serde(default = "default_state_key")]
+    pub key: String,
+    /// Region of the bucket when it differs from the provider's region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Lock with S3 conditional writes (`use_lockfile`, Terraform ≥ 1.10).
+    #[serde(default = "yes")]
+    pub locking: bool,
+}
+
+fn default_state_key() -> String {
+    "{env}/terraform.tfstate".into()
+}
+
+/// NAT strategy for private subnets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Nat {
+    /// One NAT gateway per zone: each private route table uses its own zone's gateway.
+    #[default]
+    PerZone,
+    /// One NAT gateway for the whole VPC (cheaper, one zone's failure cuts egress).
+    Single,
+    /// No NAT: private subnets have no route to the internet.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// VPC name (default `<name>-<env>`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// IPv4 range of the VPC, e.g. `10.0.0.0/16`.
+    pub cidr: String,
+    /// Availability zones, in order; subnet lists give one CIDR per zone in this order.
+    #[serde(default)]
+    pub zones: Vec<String>,
+    #[serde(default)]
+    pub nat: Nat,
+    #[serde(default)]
+    pub subnets: Subnets,
+    #[serde(default)]
+    pub flow_logs: FlowLogs,
+}
+
+/// Subnet tiers, one CIDR per zone each.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subnets {
+    /// Load balancers and NAT gateways; routed to the internet gateway.
+    #[serde(default)]
+    pub public: Vec<String>,
+    /// Workloads (nodes, pods, tasks); egress through NAT.
+    #[serde(default)]
+    pub private: Vec<String>,
+    /// Databases; no route to the internet.
+    #[serde(default)]
+    pub database: Vec<String>,
+    /// Caches and brokers; no route to the internet.
+    #[serde(default)]
+    pub cache: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowLogs {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "default_flow_log_retention")]
+    pub retention_days: u32,
+}
+
+impl Default for FlowLogs {
+    fn default() -> Self {
+        FlowLogs {
+            enabled: true,
+            retention_days: default_flow_log_retention(),
+        }
+    }
+}
+
+fn default_flow_log_retention() -> u32 {
+    365
+}
+
+/// Where the workloads run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// Amazon EKS with managed node groups.
+    Eks,
+    /// Amazon EKS with Fargate profiles, no nodes.
+    EksFargate,
+    /// Amazon ECS on Fargate.
+    EcsFargate,
+    /// DigitalOcean Kubernetes.
+    Doks,
+    /// A Kubernetes cluster that already exists.
+    Existing,
+}
+
+impl Platform {
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Eks => "eks",
+            Platform::EksFargate => "eks_fargate",
+            Platform::EcsFargate => "ecs_fargate",
+            Platform::Doks => "doks",
+            Platform::Existing => "existing",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// Cluster name (default `<name>-<env>`).
+    #[serde(default)]
+    pub name: Option<String>,
+    pub platform: Platform,
+    /// Kubernetes version (`1.28`, DOKS `1.33.6-do.0`); the catalog's default when absent.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Highly available control plane (DOKS); EKS control planes are always multi-AZ.
+    #[serde(default)]
+    pub ha: Option<bool>,
+    #[serde(default)]
+    pub endpoint: Endpoint,
+    #[serde(default)]
+    pub logging: ClusterLogging,
+    /// Managed add-ons, e.g. `vpc-cni`, `coredns`, `kube-proxy`, `aws-ebs-csi-driver`.
+    #[serde(default)]
+    pub addons: Vec<String>,
+    /// Automatic minor/patch upgrades in the maintenance window (DOKS).
+    #[serde(default)]
+    pub auto_upgrade: Option<bool>,
+    /// Surge upgrades: new nodes before old ones drain (DOKS).
+    #[serde(default)]
+    pub surge_upgrade: Option<bool>,
+    /// Maintenance window, `sun:04:00` or `sun:04:00-sun:06:00` (UTC).
+    #[serde(default)]
+    pub maintenance_window: Option<String>,
+    /// Let the cluster pull from the blueprint's registry without extra secrets.
+    #[serde(default)]
+    pub registry_integration: Option<bool>,
+    /// ECS Container Insights / EKS observability add-on.
+    #[serde(default = "yes")]
+    pub container_insights: bool,
+}
+
+/// Who can reach the Kubernetes API.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Expose the API publicly (off by default; the private endpoint is always on).
+    #[serde(default)]
+    pub public: bool,
+    /// CIDRs allowed to reach a public endpoint / the control-plane firewall.
+    #[serde(default)]
+    pub allowed_cidrs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterLogging {
+    /// Control-plane log types (default: all five).
+    #[serde(default = "all_log_types")]
+    pub types: Vec<String>,
+    #[serde(default = "default_cluster_log_retention")]
+    pub retention_days: u32,
+}
+
+impl Default for ClusterLogging {
+    fn default() -> Self {
+        ClusterLogging {
+            types: all_log_types(),
+            retention_days: default_cluster_log_retention(),
+        }
+    }
+}
+
+fn all_log_types() -> Vec<String> {
+    ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_cluster_log_retention() -> u32 {
+    90
+}
+
+/// Kubernetes taint effect (written the Kubernetes way; back-ends translate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum TaintEffect {
+    NoSchedule,
+    PreferNoSchedule,
+    NoExecute,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Taint {
+    pub key: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    pub effect: TaintEffect,
+}
+
+/// Exact sizes per provider, overriding `size`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sizes {
+    #[serde(default)]
+    pub aws: Option<String>,
+    #[serde(default)]
+    pub digitalocean: Option<String>,
+    #[serde(default)]
+    pub kubernetes: Option<Resources>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodePool {
+    pub name: String,
+    /// A portable class (`small`, `medium`, `large`, `compute-large`, `memory-large`, … see
+    /// `providers/*.json`) or an exact size for the target provider (`t3.medium`, `s-4vcpu-8gb`).
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub sizes: Sizes,
+    pub min: u32,
+    /// Initial node count (default `min`); not enforced after creation so autoscaling is not fought.
+    #[serde(default)]
+    pub desired: Option<u32>,
+    pub max: u32,
+    /// Spot / preemptible capacity.
+    #[serde(default)]
+    pub spot: bool,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taints: Vec<Taint>,
+    #[serde(default)]
+    pub disk: Option<Disk>,
+    /// Percentage of nodes that may be unavailable during an update.
+    #[serde(default)]
+    pub max_unavailable_percent: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Disk {
+    pub size_gb: u32,
+    #[serde(default)]
+    pub r#type: Option<String>,
+    #[serde(default)]
+    pub iops: Option<u32>,
+    /// MiB/s (gp3).
+    #[serde(default)]
+    pub throughput: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FargateProfile {
+    pub name: String,
+    /// Pods in these namespaces run on Fargate.
+    pub namespaces: Vec<String>,
+    /// Only pods with these labels (all namespaces of the profile).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Managed by the cloud, or run inside the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Deployment {
+    #[default]
+    Managed,
+    InCluster,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseEngine {
+    Postgres,
+    Mysql,
+    Mongodb,
+}
+
+impl DatabaseEngine {
+    pub fn name(self) -> &'static str {
+        match self {
+            DatabaseEngine::Postgres => "postgres",
+            DatabaseEngine::Mysql => "mysql",
+            DatabaseEngine::Mongodb => "mongodb",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    pub size_gb: u32,
+    /// Upper bound for storage autoscaling.
+    #[serde(default)]
+    pub max_size_gb: Option<u32>,
+    #[serde(default)]
+    pub r#type: Option<String>,
+    #[serde(default)]
+    pub iops: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    #[serde(default = "default_backup_retention")]
+    pub retention_days: u32,
+    /// Daily window, `03:00-04:00` (UTC).
+    #[serde(default)]
+    pub window: Option<String>,
+    /// Cron schedule of in-cluster backup jobs, e.g. `0 2 * * *`.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// Where in-cluster backups are copied, e.g. `s3://techshop-backups/mongodb/`.
+    #[serde(default)]
+    pub destination: Option<String>,
+}
+
+fn default_backup_retention() -> u32 {
+    7
+}
+
+/// Compute resources of a container: requests and limits.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    #[serde(default)]
+    pub requests: Quantity,
+    #[serde(default)]
+    pub limits: Quantity,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Quantity {
+    /// CPU, e.g. `250m` or `1`.
+    #[serde(default)]
+    pub cpu: Option<String>,
+    /// Memory, e.g. `256Mi`.
+    #[serde(default)]
+    pub memory: Option<String>,
+}
+
+/// How a data service runs inside the cluster (`deployment: in_cluster`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InCluster {
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    /// Container image, e.g. `mongo:6.0`.
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    /// Persistent volume size, e.g. `20Gi`.
+    #[serde(default)]
+    pub volume_size: Option<String>,
+    /// Kubernetes Secret holding the credentials (keys `username`, `password`).
+    #[serde(default)]
+    pub credentials_secret: Option<String>,
+    /// Service name (default: the component's name).
+    #[serde(default)]
+    pub service_name: Option<String>,
+    /// Extra server arguments, e.g. `--appendonly yes`.
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub name: String,
+    pub engine: DatabaseEngine,
+    /// Engine version (catalog default when absent).
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub sizes: Sizes,
+    #[serde(default)]
+    pub storage: Option<Storage>,
+    /// Standby in another zone (Multi-AZ).
+    #[serde(default)]
+    pub ha: bool,
+    /// Read replicas.
+    #[serde(default)]
+    pub replicas: u32,
+    #[serde(default)]
+    pub backup: Option<Backup>,
+    /// `sun:04:00-sun:05:00` (UTC).
+    #[serde(default)]
+    pub maintenance_window: Option<String>,
+    #[serde(default)]
+    pub deployment: Deployment,
+    /// Name of the initial database.
+    #[serde(default)]
+    pub database_name: Option<String>,
+    /// Master user name (its password is managed by the cloud, never written out).
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Engine parameters (`max_connections: 200`).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    #[serde(default = "yes")]
+    pub performance_insights: bool,
+    /// Refuse deletion (default on; switch off in throwaway environments).
+    #[serde(default = "yes")]
+    pub deletion_protection: bool,
+    #[serde(default)]
+    pub in_cluster: InCluster,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheEngine {
+    Redis,
+    Valkey,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshots {
+    pub retention_days: u32,
+    /// `03:00-05:00` (UTC).
+    #[serde(default)]
+    pub window: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    pub name: String,
+    pub engine: CacheEngine,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub sizes: Sizes,
+    /// Nodes: one primary plus replicas.
+    #[serde(default = "one")]
+    pub nodes: u32,
+    /// Automatic failover across zones.
+    #[serde(default)]
+    pub ha: bool,
+    #[serde(default)]
+    pub snapshots: Option<Snapshots>,
+    #[serde(default)]
+    pub maintenance_window: Option<String>,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub deployment: Deployment,
+    #[serde(default)]
+    pub in_cluster: InCluster,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueEngine {
+    Rabbitmq,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    pub name: String,
+    pub engine: QueueEngine,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub sizes: Sizes,
+    /// Clustered across zones.
+    #[serde(default)]
+    pub ha: bool,
+    #[serde(default)]
+    pub maintenance_window: Option<String>,
+    #[serde(default)]
+    pub deployment: Deployment,
+    #[serde(default)]
+    pub in_cluster: InCluster,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum KeyType {
+    /// String
+    S,
+    /// Number
+    N,
+    /// Binary
+    B,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Key {
+    pub name: String,
+    pub r#type: KeyType,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Billing {
+    #[default]
+    OnDemand,
+    Provisioned,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    pub name: String,
+    pub partition_key: Key,
+    #[serde(default)]
+    pub sort_key: Option<Key>,
+    #[serde(default)]
+    pub billing: Billing,
+    #[serde(default = "yes")]
+    pub point_in_time_recovery: bool,
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
+    #[serde(default = "yes")]
+    pub deletion_protection: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    pub path: String,
+    #[serde(default)]
+    pub interval: Option<u32>,
+    #[serde(default)]
+    pub timeout: Option<u32>,
+    #[serde(default)]
+    pub healthy_threshold: Option<u32>,
+    #[serde(default)]
+    pub unhealthy_threshold: Option<u32>,
+    /// HTTP codes that count as healthy, e.g. `200`.
+    #[serde(default)]
+    pub matcher: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    /// Domain to issue a certificate for (DNS-validated); without it the ARN is a variable.
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub alternative_names: Vec<String>,
+    /// An existing certificate.
+    #[serde(default)]
+    pub arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Waf {
+    /// Requests per 5 minutes per client IP before blocking.
+    pub rate_limit: u32,
+    /// Managed rule groups (default: common, known bad inputs, IP reputation).
+    #[serde(default)]
+    pub managed_rules: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancer {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
+    pub certificate: Certificate,
+    /// TLS policy of the HTTPS listener.
+    #[serde(default)]
+    pub ssl_policy: Option<String>,
+    /// Port 80 answers with a 301 to HTTPS.
+    #[serde(default = "yes")]
+    pub redirect_http: bool,
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
+    /// Seconds a draining target keeps its connections.
+    #[serde(default)]
+    pub deregistration_delay: Option<u32>,
+    #[serde(default)]
+    pub idle_timeout: Option<u32>,
+    #[serde(default)]
+    pub waf: Option<Waf>,
+    /// Bucket for access logs (created when absent).
+    #[serde(default)]
+    pub access_logs_bucket: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum IngressClass {
+    #[default]
+    Nginx,
+    Alb,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressTls {
+    /// Secret that holds the certificate.
+    pub secret_name: String,
+    /// cert-manager ClusterIssuer that issues it.
+    #[serde(default)]
+    pub issuer: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub requests: u32,
+    /// e.g. `1m`.
+    pub window: String,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cors {
+    pub allow_origin: String,
+    #[serde(default)]
+    pub allow_methods: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ingress {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub class: IngressClass,
+    pub hosts: Vec<String>,
+    #[serde(default)]
+    pub tls: Option<IngressTls>,
+    #[serde(default = "yes")]
+    pub ssl_redirect: bool,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// Largest request body, e.g. `10m`.
+    #[serde(default)]
+    pub proxy_body_size: Option<String>,
+    #[serde(default)]
+    pub cors: Option<Cors>,
+    /// Rewrite target for regex paths, e.g. `/$2`.
+    #[serde(default)]
+    pub rewrite_target: Option<String>,
+    /// Extra controller annotations.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryLifecycle {
+    /// Keep this many tagged images.
+    #[serde(default)]
+    pub keep_tagged: Option<u32>,
+    /// Tag prefixes the rule applies to (e.g. `v`); all tagged images when empty.
+    #[serde(default)]
+    pub tag_prefixes: Vec<String>,
+    /// Expire untagged images after this many days.
+    #[serde(default)]
+    pub untagged_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registry {
+    /// Registry name (DigitalOcean) or repository prefix (ECR).
+    #[serde(default)]
+    pub name: Option<String>,
+    pub repositories: Vec<String>,
+    #[serde(default = "yes")]
+    pub scan_on_push: bool,
+    #[serde(default = "yes")]
+    pub immutable_tags: bool,
+    #[serde(default)]
+    pub lifecycle: Option<RegistryLifecycle>,
+    /// DigitalOcean subscription tier (`starter`, `basic`, `professional`).
+    #[serde(default)]
+    pub tier: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Secret {
+    /// Name used by `services[].secret_env[].secret`.
+    pub name: String,
+    /// Secrets Manager name / Kubernetes Secret name (default: `name`).
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Keys inside the secret.
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// Rotate every N days (when a rotation function exists).
+    #[serde(default)]
+    pub rotation_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretEnv {
+    /// Environment variable.
+    pub name: String,
+    /// `secrets[].name`.
+    pub secret: String,
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    /// HTTP GET path (or use `command`).
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub initial_delay: Option<u32>,
+    #[serde(default)]
+    pub period: Option<u32>,
+    #[serde(default)]
+    pub timeout: Option<u32>,
+    #[serde(default)]
+    pub failure_threshold: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Probes {
+    #[serde(default)]
+    pub liveness: Option<Probe>,
+    #[serde(default)]
+    pub readiness: Option<Probe>,
+    #[serde(default)]
+    pub startup: Option<Probe>,
+}
+
+/// Container health check (ECS task definitions, Docker HEALTHCHECK).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerHealthCheck {
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub interval: Option<u32>,
+    #[serde(default)]
+    pub timeout: Option<u32>,
+    #[serde(default)]
+    pub retries: Option<u32>,
+    #[serde(default)]
+    pub start_period: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScalingBehaviour {
+    #[serde(default)]
+    pub stabilization_seconds: Option<u32>,
+    /// Change at most this percentage of pods per period.
+    #[serde(default)]
+    pub percent: Option<u32>,
+    #[serde(default)]
+    pub period_seconds: Option<u32>,
+    /// Cooldown after a scaling activity (ECS).
+    #[serde(default)]
+    pub cooldown: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledScaling {
+    pub name: String,
+    /// Cron, e.g. `cron(0 8 * 11 FRI *)`.
+    pub schedule: String,
+    pub min: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestScaling {
+    /// Requests per target.
+    pub target: u32,
+    #[serde(default)]
+    pub scale_out_cooldown: Option<u32>,
+    #[serde(default)]
+    pub scale_in_cooldown: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscaling {
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU utilization (%).
+    #[serde(default)]
+    pub cpu_percent: Option<u32>,
+    /// Target average memory utilization (%).
+    #[serde(default)]
+    pub memory_percent: Option<u32>,
+    /// Target requests per target (load balancer).
+    #[serde(default)]
+    pub requests: Option<RequestScaling>,
+    #[serde(default)]
+    pub scale_up: Option<ScalingBehaviour>,
+    #[serde(default)]
+    pub scale_down: Option<ScalingBehaviour>,
+    #[serde(default)]
+    pub scheduled: Vec<ScheduledScaling>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    #[default]
+    Rolling,
+    BlueGreen,
+    Canary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Color {
+    #[default]
+    Blue,
+    Green,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rollout {
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// Rolling update surge, e.g. `25%` or `1`.
+    #[serde(default)]
+    pub max_surge: Option<String>,
+    #[serde(default)]
+    pub max_unavailable: Option<String>,
+    /// Blue/green: the colour the Service sends traffic to.
+    #[serde(default)]
+    pub live: Color,
+    /// Canary: percentage of traffic for the canary.
+    #[serde(default)]
+    pub canary_weight: Option<u32>,
+    /// ECS: roll back a failing deployment automatically.
+    #[serde(default = "some_true")]
+    pub circuit_breaker: Option<bool>,
+    /// ECS: minimum healthy / maximum percent during a deployment.
+    #[serde(default)]
+    pub min_healthy_percent: Option<u32>,
+    #[serde(default)]
+    pub max_percent: Option<u32>,
+}
+
+fn some_true() -> Option<bool> {
+    Some(true)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+pub enum PathType {
+    #[default]
+    Prefix,
+    Exact,
+    ImplementationSpecific,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub path: String,
+    #[serde(default)]
+    pub path_type: PathType,
+    /// Host (default: the ingress's first host).
+    #[serde(default)]
+    pub host: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PodSecurity {
+    #[serde(default = "default_uid")]
+    pub run_as_user: u32,
+    #[serde(default)]
+    pub run_as_group: Option<u32>,
+    #[serde(default)]
+    pub fs_group: Option<u32>,
+    /// Paths that get a writable emptyDir under the read-only root filesystem.
+    #[serde(default = "default_writable")]
+    pub writable_paths: Vec<String>,
+}
+
+impl Default for PodSecurity {
+    fn default() -> Self {
+        PodSecurity {
+            run_as_user: default_uid(),
+            run_as_group: None,
+            fs_group: None,
+            writable_paths: default_writable(),
+        }
+    }
+}
+
+fn default_uid() -> u32 {
+    1001
+}
+
+fn default_writable() -> Vec<String> {
+    vec!["/tmp".into()]
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pdb {
+    /// Pods that must stay up (count or percentage).
+    #[serde(default)]
+    pub min_available: Option<String>,
+    #[serde(default)]
+    pub max_unavailable: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+pub enum VpaMode {
+    Off,
+    Initial,
+    Recreate,
+    #[default]
+    Auto,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vpa {
+    #[serde(default)]
+    pub mode: VpaMode,
+    #[serde(default)]
+    pub min: Quantity,
+    #[serde(default)]
+    pub max: Quantity,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// Port Prometheus scrapes (default: the container port).
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// ECS task size: CPU units (1024 = 1 vCPU) and memory in MiB.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSize {
+    pub cpu: u32,
+    pub memory: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub name: String,
+    /// Namespace (default: `kubernetes.default_namespace`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Image with a pinned tag or digest.
+    pub image: String,
+    #[serde(default)]
+    pub image_pull_policy: Option<String>,
+    /// Container port.
+    pub port: u16,
+    /// Port of the Kubernetes Service (default 80).
+    #[serde(default)]
+    pub service_port: Option<u16>,
+    /// Container name (default: the service's name).
+    #[serde(default)]
+    pub container_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Version label, e.g. `v1.0.0`.
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default = "one")]
+    pub replicas: u32,
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    /// ECS task size.
+    #[serde(default)]
+    pub task: Option<TaskSize>,
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Plain environment variables (never secrets).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Environment variables read from `secrets`.
+    #[serde(default)]
+    pub secret_env: Vec<SecretEnv>,
+    #[serde(default)]
+    pub probes: Probes,
+    #[serde(default)]
+    pub health_check: Option<ContainerHealthCheck>,
+    /// Seconds before load balancer health checks count (ECS).
+    #[serde(default)]
+    pub grace_period: Option<u32>,
+    #[serde(default)]
+    pub autoscaling: Option<Autoscaling>,
+    #[serde(default)]
+    pub rollout: Rollout,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    /// Databases, caches, queues, tables and secrets this service talks to; drives network
+    /// policies, security groups and least-privilege IAM.
+    #[serde(default)]
+    pub uses: Vec<String>,
+    /// Service account (default: one per service named after it).
+    #[serde(default)]
+    pub service_account: Option<String>,
+    #[serde(default)]
+    pub security: PodSecurity,
+    /// Node pool the pods are scheduled on (node selector + toleration).
+    #[serde(default)]
+    pub node_pool: Option<String>,
+    #[serde(default)]
+    pub pdb: Option<Pdb>,
+    #[serde(default)]
+    pub vpa: Option<Vpa>,
+    #[serde(default)]
+    pub metrics: Option<Metrics>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PodSecurityLevel {
+    #[default]
+    Restricted,
+    Baseline,
+    Privileged,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Namespace {
+    pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Pod Security Admission level enforced.
+    #[serde(default)]
+    pub pod_security: PodSecurityLevel,
+    /// ResourceQuota `hard` limits, e.g. `requests.cpu: "4"`.
+    #[serde(default)]
+    pub quota: BTreeMap<String, String>,
+    #[serde(default)]
+    pub limit_range: Option<LimitRange>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitRange {
+    #[serde(default)]
+    pub default: Quantity,
+    #[serde(default)]
+    pub default_request: Quantity,
+    #[serde(default)]
+    pub max: Quantity,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAccount {
+    pub name: String,
+    pub namespace: String,
+    /// Mount the API token into pods (off unless the workload calls the API).
+    #[serde(default)]
+    pub automount_token: bool,
+    /// Role (same namespace) bound to it.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// ClusterRole bound to it.
+    #[serde(default)]
+    pub cluster_role: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    #[serde(default)]
+    pub api_groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub verbs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    pub name: String,
+    /// Namespace for a Role; absent for a ClusterRole.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkPolicies {
+    /// Deny all ingress by default in application namespaces.
+    #[serde(default = "yes")]
+    pub default_deny_ingress: bool,
+    #[serde(default = "yes")]
+    pub allow_same_namespace: bool,
+    /// Allow the ingress controller's namespace to reach routed services.
+    #[serde(default = "yes")]
+    pub allow_from_ingress: bool,
+    /// Per-service ingress/egress derived from `services[].uses`.
+    #[serde(default = "yes")]
+    pub per_service: bool,
+}
+
+impl Default for NetworkPolicies {
+    fn default() -> Self {
+        NetworkPolicies {
+            default_deny_ingress: true,
+            allow_same_namespace: true,
+            allow_from_ingress: true,
+            per_service: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IssuerKind {
+    Acme,
+    SelfSigned,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Issuer {
+    pub name: String,
+    pub kind: IssuerKind,
+    /// ACME directory URL.
+    #[serde(default)]
+    pub server: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Ingress class that solves HTTP-01 challenges.
+    #[serde(default)]
+    pub solver_class: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Replicas {
+    pub min: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressController {
+    #[serde(default)]
+    pub kind: IngressClass,
+    #[serde(default)]
+    pub chart_version: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub replicas: Option<Replicas>,
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    #[serde(default = "yes")]
+    pub metrics: bool,
+    /// Name of the cloud load balancer the controller's Service creates.
+    #[serde(default)]
+    pub load_balancer_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertManager {
+    #[serde(default)]
+    pub chart_version: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesPlatform {
+    /// Namespace of services that name none.
+    #[serde(default)]
+    pub default_namespace: Option<String>,
+    #[serde(default)]
+    pub namespaces: Vec<Namespace>,
+    #[serde(default)]
+    pub service_accounts: Vec<ServiceAccount>,
+    /// Roles (with `namespace`) and ClusterRoles (without).
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub network_policies: NetworkPolicies,
+    #[serde(default)]
+    pub issuers: Vec<Issuer>,
+    #[serde(default)]
+    pub ingress_controller: Option<IngressController>,
+    #[serde(default)]
+    pub cert_manager: Option<CertManager>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum Comparison {
+    #[serde(rename = ">")]
+    Greater,
+    #[serde(rename = ">=")]
+    GreaterOrEqual,
+    #[serde(rename = "<")]
+    Less,
+    #[serde(rename = "<=")]
+    LessOrEqual,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alarm {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Metric namespace, e.g. `AWS/ECS`.
+    pub namespace: String,
+    pub metric: String,
+    #[serde(default = "default_statistic")]
+    pub statistic: String,
+    /// Seconds.
+    pub period: u32,
+    pub evaluation_periods: u32,
+    pub threshold: f64,
+    pub comparison: Comparison,
+    /// Component the alarm watches (its dimensions are filled in).
+    #[serde(default)]
+    pub target: Option<String>,
+}
+
+fn default_statistic() -> String {
+    "Average".into()
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Observability {
+    #[serde(default = "default_log_retention")]
+    pub log_retention_days: u32,
+    #[serde(default)]
+    pub alarms: Vec<Alarm>,
+    /// Topic name alarms notify (created).
+    #[serde(default)]
+    pub alert_topic: Option<String>,
+}
+
+fn default_log_retention() -> u32 {
+    30
+}

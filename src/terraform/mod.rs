@@ -1,0 +1,11 @@
+//! The Terraform JSON document: modules, files by concern, resources, data sources,
+//! providers, backend, variables, locals, outputs and `moved` blocks — built as typed values,
+//! never spliced as strings — plus typed references and the canonical renderer.
+
+mod document;
+mod expr;
+mod render;
+
+pub use document::{File, Module};
+pub use expr::{Ref, data, ident, interp, list, local, res, var};
+pub use render::{render_json, unmark};

@@ -1,0 +1,341 @@
+//! Cross-field checks on a loaded blueprint for one provider. Every problem is collected, not
+//! just the first; success returns the [`Validated`] witness that every back-end requires, so
+//! nothing unchecked is ever lowered.
+
+mod network;
+mod names;
+mod references;
+mod windows;
+
+use crate::blueprint::Loaded;
+use crate::blueprint::types::{Blueprint, Deployment, Platform};
+use crate::catalog::{Catalog, Provider, SizeKind};
+use crate::diagnostic::{Diagnostic, Diagnostics, closest, one_of};
+
+pub use windows::{DailyWindow, WeeklyWindow};
+
+/// Proof that a blueprint passed every check for `provider`. Only [`validate`] makes one.
+#[derive(Debug)]
+pub struct Validated<'a> {
+    pub loaded: &'a Loaded,
+    pub bp: &'a Blueprint,
+    pub env: &'a str,
+    pub provider: Provider,
+    pub catalog: &'static Catalog,
+    _sealed: (),
+}
+
+impl Validated<'_> {
+    /// The cluster's platform as this provider realises it (EKS blueprints run on DOKS when
+    /// synthesized for DigitalOcean, on an existing cluster for `kubernetes`).
+    pub fn platform(&self) -> Option<Platform> {
+        let p = self.bp.cluster.as_ref()?.platform;
+        Some(match (self.provider, p) {
+            (Provider::Digitalocean, Platform::Eks | Platform::EksFargate) => Platform::Doks,
+            (Provider::Kubernetes, _) => Platform::Existing,
+            (_, p) => p,
+        })
+    }
+
+    /// Resolve a component's size for this provider; validation already proved it resolves.
+    pub fn size(&self, kind: SizeKind, size: Option<&str>, sizes: &crate::blueprint::types::Sizes) -> String {
+        resolve_size(self.provider, self.catalog, kind, size, sizes).unwrap_or_default()
+    }
+}
+
+/// Collects problems with their blueprint positions.
+pub(crate) struct Checker<'a> {
+    pub loaded: &'a Loaded,
+    pub provider: Provider,
+    pub problems: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    pub fn error(&mut self, path: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let d = Diagnostic::new(format!("`{path}`: {}", message.into())).at(self.loaded.span(path));
+        self.problems.push(d);
+        self.problems.last_mut().expect("just pushed")
+    }
+
+    /// An error about a name that should have been one of `candidates`.
+    pub fn unknown_name<'c>(
+        &mut self,
+        path: &str,
+        what: &str,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'c str> + Clone,
+    ) {
+        let suggestion = closest(name, candidates.clone());
+        let expected = one_of(candidates);
+        let d = self.error(path, format!("unknown {what} `{name}`"));
+        *d = d.clone().expected(expected);
+        if let Some(s) = suggestion {
+            *d = d.clone().help(format!("did you mean `{s}`?"));
+        }
+    }
+}
+
+/// Check `loaded` for `provider`; all problems at once, or the witness.
+pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Diagnostics> {
+    let mut c = Checker {
+        loaded,
+        provider,
+        problems: Vec::new(),
+    };
+    let bp = &loaded.blueprint;
+    names::check(&mut c, bp);
+    check_provider(&mut c, bp);
+    network::check(&mut c, bp);
+    references::check(&mut c, bp);
+    windows::check(&mut c, bp);
+    check_counts_and_sizes(&mut c, bp);
+    if c.problems.is_empty() {
+        Ok(Validated {
+            loaded,
+            bp,
+            env: &loaded.env,
+            provider,
+            catalog: provider.catalog(),
+            _sealed: (),
+        })
+    } else {
+        Err(loaded.diagnostics(c.problems))
+    }
+}
+
+fn check_provider(c: &mut Checker, bp: &Blueprint) {
+    let catalog = c.provider.catalog();
+    let region = |c: &mut Checker, path: &str, region: &str| {
+        if !catalog.regions.iter().any(|r| r == region) {
+            c.unknown_name(
+                path,
+                &format!("{} region", c.provider.title()),
+                region,
+                catalog.regions.iter().map(String::as_str),
+            );
+        }
+    };
+    match c.provider {
+        Provider::Aws => match &bp.providers.aws {
+            None => {
+                c.error("providers", "`--provider aws` needs `providers.aws.region`")
+                    .help = Some("add `providers:\\n  aws:\\n    region: us-east-1`".into());
+            }
+            Some(aws) => region(c, "providers.aws.region", &aws.region),
+        },
+        Provider::Digitalocean => match &bp.providers.digitalocean {
+            None => {
+                c.error(
+                    "providers",
+                    "`--provider digitalocean` needs `providers.digitalocean.region`",
+                )
+                .help = Some("add `providers:\\n  digitalocean:\\n    region: nyc1`".into());
+            }
+            Some(d) => {
+                region(c, "providers.digitalocean.region", &d.region);
+                if let Some(s) = &d.spaces_region {
+                    region(c, "providers.digitalocean.spaces_region", s);
+                }
+            }
+        },
+        Provider::Kubernetes => {}
+    }
+    if let Some(cluster) = &bp.cluster {
+        let p = cluster.platform;
+        let bad = match (c.provider, p) {
+            (Provider::Aws, Platform::Doks) => Some("DOKS runs only on `--provider digitalocean`"),
+            (Provider::Aws, Platform::Existing) => Some(
+                "an existing cluster is targeted with `--provider kubernetes`; for AWS choose `eks`, `eks_fargate` or `ecs_fargate`",
+            ),
+            (Provider::Digitalocean, Platform::EcsFargate) => {
+                Some("DigitalOcean has no ECS; use `platform: doks` or `--provider aws`")
+            }
+            (Provider::Digitalocean, Platform::Existing) => {
+                Some("an existing cluster is targeted with `--provider kubernetes`")
+            }
+            _ => None,
+        };
+        if let Some(msg) = bad {
+            c.error("cluster.platform", format!("platform `{}`: {msg}", p.name()));
+        }
+        if matches!(p, Platform::EksFargate | Platform::EcsFargate) && !bp.node_pools.is_empty() {
+            c.error(
+                "node_pools",
+                format!("platform `{}` runs without nodes; remove `node_pools`", p.name()),
+            );
+        }
+        if p == Platform::EksFargate && bp.fargate_profiles.is_empty() {
+            c.error(
+                "fargate_profiles",
+                "platform `eks_fargate` needs at least one Fargate profile",
+            )
+            .help = Some("add a profile per application namespace and one for `kube-system` (CoreDNS)".into());
+        }
+    }
+}
+
+fn resolve_size(
+    provider: Provider,
+    catalog: &Catalog,
+    kind: SizeKind,
+    size: Option<&str>,
+    sizes: &crate::blueprint::types::Sizes,
+) -> Result<String, String> {
+    let exact = match provider {
+        Provider::Aws => sizes.aws.as_deref(),
+        Provider::Digitalocean => sizes.digitalocean.as_deref(),
+        Provider::Kubernetes => None,
+    };
+    if let Some(e) = exact {
+        return Ok(e.to_string());
+    }
+    match size {
+        Some(s) => catalog.resolve(kind, s),
+        None => Err("no size given".into()),
+    }
+}
+
+fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
+    let catalog = c.provider.catalog();
+    let cloud = c.provider != Provider::Kubernetes;
+    let size_check = |c: &mut Checker,
+                      path: String,
+                      kind: SizeKind,
+                      size: Option<&str>,
+                      sizes: &crate::blueprint::types::Sizes| {
+        if let Err(msg) = resolve_size(c.provider, catalog, kind, size, sizes) {
+            let classes = catalog.class_names(kind).join(", ");
+            let provider = c.provider.name();
+            c.error(&format!("{path}.size"), msg).help = Some(format!(
+                "use a portable class ({classes}) or give `sizes.{provider}` exactly"
+            ));
+        }
+    };
+    for (i, p) in bp.node_pools.iter().enumerate() {
+        let path = format!("node_pools[{i}]");
+        let desired = p.desired.unwrap_or(p.min);
+        if !(p.min <= desired && desired <= p.max) {
+            c.error(
+                &path,
+                format!(
+                    "node counts must satisfy min ≤ desired ≤ max, got min {} desired {} max {}",
+                    p.min, desired, p.max
+                ),
+            );
+        }
+        if p.max == 0 {
+            c.error(&format!("{path}.max"), "a node pool needs at least one node");
+        }
+        if cloud {
+            size_check(c, path.clone(), SizeKind::Node, p.size.as_deref(), &p.sizes);
+        }
+        if let Some(pct) = p.max_unavailable_percent
+            && !(1..=100).contains(&pct)
+        {
+            c.error(
+                &format!("{path}.max_unavailable_percent"),
+                format!("must be between 1 and 100, got {pct}"),
+            );
+        }
+    }
+    for (i, d) in bp.databases.iter().enumerate() {
+        let path = format!("databases[{i}]");
+        if d.deployment == Deployment::Managed && cloud {
+            size_check(c, path.clone(), SizeKind::Database, d.size.as_deref(), &d.sizes);
+            if c.provider == Provider::Aws
+                && d.engine == crate::blueprint::types::DatabaseEngine::Mongodb
+            {
+                c.error(
+                    &format!("{path}.engine"),
+                    "AWS offers no managed MongoDB that infragen lowers to",
+                )
+                .help = Some("set `deployment: in_cluster` for this database".into());
+            }
+            if d.storage.is_none()
+                && c.provider == Provider::Aws
+                && d.engine != crate::blueprint::types::DatabaseEngine::Mongodb
+            {
+                c.error(&path, "a managed database on AWS needs `storage.size_gb`");
+            }
+        }
+        if let Some(s) = &d.storage
+            && let Some(max) = s.max_size_gb
+            && max < s.size_gb
+        {
+            c.error(
+                &format!("{path}.storage.max_size_gb"),
+                format!("must be at least `size_gb` ({}), got {max}", s.size_gb),
+            );
+        }
+    }
+    for (i, k) in bp.caches.iter().enumerate() {
+        let path = format!("caches[{i}]");
+        if k.nodes == 0 {
+            c.error(&format!("{path}.nodes"), "a cache needs at least one node");
+        }
+        if k.ha && k.nodes < 2 {
+            c.error(
+                &format!("{path}.ha"),
+                format!("automatic failover needs at least 2 nodes, got {}", k.nodes),
+            );
+        }
+        if k.deployment == Deployment::Managed && cloud {
+            size_check(c, path.clone(), SizeKind::Cache, k.size.as_deref(), &k.sizes);
+        }
+    }
+    for (i, q) in bp.queues.iter().enumerate() {
+        let path = format!("queues[{i}]");
+        if q.deployment == Deployment::Managed && c.provider == Provider::Aws {
+            size_check(c, path.clone(), SizeKind::Queue, q.size.as_deref(), &q.sizes);
+        }
+    }
+    for (i, s) in bp.services.iter().enumerate() {
+        let path = format!("services[{i}]");
+        if s.port == 0 {
+            c.error(&format!("{path}.port"), "port 0 is not a port");
+        }
+        if let Some(a) = &s.autoscaling {
+            if a.min == 0 || a.min > a.max {
+                c.error(
+                    &format!("{path}.autoscaling"),
+                    format!("replica bounds must satisfy 1 ≤ min ≤ max, got min {} max {}", a.min, a.max),
+                );
+            }
+            for (field, v) in [("cpu_percent", a.cpu_percent), ("memory_percent", a.memory_percent)] {
+                if let Some(v) = v
+                    && !(1..=100).contains(&v)
+                {
+                    c.error(
+                        &format!("{path}.autoscaling.{field}"),
+                        format!("must be between 1 and 100, got {v}"),
+                    );
+                }
+            }
+            for (j, sch) in a.scheduled.iter().enumerate() {
+                if sch.min > sch.max {
+                    c.error(
+                        &format!("{path}.autoscaling.scheduled[{j}]"),
+                        format!("min {} is above max {}", sch.min, sch.max),
+                    );
+                }
+            }
+        }
+        if let Some(w) = s.rollout.canary_weight
+            && !(1..=99).contains(&w)
+        {
+            c.error(
+                &format!("{path}.rollout.canary_weight"),
+                format!("must be between 1 and 99, got {w}"),
+            );
+        }
+    }
+    if let Some(lb) = &bp.load_balancer
+        && let Some(w) = &lb.waf
+        && !(10..=2_000_000_000).contains(&w.rate_limit)
+    {
+        c.error(
+            "load_balancer.waf.rate_limit",
+            format!("must be between 10 and 2000000000 requests per 5 minutes, got {}", w.rate_limit),
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! Names: valid for every target (DNS-1123 labels fit Kubernetes, AWS and DigitalOcean
+//! alike) and unique where the back-ends derive resource addresses from them.
+
+use std::collections::BTreeMap;
+
+use super::Checker;
+use crate::blueprint::types::Blueprint;
+
+/// Kubernetes object names, Terraform addresses and cloud identifiers are all derived from
+/// these names, so the strictest common form is enforced: a DNS-1123 label.
+pub fn is_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name.as_bytes()[0].is_ascii_lowercase()
+        && !name.ends_with('-')
+}
+
+fn label(c: &mut Checker, path: &str, name: &str) {
+    if !is_label(name) {
+        let fixed: String = name
+            .to_lowercase()
+            .chars()
+            .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '-' })
+            .collect::<String>()
+            .trim_matches('-')
+            .to_string();
+        let d = c.error(path, format!("`{name}` is not a valid name"));
+        d.expected = Some(
+            "lower-case letters, digits and `-`, starting with a letter, at most 63 characters"
+                .into(),
+        );
+        if is_label(&fixed) {
+            d.help = Some(format!("try `{fixed}`"));
+        }
+    }
+}
+
+/// `names` must be unique within one list.
+fn unique<'a>(c: &mut Checker, list: &str, names: impl Iterator<Item = &'a str>) {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, n) in names.enumerate() {
+        if let Some(first) = seen.insert(n, i) {
+            c.error(&format!("{list}[{i}].name"), format!("duplicate name `{n}`"))
+                .help = Some(format!("`{list}[{first}]` already uses it"));
+            seen.insert(n, first);
+        }
+    }
+}
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    label(c, "name", &bp.name);
+    if bp.name.len() > 24 {
+        c.error(
+            "name",
+            format!("`{}` is {} characters; at most 24", bp.name, bp.name.len()),
+        )
+        .help = Some("derived names (load balancers, caches) must fit AWS's 32-character limits".into());
+    }
+    macro_rules! lists {
+        ($($field:ident),*) => {$(
+            for (i, x) in bp.$field.iter().enumerate() {
+                label(c, &format!(concat!(stringify!($field), "[{}].name"), i), &x.name);
+            }
+            unique(c, stringify!($field), bp.$field.iter().map(|x| x.name.as_str()));
+        )*};
+    }
+    lists!(node_pools, fargate_profiles, databases, caches, queues, tables, secrets, services);
+    if let Some(k) = &bp.kubernetes {
+        for (i, n) in k.namespaces.iter().enumerate() {
+            label(c, &format!("kubernetes.namespaces[{i}].name"), &n.name);
+        }
+        unique(c, "kubernetes.namespaces", k.namespaces.iter().map(|n| n.name.as_str()));
+        for (i, s) in k.service_accounts.iter().enumerate() {
+            label(c, &format!("kubernetes.service_accounts[{i}].name"), &s.name);
+        }
+        for (i, r) in k.roles.iter().enumerate() {
+            label(c, &format!("kubernetes.roles[{i}].name"), &r.name);
+        }
+        unique(c, "kubernetes.roles", k.roles.iter().map(|r| r.name.as_str()));
+        unique(c, "kubernetes.issuers", k.issuers.iter().map(|r| r.name.as_str()));
+    }
+    // `uses` names data components of every kind, so a name may be used by one kind only.
+    let mut owners: BTreeMap<&str, String> = BTreeMap::new();
+    let kinds: [(&str, Vec<&str>); 5] = [
+        ("databases", bp.databases.iter().map(|x| x.name.as_str()).collect()),
+        ("caches", bp.caches.iter().map(|x| x.name.as_str()).collect()),
+        ("queues", bp.queues.iter().map(|x| x.name.as_str()).collect()),
+        ("tables", bp.tables.iter().map(|x| x.name.as_str()).collect()),
+        ("secrets", bp.secrets.iter().map(|x| x.name.as_str()).collect()),
+    ];
+    for (kind, names) in &kinds {
+        for (i, n) in names.iter().enumerate() {
+            let here = format!("{kind}[{i}]");
+            match owners.get(n) {
+                Some(other) if !other.starts_with(kind) => {
+                    let msg = format!("`{n}` is also the name of `{other}`");
+                    c.error(&format!("{here}.name"), msg).help =
+                        Some("`services[].uses` refers to components by name; rename one".into());
+                }
+                _ => {
+                    owners.insert(n, here);
+                }
+            }
+        }
+    }
+    if let Some(s) = &bp.state {
+        let b = &s.bucket;
+        let ok = (3..=63).contains(&b.len())
+            && b.bytes().all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || x == b'-' || x == b'.')
+            && b.as_bytes()[0].is_ascii_alphanumeric()
+            && b.as_bytes()[b.len() - 1].is_ascii_alphanumeric();
+        if !ok {
+            c.error("state.bucket", format!("`{b}` is not a valid bucket name")).expected = Some(
+                "3–63 lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit".into(),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_label;
+
+    #[test]
+    fn labels() {
+        assert!(is_label("product-service"));
+        assert!(is_label("a1"));
+        assert!(!is_label("Product"));
+        assert!(!is_label("1abc"));
+        assert!(!is_label("a_b"));
+        assert!(!is_label("a-"));
+        assert!(!is_label(""));
+        assert!(!is_label(&"a".repeat(64)));
+    }
+}

@@ -1,0 +1,132 @@
+//! Network checks: CIDRs well formed, subnets inside the VPC, no overlaps, one subnet per
+//! zone, zones inside the region.
+
+use ipnet::Ipv4Net;
+
+use super::Checker;
+use crate::blueprint::types::{Blueprint, Nat};
+use crate::catalog::Provider;
+
+fn parse_cidr(c: &mut Checker, path: &str, text: &str) -> Option<Ipv4Net> {
+    match text.parse::<Ipv4Net>() {
+        Ok(net) if net.network() == net.addr() => Some(net),
+        Ok(net) => {
+            c.error(path, format!("`{text}` has host bits set")).help =
+                Some(format!("did you mean `{}`?", net.trunc()));
+            None
+        }
+        Err(_) => {
+            c.error(path, format!("`{text}` is not an IPv4 CIDR block")).expected =
+                Some("an address and prefix length such as `10.0.0.0/16`".into());
+            None
+        }
+    }
+}
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    let Some(net) = &bp.network else {
+        if c.provider == Provider::Aws
+            && bp.cluster.is_some()
+        {
+            c.error("network", "`--provider aws` needs a `network` (VPC CIDR, zones, subnets)");
+        }
+        return;
+    };
+    let Some(vpc) = parse_cidr(c, "network.cidr", &net.cidr) else {
+        return;
+    };
+    let prefix = vpc.prefix_len();
+    match c.provider {
+        Provider::Aws if !(16..=28).contains(&prefix) => {
+            c.error("network.cidr", format!("an AWS VPC is /16 to /28, got /{prefix}"));
+        }
+        Provider::Digitalocean => {
+            if !(16..=24).contains(&prefix) {
+                c.error(
+                    "network.cidr",
+                    format!("a DigitalOcean VPC is /16 to /24, got /{prefix}"),
+                );
+            }
+            if !vpc.addr().is_private() {
+                c.error(
+                    "network.cidr",
+                    format!("`{}` is not a private (RFC 1918) range", net.cidr),
+                );
+            }
+        }
+        _ => {}
+    }
+
+    let tiers: [(&str, &Vec<String>); 4] = [
+        ("public", &net.subnets.public),
+        ("private", &net.subnets.private),
+        ("database", &net.subnets.database),
+        ("cache", &net.subnets.cache),
+    ];
+    let mut all: Vec<(String, Ipv4Net)> = Vec::new();
+    for (tier, cidrs) in tiers {
+        for (i, text) in cidrs.iter().enumerate() {
+            let path = format!("network.subnets.{tier}[{i}]");
+            let Some(sub) = parse_cidr(c, &path, text) else {
+                continue;
+            };
+            if !vpc.contains(&sub) {
+                c.error(&path, format!("`{sub}` is outside the VPC `{vpc}`"));
+                continue;
+            }
+            if let Some((other, _)) = all.iter().find(|(_, o)| o.contains(&sub) || sub.contains(o)) {
+                c.error(&path, format!("`{sub}` overlaps `{other}`"));
+                continue;
+            }
+            all.push((format!("{path} ({sub})"), sub));
+        }
+        if c.provider == Provider::Aws && !cidrs.is_empty() && cidrs.len() != net.zones.len() {
+            c.error(
+                &format!("network.subnets.{tier}"),
+                format!(
+                    "give one subnet per zone: {} zone(s), {} subnet(s)",
+                    net.zones.len(),
+                    cidrs.len()
+                ),
+            );
+        }
+    }
+
+    if c.provider == Provider::Aws {
+        if net.zones.is_empty() {
+            c.error("network.zones", "list the availability zones, e.g. `[us-east-1a, us-east-1b]`");
+        }
+        if let Some(aws) = &bp.providers.aws {
+            for (i, z) in net.zones.iter().enumerate() {
+                let in_region = z
+                    .strip_prefix(aws.region.as_str())
+                    .is_some_and(|rest| rest.len() == 1 && rest.as_bytes()[0].is_ascii_lowercase());
+                if !in_region {
+                    c.error(
+                        &format!("network.zones[{i}]"),
+                        format!("`{z}` is not a zone of region `{}`", aws.region),
+                    )
+                    .expected = Some(format!("`{}a`, `{}b`, …", aws.region, aws.region));
+                }
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, z) in net.zones.iter().enumerate() {
+            if !seen.insert(z) {
+                c.error(&format!("network.zones[{i}]"), format!("duplicate zone `{z}`"));
+            }
+        }
+        if net.subnets.private.is_empty() {
+            c.error(
+                "network.subnets.private",
+                "workloads need private subnets (one per zone)",
+            );
+        }
+        if net.nat != Nat::None && net.subnets.public.is_empty() {
+            c.error(
+                "network.subnets.public",
+                "NAT gateways live in public subnets; add them or set `nat: none`",
+            );
+        }
+    }
+}

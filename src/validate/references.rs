@@ -1,0 +1,159 @@
+//! References between components resolve: `uses`, secret references, node pools,
+//! namespaces, roles, issuers, alarm targets.
+
+use super::Checker;
+use crate::blueprint::types::Blueprint;
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    let data: Vec<&str> = bp
+        .databases
+        .iter()
+        .map(|x| x.name.as_str())
+        .chain(bp.caches.iter().map(|x| x.name.as_str()))
+        .chain(bp.queues.iter().map(|x| x.name.as_str()))
+        .chain(bp.tables.iter().map(|x| x.name.as_str()))
+        .chain(bp.secrets.iter().map(|x| x.name.as_str()))
+        .collect();
+    let secrets: Vec<&str> = bp.secrets.iter().map(|s| s.name.as_str()).collect();
+    let pools: Vec<&str> = bp.node_pools.iter().map(|p| p.name.as_str()).collect();
+    let k8s = bp.kubernetes.clone().unwrap_or_default();
+    let namespaces: Vec<&str> = k8s.namespaces.iter().map(|n| n.name.as_str()).collect();
+    let services: Vec<&str> = bp.services.iter().map(|s| s.name.as_str()).collect();
+
+    let namespace_ref = |c: &mut Checker, path: &str, ns: &str| {
+        if !namespaces.is_empty() && !namespaces.contains(&ns) && ns != "kube-system" {
+            c.unknown_name(path, "namespace", ns, namespaces.iter().copied());
+        }
+    };
+    if let Some(ns) = &k8s.default_namespace {
+        namespace_ref(c, "kubernetes.default_namespace", ns);
+    }
+
+    for (i, s) in bp.services.iter().enumerate() {
+        let path = format!("services[{i}]");
+        for (j, u) in s.uses.iter().enumerate() {
+            if !data.contains(&u.as_str()) {
+                c.unknown_name(&format!("{path}.uses[{j}]"), "component", u, data.iter().copied());
+            }
+        }
+        for (j, e) in s.secret_env.iter().enumerate() {
+            let p = format!("{path}.secret_env[{j}].secret");
+            match bp.secrets.iter().find(|x| x.name == e.secret) {
+                None => c.unknown_name(&p, "secret", &e.secret, secrets.iter().copied()),
+                Some(sec) => {
+                    if let Some(k) = &e.key
+                        && !sec.keys.is_empty()
+                        && !sec.keys.contains(k)
+                    {
+                        c.unknown_name(
+                            &format!("{path}.secret_env[{j}].key"),
+                            &format!("key of secret `{}`", sec.name),
+                            k,
+                            sec.keys.iter().map(String::as_str),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(p) = &s.node_pool
+            && !pools.contains(&p.as_str())
+        {
+            c.unknown_name(&format!("{path}.node_pool"), "node pool", p, pools.iter().copied());
+        }
+        if let Some(ns) = &s.namespace {
+            namespace_ref(c, &format!("{path}.namespace"), ns);
+        }
+        if !s.routes.is_empty() && bp.ingress.is_none() && bp.load_balancer.is_none() {
+            c.error(
+                &format!("{path}.routes"),
+                "routes need an `ingress` or a `load_balancer`",
+            );
+        }
+    }
+
+    for (i, sa) in k8s.service_accounts.iter().enumerate() {
+        let path = format!("kubernetes.service_accounts[{i}]");
+        namespace_ref(c, &format!("{path}.namespace"), &sa.namespace);
+        if let Some(r) = &sa.role {
+            let roles: Vec<&str> = k8s
+                .roles
+                .iter()
+                .filter(|x| x.namespace.as_deref() == Some(sa.namespace.as_str()))
+                .map(|x| x.name.as_str())
+                .collect();
+            if !roles.contains(&r.as_str()) {
+                c.unknown_name(
+                    &format!("{path}.role"),
+                    &format!("Role in namespace `{}`", sa.namespace),
+                    r,
+                    roles.iter().copied(),
+                );
+            }
+        }
+        if let Some(r) = &sa.cluster_role {
+            let roles: Vec<&str> = k8s
+                .roles
+                .iter()
+                .filter(|x| x.namespace.is_none())
+                .map(|x| x.name.as_str())
+                .collect();
+            if !roles.contains(&r.as_str()) {
+                c.unknown_name(&format!("{path}.cluster_role"), "ClusterRole", r, roles.iter().copied());
+            }
+        }
+    }
+    for (i, r) in k8s.roles.iter().enumerate() {
+        if let Some(ns) = &r.namespace {
+            namespace_ref(c, &format!("kubernetes.roles[{i}].namespace"), ns);
+        }
+        for (j, rule) in r.rules.iter().enumerate() {
+            if rule.verbs.iter().chain(&rule.resources).any(|v| v == "*") {
+                c.error(
+                    &format!("kubernetes.roles[{i}].rules[{j}]"),
+                    "wildcard `*` verbs or resources grant more than least privilege",
+                )
+                .help = Some("list the resources and verbs the workload needs".into());
+            }
+        }
+    }
+    let issuers: Vec<&str> = k8s.issuers.iter().map(|x| x.name.as_str()).collect();
+    if let Some(ing) = &bp.ingress {
+        if let Some(ns) = &ing.namespace {
+            namespace_ref(c, "ingress.namespace", ns);
+        }
+        if let Some(tls) = &ing.tls
+            && let Some(iss) = &tls.issuer
+            && !issuers.is_empty()
+            && !issuers.contains(&iss.as_str())
+        {
+            c.unknown_name("ingress.tls.issuer", "issuer", iss, issuers.iter().copied());
+        }
+        if ing.hosts.is_empty() {
+            c.error("ingress.hosts", "an ingress needs at least one host");
+        }
+    }
+    for (i, f) in bp.fargate_profiles.iter().enumerate() {
+        for (j, ns) in f.namespaces.iter().enumerate() {
+            namespace_ref(c, &format!("fargate_profiles[{i}].namespaces[{j}]"), ns);
+        }
+        if f.namespaces.is_empty() {
+            c.error(&format!("fargate_profiles[{i}].namespaces"), "list at least one namespace");
+        }
+    }
+    if let Some(o) = &bp.observability {
+        let targets: Vec<&str> = data.iter().copied().chain(services.iter().copied()).collect();
+        for (i, a) in o.alarms.iter().enumerate() {
+            if let Some(t) = &a.target
+                && !targets.contains(&t.as_str())
+                && t != "load_balancer"
+            {
+                c.unknown_name(
+                    &format!("observability.alarms[{i}].target"),
+                    "alarm target",
+                    t,
+                    targets.iter().copied().chain(["load_balancer"]),
+                );
+            }
+        }
+    }
+}
