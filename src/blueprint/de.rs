@@ -1037,6 +1037,10 @@ mod tests {
         assert_eq!(d.span, Some(Span::new(1, 11)));
         assert_eq!(d.expected.as_deref(), Some("one of `postgres` or `redis`"));
         assert_eq!(d.help, None);
+        let d = fails::<BTreeMap<String, Backend>>("a:\n  type: redis\n  nodse: 3\n");
+        assert_eq!(d.message, "`a`: unknown field `nodse`");
+        assert_eq!(d.help.as_deref(), Some("did you mean `nodes`?"));
+        assert_eq!(d.span.map(|s| s.line), Some(2));
         let d = fails::<BTreeMap<String, Backend>>("a: {typ: redis}\n");
         assert_eq!(d.message, "`a`: missing field `type`");
     }

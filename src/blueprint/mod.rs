@@ -107,8 +107,13 @@ pub fn load(file: &str, bytes: &[u8], env: &str) -> Result<Loaded, Diagnostics> 
     }
     let mut root = node::parse(&text).map_err(fail)?;
 
+    let envs_key = root.key_span("environments");
     let envs = take_key(&mut root, "environments");
-    let overlay = select_environment(envs.as_ref(), env, root.span).map_err(fail)?;
+    let overlay = match &envs {
+        // Without `environments` there are no overlays, and every environment is the base.
+        None => None,
+        Some(_) => select_environment(envs.as_ref(), env, envs_key.unwrap_or(root.span)).map_err(fail)?,
+    };
     let mut merged = match overlay {
         Some(o) => overlay::merge(root, o),
         None => root,
@@ -174,7 +179,7 @@ fn take_key(root: &mut Node, key: &str) -> Option<Node> {
     None
 }
 
-fn select_environment(envs: Option<&Node>, env: &str, top: Span) -> Result<Option<Node>, Diagnostic> {
+fn select_environment(envs: Option<&Node>, env: &str, at: Span) -> Result<Option<Node>, Diagnostic> {
     let entries = match envs.map(|n| &n.kind) {
         None | Some(node::NodeKind::Null) => &Vec::new(),
         Some(node::NodeKind::Map(entries)) => entries,
@@ -199,11 +204,10 @@ fn select_environment(envs: Option<&Node>, env: &str, top: Span) -> Result<Optio
             .at(Some(overlay.span))),
         },
         None => {
-            let mut d = Diagnostic::new(format!("unknown environment `{env}`"))
-                .at(Some(envs.map_or(top, |n| n.span)));
+            let mut d = Diagnostic::new(format!("unknown environment `{env}`")).at(Some(at));
             d = if names.is_empty() {
                 d.expected("an environment the blueprint declares; it declares none")
-                    .help(format!("add `environments:\\n  {env}: {{}}` to the blueprint"))
+                    .help(format!("add `{env}: {{}}` under `environments`"))
             } else {
                 d.expected(one_of(names.iter().copied()))
             };

@@ -1008,3 +1008,27 @@ mod tests {
         assert_eq!(d.span.map(|s| s.line), Some(1));
     }
 }
+#[cfg(test)]
+mod tmp_perf {
+    #[test]
+    fn perf_tmp() {
+        let mut t = String::new();
+        for i in 0..200_000 { t.push_str(&format!("k{i}: {{a: [1, 2], b: x}}\n")); }
+        let s = std::time::Instant::now();
+        let r = super::parse(&t);
+        eprintln!("flat 200k: {:?} ok={}", s.elapsed(), r.is_ok());
+        let mut t = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+        for (p, n) in [("a","b"),("b","c"),("c","d"),("d","e"),("e","f"),("f","g")] {
+            t.push_str(&format!("{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"));
+        }
+        let s = std::time::Instant::now();
+        let r = super::parse(&t);
+        eprintln!("bomb10: {:?} {:?}", s.elapsed(), r.err().map(|d| d.message));
+        let s = std::time::Instant::now();
+        let r = super::parse(&format!("a: {}", "[".repeat(1_000_000)));
+        eprintln!("deep: {:?} {:?}", s.elapsed(), r.err().map(|d| d.message));
+        let s = std::time::Instant::now();
+        let r = super::parse(&"- ".repeat(100_000));
+        eprintln!("deep block: {:?} {:?}", s.elapsed(), r.err().map(|d| d.message));
+    }
+}

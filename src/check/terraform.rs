@@ -1532,7 +1532,8 @@ impl<'s> Checker<'s> {
 
     /// The steps after `type.name` must exist: leading instance keys (`[0]`, `["a"]`, `[*]`)
     /// are skipped, the first attribute must be an attribute or block of the type (`id`
-    /// always is), and further steps descend through nested blocks and object types.
+    /// always is), and further steps descend through nested blocks and object types;
+    /// a name unknown inside a nested block is let through (see below).
     fn check_attribute_path(&mut self, at: At<'_>, r: &Ref<'_>, ty: &str, block: &Block) {
         let steps = parse_steps(r.rest);
         let mut i = 0;
@@ -1545,21 +1546,12 @@ impl<'s> Checker<'s> {
         if *first == "id" {
             return;
         }
-        let shown = |upto: usize| -> String {
-            let mut s = r.head.to_string();
-            for step in steps.iter().take(upto + 1) {
-                match step {
-                    Step::Attr(a) => {
-                        s.push('.');
-                        s.push_str(a);
-                    }
-                    Step::Index(text) => s.push_str(text),
-                }
-            }
-            s
-        };
+        // The reference as written up to step `j`, and the schema path of what step `j`
+        // is applied to (type name instead of resource name, instance keys left out).
+        let shown =
+            |j: usize| format!("{}{}", r.head, render_steps(steps.get(..=j).unwrap_or(&[])));
+        let owner = |j: usize| format!("{ty}{}", render_steps(steps.get(i..j).unwrap_or(&[])));
         let mut cur = Cursor::Block(block);
-        let mut owner = ty.to_string();
         for (j, step) in steps.iter().enumerate().skip(i) {
             match (cur, step) {
                 (Cursor::Block(_), Step::Index(_)) => {}
@@ -1568,50 +1560,68 @@ impl<'s> Checker<'s> {
                         cur = Cursor::Type(&attr.ty);
                     } else if let Some(nb) = b.block_types.get(*a) {
                         cur = Cursor::Block(&nb.block);
+                    } else if j > i {
+                        // Inside nested blocks the shared schemas (derived from provider
+                        // bindings) list only settable attributes, not computed ones such
+                        // as `vpc_config[0].vpc_id`, so an unknown name there proves nothing.
+                        return;
                     } else {
-                        let candidates = b
-                            .attributes
-                            .keys()
-                            .chain(b.block_types.keys())
-                            .map(String::as_str);
-                        let hint = suggest(a, candidates);
-                        self.report(
-                            at,
-                            format!(
-                                "reference to {}: {owner} has no attribute \"{a}\"{}",
-                                shown(j),
-                                did_you_mean(hint)
-                            ),
+                        let candidates = b.attributes.keys().chain(b.block_types.keys());
+                        let hint = suggest(a, candidates.map(String::as_str));
+                        let message = format!(
+                            "reference to {}: {} has no attribute \"{a}\"{}",
+                            shown(j),
+                            owner(j),
+                            did_you_mean(hint)
                         );
+                        self.report(at, message);
                         return;
                     }
-                    owner = format!("{owner}.{a}");
                 }
                 (Cursor::Type(t), step) => match type_step(t, step) {
-                    TypeStep::Into(next) => {
-                        cur = Cursor::Type(next);
-                        if let Step::Attr(a) = step {
-                            owner = format!("{owner}.{a}");
-                        }
-                    }
+                    TypeStep::Into(next) => cur = Cursor::Type(next),
                     TypeStep::Unchecked => return,
-                    TypeStep::NoAttribute { candidates } => {
+                    TypeStep::NoAttribute {
+                        candidates,
+                        primitive,
+                    } => {
                         let Step::Attr(a) = step else { return };
-                        let hint = suggest(a, candidates.iter().copied());
-                        self.report(
-                            at,
-                            format!(
-                                "reference to {}: {owner} has no attribute \"{a}\"{}",
+                        let message = match primitive {
+                            Some(p) => format!(
+                                "reference to {}: {} is a {p}, which has no attribute \"{a}\"",
                                 shown(j),
-                                did_you_mean(hint)
+                                owner(j)
                             ),
-                        );
+                            None => format!(
+                                "reference to {}: {} has no attribute \"{a}\"{}",
+                                shown(j),
+                                owner(j),
+                                did_you_mean(suggest(a, candidates.iter().copied()))
+                            ),
+                        };
+                        self.report(at, message);
                         return;
                     }
                 },
             }
         }
     }
+}
+
+/// Steps as written; quoted keys were blanked by `strip_quoted`, so they show as `["…"]`.
+fn render_steps(steps: &[Step<'_>]) -> String {
+    let mut s = String::new();
+    for step in steps {
+        match step {
+            Step::Attr(a) => {
+                s.push('.');
+                s.push_str(a);
+            }
+            Step::Index(text) if text.contains('"') => s.push_str("[\"…\"]"),
+            Step::Index(text) => s.push_str(text),
+        }
+    }
+    s
 }
 
 #[derive(Clone, Copy)]
@@ -1623,7 +1633,11 @@ enum Cursor<'b> {
 enum TypeStep<'t> {
     Into(&'t Value),
     Unchecked,
-    NoAttribute { candidates: Vec<&'t str> },
+    /// `primitive` names the type when it is a string, number or bool.
+    NoAttribute {
+        candidates: Vec<&'t str>,
+        primitive: Option<&'t str>,
+    },
 }
 
 /// One step of a reference into a value of cty type `t`.
@@ -1632,6 +1646,7 @@ fn type_step<'t>(t: &'t Value, step: &Step<'_>) -> TypeStep<'t> {
         Value::String(p) if matches!(p.as_str(), "string" | "number" | "bool") => match step {
             Step::Attr(_) => TypeStep::NoAttribute {
                 candidates: Vec::new(),
+                primitive: Some(p.as_str()),
             },
             // Indexing a primitive is wrong too, but the regex cannot always tell an
             // index from a splat of something else, so stay quiet.
@@ -1651,6 +1666,7 @@ fn type_step<'t>(t: &'t Value, step: &Step<'_>) -> TypeStep<'t> {
                         Some(next) => TypeStep::Into(next),
                         None => TypeStep::NoAttribute {
                             candidates: fields.keys().map(String::as_str).collect(),
+                            primitive: None,
                         },
                     },
                     None => TypeStep::Unchecked,
@@ -2170,12 +2186,26 @@ mod tests {
     #[test]
     fn nested_reference_paths() {
         let mut doc = valid_module();
-        doc["output"]["issuer"] = json!({"value": "${data.aws_availability_zones.all.names[0]}"});
-        doc["output"]["bad"] = json!({"value": "${aws_subnet.a[0].nope}"});
+        doc["resource"]["aws_eks_cluster"] = json!({"main": {
+            "name": "demo",
+            "role_arn": "arn:aws:iam::123456789012:role/eks",
+            "vpc_config": {"subnet_ids": "${[for s in aws_subnet.a : s.id]}"}
+        }});
+        doc["output"] = json!({
+            "zone": {"value": "${data.aws_availability_zones.all.names[0]}"},
+            "issuer": {"value": "${aws_eks_cluster.main.identity[0].oidc[0].issuer}"},
+            // Computed inside a block: absent from the binding-derived schemas, so let through.
+            "sg": {"value": "${aws_eks_cluster.main.vpc_config[0].cluster_security_group_id}"},
+            "bad_object_key": {"value": "${aws_eks_cluster.main.identity[0].oidcc[0].issuer}"},
+            "bad_after_index": {"value": "${aws_subnet.a[\"k\"].nope}"},
+            "bad_primitive": {"value": "${aws_vpc.main.cidr_block.first}"}
+        });
         assert_eq!(
             check(doc),
             [
-                "main.tf.json: output.bad: reference to aws_subnet.a[0].nope: aws_subnet has no attribute \"nope\""
+                "main.tf.json: output.bad_after_index: reference to aws_subnet.a[\"…\"].nope: aws_subnet has no attribute \"nope\"",
+                "main.tf.json: output.bad_object_key: reference to aws_eks_cluster.main.identity[0].oidcc: aws_eks_cluster.identity[0] has no attribute \"oidcc\" (did you mean \"oidc\"?)",
+                "main.tf.json: output.bad_primitive: reference to aws_vpc.main.cidr_block.first: aws_vpc.cidr_block is a string, which has no attribute \"first\"",
             ]
         );
     }
@@ -2224,6 +2254,45 @@ mod tests {
                 "main.tf.json: provider.aws: provider \"aws\" is not declared in terraform.required_providers",
             ]
         );
+    }
+
+    #[test]
+    fn check_dir_finds_each_module() -> Result<(), std::io::Error> {
+        let dir = tempfile::tempdir()?;
+        let write = |rel: &str, text: &str| -> Result<(), std::io::Error> {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap_or(dir.path()))?;
+            std::fs::write(path, text)
+        };
+        write("envs/prod/main.tf.json", &valid_module().to_string())?;
+        // A second module: its own declarations, so `aws_vpc.main` is dangling here.
+        write(
+            "envs/dev/outputs.tf.json",
+            r#"{"output": {"x": {"value": "${aws_vpc.main.id}"}}}"#,
+        )?;
+        write("envs/dev/broken.tf.json", "{")?;
+        write(".terraform/skip.tf.json", "not even json")?;
+        write("envs/prod/notes.json", "ignored: not *.tf.json")?;
+        let problems: Vec<String> = check_dir(dir.path(), ProviderSchemas::bundled())?
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                "envs/dev/broken.tf.json: not valid JSON: EOF while parsing an object at line 1 column 1",
+                "envs/dev/outputs.tf.json: output.x: reference to undeclared resource aws_vpc.main",
+            ]
+        );
+        let single = check_dir(
+            &dir.path().join("envs/prod/main.tf.json"),
+            ProviderSchemas::bundled(),
+        )?;
+        assert_eq!(single, Vec::new());
+        let empty = tempfile::tempdir()?;
+        let none = check_dir(empty.path(), ProviderSchemas::bundled())?;
+        assert_eq!(none.len(), 1);
+        Ok(())
     }
 
     #[test]

@@ -119,7 +119,7 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
         Provider::Aws => match &bp.providers.aws {
             None => {
                 c.error("providers", "`--provider aws` needs `providers.aws.region`")
-                    .help = Some("add `providers:\\n  aws:\\n    region: us-east-1`".into());
+                    .help = Some("add `region` under `providers.aws`, e.g. `us-east-1`".into());
             }
             Some(aws) => region(c, "providers.aws.region", &aws.region),
         },
@@ -129,7 +129,7 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
                     "providers",
                     "`--provider digitalocean` needs `providers.digitalocean.region`",
                 )
-                .help = Some("add `providers:\\n  digitalocean:\\n    region: nyc1`".into());
+                .help = Some("add `region` under `providers.digitalocean`, e.g. `nyc1`".into());
             }
             Some(d) => {
                 region(c, "providers.digitalocean.region", &d.region);

@@ -47,7 +47,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     {
                         c.unknown_name(
                             &format!("{path}.secret_env[{j}].key"),
-                            &format!("key of secret `{}`", sec.name),
+                            &format!("key (of secret `{}`)", sec.name),
                             k,
                             sec.keys.iter().map(String::as_str),
                         );

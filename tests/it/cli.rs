@@ -1,0 +1,125 @@
+//! The command line as users run it: exit codes, `--check`, refusing to touch folders it does
+//! not own, and a failed run never changing earlier output.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn infragen(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn snapshot_dir(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                v.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn init_synth_check_and_drift() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let o = infragen(d, &["init"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = infragen(d, &["init"]);
+    assert_eq!(o.status.code(), Some(2), "init must not overwrite: {}", text(&o));
+
+    let o = infragen(d, &["synth", "--provider", "aws", "--env", "production"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(d.join("out/aws/production/terraform/infra/network.tf.json").exists());
+    assert!(text(&o).contains("note: AWS does not lower"), "{}", text(&o));
+
+    let o = infragen(d, &["synth", "--provider", "aws", "--env", "production", "--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let bp = std::fs::read_to_string(d.join("infragen.yaml")).unwrap();
+    std::fs::write(d.join("infragen.yaml"), bp.replace("cidr: 10.0.0.0/16", "cidr: 10.0.0.0/16\n  flow_logs: { retention_days: 90 }")).unwrap();
+    let o = infragen(d, &["synth", "--provider", "aws", "--env", "production", "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("changed: terraform/infra/network.tf.json"), "{t}");
+    assert!(t.contains("-        \"retention_in_days\": 365") && t.contains("+        \"retention_in_days\": 90"), "{t}");
+}
+
+#[test]
+fn a_failed_run_leaves_earlier_output_untouched() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    assert_eq!(infragen(d, &["init"]).status.code(), Some(0));
+    assert_eq!(infragen(d, &["synth", "--provider", "aws", "--env", "staging"]).status.code(), Some(0));
+    let before = snapshot_dir(&d.join("out"));
+    std::fs::write(d.join("infragen.yaml"), "name: shop\nnetwork: {cidr: 10.0.0.0/99}\n").unwrap();
+    let o = infragen(d, &["synth", "--provider", "aws", "--env", "staging"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(before, snapshot_dir(&d.join("out")));
+}
+
+#[test]
+fn refuses_folders_it_did_not_write() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    assert_eq!(infragen(d, &["init"]).status.code(), Some(0));
+    std::fs::write(d.join("README.md"), "my repo").unwrap();
+    let before = snapshot_dir(d);
+    let o = infragen(d, &["synth", "--provider", "aws", "--env", "production", "--out", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("did not write"), "{}", text(&o));
+    assert_eq!(before, snapshot_dir(d), "--out . must not touch the folder");
+    let o = infragen(d, &["synth", "--provider", "aws", "--env", "production", "--out", "README.md"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("is not a folder"), "{}", text(&o));
+}
+
+#[test]
+fn usage_errors_exit_2_with_guidance() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let o = infragen(d, &["synth", "--provider", "aws", "--env", "production"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--blueprint"), "{}", text(&o));
+    let o = infragen(d, &["synth", "--provider", "gcp", "--env", "production"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("aws"), "{}", text(&o));
+    let o = infragen(d, &["synth", "--provider", "aws", "--env", "x", "--blueprint", "."]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    for sub in ["synth", "schema", "init"] {
+        let o = infragen(d, &[sub, "--help"]);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(text(&o).contains("Example"), "{sub} --help has no example");
+    }
+}
+
+#[test]
+fn schema_is_json_schema_of_the_blueprint() {
+    let t = tempfile::tempdir().unwrap();
+    let o = infragen(t.path(), &["schema"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["title"], "Blueprint");
+    for key in ["name", "network", "cluster", "services", "environments"] {
+        assert!(v["properties"].get(key).is_some(), "schema lacks {key}");
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary. Golden snapshots of every shipped blueprint × provider ×
+//! environment (validated against the vendored provider schemas), error messages of the
+//! invalid-input cases, the command line, and determinism.
+
+mod cli;
+mod determinism;
+mod errors;
+mod golden;
+mod support;

@@ -1,0 +1,82 @@
+//! Shared helpers: the shipped blueprints and the provider × environment matrix.
+
+use std::path::{Path, PathBuf};
+
+use infragen::Provider;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every `blueprints/*.yaml`, sorted.
+pub fn blueprints() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("blueprints"))
+        .expect("blueprints/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The providers a blueprint is meant for: those it configures under `providers:`, plus
+/// `kubernetes` (manifests for an existing cluster), which every blueprint with services and
+/// a Kubernetes platform supports.
+pub fn providers_of(path: &Path) -> Vec<Provider> {
+    let bytes = std::fs::read(path).unwrap();
+    let envs = infragen::blueprint::environments(&path.display().to_string(), &bytes).unwrap();
+    let loaded = infragen::blueprint::load("x", &bytes, &envs[0]).unwrap();
+    let bp = &loaded.blueprint;
+    let mut out = Vec::new();
+    if bp.providers.aws.is_some() {
+        out.push(Provider::Aws);
+    }
+    if bp.providers.digitalocean.is_some() {
+        out.push(Provider::Digitalocean);
+    }
+    let k8s = bp.cluster.as_ref().is_none_or(|c| {
+        c.platform != infragen::blueprint::types::Platform::EcsFargate
+    });
+    if k8s && (!bp.services.is_empty() || bp.providers.kubernetes.is_some()) {
+        out.push(Provider::Kubernetes);
+    }
+    out
+}
+
+/// (blueprint file stem, path, provider, environment) for every combination.
+pub fn matrix() -> Vec<(String, PathBuf, Provider, String)> {
+    let mut out = Vec::new();
+    for path in blueprints() {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        let envs = infragen::blueprint::environments(&stem, &bytes).unwrap();
+        for p in providers_of(&path) {
+            for e in &envs {
+                out.push((stem.clone(), path.clone(), p, e.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Synthesize a shipped blueprint as the CLI would name it.
+pub fn synth(path: &Path, provider: Provider, env: &str) -> infragen::Output {
+    let rel = path.strip_prefix(root()).unwrap_or(path).display().to_string();
+    let bytes = std::fs::read(path).unwrap();
+    match infragen::synthesize(&rel, &bytes, provider, env) {
+        Ok(o) => o,
+        Err(d) => panic!("{rel} --provider {provider} --env {env} failed:\n{d}"),
+    }
+}
+
+/// All files of an output as one text, for snapshots.
+pub fn flatten(out: &infragen::Output) -> String {
+    let mut s = String::new();
+    for n in &out.notes {
+        s.push_str(&format!("note: {n}\n"));
+    }
+    for (path, text) in &out.files {
+        s.push_str(&format!("\n==> {path} <==\n{text}"));
+    }
+    s
+}
