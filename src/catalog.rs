@@ -39,8 +39,14 @@ impl Provider {
         let all = CATALOGS.get_or_init(|| {
             [
                 parse(include_str!("../providers/aws.json"), "aws.json"),
-                parse(include_str!("../providers/digitalocean.json"), "digitalocean.json"),
-                parse(include_str!("../providers/kubernetes.json"), "kubernetes.json"),
+                parse(
+                    include_str!("../providers/digitalocean.json"),
+                    "digitalocean.json",
+                ),
+                parse(
+                    include_str!("../providers/kubernetes.json"),
+                    "kubernetes.json",
+                ),
             ]
         });
         &all[self as usize]

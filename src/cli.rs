@@ -38,7 +38,9 @@ enum Command {
     )]
     Schema,
     /// Write a commented starter blueprint.
-    #[command(after_help = "Example:\n  infragen init            # writes ./infragen.yaml\n  infragen init --path stacks/shop.yaml")]
+    #[command(
+        after_help = "Example:\n  infragen init            # writes ./infragen.yaml\n  infragen init --path stacks/shop.yaml"
+    )]
     Init(InitArgs),
 }
 
@@ -109,7 +111,9 @@ fn report(d: &Diagnostics) -> i32 {
 
 /// Read the blueprint named on the command line (or the default one).
 fn read_blueprint(path: Option<&Utf8Path>) -> Result<(Utf8PathBuf, Vec<u8>), i32> {
-    let path = path.map(Utf8Path::to_owned).unwrap_or_else(|| DEFAULT_BLUEPRINT.into());
+    let path = path
+        .map(Utf8Path::to_owned)
+        .unwrap_or_else(|| DEFAULT_BLUEPRINT.into());
     match std::fs::read(&path) {
         Ok(b) => Ok((path, b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(fail(
@@ -120,9 +124,10 @@ fn read_blueprint(path: Option<&Utf8Path>) -> Result<(Utf8PathBuf, Vec<u8>), i32
                 "check the path given to `--blueprint`"
             }),
         )),
-        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
-            Err(fail(format!("`{path}` is a folder, not a blueprint file"), None))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => Err(fail(
+            format!("`{path}` is a folder, not a blueprint file"),
+            None,
+        )),
         Err(e) => Err(fail(format!("cannot read `{path}`: {e}"), None)),
     }
 }
@@ -189,7 +194,10 @@ fn synth(a: SynthArgs) -> i32 {
 fn init(a: InitArgs) -> i32 {
     if a.path.exists() {
         return fail(
-            format!("`{}` already exists; infragen init never overwrites", a.path),
+            format!(
+                "`{}` already exists; infragen init never overwrites",
+                a.path
+            ),
             Some("pass `--path` to write the starter elsewhere"),
         );
     }

@@ -136,7 +136,7 @@ impl Diagnostics {
             }
         }
         self.0
-            .sort_by(|a, b| (a.file.clone(), a.span).cmp(&(b.file.clone(), b.span)));
+            .sort_by(|a, b| a.file.cmp(&b.file).then(a.span.cmp(&b.span)));
         self.0.dedup();
         self
     }

@@ -4,6 +4,10 @@
 //! overlay → typed blueprint → semantic checks (`validate`, which returns the witness every
 //! back-end requires) → per-provider back-end (`backend`) → render → write (`output`).
 
+// Diagnostics are rich (position, snippet, expectation, help) and only built on the cold
+// error path; boxing them would buy nothing.
+#![allow(clippy::result_large_err)]
+
 pub mod backend;
 pub mod blueprint;
 pub mod catalog;

@@ -1,10 +1,4 @@
 //! A serde `Deserializer` over [`Node`] whose errors carry the `line:col` and field path.
-//!
-//! Known limitation: `#[serde(untagged)]` and `#[serde(tag = "...")]` enums are read through
-//! serde's buffered `Content`, which is filled by `deserialize_any` before the target type is
-//! known, so a plain scalar is typed by the core schema there: `version: 1.30` inside such an
-//! enum is the float 1.3 and will not deserialize into a `String` field. Quoting the value
-//! (`"1.30"`) keeps it text. Everywhere else, a `String` target gets the scalar's exact text.
 
 use std::fmt;
 
@@ -17,6 +11,12 @@ use super::node::{CoreValue, Node, NodeKind, parse_core_float, parse_core_int, s
 use crate::diagnostic::{Diagnostic, Span, closest, one_of};
 
 /// Deserialize `T` from a parsed (and merged) blueprint tree.
+///
+/// A `String` target gets a scalar's exact text (`version: 1.30` is `"1.30"`), except inside
+/// `#[serde(untagged)]` and `#[serde(tag = "...")]` enums: serde buffers those through
+/// `deserialize_any` before the target type is known, so there a plain scalar is typed by the
+/// core schema and `1.30` is the float 1.3, which a `String` field refuses. Quoting the value
+/// (`"1.30"`) keeps it text.
 pub fn from_node<T: de::DeserializeOwned>(node: &Node) -> Result<T, Diagnostic> {
     T::deserialize(NodeDeserializer::new(node)).map_err(Error::into_diagnostic)
 }

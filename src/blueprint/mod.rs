@@ -112,10 +112,18 @@ pub fn load(file: &str, bytes: &[u8], env: &str) -> Result<Loaded, Diagnostics> 
     let overlay = match &envs {
         // Without `environments` there are no overlays, and every environment is the base.
         None => None,
-        Some(_) => select_environment(envs.as_ref(), env, envs_key.unwrap_or(root.span)).map_err(fail)?,
+        Some(_) => {
+            select_environment(envs.as_ref(), env, envs_key.unwrap_or(root.span)).map_err(fail)?
+        }
     };
     let mut merged = match overlay {
-        Some(o) => overlay::merge(root, o),
+        Some(o) => {
+            let problems = overlay::check(&o);
+            if !problems.is_empty() {
+                return Err(Diagnostics(problems).with_source(file, &text));
+            }
+            overlay::merge(root, o)
+        }
         None => root,
     };
     substitute_env(&mut merged, env);
@@ -179,7 +187,11 @@ fn take_key(root: &mut Node, key: &str) -> Option<Node> {
     None
 }
 
-fn select_environment(envs: Option<&Node>, env: &str, at: Span) -> Result<Option<Node>, Diagnostic> {
+fn select_environment(
+    envs: Option<&Node>,
+    env: &str,
+    at: Span,
+) -> Result<Option<Node>, Diagnostic> {
     let entries = match envs.map(|n| &n.kind) {
         None | Some(node::NodeKind::Null) => &Vec::new(),
         Some(node::NodeKind::Map(entries)) => entries,
@@ -228,9 +240,9 @@ fn substitute_env(node: &mut Node, env: &str) {
             }
         }
         node::NodeKind::Seq(items) => items.iter_mut().for_each(|n| substitute_env(n, env)),
-        node::NodeKind::Map(entries) => entries
-            .iter_mut()
-            .for_each(|(_, v)| substitute_env(v, env)),
+        node::NodeKind::Map(entries) => {
+            entries.iter_mut().for_each(|(_, v)| substitute_env(v, env))
+        }
         node::NodeKind::Null => {}
     }
 }

@@ -1,9 +1,4 @@
 //! Environment overlays: `environments.<name>` deep-merged onto the base blueprint tree.
-//!
-//! Maps merge key by key and `null` removes a key; lists of named mappings merge by `name`
-//! (`$patch: delete` removes an item); any other list, and every scalar, is replaced.
-//! Each resulting node keeps the span of the side it came from, so a bad value that an
-//! overlay introduced is reported on the overlay's line.
 
 use std::collections::HashMap;
 
@@ -15,8 +10,14 @@ pub const PATCH_KEY: &str = "$patch";
 /// The one `$patch` directive: remove the base item with this item's `name`.
 pub const PATCH_DELETE: &str = "delete";
 
-/// Merge `overlay` onto `base`. A `null` overlay (an environment declared with no changes)
-/// leaves the base as it is.
+/// Merge `overlay` onto `base`.
+///
+/// Maps merge key by key (base order kept, new keys appended) and a `null` value removes the
+/// key; lists whose items all are mappings with a scalar `name` merge by `name` (`$patch:
+/// delete` removes an item); any other list, and every scalar, is replaced. A `null` overlay
+/// (an environment declared with no changes) leaves the base as it is. Each resulting node
+/// keeps the span of the side it came from, so a bad value an overlay introduced is reported
+/// on the overlay's line.
 pub fn merge(base: Node, overlay: Node) -> Node {
     let Node {
         kind: base_kind,

@@ -307,9 +307,15 @@ impl Default for ClusterLogging {
 }
 
 fn all_log_types() -> Vec<String> {
-    ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-        .map(String::from)
-        .to_vec()
+    [
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 fn default_cluster_log_retention() -> u32 {

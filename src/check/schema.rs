@@ -1,4 +1,4 @@
-//! Provider schemas in the `terraform providers schema -json` format, as the Terraform checker needs them.
+//! Provider schemas (`terraform providers schema -json` format) as the Terraform checker needs them.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -196,7 +196,7 @@ struct Module<'a> {
 }
 
 impl Module<'_> {
-    /// Aliases configured for a provider local name.
+    /// Whether some `provider` block for local name `name` has this `alias`.
     fn has_alias(&self, name: &str, alias: &str) -> bool {
         self.providers
             .iter()
@@ -404,14 +404,15 @@ impl<'s> Checker<'s> {
             }
         }
         for decl in &m.terraform {
-            let Some(rp) = decl
-                .body
-                .get("required_providers")
-                .and_then(Value::as_object)
-            else {
+            let Some(rp) = decl.body.get("required_providers") else {
                 continue;
             };
-            for (name, spec) in rp {
+            // Shapes are reported by `check_terraform_blocks`; only collect here.
+            let maps: Vec<&Map<String, Value>> = match rp {
+                Value::Array(items) => items.iter().filter_map(Value::as_object).collect(),
+                other => other.as_object().into_iter().collect(),
+            };
+            for (name, spec) in maps.into_iter().flatten() {
                 if name == "//" {
                     continue;
                 }
@@ -530,33 +531,8 @@ impl<'s> Checker<'s> {
                     "required_providers" => {
                         for rp in self.objects(at, "required_providers", v) {
                             for (name, spec) in rp {
-                                if name == "//" {
-                                    continue;
-                                }
-                                let path = format!("required_providers.{name}");
-                                match spec {
-                                    // The pre-0.13 shorthand: just a version constraint.
-                                    Value::String(_) => {}
-                                    Value::Object(fields) => {
-                                        for (f, fv) in fields {
-                                            let fpath = format!("{path}.{f}");
-                                            match f.as_str() {
-                                                "//" => {}
-                                                "source" | "version" => self.check_value(at, &fpath, &Value::from("string"), fv),
-                                                "configuration_aliases" => {
-                                                    self.check_value(at, &fpath, &serde_json::json!(["list", "dynamic"]), fv)
-                                                }
-                                                _ => {
-                                                    let hint = suggest(f, ["source", "version", "configuration_aliases"]);
-                                                    self.report(at, prefixed(&path, format!("unknown argument \"{f}\"{}", did_you_mean(hint))));
-                                                }
-                                            }
-                                        }
-                                    }
-                                    other => self.report(
-                                        at,
-                                        prefixed(&path, format!("expected an object with \"source\" and \"version\", got {}", describe(other))),
-                                    ),
+                                if name != "//" {
+                                    self.check_required_provider(at, name, spec);
                                 }
                             }
                         }
@@ -576,6 +552,39 @@ impl<'s> Checker<'s> {
                             format!("unknown argument \"{other}\"{}", did_you_mean(hint)),
                         );
                     }
+                }
+            }
+        }
+    }
+
+    fn check_required_provider(&mut self, at: At<'_>, name: &str, spec: &Value) {
+        const KEYS: [&str; 3] = ["source", "version", "configuration_aliases"];
+        let path = format!("required_providers.{name}");
+        let fields = match spec {
+            // The pre-0.13 shorthand: just a version constraint.
+            Value::String(_) => return,
+            Value::Object(fields) => fields,
+            other => {
+                let message = format!(
+                    "expected an object with \"source\" and \"version\", got {}",
+                    describe(other)
+                );
+                self.report(at, prefixed(&path, message));
+                return;
+            }
+        };
+        for (f, fv) in fields {
+            let fpath = format!("{path}.{f}");
+            match f.as_str() {
+                "//" => {}
+                "source" | "version" => self.check_value(at, &fpath, &Value::from("string"), fv),
+                "configuration_aliases" => {
+                    self.check_value(at, &fpath, &serde_json::json!(["list", "dynamic"]), fv)
+                }
+                _ => {
+                    let message =
+                        format!("unknown argument \"{f}\"{}", did_you_mean(suggest(f, KEYS)));
+                    self.report(at, prefixed(&path, message));
                 }
             }
         }
@@ -655,14 +664,11 @@ impl<'s> Checker<'s> {
                     for body in bodies {
                         self.check_block(at, "", block, body, Some(kind));
                         if let Some(obj) = body.as_object() {
-                            self.check_meta_arguments(m, at, obj);
-                            if !m.required_providers.is_empty() {
-                                let provider = match obj.get("provider").and_then(Value::as_str) {
-                                    Some(p) => {
-                                        bare_expr(p).split('.').next().unwrap_or("").to_string()
-                                    }
-                                    None => ty.split('_').next().unwrap_or(ty).to_string(),
-                                };
+                            self.check_meta_arguments(m, at, obj, true);
+                            // Without a `provider` meta-argument (checked on its own) the
+                            // provider is implied by the type name's first word.
+                            if !m.required_providers.is_empty() && !obj.contains_key("provider") {
+                                let provider = ty.split('_').next().unwrap_or(ty).to_string();
                                 if !m.required_providers.contains_key(provider.as_str()) {
                                     unlisted.entry(provider).or_insert_with(|| {
                                         (decl.file.to_string(), address.clone())
@@ -683,15 +689,22 @@ impl<'s> Checker<'s> {
     }
 
     /// The meta-arguments whose checks need the whole module (`depends_on`, `provider`)
-    /// or more than one argument (`count` with `for_each`).
-    fn check_meta_arguments(&mut self, m: &Module<'_>, at: At<'_>, body: &Map<String, Value>) {
+    /// or more than one argument (`count` with `for_each`). Module calls have no
+    /// `provider` meta-argument (a child module may take an input of that name).
+    fn check_meta_arguments(
+        &mut self,
+        m: &Module<'_>,
+        at: At<'_>,
+        body: &Map<String, Value>,
+        provider_meta: bool,
+    ) {
         if body.contains_key("count") && body.contains_key("for_each") {
             self.report(at, "\"count\" and \"for_each\" cannot both be set");
         }
         if let Some(v) = body.get("depends_on") {
             self.check_depends_on(m, at, v);
         }
-        if let Some(v) = body.get("provider") {
+        if let Some(v) = body.get("provider").filter(|_| provider_meta) {
             match v.as_str() {
                 Some(s) => {
                     let s = bare_expr(s);
@@ -745,9 +758,9 @@ impl<'s> Checker<'s> {
             };
             let text = bare_expr(s);
             // Instance keys (`aws_subnet.a[0]`) are allowed; attributes are not.
-            let path = match text.find('[') {
-                Some(p) => &text[..p],
-                None => text,
+            let (path, after_keys) = match text.find('[') {
+                Some(p) => (&text[..p], text[p..].trim_start_matches(|c| c != '.')),
+                None => (text, ""),
             };
             let parts: Vec<&str> = path.split('.').collect();
             let (declared, what, whole) = match parts.as_slice() {
@@ -776,7 +789,7 @@ impl<'s> Checker<'s> {
                     at,
                     format!("depends_on: \"{text}\" is not a declared {what}"),
                 );
-            } else if !whole {
+            } else if !whole || !after_keys.is_empty() {
                 self.report(
                     at,
                     format!(
@@ -1306,7 +1319,7 @@ impl<'s> Checker<'s> {
                     ),
                     None => self.report(at, "missing required argument \"source\""),
                 }
-                self.check_meta_arguments(m, at, body);
+                self.check_meta_arguments(m, at, body, false);
             }
         }
     }
@@ -2213,8 +2226,12 @@ mod tests {
     #[test]
     fn depends_on_and_duplicates_across_files() {
         let mut first = valid_module();
-        first["resource"]["aws_subnet"]["a"]["depends_on"] =
-            json!(["aws_vpc.other", "aws_vpc.main.id"]);
+        first["resource"]["aws_subnet"]["a"]["depends_on"] = json!([
+            "aws_vpc.other",
+            "aws_vpc.main.id",
+            "${aws_vpc.main}",
+            "data.aws_availability_zones.all[0].id"
+        ]);
         let second = json!({"resource": {"aws_vpc": {"main": {"cidr_block": "10.1.0.0/16"}}}});
         let problems: Vec<String> = check_module(
             &[("a.tf.json".into(), first), ("b.tf.json".into(), second)],
@@ -2228,6 +2245,7 @@ mod tests {
             [
                 "a.tf.json: aws_subnet.a: depends_on: \"aws_vpc.main.id\" must name a whole resource, not one of its attributes",
                 "a.tf.json: aws_subnet.a: depends_on: \"aws_vpc.other\" is not a declared resource",
+                "a.tf.json: aws_subnet.a: depends_on: \"data.aws_availability_zones.all[0].id\" must name a whole data source, not one of its attributes",
                 "b.tf.json: aws_vpc.main: declared more than once (first in a.tf.json)",
             ]
         );

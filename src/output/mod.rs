@@ -25,11 +25,17 @@ pub enum OutputError {
         "`{dir}` already holds files infragen did not write ({}), so infragen will not write there",
         .entries.join(", ")
     )]
-    ForeignFolder { dir: Utf8PathBuf, entries: Vec<String> },
+    ForeignFolder {
+        dir: Utf8PathBuf,
+        entries: Vec<String>,
+    },
     #[error("refusing the output path `{0}`: it would leave the output folder")]
     UnsafePath(String),
     #[error("{path}: {source}")]
-    Io { path: Utf8PathBuf, source: io::Error },
+    Io {
+        path: Utf8PathBuf,
+        source: io::Error,
+    },
 }
 
 impl OutputError {
@@ -58,7 +64,11 @@ fn confined(rel: &str) -> Result<&Utf8Path, OutputError> {
         && !rel.contains('\\')
         && p.components()
             .all(|c| matches!(c, camino::Utf8Component::Normal(n) if !n.is_empty()));
-    if ok { Ok(p) } else { Err(OutputError::UnsafePath(rel.to_string())) }
+    if ok {
+        Ok(p)
+    } else {
+        Err(OutputError::UnsafePath(rel.to_string()))
+    }
 }
 
 /// The files the previous run wrote, or `None` when the folder has no manifest.
@@ -238,7 +248,10 @@ mod tests {
 
     fn out(files: &[(&str, &str)]) -> Output {
         Output {
-            files: files.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            files: files
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
             notes: vec![],
         }
     }
@@ -256,7 +269,14 @@ mod tests {
         assert_eq!(r.written, 2);
         fs::write(dir.join("a/user-file"), "mine").unwrap();
         let r = write(&dir, &out(&[("b.json", "2\n")])).unwrap();
-        assert_eq!(r, WriteReport { written: 0, unchanged: 1, removed: 1 });
+        assert_eq!(
+            r,
+            WriteReport {
+                written: 0,
+                unchanged: 1,
+                removed: 1
+            }
+        );
         assert!(!dir.join("a/x.json").exists());
         assert_eq!(fs::read_to_string(dir.join("a/user-file")).unwrap(), "mine");
         assert!(check(&dir, &out(&[("b.json", "2\n")])).unwrap().is_empty());
@@ -274,10 +294,19 @@ mod tests {
         assert!(matches!(e, OutputError::ForeignFolder { .. }), "{e}");
         assert_eq!(fs::read_to_string(dir.join("README.md")).unwrap(), "repo");
         let file = dir.join("README.md");
-        assert!(matches!(write(&file, &out(&[("x", "1")])).unwrap_err(), OutputError::NotAFolder(_)));
+        assert!(matches!(
+            write(&file, &out(&[("x", "1")])).unwrap_err(),
+            OutputError::NotAFolder(_)
+        ));
         let (_t2, dir2) = tmp();
         for bad in ["../x", "/etc/x", "a/../../x", ""] {
-            assert!(matches!(write(&dir2, &out(&[(bad, "1")])).unwrap_err(), OutputError::UnsafePath(_)), "{bad}");
+            assert!(
+                matches!(
+                    write(&dir2, &out(&[(bad, "1")])).unwrap_err(),
+                    OutputError::UnsafePath(_)
+                ),
+                "{bad}"
+            );
         }
         assert!(!dir2.exists(), "nothing written when a path is refused");
     }

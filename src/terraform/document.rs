@@ -83,7 +83,11 @@ fn entry<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, 
 impl File {
     /// Add `resource "<ty>" "<name>"`; returns the reference to it.
     pub fn resource(&mut self, r: &Ref, body: Value) -> &mut Self {
-        let kind = if r.address().starts_with("data.") { "data" } else { "resource" };
+        let kind = if r.address().starts_with("data.") {
+            "data"
+        } else {
+            "resource"
+        };
         let types = entry(&mut self.top, kind);
         let names = entry(types, r.ty());
         let previous = names.insert(r.name().to_string(), body);

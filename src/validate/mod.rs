@@ -2,8 +2,8 @@
 //! just the first; success returns the [`Validated`] witness that every back-end requires, so
 //! nothing unchecked is ever lowered.
 
-mod network;
 mod names;
+mod network;
 mod references;
 mod windows;
 
@@ -16,13 +16,13 @@ pub use windows::{DailyWindow, WeeklyWindow};
 
 /// Proof that a blueprint passed every check for `provider`. Only [`validate`] makes one.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Validated<'a> {
     pub loaded: &'a Loaded,
     pub bp: &'a Blueprint,
     pub env: &'a str,
     pub provider: Provider,
     pub catalog: &'static Catalog,
-    _sealed: (),
 }
 
 impl Validated<'_> {
@@ -38,7 +38,12 @@ impl Validated<'_> {
     }
 
     /// Resolve a component's size for this provider; validation already proved it resolves.
-    pub fn size(&self, kind: SizeKind, size: Option<&str>, sizes: &crate::blueprint::types::Sizes) -> String {
+    pub fn size(
+        &self,
+        kind: SizeKind,
+        size: Option<&str>,
+        sizes: &crate::blueprint::types::Sizes,
+    ) -> String {
         resolve_size(self.provider, self.catalog, kind, size, sizes).unwrap_or_default()
     }
 }
@@ -96,7 +101,6 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
             env: &loaded.env,
             provider,
             catalog: provider.catalog(),
-            _sealed: (),
         })
     } else {
         Err(loaded.diagnostics(c.problems))
@@ -156,12 +160,18 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
             _ => None,
         };
         if let Some(msg) = bad {
-            c.error("cluster.platform", format!("platform `{}`: {msg}", p.name()));
+            c.error(
+                "cluster.platform",
+                format!("platform `{}`: {msg}", p.name()),
+            );
         }
         if matches!(p, Platform::EksFargate | Platform::EcsFargate) && !bp.node_pools.is_empty() {
             c.error(
                 "node_pools",
-                format!("platform `{}` runs without nodes; remove `node_pools`", p.name()),
+                format!(
+                    "platform `{}` runs without nodes; remove `node_pools`",
+                    p.name()
+                ),
             );
         }
         if p == Platform::EksFargate && bp.fargate_profiles.is_empty() {
@@ -169,7 +179,10 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
                 "fargate_profiles",
                 "platform `eks_fargate` needs at least one Fargate profile",
             )
-            .help = Some("add a profile per application namespace and one for `kube-system` (CoreDNS)".into());
+            .help = Some(
+                "add a profile per application namespace and one for `kube-system` (CoreDNS)"
+                    .into(),
+            );
         }
     }
 }
@@ -224,7 +237,10 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
             );
         }
         if p.max == 0 {
-            c.error(&format!("{path}.max"), "a node pool needs at least one node");
+            c.error(
+                &format!("{path}.max"),
+                "a node pool needs at least one node",
+            );
         }
         if cloud {
             size_check(c, path.clone(), SizeKind::Node, p.size.as_deref(), &p.sizes);
@@ -241,7 +257,13 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
     for (i, d) in bp.databases.iter().enumerate() {
         let path = format!("databases[{i}]");
         if d.deployment == Deployment::Managed && cloud {
-            size_check(c, path.clone(), SizeKind::Database, d.size.as_deref(), &d.sizes);
+            size_check(
+                c,
+                path.clone(),
+                SizeKind::Database,
+                d.size.as_deref(),
+                &d.sizes,
+            );
             if c.provider == Provider::Aws
                 && d.engine == crate::blueprint::types::DatabaseEngine::Mongodb
             {
@@ -280,13 +302,25 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
             );
         }
         if k.deployment == Deployment::Managed && cloud {
-            size_check(c, path.clone(), SizeKind::Cache, k.size.as_deref(), &k.sizes);
+            size_check(
+                c,
+                path.clone(),
+                SizeKind::Cache,
+                k.size.as_deref(),
+                &k.sizes,
+            );
         }
     }
     for (i, q) in bp.queues.iter().enumerate() {
         let path = format!("queues[{i}]");
         if q.deployment == Deployment::Managed && c.provider == Provider::Aws {
-            size_check(c, path.clone(), SizeKind::Queue, q.size.as_deref(), &q.sizes);
+            size_check(
+                c,
+                path.clone(),
+                SizeKind::Queue,
+                q.size.as_deref(),
+                &q.sizes,
+            );
         }
     }
     for (i, s) in bp.services.iter().enumerate() {
@@ -298,10 +332,16 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
             if a.min == 0 || a.min > a.max {
                 c.error(
                     &format!("{path}.autoscaling"),
-                    format!("replica bounds must satisfy 1 ≤ min ≤ max, got min {} max {}", a.min, a.max),
+                    format!(
+                        "replica bounds must satisfy 1 ≤ min ≤ max, got min {} max {}",
+                        a.min, a.max
+                    ),
                 );
             }
-            for (field, v) in [("cpu_percent", a.cpu_percent), ("memory_percent", a.memory_percent)] {
+            for (field, v) in [
+                ("cpu_percent", a.cpu_percent),
+                ("memory_percent", a.memory_percent),
+            ] {
                 if let Some(v) = v
                     && !(1..=100).contains(&v)
                 {
@@ -335,7 +375,10 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
     {
         c.error(
             "load_balancer.waf.rate_limit",
-            format!("must be between 10 and 2000000000 requests per 5 minutes, got {}", w.rate_limit),
+            format!(
+                "must be between 10 and 2000000000 requests per 5 minutes, got {}",
+                w.rate_limit
+            ),
         );
     }
 }

@@ -11,7 +11,9 @@ use crate::blueprint::types::Blueprint;
 pub fn is_label(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && name.as_bytes()[0].is_ascii_lowercase()
         && !name.ends_with('-')
 }
@@ -41,8 +43,11 @@ fn unique<'a>(c: &mut Checker, list: &str, names: impl Iterator<Item = &'a str>)
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, n) in names.enumerate() {
         if let Some(first) = seen.insert(n, i) {
-            c.error(&format!("{list}[{i}].name"), format!("duplicate name `{n}`"))
-                .help = Some(format!("`{list}[{first}]` already uses it"));
+            c.error(
+                &format!("{list}[{i}].name"),
+                format!("duplicate name `{n}`"),
+            )
+            .help = Some(format!("`{list}[{first}]` already uses it"));
             seen.insert(n, first);
         }
     }
@@ -55,7 +60,9 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             "name",
             format!("`{}` is {} characters; at most 24", bp.name, bp.name.len()),
         )
-        .help = Some("derived names (load balancers, caches) must fit AWS's 32-character limits".into());
+        .help = Some(
+            "derived names (load balancers, caches) must fit AWS's 32-character limits".into(),
+        );
     }
     macro_rules! lists {
         ($($field:ident),*) => {$(
@@ -65,29 +72,69 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             unique(c, stringify!($field), bp.$field.iter().map(|x| x.name.as_str()));
         )*};
     }
-    lists!(node_pools, fargate_profiles, databases, caches, queues, tables, secrets, services);
+    lists!(
+        node_pools,
+        fargate_profiles,
+        databases,
+        caches,
+        queues,
+        tables,
+        secrets,
+        services
+    );
     if let Some(k) = &bp.kubernetes {
         for (i, n) in k.namespaces.iter().enumerate() {
             label(c, &format!("kubernetes.namespaces[{i}].name"), &n.name);
         }
-        unique(c, "kubernetes.namespaces", k.namespaces.iter().map(|n| n.name.as_str()));
+        unique(
+            c,
+            "kubernetes.namespaces",
+            k.namespaces.iter().map(|n| n.name.as_str()),
+        );
         for (i, s) in k.service_accounts.iter().enumerate() {
-            label(c, &format!("kubernetes.service_accounts[{i}].name"), &s.name);
+            label(
+                c,
+                &format!("kubernetes.service_accounts[{i}].name"),
+                &s.name,
+            );
         }
         for (i, r) in k.roles.iter().enumerate() {
             label(c, &format!("kubernetes.roles[{i}].name"), &r.name);
         }
-        unique(c, "kubernetes.roles", k.roles.iter().map(|r| r.name.as_str()));
-        unique(c, "kubernetes.issuers", k.issuers.iter().map(|r| r.name.as_str()));
+        unique(
+            c,
+            "kubernetes.roles",
+            k.roles.iter().map(|r| r.name.as_str()),
+        );
+        unique(
+            c,
+            "kubernetes.issuers",
+            k.issuers.iter().map(|r| r.name.as_str()),
+        );
     }
     // `uses` names data components of every kind, so a name may be used by one kind only.
     let mut owners: BTreeMap<&str, String> = BTreeMap::new();
     let kinds: [(&str, Vec<&str>); 5] = [
-        ("databases", bp.databases.iter().map(|x| x.name.as_str()).collect()),
-        ("caches", bp.caches.iter().map(|x| x.name.as_str()).collect()),
-        ("queues", bp.queues.iter().map(|x| x.name.as_str()).collect()),
-        ("tables", bp.tables.iter().map(|x| x.name.as_str()).collect()),
-        ("secrets", bp.secrets.iter().map(|x| x.name.as_str()).collect()),
+        (
+            "databases",
+            bp.databases.iter().map(|x| x.name.as_str()).collect(),
+        ),
+        (
+            "caches",
+            bp.caches.iter().map(|x| x.name.as_str()).collect(),
+        ),
+        (
+            "queues",
+            bp.queues.iter().map(|x| x.name.as_str()).collect(),
+        ),
+        (
+            "tables",
+            bp.tables.iter().map(|x| x.name.as_str()).collect(),
+        ),
+        (
+            "secrets",
+            bp.secrets.iter().map(|x| x.name.as_str()).collect(),
+        ),
     ];
     for (kind, names) in &kinds {
         for (i, n) in names.iter().enumerate() {
@@ -107,7 +154,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     if let Some(s) = &bp.state {
         let b = &s.bucket;
         let ok = (3..=63).contains(&b.len())
-            && b.bytes().all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || x == b'-' || x == b'.')
+            && b.bytes()
+                .all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || x == b'-' || x == b'.')
             && b.as_bytes()[0].is_ascii_alphanumeric()
             && b.as_bytes()[b.len() - 1].is_ascii_alphanumeric();
         if !ok {

@@ -16,8 +16,8 @@ fn parse_cidr(c: &mut Checker, path: &str, text: &str) -> Option<Ipv4Net> {
             None
         }
         Err(_) => {
-            c.error(path, format!("`{text}` is not an IPv4 CIDR block")).expected =
-                Some("an address and prefix length such as `10.0.0.0/16`".into());
+            c.error(path, format!("`{text}` is not an IPv4 CIDR block"))
+                .expected = Some("an address and prefix length such as `10.0.0.0/16`".into());
             None
         }
     }
@@ -25,10 +25,11 @@ fn parse_cidr(c: &mut Checker, path: &str, text: &str) -> Option<Ipv4Net> {
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     let Some(net) = &bp.network else {
-        if c.provider == Provider::Aws
-            && bp.cluster.is_some()
-        {
-            c.error("network", "`--provider aws` needs a `network` (VPC CIDR, zones, subnets)");
+        if c.provider == Provider::Aws && bp.cluster.is_some() {
+            c.error(
+                "network",
+                "`--provider aws` needs a `network` (VPC CIDR, zones, subnets)",
+            );
         }
         return;
     };
@@ -38,7 +39,10 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     let prefix = vpc.prefix_len();
     match c.provider {
         Provider::Aws if !(16..=28).contains(&prefix) => {
-            c.error("network.cidr", format!("an AWS VPC is /16 to /28, got /{prefix}"));
+            c.error(
+                "network.cidr",
+                format!("an AWS VPC is /16 to /28, got /{prefix}"),
+            );
         }
         Provider::Digitalocean => {
             if !(16..=24).contains(&prefix) {
@@ -74,7 +78,10 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 c.error(&path, format!("`{sub}` is outside the VPC `{vpc}`"));
                 continue;
             }
-            if let Some((other, _)) = all.iter().find(|(_, o)| o.contains(&sub) || sub.contains(o)) {
+            if let Some((other, _)) = all
+                .iter()
+                .find(|(_, o)| o.contains(&sub) || sub.contains(o))
+            {
                 c.error(&path, format!("`{sub}` overlaps `{other}`"));
                 continue;
             }
@@ -94,7 +101,10 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
 
     if c.provider == Provider::Aws {
         if net.zones.is_empty() {
-            c.error("network.zones", "list the availability zones, e.g. `[us-east-1a, us-east-1b]`");
+            c.error(
+                "network.zones",
+                "list the availability zones, e.g. `[us-east-1a, us-east-1b]`",
+            );
         }
         if let Some(aws) = &bp.providers.aws {
             for (i, z) in net.zones.iter().enumerate() {
@@ -113,7 +123,10 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         let mut seen = std::collections::BTreeSet::new();
         for (i, z) in net.zones.iter().enumerate() {
             if !seen.insert(z) {
-                c.error(&format!("network.zones[{i}]"), format!("duplicate zone `{z}`"));
+                c.error(
+                    &format!("network.zones[{i}]"),
+                    format!("duplicate zone `{z}`"),
+                );
             }
         }
         if net.subnets.private.is_empty() {

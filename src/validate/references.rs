@@ -33,7 +33,12 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         let path = format!("services[{i}]");
         for (j, u) in s.uses.iter().enumerate() {
             if !data.contains(&u.as_str()) {
-                c.unknown_name(&format!("{path}.uses[{j}]"), "component", u, data.iter().copied());
+                c.unknown_name(
+                    &format!("{path}.uses[{j}]"),
+                    "component",
+                    u,
+                    data.iter().copied(),
+                );
             }
         }
         for (j, e) in s.secret_env.iter().enumerate() {
@@ -58,7 +63,12 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         if let Some(p) = &s.node_pool
             && !pools.contains(&p.as_str())
         {
-            c.unknown_name(&format!("{path}.node_pool"), "node pool", p, pools.iter().copied());
+            c.unknown_name(
+                &format!("{path}.node_pool"),
+                "node pool",
+                p,
+                pools.iter().copied(),
+            );
         }
         if let Some(ns) = &s.namespace {
             namespace_ref(c, &format!("{path}.namespace"), ns);
@@ -98,7 +108,12 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 .map(|x| x.name.as_str())
                 .collect();
             if !roles.contains(&r.as_str()) {
-                c.unknown_name(&format!("{path}.cluster_role"), "ClusterRole", r, roles.iter().copied());
+                c.unknown_name(
+                    &format!("{path}.cluster_role"),
+                    "ClusterRole",
+                    r,
+                    roles.iter().copied(),
+                );
             }
         }
     }
@@ -137,11 +152,18 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             namespace_ref(c, &format!("fargate_profiles[{i}].namespaces[{j}]"), ns);
         }
         if f.namespaces.is_empty() {
-            c.error(&format!("fargate_profiles[{i}].namespaces"), "list at least one namespace");
+            c.error(
+                &format!("fargate_profiles[{i}].namespaces"),
+                "list at least one namespace",
+            );
         }
     }
     if let Some(o) = &bp.observability {
-        let targets: Vec<&str> = data.iter().copied().chain(services.iter().copied()).collect();
+        let targets: Vec<&str> = data
+            .iter()
+            .copied()
+            .chain(services.iter().copied())
+            .collect();
         for (i, a) in o.alarms.iter().enumerate() {
             if let Some(t) = &a.target
                 && !targets.contains(&t.as_str())

@@ -55,7 +55,11 @@ impl WeeklyWindow {
         };
         let end = end.unwrap_or_else(|| {
             let (d, h, m) = start;
-            if h == 23 { ((d + 1) % 7, 0, m) } else { (d, h + 1, m) }
+            if h == 23 {
+                ((d + 1) % 7, 0, m)
+            } else {
+                (d, h + 1, m)
+            }
         });
         Some(WeeklyWindow {
             day: start.0,
@@ -110,7 +114,8 @@ fn weekly(c: &mut Checker, path: &str, w: &Option<String>) {
     if let Some(w) = w
         && WeeklyWindow::parse(w).is_none()
     {
-        c.error(path, format!("`{w}` is not a weekly window")).expected =
+        c.error(path, format!("`{w}` is not a weekly window"))
+            .expected =
             Some("`ddd:hh:mm-ddd:hh:mm` or `ddd:hh:mm` in UTC, e.g. `sun:04:00-sun:05:00`".into());
     }
 }
@@ -119,8 +124,8 @@ fn daily(c: &mut Checker, path: &str, w: &Option<String>) {
     if let Some(w) = w
         && DailyWindow::parse(w).is_none()
     {
-        c.error(path, format!("`{w}` is not a daily window")).expected =
-            Some("`hh:mm-hh:mm` in UTC, e.g. `03:00-04:00`".into());
+        c.error(path, format!("`{w}` is not a daily window"))
+            .expected = Some("`hh:mm-hh:mm` in UTC, e.g. `03:00-04:00`".into());
     }
 }
 
@@ -129,19 +134,31 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         weekly(c, "cluster.maintenance_window", &cl.maintenance_window);
     }
     for (i, d) in bp.databases.iter().enumerate() {
-        weekly(c, &format!("databases[{i}].maintenance_window"), &d.maintenance_window);
+        weekly(
+            c,
+            &format!("databases[{i}].maintenance_window"),
+            &d.maintenance_window,
+        );
         if let Some(b) = &d.backup {
             daily(c, &format!("databases[{i}].backup.window"), &b.window);
         }
     }
     for (i, k) in bp.caches.iter().enumerate() {
-        weekly(c, &format!("caches[{i}].maintenance_window"), &k.maintenance_window);
+        weekly(
+            c,
+            &format!("caches[{i}].maintenance_window"),
+            &k.maintenance_window,
+        );
         if let Some(s) = &k.snapshots {
             daily(c, &format!("caches[{i}].snapshots.window"), &s.window);
         }
     }
     for (i, q) in bp.queues.iter().enumerate() {
-        weekly(c, &format!("queues[{i}].maintenance_window"), &q.maintenance_window);
+        weekly(
+            c,
+            &format!("queues[{i}].maintenance_window"),
+            &q.maintenance_window,
+        );
     }
 }
 
@@ -155,10 +172,16 @@ mod tests {
         assert_eq!(w.aws(), "sun:04:00-sun:05:00");
         assert_eq!(w.day_name(), "sunday");
         assert_eq!(w.start(), "04:00");
-        assert_eq!(WeeklyWindow::parse("sat:23:30").unwrap().aws(), "sat:23:30-sun:00:30");
+        assert_eq!(
+            WeeklyWindow::parse("sat:23:30").unwrap().aws(),
+            "sat:23:30-sun:00:30"
+        );
         assert!(WeeklyWindow::parse("sunday 04:00").is_none());
         assert!(WeeklyWindow::parse("sun:25:00").is_none());
-        assert_eq!(DailyWindow::parse("03:00-04:00").unwrap().aws(), "03:00-04:00");
+        assert_eq!(
+            DailyWindow::parse("03:00-04:00").unwrap().aws(),
+            "03:00-04:00"
+        );
         assert!(DailyWindow::parse("3-4").is_none());
     }
 }

@@ -45,23 +45,69 @@ fn init_synth_check_and_drift() {
     let o = infragen(d, &["init"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let o = infragen(d, &["init"]);
-    assert_eq!(o.status.code(), Some(2), "init must not overwrite: {}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "init must not overwrite: {}",
+        text(&o)
+    );
 
     let o = infragen(d, &["synth", "--provider", "aws", "--env", "production"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(d.join("out/aws/production/terraform/infra/network.tf.json").exists());
-    assert!(text(&o).contains("note: AWS does not lower"), "{}", text(&o));
+    assert!(
+        d.join("out/aws/production/terraform/infra/network.tf.json")
+            .exists()
+    );
+    assert!(
+        text(&o).contains("note: AWS does not lower"),
+        "{}",
+        text(&o)
+    );
 
-    let o = infragen(d, &["synth", "--provider", "aws", "--env", "production", "--check"]);
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "production",
+            "--check",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
     let bp = std::fs::read_to_string(d.join("infragen.yaml")).unwrap();
-    std::fs::write(d.join("infragen.yaml"), bp.replace("cidr: 10.0.0.0/16", "cidr: 10.0.0.0/16\n  flow_logs: { retention_days: 90 }")).unwrap();
-    let o = infragen(d, &["synth", "--provider", "aws", "--env", "production", "--check"]);
+    std::fs::write(
+        d.join("infragen.yaml"),
+        bp.replace(
+            "cidr: 10.0.0.0/16",
+            "cidr: 10.0.0.0/16\n  flow_logs: { retention_days: 90 }",
+        ),
+    )
+    .unwrap();
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "production",
+            "--check",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let t = text(&o);
-    assert!(t.contains("changed: terraform/infra/network.tf.json"), "{t}");
-    assert!(t.contains("-        \"retention_in_days\": 365") && t.contains("+        \"retention_in_days\": 90"), "{t}");
+    assert!(
+        t.contains("changed: terraform/infra/network.tf.json"),
+        "{t}"
+    );
+    assert!(
+        t.contains("-        \"retention_in_days\": 365")
+            && t.contains("+        \"retention_in_days\": 90"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -69,9 +115,18 @@ fn a_failed_run_leaves_earlier_output_untouched() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
     assert_eq!(infragen(d, &["init"]).status.code(), Some(0));
-    assert_eq!(infragen(d, &["synth", "--provider", "aws", "--env", "staging"]).status.code(), Some(0));
+    assert_eq!(
+        infragen(d, &["synth", "--provider", "aws", "--env", "staging"])
+            .status
+            .code(),
+        Some(0)
+    );
     let before = snapshot_dir(&d.join("out"));
-    std::fs::write(d.join("infragen.yaml"), "name: shop\nnetwork: {cidr: 10.0.0.0/99}\n").unwrap();
+    std::fs::write(
+        d.join("infragen.yaml"),
+        "name: shop\nnetwork: {cidr: 10.0.0.0/99}\n",
+    )
+    .unwrap();
     let o = infragen(d, &["synth", "--provider", "aws", "--env", "staging"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert_eq!(before, snapshot_dir(&d.join("out")));
@@ -84,11 +139,33 @@ fn refuses_folders_it_did_not_write() {
     assert_eq!(infragen(d, &["init"]).status.code(), Some(0));
     std::fs::write(d.join("README.md"), "my repo").unwrap();
     let before = snapshot_dir(d);
-    let o = infragen(d, &["synth", "--provider", "aws", "--env", "production", "--out", "."]);
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "production",
+            "--out",
+            ".",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("did not write"), "{}", text(&o));
     assert_eq!(before, snapshot_dir(d), "--out . must not touch the folder");
-    let o = infragen(d, &["synth", "--provider", "aws", "--env", "production", "--out", "README.md"]);
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "production",
+            "--out",
+            "README.md",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("is not a folder"), "{}", text(&o));
 }
@@ -103,7 +180,18 @@ fn usage_errors_exit_2_with_guidance() {
     let o = infragen(d, &["synth", "--provider", "gcp", "--env", "production"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("aws"), "{}", text(&o));
-    let o = infragen(d, &["synth", "--provider", "aws", "--env", "x", "--blueprint", "."]);
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "x",
+            "--blueprint",
+            ".",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     for sub in ["synth", "schema", "init"] {
         let o = infragen(d, &[sub, "--help"]);

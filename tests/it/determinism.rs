@@ -13,7 +13,10 @@ fn synth_is_byte_for_byte_reproducible() {
         for text in a.files.values() {
             assert!(!text.contains('\r'), "CRLF in output");
             assert!(text.ends_with('\n'));
-            assert!(!text.contains(env!("CARGO_MANIFEST_DIR")), "absolute path in output");
+            assert!(
+                !text.contains(env!("CARGO_MANIFEST_DIR")),
+                "absolute path in output"
+            );
         }
     }
 }
@@ -55,7 +58,8 @@ providers:
 name: shop
 "#;
     let a = infragen::synthesize("a.yaml", BASE.as_bytes(), Provider::Aws, "production").unwrap();
-    let b = infragen::synthesize("a.yaml", reordered.as_bytes(), Provider::Aws, "production").unwrap();
+    let b =
+        infragen::synthesize("a.yaml", reordered.as_bytes(), Provider::Aws, "production").unwrap();
     // Output lists (subnet ids in zone order) may differ; the set of resources and their
     // bodies may not.
     let strip = |o: &infragen::Output| -> Vec<String> {

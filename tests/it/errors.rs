@@ -42,15 +42,23 @@ fn invalid_inputs_fail_with_positioned_messages() {
         let (provider, env) = args(&String::from_utf8_lossy(&bytes));
         let shown = format!("tests/invalid/{name}");
         let started = std::time::Instant::now();
-        let result = std::panic::catch_unwind(|| infragen::synthesize(&shown, &bytes, provider, &env));
+        let result =
+            std::panic::catch_unwind(|| infragen::synthesize(&shown, &bytes, provider, &env));
         let err = match result {
             Err(_) => panic!("{name}: panicked"),
             Ok(Ok(_)) => panic!("{name}: expected an error, synth succeeded"),
             Ok(Err(d)) => d,
         };
-        assert!(started.elapsed().as_secs() < 5, "{name}: took {:?}", started.elapsed());
+        assert!(
+            started.elapsed().as_secs() < 5,
+            "{name}: took {:?}",
+            started.elapsed()
+        );
         let text = err.to_string();
-        assert!(text.contains(&shown), "{name}: message does not name the file:\n{text}");
+        assert!(
+            text.contains(&shown),
+            "{name}: message does not name the file:\n{text}"
+        );
         insta::with_settings!({
             snapshot_path => "../../snapshots/errors",
             prepend_module_to_snapshot => false,

@@ -13,7 +13,11 @@ use crate::support::{flatten, matrix, synth};
 #[test]
 fn every_blueprint_synthesizes_and_matches_its_snapshot() {
     let m = matrix();
-    assert!(m.len() >= 12, "expected the five blueprints × their environments, got {}", m.len());
+    assert!(
+        m.len() >= 12,
+        "expected the five blueprints × their environments, got {}",
+        m.len()
+    );
     for (stem, path, provider, env) in m {
         let out = synth(&path, provider, &env);
         insta::with_settings!({
@@ -38,9 +42,13 @@ fn every_terraform_module_passes_the_provider_schemas() {
                 && let Some((module, name)) = rest.rsplit_once('/')
                 && name.ends_with(".tf.json")
             {
-                let json: serde_json::Value = serde_json::from_str(text)
-                    .unwrap_or_else(|e| panic!("{stem} {provider} {env} {file}: invalid JSON: {e}"));
-                by_module.entry(module.to_string()).or_default().push((name.to_string(), json));
+                let json: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| {
+                    panic!("{stem} {provider} {env} {file}: invalid JSON: {e}")
+                });
+                by_module
+                    .entry(module.to_string())
+                    .or_default()
+                    .push((name.to_string(), json));
             }
         }
         for (module, files) in by_module {
@@ -49,7 +57,11 @@ fn every_terraform_module_passes_the_provider_schemas() {
             assert!(
                 problems.is_empty(),
                 "{stem} --provider {provider} --env {env}, module {module}:\n{}",
-                problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+                problems
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
             );
         }
     }

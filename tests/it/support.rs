@@ -34,9 +34,10 @@ pub fn providers_of(path: &Path) -> Vec<Provider> {
     if bp.providers.digitalocean.is_some() {
         out.push(Provider::Digitalocean);
     }
-    let k8s = bp.cluster.as_ref().is_none_or(|c| {
-        c.platform != infragen::blueprint::types::Platform::EcsFargate
-    });
+    let k8s = bp
+        .cluster
+        .as_ref()
+        .is_none_or(|c| c.platform != infragen::blueprint::types::Platform::EcsFargate);
     if k8s && (!bp.services.is_empty() || bp.providers.kubernetes.is_some()) {
         out.push(Provider::Kubernetes);
     }
@@ -61,7 +62,11 @@ pub fn matrix() -> Vec<(String, PathBuf, Provider, String)> {
 
 /// Synthesize a shipped blueprint as the CLI would name it.
 pub fn synth(path: &Path, provider: Provider, env: &str) -> infragen::Output {
-    let rel = path.strip_prefix(root()).unwrap_or(path).display().to_string();
+    let rel = path
+        .strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string();
     let bytes = std::fs::read(path).unwrap();
     match infragen::synthesize(&rel, &bytes, provider, env) {
         Ok(o) => o,

@@ -29,13 +29,12 @@ impl Ctx<'_> {
 }
 
 pub fn synth(v: &Validated) -> Output {
-    let region = v
-        .bp
-        .providers
-        .aws
-        .as_ref()
-        .map(|a| a.region.clone())
-        .unwrap_or_default();
+    let region =
+        v.bp.providers
+            .aws
+            .as_ref()
+            .map(|a| a.region.clone())
+            .unwrap_or_default();
     let ctx = Ctx {
         v,
         region,
@@ -55,7 +54,8 @@ pub fn synth(v: &Validated) -> Output {
         out.add_module("bootstrap", &bootstrap);
     }
 
-    out.notes.extend(not_lowered(v.bp, Provider::Aws, &["state", "network"]));
+    out.notes
+        .extend(not_lowered(v.bp, Provider::Aws, &["state", "network"]));
     out
 }
 

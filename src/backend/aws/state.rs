@@ -36,7 +36,10 @@ pub fn bootstrap(ctx: &Ctx) -> Option<Module> {
                 "default_tags": {"tags": common_tags(ctx.v)},
             }),
         )
-        .resource(&crate::terraform::data("aws_caller_identity", "current"), json!({}));
+        .resource(
+            &crate::terraform::data("aws_caller_identity", "current"),
+            json!({}),
+        );
     kms::key(
         ctx,
         &mut m,
@@ -64,7 +67,10 @@ pub fn bootstrap(ctx: &Ctx) -> Option<Module> {
         }),
     )
     .resource(
-        &res("aws_s3_bucket_server_side_encryption_configuration", "state"),
+        &res(
+            "aws_s3_bucket_server_side_encryption_configuration",
+            "state",
+        ),
         json!({
             "bucket": bucket.id(),
             "rule": [{
@@ -127,4 +133,3 @@ pub fn bootstrap(ctx: &Ctx) -> Option<Module> {
     );
     Some(m)
 }
-

@@ -18,13 +18,12 @@ pub(crate) struct Ctx<'a> {
 }
 
 pub fn synth(v: &Validated) -> Output {
-    let region = v
-        .bp
-        .providers
-        .digitalocean
-        .as_ref()
-        .map(|d| d.region.clone())
-        .unwrap_or_default();
+    let region =
+        v.bp.providers
+            .digitalocean
+            .as_ref()
+            .map(|d| d.region.clone())
+            .unwrap_or_default();
     let ctx = Ctx {
         v,
         region,
@@ -34,7 +33,10 @@ pub fn synth(v: &Validated) -> Output {
     let mut infra = Module::new(header(v));
     infra
         .file("providers")
-        .terraform(terraform_block(&["digitalocean"], state::backend(&ctx, "infra")))
+        .terraform(terraform_block(
+            &["digitalocean"],
+            state::backend(&ctx, "infra"),
+        ))
         .provider("digitalocean", json!({}));
     if let Some(net) = &v.bp.network {
         network::lower(&ctx, net, &mut infra);
@@ -43,7 +45,10 @@ pub fn synth(v: &Validated) -> Output {
     if let Some(bootstrap) = state::bootstrap(&ctx) {
         out.add_module("bootstrap", &bootstrap);
     }
-    out.notes
-        .extend(not_lowered(v.bp, Provider::Digitalocean, &["state", "network"]));
+    out.notes.extend(not_lowered(
+        v.bp,
+        Provider::Digitalocean,
+        &["state", "network"],
+    ));
     out
 }

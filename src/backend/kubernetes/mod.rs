@@ -7,6 +7,7 @@ use crate::validate::Validated;
 
 pub fn synth(v: &Validated) -> Output {
     let mut out = Output::default();
-    out.notes.extend(not_lowered(v.bp, Provider::Kubernetes, &[]));
+    out.notes
+        .extend(not_lowered(v.bp, Provider::Kubernetes, &[]));
     out
 }
