@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod k8s;
 pub mod output;
 pub mod terraform;
 pub mod validate;

@@ -18,6 +18,9 @@ use crate::validate::Validated;
 pub struct Output {
     pub files: BTreeMap<String, String>,
     pub notes: Vec<String>,
+    /// Blueprint parts (top-level keys, see [`parts`]) some back-end code lowered; every
+    /// other non-empty part is reported as not lowered.
+    pub lowered: std::collections::BTreeSet<&'static str>,
 }
 
 impl Output {
@@ -40,6 +43,8 @@ pub fn synth(v: &Validated) -> Output {
         Provider::Digitalocean => digitalocean::synth(v),
         Provider::Kubernetes => kubernetes::synth(v),
     };
+    let lowered: Vec<&str> = out.lowered.iter().copied().collect();
+    out.notes.extend(not_lowered(v.bp, v.provider, &lowered));
     out.notes.sort();
     out.notes.dedup();
     out

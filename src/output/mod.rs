@@ -252,7 +252,7 @@ mod tests {
                 .iter()
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect(),
-            notes: vec![],
+            ..Default::default()
         }
     }
 

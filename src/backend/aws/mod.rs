@@ -1,15 +1,33 @@
 //! AWS back-end: raw `hashicorp/aws` resources, one file per infrastructure concept.
-//! Root modules: `bootstrap` (the state bucket, applied once with local state) and `infra`.
+//! Root modules: `bootstrap` (the state bucket, applied once with local state), `infra`
+//! (cloud resources) and, for EKS, `platform` (Helm releases inside the cluster); Kubernetes
+//! objects go to `k8s/`.
 
+mod cache;
+mod cluster;
+mod database;
+mod ecs;
+mod edge;
 mod iam;
+mod identity;
 mod kms;
 mod network;
+mod observability;
+mod platform;
+mod queue;
+mod registry;
+mod secrets;
+mod security;
 mod state;
+mod table;
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::{Output, common_tags, header, not_lowered, terraform_block};
-use crate::catalog::Provider;
+use super::{Output, common_tags, header, terraform_block};
+use crate::blueprint::types::Platform;
 use crate::terraform::{Module, data};
 use crate::validate::Validated;
 
@@ -19,12 +37,30 @@ pub(crate) struct Ctx<'a> {
     pub region: String,
     /// `<name>-<env>`, the prefix of every derived name.
     pub prefix: String,
+    /// The platform the workloads run on, if the blueprint has a cluster.
+    pub platform: Option<Platform>,
+    lowered: RefCell<BTreeSet<&'static str>>,
 }
 
 impl Ctx<'_> {
     /// `${data.aws_caller_identity.current.account_id}`.
     pub fn account_id(&self) -> String {
         data("aws_caller_identity", "current").attr("account_id")
+    }
+
+    /// Record that a blueprint part (a top-level key) was lowered.
+    pub fn mark(&self, part: &'static str) {
+        self.lowered.borrow_mut().insert(part);
+    }
+
+    /// The cluster name (`cluster.name`, default `<name>-<env>`).
+    pub fn cluster_name(&self) -> String {
+        self.v
+            .bp
+            .cluster
+            .as_ref()
+            .and_then(|c| c.name.clone())
+            .unwrap_or_else(|| self.prefix.clone())
     }
 }
 
@@ -39,6 +75,8 @@ pub fn synth(v: &Validated) -> Output {
         v,
         region,
         prefix: super::prefix(v),
+        platform: v.platform(),
+        lowered: RefCell::new(BTreeSet::new()),
     };
     let mut out = Output::default();
 
@@ -47,15 +85,37 @@ pub fn synth(v: &Validated) -> Output {
     kms::logs_key(&ctx, &mut infra);
     if let Some(net) = &v.bp.network {
         network::lower(&ctx, net, &mut infra);
+        ctx.mark("network");
     }
+    secrets::lower(&ctx, &mut infra);
+    registry::lower(&ctx, &mut infra);
+    database::lower(&ctx, &mut infra);
+    cache::lower(&ctx, &mut infra);
+    queue::lower(&ctx, &mut infra);
+    table::lower(&ctx, &mut infra);
+    match ctx.platform {
+        Some(Platform::Eks | Platform::EksFargate) => {
+            cluster::lower(&ctx, &mut infra);
+            identity::lower(&ctx, &mut infra);
+            if let Some(p) = platform::module(&ctx) {
+                out.add_module("platform", &p);
+            }
+            platform::manifests(&ctx, &mut out);
+        }
+        Some(Platform::EcsFargate) => {
+            ecs::lower(&ctx, &mut infra);
+            edge::lower(&ctx, &mut infra);
+        }
+        _ => {}
+    }
+    observability::lower(&ctx, &mut infra);
     out.add_module("infra", &infra);
 
     if let Some(bootstrap) = state::bootstrap(&ctx) {
         out.add_module("bootstrap", &bootstrap);
+        ctx.mark("state");
     }
-
-    out.notes
-        .extend(not_lowered(v.bp, Provider::Aws, &["state", "network"]));
+    out.lowered.extend(ctx.lowered.borrow().iter().copied());
     out
 }
 

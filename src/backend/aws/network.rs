@@ -35,10 +35,8 @@ fn tags(name: &str) -> Value {
 pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
     let vpc_name = net.name.clone().unwrap_or_else(|| ctx.prefix.clone());
     let vpc = res("aws_vpc", "main");
-    let cluster_name = ctx.v.bp.cluster.as_ref().and_then(|c| {
-        matches!(c.platform, Platform::Eks | Platform::EksFargate)
-            .then(|| c.name.clone().unwrap_or_else(|| ctx.prefix.clone()))
-    });
+    let cluster_name = matches!(ctx.platform, Some(Platform::Eks | Platform::EksFargate))
+        .then(|| ctx.cluster_name());
     let f = m.file("network");
     f.resource(
         &vpc,

@@ -1,0 +1,6 @@
+//! RDS: instances, replicas, parameter groups forcing TLS, subnet/security groups. (Not lowered yet: see the issue tracker.)
+
+use super::Ctx;
+use crate::terraform::Module;
+
+pub fn lower(_ctx: &Ctx, _m: &mut Module) {}

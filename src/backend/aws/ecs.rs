@@ -1,0 +1,6 @@
+//! ECS on Fargate: cluster, task definitions, services, autoscaling. (Not lowered yet: see the issue tracker.)
+
+use super::Ctx;
+use crate::terraform::Module;
+
+pub fn lower(_ctx: &Ctx, _m: &mut Module) {}
