@@ -505,9 +505,12 @@ pub struct InCluster {
     /// Service name (default: the component's name).
     #[serde(default)]
     pub service_name: Option<String>,
-    /// Extra server arguments, e.g. `--appendonly yes`.
+    /// Extra server arguments, one item each, e.g. `[--appendonly, "yes"]`.
     #[serde(default)]
     pub args: Vec<String>,
+    /// Node pool the pods are scheduled on (node selector + toleration).
+    #[serde(default)]
+    pub node_pool: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -598,6 +601,12 @@ pub struct Cache {
     pub parameters: BTreeMap<String, String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// Port (default 6379).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `secrets[].name` of the AUTH token clients present (transit encryption is always on).
+    #[serde(default)]
+    pub auth_token_secret: Option<String>,
     #[serde(default)]
     pub deployment: Deployment,
     #[serde(default)]
@@ -1124,6 +1133,21 @@ pub struct TaskSize {
     pub memory: u32,
 }
 
+/// Outbound traffic a service may send.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Egress {
+    /// Destination CIDR (default: anywhere).
+    #[serde(default = "anywhere")]
+    pub to: String,
+    /// TCP ports.
+    pub ports: Vec<u16>,
+}
+
+fn anywhere() -> String {
+    "0.0.0.0/0".into()
+}
+
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
@@ -1140,6 +1164,15 @@ pub struct Service {
     /// Port of the Kubernetes Service (default 80).
     #[serde(default)]
     pub service_port: Option<u16>,
+    /// Name of the Kubernetes Service / ECS service (default: the service's name).
+    #[serde(default)]
+    pub service_name: Option<String>,
+    /// Log group of the container logs (ECS; default `/ecs/<name>`).
+    #[serde(default)]
+    pub log_group: Option<String>,
+    /// Outbound traffic beyond the data services in `uses` (and DNS), e.g. HTTPS to APIs.
+    #[serde(default)]
+    pub egress: Vec<Egress>,
     /// Container name (default: the service's name).
     #[serde(default)]
     pub container_name: Option<String>,

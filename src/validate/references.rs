@@ -73,10 +73,60 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         if let Some(ns) = &s.namespace {
             namespace_ref(c, &format!("{path}.namespace"), ns);
         }
+        for (j, e) in s.egress.iter().enumerate() {
+            if e.to.parse::<ipnet::Ipv4Net>().is_err() {
+                c.error(
+                    &format!("{path}.egress[{j}].to"),
+                    format!("`{}` is not an IPv4 CIDR block", e.to),
+                );
+            }
+        }
         if !s.routes.is_empty() && bp.ingress.is_none() && bp.load_balancer.is_none() {
             c.error(
                 &format!("{path}.routes"),
                 "routes need an `ingress` or a `load_balancer`",
+            );
+        }
+    }
+
+    for (i, k) in bp.caches.iter().enumerate() {
+        if let Some(t) = &k.auth_token_secret
+            && !secrets.contains(&t.as_str())
+        {
+            c.unknown_name(
+                &format!("caches[{i}].auth_token_secret"),
+                "secret",
+                t,
+                secrets.iter().copied(),
+            );
+        }
+    }
+    let in_cluster = bp
+        .databases
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (format!("databases[{i}]"), &x.in_cluster))
+        .chain(
+            bp.caches
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (format!("caches[{i}]"), &x.in_cluster)),
+        )
+        .chain(
+            bp.queues
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (format!("queues[{i}]"), &x.in_cluster)),
+        );
+    for (path, ic) in in_cluster {
+        if let Some(p) = &ic.node_pool
+            && !pools.contains(&p.as_str())
+        {
+            c.unknown_name(
+                &format!("{path}.in_cluster.node_pool"),
+                "node pool",
+                p,
+                pools.iter().copied(),
             );
         }
     }

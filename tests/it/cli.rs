@@ -211,3 +211,15 @@ fn schema_is_json_schema_of_the_blueprint() {
         assert!(v["properties"].get(key).is_some(), "schema lacks {key}");
     }
 }
+
+/// The blueprints' `$schema=../blueprint.schema.json` must describe the current format.
+#[test]
+fn committed_json_schema_is_current() {
+    let committed =
+        std::fs::read_to_string(crate::support::root().join("blueprint.schema.json")).unwrap();
+    assert_eq!(
+        committed,
+        format!("{}\n", infragen::cli::schema_json()),
+        "run `cargo run -- schema > blueprint.schema.json`"
+    );
+}

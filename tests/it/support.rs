@@ -25,7 +25,8 @@ pub fn blueprints() -> Vec<PathBuf> {
 pub fn providers_of(path: &Path) -> Vec<Provider> {
     let bytes = std::fs::read(path).unwrap();
     let envs = infragen::blueprint::environments(&path.display().to_string(), &bytes).unwrap();
-    let loaded = infragen::blueprint::load("x", &bytes, &envs[0]).unwrap();
+    let env = envs.first().map_or("production", String::as_str);
+    let loaded = infragen::blueprint::load("x", &bytes, env).unwrap();
     let bp = &loaded.blueprint;
     let mut out = Vec::new();
     if bp.providers.aws.is_some() {
@@ -50,7 +51,10 @@ pub fn matrix() -> Vec<(String, PathBuf, Provider, String)> {
     for path in blueprints() {
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         let bytes = std::fs::read(&path).unwrap();
-        let envs = infragen::blueprint::environments(&stem, &bytes).unwrap();
+        let mut envs = infragen::blueprint::environments(&stem, &bytes).unwrap();
+        if envs.is_empty() {
+            envs.push("production".into());
+        }
         for p in providers_of(&path) {
             for e in &envs {
                 out.push((stem.clone(), path.clone(), p, e.clone()));
