@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod digitalocean;
+pub mod helm;
 pub mod kubernetes;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,152 @@
+//! Helm releases shared by the cluster back-ends' `platform` modules: ingress-nginx and
+//! cert-manager, from `kubernetes.ingress_controller` / `kubernetes.cert_manager`. Values are
+//! one JSON document (JSON is YAML), so they are typed, sorted and escaped like everything
+//! else; no `set` strings.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::blueprint::types::IngressClass;
+use crate::terraform::{Ref, res};
+use crate::validate::Validated;
+
+/// Chart versions used when the blueprint pins none.
+pub const INGRESS_NGINX_CHART: &str = "4.15.1";
+pub const CERT_MANAGER_CHART: &str = "v1.21.1";
+
+/// A `helm_release` body. `atomic` rolls a failed upgrade back; `wait` makes dependants
+/// (issuers, ingresses) apply only once the release is ready.
+pub fn release(
+    name: &str,
+    repository: &str,
+    chart: &str,
+    version: &str,
+    namespace: &str,
+    values: Value,
+) -> Value {
+    json!({
+        "name": name,
+        "repository": repository,
+        "chart": chart,
+        "version": version,
+        "namespace": namespace,
+        "create_namespace": true,
+        "atomic": true,
+        "wait": true,
+        "timeout": 600,
+        "values": [serde_json::to_string(&values).unwrap_or_default()],
+    })
+}
+
+/// The ingress-nginx namespace (default `ingress-nginx`).
+pub fn ingress_nginx_namespace(v: &Validated) -> String {
+    v.bp.kubernetes
+        .as_ref()
+        .and_then(|k| k.ingress_controller.as_ref())
+        .and_then(|c| c.namespace.clone())
+        .unwrap_or_else(|| "ingress-nginx".into())
+}
+
+/// ingress-nginx, when the blueprint declares an nginx ingress controller.
+/// `service_annotations` carry the cloud's load-balancer settings (name, protocol, …).
+pub fn ingress_nginx(
+    v: &Validated,
+    service_annotations: BTreeMap<String, String>,
+) -> Option<(Ref, Value)> {
+    let c = v.bp.kubernetes.as_ref()?.ingress_controller.as_ref()?;
+    if c.kind != IngressClass::Nginx {
+        return None;
+    }
+    let mut controller = json!({
+        "ingressClassResource": {"name": "nginx", "default": true},
+        "metrics": {"enabled": c.metrics},
+        "service": {"annotations": service_annotations},
+        // Hardened like every workload infragen emits.
+        "containerSecurityContext": {"allowPrivilegeEscalation": false, "runAsNonRoot": true, "runAsUser": 101, "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}},
+    });
+    if let Some(r) = &c.replicas {
+        controller["replicaCount"] = json!(r.min);
+        controller["autoscaling"] =
+            json!({"enabled": true, "minReplicas": r.min, "maxReplicas": r.max});
+    }
+    if let Some(res) = &c.resources {
+        let q = |q: &crate::blueprint::types::Quantity| {
+            let mut m = serde_json::Map::new();
+            if let Some(cpu) = &q.cpu {
+                m.insert("cpu".into(), json!(cpu));
+            }
+            if let Some(mem) = &q.memory {
+                m.insert("memory".into(), json!(mem));
+            }
+            Value::Object(m)
+        };
+        controller["resources"] = json!({"requests": q(&res.requests), "limits": q(&res.limits)});
+    }
+    let body = release(
+        "ingress-nginx",
+        "https://kubernetes.github.io/ingress-nginx",
+        "ingress-nginx",
+        c.chart_version.as_deref().unwrap_or(INGRESS_NGINX_CHART),
+        &ingress_nginx_namespace(v),
+        json!({"controller": controller}),
+    );
+    Some((res("helm_release", "ingress_nginx"), body))
+}
+
+/// cert-manager with its CRDs installed by the chart and kept on uninstall so certificates
+/// survive. Charts from v1.15 take `crds.enabled`/`crds.keep` (`installCRDs` is deprecated
+/// there); older charts, such as a pinned v1.13, know only `installCRDs`.
+pub fn cert_manager(v: &Validated) -> Option<(Ref, Value)> {
+    let k = v.bp.kubernetes.as_ref()?;
+    if k.cert_manager.is_none() && k.issuers.is_empty() {
+        return None;
+    }
+    let cm = k
+        .cert_manager
+        .clone()
+        .unwrap_or(crate::blueprint::types::CertManager {
+            chart_version: None,
+            namespace: None,
+        });
+    let version = cm.chart_version.as_deref().unwrap_or(CERT_MANAGER_CHART);
+    let values = if minor_below(version, 1, 15) {
+        json!({"installCRDs": true})
+    } else {
+        json!({"crds": {"enabled": true, "keep": true}})
+    };
+    let body = release(
+        "cert-manager",
+        "https://charts.jetstack.io",
+        "cert-manager",
+        version,
+        cm.namespace.as_deref().unwrap_or("cert-manager"),
+        values,
+    );
+    Some((res("helm_release", "cert_manager"), body))
+}
+
+/// Whether `version` (`v1.13.3`, `1.13`) is below `major.minor`; unparsable versions are
+/// taken as current.
+fn minor_below(version: &str, major: u32, minor: u32) -> bool {
+    let mut parts = version
+        .trim_start_matches('v')
+        .split('.')
+        .map(|p| p.parse::<u32>());
+    match (parts.next(), parts.next()) {
+        (Some(Ok(ma)), Some(Ok(mi))) => (ma, mi) < (major, minor),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::minor_below;
+
+    #[test]
+    fn chart_versions() {
+        assert!(minor_below("v1.13.3", 1, 15));
+        assert!(!minor_below("v1.21.1", 1, 15));
+        assert!(!minor_below("latest", 1, 15));
+    }
+}
