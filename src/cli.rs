@@ -18,7 +18,7 @@ const DEFAULT_BLUEPRINT: &str = "infragen.yaml";
     name = "infragen",
     version,
     about = "Turn one typed YAML blueprint into Terraform JSON and Kubernetes manifests",
-    after_help = "Examples:\n  infragen init\n  infragen synth --provider aws --env production\n  infragen synth --provider digitalocean --env stage --blueprint blueprints/ecommerce-doks.yaml --check\n  infragen schema > blueprint.schema.json"
+    after_help = "Examples:\n  infragen init\n  infragen synth --provider aws --env production\n  infragen validate out/aws/production\n  infragen synth --provider digitalocean --env stage --blueprint blueprints/ecommerce-doks.yaml --check\n  infragen schema > blueprint.schema.json"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -32,6 +32,12 @@ enum Command {
         after_help = "Examples:\n  infragen synth --provider aws --env production\n  infragen synth --provider aws --env staging --blueprint blueprints/ecommerce-eks.yaml --out deploy/aws-staging\n  infragen synth --provider aws --env production --check   # exit 1 when committed output is stale"
     )]
     Synth(SynthArgs),
+    /// Check output offline against the provider schemas: resource types, arguments,
+    /// required arguments, value shapes, block counts and references.
+    #[command(
+        after_help = "Examples:\n  infragen validate out/aws/production          # output on disk\n  infragen validate --provider aws --env production --blueprint blueprints/qurable-ecs.yaml   # synthesized in memory\n  infragen validate out/aws/production --schemas schema.json   # your own `terraform providers schema -json`\n\nExit codes: 0 clean, 1 problems found, 2 usage or input error."
+    )]
+    Validate(ValidateArgs),
     /// Print the JSON Schema of the blueprint format (for editor completion).
     #[command(
         after_help = "Example:\n  infragen schema > blueprint.schema.json\n  # then start a blueprint with: # yaml-language-server: $schema=blueprint.schema.json"
@@ -64,6 +70,25 @@ struct SynthArgs {
 }
 
 #[derive(Args, Debug)]
+struct ValidateArgs {
+    /// Output folder to check (as written by `synth`).
+    dir: Option<Utf8PathBuf>,
+    /// Synthesize this blueprint in memory instead of reading a folder [default: ./infragen.yaml].
+    #[arg(long)]
+    blueprint: Option<Utf8PathBuf>,
+    /// Provider to synthesize for (with `--env`).
+    #[arg(long, value_enum)]
+    provider: Option<Provider>,
+    /// Environment to synthesize (with `--provider`).
+    #[arg(long)]
+    env: Option<String>,
+    /// `terraform providers schema -json` output (a file, or a folder of them) to check
+    /// against instead of the schemas infragen ships.
+    #[arg(long)]
+    schemas: Option<Utf8PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct InitArgs {
     /// Where to write the starter blueprint.
     #[arg(long, default_value = DEFAULT_BLUEPRINT)]
@@ -81,6 +106,7 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Command::Synth(a) => synth(a),
+        Command::Validate(a) => validate(a),
         Command::Schema => {
             println!("{}", schema_json());
             0
@@ -189,6 +215,80 @@ fn synth(a: SynthArgs) -> i32 {
         }
         Err(e) => fail(&e, e.help()),
     }
+}
+
+fn validate(a: ValidateArgs) -> i32 {
+    let owned;
+    let schemas = match &a.schemas {
+        None => crate::check::schema::ProviderSchemas::bundled(),
+        Some(path) => match crate::check::schema::ProviderSchemas::from_dir(path) {
+            Ok(s) => {
+                owned = s;
+                &owned
+            }
+            Err(e) => return fail(format!("cannot use `--schemas {path}`: {e}"), None),
+        },
+    };
+    let (files, shown) = match (&a.dir, &a.provider, &a.env) {
+        (Some(dir), None, None) => {
+            if !dir.is_dir() {
+                return fail(
+                    format!("`{dir}` is not a folder"),
+                    Some("give the folder `synth` wrote, e.g. out/aws/production"),
+                );
+            }
+            match crate::check::read_output_dir(dir.as_std_path()) {
+                Ok(f) => (f, dir.to_string()),
+                Err(e) => return fail(format!("cannot read `{dir}`: {e}"), None),
+            }
+        }
+        (None, Some(provider), Some(env)) => {
+            let (path, bytes) = match read_blueprint(a.blueprint.as_deref()) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            match crate::synthesize(path.as_str(), &bytes, *provider, env) {
+                Ok(o) => {
+                    let mut err = std::io::stderr().lock();
+                    for n in &o.notes {
+                        let _ = writeln!(err, "note: {n}");
+                    }
+                    (o.files, format!("{path} ({provider}, {env})"))
+                }
+                Err(d) => return report(&d),
+            }
+        }
+        (Some(_), _, _) => {
+            return fail(
+                "give either an output folder or `--provider` and `--env`, not both",
+                None,
+            );
+        }
+        _ => {
+            return fail(
+                "nothing to validate",
+                Some(
+                    "give an output folder (`infragen validate out/aws/production`) or `--provider P --env E`",
+                ),
+            );
+        }
+    };
+    let report = crate::check::check_files(&files, schemas);
+    if report.modules == 0 {
+        return fail(format!("no Terraform modules found in {shown}"), None);
+    }
+    let mut so = std::io::stdout().lock();
+    for p in &report.problems {
+        let _ = writeln!(so, "{p}");
+    }
+    let _ = writeln!(
+        so,
+        "validate: {} modules, {} resources, {} problems",
+        report.modules,
+        report.resources,
+        report.problems.len()
+    );
+    if report.problems.is_empty() { 0 } else { 1 }
 }
 
 fn init(a: InitArgs) -> i32 {

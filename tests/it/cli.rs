@@ -193,7 +193,7 @@ fn usage_errors_exit_2_with_guidance() {
         ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    for sub in ["synth", "schema", "init"] {
+    for sub in ["synth", "validate", "schema", "init"] {
         let o = infragen(d, &[sub, "--help"]);
         assert_eq!(o.status.code(), Some(0));
         assert!(text(&o).contains("Example"), "{sub} --help has no example");
@@ -222,4 +222,85 @@ fn committed_json_schema_is_current() {
         format!("{}\n", infragen::cli::schema_json()),
         "run `cargo run -- schema > blueprint.schema.json`"
     );
+}
+
+/// `validate` passes on shipped output and names each kind of injected error.
+#[test]
+fn validate_passes_clean_output_and_names_injected_errors() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let bp = crate::support::root().join("blueprints/qurable-ecs.yaml");
+    let bp = bp.to_str().unwrap();
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "production",
+            "--blueprint",
+            bp,
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = infragen(d, &["validate", "out"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains(", 0 problems"), "{}", text(&o));
+    let o = infragen(
+        d,
+        &[
+            "validate",
+            "--provider",
+            "aws",
+            "--env",
+            "staging",
+            "--blueprint",
+            bp,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let network = d.join("out/terraform/infra/network.tf.json");
+    let clean = std::fs::read_to_string(&network).unwrap();
+    let cases = [
+        (
+            "\"cidr_block\": \"10.0.0.0/16\"",
+            "\"cidr_blok\": \"10.0.0.0/16\"",
+            "unknown argument \"cidr_blok\"",
+        ),
+        (
+            "\"tier\": \"private\"\n        },\n        \"vpc_id\": \"${aws_vpc.main.id}\"",
+            "\"tier\": \"private\"\n        }",
+            "missing required argument",
+        ),
+        (
+            "\"enable_dns_support\": true",
+            "\"enable_dns_support\": [true]",
+            "expected a bool",
+        ),
+        (
+            "\"${aws_vpc.main.id}\"",
+            "\"${aws_vpc.mian.id}\"",
+            "aws_vpc.mian",
+        ),
+    ];
+    for (from, to, expect) in cases {
+        assert!(clean.contains(from), "fixture lacks {from}");
+        std::fs::write(&network, clean.replacen(from, to, 1)).unwrap();
+        let o = infragen(d, &["validate", "out"]);
+        assert_eq!(o.status.code(), Some(1), "{expect}: {}", text(&o));
+        let t = text(&o);
+        assert!(
+            t.contains("terraform/infra/network.tf.json") && t.contains(expect),
+            "{expect}:\n{t}"
+        );
+    }
+    std::fs::write(&network, clean).unwrap();
+    let o = infragen(d, &["validate", "missing-folder"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = infragen(d, &["validate"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
