@@ -5,5 +5,6 @@
 mod cli;
 mod determinism;
 mod errors;
+mod fuzz;
 mod golden;
 mod support;
