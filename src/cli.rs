@@ -38,6 +38,13 @@ enum Command {
         after_help = "Examples:\n  infragen validate out/aws/production          # output on disk\n  infragen validate --provider aws --env production --blueprint blueprints/qurable-ecs.yaml   # synthesized in memory\n  infragen validate out/aws/production --schemas schema.json   # your own `terraform providers schema -json`\n\nExit codes: 0 clean, 1 problems found, 2 usage or input error."
     )]
     Validate(ValidateArgs),
+    /// Show what a blueprint change does to the generated infrastructure: resources added,
+    /// changed (attribute by attribute) and removed, destructive changes flagged, renames as
+    /// `moved` blocks, and the diff of every generated file.
+    #[command(
+        after_help = "Examples:\n  infragen diff --base origin/main --blueprint blueprints/shop.yaml\n  infragen diff --base old.yaml --blueprint shop.yaml --provider aws --env production\n  infragen diff --base origin/main --format markdown > comment.md   # for a pull-request comment\n\nExit codes (as diff): 0 no changes, 1 changes, 2 trouble. Colour on a terminal unless NO_COLOR is set."
+    )]
+    Diff(DiffArgs),
     /// Print the JSON Schema of the blueprint format (for editor completion).
     #[command(
         after_help = "Example:\n  infragen schema > blueprint.schema.json\n  # then start a blueprint with: # yaml-language-server: $schema=blueprint.schema.json"
@@ -89,6 +96,24 @@ struct ValidateArgs {
 }
 
 #[derive(Args, Debug)]
+struct DiffArgs {
+    /// The blueprint before the change: a git revision (`origin/main`, `HEAD~1`) or a file.
+    #[arg(long)]
+    base: String,
+    /// The blueprint after the change [default: ./infragen.yaml].
+    #[arg(long)]
+    blueprint: Option<Utf8PathBuf>,
+    /// Only this provider [default: those the blueprint configures].
+    #[arg(long, value_enum)]
+    provider: Option<Provider>,
+    /// Only this environment [default: all of the blueprint's environments].
+    #[arg(long)]
+    env: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: crate::diff::Format,
+}
+
+#[derive(Args, Debug)]
 struct InitArgs {
     /// Where to write the starter blueprint.
     #[arg(long, default_value = DEFAULT_BLUEPRINT)]
@@ -107,6 +132,7 @@ pub fn run() -> i32 {
     match cli.command {
         Command::Synth(a) => synth(a),
         Command::Validate(a) => validate(a),
+        Command::Diff(a) => diff(a),
         Command::Schema => {
             println!("{}", schema_json());
             0
@@ -289,6 +315,193 @@ fn validate(a: ValidateArgs) -> i32 {
         report.problems.len()
     );
     if report.problems.is_empty() { 0 } else { 1 }
+}
+
+/// The blueprint's text at `base`: a file, or the same path in a git revision. `Ok(None)`
+/// when the revision exists but the blueprint did not.
+fn read_base(base: &str, blueprint: &Utf8Path) -> Result<Option<Vec<u8>>, i32> {
+    let as_file = Utf8Path::new(base);
+    if as_file.is_file() {
+        return std::fs::read(as_file)
+            .map(Some)
+            .map_err(|e| fail(format!("cannot read `{base}`: {e}"), None));
+    }
+    let dir = blueprint
+        .parent()
+        .filter(|p| !p.as_str().is_empty())
+        .unwrap_or(Utf8Path::new("."));
+    let name = blueprint.file_name().unwrap_or(blueprint.as_str());
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir.as_str())
+            .args(args)
+            .output()
+    };
+    match git(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        &format!("{base}^{{commit}}"),
+    ]) {
+        Ok(o) if o.status.success() => {}
+        Ok(_) => {
+            return Err(fail(
+                format!("`--base {base}` is neither a file nor a git revision"),
+                Some(
+                    "pass a branch, tag or commit of the repository holding the blueprint, or a file path",
+                ),
+            ));
+        }
+        Err(e) => {
+            return Err(fail(
+                format!("cannot run git to read `{base}`: {e}"),
+                Some("pass the old blueprint as a file instead"),
+            ));
+        }
+    }
+    match git(&["show", &format!("{base}:./{name}")]) {
+        Ok(o) if o.status.success() => Ok(Some(o.stdout)),
+        _ => Ok(None),
+    }
+}
+
+fn diff(a: DiffArgs) -> i32 {
+    use crate::diff::{TargetDiff, compare, renames};
+    let (path, bytes) = match read_blueprint(a.blueprint.as_deref()) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let base_bytes = match read_base(&a.base, &path) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let base_name = format!("{}@{}", path, a.base);
+    let envs = match &a.env {
+        Some(e) => vec![e.clone()],
+        None => {
+            let mut envs = match crate::blueprint::environments(path.as_str(), &bytes) {
+                Ok(e) => e,
+                Err(d) => return report(&d),
+            };
+            if let Some(b) = &base_bytes {
+                for e in crate::blueprint::environments(&base_name, b).unwrap_or_default() {
+                    if !envs.contains(&e) {
+                        envs.push(e);
+                    }
+                }
+            }
+            if envs.is_empty() {
+                envs.push("production".into());
+            }
+            envs
+        }
+    };
+    let providers = match a.provider {
+        Some(p) => vec![p],
+        None => {
+            let loaded = match crate::blueprint::load(path.as_str(), &bytes, &envs[0]) {
+                Ok(l) => l,
+                Err(d) => return report(&d),
+            };
+            let p = &loaded.blueprint.providers;
+            let mut v = Vec::new();
+            if p.aws.is_some() {
+                v.push(Provider::Aws);
+            }
+            if p.digitalocean.is_some() {
+                v.push(Provider::Digitalocean);
+            }
+            if v.is_empty() {
+                v.push(Provider::Kubernetes);
+            }
+            v
+        }
+    };
+    let mut targets = Vec::new();
+    for provider in &providers {
+        for env in &envs {
+            let mut notes = Vec::new();
+            let head_loaded = crate::blueprint::load(path.as_str(), &bytes, env);
+            let head = match head_loaded
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|l| crate::synthesize_loaded(l, *provider))
+            {
+                Ok(o) => o,
+                Err(d)
+                    if a.env.is_none()
+                        && d.0
+                            .iter()
+                            .any(|x| x.message.starts_with("unknown environment")) =>
+                {
+                    notes.push(format!("environment `{env}` is removed by this change"));
+                    crate::Output::default()
+                }
+                Err(d) => return report(&d),
+            };
+            // Loaded under the same name, so generated headers do not differ.
+            let base_loaded = base_bytes
+                .as_ref()
+                .map(|b| crate::blueprint::load(path.as_str(), b, env));
+            let base = match &base_loaded {
+                None => {
+                    notes.push(format!(
+                        "the blueprint does not exist at `{}`: everything is new",
+                        a.base
+                    ));
+                    crate::Output::default()
+                }
+                Some(Err(d)) => {
+                    let first = d.0.first().map(|x| x.message.clone()).unwrap_or_default();
+                    notes.push(format!(
+                        "the base does not synthesize for `{env}` ({first}): compared with nothing"
+                    ));
+                    crate::Output::default()
+                }
+                Some(Ok(l)) => match crate::synthesize_loaded(l, *provider) {
+                    Ok(o) => o,
+                    Err(d) => {
+                        let first = d.0.first().map(|x| x.message.clone()).unwrap_or_default();
+                        notes.push(format!("the base does not synthesize for {provider}/{env} ({first}): compared with nothing"));
+                        crate::Output::default()
+                    }
+                },
+            };
+            let mut rename_pairs = Vec::new();
+            if let Ok(h) = &head_loaded {
+                rename_pairs = crate::blueprint::renames(&h.blueprint);
+                if let Some(Ok(b)) = &base_loaded {
+                    for r in renames::detect(&b.blueprint, &h.blueprint) {
+                        if !rename_pairs.contains(&r) {
+                            rename_pairs.push(r);
+                        }
+                    }
+                }
+            }
+            let moved = renames::moved(&base, &head, &rename_pairs);
+            let (changes, files) = compare(&base, &head, &moved);
+            targets.push(TargetDiff {
+                provider: provider.to_string(),
+                env: env.clone(),
+                changes,
+                files,
+                moved,
+                notes,
+            });
+        }
+    }
+    use std::io::IsTerminal;
+    let color = a.format == crate::diff::Format::Text
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal();
+    let text = crate::diff::render(&targets, &a.base, path.as_str(), a.format, color);
+    let _ = write!(std::io::stdout().lock(), "{text}");
+    if targets.iter().any(|t| !t.is_empty()) {
+        1
+    } else {
+        0
+    }
 }
 
 fn init(a: InitArgs) -> i32 {

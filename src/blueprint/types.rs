@@ -355,6 +355,10 @@ pub struct Sizes {
 #[serde(deny_unknown_fields)]
 pub struct NodePool {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     /// A portable class (`small`, `medium`, `large`, `compute-large`, `memory-large`, … see
     /// `providers/*.json`) or an exact size for the target provider (`t3.medium`, `s-4vcpu-8gb`).
     #[serde(default)]
@@ -397,6 +401,10 @@ pub struct Disk {
 #[serde(deny_unknown_fields)]
 pub struct FargateProfile {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     /// Pods in these namespaces run on Fargate.
     pub namespaces: Vec<String>,
     /// Only pods with these labels (all namespaces of the profile).
@@ -517,6 +525,10 @@ pub struct InCluster {
 #[serde(deny_unknown_fields)]
 pub struct Database {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     pub engine: DatabaseEngine,
     /// Engine version (catalog default when absent).
     #[serde(default)]
@@ -580,6 +592,10 @@ pub struct Snapshots {
 #[serde(deny_unknown_fields)]
 pub struct Cache {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     pub engine: CacheEngine,
     #[serde(default)]
     pub version: Option<String>,
@@ -627,6 +643,10 @@ pub enum QueueEngine {
 #[serde(deny_unknown_fields)]
 pub struct Queue {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     pub engine: QueueEngine,
     #[serde(default)]
     pub version: Option<String>,
@@ -674,6 +694,10 @@ pub enum Billing {
 #[serde(deny_unknown_fields)]
 pub struct Table {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     pub partition_key: Key,
     #[serde(default)]
     pub sort_key: Option<Key>,
@@ -858,6 +882,10 @@ pub struct Registry {
 pub struct Secret {
     /// Name used by `services[].secret_env[].secret`.
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     /// Secrets Manager name / Kubernetes Secret name (default: `name`).
     #[serde(default)]
     pub path: Option<String>,
@@ -1152,6 +1180,10 @@ fn anywhere() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Service {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     /// Namespace (default: `kubernetes.default_namespace`).
     #[serde(default)]
     pub namespace: Option<String>,
