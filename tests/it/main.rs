@@ -5,6 +5,7 @@
 mod cli;
 mod determinism;
 mod errors;
+mod examples;
 mod fuzz;
 mod golden;
 mod support;
