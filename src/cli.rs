@@ -29,7 +29,7 @@ struct Cli {
 enum Command {
     /// Synthesize the blueprint for one provider and environment.
     #[command(
-        after_help = "Examples:\n  infragen synth --provider aws --env production\n  infragen synth --provider aws --env staging --blueprint blueprints/ecommerce-eks.yaml --out deploy/aws-staging\n  infragen synth --provider aws --env production --check   # exit 1 when committed output is stale"
+        after_help = "Examples:\n  infragen synth --provider aws --env production\n  infragen synth --provider aws --env staging --blueprint blueprints/ecommerce-eks.yaml --out deploy/aws-staging\n  infragen synth --provider aws --env production --check   # exit 1 when committed output is stale\n  infragen synth --provider aws --env all --blueprint stacks/a.yaml --blueprint stacks/b.yaml   # every environment of several stacks, on every core, into out/<stack>/aws/<env>"
     )]
     Synth(SynthArgs),
     /// Check output offline against the provider schemas: resource types, arguments,
@@ -59,21 +59,25 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct SynthArgs {
-    /// Target provider.
-    #[arg(long, value_enum)]
-    provider: Provider,
-    /// Environment (one of the blueprint's `environments`).
+    /// Target provider; repeat for several.
+    #[arg(long, value_enum, required = true)]
+    provider: Vec<Provider>,
+    /// Environment (one of the blueprint's `environments`); repeat for several, or `all`.
+    #[arg(long, required = true)]
+    env: Vec<String>,
+    /// Blueprint file; repeat for several (a monorepo's stacks) [default: ./infragen.yaml].
     #[arg(long)]
-    env: String,
-    /// Blueprint file [default: ./infragen.yaml].
-    #[arg(long)]
-    blueprint: Option<Utf8PathBuf>,
-    /// Output folder [default: out/<provider>/<env>].
+    blueprint: Vec<Utf8PathBuf>,
+    /// Output folder: exactly this folder for one target; for several, the root of
+    /// `<blueprint>/<provider>/<env>/` [default: out/<provider>/<env>, or out/].
     #[arg(long)]
     out: Option<Utf8PathBuf>,
     /// Compare with the output on disk instead of writing; exit 1 and show the diff when stale.
     #[arg(long)]
     check: bool,
+    /// Threads synthesizing several targets at once [default: every core].
+    #[arg(long)]
+    jobs: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -184,63 +188,186 @@ fn read_blueprint(path: Option<&Utf8Path>) -> Result<(Utf8PathBuf, Vec<u8>), i32
     }
 }
 
+/// One blueprint × provider × environment to synthesize, and where its output goes.
+struct Target {
+    blueprint: usize,
+    provider: Provider,
+    env: String,
+    dir: Utf8PathBuf,
+}
+
 fn synth(a: SynthArgs) -> i32 {
-    let (path, bytes) = match read_blueprint(a.blueprint.as_deref()) {
-        Ok(x) => x,
-        Err(code) => return code,
+    let paths: Vec<Option<&Utf8Path>> = if a.blueprint.is_empty() {
+        vec![None]
+    } else {
+        a.blueprint.iter().map(|p| Some(p.as_path())).collect()
     };
-    let out = match crate::synthesize(path.as_str(), &bytes, a.provider, &a.env) {
-        Ok(o) => o,
-        Err(d) => return report(&d),
-    };
-    let dir = a
-        .out
-        .unwrap_or_else(|| Utf8PathBuf::from(format!("out/{}/{}", a.provider, a.env)));
-    {
-        let mut err = std::io::stderr().lock();
-        for n in &out.notes {
-            let _ = writeln!(err, "note: {n}");
+    let mut blueprints = Vec::new();
+    for p in paths {
+        match read_blueprint(p) {
+            Ok(x) => blueprints.push(x),
+            Err(code) => return code,
         }
     }
-    if a.check {
-        return match output::check(&dir, &out) {
-            Err(e) => fail(&e, e.help()),
-            Ok(drift) if drift.is_empty() => {
-                println!("{dir} is up to date ({} files)", out.files.len());
-                0
+    let mut targets = Vec::new();
+    for (i, (path, bytes)) in blueprints.iter().enumerate() {
+        let envs = if a.env.iter().any(|e| e == "all") {
+            match crate::blueprint::environments(path.as_str(), bytes) {
+                Ok(e) if !e.is_empty() => e,
+                Ok(_) => {
+                    return fail(
+                        format!("`{path}` declares no environments for `--env all`"),
+                        Some("name the environment with `--env NAME`"),
+                    );
+                }
+                Err(d) => return report(&d),
             }
-            Ok(drift) => {
-                let mut so = std::io::stdout().lock();
-                for d in &drift {
-                    let what = match d.kind {
-                        DriftKind::Missing => "missing",
-                        DriftKind::Changed => "changed",
-                        DriftKind::Stale => "no longer generated",
-                    };
-                    let _ = writeln!(so, "{what}: {}", d.path);
-                }
-                for d in &drift {
-                    let _ = write!(so, "{}", d.diff);
-                }
-                let _ = writeln!(
-                    so,
-                    "{dir} is stale: {} file(s) differ; run `infragen synth` without --check",
-                    drift.len()
-                );
-                1
+        } else {
+            a.env.clone()
+        };
+        for provider in &a.provider {
+            for env in &envs {
+                targets.push(Target {
+                    blueprint: i,
+                    provider: *provider,
+                    env: env.clone(),
+                    dir: Utf8PathBuf::new(),
+                });
+            }
+        }
+    }
+    let single = targets.len() == 1;
+    let root = a.out.clone().unwrap_or_else(|| Utf8PathBuf::from("out"));
+    for t in &mut targets {
+        t.dir = match (&a.out, single, blueprints.len()) {
+            (Some(out), true, _) => out.clone(),
+            (_, _, 1) => root.join(t.provider.name()).join(&t.env),
+            _ => {
+                let stem = blueprints[t.blueprint].0.file_stem().unwrap_or("blueprint");
+                root.join(stem).join(t.provider.name()).join(&t.env)
             }
         };
     }
-    match output::write(&dir, &out) {
-        Ok(r) => {
-            println!(
+
+    // Everything is synthesized in memory first; nothing is written unless every target
+    // succeeded, so a failed run never touches existing output.
+    let results = synthesize_all(&blueprints, &targets, a.jobs);
+    let mut failed = false;
+    for r in &results {
+        if let Err(d) = r {
+            let _ = report(d);
+            failed = true;
+        }
+    }
+    if failed {
+        return 2;
+    }
+    let outputs: Vec<crate::Output> = results.into_iter().flatten().collect();
+    {
+        let mut err = std::io::stderr().lock();
+        for (t, out) in targets.iter().zip(&outputs) {
+            for n in &out.notes {
+                if single {
+                    let _ = writeln!(err, "note: {n}");
+                } else {
+                    let _ = writeln!(
+                        err,
+                        "note: {} {}/{}: {n}",
+                        blueprints[t.blueprint].0, t.provider, t.env
+                    );
+                }
+            }
+        }
+    }
+    let mut code = 0;
+    for (t, out) in targets.iter().zip(&outputs) {
+        let dir = &t.dir;
+        if a.check {
+            match output::check(dir, out) {
+                Err(e) => return fail(&e, e.help()),
+                Ok(drift) if drift.is_empty() => {
+                    println!("{dir} is up to date ({} files)", out.files.len());
+                }
+                Ok(drift) => {
+                    let mut so = std::io::stdout().lock();
+                    for d in &drift {
+                        let what = match d.kind {
+                            DriftKind::Missing => "missing",
+                            DriftKind::Changed => "changed",
+                            DriftKind::Stale => "no longer generated",
+                        };
+                        let _ = writeln!(so, "{what}: {}", d.path);
+                    }
+                    for d in &drift {
+                        let _ = write!(so, "{}", d.diff);
+                    }
+                    let _ = writeln!(
+                        so,
+                        "{dir} is stale: {} file(s) differ; run `infragen synth` without --check",
+                        drift.len()
+                    );
+                    code = 1;
+                }
+            }
+            continue;
+        }
+        match output::write(dir, out) {
+            Ok(r) => println!(
                 "wrote {dir}: {} file(s) written, {} unchanged, {} removed",
                 r.written, r.unchanged, r.removed
-            );
-            0
+            ),
+            Err(e) => return fail(&e, e.help()),
         }
-        Err(e) => fail(&e, e.help()),
     }
+    code
+}
+
+/// Synthesize every target, on up to `jobs` threads (default: every core). Results come back
+/// in target order, so output and messages do not depend on scheduling.
+fn synthesize_all(
+    blueprints: &[(Utf8PathBuf, Vec<u8>)],
+    targets: &[Target],
+    jobs: Option<usize>,
+) -> Vec<Result<crate::Output, Diagnostics>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let run = |t: &Target| {
+        let (path, bytes) = &blueprints[t.blueprint];
+        crate::synthesize(path.as_str(), bytes, t.provider, &t.env)
+    };
+    let workers = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, targets.len().max(1));
+    if workers == 1 {
+        return targets.iter().map(run).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<crate::Output, Diagnostics>>>> =
+        targets.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(t) = targets.get(i) else { break };
+                    let r = run(t);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(Diagnostics::single(crate::Diagnostic::new(
+                    "internal error: a synthesis thread stopped",
+                )))
+            })
+        })
+        .collect()
 }
 
 fn validate(a: ValidateArgs) -> i32 {
