@@ -249,27 +249,13 @@ fn substitute_env(node: &mut Node, env: &str) {
 
 /// `(previous, current)` names of the components the blueprint marks `renamed_from`.
 pub fn renames(bp: &Blueprint) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    macro_rules! collect {
-        ($($field:ident),*) => {$(
-            for x in &bp.$field {
-                if let Some(old) = &x.renamed_from {
-                    out.push((old.clone(), x.name.clone()));
-                }
-            }
-        )*};
-    }
-    collect!(
-        node_pools,
-        fargate_profiles,
-        databases,
-        caches,
-        queues,
-        tables,
-        secrets,
-        services
-    );
-    out
+    bp.components()
+        .into_iter()
+        .filter_map(|c| {
+            c.renamed_from
+                .map(|old| (old.to_string(), c.name.to_string()))
+        })
+        .collect()
 }
 
 /// The blueprint as it was before `renames` (`(previous, current)` pairs): every scalar equal

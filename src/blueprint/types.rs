@@ -1496,3 +1496,44 @@ pub struct Observability {
 fn default_log_retention() -> u32 {
     30
 }
+
+/// A named component, so checks and renames treat every kind of component alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Component<'a> {
+    /// The list it is in (`databases`, `services`, …).
+    pub list: &'static str,
+    pub index: usize,
+    pub name: &'a str,
+    pub renamed_from: Option<&'a str>,
+}
+
+impl Blueprint {
+    /// Every named component (node pools, Fargate profiles, databases, caches, queues,
+    /// tables, secrets, services), in blueprint order within each list.
+    pub fn components(&self) -> Vec<Component<'_>> {
+        let mut out = Vec::new();
+        macro_rules! lists {
+            ($($field:ident),*) => {$(
+                for (index, x) in self.$field.iter().enumerate() {
+                    out.push(Component {
+                        list: stringify!($field),
+                        index,
+                        name: &x.name,
+                        renamed_from: x.renamed_from.as_deref(),
+                    });
+                }
+            )*};
+        }
+        lists!(
+            node_pools,
+            fargate_profiles,
+            databases,
+            caches,
+            queues,
+            tables,
+            secrets,
+            services
+        );
+        out
+    }
+}

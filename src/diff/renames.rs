@@ -90,32 +90,24 @@ pub fn moved(
 /// Renames detected between two versions of a blueprint: within one kind of component,
 /// exactly one name gone and one name new.
 pub fn detect(base: &Blueprint, head: &Blueprint) -> Vec<(String, String)> {
-    fn pair(a: Vec<&str>, b: Vec<&str>) -> Option<(String, String)> {
-        let gone: Vec<&&str> = a.iter().filter(|x| !b.contains(x)).collect();
-        let new: Vec<&&str> = b.iter().filter(|x| !a.contains(x)).collect();
-        (gone.len() == 1 && new.len() == 1).then(|| (gone[0].to_string(), new[0].to_string()))
-    }
+    let (a, b) = (base.components(), head.components());
+    let mut lists: Vec<&str> = b.iter().map(|c| c.list).collect();
+    lists.dedup();
     let mut out = Vec::new();
-    macro_rules! kinds {
-        ($($field:ident),*) => {$(
-            if let Some(p) = pair(
-                base.$field.iter().map(|x| x.name.as_str()).collect(),
-                head.$field.iter().map(|x| x.name.as_str()).collect(),
-            ) {
-                out.push(p);
-            }
-        )*};
+    for list in lists {
+        let names = |cs: &[crate::blueprint::types::Component<'_>]| -> Vec<String> {
+            cs.iter()
+                .filter(|c| c.list == list)
+                .map(|c| c.name.to_string())
+                .collect()
+        };
+        let (old, new) = (names(&a), names(&b));
+        let gone: Vec<&String> = old.iter().filter(|x| !new.contains(x)).collect();
+        let added: Vec<&String> = new.iter().filter(|x| !old.contains(x)).collect();
+        if let ([g], [n]) = (gone.as_slice(), added.as_slice()) {
+            out.push(((*g).clone(), (*n).clone()));
+        }
     }
-    kinds!(
-        node_pools,
-        fargate_profiles,
-        databases,
-        caches,
-        queues,
-        tables,
-        secrets,
-        services
-    );
     out
 }
 
