@@ -65,6 +65,9 @@ pub struct Blueprint {
     pub kubernetes: Option<KubernetesPlatform>,
     #[serde(default)]
     pub observability: Option<Observability>,
+    /// Object storage buckets (S3): private, versioned, encrypted.
+    #[serde(default)]
+    pub buckets: Vec<Bucket>,
     /// Per-environment overlays onto everything above: maps deep-merge, lists of named items
     /// merge by `name` (`$patch: delete` removes one), scalars replace, `null` removes.
     /// `{env}` in any string becomes the environment's name.
@@ -570,6 +573,10 @@ pub struct Database {
     pub deletion_protection: bool,
     #[serde(default)]
     pub in_cluster: InCluster,
+    /// Cloud identifier of the instance (RDS `identifier`, default `<name>-<env>-<database>`);
+    /// read replicas append `-replica`. Unique per account and region.
+    #[serde(default)]
+    pub identifier: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -627,6 +634,9 @@ pub struct Cache {
     pub deployment: Deployment,
     #[serde(default)]
     pub in_cluster: InCluster,
+    /// Cloud identifier (ElastiCache replication group id, default `<name>-<env>-<cache>`).
+    #[serde(default)]
+    pub identifier: Option<String>,
 }
 
 fn one() -> u32 {
@@ -749,6 +759,9 @@ pub struct Waf {
     /// Managed rule groups (default: common, known bad inputs, IP reputation).
     #[serde(default)]
     pub managed_rules: Option<Vec<String>>,
+    /// Web ACL name (default `<name>-<env>-waf`).
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -775,9 +788,13 @@ pub struct LoadBalancer {
     pub idle_timeout: Option<u32>,
     #[serde(default)]
     pub waf: Option<Waf>,
-    /// Bucket for access logs (created when absent).
+    /// S3 bucket the access logs go to, created with the log-delivery policy (default
+    /// `<name>-<env>-lb-logs`); a `buckets[]` entry with this `bucket` name is used as is.
     #[serde(default)]
     pub access_logs_bucket: Option<String>,
+    /// Refuse deletion of the load balancer (switch off in throwaway environments).
+    #[serde(default = "yes")]
+    pub deletion_protection: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
@@ -975,7 +992,8 @@ pub struct ScalingBehaviour {
 #[serde(deny_unknown_fields)]
 pub struct ScheduledScaling {
     pub name: String,
-    /// Cron, e.g. `cron(0 8 * 11 FRI *)`.
+    /// `cron(min hour day-of-month month day-of-week year)` with `?` in one day field, e.g.
+    /// `cron(0 8 ? 11 FRI *)`; or `rate(…)`, `at(…)`. Times are UTC.
     pub schedule: String,
     pub min: u32,
     pub max: u32,
@@ -1495,6 +1513,28 @@ pub struct Observability {
 
 fn default_log_retention() -> u32 {
     30
+}
+
+/// An object storage bucket: private (public access blocked, owner-enforced), versioned,
+/// encrypted, TLS-only.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bucket {
+    /// Name in the blueprint (a DNS label).
+    pub name: String,
+    /// Globally unique bucket name (default `<name>-<env>-<bucket>`).
+    #[serde(default)]
+    pub bucket: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "yes")]
+    pub versioning: bool,
+    /// Move objects to an archive storage class (S3 Glacier Flexible Retrieval) after N days.
+    #[serde(default)]
+    pub archive_after_days: Option<u32>,
+    /// Delete objects after N days.
+    #[serde(default)]
+    pub expire_after_days: Option<u32>,
 }
 
 /// A named component, so checks and renames treat every kind of component alike.

@@ -3,6 +3,7 @@
 //! (cloud resources) and, for EKS, `platform` (Helm releases inside the cluster); Kubernetes
 //! objects go to `k8s/`.
 
+mod buckets;
 mod cache;
 mod cluster;
 mod database;
@@ -40,6 +41,10 @@ pub(crate) struct Ctx<'a> {
     /// The platform the workloads run on, if the blueprint has a cluster.
     pub platform: Option<Platform>,
     lowered: RefCell<BTreeSet<&'static str>>,
+    /// Notes for the user (caveats, components left out), in the order raised.
+    notes: RefCell<Vec<String>>,
+    /// Ingress rules waiting for their source security group (see `security::finish`).
+    pending_rules: RefCell<Vec<security::PendingRule>>,
 }
 
 impl Ctx<'_> {
@@ -51,6 +56,11 @@ impl Ctx<'_> {
     /// Record that a blueprint part (a top-level key) was lowered.
     pub fn mark(&self, part: &'static str) {
         self.lowered.borrow_mut().insert(part);
+    }
+
+    /// Tell the user something about the output (printed by `synth`).
+    pub fn note(&self, text: impl Into<String>) {
+        self.notes.borrow_mut().push(text.into());
     }
 
     /// The cluster name (`cluster.name`, default `<name>-<env>`).
@@ -77,6 +87,8 @@ pub fn synth(v: &Validated) -> Output {
         prefix: super::prefix(v),
         platform: v.platform(),
         lowered: RefCell::new(BTreeSet::new()),
+        notes: RefCell::new(Vec::new()),
+        pending_rules: RefCell::new(Vec::new()),
     };
     let mut out = Output::default();
 
@@ -88,6 +100,7 @@ pub fn synth(v: &Validated) -> Output {
         ctx.mark("network");
     }
     secrets::lower(&ctx, &mut infra);
+    buckets::lower(&ctx, &mut infra);
     registry::lower(&ctx, &mut infra);
     database::lower(&ctx, &mut infra);
     cache::lower(&ctx, &mut infra);
@@ -109,6 +122,7 @@ pub fn synth(v: &Validated) -> Output {
         _ => {}
     }
     observability::lower(&ctx, &mut infra);
+    security::finish(&ctx, &mut infra);
     out.add_module("infra", &infra);
 
     if let Some(bootstrap) = state::bootstrap(&ctx) {
@@ -116,6 +130,7 @@ pub fn synth(v: &Validated) -> Output {
         ctx.mark("state");
     }
     out.lowered.extend(ctx.lowered.borrow().iter().copied());
+    out.notes.extend(ctx.notes.take());
     out
 }
 
@@ -123,7 +138,11 @@ pub fn synth(v: &Validated) -> Output {
 /// account identity every ARN is built from.
 fn providers(ctx: &Ctx, m: &mut Module, backend: Option<serde_json::Value>) {
     let f = m.file("providers");
-    f.terraform(terraform_block(&["aws"], backend));
+    let mut names = vec!["aws"];
+    if cache::uses_random(ctx) {
+        names.push("random");
+    }
+    f.terraform(terraform_block(&names, backend));
     f.provider(
         "aws",
         json!({
