@@ -4,6 +4,7 @@
 
 mod cli;
 mod determinism;
+mod diff;
 mod errors;
 mod examples;
 mod fuzz;
