@@ -147,7 +147,12 @@ fn synth(a: SynthArgs) -> i32 {
     {
         let mut err = std::io::stderr().lock();
         for n in &out.notes {
-            let _ = writeln!(err, "note: {n}");
+            // Lint findings arrive as `warning[rule]: …` (crate::backend::warning).
+            if n.starts_with("warning[") {
+                let _ = writeln!(err, "{n}");
+            } else {
+                let _ = writeln!(err, "note: {n}");
+            }
         }
     }
     if a.check {
