@@ -162,3 +162,6 @@ pub fn synth(v: &Validated) -> Output {
     out.notes.extend(ctx.notes.borrow().iter().cloned());
     out
 }
+
+#[cfg(test)]
+mod tests;
