@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use super::{Output, common_tags, header, terraform_block};
-use crate::blueprint::types::Platform;
+use crate::blueprint::types::{Deployment, Platform};
 use crate::terraform::{Module, Ref, res};
 use crate::validate::Validated;
 
@@ -148,6 +148,7 @@ pub fn synth(v: &Validated) -> Output {
     cluster::lower(&ctx, &mut infra);
     database::lower(&ctx, &mut infra);
     database::unsupported(&ctx);
+    project(&ctx, &mut infra);
     out.add_module("infra", &infra);
     if let Some(p) = platform::module(&ctx) {
         out.add_module("platform", &p);
@@ -161,6 +162,52 @@ pub fn synth(v: &Validated) -> Output {
     out.lowered.extend(ctx.lowered.borrow().iter().copied());
     out.notes.extend(ctx.notes.borrow().iter().cloned());
     out
+}
+
+/// `providers.digitalocean.project`: a `digitalocean_project` grouping the cluster and the
+/// managed databases of this environment.
+fn project(ctx: &Ctx, m: &mut Module) {
+    let bp = ctx.v.bp;
+    let Some(name) = bp
+        .providers
+        .digitalocean
+        .as_ref()
+        .and_then(|d| d.project.clone())
+    else {
+        return;
+    };
+    let mut urns = Vec::new();
+    if ctx.doks() && bp.cluster.is_some() {
+        urns.push(ctx.cluster().attr("urn"));
+    }
+    let managed = bp
+        .databases
+        .iter()
+        .filter(|d| d.deployment == Deployment::Managed)
+        .map(|d| d.name.as_str())
+        .chain(
+            bp.caches
+                .iter()
+                .filter(|c| c.deployment == Deployment::Managed)
+                .map(|c| c.name.as_str()),
+        );
+    urns.extend(managed.map(|n| database::cluster_ref(n).attr("urn")));
+    let environment = if ctx.production() {
+        "Production"
+    } else if ctx.v.env.to_ascii_lowercase().starts_with("stag") {
+        "Staging"
+    } else {
+        "Development"
+    };
+    m.file("project").resource(
+        &res("digitalocean_project", "main"),
+        json!({
+            "name": name,
+            "description": format!("{} {} (managed by infragen)", bp.name, ctx.v.env),
+            "environment": environment,
+            "resources": urns,
+        }),
+    );
 }
 
 #[cfg(test)]

@@ -23,8 +23,32 @@ node_pools:
 
 fn synth(extra: &str, env: &str) -> crate::Output {
     let text = format!("{BASE}{extra}");
-    crate::synthesize("t.yaml", text.as_bytes(), Provider::Digitalocean, env)
-        .unwrap_or_else(|d| panic!("{d}"))
+    let out = crate::synthesize("t.yaml", text.as_bytes(), Provider::Digitalocean, env)
+        .unwrap_or_else(|d| panic!("{d}"));
+    schema_clean(&out);
+    out
+}
+
+/// Every module passes the vendored provider schemas, as the golden test requires of the
+/// shipped blueprints.
+fn schema_clean(out: &crate::Output) {
+    let mut modules: std::collections::BTreeMap<&str, Vec<(String, Value)>> = Default::default();
+    for (path, text) in &out.files {
+        if let Some((module, name)) = path
+            .strip_prefix("terraform/")
+            .and_then(|r| r.rsplit_once('/'))
+        {
+            modules
+                .entry(module)
+                .or_default()
+                .push((name.to_string(), serde_json::from_str(text).unwrap()));
+        }
+    }
+    let schemas = crate::check::schema::ProviderSchemas::bundled();
+    for (module, files) in modules {
+        let problems = crate::check::terraform::check_module(&files, schemas);
+        assert!(problems.is_empty(), "{module}: {problems:?}");
+    }
 }
 
 fn file(out: &crate::Output, path: &str) -> Value {
@@ -190,6 +214,7 @@ fn registry_is_account_level() {
         BASE.replace("state: { bucket: shop-state }\n", "")
     );
     let out = crate::synthesize("t.yaml", text.as_bytes(), Provider::Digitalocean, "x").unwrap();
+    schema_clean(&out);
     let i = file(&out, "terraform/infra/registry.tf.json");
     assert!(i["resource"]["digitalocean_container_registry"]["main"].is_object());
 }
@@ -223,4 +248,29 @@ fn platform_module() {
     );
     assert!(warned(&out, "ingress-nginx-retired"));
     assert!(!warned(&out, "cert-manager-unsupported"));
+}
+
+#[test]
+fn project_groups_resources() {
+    let text = format!(
+        "{}databases: [{{ name: main, engine: mysql, size: small }}]\n",
+        BASE.replace(
+            "providers: { digitalocean: { region: nyc1 } }",
+            "providers: { digitalocean: { region: nyc1, project: \"shop-{env}\" } }"
+        )
+    );
+    let out = crate::synthesize("t.yaml", text.as_bytes(), Provider::Digitalocean, "staging")
+        .unwrap_or_else(|d| panic!("{d}"));
+    schema_clean(&out);
+    let p = file(&out, "terraform/infra/project.tf.json");
+    let project = &p["resource"]["digitalocean_project"]["main"];
+    assert_eq!(project["name"], "shop-staging");
+    assert_eq!(project["environment"], "Staging");
+    assert_eq!(
+        project["resources"],
+        serde_json::json!([
+            "${digitalocean_kubernetes_cluster.main.urn}",
+            "${digitalocean_database_cluster.main.urn}"
+        ])
+    );
 }
