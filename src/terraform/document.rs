@@ -155,6 +155,16 @@ impl File {
         self
     }
 
+    /// An output whose value Terraform redacts in plans and logs (`sensitive = true`), for
+    /// connection details that carry credentials.
+    pub fn sensitive_output(&mut self, name: &str, value: String, description: &str) -> &mut Self {
+        entry(&mut self.top, "output").insert(
+            ident(name),
+            json!({"value": value, "description": description, "sensitive": true}),
+        );
+        self
+    }
+
     /// A `moved` block so a renamed component keeps its state.
     pub fn moved(&mut self, from: &str, to: &str) -> &mut Self {
         let list = self
