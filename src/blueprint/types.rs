@@ -458,6 +458,15 @@ pub struct Backup {
     /// Where in-cluster backups are copied, e.g. `s3://techshop-backups/mongodb/`.
     #[serde(default)]
     pub destination: Option<String>,
+    /// Kubernetes Secret whose keys become the in-cluster backup job's environment when it
+    /// copies to `destination` (e.g. `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`); by
+    /// reference, never values. Without it the job relies on the pod's cloud identity.
+    #[serde(default)]
+    pub storage_secret: Option<String>,
+    /// PersistentVolumeClaim that keeps in-cluster backup archives for `retention_days`
+    /// (default `<name>-backup`; created with the data volume's size).
+    #[serde(default)]
+    pub volume_claim: Option<String>,
 }
 
 fn default_backup_retention() -> u32 {
