@@ -1,4 +1,5 @@
 //! Offline checks of generated output against provider schemas.
 
+pub mod kubernetes;
 pub mod schema;
 pub mod terraform;

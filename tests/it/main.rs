@@ -6,4 +6,5 @@ mod cli;
 mod determinism;
 mod errors;
 mod golden;
+mod manifests;
 mod support;
