@@ -520,6 +520,24 @@ pub struct InCluster {
     /// Node pool the pods are scheduled on (node selector + toleration).
     #[serde(default)]
     pub node_pool: Option<String>,
+    /// A Prometheus exporter beside the server (mongodb_exporter, redis_exporter,
+    /// postgres-exporter, mysqld-exporter; RabbitMQ's built-in plugin): its port joins the
+    /// Service and the pods get `prometheus.io/*` annotations.
+    #[serde(default)]
+    pub exporter: Option<Exporter>,
+}
+
+/// A metrics exporter of an in-cluster data service.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exporter {
+    /// Port Prometheus scrapes (default: the exporter's usual port, e.g. 9216 for MongoDB,
+    /// 9121 for Redis).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Exporter image (default: a pinned release of the engine's community exporter).
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

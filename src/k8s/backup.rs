@@ -112,7 +112,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
         "imagePullPolicy" => "IfNotPresent",
         "command" => seq!["/bin/sh", "-c", script],
         "env" => env,
-        "resources" => resources(Some(&super::data::small())),
+        "resources" => resources(None),
         "securityContext" => container_security(),
         "volumeMounts" => mounts.clone(),
     };
@@ -132,7 +132,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
                 );
             }
             let upload = upload
-                .with("resources", resources(Some(&super::data::small())))
+                .with("resources", resources(None))
                 .with("securityContext", container_security())
                 .with("volumeMounts", mounts);
             // The dump runs first, as an init container; the upload follows it.

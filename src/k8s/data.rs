@@ -137,6 +137,18 @@ pub fn default_port(e: Engine) -> u16 {
     }
 }
 
+/// The community exporter of an engine (pinned) and its usual port; RabbitMQ serves its
+/// own metrics (the `rabbitmq_prometheus` plugin).
+fn exporter_defaults(e: Engine) -> (Option<&'static str>, u16) {
+    match e {
+        Engine::Mongodb => (Some("percona/mongodb_exporter:0.40.0"), 9216),
+        Engine::Redis | Engine::Valkey => (Some("oliver006/redis_exporter:v1.58.0"), 9121),
+        Engine::Postgres => (Some("prometheuscommunity/postgres-exporter:v0.15.0"), 9187),
+        Engine::Mysql => (Some("prom/mysqld-exporter:v0.15.1"), 9104),
+        Engine::Rabbitmq => (None, 15692),
+    }
+}
+
 /// `postgres:17.6`, `mongo:6.0`, `redis:7` (caches run their major version's newest image),
 /// `rabbitmq:3.13`.
 fn default_image(e: Engine, version: &str) -> String {
@@ -229,6 +241,13 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
             database_name: None,
             backup: None,
             users: users(name),
+            exporter: ic.exporter.as_ref().map(|x| {
+                let (image, port) = exporter_defaults(engine);
+                (
+                    x.image.clone().or(image.map(String::from)),
+                    x.port.unwrap_or(port),
+                )
+            }),
         }
     };
     for d in &bp.databases {
@@ -316,6 +335,11 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
 impl DataService<'_> {
     pub fn ports(&self) -> Vec<u16> {
         vec![self.port]
+    }
+
+    /// The exporter's port, if it has one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.exporter.as_ref().map(|(_, p)| *p)
     }
 
     pub fn headless(&self) -> String {
@@ -584,15 +608,16 @@ fn service(ctx: &Ctx, d: &DataService, name: &str, headless: bool) -> Map {
         spec.insert("type", "ClusterIP");
     }
     spec.insert("selector", selector);
-    spec.insert(
-        "ports",
-        vec![map! {
-            "name" => d.engine.port_name(),
-            "port" => d.port,
-            "targetPort" => d.port,
-            "protocol" => "TCP",
-        }],
-    );
+    let mut ports = vec![map! {
+        "name" => d.engine.port_name(),
+        "port" => d.port,
+        "targetPort" => d.port,
+        "protocol" => "TCP",
+    }];
+    if let Some(p) = d.metrics_port() {
+        ports.push(map! {"name" => "metrics", "port" => p, "targetPort" => p, "protocol" => "TCP"});
+    }
+    spec.insert("ports", ports);
     map! {
         "apiVersion" => "v1",
         "kind" => "Service",
@@ -657,6 +682,12 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
     }
     let (cmd, args) = command(d);
     let (live, ready) = probes(d);
+    let mut ports =
+        vec![map! {"name" => d.engine.port_name(), "containerPort" => d.port, "protocol" => "TCP"}];
+    if let Some((None, p)) = &d.exporter {
+        // The server serves its own metrics.
+        ports.push(map! {"name" => "metrics", "containerPort" => *p, "protocol" => "TCP"});
+    }
     let container = map! {
         "name" => d.name.as_str(),
         "image" => d.image.as_str(),
@@ -664,10 +695,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
     }
     .nonempty("command", cmd)
     .nonempty("args", args)
-    .with(
-        "ports",
-        vec![map! {"name" => d.engine.port_name(), "containerPort" => d.port, "protocol" => "TCP"}],
-    )
+    .with("ports", ports)
     .nonempty("env", env(ctx, d))
     .with("resources", resources(Some(&d.resources)))
     .with("livenessProbe", live)
@@ -675,7 +703,11 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
     .with("securityContext", container_security())
     .with("volumeMounts", mounts);
 
-    let mut spec = pod(ctx, vec![container], volumes);
+    let mut containers = vec![container];
+    if let Some((Some(image), port)) = &d.exporter {
+        containers.push(exporter(ctx, d, image, *port));
+    }
+    let mut spec = pod(ctx, containers, volumes);
     if !init.is_empty() {
         let mut with_init = Map::new();
         for (k, v) in spec.iter() {
@@ -691,6 +723,13 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
 
     let mut pod_labels = labels(ctx, d);
     pod_labels.extend(ctx.common_labels());
+    let mut template_meta = map! {"labels" => pod_labels};
+    if let Some(p) = d.metrics_port() {
+        template_meta.insert(
+            "annotations",
+            map! {"prometheus.io/scrape" => "true", "prometheus.io/port" => p.to_string()},
+        );
+    }
     docs.push(map! {
         "apiVersion" => "apps/v1",
         "kind" => "StatefulSet",
@@ -699,7 +738,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
             "serviceName" => d.headless(),
             "replicas" => d.replicas,
             "selector" => map! {"matchLabels" => map! {"app" => d.name.as_str()}},
-            "template" => map! {"metadata" => map! {"labels" => pod_labels}, "spec" => spec},
+            "template" => map! {"metadata" => template_meta, "spec" => spec},
             "volumeClaimTemplates" => vec![map! {
                 "metadata" => map! {"name" => storage_name(d)},
                 "spec" => claim_spec(ctx, &d.volume_size),
@@ -721,6 +760,72 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
     if d.mongo_replica_set() {
         docs.push(replica_set_init(ctx, d));
     }
+}
+
+/// The exporter sidecar: it reads the server on localhost with the same credentials.
+fn exporter(ctx: &Ctx, d: &DataService, image: &str, port: u16) -> Map {
+    let secret = d.credentials_secret.as_deref();
+    let local = format!("127.0.0.1:{}", d.port);
+    let listen = format!("--web.listen-address=:{port}");
+    let db = d.database_name.clone().unwrap_or_else(|| d.name.clone());
+    let mut env = Vec::new();
+    let args: Vec<String> = match d.engine {
+        Engine::Mongodb => {
+            if let Some(s) = secret {
+                env.push(secret_env("MONGODB_USER", s, "username"));
+                env.push(secret_env("MONGODB_PASSWORD", s, "password"));
+            }
+            vec![
+                format!("--mongodb.uri=mongodb://{local}/admin?directConnection=true"),
+                listen,
+            ]
+        }
+        Engine::Redis | Engine::Valkey => {
+            env.push(map! {"name" => "REDIS_ADDR", "value" => format!("redis://{local}")});
+            if let Some(s) = secret {
+                env.push(secret_env("REDIS_PASSWORD", s, &d.password_key(ctx)));
+            }
+            vec![format!("--web.listen-address=:{port}")]
+        }
+        Engine::Postgres => {
+            env.push(map! {
+                "name" => "DATA_SOURCE_URI",
+                "value" => format!("{local}/{db}?sslmode=disable"),
+            });
+            if let Some(s) = secret {
+                env.push(secret_env("DATA_SOURCE_USER", s, "username"));
+                env.push(secret_env("DATA_SOURCE_PASS", s, "password"));
+            }
+            vec![listen]
+        }
+        Engine::Rabbitmq => Vec::new(),
+        Engine::Mysql => {
+            if let Some(s) = secret {
+                env.push(secret_env("MYSQL_USER", s, "username"));
+                env.push(secret_env("MYSQLD_EXPORTER_PASSWORD", s, "password"));
+            }
+            vec![
+                format!("--mysqld.address={local}"),
+                "--mysqld.username=$(MYSQL_USER)".into(),
+                listen,
+            ]
+        }
+    };
+    let tcp = |delay: u32| {
+        map! {"tcpSocket" => map! {"port" => port}, "initialDelaySeconds" => delay, "periodSeconds" => 10u32}
+    };
+    map! {
+        "name" => "exporter",
+        "image" => image,
+        "imagePullPolicy" => "IfNotPresent",
+        "args" => args,
+        "ports" => vec![map! {"name" => "metrics", "containerPort" => port, "protocol" => "TCP"}],
+    }
+    .nonempty("env", env)
+    .with("resources", resources(Some(&small())))
+    .with("livenessProbe", tcp(30))
+    .with("readinessProbe", tcp(5))
+    .with("securityContext", container_security())
 }
 
 /// Requests/limits of helper containers (key-file copy, replica-set initiation).

@@ -152,6 +152,11 @@ fn collect_secrets(y: &yaml::Y, ns: &str, out: &mut BTreeMap<String, BTreeSet<St
     }
 }
 
+/// Seconds in an ingress rate-limit window (`1s`, `1m`, `1h`), for validation.
+pub fn ingress_window_seconds(window: &str) -> Option<u64> {
+    ingress::window_seconds(window)
+}
+
 /// Documents per output file, in the order they were added.
 #[derive(Default)]
 pub(crate) struct Files(BTreeMap<String, Vec<Map>>);
@@ -232,6 +237,8 @@ pub(crate) struct DataService<'a> {
     pub backup: Option<&'a crate::blueprint::types::Backup>,
     /// Services that use it (by `uses`).
     pub users: Vec<String>,
+    /// Metrics exporter: the sidecar image (none for RabbitMQ's built-in plugin) and port.
+    pub exporter: Option<(Option<String>, u16)>,
 }
 
 /// Everything the per-concept files share.

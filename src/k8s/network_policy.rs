@@ -5,12 +5,13 @@
 //! - `allow-same-namespace`: pods of the namespace reach each other;
 //! - `allow-ingress-traffic`: the ingress controller's namespace (matched by its
 //!   `kubernetes.io/metadata.name` label) reaches the routed services on their ports;
-//! - `<service>-netpol` per service: ingress from the controller (when routed) and the
-//!   namespace; egress only to the namespace, DNS in `kube-system`, the data services in
+//! - `<service>-netpol` per service: ingress from the controller (when routed), the
+//!   namespace, and any namespace to the metrics port (Prometheus); egress only to the namespace, DNS in `kube-system`, the data services in
 //!   `uses` (in-cluster pods by label, managed ones by their subnets), cloud APIs for tables
 //!   and secrets (HTTPS), and the blueprint's `egress` rules — never the instance metadata
 //!   service;
-//! - `<data>-netpol` per in-cluster data service: only its users, its peers and its jobs.
+//! - `<data>-netpol` per in-cluster data service: only its users, its peers and its jobs
+//!   (and Prometheus to the exporter's port).
 //!
 //! They are written even where the platform does not enforce them (EKS on Fargate); the
 //! back-end says so.
@@ -83,6 +84,14 @@ fn managed_cidrs(net: Option<&Network>, part: &str) -> Vec<String> {
         .unwrap_or_else(|| vec![n.cidr.clone()])
 }
 
+/// Prometheus, wherever it runs, scrapes the metrics port.
+fn scrape(port: u16) -> Map {
+    map! {
+        "from" => vec![map! {"namespaceSelector" => Map::new()}],
+        "ports" => tcp(&[port]),
+    }
+}
+
 fn dns() -> Map {
     map! {
         "to" => vec![namespace_selector("kube-system")],
@@ -136,8 +145,8 @@ fn uses_egress(ctx: &Ctx, s: &Workload) -> Vec<Map> {
 fn service_policy(ctx: &Ctx, s: &Workload) -> Map {
     let np = &ctx.platform.network_policies;
     let mut ports = vec![s.bp.port];
-    if let Some(m) = &s.bp.metrics
-        && let Some(p) = m.port
+    let metrics = s.bp.metrics.as_ref().map(|m| m.port.unwrap_or(s.bp.port));
+    if let Some(p) = metrics
         && !ports.contains(&p)
     {
         ports.push(p);
@@ -154,6 +163,9 @@ fn service_policy(ctx: &Ctx, s: &Workload) -> Map {
             "from" => vec![map! {"podSelector" => Map::new()}],
             "ports" => tcp(&ports),
         });
+    }
+    if let Some(p) = metrics {
+        ingress.push(scrape(p));
     }
     let mut egress = Vec::new();
     if np.allow_same_namespace {
@@ -183,10 +195,14 @@ fn data_policy(ctx: &Ctx, d: &DataService) -> Map {
     for job in super::data::job_apps(d) {
         from.push(pods(&job, &d.namespace, &d.namespace));
     }
+    let mut ingress = vec![map! {"from" => from, "ports" => tcp(&d.ports())}];
+    if let Some(p) = d.metrics_port() {
+        ingress.push(scrape(p));
+    }
     map! {
         "podSelector" => map! {"matchLabels" => map! {"app" => d.name.as_str()}},
         "policyTypes" => seq!["Ingress"],
-        "ingress" => vec![map! {"from" => from, "ports" => tcp(&d.ports())}],
+        "ingress" => ingress,
     }
 }
 

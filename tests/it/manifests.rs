@@ -76,9 +76,8 @@ fn pod_labels(d: &Value) -> Option<&Value> {
 fn selects(selector: &Value, labels: &Value) -> bool {
     selector.as_object().is_some_and(|s| {
         !s.is_empty()
-            && s.iter().all(|(k, v)| {
-                labels.get(k) == Some(v) || k == "statefulset.kubernetes.io/pod-name"
-            })
+            && s.iter()
+                .all(|(k, v)| labels.get(k) == Some(v) || k == "statefulset.kubernetes.io/pod-name")
     })
 }
 
@@ -441,6 +440,8 @@ fn techshop_production_carries_seed_002() {
         "-mtime +7 -delete",
         "name: MONGO_USERNAME",
         "restartPolicy: OnFailure",
+        "claimName: backup-pvc",
+        "name: metrics\n      port: 9216",
     ] {
         assert!(mongo.contains(want), "mongodb.yaml lacks:\n{want}");
     }
@@ -452,6 +453,8 @@ fn techshop_production_carries_seed_002() {
         "replicas: 3",
         "storage: \"5Gi\"",
         "name: redis-storage\n              mountPath: /data",
+        "name: redis-service\n",
+        "name: metrics\n      port: 9121",
         "cpu: \"250m\"\n              memory: \"256Mi\"\n            limits:\n              cpu: \"500m\"\n              memory: \"512Mi\"",
     ] {
         assert!(redis.contains(want), "redis.yaml lacks:\n{want}");
