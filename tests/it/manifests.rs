@@ -6,16 +6,20 @@
 use std::collections::BTreeMap;
 
 use infragen::Provider;
-use infragen::check::kubernetes::{Schemas, to_json};
+use infragen::check::kubernetes::{Report, Schemas, to_json};
 use serde_json::Value;
 use yaml_rust2::YamlLoader;
 
 use crate::support::{matrix, root, synth};
 
-/// (label, file, document) for every manifest document of an output.
+/// (`file#index`, document) for every manifest document of an output.
 fn documents(out: &infragen::Output) -> Vec<(String, Value)> {
+    documents_of(&out.files)
+}
+
+fn documents_of(files: &BTreeMap<String, String>) -> Vec<(String, Value)> {
     let mut docs = Vec::new();
-    for (file, text) in &out.files {
+    for (file, text) in files {
         if !(file.starts_with("k8s/") && file.ends_with(".yaml")) {
             continue;
         }
@@ -81,28 +85,33 @@ fn selects(selector: &Value, labels: &Value) -> bool {
     })
 }
 
+/// The strict-schema report of the manifests in `files`, asserting no problems.
+fn check_schemas(label: &str, files: &BTreeMap<String, String>) -> Report {
+    let report = Schemas::bundled().check_files(
+        files
+            .iter()
+            .filter(|(f, _)| f.starts_with("k8s/"))
+            .map(|(f, t)| (f.as_str(), t.as_str())),
+    );
+    assert!(
+        report.problems.is_empty(),
+        "{label}:\n{}",
+        report
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    report
+}
+
 #[test]
 fn every_manifest_passes_the_strict_kubernetes_schemas() {
-    let schemas = Schemas::bundled();
     let mut total = 0;
     let mut checked = 0;
     for (label, out) in outputs() {
-        let report = schemas.check_files(
-            out.files
-                .iter()
-                .filter(|(f, _)| f.starts_with("k8s/"))
-                .map(|(f, t)| (f.as_str(), t.as_str())),
-        );
-        assert!(
-            report.problems.is_empty(),
-            "{label}:\n{}",
-            report
-                .problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        let report = check_schemas(&label, &out.files);
         assert!(report.documents > 0, "{label}: no documents");
         total += report.documents;
         checked += report.documents - report.custom;
@@ -113,9 +122,15 @@ fn every_manifest_passes_the_strict_kubernetes_schemas() {
 #[test]
 fn every_pod_is_hardened() {
     for (label, out) in outputs() {
-        for (at, d) in documents(&out) {
-            let Some(pod) = pod_spec(&d) else { continue };
-            let at = format!("{label}: {at} {}/{}", kind(&d), name(&d));
+        check_hardening(&label, &documents(&out));
+    }
+}
+
+fn check_hardening(label: &str, docs: &[(String, Value)]) {
+    {
+        for (at, d) in docs {
+            let Some(pod) = pod_spec(d) else { continue };
+            let at = format!("{label}: {at} {}/{}", kind(d), name(d));
             let psc = &pod["securityContext"];
             assert_eq!(psc["runAsNonRoot"], true, "{at}: runAsNonRoot");
             assert!(
@@ -172,12 +187,12 @@ fn every_pod_is_hardened() {
                     !image.ends_with(":latest") || c["imagePullPolicy"] == "Always",
                     "{at}: `{image}` without imagePullPolicy Always"
                 );
-                if is_app && matches!(kind(&d), "Deployment" | "StatefulSet") {
+                if is_app && matches!(kind(d), "Deployment" | "StatefulSet") {
                     assert!(c["livenessProbe"].is_object(), "{at}: liveness");
                     assert!(c["readinessProbe"].is_object(), "{at}: readiness");
                 }
             }
-            if matches!(kind(&d), "Deployment" | "StatefulSet") {
+            if matches!(kind(d), "Deployment" | "StatefulSet") {
                 let anti = &pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
                     [0];
                 assert_eq!(anti["weight"], 100, "{at}: anti-affinity");
@@ -239,13 +254,24 @@ fn the_kustomization_lists_every_file() {
 #[test]
 fn objects_refer_to_each_other() {
     for (label, out) in outputs() {
-        let docs: Vec<Value> = documents(&out).into_iter().map(|(_, d)| d).collect();
+        check_references(&label, &documents(&out));
+    }
+}
+
+fn check_references(label: &str, docs: &[(String, Value)]) {
+    {
+        let docs: Vec<&Value> = docs.iter().map(|(_, d)| d).collect();
         let find = |k: &str, ns: &str, n: &str| {
             docs.iter()
+                .copied()
                 .find(|d| kind(d) == k && namespace(d) == ns && name(d) == n)
         };
-        let workloads: Vec<&Value> = docs.iter().filter(|d| pod_labels(d).is_some()).collect();
-        for d in &docs {
+        let workloads: Vec<&Value> = docs
+            .iter()
+            .copied()
+            .filter(|d| pod_labels(d).is_some())
+            .collect();
+        for d in docs.iter().copied() {
             let ns = namespace(d);
             let at = format!("{label}: {} {ns}/{}", kind(d), name(d));
             if !ns.is_empty() {
@@ -607,4 +633,213 @@ fn doks_platform_objects() {
     assert!(issuers.contains("https://acme-staging-v02.api.letsencrypt.org/directory"));
     let mysql = &out.files["k8s/ecommerce-production/mysql.yaml"];
     assert!(mysql.contains("image: mysql:8.0") && mysql.contains("containerPort: 3306"));
+}
+
+/// Features the shipped blueprints leave out — MySQL/PostgreSQL/MongoDB/Valkey/RabbitMQ with
+/// exporters and backups, taints, cross-namespace data, canaries with and without
+/// ingress-nginx, blue/green with an autoscaler, RBAC both ways, LimitRange, platform
+/// options — all pass the same schema, hardening and consistency checks.
+const TOUR: &str = r#"
+name: tour
+secrets:
+  - { name: api-keys, keys: [token] }
+  - { name: cache-auth, keys: [auth] }
+node_pools:
+  - name: batch
+    min: 1
+    max: 3
+    labels: { workload: batch }
+    taints:
+      - { key: dedicated, effect: NoSchedule }
+      - { key: tier, value: batch, effect: NoExecute }
+databases:
+  - name: orders
+    engine: mysql
+    deployment: in_cluster
+    in_cluster: { exporter: {}, volume_size: 2Gi }
+    backup: { schedule: "30 1 * * *", destination: "s3://tour/orders/", storage_secret: backup-aws, retention_days: 3 }
+  - name: ledger
+    engine: postgres
+    size: medium
+    storage: { size_gb: 15 }
+    backup: { window: "04:30-05:30" }
+    in_cluster: { exporter: { port: 9999 } }
+  - name: docs
+    engine: mongodb
+    in_cluster: { replicas: 2, node_pool: batch }
+caches:
+  - name: sessions
+    engine: valkey
+    nodes: 2
+    auth_token_secret: cache-auth
+    in_cluster: { exporter: {} }
+queues:
+  - name: events
+    engine: rabbitmq
+    in_cluster: { exporter: {} }
+tables:
+  - name: audit
+    partition_key: { name: id, type: S }
+ingress:
+  hosts: [tour.example.com, admin.tour.example.com]
+  tls: { secret_name: tour-tls }
+  rate_limit: { requests: 20, window: 1s }
+services:
+  - name: web
+    image: example/web:2.0.0
+    port: 8080
+    replicas: 10
+    rollout: { strategy: canary, canary_weight: 20 }
+    routes:
+      - { path: / }
+      - { path: /admin, host: admin.tour.example.com, path_type: Exact }
+    uses: [orders, sessions, audit, ledger]
+    probes:
+      startup: { command: [cat, /tmp/ready], period: 2, failure_threshold: 30 }
+    metrics: { port: 9090, path: /metrics }
+    secret_env: [{ name: API_TOKEN, secret: api-keys }]
+  - name: worker
+    namespace: jobs
+    image: example/worker:2.0.0
+    port: 9000
+    replicas: 2
+    rollout: { strategy: canary }
+    uses: [events, docs]
+    node_pool: batch
+    resources: { limits: { memory: 1Gi } }
+    autoscaling: { min: 2, max: 5, scale_down: { stabilization_seconds: 600 } }
+    pdb: { max_unavailable: "50%" }
+    vpa: { mode: "Off", max: { memory: 2Gi } }
+  - name: admin
+    image: example/admin:2.0.0
+    port: 8081
+    rollout: { strategy: blue_green, live: green }
+    autoscaling: { min: 2, max: 4, cpu_percent: 60 }
+    pdb: { min_available: "1" }
+    routes: [{ path: /console, host: admin.tour.example.com }]
+    service_account: admin-sa
+kubernetes:
+  default_namespace: apps
+  namespaces:
+    - name: apps
+      limit_range: { max: { cpu: "2" }, default: { memory: 256Mi } }
+      quota: { pods: "50" }
+    - name: jobs
+      pod_security: baseline
+  service_accounts:
+    - { name: admin-sa, namespace: apps, automount_token: true, role: reader, cluster_role: node-reader }
+  roles:
+    - { name: reader, namespace: apps, rules: [{ resources: [configmaps], verbs: [get] }] }
+    - { name: node-reader, rules: [{ resources: [nodes], verbs: [get, list] }] }
+  network_policies: { allow_same_namespace: false }
+  issuers:
+    - { name: staging, kind: acme, server: "https://acme-staging-v02.api.letsencrypt.org/directory", email: ops@tour.example.com }
+    - { name: self, kind: self_signed }
+"#;
+
+fn tour(opts: &infragen::k8s::Options) -> BTreeMap<String, String> {
+    let loaded = infragen::blueprint::load("tour.yaml", TOUR.as_bytes(), "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+    let v = infragen::validate::validate(&loaded, Provider::Kubernetes)
+        .unwrap_or_else(|d| panic!("{d}"));
+    infragen::k8s::manifests(&v, opts).0
+}
+
+#[test]
+fn the_feature_tour_passes_every_check() {
+    let nginx = infragen::k8s::Options {
+        ingress_class: Some("nginx".into()),
+        ..Default::default()
+    };
+    let mut alb = infragen::k8s::Options {
+        ingress_class: Some("alb".into()),
+        storage_class: Some("gp3".into()),
+        data_in_cluster: true,
+        image_pull_secret: Some("regcred".into()),
+        node_pool_label: Some("eks.amazonaws.com/nodegroup".into()),
+        ..Default::default()
+    };
+    alb.service_account_annotations.insert(
+        "admin-sa".into(),
+        [(
+            "eks.amazonaws.com/role-arn".to_string(),
+            "arn:aws:iam::123456789012:role/tour-admin".to_string(),
+        )]
+        .into(),
+    );
+    alb.ingress_annotations
+        .insert("alb.ingress.kubernetes.io/target-type".into(), "ip".into());
+    for (label, opts) in [("nginx", &nginx), ("alb", &alb)] {
+        let files = tour(opts);
+        let report = check_schemas(label, &files);
+        assert!(report.documents > 40, "{label}: {}", report.documents);
+        let docs = documents_of(&files);
+        check_hardening(label, &docs);
+        check_references(label, &docs);
+        assert!(docs.iter().all(|(_, d)| kind(d) != "Secret"));
+    }
+
+    let n = tour(&nginx);
+    let web = &n["k8s/apps/web.yaml"];
+    // ⌈10 × 20 / 100⌉ canary pods behind ingress-nginx's exact 20 %.
+    assert!(web.contains("name: web-canary\n  namespace: apps"));
+    assert!(web.contains(
+        "replicas: 2\n  selector:\n    matchLabels:\n      app: web\n      track: canary"
+    ));
+    let ing = &n["k8s/apps/ingress.yaml"];
+    assert!(ing.contains("nginx.ingress.kubernetes.io/canary-weight: \"20\""));
+    assert!(ing.contains("nginx.ingress.kubernetes.io/limit-rps: \"20\""));
+    assert!(ing.contains("path: /admin\n            pathType: Exact"));
+    // Only the in-cluster database runs here; the managed one is reached by port.
+    assert!(n.contains_key("k8s/apps/orders.yaml") && !n.contains_key("k8s/apps/ledger.yaml"));
+    let orders = &n["k8s/apps/orders.yaml"];
+    for want in [
+        "image: prom/mysqld-exporter:v0.15.1",
+        "schedule: \"30 1 * * *\"",
+        "- sync\n",
+        "name: backup-aws",
+        "-mtime +3 -delete",
+        "mysqldump --host orders --port 3306",
+    ] {
+        assert!(orders.contains(want), "orders.yaml lacks {want}");
+    }
+    let pol = &n["k8s/apps/network-policies.yaml"];
+    assert!(!pol.contains("name: allow-same-namespace"));
+    assert!(pol.contains("port: 5432"), "egress to the managed ledger");
+
+    let a = tour(&alb);
+    let web = &a["k8s/apps/web.yaml"];
+    // A shared Service: round(10 × 20 / 80) canary pods.
+    assert!(web.contains(
+        "replicas: 3\n  selector:\n    matchLabels:\n      app: web\n      track: canary"
+    ));
+    assert!(!a["k8s/apps/ingress.yaml"].contains("nginx.ingress.kubernetes.io"));
+    assert!(a["k8s/apps/ingress.yaml"].contains("alb.ingress.kubernetes.io/target-type: ip"));
+    assert!(
+        a["k8s/apps/service-accounts.yaml"]
+            .contains("eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/tour-admin")
+    );
+    let docs = &a["k8s/apps/docs.yaml"];
+    for want in [
+        "storageClassName: gp3",
+        "name: regcred",
+        "eks.amazonaws.com/nodegroup: batch",
+        "key: dedicated\n          operator: Exists\n          effect: NoSchedule",
+        "key: tier\n          operator: Equal\n          value: batch\n          effect: NoExecute",
+        "name: docs-rs-init",
+        "- \"--replSet\"",
+    ] {
+        assert!(docs.contains(want), "docs.yaml lacks {want}");
+    }
+    let ledger = &a["k8s/apps/ledger.yaml"];
+    assert!(ledger.contains("schedule: \"30 4 * * *\""), "window start");
+    assert!(ledger.contains("containerPort: 9999"));
+    let sessions = &a["k8s/apps/sessions.yaml"];
+    assert!(sessions.contains("valkey/valkey:8") && sessions.contains("--requirepass"));
+    assert!(sessions.contains("key: auth"));
+    let worker_pol = &a["k8s/jobs/network-policies.yaml"];
+    assert!(
+        worker_pol.contains("app: events\n          namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: apps"),
+        "cross-namespace egress to the queue"
+    );
 }
