@@ -101,9 +101,9 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
 
     let (script, env) = dump(d);
     let (mut mounts, mut volumes) = writable(&["/tmp".to_string()]);
-    mounts.push(map! {"name" => "backup", "mountPath" => BACKUP_DIR});
+    mounts.push(map! {"name" => "backup-storage", "mountPath" => BACKUP_DIR});
     volumes.push(map! {
-        "name" => "backup",
+        "name" => "backup-storage",
         "persistentVolumeClaim" => map! {"claimName" => claim.as_str()},
     });
     let dump_container = map! {
