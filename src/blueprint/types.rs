@@ -469,6 +469,15 @@ pub struct Backup {
     /// Where in-cluster backups are copied, e.g. `s3://techshop-backups/mongodb/`.
     #[serde(default)]
     pub destination: Option<String>,
+    /// Kubernetes Secret whose keys become the in-cluster backup job's environment when it
+    /// copies to `destination` (e.g. `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`); by
+    /// reference, never values. Without it the job relies on the pod's cloud identity.
+    #[serde(default)]
+    pub storage_secret: Option<String>,
+    /// PersistentVolumeClaim that keeps in-cluster backup archives for `retention_days`
+    /// (default `<name>-backup`; created with the data volume's size).
+    #[serde(default)]
+    pub volume_claim: Option<String>,
 }
 
 fn default_backup_retention() -> u32 {
@@ -522,6 +531,24 @@ pub struct InCluster {
     /// Node pool the pods are scheduled on (node selector + toleration).
     #[serde(default)]
     pub node_pool: Option<String>,
+    /// A Prometheus exporter beside the server (mongodb_exporter, redis_exporter,
+    /// postgres-exporter, mysqld-exporter; RabbitMQ's built-in plugin): its port joins the
+    /// Service and the pods get `prometheus.io/*` annotations.
+    #[serde(default)]
+    pub exporter: Option<Exporter>,
+}
+
+/// A metrics exporter of an in-cluster data service.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exporter {
+    /// Port Prometheus scrapes (default: the exporter's usual port, e.g. 9216 for MongoDB,
+    /// 9121 for Redis).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Exporter image (default: a pinned release of the engine's community exporter).
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

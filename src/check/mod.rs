@@ -1,6 +1,7 @@
 //! Offline checks of generated output against provider schemas: the engine of
 //! `infragen validate` and of the golden tests.
 
+pub mod kubernetes;
 pub mod schema;
 pub mod terraform;
 

@@ -1,10 +1,31 @@
 //! Kubernetes manifests for every service and the platform objects (namespaces, RBAC,
 //! network policies, issuers, …), shared by every cluster back-end (EKS, EKS Fargate, DOKS,
-//! an existing cluster). (Not generated yet: see the issue tracker.)
+//! an existing cluster).
+//!
+//! Objects are typed value trees ([`yaml::Map`]) built per concept (one file each here) and
+//! written as one YAML file per workload or object group under `k8s/<namespace>/`, with
+//! cluster-scoped objects under `k8s/cluster/` and a `k8s/kustomization.yaml` listing every
+//! file. Everything is derived from blueprint names and sorted; secrets appear only as
+//! references (Secret names and keys).
 
-use std::collections::BTreeMap;
+mod autoscaling;
+mod backup;
+mod data;
+mod ingress;
+mod issuer;
+mod kustomization;
+mod namespace;
+mod network_policy;
+mod rbac;
+mod service;
+mod workload;
+pub mod yaml;
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::blueprint::types::{Blueprint, KubernetesPlatform, Service, Strategy};
 use crate::validate::Validated;
+use yaml::{Map, map};
 
 /// What the cluster back-end tells the manifest generator about its platform.
 #[derive(Debug, Clone, Default)]
@@ -22,10 +43,433 @@ pub struct Options {
     pub data_in_cluster: bool,
     /// Image pull secret for the blueprint's registry, if the platform needs one.
     pub image_pull_secret: Option<String>,
+    /// Extra annotations on every Ingress the platform's controller needs (e.g. the ALB
+    /// controller's `alb.ingress.kubernetes.io/*`).
+    pub ingress_annotations: BTreeMap<String, String>,
+    /// Node label whose value is the node pool's name (`eks.amazonaws.com/nodegroup`,
+    /// `doks.digitalocean.com/node-pool`); added to the pool's own labels in node selectors.
+    pub node_pool_label: Option<String>,
 }
 
 /// Manifests by path under `k8s/` (including `k8s/kustomization.yaml`), and the blueprint
 /// parts they lower.
-pub fn manifests(_v: &Validated, _opts: &Options) -> (BTreeMap<String, String>, Vec<&'static str>) {
-    (BTreeMap::new(), Vec::new())
+pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Vec<&'static str>) {
+    let ctx = Ctx::new(v, opts);
+    let mut files = Files::default();
+    namespace::lower(&ctx, &mut files);
+    rbac::lower(&ctx, &mut files);
+    issuer::lower(&ctx, &mut files);
+    network_policy::lower(&ctx, &mut files);
+    for s in &ctx.services {
+        let path = ctx.path(&s.namespace, &s.bp.name);
+        workload::lower(&ctx, s, files.at(&path));
+        service::lower(&ctx, s, files.at(&path));
+        autoscaling::lower(&ctx, s, files.at(&path));
+    }
+    for d in &ctx.data {
+        let path = ctx.path(&d.namespace, &d.name);
+        data::lower(&ctx, d, files.at(&path));
+        backup::lower(&ctx, d, files.at(&path));
+    }
+    ingress::lower(&ctx, &mut files);
+
+    let mut out = files.render(&ctx);
+    if !out.is_empty() {
+        let list: Vec<String> = out.keys().map(|k| k["k8s/".len()..].to_string()).collect();
+        out.insert(
+            "k8s/kustomization.yaml".into(),
+            yaml::file(&ctx.header, &[kustomization::document(&ctx, &list)]),
+        );
+    }
+    (out, ctx.lowered())
+}
+
+/// The Kubernetes Secrets the manifests reference, by `namespace/name`, with the keys read
+/// from each (empty when a Secret is read whole, e.g. by `envFrom`). infragen never writes
+/// Secrets; they must exist before the workloads start.
+pub fn required_secrets(v: &Validated, opts: &Options) -> BTreeMap<String, BTreeSet<String>> {
+    let ctx = Ctx::new(v, opts);
+    let mut files = Files::default();
+    for s in &ctx.services {
+        workload::lower(&ctx, s, files.at("services"));
+    }
+    for d in &ctx.data {
+        data::lower(&ctx, d, files.at("data"));
+        backup::lower(&ctx, d, files.at("data"));
+    }
+    let mut out = BTreeMap::new();
+    for doc in files.0.values().flatten() {
+        let ns = match doc.get("metadata") {
+            Some(yaml::Y::Map(m)) => match m.get("namespace") {
+                Some(yaml::Y::Str(s)) => s.clone(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        collect_secrets(&yaml::Y::Map(doc.clone()), &ns, &mut out);
+    }
+    out
+}
+
+fn collect_secrets(y: &yaml::Y, ns: &str, out: &mut BTreeMap<String, BTreeSet<String>>) {
+    let text = |m: &Map, k: &str| match m.get(k) {
+        Some(yaml::Y::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match y {
+        yaml::Y::Map(m) => {
+            for (k, v) in m.iter() {
+                if let yaml::Y::Map(inner) = v {
+                    let found = match k {
+                        "secretKeyRef" => text(inner, "name").map(|n| (n, text(inner, "key"))),
+                        "secretRef" => text(inner, "name").map(|n| (n, None)),
+                        "secret" => text(inner, "secretName").map(|n| {
+                            let key = match inner.get("items") {
+                                Some(yaml::Y::Seq(items)) => items.iter().find_map(|i| match i {
+                                    yaml::Y::Map(i) => text(i, "key"),
+                                    _ => None,
+                                }),
+                                _ => None,
+                            };
+                            (n, key)
+                        }),
+                        _ => None,
+                    };
+                    if let Some((name, key)) = found {
+                        let keys = out.entry(format!("{ns}/{name}")).or_default();
+                        keys.extend(key);
+                    }
+                }
+                collect_secrets(v, ns, out);
+            }
+        }
+        yaml::Y::Seq(items) => {
+            for i in items {
+                collect_secrets(i, ns, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Seconds in an ingress rate-limit window (`1s`, `1m`, `1h`), for validation.
+pub fn ingress_window_seconds(window: &str) -> Option<u64> {
+    ingress::window_seconds(window)
+}
+
+/// Documents per output file, in the order they were added.
+#[derive(Default)]
+pub(crate) struct Files(BTreeMap<String, Vec<Map>>);
+
+impl Files {
+    pub fn at(&mut self, path: &str) -> &mut Vec<Map> {
+        self.0.entry(path.to_string()).or_default()
+    }
+
+    fn render(self, ctx: &Ctx) -> BTreeMap<String, String> {
+        self.0
+            .into_iter()
+            .filter(|(_, docs)| !docs.is_empty())
+            .map(|(path, docs)| (path, yaml::file(&ctx.header, &docs)))
+            .collect()
+    }
+}
+
+/// A service as it runs in the cluster: its namespace, names and identity.
+pub(crate) struct Workload<'a> {
+    pub bp: &'a Service,
+    pub namespace: String,
+    /// Name of the Kubernetes Service.
+    pub service_name: String,
+    pub container: String,
+    pub service_account: String,
+    /// Whether pods mount the service account's API token.
+    pub automount: bool,
+    /// Whether the ingress routes to it.
+    pub routed: bool,
+}
+
+impl Workload<'_> {
+    pub fn name(&self) -> &str {
+        &self.bp.name
+    }
+
+    pub fn strategy(&self) -> Strategy {
+        self.bp.rollout.strategy
+    }
+
+    /// Port of the Kubernetes Service (default 80).
+    pub fn service_port(&self) -> u16 {
+        self.bp.service_port.unwrap_or(80)
+    }
+}
+
+/// Engines infragen runs inside the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Engine {
+    Postgres,
+    Mysql,
+    Mongodb,
+    Redis,
+    Valkey,
+    Rabbitmq,
+}
+
+/// A database, cache or queue run inside the cluster.
+pub(crate) struct DataService<'a> {
+    pub name: String,
+    /// `databases`, `caches` or `queues`.
+    pub part: &'static str,
+    pub engine: Engine,
+    pub version: String,
+    pub namespace: String,
+    pub port: u16,
+    pub service_name: String,
+    pub image: String,
+    pub replicas: u32,
+    pub resources: crate::blueprint::types::Resources,
+    pub volume_size: String,
+    /// Kubernetes Secret with `username` / `password` (and `keyfile` for a MongoDB replica set).
+    pub credentials_secret: Option<String>,
+    pub args: Vec<String>,
+    pub node_pool: Option<String>,
+    pub database_name: Option<String>,
+    pub backup: Option<&'a crate::blueprint::types::Backup>,
+    /// Services that use it (by `uses`).
+    pub users: Vec<String>,
+    /// Metrics exporter: the sidecar image (none for RabbitMQ's built-in plugin) and port.
+    pub exporter: Option<(Option<String>, u16)>,
+}
+
+/// Everything the per-concept files share.
+pub(crate) struct Ctx<'a> {
+    pub v: &'a Validated<'a>,
+    pub bp: &'a Blueprint,
+    pub opts: &'a Options,
+    pub platform: KubernetesPlatform,
+    pub header: String,
+    pub default_namespace: String,
+    pub services: Vec<Workload<'a>>,
+    pub data: Vec<DataService<'a>>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(v: &'a Validated<'a>, opts: &'a Options) -> Self {
+        let bp = v.bp;
+        let platform = bp.kubernetes.clone().unwrap_or_default();
+        let default_namespace = platform
+            .default_namespace
+            .clone()
+            .unwrap_or_else(|| bp.name.clone());
+        let routed: BTreeSet<&str> = if ingress::enabled(bp) {
+            bp.services
+                .iter()
+                .filter(|s| !s.routes.is_empty())
+                .map(|s| s.name.as_str())
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        let services = bp
+            .services
+            .iter()
+            .map(|s| {
+                let namespace = s
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| default_namespace.clone());
+                let service_account = s.service_account.clone().unwrap_or_else(|| s.name.clone());
+                let automount = platform
+                    .service_accounts
+                    .iter()
+                    .find(|a| a.name == service_account && a.namespace == namespace)
+                    .is_some_and(|a| a.automount_token);
+                Workload {
+                    namespace,
+                    service_name: s.service_name.clone().unwrap_or_else(|| s.name.clone()),
+                    container: s.container_name.clone().unwrap_or_else(|| s.name.clone()),
+                    service_account,
+                    automount,
+                    routed: routed.contains(s.name.as_str()),
+                    bp: s,
+                }
+            })
+            .collect();
+        let mut ctx = Ctx {
+            v,
+            bp,
+            opts,
+            header: crate::backend::header(v),
+            default_namespace,
+            platform,
+            services,
+            data: Vec::new(),
+        };
+        ctx.data = data::plan(&ctx);
+        ctx
+    }
+
+    /// `k8s/<namespace>/<name>.yaml`.
+    pub fn path(&self, namespace: &str, name: &str) -> String {
+        format!("k8s/{namespace}/{name}.yaml")
+    }
+
+    /// Labels on every object infragen writes.
+    pub fn common_labels(&self) -> Map {
+        map! {
+            "app.kubernetes.io/part-of" => self.bp.name.as_str(),
+            "app.kubernetes.io/managed-by" => "infragen",
+        }
+    }
+
+    /// `metadata` of a namespaced object with the common labels (plus `labels`).
+    pub fn meta(&self, name: &str, namespace: &str, labels: Map) -> Map {
+        let mut l = labels;
+        l.extend(self.common_labels());
+        map! {"name" => name, "namespace" => namespace, "labels" => l}
+    }
+
+    /// `metadata` of a cluster-scoped object.
+    pub fn cluster_meta(&self, name: &str) -> Map {
+        map! {"name" => name, "labels" => self.common_labels()}
+    }
+
+    /// The recommended labels of a workload (pods and the objects around them).
+    pub fn app_labels(&self, name: &str, component: &str, version: Option<&str>) -> Map {
+        map! {
+            "app" => name,
+            "app.kubernetes.io/name" => name,
+            "app.kubernetes.io/instance" => format!("{name}-{}", self.v.env),
+            "app.kubernetes.io/component" => component,
+        }
+        .opt(
+            "app.kubernetes.io/version",
+            version.filter(|v| label_value(v)),
+        )
+    }
+
+    /// The ingress controller's namespace (`kubernetes.ingress_controller.namespace`, default
+    /// `ingress-nginx`).
+    pub fn ingress_namespace(&self) -> String {
+        crate::backend::helm::ingress_nginx_namespace(self.v)
+    }
+
+    /// The Kubernetes Secret name of `secrets[].name`: its `path` when that is a valid object
+    /// name (Secrets Manager paths with `/` are not), else the name.
+    pub fn secret_name(&self, name: &str) -> String {
+        self.bp
+            .secrets
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.path.clone())
+            .filter(|p| dns_subdomain(p))
+            .unwrap_or_else(|| name.to_string())
+    }
+
+    /// Namespaces that run workloads, sorted.
+    pub fn app_namespaces(&self) -> BTreeSet<String> {
+        self.services
+            .iter()
+            .map(|s| s.namespace.clone())
+            .chain(self.data.iter().map(|d| d.namespace.clone()))
+            .collect()
+    }
+
+    fn lowered(&self) -> Vec<&'static str> {
+        let mut parts = Vec::new();
+        if !self.bp.services.is_empty() {
+            parts.push("services");
+        }
+        if self.bp.kubernetes.is_some() {
+            parts.push("kubernetes");
+        }
+        if ingress::enabled(self.bp) {
+            parts.push("ingress");
+        }
+        for part in ["databases", "caches", "queues"] {
+            let total = match part {
+                "databases" => self.bp.databases.len(),
+                "caches" => self.bp.caches.len(),
+                _ => self.bp.queues.len(),
+            };
+            let here = self.data.iter().filter(|d| d.part == part).count();
+            if total > 0 && here == total {
+                parts.push(part);
+            }
+        }
+        parts
+    }
+}
+
+/// A valid label value: at most 63 characters of alphanumerics, `-`, `_`, `.`, starting and
+/// ending alphanumeric.
+pub(crate) fn label_value(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && s.as_bytes()[0].is_ascii_alphanumeric()
+        && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
+}
+
+/// A valid object name (DNS-1123 subdomain).
+pub(crate) fn dns_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+/// A count (`"2"`) as an integer, a percentage (`"25%"`) as a string: Kubernetes'
+/// int-or-string fields read `"2"` as an invalid percentage.
+pub(crate) fn int_or_string(s: &str) -> yaml::Y {
+    match s.trim().parse::<i64>() {
+        Ok(i) => yaml::Y::Int(i),
+        Err(_) => yaml::Y::Str(s.trim().to_string()),
+    }
+}
+
+/// A volume name from a path: `/var/cache/nginx` → `var-cache-nginx`.
+pub(crate) fn volume_name(path: &str) -> String {
+    let s: String = path
+        .trim_matches('/')
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let s = s.trim_matches('-').to_string();
+    if s.is_empty() { "root".into() } else { s }
+}
+
+/// A short, stable hash (FNV-1a, 64 bits, hex) of `text`, e.g. of a ConfigMap's content so
+/// that changing it rolls the pods.
+pub(crate) fn content_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(int_or_string("2"), yaml::Y::Int(2));
+        assert_eq!(int_or_string("25%"), yaml::Y::Str("25%".into()));
+        assert_eq!(volume_name("/var/cache/nginx"), "var-cache-nginx");
+        assert_eq!(volume_name("/tmp"), "tmp");
+        assert_eq!(content_hash("a"), content_hash("a"));
+        assert_ne!(content_hash("a"), content_hash("b"));
+        assert!(label_value("v1.0.0"));
+        assert!(!label_value("-x"));
+    }
 }

@@ -2,7 +2,7 @@
 //! namespaces, roles, issuers, alarm targets.
 
 use super::Checker;
-use crate::blueprint::types::Blueprint;
+use crate::blueprint::types::{Blueprint, DatabaseEngine, InCluster, KubernetesPlatform, Service};
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     let data: Vec<&str> = bp
@@ -87,7 +87,9 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 "routes need an `ingress` or a `load_balancer`",
             );
         }
+        kubernetes_service(c, bp, &k8s, i, s);
     }
+    kubernetes_data(c, bp);
 
     for (i, k) in bp.caches.iter().enumerate() {
         if let Some(t) = &k.auth_token_secret
@@ -227,5 +229,131 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 );
             }
         }
+    }
+}
+
+/// A service's Kubernetes settings: its service account's namespace, route hosts, the
+/// ingress namespace, the disruption budget.
+fn kubernetes_service(
+    c: &mut Checker,
+    bp: &Blueprint,
+    k8s: &KubernetesPlatform,
+    i: usize,
+    s: &Service,
+) {
+    let path = format!("services[{i}]");
+    let ns = s
+        .namespace
+        .clone()
+        .or_else(|| k8s.default_namespace.clone())
+        .unwrap_or_else(|| bp.name.clone());
+    if let Some(sa) = &s.service_account {
+        let declared: Vec<&str> = k8s
+            .service_accounts
+            .iter()
+            .filter(|a| &a.name == sa)
+            .map(|a| a.namespace.as_str())
+            .collect();
+        if !declared.is_empty() && !declared.contains(&ns.as_str()) {
+            c.error(
+                &format!("{path}.service_account"),
+                format!(
+                    "service account `{sa}` is declared in namespace `{}`, but the service runs in `{ns}`",
+                    declared.join("`, `")
+                ),
+            )
+            .help = Some("a pod can only use a service account of its own namespace".into());
+        }
+    }
+    if let Some(ing) = &bp.ingress {
+        for (j, r) in s.routes.iter().enumerate() {
+            if let Some(h) = &r.host
+                && !ing.hosts.contains(h)
+            {
+                c.unknown_name(
+                    &format!("{path}.routes[{j}].host"),
+                    "ingress host",
+                    h,
+                    ing.hosts.iter().map(String::as_str),
+                );
+            }
+        }
+        if let Some(ing_ns) = &ing.namespace
+            && !s.routes.is_empty()
+            && *ing_ns != ns
+        {
+            c.error(
+                &format!("{path}.routes"),
+                format!(
+                    "the ingress lives in namespace `{ing_ns}` and can route only to services there, but this service runs in `{ns}`"
+                ),
+            )
+            .help = Some("drop `ingress.namespace`: infragen puts an Ingress beside the routed services".into());
+        }
+    }
+    if let Some(p) = &s.pdb
+        && p.min_available.is_some() == p.max_unavailable.is_some()
+    {
+        c.error(
+            &format!("{path}.pdb"),
+            "give exactly one of `min_available` and `max_unavailable`",
+        );
+    }
+}
+
+/// In-cluster data services: what infragen can run (one PostgreSQL / MySQL / RabbitMQ
+/// server; replica sets for MongoDB, replicas for Redis) and back up.
+fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
+    if let Some(rl) = bp.ingress.as_ref().and_then(|i| i.rate_limit.as_ref())
+        && crate::k8s::ingress_window_seconds(&rl.window).is_none()
+    {
+        c.error(
+            "ingress.rate_limit.window",
+            format!("`{}` is not a window", rl.window),
+        )
+        .expected = Some("a number of seconds, minutes or hours, e.g. `1s`, `1m`, `1h`".into());
+    }
+    let single = |c: &mut Checker, path: String, engine: &str, ic: &InCluster| {
+        if ic.replicas.is_some_and(|r| r > 1) {
+            c.error(
+                &format!("{path}.in_cluster.replicas"),
+                format!("in-cluster {engine} runs a single server; replication is not modelled"),
+            )
+            .help = Some("use a managed service for replication, or one replica".into());
+        }
+    };
+    for (i, d) in bp.databases.iter().enumerate() {
+        let path = format!("databases[{i}]");
+        match d.engine {
+            DatabaseEngine::Postgres => single(c, path.clone(), "PostgreSQL", &d.in_cluster),
+            DatabaseEngine::Mysql => single(c, path.clone(), "MySQL", &d.in_cluster),
+            DatabaseEngine::Mongodb => {}
+        }
+        if let Some(b) = &d.backup {
+            if let Some(dest) = &b.destination
+                && !dest.starts_with("s3://")
+            {
+                c.error(
+                    &format!("{path}.backup.destination"),
+                    format!("`{dest}` is not an `s3://` location"),
+                )
+                .expected = Some("an S3 (or S3-compatible) URL, `s3://bucket/prefix/`".into());
+            }
+            if let Some(s) = &b.schedule
+                && s.split_whitespace().count() != 5
+            {
+                c.error(
+                    &format!("{path}.backup.schedule"),
+                    format!("`{s}` is not a cron schedule"),
+                )
+                .expected = Some(
+                    "five fields: minute hour day-of-month month day-of-week, e.g. `0 2 * * *`"
+                        .into(),
+                );
+            }
+        }
+    }
+    for (i, q) in bp.queues.iter().enumerate() {
+        single(c, format!("queues[{i}]"), "RabbitMQ", &q.in_cluster);
     }
 }

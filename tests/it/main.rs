@@ -9,4 +9,5 @@ mod errors;
 mod examples;
 mod fuzz;
 mod golden;
+mod manifests;
 mod support;

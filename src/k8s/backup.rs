@@ -1,0 +1,174 @@
+//! Backup CronJobs of in-cluster databases (`<name>-backup`), on `backup.schedule` — or daily
+//! at the start of `backup.window` (UTC) when only a window is given.
+//!
+//! The dump runs in the database's own image (`mongodump --gzip --archive`, `pg_dump -Fc`,
+//! `mysqldump | gzip`) into a PersistentVolumeClaim (`backup.volume_claim`, default
+//! `<name>-backup`) that keeps `retention_days` of archives; with a `destination`
+//! (`s3://…`) a second container then syncs the claim there with the AWS CLI, its
+//! credentials from `backup.storage_secret` (by reference) or the pod's cloud identity.
+//! Database credentials come from the credentials Secret by key. Caches and queues are not
+//! backed up here.
+
+use super::data::{claim_spec, pod, sh_quote};
+use super::workload::{container_security, resources, secret_env, writable};
+use super::yaml::{Map, map, seq};
+use super::{Ctx, DataService, Engine};
+
+/// The AWS CLI image that uploads archives.
+pub const AWS_CLI_IMAGE: &str = "amazon/aws-cli:2.22.0";
+const BACKUP_DIR: &str = "/backup";
+
+/// The cron schedule of a database's backups, if it has one.
+pub(crate) fn schedule(d: &DataService) -> Option<String> {
+    let b = d.backup?;
+    if !matches!(d.engine, Engine::Postgres | Engine::Mysql | Engine::Mongodb) {
+        return None;
+    }
+    if let Some(s) = &b.schedule {
+        return Some(s.clone());
+    }
+    let w = crate::validate::DailyWindow::parse(b.window.as_deref()?)?;
+    Some(format!("{} {} * * *", w.start.1, w.start.0))
+}
+
+fn claim_name(d: &DataService) -> String {
+    d.backup
+        .and_then(|b| b.volume_claim.clone())
+        .unwrap_or_else(|| format!("{}-backup", d.name))
+}
+
+/// The dump script and its environment.
+fn dump(d: &DataService) -> (String, Vec<Map>) {
+    let secret = d.credentials_secret.clone().unwrap_or_default();
+    let host = format!("{}:{}", d.service_name, d.port);
+    let db = sh_quote(d.database_name.as_deref().unwrap_or(&d.name));
+    let retention = d.backup.map_or(7, |b| b.retention_days);
+    let stamp = "$(date +%Y%m%d-%H%M%S)";
+    let (ext, cmd, env) = match d.engine {
+        Engine::Mongodb => (
+            "gz",
+            format!(
+                "mongodump --host {host} \\\n  --username \"$MONGO_USERNAME\" \\\n  --password \"$MONGO_PASSWORD\" \\\n  --authenticationDatabase admin \\\n  --gzip \\\n  --archive=\"$file\""
+            ),
+            vec![
+                secret_env("MONGO_USERNAME", &secret, "username"),
+                secret_env("MONGO_PASSWORD", &secret, "password"),
+            ],
+        ),
+        Engine::Postgres => (
+            "dump",
+            format!(
+                "pg_dump --host {} --port {} --dbname {db} --format custom --file \"$file\"",
+                d.service_name, d.port
+            ),
+            vec![
+                secret_env("PGUSER", &secret, "username"),
+                secret_env("PGPASSWORD", &secret, "password"),
+            ],
+        ),
+        _ => (
+            "sql.gz",
+            format!(
+                "mysqldump --host {} --port {} --user \"$MYSQL_BACKUP_USER\" \\\n  --single-transaction --routines --databases {db} > \"${{file%.gz}}\"\ngzip \"${{file%.gz}}\"",
+                d.service_name, d.port
+            ),
+            vec![
+                secret_env("MYSQL_BACKUP_USER", &secret, "username"),
+                secret_env("MYSQL_PWD", &secret, "password"),
+            ],
+        ),
+    };
+    let script = format!(
+        "set -eu\nfile=\"{BACKUP_DIR}/{name}-{stamp}.{ext}\"\n{cmd}\n# Keep {retention} days of archives on the claim.\nfind {BACKUP_DIR} -name '{name}-*' -mtime +{retention} -delete\n",
+        name = d.name,
+    );
+    (script, env)
+}
+
+pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
+    let Some(schedule) = schedule(d) else {
+        return;
+    };
+    let b = d.backup.expect("a schedule implies a backup block");
+    let app = format!("{}-backup", d.name);
+    let claim = claim_name(d);
+    docs.push(map! {
+        "apiVersion" => "v1",
+        "kind" => "PersistentVolumeClaim",
+        "metadata" => ctx.meta(&claim, &d.namespace, ctx.app_labels(&app, "backup", None)),
+        "spec" => claim_spec(ctx, &d.volume_size),
+    });
+
+    let (script, env) = dump(d);
+    let (mut mounts, mut volumes) = writable(&["/tmp".to_string()]);
+    mounts.push(map! {"name" => "backup-storage", "mountPath" => BACKUP_DIR});
+    volumes.push(map! {
+        "name" => "backup-storage",
+        "persistentVolumeClaim" => map! {"claimName" => claim.as_str()},
+    });
+    let dump_container = map! {
+        "name" => "dump",
+        "image" => d.image.as_str(),
+        "imagePullPolicy" => "IfNotPresent",
+        "command" => seq!["/bin/sh", "-c", script],
+        "env" => env,
+        "resources" => resources(None),
+        "securityContext" => container_security(),
+        "volumeMounts" => mounts.clone(),
+    };
+    let mut spec = match &b.destination {
+        Some(dest) => {
+            let mut upload = map! {
+                "name" => "upload",
+                "image" => AWS_CLI_IMAGE,
+                "imagePullPolicy" => "IfNotPresent",
+                "command" => seq!["aws", "s3", "sync", format!("{BACKUP_DIR}/"), dest.as_str()],
+                "env" => vec![map! {"name" => "HOME", "value" => "/tmp"}],
+            };
+            if let Some(s) = &b.storage_secret {
+                upload.insert(
+                    "envFrom",
+                    vec![map! {"secretRef" => map! {"name" => s.as_str()}}],
+                );
+            }
+            let upload = upload
+                .with("resources", resources(None))
+                .with("securityContext", container_security())
+                .with("volumeMounts", mounts);
+            // The dump runs first, as an init container; the upload follows it.
+            let mut p = pod(ctx, vec![upload], volumes);
+            let mut ordered = Map::new();
+            for (k, v) in p.iter() {
+                if k == "containers" {
+                    ordered.insert("initContainers", vec![dump_container.clone()]);
+                }
+                ordered.insert(k, v.clone());
+            }
+            p = ordered;
+            p
+        }
+        None => pod(ctx, vec![dump_container], volumes),
+    };
+    spec.insert("restartPolicy", "OnFailure");
+
+    let mut pod_labels = ctx.app_labels(&app, "backup", None);
+    pod_labels.extend(ctx.common_labels());
+    docs.push(map! {
+        "apiVersion" => "batch/v1",
+        "kind" => "CronJob",
+        "metadata" => ctx.meta(&app, &d.namespace, ctx.app_labels(&app, "backup", None)),
+        "spec" => map! {
+            "schedule" => schedule,
+            "timeZone" => "Etc/UTC",
+            "concurrencyPolicy" => "Forbid",
+            "successfulJobsHistoryLimit" => 3u32,
+            "failedJobsHistoryLimit" => 3u32,
+            "jobTemplate" => map! {
+                "spec" => map! {
+                    "backoffLimit" => 2u32,
+                    "template" => map! {"metadata" => map! {"labels" => pod_labels}, "spec" => spec},
+                },
+            },
+        },
+    });
+}

@@ -1,0 +1,251 @@
+//! The Ingress (`k8s/<namespace>/ingress.yaml`): `spec.ingressClassName`, TLS for every host
+//! with the cert-manager issuer annotation, one rule per host with the routed services'
+//! paths sorted longest first, and the controller's annotations.
+//!
+//! ingress-nginx annotations: `ssl-redirect`, `proxy-body-size`, CORS, `use-regex` with
+//! `rewrite-target`, and the rate limit. The blueprint's `rate_limit { requests, window }`
+//! becomes ingress-nginx's `limit-rpm` (requests per minute per client IP) — or `limit-rps`
+//! for a one-second window — scaled to the window and rounded up (100 per `1m` → `limit-rpm:
+//! "100"`; 1000 per `5m` → `"200"`). ingress-nginx has no `rate-limit`/`rate-limit-window`
+//! annotations; seeds that use those names mean this.
+//!
+//! An Ingress routes only to Services in its own namespace, so routed services in several
+//! namespaces get one Ingress each (same name). A canary split at the controller gets its own
+//! canary Ingress (`nginx.ingress.kubernetes.io/canary-weight`).
+
+use std::collections::BTreeMap;
+
+use super::service::canary_service;
+use super::workload::{DEFAULT_CANARY_WEIGHT, canary_at_ingress};
+use super::yaml::{Map, map};
+use super::{Ctx, Files, Workload};
+use crate::blueprint::types::{Blueprint, IngressClass, PathType};
+
+const NGINX: &str = "nginx.ingress.kubernetes.io";
+
+pub fn enabled(bp: &Blueprint) -> bool {
+    bp.ingress.as_ref().is_some_and(|i| i.enabled)
+}
+
+/// The ingress class: the platform's, else the blueprint's.
+pub fn class(ctx: &Ctx) -> String {
+    if let Some(c) = &ctx.opts.ingress_class {
+        return c.clone();
+    }
+    match ctx.bp.ingress.as_ref().map(|i| i.class) {
+        Some(IngressClass::Alb) => "alb".into(),
+        _ => "nginx".into(),
+    }
+}
+
+/// Seconds in a window such as `1s`, `1m`, `5m`, `1h` (a bare number is seconds).
+pub fn window_seconds(w: &str) -> Option<u64> {
+    let w = w.trim();
+    let (num, unit) = match w.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => w.split_at(i),
+        None => (w, "s"),
+    };
+    let n: u64 = num.parse().ok()?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return None,
+    };
+    (n > 0).then_some(n * scale)
+}
+
+/// The ingress-nginx rate-limit annotation for `requests` per `window`.
+pub fn rate_limit(requests: u32, window: &str) -> Option<(&'static str, u64)> {
+    let secs = window_seconds(window)?;
+    let r = u64::from(requests);
+    if secs == 1 {
+        return Some(("limit-rps", r));
+    }
+    Some(("limit-rpm", (r * 60).div_ceil(secs).max(1)))
+}
+
+fn is_regex(path: &str) -> bool {
+    path.contains([
+        '(', ')', '[', ']', '$', '^', '*', '+', '?', '|', '{', '}', '\\',
+    ])
+}
+
+fn path_type(p: PathType) -> &'static str {
+    match p {
+        PathType::Prefix => "Prefix",
+        PathType::Exact => "Exact",
+        PathType::ImplementationSpecific => "ImplementationSpecific",
+    }
+}
+
+/// Host rules for `services`, each backed by `backend(service)`.
+fn rules(
+    hosts: &[String],
+    services: &[&Workload],
+    backend: impl Fn(&Workload) -> (String, u16),
+) -> Vec<Map> {
+    let mut out = Vec::new();
+    for (i, host) in hosts.iter().enumerate() {
+        let mut paths: Vec<(String, Map)> = Vec::new();
+        for s in services {
+            for r in &s.bp.routes {
+                let here = match &r.host {
+                    Some(h) => h == host,
+                    None => i == 0,
+                };
+                if !here {
+                    continue;
+                }
+                let (name, port) = backend(s);
+                paths.push((
+                    r.path.clone(),
+                    map! {
+                        "path" => r.path.as_str(),
+                        "pathType" => path_type(r.path_type),
+                        "backend" => map! {
+                            "service" => map! {"name" => name, "port" => map! {"number" => port}},
+                        },
+                    },
+                ));
+            }
+        }
+        if paths.is_empty() {
+            continue;
+        }
+        paths.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        out.push(map! {
+            "host" => host.as_str(),
+            "http" => map! {"paths" => paths.into_iter().map(|(_, m)| m).collect::<Vec<_>>()},
+        });
+    }
+    out
+}
+
+pub fn lower(ctx: &Ctx, files: &mut Files) {
+    let Some(ing) = ctx.bp.ingress.as_ref().filter(|i| i.enabled) else {
+        return;
+    };
+    let class = class(ctx);
+    let name = ing.name.clone().unwrap_or_else(|| ctx.bp.name.clone());
+    let mut by_ns: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
+    for s in ctx.services.iter().filter(|s| s.routed) {
+        by_ns.entry(s.namespace.as_str()).or_default().push(s);
+    }
+
+    let mut annotations: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(tls) = &ing.tls
+        && let Some(issuer) = &tls.issuer
+    {
+        annotations.insert("cert-manager.io/cluster-issuer".into(), issuer.clone());
+    }
+    if class == "nginx" {
+        let mut nginx = |k: &str, v: String| annotations.insert(format!("{NGINX}/{k}"), v);
+        if ing.tls.is_some() {
+            nginx("ssl-redirect", ing.ssl_redirect.to_string());
+        }
+        if let Some(rl) = &ing.rate_limit
+            && let Some((key, value)) = rate_limit(rl.requests, &rl.window)
+        {
+            nginx(key, value.to_string());
+        }
+        if let Some(size) = &ing.proxy_body_size {
+            nginx("proxy-body-size", size.clone());
+        }
+        if let Some(cors) = &ing.cors {
+            nginx("enable-cors", "true".into());
+            nginx("cors-allow-origin", cors.allow_origin.clone());
+            if let Some(m) = &cors.allow_methods {
+                nginx("cors-allow-methods", m.clone());
+            }
+        }
+        let regex = ctx
+            .services
+            .iter()
+            .filter(|s| s.routed)
+            .flat_map(|s| &s.bp.routes)
+            .any(|r| is_regex(&r.path));
+        if regex || ing.rewrite_target.is_some() {
+            nginx("use-regex", "true".into());
+        }
+        if let Some(t) = &ing.rewrite_target {
+            nginx("rewrite-target", t.clone());
+        }
+    }
+    annotations.extend(ctx.opts.ingress_annotations.clone());
+    annotations.extend(ing.annotations.clone());
+
+    for (ns, services) in by_ns {
+        let docs = files.at(&ctx.path(ns, "ingress"));
+        let mut spec = map! {"ingressClassName" => class.as_str()};
+        if let Some(tls) = &ing.tls {
+            spec.insert(
+                "tls",
+                vec![map! {"hosts" => ing.hosts.clone(), "secretName" => tls.secret_name.as_str()}],
+            );
+        }
+        spec.insert(
+            "rules",
+            rules(&ing.hosts, &services, |s| {
+                (s.service_name.clone(), s.service_port())
+            }),
+        );
+        let mut meta = ctx.meta(&name, ns, Map::new());
+        if !annotations.is_empty() {
+            meta.insert("annotations", &annotations);
+        }
+        docs.push(map! {
+            "apiVersion" => "networking.k8s.io/v1",
+            "kind" => "Ingress",
+            "metadata" => meta,
+            "spec" => spec,
+        });
+
+        // ingress-nginx reads only the canary annotations (and session affinity) from a
+        // canary Ingress; TLS and the rest come from the main one.
+        for s in services.iter().filter(|s| canary_at_ingress(ctx, s)) {
+            let weight = s.bp.rollout.canary_weight.unwrap_or(DEFAULT_CANARY_WEIGHT);
+            let meta = ctx
+                .meta(&format!("{}-canary", s.name()), ns, Map::new())
+                .with(
+                    "annotations",
+                    map! {
+                        format!("{NGINX}/canary") => "true",
+                        format!("{NGINX}/canary-weight") => weight.to_string(),
+                    },
+                );
+            docs.push(map! {
+                "apiVersion" => "networking.k8s.io/v1",
+                "kind" => "Ingress",
+                "metadata" => meta,
+                "spec" => map! {
+                    "ingressClassName" => class.as_str(),
+                    "rules" => rules(&ing.hosts, &[*s], |s| (canary_service(s), s.service_port())),
+                },
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_map_to_ingress_nginx() {
+        assert_eq!(rate_limit(100, "1m"), Some(("limit-rpm", 100)));
+        assert_eq!(rate_limit(1000, "1m"), Some(("limit-rpm", 1000)));
+        assert_eq!(rate_limit(1000, "5m"), Some(("limit-rpm", 200)));
+        assert_eq!(rate_limit(10, "1s"), Some(("limit-rps", 10)));
+        assert_eq!(rate_limit(7, "1h"), Some(("limit-rpm", 1)));
+        assert_eq!(rate_limit(5, "1"), Some(("limit-rps", 5)));
+        assert_eq!(rate_limit(5, "1d"), None);
+        assert_eq!(window_seconds("90s"), Some(90));
+    }
+
+    #[test]
+    fn regex_paths() {
+        assert!(is_regex("/api(/|$)(.*)"));
+        assert!(!is_regex("/api/v1/orders"));
+    }
+}

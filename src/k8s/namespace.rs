@@ -1,0 +1,79 @@
+//! Namespaces with Pod Security Admission labels, and their ResourceQuota and LimitRange:
+//! `k8s/<namespace>/namespace.yaml`. Every namespace the blueprint declares, plus any
+//! namespace a workload runs in without being declared (restricted by default).
+
+use std::collections::BTreeMap;
+
+use super::yaml::{Map, map};
+use super::{Ctx, Files};
+use crate::blueprint::types::{Namespace, PodSecurityLevel, Quantity};
+
+fn level(l: PodSecurityLevel) -> &'static str {
+    match l {
+        PodSecurityLevel::Restricted => "restricted",
+        PodSecurityLevel::Baseline => "baseline",
+        PodSecurityLevel::Privileged => "privileged",
+    }
+}
+
+/// `cpu` / `memory` entries of a quantity, when given.
+pub(crate) fn quantity(q: &Quantity) -> Map {
+    Map::new()
+        .opt("cpu", q.cpu.as_ref())
+        .opt("memory", q.memory.as_ref())
+}
+
+pub fn lower(ctx: &Ctx, files: &mut Files) {
+    let mut all: BTreeMap<String, Namespace> = ctx
+        .platform
+        .namespaces
+        .iter()
+        .map(|n| (n.name.clone(), n.clone()))
+        .collect();
+    for ns in ctx.app_namespaces() {
+        all.entry(ns.clone()).or_insert_with(|| Namespace {
+            name: ns,
+            labels: BTreeMap::new(),
+            pod_security: PodSecurityLevel::Restricted,
+            quota: BTreeMap::new(),
+            limit_range: None,
+        });
+    }
+    for (name, ns) in all {
+        if matches!(name.as_str(), "kube-system" | "default") {
+            continue;
+        }
+        let docs = files.at(&ctx.path(&name, "namespace"));
+        let psa = level(ns.pod_security);
+        let mut labels: Map = (&ns.labels).into();
+        for mode in ["enforce", "audit", "warn"] {
+            labels.insert(format!("pod-security.kubernetes.io/{mode}"), psa);
+        }
+        labels.extend(ctx.common_labels());
+        docs.push(map! {
+            "apiVersion" => "v1",
+            "kind" => "Namespace",
+            "metadata" => map! {"name" => name.as_str(), "labels" => labels},
+        });
+        if !ns.quota.is_empty() {
+            docs.push(map! {
+                "apiVersion" => "v1",
+                "kind" => "ResourceQuota",
+                "metadata" => ctx.meta(&format!("{}-quota", ctx.bp.name), &name, Map::new()),
+                "spec" => map! {"hard" => &ns.quota},
+            });
+        }
+        if let Some(lr) = &ns.limit_range {
+            let limit = map! {"type" => "Container"}
+                .nonempty("default", quantity(&lr.default))
+                .nonempty("defaultRequest", quantity(&lr.default_request))
+                .nonempty("max", quantity(&lr.max));
+            docs.push(map! {
+                "apiVersion" => "v1",
+                "kind" => "LimitRange",
+                "metadata" => ctx.meta(&format!("{}-limits", ctx.bp.name), &name, Map::new()),
+                "spec" => map! {"limits" => vec![limit]},
+            });
+        }
+    }
+}

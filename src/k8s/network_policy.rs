@@ -1,0 +1,277 @@
+//! NetworkPolicies (`k8s/<namespace>/network-policies.yaml`) in every namespace that runs
+//! workloads:
+//!
+//! - `default-deny-ingress`: no pod accepts traffic unless a policy allows it;
+//! - `allow-same-namespace`: pods of the namespace reach each other;
+//! - `allow-ingress-traffic`: the ingress controller's namespace (matched by its
+//!   `kubernetes.io/metadata.name` label) reaches the routed services on their ports;
+//! - `<service>-netpol` per service: ingress from the controller (when routed), the
+//!   namespace, and any namespace to the metrics port (Prometheus); egress only to the namespace, DNS in `kube-system`, the data services in
+//!   `uses` (in-cluster pods by label, managed ones by their subnets), cloud APIs for tables
+//!   and secrets (HTTPS), and the blueprint's `egress` rules — never the instance metadata
+//!   service;
+//! - `<data>-netpol` per in-cluster data service: only its users, its peers and its jobs
+//!   (and Prometheus to the exporter's port).
+//!
+//! They are written even where the platform does not enforce them (EKS on Fargate); the
+//! back-end says so.
+
+use std::collections::BTreeSet;
+
+use super::yaml::{Map, map, seq};
+use super::{Ctx, DataService, Files, Workload};
+use crate::blueprint::types::Network;
+
+/// The instance metadata address, excluded from every "anywhere" rule.
+const METADATA: &str = "169.254.169.254/32";
+
+fn policy(ctx: &Ctx, name: &str, ns: &str, spec: Map) -> Map {
+    map! {
+        "apiVersion" => "networking.k8s.io/v1",
+        "kind" => "NetworkPolicy",
+        "metadata" => ctx.meta(name, ns, Map::new()),
+        "spec" => spec,
+    }
+}
+
+fn tcp(ports: &[u16]) -> Vec<Map> {
+    ports
+        .iter()
+        .map(|p| map! {"protocol" => "TCP", "port" => *p})
+        .collect()
+}
+
+fn namespace_selector(ns: &str) -> Map {
+    map! {"namespaceSelector" => map! {"matchLabels" => map! {"kubernetes.io/metadata.name" => ns}}}
+}
+
+fn ip_block(cidr: &str) -> Map {
+    let mut b = map! {"cidr" => cidr};
+    if cidr == "0.0.0.0/0" {
+        b.insert("except", seq![METADATA]);
+    }
+    map! {"ipBlock" => b}
+}
+
+/// Pods of `app` in `ns`, seen from a policy in `from_ns`.
+fn pods(app: &str, ns: &str, from_ns: &str) -> Map {
+    let mut peer = map! {"podSelector" => map! {"matchLabels" => map! {"app" => app}}};
+    if ns != from_ns {
+        peer.extend(namespace_selector(ns));
+    }
+    peer
+}
+
+/// Whether the controller reaches pods through a namespace (ingress-nginx) rather than from
+/// outside the cluster (an ALB targeting pod IPs).
+fn controller_in_cluster(ctx: &Ctx) -> bool {
+    super::ingress::class(ctx) != "alb"
+}
+
+/// Where a managed data service lives: its subnet tier, else the VPC, else anywhere.
+fn managed_cidrs(net: Option<&Network>, part: &str) -> Vec<String> {
+    let Some(n) = net else {
+        return vec!["0.0.0.0/0".into()];
+    };
+    let tiers: &[&Vec<String>] = match part {
+        "databases" => &[&n.subnets.database],
+        _ => &[&n.subnets.cache, &n.subnets.database],
+    };
+    tiers
+        .iter()
+        .find(|t| !t.is_empty())
+        .map(|t| t.to_vec())
+        .unwrap_or_else(|| vec![n.cidr.clone()])
+}
+
+/// Prometheus, wherever it runs, scrapes the metrics port.
+fn scrape(port: u16) -> Map {
+    map! {
+        "from" => vec![map! {"namespaceSelector" => Map::new()}],
+        "ports" => tcp(&[port]),
+    }
+}
+
+fn dns() -> Map {
+    map! {
+        "to" => vec![namespace_selector("kube-system")],
+        "ports" => vec![
+            map! {"protocol" => "UDP", "port" => 53u16},
+            map! {"protocol" => "TCP", "port" => 53u16},
+        ],
+    }
+}
+
+/// Egress rules to the components a service `uses`.
+fn uses_egress(ctx: &Ctx, s: &Workload) -> Vec<Map> {
+    let bp = ctx.bp;
+    let mut rules = Vec::new();
+    let mut cloud_api = false;
+    for u in &s.bp.uses {
+        if let Some(d) = ctx.data.iter().find(|d| &d.name == u) {
+            rules.push(map! {
+                "to" => vec![pods(&d.name, &d.namespace, &s.namespace)],
+                "ports" => tcp(&[d.port]),
+            });
+            continue;
+        }
+        let managed = |part: &str, port: u16| {
+            map! {
+                "to" => managed_cidrs(bp.network.as_ref(), part).iter().map(|c| ip_block(c)).collect::<Vec<_>>(),
+                "ports" => tcp(&[port]),
+            }
+        };
+        if let Some(db) = bp.databases.iter().find(|x| &x.name == u) {
+            let port = db
+                .port
+                .unwrap_or_else(|| super::data::default_port(super::Engine::from(db.engine)));
+            rules.push(managed("databases", port));
+        } else if let Some(c) = bp.caches.iter().find(|x| &x.name == u) {
+            rules.push(managed("caches", c.port.unwrap_or(6379)));
+        } else if bp.queues.iter().any(|x| &x.name == u) {
+            // Managed brokers speak AMQP over TLS.
+            rules.push(managed("queues", 5671));
+        } else {
+            // Tables and secrets are cloud APIs.
+            cloud_api = true;
+        }
+    }
+    if cloud_api {
+        rules.push(map! {"to" => vec![ip_block("0.0.0.0/0")], "ports" => tcp(&[443])});
+    }
+    rules
+}
+
+fn service_policy(ctx: &Ctx, s: &Workload) -> Map {
+    let np = &ctx.platform.network_policies;
+    let mut ports = vec![s.bp.port];
+    let metrics = s.bp.metrics.as_ref().map(|m| m.port.unwrap_or(s.bp.port));
+    if let Some(p) = metrics
+        && !ports.contains(&p)
+    {
+        ports.push(p);
+    }
+    let mut ingress = Vec::new();
+    if s.routed && controller_in_cluster(ctx) {
+        ingress.push(map! {
+            "from" => vec![namespace_selector(&ctx.ingress_namespace())],
+            "ports" => tcp(&[s.bp.port]),
+        });
+    }
+    if np.allow_same_namespace {
+        ingress.push(map! {
+            "from" => vec![map! {"podSelector" => Map::new()}],
+            "ports" => tcp(&ports),
+        });
+    }
+    if let Some(p) = metrics {
+        ingress.push(scrape(p));
+    }
+    let mut egress = Vec::new();
+    if np.allow_same_namespace {
+        egress.push(map! {"to" => vec![map! {"podSelector" => Map::new()}]});
+    }
+    egress.push(dns());
+    egress.extend(uses_egress(ctx, s));
+    for e in &s.bp.egress {
+        egress.push(map! {"to" => vec![ip_block(&e.to)], "ports" => tcp(&e.ports)});
+    }
+    map! {
+        "podSelector" => map! {"matchLabels" => map! {"app" => s.name()}},
+        "policyTypes" => seq!["Ingress", "Egress"],
+        "ingress" => ingress,
+        "egress" => egress,
+    }
+}
+
+fn data_policy(ctx: &Ctx, d: &DataService) -> Map {
+    let mut from: Vec<Map> = Vec::new();
+    for u in &d.users {
+        if let Some(s) = ctx.services.iter().find(|s| &s.bp.name == u) {
+            from.push(pods(s.name(), &s.namespace, &d.namespace));
+        }
+    }
+    from.push(pods(&d.name, &d.namespace, &d.namespace));
+    for job in super::data::job_apps(d) {
+        from.push(pods(&job, &d.namespace, &d.namespace));
+    }
+    let mut ingress = vec![map! {"from" => from, "ports" => tcp(&d.ports())}];
+    if let Some(p) = d.metrics_port() {
+        ingress.push(scrape(p));
+    }
+    map! {
+        "podSelector" => map! {"matchLabels" => map! {"app" => d.name.as_str()}},
+        "policyTypes" => seq!["Ingress"],
+        "ingress" => ingress,
+    }
+}
+
+pub fn lower(ctx: &Ctx, files: &mut Files) {
+    let np = &ctx.platform.network_policies;
+    for ns in ctx.app_namespaces() {
+        let mut docs = Vec::new();
+        if np.default_deny_ingress {
+            docs.push(policy(
+                ctx,
+                "default-deny-ingress",
+                &ns,
+                map! {"podSelector" => Map::new(), "policyTypes" => seq!["Ingress"]},
+            ));
+        }
+        if np.allow_same_namespace {
+            docs.push(policy(
+                ctx,
+                "allow-same-namespace",
+                &ns,
+                map! {
+                    "podSelector" => Map::new(),
+                    "policyTypes" => seq!["Ingress"],
+                    "ingress" => vec![map! {"from" => vec![map! {"podSelector" => Map::new()}]}],
+                },
+            ));
+        }
+        let routed: Vec<&Workload> = ctx
+            .services
+            .iter()
+            .filter(|s| s.namespace == ns && s.routed)
+            .collect();
+        if np.allow_from_ingress && !routed.is_empty() && controller_in_cluster(ctx) {
+            let apps: Vec<&str> = routed.iter().map(|s| s.name()).collect();
+            let ports: BTreeSet<u16> = routed.iter().map(|s| s.bp.port).collect();
+            docs.push(policy(
+                ctx,
+                "allow-ingress-traffic",
+                &ns,
+                map! {
+                    "podSelector" => map! {
+                        "matchExpressions" => vec![map! {"key" => "app", "operator" => "In", "values" => apps}],
+                    },
+                    "policyTypes" => seq!["Ingress"],
+                    "ingress" => vec![map! {
+                        "from" => vec![namespace_selector(&ctx.ingress_namespace())],
+                        "ports" => tcp(&ports.into_iter().collect::<Vec<_>>()),
+                    }],
+                },
+            ));
+        }
+        if np.per_service {
+            for s in ctx.services.iter().filter(|s| s.namespace == ns) {
+                docs.push(policy(
+                    ctx,
+                    &format!("{}-netpol", s.name()),
+                    &ns,
+                    service_policy(ctx, s),
+                ));
+            }
+            for d in ctx.data.iter().filter(|d| d.namespace == ns) {
+                docs.push(policy(
+                    ctx,
+                    &format!("{}-netpol", d.name),
+                    &ns,
+                    data_policy(ctx, d),
+                ));
+            }
+        }
+        files.at(&ctx.path(&ns, "network-policies")).extend(docs);
+    }
+}

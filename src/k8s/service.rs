@@ -1,0 +1,59 @@
+//! The ClusterIP Service of each service (`service_name`, port `service_port` → the container
+//! port). Blue/green: it selects the live colour. Canary: it selects both tracks (traffic
+//! splits by replica ratio) unless ingress-nginx splits it, in which case it selects the
+//! stable track and `<service>-canary` selects the canary.
+
+use super::workload::{canary_at_ingress, labels, live};
+use super::yaml::{Map, map};
+use super::{Ctx, Workload};
+use crate::blueprint::types::Strategy;
+
+/// Name of the Service that selects only a canary's pods.
+pub(crate) fn canary_service(s: &Workload) -> String {
+    format!("{}-canary", s.service_name)
+}
+
+fn service(ctx: &Ctx, s: &Workload, name: &str, selector: Map) -> Map {
+    let mut meta_labels = labels(ctx, s);
+    meta_labels.extend(selector.clone());
+    map! {
+        "apiVersion" => "v1",
+        "kind" => "Service",
+        "metadata" => ctx.meta(name, &s.namespace, meta_labels),
+        "spec" => map! {
+            "type" => "ClusterIP",
+            "selector" => selector,
+            "ports" => vec![map! {
+                "name" => "http",
+                "port" => s.service_port(),
+                "targetPort" => s.bp.port,
+                "protocol" => "TCP",
+            }],
+        },
+    }
+}
+
+pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
+    let app = map! {"app" => s.name()};
+    match s.strategy() {
+        Strategy::Rolling => docs.push(service(ctx, s, &s.service_name, app)),
+        Strategy::BlueGreen => {
+            docs.push(service(ctx, s, &s.service_name, app.with("color", live(s))))
+        }
+        Strategy::Canary if canary_at_ingress(ctx, s) => {
+            docs.push(service(
+                ctx,
+                s,
+                &s.service_name,
+                app.clone().with("track", "stable"),
+            ));
+            docs.push(service(
+                ctx,
+                s,
+                &canary_service(s),
+                app.with("track", "canary"),
+            ));
+        }
+        Strategy::Canary => docs.push(service(ctx, s, &s.service_name, app)),
+    }
+}

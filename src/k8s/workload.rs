@@ -1,0 +1,438 @@
+//! Deployments of the services, hardened by default, with their ConfigMap of plain
+//! environment variables; the rollout strategy decides how many Deployments a service has:
+//!
+//! - `rolling`: one Deployment, `RollingUpdate` with the blueprint's surge/unavailable.
+//! - `blue_green`: `<name>-blue` and `<name>-green`, labelled `color`; the Service selects
+//!   `rollout.live`. Both colours keep the same replica count, so switching (and switching
+//!   back) is instant; the HorizontalPodAutoscaler and PodDisruptionBudget follow the live
+//!   colour.
+//! - `canary`: `<name>` (label `track: stable`) and `<name>-canary` (`track: canary`),
+//!   replicas sized from `canary_weight` (see [`tracks`]).
+//!
+//! The pod-level pieces (security contexts, resources, probes, scheduling) are shared with
+//! the in-cluster data services and backup jobs.
+
+use std::collections::BTreeMap;
+
+use super::yaml::{Map, map, seq};
+use super::{Ctx, Workload, content_hash, int_or_string, volume_name};
+use crate::blueprint::types::{Color, Probe, Quantity, Resources, Strategy};
+
+/// Requests and limits of a container that declares none.
+const DEFAULT_REQUESTS: (&str, &str) = ("100m", "128Mi");
+const DEFAULT_LIMITS: (&str, &str) = ("500m", "512Mi");
+/// Traffic share of a canary that gives no `canary_weight`.
+pub const DEFAULT_CANARY_WEIGHT: u32 = 10;
+
+/// One Deployment of a service.
+pub(crate) struct Track {
+    pub deployment: String,
+    /// Labels beyond `app` that tell this Deployment's pods apart (`color`, `track`).
+    pub extra: Map,
+    /// `None` when a HorizontalPodAutoscaler owns the count.
+    pub replicas: Option<u32>,
+    /// The Deployment the autoscaler and the disruption budget act on.
+    pub primary: bool,
+}
+
+impl Track {
+    pub fn selector(&self, app: &str) -> Map {
+        let mut m = map! {"app" => app};
+        m.extend(self.extra.clone());
+        m
+    }
+}
+
+fn color_name(c: Color) -> &'static str {
+    match c {
+        Color::Blue => "blue",
+        Color::Green => "green",
+    }
+}
+
+/// The live colour of a blue/green service.
+pub(crate) fn live(s: &Workload) -> &'static str {
+    color_name(s.bp.rollout.live)
+}
+
+/// Whether a canary's traffic share is set at the ingress controller (ingress-nginx canary
+/// Ingress with `canary-weight`) rather than by replica ratio behind one Service.
+pub(crate) fn canary_at_ingress(ctx: &Ctx, s: &Workload) -> bool {
+    s.strategy() == Strategy::Canary && s.routed && super::ingress::class(ctx) == "nginx"
+}
+
+/// The replicas a service runs at rest: the autoscaler's minimum, else `replicas`.
+fn base_replicas(s: &Workload) -> u32 {
+    s.bp.autoscaling.as_ref().map_or(s.bp.replicas, |a| a.min)
+}
+
+/// Canary replicas. At the ingress the canary takes exactly `weight` % of the requests, so
+/// it needs that share of the stable capacity (at least one pod); behind a shared Service
+/// the share is the canary's fraction of all pods, so `c / (n + c) ≈ weight`.
+pub(crate) fn canary_replicas(stable: u32, weight: u32, at_ingress: bool) -> u32 {
+    let (n, w) = (u64::from(stable), u64::from(weight.clamp(1, 99)));
+    let c = if at_ingress {
+        (n * w).div_ceil(100)
+    } else {
+        (n * w + (100 - w) / 2) / (100 - w)
+    };
+    u32::try_from(c.max(1)).unwrap_or(u32::MAX)
+}
+
+/// The Deployments of a service, per its rollout strategy.
+pub(crate) fn tracks(ctx: &Ctx, s: &Workload) -> Vec<Track> {
+    let name = s.name();
+    let autoscaled = s.bp.autoscaling.is_some();
+    match s.strategy() {
+        Strategy::Rolling => vec![Track {
+            deployment: name.to_string(),
+            extra: Map::new(),
+            replicas: (!autoscaled).then_some(s.bp.replicas),
+            primary: true,
+        }],
+        Strategy::BlueGreen => ["blue", "green"]
+            .into_iter()
+            .map(|c| Track {
+                deployment: format!("{name}-{c}"),
+                extra: map! {"color" => c},
+                replicas: Some(base_replicas(s).max(s.bp.replicas)),
+                primary: c == live(s),
+            })
+            .collect(),
+        Strategy::Canary => {
+            let weight = s.bp.rollout.canary_weight.unwrap_or(DEFAULT_CANARY_WEIGHT);
+            vec![
+                Track {
+                    deployment: name.to_string(),
+                    extra: map! {"track" => "stable"},
+                    replicas: (!autoscaled).then_some(s.bp.replicas),
+                    primary: true,
+                },
+                Track {
+                    deployment: format!("{name}-canary"),
+                    extra: map! {"track" => "canary"},
+                    replicas: Some(canary_replicas(
+                        base_replicas(s),
+                        weight,
+                        canary_at_ingress(ctx, s),
+                    )),
+                    primary: false,
+                },
+            ]
+        }
+    }
+}
+
+/// Pod-level security context: non-root with the given ids, seccomp `RuntimeDefault`.
+pub(crate) fn pod_security(uid: u32, gid: Option<u32>, fs_group: Option<u32>) -> Map {
+    map! {"runAsNonRoot" => true, "runAsUser" => uid}
+        .opt("runAsGroup", gid)
+        .opt("fsGroup", fs_group)
+        .with("seccompProfile", map! {"type" => "RuntimeDefault"})
+}
+
+/// Container-level security context: read-only root, no privilege escalation, no
+/// capabilities.
+pub(crate) fn container_security() -> Map {
+    map! {
+        "allowPrivilegeEscalation" => false,
+        "readOnlyRootFilesystem" => true,
+        "runAsNonRoot" => true,
+        "capabilities" => map! {"drop" => seq!["ALL"]},
+    }
+}
+
+/// Requests and limits with every gap filled: a missing request equals the limit, a missing
+/// limit the request, and a container that gives neither gets infragen's defaults.
+pub(crate) fn resources(r: Option<&Resources>) -> Map {
+    let empty = Quantity::default();
+    let (req, lim) = r.map_or((&empty, &empty), |r| (&r.requests, &r.limits));
+    let pick = |a: &Option<String>, b: &Option<String>, d: &str| {
+        a.clone().or_else(|| b.clone()).unwrap_or_else(|| d.into())
+    };
+    map! {
+        "requests" => map! {
+            "cpu" => pick(&req.cpu, &lim.cpu, DEFAULT_REQUESTS.0),
+            "memory" => pick(&req.memory, &lim.memory, DEFAULT_REQUESTS.1),
+        },
+        "limits" => map! {
+            "cpu" => pick(&lim.cpu, &req.cpu, DEFAULT_LIMITS.0),
+            "memory" => pick(&lim.memory, &req.memory, DEFAULT_LIMITS.1),
+        },
+    }
+}
+
+/// A probe: `exec` when it has a command, `httpGet` when it has a path, else a TCP check.
+pub(crate) fn probe(p: &Probe, port: u16) -> Map {
+    let port = p.port.unwrap_or(port);
+    let action = if !p.command.is_empty() {
+        ("exec", map! {"command" => p.command.clone()})
+    } else if let Some(path) = &p.path {
+        ("httpGet", map! {"path" => path.as_str(), "port" => port})
+    } else {
+        ("tcpSocket", map! {"port" => port})
+    };
+    map! {action.0 => action.1}
+        .opt("initialDelaySeconds", p.initial_delay)
+        .opt("periodSeconds", p.period)
+        .opt("timeoutSeconds", p.timeout)
+        .opt("failureThreshold", p.failure_threshold)
+}
+
+/// A TCP check on `port`, for containers that declare no probe.
+pub(crate) fn tcp_probe(port: u16) -> Map {
+    map! {"tcpSocket" => map! {"port" => port}}
+}
+
+/// Writable emptyDir volumes under the read-only root filesystem: (mounts, volumes).
+pub(crate) fn writable(paths: &[String]) -> (Vec<Map>, Vec<Map>) {
+    let mut mounts = Vec::new();
+    let mut volumes = Vec::new();
+    let mut seen = BTreeMap::new();
+    for p in paths {
+        let name = volume_name(p);
+        if seen.insert(name.clone(), ()).is_some() {
+            continue;
+        }
+        mounts.push(map! {"name" => name.as_str(), "mountPath" => p.as_str()});
+        volumes.push(map! {"name" => name, "emptyDir" => Map::new()});
+    }
+    (mounts, volumes)
+}
+
+/// Preferred spreading of an app's pods across nodes.
+pub(crate) fn anti_affinity(app: &str) -> Map {
+    map! {
+        "podAntiAffinity" => map! {
+            "preferredDuringSchedulingIgnoredDuringExecution" => vec![map! {
+                "weight" => 100u32,
+                "podAffinityTerm" => map! {
+                    "labelSelector" => map! {
+                        "matchExpressions" => vec![map! {
+                            "key" => "app",
+                            "operator" => "In",
+                            "values" => seq![app],
+                        }],
+                    },
+                    "topologyKey" => "kubernetes.io/hostname",
+                },
+            }],
+        },
+    }
+}
+
+/// Node selector and tolerations of a node pool, added to a pod spec.
+pub(crate) fn schedule_on(ctx: &Ctx, pool: Option<&str>, pod: &mut Map) {
+    let Some(p) = pool.and_then(|n| ctx.bp.node_pools.iter().find(|p| p.name == n)) else {
+        return;
+    };
+    let mut selector: Map = (&p.labels).into();
+    if let Some(label) = &ctx.opts.node_pool_label {
+        selector.insert(label.as_str(), p.name.as_str());
+    }
+    if !selector.is_empty() {
+        pod.insert("nodeSelector", selector);
+    }
+    let tolerations: Vec<Map> = p
+        .taints
+        .iter()
+        .map(|t| {
+            let effect = format!("{:?}", t.effect);
+            match &t.value {
+                Some(v) => map! {
+                    "key" => t.key.as_str(),
+                    "operator" => "Equal",
+                    "value" => v.as_str(),
+                    "effect" => effect,
+                },
+                None => map! {"key" => t.key.as_str(), "operator" => "Exists", "effect" => effect},
+            }
+        })
+        .collect();
+    if !tolerations.is_empty() {
+        pod.insert("tolerations", tolerations);
+    }
+}
+
+/// `env` entry read from a Secret key.
+pub(crate) fn secret_env(var: &str, secret: &str, key: &str) -> Map {
+    map! {
+        "name" => var,
+        "valueFrom" => map! {"secretKeyRef" => map! {"name" => secret, "key" => key}},
+    }
+}
+
+/// Image pull secrets from the platform.
+pub(crate) fn pull_secrets(ctx: &Ctx, pod: &mut Map) {
+    if let Some(s) = &ctx.opts.image_pull_secret {
+        pod.insert("imagePullSecrets", vec![map! {"name" => s.as_str()}]);
+    }
+}
+
+fn config_map_name(s: &Workload) -> String {
+    format!("{}-env", s.name())
+}
+
+/// The app container of a service.
+fn container(ctx: &Ctx, s: &Workload) -> Map {
+    let bp = s.bp;
+    let mut ports = vec![map! {"name" => "http", "containerPort" => bp.port, "protocol" => "TCP"}];
+    if let Some(m) = &bp.metrics
+        && let Some(p) = m.port
+        && p != bp.port
+    {
+        ports.push(map! {"name" => "metrics", "containerPort" => p, "protocol" => "TCP"});
+    }
+    let env: Vec<Map> = bp
+        .secret_env
+        .iter()
+        .map(|e| {
+            let sec = ctx.bp.secrets.iter().find(|x| x.name == e.secret);
+            let key = e
+                .key
+                .clone()
+                .or_else(|| sec.filter(|s| s.keys.len() == 1).map(|s| s.keys[0].clone()))
+                .unwrap_or_else(|| e.name.clone());
+            secret_env(&e.name, &ctx.secret_name(&e.secret), &key)
+        })
+        .collect();
+    let env_from: Vec<Map> = if bp.env.is_empty() {
+        Vec::new()
+    } else {
+        vec![map! {"configMapRef" => map! {"name" => config_map_name(s)}}]
+    };
+    let (mounts, _) = writable(&bp.security.writable_paths);
+    let liveness = bp
+        .probes
+        .liveness
+        .as_ref()
+        .map_or_else(|| tcp_probe(bp.port), |p| probe(p, bp.port));
+    let readiness = bp
+        .probes
+        .readiness
+        .as_ref()
+        .map_or_else(|| tcp_probe(bp.port), |p| probe(p, bp.port));
+    map! {
+        "name" => s.container.as_str(),
+        "image" => bp.image.as_str(),
+        "imagePullPolicy" => bp.image_pull_policy.clone().unwrap_or_else(|| "IfNotPresent".into()),
+    }
+    .nonempty("command", bp.command.clone())
+    .nonempty("args", bp.args.clone())
+    .with("ports", ports)
+    .nonempty("envFrom", env_from)
+    .nonempty("env", env)
+    .with("resources", resources(bp.resources.as_ref()))
+    .opt(
+        "startupProbe",
+        bp.probes.startup.as_ref().map(|p| probe(p, bp.port)),
+    )
+    .with("livenessProbe", liveness)
+    .with("readinessProbe", readiness)
+    .with("securityContext", container_security())
+    .nonempty("volumeMounts", mounts)
+}
+
+/// The pod template annotations: Prometheus scraping and the ConfigMap's hash.
+fn pod_annotations(s: &Workload, config: Option<&Map>) -> Map {
+    let mut a = Map::new();
+    if let Some(m) = &s.bp.metrics {
+        a.insert("prometheus.io/scrape", "true");
+        a.insert(
+            "prometheus.io/port",
+            m.port.unwrap_or(s.bp.port).to_string(),
+        );
+        if let Some(p) = &m.path {
+            a.insert("prometheus.io/path", p.as_str());
+        }
+    }
+    if let Some(c) = config {
+        a.insert("checksum/config", content_hash(&super::yaml::to_string(c)));
+    }
+    a
+}
+
+/// The labels of a service's objects and pods.
+pub(crate) fn labels(ctx: &Ctx, s: &Workload) -> Map {
+    let mut l = ctx.app_labels(s.name(), "server", s.bp.version.as_deref());
+    l.extend((&s.bp.labels).into());
+    l
+}
+
+pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
+    let bp = s.bp;
+    let config: Option<Map> = (!bp.env.is_empty()).then(|| (&bp.env).into());
+    if let Some(c) = &config {
+        docs.push(map! {
+            "apiVersion" => "v1",
+            "kind" => "ConfigMap",
+            "metadata" => ctx.meta(&config_map_name(s), &s.namespace, labels(ctx, s)),
+            "data" => c.clone(),
+        });
+    }
+
+    let (_, volumes) = writable(&bp.security.writable_paths);
+    let mut pod = map! {
+        "serviceAccountName" => s.service_account.as_str(),
+        "automountServiceAccountToken" => s.automount,
+        "securityContext" => pod_security(bp.security.run_as_user, bp.security.run_as_group, bp.security.fs_group),
+        "containers" => vec![container(ctx, s)],
+    }
+    .nonempty("volumes", volumes);
+    schedule_on(ctx, bp.node_pool.as_deref(), &mut pod);
+    pod.insert("affinity", anti_affinity(s.name()));
+    pull_secrets(ctx, &mut pod);
+
+    for t in tracks(ctx, s) {
+        let mut meta_labels = labels(ctx, s);
+        meta_labels.extend(t.extra.clone());
+        let mut pod_labels = meta_labels.clone();
+        pod_labels.extend(ctx.common_labels());
+        let template_meta = map! {"labels" => pod_labels}
+            .nonempty("annotations", pod_annotations(s, config.as_ref()));
+        let mut spec = Map::new().opt("replicas", t.replicas);
+        spec.insert("selector", map! {"matchLabels" => t.selector(s.name())});
+        if bp.rollout.max_surge.is_some() || bp.rollout.max_unavailable.is_some() {
+            let ru = Map::new()
+                .opt(
+                    "maxSurge",
+                    bp.rollout.max_surge.as_deref().map(int_or_string),
+                )
+                .opt(
+                    "maxUnavailable",
+                    bp.rollout.max_unavailable.as_deref().map(int_or_string),
+                );
+            spec.insert(
+                "strategy",
+                map! {"type" => "RollingUpdate", "rollingUpdate" => ru},
+            );
+        }
+        spec.insert(
+            "template",
+            map! {"metadata" => template_meta, "spec" => pod.clone()},
+        );
+        docs.push(map! {
+            "apiVersion" => "apps/v1",
+            "kind" => "Deployment",
+            "metadata" => ctx.meta(&t.deployment, &s.namespace, meta_labels),
+            "spec" => spec,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canary_replicas;
+
+    #[test]
+    fn canary_sizes() {
+        // At the ingress: the canary carries its share of the stable capacity.
+        assert_eq!(canary_replicas(3, 10, true), 1);
+        assert_eq!(canary_replicas(20, 10, true), 2);
+        assert_eq!(canary_replicas(10, 25, true), 3);
+        // Shared Service: c / (n + c) ≈ weight.
+        assert_eq!(canary_replicas(9, 10, false), 1);
+        assert_eq!(canary_replicas(3, 50, false), 3);
+        assert_eq!(canary_replicas(3, 10, false), 1);
+    }
+}

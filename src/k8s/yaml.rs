@@ -1,0 +1,392 @@
+//! A small, deterministic YAML writer for manifests: an insertion-ordered value tree (so
+//! objects read `apiVersion`, `kind`, `metadata`, `spec` in the conventional order) and a
+//! block-style emitter in kubectl's layout.
+//!
+//! Strings are written plain only when neither YAML 1.1 (PyYAML, older kubectl) nor YAML
+//! 1.2 (yaml-rust2, Go's yaml.v3) could read them as anything but the same string; all
+//! others are double-quoted with JSON escapes (a subset of YAML's). Multi-line strings
+//! become literal blocks (`|`) when that is exact.
+
+use std::collections::BTreeMap;
+
+/// A YAML value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Y {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    Seq(Vec<Y>),
+    Map(Map),
+}
+
+/// A mapping that keeps insertion order; inserting an existing key replaces its value in place.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Map(Vec<(String, Y)>);
+
+impl Map {
+    pub fn new() -> Self {
+        Map(Vec::new())
+    }
+
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Y>) {
+        let key = key.into();
+        let value = value.into();
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    /// Builder form of [`Map::insert`].
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<Y>) -> Self {
+        self.insert(key, value);
+        self
+    }
+
+    /// Insert when `value` is `Some`.
+    pub fn opt<T: Into<Y>>(mut self, key: impl Into<String>, value: Option<T>) -> Self {
+        if let Some(v) = value {
+            self.insert(key, v);
+        }
+        self
+    }
+
+    /// Insert when the map or list is not empty.
+    pub fn nonempty(mut self, key: impl Into<String>, value: impl Into<Y>) -> Self {
+        let v = value.into();
+        let empty = match &v {
+            Y::Seq(s) => s.is_empty(),
+            Y::Map(m) => m.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            self.insert(key, v);
+        }
+        self
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Y> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Y)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Add every entry of `other` (replacing equal keys).
+    pub fn extend(&mut self, other: Map) {
+        for (k, v) in other.0 {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl From<bool> for Y {
+    fn from(b: bool) -> Self {
+        Y::Bool(b)
+    }
+}
+impl From<i64> for Y {
+    fn from(i: i64) -> Self {
+        Y::Int(i)
+    }
+}
+impl From<u32> for Y {
+    fn from(i: u32) -> Self {
+        Y::Int(i64::from(i))
+    }
+}
+impl From<u16> for Y {
+    fn from(i: u16) -> Self {
+        Y::Int(i64::from(i))
+    }
+}
+impl From<&str> for Y {
+    fn from(s: &str) -> Self {
+        Y::Str(s.to_string())
+    }
+}
+impl From<String> for Y {
+    fn from(s: String) -> Self {
+        Y::Str(s)
+    }
+}
+impl From<&String> for Y {
+    fn from(s: &String) -> Self {
+        Y::Str(s.clone())
+    }
+}
+impl From<Map> for Y {
+    fn from(m: Map) -> Self {
+        Y::Map(m)
+    }
+}
+impl<T: Into<Y>> From<Vec<T>> for Y {
+    fn from(v: Vec<T>) -> Self {
+        Y::Seq(v.into_iter().map(Into::into).collect())
+    }
+}
+impl<V: Into<Y> + Clone> From<&BTreeMap<String, V>> for Y {
+    fn from(m: &BTreeMap<String, V>) -> Self {
+        Y::Map(m.into())
+    }
+}
+impl<V: Into<Y> + Clone> From<&BTreeMap<String, V>> for Map {
+    fn from(m: &BTreeMap<String, V>) -> Self {
+        let mut out = Map::new();
+        for (k, v) in m {
+            out.insert(k.clone(), v.clone());
+        }
+        out
+    }
+}
+
+/// `map! { "key" => value, … }` builds a [`Map`] in the order written.
+macro_rules! map {
+    () => { $crate::k8s::yaml::Map::new() };
+    ($($k:expr => $v:expr),+ $(,)?) => {{
+        let mut m = $crate::k8s::yaml::Map::new();
+        $( m.insert($k, $v); )+
+        m
+    }};
+}
+
+/// `seq![a, b, …]` builds a list of values.
+macro_rules! seq {
+    () => { $crate::k8s::yaml::Y::Seq(Vec::new()) };
+    ($($v:expr),+ $(,)?) => {
+        $crate::k8s::yaml::Y::Seq(vec![$($crate::k8s::yaml::Y::from($v)),+])
+    };
+}
+
+pub(crate) use {map, seq};
+
+/// Words YAML 1.1 or 1.2 read as booleans or null, in any case.
+const RESERVED: [&str; 9] = ["y", "n", "yes", "no", "true", "false", "on", "off", "null"];
+
+/// Whether `s` reads back as the same string when written plain.
+pub fn is_plain_safe(s: &str, key: bool) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if !(first.is_ascii_alphabetic() || first == '/') {
+        return false;
+    }
+    if RESERVED.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+        return false;
+    }
+    if s.ends_with(':') {
+        return false;
+    }
+    s.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '-' | '_' | '.' | '/' | '@' | '=' | '+')
+            || (c == ':' && !key)
+    })
+}
+
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serializes")
+}
+
+fn scalar(s: &str) -> String {
+    if is_plain_safe(s, false) {
+        s.to_string()
+    } else {
+        quote(s)
+    }
+}
+
+fn key(s: &str) -> String {
+    if is_plain_safe(s, true) {
+        s.to_string()
+    } else {
+        quote(s)
+    }
+}
+
+/// A literal block header (`|` or `|-`) when `s` can be written exactly as one.
+fn literal_header(s: &str) -> Option<&'static str> {
+    if !s.contains('\n') || s.ends_with("\n\n") || s.starts_with([' ', '\t', '\n']) {
+        return None;
+    }
+    let printable = s.chars().all(|c| c == '\n' || c == '\t' || !c.is_control());
+    let clean = s.lines().all(|l| !l.ends_with([' ', '\t']));
+    if !printable || !clean {
+        return None;
+    }
+    Some(if s.ends_with('\n') { "|" } else { "|-" })
+}
+
+fn pad(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+fn literal(out: &mut String, s: &str, indent: usize) {
+    for line in s.trim_end_matches('\n').split('\n') {
+        if !line.is_empty() {
+            pad(out, indent);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+}
+
+/// Write `value` after a `key:` or `- ` that is already on the line, at block `indent`.
+fn value_after(out: &mut String, value: &Y, indent: usize, in_seq: bool) {
+    match value {
+        Y::Bool(b) => out.push_str(&format!(" {b}\n")),
+        Y::Int(i) => out.push_str(&format!(" {i}\n")),
+        Y::Str(s) => match literal_header(s) {
+            Some(h) => {
+                out.push_str(&format!(" {h}\n"));
+                literal(out, s, indent + 2);
+            }
+            None => out.push_str(&format!(" {}\n", scalar(s))),
+        },
+        Y::Seq(v) if v.is_empty() => out.push_str(" []\n"),
+        Y::Map(m) if m.is_empty() => out.push_str(" {}\n"),
+        Y::Seq(v) => {
+            out.push('\n');
+            seq_block(out, v, indent + 2);
+        }
+        Y::Map(m) => {
+            if in_seq {
+                // `- key: value` continues on the dash's line.
+                map_block(out, m, indent + 2, true);
+            } else {
+                out.push('\n');
+                map_block(out, m, indent + 2, false);
+            }
+        }
+    }
+}
+
+fn map_block(out: &mut String, m: &Map, indent: usize, first_inline: bool) {
+    for (i, (k, v)) in m.0.iter().enumerate() {
+        if i == 0 && first_inline {
+            out.push(' ');
+        } else {
+            pad(out, indent);
+        }
+        out.push_str(&key(k));
+        out.push(':');
+        value_after(out, v, indent, false);
+    }
+}
+
+fn seq_block(out: &mut String, items: &[Y], indent: usize) {
+    for item in items {
+        pad(out, indent);
+        out.push('-');
+        value_after(out, item, indent, true);
+    }
+}
+
+/// One document (a top-level mapping), without a document marker.
+pub fn to_string(doc: &Map) -> String {
+    let mut out = String::new();
+    if doc.is_empty() {
+        out.push_str("{}\n");
+    } else {
+        map_block(&mut out, doc, 0, false);
+    }
+    out
+}
+
+/// A multi-document file: a `#` comment line, then each document after `---`.
+pub fn file(comment: &str, docs: &[Map]) -> String {
+    let mut out = String::new();
+    for line in comment.lines() {
+        out.push_str("# ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    for d in docs {
+        out.push_str("---\n");
+        out.push_str(&to_string(d));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yaml_rust2::{Yaml, YamlLoader};
+
+    fn roundtrip(s: &str) -> Yaml {
+        let doc = map! {"k" => s};
+        let text = to_string(&doc);
+        let docs = YamlLoader::load_from_str(&text).unwrap();
+        docs[0]["k"].clone()
+    }
+
+    #[test]
+    fn strings_that_yaml_could_misread_are_quoted() {
+        for s in [
+            "true", "True", "yes", "No", "on", "OFF", "y", "null", "~", "1.0", "0777", "3000",
+            "250m", "1e3", "*a", "&a", "!tag", "%x", "@x", "`x", "-1", "- a", "a: b", "a #b", "",
+            " lead", "trail ", "{a}", "[a]", "25%", "/$2", "'q'", "\"q\"", "a\tb", ".inf", "0x1F",
+            "12:30", "=", "<<", "?x", "|x", ">x",
+        ] {
+            assert_eq!(roundtrip(s), Yaml::String(s.to_string()), "{s:?}");
+            assert!(!is_plain_safe(s, false) || s.chars().all(|c| c.is_ascii_alphanumeric()));
+        }
+    }
+
+    #[test]
+    fn plain_strings_stay_plain() {
+        for s in [
+            "nginx",
+            "apps/v1",
+            "mongo:6.0",
+            "https://acme-v02.api.letsencrypt.org/directory",
+            "/health",
+            "registry.example.com/a/b:v1.0.1",
+            "kubernetes.io/hostname",
+        ] {
+            assert!(is_plain_safe(s, false), "{s}");
+            assert_eq!(roundtrip(s), Yaml::String(s.to_string()));
+        }
+        assert!(!is_plain_safe("a:b", true));
+    }
+
+    #[test]
+    fn multi_line_strings_become_exact_literal_blocks() {
+        for s in ["a\nb\n", "a\n\n  b\nc", "set -e\nx=1\n", "a\n\n\n"] {
+            assert_eq!(roundtrip(s), Yaml::String(s.to_string()), "{s:?}");
+        }
+        let text = to_string(&map! {"script" => "a\nb\n"});
+        assert_eq!(text, "script: |\n  a\n  b\n");
+    }
+
+    #[test]
+    fn kubectl_layout() {
+        let doc = map! {
+            "apiVersion" => "v1",
+            "kind" => "List",
+            "items" => seq![map! {"name" => "a", "ports" => seq![80u16, 443u16]}, "x"],
+            "empty" => Map::new(),
+            "none" => Y::Seq(vec![]),
+            "nested" => map! {"on" => true},
+        };
+        assert_eq!(
+            to_string(&doc),
+            "apiVersion: v1\nkind: List\nitems:\n  - name: a\n    ports:\n      - 80\n      - 443\n  - x\nempty: {}\nnone: []\nnested:\n  \"on\": true\n"
+        );
+        let parsed = YamlLoader::load_from_str(&to_string(&doc)).unwrap();
+        assert_eq!(parsed[0]["items"][0]["ports"][1], Yaml::Integer(443));
+        assert_eq!(parsed[0]["nested"]["on"], Yaml::Boolean(true));
+    }
+
+    #[test]
+    fn insertion_order_and_replacement() {
+        let mut m = map! {"b" => 1u32, "a" => 2u32};
+        m.insert("b", 3u32);
+        assert_eq!(to_string(&m), "b: 3\na: 2\n");
+    }
+}
