@@ -328,8 +328,11 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             "publicly_accessible": false,
             "port": port,
             "parameter_group_name": params.attr("name"),
-            "multi_az": false,
-            "backup_retention_period": 0,
+            // A replica is what a disaster-recovery runbook promotes: it keeps its own
+            // backups and follows the primary's Multi-AZ choice, so the promoted database is
+            // as durable as the one it replaces (CKV_AWS_133, CKV_AWS_157).
+            "multi_az": d.ha,
+            "backup_retention_period": backup.map_or(7, |b| b.retention_days.max(1)),
             "copy_tags_to_snapshot": true,
             "deletion_protection": d.deletion_protection,
             // A read replica cannot take a final snapshot; the primary keeps the data.
