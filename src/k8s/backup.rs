@@ -109,7 +109,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
     let dump_container = map! {
         "name" => "dump",
         "image" => d.image.as_str(),
-        "imagePullPolicy" => "IfNotPresent",
+        "imagePullPolicy" => "Always",
         "command" => seq!["/bin/sh", "-c", script],
         "env" => env,
         "resources" => resources(None),
@@ -121,7 +121,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
             let mut upload = map! {
                 "name" => "upload",
                 "image" => AWS_CLI_IMAGE,
-                "imagePullPolicy" => "IfNotPresent",
+                "imagePullPolicy" => "Always",
                 "command" => seq!["aws", "s3", "sync", format!("{BACKUP_DIR}/"), dest.as_str()],
                 "env" => vec![map! {"name" => "HOME", "value" => "/tmp"}],
             };

@@ -666,7 +666,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
         init.push(map! {
             "name" => "keyfile",
             "image" => d.image.as_str(),
-            "imagePullPolicy" => "IfNotPresent",
+            "imagePullPolicy" => "Always",
             "command" => seq![
                 "/bin/sh",
                 "-c",
@@ -691,7 +691,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
     let container = map! {
         "name" => d.name.as_str(),
         "image" => d.image.as_str(),
-        "imagePullPolicy" => "IfNotPresent",
+        "imagePullPolicy" => "Always",
     }
     .nonempty("command", cmd)
     .nonempty("args", args)
@@ -817,7 +817,7 @@ fn exporter(ctx: &Ctx, d: &DataService, image: &str, port: u16) -> Map {
     map! {
         "name" => "exporter",
         "image" => image,
-        "imagePullPolicy" => "IfNotPresent",
+        "imagePullPolicy" => "Always",
         "args" => args,
         "ports" => vec![map! {"name" => "metrics", "containerPort" => port, "protocol" => "TCP"}],
     }
@@ -870,7 +870,7 @@ fn replica_set_init(ctx: &Ctx, d: &DataService) -> Map {
     let container = map! {
         "name" => "rs-init",
         "image" => d.image.as_str(),
-        "imagePullPolicy" => "IfNotPresent",
+        "imagePullPolicy" => "Always",
         "command" => seq!["/bin/sh", "-c", script],
         "env" => vec![
             secret_env("MONGO_USERNAME", &secret, "username"),
