@@ -22,6 +22,10 @@ pub struct Options {
     pub data_in_cluster: bool,
     /// Image pull secret for the blueprint's registry, if the platform needs one.
     pub image_pull_secret: Option<String>,
+    /// Extra annotations on every Ingress, set by the platform (e.g. the AWS Load Balancer
+    /// Controller's `alb.ingress.kubernetes.io/*`: scheme, target type, WAF ACL). They come
+    /// after the blueprint's own `ingress.annotations`, which win on a conflict.
+    pub ingress_annotations: BTreeMap<String, String>,
 }
 
 /// Manifests by path under `k8s/` (including `k8s/kustomization.yaml`), and the blueprint

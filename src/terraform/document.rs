@@ -131,6 +131,15 @@ impl File {
         self
     }
 
+    /// An output Terraform hides in plans and logs (`sensitive = true`).
+    pub fn sensitive_output(&mut self, name: &str, value: String, description: &str) -> &mut Self {
+        entry(&mut self.top, "output").insert(
+            ident(name),
+            json!({"value": value, "description": description, "sensitive": true}),
+        );
+        self
+    }
+
     /// A `moved` block so a renamed component keeps its state.
     pub fn moved(&mut self, from: &str, to: &str) -> &mut Self {
         let list = self

@@ -125,7 +125,18 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
                 c.error("providers", "`--provider aws` needs `providers.aws.region`")
                     .help = Some("add `region` under `providers.aws`, e.g. `us-east-1`".into());
             }
-            Some(aws) => region(c, "providers.aws.region", &aws.region),
+            Some(aws) => {
+                region(c, "providers.aws.region", &aws.region);
+                if let Some(id) = &aws.account_id
+                    && !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    c.error(
+                        "providers.aws.account_id",
+                        format!("`{id}` is not an AWS account id"),
+                    )
+                    .expected = Some("12 digits, e.g. `123456789012`".into());
+                }
+            }
         },
         Provider::Digitalocean => match &bp.providers.digitalocean {
             None => {
@@ -366,6 +377,16 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
             c.error(
                 &format!("{path}.rollout.canary_weight"),
                 format!("must be between 1 and 99, got {w}"),
+            );
+        }
+    }
+    for (i, t) in bp.tables.iter().enumerate() {
+        if let Some(days) = t.pitr_days
+            && !(1..=35).contains(&days)
+        {
+            c.error(
+                &format!("tables[{i}].pitr_days"),
+                format!("must be between 1 and 35 days, got {days}"),
             );
         }
     }

@@ -40,6 +40,7 @@ pub(crate) struct Ctx<'a> {
     /// The platform the workloads run on, if the blueprint has a cluster.
     pub platform: Option<Platform>,
     lowered: RefCell<BTreeSet<&'static str>>,
+    notes: RefCell<Vec<String>>,
 }
 
 impl Ctx<'_> {
@@ -48,9 +49,29 @@ impl Ctx<'_> {
         data("aws_caller_identity", "current").attr("account_id")
     }
 
+    /// `providers.aws.account_id`, when the blueprint names the account.
+    pub fn account(&self) -> Option<&str> {
+        self.v
+            .bp
+            .providers
+            .aws
+            .as_ref()
+            .and_then(|a| a.account_id.as_deref())
+    }
+
     /// Record that a blueprint part (a top-level key) was lowered.
     pub fn mark(&self, part: &'static str) {
         self.lowered.borrow_mut().insert(part);
+    }
+
+    /// A note for the user (a caveat of the output, such as unenforced network policies).
+    pub fn note(&self, text: impl Into<String>) {
+        self.notes.borrow_mut().push(text.into());
+    }
+
+    /// Whether the workloads run on EKS (managed nodes or Fargate).
+    pub fn is_eks(&self) -> bool {
+        matches!(self.platform, Some(Platform::Eks | Platform::EksFargate))
     }
 
     /// The cluster name (`cluster.name`, default `<name>-<env>`).
@@ -77,6 +98,7 @@ pub fn synth(v: &Validated) -> Output {
         prefix: super::prefix(v),
         platform: v.platform(),
         lowered: RefCell::new(BTreeSet::new()),
+        notes: RefCell::new(Vec::new()),
     };
     let mut out = Output::default();
 
@@ -97,6 +119,7 @@ pub fn synth(v: &Validated) -> Output {
         Some(Platform::Eks | Platform::EksFargate) => {
             cluster::lower(&ctx, &mut infra);
             identity::lower(&ctx, &mut infra);
+            platform::infra(&ctx, &mut infra);
             if let Some(p) = platform::module(&ctx) {
                 out.add_module("platform", &p);
             }
@@ -116,6 +139,7 @@ pub fn synth(v: &Validated) -> Output {
         ctx.mark("state");
     }
     out.lowered.extend(ctx.lowered.borrow().iter().copied());
+    out.notes.extend(ctx.notes.borrow().iter().cloned());
     out
 }
 
@@ -123,13 +147,23 @@ pub fn synth(v: &Validated) -> Output {
 /// account identity every ARN is built from.
 fn providers(ctx: &Ctx, m: &mut Module, backend: Option<serde_json::Value>) {
     let f = m.file("providers");
-    f.terraform(terraform_block(&["aws"], backend));
-    f.provider(
-        "aws",
-        json!({
-            "region": ctx.region,
-            "default_tags": {"tags": common_tags(ctx.v)},
-        }),
-    );
+    let mut used = vec!["aws"];
+    // tls: the OIDC issuer's certificate for IRSA; random: Amazon MQ's admin password.
+    if ctx.is_eks() {
+        used.push("tls");
+    }
+    if queue::needs_random(ctx) {
+        used.push("random");
+    }
+    f.terraform(terraform_block(&used, backend));
+    let mut aws = json!({
+        "region": ctx.region,
+        "default_tags": {"tags": common_tags(ctx.v)},
+    });
+    // Refuse to plan against any other account when the blueprint names one.
+    if let Some(id) = ctx.account() {
+        aws["allowed_account_ids"] = json!([id]);
+    }
+    f.provider("aws", aws);
     f.resource(&data("aws_caller_identity", "current"), json!({}));
 }
