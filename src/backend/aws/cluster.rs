@@ -84,10 +84,7 @@ fn control_plane(ctx: &Ctx, c: &Cluster, m: &mut Module) {
     let key = res("aws_kms_key", "eks");
     let role = res("aws_iam_role", "cluster");
     let log_group = res("aws_cloudwatch_log_group", "cluster");
-    let attach = res(
-        "aws_iam_role_policy_attachment",
-        "cluster_amazon_eks_cluster_policy",
-    );
+    let attach = res("aws_iam_role_policy_attachment", "cluster");
     let key_policy = res("aws_iam_role_policy", "cluster_encryption");
 
     let f = m.file("cluster");
@@ -337,7 +334,7 @@ fn security_groups(ctx: &Ctx, m: &mut Module) {
         Peer::Cidr("0.0.0.0/0".into()),
         "tcp",
         Some((443, 443)),
-        "HTTPS to AWS APIs (EKS, ECR, STS, …) and image registries",
+        "HTTPS to AWS APIs (EKS, ECR, STS and others) and image registries",
     );
     if let Some(net) = &ctx.v.bp.network {
         rule(

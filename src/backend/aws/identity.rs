@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use super::iam::policy;
-use crate::terraform::{Module, Ref, ident, local, res};
+use crate::terraform::{Module, Ref, local, res};
 
 /// Placeholder for the account id in manifests when the blueprint does not name it.
 pub const ACCOUNT_PLACEHOLDER: &str = "${AWS_ACCOUNT_ID}";
@@ -28,7 +28,8 @@ pub fn oidc_provider() -> Ref {
 }
 
 /// A role for the Kubernetes service account `namespace/sa`, with `statements` as its inline
-/// policy and `managed` policies attached. `key` names the Terraform resources.
+/// policy and `managed` policies (attachment name suffix, ARN) attached. `key` names the
+/// Terraform resources.
 pub fn irsa_role(
     ctx: &Ctx,
     m: &mut Module,
@@ -36,7 +37,7 @@ pub fn irsa_role(
     role_name: &str,
     (namespace, sa): (&str, &str),
     statements: Vec<Value>,
-    managed: &[&str],
+    managed: &[(&str, &str)],
 ) -> Ref {
     let role = res("aws_iam_role", key);
     let issuer = local("oidc_issuer");
@@ -70,13 +71,9 @@ pub fn irsa_role(
             }),
         );
     }
-    for arn in managed {
-        let short = arn.rsplit('/').next().unwrap_or(arn);
+    for (suffix, arn) in managed {
         f.resource(
-            &res(
-                "aws_iam_role_policy_attachment",
-                &format!("{key}_{}", ident(short)),
-            ),
+            &res("aws_iam_role_policy_attachment", &format!("{key}_{suffix}")),
             json!({"role": role.id(), "policy_arn": arn}),
         );
     }

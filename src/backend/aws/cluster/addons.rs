@@ -38,7 +38,10 @@ fn ebs_csi_role(ctx: &Ctx, m: &mut Module) -> String {
                 "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
             }),
         ],
-        &["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
+        &[(
+            "driver",
+            "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+        )],
     )
     .arn()
 }

@@ -18,25 +18,26 @@ use crate::backend::aws::kms;
 use crate::backend::aws::security::nodes_sg;
 use crate::blueprint::types::{NodePool, TaintEffect};
 use crate::catalog::SizeKind;
-use crate::terraform::{Module, ident, res};
+use crate::terraform::{Module, res};
 
-const NODE_POLICIES: [&str; 3] = [
-    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+/// The node role's managed policies, by the name of their attachment.
+const NODE_POLICIES: [(&str, &str); 3] = [
+    (
+        "worker",
+        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    ),
+    (
+        "ecr_read",
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+    ),
+    ("cni", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"),
 ];
 
 /// Policy attachments the node groups wait for (their role must work before nodes join).
 pub fn node_policy_attachments() -> Vec<String> {
     NODE_POLICIES
         .iter()
-        .map(|arn| {
-            res(
-                "aws_iam_role_policy_attachment",
-                &format!("nodes_{}", ident(arn.rsplit('/').next().unwrap_or(arn))),
-            )
-            .address()
-        })
+        .map(|(key, _)| res("aws_iam_role_policy_attachment", &format!("nodes_{key}")).address())
         .collect()
 }
 
@@ -115,13 +116,9 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             "assume_role_policy": assume_role("ec2.amazonaws.com"),
         }),
     );
-    for arn in NODE_POLICIES {
-        let short = arn.rsplit('/').next().unwrap_or(arn);
+    for (key, arn) in NODE_POLICIES {
         f.resource(
-            &res(
-                "aws_iam_role_policy_attachment",
-                &format!("nodes_{}", ident(short)),
-            ),
+            &res("aws_iam_role_policy_attachment", &format!("nodes_{key}")),
             json!({"role": role.id(), "policy_arn": arn}),
         );
     }
