@@ -176,6 +176,17 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
                 format!("platform `{}`: {msg}", p.name()),
             );
         }
+        if c.provider == Provider::Aws
+            && matches!(p, Platform::Eks | Platform::EksFargate)
+            && cluster.endpoint.public
+            && cluster.endpoint.allowed_cidrs.is_empty()
+        {
+            c.error(
+                "cluster.endpoint.allowed_cidrs",
+                "a public EKS API endpoint needs the CIDRs allowed to reach it (EKS would open it to 0.0.0.0/0)",
+            )
+            .help = Some("list the CI runners' and admins' CIDRs, or set `public: false`".into());
+        }
         if matches!(p, Platform::EksFargate | Platform::EcsFargate) && !bp.node_pools.is_empty() {
             c.error(
                 "node_pools",

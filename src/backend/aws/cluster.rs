@@ -413,13 +413,39 @@ fn oidc(m: &mut Module) {
 
 /// Cluster-admin access entries for `providers.aws.admin_principal_arns` (authentication
 /// mode API: no aws-auth ConfigMap). EKS adds the node and Fargate roles' entries itself.
+/// Without named principals nobody could reach the API — not even the `platform` module — so
+/// the IAM role or user applying `infra` gets the entry instead (its session's issuer, since
+/// an assumed-role session ARN is no principal), and a note asks for explicit principals.
 fn access_entries(ctx: &Ctx, m: &mut Module) {
-    let Some(aws) = &ctx.v.bp.providers.aws else {
-        return;
+    let named: Vec<String> = ctx
+        .v
+        .bp
+        .providers
+        .aws
+        .as_ref()
+        .map(|a| a.admin_principal_arns.clone())
+        .unwrap_or_default();
+    let principals: Vec<(String, String)> = if named.is_empty() {
+        let session = data("aws_iam_session_context", "current");
+        m.file("cluster").resource(
+            &session,
+            json!({"arn": data("aws_caller_identity", "current").attr("arn")}),
+        );
+        ctx.note(format!(
+            "`providers.aws.admin_principal_arns` is empty, so the IAM principal that applies terraform/infra becomes the only cluster admin of {}: name the admin and CI roles explicitly",
+            ctx.cluster_name()
+        ));
+        vec![("admin_terraform".into(), session.attr("issuer_arn"))]
+    } else {
+        named
+            .iter()
+            .map(|arn| {
+                let short = arn.rsplit(['/', ':']).next().unwrap_or(arn);
+                (format!("admin_{}", ident(short)), arn.clone())
+            })
+            .collect()
     };
-    for arn in &aws.admin_principal_arns {
-        let short = arn.rsplit(['/', ':']).next().unwrap_or(arn);
-        let key = format!("admin_{}", ident(short));
+    for (key, arn) in principals {
         let entry = res("aws_eks_access_entry", &key);
         m.file("cluster")
             .resource(
