@@ -18,7 +18,7 @@ const DEFAULT_BLUEPRINT: &str = "infragen.yaml";
     name = "infragen",
     version,
     about = "Turn one typed YAML blueprint into Terraform JSON and Kubernetes manifests",
-    after_help = "Examples:\n  infragen init\n  infragen synth --provider aws --env production\n  infragen synth --provider digitalocean --env stage --blueprint blueprints/ecommerce-doks.yaml --check\n  infragen schema > blueprint.schema.json"
+    after_help = "Examples:\n  infragen init\n  infragen synth --provider aws --env production\n  infragen validate out/aws/production\n  infragen synth --provider digitalocean --env stage --blueprint blueprints/ecommerce-doks.yaml --check\n  infragen schema > blueprint.schema.json"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,9 +29,22 @@ struct Cli {
 enum Command {
     /// Synthesize the blueprint for one provider and environment.
     #[command(
-        after_help = "Examples:\n  infragen synth --provider aws --env production\n  infragen synth --provider aws --env staging --blueprint blueprints/ecommerce-eks.yaml --out deploy/aws-staging\n  infragen synth --provider aws --env production --check   # exit 1 when committed output is stale"
+        after_help = "Examples:\n  infragen synth --provider aws --env production\n  infragen synth --provider aws --env staging --blueprint blueprints/ecommerce-eks.yaml --out deploy/aws-staging\n  infragen synth --provider aws --env production --check   # exit 1 when committed output is stale\n  infragen synth --provider aws --env all --blueprint stacks/a.yaml --blueprint stacks/b.yaml   # every environment of several stacks, on every core, into out/<stack>/aws/<env>"
     )]
     Synth(SynthArgs),
+    /// Check output offline against the provider schemas: resource types, arguments,
+    /// required arguments, value shapes, block counts and references.
+    #[command(
+        after_help = "Examples:\n  infragen validate out/aws/production          # output on disk\n  infragen validate --provider aws --env production --blueprint blueprints/qurable-ecs.yaml   # synthesized in memory\n  infragen validate out/aws/production --schemas schema.json   # your own `terraform providers schema -json`\n\nExit codes: 0 clean, 1 problems found, 2 usage or input error."
+    )]
+    Validate(ValidateArgs),
+    /// Show what a blueprint change does to the generated infrastructure: resources added,
+    /// changed (attribute by attribute) and removed, destructive changes flagged, renames as
+    /// `moved` blocks, and the diff of every generated file.
+    #[command(
+        after_help = "Examples:\n  infragen diff --base origin/main --blueprint blueprints/shop.yaml\n  infragen diff --base old.yaml --blueprint shop.yaml --provider aws --env production\n  infragen diff --base origin/main --format markdown > comment.md   # for a pull-request comment\n\nExit codes (as diff): 0 no changes, 1 changes, 2 trouble. Colour on a terminal unless NO_COLOR is set."
+    )]
+    Diff(DiffArgs),
     /// Print the JSON Schema of the blueprint format (for editor completion).
     #[command(
         after_help = "Example:\n  infragen schema > blueprint.schema.json\n  # then start a blueprint with: # yaml-language-server: $schema=blueprint.schema.json"
@@ -46,21 +59,62 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct SynthArgs {
-    /// Target provider.
-    #[arg(long, value_enum)]
-    provider: Provider,
-    /// Environment (one of the blueprint's `environments`).
+    /// Target provider; repeat for several.
+    #[arg(long, value_enum, required = true)]
+    provider: Vec<Provider>,
+    /// Environment (one of the blueprint's `environments`); repeat for several, or `all`.
+    #[arg(long, required = true)]
+    env: Vec<String>,
+    /// Blueprint file; repeat for several (a monorepo's stacks) [default: ./infragen.yaml].
     #[arg(long)]
-    env: String,
-    /// Blueprint file [default: ./infragen.yaml].
-    #[arg(long)]
-    blueprint: Option<Utf8PathBuf>,
-    /// Output folder [default: out/<provider>/<env>].
+    blueprint: Vec<Utf8PathBuf>,
+    /// Output folder: exactly this folder for one target; for several, the root of
+    /// `<blueprint>/<provider>/<env>/` [default: out/<provider>/<env>, or out/].
     #[arg(long)]
     out: Option<Utf8PathBuf>,
     /// Compare with the output on disk instead of writing; exit 1 and show the diff when stale.
     #[arg(long)]
     check: bool,
+    /// Threads synthesizing several targets at once [default: every core].
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+struct ValidateArgs {
+    /// Output folder to check (as written by `synth`).
+    dir: Option<Utf8PathBuf>,
+    /// Synthesize this blueprint in memory instead of reading a folder [default: ./infragen.yaml].
+    #[arg(long)]
+    blueprint: Option<Utf8PathBuf>,
+    /// Provider to synthesize for (with `--env`).
+    #[arg(long, value_enum)]
+    provider: Option<Provider>,
+    /// Environment to synthesize (with `--provider`).
+    #[arg(long)]
+    env: Option<String>,
+    /// `terraform providers schema -json` output (a file, or a folder of them) to check
+    /// against instead of the schemas infragen ships.
+    #[arg(long)]
+    schemas: Option<Utf8PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct DiffArgs {
+    /// The blueprint before the change: a git revision (`origin/main`, `HEAD~1`) or a file.
+    #[arg(long)]
+    base: String,
+    /// The blueprint after the change [default: ./infragen.yaml].
+    #[arg(long)]
+    blueprint: Option<Utf8PathBuf>,
+    /// Only this provider [default: those the blueprint configures].
+    #[arg(long, value_enum)]
+    provider: Option<Provider>,
+    /// Only this environment [default: all of the blueprint's environments].
+    #[arg(long)]
+    env: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: crate::diff::Format,
 }
 
 #[derive(Args, Debug)]
@@ -81,6 +135,8 @@ pub fn run() -> i32 {
     };
     match cli.command {
         Command::Synth(a) => synth(a),
+        Command::Validate(a) => validate(a),
+        Command::Diff(a) => diff(a),
         Command::Schema => {
             println!("{}", schema_json());
             0
@@ -132,62 +188,446 @@ fn read_blueprint(path: Option<&Utf8Path>) -> Result<(Utf8PathBuf, Vec<u8>), i32
     }
 }
 
+/// One blueprint × provider × environment to synthesize, and where its output goes.
+struct Target {
+    blueprint: usize,
+    provider: Provider,
+    env: String,
+    dir: Utf8PathBuf,
+}
+
 fn synth(a: SynthArgs) -> i32 {
+    let paths: Vec<Option<&Utf8Path>> = if a.blueprint.is_empty() {
+        vec![None]
+    } else {
+        a.blueprint.iter().map(|p| Some(p.as_path())).collect()
+    };
+    let mut blueprints = Vec::new();
+    for p in paths {
+        match read_blueprint(p) {
+            Ok(x) => blueprints.push(x),
+            Err(code) => return code,
+        }
+    }
+    let mut targets = Vec::new();
+    for (i, (path, bytes)) in blueprints.iter().enumerate() {
+        let envs = if a.env.iter().any(|e| e == "all") {
+            match crate::blueprint::environments(path.as_str(), bytes) {
+                Ok(e) if !e.is_empty() => e,
+                Ok(_) => {
+                    return fail(
+                        format!("`{path}` declares no environments for `--env all`"),
+                        Some("name the environment with `--env NAME`"),
+                    );
+                }
+                Err(d) => return report(&d),
+            }
+        } else {
+            a.env.clone()
+        };
+        for provider in &a.provider {
+            for env in &envs {
+                targets.push(Target {
+                    blueprint: i,
+                    provider: *provider,
+                    env: env.clone(),
+                    dir: Utf8PathBuf::new(),
+                });
+            }
+        }
+    }
+    let single = targets.len() == 1;
+    let root = a.out.clone().unwrap_or_else(|| Utf8PathBuf::from("out"));
+    for t in &mut targets {
+        t.dir = match (&a.out, single, blueprints.len()) {
+            (Some(out), true, _) => out.clone(),
+            (_, _, 1) => root.join(t.provider.name()).join(&t.env),
+            _ => {
+                let stem = blueprints[t.blueprint].0.file_stem().unwrap_or("blueprint");
+                root.join(stem).join(t.provider.name()).join(&t.env)
+            }
+        };
+    }
+
+    // Everything is synthesized in memory first; nothing is written unless every target
+    // succeeded, so a failed run never touches existing output.
+    let results = synthesize_all(&blueprints, &targets, a.jobs);
+    let mut failed = false;
+    for r in &results {
+        if let Err(d) = r {
+            let _ = report(d);
+            failed = true;
+        }
+    }
+    if failed {
+        return 2;
+    }
+    let outputs: Vec<crate::Output> = results.into_iter().flatten().collect();
+    {
+        let mut err = std::io::stderr().lock();
+        for (t, out) in targets.iter().zip(&outputs) {
+            for n in &out.notes {
+                if single {
+                    let _ = writeln!(err, "note: {n}");
+                } else {
+                    let _ = writeln!(
+                        err,
+                        "note: {} {}/{}: {n}",
+                        blueprints[t.blueprint].0, t.provider, t.env
+                    );
+                }
+            }
+        }
+    }
+    let mut code = 0;
+    for (t, out) in targets.iter().zip(&outputs) {
+        let dir = &t.dir;
+        if a.check {
+            match output::check(dir, out) {
+                Err(e) => return fail(&e, e.help()),
+                Ok(drift) if drift.is_empty() => {
+                    println!("{dir} is up to date ({} files)", out.files.len());
+                }
+                Ok(drift) => {
+                    let mut so = std::io::stdout().lock();
+                    for d in &drift {
+                        let what = match d.kind {
+                            DriftKind::Missing => "missing",
+                            DriftKind::Changed => "changed",
+                            DriftKind::Stale => "no longer generated",
+                        };
+                        let _ = writeln!(so, "{what}: {}", d.path);
+                    }
+                    for d in &drift {
+                        let _ = write!(so, "{}", d.diff);
+                    }
+                    let _ = writeln!(
+                        so,
+                        "{dir} is stale: {} file(s) differ; run `infragen synth` without --check",
+                        drift.len()
+                    );
+                    code = 1;
+                }
+            }
+            continue;
+        }
+        match output::write(dir, out) {
+            Ok(r) => println!(
+                "wrote {dir}: {} file(s) written, {} unchanged, {} removed",
+                r.written, r.unchanged, r.removed
+            ),
+            Err(e) => return fail(&e, e.help()),
+        }
+    }
+    code
+}
+
+/// Synthesize every target, on up to `jobs` threads (default: every core). Results come back
+/// in target order, so output and messages do not depend on scheduling.
+fn synthesize_all(
+    blueprints: &[(Utf8PathBuf, Vec<u8>)],
+    targets: &[Target],
+    jobs: Option<usize>,
+) -> Vec<Result<crate::Output, Diagnostics>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let run = |t: &Target| {
+        let (path, bytes) = &blueprints[t.blueprint];
+        crate::synthesize(path.as_str(), bytes, t.provider, &t.env)
+    };
+    let workers = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, targets.len().max(1));
+    if workers == 1 {
+        return targets.iter().map(run).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<crate::Output, Diagnostics>>>> =
+        targets.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(t) = targets.get(i) else { break };
+                    let r = run(t);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(Diagnostics::single(crate::Diagnostic::new(
+                    "internal error: a synthesis thread stopped",
+                )))
+            })
+        })
+        .collect()
+}
+
+fn validate(a: ValidateArgs) -> i32 {
+    let owned;
+    let schemas = match &a.schemas {
+        None => crate::check::schema::ProviderSchemas::bundled(),
+        Some(path) => match crate::check::schema::ProviderSchemas::from_dir(path) {
+            Ok(s) => {
+                owned = s;
+                &owned
+            }
+            Err(e) => return fail(format!("cannot use `--schemas {path}`: {e}"), None),
+        },
+    };
+    let (files, shown) = match (&a.dir, &a.provider, &a.env) {
+        (Some(dir), None, None) => {
+            if !dir.is_dir() {
+                return fail(
+                    format!("`{dir}` is not a folder"),
+                    Some("give the folder `synth` wrote, e.g. out/aws/production"),
+                );
+            }
+            match crate::check::read_output_dir(dir.as_std_path()) {
+                Ok(f) => (f, dir.to_string()),
+                Err(e) => return fail(format!("cannot read `{dir}`: {e}"), None),
+            }
+        }
+        (None, Some(provider), Some(env)) => {
+            let (path, bytes) = match read_blueprint(a.blueprint.as_deref()) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            match crate::synthesize(path.as_str(), &bytes, *provider, env) {
+                Ok(o) => {
+                    let mut err = std::io::stderr().lock();
+                    for n in &o.notes {
+                        let _ = writeln!(err, "note: {n}");
+                    }
+                    (o.files, format!("{path} ({provider}, {env})"))
+                }
+                Err(d) => return report(&d),
+            }
+        }
+        (Some(_), _, _) => {
+            return fail(
+                "give either an output folder or `--provider` and `--env`, not both",
+                None,
+            );
+        }
+        _ => {
+            return fail(
+                "nothing to validate",
+                Some(
+                    "give an output folder (`infragen validate out/aws/production`) or `--provider P --env E`",
+                ),
+            );
+        }
+    };
+    let report = crate::check::check_files(&files, schemas);
+    if report.modules == 0 {
+        return fail(format!("no Terraform modules found in {shown}"), None);
+    }
+    let mut so = std::io::stdout().lock();
+    for p in &report.problems {
+        let _ = writeln!(so, "{p}");
+    }
+    let _ = writeln!(
+        so,
+        "validate: {} modules, {} resources, {} problems",
+        report.modules,
+        report.resources,
+        report.problems.len()
+    );
+    if report.problems.is_empty() { 0 } else { 1 }
+}
+
+/// The blueprint's text at `base`: a file, or the same path in a git revision. `Ok(None)`
+/// when the revision exists but the blueprint did not.
+fn read_base(base: &str, blueprint: &Utf8Path) -> Result<Option<Vec<u8>>, i32> {
+    let as_file = Utf8Path::new(base);
+    if as_file.is_file() {
+        return std::fs::read(as_file)
+            .map(Some)
+            .map_err(|e| fail(format!("cannot read `{base}`: {e}"), None));
+    }
+    let dir = blueprint
+        .parent()
+        .filter(|p| !p.as_str().is_empty())
+        .unwrap_or(Utf8Path::new("."));
+    let name = blueprint.file_name().unwrap_or(blueprint.as_str());
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir.as_str())
+            .args(args)
+            .output()
+    };
+    match git(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        &format!("{base}^{{commit}}"),
+    ]) {
+        Ok(o) if o.status.success() => {}
+        Ok(_) => {
+            return Err(fail(
+                format!("`--base {base}` is neither a file nor a git revision"),
+                Some(
+                    "pass a branch, tag or commit of the repository holding the blueprint, or a file path",
+                ),
+            ));
+        }
+        Err(e) => {
+            return Err(fail(
+                format!("cannot run git to read `{base}`: {e}"),
+                Some("pass the old blueprint as a file instead"),
+            ));
+        }
+    }
+    match git(&["show", &format!("{base}:./{name}")]) {
+        Ok(o) if o.status.success() => Ok(Some(o.stdout)),
+        _ => Ok(None),
+    }
+}
+
+fn diff(a: DiffArgs) -> i32 {
+    use crate::diff::{TargetDiff, compare, renames};
     let (path, bytes) = match read_blueprint(a.blueprint.as_deref()) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let out = match crate::synthesize(path.as_str(), &bytes, a.provider, &a.env) {
-        Ok(o) => o,
-        Err(d) => return report(&d),
+    let base_bytes = match read_base(&a.base, &path) {
+        Ok(b) => b,
+        Err(code) => return code,
     };
-    let dir = a
-        .out
-        .unwrap_or_else(|| Utf8PathBuf::from(format!("out/{}/{}", a.provider, a.env)));
-    {
-        let mut err = std::io::stderr().lock();
-        for n in &out.notes {
-            let _ = writeln!(err, "note: {n}");
+    let base_name = format!("{}@{}", path, a.base);
+    let envs = match &a.env {
+        Some(e) => vec![e.clone()],
+        None => {
+            let mut envs = match crate::blueprint::environments(path.as_str(), &bytes) {
+                Ok(e) => e,
+                Err(d) => return report(&d),
+            };
+            if let Some(b) = &base_bytes {
+                for e in crate::blueprint::environments(&base_name, b).unwrap_or_default() {
+                    if !envs.contains(&e) {
+                        envs.push(e);
+                    }
+                }
+            }
+            if envs.is_empty() {
+                envs.push("production".into());
+            }
+            envs
+        }
+    };
+    let providers = match a.provider {
+        Some(p) => vec![p],
+        None => {
+            let loaded = match crate::blueprint::load(path.as_str(), &bytes, &envs[0]) {
+                Ok(l) => l,
+                Err(d) => return report(&d),
+            };
+            let p = &loaded.blueprint.providers;
+            let mut v = Vec::new();
+            if p.aws.is_some() {
+                v.push(Provider::Aws);
+            }
+            if p.digitalocean.is_some() {
+                v.push(Provider::Digitalocean);
+            }
+            if v.is_empty() {
+                v.push(Provider::Kubernetes);
+            }
+            v
+        }
+    };
+    let mut targets = Vec::new();
+    for provider in &providers {
+        for env in &envs {
+            let mut notes = Vec::new();
+            let head_loaded = crate::blueprint::load(path.as_str(), &bytes, env);
+            let head = match head_loaded
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|l| crate::synthesize_loaded(l, *provider))
+            {
+                Ok(o) => o,
+                Err(d)
+                    if a.env.is_none()
+                        && d.0
+                            .iter()
+                            .any(|x| x.message.starts_with("unknown environment")) =>
+                {
+                    notes.push(format!("environment `{env}` is removed by this change"));
+                    crate::Output::default()
+                }
+                Err(d) => return report(&d),
+            };
+            // Loaded under the same name, so generated headers do not differ.
+            let base_loaded = base_bytes
+                .as_ref()
+                .map(|b| crate::blueprint::load(path.as_str(), b, env));
+            let base = match &base_loaded {
+                None => {
+                    notes.push(format!(
+                        "the blueprint does not exist at `{}`: everything is new",
+                        a.base
+                    ));
+                    crate::Output::default()
+                }
+                Some(Err(d)) => {
+                    let first = d.0.first().map(|x| x.message.clone()).unwrap_or_default();
+                    notes.push(format!(
+                        "the base does not synthesize for `{env}` ({first}): compared with nothing"
+                    ));
+                    crate::Output::default()
+                }
+                Some(Ok(l)) => match crate::synthesize_loaded(l, *provider) {
+                    Ok(o) => o,
+                    Err(d) => {
+                        let first = d.0.first().map(|x| x.message.clone()).unwrap_or_default();
+                        notes.push(format!("the base does not synthesize for {provider}/{env} ({first}): compared with nothing"));
+                        crate::Output::default()
+                    }
+                },
+            };
+            let mut rename_pairs = Vec::new();
+            if let Ok(h) = &head_loaded {
+                rename_pairs = crate::blueprint::renames(&h.blueprint);
+                if let Some(Ok(b)) = &base_loaded {
+                    for r in renames::detect(&b.blueprint, &h.blueprint) {
+                        if !rename_pairs.contains(&r) {
+                            rename_pairs.push(r);
+                        }
+                    }
+                }
+            }
+            let moved = renames::moved(&base, &head, &rename_pairs);
+            let (changes, files) = compare(&base, &head, &moved);
+            targets.push(TargetDiff {
+                provider: provider.to_string(),
+                env: env.clone(),
+                changes,
+                files,
+                moved,
+                notes,
+            });
         }
     }
-    if a.check {
-        return match output::check(&dir, &out) {
-            Err(e) => fail(&e, e.help()),
-            Ok(drift) if drift.is_empty() => {
-                println!("{dir} is up to date ({} files)", out.files.len());
-                0
-            }
-            Ok(drift) => {
-                let mut so = std::io::stdout().lock();
-                for d in &drift {
-                    let what = match d.kind {
-                        DriftKind::Missing => "missing",
-                        DriftKind::Changed => "changed",
-                        DriftKind::Stale => "no longer generated",
-                    };
-                    let _ = writeln!(so, "{what}: {}", d.path);
-                }
-                for d in &drift {
-                    let _ = write!(so, "{}", d.diff);
-                }
-                let _ = writeln!(
-                    so,
-                    "{dir} is stale: {} file(s) differ; run `infragen synth` without --check",
-                    drift.len()
-                );
-                1
-            }
-        };
-    }
-    match output::write(&dir, &out) {
-        Ok(r) => {
-            println!(
-                "wrote {dir}: {} file(s) written, {} unchanged, {} removed",
-                r.written, r.unchanged, r.removed
-            );
-            0
-        }
-        Err(e) => fail(&e, e.help()),
+    use std::io::IsTerminal;
+    let color = a.format == crate::diff::Format::Text
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal();
+    let text = crate::diff::render(&targets, &a.base, path.as_str(), a.format, color);
+    let _ = write!(std::io::stdout().lock(), "{text}");
+    if targets.iter().any(|t| !t.is_empty()) {
+        1
+    } else {
+        0
     }
 }
 

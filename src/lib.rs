@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod diff;
 pub mod k8s;
 pub mod output;
 pub mod terraform;
@@ -31,6 +32,31 @@ pub fn synthesize(
     env: &str,
 ) -> Result<Output, Diagnostics> {
     let loaded = blueprint::load(file, bytes, env)?;
-    let validated = validate::validate(&loaded, provider)?;
-    Ok(backend::synth(&validated))
+    synthesize_loaded(&loaded, provider)
+}
+
+/// Validate and lower a loaded blueprint. Components marked `renamed_from` get Terraform
+/// `moved` blocks (`terraform/<module>/moved.tf.json`), found by lowering the blueprint as it
+/// was before the renames and pairing the resources that changed name.
+pub fn synthesize_loaded(
+    loaded: &blueprint::Loaded,
+    provider: Provider,
+) -> Result<Output, Diagnostics> {
+    let validated = validate::validate(loaded, provider)?;
+    let mut out = backend::synth(&validated);
+    let renames = blueprint::renames(&loaded.blueprint);
+    if !renames.is_empty() {
+        let before = blueprint::before_renames(loaded, &renames)?;
+        if let Ok(v) = validate::validate(&before, provider) {
+            let base = backend::synth(&v);
+            let header = backend::header(&validated);
+            for (module, pairs) in diff::renames::moved(&base, &out, &renames) {
+                out.files.insert(
+                    format!("terraform/{module}/moved.tf.json"),
+                    diff::renames::moved_file(&pairs, &header),
+                );
+            }
+        }
+    }
+    Ok(out)
 }

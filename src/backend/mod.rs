@@ -79,6 +79,7 @@ pub fn parts(bp: &Blueprint) -> Vec<(&'static str, usize)> {
                 .as_ref()
                 .is_some_and(|o| !o.alarms.is_empty()) as usize,
         ),
+        ("buckets", bp.buckets.len()),
     ]
 }
 

@@ -246,3 +246,49 @@ fn substitute_env(node: &mut Node, env: &str) {
         node::NodeKind::Null => {}
     }
 }
+
+/// `(previous, current)` names of the components the blueprint marks `renamed_from`.
+pub fn renames(bp: &Blueprint) -> Vec<(String, String)> {
+    bp.components()
+        .into_iter()
+        .filter_map(|c| {
+            c.renamed_from
+                .map(|old| (old.to_string(), c.name.to_string()))
+        })
+        .collect()
+}
+
+/// The blueprint as it was before `renames` (`(previous, current)` pairs): every scalar equal
+/// to a current name becomes the previous one, and `renamed_from` keys are dropped. Names are
+/// DNS labels, so a whole-scalar match is the component's name or a reference to it.
+pub fn before_renames(
+    loaded: &Loaded,
+    renames: &[(String, String)],
+) -> Result<Loaded, Diagnostics> {
+    fn revert(node: &mut Node, renames: &[(String, String)]) {
+        match &mut node.kind {
+            node::NodeKind::Scalar { text, .. } => {
+                if let Some((old, _)) = renames.iter().find(|(_, new)| new == text) {
+                    *text = old.clone();
+                }
+            }
+            node::NodeKind::Seq(items) => items.iter_mut().for_each(|n| revert(n, renames)),
+            node::NodeKind::Map(entries) => {
+                entries.retain(|(k, _)| k.as_str() != Some("renamed_from"));
+                entries.iter_mut().for_each(|(_, v)| revert(v, renames));
+            }
+            node::NodeKind::Null => {}
+        }
+    }
+    let mut node = loaded.node.clone();
+    revert(&mut node, renames);
+    let blueprint: Blueprint = de::from_node(&node)
+        .map_err(|d| Diagnostics::single(d).with_source(&loaded.file, &loaded.text))?;
+    Ok(Loaded {
+        file: loaded.file.clone(),
+        text: loaded.text.clone(),
+        env: loaded.env.clone(),
+        blueprint,
+        node,
+    })
+}

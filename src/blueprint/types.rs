@@ -65,6 +65,9 @@ pub struct Blueprint {
     pub kubernetes: Option<KubernetesPlatform>,
     #[serde(default)]
     pub observability: Option<Observability>,
+    /// Object storage buckets (S3): private, versioned, encrypted.
+    #[serde(default)]
+    pub buckets: Vec<Bucket>,
     /// Per-environment overlays onto everything above: maps deep-merge, lists of named items
     /// merge by `name` (`$patch: delete` removes one), scalars replace, `null` removes.
     /// `{env}` in any string becomes the environment's name.
@@ -364,6 +367,10 @@ pub struct Sizes {
 #[serde(deny_unknown_fields)]
 pub struct NodePool {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     /// A portable class (`small`, `medium`, `large`, `compute-large`, `memory-large`, … see
     /// `providers/*.json`) or an exact size for the target provider (`t3.medium`, `s-4vcpu-8gb`).
     #[serde(default)]
@@ -406,6 +413,10 @@ pub struct Disk {
 #[serde(deny_unknown_fields)]
 pub struct FargateProfile {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     /// Pods in these namespaces run on Fargate.
     pub namespaces: Vec<String>,
     /// Only pods with these labels (all namespaces of the profile).
@@ -526,6 +537,10 @@ pub struct InCluster {
 #[serde(deny_unknown_fields)]
 pub struct Database {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     pub engine: DatabaseEngine,
     /// Engine version (catalog default when absent).
     #[serde(default)]
@@ -567,6 +582,10 @@ pub struct Database {
     pub deletion_protection: bool,
     #[serde(default)]
     pub in_cluster: InCluster,
+    /// Cloud identifier of the instance (RDS `identifier`, default `<name>-<env>-<database>`);
+    /// read replicas append `-replica`. Unique per account and region.
+    #[serde(default)]
+    pub identifier: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -589,6 +608,10 @@ pub struct Snapshots {
 #[serde(deny_unknown_fields)]
 pub struct Cache {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     pub engine: CacheEngine,
     #[serde(default)]
     pub version: Option<String>,
@@ -620,6 +643,9 @@ pub struct Cache {
     pub deployment: Deployment,
     #[serde(default)]
     pub in_cluster: InCluster,
+    /// Cloud identifier (ElastiCache replication group id, default `<name>-<env>-<cache>`).
+    #[serde(default)]
+    pub identifier: Option<String>,
 }
 
 fn one() -> u32 {
@@ -636,6 +662,10 @@ pub enum QueueEngine {
 #[serde(deny_unknown_fields)]
 pub struct Queue {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     pub engine: QueueEngine,
     #[serde(default)]
     pub version: Option<String>,
@@ -683,6 +713,10 @@ pub enum Billing {
 #[serde(deny_unknown_fields)]
 pub struct Table {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     pub partition_key: Key,
     #[serde(default)]
     pub sort_key: Option<Key>,
@@ -737,6 +771,9 @@ pub struct Waf {
     /// Managed rule groups (default: common, known bad inputs, IP reputation).
     #[serde(default)]
     pub managed_rules: Option<Vec<String>>,
+    /// Web ACL name (default `<name>-<env>-waf`).
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -763,9 +800,13 @@ pub struct LoadBalancer {
     pub idle_timeout: Option<u32>,
     #[serde(default)]
     pub waf: Option<Waf>,
-    /// Bucket for access logs (created when absent).
+    /// S3 bucket the access logs go to, created with the log-delivery policy (default
+    /// `<name>-<env>-lb-logs`); a `buckets[]` entry with this `bucket` name is used as is.
     #[serde(default)]
     pub access_logs_bucket: Option<String>,
+    /// Refuse deletion of the load balancer (switch off in throwaway environments).
+    #[serde(default = "yes")]
+    pub deletion_protection: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
@@ -870,6 +911,10 @@ pub struct Registry {
 pub struct Secret {
     /// Name used by `services[].secret_env[].secret`.
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     /// Secrets Manager name / Kubernetes Secret name (default: `name`).
     #[serde(default)]
     pub path: Option<String>,
@@ -959,7 +1004,8 @@ pub struct ScalingBehaviour {
 #[serde(deny_unknown_fields)]
 pub struct ScheduledScaling {
     pub name: String,
-    /// Cron, e.g. `cron(0 8 * 11 FRI *)`.
+    /// `cron(min hour day-of-month month day-of-week year)` with `?` in one day field, e.g.
+    /// `cron(0 8 ? 11 FRI *)`; or `rate(…)`, `at(…)`. Times are UTC.
     pub schedule: String,
     pub min: u32,
     pub max: u32,
@@ -1164,6 +1210,10 @@ fn anywhere() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Service {
     pub name: String,
+    /// The component's previous name: `synth` emits Terraform `moved` blocks so its
+    /// resources are renamed in state instead of destroyed and recreated.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     /// Namespace (default: `kubernetes.default_namespace`).
     #[serde(default)]
     pub namespace: Option<String>,
@@ -1475,4 +1525,67 @@ pub struct Observability {
 
 fn default_log_retention() -> u32 {
     30
+}
+
+/// An object storage bucket: private (public access blocked, owner-enforced), versioned,
+/// encrypted, TLS-only.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bucket {
+    /// Name in the blueprint (a DNS label).
+    pub name: String,
+    /// Globally unique bucket name (default `<name>-<env>-<bucket>`).
+    #[serde(default)]
+    pub bucket: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "yes")]
+    pub versioning: bool,
+    /// Move objects to an archive storage class (S3 Glacier Flexible Retrieval) after N days.
+    #[serde(default)]
+    pub archive_after_days: Option<u32>,
+    /// Delete objects after N days.
+    #[serde(default)]
+    pub expire_after_days: Option<u32>,
+}
+
+/// A named component, so checks and renames treat every kind of component alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Component<'a> {
+    /// The list it is in (`databases`, `services`, …).
+    pub list: &'static str,
+    pub index: usize,
+    pub name: &'a str,
+    pub renamed_from: Option<&'a str>,
+}
+
+impl Blueprint {
+    /// Every named component (node pools, Fargate profiles, databases, caches, queues,
+    /// tables, secrets, services), in blueprint order within each list.
+    pub fn components(&self) -> Vec<Component<'_>> {
+        let mut out = Vec::new();
+        macro_rules! lists {
+            ($($field:ident),*) => {$(
+                for (index, x) in self.$field.iter().enumerate() {
+                    out.push(Component {
+                        list: stringify!($field),
+                        index,
+                        name: &x.name,
+                        renamed_from: x.renamed_from.as_deref(),
+                    });
+                }
+            )*};
+        }
+        lists!(
+            node_pools,
+            fargate_profiles,
+            databases,
+            caches,
+            queues,
+            tables,
+            secrets,
+            services
+        );
+        out
+    }
 }

@@ -38,9 +38,25 @@ impl Module {
         self.files.values().all(|f| f.top.is_empty())
     }
 
-    /// Rendered files by name.
+    /// Rendered files by name. The `terraform` block always goes to `versions.tf.json`, on
+    /// its own: it is where people look for version pins, and checkov's JSON parser fails on
+    /// a file whose `terraform` block holds `required_version`, skipping that file's resources.
     pub fn render(&self) -> Vec<(String, String)> {
-        self.files
+        let mut files = self.files.clone();
+        let mut terraform = None;
+        for f in files.values_mut() {
+            if let Some(t) = f.top.remove("terraform") {
+                terraform = Some(t);
+            }
+        }
+        if let Some(t) = terraform {
+            files
+                .entry("versions.tf.json".into())
+                .or_default()
+                .top
+                .insert("terraform".into(), t);
+        }
+        files
             .iter()
             .filter(|(_, f)| !f.top.is_empty())
             .map(|(name, f)| {
@@ -101,13 +117,21 @@ impl File {
         self
     }
 
-    /// `provider "<name>" { … }`; several calls add aliased configurations.
+    /// `provider "<name>" { … }`; several calls add aliased configurations. One
+    /// configuration is written as an object, several as an array (both are Terraform JSON;
+    /// scanners such as checkov read only the object form).
     pub fn provider(&mut self, name: &str, body: Value) -> &mut Self {
         let providers = entry(&mut self.top, "provider");
-        match providers.get_mut(name) {
-            Some(Value::Array(list)) => list.push(body),
-            _ => {
-                providers.insert(name.to_string(), Value::Array(vec![body]));
+        match providers.remove(name) {
+            None => {
+                providers.insert(name.to_string(), body);
+            }
+            Some(Value::Array(mut list)) => {
+                list.push(body);
+                providers.insert(name.to_string(), Value::Array(list));
+            }
+            Some(first) => {
+                providers.insert(name.to_string(), Value::Array(vec![first, body]));
             }
         }
         self

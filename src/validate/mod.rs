@@ -2,6 +2,7 @@
 //! just the first; success returns the [`Validated`] witness that every back-end requires, so
 //! nothing unchecked is ever lowered.
 
+mod limits;
 mod names;
 mod network;
 mod references;
@@ -94,6 +95,7 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     references::check(&mut c, bp);
     windows::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
+    limits::check(&mut c, bp);
     if c.problems.is_empty() {
         Ok(Validated {
             loaded,

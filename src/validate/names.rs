@@ -64,24 +64,31 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             "derived names (load balancers, caches) must fit AWS's 32-character limits".into(),
         );
     }
-    macro_rules! lists {
-        ($($field:ident),*) => {$(
-            for (i, x) in bp.$field.iter().enumerate() {
-                label(c, &format!(concat!(stringify!($field), "[{}].name"), i), &x.name);
+    let components = bp.components();
+    for x in &components {
+        label(c, &format!("{}[{}].name", x.list, x.index), x.name);
+        if let Some(old) = x.renamed_from {
+            let path = format!("{}[{}].renamed_from", x.list, x.index);
+            label(c, &path, old);
+            if old == x.name {
+                c.error(&path, "is the component's current name");
+            } else if components.iter().any(|y| y.list == x.list && y.name == old) {
+                c.error(
+                    &path,
+                    format!("`{old}` is still the name of another component"),
+                );
             }
-            unique(c, stringify!($field), bp.$field.iter().map(|x| x.name.as_str()));
-        )*};
+        }
     }
-    lists!(
-        node_pools,
-        fargate_profiles,
-        databases,
-        caches,
-        queues,
-        tables,
-        secrets,
-        services
-    );
+    let mut lists: Vec<&str> = components.iter().map(|x| x.list).collect();
+    lists.dedup();
+    for list in lists {
+        unique(
+            c,
+            list,
+            components.iter().filter(|x| x.list == list).map(|x| x.name),
+        );
+    }
     if let Some(k) = &bp.kubernetes {
         for (i, n) in k.namespaces.iter().enumerate() {
             label(c, &format!("kubernetes.namespaces[{i}].name"), &n.name);

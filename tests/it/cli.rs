@@ -193,7 +193,7 @@ fn usage_errors_exit_2_with_guidance() {
         ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    for sub in ["synth", "schema", "init"] {
+    for sub in ["synth", "validate", "schema", "init"] {
         let o = infragen(d, &[sub, "--help"]);
         assert_eq!(o.status.code(), Some(0));
         assert!(text(&o).contains("Example"), "{sub} --help has no example");
@@ -217,9 +217,171 @@ fn schema_is_json_schema_of_the_blueprint() {
 fn committed_json_schema_is_current() {
     let committed =
         std::fs::read_to_string(crate::support::root().join("blueprint.schema.json")).unwrap();
+    // Not assert_eq!: the schema is long, and the fix is one command.
+    assert!(
+        committed == format!("{}\n", infragen::cli::schema_json()),
+        "blueprint.schema.json is stale: run `cargo run -- schema > blueprint.schema.json`"
+    );
+}
+
+/// `validate` passes on shipped output and names each kind of injected error.
+#[test]
+fn validate_passes_clean_output_and_names_injected_errors() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let bp = crate::support::root().join("blueprints/qurable-ecs.yaml");
+    let bp = bp.to_str().unwrap();
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "production",
+            "--blueprint",
+            bp,
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = infragen(d, &["validate", "out"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains(", 0 problems"), "{}", text(&o));
+    let o = infragen(
+        d,
+        &[
+            "validate",
+            "--provider",
+            "aws",
+            "--env",
+            "staging",
+            "--blueprint",
+            bp,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let network = d.join("out/terraform/infra/network.tf.json");
+    let clean = std::fs::read_to_string(&network).unwrap();
+    let cases = [
+        (
+            "\"cidr_block\": \"10.0.0.0/16\"",
+            "\"cidr_blok\": \"10.0.0.0/16\"",
+            "unknown argument \"cidr_blok\"",
+        ),
+        (
+            "\"tier\": \"private\"\n        },\n        \"vpc_id\": \"${aws_vpc.main.id}\"",
+            "\"tier\": \"private\"\n        }",
+            "missing required argument",
+        ),
+        (
+            "\"enable_dns_support\": true",
+            "\"enable_dns_support\": [true]",
+            "expected a bool",
+        ),
+        (
+            "\"${aws_vpc.main.id}\"",
+            "\"${aws_vpc.mian.id}\"",
+            "aws_vpc.mian",
+        ),
+    ];
+    for (from, to, expect) in cases {
+        assert!(clean.contains(from), "fixture lacks {from}");
+        std::fs::write(&network, clean.replacen(from, to, 1)).unwrap();
+        let o = infragen(d, &["validate", "out"]);
+        assert_eq!(o.status.code(), Some(1), "{expect}: {}", text(&o));
+        let t = text(&o);
+        assert!(
+            t.contains("terraform/infra/network.tf.json") && t.contains(expect),
+            "{expect}:\n{t}"
+        );
+    }
+    std::fs::write(&network, clean).unwrap();
+    let o = infragen(d, &["validate", "missing-folder"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = infragen(d, &["validate"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+/// Several stacks and environments in one run (on every core): each target gets its own
+/// folder, and if any target fails nothing at all is written.
+#[test]
+fn synth_many_targets_at_once() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
     assert_eq!(
-        committed,
-        format!("{}\n", infragen::cli::schema_json()),
-        "run `cargo run -- schema > blueprint.schema.json`"
+        infragen(d, &["init", "--path", "a.yaml"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        infragen(d, &["init", "--path", "b.yaml"]).status.code(),
+        Some(0)
+    );
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "all",
+            "--blueprint",
+            "a.yaml",
+            "--blueprint",
+            "b.yaml",
+            "--jobs",
+            "2",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    for stack in ["a", "b"] {
+        for env in ["staging", "production"] {
+            assert!(
+                d.join(format!(
+                    "out/{stack}/aws/{env}/terraform/infra/network.tf.json"
+                ))
+                .exists(),
+                "{stack} {env}"
+            );
+        }
+    }
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "all",
+            "--blueprint",
+            "a.yaml",
+            "--blueprint",
+            "b.yaml",
+            "--check",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    std::fs::write(d.join("b.yaml"), "name: b\nnetwork: {cidr: bad}\n").unwrap();
+    std::fs::remove_dir_all(d.join("out")).unwrap();
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "production",
+            "--blueprint",
+            "a.yaml",
+            "--blueprint",
+            "b.yaml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        !d.join("out").exists(),
+        "a failed target must stop every write"
     );
 }

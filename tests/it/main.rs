@@ -4,6 +4,9 @@
 
 mod cli;
 mod determinism;
+mod diff;
 mod errors;
+mod examples;
+mod fuzz;
 mod golden;
 mod support;

@@ -1,6 +1,286 @@
-//! ElastiCache replication groups (Redis/Valkey) with encryption, auth and failover. (Not lowered yet: see the issue tracker.)
+//! ElastiCache (Redis OSS, Valkey) for the blueprint's managed caches: a security group
+//! admitting only the cache's clients, a parameter group, and a replication group with
+//! failover and Multi-AZ from `ha`, encryption at rest (the `cache` key) and in transit
+//! (required), an AUTH token, snapshots, windows and slow/engine logs in CloudWatch.
+//!
+//! The AUTH token. `auth_token` is not write-only in the AWS provider (6.25 has no
+//! `auth_token_wo`), so whatever value it takes is kept in the (encrypted) Terraform state.
+//! Reading an out-of-band value through `data "aws_secretsmanager_secret_version"` would
+//! put it in state just the same, and cannot work on the first apply: the secret this
+//! module creates is still empty when the replication group needs its token. So the token
+//! is generated here (`random_password`, only characters ElastiCache accepts), written to
+//! the cache's secret with the write-only `secret_string_wo` (no second copy in state), and
+//! passed to the replication group; clients read it from that secret. The generated files
+//! never hold it. The secret is `auth_token_secret` when the blueprint names one, else one
+//! created here (`<name>-<env>/<cache>/auth-token`).
+
+use serde_json::json;
 
 use super::Ctx;
-use crate::terraform::Module;
+use super::kms;
+use super::secrets;
+use super::security;
+use crate::blueprint::types::{Cache, CacheEngine, Deployment};
+use crate::catalog::SizeKind;
+use crate::terraform::{Module, Ref, ident, res};
+use crate::validate::{DailyWindow, WeeklyWindow};
 
-pub fn lower(_ctx: &Ctx, _m: &mut Module) {}
+/// Special characters ElastiCache allows in an AUTH token.
+const TOKEN_SPECIALS: &str = "!&#^<>-";
+
+/// The replication group of cache `name`.
+pub fn group(name: &str) -> Ref {
+    res("aws_elasticache_replication_group", name)
+}
+
+/// The caches ElastiCache runs.
+pub fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Cache> + use<'a> {
+    ctx.v
+        .bp
+        .caches
+        .iter()
+        .filter(|c| c.deployment == Deployment::Managed)
+}
+
+/// Whether the module needs the `random` provider (for AUTH tokens).
+pub fn uses_random(ctx: &Ctx) -> bool {
+    managed(ctx).next().is_some()
+}
+
+pub fn port(c: &Cache) -> u16 {
+    c.port.unwrap_or(6379)
+}
+
+pub fn engine_title(engine: CacheEngine) -> &'static str {
+    match engine {
+        CacheEngine::Redis => "Redis",
+        CacheEngine::Valkey => "Valkey",
+    }
+}
+
+fn engine_name(engine: CacheEngine) -> &'static str {
+    match engine {
+        CacheEngine::Redis => "redis",
+        CacheEngine::Valkey => "valkey",
+    }
+}
+
+/// The replication group id (`identifier`, default `<name>-<env>-<cache>`).
+pub fn identifier(ctx: &Ctx, c: &Cache) -> String {
+    c.identifier
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", ctx.prefix, c.name))
+}
+
+/// Parameter group family: `redis7`, `redis6.x`, `redis5.0`, `valkey8`.
+pub fn family(engine: CacheEngine, version: &str) -> String {
+    let mut parts = version.split('.');
+    let major = parts.next().unwrap_or_default();
+    let n: u32 = major.parse().unwrap_or(0);
+    match engine {
+        CacheEngine::Valkey => format!("valkey{major}"),
+        CacheEngine::Redis if n >= 7 => format!("redis{major}"),
+        CacheEngine::Redis if n == 6 => "redis6.x".into(),
+        CacheEngine::Redis => format!("redis{major}.{}", parts.next().unwrap_or("0")),
+    }
+}
+
+/// The secret clients read the AUTH token of cache `c` from.
+pub fn auth_secret(c: &Cache) -> Ref {
+    match &c.auth_token_secret {
+        Some(s) => secrets::secret(s),
+        None => res(
+            "aws_secretsmanager_secret",
+            &format!("{}_auth_token", ident(&c.name)),
+        ),
+    }
+}
+
+pub fn lower(ctx: &Ctx, m: &mut Module) {
+    let caches: Vec<&Cache> = managed(ctx).collect();
+    if caches.is_empty() {
+        return;
+    }
+    kms::key(
+        ctx,
+        m,
+        "cache",
+        &format!("ElastiCache encryption at rest for {}", ctx.prefix),
+        vec![],
+    );
+    for c in &caches {
+        cache(ctx, m, c);
+    }
+    if ctx.v.bp.caches.len() == caches.len() {
+        ctx.mark("caches");
+    }
+}
+
+fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
+    let id = identifier(ctx, c);
+    let port = port(c);
+    let title = engine_title(c.engine);
+    let version = c
+        .version
+        .clone()
+        .or_else(|| {
+            ctx.v
+                .catalog
+                .default_version(engine_name(c.engine))
+                .map(String::from)
+        })
+        .unwrap_or_default();
+    let family = family(c.engine, &version);
+    let key = res("aws_kms_key", "cache");
+    let sg = security::data_sg(ctx, m, "cache", &c.name, port, title);
+    let n = ident(&c.name);
+
+    let params = res("aws_elasticache_parameter_group", &c.name);
+    let parameters: Vec<_> = c
+        .parameters
+        .iter()
+        .map(|(k, v)| json!({"name": k, "value": v}))
+        .collect();
+    m.file("cache").resource(
+        &params,
+        json!({
+            "name": format!("{id}-{}", family.replace('.', "-")),
+            "family": family,
+            "description": format!("{title} {id} parameters"),
+            "parameter": parameters,
+            "lifecycle": {"create_before_destroy": true},
+        }),
+    );
+
+    // AUTH token: generated, stored write-only in the cache's secret (see the module docs).
+    let token = res("random_password", &format!("{n}_auth_token"));
+    let secret = auth_secret(c);
+    let f = m.file("cache");
+    f.resource(
+        &token,
+        json!({
+            "length": 64,
+            "special": true,
+            "override_special": TOKEN_SPECIALS,
+            "min_special": 4,
+        }),
+    );
+    if c.auth_token_secret.is_none() {
+        let name = format!("{}/{}/auth-token", ctx.prefix, c.name);
+        f.resource(
+            &secret,
+            json!({
+                "name": name,
+                "description": format!("AUTH token of {title} {id} (generated by Terraform)"),
+                "kms_key_id": key.arn(),
+                "recovery_window_in_days": 30,
+                "tags": {"Name": name},
+            }),
+        );
+    }
+    f.resource(
+        &res(
+            "aws_secretsmanager_secret_version",
+            &format!("{n}_auth_token"),
+        ),
+        json!({
+            "secret_id": secret.id(),
+            "secret_string_wo": token.attr("result"),
+            "secret_string_wo_version": 1,
+        }),
+    );
+
+    let retention = ctx
+        .v
+        .bp
+        .observability
+        .as_ref()
+        .map_or(30, |o| o.log_retention_days);
+    let mut deliveries = Vec::new();
+    for log in ["slow-log", "engine-log"] {
+        let group = res("aws_cloudwatch_log_group", &format!("{n}_{log}"));
+        f.resource(
+            &group,
+            json!({
+                "name": format!("/aws/elasticache/{id}/{log}"),
+                "retention_in_days": retention,
+                "kms_key_id": res("aws_kms_key", "logs").arn(),
+            }),
+        );
+        deliveries.push(json!({
+            "destination": group.attr("name"),
+            "destination_type": "cloudwatch-logs",
+            "log_format": "json",
+            "log_type": log,
+        }));
+    }
+
+    let size = ctx.v.size(SizeKind::Cache, c.size.as_deref(), &c.sizes);
+    let mut body = json!({
+        "replication_group_id": id,
+        "description": c.description.clone().unwrap_or_else(|| format!("{title} {}", c.name)),
+        "engine": engine_name(c.engine),
+        "engine_version": version,
+        "node_type": size,
+        "num_cache_clusters": c.nodes,
+        "cluster_mode": "disabled",
+        "port": port,
+        "parameter_group_name": params.attr("name"),
+        "subnet_group_name": res("aws_elasticache_subnet_group", "main").attr("name"),
+        "security_group_ids": [sg.id()],
+        "automatic_failover_enabled": c.ha,
+        "multi_az_enabled": c.ha,
+        "at_rest_encryption_enabled": "true",
+        "kms_key_id": key.arn(),
+        "transit_encryption_enabled": true,
+        "transit_encryption_mode": "required",
+        "auth_token": token.attr("result"),
+        "auth_token_update_strategy": "ROTATE",
+        "auto_minor_version_upgrade": "true",
+        "snapshot_retention_limit": c.snapshots.as_ref().map_or(1, |s| s.retention_days),
+        "final_snapshot_identifier": format!("{id}-final"),
+        "log_delivery_configuration": deliveries,
+        "tags": {"Name": id},
+    });
+    if let Some(w) = c
+        .snapshots
+        .as_ref()
+        .and_then(|s| s.window.as_deref())
+        .and_then(DailyWindow::parse)
+    {
+        body["snapshot_window"] = json!(w.aws());
+    }
+    if let Some(w) = c
+        .maintenance_window
+        .as_deref()
+        .and_then(WeeklyWindow::parse)
+    {
+        body["maintenance_window"] = json!(w.aws());
+    }
+    let rg = group(&c.name);
+    f.resource(&rg, body);
+
+    let f = m.file("outputs");
+    f.output(
+        &format!("{}_endpoint", c.name),
+        rg.attr("primary_endpoint_address"),
+        &format!("{title} {id}: primary endpoint (TLS, AUTH)"),
+    )
+    .output(
+        &format!("{}_port", c.name),
+        rg.attr("port"),
+        &format!("{title} {id}: port"),
+    )
+    .output(
+        &format!("{}_auth_token_secret_arn", c.name),
+        secret.arn(),
+        &format!("{title} {id}: Secrets Manager secret holding the AUTH token"),
+    );
+    if c.nodes > 1 {
+        f.output(
+            &format!("{}_reader_endpoint", c.name),
+            rg.attr("reader_endpoint_address"),
+            &format!("{title} {id}: reader endpoint (replicas)"),
+        );
+    }
+}

@@ -1,6 +1,695 @@
-//! ECS on Fargate: cluster, task definitions, services, autoscaling. (Not lowered yet: see the issue tracker.)
+//! ECS on Fargate: the cluster (Container Insights, ECS Exec sessions encrypted and logged),
+//! its capacity providers, and per service: a log group, a task execution role and a
+//! separate task role, a task definition whose container definitions are serialized with
+//! serde (interpolations spliced in as markers, literal `${` escaped by the renderer), a
+//! security group chained to the load balancer and the data services the service uses,
+//! the service itself, and Application Auto Scaling (target tracking on CPU, memory and
+//! requests per target, plus scheduled actions).
+//!
+//! Hardening is literal: read-only root filesystem, a non-root user, not privileged, all
+//! Linux capabilities dropped, no public IP, `platform_version = "LATEST"`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::terraform::Module;
+use super::edge;
+use super::iam::policy;
+use super::kms;
+use super::network::subnet_ids;
+use super::secrets;
+use super::security::{self, sg_name};
+use super::{cache, database};
+use crate::blueprint::types::{Service, Strategy};
+use crate::terraform::{Module, Ref, ident, res};
 
-pub fn lower(_ctx: &Ctx, _m: &mut Module) {}
+/// Task size when the blueprint gives none: the smallest Fargate size.
+const DEFAULT_TASK: (u32, u32) = (256, 512);
+
+pub fn cluster() -> Ref {
+    res("aws_ecs_cluster", "main")
+}
+
+pub fn service(name: &str) -> Ref {
+    res("aws_ecs_service", name)
+}
+
+/// The ECS service name (`service_name`, default the service's name).
+pub fn service_name(s: &Service) -> &str {
+    s.service_name.as_deref().unwrap_or(&s.name)
+}
+
+fn container_name(s: &Service) -> &str {
+    s.container_name.as_deref().unwrap_or(&s.name)
+}
+
+fn log_group_name(s: &Service) -> String {
+    s.log_group
+        .clone()
+        .unwrap_or_else(|| format!("/ecs/{}", s.name))
+}
+
+fn retention(ctx: &Ctx) -> u32 {
+    ctx.v
+        .bp
+        .observability
+        .as_ref()
+        .map_or(30, |o| o.log_retention_days)
+}
+
+/// `DB_HOST` from `db`: the environment variable prefix of a component.
+fn env_prefix(component: &str) -> String {
+    component.to_uppercase().replace('-', "_")
+}
+
+/// A volume name for a writable path: `/var/cache/nginx` → `var-cache-nginx`.
+fn volume_name(path: &str) -> String {
+    let name = path
+        .trim_matches('/')
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>();
+    if name.is_empty() { "root".into() } else { name }
+}
+
+/// The ECR repository ARN of an ECR image (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>`).
+fn ecr_repository_arn(image: &str) -> Option<String> {
+    let (host, rest) = image.split_once('/')?;
+    let mut parts = host.split('.');
+    let account = parts.next()?;
+    if parts.next()? != "dkr" || parts.next()? != "ecr" {
+        return None;
+    }
+    let region = parts.next()?;
+    let no_digest = rest.split('@').next().unwrap_or(rest);
+    let repo = no_digest.rsplit_once(':').map_or(no_digest, |(r, _)| r);
+    Some(format!("arn:aws:ecr:{region}:{account}:repository/{repo}"))
+}
+
+pub fn lower(ctx: &Ctx, m: &mut Module) {
+    let bp = ctx.v.bp;
+    let Some(cl) = &bp.cluster else { return };
+    let cluster_name = ctx.cluster_name();
+    kms::key(
+        ctx,
+        m,
+        "ecs",
+        &format!("ECS Exec session encryption for {cluster_name}"),
+        vec![],
+    );
+    let exec_logs = res("aws_cloudwatch_log_group", "ecs_exec");
+    let c = cluster();
+    m.file("ecs")
+        .resource(
+            &exec_logs,
+            json!({
+                "name": format!("/aws/ecs/{cluster_name}/exec"),
+                "retention_in_days": retention(ctx),
+                "kms_key_id": res("aws_kms_key", "logs").arn(),
+            }),
+        )
+        .resource(
+            &c,
+            json!({
+                "name": cluster_name,
+                "setting": [{
+                    "name": "containerInsights",
+                    "value": if cl.container_insights { "enabled" } else { "disabled" },
+                }],
+                "configuration": {"execute_command_configuration": {
+                    "kms_key_id": res("aws_kms_key", "ecs").arn(),
+                    "logging": "OVERRIDE",
+                    "log_configuration": {
+                        "cloud_watch_encryption_enabled": true,
+                        "cloud_watch_log_group_name": exec_logs.attr("name"),
+                    },
+                }},
+                "tags": {"Name": cluster_name},
+            }),
+        )
+        .resource(
+            &res("aws_ecs_cluster_capacity_providers", "main"),
+            json!({
+                "cluster_name": c.attr("name"),
+                "capacity_providers": ["FARGATE", "FARGATE_SPOT"],
+                "default_capacity_provider_strategy": [
+                    {"capacity_provider": "FARGATE", "base": 1, "weight": 1},
+                ],
+            }),
+        );
+    m.file("outputs").output(
+        "ecs_cluster_name",
+        c.attr("name"),
+        "Name of the ECS cluster",
+    );
+    ctx.mark("cluster");
+
+    let Some(net) = &bp.network else {
+        if !bp.services.is_empty() {
+            ctx.note("services: no `network`, so no ECS services (tasks need private subnets)");
+        }
+        return;
+    };
+    let routed: Vec<String> = edge::routed(ctx).iter().map(|s| s.name.clone()).collect();
+    for s in &bp.services {
+        lower_service(ctx, m, s, net, routed.contains(&s.name));
+    }
+    if !bp.services.is_empty() {
+        ctx.mark("services");
+    }
+}
+
+fn lower_service(
+    ctx: &Ctx,
+    m: &mut Module,
+    s: &Service,
+    net: &crate::blueprint::types::Network,
+    behind_lb: bool,
+) {
+    let n = ident(&s.name);
+    let group = res("aws_cloudwatch_log_group", &format!("ecs_{n}"));
+    m.file("ecs").resource(
+        &group,
+        json!({
+            "name": log_group_name(s),
+            "retention_in_days": retention(ctx),
+            "kms_key_id": res("aws_kms_key", "logs").arn(),
+            "tags": {"service": s.name},
+        }),
+    );
+    let (execution, task_role) = roles(ctx, m, s, &group);
+    let td = task_definition(ctx, m, s, &group, &execution, &task_role);
+    let sg = service_security_group(ctx, m, s, behind_lb);
+
+    if s.rollout.strategy != Strategy::Rolling {
+        ctx.note(format!(
+            "service `{}`: ECS lowers rolling deployments (with the circuit breaker); `{:?}` is not lowered",
+            s.name, s.rollout.strategy
+        ));
+    }
+    let svc = service(&s.name);
+    let mut depends = vec![res("aws_iam_role_policy", &format!("{n}_execution")).address()];
+    let mut body = json!({
+        "name": service_name(s),
+        "cluster": cluster().arn(),
+        "task_definition": td.arn(),
+        "desired_count": s.replicas,
+        "launch_type": "FARGATE",
+        "platform_version": "LATEST",
+        "scheduling_strategy": "REPLICA",
+        "network_configuration": {
+            "subnets": subnet_ids(net, "private"),
+            "security_groups": [sg.id()],
+            "assign_public_ip": false,
+        },
+        "deployment_controller": {"type": "ECS"},
+        "deployment_circuit_breaker": {
+            "enable": s.rollout.circuit_breaker.unwrap_or(true),
+            "rollback": s.rollout.circuit_breaker.unwrap_or(true),
+        },
+        "deployment_minimum_healthy_percent": s.rollout.min_healthy_percent.unwrap_or(100),
+        "deployment_maximum_percent": s.rollout.max_percent.unwrap_or(200),
+        "availability_zone_rebalancing": "ENABLED",
+        "enable_execute_command": false,
+        "enable_ecs_managed_tags": true,
+        "propagate_tags": "SERVICE",
+        "wait_for_steady_state": false,
+        // Autoscaling owns the task count after creation.
+        "lifecycle": {"ignore_changes": ["desired_count"]},
+        "tags": {"Name": service_name(s)},
+    });
+    if behind_lb {
+        body["load_balancer"] = json!([{
+            "target_group_arn": edge::target_group(&s.name).arn(),
+            "container_name": container_name(s),
+            "container_port": s.port,
+        }]);
+        body["health_check_grace_period_seconds"] = json!(s.grace_period.unwrap_or(60));
+        // The target group must be attached to the load balancer before the service uses it.
+        depends.push(edge::https_listener().address());
+    }
+    body["depends_on"] = json!(depends);
+    m.file("ecs").resource(&svc, body);
+
+    autoscaling(ctx, m, s, behind_lb);
+
+    m.file("outputs").output(
+        &format!("{}_service_name", s.name),
+        svc.attr("name"),
+        &format!("ECS service of {}", s.name),
+    );
+}
+
+/// The execution role (pull the image, write the log group, read the service's secrets) and
+/// the task role (the application's own AWS permissions: none unless the blueprint grants
+/// some). Both trust only ECS tasks of this account.
+fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
+    let n = ident(&s.name);
+    let execution = res("aws_iam_role", &format!("{n}_execution"));
+    let task = res("aws_iam_role", &format!("{n}_task"));
+    let trust = policy(vec![json!({
+        "Effect": "Allow",
+        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": ctx.account_id()},
+            "ArnLike": {"aws:SourceArn": format!("arn:aws:ecs:{}:{}:*", ctx.region, ctx.account_id())},
+        },
+    })]);
+    let mut statements = vec![json!({
+        "Sid": "WriteOwnLogGroup",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": format!("{}:*", group.arn()),
+    })];
+    let mut secret_arns: Vec<String> = s
+        .secret_env
+        .iter()
+        .map(|e| secrets::secret(&e.secret).arn())
+        .collect();
+    secret_arns.sort();
+    secret_arns.dedup();
+    if !secret_arns.is_empty() {
+        statements.push(json!({
+            "Sid": "ReadOwnSecrets",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_arns,
+        }));
+        statements.push(json!({
+            "Sid": "DecryptSecretsThroughSecretsManager",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": secrets::key().arn(),
+            "Condition": {"StringEquals": {"kms:ViaService": format!("secretsmanager.{}.amazonaws.com", ctx.region)}},
+        }));
+    }
+    if let Some(repo) = ecr_repository_arn(&s.image) {
+        statements.push(json!({
+            "Sid": "EcrLogin",
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*",
+        }));
+        statements.push(json!({
+            "Sid": "PullOwnImage",
+            "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+            "Resource": repo,
+        }));
+    }
+    m.file("ecs")
+        .resource(
+            &execution,
+            json!({
+                "name": format!("{}-{}-execution", ctx.prefix, s.name),
+                "description": format!("ECS agent for {}: pulls the image, writes its log group, reads its secrets", s.name),
+                "assume_role_policy": trust,
+            }),
+        )
+        .resource(
+            &res("aws_iam_role_policy", &format!("{n}_execution")),
+            json!({
+                "name": "pull-log-read-secrets",
+                "role": execution.id(),
+                "policy": policy(statements),
+            }),
+        )
+        .resource(
+            &task,
+            json!({
+                "name": format!("{}-{}-task", ctx.prefix, s.name),
+                "description": format!("Application role of {} (no AWS permissions granted by default)", s.name),
+                "assume_role_policy": trust,
+            }),
+        );
+    (execution, task)
+}
+
+/// Environment variables locating the data services the service uses.
+fn env_from_uses(ctx: &Ctx, s: &Service) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for u in &s.uses {
+        let p = env_prefix(u);
+        if let Some(d) = database::managed(ctx).find(|d| &d.name == u) {
+            env.insert(
+                format!("{p}_HOST"),
+                database::instance(&d.name).attr("address"),
+            );
+            env.insert(format!("{p}_PORT"), database::port(d).to_string());
+            if let Some(name) = &d.database_name {
+                env.insert(format!("{p}_NAME"), name.clone());
+            }
+            if d.replicas > 0 {
+                env.insert(
+                    format!("{p}_REPLICA_HOST"),
+                    database::instance(&format!("{}-replica", d.name)).attr("address"),
+                );
+            }
+        } else if let Some(c) = cache::managed(ctx).find(|c| &c.name == u) {
+            env.insert(
+                format!("{p}_HOST"),
+                cache::group(&c.name).attr("primary_endpoint_address"),
+            );
+            env.insert(format!("{p}_PORT"), cache::port(c).to_string());
+            env.insert(format!("{p}_TLS"), "true".into());
+        }
+    }
+    env
+}
+
+fn task_definition(
+    ctx: &Ctx,
+    m: &mut Module,
+    s: &Service,
+    group: &Ref,
+    execution: &Ref,
+    task_role: &Ref,
+) -> Ref {
+    let mut env = env_from_uses(ctx, s);
+    env.extend(s.env.clone()); // the blueprint's values win
+    let environment: Vec<Value> = env
+        .iter()
+        .map(|(k, v)| json!({"name": k, "value": v}))
+        .collect();
+    let mut secret_env: Vec<&crate::blueprint::types::SecretEnv> = s.secret_env.iter().collect();
+    secret_env.sort_by(|a, b| a.name.cmp(&b.name));
+    let secrets_json: Vec<Value> = secret_env
+        .iter()
+        .map(|e| {
+            let arn = secrets::secret(&e.secret).arn();
+            let from = match &e.key {
+                Some(k) => format!("{arn}:{k}::"),
+                None => arn,
+            };
+            json!({"name": e.name, "valueFrom": from})
+        })
+        .collect();
+    let user = match s.security.run_as_group {
+        Some(g) => format!("{}:{g}", s.security.run_as_user),
+        None => s.security.run_as_user.to_string(),
+    };
+    let mut container = json!({
+        "name": container_name(s),
+        "image": s.image,
+        "essential": true,
+        "portMappings": [{"containerPort": s.port, "hostPort": s.port, "protocol": "tcp"}],
+        "environment": environment,
+        "secrets": secrets_json,
+        "readonlyRootFilesystem": true,
+        "privileged": false,
+        "user": user,
+        "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": true},
+        "mountPoints": s.security.writable_paths.iter().map(|p| json!({
+            "sourceVolume": volume_name(p),
+            "containerPath": p,
+            "readOnly": false,
+        })).collect::<Vec<_>>(),
+        "volumesFrom": [],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": group.attr("name"),
+                "awslogs-region": ctx.region,
+                "awslogs-stream-prefix": "ecs",
+            },
+        },
+    });
+    if !s.command.is_empty() {
+        container["entryPoint"] = json!(s.command);
+    }
+    if !s.args.is_empty() {
+        container["command"] = json!(s.args);
+    }
+    if let Some(h) = &s.health_check {
+        let mut hc = json!({"command": h.command});
+        for (k, v) in [
+            ("interval", h.interval),
+            ("timeout", h.timeout),
+            ("retries", h.retries),
+            ("startPeriod", h.start_period),
+        ] {
+            if let Some(v) = v {
+                hc[k] = json!(v);
+            }
+        }
+        container["healthCheck"] = hc;
+    }
+    let definitions = serde_json::to_string(&json!([container])).unwrap_or_default();
+    let (cpu, memory) = s.task.as_ref().map_or(DEFAULT_TASK, |t| (t.cpu, t.memory));
+    if s.task.is_none() {
+        ctx.note(format!(
+            "service `{}`: no `task` size, so the smallest Fargate size ({cpu} CPU units, {memory} MiB)",
+            s.name
+        ));
+    }
+    let mut volumes: Vec<String> = s
+        .security
+        .writable_paths
+        .iter()
+        .map(|p| volume_name(p))
+        .collect();
+    volumes.sort();
+    volumes.dedup();
+    let td = res("aws_ecs_task_definition", &s.name);
+    m.file("ecs").resource(
+        &td,
+        json!({
+            "family": s.name,
+            "requires_compatibilities": ["FARGATE"],
+            "network_mode": "awsvpc",
+            "cpu": cpu.to_string(),
+            "memory": memory.to_string(),
+            "execution_role_arn": execution.arn(),
+            "task_role_arn": task_role.arn(),
+            "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+            "container_definitions": definitions,
+            "volume": volumes.iter().map(|v| json!({"name": v})).collect::<Vec<_>>(),
+            // Keep earlier revisions registered so a rollback has something to go back to.
+            "skip_destroy": true,
+            "tags": {"service": s.name},
+        }),
+    );
+    td
+}
+
+/// The tasks' security group: in from the load balancer on the container port; out to the
+/// data services the service uses (on their ports), to HTTPS anywhere (ECR, Secrets
+/// Manager, CloudWatch Logs) and to the blueprint's extra egress.
+fn service_security_group(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: bool) -> Ref {
+    let sg = security::service_sg(&s.name);
+    let name = sg_name(ctx, &s.name);
+    let declared = m.addresses();
+    let n = ident(&s.name);
+    let f = m.file("ecs");
+    f.resource(
+        &sg,
+        json!({
+            "name": name,
+            "description": format!("ECS tasks security group for {}: in from the load balancer on {}, out to its data services and HTTPS", s.name, s.port),
+            "vpc_id": res("aws_vpc", "main").id(),
+            "tags": {"Name": name},
+        }),
+    );
+    if behind_lb {
+        f.resource(
+            &res(
+                "aws_vpc_security_group_ingress_rule",
+                &format!("{n}_from_alb"),
+            ),
+            json!({
+                "security_group_id": sg.id(),
+                "referenced_security_group_id": edge::lb_sg().id(),
+                "ip_protocol": "tcp",
+                "from_port": s.port,
+                "to_port": s.port,
+                "description": format!("Load balancer to {} tasks on {}", s.name, s.port),
+            }),
+        );
+    }
+    for u in &s.uses {
+        let target = res("aws_security_group", u);
+        if declared.binary_search(&target.address()).is_err() {
+            continue;
+        }
+        let port = if let Some(d) = database::managed(ctx).find(|d| &d.name == u) {
+            (database::port(d), database::engine_title(d.engine))
+        } else if let Some(c) = cache::managed(ctx).find(|c| &c.name == u) {
+            (cache::port(c), cache::engine_title(c.engine))
+        } else if ctx.v.bp.queues.iter().any(|q| &q.name == u) {
+            (5671, "AMQPS")
+        } else {
+            continue;
+        };
+        f.resource(
+            &res(
+                "aws_vpc_security_group_egress_rule",
+                &format!("{n}_to_{}", ident(u)),
+            ),
+            json!({
+                "security_group_id": sg.id(),
+                "referenced_security_group_id": target.id(),
+                "ip_protocol": "tcp",
+                "from_port": port.0,
+                "to_port": port.0,
+                "description": format!("{} tasks to {} {u} on {}", s.name, port.1, port.0),
+            }),
+        );
+    }
+    let mut egress: Vec<(String, u16, String)> = vec![(
+        "0.0.0.0/0".into(),
+        443,
+        "HTTPS to AWS APIs (ECR, Secrets Manager, CloudWatch Logs)".into(),
+    )];
+    for e in &s.egress {
+        for p in &e.ports {
+            if !egress.iter().any(|(c, q, _)| c == &e.to && q == p) {
+                egress.push((e.to.clone(), *p, format!("Egress to {} on {p}", e.to)));
+            }
+        }
+    }
+    for (cidr, port, description) in egress {
+        let rule = if cidr == "0.0.0.0/0" {
+            format!("{n}_to_anywhere_{port}")
+        } else {
+            format!("{n}_to_{}_{port}", ident(&cidr))
+        };
+        f.resource(
+            &res("aws_vpc_security_group_egress_rule", &rule),
+            json!({
+                "security_group_id": sg.id(),
+                "cidr_ipv4": cidr,
+                "ip_protocol": "tcp",
+                "from_port": port,
+                "to_port": port,
+                "description": description,
+            }),
+        );
+    }
+    sg
+}
+
+fn autoscaling(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: bool) {
+    let Some(a) = &s.autoscaling else { return };
+    let n = ident(&s.name);
+    let target = res("aws_appautoscaling_target", &s.name);
+    let f = m.file("ecs");
+    f.resource(
+        &target,
+        json!({
+            "service_namespace": "ecs",
+            "scalable_dimension": "ecs:service:DesiredCount",
+            "resource_id": format!("service/{}/{}", cluster().attr("name"), service(&s.name).attr("name")),
+            "min_capacity": a.min,
+            "max_capacity": a.max,
+        }),
+    );
+    let on_target = |extra: Value| {
+        let mut body = json!({
+            "policy_type": "TargetTrackingScaling",
+            "service_namespace": target.attr("service_namespace"),
+            "scalable_dimension": target.attr("scalable_dimension"),
+            "resource_id": target.attr("resource_id"),
+        });
+        if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+            b.extend(e);
+        }
+        body
+    };
+    let cooldowns = |out: Option<u32>, inn: Option<u32>, mut cfg: Value| {
+        if let Some(v) = out {
+            cfg["scale_out_cooldown"] = json!(v);
+        }
+        if let Some(v) = inn {
+            cfg["scale_in_cooldown"] = json!(v);
+        }
+        cfg
+    };
+    let up = a.scale_up.as_ref().and_then(|b| b.cooldown);
+    let down = a.scale_down.as_ref().and_then(|b| b.cooldown);
+    for (what, metric, value) in [
+        ("cpu", "ECSServiceAverageCPUUtilization", a.cpu_percent),
+        (
+            "memory",
+            "ECSServiceAverageMemoryUtilization",
+            a.memory_percent,
+        ),
+    ] {
+        let Some(value) = value else { continue };
+        f.resource(
+            &res("aws_appautoscaling_policy", &format!("{n}_{what}")),
+            on_target(json!({
+                "name": format!("{what}-scaling"),
+                "target_tracking_scaling_policy_configuration": cooldowns(up, down, json!({
+                    "target_value": value,
+                    "predefined_metric_specification": {"predefined_metric_type": metric},
+                })),
+            })),
+        );
+    }
+    if let Some(r) = &a.requests {
+        if behind_lb {
+            f.resource(
+                &res("aws_appautoscaling_policy", &format!("{n}_requests")),
+                on_target(json!({
+                    "name": "request-count-scaling",
+                    "target_tracking_scaling_policy_configuration": cooldowns(r.scale_out_cooldown, r.scale_in_cooldown, json!({
+                        "target_value": r.target,
+                        "predefined_metric_specification": {
+                            "predefined_metric_type": "ALBRequestCountPerTarget",
+                            "resource_label": format!("{}/{}", edge::lb().attr("arn_suffix"), edge::target_group(&s.name).attr("arn_suffix")),
+                        },
+                    })),
+                })),
+            );
+        } else {
+            ctx.note(format!(
+                "service `{}`: `autoscaling.requests` needs the service behind the load balancer; not lowered",
+                s.name
+            ));
+        }
+    }
+    for sch in &a.scheduled {
+        f.resource(
+            &res(
+                "aws_appautoscaling_scheduled_action",
+                &format!("{n}_{}", ident(&sch.name)),
+            ),
+            json!({
+                "name": sch.name,
+                "service_namespace": target.attr("service_namespace"),
+                "scalable_dimension": target.attr("scalable_dimension"),
+                "resource_id": target.attr("resource_id"),
+                "schedule": sch.schedule,
+                "timezone": "UTC",
+                "scalable_target_action": {
+                    "min_capacity": sch.min.to_string(),
+                    "max_capacity": sch.max.to_string(),
+                },
+            }),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecr_arns_and_volume_names() {
+        assert_eq!(
+            ecr_repository_arn("123456789012.dkr.ecr.us-east-1.amazonaws.com/qurable-api:1.0.0")
+                .as_deref(),
+            Some("arn:aws:ecr:us-east-1:123456789012:repository/qurable-api")
+        );
+        assert_eq!(
+            ecr_repository_arn("1.dkr.ecr.eu-west-1.amazonaws.com/team/app@sha256:abc").as_deref(),
+            Some("arn:aws:ecr:eu-west-1:1:repository/team/app")
+        );
+        assert_eq!(ecr_repository_arn("ghcr.io/example/api:1.0.0"), None);
+        assert_eq!(volume_name("/tmp"), "tmp");
+        assert_eq!(volume_name("/var/cache/nginx"), "var-cache-nginx");
+        assert_eq!(env_prefix("my-db"), "MY_DB");
+    }
+}

@@ -1,6 +1,450 @@
-//! The application load balancer in front of ECS services: listeners, target groups, TLS certificate, WAF. (Not lowered yet: see the issue tracker.)
+//! The edge of an ECS deployment: an Application Load Balancer (invalid headers dropped,
+//! defensive desync mitigation, deletion protection, access logs to S3) with its security
+//! group, an HTTPS listener (ACM certificate validated by DNS when the blueprint names a
+//! domain, else a certificate ARN variable) and an HTTP listener answering 301 to HTTPS,
+//! one IP target group per routed service, path rules, and a WAFv2 web ACL (rate limit per
+//! client IP plus AWS managed rule groups) associated with the load balancer and logging to
+//! an encrypted `aws-waf-logs-…` log group.
+//!
+//! On EKS the AWS Load Balancer Controller creates the load balancer from the Ingress, so
+//! this file only runs for ECS.
+
+use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::terraform::Module;
+use super::buckets;
+use super::network::subnet_ids;
+use super::security::{self, sg_name};
+use crate::blueprint::types::{LoadBalancer, Service};
+use crate::terraform::{Module, Ref, interp, res, var};
 
-pub fn lower(_ctx: &Ctx, _m: &mut Module) {}
+/// TLS 1.3 and 1.2 with forward-secret ciphers: AWS's recommended policy.
+pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/// Managed rule groups when the blueprint lists none.
+const DEFAULT_MANAGED_RULES: [&str; 3] = [
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+];
+
+pub fn lb() -> Ref {
+    res("aws_lb", "main")
+}
+
+pub fn lb_sg() -> Ref {
+    res("aws_security_group", "alb")
+}
+
+pub fn https_listener() -> Ref {
+    res("aws_lb_listener", "https")
+}
+
+/// The target group of a routed service.
+pub fn target_group(service: &str) -> Ref {
+    res("aws_lb_target_group", service)
+}
+
+/// The listener rule routing a non-default service (absent for the default one).
+pub fn listener_rule(service: &str) -> Ref {
+    res("aws_lb_listener_rule", service)
+}
+
+/// The services behind the load balancer (those with routes), when there is one.
+pub fn routed<'a>(ctx: &Ctx<'a>) -> Vec<&'a Service> {
+    if ctx.v.bp.load_balancer.is_none() || ctx.v.bp.network.is_none() {
+        return vec![];
+    }
+    ctx.v
+        .bp
+        .services
+        .iter()
+        .filter(|s| !s.routes.is_empty())
+        .collect()
+}
+
+/// The service the HTTPS listener forwards to by default: the one routing `/`.
+fn default_service<'a>(routed: &[&'a Service]) -> Option<&'a Service> {
+    routed
+        .iter()
+        .find(|s| s.routes.iter().any(|r| r.path == "/" || r.path == "/*"))
+        .copied()
+}
+
+pub fn lower(ctx: &Ctx, m: &mut Module) {
+    let bp = ctx.v.bp;
+    let Some(lb_cfg) = &bp.load_balancer else {
+        return;
+    };
+    let Some(net) = &bp.network else {
+        ctx.note("load_balancer: no `network`, so no load balancer (it needs subnets)");
+        return;
+    };
+    let routed = routed(ctx);
+    let alb = lb();
+    let sg = lb_sg();
+    let name = lb_cfg
+        .name
+        .clone()
+        .unwrap_or_else(|| truncate(&format!("{}-alb", ctx.prefix), 32));
+
+    // Security group: the world (or the VPC, when internal) on 443 and 80; out only to the
+    // tasks on their port.
+    let source = if lb_cfg.internal {
+        net.cidr.clone()
+    } else {
+        "0.0.0.0/0".into()
+    };
+    let f = m.file("edge");
+    f.resource(
+        &sg,
+        json!({
+            "name": sg_name(ctx, "alb"),
+            "description": format!("ALB security group for {name}: HTTPS and HTTP from {source}, out only to the tasks"),
+            "vpc_id": res("aws_vpc", "main").id(),
+            "tags": {"Name": sg_name(ctx, "alb")},
+        }),
+    );
+    let mut ports = vec![(443, "HTTPS")];
+    if lb_cfg.redirect_http {
+        ports.push((80, "HTTP (redirected to HTTPS)"));
+    }
+    for (port, what) in ports {
+        f.resource(
+            &res(
+                "aws_vpc_security_group_ingress_rule",
+                &format!("alb_{}", if port == 443 { "https" } else { "http" }),
+            ),
+            json!({
+                "security_group_id": sg.id(),
+                "cidr_ipv4": source,
+                "ip_protocol": "tcp",
+                "from_port": port,
+                "to_port": port,
+                "description": format!("{what} from {source} to the load balancer"),
+            }),
+        );
+    }
+    for s in &routed {
+        f.resource(
+            &res(
+                "aws_vpc_security_group_egress_rule",
+                &format!("alb_to_{}", s.name),
+            ),
+            json!({
+                "security_group_id": sg.id(),
+                "referenced_security_group_id": security::service_sg(&s.name).id(),
+                "ip_protocol": "tcp",
+                "from_port": s.port,
+                "to_port": s.port,
+                "description": format!("Load balancer to {} tasks on {}", s.name, s.port),
+            }),
+        );
+    }
+
+    // The load balancer, logging to its bucket once the bucket admits the log delivery.
+    let tier = if lb_cfg.internal { "private" } else { "public" };
+    let mut body = json!({
+        "name": name,
+        "load_balancer_type": "application",
+        "internal": lb_cfg.internal,
+        "subnets": subnet_ids(net, tier),
+        "security_groups": [sg.id()],
+        "drop_invalid_header_fields": true,
+        "desync_mitigation_mode": "defensive",
+        "enable_deletion_protection": lb_cfg.deletion_protection,
+        "enable_http2": true,
+        "idle_timeout": lb_cfg.idle_timeout.unwrap_or(60),
+        "tags": {"Name": name},
+    });
+    if let Some((bucket, _)) = buckets::access_logs(ctx) {
+        body["access_logs"] = json!({
+            "bucket": bucket.id(),
+            "enabled": true,
+            "prefix": buckets::LB_LOG_PREFIX,
+        });
+        body["depends_on"] = json!([res("aws_s3_bucket_policy", bucket.name()).address()]);
+    }
+    f.resource(&alb, body);
+
+    for s in &routed {
+        target_group_for(ctx, m, lb_cfg, s);
+    }
+    listeners(ctx, m, lb_cfg, &routed);
+    if let Some(waf) = &lb_cfg.waf {
+        web_acl(ctx, m, waf);
+    }
+
+    m.file("outputs")
+        .output(
+            "load_balancer_dns_name",
+            alb.attr("dns_name"),
+            "DNS name of the load balancer (point the domain's CNAME or alias here)",
+        )
+        .output(
+            "load_balancer_zone_id",
+            alb.attr("zone_id"),
+            "Route 53 zone id of the load balancer, for alias records",
+        );
+    ctx.mark("load_balancer");
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars()
+        .take(max)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}
+
+fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
+    let hc = lb.health_check.as_ref();
+    let readiness = s.probes.readiness.as_ref().and_then(|p| p.path.clone());
+    let path = hc
+        .map(|h| h.path.clone())
+        .or(readiness)
+        .unwrap_or_else(|| "/".into());
+    let name = truncate(&format!("{}-{}", ctx.prefix, s.name), 32);
+    m.file("edge").resource(
+        &target_group(&s.name),
+        json!({
+            "name": name,
+            "target_type": "ip",
+            "protocol": "HTTP",
+            "protocol_version": "HTTP1",
+            "port": s.port,
+            "vpc_id": res("aws_vpc", "main").id(),
+            "deregistration_delay": lb.deregistration_delay.unwrap_or(30).to_string(),
+            "health_check": {
+                "enabled": true,
+                "path": path,
+                "port": "traffic-port",
+                "protocol": "HTTP",
+                "interval": hc.and_then(|h| h.interval).unwrap_or(30),
+                "timeout": hc.and_then(|h| h.timeout).unwrap_or(5),
+                "healthy_threshold": hc.and_then(|h| h.healthy_threshold).unwrap_or(2),
+                "unhealthy_threshold": hc.and_then(|h| h.unhealthy_threshold).unwrap_or(3),
+                "matcher": hc.and_then(|h| h.matcher.clone()).unwrap_or_else(|| "200".into()),
+            },
+            "tags": {"Name": name},
+        }),
+    );
+}
+
+/// The certificate ARN the HTTPS listener uses: an issued ACM certificate for the
+/// blueprint's domain, the blueprint's ARN, or a variable.
+fn certificate(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer) -> String {
+    let cert = &lb.certificate;
+    if let Some(domain) = &cert.domain {
+        let acm = res("aws_acm_certificate", "main");
+        let validation = res("aws_acm_certificate_validation", "main");
+        m.file("edge")
+            .resource(
+                &acm,
+                json!({
+                    "domain_name": domain,
+                    "subject_alternative_names": cert.alternative_names,
+                    "validation_method": "DNS",
+                    "key_algorithm": "RSA_2048",
+                    "tags": {"Name": domain},
+                    "lifecycle": {"create_before_destroy": true},
+                }),
+            )
+            .resource(
+                &validation,
+                json!({
+                    // Waits until the DNS records below exist and ACM has issued the certificate.
+                    "certificate_arn": acm.arn(),
+                }),
+            );
+        m.file("outputs").output(
+            "certificate_validation_records",
+            interp(&format!(
+                "[for o in {} : {{name = o.resource_record_name, type = o.resource_record_type, value = o.resource_record_value}}]",
+                acm.path("domain_validation_options")
+            )),
+            &format!("DNS records to create in the zone of {domain} so ACM issues the certificate"),
+        );
+        return validation.attr("certificate_arn");
+    }
+    if let Some(arn) = &cert.arn {
+        return arn.clone();
+    }
+    m.file("edge").variable(
+        "certificate_arn",
+        json!({
+            "type": "string",
+            "description": format!("ARN of the ACM certificate the HTTPS listener of {} presents (in {})", ctx.prefix, ctx.region),
+            "validation": [{
+                "condition": interp(r#"can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$", var.certificate_arn))"#),
+                "error_message": "certificate_arn must be the ARN of an ACM certificate (arn:aws:acm:<region>:<account>:certificate/<id>).",
+            }],
+        }),
+    );
+    var("certificate_arn")
+}
+
+fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) {
+    let cert = certificate(ctx, m, lb);
+    let default = default_service(routed);
+    let default_action = match default {
+        Some(s) => json!([{"type": "forward", "target_group_arn": target_group(&s.name).arn()}]),
+        None => json!([{
+            "type": "fixed_response",
+            "fixed_response": {"content_type": "text/plain", "message_body": "Not found", "status_code": "404"},
+        }]),
+    };
+    let https = https_listener();
+    let f = m.file("edge");
+    f.resource(
+        &https,
+        json!({
+            "load_balancer_arn": lb_ref_arn(),
+            "port": 443,
+            "protocol": "HTTPS",
+            "ssl_policy": lb.ssl_policy.clone().unwrap_or_else(|| DEFAULT_SSL_POLICY.into()),
+            "certificate_arn": cert,
+            "default_action": default_action,
+        }),
+    );
+    if lb.redirect_http {
+        f.resource(
+            &res("aws_lb_listener", "http"),
+            json!({
+                "load_balancer_arn": lb_ref_arn(),
+                "port": 80,
+                "protocol": "HTTP",
+                "default_action": [{
+                    "type": "redirect",
+                    "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
+                }],
+            }),
+        );
+    }
+    let others = routed
+        .iter()
+        .filter(|s| default.is_none_or(|d| d.name != s.name));
+    for (i, s) in others.enumerate() {
+        let mut patterns: Vec<String> = Vec::new();
+        for r in &s.routes {
+            let p = r.path.trim_end_matches('/');
+            patterns.push(if p.is_empty() { "/".into() } else { p.into() });
+            if !p.is_empty() && !p.ends_with('*') {
+                patterns.push(format!("{p}/*"));
+            }
+        }
+        // A path condition takes at most five values: more make more rules.
+        for (k, values) in patterns.chunks(5).enumerate() {
+            let rule = if k == 0 {
+                listener_rule(&s.name)
+            } else {
+                listener_rule(&format!("{}-{}", s.name, k + 1))
+            };
+            f.resource(
+                &rule,
+                json!({
+                    "listener_arn": https.arn(),
+                    "priority": 100 + 10 * i + k,
+                    "action": [{"type": "forward", "target_group_arn": target_group(&s.name).arn()}],
+                    "condition": [{"path_pattern": {"values": values}}],
+                    "tags": {"Name": s.name},
+                }),
+            );
+        }
+    }
+}
+
+fn lb_ref_arn() -> String {
+    lb().arn()
+}
+
+fn visibility(metric: &str) -> Value {
+    json!({
+        "cloudwatch_metrics_enabled": true,
+        "metric_name": metric,
+        "sampled_requests_enabled": true,
+    })
+}
+
+fn web_acl(ctx: &Ctx, m: &mut Module, waf: &crate::blueprint::types::Waf) {
+    let acl = res("aws_wafv2_web_acl", "main");
+    let name = waf
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{}-waf", ctx.prefix));
+    let mut rules = vec![json!({
+        "name": "RateLimitRule",
+        "priority": 1,
+        "action": {"block": {}},
+        "statement": {"rate_based_statement": {
+            "limit": waf.rate_limit,
+            "aggregate_key_type": "IP",
+            "evaluation_window_sec": 300,
+        }},
+        "visibility_config": visibility("RateLimitRule"),
+    })];
+    let managed: Vec<String> = waf.managed_rules.clone().unwrap_or_else(|| {
+        DEFAULT_MANAGED_RULES
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect()
+    });
+    for (i, group) in managed.iter().enumerate() {
+        rules.push(json!({
+            "name": group,
+            "priority": 10 * (i + 1),
+            "override_action": {"none": {}},
+            "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
+            "visibility_config": visibility(group),
+        }));
+    }
+    let retention = ctx
+        .v
+        .bp
+        .observability
+        .as_ref()
+        .map_or(30, |o| o.log_retention_days);
+    let logs = res("aws_cloudwatch_log_group", "waf");
+    m.file("edge")
+        .resource(
+            &acl,
+            json!({
+                "name": name,
+                "description": format!("Rate limit ({} requests per 5 minutes per IP) and AWS managed rules in front of {}", waf.rate_limit, ctx.prefix),
+                "scope": "REGIONAL",
+                "default_action": {"allow": {}},
+                "rule": rules,
+                "visibility_config": visibility(&name),
+                "tags": {"Name": name},
+            }),
+        )
+        .resource(
+            &res("aws_wafv2_web_acl_association", "main"),
+            json!({"resource_arn": lb().arn(), "web_acl_arn": acl.arn()}),
+        )
+        .resource(
+            &logs,
+            json!({
+                "name": format!("aws-waf-logs-{}", ctx.prefix),
+                "retention_in_days": retention,
+                "kms_key_id": res("aws_kms_key", "logs").arn(),
+            }),
+        )
+        .resource(
+            &res("aws_wafv2_web_acl_logging_configuration", "main"),
+            json!({
+                "resource_arn": acl.arn(),
+                "log_destination_configs": [logs.arn()],
+                // Never log credentials.
+                "redacted_fields": [
+                    {"single_header": {"name": "authorization"}},
+                    {"single_header": {"name": "cookie"}},
+                ],
+            }),
+        );
+    m.file("outputs").output(
+        "web_acl_arn",
+        acl.arn(),
+        "ARN of the WAF web ACL in front of the load balancer",
+    );
+}

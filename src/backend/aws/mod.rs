@@ -3,6 +3,7 @@
 //! (cloud resources) and, for EKS, `platform` (Helm releases inside the cluster); Kubernetes
 //! objects go to `k8s/`.
 
+mod buckets;
 mod cache;
 mod cluster;
 mod database;
@@ -40,7 +41,10 @@ pub(crate) struct Ctx<'a> {
     /// The platform the workloads run on, if the blueprint has a cluster.
     pub platform: Option<Platform>,
     lowered: RefCell<BTreeSet<&'static str>>,
+    /// Notes for the user (caveats, components left out), in the order raised.
     notes: RefCell<Vec<String>>,
+    /// Ingress rules waiting for their source security group (see `security::finish`).
+    pending_rules: RefCell<Vec<security::PendingRule>>,
 }
 
 impl Ctx<'_> {
@@ -64,7 +68,7 @@ impl Ctx<'_> {
         self.lowered.borrow_mut().insert(part);
     }
 
-    /// A note for the user (a caveat of the output, such as unenforced network policies).
+    /// Tell the user something about the output (printed by `synth`).
     pub fn note(&self, text: impl Into<String>) {
         self.notes.borrow_mut().push(text.into());
     }
@@ -99,6 +103,7 @@ pub fn synth(v: &Validated) -> Output {
         platform: v.platform(),
         lowered: RefCell::new(BTreeSet::new()),
         notes: RefCell::new(Vec::new()),
+        pending_rules: RefCell::new(Vec::new()),
     };
     let mut out = Output::default();
 
@@ -110,6 +115,7 @@ pub fn synth(v: &Validated) -> Output {
         ctx.mark("network");
     }
     secrets::lower(&ctx, &mut infra);
+    buckets::lower(&ctx, &mut infra);
     registry::lower(&ctx, &mut infra);
     database::lower(&ctx, &mut infra);
     cache::lower(&ctx, &mut infra);
@@ -132,6 +138,7 @@ pub fn synth(v: &Validated) -> Output {
         _ => {}
     }
     observability::lower(&ctx, &mut infra);
+    security::finish(&ctx, &mut infra);
     out.add_module("infra", &infra);
 
     if let Some(bootstrap) = state::bootstrap(&ctx) {
@@ -139,7 +146,7 @@ pub fn synth(v: &Validated) -> Output {
         ctx.mark("state");
     }
     out.lowered.extend(ctx.lowered.borrow().iter().copied());
-    out.notes.extend(ctx.notes.borrow().iter().cloned());
+    out.notes.extend(ctx.notes.take());
     out
 }
 
@@ -147,15 +154,16 @@ pub fn synth(v: &Validated) -> Output {
 /// account identity every ARN is built from.
 fn providers(ctx: &Ctx, m: &mut Module, backend: Option<serde_json::Value>) {
     let f = m.file("providers");
-    let mut used = vec!["aws"];
-    // tls: the OIDC issuer's certificate for IRSA; random: Amazon MQ's admin password.
+    let mut names = vec!["aws"];
+    // random: ElastiCache AUTH tokens, Amazon MQ's admin password; tls: the OIDC issuer's
+    // certificate for IRSA.
+    if cache::uses_random(ctx) || queue::needs_random(ctx) {
+        names.push("random");
+    }
     if ctx.is_eks() {
-        used.push("tls");
+        names.push("tls");
     }
-    if queue::needs_random(ctx) {
-        used.push("random");
-    }
-    f.terraform(terraform_block(&used, backend));
+    f.terraform(terraform_block(&names, backend));
     let mut aws = json!({
         "region": ctx.region,
         "default_tags": {"tags": common_tags(ctx.v)},

@@ -1,6 +1,240 @@
-//! CloudWatch alarms and the SNS topic they notify. (Not lowered yet: see the issue tracker.)
+//! Alarms: an SNS topic (encrypted with the `alerts` key, which CloudWatch may use) and one
+//! `aws_cloudwatch_metric_alarm` per `observability.alarms`, with dimensions filled in from
+//! the component the alarm targets, plus default alarms for load balancer 5xx responses and
+//! unhealthy targets when infragen creates the load balancer.
+//!
+//! This runs after every other file, so an alarm whose target was not lowered (a component
+//! another back-end file does not produce yet) is left out with a note rather than pointing
+//! at a resource that does not exist.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
 
 use super::Ctx;
-use crate::terraform::Module;
+use super::{cache, database, ecs, edge, kms};
+use crate::blueprint::types::{Alarm, Comparison, Platform};
+use crate::terraform::{Module, Ref, ident, res};
 
-pub fn lower(_ctx: &Ctx, _m: &mut Module) {}
+fn operator(c: Comparison) -> &'static str {
+    match c {
+        Comparison::Greater => "GreaterThanThreshold",
+        Comparison::GreaterOrEqual => "GreaterThanOrEqualToThreshold",
+        Comparison::Less => "LessThanThreshold",
+        Comparison::LessOrEqual => "LessThanOrEqualToThreshold",
+    }
+}
+
+pub fn topic() -> Ref {
+    res("aws_sns_topic", "alerts")
+}
+
+/// The dimensions of an alarm on `target`, or why they cannot be filled.
+fn dimensions(
+    ctx: &Ctx,
+    declared: &[String],
+    target: &str,
+) -> Result<BTreeMap<&'static str, String>, String> {
+    let bp = ctx.v.bp;
+    let needs = |r: &Ref| {
+        if declared.binary_search(&r.address()).is_ok() {
+            Ok(())
+        } else {
+            Err(format!("`{}` is not in the output", r.address()))
+        }
+    };
+    let mut d = BTreeMap::new();
+    if target == "load_balancer" {
+        needs(&edge::lb())?;
+        d.insert("LoadBalancer", edge::lb().attr("arn_suffix"));
+    } else if let Some(s) = bp.services.iter().find(|s| s.name == target) {
+        match ctx.platform {
+            Some(Platform::EcsFargate) => {
+                needs(&ecs::service(&s.name))?;
+                d.insert("ClusterName", ecs::cluster().attr("name"));
+                d.insert("ServiceName", ecs::service(&s.name).attr("name"));
+            }
+            Some(Platform::Eks | Platform::EksFargate) => {
+                let ns = s
+                    .namespace
+                    .clone()
+                    .or_else(|| {
+                        bp.kubernetes
+                            .as_ref()
+                            .and_then(|k| k.default_namespace.clone())
+                    })
+                    .unwrap_or_else(|| "default".into());
+                d.insert("ClusterName", ctx.cluster_name());
+                d.insert("Namespace", ns);
+                d.insert(
+                    "Service",
+                    s.service_name.clone().unwrap_or_else(|| s.name.clone()),
+                );
+            }
+            _ => return Err("services have no metrics on this platform".into()),
+        }
+    } else if bp.databases.iter().any(|x| x.name == target) {
+        let db = database::instance(target);
+        needs(&db)?;
+        d.insert("DBInstanceIdentifier", db.attr("identifier"));
+    } else if bp.caches.iter().any(|x| x.name == target) {
+        let rg = cache::group(target);
+        needs(&rg)?;
+        // Metrics are per node; the first member is the primary at creation.
+        d.insert("CacheClusterId", format!("{}-001", rg.id()));
+    } else if bp.queues.iter().any(|x| x.name == target) {
+        let broker = res("aws_mq_broker", target);
+        needs(&broker)?;
+        d.insert("Broker", broker.attr("broker_name"));
+    } else if bp.tables.iter().any(|x| x.name == target) {
+        let table = res("aws_dynamodb_table", target);
+        needs(&table)?;
+        d.insert("TableName", table.attr("name"));
+    } else {
+        return Err(format!("`{target}` has no metrics"));
+    }
+    Ok(d)
+}
+
+pub fn lower(ctx: &Ctx, m: &mut Module) {
+    let bp = ctx.v.bp;
+    let obs = bp.observability.as_ref();
+    let alarms: &[Alarm] = obs.map_or(&[], |o| o.alarms.as_slice());
+    let declared = m.addresses();
+    let has_lb = declared.binary_search(&edge::lb().address()).is_ok();
+    let topic_name = obs.and_then(|o| o.alert_topic.clone());
+    if alarms.is_empty() && !has_lb && topic_name.is_none() {
+        return;
+    }
+    kms::key(
+        ctx,
+        m,
+        "alerts",
+        &format!("Alert topic encryption for {}", ctx.prefix),
+        vec![json!({
+            "Sid": "CloudWatchAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id()}},
+        })],
+    );
+    let topic = topic();
+    let topic_name = topic_name.unwrap_or_else(|| format!("{}-alerts", ctx.prefix));
+    m.file("observability").resource(
+        &topic,
+        json!({
+            "name": topic_name,
+            "display_name": format!("{} alerts", ctx.prefix),
+            "kms_master_key_id": res("aws_kms_key", "alerts").arn(),
+            "tags": {"Name": topic_name},
+        }),
+    );
+    m.file("outputs").output(
+        "alert_topic_arn",
+        topic.arn(),
+        "SNS topic the alarms notify (subscribe e-mail, chat or paging here)",
+    );
+
+    let mut all_lowered = true;
+    for a in alarms {
+        let dims = match a.target.as_deref().map(|t| dimensions(ctx, &declared, t)) {
+            None => Ok(BTreeMap::new()),
+            Some(d) => d,
+        };
+        let dims = match dims {
+            Ok(d) => d,
+            Err(why) => {
+                ctx.note(format!("alarm `{}` left out: its target {why}", a.name));
+                all_lowered = false;
+                continue;
+            }
+        };
+        alarm(
+            m,
+            &ident(&a.name),
+            json!({
+                "alarm_name": a.name,
+                "alarm_description": a.description.clone().unwrap_or_else(|| format!("{} {} {} {}", a.namespace, a.metric, operator(a.comparison), a.threshold)),
+                "namespace": a.namespace,
+                "metric_name": a.metric,
+                "statistic": a.statistic,
+                "period": a.period,
+                "evaluation_periods": a.evaluation_periods,
+                "threshold": a.threshold,
+                "comparison_operator": operator(a.comparison),
+                "dimensions": dims,
+                "treat_missing_data": "missing",
+            }),
+        );
+    }
+    if has_lb {
+        default_lb_alarms(ctx, m);
+    }
+    if all_lowered && !alarms.is_empty() {
+        ctx.mark("observability");
+    }
+}
+
+fn alarm(m: &mut Module, name: &str, mut body: serde_json::Value) {
+    body["alarm_actions"] = json!([topic().arn()]);
+    body["ok_actions"] = json!([topic().arn()]);
+    m.file("observability")
+        .resource(&res("aws_cloudwatch_metric_alarm", name), body);
+}
+
+/// 5xx from the targets and from the load balancer itself, and unhealthy targets per
+/// service.
+fn default_lb_alarms(ctx: &Ctx, m: &mut Module) {
+    let lb = edge::lb().attr("arn_suffix");
+    for (name, metric, who) in [
+        (
+            "alb_target_5xx",
+            "HTTPCode_Target_5XX_Count",
+            "the services",
+        ),
+        ("alb_5xx", "HTTPCode_ELB_5XX_Count", "the load balancer"),
+    ] {
+        alarm(
+            m,
+            name,
+            json!({
+                "alarm_name": format!("{}-{}", ctx.prefix, name.replace('_', "-")),
+                "alarm_description": format!("More than 10 HTTP 5xx responses from {who} in 5 minutes"),
+                "namespace": "AWS/ApplicationELB",
+                "metric_name": metric,
+                "statistic": "Sum",
+                "period": 300,
+                "evaluation_periods": 1,
+                "threshold": 10,
+                "comparison_operator": "GreaterThanThreshold",
+                "dimensions": {"LoadBalancer": lb},
+                // No requests means no errors.
+                "treat_missing_data": "notBreaching",
+            }),
+        );
+    }
+    for s in edge::routed(ctx) {
+        alarm(
+            m,
+            &format!("{}_unhealthy_hosts", ident(&s.name)),
+            json!({
+                "alarm_name": format!("{}-{}-unhealthy-hosts", ctx.prefix, s.name),
+                "alarm_description": format!("{} has unhealthy targets for 3 minutes", s.name),
+                "namespace": "AWS/ApplicationELB",
+                "metric_name": "UnHealthyHostCount",
+                "statistic": "Maximum",
+                "period": 60,
+                "evaluation_periods": 3,
+                "threshold": 0,
+                "comparison_operator": "GreaterThanThreshold",
+                "dimensions": {
+                    "LoadBalancer": lb,
+                    "TargetGroup": edge::target_group(&s.name).attr("arn_suffix"),
+                },
+                "treat_missing_data": "missing",
+            }),
+        );
+    }
+}

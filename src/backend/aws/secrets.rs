@@ -1,6 +1,65 @@
-//! Secrets Manager secrets by reference (names and keys, never values). (Not lowered yet: see the issue tracker.)
+//! Secrets Manager secrets by reference: one `aws_secretsmanager_secret` per `secrets[]`,
+//! named by its `path`, encrypted with the `secrets` key. infragen never writes a value:
+//! values are put out of band (`aws secretsmanager put-secret-value`), except a cache AUTH
+//! token, which `cache.rs` generates so the replication group and its clients agree on it.
+
+use serde_json::json;
 
 use super::Ctx;
-use crate::terraform::Module;
+use super::kms;
+use crate::terraform::{Module, Ref, interp, res};
 
-pub fn lower(_ctx: &Ctx, _m: &mut Module) {}
+/// The secret declared for `secrets[].name`.
+pub fn secret(name: &str) -> Ref {
+    res("aws_secretsmanager_secret", name)
+}
+
+/// The key every declared secret is encrypted with (for `kms:Decrypt` grants).
+pub fn key() -> Ref {
+    res("aws_kms_key", "secrets")
+}
+
+pub fn lower(ctx: &Ctx, m: &mut Module) {
+    let secrets = &ctx.v.bp.secrets;
+    if secrets.is_empty() {
+        return;
+    }
+    kms::key(
+        ctx,
+        m,
+        "secrets",
+        &format!("Secrets Manager encryption for {}", ctx.prefix),
+        vec![],
+    );
+    let f = m.file("secrets");
+    for s in secrets {
+        let name = s.path.as_deref().unwrap_or(&s.name);
+        let mut body = json!({
+            "name": name,
+            "description": s.description.clone().unwrap_or_else(|| format!("{} (value set out of band)", s.name)),
+            "kms_key_id": key().arn(),
+            "recovery_window_in_days": 30,
+            "tags": {"Name": name},
+        });
+        if !s.keys.is_empty() {
+            body["tags"]["keys"] = json!(s.keys.join(" "));
+        }
+        f.resource(&secret(&s.name), body);
+        if s.rotation_days.is_some() {
+            ctx.note(format!(
+                "secret `{}`: `rotation_days` needs a rotation function, which the blueprint cannot name yet; the secret is not rotated",
+                s.name
+            ));
+        }
+    }
+    let entries: Vec<String> = secrets
+        .iter()
+        .map(|s| format!("{:?} = {}", s.name, secret(&s.name).path("arn")))
+        .collect();
+    m.file("outputs").output(
+        "secret_arns",
+        interp(&format!("{{{}}}", entries.join(", "))),
+        "ARNs of the Secrets Manager secrets by blueprint name (values are set out of band)",
+    );
+    ctx.mark("secrets");
+}

@@ -1,10 +1,13 @@
 //! Security groups chained by reference: a data service admits traffic only from the
 //! security groups of the workloads that use it, on its port, every rule described.
+//!
+//! A data service's ingress rules name their source group, which another file creates (the
+//! ECS tasks' group in `ecs.rs`, the EKS nodes' group in `cluster.rs`). So the rules wait in
+//! the context until every file has run; [`finish`] then emits each rule whose source group
+//! is declared in the module, and notes each one whose source is missing instead of leaving
+//! a dangling reference.
 
-// Used by the data-service lowerings as they land; until then only the API exists.
-#![allow(dead_code)]
-
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::blueprint::types::Platform;
@@ -20,8 +23,20 @@ pub fn nodes_sg() -> Ref {
     res("aws_security_group", "nodes")
 }
 
-/// Who may reach the data component `name`: (label for descriptions, security group id).
-pub fn clients_of(ctx: &Ctx, name: &str) -> Vec<(String, String)> {
+/// A security group's `name`: `<system>-<component>-sg`. Each environment has its own VPC,
+/// and group names are unique per VPC, so the environment is not part of it.
+pub fn sg_name(ctx: &Ctx, component: &str) -> String {
+    let system = &ctx.v.bp.name;
+    if component == system.as_str() || component.starts_with(&format!("{system}-")) {
+        format!("{component}-sg")
+    } else {
+        format!("{system}-{component}-sg")
+    }
+}
+
+/// Who may reach data component `name`: (label, the resource that declares the source
+/// group, the source group id expression).
+fn client_groups(ctx: &Ctx, name: &str) -> Vec<(String, Ref, String)> {
     match ctx.platform {
         Some(Platform::EcsFargate) => ctx
             .v
@@ -29,37 +44,60 @@ pub fn clients_of(ctx: &Ctx, name: &str) -> Vec<(String, String)> {
             .services
             .iter()
             .filter(|s| s.uses.iter().any(|u| u == name))
-            .map(|s| (format!("{} tasks", s.name), service_sg(&s.name).id()))
+            .map(|s| {
+                let sg = service_sg(&s.name);
+                (format!("{} tasks", s.name), sg.clone(), sg.id())
+            })
             .collect(),
-        Some(Platform::Eks) => vec![("EKS nodes".into(), nodes_sg().id())],
+        Some(Platform::Eks) => vec![("EKS nodes".into(), nodes_sg(), nodes_sg().id())],
         // Fargate pods use the cluster security group EKS creates.
-        Some(Platform::EksFargate) => vec![(
-            "EKS Fargate pods".into(),
-            res("aws_eks_cluster", "main").attr("vpc_config[0].cluster_security_group_id"),
-        )],
+        Some(Platform::EksFargate) => {
+            let cluster = res("aws_eks_cluster", "main");
+            let id = cluster.attr("vpc_config[0].cluster_security_group_id");
+            vec![("EKS Fargate pods".into(), cluster, id)]
+        }
         _ => vec![],
     }
+}
+
+/// Who may reach the data component `name`: (label for descriptions, security group id).
+/// For back-end files that build their own rules (`data_sg` defers its rules instead).
+#[allow(dead_code)]
+pub fn clients_of(ctx: &Ctx, name: &str) -> Vec<(String, String)> {
+    client_groups(ctx, name)
+        .into_iter()
+        .map(|(label, _, id)| (label, id))
+        .collect()
+}
+
+/// An ingress rule waiting for the resource that declares its source group.
+pub(crate) struct PendingRule {
+    file: String,
+    rule: Ref,
+    body: Value,
+    needs: String,
+    what: String,
 }
 
 /// A security group for data component `name` listening on `port`, admitting only its
 /// clients. Returns its reference. No egress rules: data services answer, they do not call.
 pub fn data_sg(ctx: &Ctx, m: &mut Module, file: &str, name: &str, port: u16, what: &str) -> Ref {
     let sg = res("aws_security_group", name);
-    let f = m.file(file);
-    f.resource(
+    m.file(file).resource(
         &sg,
         json!({
-            "name": format!("{}-{name}", ctx.prefix),
-            "description": format!("{what} {name}: reachable only from its clients on {port}"),
+            "name": sg_name(ctx, name),
+            "description": format!("{what} {name} security group: reachable only from its clients on {port}"),
             "vpc_id": res("aws_vpc", "main").id(),
-            "tags": {"Name": format!("{}-{name}", ctx.prefix)},
+            "tags": {"Name": sg_name(ctx, name)},
         }),
     );
-    for (label, source) in clients_of(ctx, name) {
+    for (label, declared_by, source) in client_groups(ctx, name) {
         let rule = format!("{name}-from-{}", label.replace(' ', "-").to_lowercase());
-        f.resource(
-            &res("aws_vpc_security_group_ingress_rule", &rule),
-            json!({
+        ctx.pending_rules.borrow_mut().push(PendingRule {
+            file: file.to_string(),
+            rule: res("aws_vpc_security_group_ingress_rule", &rule),
+            body: json!({
                 "security_group_id": sg.id(),
                 "referenced_security_group_id": source,
                 "ip_protocol": "tcp",
@@ -67,7 +105,28 @@ pub fn data_sg(ctx: &Ctx, m: &mut Module, file: &str, name: &str, port: u16, wha
                 "to_port": port,
                 "description": format!("{label} to {what} {name} on {port}"),
             }),
-        );
+            needs: declared_by.address(),
+            what: format!("{what} {name} ({label})"),
+        });
     }
     sg
+}
+
+/// Emit the waiting ingress rules whose source group exists; note the others.
+pub fn finish(ctx: &Ctx, m: &mut Module) {
+    let pending: Vec<PendingRule> = ctx.pending_rules.take();
+    if pending.is_empty() {
+        return;
+    }
+    let declared = m.addresses();
+    for p in pending {
+        if declared.binary_search(&p.needs).is_ok() {
+            m.file(&p.file).resource(&p.rule, p.body);
+        } else {
+            ctx.note(format!(
+                "{}: no ingress rule yet, because `{}` (its clients' security group) is not in the output; it admits no one until that is lowered",
+                p.what, p.needs
+            ));
+        }
+    }
 }

@@ -1,0 +1,282 @@
+//! What a blueprint change does to the generated infrastructure: resources and Kubernetes
+//! objects added, changed (attribute by attribute) and removed, destructive changes flagged,
+//! renames turned into `moved` blocks, and the unified diff of every file.
+
+mod objects;
+pub mod renames;
+mod render;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::backend::Output;
+pub use objects::flatten;
+pub use render::{Format, render};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Changed,
+    Removed,
+    Moved,
+}
+
+/// One attribute that differs; `None` is absent on that side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attribute {
+    pub path: String,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+}
+
+/// One resource or object that differs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    /// `infra: aws_db_instance.db`, `k8s: Deployment shop/api`.
+    pub address: String,
+    /// For `moved`: the previous address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    pub attributes: Vec<Attribute>,
+    /// Why this change destroys or replaces something, if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destructive: Option<String>,
+}
+
+/// A generated file that differs, with its unified diff.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileDiff {
+    pub path: String,
+    pub diff: String,
+}
+
+/// The difference for one provider × environment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetDiff {
+    pub provider: String,
+    pub env: String,
+    pub changes: Vec<Change>,
+    pub files: Vec<FileDiff>,
+    /// `moved` blocks that keep renamed components' state, by module.
+    pub moved: BTreeMap<String, Vec<(String, String)>>,
+    pub notes: Vec<String>,
+}
+
+impl TargetDiff {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.files.is_empty()
+    }
+
+    pub fn destructive(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.destructive.is_some())
+            .count()
+    }
+}
+
+#[derive(Deserialize)]
+struct Replacement {
+    stateful: BTreeSet<String>,
+    forces_replacement: BTreeMap<String, Vec<String>>,
+}
+
+fn replacement() -> &'static Replacement {
+    static R: OnceLock<Replacement> = OnceLock::new();
+    R.get_or_init(|| {
+        serde_json::from_str(include_str!("../../providers/replacement.json"))
+            .unwrap_or_else(|e| panic!("providers/replacement.json is invalid: {e}"))
+    })
+}
+
+/// Whether `path` is `arg` or lies inside it (`vpc_config[0].x` inside `vpc_config`).
+fn inside(path: &str, arg: &str) -> bool {
+    // Blocks are arrays in Terraform JSON (`load_balancer[0].container_name`), so compare
+    // with indexes removed.
+    let bare: String = {
+        let mut s = String::with_capacity(path.len());
+        let mut skip = false;
+        for ch in path.chars() {
+            match ch {
+                '[' => skip = true,
+                ']' => skip = false,
+                _ if !skip => s.push(ch),
+                _ => {}
+            }
+        }
+        s
+    };
+    bare == arg || bare.starts_with(&format!("{arg}.")) || bare.starts_with(&format!("{arg}:"))
+}
+
+/// Compare two outputs of the same target. `moved` pairs (module → [(from, to)]) mark
+/// renamed resources, which are then reported as moves, not as destroy + create.
+pub fn compare(
+    base: &Output,
+    head: &Output,
+    moved: &BTreeMap<String, Vec<(String, String)>>,
+) -> (Vec<Change>, Vec<FileDiff>) {
+    let old = objects::objects(base);
+    let new = objects::objects(head);
+    let rules = replacement();
+    let moved_to: BTreeMap<String, String> = moved
+        .iter()
+        .flat_map(|(m, pairs)| {
+            pairs
+                .iter()
+                .map(move |(f, t)| (format!("{m}: {t}"), format!("{m}: {f}")))
+        })
+        .collect();
+    let moved_from: BTreeSet<&String> = moved_to.values().collect();
+
+    let mut changes = Vec::new();
+    for (addr, o) in &old {
+        if !new.contains_key(addr) && !moved_from.contains(addr) {
+            let destructive = rules
+                .stateful
+                .contains(&o.kind)
+                .then(|| format!("removes a stateful {}", o.kind.trim_start_matches("k8s:")));
+            changes.push(Change {
+                kind: ChangeKind::Removed,
+                address: addr.clone(),
+                from: None,
+                attributes: vec![],
+                destructive,
+            });
+        }
+    }
+    for (addr, n) in &new {
+        let (kind, previous, from) = match (old.get(addr), moved_to.get(addr)) {
+            (Some(o), _) => (ChangeKind::Changed, Some(o), None),
+            (None, Some(f)) => (ChangeKind::Moved, old.get(f), Some(f.clone())),
+            (None, None) => (ChangeKind::Added, None, None),
+        };
+        let attributes = match previous {
+            None => vec![],
+            Some(o) => {
+                let (a, b) = (flatten(&o.body), flatten(&n.body));
+                let paths: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+                paths
+                    .into_iter()
+                    .filter(|p| a.get(*p) != b.get(*p))
+                    .map(|p| Attribute {
+                        path: p.clone(),
+                        old: a.get(p).cloned(),
+                        new: b.get(p).cloned(),
+                    })
+                    .collect()
+            }
+        };
+        if kind == ChangeKind::Changed && attributes.is_empty() {
+            continue;
+        }
+        let forcing: Vec<&str> = rules
+            .forces_replacement
+            .get(&n.kind)
+            .map(|args| {
+                args.iter()
+                    .filter(|arg| attributes.iter().any(|at| inside(&at.path, arg)))
+                    .map(String::as_str)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let destructive = (kind == ChangeKind::Changed && !forcing.is_empty()).then(|| {
+            let what = if rules.stateful.contains(&n.kind) {
+                "destroys and recreates"
+            } else {
+                "replaces"
+            };
+            format!(
+                "{what} the {} ({} cannot change in place)",
+                n.kind.trim_start_matches("k8s:"),
+                forcing.join(", ")
+            )
+        });
+        changes.push(Change {
+            kind,
+            address: addr.clone(),
+            from,
+            attributes,
+            destructive,
+        });
+    }
+    changes.sort_by(|a, b| {
+        (b.destructive.is_some(), &a.address).cmp(&(a.destructive.is_some(), &b.address))
+    });
+
+    let mut files = Vec::new();
+    let paths: BTreeSet<&String> = base.files.keys().chain(head.files.keys()).collect();
+    for p in paths {
+        let a = base.files.get(p).map_or("", String::as_str);
+        let b = head.files.get(p).map_or("", String::as_str);
+        if a != b {
+            files.push(FileDiff {
+                path: p.clone(),
+                diff: crate::output::unified(p, a, b),
+            });
+        }
+    }
+    (changes, files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(files: &[(&str, &str)]) -> Output {
+        Output {
+            files: files
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn classifies_changes() {
+        let base = out(&[(
+            "terraform/infra/data.tf.json",
+            r#"{"resource":{"aws_db_instance":{"db":{"instance_class":"db.t4g.medium","engine":"postgres"}},"aws_elasticache_replication_group":{"cache":{"node_type":"x"}}}}"#,
+        )]);
+        let head = out(&[(
+            "terraform/infra/data.tf.json",
+            r#"{"resource":{"aws_db_instance":{"db":{"instance_class":"db.t4g.large","engine":"postgres"}},"aws_vpc":{"main":{"cidr_block":"10.0.0.0/16"}}}}"#,
+        )]);
+        let (changes, files) = compare(&base, &head, &BTreeMap::new());
+        assert_eq!(files.len(), 1);
+        let removed = changes
+            .iter()
+            .find(|c| c.kind == ChangeKind::Removed)
+            .unwrap();
+        assert_eq!(
+            removed.address,
+            "infra: aws_elasticache_replication_group.cache"
+        );
+        assert!(removed.destructive.is_some());
+        let changed = changes
+            .iter()
+            .find(|c| c.kind == ChangeKind::Changed)
+            .unwrap();
+        assert_eq!(changed.attributes[0].path, "instance_class");
+        assert!(changed.destructive.is_none(), "a class change is in place");
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.kind == ChangeKind::Added && c.address == "infra: aws_vpc.main")
+        );
+        assert!(inside(
+            "load_balancer[0].container_name",
+            "load_balancer.container_name"
+        ));
+        assert!(inside(
+            "vpc_config[0].security_group_ids[1]",
+            "vpc_config.security_group_ids"
+        ));
+    }
+}

@@ -1,0 +1,118 @@
+//! Limits of the managed services that the blueprint format cannot express by shape:
+//! RDS gp3 IOPS, ElastiCache parameters, Application Auto Scaling cron expressions.
+
+use super::Checker;
+use crate::blueprint::types::{Blueprint, Deployment};
+use crate::catalog::Provider;
+
+/// Below this size a gp3 volume has a fixed baseline that RDS refuses to have set.
+const GP3_BASELINE_BELOW_GB: u32 = 400;
+const GP3_BASELINE_IOPS: u32 = 3000;
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    if c.provider == Provider::Aws {
+        for (i, d) in bp.databases.iter().enumerate() {
+            if d.deployment != Deployment::Managed {
+                continue;
+            }
+            let Some(s) = &d.storage else { continue };
+            let ty = s.r#type.as_deref().unwrap_or("gp3");
+            match (ty, s.iops) {
+                ("gp3", Some(iops))
+                    if s.size_gb < GP3_BASELINE_BELOW_GB && iops != GP3_BASELINE_IOPS =>
+                {
+                    c.error(
+                        &format!("databases[{i}].storage.iops"),
+                        format!(
+                            "RDS gp3 storage below {GP3_BASELINE_BELOW_GB} GB has a fixed baseline of {GP3_BASELINE_IOPS} IOPS, got {iops} at {} GB",
+                            s.size_gb
+                        ),
+                    )
+                    .help = Some(format!(
+                        "remove `iops` (or write {GP3_BASELINE_IOPS}), or grow `size_gb` to at least {GP3_BASELINE_BELOW_GB}"
+                    ));
+                }
+                ("io1" | "io2", None) => {
+                    c.error(
+                        &format!("databases[{i}].storage"),
+                        format!("`{ty}` storage needs `iops`"),
+                    );
+                }
+                _ => {}
+            }
+        }
+        for (i, k) in bp.caches.iter().enumerate() {
+            if k.deployment == Deployment::Managed && k.parameters.contains_key("maxmemory") {
+                c.error(
+                    &format!("caches[{i}].parameters.maxmemory"),
+                    "ElastiCache does not let a parameter group set `maxmemory` (it follows the node type)",
+                )
+                .help = Some(
+                    "reserve memory with `reserved-memory-percent` instead (e.g. \"20\" keeps 80 % for data)"
+                        .into(),
+                );
+            }
+        }
+    }
+    for (i, s) in bp.services.iter().enumerate() {
+        let Some(a) = &s.autoscaling else { continue };
+        for (j, sch) in a.scheduled.iter().enumerate() {
+            if let Some(msg) = cron_problem(&sch.schedule) {
+                c.error(
+                    &format!("services[{i}].autoscaling.scheduled[{j}].schedule"),
+                    msg,
+                )
+                .expected = Some(
+                    "`cron(min hour day-of-month month day-of-week year)` with `?` in one day field, `rate(…)` or `at(…)`, e.g. `cron(0 8 ? 11 FRI *)`"
+                        .into(),
+                );
+            }
+        }
+    }
+}
+
+/// What is wrong with an Application Auto Scaling schedule, if anything.
+fn cron_problem(schedule: &str) -> Option<String> {
+    let s = schedule.trim();
+    if s.starts_with("rate(") || s.starts_with("at(") {
+        return (!s.ends_with(')')).then(|| format!("`{s}` is not closed with `)`"));
+    }
+    let Some(body) = s.strip_prefix("cron(").and_then(|b| b.strip_suffix(')')) else {
+        return Some(format!(
+            "`{s}` is not a `cron(…)`, `rate(…)` or `at(…)` expression"
+        ));
+    };
+    let fields: Vec<&str> = body.split_whitespace().collect();
+    if fields.len() != 6 {
+        return Some(format!(
+            "`{s}` has {} fields; Application Auto Scaling cron takes 6 (minutes hours day-of-month month day-of-week year)",
+            fields.len()
+        ));
+    }
+    match (fields[2] == "?", fields[4] == "?") {
+        (false, false) => Some(format!(
+            "`{s}` gives both day-of-month (`{}`) and day-of-week (`{}`); one of them must be `?`",
+            fields[2], fields[4]
+        )),
+        (true, true) => Some(format!(
+            "`{s}` has `?` in both day fields; only one of them may be `?`"
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cron_problem;
+
+    #[test]
+    fn cron_day_fields() {
+        assert!(cron_problem("cron(0 8 ? 11 FRI *)").is_none());
+        assert!(cron_problem("cron(0 8 1 * ? *)").is_none());
+        assert!(cron_problem("rate(5 minutes)").is_none());
+        assert!(cron_problem("cron(0 8 * 11 FRI *)").is_some());
+        assert!(cron_problem("cron(0 8 ? 11 ? *)").is_some());
+        assert!(cron_problem("cron(0 8 * 11 FRI)").is_some());
+        assert!(cron_problem("0 8 * * *").is_some());
+    }
+}

@@ -1,0 +1,235 @@
+//! `infragen diff` in a scratch git repository, as a reviewer runs it on a pull request.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BLUEPRINT: &str = r#"
+name: shop
+providers:
+  aws:
+    region: us-east-1
+network:
+  cidr: 10.0.0.0/16
+  zones: [us-east-1a, us-east-1b]
+  subnets:
+    public: [10.0.0.0/24, 10.0.1.0/24]
+    private: [10.0.10.0/24, 10.0.11.0/24]
+cluster:
+  platform: ecs_fargate
+databases:
+  - name: orders
+    engine: postgres
+    version: "17.6"
+    size: db.t4g.medium
+    storage: { size_gb: 50 }
+caches:
+  - name: sessions
+    engine: redis
+    size: cache.t4g.small
+services:
+  - name: api
+    image: example/api:1.0.0
+    port: 8080
+    task: { cpu: 256, memory: 512 }
+    uses: [orders, sessions]
+environments:
+  production: {}
+"#;
+
+fn run(dir: &Path, cmd: &str, args: &[&str]) -> Output {
+    Command::new(cmd)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs")
+}
+
+fn infragen(dir: &Path, args: &[&str]) -> (i32, String) {
+    let o = run(dir, env!("CARGO_BIN_EXE_infragen"), args);
+    (
+        o.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+fn repo() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    for args in [
+        &["init", "-q"][..],
+        &["config", "user.email", "ci@example.com"],
+        &["config", "user.name", "ci"],
+        &["config", "commit.gpgsign", "false"],
+    ] {
+        assert!(run(d, "git", args).status.success());
+    }
+    std::fs::write(d.join("shop.yaml"), BLUEPRINT).unwrap();
+    assert!(run(d, "git", &["add", "shop.yaml"]).status.success());
+    assert!(run(d, "git", &["commit", "-qm", "base"]).status.success());
+    t
+}
+
+fn edit(d: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(d.join("shop.yaml")).unwrap();
+    assert!(text.contains(from), "blueprint lacks {from}");
+    std::fs::write(d.join("shop.yaml"), text.replace(from, to)).unwrap();
+}
+
+const DIFF: &[&str] = &["diff", "--base", "HEAD", "--blueprint", "shop.yaml"];
+
+#[test]
+fn unchanged_blueprint_exits_0() {
+    let t = repo();
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("no changes"), "{out}");
+}
+
+#[test]
+fn a_database_size_change_shows_the_resource_and_attribute() {
+    let t = repo();
+    edit(t.path(), "size: db.t4g.medium", "size: db.t4g.large");
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("~ changed infra: aws_db_instance.orders"),
+        "{out}"
+    );
+    assert!(
+        out.contains("instance_class: \"db.t4g.medium\" → \"db.t4g.large\""),
+        "{out}"
+    );
+    assert!(
+        !out.contains("DESTRUCTIVE"),
+        "a class change is in place:\n{out}"
+    );
+}
+
+#[test]
+fn removing_a_cache_is_flagged_destructive() {
+    let t = repo();
+    edit(
+        t.path(),
+        "caches:\n  - name: sessions\n    engine: redis\n    size: cache.t4g.small\n",
+        "",
+    );
+    edit(t.path(), "uses: [orders, sessions]", "uses: [orders]");
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("- removed infra: aws_elasticache_replication_group.sessions"),
+        "{out}"
+    );
+    assert!(
+        out.contains("DESTRUCTIVE: removes a stateful aws_elasticache_replication_group"),
+        "{out}"
+    );
+
+    let (code, md) = infragen(t.path(), &[DIFF, &["--format", "markdown"]].concat());
+    assert_eq!(code, 1);
+    assert!(
+        md.starts_with("## infragen diff: `shop.yaml` against `HEAD`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("[!CAUTION]")
+            && md.contains("🔴 | removed | `infra: aws_elasticache_replication_group.sessions`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("<details><summary>Generated file diffs</summary>"),
+        "{md}"
+    );
+    assert!(md.len() < 65_536);
+
+    let (code, json) = infragen(t.path(), &[DIFF, &["--format", "json"]].concat());
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["changed"], true);
+    assert!(v["destructive"].as_u64().unwrap() >= 1);
+    let changes = v["targets"][0]["changes"].as_array().unwrap();
+    assert!(changes.iter().any(|c| c["kind"] == "removed"
+        && c["address"] == "infra: aws_elasticache_replication_group.sessions"
+        && c["destructive"].is_string()));
+}
+
+#[test]
+fn renaming_a_component_yields_moved_blocks() {
+    let t = repo();
+    let d = t.path();
+    // Detected: one database name gone, one new.
+    edit(d, "  - name: orders\n", "  - name: sales\n");
+    edit(d, "uses: [orders, sessions]", "uses: [sales, sessions]");
+    let (code, out) = infragen(d, DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("> moved   infra: aws_db_instance.sales (from infra: aws_db_instance.orders)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("moved { from = aws_db_instance.orders  to = aws_db_instance.sales }"),
+        "{out}"
+    );
+    assert!(!out.contains("removed infra: aws_db_instance"), "{out}");
+
+    // Declared: synth writes the moved blocks itself.
+    edit(
+        d,
+        "  - name: sales\n",
+        "  - name: sales\n    renamed_from: orders\n",
+    );
+    let (code, out) = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "production",
+            "--blueprint",
+            "shop.yaml",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let moved = std::fs::read_to_string(d.join("out/terraform/infra/moved.tf.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&moved).unwrap();
+    let blocks = v["moved"].as_array().unwrap();
+    assert!(
+        blocks
+            .iter()
+            .any(|b| b["from"] == "aws_db_instance.orders" && b["to"] == "aws_db_instance.sales"),
+        "{moved}"
+    );
+    let (code, out) = infragen(d, &["validate", "out"]);
+    assert_eq!(code, 0, "moved blocks must validate: {out}");
+}
+
+#[test]
+fn base_as_a_file_and_bad_bases() {
+    let t = repo();
+    let d = t.path();
+    std::fs::write(
+        d.join("old.yaml"),
+        BLUEPRINT.replace("size_gb: 50", "size_gb: 40"),
+    )
+    .unwrap();
+    let (code, out) = infragen(
+        d,
+        &["diff", "--base", "old.yaml", "--blueprint", "shop.yaml"],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("allocated_storage: 40 → 50"), "{out}");
+    let (code, out) = infragen(
+        d,
+        &["diff", "--base", "no-such-ref", "--blueprint", "shop.yaml"],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("neither a file nor a git revision"), "{out}");
+}
