@@ -243,12 +243,19 @@ fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Value> {
             "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
             "Resource": arns,
         }));
-        // The secrets' customer key is decrypted only through Secrets Manager.
+        // The secrets' customer key (`secrets.rs`'s when declared), decrypted only through
+        // Secrets Manager.
+        let key = res("aws_kms_key", "secrets");
+        let key_arn = if m.addresses().contains(&key.address()) {
+            key.arn()
+        } else {
+            format!("arn:aws:kms:{}:{}:key/*", ctx.region, ctx.account_id())
+        };
         out.push(json!({
             "Sid": "DecryptSecretsThroughSecretsManager",
             "Effect": "Allow",
             "Action": "kms:Decrypt",
-            "Resource": format!("arn:aws:kms:{}:{}:key/*", ctx.region, ctx.account_id()),
+            "Resource": key_arn,
             "Condition": {"StringEquals": {"kms:ViaService": format!("secretsmanager.{}.amazonaws.com", ctx.region)}},
         }));
     }
