@@ -22,10 +22,12 @@ pub struct Options {
     pub data_in_cluster: bool,
     /// Image pull secret for the blueprint's registry, if the platform needs one.
     pub image_pull_secret: Option<String>,
-    /// Extra annotations on every Ingress, set by the platform (e.g. the AWS Load Balancer
-    /// Controller's `alb.ingress.kubernetes.io/*`: scheme, target type, WAF ACL). They come
-    /// after the blueprint's own `ingress.annotations`, which win on a conflict.
+    /// Extra annotations on every Ingress the platform's controller needs (e.g. the ALB
+    /// controller's `alb.ingress.kubernetes.io/*`).
     pub ingress_annotations: BTreeMap<String, String>,
+    /// Node label whose value is the node pool's name (`eks.amazonaws.com/nodegroup`,
+    /// `doks.digitalocean.com/node-pool`); added to the pool's own labels in node selectors.
+    pub node_pool_label: Option<String>,
 }
 
 /// Manifests by path under `k8s/` (including `k8s/kustomization.yaml`), and the blueprint

@@ -7,7 +7,7 @@
 
 mod addons;
 mod fargate;
-mod nodes;
+pub mod nodes;
 
 use serde_json::{Value, json};
 

@@ -678,6 +678,8 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         service_account_annotations: super::identity::annotations(ctx),
         storage_class: (ctx.platform == Some(Platform::Eks)).then(|| "gp3".to_string()),
         network_policy_enforced: ctx.platform == Some(Platform::Eks),
+        node_pool_label: (ctx.platform == Some(Platform::Eks))
+            .then(|| super::cluster::nodes::POOL_LABEL.to_string()),
         ..Default::default()
     };
     if class == Some(IngressClass::Alb)

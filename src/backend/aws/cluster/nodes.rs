@@ -51,6 +51,11 @@ pub fn node_groups(ctx: &Ctx) -> Vec<String> {
         .collect()
 }
 
+/// The node label carrying the pool's name. EKS's own `eks.amazonaws.com/nodegroup` holds the
+/// generated group name (`general-2025…`, a prefix so a replacement group can be created
+/// before the old one goes), so the pools label their nodes themselves.
+pub const POOL_LABEL: &str = "infragen.io/node-pool";
+
 /// EKS's taint effect spelling.
 fn effect(e: TaintEffect) -> &'static str {
     match e {
@@ -186,6 +191,8 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
             v
         })
         .collect();
+    let mut labels = pool.labels.clone();
+    labels.insert(POOL_LABEL.to_string(), pool.name.clone());
     let mut depends = node_policy_attachments();
     // The CNI must be configured before nodes join, or they come up without pod networking.
     if ctx
@@ -214,7 +221,7 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
                 "max_size": pool.max,
             },
             "update_config": {"max_unavailable_percentage": pool.max_unavailable_percent.unwrap_or(33)},
-            "labels": pool.labels,
+            "labels": labels,
             "taint": taints,
             "launch_template": {"id": lt.id(), "version": lt.attr("latest_version")},
             "node_repair_config": {"enabled": true},
