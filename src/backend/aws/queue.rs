@@ -1,5 +1,5 @@
 //! Amazon MQ for RabbitMQ: a private broker (single instance, or a three-node cluster across
-//! zones when `ha`) in the private subnets, reachable only from its clients' security groups
+//! zones when `ha`) in the data subnets, reachable only from its clients' security groups
 //! on AMQPS (5671) and the management console / API (443), encrypted with its own KMS key,
 //! with general logs, automatic minor upgrades and the blueprint's maintenance window.
 //!
@@ -77,17 +77,25 @@ fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
         );
     }
 
-    let private = ctx
+    // The data tiers (cache, else database), which have no route to the internet — the same
+    // subnets the manifests' NetworkPolicies open AMQPS egress to — else the private tier.
+    let tier = ctx
         .v
         .bp
         .network
         .as_ref()
-        .map(|n| subnet_ids(n, "private"))
+        .map(|n| {
+            ["cache", "database", "private"]
+                .iter()
+                .map(|t| subnet_ids(n, t))
+                .find(|ids| !ids.is_empty())
+                .unwrap_or_default()
+        })
         .unwrap_or_default();
     let subnets: Vec<String> = if q.ha {
-        private
+        tier
     } else {
-        private.into_iter().take(1).collect()
+        tier.into_iter().take(1).collect()
     };
     let password = res("random_password", &format!("{}_admin", q.name));
     let username = format!("{}_admin", ident(&q.name));
