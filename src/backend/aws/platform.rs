@@ -42,9 +42,16 @@ fn lbc_role_name(ctx: &Ctx) -> String {
     role_name(ctx, LBC_SA)
 }
 
-/// The web ACL's name, also how the platform finds it.
+/// The web ACL's name (`load_balancer.waf.name`, default `<name>-<env>-waf` as on ECS), also
+/// how the platform finds it.
 fn web_acl_name(ctx: &Ctx) -> String {
-    format!("{}-web-acl", ctx.prefix)
+    ctx.v
+        .bp
+        .load_balancer
+        .as_ref()
+        .and_then(|l| l.waf.as_ref())
+        .and_then(|w| w.name.clone())
+        .unwrap_or_else(|| format!("{}-waf", ctx.prefix))
 }
 
 /// The blueprint's Ingress class when it has an enabled Ingress.
@@ -652,9 +659,14 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
     if let Some(t) = lb.idle_timeout {
         attrs.push(format!("idle_timeout.timeout_seconds={t}"));
     }
-    if let Some(bucket) = &lb.access_logs_bucket {
+    if lb.deletion_protection {
+        attrs.push("deletion_protection.enabled=true".to_string());
+    }
+    // The access-log bucket `buckets.rs` creates with the log-delivery policy.
+    if let Some((_, bucket)) = super::buckets::access_logs(ctx) {
         attrs.push(format!(
-            "access_logs.s3.enabled=true,access_logs.s3.bucket={bucket}"
+            "access_logs.s3.enabled=true,access_logs.s3.bucket={bucket},access_logs.s3.prefix={}",
+            super::buckets::LB_LOG_PREFIX
         ));
     }
     a.insert(format!("{p}/load-balancer-attributes"), attrs.join(","));
