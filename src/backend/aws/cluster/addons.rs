@@ -2,8 +2,9 @@
 //! cluster's Kubernetes version, owning its configuration (`OVERWRITE` on conflicts):
 //! `vpc-cni` with network policy enforcement (installed before the nodes join), `coredns`
 //! (on Fargate: `computeType: Fargate`, after the `kube-system` profile exists),
-//! `kube-proxy`, and `aws-ebs-csi-driver` with its own IRSA role (not on Fargate, which has
-//! no EBS). Any other add-on name is installed with its defaults.
+//! `kube-proxy`, `aws-ebs-csi-driver` with its own IRSA role (not on Fargate, which has no
+//! EBS), and for Container Insights `amazon-cloudwatch-observability` with its IRSA role and
+//! pre-created log groups. Any other add-on name is installed with its defaults.
 
 use serde_json::{Value, json};
 
@@ -46,9 +47,68 @@ fn ebs_csi_role(ctx: &Ctx, m: &mut Module) -> String {
     .arn()
 }
 
+/// Container Insights on managed nodes (`cluster.container_insights`): the CloudWatch
+/// observability add-on (agent + Fluent Bit) with its IRSA role, writing to log groups made
+/// here first so they carry the blueprint's retention and the logs key.
+fn container_insights(ctx: &Ctx, m: &mut Module) -> String {
+    let cluster = ctx.cluster_name();
+    let retention = ctx
+        .v
+        .bp
+        .observability
+        .as_ref()
+        .map_or(30, |o| o.log_retention_days);
+    for kind in ["application", "dataplane", "host", "performance"] {
+        m.file("cluster").resource(
+            &res(
+                "aws_cloudwatch_log_group",
+                &format!("container_insights_{kind}"),
+            ),
+            json!({
+                "name": format!("/aws/containerinsights/{cluster}/{kind}"),
+                "retention_in_days": retention,
+                "kms_key_id": res("aws_kms_key", "logs").arn(),
+            }),
+        );
+    }
+    irsa_role(
+        ctx,
+        m,
+        "cloudwatch_agent",
+        &role_name(ctx, "cloudwatch-agent"),
+        ("amazon-cloudwatch", "cloudwatch-agent"),
+        vec![],
+        &[
+            (
+                "agent",
+                "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+            ),
+            ("xray", "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"),
+        ],
+    )
+    .arn()
+}
+
+/// The add-ons to install: the blueprint's, plus the CloudWatch observability add-on when
+/// Container Insights is on (managed nodes only: its agent is a DaemonSet).
+fn addon_names(ctx: &Ctx, c: &Cluster) -> Vec<String> {
+    let mut names = c.addons.clone();
+    const OBSERVABILITY: &str = "amazon-cloudwatch-observability";
+    if c.container_insights && !names.iter().any(|a| a == OBSERVABILITY) {
+        if ctx.platform == Some(Platform::Eks) {
+            names.push(OBSERVABILITY.to_string());
+        } else {
+            ctx.note(
+                "Container Insights (`cluster.container_insights`) is not set up on EKS Fargate: the CloudWatch observability add-on runs its agent as a DaemonSet; Fargate pods' logs go to CloudWatch through the aws-logging ConfigMap instead",
+            );
+        }
+    }
+    names
+}
+
 pub fn lower(ctx: &Ctx, c: &Cluster, m: &mut Module) {
     let fargate = ctx.platform == Some(Platform::EksFargate);
-    for addon in &c.addons {
+    for addon in &addon_names(ctx, c) {
         let mut body = json!({
             "cluster_name": cluster_name_ref(),
             "addon_name": addon,
@@ -79,6 +139,9 @@ pub fn lower(ctx: &Ctx, c: &Cluster, m: &mut Module) {
             }
             "aws-ebs-csi-driver" => {
                 body["service_account_role_arn"] = json!(ebs_csi_role(ctx, m));
+            }
+            "amazon-cloudwatch-observability" if !fargate => {
+                body["service_account_role_arn"] = json!(container_insights(ctx, m));
             }
             _ => {}
         }
