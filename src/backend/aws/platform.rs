@@ -417,6 +417,18 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
                 }}),
             );
         }
+        if fargate {
+            // Fargate grants no capabilities, so no binding below 1024: the controller
+            // listens on high ports (the Service keeps 80/443; 8443 is its webhook's).
+            helm::merge_values(
+                &mut body,
+                json!({"controller": {
+                    "containerPort": {"http": 8080, "https": 10443},
+                    "extraArgs": {"http-port": "8080", "https-port": "10443"},
+                    "containerSecurityContext": {"capabilities": {"add": [], "drop": ["ALL"]}},
+                }}),
+            );
+        }
         body["depends_on"] = after_lbc.clone();
         m.file("controllers").resource(&r, body);
     }
