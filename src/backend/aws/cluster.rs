@@ -6,7 +6,7 @@
 //! managed add-ons (`addons.rs`) hang off it.
 
 mod addons;
-mod fargate;
+pub mod fargate;
 pub mod nodes;
 
 use serde_json::{Value, json};

@@ -510,7 +510,11 @@ fn storage(ctx: &Ctx, m: &mut Module) {
                 "allow_volume_expansion": true,
             }),
         );
-    let version = c.version.as_deref().unwrap_or("1.33");
+    let version = c
+        .version
+        .as_deref()
+        .or_else(|| ctx.v.catalog.default_version("kubernetes"))
+        .unwrap_or_default();
     if minor(version).is_some_and(|v| v < 30) {
         f.resource(
             &res("kubernetes_annotations", "gp2_not_default"),
@@ -537,7 +541,7 @@ fn fargate_logging(ctx: &Ctx, m: &mut Module) {
     let output = format!(
         "[OUTPUT]\n    Name cloudwatch_logs\n    Match *\n    region {}\n    log_group_name {}\n    log_stream_prefix fargate-\n    auto_create_group false\n",
         ctx.region,
-        format_args!("/aws/eks/{}/fargate", ctx.cluster_name()),
+        super::cluster::fargate::log_group_name(ctx),
     );
     let filters = "[FILTER]\n    Name kubernetes\n    Match kube.*\n    Merge_Log On\n    Keep_Log Off\n    Buffer_Size 0\n    Kube_Meta_Cache_TTL 300s\n";
     m.file("logging")
