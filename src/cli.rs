@@ -160,6 +160,23 @@ fn fail(message: impl std::fmt::Display, help: Option<&str>) -> i32 {
     2
 }
 
+/// Notes and lint warnings of a synthesis, on stderr. Lint findings arrive as
+/// `warning[rule]: …` (see `crate::backend::warning`) and print as they are; other notes get
+/// `note:`. `label` names the target when several are synthesized at once.
+fn print_notes(notes: &[String], label: Option<&str>) {
+    let mut err = std::io::stderr().lock();
+    for n in notes {
+        let (kind, text) = match n.strip_prefix("warning[") {
+            Some(_) => ("", n.as_str()),
+            None => ("note: ", n.as_str()),
+        };
+        let _ = match label {
+            Some(l) => writeln!(err, "{kind}{l}: {text}"),
+            None => writeln!(err, "{kind}{text}"),
+        };
+    }
+}
+
 fn report(d: &Diagnostics) -> i32 {
     let _ = write!(std::io::stderr().lock(), "{d}");
     2
@@ -263,21 +280,10 @@ fn synth(a: SynthArgs) -> i32 {
         return 2;
     }
     let outputs: Vec<crate::Output> = results.into_iter().flatten().collect();
-    {
-        let mut err = std::io::stderr().lock();
-        for (t, out) in targets.iter().zip(&outputs) {
-            for n in &out.notes {
-                if single {
-                    let _ = writeln!(err, "note: {n}");
-                } else {
-                    let _ = writeln!(
-                        err,
-                        "note: {} {}/{}: {n}",
-                        blueprints[t.blueprint].0, t.provider, t.env
-                    );
-                }
-            }
-        }
+    for (t, out) in targets.iter().zip(&outputs) {
+        let label =
+            (!single).then(|| format!("{} {}/{}", blueprints[t.blueprint].0, t.provider, t.env));
+        print_notes(&out.notes, label.as_deref());
     }
     let mut code = 0;
     for (t, out) in targets.iter().zip(&outputs) {
@@ -402,10 +408,7 @@ fn validate(a: ValidateArgs) -> i32 {
             };
             match crate::synthesize(path.as_str(), &bytes, *provider, env) {
                 Ok(o) => {
-                    let mut err = std::io::stderr().lock();
-                    for n in &o.notes {
-                        let _ = writeln!(err, "note: {n}");
-                    }
+                    print_notes(&o.notes, None);
                     (o.files, format!("{path} ({provider}, {env})"))
                 }
                 Err(d) => return report(&d),

@@ -106,6 +106,12 @@ pub fn not_lowered(bp: &Blueprint, provider: Provider, lowered: &[&str]) -> Opti
     })
 }
 
+/// A lint finding as a note: `synth` and `validate` show it as a warning, never an error.
+/// `rule` names the check (`do-ha`, `ingress-nginx-retired`) so it can be looked up.
+pub fn warning(rule: &str, message: impl std::fmt::Display) -> String {
+    format!("warning[{rule}]: {message}")
+}
+
 /// `terraform { required_version, required_providers }` for the providers a module uses.
 pub fn terraform_block(
     providers: &[&str],

@@ -812,7 +812,7 @@ mod tests {
         let start = Instant::now();
         let d = err(&text);
         assert!(
-            start.elapsed() < Duration::from_secs(1),
+            start.elapsed() < Duration::from_secs(5),
             "took {:?}",
             start.elapsed()
         );

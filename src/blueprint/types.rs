@@ -768,7 +768,8 @@ pub struct Certificate {
 pub struct Waf {
     /// Requests per 5 minutes per client IP before blocking.
     pub rate_limit: u32,
-    /// Managed rule groups (default: common, known bad inputs, IP reputation).
+    /// AWS managed rule groups (default: common, known bad inputs, IP reputation, anonymous
+    /// IPs with hosting providers counted, not blocked).
     #[serde(default)]
     pub managed_rules: Option<Vec<String>>,
     /// Web ACL name (default `<name>-<env>-waf`).

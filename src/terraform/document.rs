@@ -155,7 +155,8 @@ impl File {
         self
     }
 
-    /// An output Terraform hides in plans and logs (`sensitive = true`).
+    /// An output whose value Terraform redacts in plans and logs (`sensitive = true`), for
+    /// connection details that carry credentials.
     pub fn sensitive_output(&mut self, name: &str, value: String, description: &str) -> &mut Self {
         entry(&mut self.top, "output").insert(
             ident(name),

@@ -9,7 +9,88 @@ use crate::catalog::Provider;
 const GP3_BASELINE_BELOW_GB: u32 = 400;
 const GP3_BASELINE_IOPS: u32 = 3000;
 
+/// Cloud identifiers: a DNS label without `--`, at most `max` characters.
+fn identifier(c: &mut Checker, path: &str, id: &str, max: usize, what: &str) {
+    if !super::names::is_label(id) || id.contains("--") || id.len() > max {
+        c.error(path, format!("`{id}` is not a valid {what}"))
+            .expected = Some(format!(
+            "lower-case letters, digits and single `-`, starting with a letter, at most {max} characters"
+        ));
+    }
+}
+
+/// S3 bucket names: 3–63 lower-case letters, digits, `-` and `.`, starting and ending with
+/// a letter or digit.
+fn bucket_name_ok(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
+        && !name.contains("..")
+}
+
 pub fn check(c: &mut Checker, bp: &Blueprint) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, b) in bp.buckets.iter().enumerate() {
+        if !super::names::is_label(&b.name) {
+            c.error(
+                &format!("buckets[{i}].name"),
+                format!("`{}` is not a valid name", b.name),
+            )
+            .expected = Some("lower-case letters, digits and `-`, starting with a letter".into());
+        }
+        if !seen.insert(b.name.as_str()) {
+            c.error(
+                &format!("buckets[{i}].name"),
+                format!("duplicate name `{}`", b.name),
+            );
+        }
+        if let Some(n) = &b.bucket
+            && !bucket_name_ok(n)
+        {
+            c.error(
+                &format!("buckets[{i}].bucket"),
+                format!("`{n}` is not a valid S3 bucket name"),
+            )
+            .expected = Some(
+                "3–63 lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit"
+                    .into(),
+            );
+        }
+    }
+    if let Some(lb) = &bp.load_balancer
+        && let Some(n) = &lb.access_logs_bucket
+        && !bucket_name_ok(n)
+    {
+        c.error(
+            "load_balancer.access_logs_bucket",
+            format!("`{n}` is not a valid S3 bucket name"),
+        );
+    }
+    for (i, d) in bp.databases.iter().enumerate() {
+        if let Some(id) = &d.identifier {
+            identifier(
+                c,
+                &format!("databases[{i}].identifier"),
+                id,
+                53,
+                "RDS identifier (replicas append `-replica-N`)",
+            );
+        }
+    }
+    for (i, k) in bp.caches.iter().enumerate() {
+        if let Some(id) = &k.identifier {
+            identifier(
+                c,
+                &format!("caches[{i}].identifier"),
+                id,
+                40,
+                "ElastiCache replication group id",
+            );
+        }
+    }
     if c.provider == Provider::Aws {
         for (i, d) in bp.databases.iter().enumerate() {
             if d.deployment != Deployment::Managed {

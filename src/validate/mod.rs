@@ -153,6 +153,12 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
                 if let Some(s) = &d.spaces_region {
                     region(c, "providers.digitalocean.spaces_region", s);
                 }
+                const TIERS: [&str; 3] = ["starter", "basic", "professional"];
+                if let Some(t) = bp.registry.as_ref().and_then(|r| r.tier.as_deref())
+                    && !TIERS.contains(&t)
+                {
+                    c.unknown_name("registry.tier", "registry tier", t, TIERS);
+                }
             }
         },
         Provider::Kubernetes => {}

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use super::edge;
-use super::iam::policy;
+use super::iam::{assume_role, policy};
 use super::kms;
 use super::network::subnet_ids;
 use super::secrets;
@@ -248,7 +248,9 @@ fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
     let n = ident(&s.name);
     let execution = res("aws_iam_role", &format!("{n}_execution"));
     let task = res("aws_iam_role", &format!("{n}_task"));
-    let trust = policy(vec![json!({
+    // The task role trusts only tasks of this account and region (confused-deputy guard, as
+    // the ECS guide shows for task roles); the execution role keeps the documented plain trust.
+    let task_trust = policy(vec![json!({
         "Effect": "Allow",
         "Principal": {"Service": "ecs-tasks.amazonaws.com"},
         "Action": "sts:AssumeRole",
@@ -305,7 +307,7 @@ fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
             json!({
                 "name": format!("{}-{}-execution", ctx.prefix, s.name),
                 "description": format!("ECS agent for {}: pulls the image, writes its log group, reads its secrets", s.name),
-                "assume_role_policy": trust,
+                "assume_role_policy": assume_role("ecs-tasks.amazonaws.com"),
             }),
         )
         .resource(
@@ -321,7 +323,7 @@ fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
             json!({
                 "name": format!("{}-{}-task", ctx.prefix, s.name),
                 "description": format!("Application role of {} (no AWS permissions granted by default)", s.name),
-                "assume_role_policy": trust,
+                "assume_role_policy": task_trust,
             }),
         );
     (execution, task)

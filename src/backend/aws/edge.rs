@@ -21,12 +21,18 @@ use crate::terraform::{Module, Ref, interp, res, var};
 /// TLS 1.3 and 1.2 with forward-secret ciphers: AWS's recommended policy.
 pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
-/// Managed rule groups when the blueprint lists none.
-const DEFAULT_MANAGED_RULES: [&str; 3] = [
+/// Managed rule groups when the blueprint lists none: OWASP-style common rules, known bad
+/// inputs (Log4j and the like), IP reputation, and anonymizers (Tor, VPNs).
+const DEFAULT_MANAGED_RULES: [&str; 4] = [
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
 ];
+
+/// Rules of managed groups that only count: requests from cloud hosting providers are
+/// often legitimate server-to-server calls, so they are watched, not blocked.
+const COUNT_ONLY: [(&str, &str); 1] = [("AWSManagedRulesAnonymousIpList", "HostingProviderIPList")];
 
 pub fn lb() -> Ref {
     res("aws_lb", "main")
@@ -390,11 +396,20 @@ fn web_acl(ctx: &Ctx, m: &mut Module, waf: &crate::blueprint::types::Waf) {
             .collect()
     });
     for (i, group) in managed.iter().enumerate() {
+        let mut statement = json!({"vendor_name": "AWS", "name": group});
+        let counted: Vec<Value> = COUNT_ONLY
+            .iter()
+            .filter(|(g, _)| g == group)
+            .map(|(_, rule)| json!({"name": rule, "action_to_use": {"count": {}}}))
+            .collect();
+        if !counted.is_empty() {
+            statement["rule_action_override"] = json!(counted);
+        }
         rules.push(json!({
             "name": group,
             "priority": 10 * (i + 1),
             "override_action": {"none": {}},
-            "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
+            "statement": {"managed_rule_group_statement": statement},
             "visibility_config": visibility(group),
         }));
     }

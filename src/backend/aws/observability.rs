@@ -117,7 +117,6 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             "Principal": {"Service": "cloudwatch.amazonaws.com"},
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id()}},
         })],
     );
     let topic = topic();

@@ -1,6 +1,274 @@
-//! DOKS: the cluster in the VPC, its default node pool and extra node pools. (Not lowered yet: see the issue tracker.)
+//! DOKS: the cluster in the VPC with its default node pool (the blueprint's first pool), and
+//! one `digitalocean_kubernetes_node_pool` per further pool.
+//!
+//! Autoscaled pools get their initial `node_count` once: `ignore_changes` keeps Terraform
+//! from resetting what the autoscaler chose. With `auto_upgrade`, DOKS applies patch
+//! releases itself, so an exact version (`1.33.6-do.0`) is the initial one and drift in
+//! `version` is ignored (a plan would otherwise try to downgrade); a bare minor (`1.33`)
+//! tracks the newest patch through `data.digitalocean_kubernetes_versions` instead.
+
+use serde_json::{Map, Value, json};
 
 use super::Ctx;
-use crate::terraform::Module;
+use crate::blueprint::types::{Cluster, NodePool, Platform, TaintEffect};
+use crate::catalog::SizeKind;
+use crate::terraform::{Module, data, ident, res};
+use crate::validate::WeeklyWindow;
 
-pub fn lower(_ctx: &Ctx, _m: &mut Module) {}
+/// Whether the cluster pulls from the blueprint's registry through DOKS registry
+/// integration (default: whenever there is a registry).
+pub fn registry_integration(ctx: &Ctx) -> bool {
+    let bp = ctx.v.bp;
+    bp.registry.is_some()
+        && bp
+            .cluster
+            .as_ref()
+            .and_then(|c| c.registry_integration)
+            .unwrap_or(true)
+}
+
+/// `cluster.ha`; unset means HA, as an EKS control plane always is.
+pub fn ha(cl: &Cluster) -> bool {
+    cl.ha.unwrap_or(true)
+}
+
+/// `cluster.auto_upgrade`; unset means on (patch releases in the maintenance window).
+pub fn auto_upgrade(cl: &Cluster) -> bool {
+    cl.auto_upgrade.unwrap_or(true)
+}
+
+/// The version as written in the blueprint (or the catalog default).
+pub fn blueprint_version(ctx: &Ctx) -> String {
+    ctx.v
+        .bp
+        .cluster
+        .as_ref()
+        .and_then(|c| c.version.clone())
+        .or_else(|| {
+            ctx.v
+                .catalog
+                .default_version("kubernetes")
+                .map(String::from)
+        })
+        .unwrap_or_default()
+}
+
+pub fn lower(ctx: &Ctx, m: &mut Module) {
+    let Some(cl) = ctx.v.bp.cluster.as_ref() else {
+        return;
+    };
+    if !ctx.doks() {
+        return;
+    }
+    let bp = ctx.v.bp;
+    let cluster = ctx.cluster();
+    let auto_upgrade = auto_upgrade(cl);
+    let mut ignore: Vec<String> = Vec::new();
+
+    let wanted = blueprint_version(ctx);
+    let version = if wanted.contains("-do.") {
+        if auto_upgrade {
+            ignore.push("version".into());
+        }
+        wanted.clone()
+    } else {
+        // `1.33` (or an EKS-style `1.28`): the newest DOKS patch of that minor.
+        let prefix = match super::catalog::minor(&wanted) {
+            Some((ma, mi)) => format!("{ma}.{mi}."),
+            None => format!("{wanted}."),
+        };
+        let versions = data("digitalocean_kubernetes_versions", "cluster");
+        m.file("cluster")
+            .resource(&versions, json!({"version_prefix": prefix}));
+        ctx.note(format!(
+            "cluster.version `{wanted}` is not a DOKS release (such as `1.33.6-do.0`): the cluster runs the newest DOKS `{prefix}x` patch (data.digitalocean_kubernetes_versions)"
+        ));
+        versions.attr("latest_version")
+    };
+
+    let mut body = json!({
+        "name": ctx.cluster_name(),
+        "region": ctx.region,
+        "version": version,
+        "ha": ha(cl),
+        "auto_upgrade": auto_upgrade,
+        "surge_upgrade": cl.surge_upgrade.unwrap_or(true),
+        "registry_integration": registry_integration(ctx),
+        "tags": ctx.tags(),
+    });
+    if let Some(vpc) = ctx.vpc() {
+        body["vpc_uuid"] = json!(vpc.id());
+    }
+    if let Some(w) = cl
+        .maintenance_window
+        .as_deref()
+        .and_then(WeeklyWindow::parse)
+    {
+        body["maintenance_policy"] = json!({"day": w.day_name(), "start_time": w.start()});
+        if !auto_upgrade {
+            ctx.note(format!(
+                "cluster.maintenance_window `{}`: DOKS applies it only to automatic upgrades, and auto_upgrade is off in `{}`",
+                cl.maintenance_window.as_deref().unwrap_or_default(),
+                ctx.v.env
+            ));
+        }
+    }
+    if !cl.endpoint.allowed_cidrs.is_empty() {
+        body["control_plane_firewall"] =
+            json!({"enabled": true, "allowed_addresses": cl.endpoint.allowed_cidrs});
+    }
+    if cl.registry_integration == Some(true) && bp.registry.is_none() {
+        ctx.note(
+            "cluster.registry_integration is set but the blueprint has no `registry`; integration is left off",
+        );
+    }
+
+    if let Some((first, rest)) = bp.node_pools.split_first() {
+        let (pool, autoscaled) = pool_body(ctx, first, true);
+        if autoscaled {
+            ignore.push("node_pool[0].node_count".into());
+        }
+        body["node_pool"] = pool;
+        for p in rest {
+            let (mut pool, autoscaled) = pool_body(ctx, p, false);
+            pool["cluster_id"] = json!(cluster.id());
+            if autoscaled {
+                pool["lifecycle"] = json!({"ignore_changes": ["node_count"]});
+            }
+            m.file("cluster").resource(
+                &res("digitalocean_kubernetes_node_pool", &ident(&p.name)),
+                pool,
+            );
+        }
+        ctx.mark("node_pools");
+    } else {
+        ctx.note("DOKS needs a default node pool: add one under `node_pools`");
+    }
+    if !ignore.is_empty() {
+        body["lifecycle"] = json!({"ignore_changes": ignore});
+    }
+    m.file("cluster").resource(&cluster, body);
+    ctx.mark("cluster");
+
+    if ctx.v.bp.cluster.as_ref().map(|c| c.platform) != Some(Platform::Doks) {
+        eks_settings(ctx, cl);
+    }
+
+    m.file("outputs")
+        .output("cluster_id", cluster.id(), "DOKS cluster id")
+        .output("cluster_name", cluster.attr("name"), "DOKS cluster name")
+        .output(
+            "cluster_endpoint",
+            cluster.attr("endpoint"),
+            "Kubernetes API endpoint",
+        )
+        .output(
+            "kubeconfig_command",
+            format!(
+                "doctl kubernetes cluster kubeconfig save {}",
+                cluster.attr("name")
+            ),
+            "Writes a kubeconfig context for the cluster (doctl authenticated to the account)",
+        );
+}
+
+/// A node pool body (the default pool's block, or a separate pool resource without
+/// `cluster_id`), and whether it autoscales.
+fn pool_body(ctx: &Ctx, p: &NodePool, default: bool) -> (Value, bool) {
+    let size = ctx.v.size(SizeKind::Node, p.size.as_deref(), &p.sizes);
+    let desired = p.desired.unwrap_or(p.min);
+    // The default pool keeps the system pods: it cannot scale to zero.
+    let min = if default && p.min == 0 {
+        ctx.note(format!(
+            "node_pools[{}].min 0: the DOKS default pool keeps at least one node",
+            p.name
+        ));
+        1
+    } else {
+        p.min
+    };
+    let autoscaled = min != p.max;
+    let mut body = Map::new();
+    body.insert("name".into(), json!(p.name));
+    body.insert("size".into(), json!(size));
+    body.insert("node_count".into(), json!(desired.max(min)));
+    if autoscaled {
+        body.insert("auto_scale".into(), json!(true));
+        body.insert("min_nodes".into(), json!(min));
+        body.insert("max_nodes".into(), json!(p.max));
+    }
+    if !p.labels.is_empty() {
+        body.insert("labels".into(), json!(p.labels));
+    }
+    body.insert("tags".into(), json!(ctx.tags()));
+    if !p.taints.is_empty() {
+        let taints: Vec<Value> = p
+            .taints
+            .iter()
+            .map(|t| {
+                json!({
+                    "key": t.key,
+                    "value": t.value.clone().unwrap_or_default(),
+                    "effect": match t.effect {
+                        TaintEffect::NoSchedule => "NoSchedule",
+                        TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+                        TaintEffect::NoExecute => "NoExecute",
+                    },
+                })
+            })
+            .collect();
+        body.insert("taint".into(), Value::Array(taints));
+    }
+    let mut lost = Vec::new();
+    if p.spot {
+        lost.push(
+            "`spot` (DigitalOcean has no spot or preemptible Droplets; the pool is on-demand)"
+                .to_string(),
+        );
+    }
+    if let Some(d) = &p.disk {
+        lost.push(format!(
+            "`disk` ({} GB; a Droplet's disk comes with its size slug `{size}`)",
+            d.size_gb
+        ));
+    }
+    if let Some(pct) = p.max_unavailable_percent {
+        lost.push(format!(
+            "`max_unavailable_percent` {pct} (DOKS upgrades pools with surge upgrades instead)"
+        ));
+    }
+    if !lost.is_empty() {
+        ctx.note(format!(
+            "node_pools[{}]: not expressible on DOKS: {}",
+            p.name,
+            lost.join("; ")
+        ));
+    }
+    (Value::Object(body), autoscaled)
+}
+
+/// Settings of an EKS blueprint that DOKS has no counterpart for.
+fn eks_settings(ctx: &Ctx, cl: &Cluster) {
+    let mut lost = Vec::new();
+    if !cl.addons.is_empty() {
+        lost.push(format!(
+            "addons ({}: DOKS manages CoreDNS, Cilium (its CNI) and the DigitalOcean block-storage CSI driver itself)",
+            cl.addons.join(", ")
+        ));
+    }
+    lost.push(
+        "control-plane logging (`cluster.logging`: DOKS does not export control-plane logs)"
+            .to_string(),
+    );
+    if cl.container_insights {
+        lost.push(
+            "container_insights (DOKS ships node and cluster metrics to DigitalOcean Monitoring)"
+                .to_string(),
+        );
+    }
+    ctx.note(format!(
+        "cluster: platform `{}` runs on DOKS; not expressible there: {}",
+        cl.platform.name(),
+        lost.join("; ")
+    ));
+}

@@ -1,6 +1,406 @@
-//! Managed database clusters (PostgreSQL, MySQL, Valkey/Redis, MongoDB) with firewalls admitting only the cluster. (Not lowered yet: see the issue tracker.)
+//! Managed database clusters for `deployment: managed` databases (PostgreSQL, MySQL,
+//! MongoDB) and caches (Valkey — DigitalOcean replaced managed Redis with it), each in the
+//! VPC with a `digitalocean_database_firewall` admitting only the DOKS cluster. In-cluster
+//! ones (`deployment: in_cluster`) are StatefulSets from the manifest generator.
+//!
+//! What DigitalOcean's managed databases fix themselves (ports, backup schedule and
+//! retention, TLS, the AUTH password) is reported as a note when the blueprint asks for
+//! something else, never dropped silently.
+
+use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::terraform::Module;
+use crate::blueprint::types::{
+    Backup, Cache, CacheEngine, Database, DatabaseEngine, Deployment, QueueEngine,
+};
+use crate::catalog::SizeKind;
+use crate::terraform::{Module, Ref, interp, res};
+use crate::validate::WeeklyWindow;
 
-pub fn lower(_ctx: &Ctx, _m: &mut Module) {}
+/// DigitalOcean keeps daily backups for seven days (point-in-time recovery for PostgreSQL
+/// and MySQL); neither is configurable.
+const BACKUP_DAYS: u32 = 7;
+
+pub fn lower(ctx: &Ctx, m: &mut Module) {
+    let bp = ctx.v.bp;
+    for d in bp
+        .databases
+        .iter()
+        .filter(|d| d.deployment == Deployment::Managed)
+    {
+        database(ctx, m, d);
+        ctx.mark("databases");
+    }
+    for c in bp
+        .caches
+        .iter()
+        .filter(|c| c.deployment == Deployment::Managed)
+    {
+        cache(ctx, m, c);
+        ctx.mark("caches");
+    }
+}
+
+/// `digitalocean_database_cluster.<name>`.
+pub fn cluster_ref(name: &str) -> Ref {
+    res("digitalocean_database_cluster", name)
+}
+
+/// Engine slug and version as DigitalOcean spells them.
+fn engine(d: &Database, ctx: &Ctx) -> (&'static str, String) {
+    let version = d
+        .version
+        .clone()
+        .or_else(|| {
+            ctx.v
+                .catalog
+                .default_version(d.engine.name())
+                .map(String::from)
+        })
+        .unwrap_or_default();
+    let major = version.split('.').next().unwrap_or_default().to_string();
+    match d.engine {
+        DatabaseEngine::Postgres => ("pg", major),
+        DatabaseEngine::Mysql => ("mysql", major),
+        DatabaseEngine::Mongodb => ("mongodb", format!("{major}.0")),
+    }
+}
+
+fn maintenance(w: Option<&str>) -> Option<Value> {
+    let w = WeeklyWindow::parse(w?)?;
+    Some(json!([{"day": w.day_name(), "hour": format!("{}:00", w.start())}]))
+}
+
+/// The firewall that admits only the DOKS cluster; without a cluster there is nothing to
+/// admit, and the lint rules warn.
+fn firewall(ctx: &Ctx, m: &mut Module, name: &str, db: &Ref) {
+    if ctx.doks() && ctx.v.bp.cluster.is_some() {
+        m.file("data").resource(
+            &res("digitalocean_database_firewall", name),
+            json!({
+                "cluster_id": db.id(),
+                "rule": [{"type": "k8s", "value": ctx.cluster().id()}],
+            }),
+        );
+    }
+}
+
+fn backup_notes(what: &str, backup: Option<&Backup>, lost: &mut Vec<String>) {
+    if let Some(b) = backup {
+        if b.retention_days != BACKUP_DAYS {
+            lost.push(format!(
+                "backup retention {} days (DigitalOcean keeps daily backups for {BACKUP_DAYS} days)",
+                b.retention_days
+            ));
+        }
+        if let Some(w) = &b.window {
+            lost.push(format!(
+                "backup window `{w}` (DigitalOcean schedules {what} backups itself)"
+            ));
+        }
+    }
+}
+
+fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
+    let name = crate::terraform::ident(&d.name);
+    let db = cluster_ref(&d.name);
+    let (slug, version) = engine(d, ctx);
+    let mut lost: Vec<String> = Vec::new();
+    // Standby nodes in other hosts: primary + 1 for pg/mysql; a MongoDB replica set is 3.
+    let node_count = match (d.engine, d.ha) {
+        (_, false) => 1,
+        (DatabaseEngine::Mongodb, true) => 3,
+        (_, true) => 2,
+    };
+    let mut body = json!({
+        "name": format!("{}-{}", ctx.prefix, d.name),
+        "engine": slug,
+        "version": version,
+        "size": ctx.v.size(SizeKind::Database, d.size.as_deref(), &d.sizes),
+        "region": ctx.region,
+        "node_count": node_count,
+        "tags": ctx.tags(),
+    });
+    if let Some(vpc) = ctx.vpc() {
+        body["private_network_uuid"] = json!(vpc.id());
+    }
+    if let Some(w) = maintenance(d.maintenance_window.as_deref()) {
+        body["maintenance_window"] = w;
+    }
+    if let Some(s) = &d.storage {
+        if matches!(d.engine, DatabaseEngine::Postgres | DatabaseEngine::Mysql) {
+            // Must lie in the range DigitalOcean offers for the size slug (`doctl databases
+            // options slugs`); the API rejects others at apply.
+            body["storage_size_mib"] = json!((u64::from(s.size_gb) * 1024).to_string());
+        } else {
+            lost.push(format!(
+                "storage {} GB (MongoDB storage comes with the size slug)",
+                s.size_gb
+            ));
+        }
+        if let Some(max) = s.max_size_gb {
+            lost.push(format!(
+                "storage autoscaling up to {max} GB (`storage_autoscale` is not in provider 2.71; resize with storage_size_mib)"
+            ));
+        }
+    }
+    if d.deletion_protection {
+        body["lifecycle"] = json!({"prevent_destroy": true});
+    }
+    if let Some(p) = d.port
+        && p != 25060
+        && d.engine != DatabaseEngine::Mongodb
+    {
+        lost.push(format!(
+            "port {p} (managed PostgreSQL and MySQL listen on 25060; clients take the port from the connection output)"
+        ));
+    }
+    backup_notes("database", d.backup.as_ref(), &mut lost);
+    if !d.parameters.is_empty() {
+        lost.push(format!(
+            "parameters ({}; set them with digitalocean_database_postgresql_config / _mysql_config)",
+            d.parameters.keys().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    m.file("data").resource(&db, body);
+    firewall(ctx, m, &name, &db);
+
+    if let Some(db_name) = &d.database_name {
+        m.file("data").resource(
+            &res("digitalocean_database_db", &name),
+            json!({"cluster_id": db.id(), "name": db_name}),
+        );
+    }
+    let user = d.username.as_ref().map(|u| {
+        let r = res("digitalocean_database_user", &name);
+        m.file("data")
+            .resource(&r, json!({"cluster_id": db.id(), "name": u}));
+        r
+    });
+    let mut replicas = Vec::new();
+    if d.replicas > 0 {
+        if matches!(d.engine, DatabaseEngine::Postgres | DatabaseEngine::Mysql) {
+            for i in 1..=d.replicas {
+                let r = res("digitalocean_database_replica", &format!("{name}_{i}"));
+                let mut body = json!({
+                    "cluster_id": db.id(),
+                    "name": format!("{}-{}-replica-{i}", ctx.prefix, d.name),
+                    "region": ctx.region,
+                    "size": ctx.v.size(SizeKind::Database, d.size.as_deref(), &d.sizes),
+                    "tags": ctx.tags(),
+                });
+                if let Some(vpc) = ctx.vpc() {
+                    body["private_network_uuid"] = json!(vpc.id());
+                }
+                m.file("data").resource(&r, body);
+                replicas.push(r);
+            }
+        } else {
+            lost.push(format!(
+                "{} read replica(s) (MongoDB scales with node_count)",
+                d.replicas
+            ));
+        }
+    }
+    if !lost.is_empty() {
+        ctx.note(format!(
+            "databases[{}]: not expressible on DigitalOcean managed {}: {}",
+            d.name,
+            d.engine.name(),
+            lost.join("; ")
+        ));
+    }
+
+    let (user_path, password_path) = match &user {
+        Some(u) => (u.path("name"), u.path("password")),
+        None => (db.path("user"), db.path("password")),
+    };
+    let database = match &d.database_name {
+        Some(_) => res("digitalocean_database_db", &name).path("name"),
+        None => db.path("database"),
+    };
+    let mut fields = vec![
+        format!("host = {}", db.path("private_host")),
+        format!("port = {}", db.path("port")),
+        format!("database = {database}"),
+        format!("user = {user_path}"),
+        format!("password = {password_path}"),
+        format!("admin_uri = {}", db.path("private_uri")),
+    ];
+    if !replicas.is_empty() {
+        let hosts: Vec<String> = replicas.iter().map(|r| r.path("private_host")).collect();
+        fields.push(format!("replica_hosts = [{}]", hosts.join(", ")));
+    }
+    m.file("outputs").sensitive_output(
+        &format!("database_{name}"),
+        interp(&format!("{{{}}}", fields.join(", "))),
+        &format!(
+            "Connection to the {} database `{}` from inside the VPC (TLS required)",
+            d.engine.name(),
+            d.name
+        ),
+    );
+}
+
+fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
+    let name = crate::terraform::ident(&c.name);
+    let db = cluster_ref(&c.name);
+    let mut lost: Vec<String> = Vec::new();
+    let version = match c.engine {
+        CacheEngine::Valkey => c.version.clone(),
+        CacheEngine::Redis => None,
+    }
+    .or_else(|| ctx.v.catalog.default_version("valkey").map(String::from))
+    .unwrap_or_default();
+    let version = version.split('.').next().unwrap_or_default().to_string();
+    if c.engine == CacheEngine::Redis {
+        ctx.note(format!(
+            "caches[{}]: DigitalOcean replaced managed Redis with Valkey (Redis-protocol compatible): engine `valkey` {version}{}",
+            c.name,
+            c.version
+                .as_ref()
+                .map(|v| format!(" instead of redis {v}"))
+                .unwrap_or_default()
+        ));
+    }
+    let wanted = c.nodes.max(if c.ha { 2 } else { 1 });
+    let node_count = wanted.min(3);
+    if wanted > 3 {
+        lost.push(format!(
+            "{wanted} nodes (a Valkey cluster is a primary and up to two standbys)"
+        ));
+    }
+    let mut body = json!({
+        "name": format!("{}-{}", ctx.prefix, c.name),
+        "engine": "valkey",
+        "version": version,
+        "size": ctx.v.size(SizeKind::Cache, c.size.as_deref(), &c.sizes),
+        "region": ctx.region,
+        "node_count": node_count,
+        "tags": ctx.tags(),
+    });
+    if let Some(vpc) = ctx.vpc() {
+        body["private_network_uuid"] = json!(vpc.id());
+    }
+    if let Some(w) = maintenance(c.maintenance_window.as_deref()) {
+        body["maintenance_window"] = w;
+    }
+    let mut params: Vec<&String> = Vec::new();
+    for (k, v) in &c.parameters {
+        if k == "maxmemory-policy" {
+            body["eviction_policy"] = json!(v.replace('-', "_"));
+        } else {
+            params.push(k);
+        }
+    }
+    if !params.is_empty() {
+        lost.push(format!(
+            "parameters ({}; set them with digitalocean_database_valkey_config)",
+            params
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if let Some(s) = &c.snapshots {
+        lost.push(format!(
+            "snapshots ({} days{}; DigitalOcean backs Valkey up itself)",
+            s.retention_days,
+            s.window
+                .as_ref()
+                .map(|w| format!(", window {w}"))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(p) = c.port
+        && p != 25061
+    {
+        lost.push(format!(
+            "port {p} (managed Valkey listens on 25061 with TLS; clients take the port from the connection output)"
+        ));
+    }
+    if c.auth_token_secret.is_some() {
+        lost.push(
+            "auth_token_secret (DigitalOcean generates the password; it is in the connection output)"
+                .into(),
+        );
+    }
+    if !lost.is_empty() {
+        ctx.note(format!(
+            "caches[{}]: not expressible on DigitalOcean managed Valkey: {}",
+            c.name,
+            lost.join("; ")
+        ));
+    }
+    m.file("data").resource(&db, body);
+    firewall(ctx, m, &name, &db);
+    let fields = [
+        format!("host = {}", db.path("private_host")),
+        format!("port = {}", db.path("port")),
+        format!("user = {}", db.path("user")),
+        format!("password = {}", db.path("password")),
+        format!("uri = {}", db.path("private_uri")),
+    ];
+    m.file("outputs").sensitive_output(
+        &format!("cache_{name}"),
+        interp(&format!("{{{}}}", fields.join(", "))),
+        &format!(
+            "Connection to the Valkey cache `{}` from inside the VPC (TLS required)",
+            c.name
+        ),
+    );
+}
+
+/// Components DigitalOcean has no managed service for: queues run in the cluster (the
+/// platform module passes them to the manifest generator as `in_cluster`), tables and
+/// secret stores are reported.
+pub fn unsupported(ctx: &Ctx) {
+    let bp = ctx.v.bp;
+    for q in bp
+        .queues
+        .iter()
+        .filter(|q| q.deployment == Deployment::Managed)
+    {
+        let engine = match q.engine {
+            QueueEngine::Rabbitmq => "RabbitMQ",
+        };
+        ctx.note(format!(
+            "queues[{}]: DigitalOcean has no managed {engine}; it runs in the cluster as a StatefulSet (write `deployment: in_cluster` to make that explicit){}",
+            q.name,
+            if q.ha {
+                "; `ha` becomes in-cluster replicas, not a managed multi-zone broker"
+            } else {
+                ""
+            }
+        ));
+    }
+    if !bp.tables.is_empty() {
+        ctx.note(format!(
+            "tables ({}): DigitalOcean has no managed key-value table service (DynamoDB); not lowered",
+            bp.tables
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !bp.secrets.is_empty() {
+        ctx.note(format!(
+            "secrets ({}): DigitalOcean has no secrets manager; workloads read Kubernetes Secrets of these names, which must be created outside infragen (External Secrets, Sealed Secrets, or from the sensitive connection outputs)",
+            bp.secrets
+                .iter()
+                .map(|s| s.path.as_deref().unwrap_or(&s.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if let Some(o) = &bp.observability
+        && !o.alarms.is_empty()
+    {
+        ctx.note(format!(
+            "observability.alarms ({}): metric alarms are CloudWatch-specific; DigitalOcean monitor alerts cover Droplet metrics only, so they are not lowered",
+            o.alarms.len()
+        ));
+    }
+}

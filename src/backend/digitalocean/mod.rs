@@ -1,10 +1,16 @@
 //! DigitalOcean back-end: raw `digitalocean/digitalocean` resources, one file per concept,
-//! lined up with the AWS back-end's files. Root modules: `bootstrap` (the Spaces state
-//! bucket), `infra` (VPC, cluster, data services, registry) and `platform` (Helm releases
-//! inside the cluster); Kubernetes objects go to `k8s/`.
+//! lined up with the AWS back-end's files. Root modules: `bootstrap` (account-level
+//! resources shared by every environment: the Spaces state bucket and the container
+//! registry), `infra` (VPC, cluster, data services) and `platform` (Helm releases inside the
+//! cluster); Kubernetes objects go to `k8s/`, applied after `platform`.
+//!
+//! What DigitalOcean cannot express is reported in `Output.notes`, and the lint rules in
+//! [`lint`] add warnings (never errors) for risky or outdated settings.
 
+mod catalog;
 mod cluster;
 mod database;
+mod lint;
 mod network;
 mod platform;
 mod registry;
@@ -15,21 +21,95 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::{Output, header, terraform_block};
-use crate::terraform::Module;
+use super::{Output, common_tags, header, terraform_block};
+use crate::blueprint::types::{Deployment, Platform};
+use crate::terraform::{Module, Ref, res};
 use crate::validate::Validated;
 
 pub(crate) struct Ctx<'a> {
     pub v: &'a Validated<'a>,
     pub region: String,
+    /// `<name>-<env>`, the prefix of derived names.
     pub prefix: String,
+    /// The platform the workloads run on (EKS blueprints run on DOKS here).
+    pub platform: Option<Platform>,
     lowered: RefCell<BTreeSet<&'static str>>,
+    notes: RefCell<Vec<String>>,
 }
 
 impl Ctx<'_> {
     /// Record that a blueprint part (a top-level key) was lowered.
     pub fn mark(&self, part: &'static str) {
         self.lowered.borrow_mut().insert(part);
+    }
+
+    /// Tell the user something the output cannot show (a setting DigitalOcean lacks, a
+    /// mapping that changed a value).
+    pub fn note(&self, message: impl Into<String>) {
+        self.notes.borrow_mut().push(message.into());
+    }
+
+    /// A lint finding: shown as a warning, never an error.
+    pub fn warn(&self, rule: &str, message: impl std::fmt::Display) {
+        self.note(super::warning(rule, message));
+    }
+
+    /// Whether the blueprint's cluster becomes a DOKS cluster.
+    pub fn doks(&self) -> bool {
+        self.platform == Some(Platform::Doks)
+    }
+
+    /// The cluster name (`cluster.name`, default `<name>-<env>`).
+    pub fn cluster_name(&self) -> String {
+        self.v
+            .bp
+            .cluster
+            .as_ref()
+            .and_then(|c| c.name.clone())
+            .unwrap_or_else(|| self.prefix.clone())
+    }
+
+    pub fn cluster(&self) -> Ref {
+        res("digitalocean_kubernetes_cluster", "main")
+    }
+
+    /// The VPC, when the blueprint has a network.
+    pub fn vpc(&self) -> Option<Ref> {
+        self.v
+            .bp
+            .network
+            .as_ref()
+            .map(|_| res("digitalocean_vpc", "main"))
+    }
+
+    /// The blueprint's tags as DigitalOcean tags (`key:value`; tags are plain strings of
+    /// letters, digits, `:`, `-` and `_`).
+    pub fn tags(&self) -> Vec<String> {
+        let clean = |s: &str| -> String {
+            s.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect()
+        };
+        common_tags(self.v)
+            .iter()
+            .map(|(k, v)| format!("{}:{}", clean(k), clean(v)))
+            .collect()
+    }
+
+    /// Whether the environment is named like production (`production`, `prod`, `eu-prod`),
+    /// where the lint rules expect high availability.
+    pub fn production(&self) -> bool {
+        self.v
+            .env
+            .to_ascii_lowercase()
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| matches!(w, "prod" | "production" | "prd"))
     }
 }
 
@@ -44,7 +124,9 @@ pub fn synth(v: &Validated) -> Output {
         v,
         region,
         prefix: super::prefix(v),
+        platform: v.platform(),
         lowered: RefCell::new(BTreeSet::new()),
+        notes: RefCell::new(Vec::new()),
     };
     let mut out = Output::default();
     let mut infra = Module::new(header(v));
@@ -59,18 +141,74 @@ pub fn synth(v: &Validated) -> Output {
         network::lower(&ctx, net, &mut infra);
         ctx.mark("network");
     }
-    registry::lower(&ctx, &mut infra);
+    // Account-level resources (the state bucket, the registry) go to `bootstrap` when there
+    // is one, so every environment shares them.
+    let mut bootstrap = state::bootstrap(&ctx);
+    registry::lower(&ctx, &mut infra, bootstrap.as_mut());
     cluster::lower(&ctx, &mut infra);
     database::lower(&ctx, &mut infra);
+    database::unsupported(&ctx);
+    project(&ctx, &mut infra);
     out.add_module("infra", &infra);
     if let Some(p) = platform::module(&ctx) {
         out.add_module("platform", &p);
     }
     platform::manifests(&ctx, &mut out);
-    if let Some(bootstrap) = state::bootstrap(&ctx) {
-        out.add_module("bootstrap", &bootstrap);
+    if let Some(b) = &bootstrap {
+        out.add_module("bootstrap", b);
         ctx.mark("state");
     }
+    lint::check(&ctx);
     out.lowered.extend(ctx.lowered.borrow().iter().copied());
+    out.notes.extend(ctx.notes.borrow().iter().cloned());
     out
 }
+
+/// `providers.digitalocean.project`: a `digitalocean_project` grouping the cluster and the
+/// managed databases of this environment.
+fn project(ctx: &Ctx, m: &mut Module) {
+    let bp = ctx.v.bp;
+    let Some(name) = bp
+        .providers
+        .digitalocean
+        .as_ref()
+        .and_then(|d| d.project.clone())
+    else {
+        return;
+    };
+    let mut urns = Vec::new();
+    if ctx.doks() && bp.cluster.is_some() {
+        urns.push(ctx.cluster().attr("urn"));
+    }
+    let managed = bp
+        .databases
+        .iter()
+        .filter(|d| d.deployment == Deployment::Managed)
+        .map(|d| d.name.as_str())
+        .chain(
+            bp.caches
+                .iter()
+                .filter(|c| c.deployment == Deployment::Managed)
+                .map(|c| c.name.as_str()),
+        );
+    urns.extend(managed.map(|n| database::cluster_ref(n).attr("urn")));
+    let environment = if ctx.production() {
+        "Production"
+    } else if ctx.v.env.to_ascii_lowercase().starts_with("stag") {
+        "Staging"
+    } else {
+        "Development"
+    };
+    m.file("project").resource(
+        &res("digitalocean_project", "main"),
+        json!({
+            "name": name,
+            "description": format!("{} {} (managed by infragen)", bp.name, ctx.v.env),
+            "environment": environment,
+            "resources": urns,
+        }),
+    );
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,9 +1,11 @@
 //! The VPC: one `digitalocean_vpc` per environment with the blueprint's range and region.
+//! DigitalOcean VPCs are regional and flat — no subnets, zones, NAT gateways or flow logs —
+//! so those settings of an AWS-style network are reported, not dropped silently.
 
 use serde_json::json;
 
 use super::Ctx;
-use crate::blueprint::types::Network;
+use crate::blueprint::types::{Nat, Network};
 use crate::terraform::{Module, res};
 
 pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
@@ -19,4 +21,42 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
         }),
     );
     m.file("outputs").output("vpc_id", vpc.id(), "VPC id");
+
+    let s = &net.subnets;
+    let mut lost = Vec::new();
+    if !net.zones.is_empty() {
+        lost.push(format!("zones ({})", net.zones.join(", ")));
+    }
+    let tiers = [
+        ("public", &s.public),
+        ("private", &s.private),
+        ("database", &s.database),
+        ("cache", &s.cache),
+    ];
+    let subnets: Vec<String> = tiers
+        .iter()
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(t, c)| format!("{t} {}", c.join(" ")))
+        .collect();
+    if !subnets.is_empty() {
+        lost.push(format!("subnets ({})", subnets.join("; ")));
+    }
+    if !lost.is_empty() {
+        let nat = match net.nat {
+            Nat::PerZone => "per_zone",
+            Nat::Single => "single",
+            Nat::None => "none",
+        };
+        lost.push(format!(
+            "nat `{nat}` (nodes reach the internet directly; pod egress is limited by network policies)"
+        ));
+        if net.flow_logs.enabled {
+            lost.push("flow_logs".into());
+        }
+        ctx.note(format!(
+            "network: a DigitalOcean VPC is one regional range ({}); not expressible: {}",
+            net.cidr,
+            lost.join("; ")
+        ));
+    }
 }

@@ -1,6 +1,118 @@
-//! The container registry and its pull-secret wiring. (Not lowered yet: see the issue tracker.)
+//! The DigitalOcean Container Registry and its pull-secret wiring.
+//!
+//! An account has exactly one registry, shared by every environment, so it lives in the
+//! `bootstrap` module beside the state bucket; `infra` reads it by name (a plan fails
+//! clearly if bootstrap was not applied). Pull access: `registry_integration = true` on the
+//! cluster makes DOKS keep a `registry-<name>` docker-config Secret in every namespace, and
+//! the manifest generator names that Secret as the pods' image pull secret — no registry
+//! credentials ever pass through Terraform state or the output.
+
+use serde_json::json;
 
 use super::Ctx;
-use crate::terraform::Module;
+use super::catalog;
+use crate::terraform::{Module, data, res};
 
-pub fn lower(_ctx: &Ctx, _m: &mut Module) {}
+/// The registry name (`registry.name`, default the blueprint's name).
+pub fn name(ctx: &Ctx) -> Option<String> {
+    let r = ctx.v.bp.registry.as_ref()?;
+    Some(r.name.clone().unwrap_or_else(|| ctx.v.bp.name.clone()))
+}
+
+/// The Secret DOKS registry integration maintains in every namespace.
+pub fn pull_secret(ctx: &Ctx) -> Option<String> {
+    (super::cluster::registry_integration(ctx) && ctx.doks())
+        .then(|| name(ctx).map(|n| format!("registry-{n}")))
+        .flatten()
+}
+
+/// Repositories each subscription tier allows (professional: unlimited).
+pub fn tier_limit(tier: &str) -> Option<usize> {
+    match tier {
+        "starter" => Some(1),
+        "basic" => Some(5),
+        _ => None,
+    }
+}
+
+/// The tier: the blueprint's, else the smallest that holds its repositories.
+pub fn tier(ctx: &Ctx) -> String {
+    let r = ctx.v.bp.registry.as_ref();
+    match r.and_then(|r| r.tier.clone()) {
+        Some(t) => t,
+        None => match r.map_or(0, |r| r.repositories.len()) {
+            0 | 1 => "starter".into(),
+            2..=5 => "basic".into(),
+            _ => "professional".into(),
+        },
+    }
+}
+
+/// Registries are offered in fewer regions than Droplets: the nearest one.
+fn region(ctx: &Ctx) -> String {
+    let c = catalog::get();
+    if c.registry_regions.contains(&ctx.region) {
+        return ctx.region.clone();
+    }
+    c.nearest_registry_region
+        .get(&ctx.region)
+        .cloned()
+        .unwrap_or_else(|| ctx.region.clone())
+}
+
+pub fn lower(ctx: &Ctx, infra: &mut Module, bootstrap: Option<&mut Module>) {
+    let Some(reg) = ctx.v.bp.registry.as_ref() else {
+        return;
+    };
+    let name = name(ctx).unwrap_or_default();
+    let body = json!({
+        "name": name,
+        "subscription_tier_slug": tier(ctx),
+        "region": region(ctx),
+    });
+    let endpoint = match bootstrap {
+        Some(b) => {
+            let r = res("digitalocean_container_registry", "main");
+            b.file("registry").resource(&r, body);
+            b.file("outputs").output(
+                "registry_endpoint",
+                r.attr("endpoint"),
+                "Container registry images are pushed to (registry.digitalocean.com/<name>)",
+            );
+            let d = data("digitalocean_container_registry", "main");
+            infra.file("registry").resource(&d, json!({"name": name}));
+            d.attr("endpoint")
+        }
+        None => {
+            let r = res("digitalocean_container_registry", "main");
+            infra.file("registry").resource(&r, body);
+            r.attr("endpoint")
+        }
+    };
+    infra.file("outputs").output(
+        "registry_endpoint",
+        endpoint,
+        "Container registry images are pushed to (registry.digitalocean.com/<name>)",
+    );
+    ctx.mark("registry");
+
+    let mut lost = Vec::new();
+    if reg.scan_on_push {
+        lost.push("scan_on_push (DOCR has no image scanning; scan in CI)");
+    }
+    if reg.immutable_tags {
+        lost.push("immutable_tags (DOCR tags are always mutable; deploy pinned tags or digests)");
+    }
+    if reg.lifecycle.is_some() {
+        lost.push("lifecycle (DOCR has no expiry rules; run `doctl registry garbage-collection start` on a schedule)");
+    }
+    if !lost.is_empty() {
+        ctx.note(format!(
+            "registry: not expressible on DigitalOcean Container Registry: {}",
+            lost.join("; ")
+        ));
+    }
+    if !super::cluster::registry_integration(ctx) && ctx.doks() {
+        ctx.note("registry: registry_integration is off, so pods get no pull secret for it; create one (`doctl registry kubernetes-manifest`) or turn integration on");
+    }
+}

@@ -2,6 +2,12 @@
 //! the AWS-only validations are skipped), and the `bootstrap` module creating the private,
 //! versioned bucket. Credentials come from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` set to
 //! a Spaces key, never from the configuration.
+//!
+//! Locking: `state.locking` keeps `use_lockfile = true`, Terraform's lock by S3 conditional
+//! writes (`If-None-Match`). DigitalOcean documents the Spaces backend without it, and some
+//! S3-compatible stores accept the header without honouring it, so `synth` says so: verify
+//! it once (two concurrent `terraform plan -lock-timeout=0`; the second must fail to lock)
+//! and serialize applies per environment in CI either way.
 
 use serde_json::{Value, json};
 
@@ -47,6 +53,12 @@ pub fn backend(ctx: &Ctx, module: &str) -> Option<Value> {
 
 pub fn bootstrap(ctx: &Ctx) -> Option<Module> {
     let s = ctx.v.bp.state.as_ref()?;
+    if s.locking {
+        ctx.note(format!(
+            "state: `use_lockfile` on Spaces relies on S3 conditional writes, which DigitalOcean does not document for Spaces; check that a second concurrent `terraform plan -lock-timeout=0` fails to lock `{}`, and serialize applies per environment in CI",
+            state_key(&s.key, ctx.v.env, "infra")
+        ));
+    }
     let mut m = Module::new(header(ctx.v));
     m.file("providers")
         .terraform(terraform_block(&["digitalocean"], None))

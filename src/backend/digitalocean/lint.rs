@@ -1,0 +1,256 @@
+//! infragen's own DigitalOcean lint rules — checkov has none for DOKS or managed databases
+//! (only CKV_DIO_1-4 for Spaces and Droplets). Findings are warnings shown by `synth` and
+//! `validate`, never errors: the output is still generated.
+//!
+//! | rule | warns when |
+//! |---|---|
+//! | `kubernetes-end-of-life` | the cluster's Kubernetes minor is past upstream end of life |
+//! | `ingress-nginx-retired` | the blueprint installs ingress-nginx (retired upstream, March 2026) |
+//! | `cert-manager-unsupported` | the cert-manager chart is older than the supported minors |
+//! | `do-ha` | the control plane is not HA in a production-named environment |
+//! | `do-auto-upgrade` | auto-upgrade is off in production, or on without a maintenance window |
+//! | `do-control-plane-firewall` | no `cluster.endpoint.allowed_cidrs`: the API is open to the internet |
+//! | `do-vpc` | the cluster or a database has no VPC (`network`) |
+//! | `do-node-count` | the default pool can shrink below 2 nodes in production |
+//! | `do-database-firewall` | a managed database has no firewall (no DOKS cluster to admit) |
+//! | `do-database-standby` | a managed database or cache has no standby node in production |
+//! | `do-registry-tier` | the registry tier holds fewer repositories than the blueprint lists |
+//! | `do-no-waf` | the blueprint asks for a WAF (see `platform.rs`) |
+//!
+//! Dates come from `providers/digitalocean.json` (`lint.as_of` stands in for today).
+
+use super::Ctx;
+use super::catalog::{self, minor, triple};
+use super::cluster::{auto_upgrade, blueprint_version, ha};
+use crate::backend::helm;
+use crate::blueprint::types::{Deployment, IngressClass};
+
+pub fn check(ctx: &Ctx) {
+    kubernetes_version(ctx);
+    ingress_nginx(ctx);
+    cert_manager(ctx);
+    cluster(ctx);
+    data_services(ctx);
+    registry(ctx);
+}
+
+fn kubernetes_version(ctx: &Ctx) {
+    if !ctx.doks() {
+        return;
+    }
+    let l = &catalog::get().lint;
+    let version = blueprint_version(ctx);
+    let Some((ma, mi)) = minor(&version) else {
+        return;
+    };
+    let parse = |k: &str| minor(k).unwrap_or_default();
+    let supported = l
+        .kubernetes_end_of_life
+        .iter()
+        .filter(|(_, eol)| eol.as_str() > l.as_of.as_str())
+        .map(|(k, _)| parse(k))
+        .min();
+    let upgrade = supported
+        .map(|(a, b)| format!("move to {a}.{b} or later"))
+        .unwrap_or_else(|| "move to a supported minor".into());
+    let key = format!("{ma}.{mi}");
+    match l.kubernetes_end_of_life.get(&key) {
+        Some(eol) if eol.as_str() <= l.as_of.as_str() => ctx.warn(
+            "kubernetes-end-of-life",
+            format!(
+                "Kubernetes {key} (cluster.version `{version}`) reached upstream end of life on {eol} (as of {}): no more patches, and DOKS force-upgrades clusters on minors it stops offering{}; {upgrade}",
+                l.as_of,
+                if version.contains("-do.") {
+                    ""
+                } else {
+                    " (and a minor it no longer offers has no release for the version lookup, so the plan fails)"
+                }
+            ),
+        ),
+        None if l
+            .kubernetes_end_of_life
+            .keys()
+            .map(|k| parse(k))
+            .min()
+            .is_some_and(|oldest| (ma, mi) < oldest) =>
+        {
+            ctx.warn(
+                "kubernetes-end-of-life",
+                format!(
+                    "Kubernetes {key} (cluster.version `{version}`) is long past upstream end of life; {upgrade}"
+                ),
+            )
+        }
+        _ => {}
+    }
+}
+
+fn ingress_nginx(ctx: &Ctx) {
+    let l = &catalog::get().lint;
+    let Some(c) = ctx
+        .v
+        .bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.ingress_controller.as_ref())
+    else {
+        return;
+    };
+    if c.kind != IngressClass::Nginx || !ctx.doks() || l.as_of < l.ingress_nginx_retired {
+        return;
+    }
+    let chart = c
+        .chart_version
+        .clone()
+        .unwrap_or_else(|| helm::INGRESS_NGINX_CHART.into());
+    let behind = match (triple(&chart), triple(&l.ingress_nginx_last_chart)) {
+        (Some(a), Some(b)) if a < b => {
+            "; the pinned chart also lacks the fixes released up to it".to_string()
+        }
+        _ => String::new(),
+    };
+    ctx.warn(
+        "ingress-nginx-retired",
+        format!(
+            "ingress-nginx (chart {chart}) is retired upstream: best-effort maintenance ended in March 2026, with no further releases or security fixes (last chart {}){behind}; plan a move to a Gateway API implementation",
+            l.ingress_nginx_last_chart
+        ),
+    );
+}
+
+fn cert_manager(ctx: &Ctx) {
+    let l = &catalog::get().lint;
+    let Some(k) = ctx.v.bp.kubernetes.as_ref() else {
+        return;
+    };
+    if !ctx.doks() || (k.cert_manager.is_none() && k.issuers.is_empty()) {
+        return;
+    }
+    let version = k
+        .cert_manager
+        .as_ref()
+        .and_then(|c| c.chart_version.clone())
+        .unwrap_or_else(|| helm::CERT_MANAGER_CHART.into());
+    if let (Some(v), Some(oldest)) = (minor(&version), minor(&l.cert_manager_oldest_supported))
+        && v < oldest
+    {
+        ctx.warn(
+            "cert-manager-unsupported",
+            format!(
+                "cert-manager {version} is out of support (cert-manager supports its two most recent minors, v{} and later as of {}); it installs CRDs through the deprecated `installCRDs` value",
+                l.cert_manager_oldest_supported, l.as_of
+            ),
+        );
+    }
+}
+
+fn cluster(ctx: &Ctx) {
+    let bp = ctx.v.bp;
+    let Some(cl) = bp.cluster.as_ref() else {
+        return;
+    };
+    if !ctx.doks() {
+        return;
+    }
+    let env = ctx.v.env;
+    if ctx.production() && !ha(cl) {
+        ctx.warn(
+            "do-ha",
+            format!("the control plane of `{env}` is not highly available (`cluster.ha: false`); HA cannot be turned off later but can be turned on"),
+        );
+    }
+    if ctx.production() && !auto_upgrade(cl) {
+        ctx.warn(
+            "do-auto-upgrade",
+            format!("auto_upgrade is off in `{env}`: patch releases wait for a manual upgrade"),
+        );
+    }
+    if auto_upgrade(cl) && cl.maintenance_window.is_none() {
+        ctx.warn(
+            "do-auto-upgrade",
+            "auto_upgrade without `cluster.maintenance_window`: DigitalOcean picks the upgrade time",
+        );
+    }
+    if cl.endpoint.allowed_cidrs.is_empty() {
+        ctx.warn(
+            "do-control-plane-firewall",
+            "the DOKS API endpoint is always public, and without `cluster.endpoint.allowed_cidrs` no control-plane firewall restricts who can reach it",
+        );
+    }
+    if bp.network.is_none() {
+        ctx.warn(
+            "do-vpc",
+            "the cluster has no `network`: it joins the region's default VPC",
+        );
+    }
+    if let Some(p) = bp.node_pools.first()
+        && ctx.production()
+        && p.min < 2
+    {
+        ctx.warn(
+            "do-node-count",
+            format!(
+                "the default node pool `{}` can shrink to {} node(s) in `{env}`: one node failure stops every pod on it",
+                p.name, p.min
+            ),
+        );
+    }
+}
+
+fn data_services(ctx: &Ctx) {
+    let bp = ctx.v.bp;
+    let managed: Vec<(&str, bool, u32)> = bp
+        .databases
+        .iter()
+        .filter(|d| d.deployment == Deployment::Managed)
+        .map(|d| (d.name.as_str(), d.ha, 0))
+        .chain(
+            bp.caches
+                .iter()
+                .filter(|c| c.deployment == Deployment::Managed)
+                .map(|c| (c.name.as_str(), c.ha, c.nodes)),
+        )
+        .collect();
+    let has_cluster = ctx.doks() && bp.cluster.is_some();
+    for (name, ha, nodes) in managed {
+        if !has_cluster {
+            ctx.warn(
+                "do-database-firewall",
+                format!("`{name}` has no database firewall (no DOKS cluster to admit): it accepts connections from anywhere with its credentials"),
+            );
+        }
+        if bp.network.is_none() {
+            ctx.warn(
+                "do-vpc",
+                format!("`{name}` has no `network`: it is not attached to a VPC"),
+            );
+        }
+        if ctx.production() && !ha && nodes < 2 {
+            ctx.warn(
+                "do-database-standby",
+                format!(
+                    "`{name}` has a single node in `{}`: no standby to fail over to (set `ha: true`)",
+                    ctx.v.env
+                ),
+            );
+        }
+    }
+}
+
+fn registry(ctx: &Ctx) {
+    let Some(r) = ctx.v.bp.registry.as_ref() else {
+        return;
+    };
+    let tier = super::registry::tier(ctx);
+    if let Some(limit) = super::registry::tier_limit(&tier)
+        && r.repositories.len() > limit
+    {
+        ctx.warn(
+            "do-registry-tier",
+            format!(
+                "registry tier `{tier}` holds {limit} repositories, the blueprint lists {}; use `basic` (5) or `professional` (unlimited)",
+                r.repositories.len()
+            ),
+        );
+    }
+}

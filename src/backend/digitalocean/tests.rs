@@ -1,0 +1,277 @@
+//! Behaviour of the DigitalOcean back-end on small blueprints: defaults, mappings, notes
+//! and lint warnings. The shipped blueprints are covered by the golden snapshots.
+
+use serde_json::Value;
+
+use crate::Provider;
+
+const BASE: &str = r#"
+name: shop
+providers: { digitalocean: { region: nyc1 } }
+state: { bucket: shop-state }
+network: { cidr: 10.20.0.0/16 }
+cluster: { platform: doks, version: 1.35.1-do.0, maintenance_window: "sun:03:00" }
+node_pools:
+  - { name: system, size: medium, min: 2, desired: 2, max: 4 }
+  - name: batch
+    size: compute-large
+    min: 0
+    max: 3
+    spot: true
+    taints: [{ key: dedicated, value: batch, effect: NoSchedule }]
+"#;
+
+fn synth(extra: &str, env: &str) -> crate::Output {
+    let text = format!("{BASE}{extra}");
+    let out = crate::synthesize("t.yaml", text.as_bytes(), Provider::Digitalocean, env)
+        .unwrap_or_else(|d| panic!("{d}"));
+    schema_clean(&out);
+    out
+}
+
+/// Every module passes the vendored provider schemas, as the golden test requires of the
+/// shipped blueprints.
+fn schema_clean(out: &crate::Output) {
+    let mut modules: std::collections::BTreeMap<&str, Vec<(String, Value)>> = Default::default();
+    for (path, text) in &out.files {
+        if let Some((module, name)) = path
+            .strip_prefix("terraform/")
+            .and_then(|r| r.rsplit_once('/'))
+        {
+            modules
+                .entry(module)
+                .or_default()
+                .push((name.to_string(), serde_json::from_str(text).unwrap()));
+        }
+    }
+    let schemas = crate::check::schema::ProviderSchemas::bundled();
+    for (module, files) in modules {
+        let problems = crate::check::terraform::check_module(&files, schemas);
+        assert!(problems.is_empty(), "{module}: {problems:?}");
+    }
+}
+
+fn file(out: &crate::Output, path: &str) -> Value {
+    let text = out
+        .files
+        .get(path)
+        .unwrap_or_else(|| panic!("{path} missing; have {:?}", out.files.keys()));
+    serde_json::from_str(text).unwrap()
+}
+
+fn warned(out: &crate::Output, rule: &str) -> bool {
+    out.notes
+        .iter()
+        .any(|n| n.starts_with(&format!("warning[{rule}]")))
+}
+
+#[test]
+fn cluster_defaults_and_pools() {
+    let out = synth("", "production");
+    let c = file(&out, "terraform/infra/cluster.tf.json");
+    let cluster = &c["resource"]["digitalocean_kubernetes_cluster"]["main"];
+    assert_eq!(
+        cluster["ha"], true,
+        "HA unless the blueprint says otherwise"
+    );
+    assert_eq!(cluster["auto_upgrade"], true);
+    assert_eq!(cluster["version"], "1.35.1-do.0");
+    assert_eq!(
+        cluster["lifecycle"]["ignore_changes"],
+        serde_json::json!(["version", "node_pool[0].node_count"])
+    );
+    assert_eq!(
+        cluster["maintenance_policy"],
+        serde_json::json!({"day": "sunday", "start_time": "03:00"})
+    );
+    assert_eq!(cluster["vpc_uuid"], "${digitalocean_vpc.main.id}");
+    assert!(cluster.get("control_plane_firewall").is_none());
+    assert_eq!(cluster["node_pool"]["size"], "s-2vcpu-4gb");
+    let batch = &c["resource"]["digitalocean_kubernetes_node_pool"]["batch"];
+    assert_eq!(batch["size"], "c-2");
+    assert_eq!(batch["min_nodes"], 0, "extra pools may scale to zero");
+    assert_eq!(batch["taint"][0]["effect"], "NoSchedule");
+    assert!(out.notes.iter().any(|n| n.contains("`spot`")));
+    assert!(warned(&out, "do-control-plane-firewall"));
+    assert!(!warned(&out, "do-ha"));
+    assert!(!warned(&out, "kubernetes-end-of-life"));
+}
+
+#[test]
+fn production_lint() {
+    let out = synth(
+        "environments:\n  production:\n    cluster: { ha: false, auto_upgrade: false }\n    node_pools: [{ name: system, min: 1 }]\n",
+        "production",
+    );
+    assert!(warned(&out, "do-ha"));
+    assert!(warned(&out, "do-auto-upgrade"));
+    assert!(warned(&out, "do-node-count"));
+    let staging = synth(
+        "environments:\n  staging:\n    cluster: { ha: false, auto_upgrade: false }\n  production: {}\n",
+        "staging",
+    );
+    assert!(
+        !warned(&staging, "do-ha"),
+        "HA is only expected in production"
+    );
+}
+
+#[test]
+fn bare_minor_and_firewall() {
+    let out = synth(
+        "environments:\n  production:\n    cluster: { version: \"1.28\", endpoint: { allowed_cidrs: [203.0.113.0/24] } }\n",
+        "production",
+    );
+    let c = file(&out, "terraform/infra/cluster.tf.json");
+    let cluster = &c["resource"]["digitalocean_kubernetes_cluster"]["main"];
+    assert_eq!(
+        cluster["version"],
+        "${data.digitalocean_kubernetes_versions.cluster.latest_version}"
+    );
+    assert_eq!(
+        c["data"]["digitalocean_kubernetes_versions"]["cluster"]["version_prefix"],
+        "1.28."
+    );
+    assert_eq!(
+        cluster["lifecycle"]["ignore_changes"],
+        serde_json::json!(["node_pool[0].node_count"]),
+        "a tracked minor needs no ignore on version"
+    );
+    assert_eq!(
+        cluster["control_plane_firewall"]["allowed_addresses"][0],
+        "203.0.113.0/24"
+    );
+    assert!(warned(&out, "kubernetes-end-of-life"));
+    assert!(!warned(&out, "do-control-plane-firewall"));
+}
+
+#[test]
+fn managed_data_services() {
+    let out = synth(
+        r#"databases:
+  - { name: orders, engine: postgres, version: "17.6", size: small, ha: true, replicas: 1, username: app, database_name: orders, maintenance_window: "mon:02:30" }
+caches:
+  - { name: sessions, engine: redis, size: small, parameters: { maxmemory-policy: allkeys-lru } }
+queues:
+  - { name: jobs, engine: rabbitmq }
+"#,
+        "production",
+    );
+    let d = file(&out, "terraform/infra/data.tf.json");
+    let r = &d["resource"];
+    let pg = &r["digitalocean_database_cluster"]["orders"];
+    assert_eq!(pg["engine"], "pg");
+    assert_eq!(pg["version"], "17");
+    assert_eq!(pg["node_count"], 2);
+    assert_eq!(pg["private_network_uuid"], "${digitalocean_vpc.main.id}");
+    assert_eq!(pg["maintenance_window"][0]["hour"], "02:30:00");
+    assert_eq!(pg["lifecycle"]["prevent_destroy"], true);
+    let cache = &r["digitalocean_database_cluster"]["sessions"];
+    assert_eq!(cache["engine"], "valkey");
+    assert_eq!(cache["eviction_policy"], "allkeys_lru");
+    for name in ["orders", "sessions"] {
+        let fw = &r["digitalocean_database_firewall"][name]["rule"][0];
+        assert_eq!(fw["type"], "k8s");
+        assert_eq!(fw["value"], "${digitalocean_kubernetes_cluster.main.id}");
+    }
+    assert!(r["digitalocean_database_replica"]["orders_1"].is_object());
+    let o = file(&out, "terraform/infra/outputs.tf.json");
+    assert_eq!(o["output"]["database_orders"]["sensitive"], true);
+    assert_eq!(o["output"]["cache_sessions"]["sensitive"], true);
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("replaced managed Redis with Valkey"))
+    );
+    assert!(out.notes.iter().any(|n| n.starts_with("queues[jobs]")));
+    assert!(
+        warned(&out, "do-database-standby"),
+        "the cache has one node"
+    );
+}
+
+#[test]
+fn registry_is_account_level() {
+    let reg = "registry: { name: shop, repositories: [api, web] }\n";
+    let out = synth(reg, "production");
+    let b = file(&out, "terraform/bootstrap/registry.tf.json");
+    let r = &b["resource"]["digitalocean_container_registry"]["main"];
+    assert_eq!(r["subscription_tier_slug"], "basic");
+    assert_eq!(r["region"], "nyc3", "registries are not offered in nyc1");
+    let i = file(&out, "terraform/infra/registry.tf.json");
+    assert_eq!(
+        i["data"]["digitalocean_container_registry"]["main"]["name"],
+        "shop"
+    );
+    let c = file(&out, "terraform/infra/cluster.tf.json");
+    assert_eq!(
+        c["resource"]["digitalocean_kubernetes_cluster"]["main"]["registry_integration"],
+        true
+    );
+    // Without a state bucket there is no bootstrap module: the registry is in infra.
+    let text = format!(
+        "{}{reg}",
+        BASE.replace("state: { bucket: shop-state }\n", "")
+    );
+    let out = crate::synthesize("t.yaml", text.as_bytes(), Provider::Digitalocean, "x").unwrap();
+    schema_clean(&out);
+    let i = file(&out, "terraform/infra/registry.tf.json");
+    assert!(i["resource"]["digitalocean_container_registry"]["main"].is_object());
+}
+
+#[test]
+fn platform_module() {
+    let out = synth(
+        "kubernetes:\n  ingress_controller: { kind: nginx, load_balancer_name: shop-lb }\n  cert_manager: {}\n",
+        "production",
+    );
+    let v = file(&out, "terraform/platform/versions.tf.json");
+    assert_eq!(
+        v["terraform"]["backend"]["s3"]["key"],
+        "production/platform/terraform.tfstate"
+    );
+    let p = file(&out, "terraform/platform/providers.tf.json");
+    assert_eq!(
+        p["provider"]["helm"]["kubernetes"]["host"],
+        "${data.digitalocean_kubernetes_cluster.main.endpoint}"
+    );
+    let i = file(&out, "terraform/platform/ingress.tf.json");
+    let values = i["resource"]["helm_release"]["ingress_nginx"]["values"][0]
+        .as_str()
+        .unwrap();
+    assert!(values.contains(r#""service.beta.kubernetes.io/do-loadbalancer-name":"shop-lb""#));
+    let cm = file(&out, "terraform/platform/cert_manager.tf.json");
+    assert!(
+        cm["resource"]["helm_release"]["cert_manager"]["values"][0]
+            .as_str()
+            .unwrap()
+            .contains(r#""crds":{"enabled":true"#)
+    );
+    assert!(warned(&out, "ingress-nginx-retired"));
+    assert!(!warned(&out, "cert-manager-unsupported"));
+}
+
+#[test]
+fn project_groups_resources() {
+    let text = format!(
+        "{}databases: [{{ name: main, engine: mysql, size: small }}]\n",
+        BASE.replace(
+            "providers: { digitalocean: { region: nyc1 } }",
+            "providers: { digitalocean: { region: nyc1, project: \"shop-{env}\" } }"
+        )
+    );
+    let out = crate::synthesize("t.yaml", text.as_bytes(), Provider::Digitalocean, "staging")
+        .unwrap_or_else(|d| panic!("{d}"));
+    schema_clean(&out);
+    let p = file(&out, "terraform/infra/project.tf.json");
+    let project = &p["resource"]["digitalocean_project"]["main"];
+    assert_eq!(project["name"], "shop-staging");
+    assert_eq!(project["environment"], "Staging");
+    assert_eq!(
+        project["resources"],
+        serde_json::json!([
+            "${digitalocean_kubernetes_cluster.main.urn}",
+            "${digitalocean_database_cluster.main.urn}"
+        ])
+    );
+}
