@@ -25,16 +25,11 @@ use serde_json::{Value, json};
 use super::identity::{irsa_role, role_name};
 use super::{Ctx, state};
 use crate::backend::{Output, common_tags, header, helm, terraform_block};
-use crate::blueprint::types::{IngressClass, LoadBalancer, Platform, Waf};
+use crate::blueprint::types::{IngressClass, LoadBalancer, Platform};
 use crate::k8s;
 use crate::terraform::{Module, Ref, data, interp, res};
 
 const LBC_SA: &str = "aws-load-balancer-controller";
-const DEFAULT_MANAGED_RULES: [&str; 3] = [
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesAmazonIpReputationList",
-];
 /// TLS 1.3 and 1.2 only (the default ALB policy accepts TLS 1.0).
 const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
@@ -85,7 +80,8 @@ pub fn infra(ctx: &Ctx, m: &mut Module) {
     lbc_role(ctx, m);
     if let Some(lb) = &ctx.v.bp.load_balancer {
         if let Some(waf) = &lb.waf {
-            web_acl(ctx, waf, m);
+            // The same web ACL as on ECS; the controller associates it with its ALB.
+            super::edge::web_acl(ctx, m, waf, None);
         }
         certificate(lb, m);
         ctx.mark("load_balancer");
@@ -245,81 +241,6 @@ fn lbc_role(ctx: &Ctx, m: &mut Module) -> Ref {
         lbc_statements(ctx),
         &[],
     )
-}
-
-fn visibility(metric: &str) -> Value {
-    json!({"cloudwatch_metrics_enabled": true, "metric_name": metric, "sampled_requests_enabled": true})
-}
-
-/// A regional web ACL: per-IP rate limit over 5 minutes, then the managed rule groups; its
-/// log group name must start with `aws-waf-logs-`.
-fn web_acl(ctx: &Ctx, waf: &Waf, m: &mut Module) {
-    let name = web_acl_name(ctx);
-    let acl = res("aws_wafv2_web_acl", "main");
-    let group = res("aws_cloudwatch_log_group", "waf");
-    let mut rules = vec![json!({
-        "name": "rate-limit-per-ip",
-        "priority": 1,
-        "action": {"block": {}},
-        "statement": {"rate_based_statement": {
-            "limit": waf.rate_limit,
-            "aggregate_key_type": "IP",
-            "evaluation_window_sec": 300,
-        }},
-        "visibility_config": visibility("rate-limit-per-ip"),
-    })];
-    let managed: Vec<String> = waf
-        .managed_rules
-        .clone()
-        .unwrap_or_else(|| DEFAULT_MANAGED_RULES.map(String::from).to_vec());
-    for (i, group_name) in managed.iter().enumerate() {
-        rules.push(json!({
-            "name": group_name,
-            "priority": i + 2,
-            "override_action": {"none": {}},
-            "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group_name}},
-            "visibility_config": visibility(group_name),
-        }));
-    }
-    let retention = ctx
-        .v
-        .bp
-        .observability
-        .as_ref()
-        .map_or(365, |o| o.log_retention_days);
-    m.file("edge")
-        .resource(
-            &acl,
-            json!({
-                "name": name,
-                "description": format!("Edge of {}: {} requests per 5 minutes per IP, AWS managed rules", ctx.prefix, waf.rate_limit),
-                "scope": "REGIONAL",
-                "default_action": {"allow": {}},
-                "rule": rules,
-                "visibility_config": visibility(&name),
-                "tags": {"Name": name},
-            }),
-        )
-        .resource(
-            &group,
-            json!({
-                "name": format!("aws-waf-logs-{}", ctx.prefix),
-                "retention_in_days": retention,
-                "kms_key_id": res("aws_kms_key", "logs").arn(),
-            }),
-        )
-        .resource(
-            &res("aws_wafv2_web_acl_logging_configuration", "main"),
-            json!({
-                "resource_arn": acl.arn(),
-                "log_destination_configs": [group.arn()],
-            }),
-        );
-    m.file("outputs").output(
-        "web_acl_arn",
-        acl.arn(),
-        "WAFv2 web ACL the ALB is associated with",
-    );
 }
 
 /// The ALB's certificate: DNS-validated ACM (validation records are an output; the load
