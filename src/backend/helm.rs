@@ -14,6 +14,9 @@ use crate::validate::Validated;
 /// Chart versions used when the blueprint pins none.
 pub const INGRESS_NGINX_CHART: &str = "4.15.1";
 pub const CERT_MANAGER_CHART: &str = "v1.21.1";
+/// AWS Load Balancer Controller chart 1.14.1 (controller v2.14.1: Gateway API, WAF ACLs by
+/// name, fixes v2.14.0's panic on `wafv2-acl-name`).
+pub const AWS_LOAD_BALANCER_CONTROLLER_CHART: &str = "1.14.1";
 
 /// A `helm_release` body. `atomic` rolls a failed upgrade back; `wait` makes dependants
 /// (issuers, ingresses) apply only once the release is ready.
@@ -37,6 +40,61 @@ pub fn release(
         "timeout": 600,
         "values": [serde_json::to_string(&values).unwrap_or_default()],
     })
+}
+
+/// Deep-merge `patch` into a release body's values document (objects merge key by key,
+/// anything else replaces), for platform-specific settings on the shared releases.
+pub fn merge_values(body: &mut Value, patch: Value) {
+    fn merge(into: &mut Value, patch: Value) {
+        match (into, patch) {
+            (Value::Object(a), Value::Object(b)) => {
+                for (k, v) in b {
+                    merge(a.entry(k).or_insert(Value::Null), v);
+                }
+            }
+            (slot, v) => *slot = v,
+        }
+    }
+    let mut values: Value = body["values"][0]
+        .as_str()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_else(|| json!({}));
+    merge(&mut values, patch);
+    body["values"] = json!([serde_json::to_string(&values).unwrap_or_default()]);
+}
+
+/// The AWS Load Balancer Controller in `kube-system`, with its IRSA role on the service
+/// account. `vpcId` and `region` are given so it never needs the instance metadata service
+/// (unreachable from pods with a hop limit of 1, absent on Fargate); `defaultTags` puts the
+/// blueprint's tags on every load balancer it creates.
+pub fn aws_load_balancer_controller(
+    cluster_name: &str,
+    region: &str,
+    vpc_id: &str,
+    role_arn: &str,
+    tags: &BTreeMap<String, String>,
+) -> (Ref, Value) {
+    let body = release(
+        "aws-load-balancer-controller",
+        "https://aws.github.io/eks-charts",
+        "aws-load-balancer-controller",
+        AWS_LOAD_BALANCER_CONTROLLER_CHART,
+        "kube-system",
+        json!({
+            "clusterName": cluster_name,
+            "region": region,
+            "vpcId": vpc_id,
+            "replicaCount": 2,
+            "podDisruptionBudget": {"maxUnavailable": 1},
+            "serviceAccount": {
+                "create": true,
+                "name": "aws-load-balancer-controller",
+                "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+            },
+            "defaultTags": tags,
+        }),
+    );
+    (res("helm_release", "aws_load_balancer_controller"), body)
 }
 
 /// The ingress-nginx namespace (default `ingress-nginx`).
@@ -141,7 +199,23 @@ fn minor_below(version: &str, major: u32, minor: u32) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::minor_below;
+    use super::{merge_values, minor_below};
+    use serde_json::json;
+
+    #[test]
+    fn values_merge_deeply() {
+        let mut body = json!({"values": ["{\"controller\":{\"a\":1,\"service\":{\"x\":1}}}"]});
+        merge_values(
+            &mut body,
+            json!({"controller": {"service": {"type": "ClusterIP"}}}),
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(body["values"][0].as_str().unwrap()).unwrap();
+        assert_eq!(
+            v,
+            json!({"controller": {"a": 1, "service": {"x": 1, "type": "ClusterIP"}}})
+        );
+    }
 
     #[test]
     fn chart_versions() {

@@ -95,6 +95,11 @@ pub struct AwsSettings {
     /// IAM principals (roles/users) given cluster-admin through EKS access entries.
     #[serde(default)]
     pub admin_principal_arns: Vec<String>,
+    /// The 12-digit account the blueprint deploys to. Terraform then refuses any other
+    /// account (`allowed_account_ids`), and IAM role ARNs written into Kubernetes manifests
+    /// (IRSA annotations) are exact instead of carrying an `${AWS_ACCOUNT_ID}` placeholder.
+    #[serde(default)]
+    pub account_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -276,6 +281,10 @@ pub struct Cluster {
     /// ECS Container Insights / EKS observability add-on.
     #[serde(default = "yes")]
     pub container_insights: bool,
+    /// Refuse to delete the cluster (EKS `deletion_protection`); switch off in throwaway
+    /// environments.
+    #[serde(default = "yes")]
+    pub deletion_protection: bool,
 }
 
 /// Who can reach the Kubernetes API.
@@ -746,6 +755,9 @@ pub struct Table {
     pub ttl_attribute: Option<String>,
     #[serde(default = "yes")]
     pub deletion_protection: bool,
+    /// Days point-in-time recovery reaches back (1–35; AWS default 35).
+    #[serde(default)]
+    pub pitr_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

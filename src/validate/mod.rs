@@ -127,7 +127,18 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
                 c.error("providers", "`--provider aws` needs `providers.aws.region`")
                     .help = Some("add `region` under `providers.aws`, e.g. `us-east-1`".into());
             }
-            Some(aws) => region(c, "providers.aws.region", &aws.region),
+            Some(aws) => {
+                region(c, "providers.aws.region", &aws.region);
+                if let Some(id) = &aws.account_id
+                    && !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    c.error(
+                        "providers.aws.account_id",
+                        format!("`{id}` is not an AWS account id"),
+                    )
+                    .expected = Some("12 digits, e.g. `123456789012`".into());
+                }
+            }
         },
         Provider::Digitalocean => match &bp.providers.digitalocean {
             None => {
@@ -172,6 +183,17 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
                 "cluster.platform",
                 format!("platform `{}`: {msg}", p.name()),
             );
+        }
+        if c.provider == Provider::Aws
+            && matches!(p, Platform::Eks | Platform::EksFargate)
+            && cluster.endpoint.public
+            && cluster.endpoint.allowed_cidrs.is_empty()
+        {
+            c.error(
+                "cluster.endpoint.allowed_cidrs",
+                "a public EKS API endpoint needs the CIDRs allowed to reach it (EKS would open it to 0.0.0.0/0)",
+            )
+            .help = Some("list the CI runners' and admins' CIDRs, or set `public: false`".into());
         }
         if matches!(p, Platform::EksFargate | Platform::EcsFargate) && !bp.node_pools.is_empty() {
             c.error(
@@ -374,6 +396,16 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
             c.error(
                 &format!("{path}.rollout.canary_weight"),
                 format!("must be between 1 and 99, got {w}"),
+            );
+        }
+    }
+    for (i, t) in bp.tables.iter().enumerate() {
+        if let Some(days) = t.pitr_days
+            && !(1..=35).contains(&days)
+        {
+            c.error(
+                &format!("tables[{i}].pitr_days"),
+                format!("must be between 1 and 35 days, got {days}"),
             );
         }
     }

@@ -5,6 +5,7 @@
 mod cli;
 mod determinism;
 mod diff;
+mod eks;
 mod errors;
 mod examples;
 mod fuzz;

@@ -38,10 +38,13 @@ fn bucket_name(ctx: &Ctx, b: &Bucket) -> String {
         .unwrap_or_else(|| format!("{}-{}", ctx.prefix, b.name))
 }
 
-/// The load balancer's access-log bucket: (resource, S3 name), when infragen creates the
-/// load balancer (ECS; on EKS the AWS Load Balancer Controller owns it).
+/// The load balancer's access-log bucket: (resource, S3 name), when the blueprint has a load
+/// balancer (created by infragen on ECS, by the AWS Load Balancer Controller on EKS).
 pub fn access_logs(ctx: &Ctx) -> Option<(Ref, String)> {
-    if ctx.platform != Some(Platform::EcsFargate) {
+    if !matches!(
+        ctx.platform,
+        Some(Platform::EcsFargate | Platform::Eks | Platform::EksFargate)
+    ) {
         return None;
     }
     let lb = ctx.v.bp.load_balancer.as_ref()?;

@@ -178,7 +178,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     }
     listeners(ctx, m, lb_cfg, &routed);
     if let Some(waf) = &lb_cfg.waf {
-        web_acl(ctx, m, waf);
+        web_acl(ctx, m, waf, Some(lb()));
     }
 
     m.file("outputs")
@@ -372,7 +372,14 @@ fn visibility(metric: &str) -> Value {
     })
 }
 
-fn web_acl(ctx: &Ctx, m: &mut Module, waf: &crate::blueprint::types::Waf) {
+/// The web ACL, its log group and logging, associated with `associate` when given (on EKS
+/// the AWS Load Balancer Controller associates it with the ALB it creates).
+pub fn web_acl(
+    ctx: &Ctx,
+    m: &mut Module,
+    waf: &crate::blueprint::types::Waf,
+    associate: Option<Ref>,
+) {
     let acl = res("aws_wafv2_web_acl", "main");
     let name = waf
         .name
@@ -434,10 +441,6 @@ fn web_acl(ctx: &Ctx, m: &mut Module, waf: &crate::blueprint::types::Waf) {
             }),
         )
         .resource(
-            &res("aws_wafv2_web_acl_association", "main"),
-            json!({"resource_arn": lb().arn(), "web_acl_arn": acl.arn()}),
-        )
-        .resource(
             &logs,
             json!({
                 "name": format!("aws-waf-logs-{}", ctx.prefix),
@@ -457,6 +460,12 @@ fn web_acl(ctx: &Ctx, m: &mut Module, waf: &crate::blueprint::types::Waf) {
                 ],
             }),
         );
+    if let Some(lb) = associate {
+        m.file("edge").resource(
+            &res("aws_wafv2_web_acl_association", "main"),
+            json!({"resource_arn": lb.arn(), "web_acl_arn": acl.arn()}),
+        );
+    }
     m.file("outputs").output(
         "web_acl_arn",
         acl.arn(),

@@ -1,6 +1,297 @@
-//! Workload identity: IRSA roles per service account with least-privilege policies. (Not lowered yet: see the issue tracker.)
+//! Workload identity on EKS: IAM roles for service accounts (IRSA). Each role trusts only
+//! the cluster's OIDC provider, and only for one `namespace:serviceaccount` with the STS
+//! audience; its policy names the exact resources the workload `uses` (tables, secrets).
+//!
+//! IRSA rather than EKS Pod Identity: the Pod Identity agent is a DaemonSet, which Fargate
+//! cannot run, and one mechanism for both platforms keeps the manifests identical.
+//!
+//! The role ARN reaches the ServiceAccount annotation (`eks.amazonaws.com/role-arn`) in the
+//! manifests under `k8s/`, which cannot hold a Terraform reference. Role names are
+//! deterministic, so the ARN is written out as `arn:aws:iam::<account>:role/<name>`: exact when
+//! the blueprint names `providers.aws.account_id`, otherwise with the `${AWS_ACCOUNT_ID}`
+//! placeholder for `envsubst` (a note says so) — and the real ARN is a Terraform output.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::terraform::Module;
+use super::iam::policy;
+use crate::terraform::{Module, Ref, local, res};
 
-pub fn lower(_ctx: &Ctx, _m: &mut Module) {}
+/// Placeholder for the account id in manifests when the blueprint does not name it.
+pub const ACCOUNT_PLACEHOLDER: &str = "${AWS_ACCOUNT_ID}";
+
+/// The OIDC provider IRSA roles trust (created by `cluster.rs`).
+pub fn oidc_provider() -> Ref {
+    res("aws_iam_openid_connect_provider", "eks")
+}
+
+/// A role for the Kubernetes service account `namespace/sa`, with `statements` as its inline
+/// policy and `managed` policies (attachment name suffix, ARN) attached. `key` names the
+/// Terraform resources.
+pub fn irsa_role(
+    ctx: &Ctx,
+    m: &mut Module,
+    key: &str,
+    role_name: &str,
+    (namespace, sa): (&str, &str),
+    statements: Vec<Value>,
+    managed: &[(&str, &str)],
+) -> Ref {
+    let role = res("aws_iam_role", key);
+    let issuer = local("oidc_issuer");
+    let trust = policy(vec![json!({
+        "Sid": "ServiceAccountWebIdentity",
+        "Effect": "Allow",
+        "Principal": {"Federated": oidc_provider().arn()},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {
+            format!("{issuer}:sub"): format!("system:serviceaccount:{namespace}:{sa}"),
+            format!("{issuer}:aud"): "sts.amazonaws.com",
+        }},
+    })]);
+    let f = m.file("identity");
+    f.resource(
+        &role,
+        json!({
+            "name": role_name,
+            "description": format!("IRSA: {namespace}/{sa} on EKS cluster {}", ctx.cluster_name()),
+            "assume_role_policy": trust,
+            "max_session_duration": 3600,
+        }),
+    );
+    if !statements.is_empty() {
+        f.resource(
+            &res("aws_iam_role_policy", key),
+            json!({
+                "name": "least-privilege",
+                "role": role.id(),
+                "policy": policy(statements),
+            }),
+        );
+    }
+    for (suffix, arn) in managed {
+        f.resource(
+            &res("aws_iam_role_policy_attachment", &format!("{key}_{suffix}")),
+            json!({"role": role.id(), "policy_arn": arn}),
+        );
+    }
+    role
+}
+
+/// An IAM role name: `<cluster>-<suffix>`, cut to IAM's 64 characters.
+pub fn role_name(ctx: &Ctx, suffix: &str) -> String {
+    let mut name = format!("{}-{suffix}", ctx.cluster_name());
+    name.truncate(64);
+    name
+}
+
+/// The ARN of a role by name, as manifests (which cannot hold references) must spell it.
+pub fn manifest_arn(ctx: &Ctx, role_name: &str) -> String {
+    let account = ctx.account().unwrap_or(ACCOUNT_PLACEHOLDER);
+    format!("arn:aws:iam::{account}:role/{role_name}")
+}
+
+/// A service account that needs AWS access, with what it uses.
+struct Account {
+    namespace: String,
+    sa: String,
+    services: Vec<String>,
+    tables: BTreeSet<String>,
+    secrets: BTreeSet<String>,
+}
+
+/// Service accounts of services that use tables or secrets, keyed by (namespace, name).
+fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
+    let bp = ctx.v.bp;
+    let default_ns = bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.default_namespace.clone())
+        .unwrap_or_else(|| "default".into());
+    let tables: BTreeSet<&str> = bp.tables.iter().map(|t| t.name.as_str()).collect();
+    let secrets: BTreeSet<&str> = bp.secrets.iter().map(|s| s.name.as_str()).collect();
+    let mut out: BTreeMap<(String, String), Account> = BTreeMap::new();
+    for s in &bp.services {
+        let used_tables: BTreeSet<String> = s
+            .uses
+            .iter()
+            .filter(|u| tables.contains(u.as_str()))
+            .cloned()
+            .collect();
+        let used_secrets: BTreeSet<String> = s
+            .uses
+            .iter()
+            .filter(|u| secrets.contains(u.as_str()))
+            .cloned()
+            .chain(s.secret_env.iter().map(|e| e.secret.clone()))
+            .collect();
+        if used_tables.is_empty() && used_secrets.is_empty() {
+            continue;
+        }
+        let ns = s.namespace.clone().unwrap_or_else(|| default_ns.clone());
+        let sa = s.service_account.clone().unwrap_or_else(|| s.name.clone());
+        let a = out.entry((ns.clone(), sa.clone())).or_insert(Account {
+            namespace: ns,
+            sa,
+            services: vec![],
+            tables: BTreeSet::new(),
+            secrets: BTreeSet::new(),
+        });
+        a.services.push(s.name.clone());
+        a.tables.extend(used_tables);
+        a.secrets.extend(used_secrets);
+    }
+    out
+}
+
+/// The Terraform name and IAM role name of each service account's role. Service accounts
+/// with the same name in different namespaces get the namespace in both.
+fn names(accounts: &BTreeMap<(String, String), Account>) -> BTreeMap<(String, String), String> {
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, sa) in accounts.keys() {
+        *count.entry(sa.as_str()).or_default() += 1;
+    }
+    accounts
+        .keys()
+        .map(|(ns, sa)| {
+            let suffix = if count[sa.as_str()] > 1 {
+                format!("{ns}-{sa}")
+            } else {
+                sa.clone()
+            };
+            ((ns.clone(), sa.clone()), suffix)
+        })
+        .collect()
+}
+
+/// Annotations per service-account name for the manifest generator.
+pub fn annotations(ctx: &Ctx) -> BTreeMap<String, BTreeMap<String, String>> {
+    let accounts = accounts(ctx);
+    let names = names(&accounts);
+    accounts
+        .keys()
+        .map(|key| {
+            let role = role_name(ctx, &names[key]);
+            (
+                key.1.clone(),
+                BTreeMap::from([(
+                    "eks.amazonaws.com/role-arn".to_string(),
+                    manifest_arn(ctx, &role),
+                )]),
+            )
+        })
+        .collect()
+}
+
+/// The ARN of a secret: the resource's when `secrets.rs` declared it in this module, else
+/// Secrets Manager's name pattern (`<name>-` plus six random characters).
+fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> String {
+    let r = res("aws_secretsmanager_secret", name);
+    if m.addresses().contains(&r.address()) {
+        return r.arn();
+    }
+    let path = ctx
+        .v
+        .bp
+        .secrets
+        .iter()
+        .find(|s| s.name == name)
+        .and_then(|s| s.path.clone())
+        .unwrap_or_else(|| name.to_string());
+    format!(
+        "arn:aws:secretsmanager:{}:{}:secret:{path}-??????",
+        ctx.region,
+        ctx.account_id()
+    )
+}
+
+/// The least-privilege statements of one service account.
+fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Value> {
+    let mut out = Vec::new();
+    if !a.tables.is_empty() {
+        let mut arns = Vec::new();
+        for t in &a.tables {
+            let table = res("aws_dynamodb_table", t);
+            arns.push(table.arn());
+            arns.push(format!("{}/index/*", table.arn()));
+        }
+        out.push(json!({
+            "Sid": "DynamoDbItems",
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
+                "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
+            ],
+            "Resource": arns,
+        }));
+        out.push(json!({
+            "Sid": "DynamoDbTableKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "Resource": res("aws_kms_key", "dynamodb").arn(),
+            "Condition": {"StringEquals": {"kms:ViaService": format!("dynamodb.{}.amazonaws.com", ctx.region)}},
+        }));
+    }
+    if !a.secrets.is_empty() {
+        let arns: Vec<String> = a.secrets.iter().map(|s| secret_arn(ctx, m, s)).collect();
+        out.push(json!({
+            "Sid": "ReadSecrets",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+            "Resource": arns,
+        }));
+        // The secrets' customer key (`secrets.rs`'s when declared), decrypted only through
+        // Secrets Manager.
+        let key = res("aws_kms_key", "secrets");
+        let key_arn = if m.addresses().contains(&key.address()) {
+            key.arn()
+        } else {
+            format!("arn:aws:kms:{}:{}:key/*", ctx.region, ctx.account_id())
+        };
+        out.push(json!({
+            "Sid": "DecryptSecretsThroughSecretsManager",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": format!("secretsmanager.{}.amazonaws.com", ctx.region)}},
+        }));
+    }
+    out
+}
+
+pub fn lower(ctx: &Ctx, m: &mut Module) {
+    let accounts = accounts(ctx);
+    let names = names(&accounts);
+    for (key, a) in &accounts {
+        let suffix = &names[key];
+        let statements = statements(ctx, m, a);
+        let role = irsa_role(
+            ctx,
+            m,
+            &format!("irsa_{suffix}"),
+            &role_name(ctx, suffix),
+            (&a.namespace, &a.sa),
+            statements,
+            &[],
+        );
+        let f = m.file("outputs");
+        for service in &a.services {
+            f.sensitive_output(
+                &format!("{service}_irsa_role_arn"),
+                role.arn(),
+                &format!(
+                    "IAM role of service account {}/{} (IRSA), used by {service}",
+                    a.namespace, a.sa
+                ),
+            );
+        }
+    }
+    if !accounts.is_empty() && ctx.account().is_none() {
+        ctx.note(format!(
+            "the IRSA role ARNs in the ServiceAccount annotations under k8s/ carry the placeholder `{ACCOUNT_PLACEHOLDER}`: set `providers.aws.account_id` to write them exactly, or substitute it when applying (`envsubst`)"
+        ));
+    }
+}

@@ -53,6 +53,16 @@ impl Ctx<'_> {
         data("aws_caller_identity", "current").attr("account_id")
     }
 
+    /// `providers.aws.account_id`, when the blueprint names the account.
+    pub fn account(&self) -> Option<&str> {
+        self.v
+            .bp
+            .providers
+            .aws
+            .as_ref()
+            .and_then(|a| a.account_id.as_deref())
+    }
+
     /// Record that a blueprint part (a top-level key) was lowered.
     pub fn mark(&self, part: &'static str) {
         self.lowered.borrow_mut().insert(part);
@@ -61,6 +71,11 @@ impl Ctx<'_> {
     /// Tell the user something about the output (printed by `synth`).
     pub fn note(&self, text: impl Into<String>) {
         self.notes.borrow_mut().push(text.into());
+    }
+
+    /// Whether the workloads run on EKS (managed nodes or Fargate).
+    pub fn is_eks(&self) -> bool {
+        matches!(self.platform, Some(Platform::Eks | Platform::EksFargate))
     }
 
     /// The cluster name (`cluster.name`, default `<name>-<env>`).
@@ -110,6 +125,7 @@ pub fn synth(v: &Validated) -> Output {
         Some(Platform::Eks | Platform::EksFargate) => {
             cluster::lower(&ctx, &mut infra);
             identity::lower(&ctx, &mut infra);
+            platform::infra(&ctx, &mut infra);
             if let Some(p) = platform::module(&ctx) {
                 out.add_module("platform", &p);
             }
@@ -139,16 +155,23 @@ pub fn synth(v: &Validated) -> Output {
 fn providers(ctx: &Ctx, m: &mut Module, backend: Option<serde_json::Value>) {
     let f = m.file("providers");
     let mut names = vec!["aws"];
-    if cache::uses_random(ctx) {
+    // random: ElastiCache AUTH tokens, Amazon MQ's admin password; tls: the OIDC issuer's
+    // certificate for IRSA.
+    if cache::uses_random(ctx) || queue::needs_random(ctx) {
         names.push("random");
     }
+    if ctx.is_eks() {
+        names.push("tls");
+    }
     f.terraform(terraform_block(&names, backend));
-    f.provider(
-        "aws",
-        json!({
-            "region": ctx.region,
-            "default_tags": {"tags": common_tags(ctx.v)},
-        }),
-    );
+    let mut aws = json!({
+        "region": ctx.region,
+        "default_tags": {"tags": common_tags(ctx.v)},
+    });
+    // Refuse to plan against any other account when the blueprint names one.
+    if let Some(id) = ctx.account() {
+        aws["allowed_account_ids"] = json!([id]);
+    }
+    f.provider("aws", aws);
     f.resource(&data("aws_caller_identity", "current"), json!({}));
 }

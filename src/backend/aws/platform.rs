@@ -1,12 +1,642 @@
-//! The EKS `platform` root module (Helm releases inside the cluster, e.g. the AWS Load
-//! Balancer Controller) and the Kubernetes manifests under `k8s/`. (Not lowered yet.)
+//! Everything EKS runs inside the cluster, in three places:
+//!
+//! - in `infra` (cloud resources the platform needs): the AWS Load Balancer Controller's IRSA
+//!   role, and for `load_balancer` the WAFv2 web ACL (rate limit + AWS managed rule groups,
+//!   logged to `aws-waf-logs-*`) and the ACM certificate (DNS-validated; the records are an
+//!   output);
+//! - the `platform` root module (applied after `infra`, with its own state): kubernetes and
+//!   helm providers configured from the cluster by data source with `aws eks get-token`, the
+//!   AWS Load Balancer Controller, ingress-nginx and cert-manager (`helm.rs`), the encrypted
+//!   gp3 default StorageClass (managed nodes), Fargate's logging namespace and ConfigMap, and
+//!   the edge: an ALB Ingress that puts the WAF in front of ingress-nginx;
+//! - `k8s/`: the manifests of the services (`crate::k8s`), told about the platform.
+//!
+//! Edge: with `ingress.class: nginx` and a `load_balancer`, the internet-facing ALB (WAF,
+//! TLS with the ACM certificate, HTTP→HTTPS redirect) forwards to ingress-nginx over HTTPS,
+//! whose Service stays inside the cluster; without a `load_balancer`, ingress-nginx gets an
+//! NLB through the controller. With `ingress.class: alb` the services' Ingress is the ALB and
+//! takes the controller's annotations, the WAF by name (`wafv2-acl-name`) since a web ACL's
+//! ARN holds a generated id a manifest cannot know.
 
-use super::Ctx;
-use crate::backend::Output;
-use crate::terraform::Module;
+use std::collections::BTreeMap;
 
-pub fn module(_ctx: &Ctx) -> Option<Module> {
-    None
+use serde_json::{Value, json};
+
+use super::identity::{irsa_role, role_name};
+use super::{Ctx, state};
+use crate::backend::{Output, common_tags, header, helm, terraform_block};
+use crate::blueprint::types::{IngressClass, LoadBalancer, Platform};
+use crate::k8s;
+use crate::terraform::{Module, Ref, data, interp, res};
+
+const LBC_SA: &str = "aws-load-balancer-controller";
+/// TLS 1.3 and 1.2 only (the default ALB policy accepts TLS 1.0).
+const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+fn lbc_role_name(ctx: &Ctx) -> String {
+    role_name(ctx, LBC_SA)
 }
 
-pub fn manifests(_ctx: &Ctx, _out: &mut Output) {}
+/// The web ACL's name (`load_balancer.waf.name`, default `<name>-<env>-waf` as on ECS), also
+/// how the platform finds it.
+fn web_acl_name(ctx: &Ctx) -> String {
+    ctx.v
+        .bp
+        .load_balancer
+        .as_ref()
+        .and_then(|l| l.waf.as_ref())
+        .and_then(|w| w.name.clone())
+        .unwrap_or_else(|| format!("{}-waf", ctx.prefix))
+}
+
+/// The blueprint's Ingress class when it has an enabled Ingress.
+fn ingress_class(ctx: &Ctx) -> Option<IngressClass> {
+    ctx.v
+        .bp
+        .ingress
+        .as_ref()
+        .filter(|i| i.enabled)
+        .map(|i| i.class)
+}
+
+/// Whether the ALB fronts ingress-nginx (nginx class behind a `load_balancer`).
+fn alb_in_front_of_nginx(ctx: &Ctx) -> bool {
+    ctx.v.bp.load_balancer.is_some()
+        && ingress_class(ctx) == Some(IngressClass::Nginx)
+        && nginx_controller(ctx)
+}
+
+fn nginx_controller(ctx: &Ctx) -> bool {
+    ctx.v
+        .bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.ingress_controller.as_ref())
+        .is_some_and(|c| c.kind == IngressClass::Nginx)
+}
+
+/// Cloud resources of the platform, in `infra`.
+pub fn infra(ctx: &Ctx, m: &mut Module) {
+    lbc_role(ctx, m);
+    if let Some(lb) = &ctx.v.bp.load_balancer {
+        if let Some(waf) = &lb.waf {
+            // The same web ACL as on ECS; the controller associates it with its ALB.
+            super::edge::web_acl(ctx, m, waf, None);
+        }
+        certificate(lb, m);
+        ctx.mark("load_balancer");
+    }
+}
+
+/// The controller's IAM policy: read what it reconciles; create load balancers, target groups
+/// and security groups only tagged for this cluster, and change or delete only those; manage
+/// rules only on security groups of this VPC.
+fn lbc_statements(ctx: &Ctx) -> Vec<Value> {
+    let region = &ctx.region;
+    let account = ctx.account_id();
+    let cluster = ctx.cluster_name();
+    let elb = |r: &str| format!("arn:aws:elasticloadbalancing:{region}:{account}:{r}");
+    let sgs = format!("arn:aws:ec2:{region}:{account}:security-group/*");
+    let vpc = format!(
+        "arn:aws:ec2:{region}:{account}:vpc/{}",
+        res("aws_vpc", "main").id()
+    );
+    let ours = json!({"aws:ResourceTag/elbv2.k8s.aws/cluster": cluster});
+    let tagging_ours = json!({"aws:RequestTag/elbv2.k8s.aws/cluster": cluster});
+    let lb_resources = json!([
+        elb("loadbalancer/app/*/*"),
+        elb("loadbalancer/net/*/*"),
+        elb("targetgroup/*/*")
+    ]);
+    vec![
+        json!({
+            "Sid": "ElbServiceLinkedRole",
+            "Effect": "Allow",
+            "Action": "iam:CreateServiceLinkedRole",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        }),
+        json!({
+            "Sid": "Discover",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeCoipPools", "ec2:DescribeInstances", "ec2:DescribeInternetGateways",
+                "ec2:DescribeIpamPools", "ec2:DescribeNetworkInterfaces", "ec2:DescribeRouteTables",
+                "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeTags",
+                "ec2:DescribeVpcPeeringConnections", "ec2:DescribeVpcs", "ec2:GetCoipPoolUsage",
+                "ec2:GetSecurityGroupsForVpc",
+                "elasticloadbalancing:DescribeCapacityReservation", "elasticloadbalancing:DescribeListenerAttributes",
+                "elasticloadbalancing:DescribeListenerCertificates", "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes", "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeSSLPolicies",
+                "elasticloadbalancing:DescribeTags", "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeTrustStores",
+                "acm:DescribeCertificate", "acm:ListCertificates",
+                "cognito-idp:DescribeUserPoolClient",
+                "iam:GetServerCertificate", "iam:ListServerCertificates",
+                "shield:DescribeProtection", "shield:GetSubscriptionState",
+                "wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:ListWebACLs",
+                "waf-regional:GetWebACL", "waf-regional:GetWebACLForResource",
+            ],
+            "Resource": "*",
+        }),
+        json!({
+            "Sid": "SecurityGroupsInThisVpc",
+            "Effect": "Allow",
+            "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            "Resource": sgs,
+            "Condition": {"ArnEquals": {"ec2:Vpc": vpc}},
+        }),
+        json!({
+            "Sid": "CreateSecurityGroupsInThisVpc",
+            "Effect": "Allow",
+            "Action": "ec2:CreateSecurityGroup",
+            "Resource": [sgs, vpc],
+        }),
+        json!({
+            "Sid": "TagSecurityGroupsAtCreation",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": sgs,
+            "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup", "aws:RequestTag/elbv2.k8s.aws/cluster": cluster}},
+        }),
+        json!({
+            "Sid": "ManageOwnSecurityGroups",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DeleteSecurityGroup"],
+            "Resource": sgs,
+            "Condition": {"StringEquals": ours},
+        }),
+        json!({
+            "Sid": "CreateOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+            "Resource": "*",
+            "Condition": {"StringEquals": tagging_ours},
+        }),
+        json!({
+            "Sid": "TagOwnLoadBalancersAtCreation",
+            "Effect": "Allow",
+            "Action": "elasticloadbalancing:AddTags",
+            "Resource": lb_resources,
+            "Condition": {"StringEquals": {
+                "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"],
+                "aws:RequestTag/elbv2.k8s.aws/cluster": cluster,
+            }},
+        }),
+        json!({
+            "Sid": "ManageOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:AddTags", "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:DeregisterTargets",
+                "elasticloadbalancing:ModifyCapacityReservation", "elasticloadbalancing:ModifyIpPools",
+                "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:RegisterTargets",
+                "elasticloadbalancing:RemoveTags", "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+            ],
+            "Resource": lb_resources,
+            "Condition": {"StringEquals": ours},
+        }),
+        json!({
+            "Sid": "ListenersAndRulesOfOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteListener", "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:ModifyRule", "elasticloadbalancing:RemoveListenerCertificates",
+                "elasticloadbalancing:RemoveTags", "elasticloadbalancing:SetRulePriorities",
+            ],
+            "Resource": [
+                elb("loadbalancer/app/*/*"), elb("loadbalancer/net/*/*"),
+                elb("listener/app/*/*/*"), elb("listener/net/*/*/*"),
+                elb("listener-rule/app/*/*/*/*"), elb("listener-rule/net/*/*/*/*"),
+            ],
+        }),
+        json!({
+            "Sid": "WebAclsAndShieldOnOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:SetWebAcl", "shield:CreateProtection", "shield:DeleteProtection",
+                "waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL",
+                "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
+            ],
+            "Resource": "*",
+        }),
+    ]
+}
+
+fn lbc_role(ctx: &Ctx, m: &mut Module) -> Ref {
+    irsa_role(
+        ctx,
+        m,
+        "aws_load_balancer_controller",
+        &lbc_role_name(ctx),
+        ("kube-system", LBC_SA),
+        lbc_statements(ctx),
+        &[],
+    )
+}
+
+/// The ALB's certificate: DNS-validated ACM (validation records are an output; the load
+/// balancer controller picks the certificate up by host name once it is issued), or the
+/// blueprint's existing certificate ARN.
+fn certificate(lb: &LoadBalancer, m: &mut Module) {
+    let Some(domain) = &lb.certificate.domain else {
+        return;
+    };
+    if lb.certificate.arn.is_some() {
+        return;
+    }
+    let cert = res("aws_acm_certificate", "main");
+    m.file("edge").resource(
+        &cert,
+        json!({
+            "domain_name": domain,
+            "subject_alternative_names": lb.certificate.alternative_names,
+            "validation_method": "DNS",
+            "key_algorithm": "RSA_2048",
+            "tags": {"Name": domain},
+            "lifecycle": {"create_before_destroy": true},
+        }),
+    );
+    m.file("outputs")
+        .output(
+            "certificate_arn",
+            cert.arn(),
+            &format!("ACM certificate of {domain}"),
+        )
+        .output(
+            "certificate_validation_records",
+            cert.attr("domain_validation_options"),
+            "DNS records that validate the ACM certificate (create them in the zone of the domain)",
+        );
+}
+
+/// The kubernetes/helm connection: the cluster by data source, a short-lived token from the
+/// AWS CLI on every run (no long-lived credentials, no expired cached token).
+fn connection(ctx: &Ctx) -> Value {
+    let c = data("aws_eks_cluster", "main");
+    json!({
+        "host": c.attr("endpoint"),
+        "cluster_ca_certificate": interp(&format!("base64decode({})", c.path("certificate_authority[0].data"))),
+        "exec": {
+            "api_version": "client.authentication.k8s.io/v1beta1",
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", ctx.cluster_name(), "--region", ctx.region],
+        },
+    })
+}
+
+/// The `platform` root module.
+pub fn module(ctx: &Ctx) -> Option<Module> {
+    if !ctx.is_eks() {
+        return None;
+    }
+    let fargate = ctx.platform == Some(Platform::EksFargate);
+    let mut m = Module::new(header(ctx.v));
+    let eks = data("aws_eks_cluster", "main");
+    let lbc = data("aws_iam_role", "aws_load_balancer_controller");
+    m.file("providers")
+        .terraform(terraform_block(
+            &["aws", "helm", "kubernetes"],
+            state::backend(ctx, "platform"),
+        ))
+        .provider(
+            "aws",
+            json!({"region": ctx.region, "default_tags": {"tags": common_tags(ctx.v)}}),
+        )
+        .provider("kubernetes", connection(ctx))
+        .provider("helm", json!({"kubernetes": connection(ctx)}))
+        .resource(&eks, json!({"name": ctx.cluster_name()}))
+        .resource(&lbc, json!({"name": lbc_role_name(ctx)}));
+
+    // The AWS Load Balancer Controller first: its webhooks admit Services and Ingresses.
+    let (lbc_release, lbc_body) = helm::aws_load_balancer_controller(
+        &ctx.cluster_name(),
+        &ctx.region,
+        &eks.attr("vpc_config[0].vpc_id"),
+        &lbc.arn(),
+        &common_tags(ctx.v),
+    );
+    let after_lbc = json!([lbc_release.address()]);
+    m.file("controllers").resource(&lbc_release, lbc_body);
+
+    if let Some((r, mut body)) = helm::ingress_nginx(ctx.v, nginx_service_annotations(ctx)) {
+        if alb_in_front_of_nginx(ctx) {
+            // Reached only through the ALB; client addresses arrive in X-Forwarded-For.
+            helm::merge_values(
+                &mut body,
+                json!({"controller": {
+                    "service": {"type": "ClusterIP"},
+                    "config": {"use-forwarded-headers": "true"},
+                }}),
+            );
+        }
+        if fargate {
+            // Fargate grants no capabilities, so no binding below 1024: the controller
+            // listens on high ports (the Service keeps 80/443; 8443 is its webhook's).
+            helm::merge_values(
+                &mut body,
+                json!({"controller": {
+                    "containerPort": {"http": 8080, "https": 10443},
+                    "extraArgs": {"http-port": "8080", "https-port": "10443"},
+                    "containerSecurityContext": {"capabilities": {"add": [], "drop": ["ALL"]}},
+                }}),
+            );
+        }
+        body["depends_on"] = after_lbc.clone();
+        m.file("controllers").resource(&r, body);
+    }
+    if let Some((r, mut body)) = helm::cert_manager(ctx.v) {
+        if fargate {
+            // The webhook's default port is the kubelet's, which Fargate's VM holds.
+            helm::merge_values(&mut body, json!({"webhook": {"securePort": 10260}}));
+        }
+        body["depends_on"] = after_lbc.clone();
+        m.file("controllers").resource(&r, body);
+    }
+
+    if fargate {
+        fargate_logging(ctx, &mut m);
+    } else {
+        storage(ctx, &mut m);
+    }
+    if alb_in_front_of_nginx(ctx) {
+        edge_ingress(ctx, &mut m);
+    }
+    Some(m)
+}
+
+/// Annotations on the ingress-nginx Service: an NLB with IP targets through the controller
+/// (Fargate has no node ports), unless the ALB fronts it.
+fn nginx_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
+    let mut a = BTreeMap::new();
+    if alb_in_front_of_nginx(ctx) {
+        return a;
+    }
+    let internal = ctx.v.bp.load_balancer.as_ref().is_some_and(|l| l.internal);
+    let p = "service.beta.kubernetes.io/aws-load-balancer";
+    a.insert(format!("{p}-type"), "external".into());
+    a.insert(format!("{p}-nlb-target-type"), "ip".into());
+    a.insert(
+        format!("{p}-scheme"),
+        if internal {
+            "internal"
+        } else {
+            "internet-facing"
+        }
+        .into(),
+    );
+    if let Some(name) = ctx
+        .v
+        .bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.ingress_controller.as_ref())
+        .and_then(|c| c.load_balancer_name.clone())
+    {
+        a.insert(format!("{p}-name"), name);
+    }
+    a
+}
+
+/// The default StorageClass: gp3 through the EBS CSI driver, encrypted with the cluster's EBS
+/// key, bound where the pod lands. Clusters created before Kubernetes 1.30 mark the in-tree
+/// `gp2` class default; that mark is removed so there is one default.
+fn storage(ctx: &Ctx, m: &mut Module) {
+    let Some(c) = &ctx.v.bp.cluster else { return };
+    if !c.addons.iter().any(|a| a == "aws-ebs-csi-driver") {
+        return;
+    }
+    let key = data("aws_kms_alias", "ebs");
+    let f = m.file("storage");
+    f.resource(&key, json!({"name": format!("alias/{}-ebs", ctx.prefix)}))
+        .resource(
+            &res("kubernetes_storage_class_v1", "gp3"),
+            json!({
+                "metadata": {
+                    "name": "gp3",
+                    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                },
+                "storage_provisioner": "ebs.csi.aws.com",
+                "parameters": {"type": "gp3", "encrypted": "true", "kmsKeyId": key.attr("target_key_arn")},
+                "volume_binding_mode": "WaitForFirstConsumer",
+                "reclaim_policy": "Delete",
+                "allow_volume_expansion": true,
+            }),
+        );
+    let version = c
+        .version
+        .as_deref()
+        .or_else(|| ctx.v.catalog.default_version("kubernetes"))
+        .unwrap_or_default();
+    if minor(version).is_some_and(|v| v < 30) {
+        f.resource(
+            &res("kubernetes_annotations", "gp2_not_default"),
+            json!({
+                "api_version": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {"name": "gp2"},
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "false"},
+                "force": true,
+            }),
+        );
+    }
+}
+
+/// The minor version of `1.28` / `1.28.3`.
+fn minor(version: &str) -> Option<u32> {
+    version.split('.').nth(1)?.parse().ok()
+}
+
+/// Fargate's built-in Fluent Bit: enabled by the `aws-observability` namespace, configured by
+/// its `aws-logging` ConfigMap, shipping to the log group `fargate.rs` creates.
+fn fargate_logging(ctx: &Ctx, m: &mut Module) {
+    let ns = res("kubernetes_namespace_v1", "aws_observability");
+    let output = format!(
+        "[OUTPUT]\n    Name cloudwatch_logs\n    Match *\n    region {}\n    log_group_name {}\n    log_stream_prefix fargate-\n    auto_create_group false\n",
+        ctx.region,
+        super::cluster::fargate::log_group_name(ctx),
+    );
+    let filters = "[FILTER]\n    Name kubernetes\n    Match kube.*\n    Merge_Log On\n    Keep_Log Off\n    Buffer_Size 0\n    Kube_Meta_Cache_TTL 300s\n";
+    m.file("logging")
+        .resource(
+            &ns,
+            json!({"metadata": {"name": "aws-observability", "labels": {"aws-observability": "enabled"}}}),
+        )
+        .resource(
+            &res("kubernetes_config_map_v1", "aws_logging"),
+            json!({
+                "metadata": {"name": "aws-logging", "namespace": ns.attr("metadata[0].name")},
+                "data": {
+                    "flb_log_cw": "false",
+                    "filters.conf": filters,
+                    "output.conf": output,
+                },
+            }),
+        );
+}
+
+/// The ALB Ingress in front of ingress-nginx: WAF, TLS (ACM, found by host name), 80→443,
+/// forwarding over HTTPS to the controller's pods, health-checked on their `/healthz`.
+fn edge_ingress(ctx: &Ctx, m: &mut Module) {
+    let Some(lb) = &ctx.v.bp.load_balancer else {
+        return;
+    };
+    let hosts: Vec<String> = ctx
+        .v
+        .bp
+        .ingress
+        .as_ref()
+        .map(|i| i.hosts.clone())
+        .unwrap_or_default();
+    let mut a = alb_annotations(ctx, lb);
+    a.insert(
+        "alb.ingress.kubernetes.io/backend-protocol".into(),
+        "HTTPS".into(),
+    );
+    a.insert(
+        "alb.ingress.kubernetes.io/healthcheck-protocol".into(),
+        "HTTP".into(),
+    );
+    a.insert(
+        "alb.ingress.kubernetes.io/healthcheck-port".into(),
+        "10254".into(),
+    );
+    a.insert(
+        "alb.ingress.kubernetes.io/healthcheck-path".into(),
+        "/healthz".into(),
+    );
+    a.remove("alb.ingress.kubernetes.io/wafv2-acl-name");
+    let f = m.file("edge");
+    if lb.waf.is_some() {
+        let acl = data("aws_wafv2_web_acl", "main");
+        f.resource(
+            &acl,
+            json!({"name": web_acl_name(ctx), "scope": "REGIONAL"}),
+        );
+        a.insert("alb.ingress.kubernetes.io/wafv2-acl-arn".into(), acl.arn());
+    }
+    let ns = helm::ingress_nginx_namespace(ctx.v);
+    let backend = json!({"service": {"name": "ingress-nginx-controller", "port": {"number": 443}}});
+    let rules: Vec<Value> = if hosts.is_empty() {
+        vec![json!({"http": {"path": [{"path": "/", "path_type": "Prefix", "backend": backend}]}})]
+    } else {
+        hosts
+            .iter()
+            .map(|h| json!({"host": h, "http": {"path": [{"path": "/", "path_type": "Prefix", "backend": backend}]}}))
+            .collect()
+    };
+    let edge = res("kubernetes_ingress_v1", "edge");
+    let mut depends = vec![res("helm_release", "aws_load_balancer_controller").address()];
+    depends.push(res("helm_release", "ingress_nginx").address());
+    f.resource(
+        &edge,
+        json!({
+            "metadata": {"name": "edge", "namespace": ns, "annotations": a},
+            "spec": {
+                "ingress_class_name": "alb",
+                "rule": rules,
+                "tls": if hosts.is_empty() { json!([]) } else { json!([{"hosts": hosts}]) },
+            },
+            "wait_for_load_balancer": true,
+            "depends_on": depends,
+        }),
+    );
+    m.file("outputs").output(
+        "load_balancer_hostname",
+        edge.attr("status[0].load_balancer[0].ingress[0].hostname"),
+        "DNS name of the ALB (point the hosts' records at it)",
+    );
+}
+
+/// The controller's annotations for an internet-facing (or internal) ALB with IP targets.
+fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
+    let p = "alb.ingress.kubernetes.io";
+    let mut a = BTreeMap::new();
+    let mut name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
+    name.truncate(32);
+    a.insert(format!("{p}/load-balancer-name"), name);
+    a.insert(
+        format!("{p}/scheme"),
+        if lb.internal {
+            "internal"
+        } else {
+            "internet-facing"
+        }
+        .into(),
+    );
+    a.insert(format!("{p}/target-type"), "ip".into());
+    a.insert(
+        format!("{p}/listen-ports"),
+        r#"[{"HTTP": 80}, {"HTTPS": 443}]"#.into(),
+    );
+    if lb.redirect_http {
+        a.insert(format!("{p}/ssl-redirect"), "443".into());
+    }
+    a.insert(
+        format!("{p}/ssl-policy"),
+        lb.ssl_policy
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SSL_POLICY.into()),
+    );
+    if let Some(arn) = &lb.certificate.arn {
+        a.insert(format!("{p}/certificate-arn"), arn.clone());
+    }
+    let mut attrs = vec![
+        "routing.http.drop_invalid_header_fields.enabled=true".to_string(),
+        "routing.http.desync_mitigation_mode=defensive".to_string(),
+    ];
+    if let Some(t) = lb.idle_timeout {
+        attrs.push(format!("idle_timeout.timeout_seconds={t}"));
+    }
+    if lb.deletion_protection {
+        attrs.push("deletion_protection.enabled=true".to_string());
+    }
+    // The access-log bucket `buckets.rs` creates with the log-delivery policy.
+    if let Some((_, bucket)) = super::buckets::access_logs(ctx) {
+        attrs.push(format!(
+            "access_logs.s3.enabled=true,access_logs.s3.bucket={bucket},access_logs.s3.prefix={}",
+            super::buckets::LB_LOG_PREFIX
+        ));
+    }
+    a.insert(format!("{p}/load-balancer-attributes"), attrs.join(","));
+    if lb.waf.is_some() {
+        a.insert(format!("{p}/wafv2-acl-name"), web_acl_name(ctx));
+    }
+    a
+}
+
+/// The manifests under `k8s/`, for this platform.
+pub fn manifests(ctx: &Ctx, out: &mut Output) {
+    let class = ingress_class(ctx);
+    let mut opts = k8s::Options {
+        ingress_class: class.map(|c| {
+            match c {
+                IngressClass::Nginx => "nginx",
+                IngressClass::Alb => "alb",
+            }
+            .to_string()
+        }),
+        service_account_annotations: super::identity::annotations(ctx),
+        storage_class: (ctx.platform == Some(Platform::Eks)).then(|| "gp3".to_string()),
+        network_policy_enforced: ctx.platform == Some(Platform::Eks),
+        node_pool_label: (ctx.platform == Some(Platform::Eks))
+            .then(|| super::cluster::nodes::POOL_LABEL.to_string()),
+        ..Default::default()
+    };
+    if class == Some(IngressClass::Alb)
+        && let Some(lb) = &ctx.v.bp.load_balancer
+    {
+        opts.ingress_annotations = alb_annotations(ctx, lb);
+    }
+    let (files, lowered) = k8s::manifests(ctx.v, &opts);
+    out.files.extend(files);
+    out.lowered.extend(lowered);
+}

@@ -1,0 +1,169 @@
+//! Managed add-ons from `cluster.addons`, each at the most recent version EKS offers for the
+//! cluster's Kubernetes version, owning its configuration (`OVERWRITE` on conflicts):
+//! `vpc-cni` with network policy enforcement (installed before the nodes join), `coredns`
+//! (on Fargate: `computeType: Fargate`, after the `kube-system` profile exists),
+//! `kube-proxy`, `aws-ebs-csi-driver` with its own IRSA role (not on Fargate, which has no
+//! EBS), and for Container Insights `amazon-cloudwatch-observability` with its IRSA role and
+//! pre-created log groups. Any other add-on name is installed with its defaults.
+
+use serde_json::{Value, json};
+
+use super::{cluster, cluster_name_ref, fargate, nodes};
+use crate::backend::aws::Ctx;
+use crate::backend::aws::identity::{irsa_role, role_name};
+use crate::blueprint::types::{Cluster, Platform};
+use crate::terraform::{Module, data, res};
+
+/// The role of the EBS CSI controller (`kube-system/ebs-csi-controller-sa`).
+fn ebs_csi_role(ctx: &Ctx, m: &mut Module) -> String {
+    let key = res("aws_kms_key", "ebs");
+    irsa_role(
+        ctx,
+        m,
+        "ebs_csi_driver",
+        &role_name(ctx, "ebs-csi-controller"),
+        ("kube-system", "ebs-csi-controller-sa"),
+        vec![
+            // Encrypted volumes with the cluster's EBS key (the StorageClass names it).
+            json!({
+                "Sid": "UseTheEbsKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncrypt*"],
+                "Resource": key.arn(),
+            }),
+            json!({
+                "Sid": "GrantsForAttachedVolumes",
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": key.arn(),
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            }),
+        ],
+        &[(
+            "driver",
+            "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+        )],
+    )
+    .arn()
+}
+
+/// Container Insights on managed nodes (`cluster.container_insights`): the CloudWatch
+/// observability add-on (agent + Fluent Bit) with its IRSA role, writing to log groups made
+/// here first so they carry the blueprint's retention and the logs key.
+fn container_insights(ctx: &Ctx, m: &mut Module) -> String {
+    let cluster = ctx.cluster_name();
+    let retention = ctx
+        .v
+        .bp
+        .observability
+        .as_ref()
+        .map_or(30, |o| o.log_retention_days);
+    for kind in ["application", "dataplane", "host", "performance"] {
+        m.file("cluster").resource(
+            &res(
+                "aws_cloudwatch_log_group",
+                &format!("container_insights_{kind}"),
+            ),
+            json!({
+                "name": format!("/aws/containerinsights/{cluster}/{kind}"),
+                "retention_in_days": retention,
+                "kms_key_id": res("aws_kms_key", "logs").arn(),
+            }),
+        );
+    }
+    irsa_role(
+        ctx,
+        m,
+        "cloudwatch_agent",
+        &role_name(ctx, "cloudwatch-agent"),
+        ("amazon-cloudwatch", "cloudwatch-agent"),
+        vec![],
+        &[
+            (
+                "agent",
+                "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+            ),
+            ("xray", "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"),
+        ],
+    )
+    .arn()
+}
+
+/// The add-ons to install: the blueprint's, plus the CloudWatch observability add-on when
+/// Container Insights is on (managed nodes only: its agent is a DaemonSet).
+fn addon_names(ctx: &Ctx, c: &Cluster) -> Vec<String> {
+    let mut names = c.addons.clone();
+    const OBSERVABILITY: &str = "amazon-cloudwatch-observability";
+    if c.container_insights && !names.iter().any(|a| a == OBSERVABILITY) {
+        if ctx.platform == Some(Platform::Eks) {
+            names.push(OBSERVABILITY.to_string());
+        } else {
+            ctx.note(
+                "Container Insights (`cluster.container_insights`) is not set up on EKS Fargate: the CloudWatch observability add-on runs its agent as a DaemonSet; Fargate pods' logs go to CloudWatch through the aws-logging ConfigMap instead",
+            );
+        }
+    }
+    names
+}
+
+pub fn lower(ctx: &Ctx, c: &Cluster, m: &mut Module) {
+    let fargate = ctx.platform == Some(Platform::EksFargate);
+    for addon in &addon_names(ctx, c) {
+        let mut body = json!({
+            "cluster_name": cluster_name_ref(),
+            "addon_name": addon,
+            "resolve_conflicts_on_create": "OVERWRITE",
+            "resolve_conflicts_on_update": "OVERWRITE",
+        });
+        // What the add-on's pods need before they can run.
+        let mut after: Vec<String> = if fargate {
+            fargate::profiles(ctx)
+        } else {
+            nodes::node_groups(ctx)
+        };
+        match addon.as_str() {
+            "vpc-cni" => {
+                after.clear();
+                if !fargate {
+                    body["configuration_values"] = config(json!({"enableNetworkPolicy": "true"}));
+                }
+            }
+            "coredns" if fargate => {
+                body["configuration_values"] = config(json!({"computeType": "Fargate"}));
+            }
+            "aws-ebs-csi-driver" if fargate => {
+                ctx.note(
+                    "add-on `aws-ebs-csi-driver` is skipped on EKS Fargate: Fargate pods cannot mount EBS volumes (use EFS)",
+                );
+                continue;
+            }
+            "aws-ebs-csi-driver" => {
+                body["service_account_role_arn"] = json!(ebs_csi_role(ctx, m));
+            }
+            "amazon-cloudwatch-observability" if !fargate => {
+                body["service_account_role_arn"] = json!(container_insights(ctx, m));
+            }
+            _ => {}
+        }
+        let version = data("aws_eks_addon_version", addon);
+        if !after.is_empty() {
+            body["depends_on"] = json!(after);
+        }
+        body["addon_version"] = json!(version.attr("version"));
+        m.file("cluster")
+            .resource(
+                &version,
+                json!({
+                    "addon_name": addon,
+                    "kubernetes_version": cluster().attr("version"),
+                    "most_recent": true,
+                }),
+            )
+            .resource(&res("aws_eks_addon", addon), body);
+    }
+}
+
+/// `configuration_values`: the add-on's JSON configuration as a string.
+fn config(v: Value) -> Value {
+    json!(serde_json::to_string(&v).unwrap_or_default())
+}

@@ -1,0 +1,250 @@
+//! EKS managed node groups, one per `node_pools` entry: a shared node IAM role, an EBS key
+//! the Auto Scaling service can use, and per pool a launch template (encrypted gp3 root
+//! volume, IMDSv2 only with a hop limit of 1) and the node group (private subnets, capacity
+//! type, labels, taints in EKS's enum spelling, rolling-update budget). The desired size is
+//! ignored after creation so the cluster autoscaler is not fought, and a replacement group
+//! is created before the old one goes.
+//!
+//! The hop limit of 1 keeps pods (one network hop further) away from the instance
+//! credentials: workloads that need AWS use IRSA (`identity.rs`); the CNI runs on the host
+//! network and still reaches the metadata service.
+
+use serde_json::json;
+
+use super::{cluster_name_ref, private_subnets};
+use crate::backend::aws::Ctx;
+use crate::backend::aws::iam::assume_role;
+use crate::backend::aws::kms;
+use crate::backend::aws::security::nodes_sg;
+use crate::blueprint::types::{NodePool, TaintEffect};
+use crate::catalog::SizeKind;
+use crate::terraform::{Module, res};
+
+/// The node role's managed policies, by the name of their attachment.
+const NODE_POLICIES: [(&str, &str); 3] = [
+    (
+        "worker",
+        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    ),
+    (
+        "ecr_read",
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+    ),
+    ("cni", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"),
+];
+
+/// Policy attachments the node groups wait for (their role must work before nodes join).
+pub fn node_policy_attachments() -> Vec<String> {
+    NODE_POLICIES
+        .iter()
+        .map(|(key, _)| res("aws_iam_role_policy_attachment", &format!("nodes_{key}")).address())
+        .collect()
+}
+
+/// The node groups' addresses, for add-ons that need running nodes.
+pub fn node_groups(ctx: &Ctx) -> Vec<String> {
+    ctx.v
+        .bp
+        .node_pools
+        .iter()
+        .map(|p| res("aws_eks_node_group", &p.name).address())
+        .collect()
+}
+
+/// The node label carrying the pool's name. EKS's own `eks.amazonaws.com/nodegroup` holds the
+/// generated group name (`general-2025…`, a prefix so a replacement group can be created
+/// before the old one goes), so the pools label their nodes themselves.
+pub const POOL_LABEL: &str = "infragen.io/node-pool";
+
+/// EKS's taint effect spelling.
+fn effect(e: TaintEffect) -> &'static str {
+    match e {
+        TaintEffect::NoSchedule => "NO_SCHEDULE",
+        TaintEffect::PreferNoSchedule => "PREFER_NO_SCHEDULE",
+        TaintEffect::NoExecute => "NO_EXECUTE",
+    }
+}
+
+/// The EKS-optimized Amazon Linux 2023 AMI for the instance type's architecture (Graviton
+/// families end their generation with `g`: `t4g`, `m7g`, `c6gn`).
+fn ami_type(instance: &str) -> &'static str {
+    let family = instance.split('.').next().unwrap_or_default();
+    let graviton = family
+        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .starts_with('g');
+    if graviton {
+        "AL2023_ARM_64_STANDARD"
+    } else {
+        "AL2023_x86_64_STANDARD"
+    }
+}
+
+pub fn lower(ctx: &Ctx, m: &mut Module) {
+    let name = ctx.cluster_name();
+    let account = ctx.account_id();
+    // Auto Scaling launches the nodes and must be able to use the key of their volumes.
+    let asg = format!(
+        "arn:aws:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    );
+    kms::key(
+        ctx,
+        m,
+        "ebs",
+        &format!("EBS volumes of the EKS nodes and persistent volumes of {name}"),
+        vec![
+            json!({
+                "Sid": "AutoScalingUseOfTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": asg},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+            }),
+            json!({
+                "Sid": "AutoScalingGrantsForAttachedVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": asg},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            }),
+        ],
+    );
+
+    let role = res("aws_iam_role", "nodes");
+    let f = m.file("nodes");
+    f.resource(
+        &role,
+        json!({
+            "name": format!("{name}-nodes"),
+            "description": format!("EKS managed nodes of {name}"),
+            "assume_role_policy": assume_role("ec2.amazonaws.com"),
+        }),
+    );
+    for (key, arn) in NODE_POLICIES {
+        f.resource(
+            &res("aws_iam_role_policy_attachment", &format!("nodes_{key}")),
+            json!({"role": role.id(), "policy_arn": arn}),
+        );
+    }
+    for pool in &ctx.v.bp.node_pools {
+        node_group(ctx, pool, m);
+    }
+    ctx.mark("node_pools");
+}
+
+fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
+    let cluster = ctx.cluster_name();
+    let instance = ctx
+        .v
+        .size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
+    let lt = res("aws_launch_template", &pool.name);
+    let group_name = format!("{cluster}-{}", pool.name);
+
+    let mut ebs = json!({
+        "volume_size": pool.disk.as_ref().map_or(20, |d| d.size_gb),
+        "volume_type": pool.disk.as_ref().and_then(|d| d.r#type.clone()).unwrap_or_else(|| "gp3".into()),
+        "encrypted": "true",
+        "kms_key_id": res("aws_kms_key", "ebs").arn(),
+        "delete_on_termination": "true",
+    });
+    if let Some(d) = &pool.disk {
+        if let Some(iops) = d.iops {
+            ebs["iops"] = json!(iops);
+        }
+        if let Some(t) = d.throughput {
+            ebs["throughput"] = json!(t);
+        }
+    }
+    let tags = json!({"Name": group_name, "node-pool": pool.name});
+    let f = m.file("nodes");
+    f.resource(
+        &lt,
+        json!({
+            "name": group_name,
+            "description": format!("Nodes of pool {} in EKS cluster {cluster}", pool.name),
+            "update_default_version": true,
+            "vpc_security_group_ids": [nodes_sg().id()],
+            "block_device_mappings": [{"device_name": "/dev/xvda", "ebs": ebs}],
+            "metadata_options": {
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                "http_put_response_hop_limit": 1,
+                "instance_metadata_tags": "disabled",
+            },
+            "tag_specifications": [
+                {"resource_type": "instance", "tags": tags},
+                {"resource_type": "volume", "tags": tags},
+            ],
+            "tags": {"Name": group_name},
+        }),
+    );
+
+    let taints: Vec<_> = pool
+        .taints
+        .iter()
+        .map(|t| {
+            let mut v = json!({"key": t.key, "effect": effect(t.effect)});
+            if let Some(val) = &t.value {
+                v["value"] = json!(val);
+            }
+            v
+        })
+        .collect();
+    let mut labels = pool.labels.clone();
+    labels.insert(POOL_LABEL.to_string(), pool.name.clone());
+    let mut depends = node_policy_attachments();
+    // The CNI must be configured before nodes join, or they come up without pod networking.
+    if ctx
+        .v
+        .bp
+        .cluster
+        .as_ref()
+        .is_some_and(|c| c.addons.iter().any(|a| a == "vpc-cni"))
+    {
+        depends.push(res("aws_eks_addon", "vpc-cni").address());
+    }
+    f.resource(
+        &res("aws_eks_node_group", &pool.name),
+        json!({
+            "cluster_name": cluster_name_ref(),
+            // A prefix, so a replacement group can exist beside the old one.
+            "node_group_name_prefix": format!("{}-", pool.name),
+            "node_role_arn": res("aws_iam_role", "nodes").arn(),
+            "subnet_ids": private_subnets(ctx),
+            "ami_type": ami_type(&instance),
+            "instance_types": [instance],
+            "capacity_type": if pool.spot { "SPOT" } else { "ON_DEMAND" },
+            "scaling_config": {
+                "min_size": pool.min,
+                "desired_size": pool.desired.unwrap_or(pool.min),
+                "max_size": pool.max,
+            },
+            "update_config": {"max_unavailable_percentage": pool.max_unavailable_percent.unwrap_or(33)},
+            "labels": labels,
+            "taint": taints,
+            "launch_template": {"id": lt.id(), "version": lt.attr("latest_version")},
+            "node_repair_config": {"enabled": true},
+            "tags": {"Name": group_name},
+            "lifecycle": {
+                "create_before_destroy": true,
+                "ignore_changes": ["scaling_config[0].desired_size"],
+            },
+            "depends_on": depends,
+        }),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ami_type;
+
+    #[test]
+    fn architecture_from_instance_family() {
+        assert_eq!(ami_type("t3.medium"), "AL2023_x86_64_STANDARD");
+        assert_eq!(ami_type("c5.large"), "AL2023_x86_64_STANDARD");
+        assert_eq!(ami_type("t4g.small"), "AL2023_ARM_64_STANDARD");
+        assert_eq!(ami_type("c6gn.large"), "AL2023_ARM_64_STANDARD");
+        assert_eq!(ami_type("r5.large"), "AL2023_x86_64_STANDARD");
+    }
+}

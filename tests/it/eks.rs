@@ -1,0 +1,325 @@
+//! The EKS back-end's promises, checked on the shipped blueprints of seeds 000 (managed node
+//! groups) and 003 (Fargate) rather than only through snapshots: the seeds' figures, the
+//! security settings scanners look for, and what must never appear.
+
+use infragen::Provider;
+use serde_json::Value;
+
+use crate::support::{root, synth};
+
+/// Every resource (and data source, under `data.`) of one module, merged across its files.
+fn module(out: &infragen::Output, name: &str) -> serde_json::Map<String, Value> {
+    let mut all = serde_json::Map::new();
+    let prefix = format!("terraform/{name}/");
+    for (path, text) in &out.files {
+        if !path.starts_with(&prefix) {
+            continue;
+        }
+        let doc: Value = serde_json::from_str(text).unwrap();
+        for (kind, key) in [("resource", ""), ("data", "data.")] {
+            if let Some(types) = doc.get(kind).and_then(Value::as_object) {
+                for (ty, names) in types {
+                    for (n, body) in names.as_object().unwrap() {
+                        all.insert(format!("{key}{ty}.{n}"), body.clone());
+                    }
+                }
+            }
+        }
+        if let Some(outputs) = doc.get("output").and_then(Value::as_object) {
+            for (n, body) in outputs {
+                all.insert(format!("output.{n}"), body.clone());
+            }
+        }
+    }
+    all
+}
+
+fn ecommerce(env: &str) -> infragen::Output {
+    synth(
+        &root().join("blueprints/ecommerce-eks.yaml"),
+        Provider::Aws,
+        env,
+    )
+}
+
+fn case() -> infragen::Output {
+    synth(
+        &root().join("blueprints/case-eks-fargate.yaml"),
+        Provider::Aws,
+        "production",
+    )
+}
+
+#[test]
+fn seed_000_node_groups_carry_the_seed_figures() {
+    let infra = module(&ecommerce("production"), "infra");
+    let general = &infra["aws_eks_node_group.general"];
+    assert_eq!(general["instance_types"][0], "t3.medium");
+    assert_eq!(general["capacity_type"], "ON_DEMAND");
+    assert_eq!(general["scaling_config"]["desired_size"], 3);
+    assert_eq!(general["scaling_config"]["min_size"], 2);
+    assert_eq!(general["scaling_config"]["max_size"], 10);
+    assert_eq!(general["update_config"]["max_unavailable_percentage"], 25);
+    assert_eq!(general["labels"]["workload"], "general");
+    assert_eq!(
+        general["lifecycle"]["ignore_changes"][0],
+        "scaling_config[0].desired_size"
+    );
+    let compute = &infra["aws_eks_node_group.compute"];
+    assert_eq!(compute["instance_types"][0], "c5.large");
+    assert_eq!(compute["capacity_type"], "SPOT");
+    assert_eq!(
+        (
+            compute["scaling_config"]["desired_size"].as_u64(),
+            compute["scaling_config"]["min_size"].as_u64(),
+            compute["scaling_config"]["max_size"].as_u64()
+        ),
+        (Some(2), Some(1), Some(5))
+    );
+    assert_eq!(compute["taint"][0]["key"], "dedicated");
+    assert_eq!(compute["taint"][0]["value"], "compute");
+    assert_eq!(compute["taint"][0]["effect"], "NO_SCHEDULE");
+    assert_eq!(
+        infra["aws_eks_node_group.memory"]["instance_types"][0],
+        "r5.large"
+    );
+
+    let lt = &infra["aws_launch_template.general"];
+    let ebs = &lt["block_device_mappings"][0]["ebs"];
+    assert_eq!(ebs["volume_size"], 50);
+    assert_eq!(ebs["volume_type"], "gp3");
+    assert_eq!(ebs["iops"], 3000);
+    assert_eq!(ebs["throughput"], 125);
+    assert_eq!(ebs["encrypted"], "true");
+    assert_eq!(lt["metadata_options"]["http_tokens"], "required");
+    assert_eq!(lt["metadata_options"]["http_put_response_hop_limit"], 1);
+    assert!(lt.get("iam_instance_profile").is_none());
+    assert!(
+        infra
+            .keys()
+            .filter(|k| k.starts_with("aws_eks_node_group."))
+            .all(|k| infra[k].get("remote_access").is_none())
+    );
+}
+
+#[test]
+fn seed_000_cluster_is_private_encrypted_and_fully_logged() {
+    let infra = module(&ecommerce("staging"), "infra");
+    let c = &infra["aws_eks_cluster.main"];
+    assert_eq!(c["name"], "ecommerce-staging");
+    assert_eq!(c["version"], "1.28");
+    assert_eq!(c["vpc_config"]["endpoint_public_access"], false);
+    assert_eq!(c["vpc_config"]["endpoint_private_access"], true);
+    assert_eq!(c["enabled_cluster_log_types"].as_array().unwrap().len(), 5);
+    assert_eq!(c["access_config"]["authentication_mode"], "API");
+    assert_eq!(
+        c["access_config"]["bootstrap_cluster_creator_admin_permissions"],
+        false
+    );
+    assert_eq!(c["encryption_config"]["resources"][0], "secrets");
+    assert_eq!(c["bootstrap_self_managed_addons"], false);
+    assert!(
+        c["depends_on"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("aws_cloudwatch_log_group.cluster"))
+    );
+    assert_eq!(
+        infra["aws_cloudwatch_log_group.cluster"]["name"],
+        "/aws/eks/ecommerce-staging/cluster"
+    );
+    // Add-ons of the seed, most recent, vpc-cni enforcing network policy before the nodes.
+    for a in ["coredns", "kube_proxy", "vpc_cni", "aws_ebs_csi_driver"] {
+        assert_eq!(
+            infra[&format!("data.aws_eks_addon_version.{a}")]["most_recent"],
+            true
+        );
+    }
+    assert!(
+        infra["aws_eks_addon.vpc_cni"]["configuration_values"]
+            .as_str()
+            .unwrap()
+            .contains("enableNetworkPolicy")
+    );
+    assert!(
+        infra["aws_eks_node_group.general"]["depends_on"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("aws_eks_addon.vpc_cni"))
+    );
+    assert!(
+        infra["aws_eks_addon.aws_ebs_csi_driver"]["service_account_role_arn"]
+            .as_str()
+            .unwrap()
+            .contains("aws_iam_role.ebs_csi_driver.arn")
+    );
+    assert_eq!(
+        infra["output.kubeconfig_command"]["value"],
+        "aws eks update-kubeconfig --name ecommerce-staging --region us-east-1"
+    );
+    // Staging is a single-instance broker; production a cluster.
+    assert_eq!(
+        infra["aws_mq_broker.mq"]["deployment_mode"],
+        "SINGLE_INSTANCE"
+    );
+    assert_eq!(
+        infra["aws_mq_broker.mq"]["host_instance_type"],
+        "mq.t3.micro"
+    );
+    let prod = module(&ecommerce("production"), "infra");
+    assert_eq!(
+        prod["aws_mq_broker.mq"]["deployment_mode"],
+        "CLUSTER_MULTI_AZ"
+    );
+}
+
+#[test]
+fn no_security_group_rule_opens_everything_to_the_internet() {
+    let infra = module(&ecommerce("production"), "infra");
+    for (k, v) in &infra {
+        if k.starts_with("aws_vpc_security_group_") {
+            assert!(
+                v["description"].as_str().is_some_and(|d| d.is_ascii()),
+                "{k}"
+            );
+            if v["cidr_ipv4"] == "0.0.0.0/0" {
+                assert_ne!(
+                    v["ip_protocol"], "-1",
+                    "{k} opens all protocols to 0.0.0.0/0"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn broker_password_is_generated_never_written() {
+    let out = ecommerce("production");
+    let infra = module(&out, "infra");
+    let user = &infra["aws_mq_broker.mq"]["user"][0];
+    assert_eq!(user["password"], "${random_password.mq_admin.result}");
+    let p = &infra["aws_ssm_parameter.mq_admin_password"];
+    assert_eq!(p["type"], "SecureString");
+    assert_eq!(p["value_wo"], "${random_password.mq_admin.result}");
+    assert!(p.get("value").is_none());
+}
+
+#[test]
+fn seed_003_fargate_profiles_irsa_and_table() {
+    let out = case();
+    let infra = module(&out, "infra");
+    assert!(!infra.keys().any(|k| k.starts_with("aws_eks_node_group.")));
+    assert!(!infra.contains_key("aws_security_group.nodes"));
+    for p in ["case", "kube_system"] {
+        let profile = &infra[&format!("aws_eks_fargate_profile.{p}")];
+        assert_eq!(profile["subnet_ids"].as_array().unwrap().len(), 2);
+    }
+    assert_eq!(
+        infra["aws_eks_fargate_profile.kube_system"]["selector"][0]["namespace"],
+        "kube-system"
+    );
+    assert!(
+        infra["aws_eks_addon.coredns"]["configuration_values"]
+            .as_str()
+            .unwrap()
+            .contains("Fargate")
+    );
+    assert!(!infra.contains_key("aws_eks_addon.aws_ebs_csi_driver"));
+    assert_eq!(infra["aws_eks_cluster.main"]["version"], "1.30");
+    assert_eq!(
+        infra["aws_cloudwatch_log_group.cluster"]["retention_in_days"],
+        30
+    );
+    assert_eq!(
+        infra["aws_cloudwatch_log_group.fargate"]["name"],
+        "/aws/eks/case-eks/fargate"
+    );
+
+    let table = &infra["aws_dynamodb_table.orders"];
+    assert_eq!(table["billing_mode"], "PAY_PER_REQUEST");
+    assert_eq!(table["hash_key"], "id");
+    assert_eq!(table["attribute"][0]["type"], "S");
+    assert_eq!(table["point_in_time_recovery"]["enabled"], true);
+    assert_eq!(
+        table["point_in_time_recovery"]["recovery_period_in_days"],
+        35
+    );
+
+    // backend-sa: trusted only for case/backend-sa, allowed only on the orders table.
+    let role = &infra["aws_iam_role.irsa_backend_sa"];
+    let trust: Value = serde_json::from_str(role["assume_role_policy"].as_str().unwrap()).unwrap();
+    let cond = &trust["Statement"][0]["Condition"]["StringEquals"];
+    assert_eq!(
+        cond["${local.oidc_issuer}:sub"],
+        "system:serviceaccount:case:backend-sa"
+    );
+    assert_eq!(cond["${local.oidc_issuer}:aud"], "sts.amazonaws.com");
+    let policy: Value = serde_json::from_str(
+        infra["aws_iam_role_policy.irsa_backend_sa"]["policy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        policy["Statement"][0]["Resource"][0],
+        "${aws_dynamodb_table.orders.arn}"
+    );
+    assert!(
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["Action"] != "*" && s["Resource"] != "*")
+    );
+    assert_eq!(infra["output.backend_irsa_role_arn"]["sensitive"], true);
+    assert!(infra.contains_key("output.cluster_endpoint"));
+    assert!(infra.contains_key("output.ecr_registry_url"));
+    for repo in ["backend", "frontend"] {
+        let r = &infra[&format!("aws_ecr_repository.{repo}")];
+        assert_eq!(r["image_tag_mutability"], "IMMUTABLE");
+        assert_eq!(r["image_scanning_configuration"]["scan_on_push"], true);
+        assert_eq!(r["encryption_configuration"][0]["encryption_type"], "KMS");
+    }
+
+    let platform = module(&out, "platform");
+    assert!(platform.contains_key("kubernetes_config_map_v1.aws_logging"));
+    assert!(!platform.contains_key("kubernetes_storage_class_v1.gp3"));
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("does not enforce NetworkPolicy"))
+    );
+}
+
+#[test]
+fn platform_module_connects_by_data_source_and_installs_the_controllers() {
+    let out = ecommerce("production");
+    let platform = module(&out, "platform");
+    assert!(platform.contains_key("data.aws_eks_cluster.main"));
+    for r in [
+        "helm_release.aws_load_balancer_controller",
+        "helm_release.ingress_nginx",
+        "helm_release.cert_manager",
+        "kubernetes_storage_class_v1.gp3",
+        "kubernetes_ingress_v1.edge",
+    ] {
+        assert!(platform.contains_key(r), "{r}");
+    }
+    let sc = &platform["kubernetes_storage_class_v1.gp3"];
+    assert_eq!(sc["storage_provisioner"], "ebs.csi.aws.com");
+    assert_eq!(sc["parameters"]["encrypted"], "true");
+    assert_eq!(sc["volume_binding_mode"], "WaitForFirstConsumer");
+    let edge = &platform["kubernetes_ingress_v1.edge"]["metadata"]["annotations"];
+    assert_eq!(
+        edge["alb.ingress.kubernetes.io/wafv2-acl-arn"],
+        "${data.aws_wafv2_web_acl.main.arn}"
+    );
+    let versions = &out.files["terraform/platform/versions.tf.json"];
+    assert!(versions.contains("production/platform/terraform.tfstate"));
+    let infra = module(&out, "infra");
+    let acl = &infra["aws_wafv2_web_acl.main"];
+    assert_eq!(
+        acl["rule"][0]["statement"]["rate_based_statement"]["limit"],
+        5000
+    );
+}
