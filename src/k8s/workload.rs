@@ -364,10 +364,22 @@ fn scanner_skips(s: &Workload) -> Map {
         a.insert(format!("checkov.io/skip{n}"), format!("{check}={why}"));
     };
     if s.automount {
-        skip(&mut a, "CKV_K8S_38", "the blueprint declares this service account with automount_token: its Role needs the API token");
+        skip(
+            &mut a,
+            "CKV_K8S_38",
+            "the blueprint declares this service account with automount_token: its Role needs the API token",
+        );
     }
-    if s.bp.image_pull_policy.as_deref().is_some_and(|p| p != "Always") {
-        skip(&mut a, "CKV_K8S_15", "the blueprint pins the image pull policy for this service");
+    if s.bp
+        .image_pull_policy
+        .as_deref()
+        .is_some_and(|p| p != "Always")
+    {
+        skip(
+            &mut a,
+            "CKV_K8S_15",
+            "the blueprint pins the image pull policy for this service",
+        );
     }
     a
 }
