@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::expr::{Ref, ident};
-use super::render::render_json;
+use super::render::render_top;
 
 /// One `*.tf.json` file.
 #[derive(Debug, Default, Clone)]
@@ -42,29 +42,50 @@ impl Module {
     /// its own: it is where people look for version pins, and checkov's JSON parser fails on
     /// a file whose `terraform` block holds `required_version`, skipping that file's resources.
     pub fn render(&self) -> Vec<(String, String)> {
-        let mut files = self.files.clone();
-        let mut terraform = None;
-        for f in files.values_mut() {
-            if let Some(t) = f.top.remove("terraform") {
-                terraform = Some(t);
+        let header = Value::String(self.header.clone());
+        let terraform = self.files.values().find_map(|f| f.top.get("terraform"));
+        let mut out = Vec::with_capacity(self.files.len() + 1);
+        let mut versions_written = false;
+        for (name, f) in &self.files {
+            let is_versions = name == "versions.tf.json";
+            let extra_terraform = if is_versions { terraform } else { None };
+            versions_written |= is_versions;
+            let mut extra: Vec<(&str, &Value)> = vec![("//", &header)];
+            if let Some(t) = extra_terraform {
+                extra.push(("terraform", t));
             }
+            let own = f.top.keys().filter(|k| *k != "terraform").count();
+            if own == 0 && extra_terraform.is_none() {
+                continue;
+            }
+            out.push((name.clone(), render_top(&f.top, &["terraform"], &extra)));
         }
-        if let Some(t) = terraform {
-            files
-                .entry("versions.tf.json".into())
-                .or_default()
-                .top
-                .insert("terraform".into(), t);
+        if let (Some(t), false) = (terraform, versions_written) {
+            let empty = Map::new();
+            let text = render_top(&empty, &[], &[("//", &header), ("terraform", t)]);
+            out.push(("versions.tf.json".into(), text));
+            out.sort_by(|a, b| a.0.cmp(&b.0));
         }
-        files
-            .iter()
-            .filter(|(_, f)| !f.top.is_empty())
-            .map(|(name, f)| {
-                let mut top = f.top.clone();
-                top.insert("//".into(), Value::String(self.header.clone()));
-                (name.clone(), render_json(&Value::Object(top)))
-            })
-            .collect()
+        out
+    }
+
+    /// Whether the module declares `address` (`aws_vpc.main`, `data.aws_region.current`):
+    /// a map lookup per file, so back-ends may ask it in loops.
+    pub fn declares(&self, address: &str) -> bool {
+        let (kind, rest) = match address.strip_prefix("data.") {
+            Some(r) => ("data", r),
+            None => ("resource", address),
+        };
+        let Some((ty, name)) = rest.split_once('.') else {
+            return false;
+        };
+        self.files.values().any(|f| {
+            f.top
+                .get(kind)
+                .and_then(|t| t.get(ty))
+                .and_then(|n| n.get(name))
+                .is_some()
+        })
     }
 
     /// Every resource address in the module, for tests and summaries.

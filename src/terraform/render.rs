@@ -2,7 +2,7 @@
 //! Sorting happens here rather than relying on `serde_json::Map`'s order, which a dependency
 //! could change by enabling `preserve_order`.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::blueprint::RESERVED_CHAR as MARK;
 
@@ -24,9 +24,58 @@ pub fn render_json(v: &Value) -> String {
     out
 }
 
+/// Render a file's top-level object without copying it: `top` minus the `skip` keys, plus
+/// `extra` entries (the header comment, a block moved here from another file), sorted.
+pub fn render_top(top: &Map<String, Value>, skip: &[&str], extra: &[(&str, &Value)]) -> String {
+    let mut entries: Vec<(&str, &Value)> = top
+        .iter()
+        .filter(|(k, _)| !skip.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v))
+        .chain(extra.iter().copied())
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out = String::with_capacity(8192);
+    write_entries(&mut out, &entries, 0);
+    out.push('\n');
+    out
+}
+
+/// JSON string escaping as serde_json does it (quotes, backslash, control characters;
+/// everything else verbatim), written straight into the buffer.
+fn write_escaped(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0c => Some("\\f"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                let _ = std::fmt::Write::write_fmt(out, format_args!("\\u{:04x}", b));
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
 fn write_str(out: &mut String, s: &str) {
-    // serde_json's string escaping is exact JSON; it cannot fail for a &str.
-    out.push_str(&serde_json::to_string(&unmark(s)).unwrap_or_default());
+    if s.contains(['$', '%', MARK]) {
+        write_escaped(out, &unmark(s));
+    } else {
+        write_escaped(out, s);
+    }
 }
 
 fn indent(out: &mut String, level: usize) {
@@ -59,27 +108,34 @@ fn write_value(out: &mut String, v: &Value, level: usize) {
             out.push(']');
         }
         Value::Object(map) => {
-            if map.is_empty() {
-                out.push_str("{}");
-                return;
-            }
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push_str("{\n");
-            for (i, k) in keys.iter().enumerate() {
-                indent(out, level + 1);
-                write_str(out, k);
-                out.push_str(": ");
-                write_value(out, &map[k.as_str()], level + 1);
-                if i + 1 < keys.len() {
-                    out.push(',');
-                }
-                out.push('\n');
-            }
-            indent(out, level);
-            out.push('}');
+            let mut entries: Vec<(&str, &Value)> =
+                map.iter().map(|(k, v)| (k.as_str(), v)).collect();
+            // serde_json's map is usually sorted already; sorting anyway keeps the output
+            // canonical if a dependency enables `preserve_order`.
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            write_entries(out, &entries, level);
         }
     }
+}
+
+fn write_entries(out: &mut String, entries: &[(&str, &Value)], level: usize) {
+    if entries.is_empty() {
+        out.push_str("{}");
+        return;
+    }
+    out.push_str("{\n");
+    for (i, (k, v)) in entries.iter().enumerate() {
+        indent(out, level + 1);
+        write_str(out, k);
+        out.push_str(": ");
+        write_value(out, v, level + 1);
+        if i + 1 < entries.len() {
+            out.push(',');
+        }
+        out.push('\n');
+    }
+    indent(out, level);
+    out.push('}');
 }
 
 #[cfg(test)]
@@ -87,6 +143,23 @@ mod tests {
     use super::*;
     use crate::terraform::interp;
     use serde_json::json;
+
+    #[test]
+    fn string_escaping_matches_serde_json() {
+        for s in [
+            "a\"b",
+            "\\",
+            "\u{1}x\u{1f}",
+            "é ✓",
+            "\n\t\r\u{8}\u{c}",
+            "/</script>",
+            "",
+        ] {
+            let mut out = String::new();
+            write_escaped(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
 
     #[test]
     fn escapes_literal_templates_and_keeps_interpolations() {

@@ -482,7 +482,12 @@ fn task_definition(
 fn service_security_group(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: bool) -> Ref {
     let sg = security::service_sg(&s.name);
     let name = sg_name(ctx, &s.name);
-    let declared = m.addresses();
+    // Data services whose security group exists, asked before the file is borrowed.
+    let reachable: Vec<&String> = s
+        .uses
+        .iter()
+        .filter(|u| m.declares(&res("aws_security_group", u).address()))
+        .collect();
     let n = ident(&s.name);
     let f = m.file("ecs");
     f.resource(
@@ -510,11 +515,8 @@ fn service_security_group(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: boo
             }),
         );
     }
-    for u in &s.uses {
+    for u in reachable {
         let target = res("aws_security_group", u);
-        if declared.binary_search(&target.address()).is_err() {
-            continue;
-        }
         let port = if let Some(d) = database::managed(ctx).find(|d| &d.name == u) {
             (database::port(d), database::engine_title(d.engine))
         } else if let Some(c) = cache::managed(ctx).find(|c| &c.name == u) {

@@ -189,7 +189,7 @@ pub fn annotations(ctx: &Ctx) -> BTreeMap<String, BTreeMap<String, String>> {
 /// Secrets Manager's name pattern (`<name>-` plus six random characters).
 fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> String {
     let r = res("aws_secretsmanager_secret", name);
-    if m.addresses().contains(&r.address()) {
+    if m.declares(&r.address()) {
         return r.arn();
     }
     let path = ctx
@@ -246,7 +246,7 @@ fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Value> {
         // The secrets' customer key (`secrets.rs`'s when declared), decrypted only through
         // Secrets Manager.
         let key = res("aws_kms_key", "secrets");
-        let key_arn = if m.addresses().contains(&key.address()) {
+        let key_arn = if m.declares(&key.address()) {
             key.arn()
         } else {
             format!("arn:aws:kms:{}:{}:key/*", ctx.region, ctx.account_id())

@@ -118,9 +118,8 @@ pub fn finish(ctx: &Ctx, m: &mut Module) {
     if pending.is_empty() {
         return;
     }
-    let declared = m.addresses();
     for p in pending {
-        if declared.binary_search(&p.needs).is_ok() {
+        if m.declares(&p.needs) {
             m.file(&p.file).resource(&p.rule, p.body);
         } else {
             ctx.note(format!(
