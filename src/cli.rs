@@ -341,9 +341,14 @@ fn synthesize_all(
         let (path, bytes) = &blueprints[t.blueprint];
         crate::synthesize(path.as_str(), bytes, t.provider, &t.env)
     };
-    let workers = jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, targets.len().max(1));
+    // `available_parallelism` reads cgroup files: asked only when there is work to share.
+    let workers = match (targets.len(), jobs) {
+        (0 | 1, _) => 1,
+        (n, Some(j)) => j.clamp(1, n),
+        (n, None) => std::thread::available_parallelism()
+            .map_or(1, |p| p.get())
+            .clamp(1, n),
+    };
     if workers == 1 {
         return targets.iter().map(run).collect();
     }
