@@ -12,6 +12,7 @@ mod edge;
 mod iam;
 mod identity;
 mod kms;
+mod lint;
 mod network;
 mod observability;
 mod platform;
@@ -138,6 +139,7 @@ pub fn synth(v: &Validated) -> Output {
         _ => {}
     }
     observability::lower(&ctx, &mut infra);
+    lint::check(&ctx);
     security::finish(&ctx, &mut infra);
     out.add_module("infra", &infra);
 
