@@ -435,21 +435,32 @@ fn validate(a: ValidateArgs) -> i32 {
         }
     };
     let report = crate::check::check_files(&files, schemas);
-    if report.modules == 0 {
-        return fail(format!("no Terraform modules found in {shown}"), None);
+    let manifests = crate::check::kubernetes::Schemas::bundled().check_files(
+        files
+            .iter()
+            .filter(|(p, _)| p.ends_with(".yaml") && p.starts_with("k8s/"))
+            .map(|(p, t)| (p.as_str(), t.as_str())),
+    );
+    if report.modules == 0 && manifests.documents == 0 {
+        return fail(
+            format!("no Terraform modules or Kubernetes manifests found in {shown}"),
+            None,
+        );
     }
     let mut so = std::io::stdout().lock();
     for p in &report.problems {
         let _ = writeln!(so, "{p}");
     }
+    for p in &manifests.problems {
+        let _ = writeln!(so, "{p}");
+    }
+    let problems = report.problems.len() + manifests.problems.len();
     let _ = writeln!(
         so,
-        "validate: {} modules, {} resources, {} problems",
-        report.modules,
-        report.resources,
-        report.problems.len()
+        "validate: {} modules, {} resources, {} manifests ({} custom), {problems} problems",
+        report.modules, report.resources, manifests.documents, manifests.custom,
     );
-    if report.problems.is_empty() { 0 } else { 1 }
+    if problems == 0 { 0 } else { 1 }
 }
 
 /// The blueprint's text at `base`: a file, or the same path in a git revision. `Ok(None)`

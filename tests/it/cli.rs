@@ -382,3 +382,47 @@ fn synth_many_targets_at_once() {
         "a failed target must stop every write"
     );
 }
+
+/// `validate` checks manifests too, strictly: an unknown field in a Deployment is named.
+#[test]
+fn validate_checks_manifests_strictly() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let bp = crate::support::root().join("blueprints/techshop.yaml");
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "kubernetes",
+            "--env",
+            "production",
+            "--blueprint",
+            bp.to_str().unwrap(),
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = infragen(d, &["validate", "out"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("manifests") && text(&o).contains(", 0 problems"),
+        "{}",
+        text(&o)
+    );
+    let file = d.join("out/k8s/techshop-cloud/techshop-app.yaml");
+    let clean = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        clean.contains("  strategy:") || clean.contains("  selector:"),
+        "fixture"
+    );
+    std::fs::write(&file, clean.replacen("  selector:", "  selectorr:", 1)).unwrap();
+    let o = infragen(d, &["validate", "out"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("k8s/techshop-cloud/techshop-app.yaml") && text(&o).contains("selectorr"),
+        "{}",
+        text(&o)
+    );
+}
