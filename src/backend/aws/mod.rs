@@ -128,7 +128,7 @@ pub fn synth(v: &Validated) -> Output {
             identity::lower(&ctx, &mut infra);
             platform::infra(&ctx, &mut infra);
             if let Some(p) = platform::module(&ctx) {
-                out.add_module("platform", &p);
+                out.add_module("platform", p);
             }
             platform::manifests(&ctx, &mut out);
         }
@@ -141,10 +141,10 @@ pub fn synth(v: &Validated) -> Output {
     observability::lower(&ctx, &mut infra);
     lint::check(&ctx);
     security::finish(&ctx, &mut infra);
-    out.add_module("infra", &infra);
+    out.add_module("infra", infra);
 
     if let Some(bootstrap) = state::bootstrap(&ctx) {
-        out.add_module("bootstrap", &bootstrap);
+        out.add_module("bootstrap", bootstrap);
         ctx.mark("state");
     }
     out.lowered.extend(ctx.lowered.borrow().iter().copied());
