@@ -39,24 +39,33 @@ const MARK_UTF8: [u8; 3] = {
 /// none of them, so one left-to-right pass finds exactly the matches the chained
 /// `str::replace` calls find; their replacements need no JSON escaping.
 pub(super) fn write_str(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        let (rep, len): (&str, usize) = match b {
-            b'"' => ("\\\"", 1),
-            b'\\' => ("\\\\", 1),
-            b'\n' => ("\\n", 1),
-            b'\r' => ("\\r", 1),
-            b'\t' => ("\\t", 1),
-            0x08 => ("\\b", 1),
-            0x0c => ("\\f", 1),
-            0..=0x1f => ("", 1),
-            b'$' if bytes.get(i + 1) == Some(&b'{') => ("$${", 2),
-            b'%' if bytes.get(i + 1) == Some(&b'{') => ("%%{", 2),
-            0xEE if bytes[i..].starts_with(&MARK_UTF8) && bytes.get(i + 3) == Some(&b'{') => {
+        let (rep, len): (&str, usize) = match CLASS[b as usize] {
+            PLAIN => {
+                i += 1;
+                continue;
+            }
+            ESCAPE => match b {
+                b'"' => ("\\\"", 1),
+                b'\\' => ("\\\\", 1),
+                b'\n' => ("\\n", 1),
+                b'\r' => ("\\r", 1),
+                b'\t' => ("\\t", 1),
+                0x08 => ("\\b", 1),
+                0x0c => ("\\f", 1),
+                _ => ("", 1),
+            },
+            TEMPLATE if bytes.get(i + 1) == Some(&b'{') => match b {
+                b'$' => ("$${", 2),
+                _ => ("%%{", 2),
+            },
+            MARK_START if bytes[i..].starts_with(&MARK_UTF8) && bytes.get(i + 3) == Some(&b'{') => {
                 ("${", 4)
             }
             _ => {
@@ -76,6 +85,28 @@ pub(super) fn write_str(out: &mut String, s: &str) {
     out.push_str(&s[start..]);
     out.push('"');
 }
+
+const PLAIN: u8 = 0;
+const ESCAPE: u8 = 1;
+const TEMPLATE: u8 = 2;
+const MARK_START: u8 = 3;
+
+/// What each byte may start: nothing, a JSON escape, a literal template (`${`, `%{`) or a
+/// marker.
+static CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = ESCAPE;
+        i += 1;
+    }
+    t[b'"' as usize] = ESCAPE;
+    t[b'\\' as usize] = ESCAPE;
+    t[b'$' as usize] = TEMPLATE;
+    t[b'%' as usize] = TEMPLATE;
+    t[MARK_UTF8[0] as usize] = MARK_START;
+    t
+};
 
 const SPACES: &str = match str::from_utf8(&[b' '; 64]) {
     Ok(s) => s,
