@@ -86,6 +86,36 @@ pub(super) fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// `s` as a JSON string exactly as `serde_json::to_string` writes it (no template handling),
+/// for writers of other formats that borrow JSON's escapes.
+pub(crate) fn write_json_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if CLASS[b as usize] != ESCAPE {
+            continue;
+        }
+        out.push_str(&s[start..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            _ => {
+                let _ = std::fmt::Write::write_fmt(out, format_args!("\\u{:04x}", b));
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
 const PLAIN: u8 = 0;
 const ESCAPE: u8 = 1;
 const TEMPLATE: u8 = 2;
@@ -208,6 +238,21 @@ mod tests {
             let mut out = String::new();
             write_str(&mut out, &s);
             assert_eq!(out, serde_json::to_string(&unmark(&s)).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn json_strings_match_serde_json() {
+        let m = MARK;
+        for s in [
+            "a\"b".to_string(),
+            "\\ \u{1}x\u{1f}\u{7f} é ✓ \n\t\r\u{8}\u{c}".to_string(),
+            format!("${{x}} %{{y}} {m}{{z}}"),
+            String::new(),
+        ] {
+            let mut out = String::new();
+            write_json_string(&mut out, &s);
+            assert_eq!(out, serde_json::to_string(&s).unwrap(), "{s:?}");
         }
     }
 
