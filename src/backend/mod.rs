@@ -25,8 +25,9 @@ pub struct Output {
 }
 
 impl Output {
-    /// Add a Terraform root module under `terraform/<name>/`.
-    pub fn add_module(&mut self, name: &str, module: &Module) {
+    /// Add a Terraform root module under `terraform/<name>/`, rendering it (and freeing its
+    /// contents file by file).
+    pub fn add_module(&mut self, name: &str, module: Module) {
         for (file, text) in module.render() {
             self.files.insert(format!("terraform/{name}/{file}"), text);
         }

@@ -302,8 +302,9 @@ enum FrameKind {
     Map {
         entries: Vec<(Node, Node)>,
         key: Option<Node>,
-        /// Key text → line of its first occurrence; a hash so huge flat maps stay linear.
-        seen: HashMap<String, usize>,
+        /// Key text → index of its entry, once the map is large enough for a linear search
+        /// to cost more than a hash (so huge flat maps stay linear).
+        seen: Option<HashMap<String, usize>>,
     },
 }
 
@@ -411,7 +412,7 @@ impl Builder {
                     FrameKind::Map {
                         entries: Vec::new(),
                         key: None,
-                        seen: HashMap::new(),
+                        seen: None,
                     }
                 };
                 self.stack.push(Frame {
@@ -494,7 +495,7 @@ impl Builder {
                                     .at(Some(node.span))
                                     .help("this key is empty; write `name: value`"));
                             }
-                            text.clone()
+                            text.as_str()
                         }
                         _ => {
                             return Err(Diagnostic::new("a mapping key must be a plain name")
@@ -502,14 +503,35 @@ impl Builder {
                                 .help(format!("found {} used as a key", node.kind_name())));
                         }
                     };
-                    if let Some(first) = seen.get(&name) {
+                    const LINEAR: usize = 16;
+                    if seen.is_none() && entries.len() >= LINEAR {
+                        let index = entries
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (k, _))| (k.as_str().unwrap_or_default().to_string(), i))
+                            .collect();
+                        *seen = Some(index);
+                    }
+                    let first = match seen {
+                        Some(index) => index.get(name).map(|&i| &entries[i].0),
+                        None => entries
+                            .iter()
+                            .map(|(k, _)| k)
+                            .find(|k| k.as_str() == Some(name)),
+                    };
+                    if let Some(first) = first {
                         return Err(
-                            Diagnostic::new(format!("duplicate key `{}`", shorten(&name)))
+                            Diagnostic::new(format!("duplicate key `{}`", shorten(name)))
                                 .at(Some(node.span))
-                                .help(format!("first defined at line {first}; remove one of them")),
+                                .help(format!(
+                                    "first defined at line {}; remove one of them",
+                                    first.span.line
+                                )),
                         );
                     }
-                    seen.insert(name, node.span.line);
+                    if let Some(index) = seen {
+                        index.insert(name.to_string(), entries.len());
+                    }
                     // A block mapping's start event is marked just after its first key; the key
                     // itself is where a reader looks. Flow `{` comes first and is kept.
                     if entries.is_empty() && node.span < frame.span {

@@ -170,42 +170,32 @@ const RESERVED: [&str; 9] = ["y", "n", "yes", "no", "true", "false", "on", "off"
 
 /// Whether `s` reads back as the same string when written plain.
 pub fn is_plain_safe(s: &str, key: bool) -> bool {
-    let Some(first) = s.chars().next() else {
+    let Some(&first) = s.as_bytes().first() else {
         return false;
     };
-    if !(first.is_ascii_alphabetic() || first == '/') {
+    if !(first.is_ascii_alphabetic() || first == b'/') {
         return false;
     }
-    if RESERVED.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+    if s.len() <= 5 && RESERVED.iter().any(|w| s.eq_ignore_ascii_case(w)) {
         return false;
     }
     if s.ends_with(':') {
         return false;
     }
-    s.chars().all(|c| {
+    // Byte by byte: a non-ASCII character fails as its first byte does.
+    s.bytes().all(|c| {
         c.is_ascii_alphanumeric()
-            || matches!(c, '-' | '_' | '.' | '/' | '@' | '=' | '+')
-            || (c == ':' && !key)
+            || matches!(c, b'-' | b'_' | b'.' | b'/' | b'@' | b'=' | b'+')
+            || (c == b':' && !key)
     })
 }
 
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).expect("a string serializes")
-}
-
-fn scalar(s: &str) -> String {
-    if is_plain_safe(s, false) {
-        s.to_string()
+/// `s` plain when that reads back the same, else double-quoted with JSON escapes.
+fn write_scalar(out: &mut String, s: &str, key: bool) {
+    if is_plain_safe(s, key) {
+        out.push_str(s);
     } else {
-        quote(s)
-    }
-}
-
-fn key(s: &str) -> String {
-    if is_plain_safe(s, true) {
-        s.to_string()
-    } else {
-        quote(s)
+        crate::terraform::write_json_string(out, s);
     }
 }
 
@@ -223,7 +213,13 @@ fn literal_header(s: &str) -> Option<&'static str> {
 }
 
 fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+    const SPACES: &str = "                                                                ";
+    let mut n = indent;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
+    }
+    out.push_str(&SPACES[..n]);
 }
 
 fn literal(out: &mut String, s: &str, indent: usize) {
@@ -239,14 +235,22 @@ fn literal(out: &mut String, s: &str, indent: usize) {
 /// Write `value` after a `key:` or `- ` that is already on the line, at block `indent`.
 fn value_after(out: &mut String, value: &Y, indent: usize, in_seq: bool) {
     match value {
-        Y::Bool(b) => out.push_str(&format!(" {b}\n")),
-        Y::Int(i) => out.push_str(&format!(" {i}\n")),
+        Y::Bool(b) => out.push_str(if *b { " true\n" } else { " false\n" }),
+        Y::Int(i) => {
+            let _ = std::fmt::Write::write_fmt(out, format_args!(" {i}\n"));
+        }
         Y::Str(s) => match literal_header(s) {
             Some(h) => {
-                out.push_str(&format!(" {h}\n"));
+                out.push(' ');
+                out.push_str(h);
+                out.push('\n');
                 literal(out, s, indent + 2);
             }
-            None => out.push_str(&format!(" {}\n", scalar(s))),
+            None => {
+                out.push(' ');
+                write_scalar(out, s, false);
+                out.push('\n');
+            }
         },
         Y::Seq(v) if v.is_empty() => out.push_str(" []\n"),
         Y::Map(m) if m.is_empty() => out.push_str(" {}\n"),
@@ -273,7 +277,7 @@ fn map_block(out: &mut String, m: &Map, indent: usize, first_inline: bool) {
         } else {
             pad(out, indent);
         }
-        out.push_str(&key(k));
+        write_scalar(out, k, true);
         out.push(':');
         value_after(out, v, indent, false);
     }
@@ -290,17 +294,21 @@ fn seq_block(out: &mut String, items: &[Y], indent: usize) {
 /// One document (a top-level mapping), without a document marker.
 pub fn to_string(doc: &Map) -> String {
     let mut out = String::new();
+    write_doc(&mut out, doc);
+    out
+}
+
+fn write_doc(out: &mut String, doc: &Map) {
     if doc.is_empty() {
         out.push_str("{}\n");
     } else {
-        map_block(&mut out, doc, 0, false);
+        map_block(out, doc, 0, false);
     }
-    out
 }
 
 /// A multi-document file: a `#` comment line, then each document after `---`.
 pub fn file(comment: &str, docs: &[Map]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(4096);
     for line in comment.lines() {
         out.push_str("# ");
         out.push_str(line);
@@ -308,7 +316,7 @@ pub fn file(comment: &str, docs: &[Map]) -> String {
     }
     for d in docs {
         out.push_str("---\n");
-        out.push_str(&to_string(d));
+        write_doc(&mut out, d);
     }
     out
 }

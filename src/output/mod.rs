@@ -134,6 +134,32 @@ fn write_atomic(path: &Utf8Path, text: &str) -> Result<(), OutputError> {
     })
 }
 
+/// Whether the file at `path` holds exactly `text`: sizes first, then the bytes compared a
+/// block at a time, so an unchanged file costs no allocation (output can run to megabytes).
+fn holds(path: &Utf8Path, text: &str) -> bool {
+    use std::io::Read;
+    let Ok(mut f) = fs::File::open(path) else {
+        return false;
+    };
+    if !f
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() == text.len() as u64)
+    {
+        return false;
+    }
+    let mut want = text.as_bytes();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return want.is_empty(),
+            Ok(n) if n <= want.len() && buf[..n] == want[..n] => want = &want[n..],
+            Ok(_) => return false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+}
+
 /// Write `out` into `dir`. Everything is rendered before this is called, so a blueprint
 /// error never reaches the disk; each file is replaced atomically, unchanged files are left
 /// alone, and files of the previous run that are no longer produced are removed.
@@ -146,7 +172,7 @@ pub fn write(dir: &Utf8Path, out: &Output) -> Result<WriteReport, OutputError> {
     let mut report = WriteReport::default();
     for (rel, text) in &out.files {
         let path = dir.join(confined(rel)?);
-        if fs::read_to_string(&path).is_ok_and(|t| t == *text) {
+        if holds(&path, text) {
             report.unchanged += 1;
             continue;
         }
@@ -180,7 +206,7 @@ pub fn write(dir: &Utf8Path, out: &Output) -> Result<WriteReport, OutputError> {
         manifest.push('\n');
     }
     let path = dir.join(MANIFEST);
-    if fs::read_to_string(&path).ok().as_deref() != Some(manifest.as_str()) {
+    if !holds(&path, &manifest) {
         write_atomic(&path, &manifest)?;
     }
     Ok(report)
@@ -208,6 +234,9 @@ pub fn check(dir: &Utf8Path, out: &Output) -> Result<Vec<Drift>, OutputError> {
     let mut drift = Vec::new();
     for (rel, text) in &out.files {
         let path = dir.join(confined(rel)?);
+        if holds(&path, text) {
+            continue;
+        }
         let (kind, current) = match fs::read_to_string(&path) {
             Ok(t) if t == *text => continue,
             Ok(t) => (DriftKind::Changed, t),

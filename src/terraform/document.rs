@@ -1,16 +1,100 @@
 //! A Terraform root module as files split by concern, each a JSON document.
+//!
+//! Resource, data source, variable, local and output bodies are rendered to canonical JSON
+//! text when they are added (see [`Node::Text`]); only their addresses stay structured. The
+//! value trees back-ends build are short-lived, so a large stack never holds them all at
+//! once, and rendering a file is mostly copying text.
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::expr::{Ref, ident};
-use super::render::render_top;
+use super::render::{indent, write_str, write_value};
+
+/// A member of a file's JSON document.
+#[derive(Debug, Clone)]
+enum Node {
+    /// A value already rendered at its nesting depth (what `write_value` writes there).
+    Text(String),
+    /// An object of nodes; `BTreeMap` keeps the keys in canonical (byte) order.
+    Object(BTreeMap<String, Node>),
+    /// A value rendered only with the file: provider configurations (several become an
+    /// array), `terraform` (moved to `versions.tf.json`), `moved` blocks.
+    Value(Value),
+}
+
+impl Node {
+    /// A generous estimate of the rendered size, to size the file's buffer once.
+    fn size_hint(&self, level: usize) -> usize {
+        match self {
+            Node::Text(t) => t.len(),
+            Node::Object(m) => {
+                m.iter()
+                    .map(|(k, v)| k.len() + 2 * level + 8 + v.size_hint(level + 1))
+                    .sum::<usize>()
+                    + 2 * level
+                    + 4
+            }
+            Node::Value(_) => 256,
+        }
+    }
+
+    fn write(&self, out: &mut String, level: usize) {
+        match self {
+            Node::Text(t) => out.push_str(t),
+            Node::Value(v) => write_value(out, v, level),
+            Node::Object(m) => write_members(out, m.iter().map(|(k, v)| (k.as_str(), v)), level),
+        }
+    }
+}
+
+/// `{ "k": v, … }` at depth `level`, members given in order.
+fn write_members<'a>(
+    out: &mut String,
+    members: impl ExactSizeIterator<Item = (&'a str, &'a Node)>,
+    level: usize,
+) {
+    let n = members.len();
+    if n == 0 {
+        out.push_str("{}");
+        return;
+    }
+    out.push_str("{\n");
+    for (i, (k, v)) in members.enumerate() {
+        indent(out, level + 1);
+        write_str(out, k);
+        out.push_str(": ");
+        v.write(out, level + 1);
+        if i + 1 < n {
+            out.push(',');
+        }
+        out.push('\n');
+    }
+    indent(out, level);
+    out.push('}');
+}
+
+/// `value` rendered at depth `level`, in a buffer of exactly its size.
+fn text(value: &Value, level: usize) -> Node {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    SCRATCH.with_borrow_mut(|buf| {
+        buf.clear();
+        write_value(buf, value, level);
+        let t = Node::Text(buf.as_str().to_owned());
+        if buf.capacity() > 1 << 20 {
+            *buf = String::new();
+        }
+        t
+    })
+}
 
 /// One `*.tf.json` file.
 #[derive(Debug, Default, Clone)]
 pub struct File {
-    top: Map<String, Value>,
+    top: BTreeMap<String, Node>,
 }
 
 /// One root module (`terraform/infra`, `terraform/platform`, …).
@@ -31,38 +115,44 @@ impl Module {
 
     /// The file `name` (`network` → `network.tf.json`), created on first use.
     pub fn file(&mut self, name: &str) -> &mut File {
-        self.files.entry(format!("{name}.tf.json")).or_default()
+        self.files.entry(name_of(name)).or_default()
     }
 
     pub fn is_empty(&self) -> bool {
         self.files.values().all(|f| f.top.is_empty())
     }
 
-    /// Rendered files by name. The `terraform` block always goes to `versions.tf.json`, on
-    /// its own: it is where people look for version pins, and checkov's JSON parser fails on
-    /// a file whose `terraform` block holds `required_version`, skipping that file's resources.
-    pub fn render(&self) -> Vec<(String, String)> {
-        let header = Value::String(self.header.clone());
-        let terraform = self.files.values().find_map(|f| f.top.get("terraform"));
+    /// Rendered files by name, consuming the module so each file's text is freed as soon as
+    /// it is rendered. The `terraform` block always goes to `versions.tf.json`, on its own:
+    /// it is where people look for version pins, and checkov's JSON parser fails on a file
+    /// whose `terraform` block holds `required_version`, skipping that file's resources.
+    pub fn render(mut self) -> Vec<(String, String)> {
+        let header = Node::Value(Value::String(std::mem::take(&mut self.header)));
+        let terraform = self
+            .files
+            .values_mut()
+            .find_map(|f| f.top.remove("terraform"));
+        // Other files' `terraform` blocks are not written (the first one wins).
+        for f in self.files.values_mut() {
+            f.top.remove("terraform");
+        }
         let mut out = Vec::with_capacity(self.files.len() + 1);
         let mut versions_written = false;
-        for (name, f) in &self.files {
+        for (name, f) in std::mem::take(&mut self.files) {
             let is_versions = name == "versions.tf.json";
-            let extra_terraform = if is_versions { terraform } else { None };
+            let extra_terraform = if is_versions {
+                terraform.as_ref()
+            } else {
+                None
+            };
             versions_written |= is_versions;
-            let mut extra: Vec<(&str, &Value)> = vec![("//", &header)];
-            if let Some(t) = extra_terraform {
-                extra.push(("terraform", t));
-            }
-            let own = f.top.keys().filter(|k| *k != "terraform").count();
-            if own == 0 && extra_terraform.is_none() {
+            if f.top.is_empty() && extra_terraform.is_none() {
                 continue;
             }
-            out.push((name.clone(), render_top(&f.top, &["terraform"], &extra)));
+            out.push((name, render_file(&f.top, &header, extra_terraform)));
         }
-        if let (Some(t), false) = (terraform, versions_written) {
-            let empty = Map::new();
-            let text = render_top(&empty, &[], &[("//", &header), ("terraform", t)]);
+        if let (Some(t), false) = (&terraform, versions_written) {
+            let text = render_file(&BTreeMap::new(), &header, Some(t));
             out.push(("versions.tf.json".into(), text));
             out.sort_by(|a, b| a.0.cmp(&b.0));
         }
@@ -80,11 +170,8 @@ impl Module {
             return false;
         };
         self.files.values().any(|f| {
-            f.top
-                .get(kind)
-                .and_then(|t| t.get(ty))
-                .and_then(|n| n.get(name))
-                .is_some()
+            matches!(f.top.get(kind), Some(Node::Object(types))
+                if matches!(types.get(ty), Some(Node::Object(names)) if names.contains_key(name)))
         })
     }
 
@@ -93,9 +180,9 @@ impl Module {
         let mut out = Vec::new();
         for f in self.files.values() {
             for (kind, prefix) in [("resource", ""), ("data", "data.")] {
-                if let Some(Value::Object(types)) = f.top.get(kind) {
+                if let Some(Node::Object(types)) = f.top.get(kind) {
                     for (ty, names) in types {
-                        if let Value::Object(names) = names {
+                        if let Node::Object(names) = names {
                             out.extend(names.keys().map(|n| format!("{prefix}{ty}.{n}")));
                         }
                     }
@@ -107,14 +194,43 @@ impl Module {
     }
 }
 
-fn entry<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let v = map
-        .entry(key.to_string())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !v.is_object() {
-        *v = Value::Object(Map::new());
+fn name_of(name: &str) -> String {
+    let mut s = String::with_capacity(name.len() + 8);
+    s.push_str(name);
+    s.push_str(".tf.json");
+    s
+}
+
+/// A file's document: its members plus the header comment (`//`, first in byte order among
+/// the keys used) and, for `versions.tf.json`, the module's `terraform` block.
+fn render_file(top: &BTreeMap<String, Node>, header: &Node, terraform: Option<&Node>) -> String {
+    let mut members: Vec<(&str, &Node)> = Vec::with_capacity(top.len() + 2);
+    members.push(("//", header));
+    members.extend(top.iter().map(|(k, v)| (k.as_str(), v)));
+    if let Some(t) = terraform {
+        members.push(("terraform", t));
     }
-    v.as_object_mut().expect("just made an object")
+    members.sort_by(|a, b| a.0.cmp(b.0));
+    let size: usize = members
+        .iter()
+        .map(|(k, v)| k.len() + 8 + v.size_hint(1))
+        .sum::<usize>()
+        + 4;
+    let mut out = String::with_capacity(size);
+    write_members(&mut out, members.into_iter(), 0);
+    out.push('\n');
+    out
+}
+
+/// The object at `key` in `map`, made one if it is anything else.
+fn entry<'a>(map: &'a mut BTreeMap<String, Node>, key: &str) -> &'a mut BTreeMap<String, Node> {
+    if !matches!(map.get(key), Some(Node::Object(_))) {
+        map.insert(key.to_string(), Node::Object(BTreeMap::new()));
+    }
+    match map.get_mut(key) {
+        Some(Node::Object(m)) => m,
+        _ => unreachable!("just made an object"),
+    }
 }
 
 impl File {
@@ -127,14 +243,14 @@ impl File {
         };
         let types = entry(&mut self.top, kind);
         let names = entry(types, r.ty());
-        let previous = names.insert(r.name().to_string(), body);
+        let previous = names.insert(r.name().to_string(), text(&body, 3));
         debug_assert!(previous.is_none(), "duplicate address {}", r.address());
         self
     }
 
     /// `terraform { … }`; every value in it is a literal.
     pub fn terraform(&mut self, body: Value) -> &mut Self {
-        self.top.insert("terraform".into(), body);
+        self.top.insert("terraform".into(), Node::Value(body));
         self
     }
 
@@ -143,35 +259,33 @@ impl File {
     /// scanners such as checkov read only the object form).
     pub fn provider(&mut self, name: &str, body: Value) -> &mut Self {
         let providers = entry(&mut self.top, "provider");
-        match providers.remove(name) {
-            None => {
-                providers.insert(name.to_string(), body);
-            }
-            Some(Value::Array(mut list)) => {
+        let body = match providers.remove(name) {
+            None => body,
+            Some(Node::Value(Value::Array(mut list))) => {
                 list.push(body);
-                providers.insert(name.to_string(), Value::Array(list));
+                Value::Array(list)
             }
-            Some(first) => {
-                providers.insert(name.to_string(), Value::Array(vec![first, body]));
-            }
-        }
+            Some(Node::Value(first)) => Value::Array(vec![first, body]),
+            Some(_) => unreachable!("provider configurations are kept as values"),
+        };
+        providers.insert(name.to_string(), Node::Value(body));
         self
     }
 
     pub fn variable(&mut self, name: &str, body: Value) -> &mut Self {
-        entry(&mut self.top, "variable").insert(ident(name), body);
+        entry(&mut self.top, "variable").insert(ident(name), text(&body, 2));
         self
     }
 
     pub fn local(&mut self, name: &str, value: Value) -> &mut Self {
-        entry(&mut self.top, "locals").insert(ident(name), value);
+        entry(&mut self.top, "locals").insert(ident(name), text(&value, 2));
         self
     }
 
     pub fn output(&mut self, name: &str, value: String, description: &str) -> &mut Self {
         entry(&mut self.top, "output").insert(
             ident(name),
-            json!({"value": value, "description": description}),
+            text(&json!({"value": value, "description": description}), 2),
         );
         self
     }
@@ -181,7 +295,10 @@ impl File {
     pub fn sensitive_output(&mut self, name: &str, value: String, description: &str) -> &mut Self {
         entry(&mut self.top, "output").insert(
             ident(name),
-            json!({"value": value, "description": description, "sensitive": true}),
+            text(
+                &json!({"value": value, "description": description, "sensitive": true}),
+                2,
+            ),
         );
         self
     }
@@ -191,8 +308,8 @@ impl File {
         let list = self
             .top
             .entry("moved".to_string())
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(l) = list {
+            .or_insert_with(|| Node::Value(Value::Array(Vec::new())));
+        if let Node::Value(Value::Array(l)) = list {
             l.push(json!({"from": from, "to": to}));
         }
         self

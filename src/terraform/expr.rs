@@ -9,7 +9,20 @@ use crate::blueprint::RESERVED_CHAR as MARK;
 
 /// Any Terraform expression as a template interpolation, e.g. `interp("jsonencode(x)")`.
 pub fn interp(expr: &str) -> String {
-    format!("{MARK}{{{expr}}}")
+    interp_of(&[expr])
+}
+
+/// The interpolation of the concatenated `parts`, built in one allocation.
+fn interp_of(parts: &[&str]) -> String {
+    let len = parts.iter().map(|p| p.len()).sum::<usize>() + MARK.len_utf8() + 2;
+    let mut s = String::with_capacity(len);
+    s.push(MARK);
+    s.push('{');
+    for p in parts {
+        s.push_str(p);
+    }
+    s.push('}');
+    s
 }
 
 /// A resource or data source address.
@@ -41,12 +54,12 @@ pub fn data(ty: &'static str, name: &str) -> Ref {
 impl Ref {
     /// `${aws_vpc.main.<attr>}`; `attr` may hold a path such as `identity[0].oidc[0].issuer`.
     pub fn attr(&self, attr: &str) -> String {
-        interp(&self.path(attr))
+        interp_of(&[self.prefix, self.ty, ".", &self.name, ".", attr])
     }
 
     /// `aws_vpc.main.<attr>` as a bare expression, for building larger expressions.
     pub fn path(&self, attr: &str) -> String {
-        format!("{}.{attr}", self.address())
+        [self.prefix, self.ty, ".", &self.name, ".", attr].concat()
     }
 
     pub fn id(&self) -> String {
@@ -59,7 +72,7 @@ impl Ref {
 
     /// `aws_vpc.main`, as `depends_on` and `moved` want it (no interpolation).
     pub fn address(&self) -> String {
-        format!("{}{}.{}", self.prefix, self.ty, self.name)
+        [self.prefix, self.ty, ".", &self.name].concat()
     }
 
     pub fn ty(&self) -> &'static str {
@@ -78,29 +91,29 @@ pub fn list(paths: &[String]) -> String {
 
 /// `${var.<name>}`.
 pub fn var(name: &str) -> String {
-    interp(&format!("var.{}", ident(name)))
+    interp_of(&["var.", &ident(name)])
 }
 
 /// `${local.<name>}`.
 pub fn local(name: &str) -> String {
-    interp(&format!("local.{}", ident(name)))
+    interp_of(&["local.", &ident(name)])
 }
 
 /// A Terraform identifier from a blueprint name: `product-service` → `product_service`.
 /// Blueprint names are DNS labels (validated), so this is one-to-one.
 pub fn ident(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if !out.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-        out.insert(0, '_');
+    let mut out = String::with_capacity(name.len() + 1);
+    // Every character maps to a lower-case letter, a digit or `_`: only a leading digit (or
+    // nothing at all) needs the `_` prefix.
+    if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
+        out.push('_');
+    }
+    for c in name.chars() {
+        out.push(if c.is_ascii_alphanumeric() || c == '_' {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        });
     }
     out
 }
@@ -122,5 +135,8 @@ mod tests {
         assert_eq!(ident("product-service"), "product_service");
         assert_eq!(ident("us-east-1a"), "us_east_1a");
         assert_eq!(ident("1st"), "_1st");
+        assert_eq!(ident("-x"), "_x");
+        assert_eq!(ident("éA"), "_a");
+        assert_eq!(ident(""), "_");
     }
 }

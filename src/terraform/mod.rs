@@ -8,4 +8,5 @@ mod render;
 
 pub use document::{File, Module};
 pub use expr::{Ref, data, ident, interp, list, local, res, var};
+pub(crate) use render::write_json_string;
 pub use render::{render_json, unmark};

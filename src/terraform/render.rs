@@ -24,43 +24,89 @@ pub fn render_json(v: &Value) -> String {
     out
 }
 
-/// Render a file's top-level object without copying it: `top` minus the `skip` keys, plus
-/// `extra` entries (the header comment, a block moved here from another file), sorted.
-pub fn render_top(top: &Map<String, Value>, skip: &[&str], extra: &[(&str, &Value)]) -> String {
-    let mut entries: Vec<(&str, &Value)> = top
-        .iter()
-        .filter(|(k, _)| !skip.contains(&k.as_str()))
-        .map(|(k, v)| (k.as_str(), v))
-        .chain(extra.iter().copied())
-        .collect();
-    entries.sort_by(|a, b| a.0.cmp(b.0));
-    let mut out = String::with_capacity(8192);
-    write_entries(&mut out, &entries, 0);
-    out.push('\n');
-    out
-}
+/// `MARK` in UTF-8.
+const MARK_UTF8: [u8; 3] = {
+    let mut b = [0; 3];
+    MARK.encode_utf8(&mut b);
+    b
+};
 
+/// A string as JSON: [`unmark`] (literal `${`/`%{` escaped, markers turned into `${`) and
 /// JSON string escaping as serde_json does it (quotes, backslash, control characters;
-/// everything else verbatim), written straight into the buffer.
-fn write_escaped(out: &mut String, s: &str) {
+/// everything else verbatim), in one pass straight into the buffer.
+///
+/// The three `unmark` patterns start with different bytes and all end in `{`, which starts
+/// none of them, so one left-to-right pass finds exactly the matches the chained
+/// `str::replace` calls find; their replacements need no JSON escaping.
+pub(super) fn write_str(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            b'"' => Some("\\\""),
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            0x08 => Some("\\b"),
-            0x0c => Some("\\f"),
-            0..=0x1f => None,
-            _ => continue,
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (rep, len): (&str, usize) = match CLASS[b as usize] {
+            PLAIN => {
+                i += 1;
+                continue;
+            }
+            ESCAPE => match b {
+                b'"' => ("\\\"", 1),
+                b'\\' => ("\\\\", 1),
+                b'\n' => ("\\n", 1),
+                b'\r' => ("\\r", 1),
+                b'\t' => ("\\t", 1),
+                0x08 => ("\\b", 1),
+                0x0c => ("\\f", 1),
+                _ => ("", 1),
+            },
+            TEMPLATE if bytes.get(i + 1) == Some(&b'{') => match b {
+                b'$' => ("$${", 2),
+                _ => ("%%{", 2),
+            },
+            MARK_START if bytes[i..].starts_with(&MARK_UTF8) && bytes.get(i + 3) == Some(&b'{') => {
+                ("${", 4)
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
+        if rep.is_empty() {
+            let _ = std::fmt::Write::write_fmt(out, format_args!("\\u{:04x}", b));
+        } else {
+            out.push_str(rep);
+        }
+        i += len;
+        start = i;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// `s` as a JSON string exactly as `serde_json::to_string` writes it (no template handling),
+/// for writers of other formats that borrow JSON's escapes.
+pub(crate) fn write_json_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if CLASS[b as usize] != ESCAPE {
+            continue;
+        }
+        out.push_str(&s[start..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            _ => {
                 let _ = std::fmt::Write::write_fmt(out, format_args!("\\u{:04x}", b));
             }
         }
@@ -70,25 +116,52 @@ fn write_escaped(out: &mut String, s: &str) {
     out.push('"');
 }
 
-fn write_str(out: &mut String, s: &str) {
-    if s.contains(['$', '%', MARK]) {
-        write_escaped(out, &unmark(s));
-    } else {
-        write_escaped(out, s);
+const PLAIN: u8 = 0;
+const ESCAPE: u8 = 1;
+const TEMPLATE: u8 = 2;
+const MARK_START: u8 = 3;
+
+/// What each byte may start: nothing, a JSON escape, a literal template (`${`, `%{`) or a
+/// marker.
+static CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = ESCAPE;
+        i += 1;
     }
+    t[b'"' as usize] = ESCAPE;
+    t[b'\\' as usize] = ESCAPE;
+    t[b'$' as usize] = TEMPLATE;
+    t[b'%' as usize] = TEMPLATE;
+    t[MARK_UTF8[0] as usize] = MARK_START;
+    t
+};
+
+const SPACES: &str = match str::from_utf8(&[b' '; 64]) {
+    Ok(s) => s,
+    Err(_) => "",
+};
+
+pub(super) fn indent(out: &mut String, level: usize) {
+    let mut n = level * 2;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
+    }
+    out.push_str(&SPACES[..n]);
 }
 
-fn indent(out: &mut String, level: usize) {
-    for _ in 0..level {
-        out.push_str("  ");
-    }
-}
-
-fn write_value(out: &mut String, v: &Value, level: usize) {
+/// A value at nesting depth `level`, keys in byte order. `serde_json::Map` is a `BTreeMap`
+/// (the `preserve_order` feature is off; a test below fails if it is ever turned on), so
+/// its iteration order is already the canonical one.
+pub(super) fn write_value(out: &mut String, v: &Value, level: usize) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => {
+            let _ = std::fmt::Write::write_fmt(out, format_args!("{n}"));
+        }
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
             if items.is_empty() {
@@ -107,29 +180,23 @@ fn write_value(out: &mut String, v: &Value, level: usize) {
             indent(out, level);
             out.push(']');
         }
-        Value::Object(map) => {
-            let mut entries: Vec<(&str, &Value)> =
-                map.iter().map(|(k, v)| (k.as_str(), v)).collect();
-            // serde_json's map is usually sorted already; sorting anyway keeps the output
-            // canonical if a dependency enables `preserve_order`.
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            write_entries(out, &entries, level);
-        }
+        Value::Object(map) => write_object(out, map, level),
     }
 }
 
-fn write_entries(out: &mut String, entries: &[(&str, &Value)], level: usize) {
-    if entries.is_empty() {
+fn write_object(out: &mut String, map: &Map<String, Value>, level: usize) {
+    if map.is_empty() {
         out.push_str("{}");
         return;
     }
     out.push_str("{\n");
-    for (i, (k, v)) in entries.iter().enumerate() {
+    let last = map.len() - 1;
+    for (i, (k, v)) in map.iter().enumerate() {
         indent(out, level + 1);
         write_str(out, k);
         out.push_str(": ");
         write_value(out, v, level + 1);
-        if i + 1 < entries.len() {
+        if i < last {
             out.push(',');
         }
         out.push('\n');
@@ -145,6 +212,51 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn serde_json_maps_iterate_in_key_order() {
+        // `write_value` relies on it; enabling serde_json's `preserve_order` would break it.
+        let m: Map<String, Value> = [("b", 1), ("a", 2), ("B", 3), ("aa", 4)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["B", "a", "aa", "b"]);
+    }
+
+    #[test]
+    fn one_pass_unmark_matches_chained_replaces() {
+        let m = MARK;
+        for s in [
+            format!("{m}{{x}}"),
+            format!("${m}{{x}}"),
+            "${a} %{b} $${c} %%{d} $%{e} %${f}".to_string(),
+            format!("{m} {m}{m}{{ {m}x{{ \"\n {m}") + "\u{1}",
+            format!("tail ${m}"),
+            "$".to_string(),
+            "%".to_string(),
+            "".to_string(),
+        ] {
+            let mut out = String::new();
+            write_str(&mut out, &s);
+            assert_eq!(out, serde_json::to_string(&unmark(&s)).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn json_strings_match_serde_json() {
+        let m = MARK;
+        for s in [
+            "a\"b".to_string(),
+            "\\ \u{1}x\u{1f}\u{7f} é ✓ \n\t\r\u{8}\u{c}".to_string(),
+            format!("${{x}} %{{y}} {m}{{z}}"),
+            String::new(),
+        ] {
+            let mut out = String::new();
+            write_json_string(&mut out, &s);
+            assert_eq!(out, serde_json::to_string(&s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
     fn string_escaping_matches_serde_json() {
         for s in [
             "a\"b",
@@ -156,7 +268,7 @@ mod tests {
             "",
         ] {
             let mut out = String::new();
-            write_escaped(&mut out, s);
+            write_str(&mut out, s);
             assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
         }
     }

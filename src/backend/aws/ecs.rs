@@ -151,9 +151,10 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         }
         return;
     };
-    let routed: Vec<String> = edge::routed(ctx).iter().map(|s| s.name.clone()).collect();
+    let routed: std::collections::HashSet<&str> =
+        edge::routed(ctx).iter().map(|s| s.name.as_str()).collect();
     for s in &bp.services {
-        lower_service(ctx, m, s, net, routed.contains(&s.name));
+        lower_service(ctx, m, s, net, routed.contains(s.name.as_str()));
     }
     if !bp.services.is_empty() {
         ctx.mark("services");

@@ -24,12 +24,12 @@ mod state;
 mod table;
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::json;
 
 use super::{Output, common_tags, header, terraform_block};
-use crate::blueprint::types::Platform;
+use crate::blueprint::types::{Platform, Service};
 use crate::terraform::{Module, data};
 use crate::validate::Validated;
 
@@ -46,9 +46,30 @@ pub(crate) struct Ctx<'a> {
     notes: RefCell<Vec<String>>,
     /// Ingress rules waiting for their source security group (see `security::finish`).
     pending_rules: RefCell<Vec<security::PendingRule>>,
+    /// Services by the components they use, in blueprint order, built on first use.
+    users: std::cell::OnceCell<HashMap<&'a str, Vec<&'a Service>>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The services that use component `name`, in blueprint order.
+    pub fn users_of(&self, name: &str) -> &[&'a Service] {
+        let users = self.users.get_or_init(|| {
+            let mut by: HashMap<&'a str, Vec<&'a Service>> = HashMap::new();
+            for s in &self.v.bp.services {
+                let mut seen: Vec<&str> = Vec::new();
+                for u in &s.uses {
+                    // A service listing a component twice is still one client.
+                    if !seen.contains(&u.as_str()) {
+                        seen.push(u);
+                        by.entry(u).or_default().push(s);
+                    }
+                }
+            }
+            by
+        });
+        users.get(name).map_or(&[], Vec::as_slice)
+    }
+
     /// `${data.aws_caller_identity.current.account_id}`.
     pub fn account_id(&self) -> String {
         data("aws_caller_identity", "current").attr("account_id")
@@ -105,6 +126,7 @@ pub fn synth(v: &Validated) -> Output {
         lowered: RefCell::new(BTreeSet::new()),
         notes: RefCell::new(Vec::new()),
         pending_rules: RefCell::new(Vec::new()),
+        users: std::cell::OnceCell::new(),
     };
     let mut out = Output::default();
 
@@ -128,7 +150,7 @@ pub fn synth(v: &Validated) -> Output {
             identity::lower(&ctx, &mut infra);
             platform::infra(&ctx, &mut infra);
             if let Some(p) = platform::module(&ctx) {
-                out.add_module("platform", &p);
+                out.add_module("platform", p);
             }
             platform::manifests(&ctx, &mut out);
         }
@@ -141,10 +163,10 @@ pub fn synth(v: &Validated) -> Output {
     observability::lower(&ctx, &mut infra);
     lint::check(&ctx);
     security::finish(&ctx, &mut infra);
-    out.add_module("infra", &infra);
+    out.add_module("infra", infra);
 
     if let Some(bootstrap) = state::bootstrap(&ctx) {
-        out.add_module("bootstrap", &bootstrap);
+        out.add_module("bootstrap", bootstrap);
         ctx.mark("state");
     }
     out.lowered.extend(ctx.lowered.borrow().iter().copied());

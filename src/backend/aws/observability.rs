@@ -32,12 +32,12 @@ pub fn topic() -> Ref {
 /// The dimensions of an alarm on `target`, or why they cannot be filled.
 fn dimensions(
     ctx: &Ctx,
-    declared: &[String],
+    m: &Module,
     target: &str,
 ) -> Result<BTreeMap<&'static str, String>, String> {
     let bp = ctx.v.bp;
     let needs = |r: &Ref| {
-        if declared.binary_search(&r.address()).is_ok() {
+        if m.declares(&r.address()) {
             Ok(())
         } else {
             Err(format!("`{}` is not in the output", r.address()))
@@ -100,8 +100,8 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let bp = ctx.v.bp;
     let obs = bp.observability.as_ref();
     let alarms: &[Alarm] = obs.map_or(&[], |o| o.alarms.as_slice());
-    let declared = m.addresses();
-    let has_lb = declared.binary_search(&edge::lb().address()).is_ok();
+    // Alarm targets are never declared here, so asking `m` as it grows is asking it now.
+    let has_lb = m.declares(&edge::lb().address());
     let topic_name = obs.and_then(|o| o.alert_topic.clone());
     if alarms.is_empty() && !has_lb && topic_name.is_none() {
         return;
@@ -138,7 +138,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
 
     let mut all_lowered = true;
     for a in alarms {
-        let dims = match a.target.as_deref().map(|t| dimensions(ctx, &declared, t)) {
+        let dims = match a.target.as_deref().map(|t| dimensions(ctx, m, t)) {
             None => Ok(BTreeMap::new()),
             Some(d) => d,
         };

@@ -39,11 +39,8 @@ pub fn sg_name(ctx: &Ctx, component: &str) -> String {
 fn client_groups(ctx: &Ctx, name: &str) -> Vec<(String, Ref, String)> {
     match ctx.platform {
         Some(Platform::EcsFargate) => ctx
-            .v
-            .bp
-            .services
+            .users_of(name)
             .iter()
-            .filter(|s| s.uses.iter().any(|u| u == name))
             .map(|s| {
                 let sg = service_sg(&s.name);
                 (format!("{} tasks", s.name), sg.clone(), sg.id())

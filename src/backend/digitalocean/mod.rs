@@ -149,12 +149,12 @@ pub fn synth(v: &Validated) -> Output {
     database::lower(&ctx, &mut infra);
     database::unsupported(&ctx);
     project(&ctx, &mut infra);
-    out.add_module("infra", &infra);
+    out.add_module("infra", infra);
     if let Some(p) = platform::module(&ctx) {
-        out.add_module("platform", &p);
+        out.add_module("platform", p);
     }
     platform::manifests(&ctx, &mut out);
-    if let Some(b) = &bootstrap {
+    if let Some(b) = bootstrap {
         out.add_module("bootstrap", b);
         ctx.mark("state");
     }
