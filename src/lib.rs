@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod k8s;
 pub mod output;
+pub mod pool;
 pub mod terraform;
 pub mod validate;
 

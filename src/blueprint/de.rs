@@ -294,9 +294,19 @@ impl<'a> NodeDeserializer<'a> {
     }
 
     fn int(&self, min: i128, max: i128) -> Result<i128, Error> {
+        let text = match &self.node.kind {
+            NodeKind::Scalar { text, .. } => text,
+            _ => return Err(self.type_error(&int_range(min, max))),
+        };
+        let parsed = parse_core_int(text);
+        if let Some(n) = parsed
+            && (min..=max).contains(&n)
+        {
+            return Ok(n);
+        }
+        // The message is only built on the error path.
         let expected = int_range(min, max);
-        let text = self.text(&expected)?;
-        match parse_core_int(text) {
+        match parsed {
             Some(n) if (min..=max).contains(&n) => Ok(n),
             Some(_) => Err(
                 Error::new(format!("expected {expected}, found `{}`", shorten(text)))

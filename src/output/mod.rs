@@ -134,9 +134,15 @@ fn write_atomic(path: &Utf8Path, text: &str) -> Result<(), OutputError> {
     })
 }
 
+/// A buffer for [`holds`], made once per write or check.
+fn compare_buffer() -> Vec<u8> {
+    vec![0; 64 * 1024]
+}
+
 /// Whether the file at `path` holds exactly `text`: sizes first, then the bytes compared a
-/// block at a time, so an unchanged file costs no allocation (output can run to megabytes).
-fn holds(path: &Utf8Path, text: &str) -> bool {
+/// block at a time through `buf`, so comparing an unchanged file allocates nothing (output
+/// can run to megabytes).
+fn holds(path: &Utf8Path, text: &str, buf: &mut [u8]) -> bool {
     use std::io::Read;
     let Ok(mut f) = fs::File::open(path) else {
         return false;
@@ -148,9 +154,8 @@ fn holds(path: &Utf8Path, text: &str) -> bool {
         return false;
     }
     let mut want = text.as_bytes();
-    let mut buf = [0u8; 64 * 1024];
     loop {
-        match f.read(&mut buf) {
+        match f.read(buf) {
             Ok(0) => return want.is_empty(),
             Ok(n) if n <= want.len() && buf[..n] == want[..n] => want = &want[n..],
             Ok(_) => return false,
@@ -170,9 +175,10 @@ pub fn write(dir: &Utf8Path, out: &Output) -> Result<WriteReport, OutputError> {
     }
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut report = WriteReport::default();
+    let mut buf = compare_buffer();
     for (rel, text) in &out.files {
         let path = dir.join(confined(rel)?);
-        if holds(&path, text) {
+        if holds(&path, text, &mut buf) {
             report.unchanged += 1;
             continue;
         }
@@ -206,7 +212,7 @@ pub fn write(dir: &Utf8Path, out: &Output) -> Result<WriteReport, OutputError> {
         manifest.push('\n');
     }
     let path = dir.join(MANIFEST);
-    if !holds(&path, &manifest) {
+    if !holds(&path, &manifest, &mut buf) {
         write_atomic(&path, &manifest)?;
     }
     Ok(report)
@@ -232,9 +238,10 @@ pub enum DriftKind {
 pub fn check(dir: &Utf8Path, out: &Output) -> Result<Vec<Drift>, OutputError> {
     let old = owned(dir)?;
     let mut drift = Vec::new();
+    let mut buf = compare_buffer();
     for (rel, text) in &out.files {
         let path = dir.join(confined(rel)?);
-        if holds(&path, text) {
+        if holds(&path, text, &mut buf) {
             continue;
         }
         let (kind, current) = match fs::read_to_string(&path) {
