@@ -17,7 +17,6 @@ pub mod diagnostic;
 pub mod diff;
 pub mod k8s;
 pub mod output;
-pub mod pool;
 pub mod terraform;
 pub mod validate;
 
