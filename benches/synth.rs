@@ -174,7 +174,30 @@ fn main() {
         "| blueprint | resources + objects | files | process median ms | min ms | peak RSS MiB | parse+overlay ms | validate ms | lower+render ms | write ms |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (i, (name, path, provider, env)) in cases.iter().enumerate() {
+    // Whole-process runs first, while this process is small: Linux folds the spawning
+    // process's resident memory into a child's peak (`ru_maxrss` includes the pre-exec
+    // address space of a vfork'd child), so a large parent would inflate every figure.
+    let runs: Vec<Run> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (_, path, provider, env))| {
+            let dir = tmp.join(format!("out-{i}")).display().to_string();
+            let p = path.display().to_string();
+            let args = [
+                "synth",
+                "--provider",
+                provider.name(),
+                "--env",
+                env,
+                "--blueprint",
+                &p,
+                "--out",
+                &dir,
+            ];
+            measure(&bin, &args)
+        })
+        .collect();
+    for (i, ((name, path, provider, env), run)) in cases.iter().zip(&runs).enumerate() {
         let bytes = std::fs::read(path).unwrap();
         let out =
             infragen::synthesize(&path.display().to_string(), &bytes, *provider, env).unwrap();
@@ -190,23 +213,7 @@ fn main() {
             .map(|(_, t)| t.lines().filter(|l| l.starts_with("kind:")).count())
             .sum();
         let objects = resources + manifests;
-        let dir = tmp.join(format!("out-{i}"));
-        let dir_s = dir.display().to_string();
         let p = path.display().to_string();
-        let run = measure(
-            &bin,
-            &[
-                "synth",
-                "--provider",
-                provider.name(),
-                "--env",
-                env,
-                "--blueprint",
-                &p,
-                "--out",
-                &dir_s,
-            ],
-        );
         let ph = phases(&p, &bytes, *provider, env, &tmp.join(format!("phase-{i}")));
         println!(
             "| {name} | {objects} | {} | {} | {} | {:.1} | {} | {} | {} | {} |",
