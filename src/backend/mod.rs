@@ -25,6 +25,17 @@ pub struct Output {
 }
 
 impl Output {
+    /// An output holding just these files (path, text): for tests and tools.
+    pub fn from_files(files: &[(&str, &str)]) -> Output {
+        Output {
+            files: files
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
     /// Add a Terraform root module under `terraform/<name>/`, rendering it (and freeing its
     /// contents file by file).
     pub fn add_module(&mut self, name: &str, module: Module) {

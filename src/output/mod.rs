@@ -283,13 +283,7 @@ mod tests {
     use super::*;
 
     fn out(files: &[(&str, &str)]) -> Output {
-        Output {
-            files: files
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect(),
-            ..Default::default()
-        }
+        Output::from_files(files)
     }
 
     fn tmp() -> (tempfile::TempDir, Utf8PathBuf) {
