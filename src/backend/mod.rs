@@ -49,6 +49,32 @@ impl Output {
     }
 }
 
+/// What a back-end reports besides files, collected through its shared context while the
+/// concept files lower: the blueprint parts lowered, and notes for the user.
+#[derive(Debug, Default)]
+pub(crate) struct Log {
+    lowered: std::cell::RefCell<std::collections::BTreeSet<&'static str>>,
+    notes: std::cell::RefCell<Vec<String>>,
+}
+
+impl Log {
+    /// Record that a blueprint part (a top-level key) was lowered.
+    pub fn mark(&self, part: &'static str) {
+        self.lowered.borrow_mut().insert(part);
+    }
+
+    /// A note (or a `warning[rule]` line) for the user.
+    pub fn note(&self, text: impl Into<String>) {
+        self.notes.borrow_mut().push(text.into());
+    }
+
+    /// Move what was recorded into `out`.
+    pub fn finish(&self, out: &mut Output) {
+        out.lowered.extend(self.lowered.borrow().iter().copied());
+        out.notes.extend(self.notes.take());
+    }
+}
+
 /// Lower a validated blueprint for its provider.
 pub fn synth(v: &Validated) -> Output {
     let mut out = match v.provider {

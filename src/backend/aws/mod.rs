@@ -24,7 +24,7 @@ mod state;
 mod table;
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use serde_json::json;
 
@@ -41,9 +41,8 @@ pub(crate) struct Ctx<'a> {
     pub prefix: String,
     /// The platform the workloads run on, if the blueprint has a cluster.
     pub platform: Option<Platform>,
-    lowered: RefCell<BTreeSet<&'static str>>,
-    /// Notes for the user (caveats, components left out), in the order raised.
-    notes: RefCell<Vec<String>>,
+    /// Parts lowered and notes, moved into the output at the end.
+    log: super::Log,
     /// Ingress rules waiting for their source security group (see `security::finish`).
     pending_rules: RefCell<Vec<security::PendingRule>>,
     /// Services by the components they use, in blueprint order, built on first use.
@@ -87,12 +86,12 @@ impl<'a> Ctx<'a> {
 
     /// Record that a blueprint part (a top-level key) was lowered.
     pub fn mark(&self, part: &'static str) {
-        self.lowered.borrow_mut().insert(part);
+        self.log.mark(part);
     }
 
     /// Tell the user something about the output (printed by `synth`).
     pub fn note(&self, text: impl Into<String>) {
-        self.notes.borrow_mut().push(text.into());
+        self.log.note(text);
     }
 
     /// Whether the workloads run on EKS (managed nodes or Fargate).
@@ -123,8 +122,7 @@ pub fn synth(v: &Validated) -> Output {
         region,
         prefix: super::prefix(v),
         platform: v.platform(),
-        lowered: RefCell::new(BTreeSet::new()),
-        notes: RefCell::new(Vec::new()),
+        log: super::Log::default(),
         pending_rules: RefCell::new(Vec::new()),
         users: std::cell::OnceCell::new(),
     };
@@ -169,8 +167,7 @@ pub fn synth(v: &Validated) -> Output {
         out.add_module("bootstrap", bootstrap);
         ctx.mark("state");
     }
-    out.lowered.extend(ctx.lowered.borrow().iter().copied());
-    out.notes.extend(ctx.notes.take());
+    ctx.log.finish(&mut out);
     out
 }
 

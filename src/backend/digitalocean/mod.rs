@@ -16,9 +16,6 @@ mod platform;
 mod registry;
 mod state;
 
-use std::cell::RefCell;
-use std::collections::BTreeSet;
-
 use serde_json::json;
 
 use super::{Output, common_tags, header, terraform_block};
@@ -33,20 +30,20 @@ pub(crate) struct Ctx<'a> {
     pub prefix: String,
     /// The platform the workloads run on (EKS blueprints run on DOKS here).
     pub platform: Option<Platform>,
-    lowered: RefCell<BTreeSet<&'static str>>,
-    notes: RefCell<Vec<String>>,
+    /// Parts lowered and notes, moved into the output at the end.
+    log: super::Log,
 }
 
 impl Ctx<'_> {
     /// Record that a blueprint part (a top-level key) was lowered.
     pub fn mark(&self, part: &'static str) {
-        self.lowered.borrow_mut().insert(part);
+        self.log.mark(part);
     }
 
     /// Tell the user something the output cannot show (a setting DigitalOcean lacks, a
     /// mapping that changed a value).
     pub fn note(&self, message: impl Into<String>) {
-        self.notes.borrow_mut().push(message.into());
+        self.log.note(message);
     }
 
     /// A lint finding: shown as a warning, never an error.
@@ -125,8 +122,7 @@ pub fn synth(v: &Validated) -> Output {
         region,
         prefix: super::prefix(v),
         platform: v.platform(),
-        lowered: RefCell::new(BTreeSet::new()),
-        notes: RefCell::new(Vec::new()),
+        log: super::Log::default(),
     };
     let mut out = Output::default();
     let mut infra = Module::new(header(v));
@@ -159,8 +155,7 @@ pub fn synth(v: &Validated) -> Output {
         ctx.mark("state");
     }
     lint::check(&ctx);
-    out.lowered.extend(ctx.lowered.borrow().iter().copied());
-    out.notes.extend(ctx.notes.borrow().iter().cloned());
+    ctx.log.finish(&mut out);
     out
 }
 
