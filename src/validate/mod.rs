@@ -38,6 +38,15 @@ impl Validated<'_> {
         })
     }
 
+    /// The blueprint's version of `what` when it gives one, else this provider's catalog
+    /// default (`kubernetes`, `postgres`, `redis`, …).
+    pub fn version(&self, given: Option<&str>, what: &str) -> String {
+        given
+            .or_else(|| self.catalog.default_version(what))
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Resolve a component's size for this provider; validation already proved it resolves.
     pub fn size(
         &self,

@@ -120,16 +120,7 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
     let id = identifier(ctx, c);
     let port = port(c);
     let title = engine_title(c.engine);
-    let version = c
-        .version
-        .clone()
-        .or_else(|| {
-            ctx.v
-                .catalog
-                .default_version(engine_name(c.engine))
-                .map(String::from)
-        })
-        .unwrap_or_default();
+    let version = ctx.v.version(c.version.as_deref(), engine_name(c.engine));
     let family = family(c.engine, &version);
     let key = res("aws_kms_key", "cache");
     let sg = security::data_sg(ctx, m, "cache", &c.name, port, title);

@@ -67,13 +67,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
 
 fn control_plane(ctx: &Ctx, c: &Cluster, m: &mut Module) {
     let name = ctx.cluster_name();
-    let version = c.version.clone().unwrap_or_else(|| {
-        ctx.v
-            .catalog
-            .default_version("kubernetes")
-            .unwrap_or_default()
-            .to_string()
-    });
+    let version = ctx.v.version(c.version.as_deref(), "kubernetes");
     kms::key(
         ctx,
         m,

@@ -61,15 +61,7 @@ pub fn engine_title(engine: DatabaseEngine) -> &'static str {
 }
 
 fn version(ctx: &Ctx, d: &Database) -> String {
-    d.version
-        .clone()
-        .or_else(|| {
-            ctx.v
-                .catalog
-                .default_version(d.engine.name())
-                .map(String::from)
-        })
-        .unwrap_or_default()
+    ctx.v.version(d.version.as_deref(), d.engine.name())
 }
 
 /// Parameter group family: `postgres15` (major only from 10 on), `mysql8.0`.

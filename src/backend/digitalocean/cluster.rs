@@ -39,18 +39,8 @@ pub fn auto_upgrade(cl: &Cluster) -> bool {
 
 /// The version as written in the blueprint (or the catalog default).
 pub fn blueprint_version(ctx: &Ctx) -> String {
-    ctx.v
-        .bp
-        .cluster
-        .as_ref()
-        .and_then(|c| c.version.clone())
-        .or_else(|| {
-            ctx.v
-                .catalog
-                .default_version("kubernetes")
-                .map(String::from)
-        })
-        .unwrap_or_default()
+    let given = ctx.v.bp.cluster.as_ref().and_then(|c| c.version.as_deref());
+    ctx.v.version(given, "kubernetes")
 }
 
 pub fn lower(ctx: &Ctx, m: &mut Module) {

@@ -48,16 +48,7 @@ pub fn cluster_ref(name: &str) -> Ref {
 
 /// Engine slug and version as DigitalOcean spells them.
 fn engine(d: &Database, ctx: &Ctx) -> (&'static str, String) {
-    let version = d
-        .version
-        .clone()
-        .or_else(|| {
-            ctx.v
-                .catalog
-                .default_version(d.engine.name())
-                .map(String::from)
-        })
-        .unwrap_or_default();
+    let version = ctx.v.version(d.version.as_deref(), d.engine.name());
     let major = version.split('.').next().unwrap_or_default().to_string();
     match d.engine {
         DatabaseEngine::Postgres => ("pg", major),
