@@ -40,19 +40,21 @@ impl Node {
         }
     }
 
-    fn write(&self, out: &mut String, level: usize) {
+    /// Write and free: each member's text is released as soon as it is copied, so a file's
+    /// text is not held twice while it is rendered.
+    fn write(self, out: &mut String, level: usize) {
         match self {
-            Node::Text(t) => out.push_str(t),
-            Node::Value(v) => write_value(out, v, level),
-            Node::Object(m) => write_members(out, m.iter().map(|(k, v)| (k.as_str(), v)), level),
+            Node::Text(t) => out.push_str(&t),
+            Node::Value(v) => write_value(out, &v, level),
+            Node::Object(m) => write_members(out, m.into_iter(), level),
         }
     }
 }
 
 /// `{ "k": v, … }` at depth `level`, members given in order.
-fn write_members<'a>(
+fn write_members(
     out: &mut String,
-    members: impl ExactSizeIterator<Item = (&'a str, &'a Node)>,
+    members: impl ExactSizeIterator<Item = (impl AsRef<str>, Node)>,
     level: usize,
 ) {
     let n = members.len();
@@ -63,7 +65,7 @@ fn write_members<'a>(
     out.push_str("{\n");
     for (i, (k, v)) in members.enumerate() {
         indent(out, level + 1);
-        write_str(out, k);
+        write_str(out, k.as_ref());
         out.push_str(": ");
         v.write(out, level + 1);
         if i + 1 < n {
@@ -128,7 +130,7 @@ impl Module {
     /// whose `terraform` block holds `required_version`, skipping that file's resources.
     pub fn render(mut self) -> Vec<(String, String)> {
         let header = Node::Value(Value::String(std::mem::take(&mut self.header)));
-        let terraform = self
+        let mut terraform = self
             .files
             .values_mut()
             .find_map(|f| f.top.remove("terraform"));
@@ -140,19 +142,15 @@ impl Module {
         let mut versions_written = false;
         for (name, f) in std::mem::take(&mut self.files) {
             let is_versions = name == "versions.tf.json";
-            let extra_terraform = if is_versions {
-                terraform.as_ref()
-            } else {
-                None
-            };
+            let extra_terraform = if is_versions { terraform.take() } else { None };
             versions_written |= is_versions;
             if f.top.is_empty() && extra_terraform.is_none() {
                 continue;
             }
-            out.push((name, render_file(&f.top, &header, extra_terraform)));
+            out.push((name, render_file(f.top, header.clone(), extra_terraform)));
         }
-        if let (Some(t), false) = (&terraform, versions_written) {
-            let text = render_file(&BTreeMap::new(), &header, Some(t));
+        if let (Some(t), false) = (terraform, versions_written) {
+            let text = render_file(BTreeMap::new(), header, Some(t));
             out.push(("versions.tf.json".into(), text));
             out.sort_by(|a, b| a.0.cmp(&b.0));
         }
@@ -203,14 +201,14 @@ fn name_of(name: &str) -> String {
 
 /// A file's document: its members plus the header comment (`//`, first in byte order among
 /// the keys used) and, for `versions.tf.json`, the module's `terraform` block.
-fn render_file(top: &BTreeMap<String, Node>, header: &Node, terraform: Option<&Node>) -> String {
-    let mut members: Vec<(&str, &Node)> = Vec::with_capacity(top.len() + 2);
-    members.push(("//", header));
-    members.extend(top.iter().map(|(k, v)| (k.as_str(), v)));
+fn render_file(top: BTreeMap<String, Node>, header: Node, terraform: Option<Node>) -> String {
+    let mut members: Vec<(String, Node)> = Vec::with_capacity(top.len() + 2);
+    members.push(("//".into(), header));
+    members.extend(top);
     if let Some(t) = terraform {
-        members.push(("terraform", t));
+        members.push(("terraform".into(), t));
     }
-    members.sort_by(|a, b| a.0.cmp(b.0));
+    members.sort_by(|a, b| a.0.cmp(&b.0));
     let size: usize = members
         .iter()
         .map(|(k, v)| k.len() + 8 + v.size_hint(1))
