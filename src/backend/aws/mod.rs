@@ -23,8 +23,8 @@ mod security;
 mod state;
 mod table;
 
-use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use serde_json::json;
 
@@ -41,13 +41,19 @@ pub(crate) struct Ctx<'a> {
     pub prefix: String,
     /// The platform the workloads run on, if the blueprint has a cluster.
     pub platform: Option<Platform>,
-    lowered: RefCell<BTreeSet<&'static str>>,
+    lowered: Mutex<BTreeSet<&'static str>>,
     /// Notes for the user (caveats, components left out), in the order raised.
-    notes: RefCell<Vec<String>>,
+    notes: Mutex<Vec<String>>,
     /// Ingress rules waiting for their source security group (see `security::finish`).
-    pending_rules: RefCell<Vec<security::PendingRule>>,
+    pending_rules: Mutex<Vec<security::PendingRule>>,
     /// Services by the components they use, in blueprint order, built on first use.
-    users: std::cell::OnceCell<HashMap<&'a str, Vec<&'a Service>>>,
+    users: OnceLock<HashMap<&'a str, Vec<&'a Service>>>,
+}
+
+/// The contents of a lock whatever happened to other holders: every value kept in `Ctx`
+/// is complete after each push or insert, so a panic elsewhere cannot leave it half-made.
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl<'a> Ctx<'a> {
@@ -87,12 +93,12 @@ impl<'a> Ctx<'a> {
 
     /// Record that a blueprint part (a top-level key) was lowered.
     pub fn mark(&self, part: &'static str) {
-        self.lowered.borrow_mut().insert(part);
+        locked(&self.lowered).insert(part);
     }
 
     /// Tell the user something about the output (printed by `synth`).
     pub fn note(&self, text: impl Into<String>) {
-        self.notes.borrow_mut().push(text.into());
+        locked(&self.notes).push(text.into());
     }
 
     /// Whether the workloads run on EKS (managed nodes or Fargate).
@@ -123,10 +129,10 @@ pub fn synth(v: &Validated) -> Output {
         region,
         prefix: super::prefix(v),
         platform: v.platform(),
-        lowered: RefCell::new(BTreeSet::new()),
-        notes: RefCell::new(Vec::new()),
-        pending_rules: RefCell::new(Vec::new()),
-        users: std::cell::OnceCell::new(),
+        lowered: Mutex::new(BTreeSet::new()),
+        notes: Mutex::new(Vec::new()),
+        pending_rules: Mutex::new(Vec::new()),
+        users: OnceLock::new(),
     };
     let mut out = Output::default();
 
@@ -169,8 +175,8 @@ pub fn synth(v: &Validated) -> Output {
         out.add_module("bootstrap", bootstrap);
         ctx.mark("state");
     }
-    out.lowered.extend(ctx.lowered.borrow().iter().copied());
-    out.notes.extend(ctx.notes.take());
+    out.lowered.extend(locked(&ctx.lowered).iter().copied());
+    out.notes.extend(std::mem::take(&mut *locked(&ctx.notes)));
     out
 }
 
