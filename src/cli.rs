@@ -325,6 +325,10 @@ fn synth(a: SynthArgs) -> i32 {
             Err(e) => return fail(&e, e.help()),
         }
     }
+    if single {
+        // As for the blueprint: the process is about to end.
+        std::mem::forget(outputs);
+    }
     code
 }
 
@@ -337,9 +341,17 @@ fn synthesize_all(
 ) -> Vec<Result<crate::Output, Diagnostics>> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    let single = targets.len() == 1;
     let run = |t: &Target| {
         let (path, bytes) = &blueprints[t.blueprint];
-        crate::synthesize(path.as_str(), bytes, t.provider, &t.env)
+        let loaded = crate::blueprint::load(path.as_str(), bytes, &t.env)?;
+        let out = crate::synthesize_loaded(&loaded, t.provider);
+        if single {
+            // The process ends right after writing: freeing the parsed blueprint, node by
+            // node, would be wasted work. (Several targets free theirs as they go.)
+            std::mem::forget(loaded);
+        }
+        out
     };
     // `available_parallelism` reads cgroup files: asked only when there is work to share.
     let workers = match (targets.len(), jobs) {

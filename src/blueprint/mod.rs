@@ -94,10 +94,12 @@ fn split_path(path: &str) -> Vec<PathSeg<'_>> {
 pub fn load(file: &str, bytes: &[u8], env: &str) -> Result<Loaded, Diagnostics> {
     let text = decode(bytes).map_err(|d| Diagnostics::single(d.in_file(file)))?;
     let fail = |d: Diagnostic| Diagnostics::single(d).with_source(file, &text);
-    if let Some((line_no, line)) = text
-        .lines()
-        .enumerate()
-        .find(|(_, l)| l.contains(RESERVED_CHAR))
+    // One pass over the whole text; lines are looked at only to place an error.
+    if text.contains(RESERVED_CHAR)
+        && let Some((line_no, line)) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(RESERVED_CHAR))
     {
         let col = line.chars().take_while(|c| *c != RESERVED_CHAR).count() + 1;
         return Err(fail(

@@ -134,32 +134,29 @@ fn write_atomic(path: &Utf8Path, text: &str) -> Result<(), OutputError> {
     })
 }
 
-/// A buffer for [`holds`], made once per write or check.
-fn compare_buffer() -> Vec<u8> {
-    vec![0; 64 * 1024]
+/// A buffer for [`holds`], made once per write or check: the largest file's size, within
+/// 4 KiB to 64 KiB.
+fn compare_buffer(out: &Output) -> Vec<u8> {
+    let largest = out.files.values().map(String::len).max().unwrap_or(0);
+    vec![0; largest.clamp(4 << 10, 64 << 10)]
 }
 
-/// Whether the file at `path` holds exactly `text`: sizes first, then the bytes compared a
-/// block at a time through `buf`, so comparing an unchanged file allocates nothing (output
-/// can run to megabytes).
+/// Whether the file at `path` holds exactly `text`, compared a block at a time through
+/// `buf`, so comparing an unchanged file allocates nothing (output can run to megabytes).
 fn holds(path: &Utf8Path, text: &str, buf: &mut [u8]) -> bool {
     use std::io::Read;
     let Ok(mut f) = fs::File::open(path) else {
         return false;
     };
-    if !f
-        .metadata()
-        .is_ok_and(|m| m.is_file() && m.len() == text.len() as u64)
-    {
-        return false;
-    }
     let mut want = text.as_bytes();
     loop {
         match f.read(buf) {
             Ok(0) => return want.is_empty(),
             Ok(n) if n <= want.len() && buf[..n] == want[..n] => want = &want[n..],
+            // Longer, or different.
             Ok(_) => return false,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // A folder where the file should be, unreadable, ...
             Err(_) => return false,
         }
     }
@@ -175,7 +172,7 @@ pub fn write(dir: &Utf8Path, out: &Output) -> Result<WriteReport, OutputError> {
     }
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut report = WriteReport::default();
-    let mut buf = compare_buffer();
+    let mut buf = compare_buffer(out);
     for (rel, text) in &out.files {
         let path = dir.join(confined(rel)?);
         if holds(&path, text, &mut buf) {
@@ -238,7 +235,7 @@ pub enum DriftKind {
 pub fn check(dir: &Utf8Path, out: &Output) -> Result<Vec<Drift>, OutputError> {
     let old = owned(dir)?;
     let mut drift = Vec::new();
-    let mut buf = compare_buffer();
+    let mut buf = compare_buffer(out);
     for (rel, text) in &out.files {
         let path = dir.join(confined(rel)?);
         if holds(&path, text, &mut buf) {
