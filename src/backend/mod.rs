@@ -7,6 +7,7 @@ pub mod helm;
 pub mod kubernetes;
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
 
 use crate::blueprint::types::Blueprint;
 use crate::catalog::{Provider, versions};
@@ -53,25 +54,103 @@ impl Output {
 /// concept files lower: the blueprint parts lowered, and notes for the user.
 #[derive(Debug, Default)]
 pub(crate) struct Log {
-    lowered: std::cell::RefCell<std::collections::BTreeSet<&'static str>>,
-    notes: std::cell::RefCell<Vec<String>>,
+    lowered: Mutex<std::collections::BTreeSet<&'static str>>,
+    notes: Mutex<Vec<String>>,
 }
 
 impl Log {
     /// Record that a blueprint part (a top-level key) was lowered.
     pub fn mark(&self, part: &'static str) {
-        self.lowered.borrow_mut().insert(part);
+        locked(&self.lowered).insert(part);
     }
 
     /// A note (or a `warning[rule]` line) for the user.
     pub fn note(&self, text: impl Into<String>) {
-        self.notes.borrow_mut().push(text.into());
+        locked(&self.notes).push(text.into());
     }
 
     /// Move what was recorded into `out`.
     pub fn finish(&self, out: &mut Output) {
-        out.lowered.extend(self.lowered.borrow().iter().copied());
-        out.notes.extend(self.notes.take());
+        out.lowered.extend(locked(&self.lowered).iter().copied());
+        out.notes.extend(std::mem::take(&mut *locked(&self.notes)));
+    }
+}
+
+/// The contents of a lock whatever happened to other holders: every value kept behind one
+/// is complete after each push or insert, so a panic elsewhere cannot leave it half-made.
+pub(crate) fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Items per thread below which [`lower_in_parts`] does not start threads. A thread's
+/// allocations start on fresh memory (page faults) and it may wait to be scheduled: at 100
+/// ECS services two threads were as often slower as faster (median +0.4 ms, best -1.4 ms),
+/// at 1,000 they take a fifth off the whole run.
+const ITEMS_PER_THREAD: usize = 64;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests fix the number of parts to compare threaded and sequential lowering.
+    static PARTS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// How many parts to lower `n` items in.
+fn parts_for(n: usize) -> usize {
+    #[cfg(test)]
+    if let Some(p) = PARTS.get() {
+        return p.clamp(1, n.max(1));
+    }
+    if n < 2 * ITEMS_PER_THREAD {
+        return 1;
+    }
+    // `available_parallelism` reads cgroup files: asked only for large stacks.
+    std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(n / ITEMS_PER_THREAD)
+}
+
+/// `lower` every item into `m`. A large list is split into contiguous runs lowered on
+/// scoped threads (the calling thread takes the first), each into an empty part of the
+/// module, merged back in order; the module is a set of sorted maps, so the result is the
+/// same as lowering one item after the other.
+pub(crate) fn lower_in_parts<T: Sync>(
+    m: &mut Module,
+    items: &[T],
+    lower: impl Fn(&mut Module, &T) + Sync,
+) {
+    let threads = parts_for(items.len());
+    if threads <= 1 {
+        for item in items {
+            lower(m, item);
+        }
+        return;
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut runs = items.chunks(chunk);
+    let first = runs.next().unwrap_or_default();
+    let lower = &lower;
+    let parts: Vec<Module> = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .map(|run| {
+                let mut part = m.part();
+                scope.spawn(move || {
+                    for item in run {
+                        lower(&mut part, item);
+                    }
+                    part
+                })
+            })
+            .collect();
+        for item in first {
+            lower(m, item);
+        }
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    for part in parts {
+        m.merge(part);
     }
 }
 
@@ -219,7 +298,66 @@ pub fn header(v: &Validated) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::state_key;
+    use super::{PARTS, state_key};
+
+    /// A stack of `n` ECS services with varied routes, data services, secrets and scaling.
+    fn stack(n: usize) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::from(
+            "name: big\nproviders:\n  aws:\n    region: eu-west-1\nstate:\n  bucket: big-state\nnetwork:\n  cidr: 10.0.0.0/16\n  zones: [eu-west-1a, eu-west-1b]\n  subnets:\n    public: [10.0.1.0/24, 10.0.2.0/24]\n    private: [10.0.10.0/24, 10.0.11.0/24]\ncluster:\n  platform: ecs_fargate\nload_balancer:\n  health_check: { path: /health }\nsecrets:\n",
+        );
+        for i in 0..n {
+            let _ = writeln!(s, "  - {{ name: secret-{i}, path: big/secret-{i} }}");
+        }
+        s.push_str("databases:\n");
+        for i in 0..n.div_ceil(10) {
+            let _ = writeln!(
+                s,
+                "  - {{ name: db-{i}, engine: postgres, size: small, storage: {{ size_gb: 20 }} }}"
+            );
+        }
+        s.push_str("caches:\n");
+        for i in 0..n.div_ceil(10) {
+            let _ = writeln!(s, "  - {{ name: cache-{i}, engine: redis, size: small }}");
+        }
+        s.push_str("services:\n");
+        for i in 0..n {
+            let _ = writeln!(
+                s,
+                "  - name: svc-{i}\n    image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/svc-{i}:1\n    port: {}\n    secret_env: [{{ name: SECRET, secret: secret-{i} }}]\n    uses: [db-{}, cache-{}]",
+                3000 + i % 7,
+                i / 10,
+                (i / 10 + 1) % n.div_ceil(10),
+            );
+            if i % 3 != 0 {
+                let _ = writeln!(s, "    routes: [{{ path: /svc-{i} }}]");
+            }
+            if i % 2 == 0 {
+                let _ = writeln!(
+                    s,
+                    "    task: {{ cpu: 512, memory: 1024 }}\n    autoscaling: {{ min: 2, max: 10, cpu_percent: 70 }}"
+                );
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn lowering_in_parts_matches_lowering_in_sequence() {
+        let text = stack(150);
+        let synth = |parts: usize| {
+            PARTS.set(Some(parts));
+            let out = crate::synthesize("big.yaml", text.as_bytes(), crate::Provider::Aws, "prod")
+                .unwrap();
+            PARTS.set(None);
+            out
+        };
+        let one = synth(1);
+        assert!(one.files["terraform/infra/ecs.tf.json"].contains("svc_149_execution"));
+        for parts in [2, 3, 7] {
+            assert!(one == synth(parts), "{parts} parts differ from one");
+        }
+    }
 
     #[test]
     fn keys_per_module() {

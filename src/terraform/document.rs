@@ -124,6 +124,24 @@ impl Module {
         self.files.values().all(|f| f.top.is_empty())
     }
 
+    /// An empty module with this one's header, to lower a share of the work into and
+    /// [`Module::merge`] back.
+    pub fn part(&self) -> Module {
+        Module::new(self.header.clone())
+    }
+
+    /// Add everything `other` holds. Parts hold resources, data sources, variables, locals
+    /// and outputs, whose addresses are unique, so merging them in any order gives the
+    /// module that adding them here would have; should both have a member, `other`'s wins
+    /// (a `provider` or `moved` list in a part replaces this module's rather than extending
+    /// it).
+    pub fn merge(&mut self, other: Module) {
+        for (name, f) in other.files {
+            let mine = self.files.entry(name).or_default();
+            merge_members(&mut mine.top, f.top);
+        }
+    }
+
     /// Rendered files by name, consuming the module so each file's text is freed as soon as
     /// it is rendered. The `terraform` block always goes to `versions.tf.json`, on its own:
     /// it is where people look for version pins, and checkov's JSON parser fails on a file
@@ -218,6 +236,17 @@ fn render_file(top: BTreeMap<String, Node>, header: Node, terraform: Option<Node
     write_members(&mut out, members.into_iter(), 0);
     out.push('\n');
     out
+}
+
+fn merge_members(into: &mut BTreeMap<String, Node>, from: BTreeMap<String, Node>) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(Node::Object(a)), Node::Object(b)) => merge_members(a, b),
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
 }
 
 /// The object at `key` in `map`, made one if it is anything else.

@@ -44,13 +44,13 @@ pub(super) fn write_str(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
-    while i < bytes.len() {
+    loop {
+        i = next_special(bytes, i);
+        if i >= bytes.len() {
+            break;
+        }
         let b = bytes[i];
         let (rep, len): (&str, usize) = match CLASS[b as usize] {
-            PLAIN => {
-                i += 1;
-                continue;
-            }
             ESCAPE => match b {
                 b'"' => ("\\\"", 1),
                 b'\\' => ("\\\\", 1),
@@ -93,8 +93,15 @@ pub(crate) fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    loop {
+        i = next_special(bytes, i);
+        if i >= bytes.len() {
+            break;
+        }
+        let b = bytes[i];
         if CLASS[b as usize] != ESCAPE {
+            i += 1;
             continue;
         }
         out.push_str(&s[start..i]);
@@ -110,10 +117,51 @@ pub(crate) fn write_json_string(out: &mut String, s: &str) {
                 let _ = std::fmt::Write::write_fmt(out, format_args!("\\u{:04x}", b));
             }
         }
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// The index of the first byte at or after `from` that is not [`PLAIN`] (`bytes.len()` if
+/// none). Output is mostly long runs of plain text (names, ARNs, JSON policies), so it is
+/// scanned eight bytes at a time: a word is skipped when none of its bytes is a control
+/// character, `"`, `\`, `$`, `%` or the marker's first byte (the classic "has zero byte"
+/// test, `(x - 0x01…) & !x & 0x80…`, applied to `x` XOR each byte looked for).
+fn next_special(bytes: &[u8], from: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const fn has_zero(x: u64) -> u64 {
+        x.wrapping_sub(LO) & !x & HI
+    }
+    const fn splat(b: u8) -> u64 {
+        LO * b as u64
+    }
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // Bytes below 0x20: `x - 0x20…` borrows into the high bit of such a byte only when
+        // its own high bit is clear (the usual "has less than" test).
+        let special = (x.wrapping_sub(splat(0x20)) & !x & HI)
+            | has_zero(x ^ splat(b'"'))
+            | has_zero(x ^ splat(b'\\'))
+            | has_zero(x ^ splat(b'$'))
+            | has_zero(x ^ splat(b'%'))
+            | has_zero(x ^ splat(MARK_UTF8[0]));
+        if special != 0 {
+            // A hit may be a false positive past the first true one (borrows), never a miss
+            // before it: finish this word byte by byte.
+            break;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && CLASS[bytes[i] as usize] == PLAIN {
+        i += 1;
+    }
+    i
 }
 
 const PLAIN: u8 = 0;
@@ -238,6 +286,30 @@ mod tests {
             let mut out = String::new();
             write_str(&mut out, &s);
             assert_eq!(out, serde_json::to_string(&unmark(&s)).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn word_scan_finds_the_first_special_byte() {
+        // Every byte value at every offset of a 24-byte run of plain text, so each lane of
+        // the eight-byte words and the byte-by-byte tail are covered.
+        let naive = |b: &[u8], from: usize| {
+            (from..b.len())
+                .find(|&i| CLASS[b[i] as usize] != PLAIN)
+                .unwrap_or(b.len())
+        };
+        for special in 0..=255u8 {
+            for at in 0..24 {
+                let mut b = vec![b'a'; 24];
+                b[at] = special;
+                for from in 0..24 {
+                    assert_eq!(
+                        next_special(&b, from),
+                        naive(&b, from),
+                        "{special:#x} at {at} from {from}"
+                    );
+                }
+            }
         }
     }
 

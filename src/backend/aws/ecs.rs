@@ -153,9 +153,24 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     };
     let routed: std::collections::HashSet<&str> =
         edge::routed(ctx).iter().map(|s| s.name.as_str()).collect();
-    for s in &bp.services {
-        lower_service(ctx, m, s, net, routed.contains(s.name.as_str()));
-    }
+    // What each service needs to know of the module (whether it sits behind the load
+    // balancer, which of its data services have a security group) is settled first, so the
+    // services can then be lowered independently, on several threads for a large stack.
+    let jobs: Vec<(&Service, bool, Vec<&String>)> = bp
+        .services
+        .iter()
+        .map(|s| {
+            let reachable = s
+                .uses
+                .iter()
+                .filter(|u| m.declares(&res("aws_security_group", u).address()))
+                .collect();
+            (s, routed.contains(s.name.as_str()), reachable)
+        })
+        .collect();
+    crate::backend::lower_in_parts(m, &jobs, |part, (s, behind_lb, reachable)| {
+        lower_service(ctx, part, s, net, *behind_lb, reachable);
+    });
     if !bp.services.is_empty() {
         ctx.mark("services");
     }
@@ -167,6 +182,7 @@ fn lower_service(
     s: &Service,
     net: &crate::blueprint::types::Network,
     behind_lb: bool,
+    reachable: &[&String],
 ) {
     let n = ident(&s.name);
     let group = res("aws_cloudwatch_log_group", &format!("ecs_{n}"));
@@ -181,7 +197,7 @@ fn lower_service(
     );
     let (execution, task_role) = roles(ctx, m, s, &group);
     let td = task_definition(ctx, m, s, &group, &execution, &task_role);
-    let sg = service_security_group(ctx, m, s, behind_lb);
+    let sg = service_security_group(ctx, m, s, behind_lb, reachable);
 
     if s.rollout.strategy != Strategy::Rolling {
         ctx.note(format!(
@@ -478,17 +494,18 @@ fn task_definition(
 }
 
 /// The tasks' security group: in from the load balancer on the container port; out to the
-/// data services the service uses (on their ports), to HTTPS anywhere (ECR, Secrets
-/// Manager, CloudWatch Logs) and to the blueprint's extra egress.
-fn service_security_group(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: bool) -> Ref {
+/// data services the service uses (on their ports; `reachable` are those whose security
+/// group the module declares), to HTTPS anywhere (ECR, Secrets Manager, CloudWatch Logs)
+/// and to the blueprint's extra egress.
+fn service_security_group(
+    ctx: &Ctx,
+    m: &mut Module,
+    s: &Service,
+    behind_lb: bool,
+    reachable: &[&String],
+) -> Ref {
     let sg = security::service_sg(&s.name);
     let name = sg_name(ctx, &s.name);
-    // Data services whose security group exists, asked before the file is borrowed.
-    let reachable: Vec<&String> = s
-        .uses
-        .iter()
-        .filter(|u| m.declares(&res("aws_security_group", u).address()))
-        .collect();
     let n = ident(&s.name);
     let f = m.file("ecs");
     f.resource(
@@ -516,7 +533,7 @@ fn service_security_group(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: boo
             }),
         );
     }
-    for u in reachable {
+    for &u in reachable {
         let target = res("aws_security_group", u);
         let port = if let Some(d) = database::managed(ctx).find(|d| &d.name == u) {
             (database::port(d), database::engine_title(d.engine))

@@ -23,8 +23,8 @@ mod security;
 mod state;
 mod table;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use serde_json::json;
 
@@ -44,9 +44,9 @@ pub(crate) struct Ctx<'a> {
     /// Parts lowered and notes, moved into the output at the end.
     log: super::Log,
     /// Ingress rules waiting for their source security group (see `security::finish`).
-    pending_rules: RefCell<Vec<security::PendingRule>>,
+    pending_rules: Mutex<Vec<security::PendingRule>>,
     /// Services by the components they use, in blueprint order, built on first use.
-    users: std::cell::OnceCell<HashMap<&'a str, Vec<&'a Service>>>,
+    users: OnceLock<HashMap<&'a str, Vec<&'a Service>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -123,8 +123,8 @@ pub fn synth(v: &Validated) -> Output {
         prefix: super::prefix(v),
         platform: v.platform(),
         log: super::Log::default(),
-        pending_rules: RefCell::new(Vec::new()),
-        users: std::cell::OnceCell::new(),
+        pending_rules: Mutex::new(Vec::new()),
+        users: OnceLock::new(),
     };
     let mut out = Output::default();
 

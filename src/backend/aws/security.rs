@@ -91,7 +91,7 @@ pub fn data_sg(ctx: &Ctx, m: &mut Module, file: &str, name: &str, port: u16, wha
     );
     for (label, declared_by, source) in client_groups(ctx, name) {
         let rule = format!("{name}-from-{}", label.replace(' ', "-").to_lowercase());
-        ctx.pending_rules.borrow_mut().push(PendingRule {
+        crate::backend::locked(&ctx.pending_rules).push(PendingRule {
             file: file.to_string(),
             rule: res("aws_vpc_security_group_ingress_rule", &rule),
             body: json!({
@@ -111,7 +111,8 @@ pub fn data_sg(ctx: &Ctx, m: &mut Module, file: &str, name: &str, port: u16, wha
 
 /// Emit the waiting ingress rules whose source group exists; note the others.
 pub fn finish(ctx: &Ctx, m: &mut Module) {
-    let pending: Vec<PendingRule> = ctx.pending_rules.take();
+    let pending: Vec<PendingRule> =
+        std::mem::take(&mut *crate::backend::locked(&ctx.pending_rules));
     if pending.is_empty() {
         return;
     }
