@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use crate::blueprint::types::IngressClass;
 use crate::terraform::{Ref, res};
@@ -26,8 +27,8 @@ pub fn release(
     chart: &str,
     version: &str,
     namespace: &str,
-    values: Value,
-) -> Value {
+    values: Json,
+) -> Json {
     json!({
         "name": name,
         "repository": repository,
@@ -38,29 +39,30 @@ pub fn release(
         "atomic": true,
         "wait": true,
         "timeout": 600,
-        "values": [serde_json::to_string(&values).unwrap_or_default()],
+        "values": [values.to_compact_string()],
     })
 }
 
 /// Deep-merge `patch` into a release body's values document (objects merge key by key,
 /// anything else replaces), for platform-specific settings on the shared releases.
-pub fn merge_values(body: &mut Value, patch: Value) {
-    fn merge(into: &mut Value, patch: Value) {
+pub fn merge_values(body: &mut Json, patch: Json) {
+    fn merge(into: &mut Json, patch: Json) {
         match (into, patch) {
-            (Value::Object(a), Value::Object(b)) => {
+            (Json::Object(a), Json::Object(b)) => {
                 for (k, v) in b {
-                    merge(a.entry(k).or_insert(Value::Null), v);
+                    merge(a.entry(&k), v);
                 }
             }
             (slot, v) => *slot = v,
         }
     }
-    let mut values: Value = body["values"][0]
+    let mut values: Json = body["values"][0]
         .as_str()
-        .and_then(|s| serde_json::from_str(s).ok())
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        .map(Json::from)
         .unwrap_or_else(|| json!({}));
     merge(&mut values, patch);
-    body["values"] = json!([serde_json::to_string(&values).unwrap_or_default()]);
+    body["values"] = json!([values.to_compact_string()]);
 }
 
 /// The AWS Load Balancer Controller in `kube-system`, with its IRSA role on the service
@@ -73,7 +75,7 @@ pub fn aws_load_balancer_controller(
     vpc_id: &str,
     role_arn: &str,
     tags: &BTreeMap<String, String>,
-) -> (Ref, Value) {
+) -> (Ref, Json) {
     let body = release(
         "aws-load-balancer-controller",
         "https://aws.github.io/eks-charts",
@@ -111,7 +113,7 @@ pub fn ingress_nginx_namespace(v: &Validated) -> String {
 pub fn ingress_nginx(
     v: &Validated,
     service_annotations: BTreeMap<String, String>,
-) -> Option<(Ref, Value)> {
+) -> Option<(Ref, Json)> {
     let c = v.bp.kubernetes.as_ref()?.ingress_controller.as_ref()?;
     if c.kind != IngressClass::Nginx {
         return None;
@@ -130,14 +132,14 @@ pub fn ingress_nginx(
     }
     if let Some(res) = &c.resources {
         let q = |q: &crate::blueprint::types::Quantity| {
-            let mut m = serde_json::Map::new();
+            let mut m = crate::terraform::Object::new();
             if let Some(cpu) = &q.cpu {
-                m.insert("cpu".into(), json!(cpu));
+                m.insert("cpu", json!(cpu));
             }
             if let Some(mem) = &q.memory {
-                m.insert("memory".into(), json!(mem));
+                m.insert("memory", json!(mem));
             }
-            Value::Object(m)
+            Json::Object(m)
         };
         controller["resources"] = json!({"requests": q(&res.requests), "limits": q(&res.limits)});
     }
@@ -155,7 +157,7 @@ pub fn ingress_nginx(
 /// cert-manager with its CRDs installed by the chart and kept on uninstall so certificates
 /// survive. Charts from v1.15 take `crds.enabled`/`crds.keep` (`installCRDs` is deprecated
 /// there); older charts, such as a pinned v1.13, know only `installCRDs`.
-pub fn cert_manager(v: &Validated) -> Option<(Ref, Value)> {
+pub fn cert_manager(v: &Validated) -> Option<(Ref, Json)> {
     let k = v.bp.kubernetes.as_ref()?;
     if k.cert_manager.is_none() && k.issuers.is_empty() {
         return None;
@@ -200,7 +202,7 @@ fn minor_below(version: &str, major: u32, minor: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{merge_values, minor_below};
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn values_merge_deeply() {
@@ -213,7 +215,7 @@ mod tests {
             serde_json::from_str(body["values"][0].as_str().unwrap()).unwrap();
         assert_eq!(
             v,
-            json!({"controller": {"a": 1, "service": {"x": 1, "type": "ClusterIP"}}})
+            serde_json::json!({"controller": {"a": 1, "service": {"x": 1, "type": "ClusterIP"}}})
         );
     }
 

@@ -11,7 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use crate::blueprint::types::Blueprint;
 use crate::catalog::{Provider, versions};
-use crate::terraform::Module;
+use crate::json;
+use crate::terraform::{Json, Module};
 use crate::validate::Validated;
 
 /// Everything one synth produces: files by path relative to the output folder, and notes
@@ -230,23 +231,20 @@ pub fn warning(rule: &str, message: impl std::fmt::Display) -> String {
 }
 
 /// `terraform { required_version, required_providers }` for the providers a module uses.
-pub fn terraform_block(
-    providers: &[&str],
-    backend: Option<serde_json::Value>,
-) -> serde_json::Value {
+pub fn terraform_block(providers: &[&str], backend: Option<Json>) -> Json {
     let pins = versions();
-    let mut required = serde_json::Map::new();
+    let mut required = crate::terraform::Object::new();
     for p in providers {
         if let Some(pin) = pins.providers.get(*p) {
             required.insert(
                 (*p).to_string(),
-                serde_json::json!({"source": pin.source, "version": pin.version}),
+                json!({"source": pin.source, "version": pin.version}),
             );
         }
     }
-    let mut t = serde_json::json!({
+    let mut t = json!({
         "required_version": pins.terraform,
-        "required_providers": required,
+        "required_providers": (required),
     });
     if let Some(b) = backend {
         t["backend"] = b;

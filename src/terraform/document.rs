@@ -7,10 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use super::json::Json;
+use crate::json;
 
 use super::expr::{Ref, ident};
-use super::render::{indent, write_str, write_value};
+use super::render::{indent, write_json, write_str};
 
 /// A member of a file's JSON document.
 #[derive(Debug, Clone)]
@@ -21,7 +22,7 @@ enum Node {
     Object(BTreeMap<String, Node>),
     /// A value rendered only with the file: provider configurations (several become an
     /// array), `terraform` (moved to `versions.tf.json`), `moved` blocks.
-    Value(Value),
+    Value(Json),
 }
 
 impl Node {
@@ -45,7 +46,7 @@ impl Node {
     fn write(self, out: &mut String, level: usize) {
         match self {
             Node::Text(t) => out.push_str(&t),
-            Node::Value(v) => write_value(out, &v, level),
+            Node::Value(v) => write_json(out, &v, level),
             Node::Object(m) => write_members(out, m.into_iter(), level),
         }
     }
@@ -78,13 +79,13 @@ fn write_members(
 }
 
 /// `value` rendered at depth `level`, in a buffer of exactly its size.
-fn text(value: &Value, level: usize) -> Node {
+fn text(value: &Json, level: usize) -> Node {
     thread_local! {
         static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
     SCRATCH.with_borrow_mut(|buf| {
         buf.clear();
-        write_value(buf, value, level);
+        write_json(buf, value, level);
         let t = Node::Text(buf.as_str().to_owned());
         if buf.capacity() > 1 << 20 {
             *buf = String::new();
@@ -147,7 +148,7 @@ impl Module {
     /// it is where people look for version pins, and checkov's JSON parser fails on a file
     /// whose `terraform` block holds `required_version`, skipping that file's resources.
     pub fn render(mut self) -> Vec<(String, String)> {
-        let header = Node::Value(Value::String(std::mem::take(&mut self.header)));
+        let header = Node::Value(Json::from(std::mem::take(&mut self.header)));
         let mut terraform = self
             .files
             .values_mut()
@@ -262,7 +263,7 @@ fn entry<'a>(map: &'a mut BTreeMap<String, Node>, key: &str) -> &'a mut BTreeMap
 
 impl File {
     /// Add `resource "<ty>" "<name>"`; returns the reference to it.
-    pub fn resource(&mut self, r: &Ref, body: Value) -> &mut Self {
+    pub fn resource(&mut self, r: &Ref, body: Json) -> &mut Self {
         let kind = if r.address().starts_with("data.") {
             "data"
         } else {
@@ -276,7 +277,7 @@ impl File {
     }
 
     /// `terraform { … }`; every value in it is a literal.
-    pub fn terraform(&mut self, body: Value) -> &mut Self {
+    pub fn terraform(&mut self, body: Json) -> &mut Self {
         self.top.insert("terraform".into(), Node::Value(body));
         self
     }
@@ -284,27 +285,27 @@ impl File {
     /// `provider "<name>" { … }`; several calls add aliased configurations. One
     /// configuration is written as an object, several as an array (both are Terraform JSON;
     /// scanners such as checkov read only the object form).
-    pub fn provider(&mut self, name: &str, body: Value) -> &mut Self {
+    pub fn provider(&mut self, name: &str, body: Json) -> &mut Self {
         let providers = entry(&mut self.top, "provider");
         let body = match providers.remove(name) {
             None => body,
-            Some(Node::Value(Value::Array(mut list))) => {
+            Some(Node::Value(Json::Array(mut list))) => {
                 list.push(body);
-                Value::Array(list)
+                Json::Array(list)
             }
-            Some(Node::Value(first)) => Value::Array(vec![first, body]),
+            Some(Node::Value(first)) => Json::Array(vec![first, body]),
             Some(_) => unreachable!("provider configurations are kept as values"),
         };
         providers.insert(name.to_string(), Node::Value(body));
         self
     }
 
-    pub fn variable(&mut self, name: &str, body: Value) -> &mut Self {
+    pub fn variable(&mut self, name: &str, body: Json) -> &mut Self {
         entry(&mut self.top, "variable").insert(ident(name), text(&body, 2));
         self
     }
 
-    pub fn local(&mut self, name: &str, value: Value) -> &mut Self {
+    pub fn local(&mut self, name: &str, value: Json) -> &mut Self {
         entry(&mut self.top, "locals").insert(ident(name), text(&value, 2));
         self
     }
@@ -335,8 +336,8 @@ impl File {
         let list = self
             .top
             .entry("moved".to_string())
-            .or_insert_with(|| Node::Value(Value::Array(Vec::new())));
-        if let Node::Value(Value::Array(l)) = list {
+            .or_insert_with(|| Node::Value(Json::Array(Vec::new())));
+        if let Node::Value(Json::Array(l)) = list {
             l.push(json!({"from": from, "to": to}));
         }
         self

@@ -4,9 +4,11 @@
 
 mod document;
 mod expr;
+mod json;
 mod render;
 
 pub use document::{File, Module};
 pub use expr::{Ref, data, ident, interp, list, local, res, var};
+pub use json::{Json, Key, Literal, Object, ToJson};
 pub(crate) use render::write_json_string;
 pub use render::{render_json, unmark};

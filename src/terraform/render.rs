@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value};
 
+use super::json::Json;
+
 use crate::blueprint::RESERVED_CHAR as MARK;
 
 /// Escape literal template syntax, then turn interpolation markers into `${`.
@@ -207,9 +209,7 @@ pub(super) fn write_value(out: &mut String, v: &Value, level: usize) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            let _ = std::fmt::Write::write_fmt(out, format_args!("{n}"));
-        }
+        Value::Number(n) => super::json::write_number(out, n),
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
             if items.is_empty() {
@@ -229,6 +229,54 @@ pub(super) fn write_value(out: &mut String, v: &Value, level: usize) {
             out.push(']');
         }
         Value::Object(map) => write_object(out, map, level),
+    }
+}
+
+/// A [`Json`] value at nesting depth `level`: the same text [`write_value`] writes for the
+/// equivalent `serde_json::Value` (objects are kept in key order as they are built).
+pub(super) fn write_json(out: &mut String, v: &Json, level: usize) {
+    match v {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => super::json::write_number(out, n),
+        Json::String(s) => write_str(out, s),
+        Json::Array(items) => {
+            if items.is_empty() {
+                out.push_str("[]");
+                return;
+            }
+            out.push_str("[\n");
+            for (i, item) in items.iter().enumerate() {
+                indent(out, level + 1);
+                write_json(out, item, level + 1);
+                if i + 1 < items.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            indent(out, level);
+            out.push(']');
+        }
+        Json::Object(map) => {
+            if map.is_empty() {
+                out.push_str("{}");
+                return;
+            }
+            out.push_str("{\n");
+            let last = map.len() - 1;
+            for (i, (k, v)) in map.iter().enumerate() {
+                indent(out, level + 1);
+                write_str(out, k);
+                out.push_str(": ");
+                write_json(out, v, level + 1);
+                if i < last {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            indent(out, level);
+            out.push('}');
+        }
     }
 }
 

@@ -6,7 +6,8 @@
 //! access logs only to SSE-S3 buckets. Every other bucket uses a customer-managed key and
 //! sends its server access logs to the log bucket when there is one.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use super::iam::policy;
@@ -209,7 +210,7 @@ fn bucket(m: &mut Module, r: &Ref, name: &str, b: Option<&Bucket>, is_logs: bool
         );
 }
 
-fn deny_insecure_transport(r: &Ref) -> Value {
+fn deny_insecure_transport(r: &Ref) -> Json {
     json!({
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
@@ -221,7 +222,7 @@ fn deny_insecure_transport(r: &Ref) -> Value {
 }
 
 /// Statements letting the load balancer and S3 server access logging write their prefixes.
-fn log_delivery(ctx: &Ctx, m: &mut Module, r: &Ref, sources: &[Ref]) -> Vec<Value> {
+fn log_delivery(ctx: &Ctx, m: &mut Module, r: &Ref, sources: &[Ref]) -> Vec<Json> {
     let account = ctx.account_id();
     let lb_objects = format!("{}/{LB_LOG_PREFIX}/AWSLogs/{account}/*", r.arn());
     let mut out = vec![json!({

@@ -14,7 +14,7 @@
 //! never hold it. The secret is `auth_token_secret` when the blueprint names one, else one
 //! created here (`<name>-<env>/<cache>/auth-token`).
 
-use serde_json::json;
+use crate::json;
 
 use super::Ctx;
 use super::kms;

@@ -9,7 +9,8 @@ mod addons;
 pub mod fargate;
 pub mod nodes;
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use super::iam::policy;
@@ -398,7 +399,7 @@ fn oidc(m: &mut Module) {
         // The issuer without its scheme, as IRSA trust conditions key on it.
         .local(
             "oidc_issuer",
-            Value::String(interp(&format!(
+            Json::from(interp(&format!(
                 "replace({}, \"https://\", \"\")",
                 provider.path("url")
             ))),

@@ -6,7 +6,8 @@
 //!
 //! Security-relevant arguments are literals so scanners can read them.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use super::iam::assume_role;
@@ -98,7 +99,7 @@ const STATIC_PARAMETERS: [&str; 16] = [
 ];
 
 /// The blueprint's parameters plus the one forcing TLS, which always wins.
-fn parameters(d: &Database) -> Vec<Value> {
+fn parameters(d: &Database) -> Vec<Json> {
     let mut params = d.parameters.clone();
     match d.engine {
         DatabaseEngine::Mysql => params.insert("require_secure_transport".into(), "ON".into()),

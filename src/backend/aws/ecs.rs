@@ -11,7 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use super::edge;
@@ -388,13 +389,13 @@ fn task_definition(
 ) -> Ref {
     let mut env = env_from_uses(ctx, s);
     env.extend(s.env.clone()); // the blueprint's values win
-    let environment: Vec<Value> = env
+    let environment: Vec<Json> = env
         .iter()
         .map(|(k, v)| json!({"name": k, "value": v}))
         .collect();
     let mut secret_env: Vec<&crate::blueprint::types::SecretEnv> = s.secret_env.iter().collect();
     secret_env.sort_by(|a, b| a.name.cmp(&b.name));
-    let secrets_json: Vec<Value> = secret_env
+    let secrets_json: Vec<Json> = secret_env
         .iter()
         .map(|e| {
             let arn = secrets::secret(&e.secret).arn();
@@ -455,7 +456,7 @@ fn task_definition(
         }
         container["healthCheck"] = hc;
     }
-    let definitions = serde_json::to_string(&json!([container])).unwrap_or_default();
+    let definitions = json!([(container)]).to_compact_string();
     let (cpu, memory) = s.task.as_ref().map_or(DEFAULT_TASK, |t| (t.cpu, t.memory));
     if s.task.is_none() {
         ctx.note(format!(
@@ -607,19 +608,19 @@ fn autoscaling(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: bool) {
             "max_capacity": a.max,
         }),
     );
-    let on_target = |extra: Value| {
+    let on_target = |extra: Json| {
         let mut body = json!({
             "policy_type": "TargetTrackingScaling",
             "service_namespace": target.attr("service_namespace"),
             "scalable_dimension": target.attr("scalable_dimension"),
             "resource_id": target.attr("resource_id"),
         });
-        if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+        if let (Json::Object(b), Json::Object(e)) = (&mut body, extra) {
             b.extend(e);
         }
         body
     };
-    let cooldowns = |out: Option<u32>, inn: Option<u32>, mut cfg: Value| {
+    let cooldowns = |out: Option<u32>, inn: Option<u32>, mut cfg: Json| {
         if let Some(v) = out {
             cfg["scale_out_cooldown"] = json!(v);
         }

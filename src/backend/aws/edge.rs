@@ -9,7 +9,8 @@
 //! On EKS the AWS Load Balancer Controller creates the load balancer from the Ingress, so
 //! this file only runs for ECS.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use super::buckets;
@@ -364,7 +365,7 @@ fn lb_ref_arn() -> String {
     lb().arn()
 }
 
-fn visibility(metric: &str) -> Value {
+fn visibility(metric: &str) -> Json {
     json!({
         "cloudwatch_metrics_enabled": true,
         "metric_name": metric,
@@ -404,7 +405,7 @@ pub fn web_acl(
     });
     for (i, group) in managed.iter().enumerate() {
         let mut statement = json!({"vendor_name": "AWS", "name": group});
-        let counted: Vec<Value> = COUNT_ONLY
+        let counted: Vec<Json> = COUNT_ONLY
             .iter()
             .filter(|(g, _)| g == group)
             .map(|(_, rule)| json!({"name": rule, "action_to_use": {"count": {}}}))

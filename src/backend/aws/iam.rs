@@ -1,12 +1,12 @@
 //! IAM policy documents as JSON strings built with serde (never spliced text); references
 //! inside them are interpolation markers that the renderer turns into `${…}`.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 /// A policy document with the given statements.
-pub fn policy(statements: Vec<Value>) -> String {
-    serde_json::to_string(&json!({"Version": "2012-10-17", "Statement": statements}))
-        .unwrap_or_default()
+pub fn policy(statements: Vec<Json>) -> String {
+    json!({"Version": "2012-10-17", "Statement": (statements)}).to_compact_string()
 }
 
 /// A trust policy letting an AWS service assume the role.

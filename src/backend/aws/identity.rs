@@ -13,7 +13,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use super::iam::policy;
@@ -36,7 +37,7 @@ pub fn irsa_role(
     key: &str,
     role_name: &str,
     (namespace, sa): (&str, &str),
-    statements: Vec<Value>,
+    statements: Vec<Json>,
     managed: &[(&str, &str)],
 ) -> Ref {
     let role = res("aws_iam_role", key);
@@ -208,7 +209,7 @@ fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> String {
 }
 
 /// The least-privilege statements of one service account.
-fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Value> {
+fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
     let mut out = Vec::new();
     if !a.tables.is_empty() {
         let mut arns = Vec::new();

@@ -1,14 +1,15 @@
 //! Customer-managed KMS keys: rotation on, a 30-day deletion window, and an explicit key
 //! policy with no wildcard principal (CKV_AWS_7, CKV_AWS_33, CKV2_AWS_64).
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use super::iam::policy;
 use crate::terraform::{Module, res};
 
 /// The key policy statement that keeps the account in control of a key.
-pub fn account_admin(ctx: &Ctx) -> Value {
+pub fn account_admin(ctx: &Ctx) -> Json {
     json!({
         "Sid": "AccountAdministration",
         "Effect": "Allow",
@@ -19,7 +20,7 @@ pub fn account_admin(ctx: &Ctx) -> Value {
 }
 
 /// A key named `alias/<prefix>-<purpose>` with the given extra statements.
-pub fn key(ctx: &Ctx, m: &mut Module, purpose: &str, description: &str, extra: Vec<Value>) {
+pub fn key(ctx: &Ctx, m: &mut Module, purpose: &str, description: &str, extra: Vec<Json>) {
     let key = res("aws_kms_key", purpose);
     let mut statements = vec![account_admin(ctx)];
     statements.extend(extra);

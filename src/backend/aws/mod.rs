@@ -26,7 +26,8 @@ mod table;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use serde_json::json;
+use crate::json;
+use crate::terraform::Json;
 
 use super::{Output, common_tags, header, terraform_block};
 use crate::blueprint::types::{Platform, Service};
@@ -173,7 +174,7 @@ pub fn synth(v: &Validated) -> Output {
 
 /// `providers.tf.json`: versions, backend, the AWS provider with default tags, and the
 /// account identity every ARN is built from.
-fn providers(ctx: &Ctx, m: &mut Module, backend: Option<serde_json::Value>) {
+fn providers(ctx: &Ctx, m: &mut Module, backend: Option<Json>) {
     let f = m.file("providers");
     let mut names = vec!["aws"];
     // random: ElastiCache AUTH tokens, Amazon MQ's admin password; tls: the OIDC issuer's

@@ -5,7 +5,8 @@
 //! Resource names come from the tier and the zone (`private_us_east_1a`), never from list
 //! positions, so reordering zones or tiers in the blueprint moves nothing.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use super::iam::{assume_role, policy};
@@ -28,7 +29,7 @@ fn subnet_name(tier: &str, zone: &str) -> String {
     format!("{tier}_{}", ident(zone))
 }
 
-fn tags(name: &str) -> Value {
+fn tags(name: &str) -> Json {
     json!({"Name": name})
 }
 
@@ -66,7 +67,7 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
                     _ => {}
                 }
                 if matches!(tier, "public" | "private") {
-                    t[format!("kubernetes.io/cluster/{cluster}")] = json!("shared");
+                    t[format!("kubernetes.io/cluster/{cluster}").as_str()] = json!("shared");
                 }
             }
             f.resource(

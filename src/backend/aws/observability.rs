@@ -9,7 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use super::{cache, database, ecs, edge, kms};
@@ -176,7 +177,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     }
 }
 
-fn alarm(m: &mut Module, name: &str, mut body: serde_json::Value) {
+fn alarm(m: &mut Module, name: &str, mut body: Json) {
     body["alarm_actions"] = json!([topic().arn()]);
     body["ok_actions"] = json!([topic().arn()]);
     m.file("observability")

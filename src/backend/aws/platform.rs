@@ -20,7 +20,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::identity::{irsa_role, role_name};
 use super::{Ctx, state};
@@ -91,7 +92,7 @@ pub fn infra(ctx: &Ctx, m: &mut Module) {
 /// The controller's IAM policy: read what it reconciles; create load balancers, target groups
 /// and security groups only tagged for this cluster, and change or delete only those; manage
 /// rules only on security groups of this VPC.
-fn lbc_statements(ctx: &Ctx) -> Vec<Value> {
+fn lbc_statements(ctx: &Ctx) -> Vec<Json> {
     let region = &ctx.region;
     let account = ctx.account_id();
     let cluster = ctx.cluster_name();
@@ -280,7 +281,7 @@ fn certificate(lb: &LoadBalancer, m: &mut Module) {
 
 /// The kubernetes/helm connection: the cluster by data source, a short-lived token from the
 /// AWS CLI on every run (no long-lived credentials, no expired cached token).
-fn connection(ctx: &Ctx) -> Value {
+fn connection(ctx: &Ctx) -> Json {
     let c = data("aws_eks_cluster", "main");
     json!({
         "host": c.attr("endpoint"),
@@ -525,7 +526,7 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
     }
     let ns = helm::ingress_nginx_namespace(ctx.v);
     let backend = json!({"service": {"name": "ingress-nginx-controller", "port": {"number": 443}}});
-    let rules: Vec<Value> = if hosts.is_empty() {
+    let rules: Vec<Json> = if hosts.is_empty() {
         vec![json!({"http": {"path": [{"path": "/", "path_type": "Prefix", "backend": backend}]}})]
     } else {
         hosts

@@ -13,7 +13,7 @@
 //! one. The broker API never returns RabbitMQ users, so a password change is applied by
 //! replacing the admin user; rotate deliberately (`terraform apply -replace=random_password…`).
 
-use serde_json::json;
+use crate::json;
 
 use super::network::subnet_ids;
 use super::{Ctx, kms, security};

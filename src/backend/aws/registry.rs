@@ -3,7 +3,8 @@
 //! registry's own key, no force-delete, and a lifecycle policy from `registry.lifecycle`.
 //! Used by every AWS platform.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::{Ctx, kms};
 use crate::blueprint::types::{Registry, RegistryLifecycle};
@@ -21,7 +22,7 @@ fn repository_name(reg: &Registry, repo: &str) -> String {
 /// newest N tagged images (matching the prefixes, or any image when none are given — ECR
 /// wants a `tagStatus: any` rule last).
 pub fn lifecycle_policy(l: &RegistryLifecycle) -> Option<String> {
-    let mut rules: Vec<Value> = Vec::new();
+    let mut rules: Vec<Json> = Vec::new();
     if let Some(days) = l.untagged_days {
         rules.push(json!({
             "description": format!("Expire untagged images {days} days after push"),
@@ -50,7 +51,7 @@ pub fn lifecycle_policy(l: &RegistryLifecycle) -> Option<String> {
     for (i, r) in rules.iter_mut().enumerate() {
         r["rulePriority"] = json!(i + 1);
     }
-    serde_json::to_string(&json!({"rules": rules})).ok()
+    Some(json!({"rules": (rules)}).to_compact_string())
 }
 
 pub fn lower(ctx: &Ctx, m: &mut Module) {

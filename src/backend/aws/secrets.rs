@@ -3,7 +3,7 @@
 //! values are put out of band (`aws secretsmanager put-secret-value`), except a cache AUTH
 //! token, which `cache.rs` generates so the replication group and its clients agree on it.
 
-use serde_json::json;
+use crate::json;
 
 use super::Ctx;
 use super::kms;

@@ -7,7 +7,8 @@
 //! is declared in the module, and notes each one whose source is missing instead of leaving
 //! a dangling reference.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use crate::blueprint::types::Platform;
@@ -71,7 +72,7 @@ pub fn clients_of(ctx: &Ctx, name: &str) -> Vec<(String, String)> {
 pub(crate) struct PendingRule {
     file: String,
     rule: Ref,
-    body: Value,
+    body: Json,
     needs: String,
     what: String,
 }

@@ -2,7 +2,8 @@
 //! with S3 conditional writes), and the `bootstrap` module that creates the bucket — applied
 //! once with local state, since a module cannot keep its state in a bucket it creates.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use super::iam::policy;
@@ -10,7 +11,7 @@ use super::kms;
 use crate::backend::{common_tags, header, state_key, terraform_block};
 use crate::terraform::{Module, res};
 
-pub fn backend(ctx: &Ctx, module: &str) -> Option<Value> {
+pub fn backend(ctx: &Ctx, module: &str) -> Option<Json> {
     let s = ctx.v.bp.state.as_ref()?;
     let mut b = json!({
         "bucket": s.bucket,

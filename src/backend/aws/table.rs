@@ -2,7 +2,7 @@
 //! recovery, server-side encryption with the tables' own KMS key, deletion protection and
 //! TTL. Workloads reach them through IRSA policies naming the table ARN (`identity.rs`).
 
-use serde_json::json;
+use crate::json;
 
 use super::{Ctx, kms};
 use crate::blueprint::types::{Billing, KeyType, Table};

@@ -7,7 +7,8 @@
 //! `version` is ignored (a plan would otherwise try to downgrade); a bare minor (`1.33`)
 //! tracks the newest patch through `data.digitalocean_kubernetes_versions` instead.
 
-use serde_json::{Map, Value, json};
+use crate::json;
+use crate::terraform::{Json, Object};
 
 use super::Ctx;
 use crate::blueprint::types::{Cluster, NodePool, Platform, TaintEffect};
@@ -164,7 +165,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
 
 /// A node pool body (the default pool's block, or a separate pool resource without
 /// `cluster_id`), and whether it autoscales.
-fn pool_body(ctx: &Ctx, p: &NodePool, default: bool) -> (Value, bool) {
+fn pool_body(ctx: &Ctx, p: &NodePool, default: bool) -> (Json, bool) {
     let size = ctx.v.size(SizeKind::Node, p.size.as_deref(), &p.sizes);
     let desired = p.desired.unwrap_or(p.min);
     // The default pool keeps the system pods: it cannot scale to zero.
@@ -178,21 +179,21 @@ fn pool_body(ctx: &Ctx, p: &NodePool, default: bool) -> (Value, bool) {
         p.min
     };
     let autoscaled = min != p.max;
-    let mut body = Map::new();
-    body.insert("name".into(), json!(p.name));
-    body.insert("size".into(), json!(size));
-    body.insert("node_count".into(), json!(desired.max(min)));
+    let mut body = Object::new();
+    body.insert("name", json!(p.name));
+    body.insert("size", json!(size));
+    body.insert("node_count", json!(desired.max(min)));
     if autoscaled {
-        body.insert("auto_scale".into(), json!(true));
-        body.insert("min_nodes".into(), json!(min));
-        body.insert("max_nodes".into(), json!(p.max));
+        body.insert("auto_scale", json!(true));
+        body.insert("min_nodes", json!(min));
+        body.insert("max_nodes", json!(p.max));
     }
     if !p.labels.is_empty() {
-        body.insert("labels".into(), json!(p.labels));
+        body.insert("labels", json!(p.labels));
     }
-    body.insert("tags".into(), json!(ctx.tags()));
+    body.insert("tags", json!(ctx.tags()));
     if !p.taints.is_empty() {
-        let taints: Vec<Value> = p
+        let taints: Vec<Json> = p
             .taints
             .iter()
             .map(|t| {
@@ -207,7 +208,7 @@ fn pool_body(ctx: &Ctx, p: &NodePool, default: bool) -> (Value, bool) {
                 })
             })
             .collect();
-        body.insert("taint".into(), Value::Array(taints));
+        body.insert("taint", Json::Array(taints));
     }
     let mut lost = Vec::new();
     if p.spot {
@@ -234,7 +235,7 @@ fn pool_body(ctx: &Ctx, p: &NodePool, default: bool) -> (Value, bool) {
             lost.join("; ")
         ));
     }
-    (Value::Object(body), autoscaled)
+    (Json::Object(body), autoscaled)
 }
 
 /// Settings of an EKS blueprint that DOKS has no counterpart for.

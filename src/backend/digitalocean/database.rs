@@ -7,7 +7,8 @@
 //! retention, TLS, the AUTH password) is reported as a note when the blueprint asks for
 //! something else, never dropped silently.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use crate::blueprint::types::{
@@ -57,7 +58,7 @@ fn engine(d: &Database, ctx: &Ctx) -> (&'static str, String) {
     }
 }
 
-fn maintenance(w: Option<&str>) -> Option<Value> {
+fn maintenance(w: Option<&str>) -> Option<Json> {
     let w = WeeklyWindow::parse(w?)?;
     Some(json!([{"day": w.day_name(), "hour": format!("{}:00", w.start())}]))
 }

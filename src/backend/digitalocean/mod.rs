@@ -16,7 +16,7 @@ mod platform;
 mod registry;
 mod state;
 
-use serde_json::json;
+use crate::json;
 
 use super::{Output, common_tags, header, terraform_block};
 use crate::blueprint::types::{Deployment, Platform};

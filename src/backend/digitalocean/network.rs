@@ -2,7 +2,7 @@
 //! DigitalOcean VPCs are regional and flat — no subnets, zones, NAT gateways or flow logs —
 //! so those settings of an AWS-style network are reported, not dropped silently.
 
-use serde_json::json;
+use crate::json;
 
 use super::Ctx;
 use crate::blueprint::types::{Nat, Network};

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
+use crate::json;
 
 use super::Ctx;
 use crate::backend::{Output, header, helm, terraform_block};

@@ -7,7 +7,7 @@
 //! the manifest generator names that Secret as the pods' image pull secret — no registry
 //! credentials ever pass through Terraform state or the output.
 
-use serde_json::json;
+use crate::json;
 
 use super::Ctx;
 use super::catalog;

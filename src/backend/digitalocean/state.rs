@@ -9,7 +9,8 @@
 //! it once (two concurrent `terraform plan -lock-timeout=0`; the second must fail to lock)
 //! and serialize applies per environment in CI either way.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::Ctx;
 use crate::backend::{header, state_key, terraform_block};
@@ -31,7 +32,7 @@ fn spaces_region(ctx: &Ctx) -> String {
     })
 }
 
-pub fn backend(ctx: &Ctx, module: &str) -> Option<Value> {
+pub fn backend(ctx: &Ctx, module: &str) -> Option<Json> {
     let s = ctx.v.bp.state.as_ref()?;
     let mut b = json!({
         "bucket": s.bucket,

@@ -6,7 +6,8 @@
 //! EBS), and for Container Insights `amazon-cloudwatch-observability` with its IRSA role and
 //! pre-created log groups. Any other add-on name is installed with its defaults.
 
-use serde_json::{Value, json};
+use crate::json;
+use crate::terraform::Json;
 
 use super::{cluster, cluster_name_ref, fargate, nodes};
 use crate::backend::aws::Ctx;
@@ -164,6 +165,6 @@ pub fn lower(ctx: &Ctx, c: &Cluster, m: &mut Module) {
 }
 
 /// `configuration_values`: the add-on's JSON configuration as a string.
-fn config(v: Value) -> Value {
-    json!(serde_json::to_string(&v).unwrap_or_default())
+fn config(v: Json) -> Json {
+    Json::from(v.to_compact_string())
 }

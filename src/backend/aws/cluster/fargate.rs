@@ -8,7 +8,7 @@
 //! enforces NetworkPolicy only on EC2 nodes, so policies written for Fargate pods are not
 //! enforced — a note says so.
 
-use serde_json::json;
+use crate::json;
 
 use super::{cluster_name_ref, private_subnets};
 use crate::backend::aws::Ctx;

@@ -9,7 +9,7 @@
 //! credentials: workloads that need AWS use IRSA (`identity.rs`); the CNI runs on the host
 //! network and still reaches the metadata service.
 
-use serde_json::json;
+use crate::json;
 
 use super::{cluster_name_ref, private_subnets};
 use crate::backend::aws::Ctx;

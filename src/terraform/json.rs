@@ -1,0 +1,637 @@
+//! The value tree back-ends build resource bodies with: a JSON value made for being built
+//! once, rendered once and dropped.
+//!
+//! `serde_json::Value` costs an allocation for every object key, a B-tree per object and a
+//! pass through serde's serializer for every value spliced into `json!`. Bodies here are
+//! built by the thousand for a large stack (1,000 ECS services are ~22,000 resources), so
+//! this type keeps literal keys and literal strings borrowed (`Cow<'static, str>`), objects
+//! as one vector kept sorted by key (the canonical order the renderer writes, so rendering
+//! never sorts), and converts spliced values without serde. The [`json!`](crate::json)
+//! macro has `serde_json::json!`'s syntax.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde_json::Number;
+
+/// A JSON value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Json {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Cow<'static, str>),
+    Array(Vec<Json>),
+    Object(Object),
+}
+
+/// An object: members sorted by key (byte order), keys unique.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Object(Vec<(Cow<'static, str>, Json)>);
+
+impl Object {
+    pub fn new() -> Self {
+        Object(Vec::new())
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key))
+    }
+
+    /// Set `key` to `value`, replacing an earlier value (as a map would).
+    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Json>) {
+        let key = key.into();
+        let value = value.into();
+        match self.find(&key) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
+        self.find(key).ok().map(|i| &mut self.0[i].1)
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Json> {
+        self.find(key).ok().map(|i| self.0.remove(i).1)
+    }
+
+    /// The value at `key`, made `null` first if absent.
+    pub fn entry(&mut self, key: &str) -> &mut Json {
+        let i = match self.find(key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (Cow::Owned(key.to_string()), Json::Null));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Insert every member of `other`.
+    pub fn extend(&mut self, other: Object) {
+        for (k, v) in other {
+            self.insert(k, v);
+        }
+    }
+
+    /// Members in key order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Json)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+}
+
+impl IntoIterator for Object {
+    type Item = (Cow<'static, str>, Json);
+    type IntoIter = std::vec::IntoIter<(Cow<'static, str>, Json)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl Json {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&Object> {
+        match self {
+            Json::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    pub fn as_object_mut(&mut self) -> Option<&mut Object> {
+        match self {
+            Json::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    pub fn as_array_mut(&mut self) -> Option<&mut Vec<Json>> {
+        match self {
+            Json::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Json::Null)
+    }
+
+    /// The member `key` of an object (`None` for anything else).
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        self.as_object().and_then(|o| o.get(key))
+    }
+
+    /// Compact JSON exactly as `serde_json::to_string` writes the equivalent
+    /// `serde_json::Value` (keys in byte order): for documents embedded in a string
+    /// argument, such as IAM policies and ECS container definitions.
+    pub fn to_compact_string(&self) -> String {
+        let mut out = String::with_capacity(256);
+        self.write_compact(&mut out);
+        out
+    }
+
+    fn write_compact(&self, out: &mut String) {
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Number(n) => write_number(out, n),
+            Json::String(s) => super::render::write_json_string(out, s),
+            Json::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write_compact(out);
+                }
+                out.push(']');
+            }
+            Json::Object(o) => {
+                out.push('{');
+                for (i, (k, v)) in o.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    super::render::write_json_string(out, k);
+                    out.push(':');
+                    v.write_compact(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// A number as serde_json writes it.
+pub(super) fn write_number(out: &mut String, n: &Number) {
+    if let Some(i) = n.as_i64() {
+        out.push_str(itoa::Buffer::new().format(i));
+    } else if let Some(u) = n.as_u64() {
+        out.push_str(itoa::Buffer::new().format(u));
+    } else {
+        let _ = std::fmt::Write::write_fmt(out, format_args!("{n}"));
+    }
+}
+
+/// `body["key"]`: `null` when absent or not an object, like `serde_json::Value`.
+impl std::ops::Index<&str> for Json {
+    type Output = Json;
+
+    fn index(&self, key: &str) -> &Json {
+        static NULL: Json = Json::Null;
+        self.get(key).unwrap_or(&NULL)
+    }
+}
+
+/// `list[i]`: `null` when out of range or not an array.
+impl std::ops::Index<usize> for Json {
+    type Output = Json;
+
+    fn index(&self, i: usize) -> &Json {
+        static NULL: Json = Json::Null;
+        match self {
+            Json::Array(a) => a.get(i).unwrap_or(&NULL),
+            _ => &NULL,
+        }
+    }
+}
+
+/// `body["key"] = …`: a `null` becomes an empty object first, like `serde_json::Value`.
+impl std::ops::IndexMut<&str> for Json {
+    fn index_mut(&mut self, key: &str) -> &mut Json {
+        if self.is_null() {
+            *self = Json::Object(Object::new());
+        }
+        match self {
+            Json::Object(o) => o.entry(key),
+            other => panic!("cannot index {other:?} with {key:?}: not an object"),
+        }
+    }
+}
+
+/// Spliced values: `json!({"k": expr})` calls `ToJson::to_json(&expr)`, as serde's macro
+/// calls `to_value(&expr)`. A value to move in rather than copy is written `(expr)`.
+pub trait ToJson {
+    fn to_json(&self) -> Json;
+}
+
+impl ToJson for Json {
+    fn to_json(&self) -> Json {
+        self.clone()
+    }
+}
+
+impl ToJson for str {
+    fn to_json(&self) -> Json {
+        Json::String(Cow::Owned(self.to_owned()))
+    }
+}
+
+impl ToJson for String {
+    fn to_json(&self) -> Json {
+        Json::String(Cow::Owned(self.clone()))
+    }
+}
+
+impl ToJson for Cow<'static, str> {
+    fn to_json(&self) -> Json {
+        Json::String(self.clone())
+    }
+}
+
+impl ToJson for bool {
+    fn to_json(&self) -> Json {
+        Json::Bool(*self)
+    }
+}
+
+macro_rules! numbers {
+    ($($t:ty),*) => {$(
+        impl ToJson for $t {
+            fn to_json(&self) -> Json {
+                Json::Number(Number::from(*self))
+            }
+        }
+        impl From<$t> for Json {
+            fn from(n: $t) -> Json {
+                Json::Number(Number::from(n))
+            }
+        }
+    )*};
+}
+numbers!(u8, u16, u32, u64, usize, i8, i16, i32, i64);
+
+impl ToJson for f64 {
+    fn to_json(&self) -> Json {
+        Number::from_f64(*self).map_or(Json::Null, Json::Number)
+    }
+}
+
+impl<T: ToJson + ?Sized> ToJson for &T {
+    fn to_json(&self) -> Json {
+        (**self).to_json()
+    }
+}
+
+impl<T: ToJson> ToJson for [T] {
+    fn to_json(&self) -> Json {
+        Json::Array(self.iter().map(ToJson::to_json).collect())
+    }
+}
+
+impl<T: ToJson, const N: usize> ToJson for [T; N] {
+    fn to_json(&self) -> Json {
+        self.as_slice().to_json()
+    }
+}
+
+impl<T: ToJson> ToJson for Vec<T> {
+    fn to_json(&self) -> Json {
+        self.as_slice().to_json()
+    }
+}
+
+impl<T: ToJson> ToJson for Option<T> {
+    fn to_json(&self) -> Json {
+        self.as_ref().map_or(Json::Null, ToJson::to_json)
+    }
+}
+
+impl<K: AsRef<str>, V: ToJson> ToJson for BTreeMap<K, V> {
+    fn to_json(&self) -> Json {
+        // Already in key order: members are appended, not inserted.
+        Json::Object(Object(
+            self.iter()
+                .map(|(k, v)| (Cow::Owned(k.as_ref().to_owned()), v.to_json()))
+                .collect(),
+        ))
+    }
+}
+
+impl ToJson for serde_json::Value {
+    fn to_json(&self) -> Json {
+        Json::from(self.clone())
+    }
+}
+
+impl From<serde_json::Value> for Json {
+    fn from(v: serde_json::Value) -> Json {
+        use serde_json::Value as V;
+        match v {
+            V::Null => Json::Null,
+            V::Bool(b) => Json::Bool(b),
+            V::Number(n) => Json::Number(n),
+            V::String(s) => Json::String(Cow::Owned(s)),
+            V::Array(a) => Json::Array(a.into_iter().map(Json::from).collect()),
+            // serde_json's map iterates in key order (`preserve_order` is off; a test in
+            // `render` checks it), so members are appended in order.
+            V::Object(m) => Json::Object(Object(
+                m.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k), Json::from(v)))
+                    .collect(),
+            )),
+        }
+    }
+}
+
+impl From<Json> for serde_json::Value {
+    fn from(v: Json) -> serde_json::Value {
+        use serde_json::Value as V;
+        match v {
+            Json::Null => V::Null,
+            Json::Bool(b) => V::Bool(b),
+            Json::Number(n) => V::Number(n),
+            Json::String(s) => V::String(s.into_owned()),
+            Json::Array(a) => V::Array(a.into_iter().map(V::from).collect()),
+            Json::Object(o) => V::Object(
+                o.0.into_iter()
+                    .map(|(k, v)| (k.into_owned(), V::from(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl From<String> for Json {
+    fn from(s: String) -> Json {
+        Json::String(Cow::Owned(s))
+    }
+}
+
+impl From<&String> for Json {
+    fn from(s: &String) -> Json {
+        Json::String(Cow::Owned(s.clone()))
+    }
+}
+
+impl From<&str> for Json {
+    fn from(s: &str) -> Json {
+        Json::String(Cow::Owned(s.to_owned()))
+    }
+}
+
+impl From<bool> for Json {
+    fn from(b: bool) -> Json {
+        Json::Bool(b)
+    }
+}
+
+impl From<Object> for Json {
+    fn from(o: Object) -> Json {
+        Json::Object(o)
+    }
+}
+
+impl<T: Into<Json>> From<Vec<T>> for Json {
+    fn from(v: Vec<T>) -> Json {
+        Json::Array(v.into_iter().map(Into::into).collect())
+    }
+}
+
+impl<T: Into<Json>> From<Option<T>> for Json {
+    fn from(v: Option<T>) -> Json {
+        v.map_or(Json::Null, Into::into)
+    }
+}
+
+impl FromIterator<Json> for Json {
+    fn from_iter<I: IntoIterator<Item = Json>>(iter: I) -> Json {
+        Json::Array(iter.into_iter().collect())
+    }
+}
+
+/// Literals in `json!`: strings stay borrowed.
+pub trait Literal {
+    fn literal(self) -> Json;
+}
+
+impl Literal for &'static str {
+    fn literal(self) -> Json {
+        Json::String(Cow::Borrowed(self))
+    }
+}
+
+impl Literal for bool {
+    fn literal(self) -> Json {
+        Json::Bool(self)
+    }
+}
+
+impl Literal for f64 {
+    fn literal(self) -> Json {
+        self.to_json()
+    }
+}
+
+macro_rules! integer_literals {
+    ($($t:ty),*) => {$(
+        impl Literal for $t {
+            fn literal(self) -> Json {
+                Json::Number(Number::from(self))
+            }
+        }
+    )*};
+}
+integer_literals!(u8, u16, u32, u64, usize, i8, i16, i32, i64);
+
+/// An object key: a string literal is kept borrowed, anything else is converted.
+pub trait Key {
+    fn key(self) -> Cow<'static, str>;
+}
+
+impl Key for &'static str {
+    fn key(self) -> Cow<'static, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl Key for String {
+    fn key(self) -> Cow<'static, str> {
+        Cow::Owned(self)
+    }
+}
+
+impl Key for &String {
+    fn key(self) -> Cow<'static, str> {
+        Cow::Owned(self.clone())
+    }
+}
+
+/// `serde_json::json!`'s syntax, building a [`Json`]: `null`, literals, `[…]`, `{"k": v}`
+/// and any expression (converted with [`ToJson`] from a reference, so it is copied). An
+/// expression in parentheses, `(expr)`, is moved in with `Into<Json>` instead, for large
+/// values built just before (statement lists, container definitions).
+#[macro_export]
+macro_rules! json {
+    // ---- arrays: `@array [elements so far] rest`
+    (@array [$($elems:expr,)*]) => { ::std::vec![$($elems,)*] };
+    (@array [$($elems:expr),*]) => { ::std::vec![$($elems),*] };
+    (@array [$($elems:expr,)*] null $($rest:tt)*) => {
+        $crate::json!(@array [$($elems,)* $crate::json!(null)] $($rest)*)
+    };
+    (@array [$($elems:expr,)*] [$($array:tt)*] $($rest:tt)*) => {
+        $crate::json!(@array [$($elems,)* $crate::json!([$($array)*])] $($rest)*)
+    };
+    (@array [$($elems:expr,)*] {$($map:tt)*} $($rest:tt)*) => {
+        $crate::json!(@array [$($elems,)* $crate::json!({$($map)*})] $($rest)*)
+    };
+    (@array [$($elems:expr,)*] ($($moved:tt)+) , $($rest:tt)*) => {
+        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($moved)+),] $($rest)*)
+    };
+    (@array [$($elems:expr,)*] ($($moved:tt)+)) => {
+        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($moved)+)])
+    };
+    (@array [$($elems:expr,)*] $lit:literal , $($rest:tt)*) => {
+        $crate::json!(@array [$($elems,)* $crate::terraform::Literal::literal($lit),] $($rest)*)
+    };
+    (@array [$($elems:expr,)*] $lit:literal) => {
+        $crate::json!(@array [$($elems,)* $crate::terraform::Literal::literal($lit)])
+    };
+    (@array [$($elems:expr,)*] $next:expr , $($rest:tt)*) => {
+        $crate::json!(@array [$($elems,)* $crate::json!($next),] $($rest)*)
+    };
+    (@array [$($elems:expr,)*] $last:expr) => {
+        $crate::json!(@array [$($elems,)* $crate::json!($last)])
+    };
+    (@array [$($elems:expr),*] , $($rest:tt)*) => {
+        $crate::json!(@array [$($elems,)*] $($rest)*)
+    };
+
+    // ---- objects: `@object name (key tokens) (rest) (copy of rest)`
+    (@object $object:ident () () ()) => {};
+    (@object $object:ident [$($key:tt)+] ($value:expr) , $($rest:tt)*) => {
+        $object.insert($crate::json!(@key $($key)+), $value);
+        $crate::json!(@object $object () ($($rest)*) ($($rest)*));
+    };
+    (@object $object:ident [$($key:tt)+] ($value:expr)) => {
+        $object.insert($crate::json!(@key $($key)+), $value);
+    };
+    (@object $object:ident ($($key:tt)+) (: null $($rest:tt)*) $copy:tt) => {
+        $crate::json!(@object $object [$($key)+] ($crate::json!(null)) $($rest)*);
+    };
+    (@object $object:ident ($($key:tt)+) (: [$($array:tt)*] $($rest:tt)*) $copy:tt) => {
+        $crate::json!(@object $object [$($key)+] ($crate::json!([$($array)*])) $($rest)*);
+    };
+    (@object $object:ident ($($key:tt)+) (: {$($map:tt)*} $($rest:tt)*) $copy:tt) => {
+        $crate::json!(@object $object [$($key)+] ($crate::json!({$($map)*})) $($rest)*);
+    };
+    (@object $object:ident ($($key:tt)+) (: ($($moved:tt)+) , $($rest:tt)*) $copy:tt) => {
+        $crate::json!(@object $object [$($key)+] ($crate::terraform::Json::from($($moved)+)) , $($rest)*);
+    };
+    (@object $object:ident ($($key:tt)+) (: ($($moved:tt)+)) $copy:tt) => {
+        $crate::json!(@object $object [$($key)+] ($crate::terraform::Json::from($($moved)+)));
+    };
+    (@object $object:ident ($($key:tt)+) (: $lit:literal , $($rest:tt)*) $copy:tt) => {
+        $crate::json!(@object $object [$($key)+] ($crate::terraform::Literal::literal($lit)) , $($rest)*);
+    };
+    (@object $object:ident ($($key:tt)+) (: $lit:literal) $copy:tt) => {
+        $crate::json!(@object $object [$($key)+] ($crate::terraform::Literal::literal($lit)));
+    };
+    (@object $object:ident ($($key:tt)+) (: $value:expr , $($rest:tt)*) $copy:tt) => {
+        $crate::json!(@object $object [$($key)+] ($crate::json!($value)) , $($rest)*);
+    };
+    (@object $object:ident ($($key:tt)+) (: $value:expr) $copy:tt) => {
+        $crate::json!(@object $object [$($key)+] ($crate::json!($value)));
+    };
+    // Munch a token into the key.
+    (@object $object:ident ($($key:tt)*) ($tt:tt $($rest:tt)*) $copy:tt) => {
+        $crate::json!(@object $object ($($key)* $tt) ($($rest)*) ($($rest)*));
+    };
+
+    (@key $key:literal) => { $crate::terraform::Key::key($key) };
+    (@key $($key:tt)+) => { $crate::terraform::Key::key($($key)+) };
+
+    // ---- entry points
+    (null) => { $crate::terraform::Json::Null };
+    ([]) => { $crate::terraform::Json::Array(::std::vec::Vec::new()) };
+    ([ $($tt:tt)+ ]) => { $crate::terraform::Json::Array($crate::json!(@array [] $($tt)+)) };
+    ({}) => { $crate::terraform::Json::Object($crate::terraform::Object::new()) };
+    ({ $($tt:tt)+ }) => {{
+        let mut object = $crate::terraform::Object::new();
+        $crate::json!(@object object () ($($tt)+) ($($tt)+));
+        $crate::terraform::Json::Object(object)
+    }};
+    ($lit:literal) => { $crate::terraform::Literal::literal($lit) };
+    (($($moved:tt)+)) => { $crate::terraform::Json::from($($moved)+) };
+    ($other:expr) => { $crate::terraform::ToJson::to_json(&$other) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same document through serde_json's macro and ours renders the same.
+    #[test]
+    fn matches_serde_json() {
+        let name = String::from("web");
+        let list = vec![json!(1), json!("two")];
+        let ours = json!({
+            "z": null,
+            "a": [1, "x", true, null, {"k": name}, [], {}],
+            "n": -3,
+            "f": 1.5,
+            "m": {"b": 2, "a": 1, "B": 0},
+            "moved": (list),
+            "s": format!("{name}-1"),
+            (name.clone()): "dynamic key",
+            "opt": Some(3u16),
+            "none": Option::<u16>::None,
+        });
+        let theirs = serde_json::json!({
+            "z": null,
+            "a": [1, "x", true, null, {"k": name}, [], {}],
+            "n": -3,
+            "f": 1.5,
+            "m": {"b": 2, "a": 1, "B": 0},
+            "moved": [1, "two"],
+            "s": format!("{name}-1"),
+            name.clone(): "dynamic key",
+            "opt": 3,
+            "none": null,
+        });
+        assert_eq!(serde_json::Value::from(ours.clone()), theirs);
+        assert_eq!(
+            ours.to_compact_string(),
+            serde_json::to_string(&theirs).unwrap()
+        );
+        assert_eq!(Json::from(theirs), ours);
+    }
+
+    #[test]
+    fn objects_stay_sorted_and_replace_equal_keys() {
+        let mut v = json!({"b": 1, "a": 2});
+        v["c"] = json!(3);
+        v["a"] = json!("again");
+        let keys: Vec<&str> = v.as_object().unwrap().iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["a", "b", "c"]);
+        assert_eq!(v["a"], json!("again"));
+        assert!(v["missing"].is_null());
+        let mut n = Json::Null;
+        n["x"] = json!(true);
+        assert_eq!(n, json!({"x": true}));
+    }
+}
