@@ -128,48 +128,61 @@ pub fn synth(v: &Validated) -> Output {
         users: OnceLock::new(),
     };
     let mut out = Output::default();
-
-    let mut infra = Module::new(header(v));
-    providers(&ctx, &mut infra, state::backend(&ctx, "infra"));
-    kms::logs_key(&ctx, &mut infra);
-    if let Some(net) = &v.bp.network {
-        network::lower(&ctx, net, &mut infra);
-        ctx.mark("network");
-    }
-    secrets::lower(&ctx, &mut infra);
-    buckets::lower(&ctx, &mut infra);
-    registry::lower(&ctx, &mut infra);
-    database::lower(&ctx, &mut infra);
-    cache::lower(&ctx, &mut infra);
-    queue::lower(&ctx, &mut infra);
-    table::lower(&ctx, &mut infra);
-    match ctx.platform {
-        Some(Platform::Eks | Platform::EksFargate) => {
-            cluster::lower(&ctx, &mut infra);
-            identity::lower(&ctx, &mut infra);
-            platform::infra(&ctx, &mut infra);
-            if let Some(p) = platform::module(&ctx) {
-                out.add_module("platform", p);
-            }
-            platform::manifests(&ctx, &mut out);
-        }
-        Some(Platform::EcsFargate) => {
-            ecs::lower(&ctx, &mut infra);
-            edge::lower(&ctx, &mut infra);
-        }
-        _ => {}
-    }
-    observability::lower(&ctx, &mut infra);
-    lint::check(&ctx);
-    security::finish(&ctx, &mut infra);
-    out.add_module("infra", infra);
-
-    if let Some(bootstrap) = state::bootstrap(&ctx) {
-        out.add_module("bootstrap", bootstrap);
-        ctx.mark("state");
+    let manifests = ctx.is_eks().then_some(|| {
+        let mut part = Output::default();
+        platform::manifests(&ctx, &mut part);
+        part
+    });
+    let k8s = super::beside(manifests, || terraform(&ctx, &mut out));
+    if let Some(part) = k8s {
+        out.files.extend(part.files);
+        out.lowered.extend(part.lowered);
     }
     ctx.log.finish(&mut out);
     out
+}
+
+/// The Terraform modules (`infra`, `platform`, `bootstrap`).
+fn terraform(ctx: &Ctx, out: &mut Output) {
+    let v = ctx.v;
+    let mut infra = Module::new(header(v));
+    providers(ctx, &mut infra, state::backend(ctx, "infra"));
+    kms::logs_key(ctx, &mut infra);
+    if let Some(net) = &v.bp.network {
+        network::lower(ctx, net, &mut infra);
+        ctx.mark("network");
+    }
+    secrets::lower(ctx, &mut infra);
+    buckets::lower(ctx, &mut infra);
+    registry::lower(ctx, &mut infra);
+    database::lower(ctx, &mut infra);
+    cache::lower(ctx, &mut infra);
+    queue::lower(ctx, &mut infra);
+    table::lower(ctx, &mut infra);
+    match ctx.platform {
+        Some(Platform::Eks | Platform::EksFargate) => {
+            cluster::lower(ctx, &mut infra);
+            identity::lower(ctx, &mut infra);
+            platform::infra(ctx, &mut infra);
+            if let Some(p) = platform::module(ctx) {
+                out.add_module("platform", p);
+            }
+        }
+        Some(Platform::EcsFargate) => {
+            ecs::lower(ctx, &mut infra);
+            edge::lower(ctx, &mut infra);
+        }
+        _ => {}
+    }
+    observability::lower(ctx, &mut infra);
+    lint::check(ctx);
+    security::finish(ctx, &mut infra);
+    out.add_module("infra", infra);
+
+    if let Some(bootstrap) = state::bootstrap(ctx) {
+        out.add_module("bootstrap", bootstrap);
+        ctx.mark("state");
+    }
 }
 
 /// `providers.tf.json`: versions, backend, the AWS provider with default tags, and the

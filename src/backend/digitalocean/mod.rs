@@ -125,38 +125,52 @@ pub fn synth(v: &Validated) -> Output {
         log: super::Log::default(),
     };
     let mut out = Output::default();
+    let manifests = (ctx.doks() && v.bp.cluster.is_some()).then_some(|| {
+        let mut part = Output::default();
+        platform::manifests(&ctx, &mut part);
+        part
+    });
+    let k8s = super::beside(manifests, || terraform(&ctx, &mut out));
+    if let Some(part) = k8s {
+        out.files.extend(part.files);
+        out.lowered.extend(part.lowered);
+    }
+    lint::check(&ctx);
+    ctx.log.finish(&mut out);
+    out
+}
+
+/// The Terraform modules (`infra`, `platform`, `bootstrap`).
+fn terraform(ctx: &Ctx, out: &mut Output) {
+    let v = ctx.v;
     let mut infra = Module::new(header(v));
     infra
         .file("providers")
         .terraform(terraform_block(
             &["digitalocean"],
-            state::backend(&ctx, "infra"),
+            state::backend(ctx, "infra"),
         ))
         .provider("digitalocean", json!({}));
     if let Some(net) = &v.bp.network {
-        network::lower(&ctx, net, &mut infra);
+        network::lower(ctx, net, &mut infra);
         ctx.mark("network");
     }
     // Account-level resources (the state bucket, the registry) go to `bootstrap` when there
     // is one, so every environment shares them.
-    let mut bootstrap = state::bootstrap(&ctx);
-    registry::lower(&ctx, &mut infra, bootstrap.as_mut());
-    cluster::lower(&ctx, &mut infra);
-    database::lower(&ctx, &mut infra);
-    database::unsupported(&ctx);
-    project(&ctx, &mut infra);
+    let mut bootstrap = state::bootstrap(ctx);
+    registry::lower(ctx, &mut infra, bootstrap.as_mut());
+    cluster::lower(ctx, &mut infra);
+    database::lower(ctx, &mut infra);
+    database::unsupported(ctx);
+    project(ctx, &mut infra);
     out.add_module("infra", infra);
-    if let Some(p) = platform::module(&ctx) {
+    if let Some(p) = platform::module(ctx) {
         out.add_module("platform", p);
     }
-    platform::manifests(&ctx, &mut out);
     if let Some(b) = bootstrap {
         out.add_module("bootstrap", b);
         ctx.mark("state");
     }
-    lint::check(&ctx);
-    ctx.log.finish(&mut out);
-    out
 }
 
 /// `providers.digitalocean.project`: a `digitalocean_project` grouping the cluster and the

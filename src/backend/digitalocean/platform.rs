@@ -160,10 +160,8 @@ fn load_balancer_notes(ctx: &Ctx, ingress_nginx: bool) {
 }
 
 /// Manifests from the shared generator, with the DOKS platform's options.
+/// Called only for DOKS with a cluster.
 pub fn manifests(ctx: &Ctx, out: &mut Output) {
-    if !ctx.doks() || ctx.v.bp.cluster.is_none() {
-        return;
-    }
     let bp = ctx.v.bp;
     if bp
         .ingress
