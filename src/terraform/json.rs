@@ -35,6 +35,24 @@ impl Object {
         Object(Vec::new())
     }
 
+    /// An object of `entries` in any order; of equal keys the last wins (as with repeated
+    /// inserts).
+    pub fn from_entries(mut entries: Vec<(Cow<'static, str>, Json)>) -> Self {
+        // Stable, so equal keys keep their order and the last of each run is the one kept.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+            let mut unique: Vec<(Cow<'static, str>, Json)> = Vec::with_capacity(entries.len());
+            for e in entries {
+                match unique.last_mut() {
+                    Some(last) if last.0 == e.0 => *last = e,
+                    _ => unique.push(e),
+                }
+            }
+            entries = unique;
+        }
+        Object(entries)
+    }
+
     fn find(&self, key: &str) -> Result<usize, usize> {
         self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key))
     }
@@ -521,45 +539,47 @@ macro_rules! json {
         $crate::json!(@array [$($elems,)*] $($rest)*)
     };
 
-    // ---- objects: `@object name (key tokens) (rest) (copy of rest)`
-    (@object $object:ident () () ()) => {};
-    (@object $object:ident [$($key:tt)+] ($value:expr) , $($rest:tt)*) => {
-        $object.insert($crate::json!(@key $($key)+), $value);
-        $crate::json!(@object $object () ($($rest)*) ($($rest)*));
+    // ---- objects: `@object [entries so far] (key tokens) (rest)`; the entries become one
+    // vector of exactly their number, sorted once.
+    (@object [$($entries:expr,)*] () ()) => {
+        $crate::terraform::Object::from_entries(::std::vec![$($entries,)*])
     };
-    (@object $object:ident [$($key:tt)+] ($value:expr)) => {
-        $object.insert($crate::json!(@key $($key)+), $value);
+    (@object [$($entries:expr,)*] [$($key:tt)+] ($value:expr) , $($rest:tt)*) => {
+        $crate::json!(@object [$($entries,)* ($crate::json!(@key $($key)+), $value),] () ($($rest)*))
     };
-    (@object $object:ident ($($key:tt)+) (: null $($rest:tt)*) $copy:tt) => {
-        $crate::json!(@object $object [$($key)+] ($crate::json!(null)) $($rest)*);
+    (@object [$($entries:expr,)*] [$($key:tt)+] ($value:expr)) => {
+        $crate::json!(@object [$($entries,)* ($crate::json!(@key $($key)+), $value),] () ())
     };
-    (@object $object:ident ($($key:tt)+) (: [$($array:tt)*] $($rest:tt)*) $copy:tt) => {
-        $crate::json!(@object $object [$($key)+] ($crate::json!([$($array)*])) $($rest)*);
+    (@object $entries:tt ($($key:tt)+) (: null $($rest:tt)*)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::json!(null)) $($rest)*)
     };
-    (@object $object:ident ($($key:tt)+) (: {$($map:tt)*} $($rest:tt)*) $copy:tt) => {
-        $crate::json!(@object $object [$($key)+] ($crate::json!({$($map)*})) $($rest)*);
+    (@object $entries:tt ($($key:tt)+) (: [$($array:tt)*] $($rest:tt)*)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::json!([$($array)*])) $($rest)*)
     };
-    (@object $object:ident ($($key:tt)+) (: ($($moved:tt)+) , $($rest:tt)*) $copy:tt) => {
-        $crate::json!(@object $object [$($key)+] ($crate::terraform::Json::from($($moved)+)) , $($rest)*);
+    (@object $entries:tt ($($key:tt)+) (: {$($map:tt)*} $($rest:tt)*)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::json!({$($map)*})) $($rest)*)
     };
-    (@object $object:ident ($($key:tt)+) (: ($($moved:tt)+)) $copy:tt) => {
-        $crate::json!(@object $object [$($key)+] ($crate::terraform::Json::from($($moved)+)));
+    (@object $entries:tt ($($key:tt)+) (: ($($moved:tt)+) , $($rest:tt)*)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($moved)+)) , $($rest)*)
     };
-    (@object $object:ident ($($key:tt)+) (: $lit:literal , $($rest:tt)*) $copy:tt) => {
-        $crate::json!(@object $object [$($key)+] ($crate::terraform::Literal::literal($lit)) , $($rest)*);
+    (@object $entries:tt ($($key:tt)+) (: ($($moved:tt)+))) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($moved)+)))
     };
-    (@object $object:ident ($($key:tt)+) (: $lit:literal) $copy:tt) => {
-        $crate::json!(@object $object [$($key)+] ($crate::terraform::Literal::literal($lit)));
+    (@object $entries:tt ($($key:tt)+) (: $lit:literal , $($rest:tt)*)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Literal::literal($lit)) , $($rest)*)
     };
-    (@object $object:ident ($($key:tt)+) (: $value:expr , $($rest:tt)*) $copy:tt) => {
-        $crate::json!(@object $object [$($key)+] ($crate::json!($value)) , $($rest)*);
+    (@object $entries:tt ($($key:tt)+) (: $lit:literal)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Literal::literal($lit)))
     };
-    (@object $object:ident ($($key:tt)+) (: $value:expr) $copy:tt) => {
-        $crate::json!(@object $object [$($key)+] ($crate::json!($value)));
+    (@object $entries:tt ($($key:tt)+) (: $value:expr , $($rest:tt)*)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::json!($value)) , $($rest)*)
+    };
+    (@object $entries:tt ($($key:tt)+) (: $value:expr)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::json!($value)))
     };
     // Munch a token into the key.
-    (@object $object:ident ($($key:tt)*) ($tt:tt $($rest:tt)*) $copy:tt) => {
-        $crate::json!(@object $object ($($key)* $tt) ($($rest)*) ($($rest)*));
+    (@object $entries:tt ($($key:tt)*) ($tt:tt $($rest:tt)*)) => {
+        $crate::json!(@object $entries ($($key)* $tt) ($($rest)*))
     };
 
     (@key $key:literal) => { $crate::terraform::Key::key($key) };
@@ -570,11 +590,9 @@ macro_rules! json {
     ([]) => { $crate::terraform::Json::Array(::std::vec::Vec::new()) };
     ([ $($tt:tt)+ ]) => { $crate::terraform::Json::Array($crate::json!(@array [] $($tt)+)) };
     ({}) => { $crate::terraform::Json::Object($crate::terraform::Object::new()) };
-    ({ $($tt:tt)+ }) => {{
-        let mut object = $crate::terraform::Object::new();
-        $crate::json!(@object object () ($($tt)+) ($($tt)+));
-        $crate::terraform::Json::Object(object)
-    }};
+    ({ $($tt:tt)+ }) => {
+        $crate::terraform::Json::Object($crate::json!(@object [] () ($($tt)+)))
+    };
     ($lit:literal) => { $crate::terraform::Literal::literal($lit) };
     (($($moved:tt)+)) => { $crate::terraform::Json::from($($moved)+) };
     ($other:expr) => { $crate::terraform::ToJson::to_json(&$other) };
@@ -590,6 +608,7 @@ mod tests {
         let name = String::from("web");
         let list = vec![json!(1), json!("two")];
         let ours = json!({
+            "dup": 1,
             "z": null,
             "a": [1, "x", true, null, {"k": name}, [], {}],
             "n": -3,
@@ -600,6 +619,7 @@ mod tests {
             (name.clone()): "dynamic key",
             "opt": Some(3u16),
             "none": Option::<u16>::None,
+            "dup": 2,
         });
         let theirs = serde_json::json!({
             "z": null,
@@ -612,6 +632,7 @@ mod tests {
             name.clone(): "dynamic key",
             "opt": 3,
             "none": null,
+            "dup": 2,
         });
         assert_eq!(serde_json::Value::from(ours.clone()), theirs);
         assert_eq!(
