@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::blueprint::types::{Blueprint, KubernetesPlatform, Service, Strategy};
 use crate::validate::Validated;
-use yaml::{Map, map};
+use yaml::{Map, Str, map};
 
 /// What the cluster back-end tells the manifest generator about its platform.
 #[derive(Debug, Clone, Default)]
@@ -101,51 +101,55 @@ pub fn required_secrets(v: &Validated, opts: &Options) -> BTreeMap<String, BTree
     for doc in files.0.values().flatten() {
         let ns = match doc.get("metadata") {
             Some(yaml::Y::Map(m)) => match m.get("namespace") {
-                Some(yaml::Y::Str(s)) => s.clone(),
+                Some(yaml::Y::Str(s)) => s.to_string(),
                 _ => String::new(),
             },
             _ => String::new(),
         };
-        collect_secrets(&yaml::Y::Map(doc.clone()), &ns, &mut out);
+        collect_secrets(doc, &ns, &mut out);
     }
     out
 }
 
-fn collect_secrets(y: &yaml::Y, ns: &str, out: &mut BTreeMap<String, BTreeSet<String>>) {
+/// The Secrets (and keys) referenced anywhere in the mapping `m`, whose objects are in
+/// namespace `ns`.
+fn collect_secrets(m: &Map, ns: &str, out: &mut BTreeMap<String, BTreeSet<String>>) {
     let text = |m: &Map, k: &str| match m.get(k) {
-        Some(yaml::Y::Str(s)) => Some(s.clone()),
+        Some(yaml::Y::Str(s)) => Some(s.to_string()),
         _ => None,
     };
-    match y {
-        yaml::Y::Map(m) => {
-            for (k, v) in m.iter() {
-                if let yaml::Y::Map(inner) = v {
-                    let found = match k {
-                        "secretKeyRef" => text(inner, "name").map(|n| (n, text(inner, "key"))),
-                        "secretRef" => text(inner, "name").map(|n| (n, None)),
-                        "secret" => text(inner, "secretName").map(|n| {
-                            let key = match inner.get("items") {
-                                Some(yaml::Y::Seq(items)) => items.iter().find_map(|i| match i {
-                                    yaml::Y::Map(i) => text(i, "key"),
-                                    _ => None,
-                                }),
-                                _ => None,
-                            };
-                            (n, key)
+    for (k, v) in m.iter() {
+        if let yaml::Y::Map(inner) = v {
+            let found = match k {
+                "secretKeyRef" => text(inner, "name").map(|n| (n, text(inner, "key"))),
+                "secretRef" => text(inner, "name").map(|n| (n, None)),
+                "secret" => text(inner, "secretName").map(|n| {
+                    let key = match inner.get("items") {
+                        Some(yaml::Y::Seq(items)) => items.iter().find_map(|i| match i {
+                            yaml::Y::Map(i) => text(i, "key"),
+                            _ => None,
                         }),
                         _ => None,
                     };
-                    if let Some((name, key)) = found {
-                        let keys = out.entry(format!("{ns}/{name}")).or_default();
-                        keys.extend(key);
-                    }
-                }
-                collect_secrets(v, ns, out);
+                    (n, key)
+                }),
+                _ => None,
+            };
+            if let Some((name, key)) = found {
+                let keys = out.entry(format!("{ns}/{name}")).or_default();
+                keys.extend(key);
             }
         }
+        collect_secrets_in(v, ns, out);
+    }
+}
+
+fn collect_secrets_in(y: &yaml::Y, ns: &str, out: &mut BTreeMap<String, BTreeSet<String>>) {
+    match y {
+        yaml::Y::Map(m) => collect_secrets(m, ns, out),
         yaml::Y::Seq(items) => {
             for i in items {
-                collect_secrets(i, ns, out);
+                collect_secrets_in(i, ns, out);
             }
         }
         _ => {}
@@ -159,10 +163,10 @@ pub fn ingress_window_seconds(window: &str) -> Option<u64> {
 
 /// Documents per output file, in the order they were added.
 #[derive(Default)]
-pub(crate) struct Files(BTreeMap<String, Vec<Map>>);
+pub(crate) struct Files<'a>(BTreeMap<String, Vec<Map<'a>>>);
 
-impl Files {
-    pub fn at(&mut self, path: &str) -> &mut Vec<Map> {
+impl<'a> Files<'a> {
+    pub fn at(&mut self, path: &str) -> &mut Vec<Map<'a>> {
         self.0.entry(path.to_string()).or_default()
     }
 
@@ -315,7 +319,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Labels on every object infragen writes.
-    pub fn common_labels(&self) -> Map {
+    pub fn common_labels(&self) -> Map<'a> {
         map! {
             "app.kubernetes.io/part-of" => self.bp.name.as_str(),
             "app.kubernetes.io/managed-by" => "infragen",
@@ -323,22 +327,33 @@ impl<'a> Ctx<'a> {
     }
 
     /// `metadata` of a namespaced object with the common labels (plus `labels`).
-    pub fn meta(&self, name: &str, namespace: &str, labels: Map) -> Map {
+    pub fn meta<'c>(
+        &'c self,
+        name: impl Into<Str<'c>>,
+        namespace: impl Into<Str<'c>>,
+        labels: Map<'c>,
+    ) -> Map<'c> {
         let mut l = labels;
         l.extend(self.common_labels());
-        map! {"name" => name, "namespace" => namespace, "labels" => l}
+        map! {"name" => yaml::Y::Str(name.into()), "namespace" => yaml::Y::Str(namespace.into()), "labels" => l}
     }
 
     /// `metadata` of a cluster-scoped object.
-    pub fn cluster_meta(&self, name: &str) -> Map {
-        map! {"name" => name, "labels" => self.common_labels()}
+    pub fn cluster_meta<'c>(&'c self, name: impl Into<Str<'c>>) -> Map<'c> {
+        map! {"name" => yaml::Y::Str(name.into()), "labels" => self.common_labels()}
     }
 
     /// The recommended labels of a workload (pods and the objects around them).
-    pub fn app_labels(&self, name: &str, component: &str, version: Option<&str>) -> Map {
+    pub fn app_labels<'c>(
+        &'c self,
+        name: impl Into<Str<'c>>,
+        component: &'c str,
+        version: Option<&'c str>,
+    ) -> Map<'c> {
+        let name = name.into();
         map! {
-            "app" => name,
-            "app.kubernetes.io/name" => name,
+            "app" => name.clone(),
+            "app.kubernetes.io/name" => name.clone(),
             "app.kubernetes.io/instance" => format!("{name}-{}", self.v.env),
             "app.kubernetes.io/component" => component,
         }
@@ -367,11 +382,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// Namespaces that run workloads, sorted.
-    pub fn app_namespaces(&self) -> BTreeSet<String> {
+    pub fn app_namespaces(&self) -> BTreeSet<&str> {
         self.services
             .iter()
-            .map(|s| s.namespace.clone())
-            .chain(self.data.iter().map(|d| d.namespace.clone()))
+            .map(|s| s.namespace.as_str())
+            .chain(self.data.iter().map(|d| d.namespace.as_str()))
             .collect()
     }
 
@@ -427,10 +442,10 @@ pub(crate) fn dns_subdomain(s: &str) -> bool {
 
 /// A count (`"2"`) as an integer, a percentage (`"25%"`) as a string: Kubernetes'
 /// int-or-string fields read `"2"` as an invalid percentage.
-pub(crate) fn int_or_string(s: &str) -> yaml::Y {
+pub(crate) fn int_or_string(s: &str) -> yaml::Y<'_> {
     match s.trim().parse::<i64>() {
         Ok(i) => yaml::Y::Int(i),
-        Err(_) => yaml::Y::Str(s.trim().to_string()),
+        Err(_) => yaml::Y::Str(Str::Borrowed(s.trim())),
     }
 }
 
