@@ -54,22 +54,60 @@ pub struct Options {
 /// Manifests by path under `k8s/` (including `k8s/kustomization.yaml`), and the blueprint
 /// parts they lower.
 pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Vec<&'static str>) {
+    let (files, lowered, _) = generate(v, opts, false);
+    (files, lowered)
+}
+
+/// Secret names (`namespace/name`) and the keys read from each.
+pub type Secrets = BTreeMap<String, BTreeSet<String>>;
+
+/// The Kubernetes Secrets the manifests reference, by `namespace/name`, with the keys read
+/// from each (empty when a Secret is read whole, e.g. by `envFrom`). infragen never writes
+/// Secrets; they must exist before the workloads start.
+pub fn required_secrets(v: &Validated, opts: &Options) -> Secrets {
+    generate(v, opts, true).2
+}
+
+/// [`manifests`] and [`required_secrets`] from one generation: the Secrets are read off the
+/// workload, data and backup documents as they are built, instead of building them again.
+pub fn manifests_and_secrets(
+    v: &Validated,
+    opts: &Options,
+) -> (BTreeMap<String, String>, Vec<&'static str>, Secrets) {
+    generate(v, opts, true)
+}
+
+fn generate(
+    v: &Validated,
+    opts: &Options,
+    with_secrets: bool,
+) -> (BTreeMap<String, String>, Vec<&'static str>, Secrets) {
     let ctx = Ctx::new(v, opts);
     let mut files = Files::default();
+    let mut secrets = BTreeMap::new();
     namespace::lower(&ctx, &mut files);
     rbac::lower(&ctx, &mut files);
     issuer::lower(&ctx, &mut files);
     network_policy::lower(&ctx, &mut files);
     for s in &ctx.services {
-        let path = ctx.path(&s.namespace, &s.bp.name);
-        workload::lower(&ctx, s, files.at(&path));
-        service::lower(&ctx, s, files.at(&path));
-        autoscaling::lower(&ctx, s, files.at(&path));
+        let docs = files.at(&ctx.path(&s.namespace, &s.bp.name));
+        let first = docs.len();
+        workload::lower(&ctx, s, docs);
+        if with_secrets {
+            // Only the Deployments and ConfigMaps read Secrets.
+            collect_doc_secrets(&docs[first..], &mut secrets);
+        }
+        service::lower(&ctx, s, docs);
+        autoscaling::lower(&ctx, s, docs);
     }
     for d in &ctx.data {
-        let path = ctx.path(&d.namespace, &d.name);
-        data::lower(&ctx, d, files.at(&path));
-        backup::lower(&ctx, d, files.at(&path));
+        let docs = files.at(&ctx.path(&d.namespace, &d.name));
+        let first = docs.len();
+        data::lower(&ctx, d, docs);
+        backup::lower(&ctx, d, docs);
+        if with_secrets {
+            collect_doc_secrets(&docs[first..], &mut secrets);
+        }
     }
     ingress::lower(&ctx, &mut files);
 
@@ -81,34 +119,21 @@ pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Ve
             yaml::file(&ctx.header, &[kustomization::document(&ctx, &list)]),
         );
     }
-    (out, ctx.lowered())
+    (out, ctx.lowered(), secrets)
 }
 
-/// The Kubernetes Secrets the manifests reference, by `namespace/name`, with the keys read
-/// from each (empty when a Secret is read whole, e.g. by `envFrom`). infragen never writes
-/// Secrets; they must exist before the workloads start.
-pub fn required_secrets(v: &Validated, opts: &Options) -> BTreeMap<String, BTreeSet<String>> {
-    let ctx = Ctx::new(v, opts);
-    let mut files = Files::default();
-    for s in &ctx.services {
-        workload::lower(&ctx, s, files.at("services"));
-    }
-    for d in &ctx.data {
-        data::lower(&ctx, d, files.at("data"));
-        backup::lower(&ctx, d, files.at("data"));
-    }
-    let mut out = BTreeMap::new();
-    for doc in files.0.values().flatten() {
+/// The Secrets referenced by `docs`, each in its object's namespace.
+fn collect_doc_secrets(docs: &[Map], out: &mut BTreeMap<String, BTreeSet<String>>) {
+    for doc in docs {
         let ns = match doc.get("metadata") {
             Some(yaml::Y::Map(m)) => match m.get("namespace") {
-                Some(yaml::Y::Str(s)) => s.to_string(),
-                _ => String::new(),
+                Some(yaml::Y::Str(s)) => s.as_ref(),
+                _ => "",
             },
-            _ => String::new(),
+            _ => "",
         };
-        collect_secrets(doc, &ns, &mut out);
+        collect_secrets(doc, ns, out);
     }
-    out
 }
 
 /// The Secrets (and keys) referenced anywhere in the mapping `m`, whose objects are in
@@ -167,7 +192,12 @@ pub(crate) struct Files<'a>(BTreeMap<String, Vec<Map<'a>>>);
 
 impl<'a> Files<'a> {
     pub fn at(&mut self, path: &str) -> &mut Vec<Map<'a>> {
-        self.0.entry(path.to_string()).or_default()
+        // Look up before inserting: most calls find the file, and `entry` would need an
+        // owned key each time.
+        if !self.0.contains_key(path) {
+            self.0.insert(path.to_string(), Vec::new());
+        }
+        self.0.get_mut(path).expect("inserted above")
     }
 
     fn render(self, ctx: &Ctx) -> BTreeMap<String, String> {
