@@ -226,6 +226,31 @@ pub(crate) use {map, seq};
 /// Words YAML 1.1 or 1.2 read as booleans or null, in any case.
 const RESERVED: [&str; 9] = ["y", "n", "yes", "no", "true", "false", "on", "off", "null"];
 
+/// A string of at most five bytes packed into an integer with ASCII letters lowercased
+/// (`b | 0x20` is a lowercase letter exactly when `b` is a letter), so that a reserved word
+/// is one integer comparison instead of nine case-insensitive string comparisons.
+const fn fold_short(bytes: &[u8]) -> u64 {
+    let mut w = 0u64;
+    let mut i = 0;
+    while i < bytes.len() {
+        w = (w << 8) | (bytes[i] | 0x20) as u64;
+        i += 1;
+    }
+    w
+}
+
+/// [`RESERVED`], folded. Every folded byte is non-zero, so words of different lengths never
+/// fold alike.
+const RESERVED_FOLDED: [u64; RESERVED.len()] = {
+    let mut out = [0u64; RESERVED.len()];
+    let mut i = 0;
+    while i < RESERVED.len() {
+        out[i] = fold_short(RESERVED[i].as_bytes());
+        i += 1;
+    }
+    out
+};
+
 /// [`PLAIN`] bits: the byte may appear in a plain key or value (`PLAIN_ANY`), or only in a
 /// value (`PLAIN_VALUE`: `:` would end a key).
 const PLAIN_ANY: u8 = 1;
@@ -257,15 +282,17 @@ pub fn is_plain_safe(s: &str, key: bool) -> bool {
     if !(first.is_ascii_alphabetic() || first == b'/') {
         return false;
     }
-    if bytes.len() <= 5 && RESERVED.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+    if bytes.len() <= 5 && RESERVED_FOLDED.contains(&fold_short(bytes)) {
         return false;
     }
     if bytes[bytes.len() - 1] == b':' {
         return false;
     }
-    // Byte by byte: a non-ASCII character fails as its first byte does.
+    // Byte by byte: a non-ASCII character fails as its first byte does. Nearly every string
+    // passes, so the bits are and-ed over the whole string without an early exit, which
+    // makes a short, unrolled loop.
     let need = if key { PLAIN_ANY } else { PLAIN_VALUE };
-    bytes.iter().all(|&c| PLAIN[c as usize] & need != 0)
+    bytes.iter().fold(need, |acc, &c| acc & PLAIN[c as usize]) != 0
 }
 
 /// `s` plain when that reads back the same, else double-quoted with JSON escapes.
@@ -443,6 +470,25 @@ mod tests {
         ] {
             assert_eq!(roundtrip(s), Yaml::String(s.to_string()), "{s:?}");
             assert!(!is_plain_safe(s, false) || s.chars().all(|c| c.is_ascii_alphanumeric()));
+        }
+    }
+
+    #[test]
+    fn reserved_words_fold_like_a_case_insensitive_comparison() {
+        let words = [
+            "y", "Y", "n", "N", "yes", "YeS", "no", "nO", "true", "TRUE", "false", "False", "on",
+            "On", "off", "OFF", "null", "Null", "yeah", "nul", "trUE", "of", "o", "f", "ye", "y@",
+            "Y`", "n\u{0}", "@", "`", "nulL", "nulls", "offf",
+        ];
+        for w in words {
+            let slow = RESERVED.iter().any(|r| w.eq_ignore_ascii_case(r));
+            let fast = RESERVED_FOLDED.contains(&fold_short(w.as_bytes()));
+            assert_eq!(slow, fast, "{w:?}");
+        }
+        // Every byte pair that folds to a reserved word's byte is that letter in some case.
+        for b in 0..=255u8 {
+            let folded = b | 0x20;
+            assert_eq!(folded.is_ascii_lowercase(), b.is_ascii_alphabetic(), "{b}");
         }
     }
 
