@@ -9,7 +9,7 @@ use super::yaml::{Map, map};
 use super::{Ctx, Workload, int_or_string};
 use crate::blueprint::types::ScalingBehaviour;
 
-fn rules(b: &ScalingBehaviour) -> Map {
+fn rules(b: &ScalingBehaviour) -> Map<'static> {
     let mut m = Map::new().opt("stabilizationWindowSeconds", b.stabilization_seconds);
     if let Some(p) = b.percent {
         m.insert(
@@ -24,7 +24,7 @@ fn rules(b: &ScalingBehaviour) -> Map {
     m
 }
 
-fn utilization(resource: &str, percent: u32) -> Map {
+fn utilization(resource: &'static str, percent: u32) -> Map<'static> {
     map! {
         "type" => "Resource",
         "resource" => map! {
@@ -34,7 +34,7 @@ fn utilization(resource: &str, percent: u32) -> Map {
     }
 }
 
-pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
+pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
     let all = tracks(ctx, s);
     let Some(primary) = all.iter().find(|t| t.primary) else {
         return;
@@ -42,7 +42,7 @@ pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
     let target = map! {
         "apiVersion" => "apps/v1",
         "kind" => "Deployment",
-        "name" => primary.deployment.as_str(),
+        "name" => primary.deployment.clone(),
     };
     if let Some(a) = &s.bp.autoscaling {
         let mut metrics = Vec::new();
@@ -64,7 +64,7 @@ pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
         docs.push(map! {
             "apiVersion" => "autoscaling/v2",
             "kind" => "HorizontalPodAutoscaler",
-            "metadata" => ctx.meta(&format!("{}-hpa", s.name()), &s.namespace, labels(ctx, s)),
+            "metadata" => ctx.meta(format!("{}-hpa", s.name()), &s.namespace, labels(ctx, s)),
             "spec" => map! {
                 "scaleTargetRef" => target.clone(),
                 "minReplicas" => a.min,
@@ -84,7 +84,7 @@ pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
         docs.push(map! {
             "apiVersion" => "autoscaling.k8s.io/v1",
             "kind" => "VerticalPodAutoscaler",
-            "metadata" => ctx.meta(&format!("{}-vpa", s.name()), &s.namespace, labels(ctx, s)),
+            "metadata" => ctx.meta(format!("{}-vpa", s.name()), &s.namespace, labels(ctx, s)),
             "spec" => map! {
                 "targetRef" => target,
                 "updatePolicy" => map! {"updateMode" => format!("{:?}", vpa.mode)},
@@ -94,7 +94,12 @@ pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
     }
 }
 
-fn pdb(ctx: &Ctx, s: &Workload, primary: &Track, p: &crate::blueprint::types::Pdb) -> Map {
+fn pdb<'c>(
+    ctx: &'c Ctx,
+    s: &'c Workload,
+    primary: &Track,
+    p: &'c crate::blueprint::types::Pdb,
+) -> Map<'c> {
     let spec = Map::new()
         .opt(
             "minAvailable",
@@ -111,7 +116,7 @@ fn pdb(ctx: &Ctx, s: &Workload, primary: &Track, p: &crate::blueprint::types::Pd
     map! {
         "apiVersion" => "policy/v1",
         "kind" => "PodDisruptionBudget",
-        "metadata" => ctx.meta(&format!("{}-pdb", s.name()), &s.namespace, labels(ctx, s)),
+        "metadata" => ctx.meta(format!("{}-pdb", s.name()), &s.namespace, labels(ctx, s)),
         "spec" => spec,
     }
 }

@@ -11,7 +11,7 @@
 
 use super::data::{claim_spec, pod, sh_quote};
 use super::workload::{container_security, resources, secret_env, writable};
-use super::yaml::{Map, map, seq};
+use super::yaml::{Map, Str, map, seq};
 use super::{Ctx, DataService, Engine};
 
 /// The AWS CLI image that uploads archives.
@@ -31,15 +31,16 @@ pub(crate) fn schedule(d: &DataService) -> Option<String> {
     Some(format!("{} {} * * *", w.start.1, w.start.0))
 }
 
-fn claim_name(d: &DataService) -> String {
-    d.backup
-        .and_then(|b| b.volume_claim.clone())
-        .unwrap_or_else(|| format!("{}-backup", d.name))
+fn claim_name<'c>(d: &DataService<'c>) -> Str<'c> {
+    match d.backup.and_then(|b| b.volume_claim.as_deref()) {
+        Some(c) => Str::Borrowed(c),
+        None => Str::Owned(format!("{}-backup", d.name)),
+    }
 }
 
 /// The dump script and its environment.
-fn dump(d: &DataService) -> (String, Vec<Map>) {
-    let secret = d.credentials_secret.clone().unwrap_or_default();
+fn dump<'c>(d: &'c DataService) -> (String, Vec<Map<'c>>) {
+    let secret = d.credentials_secret.as_deref().unwrap_or_default();
     let host = format!("{}:{}", d.service_name, d.port);
     let db = sh_quote(d.database_name.as_deref().unwrap_or(&d.name));
     let retention = d.backup.map_or(7, |b| b.retention_days);
@@ -51,8 +52,8 @@ fn dump(d: &DataService) -> (String, Vec<Map>) {
                 "mongodump --host {host} \\\n  --username \"$MONGO_USERNAME\" \\\n  --password \"$MONGO_PASSWORD\" \\\n  --authenticationDatabase admin \\\n  --gzip \\\n  --archive=\"$file\""
             ),
             vec![
-                secret_env("MONGO_USERNAME", &secret, "username"),
-                secret_env("MONGO_PASSWORD", &secret, "password"),
+                secret_env("MONGO_USERNAME", secret, "username"),
+                secret_env("MONGO_PASSWORD", secret, "password"),
             ],
         ),
         Engine::Postgres => (
@@ -62,8 +63,8 @@ fn dump(d: &DataService) -> (String, Vec<Map>) {
                 d.service_name, d.port
             ),
             vec![
-                secret_env("PGUSER", &secret, "username"),
-                secret_env("PGPASSWORD", &secret, "password"),
+                secret_env("PGUSER", secret, "username"),
+                secret_env("PGPASSWORD", secret, "password"),
             ],
         ),
         _ => (
@@ -73,8 +74,8 @@ fn dump(d: &DataService) -> (String, Vec<Map>) {
                 d.service_name, d.port
             ),
             vec![
-                secret_env("MYSQL_BACKUP_USER", &secret, "username"),
-                secret_env("MYSQL_PWD", &secret, "password"),
+                secret_env("MYSQL_BACKUP_USER", secret, "username"),
+                secret_env("MYSQL_PWD", secret, "password"),
             ],
         ),
     };
@@ -85,7 +86,7 @@ fn dump(d: &DataService) -> (String, Vec<Map>) {
     (script, env)
 }
 
-pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
+pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
     let Some(schedule) = schedule(d) else {
         return;
     };
@@ -95,16 +96,16 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
     docs.push(map! {
         "apiVersion" => "v1",
         "kind" => "PersistentVolumeClaim",
-        "metadata" => ctx.meta(&claim, &d.namespace, ctx.app_labels(&app, "backup", None)),
+        "metadata" => ctx.meta(claim.clone(), &d.namespace, ctx.app_labels(app.clone(), "backup", None)),
         "spec" => claim_spec(ctx, &d.volume_size),
     });
 
     let (script, env) = dump(d);
-    let (mut mounts, mut volumes) = writable(&["/tmp".to_string()]);
+    let (mut mounts, mut volumes) = writable(["/tmp"]);
     mounts.push(map! {"name" => "backup-storage", "mountPath" => BACKUP_DIR});
     volumes.push(map! {
         "name" => "backup-storage",
-        "persistentVolumeClaim" => map! {"claimName" => claim.as_str()},
+        "persistentVolumeClaim" => map! {"claimName" => claim},
     });
     let dump_container = map! {
         "name" => "dump",
@@ -137,26 +138,19 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
                 .with("volumeMounts", mounts);
             // The dump runs first, as an init container; the upload follows it.
             let mut p = pod(ctx, vec![upload], volumes);
-            let mut ordered = Map::new();
-            for (k, v) in p.iter() {
-                if k == "containers" {
-                    ordered.insert("initContainers", vec![dump_container.clone()]);
-                }
-                ordered.insert(k, v.clone());
-            }
-            p = ordered;
+            p.insert_before("containers", "initContainers", vec![dump_container]);
             p
         }
         None => pod(ctx, vec![dump_container], volumes),
     };
     spec.insert("restartPolicy", "OnFailure");
 
-    let mut pod_labels = ctx.app_labels(&app, "backup", None);
+    let mut pod_labels = ctx.app_labels(app.clone(), "backup", None);
     pod_labels.extend(ctx.common_labels());
     docs.push(map! {
         "apiVersion" => "batch/v1",
         "kind" => "CronJob",
-        "metadata" => ctx.meta(&app, &d.namespace, ctx.app_labels(&app, "backup", None)),
+        "metadata" => ctx.meta(app.clone(), &d.namespace, ctx.app_labels(app, "backup", None)),
         "spec" => map! {
             "schedule" => schedule,
             "timeZone" => "Etc/UTC",

@@ -19,7 +19,7 @@
 use super::workload::{
     anti_affinity, container_security, pod_security, resources, schedule_on, secret_env, writable,
 };
-use super::yaml::{Map, map, seq};
+use super::yaml::{Map, Str, Y, map, seq};
 use super::{Ctx, DataService, Engine};
 use crate::blueprint::types::{
     CacheEngine, DatabaseEngine, Deployment, InCluster, QueueEngine, Resources, Sizes,
@@ -403,17 +403,17 @@ pub(crate) fn sh_quote(s: &str) -> String {
     }
 }
 
-fn labels(ctx: &Ctx, d: &DataService) -> Map {
+fn labels<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> {
     let version = d.image.rsplit_once(':').map(|(_, t)| t);
     ctx.app_labels(&d.name, d.engine.component(), version)
 }
 
 /// Credentials env of the server container.
-fn env(ctx: &Ctx, d: &DataService) -> Vec<Map> {
+fn env<'c>(ctx: &'c Ctx, d: &'c DataService) -> Vec<Map<'c>> {
     let Some(secret) = d.credentials_secret.as_deref() else {
         return Vec::new();
     };
-    let db = d.database_name.clone().unwrap_or_else(|| d.name.clone());
+    let db = d.database_name.as_deref().unwrap_or(&d.name);
     match d.engine {
         Engine::Postgres => vec![
             secret_env("POSTGRES_USER", secret, "username"),
@@ -433,7 +433,7 @@ fn env(ctx: &Ctx, d: &DataService) -> Vec<Map> {
             map! {"name" => "MONGO_INITDB_DATABASE", "value" => db},
         ],
         Engine::Redis | Engine::Valkey => {
-            vec![secret_env("REDIS_PASSWORD", secret, &d.password_key(ctx))]
+            vec![secret_env("REDIS_PASSWORD", secret, d.password_key(ctx))]
         }
         Engine::Rabbitmq => vec![
             secret_env("RABBITMQ_DEFAULT_USER", secret, "username"),
@@ -505,16 +505,17 @@ fn command(d: &DataService) -> (Vec<String>, Vec<String>) {
     }
 }
 
-fn exec(cmd: &[&str]) -> Map {
-    map! {"exec" => map! {"command" => cmd.iter().map(|s| s.to_string()).collect::<Vec<_>>()}}
+/// An `exec` probe action running `cmd` (a [`seq!`] of words).
+fn exec(cmd: Y<'static>) -> Map<'static> {
+    map! {"exec" => map! {"command" => cmd}}
 }
 
-fn sh(script: String) -> Map {
+fn sh(script: String) -> Map<'static> {
     map! {"exec" => map! {"command" => seq!["/bin/sh", "-c", script]}}
 }
 
 /// (liveness, readiness) of the server container.
-fn probes(d: &DataService) -> (Map, Map) {
+fn probes(d: &DataService) -> (Map<'static>, Map<'static>) {
     let port = d.port;
     let tcp = map! {"tcpSocket" => map! {"port" => port}};
     let (live, ready) = match d.engine {
@@ -525,13 +526,13 @@ fn probes(d: &DataService) -> (Map, Map) {
             (check.clone(), check)
         }
         Engine::Mysql => {
-            let check = exec(&[
+            let check = exec(seq![
                 "mysqladmin",
                 "ping",
                 "-h",
                 "127.0.0.1",
                 "-P",
-                &port.to_string(),
+                port.to_string(),
             ]);
             (check.clone(), check)
         }
@@ -541,11 +542,11 @@ fn probes(d: &DataService) -> (Map, Map) {
             } else {
                 "mongosh"
             };
-            let ping = exec(&[
+            let ping = exec(seq![
                 shell,
                 "--quiet",
                 "--port",
-                &port.to_string(),
+                port.to_string(),
                 "--eval",
                 "db.adminCommand('ping').ok",
             ]);
@@ -565,7 +566,7 @@ fn probes(d: &DataService) -> (Map, Map) {
             let check = sh(format!("{auth}{cli} -p {port} ping | grep -q PONG"));
             (check.clone(), check)
         }
-        Engine::Rabbitmq => (tcp, exec(&["rabbitmq-diagnostics", "-q", "ping"])),
+        Engine::Rabbitmq => (tcp, exec(seq!["rabbitmq-diagnostics", "-q", "ping"])),
     };
     let live = live
         .with("initialDelaySeconds", 30u32)
@@ -585,13 +586,18 @@ fn storage_name(d: &DataService) -> String {
 }
 
 /// The volume claim spec shared by the StatefulSet's template and the backup claim.
-pub(crate) fn claim_spec(ctx: &Ctx, size: &str) -> Map {
+pub(crate) fn claim_spec<'c>(ctx: &'c Ctx, size: &'c str) -> Map<'c> {
     map! {"accessModes" => seq!["ReadWriteOnce"]}
         .opt("storageClassName", ctx.opts.storage_class.as_ref())
         .with("resources", map! {"requests" => map! {"storage" => size}})
 }
 
-fn service(ctx: &Ctx, d: &DataService, name: &str, headless: bool) -> Map {
+fn service<'c>(
+    ctx: &'c Ctx,
+    d: &'c DataService,
+    name: impl Into<Str<'c>>,
+    headless: bool,
+) -> Map<'c> {
     let mut selector = map! {"app" => d.name.as_str()};
     if !headless && d.engine.is_cache() && d.replicas > 1 {
         selector.insert(
@@ -627,7 +633,7 @@ fn service(ctx: &Ctx, d: &DataService, name: &str, headless: bool) -> Map {
 }
 
 /// The hardened pod spec around `containers`, with scratch `volumes`.
-pub(crate) fn pod(ctx: &Ctx, containers: Vec<Map>, volumes: Vec<Map>) -> Map {
+pub(crate) fn pod<'c>(ctx: &'c Ctx, containers: Vec<Map<'c>>, volumes: Vec<Map<'c>>) -> Map<'c> {
     let mut p = map! {
         "automountServiceAccountToken" => false,
         "securityContext" => pod_security(DATA_UID, Some(DATA_UID), Some(DATA_UID)),
@@ -638,12 +644,11 @@ pub(crate) fn pod(ctx: &Ctx, containers: Vec<Map>, volumes: Vec<Map>) -> Map {
     p
 }
 
-pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
-    docs.push(service(ctx, d, &d.headless(), true));
+pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
+    docs.push(service(ctx, d, d.headless(), true));
     docs.push(service(ctx, d, &d.service_name, false));
 
-    let scratch: Vec<String> = d.engine.scratch().iter().map(|s| s.to_string()).collect();
-    let (mut mounts, mut volumes) = writable(&scratch);
+    let (mut mounts, mut volumes) = writable(d.engine.scratch().iter().copied());
     mounts.insert(
         0,
         map! {"name" => storage_name(d), "mountPath" => d.engine.data_path()},
@@ -672,7 +677,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
                 "-c",
                 format!("cp /secret/keyfile {KEYFILE_DIR}/keyfile && chmod 0400 {KEYFILE_DIR}/keyfile"),
             ],
-            "resources" => resources(Some(&small())),
+            "resources" => small_resources(),
             "securityContext" => container_security(),
             "volumeMounts" => vec![
                 map! {"name" => "keyfile-secret", "mountPath" => "/secret", "readOnly" => true},
@@ -709,14 +714,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
     }
     let mut spec = pod(ctx, containers, volumes);
     if !init.is_empty() {
-        let mut with_init = Map::new();
-        for (k, v) in spec.iter() {
-            if k == "containers" {
-                with_init.insert("initContainers", init.clone());
-            }
-            with_init.insert(k, v.clone());
-        }
-        spec = with_init;
+        spec.insert_before("containers", "initContainers", init);
     }
     schedule_on(ctx, d.node_pool.as_deref(), &mut spec);
     spec.insert("affinity", anti_affinity(&d.name));
@@ -750,7 +748,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
         docs.push(map! {
             "apiVersion" => "policy/v1",
             "kind" => "PodDisruptionBudget",
-            "metadata" => ctx.meta(&format!("{}-pdb", d.name), &d.namespace, labels(ctx, d)),
+            "metadata" => ctx.meta(format!("{}-pdb", d.name), &d.namespace, labels(ctx, d)),
             "spec" => map! {
                 "maxUnavailable" => 1u32,
                 "selector" => map! {"matchLabels" => map! {"app" => d.name.as_str()}},
@@ -763,7 +761,7 @@ pub fn lower(ctx: &Ctx, d: &DataService, docs: &mut Vec<Map>) {
 }
 
 /// The exporter sidecar: it reads the server on localhost with the same credentials.
-fn exporter(ctx: &Ctx, d: &DataService, image: &str, port: u16) -> Map {
+fn exporter<'c>(ctx: &'c Ctx, d: &'c DataService, image: &'c str, port: u16) -> Map<'c> {
     let secret = d.credentials_secret.as_deref();
     let local = format!("127.0.0.1:{}", d.port);
     let listen = format!("--web.listen-address=:{port}");
@@ -783,7 +781,7 @@ fn exporter(ctx: &Ctx, d: &DataService, image: &str, port: u16) -> Map {
         Engine::Redis | Engine::Valkey => {
             env.push(map! {"name" => "REDIS_ADDR", "value" => format!("redis://{local}")});
             if let Some(s) = secret {
-                env.push(secret_env("REDIS_PASSWORD", s, &d.password_key(ctx)));
+                env.push(secret_env("REDIS_PASSWORD", s, d.password_key(ctx)));
             }
             vec![format!("--web.listen-address=:{port}")]
         }
@@ -822,27 +820,24 @@ fn exporter(ctx: &Ctx, d: &DataService, image: &str, port: u16) -> Map {
         "ports" => vec![map! {"name" => "metrics", "containerPort" => port, "protocol" => "TCP"}],
     }
     .nonempty("env", env)
-    .with("resources", resources(Some(&small())))
+    .with("resources", small_resources())
     .with("livenessProbe", tcp(30))
     .with("readinessProbe", tcp(5))
     .with("securityContext", container_security())
 }
 
-/// Requests/limits of helper containers (key-file copy, replica-set initiation).
-pub(crate) fn small() -> Resources {
-    let q = |cpu: &str, mem: &str| crate::blueprint::types::Quantity {
-        cpu: Some(cpu.into()),
-        memory: Some(mem.into()),
-    };
-    Resources {
-        requests: q("50m", "64Mi"),
-        limits: q("250m", "256Mi"),
+/// Requests/limits of helper containers (key-file copy, replica-set initiation): what
+/// [`resources`] writes for these quantities, as literals.
+pub(crate) fn small_resources() -> Map<'static> {
+    map! {
+        "requests" => map! {"cpu" => "50m", "memory" => "64Mi"},
+        "limits" => map! {"cpu" => "250m", "memory" => "256Mi"},
     }
 }
 
 /// A Job that initiates the MongoDB replica set once all members answer (a no-op when it is
 /// already initiated).
-fn replica_set_init(ctx: &Ctx, d: &DataService) -> Map {
+fn replica_set_init<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> {
     let members: Vec<String> = (0..d.replicas)
         .map(|i| format!("{{_id: {i}, host: \"{}:{}\"}}", d.pod_host(i), d.port))
         .collect();
@@ -862,22 +857,22 @@ fn replica_set_init(ctx: &Ctx, d: &DataService) -> Map {
         port = d.port,
         members = members.join(", "),
     );
-    let secret = d.credentials_secret.clone().unwrap_or_default();
+    let secret = d.credentials_secret.as_deref().unwrap_or_default();
     let app = format!("{}-rs-init", d.name);
-    let mut pod_labels = ctx.app_labels(&app, "database", None);
+    let mut pod_labels = ctx.app_labels(app.clone(), "database", None);
     pod_labels.extend(ctx.common_labels());
-    let (mounts, volumes) = writable(&["/tmp".to_string()]);
+    let (mounts, volumes) = writable(["/tmp"]);
     let container = map! {
         "name" => "rs-init",
         "image" => d.image.as_str(),
         "imagePullPolicy" => "Always",
         "command" => seq!["/bin/sh", "-c", script],
         "env" => vec![
-            secret_env("MONGO_USERNAME", &secret, "username"),
-            secret_env("MONGO_PASSWORD", &secret, "password"),
+            secret_env("MONGO_USERNAME", secret, "username"),
+            secret_env("MONGO_PASSWORD", secret, "password"),
             map! {"name" => "HOME", "value" => "/tmp"},
         ],
-        "resources" => resources(Some(&small())),
+        "resources" => small_resources(),
         "securityContext" => container_security(),
         "volumeMounts" => mounts,
     };
@@ -886,7 +881,7 @@ fn replica_set_init(ctx: &Ctx, d: &DataService) -> Map {
     map! {
         "apiVersion" => "batch/v1",
         "kind" => "Job",
-        "metadata" => ctx.meta(&app, &d.namespace, ctx.app_labels(&app, "database", None)),
+        "metadata" => ctx.meta(app.clone(), &d.namespace, ctx.app_labels(app, "database", None)),
         "spec" => map! {
             "backoffLimit" => 10u32,
             "template" => map! {"metadata" => map! {"labels" => pod_labels}, "spec" => spec},

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use super::service::canary_service;
 use super::workload::{DEFAULT_CANARY_WEIGHT, canary_at_ingress};
-use super::yaml::{Map, map};
+use super::yaml::{Map, Str, Y, map};
 use super::{Ctx, Files, Workload};
 use crate::blueprint::types::{Blueprint, IngressClass, PathType};
 
@@ -28,13 +28,13 @@ pub fn enabled(bp: &Blueprint) -> bool {
 }
 
 /// The ingress class: the platform's, else the blueprint's.
-pub fn class(ctx: &Ctx) -> String {
+pub fn class<'c>(ctx: &Ctx<'c>) -> &'c str {
     if let Some(c) = &ctx.opts.ingress_class {
-        return c.clone();
+        return c;
     }
     match ctx.bp.ingress.as_ref().map(|i| i.class) {
-        Some(IngressClass::Alb) => "alb".into(),
-        _ => "nginx".into(),
+        Some(IngressClass::Alb) => "alb",
+        _ => "nginx",
     }
 }
 
@@ -80,14 +80,14 @@ fn path_type(p: PathType) -> &'static str {
 }
 
 /// Host rules for `services`, each backed by `backend(service)`.
-fn rules(
-    hosts: &[String],
-    services: &[&Workload],
-    backend: impl Fn(&Workload) -> (String, u16),
-) -> Vec<Map> {
+fn rules<'c>(
+    hosts: &'c [String],
+    services: &[&'c Workload],
+    backend: impl Fn(&'c Workload) -> (Str<'c>, u16),
+) -> Vec<Map<'c>> {
     let mut out = Vec::new();
     for (i, host) in hosts.iter().enumerate() {
-        let mut paths: Vec<(String, Map)> = Vec::new();
+        let mut paths: Vec<(&str, Map)> = Vec::new();
         for s in services {
             for r in &s.bp.routes {
                 let here = match &r.host {
@@ -99,12 +99,12 @@ fn rules(
                 }
                 let (name, port) = backend(s);
                 paths.push((
-                    r.path.clone(),
+                    r.path.as_str(),
                     map! {
                         "path" => r.path.as_str(),
                         "pathType" => path_type(r.path_type),
                         "backend" => map! {
-                            "service" => map! {"name" => name, "port" => map! {"number" => port}},
+                            "service" => map! {"name" => Y::Str(name), "port" => map! {"number" => port}},
                         },
                     },
                 ));
@@ -113,7 +113,7 @@ fn rules(
         if paths.is_empty() {
             continue;
         }
-        paths.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        paths.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(b.0)));
         out.push(map! {
             "host" => host.as_str(),
             "http" => map! {"paths" => paths.into_iter().map(|(_, m)| m).collect::<Vec<_>>()},
@@ -122,12 +122,12 @@ fn rules(
     out
 }
 
-pub fn lower(ctx: &Ctx, files: &mut Files) {
+pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     let Some(ing) = ctx.bp.ingress.as_ref().filter(|i| i.enabled) else {
         return;
     };
     let class = class(ctx);
-    let name = ing.name.clone().unwrap_or_else(|| ctx.bp.name.clone());
+    let name = ing.name.as_deref().unwrap_or(&ctx.bp.name);
     let mut by_ns: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
     for s in ctx.services.iter().filter(|s| s.routed) {
         by_ns.entry(s.namespace.as_str()).or_default().push(s);
@@ -177,22 +177,22 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
 
     for (ns, services) in by_ns {
         let docs = files.at(&ctx.path(ns, "ingress"));
-        let mut spec = map! {"ingressClassName" => class.as_str()};
+        let mut spec = map! {"ingressClassName" => class};
         if let Some(tls) = &ing.tls {
             spec.insert(
                 "tls",
-                vec![map! {"hosts" => ing.hosts.clone(), "secretName" => tls.secret_name.as_str()}],
+                vec![map! {"hosts" => &ing.hosts, "secretName" => tls.secret_name.as_str()}],
             );
         }
         spec.insert(
             "rules",
             rules(&ing.hosts, &services, |s| {
-                (s.service_name.clone(), s.service_port())
+                (Str::Borrowed(s.service_name.as_str()), s.service_port())
             }),
         );
-        let mut meta = ctx.meta(&name, ns, Map::new());
+        let mut meta = ctx.meta(name, ns, Map::new());
         if !annotations.is_empty() {
-            meta.insert("annotations", &annotations);
+            meta.insert("annotations", annotations.clone());
         }
         docs.push(map! {
             "apiVersion" => "networking.k8s.io/v1",
@@ -206,7 +206,7 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
         for s in services.iter().filter(|s| canary_at_ingress(ctx, s)) {
             let weight = s.bp.rollout.canary_weight.unwrap_or(DEFAULT_CANARY_WEIGHT);
             let meta = ctx
-                .meta(&format!("{}-canary", s.name()), ns, Map::new())
+                .meta(format!("{}-canary", s.name()), ns, Map::new())
                 .with(
                     "annotations",
                     map! {
@@ -219,8 +219,8 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
                 "kind" => "Ingress",
                 "metadata" => meta,
                 "spec" => map! {
-                    "ingressClassName" => class.as_str(),
-                    "rules" => rules(&ing.hosts, &[*s], |s| (canary_service(s), s.service_port())),
+                    "ingressClassName" => class,
+                    "rules" => rules(&ing.hosts, &[*s], |s| (canary_service(s).into(), s.service_port())),
                 },
             });
         }

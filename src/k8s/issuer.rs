@@ -7,7 +7,7 @@ use super::yaml::{Map, map};
 use super::{Ctx, Files};
 use crate::blueprint::types::IssuerKind;
 
-pub fn lower(ctx: &Ctx, files: &mut Files) {
+pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     for i in &ctx.platform.issuers {
         let spec = match i.kind {
             IssuerKind::Acme => {

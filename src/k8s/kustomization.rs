@@ -4,9 +4,9 @@
 use super::Ctx;
 use super::yaml::{Map, map};
 
-pub fn document(ctx: &Ctx, files: &[String]) -> Map {
-    let mut files = files.to_vec();
-    files.sort();
+pub fn document<'c>(ctx: &Ctx, files: &'c [String]) -> Map<'c> {
+    let mut files: Vec<&str> = files.iter().map(String::as_str).collect();
+    files.sort_unstable();
     map! {
         "apiVersion" => "kustomize.config.k8s.io/v1beta1",
         "kind" => "Kustomization",

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::blueprint::types::{Blueprint, KubernetesPlatform, Service, Strategy};
 use crate::validate::Validated;
-use yaml::{Map, map};
+use yaml::{Map, Str, map};
 
 /// What the cluster back-end tells the manifest generator about its platform.
 #[derive(Debug, Clone, Default)]
@@ -54,22 +54,60 @@ pub struct Options {
 /// Manifests by path under `k8s/` (including `k8s/kustomization.yaml`), and the blueprint
 /// parts they lower.
 pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Vec<&'static str>) {
+    let (files, lowered, _) = generate(v, opts, false);
+    (files, lowered)
+}
+
+/// Secret names (`namespace/name`) and the keys read from each.
+pub type Secrets = BTreeMap<String, BTreeSet<String>>;
+
+/// The Kubernetes Secrets the manifests reference, by `namespace/name`, with the keys read
+/// from each (empty when a Secret is read whole, e.g. by `envFrom`). infragen never writes
+/// Secrets; they must exist before the workloads start.
+pub fn required_secrets(v: &Validated, opts: &Options) -> Secrets {
+    generate(v, opts, true).2
+}
+
+/// [`manifests`] and [`required_secrets`] from one generation: the Secrets are read off the
+/// workload, data and backup documents as they are built, instead of building them again.
+pub fn manifests_and_secrets(
+    v: &Validated,
+    opts: &Options,
+) -> (BTreeMap<String, String>, Vec<&'static str>, Secrets) {
+    generate(v, opts, true)
+}
+
+fn generate(
+    v: &Validated,
+    opts: &Options,
+    with_secrets: bool,
+) -> (BTreeMap<String, String>, Vec<&'static str>, Secrets) {
     let ctx = Ctx::new(v, opts);
     let mut files = Files::default();
+    let mut secrets = BTreeMap::new();
     namespace::lower(&ctx, &mut files);
     rbac::lower(&ctx, &mut files);
     issuer::lower(&ctx, &mut files);
     network_policy::lower(&ctx, &mut files);
     for s in &ctx.services {
-        let path = ctx.path(&s.namespace, &s.bp.name);
-        workload::lower(&ctx, s, files.at(&path));
-        service::lower(&ctx, s, files.at(&path));
-        autoscaling::lower(&ctx, s, files.at(&path));
+        let docs = files.at(&ctx.path(&s.namespace, &s.bp.name));
+        let first = docs.len();
+        workload::lower(&ctx, s, docs);
+        if with_secrets {
+            // Only the Deployments and ConfigMaps read Secrets.
+            collect_doc_secrets(&docs[first..], &mut secrets);
+        }
+        service::lower(&ctx, s, docs);
+        autoscaling::lower(&ctx, s, docs);
     }
     for d in &ctx.data {
-        let path = ctx.path(&d.namespace, &d.name);
-        data::lower(&ctx, d, files.at(&path));
-        backup::lower(&ctx, d, files.at(&path));
+        let docs = files.at(&ctx.path(&d.namespace, &d.name));
+        let first = docs.len();
+        data::lower(&ctx, d, docs);
+        backup::lower(&ctx, d, docs);
+        if with_secrets {
+            collect_doc_secrets(&docs[first..], &mut secrets);
+        }
     }
     ingress::lower(&ctx, &mut files);
 
@@ -81,71 +119,62 @@ pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Ve
             yaml::file(&ctx.header, &[kustomization::document(&ctx, &list)]),
         );
     }
-    (out, ctx.lowered())
+    (out, ctx.lowered(), secrets)
 }
 
-/// The Kubernetes Secrets the manifests reference, by `namespace/name`, with the keys read
-/// from each (empty when a Secret is read whole, e.g. by `envFrom`). infragen never writes
-/// Secrets; they must exist before the workloads start.
-pub fn required_secrets(v: &Validated, opts: &Options) -> BTreeMap<String, BTreeSet<String>> {
-    let ctx = Ctx::new(v, opts);
-    let mut files = Files::default();
-    for s in &ctx.services {
-        workload::lower(&ctx, s, files.at("services"));
-    }
-    for d in &ctx.data {
-        data::lower(&ctx, d, files.at("data"));
-        backup::lower(&ctx, d, files.at("data"));
-    }
-    let mut out = BTreeMap::new();
-    for doc in files.0.values().flatten() {
+/// The Secrets referenced by `docs`, each in its object's namespace.
+fn collect_doc_secrets(docs: &[Map], out: &mut BTreeMap<String, BTreeSet<String>>) {
+    for doc in docs {
         let ns = match doc.get("metadata") {
             Some(yaml::Y::Map(m)) => match m.get("namespace") {
-                Some(yaml::Y::Str(s)) => s.clone(),
-                _ => String::new(),
+                Some(yaml::Y::Str(s)) => s.as_ref(),
+                _ => "",
             },
-            _ => String::new(),
+            _ => "",
         };
-        collect_secrets(&yaml::Y::Map(doc.clone()), &ns, &mut out);
+        collect_secrets(doc, ns, out);
     }
-    out
 }
 
-fn collect_secrets(y: &yaml::Y, ns: &str, out: &mut BTreeMap<String, BTreeSet<String>>) {
+/// The Secrets (and keys) referenced anywhere in the mapping `m`, whose objects are in
+/// namespace `ns`.
+fn collect_secrets(m: &Map, ns: &str, out: &mut BTreeMap<String, BTreeSet<String>>) {
     let text = |m: &Map, k: &str| match m.get(k) {
-        Some(yaml::Y::Str(s)) => Some(s.clone()),
+        Some(yaml::Y::Str(s)) => Some(s.to_string()),
         _ => None,
     };
-    match y {
-        yaml::Y::Map(m) => {
-            for (k, v) in m.iter() {
-                if let yaml::Y::Map(inner) = v {
-                    let found = match k {
-                        "secretKeyRef" => text(inner, "name").map(|n| (n, text(inner, "key"))),
-                        "secretRef" => text(inner, "name").map(|n| (n, None)),
-                        "secret" => text(inner, "secretName").map(|n| {
-                            let key = match inner.get("items") {
-                                Some(yaml::Y::Seq(items)) => items.iter().find_map(|i| match i {
-                                    yaml::Y::Map(i) => text(i, "key"),
-                                    _ => None,
-                                }),
-                                _ => None,
-                            };
-                            (n, key)
+    for (k, v) in m.iter() {
+        if let yaml::Y::Map(inner) = v {
+            let found = match k {
+                "secretKeyRef" => text(inner, "name").map(|n| (n, text(inner, "key"))),
+                "secretRef" => text(inner, "name").map(|n| (n, None)),
+                "secret" => text(inner, "secretName").map(|n| {
+                    let key = match inner.get("items") {
+                        Some(yaml::Y::Seq(items)) => items.iter().find_map(|i| match i {
+                            yaml::Y::Map(i) => text(i, "key"),
+                            _ => None,
                         }),
                         _ => None,
                     };
-                    if let Some((name, key)) = found {
-                        let keys = out.entry(format!("{ns}/{name}")).or_default();
-                        keys.extend(key);
-                    }
-                }
-                collect_secrets(v, ns, out);
+                    (n, key)
+                }),
+                _ => None,
+            };
+            if let Some((name, key)) = found {
+                let keys = out.entry(format!("{ns}/{name}")).or_default();
+                keys.extend(key);
             }
         }
+        collect_secrets_in(v, ns, out);
+    }
+}
+
+fn collect_secrets_in(y: &yaml::Y, ns: &str, out: &mut BTreeMap<String, BTreeSet<String>>) {
+    match y {
+        yaml::Y::Map(m) => collect_secrets(m, ns, out),
         yaml::Y::Seq(items) => {
             for i in items {
-                collect_secrets(i, ns, out);
+                collect_secrets_in(i, ns, out);
             }
         }
         _ => {}
@@ -159,11 +188,16 @@ pub fn ingress_window_seconds(window: &str) -> Option<u64> {
 
 /// Documents per output file, in the order they were added.
 #[derive(Default)]
-pub(crate) struct Files(BTreeMap<String, Vec<Map>>);
+pub(crate) struct Files<'a>(BTreeMap<String, Vec<Map<'a>>>);
 
-impl Files {
-    pub fn at(&mut self, path: &str) -> &mut Vec<Map> {
-        self.0.entry(path.to_string()).or_default()
+impl<'a> Files<'a> {
+    pub fn at(&mut self, path: &str) -> &mut Vec<Map<'a>> {
+        // Look up before inserting: most calls find the file, and `entry` would need an
+        // owned key each time.
+        if !self.0.contains_key(path) {
+            self.0.insert(path.to_string(), Vec::new());
+        }
+        self.0.get_mut(path).expect("inserted above")
     }
 
     fn render(self, ctx: &Ctx) -> BTreeMap<String, String> {
@@ -315,7 +349,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Labels on every object infragen writes.
-    pub fn common_labels(&self) -> Map {
+    pub fn common_labels(&self) -> Map<'a> {
         map! {
             "app.kubernetes.io/part-of" => self.bp.name.as_str(),
             "app.kubernetes.io/managed-by" => "infragen",
@@ -323,22 +357,33 @@ impl<'a> Ctx<'a> {
     }
 
     /// `metadata` of a namespaced object with the common labels (plus `labels`).
-    pub fn meta(&self, name: &str, namespace: &str, labels: Map) -> Map {
+    pub fn meta<'c>(
+        &'c self,
+        name: impl Into<Str<'c>>,
+        namespace: impl Into<Str<'c>>,
+        labels: Map<'c>,
+    ) -> Map<'c> {
         let mut l = labels;
         l.extend(self.common_labels());
-        map! {"name" => name, "namespace" => namespace, "labels" => l}
+        map! {"name" => yaml::Y::Str(name.into()), "namespace" => yaml::Y::Str(namespace.into()), "labels" => l}
     }
 
     /// `metadata` of a cluster-scoped object.
-    pub fn cluster_meta(&self, name: &str) -> Map {
-        map! {"name" => name, "labels" => self.common_labels()}
+    pub fn cluster_meta<'c>(&'c self, name: impl Into<Str<'c>>) -> Map<'c> {
+        map! {"name" => yaml::Y::Str(name.into()), "labels" => self.common_labels()}
     }
 
     /// The recommended labels of a workload (pods and the objects around them).
-    pub fn app_labels(&self, name: &str, component: &str, version: Option<&str>) -> Map {
+    pub fn app_labels<'c>(
+        &'c self,
+        name: impl Into<Str<'c>>,
+        component: &'c str,
+        version: Option<&'c str>,
+    ) -> Map<'c> {
+        let name = name.into();
         map! {
-            "app" => name,
-            "app.kubernetes.io/name" => name,
+            "app" => name.clone(),
+            "app.kubernetes.io/name" => name.clone(),
             "app.kubernetes.io/instance" => format!("{name}-{}", self.v.env),
             "app.kubernetes.io/component" => component,
         }
@@ -367,11 +412,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// Namespaces that run workloads, sorted.
-    pub fn app_namespaces(&self) -> BTreeSet<String> {
+    pub fn app_namespaces(&self) -> BTreeSet<&str> {
         self.services
             .iter()
-            .map(|s| s.namespace.clone())
-            .chain(self.data.iter().map(|d| d.namespace.clone()))
+            .map(|s| s.namespace.as_str())
+            .chain(self.data.iter().map(|d| d.namespace.as_str()))
             .collect()
     }
 
@@ -427,10 +472,10 @@ pub(crate) fn dns_subdomain(s: &str) -> bool {
 
 /// A count (`"2"`) as an integer, a percentage (`"25%"`) as a string: Kubernetes'
 /// int-or-string fields read `"2"` as an invalid percentage.
-pub(crate) fn int_or_string(s: &str) -> yaml::Y {
+pub(crate) fn int_or_string(s: &str) -> yaml::Y<'_> {
     match s.trim().parse::<i64>() {
         Ok(i) => yaml::Y::Int(i),
-        Err(_) => yaml::Y::Str(s.trim().to_string()),
+        Err(_) => yaml::Y::Str(Str::Borrowed(s.trim())),
     }
 }
 

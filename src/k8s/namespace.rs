@@ -17,35 +17,31 @@ fn level(l: PodSecurityLevel) -> &'static str {
 }
 
 /// `cpu` / `memory` entries of a quantity, when given.
-pub(crate) fn quantity(q: &Quantity) -> Map {
+pub(crate) fn quantity(q: &Quantity) -> Map<'_> {
     Map::new()
         .opt("cpu", q.cpu.as_ref())
         .opt("memory", q.memory.as_ref())
 }
 
-pub fn lower(ctx: &Ctx, files: &mut Files) {
-    let mut all: BTreeMap<String, Namespace> = ctx
+pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
+    // Declared namespaces (the last declaration of a name wins), then undeclared ones
+    // (`None`: no labels, quota or limits, restricted).
+    let mut all: BTreeMap<&str, Option<&Namespace>> = ctx
         .platform
         .namespaces
         .iter()
-        .map(|n| (n.name.clone(), n.clone()))
+        .map(|n| (n.name.as_str(), Some(n)))
         .collect();
     for ns in ctx.app_namespaces() {
-        all.entry(ns.clone()).or_insert_with(|| Namespace {
-            name: ns,
-            labels: BTreeMap::new(),
-            pod_security: PodSecurityLevel::Restricted,
-            quota: BTreeMap::new(),
-            limit_range: None,
-        });
+        all.entry(ns).or_insert(None);
     }
     for (name, ns) in all {
-        if matches!(name.as_str(), "kube-system" | "default") {
+        if matches!(name, "kube-system" | "default") {
             continue;
         }
-        let docs = files.at(&ctx.path(&name, "namespace"));
-        let psa = level(ns.pod_security);
-        let mut labels: Map = (&ns.labels).into();
+        let docs = files.at(&ctx.path(name, "namespace"));
+        let psa = level(ns.map_or(PodSecurityLevel::Restricted, |n| n.pod_security));
+        let mut labels: Map = ns.map(|n| (&n.labels).into()).unwrap_or_default();
         for mode in ["enforce", "audit", "warn"] {
             labels.insert(format!("pod-security.kubernetes.io/{mode}"), psa);
         }
@@ -53,13 +49,16 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
         docs.push(map! {
             "apiVersion" => "v1",
             "kind" => "Namespace",
-            "metadata" => map! {"name" => name.as_str(), "labels" => labels},
+            "metadata" => map! {"name" => name, "labels" => labels},
         });
+        let Some(ns) = ns else {
+            continue;
+        };
         if !ns.quota.is_empty() {
             docs.push(map! {
                 "apiVersion" => "v1",
                 "kind" => "ResourceQuota",
-                "metadata" => ctx.meta(&format!("{}-quota", ctx.bp.name), &name, Map::new()),
+                "metadata" => ctx.meta(format!("{}-quota", ctx.bp.name), name, Map::new()),
                 "spec" => map! {"hard" => &ns.quota},
             });
         }
@@ -71,7 +70,7 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
             docs.push(map! {
                 "apiVersion" => "v1",
                 "kind" => "LimitRange",
-                "metadata" => ctx.meta(&format!("{}-limits", ctx.bp.name), &name, Map::new()),
+                "metadata" => ctx.meta(format!("{}-limits", ctx.bp.name), name, Map::new()),
                 "spec" => map! {"limits" => vec![limit]},
             });
         }

@@ -18,14 +18,14 @@
 
 use std::collections::BTreeSet;
 
-use super::yaml::{Map, map, seq};
+use super::yaml::{Map, Str, Y, map, seq};
 use super::{Ctx, DataService, Files, Workload};
 use crate::blueprint::types::Network;
 
 /// The instance metadata address, excluded from every "anywhere" rule.
 const METADATA: &str = "169.254.169.254/32";
 
-fn policy(ctx: &Ctx, name: &str, ns: &str, spec: Map) -> Map {
+fn policy<'c>(ctx: &'c Ctx, name: impl Into<Str<'c>>, ns: &'c str, spec: Map<'c>) -> Map<'c> {
     map! {
         "apiVersion" => "networking.k8s.io/v1",
         "kind" => "NetworkPolicy",
@@ -34,18 +34,18 @@ fn policy(ctx: &Ctx, name: &str, ns: &str, spec: Map) -> Map {
     }
 }
 
-fn tcp(ports: &[u16]) -> Vec<Map> {
+fn tcp(ports: &[u16]) -> Vec<Map<'static>> {
     ports
         .iter()
         .map(|p| map! {"protocol" => "TCP", "port" => *p})
         .collect()
 }
 
-fn namespace_selector(ns: &str) -> Map {
-    map! {"namespaceSelector" => map! {"matchLabels" => map! {"kubernetes.io/metadata.name" => ns}}}
+fn namespace_selector<'c>(ns: impl Into<Str<'c>>) -> Map<'c> {
+    map! {"namespaceSelector" => map! {"matchLabels" => map! {"kubernetes.io/metadata.name" => Y::Str(ns.into())}}}
 }
 
-fn ip_block(cidr: &str) -> Map {
+fn ip_block(cidr: &str) -> Map<'_> {
     let mut b = map! {"cidr" => cidr};
     if cidr == "0.0.0.0/0" {
         b.insert("except", seq![METADATA]);
@@ -54,8 +54,9 @@ fn ip_block(cidr: &str) -> Map {
 }
 
 /// Pods of `app` in `ns`, seen from a policy in `from_ns`.
-fn pods(app: &str, ns: &str, from_ns: &str) -> Map {
-    let mut peer = map! {"podSelector" => map! {"matchLabels" => map! {"app" => app}}};
+fn pods<'c>(app: impl Into<Str<'c>>, ns: &'c str, from_ns: &str) -> Map<'c> {
+    let mut peer =
+        map! {"podSelector" => map! {"matchLabels" => map! {"app" => Y::Str(app.into())}}};
     if ns != from_ns {
         peer.extend(namespace_selector(ns));
     }
@@ -69,9 +70,9 @@ fn controller_in_cluster(ctx: &Ctx) -> bool {
 }
 
 /// Where a managed data service lives: its subnet tier, else the VPC, else anywhere.
-fn managed_cidrs(net: Option<&Network>, part: &str) -> Vec<String> {
+fn managed_cidrs<'c>(net: Option<&'c Network>, part: &str) -> Vec<&'c str> {
     let Some(n) = net else {
-        return vec!["0.0.0.0/0".into()];
+        return vec!["0.0.0.0/0"];
     };
     let tiers: &[&Vec<String>] = match part {
         "databases" => &[&n.subnets.database],
@@ -80,19 +81,19 @@ fn managed_cidrs(net: Option<&Network>, part: &str) -> Vec<String> {
     tiers
         .iter()
         .find(|t| !t.is_empty())
-        .map(|t| t.to_vec())
-        .unwrap_or_else(|| vec![n.cidr.clone()])
+        .map(|t| t.iter().map(String::as_str).collect())
+        .unwrap_or_else(|| vec![n.cidr.as_str()])
 }
 
 /// Prometheus, wherever it runs, scrapes the metrics port.
-fn scrape(port: u16) -> Map {
+fn scrape(port: u16) -> Map<'static> {
     map! {
         "from" => vec![map! {"namespaceSelector" => Map::new()}],
         "ports" => tcp(&[port]),
     }
 }
 
-fn dns() -> Map {
+fn dns() -> Map<'static> {
     map! {
         "to" => vec![namespace_selector("kube-system")],
         "ports" => vec![
@@ -103,7 +104,7 @@ fn dns() -> Map {
 }
 
 /// Egress rules to the components a service `uses`.
-fn uses_egress(ctx: &Ctx, s: &Workload) -> Vec<Map> {
+fn uses_egress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
     let bp = ctx.bp;
     let mut rules = Vec::new();
     let mut cloud_api = false;
@@ -142,7 +143,7 @@ fn uses_egress(ctx: &Ctx, s: &Workload) -> Vec<Map> {
     rules
 }
 
-fn service_policy(ctx: &Ctx, s: &Workload) -> Map {
+fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     let np = &ctx.platform.network_policies;
     let mut ports = vec![s.bp.port];
     let metrics = s.bp.metrics.as_ref().map(|m| m.port.unwrap_or(s.bp.port));
@@ -154,7 +155,7 @@ fn service_policy(ctx: &Ctx, s: &Workload) -> Map {
     let mut ingress = Vec::new();
     if s.routed && controller_in_cluster(ctx) {
         ingress.push(map! {
-            "from" => vec![namespace_selector(&ctx.ingress_namespace())],
+            "from" => vec![namespace_selector(ctx.ingress_namespace())],
             "ports" => tcp(&[s.bp.port]),
         });
     }
@@ -184,7 +185,7 @@ fn service_policy(ctx: &Ctx, s: &Workload) -> Map {
     }
 }
 
-fn data_policy(ctx: &Ctx, d: &DataService) -> Map {
+fn data_policy<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> {
     let mut from: Vec<Map> = Vec::new();
     for u in &d.users {
         if let Some(s) = ctx.services.iter().find(|s| &s.bp.name == u) {
@@ -193,7 +194,7 @@ fn data_policy(ctx: &Ctx, d: &DataService) -> Map {
     }
     from.push(pods(&d.name, &d.namespace, &d.namespace));
     for job in super::data::job_apps(d) {
-        from.push(pods(&job, &d.namespace, &d.namespace));
+        from.push(pods(job, &d.namespace, &d.namespace));
     }
     let mut ingress = vec![map! {"from" => from, "ports" => tcp(&d.ports())}];
     if let Some(p) = d.metrics_port() {
@@ -206,7 +207,7 @@ fn data_policy(ctx: &Ctx, d: &DataService) -> Map {
     }
 }
 
-pub fn lower(ctx: &Ctx, files: &mut Files) {
+pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     let np = &ctx.platform.network_policies;
     for ns in ctx.app_namespaces() {
         let mut docs = Vec::new();
@@ -214,7 +215,7 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
             docs.push(policy(
                 ctx,
                 "default-deny-ingress",
-                &ns,
+                ns,
                 map! {"podSelector" => Map::new(), "policyTypes" => seq!["Ingress"]},
             ));
         }
@@ -222,7 +223,7 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
             docs.push(policy(
                 ctx,
                 "allow-same-namespace",
-                &ns,
+                ns,
                 map! {
                     "podSelector" => Map::new(),
                     "policyTypes" => seq!["Ingress"],
@@ -241,14 +242,14 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
             docs.push(policy(
                 ctx,
                 "allow-ingress-traffic",
-                &ns,
+                ns,
                 map! {
                     "podSelector" => map! {
                         "matchExpressions" => vec![map! {"key" => "app", "operator" => "In", "values" => apps}],
                     },
                     "policyTypes" => seq!["Ingress"],
                     "ingress" => vec![map! {
-                        "from" => vec![namespace_selector(&ctx.ingress_namespace())],
+                        "from" => vec![namespace_selector(ctx.ingress_namespace())],
                         "ports" => tcp(&ports.into_iter().collect::<Vec<_>>()),
                     }],
                 },
@@ -258,20 +259,20 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
             for s in ctx.services.iter().filter(|s| s.namespace == ns) {
                 docs.push(policy(
                     ctx,
-                    &format!("{}-netpol", s.name()),
-                    &ns,
+                    format!("{}-netpol", s.name()),
+                    ns,
                     service_policy(ctx, s),
                 ));
             }
             for d in ctx.data.iter().filter(|d| d.namespace == ns) {
                 docs.push(policy(
                     ctx,
-                    &format!("{}-netpol", d.name),
-                    &ns,
+                    format!("{}-netpol", d.name),
+                    ns,
                     data_policy(ctx, d),
                 ));
             }
         }
-        files.at(&ctx.path(&ns, "network-policies")).extend(docs);
+        files.at(&ctx.path(ns, "network-policies")).extend(docs);
     }
 }

@@ -14,7 +14,7 @@ use crate::blueprint::types::Role;
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
-fn rules(r: &Role) -> Vec<Map> {
+fn rules(r: &Role) -> Vec<Map<'_>> {
     r.rules
         .iter()
         .map(|rule| {
@@ -32,20 +32,20 @@ fn rules(r: &Role) -> Vec<Map> {
         .collect()
 }
 
-pub fn lower(ctx: &Ctx, files: &mut Files) {
+pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     // (namespace, name) → mounts the API token.
-    let mut accounts: BTreeMap<(String, String), bool> = ctx
+    let mut accounts: BTreeMap<(&str, &str), bool> = ctx
         .platform
         .service_accounts
         .iter()
-        .map(|a| ((a.namespace.clone(), a.name.clone()), a.automount_token))
+        .map(|a| ((a.namespace.as_str(), a.name.as_str()), a.automount_token))
         .collect();
     for s in &ctx.services {
         accounts
-            .entry((s.namespace.clone(), s.service_account.clone()))
+            .entry((s.namespace.as_str(), s.service_account.as_str()))
             .or_insert(false);
     }
-    for ((ns, name), automount) in &accounts {
+    for ((ns, name), automount) in accounts {
         let mut meta = ctx.meta(name, ns, Map::new());
         if let Some(a) = ctx.opts.service_account_annotations.get(name)
             && !a.is_empty()
@@ -56,7 +56,7 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
             "apiVersion" => "v1",
             "kind" => "ServiceAccount",
             "metadata" => meta,
-            "automountServiceAccountToken" => *automount,
+            "automountServiceAccountToken" => automount,
         });
     }
 
@@ -95,7 +95,7 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
             files.at(&ctx.path(&a.namespace, "rbac")).push(map! {
                 "apiVersion" => format!("{RBAC_GROUP}/v1"),
                 "kind" => "RoleBinding",
-                "metadata" => ctx.meta(&name, &a.namespace, Map::new()),
+                "metadata" => ctx.meta(name, &a.namespace, Map::new()),
                 "roleRef" => map! {"apiGroup" => RBAC_GROUP, "kind" => "Role", "name" => role.as_str()},
                 "subjects" => vec![subject.clone()],
             });
@@ -105,7 +105,7 @@ pub fn lower(ctx: &Ctx, files: &mut Files) {
             files.at("k8s/cluster/rbac.yaml").push(map! {
                 "apiVersion" => format!("{RBAC_GROUP}/v1"),
                 "kind" => "ClusterRoleBinding",
-                "metadata" => ctx.cluster_meta(&name),
+                "metadata" => ctx.cluster_meta(name),
                 "roleRef" => map! {"apiGroup" => RBAC_GROUP, "kind" => "ClusterRole", "name" => role.as_str()},
                 "subjects" => vec![subject],
             });

@@ -13,7 +13,12 @@ pub(crate) fn canary_service(s: &Workload) -> String {
     format!("{}-canary", s.service_name)
 }
 
-fn service(ctx: &Ctx, s: &Workload, name: &str, selector: Map) -> Map {
+fn service<'c>(
+    ctx: &'c Ctx,
+    s: &'c Workload,
+    name: impl Into<super::yaml::Str<'c>>,
+    selector: Map<'c>,
+) -> Map<'c> {
     let mut meta_labels = labels(ctx, s);
     meta_labels.extend(selector.clone());
     map! {
@@ -33,7 +38,7 @@ fn service(ctx: &Ctx, s: &Workload, name: &str, selector: Map) -> Map {
     }
 }
 
-pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
+pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
     let app = map! {"app" => s.name()};
     match s.strategy() {
         Strategy::Rolling => docs.push(service(ctx, s, &s.service_name, app)),
@@ -50,7 +55,7 @@ pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
             docs.push(service(
                 ctx,
                 s,
-                &canary_service(s),
+                canary_service(s),
                 app.with("track", "canary"),
             ));
         }

@@ -12,9 +12,9 @@
 //! The pod-level pieces (security contexts, resources, probes, scheduling) are shared with
 //! the in-cluster data services and backup jobs.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
-use super::yaml::{Map, map, seq};
+use super::yaml::{Map, Str, Y, map, seq};
 use super::{Ctx, Workload, content_hash, int_or_string, volume_name};
 use crate::blueprint::types::{Color, Probe, Quantity, Resources, Strategy};
 
@@ -28,7 +28,7 @@ pub const DEFAULT_CANARY_WEIGHT: u32 = 10;
 pub(crate) struct Track {
     pub deployment: String,
     /// Labels beyond `app` that tell this Deployment's pods apart (`color`, `track`).
-    pub extra: Map,
+    pub extra: Map<'static>,
     /// `None` when a HorizontalPodAutoscaler owns the count.
     pub replicas: Option<u32>,
     /// The Deployment the autoscaler and the disruption budget act on.
@@ -36,7 +36,7 @@ pub(crate) struct Track {
 }
 
 impl Track {
-    pub fn selector(&self, app: &str) -> Map {
+    pub fn selector<'c>(&self, app: &'c str) -> Map<'c> {
         let mut m = map! {"app" => app};
         m.extend(self.extra.clone());
         m
@@ -124,7 +124,7 @@ pub(crate) fn tracks(ctx: &Ctx, s: &Workload) -> Vec<Track> {
 }
 
 /// Pod-level security context: non-root with the given ids, seccomp `RuntimeDefault`.
-pub(crate) fn pod_security(uid: u32, gid: Option<u32>, fs_group: Option<u32>) -> Map {
+pub(crate) fn pod_security(uid: u32, gid: Option<u32>, fs_group: Option<u32>) -> Map<'static> {
     map! {"runAsNonRoot" => true, "runAsUser" => uid}
         .opt("runAsGroup", gid)
         .opt("fsGroup", fs_group)
@@ -133,7 +133,7 @@ pub(crate) fn pod_security(uid: u32, gid: Option<u32>, fs_group: Option<u32>) ->
 
 /// Container-level security context: read-only root, no privilege escalation, no
 /// capabilities.
-pub(crate) fn container_security() -> Map {
+pub(crate) fn container_security() -> Map<'static> {
     map! {
         "allowPrivilegeEscalation" => false,
         "readOnlyRootFilesystem" => true,
@@ -144,12 +144,15 @@ pub(crate) fn container_security() -> Map {
 
 /// Requests and limits with every gap filled: a missing request equals the limit, a missing
 /// limit the request, and a container that gives neither gets infragen's defaults.
-pub(crate) fn resources(r: Option<&Resources>) -> Map {
-    let empty = Quantity::default();
-    let (req, lim) = r.map_or((&empty, &empty), |r| (&r.requests, &r.limits));
-    let pick = |a: &Option<String>, b: &Option<String>, d: &str| {
-        a.clone().or_else(|| b.clone()).unwrap_or_else(|| d.into())
+pub(crate) fn resources(r: Option<&Resources>) -> Map<'_> {
+    const EMPTY: &Quantity = &Quantity {
+        cpu: None,
+        memory: None,
     };
+    let (req, lim) = r.map_or((EMPTY, EMPTY), |r| (&r.requests, &r.limits));
+    fn pick<'r>(a: &'r Option<String>, b: &'r Option<String>, d: &'static str) -> &'r str {
+        a.as_deref().or(b.as_deref()).unwrap_or(d)
+    }
     map! {
         "requests" => map! {
             "cpu" => pick(&req.cpu, &lim.cpu, DEFAULT_REQUESTS.0),
@@ -163,10 +166,10 @@ pub(crate) fn resources(r: Option<&Resources>) -> Map {
 }
 
 /// A probe: `exec` when it has a command, `httpGet` when it has a path, else a TCP check.
-pub(crate) fn probe(p: &Probe, port: u16) -> Map {
+pub(crate) fn probe(p: &Probe, port: u16) -> Map<'_> {
     let port = p.port.unwrap_or(port);
     let action = if !p.command.is_empty() {
-        ("exec", map! {"command" => p.command.clone()})
+        ("exec", map! {"command" => &p.command})
     } else if let Some(path) = &p.path {
         ("httpGet", map! {"path" => path.as_str(), "port" => port})
     } else {
@@ -180,28 +183,30 @@ pub(crate) fn probe(p: &Probe, port: u16) -> Map {
 }
 
 /// A TCP check on `port`, for containers that declare no probe.
-pub(crate) fn tcp_probe(port: u16) -> Map {
+pub(crate) fn tcp_probe(port: u16) -> Map<'static> {
     map! {"tcpSocket" => map! {"port" => port}}
 }
 
 /// Writable emptyDir volumes under the read-only root filesystem: (mounts, volumes).
-pub(crate) fn writable(paths: &[String]) -> (Vec<Map>, Vec<Map>) {
+pub(crate) fn writable<'c>(
+    paths: impl IntoIterator<Item = &'c str>,
+) -> (Vec<Map<'c>>, Vec<Map<'c>>) {
     let mut mounts = Vec::new();
     let mut volumes = Vec::new();
-    let mut seen = BTreeMap::new();
+    let mut seen = BTreeSet::new();
     for p in paths {
         let name = volume_name(p);
-        if seen.insert(name.clone(), ()).is_some() {
+        if !seen.insert(name.clone()) {
             continue;
         }
-        mounts.push(map! {"name" => name.as_str(), "mountPath" => p.as_str()});
+        mounts.push(map! {"name" => name.clone(), "mountPath" => p});
         volumes.push(map! {"name" => name, "emptyDir" => Map::new()});
     }
     (mounts, volumes)
 }
 
 /// Preferred spreading of an app's pods across nodes.
-pub(crate) fn anti_affinity(app: &str) -> Map {
+pub(crate) fn anti_affinity(app: &str) -> Map<'_> {
     map! {
         "podAntiAffinity" => map! {
             "preferredDuringSchedulingIgnoredDuringExecution" => vec![map! {
@@ -222,7 +227,7 @@ pub(crate) fn anti_affinity(app: &str) -> Map {
 }
 
 /// Node selector and tolerations of a node pool, added to a pod spec.
-pub(crate) fn schedule_on(ctx: &Ctx, pool: Option<&str>, pod: &mut Map) {
+pub(crate) fn schedule_on<'c>(ctx: &'c Ctx, pool: Option<&str>, pod: &mut Map<'c>) {
     let Some(p) = pool.and_then(|n| ctx.bp.node_pools.iter().find(|p| p.name == n)) else {
         return;
     };
@@ -255,15 +260,19 @@ pub(crate) fn schedule_on(ctx: &Ctx, pool: Option<&str>, pod: &mut Map) {
 }
 
 /// `env` entry read from a Secret key.
-pub(crate) fn secret_env(var: &str, secret: &str, key: &str) -> Map {
+pub(crate) fn secret_env<'c>(
+    var: &'c str,
+    secret: impl Into<Str<'c>>,
+    key: impl Into<Str<'c>>,
+) -> Map<'c> {
     map! {
         "name" => var,
-        "valueFrom" => map! {"secretKeyRef" => map! {"name" => secret, "key" => key}},
+        "valueFrom" => map! {"secretKeyRef" => map! {"name" => Y::Str(secret.into()), "key" => Y::Str(key.into())}},
     }
 }
 
 /// Image pull secrets from the platform.
-pub(crate) fn pull_secrets(ctx: &Ctx, pod: &mut Map) {
+pub(crate) fn pull_secrets<'c>(ctx: &'c Ctx, pod: &mut Map<'c>) {
     if let Some(s) = &ctx.opts.image_pull_secret {
         pod.insert("imagePullSecrets", vec![map! {"name" => s.as_str()}]);
     }
@@ -274,7 +283,7 @@ fn config_map_name(s: &Workload) -> String {
 }
 
 /// The app container of a service.
-fn container(ctx: &Ctx, s: &Workload) -> Map {
+fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     let bp = s.bp;
     let mut ports = vec![map! {"name" => "http", "containerPort" => bp.port, "protocol" => "TCP"}];
     if let Some(m) = &bp.metrics
@@ -290,10 +299,13 @@ fn container(ctx: &Ctx, s: &Workload) -> Map {
             let sec = ctx.bp.secrets.iter().find(|x| x.name == e.secret);
             let key = e
                 .key
-                .clone()
-                .or_else(|| sec.filter(|s| s.keys.len() == 1).map(|s| s.keys[0].clone()))
-                .unwrap_or_else(|| e.name.clone());
-            secret_env(&e.name, &ctx.secret_name(&e.secret), &key)
+                .as_deref()
+                .or_else(|| {
+                    sec.filter(|s| s.keys.len() == 1)
+                        .map(|s| s.keys[0].as_str())
+                })
+                .unwrap_or(&e.name);
+            secret_env(&e.name, ctx.secret_name(&e.secret), key)
         })
         .collect();
     let env_from: Vec<Map> = if bp.env.is_empty() {
@@ -301,7 +313,7 @@ fn container(ctx: &Ctx, s: &Workload) -> Map {
     } else {
         vec![map! {"configMapRef" => map! {"name" => config_map_name(s)}}]
     };
-    let (mounts, _) = writable(&bp.security.writable_paths);
+    let (mounts, _) = writable(bp.security.writable_paths.iter().map(String::as_str));
     let liveness = bp
         .probes
         .liveness
@@ -317,10 +329,10 @@ fn container(ctx: &Ctx, s: &Workload) -> Map {
         "image" => bp.image.as_str(),
         // `Always` unless the blueprint says otherwise: a node never runs a stale copy of a
         // re-pushed tag, and the registry's credentials are checked on every start.
-        "imagePullPolicy" => bp.image_pull_policy.clone().unwrap_or_else(|| "Always".into()),
+        "imagePullPolicy" => bp.image_pull_policy.as_deref().unwrap_or("Always"),
     }
-    .nonempty("command", bp.command.clone())
-    .nonempty("args", bp.args.clone())
+    .nonempty("command", &bp.command)
+    .nonempty("args", &bp.args)
     .with("ports", ports)
     .nonempty("envFrom", env_from)
     .nonempty("env", env)
@@ -336,7 +348,7 @@ fn container(ctx: &Ctx, s: &Workload) -> Map {
 }
 
 /// The pod template annotations: Prometheus scraping and the ConfigMap's hash.
-fn pod_annotations(s: &Workload, config: Option<&Map>) -> Map {
+fn pod_annotations<'c>(s: &'c Workload, config_hash: Option<&str>) -> Map<'c> {
     let mut a = Map::new();
     if let Some(m) = &s.bp.metrics {
         a.insert("prometheus.io/scrape", "true");
@@ -348,15 +360,15 @@ fn pod_annotations(s: &Workload, config: Option<&Map>) -> Map {
             a.insert("prometheus.io/path", p.as_str());
         }
     }
-    if let Some(c) = config {
-        a.insert("checksum/config", content_hash(&super::yaml::to_string(c)));
+    if let Some(h) = config_hash {
+        a.insert("checksum/config", h.to_string());
     }
     a
 }
 
 /// checkov suppressions for choices the blueprint made explicitly, each with its reason, so
 /// the scanner stays strict everywhere else.
-fn scanner_skips(s: &Workload) -> Map {
+fn scanner_skips(s: &Workload) -> Map<'static> {
     let mut a = Map::new();
     let mut n = 0;
     let mut skip = |a: &mut Map, check: &str, why: &str| {
@@ -385,25 +397,28 @@ fn scanner_skips(s: &Workload) -> Map {
 }
 
 /// The labels of a service's objects and pods.
-pub(crate) fn labels(ctx: &Ctx, s: &Workload) -> Map {
+pub(crate) fn labels<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     let mut l = ctx.app_labels(s.name(), "server", s.bp.version.as_deref());
     l.extend((&s.bp.labels).into());
     l
 }
 
-pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
+pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
     let bp = s.bp;
-    let config: Option<Map> = (!bp.env.is_empty()).then(|| (&bp.env).into());
-    if let Some(c) = &config {
+    // The ConfigMap's hash goes on every track's pod template; it is computed once.
+    let mut config_hash = None;
+    if !bp.env.is_empty() {
+        let data: Map = (&bp.env).into();
+        config_hash = Some(content_hash(&super::yaml::to_string(&data)));
         docs.push(map! {
             "apiVersion" => "v1",
             "kind" => "ConfigMap",
-            "metadata" => ctx.meta(&config_map_name(s), &s.namespace, labels(ctx, s)),
-            "data" => c.clone(),
+            "metadata" => ctx.meta(config_map_name(s), &s.namespace, labels(ctx, s)),
+            "data" => data,
         });
     }
 
-    let (_, volumes) = writable(&bp.security.writable_paths);
+    let (_, volumes) = writable(bp.security.writable_paths.iter().map(String::as_str));
     let mut pod = map! {
         "serviceAccountName" => s.service_account.as_str(),
         "automountServiceAccountToken" => s.automount,
@@ -415,13 +430,15 @@ pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
     pod.insert("affinity", anti_affinity(s.name()));
     pull_secrets(ctx, &mut pod);
 
-    for t in tracks(ctx, s) {
+    let all = tracks(ctx, s);
+    let last = all.len() - 1;
+    for (i, t) in all.into_iter().enumerate() {
         let mut meta_labels = labels(ctx, s);
         meta_labels.extend(t.extra.clone());
         let mut pod_labels = meta_labels.clone();
         pod_labels.extend(ctx.common_labels());
         let template_meta = map! {"labels" => pod_labels}
-            .nonempty("annotations", pod_annotations(s, config.as_ref()));
+            .nonempty("annotations", pod_annotations(s, config_hash.as_deref()));
         let mut spec = Map::new().opt("replicas", t.replicas);
         spec.insert("selector", map! {"matchLabels" => t.selector(s.name())});
         if bp.rollout.max_surge.is_some() || bp.rollout.max_unavailable.is_some() {
@@ -439,11 +456,17 @@ pub fn lower(ctx: &Ctx, s: &Workload, docs: &mut Vec<Map>) {
                 map! {"type" => "RollingUpdate", "rollingUpdate" => ru},
             );
         }
+        // The last track takes the pod spec; the others get copies.
+        let pod = if i == last {
+            std::mem::take(&mut pod)
+        } else {
+            pod.clone()
+        };
         spec.insert(
             "template",
-            map! {"metadata" => template_meta, "spec" => pod.clone()},
+            map! {"metadata" => template_meta, "spec" => pod},
         );
-        let mut meta = ctx.meta(&t.deployment, &s.namespace, meta_labels);
+        let mut meta = ctx.meta(t.deployment, &s.namespace, meta_labels);
         let skips = scanner_skips(s);
         if !skips.is_empty() {
             meta.insert("annotations", skips);

@@ -35,7 +35,7 @@ pub fn synth(v: &Validated) -> Output {
         data_in_cluster: true,
         ..Default::default()
     };
-    let (files, lowered) = k8s::manifests(v, &opts);
+    let (files, lowered, secrets) = k8s::manifests_and_secrets(v, &opts);
     let mut out = Output::default();
     out.files.extend(files);
     out.lowered.extend(lowered);
@@ -58,7 +58,6 @@ pub fn synth(v: &Validated) -> Output {
         out.lowered.extend(present);
     }
 
-    let secrets = k8s::required_secrets(v, &opts);
     if !secrets.is_empty() {
         let list: Vec<String> = secrets
             .iter()
