@@ -83,20 +83,6 @@ pub(crate) fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// `main` on this thread while `side`, when there is one, runs on another (each back-end
-/// generates its Kubernetes manifests beside its Terraform: they read the same validated
-/// blueprint and share nothing else). A panic on the other thread is raised here again.
-pub(crate) fn beside<T: Send>(
-    side: Option<impl FnOnce() -> T + Send>,
-    main: impl FnOnce(),
-) -> Option<T> {
-    std::thread::scope(|scope| {
-        let handle = side.map(|f| scope.spawn(f));
-        main();
-        handle.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-    })
-}
-
 /// Items per thread below which [`lower_in_parts`] does not start threads. A thread's
 /// allocations start on fresh memory (page faults) and it may wait to be scheduled: at 100
 /// ECS services two threads were as often slower as faster (median +0.4 ms, best -1.4 ms),

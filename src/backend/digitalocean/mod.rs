@@ -125,15 +125,9 @@ pub fn synth(v: &Validated) -> Output {
         log: super::Log::default(),
     };
     let mut out = Output::default();
-    let manifests = (ctx.doks() && v.bp.cluster.is_some()).then_some(|| {
-        let mut part = Output::default();
-        platform::manifests(&ctx, &mut part);
-        part
-    });
-    let k8s = super::beside(manifests, || terraform(&ctx, &mut out));
-    if let Some(part) = k8s {
-        out.files.extend(part.files);
-        out.lowered.extend(part.lowered);
+    terraform(&ctx, &mut out);
+    if ctx.doks() && v.bp.cluster.is_some() {
+        platform::manifests(&ctx, &mut out);
     }
     lint::check(&ctx);
     ctx.log.finish(&mut out);
