@@ -257,14 +257,53 @@ pub fn parse_core_float(text: &str) -> Option<f64> {
 
 /// Parse one YAML document whose top level is a mapping.
 pub fn parse(text: &str) -> Result<Node, Diagnostic> {
+    // The fast path's events are yaml-rust2's for the text it accepts; should building the
+    // tree from them fail, yaml-rust2 reads the text again so the error is exactly its own.
+    if let Some(events) = super::fast::events(text) {
+        let mut builder = Builder::new();
+        let mut done = false;
+        for (event, span) in events {
+            match builder.event(event, span) {
+                Ok(false) => {}
+                Ok(true) => {
+                    done = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        if done {
+            return root_of(builder);
+        }
+    }
     let mut builder = Builder::new();
     let mut parser = Parser::new_from_str(text);
     loop {
         let (event, mark) = parser.next_token().map_err(|e| scan_error(text, &e))?;
-        if builder.event(event, mark)? {
+        if builder.event(event, span_of(mark))? {
             break;
         }
     }
+    root_of(builder)
+}
+
+/// yaml-rust2's events for `text` with their positions, for comparing the fast path's.
+#[cfg(test)]
+pub(super) fn slow_events(text: &str) -> Option<Vec<(Event, Span)>> {
+    let mut parser = Parser::new_from_str(text);
+    let mut out = Vec::new();
+    loop {
+        let (event, mark) = parser.next_token().ok()?;
+        let end = event == Event::StreamEnd;
+        out.push((event, span_of(mark)));
+        if end {
+            return Some(out);
+        }
+    }
+}
+
+/// The document's root, which must be a non-empty mapping.
+fn root_of(builder: Builder) -> Result<Node, Diagnostic> {
     let root = match builder.root {
         None
         | Some(Node {
@@ -329,8 +368,7 @@ impl Builder {
     }
 
     /// Feed one event; `Ok(true)` at the end of the stream.
-    fn event(&mut self, event: Event, mark: Marker) -> Result<bool, Diagnostic> {
-        let span = span_of(mark);
+    fn event(&mut self, event: Event, span: Span) -> Result<bool, Diagnostic> {
         match event {
             Event::StreamEnd => return Ok(true),
             Event::Nothing | Event::StreamStart | Event::DocumentEnd => {}
