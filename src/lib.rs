@@ -15,6 +15,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod diff;
+pub mod heap;
 pub mod k8s;
 pub mod output;
 pub mod terraform;
