@@ -132,6 +132,27 @@ pub(crate) fn write_json_string(out: &mut String, s: &str) {
 /// character, `"`, `\`, `$`, `%` or the marker's first byte (the classic "has zero byte"
 /// test, `(x - 0x01…) & !x & 0x80…`, applied to `x` XOR each byte looked for).
 fn next_special(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let special = special_bytes(u64::from_le_bytes(word));
+        if special != 0 {
+            // Borrows can flag bytes above the first hit, never below it: the lowest flag
+            // is the first special byte.
+            return i + (special.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && CLASS[bytes[i] as usize] == PLAIN {
+        i += 1;
+    }
+    i
+}
+
+/// The high bit of each byte of `x` (little-endian) that is not [`PLAIN`], and maybe of
+/// some bytes after the first such one.
+fn special_bytes(x: u64) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     const fn has_zero(x: u64) -> u64 {
@@ -140,30 +161,14 @@ fn next_special(bytes: &[u8], from: usize) -> usize {
     const fn splat(b: u8) -> u64 {
         LO * b as u64
     }
-    let mut i = from;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // Bytes below 0x20: `x - 0x20…` borrows into the high bit of such a byte only when
-        // its own high bit is clear (the usual "has less than" test).
-        let special = (x.wrapping_sub(splat(0x20)) & !x & HI)
-            | has_zero(x ^ splat(b'"'))
-            | has_zero(x ^ splat(b'\\'))
-            | has_zero(x ^ splat(b'$'))
-            | has_zero(x ^ splat(b'%'))
-            | has_zero(x ^ splat(MARK_UTF8[0]));
-        if special != 0 {
-            // A hit may be a false positive past the first true one (borrows), never a miss
-            // before it: finish this word byte by byte.
-            break;
-        }
-        i += 8;
-    }
-    while i < bytes.len() && CLASS[bytes[i] as usize] == PLAIN {
-        i += 1;
-    }
-    i
+    // Bytes below 0x20: `x - 0x20…` borrows into the high bit of such a byte only when its
+    // own high bit is clear (the usual "has less than" test).
+    (x.wrapping_sub(splat(0x20)) & !x & HI)
+        | has_zero(x ^ splat(b'"'))
+        | has_zero(x ^ splat(b'\\'))
+        | has_zero(x ^ splat(b'$'))
+        | has_zero(x ^ splat(b'%'))
+        | has_zero(x ^ splat(MARK_UTF8[0]))
 }
 
 const PLAIN: u8 = 0;
@@ -339,8 +344,8 @@ mod tests {
 
     #[test]
     fn word_scan_finds_the_first_special_byte() {
-        // Every byte value at every offset of a 24-byte run of plain text, so each lane of
-        // the eight-byte words and the byte-by-byte tail are covered.
+        // Every byte value at every offset of a run of plain text of every length up to 24,
+        // so each lane of the eight-byte words and the byte-by-byte tail are covered.
         let naive = |b: &[u8], from: usize| {
             (from..b.len())
                 .find(|&i| CLASS[b[i] as usize] != PLAIN)
@@ -350,12 +355,18 @@ mod tests {
             for at in 0..24 {
                 let mut b = vec![b'a'; 24];
                 b[at] = special;
-                for from in 0..24 {
-                    assert_eq!(
-                        next_special(&b, from),
-                        naive(&b, from),
-                        "{special:#x} at {at} from {from}"
-                    );
+                // A second special byte after the first, and the string cut at every length.
+                if at + 3 < 24 {
+                    b[at + 3] = b'"';
+                }
+                for len in 0..=24 {
+                    for from in 0..=len {
+                        assert_eq!(
+                            next_special(&b[..len], from),
+                            naive(&b[..len], from),
+                            "{special:#x} at {at} from {from} in {len}"
+                        );
+                    }
                 }
             }
         }
