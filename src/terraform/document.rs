@@ -264,11 +264,7 @@ fn entry<'a>(map: &'a mut BTreeMap<String, Node>, key: &str) -> &'a mut BTreeMap
 impl File {
     /// Add `resource "<ty>" "<name>"`; returns the reference to it.
     pub fn resource(&mut self, r: &Ref, body: Json) -> &mut Self {
-        let kind = if r.address().starts_with("data.") {
-            "data"
-        } else {
-            "resource"
-        };
+        let kind = if r.is_data() { "data" } else { "resource" };
         let types = entry(&mut self.top, kind);
         let names = entry(types, r.ty());
         let previous = names.insert(r.name().to_string(), text(&body, 3));

@@ -75,6 +75,11 @@ impl Ref {
         [self.prefix, self.ty, ".", &self.name].concat()
     }
 
+    /// Whether this is a data source (`data.…`).
+    pub fn is_data(&self) -> bool {
+        !self.prefix.is_empty()
+    }
+
     pub fn ty(&self) -> &'static str {
         self.ty
     }

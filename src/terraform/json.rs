@@ -24,6 +24,9 @@ pub enum Json {
     String(Cow<'static, str>),
     Array(Vec<Json>),
     Object(Object),
+    /// A JSON document as a string value (what Terraform's `jsonencode` gives): rendered as
+    /// the string of its compact text, written in one pass (see `render::write_encoded`).
+    Encoded(Box<Json>),
 }
 
 /// An object: members sorted by key (byte order), keys unique.
@@ -126,6 +129,11 @@ impl IntoIterator for Object {
 }
 
 impl Json {
+    /// `doc` as a string of its compact JSON (an IAM policy, ECS container definitions).
+    pub fn encoded(doc: Json) -> Json {
+        Json::Encoded(Box::new(doc))
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Json::String(s) => Some(s),
@@ -178,6 +186,7 @@ impl Json {
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Json::Number(n) => write_number(out, n),
             Json::String(s) => super::render::write_json_string(out, s),
+            Json::Encoded(doc) => super::render::write_json_string(out, &doc.to_compact_string()),
             Json::Array(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
@@ -384,6 +393,7 @@ impl From<Json> for serde_json::Value {
             Json::Bool(b) => V::Bool(b),
             Json::Number(n) => V::Number(n),
             Json::String(s) => V::String(s.into_owned()),
+            Json::Encoded(doc) => V::String(doc.to_compact_string()),
             Json::Array(a) => V::Array(a.into_iter().map(V::from).collect()),
             Json::Object(o) => V::Object(
                 o.0.into_iter()
@@ -427,6 +437,23 @@ impl From<Object> for Json {
 impl<T: Into<Json>> From<Vec<T>> for Json {
     fn from(v: Vec<T>) -> Json {
         Json::Array(v.into_iter().map(Into::into).collect())
+    }
+}
+
+impl<T: ToJson> From<&[T]> for Json {
+    fn from(v: &[T]) -> Json {
+        v.to_json()
+    }
+}
+
+impl<V: Into<Json>> From<BTreeMap<String, V>> for Json {
+    fn from(m: BTreeMap<String, V>) -> Json {
+        // Already in key order: members are appended, not inserted.
+        Json::Object(Object(
+            m.into_iter()
+                .map(|(k, v)| (Cow::Owned(k), v.into()))
+                .collect(),
+        ))
     }
 }
 
@@ -523,6 +550,12 @@ macro_rules! json {
     (@array [$($elems:expr,)*] ($($moved:tt)+)) => {
         $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($moved)+)])
     };
+    (@array [$($elems:expr,)*] $($f:ident)::+ ! ($($args:tt)*) $(, $($rest:tt)*)?) => {
+        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($f)::+!($($args)*)),] $($($rest)*)?)
+    };
+    (@array [$($elems:expr,)*] $($f:ident)::+ ($($args:tt)*) $(, $($rest:tt)*)?) => {
+        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($f)::+($($args)*)),] $($($rest)*)?)
+    };
     (@array [$($elems:expr,)*] $lit:literal , $($rest:tt)*) => {
         $crate::json!(@array [$($elems,)* $crate::terraform::Literal::literal($lit),] $($rest)*)
     };
@@ -564,6 +597,13 @@ macro_rules! json {
     };
     (@object $entries:tt ($($key:tt)+) (: ($($moved:tt)+))) => {
         $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($moved)+)))
+    };
+    // A call's result (a function, a macro such as `format!`) is a temporary: moved in.
+    (@object $entries:tt ($($key:tt)+) (: $($f:ident)::+ ! ($($args:tt)*) $(, $($rest:tt)*)?)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($f)::+!($($args)*))) $(, $($rest)*)?)
+    };
+    (@object $entries:tt ($($key:tt)+) (: $($f:ident)::+ ($($args:tt)*) $(, $($rest:tt)*)?)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($f)::+($($args)*))) $(, $($rest)*)?)
     };
     (@object $entries:tt ($($key:tt)+) (: $lit:literal , $($rest:tt)*)) => {
         $crate::json!(@object $entries [$($key)+] ($crate::terraform::Literal::literal($lit)) , $($rest)*)

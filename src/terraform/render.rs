@@ -43,6 +43,14 @@ const MARK_UTF8: [u8; 3] = {
 pub(super) fn write_str(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
+    write_escaped(out, s, false);
+    out.push('"');
+}
+
+/// The inside of [`write_str`]'s string. With `twice`, JSON escapes are applied twice, as
+/// for a string inside a JSON document that is itself a string value ([`write_encoded`]);
+/// template handling happens once either way, as it does on the document's text.
+fn write_escaped(out: &mut String, s: &str, twice: bool) {
     let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
@@ -53,14 +61,21 @@ pub(super) fn write_str(out: &mut String, s: &str) {
         }
         let b = bytes[i];
         let (rep, len): (&str, usize) = match CLASS[b as usize] {
-            ESCAPE => match b {
-                b'"' => ("\\\"", 1),
-                b'\\' => ("\\\\", 1),
-                b'\n' => ("\\n", 1),
-                b'\r' => ("\\r", 1),
-                b'\t' => ("\\t", 1),
-                0x08 => ("\\b", 1),
-                0x0c => ("\\f", 1),
+            ESCAPE => match (b, twice) {
+                (b'"', false) => ("\\\"", 1),
+                (b'\\', false) => ("\\\\", 1),
+                (b'\n', false) => ("\\n", 1),
+                (b'\r', false) => ("\\r", 1),
+                (b'\t', false) => ("\\t", 1),
+                (0x08, false) => ("\\b", 1),
+                (0x0c, false) => ("\\f", 1),
+                (b'"', true) => ("\\\\\\\"", 1),
+                (b'\\', true) => ("\\\\\\\\", 1),
+                (b'\n', true) => ("\\\\n", 1),
+                (b'\r', true) => ("\\\\r", 1),
+                (b'\t', true) => ("\\\\t", 1),
+                (0x08, true) => ("\\\\b", 1),
+                (0x0c, true) => ("\\\\f", 1),
                 _ => ("", 1),
             },
             TEMPLATE if bytes.get(i + 1) == Some(&b'{') => match b {
@@ -77,7 +92,8 @@ pub(super) fn write_str(out: &mut String, s: &str) {
         };
         out.push_str(&s[start..i]);
         if rep.is_empty() {
-            let _ = std::fmt::Write::write_fmt(out, format_args!("\\u{:04x}", b));
+            let slash = if twice { "\\\\" } else { "\\" };
+            let _ = std::fmt::Write::write_fmt(out, format_args!("{slash}u{:04x}", b));
         } else {
             out.push_str(rep);
         }
@@ -85,7 +101,56 @@ pub(super) fn write_str(out: &mut String, s: &str) {
         start = i;
     }
     out.push_str(&s[start..]);
+}
+
+/// A JSON document as a JSON string value, written in one pass: exactly what [`write_str`]
+/// writes for the document's compact text (`Json::to_compact_string`), without building
+/// that text first. IAM policies and ECS container definitions are such strings.
+pub(super) fn write_encoded(out: &mut String, doc: &Json) {
     out.push('"');
+    write_encoded_value(out, doc);
+    out.push('"');
+}
+
+fn write_encoded_value(out: &mut String, v: &Json) {
+    match v {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => super::json::write_number(out, n),
+        Json::String(s) => {
+            out.push_str("\\\"");
+            write_escaped(out, s, true);
+            out.push_str("\\\"");
+        }
+        Json::Encoded(inner) => {
+            out.push_str("\\\"");
+            write_escaped(out, &inner.to_compact_string(), true);
+            out.push_str("\\\"");
+        }
+        Json::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_encoded_value(out, item);
+            }
+            out.push(']');
+        }
+        Json::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("\\\"");
+                write_escaped(out, k, true);
+                out.push_str("\\\":");
+                write_encoded_value(out, v);
+            }
+            out.push('}');
+        }
+    }
 }
 
 /// `s` as a JSON string exactly as `serde_json::to_string` writes it (no template handling),
@@ -245,6 +310,7 @@ pub(super) fn write_json(out: &mut String, v: &Json, level: usize) {
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Json::Number(n) => super::json::write_number(out, n),
         Json::String(s) => write_str(out, s),
+        Json::Encoded(doc) => write_encoded(out, doc),
         Json::Array(items) => {
             if items.is_empty() {
                 out.push_str("[]");
@@ -370,6 +436,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn encoded_documents_render_as_the_string_of_their_compact_text() {
+        let m = MARK;
+        let doc = crate::json!({
+            "Statement": [{
+                "Resource": format!("{m}{{aws_kms_key.x.arn}}"),
+                "Condition": {"StringLike": {"aws:username": "${aws:username} %{x} q\"b\\s\n\t\r\u{8}\u{c}\u{1} é"}},
+                "n": [1, -2, 1.5, true, null],
+            }],
+            "k\"ey": {},
+        });
+        let mut fused = String::new();
+        write_json(&mut fused, &Json::encoded(doc.clone()), 0);
+        let mut two_steps = String::new();
+        write_str(&mut two_steps, &doc.to_compact_string());
+        assert_eq!(fused, two_steps);
     }
 
     #[test]

@@ -341,7 +341,7 @@ fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
             json!({
                 "name": format!("{}-{}-task", ctx.prefix, s.name),
                 "description": format!("Application role of {} (no AWS permissions granted by default)", s.name),
-                "assume_role_policy": task_trust,
+                "assume_role_policy": (task_trust),
             }),
         );
     (execution, task)
@@ -456,7 +456,7 @@ fn task_definition(
         }
         container["healthCheck"] = hc;
     }
-    let definitions = json!([(container)]).to_compact_string();
+    let definitions = Json::encoded(json!([(container)]));
     let (cpu, memory) = s.task.as_ref().map_or(DEFAULT_TASK, |t| (t.cpu, t.memory));
     if s.task.is_none() {
         ctx.note(format!(
@@ -484,7 +484,7 @@ fn task_definition(
             "execution_role_arn": execution.arn(),
             "task_role_arn": task_role.arn(),
             "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
-            "container_definitions": definitions,
+            "container_definitions": (definitions),
             "volume": volumes.iter().map(|v| json!({"name": v})).collect::<Vec<_>>(),
             // Keep earlier revisions registered so a rollback has something to go back to.
             "skip_destroy": true,
