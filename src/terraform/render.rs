@@ -419,7 +419,7 @@ mod tests {
         };
         for special in 0..=255u8 {
             for at in 0..24 {
-                let mut b = vec![b'a'; 24];
+                let mut b = [b'a'; 24];
                 b[at] = special;
                 // A second special byte after the first, and the string cut at every length.
                 if at + 3 < 24 {
