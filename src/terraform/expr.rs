@@ -107,10 +107,26 @@ pub fn local(name: &str) -> String {
 /// A Terraform identifier from a blueprint name: `product-service` → `product_service`.
 /// Blueprint names are DNS labels (validated), so this is one-to-one.
 pub fn ident(name: &str) -> String {
+    let lead = name.is_empty() || name.as_bytes()[0].is_ascii_digit();
+    if name.is_ascii() {
+        // Byte by byte (the usual case): the same mapping as below.
+        let mut out = Vec::with_capacity(name.len() + 1);
+        if lead {
+            out.push(b'_');
+        }
+        out.extend(name.bytes().map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                b.to_ascii_lowercase()
+            } else {
+                b'_'
+            }
+        }));
+        return String::from_utf8(out).unwrap_or_default();
+    }
     let mut out = String::with_capacity(name.len() + 1);
     // Every character maps to a lower-case letter, a digit or `_`: only a leading digit (or
     // nothing at all) needs the `_` prefix.
-    if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
+    if lead {
         out.push('_');
     }
     for c in name.chars() {

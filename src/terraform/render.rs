@@ -51,11 +51,22 @@ pub(super) fn write_str(out: &mut String, s: &str) {
 /// for a string inside a JSON document that is itself a string value ([`write_encoded`]);
 /// template handling happens once either way, as it does on the document's text.
 fn write_escaped(out: &mut String, s: &str, twice: bool) {
+    // Most strings (names, ARNs, references) need no escape: one scan, one copy.
+    let first = next_special(s.as_bytes(), 0);
+    if first == s.len() {
+        out.push_str(s);
+    } else {
+        escape_from(out, s, first, twice);
+    }
+}
+
+/// [`write_escaped`] from the first byte that may need an escape.
+#[inline(never)]
+fn escape_from(out: &mut String, s: &str, first: usize, twice: bool) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    let mut i = 0;
+    let mut i = first;
     loop {
-        i = next_special(bytes, i);
         if i >= bytes.len() {
             break;
         }
@@ -86,7 +97,7 @@ fn write_escaped(out: &mut String, s: &str, twice: bool) {
                 ("${", 4)
             }
             _ => {
-                i += 1;
+                i = next_special(bytes, i + 1);
                 continue;
             }
         };
@@ -97,8 +108,8 @@ fn write_escaped(out: &mut String, s: &str, twice: bool) {
         } else {
             out.push_str(rep);
         }
-        i += len;
-        start = i;
+        start = i + len;
+        i = next_special(bytes, start);
     }
     out.push_str(&s[start..]);
 }
