@@ -23,12 +23,13 @@ struct Line<'a> {
     text: &'a str,
 }
 
-struct Fast<'a> {
+struct Fast<'a, 'e> {
     /// Every line of the text, by number − 1.
     raw: Vec<&'a str>,
     lines: Vec<Line<'a>>,
     at: usize,
-    out: Vec<(Event, Span)>,
+    /// Where events go, as they are read; `false` from it stops the fast path.
+    emit: &'e mut dyn FnMut(Event, Span) -> bool,
     /// Anchor ids by name, numbered as yaml-rust2 numbers them (each `&name` a new one).
     anchors: std::collections::HashMap<String, usize>,
     /// The anchor written before the node about to start (0: none).
@@ -65,7 +66,24 @@ fn is_indicator(b: u8) -> bool {
 }
 
 /// The events of `text`, or `None` when it holds anything outside the fast path's subset.
+#[cfg(test)]
 pub(super) fn events(text: &str) -> Option<Vec<(Event, Span)>> {
+    let mut out = Vec::new();
+    read(text, &mut |e, s| {
+        out.push((e, s));
+        true
+    })
+    .then_some(out)
+}
+
+/// Send the events of `text` to `emit` as they are read (no list of them is kept). `false`
+/// when `text` holds anything outside the fast path's subset or `emit` refused an event:
+/// the events sent so far are then to be discarded.
+pub(super) fn read(text: &str, emit: &mut dyn FnMut(Event, Span) -> bool) -> bool {
+    read_all(text, emit).is_some()
+}
+
+fn read_all(text: &str, emit: &mut dyn FnMut(Event, Span) -> bool) -> Option<()> {
     if text.contains(['\t', '\r']) || text.starts_with('\u{feff}') {
         return None;
     }
@@ -96,25 +114,24 @@ pub(super) fn events(text: &str) -> Option<Vec<(Event, Span)>> {
         raw,
         lines,
         at: 0,
-        out: Vec::with_capacity(text.len() / 6),
+        emit,
         anchors: std::collections::HashMap::new(),
         pending: 0,
         next_anchor: 0,
         failed: false,
     };
-    f.out.push((Event::StreamStart, Span::new(1, 1)));
+    f.push(Event::StreamStart, Span::new(1, 1));
     // The document starts where its root mapping does (only a second document uses it).
     let (_, _, colon) = split_key(first.text)?;
-    f.out
-        .push((Event::DocumentStart, Span::new(first.no, colon + 1)));
+    f.push(Event::DocumentStart, Span::new(first.no, colon + 1));
     f.block_mapping(0)?;
     if f.at != f.lines.len() || f.failed {
         return None;
     }
     let end = Span::new(f.raw.len(), 1);
-    f.out.push((Event::DocumentEnd, end));
-    f.out.push((Event::StreamEnd, end));
-    Some(f.out)
+    f.push(Event::DocumentEnd, end);
+    f.push(Event::StreamEnd, end);
+    (!f.failed).then_some(())
 }
 
 /// `key: rest` or `key:` with a plain key: the key, what follows the colon, and the colon's
@@ -169,7 +186,13 @@ fn only_comment(rest: &str) -> bool {
     t.is_empty() || (t.starts_with('#') && t.len() < rest.len())
 }
 
-impl<'a> Fast<'a> {
+impl<'a> Fast<'a, '_> {
+    fn push(&mut self, event: Event, span: Span) {
+        if !self.failed && !(self.emit)(event, span) {
+            self.failed = true;
+        }
+    }
+
     fn peek(&self) -> Option<Line<'a>> {
         self.lines.get(self.at).copied()
     }
@@ -190,10 +213,10 @@ impl<'a> Fast<'a> {
             self.failed = true;
         }
         let anchor = std::mem::take(&mut self.pending);
-        self.out.push((
+        self.push(
             Event::Scalar(text.to_string(), style, anchor, None),
             Span::new(line, col + 1),
-        ));
+        );
     }
 
     fn start(&mut self, mapping: bool, line: usize, col: usize) {
@@ -206,7 +229,7 @@ impl<'a> Fast<'a> {
         } else {
             Event::SequenceStart(anchor, None)
         };
-        self.out.push((event, Span::new(line, col + 1)));
+        self.push(event, Span::new(line, col + 1));
     }
 
     /// `&name ` before a value: records the anchor for the node that follows and returns
@@ -235,7 +258,7 @@ impl<'a> Fast<'a> {
         if !self.ascii_before(no, col) {
             return None;
         }
-        self.out.push((Event::Alias(id), Span::new(no, col + 1)));
+        self.push(Event::Alias(id), Span::new(no, col + 1));
         Some(len)
     }
 
@@ -305,7 +328,7 @@ impl<'a> Fast<'a> {
                 }
             }
         }
-        self.out.push((Event::MappingEnd, Span::new(0, 0)));
+        self.push(Event::MappingEnd, Span::new(0, 0));
         Some(())
     }
 
@@ -369,7 +392,7 @@ impl<'a> Fast<'a> {
                 }
             }
         }
-        self.out.push((Event::SequenceEnd, Span::new(0, 0)));
+        self.push(Event::SequenceEnd, Span::new(0, 0));
         Some(())
     }
 
@@ -444,10 +467,10 @@ impl<'a> Fast<'a> {
                     return None;
                 }
                 let anchor = std::mem::take(&mut self.pending);
-                self.out.push((
+                self.push(
                     Event::Scalar(text, TScalarStyle::SingleQuoted, anchor, None),
                     Span::new(no, col + 1),
-                ));
+                );
                 return Some(j + 1);
             }
         }
@@ -469,7 +492,7 @@ impl<'a> Fast<'a> {
         };
         let mut i = skip(1);
         if b.get(i) == Some(&close) {
-            self.out.push((end_event(mapping), Span::new(0, 0)));
+            self.push(end_event(mapping), Span::new(0, 0));
             return Some(i + 1);
         }
         loop {
@@ -491,7 +514,7 @@ impl<'a> Fast<'a> {
                     }
                 }
                 Some(&c) if c == close => {
-                    self.out.push((end_event(mapping), Span::new(0, 0)));
+                    self.push(end_event(mapping), Span::new(0, 0));
                     return Some(i + 1);
                 }
                 _ => return None,

@@ -259,22 +259,17 @@ pub fn parse_core_float(text: &str) -> Option<f64> {
 pub fn parse(text: &str) -> Result<Node, Diagnostic> {
     // The fast path's events are yaml-rust2's for the text it accepts; should building the
     // tree from them fail, yaml-rust2 reads the text again so the error is exactly its own.
-    if let Some(events) = super::fast::events(text) {
-        let mut builder = Builder::new();
-        let mut done = false;
-        for (event, span) in events {
-            match builder.event(event, span) {
-                Ok(false) => {}
-                Ok(true) => {
-                    done = true;
-                    break;
-                }
-                Err(_) => break,
-            }
+    let mut builder = Builder::new();
+    let mut done = false;
+    let accepted = super::fast::read(text, &mut |event, span| match builder.event(event, span) {
+        Ok(end) => {
+            done |= end;
+            true
         }
-        if done {
-            return root_of(builder);
-        }
+        Err(_) => false,
+    });
+    if accepted && done {
+        return root_of(builder);
     }
     let mut builder = Builder::new();
     let mut parser = Parser::new_from_str(text);
