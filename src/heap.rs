@@ -35,7 +35,11 @@ pub fn prefer_huge_pages() {
         let end = libc::sbrk(0) as usize;
         let start = (probe as usize).div_ceil(HUGE) * HUGE;
         libc::free(probe);
-        if end <= start + HUGE
+        // The probe must lie in the `brk` heap just grown (glibc falls back to mappings
+        // elsewhere when the break cannot move); otherwise leave everything as it is.
+        let in_heap = (probe as usize) < end && end - (probe as usize) <= 2 * STEP;
+        if !in_heap
+            || end <= start + HUGE
             || libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) != 0
         {
             return;
