@@ -5,6 +5,7 @@ pub mod aws;
 pub mod digitalocean;
 pub mod helm;
 pub mod kubernetes;
+pub(crate) mod lint;
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};

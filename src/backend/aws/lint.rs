@@ -5,6 +5,9 @@
 //! |---|---|
 //! | `eks-version-support` | the EKS version is past standard support (extended support costs extra) or past extended support (EKS upgrades the cluster itself) |
 //!
+//! The chart rules (`ingress-nginx-retired`, `cert-manager-unsupported`) are shared with DOKS:
+//! `crate::backend::lint`.
+//!
 //! Dates come from `providers/aws.json` (`lint.as_of` stands in for today).
 
 use super::Ctx;
@@ -12,6 +15,9 @@ use crate::backend::warning;
 
 pub fn check(ctx: &Ctx) {
     eks_version(ctx);
+    if ctx.is_eks() {
+        crate::backend::lint::check(ctx.v, &|rule, message| ctx.note(warning(rule, message)));
+    }
 }
 
 fn eks_version(ctx: &Ctx) {

@@ -20,10 +20,6 @@ pub struct Lint {
     pub as_of: String,
     /// Kubernetes minor (`1.33`) → upstream end of life.
     pub kubernetes_end_of_life: BTreeMap<String, String>,
-    pub ingress_nginx_retired: String,
-    pub ingress_nginx_last_chart: String,
-    /// Oldest cert-manager minor still supported upstream (`1.20`).
-    pub cert_manager_oldest_supported: String,
 }
 
 pub fn get() -> &'static DoCatalog {
@@ -35,25 +31,7 @@ pub fn get() -> &'static DoCatalog {
     })
 }
 
-/// `(major, minor)` of a version such as `1.33.6-do.0`, `1.28`, `v1.13.3` or `4.8.3`.
-pub fn minor(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.trim_start_matches('v').split(['.', '-']);
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
-}
-
-/// `(major, minor, patch)`, a missing patch as 0.
-pub fn triple(version: &str) -> Option<(u32, u32, u32)> {
-    let (ma, mi) = minor(version)?;
-    let patch = version
-        .trim_start_matches('v')
-        .split(['.', '-'])
-        .nth(2)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    Some((ma, mi, patch))
-}
+pub use crate::backend::lint::minor;
 
 #[cfg(test)]
 mod tests {
@@ -73,7 +51,7 @@ mod tests {
         assert_eq!(minor("1.28"), Some((1, 28)));
         assert_eq!(minor("v1.13.3"), Some((1, 13)));
         assert_eq!(minor("latest"), None);
-        assert_eq!(triple("4.8.3"), Some((4, 8, 3)));
-        assert_eq!(triple("1.33"), Some((1, 33, 0)));
+        assert_eq!(crate::backend::lint::triple("4.8.3"), Some((4, 8, 3)));
+        assert_eq!(crate::backend::lint::triple("1.33"), Some((1, 33, 0)));
     }
 }

@@ -5,8 +5,6 @@
 //! | rule | warns when |
 //! |---|---|
 //! | `kubernetes-end-of-life` | the cluster's Kubernetes minor is past upstream end of life |
-//! | `ingress-nginx-retired` | the blueprint installs ingress-nginx (retired upstream, March 2026) |
-//! | `cert-manager-unsupported` | the cert-manager chart is older than the supported minors |
 //! | `do-ha` | the control plane is not HA in a production-named environment |
 //! | `do-auto-upgrade` | auto-upgrade is off in production, or on without a maintenance window |
 //! | `do-control-plane-firewall` | no `cluster.endpoint.allowed_cidrs`: the API is open to the internet |
@@ -17,18 +15,21 @@
 //! | `do-registry-tier` | the registry tier holds fewer repositories than the blueprint lists |
 //! | `do-no-waf` | the blueprint asks for a WAF (see `platform.rs`) |
 //!
+//! The chart rules (`ingress-nginx-retired`, `cert-manager-unsupported`) are shared with EKS:
+//! `crate::backend::lint`.
+//!
 //! Dates come from `providers/digitalocean.json` (`lint.as_of` stands in for today).
 
 use super::Ctx;
-use super::catalog::{self, minor, triple};
+use super::catalog::{self, minor};
 use super::cluster::{auto_upgrade, blueprint_version, ha};
-use crate::backend::helm;
-use crate::blueprint::types::{Deployment, IngressClass};
+use crate::blueprint::types::Deployment;
 
 pub fn check(ctx: &Ctx) {
     kubernetes_version(ctx);
-    ingress_nginx(ctx);
-    cert_manager(ctx);
+    if ctx.doks() {
+        crate::backend::lint::check(ctx.v, &|rule, message| ctx.warn(rule, message));
+    }
     cluster(ctx);
     data_services(ctx);
     registry(ctx);
@@ -82,65 +83,6 @@ fn kubernetes_version(ctx: &Ctx) {
             )
         }
         _ => {}
-    }
-}
-
-fn ingress_nginx(ctx: &Ctx) {
-    let l = &catalog::get().lint;
-    let Some(c) = ctx
-        .v
-        .bp
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.ingress_controller.as_ref())
-    else {
-        return;
-    };
-    if c.kind != IngressClass::Nginx || !ctx.doks() || l.as_of < l.ingress_nginx_retired {
-        return;
-    }
-    let chart = c
-        .chart_version
-        .clone()
-        .unwrap_or_else(|| helm::INGRESS_NGINX_CHART.into());
-    let behind = match (triple(&chart), triple(&l.ingress_nginx_last_chart)) {
-        (Some(a), Some(b)) if a < b => {
-            "; the pinned chart also lacks the fixes released up to it".to_string()
-        }
-        _ => String::new(),
-    };
-    ctx.warn(
-        "ingress-nginx-retired",
-        format!(
-            "ingress-nginx (chart {chart}) is retired upstream: best-effort maintenance ended in March 2026, with no further releases or security fixes (last chart {}){behind}; plan a move to a Gateway API implementation",
-            l.ingress_nginx_last_chart
-        ),
-    );
-}
-
-fn cert_manager(ctx: &Ctx) {
-    let l = &catalog::get().lint;
-    let Some(k) = ctx.v.bp.kubernetes.as_ref() else {
-        return;
-    };
-    if !ctx.doks() || (k.cert_manager.is_none() && k.issuers.is_empty()) {
-        return;
-    }
-    let version = k
-        .cert_manager
-        .as_ref()
-        .and_then(|c| c.chart_version.clone())
-        .unwrap_or_else(|| helm::CERT_MANAGER_CHART.into());
-    if let (Some(v), Some(oldest)) = (minor(&version), minor(&l.cert_manager_oldest_supported))
-        && v < oldest
-    {
-        ctx.warn(
-            "cert-manager-unsupported",
-            format!(
-                "cert-manager {version} is out of support (cert-manager supports its two most recent minors, v{} and later as of {}); it installs CRDs through the deprecated `installCRDs` value",
-                l.cert_manager_oldest_supported, l.as_of
-            ),
-        );
     }
 }
 
