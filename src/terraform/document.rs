@@ -16,7 +16,7 @@ use super::render::{indent, write_json, write_str};
 /// A member of a file's JSON document.
 #[derive(Debug, Clone)]
 enum Node {
-    /// A value already rendered at its nesting depth (what `write_value` writes there).
+    /// A value already rendered at its nesting depth (what `write_json` writes there).
     Text(String),
     /// An object of nodes; `BTreeMap` keeps the keys in canonical (byte) order.
     Object(BTreeMap<String, Node>),

@@ -74,14 +74,6 @@ impl Object {
         self.find(key).ok().map(|i| &self.0[i].1)
     }
 
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
-        self.find(key).ok().map(|i| &mut self.0[i].1)
-    }
-
-    pub fn remove(&mut self, key: &str) -> Option<Json> {
-        self.find(key).ok().map(|i| self.0.remove(i).1)
-    }
-
     /// The value at `key`, made `null` first if absent.
     pub fn entry(&mut self, key: &str) -> &mut Json {
         let i = match self.find(key) {
@@ -92,10 +84,6 @@ impl Object {
             }
         };
         &mut self.0[i].1
-    }
-
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
     }
 
     pub fn len(&self) -> usize {
@@ -155,13 +143,6 @@ impl Json {
         }
     }
 
-    pub fn as_array_mut(&mut self) -> Option<&mut Vec<Json>> {
-        match self {
-            Json::Array(a) => Some(a),
-            _ => None,
-        }
-    }
-
     pub fn is_null(&self) -> bool {
         matches!(self, Json::Null)
     }
@@ -181,19 +162,26 @@ impl Json {
     }
 
     fn write_compact(&self, out: &mut String) {
+        self.write_compact_with(out, &super::render::write_json_string);
+    }
+
+    /// Compact JSON with every string (keys included, an encoded document as the string of
+    /// its compact text) written by `string`: as JSON strings here, and escaped once more
+    /// when the whole document is itself a string value (`render::write_encoded`).
+    pub(super) fn write_compact_with(&self, out: &mut String, string: &dyn Fn(&mut String, &str)) {
         match self {
             Json::Null => out.push_str("null"),
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Json::Number(n) => write_number(out, n),
-            Json::String(s) => super::render::write_json_string(out, s),
-            Json::Encoded(doc) => super::render::write_json_string(out, &doc.to_compact_string()),
+            Json::String(s) => string(out, s),
+            Json::Encoded(doc) => string(out, &doc.to_compact_string()),
             Json::Array(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
-                    item.write_compact(out);
+                    item.write_compact_with(out, string);
                 }
                 out.push(']');
             }
@@ -203,9 +191,9 @@ impl Json {
                     if i > 0 {
                         out.push(',');
                     }
-                    super::render::write_json_string(out, k);
+                    string(out, k);
                     out.push(':');
-                    v.write_compact(out);
+                    v.write_compact_with(out, string);
                 }
                 out.push('}');
             }
@@ -284,12 +272,6 @@ impl ToJson for String {
     }
 }
 
-impl ToJson for Cow<'static, str> {
-    fn to_json(&self) -> Json {
-        Json::String(self.clone())
-    }
-}
-
 impl ToJson for bool {
     fn to_json(&self) -> Json {
         Json::Bool(*self)
@@ -359,12 +341,6 @@ impl<K: AsRef<str>, V: ToJson> ToJson for BTreeMap<K, V> {
     }
 }
 
-impl ToJson for serde_json::Value {
-    fn to_json(&self) -> Json {
-        Json::from(self.clone())
-    }
-}
-
 impl From<serde_json::Value> for Json {
     fn from(v: serde_json::Value) -> Json {
         use serde_json::Value as V;
@@ -374,9 +350,8 @@ impl From<serde_json::Value> for Json {
             V::Number(n) => Json::Number(n),
             V::String(s) => Json::String(Cow::Owned(s)),
             V::Array(a) => Json::Array(a.into_iter().map(Json::from).collect()),
-            // serde_json's map iterates in key order (`preserve_order` is off; a test in
-            // `render` checks it), so members are appended in order.
-            V::Object(m) => Json::Object(Object(
+            // Sorted here whatever order serde_json's map keeps (`preserve_order`).
+            V::Object(m) => Json::Object(Object::from_entries(
                 m.into_iter()
                     .map(|(k, v)| (Cow::Owned(k), Json::from(v)))
                     .collect(),
@@ -407,12 +382,6 @@ impl From<Json> for serde_json::Value {
 impl From<String> for Json {
     fn from(s: String) -> Json {
         Json::String(Cow::Owned(s))
-    }
-}
-
-impl From<&String> for Json {
-    fn from(s: &String) -> Json {
-        Json::String(Cow::Owned(s.clone()))
     }
 }
 
@@ -460,12 +429,6 @@ impl<V: Into<Json>> From<BTreeMap<String, V>> for Json {
 impl<T: Into<Json>> From<Option<T>> for Json {
     fn from(v: Option<T>) -> Json {
         v.map_or(Json::Null, Into::into)
-    }
-}
-
-impl FromIterator<Json> for Json {
-    fn from_iter<I: IntoIterator<Item = Json>>(iter: I) -> Json {
-        Json::Array(iter.into_iter().collect())
     }
 }
 
@@ -517,12 +480,6 @@ impl Key for &'static str {
 impl Key for String {
     fn key(self) -> Cow<'static, str> {
         Cow::Owned(self)
-    }
-}
-
-impl Key for &String {
-    fn key(self) -> Cow<'static, str> {
-        Cow::Owned(self.clone())
     }
 }
 

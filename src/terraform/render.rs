@@ -1,8 +1,9 @@
 //! Canonical JSON: sorted keys, two-space indentation, `\n` line endings, trailing newline.
-//! Sorting happens here rather than relying on `serde_json::Map`'s order, which a dependency
-//! could change by enabling `preserve_order`.
+//! Keys are in order because `Json` objects are kept sorted as they are built (a
+//! `serde_json::Value` is converted to `Json` first), never by relying on `serde_json::Map`,
+//! whose order a dependency could change by enabling `preserve_order`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::json::Json;
 
@@ -21,7 +22,7 @@ pub fn unmark(s: &str) -> String {
 /// Render a Terraform JSON document canonically.
 pub fn render_json(v: &Value) -> String {
     let mut out = String::with_capacity(4096);
-    write_value(&mut out, v, 0);
+    write_json(&mut out, &Json::from(v.clone()), 0);
     out.push('\n');
     out
 }
@@ -119,49 +120,12 @@ fn escape_from(out: &mut String, s: &str, first: usize, twice: bool) {
 /// that text first. IAM policies and ECS container definitions are such strings.
 pub(super) fn write_encoded(out: &mut String, doc: &Json) {
     out.push('"');
-    write_encoded_value(out, doc);
+    doc.write_compact_with(out, &|out, s| {
+        out.push_str("\\\"");
+        write_escaped(out, s, true);
+        out.push_str("\\\"");
+    });
     out.push('"');
-}
-
-fn write_encoded_value(out: &mut String, v: &Json) {
-    match v {
-        Json::Null => out.push_str("null"),
-        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Json::Number(n) => super::json::write_number(out, n),
-        Json::String(s) => {
-            out.push_str("\\\"");
-            write_escaped(out, s, true);
-            out.push_str("\\\"");
-        }
-        Json::Encoded(inner) => {
-            out.push_str("\\\"");
-            write_escaped(out, &inner.to_compact_string(), true);
-            out.push_str("\\\"");
-        }
-        Json::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_encoded_value(out, item);
-            }
-            out.push(']');
-        }
-        Json::Object(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str("\\\"");
-                write_escaped(out, k, true);
-                out.push_str("\\\":");
-                write_encoded_value(out, v);
-            }
-            out.push('}');
-        }
-    }
 }
 
 /// `s` as a JSON string exactly as `serde_json::to_string` writes it (no template handling),
@@ -283,38 +247,8 @@ pub(super) fn indent(out: &mut String, level: usize) {
     out.push_str(&SPACES[..n]);
 }
 
-/// A value at nesting depth `level`, keys in byte order. `serde_json::Map` is a `BTreeMap`
-/// (the `preserve_order` feature is off; a test below fails if it is ever turned on), so
-/// its iteration order is already the canonical one.
-pub(super) fn write_value(out: &mut String, v: &Value, level: usize) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => super::json::write_number(out, n),
-        Value::String(s) => write_str(out, s),
-        Value::Array(items) => {
-            if items.is_empty() {
-                out.push_str("[]");
-                return;
-            }
-            out.push_str("[\n");
-            for (i, item) in items.iter().enumerate() {
-                indent(out, level + 1);
-                write_value(out, item, level + 1);
-                if i + 1 < items.len() {
-                    out.push(',');
-                }
-                out.push('\n');
-            }
-            indent(out, level);
-            out.push(']');
-        }
-        Value::Object(map) => write_object(out, map, level),
-    }
-}
-
-/// A [`Json`] value at nesting depth `level`: the same text [`write_value`] writes for the
-/// equivalent `serde_json::Value` (objects are kept in key order as they are built).
+/// A [`Json`] value at nesting depth `level`: keys in byte order (objects are kept sorted
+/// as they are built), two-space indentation.
 pub(super) fn write_json(out: &mut String, v: &Json, level: usize) {
     match v {
         Json::Null => out.push_str("null"),
@@ -362,36 +296,15 @@ pub(super) fn write_json(out: &mut String, v: &Json, level: usize) {
     }
 }
 
-fn write_object(out: &mut String, map: &Map<String, Value>, level: usize) {
-    if map.is_empty() {
-        out.push_str("{}");
-        return;
-    }
-    out.push_str("{\n");
-    let last = map.len() - 1;
-    for (i, (k, v)) in map.iter().enumerate() {
-        indent(out, level + 1);
-        write_str(out, k);
-        out.push_str(": ");
-        write_value(out, v, level + 1);
-        if i < last {
-            out.push(',');
-        }
-        out.push('\n');
-    }
-    indent(out, level);
-    out.push('}');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::terraform::interp;
-    use serde_json::json;
+    use serde_json::{Map, json};
 
     #[test]
     fn serde_json_maps_iterate_in_key_order() {
-        // `write_value` relies on it; enabling serde_json's `preserve_order` would break it.
+        // Only documents it: `Json::from(Value)` sorts members itself, whatever this order.
         let m: Map<String, Value> = [("b", 1), ("a", 2), ("B", 3), ("aa", 4)]
             .into_iter()
             .map(|(k, v)| (k.to_string(), json!(v)))
