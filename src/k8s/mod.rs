@@ -61,15 +61,10 @@ pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Ve
 /// Secret names (`namespace/name`) and the keys read from each.
 pub type Secrets = BTreeMap<String, BTreeSet<String>>;
 
-/// The Kubernetes Secrets the manifests reference, by `namespace/name`, with the keys read
-/// from each (empty when a Secret is read whole, e.g. by `envFrom`). infragen never writes
-/// Secrets; they must exist before the workloads start.
-pub fn required_secrets(v: &Validated, opts: &Options) -> Secrets {
-    generate(v, opts, true).2
-}
-
-/// [`manifests`] and [`required_secrets`] from one generation: the Secrets are read off the
-/// workload, data and backup documents as they are built, instead of building them again.
+/// [`manifests`] and the Kubernetes Secrets they reference, by `namespace/name`, with the keys
+/// read from each (empty when a Secret is read whole, e.g. by `envFrom`). infragen never
+/// writes Secrets; they must exist before the workloads start. The Secrets are read off the
+/// workload, data and backup documents as they are built, in the same generation.
 pub fn manifests_and_secrets(
     v: &Validated,
     opts: &Options,
