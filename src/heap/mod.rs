@@ -8,6 +8,13 @@
 //! the run (the process is short-lived), serve large blocks from it rather than from fresh
 //! mappings, and ask for huge pages on it. Anywhere else, or if the kernel declines, this
 //! does nothing and the heap works as before.
+//!
+//! Small blocks do not come from glibc at all but from [`Blocks`], which takes its chunks
+//! from this heap.
+
+mod blocks;
+
+pub use blocks::Blocks;
 
 /// How far ahead of need the heap grows: the whole run of a large blueprint in one step.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -24,16 +31,23 @@ pub fn prefer_huge_pages() {
         if libc::mallopt(libc::M_TOP_PAD, STEP as libc::c_int) == 0
             || libc::mallopt(libc::M_TRIM_THRESHOLD, (2 * STEP) as libc::c_int) == 0
             || libc::mallopt(libc::M_MMAP_THRESHOLD, (STEP / 2) as libc::c_int) == 0
+            // Worker threads' chunks from this heap too, not from per-thread arenas (fresh
+            // mappings without huge pages); `Blocks` leaves glibc few calls to contend on.
+            || libc::mallopt(libc::M_ARENA_MAX, 1) == 0
         {
             return;
         }
         // A block larger than what is left of the heap makes it grow by `STEP` now.
-        let probe = libc::malloc(1 << 20);
+        const PROBE: usize = 256 << 10;
+        let probe = libc::malloc(PROBE);
         if probe.is_null() {
             return;
         }
         let end = libc::sbrk(0) as usize;
-        let start = (probe as usize).div_ceil(HUGE) * HUGE;
+        // Growing, glibc wrote the header of the heap's free rest just past the probe. That
+        // write gave its 2 MiB range a small page before `madvise`, and a range that has one
+        // never gets a huge page: the work starts at the next boundary.
+        let start = (probe as usize + PROBE + 64).div_ceil(HUGE) * HUGE;
         libc::free(probe);
         // The probe must lie in the `brk` heap just grown (glibc falls back to mappings
         // elsewhere when the break cannot move); otherwise leave everything as it is.
@@ -49,7 +63,8 @@ pub fn prefer_huge_pages() {
         // the work's allocations begin on the first huge page instead of small ones.
         let below = start - probe as usize;
         if below > 64 {
-            let _filler = libc::malloc(below - 32);
+            // `black_box`: an allocation nobody uses may be optimised away.
+            std::hint::black_box(libc::malloc(below - 32));
         }
     }
 }
