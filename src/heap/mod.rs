@@ -20,7 +20,8 @@ pub use blocks::Blocks;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const STEP: usize = 64 << 20;
 
-/// Ask for a heap backed by huge pages, once, before the work starts.
+/// Ask for a heap backed by huge pages, once, before the work starts ([`Blocks`] does it
+/// when it takes its first chunk).
 pub fn prefer_huge_pages() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `mallopt`, `malloc`, `free`, `sbrk(0)` and `madvise` are plain libc calls; the
@@ -46,7 +47,7 @@ pub fn prefer_huge_pages() {
         let end = libc::sbrk(0) as usize;
         // Growing, glibc wrote the header of the heap's free rest just past the probe. That
         // write gave its 2 MiB range a small page before `madvise`, and a range that has one
-        // never gets a huge page: the work starts at the next boundary.
+        // gets no huge page when it faults: the work starts at the next boundary.
         let start = (probe as usize + PROBE + 64).div_ceil(HUGE) * HUGE;
         libc::free(probe);
         // The probe must lie in the `brk` heap just grown (glibc falls back to mappings
