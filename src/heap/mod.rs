@@ -22,7 +22,7 @@ const STEP: usize = 64 << 20;
 
 /// Ask for a heap backed by huge pages, once, before the work starts ([`Blocks`] does it
 /// when it takes its first chunk).
-pub fn prefer_huge_pages() {
+fn prefer_huge_pages() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `mallopt`, `malloc`, `free`, `sbrk(0)` and `madvise` are plain libc calls; the
     // block is freed right away and `madvise` only changes how the kernel backs pages glibc

@@ -72,30 +72,15 @@ fn escape_from(out: &mut String, s: &str, first: usize, twice: bool) {
             break;
         }
         let b = bytes[i];
-        let (rep, len): (&str, usize) = match CLASS[b as usize] {
-            ESCAPE => match (b, twice) {
-                (b'"', false) => ("\\\"", 1),
-                (b'\\', false) => ("\\\\", 1),
-                (b'\n', false) => ("\\n", 1),
-                (b'\r', false) => ("\\r", 1),
-                (b'\t', false) => ("\\t", 1),
-                (0x08, false) => ("\\b", 1),
-                (0x0c, false) => ("\\f", 1),
-                (b'"', true) => ("\\\\\\\"", 1),
-                (b'\\', true) => ("\\\\\\\\", 1),
-                (b'\n', true) => ("\\\\n", 1),
-                (b'\r', true) => ("\\\\r", 1),
-                (b'\t', true) => ("\\\\t", 1),
-                (0x08, true) => ("\\\\b", 1),
-                (0x0c, true) => ("\\\\f", 1),
-                _ => ("", 1),
-            },
+        // The replacement (`None`: the JSON escape of `b`) and how many bytes it replaces.
+        let (rep, len) = match CLASS[b as usize] {
+            ESCAPE => (None, 1),
             TEMPLATE if bytes.get(i + 1) == Some(&b'{') => match b {
-                b'$' => ("$${", 2),
-                _ => ("%%{", 2),
+                b'$' => (Some("$${"), 2),
+                _ => (Some("%%{"), 2),
             },
             MARK_START if bytes[i..].starts_with(&MARK_UTF8) && bytes.get(i + 3) == Some(&b'{') => {
-                ("${", 4)
+                (Some("${"), 4)
             }
             _ => {
                 i = next_special(bytes, i + 1);
@@ -103,16 +88,39 @@ fn escape_from(out: &mut String, s: &str, first: usize, twice: bool) {
             }
         };
         out.push_str(&s[start..i]);
-        if rep.is_empty() {
-            let slash = if twice { "\\\\" } else { "\\" };
-            let _ = std::fmt::Write::write_fmt(out, format_args!("{slash}u{:04x}", b));
-        } else {
-            out.push_str(rep);
+        match rep {
+            Some(rep) => out.push_str(rep),
+            None => push_escape(out, b, twice),
         }
         start = i + len;
         i = next_special(bytes, start);
     }
     out.push_str(&s[start..]);
+}
+
+/// The JSON escape of `b`, an [`ESCAPE`] byte, as serde_json writes it. With `twice`, that
+/// escape escaped again (a string inside a JSON string): its backslash doubles, and a quote
+/// or backslash after it gains one of its own.
+fn push_escape(out: &mut String, b: u8, twice: bool) {
+    let body = match b {
+        b'"' => "\"",
+        b'\\' => "\\",
+        b'\n' => "n",
+        b'\r' => "r",
+        b'\t' => "t",
+        0x08 => "b",
+        0x0c => "f",
+        _ => "",
+    };
+    out.push_str(if twice { "\\\\" } else { "\\" });
+    if body.is_empty() {
+        let _ = std::fmt::Write::write_fmt(out, format_args!("u{b:04x}"));
+    } else {
+        if twice && matches!(b, b'"' | b'\\') {
+            out.push('\\');
+        }
+        out.push_str(body);
+    }
 }
 
 /// A JSON document as a JSON string value, written in one pass: exactly what [`write_str`]
@@ -147,18 +155,7 @@ pub(crate) fn write_json_string(out: &mut String, s: &str) {
             continue;
         }
         out.push_str(&s[start..i]);
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x08 => out.push_str("\\b"),
-            0x0c => out.push_str("\\f"),
-            _ => {
-                let _ = std::fmt::Write::write_fmt(out, format_args!("\\u{:04x}", b));
-            }
-        }
+        push_escape(out, b, false);
         i += 1;
         start = i;
     }
