@@ -1408,6 +1408,11 @@ pub struct NetworkPolicies {
     /// Per-service ingress/egress derived from `services[].uses`.
     #[serde(default = "yes")]
     pub per_service: bool,
+    /// Namespace Prometheus scrapes from (metrics ports only). Default: the declared
+    /// namespace meant for monitoring (named `monitoring` or `*-monitoring`, or labelled
+    /// `purpose: monitoring`); with none, no namespace may scrape.
+    #[serde(default)]
+    pub monitoring_namespace: Option<String>,
 }
 
 impl Default for NetworkPolicies {
@@ -1417,6 +1422,7 @@ impl Default for NetworkPolicies {
             allow_same_namespace: true,
             allow_from_ingress: true,
             per_service: true,
+            monitoring_namespace: None,
         }
     }
 }

@@ -16,6 +16,7 @@ mod issuer;
 mod kustomization;
 mod namespace;
 mod network_policy;
+mod quota;
 mod rbac;
 mod service;
 mod workload;
@@ -26,6 +27,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::blueprint::types::{Blueprint, KubernetesPlatform, Service, Strategy};
 use crate::validate::Validated;
 use yaml::{Map, Str, map};
+
+/// The usual pod network of overlay CNIs (kubeadm with flannel, DOKS).
+pub const DEFAULT_POD_CIDR: &str = "10.244.0.0/16";
 
 /// What the cluster back-end tells the manifest generator about its platform.
 #[derive(Debug, Clone, Default)]
@@ -49,6 +53,14 @@ pub struct Options {
     /// Node label whose value is the node pool's name (`eks.amazonaws.com/nodegroup`,
     /// `doks.digitalocean.com/node-pool`); added to the pool's own labels in node selectors.
     pub node_pool_label: Option<String>,
+    /// The cluster's pod network, when pods do not share the node subnets (DOKS, most
+    /// overlay CNIs). The ingress-nginx admission webhook admits the API server from
+    /// addresses outside it; with `None` (EKS: the VPC CNI gives pods node-subnet addresses,
+    /// like the control plane's ENIs) no address range tells them apart, so the webhook port
+    /// stays closed and the back-end turns the webhook off (CVE-2025-1974).
+    pub pod_cidr: Option<String>,
+    /// The ingress-nginx controller's proxy container ports, when not 80/443.
+    pub ingress_controller_ports: Vec<u16>,
 }
 
 /// Manifests by path under `k8s/` (including `k8s/kustomization.yaml`), and the blueprint
@@ -56,6 +68,53 @@ pub struct Options {
 pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Vec<&'static str>) {
     let (files, lowered, _) = generate(v, opts, false);
     (files, lowered)
+}
+
+/// Problems that make the manifests unworkable, found before they are written (exit 2):
+/// namespace quotas that cannot hold their own workloads at their declared maximum.
+/// In-cluster data follows the provider (`kubernetes` runs every data service inside).
+pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
+    let opts = Options {
+        data_in_cluster: v.provider == crate::catalog::Provider::Kubernetes,
+        ..Default::default()
+    };
+    quota::check(v, &opts)
+}
+
+/// Notes on blueprint settings the manifests carry out differently than written (a VPA
+/// next to an HPA), or cannot carry out on this platform (a standby or read replicas of a
+/// database the platform runs in the cluster).
+pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
+    let mut out: Vec<String> =
+        v.bp.services
+            .iter()
+            .filter_map(autoscaling::notes)
+            .collect();
+    if v.bp.kubernetes.is_none() {
+        return out;
+    }
+    for (i, d) in v.bp.databases.iter().enumerate() {
+        // `deployment: in_cluster` with these is refused by validation; here the platform
+        // moved a managed database into the cluster.
+        if !opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster {
+            continue;
+        }
+        let mut dropped = Vec::new();
+        if d.ha {
+            dropped.push("`ha` (a standby)".to_string());
+        }
+        if d.replicas > 0 {
+            dropped.push(format!("`replicas: {}` (read replicas)", d.replicas));
+        }
+        if !dropped.is_empty() && d.engine != crate::blueprint::types::DatabaseEngine::Mongodb {
+            out.push(format!(
+                "databases[{i}] `{}` runs in the cluster as a single server: {} not created",
+                d.name,
+                dropped.join(" and ")
+            ));
+        }
+    }
+    out
 }
 
 /// Secret names (`namespace/name`) and the keys read from each.
@@ -392,6 +451,24 @@ impl<'a> Ctx<'a> {
     /// `ingress-nginx`).
     pub fn ingress_namespace(&self) -> String {
         crate::backend::helm::ingress_nginx_namespace(self.v)
+    }
+
+    /// The namespace Prometheus scrapes from: `network_policies.monitoring_namespace`, else
+    /// the declared namespace meant for monitoring (named `monitoring` or `*-monitoring`, or
+    /// labelled `purpose: monitoring`), else none (no namespace may scrape).
+    pub fn monitoring_namespace(&self) -> Option<&str> {
+        if let Some(ns) = &self.platform.network_policies.monitoring_namespace {
+            return Some(ns);
+        }
+        self.platform
+            .namespaces
+            .iter()
+            .find(|n| {
+                n.name == "monitoring"
+                    || n.name.ends_with("-monitoring")
+                    || n.labels.get("purpose").is_some_and(|p| p == "monitoring")
+            })
+            .map(|n| n.name.as_str())
     }
 
     /// The Kubernetes Secret name of `secrets[].name`: its `path` when that is a valid object

@@ -17,4 +17,5 @@ mod examples;
 mod fuzz;
 mod golden;
 mod manifests;
+mod netpol;
 mod support;

@@ -435,7 +435,8 @@ fn techshop_production_carries_seed_002() {
         "name: techshop-app-pdb",
         "minAvailable: 2",
         "name: techshop-app-vpa",
-        "updateMode: Auto",
+        // The seed's Auto mode next to an HPA on CPU and memory would fight it: Initial.
+        "updateMode: Initial",
         "minAllowed:\n          cpu: \"100m\"\n          memory: \"128Mi\"\n        maxAllowed:\n          cpu: \"1\"\n          memory: \"1Gi\"",
         "serviceAccountName: techshop-service-account",
         "prometheus.io/port: \"3000\"",
@@ -509,7 +510,9 @@ fn techshop_production_carries_seed_002() {
         "kind: Namespace\nmetadata:\n  name: techshop-cloud",
         "environment: production",
         "name: techshop-quota",
-        "configmaps: \"20\"\n    limits.cpu: \"8\"\n    limits.memory: \"16Gi\"\n    persistentvolumeclaims: \"10\"\n    pods: \"20\"\n    requests.cpu: \"4\"\n    requests.memory: \"8Gi\"\n    secrets: \"20\"\n    services: \"10\"",
+        // The seed's CPU figures (4 / 8) cannot hold its own workloads at their maximum
+        // (checked at synth); the blueprint raises them and keeps the rest.
+        "configmaps: \"20\"\n    limits.cpu: \"12\"\n    limits.memory: \"16Gi\"\n    persistentvolumeclaims: \"10\"\n    pods: \"20\"\n    requests.cpu: \"6\"\n    requests.memory: \"8Gi\"\n    secrets: \"20\"\n    services: \"10\"",
         "name: techshop-app-netpol",
         "- Ingress\n    - Egress",
         "app: mongodb\n      ports:\n        - protocol: TCP\n          port: 27017",
@@ -552,32 +555,76 @@ fn techshop_development_carries_the_dev_values() {
     assert!(out.files["k8s/techshop-cloud/namespace.yaml"].contains("environment: development"));
 }
 
-/// Seed 003: blue and green Deployments, the Service and autoscaler on the live colour.
+/// Seed 003: blue and green Deployments, the Service, budget and autoscalers on the live
+/// colour; switching `rollout.live` moves them and leaves the replica counts to the HPAs.
 #[test]
 fn blue_green_switches_by_service_selector() {
-    let out = synth(
-        &root().join("blueprints/case-eks-fargate.yaml"),
-        Provider::Kubernetes,
-        "production",
-    );
-    let docs: BTreeMap<(String, String), Value> = documents(&out)
-        .into_iter()
-        .map(|(_, d)| ((kind(&d).to_string(), name(&d).to_string()), d))
-        .collect();
-    let get = |k: &str, n: &str| &docs[&(k.to_string(), n.to_string())];
-    for colour in ["blue", "green"] {
-        let d = get("Deployment", &format!("backend-{colour}"));
-        assert_eq!(d["spec"]["selector"]["matchLabels"]["color"], colour);
-        assert_eq!(d["spec"]["replicas"], 2, "both colours keep the same size");
+    let path = root().join("blueprints/case-eks-fargate.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for live in ["blue", "green"] {
+        let text = text.replace("live: blue", &format!("live: {live}"));
+        let out = infragen::synthesize(
+            "blueprints/case-eks-fargate.yaml",
+            text.as_bytes(),
+            Provider::Kubernetes,
+            "production",
+        )
+        .unwrap();
+        let docs: BTreeMap<(String, String), Value> = documents(&out)
+            .into_iter()
+            .map(|(_, d)| ((kind(&d).to_string(), name(&d).to_string()), d))
+            .collect();
+        let get = |k: &str, n: &str| &docs[&(k.to_string(), n.to_string())];
+        for colour in ["blue", "green"] {
+            let d = get("Deployment", &format!("backend-{colour}"));
+            assert_eq!(d["spec"]["selector"]["matchLabels"]["color"], colour);
+            assert!(
+                d["spec"].get("replicas").is_none(),
+                "an HPA scales backend-{colour}: no spec.replicas"
+            );
+            // Each colour has its own HPA, so a switch moves no HPA and resets no count.
+            assert_eq!(
+                get("HorizontalPodAutoscaler", &format!("backend-{colour}-hpa"))["spec"]["scaleTargetRef"]
+                    ["name"],
+                format!("backend-{colour}")
+            );
+        }
+        assert_eq!(get("Service", "backend")["spec"]["selector"]["color"], live);
+        assert_eq!(
+            get("PodDisruptionBudget", "backend-pdb")["spec"]["selector"]["matchLabels"]["color"],
+            live
+        );
+        assert!(!docs.contains_key(&("HorizontalPodAutoscaler".into(), "backend-hpa".into())));
     }
-    assert_eq!(
-        get("Service", "backend")["spec"]["selector"]["color"],
-        "blue"
-    );
-    assert_eq!(
-        get("HorizontalPodAutoscaler", "backend-hpa")["spec"]["scaleTargetRef"]["name"],
-        "backend-blue"
-    );
+}
+
+/// No Deployment that a HorizontalPodAutoscaler scales carries `spec.replicas` (every apply
+/// would reset the scaled count), in every shipped output.
+#[test]
+fn autoscaled_deployments_leave_replicas_to_the_hpa() {
+    let mut checked = 0;
+    for (label, out) in outputs() {
+        let docs = documents(&out);
+        for (_, hpa) in docs
+            .iter()
+            .filter(|(_, d)| kind(d) == "HorizontalPodAutoscaler")
+        {
+            let target = hpa["spec"]["scaleTargetRef"]["name"].as_str().unwrap();
+            let (_, d) = docs
+                .iter()
+                .find(|(_, d)| {
+                    kind(d) == "Deployment" && name(d) == target && namespace(d) == namespace(hpa)
+                })
+                .unwrap_or_else(|| panic!("{label}: HPA {} targets nothing", name(hpa)));
+            assert!(
+                d["spec"].get("replicas").is_none(),
+                "{label}: Deployment {target} is scaled by HPA {} but sets spec.replicas",
+                name(hpa)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 5, "only {checked} autoscaled Deployments");
 }
 
 /// Seed 000: the production gateway canary takes 10 % at ingress-nginx.

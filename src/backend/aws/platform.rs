@@ -50,6 +50,10 @@ fn web_acl_name(ctx: &Ctx) -> String {
         .unwrap_or_else(|| format!("{}-waf", ctx.prefix))
 }
 
+/// ingress-nginx's container ports on Fargate, which allows no binding below 1024.
+const FARGATE_NGINX_HTTP: u16 = 8080;
+const FARGATE_NGINX_HTTPS: u16 = 10443;
+
 /// The blueprint's Ingress class when it has an enabled Ingress.
 fn ingress_class(ctx: &Ctx) -> Option<IngressClass> {
     ctx.v
@@ -329,6 +333,14 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     m.file("controllers").resource(&lbc_release, lbc_body);
 
     if let Some((r, mut body)) = helm::ingress_nginx(ctx.v, nginx_service_annotations(ctx)) {
+        // The VPC CNI gives pods node-subnet addresses, like the control plane's ENIs, so no
+        // NetworkPolicy can admit the API server to the admission webhook while keeping pods
+        // out (CVE-2025-1974): the webhook is off (Ingress objects are then checked when the
+        // controller loads them, not at admission).
+        helm::merge_values(
+            &mut body,
+            json!({"controller": {"admissionWebhooks": {"enabled": false}}}),
+        );
         if alb_in_front_of_nginx(ctx) {
             // Reached only through the ALB; client addresses arrive in X-Forwarded-For.
             helm::merge_values(
@@ -345,8 +357,11 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             helm::merge_values(
                 &mut body,
                 json!({"controller": {
-                    "containerPort": {"http": 8080, "https": 10443},
-                    "extraArgs": {"http-port": "8080", "https-port": "10443"},
+                    "containerPort": {"http": FARGATE_NGINX_HTTP, "https": FARGATE_NGINX_HTTPS},
+                    "extraArgs": {
+                        "http-port": FARGATE_NGINX_HTTP.to_string(),
+                        "https-port": FARGATE_NGINX_HTTPS.to_string(),
+                    },
                     "containerSecurityContext": {"capabilities": {"add": [], "drop": ["ALL"]}},
                 }}),
             );
@@ -630,6 +645,12 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         network_policy_enforced: ctx.platform == Some(Platform::Eks),
         node_pool_label: (ctx.platform == Some(Platform::Eks))
             .then(|| super::cluster::nodes::POOL_LABEL.to_string()),
+        // On Fargate the controller listens on high ports (see `platform`).
+        ingress_controller_ports: if ctx.platform == Some(Platform::EksFargate) {
+            vec![FARGATE_NGINX_HTTP, FARGATE_NGINX_HTTPS]
+        } else {
+            Vec::new()
+        },
         ..Default::default()
     };
     if class == Some(IngressClass::Alb)
@@ -638,6 +659,9 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         opts.ingress_annotations = alb_annotations(ctx, lb);
     }
     let (files, lowered) = k8s::manifests(ctx.v, &opts);
+    for n in k8s::notes(ctx.v, &opts) {
+        ctx.note(n);
+    }
     out.files.extend(files);
     out.lowered.extend(lowered);
 }

@@ -176,6 +176,9 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         storage_class: Some("do-block-storage".into()),
         // DOKS runs Cilium, which enforces NetworkPolicy.
         network_policy_enforced: true,
+        // DOKS's pod network (the cluster's default `cluster_subnet`); Cilium never matches
+        // pods by address anyway.
+        pod_cidr: Some(k8s::DEFAULT_POD_CIDR.into()),
         data_in_cluster: false,
         image_pull_secret: super::registry::pull_secret(ctx),
         ..Default::default()
@@ -198,6 +201,9 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     } else {
         k8s::manifests(ctx.v, &opts)
     };
+    for n in k8s::notes(ctx.v, &opts) {
+        ctx.note(n);
+    }
     out.files.extend(files);
     out.lowered.extend(lowered);
 }
