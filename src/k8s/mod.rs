@@ -61,6 +61,32 @@ pub struct Options {
     pub pod_cidr: Option<String>,
     /// The ingress-nginx controller's proxy container ports, when not 80/443.
     pub ingress_controller_ports: Vec<u16>,
+    /// Namespaces another owner (the platform's Terraform) creates: not declared here.
+    pub platform_namespaces: Vec<String>,
+}
+
+/// The labels of namespace `name` as the blueprint declares it (the last declaration wins),
+/// for an owner outside the manifests (the platform's Terraform). An undeclared namespace
+/// gets only infragen's labels.
+pub fn namespace_labels(v: &Validated, name: &str) -> BTreeMap<String, String> {
+    let common = [
+        ("app.kubernetes.io/part-of".to_string(), v.bp.name.clone()),
+        (
+            "app.kubernetes.io/managed-by".to_string(),
+            "infragen".to_string(),
+        ),
+    ];
+    let declared = v
+        .bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.namespaces.iter().rev().find(|n| n.name == name));
+    let mut labels: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(ns) = declared {
+        labels.extend(namespace::labels(Some(ns)));
+    }
+    labels.extend(common);
+    labels
 }
 
 /// Manifests by path under `k8s/` (including `k8s/kustomization.yaml`), and the blueprint

@@ -330,6 +330,9 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         &common_tags(ctx.v),
     );
     let after_lbc = json!([lbc_release.address()]);
+    let mut lbc_body = lbc_body;
+    // kube-system: nothing to create or own.
+    let _ = helm::own_namespace(ctx.v, &mut lbc_body);
     m.file("controllers").resource(&lbc_release, lbc_body);
 
     if let Some((r, mut body)) = helm::ingress_nginx(ctx.v, nginx_service_annotations(ctx)) {
@@ -367,6 +370,9 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             );
         }
         body["depends_on"] = after_lbc.clone();
+        if let Some((ns, doc)) = helm::own_namespace(ctx.v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         m.file("controllers").resource(&r, body);
     }
     if let Some((r, mut body)) = helm::cert_manager(ctx.v) {
@@ -375,6 +381,9 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             helm::merge_values(&mut body, json!({"webhook": {"securePort": 10260}}));
         }
         body["depends_on"] = after_lbc.clone();
+        if let Some((ns, doc)) = helm::own_namespace(ctx.v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         m.file("controllers").resource(&r, body);
     }
 
@@ -651,6 +660,7 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         } else {
             Vec::new()
         },
+        platform_namespaces: helm::platform_namespaces(ctx.v),
         ..Default::default()
     };
     if class == Some(IngressClass::Alb)

@@ -79,7 +79,10 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         // Read at every plan, so the short-lived token is always fresh.
         .resource(&cluster, json!({"name": ctx.cluster_name()}));
 
-    if let Some((r, body)) = ingress {
+    if let Some((r, mut body)) = ingress {
+        if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         let namespace = helm::ingress_nginx_namespace(v);
         let svc = data("kubernetes_service_v1", "ingress_nginx");
         m.file("ingress").resource(&r, body).resource(
@@ -98,7 +101,10 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             ),
         );
     }
-    if let Some((r, body)) = cert_manager {
+    if let Some((r, mut body)) = cert_manager {
+        if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         m.file("cert_manager").resource(&r, body);
     }
     Some(m)
@@ -179,6 +185,7 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         // DOKS's pod network (the cluster's default `cluster_subnet`); Cilium never matches
         // pods by address anyway.
         pod_cidr: Some(k8s::DEFAULT_POD_CIDR.into()),
+        platform_namespaces: crate::backend::helm::platform_namespaces(ctx.v),
         data_in_cluster: false,
         image_pull_secret: super::registry::pull_secret(ctx),
         ..Default::default()
