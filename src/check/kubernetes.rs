@@ -83,7 +83,7 @@ macro_rules! vendored {
 }
 
 /// The vendored kinds (see `scripts/vendor-kubernetes-schemas.py`).
-const KINDS: [(&str, &str); 19] = vendored!(
+const KINDS: [(&str, &str); 20] = vendored!(
     "clusterrole-rbac-v1",
     "clusterrolebinding-rbac-v1",
     "configmap-v1",
@@ -103,6 +103,7 @@ const KINDS: [(&str, &str); 19] = vendored!(
     "service-v1",
     "serviceaccount-v1",
     "statefulset-apps-v1",
+    "storageclass-storage-v1",
 );
 const DEFINITIONS: &str = include_str!("../../providers/kubernetes-schemas/_definitions.json");
 

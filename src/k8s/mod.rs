@@ -19,6 +19,7 @@ mod network_policy;
 mod quota;
 mod rbac;
 mod service;
+mod storage;
 mod workload;
 pub mod yaml;
 
@@ -63,6 +64,13 @@ pub struct Options {
     pub ingress_controller_ports: Vec<u16>,
     /// Namespaces another owner (the platform's Terraform) creates: not declared here.
     pub platform_namespaces: Vec<String>,
+    /// StorageClass of the in-cluster databases' volumes (data and backups), one that
+    /// retains a volume when its claim is deleted (`reclaimPolicy: Retain`).
+    pub database_storage_class: Option<String>,
+    /// The CSI provisioner behind [`Options::database_storage_class`] when the manifests
+    /// create that class themselves (`k8s/cluster/storage-classes.yaml`); `None` when the
+    /// platform's Terraform does, or when there is no such class.
+    pub database_storage_provisioner: Option<String>,
 }
 
 /// The labels of namespace `name` as the blueprint declares it (the last declaration wins),
@@ -76,11 +84,10 @@ pub fn namespace_labels(v: &Validated, name: &str) -> BTreeMap<String, String> {
             "infragen".to_string(),
         ),
     ];
-    let declared = v
-        .bp
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.namespaces.iter().rev().find(|n| n.name == name));
+    let declared =
+        v.bp.kubernetes
+            .as_ref()
+            .and_then(|k| k.namespaces.iter().rev().find(|n| n.name == name));
     let mut labels: BTreeMap<String, String> = BTreeMap::new();
     if let Some(ns) = declared {
         labels.extend(namespace::labels(Some(ns)));
@@ -118,6 +125,17 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
             .collect();
     if v.bp.kubernetes.is_none() {
         return out;
+    }
+    let databases = v.bp.databases.iter().any(|d| {
+        opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster
+    });
+    if databases && opts.database_storage_class.is_none() {
+        out.push(format!(
+            "in-cluster databases keep their data on StorageClass {}: unless its reclaimPolicy is Retain, deleting a claim deletes the volume",
+            opts.storage_class
+                .as_deref()
+                .map_or_else(|| "(the cluster default)".to_string(), |c| format!("`{c}`"))
+        ));
     }
     for (i, d) in v.bp.databases.iter().enumerate() {
         // `deployment: in_cluster` with these is refused by validation; here the platform
@@ -190,6 +208,7 @@ fn generate(
         }
     }
     ingress::lower(&ctx, &mut files);
+    storage::lower(&ctx, &mut files);
 
     let mut out = files.render(&ctx);
     if !out.is_empty() {

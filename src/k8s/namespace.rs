@@ -31,7 +31,10 @@ pub(crate) fn labels(ns: Option<&Namespace>) -> Vec<(String, String)> {
         .map(|n| n.labels.clone().into_iter().collect())
         .unwrap_or_default();
     for mode in ["enforce", "audit", "warn"] {
-        l.push((format!("pod-security.kubernetes.io/{mode}"), psa.to_string()));
+        l.push((
+            format!("pod-security.kubernetes.io/{mode}"),
+            psa.to_string(),
+        ));
     }
     l
 }

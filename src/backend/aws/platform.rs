@@ -431,6 +431,20 @@ fn nginx_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     a
 }
 
+/// The StorageClass of in-cluster databases (`reclaimPolicy: Retain`).
+const RETAIN_CLASS: &str = "gp3-retain";
+
+/// Whether the platform module creates the gp3 classes (EKS with the EBS CSI driver).
+fn ebs_classes(ctx: &Ctx) -> bool {
+    ctx.platform == Some(Platform::Eks)
+        && ctx
+            .v
+            .bp
+            .cluster
+            .as_ref()
+            .is_some_and(|c| c.addons.iter().any(|a| a == "aws-ebs-csi-driver"))
+}
+
 /// The default StorageClass: gp3 through the EBS CSI driver, encrypted with the cluster's EBS
 /// key, bound where the pod lands. Clusters created before Kubernetes 1.30 mark the in-tree
 /// `gp2` class default; that mark is removed so there is one default.
@@ -453,6 +467,18 @@ fn storage(ctx: &Ctx, m: &mut Module) {
                 "parameters": {"type": "gp3", "encrypted": "true", "kmsKeyId": key.attr("target_key_arn")},
                 "volume_binding_mode": "WaitForFirstConsumer",
                 "reclaim_policy": "Delete",
+                "allow_volume_expansion": true,
+            }),
+        )
+        // In-cluster databases' class: the same volumes, kept when a claim is deleted.
+        .resource(
+            &res("kubernetes_storage_class_v1", "gp3_retain"),
+            json!({
+                "metadata": {"name": RETAIN_CLASS},
+                "storage_provisioner": "ebs.csi.aws.com",
+                "parameters": {"type": "gp3", "encrypted": "true", "kmsKeyId": key.attr("target_key_arn")},
+                "volume_binding_mode": "WaitForFirstConsumer",
+                "reclaim_policy": "Retain",
                 "allow_volume_expansion": true,
             }),
         );
@@ -661,6 +687,7 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
             Vec::new()
         },
         platform_namespaces: helm::platform_namespaces(ctx.v),
+        database_storage_class: ebs_classes(ctx).then(|| RETAIN_CLASS.to_string()),
         ..Default::default()
     };
     if class == Some(IngressClass::Alb)

@@ -186,6 +186,9 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         // pods by address anyway.
         pod_cidr: Some(k8s::DEFAULT_POD_CIDR.into()),
         platform_namespaces: crate::backend::helm::platform_namespaces(ctx.v),
+        // Databases keep their volumes when a claim is deleted (`k8s/cluster/`).
+        database_storage_class: Some("do-block-storage-retain".into()),
+        database_storage_provisioner: Some("dobs.csi.digitalocean.com".into()),
         data_in_cluster: false,
         image_pull_secret: super::registry::pull_secret(ctx),
         ..Default::default()
