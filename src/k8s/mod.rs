@@ -126,6 +126,55 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
     if v.bp.kubernetes.is_none() {
         return out;
     }
+    // Service fields only the ECS back-end reads.
+    let ecs_only: Vec<String> =
+        v.bp.services
+            .iter()
+            .filter_map(|s| {
+                let fields: Vec<&str> = [
+                    ("health_check", s.health_check.is_some()),
+                    ("task", s.task.is_some()),
+                    ("grace_period", s.grace_period.is_some()),
+                    ("log_group", s.log_group.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, set)| *set)
+                .map(|(f, _)| f)
+                .collect();
+                (!fields.is_empty()).then(|| format!("{} ({})", s.name, fields.join(", ")))
+            })
+            .collect();
+    if !ecs_only.is_empty() {
+        out.push(format!(
+            "services: health_check, task, grace_period and log_group are ECS settings, not used in Kubernetes manifests (the kubelet runs `probes`; `resources` size the pods): {}",
+            ecs_only.join("; ")
+        ));
+    }
+    for (i, c) in v.bp.caches.iter().enumerate() {
+        let in_cluster =
+            opts.data_in_cluster || c.deployment == crate::blueprint::types::Deployment::InCluster;
+        if !in_cluster {
+            continue;
+        }
+        let mut dropped = Vec::new();
+        // `ha` with `deployment: in_cluster` is refused by validation.
+        if c.ha && c.deployment != crate::blueprint::types::Deployment::InCluster {
+            dropped.push("`ha` (automatic failover: replicas follow pod 0, which is not replaced by a replica)");
+        }
+        if c.snapshots.is_some() {
+            dropped.push("`snapshots` (caches are not backed up in the cluster; the append-only file on the volume survives restarts)");
+        }
+        if !c.parameters.is_empty() {
+            dropped.push("`parameters` (pass server flags through `in_cluster.args`)");
+        }
+        if !dropped.is_empty() {
+            out.push(format!(
+                "caches[{i}] `{}` runs in the cluster: {} not applied",
+                c.name,
+                dropped.join("; ")
+            ));
+        }
+    }
     let databases = v.bp.databases.iter().any(|d| {
         opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster
     });

@@ -392,6 +392,15 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
             }
         }
     }
+    for (i, k) in bp.caches.iter().enumerate() {
+        if k.deployment == Deployment::InCluster && k.ha {
+            c.error(
+                &format!("caches[{i}].ha"),
+                "an in-cluster cache has no automatic failover (its replicas follow pod 0); `ha: true` would be ignored",
+            )
+            .help = Some("use `deployment: managed` for failover, or drop `ha`".into());
+        }
+    }
     for (i, q) in bp.queues.iter().enumerate() {
         single(c, format!("queues[{i}]"), "RabbitMQ", &q.in_cluster);
     }
