@@ -124,6 +124,10 @@ pub struct KubernetesSettings {
     /// StorageClass for persistent volumes (cluster default when absent).
     #[serde(default)]
     pub storage_class: Option<String>,
+    /// The cluster's pod network (default `10.244.0.0/16`, kubeadm's and flannel's): the
+    /// ingress-nginx admission webhook admits the API server from addresses outside it.
+    #[serde(default)]
+    pub pod_cidr: Option<String>,
 }
 
 /// Terraform state backend: S3 on AWS, Spaces (S3-compatible) on DigitalOcean.

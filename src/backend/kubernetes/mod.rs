@@ -32,8 +32,15 @@ pub fn synth(v: &Validated) -> Output {
             .as_ref()
             .and_then(|k| k.storage_class.clone()),
         network_policy_enforced: true,
-        // kubeadm's (and flannel's) default pod network; the webhook also admits kube-system.
-        pod_cidr: Some(k8s::DEFAULT_POD_CIDR.into()),
+        // The blueprint's, else kubeadm's (and flannel's) default pod network; the webhook
+        // also admits kube-system.
+        pod_cidr: Some(
+            v.bp.providers
+                .kubernetes
+                .as_ref()
+                .and_then(|k| k.pod_cidr.clone())
+                .unwrap_or_else(|| k8s::DEFAULT_POD_CIDR.into()),
+        ),
         data_in_cluster: true,
         ..Default::default()
     };
