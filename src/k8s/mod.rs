@@ -123,8 +123,18 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
             .iter()
             .filter_map(autoscaling::notes)
             .collect();
-    if v.bp.kubernetes.is_none() {
+    let Some(k) = &v.bp.kubernetes else {
         return out;
+    };
+    // Prometheus' node-exporter needs the host's network, PIDs and paths.
+    if let Some(m) = monitoring_namespace(k)
+        && let Some(ns) = k.namespaces.iter().rev().find(|n| n.name == m)
+        && ns.pod_security != crate::blueprint::types::PodSecurityLevel::Privileged
+    {
+        out.push(format!(
+            "kubernetes.namespaces `{m}` is the monitoring namespace but enforces Pod Security `{}`: node-exporter (hostNetwork, hostPID, hostPath) is rejected there; give it `pod_security: privileged`",
+            namespace::level(ns.pod_security)
+        ));
     }
     // Service fields only the ECS back-end reads.
     let ecs_only: Vec<String> =
@@ -551,18 +561,7 @@ impl<'a> Ctx<'a> {
     /// the declared namespace meant for monitoring (named `monitoring` or `*-monitoring`, or
     /// labelled `purpose: monitoring`), else none (no namespace may scrape).
     pub fn monitoring_namespace(&self) -> Option<&str> {
-        if let Some(ns) = &self.platform.network_policies.monitoring_namespace {
-            return Some(ns);
-        }
-        self.platform
-            .namespaces
-            .iter()
-            .find(|n| {
-                n.name == "monitoring"
-                    || n.name.ends_with("-monitoring")
-                    || n.labels.get("purpose").is_some_and(|p| p == "monitoring")
-            })
-            .map(|n| n.name.as_str())
+        monitoring_namespace(&self.platform)
     }
 
     /// The Kubernetes Secret name of `secrets[].name`: its `path` when that is a valid object
@@ -610,6 +609,22 @@ impl<'a> Ctx<'a> {
         }
         parts
     }
+}
+
+/// See [`Ctx::monitoring_namespace`].
+fn monitoring_namespace(platform: &KubernetesPlatform) -> Option<&str> {
+    if let Some(ns) = &platform.network_policies.monitoring_namespace {
+        return Some(ns);
+    }
+    platform
+        .namespaces
+        .iter()
+        .find(|n| {
+            n.name == "monitoring"
+                || n.name.ends_with("-monitoring")
+                || n.labels.get("purpose").is_some_and(|p| p == "monitoring")
+        })
+        .map(|n| n.name.as_str())
 }
 
 /// A valid label value: at most 63 characters of alphanumerics, `-`, `_`, `.`, starting and

@@ -8,7 +8,7 @@ use super::yaml::{Map, map};
 use super::{Ctx, Files};
 use crate::blueprint::types::{Namespace, PodSecurityLevel, Quantity};
 
-fn level(l: PodSecurityLevel) -> &'static str {
+pub(crate) fn level(l: PodSecurityLevel) -> &'static str {
     match l {
         PodSecurityLevel::Restricted => "restricted",
         PodSecurityLevel::Baseline => "baseline",

@@ -935,3 +935,79 @@ fn the_feature_tour_passes_every_check() {
         "cross-namespace egress to the queue"
     );
 }
+
+/// Least privilege: no pod an Ingress routes to (internet-facing) runs under a
+/// ServiceAccount whose Role or ClusterRole can read Secrets.
+#[test]
+fn routed_services_cannot_read_secrets() {
+    let reads_secrets = |role: &Value| {
+        role["rules"].as_array().into_iter().flatten().any(|r| {
+            let has = |k: &str, v: &str| {
+                r[k].as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == v || x == "*"))
+            };
+            has("resources", "secrets")
+                && (has("verbs", "get") || has("verbs", "list") || has("verbs", "watch"))
+        })
+    };
+    let mut checked = 0;
+    for (label, out) in outputs() {
+        let docs: Vec<Value> = documents(&out).into_iter().map(|(_, d)| d).collect();
+        let routed: Vec<(&str, &str)> = docs
+            .iter()
+            .filter(|d| kind(d) == "Ingress")
+            .flat_map(|d| {
+                let ns = namespace(d);
+                d["spec"]["rules"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| r["http"]["paths"].as_array().into_iter().flatten())
+                    .filter_map(move |p| Some((ns, p["backend"]["service"]["name"].as_str()?)))
+            })
+            .collect();
+        for (ns, svc) in routed {
+            let Some(service) = docs
+                .iter()
+                .find(|d| kind(d) == "Service" && namespace(d) == ns && name(d) == svc)
+            else {
+                continue;
+            };
+            let sel = &service["spec"]["selector"];
+            for d in docs.iter().filter(|d| {
+                kind(d) == "Deployment"
+                    && namespace(d) == ns
+                    && pod_labels(d).is_some_and(|l| selects(sel, l))
+            }) {
+                let sa = d["spec"]["template"]["spec"]["serviceAccountName"]
+                    .as_str()
+                    .unwrap_or("default");
+                for b in docs
+                    .iter()
+                    .filter(|b| matches!(kind(b), "RoleBinding" | "ClusterRoleBinding"))
+                {
+                    let bound = b["subjects"].as_array().into_iter().flatten().any(|s| {
+                        s["kind"] == "ServiceAccount" && s["name"] == sa && s["namespace"] == ns
+                    });
+                    if !bound {
+                        continue;
+                    }
+                    let role_kind = b["roleRef"]["kind"].as_str().unwrap();
+                    let role_name = b["roleRef"]["name"].as_str().unwrap();
+                    let role = docs.iter().find(|r| {
+                        kind(r) == role_kind
+                            && name(r) == role_name
+                            && (role_kind == "ClusterRole" || namespace(r) == namespace(b))
+                    });
+                    assert!(
+                        !role.is_some_and(reads_secrets),
+                        "{label}: internet-facing Deployment {ns}/{} runs as {sa}, whose {role_kind} {role_name} reads Secrets",
+                        name(d)
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10, "only {checked} routed Deployments");
+}
