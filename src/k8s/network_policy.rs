@@ -332,14 +332,16 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                     service_policy(ctx, s),
                 ));
             }
-            for d in ctx.data.iter().filter(|d| d.namespace == ns) {
-                docs.push(policy(
-                    ctx,
-                    format!("{}-netpol", d.name),
-                    ns,
-                    data_policy(ctx, d),
-                ));
-            }
+        }
+        // Data services' policies do not depend on `per_service`: `allow-same-namespace`
+        // never reaches their pods, so without them no user could connect.
+        for d in ctx.data.iter().filter(|d| d.namespace == ns) {
+            docs.push(policy(
+                ctx,
+                format!("{}-netpol", d.name),
+                ns,
+                data_policy(ctx, d),
+            ));
         }
         files.at(&ctx.path(ns, "network-policies")).extend(docs);
     }

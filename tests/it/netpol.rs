@@ -252,6 +252,55 @@ fn network_policies_admit_exactly_the_intended_traffic() {
     let mut checked = 0;
     for (stem, path, provider, env) in matrix() {
         let out = synth(&path, provider, &env);
+        let bytes = std::fs::read(&path).unwrap();
+        let label = format!("{stem} --provider {provider} --env {env}");
+        checked += check(&label, &bytes, &env, &out);
+    }
+    // Variants the shipped blueprints do not exercise: no per-service policies (the data
+    // services must still admit their users), no same-namespace policy.
+    let path = crate::support::root().join("blueprints/techshop.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in [
+        ("    per_service: true", "    per_service: false"),
+        (
+            "    allow_same_namespace: true",
+            "    allow_same_namespace: false",
+        ),
+    ] {
+        assert!(text.contains(from));
+        let variant = text.replace(from, to);
+        let out = infragen::synthesize(
+            "techshop.yaml",
+            variant.as_bytes(),
+            infragen::Provider::Kubernetes,
+            "production",
+        )
+        .unwrap();
+        checked += check(
+            &format!("techshop with `{}`", to.trim()),
+            variant.as_bytes(),
+            "production",
+            &out,
+        );
+    }
+    assert!(checked > 100, "only {checked} checks ran");
+    // The model itself: a policy-free pod is open, an empty ingress list closes it.
+    let m = Model {
+        policies: vec![json!({
+            "metadata": {"namespace": "a"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+        })],
+    };
+    let a = Pod::new("a", "a", &[("app", "a")], &[80]);
+    let b = Pod::new("b", "b", &[("app", "b")], &[80]);
+    assert!(!m.allows(&b, &a, 80));
+    assert!(m.allows(&a, &b, 80));
+}
+
+/// Every property above for one output; the number of checks made.
+fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize {
+    let mut checked = 0;
+    {
         let docs = documents(&out.files);
         let policies: Vec<Value> = docs
             .iter()
@@ -259,11 +308,9 @@ fn network_policies_admit_exactly_the_intended_traffic() {
             .cloned()
             .collect();
         if policies.is_empty() {
-            continue;
+            return 0;
         }
-        let label = format!("{stem} --provider {provider} --env {env}");
-        let bytes = std::fs::read(&path).unwrap();
-        let bp = infragen::blueprint::load("x", &bytes, &env)
+        let bp = infragen::blueprint::load("x", bytes, env)
             .unwrap()
             .blueprint;
         let k = bp.kubernetes.clone().unwrap_or_default();
@@ -447,16 +494,5 @@ fn network_policies_admit_exactly_the_intended_traffic() {
             }
         }
     }
-    assert!(checked > 100, "only {checked} checks ran");
-    // The model itself: a policy-free pod is open, an empty ingress list closes it.
-    let m = Model {
-        policies: vec![json!({
-            "metadata": {"namespace": "a"},
-            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
-        })],
-    };
-    let a = Pod::new("a", "a", &[("app", "a")], &[80]);
-    let b = Pod::new("b", "b", &[("app", "b")], &[80]);
-    assert!(!m.allows(&b, &a, 80));
-    assert!(m.allows(&a, &b, 80));
+    checked
 }
