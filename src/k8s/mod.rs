@@ -126,6 +126,17 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
     let Some(k) = &v.bp.kubernetes else {
         return out;
     };
+    let scraped = v.bp.services.iter().any(|s| s.metrics.is_some())
+        || v.bp
+            .databases
+            .iter()
+            .any(|d| d.in_cluster.exporter.is_some())
+        || v.bp.caches.iter().any(|c| c.in_cluster.exporter.is_some());
+    if scraped && monitoring_namespace(k).is_none() && k.network_policies.default_deny_ingress {
+        out.push(
+            "metrics ports admit no scraper: the blueprint declares no monitoring namespace (name one with `kubernetes.network_policies.monitoring_namespace`, or declare a namespace `monitoring`)".to_string(),
+        );
+    }
     // Prometheus' node-exporter needs the host's network, PIDs and paths.
     if let Some(m) = monitoring_namespace(k)
         && let Some(ns) = k.namespaces.iter().rev().find(|n| n.name == m)
