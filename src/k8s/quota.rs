@@ -162,7 +162,7 @@ fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Di
                 show(total, idx),
                 parts.join(" + ")
             ))
-            .at(v.loaded.span(&path))
+            .at(v.loaded.key_span(&path, key))
             .expected(format!("{key} of at least {}", show(total, idx)))
             .help(
                 "raise the quota, or lower the autoscaling maxima, replicas or resources".to_string(),
@@ -182,7 +182,7 @@ fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Di
                     ns.name,
                     parts.join(" + ")
                 ))
-                .at(v.loaded.span(&path))
+                .at(v.loaded.key_span(&path, "pods"))
                 .expected(format!("pods of at least {total}")),
             );
         }
