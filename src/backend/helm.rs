@@ -12,9 +12,14 @@ use crate::blueprint::types::IngressClass;
 use crate::terraform::{Ref, res};
 use crate::validate::Validated;
 
-/// Chart versions used when the blueprint pins none.
-pub const INGRESS_NGINX_CHART: &str = "4.15.1";
-pub const CERT_MANAGER_CHART: &str = "v1.21.1";
+/// Chart version used when the blueprint pins none: the catalog's pin
+/// (`providers/releases.json`, e.g. `chart-ingress-nginx`).
+pub fn pinned_chart(product: &str) -> &'static str {
+    crate::releases::product(product)
+        .pin
+        .as_deref()
+        .unwrap_or_else(|| panic!("providers/releases.json: `{product}` pins no chart"))
+}
 /// AWS Load Balancer Controller chart 1.14.1 (controller v2.14.1: Gateway API, WAF ACLs by
 /// name, fixes v2.14.0's panic on `wafv2-acl-name`).
 pub const AWS_LOAD_BALANCER_CONTROLLER_CHART: &str = "1.14.1";
@@ -147,7 +152,9 @@ pub fn ingress_nginx(
         "ingress-nginx",
         "https://kubernetes.github.io/ingress-nginx",
         "ingress-nginx",
-        c.chart_version.as_deref().unwrap_or(INGRESS_NGINX_CHART),
+        c.chart_version
+            .as_deref()
+            .unwrap_or(pinned_chart("chart-ingress-nginx")),
         &ingress_nginx_namespace(v),
         json!({"controller": controller}),
     );
@@ -168,8 +175,12 @@ pub fn cert_manager(v: &Validated) -> Option<(Ref, Json)> {
         .unwrap_or(crate::blueprint::types::CertManager {
             chart_version: None,
             namespace: None,
+            allow_unsupported: false,
         });
-    let version = cm.chart_version.as_deref().unwrap_or(CERT_MANAGER_CHART);
+    let version = cm
+        .chart_version
+        .as_deref()
+        .unwrap_or(pinned_chart("chart-cert-manager"));
     let values = if minor_below(version, 1, 15) {
         json!({"installCRDs": true})
     } else {

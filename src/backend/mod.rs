@@ -165,6 +165,8 @@ pub fn synth(v: &Validated) -> Output {
     };
     let lowered: Vec<&str> = out.lowered.iter().copied().collect();
     out.notes.extend(not_lowered(v.bp, v.provider, &lowered));
+    out.notes
+        .extend(crate::validate::versions::warnings(v.bp, v.provider));
     out.notes.sort();
     out.notes.dedup();
     out

@@ -256,6 +256,11 @@ pub struct Cluster {
     /// Kubernetes version (`1.28`, DOKS `1.33.6-do.0`); the catalog's default when absent.
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     /// Highly available control plane (DOKS); EKS control planes are always multi-AZ.
     #[serde(default)]
     pub ha: Option<bool>,
@@ -523,6 +528,11 @@ pub struct InCluster {
     /// Container image, e.g. `mongo:6.0`.
     #[serde(default)]
     pub image: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub resources: Option<Resources>,
     /// Persistent volume size, e.g. `20Gi`.
@@ -572,6 +582,11 @@ pub struct Database {
     /// Engine version (catalog default when absent).
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub size: Option<String>,
     #[serde(default)]
@@ -642,6 +657,11 @@ pub struct Cache {
     pub engine: CacheEngine,
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub size: Option<String>,
     #[serde(default)]
@@ -696,6 +716,11 @@ pub struct Queue {
     pub engine: QueueEngine,
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub size: Option<String>,
     #[serde(default)]
@@ -1457,6 +1482,11 @@ pub struct IngressController {
     pub kind: IngressClass,
     #[serde(default)]
     pub chart_version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub namespace: Option<String>,
     #[serde(default)]
@@ -1475,6 +1505,11 @@ pub struct IngressController {
 pub struct CertManager {
     #[serde(default)]
     pub chart_version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub namespace: Option<String>,
 }

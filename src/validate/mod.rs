@@ -6,6 +6,7 @@ mod limits;
 mod names;
 mod network;
 mod references;
+pub mod versions;
 mod windows;
 
 use crate::blueprint::Loaded;
@@ -105,6 +106,7 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     windows::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
+    versions::check(&mut c, bp);
     if c.problems.is_empty() {
         Ok(Validated {
             loaded,
