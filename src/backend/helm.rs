@@ -104,6 +104,32 @@ pub fn aws_load_balancer_controller(
     (res("helm_release", "aws_load_balancer_controller"), body)
 }
 
+/// `ingress.gateway`, when the blueprint routes through the Gateway API.
+pub fn gateway<'v>(v: &Validated<'v>) -> Option<&'v crate::blueprint::types::IngressGateway> {
+    v.bp.ingress
+        .as_ref()
+        .filter(|i| i.enabled)
+        .and_then(|i| i.gateway.as_ref())
+}
+
+/// Envoy Gateway (chart `gateway-helm`, with the Gateway API CRDs) in
+/// `envoy-gateway-system`, when the blueprint routes through the Gateway API. Its Envoy
+/// proxies' Service creates the cloud load balancer.
+pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
+    let g = gateway(v)?;
+    let body = release(
+        "eg",
+        "oci://docker.io/envoyproxy",
+        "gateway-helm",
+        g.chart_version
+            .as_deref()
+            .unwrap_or(pinned_chart("chart-envoy-gateway")),
+        crate::k8s::ENVOY_GATEWAY_NAMESPACE,
+        json!({}),
+    );
+    Some((res("helm_release", "envoy_gateway"), body))
+}
+
 /// The ingress-nginx namespace (default `ingress-nginx`).
 pub fn ingress_nginx_namespace(v: &Validated) -> String {
     v.bp.kubernetes
@@ -120,7 +146,8 @@ pub fn ingress_nginx(
     service_annotations: BTreeMap<String, String>,
 ) -> Option<(Ref, Json)> {
     let c = v.bp.kubernetes.as_ref()?.ingress_controller.as_ref()?;
-    if c.kind != IngressClass::Nginx {
+    // With the Gateway API, Envoy Gateway receives the traffic instead.
+    if c.kind != IngressClass::Nginx || gateway(v).is_some() {
         return None;
     }
     let mut controller = json!({
@@ -181,11 +208,20 @@ pub fn cert_manager(v: &Validated) -> Option<(Ref, Json)> {
         .chart_version
         .as_deref()
         .unwrap_or(pinned_chart("chart-cert-manager"));
-    let values = if minor_below(version, 1, 15) {
+    let mut values = if minor_below(version, 1, 15) {
         json!({"installCRDs": true})
     } else {
         json!({"crds": {"enabled": true, "keep": true}})
     };
+    // cert-manager issues the Gateway's listener certificates only with its Gateway API
+    // support switched on.
+    if gateway(v).is_some() {
+        values["config"] = json!({
+            "apiVersion": "controller.config.cert-manager.io/v1alpha1",
+            "kind": "ControllerConfiguration",
+            "enableGatewayAPI": true,
+        });
+    }
     let body = release(
         "cert-manager",
         "https://charts.jetstack.io",

@@ -925,6 +925,25 @@ pub struct Ingress {
     /// Extra controller annotations.
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// Route through the Gateway API instead of an Ingress (the successor of the retired
+    /// ingress-nginx): a `Gateway` and `HTTPRoute`s (gateway.networking.k8s.io/v1) served by
+    /// Envoy Gateway, which a created cluster (DOKS) gets in `platform`.
+    #[serde(default)]
+    pub gateway: Option<IngressGateway>,
+}
+
+/// `ingress.gateway`: the Gateway API path (see `docs/gateway-api.md`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressGateway {
+    /// GatewayClass the Gateway uses (infragen writes it for Envoy Gateway), e.g. `eg`.
+    pub class: String,
+    /// Envoy Gateway chart (`gateway-helm`) version; the versions catalog's pin when absent.
+    #[serde(default)]
+    pub chart_version: Option<String>,
+    /// Accept an Envoy Gateway chart past its end for an existing installation (a warning).
+    #[serde(default)]
+    pub allow_unsupported: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

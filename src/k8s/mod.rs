@@ -11,6 +11,8 @@
 mod autoscaling;
 mod backup;
 mod data;
+mod gateway;
+pub use gateway::ENVOY_GATEWAY_NAMESPACE;
 mod ingress;
 mod issuer;
 mod kustomization;
@@ -391,6 +393,9 @@ impl<'a> Ctx<'a> {
     /// The ingress controller's namespace (`kubernetes.ingress_controller.namespace`, default
     /// `ingress-nginx`).
     pub fn ingress_namespace(&self) -> String {
+        if gateway::gateway(self).is_some() {
+            return gateway::ENVOY_GATEWAY_NAMESPACE.into();
+        }
         crate::backend::helm::ingress_nginx_namespace(self.v)
     }
 

@@ -2,6 +2,7 @@
 //! just the first; success returns the [`Validated`] witness that every back-end requires, so
 //! nothing unchecked is ever lowered.
 
+mod gateway;
 mod limits;
 mod names;
 mod network;
@@ -107,6 +108,7 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
     versions::check(&mut c, bp);
+    gateway::check(&mut c, bp);
     if c.problems.is_empty() {
         Ok(Validated {
             loaded,

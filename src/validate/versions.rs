@@ -301,10 +301,15 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
     if installs_charts(bp, provider)
         && let Some(k) = &bp.kubernetes
     {
+        // ingress-nginx is not installed when Envoy Gateway receives the traffic.
+        let gateway = bp
+            .ingress
+            .as_ref()
+            .is_some_and(|i| i.enabled && i.gateway.is_some());
         if let Some(ic) = k
             .ingress_controller
             .as_ref()
-            .filter(|c| c.kind == IngressClass::Nginx)
+            .filter(|c| c.kind == IngressClass::Nginx && !gateway)
         {
             let (path, v) = match &ic.chart_version {
                 Some(v) => ("kubernetes.ingress_controller.chart_version", v.as_str()),
@@ -314,6 +319,21 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
                 ),
             };
             judge(path.into(), "chart-ingress-nginx", v, ic.allow_unsupported);
+        }
+        if let Some(g) = bp
+            .ingress
+            .as_ref()
+            .filter(|i| i.enabled)
+            .and_then(|i| i.gateway.as_ref())
+        {
+            let (path, v) = match &g.chart_version {
+                Some(v) => ("ingress.gateway.chart_version", v.as_str()),
+                None => (
+                    "ingress.gateway",
+                    crate::backend::helm::pinned_chart("chart-envoy-gateway"),
+                ),
+            };
+            judge(path.into(), "chart-envoy-gateway", v, g.allow_unsupported);
         }
         if k.cert_manager.is_some() || !k.issuers.is_empty() {
             let cm = k.cert_manager.as_ref();

@@ -9,6 +9,8 @@ mod eks;
 mod errors;
 mod examples;
 mod fuzz;
+mod gateway;
 mod golden;
 mod manifests;
 mod support;
+mod versions;

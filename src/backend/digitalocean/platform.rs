@@ -51,7 +51,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     }
     let ingress = helm::ingress_nginx(v, service_annotations(ctx));
     let cert_manager = helm::cert_manager(v);
-    if ingress.is_none() && cert_manager.is_none() {
+    if ingress.is_none() && cert_manager.is_none() && helm::envoy_gateway(v).is_none() {
         return None;
     }
     load_balancer_notes(ctx, ingress.is_some());
@@ -97,6 +97,9 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
                 load_balancer_name(ctx)
             ),
         );
+    }
+    if let Some((r, body)) = helm::envoy_gateway(v) {
+        m.file("gateway").resource(&r, body);
     }
     if let Some((r, body)) = cert_manager {
         m.file("cert_manager").resource(&r, body);
