@@ -228,7 +228,7 @@ pub fn not_lowered(bp: &Blueprint, provider: Provider, lowered: &[&str]) -> Opti
 }
 
 /// A lint finding as a note: `synth` and `validate` show it as a warning, never an error.
-/// `rule` names the check (`do-ha`, `ingress-nginx-retired`) so it can be looked up.
+/// `rule` names the check (`do-ha`, `version-support`) so it can be looked up.
 pub fn warning(rule: &str, message: impl std::fmt::Display) -> String {
     format!("warning[{rule}]: {message}")
 }

@@ -253,7 +253,8 @@ pub struct Cluster {
     #[serde(default)]
     pub name: Option<String>,
     pub platform: Platform,
-    /// Kubernetes version (`1.28`, DOKS `1.33.6-do.0`); the catalog's default when absent.
+    /// Kubernetes minor (`1.35`); the catalog's default when absent. Judged against the
+    /// versions catalog (`providers/releases.json`); DOKS resolves it to its newest release.
     #[serde(default)]
     pub version: Option<String>,
     /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
@@ -525,7 +526,8 @@ pub struct Quantity {
 pub struct InCluster {
     #[serde(default)]
     pub replicas: Option<u32>,
-    /// Container image, e.g. `mongo:6.0`.
+    /// Container image, e.g. `mongo:8.0.20` (a full version: its tag is judged against the
+    /// versions catalog); default: the engine's image at the version the catalog pins.
     #[serde(default)]
     pub image: Option<String>,
     /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a

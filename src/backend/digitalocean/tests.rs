@@ -102,7 +102,7 @@ fn cluster_defaults_and_pools() {
     assert!(out.notes.iter().any(|n| n.contains("`spot`")));
     assert!(warned(&out, "do-control-plane-firewall"));
     assert!(!warned(&out, "do-ha"));
-    assert!(!warned(&out, "kubernetes-end-of-life"));
+    assert!(!warned(&out, "version-support"));
 }
 
 #[test]
