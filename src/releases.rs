@@ -312,6 +312,7 @@ mod tests {
             "chart-ingress-nginx",
             "chart-cert-manager",
             "chart-envoy-gateway",
+            "chart-aws-load-balancer-controller",
             "image-postgres",
             "image-mysql",
             "image-mongo",

@@ -20,9 +20,6 @@ pub fn pinned_chart(product: &str) -> &'static str {
         .as_deref()
         .unwrap_or_else(|| panic!("providers/releases.json: `{product}` pins no chart"))
 }
-/// AWS Load Balancer Controller chart 1.14.1 (controller v2.14.1: Gateway API, WAF ACLs by
-/// name, fixes v2.14.0's panic on `wafv2-acl-name`).
-pub const AWS_LOAD_BALANCER_CONTROLLER_CHART: &str = "1.14.1";
 
 /// A `helm_release` body. `atomic` rolls a failed upgrade back; `wait` makes dependants
 /// (issuers, ingresses) apply only once the release is ready.
@@ -85,7 +82,7 @@ pub fn aws_load_balancer_controller(
         "aws-load-balancer-controller",
         "https://aws.github.io/eks-charts",
         "aws-load-balancer-controller",
-        AWS_LOAD_BALANCER_CONTROLLER_CHART,
+        pinned_chart("chart-aws-load-balancer-controller"),
         "kube-system",
         json!({
             "clusterName": cluster_name,
