@@ -6,7 +6,9 @@
 //!   listener on 80 and, with `ingress.tls`, one HTTPS listener on 443 per host terminating
 //!   with the TLS Secret — cert-manager's Gateway support issues it from the
 //!   `cert-manager.io/cluster-issuer` annotation, which needs a hostname per listener;
-//!   routes from every namespace may attach (`allowedRoutes.namespaces.from: All`),
+//!   routes from every namespace may attach (`allowedRoutes.namespaces.from: All`); the
+//!   platform's load balancer annotations go to `spec.infrastructure.annotations`, which
+//!   Envoy Gateway puts on the proxies' Service (the DigitalOcean load balancer name),
 //! - per namespace with routed services and per host, an `HTTPRoute` on the HTTPS listeners
 //!   (the HTTP one without TLS): one rule per service with its paths (`Prefix` →
 //!   `PathPrefix`, a regex path → `RegularExpression`), a canary split as weighted
@@ -114,11 +116,19 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
             map! {"cert-manager.io/cluster-issuer" => issuer.as_str()},
         );
     }
+    let mut spec = map! {"gatewayClassName" => gw.class.as_str(), "listeners" => listeners};
+    // Envoy Gateway puts these on the load balancer Service it creates for the Gateway.
+    if !ctx.opts.gateway_service_annotations.is_empty() {
+        spec.insert(
+            "infrastructure",
+            map! {"annotations" => ctx.opts.gateway_service_annotations.clone()},
+        );
+    }
     docs.push(map! {
         "apiVersion" => "gateway.networking.k8s.io/v1",
         "kind" => "Gateway",
         "metadata" => meta,
-        "spec" => map! {"gatewayClassName" => gw.class.as_str(), "listeners" => listeners},
+        "spec" => spec,
     });
 
     let parent = |section: &str| {

@@ -48,6 +48,9 @@ pub struct Options {
     /// Extra annotations on every Ingress the platform's controller needs (e.g. the ALB
     /// controller's `alb.ingress.kubernetes.io/*`).
     pub ingress_annotations: BTreeMap<String, String>,
+    /// Annotations for the load balancer Service the Gateway API controller creates for the
+    /// Gateway (`spec.infrastructure.annotations`), e.g. the DigitalOcean load balancer name.
+    pub gateway_service_annotations: BTreeMap<String, String>,
     /// Node label whose value is the node pool's name (`eks.amazonaws.com/nodegroup`,
     /// `doks.digitalocean.com/node-pool`); added to the pool's own labels in node selectors.
     pub node_pool_label: Option<String>,

@@ -95,6 +95,11 @@ fn routes_attach_to_listeners_and_reach_every_routed_service() {
     assert_eq!(gateways.len(), 1);
     let gw = gateways[0];
     assert!(classes.contains(gw["spec"]["gatewayClassName"].as_str().unwrap()));
+    // The DigitalOcean load balancer Envoy Gateway creates is named like ingress-nginx's.
+    assert_eq!(
+        gw["spec"]["infrastructure"]["annotations"]["service.beta.kubernetes.io/do-loadbalancer-name"],
+        "ecommerce-lb-stage"
+    );
     let listeners: BTreeMap<&str, &Value> = gw["spec"]["listeners"]
         .as_array()
         .unwrap()

@@ -100,6 +100,10 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     }
     if let Some((r, body)) = helm::envoy_gateway(v) {
         m.file("gateway").resource(&r, body);
+        ctx.note(format!(
+            "ingress.gateway: Envoy Gateway creates the DigitalOcean load balancer `{}` for the Gateway once the manifests are applied; point DNS at its address (`kubectl get gateway -A`)",
+            load_balancer_name(ctx)
+        ));
     }
     if let Some((r, body)) = cert_manager {
         m.file("cert_manager").resource(&r, body);
@@ -181,6 +185,8 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         network_policy_enforced: true,
         data_in_cluster: false,
         image_pull_secret: super::registry::pull_secret(ctx),
+        // The Envoy proxies' Service creates the load balancer with the Gateway API path.
+        gateway_service_annotations: service_annotations(ctx),
         ..Default::default()
     };
     // Managed queues have no DigitalOcean service: they run in the cluster. The generator
