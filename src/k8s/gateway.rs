@@ -32,6 +32,8 @@ pub const ENVOY_GATEWAY_CONTROLLER: &str = "gateway.envoyproxy.io/gatewayclass-c
 /// Where the Envoy Gateway chart runs the controller and, by default, the Envoy proxies
 /// that receive the traffic (what NetworkPolicies admit).
 pub const ENVOY_GATEWAY_NAMESPACE: &str = "envoy-gateway-system";
+/// Rules per HTTPRoute (`spec.rules` maxItems in the Gateway API CRD).
+const MAX_RULES: usize = 16;
 
 pub fn gateway<'c>(ctx: &Ctx<'c>) -> Option<&'c IngressGateway> {
     ctx.bp
@@ -205,16 +207,29 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
             } else {
                 format!("{name}-{i}")
             };
-            files.at(&ctx.path(ns, "gateway")).push(map! {
-                "apiVersion" => "gateway.networking.k8s.io/v1",
-                "kind" => "HTTPRoute",
-                "metadata" => ctx.meta(route_name, ns, Map::new()),
-                "spec" => map! {
-                    "parentRefs" => parents,
-                    "hostnames" => vec![host.as_str()],
-                    "rules" => rules,
-                },
-            });
+            // An HTTPRoute holds at most 16 rules (the CRD's maxItems): more services make
+            // more routes on the same listener.
+            let mut rules = rules.into_iter().peekable();
+            let mut part = 1;
+            while rules.peek().is_some() {
+                let chunk: Vec<_> = rules.by_ref().take(MAX_RULES).collect();
+                let n = if part == 1 {
+                    route_name.clone()
+                } else {
+                    format!("{route_name}-{part}")
+                };
+                files.at(&ctx.path(ns, "gateway")).push(map! {
+                    "apiVersion" => "gateway.networking.k8s.io/v1",
+                    "kind" => "HTTPRoute",
+                    "metadata" => ctx.meta(n, ns, Map::new()),
+                    "spec" => map! {
+                        "parentRefs" => parents.clone(),
+                        "hostnames" => vec![host.as_str()],
+                        "rules" => chunk,
+                    },
+                });
+                part += 1;
+            }
         }
     }
 }

@@ -244,3 +244,41 @@ ingress:
     assert!(err.contains("`ingress.rate_limit`"), "{err}");
     assert!(err.contains("no Gateway API equivalent"), "{err}");
 }
+
+#[test]
+fn many_services_split_into_routes_of_at_most_16_rules() {
+    let mut text = String::from(
+        "name: shop\ncluster: { platform: existing }\ningress:\n  hosts: [shop.example.com]\n  gateway: { class: eg }\nservices:\n",
+    );
+    for i in 0..20 {
+        text.push_str(&format!(
+            "  - {{ name: svc{i}, image: \"shop/svc{i}:1.0.0\", port: 8080, routes: [{{ path: /svc{i} }}] }}\n"
+        ));
+    }
+    let out = infragen::synthesize(
+        "t.yaml",
+        text.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let docs = docs(&out);
+    let routes = of_kind(&docs, "HTTPRoute");
+    assert_eq!(routes.len(), 2, "20 services: 16 + 4 rules");
+    let mut reached = BTreeSet::new();
+    for r in &routes {
+        let rules = r["spec"]["rules"].as_array().unwrap();
+        assert!(rules.len() <= 16);
+        for rule in rules {
+            reached.insert(rule["backendRefs"][0]["name"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(reached.len(), 20);
+    let report = Schemas::bundled().check_files(
+        out.files
+            .iter()
+            .filter(|(f, _)| f.starts_with("k8s/"))
+            .map(|(f, t)| (f.as_str(), t.as_str())),
+    );
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
