@@ -485,3 +485,17 @@ fn deep_nesting_exits_2_on_the_main_thread_and_on_worker_threads() {
         );
     }
 }
+
+/// `infragen schema | head -1`: the reader goes away; the writer ends quietly, not with a panic.
+#[test]
+fn a_closed_stdout_pipe_ends_the_run_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .arg("schema")
+        .stdout(writer)
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(o.stderr.is_empty(), "{}", text(&o));
+}
