@@ -9,6 +9,7 @@
 static HEAP: infragen::heap::Blocks = infragen::heap::Blocks;
 
 mod cli;
+mod deployable;
 mod determinism;
 mod diff;
 mod eks;

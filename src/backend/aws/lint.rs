@@ -4,6 +4,7 @@
 //! | rule | warns when |
 //! |---|---|
 //! | `eks-version-support` | the EKS version is past standard support (extended support costs extra) or past extended support (EKS upgrades the cluster itself) |
+//! | `eks-endpoint-private` | the EKS API endpoint is private: the `platform` module and `kubectl apply -k` need a path into the VPC |
 //!
 //! The chart rules (`ingress-nginx-retired`, `cert-manager-unsupported`) are shared with DOKS:
 //! `crate::backend::lint`.
@@ -15,6 +16,7 @@ use crate::backend::warning;
 
 pub fn check(ctx: &Ctx) {
     eks_version(ctx);
+    eks_endpoint(ctx);
     if ctx.is_eks() {
         crate::backend::lint::check(ctx.v, &|rule, message| ctx.note(warning(rule, message)));
     }
@@ -52,6 +54,25 @@ fn eks_version(ctx: &Ctx) {
         _ => return,
     };
     ctx.note(warning("eks-version-support", message));
+}
+
+/// A private API endpoint (the secure default) is reachable only from inside the VPC; nothing
+/// in the output opens a path in, so the `platform` module and the manifests cannot be
+/// applied from a CI runner outside it.
+fn eks_endpoint(ctx: &Ctx) {
+    let Some(cluster) = ctx.v.bp.cluster.as_ref() else {
+        return;
+    };
+    if !ctx.is_eks() || cluster.endpoint.public {
+        return;
+    }
+    ctx.note(warning(
+        "eks-endpoint-private",
+        format!(
+            "the EKS API endpoint of {} is private: `terraform/platform` and `kubectl apply -k k8s/` must run from inside the VPC (a self-hosted runner, SSM port forwarding through an instance in a private subnet, or a VPN); to apply from outside set `cluster.endpoint: {{ public: true, allowed_cidrs: [<runner and admin CIDRs>] }}`",
+            ctx.cluster_name()
+        ),
+    ));
 }
 
 fn version_lt(a: &str, b: &str) -> bool {
