@@ -18,6 +18,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod k8s;
 pub mod output;
+pub mod releases;
 pub mod terraform;
 pub mod validate;
 

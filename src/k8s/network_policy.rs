@@ -348,12 +348,16 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     controller_policies(ctx, files);
 }
 
-/// Whether the blueprint runs ingress-nginx (its controller namespace gets policies).
+/// Whether the blueprint runs ingress-nginx (its controller namespace gets policies). With
+/// the Gateway API (`ingress.gateway`) Envoy Gateway takes the traffic and ingress-nginx is
+/// not installed, whatever `kubernetes.ingress_controller` says.
 pub(crate) fn nginx_controller(ctx: &Ctx) -> bool {
-    ctx.platform
-        .ingress_controller
-        .as_ref()
-        .is_some_and(|c| c.kind == crate::blueprint::types::IngressClass::Nginx)
+    super::gateway::gateway(ctx).is_none()
+        && ctx
+            .platform
+            .ingress_controller
+            .as_ref()
+            .is_some_and(|c| c.kind == crate::blueprint::types::IngressClass::Nginx)
 }
 
 /// Policies of the ingress-nginx namespace: nothing enters but the proxy ports (from

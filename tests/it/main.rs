@@ -3,13 +3,16 @@
 //! invalid-input cases, the command line, and determinism.
 
 mod cli;
+mod deployable;
 mod determinism;
 mod diff;
 mod eks;
 mod errors;
 mod examples;
 mod fuzz;
+mod gateway;
 mod golden;
 mod manifests;
 mod netpol;
 mod support;
+mod versions;

@@ -314,11 +314,19 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
             .unwrap()
             .blueprint;
         let k = bp.kubernetes.clone().unwrap_or_default();
-        let controller_ns = k
-            .ingress_controller
+        // With the Gateway API, Envoy's proxies take the traffic and ingress-nginx is absent.
+        let gateway = bp
+            .ingress
             .as_ref()
-            .and_then(|c| c.namespace.clone())
-            .unwrap_or_else(|| "ingress-nginx".into());
+            .is_some_and(|i| i.enabled && i.gateway.is_some());
+        let controller_ns = if gateway {
+            infragen::k8s::ENVOY_GATEWAY_NAMESPACE.to_string()
+        } else {
+            k.ingress_controller
+                .as_ref()
+                .and_then(|c| c.namespace.clone())
+                .unwrap_or_else(|| "ingress-nginx".into())
+        };
         let monitoring = k.network_policies.monitoring_namespace.clone().or_else(|| {
             k.namespaces
                 .iter()
@@ -417,7 +425,7 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
             }
             // Only a controller the blueprint declares has its namespace protected here.
             assert!(
-                k.ingress_controller.is_none() || !model.allows(p, &controller, 8443),
+                gateway || k.ingress_controller.is_none() || !model.allows(p, &controller, 8443),
                 "{label}: {} reaches the ingress-nginx admission webhook (CVE-2025-1974)",
                 p.what
             );
