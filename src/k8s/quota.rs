@@ -1,7 +1,8 @@
 //! ResourceQuota arithmetic, checked at synth: a namespace's quota must hold its own
 //! workloads at their declared maximum — every autoscaled Deployment at its HPA's
 //! `maxReplicas`, the others at their replica count, the in-cluster data services with
-//! their sidecars, and one pod of each job (backups run one at a time). The API server
+//! their sidecars, and one pod of each job (backups run one at a time) — and their volume
+//! claims (`persistentvolumeclaims`, `requests.storage`). The API server
 //! otherwise refuses the pods past the quota, and the autoscaler silently stops short of
 //! its maximum. Rolling-update surge pods come on top of this; they wait for room.
 
@@ -135,10 +136,61 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
     problems
 }
 
+/// The volume claims of a namespace's data services: (what, claims, bytes requested).
+fn claims(ctx: &Ctx, ns: &str) -> Vec<(String, u32, f64)> {
+    let mut out = Vec::new();
+    for d in ctx.data.iter().filter(|d| d.namespace == ns) {
+        let size = memory(&d.volume_size).unwrap_or(0.0);
+        out.push((d.name.clone(), d.replicas, size * f64::from(d.replicas)));
+        if super::backup::schedule(d).is_some() {
+            out.push((format!("{}-backup", d.name), 1, size));
+        }
+    }
+    out
+}
+
 fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Diagnostic> {
     let need = demand(ctx, &ns.name);
     let mut problems = Vec::new();
     let path = format!("kubernetes.namespaces[{i}].quota");
+    let volumes = claims(ctx, &ns.name);
+    let count: u32 = volumes.iter().map(|(_, n, _)| n).sum();
+    if let Some(hard) = ns.quota.get("persistentvolumeclaims")
+        && let Ok(limit) = hard.parse::<u32>()
+        && count > limit
+    {
+        let parts: Vec<String> = volumes.iter().map(|(w, n, _)| format!("{w} {n}")).collect();
+        problems.push(
+            Diagnostic::new(format!(
+                "`{path}`: persistentvolumeclaims {hard} cannot hold namespace `{}`'s {count} volume claims ({})",
+                ns.name,
+                parts.join(" + ")
+            ))
+            .at(v.loaded.key_span(&path, "persistentvolumeclaims"))
+            .expected(format!("persistentvolumeclaims of at least {count}")),
+        );
+    }
+    let bytes: f64 = volumes.iter().map(|(_, _, b)| b).sum();
+    if let Some(hard) = ns.quota.get("requests.storage")
+        && let Some(limit) = memory(hard)
+        && bytes > limit
+    {
+        let gib = |b: f64| format!("{}Gi", (b / 1073741824.0).ceil());
+        let parts: Vec<String> = volumes
+            .iter()
+            .map(|(w, n, b)| format!("{w} {n} × {}", gib(b / f64::from(*n))))
+            .collect();
+        problems.push(
+            Diagnostic::new(format!(
+                "`{path}`: requests.storage {hard} cannot hold namespace `{}`'s volumes, which request {} ({})",
+                ns.name,
+                gib(bytes),
+                parts.join(" + ")
+            ))
+            .at(v.loaded.key_span(&path, "requests.storage"))
+            .expected(format!("requests.storage of at least {}", gib(bytes))),
+        );
+    }
     for (key, idx) in KEYS {
         let Some(hard) = ns.quota.get(key) else {
             continue;
