@@ -128,12 +128,33 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
     // The last declaration of a name wins (as in `namespace.rs`).
     let mut seen = std::collections::BTreeSet::new();
     for (i, ns) in k.namespaces.iter().enumerate().rev() {
-        if !seen.insert(ns.name.as_str()) || ns.quota.is_empty() {
+        if !seen.insert(ns.name.as_str()) || (ns.quota.is_empty() && ns.limit_range.is_none()) {
             continue;
         }
         problems.extend(check_namespace(v, &ctx, i, ns));
     }
     problems
+}
+
+/// Every container of a namespace's workloads with its figures, for a LimitRange's `max`.
+fn containers(ctx: &Ctx, ns: &str) -> Vec<(String, Figures)> {
+    let mut out = Vec::new();
+    for s in ctx.services.iter().filter(|s| s.namespace == ns) {
+        out.push((
+            s.name().to_string(),
+            figures(filled(s.bp.resources.as_ref())),
+        ));
+    }
+    for d in ctx.data.iter().filter(|d| d.namespace == ns) {
+        out.push((d.name.clone(), figures(filled(Some(&d.resources)))));
+        if matches!(&d.exporter, Some((Some(_), _))) {
+            out.push((format!("{} exporter", d.name), SMALL));
+        }
+        if super::backup::schedule(d).is_some() {
+            out.push((format!("{}-backup", d.name), figures(filled(None))));
+        }
+    }
+    out
 }
 
 /// The volume claims of a namespace's data services: (what, claims, bytes requested).
@@ -153,6 +174,29 @@ fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Di
     let need = demand(ctx, &ns.name);
     let mut problems = Vec::new();
     let path = format!("kubernetes.namespaces[{i}].quota");
+    // A LimitRange's `max` refuses any container whose limit is above it.
+    if let Some(lr) = &ns.limit_range {
+        for (what, max, idx) in [("cpu", &lr.max.cpu, 2), ("memory", &lr.max.memory, 3)] {
+            let Some(max) = max else { continue };
+            let limit = if idx == 2 { cpu(max) } else { memory(max) };
+            let Some(limit) = limit else { continue };
+            let over: Vec<String> = containers(ctx, &ns.name)
+                .into_iter()
+                .filter(|(_, f)| f[idx] > limit)
+                .map(|(w, f)| format!("{w} {}", show(f[idx], idx)))
+                .collect();
+            if !over.is_empty() {
+                problems.push(
+                    Diagnostic::new(format!(
+                        "`kubernetes.namespaces[{i}].limit_range.max.{what}`: {max} is below the {what} limit of {}; the API server would refuse those pods",
+                        over.join(", ")
+                    ))
+                    .at(v.loaded.span(&format!("kubernetes.namespaces[{i}].limit_range.max.{what}")))
+                    .help("raise the LimitRange's max, or lower those limits".to_string()),
+                );
+            }
+        }
+    }
     let volumes = claims(ctx, &ns.name);
     let count: u32 = volumes.iter().map(|(_, n, _)| n).sum();
     if let Some(hard) = ns.quota.get("persistentvolumeclaims")
