@@ -4,7 +4,8 @@
 //! their sidecars, and one pod of each job (backups run one at a time) — and their volume
 //! claims (`persistentvolumeclaims`, `requests.storage`). The API server
 //! otherwise refuses the pods past the quota, and the autoscaler silently stops short of
-//! its maximum. Rolling-update surge pods come on top of this; they wait for room.
+//! its maximum. Rolling-update surge pods come on top of this; they wait for room. A
+//! LimitRange's `max` is checked against every container's limits, which it would refuse.
 
 use crate::blueprint::types::Namespace;
 use crate::diagnostic::Diagnostic;
