@@ -67,6 +67,8 @@ pub struct Options {
     pub pod_cidr: Option<String>,
     /// The ingress-nginx controller's proxy container ports, when not 80/443.
     pub ingress_controller_ports: Vec<u16>,
+    /// Run every queue inside the cluster (DigitalOcean has no managed broker).
+    pub queues_in_cluster: bool,
     /// Namespaces another owner (the platform's Terraform) creates: not declared here.
     pub platform_namespaces: Vec<String>,
     /// StorageClass of the in-cluster databases' volumes (data and backups), one that
@@ -114,6 +116,7 @@ pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Ve
 pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
     let opts = Options {
         data_in_cluster: v.provider == crate::catalog::Provider::Kubernetes,
+        queues_in_cluster: v.provider == crate::catalog::Provider::Digitalocean,
         ..Default::default()
     };
     quota::check(v, &opts)
