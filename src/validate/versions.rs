@@ -11,7 +11,7 @@
 //! | managed `databases[].version` | RDS PostgreSQL / MySQL (AWS), Managed PostgreSQL / MongoDB (DigitalOcean) |
 //! | managed `caches[].version` | ElastiCache Redis OSS / Valkey (AWS) |
 //! | managed `queues[].version` | Amazon MQ for RabbitMQ (AWS) |
-//! | in-cluster data services (`deployment: in_cluster`, or any on `--provider kubernetes`) | the engine image: `in_cluster.image`'s tag, else `version` |
+//! | in-cluster data services (`deployment: in_cluster`, any on `--provider kubernetes`, queues on DigitalOcean) | the engine image: `in_cluster.image`'s tag, else `version` |
 //! | `kubernetes.ingress_controller.chart_version`, `kubernetes.cert_manager.chart_version` | the Helm charts a created cluster (EKS, DOKS) gets |
 
 use crate::blueprint::types::{Blueprint, Deployment, InCluster, IngressClass, Platform};
@@ -274,7 +274,11 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
 
     for (i, q) in bp.queues.iter().enumerate() {
         let part = format!("queues[{i}]");
-        if everything_in_cluster || q.deployment == Deployment::InCluster {
+        // DigitalOcean has no managed RabbitMQ: its managed queues run in the cluster.
+        if everything_in_cluster
+            || q.deployment == Deployment::InCluster
+            || provider == Provider::Digitalocean
+        {
             in_cluster(
                 &mut judge,
                 &part,
