@@ -24,6 +24,26 @@ fn shipped_blueprints_rely_only_on_supported_versions() {
     }
 }
 
+/// `infragen init`'s starter asks for nothing past its end, nor anything billed extra.
+#[test]
+fn the_init_template_is_current() {
+    let bytes = std::fs::read(crate::support::root().join("templates/init.yaml")).unwrap();
+    let envs = infragen::blueprint::environments("init", &bytes).unwrap();
+    assert!(!envs.is_empty());
+    for env in envs {
+        let loaded = infragen::blueprint::load("init", &bytes, &env).unwrap();
+        let findings = infragen::validate::versions::findings(&loaded.blueprint, Provider::Aws);
+        assert!(
+            findings.is_empty(),
+            "{env}: {:?}",
+            findings
+                .iter()
+                .map(|f| (&f.path, &f.verdict))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
 const EKS: &str = r#"
 name: shop
 providers:
