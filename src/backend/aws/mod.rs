@@ -12,6 +12,7 @@ mod edge;
 mod iam;
 mod identity;
 mod kms;
+mod lint;
 mod network;
 mod observability;
 mod platform;
@@ -170,6 +171,7 @@ fn terraform(ctx: &Ctx, out: &mut Output) {
         _ => {}
     }
     observability::lower(ctx, &mut infra);
+    lint::check(ctx);
     security::finish(ctx, &mut infra);
     out.add_module("infra", infra);
 
