@@ -58,6 +58,50 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
     }
 }
 
+/// Amazon MQ creates RabbitMQ 4.x brokers only on mq.m7g instances (3.13 also on mq.t3 and
+/// mq.m5): the API rejects the combination, so it is refused here with the way out.
+pub(crate) fn check_mq_instance(c: &mut Checker, bp: &Blueprint) {
+    if c.provider != Provider::Aws {
+        return;
+    }
+    for (i, q) in bp.queues.iter().enumerate() {
+        if q.deployment != Deployment::Managed {
+            continue;
+        }
+        let Some(v) = or_default(q.version.as_deref(), Provider::Aws, "rabbitmq") else {
+            continue;
+        };
+        if releases::numbers(&v).first().is_none_or(|m| *m < 4) {
+            continue;
+        }
+        let Ok(size) = super::resolve_size(
+            Provider::Aws,
+            Provider::Aws.catalog(),
+            crate::catalog::SizeKind::Queue,
+            q.size.as_deref(),
+            &q.sizes,
+        ) else {
+            continue;
+        };
+        if !size.starts_with("mq.m7g.") {
+            let path = if q.version.is_some() {
+                format!("queues[{i}].version")
+            } else {
+                format!("queues[{i}]")
+            };
+            let d = c.error(
+                &path,
+                format!("Amazon MQ runs RabbitMQ {v} only on mq.m7g instances, not `{size}`"),
+            );
+            d.expected = Some("an mq.m7g instance type for RabbitMQ 4".into());
+            d.help = Some(
+                "set `sizes: { aws: mq.m7g.large }` (or another mq.m7g size), or use version `3.13`"
+                    .into(),
+            );
+        }
+    }
+}
+
 /// The warnings `synth` shows: versions accepted with `allow_unsupported`, versions in
 /// billed extended support, products retired upstream.
 pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<String> {
