@@ -305,7 +305,7 @@ mod tests {
     fn stack(n: usize) -> String {
         use std::fmt::Write as _;
         let mut s = String::from(
-            "name: big\nproviders:\n  aws:\n    region: eu-west-1\nstate:\n  bucket: big-state\nnetwork:\n  cidr: 10.0.0.0/16\n  zones: [eu-west-1a, eu-west-1b]\n  subnets:\n    public: [10.0.1.0/24, 10.0.2.0/24]\n    private: [10.0.10.0/24, 10.0.11.0/24]\ncluster:\n  platform: ecs_fargate\nload_balancer:\n  health_check: { path: /health }\nsecrets:\n",
+            "name: big\nproviders:\n  aws:\n    region: eu-west-1\nstate:\n  bucket: big-state-{env}\nnetwork:\n  cidr: 10.0.0.0/16\n  zones: [eu-west-1a, eu-west-1b]\n  subnets:\n    public: [10.0.1.0/24, 10.0.2.0/24]\n    private: [10.0.10.0/24, 10.0.11.0/24]\ncluster:\n  platform: ecs_fargate\nload_balancer:\n  certificate: { arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/big\" }\n  health_check: { path: /health }\nsecrets:\n",
         );
         for i in 0..n {
             let _ = writeln!(s, "  - {{ name: secret-{i}, path: big/secret-{i} }}");

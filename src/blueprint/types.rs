@@ -95,6 +95,10 @@ pub struct AwsSettings {
     /// IAM principals (roles/users) given cluster-admin through EKS access entries.
     #[serde(default)]
     pub admin_principal_arns: Vec<String>,
+    /// The IAM role CI applies the `platform` module and the manifests with; it gets an EKS
+    /// access entry (cluster admin) like `admin_principal_arns`.
+    #[serde(default)]
+    pub ci_role_arn: Option<String>,
     /// The 12-digit account the blueprint deploys to. Terraform then refuses any other
     /// account (`allowed_account_ids`), and IAM role ARNs written into Kubernetes manifests
     /// (IRSA annotations) are exact instead of carrying an `${AWS_ACCOUNT_ID}` placeholder.
@@ -1605,6 +1609,11 @@ pub struct Observability {
     /// Topic name alarms notify (created).
     #[serde(default)]
     pub alert_topic: Option<String>,
+    /// Who the alert topic notifies: e-mail addresses (`ops@example.com`) and HTTPS endpoints
+    /// (`https://events.pagerduty.com/integration/<key>/enqueue`). Each is subscribed to the
+    /// topic and must confirm the subscription. Without any, alarms notify nobody (a warning).
+    #[serde(default)]
+    pub notify: Vec<String>,
 }
 
 fn default_log_retention() -> u32 {

@@ -315,7 +315,9 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         .provider("kubernetes", connection(ctx))
         .provider("helm", json!({"kubernetes": connection(ctx)}))
         .resource(&eks, json!({"name": ctx.cluster_name()}))
-        .resource(&lbc, json!({"name": lbc_role_name(ctx)}));
+        .resource(&lbc, json!({"name": lbc_role_name(ctx)}))
+        // The account, for names derived from it (the load balancer's access-log bucket).
+        .resource(&data("aws_caller_identity", "current"), json!({}));
 
     // The AWS Load Balancer Controller first: its webhooks admit Services and Ingresses.
     let (lbc_release, lbc_body) = helm::aws_load_balancer_controller(
@@ -497,7 +499,7 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         .as_ref()
         .map(|i| i.hosts.clone())
         .unwrap_or_default();
-    let mut a = alb_annotations(ctx, lb);
+    let mut a = alb_annotations(ctx, lb, super::buckets::Site::Terraform);
     a.insert(
         "alb.ingress.kubernetes.io/backend-protocol".into(),
         "HTTPS".into(),
@@ -558,7 +560,11 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
 }
 
 /// The controller's annotations for an internet-facing (or internal) ALB with IP targets.
-fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
+fn alb_annotations(
+    ctx: &Ctx,
+    lb: &LoadBalancer,
+    site: super::buckets::Site,
+) -> BTreeMap<String, String> {
     let p = "alb.ingress.kubernetes.io";
     let mut a = BTreeMap::new();
     let mut name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
@@ -601,7 +607,7 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
         attrs.push("deletion_protection.enabled=true".to_string());
     }
     // The access-log bucket `buckets.rs` creates with the log-delivery policy.
-    if let Some((_, bucket)) = super::buckets::access_logs(ctx) {
+    if let Some((_, bucket)) = super::buckets::access_logs(ctx, site) {
         attrs.push(format!(
             "access_logs.s3.enabled=true,access_logs.s3.bucket={bucket},access_logs.s3.prefix={}",
             super::buckets::LB_LOG_PREFIX
@@ -635,7 +641,7 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     if class == Some(IngressClass::Alb)
         && let Some(lb) = &ctx.v.bp.load_balancer
     {
-        opts.ingress_annotations = alb_annotations(ctx, lb);
+        opts.ingress_annotations = alb_annotations(ctx, lb, super::buckets::Site::Manifest);
     }
     let (files, lowered) = k8s::manifests(ctx.v, &opts);
     out.files.extend(files);
