@@ -128,6 +128,10 @@ pub struct KubernetesSettings {
     /// StorageClass for persistent volumes (cluster default when absent).
     #[serde(default)]
     pub storage_class: Option<String>,
+    /// The cluster's pod network (default `10.244.0.0/16`, kubeadm's and flannel's): the
+    /// ingress-nginx admission webhook admits the API server from addresses outside it.
+    #[serde(default)]
+    pub pod_cidr: Option<String>,
 }
 
 /// Terraform state backend: S3 on AWS, Spaces (S3-compatible) on DigitalOcean.
@@ -1458,6 +1462,11 @@ pub struct NetworkPolicies {
     /// Per-service ingress/egress derived from `services[].uses`.
     #[serde(default = "yes")]
     pub per_service: bool,
+    /// Namespace Prometheus scrapes from (metrics ports only). Default: the declared
+    /// namespace meant for monitoring (named `monitoring` or `*-monitoring`, or labelled
+    /// `purpose: monitoring`); with none, no namespace may scrape.
+    #[serde(default)]
+    pub monitoring_namespace: Option<String>,
 }
 
 impl Default for NetworkPolicies {
@@ -1467,6 +1476,7 @@ impl Default for NetworkPolicies {
             allow_same_namespace: true,
             allow_from_ingress: true,
             per_service: true,
+            monitoring_namespace: None,
         }
     }
 }

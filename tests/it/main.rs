@@ -13,5 +13,6 @@ mod fuzz;
 mod gateway;
 mod golden;
 mod manifests;
+mod netpol;
 mod support;
 mod versions;
