@@ -204,6 +204,68 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
             ));
         }
     }
+    for (i, d) in v.bp.databases.iter().enumerate() {
+        let in_cluster =
+            opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster;
+        if !in_cluster {
+            continue;
+        }
+        let storage = d.storage.as_ref();
+        let fields: Vec<&str> = [
+            ("maintenance_window", d.maintenance_window.is_some()),
+            (
+                "username (the credentials Secret's `username` is used)",
+                d.username.is_some(),
+            ),
+            (
+                "parameters (pass server flags through `in_cluster.args`)",
+                !d.parameters.is_empty(),
+            ),
+            (
+                "storage.max_size_gb",
+                storage.is_some_and(|s| s.max_size_gb.is_some()),
+            ),
+            ("storage.type", storage.is_some_and(|s| s.r#type.is_some())),
+            ("storage.iops", storage.is_some_and(|s| s.iops.is_some())),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| f)
+        .collect();
+        if !fields.is_empty() {
+            out.push(format!(
+                "databases[{i}] `{}` runs in the cluster; managed-service settings not applied: {}",
+                d.name,
+                fields.join(", ")
+            ));
+        }
+    }
+    if let Some(ing) = v.bp.ingress.as_ref().filter(|i| i.enabled)
+        && ing.gateway.is_none()
+    {
+        let alb = match opts.ingress_class.as_deref() {
+            Some(c) => c == "alb",
+            None => ing.class == crate::blueprint::types::IngressClass::Alb,
+        };
+        let fields: Vec<&str> = [
+            (
+                "rate_limit (use load_balancer.waf.rate_limit)",
+                ing.rate_limit.is_some(),
+            ),
+            ("cors", ing.cors.is_some()),
+            ("rewrite_target", ing.rewrite_target.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| f)
+        .collect();
+        if alb && !fields.is_empty() {
+            out.push(format!(
+                "ingress: class `alb` has no equivalent of these ingress-nginx settings, which are not applied: {}",
+                fields.join(", ")
+            ));
+        }
+    }
     let databases = v.bp.databases.iter().any(|d| {
         opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster
     });
