@@ -27,6 +27,8 @@ struct Pod {
     labels: BTreeMap<String, String>,
     ports: Vec<u16>,
     ip: Ipv4Addr,
+    /// The port its `prometheus.io/port` annotation names.
+    metrics: Option<u16>,
 }
 
 impl Pod {
@@ -40,6 +42,7 @@ impl Pod {
                 .collect(),
             ports: ports.to_vec(),
             ip: POD_IP,
+            metrics: None,
         }
     }
 
@@ -235,6 +238,9 @@ fn workload_pods(docs: &[Value]) -> Vec<Pod> {
             labels: labels_of(&template["metadata"]["labels"]),
             ports,
             ip: POD_IP,
+            metrics: template["metadata"]["annotations"]["prometheus.io/port"]
+                .as_str()
+                .and_then(|p| p.parse().ok()),
         });
     }
     pods
@@ -472,6 +478,19 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
                 }
             }
         }
+        // Prometheus reaches the metrics ports only.
+        if let Some(prom) = &prometheus {
+            for p in &pods {
+                for &port in p.ports.iter().filter(|&&port| Some(port) != p.metrics) {
+                    assert!(
+                        !model.allows(prom, p, port),
+                        "{label}: the monitoring namespace reaches {} on {port}, not its metrics port",
+                        p.what
+                    );
+                    checked += 1;
+                }
+            }
+        }
         let scraped = docs.iter().filter_map(|d| {
             let t = match d["kind"].as_str()? {
                 "Deployment" | "StatefulSet" => &d["spec"]["template"],
@@ -491,6 +510,7 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
                 labels,
                 ports: vec![port],
                 ip: POD_IP,
+                metrics: Some(port),
             };
             if let Some(prom) = &prometheus {
                 assert!(
