@@ -210,6 +210,16 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
         if !in_cluster {
             continue;
         }
+        if let Some(b) = &d.backup
+            && b.schedule.is_none()
+            && b.window.is_none()
+        {
+            out.push(format!(
+                "databases[{i}] `{}`: `backup` gives no `schedule` or `window`; the in-cluster dump runs daily at 02:00 UTC (`{}`)",
+                d.name,
+                backup::DEFAULT_SCHEDULE
+            ));
+        }
         let storage = d.storage.as_ref();
         let fields: Vec<&str> = [
             ("maintenance_window", d.maintenance_window.is_some()),
