@@ -120,19 +120,27 @@ fn not_data<'c>(ctx: &'c Ctx, ns: &str) -> Map<'c> {
     map! {"matchExpressions" => vec![map! {"key" => "app", "operator" => "NotIn", "values" => data}]}
 }
 
-/// Whether an Ingress in `ns` gets its certificate from cert-manager through the in-cluster
-/// controller (HTTP-01 solver pods then run in `ns`).
+/// Whether an Ingress in `ns` gets its certificate from an ACME issuer through the in-cluster
+/// controller (HTTP-01 solver pods then run in `ns`). An issuer the blueprint does not
+/// declare may be ACME too.
 fn acme_solver_in(ctx: &Ctx, ns: &str) -> bool {
-    let issuer = ctx
+    let Some(issuer) = ctx
         .bp
         .ingress
         .as_ref()
         .filter(|i| i.enabled)
         .and_then(|i| i.tls.as_ref())
-        .and_then(|t| t.issuer.as_ref());
-    issuer.is_some()
-        && controller_in_cluster(ctx)
-        && ctx.services.iter().any(|s| s.routed && s.namespace == ns)
+        .and_then(|t| t.issuer.as_ref())
+    else {
+        return false;
+    };
+    let acme = ctx
+        .platform
+        .issuers
+        .iter()
+        .find(|i| &i.name == issuer)
+        .is_none_or(|i| i.kind == crate::blueprint::types::IssuerKind::Acme);
+    acme && controller_in_cluster(ctx) && ctx.services.iter().any(|s| s.routed && s.namespace == ns)
 }
 
 /// The port cert-manager's HTTP-01 solver pods listen on.

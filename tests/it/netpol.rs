@@ -369,8 +369,18 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
         // takes its certificate from cert-manager.
         for d in docs.iter().filter(|d| d["kind"] == "Ingress") {
             let ns = d["metadata"]["namespace"].as_str().unwrap();
-            let issuer = d["metadata"]["annotations"]["cert-manager.io/cluster-issuer"].is_string();
-            if !issuer || d["spec"]["ingressClassName"] != "nginx" {
+            // An ACME issuer (a self-signed one starts no solver; one not written here may
+            // be ACME).
+            let Some(issuer) =
+                d["metadata"]["annotations"]["cert-manager.io/cluster-issuer"].as_str()
+            else {
+                continue;
+            };
+            let acme = docs
+                .iter()
+                .find(|i| i["kind"] == "ClusterIssuer" && i["metadata"]["name"] == issuer)
+                .is_none_or(|i| i["spec"].get("acme").is_some());
+            if !acme || d["spec"]["ingressClassName"] != "nginx" {
                 continue;
             }
             let solver = Pod::new(
