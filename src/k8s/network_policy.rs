@@ -14,7 +14,8 @@
 //!   namespace, and the monitoring namespace to the metrics port only (Prometheus); egress
 //!   only to the namespace, DNS in `kube-system`, the data services in `uses` (in-cluster
 //!   pods by label, managed ones by their subnets), cloud APIs for tables and secrets
-//!   (HTTPS), and the blueprint's `egress` rules — never the instance metadata service;
+//!   (HTTPS), the API server when the pod mounts an API token, and the blueprint's
+//!   `egress` rules — never the instance metadata service;
 //! - `<data>-netpol` per in-cluster data service: only its users, its peers and its jobs
 //!   (and the monitoring namespace to the exporter's port).
 //!
@@ -143,6 +144,9 @@ fn acme_solver_in(ctx: &Ctx, ns: &str) -> bool {
     acme && controller_in_cluster(ctx) && ctx.services.iter().any(|s| s.routed && s.namespace == ns)
 }
 
+/// Ports the API server's endpoints listen on.
+const API_SERVER_PORTS: [u16; 2] = [443, 6443];
+
 /// The port cert-manager's HTTP-01 solver pods listen on.
 pub const ACME_SOLVER_PORT: u16 = 8089;
 /// ingress-nginx controller ports: proxy, metrics, admission webhook.
@@ -233,6 +237,12 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     }
     egress.push(dns());
     egress.extend(uses_egress(ctx, s));
+    if s.automount {
+        // A pod given an API token talks to the API server: the `kubernetes` Service's
+        // endpoints are the control plane's addresses (outside the pod network), on 443
+        // (EKS, DOKS) or 6443 (kubeadm).
+        egress.push(map! {"to" => vec![ip_block("0.0.0.0/0")], "ports" => tcp(&API_SERVER_PORTS)});
+    }
     for e in &s.bp.egress {
         egress.push(map! {"to" => vec![ip_block(&e.to)], "ports" => tcp(&e.ports)});
     }

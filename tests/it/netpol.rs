@@ -470,6 +470,25 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
                 p.what
             );
         }
+        // Pods that mount an API token reach the API server (outside the pod network).
+        for d in docs.iter().filter(|d| d["kind"] == "Deployment") {
+            if d["spec"]["template"]["spec"]["automountServiceAccountToken"] != true {
+                continue;
+            }
+            let app = d["spec"]["template"]["metadata"]["labels"]["app"]
+                .as_str()
+                .unwrap();
+            let p = pods
+                .iter()
+                .find(|p| p.what.starts_with("Deployment") && p.app() == app)
+                .unwrap();
+            assert!(
+                model.allows_out(p, Ipv4Addr::new(203, 0, 113, 10), 443),
+                "{label}: {} mounts an API token but cannot reach the API server",
+                p.what
+            );
+            checked += 1;
+        }
         for s in &bp.services {
             let Some(p) = pods
                 .iter()
