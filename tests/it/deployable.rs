@@ -400,3 +400,35 @@ fn eks_access_paths_are_explicit() {
     let err = synth_text("case.yaml", &bad, "production").unwrap_err();
     assert!(err.contains("providers.aws.ci_role_arn"), "{err}");
 }
+
+/// RDS refuses overlapping backup and maintenance windows; touching ones are accepted (moto
+/// refuses those too — a moto quirk, see the README).
+#[test]
+fn overlapping_rds_windows_are_refused_touching_ones_accepted() {
+    let path = crate::support::root().join("blueprints/ecommerce-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("window: \"03:00-04:00\" # not in the seed: chosen, after the 02:00"));
+    assert!(synth_text("shop.yaml", &text, "production").is_ok());
+    for (backup, maintenance) in [
+        ("03:00-04:00", "sun:03:30-sun:04:30"),
+        ("23:30-00:30", "mon:00:00-mon:01:00"),
+        ("03:00-04:00", "sat:23:00-sun:03:01"),
+    ] {
+        let yaml = text
+            .replacen(
+                "window: \"03:00-04:00\" # not in the seed: chosen, after the 02:00",
+                &format!("window: \"{backup}\" # after the 02:00"),
+                1,
+            )
+            .replacen(
+                "maintenance_window: \"sun:04:00-sun:05:00\"",
+                &format!("maintenance_window: \"{maintenance}\""),
+                1,
+            );
+        let err = synth_text("shop.yaml", &yaml, "production").unwrap_err();
+        assert!(
+            err.contains("overlaps the maintenance window"),
+            "{backup} / {maintenance}: {err}"
+        );
+    }
+}
