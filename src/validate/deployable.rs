@@ -13,6 +13,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     certificate(c, bp);
     state_bucket(c, bp);
+    tag_keys(c, bp);
     rds_windows(c, bp);
 }
 
@@ -147,5 +148,19 @@ fn notify(c: &mut Checker, bp: &Blueprint) {
             )
             .expected = Some("`ops@example.com` or `https://hooks.example.com/alerts`".into());
         }
+    }
+}
+
+/// IAM compares tag keys without case: `Team` and `team` on one role is refused at create.
+fn tag_keys(c: &mut Checker, bp: &Blueprint) {
+    let mut seen: Vec<&str> = Vec::new();
+    for k in bp.tags.keys() {
+        if let Some(other) = seen.iter().find(|o| o.eq_ignore_ascii_case(k)) {
+            c.error(
+                &format!("tags.{k}"),
+                format!("tag keys `{other}` and `{k}` differ only in case: AWS (IAM) treats them as one key and refuses both"),
+            );
+        }
+        seen.push(k);
     }
 }

@@ -432,3 +432,55 @@ fn overlapping_rds_windows_are_refused_touching_ones_accepted() {
         );
     }
 }
+
+/// IAM refuses tag keys that differ only in case (`Environment` from the blueprint and the
+/// default `environment`): CreateRole fails with "Duplicate tag keys found".
+#[test]
+fn default_tags_never_repeat_a_key_in_another_case() {
+    for (label, out) in aws_outputs() {
+        for module in ["bootstrap", "infra", "platform"] {
+            for doc in files(&out, module).values() {
+                let Some(tags) = doc
+                    .pointer("/provider/aws/default_tags/tags")
+                    .and_then(Value::as_object)
+                else {
+                    continue;
+                };
+                let mut keys: Vec<String> = tags.keys().map(|k| k.to_lowercase()).collect();
+                let n = keys.len();
+                keys.sort();
+                keys.dedup();
+                assert_eq!(keys.len(), n, "{label}/{module}: {tags:?}");
+            }
+        }
+    }
+    let yaml =
+        std::fs::read_to_string(crate::support::root().join("blueprints/case-eks-fargate.yaml"))
+            .unwrap()
+            .replace("  Team: platform\n", "  Team: platform\n  team: other\n");
+    let err = synth_text("case.yaml", &yaml, "production").unwrap_err();
+    assert!(err.contains("differ only in case"), "{err}");
+}
+
+/// PutBucketLogging checks the target bucket's policy at once: the logging configuration
+/// must wait for the log bucket's policy.
+#[test]
+fn server_access_logging_waits_for_the_log_bucket_policy() {
+    let mut seen = 0;
+    for (label, out) in aws_outputs() {
+        for (name, l) in resources(&out, "infra", "aws_s3_bucket_logging") {
+            seen += 1;
+            let target = l["target_bucket"].as_str().unwrap();
+            let bucket = target
+                .strip_prefix("${aws_s3_bucket.")
+                .and_then(|t| t.strip_suffix(".id}"))
+                .unwrap();
+            assert_eq!(
+                l["depends_on"],
+                serde_json::json!([format!("aws_s3_bucket_policy.{bucket}")]),
+                "{label}: {name}"
+            );
+        }
+    }
+    assert!(seen > 0);
+}
