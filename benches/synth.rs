@@ -10,11 +10,6 @@ use std::time::{Duration, Instant};
 
 use infragen::Provider;
 
-// The in-process phase figures on the CLI's allocator, as the whole-process ones are.
-#[cfg(target_os = "linux")]
-#[global_allocator]
-static HEAP: infragen::heap::Blocks = infragen::heap::Blocks;
-
 const RUNS: usize = 30;
 
 /// A seed-004-like stack with `n` ECS services, n/10 databases and caches, and n/20 node

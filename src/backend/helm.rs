@@ -12,12 +12,14 @@ use crate::blueprint::types::IngressClass;
 use crate::terraform::{Ref, res};
 use crate::validate::Validated;
 
-/// Chart versions used when the blueprint pins none.
-pub const INGRESS_NGINX_CHART: &str = "4.15.1";
-pub const CERT_MANAGER_CHART: &str = "v1.21.1";
-/// AWS Load Balancer Controller chart 1.14.1 (controller v2.14.1: Gateway API, WAF ACLs by
-/// name, fixes v2.14.0's panic on `wafv2-acl-name`).
-pub const AWS_LOAD_BALANCER_CONTROLLER_CHART: &str = "1.14.1";
+/// Chart version used when the blueprint pins none: the catalog's pin
+/// (`providers/releases.json`, e.g. `chart-ingress-nginx`).
+pub fn pinned_chart(product: &str) -> &'static str {
+    crate::releases::product(product)
+        .pin
+        .as_deref()
+        .unwrap_or_else(|| panic!("providers/releases.json: `{product}` pins no chart"))
+}
 
 /// A `helm_release` body. `atomic` rolls a failed upgrade back; `wait` makes dependants
 /// (issuers, ingresses) apply only once the release is ready.
@@ -80,7 +82,7 @@ pub fn aws_load_balancer_controller(
         "aws-load-balancer-controller",
         "https://aws.github.io/eks-charts",
         "aws-load-balancer-controller",
-        AWS_LOAD_BALANCER_CONTROLLER_CHART,
+        pinned_chart("chart-aws-load-balancer-controller"),
         "kube-system",
         json!({
             "clusterName": cluster_name,
@@ -99,6 +101,32 @@ pub fn aws_load_balancer_controller(
     (res("helm_release", "aws_load_balancer_controller"), body)
 }
 
+/// `ingress.gateway`, when the blueprint routes through the Gateway API.
+pub fn gateway<'v>(v: &Validated<'v>) -> Option<&'v crate::blueprint::types::IngressGateway> {
+    v.bp.ingress
+        .as_ref()
+        .filter(|i| i.enabled)
+        .and_then(|i| i.gateway.as_ref())
+}
+
+/// Envoy Gateway (chart `gateway-helm`, with the Gateway API CRDs) in
+/// `envoy-gateway-system`, when the blueprint routes through the Gateway API. Its Envoy
+/// proxies' Service creates the cloud load balancer.
+pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
+    let g = gateway(v)?;
+    let body = release(
+        "eg",
+        "oci://docker.io/envoyproxy",
+        "gateway-helm",
+        g.chart_version
+            .as_deref()
+            .unwrap_or(pinned_chart("chart-envoy-gateway")),
+        crate::k8s::ENVOY_GATEWAY_NAMESPACE,
+        json!({}),
+    );
+    Some((res("helm_release", "envoy_gateway"), body))
+}
+
 /// The ingress-nginx namespace (default `ingress-nginx`).
 pub fn ingress_nginx_namespace(v: &Validated) -> String {
     v.bp.kubernetes
@@ -115,7 +143,8 @@ pub fn ingress_nginx(
     service_annotations: BTreeMap<String, String>,
 ) -> Option<(Ref, Json)> {
     let c = v.bp.kubernetes.as_ref()?.ingress_controller.as_ref()?;
-    if c.kind != IngressClass::Nginx {
+    // With the Gateway API, Envoy Gateway receives the traffic instead.
+    if c.kind != IngressClass::Nginx || gateway(v).is_some() {
         return None;
     }
     let mut controller = json!({
@@ -147,7 +176,9 @@ pub fn ingress_nginx(
         "ingress-nginx",
         "https://kubernetes.github.io/ingress-nginx",
         "ingress-nginx",
-        c.chart_version.as_deref().unwrap_or(INGRESS_NGINX_CHART),
+        c.chart_version
+            .as_deref()
+            .unwrap_or(pinned_chart("chart-ingress-nginx")),
         &ingress_nginx_namespace(v),
         json!({"controller": controller}),
     );
@@ -168,13 +199,26 @@ pub fn cert_manager(v: &Validated) -> Option<(Ref, Json)> {
         .unwrap_or(crate::blueprint::types::CertManager {
             chart_version: None,
             namespace: None,
+            allow_unsupported: false,
         });
-    let version = cm.chart_version.as_deref().unwrap_or(CERT_MANAGER_CHART);
-    let values = if minor_below(version, 1, 15) {
+    let version = cm
+        .chart_version
+        .as_deref()
+        .unwrap_or(pinned_chart("chart-cert-manager"));
+    let mut values = if minor_below(version, 1, 15) {
         json!({"installCRDs": true})
     } else {
         json!({"crds": {"enabled": true, "keep": true}})
     };
+    // cert-manager issues the Gateway's listener certificates only with its Gateway API
+    // support switched on.
+    if gateway(v).is_some() {
+        values["config"] = json!({
+            "apiVersion": "controller.config.cert-manager.io/v1alpha1",
+            "kind": "ControllerConfiguration",
+            "enableGatewayAPI": true,
+        });
+    }
     let body = release(
         "cert-manager",
         "https://charts.jetstack.io",

@@ -165,6 +165,8 @@ pub fn synth(v: &Validated) -> Output {
     };
     let lowered: Vec<&str> = out.lowered.iter().copied().collect();
     out.notes.extend(not_lowered(v.bp, v.provider, &lowered));
+    out.notes
+        .extend(crate::validate::versions::warnings(v.bp, v.provider));
     out.notes.sort();
     out.notes.dedup();
     out
@@ -226,7 +228,7 @@ pub fn not_lowered(bp: &Blueprint, provider: Provider, lowered: &[&str]) -> Opti
 }
 
 /// A lint finding as a note: `synth` and `validate` show it as a warning, never an error.
-/// `rule` names the check (`do-ha`, `ingress-nginx-retired`) so it can be looked up.
+/// `rule` names the check (`do-ha`, `version-support`) so it can be looked up.
 pub fn warning(rule: &str, message: impl std::fmt::Display) -> String {
     format!("warning[{rule}]: {message}")
 }

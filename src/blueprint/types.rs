@@ -257,9 +257,15 @@ pub struct Cluster {
     #[serde(default)]
     pub name: Option<String>,
     pub platform: Platform,
-    /// Kubernetes version (`1.28`, DOKS `1.33.6-do.0`); the catalog's default when absent.
+    /// Kubernetes minor (`1.35`); the catalog's default when absent. Judged against the
+    /// versions catalog (`providers/releases.json`); DOKS resolves it to its newest release.
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     /// Highly available control plane (DOKS); EKS control planes are always multi-AZ.
     #[serde(default)]
     pub ha: Option<bool>,
@@ -524,9 +530,15 @@ pub struct Quantity {
 pub struct InCluster {
     #[serde(default)]
     pub replicas: Option<u32>,
-    /// Container image, e.g. `mongo:6.0`.
+    /// Container image, e.g. `mongo:8.0.20` (a full version: its tag is judged against the
+    /// versions catalog); default: the engine's image at the version the catalog pins.
     #[serde(default)]
     pub image: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub resources: Option<Resources>,
     /// Persistent volume size, e.g. `20Gi`.
@@ -576,6 +588,11 @@ pub struct Database {
     /// Engine version (catalog default when absent).
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub size: Option<String>,
     #[serde(default)]
@@ -646,6 +663,11 @@ pub struct Cache {
     pub engine: CacheEngine,
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub size: Option<String>,
     #[serde(default)]
@@ -700,6 +722,11 @@ pub struct Queue {
     pub engine: QueueEngine,
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub size: Option<String>,
     #[serde(default)]
@@ -904,6 +931,25 @@ pub struct Ingress {
     /// Extra controller annotations.
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// Route through the Gateway API instead of an Ingress (the successor of the retired
+    /// ingress-nginx): a `Gateway` and `HTTPRoute`s (gateway.networking.k8s.io/v1) served by
+    /// Envoy Gateway, which a created cluster (DOKS) gets in `platform`.
+    #[serde(default)]
+    pub gateway: Option<IngressGateway>,
+}
+
+/// `ingress.gateway`: the Gateway API path (see `docs/gateway-api.md`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressGateway {
+    /// GatewayClass the Gateway uses (infragen writes it for Envoy Gateway), e.g. `eg`.
+    pub class: String,
+    /// Envoy Gateway chart (`gateway-helm`) version; the versions catalog's pin when absent.
+    #[serde(default)]
+    pub chart_version: Option<String>,
+    /// Accept an Envoy Gateway chart past its end for an existing installation (a warning).
+    #[serde(default)]
+    pub allow_unsupported: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -1461,6 +1507,11 @@ pub struct IngressController {
     pub kind: IngressClass,
     #[serde(default)]
     pub chart_version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub namespace: Option<String>,
     #[serde(default)]
@@ -1479,6 +1530,11 @@ pub struct IngressController {
 pub struct CertManager {
     #[serde(default)]
     pub chart_version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub namespace: Option<String>,
 }

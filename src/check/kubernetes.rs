@@ -82,13 +82,17 @@ macro_rules! vendored {
     };
 }
 
-/// The vendored kinds (see `scripts/vendor-kubernetes-schemas.py`).
-const KINDS: [(&str, &str); 19] = vendored!(
+/// The vendored kinds (see `scripts/vendor-kubernetes-schemas.py`; the Gateway API kinds,
+/// v1.6.1 standard channel made strict, `scripts/vendor-gateway-api-schemas.py`).
+const KINDS: [(&str, &str); 22] = vendored!(
     "clusterrole-rbac-v1",
     "clusterrolebinding-rbac-v1",
     "configmap-v1",
     "cronjob-batch-v1",
     "deployment-apps-v1",
+    "gateway-gateway-v1",
+    "gatewayclass-gateway-v1",
+    "httproute-gateway-v1",
     "horizontalpodautoscaler-autoscaling-v2",
     "ingress-networking-v1",
     "job-batch-v1",

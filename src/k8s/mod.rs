@@ -11,6 +11,8 @@
 mod autoscaling;
 mod backup;
 mod data;
+mod gateway;
+pub use gateway::ENVOY_GATEWAY_NAMESPACE;
 mod ingress;
 mod issuer;
 mod kustomization;
@@ -46,6 +48,9 @@ pub struct Options {
     /// Extra annotations on every Ingress the platform's controller needs (e.g. the ALB
     /// controller's `alb.ingress.kubernetes.io/*`).
     pub ingress_annotations: BTreeMap<String, String>,
+    /// Annotations for the load balancer Service the Gateway API controller creates for the
+    /// Gateway (`spec.infrastructure.annotations`), e.g. the DigitalOcean load balancer name.
+    pub gateway_service_annotations: BTreeMap<String, String>,
     /// Node label whose value is the node pool's name (`eks.amazonaws.com/nodegroup`,
     /// `doks.digitalocean.com/node-pool`); added to the pool's own labels in node selectors.
     pub node_pool_label: Option<String>,
@@ -391,6 +396,9 @@ impl<'a> Ctx<'a> {
     /// The ingress controller's namespace (`kubernetes.ingress_controller.namespace`, default
     /// `ingress-nginx`).
     pub fn ingress_namespace(&self) -> String {
+        if gateway::gateway(self).is_some() {
+            return gateway::ENVOY_GATEWAY_NAMESPACE.into();
+        }
         crate::backend::helm::ingress_nginx_namespace(self.v)
     }
 

@@ -3,10 +3,12 @@
 //! nothing unchecked is ever lowered.
 
 mod deployable;
+mod gateway;
 mod limits;
 mod names;
 mod network;
 mod references;
+pub mod versions;
 mod windows;
 
 use crate::blueprint::Loaded;
@@ -106,6 +108,8 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     windows::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
+    versions::check(&mut c, bp);
+    gateway::check(&mut c, bp);
     deployable::check(&mut c, bp);
     if c.problems.is_empty() {
         Ok(Validated {

@@ -448,7 +448,7 @@ fn techshop_production_carries_seed_002() {
         "kind: StatefulSet\nmetadata:\n  name: mongodb\n",
         "name: mongodb-service\n",
         "replicas: 3",
-        "image: mongo:6.0",
+        "image: mongo:8.0.20",
         "containerPort: 27017",
         "name: MONGO_INITDB_ROOT_USERNAME\n              valueFrom:\n                secretKeyRef:\n                  name: mongodb-secret\n                  key: username",
         "key: password",
@@ -473,7 +473,7 @@ fn techshop_production_carries_seed_002() {
     }
     let redis = file("redis");
     for want in [
-        "image: redis:7-alpine",
+        "image: redis:8.2.2-alpine",
         "--appendonly yes",
         "containerPort: 6379",
         "replicas: 3",
@@ -632,7 +632,7 @@ fn doks_platform_objects() {
     }
     assert!(issuers.contains("https://acme-staging-v02.api.letsencrypt.org/directory"));
     let mysql = &out.files["k8s/ecommerce-production/mysql.yaml"];
-    assert!(mysql.contains("image: mysql:8.0") && mysql.contains("containerPort: 3306"));
+    assert!(mysql.contains("image: mysql:8.4.8") && mysql.contains("containerPort: 3306"));
 }
 
 /// Features the shipped blueprints leave out — MySQL/PostgreSQL/MongoDB/Valkey/RabbitMQ with

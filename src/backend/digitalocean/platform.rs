@@ -51,7 +51,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     }
     let ingress = helm::ingress_nginx(v, service_annotations(ctx));
     let cert_manager = helm::cert_manager(v);
-    if ingress.is_none() && cert_manager.is_none() {
+    if ingress.is_none() && cert_manager.is_none() && helm::envoy_gateway(v).is_none() {
         return None;
     }
     load_balancer_notes(ctx, ingress.is_some());
@@ -97,6 +97,13 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
                 load_balancer_name(ctx)
             ),
         );
+    }
+    if let Some((r, body)) = helm::envoy_gateway(v) {
+        m.file("gateway").resource(&r, body);
+        ctx.note(format!(
+            "ingress.gateway: Envoy Gateway creates the DigitalOcean load balancer `{}` for the Gateway once the manifests are applied; point DNS at its address (`kubectl get gateway -A`)",
+            load_balancer_name(ctx)
+        ));
     }
     if let Some((r, body)) = cert_manager {
         m.file("cert_manager").resource(&r, body);
@@ -178,6 +185,8 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         network_policy_enforced: true,
         data_in_cluster: false,
         image_pull_secret: super::registry::pull_secret(ctx),
+        // The Envoy proxies' Service creates the load balancer with the Gateway API path.
+        gateway_service_annotations: service_annotations(ctx),
         ..Default::default()
     };
     // Managed queues have no DigitalOcean service: they run in the cluster. The generator
