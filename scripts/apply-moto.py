@@ -52,14 +52,14 @@ def override(schema_path, module, endpoint, timeout, certificate=None):
         if not f.endswith(".tf.json") or f.endswith("_override.tf.json"):
             continue
         doc = json.load(open(os.path.join(module, f)))
-        for name, body in doc.get("resource", {}).get("aws_lb_listener", {}).items():
-            arn = body.get("certificate_arn")
+        for name, listener in doc.get("resource", {}).get("aws_lb_listener", {}).items():
+            arn = listener.get("certificate_arn")
             if certificate and isinstance(arn, str) and "${" not in arn:
                 # The blueprint's certificate exists in its account, not in moto.
                 timed["aws_lb_listener"].setdefault(name, {})["certificate_arn"] = certificate
                 print(f"  moto: aws_lb_listener.{name}.certificate_arn -> a certificate issued by moto")
-        for name, body in doc.get("resource", {}).get("aws_db_instance", {}).items():
-            window = moto_backup_window(body)
+        for name, instance in doc.get("resource", {}).get("aws_db_instance", {}).items():
+            window = moto_backup_window(instance)
             if window:
                 timed["aws_db_instance"].setdefault(name, {})["backup_window"] = window
                 print(f"  moto quirk: aws_db_instance.{name}.backup_window -> {window} (touching windows)")
