@@ -400,6 +400,70 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
             checked += 1;
         }
 
+        // The controller reaches every pod an nginx Ingress routes to, on the Service's
+        // target port.
+        for d in docs
+            .iter()
+            .filter(|d| d["kind"] == "Ingress" && d["spec"]["ingressClassName"] == "nginx")
+        {
+            let ns = d["metadata"]["namespace"].as_str().unwrap();
+            let backends = d["spec"]["rules"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|r| r["http"]["paths"].as_array().into_iter().flatten())
+                .map(|p| &p["backend"]["service"]);
+            for b in backends {
+                let svc = docs
+                    .iter()
+                    .find(|x| {
+                        x["kind"] == "Service"
+                            && x["metadata"]["namespace"] == ns
+                            && x["metadata"]["name"] == b["name"]
+                    })
+                    .unwrap();
+                let port = svc["spec"]["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|p| p["port"] == b["port"]["number"])
+                    .and_then(|p| p["targetPort"].as_u64())
+                    .unwrap() as u16;
+                let selector = labels_of(&svc["spec"]["selector"]);
+                for p in pods.iter().filter(|p| {
+                    p.namespace == ns && selector.iter().all(|(k, v)| p.labels.get(k) == Some(v))
+                }) {
+                    assert!(
+                        model.allows(&controller, p, port),
+                        "{label}: the ingress controller cannot reach {} on {port}",
+                        p.what
+                    );
+                    checked += 1;
+                }
+            }
+        }
+
+        // With `allow_same_namespace`, the services of a namespace reach each other.
+        if k.network_policies.allow_same_namespace {
+            let services: Vec<&Pod> = pods
+                .iter()
+                .filter(|p| p.what.starts_with("Deployment"))
+                .collect();
+            for a in &services {
+                for b in services.iter().filter(|b| b.namespace == a.namespace) {
+                    for &port in &b.ports {
+                        assert!(
+                            model.allows(a, b, port),
+                            "{label}: {} cannot reach {} on {port}",
+                            a.what,
+                            b.what
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+
         // Each in-cluster data service is reachable only from its users, its peers and its
         // jobs.
         for data in pods.iter().filter(|p| p.what.starts_with("StatefulSet")) {
