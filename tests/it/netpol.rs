@@ -365,9 +365,12 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
             )
         });
 
-        // cert-manager's HTTP-01 solver is reachable from the controller wherever an Ingress
-        // takes its certificate from cert-manager.
-        for d in docs.iter().filter(|d| d["kind"] == "Ingress") {
+        // cert-manager's HTTP-01 solver is reachable from the controller (or Envoy's proxies)
+        // wherever an Ingress or a Gateway takes its certificate from cert-manager.
+        for d in docs
+            .iter()
+            .filter(|d| d["kind"] == "Ingress" || d["kind"] == "Gateway")
+        {
             let ns = d["metadata"]["namespace"].as_str().unwrap();
             // An ACME issuer (a self-signed one starts no solver; one not written here may
             // be ACME).
@@ -380,7 +383,7 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
                 .iter()
                 .find(|i| i["kind"] == "ClusterIssuer" && i["metadata"]["name"] == issuer)
                 .is_none_or(|i| i["spec"].get("acme").is_some());
-            if !acme || d["spec"]["ingressClassName"] != "nginx" {
+            if !acme || (d["kind"] == "Ingress" && d["spec"]["ingressClassName"] != "nginx") {
                 continue;
             }
             let solver = Pod::new(
