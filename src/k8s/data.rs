@@ -760,6 +760,9 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
                 "metadata" => map! {"name" => storage_name(d)},
                 "spec" => claim_spec(ctx, d, &d.volume_size),
             }],
+            // Deleting or scaling down the StatefulSet keeps its claims (and data); said
+            // explicitly, as the default could change.
+            "persistentVolumeClaimRetentionPolicy" => map! {"whenDeleted" => "Retain", "whenScaled" => "Retain"},
         },
     });
 
