@@ -256,3 +256,61 @@ fn validate_checks_hand_added_resources_and_terraform_override_files() {
     assert_eq!(v.status.code(), Some(1), "{}", text(&v));
     assert!(text(&v).contains("aws_db_instance.other"), "{}", text(&v));
 }
+
+/// The fixture's whole output, snapshotted like the shipped blueprints', and checked file by
+/// file against the provider and Kubernetes schemas in process (not only through the CLI).
+#[test]
+fn the_example_output_matches_its_snapshot_and_the_schemas() {
+    let dir = root().join("tests/fixtures/escape");
+    let bytes = std::fs::read(dir.join("ledger.yaml")).unwrap();
+    let read = infragen::escape::folder(dir);
+    for env in ["production", "staging"] {
+        let loaded = infragen::blueprint::load(FIXTURE, &bytes, env).unwrap();
+        let out = infragen::synthesize_with(&loaded, infragen::Provider::Aws, &read).unwrap();
+        let report = infragen::check::check_files(
+            &out.files,
+            infragen::check::schema::ProviderSchemas::bundled(),
+        );
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        let manifests = infragen::check::kubernetes::Schemas::bundled().check_files(
+            out.files
+                .iter()
+                .filter(|(p, _)| p.starts_with("k8s/"))
+                .map(|(p, t)| (p.as_str(), t.as_str())),
+        );
+        assert!(manifests.problems.is_empty(), "{:?}", manifests.problems);
+        insta::with_settings!({
+            snapshot_path => "../../snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(format!("escape-ledger@aws-{env}"), crate::support::flatten(&out));
+        });
+    }
+}
+
+#[test]
+fn an_override_for_another_provider_is_skipped() {
+    let (_t, bp) = variant(|t| {
+        t.replace(
+            "    resource: aws_db_instance.ledger_db\n",
+            "    resource: digitalocean_database_cluster.ledger_db\n    provider: digitalocean\n",
+        )
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = infragen(&[
+        "synth",
+        "--provider",
+        "aws",
+        "--env",
+        "production",
+        "--blueprint",
+        &bp,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let db = &json(&out.join("terraform/infra/database.tf.json"))["resource"]["aws_db_instance"]["ledger_db"];
+    assert_ne!(db["performance_insights_retention_period"], 731);
+}
