@@ -314,3 +314,31 @@ fn an_override_for_another_provider_is_skipped() {
     let db = &json(&out.join("terraform/infra/database.tf.json"))["resource"]["aws_db_instance"]["ledger_db"];
     assert_ne!(db["performance_insights_retention_period"], 731);
 }
+
+#[test]
+fn a_template_object_in_a_namespace_nobody_creates_is_flagged() {
+    let (t, bp) = variant(|t| t.to_string());
+    let tpl = t.path().join("bp/templates/api-endpoints.yaml.j2");
+    let src = std::fs::read_to_string(&tpl).unwrap();
+    std::fs::write(&tpl, src.replace("namespace: ledger", "namespace: billing")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = infragen(&[
+        "synth",
+        "--provider",
+        "aws",
+        "--env",
+        "production",
+        "--blueprint",
+        &bp,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("warning[extra-namespace]") && text(&o).contains("`billing`"),
+        "{}",
+        text(&o)
+    );
+    assert!(out.join("k8s/billing/extra-api-endpoints.yaml").exists());
+}
