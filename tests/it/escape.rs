@@ -146,6 +146,18 @@ fn a_bad_override_address_exits_2_naming_the_closest() {
     let (_t, bp) = variant(|t| t.replace("Deployment/ledger/api", "Deployment/ledger/web"));
     let e = synth_fails(&bp);
     assert!(e.contains("did you mean `Deployment/ledger/api`?"), "{e}");
+
+    // `module:` must name a generated module; the error sits on it.
+    let (_t, bp) = variant(|t| {
+        t.replace(
+            "    resource: aws_db_instance.ledger_db\n",
+            "    resource: aws_db_instance.ledger_db\n    module: infraa\n",
+        )
+    });
+    let e = synth_fails(&bp);
+    assert!(e.contains("no Terraform module `infraa`"), "{e}");
+    assert!(e.contains("ledger.yaml:37:13"), "{e}");
+    assert!(e.contains("did you mean `infra`?"), "{e}");
 }
 
 #[test]
