@@ -377,12 +377,56 @@ pub fn render(
                         &format!("the rendered manifests are invalid: {p}"),
                     ));
                 }
+                for ns in missing_namespaces(out, &maps) {
+                    out.notes.push(crate::backend::warning(
+                        "extra-namespace",
+                        format!("`{path}` puts objects in namespace `{ns}`, which neither the output nor the template creates: `kubectl apply -k k8s/` fails unless it exists"),
+                    ));
+                }
                 out.files.insert(dest, text);
                 add_to_kustomization(out, &rel);
             }
         }
     }
     Ok(())
+}
+
+/// Namespaces the rendered objects live in that no generated or rendered Namespace creates.
+fn missing_namespaces(out: &Output, docs: &[Map]) -> Vec<String> {
+    let text = |y: Option<&Y>| match y {
+        Some(Y::Str(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    let meta = |d: &Map, k: &str| match d.get("metadata") {
+        Some(Y::Map(m)) => text(m.get(k)),
+        _ => None,
+    };
+    let mut created: std::collections::BTreeSet<String> = docs
+        .iter()
+        .filter(|d| text(d.get("kind")).as_deref() == Some("Namespace"))
+        .filter_map(|d| meta(d, "name"))
+        .collect();
+    for (path, t) in &out.files {
+        if path.starts_with("k8s/")
+            && t.contains("kind: Namespace\n")
+            && let Ok((_, generated)) = read_manifests(t)
+        {
+            created.extend(
+                generated
+                    .iter()
+                    .filter(|d| text(d.get("kind")).as_deref() == Some("Namespace"))
+                    .filter_map(|d| meta(d, "name")),
+            );
+        }
+    }
+    let mut missing: Vec<String> = docs
+        .iter()
+        .filter_map(|d| meta(d, "namespace"))
+        .filter(|ns| !created.contains(ns))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    missing
 }
 
 fn strip<'a>(file: &'a str, suffixes: &[&str]) -> &'a str {
