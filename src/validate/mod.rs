@@ -9,6 +9,7 @@ mod names;
 mod network;
 mod quantities;
 mod references;
+mod routes;
 pub mod versions;
 mod windows;
 
@@ -106,6 +107,7 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     check_provider(&mut c, bp);
     network::check(&mut c, bp);
     references::check(&mut c, bp);
+    routes::check(&mut c, bp);
     windows::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);

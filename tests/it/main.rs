@@ -17,3 +17,4 @@ mod manifests;
 mod netpol;
 mod support;
 mod versions;
+mod workloads;

@@ -8,15 +8,21 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every `blueprints/*.yaml`, sorted.
+/// Every `blueprints/*.yaml`, sorted, then the workload fixtures
+/// (`tests/fixtures/workloads/*.yaml`: shapes no shipped blueprint has, such as ECS host
+/// routing or queue workers), which every whole-matrix check covers too.
 pub fn blueprints() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("blueprints"))
-        .expect("blueprints/ exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    v.sort();
-    v
+    let mut all = Vec::new();
+    for dir in ["blueprints", "tests/fixtures/workloads"] {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .unwrap_or_else(|e| panic!("{dir}/: {e}"))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        v.sort();
+        all.extend(v);
+    }
+    all
 }
 
 /// The providers a blueprint is meant for: those it configures under `providers:`, plus

@@ -98,11 +98,16 @@ pub fn routed<'a>(ctx: &Ctx<'a>) -> Vec<&'a Service> {
         .collect()
 }
 
-/// The service the HTTPS listener forwards to by default: the one routing `/`.
+/// The service the HTTPS listener forwards to by default: the one routing `/` for every host
+/// (a `/` on a named host is a listener rule: other hosts must not reach it).
 fn default_service<'a>(routed: &[&'a Service]) -> Option<&'a Service> {
     routed
         .iter()
-        .find(|s| s.routes.iter().any(|r| r.path == "/" || r.path == "/*"))
+        .find(|s| {
+            s.routes
+                .iter()
+                .any(|r| r.host.is_none() && (r.path == "/" || r.path == "/*"))
+        })
         .copied()
 }
 
@@ -344,36 +349,24 @@ fn listeners(m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) {
             }),
         );
     }
-    let others = routed
-        .iter()
-        .filter(|s| default.is_none_or(|d| d.name != s.name));
-    for (i, s) in others.enumerate() {
-        let mut patterns: Vec<String> = Vec::new();
-        for r in &s.routes {
-            let p = r.path.trim_end_matches('/');
-            patterns.push(if p.is_empty() { "/".into() } else { p.into() });
-            if !p.is_empty() && !p.ends_with('*') {
-                patterns.push(format!("{p}/*"));
-            }
+    for rule in super::listener_rules::plan(routed, default.map(|s| s.name.as_str())) {
+        let mut condition = Vec::new();
+        if let Some(host) = &rule.host {
+            condition.push(json!({"host_header": {"values": [host]}}));
         }
-        // A path condition takes at most five values: more make more rules.
-        for (k, values) in patterns.chunks(5).enumerate() {
-            let rule = if k == 0 {
-                listener_rule(&s.name)
-            } else {
-                listener_rule(&format!("{}-{}", s.name, k + 1))
-            };
-            f.resource(
-                &rule,
-                json!({
-                    "listener_arn": https.arn(),
-                    "priority": 100 + 10 * i + k,
-                    "action": [{"type": "forward", "target_group_arn": target_group(&s.name).arn()}],
-                    "condition": [{"path_pattern": {"values": values}}],
-                    "tags": {"Name": s.name},
-                }),
-            );
+        if !rule.paths.is_empty() {
+            condition.push(json!({"path_pattern": {"values": rule.paths}}));
         }
+        f.resource(
+            &listener_rule(&rule.name),
+            json!({
+                "listener_arn": https.arn(),
+                "priority": rule.priority,
+                "action": [{"type": "forward", "target_group_arn": target_group(&rule.service).arn()}],
+                "condition": condition,
+                "tags": {"Name": rule.service},
+            }),
+        );
     }
 }
 

@@ -13,6 +13,7 @@ mod iam;
 mod identity;
 mod kms;
 mod lint;
+mod listener_rules;
 mod network;
 mod observability;
 mod platform;

@@ -1,0 +1,244 @@
+//! The HTTPS listener's rules on ECS: `routes[]` (host and path) of the services behind the
+//! load balancer become `aws_lb_listener_rule`s with `host_header` and `path_pattern`
+//! conditions.
+//!
+//! Priorities follow precedence, then a stable hash: an ALB evaluates rules from the lowest
+//! priority, so a rule naming a host goes before any rule for every host (as an Ingress
+//! prefers its host's rules), and a deeper path before a shallower one (longest prefix wins,
+//! as on Kubernetes). Within one such band the priority is a hash of the rule's own host and
+//! paths, so adding, removing or reordering other services or routes does not renumber it
+//! (a renumbered rule is a replacement in the plan). Priorities are 1..=50000 and unique
+//! per listener; a hash collision moves to the next free slot in the band, deterministically.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::blueprint::types::{PathType, Service};
+
+/// ALB limits: at most three values per condition, and five per rule (host + 3 paths = 4).
+const VALUES_PER_CONDITION: usize = 3;
+/// Path depth beyond which deeper paths share one band.
+const MAX_DEPTH: u32 = 15;
+/// Slots in one band (one class × depth).
+const BAND: u32 = 1000;
+
+/// One listener rule: forward requests for `host` (any host when `None`) whose path matches
+/// one of `paths` (any path when empty) to the target group of `service`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The rule's resource name: the service's name for its first rule, `<service>-<n>` next.
+    pub name: String,
+    pub service: String,
+    pub host: Option<String>,
+    pub paths: Vec<String>,
+    pub priority: u32,
+}
+
+/// ALB path patterns of a route: `/api` (prefix) matches `/api` and `/api/*`; `/` or `/*`
+/// matches every path (no pattern). ALB patterns are wildcards (`*`, `?`), not prefixes.
+fn patterns(path: &str, path_type: PathType) -> Vec<String> {
+    let p = path.trim_end_matches('/');
+    if p.is_empty() || p == "/*" {
+        return vec![];
+    }
+    if path_type == PathType::Exact || p.ends_with('*') {
+        return vec![p.to_string()];
+    }
+    vec![p.to_string(), format!("{p}/*")]
+}
+
+/// Segments before any wildcard: `/api/v1/*` is 2 deep.
+fn depth(pattern: &str) -> u32 {
+    let literal = pattern.split(['*', '?']).next().unwrap_or("");
+    let n = literal.split('/').filter(|s| !s.is_empty()).count();
+    (n as u32).min(MAX_DEPTH)
+}
+
+/// First slot of a rule's band: host+path, host only, path only, then anything else.
+fn band(host: bool, depth: Option<u32>) -> u32 {
+    let deeper_first = |d: u32| (MAX_DEPTH - d) * BAND;
+    match (host, depth) {
+        (true, Some(d)) => 1 + deeper_first(d),
+        (true, None) => 1 + (MAX_DEPTH + 1) * BAND,
+        (false, Some(d)) => 1 + (MAX_DEPTH + 2) * BAND + deeper_first(d),
+        (false, None) => 1 + (2 * MAX_DEPTH + 3) * BAND,
+    }
+}
+
+/// FNV-1a: stable across Rust versions and platforms (std's hasher promises neither).
+fn fnv1a(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// The rules for the routed services, except those of `default` for every host's `/`
+/// (the listener's default action forwards there).
+pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
+    // (band, key) → rule without priority; BTreeMap so collisions resolve in a fixed order.
+    let mut pending: Vec<(u32, String, Rule)> = Vec::new();
+    for s in routed {
+        // host → depth → patterns (None depth: every path).
+        let mut groups: BTreeMap<Option<String>, BTreeMap<Option<u32>, BTreeSet<String>>> =
+            BTreeMap::new();
+        for r in &s.routes {
+            let ps = patterns(&r.path, r.path_type);
+            let by_depth = groups.entry(r.host.clone()).or_default();
+            if ps.is_empty() {
+                if r.host.is_none() && default == Some(s.name.as_str()) {
+                    continue;
+                }
+                by_depth.entry(None).or_default();
+            }
+            for p in ps {
+                by_depth.entry(Some(depth(&p))).or_default().insert(p);
+            }
+        }
+        let mut n = 0;
+        for (host, by_depth) in groups {
+            for (d, ps) in by_depth {
+                let ps: Vec<String> = ps.into_iter().collect();
+                let chunks: Vec<Vec<String>> = if ps.is_empty() {
+                    // Every path: for a host, the host condition alone; without one, a rule
+                    // needs a condition, and `/*` matches every path.
+                    vec![if host.is_some() {
+                        vec![]
+                    } else {
+                        vec!["/*".into()]
+                    }]
+                } else {
+                    ps.chunks(VALUES_PER_CONDITION).map(<[_]>::to_vec).collect()
+                };
+                for paths in chunks {
+                    n += 1;
+                    let name = if n == 1 {
+                        s.name.clone()
+                    } else {
+                        format!("{}-{n}", s.name)
+                    };
+                    let key = format!(
+                        "{}\u{0}{}\u{0}{}",
+                        s.name,
+                        host.as_deref().unwrap_or(""),
+                        paths.join(",")
+                    );
+                    pending.push((
+                        band(host.is_some(), d),
+                        key,
+                        Rule {
+                            name,
+                            service: s.name.clone(),
+                            host: host.clone(),
+                            paths,
+                            priority: 0,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    pending.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let mut taken: BTreeSet<u32> = BTreeSet::new();
+    let mut out = Vec::new();
+    for (base, key, mut rule) in pending {
+        let mut slot = fnv1a(&key) % BAND;
+        // A band holds BAND rules; more in one band (never in practice) spill into the next
+        // slots, which the uniqueness below still guarantees.
+        let mut tries = 0;
+        while taken.contains(&(base + slot)) && tries < BAND {
+            slot = (slot + 1) % BAND;
+            tries += 1;
+        }
+        let mut priority = base + slot;
+        while taken.contains(&priority) {
+            priority += 1;
+        }
+        taken.insert(priority);
+        rule.priority = priority;
+        out.push(rule);
+    }
+    out.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blueprint::types::Route;
+
+    fn svc(name: &str, routes: &[(Option<&str>, &str)]) -> Service {
+        let yaml = format!(
+            "name: t\nservices:\n  - {{name: {name}, image: 'x.example/i:1', port: 8080}}\n"
+        );
+        let loaded = crate::blueprint::load("t.yaml", yaml.as_bytes(), "production").unwrap();
+        let mut s = loaded.blueprint.services[0].clone();
+        s.routes = routes
+            .iter()
+            .map(|(h, p)| Route {
+                path: (*p).into(),
+                path_type: PathType::Prefix,
+                host: h.map(Into::into),
+            })
+            .collect();
+        s
+    }
+
+    #[test]
+    fn two_hosts_route_to_two_services() {
+        let a = svc("shop", &[(Some("shop.example.com"), "/")]);
+        let b = svc("admin", &[(Some("admin.example.com"), "/")]);
+        let rules = plan(&[&a, &b], None);
+        assert_eq!(rules.len(), 2);
+        let hosts: Vec<_> = rules.iter().map(|r| r.host.as_deref()).collect();
+        assert!(hosts.contains(&Some("shop.example.com")));
+        assert!(hosts.contains(&Some("admin.example.com")));
+        assert!(rules.iter().all(|r| r.paths.is_empty()));
+    }
+
+    #[test]
+    fn priorities_are_stable_when_other_services_change() {
+        let a = svc("shop", &[(Some("shop.example.com"), "/api")]);
+        let b = svc("admin", &[(None, "/admin")]);
+        let c = svc("blog", &[(None, "/blog"), (Some("blog.example.com"), "/")]);
+        let alone = plan(&[&a], None);
+        let with = plan(&[&c, &b, &a], None);
+        let p = |rules: &[Rule]| rules.iter().find(|r| r.service == "shop").unwrap().priority;
+        assert_eq!(p(&alone), p(&with));
+        let mut ps: Vec<u32> = with.iter().map(|r| r.priority).collect();
+        ps.sort_unstable();
+        ps.dedup();
+        assert_eq!(ps.len(), with.len(), "unique priorities: {with:?}");
+        assert!(with.iter().all(|r| (1..=50000).contains(&r.priority)));
+    }
+
+    #[test]
+    fn precedence_host_then_deeper_paths() {
+        let a = svc("api", &[(None, "/api")]);
+        let b = svc("v2", &[(None, "/api/v2")]);
+        let c = svc("admin", &[(Some("admin.example.com"), "/")]);
+        let rules = plan(&[&a, &b, &c], None);
+        let p = |n: &str| rules.iter().find(|r| r.service == n).unwrap().priority;
+        assert!(p("admin") < p("v2"), "{rules:?}");
+        assert!(p("v2") < p("api"), "{rules:?}");
+    }
+
+    #[test]
+    fn at_most_three_paths_per_condition() {
+        let a = svc(
+            "api",
+            &[(None, "/a"), (None, "/b"), (Some("x.example.com"), "/c")],
+        );
+        let rules = plan(&[&a], None);
+        assert!(rules.iter().all(|r| r.paths.len() <= 3), "{rules:?}");
+        assert_eq!(rules.len(), 3, "{rules:?}");
+        assert_eq!(rules[0].name, "api");
+        assert_eq!(rules[1].name, "api-2");
+    }
+
+    #[test]
+    fn the_default_service_root_needs_no_rule_but_its_hosts_do() {
+        let a = svc("web", &[(None, "/"), (Some("web.example.com"), "/")]);
+        let rules = plan(&[&a], Some("web"));
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].host.as_deref(), Some("web.example.com"));
+    }
+}

@@ -1,0 +1,91 @@
+//! Workloads teams run (issue 18): ECS host routing, queue workers without a port, sidecars
+//! and init containers. The fixtures under `tests/fixtures/workloads/` are part of the golden
+//! matrix (snapshots, provider and Kubernetes schemas); these tests check behaviour.
+
+use infragen::Provider;
+use serde_json::Value;
+
+use crate::support::{root, synth};
+
+fn terraform(out: &infragen::Output, file: &str) -> Value {
+    serde_json::from_str(&out.files[file]).unwrap()
+}
+
+/// Which target group a request for `host` and `path` reaches: the lowest-priority rule
+/// whose conditions all match, else the listener's default action (ALB semantics).
+fn route(edge: &Value, host: &str, path: &str) -> String {
+    let glob = |pat: &str, s: &str| {
+        let re = regex_lite(pat);
+        re(s)
+    };
+    let mut rules: Vec<(u64, &Value)> = edge["resource"]["aws_lb_listener_rule"]
+        .as_object()
+        .map(|m| {
+            m.values()
+                .map(|r| (r["priority"].as_u64().unwrap(), r))
+                .collect()
+        })
+        .unwrap_or_default();
+    rules.sort_by_key(|(p, _)| *p);
+    for (_, r) in rules {
+        let ok = r["condition"].as_array().unwrap().iter().all(|c| {
+            if let Some(h) = c.get("host_header") {
+                h["values"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|v| glob(v.as_str().unwrap(), host))
+            } else if let Some(p) = c.get("path_pattern") {
+                p["values"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|v| glob(v.as_str().unwrap(), path))
+            } else {
+                false
+            }
+        });
+        if ok {
+            return r["action"][0]["target_group_arn"]
+                .as_str()
+                .unwrap()
+                .to_string();
+        }
+    }
+    edge["resource"]["aws_lb_listener"]["https"]["default_action"][0]["target_group_arn"]
+        .as_str()
+        .unwrap_or("404")
+        .to_string()
+}
+
+/// ALB wildcard matching: `*` any run of characters, `?` one character.
+fn regex_lite(pat: &str) -> impl Fn(&str) -> bool + '_ {
+    fn m(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
+            (Some(b'?'), Some(_)) => m(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => m(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    move |s: &str| m(pat.as_bytes(), s.as_bytes())
+}
+
+#[test]
+fn ecs_hostnames_reach_their_own_services() {
+    let out = synth(
+        &root().join("tests/fixtures/workloads/hosts-ecs.yaml"),
+        Provider::Aws,
+        "production",
+    );
+    let edge = terraform(&out, "terraform/infra/edge.tf.json");
+    let tg = |s: &str| format!("${{aws_lb_target_group.{s}.arn}}");
+    assert_eq!(route(&edge, "shop.example.com", "/"), tg("shop"));
+    assert_eq!(route(&edge, "shop.example.com", "/cart/1"), tg("shop"));
+    assert_eq!(route(&edge, "admin.example.com", "/users"), tg("admin"));
+    assert_eq!(route(&edge, "example.com", "/"), tg("web"));
+    assert_eq!(route(&edge, "www.example.com", "/admin/api/x"), tg("admin"));
+    // A host's own rules win over the any-host path rule, as with an Ingress.
+    assert_eq!(route(&edge, "shop.example.com", "/admin/api"), tg("shop"));
+}
