@@ -1312,8 +1312,10 @@ pub struct Service {
     pub image: String,
     #[serde(default)]
     pub image_pull_policy: Option<String>,
-    /// Container port.
-    pub port: u16,
+    /// Container port. Omit it for a worker that serves nothing (a queue consumer): no
+    /// Service, no route, no load balancer target; probes then run a `command` or none.
+    #[serde(default)]
+    pub port: Option<u16>,
     /// Port of the Kubernetes Service (default 80).
     #[serde(default)]
     pub service_port: Option<u16>,

@@ -206,21 +206,26 @@ fn uses_egress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
 
 fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     let np = &ctx.platform.network_policies;
-    let mut ports = vec![s.bp.port];
-    let metrics = s.bp.metrics.as_ref().map(|m| m.port.unwrap_or(s.bp.port));
+    let mut ports: Vec<u16> = s.bp.port.into_iter().collect();
+    let metrics = s.bp.metrics.as_ref().and_then(|m| m.port.or(s.bp.port));
     if let Some(p) = metrics
         && !ports.contains(&p)
     {
         ports.push(p);
     }
     let mut ingress = Vec::new();
-    if s.routed && controller_in_cluster(ctx) {
+    if s.routed
+        && controller_in_cluster(ctx)
+        && let Some(port) = s.bp.port
+    {
         ingress.push(map! {
             "from" => vec![namespace_selector(ctx.ingress_namespace())],
-            "ports" => tcp(&[s.bp.port]),
+            "ports" => tcp(&[port]),
         });
     }
-    if np.allow_same_namespace {
+    // A worker with no port (and no metrics port) accepts nothing, not even from its
+    // namespace: an ingress rule without ports would open every port.
+    if np.allow_same_namespace && !ports.is_empty() {
         ingress.push(map! {
             "from" => vec![map! {"podSelector" => Map::new()}],
             "ports" => tcp(&ports),
@@ -324,7 +329,7 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
             .collect();
         if np.allow_from_ingress && !routed.is_empty() && controller_in_cluster(ctx) {
             let apps: Vec<&str> = routed.iter().map(|s| s.name()).collect();
-            let ports: BTreeSet<u16> = routed.iter().map(|s| s.bp.port).collect();
+            let ports: BTreeSet<u16> = routed.iter().filter_map(|s| s.bp.port).collect();
             docs.push(policy(
                 ctx,
                 "allow-ingress-traffic",

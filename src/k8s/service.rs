@@ -31,7 +31,7 @@ fn service<'c>(
             "ports" => vec![map! {
                 "name" => "http",
                 "port" => s.service_port(),
-                "targetPort" => s.bp.port,
+                "targetPort" => s.bp.port.unwrap_or_default(),
                 "protocol" => "TCP",
             }],
         },
@@ -39,6 +39,10 @@ fn service<'c>(
 }
 
 pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
+    // A worker without a port serves nothing: a Service would select it for no traffic.
+    if s.bp.port.is_none() {
+        return;
+    }
     let app = map! {"app" => s.name()};
     match s.strategy() {
         Strategy::Rolling => docs.push(service(ctx, s, &s.service_name, app)),

@@ -293,10 +293,14 @@ fn config_map_name(s: &Workload) -> String {
 /// The app container of a service.
 fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     let bp = s.bp;
-    let mut ports = vec![map! {"name" => "http", "containerPort" => bp.port, "protocol" => "TCP"}];
+    let mut ports: Vec<Map> = bp
+        .port
+        .map(|p| map! {"name" => "http", "containerPort" => p, "protocol" => "TCP"})
+        .into_iter()
+        .collect();
     if let Some(m) = &bp.metrics
         && let Some(p) = m.port
-        && p != bp.port
+        && Some(p) != bp.port
     {
         ports.push(map! {"name" => "metrics", "containerPort" => p, "protocol" => "TCP"});
     }
@@ -322,16 +326,20 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
         vec![map! {"configMapRef" => map! {"name" => config_map_name(s)}}]
     };
     let (mounts, _) = writable(bp.security.writable_paths.iter().map(String::as_str));
+    // Without a port (a worker) there is nothing to check by default: only the probes the
+    // blueprint gives, which validation allows only as commands.
+    let port = bp.port.unwrap_or_default();
+    let default_probe = || bp.port.map(tcp_probe);
     let liveness = bp
         .probes
         .liveness
         .as_ref()
-        .map_or_else(|| tcp_probe(bp.port), |p| probe(p, bp.port));
+        .map_or_else(default_probe, |p| Some(probe(p, port)));
     let readiness = bp
         .probes
         .readiness
         .as_ref()
-        .map_or_else(|| tcp_probe(bp.port), |p| probe(p, bp.port));
+        .map_or_else(default_probe, |p| Some(probe(p, port)));
     map! {
         "name" => s.container.as_str(),
         "image" => bp.image.as_str(),
@@ -341,16 +349,16 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     }
     .nonempty("command", &bp.command)
     .nonempty("args", &bp.args)
-    .with("ports", ports)
+    .nonempty("ports", ports)
     .nonempty("envFrom", env_from)
     .nonempty("env", env)
     .with("resources", resources(bp.resources.as_ref()))
     .opt(
         "startupProbe",
-        bp.probes.startup.as_ref().map(|p| probe(p, bp.port)),
+        bp.probes.startup.as_ref().map(|p| probe(p, port)),
     )
-    .with("livenessProbe", liveness)
-    .with("readinessProbe", readiness)
+    .opt("livenessProbe", liveness)
+    .opt("readinessProbe", readiness)
     .with("securityContext", container_security())
     .nonempty("volumeMounts", mounts)
 }
@@ -358,12 +366,11 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
 /// The pod template annotations: Prometheus scraping and the ConfigMap's hash.
 fn pod_annotations<'c>(s: &'c Workload, config_hash: Option<&str>) -> Map<'c> {
     let mut a = Map::new();
-    if let Some(m) = &s.bp.metrics {
+    if let Some(m) = &s.bp.metrics
+        && let Some(port) = m.port.or(s.bp.port)
+    {
         a.insert("prometheus.io/scrape", "true");
-        a.insert(
-            "prometheus.io/port",
-            m.port.unwrap_or(s.bp.port).to_string(),
-        );
+        a.insert("prometheus.io/port", port.to_string());
         if let Some(p) = &m.path {
             a.insert("prometheus.io/path", p.as_str());
         }

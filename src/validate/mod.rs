@@ -12,6 +12,7 @@ mod references;
 mod routes;
 pub mod versions;
 mod windows;
+mod workers;
 
 use crate::blueprint::Loaded;
 use crate::blueprint::types::{Blueprint, Deployment, Platform};
@@ -108,6 +109,7 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     network::check(&mut c, bp);
     references::check(&mut c, bp);
     routes::check(&mut c, bp);
+    workers::check(&mut c, bp);
     windows::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
@@ -422,7 +424,7 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
     }
     for (i, s) in bp.services.iter().enumerate() {
         let path = format!("services[{i}]");
-        if s.port == 0 {
+        if s.port == Some(0) {
             c.error(&format!("{path}.port"), "port 0 is not a port");
         }
         if let Some(a) = &s.autoscaling {

@@ -188,8 +188,19 @@ fn check_hardening(label: &str, docs: &[(String, Value)]) {
                     "{at}: `{image}` without imagePullPolicy Always"
                 );
                 if is_app && matches!(kind(d), "Deployment" | "StatefulSet") {
-                    assert!(c["livenessProbe"].is_object(), "{at}: liveness");
-                    assert!(c["readinessProbe"].is_object(), "{at}: readiness");
+                    if c["ports"].is_array() {
+                        assert!(c["livenessProbe"].is_object(), "{at}: liveness");
+                        assert!(c["readinessProbe"].is_object(), "{at}: readiness");
+                    } else {
+                        // A worker without a port: only exec probes, never one on a port.
+                        for p in ["livenessProbe", "readinessProbe", "startupProbe"] {
+                            assert!(
+                                c[p].is_null() || c[p]["exec"].is_object(),
+                                "{at}: {p} of a container without ports: {}",
+                                c[p]
+                            );
+                        }
+                    }
                 }
             }
             if matches!(kind(d), "Deployment" | "StatefulSet") {

@@ -89,3 +89,47 @@ fn ecs_hostnames_reach_their_own_services() {
     // A host's own rules win over the any-host path rule, as with an Ingress.
     assert_eq!(route(&edge, "shop.example.com", "/admin/api"), tg("shop"));
 }
+
+/// A queue worker (no `port`) gets a Deployment but no Service, no container port and no
+/// port probe on Kubernetes; on ECS no target group, listener rule or inbound rule.
+#[test]
+fn workers_without_a_port_get_no_service_and_no_target() {
+    let out = synth(
+        &root().join("tests/fixtures/workloads/worker-k8s.yaml"),
+        Provider::Kubernetes,
+        "production",
+    );
+    let all: String = out.files.values().cloned().collect();
+    assert!(all.contains("name: worker\n  namespace: jobsite"), "{all}");
+    let worker = &out.files["k8s/jobsite/worker.yaml"];
+    assert!(!worker.contains("kind: Service\n"), "{worker}");
+    assert!(!worker.contains("containerPort"), "{worker}");
+    assert!(
+        !worker.contains("tcpSocket") && !worker.contains("httpGet"),
+        "{worker}"
+    );
+    assert!(!worker.contains("readinessProbe"), "{worker}");
+    assert!(
+        worker.contains("livenessProbe:\n            exec:"),
+        "{worker}"
+    );
+
+    let out = synth(
+        &root().join("tests/fixtures/workloads/hosts-ecs.yaml"),
+        Provider::Aws,
+        "production",
+    );
+    let edge = terraform(&out, "terraform/infra/edge.tf.json");
+    assert!(edge["resource"]["aws_lb_target_group"]["mailer"].is_null());
+    let ecs = terraform(&out, "terraform/infra/ecs.tf.json");
+    let svc = &ecs["resource"]["aws_ecs_service"]["mailer"];
+    assert!(svc.is_object() && svc["load_balancer"].is_null(), "{svc}");
+    assert!(ecs["resource"]["aws_vpc_security_group_ingress_rule"]["mailer_from_alb"].is_null());
+    let defs: Value = serde_json::from_str(
+        ecs["resource"]["aws_ecs_task_definition"]["mailer"]["container_definitions"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(defs[0]["portMappings"], serde_json::json!([]));
+}

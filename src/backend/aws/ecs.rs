@@ -422,7 +422,7 @@ fn task_definition(
         "name": container_name(s),
         "image": task_image(ctx, &s.image),
         "essential": true,
-        "portMappings": [{"containerPort": s.port, "hostPort": s.port, "protocol": "tcp"}],
+        "portMappings": s.port.map_or_else(Vec::new, |p| vec![json!({"containerPort": p, "hostPort": p, "protocol": "tcp"})]),
         "environment": environment,
         "secrets": secrets_json,
         "readonlyRootFilesystem": true,
@@ -521,7 +521,11 @@ fn service_security_group(
         &sg,
         json!({
             "name": name,
-            "description": format!("ECS tasks security group for {}: in from the load balancer on {}, out to its data services and HTTPS", s.name, s.port),
+            "description": match s.port {
+                Some(p) => format!("ECS tasks security group for {}: in from the load balancer on {p}, out to its data services and HTTPS", s.name),
+                // A worker without a port takes no inbound traffic.
+                None => format!("ECS tasks security group for {}: no inbound, out to its data services and HTTPS", s.name),
+            },
             "vpc_id": res("aws_vpc", "main").id(),
             "tags": {"Name": name},
         }),
@@ -538,7 +542,7 @@ fn service_security_group(
                 "ip_protocol": "tcp",
                 "from_port": s.port,
                 "to_port": s.port,
-                "description": format!("Load balancer to {} tasks on {}", s.name, s.port),
+                "description": format!("Load balancer to {} tasks on {}", s.name, s.port.unwrap_or_default()),
             }),
         );
     }

@@ -177,7 +177,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 "ip_protocol": "tcp",
                 "from_port": s.port,
                 "to_port": s.port,
-                "description": format!("Load balancer to {} tasks on {}", s.name, s.port),
+                "description": format!("Load balancer to {} tasks on {}", s.name, s.port.unwrap_or_default()),
             }),
         );
     }

@@ -1,0 +1,84 @@
+//! Services without a `port` (queue workers): they serve nothing, so nothing may route to
+//! them, reach them by port, or probe a port; their probes run a command, or there are none.
+//! Each refusal names the field, since emitting it would produce a route or probe that
+//! can never succeed.
+
+use super::Checker;
+use crate::blueprint::types::{Blueprint, Probe};
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    for (i, s) in bp.services.iter().enumerate() {
+        if s.port.is_some() {
+            continue;
+        }
+        let path = format!("services[{i}]");
+        if !s.routes.is_empty() {
+            c.error(
+                &format!("{path}.routes"),
+                format!(
+                    "service `{}` has no `port`, so nothing can be routed to it",
+                    s.name
+                ),
+            )
+            .help = Some("give it a `port`, or drop its `routes`".into());
+        }
+        if s.service_port.is_some() {
+            c.error(
+                &format!("{path}.service_port"),
+                format!(
+                    "service `{}` has no `port`, so it gets no Kubernetes Service to give a port",
+                    s.name
+                ),
+            )
+            .help = Some("give it a `port`, or drop `service_port`".into());
+        }
+        if let Some(m) = &s.metrics
+            && m.port.is_none()
+        {
+            c.error(
+                &format!("{path}.metrics"),
+                format!(
+                    "service `{}` has no `port`, so `metrics` needs its own `port` to scrape",
+                    s.name
+                ),
+            );
+        }
+        let probes: [(&str, &Option<Probe>); 3] = [
+            ("liveness", &s.probes.liveness),
+            ("readiness", &s.probes.readiness),
+            ("startup", &s.probes.startup),
+        ];
+        for (kind, p) in probes {
+            if let Some(p) = p
+                && p.command.is_empty()
+            {
+                c.error(
+                    &format!("{path}.probes.{kind}"),
+                    format!(
+                        "service `{}` has no `port`, so its {kind} probe cannot check one",
+                        s.name
+                    ),
+                )
+                .help =
+                    Some("probe with `command: [...]` (an exec probe), or drop the probe".into());
+            }
+        }
+    }
+    // Another service reaching a worker by port (`uses`) would get no endpoint.
+    for (i, s) in bp.services.iter().enumerate() {
+        for (j, u) in s.uses.iter().enumerate() {
+            if let Some(w) = bp.services.iter().find(|w| &w.name == u)
+                && w.port.is_none()
+            {
+                c.error(
+                    &format!("services[{i}].uses[{j}]"),
+                    format!(
+                        "service `{u}` has no `port`, so `{}` cannot connect to it",
+                        s.name
+                    ),
+                )
+                .help = Some(format!("give `{u}` a `port`, or drop it from `uses`"));
+            }
+        }
+    }
+}
