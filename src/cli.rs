@@ -107,7 +107,7 @@ struct DiffArgs {
     /// The blueprint after the change [default: ./infragen.yaml].
     #[arg(long)]
     blueprint: Option<Utf8PathBuf>,
-    /// Only this provider [default: those the blueprint configures].
+    /// Only this provider [default: those the blueprint configures, and kubernetes].
     #[arg(long, value_enum)]
     provider: Option<Provider>,
     /// Only this environment [default: all of the blueprint's environments].
@@ -579,9 +579,8 @@ fn diff(a: DiffArgs) -> i32 {
             if p.digitalocean.is_some() {
                 v.push(Provider::Digitalocean);
             }
-            if v.is_empty() {
-                v.push(Provider::Kubernetes);
-            }
+            // Every blueprint also targets an existing cluster: its workloads as manifests.
+            v.push(Provider::Kubernetes);
             v
         }
     };
