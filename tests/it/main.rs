@@ -8,6 +8,7 @@ mod determinism;
 mod diff;
 mod eks;
 mod errors;
+mod escape;
 mod examples;
 mod fuzz;
 mod gateway;
