@@ -50,9 +50,9 @@ enum Command {
         after_help = "Example:\n  infragen schema > blueprint.schema.json\n  # then start a blueprint with: # yaml-language-server: $schema=blueprint.schema.json"
     )]
     Schema,
-    /// Write a commented starter blueprint.
+    /// Write a commented starter blueprint and, beside it, the blueprint's JSON Schema.
     #[command(
-        after_help = "Example:\n  infragen init            # writes ./infragen.yaml\n  infragen init --path stacks/shop.yaml"
+        after_help = "Example:\n  infragen init            # writes ./infragen.yaml and ./blueprint.schema.json\n  infragen init --path stacks/shop.yaml"
     )]
     Init(InitArgs),
     /// Print a shell completion script.
@@ -246,8 +246,7 @@ fn say(args: std::fmt::Arguments) {
 
 /// The blueprint's JSON Schema, pretty-printed.
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(crate::blueprint::Blueprint);
-    serde_json::to_string_pretty(&schema).unwrap_or_default()
+    serde_json::to_string_pretty(&crate::blueprint::schema::schema()).unwrap_or_default()
 }
 
 fn fail(message: impl std::fmt::Display, help: Option<&str>) -> i32 {
@@ -793,16 +792,27 @@ fn init(a: InitArgs) -> i32 {
     {
         return fail(format!("cannot create `{parent}`: {e}"), None);
     }
-    match std::fs::write(&a.path, STARTER) {
-        Ok(()) => {
-            say(format_args!(
-                "wrote {}; next: infragen synth --provider aws --env production --blueprint {}",
-                a.path, a.path
-            ));
-            0
-        }
-        Err(e) => fail(format!("cannot write `{}`: {e}", a.path), None),
+    if let Err(e) = std::fs::write(&a.path, STARTER) {
+        return fail(format!("cannot write `{}`: {e}", a.path), None);
     }
+    // The schema the starter's first line points at, beside it. It is generated, so an
+    // older copy (another stack's `init`, an earlier release) is brought up to date.
+    let schema_path = a
+        .path
+        .parent()
+        .unwrap_or(Utf8Path::new(""))
+        .join("blueprint.schema.json");
+    let schema = format!("{}\n", schema_json());
+    if std::fs::read_to_string(&schema_path).ok().as_deref() != Some(schema.as_str())
+        && let Err(e) = std::fs::write(&schema_path, &schema)
+    {
+        return fail(format!("cannot write `{schema_path}`: {e}"), None);
+    }
+    say(format_args!(
+        "wrote {} and {schema_path} (editor completion); next: infragen synth --provider aws --env production --blueprint {}",
+        a.path, a.path
+    ));
+    0
 }
 
 /// The starter blueprint `infragen init` writes.

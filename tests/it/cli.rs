@@ -575,3 +575,27 @@ fn man_prints_one_page_with_every_command() {
         assert!(warnings.trim().is_empty(), "groff: {warnings}");
     }
 }
+
+#[test]
+fn init_writes_the_schema_the_starter_points_at() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let o = infragen(d, &["init", "--path", "stacks/shop.yaml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let starter = std::fs::read_to_string(d.join("stacks/shop.yaml")).unwrap();
+    let first = starter.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "# yaml-language-server: $schema=blueprint.schema.json"
+    );
+    let written = std::fs::read_to_string(d.join("stacks/blueprint.schema.json")).unwrap();
+    assert_eq!(written, format!("{}\n", infragen::cli::schema_json()));
+    let schema: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(
+        schema["properties"]["environments"]["additionalProperties"]["anyOf"][0]["$ref"],
+        "#/$defs/BlueprintOverlay"
+    );
+    // A second stack beside the first shares the schema.
+    let o = infragen(d, &["init", "--path", "stacks/other.yaml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
