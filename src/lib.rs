@@ -20,6 +20,7 @@ pub mod k8s;
 pub mod output;
 pub mod terraform;
 pub mod validate;
+pub mod wiring;
 
 pub use backend::Output;
 pub use catalog::Provider;

@@ -15,6 +15,11 @@ use crate::validate::Validated;
 /// Chart versions used when the blueprint pins none.
 pub const INGRESS_NGINX_CHART: &str = "4.15.1";
 pub const CERT_MANAGER_CHART: &str = "v1.21.1";
+/// metrics-server chart 3.13.0 (metrics-server v0.8.0), the resource metrics API that
+/// HorizontalPodAutoscalers read.
+pub const METRICS_SERVER_CHART: &str = "3.13.0";
+/// External Secrets Operator chart 1.0.0 (API `external-secrets.io/v1`).
+pub const EXTERNAL_SECRETS_CHART: &str = "1.0.0";
 /// AWS Load Balancer Controller chart 1.14.1 (controller v2.14.1: Gateway API, WAF ACLs by
 /// name, fixes v2.14.0's panic on `wafv2-acl-name`).
 pub const AWS_LOAD_BALANCER_CONTROLLER_CHART: &str = "1.14.1";
@@ -97,6 +102,53 @@ pub fn aws_load_balancer_controller(
         }),
     );
     (res("helm_release", "aws_load_balancer_controller"), body)
+}
+
+/// metrics-server in `kube-system`, two replicas. On Fargate the kubelet holds 10250 in the
+/// pod's VM, so the server listens on 10251.
+pub fn metrics_server(fargate: bool) -> (Ref, Json) {
+    let mut values = json!({
+        "replicas": 2,
+        "podDisruptionBudget": {"enabled": true, "maxUnavailable": 1},
+    });
+    if fargate {
+        values["containerPort"] = json!(10251);
+    }
+    let body = release(
+        "metrics-server",
+        "https://kubernetes-sigs.github.io/metrics-server/",
+        "metrics-server",
+        METRICS_SERVER_CHART,
+        "kube-system",
+        values,
+    );
+    (res("helm_release", "metrics_server"), body)
+}
+
+/// Namespace of the External Secrets Operator.
+pub const EXTERNAL_SECRETS_NAMESPACE: &str = "external-secrets";
+/// Its controller's service account (what its IRSA role trusts).
+pub const EXTERNAL_SECRETS_SA: &str = "external-secrets";
+
+/// The External Secrets Operator with its CRDs, its controller's service account carrying
+/// `annotations` (the IRSA role). On Fargate the webhook leaves the kubelet's port 10250.
+pub fn external_secrets(annotations: BTreeMap<String, String>, fargate: bool) -> (Ref, Json) {
+    let mut values = json!({
+        "installCRDs": true,
+        "serviceAccount": {"create": true, "name": EXTERNAL_SECRETS_SA, "annotations": annotations},
+    });
+    if fargate {
+        values["webhook"] = json!({"port": 10260});
+    }
+    let body = release(
+        "external-secrets",
+        "https://charts.external-secrets.io",
+        "external-secrets",
+        EXTERNAL_SECRETS_CHART,
+        EXTERNAL_SECRETS_NAMESPACE,
+        values,
+    );
+    (res("helm_release", "external_secrets"), body)
 }
 
 /// The ingress-nginx namespace (default `ingress-nginx`).

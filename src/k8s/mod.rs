@@ -10,6 +10,7 @@
 
 mod autoscaling;
 mod backup;
+pub mod connect;
 mod data;
 mod ingress;
 mod issuer;
@@ -49,6 +50,16 @@ pub struct Options {
     /// Node label whose value is the node pool's name (`eks.amazonaws.com/nodegroup`,
     /// `doks.digitalocean.com/node-pool`); added to the pool's own labels in node selectors.
     pub node_pool_label: Option<String>,
+    /// How managed data services (not run in the cluster) reach pods: their endpoints and
+    /// credentials come from the `<service>-connections` ConfigMap and Secret the platform
+    /// module makes exist; `None` when the platform has no managed data services.
+    pub managed: Option<crate::wiring::Flavor>,
+    /// Blueprint secrets reach pods through External Secrets, which fills each service's
+    /// `<service>-connections` Secret (EKS); otherwise pods read the Secret named after the
+    /// blueprint secret.
+    pub external_secrets: bool,
+    /// Region of the AWS APIs behind tables and buckets (their endpoints), on AWS.
+    pub aws_region: Option<String>,
 }
 
 /// Manifests by path under `k8s/` (including `k8s/kustomization.yaml`), and the blueprint
@@ -115,6 +126,84 @@ fn generate(
         );
     }
     (out, ctx.lowered(), secrets)
+}
+
+/// What the platform module writes under one key of a data service's credentials Secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Generated {
+    /// A fixed value (a user name).
+    Value(String),
+    /// A generated password (letters and digits).
+    Password,
+    /// A MongoDB replica-set key file (a long generated base64-alphabet string).
+    KeyFile,
+}
+
+/// A credentials Secret of an in-cluster data service, shared by its StatefulSet (and
+/// backup jobs) and the services that use it: the output makes it exist (the platform
+/// module generates the values), in every namespace that reads it.
+#[derive(Debug, Clone)]
+pub struct CredentialSecret {
+    /// The data service (`databases[].name`, …).
+    pub component: String,
+    pub name: String,
+    pub namespaces: BTreeSet<String>,
+    pub keys: Vec<(String, Generated)>,
+}
+
+/// The credentials Secrets of the in-cluster data services the manifests run.
+pub fn credential_secrets(v: &Validated, opts: &Options) -> Vec<CredentialSecret> {
+    let ctx = Ctx::new(v, opts);
+    let mut out = Vec::new();
+    for d in &ctx.data {
+        let Some(name) = &d.credentials_secret else {
+            continue;
+        };
+        let mut namespaces = BTreeSet::from([d.namespace.clone()]);
+        for s in &ctx.services {
+            if s.bp.uses.iter().any(|u| u.name == d.name) {
+                namespaces.insert(s.namespace.clone());
+            }
+        }
+        out.push(CredentialSecret {
+            component: d.name.clone(),
+            name: name.clone(),
+            namespaces,
+            keys: d.credential_keys(&ctx),
+        });
+    }
+    out
+}
+
+/// Per service (namespace, name): the connection variables the platform module must put in
+/// its `<service>-connections` ConfigMap (endpoints) and Secret (credentials), for the
+/// managed components it uses.
+pub fn managed_bindings<'a>(
+    v: &'a Validated<'a>,
+    opts: &'a Options,
+) -> Vec<(String, String, Vec<crate::wiring::Binding<'a>>)> {
+    let ctx = Ctx::new(v, opts);
+    let mut out = Vec::new();
+    for s in &ctx.services {
+        let own =
+            |var: &str| s.bp.env.contains_key(var) || s.bp.secret_env.iter().any(|e| e.name == var);
+        let list: Vec<crate::wiring::Binding<'a>> = connect::bindings(&ctx, s)
+            .into_iter()
+            .filter(|b| {
+                !own(&b.var)
+                    && !ctx.data.iter().any(|d| d.name == b.component)
+                    && !matches!(
+                        b.kind,
+                        crate::wiring::Kind::Table | crate::wiring::Kind::Bucket
+                    )
+                    && (b.kind != crate::wiring::Kind::Secret || opts.external_secrets)
+            })
+            .collect();
+        if !list.is_empty() {
+            out.push((s.namespace.clone(), s.bp.name.clone(), list));
+        }
+    }
+    out
 }
 
 /// The Secrets referenced by `docs`, each in its object's namespace.

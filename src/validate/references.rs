@@ -15,6 +15,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .chain(bp.queues.iter().map(|x| x.name.as_str()))
         .chain(bp.tables.iter().map(|x| x.name.as_str()))
         .chain(bp.secrets.iter().map(|x| x.name.as_str()))
+        .chain(bp.buckets.iter().map(|x| x.name.as_str()))
         .collect();
     let secrets: Vec<&str> = bp.secrets.iter().map(|s| s.name.as_str()).collect();
     // Lookups by name, so a stack with thousands of services and secrets checks in linear time.
@@ -41,6 +42,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
 
     for (i, s) in bp.services.iter().enumerate() {
         let path = format!("services[{i}]");
+        let mut prefixes: HashMap<String, &str> = HashMap::new();
         for (j, u) in s.uses.iter().enumerate() {
             if !data_set.contains(u.as_str()) {
                 c.unknown_name(
@@ -48,6 +50,29 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     "component",
                     u,
                     data.iter().copied(),
+                );
+            }
+            if let Some(p) = &u.env_prefix
+                && !env_name(p)
+            {
+                c.error(
+                    &format!("{path}.uses[{j}].env_prefix"),
+                    format!(
+                        "`{p}` is not an environment variable prefix: use upper-case letters, digits and `_`, starting with a letter (e.g. `DB`)"
+                    ),
+                );
+            }
+            // Two uses with one prefix would give the workload two values for one variable.
+            if let Some(other) = prefixes.insert(u.prefix(), u.as_str())
+                && other != u.as_str()
+            {
+                c.error(
+                    &format!("{path}.uses[{j}]"),
+                    format!(
+                        "`{}` and `{other}` both give connection variables the prefix `{}_`; set `env_prefix` on one of them",
+                        u.as_str(),
+                        u.prefix()
+                    ),
                 );
             }
         }
@@ -366,4 +391,14 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
     for (i, q) in bp.queues.iter().enumerate() {
         single(c, format!("queues[{i}]"), "RabbitMQ", &q.in_cluster);
     }
+}
+
+/// An environment variable name (or prefix) in the portable spelling: `A-Z`, `0-9`, `_`,
+/// not starting with a digit.
+fn env_name(s: &str) -> bool {
+    s.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_uppercase() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }

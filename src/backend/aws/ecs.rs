@@ -165,6 +165,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 .uses
                 .iter()
                 .filter(|u| m.declares(&res("aws_security_group", u).address()))
+                .map(|u| &u.name)
                 .collect();
             (s, routed.contains(s.name.as_str()), reachable)
         })

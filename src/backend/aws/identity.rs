@@ -119,13 +119,13 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
             .uses
             .iter()
             .filter(|u| tables.contains(u.as_str()))
-            .cloned()
+            .map(|u| u.name.clone())
             .collect();
         let used_secrets: BTreeSet<String> = s
             .uses
             .iter()
             .filter(|u| secrets.contains(u.as_str()))
-            .cloned()
+            .map(|u| u.name.clone())
             .chain(s.secret_env.iter().map(|e| e.secret.clone()))
             .collect();
         if used_tables.is_empty() && used_secrets.is_empty() {
