@@ -35,7 +35,7 @@ pub(crate) fn host(d: &DataService) -> String {
 /// The variables of `s`, with where each value comes from.
 pub(crate) fn bindings<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Vec<Binding<'c>> {
     let bp = ctx.bp;
-    wiring::bindings(bp, s.bp, |name, kind| {
+    let all = wiring::bindings(bp, s.bp, |name, kind| {
         if let Some(d) = ctx.data.iter().find(|d| d.name == name) {
             return Some(Flavor::InCluster {
                 auth: d.credentials_secret.is_some(),
@@ -45,18 +45,14 @@ pub(crate) fn bindings<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Vec<Binding<'c>> 
             Kind::Table | Kind::Bucket => ctx.opts.aws_region.as_ref().map(|_| Flavor::Aws),
             _ => ctx.opts.managed,
         }
-    })
+    });
+    wiring::without_own(s.bp, all)
 }
 
 /// `env` entries for the components `s` uses.
 pub(crate) fn env<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
-    let bp = s.bp;
-    let own = |var: &str| bp.env.contains_key(var) || bp.secret_env.iter().any(|e| e.name == var);
     let mut out = Vec::new();
     for b in bindings(ctx, s) {
-        if own(&b.var) {
-            continue;
-        }
         if let Some(e) = entry(ctx, s, &b) {
             out.push(e);
         }

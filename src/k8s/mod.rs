@@ -185,13 +185,10 @@ pub fn managed_bindings<'a>(
     let ctx = Ctx::new(v, opts);
     let mut out = Vec::new();
     for s in &ctx.services {
-        let own =
-            |var: &str| s.bp.env.contains_key(var) || s.bp.secret_env.iter().any(|e| e.name == var);
         let list: Vec<crate::wiring::Binding<'a>> = connect::bindings(&ctx, s)
             .into_iter()
             .filter(|b| {
-                !own(&b.var)
-                    && !ctx.data.iter().any(|d| d.name == b.component)
+                !ctx.data.iter().any(|d| d.name == b.component)
                     && !matches!(
                         b.kind,
                         crate::wiring::Kind::Table | crate::wiring::Kind::Bucket

@@ -191,6 +191,23 @@ pub fn bindings<'a>(
     out
 }
 
+/// `bindings` minus the variables the service sets itself (`env`, `secret_env`): the
+/// blueprint's values win. When it sets one credential of a component (its own
+/// `DB_PASSWORD`), the component's other credentials are left out too, so a user name and a
+/// password never come from two different sources.
+pub fn without_own<'a>(s: &Service, bindings: Vec<Binding<'a>>) -> Vec<Binding<'a>> {
+    let own = |var: &str| s.env.contains_key(var) || s.secret_env.iter().any(|e| e.name == var);
+    let overridden: Vec<&str> = bindings
+        .iter()
+        .filter(|b| b.secret() && own(&b.var))
+        .map(|b| b.component)
+        .collect();
+    bindings
+        .into_iter()
+        .filter(|b| !own(&b.var) && !(b.secret() && overridden.contains(&b.component)))
+        .collect()
+}
+
 /// The URL scheme of a component (`tls` for managed services that require it).
 pub fn scheme(kind: Kind, tls: bool) -> &'static str {
     match (kind, tls) {

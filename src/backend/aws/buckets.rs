@@ -33,7 +33,7 @@ const REGIONS_WITHOUT_ELB_ACCOUNT: [&str; 7] = [
 ];
 
 /// The S3 name of a blueprint bucket.
-fn bucket_name(ctx: &Ctx, b: &Bucket) -> String {
+pub fn bucket_name(ctx: &Ctx, b: &Bucket) -> String {
     b.bucket
         .clone()
         .unwrap_or_else(|| format!("{}-{}", ctx.prefix, b.name))

@@ -100,6 +100,7 @@ struct Account {
     sa: String,
     services: Vec<String>,
     tables: BTreeSet<String>,
+    buckets: BTreeSet<String>,
     secrets: BTreeSet<String>,
 }
 
@@ -128,7 +129,13 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
             .map(|u| u.name.clone())
             .chain(s.secret_env.iter().map(|e| e.secret.clone()))
             .collect();
-        if used_tables.is_empty() && used_secrets.is_empty() {
+        let used_buckets: BTreeSet<String> = s
+            .uses
+            .iter()
+            .filter(|u| bp.buckets.iter().any(|b| b.name == u.name))
+            .map(|u| u.name.clone())
+            .collect();
+        if used_tables.is_empty() && used_secrets.is_empty() && used_buckets.is_empty() {
             continue;
         }
         let ns = s.namespace.clone().unwrap_or_else(|| default_ns.clone());
@@ -138,10 +145,12 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
             sa,
             services: vec![],
             tables: BTreeSet::new(),
+            buckets: BTreeSet::new(),
             secrets: BTreeSet::new(),
         });
         a.services.push(s.name.clone());
         a.tables.extend(used_tables);
+        a.buckets.extend(used_buckets);
         a.secrets.extend(used_secrets);
     }
     out
@@ -208,12 +217,47 @@ fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> String {
     )
 }
 
-/// The least-privilege statements of one service account.
-fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
+/// Read/write on exactly `tables` and `buckets` (and their keys, only through the service):
+/// what a workload that `uses` them needs, on EKS and ECS alike.
+pub fn data_statements(
+    ctx: &Ctx,
+    m: &Module,
+    tables: &BTreeSet<String>,
+    buckets: &BTreeSet<String>,
+) -> Vec<Json> {
     let mut out = Vec::new();
-    if !a.tables.is_empty() {
+    if !buckets.is_empty() {
+        let arns: Vec<String> = buckets
+            .iter()
+            .map(|b| res("aws_s3_bucket", b).arn())
+            .collect();
+        let objects: Vec<String> = arns.iter().map(|a| format!("{a}/*")).collect();
+        out.push(json!({
+            "Sid": "ListBuckets",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Resource": arns,
+        }));
+        out.push(json!({
+            "Sid": "ReadWriteObjects",
+            "Effect": "Allow",
+            "Action": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            "Resource": objects,
+        }));
+        let key = res("aws_kms_key", "buckets");
+        if m.declares(&key.address()) {
+            out.push(json!({
+                "Sid": "BucketKeyThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": key.arn(),
+                "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{}.amazonaws.com", ctx.region)}},
+            }));
+        }
+    }
+    if !tables.is_empty() {
         let mut arns = Vec::new();
-        for t in &a.tables {
+        for t in tables {
             let table = res("aws_dynamodb_table", t);
             arns.push(table.arn());
             arns.push(format!("{}/index/*", table.arn()));
@@ -236,6 +280,12 @@ fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
             "Condition": {"StringEquals": {"kms:ViaService": format!("dynamodb.{}.amazonaws.com", ctx.region)}},
         }));
     }
+    out
+}
+
+/// The least-privilege statements of one service account.
+fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
+    let mut out = data_statements(ctx, m, &a.tables, &a.buckets);
     if !a.secrets.is_empty() {
         let arns: Vec<String> = a.secrets.iter().map(|s| secret_arn(ctx, m, s)).collect();
         out.push(json!({

@@ -6,6 +6,7 @@
 mod buckets;
 mod cache;
 mod cluster;
+mod connect;
 mod database;
 mod ecs;
 mod edge;
