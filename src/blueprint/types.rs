@@ -1401,7 +1401,7 @@ impl From<&str> for Use {
     }
 }
 
-/// The mapping form of a [`Use`].
+/// A used component whose connection variables get another prefix.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct UseDetail {
@@ -1412,7 +1412,9 @@ struct UseDetail {
     env_prefix: Option<String>,
 }
 
-/// The forms a `uses` item takes, for the JSON Schema.
+/// A component the service uses: its name, or `{ name, env_prefix }` to rename the prefix of
+/// its connection variables (`ledger-db` gives `LEDGER_DB_HOST`; `env_prefix: DB` gives
+/// `DB_HOST`).
 #[allow(dead_code)]
 #[derive(JsonSchema)]
 #[serde(untagged)]

@@ -203,6 +203,15 @@ pub fn managed_bindings<'a>(
     out
 }
 
+/// (service, namespace) of every service.
+pub fn service_namespaces(v: &Validated, opts: &Options) -> Vec<(String, String)> {
+    let ctx = Ctx::new(v, opts);
+    ctx.services
+        .iter()
+        .map(|s| (s.bp.name.clone(), s.namespace.clone()))
+        .collect()
+}
+
 /// The Secrets referenced by `docs`, each in its object's namespace.
 fn collect_doc_secrets(docs: &[Map], out: &mut BTreeMap<String, BTreeSet<String>>) {
     for doc in docs {

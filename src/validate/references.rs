@@ -374,6 +374,18 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
                 )
                 .expected = Some("an S3 (or S3-compatible) URL, `s3://bucket/prefix/`".into());
             }
+            // The copy runs in a CronJob in the cluster, which has no cloud identity of its
+            // own: without credentials it would fail every night.
+            let in_cluster = d.deployment == crate::blueprint::types::Deployment::InCluster
+                || c.provider == crate::catalog::Provider::Kubernetes;
+            if in_cluster && b.destination.is_some() && b.storage_secret.is_none() {
+                let e = c.error(
+                    &format!("{path}.backup.destination"),
+                    "backups copied off the cluster need credentials for the object store, and the backup job has no cloud identity",
+                );
+                e.expected = Some("`backup.storage_secret` naming a Kubernetes Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into());
+                e.help = Some("add `storage_secret: <name>-backup-credentials` (synth lists it in preconditions.json), or remove `destination` to keep the archives in the volume claim".into());
+            }
             if let Some(s) = &b.schedule
                 && s.split_whitespace().count() != 5
             {

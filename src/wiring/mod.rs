@@ -204,7 +204,7 @@ pub fn without_own<'a>(s: &Service, bindings: Vec<Binding<'a>>) -> Vec<Binding<'
         .collect();
     bindings
         .into_iter()
-        .filter(|b| !own(&b.var) && !(b.secret() && overridden.contains(&b.component)))
+        .filter(|b| !(own(&b.var) || b.secret() && overridden.contains(&b.component)))
         .collect()
 }
 

@@ -413,6 +413,18 @@ fn connections(ctx: &Ctx, s: &Service) -> (BTreeMap<String, String>, Vec<(String
             None => {}
         }
     }
+    // A database with read replicas: the first replica's address too, for read traffic.
+    for u in &s.uses {
+        if let Some(d) = database::managed(ctx).find(|d| d.name == u.name && d.replicas > 0) {
+            let var = format!("{}_REPLICA_HOST", u.prefix());
+            if !s.env.contains_key(&var) {
+                env.insert(
+                    var,
+                    database::instance(&format!("{}-replica", d.name)).attr("address"),
+                );
+            }
+        }
+    }
     (env, secret)
 }
 

@@ -10,6 +10,7 @@ mod connect;
 mod database;
 mod ecs;
 mod edge;
+mod external_secrets;
 mod iam;
 mod identity;
 mod kms;
@@ -161,8 +162,14 @@ fn terraform(ctx: &Ctx, out: &mut Output) {
             cluster::lower(ctx, &mut infra);
             identity::lower(ctx, &mut infra);
             platform::infra(ctx, &mut infra);
+            external_secrets::infra(ctx, &mut infra);
             if let Some(p) = platform::module(ctx) {
                 out.add_module("platform", p);
+                if external_secrets::needed(ctx) {
+                    for (path, text) in external_secrets::chart_files() {
+                        out.add_file(path, text);
+                    }
+                }
             }
         }
         Some(Platform::EcsFargate) => {

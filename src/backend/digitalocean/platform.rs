@@ -218,13 +218,12 @@ fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::
     out
 }
 
+/// (namespace, service, endpoint variables, credential variables) of one service.
+type ServiceConnections = (String, String, Vec<(String, String)>, Vec<(String, String)>);
+
 /// Per service: (namespace, service, endpoint variables, credential variables) of the
 /// managed databases and caches it uses, as Terraform expressions.
-fn connection_values(
-    ctx: &Ctx,
-    v: &Validated,
-    opts: &k8s::Options,
-) -> Vec<(String, String, Vec<(String, String)>, Vec<(String, String)>)> {
+fn connection_values(ctx: &Ctx, v: &Validated, opts: &k8s::Options) -> Vec<ServiceConnections> {
     use crate::wiring::{Field, Value};
     let bp = ctx.v.bp;
     let mut out = Vec::new();
