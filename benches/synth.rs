@@ -10,18 +10,13 @@ use std::time::{Duration, Instant};
 
 use infragen::Provider;
 
-// The in-process phase figures on the CLI's allocator, as the whole-process ones are.
-#[cfg(target_os = "linux")]
-#[global_allocator]
-static HEAP: infragen::heap::Blocks = infragen::heap::Blocks;
-
 const RUNS: usize = 30;
 
 /// A seed-004-like stack with `n` ECS services, n/10 databases and caches, and n/20 node
 /// pools' worth of alarms: the shape cdktf's reference figures were measured on.
 fn generated(n: usize) -> String {
     let mut s = String::from(
-        "name: bench\nproviders:\n  aws:\n    region: us-east-1\nstate:\n  bucket: bench-terraform-state\nnetwork:\n  cidr: 10.0.0.0/16\n  zones: [us-east-1a, us-east-1b]\n  subnets:\n    public: [10.0.1.0/24, 10.0.2.0/24]\n    private: [10.0.10.0/24, 10.0.11.0/24]\ncluster:\n  platform: ecs_fargate\nload_balancer:\n  health_check: { path: /health }\n  waf: { rate_limit: 2000 }\nsecrets:\n",
+        "name: bench\nproviders:\n  aws:\n    region: us-east-1\nstate:\n  bucket: bench-terraform-state-{env}\nnetwork:\n  cidr: 10.0.0.0/16\n  zones: [us-east-1a, us-east-1b]\n  subnets:\n    public: [10.0.1.0/24, 10.0.2.0/24]\n    private: [10.0.10.0/24, 10.0.11.0/24]\ncluster:\n  platform: ecs_fargate\nload_balancer:\n  certificate: { arn: \"arn:aws:acm:us-east-1:123456789012:certificate/bench\" }\n  health_check: { path: /health }\n  waf: { rate_limit: 2000 }\nsecrets:\n",
     );
     for i in 0..n {
         let _ = writeln!(s, "  - {{ name: secret-{i}, path: bench/secret-{i} }}");

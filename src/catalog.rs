@@ -1,5 +1,6 @@
 //! Per-provider data shipped in `providers/`: portable size classes, default versions,
-//! regions, and the provider versions the output pins. Embedded in the binary.
+//! regions, and the provider versions the output pins. Embedded in the binary. Which
+//! product versions the providers still create is the versions catalog: [`crate::releases`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -86,17 +87,6 @@ pub struct Catalog {
     pub classes: BTreeMap<String, BTreeMap<String, String>>,
     pub size_prefixes: BTreeMap<String, Vec<String>>,
     pub regions: Vec<String>,
-    /// Dates lint rules compare against (`as_of` stands in for today).
-    #[serde(default)]
-    pub lint: Option<Lint>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Lint {
-    pub as_of: String,
-    /// Kubernetes minor → [end of standard support, end of extended support] (EKS).
-    #[serde(default)]
-    pub eks_support: BTreeMap<String, (String, String)>,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> T {

@@ -138,11 +138,17 @@ pub fn run() -> i32 {
         Command::Validate(a) => validate(a),
         Command::Diff(a) => diff(a),
         Command::Schema => {
-            println!("{}", schema_json());
+            say(format_args!("{}", schema_json()));
             0
         }
         Command::Init(a) => init(a),
     }
+}
+
+/// One line on stdout. A closed pipe (`infragen schema | head`) is not an error: the reader
+/// has what it wanted, so the write's failure is ignored and the run ends normally.
+fn say(args: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stdout().lock(), "{args}");
 }
 
 /// The blueprint's JSON Schema, pretty-printed.
@@ -292,7 +298,10 @@ fn synth(a: SynthArgs) -> i32 {
             match output::check(dir, out) {
                 Err(e) => return fail(&e, e.help()),
                 Ok(drift) if drift.is_empty() => {
-                    println!("{dir} is up to date ({} files)", out.files.len());
+                    say(format_args!(
+                        "{dir} is up to date ({} files)",
+                        out.files.len()
+                    ));
                 }
                 Ok(drift) => {
                     let mut so = std::io::stdout().lock();
@@ -318,10 +327,10 @@ fn synth(a: SynthArgs) -> i32 {
             continue;
         }
         match output::write(dir, out) {
-            Ok(r) => println!(
+            Ok(r) => say(format_args!(
                 "wrote {dir}: {} file(s) written, {} unchanged, {} removed",
                 r.written, r.unchanged, r.removed
-            ),
+            )),
             Err(e) => return fail(&e, e.help()),
         }
     }
@@ -679,10 +688,10 @@ fn init(a: InitArgs) -> i32 {
     }
     match std::fs::write(&a.path, STARTER) {
         Ok(()) => {
-            println!(
+            say(format_args!(
                 "wrote {}; next: infragen synth --provider aws --env production --blueprint {}",
                 a.path, a.path
-            );
+            ));
             0
         }
         Err(e) => fail(format!("cannot write `{}`: {e}", a.path), None),

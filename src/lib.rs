@@ -7,6 +7,7 @@
 // Diagnostics are rich (position, snippet, expectation, help) and only built on the cold
 // error path; boxing them would buy nothing.
 #![allow(clippy::result_large_err)]
+#![forbid(unsafe_code)]
 
 pub mod backend;
 pub mod blueprint;
@@ -15,9 +16,9 @@ pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod diff;
-pub mod heap;
 pub mod k8s;
 pub mod output;
+pub mod releases;
 pub mod terraform;
 pub mod validate;
 pub mod wiring;

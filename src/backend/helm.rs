@@ -12,17 +12,14 @@ use crate::blueprint::types::IngressClass;
 use crate::terraform::{Ref, res};
 use crate::validate::Validated;
 
-/// Chart versions used when the blueprint pins none.
-pub const INGRESS_NGINX_CHART: &str = "4.15.1";
-pub const CERT_MANAGER_CHART: &str = "v1.21.1";
-/// metrics-server chart 3.13.0 (metrics-server v0.8.0), the resource metrics API that
-/// HorizontalPodAutoscalers read.
-pub const METRICS_SERVER_CHART: &str = "3.13.0";
-/// External Secrets Operator chart 1.0.0 (API `external-secrets.io/v1`).
-pub const EXTERNAL_SECRETS_CHART: &str = "1.0.0";
-/// AWS Load Balancer Controller chart 1.14.1 (controller v2.14.1: Gateway API, WAF ACLs by
-/// name, fixes v2.14.0's panic on `wafv2-acl-name`).
-pub const AWS_LOAD_BALANCER_CONTROLLER_CHART: &str = "1.14.1";
+/// Chart version used when the blueprint pins none: the catalog's pin
+/// (`providers/releases.json`, e.g. `chart-ingress-nginx`).
+pub fn pinned_chart(product: &str) -> &'static str {
+    crate::releases::product(product)
+        .pin
+        .as_deref()
+        .unwrap_or_else(|| panic!("providers/releases.json: `{product}` pins no chart"))
+}
 
 /// A `helm_release` body. `atomic` rolls a failed upgrade back; `wait` makes dependants
 /// (issuers, ingresses) apply only once the release is ready.
@@ -46,6 +43,48 @@ pub fn release(
         "timeout": 600,
         "values": [values.to_compact_string()],
     })
+}
+
+/// Hand a release's namespace to Terraform: a `kubernetes_namespace_v1` with the labels the
+/// blueprint declares for it (Pod Security level included), which the release waits for
+/// instead of creating the namespace itself (`create_namespace: false`). One owner per
+/// namespace: the manifests under `k8s/` do not declare it again (see
+/// [`platform_namespaces`]), so a `kubectl delete -k` or a prune never removes the
+/// controllers. `kube-system` exists already and is left alone.
+pub fn own_namespace(v: &Validated, body: &mut Json) -> Option<(Ref, Json)> {
+    let ns = body["namespace"].as_str()?.to_string();
+    if ns == "kube-system" {
+        body["create_namespace"] = json!(false);
+        return None;
+    }
+    let r = res("kubernetes_namespace_v1", &ns.replace('-', "_"));
+    body["create_namespace"] = json!(false);
+    let mut after: Vec<Json> = match &body["depends_on"] {
+        Json::Array(a) => a.clone(),
+        _ => Vec::new(),
+    };
+    after.push(json!(r.address()));
+    body["depends_on"] = Json::Array(after);
+    let labels = crate::k8s::namespace_labels(v, &ns);
+    Some((r, json!({"metadata": {"name": ns, "labels": labels}})))
+}
+
+/// Namespaces the platform's Terraform owns (the Helm releases' namespaces), which the
+/// manifests must not declare again.
+pub fn platform_namespaces(v: &Validated) -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, body) in ingress_nginx(v, BTreeMap::new())
+        .into_iter()
+        .chain(envoy_gateway(v))
+        .chain(cert_manager(v))
+    {
+        if let Some(ns) = body["namespace"].as_str()
+            && ns != "kube-system"
+        {
+            out.push(ns.to_string());
+        }
+    }
+    out
 }
 
 /// Deep-merge `patch` into a release body's values document (objects merge key by key,
@@ -85,7 +124,7 @@ pub fn aws_load_balancer_controller(
         "aws-load-balancer-controller",
         "https://aws.github.io/eks-charts",
         "aws-load-balancer-controller",
-        AWS_LOAD_BALANCER_CONTROLLER_CHART,
+        pinned_chart("chart-aws-load-balancer-controller"),
         "kube-system",
         json!({
             "clusterName": cluster_name,
@@ -118,7 +157,7 @@ pub fn metrics_server(fargate: bool) -> (Ref, Json) {
         "metrics-server",
         "https://kubernetes-sigs.github.io/metrics-server/",
         "metrics-server",
-        METRICS_SERVER_CHART,
+        pinned_chart("chart-metrics-server"),
         "kube-system",
         values,
     );
@@ -144,11 +183,37 @@ pub fn external_secrets(annotations: BTreeMap<String, String>, fargate: bool) ->
         "external-secrets",
         "https://charts.external-secrets.io",
         "external-secrets",
-        EXTERNAL_SECRETS_CHART,
+        pinned_chart("chart-external-secrets"),
         EXTERNAL_SECRETS_NAMESPACE,
         values,
     );
     (res("helm_release", "external_secrets"), body)
+}
+
+/// `ingress.gateway`, when the blueprint routes through the Gateway API.
+pub fn gateway<'v>(v: &Validated<'v>) -> Option<&'v crate::blueprint::types::IngressGateway> {
+    v.bp.ingress
+        .as_ref()
+        .filter(|i| i.enabled)
+        .and_then(|i| i.gateway.as_ref())
+}
+
+/// Envoy Gateway (chart `gateway-helm`, with the Gateway API CRDs) in
+/// `envoy-gateway-system`, when the blueprint routes through the Gateway API. Its Envoy
+/// proxies' Service creates the cloud load balancer.
+pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
+    let g = gateway(v)?;
+    let body = release(
+        "eg",
+        "oci://docker.io/envoyproxy",
+        "gateway-helm",
+        g.chart_version
+            .as_deref()
+            .unwrap_or(pinned_chart("chart-envoy-gateway")),
+        crate::k8s::ENVOY_GATEWAY_NAMESPACE,
+        json!({}),
+    );
+    Some((res("helm_release", "envoy_gateway"), body))
 }
 
 /// The ingress-nginx namespace (default `ingress-nginx`).
@@ -167,7 +232,8 @@ pub fn ingress_nginx(
     service_annotations: BTreeMap<String, String>,
 ) -> Option<(Ref, Json)> {
     let c = v.bp.kubernetes.as_ref()?.ingress_controller.as_ref()?;
-    if c.kind != IngressClass::Nginx {
+    // With the Gateway API, Envoy Gateway receives the traffic instead.
+    if c.kind != IngressClass::Nginx || gateway(v).is_some() {
         return None;
     }
     let mut controller = json!({
@@ -199,7 +265,9 @@ pub fn ingress_nginx(
         "ingress-nginx",
         "https://kubernetes.github.io/ingress-nginx",
         "ingress-nginx",
-        c.chart_version.as_deref().unwrap_or(INGRESS_NGINX_CHART),
+        c.chart_version
+            .as_deref()
+            .unwrap_or(pinned_chart("chart-ingress-nginx")),
         &ingress_nginx_namespace(v),
         json!({"controller": controller}),
     );
@@ -220,13 +288,26 @@ pub fn cert_manager(v: &Validated) -> Option<(Ref, Json)> {
         .unwrap_or(crate::blueprint::types::CertManager {
             chart_version: None,
             namespace: None,
+            allow_unsupported: false,
         });
-    let version = cm.chart_version.as_deref().unwrap_or(CERT_MANAGER_CHART);
-    let values = if minor_below(version, 1, 15) {
+    let version = cm
+        .chart_version
+        .as_deref()
+        .unwrap_or(pinned_chart("chart-cert-manager"));
+    let mut values = if minor_below(version, 1, 15) {
         json!({"installCRDs": true})
     } else {
         json!({"crds": {"enabled": true, "keep": true}})
     };
+    // cert-manager issues the Gateway's listener certificates only with its Gateway API
+    // support switched on.
+    if gateway(v).is_some() {
+        values["config"] = json!({
+            "apiVersion": "controller.config.cert-manager.io/v1alpha1",
+            "kind": "ControllerConfiguration",
+            "enableGatewayAPI": true,
+        });
+    }
     let body = release(
         "cert-manager",
         "https://charts.jetstack.io",

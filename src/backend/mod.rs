@@ -166,6 +166,8 @@ pub fn synth(v: &Validated) -> Output {
     };
     let lowered: Vec<&str> = out.lowered.iter().copied().collect();
     out.notes.extend(not_lowered(v.bp, v.provider, &lowered));
+    out.notes
+        .extend(crate::validate::versions::warnings(v.bp, v.provider));
     out.notes.sort();
     out.notes.dedup();
     out
@@ -227,7 +229,7 @@ pub fn not_lowered(bp: &Blueprint, provider: Provider, lowered: &[&str]) -> Opti
 }
 
 /// A lint finding as a note: `synth` and `validate` show it as a warning, never an error.
-/// `rule` names the check (`do-ha`, `ingress-nginx-retired`) so it can be looked up.
+/// `rule` names the check (`do-ha`, `version-support`) so it can be looked up.
 pub fn warning(rule: &str, message: impl std::fmt::Display) -> String {
     format!("warning[{rule}]: {message}")
 }
@@ -304,7 +306,7 @@ mod tests {
     fn stack(n: usize) -> String {
         use std::fmt::Write as _;
         let mut s = String::from(
-            "name: big\nproviders:\n  aws:\n    region: eu-west-1\nstate:\n  bucket: big-state\nnetwork:\n  cidr: 10.0.0.0/16\n  zones: [eu-west-1a, eu-west-1b]\n  subnets:\n    public: [10.0.1.0/24, 10.0.2.0/24]\n    private: [10.0.10.0/24, 10.0.11.0/24]\ncluster:\n  platform: ecs_fargate\nload_balancer:\n  health_check: { path: /health }\nsecrets:\n",
+            "name: big\nproviders:\n  aws:\n    region: eu-west-1\nstate:\n  bucket: big-state-{env}\nnetwork:\n  cidr: 10.0.0.0/16\n  zones: [eu-west-1a, eu-west-1b]\n  subnets:\n    public: [10.0.1.0/24, 10.0.2.0/24]\n    private: [10.0.10.0/24, 10.0.11.0/24]\ncluster:\n  platform: ecs_fargate\nload_balancer:\n  certificate: { arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/big\" }\n  health_check: { path: /health }\nsecrets:\n",
         );
         for i in 0..n {
             let _ = writeln!(s, "  - {{ name: secret-{i}, path: big/secret-{i} }}");

@@ -2,7 +2,6 @@
 //! serde types of the blueprint.
 
 pub mod de;
-mod fast;
 pub mod node;
 pub mod overlay;
 pub mod types;

@@ -257,20 +257,6 @@ pub fn parse_core_float(text: &str) -> Option<f64> {
 
 /// Parse one YAML document whose top level is a mapping.
 pub fn parse(text: &str) -> Result<Node, Diagnostic> {
-    // The fast path's events are yaml-rust2's for the text it accepts; should building the
-    // tree from them fail, yaml-rust2 reads the text again so the error is exactly its own.
-    let mut builder = Builder::new();
-    let mut done = false;
-    let accepted = super::fast::read(text, &mut |event, span| match builder.event(event, span) {
-        Ok(end) => {
-            done |= end;
-            true
-        }
-        Err(_) => false,
-    });
-    if accepted && done {
-        return root_of(builder);
-    }
     let mut builder = Builder::new();
     let mut parser = Parser::new_from_str(text);
     loop {
@@ -280,21 +266,6 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
         }
     }
     root_of(builder)
-}
-
-/// yaml-rust2's events for `text` with their positions, for comparing the fast path's.
-#[cfg(test)]
-pub(super) fn slow_events(text: &str) -> Option<Vec<(Event, Span)>> {
-    let mut parser = Parser::new_from_str(text);
-    let mut out = Vec::new();
-    loop {
-        let (event, mark) = parser.next_token().ok()?;
-        let end = event == Event::StreamEnd;
-        out.push((event, span_of(mark)));
-        if end {
-            return Some(out);
-        }
-    }
 }
 
 /// The document's root, which must be a non-empty mapping.

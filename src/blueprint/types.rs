@@ -95,6 +95,10 @@ pub struct AwsSettings {
     /// IAM principals (roles/users) given cluster-admin through EKS access entries.
     #[serde(default)]
     pub admin_principal_arns: Vec<String>,
+    /// The IAM role CI applies the `platform` module and the manifests with; it gets an EKS
+    /// access entry (cluster admin) like `admin_principal_arns`.
+    #[serde(default)]
+    pub ci_role_arn: Option<String>,
     /// The 12-digit account the blueprint deploys to. Terraform then refuses any other
     /// account (`allowed_account_ids`), and IAM role ARNs written into Kubernetes manifests
     /// (IRSA annotations) are exact instead of carrying an `${AWS_ACCOUNT_ID}` placeholder.
@@ -124,6 +128,10 @@ pub struct KubernetesSettings {
     /// StorageClass for persistent volumes (cluster default when absent).
     #[serde(default)]
     pub storage_class: Option<String>,
+    /// The cluster's pod network (default `10.244.0.0/16`, kubeadm's and flannel's): the
+    /// ingress-nginx admission webhook admits the API server from addresses outside it.
+    #[serde(default)]
+    pub pod_cidr: Option<String>,
 }
 
 /// Terraform state backend: S3 on AWS, Spaces (S3-compatible) on DigitalOcean.
@@ -253,9 +261,15 @@ pub struct Cluster {
     #[serde(default)]
     pub name: Option<String>,
     pub platform: Platform,
-    /// Kubernetes version (`1.28`, DOKS `1.33.6-do.0`); the catalog's default when absent.
+    /// Kubernetes minor (`1.35`); the catalog's default when absent. Judged against the
+    /// versions catalog (`providers/releases.json`); DOKS resolves it to its newest release.
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     /// Highly available control plane (DOKS); EKS control planes are always multi-AZ.
     #[serde(default)]
     pub ha: Option<bool>,
@@ -520,9 +534,15 @@ pub struct Quantity {
 pub struct InCluster {
     #[serde(default)]
     pub replicas: Option<u32>,
-    /// Container image, e.g. `mongo:6.0`.
+    /// Container image, e.g. `mongo:8.0.20` (a full version: its tag is judged against the
+    /// versions catalog); default: the engine's image at the version the catalog pins.
     #[serde(default)]
     pub image: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub resources: Option<Resources>,
     /// Persistent volume size, e.g. `20Gi`.
@@ -572,6 +592,11 @@ pub struct Database {
     /// Engine version (catalog default when absent).
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub size: Option<String>,
     #[serde(default)]
@@ -642,6 +667,11 @@ pub struct Cache {
     pub engine: CacheEngine,
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub size: Option<String>,
     #[serde(default)]
@@ -696,6 +726,11 @@ pub struct Queue {
     pub engine: QueueEngine,
     #[serde(default)]
     pub version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub size: Option<String>,
     #[serde(default)]
@@ -900,6 +935,25 @@ pub struct Ingress {
     /// Extra controller annotations.
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// Route through the Gateway API instead of an Ingress (the successor of the retired
+    /// ingress-nginx): a `Gateway` and `HTTPRoute`s (gateway.networking.k8s.io/v1) served by
+    /// Envoy Gateway, which a created cluster (DOKS) gets in `platform`.
+    #[serde(default)]
+    pub gateway: Option<IngressGateway>,
+}
+
+/// `ingress.gateway`: the Gateway API path (see `docs/gateway-api.md`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressGateway {
+    /// GatewayClass the Gateway uses (infragen writes it for Envoy Gateway), e.g. `eg`.
+    pub class: String,
+    /// Envoy Gateway chart (`gateway-helm`) version; the versions catalog's pin when absent.
+    #[serde(default)]
+    pub chart_version: Option<String>,
+    /// Accept an Envoy Gateway chart past its end for an existing installation (a warning).
+    #[serde(default)]
+    pub allow_unsupported: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -1542,6 +1596,11 @@ pub struct NetworkPolicies {
     /// Per-service ingress/egress derived from `services[].uses`.
     #[serde(default = "yes")]
     pub per_service: bool,
+    /// Namespace Prometheus scrapes from (metrics ports only). Default: the declared
+    /// namespace meant for monitoring (named `monitoring` or `*-monitoring`, or labelled
+    /// `purpose: monitoring`); with none, no namespace may scrape.
+    #[serde(default)]
+    pub monitoring_namespace: Option<String>,
 }
 
 impl Default for NetworkPolicies {
@@ -1551,6 +1610,7 @@ impl Default for NetworkPolicies {
             allow_same_namespace: true,
             allow_from_ingress: true,
             per_service: true,
+            monitoring_namespace: None,
         }
     }
 }
@@ -1591,6 +1651,11 @@ pub struct IngressController {
     pub kind: IngressClass,
     #[serde(default)]
     pub chart_version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub namespace: Option<String>,
     #[serde(default)]
@@ -1609,6 +1674,11 @@ pub struct IngressController {
 pub struct CertManager {
     #[serde(default)]
     pub chart_version: Option<String>,
+    /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
+    /// resource that already exists: `synth` warns instead of refusing. Never covers a
+    /// version with a known critical vulnerability.
+    #[serde(default)]
+    pub allow_unsupported: bool,
     #[serde(default)]
     pub namespace: Option<String>,
 }
@@ -1683,6 +1753,11 @@ pub struct Observability {
     /// Topic name alarms notify (created).
     #[serde(default)]
     pub alert_topic: Option<String>,
+    /// Who the alert topic notifies: e-mail addresses (`ops@example.com`) and HTTPS endpoints
+    /// (`https://events.pagerduty.com/integration/<key>/enqueue`). Each is subscribed to the
+    /// topic and must confirm the subscription. Without any, alarms notify nobody (a warning).
+    #[serde(default)]
+    pub notify: Vec<String>,
 }
 
 fn default_log_retention() -> u32 {

@@ -82,13 +82,17 @@ macro_rules! vendored {
     };
 }
 
-/// The vendored kinds (see `scripts/vendor-kubernetes-schemas.py`).
-const KINDS: [(&str, &str); 19] = vendored!(
+/// The vendored kinds (see `scripts/vendor-kubernetes-schemas.py`; the Gateway API kinds,
+/// v1.6.1 standard channel made strict, `scripts/vendor-gateway-api-schemas.py`).
+const KINDS: [(&str, &str); 23] = vendored!(
     "clusterrole-rbac-v1",
     "clusterrolebinding-rbac-v1",
     "configmap-v1",
     "cronjob-batch-v1",
     "deployment-apps-v1",
+    "gateway-gateway-v1",
+    "gatewayclass-gateway-v1",
+    "httproute-gateway-v1",
     "horizontalpodautoscaler-autoscaling-v2",
     "ingress-networking-v1",
     "job-batch-v1",
@@ -103,6 +107,7 @@ const KINDS: [(&str, &str); 19] = vendored!(
     "service-v1",
     "serviceaccount-v1",
     "statefulset-apps-v1",
+    "storageclass-storage-v1",
 );
 const DEFINITIONS: &str = include_str!("../../providers/kubernetes-schemas/_definitions.json");
 

@@ -2,7 +2,8 @@
 //! at the start of `backup.window` (UTC) when only a window is given.
 //!
 //! The dump runs in the database's own image (`mongodump --gzip --archive`, `pg_dump -Fc`,
-//! `mysqldump | gzip`) into a PersistentVolumeClaim (`backup.volume_claim`, default
+//! `mysqldump | gzip`; `--no-tablespaces`, since the application user the credentials Secret
+//! holds has no PROCESS privilege, which MySQL 8 requires to dump tablespaces) into a PersistentVolumeClaim (`backup.volume_claim`, default
 //! `<name>-backup`) that keeps `retention_days` of archives; with a `destination`
 //! (`s3://…`) a second container then syncs the claim there with the AWS CLI, its
 //! credentials from `backup.storage_secret` (by reference) or the pod's cloud identity.
@@ -70,7 +71,7 @@ fn dump<'c>(d: &'c DataService) -> (String, Vec<Map<'c>>) {
         _ => (
             "sql.gz",
             format!(
-                "mysqldump --host {} --port {} --user \"$MYSQL_BACKUP_USER\" \\\n  --single-transaction --routines --databases {db} > \"${{file%.gz}}\"\ngzip \"${{file%.gz}}\"",
+                "mysqldump --host {} --port {} --user \"$MYSQL_BACKUP_USER\" \\\n  --single-transaction --routines --no-tablespaces --databases {db} > \"${{file%.gz}}\"\ngzip \"${{file%.gz}}\"",
                 d.service_name, d.port
             ),
             vec![
@@ -97,7 +98,7 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
         "apiVersion" => "v1",
         "kind" => "PersistentVolumeClaim",
         "metadata" => ctx.meta(claim.clone(), &d.namespace, ctx.app_labels(app.clone(), "backup", None)),
-        "spec" => claim_spec(ctx, &d.volume_size),
+        "spec" => claim_spec(ctx, d, &d.volume_size),
     });
 
     let (script, env) = dump(d);

@@ -132,12 +132,11 @@ fn secret_env_owned<'c>(var: String, secret: String, key: String) -> Map<'c> {
     m
 }
 
-/// The S3 name of bucket `name` (`buckets[].bucket`, default `<name>-<env>-<bucket>`).
+/// The S3 name of bucket `name`, as the back-end names it.
 pub(crate) fn bucket_name(ctx: &Ctx, name: &str) -> String {
-    ctx.bp
-        .buckets
-        .iter()
-        .find(|b| b.name == name)
-        .and_then(|b| b.bucket.clone())
-        .unwrap_or_else(|| format!("{}-{}-{name}", ctx.bp.name, ctx.v.env))
+    ctx.opts
+        .bucket_names
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| name.to_string())
 }

@@ -149,17 +149,27 @@ fn exporter_defaults(e: Engine) -> (Option<&'static str>, u16) {
     }
 }
 
-/// `postgres:17.6`, `mongo:6.0`, `redis:7` (caches run their major version's newest image),
-/// `rabbitmq:3.13`.
-fn default_image(e: Engine, version: &str) -> String {
-    let major = version.split('.').next().unwrap_or(version);
+/// The image of an engine version: a line (`17`, `8.0`) runs the full version the versions
+/// catalog pins for it (`postgres:17.7`, `mongo:8.0.20`), never a floating tag that moves
+/// under a running StatefulSet; a full version is used as written
+/// ([`crate::releases::Product::image_tag`]).
+pub(crate) fn default_image(e: Engine, version: &str) -> String {
+    let product = crate::releases::product(match e {
+        Engine::Postgres => "image-postgres",
+        Engine::Mysql => "image-mysql",
+        Engine::Mongodb => "image-mongo",
+        Engine::Redis => "image-redis",
+        Engine::Valkey => "image-valkey",
+        Engine::Rabbitmq => "image-rabbitmq",
+    });
+    let tag = product.image_tag(version, &crate::releases::get().as_of);
     match e {
-        Engine::Postgres => format!("postgres:{version}"),
-        Engine::Mysql => format!("mysql:{version}"),
-        Engine::Mongodb => format!("mongo:{version}"),
-        Engine::Redis => format!("redis:{major}"),
-        Engine::Valkey => format!("valkey/valkey:{major}"),
-        Engine::Rabbitmq => format!("rabbitmq:{version}"),
+        Engine::Postgres => format!("postgres:{tag}"),
+        Engine::Mysql => format!("mysql:{tag}"),
+        Engine::Mongodb => format!("mongo:{tag}"),
+        Engine::Redis => format!("redis:{tag}"),
+        Engine::Valkey => format!("valkey/valkey:{tag}"),
+        Engine::Rabbitmq => format!("rabbitmq:{tag}"),
     }
 }
 
@@ -618,10 +628,19 @@ fn storage_name(d: &DataService) -> String {
     format!("{}-storage", d.name)
 }
 
-/// The volume claim spec shared by the StatefulSet's template and the backup claim.
-pub(crate) fn claim_spec<'c>(ctx: &'c Ctx, size: &'c str) -> Map<'c> {
+/// The volume claim spec shared by the StatefulSet's template and the backup claim. A
+/// database's volumes use the platform's retaining class (see `storage.rs`).
+pub(crate) fn claim_spec<'c>(ctx: &'c Ctx, d: &DataService, size: &'c str) -> Map<'c> {
+    let class = if d.part == "databases" {
+        ctx.opts
+            .database_storage_class
+            .as_ref()
+            .or(ctx.opts.storage_class.as_ref())
+    } else {
+        ctx.opts.storage_class.as_ref()
+    };
     map! {"accessModes" => seq!["ReadWriteOnce"]}
-        .opt("storageClassName", ctx.opts.storage_class.as_ref())
+        .opt("storageClassName", class)
         .with("resources", map! {"requests" => map! {"storage" => size}})
 }
 
@@ -772,7 +791,7 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
             "template" => map! {"metadata" => template_meta, "spec" => spec},
             "volumeClaimTemplates" => vec![map! {
                 "metadata" => map! {"name" => storage_name(d)},
-                "spec" => claim_spec(ctx, &d.volume_size),
+                "spec" => claim_spec(ctx, d, &d.volume_size),
             }],
         },
     });
@@ -936,7 +955,14 @@ mod tests {
 
     #[test]
     fn images() {
-        assert_eq!(default_image(Engine::Redis, "7.1"), "redis:7");
+        // A line runs the catalog's pinned release, never a floating tag.
+        assert_eq!(default_image(Engine::Postgres, "17"), "postgres:17.7");
+        assert_eq!(default_image(Engine::Mongodb, "8.0"), "mongo:8.0.20");
+        assert_eq!(default_image(Engine::Rabbitmq, "4.2"), "rabbitmq:4.2.5");
+        assert_eq!(default_image(Engine::Valkey, "8.1"), "valkey/valkey:8.1.4");
+        // ElastiCache's 7.1 has no image of its own: the newest supported 7.x release.
+        assert_eq!(default_image(Engine::Redis, "7.1"), "redis:7.4.6");
+        // A full version as written; an end-of-life line keeps its tag (and is refused).
         assert_eq!(default_image(Engine::Postgres, "17.6"), "postgres:17.6");
         assert_eq!(default_image(Engine::Mongodb, "6.0"), "mongo:6.0");
     }

@@ -65,7 +65,7 @@ pub fn rate_limit(requests: u32, window: &str) -> Option<(&'static str, u64)> {
     Some(("limit-rpm", (r * 60).div_ceil(secs).max(1)))
 }
 
-fn is_regex(path: &str) -> bool {
+pub(crate) fn is_regex(path: &str) -> bool {
     path.contains([
         '(', ')', '[', ']', '$', '^', '*', '+', '?', '|', '{', '}', '\\',
     ])
@@ -126,6 +126,9 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     let Some(ing) = ctx.bp.ingress.as_ref().filter(|i| i.enabled) else {
         return;
     };
+    if let Some(gw) = &ing.gateway {
+        return super::gateway::lower(ctx, files, gw);
+    }
     let class = class(ctx);
     let name = ing.name.as_deref().unwrap_or(&ctx.bp.name);
     let mut by_ns: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();

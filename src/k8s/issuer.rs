@@ -1,6 +1,7 @@
 //! cert-manager ClusterIssuers (`k8s/cluster/issuers.yaml`): ACME (Let's Encrypt staging or
 //! production) with its account key in a Secret named after the issuer and an HTTP-01 solver
-//! through the ingress class, or self-signed. They need cert-manager's CRDs, so apply them
+//! through the ingress class (an HTTPRoute on the Gateway with `ingress.gateway`), or
+//! self-signed. They need cert-manager's CRDs, so apply them
 //! after cert-manager is installed.
 
 use super::yaml::{Map, map};
@@ -26,7 +27,17 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                 .with(
                     "solvers",
                     vec![map! {
-                        "http01" => map! {"ingress" => map! {"ingressClassName" => class}},
+                        "http01" => match super::gateway::gateway(ctx) {
+                            // With the Gateway API, the challenge is an HTTPRoute on the
+                            // Gateway's HTTP listener.
+                            Some(_) => {
+                                let (name, ns) = super::gateway::gateway_ref(ctx);
+                                map! {"gatewayHTTPRoute" => map! {"parentRefs" => vec![map! {
+                                    "name" => name, "namespace" => ns, "kind" => "Gateway", "sectionName" => "http",
+                                }]}}
+                            }
+                            None => map! {"ingress" => map! {"ingressClassName" => class}},
+                        },
                     }],
                 );
                 map! {"acme" => acme}

@@ -327,6 +327,18 @@ impl File {
         self
     }
 
+    /// An `import` block (a body with `to`, `id` and optionally `for_each`).
+    pub fn import(&mut self, body: Json) -> &mut Self {
+        let list = self
+            .top
+            .entry("import".to_string())
+            .or_insert_with(|| Node::Value(Json::Array(Vec::new())));
+        if let Node::Value(Json::Array(l)) = list {
+            l.push(body);
+        }
+        self
+    }
+
     /// A `moved` block so a renamed component keeps its state.
     pub fn moved(&mut self, from: &str, to: &str) -> &mut Self {
         let list = self

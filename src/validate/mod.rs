@@ -2,10 +2,13 @@
 //! just the first; success returns the [`Validated`] witness that every back-end requires, so
 //! nothing unchecked is ever lowered.
 
+mod deployable;
+mod gateway;
 mod limits;
 mod names;
 mod network;
 mod references;
+pub mod versions;
 mod windows;
 
 use crate::blueprint::Loaded;
@@ -105,14 +108,24 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     windows::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
+    versions::check(&mut c, bp);
+    gateway::check(&mut c, bp);
+    deployable::check(&mut c, bp);
     if c.problems.is_empty() {
-        Ok(Validated {
+        let v = Validated {
             loaded,
             bp,
             env: &loaded.env,
             provider,
             catalog: provider.catalog(),
-        })
+        };
+        // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
+        let problems = crate::k8s::check(&v);
+        if problems.is_empty() {
+            Ok(v)
+        } else {
+            Err(loaded.diagnostics(problems))
+        }
     } else {
         Err(loaded.diagnostics(c.problems))
     }
@@ -138,6 +151,25 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
             }
             Some(aws) => {
                 region(c, "providers.aws.region", &aws.region);
+                let principals = aws
+                    .admin_principal_arns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (format!("providers.aws.admin_principal_arns[{i}]"), a))
+                    .chain(
+                        aws.ci_role_arn
+                            .iter()
+                            .map(|a| ("providers.aws.ci_role_arn".to_string(), a)),
+                    );
+                for (path, arn) in principals.collect::<Vec<_>>() {
+                    if !iam_principal_arn(arn) {
+                        c.error(&path, format!("`{arn}` is not an IAM role or user ARN"))
+                            .expected = Some(
+                            "`arn:aws:iam::<12-digit account>:role/<name>` (or `:user/<name>`)"
+                                .into(),
+                        );
+                    }
+                }
                 if let Some(id) = &aws.account_id
                     && !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
                 {
@@ -224,6 +256,27 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
             );
         }
     }
+}
+
+/// `arn:<partition>:iam::<account>:role/…` or `:user/…` (EKS access entries take no
+/// assumed-role session ARNs).
+fn iam_principal_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    partition.starts_with("aws")
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && (resource.starts_with("role/") || resource.starts_with("user/"))
+        && resource.len() > 5
 }
 
 fn resolve_size(

@@ -426,3 +426,76 @@ fn validate_checks_manifests_strictly() {
         text(&o)
     );
 }
+
+/// Hostile nesting exits 2 with a positioned error from the process itself — on the main
+/// thread (one target) and on `--jobs` worker threads (several targets, 2 MiB stacks) — and is
+/// never a stack overflow, which would abort the process.
+#[test]
+fn deep_nesting_exits_2_on_the_main_thread_and_on_worker_threads() {
+    let root = crate::support::root().join("tests/invalid");
+    let cases = [
+        "deep-flow-100k.yaml",
+        "deep-block-mappings-100k.yaml",
+        "anchor-chain.yaml",
+    ];
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    for case in cases {
+        std::fs::copy(root.join(case), d.join(case)).unwrap();
+        let o = infragen(
+            d,
+            &[
+                "synth",
+                "--provider",
+                "aws",
+                "--env",
+                "production",
+                "--blueprint",
+                case,
+            ],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{case} (main thread): {}",
+            text(&o)
+        );
+        assert!(text(&o).contains(&format!("{case}:")), "{}", text(&o));
+    }
+    let mut args = vec![
+        "synth",
+        "--provider",
+        "aws",
+        "--env",
+        "production",
+        "--jobs",
+        "3",
+    ];
+    for case in cases {
+        args.extend(["--blueprint", case]);
+    }
+    let o = infragen(d, &args);
+    assert_eq!(o.status.code(), Some(2), "workers: {}", text(&o));
+    for case in cases {
+        assert!(text(&o).contains("nesting deeper than 64"), "{}", text(&o));
+        assert!(
+            text(&o).contains(&format!("{case}:")),
+            "{case}: {}",
+            text(&o)
+        );
+    }
+}
+
+/// `infragen schema | head -1`: the reader goes away; the writer ends quietly, not with a panic.
+#[test]
+fn a_closed_stdout_pipe_ends_the_run_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .arg("schema")
+        .stdout(writer)
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(o.stderr.is_empty(), "{}", text(&o));
+}

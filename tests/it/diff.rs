@@ -19,7 +19,7 @@ cluster:
 databases:
   - name: orders
     engine: postgres
-    version: "17.6"
+    version: "17"
     size: db.t4g.medium
     storage: { size_gb: 50 }
 caches:

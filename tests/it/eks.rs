@@ -107,7 +107,7 @@ fn seed_000_cluster_is_private_encrypted_and_fully_logged() {
     let infra = module(&ecommerce("staging"), "infra");
     let c = &infra["aws_eks_cluster.main"];
     assert_eq!(c["name"], "ecommerce-staging");
-    assert_eq!(c["version"], "1.28");
+    assert_eq!(c["version"], "1.35");
     assert_eq!(c["vpc_config"]["endpoint_public_access"], false);
     assert_eq!(c["vpc_config"]["endpoint_private_access"], true);
     assert_eq!(c["enabled_cluster_log_types"].as_array().unwrap().len(), 5);
@@ -225,7 +225,7 @@ fn seed_003_fargate_profiles_irsa_and_table() {
             .contains("Fargate")
     );
     assert!(!infra.contains_key("aws_eks_addon.aws_ebs_csi_driver"));
-    assert_eq!(infra["aws_eks_cluster.main"]["version"], "1.30");
+    assert_eq!(infra["aws_eks_cluster.main"]["version"], "1.35");
     assert_eq!(
         infra["aws_cloudwatch_log_group.cluster"]["retention_in_days"],
         30

@@ -32,16 +32,37 @@ const REGIONS_WITHOUT_ELB_ACCOUNT: [&str; 7] = [
     "me-central-1",
 ];
 
-/// The S3 name of a blueprint bucket.
-pub fn bucket_name(ctx: &Ctx, b: &Bucket) -> String {
+/// Where a derived bucket name is written: Terraform can read the account from
+/// `aws_caller_identity`; a Kubernetes manifest gets it from `providers.aws.account_id`, else
+/// carries the `${AWS_ACCOUNT_ID}` placeholder the IRSA annotations use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    Terraform,
+    Manifest,
+}
+
+/// A name infragen derives (the blueprint gave none): S3 bucket names are unique across all
+/// of AWS, so `<name>-<env>-<purpose>` alone would collide with the same blueprint in another
+/// account. The account id (12 digits) makes it unique and stays stable across applies.
+fn derived(ctx: &Ctx, base: &str, site: Site) -> String {
+    let account = match (ctx.account(), site) {
+        (Some(a), _) => a.to_string(),
+        (None, Site::Terraform) => ctx.account_id(),
+        (None, Site::Manifest) => super::identity::ACCOUNT_PLACEHOLDER.to_string(),
+    };
+    format!("{base}-{account}")
+}
+
+/// The S3 name of a blueprint bucket: the blueprint's `bucket` exactly, else derived.
+pub fn bucket_name(ctx: &Ctx, b: &Bucket, site: Site) -> String {
     b.bucket
         .clone()
-        .unwrap_or_else(|| format!("{}-{}", ctx.prefix, b.name))
+        .unwrap_or_else(|| derived(ctx, &format!("{}-{}", ctx.prefix, b.name), site))
 }
 
 /// The load balancer's access-log bucket: (resource, S3 name), when the blueprint has a load
 /// balancer (created by infragen on ECS, by the AWS Load Balancer Controller on EKS).
-pub fn access_logs(ctx: &Ctx) -> Option<(Ref, String)> {
+pub fn access_logs(ctx: &Ctx, site: Site) -> Option<(Ref, String)> {
     if !matches!(
         ctx.platform,
         Some(Platform::EcsFargate | Platform::Eks | Platform::EksFargate)
@@ -52,13 +73,13 @@ pub fn access_logs(ctx: &Ctx) -> Option<(Ref, String)> {
     let name = lb
         .access_logs_bucket
         .clone()
-        .unwrap_or_else(|| format!("{}-lb-logs", ctx.prefix));
+        .unwrap_or_else(|| derived(ctx, &format!("{}-lb-logs", ctx.prefix), site));
     let declared = ctx
         .v
         .bp
         .buckets
         .iter()
-        .find(|b| bucket_name(ctx, b) == name)
+        .find(|b| bucket_name(ctx, b, site) == name)
         .map(|b| ident(&b.name));
     Some((
         res(
@@ -71,11 +92,17 @@ pub fn access_logs(ctx: &Ctx) -> Option<(Ref, String)> {
 
 pub fn lower(ctx: &Ctx, m: &mut Module) {
     let bp = ctx.v.bp;
-    let logs = access_logs(ctx);
+    let logs = access_logs(ctx, Site::Terraform);
     let mut all: Vec<(Ref, String, Option<&Bucket>)> = bp
         .buckets
         .iter()
-        .map(|b| (res("aws_s3_bucket", &b.name), bucket_name(ctx, b), Some(b)))
+        .map(|b| {
+            (
+                res("aws_s3_bucket", &b.name),
+                bucket_name(ctx, b, Site::Terraform),
+                Some(b),
+            )
+        })
         .collect();
     if let Some((r, name)) = &logs
         && !all.iter().any(|(x, _, _)| x == r)

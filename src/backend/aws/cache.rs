@@ -143,6 +143,11 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
     m.file("cache").resource(
         &params,
         json!({
+            // aws_elasticache_parameter_group has no `name_prefix`. The replacement that
+            // create_before_destroy guards is forced only by `family`, `name` or
+            // `description`: the family is part of the name, and the description holds
+            // nothing but the engine and id (also in the name), so a replacement always
+            // comes with a new name and never collides with the group it replaces.
             "name": format!("{id}-{}", family.replace('.', "-")),
             "family": family,
             "description": format!("{title} {id} parameters"),

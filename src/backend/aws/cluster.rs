@@ -412,14 +412,22 @@ fn oidc(m: &mut Module) {
 /// the IAM role or user applying `infra` gets the entry instead (its session's issuer, since
 /// an assumed-role session ARN is no principal), and a note asks for explicit principals.
 fn access_entries(ctx: &Ctx, m: &mut Module) {
-    let named: Vec<String> = ctx
+    let mut named: Vec<String> = ctx
         .v
         .bp
         .providers
         .aws
         .as_ref()
-        .map(|a| a.admin_principal_arns.clone())
+        .map(|a| {
+            a.admin_principal_arns
+                .iter()
+                .chain(a.ci_role_arn.as_ref())
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
+    named.sort();
+    named.dedup();
     let principals: Vec<(String, String)> = if named.is_empty() {
         let session = data("aws_iam_session_context", "current");
         m.file("cluster").resource(

@@ -204,7 +204,9 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
     m.file("database").resource(
         &params,
         json!({
-            "name": format!("{id}-{}", family.replace('.', "-")),
+            // A prefix, not a name: with create_before_destroy the replacement group must
+            // exist beside the old one, and two groups cannot share a name.
+            "name_prefix": format!("{id}-{}-", family.replace('.', "-")),
             "family": family,
             "description": format!("{title} {id}: TLS required, tuned parameters"),
             "parameter": parameters(d),

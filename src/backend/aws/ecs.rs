@@ -70,18 +70,26 @@ fn volume_name(path: &str) -> String {
     if name.is_empty() { "root".into() } else { name }
 }
 
-/// The ECR repository ARN of an ECR image (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>`).
-fn ecr_repository_arn(image: &str) -> Option<String> {
-    let (host, rest) = image.split_once('/')?;
-    let mut parts = host.split('.');
-    let account = parts.next()?;
-    if parts.next()? != "dkr" || parts.next()? != "ecr" {
-        return None;
+/// The ECR repository ARN an ECR image is pulled from: the repository resource when the
+/// output creates it (`registry.repositories`), else the ARN spelled from the image URL.
+fn ecr_repository_arn(ctx: &Ctx, image: &str) -> Option<String> {
+    if let Some((repo, _)) = super::registry::created_repository(ctx, image) {
+        return Some(repo.arn());
     }
-    let region = parts.next()?;
-    let no_digest = rest.split('@').next().unwrap_or(rest);
-    let repo = no_digest.rsplit_once(':').map_or(no_digest, |(r, _)| r);
-    Some(format!("arn:aws:ecr:{region}:{account}:repository/{repo}"))
+    let ecr = super::registry::parse_ecr_image(image)?;
+    Some(format!(
+        "arn:aws:ecr:{}:{}:repository/{}",
+        ecr.region, ecr.account, ecr.repository
+    ))
+}
+
+/// The image the task runs: an image in a repository the output creates is pulled from that
+/// repository's URL (in the account applied to), keeping the blueprint's tag or digest.
+fn task_image(ctx: &Ctx, image: &str) -> String {
+    match super::registry::created_repository(ctx, image) {
+        Some((repo, reference)) => format!("{}{reference}", repo.attr("repository_url")),
+        None => image.to_string(),
+    }
 }
 
 pub fn lower(ctx: &Ctx, m: &mut Module) {
@@ -345,7 +353,7 @@ fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
             "Condition": {"StringEquals": {"kms:ViaService": format!("{via}.{}.amazonaws.com", ctx.region)}},
         }));
     }
-    if let Some(repo) = ecr_repository_arn(&s.image) {
+    if let Some(repo) = ecr_repository_arn(ctx, &s.image) {
         statements.push(json!({
             "Sid": "EcrLogin",
             "Effect": "Allow",
@@ -488,7 +496,7 @@ fn task_definition(
     };
     let mut container = json!({
         "name": container_name(s),
-        "image": s.image,
+        "image": task_image(ctx, &s.image),
         "essential": true,
         "portMappings": [{"containerPort": s.port, "hostPort": s.port, "protocol": "tcp"}],
         "environment": environment,
@@ -776,17 +784,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ecr_arns_and_volume_names() {
+    fn ecr_images_and_volume_names() {
+        let parse = |i| {
+            crate::backend::aws::registry::parse_ecr_image(i)
+                .map(|e| (e.account, e.region, e.repository, e.reference))
+        };
         assert_eq!(
-            ecr_repository_arn("123456789012.dkr.ecr.us-east-1.amazonaws.com/qurable-api:1.0.0")
-                .as_deref(),
-            Some("arn:aws:ecr:us-east-1:123456789012:repository/qurable-api")
+            parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/qurable-api:1.0.0"),
+            Some(("123456789012", "us-east-1", "qurable-api", ":1.0.0"))
         );
         assert_eq!(
-            ecr_repository_arn("1.dkr.ecr.eu-west-1.amazonaws.com/team/app@sha256:abc").as_deref(),
-            Some("arn:aws:ecr:eu-west-1:1:repository/team/app")
+            parse("1.dkr.ecr.eu-west-1.amazonaws.com/team/app@sha256:abc"),
+            Some(("1", "eu-west-1", "team/app", "@sha256:abc"))
         );
-        assert_eq!(ecr_repository_arn("ghcr.io/example/api:1.0.0"), None);
+        assert_eq!(
+            parse("1.dkr.ecr.eu-west-1.amazonaws.com/team/app"),
+            Some(("1", "eu-west-1", "team/app", ""))
+        );
+        assert!(parse("ghcr.io/example/api:1.0.0").is_none());
         assert_eq!(volume_name("/tmp"), "tmp");
         assert_eq!(volume_name("/var/cache/nginx"), "var-cache-nginx");
     }

@@ -17,7 +17,7 @@ use super::buckets;
 use super::network::subnet_ids;
 use super::security::{self, sg_name};
 use crate::blueprint::types::{LoadBalancer, Service};
-use crate::terraform::{Module, Ref, interp, res, var};
+use crate::terraform::{Module, Ref, interp, res};
 
 /// TLS 1.3 and 1.2 with forward-secret ciphers: AWS's recommended policy.
 pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -34,6 +34,34 @@ const DEFAULT_MANAGED_RULES: [&str; 4] = [
 /// Rules of managed groups that only count: requests from cloud hosting providers are
 /// often legitimate server-to-server calls, so they are watched, not blocked.
 const COUNT_ONLY: [(&str, &str); 1] = [("AWSManagedRulesAnonymousIpList", "HostingProviderIPList")];
+
+/// AWSManagedRulesCommonRuleSet's SizeRestrictions_BODY blocks request bodies over 8 KB.
+const WAF_BODY_LIMIT: u64 = 8 * 1024;
+
+/// The body size the ingress allows, when it is above what the common rule set lets through
+/// (`proxy_body_size` in NGINX syntax: bytes, `k`, `m` or `g`; `0` means unlimited).
+fn allows_large_bodies(ctx: &Ctx) -> Option<String> {
+    let size = ctx.v.bp.ingress.as_ref()?.proxy_body_size.as_deref()?;
+    (nginx_size(size)? > WAF_BODY_LIMIT).then(|| size.to_string())
+}
+
+fn nginx_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits.parse().ok()?;
+    let factor = match unit {
+        "" => 1,
+        "k" | "K" => 1024,
+        "m" | "M" => 1024 * 1024,
+        "g" | "G" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    Some(if n == 0 {
+        u64::MAX
+    } else {
+        n.saturating_mul(factor)
+    })
+}
 
 pub fn lb() -> Ref {
     res("aws_lb", "main")
@@ -164,7 +192,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         "idle_timeout": lb_cfg.idle_timeout.unwrap_or(60),
         "tags": {"Name": name},
     });
-    if let Some((bucket, _)) = buckets::access_logs(ctx) {
+    if let Some((bucket, _)) = buckets::access_logs(ctx, buckets::Site::Terraform) {
         body["access_logs"] = json!({
             "bucket": bucket.id(),
             "enabled": true,
@@ -177,7 +205,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     for s in &routed {
         target_group_for(ctx, m, lb_cfg, s);
     }
-    listeners(ctx, m, lb_cfg, &routed);
+    listeners(m, lb_cfg, &routed);
     if let Some(waf) = &lb_cfg.waf {
         web_acl(ctx, m, waf, Some(lb()));
     }
@@ -239,8 +267,8 @@ fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
 }
 
 /// The certificate ARN the HTTPS listener uses: an issued ACM certificate for the
-/// blueprint's domain, the blueprint's ARN, or a variable.
-fn certificate(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer) -> String {
+/// blueprint's domain, else the blueprint's ARN.
+fn certificate(m: &mut Module, lb: &LoadBalancer) -> String {
     let cert = &lb.certificate;
     if let Some(domain) = &cert.domain {
         let acm = res("aws_acm_certificate", "main");
@@ -274,25 +302,13 @@ fn certificate(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer) -> String {
         );
         return validation.attr("certificate_arn");
     }
-    if let Some(arn) = &cert.arn {
-        return arn.clone();
-    }
-    m.file("edge").variable(
-        "certificate_arn",
-        json!({
-            "type": "string",
-            "description": format!("ARN of the ACM certificate the HTTPS listener of {} presents (in {})", ctx.prefix, ctx.region),
-            "validation": [{
-                "condition": interp(r#"can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$", var.certificate_arn))"#),
-                "error_message": "certificate_arn must be the ARN of an ACM certificate (arn:aws:acm:<region>:<account>:certificate/<id>).",
-            }],
-        }),
-    );
-    var("certificate_arn")
+    // Validation refused a load balancer with neither a domain nor an ARN (a variable
+    // without a default would make `plan` prompt in CI).
+    cert.arn.clone().unwrap_or_default()
 }
 
-fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) {
-    let cert = certificate(ctx, m, lb);
+fn listeners(m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) {
+    let cert = certificate(m, lb);
     let default = default_service(routed);
     let default_action = match default {
         Some(s) => json!([{"type": "forward", "target_group_arn": target_group(&s.name).arn()}]),
@@ -403,13 +419,22 @@ pub fn web_acl(
             .map(|s| (*s).to_string())
             .collect()
     });
+    let large_bodies = allows_large_bodies(ctx);
     for (i, group) in managed.iter().enumerate() {
         let mut statement = json!({"vendor_name": "AWS", "name": group});
-        let counted: Vec<Json> = COUNT_ONLY
+        let mut counted: Vec<Json> = COUNT_ONLY
             .iter()
             .filter(|(g, _)| g == group)
             .map(|(_, rule)| json!({"name": rule, "action_to_use": {"count": {}}}))
             .collect();
+        if let Some(limit) = &large_bodies
+            && group == "AWSManagedRulesCommonRuleSet"
+        {
+            counted.push(json!({"name": "SizeRestrictions_BODY", "action_to_use": {"count": {}}}));
+            ctx.note(format!(
+                "WAF: the ingress accepts request bodies up to {limit} (`ingress.proxy_body_size`), but AWSManagedRulesCommonRuleSet blocks bodies over 8 KB (SizeRestrictions_BODY); that rule only counts"
+            ));
+        }
         if !counted.is_empty() {
             statement["rule_action_override"] = json!(counted);
         }
@@ -472,4 +497,19 @@ pub fn web_acl(
         acl.arn(),
         "ARN of the WAF web ACL in front of the load balancer",
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nginx_size;
+
+    #[test]
+    fn nginx_body_sizes() {
+        assert_eq!(nginx_size("8k"), Some(8192));
+        assert_eq!(nginx_size("10m"), Some(10 * 1024 * 1024));
+        assert_eq!(nginx_size("1G"), Some(1 << 30));
+        assert_eq!(nginx_size("4096"), Some(4096));
+        assert_eq!(nginx_size("0"), Some(u64::MAX));
+        assert_eq!(nginx_size("ten"), None);
+    }
 }

@@ -273,7 +273,7 @@ pub fn platform(ctx: &Ctx, m: &mut Module, after: &Json) {
     let creds = k8s::credential_secrets(ctx.v, &opts);
     let mut namespaces = connections::credential_namespaces(&creds);
     namespaces.extend(plans.iter().map(|p| p.namespace.clone()));
-    connections::namespaces(m, &namespaces);
+    connections::namespaces(m, ctx.v, &namespaces);
     if connections::credentials(m, &creds) {
         m.file("providers")
             .terraform(crate::backend::terraform_block(
@@ -313,6 +313,9 @@ pub fn platform(ctx: &Ctx, m: &mut Module, after: &Json) {
         fargate,
     );
     body["depends_on"] = after.clone();
+    if let Some((r, ns)) = helm::own_namespace(ctx.v, &mut body) {
+        m.file("controllers").resource(&r, ns);
+    }
     m.file("controllers").resource(&eso, body);
 
     let mut objects = vec![store(ctx, SECRETS_MANAGER_STORE, "SecretsManager")];

@@ -21,26 +21,39 @@ pub fn account_admin(ctx: &Ctx) -> Json {
 
 /// A key named `alias/<prefix>-<purpose>` with the given extra statements.
 pub fn key(ctx: &Ctx, m: &mut Module, purpose: &str, description: &str, extra: Vec<Json>) {
+    key_after(ctx, m, purpose, description, extra, &[]);
+}
+
+/// [`key`], created only after `depends_on`: KMS rejects a key policy that names a principal
+/// which does not exist yet (MalformedPolicyDocumentException), so the principals the extra
+/// statements name must be created first.
+pub fn key_after(
+    ctx: &Ctx,
+    m: &mut Module,
+    purpose: &str,
+    description: &str,
+    extra: Vec<Json>,
+    depends_on: &[String],
+) {
     let key = res("aws_kms_key", purpose);
     let mut statements = vec![account_admin(ctx)];
     statements.extend(extra);
-    m.file("kms")
-        .resource(
-            &key,
-            json!({
-                "description": description,
-                "enable_key_rotation": true,
-                "deletion_window_in_days": 30,
-                "policy": policy(statements),
-            }),
-        )
-        .resource(
-            &res("aws_kms_alias", purpose),
-            json!({
-                "name": format!("alias/{}-{purpose}", ctx.prefix),
-                "target_key_id": key.attr("key_id"),
-            }),
-        );
+    let mut body = json!({
+        "description": description,
+        "enable_key_rotation": true,
+        "deletion_window_in_days": 30,
+        "policy": policy(statements),
+    });
+    if !depends_on.is_empty() {
+        body["depends_on"] = json!(depends_on);
+    }
+    m.file("kms").resource(&key, body).resource(
+        &res("aws_kms_alias", purpose),
+        json!({
+            "name": format!("alias/{}-{purpose}", ctx.prefix),
+            "target_key_id": key.attr("key_id"),
+        }),
+    );
 }
 
 /// The key for CloudWatch log groups; the logs service may use it only for this account's

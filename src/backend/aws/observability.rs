@@ -131,6 +131,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             "tags": {"Name": topic_name},
         }),
     );
+    subscriptions(ctx, m, obs.map_or(&[], |o| o.notify.as_slice()));
     m.file("outputs").output(
         "alert_topic_arn",
         topic.arn(),
@@ -151,23 +152,35 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 continue;
             }
         };
-        alarm(
-            m,
-            &ident(&a.name),
-            json!({
-                "alarm_name": a.name,
-                "alarm_description": a.description.clone().unwrap_or_else(|| format!("{} {} {} {}", a.namespace, a.metric, operator(a.comparison), a.threshold)),
-                "namespace": a.namespace,
-                "metric_name": a.metric,
-                "statistic": a.statistic,
-                "period": a.period,
-                "evaluation_periods": a.evaluation_periods,
-                "threshold": a.threshold,
-                "comparison_operator": operator(a.comparison),
-                "dimensions": dims,
-                "treat_missing_data": "missing",
-            }),
-        );
+        let mut body = json!({
+            "alarm_name": a.name,
+            "alarm_description": a.description.clone().unwrap_or_else(|| format!("{} {} {} {}", a.namespace, a.metric, operator(a.comparison), a.threshold)),
+            "evaluation_periods": a.evaluation_periods,
+            "threshold": a.threshold,
+            "comparison_operator": operator(a.comparison),
+            "treat_missing_data": "missing",
+        });
+        match per_operation_query(a, &dims) {
+            Some(query) => {
+                body["metric_query"] = json!([{
+                    "id": "q1",
+                    "expression": query,
+                    "period": a.period,
+                    "label": format!("{} (all operations)", a.metric),
+                    "return_data": true,
+                }]);
+                // No throttled request in a period publishes no datapoint.
+                body["treat_missing_data"] = json!("notBreaching");
+            }
+            None => {
+                body["namespace"] = json!(a.namespace);
+                body["metric_name"] = json!(a.metric);
+                body["statistic"] = json!(a.statistic);
+                body["period"] = json!(a.period);
+                body["dimensions"] = json!(dims);
+            }
+        }
+        alarm(m, &ident(&a.name), body);
     }
     if has_lb {
         default_lb_alarms(ctx, m);
@@ -175,6 +188,65 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     if all_lowered && !alarms.is_empty() {
         ctx.mark("observability");
     }
+}
+
+/// One subscription per `observability.notify` entry (validated: an e-mail address or an
+/// HTTPS URL). A topic nobody subscribes to delivers every alarm to no one.
+fn subscriptions(ctx: &Ctx, m: &mut Module, notify: &[String]) {
+    if notify.is_empty() {
+        ctx.note(crate::backend::warning(
+            "alerts-unsubscribed",
+            format!(
+                "the alert topic of {} has no subscriber, so alarms notify nobody: list e-mail addresses or HTTPS endpoints in `observability.notify`",
+                ctx.prefix
+            ),
+        ));
+        return;
+    }
+    for (i, endpoint) in notify.iter().enumerate() {
+        let protocol = if endpoint.starts_with("https://") {
+            "https"
+        } else {
+            "email"
+        };
+        m.file("observability").resource(
+            &res("aws_sns_topic_subscription", &format!("alerts_{i}")),
+            json!({
+                "topic_arn": topic().arn(),
+                "protocol": protocol,
+                "endpoint": endpoint,
+            }),
+        );
+    }
+}
+
+/// DynamoDB metrics published only per `TableName` + `Operation`: an alarm with the table
+/// alone watches a series that never exists and never fires.
+const DYNAMODB_PER_OPERATION: [&str; 4] = [
+    "ThrottledRequests",
+    "SystemErrors",
+    "SuccessfulRequestLatency",
+    "ReturnedItemCount",
+];
+
+/// For a per-operation DynamoDB metric, a Metrics Insights query aggregating every operation
+/// of the table (metric math over named metrics would stop at 10 of the 13 operations).
+fn per_operation_query(a: &Alarm, dims: &BTreeMap<&'static str, String>) -> Option<String> {
+    if a.namespace != "AWS/DynamoDB" || !DYNAMODB_PER_OPERATION.contains(&a.metric.as_str()) {
+        return None;
+    }
+    let table = dims.get("TableName")?;
+    let function = match a.statistic.as_str() {
+        "Average" => "AVG",
+        "Maximum" => "MAX",
+        "Minimum" => "MIN",
+        "SampleCount" => "COUNT",
+        _ => "SUM",
+    };
+    Some(format!(
+        "SELECT {function}({}) FROM SCHEMA(\"AWS/DynamoDB\", Operation, TableName) WHERE TableName = '{table}'",
+        a.metric
+    ))
 }
 
 fn alarm(m: &mut Module, name: &str, mut body: Json) {

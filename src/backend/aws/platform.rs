@@ -50,6 +50,10 @@ fn web_acl_name(ctx: &Ctx) -> String {
         .unwrap_or_else(|| format!("{}-waf", ctx.prefix))
 }
 
+/// ingress-nginx's container ports on Fargate, which allows no binding below 1024.
+const FARGATE_NGINX_HTTP: u16 = 8080;
+const FARGATE_NGINX_HTTPS: u16 = 10443;
+
 /// The blueprint's Ingress class when it has an enabled Ingress.
 fn ingress_class(ctx: &Ctx) -> Option<IngressClass> {
     ctx.v
@@ -315,7 +319,9 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         .provider("kubernetes", connection(ctx))
         .provider("helm", json!({"kubernetes": connection(ctx)}))
         .resource(&eks, json!({"name": ctx.cluster_name()}))
-        .resource(&lbc, json!({"name": lbc_role_name(ctx)}));
+        .resource(&lbc, json!({"name": lbc_role_name(ctx)}))
+        // The account, for names derived from it (the load balancer's access-log bucket).
+        .resource(&data("aws_caller_identity", "current"), json!({}));
 
     // The AWS Load Balancer Controller first: its webhooks admit Services and Ingresses.
     let (lbc_release, lbc_body) = helm::aws_load_balancer_controller(
@@ -326,9 +332,20 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         &common_tags(ctx.v),
     );
     let after_lbc = json!([lbc_release.address()]);
+    let mut lbc_body = lbc_body;
+    // kube-system: nothing to create or own.
+    let _ = helm::own_namespace(ctx.v, &mut lbc_body);
     m.file("controllers").resource(&lbc_release, lbc_body);
 
     if let Some((r, mut body)) = helm::ingress_nginx(ctx.v, nginx_service_annotations(ctx)) {
+        // The VPC CNI gives pods node-subnet addresses, like the control plane's ENIs, so no
+        // NetworkPolicy can admit the API server to the admission webhook while keeping pods
+        // out (CVE-2025-1974): the webhook is off (Ingress objects are then checked when the
+        // controller loads them, not at admission).
+        helm::merge_values(
+            &mut body,
+            json!({"controller": {"admissionWebhooks": {"enabled": false}}}),
+        );
         if alb_in_front_of_nginx(ctx) {
             // Reached only through the ALB; client addresses arrive in X-Forwarded-For.
             helm::merge_values(
@@ -345,13 +362,19 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             helm::merge_values(
                 &mut body,
                 json!({"controller": {
-                    "containerPort": {"http": 8080, "https": 10443},
-                    "extraArgs": {"http-port": "8080", "https-port": "10443"},
+                    "containerPort": {"http": FARGATE_NGINX_HTTP, "https": FARGATE_NGINX_HTTPS},
+                    "extraArgs": {
+                        "http-port": FARGATE_NGINX_HTTP.to_string(),
+                        "https-port": FARGATE_NGINX_HTTPS.to_string(),
+                    },
                     "containerSecurityContext": {"capabilities": {"add": [], "drop": ["ALL"]}},
                 }}),
             );
         }
         body["depends_on"] = after_lbc.clone();
+        if let Some((ns, doc)) = helm::own_namespace(ctx.v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         m.file("controllers").resource(&r, body);
     }
     if let Some((r, mut body)) = helm::cert_manager(ctx.v) {
@@ -360,6 +383,9 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             helm::merge_values(&mut body, json!({"webhook": {"securePort": 10260}}));
         }
         body["depends_on"] = after_lbc.clone();
+        if let Some((ns, doc)) = helm::own_namespace(ctx.v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         m.file("controllers").resource(&r, body);
     }
 
@@ -376,6 +402,8 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         // without metrics-server.
         let (r, mut body) = helm::metrics_server(fargate);
         body["depends_on"] = after_lbc.clone();
+        // kube-system exists: no namespace to create.
+        let _ = helm::own_namespace(ctx.v, &mut body);
         m.file("controllers").resource(&r, body);
     }
     super::external_secrets::platform(ctx, &mut m, &after_lbc);
@@ -415,6 +443,20 @@ fn nginx_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     a
 }
 
+/// The StorageClass of in-cluster databases (`reclaimPolicy: Retain`).
+const RETAIN_CLASS: &str = "gp3-retain";
+
+/// Whether the platform module creates the gp3 classes (EKS with the EBS CSI driver).
+fn ebs_classes(ctx: &Ctx) -> bool {
+    ctx.platform == Some(Platform::Eks)
+        && ctx
+            .v
+            .bp
+            .cluster
+            .as_ref()
+            .is_some_and(|c| c.addons.iter().any(|a| a == "aws-ebs-csi-driver"))
+}
+
 /// The default StorageClass: gp3 through the EBS CSI driver, encrypted with the cluster's EBS
 /// key, bound where the pod lands. Clusters created before Kubernetes 1.30 mark the in-tree
 /// `gp2` class default; that mark is removed so there is one default.
@@ -437,6 +479,18 @@ fn storage(ctx: &Ctx, m: &mut Module) {
                 "parameters": {"type": "gp3", "encrypted": "true", "kmsKeyId": key.attr("target_key_arn")},
                 "volume_binding_mode": "WaitForFirstConsumer",
                 "reclaim_policy": "Delete",
+                "allow_volume_expansion": true,
+            }),
+        )
+        // In-cluster databases' class: the same volumes, kept when a claim is deleted.
+        .resource(
+            &res("kubernetes_storage_class_v1", "gp3_retain"),
+            json!({
+                "metadata": {"name": RETAIN_CLASS},
+                "storage_provisioner": "ebs.csi.aws.com",
+                "parameters": {"type": "gp3", "encrypted": "true", "kmsKeyId": key.attr("target_key_arn")},
+                "volume_binding_mode": "WaitForFirstConsumer",
+                "reclaim_policy": "Retain",
                 "allow_volume_expansion": true,
             }),
         );
@@ -505,7 +559,7 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         .as_ref()
         .map(|i| i.hosts.clone())
         .unwrap_or_default();
-    let mut a = alb_annotations(ctx, lb);
+    let mut a = alb_annotations(ctx, lb, super::buckets::Site::Terraform);
     a.insert(
         "alb.ingress.kubernetes.io/backend-protocol".into(),
         "HTTPS".into(),
@@ -566,7 +620,11 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
 }
 
 /// The controller's annotations for an internet-facing (or internal) ALB with IP targets.
-fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
+fn alb_annotations(
+    ctx: &Ctx,
+    lb: &LoadBalancer,
+    site: super::buckets::Site,
+) -> BTreeMap<String, String> {
     let p = "alb.ingress.kubernetes.io";
     let mut a = BTreeMap::new();
     let mut name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
@@ -609,7 +667,7 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
         attrs.push("deletion_protection.enabled=true".to_string());
     }
     // The access-log bucket `buckets.rs` creates with the log-delivery policy.
-    if let Some((_, bucket)) = super::buckets::access_logs(ctx) {
+    if let Some((_, bucket)) = super::buckets::access_logs(ctx, site) {
         attrs.push(format!(
             "access_logs.s3.enabled=true,access_logs.s3.bucket={bucket},access_logs.s3.prefix={}",
             super::buckets::LB_LOG_PREFIX
@@ -641,13 +699,33 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
         managed: Some(crate::wiring::Flavor::Aws),
         external_secrets: true,
         aws_region: Some(ctx.region.clone()),
+        bucket_names: ctx
+            .v
+            .bp
+            .buckets
+            .iter()
+            .map(|b| {
+                let s3 = super::buckets::bucket_name(ctx, b, super::buckets::Site::Manifest);
+                (b.name.clone(), s3)
+            })
+            .collect(),
+        // On Fargate the controller listens on high ports (see `platform`).
+        ingress_controller_ports: if ctx.platform == Some(Platform::EksFargate) {
+            vec![FARGATE_NGINX_HTTP, FARGATE_NGINX_HTTPS]
+        } else {
+            Vec::new()
+        },
+        platform_namespaces: helm::platform_namespaces(ctx.v),
+        database_storage_class: ebs_classes(ctx).then(|| RETAIN_CLASS.to_string()),
         ..Default::default()
     };
     if class == Some(IngressClass::Alb)
         && let Some(lb) = &ctx.v.bp.load_balancer
     {
-        opts.ingress_annotations = alb_annotations(ctx, lb);
+        opts.ingress_annotations = alb_annotations(ctx, lb, super::buckets::Site::Manifest);
     }
+    let owned = connections::owned_namespaces(ctx.v, &opts);
+    opts.platform_namespaces.extend(owned);
     opts
 }
 
@@ -655,6 +733,9 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
 pub fn manifests(ctx: &Ctx, out: &mut Output) {
     let opts = options(ctx);
     let (files, lowered, secrets) = k8s::manifests_and_secrets(ctx.v, &opts);
+    for n in k8s::notes(ctx.v, &opts) {
+        ctx.note(n);
+    }
     out.files.extend(files);
     out.lowered.extend(lowered);
     let creds = k8s::credential_secrets(ctx.v, &opts);

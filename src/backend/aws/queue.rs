@@ -1,7 +1,8 @@
 //! Amazon MQ for RabbitMQ: a private broker (single instance, or a three-node cluster across
 //! zones when `ha`) in the data subnets, reachable only from its clients' security groups
-//! on AMQPS (5671) and the management console / API (443), encrypted with its own KMS key,
-//! with general logs, automatic minor upgrades and the blueprint's maintenance window.
+//! on AMQPS (5671) and the management console / API (443), encrypted at rest with the
+//! AWS-owned key (Amazon MQ for RabbitMQ accepts no customer-managed key; the `mq` KMS key
+//! encrypts the admin password's SSM parameter), with general logs, automatic minor upgrades and the blueprint's maintenance window.
 //!
 //! Credentials: the provider requires one admin user with a password and offers no
 //! write-only variant, so the password is in Terraform state whatever its source. The safest
@@ -49,11 +50,15 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         ctx,
         m,
         "mq",
-        &format!("Amazon MQ broker encryption for {}", ctx.prefix),
+        &format!("Amazon MQ admin credentials of {}", ctx.prefix),
         vec![],
     );
     for q in managed(ctx) {
         broker(ctx, q, m);
+        ctx.note(format!(
+            "queue `{}`: Amazon MQ for RabbitMQ encrypts at rest only with an AWS-owned key (no customer-managed KMS key); the admin password's SSM parameter uses the `mq` key",
+            q.name
+        ));
     }
     ctx.mark("queues");
 }
@@ -120,7 +125,9 @@ fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
         "authentication_strategy": "simple",
         // RabbitMQ brokers have no audit log (CKV_AWS_197 does not apply).
         "logs": {"general": true},
-        "encryption_options": {"use_aws_owned_key": false, "kms_key_id": key.arn()},
+        // Amazon MQ for RabbitMQ accepts only the AWS-owned key: a customer-managed
+        // `kms_key_id` is rejected at create (customer keys are an ActiveMQ feature).
+        "encryption_options": {"use_aws_owned_key": true},
         "user": [{"username": username, "password": password.attr("result")}],
         "tags": {"Name": name},
     });

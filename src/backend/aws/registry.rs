@@ -8,7 +8,7 @@ use crate::terraform::Json;
 
 use super::{Ctx, kms};
 use crate::blueprint::types::{Registry, RegistryLifecycle};
-use crate::terraform::{Module, res};
+use crate::terraform::{Module, Ref, res};
 
 /// The repository's name in ECR.
 fn repository_name(reg: &Registry, repo: &str) -> String {
@@ -16,6 +16,51 @@ fn repository_name(reg: &Registry, repo: &str) -> String {
         Some(prefix) => format!("{prefix}/{repo}"),
         None => repo.to_string(),
     }
+}
+
+/// An ECR image (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]`), split.
+pub struct EcrImage<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+    pub repository: &'a str,
+    /// `:tag` or `@digest`, with its separator (empty when the image names neither).
+    pub reference: &'a str,
+}
+
+pub fn parse_ecr_image(image: &str) -> Option<EcrImage<'_>> {
+    let (host, rest) = image.split_once('/')?;
+    let mut parts = host.split('.');
+    let account = parts.next()?;
+    if parts.next()? != "dkr" || parts.next()? != "ecr" {
+        return None;
+    }
+    let region = parts.next()?;
+    let split = rest
+        .find('@')
+        .or_else(|| rest.rfind(':').filter(|&i| !rest[i..].contains('/')))
+        .unwrap_or(rest.len());
+    Some(EcrImage {
+        account,
+        region,
+        repository: &rest[..split],
+        reference: &rest[split..],
+    })
+}
+
+/// The repository this output creates that `image` lives in: an ECR image in the stack's
+/// region whose repository path is one of `registry.repositories`. The account in the URL is
+/// not compared: it is often a placeholder, and the repository the output creates is in the
+/// account it is applied to, which is where the image must be pushed.
+pub fn created_repository(ctx: &Ctx, image: &str) -> Option<(Ref, String)> {
+    let reg = ctx.v.bp.registry.as_ref()?;
+    let ecr = parse_ecr_image(image)?;
+    if ecr.region != ctx.region {
+        return None;
+    }
+    reg.repositories
+        .iter()
+        .find(|r| repository_name(reg, r) == ecr.repository)
+        .map(|r| (res("aws_ecr_repository", r), ecr.reference.to_string()))
 }
 
 /// The lifecycle policy document: expire untagged images after N days, then keep only the

@@ -18,6 +18,10 @@ pub fn backend(ctx: &Ctx, module: &str) -> Option<Json> {
         "key": state_key(&s.key, ctx.v.env, module),
         "region": s.region.as_deref().unwrap_or(&ctx.region),
         "encrypt": true,
+        // The state key bootstrap creates (`kms::key(.., "state", ..)`), by alias: a backend
+        // block takes no references, and without `kms_key_id` the backend's `encrypt` writes
+        // SSE-S3 objects, overriding the bucket's KMS default.
+        "kms_key_id": format!("alias/{}-state", ctx.prefix),
     });
     if s.locking {
         b["use_lockfile"] = json!(true);

@@ -1,6 +1,6 @@
 //! DigitalOcean-only data from `providers/digitalocean.json` (beside the portable size
-//! classes the shared catalog reads): registry regions and the dates the lint rules compare
-//! against. Embedded in the binary; `as_of` stands in for today so output is deterministic.
+//! classes the shared catalog reads): registry regions. Embedded in the binary. The
+//! Kubernetes minors DOKS offers are in the versions catalog ([`crate::releases`]).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -11,15 +11,6 @@ use serde::Deserialize;
 pub struct DoCatalog {
     pub registry_regions: Vec<String>,
     pub nearest_registry_region: BTreeMap<String, String>,
-    pub lint: Lint,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Lint {
-    /// `YYYY-MM-DD`; ISO dates compare correctly as strings.
-    pub as_of: String,
-    /// Kubernetes minor (`1.33`) → upstream end of life.
-    pub kubernetes_end_of_life: BTreeMap<String, String>,
 }
 
 pub fn get() -> &'static DoCatalog {
@@ -41,8 +32,6 @@ mod tests {
     fn catalog_parses() {
         let c = get();
         assert!(c.registry_regions.contains(&"nyc3".to_string()));
-        assert_eq!(c.lint.as_of.len(), 10);
-        assert!(c.lint.kubernetes_end_of_life.contains_key("1.33"));
     }
 
     #[test]
@@ -51,7 +40,5 @@ mod tests {
         assert_eq!(minor("1.28"), Some((1, 28)));
         assert_eq!(minor("v1.13.3"), Some((1, 13)));
         assert_eq!(minor("latest"), None);
-        assert_eq!(crate::backend::lint::triple("4.8.3"), Some((4, 8, 3)));
-        assert_eq!(crate::backend::lint::triple("1.33"), Some((1, 33, 0)));
     }
 }

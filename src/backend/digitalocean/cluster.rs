@@ -3,9 +3,10 @@
 //!
 //! Autoscaled pools get their initial `node_count` once: `ignore_changes` keeps Terraform
 //! from resetting what the autoscaler chose. With `auto_upgrade`, DOKS applies patch
-//! releases itself, so an exact version (`1.33.6-do.0`) is the initial one and drift in
-//! `version` is ignored (a plan would otherwise try to downgrade); a bare minor (`1.33`)
-//! tracks the newest patch through `data.digitalocean_kubernetes_versions` instead.
+//! releases itself and drift in `version` is ignored (a plan would otherwise try to
+//! downgrade). The version is always the newest DOKS release of the blueprint's minor
+//! (`data.digitalocean_kubernetes_versions` with `version_prefix`), never a fixed slug:
+//! DOKS accepts only the slugs it currently offers.
 
 use crate::json;
 use crate::terraform::{Json, Object};
@@ -56,26 +57,27 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let auto_upgrade = auto_upgrade(cl);
     let mut ignore: Vec<String> = Vec::new();
 
+    // DOKS accepts only the release slugs it currently offers (`1.35.1-do.0`), and retires
+    // them as patches come out: the version is always resolved through the API from the
+    // blueprint's minor, so it is one DOKS offers on the day of the apply. With
+    // auto_upgrade DOKS moves the cluster to newer patches itself, so drift is ignored.
     let wanted = blueprint_version(ctx);
-    let version = if wanted.contains("-do.") {
-        if auto_upgrade {
-            ignore.push("version".into());
-        }
-        wanted.clone()
-    } else {
-        // `1.33` (or an EKS-style `1.28`): the newest DOKS patch of that minor.
-        let prefix = match super::catalog::minor(&wanted) {
-            Some((ma, mi)) => format!("{ma}.{mi}."),
-            None => format!("{wanted}."),
-        };
-        let versions = data("digitalocean_kubernetes_versions", "cluster");
-        m.file("cluster")
-            .resource(&versions, json!({"version_prefix": prefix}));
-        ctx.note(format!(
-            "cluster.version `{wanted}` is not a DOKS release (such as `1.33.6-do.0`): the cluster runs the newest DOKS `{prefix}x` patch (data.digitalocean_kubernetes_versions)"
-        ));
-        versions.attr("latest_version")
+    let prefix = match super::catalog::minor(&wanted) {
+        Some((ma, mi)) => format!("{ma}.{mi}."),
+        None => format!("{wanted}."),
     };
+    let versions = data("digitalocean_kubernetes_versions", "cluster");
+    m.file("cluster")
+        .resource(&versions, json!({"version_prefix": prefix}));
+    if wanted.contains("-do.") {
+        ctx.note(format!(
+            "cluster.version `{wanted}` names one DOKS release; DOKS retires release slugs as patches come out, so the cluster runs the newest `{prefix}x` release DOKS offers (data.digitalocean_kubernetes_versions)"
+        ));
+    }
+    if auto_upgrade {
+        ignore.push("version".into());
+    }
+    let version = versions.attr("latest_version");
 
     let mut body = json!({
         "name": ctx.cluster_name(),

@@ -4,7 +4,6 @@
 //!
 //! | rule | warns when |
 //! |---|---|
-//! | `kubernetes-end-of-life` | the cluster's Kubernetes minor is past upstream end of life |
 //! | `do-ha` | the control plane is not HA in a production-named environment |
 //! | `do-auto-upgrade` | auto-upgrade is off in production, or on without a maintenance window |
 //! | `do-control-plane-firewall` | no `cluster.endpoint.allowed_cidrs`: the API is open to the internet |
@@ -15,75 +14,17 @@
 //! | `do-registry-tier` | the registry tier holds fewer repositories than the blueprint lists |
 //! | `do-no-waf` | the blueprint asks for a WAF (see `platform.rs`) |
 //!
-//! The chart rules (`ingress-nginx-retired`, `cert-manager-unsupported`) are shared with EKS:
-//! `crate::backend::lint`.
-//!
-//! Dates come from `providers/digitalocean.json` (`lint.as_of` stands in for today).
+//! Versions (the DOKS minor, managed engines, the platform charts) are judged against the
+//! versions catalog for every back-end alike: `crate::validate::versions`.
 
 use super::Ctx;
-use super::catalog::{self, minor};
-use super::cluster::{auto_upgrade, blueprint_version, ha};
+use super::cluster::{auto_upgrade, ha};
 use crate::blueprint::types::Deployment;
 
 pub fn check(ctx: &Ctx) {
-    kubernetes_version(ctx);
-    if ctx.doks() {
-        crate::backend::lint::check(ctx.v, &|rule, message| ctx.warn(rule, message));
-    }
     cluster(ctx);
     data_services(ctx);
     registry(ctx);
-}
-
-fn kubernetes_version(ctx: &Ctx) {
-    if !ctx.doks() {
-        return;
-    }
-    let l = &catalog::get().lint;
-    let version = blueprint_version(ctx);
-    let Some((ma, mi)) = minor(&version) else {
-        return;
-    };
-    let parse = |k: &str| minor(k).unwrap_or_default();
-    let supported = l
-        .kubernetes_end_of_life
-        .iter()
-        .filter(|(_, eol)| eol.as_str() > l.as_of.as_str())
-        .map(|(k, _)| parse(k))
-        .min();
-    let upgrade = supported
-        .map(|(a, b)| format!("move to {a}.{b} or later"))
-        .unwrap_or_else(|| "move to a supported minor".into());
-    let key = format!("{ma}.{mi}");
-    match l.kubernetes_end_of_life.get(&key) {
-        Some(eol) if eol.as_str() <= l.as_of.as_str() => ctx.warn(
-            "kubernetes-end-of-life",
-            format!(
-                "Kubernetes {key} (cluster.version `{version}`) reached upstream end of life on {eol} (as of {}): no more patches, and DOKS force-upgrades clusters on minors it stops offering{}; {upgrade}",
-                l.as_of,
-                if version.contains("-do.") {
-                    ""
-                } else {
-                    " (and a minor it no longer offers has no release for the version lookup, so the plan fails)"
-                }
-            ),
-        ),
-        None if l
-            .kubernetes_end_of_life
-            .keys()
-            .map(|k| parse(k))
-            .min()
-            .is_some_and(|oldest| (ma, mi) < oldest) =>
-        {
-            ctx.warn(
-                "kubernetes-end-of-life",
-                format!(
-                    "Kubernetes {key} (cluster.version `{version}`) is long past upstream end of life; {upgrade}"
-                ),
-            )
-        }
-        _ => {}
-    }
 }
 
 fn cluster(ctx: &Ctx) {

@@ -63,6 +63,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         && metrics.is_none()
         && creds.is_empty()
         && managed.is_empty()
+        && helm::envoy_gateway(v).is_none()
     {
         return None;
     }
@@ -91,7 +92,10 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         // Read at every plan, so the short-lived token is always fresh.
         .resource(&cluster, json!({"name": ctx.cluster_name()}));
 
-    if let Some((r, body)) = ingress {
+    if let Some((r, mut body)) = ingress {
+        if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         let namespace = helm::ingress_nginx_namespace(v);
         let svc = data("kubernetes_service_v1", "ingress_nginx");
         m.file("ingress").resource(&r, body).resource(
@@ -110,10 +114,25 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             ),
         );
     }
-    if let Some((r, body)) = cert_manager {
+    if let Some((r, mut body)) = helm::envoy_gateway(v) {
+        if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
+        m.file("gateway").resource(&r, body);
+        ctx.note(format!(
+            "ingress.gateway: Envoy Gateway creates the DigitalOcean load balancer `{}` for the Gateway once the manifests are applied; point DNS at its address (`kubectl get gateway -A`)",
+            load_balancer_name(ctx)
+        ));
+    }
+    if let Some((r, mut body)) = cert_manager {
+        if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         m.file("cert_manager").resource(&r, body);
     }
-    if let Some((r, body)) = metrics {
+    if let Some((r, mut body)) = metrics {
+        // kube-system exists: no namespace to create.
+        let _ = helm::own_namespace(v, &mut body);
         m.file("controllers").resource(&r, body);
     }
     // The connection contract: namespaces, in-cluster credentials, and each service's
@@ -121,7 +140,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     let mut namespaces = connections::credential_namespaces(&creds);
     namespaces.extend(managed.iter().map(|(ns, _, _, _)| ns.clone()));
     let random = !creds.is_empty();
-    connections::namespaces(&mut m, &namespaces);
+    connections::namespaces(&mut m, v, &namespaces);
     connections::credentials(&mut m, &creds);
     let mut sources = std::collections::BTreeSet::new();
     for (ns, service, endpoints, secrets) in managed {
@@ -156,7 +175,7 @@ fn metrics_server(ctx: &Ctx) -> Option<(crate::terraform::Ref, crate::terraform:
 /// in-cluster ones: DigitalOcean has no managed RabbitMQ) with the DOKS options.
 fn with_manifests_blueprint<T>(ctx: &Ctx, f: impl FnOnce(&Validated, &k8s::Options) -> T) -> T {
     let bp = ctx.v.bp;
-    let opts = options(ctx);
+    let mut opts = options(ctx);
     let managed_queue = bp
         .queues
         .iter()
@@ -167,9 +186,13 @@ fn with_manifests_blueprint<T>(ctx: &Ctx, f: impl FnOnce(&Validated, &k8s::Optio
             q.deployment = Deployment::InCluster;
         }
         if let Ok(adjusted) = crate::validate::validate(&loaded, ctx.v.provider) {
+            let owned = connections::owned_namespaces(&adjusted, &opts);
+            opts.platform_namespaces.extend(owned);
             return f(&adjusted, &opts);
         }
     }
+    let owned = connections::owned_namespaces(ctx.v, &opts);
+    opts.platform_namespaces.extend(owned);
     f(ctx.v, &opts)
 }
 
@@ -278,8 +301,17 @@ fn options(ctx: &Ctx) -> k8s::Options {
         storage_class: Some("do-block-storage".into()),
         // DOKS runs Cilium, which enforces NetworkPolicy.
         network_policy_enforced: true,
+        // DOKS's pod network (the cluster's default `cluster_subnet`); Cilium never matches
+        // pods by address anyway.
+        pod_cidr: Some(k8s::DEFAULT_POD_CIDR.into()),
+        platform_namespaces: crate::backend::helm::platform_namespaces(ctx.v),
+        // Databases keep their volumes when a claim is deleted (`k8s/cluster/`).
+        database_storage_class: Some("do-block-storage-retain".into()),
+        database_storage_provisioner: Some("dobs.csi.digitalocean.com".into()),
         data_in_cluster: false,
         image_pull_secret: super::registry::pull_secret(ctx),
+        // The Envoy proxies' Service creates the load balancer with the Gateway API path.
+        gateway_service_annotations: service_annotations(ctx),
         managed: Some(crate::wiring::Flavor::DigitalOcean),
         ..Default::default()
     }
@@ -364,6 +396,9 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     let made = connections::made(&creds, &made);
     let pre = connections::secret_preconditions(ctx.v, &secrets, &made);
     connections::finish_preconditions(out, pre);
+    for n in with_manifests_blueprint(ctx, k8s::notes) {
+        ctx.note(n);
+    }
     out.files.extend(files);
     out.lowered.extend(lowered);
 }

@@ -75,7 +75,15 @@ fn cluster_defaults_and_pools() {
         "HA unless the blueprint says otherwise"
     );
     assert_eq!(cluster["auto_upgrade"], true);
-    assert_eq!(cluster["version"], "1.35.1-do.0");
+    // Always the newest release DOKS offers for the minor, never the slug as written.
+    assert_eq!(
+        cluster["version"],
+        "${data.digitalocean_kubernetes_versions.cluster.latest_version}"
+    );
+    assert_eq!(
+        c["data"]["digitalocean_kubernetes_versions"]["cluster"]["version_prefix"],
+        "1.35."
+    );
     assert_eq!(
         cluster["lifecycle"]["ignore_changes"],
         serde_json::json!(["version", "node_pool[0].node_count"])
@@ -94,7 +102,7 @@ fn cluster_defaults_and_pools() {
     assert!(out.notes.iter().any(|n| n.contains("`spot`")));
     assert!(warned(&out, "do-control-plane-firewall"));
     assert!(!warned(&out, "do-ha"));
-    assert!(!warned(&out, "kubernetes-end-of-life"));
+    assert!(!warned(&out, "version-support"));
 }
 
 #[test]
@@ -119,7 +127,7 @@ fn production_lint() {
 #[test]
 fn bare_minor_and_firewall() {
     let out = synth(
-        "environments:\n  production:\n    cluster: { version: \"1.28\", endpoint: { allowed_cidrs: [203.0.113.0/24] } }\n",
+        "environments:\n  production:\n    cluster: { version: \"1.28\", allow_unsupported: true, endpoint: { allowed_cidrs: [203.0.113.0/24] } }\n",
         "production",
     );
     let c = file(&out, "terraform/infra/cluster.tf.json");
@@ -134,22 +142,38 @@ fn bare_minor_and_firewall() {
     );
     assert_eq!(
         cluster["lifecycle"]["ignore_changes"],
-        serde_json::json!(["node_pool[0].node_count"]),
-        "a tracked minor needs no ignore on version"
+        serde_json::json!(["version", "node_pool[0].node_count"]),
+        "auto_upgrade moves the patch itself"
     );
     assert_eq!(
         cluster["control_plane_firewall"]["allowed_addresses"][0],
         "203.0.113.0/24"
     );
-    assert!(warned(&out, "kubernetes-end-of-life"));
+    // Accepted for an existing cluster, with a warning; refused without the flag.
+    assert!(warned(&out, "version-support"));
     assert!(!warned(&out, "do-control-plane-firewall"));
+    let text =
+        format!("{BASE}environments:\n  production:\n    cluster: {{ version: \"1.28\" }}\n");
+    let err = crate::synthesize(
+        "t.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("DigitalOcean Kubernetes 1.28 is long past its end"),
+        "{err}"
+    );
+    assert!(err.contains("`1.35`"), "{err}");
 }
 
 #[test]
 fn managed_data_services() {
     let out = synth(
         r#"databases:
-  - { name: orders, engine: postgres, version: "17.6", size: small, ha: true, replicas: 1, username: app, database_name: orders, maintenance_window: "mon:02:30" }
+  - { name: orders, engine: postgres, version: "17", size: small, ha: true, replicas: 1, username: app, database_name: orders, maintenance_window: "mon:02:30" }
 caches:
   - { name: sessions, engine: redis, size: small, parameters: { maxmemory-policy: allkeys-lru } }
 queues:
@@ -247,8 +271,18 @@ fn platform_module() {
             .unwrap()
             .contains(r#""crds":{"enabled":true"#)
     );
-    assert!(warned(&out, "ingress-nginx-retired"));
-    assert!(!warned(&out, "cert-manager-unsupported"));
+    // ingress-nginx at its last chart: no refusal, a warning that it is retired.
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.starts_with("warning[version-support]")
+                && n.contains("ingress-nginx Helm chart is retired"))
+    );
+    assert!(
+        !out.notes
+            .iter()
+            .any(|n| n.contains("cert-manager Helm chart"))
+    );
 }
 
 #[test]

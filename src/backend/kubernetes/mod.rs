@@ -26,7 +26,7 @@ const CLOUD_PARTS: [&str; 9] = [
 ];
 
 pub fn synth(v: &Validated) -> Output {
-    let opts = k8s::Options {
+    let mut opts = k8s::Options {
         ingress_class: Some("nginx".into()),
         storage_class: v
             .bp
@@ -35,11 +35,24 @@ pub fn synth(v: &Validated) -> Output {
             .as_ref()
             .and_then(|k| k.storage_class.clone()),
         network_policy_enforced: true,
+        // The blueprint's, else kubeadm's (and flannel's) default pod network; the webhook
+        // also admits kube-system.
+        pod_cidr: Some(
+            v.bp.providers
+                .kubernetes
+                .as_ref()
+                .and_then(|k| k.pod_cidr.clone())
+                .unwrap_or_else(|| k8s::DEFAULT_POD_CIDR.into()),
+        ),
         data_in_cluster: true,
         ..Default::default()
     };
+    // The namespaces of the generated credentials belong to the platform module.
+    let owned = connections::owned_namespaces(v, &opts);
+    opts.platform_namespaces.extend(owned);
     let (files, lowered, secrets) = k8s::manifests_and_secrets(v, &opts);
     let mut out = Output::default();
+    out.notes.extend(k8s::notes(v, &opts));
     out.files.extend(files);
     out.lowered.extend(lowered);
 
@@ -96,7 +109,7 @@ fn platform(v: &Validated, creds: &[k8s::CredentialSecret]) -> Module {
     m.file("providers")
         .terraform(super::terraform_block(&["kubernetes", "random"], None))
         .provider("kubernetes", kube);
-    connections::namespaces(&mut m, &connections::credential_namespaces(creds));
+    connections::namespaces(&mut m, v, &connections::credential_namespaces(creds));
     connections::credentials(&mut m, creds);
     m
 }

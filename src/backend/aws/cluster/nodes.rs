@@ -18,7 +18,7 @@ use crate::backend::aws::kms;
 use crate::backend::aws::security::nodes_sg;
 use crate::blueprint::types::{NodePool, TaintEffect};
 use crate::catalog::SizeKind;
-use crate::terraform::{Module, res};
+use crate::terraform::{Module, data, interp, res};
 
 /// The node role's managed policies, by the name of their attachment.
 const NODE_POLICIES: [(&str, &str); 3] = [
@@ -87,7 +87,8 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let asg = format!(
         "arn:aws:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
     );
-    kms::key(
+    let slr = autoscaling_role(m);
+    kms::key_after(
         ctx,
         m,
         "ebs",
@@ -109,6 +110,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
             }),
         ],
+        &[slr],
     );
 
     let role = res("aws_iam_role", "nodes");
@@ -233,6 +235,39 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
             "depends_on": depends,
         }),
     );
+}
+
+/// The Auto Scaling service-linked role the EBS key policy names. In a fresh account it does
+/// not exist until the first Auto Scaling group, and KMS rejects a policy naming a missing
+/// principal, so it is created here (before the key). Most accounts already have it; then the
+/// `import` block (for_each over the roles found by name) adopts it instead of failing with
+/// "has been taken in this account". Returns the address the key depends on.
+fn autoscaling_role(m: &mut Module) -> String {
+    const SERVICE: &str = "autoscaling.amazonaws.com";
+    let existing = data("aws_iam_roles", "autoscaling");
+    let slr = res("aws_iam_service_linked_role", "autoscaling");
+    m.file("nodes")
+        .resource(
+            &existing,
+            json!({
+                "name_regex": "^AWSServiceRoleForAutoScaling$",
+                "path_prefix": format!("/aws-service-role/{SERVICE}/"),
+            }),
+        )
+        .resource(
+            &slr,
+            json!({
+                // A set (not a single resource) so the import block below can target it.
+                "for_each": interp(&format!("toset([\"{SERVICE}\"])")),
+                "aws_service_name": interp("each.value"),
+            }),
+        )
+        .import(json!({
+            "for_each": interp(&format!("{{ for arn in {} : \"{SERVICE}\" => arn }}", existing.path("arns"))),
+            "to": format!("{}[each.key]", slr.address()),
+            "id": interp("each.value"),
+        }));
+    slr.address()
 }
 
 #[cfg(test)]

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Helpers for scripts/apply-moto.sh (a developer-run apply against moto, a mock AWS).
+
+  apply-moto.py override SCHEMA_JSON MODULE_COPY ENDPOINT TIMEOUT
+      writes MODULE_COPY/zz_moto_override.tf.json: the aws provider pointed at ENDPOINT for
+      every service (fake credentials, no account/metadata lookups, path-style S3), a local
+      backend instead of S3, and `timeouts` of TIMEOUT on every resource whose type has a
+      timeouts block (a resource moto never settles fails on its own instead of hanging).
+  apply-moto.py report MOTO_LOG LOG.json... > summary
+      reads `terraform apply -json` logs and prints, per resource type: planned, created,
+      failed (rejected by the API with its message, or not implemented by moto — an action
+      moto's log shows as NotImplementedError, or a 404/timeout) and blocked (never attempted
+      because what it depends on failed). Exits 1 when the API rejected something.
+"""
+
+import json
+import os
+import re
+import sys
+from collections import defaultdict
+
+
+def override(schema_path, module, endpoint, timeout):
+    schema = json.load(open(schema_path))["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
+    endpoints = schema["provider"]["block"]["block_types"]["endpoints"]["block"]["attributes"]
+    resources = schema["resource_schemas"]
+    body = {
+        "provider": {
+            "aws": {
+                "access_key": "testing",
+                "secret_key": "testing",
+                "skip_credentials_validation": True,
+                "skip_requesting_account_id": True,
+                "skip_metadata_api_check": True,
+                "s3_use_path_style": True,
+                "max_retries": 2,
+                # The blueprint's account (`providers.aws.account_id`) is not moto's.
+                "allowed_account_ids": None,
+                "endpoints": [{name: endpoint for name in sorted(endpoints)}],
+            }
+        },
+        "terraform": {"backend": {"local": {"path": "terraform.tfstate"}}},
+    }
+    timed = defaultdict(dict)
+    for f in sorted(os.listdir(module)):
+        if not f.endswith(".tf.json") or f.endswith("_override.tf.json"):
+            continue
+        doc = json.load(open(os.path.join(module, f)))
+        for rtype, names in doc.get("resource", {}).items():
+            block = resources.get(rtype, {}).get("block", {}).get("block_types", {}).get("timeouts")
+            if not block:
+                continue
+            allowed = block["block"].get("attributes", {})
+            values = {op: timeout for op in ("create", "update", "delete") if op in allowed}
+            for name in names:
+                timed[rtype][name] = {"timeouts": values}
+    if timed:
+        body["resource"] = timed
+    with open(os.path.join(module, "zz_moto_override.tf.json"), "w") as out:
+        json.dump(body, out, indent=2)
+
+
+NOT_IMPLEMENTED = re.compile(
+    r"not yet implemented|NotImplemented|not implemented|404 Not Found|StatusCode: 404|"
+    r"timeout while waiting|context deadline exceeded|UnknownOperation|"
+    r"InvalidAction|Could not find operation|UnrecognizedClientException",
+    re.I,
+)
+
+
+def moto_unimplemented(moto_log):
+    """Actions moto answered with NotImplementedError (it replies 500 or 404 to the client)."""
+    found = set()
+    if moto_log and os.path.exists(moto_log):
+        for line in open(moto_log, errors="replace"):
+            m = re.search(r"The (\w+) action has not been implemented", line)
+            if m:
+                found.add(m.group(1))
+    return found
+
+
+def api_action(text):
+    m = re.search(r"operation error [\w ]+?: (\w+)", text)
+    return m.group(1) if m else None
+
+
+def snake(name):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def report(moto_log, logs):
+    unimplemented = moto_unimplemented(moto_log)
+    planned = defaultdict(set)  # rtype -> addresses planned for create
+    created = defaultdict(set)
+    problems = defaultdict(list)  # rtype -> [(verdict, where, message)]
+    failed = set()
+    for log in logs:
+        module = os.path.basename(log).removesuffix(".json")
+        for line in open(log):
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            kind = msg.get("type")
+            if kind == "planned_change":
+                change = msg["change"]
+                if change.get("action") in ("create", "replace"):
+                    r = change["resource"]
+                    planned[r["resource_type"]].add(f"{module}: {r['addr']}")
+            elif kind == "apply_complete":
+                hook = msg["hook"]
+                if hook.get("action") == "create":
+                    r = hook["resource"]
+                    created[r["resource_type"]].add(f"{module}: {r['addr']}")
+            elif kind == "diagnostic" and msg.get("@level") == "error":
+                diag = msg["diagnostic"]
+                address = diag.get("address", "")
+                text = " ".join((diag.get("summary", "") + ": " + diag.get("detail", "")).split())
+                parts = address.split("[")[0].split(".")
+                if parts and parts[0] == "data" and len(parts) > 1:
+                    rtype = parts[1]
+                else:
+                    rtype = parts[0] if parts and parts[0] else "(module)"
+                action = api_action(text)
+                if (action and snake(action) in unimplemented) or NOT_IMPLEMENTED.search(text):
+                    verdict = "not implemented by moto"
+                else:
+                    verdict = "rejected"
+                failed.add(f"{module}: {address}")
+                problems[rtype].append((verdict, f"{module}: {address}", text[:400]))
+    types = sorted(set(planned) | set(created) | set(problems))
+    print(f"{'resource type':50} {'planned':>7} {'created':>7} {'failed':>6} {'blocked':>7}")
+    totals = [0, 0, 0, 0]
+    for t in types:
+        p, c, f = len(planned.get(t, ())), len(created.get(t, ())), len(problems.get(t, ()))
+        blocked = len(planned.get(t, set()) - created.get(t, set()) - failed)
+        totals = [a + b for a, b in zip(totals, (p, c, f, blocked))]
+        print(f"{t:50} {p:7} {c:7} {f:6} {blocked:7}")
+    print(f"{'total':50} {totals[0]:7} {totals[1]:7} {totals[2]:6} {totals[3]:7}")
+    print("(blocked: planned, never attempted because something it depends on failed)")
+    if unimplemented:
+        print("\nmoto raised NotImplementedError for: " + ", ".join(sorted(unimplemented)))
+    rejected = 0
+    for t in sorted(problems):
+        for verdict, where, text in problems[t]:
+            rejected += verdict == "rejected"
+            print(f"\n[{verdict}] {t} ({where})\n    {text}")
+    return rejected
+
+
+def main():
+    if sys.argv[1] == "override":
+        override(*sys.argv[2:6])
+    elif sys.argv[1] == "report":
+        sys.exit(1 if report(sys.argv[2], sys.argv[3:]) else 0)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Developer-run: `terraform apply` the bootstrap and infra modules of shipped AWS blueprints
+# against moto (a mock AWS API on 127.0.0.1), then report per resource type what was created,
+# what the API rejected (with its message) and what moto does not implement.
+#
+# usage: scripts/apply-moto.sh [STACK:ENV ...]
+#   default: every AWS blueprint's production environment, plus qurable-ecs:staging
+#   env: INFRAGEN (binary, default target/debug/infragen), MOTO_PORT (default 5077),
+#        RESOURCE_TIMEOUT (per-resource create/update/delete timeout, default 3m),
+#        APPLY_TIMEOUT (seconds per `terraform apply`, default 900)
+#
+# Needs terraform and a filesystem provider mirror holding hashicorp/aws (same search as
+# scripts/tf-validate.sh); installs moto[server] with pip when missing. Each module is applied
+# from a copy prepared like tf-validate (aws pinned to the mirror, providers the mirror lacks
+# replaced by placeholders) plus zz_moto_override.tf.json (endpoints, fake credentials, local
+# state, per-resource timeouts). moto is reset between stacks and always stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bin="${INFRAGEN:-target/debug/infragen}"
+port="${MOTO_PORT:-5077}"
+resource_timeout="${RESOURCE_TIMEOUT:-3m}"
+apply_timeout="${APPLY_TIMEOUT:-900}"
+endpoint="http://127.0.0.1:$port"
+
+if [ "$#" -gt 0 ]; then
+  targets=("$@")
+else
+  targets=()
+  for blueprint in blueprints/*.yaml; do
+    grep -qE '^  aws:' "$blueprint" && targets+=("$(basename "$blueprint" .yaml):production")
+  done
+  targets+=("qurable-ecs:staging")
+fi
+
+command -v terraform >/dev/null || { echo "apply-moto: terraform is not on PATH" >&2; exit 2; }
+mirror="${TF_MIRROR:-}"
+if [ -z "$mirror" ]; then
+  provider=$(find / -name 'terraform-provider-aws_*' -path '*registry.terraform.io*' \
+    -not -path '*/.terraform/*' -not -path '/proc/*' 2>/dev/null | head -1 || true)
+  [ -n "$provider" ] || { echo "apply-moto: no provider mirror holding hashicorp/aws" >&2; exit 2; }
+  mirror="${provider%%/registry.terraform.io/*}"
+fi
+if ! python3 -c 'import moto.server, flask' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'
+fi
+[ -x "$bin" ] || cargo build --quiet
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/apply-moto.XXXXXX")
+moto_pid=""
+cleanup() {
+  if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT INT TERM
+
+MOTO_IAM_LOAD_MANAGED_POLICIES=true python3 -m moto.server -H 127.0.0.1 -p "$port" \
+  >"$work/moto.log" 2>&1 &
+moto_pid=$!
+for _ in $(seq 1 50); do
+  curl -fsS "$endpoint/moto-api/" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "$endpoint/moto-api/" >/dev/null || { cat "$work/moto.log"; echo "apply-moto: moto did not start" >&2; exit 1; }
+echo "moto $(python3 -c 'import moto; print(moto.__version__)') on $endpoint (log: $work/moto.log)"
+
+mkdir -p "$work/plugin-cache" "$work/logs"
+cat >"$work/cli.tfrc" <<EOF
+provider_installation {
+  filesystem_mirror {
+    path    = "$mirror"
+    include = ["registry.terraform.io/*/*"]
+  }
+}
+plugin_cache_dir = "$work/plugin-cache"
+EOF
+export TF_CLI_CONFIG_FILE="$work/cli.tfrc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
+
+# The provider's schema (endpoint names, which resource types take `timeouts`), read once.
+mkdir -p "$work/schema"
+printf '{"terraform":{"required_providers":{"aws":{"source":"hashicorp/aws"}}}}' >"$work/schema/main.tf.json"
+terraform -chdir="$work/schema" init -backend=false -input=false >/dev/null
+terraform -chdir="$work/schema" providers schema -json >"$work/schema.json"
+
+logs=()
+for target in "${targets[@]}"; do
+  stack="${target%%:*}"
+  env="${target#*:}"
+  out="$work/out/$stack-$env"
+  echo "== $stack ($env)"
+  "$bin" synth --provider aws --env "$env" --blueprint "blueprints/$stack.yaml" --out "$out" >/dev/null
+  curl -fsS -X POST "$endpoint/moto-api/reset" >/dev/null
+  for module in bootstrap infra; do
+    [ -d "$out/terraform/$module" ] || continue
+    copy="$work/copy/$stack-$env/$module"
+    mkdir -p "$copy"
+    cp "$out/terraform/$module"/*.tf.json "$copy"/
+    python3 scripts/tf-validate-prepare.py "$mirror" "$copy" >"$work/logs/$stack-$env-$module.prepare"
+    python3 scripts/apply-moto.py override "$work/schema.json" "$copy" "$endpoint" "$resource_timeout"
+    terraform -chdir="$copy" init -input=false -no-color >"$work/logs/$stack-$env-$module.init" 2>&1 \
+      || { cat "$work/logs/$stack-$env-$module.init"; exit 1; }
+    log="$work/logs/$stack-$env-$module.json"
+    start=$(date +%s)
+    set +e
+    timeout --signal=INT --kill-after=30 "$apply_timeout" \
+      terraform -chdir="$copy" apply -auto-approve -input=false -json -parallelism=20 >"$log" 2>&1
+    rc=$?
+    set -e
+    echo "   $module: exit $rc in $(($(date +%s) - start)) s"
+    [ "$rc" -eq 124 ] && echo "   $module: apply hit the overall timeout (${apply_timeout}s)"
+    logs+=("$log")
+  done
+done
+
+echo
+echo "== summary (logs in $work/logs)"
+python3 "$root/scripts/apply-moto.py" report "$work/moto.log" "${logs[@]}" | tee "$work/summary.txt"

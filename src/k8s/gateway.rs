@@ -1,0 +1,235 @@
+//! The Gateway API path (`ingress.gateway`), the successor of the retired ingress-nginx:
+//! instead of an Ingress, `k8s/<namespace>/gateway.yaml` holds
+//!
+//! - the `GatewayClass` (cluster-scoped) handled by Envoy Gateway's controller,
+//! - one `Gateway` (in the ingress namespace, else the first routed service's): an HTTP
+//!   listener on 80 and, with `ingress.tls`, one HTTPS listener on 443 per host terminating
+//!   with the TLS Secret — cert-manager's Gateway support issues it from the
+//!   `cert-manager.io/cluster-issuer` annotation, which needs a hostname per listener;
+//!   routes from every namespace may attach (`allowedRoutes.namespaces.from: All`); the
+//!   platform's load balancer annotations go to `spec.infrastructure.annotations`, which
+//!   Envoy Gateway puts on the proxies' Service (the DigitalOcean load balancer name),
+//! - per namespace with routed services and per host, an `HTTPRoute` on the HTTPS listeners
+//!   (the HTTP one without TLS): one rule per service with its paths (`Prefix` →
+//!   `PathPrefix`, a regex path → `RegularExpression`), a canary split as weighted
+//!   `backendRefs`,
+//! - with TLS and `ssl_redirect`, an `HTTPRoute` on the HTTP listener that redirects to
+//!   HTTPS (301).
+//!
+//! ingress-nginx annotations (`rate_limit`, `cors`, `proxy_body_size`, `rewrite_target`,
+//! `annotations`) have no Gateway API equivalent: validation refuses them beside `gateway`.
+
+use std::collections::BTreeMap;
+
+use super::service::canary_service;
+use super::workload::{DEFAULT_CANARY_WEIGHT, canary_at_ingress};
+use super::yaml::{Map, Y, map};
+use super::{Ctx, Files, Workload};
+use crate::blueprint::types::{IngressGateway, PathType};
+
+/// Envoy Gateway's controller name (its GatewayClass `spec.controllerName`).
+pub const ENVOY_GATEWAY_CONTROLLER: &str = "gateway.envoyproxy.io/gatewayclass-controller";
+/// Where the Envoy Gateway chart runs the controller and, by default, the Envoy proxies
+/// that receive the traffic (what NetworkPolicies admit).
+pub const ENVOY_GATEWAY_NAMESPACE: &str = "envoy-gateway-system";
+/// Rules per HTTPRoute (`spec.rules` maxItems in the Gateway API CRD).
+const MAX_RULES: usize = 16;
+
+pub fn gateway<'c>(ctx: &Ctx<'c>) -> Option<&'c IngressGateway> {
+    ctx.bp
+        .ingress
+        .as_ref()
+        .filter(|i| i.enabled)
+        .and_then(|i| i.gateway.as_ref())
+}
+
+/// The Gateway's name and namespace.
+pub fn gateway_ref(ctx: &Ctx) -> (String, String) {
+    let ing = ctx.bp.ingress.as_ref();
+    let name = ing
+        .and_then(|i| i.name.clone())
+        .unwrap_or_else(|| ctx.bp.name.clone());
+    let ns = ing
+        .and_then(|i| i.namespace.clone())
+        .or_else(|| {
+            ctx.services
+                .iter()
+                .find(|s| s.routed)
+                .map(|s| s.namespace.clone())
+        })
+        .unwrap_or_else(|| ctx.default_namespace.clone());
+    (name, ns)
+}
+
+fn path_match(path: &str, t: PathType) -> Map<'_> {
+    let kind = match t {
+        PathType::Exact => "Exact",
+        PathType::Prefix => "PathPrefix",
+        PathType::ImplementationSpecific if super::ingress::is_regex(path) => "RegularExpression",
+        PathType::ImplementationSpecific => "PathPrefix",
+    };
+    map! {"path" => map! {"type" => kind, "value" => path}}
+}
+
+pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
+    let Some(ing) = ctx.bp.ingress.as_ref() else {
+        return;
+    };
+    let (name, gw_ns) = gateway_ref(ctx);
+    let docs = files.at(&ctx.path(&gw_ns, "gateway"));
+    let mut class_labels = Map::new();
+    class_labels.extend(ctx.common_labels());
+    docs.push(map! {
+        "apiVersion" => "gateway.networking.k8s.io/v1",
+        "kind" => "GatewayClass",
+        "metadata" => map! {"name" => gw.class.as_str(), "labels" => class_labels},
+        "spec" => map! {"controllerName" => ENVOY_GATEWAY_CONTROLLER},
+    });
+
+    let all = || map! {"namespaces" => map! {"from" => "All"}};
+    let mut listeners = vec![map! {
+        "name" => "http",
+        "protocol" => "HTTP",
+        "port" => 80u16,
+        "allowedRoutes" => all(),
+    }];
+    let mut https: Vec<String> = Vec::new();
+    if let Some(tls) = &ing.tls {
+        for (i, host) in ing.hosts.iter().enumerate() {
+            let section = format!("https-{i}");
+            listeners.push(map! {
+                "name" => section.clone(),
+                "protocol" => "HTTPS",
+                "port" => 443u16,
+                "hostname" => host.as_str(),
+                "tls" => map! {
+                    "mode" => "Terminate",
+                    "certificateRefs" => vec![map! {"kind" => "Secret", "name" => tls.secret_name.as_str()}],
+                },
+                "allowedRoutes" => all(),
+            });
+            https.push(section);
+        }
+    }
+    let mut meta = ctx.meta(name.clone(), gw_ns.clone(), Map::new());
+    if let Some(issuer) = ing.tls.as_ref().and_then(|t| t.issuer.as_ref()) {
+        meta.insert(
+            "annotations",
+            map! {"cert-manager.io/cluster-issuer" => issuer.as_str()},
+        );
+    }
+    let mut spec = map! {"gatewayClassName" => gw.class.as_str(), "listeners" => listeners};
+    // Envoy Gateway puts these on the load balancer Service it creates for the Gateway.
+    if !ctx.opts.gateway_service_annotations.is_empty() {
+        spec.insert(
+            "infrastructure",
+            map! {"annotations" => ctx.opts.gateway_service_annotations.clone()},
+        );
+    }
+    docs.push(map! {
+        "apiVersion" => "gateway.networking.k8s.io/v1",
+        "kind" => "Gateway",
+        "metadata" => meta,
+        "spec" => spec,
+    });
+
+    let parent = |section: &str| {
+        map! {
+            "group" => "gateway.networking.k8s.io",
+            "kind" => "Gateway",
+            "name" => name.clone(),
+            "namespace" => gw_ns.clone(),
+            "sectionName" => section.to_string(),
+        }
+    };
+    if ing.tls.is_some() && ing.ssl_redirect {
+        docs.push(map! {
+            "apiVersion" => "gateway.networking.k8s.io/v1",
+            "kind" => "HTTPRoute",
+            "metadata" => ctx.meta(format!("{name}-https-redirect"), gw_ns.clone(), Map::new()),
+            "spec" => map! {
+                "parentRefs" => vec![parent("http")],
+                "hostnames" => &ing.hosts,
+                "rules" => vec![map! {
+                    "filters" => vec![map! {
+                        "type" => "RequestRedirect",
+                        "requestRedirect" => map! {"scheme" => "https", "statusCode" => 301u16},
+                    }],
+                }],
+            },
+        });
+    }
+
+    let mut by_ns: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
+    for s in ctx.services.iter().filter(|s| s.routed) {
+        by_ns.entry(s.namespace.as_str()).or_default().push(s);
+    }
+    for (ns, services) in by_ns {
+        for (i, host) in ing.hosts.iter().enumerate() {
+            let mut rules = Vec::new();
+            for s in &services {
+                let mut paths: Vec<&crate::blueprint::types::Route> =
+                    s.bp.routes
+                        .iter()
+                        .filter(|r| match &r.host {
+                            Some(h) => h == host,
+                            None => i == 0,
+                        })
+                        .collect();
+                if paths.is_empty() {
+                    continue;
+                }
+                paths.sort_by(|a, b| b.path.len().cmp(&a.path.len()).then(a.path.cmp(&b.path)));
+                let port = s.service_port();
+                let mut backends = Vec::new();
+                if canary_at_ingress(ctx, s) {
+                    let w = s.bp.rollout.canary_weight.unwrap_or(DEFAULT_CANARY_WEIGHT);
+                    backends.push(map! {"name" => s.service_name.as_str(), "port" => port, "weight" => 100 - w.min(100)});
+                    backends.push(map! {"name" => Y::from(canary_service(s)), "port" => port, "weight" => w.min(100)});
+                } else {
+                    backends.push(map! {"name" => s.service_name.as_str(), "port" => port});
+                }
+                rules.push(map! {
+                    "matches" => paths.iter().map(|r| path_match(&r.path, r.path_type)).collect::<Vec<_>>(),
+                    "backendRefs" => backends,
+                });
+            }
+            if rules.is_empty() {
+                continue;
+            }
+            let parents = if https.is_empty() {
+                vec![parent("http")]
+            } else {
+                vec![parent(&format!("https-{i}"))]
+            };
+            let route_name = if ing.hosts.len() == 1 {
+                name.clone()
+            } else {
+                format!("{name}-{i}")
+            };
+            // An HTTPRoute holds at most 16 rules (the CRD's maxItems): more services make
+            // more routes on the same listener.
+            let mut rules = rules.into_iter().peekable();
+            let mut part = 1;
+            while rules.peek().is_some() {
+                let chunk: Vec<_> = rules.by_ref().take(MAX_RULES).collect();
+                let n = if part == 1 {
+                    route_name.clone()
+                } else {
+                    format!("{route_name}-{part}")
+                };
+                files.at(&ctx.path(ns, "gateway")).push(map! {
+                    "apiVersion" => "gateway.networking.k8s.io/v1",
+                    "kind" => "HTTPRoute",
+                    "metadata" => ctx.meta(n, ns, Map::new()),
+                    "spec" => map! {
+                        "parentRefs" => parents.clone(),
+                        "hostnames" => vec![host.as_str()],
+                        "rules" => chunk,
+                    },
+                });
+                part += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Rules the cloud APIs enforce at apply time that no schema carries, checked before
+//! anything is written: what would make `terraform plan` stop for input in CI or `apply` fail
+//! is refused here with the field to change.
+
+use super::Checker;
+use crate::blueprint::types::{Blueprint, Platform};
+use crate::catalog::Provider;
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    notify(c, bp);
+    if c.provider != Provider::Aws {
+        return;
+    }
+    certificate(c, bp);
+    state_bucket(c, bp);
+}
+
+/// Every environment's `bootstrap` creates the state bucket. S3 bucket names are global
+/// across all accounts, so a name shared by two environments makes the second bootstrap fail
+/// (BucketAlreadyExists / BucketAlreadyOwnedByYou), even when they deploy to different
+/// accounts. The name is the blueprint's, kept exactly; it must vary with the environment
+/// unless the blueprint lists a single one (without `environments`, any name is accepted).
+fn state_bucket(c: &mut Checker, bp: &Blueprint) {
+    let Some(s) = &bp.state else {
+        return;
+    };
+    let envs = crate::blueprint::environments(&c.loaded.file, c.loaded.text.as_bytes())
+        .unwrap_or_default();
+    if envs.len() == 1 {
+        return;
+    }
+    let env = c.loaded.env.clone();
+    if !s.bucket.contains(env.as_str()) {
+        c.error(
+            "state.bucket",
+            format!(
+                "`{}` is the same in every environment: each environment's bootstrap creates its state bucket, and S3 bucket names are unique across all of AWS",
+                s.bucket
+            ),
+        )
+        .help = Some(format!(
+            "put `{{env}}` in the name, e.g. `{}-{{env}}`",
+            s.bucket
+        ));
+    }
+}
+
+/// The ECS load balancer's HTTPS listener needs a certificate. Without a domain (an ACM
+/// certificate is issued) or an ARN there is nothing to present, and a Terraform variable
+/// without a default would make `plan` stop and prompt in CI.
+fn certificate(c: &mut Checker, bp: &Blueprint) {
+    let ecs = bp
+        .cluster
+        .as_ref()
+        .is_some_and(|cl| cl.platform == Platform::EcsFargate);
+    let Some(lb) = &bp.load_balancer else {
+        return;
+    };
+    if ecs && lb.certificate.domain.is_none() && lb.certificate.arn.is_none() {
+        c.error(
+            "load_balancer",
+            "the HTTPS listener needs a certificate: give `certificate.domain` (an ACM certificate is issued, DNS-validated) or `certificate.arn` (an existing ACM certificate)",
+        )
+        .help = Some(
+            "e.g. `certificate: { arn: arn:aws:acm:us-east-1:123456789012:certificate/<id> }`"
+                .into(),
+        );
+    }
+}
+
+/// `observability.notify`: SNS delivers to e-mail addresses and HTTPS endpoints (plain HTTP
+/// would send alarm contents in clear text).
+fn notify(c: &mut Checker, bp: &Blueprint) {
+    let Some(obs) = &bp.observability else {
+        return;
+    };
+    for (i, n) in obs.notify.iter().enumerate() {
+        let https = n
+            .strip_prefix("https://")
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+        let email = !n.contains("://")
+            && n.split_once('@').is_some_and(|(user, domain)| {
+                !user.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !n.chars().any(char::is_whitespace)
+            });
+        if !https && !email {
+            c.error(
+                &format!("observability.notify[{i}]"),
+                format!("`{n}` is neither an e-mail address nor an HTTPS URL"),
+            )
+            .expected = Some("`ops@example.com` or `https://hooks.example.com/alerts`".into());
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! The Gateway API path (`ingress.gateway`), on the shipped blueprint environment that uses
+//! it (ecommerce-doks `stage`): the objects pass the Gateway API v1.6.1 schemas vendored in
+//! `providers/kubernetes-schemas/` (strict), and they fit together — every HTTPRoute attaches
+//! to a listener the Gateway has, every backend is a Service port that exists, every routed
+//! path is reachable, the class is one infragen writes for the controller it installs, and
+//! the NetworkPolicies admit the Envoy proxies.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use infragen::Provider;
+use infragen::check::kubernetes::{Schemas, to_json};
+use serde_json::Value;
+use yaml_rust2::YamlLoader;
+
+use crate::support::{root, synth};
+
+fn stage(provider: Provider) -> infragen::Output {
+    synth(
+        &root().join("blueprints/ecommerce-doks.yaml"),
+        provider,
+        "stage",
+    )
+}
+
+fn docs(out: &infragen::Output) -> Vec<Value> {
+    out.files
+        .iter()
+        .filter(|(f, _)| f.starts_with("k8s/") && f.ends_with(".yaml"))
+        .flat_map(|(_, t)| YamlLoader::load_from_str(t).unwrap())
+        .map(|d| to_json(&d).unwrap())
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn of_kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    docs.iter().filter(|d| d["kind"] == kind).collect()
+}
+
+#[test]
+fn gateway_objects_pass_the_vendored_gateway_api_schemas() {
+    let schemas = Schemas::bundled();
+    for kind in ["Gateway", "HTTPRoute", "GatewayClass"] {
+        assert!(
+            schemas
+                .kinds()
+                .any(|(a, k)| a == "gateway.networking.k8s.io/v1" && k == kind),
+            "{kind} schema not vendored"
+        );
+    }
+    for provider in [Provider::Digitalocean, Provider::Kubernetes] {
+        let out = stage(provider);
+        let file = "k8s/ecommerce-stage/gateway.yaml";
+        let text = &out.files[file];
+        let report = schemas.check_files([(file, text.as_str())]);
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert_eq!(
+            report.custom, 0,
+            "every Gateway API object is schema-checked"
+        );
+        // The check is strict: a misspelt field is a problem, not pruned silently.
+        let bad = text.replacen("gatewayClassName:", "gatewayClass:", 1);
+        assert!(
+            !schemas
+                .check_files([(file, bad.as_str())])
+                .problems
+                .is_empty()
+        );
+        let bad = text.replacen("sectionName: http", "section: http", 1);
+        assert!(
+            !schemas
+                .check_files([(file, bad.as_str())])
+                .problems
+                .is_empty()
+        );
+        // No Ingress beside the Gateway.
+        assert!(!out.files.contains_key("k8s/ecommerce-stage/ingress.yaml"));
+    }
+}
+
+#[test]
+fn routes_attach_to_listeners_and_reach_every_routed_service() {
+    let out = stage(Provider::Digitalocean);
+    let docs = docs(&out);
+    let classes: BTreeSet<&str> = of_kind(&docs, "GatewayClass")
+        .iter()
+        .map(|c| {
+            assert_eq!(
+                c["spec"]["controllerName"],
+                "gateway.envoyproxy.io/gatewayclass-controller"
+            );
+            c["metadata"]["name"].as_str().unwrap()
+        })
+        .collect();
+    let gateways = of_kind(&docs, "Gateway");
+    assert_eq!(gateways.len(), 1);
+    let gw = gateways[0];
+    assert!(classes.contains(gw["spec"]["gatewayClassName"].as_str().unwrap()));
+    // The DigitalOcean load balancer Envoy Gateway creates is named like ingress-nginx's.
+    assert_eq!(
+        gw["spec"]["infrastructure"]["annotations"]["service.beta.kubernetes.io/do-loadbalancer-name"],
+        "ecommerce-lb-stage"
+    );
+    let listeners: BTreeMap<&str, &Value> = gw["spec"]["listeners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["name"].as_str().unwrap(), l))
+        .collect();
+    // TLS: an HTTPS listener per host, named for cert-manager's Gateway support.
+    let https = listeners["https-0"];
+    assert_eq!(https["hostname"], "api.stage.ecommerce.example.com");
+    assert_eq!(https["tls"]["certificateRefs"][0]["name"], "ecommerce-tls");
+    assert_eq!(
+        gw["metadata"]["annotations"]["cert-manager.io/cluster-issuer"],
+        "letsencrypt-staging"
+    );
+
+    // Service ports by (namespace, name).
+    let mut ports: BTreeMap<(String, String), BTreeSet<u64>> = BTreeMap::new();
+    for s in of_kind(&docs, "Service") {
+        let key = (
+            s["metadata"]["namespace"].as_str().unwrap().to_string(),
+            s["metadata"]["name"].as_str().unwrap().to_string(),
+        );
+        for p in s["spec"]["ports"].as_array().unwrap() {
+            ports
+                .entry(key.clone())
+                .or_default()
+                .insert(p["port"].as_u64().unwrap());
+        }
+    }
+
+    let mut reached: BTreeSet<String> = BTreeSet::new();
+    let mut redirect = false;
+    for r in of_kind(&docs, "HTTPRoute") {
+        let ns = r["metadata"]["namespace"].as_str().unwrap();
+        for p in r["spec"]["parentRefs"].as_array().unwrap() {
+            assert_eq!(p["name"], gw["metadata"]["name"]);
+            assert_eq!(p["namespace"], gw["metadata"]["namespace"]);
+            let section = p["sectionName"].as_str().unwrap();
+            assert!(listeners.contains_key(section), "no listener {section}");
+        }
+        for rule in r["spec"]["rules"].as_array().unwrap() {
+            if rule["filters"][0]["type"] == "RequestRedirect" {
+                assert_eq!(r["spec"]["parentRefs"][0]["sectionName"], "http");
+                assert_eq!(rule["filters"][0]["requestRedirect"]["scheme"], "https");
+                redirect = true;
+                continue;
+            }
+            for b in rule["backendRefs"].as_array().unwrap() {
+                let key = (ns.to_string(), b["name"].as_str().unwrap().to_string());
+                let port = b["port"].as_u64().unwrap();
+                assert!(
+                    ports.get(&key).is_some_and(|p| p.contains(&port)),
+                    "backend {key:?}:{port} is not a Service port"
+                );
+            }
+            for m in rule["matches"].as_array().unwrap() {
+                reached.insert(m["path"]["value"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    assert!(
+        redirect,
+        "ssl_redirect becomes an HTTP→HTTPS redirect route"
+    );
+    // Every route the blueprint declares is reachable through the Gateway.
+    let bytes = std::fs::read(root().join("blueprints/ecommerce-doks.yaml")).unwrap();
+    let loaded = infragen::blueprint::load("x", &bytes, "stage").unwrap();
+    for s in &loaded.blueprint.services {
+        for route in &s.routes {
+            assert!(
+                reached.contains(&route.path),
+                "{} {} not routed",
+                s.name,
+                route.path
+            );
+        }
+    }
+
+    // The Envoy proxies receive the traffic: NetworkPolicies admit their namespace, and
+    // no policy still names ingress-nginx.
+    let policies = &out.files["k8s/ecommerce-stage/network-policies.yaml"];
+    assert!(policies.contains("kubernetes.io/metadata.name: envoy-gateway-system"));
+    assert!(!policies.contains("ingress-nginx"));
+}
+
+#[test]
+fn the_platform_installs_envoy_gateway_instead_of_ingress_nginx() {
+    let out = stage(Provider::Digitalocean);
+    let gw: Value = serde_json::from_str(&out.files["terraform/platform/gateway.tf.json"]).unwrap();
+    let release = &gw["resource"]["helm_release"]["envoy_gateway"];
+    assert_eq!(release["repository"], "oci://docker.io/envoyproxy");
+    assert_eq!(release["chart"], "gateway-helm");
+    assert_eq!(release["namespace"], "envoy-gateway-system");
+    assert!(!out.files.contains_key("terraform/platform/ingress.tf.json"));
+    // cert-manager's Gateway API support issues the listener certificates, and its HTTP-01
+    // solver answers through the Gateway.
+    let cm: Value =
+        serde_json::from_str(&out.files["terraform/platform/cert_manager.tf.json"]).unwrap();
+    let values = cm["resource"]["helm_release"]["cert_manager"]["values"][0]
+        .as_str()
+        .unwrap();
+    assert!(values.contains(r#""enableGatewayAPI":true"#), "{values}");
+    let issuers = &out.files["k8s/cluster/issuers.yaml"];
+    assert!(issuers.contains("gatewayHTTPRoute:") && !issuers.contains("ingressClassName"));
+    // Production keeps ingress-nginx at its last chart.
+    let prod = synth(
+        &root().join("blueprints/ecommerce-doks.yaml"),
+        Provider::Digitalocean,
+        "production",
+    );
+    assert!(
+        prod.files
+            .contains_key("terraform/platform/ingress.tf.json")
+    );
+    assert!(
+        !prod
+            .files
+            .contains_key("terraform/platform/gateway.tf.json")
+    );
+}
+
+#[test]
+fn gateway_refuses_ingress_nginx_only_settings() {
+    let text = r#"
+name: shop
+providers: { digitalocean: { region: nyc1 } }
+cluster: { platform: doks }
+node_pools: [{ name: default, size: medium, min: 2, max: 3 }]
+ingress:
+  hosts: [shop.example.com]
+  rate_limit: { requests: 100, window: 1m }
+  gateway: { class: eg }
+"#;
+    let err = infragen::synthesize(
+        "t.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`ingress.rate_limit`"), "{err}");
+    assert!(err.contains("no Gateway API equivalent"), "{err}");
+}
+
+#[test]
+fn many_services_split_into_routes_of_at_most_16_rules() {
+    let mut text = String::from(
+        "name: shop\ncluster: { platform: existing }\ningress:\n  hosts: [shop.example.com]\n  gateway: { class: eg }\nservices:\n",
+    );
+    for i in 0..20 {
+        text.push_str(&format!(
+            "  - {{ name: svc{i}, image: \"shop/svc{i}:1.0.0\", port: 8080, routes: [{{ path: /svc{i} }}] }}\n"
+        ));
+    }
+    let out = infragen::synthesize(
+        "t.yaml",
+        text.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let docs = docs(&out);
+    let routes = of_kind(&docs, "HTTPRoute");
+    assert_eq!(routes.len(), 2, "20 services: 16 + 4 rules");
+    let mut reached = BTreeSet::new();
+    for r in &routes {
+        let rules = r["spec"]["rules"].as_array().unwrap();
+        assert!(rules.len() <= 16);
+        for rule in rules {
+            reached.insert(rule["backendRefs"][0]["name"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(reached.len(), 20);
+    let report = Schemas::bundled().check_files(
+        out.files
+            .iter()
+            .filter(|(f, _)| f.starts_with("k8s/"))
+            .map(|(f, t)| (f.as_str(), t.as_str())),
+    );
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}

@@ -1,0 +1,83 @@
+//! Versions against the catalog (`providers/releases.json`): no shipped blueprint's output
+//! relies on a version its provider no longer creates or on a chart or image with a known
+//! critical vulnerability — not even one accepted with `allow_unsupported` — and an
+//! end-of-life version is refused unless accepted for an existing resource, with a warning.
+
+use infragen::Provider;
+use infragen::releases::Verdict;
+
+use crate::support::matrix;
+
+#[test]
+fn shipped_blueprints_rely_only_on_supported_versions() {
+    for (stem, path, provider, env) in matrix() {
+        let bytes = std::fs::read(&path).unwrap();
+        let loaded = infragen::blueprint::load(&stem, &bytes, &env).unwrap();
+        for f in infragen::validate::versions::findings(&loaded.blueprint, provider) {
+            assert!(
+                matches!(f.verdict, Verdict::Warn(_)),
+                "{stem} --provider {provider} --env {env}: `{}` {:?}",
+                f.path,
+                f.verdict
+            );
+        }
+    }
+}
+
+const EKS: &str = r#"
+name: shop
+providers:
+  aws: { region: us-east-1 }
+network:
+  cidr: 10.0.0.0/16
+  zones: [us-east-1a, us-east-1b]
+  nat: none
+  subnets: { private: [10.0.1.0/24, 10.0.2.0/24] }
+cluster:
+  platform: eks
+  version: "1.28"
+"#;
+
+#[test]
+fn eks_1_28_is_refused_with_a_suggestion_or_accepted_with_a_warning() {
+    let err = infragen::synthesize("t.yaml", EKS.as_bytes(), Provider::Aws, "production")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("t.yaml:12:12"), "{err}");
+    assert!(
+        err.contains("Amazon EKS 1.28 reached its end on 2025-11-26"),
+        "{err}"
+    );
+    assert!(err.contains("`1.32`") && err.contains("`1.35`"), "{err}");
+
+    let accepted = EKS.replace(
+        "  version: \"1.28\"\n",
+        "  version: \"1.28\"\n  allow_unsupported: true\n",
+    );
+    let out = infragen::synthesize("t.yaml", accepted.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.starts_with("warning[version-support]")
+                && n.contains("1.28")
+                && n.contains("allow_unsupported")),
+        "{:?}",
+        out.notes
+    );
+    let cluster: serde_json::Value =
+        serde_json::from_str(&out.files["terraform/infra/cluster.tf.json"]).unwrap();
+    assert_eq!(
+        cluster["resource"]["aws_eks_cluster"]["main"]["version"],
+        "1.28"
+    );
+}
+
+#[test]
+fn the_catalog_date_decides_not_the_clock() {
+    let r = infragen::releases::get();
+    assert_eq!(r.as_of, "2026-12-05");
+    // The same request judged twice gives the same answer, whatever the day of the run.
+    let eks = infragen::releases::product("eks");
+    assert_eq!(eks.judge("1.33", &r.as_of), eks.judge("1.33", &r.as_of));
+}
