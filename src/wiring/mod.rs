@@ -281,7 +281,7 @@ pub fn preconditions_note(list: &[Precondition]) -> Option<String> {
     sorted.sort();
     sorted.dedup();
     Some(format!(
-        "preconditions.json: create these before `kubectl apply -k` (the output cannot): {}",
+        "preconditions.json: create these before the workloads start (before `kubectl apply -k` on a cluster); the output cannot make them: {}",
         sorted
             .iter()
             .map(Precondition::line)

@@ -260,3 +260,38 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
         Kind::Secret => None,
     }
 }
+
+/// The blueprint secrets a workload reads whose values are set out of band: Secrets
+/// Manager holds them empty until someone puts a value, and a task (ECS) or an
+/// ExternalSecret (EKS) cannot read an empty secret. A cache's AUTH token secret is filled by
+/// Terraform and not listed.
+pub fn secret_values(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
+    let bp = ctx.v.bp;
+    let generated: Vec<&str> = cache::managed(ctx)
+        .filter_map(|c| c.auth_token_secret.as_deref())
+        .collect();
+    let mut read: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for s in &bp.services {
+        read.extend(s.secret_env.iter().map(|e| e.secret.as_str()));
+        read.extend(
+            s.uses
+                .iter()
+                .filter(|u| bp.secrets.iter().any(|x| x.name == u.name))
+                .map(|u| u.as_str()),
+        );
+    }
+    bp.secrets
+        .iter()
+        .filter(|s| read.contains(s.name.as_str()) && !generated.contains(&s.name.as_str()))
+        .map(|s| crate::wiring::Precondition {
+            kind: "SecretsManagerSecretValue".into(),
+            namespace: String::new(),
+            name: secrets::name(ctx, &s.name),
+            keys: s.keys.clone(),
+            why: format!(
+                "blueprint secret `{}`: `infra` creates it empty; put its value (`aws secretsmanager put-secret-value`) before the workloads that read it start",
+                s.name
+            ),
+        })
+        .collect()
+}

@@ -135,6 +135,8 @@ pub fn synth(v: &Validated) -> Output {
     // (thread start and a fresh malloc arena cost more than the ~1 ms they would overlap).
     if ctx.is_eks() {
         platform::manifests(&ctx, &mut out);
+    } else {
+        crate::backend::connections::finish_preconditions(&mut out, connect::secret_values(&ctx));
     }
     ctx.log.finish(&mut out);
     out

@@ -750,6 +750,7 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         })
         .collect();
     let made = connections::made(&creds, &made);
-    let pre = connections::secret_preconditions(ctx.v, &secrets, &made);
+    let mut pre = connections::secret_preconditions(ctx.v, &secrets, &made);
+    pre.extend(super::connect::secret_values(ctx));
     connections::finish_preconditions(out, pre);
 }
