@@ -344,7 +344,7 @@ fn every_workload_sees_each_component_it_uses() {
                 }
             }
             if let Some(tds) = &ecs
-                && let Some(td) = tds.get(&svc.name.replace('-', "_"))
+                && let Some(td) = tds.get(svc.name.replace('-', "_"))
             {
                 let defs: Value = serde_json::from_str(s(&td["container_definitions"])).unwrap();
                 for c in defs.as_array().unwrap() {
