@@ -85,7 +85,7 @@ pub fn synth(v: &Validated) -> Output {
     }
     let made = connections::made(&creds, &[]);
     let mut pre = connections::secret_preconditions(v, &secrets, &made);
-    pre.extend(crds(v));
+    pre.extend(crds(v, &out.files));
     connections::finish_preconditions(&mut out, pre);
     if !v.bp.secrets.is_empty() {
         out.lowered.insert("secrets");
@@ -118,26 +118,29 @@ fn platform(v: &Validated, creds: &[k8s::CredentialSecret]) -> Module {
 /// install (it targets a cluster someone else runs): the custom resource definitions of the
 /// controllers its objects belong to, metrics-server for autoscalers, and the ingress class.
 /// They are listed, never installed, so applying never fails halfway on a missing kind.
-fn crds(v: &Validated) -> Vec<Precondition> {
+fn crds(v: &Validated, files: &std::collections::BTreeMap<String, String>) -> Vec<Precondition> {
     let bp = v.bp;
     let mut out = Vec::new();
-    let k8s = bp.kubernetes.as_ref();
-    if k8s.is_some_and(|k| !k.issuers.is_empty()) {
+    // Every custom kind the manifests use, read off the files themselves so a new kind
+    // cannot slip through unlisted.
+    for (group, kind) in custom_kinds(files) {
+        let plural = plural(&kind.to_ascii_lowercase());
+        let controller = match group.as_str() {
+            "cert-manager.io" => "install cert-manager (with its CRDs)",
+            "autoscaling.k8s.io" => {
+                "install the Vertical Pod Autoscaler (its CRDs and recommender)"
+            }
+            "gateway.networking.k8s.io" => {
+                "install the Gateway API CRDs and a controller that serves the Gateway's class"
+            }
+            _ => "install the controller that serves it (with its CRDs)",
+        };
         out.push(Precondition {
             kind: "CustomResourceDefinition".into(),
             namespace: String::new(),
-            name: "clusterissuers.cert-manager.io".into(),
+            name: format!("{plural}.{group}"),
             keys: vec![],
-            why: "k8s/cluster/issuers.yaml holds ClusterIssuers: install cert-manager (with its CRDs) first".into(),
-        });
-    }
-    if bp.services.iter().any(|s| s.vpa.is_some()) {
-        out.push(Precondition {
-            kind: "CustomResourceDefinition".into(),
-            namespace: String::new(),
-            name: "verticalpodautoscalers.autoscaling.k8s.io".into(),
-            keys: vec![],
-            why: "services declare `vpa`: install the Vertical Pod Autoscaler (its CRDs and recommender) first".into(),
+            why: format!("the manifests hold {kind} objects: {controller} first"),
         });
     }
     if bp.services.iter().any(|s| s.autoscaling.is_some()) {
@@ -159,4 +162,61 @@ fn crds(v: &Validated) -> Vec<Precondition> {
         });
     }
     out
+}
+
+/// (API group, kind) of every custom resource in the manifests under `k8s/`.
+fn custom_kinds(
+    files: &std::collections::BTreeMap<String, String>,
+) -> std::collections::BTreeSet<(String, String)> {
+    let mut out = std::collections::BTreeSet::new();
+    for (path, text) in files {
+        if !path.starts_with("k8s/") || path == "k8s/kustomization.yaml" {
+            continue;
+        }
+        let mut group: Option<String> = None;
+        for line in text.lines() {
+            if let Some(api) = line.strip_prefix("apiVersion: ") {
+                group = api
+                    .trim()
+                    .rsplit_once('/')
+                    .map(|(g, _)| g.to_string())
+                    .filter(|g| !crate::check::kubernetes::BUILT_IN_GROUPS.contains(&g.as_str()));
+            } else if let Some(kind) = line.strip_prefix("kind: ")
+                && let Some(g) = group.take()
+            {
+                out.insert((g, kind.trim().to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// The resource name of a kind (`clusterissuer` → `clusterissuers`, `gatewayclass` →
+/// `gatewayclasses`, `policy` → `policies`, `gateway` → `gateways`).
+fn plural(kind: &str) -> String {
+    if let Some(stem) = kind.strip_suffix('y')
+        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
+    {
+        format!("{stem}ies")
+    } else if kind.ends_with('s') {
+        format!("{kind}es")
+    } else {
+        format!("{kind}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plurals() {
+        for (k, p) in [
+            ("clusterissuer", "clusterissuers"),
+            ("gateway", "gateways"),
+            ("gatewayclass", "gatewayclasses"),
+            ("policy", "policies"),
+            ("httproute", "httproutes"),
+        ] {
+            assert_eq!(super::plural(k), p);
+        }
+    }
 }
