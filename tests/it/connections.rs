@@ -421,3 +421,32 @@ fn renamed_prefixes_and_credentials_by_reference() {
     assert!(identity.contains("ReadTheServicesSecrets"));
     assert!(!identity.contains(r#"secret:*"#));
 }
+
+/// On an existing cluster nothing installs controllers: every custom kind the manifests use
+/// is listed as a CustomResourceDefinition to install first.
+#[test]
+fn custom_kinds_on_an_existing_cluster_are_listed() {
+    for (label, _, provider, _, out) in outputs() {
+        if provider != Provider::Kubernetes {
+            continue;
+        }
+        let pre = &out.files["preconditions.json"];
+        for d in manifests(&out) {
+            let api = s(&d["apiVersion"]);
+            let Some((group, _)) = api.rsplit_once('/') else {
+                continue;
+            };
+            // Built-in groups, and kustomize's own file (not applied as an object).
+            if infragen::check::kubernetes::BUILT_IN_GROUPS.contains(&group)
+                || group == "kustomize.config.k8s.io"
+            {
+                continue;
+            }
+            assert!(
+                pre.contains(&format!(".{group}\"")),
+                "{label}: {} ({api}) needs a CRD that preconditions.json does not list",
+                s(&d["kind"])
+            );
+        }
+    }
+}
