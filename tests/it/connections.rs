@@ -450,3 +450,20 @@ fn custom_kinds_on_an_existing_cluster_are_listed() {
         }
     }
 }
+
+/// An IRSA role trusts the namespace the service's pods run in (the blueprint's name when
+/// `kubernetes.default_namespace` is absent), or its pods get no AWS access at all.
+#[test]
+fn irsa_roles_trust_the_pods_namespace() {
+    let out = infragen::synthesize(
+        "shop.yaml",
+        NEW_USER.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap();
+    let identity = &out.files["terraform/infra/identity.tf.json"];
+    assert!(identity.contains("system:serviceaccount:shop:api"));
+    assert!(!identity.contains("system:serviceaccount:default:"));
+    assert!(out.files["k8s/shop/api.yaml"].contains("namespace: shop"));
+}

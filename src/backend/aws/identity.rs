@@ -111,7 +111,9 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
         .kubernetes
         .as_ref()
         .and_then(|k| k.default_namespace.clone())
-        .unwrap_or_else(|| "default".into());
+        // The manifests' default namespace (`crate::k8s`): the blueprint's name. The role must
+        // trust the namespace the pods actually run in.
+        .unwrap_or_else(|| bp.name.clone());
     let tables: BTreeSet<&str> = bp.tables.iter().map(|t| t.name.as_str()).collect();
     let secrets: BTreeSet<&str> = bp.secrets.iter().map(|s| s.name.as_str()).collect();
     let mut out: BTreeMap<(String, String), Account> = BTreeMap::new();
