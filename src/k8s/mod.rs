@@ -72,6 +72,9 @@ pub struct Options {
     pub aws_region: Option<String>,
     /// The S3 names of the blueprint's buckets by blueprint name, on AWS.
     pub bucket_names: BTreeMap<String, String>,
+    /// IAM role ARNs (IRSA) of the backup jobs that copy a database off the cluster without
+    /// a `storage_secret`, by database name (EKS).
+    pub backup_roles: BTreeMap<String, String>,
     /// The cluster's pod network, when pods do not share the node subnets (DOKS, most
     /// overlay CNIs). The ingress-nginx admission webhook admits the API server from
     /// addresses outside it; with `None` (EKS: the VPC CNI gives pods node-subnet addresses,

@@ -407,10 +407,19 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
             // own: without credentials it would fail every night.
             let in_cluster = d.deployment == crate::blueprint::types::Deployment::InCluster
                 || c.provider == crate::catalog::Provider::Kubernetes;
-            if in_cluster && b.destination.is_some() && b.storage_secret.is_none() {
+            // On EKS the job gets an IAM role of its own (IRSA) for the destination.
+            let eks = c.provider == crate::catalog::Provider::Aws
+                && bp.cluster.as_ref().is_some_and(|k| {
+                    matches!(
+                        k.platform,
+                        crate::blueprint::types::Platform::Eks
+                            | crate::blueprint::types::Platform::EksFargate
+                    )
+                });
+            if in_cluster && !eks && b.destination.is_some() && b.storage_secret.is_none() {
                 let e = c.error(
                     &format!("{path}.backup.destination"),
-                    "backups copied off the cluster need credentials for the object store, and the backup job has no cloud identity",
+                    "backups copied off the cluster need credentials for the object store, and the backup job has no cloud identity here (only EKS gives it an IAM role)",
                 );
                 e.expected = Some("`backup.storage_secret` naming a Kubernetes Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into());
                 e.help = Some("add `storage_secret: <name>-backup-credentials` (synth lists it in preconditions.json), or remove `destination` to keep the archives in the volume claim".into());

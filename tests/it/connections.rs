@@ -467,3 +467,46 @@ fn irsa_roles_trust_the_pods_namespace() {
     assert!(!identity.contains("system:serviceaccount:default:"));
     assert!(out.files["k8s/shop/api.yaml"].contains("namespace: shop"));
 }
+
+/// Backups copied off the cluster need credentials: on EKS the job gets an IAM role for
+/// exactly the destination; elsewhere synth refuses without `storage_secret`, and with it the
+/// Secret is a precondition.
+#[test]
+fn off_cluster_backups_have_credentials() {
+    let with_backup = NEW_USER.replace(
+        "{ name: catalog, engine: mongodb, deployment: in_cluster }",
+        "{ name: catalog, engine: mongodb, deployment: in_cluster, backup: { schedule: \"0 2 * * *\", destination: \"s3://shop-backups/catalog/\" } }",
+    );
+    let aws = infragen::synthesize(
+        "shop.yaml",
+        with_backup.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap();
+    let job = &aws.files["k8s/shop/catalog.yaml"];
+    assert!(job.contains("serviceAccountName: catalog-backup"));
+    assert!(job.contains("eks.amazonaws.com/role-arn"));
+    let identity = &aws.files["terraform/infra/identity.tf.json"];
+    assert!(identity.contains("system:serviceaccount:shop:catalog-backup"));
+    assert!(identity.contains(r#"arn:aws:s3:::shop-backups/catalog/*"#));
+    for p in [Provider::Digitalocean, Provider::Kubernetes] {
+        let err = infragen::synthesize("shop.yaml", with_backup.as_bytes(), p, "production")
+            .err()
+            .unwrap_or_else(|| panic!("--provider {p}: a backup without credentials was accepted"))
+            .to_string();
+        assert!(err.contains("backup.storage_secret"), "{err}");
+    }
+    let with_secret = with_backup.replace(
+        "destination: \"s3://shop-backups/catalog/\"",
+        "destination: \"s3://shop-backups/catalog/\", storage_secret: catalog-backup-s3",
+    );
+    let k = infragen::synthesize(
+        "shop.yaml",
+        with_secret.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap();
+    assert!(k.files["preconditions.json"].contains("\"name\": \"catalog-backup-s3\""));
+}

@@ -315,7 +315,83 @@ fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
     out
 }
 
+/// A backup job's identity: (database, namespace, service account, destination bucket,
+/// key prefix), for in-cluster databases copied to S3 without a `storage_secret`.
+pub fn backup_jobs(ctx: &Ctx) -> Vec<(String, String, String, String, String)> {
+    let bp = ctx.v.bp;
+    let ns = bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.default_namespace.clone())
+        .unwrap_or_else(|| bp.name.clone());
+    bp.databases
+        .iter()
+        .filter(|d| d.deployment == crate::blueprint::types::Deployment::InCluster)
+        .filter_map(|d| {
+            let b = d.backup.as_ref()?;
+            if b.storage_secret.is_some() || (b.schedule.is_none() && b.window.is_none()) {
+                return None;
+            }
+            let rest = b.destination.as_deref()?.strip_prefix("s3://")?;
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            Some((
+                d.name.clone(),
+                ns.clone(),
+                format!("{}-backup", d.name),
+                bucket.to_string(),
+                prefix.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// The role names of the backup jobs by database.
+pub fn backup_role_arns(ctx: &Ctx) -> BTreeMap<String, String> {
+    backup_jobs(ctx)
+        .into_iter()
+        .map(|(db, _, sa, _, _)| (db, manifest_arn(ctx, &role_name(ctx, &sa))))
+        .collect()
+}
+
 pub fn lower(ctx: &Ctx, m: &mut Module) {
+    // Backup jobs: write (and list) exactly the destination prefix.
+    for (_, ns, sa, bucket, prefix) in backup_jobs(ctx) {
+        let objects = format!("arn:aws:s3:::{bucket}/{prefix}*");
+        let mut statements = vec![
+            json!({
+                "Sid": "ListDestination",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": format!("arn:aws:s3:::{bucket}"),
+                "Condition": {"StringLike": {"s3:prefix": [format!("{prefix}*")]}},
+            }),
+            json!({
+                "Sid": "WriteArchives",
+                "Effect": "Allow",
+                "Action": ["s3:AbortMultipartUpload", "s3:PutObject"],
+                "Resource": objects,
+            }),
+        ];
+        let key = res("aws_kms_key", "buckets");
+        if m.declares(&key.address()) {
+            statements.push(json!({
+                "Sid": "BucketKeyThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": key.arn(),
+                "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{}.amazonaws.com", ctx.region)}},
+            }));
+        }
+        irsa_role(
+            ctx,
+            m,
+            &format!("irsa_{sa}"),
+            &role_name(ctx, &sa),
+            (&ns, &sa),
+            statements,
+            &[],
+        );
+    }
     let accounts = accounts(ctx);
     let names = names(&accounts);
     for (key, a) in &accounts {
@@ -342,7 +418,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             );
         }
     }
-    if !accounts.is_empty() && ctx.account().is_none() {
+    if (!accounts.is_empty() || !backup_jobs(ctx).is_empty()) && ctx.account().is_none() {
         ctx.note(format!(
             "the IRSA role ARNs in the ServiceAccount annotations under k8s/ carry the placeholder `{ACCOUNT_PLACEHOLDER}`: set `providers.aws.account_id` to write them exactly, or substitute it when applying (`envsubst`)"
         ));

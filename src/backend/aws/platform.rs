@@ -699,6 +699,7 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
         managed: Some(crate::wiring::Flavor::Aws),
         external_secrets: true,
         aws_region: Some(ctx.region.clone()),
+        backup_roles: super::identity::backup_role_arns(ctx),
         bucket_names: ctx
             .v
             .bp
