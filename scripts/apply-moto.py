@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Helpers for scripts/apply-moto.sh (a developer-run apply against moto, a mock AWS).
 
-  apply-moto.py override SCHEMA_JSON MODULE_COPY ENDPOINT TIMEOUT
+  apply-moto.py override SCHEMA_JSON MODULE_COPY ENDPOINT TIMEOUT [CERTIFICATE_ARN]
       writes MODULE_COPY/zz_moto_override.tf.json: the aws provider pointed at ENDPOINT for
       every service (fake credentials, no account/metadata lookups, path-style S3), a local
       backend instead of S3, and `timeouts` of TIMEOUT on every resource whose type has a
       timeouts block (a resource moto never settles fails on its own instead of hanging).
+      Two moto-only substitutions, printed when made: a listener's literal certificate ARN
+      (the blueprint's, which exists in its account only) becomes CERTIFICATE_ARN, issued by
+      moto; and a backup window touching the maintenance window ends a minute earlier (see
+      moto_backup_window).
+  apply-moto.py certificate ENDPOINT REGION
+      requests an ACM certificate from moto and prints its ARN.
   apply-moto.py report MOTO_LOG LOG.json... > summary
       reads `terraform apply -json` logs and prints, per resource type: planned, created,
       failed (rejected by the API with its message, or not implemented by moto — an action
@@ -20,7 +26,7 @@ import sys
 from collections import defaultdict
 
 
-def override(schema_path, module, endpoint, timeout):
+def override(schema_path, module, endpoint, timeout, certificate=None):
     schema = json.load(open(schema_path))["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
     endpoints = schema["provider"]["block"]["block_types"]["endpoints"]["block"]["attributes"]
     resources = schema["resource_schemas"]
@@ -46,6 +52,17 @@ def override(schema_path, module, endpoint, timeout):
         if not f.endswith(".tf.json") or f.endswith("_override.tf.json"):
             continue
         doc = json.load(open(os.path.join(module, f)))
+        for name, listener in doc.get("resource", {}).get("aws_lb_listener", {}).items():
+            arn = listener.get("certificate_arn")
+            if certificate and isinstance(arn, str) and "${" not in arn:
+                # The blueprint's certificate exists in its account, not in moto.
+                timed["aws_lb_listener"].setdefault(name, {})["certificate_arn"] = certificate
+                print(f"  moto: aws_lb_listener.{name}.certificate_arn -> a certificate issued by moto")
+        for name, instance in doc.get("resource", {}).get("aws_db_instance", {}).items():
+            window = moto_backup_window(instance)
+            if window:
+                timed["aws_db_instance"].setdefault(name, {})["backup_window"] = window
+                print(f"  moto quirk: aws_db_instance.{name}.backup_window -> {window} (touching windows)")
         for rtype, names in doc.get("resource", {}).items():
             block = resources.get(rtype, {}).get("block", {}).get("block_types", {}).get("timeouts")
             if not block:
@@ -53,11 +70,34 @@ def override(schema_path, module, endpoint, timeout):
             allowed = block["block"].get("attributes", {})
             values = {op: timeout for op in ("create", "update", "delete") if op in allowed}
             for name in names:
-                timed[rtype][name] = {"timeouts": values}
+                timed[rtype].setdefault(name, {})["timeouts"] = values
     if timed:
         body["resource"] = timed
     with open(os.path.join(module, "zz_moto_override.tf.json"), "w") as out:
         json.dump(body, out, indent=2)
+
+
+def moto_backup_window(body):
+    """moto refuses a backup window that merely touches the maintenance window (its overlap
+    test counts a shared boundary minute; AWS accepts touching windows, and infragen's own
+    check refuses real overlaps). In the moto copy only, end the backup window one minute
+    earlier so the instance (and what depends on it) is exercised."""
+    backup, maintenance = body.get("backup_window"), body.get("maintenance_window")
+    if not (isinstance(backup, str) and isinstance(maintenance, str)):
+        return None
+    m = re.fullmatch(r"(\d\d):(\d\d)-(\d\d):(\d\d)", backup)
+    w = re.fullmatch(r"\w{3}:(\d\d):(\d\d)-\w{3}:(\d\d):(\d\d)", maintenance)
+    if not (m and w):
+        return None
+    start, end = int(m[1]) * 60 + int(m[2]), int(m[3]) * 60 + int(m[4])
+    mstart, mend = int(w[1]) * 60 + int(w[2]), int(w[3]) * 60 + int(w[4])
+    if end != mstart and mend != start:
+        return None
+    if end == mstart:
+        end = (end - 1) % 1440
+    else:
+        start = (start + 1) % 1440
+    return f"{start // 60:02}:{start % 60:02}-{end // 60:02}:{end % 60:02}"
 
 
 NOT_IMPLEMENTED = re.compile(
@@ -150,7 +190,18 @@ def report(moto_log, logs):
 
 def main():
     if sys.argv[1] == "override":
-        override(*sys.argv[2:6])
+        override(*sys.argv[2:7])
+    elif sys.argv[1] == "certificate":
+        import boto3
+
+        acm = boto3.client(
+            "acm",
+            endpoint_url=sys.argv[2],
+            region_name=sys.argv[3],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        print(acm.request_certificate(DomainName="moto.example.com")["CertificateArn"])
     elif sys.argv[1] == "report":
         sys.exit(1 if report(sys.argv[2], sys.argv[3:]) else 0)
     else:

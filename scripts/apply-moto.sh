@@ -14,6 +14,10 @@
 # from a copy prepared like tf-validate (aws pinned to the mirror, providers the mirror lacks
 # replaced by placeholders) plus zz_moto_override.tf.json (endpoints, fake credentials, local
 # state, per-resource timeouts). moto is reset between stacks and always stopped on exit.
+# Two substitutions are made for moto only, and printed: a listener's certificate ARN (the
+# blueprint's exists in its own account) becomes one moto issues, and an RDS backup window
+# that touches the maintenance window ends a minute earlier (moto counts a shared boundary
+# as overlap; AWS does not).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -91,15 +95,19 @@ for target in "${targets[@]}"; do
   echo "== $stack ($env)"
   "$bin" synth --provider aws --env "$env" --blueprint "blueprints/$stack.yaml" --out "$out" >/dev/null
   curl -fsS -X POST "$endpoint/moto-api/reset" >/dev/null
+  region=$(grep -m1 -oE '"region": "[a-z0-9-]+"' "$out/terraform/infra/providers.tf.json" | cut -d'"' -f4)
+  certificate=$(python3 scripts/apply-moto.py certificate "$endpoint" "$region")
   for module in bootstrap infra; do
     [ -d "$out/terraform/$module" ] || continue
     copy="$work/copy/$stack-$env/$module"
     mkdir -p "$copy"
     cp "$out/terraform/$module"/*.tf.json "$copy"/
     python3 scripts/tf-validate-prepare.py "$mirror" "$copy" >"$work/logs/$stack-$env-$module.prepare"
-    python3 scripts/apply-moto.py override "$work/schema.json" "$copy" "$endpoint" "$resource_timeout"
+    python3 scripts/apply-moto.py override "$work/schema.json" "$copy" "$endpoint" "$resource_timeout" \
+      "$certificate" >>"$work/logs/$stack-$env-$module.prepare"
     terraform -chdir="$copy" init -input=false -no-color >"$work/logs/$stack-$env-$module.init" 2>&1 \
       || { cat "$work/logs/$stack-$env-$module.init"; exit 1; }
+    grep -h '^  moto' "$work/logs/$stack-$env-$module.prepare" | sed 's/^/ /' || true
     log="$work/logs/$stack-$env-$module.json"
     start=$(date +%s)
     set +e

@@ -6,7 +6,8 @@
 #
 # usage: scripts/tf-validate.sh [INFRAGEN_BINARY] [BLUEPRINT...]
 #   default binary: target/debug/infragen (built by `cargo build` when missing)
-#   default blueprints: blueprints/*.yaml (those without `providers.aws` are skipped)
+#   default blueprints: blueprints/*.yaml and the starter templates/init.yaml (a blueprint as a
+#   new user writes it); those without `providers.aws` are skipped
 #
 # Each module is validated in a copy (scripts/tf-validate-prepare.py: aws pinned to the mirrored
 # version by an override file, aws-6.x-only arguments stripped from one explicit list, resources
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 bin="${1:-target/debug/infragen}"
 shift || true
-if [ "$#" -gt 0 ]; then blueprints=("$@"); else blueprints=(blueprints/*.yaml); fi
+if [ "$#" -gt 0 ]; then blueprints=("$@"); else blueprints=(blueprints/*.yaml templates/init.yaml); fi
 
 skip() {
   echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"

@@ -276,12 +276,17 @@ pub fn state_key(key: &str, env: &str, module: &str) -> String {
 /// Tags on every resource: the blueprint's, plus where it came from.
 pub fn common_tags(v: &Validated) -> BTreeMap<String, String> {
     let mut tags = v.bp.tags.clone();
-    tags.entry("managed-by".into())
-        .or_insert_with(|| "infragen".into());
-    tags.entry("blueprint".into())
-        .or_insert_with(|| v.bp.name.clone());
-    tags.entry("environment".into())
-        .or_insert_with(|| v.env.to_string());
+    // Tag keys are case-insensitive for IAM (CreateRole: "Duplicate tag keys found"): a
+    // blueprint's `Environment` replaces the default `environment`, not joins it.
+    for (key, value) in [
+        ("managed-by", "infragen".to_string()),
+        ("blueprint", v.bp.name.clone()),
+        ("environment", v.env.to_string()),
+    ] {
+        if !tags.keys().any(|k| k.eq_ignore_ascii_case(key)) {
+            tags.insert(key.into(), value);
+        }
+    }
     tags
 }
 

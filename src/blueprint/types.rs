@@ -68,6 +68,15 @@ pub struct Blueprint {
     /// Object storage buckets (S3): private, versioned, encrypted.
     #[serde(default)]
     pub buckets: Vec<Bucket>,
+    /// Escape hatches: RFC 7396 merge patches onto generated Terraform resources
+    /// (`resource: <type>.<name>`) and Kubernetes objects (`manifest: Kind/namespace/name`),
+    /// applied after lowering in this order and checked like the rest of the output.
+    #[serde(default)]
+    pub overrides: Vec<crate::escape::Override>,
+    /// Escape hatches: extra Terraform files and manifests rendered from minijinja templates
+    /// beside the blueprint (context: `blueprint`, `env`, `provider`, `ref(component, attribute)`).
+    #[serde(default)]
+    pub extra: crate::escape::Extra,
     /// Per-environment overlays onto everything above: maps deep-merge, lists of named items
     /// merge by `name` (`$patch: delete` removes one), scalars replace, `null` removes.
     /// `{env}` in any string becomes the environment's name.

@@ -1,5 +1,6 @@
 //! Backup CronJobs of in-cluster databases (`<name>-backup`), on `backup.schedule` — or daily
-//! at the start of `backup.window` (UTC) when only a window is given.
+//! at the start of `backup.window` (UTC) when only a window is given, else daily at 02:00 UTC
+//! (a note says so).
 //!
 //! The dump runs in the database's own image (`mongodump --gzip --archive`, `pg_dump -Fc`,
 //! `mysqldump | gzip`; `--no-tablespaces`, since the application user the credentials Secret
@@ -28,9 +29,18 @@ pub(crate) fn schedule(d: &DataService) -> Option<String> {
     if let Some(s) = &b.schedule {
         return Some(s.clone());
     }
-    let w = crate::validate::DailyWindow::parse(b.window.as_deref()?)?;
-    Some(format!("{} {} * * *", w.start.1, w.start.0))
+    match b.window.as_deref() {
+        Some(w) => {
+            let w = crate::validate::DailyWindow::parse(w)?;
+            Some(format!("{} {} * * *", w.start.1, w.start.0))
+        }
+        // A `backup` block asks for backups even without a time (see `k8s::notes`).
+        None => Some(DEFAULT_SCHEDULE.to_string()),
+    }
 }
+
+/// When a database's `backup` gives neither `schedule` nor `window`: daily, 02:00 UTC.
+pub const DEFAULT_SCHEDULE: &str = "0 2 * * *";
 
 fn claim_name<'c>(d: &DataService<'c>) -> Str<'c> {
     match d.backup.and_then(|b| b.volume_claim.as_deref()) {

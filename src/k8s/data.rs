@@ -319,7 +319,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
         ));
     }
     for q in &bp.queues {
-        if !(all || q.deployment == Deployment::InCluster) {
+        if !(all || ctx.opts.queues_in_cluster || q.deployment == Deployment::InCluster) {
             continue;
         }
         let e = Engine::from(q.engine);

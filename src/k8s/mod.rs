@@ -83,6 +83,8 @@ pub struct Options {
     pub pod_cidr: Option<String>,
     /// The ingress-nginx controller's proxy container ports, when not 80/443.
     pub ingress_controller_ports: Vec<u16>,
+    /// Run every queue inside the cluster (DigitalOcean has no managed broker).
+    pub queues_in_cluster: bool,
     /// Namespaces another owner (the platform's Terraform) creates: not declared here.
     pub platform_namespaces: Vec<String>,
     /// StorageClass of the in-cluster databases' volumes (data and backups), one that
@@ -130,6 +132,7 @@ pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Ve
 pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
     let opts = Options {
         data_in_cluster: v.provider == crate::catalog::Provider::Kubernetes,
+        queues_in_cluster: v.provider == crate::catalog::Provider::Digitalocean,
         ..Default::default()
     };
     quota::check(v, &opts)
@@ -147,6 +150,17 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
     let Some(k) = &v.bp.kubernetes else {
         return out;
     };
+    let scraped = v.bp.services.iter().any(|s| s.metrics.is_some())
+        || v.bp
+            .databases
+            .iter()
+            .any(|d| d.in_cluster.exporter.is_some())
+        || v.bp.caches.iter().any(|c| c.in_cluster.exporter.is_some());
+    if scraped && monitoring_namespace(k).is_none() && k.network_policies.default_deny_ingress {
+        out.push(
+            "metrics ports admit no scraper: the blueprint declares no monitoring namespace (name one with `kubernetes.network_policies.monitoring_namespace`, or declare a namespace `monitoring`)".to_string(),
+        );
+    }
     // Prometheus' node-exporter needs the host's network, PIDs and paths.
     if let Some(m) = monitoring_namespace(k)
         && let Some(ns) = k.namespaces.iter().rev().find(|n| n.name == m)
@@ -203,6 +217,78 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
                 "caches[{i}] `{}` runs in the cluster: {} not applied",
                 c.name,
                 dropped.join("; ")
+            ));
+        }
+    }
+    for (i, d) in v.bp.databases.iter().enumerate() {
+        let in_cluster =
+            opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster;
+        if !in_cluster {
+            continue;
+        }
+        if let Some(b) = &d.backup
+            && b.schedule.is_none()
+            && b.window.is_none()
+        {
+            out.push(format!(
+                "databases[{i}] `{}`: `backup` gives no `schedule` or `window`; the in-cluster dump runs daily at 02:00 UTC (`{}`)",
+                d.name,
+                backup::DEFAULT_SCHEDULE
+            ));
+        }
+        let storage = d.storage.as_ref();
+        let fields: Vec<&str> = [
+            ("maintenance_window", d.maintenance_window.is_some()),
+            (
+                "username (the credentials Secret's `username` is used)",
+                d.username.is_some(),
+            ),
+            (
+                "parameters (pass server flags through `in_cluster.args`)",
+                !d.parameters.is_empty(),
+            ),
+            (
+                "storage.max_size_gb",
+                storage.is_some_and(|s| s.max_size_gb.is_some()),
+            ),
+            ("storage.type", storage.is_some_and(|s| s.r#type.is_some())),
+            ("storage.iops", storage.is_some_and(|s| s.iops.is_some())),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| f)
+        .collect();
+        if !fields.is_empty() {
+            out.push(format!(
+                "databases[{i}] `{}` runs in the cluster; managed-service settings not applied: {}",
+                d.name,
+                fields.join(", ")
+            ));
+        }
+    }
+    if let Some(ing) = v.bp.ingress.as_ref().filter(|i| i.enabled)
+        && ing.gateway.is_none()
+    {
+        let alb = match opts.ingress_class.as_deref() {
+            Some(c) => c == "alb",
+            None => ing.class == crate::blueprint::types::IngressClass::Alb,
+        };
+        let fields: Vec<&str> = [
+            (
+                "rate_limit (use load_balancer.waf.rate_limit)",
+                ing.rate_limit.is_some(),
+            ),
+            ("cors", ing.cors.is_some()),
+            ("rewrite_target", ing.rewrite_target.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| f)
+        .collect();
+        if alb && !fields.is_empty() {
+            out.push(format!(
+                "ingress: class `alb` has no equivalent of these ingress-nginx settings, which are not applied: {}",
+                fields.join(", ")
             ));
         }
     }

@@ -14,7 +14,8 @@
 //!   namespace, and the monitoring namespace to the metrics port only (Prometheus); egress
 //!   only to the namespace, DNS in `kube-system`, the data services in `uses` (in-cluster
 //!   pods by label, managed ones by their subnets), cloud APIs for tables and secrets
-//!   (HTTPS), and the blueprint's `egress` rules — never the instance metadata service;
+//!   (HTTPS), the API server when the pod mounts an API token, and the blueprint's
+//!   `egress` rules — never the instance metadata service;
 //! - `<data>-netpol` per in-cluster data service: only its users, its peers and its jobs
 //!   (and the monitoring namespace to the exporter's port).
 //!
@@ -120,20 +121,31 @@ fn not_data<'c>(ctx: &'c Ctx, ns: &str) -> Map<'c> {
     map! {"matchExpressions" => vec![map! {"key" => "app", "operator" => "NotIn", "values" => data}]}
 }
 
-/// Whether an Ingress in `ns` gets its certificate from cert-manager through the in-cluster
-/// controller (HTTP-01 solver pods then run in `ns`).
+/// Whether an Ingress in `ns` gets its certificate from an ACME issuer through the in-cluster
+/// controller (HTTP-01 solver pods then run in `ns`). An issuer the blueprint does not
+/// declare may be ACME too.
 fn acme_solver_in(ctx: &Ctx, ns: &str) -> bool {
-    let issuer = ctx
+    let Some(issuer) = ctx
         .bp
         .ingress
         .as_ref()
         .filter(|i| i.enabled)
         .and_then(|i| i.tls.as_ref())
-        .and_then(|t| t.issuer.as_ref());
-    issuer.is_some()
-        && controller_in_cluster(ctx)
-        && ctx.services.iter().any(|s| s.routed && s.namespace == ns)
+        .and_then(|t| t.issuer.as_ref())
+    else {
+        return false;
+    };
+    let acme = ctx
+        .platform
+        .issuers
+        .iter()
+        .find(|i| &i.name == issuer)
+        .is_none_or(|i| i.kind == crate::blueprint::types::IssuerKind::Acme);
+    acme && controller_in_cluster(ctx) && ctx.services.iter().any(|s| s.routed && s.namespace == ns)
 }
+
+/// Ports the API server's endpoints listen on.
+const API_SERVER_PORTS: [u16; 2] = [443, 6443];
 
 /// The port cert-manager's HTTP-01 solver pods listen on.
 pub const ACME_SOLVER_PORT: u16 = 8089;
@@ -225,6 +237,12 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     }
     egress.push(dns());
     egress.extend(uses_egress(ctx, s));
+    if s.automount {
+        // A pod given an API token talks to the API server: the `kubernetes` Service's
+        // endpoints are the control plane's addresses (outside the pod network), on 443
+        // (EKS, DOKS) or 6443 (kubeadm).
+        egress.push(map! {"to" => vec![ip_block("0.0.0.0/0")], "ports" => tcp(&API_SERVER_PORTS)});
+    }
     for e in &s.bp.egress {
         egress.push(map! {"to" => vec![ip_block(&e.to)], "ports" => tcp(&e.ports)});
     }
@@ -332,14 +350,16 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                     service_policy(ctx, s),
                 ));
             }
-            for d in ctx.data.iter().filter(|d| d.namespace == ns) {
-                docs.push(policy(
-                    ctx,
-                    format!("{}-netpol", d.name),
-                    ns,
-                    data_policy(ctx, d),
-                ));
-            }
+        }
+        // Data services' policies do not depend on `per_service`: `allow-same-namespace`
+        // never reaches their pods, so without them no user could connect.
+        for d in ctx.data.iter().filter(|d| d.namespace == ns) {
+            docs.push(policy(
+                ctx,
+                format!("{}-netpol", d.name),
+                ns,
+                data_policy(ctx, d),
+            ));
         }
         files.at(&ctx.path(ns, "network-policies")).extend(docs);
     }

@@ -1,9 +1,11 @@
 //! ResourceQuota arithmetic, checked at synth: a namespace's quota must hold its own
 //! workloads at their declared maximum — every autoscaled Deployment at its HPA's
 //! `maxReplicas`, the others at their replica count, the in-cluster data services with
-//! their sidecars, and one pod of each job (backups run one at a time). The API server
+//! their sidecars, and one pod of each job (backups run one at a time) — and their volume
+//! claims (`persistentvolumeclaims`, `requests.storage`). The API server
 //! otherwise refuses the pods past the quota, and the autoscaler silently stops short of
-//! its maximum. Rolling-update surge pods come on top of this; they wait for room.
+//! its maximum. Rolling-update surge pods come on top of this; they wait for room. A
+//! LimitRange's `max` is checked against every container's limits, which it would refuse.
 
 use crate::blueprint::types::Namespace;
 use crate::diagnostic::Diagnostic;
@@ -127,7 +129,7 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
     // The last declaration of a name wins (as in `namespace.rs`).
     let mut seen = std::collections::BTreeSet::new();
     for (i, ns) in k.namespaces.iter().enumerate().rev() {
-        if !seen.insert(ns.name.as_str()) || ns.quota.is_empty() {
+        if !seen.insert(ns.name.as_str()) || (ns.quota.is_empty() && ns.limit_range.is_none()) {
             continue;
         }
         problems.extend(check_namespace(v, &ctx, i, ns));
@@ -135,10 +137,105 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
     problems
 }
 
+/// Every container of a namespace's workloads with its figures, for a LimitRange's `max`.
+fn containers(ctx: &Ctx, ns: &str) -> Vec<(String, Figures)> {
+    let mut out = Vec::new();
+    for s in ctx.services.iter().filter(|s| s.namespace == ns) {
+        out.push((
+            s.name().to_string(),
+            figures(filled(s.bp.resources.as_ref())),
+        ));
+    }
+    for d in ctx.data.iter().filter(|d| d.namespace == ns) {
+        out.push((d.name.clone(), figures(filled(Some(&d.resources)))));
+        if matches!(&d.exporter, Some((Some(_), _))) {
+            out.push((format!("{} exporter", d.name), SMALL));
+        }
+        if super::backup::schedule(d).is_some() {
+            out.push((format!("{}-backup", d.name), figures(filled(None))));
+        }
+    }
+    out
+}
+
+/// The volume claims of a namespace's data services: (what, claims, bytes requested).
+fn claims(ctx: &Ctx, ns: &str) -> Vec<(String, u32, f64)> {
+    let mut out = Vec::new();
+    for d in ctx.data.iter().filter(|d| d.namespace == ns) {
+        let size = memory(&d.volume_size).unwrap_or(0.0);
+        out.push((d.name.clone(), d.replicas, size * f64::from(d.replicas)));
+        if super::backup::schedule(d).is_some() {
+            out.push((format!("{}-backup", d.name), 1, size));
+        }
+    }
+    out
+}
+
 fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Diagnostic> {
     let need = demand(ctx, &ns.name);
     let mut problems = Vec::new();
     let path = format!("kubernetes.namespaces[{i}].quota");
+    // A LimitRange's `max` refuses any container whose limit is above it.
+    if let Some(lr) = &ns.limit_range {
+        for (what, max, idx) in [("cpu", &lr.max.cpu, 2), ("memory", &lr.max.memory, 3)] {
+            let Some(max) = max else { continue };
+            let limit = if idx == 2 { cpu(max) } else { memory(max) };
+            let Some(limit) = limit else { continue };
+            let over: Vec<String> = containers(ctx, &ns.name)
+                .into_iter()
+                .filter(|(_, f)| f[idx] > limit)
+                .map(|(w, f)| format!("{w} {}", show(f[idx], idx)))
+                .collect();
+            if !over.is_empty() {
+                problems.push(
+                    Diagnostic::new(format!(
+                        "`kubernetes.namespaces[{i}].limit_range.max.{what}`: {max} is below the {what} limit of {}; the API server would refuse those pods",
+                        over.join(", ")
+                    ))
+                    .at(v.loaded.span(&format!("kubernetes.namespaces[{i}].limit_range.max.{what}")))
+                    .help("raise the LimitRange's max, or lower those limits".to_string()),
+                );
+            }
+        }
+    }
+    let volumes = claims(ctx, &ns.name);
+    let count: u32 = volumes.iter().map(|(_, n, _)| n).sum();
+    if let Some(hard) = ns.quota.get("persistentvolumeclaims")
+        && let Ok(limit) = hard.parse::<u32>()
+        && count > limit
+    {
+        let parts: Vec<String> = volumes.iter().map(|(w, n, _)| format!("{w} {n}")).collect();
+        problems.push(
+            Diagnostic::new(format!(
+                "`{path}`: persistentvolumeclaims {hard} cannot hold namespace `{}`'s {count} volume claims ({})",
+                ns.name,
+                parts.join(" + ")
+            ))
+            .at(v.loaded.key_span(&path, "persistentvolumeclaims"))
+            .expected(format!("persistentvolumeclaims of at least {count}")),
+        );
+    }
+    let bytes: f64 = volumes.iter().map(|(_, _, b)| b).sum();
+    if let Some(hard) = ns.quota.get("requests.storage")
+        && let Some(limit) = memory(hard)
+        && bytes > limit
+    {
+        let gib = |b: f64| format!("{}Gi", (b / 1073741824.0).ceil());
+        let parts: Vec<String> = volumes
+            .iter()
+            .map(|(w, n, b)| format!("{w} {n} × {}", gib(b / f64::from(*n))))
+            .collect();
+        problems.push(
+            Diagnostic::new(format!(
+                "`{path}`: requests.storage {hard} cannot hold namespace `{}`'s volumes, which request {} ({})",
+                ns.name,
+                gib(bytes),
+                parts.join(" + ")
+            ))
+            .at(v.loaded.key_span(&path, "requests.storage"))
+            .expected(format!("requests.storage of at least {}", gib(bytes))),
+        );
+    }
     for (key, idx) in KEYS {
         let Some(hard) = ns.quota.get(key) else {
             continue;
@@ -162,7 +259,7 @@ fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Di
                 show(total, idx),
                 parts.join(" + ")
             ))
-            .at(v.loaded.span(&path))
+            .at(v.loaded.key_span(&path, key))
             .expected(format!("{key} of at least {}", show(total, idx)))
             .help(
                 "raise the quota, or lower the autoscaling maxima, replicas or resources".to_string(),
@@ -182,7 +279,7 @@ fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Di
                     ns.name,
                     parts.join(" + ")
                 ))
-                .at(v.loaded.span(&path))
+                .at(v.loaded.key_span(&path, "pods"))
                 .expected(format!("pods of at least {total}")),
             );
         }

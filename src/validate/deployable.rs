@@ -13,6 +13,61 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     certificate(c, bp);
     state_bucket(c, bp);
+    tag_keys(c, bp);
+    rds_windows(c, bp);
+}
+
+const WEEK: u32 = 7 * 24 * 60;
+
+/// Minute-of-week intervals `[start, end)`, split at the week's end.
+fn intervals(start: u32, end: u32) -> Vec<(u32, u32)> {
+    if end > start {
+        vec![(start, end)]
+    } else {
+        vec![(start, WEEK), (0, end)]
+    }
+}
+
+/// RDS refuses a backup window that overlaps the maintenance window ("The backup window and
+/// maintenance window must not overlap"); windows that only touch are accepted.
+fn rds_windows(c: &mut Checker, bp: &Blueprint) {
+    use super::{DailyWindow, WeeklyWindow};
+    for (i, d) in bp.databases.iter().enumerate() {
+        let (Some(m), Some(b)) = (
+            d.maintenance_window
+                .as_deref()
+                .and_then(WeeklyWindow::parse),
+            d.backup
+                .as_ref()
+                .and_then(|b| b.window.as_deref())
+                .and_then(DailyWindow::parse),
+        ) else {
+            continue;
+        };
+        let at = |day: usize, h: u32, min: u32| day as u32 * 1440 + h * 60 + min;
+        let maintenance = intervals(at(m.day, m.hour, m.minute), at(m.end.0, m.end.1, m.end.2));
+        let overlaps = (0..7).any(|day| {
+            let start = at(day, b.start.0, b.start.1);
+            let mut end = at(day, b.end.0, b.end.1);
+            if end <= start {
+                end += 1440;
+            }
+            intervals(start % WEEK, end % WEEK)
+                .iter()
+                .any(|&(bs, be)| maintenance.iter().any(|&(ms, me)| bs < me && ms < be))
+        });
+        if overlaps {
+            c.error(
+                &format!("databases[{i}].backup.window"),
+                format!(
+                    "the backup window `{}` overlaps the maintenance window `{}`: RDS refuses overlapping windows",
+                    b.aws(),
+                    m.aws()
+                ),
+            )
+            .help = Some("move one of them; windows that only touch (03:00-04:00 and sun:04:00-sun:05:00) are fine".into());
+        }
+    }
 }
 
 /// Every environment's `bootstrap` creates the state bucket. S3 bucket names are global
@@ -93,5 +148,19 @@ fn notify(c: &mut Checker, bp: &Blueprint) {
             )
             .expected = Some("`ops@example.com` or `https://hooks.example.com/alerts`".into());
         }
+    }
+}
+
+/// IAM compares tag keys without case: `Team` and `team` on one role is refused at create.
+fn tag_keys(c: &mut Checker, bp: &Blueprint) {
+    let mut seen: Vec<&str> = Vec::new();
+    for k in bp.tags.keys() {
+        if let Some(other) = seen.iter().find(|o| o.eq_ignore_ascii_case(k)) {
+            c.error(
+                &format!("tags.{k}"),
+                format!("tag keys `{other}` and `{k}` differ only in case: AWS (IAM) treats them as one key and refuses both"),
+            );
+        }
+        seen.push(k);
     }
 }

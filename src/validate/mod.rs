@@ -109,6 +109,7 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
     versions::check(&mut c, bp);
+    versions::check_mq_instance(&mut c, bp);
     gateway::check(&mut c, bp);
     deployable::check(&mut c, bp);
     if c.problems.is_empty() {

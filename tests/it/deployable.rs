@@ -262,3 +262,225 @@ fn an_https_load_balancer_without_a_certificate_is_refused_at_synth() {
         }
     }
 }
+
+/// DynamoDB publishes ThrottledRequests per TableName + Operation: an alarm on TableName alone
+/// watches a series that never exists.
+#[test]
+fn dynamodb_throttling_alarms_cover_every_operation() {
+    let mut seen = 0;
+    for (label, out) in aws_outputs() {
+        for (name, a) in resources(&out, "infra", "aws_cloudwatch_metric_alarm") {
+            let text = a.to_string();
+            if !text.contains("ThrottledRequests") {
+                continue;
+            }
+            seen += 1;
+            assert!(a.get("dimensions").is_none(), "{label}: {name}: {a}");
+            let q = a["metric_query"][0]["expression"].as_str().unwrap();
+            assert!(
+                q.contains("SCHEMA(\"AWS/DynamoDB\", Operation, TableName)")
+                    && q.contains("TableName = '${aws_dynamodb_table."),
+                "{label}: {name}: {q}"
+            );
+        }
+    }
+    assert!(seen > 0);
+}
+
+fn with_notify(notify: &str) -> Result<infragen::Output, String> {
+    let yaml = std::fs::read_to_string(crate::support::root().join("blueprints/qurable-ecs.yaml"))
+        .unwrap()
+        .replace(
+            "  alert_topic: qurable-alerts",
+            &format!("  alert_topic: qurable-alerts\n  notify: {notify}"),
+        );
+    synth_text("shop.yaml", &yaml, "production")
+}
+
+/// An SNS topic nobody subscribes to sends alarms nowhere.
+#[test]
+fn alarms_reach_the_subscribers_the_blueprint_names() {
+    let out = with_notify("[ops@example.com, \"https://hooks.example.com/alerts\"]").unwrap();
+    let subs = resources(&out, "infra", "aws_sns_topic_subscription");
+    let mut got: Vec<(String, String)> = subs
+        .iter()
+        .map(|(_, s)| {
+            assert_eq!(s["topic_arn"], "${aws_sns_topic.alerts.arn}");
+            (
+                s["protocol"].as_str().unwrap().to_string(),
+                s["endpoint"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("email".to_string(), "ops@example.com".to_string()),
+            (
+                "https".to_string(),
+                "https://hooks.example.com/alerts".to_string()
+            ),
+        ]
+    );
+    assert!(!out.notes.iter().any(|n| n.contains("alerts-unsubscribed")));
+
+    let (_, path, _, _) = matrix()
+        .into_iter()
+        .find(|(stem, _, p, _)| stem == "qurable-ecs" && *p == Provider::Aws)
+        .unwrap();
+    let shipped = synth(&path, Provider::Aws, "production");
+    assert!(
+        shipped
+            .notes
+            .iter()
+            .any(|n| n.contains("alerts-unsubscribed")),
+        "{:?}",
+        shipped.notes
+    );
+
+    let err = with_notify("[\"http://hooks.example.com/alerts\"]").unwrap_err();
+    assert!(err.contains("observability.notify[0]"), "{err}");
+}
+
+/// AWSManagedRulesCommonRuleSet blocks bodies over 8 KB; an ingress that accepts 10m must not
+/// have its uploads blocked by the WAF in front of it.
+#[test]
+fn the_waf_counts_large_bodies_the_ingress_accepts() {
+    let mut seen = 0;
+    for (label, out) in aws_outputs() {
+        for (_, acl) in resources(&out, "infra", "aws_wafv2_web_acl") {
+            for rule in acl["rule"].as_array().unwrap() {
+                if rule["name"] != "AWSManagedRulesCommonRuleSet" {
+                    continue;
+                }
+                let overrides = rule
+                    .pointer("/statement/managed_rule_group_statement/rule_action_override")
+                    .map(Value::to_string)
+                    .unwrap_or_default();
+                let large = label.starts_with("ecommerce-eks");
+                assert_eq!(
+                    overrides.contains("SizeRestrictions_BODY"),
+                    large,
+                    "{label}: {overrides}"
+                );
+                seen += usize::from(large);
+            }
+        }
+    }
+    assert!(seen > 0);
+}
+
+/// A private EKS endpoint is warned about (nothing in the output reaches it from outside the
+/// VPC), and the CI role gets an access entry when the blueprint names it.
+#[test]
+fn eks_access_paths_are_explicit() {
+    let path = crate::support::root().join("blueprints/case-eks-fargate.yaml");
+    let out = synth(&path, Provider::Aws, "production");
+    assert!(
+        out.notes.iter().any(|n| n.contains("eks-endpoint-private")),
+        "{:?}",
+        out.notes
+    );
+
+    let yaml = std::fs::read_to_string(&path).unwrap().replace(
+        "    region: us-east-1\n",
+        "    region: us-east-1\n    ci_role_arn: arn:aws:iam::123456789012:role/ci-deploy\n",
+    );
+    let out = synth_text("case.yaml", &yaml, "production").unwrap();
+    let entries = resources(&out, "infra", "aws_eks_access_entry");
+    assert!(
+        entries
+            .iter()
+            .any(|(_, e)| e["principal_arn"] == "arn:aws:iam::123456789012:role/ci-deploy"),
+        "{entries:?}"
+    );
+
+    let bad = yaml.replace("role/ci-deploy", "assumed-role/ci-deploy/session");
+    let err = synth_text("case.yaml", &bad, "production").unwrap_err();
+    assert!(err.contains("providers.aws.ci_role_arn"), "{err}");
+}
+
+/// RDS refuses overlapping backup and maintenance windows; touching ones are accepted (moto
+/// refuses those too — a moto quirk, see the README).
+#[test]
+fn overlapping_rds_windows_are_refused_touching_ones_accepted() {
+    let path = crate::support::root().join("blueprints/ecommerce-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("window: \"03:00-04:00\" # not in the seed: chosen, after the 02:00"));
+    assert!(synth_text("shop.yaml", &text, "production").is_ok());
+    for (backup, maintenance) in [
+        ("03:00-04:00", "sun:03:30-sun:04:30"),
+        ("23:30-00:30", "mon:00:00-mon:01:00"),
+        ("03:00-04:00", "sat:23:00-sun:03:01"),
+    ] {
+        let yaml = text
+            .replacen(
+                "window: \"03:00-04:00\" # not in the seed: chosen, after the 02:00",
+                &format!("window: \"{backup}\" # after the 02:00"),
+                1,
+            )
+            .replacen(
+                "maintenance_window: \"sun:04:00-sun:05:00\"",
+                &format!("maintenance_window: \"{maintenance}\""),
+                1,
+            );
+        let err = synth_text("shop.yaml", &yaml, "production").unwrap_err();
+        assert!(
+            err.contains("overlaps the maintenance window"),
+            "{backup} / {maintenance}: {err}"
+        );
+    }
+}
+
+/// IAM refuses tag keys that differ only in case (`Environment` from the blueprint and the
+/// default `environment`): CreateRole fails with "Duplicate tag keys found".
+#[test]
+fn default_tags_never_repeat_a_key_in_another_case() {
+    for (label, out) in aws_outputs() {
+        for module in ["bootstrap", "infra", "platform"] {
+            for doc in files(&out, module).values() {
+                let Some(tags) = doc
+                    .pointer("/provider/aws/default_tags/tags")
+                    .and_then(Value::as_object)
+                else {
+                    continue;
+                };
+                let mut keys: Vec<String> = tags.keys().map(|k| k.to_lowercase()).collect();
+                let n = keys.len();
+                keys.sort();
+                keys.dedup();
+                assert_eq!(keys.len(), n, "{label}/{module}: {tags:?}");
+            }
+        }
+    }
+    let yaml =
+        std::fs::read_to_string(crate::support::root().join("blueprints/case-eks-fargate.yaml"))
+            .unwrap()
+            .replace("  Team: platform\n", "  Team: platform\n  team: other\n");
+    let err = synth_text("case.yaml", &yaml, "production").unwrap_err();
+    assert!(err.contains("differ only in case"), "{err}");
+}
+
+/// PutBucketLogging checks the target bucket's policy at once: the logging configuration
+/// must wait for the log bucket's policy.
+#[test]
+fn server_access_logging_waits_for_the_log_bucket_policy() {
+    let mut seen = 0;
+    for (label, out) in aws_outputs() {
+        for (name, l) in resources(&out, "infra", "aws_s3_bucket_logging") {
+            seen += 1;
+            let target = l["target_bucket"].as_str().unwrap();
+            let bucket = target
+                .strip_prefix("${aws_s3_bucket.")
+                .and_then(|t| t.strip_suffix(".id}"))
+                .unwrap();
+            assert_eq!(
+                l["depends_on"],
+                serde_json::json!([format!("aws_s3_bucket_policy.{bucket}")]),
+                "{label}: {name}"
+            );
+        }
+    }
+    assert!(seen > 0);
+}

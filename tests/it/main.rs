@@ -9,6 +9,7 @@ mod determinism;
 mod diff;
 mod eks;
 mod errors;
+mod escape;
 mod examples;
 mod fuzz;
 mod gateway;

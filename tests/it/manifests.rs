@@ -291,11 +291,20 @@ fn every_namespace_has_one_owner() {
                 );
             }
         }
-        for (file, text) in &out.files {
-            assert!(
-                !(file.ends_with(".tf.json") && text.contains("\"create_namespace\": true")),
-                "{label}: {file}: a Helm release creates its namespace"
-            );
+        for (file, text) in out.files.iter().filter(|(f, _)| f.ends_with(".tf.json")) {
+            let json: Value = serde_json::from_str(text).unwrap();
+            for (name, r) in json["resource"]["helm_release"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                // kube-system exists in every cluster; nobody creates it.
+                assert!(
+                    r["create_namespace"] != true || r["namespace"] == "kube-system",
+                    "{label}: {file}: Helm release {name} creates its namespace {}",
+                    r["namespace"]
+                );
+            }
         }
     }
 }
@@ -1022,4 +1031,47 @@ fn routed_services_cannot_read_secrets() {
         }
     }
     assert!(checked > 10, "only {checked} routed Deployments");
+}
+
+/// A VPA that evicts (Auto) never fights an HPA on the same resource: it controls only the
+/// resource the HPA does not scale on, or sizes new pods only (Initial) when the HPA scales
+/// on both; `synth` says so.
+#[test]
+fn vpa_and_hpa_do_not_fight() {
+    let blueprint = |metrics: &str| {
+        format!(
+            "name: shop\nproviders:\n  kubernetes: {{}}\ncluster:\n  platform: existing\nservices:\n  - name: web\n    image: example/web:1.0.0\n    port: 8080\n    autoscaling: {{ min: 2, max: 4, {metrics} }}\n    vpa: {{ mode: Auto, max: {{ cpu: \"1\", memory: 1Gi }} }}\nenvironments:\n  production: {{}}\n"
+        )
+    };
+    for (metrics, mode, controlled) in [
+        ("cpu_percent: 70", "Auto", Some("memory")),
+        ("memory_percent: 80", "Auto", Some("cpu")),
+        ("cpu_percent: 70, memory_percent: 80", "Initial", None),
+    ] {
+        let out = infragen::synthesize(
+            "shop.yaml",
+            blueprint(metrics).as_bytes(),
+            Provider::Kubernetes,
+            "production",
+        )
+        .unwrap();
+        let docs = documents(&out);
+        let (_, vpa) = docs
+            .iter()
+            .find(|(_, d)| kind(d) == "VerticalPodAutoscaler")
+            .unwrap();
+        assert_eq!(vpa["spec"]["updatePolicy"]["updateMode"], mode, "{metrics}");
+        let policy = &vpa["spec"]["resourcePolicy"]["containerPolicies"][0];
+        match controlled {
+            Some(r) => assert_eq!(policy["controlledResources"], serde_json::json!([r])),
+            None => assert!(policy.get("controlledResources").is_none()),
+        }
+        assert!(
+            out.notes.iter().any(|n| n.contains("services[web].vpa")),
+            "{metrics}: no note"
+        );
+        // The HPA owns the count.
+        let (_, dep) = docs.iter().find(|(_, d)| kind(d) == "Deployment").unwrap();
+        assert!(dep["spec"].get("replicas").is_none());
+    }
 }

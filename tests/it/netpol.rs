@@ -27,6 +27,8 @@ struct Pod {
     labels: BTreeMap<String, String>,
     ports: Vec<u16>,
     ip: Ipv4Addr,
+    /// The port its `prometheus.io/port` annotation names.
+    metrics: Option<u16>,
 }
 
 impl Pod {
@@ -40,6 +42,7 @@ impl Pod {
                 .collect(),
             ports: ports.to_vec(),
             ip: POD_IP,
+            metrics: None,
         }
     }
 
@@ -235,6 +238,9 @@ fn workload_pods(docs: &[Value]) -> Vec<Pod> {
             labels: labels_of(&template["metadata"]["labels"]),
             ports,
             ip: POD_IP,
+            metrics: template["metadata"]["annotations"]["prometheus.io/port"]
+                .as_str()
+                .and_then(|p| p.parse().ok()),
         });
     }
     pods
@@ -252,6 +258,55 @@ fn network_policies_admit_exactly_the_intended_traffic() {
     let mut checked = 0;
     for (stem, path, provider, env) in matrix() {
         let out = synth(&path, provider, &env);
+        let bytes = std::fs::read(&path).unwrap();
+        let label = format!("{stem} --provider {provider} --env {env}");
+        checked += check(&label, &bytes, &env, &out);
+    }
+    // Variants the shipped blueprints do not exercise: no per-service policies (the data
+    // services must still admit their users), no same-namespace policy.
+    let path = crate::support::root().join("blueprints/techshop.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in [
+        ("    per_service: true", "    per_service: false"),
+        (
+            "    allow_same_namespace: true",
+            "    allow_same_namespace: false",
+        ),
+    ] {
+        assert!(text.contains(from));
+        let variant = text.replace(from, to);
+        let out = infragen::synthesize(
+            "techshop.yaml",
+            variant.as_bytes(),
+            infragen::Provider::Kubernetes,
+            "production",
+        )
+        .unwrap();
+        checked += check(
+            &format!("techshop with `{}`", to.trim()),
+            variant.as_bytes(),
+            "production",
+            &out,
+        );
+    }
+    assert!(checked > 100, "only {checked} checks ran");
+    // The model itself: a policy-free pod is open, an empty ingress list closes it.
+    let m = Model {
+        policies: vec![json!({
+            "metadata": {"namespace": "a"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+        })],
+    };
+    let a = Pod::new("a", "a", &[("app", "a")], &[80]);
+    let b = Pod::new("b", "b", &[("app", "b")], &[80]);
+    assert!(!m.allows(&b, &a, 80));
+    assert!(m.allows(&a, &b, 80));
+}
+
+/// Every property above for one output; the number of checks made.
+fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize {
+    let mut checked = 0;
+    {
         let docs = documents(&out.files);
         let policies: Vec<Value> = docs
             .iter()
@@ -259,11 +314,9 @@ fn network_policies_admit_exactly_the_intended_traffic() {
             .cloned()
             .collect();
         if policies.is_empty() {
-            continue;
+            return 0;
         }
-        let label = format!("{stem} --provider {provider} --env {env}");
-        let bytes = std::fs::read(&path).unwrap();
-        let bp = infragen::blueprint::load("x", &bytes, &env)
+        let bp = infragen::blueprint::load("x", bytes, env)
             .unwrap()
             .blueprint;
         let k = bp.kubernetes.clone().unwrap_or_default();
@@ -316,8 +369,18 @@ fn network_policies_admit_exactly_the_intended_traffic() {
         // takes its certificate from cert-manager.
         for d in docs.iter().filter(|d| d["kind"] == "Ingress") {
             let ns = d["metadata"]["namespace"].as_str().unwrap();
-            let issuer = d["metadata"]["annotations"]["cert-manager.io/cluster-issuer"].is_string();
-            if !issuer || d["spec"]["ingressClassName"] != "nginx" {
+            // An ACME issuer (a self-signed one starts no solver; one not written here may
+            // be ACME).
+            let Some(issuer) =
+                d["metadata"]["annotations"]["cert-manager.io/cluster-issuer"].as_str()
+            else {
+                continue;
+            };
+            let acme = docs
+                .iter()
+                .find(|i| i["kind"] == "ClusterIssuer" && i["metadata"]["name"] == issuer)
+                .is_none_or(|i| i["spec"].get("acme").is_some());
+            if !acme || d["spec"]["ingressClassName"] != "nginx" {
                 continue;
             }
             let solver = Pod::new(
@@ -407,6 +470,25 @@ fn network_policies_admit_exactly_the_intended_traffic() {
                 p.what
             );
         }
+        // Pods that mount an API token reach the API server (outside the pod network).
+        for d in docs.iter().filter(|d| d["kind"] == "Deployment") {
+            if d["spec"]["template"]["spec"]["automountServiceAccountToken"] != true {
+                continue;
+            }
+            let app = d["spec"]["template"]["metadata"]["labels"]["app"]
+                .as_str()
+                .unwrap();
+            let p = pods
+                .iter()
+                .find(|p| p.what.starts_with("Deployment") && p.app() == app)
+                .unwrap();
+            assert!(
+                model.allows_out(p, Ipv4Addr::new(203, 0, 113, 10), 443),
+                "{label}: {} mounts an API token but cannot reach the API server",
+                p.what
+            );
+            checked += 1;
+        }
         for s in &bp.services {
             let Some(p) = pods
                 .iter()
@@ -422,6 +504,19 @@ fn network_policies_admit_exactly_the_intended_traffic() {
                         s.name,
                         e.to
                     );
+                }
+            }
+        }
+        // Prometheus reaches the metrics ports only.
+        if let Some(prom) = &prometheus {
+            for p in &pods {
+                for &port in p.ports.iter().filter(|&&port| Some(port) != p.metrics) {
+                    assert!(
+                        !model.allows(prom, p, port),
+                        "{label}: the monitoring namespace reaches {} on {port}, not its metrics port",
+                        p.what
+                    );
+                    checked += 1;
                 }
             }
         }
@@ -444,6 +539,7 @@ fn network_policies_admit_exactly_the_intended_traffic() {
                 labels,
                 ports: vec![port],
                 ip: POD_IP,
+                metrics: Some(port),
             };
             if let Some(prom) = &prometheus {
                 assert!(
@@ -455,16 +551,5 @@ fn network_policies_admit_exactly_the_intended_traffic() {
             }
         }
     }
-    assert!(checked > 100, "only {checked} checks ran");
-    // The model itself: a policy-free pod is open, an empty ingress list closes it.
-    let m = Model {
-        policies: vec![json!({
-            "metadata": {"namespace": "a"},
-            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
-        })],
-    };
-    let a = Pod::new("a", "a", &[("app", "a")], &[80]);
-    let b = Pod::new("b", "b", &[("app", "b")], &[80]);
-    assert!(!m.allows(&b, &a, 80));
-    assert!(m.allows(&a, &b, 80));
+    checked
 }

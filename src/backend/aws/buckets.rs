@@ -152,6 +152,9 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                     "bucket": s.id(),
                     "target_bucket": l.id(),
                     "target_prefix": format!("{S3_LOG_PREFIX}/{}/", s.name()),
+                    // PutBucketLogging checks that the target's policy already admits the
+                    // logging service (InvalidTargetBucketForLogging otherwise).
+                    "depends_on": [res("aws_s3_bucket_policy", l.name()).address()],
                 }),
             );
         }

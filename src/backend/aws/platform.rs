@@ -346,6 +346,9 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             &mut body,
             json!({"controller": {"admissionWebhooks": {"enabled": false}}}),
         );
+        ctx.note(
+            "ingress-nginx: the admission webhook is off on EKS (pods share the node subnets, so no NetworkPolicy can keep them from it — CVE-2025-1974); a malformed Ingress is reported in the controller's log instead of being refused at apply",
+        );
         if alb_in_front_of_nginx(ctx) {
             // Reached only through the ALB; client addresses arrive in X-Forwarded-For.
             helm::merge_values(

@@ -93,6 +93,15 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         .resource(&cluster, json!({"name": ctx.cluster_name()}));
 
     if let Some((r, mut body)) = ingress {
+        // The manifests' NetworkPolicy admits the API server to the admission webhook from
+        // kube-system and from outside the pod network (CVE-2025-1974). How the managed
+        // control plane's calls arrive under Cilium is DigitalOcean's to change; should a
+        // call be dropped, the Ingress is admitted unchecked rather than every Ingress
+        // write failing.
+        helm::merge_values(
+            &mut body,
+            json!({"controller": {"admissionWebhooks": {"failurePolicy": "Ignore"}}}),
+        );
         if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
             m.file("namespaces").resource(&ns, doc);
         }

@@ -261,12 +261,14 @@ fn autoscaling_role(m: &mut Module) -> String {
                 "for_each": interp(&format!("toset([\"{SERVICE}\"])")),
                 "aws_service_name": interp("each.value"),
             }),
-        )
-        .import(json!({
+        );
+    // In a file of its own: checkov's JSON parser cannot read `import` blocks, and would
+    // drop every resource of a file holding one (as with `required_version`).
+    m.file("imports").import(json!({
             "for_each": interp(&format!("{{ for arn in {} : \"{SERVICE}\" => arn }}", existing.path("arns"))),
             "to": format!("{}[each.key]", slr.address()),
-            "id": interp("each.value"),
-        }));
+        "id": interp("each.value"),
+    }));
     slr.address()
 }
 
