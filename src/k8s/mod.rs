@@ -331,8 +331,9 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
 pub type Secrets = BTreeMap<String, BTreeSet<String>>;
 
 /// [`manifests`] and the Kubernetes Secrets they reference, by `namespace/name`, with the keys
-/// read from each (empty when a Secret is read whole, e.g. by `envFrom`). infragen never
-/// writes Secrets; they must exist before the workloads start. The Secrets are read off the
+/// read from each (empty when a Secret is read whole, e.g. by `envFrom`). No manifest is a
+/// Secret: the back-ends make them exist (`crate::backend::connections`) or list them in
+/// `preconditions.json`. The Secrets are read off the
 /// workload, data and backup documents as they are built, in the same generation.
 pub fn manifests_and_secrets(
     v: &Validated,
