@@ -295,6 +295,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_blueprint_wins_and_credentials_stay_together() {
+        let text = "name: x\ndatabases: [{ name: db, engine: postgres, deployment: in_cluster }]\nsecrets: [{ name: pw }]\nservices:\n  - name: api\n    image: a:1\n    port: 80\n    env: { DB_HOST: elsewhere }\n    secret_env: [{ name: DB_PASSWORD, secret: pw }]\n    uses: [db]\n";
+        let loaded = crate::blueprint::load("x.yaml", text.as_bytes(), "prod").unwrap();
+        let bp = &loaded.blueprint;
+        let s = &bp.services[0];
+        let all = bindings(bp, s, |_, _| Some(Flavor::InCluster { auth: true }));
+        assert_eq!(all.len(), 6);
+        let vars: Vec<String> = without_own(s, all).into_iter().map(|b| b.var).collect();
+        // DB_HOST is the blueprint's; DB_PASSWORD is its own secret, so DB_USERNAME is too.
+        assert_eq!(vars, ["DB_PORT", "DB_DATABASE", "DB_URL"]);
+    }
+
+    #[test]
     fn urls_and_names() {
         assert_eq!(
             url(
