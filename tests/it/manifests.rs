@@ -561,8 +561,6 @@ fn techshop_production_carries_seed_002() {
         "email: admin@techshop-cloud.com",
         "privateKeySecretRef:\n      name: letsencrypt-prod",
         "ingressClassName: nginx",
-        "kind: Namespace\nmetadata:\n  name: techshop-cloud",
-        "environment: production",
         "name: techshop-quota",
         // The seed's CPU figures (4 / 8) cannot hold its own workloads at their maximum
         // (checked at synth); the blueprint raises them and keeps the rest.
@@ -576,6 +574,16 @@ fn techshop_production_carries_seed_002() {
         "automountServiceAccountToken: false",
     ] {
         assert!(all.contains(want), "techshop production lacks:\n{want}");
+    }
+    // The namespace holds the generated credentials: the platform module creates it, with
+    // the blueprint's labels (Pod Security level included).
+    let platform = &out.files["terraform/platform/connections.tf.json"];
+    for want in [
+        "\"name\": \"techshop-cloud\"",
+        "\"environment\": \"production\"",
+        "\"pod-security.kubernetes.io/enforce\": \"restricted\"",
+    ] {
+        assert!(platform.contains(want), "platform module lacks {want}");
     }
 }
 
@@ -606,7 +614,11 @@ fn techshop_development_carries_the_dev_values() {
         assert!(t.contains("storage: \"1Gi\""), "{f}: 1Gi volume");
         assert!(t.contains("replicas: 1"), "{f}: one replica");
     }
-    assert!(out.files["k8s/techshop-cloud/namespace.yaml"].contains("environment: development"));
+    // The namespace holds the generated credentials, so the platform module creates it,
+    // with the blueprint's labels.
+    let platform = &out.files["terraform/platform/connections.tf.json"];
+    assert!(platform.contains("\"environment\": \"development\""));
+    assert!(!out.files["k8s/techshop-cloud/namespace.yaml"].contains("kind: Namespace"));
 }
 
 /// Seed 003: blue and green Deployments, the Service, budget and autoscalers on the live
