@@ -419,6 +419,21 @@ fn missing_namespaces(out: &Output, docs: &[Map]) -> Vec<String> {
             );
         }
     }
+    // Namespaces the platform module creates (Helm releases' namespaces, and those holding
+    // the Secrets and ConfigMaps the workloads read).
+    for (path, t) in &out.files {
+        if path.starts_with("terraform/")
+            && path.ends_with(".tf.json")
+            && t.contains("\"kubernetes_namespace_v1\"")
+            && let Ok(doc) = serde_json::from_str::<serde_json::Value>(t)
+            && let Some(all) = doc["resource"]["kubernetes_namespace_v1"].as_object()
+        {
+            created.extend(
+                all.values()
+                    .filter_map(|r| r["metadata"]["name"].as_str().map(String::from)),
+            );
+        }
+    }
     let mut missing: Vec<String> = docs
         .iter()
         .filter_map(|d| meta(d, "namespace"))
