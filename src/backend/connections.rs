@@ -49,7 +49,7 @@ pub fn namespaces(m: &mut Module, v: &crate::validate::Validated, namespaces: &B
         }
         m.file("connections").resource(
             &namespace(ns),
-            json!({"metadata": {"name": ns, "labels": crate::k8s::namespace_labels(v, ns)}}),
+            json!({"metadata": {"name": ns, "labels": crate::k8s::workload_namespace_labels(v, ns)}}),
         );
     }
 }

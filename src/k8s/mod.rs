@@ -98,8 +98,20 @@ pub struct Options {
 
 /// The labels of namespace `name` as the blueprint declares it (the last declaration wins),
 /// for an owner outside the manifests (the platform's Terraform). An undeclared namespace
-/// gets only infragen's labels.
+/// gets only infragen's labels: it holds a controller (ingress-nginx, cert-manager, Envoy
+/// Gateway) whose chart decides its pods' security context.
 pub fn namespace_labels(v: &Validated, name: &str) -> BTreeMap<String, String> {
+    labels_of(v, name, false)
+}
+
+/// The labels of a namespace the blueprint's workloads run in, for an owner outside the
+/// manifests: as [`namespace_labels`], but an undeclared one enforces Pod Security
+/// `restricted`, exactly as the manifests would have declared it.
+pub fn workload_namespace_labels(v: &Validated, name: &str) -> BTreeMap<String, String> {
+    labels_of(v, name, true)
+}
+
+fn labels_of(v: &Validated, name: &str, workloads: bool) -> BTreeMap<String, String> {
     let common = [
         ("app.kubernetes.io/part-of".to_string(), v.bp.name.clone()),
         (
@@ -112,8 +124,8 @@ pub fn namespace_labels(v: &Validated, name: &str) -> BTreeMap<String, String> {
             .as_ref()
             .and_then(|k| k.namespaces.iter().rev().find(|n| n.name == name));
     let mut labels: BTreeMap<String, String> = BTreeMap::new();
-    if let Some(ns) = declared {
-        labels.extend(namespace::labels(Some(ns)));
+    if declared.is_some() || workloads {
+        labels.extend(namespace::labels(declared));
     }
     labels.extend(common);
     labels

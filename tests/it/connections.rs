@@ -22,7 +22,7 @@ use crate::support::{matrix, synth};
 
 /// A blueprint as a new user writes it: every kind of component, a renamed prefix, an
 /// in-cluster database beside managed ones, a secret used whole and by key, an autoscaler.
-const NEW_USER: &str = r#"
+pub(crate) const NEW_USER: &str = r#"
 name: shop
 providers:
   aws: { region: eu-west-1 }
