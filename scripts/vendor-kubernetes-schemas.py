@@ -40,6 +40,7 @@ KINDS = [
     "service-v1",
     "serviceaccount-v1",
     "statefulset-apps-v1",
+    "storageclass-storage-v1",
 ]
 
 # Keywords the Rust validator evaluates.

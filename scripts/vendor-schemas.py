@@ -74,7 +74,12 @@ KUBERNETES_EXTRA = {
 }
 
 # Providers vendored whole: their schemas are small.
-WHOLE = {"random", "tls", "time", "helm", "digitalocean"}
+# Every pinned provider is vendored whole (issue 18): a resource type a user adds beside
+# infragen's output (an `aws_sqs_queue` in an extra template or a hand-written file) is
+# checked against its schema instead of being rejected as unknown. The full AWS schema is
+# about 2.5 MB of compact JSON; compiled in as text it costs nothing at run time until the
+# first check parses it.
+WHOLE = {"random", "tls", "time", "helm", "digitalocean", "aws", "kubernetes"}
 
 
 def aws_keep(name):
@@ -126,7 +131,7 @@ def main():
             continue
         with open(os.path.join(src_dir, fname), encoding="utf-8") as f:
             doc = json.load(f)
-        keep = KEEP.get(provider, lambda _name: True)
+        keep = (lambda _name: True) if provider in WHOLE else KEEP[provider]
         out_schemas = {}
         for source, ps in doc.get("provider_schemas", {}).items():
             res = ps.get("resource_schemas", {})
@@ -170,12 +175,11 @@ def write_readme(out_dir, rows):
         "`src/check/schema.rs` so that the Terraform checker (and `cargo test`) work offline",
         "without reading anything outside this repository.",
         "",
-        "They are a **subset** of the shared schema files (`../shared/schemas/*.json`):",
-        "random, tls, time, helm and digitalocean are complete; kubernetes keeps the",
-        "`*_v1`/`*_v2` types plus a few unversioned helpers; aws keeps only the types whose",
-        "names equal a prefix in the list at the top of `scripts/vendor-schemas.py` or continue",
-        "it with `_` (`aws_route` keeps `aws_route_table`, not `aws_route53_*`). A type missing",
-        "here is reported as unknown, so extend that list when the generator starts using one.",
+        "They are the shared schema files (`../shared/schemas/*.json`) of every pinned provider,",
+        "complete: a resource type a user adds beside infragen's output (an `aws_sqs_queue` in",
+        "an extra template or a hand-written file) is checked against its schema, never",
+        "rejected as unknown. (`WHOLE` and `KEEP` in `scripts/vendor-schemas.py` can trim a",
+        "provider to a subset again should size ever matter.)",
         "",
         "| file | provider | version | resources kept | data sources kept | source note |",
         "|---|---|---|---|---|---|",

@@ -211,6 +211,19 @@ fn read_blueprint(path: Option<&Utf8Path>) -> Result<(Utf8PathBuf, Vec<u8>), i32
     }
 }
 
+/// Synthesize a blueprint read from a file: the templates of its `extra:` are read from the
+/// blueprint's folder, and only from there (the library refuses paths that leave it).
+fn synthesize_file(
+    loaded: &crate::blueprint::Loaded,
+    provider: Provider,
+) -> Result<crate::Output, Diagnostics> {
+    let dir = Utf8Path::new(&loaded.file)
+        .parent()
+        .map(|p| p.as_std_path().to_path_buf())
+        .unwrap_or_default();
+    crate::synthesize_with(loaded, provider, &crate::escape::folder(dir))
+}
+
 /// One blueprint × provider × environment to synthesize, and where its output goes.
 struct Target {
     blueprint: usize,
@@ -354,7 +367,7 @@ fn synthesize_all(
     let run = |t: &Target| {
         let (path, bytes) = &blueprints[t.blueprint];
         let loaded = crate::blueprint::load(path.as_str(), bytes, &t.env)?;
-        let out = crate::synthesize_loaded(&loaded, t.provider);
+        let out = synthesize_file(&loaded, t.provider);
         if single {
             // The process ends right after writing: freeing the parsed blueprint, node by
             // node, would be wasted work. (Several targets free theirs as they go.)
@@ -432,7 +445,9 @@ fn validate(a: ValidateArgs) -> i32 {
                 Ok(x) => x,
                 Err(code) => return code,
             };
-            match crate::synthesize(path.as_str(), &bytes, *provider, env) {
+            match crate::blueprint::load(path.as_str(), &bytes, env)
+                .and_then(|l| synthesize_file(&l, *provider))
+            {
                 Ok(o) => {
                     print_notes(&o.notes, None);
                     (o.files, format!("{path} ({provider}, {env})"))
@@ -593,7 +608,7 @@ fn diff(a: DiffArgs) -> i32 {
             let head = match head_loaded
                 .as_ref()
                 .map_err(Clone::clone)
-                .and_then(|l| crate::synthesize_loaded(l, *provider))
+                .and_then(|l| synthesize_file(l, *provider))
             {
                 Ok(o) => o,
                 Err(d)
@@ -626,7 +641,7 @@ fn diff(a: DiffArgs) -> i32 {
                     ));
                     crate::Output::default()
                 }
-                Some(Ok(l)) => match crate::synthesize_loaded(l, *provider) {
+                Some(Ok(l)) => match synthesize_file(l, *provider) {
                     Ok(o) => o,
                     Err(d) => {
                         let first = d.0.first().map(|x| x.message.clone()).unwrap_or_default();

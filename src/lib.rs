@@ -16,6 +16,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod diff;
+pub mod escape;
 pub mod k8s;
 pub mod output;
 pub mod releases;
@@ -44,6 +45,17 @@ pub fn synthesize_loaded(
     loaded: &blueprint::Loaded,
     provider: Provider,
 ) -> Result<Output, Diagnostics> {
+    synthesize_with(loaded, provider, &escape::no_templates)
+}
+
+/// [`synthesize_loaded`] with the blueprint's `extra:` templates read through `templates`
+/// (the CLI passes [`escape::folder`] of the blueprint's folder); `overrides:` and `extra:`
+/// apply after lowering, so they see, and may change, exactly what the back-end wrote.
+pub fn synthesize_with(
+    loaded: &blueprint::Loaded,
+    provider: Provider,
+    templates: escape::TemplateSource,
+) -> Result<Output, Diagnostics> {
     let validated = validate::validate(loaded, provider)?;
     let mut out = backend::synth(&validated);
     let renames = blueprint::renames(&loaded.blueprint);
@@ -60,5 +72,6 @@ pub fn synthesize_loaded(
             }
         }
     }
+    escape::apply(loaded, provider, &mut out, templates)?;
     Ok(out)
 }

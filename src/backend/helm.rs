@@ -45,6 +45,48 @@ pub fn release(
     })
 }
 
+/// Hand a release's namespace to Terraform: a `kubernetes_namespace_v1` with the labels the
+/// blueprint declares for it (Pod Security level included), which the release waits for
+/// instead of creating the namespace itself (`create_namespace: false`). One owner per
+/// namespace: the manifests under `k8s/` do not declare it again (see
+/// [`platform_namespaces`]), so a `kubectl delete -k` or a prune never removes the
+/// controllers. `kube-system` exists already and is left alone.
+pub fn own_namespace(v: &Validated, body: &mut Json) -> Option<(Ref, Json)> {
+    let ns = body["namespace"].as_str()?.to_string();
+    if ns == "kube-system" {
+        body["create_namespace"] = json!(false);
+        return None;
+    }
+    let r = res("kubernetes_namespace_v1", &ns.replace('-', "_"));
+    body["create_namespace"] = json!(false);
+    let mut after: Vec<Json> = match &body["depends_on"] {
+        Json::Array(a) => a.clone(),
+        _ => Vec::new(),
+    };
+    after.push(json!(r.address()));
+    body["depends_on"] = Json::Array(after);
+    let labels = crate::k8s::namespace_labels(v, &ns);
+    Some((r, json!({"metadata": {"name": ns, "labels": labels}})))
+}
+
+/// Namespaces the platform's Terraform owns (the Helm releases' namespaces), which the
+/// manifests must not declare again.
+pub fn platform_namespaces(v: &Validated) -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, body) in ingress_nginx(v, BTreeMap::new())
+        .into_iter()
+        .chain(envoy_gateway(v))
+        .chain(cert_manager(v))
+    {
+        if let Some(ns) = body["namespace"].as_str()
+            && ns != "kube-system"
+        {
+            out.push(ns.to_string());
+        }
+    }
+    out
+}
+
 /// Deep-merge `patch` into a release body's values document (objects merge key by key,
 /// anything else replaces), for platform-specific settings on the shared releases.
 pub fn merge_values(body: &mut Json, patch: Json) {

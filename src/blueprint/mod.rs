@@ -60,6 +60,26 @@ impl Loaded {
         best
     }
 
+    /// The position of the key `key` (which may contain dots, like a ResourceQuota's
+    /// `limits.cpu`) in the mapping at `path`, else of `path` itself.
+    pub fn key_span(&self, path: &str, key: &str) -> Option<Span> {
+        let mut node = &self.node;
+        for seg in split_path(path) {
+            let next = match seg {
+                PathSeg::Key(k) => node.get(k),
+                PathSeg::Index(i) => match &node.kind {
+                    node::NodeKind::Seq(items) => items.get(i),
+                    _ => None,
+                },
+            };
+            match next {
+                Some(n) => node = n,
+                None => return self.span(path),
+            }
+        }
+        node.key_span(key).or_else(|| self.span(path))
+    }
+
     /// Report problems found after loading against this blueprint's file and text.
     pub fn diagnostics(&self, ds: Vec<Diagnostic>) -> Diagnostics {
         Diagnostics(ds).with_source(&self.file, &self.text)

@@ -68,6 +68,15 @@ pub struct Blueprint {
     /// Object storage buckets (S3): private, versioned, encrypted.
     #[serde(default)]
     pub buckets: Vec<Bucket>,
+    /// Escape hatches: RFC 7396 merge patches onto generated Terraform resources
+    /// (`resource: <type>.<name>`) and Kubernetes objects (`manifest: Kind/namespace/name`),
+    /// applied after lowering in this order and checked like the rest of the output.
+    #[serde(default)]
+    pub overrides: Vec<crate::escape::Override>,
+    /// Escape hatches: extra Terraform files and manifests rendered from minijinja templates
+    /// beside the blueprint (context: `blueprint`, `env`, `provider`, `ref(component, attribute)`).
+    #[serde(default)]
+    pub extra: crate::escape::Extra,
     /// Per-environment overlays onto everything above: maps deep-merge, lists of named items
     /// merge by `name` (`$patch: delete` removes one), scalars replace, `null` removes.
     /// `{env}` in any string becomes the environment's name.
@@ -128,6 +137,10 @@ pub struct KubernetesSettings {
     /// StorageClass for persistent volumes (cluster default when absent).
     #[serde(default)]
     pub storage_class: Option<String>,
+    /// The cluster's pod network (default `10.244.0.0/16`, kubeadm's and flannel's): the
+    /// ingress-nginx admission webhook admits the API server from addresses outside it.
+    #[serde(default)]
+    pub pod_cidr: Option<String>,
 }
 
 /// Terraform state backend: S3 on AWS, Spaces (S3-compatible) on DigitalOcean.
@@ -1458,6 +1471,11 @@ pub struct NetworkPolicies {
     /// Per-service ingress/egress derived from `services[].uses`.
     #[serde(default = "yes")]
     pub per_service: bool,
+    /// Namespace Prometheus scrapes from (metrics ports only). Default: the declared
+    /// namespace meant for monitoring (named `monitoring` or `*-monitoring`, or labelled
+    /// `purpose: monitoring`); with none, no namespace may scrape.
+    #[serde(default)]
+    pub monitoring_namespace: Option<String>,
 }
 
 impl Default for NetworkPolicies {
@@ -1467,6 +1485,7 @@ impl Default for NetworkPolicies {
             allow_same_namespace: true,
             allow_from_ingress: true,
             per_service: true,
+            monitoring_namespace: None,
         }
     }
 }

@@ -84,7 +84,7 @@ macro_rules! vendored {
 
 /// The vendored kinds (see `scripts/vendor-kubernetes-schemas.py`; the Gateway API kinds,
 /// v1.6.1 standard channel made strict, `scripts/vendor-gateway-api-schemas.py`).
-const KINDS: [(&str, &str); 22] = vendored!(
+const KINDS: [(&str, &str); 23] = vendored!(
     "clusterrole-rbac-v1",
     "clusterrolebinding-rbac-v1",
     "configmap-v1",
@@ -107,6 +107,7 @@ const KINDS: [(&str, &str); 22] = vendored!(
     "service-v1",
     "serviceaccount-v1",
     "statefulset-apps-v1",
+    "storageclass-storage-v1",
 );
 const DEFINITIONS: &str = include_str!("../../providers/kubernetes-schemas/_definitions.json");
 

@@ -2,6 +2,7 @@
 //! `infragen validate` and of the golden tests.
 
 pub mod kubernetes;
+pub mod override_files;
 pub mod schema;
 pub mod terraform;
 

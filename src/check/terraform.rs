@@ -66,12 +66,14 @@ const META: &[&str] = &[
 
 /// Checks the `*.tf.json` files of one module, given as (file name, parsed JSON).
 /// Problems are sorted by (file, address, message) and free of duplicates.
+/// Override files (`*_override.tf.json`) are merged into the others first, as Terraform does.
 pub fn check_module(files: &[(String, Value)], schemas: &ProviderSchemas) -> Vec<Problem> {
+    let (files, overridden) = super::override_files::merge(files);
     let mut c = Checker {
         schemas,
-        problems: Vec::new(),
+        problems: overridden,
     };
-    let m = c.collect(files);
+    let m = c.collect(&files);
     c.check_terraform_blocks(&m);
     c.check_providers(&m);
     c.check_resources(&m);

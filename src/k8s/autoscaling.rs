@@ -5,9 +5,9 @@
 
 use super::namespace::quantity;
 use super::workload::{Track, labels, tracks};
-use super::yaml::{Map, map};
+use super::yaml::{Map, map, seq};
 use super::{Ctx, Workload, int_or_string};
-use crate::blueprint::types::ScalingBehaviour;
+use crate::blueprint::types::{ScalingBehaviour, Strategy, VpaMode};
 
 fn rules(b: &ScalingBehaviour) -> Map<'static> {
     let mut m = Map::new().opt("stabilizationWindowSeconds", b.stabilization_seconds);
@@ -34,15 +34,71 @@ fn utilization(resource: &'static str, percent: u32) -> Map<'static> {
     }
 }
 
+/// Which resources an autoscaler's HPA scales on: (cpu, memory). An HPA without metrics
+/// scales on CPU (80 %).
+fn hpa_resources(a: &crate::blueprint::types::Autoscaling) -> (bool, bool) {
+    let mem = a.memory_percent.is_some();
+    (a.cpu_percent.is_some() || !mem, mem)
+}
+
+/// The VPA's update mode and the resources it controls, when an HPA scales the same
+/// Deployment: a VPA that evicts pods (`Auto`, `Recreate`) to resize the resource the HPA
+/// scales on fights it (each resize moves the HPA's utilization). It then controls only the
+/// other resource, or — with an HPA on both — only sizes new pods (`Initial`).
+fn vpa_mode(s: &Workload) -> (VpaMode, Option<&'static str>) {
+    let Some(vpa) = &s.bp.vpa else {
+        return (VpaMode::Off, None);
+    };
+    let evicts = matches!(vpa.mode, VpaMode::Auto | VpaMode::Recreate);
+    match &s.bp.autoscaling {
+        Some(a) if evicts => match hpa_resources(a) {
+            (true, true) => (VpaMode::Initial, None),
+            (true, false) => (vpa.mode, Some("memory")),
+            _ => (vpa.mode, Some("cpu")),
+        },
+        _ => (vpa.mode, None),
+    }
+}
+
+/// Notes about what the lowering changed for a service (the VPA next to an HPA).
+pub fn notes(s: &crate::blueprint::types::Service) -> Option<String> {
+    let vpa = s.vpa.as_ref()?;
+    let a = s.autoscaling.as_ref()?;
+    if !matches!(vpa.mode, VpaMode::Auto | VpaMode::Recreate) {
+        return None;
+    }
+    Some(match hpa_resources(a) {
+        (true, true) => format!(
+            "services[{}].vpa: mode {:?} next to an HPA on CPU and memory would fight it; the VPA runs in Initial mode (it sizes new pods, never evicts)",
+            s.name, vpa.mode
+        ),
+        (true, false) => format!(
+            "services[{}].vpa: the HPA scales on CPU, so the VPA ({:?}) controls memory only",
+            s.name, vpa.mode
+        ),
+        _ => format!(
+            "services[{}].vpa: the HPA scales on memory, so the VPA ({:?}) controls CPU only",
+            s.name, vpa.mode
+        ),
+    })
+}
+
+/// The replicas a service runs at rest (the autoscaler's minimum, else `replicas`).
+fn resting_replicas(s: &Workload) -> u32 {
+    s.bp.autoscaling.as_ref().map_or(s.bp.replicas, |a| a.min)
+}
+
 pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
     let all = tracks(ctx, s);
     let Some(primary) = all.iter().find(|t| t.primary) else {
         return;
     };
-    let target = map! {
-        "apiVersion" => "apps/v1",
-        "kind" => "Deployment",
-        "name" => primary.deployment.clone(),
+    let target = |t: &Track| {
+        map! {
+            "apiVersion" => "apps/v1",
+            "kind" => "Deployment",
+            "name" => t.deployment.clone(),
+        }
     };
     if let Some(a) = &s.bp.autoscaling {
         let mut metrics = Vec::new();
@@ -61,36 +117,66 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
                 "scaleDown",
                 a.scale_down.as_ref().map(rules).unwrap_or_default(),
             );
-        docs.push(map! {
-            "apiVersion" => "autoscaling/v2",
-            "kind" => "HorizontalPodAutoscaler",
-            "metadata" => ctx.meta(format!("{}-hpa", s.name()), &s.namespace, labels(ctx, s)),
-            "spec" => map! {
-                "scaleTargetRef" => target.clone(),
-                "minReplicas" => a.min,
-                "maxReplicas" => a.max,
-            }
-            .nonempty("metrics", metrics)
-            .nonempty("behavior", behavior),
-        });
+        // Every Deployment without `spec.replicas` is scaled by its own HPA: the one of a
+        // rolling or canary service, or each colour of a blue/green pair (named by colour, so
+        // switching `rollout.live` moves no HPA and changes no replica count).
+        for t in all.iter().filter(|t| t.replicas.is_none()) {
+            let name = if s.strategy() == Strategy::BlueGreen {
+                format!("{}-hpa", t.deployment)
+            } else {
+                format!("{}-hpa", s.name())
+            };
+            docs.push(map! {
+                "apiVersion" => "autoscaling/v2",
+                "kind" => "HorizontalPodAutoscaler",
+                "metadata" => ctx.meta(name, &s.namespace, labels(ctx, s)),
+                "spec" => map! {
+                    "scaleTargetRef" => target(t),
+                    "minReplicas" => a.min,
+                    "maxReplicas" => a.max,
+                }
+                .nonempty("metrics", metrics.clone())
+                .nonempty("behavior", behavior.clone()),
+            });
+        }
     }
-    if let Some(p) = &s.bp.pdb {
-        docs.push(pdb(ctx, s, primary, p));
+    match &s.bp.pdb {
+        Some(p) => docs.push(pdb(ctx, s, primary, p)),
+        // Nodes are drained (upgrades, scale-in): a service with two or more pods keeps all
+        // but one through a drain unless the blueprint says otherwise.
+        None if resting_replicas(s) >= 2 => {
+            let p = crate::blueprint::types::Pdb {
+                min_available: None,
+                max_unavailable: Some("1".into()),
+            };
+            docs.push(pdb(ctx, s, primary, &p));
+        }
+        None => {}
     }
     if let Some(vpa) = &s.bp.vpa {
+        let (mode, controlled) = vpa_mode(s);
         let policy = map! {"containerName" => s.container.as_str()}
             .nonempty("minAllowed", quantity(&vpa.min))
-            .nonempty("maxAllowed", quantity(&vpa.max));
+            .nonempty("maxAllowed", quantity(&vpa.max))
+            .opt("controlledResources", controlled.map(|r| seq![r]));
         docs.push(map! {
             "apiVersion" => "autoscaling.k8s.io/v1",
             "kind" => "VerticalPodAutoscaler",
             "metadata" => ctx.meta(format!("{}-vpa", s.name()), &s.namespace, labels(ctx, s)),
             "spec" => map! {
-                "targetRef" => target,
-                "updatePolicy" => map! {"updateMode" => format!("{:?}", vpa.mode)},
+                "targetRef" => target(primary),
+                "updatePolicy" => map! {"updateMode" => format!("{mode:?}")},
                 "resourcePolicy" => map! {"containerPolicies" => vec![policy]},
             },
         });
+    }
+}
+
+/// [`int_or_string`], owned (for budgets made here rather than read off the blueprint).
+fn owned_count(v: &str) -> super::yaml::Y<'static> {
+    match int_or_string(v) {
+        super::yaml::Y::Int(i) => super::yaml::Y::Int(i),
+        _ => super::yaml::Y::Str(super::yaml::Str::Owned(v.trim().to_string())),
     }
 }
 
@@ -98,16 +184,13 @@ fn pdb<'c>(
     ctx: &'c Ctx,
     s: &'c Workload,
     primary: &Track,
-    p: &'c crate::blueprint::types::Pdb,
+    p: &crate::blueprint::types::Pdb,
 ) -> Map<'c> {
     let spec = Map::new()
-        .opt(
-            "minAvailable",
-            p.min_available.as_deref().map(int_or_string),
-        )
+        .opt("minAvailable", p.min_available.as_deref().map(owned_count))
         .opt(
             "maxUnavailable",
-            p.max_unavailable.as_deref().map(int_or_string),
+            p.max_unavailable.as_deref().map(owned_count),
         )
         .with(
             "selector",

@@ -1,8 +1,10 @@
 //! Backup CronJobs of in-cluster databases (`<name>-backup`), on `backup.schedule` — or daily
-//! at the start of `backup.window` (UTC) when only a window is given.
+//! at the start of `backup.window` (UTC) when only a window is given, else daily at 02:00 UTC
+//! (a note says so).
 //!
 //! The dump runs in the database's own image (`mongodump --gzip --archive`, `pg_dump -Fc`,
-//! `mysqldump | gzip`) into a PersistentVolumeClaim (`backup.volume_claim`, default
+//! `mysqldump | gzip`; `--no-tablespaces`, since the application user the credentials Secret
+//! holds has no PROCESS privilege, which MySQL 8 requires to dump tablespaces) into a PersistentVolumeClaim (`backup.volume_claim`, default
 //! `<name>-backup`) that keeps `retention_days` of archives; with a `destination`
 //! (`s3://…`) a second container then syncs the claim there with the AWS CLI, its
 //! credentials from `backup.storage_secret` (by reference) or the pod's cloud identity.
@@ -27,9 +29,18 @@ pub(crate) fn schedule(d: &DataService) -> Option<String> {
     if let Some(s) = &b.schedule {
         return Some(s.clone());
     }
-    let w = crate::validate::DailyWindow::parse(b.window.as_deref()?)?;
-    Some(format!("{} {} * * *", w.start.1, w.start.0))
+    match b.window.as_deref() {
+        Some(w) => {
+            let w = crate::validate::DailyWindow::parse(w)?;
+            Some(format!("{} {} * * *", w.start.1, w.start.0))
+        }
+        // A `backup` block asks for backups even without a time (see `k8s::notes`).
+        None => Some(DEFAULT_SCHEDULE.to_string()),
+    }
 }
+
+/// When a database's `backup` gives neither `schedule` nor `window`: daily, 02:00 UTC.
+pub const DEFAULT_SCHEDULE: &str = "0 2 * * *";
 
 fn claim_name<'c>(d: &DataService<'c>) -> Str<'c> {
     match d.backup.and_then(|b| b.volume_claim.as_deref()) {
@@ -70,7 +81,7 @@ fn dump<'c>(d: &'c DataService) -> (String, Vec<Map<'c>>) {
         _ => (
             "sql.gz",
             format!(
-                "mysqldump --host {} --port {} --user \"$MYSQL_BACKUP_USER\" \\\n  --single-transaction --routines --databases {db} > \"${{file%.gz}}\"\ngzip \"${{file%.gz}}\"",
+                "mysqldump --host {} --port {} --user \"$MYSQL_BACKUP_USER\" \\\n  --single-transaction --routines --no-tablespaces --databases {db} > \"${{file%.gz}}\"\ngzip \"${{file%.gz}}\"",
                 d.service_name, d.port
             ),
             vec![
@@ -97,7 +108,7 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
         "apiVersion" => "v1",
         "kind" => "PersistentVolumeClaim",
         "metadata" => ctx.meta(claim.clone(), &d.namespace, ctx.app_labels(app.clone(), "backup", None)),
-        "spec" => claim_spec(ctx, &d.volume_size),
+        "spec" => claim_spec(ctx, d, &d.volume_size),
     });
 
     let (script, env) = dump(d);

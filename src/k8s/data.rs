@@ -317,7 +317,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
         ));
     }
     for q in &bp.queues {
-        if !(all || q.deployment == Deployment::InCluster) {
+        if !(all || ctx.opts.queues_in_cluster || q.deployment == Deployment::InCluster) {
             continue;
         }
         let e = Engine::from(q.engine);
@@ -595,10 +595,19 @@ fn storage_name(d: &DataService) -> String {
     format!("{}-storage", d.name)
 }
 
-/// The volume claim spec shared by the StatefulSet's template and the backup claim.
-pub(crate) fn claim_spec<'c>(ctx: &'c Ctx, size: &'c str) -> Map<'c> {
+/// The volume claim spec shared by the StatefulSet's template and the backup claim. A
+/// database's volumes use the platform's retaining class (see `storage.rs`).
+pub(crate) fn claim_spec<'c>(ctx: &'c Ctx, d: &DataService, size: &'c str) -> Map<'c> {
+    let class = if d.part == "databases" {
+        ctx.opts
+            .database_storage_class
+            .as_ref()
+            .or(ctx.opts.storage_class.as_ref())
+    } else {
+        ctx.opts.storage_class.as_ref()
+    };
     map! {"accessModes" => seq!["ReadWriteOnce"]}
-        .opt("storageClassName", ctx.opts.storage_class.as_ref())
+        .opt("storageClassName", class)
         .with("resources", map! {"requests" => map! {"storage" => size}})
 }
 
@@ -749,7 +758,7 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
             "template" => map! {"metadata" => template_meta, "spec" => spec},
             "volumeClaimTemplates" => vec![map! {
                 "metadata" => map! {"name" => storage_name(d)},
-                "spec" => claim_spec(ctx, &d.volume_size),
+                "spec" => claim_spec(ctx, d, &d.volume_size),
             }],
         },
     });

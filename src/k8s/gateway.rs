@@ -1,7 +1,7 @@
 //! The Gateway API path (`ingress.gateway`), the successor of the retired ingress-nginx:
-//! instead of an Ingress, `k8s/<namespace>/gateway.yaml` holds
+//! instead of an Ingress, `k8s/cluster/gatewayclass.yaml` holds the `GatewayClass` handled
+//! by Envoy Gateway's controller, and `k8s/<namespace>/gateway.yaml`
 //!
-//! - the `GatewayClass` (cluster-scoped) handled by Envoy Gateway's controller,
 //! - one `Gateway` (in the ingress namespace, else the first routed service's): an HTTP
 //!   listener on 80 and, with `ingress.tls`, one HTTPS listener on 443 per host terminating
 //!   with the TLS Secret — cert-manager's Gateway support issues it from the
@@ -76,15 +76,14 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
         return;
     };
     let (name, gw_ns) = gateway_ref(ctx);
-    let docs = files.at(&ctx.path(&gw_ns, "gateway"));
-    let mut class_labels = Map::new();
-    class_labels.extend(ctx.common_labels());
-    docs.push(map! {
+    // Cluster-scoped, beside the ClusterIssuers.
+    files.at("k8s/cluster/gatewayclass.yaml").push(map! {
         "apiVersion" => "gateway.networking.k8s.io/v1",
         "kind" => "GatewayClass",
-        "metadata" => map! {"name" => gw.class.as_str(), "labels" => class_labels},
+        "metadata" => ctx.cluster_meta(&gw.class),
         "spec" => map! {"controllerName" => ENVOY_GATEWAY_CONTROLLER},
     });
+    let docs = files.at(&ctx.path(&gw_ns, "gateway"));
 
     let all = || map! {"namespaces" => map! {"from" => "All"}};
     let mut listeners = vec![map! {

@@ -18,8 +18,10 @@ mod issuer;
 mod kustomization;
 mod namespace;
 mod network_policy;
+mod quota;
 mod rbac;
 mod service;
+mod storage;
 mod workload;
 pub mod yaml;
 
@@ -28,6 +30,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::blueprint::types::{Blueprint, KubernetesPlatform, Service, Strategy};
 use crate::validate::Validated;
 use yaml::{Map, Str, map};
+
+/// The usual pod network of overlay CNIs (kubeadm with flannel, DOKS).
+pub const DEFAULT_POD_CIDR: &str = "10.244.0.0/16";
 
 /// What the cluster back-end tells the manifest generator about its platform.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +59,48 @@ pub struct Options {
     /// Node label whose value is the node pool's name (`eks.amazonaws.com/nodegroup`,
     /// `doks.digitalocean.com/node-pool`); added to the pool's own labels in node selectors.
     pub node_pool_label: Option<String>,
+    /// The cluster's pod network, when pods do not share the node subnets (DOKS, most
+    /// overlay CNIs). The ingress-nginx admission webhook admits the API server from
+    /// addresses outside it; with `None` (EKS: the VPC CNI gives pods node-subnet addresses,
+    /// like the control plane's ENIs) no address range tells them apart, so the webhook port
+    /// stays closed and the back-end turns the webhook off (CVE-2025-1974).
+    pub pod_cidr: Option<String>,
+    /// The ingress-nginx controller's proxy container ports, when not 80/443.
+    pub ingress_controller_ports: Vec<u16>,
+    /// Run every queue inside the cluster (DigitalOcean has no managed broker).
+    pub queues_in_cluster: bool,
+    /// Namespaces another owner (the platform's Terraform) creates: not declared here.
+    pub platform_namespaces: Vec<String>,
+    /// StorageClass of the in-cluster databases' volumes (data and backups), one that
+    /// retains a volume when its claim is deleted (`reclaimPolicy: Retain`).
+    pub database_storage_class: Option<String>,
+    /// The CSI provisioner behind [`Options::database_storage_class`] when the manifests
+    /// create that class themselves (`k8s/cluster/storage-classes.yaml`); `None` when the
+    /// platform's Terraform does, or when there is no such class.
+    pub database_storage_provisioner: Option<String>,
+}
+
+/// The labels of namespace `name` as the blueprint declares it (the last declaration wins),
+/// for an owner outside the manifests (the platform's Terraform). An undeclared namespace
+/// gets only infragen's labels.
+pub fn namespace_labels(v: &Validated, name: &str) -> BTreeMap<String, String> {
+    let common = [
+        ("app.kubernetes.io/part-of".to_string(), v.bp.name.clone()),
+        (
+            "app.kubernetes.io/managed-by".to_string(),
+            "infragen".to_string(),
+        ),
+    ];
+    let declared =
+        v.bp.kubernetes
+            .as_ref()
+            .and_then(|k| k.namespaces.iter().rev().find(|n| n.name == name));
+    let mut labels: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(ns) = declared {
+        labels.extend(namespace::labels(Some(ns)));
+    }
+    labels.extend(common);
+    labels
 }
 
 /// Manifests by path under `k8s/` (including `k8s/kustomization.yaml`), and the blueprint
@@ -61,6 +108,207 @@ pub struct Options {
 pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Vec<&'static str>) {
     let (files, lowered, _) = generate(v, opts, false);
     (files, lowered)
+}
+
+/// Problems that make the manifests unworkable, found before they are written (exit 2):
+/// namespace quotas that cannot hold their own workloads at their declared maximum.
+/// In-cluster data follows the provider (`kubernetes` runs every data service inside).
+pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
+    let opts = Options {
+        data_in_cluster: v.provider == crate::catalog::Provider::Kubernetes,
+        queues_in_cluster: v.provider == crate::catalog::Provider::Digitalocean,
+        ..Default::default()
+    };
+    quota::check(v, &opts)
+}
+
+/// Notes on blueprint settings the manifests carry out differently than written (a VPA
+/// next to an HPA), or cannot carry out on this platform (a standby or read replicas of a
+/// database the platform runs in the cluster).
+pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
+    let mut out: Vec<String> =
+        v.bp.services
+            .iter()
+            .filter_map(autoscaling::notes)
+            .collect();
+    let Some(k) = &v.bp.kubernetes else {
+        return out;
+    };
+    let scraped = v.bp.services.iter().any(|s| s.metrics.is_some())
+        || v.bp
+            .databases
+            .iter()
+            .any(|d| d.in_cluster.exporter.is_some())
+        || v.bp.caches.iter().any(|c| c.in_cluster.exporter.is_some());
+    if scraped && monitoring_namespace(k).is_none() && k.network_policies.default_deny_ingress {
+        out.push(
+            "metrics ports admit no scraper: the blueprint declares no monitoring namespace (name one with `kubernetes.network_policies.monitoring_namespace`, or declare a namespace `monitoring`)".to_string(),
+        );
+    }
+    // Prometheus' node-exporter needs the host's network, PIDs and paths.
+    if let Some(m) = monitoring_namespace(k)
+        && let Some(ns) = k.namespaces.iter().rev().find(|n| n.name == m)
+        && ns.pod_security != crate::blueprint::types::PodSecurityLevel::Privileged
+    {
+        out.push(format!(
+            "kubernetes.namespaces `{m}` is the monitoring namespace but enforces Pod Security `{}`: node-exporter (hostNetwork, hostPID, hostPath) is rejected there; give it `pod_security: privileged`",
+            namespace::level(ns.pod_security)
+        ));
+    }
+    // Service fields only the ECS back-end reads.
+    let ecs_only: Vec<String> =
+        v.bp.services
+            .iter()
+            .filter_map(|s| {
+                let fields: Vec<&str> = [
+                    ("health_check", s.health_check.is_some()),
+                    ("task", s.task.is_some()),
+                    ("grace_period", s.grace_period.is_some()),
+                    ("log_group", s.log_group.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, set)| *set)
+                .map(|(f, _)| f)
+                .collect();
+                (!fields.is_empty()).then(|| format!("{} ({})", s.name, fields.join(", ")))
+            })
+            .collect();
+    if !ecs_only.is_empty() {
+        out.push(format!(
+            "services: health_check, task, grace_period and log_group are ECS settings, not used in Kubernetes manifests (the kubelet runs `probes`; `resources` size the pods): {}",
+            ecs_only.join("; ")
+        ));
+    }
+    for (i, c) in v.bp.caches.iter().enumerate() {
+        let in_cluster =
+            opts.data_in_cluster || c.deployment == crate::blueprint::types::Deployment::InCluster;
+        if !in_cluster {
+            continue;
+        }
+        let mut dropped = Vec::new();
+        // `ha` with `deployment: in_cluster` is refused by validation.
+        if c.ha && c.deployment != crate::blueprint::types::Deployment::InCluster {
+            dropped.push("`ha` (automatic failover: replicas follow pod 0, which is not replaced by a replica)");
+        }
+        if c.snapshots.is_some() {
+            dropped.push("`snapshots` (caches are not backed up in the cluster; the append-only file on the volume survives restarts)");
+        }
+        if !c.parameters.is_empty() {
+            dropped.push("`parameters` (pass server flags through `in_cluster.args`)");
+        }
+        if !dropped.is_empty() {
+            out.push(format!(
+                "caches[{i}] `{}` runs in the cluster: {} not applied",
+                c.name,
+                dropped.join("; ")
+            ));
+        }
+    }
+    for (i, d) in v.bp.databases.iter().enumerate() {
+        let in_cluster =
+            opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster;
+        if !in_cluster {
+            continue;
+        }
+        if let Some(b) = &d.backup
+            && b.schedule.is_none()
+            && b.window.is_none()
+        {
+            out.push(format!(
+                "databases[{i}] `{}`: `backup` gives no `schedule` or `window`; the in-cluster dump runs daily at 02:00 UTC (`{}`)",
+                d.name,
+                backup::DEFAULT_SCHEDULE
+            ));
+        }
+        let storage = d.storage.as_ref();
+        let fields: Vec<&str> = [
+            ("maintenance_window", d.maintenance_window.is_some()),
+            (
+                "username (the credentials Secret's `username` is used)",
+                d.username.is_some(),
+            ),
+            (
+                "parameters (pass server flags through `in_cluster.args`)",
+                !d.parameters.is_empty(),
+            ),
+            (
+                "storage.max_size_gb",
+                storage.is_some_and(|s| s.max_size_gb.is_some()),
+            ),
+            ("storage.type", storage.is_some_and(|s| s.r#type.is_some())),
+            ("storage.iops", storage.is_some_and(|s| s.iops.is_some())),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| f)
+        .collect();
+        if !fields.is_empty() {
+            out.push(format!(
+                "databases[{i}] `{}` runs in the cluster; managed-service settings not applied: {}",
+                d.name,
+                fields.join(", ")
+            ));
+        }
+    }
+    if let Some(ing) = v.bp.ingress.as_ref().filter(|i| i.enabled)
+        && ing.gateway.is_none()
+    {
+        let alb = match opts.ingress_class.as_deref() {
+            Some(c) => c == "alb",
+            None => ing.class == crate::blueprint::types::IngressClass::Alb,
+        };
+        let fields: Vec<&str> = [
+            (
+                "rate_limit (use load_balancer.waf.rate_limit)",
+                ing.rate_limit.is_some(),
+            ),
+            ("cors", ing.cors.is_some()),
+            ("rewrite_target", ing.rewrite_target.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| f)
+        .collect();
+        if alb && !fields.is_empty() {
+            out.push(format!(
+                "ingress: class `alb` has no equivalent of these ingress-nginx settings, which are not applied: {}",
+                fields.join(", ")
+            ));
+        }
+    }
+    let databases = v.bp.databases.iter().any(|d| {
+        opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster
+    });
+    if databases && opts.database_storage_class.is_none() {
+        out.push(format!(
+            "in-cluster databases keep their data on StorageClass {}: unless its reclaimPolicy is Retain, deleting a claim deletes the volume",
+            opts.storage_class
+                .as_deref()
+                .map_or_else(|| "(the cluster default)".to_string(), |c| format!("`{c}`"))
+        ));
+    }
+    for (i, d) in v.bp.databases.iter().enumerate() {
+        // `deployment: in_cluster` with these is refused by validation; here the platform
+        // moved a managed database into the cluster.
+        if !opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster {
+            continue;
+        }
+        let mut dropped = Vec::new();
+        if d.ha {
+            dropped.push("`ha` (a standby)".to_string());
+        }
+        if d.replicas > 0 {
+            dropped.push(format!("`replicas: {}` (read replicas)", d.replicas));
+        }
+        if !dropped.is_empty() && d.engine != crate::blueprint::types::DatabaseEngine::Mongodb {
+            out.push(format!(
+                "databases[{i}] `{}` runs in the cluster as a single server: {} not created",
+                d.name,
+                dropped.join(" and ")
+            ));
+        }
+    }
+    out
 }
 
 /// Secret names (`namespace/name`) and the keys read from each.
@@ -110,6 +358,7 @@ fn generate(
         }
     }
     ingress::lower(&ctx, &mut files);
+    storage::lower(&ctx, &mut files);
 
     let mut out = files.render(&ctx);
     if !out.is_empty() {
@@ -402,6 +651,13 @@ impl<'a> Ctx<'a> {
         crate::backend::helm::ingress_nginx_namespace(self.v)
     }
 
+    /// The namespace Prometheus scrapes from: `network_policies.monitoring_namespace`, else
+    /// the declared namespace meant for monitoring (named `monitoring` or `*-monitoring`, or
+    /// labelled `purpose: monitoring`), else none (no namespace may scrape).
+    pub fn monitoring_namespace(&self) -> Option<&str> {
+        monitoring_namespace(&self.platform)
+    }
+
     /// The Kubernetes Secret name of `secrets[].name`: its `path` when that is a valid object
     /// name (Secrets Manager paths with `/` are not), else the name.
     pub fn secret_name(&self, name: &str) -> String {
@@ -447,6 +703,22 @@ impl<'a> Ctx<'a> {
         }
         parts
     }
+}
+
+/// See [`Ctx::monitoring_namespace`].
+fn monitoring_namespace(platform: &KubernetesPlatform) -> Option<&str> {
+    if let Some(ns) = &platform.network_policies.monitoring_namespace {
+        return Some(ns);
+    }
+    platform
+        .namespaces
+        .iter()
+        .find(|n| {
+            n.name == "monitoring"
+                || n.name.ends_with("-monitoring")
+                || n.labels.get("purpose").is_some_and(|p| p == "monitoring")
+        })
+        .map(|n| n.name.as_str())
 }
 
 /// A valid label value: at most 63 characters of alphanumerics, `-`, `_`, `.`, starting and

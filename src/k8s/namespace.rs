@@ -8,7 +8,7 @@ use super::yaml::{Map, map};
 use super::{Ctx, Files};
 use crate::blueprint::types::{Namespace, PodSecurityLevel, Quantity};
 
-fn level(l: PodSecurityLevel) -> &'static str {
+pub(crate) fn level(l: PodSecurityLevel) -> &'static str {
     match l {
         PodSecurityLevel::Restricted => "restricted",
         PodSecurityLevel::Baseline => "baseline",
@@ -21,6 +21,22 @@ pub(crate) fn quantity(q: &Quantity) -> Map<'_> {
     Map::new()
         .opt("cpu", q.cpu.as_ref())
         .opt("memory", q.memory.as_ref())
+}
+
+/// The labels of a namespace: the declared ones, its Pod Security Admission level (declared,
+/// else `restricted`) for every mode, and infragen's common labels.
+pub(crate) fn labels(ns: Option<&Namespace>) -> Vec<(String, String)> {
+    let psa = level(ns.map_or(PodSecurityLevel::Restricted, |n| n.pod_security));
+    let mut l: Vec<(String, String)> = ns
+        .map(|n| n.labels.clone().into_iter().collect())
+        .unwrap_or_default();
+    for mode in ["enforce", "audit", "warn"] {
+        l.push((
+            format!("pod-security.kubernetes.io/{mode}"),
+            psa.to_string(),
+        ));
+    }
+    l
 }
 
 pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
@@ -39,11 +55,14 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
         if matches!(name, "kube-system" | "default") {
             continue;
         }
+        // The platform's Terraform owns the Helm releases' namespaces (and their labels).
+        if ctx.opts.platform_namespaces.iter().any(|n| n == name) {
+            continue;
+        }
         let docs = files.at(&ctx.path(name, "namespace"));
-        let psa = level(ns.map_or(PodSecurityLevel::Restricted, |n| n.pod_security));
-        let mut labels: Map = ns.map(|n| (&n.labels).into()).unwrap_or_default();
-        for mode in ["enforce", "audit", "warn"] {
-            labels.insert(format!("pod-security.kubernetes.io/{mode}"), psa);
+        let mut labels: Map = Map::new();
+        for (k, v) in self::labels(ns) {
+            labels.insert(k, v);
         }
         labels.extend(ctx.common_labels());
         docs.push(map! {

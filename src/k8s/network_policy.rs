@@ -2,16 +2,29 @@
 //! workloads:
 //!
 //! - `default-deny-ingress`: no pod accepts traffic unless a policy allows it;
-//! - `allow-same-namespace`: pods of the namespace reach each other;
+//! - `allow-same-namespace`: the services' pods of the namespace reach each other — never the
+//!   in-cluster data services' pods, which only their users reach (policies are additive, so
+//!   a `podSelector: {}` here would open every database to every pod of the namespace);
 //! - `allow-ingress-traffic`: the ingress controller's namespace (matched by its
 //!   `kubernetes.io/metadata.name` label) reaches the routed services on their ports;
+//! - `allow-acme-http01-solver`: where an Ingress takes its certificate from cert-manager,
+//!   the controller reaches the HTTP-01 solver pods cert-manager starts in the Ingress's
+//!   namespace (label `acme.cert-manager.io/http01-solver: "true"`, port 8089);
 //! - `<service>-netpol` per service: ingress from the controller (when routed), the
-//!   namespace, and any namespace to the metrics port (Prometheus); egress only to the namespace, DNS in `kube-system`, the data services in
-//!   `uses` (in-cluster pods by label, managed ones by their subnets), cloud APIs for tables
-//!   and secrets (HTTPS), and the blueprint's `egress` rules — never the instance metadata
-//!   service;
+//!   namespace, and the monitoring namespace to the metrics port only (Prometheus); egress
+//!   only to the namespace, DNS in `kube-system`, the data services in `uses` (in-cluster
+//!   pods by label, managed ones by their subnets), cloud APIs for tables and secrets
+//!   (HTTPS), the API server when the pod mounts an API token, and the blueprint's
+//!   `egress` rules — never the instance metadata service;
 //! - `<data>-netpol` per in-cluster data service: only its users, its peers and its jobs
-//!   (and Prometheus to the exporter's port).
+//!   (and the monitoring namespace to the exporter's port).
+//!
+//! Scraping comes only from the monitoring namespace ([`Ctx::monitoring_namespace`]); with
+//! none, no namespace may scrape.
+//!
+//! In the ingress-nginx controller's namespace (see [`controller_policies`]): a default deny,
+//! the proxy ports open to all, metrics to the monitoring namespace, and the admission
+//! webhook only from outside the pod network (CVE-2025-1974).
 //!
 //! They are written even where the platform does not enforce them (EKS on Fargate); the
 //! back-end says so.
@@ -85,13 +98,61 @@ fn managed_cidrs<'c>(net: Option<&'c Network>, part: &str) -> Vec<&'c str> {
         .unwrap_or_else(|| vec![n.cidr.as_str()])
 }
 
-/// Prometheus, wherever it runs, scrapes the metrics port.
-fn scrape(port: u16) -> Map<'static> {
-    map! {
-        "from" => vec![map! {"namespaceSelector" => Map::new()}],
+/// Prometheus, from the monitoring namespace, scrapes the metrics port.
+fn scrape<'c>(ctx: &'c Ctx, port: u16) -> Option<Map<'c>> {
+    let ns = ctx.monitoring_namespace()?;
+    Some(map! {
+        "from" => vec![namespace_selector(ns)],
         "ports" => tcp(&[port]),
-    }
+    })
 }
+
+/// Selects every pod of a namespace except its in-cluster data services' (by `app`).
+fn not_data<'c>(ctx: &'c Ctx, ns: &str) -> Map<'c> {
+    let data: Vec<&str> = ctx
+        .data
+        .iter()
+        .filter(|d| d.namespace == ns)
+        .map(|d| d.name.as_str())
+        .collect();
+    if data.is_empty() {
+        return Map::new();
+    }
+    map! {"matchExpressions" => vec![map! {"key" => "app", "operator" => "NotIn", "values" => data}]}
+}
+
+/// Whether an Ingress in `ns` gets its certificate from an ACME issuer through the in-cluster
+/// controller (HTTP-01 solver pods then run in `ns`). An issuer the blueprint does not
+/// declare may be ACME too.
+fn acme_solver_in(ctx: &Ctx, ns: &str) -> bool {
+    let Some(issuer) = ctx
+        .bp
+        .ingress
+        .as_ref()
+        .filter(|i| i.enabled)
+        .and_then(|i| i.tls.as_ref())
+        .and_then(|t| t.issuer.as_ref())
+    else {
+        return false;
+    };
+    let acme = ctx
+        .platform
+        .issuers
+        .iter()
+        .find(|i| &i.name == issuer)
+        .is_none_or(|i| i.kind == crate::blueprint::types::IssuerKind::Acme);
+    acme && controller_in_cluster(ctx) && ctx.services.iter().any(|s| s.routed && s.namespace == ns)
+}
+
+/// Ports the API server's endpoints listen on.
+const API_SERVER_PORTS: [u16; 2] = [443, 6443];
+
+/// The port cert-manager's HTTP-01 solver pods listen on.
+pub const ACME_SOLVER_PORT: u16 = 8089;
+/// ingress-nginx controller ports: proxy, metrics, admission webhook.
+const NGINX_PROXY_PORTS: [u16; 2] = [80, 443];
+const NGINX_METRICS_PORT: u16 = 10254;
+pub const NGINX_WEBHOOK_PORT: u16 = 8443;
 
 fn dns() -> Map<'static> {
     map! {
@@ -165,8 +226,10 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
             "ports" => tcp(&ports),
         });
     }
-    if let Some(p) = metrics {
-        ingress.push(scrape(p));
+    if let Some(p) = metrics
+        && let Some(rule) = scrape(ctx, p)
+    {
+        ingress.push(rule);
     }
     let mut egress = Vec::new();
     if np.allow_same_namespace {
@@ -174,6 +237,12 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     }
     egress.push(dns());
     egress.extend(uses_egress(ctx, s));
+    if s.automount {
+        // A pod given an API token talks to the API server: the `kubernetes` Service's
+        // endpoints are the control plane's addresses (outside the pod network), on 443
+        // (EKS, DOKS) or 6443 (kubeadm).
+        egress.push(map! {"to" => vec![ip_block("0.0.0.0/0")], "ports" => tcp(&API_SERVER_PORTS)});
+    }
     for e in &s.bp.egress {
         egress.push(map! {"to" => vec![ip_block(&e.to)], "ports" => tcp(&e.ports)});
     }
@@ -197,8 +266,10 @@ fn data_policy<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> {
         from.push(pods(job, &d.namespace, &d.namespace));
     }
     let mut ingress = vec![map! {"from" => from, "ports" => tcp(&d.ports())}];
-    if let Some(p) = d.metrics_port() {
-        ingress.push(scrape(p));
+    if let Some(p) = d.metrics_port()
+        && let Some(rule) = scrape(ctx, p)
+    {
+        ingress.push(rule);
     }
     map! {
         "podSelector" => map! {"matchLabels" => map! {"app" => d.name.as_str()}},
@@ -225,9 +296,24 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                 "allow-same-namespace",
                 ns,
                 map! {
-                    "podSelector" => Map::new(),
+                    "podSelector" => not_data(ctx, ns),
                     "policyTypes" => seq!["Ingress"],
                     "ingress" => vec![map! {"from" => vec![map! {"podSelector" => Map::new()}]}],
+                },
+            ));
+        }
+        if np.default_deny_ingress && acme_solver_in(ctx, ns) {
+            docs.push(policy(
+                ctx,
+                "allow-acme-http01-solver",
+                ns,
+                map! {
+                    "podSelector" => map! {"matchLabels" => map! {"acme.cert-manager.io/http01-solver" => "true"}},
+                    "policyTypes" => seq!["Ingress"],
+                    "ingress" => vec![map! {
+                        "from" => vec![namespace_selector(ctx.ingress_namespace())],
+                        "ports" => tcp(&[ACME_SOLVER_PORT]),
+                    }],
                 },
             ));
         }
@@ -264,15 +350,93 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                     service_policy(ctx, s),
                 ));
             }
-            for d in ctx.data.iter().filter(|d| d.namespace == ns) {
-                docs.push(policy(
-                    ctx,
-                    format!("{}-netpol", d.name),
-                    ns,
-                    data_policy(ctx, d),
-                ));
-            }
+        }
+        // Data services' policies do not depend on `per_service`: `allow-same-namespace`
+        // never reaches their pods, so without them no user could connect.
+        for d in ctx.data.iter().filter(|d| d.namespace == ns) {
+            docs.push(policy(
+                ctx,
+                format!("{}-netpol", d.name),
+                ns,
+                data_policy(ctx, d),
+            ));
         }
         files.at(&ctx.path(ns, "network-policies")).extend(docs);
     }
+    controller_policies(ctx, files);
+}
+
+/// Whether the blueprint runs ingress-nginx (its controller namespace gets policies). With
+/// the Gateway API (`ingress.gateway`) Envoy Gateway takes the traffic and ingress-nginx is
+/// not installed, whatever `kubernetes.ingress_controller` says.
+pub(crate) fn nginx_controller(ctx: &Ctx) -> bool {
+    super::gateway::gateway(ctx).is_none()
+        && ctx
+            .platform
+            .ingress_controller
+            .as_ref()
+            .is_some_and(|c| c.kind == crate::blueprint::types::IngressClass::Nginx)
+}
+
+/// Policies of the ingress-nginx namespace: nothing enters but the proxy ports (from
+/// anywhere: the load balancer's and the cluster's clients), the metrics port (from the
+/// monitoring namespace) and the admission webhook — which the API server calls and which,
+/// reachable from the pod network, lets any pod inject configuration into the controller
+/// (CVE-2025-1974, "IngressNightmare"). The webhook admits `kube-system` (where the API
+/// server's tunnel agents run on managed clusters) and addresses outside the pod network;
+/// where no address range tells pods apart ([`super::Options::pod_cidr`] `None`) its port
+/// stays closed and the back-end disables the webhook.
+fn controller_policies<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
+    let np = &ctx.platform.network_policies;
+    if !np.default_deny_ingress || !nginx_controller(ctx) {
+        return;
+    }
+    let ns = ctx.ingress_namespace();
+    let proxy: &[u16] = if ctx.opts.ingress_controller_ports.is_empty() {
+        &NGINX_PROXY_PORTS
+    } else {
+        &ctx.opts.ingress_controller_ports
+    };
+    let mut ingress = vec![map! {"ports" => tcp(proxy)}];
+    let metrics = ctx
+        .platform
+        .ingress_controller
+        .as_ref()
+        .is_some_and(|c| c.metrics);
+    if metrics && let Some(rule) = scrape(ctx, NGINX_METRICS_PORT) {
+        ingress.push(rule);
+    }
+    if let Some(pods) = &ctx.opts.pod_cidr {
+        let outside = map! {"ipBlock" => map! {
+            "cidr" => "0.0.0.0/0",
+            "except" => seq![METADATA, pods.as_str()],
+        }};
+        ingress.push(map! {
+            "from" => vec![namespace_selector("kube-system"), outside],
+            "ports" => tcp(&[NGINX_WEBHOOK_PORT]),
+        });
+    }
+    let deny = map! {"podSelector" => Map::new(), "policyTypes" => seq!["Ingress"]};
+    let controller = map! {
+        "podSelector" => map! {"matchLabels" => map! {
+            "app.kubernetes.io/name" => "ingress-nginx",
+            "app.kubernetes.io/component" => "controller",
+        }},
+        "policyTypes" => seq!["Ingress"],
+        "ingress" => ingress,
+    };
+    let docs = files.at(&ctx.path(&ns, "network-policies"));
+    // The namespace is the controller's, not the blueprint's: the objects carry its name.
+    docs.push(map! {
+        "apiVersion" => "networking.k8s.io/v1",
+        "kind" => "NetworkPolicy",
+        "metadata" => ctx.meta("default-deny-ingress", ns.clone(), Map::new()),
+        "spec" => deny,
+    });
+    docs.push(map! {
+        "apiVersion" => "networking.k8s.io/v1",
+        "kind" => "NetworkPolicy",
+        "metadata" => ctx.meta("ingress-nginx-controller", ns, Map::new()),
+        "spec" => controller,
+    });
 }

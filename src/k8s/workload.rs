@@ -4,8 +4,11 @@
 //! - `rolling`: one Deployment, `RollingUpdate` with the blueprint's surge/unavailable.
 //! - `blue_green`: `<name>-blue` and `<name>-green`, labelled `color`; the Service selects
 //!   `rollout.live`. Both colours keep the same replica count, so switching (and switching
-//!   back) is instant; the HorizontalPodAutoscaler and PodDisruptionBudget follow the live
-//!   colour.
+//!   back) is instant; the PodDisruptionBudget and VerticalPodAutoscaler follow the live
+//!   colour. An autoscaled service gives each colour its own HorizontalPodAutoscaler and
+//!   neither Deployment a `spec.replicas` (an apply would reset a scaled-out colour, and
+//!   handing the field from one colour to the other on a switch drops the new live colour
+//!   to one pod).
 //! - `canary`: `<name>` (label `track: stable`) and `<name>-canary` (`track: canary`),
 //!   replicas sized from `canary_weight` (see [`tracks`]).
 //!
@@ -95,7 +98,7 @@ pub(crate) fn tracks(ctx: &Ctx, s: &Workload) -> Vec<Track> {
             .map(|c| Track {
                 deployment: format!("{name}-{c}"),
                 extra: map! {"color" => c},
-                replicas: Some(base_replicas(s).max(s.bp.replicas)),
+                replicas: (!autoscaled).then_some(s.bp.replicas),
                 primary: c == live(s),
             })
             .collect(),
@@ -145,6 +148,15 @@ pub(crate) fn container_security() -> Map<'static> {
 /// Requests and limits with every gap filled: a missing request equals the limit, a missing
 /// limit the request, and a container that gives neither gets infragen's defaults.
 pub(crate) fn resources(r: Option<&Resources>) -> Map<'_> {
+    let [rc, rm, lc, lm] = filled(r);
+    map! {
+        "requests" => map! {"cpu" => rc, "memory" => rm},
+        "limits" => map! {"cpu" => lc, "memory" => lm},
+    }
+}
+
+/// The four figures [`resources`] writes: requests cpu, memory, limits cpu, memory.
+pub(crate) fn filled(r: Option<&Resources>) -> [&str; 4] {
     const EMPTY: &Quantity = &Quantity {
         cpu: None,
         memory: None,
@@ -153,16 +165,12 @@ pub(crate) fn resources(r: Option<&Resources>) -> Map<'_> {
     fn pick<'r>(a: &'r Option<String>, b: &'r Option<String>, d: &'static str) -> &'r str {
         a.as_deref().or(b.as_deref()).unwrap_or(d)
     }
-    map! {
-        "requests" => map! {
-            "cpu" => pick(&req.cpu, &lim.cpu, DEFAULT_REQUESTS.0),
-            "memory" => pick(&req.memory, &lim.memory, DEFAULT_REQUESTS.1),
-        },
-        "limits" => map! {
-            "cpu" => pick(&lim.cpu, &req.cpu, DEFAULT_LIMITS.0),
-            "memory" => pick(&lim.memory, &req.memory, DEFAULT_LIMITS.1),
-        },
-    }
+    [
+        pick(&req.cpu, &lim.cpu, DEFAULT_REQUESTS.0),
+        pick(&req.memory, &lim.memory, DEFAULT_REQUESTS.1),
+        pick(&lim.cpu, &req.cpu, DEFAULT_LIMITS.0),
+        pick(&lim.memory, &req.memory, DEFAULT_LIMITS.1),
+    ]
 }
 
 /// A probe: `exec` when it has a command, `httpGet` when it has a path, else a TCP check.

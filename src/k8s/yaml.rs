@@ -84,6 +84,15 @@ impl<'a> Map<'a> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Y<'a>> {
+        self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Remove `key` (keeping the order of the others); what a merge patch's `null` does.
+    pub fn remove(&mut self, key: &str) {
+        self.0.retain(|(k, _)| k != key);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -109,16 +109,24 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
     versions::check(&mut c, bp);
+    versions::check_mq_instance(&mut c, bp);
     gateway::check(&mut c, bp);
     deployable::check(&mut c, bp);
     if c.problems.is_empty() {
-        Ok(Validated {
+        let v = Validated {
             loaded,
             bp,
             env: &loaded.env,
             provider,
             catalog: provider.catalog(),
-        })
+        };
+        // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
+        let problems = crate::k8s::check(&v);
+        if problems.is_empty() {
+            Ok(v)
+        } else {
+            Err(loaded.diagnostics(problems))
+        }
     } else {
         Err(loaded.diagnostics(c.problems))
     }

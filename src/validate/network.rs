@@ -24,6 +24,14 @@ fn parse_cidr(c: &mut Checker, path: &str, text: &str) -> Option<Ipv4Net> {
 }
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
+    if let Some(p) = bp
+        .providers
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.pod_cidr.as_ref())
+    {
+        parse_cidr(c, "providers.kubernetes.pod_cidr", p);
+    }
     let Some(net) = &bp.network else {
         if c.provider == Provider::Aws && bp.cluster.is_some() {
             c.error(

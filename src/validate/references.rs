@@ -4,7 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, DatabaseEngine, InCluster, KubernetesPlatform, Service};
+use crate::blueprint::types::{
+    Blueprint, DatabaseEngine, Deployment, InCluster, KubernetesPlatform, Service,
+};
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     let data: Vec<&str> = bp
@@ -334,6 +336,33 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
     };
     for (i, d) in bp.databases.iter().enumerate() {
         let path = format!("databases[{i}]");
+        if d.deployment == Deployment::InCluster {
+            // A standby and read replicas are managed-service settings; in the cluster only a
+            // MongoDB replica set (`in_cluster.replicas` ≥ 2) gives a second copy.
+            let replica_set =
+                d.engine == DatabaseEngine::Mongodb && d.in_cluster.replicas.unwrap_or(1) >= 2;
+            if d.ha && !replica_set {
+                c.error(
+                    &format!("{path}.ha"),
+                    "an in-cluster database runs without a standby; `ha: true` would be ignored",
+                )
+                .help = Some(if d.engine == DatabaseEngine::Mongodb {
+                    "give `in_cluster.replicas: 3` for a replica set, or drop `ha`".into()
+                } else {
+                    "use `deployment: managed` for a standby, or drop `ha`".into()
+                });
+            }
+            if d.replicas > 0 {
+                c.error(
+                    &format!("{path}.replicas"),
+                    format!(
+                        "an in-cluster database has no read replicas; `replicas: {}` would be ignored",
+                        d.replicas
+                    ),
+                )
+                .help = Some("use `in_cluster.replicas` (MongoDB), `deployment: managed`, or drop `replicas`".into());
+            }
+        }
         match d.engine {
             DatabaseEngine::Postgres => single(c, path.clone(), "PostgreSQL", &d.in_cluster),
             DatabaseEngine::Mysql => single(c, path.clone(), "MySQL", &d.in_cluster),
@@ -361,6 +390,15 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
                         .into(),
                 );
             }
+        }
+    }
+    for (i, k) in bp.caches.iter().enumerate() {
+        if k.deployment == Deployment::InCluster && k.ha {
+            c.error(
+                &format!("caches[{i}].ha"),
+                "an in-cluster cache has no automatic failover (its replicas follow pod 0); `ha: true` would be ignored",
+            )
+            .help = Some("use `deployment: managed` for failover, or drop `ha`".into());
         }
     }
     for (i, q) in bp.queues.iter().enumerate() {

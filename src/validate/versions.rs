@@ -11,7 +11,7 @@
 //! | managed `databases[].version` | RDS PostgreSQL / MySQL (AWS), Managed PostgreSQL / MongoDB (DigitalOcean) |
 //! | managed `caches[].version` | ElastiCache Redis OSS / Valkey (AWS) |
 //! | managed `queues[].version` | Amazon MQ for RabbitMQ (AWS) |
-//! | in-cluster data services (`deployment: in_cluster`, or any on `--provider kubernetes`) | the engine image: `in_cluster.image`'s tag, else `version` |
+//! | in-cluster data services (`deployment: in_cluster`, any on `--provider kubernetes`, queues on DigitalOcean) | the engine image: `in_cluster.image`'s tag, else `version` |
 //! | `kubernetes.ingress_controller.chart_version`, `kubernetes.cert_manager.chart_version` | the Helm charts a created cluster (EKS, DOKS) gets |
 
 use crate::blueprint::types::{Blueprint, Deployment, InCluster, IngressClass, Platform};
@@ -55,6 +55,50 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         } else {
             suggestion
         });
+    }
+}
+
+/// Amazon MQ creates RabbitMQ 4.x brokers only on mq.m7g instances (3.13 also on mq.t3 and
+/// mq.m5): the API rejects the combination, so it is refused here with the way out.
+pub(crate) fn check_mq_instance(c: &mut Checker, bp: &Blueprint) {
+    if c.provider != Provider::Aws {
+        return;
+    }
+    for (i, q) in bp.queues.iter().enumerate() {
+        if q.deployment != Deployment::Managed {
+            continue;
+        }
+        let Some(v) = or_default(q.version.as_deref(), Provider::Aws, "rabbitmq") else {
+            continue;
+        };
+        if releases::numbers(&v).first().is_none_or(|m| *m < 4) {
+            continue;
+        }
+        let Ok(size) = super::resolve_size(
+            Provider::Aws,
+            Provider::Aws.catalog(),
+            crate::catalog::SizeKind::Queue,
+            q.size.as_deref(),
+            &q.sizes,
+        ) else {
+            continue;
+        };
+        if !size.starts_with("mq.m7g.") {
+            let path = if q.version.is_some() {
+                format!("queues[{i}].version")
+            } else {
+                format!("queues[{i}]")
+            };
+            let d = c.error(
+                &path,
+                format!("Amazon MQ runs RabbitMQ {v} only on mq.m7g instances, not `{size}`"),
+            );
+            d.expected = Some("an mq.m7g instance type for RabbitMQ 4".into());
+            d.help = Some(
+                "set `sizes: { aws: mq.m7g.large }` (or another mq.m7g size), or use version `3.13`"
+                    .into(),
+            );
+        }
     }
 }
 
@@ -274,7 +318,11 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
 
     for (i, q) in bp.queues.iter().enumerate() {
         let part = format!("queues[{i}]");
-        if everything_in_cluster || q.deployment == Deployment::InCluster {
+        // DigitalOcean has no managed RabbitMQ: its managed queues run in the cluster.
+        if everything_in_cluster
+            || q.deployment == Deployment::InCluster
+            || provider == Provider::Digitalocean
+        {
             in_cluster(
                 &mut judge,
                 &part,

@@ -51,7 +51,11 @@ fn gateway_objects_pass_the_vendored_gateway_api_schemas() {
         let out = stage(provider);
         let file = "k8s/ecommerce-stage/gateway.yaml";
         let text = &out.files[file];
-        let report = schemas.check_files([(file, text.as_str())]);
+        let class_file = "k8s/cluster/gatewayclass.yaml";
+        let report = schemas.check_files([
+            (file, text.as_str()),
+            (class_file, out.files[class_file].as_str()),
+        ]);
         assert!(report.problems.is_empty(), "{:?}", report.problems);
         assert_eq!(
             report.custom, 0,

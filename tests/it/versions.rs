@@ -24,6 +24,26 @@ fn shipped_blueprints_rely_only_on_supported_versions() {
     }
 }
 
+/// `infragen init`'s starter asks for nothing past its end, nor anything billed extra.
+#[test]
+fn the_init_template_is_current() {
+    let bytes = std::fs::read(crate::support::root().join("templates/init.yaml")).unwrap();
+    let envs = infragen::blueprint::environments("init", &bytes).unwrap();
+    assert!(!envs.is_empty());
+    for env in envs {
+        let loaded = infragen::blueprint::load("init", &bytes, &env).unwrap();
+        let findings = infragen::validate::versions::findings(&loaded.blueprint, Provider::Aws);
+        assert!(
+            findings.is_empty(),
+            "{env}: {:?}",
+            findings
+                .iter()
+                .map(|f| (&f.path, &f.verdict))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
 const EKS: &str = r#"
 name: shop
 providers:
@@ -73,11 +93,24 @@ fn eks_1_28_is_refused_with_a_suggestion_or_accepted_with_a_warning() {
     );
 }
 
+/// As users run it: `synth` exits 2 with the positioned error and the suggestion.
 #[test]
-fn the_catalog_date_decides_not_the_clock() {
-    let r = infragen::releases::get();
-    assert_eq!(r.as_of, "2026-12-05");
-    // The same request judged twice gives the same answer, whatever the day of the run.
-    let eks = infragen::releases::product("eks");
-    assert_eq!(eks.judge("1.33", &r.as_of), eks.judge("1.33", &r.as_of));
+fn synth_exits_2_on_eks_1_28() {
+    let dir = std::env::temp_dir().join(format!("infragen-versions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("infragen.yaml"), EKS).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(["synth", "--provider", "aws", "--env", "production"])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&o.stderr).into_owned();
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(text.contains("infragen.yaml:12:12"), "{text}");
+    assert!(
+        text.contains("nearest supported version is `1.32`"),
+        "{text}"
+    );
 }

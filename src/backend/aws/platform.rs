@@ -50,6 +50,10 @@ fn web_acl_name(ctx: &Ctx) -> String {
         .unwrap_or_else(|| format!("{}-waf", ctx.prefix))
 }
 
+/// ingress-nginx's container ports on Fargate, which allows no binding below 1024.
+const FARGATE_NGINX_HTTP: u16 = 8080;
+const FARGATE_NGINX_HTTPS: u16 = 10443;
+
 /// The blueprint's Ingress class when it has an enabled Ingress.
 fn ingress_class(ctx: &Ctx) -> Option<IngressClass> {
     ctx.v
@@ -328,9 +332,23 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         &common_tags(ctx.v),
     );
     let after_lbc = json!([lbc_release.address()]);
+    let mut lbc_body = lbc_body;
+    // kube-system: nothing to create or own.
+    let _ = helm::own_namespace(ctx.v, &mut lbc_body);
     m.file("controllers").resource(&lbc_release, lbc_body);
 
     if let Some((r, mut body)) = helm::ingress_nginx(ctx.v, nginx_service_annotations(ctx)) {
+        // The VPC CNI gives pods node-subnet addresses, like the control plane's ENIs, so no
+        // NetworkPolicy can admit the API server to the admission webhook while keeping pods
+        // out (CVE-2025-1974): the webhook is off (Ingress objects are then checked when the
+        // controller loads them, not at admission).
+        helm::merge_values(
+            &mut body,
+            json!({"controller": {"admissionWebhooks": {"enabled": false}}}),
+        );
+        ctx.note(
+            "ingress-nginx: the admission webhook is off on EKS (pods share the node subnets, so no NetworkPolicy can keep them from it — CVE-2025-1974); a malformed Ingress is reported in the controller's log instead of being refused at apply",
+        );
         if alb_in_front_of_nginx(ctx) {
             // Reached only through the ALB; client addresses arrive in X-Forwarded-For.
             helm::merge_values(
@@ -347,13 +365,19 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             helm::merge_values(
                 &mut body,
                 json!({"controller": {
-                    "containerPort": {"http": 8080, "https": 10443},
-                    "extraArgs": {"http-port": "8080", "https-port": "10443"},
+                    "containerPort": {"http": FARGATE_NGINX_HTTP, "https": FARGATE_NGINX_HTTPS},
+                    "extraArgs": {
+                        "http-port": FARGATE_NGINX_HTTP.to_string(),
+                        "https-port": FARGATE_NGINX_HTTPS.to_string(),
+                    },
                     "containerSecurityContext": {"capabilities": {"add": [], "drop": ["ALL"]}},
                 }}),
             );
         }
         body["depends_on"] = after_lbc.clone();
+        if let Some((ns, doc)) = helm::own_namespace(ctx.v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         m.file("controllers").resource(&r, body);
     }
     if let Some((r, mut body)) = helm::cert_manager(ctx.v) {
@@ -362,6 +386,9 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             helm::merge_values(&mut body, json!({"webhook": {"securePort": 10260}}));
         }
         body["depends_on"] = after_lbc.clone();
+        if let Some((ns, doc)) = helm::own_namespace(ctx.v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         m.file("controllers").resource(&r, body);
     }
 
@@ -409,6 +436,20 @@ fn nginx_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     a
 }
 
+/// The StorageClass of in-cluster databases (`reclaimPolicy: Retain`).
+const RETAIN_CLASS: &str = "gp3-retain";
+
+/// Whether the platform module creates the gp3 classes (EKS with the EBS CSI driver).
+fn ebs_classes(ctx: &Ctx) -> bool {
+    ctx.platform == Some(Platform::Eks)
+        && ctx
+            .v
+            .bp
+            .cluster
+            .as_ref()
+            .is_some_and(|c| c.addons.iter().any(|a| a == "aws-ebs-csi-driver"))
+}
+
 /// The default StorageClass: gp3 through the EBS CSI driver, encrypted with the cluster's EBS
 /// key, bound where the pod lands. Clusters created before Kubernetes 1.30 mark the in-tree
 /// `gp2` class default; that mark is removed so there is one default.
@@ -431,6 +472,18 @@ fn storage(ctx: &Ctx, m: &mut Module) {
                 "parameters": {"type": "gp3", "encrypted": "true", "kmsKeyId": key.attr("target_key_arn")},
                 "volume_binding_mode": "WaitForFirstConsumer",
                 "reclaim_policy": "Delete",
+                "allow_volume_expansion": true,
+            }),
+        )
+        // In-cluster databases' class: the same volumes, kept when a claim is deleted.
+        .resource(
+            &res("kubernetes_storage_class_v1", "gp3_retain"),
+            json!({
+                "metadata": {"name": RETAIN_CLASS},
+                "storage_provisioner": "ebs.csi.aws.com",
+                "parameters": {"type": "gp3", "encrypted": "true", "kmsKeyId": key.attr("target_key_arn")},
+                "volume_binding_mode": "WaitForFirstConsumer",
+                "reclaim_policy": "Retain",
                 "allow_volume_expansion": true,
             }),
         );
@@ -636,6 +689,14 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         network_policy_enforced: ctx.platform == Some(Platform::Eks),
         node_pool_label: (ctx.platform == Some(Platform::Eks))
             .then(|| super::cluster::nodes::POOL_LABEL.to_string()),
+        // On Fargate the controller listens on high ports (see `platform`).
+        ingress_controller_ports: if ctx.platform == Some(Platform::EksFargate) {
+            vec![FARGATE_NGINX_HTTP, FARGATE_NGINX_HTTPS]
+        } else {
+            Vec::new()
+        },
+        platform_namespaces: helm::platform_namespaces(ctx.v),
+        database_storage_class: ebs_classes(ctx).then(|| RETAIN_CLASS.to_string()),
         ..Default::default()
     };
     if class == Some(IngressClass::Alb)
@@ -644,6 +705,9 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         opts.ingress_annotations = alb_annotations(ctx, lb, super::buckets::Site::Manifest);
     }
     let (files, lowered) = k8s::manifests(ctx.v, &opts);
+    for n in k8s::notes(ctx.v, &opts) {
+        ctx.note(n);
+    }
     out.files.extend(files);
     out.lowered.extend(lowered);
 }

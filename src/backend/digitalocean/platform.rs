@@ -79,7 +79,19 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         // Read at every plan, so the short-lived token is always fresh.
         .resource(&cluster, json!({"name": ctx.cluster_name()}));
 
-    if let Some((r, body)) = ingress {
+    if let Some((r, mut body)) = ingress {
+        // The manifests' NetworkPolicy admits the API server to the admission webhook from
+        // kube-system and from outside the pod network (CVE-2025-1974). How the managed
+        // control plane's calls arrive under Cilium is DigitalOcean's to change; should a
+        // call be dropped, the Ingress is admitted unchecked rather than every Ingress
+        // write failing.
+        helm::merge_values(
+            &mut body,
+            json!({"controller": {"admissionWebhooks": {"failurePolicy": "Ignore"}}}),
+        );
+        if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         let namespace = helm::ingress_nginx_namespace(v);
         let svc = data("kubernetes_service_v1", "ingress_nginx");
         m.file("ingress").resource(&r, body).resource(
@@ -98,14 +110,20 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             ),
         );
     }
-    if let Some((r, body)) = helm::envoy_gateway(v) {
+    if let Some((r, mut body)) = helm::envoy_gateway(v) {
+        if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         m.file("gateway").resource(&r, body);
         ctx.note(format!(
             "ingress.gateway: Envoy Gateway creates the DigitalOcean load balancer `{}` for the Gateway once the manifests are applied; point DNS at its address (`kubectl get gateway -A`)",
             load_balancer_name(ctx)
         ));
     }
-    if let Some((r, body)) = cert_manager {
+    if let Some((r, mut body)) = cert_manager {
+        if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
         m.file("cert_manager").resource(&r, body);
     }
     Some(m)
@@ -183,6 +201,13 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         storage_class: Some("do-block-storage".into()),
         // DOKS runs Cilium, which enforces NetworkPolicy.
         network_policy_enforced: true,
+        // DOKS's pod network (the cluster's default `cluster_subnet`); Cilium never matches
+        // pods by address anyway.
+        pod_cidr: Some(k8s::DEFAULT_POD_CIDR.into()),
+        platform_namespaces: crate::backend::helm::platform_namespaces(ctx.v),
+        // Databases keep their volumes when a claim is deleted (`k8s/cluster/`).
+        database_storage_class: Some("do-block-storage-retain".into()),
+        database_storage_provisioner: Some("dobs.csi.digitalocean.com".into()),
         data_in_cluster: false,
         image_pull_secret: super::registry::pull_secret(ctx),
         // The Envoy proxies' Service creates the load balancer with the Gateway API path.
@@ -207,6 +232,9 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     } else {
         k8s::manifests(ctx.v, &opts)
     };
+    for n in k8s::notes(ctx.v, &opts) {
+        ctx.note(n);
+    }
     out.files.extend(files);
     out.lowered.extend(lowered);
 }

@@ -309,3 +309,30 @@ fn project_groups_resources() {
         ])
     );
 }
+
+/// DigitalOcean runs managed queues in the cluster: their version is judged as the image it
+/// runs, so an end-of-life RabbitMQ is refused even though Amazon MQ still offers it.
+#[test]
+fn managed_queue_versions_are_judged_as_images() {
+    let text = format!("{BASE}queues: [{{ name: mq, engine: rabbitmq, version: \"3.13\" }}]\n");
+    let err = crate::synthesize(
+        "t.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("`queues[0].version`: RabbitMQ container image"),
+        "{err}"
+    );
+    assert!(err.contains("`4.2` (pinned as 4.2.5)"), "{err}");
+    let ok = crate::synthesize("t.yaml", text.as_bytes(), Provider::Aws, "production");
+    assert!(
+        ok.as_ref()
+            .err()
+            .is_none_or(|d| !d.to_string().contains("queues[0].version")),
+        "Amazon MQ still creates 3.13"
+    );
+}

@@ -32,11 +32,21 @@ pub fn synth(v: &Validated) -> Output {
             .as_ref()
             .and_then(|k| k.storage_class.clone()),
         network_policy_enforced: true,
+        // The blueprint's, else kubeadm's (and flannel's) default pod network; the webhook
+        // also admits kube-system.
+        pod_cidr: Some(
+            v.bp.providers
+                .kubernetes
+                .as_ref()
+                .and_then(|k| k.pod_cidr.clone())
+                .unwrap_or_else(|| k8s::DEFAULT_POD_CIDR.into()),
+        ),
         data_in_cluster: true,
         ..Default::default()
     };
     let (files, lowered, secrets) = k8s::manifests_and_secrets(v, &opts);
     let mut out = Output::default();
+    out.notes.extend(k8s::notes(v, &opts));
     out.files.extend(files);
     out.lowered.extend(lowered);
 

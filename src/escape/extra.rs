@@ -1,0 +1,536 @@
+//! `extra:`: Terraform files and Kubernetes manifests rendered from minijinja templates kept
+//! beside the blueprint.
+//!
+//! The sandbox: templates are named relative to the blueprint's folder and may not leave it
+//! (no absolute paths, no `..`); the environment has no loader, so `include`/`import` reach
+//! nothing; undefined variables are errors (a typo must not render an empty string);
+//! autoescape is off (the output is JSON or YAML, not HTML) and `tojson` quotes values. The
+//! context is the environment's resolved blueprint (`blueprint`), `env`, `provider`, and
+//! `ref(component, attribute)`, which names a generated component as Terraform or the
+//! cluster knows it, so templates never hard-code addresses.
+//!
+//! The rendered text is parsed (JSON or YAML), written canonically and checked against the
+//! provider or Kubernetes schemas; a template that renders only whitespace adds nothing (so
+//! `{% if provider == "aws" %}` can limit one to a provider).
+
+use std::sync::Arc;
+
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use serde_json::Value;
+
+use super::TemplateSource;
+use super::patch::{read_manifests, write_terraform, yaml_to_y};
+use crate::Provider;
+use crate::backend::Output;
+use crate::blueprint::Loaded;
+use crate::check::kubernetes::{Report, Schemas};
+use crate::check::schema::ProviderSchemas;
+use crate::diagnostic::{Diagnostic, Diagnostics, Span, closest};
+use crate::k8s::yaml::{self, Map, Y};
+use crate::terraform::ident;
+
+/// Resource types that stand for a blueprint component when several resources share its
+/// name (a database's instance, subnet group and security group are all `ledger_db`).
+const PRIMARY: &[&str] = &[
+    "aws_db_instance",
+    "aws_rds_cluster",
+    "aws_elasticache_replication_group",
+    "aws_mq_broker",
+    "aws_sqs_queue",
+    "aws_dynamodb_table",
+    "aws_s3_bucket",
+    "aws_ecs_service",
+    "aws_ecr_repository",
+    "aws_secretsmanager_secret",
+    "aws_eks_cluster",
+    "aws_eks_node_group",
+    "digitalocean_database_cluster",
+    "digitalocean_spaces_bucket",
+    "digitalocean_kubernetes_cluster",
+    "digitalocean_kubernetes_node_pool",
+    "digitalocean_container_registry",
+];
+
+/// A path relative to the blueprint's folder that stays inside it.
+pub fn confined(path: &str) -> bool {
+    let p = std::path::Path::new(path);
+    !path.is_empty()
+        && !path.contains('\\')
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+/// What `ref()` can name: generated Terraform resources and in-cluster Services.
+struct Index {
+    /// (module, type, name)
+    resources: Vec<(String, String, String)>,
+    /// (name, namespace, first port)
+    services: Vec<(String, String, Option<i64>)>,
+}
+
+impl Index {
+    fn of(out: &Output) -> Index {
+        let mut resources = Vec::new();
+        let mut services = Vec::new();
+        for (path, text) in &out.files {
+            if let Some(rest) = path.strip_prefix("terraform/")
+                && let Some((module, file)) = rest.split_once('/')
+                && file.ends_with(".tf.json")
+                && let Ok(doc) = serde_json::from_str::<Value>(text)
+            {
+                for (ty, names) in doc
+                    .get("resource")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    for name in names.as_object().into_iter().flat_map(|m| m.keys()) {
+                        resources.push((module.to_string(), ty.clone(), name.clone()));
+                    }
+                }
+            } else if path.starts_with("k8s/")
+                && path.ends_with(".yaml")
+                && text.contains("kind: Service\n")
+                && let Ok((_, docs)) = read_manifests(text)
+            {
+                for d in docs {
+                    let s = |y: Option<&Y>| match y {
+                        Some(Y::Str(s)) => Some(s.to_string()),
+                        _ => None,
+                    };
+                    if s(d.get("kind")).as_deref() != Some("Service") {
+                        continue;
+                    }
+                    let Some(Y::Map(meta)) = d.get("metadata") else {
+                        continue;
+                    };
+                    let port = match d.get("spec") {
+                        Some(Y::Map(spec)) => match spec.get("ports") {
+                            Some(Y::Seq(ports)) => ports.first().and_then(|p| match p {
+                                Y::Map(p) => match p.get("port") {
+                                    Some(Y::Int(i)) => Some(*i),
+                                    _ => None,
+                                },
+                                _ => None,
+                            }),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    if let (Some(n), Some(ns)) = (s(meta.get("name")), s(meta.get("namespace"))) {
+                        services.push((n, ns, port));
+                    }
+                }
+            }
+        }
+        Index {
+            resources,
+            services,
+        }
+    }
+
+    /// `ref(component, attribute)` in a template for Terraform module `module`.
+    fn terraform(&self, module: &str, component: &str, attribute: &str) -> Result<String, String> {
+        let matches = |ty: &str, name: &str| {
+            if component.contains('.') {
+                format!("{ty}.{name}") == component
+            } else {
+                name == ident(component)
+            }
+        };
+        let here: Vec<&(String, String, String)> = self
+            .resources
+            .iter()
+            .filter(|(m, ty, name)| m == module && matches(ty, name))
+            .collect();
+        let chosen = match here.as_slice() {
+            [one] => *one,
+            [] => {
+                if let Some((m, ty, name)) = self
+                    .resources
+                    .iter()
+                    .find(|(_, ty, name)| matches(ty, name))
+                {
+                    return Err(format!(
+                        "`{component}` is `{ty}.{name}` in module `{m}`; a template for module `{module}` can only reference resources of its own module"
+                    ));
+                }
+                let names: Vec<String> = self
+                    .resources
+                    .iter()
+                    .filter(|(m, _, _)| m == module)
+                    .map(|(_, _, n)| n.replace('_', "-"))
+                    .collect();
+                let hint = closest(component, names.iter().map(String::as_str))
+                    .map(|c| format!("; did you mean `{c}`?"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "no generated resource of module `{module}` is named `{component}`{hint}"
+                ));
+            }
+            many => {
+                let primary: Vec<_> = many
+                    .iter()
+                    .filter(|(_, ty, _)| PRIMARY.contains(&ty.as_str()))
+                    .collect();
+                match primary.as_slice() {
+                    [one] => **one,
+                    _ => {
+                        let all: Vec<String> =
+                            many.iter().map(|(_, t, n)| format!("{t}.{n}")).collect();
+                        return Err(format!(
+                            "`{component}` names several resources ({}); pass one address, e.g. `ref(\"{}\", \"{attribute}\")`",
+                            all.join(", "),
+                            all[0]
+                        ));
+                    }
+                }
+            }
+        };
+        let (_, ty, name) = chosen;
+        if let Some(block) = ProviderSchemas::bundled().resource(ty)
+            && !block.attributes.contains_key(attribute)
+        {
+            let hint = closest(attribute, block.attributes.keys().map(String::as_str))
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            return Err(format!("`{ty}` has no attribute `{attribute}`{hint}"));
+        }
+        Ok(format!("${{{ty}.{name}.{attribute}}}"))
+    }
+
+    /// `ref(component, attribute)` in a manifest template: a Service inside the cluster.
+    fn kubernetes(&self, component: &str, attribute: &str) -> Result<String, String> {
+        let Some((name, ns, port)) = self.services.iter().find(|(n, _, _)| n == component) else {
+            let names: Vec<&str> = self.services.iter().map(|(n, _, _)| n.as_str()).collect();
+            let hint = closest(component, names.iter().copied())
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            return Err(format!(
+                "no generated Service is named `{component}` (manifests can reference in-cluster Services; cloud resources are known only to Terraform){hint}"
+            ));
+        };
+        match attribute {
+            "host" | "dns" => Ok(format!("{name}.{ns}.svc.cluster.local")),
+            "namespace" => Ok(ns.clone()),
+            "name" => Ok(name.clone()),
+            "port" => port
+                .map(|p| p.to_string())
+                .ok_or_else(|| format!("Service `{name}` has no port")),
+            "url" => Ok(match port {
+                Some(p) => format!("http://{name}.{ns}.svc.cluster.local:{p}"),
+                None => format!("http://{name}.{ns}.svc.cluster.local"),
+            }),
+            other => Err(format!(
+                "a Service has no attribute `{other}` for `ref`; use `host`, `port`, `url`, `name` or `namespace`"
+            )),
+        }
+    }
+}
+
+/// Where a rendered template goes.
+enum Target<'a> {
+    Terraform(&'a str),
+    Kubernetes,
+}
+
+/// Render every template of `extra:` into `out`.
+pub fn render(
+    loaded: &Loaded,
+    provider: Provider,
+    out: &mut Output,
+    read: TemplateSource,
+) -> Result<(), Diagnostics> {
+    let extra = &loaded.blueprint.extra;
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let index = Arc::new(Index::of(out));
+    let blueprint = loaded.node.to_json();
+    let mut jobs: Vec<(String, &str, Target)> = Vec::new();
+    for (module, paths) in &extra.terraform {
+        for (i, p) in paths.iter().enumerate() {
+            jobs.push((
+                format!("extra.terraform.{module}[{i}]"),
+                p,
+                Target::Terraform(module),
+            ));
+        }
+    }
+    for (i, p) in extra.kubernetes.iter().enumerate() {
+        jobs.push((format!("extra.kubernetes[{i}]"), p, Target::Kubernetes));
+    }
+    for (field, path, target) in jobs {
+        let at = loaded.span(&field);
+        let fail = |d: Diagnostic| loaded.diagnostics(vec![d.at(at)]);
+        if !confined(path) {
+            return Err(fail(
+                Diagnostic::new(format!("the template path `{path}` leaves the blueprint's folder"))
+                    .expected("a relative path inside the blueprint's folder, such as `templates/sqs.tf.json.j2`")
+                    .help("templates may read nothing outside the blueprint's folder"),
+            ));
+        }
+        let text = read(path).map_err(|e| fail(Diagnostic::new(e)))?;
+        let rendered = render_one(path, &text, &index, &target, &blueprint, loaded, provider)?;
+        if rendered.trim().is_empty() {
+            continue;
+        }
+        let file = path.rsplit('/').next().unwrap_or(path);
+        match target {
+            Target::Terraform(module) => {
+                let prefix = format!("terraform/{module}/");
+                if !out.files.keys().any(|k| k.starts_with(&prefix)) {
+                    let modules: std::collections::BTreeSet<&str> = out
+                        .files
+                        .keys()
+                        .filter_map(|k| k.strip_prefix("terraform/")?.split_once('/'))
+                        .map(|(m, _)| m)
+                        .collect();
+                    let mut d = Diagnostic::new(format!(
+                        "no Terraform module `{module}` is generated for {}",
+                        provider.title()
+                    ))
+                    .expected(crate::diagnostic::one_of(modules.iter().copied()));
+                    if let Some(c) = closest(module, modules.iter().copied()) {
+                        d = d.help(format!("did you mean `{c}`?"));
+                    }
+                    return Err(fail(d));
+                }
+                let stem = strip(file, &[".tf.json.j2", ".json.j2", ".j2"]);
+                let dest = format!("{prefix}extra_{stem}.tf.json");
+                let doc: Value = serde_json::from_str(&rendered).map_err(|e| {
+                    rendered_error(
+                        path,
+                        &rendered,
+                        e.line(),
+                        e.column(),
+                        format!("not JSON: {e}"),
+                    )
+                })?;
+                if !doc.is_object() {
+                    return Err(rendered_error(
+                        path,
+                        &rendered,
+                        1,
+                        1,
+                        "a Terraform JSON file must be an object".into(),
+                    ));
+                }
+                claim(out, &dest, path).map_err(fail)?;
+                out.files.insert(dest.clone(), write_terraform(&doc));
+                check_terraform(out, module, &dest, path)?;
+            }
+            Target::Kubernetes => {
+                let docs = yaml_rust2::YamlLoader::load_from_str(&rendered).map_err(|e| {
+                    let m = e.marker();
+                    rendered_error(
+                        path,
+                        &rendered,
+                        m.line(),
+                        m.col() + 1,
+                        format!("not YAML: {e}"),
+                    )
+                })?;
+                let mut maps: Vec<Map<'static>> = Vec::new();
+                for d in docs.iter().filter(|d| !d.is_null()) {
+                    match yaml_to_y(d) {
+                        Ok(Y::Map(m)) => maps.push(m),
+                        Ok(_) => {
+                            return Err(template_error(
+                                path,
+                                "a rendered document is not a mapping",
+                            ));
+                        }
+                        Err(e) => return Err(template_error(path, &e)),
+                    }
+                }
+                if maps.is_empty() {
+                    continue;
+                }
+                let ns = match maps[0].get("metadata") {
+                    Some(Y::Map(m)) => match m.get("namespace") {
+                        Some(Y::Str(s)) => s.to_string(),
+                        _ => "cluster".to_string(),
+                    },
+                    _ => "cluster".to_string(),
+                };
+                let stem = strip(file, &[".yaml.j2", ".yml.j2", ".j2"]);
+                let rel = format!("{ns}/extra-{stem}.yaml");
+                let dest = format!("k8s/{rel}");
+                if !out.files.contains_key("k8s/kustomization.yaml") {
+                    return Err(fail(Diagnostic::new(format!(
+                        "{} output has no Kubernetes manifests to add `{path}` to",
+                        provider.title()
+                    ))));
+                }
+                claim(out, &dest, path).map_err(fail)?;
+                let comment = format!(
+                    "Rendered by infragen from {path} (provider {provider}, environment {}). Do not edit; change the template and run `infragen synth`.",
+                    loaded.env
+                );
+                let text = yaml::file(&comment, &maps);
+                let mut report = Report::default();
+                Schemas::bundled().check_file(&dest, &text, &mut report);
+                if let Some(p) = report.problems.first() {
+                    return Err(template_error(
+                        path,
+                        &format!("the rendered manifests are invalid: {p}"),
+                    ));
+                }
+                out.files.insert(dest, text);
+                add_to_kustomization(out, &rel);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn strip<'a>(file: &'a str, suffixes: &[&str]) -> &'a str {
+    suffixes
+        .iter()
+        .find_map(|s| file.strip_suffix(s))
+        .unwrap_or(file)
+}
+
+/// Refuse to replace a file infragen (or another template) wrote.
+fn claim(out: &Output, dest: &str, path: &str) -> Result<(), Diagnostic> {
+    if out.files.contains_key(dest) {
+        return Err(Diagnostic::new(format!(
+            "`{path}` would be written to `{dest}`, which already exists"
+        ))
+        .help("rename the template"));
+    }
+    Ok(())
+}
+
+fn render_one(
+    path: &str,
+    text: &str,
+    index: &Arc<Index>,
+    target: &Target,
+    blueprint: &Value,
+    loaded: &Loaded,
+    provider: Provider,
+) -> Result<String, Diagnostics> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    let idx = Arc::clone(index);
+    let module = match target {
+        Target::Terraform(m) => Some(m.to_string()),
+        Target::Kubernetes => None,
+    };
+    env.add_function(
+        "ref",
+        move |component: String, attribute: String| -> Result<String, minijinja::Error> {
+            let r = match &module {
+                Some(m) => idx.terraform(m, &component, &attribute),
+                None => idx.kubernetes(&component, &attribute),
+            };
+            r.map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e))
+        },
+    );
+    let ctx = minijinja::context! {
+        blueprint => minijinja::Value::from(minijinja::value::Serde(blueprint)),
+        env => loaded.env.clone(),
+        provider => provider.name(),
+    };
+    let result = env
+        .template_from_named_str(path, text)
+        .and_then(|t| t.render(ctx));
+    // Shown as the user finds it: beside the blueprint.
+    let shown = std::path::Path::new(&loaded.file)
+        .parent()
+        .map(|d| d.join(path).to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string());
+    result.map_err(|e| {
+        let line = e.line().unwrap_or(1);
+        // The column of the failing expression, when minijinja knows its byte range.
+        let col = e
+            .range()
+            .and_then(|r| {
+                let before = text.get(..r.start)?;
+                let start = before.rfind('\n').map_or(0, |i| i + 1);
+                Some(before[start..].chars().count() + 1)
+            })
+            .unwrap_or(1);
+        let what = match e.detail() {
+            Some(d) => format!("{}: {d}", e.kind()),
+            None => e.kind().to_string(),
+        };
+        Diagnostics::single(
+            Diagnostic::new(format!("template `{path}` does not render: {what}"))
+                .at(Some(Span::new(line, col)))
+                .help("variables: `blueprint`, `env`, `provider`; functions: `ref(component, attribute)`; filters include `tojson`"),
+        )
+        .with_source(&shown, text)
+    })
+}
+
+/// An error in the rendered text, shown against it.
+fn rendered_error(path: &str, rendered: &str, line: usize, col: usize, msg: String) -> Diagnostics {
+    Diagnostics::single(
+        Diagnostic::new(format!("template `{path}` renders invalid output: {msg}"))
+            .at(Some(Span::new(line.max(1), col.max(1))))
+            .help("the position is in the rendered text; `tojson` quotes values safely"),
+    )
+    .with_source(&format!("{path} (rendered)"), rendered)
+}
+
+fn template_error(path: &str, msg: &str) -> Diagnostics {
+    Diagnostics::single(Diagnostic::new(format!("template `{path}`: {msg}")).in_file(path))
+}
+
+/// Check the module `dest` was added to; problems in `dest` are the template's.
+fn check_terraform(out: &Output, module: &str, dest: &str, path: &str) -> Result<(), Diagnostics> {
+    let prefix = format!("terraform/{module}/");
+    let files: Vec<(String, Value)> = out
+        .files
+        .iter()
+        .filter(|(p, _)| p.starts_with(&prefix) && p.ends_with(".tf.json"))
+        .filter_map(|(p, t)| Some((p.clone(), serde_json::from_str(t).ok()?)))
+        .collect();
+    let problems: Vec<String> =
+        crate::check::terraform::check_module(&files, ProviderSchemas::bundled())
+            .into_iter()
+            .filter(|p| p.file == dest)
+            .map(|p| p.to_string())
+            .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Diagnostics(
+        problems
+            .into_iter()
+            .map(|p| {
+                Diagnostic::new(format!("template `{path}` renders invalid Terraform: {p}"))
+                    .in_file(path)
+            })
+            .collect(),
+    ))
+}
+
+/// Add `rel` (relative to `k8s/`) to the kustomization's resources, kept sorted.
+fn add_to_kustomization(out: &mut Output, rel: &str) {
+    let key = "k8s/kustomization.yaml";
+    let Some(Ok((comment, mut docs))) = out.files.get(key).map(|t| read_manifests(t)) else {
+        return;
+    };
+    let Some(doc) = docs.first_mut() else { return };
+    let mut resources: Vec<String> = match doc.get("resources") {
+        Some(Y::Seq(items)) => items
+            .iter()
+            .filter_map(|y| match y {
+                Y::Str(s) => Some(s.to_string()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    resources.push(rel.to_string());
+    resources.sort();
+    resources.dedup();
+    doc.insert("resources", resources);
+    out.files
+        .insert(key.to_string(), yaml::file(&comment, &docs));
+}

@@ -1,0 +1,305 @@
+//! ResourceQuota arithmetic, checked at synth: a namespace's quota must hold its own
+//! workloads at their declared maximum — every autoscaled Deployment at its HPA's
+//! `maxReplicas`, the others at their replica count, the in-cluster data services with
+//! their sidecars, and one pod of each job (backups run one at a time) — and their volume
+//! claims (`persistentvolumeclaims`, `requests.storage`). The API server
+//! otherwise refuses the pods past the quota, and the autoscaler silently stops short of
+//! its maximum. Rolling-update surge pods come on top of this; they wait for room. A
+//! LimitRange's `max` is checked against every container's limits, which it would refuse.
+
+use crate::blueprint::types::Namespace;
+use crate::diagnostic::Diagnostic;
+use crate::validate::Validated;
+
+use super::workload::{filled, tracks};
+use super::{Ctx, Engine, Options};
+
+/// Requests cpu (millicores), memory (bytes), limits cpu, memory.
+type Figures = [f64; 4];
+
+/// The quota keys checked, with the index of their figure (`cpu`/`memory` mean requests).
+const KEYS: [(&str, usize); 6] = [
+    ("requests.cpu", 0),
+    ("cpu", 0),
+    ("requests.memory", 1),
+    ("memory", 1),
+    ("limits.cpu", 2),
+    ("limits.memory", 3),
+];
+
+/// A CPU quantity in millicores (`250m`, `1`, `0.5`).
+fn cpu(q: &str) -> Option<f64> {
+    match q.strip_suffix('m') {
+        Some(m) => m.parse().ok(),
+        None => q.parse::<f64>().ok().map(|c| c * 1000.0),
+    }
+}
+
+/// A memory quantity in bytes (`512Mi`, `1Gi`, `2G`, `1000`).
+fn memory(q: &str) -> Option<f64> {
+    const UNITS: [(&str, f64); 12] = [
+        ("Ki", 1024.0),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("Ti", 1099511627776.0),
+        ("Pi", 1125899906842624.0),
+        ("Ei", 1152921504606846976.0),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
+    ];
+    for (unit, scale) in UNITS {
+        if let Some(n) = q.strip_suffix(unit) {
+            return n.parse::<f64>().ok().map(|n| n * scale);
+        }
+    }
+    q.parse().ok()
+}
+
+fn figures(f: [&str; 4]) -> Figures {
+    [
+        cpu(f[0]).unwrap_or(0.0),
+        memory(f[1]).unwrap_or(0.0),
+        cpu(f[2]).unwrap_or(0.0),
+        memory(f[3]).unwrap_or(0.0),
+    ]
+}
+
+/// The helper containers' figures (`data::small_resources`).
+const SMALL: Figures = [50.0, 67108864.0, 250.0, 268435456.0];
+
+fn add(a: Figures, b: Figures) -> Figures {
+    [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]]
+}
+
+fn times(a: Figures, n: u32) -> Figures {
+    let n = f64::from(n);
+    [a[0] * n, a[1] * n, a[2] * n, a[3] * n]
+}
+
+fn show(value: f64, i: usize) -> String {
+    if i.is_multiple_of(2) {
+        format!("{}m", value.round())
+    } else {
+        format!("{}Mi", (value / 1048576.0).ceil())
+    }
+}
+
+/// What each workload of a namespace needs at its maximum: (what, pods, figures).
+fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
+    let mut out = Vec::new();
+    for s in ctx.services.iter().filter(|s| s.namespace == ns) {
+        let pod = figures(filled(s.bp.resources.as_ref()));
+        for t in tracks(ctx, s) {
+            let n = match (t.replicas, &s.bp.autoscaling) {
+                (Some(n), _) => n,
+                (None, Some(a)) => a.max,
+                (None, None) => s.bp.replicas,
+            };
+            out.push((t.deployment, n, times(pod, n)));
+        }
+    }
+    for d in ctx.data.iter().filter(|d| d.namespace == ns) {
+        let mut pod = figures(filled(Some(&d.resources)));
+        if matches!(&d.exporter, Some((Some(_), _))) {
+            pod = add(pod, SMALL);
+        }
+        out.push((d.name.clone(), d.replicas, times(pod, d.replicas)));
+        if super::backup::schedule(d).is_some() {
+            // The dump (and upload) containers use the defaults; one run at a time.
+            out.push((format!("{}-backup", d.name), 1, figures(filled(None))));
+        }
+        if d.engine == Engine::Mongodb && d.replicas > 1 {
+            out.push((format!("{}-rs-init", d.name), 1, SMALL));
+        }
+    }
+    out
+}
+
+/// Positioned errors for every namespace quota that cannot hold its workloads.
+pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
+    let Some(k) = &v.bp.kubernetes else {
+        return Vec::new();
+    };
+    let ctx = Ctx::new(v, opts);
+    let mut problems = Vec::new();
+    // The last declaration of a name wins (as in `namespace.rs`).
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, ns) in k.namespaces.iter().enumerate().rev() {
+        if !seen.insert(ns.name.as_str()) || (ns.quota.is_empty() && ns.limit_range.is_none()) {
+            continue;
+        }
+        problems.extend(check_namespace(v, &ctx, i, ns));
+    }
+    problems
+}
+
+/// Every container of a namespace's workloads with its figures, for a LimitRange's `max`.
+fn containers(ctx: &Ctx, ns: &str) -> Vec<(String, Figures)> {
+    let mut out = Vec::new();
+    for s in ctx.services.iter().filter(|s| s.namespace == ns) {
+        out.push((
+            s.name().to_string(),
+            figures(filled(s.bp.resources.as_ref())),
+        ));
+    }
+    for d in ctx.data.iter().filter(|d| d.namespace == ns) {
+        out.push((d.name.clone(), figures(filled(Some(&d.resources)))));
+        if matches!(&d.exporter, Some((Some(_), _))) {
+            out.push((format!("{} exporter", d.name), SMALL));
+        }
+        if super::backup::schedule(d).is_some() {
+            out.push((format!("{}-backup", d.name), figures(filled(None))));
+        }
+    }
+    out
+}
+
+/// The volume claims of a namespace's data services: (what, claims, bytes requested).
+fn claims(ctx: &Ctx, ns: &str) -> Vec<(String, u32, f64)> {
+    let mut out = Vec::new();
+    for d in ctx.data.iter().filter(|d| d.namespace == ns) {
+        let size = memory(&d.volume_size).unwrap_or(0.0);
+        out.push((d.name.clone(), d.replicas, size * f64::from(d.replicas)));
+        if super::backup::schedule(d).is_some() {
+            out.push((format!("{}-backup", d.name), 1, size));
+        }
+    }
+    out
+}
+
+fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Diagnostic> {
+    let need = demand(ctx, &ns.name);
+    let mut problems = Vec::new();
+    let path = format!("kubernetes.namespaces[{i}].quota");
+    // A LimitRange's `max` refuses any container whose limit is above it.
+    if let Some(lr) = &ns.limit_range {
+        for (what, max, idx) in [("cpu", &lr.max.cpu, 2), ("memory", &lr.max.memory, 3)] {
+            let Some(max) = max else { continue };
+            let limit = if idx == 2 { cpu(max) } else { memory(max) };
+            let Some(limit) = limit else { continue };
+            let over: Vec<String> = containers(ctx, &ns.name)
+                .into_iter()
+                .filter(|(_, f)| f[idx] > limit)
+                .map(|(w, f)| format!("{w} {}", show(f[idx], idx)))
+                .collect();
+            if !over.is_empty() {
+                problems.push(
+                    Diagnostic::new(format!(
+                        "`kubernetes.namespaces[{i}].limit_range.max.{what}`: {max} is below the {what} limit of {}; the API server would refuse those pods",
+                        over.join(", ")
+                    ))
+                    .at(v.loaded.span(&format!("kubernetes.namespaces[{i}].limit_range.max.{what}")))
+                    .help("raise the LimitRange's max, or lower those limits".to_string()),
+                );
+            }
+        }
+    }
+    let volumes = claims(ctx, &ns.name);
+    let count: u32 = volumes.iter().map(|(_, n, _)| n).sum();
+    if let Some(hard) = ns.quota.get("persistentvolumeclaims")
+        && let Ok(limit) = hard.parse::<u32>()
+        && count > limit
+    {
+        let parts: Vec<String> = volumes.iter().map(|(w, n, _)| format!("{w} {n}")).collect();
+        problems.push(
+            Diagnostic::new(format!(
+                "`{path}`: persistentvolumeclaims {hard} cannot hold namespace `{}`'s {count} volume claims ({})",
+                ns.name,
+                parts.join(" + ")
+            ))
+            .at(v.loaded.key_span(&path, "persistentvolumeclaims"))
+            .expected(format!("persistentvolumeclaims of at least {count}")),
+        );
+    }
+    let bytes: f64 = volumes.iter().map(|(_, _, b)| b).sum();
+    if let Some(hard) = ns.quota.get("requests.storage")
+        && let Some(limit) = memory(hard)
+        && bytes > limit
+    {
+        let gib = |b: f64| format!("{}Gi", (b / 1073741824.0).ceil());
+        let parts: Vec<String> = volumes
+            .iter()
+            .map(|(w, n, b)| format!("{w} {n} × {}", gib(b / f64::from(*n))))
+            .collect();
+        problems.push(
+            Diagnostic::new(format!(
+                "`{path}`: requests.storage {hard} cannot hold namespace `{}`'s volumes, which request {} ({})",
+                ns.name,
+                gib(bytes),
+                parts.join(" + ")
+            ))
+            .at(v.loaded.key_span(&path, "requests.storage"))
+            .expected(format!("requests.storage of at least {}", gib(bytes))),
+        );
+    }
+    for (key, idx) in KEYS {
+        let Some(hard) = ns.quota.get(key) else {
+            continue;
+        };
+        let limit = if idx.is_multiple_of(2) {
+            cpu(hard)
+        } else {
+            memory(hard)
+        };
+        let Some(limit) = limit else { continue };
+        let total: f64 = need.iter().map(|(_, _, f)| f[idx]).sum();
+        if total > limit {
+            let parts: Vec<String> = need
+                .iter()
+                .filter(|(_, _, f)| f[idx] > 0.0)
+                .map(|(what, n, f)| format!("{what} {n} × {}", show(f[idx] / f64::from(*n), idx)))
+                .collect();
+            let d = Diagnostic::new(format!(
+                "`{path}`: {key} {hard} cannot hold namespace `{}` at its declared maximum, which needs {} ({})",
+                ns.name,
+                show(total, idx),
+                parts.join(" + ")
+            ))
+            .at(v.loaded.key_span(&path, key))
+            .expected(format!("{key} of at least {}", show(total, idx)))
+            .help(
+                "raise the quota, or lower the autoscaling maxima, replicas or resources".to_string(),
+            );
+            problems.push(d);
+        }
+    }
+    if let Some(hard) = ns.quota.get("pods")
+        && let Ok(limit) = hard.parse::<u32>()
+    {
+        let total: u32 = need.iter().map(|(_, n, _)| n).sum();
+        if total > limit {
+            let parts: Vec<String> = need.iter().map(|(w, n, _)| format!("{w} {n}")).collect();
+            problems.push(
+                Diagnostic::new(format!(
+                    "`{path}`: pods {hard} cannot hold namespace `{}` at its declared maximum of {total} pods ({})",
+                    ns.name,
+                    parts.join(" + ")
+                ))
+                .at(v.loaded.key_span(&path, "pods"))
+                .expected(format!("pods of at least {total}")),
+            );
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities() {
+        assert_eq!(cpu("250m"), Some(250.0));
+        assert_eq!(cpu("1"), Some(1000.0));
+        assert_eq!(cpu("0.5"), Some(500.0));
+        assert_eq!(memory("1Gi"), Some(1073741824.0));
+        assert_eq!(memory("2G"), Some(2e9));
+        assert_eq!(memory("512Mi"), Some(536870912.0));
+        assert_eq!(memory("1000"), Some(1000.0));
+        assert_eq!(show(11250.0, 0), "11250m");
+    }
+}

@@ -1,0 +1,258 @@
+//! Escape hatches (issue 18): `overrides:` patch generated resources and manifests, `extra:`
+//! templates add Terraform files and manifests, and `validate` checks what users add beside
+//! infragen's output (any resource type of the pinned providers, Terraform override files).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::support::root;
+
+const FIXTURE: &str = "tests/fixtures/escape/ledger.yaml";
+
+fn infragen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Synthesize `blueprint` for AWS `env` into a fresh folder.
+fn synth(blueprint: &str, env: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = infragen(&[
+        "synth",
+        "--provider",
+        "aws",
+        "--env",
+        env,
+        "--blueprint",
+        blueprint,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    (tmp, out)
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn validate(dir: &Path) -> Output {
+    infragen(&["validate", dir.to_str().unwrap()])
+}
+
+#[test]
+fn overrides_and_templates_reach_the_output_and_validate() {
+    let (_tmp, out) = synth(FIXTURE, "production");
+    let infra = out.join("terraform/infra");
+
+    // The override: one attribute set, one tag added, the generated tags kept.
+    let db = &json(&infra.join("database.tf.json"))["resource"]["aws_db_instance"]["ledger_db"];
+    assert_eq!(db["performance_insights_retention_period"], 731);
+    assert_eq!(db["tags"]["tier"], "gold");
+    assert_eq!(db["tags"]["Name"], "ledger-production-ledger-db");
+
+    // The Terraform template: an SQS queue that names the database through `ref`.
+    let sqs = json(&infra.join("extra_sqs.tf.json"));
+    let q = &sqs["resource"]["aws_sqs_queue"]["ledger_events"];
+    assert_eq!(q["name"], "ledger-production-events");
+    assert_eq!(
+        q["tags"]["database"],
+        "${aws_db_instance.ledger_db.identifier}"
+    );
+
+    // The manifest override and the Kubernetes template, listed in the kustomization.
+    let api = std::fs::read_to_string(out.join("k8s/ledger/api.yaml")).unwrap();
+    assert!(api.contains("ad.datadoghq.com/api.logs:"), "{api}");
+    let cm = std::fs::read_to_string(out.join("k8s/ledger/extra-api-endpoints.yaml")).unwrap();
+    assert!(
+        cm.contains("API_URL: http://api.ledger.svc.cluster.local:80"),
+        "{cm}"
+    );
+    let k = std::fs::read_to_string(out.join("k8s/kustomization.yaml")).unwrap();
+    assert!(k.contains("  - ledger/extra-api-endpoints.yaml\n"), "{k}");
+
+    // Everything, patched and added, passes the provider and Kubernetes schema checks.
+    let v = validate(&out);
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    assert!(text(&v).contains(" 0 problems"), "{}", text(&v));
+}
+
+#[test]
+fn overrides_follow_the_environment_overlay() {
+    let (_tmp, out) = synth(FIXTURE, "staging");
+    let db = &json(&out.join("terraform/infra/database.tf.json"))["resource"]["aws_db_instance"]["ledger_db"];
+    assert_eq!(db["performance_insights_retention_period"], 7);
+    assert_eq!(db["tags"]["tier"], "silver");
+}
+
+/// A copy of the fixture folder with `edit` applied to the blueprint's text.
+fn variant(edit: impl Fn(&str) -> String) -> (tempfile::TempDir, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bp");
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    let src = root().join("tests/fixtures/escape");
+    for f in [
+        "templates/sqs.tf.json.j2",
+        "templates/api-endpoints.yaml.j2",
+    ] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    let text = std::fs::read_to_string(src.join("ledger.yaml")).unwrap();
+    let path = dir.join("ledger.yaml");
+    std::fs::write(&path, edit(&text)).unwrap();
+    (tmp, path.display().to_string())
+}
+
+fn synth_fails(blueprint: &str) -> String {
+    let o = infragen(&[
+        "synth",
+        "--provider",
+        "aws",
+        "--env",
+        "production",
+        "--blueprint",
+        blueprint,
+        "--check",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    text(&o)
+}
+
+#[test]
+fn a_bad_override_address_exits_2_naming_the_closest() {
+    let (_t, bp) = variant(|t| t.replace("aws_db_instance.ledger_db", "aws_db_instance.ledgr_db"));
+    let e = synth_fails(&bp);
+    assert!(e.contains("ledger.yaml:36:15"), "{e}");
+    assert!(
+        e.contains("did you mean `aws_db_instance.ledger_db`?"),
+        "{e}"
+    );
+
+    let (_t, bp) = variant(|t| t.replace("Deployment/ledger/api", "Deployment/ledger/web"));
+    let e = synth_fails(&bp);
+    assert!(e.contains("did you mean `Deployment/ledger/api`?"), "{e}");
+}
+
+#[test]
+fn a_patch_the_schema_refuses_is_an_error_at_the_override() {
+    let (_t, bp) = variant(|t| {
+        t.replace(
+            "performance_insights_retention_period: 731",
+            "performance_insights_retention: 731",
+        )
+    });
+    let e = synth_fails(&bp);
+    assert!(
+        e.contains("unknown argument \"performance_insights_retention\""),
+        "{e}"
+    );
+    assert!(e.contains("ledger.yaml:37:"), "{e}");
+}
+
+#[test]
+fn templates_stay_in_the_blueprints_folder_and_fail_on_their_line() {
+    let (_t, bp) = variant(|t| t.replace("templates/sqs.tf.json.j2", "/etc/passwd"));
+    assert!(synth_fails(&bp).contains("leaves the blueprint's folder"));
+    let (_t, bp) = variant(|t| t.replace("templates/sqs.tf.json.j2", "../escape/ledger.yaml"));
+    assert!(synth_fails(&bp).contains("leaves the blueprint's folder"));
+
+    // Strict undefined: a misspelt variable is an error on its line, not an empty string.
+    let (t, bp) = variant(|t| t.to_string());
+    let tpl = t.path().join("bp/templates/sqs.tf.json.j2");
+    let src = std::fs::read_to_string(&tpl).unwrap();
+    std::fs::write(&tpl, src.replace("~ env ~", "~ enviroment ~")).unwrap();
+    let e = synth_fails(&bp);
+    assert!(e.contains("sqs.tf.json.j2:5:21"), "{e}");
+    assert!(e.contains("undefined"), "{e}");
+
+    // `include` reaches nothing: the environment has no loader.
+    std::fs::write(&tpl, "{% include \"../ledger.yaml\" %}").unwrap();
+    let e = synth_fails(&bp);
+    assert!(e.contains("does not render"), "{e}");
+
+    // `ref` to a component that does not exist suggests the closest one.
+    std::fs::write(
+        &tpl,
+        src.replace(
+            "ref(\"ledger-db\", \"identifier\")",
+            "ref(\"ledger-dbb\", \"identifier\")",
+        ),
+    )
+    .unwrap();
+    let e = synth_fails(&bp);
+    assert!(e.contains("did you mean `ledger-db`?"), "{e}");
+
+    // Output that does not parse points into the rendered text.
+    std::fs::write(&tpl, "{\"resource\": {{ env }} }").unwrap();
+    let e = synth_fails(&bp);
+    assert!(e.contains("(rendered):1:"), "{e}");
+}
+
+#[test]
+fn in_memory_synthesis_has_no_folder_to_read_templates_from() {
+    let bytes = std::fs::read(root().join(FIXTURE)).unwrap();
+    let e = infragen::synthesize("ledger.yaml", &bytes, infragen::Provider::Aws, "production")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("templates are read from the blueprint's folder"),
+        "{e}"
+    );
+}
+
+#[test]
+fn validate_checks_hand_added_resources_and_terraform_override_files() {
+    let (_tmp, out) = synth(FIXTURE, "production");
+    let infra = out.join("terraform/infra");
+    // Any type of the pinned AWS provider is known, not only those infragen writes.
+    std::fs::write(
+        infra.join("queues.tf.json"),
+        r#"{"resource": {"aws_sqs_queue": {"jobs": {"name": "jobs", "redrive_policy": "${jsonencode({deadLetterTargetArn = aws_sqs_queue.jobs_dlq.arn, maxReceiveCount = 5})}"},
+             "jobs_dlq": {"name": "jobs-dlq", "sqs_managed_sse_enabled": true}}}}"#,
+    )
+    .unwrap();
+    // Terraform merges override files into the declaration, it is not a second one.
+    std::fs::write(
+        infra.join("database_override.tf.json"),
+        r#"{"resource": {"aws_db_instance": {"ledger_db": {"deletion_protection": false}}},
+            "locals": {}}"#,
+    )
+    .unwrap();
+    let v = validate(&out);
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+
+    // …and checked: a misspelt argument in the override file is a problem.
+    std::fs::write(
+        infra.join("database_override.tf.json"),
+        r#"{"resource": {"aws_db_instance": {"ledger_db": {"deletion_protectionn": false}}}}"#,
+    )
+    .unwrap();
+    let v = validate(&out);
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    assert!(text(&v).contains("deletion_protectionn"), "{}", text(&v));
+
+    // An override of nothing is what Terraform refuses too.
+    std::fs::write(
+        infra.join("database_override.tf.json"),
+        r#"{"resource": {"aws_db_instance": {"other": {"deletion_protection": false}}}}"#,
+    )
+    .unwrap();
+    let v = validate(&out);
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    assert!(text(&v).contains("aws_db_instance.other"), "{}", text(&v));
+}

@@ -1,0 +1,555 @@
+//! The NetworkPolicies of every shipped blueprint × provider × environment, evaluated rule by
+//! rule with a small model of the NetworkPolicy API (`networking.k8s.io/v1`): a connection
+//! from pod A to pod B on a TCP port is allowed when A's egress policies (if any select A)
+//! and B's ingress policies (if any select B) each have a rule admitting it. Policies are
+//! additive; peers are pods by label (in the policy's namespace unless a namespace selector
+//! says otherwise), namespaces by label (`kubernetes.io/metadata.name`), or address blocks.
+//!
+//! Besides the pods the manifests run, the model adds the pods the cluster brings: the
+//! ingress-nginx controller in its namespace, cert-manager's HTTP-01 solver in every
+//! namespace with an Ingress, kube-dns in `kube-system`, Prometheus in the monitoring
+//! namespace, and an intruder in a namespace nobody names. Every pod gets an address in the
+//! pod network (10.244.0.0/16).
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use infragen::check::kubernetes::to_json;
+use serde_json::{Value, json};
+use yaml_rust2::YamlLoader;
+
+use crate::support::{matrix, synth};
+
+#[derive(Debug, Clone)]
+struct Pod {
+    what: String,
+    namespace: String,
+    labels: BTreeMap<String, String>,
+    ports: Vec<u16>,
+    ip: Ipv4Addr,
+    /// The port its `prometheus.io/port` annotation names.
+    metrics: Option<u16>,
+}
+
+impl Pod {
+    fn new(what: &str, ns: &str, labels: &[(&str, &str)], ports: &[u16]) -> Pod {
+        Pod {
+            what: what.into(),
+            namespace: ns.into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ports: ports.to_vec(),
+            ip: POD_IP,
+            metrics: None,
+        }
+    }
+
+    fn app(&self) -> &str {
+        self.labels.get("app").map_or("", String::as_str)
+    }
+}
+
+/// The address every modelled pod has (inside the overlay pod network).
+const POD_IP: Ipv4Addr = Ipv4Addr::new(10, 244, 3, 7);
+
+struct Model {
+    policies: Vec<Value>,
+}
+
+fn labels_of(v: &Value) -> BTreeMap<String, String> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `matchLabels` / `matchExpressions` against labels; an empty selector selects everything.
+fn selects(sel: &Value, labels: &BTreeMap<String, String>) -> bool {
+    if let Some(m) = sel["matchLabels"].as_object() {
+        for (k, v) in m {
+            if labels.get(k).map(String::as_str) != v.as_str() {
+                return false;
+            }
+        }
+    }
+    if let Some(exprs) = sel["matchExpressions"].as_array() {
+        for e in exprs {
+            let key = e["key"].as_str().unwrap();
+            let values: Vec<&str> = e["values"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let have = labels.get(key).map(String::as_str);
+            let ok = match e["operator"].as_str().unwrap() {
+                "In" => have.is_some_and(|h| values.contains(&h)),
+                "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+                "Exists" => have.is_some(),
+                "DoesNotExist" => have.is_none(),
+                op => panic!("unknown operator {op}"),
+            };
+            if !ok {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+fn ns_labels(ns: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([("kubernetes.io/metadata.name".to_string(), ns.to_string())])
+}
+
+fn in_cidr(ip: Ipv4Addr, cidr: &str) -> bool {
+    let (net, len) = cidr.split_once('/').unwrap();
+    let net: Ipv4Addr = net.parse().unwrap();
+    let len: u32 = len.parse().unwrap();
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    u32::from(ip) & mask == u32::from(net) & mask
+}
+
+/// Whether a peer of a policy in `policy_ns` matches pod `p`.
+fn peer_matches(peer: &Value, policy_ns: &str, p: &Pod) -> bool {
+    if let Some(b) = peer.get("ipBlock") {
+        let ok = in_cidr(p.ip, b["cidr"].as_str().unwrap());
+        let except = b["except"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|c| in_cidr(p.ip, c.as_str().unwrap())));
+        return ok && !except;
+    }
+    let ns_ok = match peer.get("namespaceSelector") {
+        Some(sel) => selects(sel, &ns_labels(&p.namespace)),
+        None => p.namespace == policy_ns,
+    };
+    let pod_ok = match peer.get("podSelector") {
+        Some(sel) => selects(sel, &p.labels),
+        None => true,
+    };
+    ns_ok && pod_ok
+}
+
+fn port_matches(rule: &Value, port: u16) -> bool {
+    match rule["ports"].as_array() {
+        None => true,
+        Some(ports) if ports.is_empty() => true,
+        Some(ports) => ports.iter().any(|p| {
+            p["protocol"].as_str().unwrap_or("TCP") == "TCP"
+                && p["port"].as_u64() == Some(u64::from(port))
+        }),
+    }
+}
+
+impl Model {
+    /// Policies of `kind` (`Ingress`/`Egress`) that select `p`.
+    fn selecting<'a>(&'a self, p: &'a Pod, kind: &'a str) -> impl Iterator<Item = &'a Value> {
+        self.policies.iter().filter(move |pol| {
+            pol["metadata"]["namespace"].as_str() == Some(p.namespace.as_str())
+                && selects(&pol["spec"]["podSelector"], &p.labels)
+                && pol["spec"]["policyTypes"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|x| x == kind))
+        })
+    }
+
+    fn side(&self, me: &Pod, other: &Pod, port: u16, kind: &str) -> bool {
+        let (key, peers) = if kind == "Ingress" {
+            ("ingress", "from")
+        } else {
+            ("egress", "to")
+        };
+        let mut any = false;
+        for pol in self.selecting(me, kind) {
+            any = true;
+            let ns = pol["metadata"]["namespace"].as_str().unwrap();
+            for rule in pol["spec"][key].as_array().into_iter().flatten() {
+                let peer_ok = match rule[peers].as_array() {
+                    None => true,
+                    Some(list) if list.is_empty() => true,
+                    Some(list) => list.iter().any(|peer| peer_matches(peer, ns, other)),
+                };
+                if peer_ok && port_matches(rule, port) {
+                    return true;
+                }
+            }
+        }
+        !any
+    }
+
+    fn allows(&self, from: &Pod, to: &Pod, port: u16) -> bool {
+        self.side(from, to, port, "Egress") && self.side(to, from, port, "Ingress")
+    }
+
+    /// Egress from `from` to an address outside the cluster.
+    fn allows_out(&self, from: &Pod, ip: Ipv4Addr, port: u16) -> bool {
+        let outside = Pod {
+            ip,
+            ..Pod::new("outside", "", &[], &[])
+        };
+        // No namespace matches an external address.
+        let outside = Pod {
+            namespace: "\u{0}external".into(),
+            ..outside
+        };
+        self.side(from, &outside, port, "Egress")
+    }
+}
+
+fn documents(files: &BTreeMap<String, String>) -> Vec<Value> {
+    let mut docs = Vec::new();
+    for (file, text) in files {
+        if !(file.starts_with("k8s/") && file.ends_with(".yaml")) {
+            continue;
+        }
+        for d in YamlLoader::load_from_str(text).unwrap() {
+            docs.push(to_json(&d).unwrap());
+        }
+    }
+    docs
+}
+
+/// The pods the manifests run: (pod, its workload's kind).
+fn workload_pods(docs: &[Value]) -> Vec<Pod> {
+    let mut pods = Vec::new();
+    for d in docs {
+        let (template, kind) = match d["kind"].as_str().unwrap_or_default() {
+            k @ ("Deployment" | "StatefulSet" | "Job") => (&d["spec"]["template"], k),
+            "CronJob" => (&d["spec"]["jobTemplate"]["spec"]["template"], "CronJob"),
+            _ => continue,
+        };
+        let ports = template["spec"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+            .filter_map(|p| p["containerPort"].as_u64())
+            .map(|p| p as u16)
+            .collect();
+        pods.push(Pod {
+            what: format!(
+                "{kind} {}/{}",
+                d["metadata"]["namespace"].as_str().unwrap(),
+                d["metadata"]["name"].as_str().unwrap()
+            ),
+            namespace: d["metadata"]["namespace"].as_str().unwrap().into(),
+            labels: labels_of(&template["metadata"]["labels"]),
+            ports,
+            ip: POD_IP,
+            metrics: template["metadata"]["annotations"]["prometheus.io/port"]
+                .as_str()
+                .and_then(|p| p.parse().ok()),
+        });
+    }
+    pods
+}
+
+/// The first usable address of a CIDR.
+fn host_in(cidr: &str) -> Ipv4Addr {
+    let (net, _) = cidr.split_once('/').unwrap();
+    let net: Ipv4Addr = net.parse().unwrap();
+    Ipv4Addr::from(u32::from(net) + 1)
+}
+
+#[test]
+fn network_policies_admit_exactly_the_intended_traffic() {
+    let mut checked = 0;
+    for (stem, path, provider, env) in matrix() {
+        let out = synth(&path, provider, &env);
+        let bytes = std::fs::read(&path).unwrap();
+        let label = format!("{stem} --provider {provider} --env {env}");
+        checked += check(&label, &bytes, &env, &out);
+    }
+    // Variants the shipped blueprints do not exercise: no per-service policies (the data
+    // services must still admit their users), no same-namespace policy.
+    let path = crate::support::root().join("blueprints/techshop.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in [
+        ("    per_service: true", "    per_service: false"),
+        (
+            "    allow_same_namespace: true",
+            "    allow_same_namespace: false",
+        ),
+    ] {
+        assert!(text.contains(from));
+        let variant = text.replace(from, to);
+        let out = infragen::synthesize(
+            "techshop.yaml",
+            variant.as_bytes(),
+            infragen::Provider::Kubernetes,
+            "production",
+        )
+        .unwrap();
+        checked += check(
+            &format!("techshop with `{}`", to.trim()),
+            variant.as_bytes(),
+            "production",
+            &out,
+        );
+    }
+    assert!(checked > 100, "only {checked} checks ran");
+    // The model itself: a policy-free pod is open, an empty ingress list closes it.
+    let m = Model {
+        policies: vec![json!({
+            "metadata": {"namespace": "a"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+        })],
+    };
+    let a = Pod::new("a", "a", &[("app", "a")], &[80]);
+    let b = Pod::new("b", "b", &[("app", "b")], &[80]);
+    assert!(!m.allows(&b, &a, 80));
+    assert!(m.allows(&a, &b, 80));
+}
+
+/// Every property above for one output; the number of checks made.
+fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize {
+    let mut checked = 0;
+    {
+        let docs = documents(&out.files);
+        let policies: Vec<Value> = docs
+            .iter()
+            .filter(|d| d["kind"] == "NetworkPolicy")
+            .cloned()
+            .collect();
+        if policies.is_empty() {
+            return 0;
+        }
+        let bp = infragen::blueprint::load("x", bytes, env)
+            .unwrap()
+            .blueprint;
+        let k = bp.kubernetes.clone().unwrap_or_default();
+        // With the Gateway API, Envoy's proxies take the traffic and ingress-nginx is absent.
+        let gateway = bp
+            .ingress
+            .as_ref()
+            .is_some_and(|i| i.enabled && i.gateway.is_some());
+        let controller_ns = if gateway {
+            infragen::k8s::ENVOY_GATEWAY_NAMESPACE.to_string()
+        } else {
+            k.ingress_controller
+                .as_ref()
+                .and_then(|c| c.namespace.clone())
+                .unwrap_or_else(|| "ingress-nginx".into())
+        };
+        let monitoring = k.network_policies.monitoring_namespace.clone().or_else(|| {
+            k.namespaces
+                .iter()
+                .find(|n| {
+                    n.name == "monitoring"
+                        || n.name.ends_with("-monitoring")
+                        || n.labels.get("purpose").is_some_and(|p| p == "monitoring")
+                })
+                .map(|n| n.name.clone())
+        });
+        let model = Model { policies };
+        let pods = workload_pods(&docs);
+        let controller = Pod::new(
+            "ingress-nginx controller",
+            &controller_ns,
+            &[
+                ("app.kubernetes.io/name", "ingress-nginx"),
+                ("app.kubernetes.io/component", "controller"),
+            ],
+            &[80, 443, 8443, 10254, 10443],
+        );
+        let intruder = Pod::new("intruder", "intruder", &[("app", "intruder")], &[]);
+        let dns = Pod::new("kube-dns", "kube-system", &[("k8s-app", "kube-dns")], &[53]);
+        let prometheus = monitoring.as_deref().map(|ns| {
+            Pod::new(
+                "prometheus",
+                ns,
+                &[("app.kubernetes.io/name", "prometheus")],
+                &[],
+            )
+        });
+
+        // cert-manager's HTTP-01 solver is reachable from the controller wherever an Ingress
+        // takes its certificate from cert-manager.
+        for d in docs.iter().filter(|d| d["kind"] == "Ingress") {
+            let ns = d["metadata"]["namespace"].as_str().unwrap();
+            // An ACME issuer (a self-signed one starts no solver; one not written here may
+            // be ACME).
+            let Some(issuer) =
+                d["metadata"]["annotations"]["cert-manager.io/cluster-issuer"].as_str()
+            else {
+                continue;
+            };
+            let acme = docs
+                .iter()
+                .find(|i| i["kind"] == "ClusterIssuer" && i["metadata"]["name"] == issuer)
+                .is_none_or(|i| i["spec"].get("acme").is_some());
+            if !acme || d["spec"]["ingressClassName"] != "nginx" {
+                continue;
+            }
+            let solver = Pod::new(
+                "acme solver",
+                ns,
+                &[("acme.cert-manager.io/http01-solver", "true")],
+                &[8089],
+            );
+            assert!(
+                model.allows(&controller, &solver, 8089),
+                "{label}: the ingress controller cannot reach cert-manager's HTTP-01 solver in {ns}"
+            );
+            assert!(
+                !model.allows(&intruder, &solver, 8089),
+                "{label}: the HTTP-01 solver in {ns} is open to every namespace"
+            );
+            checked += 1;
+        }
+
+        // Each in-cluster data service is reachable only from its users, its peers and its
+        // jobs.
+        for data in pods.iter().filter(|p| p.what.starts_with("StatefulSet")) {
+            let name = data.app();
+            let users: Vec<&str> = bp
+                .services
+                .iter()
+                .filter(|s| s.uses.iter().any(|u| u == name))
+                .map(|s| s.name.as_str())
+                .collect();
+            let jobs = [format!("{name}-backup"), format!("{name}-rs-init")];
+            let port = data.ports[0];
+            for p in pods.iter().chain([&intruder, &controller]) {
+                let intended = users.contains(&p.app())
+                    || p.app() == name
+                    || jobs.iter().any(|j| j == p.app());
+                assert_eq!(
+                    model.allows(p, data, port),
+                    intended,
+                    "{label}: {} → {} port {port}: expected {}",
+                    p.what,
+                    data.what,
+                    if intended { "allowed" } else { "denied" }
+                );
+                checked += 1;
+            }
+        }
+
+        // No workload port (nor the controller's admission webhook) is reachable from a pod
+        // in an unrelated namespace; the webhook is not reachable from any pod.
+        for p in &pods {
+            for &port in &p.ports {
+                assert!(
+                    !model.allows(&intruder, p, port),
+                    "{label}: {} port {port} is reachable from an unrelated namespace",
+                    p.what
+                );
+                checked += 1;
+            }
+            // Only a controller the blueprint declares has its namespace protected here.
+            assert!(
+                gateway || k.ingress_controller.is_none() || !model.allows(p, &controller, 8443),
+                "{label}: {} reaches the ingress-nginx admission webhook (CVE-2025-1974)",
+                p.what
+            );
+        }
+        if docs.iter().any(|d| {
+            d["kind"] == "NetworkPolicy" && d["metadata"]["namespace"] == controller_ns.as_str()
+        }) {
+            assert!(
+                !model.allows(&intruder, &controller, 8443),
+                "{label}: webhook open"
+            );
+            // 443, or 10443 where Fargate keeps the controller off privileged ports.
+            assert!(
+                model.allows(&intruder, &controller, 443)
+                    || model.allows(&intruder, &controller, 10443),
+                "{label}: proxy closed"
+            );
+        }
+
+        // DNS and the declared egress still work; Prometheus in the monitoring namespace
+        // reaches every metrics port it is told to scrape.
+        for p in &pods {
+            assert!(
+                model.allows(p, &dns, 53),
+                "{label}: {} cannot resolve names",
+                p.what
+            );
+        }
+        // Pods that mount an API token reach the API server (outside the pod network).
+        for d in docs.iter().filter(|d| d["kind"] == "Deployment") {
+            if d["spec"]["template"]["spec"]["automountServiceAccountToken"] != true {
+                continue;
+            }
+            let app = d["spec"]["template"]["metadata"]["labels"]["app"]
+                .as_str()
+                .unwrap();
+            let p = pods
+                .iter()
+                .find(|p| p.what.starts_with("Deployment") && p.app() == app)
+                .unwrap();
+            assert!(
+                model.allows_out(p, Ipv4Addr::new(203, 0, 113, 10), 443),
+                "{label}: {} mounts an API token but cannot reach the API server",
+                p.what
+            );
+            checked += 1;
+        }
+        for s in &bp.services {
+            let Some(p) = pods
+                .iter()
+                .find(|p| p.what.starts_with("Deployment") && p.app() == s.name)
+            else {
+                continue;
+            };
+            for e in &s.egress {
+                for &port in &e.ports {
+                    assert!(
+                        model.allows_out(p, host_in(&e.to), port),
+                        "{label}: {} cannot reach its declared egress {} port {port}",
+                        s.name,
+                        e.to
+                    );
+                }
+            }
+        }
+        // Prometheus reaches the metrics ports only.
+        if let Some(prom) = &prometheus {
+            for p in &pods {
+                for &port in p.ports.iter().filter(|&&port| Some(port) != p.metrics) {
+                    assert!(
+                        !model.allows(prom, p, port),
+                        "{label}: the monitoring namespace reaches {} on {port}, not its metrics port",
+                        p.what
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        let scraped = docs.iter().filter_map(|d| {
+            let t = match d["kind"].as_str()? {
+                "Deployment" | "StatefulSet" => &d["spec"]["template"],
+                _ => return None,
+            };
+            let port: u16 = t["metadata"]["annotations"]["prometheus.io/port"]
+                .as_str()?
+                .parse()
+                .ok()?;
+            let ns = d["metadata"]["namespace"].as_str()?;
+            Some((ns, labels_of(&t["metadata"]["labels"]), port))
+        });
+        for (ns, labels, port) in scraped {
+            let target = Pod {
+                what: format!("{ns}/{}", labels.get("app").cloned().unwrap_or_default()),
+                namespace: ns.into(),
+                labels,
+                ports: vec![port],
+                ip: POD_IP,
+                metrics: Some(port),
+            };
+            if let Some(prom) = &prometheus {
+                assert!(
+                    model.allows(prom, &target, port),
+                    "{label}: Prometheus in {} cannot scrape {} on {port}",
+                    prom.namespace,
+                    target.what
+                );
+            }
+        }
+    }
+    checked
+}
