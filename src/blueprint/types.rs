@@ -1542,10 +1542,12 @@ pub struct Service {
     /// Paths the ingress or load balancer routes to the service.
     #[serde(default)]
     pub routes: Vec<Route>,
-    /// Databases, caches, queues, tables and secrets this service talks to; drives network
-    /// policies, security groups and least-privilege IAM.
+    /// Databases, caches, queues, tables, buckets and secrets this service talks to; drives
+    /// network policies, security groups, least-privilege IAM and the connection variables
+    /// the workload gets (`<NAME>_HOST`, `<NAME>_PORT`, … see `crate::wiring`). An item is a
+    /// component's name, or `{ name, env_prefix }` to rename the variables' prefix.
     #[serde(default)]
-    pub uses: Vec<String>,
+    pub uses: Vec<Use>,
     /// Service account (default: one per service named after it).
     #[serde(default)]
     pub service_account: Option<String>,
@@ -1567,6 +1569,138 @@ pub struct Service {
     /// Extra labels on the workload and its pods.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+}
+
+/// One component a service uses: written as its name (`ledger-db`) or as a mapping that
+/// renames the prefix of its connection variables (`{ name: ledger-db, env_prefix: DB }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Use {
+    /// The component's name (`databases[].name`, `caches[].name`, …).
+    pub name: String,
+    /// Prefix of the connection variables (default: the name in upper snake case).
+    pub env_prefix: Option<String>,
+}
+
+impl Use {
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// `LEDGER_DB` for `ledger-db`, or the blueprint's `env_prefix`.
+    pub fn prefix(&self) -> String {
+        self.env_prefix
+            .clone()
+            .unwrap_or_else(|| upper_snake(&self.name))
+    }
+}
+
+/// `ledger-db` → `LEDGER_DB`: the environment-variable spelling of a name.
+pub fn upper_snake(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl std::ops::Deref for Use {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl PartialEq<str> for Use {
+    fn eq(&self, other: &str) -> bool {
+        self.name == other
+    }
+}
+
+impl PartialEq<&str> for Use {
+    fn eq(&self, other: &&str) -> bool {
+        self.name == *other
+    }
+}
+
+impl PartialEq<String> for Use {
+    fn eq(&self, other: &String) -> bool {
+        &self.name == other
+    }
+}
+
+impl PartialEq<Use> for String {
+    fn eq(&self, other: &Use) -> bool {
+        *self == other.name
+    }
+}
+
+impl From<&str> for Use {
+    fn from(name: &str) -> Self {
+        Use {
+            name: name.to_string(),
+            env_prefix: None,
+        }
+    }
+}
+
+/// A used component whose connection variables get another prefix.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct UseDetail {
+    /// The component's name.
+    name: String,
+    /// Prefix of its connection variables, upper snake case (`DB` gives `DB_HOST`, …).
+    #[serde(default)]
+    env_prefix: Option<String>,
+}
+
+/// A component the service uses: its name, or `{ name, env_prefix }` to rename the prefix of
+/// its connection variables (`ledger-db` gives `LEDGER_DB_HOST`; `env_prefix: DB` gives
+/// `DB_HOST`).
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum UseForm {
+    /// The component's name.
+    Name(String),
+    Detail(UseDetail),
+}
+
+impl JsonSchema for Use {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Use".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        UseForm::json_schema(generator)
+    }
+}
+
+impl<'de> Deserialize<'de> for Use {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Use;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a component name or a mapping with `name` and `env_prefix`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Use, E> {
+                Ok(Use::from(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Use, A::Error> {
+                let d = UseDetail::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Use {
+                    name: d.name,
+                    env_prefix: d.env_prefix,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
