@@ -5,6 +5,7 @@ pub mod de;
 pub mod node;
 pub mod overlay;
 mod overlay_hints;
+pub mod reference;
 pub mod schema;
 pub mod types;
 
