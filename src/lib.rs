@@ -22,6 +22,7 @@ pub mod output;
 pub mod releases;
 pub mod terraform;
 pub mod validate;
+pub mod wiring;
 
 pub use backend::Output;
 pub use catalog::Provider;

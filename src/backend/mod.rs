@@ -2,6 +2,7 @@
 //! blueprint to an in-memory set of files. No back-end does I/O.
 
 pub mod aws;
+pub mod connections;
 pub mod digitalocean;
 pub mod helm;
 pub mod kubernetes;
@@ -163,6 +164,10 @@ pub fn synth(v: &Validated) -> Output {
         Provider::Digitalocean => digitalocean::synth(v),
         Provider::Kubernetes => kubernetes::synth(v),
     };
+    // Every output says what it needs that it cannot make, even when that is nothing.
+    if !out.files.contains_key("preconditions.json") {
+        out.add_file("preconditions.json", crate::wiring::preconditions_json(&[]));
+    }
     let lowered: Vec<&str> = out.lowered.iter().copied().collect();
     out.notes.extend(not_lowered(v.bp, v.provider, &lowered));
     out.notes

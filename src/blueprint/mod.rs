@@ -4,6 +4,7 @@
 pub mod de;
 pub mod node;
 pub mod overlay;
+pub mod schema;
 pub mod types;
 
 pub use node::Node;

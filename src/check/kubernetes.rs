@@ -51,7 +51,7 @@ pub struct Report {
 }
 
 /// API groups built into Kubernetes; any other group is a custom resource.
-const BUILT_IN_GROUPS: [&str; 22] = [
+pub const BUILT_IN_GROUPS: [&str; 22] = [
     "",
     "admissionregistration.k8s.io",
     "apiextensions.k8s.io",
@@ -252,6 +252,13 @@ impl Schemas {
             _ => return,
         };
         if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+            // The schema says only "string or number"; the API server parses the string.
+            if r.ends_with("io.k8s.apimachinery.pkg.api.resource.Quantity")
+                && let Value::String(q) = v
+                && let Err(e) = super::quantity::check(q)
+            {
+                out.push((path.into(), e));
+            }
             match self.resolve(r) {
                 Some(def) => self.validate(def, v, path, out),
                 None => out.push((path.into(), format!("unresolved schema reference {r}"))),
@@ -430,6 +437,18 @@ mod tests {
     fn a_valid_deployment_passes() {
         let ok = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\nspec:\n  selector:\n    matchLabels: {app: a}\n  strategy:\n    rollingUpdate: {maxSurge: 25%, maxUnavailable: 0}\n  template:\n    metadata:\n      labels: {app: a}\n    spec:\n      containers:\n        - name: a\n          image: a:1\n          resources: {limits: {cpu: 1, memory: 1Gi}}\n";
         assert_eq!(problems(ok), Vec::<String>::new());
+    }
+
+    #[test]
+    fn quantities_are_parsed_as_the_api_server_does() {
+        let bad = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\nspec:\n  selector:\n    matchLabels: {app: a}\n  template:\n    metadata:\n      labels: {app: a}\n    spec:\n      containers:\n        - name: a\n          image: a:1\n          resources: {requests: {cpu: 500mc}, limits: {cpu: 1, memory: 512MB}}\n";
+        assert_eq!(
+            problems(bad),
+            [
+                "x.yaml#0 Deployment/a: spec.template.spec.containers[0].resources.limits.memory: `512MB` is not a Kubernetes quantity; did you mean `512Mi`?",
+                "x.yaml#0 Deployment/a: spec.template.spec.containers[0].resources.requests.cpu: `500mc` is not a Kubernetes quantity; did you mean `500m`?",
+            ]
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod kubernetes;
 pub mod override_files;
+pub mod quantity;
 pub mod schema;
 pub mod terraform;
 

@@ -377,12 +377,71 @@ pub fn render(
                         &format!("the rendered manifests are invalid: {p}"),
                     ));
                 }
+                for ns in missing_namespaces(out, &maps) {
+                    out.notes.push(crate::backend::warning(
+                        "extra-namespace",
+                        format!("`{path}` puts objects in namespace `{ns}`, which neither the output nor the template creates: `kubectl apply -k k8s/` fails unless it exists"),
+                    ));
+                }
                 out.files.insert(dest, text);
                 add_to_kustomization(out, &rel);
             }
         }
     }
     Ok(())
+}
+
+/// Namespaces the rendered objects live in that no generated or rendered Namespace creates.
+fn missing_namespaces(out: &Output, docs: &[Map]) -> Vec<String> {
+    let text = |y: Option<&Y>| match y {
+        Some(Y::Str(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    let meta = |d: &Map, k: &str| match d.get("metadata") {
+        Some(Y::Map(m)) => text(m.get(k)),
+        _ => None,
+    };
+    let mut created: std::collections::BTreeSet<String> = docs
+        .iter()
+        .filter(|d| text(d.get("kind")).as_deref() == Some("Namespace"))
+        .filter_map(|d| meta(d, "name"))
+        .collect();
+    for (path, t) in &out.files {
+        if path.starts_with("k8s/")
+            && t.contains("kind: Namespace\n")
+            && let Ok((_, generated)) = read_manifests(t)
+        {
+            created.extend(
+                generated
+                    .iter()
+                    .filter(|d| text(d.get("kind")).as_deref() == Some("Namespace"))
+                    .filter_map(|d| meta(d, "name")),
+            );
+        }
+    }
+    // Namespaces the platform module creates (Helm releases' namespaces, and those holding
+    // the Secrets and ConfigMaps the workloads read).
+    for (path, t) in &out.files {
+        if path.starts_with("terraform/")
+            && path.ends_with(".tf.json")
+            && t.contains("\"kubernetes_namespace_v1\"")
+            && let Ok(doc) = serde_json::from_str::<serde_json::Value>(t)
+            && let Some(all) = doc["resource"]["kubernetes_namespace_v1"].as_object()
+        {
+            created.extend(
+                all.values()
+                    .filter_map(|r| r["metadata"]["name"].as_str().map(String::from)),
+            );
+        }
+    }
+    let mut missing: Vec<String> = docs
+        .iter()
+        .filter_map(|d| meta(d, "namespace"))
+        .filter(|ns| !created.contains(ns))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    missing
 }
 
 fn strip<'a>(file: &'a str, suffixes: &[&str]) -> &'a str {

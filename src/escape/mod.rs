@@ -131,5 +131,8 @@ pub fn apply(
     read: TemplateSource,
 ) -> Result<(), Diagnostics> {
     extra::render(loaded, provider, out, read)?;
+    // Notes stay sorted, as the back-ends leave them.
+    out.notes.sort();
+    out.notes.dedup();
     overrides::apply(loaded, provider, out)
 }

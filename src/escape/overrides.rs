@@ -43,6 +43,14 @@ pub fn apply(loaded: &Loaded, provider: Provider, out: &mut Output) -> Result<()
             );
             continue;
         }
+        if o.manifest.is_some() && o.module.is_some() {
+            ds.push(
+                Diagnostic::new("`module` names the Terraform module of a `resource` override; a `manifest` has none")
+                    .at(at("module"))
+                    .help("remove `module`"),
+            );
+            continue;
+        }
         let result = match (&o.resource, &o.manifest) {
             (Some(r), None) => tf.patch(o, r, provider).map(|(file, addr)| {
                 patched.push((format!("overrides[{i}].set"), file, addr));

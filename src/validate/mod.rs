@@ -7,6 +7,7 @@ mod gateway;
 mod limits;
 mod names;
 mod network;
+mod quantities;
 mod references;
 pub mod versions;
 mod windows;
@@ -112,6 +113,7 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     versions::check_mq_instance(&mut c, bp);
     gateway::check(&mut c, bp);
     deployable::check(&mut c, bp);
+    quantities::check(&mut c);
     if c.problems.is_empty() {
         let v = Validated {
             loaded,

@@ -146,6 +146,18 @@ fn a_bad_override_address_exits_2_naming_the_closest() {
     let (_t, bp) = variant(|t| t.replace("Deployment/ledger/api", "Deployment/ledger/web"));
     let e = synth_fails(&bp);
     assert!(e.contains("did you mean `Deployment/ledger/api`?"), "{e}");
+
+    // `module:` must name a generated module; the error sits on it.
+    let (_t, bp) = variant(|t| {
+        t.replace(
+            "    resource: aws_db_instance.ledger_db\n",
+            "    resource: aws_db_instance.ledger_db\n    module: infraa\n",
+        )
+    });
+    let e = synth_fails(&bp);
+    assert!(e.contains("no Terraform module `infraa`"), "{e}");
+    assert!(e.contains("ledger.yaml:37:13"), "{e}");
+    assert!(e.contains("did you mean `infra`?"), "{e}");
 }
 
 #[test]
@@ -255,4 +267,90 @@ fn validate_checks_hand_added_resources_and_terraform_override_files() {
     let v = validate(&out);
     assert_eq!(v.status.code(), Some(1), "{}", text(&v));
     assert!(text(&v).contains("aws_db_instance.other"), "{}", text(&v));
+}
+
+/// The fixture's whole output, snapshotted like the shipped blueprints', and checked file by
+/// file against the provider and Kubernetes schemas in process (not only through the CLI).
+#[test]
+fn the_example_output_matches_its_snapshot_and_the_schemas() {
+    let dir = root().join("tests/fixtures/escape");
+    let bytes = std::fs::read(dir.join("ledger.yaml")).unwrap();
+    let read = infragen::escape::folder(dir);
+    for env in ["production", "staging"] {
+        let loaded = infragen::blueprint::load(FIXTURE, &bytes, env).unwrap();
+        let out = infragen::synthesize_with(&loaded, infragen::Provider::Aws, &read).unwrap();
+        let report = infragen::check::check_files(
+            &out.files,
+            infragen::check::schema::ProviderSchemas::bundled(),
+        );
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        let manifests = infragen::check::kubernetes::Schemas::bundled().check_files(
+            out.files
+                .iter()
+                .filter(|(p, _)| p.starts_with("k8s/"))
+                .map(|(p, t)| (p.as_str(), t.as_str())),
+        );
+        assert!(manifests.problems.is_empty(), "{:?}", manifests.problems);
+        insta::with_settings!({
+            snapshot_path => "../../snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(format!("escape-ledger@aws-{env}"), crate::support::flatten(&out));
+        });
+    }
+}
+
+#[test]
+fn an_override_for_another_provider_is_skipped() {
+    let (_t, bp) = variant(|t| {
+        t.replace(
+            "    resource: aws_db_instance.ledger_db\n",
+            "    resource: digitalocean_database_cluster.ledger_db\n    provider: digitalocean\n",
+        )
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = infragen(&[
+        "synth",
+        "--provider",
+        "aws",
+        "--env",
+        "production",
+        "--blueprint",
+        &bp,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let db = &json(&out.join("terraform/infra/database.tf.json"))["resource"]["aws_db_instance"]["ledger_db"];
+    assert_ne!(db["performance_insights_retention_period"], 731);
+}
+
+#[test]
+fn a_template_object_in_a_namespace_nobody_creates_is_flagged() {
+    let (t, bp) = variant(|t| t.to_string());
+    let tpl = t.path().join("bp/templates/api-endpoints.yaml.j2");
+    let src = std::fs::read_to_string(&tpl).unwrap();
+    std::fs::write(&tpl, src.replace("namespace: ledger", "namespace: billing")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = infragen(&[
+        "synth",
+        "--provider",
+        "aws",
+        "--env",
+        "production",
+        "--blueprint",
+        &bp,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("warning[extra-namespace]") && text(&o).contains("`billing`"),
+        "{}",
+        text(&o)
+    );
+    assert!(out.join("k8s/billing/extra-api-endpoints.yaml").exists());
 }

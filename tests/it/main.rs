@@ -3,6 +3,7 @@
 //! invalid-input cases, the command line, and determinism.
 
 mod cli;
+mod connections;
 mod deployable;
 mod determinism;
 mod diff;

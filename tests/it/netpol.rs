@@ -365,9 +365,12 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
             )
         });
 
-        // cert-manager's HTTP-01 solver is reachable from the controller wherever an Ingress
-        // takes its certificate from cert-manager.
-        for d in docs.iter().filter(|d| d["kind"] == "Ingress") {
+        // cert-manager's HTTP-01 solver is reachable from the controller (or Envoy's proxies)
+        // wherever an Ingress or a Gateway takes its certificate from cert-manager.
+        for d in docs
+            .iter()
+            .filter(|d| d["kind"] == "Ingress" || d["kind"] == "Gateway")
+        {
             let ns = d["metadata"]["namespace"].as_str().unwrap();
             // An ACME issuer (a self-signed one starts no solver; one not written here may
             // be ACME).
@@ -380,7 +383,7 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
                 .iter()
                 .find(|i| i["kind"] == "ClusterIssuer" && i["metadata"]["name"] == issuer)
                 .is_none_or(|i| i["spec"].get("acme").is_some());
-            if !acme || d["spec"]["ingressClassName"] != "nginx" {
+            if !acme || (d["kind"] == "Ingress" && d["spec"]["ingressClassName"] != "nginx") {
                 continue;
             }
             let solver = Pod::new(
@@ -398,6 +401,70 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
                 "{label}: the HTTP-01 solver in {ns} is open to every namespace"
             );
             checked += 1;
+        }
+
+        // The controller reaches every pod an nginx Ingress routes to, on the Service's
+        // target port.
+        for d in docs
+            .iter()
+            .filter(|d| d["kind"] == "Ingress" && d["spec"]["ingressClassName"] == "nginx")
+        {
+            let ns = d["metadata"]["namespace"].as_str().unwrap();
+            let backends = d["spec"]["rules"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|r| r["http"]["paths"].as_array().into_iter().flatten())
+                .map(|p| &p["backend"]["service"]);
+            for b in backends {
+                let svc = docs
+                    .iter()
+                    .find(|x| {
+                        x["kind"] == "Service"
+                            && x["metadata"]["namespace"] == ns
+                            && x["metadata"]["name"] == b["name"]
+                    })
+                    .unwrap();
+                let port = svc["spec"]["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|p| p["port"] == b["port"]["number"])
+                    .and_then(|p| p["targetPort"].as_u64())
+                    .unwrap() as u16;
+                let selector = labels_of(&svc["spec"]["selector"]);
+                for p in pods.iter().filter(|p| {
+                    p.namespace == ns && selector.iter().all(|(k, v)| p.labels.get(k) == Some(v))
+                }) {
+                    assert!(
+                        model.allows(&controller, p, port),
+                        "{label}: the ingress controller cannot reach {} on {port}",
+                        p.what
+                    );
+                    checked += 1;
+                }
+            }
+        }
+
+        // With `allow_same_namespace`, the services of a namespace reach each other.
+        if k.network_policies.allow_same_namespace {
+            let services: Vec<&Pod> = pods
+                .iter()
+                .filter(|p| p.what.starts_with("Deployment"))
+                .collect();
+            for a in &services {
+                for b in services.iter().filter(|b| b.namespace == a.namespace) {
+                    for &port in &b.ports {
+                        assert!(
+                            model.allows(a, b, port),
+                            "{label}: {} cannot reach {} on {port}",
+                            a.what,
+                            b.what
+                        );
+                        checked += 1;
+                    }
+                }
+            }
         }
 
         // Each in-cluster data service is reachable only from its users, its peers and its

@@ -85,6 +85,14 @@ pub fn family(engine: CacheEngine, version: &str) -> String {
     }
 }
 
+/// The Secrets Manager name of the secret holding the AUTH token of cache `c`.
+pub fn auth_secret_name(ctx: &Ctx, c: &Cache) -> String {
+    match &c.auth_token_secret {
+        Some(s) => secrets::name(ctx, s),
+        None => format!("{}/{}/auth-token", ctx.prefix, c.name),
+    }
+}
+
 /// The secret clients read the AUTH token of cache `c` from.
 pub fn auth_secret(c: &Cache) -> Ref {
     match &c.auth_token_secret {
@@ -162,7 +170,7 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
         }),
     );
     if c.auth_token_secret.is_none() {
-        let name = format!("{}/{}/auth-token", ctx.prefix, c.name);
+        let name = auth_secret_name(ctx, c);
         f.resource(
             &secret,
             json!({

@@ -6,9 +6,11 @@
 mod buckets;
 mod cache;
 mod cluster;
+mod connect;
 mod database;
 mod ecs;
 mod edge;
+mod external_secrets;
 mod iam;
 mod identity;
 mod kms;
@@ -133,6 +135,8 @@ pub fn synth(v: &Validated) -> Output {
     // (thread start and a fresh malloc arena cost more than the ~1 ms they would overlap).
     if ctx.is_eks() {
         platform::manifests(&ctx, &mut out);
+    } else {
+        crate::backend::connections::finish_preconditions(&mut out, connect::secret_values(&ctx));
     }
     ctx.log.finish(&mut out);
     out
@@ -160,8 +164,14 @@ fn terraform(ctx: &Ctx, out: &mut Output) {
             cluster::lower(ctx, &mut infra);
             identity::lower(ctx, &mut infra);
             platform::infra(ctx, &mut infra);
+            external_secrets::infra(ctx, &mut infra);
             if let Some(p) = platform::module(ctx) {
                 out.add_module("platform", p);
+                if external_secrets::needed(ctx) {
+                    for (path, text) in external_secrets::chart_files() {
+                        out.add_file(path, text);
+                    }
+                }
             }
         }
         Some(Platform::EcsFargate) => {
