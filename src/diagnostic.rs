@@ -190,3 +190,9 @@ pub fn one_of<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
         ),
     }
 }
+
+/// A lint finding as a note: `synth` and `validate` show it as a warning, never an error.
+/// `rule` names the check (`do-ha`, `version-support`) so it can be looked up.
+pub fn warning(rule: &str, message: impl std::fmt::Display) -> String {
+    format!("warning[{rule}]: {message}")
+}

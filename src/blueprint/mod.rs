@@ -2,10 +2,12 @@
 //! serde types of the blueprint.
 
 pub mod de;
+pub mod escape;
 pub mod node;
 pub mod overlay;
 pub mod schema;
 pub mod types;
+pub mod windows;
 
 pub use node::Node;
 pub use types::Blueprint;

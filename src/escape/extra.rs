@@ -21,12 +21,12 @@ use serde_json::Value;
 use super::TemplateSource;
 use super::patch::{read_manifests, write_terraform, yaml_to_y};
 use crate::Provider;
-use crate::backend::Output;
 use crate::blueprint::Loaded;
 use crate::check::kubernetes::{Report, Schemas};
 use crate::check::schema::ProviderSchemas;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span, closest};
 use crate::k8s::yaml::{self, Map, Y};
+use crate::output::Output;
 use crate::terraform::ident;
 
 /// Resource types that stand for a blueprint component when several resources share its
@@ -378,7 +378,7 @@ pub fn render(
                     ));
                 }
                 for ns in missing_namespaces(out, &maps) {
-                    out.notes.push(crate::backend::warning(
+                    out.notes.push(crate::diagnostic::warning(
                         "extra-namespace",
                         format!("`{path}` puts objects in namespace `{ns}`, which neither the output nor the template creates: `kubectl apply -k k8s/` fails unless it exists"),
                     ));

@@ -12,12 +12,12 @@ use serde_json::Value;
 use super::Override;
 use super::patch::{merge_json, merge_yaml, read_manifests, write_terraform};
 use crate::Provider;
-use crate::backend::Output;
 use crate::blueprint::Loaded;
 use crate::check::kubernetes::Schemas;
 use crate::check::schema::ProviderSchemas;
 use crate::diagnostic::{Diagnostic, Diagnostics, closest, one_of};
 use crate::k8s::yaml::{self, Map, Y};
+use crate::output::Output;
 
 /// Apply the blueprint's overrides that concern `provider` to `out`.
 pub fn apply(loaded: &Loaded, provider: Provider, out: &mut Output) -> Result<(), Diagnostics> {
