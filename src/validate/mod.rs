@@ -15,7 +15,7 @@ mod windows;
 use crate::blueprint::Loaded;
 use crate::blueprint::types::{Blueprint, Deployment, Platform};
 use crate::catalog::{Provider, SizeKind};
-use crate::diagnostic::{Diagnostic, Diagnostics, closest, one_of};
+use crate::diagnostic::{Diagnostic, Diagnostics, one_of};
 
 pub use crate::analysis::Validated;
 use crate::analysis::resolve_size;
@@ -42,13 +42,9 @@ impl Checker<'_> {
         name: &str,
         candidates: impl IntoIterator<Item = &'c str> + Clone,
     ) {
-        let suggestion = closest(name, candidates.clone());
-        let expected = one_of(candidates);
+        let expected = one_of(candidates.clone());
         let d = self.error(path, format!("unknown {what} `{name}`"));
-        *d = d.clone().expected(expected);
-        if let Some(s) = suggestion {
-            *d = d.clone().help(format!("did you mean `{s}`?"));
-        }
+        *d = d.clone().expected(expected).suggest(name, candidates);
     }
 }
 
