@@ -47,9 +47,13 @@ enum Command {
     Diff(DiffArgs),
     /// Print the JSON Schema of the blueprint format (for editor completion).
     #[command(
-        after_help = "Example:\n  infragen schema > blueprint.schema.json\n  # then start a blueprint with: # yaml-language-server: $schema=blueprint.schema.json"
+        after_help = "Example:\n  infragen schema > blueprint.schema.json\n  # then start a blueprint with: # yaml-language-server: $schema=blueprint.schema.json\n  infragen schema --format markdown > docs/reference.md   # the book's field reference"
     )]
-    Schema,
+    Schema {
+        /// `json`: the JSON Schema; `markdown`: the field reference generated from it.
+        #[arg(long, value_enum, default_value = "json")]
+        format: SchemaFormat,
+    },
     /// Write a commented starter blueprint and, beside it, the blueprint's JSON Schema.
     #[command(
         after_help = "Example:\n  infragen init            # writes ./infragen.yaml and ./blueprint.schema.json\n  infragen init --path stacks/shop.yaml"
@@ -130,6 +134,12 @@ struct DiffArgs {
     format: crate::diff::Format,
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SchemaFormat {
+    Json,
+    Markdown,
+}
+
 #[derive(Args, Debug)]
 struct InitArgs {
     /// Where to write the starter blueprint.
@@ -150,8 +160,17 @@ pub fn run() -> i32 {
         Command::Synth(a) => synth(a),
         Command::Validate(a) => validate(a),
         Command::Diff(a) => diff(a),
-        Command::Schema => {
-            say(format_args!("{}", schema_json()));
+        Command::Schema { format } => {
+            match format {
+                SchemaFormat::Json => say(format_args!("{}", schema_json())),
+                SchemaFormat::Markdown => {
+                    let _ = write!(
+                        std::io::stdout().lock(),
+                        "{}",
+                        crate::blueprint::reference::markdown()
+                    );
+                }
+            }
             0
         }
         Command::Init(a) => init(a),

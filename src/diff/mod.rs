@@ -53,9 +53,12 @@ pub struct Change {
     /// `data` for a Terraform data source.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<&'static str>,
-    /// For `moved`: the previous address.
+    /// For `moved`: the previous address…
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// …and its name (a move keeps the module and type).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
     pub attributes: Vec<Attribute>,
     /// Why this change destroys or replaces something, if it does.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,6 +113,7 @@ impl Change {
             namespace,
             mode,
             from: None,
+            from_name: None,
             attributes: vec![],
             destructive: None,
         }
@@ -234,6 +238,7 @@ pub fn compare(
             )
         });
         changes.push(Change {
+            from_name: from.as_ref().map(|f| Change::new(kind, f.clone()).name),
             from,
             attributes,
             destructive,
@@ -338,6 +343,7 @@ mod tests {
             (c.module.as_str(), c.kind_name.as_str(), c.name.as_str()),
             ("infra", "aws_iam_role", "sales_task")
         );
+        assert_eq!(c.from_name.as_deref(), Some("orders_task"));
     }
 
     #[test]

@@ -107,6 +107,8 @@ struct Group<'a> {
     /// The changes are the same once each environment's own name is set aside: rendered
     /// with `<env>` in its place.
     templated: bool,
+    /// The file diffs' context differs between the environments: the first one's is shown.
+    context_from: Option<&'a str>,
 }
 
 impl Group<'_> {
@@ -147,8 +149,27 @@ fn replace_token(s: &str, word: &str, by: &str) -> String {
     out
 }
 
+/// What makes two targets' changes the same: the changes, moves and notes, and of each
+/// file diff its changed lines — not hunk positions or context, which shift with unrelated
+/// differences between environments (one more replica a few lines up).
 fn content(t: &TargetDiff) -> String {
-    serde_json::to_string(&(&t.changes, &t.files, &t.moved, &t.notes)).unwrap_or_default()
+    let files: Vec<(&str, Vec<&str>)> = t
+        .files
+        .iter()
+        .map(|f| {
+            let changed = f
+                .diff
+                .lines()
+                .filter(|l| l.starts_with('+') || l.starts_with('-'))
+                .collect();
+            (f.path.as_str(), changed)
+        })
+        .collect();
+    serde_json::to_string(&(&t.changes, files, &t.moved, &t.notes)).unwrap_or_default()
+}
+
+fn file_text(t: &TargetDiff) -> String {
+    t.files.iter().map(|f| f.diff.as_str()).collect()
 }
 
 /// Environments of one provider with identical changes, in the targets' order.
@@ -163,6 +184,10 @@ fn groups(targets: &[TargetDiff]) -> Vec<Group<'_>> {
         {
             Some((first_raw, _, grp)) => {
                 grp.templated |= *first_raw != raw;
+                let first = replace_token(&file_text(grp.diff), grp.envs[0], "\u{1}");
+                if first != replace_token(&file_text(t), &t.env, "\u{1}") {
+                    grp.context_from = Some(grp.envs[0]);
+                }
                 grp.envs.push(&t.env);
             }
             None => out.push((
@@ -173,6 +198,7 @@ fn groups(targets: &[TargetDiff]) -> Vec<Group<'_>> {
                     envs: vec![&t.env],
                     diff: t,
                     templated: false,
+                    context_from: None,
                 },
             )),
         }
@@ -192,6 +218,12 @@ fn text(targets: &[TargetDiff], base: &str, p: &Paint) -> String {
         let mut sec = String::new();
         if g.templated {
             let _ = writeln!(sec, "note: `<env>` stands for each environment's name");
+        }
+        if let Some(e) = g.context_from {
+            let _ = writeln!(
+                s,
+                "note: the file diffs' line numbers and context are {e}'s"
+            );
         }
         for n in &t.notes {
             let _ = writeln!(sec, "note: {n}");
@@ -401,7 +433,11 @@ fn markdown(targets: &[TargetDiff], base: &str, blueprint: &str) -> String {
     let mut diffs = String::new();
     for g in &groups {
         for f in &g.diff.files {
-            let _ = writeln!(diffs, "# {}", g.title().replacen(" / ", " · ", 1));
+            let _ = write!(diffs, "# {}", g.title().replacen(" / ", " · ", 1));
+            if let Some(e) = g.context_from {
+                let _ = write!(diffs, " (line numbers and context: {e})");
+            }
+            diffs.push('\n');
             diffs.push_str(&g.finish(f.diff.clone()));
         }
     }
@@ -474,6 +510,31 @@ mod tests {
         let md = markdown(&targets, "main", "shop.yaml");
         assert!(md.contains("### aws · staging, production"), "{md}");
         assert!(md.contains("### aws · development"), "{md}");
+    }
+
+    #[test]
+    fn shifted_context_does_not_split_environments() {
+        let added = |addr: &str| Change::new(ChangeKind::Added, addr.into());
+        let targets = [
+            target(
+                "staging",
+                vec![added("infra: aws_sqs_queue.jobs")],
+                "@@ -3,1 +3,2 @@\n a\n+x\n",
+            ),
+            target(
+                "production",
+                vec![added("infra: aws_sqs_queue.jobs")],
+                "@@ -4,1 +4,2 @@\n b\n+x\n",
+            ),
+        ];
+        let out = text(&targets, "main", &Paint(false));
+        assert!(out.contains("== aws / staging, production"), "{out}");
+        assert!(
+            out.contains("line numbers and context are staging's"),
+            "{out}"
+        );
+        let md = markdown(&targets, "main", "shop.yaml");
+        assert!(md.contains("(line numbers and context: staging)"), "{md}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! is refused here with the field to change.
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, Platform};
+use crate::blueprint::types::{Blueprint, DatabaseEngine, Deployment, Platform};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
@@ -33,6 +33,10 @@ fn intervals(start: u32, end: u32) -> Vec<(u32, u32)> {
 fn rds_windows(c: &mut Checker, bp: &Blueprint) {
     use crate::blueprint::windows::{DailyWindow, WeeklyWindow};
     for (i, d) in bp.databases.iter().enumerate() {
+        // In-cluster databases back up with a CronJob; only RDS has both windows.
+        if d.deployment != Deployment::Managed || d.engine == DatabaseEngine::Mongodb {
+            continue;
+        }
         let (Some(m), Some(b)) = (
             d.maintenance_window
                 .as_deref()

@@ -366,3 +366,40 @@ fn a_rename_that_replaces_is_destructive_even_when_moved() {
         "{out}"
     );
 }
+
+#[test]
+fn a_huge_markdown_diff_fits_a_comment_with_every_destructive_change() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    // From a small shop to the whole e-commerce platform: thousands of changes, dozens of
+    // them destructive (the shop's database, cache, log groups…).
+    std::fs::write(
+        d.join("old.yaml"),
+        BLUEPRINT.replace(
+            "environments:\n  production: {}\n",
+            "environments:\n  development: {}\n  staging: {}\n  production: {}\n",
+        ),
+    )
+    .unwrap();
+    std::fs::copy(
+        crate::support::root().join("blueprints/ecommerce-eks.yaml"),
+        d.join("new.yaml"),
+    )
+    .unwrap();
+    let args = ["diff", "--base", "old.yaml", "--blueprint", "new.yaml"];
+    let (code, md) = infragen(d, &[&args[..], &["--format", "markdown"]].concat());
+    assert_eq!(code, 1, "{}", &md[..md.len().min(2_000)]);
+    assert!(md.len() < 65_536, "{} characters", md.len());
+    let (_, json) = infragen(d, &[&args[..], &["--format", "json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let destructive = v["destructive"].as_u64().unwrap() as usize;
+    assert!(destructive > 10, "{destructive}");
+    // Environments with the same destructive change list it once, naming them all.
+    let listed: usize = md
+        .lines()
+        .filter(|l| l.starts_with("> - "))
+        .map(|l| l[4..].split(':').next().unwrap().split(", ").count())
+        .sum();
+    assert_eq!(listed, destructive, "every destructive change is listed");
+    assert!(md.contains("left out for size") || md.contains("cut for size"));
+}
