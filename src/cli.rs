@@ -278,7 +278,7 @@ fn fail(message: impl std::fmt::Display, help: Option<&str>) -> i32 {
 }
 
 /// Notes and lint warnings of a synthesis, on stderr. Lint findings arrive as
-/// `warning[rule]: …` (see `crate::backend::warning`) and print as they are; other notes get
+/// `warning[rule]: …` (see `crate::diagnostic::warning`) and print as they are; other notes get
 /// `note:`. `label` names the target when several are synthesized at once.
 fn print_notes(notes: &[String], label: Option<&str>) {
     let mut err = std::io::stderr().lock();

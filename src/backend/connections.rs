@@ -42,7 +42,7 @@ pub fn namespace_name(ns: &str) -> String {
 /// Create `namespaces` (except the built-in ones), labelled as the blueprint declares them:
 /// the platform module owns them, so the manifests do not declare them again (one owner per
 /// namespace, as for the Helm releases' namespaces).
-pub fn namespaces(m: &mut Module, v: &crate::validate::Validated, namespaces: &BTreeSet<String>) {
+pub fn namespaces(m: &mut Module, v: &crate::analysis::Validated, namespaces: &BTreeSet<String>) {
     for ns in namespaces {
         if BUILT_IN.contains(&ns.as_str()) || m.declares(&namespace(ns).address()) {
             continue;
@@ -57,7 +57,7 @@ pub fn namespaces(m: &mut Module, v: &crate::validate::Validated, namespaces: &B
 /// The namespaces the platform module creates for the connection contract: where the
 /// credentials Secrets go, and where services read a `<service>-connections` object.
 pub fn owned_namespaces(
-    v: &crate::validate::Validated,
+    v: &crate::analysis::Validated,
     opts: &crate::k8s::Options,
 ) -> BTreeSet<String> {
     let mut out = credential_namespaces(&crate::k8s::credential_secrets(v, opts));
@@ -207,7 +207,7 @@ pub fn made(secrets: &[CredentialSecret], others: &[String]) -> BTreeSet<String>
 
 /// The Secrets the manifests read that the output does not make: preconditions.
 pub fn secret_preconditions(
-    v: &crate::validate::Validated,
+    v: &crate::analysis::Validated,
     read: &crate::k8s::Secrets,
     made: &BTreeSet<String>,
 ) -> Vec<Precondition> {

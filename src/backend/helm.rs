@@ -8,18 +8,11 @@ use std::collections::BTreeMap;
 use crate::json;
 use crate::terraform::Json;
 
+use crate::analysis::Validated;
 use crate::blueprint::types::IngressClass;
+use crate::naming::ingress_nginx_namespace;
+use crate::releases::pinned_chart;
 use crate::terraform::{Ref, res};
-use crate::validate::Validated;
-
-/// Chart version used when the blueprint pins none: the catalog's pin
-/// (`providers/releases.json`, e.g. `chart-ingress-nginx`).
-pub fn pinned_chart(product: &str) -> &'static str {
-    crate::releases::product(product)
-        .pin
-        .as_deref()
-        .unwrap_or_else(|| panic!("providers/releases.json: `{product}` pins no chart"))
-}
 
 /// A `helm_release` body. `atomic` rolls a failed upgrade back; `wait` makes dependants
 /// (issuers, ingresses) apply only once the release is ready.
@@ -214,15 +207,6 @@ pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
         json!({}),
     );
     Some((res("helm_release", "envoy_gateway"), body))
-}
-
-/// The ingress-nginx namespace (default `ingress-nginx`).
-pub fn ingress_nginx_namespace(v: &Validated) -> String {
-    v.bp.kubernetes
-        .as_ref()
-        .and_then(|k| k.ingress_controller.as_ref())
-        .and_then(|c| c.namespace.clone())
-        .unwrap_or_else(|| "ingress-nginx".into())
 }
 
 /// ingress-nginx, when the blueprint declares an nginx ingress controller.

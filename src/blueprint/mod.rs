@@ -2,17 +2,19 @@
 //! serde types of the blueprint.
 
 pub mod de;
+pub mod escape;
 pub mod node;
 pub mod overlay;
 mod overlay_hints;
 pub mod reference;
 pub mod schema;
 pub mod types;
+pub mod windows;
 
 pub use node::Node;
 pub use types::Blueprint;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, Span, closest, one_of};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span, one_of};
 
 /// Blueprints larger than this are refused before parsing: real ones are kilobytes, and the
 /// limit keeps a mistaken `--blueprint /dev/zero`-style input from exhausting memory.
@@ -259,10 +261,7 @@ fn select_environment(
             } else {
                 d.expected(one_of(names.iter().copied()))
             };
-            if let Some(c) = closest(env, names.iter().copied()) {
-                d = d.help(format!("did you mean `{c}`?"));
-            }
-            Err(d)
+            Err(d.suggest(env, names.iter().copied()))
         }
     }
 }

@@ -85,11 +85,11 @@ pub struct Blueprint {
     /// (`resource: <type>.<name>`) and Kubernetes objects (`manifest: Kind/namespace/name`),
     /// applied after lowering in this order and checked like the rest of the output.
     #[serde(default)]
-    pub overrides: Vec<crate::escape::Override>,
+    pub overrides: Vec<super::escape::Override>,
     /// Escape hatches: extra Terraform files and manifests rendered from minijinja templates
     /// beside the blueprint (context: `blueprint`, `env`, `provider`, `ref(component, attribute)`).
     #[serde(default)]
-    pub extra: crate::escape::Extra,
+    pub extra: super::escape::Extra,
     /// Per-environment overlays onto everything above: maps deep-merge, lists of named items
     /// merge by `name` (`$patch: delete` removes one), scalars replace, `null` removes.
     /// `{env}` in any string becomes the environment's name.

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::backend::Output;
+use crate::output::Output;
 pub use objects::flatten;
 pub use render::{Format, render};
 

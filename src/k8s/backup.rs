@@ -31,7 +31,7 @@ pub(crate) fn schedule(d: &DataService) -> Option<String> {
     }
     match b.window.as_deref() {
         Some(w) => {
-            let w = crate::validate::DailyWindow::parse(w)?;
+            let w = crate::blueprint::windows::DailyWindow::parse(w)?;
             Some(format!("{} {} * * *", w.start.1, w.start.0))
         }
         // A `backup` block asks for backups even without a time (see `k8s::notes`).

@@ -28,8 +28,8 @@ pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::analysis::Validated;
 use crate::blueprint::types::{Blueprint, KubernetesPlatform, Service, Strategy};
-use crate::validate::Validated;
 use yaml::{Map, Str, map};
 
 /// The usual pod network of overlay CNIs (kubeadm with flannel, DOKS).
@@ -695,7 +695,7 @@ impl<'a> Ctx<'a> {
             v,
             bp,
             opts,
-            header: crate::backend::header(v),
+            header: crate::naming::header(v),
             default_namespace,
             platform,
             services,
@@ -761,7 +761,7 @@ impl<'a> Ctx<'a> {
         if gateway::gateway(self).is_some() {
             return gateway::ENVOY_GATEWAY_NAMESPACE.into();
         }
-        crate::backend::helm::ingress_nginx_namespace(self.v)
+        crate::naming::ingress_nginx_namespace(self.v)
     }
 
     /// The namespace Prometheus scrapes from: `network_policies.monitoring_namespace`, else

@@ -21,9 +21,9 @@ use super::kms;
 use super::secrets;
 use super::security;
 use crate::blueprint::types::{Cache, CacheEngine, Deployment};
+use crate::blueprint::windows::{DailyWindow, WeeklyWindow};
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, ident, res};
-use crate::validate::{DailyWindow, WeeklyWindow};
 
 /// Special characters ElastiCache allows in an AUTH token.
 const TOKEN_SPECIALS: &str = "!&#^<>-";

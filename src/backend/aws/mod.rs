@@ -31,10 +31,12 @@ use std::sync::{Mutex, OnceLock};
 use crate::json;
 use crate::terraform::Json;
 
-use super::{Output, common_tags, header, terraform_block};
+use super::{common_tags, terraform_block};
+use crate::analysis::Validated;
 use crate::blueprint::types::{Platform, Service};
+use crate::naming::header;
+use crate::output::Output;
 use crate::terraform::{Module, data};
-use crate::validate::Validated;
 
 /// What every AWS file needs to know.
 pub(crate) struct Ctx<'a> {
@@ -123,7 +125,7 @@ pub fn synth(v: &Validated) -> Output {
     let ctx = Ctx {
         v,
         region,
-        prefix: super::prefix(v),
+        prefix: crate::naming::prefix(v),
         platform: v.platform(),
         log: super::Log::default(),
         pending_rules: Mutex::new(Vec::new()),

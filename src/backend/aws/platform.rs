@@ -25,9 +25,11 @@ use crate::terraform::Json;
 
 use super::identity::{irsa_role, role_name};
 use super::{Ctx, state};
-use crate::backend::{Output, common_tags, connections, header, helm, terraform_block};
+use crate::backend::{common_tags, connections, helm, terraform_block};
 use crate::blueprint::types::{IngressClass, LoadBalancer, Platform};
 use crate::k8s;
+use crate::naming::header;
+use crate::output::Output;
 use crate::terraform::{Module, Ref, data, interp, res};
 
 const LBC_SA: &str = "aws-load-balancer-controller";
@@ -589,7 +591,7 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         );
         a.insert("alb.ingress.kubernetes.io/wafv2-acl-arn".into(), acl.arn());
     }
-    let ns = helm::ingress_nginx_namespace(ctx.v);
+    let ns = crate::naming::ingress_nginx_namespace(ctx.v);
     let backend = json!({"service": {"name": "ingress-nginx-controller", "port": {"number": 443}}});
     let rules: Vec<Json> = if hosts.is_empty() {
         vec![json!({"http": {"path": [{"path": "/", "path_type": "Prefix", "backend": backend}]}})]

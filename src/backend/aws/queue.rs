@@ -19,9 +19,9 @@ use crate::json;
 use super::network::subnet_ids;
 use super::{Ctx, kms, security};
 use crate::blueprint::types::{Deployment, Queue};
+use crate::blueprint::windows::WeeklyWindow;
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, ident, res};
-use crate::validate::WeeklyWindow;
 
 /// The SSM parameter holding the admin password of broker `queue`.
 pub fn password_parameter_name(ctx: &Ctx, queue: &str) -> String {

@@ -14,9 +14,9 @@ use super::Ctx;
 use crate::blueprint::types::{
     Backup, Cache, CacheEngine, Database, DatabaseEngine, Deployment, QueueEngine,
 };
+use crate::blueprint::windows::WeeklyWindow;
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, interp, res};
-use crate::validate::WeeklyWindow;
 
 /// DigitalOcean keeps daily backups for seven days (point-in-time recovery for PostgreSQL
 /// and MySQL); neither is configurable.

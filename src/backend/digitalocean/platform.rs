@@ -16,11 +16,13 @@ use std::collections::BTreeMap;
 use crate::json;
 
 use super::Ctx;
-use crate::backend::{Output, connections, header, helm, terraform_block};
+use crate::analysis::Validated;
+use crate::backend::{connections, helm, terraform_block};
 use crate::blueprint::types::{Deployment, IngressClass};
 use crate::k8s;
+use crate::naming::header;
+use crate::output::Output;
 use crate::terraform::{Module, data, interp};
-use crate::validate::Validated;
 
 /// The name of the DigitalOcean load balancer the ingress controller's Service creates.
 fn load_balancer_name(ctx: &Ctx) -> String {
@@ -105,7 +107,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
             m.file("namespaces").resource(&ns, doc);
         }
-        let namespace = helm::ingress_nginx_namespace(v);
+        let namespace = crate::naming::ingress_nginx_namespace(v);
         let svc = data("kubernetes_service_v1", "ingress_nginx");
         m.file("ingress").resource(&r, body).resource(
             &svc,

@@ -6,10 +6,10 @@
 //! manifests reference, which must exist in the cluster before the workloads start.
 
 use super::{Output, connections};
+use crate::analysis::Validated;
 use crate::json;
 use crate::k8s;
 use crate::terraform::Module;
-use crate::validate::Validated;
 use crate::wiring::Precondition;
 
 /// Blueprint parts that describe cloud resources rather than objects in a cluster.
@@ -96,7 +96,7 @@ pub fn synth(v: &Validated) -> Output {
 /// The `platform` root module: namespaces and the generated credentials Secrets, through
 /// the kubeconfig context the blueprint names.
 fn platform(v: &Validated, creds: &[k8s::CredentialSecret]) -> Module {
-    let mut m = Module::new(super::header(v));
+    let mut m = Module::new(crate::naming::header(v));
     let mut kube = json!({"config_path": "~/.kube/config"});
     if let Some(c) =
         v.bp.providers
