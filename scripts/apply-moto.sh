@@ -4,6 +4,8 @@
 # what the API rejected (with its message) and what moto does not implement.
 #
 # usage: scripts/apply-moto.sh [STACK:ENV ...]
+#   STACK: a shipped blueprint's name (blueprints/STACK.yaml) or a path to a blueprint file,
+#   e.g. templates/init.yaml:production
 #   default: every AWS blueprint's production environment, plus qurable-ecs:staging
 #   env: INFRAGEN (binary, default target/debug/infragen), MOTO_PORT (default 5077),
 #        RESOURCE_TIMEOUT (per-resource create/update/delete timeout, default 3m),
@@ -90,10 +92,12 @@ terraform -chdir="$work/schema" providers schema -json >"$work/schema.json"
 logs=()
 for target in "${targets[@]}"; do
   stack="${target%%:*}"
+  # A stack is a shipped blueprint's name, or a path to any blueprint file.
+  if [ -f "$stack" ]; then file="$stack"; stack=$(basename "$stack" .yaml); else file="blueprints/$stack.yaml"; fi
   env="${target#*:}"
   out="$work/out/$stack-$env"
   echo "== $stack ($env)"
-  "$bin" synth --provider aws --env "$env" --blueprint "blueprints/$stack.yaml" --out "$out" >/dev/null
+  "$bin" synth --provider aws --env "$env" --blueprint "$file" --out "$out" >/dev/null
   curl -fsS -X POST "$endpoint/moto-api/reset" >/dev/null
   region=$(grep -m1 -oE '"region": "[a-z0-9-]+"' "$out/terraform/infra/providers.tf.json" | cut -d'"' -f4)
   certificate=$(python3 scripts/apply-moto.py certificate "$endpoint" "$region")

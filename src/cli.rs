@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use camino::{Utf8Path, Utf8PathBuf};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::catalog::Provider;
 use crate::diagnostic::Diagnostics;
@@ -47,14 +47,31 @@ enum Command {
     Diff(DiffArgs),
     /// Print the JSON Schema of the blueprint format (for editor completion).
     #[command(
-        after_help = "Example:\n  infragen schema > blueprint.schema.json\n  # then start a blueprint with: # yaml-language-server: $schema=blueprint.schema.json"
+        after_help = "Example:\n  infragen schema > blueprint.schema.json\n  # then start a blueprint with: # yaml-language-server: $schema=blueprint.schema.json\n  infragen schema --format markdown > docs/reference.md   # the book's field reference"
     )]
-    Schema,
-    /// Write a commented starter blueprint.
+    Schema {
+        /// `json`: the JSON Schema; `markdown`: the field reference generated from it.
+        #[arg(long, value_enum, default_value = "json")]
+        format: SchemaFormat,
+    },
+    /// Write a commented starter blueprint and, beside it, the blueprint's JSON Schema.
     #[command(
-        after_help = "Example:\n  infragen init            # writes ./infragen.yaml\n  infragen init --path stacks/shop.yaml"
+        after_help = "Example:\n  infragen init            # writes ./infragen.yaml and ./blueprint.schema.json\n  infragen init --path stacks/shop.yaml"
     )]
     Init(InitArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  infragen completions bash > ~/.local/share/bash-completion/completions/infragen\n  infragen completions zsh > \"${fpath[1]}/_infragen\"\n  infragen completions fish > ~/.config/fish/completions/infragen.fish\n  infragen completions powershell >> $PROFILE"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), for `man`.
+    #[command(
+        after_help = "Example:\n  infragen man > /usr/local/share/man/man1/infragen.1 && man infragen"
+    )]
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -107,7 +124,7 @@ struct DiffArgs {
     /// The blueprint after the change [default: ./infragen.yaml].
     #[arg(long)]
     blueprint: Option<Utf8PathBuf>,
-    /// Only this provider [default: those the blueprint configures].
+    /// Only this provider [default: those the blueprint configures, and kubernetes].
     #[arg(long, value_enum)]
     provider: Option<Provider>,
     /// Only this environment [default: all of the blueprint's environments].
@@ -115,6 +132,12 @@ struct DiffArgs {
     env: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     format: crate::diff::Format,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SchemaFormat {
+    Json,
+    Markdown,
 }
 
 #[derive(Args, Debug)]
@@ -137,12 +160,101 @@ pub fn run() -> i32 {
         Command::Synth(a) => synth(a),
         Command::Validate(a) => validate(a),
         Command::Diff(a) => diff(a),
-        Command::Schema => {
-            say(format_args!("{}", schema_json()));
+        Command::Schema { format } => {
+            match format {
+                SchemaFormat::Json => say(format_args!("{}", schema_json())),
+                SchemaFormat::Markdown => {
+                    let _ = write!(
+                        std::io::stdout().lock(),
+                        "{}",
+                        crate::blueprint::reference::markdown()
+                    );
+                }
+            }
             0
         }
         Command::Init(a) => init(a),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "infragen", &mut out);
+            let _ = std::io::stdout().lock().write_all(&out);
+            0
+        }
+        Command::Man => match man_page() {
+            Ok(page) => {
+                let _ = std::io::stdout().lock().write_all(page.as_bytes());
+                0
+            }
+            Err(e) => fail(format!("cannot render the man page: {e}"), None),
+        },
     }
+}
+
+/// One manual page for the whole tool: clap_mangen's page for `infragen`, then each
+/// subcommand's synopsis, description and options as a section of it (rather than
+/// `infragen-synth(1)` pages nobody installs).
+pub fn man_page() -> std::io::Result<String> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let man = clap_mangen::Man::new(sub.clone());
+        let mut part = Vec::new();
+        man.render_synopsis_section(&mut part)?;
+        man.render_description_section(&mut part)?;
+        if sub.get_arguments().any(|a| !a.is_hide_set()) {
+            man.render_options_section(&mut part)?;
+        }
+        if sub.get_after_help().is_some() {
+            man.render_extra_section(&mut part)?;
+        }
+        // Each part repeats the page's preamble (`.ie`/`.el`); once, at the top, is enough.
+        let part: String = String::from_utf8_lossy(&part)
+            .lines()
+            .filter(|l| !l.starts_with(".ie ") && !l.starts_with(".el "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let part = part.replace("\n.SH ", "\n.SS ");
+        let part = part
+            .strip_prefix(".SH ")
+            .map_or(part.clone(), |p| format!(".SS {p}"));
+        out.extend_from_slice(
+            format!(
+                ".SH \"COMMAND: INFRAGEN {}\"\n",
+                sub.get_name().to_uppercase()
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(part.as_bytes());
+    }
+    let page = String::from_utf8_lossy(&out).into_owned();
+    // The subcommand list points below, not at separate pages.
+    let page = page
+        .replace("infragen\\-", "infragen ")
+        .replace("(1)\n", "\n");
+    // `after_help` holds examples, one command a line: kept unfilled so lines stay lines.
+    let mut out = String::with_capacity(page.len());
+    let mut examples = false;
+    for line in page.lines() {
+        if line.starts_with(".SH") || line.starts_with(".SS") {
+            if examples {
+                out.push_str(".fi\n");
+            }
+            examples = line.ends_with(" EXTRA");
+            if examples {
+                out.push_str(&line.replace("EXTRA", "EXAMPLES"));
+                out.push_str("\n.nf\n");
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if examples {
+        out.push_str(".fi\n");
+    }
+    Ok(out)
 }
 
 /// One line on stdout. A closed pipe (`infragen schema | head`) is not an error: the reader
@@ -153,8 +265,7 @@ fn say(args: std::fmt::Arguments) {
 
 /// The blueprint's JSON Schema, pretty-printed.
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(crate::blueprint::Blueprint);
-    serde_json::to_string_pretty(&schema).unwrap_or_default()
+    serde_json::to_string_pretty(&crate::blueprint::schema::schema()).unwrap_or_default()
 }
 
 fn fail(message: impl std::fmt::Display, help: Option<&str>) -> i32 {
@@ -167,7 +278,7 @@ fn fail(message: impl std::fmt::Display, help: Option<&str>) -> i32 {
 }
 
 /// Notes and lint warnings of a synthesis, on stderr. Lint findings arrive as
-/// `warning[rule]: …` (see `crate::backend::warning`) and print as they are; other notes get
+/// `warning[rule]: …` (see `crate::diagnostic::warning`) and print as they are; other notes get
 /// `note:`. `label` names the target when several are synthesized at once.
 fn print_notes(notes: &[String], label: Option<&str>) {
     let mut err = std::io::stderr().lock();
@@ -594,9 +705,8 @@ fn diff(a: DiffArgs) -> i32 {
             if p.digitalocean.is_some() {
                 v.push(Provider::Digitalocean);
             }
-            if v.is_empty() {
-                v.push(Provider::Kubernetes);
-            }
+            // Every blueprint also targets an existing cluster: its workloads as manifests.
+            v.push(Provider::Kubernetes);
             v
         }
     };
@@ -701,16 +811,27 @@ fn init(a: InitArgs) -> i32 {
     {
         return fail(format!("cannot create `{parent}`: {e}"), None);
     }
-    match std::fs::write(&a.path, STARTER) {
-        Ok(()) => {
-            say(format_args!(
-                "wrote {}; next: infragen synth --provider aws --env production --blueprint {}",
-                a.path, a.path
-            ));
-            0
-        }
-        Err(e) => fail(format!("cannot write `{}`: {e}", a.path), None),
+    if let Err(e) = std::fs::write(&a.path, STARTER) {
+        return fail(format!("cannot write `{}`: {e}", a.path), None);
     }
+    // The schema the starter's first line points at, beside it. It is generated, so an
+    // older copy (another stack's `init`, an earlier release) is brought up to date.
+    let schema_path = a
+        .path
+        .parent()
+        .unwrap_or(Utf8Path::new(""))
+        .join("blueprint.schema.json");
+    let schema = format!("{}\n", schema_json());
+    if std::fs::read_to_string(&schema_path).ok().as_deref() != Some(schema.as_str())
+        && let Err(e) = std::fs::write(&schema_path, &schema)
+    {
+        return fail(format!("cannot write `{schema_path}`: {e}"), None);
+    }
+    say(format_args!(
+        "wrote {} and {schema_path} (editor completion); next: infragen synth --provider aws --env production --blueprint {}",
+        a.path, a.path
+    ));
+    0
 }
 
 /// The starter blueprint `infragen init` writes.

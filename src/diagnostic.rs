@@ -52,6 +52,14 @@ impl Diagnostic {
         self
     }
 
+    /// [`did_you_mean`] as the help, when a candidate is close to `name`.
+    pub fn suggest<'a>(self, name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Self {
+        match did_you_mean(name, candidates) {
+            Some(h) => self.help(h),
+            None => self,
+        }
+    }
+
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
@@ -177,6 +185,24 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.map(|(_, c)| c)
 }
 
+/// The one "did you mean" of every message outside the independent checker (`crate::check`
+/// keeps its own, in Terraform's quoting): ``did you mean `x`?`` for the candidate
+/// [`closest`] to `name`, if one is.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate nearest to `name` by edit distance, however far: a fallback when no
+/// candidate is [`closest`] enough to be a typo but one must be shown.
+pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .min_by_key(|c| strsim::levenshtein(c, name))
+}
+
 /// `a`, `b` or `c` — for "expected one of" lists.
 pub fn one_of<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     let names: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
@@ -189,4 +215,10 @@ pub fn one_of<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
             names[names.len() - 1]
         ),
     }
+}
+
+/// A lint finding as a note: `synth` and `validate` show it as a warning, never an error.
+/// `rule` names the check (`do-ha`, `version-support`) so it can be looked up.
+pub fn warning(rule: &str, message: impl std::fmt::Display) -> String {
+    format!("warning[{rule}]: {message}")
 }

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod backend;
 pub mod blueprint;
 pub mod catalog;
@@ -18,14 +19,16 @@ pub mod diagnostic;
 pub mod diff;
 pub mod escape;
 pub mod k8s;
+pub mod naming;
 pub mod output;
 pub mod releases;
 pub mod terraform;
 pub mod validate;
+pub mod wiring;
 
-pub use backend::Output;
 pub use catalog::Provider;
 pub use diagnostic::{Diagnostic, Diagnostics, Span};
+pub use output::Output;
 
 /// The whole pipeline in memory: blueprint bytes (named `file` in messages) → output files.
 pub fn synthesize(
@@ -63,7 +66,7 @@ pub fn synthesize_with(
         let before = blueprint::before_renames(loaded, &renames)?;
         if let Ok(v) = validate::validate(&before, provider) {
             let base = backend::synth(&v);
-            let header = backend::header(&validated);
+            let header = naming::header(&validated);
             for (module, pairs) in diff::renames::moved(&base, &out, &renames) {
                 out.files.insert(
                     format!("terraform/{module}/moved.tf.json"),

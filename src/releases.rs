@@ -293,6 +293,15 @@ impl Product {
     }
 }
 
+/// Chart version used when the blueprint pins none: the catalog's pin
+/// (`providers/releases.json`, e.g. `chart-ingress-nginx`).
+pub fn pinned_chart(name: &str) -> &'static str {
+    product(name)
+        .pin
+        .as_deref()
+        .unwrap_or_else(|| panic!("providers/releases.json: `{name}` pins no chart"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,18 +8,11 @@ use std::collections::BTreeMap;
 use crate::json;
 use crate::terraform::Json;
 
+use crate::analysis::Validated;
 use crate::blueprint::types::IngressClass;
+use crate::naming::ingress_nginx_namespace;
+use crate::releases::pinned_chart;
 use crate::terraform::{Ref, res};
-use crate::validate::Validated;
-
-/// Chart version used when the blueprint pins none: the catalog's pin
-/// (`providers/releases.json`, e.g. `chart-ingress-nginx`).
-pub fn pinned_chart(product: &str) -> &'static str {
-    crate::releases::product(product)
-        .pin
-        .as_deref()
-        .unwrap_or_else(|| panic!("providers/releases.json: `{product}` pins no chart"))
-}
 
 /// A `helm_release` body. `atomic` rolls a failed upgrade back; `wait` makes dependants
 /// (issuers, ingresses) apply only once the release is ready.
@@ -143,6 +136,53 @@ pub fn aws_load_balancer_controller(
     (res("helm_release", "aws_load_balancer_controller"), body)
 }
 
+/// metrics-server in `kube-system`, two replicas. On Fargate the kubelet holds 10250 in the
+/// pod's VM, so the server listens on 10251.
+pub fn metrics_server(fargate: bool) -> (Ref, Json) {
+    let mut values = json!({
+        "replicas": 2,
+        "podDisruptionBudget": {"enabled": true, "maxUnavailable": 1},
+    });
+    if fargate {
+        values["containerPort"] = json!(10251);
+    }
+    let body = release(
+        "metrics-server",
+        "https://kubernetes-sigs.github.io/metrics-server/",
+        "metrics-server",
+        pinned_chart("chart-metrics-server"),
+        "kube-system",
+        values,
+    );
+    (res("helm_release", "metrics_server"), body)
+}
+
+/// Namespace of the External Secrets Operator.
+pub const EXTERNAL_SECRETS_NAMESPACE: &str = "external-secrets";
+/// Its controller's service account (what its IRSA role trusts).
+pub const EXTERNAL_SECRETS_SA: &str = "external-secrets";
+
+/// The External Secrets Operator with its CRDs, its controller's service account carrying
+/// `annotations` (the IRSA role). On Fargate the webhook leaves the kubelet's port 10250.
+pub fn external_secrets(annotations: BTreeMap<String, String>, fargate: bool) -> (Ref, Json) {
+    let mut values = json!({
+        "installCRDs": true,
+        "serviceAccount": {"create": true, "name": EXTERNAL_SECRETS_SA, "annotations": annotations},
+    });
+    if fargate {
+        values["webhook"] = json!({"port": 10260});
+    }
+    let body = release(
+        "external-secrets",
+        "https://charts.external-secrets.io",
+        "external-secrets",
+        pinned_chart("chart-external-secrets"),
+        EXTERNAL_SECRETS_NAMESPACE,
+        values,
+    );
+    (res("helm_release", "external_secrets"), body)
+}
+
 /// `ingress.gateway`, when the blueprint routes through the Gateway API.
 pub fn gateway<'v>(v: &Validated<'v>) -> Option<&'v crate::blueprint::types::IngressGateway> {
     v.bp.ingress
@@ -167,15 +207,6 @@ pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
         json!({}),
     );
     Some((res("helm_release", "envoy_gateway"), body))
-}
-
-/// The ingress-nginx namespace (default `ingress-nginx`).
-pub fn ingress_nginx_namespace(v: &Validated) -> String {
-    v.bp.kubernetes
-        .as_ref()
-        .and_then(|k| k.ingress_controller.as_ref())
-        .and_then(|c| c.namespace.clone())
-        .unwrap_or_else(|| "ingress-nginx".into())
 }
 
 /// ingress-nginx, when the blueprint declares an nginx ingress controller.

@@ -8,7 +8,7 @@ use serde::de::{
 };
 
 use super::node::{CoreValue, Node, NodeKind, parse_core_float, parse_core_int, shorten};
-use crate::diagnostic::{Diagnostic, Span, closest, one_of};
+use crate::diagnostic::{Diagnostic, Span, did_you_mean, one_of};
 
 /// Deserialize `T` from a parsed (and merged) blueprint tree.
 ///
@@ -92,9 +92,7 @@ impl Error {
     fn unknown_name(message: String, name: &str, names: &'static [&'static str]) -> Self {
         let mut e = Error::new(message);
         e.expected = Some(one_of(names.iter().copied()));
-        if let Some(c) = closest(name, names.iter().copied()) {
-            e.help = Some(format!("did you mean `{c}`?"));
-        }
+        e.help = did_you_mean(name, names.iter().copied());
         e
     }
 }

@@ -2,14 +2,19 @@
 //! serde types of the blueprint.
 
 pub mod de;
+pub mod escape;
 pub mod node;
 pub mod overlay;
+mod overlay_hints;
+pub mod reference;
+pub mod schema;
 pub mod types;
+pub mod windows;
 
 pub use node::Node;
 pub use types::Blueprint;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, Span, closest, one_of};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span, one_of};
 
 /// Blueprints larger than this are refused before parsing: real ones are kilobytes, and the
 /// limit keeps a mistaken `--blueprint /dev/zero`-style input from exhausting memory.
@@ -138,18 +143,29 @@ pub fn load(file: &str, bytes: &[u8], env: &str) -> Result<Loaded, Diagnostics> 
             select_environment(envs.as_ref(), env, envs_key.unwrap_or(root.span)).map_err(fail)?
         }
     };
+    // Where the overlay is and which items it adds, to say so in errors it causes.
+    let mut hints = None;
     let mut merged = match overlay {
         Some(o) => {
+            let lines = overlay_hints::line_range(&o);
             let problems = overlay::check(&o);
             if !problems.is_empty() {
+                let problems = problems
+                    .into_iter()
+                    .map(|d| overlay_hints::restate(d, env, lines, &[]))
+                    .collect();
                 return Err(Diagnostics(problems).with_source(file, &text));
             }
+            hints = Some((lines, overlay_hints::new_items(&root, &o)));
             overlay::merge(root, o)
         }
         None => root,
     };
     substitute_env(&mut merged, env);
-    let blueprint: Blueprint = de::from_node(&merged).map_err(fail)?;
+    let blueprint: Blueprint = de::from_node(&merged).map_err(|d| match &hints {
+        Some((lines, new)) => fail(overlay_hints::restate(d, env, *lines, new)),
+        None => fail(d),
+    })?;
     Ok(Loaded {
         file: file.to_string(),
         text,
@@ -245,10 +261,7 @@ fn select_environment(
             } else {
                 d.expected(one_of(names.iter().copied()))
             };
-            if let Some(c) = closest(env, names.iter().copied()) {
-                d = d.help(format!("did you mean `{c}`?"));
-            }
-            Err(d)
+            Err(d.suggest(env, names.iter().copied()))
         }
     }
 }

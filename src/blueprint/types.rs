@@ -19,6 +19,7 @@ fn yes() -> bool {
 pub struct Blueprint {
     /// Short name of the system (lower-case letters, digits and `-`); prefixes resource names.
     pub name: String,
+    /// What the system is; written into generated headers and descriptions.
     #[serde(default)]
     pub description: Option<String>,
     /// Tags/labels put on every resource that takes them (cost allocation, ownership).
@@ -30,18 +31,26 @@ pub struct Blueprint {
     /// Where Terraform keeps its state.
     #[serde(default)]
     pub state: Option<State>,
+    /// The VPC: address range, zones, subnet tiers, NAT and flow logs.
     #[serde(default)]
     pub network: Option<Network>,
+    /// The compute platform the services run on (EKS, EKS on Fargate, ECS Fargate, DOKS, an
+    /// existing cluster).
     #[serde(default)]
     pub cluster: Option<Cluster>,
+    /// Groups of worker nodes (EKS managed node groups, DOKS node pools).
     #[serde(default)]
     pub node_pools: Vec<NodePool>,
+    /// EKS Fargate profiles: which pods run on Fargate.
     #[serde(default)]
     pub fargate_profiles: Vec<FargateProfile>,
+    /// Relational and document databases, managed by the cloud or run in the cluster.
     #[serde(default)]
     pub databases: Vec<Database>,
+    /// In-memory caches (ElastiCache on AWS, managed or in-cluster Redis/Valkey elsewhere).
     #[serde(default)]
     pub caches: Vec<Cache>,
+    /// Message brokers (Amazon MQ for RabbitMQ, or in-cluster RabbitMQ).
     #[serde(default)]
     pub queues: Vec<Queue>,
     /// Key-value tables (DynamoDB).
@@ -53,16 +62,20 @@ pub struct Blueprint {
     /// The Kubernetes Ingress that routes hosts and paths to services.
     #[serde(default)]
     pub ingress: Option<Ingress>,
+    /// The container registry (ECR repositories, DigitalOcean Container Registry).
     #[serde(default)]
     pub registry: Option<Registry>,
     /// Secrets by reference: names and keys, never values.
     #[serde(default)]
     pub secrets: Vec<Secret>,
+    /// The workloads: containers with their ports, resources, scaling, routes and the data services
+    /// they use.
     #[serde(default)]
     pub services: Vec<Service>,
     /// Kubernetes platform objects: namespaces, RBAC, network policies, issuers, controllers.
     #[serde(default)]
     pub kubernetes: Option<KubernetesPlatform>,
+    /// Log retention, alarms and where alerts go.
     #[serde(default)]
     pub observability: Option<Observability>,
     /// Object storage buckets (S3): private, versioned, encrypted.
@@ -72,11 +85,11 @@ pub struct Blueprint {
     /// (`resource: <type>.<name>`) and Kubernetes objects (`manifest: Kind/namespace/name`),
     /// applied after lowering in this order and checked like the rest of the output.
     #[serde(default)]
-    pub overrides: Vec<crate::escape::Override>,
+    pub overrides: Vec<super::escape::Override>,
     /// Escape hatches: extra Terraform files and manifests rendered from minijinja templates
     /// beside the blueprint (context: `blueprint`, `env`, `provider`, `ref(component, attribute)`).
     #[serde(default)]
-    pub extra: crate::escape::Extra,
+    pub extra: super::escape::Extra,
     /// Per-environment overlays onto everything above: maps deep-merge, lists of named items
     /// merge by `name` (`$patch: delete` removes one), scalars replace, `null` removes.
     /// `{env}` in any string becomes the environment's name.
@@ -88,10 +101,13 @@ pub struct Blueprint {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Providers {
+    /// AWS settings: region, account, cluster administrators.
     #[serde(default)]
     pub aws: Option<AwsSettings>,
+    /// DigitalOcean settings: region, Spaces region, project.
     #[serde(default)]
     pub digitalocean: Option<DigitalOceanSettings>,
+    /// Settings for an existing cluster: context, StorageClass, pod network.
     #[serde(default)]
     pub kubernetes: Option<KubernetesSettings>,
 }
@@ -147,6 +163,7 @@ pub struct KubernetesSettings {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct State {
+    /// Bucket that holds the state (S3 or Spaces).
     pub bucket: String,
     /// Object key of the state; `{env}` becomes the environment.
     #[serde(default = "default_state_key")]
@@ -187,10 +204,13 @@ pub struct Network {
     /// Availability zones, in order; subnet lists give one CIDR per zone in this order.
     #[serde(default)]
     pub zones: Vec<String>,
+    /// How private subnets reach the internet: `per_zone` (default), `single` or `none`.
     #[serde(default)]
     pub nat: Nat,
+    /// Subnet tiers, one CIDR per zone each.
     #[serde(default)]
     pub subnets: Subnets,
+    /// VPC flow logs.
     #[serde(default)]
     pub flow_logs: FlowLogs,
 }
@@ -216,8 +236,10 @@ pub struct Subnets {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowLogs {
+    /// Record VPC flow logs (default on).
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Days flow logs are kept (default 365).
     #[serde(default = "default_flow_log_retention")]
     pub retention_days: u32,
 }
@@ -269,6 +291,7 @@ pub struct Cluster {
     /// Cluster name (default `<name>-<env>`).
     #[serde(default)]
     pub name: Option<String>,
+    /// Where the workloads run: `eks`, `eks_fargate`, `ecs_fargate`, `doks` or `existing`.
     pub platform: Platform,
     /// Kubernetes minor (`1.35`); the catalog's default when absent. Judged against the
     /// versions catalog (`providers/releases.json`); DOKS resolves it to its newest release.
@@ -282,8 +305,10 @@ pub struct Cluster {
     /// Highly available control plane (DOKS); EKS control planes are always multi-AZ.
     #[serde(default)]
     pub ha: Option<bool>,
+    /// Who can reach the Kubernetes API.
     #[serde(default)]
     pub endpoint: Endpoint,
+    /// Control-plane logs: which types and for how long.
     #[serde(default)]
     pub logging: ClusterLogging,
     /// Managed add-ons, e.g. `vpc-cni`, `coredns`, `kube-proxy`, `aws-ebs-csi-driver`.
@@ -328,6 +353,7 @@ pub struct ClusterLogging {
     /// Control-plane log types (default: all five).
     #[serde(default = "all_log_types")]
     pub types: Vec<String>,
+    /// Days control-plane logs are kept (default 90).
     #[serde(default = "default_cluster_log_retention")]
     pub retention_days: u32,
 }
@@ -368,9 +394,12 @@ pub enum TaintEffect {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Taint {
+    /// Taint key, e.g. `workload`.
     pub key: String,
+    /// Taint value, e.g. `compute`.
     #[serde(default)]
     pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
     pub effect: TaintEffect,
 }
 
@@ -378,10 +407,13 @@ pub struct Taint {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sizes {
+    /// Exact AWS size, e.g. `db.t4g.medium`, `m6i.large`.
     #[serde(default)]
     pub aws: Option<String>,
+    /// Exact DigitalOcean size slug, e.g. `db-s-2vcpu-4gb`.
     #[serde(default)]
     pub digitalocean: Option<String>,
+    /// Requests and limits when the component runs in a cluster.
     #[serde(default)]
     pub kubernetes: Option<Resources>,
 }
@@ -389,6 +421,7 @@ pub struct Sizes {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodePool {
+    /// Pool name (unique within the cluster).
     pub name: String,
     /// The component's previous name: `synth` emits Terraform `moved` blocks so its
     /// resources are renamed in state instead of destroyed and recreated.
@@ -398,20 +431,26 @@ pub struct NodePool {
     /// `providers/*.json`) or an exact size for the target provider (`t3.medium`, `s-4vcpu-8gb`).
     #[serde(default)]
     pub size: Option<String>,
+    /// Exact sizes per provider, overriding `size`.
     #[serde(default)]
     pub sizes: Sizes,
+    /// Fewest nodes.
     pub min: u32,
     /// Initial node count (default `min`); not enforced after creation so autoscaling is not fought.
     #[serde(default)]
     pub desired: Option<u32>,
+    /// Most nodes.
     pub max: u32,
     /// Spot / preemptible capacity.
     #[serde(default)]
     pub spot: bool,
+    /// Kubernetes labels on the nodes (services select pools by them).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Taints that keep pods without a matching toleration off the nodes.
     #[serde(default)]
     pub taints: Vec<Taint>,
+    /// Root volume of each node.
     #[serde(default)]
     pub disk: Option<Disk>,
     /// Percentage of nodes that may be unavailable during an update.
@@ -422,9 +461,12 @@ pub struct NodePool {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Disk {
+    /// Root volume size of each node, in GiB.
     pub size_gb: u32,
+    /// Volume type, e.g. `gp3`.
     #[serde(default)]
     pub r#type: Option<String>,
+    /// Provisioned IOPS (gp3, io1, io2).
     #[serde(default)]
     pub iops: Option<u32>,
     /// MiB/s (gp3).
@@ -435,6 +477,7 @@ pub struct Disk {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FargateProfile {
+    /// Profile name (unique within the cluster).
     pub name: String,
     /// The component's previous name: `synth` emits Terraform `moved` blocks so its
     /// resources are renamed in state instead of destroyed and recreated.
@@ -477,12 +520,15 @@ impl DatabaseEngine {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Storage {
+    /// Allocated storage, in GiB.
     pub size_gb: u32,
     /// Upper bound for storage autoscaling.
     #[serde(default)]
     pub max_size_gb: Option<u32>,
+    /// Storage type, e.g. `gp3`.
     #[serde(default)]
     pub r#type: Option<String>,
+    /// Provisioned IOPS (gp3, io1, io2).
     #[serde(default)]
     pub iops: Option<u32>,
 }
@@ -490,6 +536,7 @@ pub struct Storage {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Backup {
+    /// Days backups are kept (default 7).
     #[serde(default = "default_backup_retention")]
     pub retention_days: u32,
     /// Daily window, `03:00-04:00` (UTC).
@@ -520,8 +567,10 @@ fn default_backup_retention() -> u32 {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Resources {
+    /// What the scheduler reserves for the container.
     #[serde(default)]
     pub requests: Quantity,
+    /// The most the container may use.
     #[serde(default)]
     pub limits: Quantity,
 }
@@ -541,6 +590,7 @@ pub struct Quantity {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InCluster {
+    /// Pods of the data service.
     #[serde(default)]
     pub replicas: Option<u32>,
     /// Container image, e.g. `mongo:8.0.20` (a full version: its tag is judged against the
@@ -552,6 +602,7 @@ pub struct InCluster {
     /// version with a known critical vulnerability.
     #[serde(default)]
     pub allow_unsupported: bool,
+    /// CPU and memory requests and limits of the server container.
     #[serde(default)]
     pub resources: Option<Resources>,
     /// Persistent volume size, e.g. `20Gi`.
@@ -592,11 +643,13 @@ pub struct Exporter {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
+    /// Component name; services refer to it in `uses`.
     pub name: String,
     /// The component's previous name: `synth` emits Terraform `moved` blocks so its
     /// resources are renamed in state instead of destroyed and recreated.
     #[serde(default)]
     pub renamed_from: Option<String>,
+    /// Database engine: `postgres`, `mysql` or `mongodb`.
     pub engine: DatabaseEngine,
     /// Engine version (catalog default when absent).
     #[serde(default)]
@@ -606,10 +659,14 @@ pub struct Database {
     /// version with a known critical vulnerability.
     #[serde(default)]
     pub allow_unsupported: bool,
+    /// A portable class (`small`, `medium`, … see `providers/*.json`) or an exact instance class
+    /// for the target provider (`db.t4g.medium`).
     #[serde(default)]
     pub size: Option<String>,
+    /// Exact sizes per provider, overriding `size`.
     #[serde(default)]
     pub sizes: Sizes,
+    /// Disk size, growth limit, type and IOPS.
     #[serde(default)]
     pub storage: Option<Storage>,
     /// Standby in another zone (Multi-AZ).
@@ -618,11 +675,13 @@ pub struct Database {
     /// Read replicas.
     #[serde(default)]
     pub replicas: u32,
+    /// Automated backups: retention, window, and for in-cluster databases the backup job.
     #[serde(default)]
     pub backup: Option<Backup>,
     /// `sun:04:00-sun:05:00` (UTC).
     #[serde(default)]
     pub maintenance_window: Option<String>,
+    /// `managed` by the cloud (default) or `in_cluster`.
     #[serde(default)]
     pub deployment: Deployment,
     /// Name of the initial database.
@@ -631,16 +690,19 @@ pub struct Database {
     /// Master user name (its password is managed by the cloud, never written out).
     #[serde(default)]
     pub username: Option<String>,
+    /// Port clients connect to (the engine's default when absent).
     #[serde(default)]
     pub port: Option<u16>,
     /// Engine parameters (`max_connections: 200`).
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
+    /// Collect query performance data (RDS Performance Insights; default on).
     #[serde(default = "yes")]
     pub performance_insights: bool,
     /// Refuse deletion (default on; switch off in throwaway environments).
     #[serde(default = "yes")]
     pub deletion_protection: bool,
+    /// How the database runs inside the cluster (`deployment: in_cluster`).
     #[serde(default)]
     pub in_cluster: InCluster,
     /// Cloud identifier of the instance (RDS `identifier`, default `<name>-<env>-<database>`);
@@ -659,6 +721,7 @@ pub enum CacheEngine {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshots {
+    /// Days snapshots are kept.
     pub retention_days: u32,
     /// `03:00-05:00` (UTC).
     #[serde(default)]
@@ -668,12 +731,15 @@ pub struct Snapshots {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cache {
+    /// Component name; services refer to it in `uses`.
     pub name: String,
     /// The component's previous name: `synth` emits Terraform `moved` blocks so its
     /// resources are renamed in state instead of destroyed and recreated.
     #[serde(default)]
     pub renamed_from: Option<String>,
+    /// Cache engine: `redis` or `valkey`.
     pub engine: CacheEngine,
+    /// Engine version (catalog default when absent).
     #[serde(default)]
     pub version: Option<String>,
     /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
@@ -681,8 +747,11 @@ pub struct Cache {
     /// version with a known critical vulnerability.
     #[serde(default)]
     pub allow_unsupported: bool,
+    /// A portable class (`small`, `medium`, … see `providers/*.json`) or an exact node type for the
+    /// target provider.
     #[serde(default)]
     pub size: Option<String>,
+    /// Exact sizes per provider, overriding `size`.
     #[serde(default)]
     pub sizes: Sizes,
     /// Nodes: one primary plus replicas.
@@ -691,12 +760,16 @@ pub struct Cache {
     /// Automatic failover across zones.
     #[serde(default)]
     pub ha: bool,
+    /// Automatic snapshots: retention and window.
     #[serde(default)]
     pub snapshots: Option<Snapshots>,
+    /// Weekly maintenance window, `sun:05:00-sun:06:00` (UTC).
     #[serde(default)]
     pub maintenance_window: Option<String>,
+    /// Engine parameters, e.g. `maxmemory-policy: allkeys-lru`.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
+    /// What the cache is for.
     #[serde(default)]
     pub description: Option<String>,
     /// Port (default 6379).
@@ -705,8 +778,10 @@ pub struct Cache {
     /// `secrets[].name` of the AUTH token clients present (transit encryption is always on).
     #[serde(default)]
     pub auth_token_secret: Option<String>,
+    /// `managed` by the cloud (default) or `in_cluster`.
     #[serde(default)]
     pub deployment: Deployment,
+    /// How the cache runs inside the cluster (`deployment: in_cluster`).
     #[serde(default)]
     pub in_cluster: InCluster,
     /// Cloud identifier (ElastiCache replication group id, default `<name>-<env>-<cache>`).
@@ -727,12 +802,15 @@ pub enum QueueEngine {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Queue {
+    /// Component name; services refer to it in `uses`.
     pub name: String,
     /// The component's previous name: `synth` emits Terraform `moved` blocks so its
     /// resources are renamed in state instead of destroyed and recreated.
     #[serde(default)]
     pub renamed_from: Option<String>,
+    /// Broker engine: `rabbitmq`.
     pub engine: QueueEngine,
+    /// Engine version (catalog default when absent).
     #[serde(default)]
     pub version: Option<String>,
     /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
@@ -740,17 +818,23 @@ pub struct Queue {
     /// version with a known critical vulnerability.
     #[serde(default)]
     pub allow_unsupported: bool,
+    /// A portable class (`small`, `medium`, … see `providers/*.json`) or an exact instance type for
+    /// the target provider.
     #[serde(default)]
     pub size: Option<String>,
+    /// Exact sizes per provider, overriding `size`.
     #[serde(default)]
     pub sizes: Sizes,
     /// Clustered across zones.
     #[serde(default)]
     pub ha: bool,
+    /// Weekly maintenance window, `sun:04:00` (UTC).
     #[serde(default)]
     pub maintenance_window: Option<String>,
+    /// `managed` by the cloud (default) or `in_cluster`.
     #[serde(default)]
     pub deployment: Deployment,
+    /// How the broker runs inside the cluster (`deployment: in_cluster`).
     #[serde(default)]
     pub in_cluster: InCluster,
 }
@@ -768,7 +852,9 @@ pub enum KeyType {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Key {
+    /// Attribute name.
     pub name: String,
+    /// Attribute type: `S` (string), `N` (number) or `B` (binary).
     pub r#type: KeyType,
 }
 
@@ -783,20 +869,27 @@ pub enum Billing {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Table {
+    /// Component name; services refer to it in `uses`.
     pub name: String,
     /// The component's previous name: `synth` emits Terraform `moved` blocks so its
     /// resources are renamed in state instead of destroyed and recreated.
     #[serde(default)]
     pub renamed_from: Option<String>,
+    /// The partition (hash) key.
     pub partition_key: Key,
+    /// The sort (range) key, if any.
     #[serde(default)]
     pub sort_key: Option<Key>,
+    /// `on_demand` (default) or `provisioned` capacity.
     #[serde(default)]
     pub billing: Billing,
+    /// Continuous backups for point-in-time restores (default on).
     #[serde(default = "yes")]
     pub point_in_time_recovery: bool,
+    /// Attribute holding each item's expiry time (epoch seconds).
     #[serde(default)]
     pub ttl_attribute: Option<String>,
+    /// Refuse deletion (default on; switch off in throwaway environments).
     #[serde(default = "yes")]
     pub deletion_protection: bool,
     /// Days point-in-time recovery reaches back (1–35; AWS default 35).
@@ -807,13 +900,18 @@ pub struct Table {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheck {
+    /// HTTP path the load balancer checks, e.g. `/health`.
     pub path: String,
+    /// Seconds between checks.
     #[serde(default)]
     pub interval: Option<u32>,
+    /// Seconds a check may take.
     #[serde(default)]
     pub timeout: Option<u32>,
+    /// Consecutive successes before a target counts as healthy.
     #[serde(default)]
     pub healthy_threshold: Option<u32>,
+    /// Consecutive failures before a target counts as unhealthy.
     #[serde(default)]
     pub unhealthy_threshold: Option<u32>,
     /// HTTP codes that count as healthy, e.g. `200`.
@@ -827,6 +925,7 @@ pub struct Certificate {
     /// Domain to issue a certificate for (DNS-validated); without it the ARN is a variable.
     #[serde(default)]
     pub domain: Option<String>,
+    /// More names on the certificate (subject alternative names).
     #[serde(default)]
     pub alternative_names: Vec<String>,
     /// An existing certificate.
@@ -851,10 +950,13 @@ pub struct Waf {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadBalancer {
+    /// Load balancer name (default `<name>-<env>`).
     #[serde(default)]
     pub name: Option<String>,
+    /// Reachable only inside the VPC (default: internet-facing).
     #[serde(default)]
     pub internal: bool,
+    /// The HTTPS listener's certificate: issued for a domain or an existing ARN.
     #[serde(default)]
     pub certificate: Certificate,
     /// TLS policy of the HTTPS listener.
@@ -863,13 +965,16 @@ pub struct LoadBalancer {
     /// Port 80 answers with a 301 to HTTPS.
     #[serde(default = "yes")]
     pub redirect_http: bool,
+    /// How the load balancer checks targets.
     #[serde(default)]
     pub health_check: Option<HealthCheck>,
     /// Seconds a draining target keeps its connections.
     #[serde(default)]
     pub deregistration_delay: Option<u32>,
+    /// Seconds an idle connection stays open.
     #[serde(default)]
     pub idle_timeout: Option<u32>,
+    /// A WAF web ACL in front of the load balancer: rate limit and managed rules.
     #[serde(default)]
     pub waf: Option<Waf>,
     /// S3 bucket the access logs go to, created with the log-delivery policy (default
@@ -902,6 +1007,7 @@ pub struct IngressTls {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
+    /// Requests each client may make per `window`.
     pub requests: u32,
     /// e.g. `1m`.
     pub window: String,
@@ -910,7 +1016,9 @@ pub struct RateLimit {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cors {
+    /// Allowed origin, e.g. `https://shop.example.com`.
     pub allow_origin: String,
+    /// Allowed methods, e.g. `GET, POST, OPTIONS` (controller default when absent).
     #[serde(default)]
     pub allow_methods: Option<String>,
 }
@@ -918,24 +1026,33 @@ pub struct Cors {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ingress {
+    /// Write the Ingress (default on when the section is present).
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Ingress object name (default: the blueprint's name).
     #[serde(default)]
     pub name: Option<String>,
+    /// Namespace of the Ingress (default: beside the routed services).
     #[serde(default)]
     pub namespace: Option<String>,
+    /// Ingress class: `nginx` (ingress-nginx) or `alb` (AWS Load Balancer Controller).
     #[serde(default)]
     pub class: IngressClass,
+    /// Host names routed to the services.
     pub hosts: Vec<String>,
+    /// TLS for the hosts: the certificate's Secret and its issuer.
     #[serde(default)]
     pub tls: Option<IngressTls>,
+    /// Redirect HTTP to HTTPS (default on).
     #[serde(default = "yes")]
     pub ssl_redirect: bool,
+    /// Requests per client the controller admits in a window.
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
     /// Largest request body, e.g. `10m`.
     #[serde(default)]
     pub proxy_body_size: Option<String>,
+    /// Cross-origin requests the ingress allows.
     #[serde(default)]
     pub cors: Option<Cors>,
     /// Rewrite target for regex paths, e.g. `/$2`.
@@ -985,11 +1102,15 @@ pub struct Registry {
     /// Registry name (DigitalOcean) or repository prefix (ECR).
     #[serde(default)]
     pub name: Option<String>,
+    /// Repositories to create, e.g. one per service.
     pub repositories: Vec<String>,
+    /// Scan images for vulnerabilities when pushed (default on).
     #[serde(default = "yes")]
     pub scan_on_push: bool,
+    /// A pushed tag can never point at another image (default on).
     #[serde(default = "yes")]
     pub immutable_tags: bool,
+    /// Which images are expired.
     #[serde(default)]
     pub lifecycle: Option<RegistryLifecycle>,
     /// DigitalOcean subscription tier (`starter`, `basic`, `professional`).
@@ -1009,6 +1130,7 @@ pub struct Secret {
     /// Secrets Manager name / Kubernetes Secret name (default: `name`).
     #[serde(default)]
     pub path: Option<String>,
+    /// What the secret is for.
     #[serde(default)]
     pub description: Option<String>,
     /// Keys inside the secret.
@@ -1026,6 +1148,8 @@ pub struct SecretEnv {
     pub name: String,
     /// `secrets[].name`.
     pub secret: String,
+    /// Key inside the secret; default: the secret's only key, else the variable's name (ECS without
+    /// a key reads the whole secret).
     #[serde(default)]
     pub key: Option<String>,
 }
@@ -1036,16 +1160,22 @@ pub struct Probe {
     /// HTTP GET path (or use `command`).
     #[serde(default)]
     pub path: Option<String>,
+    /// Command to run instead of an HTTP GET.
     #[serde(default)]
     pub command: Vec<String>,
+    /// Port probed (default: the service's port).
     #[serde(default)]
     pub port: Option<u16>,
+    /// Seconds after start before the first probe.
     #[serde(default)]
     pub initial_delay: Option<u32>,
+    /// Seconds between probes.
     #[serde(default)]
     pub period: Option<u32>,
+    /// Seconds a probe may take.
     #[serde(default)]
     pub timeout: Option<u32>,
+    /// Failures before the probe gives up.
     #[serde(default)]
     pub failure_threshold: Option<u32>,
 }
@@ -1053,10 +1183,13 @@ pub struct Probe {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Probes {
+    /// Restart the container when this fails.
     #[serde(default)]
     pub liveness: Option<Probe>,
+    /// Take the pod out of the Service while this fails.
     #[serde(default)]
     pub readiness: Option<Probe>,
+    /// Hold the other probes until this succeeds (slow starters).
     #[serde(default)]
     pub startup: Option<Probe>,
 }
@@ -1065,13 +1198,19 @@ pub struct Probes {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerHealthCheck {
+    /// Command run in the container, e.g. `[CMD-SHELL, curl -f http://localhost:8080/health || exit
+    /// 1]`.
     pub command: Vec<String>,
+    /// Seconds between checks.
     #[serde(default)]
     pub interval: Option<u32>,
+    /// Seconds a check may take.
     #[serde(default)]
     pub timeout: Option<u32>,
+    /// Failed checks before the container counts as unhealthy.
     #[serde(default)]
     pub retries: Option<u32>,
+    /// Seconds after start during which failures do not count.
     #[serde(default)]
     pub start_period: Option<u32>,
 }
@@ -1079,11 +1218,13 @@ pub struct ContainerHealthCheck {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScalingBehaviour {
+    /// Seconds of recommendations considered before scaling (dampens flapping).
     #[serde(default)]
     pub stabilization_seconds: Option<u32>,
     /// Change at most this percentage of pods per period.
     #[serde(default)]
     pub percent: Option<u32>,
+    /// Length of the period the percentage applies to.
     #[serde(default)]
     pub period_seconds: Option<u32>,
     /// Cooldown after a scaling activity (ECS).
@@ -1094,11 +1235,14 @@ pub struct ScalingBehaviour {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledScaling {
+    /// Name of the scheduled action.
     pub name: String,
     /// `cron(min hour day-of-month month day-of-week year)` with `?` in one day field, e.g.
     /// `cron(0 8 ? 11 FRI *)`; or `rate(…)`, `at(…)`. Times are UTC.
     pub schedule: String,
+    /// Fewest tasks while the schedule applies.
     pub min: u32,
+    /// Most tasks while the schedule applies.
     pub max: u32,
 }
 
@@ -1107,8 +1251,10 @@ pub struct ScheduledScaling {
 pub struct RequestScaling {
     /// Requests per target.
     pub target: u32,
+    /// Seconds after scaling out before scaling out again.
     #[serde(default)]
     pub scale_out_cooldown: Option<u32>,
+    /// Seconds after scaling in before scaling in again.
     #[serde(default)]
     pub scale_in_cooldown: Option<u32>,
 }
@@ -1116,7 +1262,9 @@ pub struct RequestScaling {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Autoscaling {
+    /// Fewest replicas or tasks.
     pub min: u32,
+    /// Most replicas or tasks.
     pub max: u32,
     /// Target average CPU utilization (%).
     #[serde(default)]
@@ -1127,10 +1275,13 @@ pub struct Autoscaling {
     /// Target requests per target (load balancer).
     #[serde(default)]
     pub requests: Option<RequestScaling>,
+    /// How fast to scale out (rate limit and stabilization).
     #[serde(default)]
     pub scale_up: Option<ScalingBehaviour>,
+    /// How fast to scale in (rate limit and stabilization).
     #[serde(default)]
     pub scale_down: Option<ScalingBehaviour>,
+    /// Capacity changes at set times (ECS scheduled actions).
     #[serde(default)]
     pub scheduled: Vec<ScheduledScaling>,
 }
@@ -1155,11 +1306,13 @@ pub enum Color {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rollout {
+    /// `rolling` (default), `blue_green` or `canary`.
     #[serde(default)]
     pub strategy: Strategy,
     /// Rolling update surge, e.g. `25%` or `1`.
     #[serde(default)]
     pub max_surge: Option<String>,
+    /// Rolling update: pods that may be down at once, e.g. `0` or `25%`.
     #[serde(default)]
     pub max_unavailable: Option<String>,
     /// Blue/green: the colour the Service sends traffic to.
@@ -1174,6 +1327,7 @@ pub struct Rollout {
     /// ECS: minimum healthy / maximum percent during a deployment.
     #[serde(default)]
     pub min_healthy_percent: Option<u32>,
+    /// ECS: tasks may reach this percentage of the desired count during a deployment.
     #[serde(default)]
     pub max_percent: Option<u32>,
 }
@@ -1193,7 +1347,9 @@ pub enum PathType {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
+    /// URL path routed to the service, e.g. `/api`.
     pub path: String,
+    /// How `path` matches: `Prefix` (default), `Exact` or `ImplementationSpecific`.
     #[serde(default)]
     pub path_type: PathType,
     /// Host (default: the ingress's first host).
@@ -1204,10 +1360,13 @@ pub struct Route {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PodSecurity {
+    /// User ID the containers run as (non-root; default 1001).
     #[serde(default = "default_uid")]
     pub run_as_user: u32,
+    /// Group ID the containers run as.
     #[serde(default)]
     pub run_as_group: Option<u32>,
+    /// Group that owns mounted volumes.
     #[serde(default)]
     pub fs_group: Option<u32>,
     /// Paths that get a writable emptyDir under the read-only root filesystem.
@@ -1240,6 +1399,7 @@ pub struct Pdb {
     /// Pods that must stay up (count or percentage).
     #[serde(default)]
     pub min_available: Option<String>,
+    /// Pods that may be down at once (count or percentage).
     #[serde(default)]
     pub max_unavailable: Option<String>,
 }
@@ -1256,10 +1416,13 @@ pub enum VpaMode {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Vpa {
+    /// `Off`, `Initial`, `Recreate` or `Auto` (default).
     #[serde(default)]
     pub mode: VpaMode,
+    /// Smallest requests the VPA may set.
     #[serde(default)]
     pub min: Quantity,
+    /// Largest requests the VPA may set.
     #[serde(default)]
     pub max: Quantity,
 }
@@ -1270,6 +1433,7 @@ pub struct Metrics {
     /// Port Prometheus scrapes (default: the container port).
     #[serde(default)]
     pub port: Option<u16>,
+    /// HTTP path Prometheus scrapes (Prometheus's `/metrics` when absent).
     #[serde(default)]
     pub path: Option<String>,
 }
@@ -1278,7 +1442,9 @@ pub struct Metrics {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskSize {
+    /// ECS task CPU units (1024 = one vCPU), e.g. `256`.
     pub cpu: u32,
+    /// ECS task memory in MiB, valid for the CPU, e.g. `512`.
     pub memory: u32,
 }
 
@@ -1300,6 +1466,7 @@ fn anywhere() -> String {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
+    /// Service name: the Deployment, Service and ECS service are named after it.
     pub name: String,
     /// The component's previous name: `synth` emits Terraform `moved` blocks so its
     /// resources are renamed in state instead of destroyed and recreated.
@@ -1310,6 +1477,7 @@ pub struct Service {
     pub namespace: Option<String>,
     /// Image with a pinned tag or digest.
     pub image: String,
+    /// Kubernetes `imagePullPolicy` (`IfNotPresent`, `Always`, `Never`).
     #[serde(default)]
     pub image_pull_policy: Option<String>,
     /// Container port. Omit it for a worker that serves nothing (a queue consumer): no
@@ -1331,20 +1499,25 @@ pub struct Service {
     /// Container name (default: the service's name).
     #[serde(default)]
     pub container_name: Option<String>,
+    /// What the service does.
     #[serde(default)]
     pub description: Option<String>,
     /// Version label, e.g. `v1.0.0`.
     #[serde(default)]
     pub version: Option<String>,
+    /// Replicas or tasks without autoscaling (default 1).
     #[serde(default = "one")]
     pub replicas: u32,
+    /// CPU and memory requests and limits (Kubernetes).
     #[serde(default)]
     pub resources: Option<Resources>,
     /// ECS task size.
     #[serde(default)]
     pub task: Option<TaskSize>,
+    /// Entrypoint override.
     #[serde(default)]
     pub command: Vec<String>,
+    /// Arguments passed to the entrypoint.
     #[serde(default)]
     pub args: Vec<String>,
     /// Plain environment variables (never secrets).
@@ -1353,39 +1526,183 @@ pub struct Service {
     /// Environment variables read from `secrets`.
     #[serde(default)]
     pub secret_env: Vec<SecretEnv>,
+    /// Kubernetes liveness, readiness and startup probes.
     #[serde(default)]
     pub probes: Probes,
+    /// Container health check (ECS task definitions).
     #[serde(default)]
     pub health_check: Option<ContainerHealthCheck>,
     /// Seconds before load balancer health checks count (ECS).
     #[serde(default)]
     pub grace_period: Option<u32>,
+    /// Scale on CPU, memory, requests or a schedule between `min` and `max`.
     #[serde(default)]
     pub autoscaling: Option<Autoscaling>,
+    /// How new versions roll out: rolling, blue/green or canary.
     #[serde(default)]
     pub rollout: Rollout,
+    /// Paths the ingress or load balancer routes to the service.
     #[serde(default)]
     pub routes: Vec<Route>,
-    /// Databases, caches, queues, tables and secrets this service talks to; drives network
-    /// policies, security groups and least-privilege IAM.
+    /// Databases, caches, queues, tables, buckets and secrets this service talks to; drives
+    /// network policies, security groups, least-privilege IAM and the connection variables
+    /// the workload gets (`<NAME>_HOST`, `<NAME>_PORT`, … see `crate::wiring`). An item is a
+    /// component's name, or `{ name, env_prefix }` to rename the variables' prefix.
     #[serde(default)]
-    pub uses: Vec<String>,
+    pub uses: Vec<Use>,
     /// Service account (default: one per service named after it).
     #[serde(default)]
     pub service_account: Option<String>,
+    /// Pod security context: user, group and writable paths.
     #[serde(default)]
     pub security: PodSecurity,
     /// Node pool the pods are scheduled on (node selector + toleration).
     #[serde(default)]
     pub node_pool: Option<String>,
+    /// PodDisruptionBudget: how many pods voluntary disruptions may take.
     #[serde(default)]
     pub pdb: Option<Pdb>,
+    /// VerticalPodAutoscaler: right-size requests between `min` and `max`.
     #[serde(default)]
     pub vpa: Option<Vpa>,
+    /// Prometheus scraping of the service.
     #[serde(default)]
     pub metrics: Option<Metrics>,
+    /// Extra labels on the workload and its pods.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+}
+
+/// One component a service uses: written as its name (`ledger-db`) or as a mapping that
+/// renames the prefix of its connection variables (`{ name: ledger-db, env_prefix: DB }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Use {
+    /// The component's name (`databases[].name`, `caches[].name`, …).
+    pub name: String,
+    /// Prefix of the connection variables (default: the name in upper snake case).
+    pub env_prefix: Option<String>,
+}
+
+impl Use {
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// `LEDGER_DB` for `ledger-db`, or the blueprint's `env_prefix`.
+    pub fn prefix(&self) -> String {
+        self.env_prefix
+            .clone()
+            .unwrap_or_else(|| upper_snake(&self.name))
+    }
+}
+
+/// `ledger-db` → `LEDGER_DB`: the environment-variable spelling of a name.
+pub fn upper_snake(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl std::ops::Deref for Use {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.name
+    }
+}
+
+impl PartialEq<str> for Use {
+    fn eq(&self, other: &str) -> bool {
+        self.name == other
+    }
+}
+
+impl PartialEq<&str> for Use {
+    fn eq(&self, other: &&str) -> bool {
+        self.name == *other
+    }
+}
+
+impl PartialEq<String> for Use {
+    fn eq(&self, other: &String) -> bool {
+        &self.name == other
+    }
+}
+
+impl PartialEq<Use> for String {
+    fn eq(&self, other: &Use) -> bool {
+        *self == other.name
+    }
+}
+
+impl From<&str> for Use {
+    fn from(name: &str) -> Self {
+        Use {
+            name: name.to_string(),
+            env_prefix: None,
+        }
+    }
+}
+
+/// A used component whose connection variables get another prefix.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct UseDetail {
+    /// The component's name.
+    name: String,
+    /// Prefix of its connection variables, upper snake case (`DB` gives `DB_HOST`, …).
+    #[serde(default)]
+    env_prefix: Option<String>,
+}
+
+/// A component the service uses: its name, or `{ name, env_prefix }` to rename the prefix of
+/// its connection variables (`ledger-db` gives `LEDGER_DB_HOST`; `env_prefix: DB` gives
+/// `DB_HOST`).
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(untagged)]
+enum UseForm {
+    /// The component's name.
+    Name(String),
+    Detail(UseDetail),
+}
+
+impl JsonSchema for Use {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Use".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        UseForm::json_schema(generator)
+    }
+}
+
+impl<'de> Deserialize<'de> for Use {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Use;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a component name or a mapping with `name` and `env_prefix`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Use, E> {
+                Ok(Use::from(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Use, A::Error> {
+                let d = UseDetail::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Use {
+                    name: d.name,
+                    env_prefix: d.env_prefix,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
@@ -1400,7 +1717,9 @@ pub enum PodSecurityLevel {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Namespace {
+    /// Namespace name.
     pub name: String,
+    /// Labels on the namespace.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// Pod Security Admission level enforced.
@@ -1409,6 +1728,7 @@ pub struct Namespace {
     /// ResourceQuota `hard` limits, e.g. `requests.cpu: "4"`.
     #[serde(default)]
     pub quota: BTreeMap<String, String>,
+    /// Default and maximum container resources in the namespace (LimitRange).
     #[serde(default)]
     pub limit_range: Option<LimitRange>,
 }
@@ -1416,10 +1736,13 @@ pub struct Namespace {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitRange {
+    /// Limits given to containers that set none.
     #[serde(default)]
     pub default: Quantity,
+    /// Requests given to containers that set none.
     #[serde(default)]
     pub default_request: Quantity,
+    /// Largest limits a container may set.
     #[serde(default)]
     pub max: Quantity,
 }
@@ -1427,7 +1750,9 @@ pub struct LimitRange {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceAccount {
+    /// ServiceAccount name.
     pub name: String,
+    /// Namespace of the ServiceAccount.
     pub namespace: String,
     /// Mount the API token into pods (off unless the workload calls the API).
     #[serde(default)]
@@ -1443,19 +1768,24 @@ pub struct ServiceAccount {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
+    /// API groups (`""` for the core group).
     #[serde(default)]
     pub api_groups: Vec<String>,
+    /// Resources, e.g. `pods`, `configmaps`.
     pub resources: Vec<String>,
+    /// Verbs, e.g. `get`, `list`, `watch`.
     pub verbs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Role {
+    /// Role or ClusterRole name.
     pub name: String,
     /// Namespace for a Role; absent for a ClusterRole.
     #[serde(default)]
     pub namespace: Option<String>,
+    /// What the role allows.
     pub rules: Vec<Rule>,
 }
 
@@ -1465,6 +1795,7 @@ pub struct NetworkPolicies {
     /// Deny all ingress by default in application namespaces.
     #[serde(default = "yes")]
     pub default_deny_ingress: bool,
+    /// Pods may reach other pods of their namespace (default on).
     #[serde(default = "yes")]
     pub allow_same_namespace: bool,
     /// Allow the ingress controller's namespace to reach routed services.
@@ -1502,11 +1833,14 @@ pub enum IssuerKind {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Issuer {
+    /// ClusterIssuer name, referred to by `ingress.tls.issuer`.
     pub name: String,
+    /// `acme` (e.g. Let's Encrypt) or `self_signed`.
     pub kind: IssuerKind,
     /// ACME directory URL.
     #[serde(default)]
     pub server: Option<String>,
+    /// Contact e-mail registered with the ACME server (expiry notices).
     #[serde(default)]
     pub email: Option<String>,
     /// Ingress class that solves HTTP-01 challenges.
@@ -1517,15 +1851,19 @@ pub struct Issuer {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Replicas {
+    /// Fewest replicas.
     pub min: u32,
+    /// Most replicas.
     pub max: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IngressController {
+    /// Which controller to install: `nginx` or `alb`.
     #[serde(default)]
     pub kind: IngressClass,
+    /// Controller Helm chart version; the versions catalog's pin when absent.
     #[serde(default)]
     pub chart_version: Option<String>,
     /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
@@ -1533,12 +1871,16 @@ pub struct IngressController {
     /// version with a known critical vulnerability.
     #[serde(default)]
     pub allow_unsupported: bool,
+    /// Namespace the controller is installed in (default `ingress-nginx`).
     #[serde(default)]
     pub namespace: Option<String>,
+    /// Controller replicas (autoscaled between `min` and `max`).
     #[serde(default)]
     pub replicas: Option<Replicas>,
+    /// CPU and memory requests and limits of the controller.
     #[serde(default)]
     pub resources: Option<Resources>,
+    /// Expose the controller's Prometheus metrics (default on).
     #[serde(default = "yes")]
     pub metrics: bool,
     /// Name of the cloud load balancer the controller's Service creates.
@@ -1549,6 +1891,7 @@ pub struct IngressController {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CertManager {
+    /// cert-manager Helm chart version; the versions catalog's pin when absent.
     #[serde(default)]
     pub chart_version: Option<String>,
     /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
@@ -1556,6 +1899,7 @@ pub struct CertManager {
     /// version with a known critical vulnerability.
     #[serde(default)]
     pub allow_unsupported: bool,
+    /// Namespace cert-manager is installed in (default `cert-manager`).
     #[serde(default)]
     pub namespace: Option<String>,
 }
@@ -1566,19 +1910,25 @@ pub struct KubernetesPlatform {
     /// Namespace of services that name none.
     #[serde(default)]
     pub default_namespace: Option<String>,
+    /// Namespaces with their labels, Pod Security level, quota and default limits.
     #[serde(default)]
     pub namespaces: Vec<Namespace>,
+    /// ServiceAccounts and the roles bound to them.
     #[serde(default)]
     pub service_accounts: Vec<ServiceAccount>,
     /// Roles (with `namespace`) and ClusterRoles (without).
     #[serde(default)]
     pub roles: Vec<Role>,
+    /// NetworkPolicies: default deny and what is allowed.
     #[serde(default)]
     pub network_policies: NetworkPolicies,
+    /// cert-manager ClusterIssuers.
     #[serde(default)]
     pub issuers: Vec<Issuer>,
+    /// Install an ingress controller (Helm).
     #[serde(default)]
     pub ingress_controller: Option<IngressController>,
+    /// Install cert-manager (Helm) to issue certificates.
     #[serde(default)]
     pub cert_manager: Option<CertManager>,
 }
@@ -1598,18 +1948,25 @@ pub enum Comparison {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Alarm {
+    /// Alarm name (unique within the blueprint).
     pub name: String,
+    /// Shown in the alarm and its notifications.
     #[serde(default)]
     pub description: Option<String>,
     /// Metric namespace, e.g. `AWS/ECS`.
     pub namespace: String,
+    /// Metric name, e.g. `CPUUtilization`.
     pub metric: String,
+    /// Statistic over each period: `Average` (default), `Sum`, `Minimum`, `Maximum`, `SampleCount`.
     #[serde(default = "default_statistic")]
     pub statistic: String,
     /// Seconds.
     pub period: u32,
+    /// Consecutive periods the condition must hold before the alarm fires.
     pub evaluation_periods: u32,
+    /// Value the statistic is compared with.
     pub threshold: f64,
+    /// How the statistic is compared with `threshold`.
     pub comparison: Comparison,
     /// Component the alarm watches (its dimensions are filled in).
     #[serde(default)]
@@ -1623,8 +1980,10 @@ fn default_statistic() -> String {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Observability {
+    /// Days service logs are kept (default 30).
     #[serde(default = "default_log_retention")]
     pub log_retention_days: u32,
+    /// Metric alarms (CloudWatch).
     #[serde(default)]
     pub alarms: Vec<Alarm>,
     /// Topic name alarms notify (created).
@@ -1651,8 +2010,10 @@ pub struct Bucket {
     /// Globally unique bucket name (default `<name>-<env>-<bucket>`).
     #[serde(default)]
     pub bucket: Option<String>,
+    /// What the bucket holds.
     #[serde(default)]
     pub description: Option<String>,
+    /// Keep every version of each object (default on).
     #[serde(default = "yes")]
     pub versioning: bool,
     /// Move objects to an archive storage class (S3 Glacier Flexible Retrieval) after N days.

@@ -51,7 +51,7 @@ pub struct Report {
 }
 
 /// API groups built into Kubernetes; any other group is a custom resource.
-const BUILT_IN_GROUPS: [&str; 22] = [
+pub const BUILT_IN_GROUPS: [&str; 22] = [
     "",
     "admissionregistration.k8s.io",
     "apiextensions.k8s.io",

@@ -2,6 +2,7 @@
 //! objects added, changed (attribute by attribute) and removed, destructive changes flagged,
 //! renames turned into `moved` blocks, and the unified diff of every file.
 
+mod identity;
 mod objects;
 pub mod renames;
 mod render;
@@ -12,7 +13,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::backend::Output;
+use crate::output::Output;
 pub use objects::flatten;
 pub use render::{Format, render};
 
@@ -39,9 +40,25 @@ pub struct Change {
     pub kind: ChangeKind,
     /// `infra: aws_db_instance.db`, `k8s: Deployment shop/api`.
     pub address: String,
-    /// For `moved`: the previous address.
+    /// The address's parts, for tools: the Terraform module (`infra`) or `k8s`…
+    pub module: String,
+    /// …the resource type (`aws_db_instance`) or Kubernetes kind (`Deployment`)…
+    #[serde(rename = "type")]
+    pub kind_name: String,
+    /// …and the resource or object name.
+    pub name: String,
+    /// Kubernetes namespace, for namespaced objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `data` for a Terraform data source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
+    /// For `moved`: the previous address…
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// …and its name (a move keeps the module and type).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
     pub attributes: Vec<Attribute>,
     /// Why this change destroys or replaces something, if it does.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +82,42 @@ pub struct TargetDiff {
     /// `moved` blocks that keep renamed components' state, by module.
     pub moved: BTreeMap<String, Vec<(String, String)>>,
     pub notes: Vec<String>,
+}
+
+impl Change {
+    fn new(kind: ChangeKind, address: String) -> Change {
+        let (module, rest) = address.split_once(": ").unwrap_or(("", &address));
+        let (module, rest) = (module.to_string(), rest.to_string());
+        let (kind_name, name, namespace, mode) = if module == "k8s" {
+            // `Deployment shop/api` or `Namespace shop`.
+            let (k, n) = rest.split_once(' ').unwrap_or((&rest, ""));
+            match n.split_once('/') {
+                Some((ns, n)) => (k.to_string(), n.to_string(), Some(ns.to_string()), None),
+                None => (k.to_string(), n.to_string(), None, None),
+            }
+        } else {
+            // `aws_vpc.main` or `data.aws_iam_policy_document.x`.
+            let (r, mode) = match rest.strip_prefix("data.") {
+                Some(r) => (r, Some("data")),
+                None => (rest.as_str(), None),
+            };
+            let (t, n) = r.split_once('.').unwrap_or((r, ""));
+            (t.to_string(), n.to_string(), None, mode)
+        };
+        Change {
+            kind,
+            address,
+            module,
+            kind_name,
+            name,
+            namespace,
+            mode,
+            from: None,
+            from_name: None,
+            attributes: vec![],
+            destructive: None,
+        }
+    }
 }
 
 impl TargetDiff {
@@ -142,11 +195,8 @@ pub fn compare(
                 .contains(&o.kind)
                 .then(|| format!("removes a stateful {}", o.kind.trim_start_matches("k8s:")));
             changes.push(Change {
-                kind: ChangeKind::Removed,
-                address: addr.clone(),
-                from: None,
-                attributes: vec![],
                 destructive,
+                ..Change::new(ChangeKind::Removed, addr.clone())
             });
         }
     }
@@ -158,19 +208,7 @@ pub fn compare(
         };
         let attributes = match previous {
             None => vec![],
-            Some(o) => {
-                let (a, b) = (flatten(&o.body), flatten(&n.body));
-                let paths: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-                paths
-                    .into_iter()
-                    .filter(|p| a.get(*p) != b.get(*p))
-                    .map(|p| Attribute {
-                        path: p.clone(),
-                        old: a.get(p).cloned(),
-                        new: b.get(p).cloned(),
-                    })
-                    .collect()
-            }
+            Some(o) => identity::attributes(&o.body, &n.body),
         };
         if kind == ChangeKind::Changed && attributes.is_empty() {
             continue;
@@ -185,7 +223,9 @@ pub fn compare(
                     .collect()
             })
             .unwrap_or_default();
-        let destructive = (kind == ChangeKind::Changed && !forcing.is_empty()).then(|| {
+        // A move keeps the state, but a renamed argument that cannot change in place (an IAM
+        // role's `name`, a database's `identifier`) still replaces the resource after it.
+        let destructive = (kind != ChangeKind::Added && !forcing.is_empty()).then(|| {
             let what = if rules.stateful.contains(&n.kind) {
                 "destroys and recreates"
             } else {
@@ -198,11 +238,11 @@ pub fn compare(
             )
         });
         changes.push(Change {
-            kind,
-            address: addr.clone(),
+            from_name: from.as_ref().map(|f| Change::new(kind, f.clone()).name),
             from,
             attributes,
             destructive,
+            ..Change::new(kind, addr.clone())
         });
     }
     changes.sort_by(|a, b| {
@@ -272,5 +312,55 @@ mod tests {
             "vpc_config[0].security_group_ids[1]",
             "vpc_config.security_group_ids"
         ));
+    }
+
+    #[test]
+    fn a_moved_resource_whose_name_forces_replacement_is_destructive() {
+        let base = out(&[(
+            "terraform/infra/iam.tf.json",
+            r#"{"resource":{"aws_iam_role":{"orders_task":{"name":"shop-orders-task"}}}}"#,
+        )]);
+        let head = out(&[(
+            "terraform/infra/iam.tf.json",
+            r#"{"resource":{"aws_iam_role":{"sales_task":{"name":"shop-sales-task"}}}}"#,
+        )]);
+        let moved = BTreeMap::from([(
+            "infra".to_string(),
+            vec![(
+                "aws_iam_role.orders_task".to_string(),
+                "aws_iam_role.sales_task".to_string(),
+            )],
+        )]);
+        let (changes, _) = compare(&base, &head, &moved);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        let c = &changes[0];
+        assert_eq!(c.kind, ChangeKind::Moved);
+        assert!(
+            c.destructive.as_deref().is_some_and(|d| d.contains("name")),
+            "{c:?}"
+        );
+        assert_eq!(
+            (c.module.as_str(), c.kind_name.as_str(), c.name.as_str()),
+            ("infra", "aws_iam_role", "sales_task")
+        );
+        assert_eq!(c.from_name.as_deref(), Some("orders_task"));
+    }
+
+    #[test]
+    fn addresses_split_into_fields() {
+        let c = Change::new(ChangeKind::Added, "k8s: Deployment shop/api".into());
+        assert_eq!(
+            (c.module.as_str(), c.kind_name.as_str(), c.name.as_str()),
+            ("k8s", "Deployment", "api")
+        );
+        assert_eq!(c.namespace.as_deref(), Some("shop"));
+        let c = Change::new(
+            ChangeKind::Added,
+            "infra: data.aws_caller_identity.me".into(),
+        );
+        assert_eq!(
+            (c.kind_name.as_str(), c.name.as_str(), c.mode),
+            ("aws_caller_identity", "me", Some("data"))
+        );
     }
 }

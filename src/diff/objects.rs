@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::backend::Output;
+use crate::output::Output;
 
 /// One resource or manifest object.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::backend::Output;
 use crate::blueprint::Blueprint;
+use crate::output::Output;
 use crate::terraform::ident;
 
 /// Terraform resource addresses per module (`infra` → {`aws_vpc.main`, …}).

@@ -21,12 +21,12 @@ use serde_json::Value;
 use super::TemplateSource;
 use super::patch::{read_manifests, write_terraform, yaml_to_y};
 use crate::Provider;
-use crate::backend::Output;
 use crate::blueprint::Loaded;
 use crate::check::kubernetes::{Report, Schemas};
 use crate::check::schema::ProviderSchemas;
-use crate::diagnostic::{Diagnostic, Diagnostics, Span, closest};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span, did_you_mean};
 use crate::k8s::yaml::{self, Map, Y};
+use crate::output::Output;
 use crate::terraform::ident;
 
 /// Resource types that stand for a blueprint component when several resources share its
@@ -161,8 +161,8 @@ impl Index {
                     .filter(|(m, _, _)| m == module)
                     .map(|(_, _, n)| n.replace('_', "-"))
                     .collect();
-                let hint = closest(component, names.iter().map(String::as_str))
-                    .map(|c| format!("; did you mean `{c}`?"))
+                let hint = did_you_mean(component, names.iter().map(String::as_str))
+                    .map(|h| format!("; {h}"))
                     .unwrap_or_default();
                 return Err(format!(
                     "no generated resource of module `{module}` is named `{component}`{hint}"
@@ -191,8 +191,8 @@ impl Index {
         if let Some(block) = ProviderSchemas::bundled().resource(ty)
             && !block.attributes.contains_key(attribute)
         {
-            let hint = closest(attribute, block.attributes.keys().map(String::as_str))
-                .map(|c| format!("; did you mean `{c}`?"))
+            let hint = did_you_mean(attribute, block.attributes.keys().map(String::as_str))
+                .map(|h| format!("; {h}"))
                 .unwrap_or_default();
             return Err(format!("`{ty}` has no attribute `{attribute}`{hint}"));
         }
@@ -203,8 +203,8 @@ impl Index {
     fn kubernetes(&self, component: &str, attribute: &str) -> Result<String, String> {
         let Some((name, ns, port)) = self.services.iter().find(|(n, _, _)| n == component) else {
             let names: Vec<&str> = self.services.iter().map(|(n, _, _)| n.as_str()).collect();
-            let hint = closest(component, names.iter().copied())
-                .map(|c| format!("; did you mean `{c}`?"))
+            let hint = did_you_mean(component, names.iter().copied())
+                .map(|h| format!("; {h}"))
                 .unwrap_or_default();
             return Err(format!(
                 "no generated Service is named `{component}` (manifests can reference in-cluster Services; cloud resources are known only to Terraform){hint}"
@@ -291,9 +291,7 @@ pub fn render(
                         provider.title()
                     ))
                     .expected(crate::diagnostic::one_of(modules.iter().copied()));
-                    if let Some(c) = closest(module, modules.iter().copied()) {
-                        d = d.help(format!("did you mean `{c}`?"));
-                    }
+                    d = d.suggest(module, modules.iter().copied());
                     return Err(fail(d));
                 }
                 let stem = strip(file, &[".tf.json.j2", ".json.j2", ".j2"]);
@@ -378,7 +376,7 @@ pub fn render(
                     ));
                 }
                 for ns in missing_namespaces(out, &maps) {
-                    out.notes.push(crate::backend::warning(
+                    out.notes.push(crate::diagnostic::warning(
                         "extra-namespace",
                         format!("`{path}` puts objects in namespace `{ns}`, which neither the output nor the template creates: `kubectl apply -k k8s/` fails unless it exists"),
                     ));
@@ -416,6 +414,21 @@ fn missing_namespaces(out: &Output, docs: &[Map]) -> Vec<String> {
                     .iter()
                     .filter(|d| text(d.get("kind")).as_deref() == Some("Namespace"))
                     .filter_map(|d| meta(d, "name")),
+            );
+        }
+    }
+    // Namespaces the platform module creates (Helm releases' namespaces, and those holding
+    // the Secrets and ConfigMaps the workloads read).
+    for (path, t) in &out.files {
+        if path.starts_with("terraform/")
+            && path.ends_with(".tf.json")
+            && t.contains("\"kubernetes_namespace_v1\"")
+            && let Ok(doc) = serde_json::from_str::<serde_json::Value>(t)
+            && let Some(all) = doc["resource"]["kubernetes_namespace_v1"].as_object()
+        {
+            created.extend(
+                all.values()
+                    .filter_map(|r| r["metadata"]["name"].as_str().map(String::from)),
             );
         }
     }

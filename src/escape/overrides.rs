@@ -12,12 +12,12 @@ use serde_json::Value;
 use super::Override;
 use super::patch::{merge_json, merge_yaml, read_manifests, write_terraform};
 use crate::Provider;
-use crate::backend::Output;
 use crate::blueprint::Loaded;
 use crate::check::kubernetes::Schemas;
 use crate::check::schema::ProviderSchemas;
-use crate::diagnostic::{Diagnostic, Diagnostics, closest, one_of};
+use crate::diagnostic::{Diagnostic, Diagnostics, closest, nearest, one_of};
 use crate::k8s::yaml::{self, Map, Y};
+use crate::output::Output;
 
 /// Apply the blueprint's overrides that concern `provider` to `out`.
 pub fn apply(loaded: &Loaded, provider: Provider, out: &mut Output) -> Result<(), Diagnostics> {
@@ -177,14 +177,12 @@ impl Terraform {
         if let Some(m) = &o.module
             && !modules.contains(m.as_str())
         {
-            let mut d = Diagnostic::new(format!(
+            let d = Diagnostic::new(format!(
                 "no Terraform module `{m}` is generated for {}",
                 provider.title()
             ))
-            .expected(one_of(modules.iter().copied()));
-            if let Some(c) = closest(m, modules.iter().copied()) {
-                d = d.help(format!("did you mean `{c}`?"));
-            }
+            .expected(one_of(modules.iter().copied()))
+            .suggest(m, modules.iter().copied());
             return Err(d);
         }
         let hits: Vec<(&(String, String, String), &String)> = self
@@ -208,12 +206,14 @@ impl Terraform {
                 ))
                 .expected("the address `<type>.<name>` of a generated resource, as in `terraform state list`");
                 let near = closest(address, all.iter().map(String::as_str)).or_else(|| {
-                    // No close match on the whole address: the closest of the same type.
+                    // No close match on the whole address: the nearest of the same type.
                     let ty = address.split('.').next().unwrap_or_default();
-                    all.iter()
-                        .map(String::as_str)
-                        .filter(|a| a.split('.').next() == Some(ty))
-                        .min_by_key(|a| strsim::levenshtein(a, address))
+                    nearest(
+                        address,
+                        all.iter()
+                            .map(String::as_str)
+                            .filter(|a| a.split('.').next() == Some(ty)),
+                    )
                 });
                 d = match near {
                     Some(c) => d.help(format!("did you mean `{c}`?")),
@@ -337,16 +337,13 @@ impl Manifests {
                 });
             }
         }
-        let mut d = Diagnostic::new(format!(
+        let d = Diagnostic::new(format!(
             "`{address}` is not an object infragen generates in this environment"
         ))
         .expected(
             "`Kind/namespace/name` (or `Kind/name` when cluster-scoped) of a generated manifest",
         );
-        if let Some(c) = closest(address, all.iter().map(String::as_str)) {
-            d = d.help(format!("did you mean `{c}`?"));
-        }
-        Err(d)
+        Err(d.suggest(address, all.iter().map(String::as_str)))
     }
 
     /// Write the changed files back; returns their paths.

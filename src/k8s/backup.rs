@@ -31,7 +31,7 @@ pub(crate) fn schedule(d: &DataService) -> Option<String> {
     }
     match b.window.as_deref() {
         Some(w) => {
-            let w = crate::validate::DailyWindow::parse(w)?;
+            let w = crate::blueprint::windows::DailyWindow::parse(w)?;
             Some(format!("{} {} * * *", w.start.1, w.start.0))
         }
         // A `backup` block asks for backups even without a time (see `k8s::notes`).
@@ -142,6 +142,14 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
                     "envFrom",
                     vec![map! {"secretRef" => map! {"name" => s.as_str()}}],
                 );
+            } else if let Some(region) = &ctx.opts.aws_region {
+                upload.insert(
+                    "env",
+                    vec![
+                        map! {"name" => "HOME", "value" => "/tmp"},
+                        map! {"name" => "AWS_REGION", "value" => region.as_str()},
+                    ],
+                );
             }
             let upload = upload
                 .with("resources", resources(None))
@@ -155,6 +163,29 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
         None => pod(ctx, vec![dump_container], volumes),
     };
     spec.insert("restartPolicy", "OnFailure");
+    // The job's own identity for the destination (IRSA on EKS): a ServiceAccount whose role
+    // may write exactly there.
+    if b.storage_secret.is_none()
+        && b.destination.is_some()
+        && let Some(arn) = ctx.opts.backup_roles.get(&d.name)
+    {
+        spec.insert_before("containers", "serviceAccountName", app.clone());
+        let mut meta = ctx.meta(
+            app.clone(),
+            &d.namespace,
+            ctx.app_labels(app.clone(), "backup", None),
+        );
+        meta.insert(
+            "annotations",
+            map! {"eks.amazonaws.com/role-arn" => arn.as_str()},
+        );
+        docs.push(map! {
+            "apiVersion" => "v1",
+            "kind" => "ServiceAccount",
+            "metadata" => meta,
+            "automountServiceAccountToken" => false,
+        });
+    }
 
     let mut pod_labels = ctx.app_labels(app.clone(), "backup", None);
     pod_labels.extend(ctx.common_labels());

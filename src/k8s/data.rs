@@ -298,11 +298,13 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
             continue;
         }
         let e = Engine::from(c.engine);
+        // Every in-cluster cache requires a password: the platform module generates it.
         let auth = c
             .in_cluster
             .credentials_secret
             .clone()
-            .or_else(|| c.auth_token_secret.as_ref().map(|s| ctx.secret_name(s)));
+            .or_else(|| c.auth_token_secret.as_ref().map(|s| ctx.secret_name(s)))
+            .or_else(|| Some(format!("{}-credentials", c.name)));
         out.push(make(
             "caches",
             &c.name,
@@ -388,6 +390,35 @@ impl DataService<'_> {
     }
 }
 
+impl DataService<'_> {
+    /// The keys of its credentials Secret, each with what the platform module writes there.
+    pub fn credential_keys(&self, ctx: &Ctx) -> Vec<(String, super::Generated)> {
+        use super::Generated;
+        if self.credentials_secret.is_none() {
+            return Vec::new();
+        }
+        let mut keys = Vec::new();
+        if !self.engine.is_cache() {
+            let user = ctx
+                .bp
+                .databases
+                .iter()
+                .find(|x| x.name == self.name)
+                .and_then(|x| x.username.clone())
+                .unwrap_or_else(|| "app".into());
+            keys.push(("username".to_string(), Generated::Value(user)));
+        }
+        keys.push((self.password_key(ctx), Generated::Password));
+        if self.engine == Engine::Mysql {
+            keys.push(("root-password".into(), Generated::Password));
+        }
+        if self.mongo_replica_set() {
+            keys.push(("keyfile".into(), Generated::KeyFile));
+        }
+        keys
+    }
+}
+
 /// The `app` labels of a data service's jobs (backups, replica-set initiation), which its
 /// network policy admits.
 pub(crate) fn job_apps(d: &DataService) -> Vec<String> {
@@ -435,7 +466,9 @@ fn env<'c>(ctx: &'c Ctx, d: &'c DataService) -> Vec<Map<'c>> {
             secret_env("MYSQL_USER", secret, "username"),
             secret_env("MYSQL_PASSWORD", secret, "password"),
             map! {"name" => "MYSQL_DATABASE", "value" => db},
-            map! {"name" => "MYSQL_RANDOM_ROOT_PASSWORD", "value" => "yes"},
+            // A root password the operators can read (a random one would be lost in the
+            // container's log).
+            secret_env("MYSQL_ROOT_PASSWORD", secret, "root-password"),
         ],
         Engine::Mongodb => vec![
             secret_env("MONGO_INITDB_ROOT_USERNAME", secret, "username"),

@@ -10,6 +10,7 @@
 
 mod autoscaling;
 mod backup;
+pub mod connect;
 mod data;
 mod gateway;
 pub use gateway::ENVOY_GATEWAY_NAMESPACE;
@@ -27,8 +28,8 @@ pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::analysis::Validated;
 use crate::blueprint::types::{Blueprint, KubernetesPlatform, Service, Strategy};
-use crate::validate::Validated;
 use yaml::{Map, Str, map};
 
 /// The usual pod network of overlay CNIs (kubeadm with flannel, DOKS).
@@ -59,6 +60,21 @@ pub struct Options {
     /// Node label whose value is the node pool's name (`eks.amazonaws.com/nodegroup`,
     /// `doks.digitalocean.com/node-pool`); added to the pool's own labels in node selectors.
     pub node_pool_label: Option<String>,
+    /// How managed data services (not run in the cluster) reach pods: their endpoints and
+    /// credentials come from the `<service>-connections` ConfigMap and Secret the platform
+    /// module makes exist; `None` when the platform has no managed data services.
+    pub managed: Option<crate::wiring::Flavor>,
+    /// Blueprint secrets reach pods through External Secrets, which fills each service's
+    /// `<service>-connections` Secret (EKS); otherwise pods read the Secret named after the
+    /// blueprint secret.
+    pub external_secrets: bool,
+    /// Region of the AWS APIs behind tables and buckets (their endpoints), on AWS.
+    pub aws_region: Option<String>,
+    /// The S3 names of the blueprint's buckets by blueprint name, on AWS.
+    pub bucket_names: BTreeMap<String, String>,
+    /// IAM role ARNs (IRSA) of the backup jobs that copy a database off the cluster without
+    /// a `storage_secret`, by database name (EKS).
+    pub backup_roles: BTreeMap<String, String>,
     /// The cluster's pod network, when pods do not share the node subnets (DOKS, most
     /// overlay CNIs). The ingress-nginx admission webhook admits the API server from
     /// addresses outside it; with `None` (EKS: the VPC CNI gives pods node-subnet addresses,
@@ -82,8 +98,20 @@ pub struct Options {
 
 /// The labels of namespace `name` as the blueprint declares it (the last declaration wins),
 /// for an owner outside the manifests (the platform's Terraform). An undeclared namespace
-/// gets only infragen's labels.
+/// gets only infragen's labels: it holds a controller (ingress-nginx, cert-manager, Envoy
+/// Gateway) whose chart decides its pods' security context.
 pub fn namespace_labels(v: &Validated, name: &str) -> BTreeMap<String, String> {
+    labels_of(v, name, false)
+}
+
+/// The labels of a namespace the blueprint's workloads run in, for an owner outside the
+/// manifests: as [`namespace_labels`], but an undeclared one enforces Pod Security
+/// `restricted`, exactly as the manifests would have declared it.
+pub fn workload_namespace_labels(v: &Validated, name: &str) -> BTreeMap<String, String> {
+    labels_of(v, name, true)
+}
+
+fn labels_of(v: &Validated, name: &str, workloads: bool) -> BTreeMap<String, String> {
     let common = [
         ("app.kubernetes.io/part-of".to_string(), v.bp.name.clone()),
         (
@@ -96,8 +124,8 @@ pub fn namespace_labels(v: &Validated, name: &str) -> BTreeMap<String, String> {
             .as_ref()
             .and_then(|k| k.namespaces.iter().rev().find(|n| n.name == name));
     let mut labels: BTreeMap<String, String> = BTreeMap::new();
-    if let Some(ns) = declared {
-        labels.extend(namespace::labels(Some(ns)));
+    if declared.is_some() || workloads {
+        labels.extend(namespace::labels(declared));
     }
     labels.extend(common);
     labels
@@ -315,8 +343,9 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
 pub type Secrets = BTreeMap<String, BTreeSet<String>>;
 
 /// [`manifests`] and the Kubernetes Secrets they reference, by `namespace/name`, with the keys
-/// read from each (empty when a Secret is read whole, e.g. by `envFrom`). infragen never
-/// writes Secrets; they must exist before the workloads start. The Secrets are read off the
+/// read from each (empty when a Secret is read whole, e.g. by `envFrom`). No manifest is a
+/// Secret: the back-ends make them exist (`crate::backend::connections`) or list them in
+/// `preconditions.json`. The Secrets are read off the
 /// workload, data and backup documents as they are built, in the same generation.
 pub fn manifests_and_secrets(
     v: &Validated,
@@ -369,6 +398,90 @@ fn generate(
         );
     }
     (out, ctx.lowered(), secrets)
+}
+
+/// What the platform module writes under one key of a data service's credentials Secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Generated {
+    /// A fixed value (a user name).
+    Value(String),
+    /// A generated password (letters and digits).
+    Password,
+    /// A MongoDB replica-set key file (a long generated base64-alphabet string).
+    KeyFile,
+}
+
+/// A credentials Secret of an in-cluster data service, shared by its StatefulSet (and
+/// backup jobs) and the services that use it: the output makes it exist (the platform
+/// module generates the values), in every namespace that reads it.
+#[derive(Debug, Clone)]
+pub struct CredentialSecret {
+    /// The data service (`databases[].name`, …).
+    pub component: String,
+    pub name: String,
+    pub namespaces: BTreeSet<String>,
+    pub keys: Vec<(String, Generated)>,
+}
+
+/// The credentials Secrets of the in-cluster data services the manifests run.
+pub fn credential_secrets(v: &Validated, opts: &Options) -> Vec<CredentialSecret> {
+    let ctx = Ctx::new(v, opts);
+    let mut out = Vec::new();
+    for d in &ctx.data {
+        let Some(name) = &d.credentials_secret else {
+            continue;
+        };
+        let mut namespaces = BTreeSet::from([d.namespace.clone()]);
+        for s in &ctx.services {
+            if s.bp.uses.iter().any(|u| u.name == d.name) {
+                namespaces.insert(s.namespace.clone());
+            }
+        }
+        out.push(CredentialSecret {
+            component: d.name.clone(),
+            name: name.clone(),
+            namespaces,
+            keys: d.credential_keys(&ctx),
+        });
+    }
+    out
+}
+
+/// Per service (namespace, name): the connection variables the platform module must put in
+/// its `<service>-connections` ConfigMap (endpoints) and Secret (credentials), for the
+/// managed components it uses.
+pub fn managed_bindings<'a>(
+    v: &'a Validated<'a>,
+    opts: &'a Options,
+) -> Vec<(String, String, Vec<crate::wiring::Binding<'a>>)> {
+    let ctx = Ctx::new(v, opts);
+    let mut out = Vec::new();
+    for s in &ctx.services {
+        let list: Vec<crate::wiring::Binding<'a>> = connect::bindings(&ctx, s)
+            .into_iter()
+            .filter(|b| {
+                !ctx.data.iter().any(|d| d.name == b.component)
+                    && !matches!(
+                        b.kind,
+                        crate::wiring::Kind::Table | crate::wiring::Kind::Bucket
+                    )
+                    && (b.kind != crate::wiring::Kind::Secret || opts.external_secrets)
+            })
+            .collect();
+        if !list.is_empty() {
+            out.push((s.namespace.clone(), s.bp.name.clone(), list));
+        }
+    }
+    out
+}
+
+/// (service, namespace) of every service.
+pub fn service_namespaces(v: &Validated, opts: &Options) -> Vec<(String, String)> {
+    let ctx = Ctx::new(v, opts);
+    ctx.services
+        .iter()
+        .map(|s| (s.bp.name.clone(), s.namespace.clone()))
+        .collect()
 }
 
 /// The Secrets referenced by `docs`, each in its object's namespace.
@@ -582,7 +695,7 @@ impl<'a> Ctx<'a> {
             v,
             bp,
             opts,
-            header: crate::backend::header(v),
+            header: crate::naming::header(v),
             default_namespace,
             platform,
             services,
@@ -648,7 +761,7 @@ impl<'a> Ctx<'a> {
         if gateway::gateway(self).is_some() {
             return gateway::ENVOY_GATEWAY_NAMESPACE.into();
         }
-        crate::backend::helm::ingress_nginx_namespace(self.v)
+        crate::naming::ingress_nginx_namespace(self.v)
     }
 
     /// The namespace Prometheus scrapes from: `network_policies.monitoring_namespace`, else

@@ -55,21 +55,22 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
         if matches!(name, "kube-system" | "default") {
             continue;
         }
-        // The platform's Terraform owns the Helm releases' namespaces (and their labels).
-        if ctx.opts.platform_namespaces.iter().any(|n| n == name) {
-            continue;
-        }
         let docs = files.at(&ctx.path(name, "namespace"));
-        let mut labels: Map = Map::new();
-        for (k, v) in self::labels(ns) {
-            labels.insert(k, v);
+        // The platform's Terraform owns the Helm releases' namespaces, and those that must
+        // hold Secrets before the manifests apply (and their labels); their quota and limits
+        // stay here.
+        if !ctx.opts.platform_namespaces.iter().any(|n| n == name) {
+            let mut labels: Map = Map::new();
+            for (k, v) in self::labels(ns) {
+                labels.insert(k, v);
+            }
+            labels.extend(ctx.common_labels());
+            docs.push(map! {
+                "apiVersion" => "v1",
+                "kind" => "Namespace",
+                "metadata" => map! {"name" => name, "labels" => labels},
+            });
         }
-        labels.extend(ctx.common_labels());
-        docs.push(map! {
-            "apiVersion" => "v1",
-            "kind" => "Namespace",
-            "metadata" => map! {"name" => name, "labels" => labels},
-        });
         let Some(ns) = ns else {
             continue;
         };

@@ -7,9 +7,9 @@
 //! its maximum. Rolling-update surge pods come on top of this; they wait for room. A
 //! LimitRange's `max` is checked against every container's limits, which it would refuse.
 
+use crate::analysis::Validated;
 use crate::blueprint::types::Namespace;
 use crate::diagnostic::Diagnostic;
-use crate::validate::Validated;
 
 use super::workload::{filled, tracks};
 use super::{Ctx, Engine, Options};

@@ -317,8 +317,18 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
                         .map(|s| s.keys[0].as_str())
                 })
                 .unwrap_or(&e.name);
-            secret_env(&e.name, ctx.secret_name(&e.secret), key)
+            if ctx.opts.external_secrets {
+                // External Secrets copies the key into the service's own Secret.
+                secret_env(
+                    &e.name,
+                    super::connect::connections_name(s.name()),
+                    e.name.as_str(),
+                )
+            } else {
+                secret_env(&e.name, ctx.secret_name(&e.secret), key)
+            }
         })
+        .chain(super::connect::env(ctx, s))
         .collect();
     let env_from: Vec<Map> = if bp.env.is_empty() {
         Vec::new()

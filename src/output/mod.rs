@@ -7,7 +7,8 @@ use std::io;
 use camino::{Utf8Path, Utf8PathBuf};
 use similar::TextDiff;
 
-use crate::backend::Output;
+mod files;
+pub use files::Output;
 
 /// Lists the files infragen wrote into an output folder; only those are ever replaced or
 /// removed, so `terraform init` leftovers (`.terraform/`, lock files) and anything else a

@@ -3,7 +3,7 @@
 //! is refused here with the field to change.
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, Platform};
+use crate::blueprint::types::{Blueprint, DatabaseEngine, Deployment, Platform};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
@@ -31,8 +31,12 @@ fn intervals(start: u32, end: u32) -> Vec<(u32, u32)> {
 /// RDS refuses a backup window that overlaps the maintenance window ("The backup window and
 /// maintenance window must not overlap"); windows that only touch are accepted.
 fn rds_windows(c: &mut Checker, bp: &Blueprint) {
-    use super::{DailyWindow, WeeklyWindow};
+    use crate::blueprint::windows::{DailyWindow, WeeklyWindow};
     for (i, d) in bp.databases.iter().enumerate() {
+        // In-cluster databases back up with a CronJob; only RDS has both windows.
+        if d.deployment != Deployment::Managed || d.engine == DatabaseEngine::Mongodb {
+            continue;
+        }
         let (Some(m), Some(b)) = (
             d.maintenance_window
                 .as_deref()

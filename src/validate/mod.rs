@@ -16,53 +16,11 @@ mod workers;
 
 use crate::blueprint::Loaded;
 use crate::blueprint::types::{Blueprint, Deployment, Platform};
-use crate::catalog::{Catalog, Provider, SizeKind};
-use crate::diagnostic::{Diagnostic, Diagnostics, closest, one_of};
+use crate::catalog::{Provider, SizeKind};
+use crate::diagnostic::{Diagnostic, Diagnostics, one_of};
 
-pub use windows::{DailyWindow, WeeklyWindow};
-
-/// Proof that a blueprint passed every check for `provider`. Only [`validate`] makes one.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Validated<'a> {
-    pub loaded: &'a Loaded,
-    pub bp: &'a Blueprint,
-    pub env: &'a str,
-    pub provider: Provider,
-    pub catalog: &'static Catalog,
-}
-
-impl Validated<'_> {
-    /// The cluster's platform as this provider realises it (EKS blueprints run on DOKS when
-    /// synthesized for DigitalOcean, on an existing cluster for `kubernetes`).
-    pub fn platform(&self) -> Option<Platform> {
-        let p = self.bp.cluster.as_ref()?.platform;
-        Some(match (self.provider, p) {
-            (Provider::Digitalocean, Platform::Eks | Platform::EksFargate) => Platform::Doks,
-            (Provider::Kubernetes, _) => Platform::Existing,
-            (_, p) => p,
-        })
-    }
-
-    /// The blueprint's version of `what` when it gives one, else this provider's catalog
-    /// default (`kubernetes`, `postgres`, `redis`, …).
-    pub fn version(&self, given: Option<&str>, what: &str) -> String {
-        given
-            .or_else(|| self.catalog.default_version(what))
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    /// Resolve a component's size for this provider; validation already proved it resolves.
-    pub fn size(
-        &self,
-        kind: SizeKind,
-        size: Option<&str>,
-        sizes: &crate::blueprint::types::Sizes,
-    ) -> String {
-        resolve_size(self.provider, self.catalog, kind, size, sizes).unwrap_or_default()
-    }
-}
+pub use crate::analysis::Validated;
+use crate::analysis::resolve_size;
 
 /// Collects problems with their blueprint positions.
 pub(crate) struct Checker<'a> {
@@ -86,13 +44,9 @@ impl Checker<'_> {
         name: &str,
         candidates: impl IntoIterator<Item = &'c str> + Clone,
     ) {
-        let suggestion = closest(name, candidates.clone());
-        let expected = one_of(candidates);
+        let expected = one_of(candidates.clone());
         let d = self.error(path, format!("unknown {what} `{name}`"));
-        *d = d.clone().expected(expected);
-        if let Some(s) = suggestion {
-            *d = d.clone().help(format!("did you mean `{s}`?"));
-        }
+        *d = d.clone().expected(expected).suggest(name, candidates);
     }
 }
 
@@ -284,27 +238,6 @@ fn iam_principal_arn(arn: &str) -> bool {
         && account.bytes().all(|b| b.is_ascii_digit())
         && (resource.starts_with("role/") || resource.starts_with("user/"))
         && resource.len() > 5
-}
-
-fn resolve_size(
-    provider: Provider,
-    catalog: &Catalog,
-    kind: SizeKind,
-    size: Option<&str>,
-    sizes: &crate::blueprint::types::Sizes,
-) -> Result<String, String> {
-    let exact = match provider {
-        Provider::Aws => sizes.aws.as_deref(),
-        Provider::Digitalocean => sizes.digitalocean.as_deref(),
-        Provider::Kubernetes => None,
-    };
-    if let Some(e) = exact {
-        return Ok(e.to_string());
-    }
-    match size {
-        Some(s) => catalog.resolve(kind, s),
-        None => Err("no size given".into()),
-    }
 }
 
 fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {

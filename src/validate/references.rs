@@ -17,6 +17,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .chain(bp.queues.iter().map(|x| x.name.as_str()))
         .chain(bp.tables.iter().map(|x| x.name.as_str()))
         .chain(bp.secrets.iter().map(|x| x.name.as_str()))
+        .chain(bp.buckets.iter().map(|x| x.name.as_str()))
         .collect();
     let secrets: Vec<&str> = bp.secrets.iter().map(|s| s.name.as_str()).collect();
     // Lookups by name, so a stack with thousands of services and secrets checks in linear time.
@@ -43,6 +44,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
 
     for (i, s) in bp.services.iter().enumerate() {
         let path = format!("services[{i}]");
+        let mut prefixes: HashMap<String, &str> = HashMap::new();
         for (j, u) in s.uses.iter().enumerate() {
             if !data_set.contains(u.as_str()) {
                 c.unknown_name(
@@ -50,6 +52,29 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     "component",
                     u,
                     data.iter().copied(),
+                );
+            }
+            if let Some(p) = &u.env_prefix
+                && !env_name(p)
+            {
+                c.error(
+                    &format!("{path}.uses[{j}].env_prefix"),
+                    format!(
+                        "`{p}` is not an environment variable prefix: use upper-case letters, digits and `_`, starting with a letter (e.g. `DB`)"
+                    ),
+                );
+            }
+            // Two uses with one prefix would give the workload two values for one variable.
+            if let Some(other) = prefixes.insert(u.prefix(), u.as_str())
+                && other != u.as_str()
+            {
+                c.error(
+                    &format!("{path}.uses[{j}]"),
+                    format!(
+                        "`{}` and `{other}` both give connection variables the prefix `{}_`; set `env_prefix` on one of them",
+                        u.as_str(),
+                        u.prefix()
+                    ),
                 );
             }
         }
@@ -378,6 +403,27 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
                 )
                 .expected = Some("an S3 (or S3-compatible) URL, `s3://bucket/prefix/`".into());
             }
+            // The copy runs in a CronJob in the cluster, which has no cloud identity of its
+            // own: without credentials it would fail every night.
+            let in_cluster = d.deployment == crate::blueprint::types::Deployment::InCluster
+                || c.provider == crate::catalog::Provider::Kubernetes;
+            // On EKS the job gets an IAM role of its own (IRSA) for the destination.
+            let eks = c.provider == crate::catalog::Provider::Aws
+                && bp.cluster.as_ref().is_some_and(|k| {
+                    matches!(
+                        k.platform,
+                        crate::blueprint::types::Platform::Eks
+                            | crate::blueprint::types::Platform::EksFargate
+                    )
+                });
+            if in_cluster && !eks && b.destination.is_some() && b.storage_secret.is_none() {
+                let e = c.error(
+                    &format!("{path}.backup.destination"),
+                    "backups copied off the cluster need credentials for the object store, and the backup job has no cloud identity here (only EKS gives it an IAM role)",
+                );
+                e.expected = Some("`backup.storage_secret` naming a Kubernetes Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into());
+                e.help = Some("add `storage_secret: <name>-backup-credentials` (synth lists it in preconditions.json), or remove `destination` to keep the archives in the volume claim".into());
+            }
             if let Some(s) = &b.schedule
                 && s.split_whitespace().count() != 5
             {
@@ -404,4 +450,14 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
     for (i, q) in bp.queues.iter().enumerate() {
         single(c, format!("queues[{i}]"), "RabbitMQ", &q.in_cluster);
     }
+}
+
+/// An environment variable name (or prefix) in the portable spelling: `A-Z`, `0-9`, `_`,
+/// not starting with a digit.
+fn env_name(s: &str) -> bool {
+    s.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_uppercase() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }

@@ -108,14 +108,14 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<String> {
     findings(bp, provider)
         .into_iter()
         .filter_map(|f| match f.verdict {
-            Verdict::Warn(m) => Some(crate::backend::warning(
+            Verdict::Warn(m) => Some(crate::diagnostic::warning(
                 "version-support",
                 format!("`{}`: {m}", f.path),
             )),
             Verdict::Unsupported {
                 message,
                 suggestion,
-            } if f.allowed => Some(crate::backend::warning(
+            } if f.allowed => Some(crate::diagnostic::warning(
                 "version-support",
                 format!(
                     "`{}`: {message}; accepted for an existing resource (`allow_unsupported: true`); {suggestion}",
@@ -363,7 +363,7 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
                 Some(v) => ("kubernetes.ingress_controller.chart_version", v.as_str()),
                 None => (
                     "kubernetes.ingress_controller",
-                    crate::backend::helm::pinned_chart("chart-ingress-nginx"),
+                    crate::releases::pinned_chart("chart-ingress-nginx"),
                 ),
             };
             judge(path.into(), "chart-ingress-nginx", v, ic.allow_unsupported);
@@ -378,7 +378,7 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
                 Some(v) => ("ingress.gateway.chart_version", v.as_str()),
                 None => (
                     "ingress.gateway",
-                    crate::backend::helm::pinned_chart("chart-envoy-gateway"),
+                    crate::releases::pinned_chart("chart-envoy-gateway"),
                 ),
             };
             judge(path.into(), "chart-envoy-gateway", v, g.allow_unsupported);
@@ -390,7 +390,7 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
                 Some(v) => ("kubernetes.cert_manager.chart_version", v),
                 None => (
                     "kubernetes",
-                    crate::backend::helm::pinned_chart("chart-cert-manager"),
+                    crate::releases::pinned_chart("chart-cert-manager"),
                 ),
             };
             judge(

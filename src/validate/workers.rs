@@ -67,7 +67,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     // Another service reaching a worker by port (`uses`) would get no endpoint.
     for (i, s) in bp.services.iter().enumerate() {
         for (j, u) in s.uses.iter().enumerate() {
-            if let Some(w) = bp.services.iter().find(|w| &w.name == u)
+            let u = u.as_str();
+            if let Some(w) = bp.services.iter().find(|w| w.name == u)
                 && w.port.is_none()
             {
                 c.error(

@@ -499,3 +499,103 @@ fn a_closed_stdout_pipe_ends_the_run_quietly() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(o.stderr.is_empty(), "{}", text(&o));
 }
+
+#[test]
+fn completions_complete_subcommands_and_values_in_bash() {
+    let t = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = infragen(t.path(), &["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", text(&o));
+        let script = String::from_utf8_lossy(&o.stdout);
+        for word in ["synth", "validate", "diff", "completions", "kubernetes"] {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+    }
+    let o = infragen(t.path(), &["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+    // The bash script, sourced, completes as a user's shell would.
+    let bin = env!("CARGO_BIN_EXE_infragen");
+    let probe = format!(
+        r#"source <("{bin}" completions bash) || exit 3
+COMP_WORDS=(infragen synth --provider ""); COMP_CWORD=3
+_infragen infragen "" --provider; echo "values: ${{COMPREPLY[*]}}"
+COMP_WORDS=(infragen comp); COMP_CWORD=1
+_infragen infragen comp infragen; echo "commands: ${{COMPREPLY[*]}}""#
+    );
+    let o = Command::new("bash")
+        .args(["-c", &probe])
+        .output()
+        .expect("bash runs");
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("values: aws digitalocean kubernetes"), "{out}");
+    assert!(out.contains("commands: completions"), "{out}");
+}
+
+#[test]
+fn man_prints_one_page_with_every_command() {
+    let t = tempfile::tempdir().unwrap();
+    let o = infragen(t.path(), &["man"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let page = String::from_utf8(o.stdout).unwrap();
+    assert!(page.contains(".TH infragen 1"), "{page}");
+    for cmd in [
+        "SYNTH",
+        "VALIDATE",
+        "DIFF",
+        "SCHEMA",
+        "INIT",
+        "COMPLETIONS",
+        "MAN",
+    ] {
+        assert!(
+            page.contains(&format!(".SH \"COMMAND: INFRAGEN {cmd}\"")),
+            "no section for {cmd}"
+        );
+    }
+    // Options with their help, and no pointers to pages that do not exist.
+    assert!(page.contains("\\fB\\-\\-provider\\fR"), "{page}");
+    assert!(page.contains("Only this environment"), "{page}");
+    assert!(!page.contains("infragen\\-synth(1)"), "{page}");
+    // Where groff is installed, the page must render without warnings.
+    if let Ok(o) = Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(page.as_bytes())?;
+            c.wait_with_output()
+        })
+    {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let warnings = String::from_utf8_lossy(&o.stderr);
+        assert!(warnings.trim().is_empty(), "groff: {warnings}");
+    }
+}
+
+#[test]
+fn init_writes_the_schema_the_starter_points_at() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let o = infragen(d, &["init", "--path", "stacks/shop.yaml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let starter = std::fs::read_to_string(d.join("stacks/shop.yaml")).unwrap();
+    let first = starter.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "# yaml-language-server: $schema=blueprint.schema.json"
+    );
+    let written = std::fs::read_to_string(d.join("stacks/blueprint.schema.json")).unwrap();
+    assert_eq!(written, format!("{}\n", infragen::cli::schema_json()));
+    let schema: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(
+        schema["properties"]["environments"]["additionalProperties"]["anyOf"][0]["$ref"],
+        "#/$defs/BlueprintOverlay"
+    );
+    // A second stack beside the first shares the schema.
+    let o = infragen(d, &["init", "--path", "stacks/other.yaml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

@@ -233,3 +233,173 @@ fn base_as_a_file_and_bad_bases() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("neither a file nor a git revision"), "{out}");
 }
+
+/// The diff's lines about one object: its header and the attribute lines under it.
+fn section<'a>(out: &'a str, header: &str) -> Vec<&'a str> {
+    let mut lines = out.lines().skip_while(|l| !l.ends_with(header));
+    let first = lines.next().into_iter();
+    first
+        .chain(lines.take_while(|l| l.starts_with("    ")))
+        .collect()
+}
+
+#[test]
+fn removing_a_use_shows_a_removed_rule_not_shifted_ports() {
+    let t = repo();
+    edit(t.path(), "uses: [orders, sessions]", "uses: [orders]");
+    let (code, out) = infragen(t.path(), &[DIFF, &["--provider", "kubernetes"]].concat());
+    assert_eq!(code, 1, "{out}");
+    let api = section(&out, "k8s: NetworkPolicy shop/api-netpol");
+    let sessions = section(&out, "k8s: NetworkPolicy shop/sessions-netpol");
+    insta::with_settings!({snapshot_path => "../../snapshots/diff", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("uses-removed@kubernetes", [api, sessions].concat().join("\n"));
+    });
+    // One egress rule gone, whole; none of the others shifted into its place.
+    assert!(
+        out.contains("spec.egress[to=podSelector.app=sessions]: {\"ports\":[{\"port\":6379"),
+        "{out}"
+    );
+    assert!(!out.contains("6379 →"), "{out}");
+    // The ECS task loses the variables by name, not by position.
+    let (_, out) = infragen(t.path(), &[DIFF, &["--provider", "aws"]].concat());
+    assert!(
+        out.contains("container_definitions:[name=api].environment[name=SESSIONS_HOST]:"),
+        "{out}"
+    );
+}
+
+#[test]
+fn every_provider_the_blueprint_targets_is_compared() {
+    let t = repo();
+    edit(
+        t.path(),
+        "image: example/api:1.0.0",
+        "image: example/api:1.1.0",
+    );
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("== aws / production"), "{out}");
+    assert!(out.contains("== kubernetes / production"), "{out}");
+    let (_, out) = infragen(t.path(), &[DIFF, &["--provider", "aws"]].concat());
+    assert!(!out.contains("== kubernetes"), "{out}");
+}
+
+#[test]
+fn identical_environments_are_reported_once() {
+    let t = repo();
+    let d = t.path();
+    let envs = "environments:\n  production: {}\n";
+    let three = "environments:\n  development: {}\n  staging: {}\n  production: {}\n";
+    std::fs::write(d.join("old.yaml"), BLUEPRINT.replace(envs, three)).unwrap();
+    edit(d, envs, three);
+    edit(d, "image: example/api:1.0.0", "image: example/api:1.1.0");
+    let args = [
+        "diff",
+        "--base",
+        "old.yaml",
+        "--blueprint",
+        "shop.yaml",
+        "--provider",
+        "kubernetes",
+    ];
+    let (code, out) = infragen(d, &args);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("== kubernetes / development, staging, production (against old.yaml)"),
+        "{out}"
+    );
+    assert_eq!(out.matches("== kubernetes").count(), 1, "{out}");
+    assert_eq!(
+        out.matches("~ changed k8s: Deployment shop/api").count(),
+        1,
+        "{out}"
+    );
+    let (_, md) = infragen(d, &[&args[..], &["--format", "markdown"]].concat());
+    assert!(
+        md.contains("### kubernetes · development, staging, production"),
+        "{md}"
+    );
+    assert_eq!(md.matches("`k8s: Deployment shop/api`").count(), 1, "{md}");
+}
+
+#[test]
+fn json_names_module_type_and_name() {
+    let t = repo();
+    edit(t.path(), "size: db.t4g.medium", "size: db.t4g.large");
+    let (code, json) = infragen(t.path(), &[DIFF, &["--format", "json"]].concat());
+    assert_eq!(code, 1, "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let aws = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["provider"] == "aws")
+        .unwrap();
+    let db = aws["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "aws_db_instance")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(db["module"], "infra");
+    assert_eq!(db["name"], "orders");
+    assert_eq!(db["kind"], "changed");
+    assert_eq!(db["attributes"][0]["path"], "instance_class");
+}
+
+#[test]
+fn a_rename_that_replaces_is_destructive_even_when_moved() {
+    let t = repo();
+    let d = t.path();
+    edit(d, "  - name: api\n", "  - name: web\n");
+    let (code, out) = infragen(d, &[DIFF, &["--provider", "aws"]].concat());
+    assert_eq!(code, 1, "{out}");
+    // The task role moves with the service, but its IAM name cannot change in place.
+    let role = out
+        .lines()
+        .skip_while(|l| !l.starts_with("> moved   infra: aws_iam_role.web_task"))
+        .take(2)
+        .collect::<Vec<_>>();
+    assert_eq!(role.len(), 2, "{out}");
+    assert!(
+        role[1].contains("DESTRUCTIVE: replaces the aws_iam_role (name cannot change in place)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_huge_markdown_diff_fits_a_comment_with_every_destructive_change() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    // From a small shop to the whole e-commerce platform: thousands of changes, dozens of
+    // them destructive (the shop's database, cache, log groups…).
+    std::fs::write(
+        d.join("old.yaml"),
+        BLUEPRINT.replace(
+            "environments:\n  production: {}\n",
+            "environments:\n  development: {}\n  staging: {}\n  production: {}\n",
+        ),
+    )
+    .unwrap();
+    std::fs::copy(
+        crate::support::root().join("blueprints/ecommerce-eks.yaml"),
+        d.join("new.yaml"),
+    )
+    .unwrap();
+    let args = ["diff", "--base", "old.yaml", "--blueprint", "new.yaml"];
+    let (code, md) = infragen(d, &[&args[..], &["--format", "markdown"]].concat());
+    assert_eq!(code, 1, "{}", &md[..md.len().min(2_000)]);
+    assert!(md.len() < 65_536, "{} characters", md.len());
+    let (_, json) = infragen(d, &[&args[..], &["--format", "json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let destructive = v["destructive"].as_u64().unwrap() as usize;
+    assert!(destructive > 10, "{destructive}");
+    // Environments with the same destructive change list it once, naming them all.
+    let listed: usize = md
+        .lines()
+        .filter(|l| l.starts_with("> - "))
+        .map(|l| l[4..].split(':').next().unwrap().split(", ").count())
+        .sum();
+    assert_eq!(listed, destructive, "every destructive change is listed");
+    assert!(md.contains("left out for size") || md.contains("cut for size"));
+}

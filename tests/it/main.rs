@@ -3,6 +3,7 @@
 //! invalid-input cases, the command line, and determinism.
 
 mod cli;
+mod connections;
 mod deployable;
 mod determinism;
 mod diff;
@@ -13,6 +14,7 @@ mod examples;
 mod fuzz;
 mod gateway;
 mod golden;
+mod layers;
 mod manifests;
 mod netpol;
 mod support;

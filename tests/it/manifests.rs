@@ -572,8 +572,6 @@ fn techshop_production_carries_seed_002() {
         "email: admin@techshop-cloud.com",
         "privateKeySecretRef:\n      name: letsencrypt-prod",
         "ingressClassName: nginx",
-        "kind: Namespace\nmetadata:\n  name: techshop-cloud",
-        "environment: production",
         "name: techshop-quota",
         // The seed's CPU figures (4 / 8) cannot hold its own workloads at their maximum
         // (checked at synth); the blueprint raises them and keeps the rest.
@@ -587,6 +585,16 @@ fn techshop_production_carries_seed_002() {
         "automountServiceAccountToken: false",
     ] {
         assert!(all.contains(want), "techshop production lacks:\n{want}");
+    }
+    // The namespace holds the generated credentials: the platform module creates it, with
+    // the blueprint's labels (Pod Security level included).
+    let platform = &out.files["terraform/platform/connections.tf.json"];
+    for want in [
+        "\"name\": \"techshop-cloud\"",
+        "\"environment\": \"production\"",
+        "\"pod-security.kubernetes.io/enforce\": \"restricted\"",
+    ] {
+        assert!(platform.contains(want), "platform module lacks {want}");
     }
 }
 
@@ -617,7 +625,11 @@ fn techshop_development_carries_the_dev_values() {
         assert!(t.contains("storage: \"1Gi\""), "{f}: 1Gi volume");
         assert!(t.contains("replicas: 1"), "{f}: one replica");
     }
-    assert!(out.files["k8s/techshop-cloud/namespace.yaml"].contains("environment: development"));
+    // The namespace holds the generated credentials, so the platform module creates it,
+    // with the blueprint's labels.
+    let platform = &out.files["terraform/platform/connections.tf.json"];
+    assert!(platform.contains("\"environment\": \"development\""));
+    assert!(!out.files["k8s/techshop-cloud/namespace.yaml"].contains("kind: Namespace"));
 }
 
 /// Seed 003: blue and green Deployments, the Service, budget and autoscalers on the live
@@ -1072,5 +1084,62 @@ fn vpa_and_hpa_do_not_fight() {
         // The HPA owns the count.
         let (_, dep) = docs.iter().find(|(_, d)| kind(d) == "Deployment").unwrap();
         assert!(dep["spec"].get("replicas").is_none());
+    }
+}
+
+/// Every namespace a workload runs in is created by the output — under `k8s/` or by the
+/// platform's Terraform — and enforces a Pod Security level, whichever of the two owns it.
+#[test]
+fn workload_namespaces_exist_and_enforce_pod_security() {
+    const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
+    // The shipped blueprints declare their namespaces; a new user's blueprint does not.
+    let mut all = outputs();
+    for provider in [Provider::Aws, Provider::Digitalocean, Provider::Kubernetes] {
+        let bp = crate::connections::NEW_USER.as_bytes();
+        let out = infragen::synthesize("shop.yaml", bp, provider, "production").unwrap();
+        all.push((format!("new-user blueprint --provider {provider}"), out));
+    }
+    for (label, out) in all {
+        let mut levels: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for (_, d) in documents(&out) {
+            if kind(&d) == "Namespace" {
+                let level = d["metadata"]["labels"][ENFORCE]
+                    .as_str()
+                    .map(str::to_string);
+                levels.insert(name(&d).to_string(), level);
+            }
+        }
+        for (file, text) in out.files.iter().filter(|(f, _)| f.ends_with(".tf.json")) {
+            let json: Value = serde_json::from_str(text).unwrap();
+            for r in json["resource"]["kubernetes_namespace_v1"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values())
+            {
+                let meta = &r["metadata"];
+                let level = meta["labels"][ENFORCE].as_str().map(str::to_string);
+                let name = meta["name"].as_str().unwrap_or_else(|| panic!("{file}"));
+                levels.insert(name.to_string(), level);
+            }
+        }
+        for (_, d) in documents(&out) {
+            if !matches!(kind(&d), "Deployment" | "StatefulSet" | "CronJob" | "Job") {
+                continue;
+            }
+            let ns = namespace(&d);
+            match levels.get(ns) {
+                None => panic!(
+                    "{label}: {} {ns}/{}: nothing creates its namespace",
+                    kind(&d),
+                    name(&d)
+                ),
+                Some(None) => panic!(
+                    "{label}: namespace {ns} (of {} {}) enforces no Pod Security level",
+                    kind(&d),
+                    name(&d)
+                ),
+                Some(Some(_)) => {}
+            }
+        }
     }
 }

@@ -54,7 +54,7 @@ fn derived(ctx: &Ctx, base: &str, site: Site) -> String {
 }
 
 /// The S3 name of a blueprint bucket: the blueprint's `bucket` exactly, else derived.
-fn bucket_name(ctx: &Ctx, b: &Bucket, site: Site) -> String {
+pub fn bucket_name(ctx: &Ctx, b: &Bucket, site: Site) -> String {
     b.bucket
         .clone()
         .unwrap_or_else(|| derived(ctx, &format!("{}-{}", ctx.prefix, b.name), site))

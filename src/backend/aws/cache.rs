@@ -21,9 +21,9 @@ use super::kms;
 use super::secrets;
 use super::security;
 use crate::blueprint::types::{Cache, CacheEngine, Deployment};
+use crate::blueprint::windows::{DailyWindow, WeeklyWindow};
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, ident, res};
-use crate::validate::{DailyWindow, WeeklyWindow};
 
 /// Special characters ElastiCache allows in an AUTH token.
 const TOKEN_SPECIALS: &str = "!&#^<>-";
@@ -82,6 +82,14 @@ pub fn family(engine: CacheEngine, version: &str) -> String {
         CacheEngine::Redis if n >= 7 => format!("redis{major}"),
         CacheEngine::Redis if n == 6 => "redis6.x".into(),
         CacheEngine::Redis => format!("redis{major}.{}", parts.next().unwrap_or("0")),
+    }
+}
+
+/// The Secrets Manager name of the secret holding the AUTH token of cache `c`.
+pub fn auth_secret_name(ctx: &Ctx, c: &Cache) -> String {
+    match &c.auth_token_secret {
+        Some(s) => secrets::name(ctx, s),
+        None => format!("{}/{}/auth-token", ctx.prefix, c.name),
     }
 }
 
@@ -162,7 +170,7 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
         }),
     );
     if c.auth_token_secret.is_none() {
-        let name = format!("{}/{}/auth-token", ctx.prefix, c.name);
+        let name = auth_secret_name(ctx, c);
         f.resource(
             &secret,
             json!({

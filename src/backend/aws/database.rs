@@ -14,9 +14,9 @@ use super::iam::assume_role;
 use super::kms;
 use super::security;
 use crate::blueprint::types::{Database, DatabaseEngine, Deployment};
+use crate::blueprint::windows::{DailyWindow, WeeklyWindow};
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, list, res};
-use crate::validate::{DailyWindow, WeeklyWindow};
 
 /// gp3 volumes below this size have a fixed 3000 IOPS / 125 MiB/s baseline that RDS refuses
 /// to have set explicitly.

@@ -15,6 +15,7 @@ use crate::json;
 use crate::terraform::Json;
 
 use super::Ctx;
+use super::connect::{self, Resolved, Source};
 use super::edge;
 use super::iam::{assume_role, policy};
 use super::kms;
@@ -57,11 +58,6 @@ fn retention(ctx: &Ctx) -> u32 {
         .observability
         .as_ref()
         .map_or(30, |o| o.log_retention_days)
-}
-
-/// `DB_HOST` from `db`: the environment variable prefix of a component.
-fn env_prefix(component: &str) -> String {
-    component.to_uppercase().replace('-', "_")
 }
 
 /// A volume name for a writable path: `/var/cache/nginx` → `var-cache-nginx`.
@@ -173,6 +169,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 .uses
                 .iter()
                 .filter(|u| m.declares(&res("aws_security_group", u).address()))
+                .map(|u| &u.name)
                 .collect();
             (s, routed.contains(s.name.as_str()), reachable)
         })
@@ -291,13 +288,33 @@ fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "Resource": format!("{}:*", group.arn()),
     })];
+    // Exactly the secrets and parameters the task's `secrets` name, and the keys that
+    // encrypt them (decrypt only through the service that holds them).
     let mut secret_arns: Vec<String> = s
         .secret_env
         .iter()
         .map(|e| secrets::secret(&e.secret).arn())
         .collect();
-    secret_arns.sort();
-    secret_arns.dedup();
+    let mut parameter_arns: Vec<String> = Vec::new();
+    let mut keys: Vec<(String, &str)> = Vec::new();
+    if !s.secret_env.is_empty() {
+        keys.push((secrets::key().arn(), "secretsmanager"));
+    }
+    for b in connect::bindings(ctx, s) {
+        if let Some(Resolved::Credential(src)) = connect::resolve(ctx, &b, connect::In::Infra) {
+            match src {
+                Source::Secret { arn, .. } => secret_arns.push(arn),
+                Source::Parameter { arn } => parameter_arns.push(arn),
+            }
+            keys.extend(connect::key_of(ctx, &b));
+        }
+    }
+    for list in [&mut secret_arns, &mut parameter_arns] {
+        list.sort();
+        list.dedup();
+    }
+    keys.sort();
+    keys.dedup();
     if !secret_arns.is_empty() {
         statements.push(json!({
             "Sid": "ReadOwnSecrets",
@@ -305,12 +322,35 @@ fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
             "Action": "secretsmanager:GetSecretValue",
             "Resource": secret_arns,
         }));
+    }
+    if !parameter_arns.is_empty() {
         statements.push(json!({
-            "Sid": "DecryptSecretsThroughSecretsManager",
+            "Sid": "ReadOwnParameters",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameters",
+            "Resource": parameter_arns,
+        }));
+    }
+    for via in ["secretsmanager", "ssm"] {
+        let arns: Vec<&String> = keys
+            .iter()
+            .filter(|(_, v)| *v == via)
+            .map(|(k, _)| k)
+            .collect();
+        if arns.is_empty() {
+            continue;
+        }
+        let sid = if via == "ssm" {
+            "DecryptParametersThroughSsm"
+        } else {
+            "DecryptSecretsThroughSecretsManager"
+        };
+        statements.push(json!({
+            "Sid": sid,
             "Effect": "Allow",
             "Action": "kms:Decrypt",
-            "Resource": secrets::key().arn(),
-            "Condition": {"StringEquals": {"kms:ViaService": format!("secretsmanager.{}.amazonaws.com", ctx.region)}},
+            "Resource": arns,
+            "Condition": {"StringEquals": {"kms:ViaService": format!("{via}.{}.amazonaws.com", ctx.region)}},
         }));
     }
     if let Some(repo) = ecr_repository_arn(ctx, &s.image) {
@@ -348,43 +388,74 @@ fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
             &task,
             json!({
                 "name": format!("{}-{}-task", ctx.prefix, s.name),
-                "description": format!("Application role of {} (no AWS permissions granted by default)", s.name),
+                "description": format!("Application role of {}: read/write on exactly the tables and buckets it uses", s.name),
                 "assume_role_policy": (task_trust),
             }),
         );
+    let data =
+        super::identity::data_statements(ctx, m, &used(ctx, s, "tables"), &used(ctx, s, "buckets"));
+    if !data.is_empty() {
+        m.file("ecs").resource(
+            &res("aws_iam_role_policy", &format!("{n}_task")),
+            json!({
+                "name": "tables-and-buckets",
+                "role": task.id(),
+                "policy": policy(data),
+            }),
+        );
+    }
     (execution, task)
 }
 
-/// Environment variables locating the data services the service uses.
-fn env_from_uses(ctx: &Ctx, s: &Service) -> BTreeMap<String, String> {
+/// The connection variables of the components the service uses (`crate::wiring`): plain
+/// values for `environment`, and (variable, `valueFrom`) for `secrets`.
+fn connections(ctx: &Ctx, s: &Service) -> (BTreeMap<String, String>, Vec<(String, String)>) {
     let mut env = BTreeMap::new();
-    for u in &s.uses {
-        let p = env_prefix(u);
-        if let Some(d) = database::managed(ctx).find(|d| &d.name == u) {
-            env.insert(
-                format!("{p}_HOST"),
-                database::instance(&d.name).attr("address"),
-            );
-            env.insert(format!("{p}_PORT"), database::port(d).to_string());
-            if let Some(name) = &d.database_name {
-                env.insert(format!("{p}_NAME"), name.clone());
+    let mut secret = Vec::new();
+    for b in connect::bindings(ctx, s) {
+        match connect::resolve(ctx, &b, connect::In::Infra) {
+            Some(Resolved::Text(t)) => {
+                env.insert(b.var, t);
             }
-            if d.replicas > 0 {
+            Some(Resolved::Credential(src)) => secret.push((b.var, value_from(&src))),
+            None => {}
+        }
+    }
+    // A database with read replicas: the first replica's address too, for read traffic.
+    for u in &s.uses {
+        if let Some(d) = database::managed(ctx).find(|d| d.name == u.name && d.replicas > 0) {
+            let var = format!("{}_REPLICA_HOST", u.prefix());
+            if !s.env.contains_key(&var) {
                 env.insert(
-                    format!("{p}_REPLICA_HOST"),
+                    var,
                     database::instance(&format!("{}-replica", d.name)).attr("address"),
                 );
             }
-        } else if let Some(c) = cache::managed(ctx).find(|c| &c.name == u) {
-            env.insert(
-                format!("{p}_HOST"),
-                cache::group(&c.name).attr("primary_endpoint_address"),
-            );
-            env.insert(format!("{p}_PORT"), cache::port(c).to_string());
-            env.insert(format!("{p}_TLS"), "true".into());
         }
     }
-    env
+    (env, secret)
+}
+
+/// The tables or buckets (`list`) service `s` uses.
+fn used(ctx: &Ctx, s: &Service, list: &str) -> std::collections::BTreeSet<String> {
+    let bp = ctx.v.bp;
+    s.uses
+        .iter()
+        .filter(|u| match list {
+            "tables" => bp.tables.iter().any(|t| t.name == u.name),
+            _ => bp.buckets.iter().any(|b| b.name == u.name),
+        })
+        .map(|u| u.name.clone())
+        .collect()
+}
+
+/// An ECS `valueFrom`: a secret's ARN with its JSON key (`arn:key::`), or a parameter's ARN.
+fn value_from(src: &Source) -> String {
+    match src {
+        Source::Secret { arn, key: Some(k) } => format!("{arn}:{k}::"),
+        Source::Secret { arn, key: None } => arn.clone(),
+        Source::Parameter { arn } => arn.clone(),
+    }
 }
 
 fn task_definition(
@@ -395,15 +466,14 @@ fn task_definition(
     execution: &Ref,
     task_role: &Ref,
 ) -> Ref {
-    let mut env = env_from_uses(ctx, s);
+    let (mut env, from_uses) = connections(ctx, s);
     env.extend(s.env.clone()); // the blueprint's values win
     let environment: Vec<Json> = env
         .iter()
         .map(|(k, v)| json!({"name": k, "value": v}))
         .collect();
-    let mut secret_env: Vec<&crate::blueprint::types::SecretEnv> = s.secret_env.iter().collect();
-    secret_env.sort_by(|a, b| a.name.cmp(&b.name));
-    let secrets_json: Vec<Json> = secret_env
+    let mut all_secrets: Vec<(String, String)> = s
+        .secret_env
         .iter()
         .map(|e| {
             let arn = secrets::secret(&e.secret).arn();
@@ -411,8 +481,14 @@ fn task_definition(
                 Some(k) => format!("{arn}:{k}::"),
                 None => arn,
             };
-            json!({"name": e.name, "valueFrom": from})
+            (e.name.clone(), from)
         })
+        .chain(from_uses)
+        .collect();
+    all_secrets.sort();
+    let secrets_json: Vec<Json> = all_secrets
+        .iter()
+        .map(|(name, from)| json!({"name": name, "valueFrom": from}))
         .collect();
     let user = match s.security.run_as_group {
         Some(g) => format!("{}:{g}", s.security.run_as_user),
@@ -732,6 +808,5 @@ mod tests {
         assert!(parse("ghcr.io/example/api:1.0.0").is_none());
         assert_eq!(volume_name("/tmp"), "tmp");
         assert_eq!(volume_name("/var/cache/nginx"), "var-cache-nginx");
-        assert_eq!(env_prefix("my-db"), "MY_DB");
     }
 }

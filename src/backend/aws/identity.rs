@@ -100,6 +100,7 @@ struct Account {
     sa: String,
     services: Vec<String>,
     tables: BTreeSet<String>,
+    buckets: BTreeSet<String>,
     secrets: BTreeSet<String>,
 }
 
@@ -110,7 +111,9 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
         .kubernetes
         .as_ref()
         .and_then(|k| k.default_namespace.clone())
-        .unwrap_or_else(|| "default".into());
+        // The manifests' default namespace (`crate::k8s`): the blueprint's name. The role must
+        // trust the namespace the pods actually run in.
+        .unwrap_or_else(|| bp.name.clone());
     let tables: BTreeSet<&str> = bp.tables.iter().map(|t| t.name.as_str()).collect();
     let secrets: BTreeSet<&str> = bp.secrets.iter().map(|s| s.name.as_str()).collect();
     let mut out: BTreeMap<(String, String), Account> = BTreeMap::new();
@@ -119,16 +122,22 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
             .uses
             .iter()
             .filter(|u| tables.contains(u.as_str()))
-            .cloned()
+            .map(|u| u.name.clone())
             .collect();
         let used_secrets: BTreeSet<String> = s
             .uses
             .iter()
             .filter(|u| secrets.contains(u.as_str()))
-            .cloned()
+            .map(|u| u.name.clone())
             .chain(s.secret_env.iter().map(|e| e.secret.clone()))
             .collect();
-        if used_tables.is_empty() && used_secrets.is_empty() {
+        let used_buckets: BTreeSet<String> = s
+            .uses
+            .iter()
+            .filter(|u| bp.buckets.iter().any(|b| b.name == u.name))
+            .map(|u| u.name.clone())
+            .collect();
+        if used_tables.is_empty() && used_secrets.is_empty() && used_buckets.is_empty() {
             continue;
         }
         let ns = s.namespace.clone().unwrap_or_else(|| default_ns.clone());
@@ -138,10 +147,12 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
             sa,
             services: vec![],
             tables: BTreeSet::new(),
+            buckets: BTreeSet::new(),
             secrets: BTreeSet::new(),
         });
         a.services.push(s.name.clone());
         a.tables.extend(used_tables);
+        a.buckets.extend(used_buckets);
         a.secrets.extend(used_secrets);
     }
     out
@@ -208,12 +219,47 @@ fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> String {
     )
 }
 
-/// The least-privilege statements of one service account.
-fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
+/// Read/write on exactly `tables` and `buckets` (and their keys, only through the service):
+/// what a workload that `uses` them needs, on EKS and ECS alike.
+pub fn data_statements(
+    ctx: &Ctx,
+    m: &Module,
+    tables: &BTreeSet<String>,
+    buckets: &BTreeSet<String>,
+) -> Vec<Json> {
     let mut out = Vec::new();
-    if !a.tables.is_empty() {
+    if !buckets.is_empty() {
+        let arns: Vec<String> = buckets
+            .iter()
+            .map(|b| res("aws_s3_bucket", b).arn())
+            .collect();
+        let objects: Vec<String> = arns.iter().map(|a| format!("{a}/*")).collect();
+        out.push(json!({
+            "Sid": "ListBuckets",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Resource": arns,
+        }));
+        out.push(json!({
+            "Sid": "ReadWriteObjects",
+            "Effect": "Allow",
+            "Action": ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            "Resource": objects,
+        }));
+        let key = res("aws_kms_key", "buckets");
+        if m.declares(&key.address()) {
+            out.push(json!({
+                "Sid": "BucketKeyThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": key.arn(),
+                "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{}.amazonaws.com", ctx.region)}},
+            }));
+        }
+    }
+    if !tables.is_empty() {
         let mut arns = Vec::new();
-        for t in &a.tables {
+        for t in tables {
             let table = res("aws_dynamodb_table", t);
             arns.push(table.arn());
             arns.push(format!("{}/index/*", table.arn()));
@@ -236,6 +282,12 @@ fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
             "Condition": {"StringEquals": {"kms:ViaService": format!("dynamodb.{}.amazonaws.com", ctx.region)}},
         }));
     }
+    out
+}
+
+/// The least-privilege statements of one service account.
+fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
+    let mut out = data_statements(ctx, m, &a.tables, &a.buckets);
     if !a.secrets.is_empty() {
         let arns: Vec<String> = a.secrets.iter().map(|s| secret_arn(ctx, m, s)).collect();
         out.push(json!({
@@ -263,7 +315,83 @@ fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
     out
 }
 
+/// A backup job's identity: (database, namespace, service account, destination bucket,
+/// key prefix), for in-cluster databases copied to S3 without a `storage_secret`.
+pub fn backup_jobs(ctx: &Ctx) -> Vec<(String, String, String, String, String)> {
+    let bp = ctx.v.bp;
+    let ns = bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.default_namespace.clone())
+        .unwrap_or_else(|| bp.name.clone());
+    bp.databases
+        .iter()
+        .filter(|d| d.deployment == crate::blueprint::types::Deployment::InCluster)
+        .filter_map(|d| {
+            let b = d.backup.as_ref()?;
+            if b.storage_secret.is_some() || (b.schedule.is_none() && b.window.is_none()) {
+                return None;
+            }
+            let rest = b.destination.as_deref()?.strip_prefix("s3://")?;
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            Some((
+                d.name.clone(),
+                ns.clone(),
+                format!("{}-backup", d.name),
+                bucket.to_string(),
+                prefix.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// The role names of the backup jobs by database.
+pub fn backup_role_arns(ctx: &Ctx) -> BTreeMap<String, String> {
+    backup_jobs(ctx)
+        .into_iter()
+        .map(|(db, _, sa, _, _)| (db, manifest_arn(ctx, &role_name(ctx, &sa))))
+        .collect()
+}
+
 pub fn lower(ctx: &Ctx, m: &mut Module) {
+    // Backup jobs: write (and list) exactly the destination prefix.
+    for (_, ns, sa, bucket, prefix) in backup_jobs(ctx) {
+        let objects = format!("arn:aws:s3:::{bucket}/{prefix}*");
+        let mut statements = vec![
+            json!({
+                "Sid": "ListDestination",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": format!("arn:aws:s3:::{bucket}"),
+                "Condition": {"StringLike": {"s3:prefix": [format!("{prefix}*")]}},
+            }),
+            json!({
+                "Sid": "WriteArchives",
+                "Effect": "Allow",
+                "Action": ["s3:AbortMultipartUpload", "s3:PutObject"],
+                "Resource": objects,
+            }),
+        ];
+        let key = res("aws_kms_key", "buckets");
+        if m.declares(&key.address()) {
+            statements.push(json!({
+                "Sid": "BucketKeyThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": key.arn(),
+                "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{}.amazonaws.com", ctx.region)}},
+            }));
+        }
+        irsa_role(
+            ctx,
+            m,
+            &format!("irsa_{sa}"),
+            &role_name(ctx, &sa),
+            (&ns, &sa),
+            statements,
+            &[],
+        );
+    }
     let accounts = accounts(ctx);
     let names = names(&accounts);
     for (key, a) in &accounts {
@@ -290,7 +418,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             );
         }
     }
-    if !accounts.is_empty() && ctx.account().is_none() {
+    if (!accounts.is_empty() || !backup_jobs(ctx).is_empty()) && ctx.account().is_none() {
         ctx.note(format!(
             "the IRSA role ARNs in the ServiceAccount annotations under k8s/ carry the placeholder `{ACCOUNT_PLACEHOLDER}`: set `providers.aws.account_id` to write them exactly, or substitute it when applying (`envsubst`)"
         ));

@@ -7,7 +7,7 @@
 //! | `eks-endpoint-private` | the EKS API endpoint is private: the `platform` module and `kubectl apply -k` need a path into the VPC |
 
 use super::Ctx;
-use crate::backend::warning;
+use crate::diagnostic::warning;
 
 pub fn check(ctx: &Ctx) {
     eks_endpoint(ctx);

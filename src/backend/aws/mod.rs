@@ -6,9 +6,11 @@
 mod buckets;
 mod cache;
 mod cluster;
+mod connect;
 mod database;
 mod ecs;
 mod edge;
+mod external_secrets;
 mod iam;
 mod identity;
 mod kms;
@@ -30,10 +32,12 @@ use std::sync::{Mutex, OnceLock};
 use crate::json;
 use crate::terraform::Json;
 
-use super::{Output, common_tags, header, terraform_block};
+use super::{common_tags, terraform_block};
+use crate::analysis::Validated;
 use crate::blueprint::types::{Platform, Service};
+use crate::naming::header;
+use crate::output::Output;
 use crate::terraform::{Module, data};
-use crate::validate::Validated;
 
 /// What every AWS file needs to know.
 pub(crate) struct Ctx<'a> {
@@ -122,7 +126,7 @@ pub fn synth(v: &Validated) -> Output {
     let ctx = Ctx {
         v,
         region,
-        prefix: super::prefix(v),
+        prefix: crate::naming::prefix(v),
         platform: v.platform(),
         log: super::Log::default(),
         pending_rules: Mutex::new(Vec::new()),
@@ -134,6 +138,8 @@ pub fn synth(v: &Validated) -> Output {
     // (thread start and a fresh malloc arena cost more than the ~1 ms they would overlap).
     if ctx.is_eks() {
         platform::manifests(&ctx, &mut out);
+    } else {
+        crate::backend::connections::finish_preconditions(&mut out, connect::secret_values(&ctx));
     }
     ctx.log.finish(&mut out);
     out
@@ -161,8 +167,14 @@ fn terraform(ctx: &Ctx, out: &mut Output) {
             cluster::lower(ctx, &mut infra);
             identity::lower(ctx, &mut infra);
             platform::infra(ctx, &mut infra);
+            external_secrets::infra(ctx, &mut infra);
             if let Some(p) = platform::module(ctx) {
                 out.add_module("platform", p);
+                if external_secrets::needed(ctx) {
+                    for (path, text) in external_secrets::chart_files() {
+                        out.add_file(path, text);
+                    }
+                }
             }
         }
         Some(Platform::EcsFargate) => {

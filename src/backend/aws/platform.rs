@@ -25,9 +25,11 @@ use crate::terraform::Json;
 
 use super::identity::{irsa_role, role_name};
 use super::{Ctx, state};
-use crate::backend::{Output, common_tags, header, helm, terraform_block};
+use crate::backend::{common_tags, connections, helm, terraform_block};
 use crate::blueprint::types::{IngressClass, LoadBalancer, Platform};
 use crate::k8s;
+use crate::naming::header;
+use crate::output::Output;
 use crate::terraform::{Module, Ref, data, interp, res};
 
 const LBC_SA: &str = "aws-load-balancer-controller";
@@ -400,6 +402,16 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     if alb_in_front_of_nginx(ctx) {
         edge_ingress(ctx, &mut m);
     }
+    if ctx.v.bp.services.iter().any(|s| s.autoscaling.is_some()) {
+        // HorizontalPodAutoscalers read the resource metrics API; EKS does not serve it
+        // without metrics-server.
+        let (r, mut body) = helm::metrics_server(fargate);
+        body["depends_on"] = after_lbc.clone();
+        // kube-system exists: no namespace to create.
+        let _ = helm::own_namespace(ctx.v, &mut body);
+        m.file("controllers").resource(&r, body);
+    }
+    super::external_secrets::platform(ctx, &mut m, &after_lbc);
     Some(m)
 }
 
@@ -579,7 +591,7 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         );
         a.insert("alb.ingress.kubernetes.io/wafv2-acl-arn".into(), acl.arn());
     }
-    let ns = helm::ingress_nginx_namespace(ctx.v);
+    let ns = crate::naming::ingress_nginx_namespace(ctx.v);
     let backend = json!({"service": {"name": "ingress-nginx-controller", "port": {"number": 443}}});
     let rules: Vec<Json> = if hosts.is_empty() {
         vec![json!({"http": {"path": [{"path": "/", "path_type": "Prefix", "backend": backend}]}})]
@@ -673,8 +685,8 @@ fn alb_annotations(
     a
 }
 
-/// The manifests under `k8s/`, for this platform.
-pub fn manifests(ctx: &Ctx, out: &mut Output) {
+/// The manifest generator's options on EKS.
+pub fn options(ctx: &Ctx) -> k8s::Options {
     let class = ingress_class(ctx);
     let mut opts = k8s::Options {
         ingress_class: class.map(|c| {
@@ -689,6 +701,20 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         network_policy_enforced: ctx.platform == Some(Platform::Eks),
         node_pool_label: (ctx.platform == Some(Platform::Eks))
             .then(|| super::cluster::nodes::POOL_LABEL.to_string()),
+        managed: Some(crate::wiring::Flavor::Aws),
+        external_secrets: true,
+        aws_region: Some(ctx.region.clone()),
+        backup_roles: super::identity::backup_role_arns(ctx),
+        bucket_names: ctx
+            .v
+            .bp
+            .buckets
+            .iter()
+            .map(|b| {
+                let s3 = super::buckets::bucket_name(ctx, b, super::buckets::Site::Manifest);
+                (b.name.clone(), s3)
+            })
+            .collect(),
         // On Fargate the controller listens on high ports (see `platform`).
         ingress_controller_ports: if ctx.platform == Some(Platform::EksFargate) {
             vec![FARGATE_NGINX_HTTP, FARGATE_NGINX_HTTPS]
@@ -704,10 +730,33 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     {
         opts.ingress_annotations = alb_annotations(ctx, lb, super::buckets::Site::Manifest);
     }
-    let (files, lowered) = k8s::manifests(ctx.v, &opts);
+    let owned = connections::owned_namespaces(ctx.v, &opts);
+    opts.platform_namespaces.extend(owned);
+    opts
+}
+
+/// The manifests under `k8s/`, for this platform, and `preconditions.json`.
+pub fn manifests(ctx: &Ctx, out: &mut Output) {
+    let opts = options(ctx);
+    let (files, lowered, secrets) = k8s::manifests_and_secrets(ctx.v, &opts);
     for n in k8s::notes(ctx.v, &opts) {
         ctx.note(n);
     }
     out.files.extend(files);
     out.lowered.extend(lowered);
+    let creds = k8s::credential_secrets(ctx.v, &opts);
+    let made: Vec<String> = super::external_secrets::plan(ctx)
+        .iter()
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p.namespace,
+                k8s::connect::connections_name(&p.service)
+            )
+        })
+        .collect();
+    let made = connections::made(&creds, &made);
+    let mut pre = connections::secret_preconditions(ctx.v, &secrets, &made);
+    pre.extend(super::connect::secret_values(ctx));
+    connections::finish_preconditions(out, pre);
 }

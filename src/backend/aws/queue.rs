@@ -19,9 +19,14 @@ use crate::json;
 use super::network::subnet_ids;
 use super::{Ctx, kms, security};
 use crate::blueprint::types::{Deployment, Queue};
+use crate::blueprint::windows::WeeklyWindow;
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, ident, res};
-use crate::validate::WeeklyWindow;
+
+/// The SSM parameter holding the admin password of broker `queue`.
+pub fn password_parameter_name(ctx: &Ctx, queue: &str) -> String {
+    format!("/{}/mq/{queue}/admin-password", ctx.prefix)
+}
 
 /// Brokers that infragen creates (managed queues).
 fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Queue> {
@@ -138,7 +143,7 @@ fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
         });
     }
     let parameter = res("aws_ssm_parameter", &format!("{}_admin_password", q.name));
-    let parameter_name = format!("/{}/mq/{}/admin-password", ctx.prefix, q.name);
+    let parameter_name = password_parameter_name(ctx, &q.name);
     m.file("queues")
         .resource(
             &password,

@@ -14,6 +14,17 @@ pub fn secret(name: &str) -> Ref {
     res("aws_secretsmanager_secret", name)
 }
 
+/// The Secrets Manager name of `secrets[].name` (its `path`, default the name).
+pub fn name(ctx: &Ctx, secret: &str) -> String {
+    ctx.v
+        .bp
+        .secrets
+        .iter()
+        .find(|s| s.name == secret)
+        .and_then(|s| s.path.clone())
+        .unwrap_or_else(|| secret.to_string())
+}
+
 /// The key every declared secret is encrypted with (for `kms:Decrypt` grants).
 pub fn key() -> Ref {
     res("aws_kms_key", "secrets")

@@ -8,7 +8,8 @@ use crate::terraform::Json;
 use super::Ctx;
 use super::iam::policy;
 use super::kms;
-use crate::backend::{common_tags, header, state_key, terraform_block};
+use crate::backend::{common_tags, state_key, terraform_block};
+use crate::naming::header;
 use crate::terraform::{Module, res};
 
 pub fn backend(ctx: &Ctx, module: &str) -> Option<Json> {

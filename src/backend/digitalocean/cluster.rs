@@ -13,9 +13,9 @@ use crate::terraform::{Json, Object};
 
 use super::Ctx;
 use crate::blueprint::types::{Cluster, NodePool, Platform, TaintEffect};
+use crate::blueprint::windows::WeeklyWindow;
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, data, ident, res};
-use crate::validate::WeeklyWindow;
 
 /// Whether the cluster pulls from the blueprint's registry through DOKS registry
 /// integration (default: whenever there is a registry).

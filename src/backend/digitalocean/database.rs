@@ -14,9 +14,9 @@ use super::Ctx;
 use crate::blueprint::types::{
     Backup, Cache, CacheEngine, Database, DatabaseEngine, Deployment, QueueEngine,
 };
+use crate::blueprint::windows::WeeklyWindow;
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, interp, res};
-use crate::validate::WeeklyWindow;
 
 /// DigitalOcean keeps daily backups for seven days (point-in-time recovery for PostgreSQL
 /// and MySQL); neither is configurable.
@@ -379,7 +379,7 @@ pub fn unsupported(ctx: &Ctx) {
     }
     if !bp.secrets.is_empty() {
         ctx.note(format!(
-            "secrets ({}): DigitalOcean has no secrets manager; workloads read Kubernetes Secrets of these names, which must be created outside infragen (External Secrets, Sealed Secrets, or from the sensitive connection outputs)",
+            "secrets ({}): DigitalOcean has no secrets manager; workloads read Kubernetes Secrets of these names, which must be created outside infragen (External Secrets, Sealed Secrets); preconditions.json lists them",
             bp.secrets
                 .iter()
                 .map(|s| s.path.as_deref().unwrap_or(&s.name))

@@ -18,10 +18,12 @@ mod state;
 
 use crate::json;
 
-use super::{Output, common_tags, header, terraform_block};
+use super::{common_tags, terraform_block};
+use crate::analysis::Validated;
 use crate::blueprint::types::{Deployment, Platform};
+use crate::naming::header;
+use crate::output::Output;
 use crate::terraform::{Module, Ref, res};
-use crate::validate::Validated;
 
 pub(crate) struct Ctx<'a> {
     pub v: &'a Validated<'a>,
@@ -48,7 +50,7 @@ impl Ctx<'_> {
 
     /// A lint finding: shown as a warning, never an error.
     pub fn warn(&self, rule: &str, message: impl std::fmt::Display) {
-        self.note(super::warning(rule, message));
+        self.note(crate::diagnostic::warning(rule, message));
     }
 
     /// Whether the blueprint's cluster becomes a DOKS cluster.
@@ -120,7 +122,7 @@ pub fn synth(v: &Validated) -> Output {
     let ctx = Ctx {
         v,
         region,
-        prefix: super::prefix(v),
+        prefix: crate::naming::prefix(v),
         platform: v.platform(),
         log: super::Log::default(),
     };

@@ -16,9 +16,12 @@ use std::collections::BTreeMap;
 use crate::json;
 
 use super::Ctx;
-use crate::backend::{Output, header, helm, terraform_block};
+use crate::analysis::Validated;
+use crate::backend::{connections, helm, terraform_block};
 use crate::blueprint::types::{Deployment, IngressClass};
 use crate::k8s;
+use crate::naming::header;
+use crate::output::Output;
 use crate::terraform::{Module, data, interp};
 
 /// The name of the DigitalOcean load balancer the ingress controller's Service creates.
@@ -51,7 +54,19 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     }
     let ingress = helm::ingress_nginx(v, service_annotations(ctx));
     let cert_manager = helm::cert_manager(v);
-    if ingress.is_none() && cert_manager.is_none() && helm::envoy_gateway(v).is_none() {
+    let metrics = metrics_server(ctx);
+    let (creds, managed) = with_manifests_blueprint(ctx, |v, opts| {
+        let creds = k8s::credential_secrets(v, opts);
+        let managed = connection_values(ctx, v, opts);
+        (creds, managed)
+    });
+    if ingress.is_none()
+        && cert_manager.is_none()
+        && metrics.is_none()
+        && creds.is_empty()
+        && managed.is_empty()
+        && helm::envoy_gateway(v).is_none()
+    {
         return None;
     }
     load_balancer_notes(ctx, ingress.is_some());
@@ -92,7 +107,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
             m.file("namespaces").resource(&ns, doc);
         }
-        let namespace = helm::ingress_nginx_namespace(v);
+        let namespace = crate::naming::ingress_nginx_namespace(v);
         let svc = data("kubernetes_service_v1", "ingress_nginx");
         m.file("ingress").resource(&r, body).resource(
             &svc,
@@ -126,7 +141,191 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         }
         m.file("cert_manager").resource(&r, body);
     }
+    if let Some((r, mut body)) = metrics {
+        // kube-system exists: no namespace to create.
+        let _ = helm::own_namespace(v, &mut body);
+        m.file("controllers").resource(&r, body);
+    }
+    // The connection contract: namespaces, in-cluster credentials, and each service's
+    // `<service>-connections` ConfigMap and Secret from the managed databases' attributes.
+    let mut namespaces = connections::credential_namespaces(&creds);
+    namespaces.extend(managed.iter().map(|(ns, _, _, _)| ns.clone()));
+    let random = !creds.is_empty();
+    connections::namespaces(&mut m, v, &namespaces);
+    connections::credentials(&mut m, &creds);
+    let mut sources = std::collections::BTreeSet::new();
+    for (ns, service, endpoints, secrets) in managed {
+        connections::endpoints(&mut m, &ns, &service, endpoints);
+        connections::secret(&mut m, &ns, &service, secrets);
+        sources.insert(service);
+    }
+    for component in database_sources(ctx) {
+        m.file("connections").resource(&component.0, component.1);
+    }
+    if random {
+        m.file("providers").terraform(terraform_block(
+            &["digitalocean", "helm", "kubernetes", "random"],
+            super::state::backend(ctx, "platform"),
+        ));
+    }
     Some(m)
+}
+
+/// metrics-server for the HorizontalPodAutoscalers: DOKS does not ship it (it is a
+/// Marketplace add-on), so the platform installs the chart when a service autoscales.
+fn metrics_server(ctx: &Ctx) -> Option<(crate::terraform::Ref, crate::terraform::Json)> {
+    ctx.v
+        .bp
+        .services
+        .iter()
+        .any(|s| s.autoscaling.is_some())
+        .then(|| helm::metrics_server(false))
+}
+
+/// Run `f` on the blueprint the manifests are generated from (managed queues become
+/// in-cluster ones: DigitalOcean has no managed RabbitMQ) with the DOKS options.
+fn with_manifests_blueprint<T>(ctx: &Ctx, f: impl FnOnce(&Validated, &k8s::Options) -> T) -> T {
+    let bp = ctx.v.bp;
+    let mut opts = options(ctx);
+    let managed_queue = bp
+        .queues
+        .iter()
+        .any(|q| q.deployment == Deployment::Managed);
+    if managed_queue {
+        let mut loaded = ctx.v.loaded.clone();
+        for q in &mut loaded.blueprint.queues {
+            q.deployment = Deployment::InCluster;
+        }
+        if let Ok(adjusted) = crate::validate::validate(&loaded, ctx.v.provider) {
+            let owned = connections::owned_namespaces(&adjusted, &opts);
+            opts.platform_namespaces.extend(owned);
+            return f(&adjusted, &opts);
+        }
+    }
+    let owned = connections::owned_namespaces(ctx.v, &opts);
+    opts.platform_namespaces.extend(owned);
+    f(ctx.v, &opts)
+}
+
+/// The data source of a managed database or cache cluster (and its custom user), read by
+/// the platform module for the services' connections.
+fn cluster_source(name: &str) -> crate::terraform::Ref {
+    data("digitalocean_database_cluster", name)
+}
+
+fn user_source(name: &str) -> crate::terraform::Ref {
+    data("digitalocean_database_user", name)
+}
+
+/// The data sources the connections read: one per managed database or cache a service uses.
+fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::Json)> {
+    let bp = ctx.v.bp;
+    let used = |n: &str| bp.services.iter().any(|s| s.uses.iter().any(|u| u == n));
+    let mut out = Vec::new();
+    for d in bp
+        .databases
+        .iter()
+        .filter(|d| d.deployment == Deployment::Managed && used(&d.name))
+    {
+        let c = cluster_source(&d.name);
+        out.push((
+            c.clone(),
+            json!({"name": format!("{}-{}", ctx.prefix, d.name)}),
+        ));
+        if let Some(u) = &d.username {
+            out.push((
+                user_source(&d.name),
+                json!({"cluster_id": c.attr("id"), "name": u}),
+            ));
+        }
+    }
+    for k in bp
+        .caches
+        .iter()
+        .filter(|k| k.deployment == Deployment::Managed && used(&k.name))
+    {
+        out.push((
+            cluster_source(&k.name),
+            json!({"name": format!("{}-{}", ctx.prefix, k.name)}),
+        ));
+    }
+    out
+}
+
+/// (namespace, service, endpoint variables, credential variables) of one service.
+type ServiceConnections = (String, String, Vec<(String, String)>, Vec<(String, String)>);
+
+/// Per service: (namespace, service, endpoint variables, credential variables) of the
+/// managed databases and caches it uses, as Terraform expressions.
+fn connection_values(ctx: &Ctx, v: &Validated, opts: &k8s::Options) -> Vec<ServiceConnections> {
+    use crate::wiring::{Field, Value};
+    let bp = ctx.v.bp;
+    let mut out = Vec::new();
+    for (ns, service, list) in k8s::managed_bindings(v, opts) {
+        let mut endpoints = Vec::new();
+        let mut secrets = Vec::new();
+        for b in list {
+            let Value::Field(f) = b.value else { continue };
+            let c = cluster_source(b.component);
+            let database = bp.databases.iter().find(|d| d.name == b.component);
+            let db_name = database.and_then(|d| d.database_name.clone());
+            let user = database
+                .and_then(|d| d.username.as_ref())
+                .map(|_| user_source(b.component));
+            let value = match f {
+                Field::Host => c.attr("private_host"),
+                Field::Port => c.attr("port"),
+                Field::Database => db_name.clone().unwrap_or_else(|| c.attr("database")),
+                Field::Url => crate::wiring::url(
+                    b.kind,
+                    true,
+                    &c.attr("private_host"),
+                    &c.attr("port"),
+                    database
+                        .map(|_| db_name.clone().unwrap_or_else(|| c.attr("database")))
+                        .as_deref(),
+                ),
+                Field::Username => user
+                    .as_ref()
+                    .map_or_else(|| c.attr("user"), |u| u.attr("name")),
+                Field::Password => user
+                    .as_ref()
+                    .map_or_else(|| c.attr("password"), |u| u.attr("password")),
+                _ => continue,
+            };
+            if f.secret() {
+                secrets.push((b.var, value));
+            } else {
+                endpoints.push((b.var, value));
+            }
+        }
+        out.push((ns, service, endpoints, secrets));
+    }
+    out
+}
+
+/// The manifest generator's options on DOKS.
+fn options(ctx: &Ctx) -> k8s::Options {
+    k8s::Options {
+        ingress_class: Some("nginx".into()),
+        // The DigitalOcean CSI driver's default class (encrypted block storage volumes).
+        storage_class: Some("do-block-storage".into()),
+        // DOKS runs Cilium, which enforces NetworkPolicy.
+        network_policy_enforced: true,
+        // DOKS's pod network (the cluster's default `cluster_subnet`); Cilium never matches
+        // pods by address anyway.
+        pod_cidr: Some(k8s::DEFAULT_POD_CIDR.into()),
+        platform_namespaces: crate::backend::helm::platform_namespaces(ctx.v),
+        // Databases keep their volumes when a claim is deleted (`k8s/cluster/`).
+        database_storage_class: Some("do-block-storage-retain".into()),
+        database_storage_provisioner: Some("dobs.csi.digitalocean.com".into()),
+        data_in_cluster: false,
+        image_pull_secret: super::registry::pull_secret(ctx),
+        // The Envoy proxies' Service creates the load balancer with the Gateway API path.
+        gateway_service_annotations: service_annotations(ctx),
+        managed: Some(crate::wiring::Flavor::DigitalOcean),
+        ..Default::default()
+    }
 }
 
 /// What an AWS-style `load_balancer` asks for that the DigitalOcean load balancer created by
@@ -195,44 +394,20 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     {
         ctx.note("ingress.class `alb`: DOKS has no AWS Load Balancer Controller; the Ingress uses class `nginx`");
     }
-    let opts = k8s::Options {
-        ingress_class: Some("nginx".into()),
-        // The DigitalOcean CSI driver's default class (encrypted block storage volumes).
-        storage_class: Some("do-block-storage".into()),
-        // DOKS runs Cilium, which enforces NetworkPolicy.
-        network_policy_enforced: true,
-        // DOKS's pod network (the cluster's default `cluster_subnet`); Cilium never matches
-        // pods by address anyway.
-        pod_cidr: Some(k8s::DEFAULT_POD_CIDR.into()),
-        platform_namespaces: crate::backend::helm::platform_namespaces(ctx.v),
-        // Databases keep their volumes when a claim is deleted (`k8s/cluster/`).
-        database_storage_class: Some("do-block-storage-retain".into()),
-        database_storage_provisioner: Some("dobs.csi.digitalocean.com".into()),
-        data_in_cluster: false,
-        image_pull_secret: super::registry::pull_secret(ctx),
-        // The Envoy proxies' Service creates the load balancer with the Gateway API path.
-        gateway_service_annotations: service_annotations(ctx),
-        ..Default::default()
-    };
-    // Managed queues have no DigitalOcean service: they run in the cluster. The generator
-    // takes a validated blueprint, so the adjusted copy goes through validation again.
-    let managed_queue = bp
-        .queues
-        .iter()
-        .any(|q| q.deployment == Deployment::Managed);
-    let (files, lowered) = if managed_queue {
-        let mut loaded = ctx.v.loaded.clone();
-        for q in &mut loaded.blueprint.queues {
-            q.deployment = Deployment::InCluster;
-        }
-        match crate::validate::validate(&loaded, ctx.v.provider) {
-            Ok(adjusted) => k8s::manifests(&adjusted, &opts),
-            Err(_) => k8s::manifests(ctx.v, &opts),
-        }
-    } else {
-        k8s::manifests(ctx.v, &opts)
-    };
-    for n in k8s::notes(ctx.v, &opts) {
+    let (files, lowered, secrets, creds, made) = with_manifests_blueprint(ctx, |v, opts| {
+        let (files, lowered, secrets) = k8s::manifests_and_secrets(v, opts);
+        let creds = k8s::credential_secrets(v, opts);
+        let made: Vec<String> = k8s::managed_bindings(v, opts)
+            .into_iter()
+            .filter(|(_, _, list)| list.iter().any(|b| b.secret()))
+            .map(|(ns, s, _)| format!("{ns}/{}", k8s::connect::connections_name(&s)))
+            .collect();
+        (files, lowered, secrets, creds, made)
+    });
+    let made = connections::made(&creds, &made);
+    let pre = connections::secret_preconditions(ctx.v, &secrets, &made);
+    connections::finish_preconditions(out, pre);
+    for n in with_manifests_blueprint(ctx, k8s::notes) {
         ctx.note(n);
     }
     out.files.extend(files);

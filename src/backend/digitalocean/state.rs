@@ -13,7 +13,8 @@ use crate::json;
 use crate::terraform::Json;
 
 use super::Ctx;
-use crate::backend::{header, state_key, terraform_block};
+use crate::backend::{state_key, terraform_block};
+use crate::naming::header;
 use crate::terraform::{Module, res};
 
 fn spaces_region(ctx: &Ctx) -> String {

@@ -119,6 +119,29 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             }),
         );
     }
+    // The External Secrets Operator's pods need a profile of their own namespace.
+    let eso = crate::backend::helm::EXTERNAL_SECRETS_NAMESPACE;
+    if super::super::external_secrets::needed(ctx)
+        && !ctx
+            .v
+            .bp
+            .fargate_profiles
+            .iter()
+            .any(|p| p.labels.is_empty() && p.namespaces.iter().any(|n| n == eso))
+    {
+        f.resource(
+            &res("aws_eks_fargate_profile", "external_secrets"),
+            json!({
+                "cluster_name": cluster_name_ref(),
+                "fargate_profile_name": eso,
+                "pod_execution_role_arn": role.arn(),
+                "subnet_ids": private_subnets(ctx),
+                "selector": [{"namespace": eso}],
+                "tags": {"Name": format!("{name}-{eso}")},
+                "depends_on": [attach.address()],
+            }),
+        );
+    }
     ctx.mark("fargate_profiles");
 
     if !ctx

@@ -1,0 +1,297 @@
+//! The connection contract (`crate::wiring`) on AWS: where each variable's value comes from.
+//!
+//! - Endpoints are attributes of the resources in `infra` (RDS `address`, ElastiCache
+//!   `primary_endpoint_address`, the Amazon MQ broker's AMQPS endpoint, the table and bucket
+//!   names) or the regional API endpoints (DynamoDB, S3).
+//! - Credentials are read by reference from where AWS keeps them, never copied: the
+//!   RDS-managed master secret (JSON keys `username`, `password`), the cache's AUTH token
+//!   secret (a plain string), the broker's password in SSM Parameter Store (the user name is
+//!   fixed), and the blueprint's own secrets by key.
+//!
+//! ECS reads them into the task (`environment` and `secrets`, the execution role allowed
+//! exactly these ARNs and their KMS keys); EKS through External Secrets (`platform.rs`).
+
+use super::{Ctx, cache, database, secrets};
+use crate::blueprint::types::{DatabaseEngine, Deployment, Service};
+use crate::terraform::{ident, interp, res};
+use crate::wiring::{self, Binding, Field, Flavor, Kind, Value};
+
+/// Where a credential lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A Secrets Manager secret by ARN, and the JSON key inside it (`None`: the whole
+    /// string).
+    Secret { arn: String, key: Option<String> },
+    /// An SSM SecureString parameter by ARN.
+    Parameter { arn: String },
+}
+
+/// A variable's value: text (possibly with Terraform references), or a credential source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    Text(String),
+    Credential(Source),
+}
+
+/// The KMS keys and services guarding a credential, for `kms:Decrypt` grants: (key ARN,
+/// the service it is used through).
+pub fn key_of(ctx: &Ctx, b: &Binding) -> Option<(String, &'static str)> {
+    let bp = ctx.v.bp;
+    match b.kind {
+        Kind::Database(_) => Some((res("aws_kms_key", "rds").arn(), "secretsmanager")),
+        Kind::Cache => {
+            let c = bp.caches.iter().find(|c| c.name == b.component)?;
+            Some(if c.auth_token_secret.is_some() {
+                (secrets::key().arn(), "secretsmanager")
+            } else {
+                (res("aws_kms_key", "cache").arn(), "secretsmanager")
+            })
+        }
+        Kind::Queue => Some((res("aws_kms_key", "mq").arn(), "ssm")),
+        Kind::Secret => Some((secrets::key().arn(), "secretsmanager")),
+        _ => None,
+    }
+}
+
+/// Whether the component `name` of `kind` is created by `infra` on AWS.
+fn flavor(ctx: &Ctx, name: &str, kind: Kind) -> Option<Flavor> {
+    let bp = ctx.v.bp;
+    let managed = match kind {
+        Kind::Database(_) => database::managed(ctx).any(|d| d.name == name),
+        Kind::Cache => cache::managed(ctx).any(|c| c.name == name),
+        Kind::Queue => bp
+            .queues
+            .iter()
+            .any(|q| q.name == name && q.deployment == Deployment::Managed),
+        Kind::Table | Kind::Bucket | Kind::Secret => true,
+    };
+    managed.then_some(Flavor::Aws)
+}
+
+/// The variables of `s` for the managed components it uses (in-cluster ones are the
+/// manifests' business), minus those the blueprint sets itself.
+pub fn bindings<'a, 'b: 'a>(ctx: &Ctx<'b>, s: &'a Service) -> Vec<Binding<'a>> {
+    wiring::without_own(
+        s,
+        wiring::bindings(ctx.v.bp, s, |name, kind| flavor(ctx, name, kind)),
+    )
+}
+
+/// Which root module the values are written in: `infra` refers to the resources, `platform`
+/// (EKS) finds them again by data source and names secrets by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum In {
+    Infra,
+    Platform,
+}
+
+/// The data sources the platform module needs for the bindings of every service: (data
+/// source, arguments).
+pub fn sources(ctx: &Ctx, all: &[Binding]) -> Vec<(crate::terraform::Ref, crate::terraform::Json)> {
+    use crate::json;
+    let bp = ctx.v.bp;
+    let mut out: Vec<(crate::terraform::Ref, crate::terraform::Json)> = Vec::new();
+    for b in all {
+        let (r, body) = match b.kind {
+            Kind::Database(_) => {
+                let Some(d) = bp.databases.iter().find(|d| d.name == b.component) else {
+                    continue;
+                };
+                (
+                    crate::terraform::data("aws_db_instance", &d.name),
+                    json!({"db_instance_identifier": database::identifier(ctx, d)}),
+                )
+            }
+            Kind::Cache => {
+                let Some(c) = bp.caches.iter().find(|c| c.name == b.component) else {
+                    continue;
+                };
+                (
+                    crate::terraform::data("aws_elasticache_replication_group", &c.name),
+                    json!({"replication_group_id": cache::identifier(ctx, c)}),
+                )
+            }
+            Kind::Queue => (
+                crate::terraform::data("aws_mq_broker", b.component),
+                json!({"broker_name": format!("{}-{}", ctx.prefix, b.component)}),
+            ),
+            _ => continue,
+        };
+        if !out.iter().any(|(x, _)| x == &r) {
+            out.push((r, body));
+        }
+    }
+    out
+}
+
+/// The value of one variable, written for module `at`.
+pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
+    let bp = ctx.v.bp;
+    let platform = at == In::Platform;
+    let bucket_id = |name: &str| {
+        if platform {
+            bp.buckets
+                .iter()
+                .find(|x| x.name == name)
+                .map(|x| super::buckets::bucket_name(ctx, x, super::buckets::Site::Manifest))
+                .unwrap_or_default()
+        } else {
+            res("aws_s3_bucket", name).id()
+        }
+    };
+    let region = &ctx.region;
+    let text = |s: String| Some(Resolved::Text(s));
+    if let Value::Key(k) = b.value {
+        let arn = if platform {
+            secrets::name(ctx, b.component)
+        } else {
+            secrets::secret(b.component).arn()
+        };
+        return Some(Resolved::Credential(Source::Secret {
+            arn,
+            key: Some(k.to_string()),
+        }));
+    }
+    let Value::Field(f) = b.value else {
+        return None;
+    };
+    match b.kind {
+        Kind::Database(engine) => {
+            let d = bp.databases.iter().find(|d| d.name == b.component)?;
+            let i = if platform {
+                crate::terraform::data("aws_db_instance", &d.name)
+            } else {
+                database::instance(&d.name)
+            };
+            let db = d
+                .database_name
+                .clone()
+                .or_else(|| (engine == DatabaseEngine::Postgres).then(|| "postgres".to_string()));
+            let master = |key: &str| {
+                Some(Resolved::Credential(Source::Secret {
+                    arn: i.attr("master_user_secret[0].secret_arn"),
+                    key: Some(key.into()),
+                }))
+            };
+            match f {
+                Field::Host => text(i.attr("address")),
+                Field::Port => text(database::port(d).to_string()),
+                Field::Database => text(db?),
+                Field::Url => text(wiring::url(
+                    b.kind,
+                    true,
+                    &i.attr("address"),
+                    &database::port(d).to_string(),
+                    db.as_deref(),
+                )),
+                Field::Username => master("username"),
+                Field::Password => master("password"),
+                _ => None,
+            }
+        }
+        Kind::Cache => {
+            let c = bp.caches.iter().find(|c| c.name == b.component)?;
+            let g = if platform {
+                crate::terraform::data("aws_elasticache_replication_group", &c.name)
+            } else {
+                cache::group(&c.name)
+            };
+            let host = g.attr("primary_endpoint_address");
+            let port = cache::port(c).to_string();
+            match f {
+                Field::Host => text(host),
+                Field::Port => text(port),
+                Field::Url => text(wiring::url(b.kind, true, &host, &port, None)),
+                Field::AuthToken => Some(Resolved::Credential(Source::Secret {
+                    arn: if platform {
+                        cache::auth_secret_name(ctx, c)
+                    } else {
+                        cache::auth_secret(c).arn()
+                    },
+                    key: None,
+                })),
+                _ => None,
+            }
+        }
+        Kind::Queue => {
+            let q = bp.queues.iter().find(|q| q.name == b.component)?;
+            let broker = if platform {
+                crate::terraform::data("aws_mq_broker", &q.name)
+            } else {
+                res("aws_mq_broker", &q.name)
+            };
+            let endpoint = broker.path("instances[0].endpoints[0]");
+            match f {
+                Field::Host => text(interp(&format!(
+                    "trimsuffix(trimprefix({endpoint}, \"amqps://\"), \":5671\")"
+                ))),
+                Field::Port => text("5671".into()),
+                Field::Url => text(interp(&endpoint)),
+                Field::Username => text(format!("{}_admin", ident(&q.name))),
+                Field::Password => Some(Resolved::Credential(Source::Parameter {
+                    arn: if platform {
+                        super::queue::password_parameter_name(ctx, &q.name)
+                    } else {
+                        res("aws_ssm_parameter", &format!("{}_admin_password", q.name)).arn()
+                    },
+                })),
+                _ => None,
+            }
+        }
+        Kind::Table => match f {
+            Field::Host => text(format!("dynamodb.{region}.amazonaws.com")),
+            Field::Port => text("443".into()),
+            Field::Table => text(if platform {
+                b.component.to_string()
+            } else {
+                res("aws_dynamodb_table", b.component).attr("name")
+            }),
+            Field::Region => text(region.clone()),
+            _ => None,
+        },
+        Kind::Bucket => match f {
+            Field::Host => text(format!("s3.{region}.amazonaws.com")),
+            Field::Port => text("443".into()),
+            Field::Bucket => text(bucket_id(b.component)),
+            Field::Url => text(format!("s3://{}", bucket_id(b.component))),
+            Field::Region => text(region.clone()),
+            _ => None,
+        },
+        Kind::Secret => None,
+    }
+}
+
+/// The blueprint secrets a workload reads whose values are set out of band: Secrets
+/// Manager holds them empty until someone puts a value, and a task (ECS) or an
+/// ExternalSecret (EKS) cannot read an empty secret. A cache's AUTH token secret is filled by
+/// Terraform and not listed.
+pub fn secret_values(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
+    let bp = ctx.v.bp;
+    let generated: Vec<&str> = cache::managed(ctx)
+        .filter_map(|c| c.auth_token_secret.as_deref())
+        .collect();
+    let mut read: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for s in &bp.services {
+        read.extend(s.secret_env.iter().map(|e| e.secret.as_str()));
+        read.extend(
+            s.uses
+                .iter()
+                .filter(|u| bp.secrets.iter().any(|x| x.name == u.name))
+                .map(|u| u.as_str()),
+        );
+    }
+    bp.secrets
+        .iter()
+        .filter(|s| read.contains(s.name.as_str()) && !generated.contains(&s.name.as_str()))
+        .map(|s| crate::wiring::Precondition {
+            kind: "SecretsManagerSecretValue".into(),
+            namespace: String::new(),
+            name: secrets::name(ctx, &s.name),
+            keys: s.keys.clone(),
+            why: format!(
+                "blueprint secret `{}`: `infra` creates it empty; put its value (`aws secretsmanager put-secret-value`) before the workloads that read it start",
+                s.name
+            ),
+        })
+        .collect()
+}

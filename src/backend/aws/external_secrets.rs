@@ -1,0 +1,385 @@
+//! Credentials on EKS: the External Secrets Operator syncs each service's credentials from
+//! where AWS keeps them into the service's `<service>-connections` Secret, which its pods read
+//! by key (`crate::k8s::connect`). Nothing is copied into Terraform state or a file, and a
+//! rotated RDS master password reaches the Secret within the refresh interval.
+//!
+//! - `infra`: the operator's IRSA role, allowed `GetSecretValue` on exactly the secrets the
+//!   services read (the RDS-managed master secrets, the caches' AUTH token secrets, the
+//!   blueprint's own secrets), `GetParameter` on exactly the brokers' password parameters, and
+//!   `kms:Decrypt` on their keys only through those services.
+//! - `platform`: the operator's Helm release (CRDs included); its namespaces; the endpoints
+//!   ConfigMaps (from data sources); the credentials of in-cluster data services; and the
+//!   custom resources — two ClusterSecretStores (Secrets Manager, Parameter Store) and one
+//!   ExternalSecret per service — installed as a small local chart released after the
+//!   operator, because the RDS-managed secret's ARN is known only to Terraform (a manifest
+//!   under `k8s/` could not name it) and `kubernetes_manifest` cannot plan a kind whose CRD
+//!   the same run installs.
+
+use std::collections::BTreeSet;
+
+use crate::json;
+use crate::terraform::Json;
+
+use super::Ctx;
+use super::connect::{self, In, Resolved, Source};
+use super::identity::{irsa_role, role_name};
+use crate::backend::{connections, helm};
+use crate::k8s;
+use crate::terraform::{Module, data, interp};
+use crate::wiring::{Binding, Field, Kind, Value};
+
+/// A [`Binding`] again from a plan's endpoint entry.
+fn binding(e: &(String, String, Kind, Field)) -> Binding<'_> {
+    Binding {
+        var: e.0.clone(),
+        component: &e.1,
+        kind: e.2,
+        value: Value::Field(e.3),
+    }
+}
+
+const SECRETS_MANAGER_STORE: &str = "aws-secrets-manager";
+const PARAMETER_STORE: &str = "aws-parameter-store";
+
+/// One service's synced credentials.
+pub struct ServicePlan {
+    pub namespace: String,
+    pub service: String,
+    /// (variable, where it is read in `platform`: names or data-source ARNs).
+    pub entries: Vec<(String, Source)>,
+    /// The same, as `infra` spells them (resource ARNs), with their keys.
+    pub infra: Vec<(Source, Option<(String, &'static str)>)>,
+    /// The service's endpoint variables (for its ConfigMap): (variable, component, kind,
+    /// field).
+    pub endpoints: Vec<(String, String, Kind, Field)>,
+}
+
+fn role() -> &'static str {
+    helm::EXTERNAL_SECRETS_SA
+}
+
+/// Per service: what External Secrets syncs and which endpoints its ConfigMap holds.
+pub fn plan(ctx: &Ctx) -> Vec<ServicePlan> {
+    if !ctx.is_eks() {
+        return Vec::new();
+    }
+    let bp = ctx.v.bp;
+    let opts = super::platform::options(ctx);
+    let managed = k8s::managed_bindings(ctx.v, &opts);
+    let namespaces = k8s::service_namespaces(ctx.v, &opts);
+    let mut out = Vec::new();
+    for s in &bp.services {
+        let namespace = namespaces
+            .iter()
+            .find(|(n, _)| n == &s.name)
+            .map(|(_, ns)| ns.clone())
+            .unwrap_or_default();
+        let mut p = ServicePlan {
+            namespace,
+            service: s.name.clone(),
+            entries: Vec::new(),
+            infra: Vec::new(),
+            endpoints: Vec::new(),
+        };
+        for e in &s.secret_env {
+            let sec = bp.secrets.iter().find(|x| x.name == e.secret);
+            let key = e
+                .key
+                .clone()
+                .or_else(|| sec.filter(|x| x.keys.len() == 1).map(|x| x.keys[0].clone()));
+            p.entries.push((
+                e.name.clone(),
+                Source::Secret {
+                    arn: super::secrets::name(ctx, &e.secret),
+                    key: key.clone(),
+                },
+            ));
+            p.infra.push((
+                Source::Secret {
+                    arn: super::secrets::secret(&e.secret).arn(),
+                    key,
+                },
+                Some((super::secrets::key().arn(), "secretsmanager")),
+            ));
+        }
+        if let Some((_, _, list)) = managed.iter().find(|(_, n, _)| n == &s.name) {
+            for b in list {
+                if !b.secret() {
+                    if let Value::Field(f) = b.value {
+                        p.endpoints
+                            .push((b.var.clone(), b.component.to_string(), b.kind, f));
+                    }
+                    continue;
+                }
+                if let (
+                    Some(Resolved::Credential(at_platform)),
+                    Some(Resolved::Credential(at_infra)),
+                ) = (
+                    connect::resolve(ctx, b, In::Platform),
+                    connect::resolve(ctx, b, In::Infra),
+                ) {
+                    p.entries.push((b.var.clone(), at_platform));
+                    p.infra.push((at_infra, connect::key_of(ctx, b)));
+                }
+            }
+        }
+        if !p.entries.is_empty() || !p.endpoints.is_empty() {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The operator's IAM role name.
+fn role_name_of(ctx: &Ctx) -> String {
+    role_name(ctx, "external-secrets")
+}
+
+/// The operator's IRSA role in `infra`, when any service reads a credential.
+pub fn infra(ctx: &Ctx, m: &mut Module) {
+    let plans = plan(ctx);
+    let mut secrets = BTreeSet::new();
+    let mut parameters = BTreeSet::new();
+    let mut keys: BTreeSet<(String, &str)> = BTreeSet::new();
+    for p in &plans {
+        for (src, key) in &p.infra {
+            match src {
+                Source::Secret { arn, .. } => secrets.insert(arn.clone()),
+                Source::Parameter { arn } => parameters.insert(arn.clone()),
+            };
+            keys.extend(key.clone());
+        }
+    }
+    if secrets.is_empty() && parameters.is_empty() {
+        return;
+    }
+    let mut statements = Vec::new();
+    if !secrets.is_empty() {
+        statements.push(json!({
+            "Sid": "ReadTheServicesSecrets",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+            "Resource": secrets.into_iter().collect::<Vec<_>>(),
+        }));
+    }
+    if !parameters.is_empty() {
+        statements.push(json!({
+            "Sid": "ReadTheServicesParameters",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+            "Resource": parameters.into_iter().collect::<Vec<_>>(),
+        }));
+    }
+    for via in ["secretsmanager", "ssm"] {
+        let arns: Vec<&String> = keys
+            .iter()
+            .filter(|(_, v)| *v == via)
+            .map(|(k, _)| k)
+            .collect();
+        if arns.is_empty() {
+            continue;
+        }
+        statements.push(json!({
+            "Sid": if via == "ssm" { "DecryptThroughSsm" } else { "DecryptThroughSecretsManager" },
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": arns,
+            "Condition": {"StringEquals": {"kms:ViaService": format!("{via}.{}.amazonaws.com", ctx.region)}},
+        }));
+    }
+    irsa_role(
+        ctx,
+        m,
+        "external_secrets",
+        &role_name_of(ctx),
+        (helm::EXTERNAL_SECRETS_NAMESPACE, role()),
+        statements,
+        &[],
+    );
+}
+
+/// A ClusterSecretStore of `service` (`SecretsManager`, `ParameterStore`) in the region,
+/// authenticated as the operator's own IRSA identity.
+fn store(ctx: &Ctx, name: &str, service: &str) -> Json {
+    json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ClusterSecretStore",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "infragen"}},
+        "spec": {"provider": {"aws": {"service": service, "region": ctx.region}}},
+    })
+}
+
+/// The ExternalSecret of one service reading `entries` from store `store`.
+fn external_secret(
+    p: &ServicePlan,
+    name: String,
+    store: &str,
+    policy: &str,
+    entries: &[&(String, Source)],
+) -> Json {
+    let data: Vec<Json> = entries
+        .iter()
+        .map(|(var, src)| {
+            let remote = match src {
+                Source::Secret { arn, key: Some(k) } => json!({"key": arn, "property": k}),
+                Source::Secret { arn, key: None } => json!({"key": arn}),
+                Source::Parameter { arn } => json!({"key": arn}),
+            };
+            json!({"secretKey": var, "remoteRef": remote})
+        })
+        .collect();
+    json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {
+            "name": name,
+            "namespace": p.namespace,
+            "labels": {"app.kubernetes.io/managed-by": "infragen", "app.kubernetes.io/part-of": p.service},
+        },
+        "spec": {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
+            "target": {"name": k8s::connect::connections_name(&p.service), "creationPolicy": policy},
+            "data": data,
+        },
+    })
+}
+
+/// The local chart's files (`charts/connections/` at the output's root, beside `terraform/`,
+/// so every file of a module folder stays Terraform JSON): it renders the objects it is
+/// given, nothing else.
+pub fn chart_files() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "charts/connections/Chart.yaml",
+            "# Generated by infragen: renders the External Secrets objects the platform module passes in `objects`.\napiVersion: v2\nname: connections\ndescription: ClusterSecretStores and ExternalSecrets of the services (generated by infragen)\ntype: application\nversion: 1.0.0\n",
+        ),
+        (
+            "charts/connections/templates/objects.yaml",
+            "{{- range .Values.objects }}\n---\n{{ toYaml . }}\n{{- end }}\n",
+        ),
+    ]
+}
+
+/// Whether the platform module installs External Secrets (and its chart).
+pub fn needed(ctx: &Ctx) -> bool {
+    plan(ctx).iter().any(|p| !p.entries.is_empty())
+}
+
+/// The platform module's part: operator, namespaces, endpoints, credentials, objects.
+pub fn platform(ctx: &Ctx, m: &mut Module, after: &Json) {
+    let plans = plan(ctx);
+    let opts = super::platform::options(ctx);
+    let creds = k8s::credential_secrets(ctx.v, &opts);
+    let mut namespaces = connections::credential_namespaces(&creds);
+    namespaces.extend(plans.iter().map(|p| p.namespace.clone()));
+    connections::namespaces(m, ctx.v, &namespaces);
+    if connections::credentials(m, &creds) {
+        m.file("providers")
+            .terraform(crate::backend::terraform_block(
+                &["aws", "helm", "kubernetes", "random"],
+                super::state::backend(ctx, "platform"),
+            ));
+    }
+    // Endpoints of the managed services, found again by data source.
+    let all: Vec<Binding> = plans
+        .iter()
+        .flat_map(|p| p.endpoints.iter().map(binding))
+        .collect();
+    for (r, body) in connect::sources(ctx, &all) {
+        m.file("connections").resource(&r, body);
+    }
+    for p in &plans {
+        let values: Vec<(String, String)> = p
+            .endpoints
+            .iter()
+            .filter_map(|e| match connect::resolve(ctx, &binding(e), In::Platform) {
+                Some(Resolved::Text(t)) => Some((e.0.clone(), t)),
+                _ => None,
+            })
+            .collect();
+        connections::endpoints(m, &p.namespace, &p.service, values);
+    }
+
+    if !plans.iter().any(|p| !p.entries.is_empty()) {
+        return;
+    }
+    let role = data("aws_iam_role", "external_secrets");
+    m.file("providers")
+        .resource(&role, json!({"name": role_name_of(ctx)}));
+    let fargate = ctx.platform == Some(crate::blueprint::types::Platform::EksFargate);
+    let (eso, mut body) = helm::external_secrets(
+        [("eks.amazonaws.com/role-arn".to_string(), role.arn())].into(),
+        fargate,
+    );
+    body["depends_on"] = after.clone();
+    if let Some((r, ns)) = helm::own_namespace(ctx.v, &mut body) {
+        m.file("controllers").resource(&r, ns);
+    }
+    m.file("controllers").resource(&eso, body);
+
+    let mut objects = vec![store(ctx, SECRETS_MANAGER_STORE, "SecretsManager")];
+    let parameters = plans.iter().any(|p| {
+        p.entries
+            .iter()
+            .any(|(_, s)| matches!(s, Source::Parameter { .. }))
+    });
+    if parameters {
+        objects.push(store(ctx, PARAMETER_STORE, "ParameterStore"));
+    }
+    for p in &plans {
+        let secrets: Vec<&(String, Source)> = p
+            .entries
+            .iter()
+            .filter(|(_, s)| matches!(s, Source::Secret { .. }))
+            .collect();
+        let params: Vec<&(String, Source)> = p
+            .entries
+            .iter()
+            .filter(|(_, s)| matches!(s, Source::Parameter { .. }))
+            .collect();
+        let name = k8s::connect::connections_name(&p.service);
+        if !secrets.is_empty() {
+            objects.push(external_secret(
+                p,
+                name.clone(),
+                SECRETS_MANAGER_STORE,
+                "Owner",
+                &secrets,
+            ));
+        }
+        if !params.is_empty() {
+            // The same Secret: merged into the first ExternalSecret's, or owned when alone.
+            let policy = if secrets.is_empty() { "Owner" } else { "Merge" };
+            objects.push(external_secret(
+                p,
+                format!("{name}-parameters"),
+                PARAMETER_STORE,
+                policy,
+                &params,
+            ));
+        }
+    }
+    let mut depends: Vec<String> = vec![eso.address()];
+    depends.extend(
+        namespaces
+            .iter()
+            .filter(|ns| connections::namespace_name(ns) != **ns)
+            .map(|ns| connections::namespace(ns).address()),
+    );
+    let release = json!({
+        "name": "connections",
+        "chart": format!("{}/../../charts/connections", interp("path.module")),
+        "namespace": helm::EXTERNAL_SECRETS_NAMESPACE,
+        "create_namespace": false,
+        "atomic": true,
+        "wait": true,
+        "timeout": 600,
+        "values": [json!({"objects": objects}).to_compact_string()],
+        "depends_on": depends,
+    });
+    m.file("connections").resource(
+        &crate::terraform::res("helm_release", "connections"),
+        release,
+    );
+}

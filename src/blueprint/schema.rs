@@ -1,0 +1,194 @@
+//! The blueprint's JSON Schema (`infragen schema`, `blueprint.schema.json`): schemars' schema
+//! of `Blueprint`, plus a partial twin of every type for `environments.*` overlays, so
+//! editors complete and check overlays as they do the base.
+//!
+//! An overlay is the blueprint with everything optional: maps deep-merge, lists of named
+//! items merge by `name` (an item may say `$patch: delete`), and `null` removes a key (see
+//! `overlay.rs`). The twins are derived from the base schema rather than written by hand,
+//! so a field added to `types.rs` appears in both.
+
+use serde_json::{Map, Value, json};
+
+use super::Blueprint;
+
+/// Suffix of the overlay twin of each `$defs` entry (`Service` → `ServiceOverlay`).
+const OVERLAY: &str = "Overlay";
+
+/// The complete schema, overlays included.
+pub fn schema() -> Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Blueprint)).unwrap_or_default();
+    let Some(root) = schema.as_object_mut() else {
+        return schema;
+    };
+    let defs: Map<String, Value> = root
+        .get("$defs")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+
+    // The root as a type of its own, without the overlays themselves.
+    let mut base = root.clone();
+    for key in ["$defs", "$schema", "title"] {
+        base.remove(key);
+    }
+    if let Some(props) = base.get_mut("properties").and_then(Value::as_object_mut) {
+        props.remove("environments");
+    }
+    let mut overlay_root = partial(&Value::Object(base));
+    overlay_root["description"] = json!(
+        "One environment's changes to the blueprint: every field optional, maps deep-merge, \
+         lists of named items merge by `name` (`$patch: delete` removes one), scalars \
+         replace, `null` removes."
+    );
+
+    let mut all = defs.clone();
+    for (name, def) in &defs {
+        all.insert(format!("{name}{OVERLAY}"), partial(def));
+    }
+    all.insert(format!("Blueprint{OVERLAY}"), overlay_root);
+    root.insert("$defs".into(), Value::Object(all));
+    if let Some(envs) = root
+        .get_mut("properties")
+        .and_then(|p| p.get_mut("environments"))
+        .and_then(Value::as_object_mut)
+    {
+        // `production:` with nothing under it is an environment with no changes.
+        envs.insert(
+            "additionalProperties".into(),
+            json!({"anyOf": [{"$ref": format!("#/$defs/Blueprint{OVERLAY}")}, {"type": "null"}]}),
+        );
+    }
+    schema
+}
+
+/// The overlay form of a schema: nothing required, no defaults (an absent key keeps the
+/// base's value, not the default), every property nullable, references to overlay twins,
+/// and `$patch` on items that carry a `name`.
+fn partial(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = Map::new();
+            for (k, x) in m {
+                match k.as_str() {
+                    "required" | "default" => {}
+                    "$ref" => {
+                        let r = x.as_str().unwrap_or_default();
+                        let twin = match r.strip_prefix("#/$defs/") {
+                            Some(name) => json!(format!("#/$defs/{name}{OVERLAY}")),
+                            None => x.clone(),
+                        };
+                        out.insert(k.clone(), twin);
+                    }
+                    "properties" => {
+                        let props = x.as_object().cloned().unwrap_or_default();
+                        let mut twin: Map<String, Value> = props
+                            .iter()
+                            .map(|(name, p)| (name.clone(), nullable(partial(p))))
+                            .collect();
+                        if props.contains_key("name") {
+                            twin.insert(
+                                "$patch".into(),
+                                json!({
+                                    "description": "`delete` removes the base's item with this `name` (in a list merged by `name`).",
+                                    "const": "delete"
+                                }),
+                            );
+                        }
+                        out.insert(k.clone(), Value::Object(twin));
+                    }
+                    _ => {
+                        out.insert(k.clone(), partial(x));
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(partial).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `p` or `null` (which removes the key from the base), keeping `p`'s description on top.
+fn nullable(mut p: Value) -> Value {
+    let description = p.as_object_mut().and_then(|m| m.remove("description"));
+    let mut out = json!({"anyOf": [p, {"type": "null"}]});
+    if let Some(d) = description {
+        out["description"] = d;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every property of every object in the schema, with where it is.
+    fn properties(v: &Value, at: &str, out: &mut Vec<(String, Value)>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(props) = m.get("properties").and_then(Value::as_object) {
+                    for (name, p) in props {
+                        out.push((format!("{at}.{name}"), p.clone()));
+                    }
+                }
+                for (k, x) in m {
+                    properties(x, &format!("{at}/{k}"), out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| properties(x, at, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_property_has_a_description() {
+        let mut props = Vec::new();
+        properties(&schema(), "", &mut props);
+        assert!(props.len() > 400, "walked only {} properties", props.len());
+        let bare: Vec<&str> = props
+            .iter()
+            .filter(|(_, p)| {
+                p.get("description")
+                    .and_then(Value::as_str)
+                    .is_none_or(|d| d.trim().is_empty())
+            })
+            .map(|(at, _)| at.as_str())
+            .collect();
+        assert!(
+            bare.is_empty(),
+            "schema properties without a description (add a `///` doc comment in \
+             src/blueprint/types.rs): {bare:#?}"
+        );
+    }
+
+    #[test]
+    fn overlays_have_a_partial_schema() {
+        let s = schema();
+        let envs = &s["properties"]["environments"]["additionalProperties"]["anyOf"];
+        assert_eq!(envs[0]["$ref"], "#/$defs/BlueprintOverlay");
+        let overlay = &s["$defs"]["BlueprintOverlay"];
+        assert!(overlay.get("required").is_none(), "{overlay}");
+        assert!(overlay["properties"].get("environments").is_none());
+        // Unknown keys are still refused in an overlay, as in the base.
+        assert_eq!(overlay["additionalProperties"], false);
+        let services = &overlay["properties"]["services"]["anyOf"][0];
+        assert_eq!(services["items"]["$ref"], "#/$defs/ServiceOverlay");
+        let service = &s["$defs"]["ServiceOverlay"];
+        assert!(service.get("required").is_none(), "{service}");
+        assert_eq!(service["properties"]["$patch"]["const"], "delete");
+        assert!(
+            service["properties"]["image"]["anyOf"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({"type": "null"}))
+        );
+        // The base keeps its rules: a service needs its image.
+        let base = &s["$defs"]["Service"];
+        assert!(
+            base["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("image"))
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! The connection contract ([`crate::wiring`]) in the manifests: the environment variables
+//! each service's containers get for the components it `uses`.
+//!
+//! - In-cluster data services: endpoints are the client Service's DNS name and port, written
+//!   as values; credentials come by key from the data service's credentials Secret (the one
+//!   its StatefulSet reads; the platform module writes a copy in every namespace that needs
+//!   it).
+//! - Managed services whose endpoints exist only after `infra` is applied (RDS, ElastiCache,
+//!   Amazon MQ, DigitalOcean databases): from the `<service>-connections` ConfigMap
+//!   (endpoints) and Secret (credentials) the platform module makes exist in the service's
+//!   namespace ([`connections_name`]).
+//! - Tables and buckets (AWS): regional endpoint, name and region as values; access is the
+//!   pod's IAM role.
+//! - Blueprint secrets: by key from the Secret named after the secret, or on EKS from the
+//!   `<service>-connections` Secret External Secrets fills.
+//!
+//! A variable the blueprint sets itself (`env`, `secret_env`) wins over the derived one.
+
+use super::workload::secret_env;
+use super::yaml::{Map, map};
+use super::{Ctx, DataService, Workload};
+use crate::wiring::{self, Binding, Field, Flavor, Kind, Value};
+
+/// The ConfigMap (endpoints) and Secret (credentials) the platform module writes for a
+/// service in its namespace.
+pub fn connections_name(service: &str) -> String {
+    format!("{service}-connections")
+}
+
+/// The DNS name of an in-cluster data service's client Service.
+pub(crate) fn host(d: &DataService) -> String {
+    format!("{}.{}.svc.cluster.local", d.service_name, d.namespace)
+}
+
+/// The variables of `s`, with where each value comes from.
+pub(crate) fn bindings<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Vec<Binding<'c>> {
+    let bp = ctx.bp;
+    let all = wiring::bindings(bp, s.bp, |name, kind| {
+        if let Some(d) = ctx.data.iter().find(|d| d.name == name) {
+            return Some(Flavor::InCluster {
+                auth: d.credentials_secret.is_some(),
+            });
+        }
+        match kind {
+            Kind::Table | Kind::Bucket => ctx.opts.aws_region.as_ref().map(|_| Flavor::Aws),
+            _ => ctx.opts.managed,
+        }
+    });
+    wiring::without_own(s.bp, all)
+}
+
+/// `env` entries for the components `s` uses.
+pub(crate) fn env<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
+    let mut out = Vec::new();
+    for b in bindings(ctx, s) {
+        if let Some(e) = entry(ctx, s, &b) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+fn literal<'c>(var: String, value: String) -> Map<'c> {
+    map! {"name" => var, "value" => value}
+}
+
+fn config_map_env<'c>(var: String, config_map: String) -> Map<'c> {
+    map! {
+        "name" => var.clone(),
+        "valueFrom" => map! {"configMapKeyRef" => map! {"name" => config_map, "key" => var}},
+    }
+}
+
+fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> {
+    let var = b.var.clone();
+    if let Value::Key(k) = b.value {
+        return Some(if ctx.opts.external_secrets {
+            secret_env_owned(var.clone(), connections_name(s.name()), var)
+        } else {
+            secret_env_owned(var, ctx.secret_name(b.component), k.to_string())
+        });
+    }
+    let Value::Field(f) = b.value else {
+        return None;
+    };
+    if let Some(d) = ctx.data.iter().find(|d| d.name == b.component) {
+        let h = host(d);
+        let port = d.port.to_string();
+        let db = d.database_name.clone();
+        let cred = d.credentials_secret.clone().unwrap_or_default();
+        return Some(match f {
+            Field::Host => literal(var, h),
+            Field::Port => literal(var, port),
+            Field::Database => literal(var, db.unwrap_or_else(|| d.name.clone())),
+            Field::Url => literal(var, wiring::url(b.kind, false, &h, &port, db.as_deref())),
+            Field::Username => secret_env_owned(var, cred, "username".into()),
+            Field::Password | Field::AuthToken => secret_env_owned(var, cred, d.password_key(ctx)),
+            _ => return None,
+        });
+    }
+    match b.kind {
+        Kind::Table | Kind::Bucket => {
+            let region = ctx.opts.aws_region.clone()?;
+            let (service, name) = if b.kind == Kind::Table {
+                ("dynamodb", b.component.to_string())
+            } else {
+                ("s3", bucket_name(ctx, b.component))
+            };
+            Some(literal(
+                var,
+                match f {
+                    Field::Host => format!("{service}.{region}.amazonaws.com"),
+                    Field::Port => "443".into(),
+                    Field::Table | Field::Bucket => name,
+                    Field::Url => format!("s3://{name}"),
+                    Field::Region => region,
+                    _ => return None,
+                },
+            ))
+        }
+        _ => Some(if f.secret() {
+            secret_env_owned(var.clone(), connections_name(s.name()), var)
+        } else {
+            config_map_env(var, connections_name(s.name()))
+        }),
+    }
+}
+
+fn secret_env_owned<'c>(var: String, secret: String, key: String) -> Map<'c> {
+    let mut m = secret_env("", secret, key);
+    m.insert("name", var);
+    m
+}
+
+/// The S3 name of bucket `name`, as the back-end names it.
+pub(crate) fn bucket_name(ctx: &Ctx, name: &str) -> String {
+    ctx.opts
+        .bucket_names
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| name.to_string())
+}

@@ -1,0 +1,43 @@
+//! The in-memory result of a synth: files by path, notes, and the blueprint parts lowered.
+//! Back-ends fill it, `escape` and `diff` read and amend it, and [`super`] writes it; it sits
+//! here, below all of them, so none needs another to name it.
+
+use std::collections::BTreeMap;
+
+use crate::terraform::Module;
+
+/// Everything one synth produces: files by path relative to the output folder, and notes
+/// for the user (parts not lowered, caveats such as unenforced network policies).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub files: BTreeMap<String, String>,
+    pub notes: Vec<String>,
+    /// Blueprint parts (top-level keys, see `crate::backend::parts`) some back-end code lowered; every
+    /// other non-empty part is reported as not lowered.
+    pub lowered: std::collections::BTreeSet<&'static str>,
+}
+
+impl Output {
+    /// An output holding just these files (path, text): for tests and tools.
+    pub fn from_files(files: &[(&str, &str)]) -> Output {
+        Output {
+            files: files
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Add a Terraform root module under `terraform/<name>/`, rendering it (and freeing its
+    /// contents file by file).
+    pub fn add_module(&mut self, name: &str, module: Module) {
+        for (file, text) in module.render() {
+            self.files.insert(format!("terraform/{name}/{file}"), text);
+        }
+    }
+
+    pub fn add_file(&mut self, path: impl Into<String>, text: impl Into<String>) {
+        self.files.insert(path.into(), text.into());
+    }
+}

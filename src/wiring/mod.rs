@@ -1,0 +1,329 @@
+//! The connection contract: what a workload learns about each component it `uses`, the same
+//! on every provider, so that a service starts and reaches its database, cache, queue, table,
+//! bucket or secret without extra blueprint text.
+//!
+//! For a component named `ledger-db` (prefix `LEDGER_DB`, or `uses[].env_prefix`):
+//!
+//! | kind | endpoint variables | credential variables (by reference only) |
+//! |---|---|---|
+//! | database | `_HOST`, `_PORT`, `_DATABASE`, `_URL` | `_USERNAME`, `_PASSWORD` |
+//! | cache | `_HOST`, `_PORT`, `_URL` | `_AUTH_TOKEN` (ElastiCache), `_USERNAME` + `_PASSWORD` (DigitalOcean), `_PASSWORD` (in cluster) |
+//! | queue | `_HOST`, `_PORT`, `_URL` | `_USERNAME`, `_PASSWORD` |
+//! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
+//! | bucket | `_HOST`, `_PORT`, `_BUCKET`, `_URL`, `_REGION` | the pod's cloud identity (IAM on exactly that bucket) |
+//! | secret | `_<KEY>` per key of the secret | all of them |
+//!
+//! This module decides *which* variables a service gets ([`bindings`]); each back-end decides
+//! where their values come from (Terraform references, in-cluster Service DNS names, a
+//! Secret the output makes exist), and [`Precondition`] lists what no output can make.
+
+use crate::blueprint::types::{Blueprint, DatabaseEngine, Service, upper_snake};
+
+/// The kind of a used component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Database(DatabaseEngine),
+    Cache,
+    Queue,
+    Table,
+    Bucket,
+    Secret,
+}
+
+/// One value a workload gets about a component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Field {
+    Host,
+    Port,
+    Database,
+    Url,
+    Table,
+    Bucket,
+    Region,
+    Username,
+    Password,
+    AuthToken,
+}
+
+impl Field {
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Field::Host => "HOST",
+            Field::Port => "PORT",
+            Field::Database => "DATABASE",
+            Field::Url => "URL",
+            Field::Table => "TABLE",
+            Field::Bucket => "BUCKET",
+            Field::Region => "REGION",
+            Field::Username => "USERNAME",
+            Field::Password => "PASSWORD",
+            Field::AuthToken => "AUTH_TOKEN",
+        }
+    }
+
+    /// Whether the value is a credential (read from a Secret, never written out).
+    pub fn secret(self) -> bool {
+        matches!(self, Field::Username | Field::Password | Field::AuthToken)
+    }
+}
+
+/// Where a data component runs, which decides its credential variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// A StatefulSet in the cluster; `auth` when it has a credentials Secret.
+    InCluster { auth: bool },
+    /// AWS managed services (RDS, ElastiCache, Amazon MQ, DynamoDB, S3).
+    Aws,
+    /// DigitalOcean managed databases.
+    DigitalOcean,
+}
+
+/// What a variable carries: a field of the component, or a key of a blueprint secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value<'a> {
+    Field(Field),
+    Key(&'a str),
+}
+
+/// One variable a service gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding<'a> {
+    pub var: String,
+    pub component: &'a str,
+    pub kind: Kind,
+    pub value: Value<'a>,
+}
+
+impl Binding<'_> {
+    /// Whether the value is a credential.
+    pub fn secret(&self) -> bool {
+        match self.value {
+            Value::Field(f) => f.secret(),
+            Value::Key(_) => true,
+        }
+    }
+}
+
+/// The kind of the component named `name`, if the blueprint has one.
+pub fn kind_of(bp: &Blueprint, name: &str) -> Option<Kind> {
+    if let Some(d) = bp.databases.iter().find(|d| d.name == name) {
+        return Some(Kind::Database(d.engine));
+    }
+    if bp.caches.iter().any(|c| c.name == name) {
+        return Some(Kind::Cache);
+    }
+    if bp.queues.iter().any(|q| q.name == name) {
+        return Some(Kind::Queue);
+    }
+    if bp.tables.iter().any(|t| t.name == name) {
+        return Some(Kind::Table);
+    }
+    if bp.buckets.iter().any(|b| b.name == name) {
+        return Some(Kind::Bucket);
+    }
+    if bp.secrets.iter().any(|s| s.name == name) {
+        return Some(Kind::Secret);
+    }
+    None
+}
+
+/// The fields a workload gets for a component of `kind` running as `flavor`.
+pub fn fields(kind: Kind, flavor: Flavor) -> Vec<Field> {
+    use Field::*;
+    match kind {
+        Kind::Database(_) => vec![Host, Port, Database, Url, Username, Password],
+        Kind::Cache => match flavor {
+            Flavor::Aws => vec![Host, Port, Url, AuthToken],
+            Flavor::DigitalOcean => vec![Host, Port, Url, Username, Password],
+            Flavor::InCluster { auth: true } => vec![Host, Port, Url, Password],
+            Flavor::InCluster { auth: false } => vec![Host, Port, Url],
+        },
+        Kind::Queue => vec![Host, Port, Url, Username, Password],
+        Kind::Table => vec![Host, Port, Table, Region],
+        Kind::Bucket => vec![Host, Port, Bucket, Url, Region],
+        Kind::Secret => Vec::new(),
+    }
+}
+
+/// The variables of service `s`, one per field of each component it uses (and per key of
+/// each secret it uses), in `uses` order. `flavor` says where a data component runs on the
+/// target provider, `None` when the output does not create it (then it gets no variables).
+pub fn bindings<'a>(
+    bp: &'a Blueprint,
+    s: &'a Service,
+    flavor: impl Fn(&str, Kind) -> Option<Flavor>,
+) -> Vec<Binding<'a>> {
+    let mut out = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for u in &s.uses {
+        if seen.contains(&u.as_str()) {
+            continue;
+        }
+        seen.push(u.as_str());
+        let Some(kind) = kind_of(bp, u) else { continue };
+        let prefix = u.prefix();
+        if kind == Kind::Secret {
+            let Some(sec) = bp.secrets.iter().find(|x| x.name == u.name) else {
+                continue;
+            };
+            for k in &sec.keys {
+                out.push(Binding {
+                    var: format!("{prefix}_{}", upper_snake(k)),
+                    component: &u.name,
+                    kind,
+                    value: Value::Key(k),
+                });
+            }
+            continue;
+        }
+        let Some(fl) = flavor(&u.name, kind) else {
+            continue;
+        };
+        for f in fields(kind, fl) {
+            out.push(Binding {
+                var: format!("{prefix}_{}", f.suffix()),
+                component: &u.name,
+                kind,
+                value: Value::Field(f),
+            });
+        }
+    }
+    out
+}
+
+/// `bindings` minus the variables the service sets itself (`env`, `secret_env`): the
+/// blueprint's values win. When it sets one credential of a component (its own
+/// `DB_PASSWORD`), the component's other credentials are left out too, so a user name and a
+/// password never come from two different sources.
+pub fn without_own<'a>(s: &Service, bindings: Vec<Binding<'a>>) -> Vec<Binding<'a>> {
+    let own = |var: &str| s.env.contains_key(var) || s.secret_env.iter().any(|e| e.name == var);
+    let overridden: Vec<&str> = bindings
+        .iter()
+        .filter(|b| b.secret() && own(&b.var))
+        .map(|b| b.component)
+        .collect();
+    bindings
+        .into_iter()
+        .filter(|b| !(own(&b.var) || b.secret() && overridden.contains(&b.component)))
+        .collect()
+}
+
+/// The URL scheme of a component (`tls` for managed services that require it).
+pub fn scheme(kind: Kind, tls: bool) -> &'static str {
+    match (kind, tls) {
+        (Kind::Database(DatabaseEngine::Postgres), _) => "postgresql",
+        (Kind::Database(DatabaseEngine::Mysql), _) => "mysql",
+        (Kind::Database(DatabaseEngine::Mongodb), _) => "mongodb",
+        (Kind::Cache, false) => "redis",
+        (Kind::Cache, true) => "rediss",
+        (Kind::Queue, false) => "amqp",
+        (Kind::Queue, true) => "amqps",
+        (Kind::Bucket, _) => "s3",
+        _ => "https",
+    }
+}
+
+/// `scheme://host:port[/database]`: a URL without credentials (they are separate variables).
+pub fn url(kind: Kind, tls: bool, host: &str, port: &str, database: Option<&str>) -> String {
+    let mut u = format!("{}://{host}:{port}", scheme(kind, tls));
+    if let Some(db) = database {
+        u.push('/');
+        u.push_str(db);
+    }
+    u
+}
+
+/// Something that must exist before `kubectl apply -k` and that the output does not create:
+/// an entry of `preconditions.json`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Precondition {
+    pub kind: String,
+    /// Empty for cluster-scoped objects.
+    pub namespace: String,
+    pub name: String,
+    pub keys: Vec<String>,
+    pub why: String,
+}
+
+impl Precondition {
+    /// One line of `synth`'s note.
+    pub fn line(&self) -> String {
+        let at = if self.namespace.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.namespace, self.name)
+        };
+        let keys = if self.keys.is_empty() {
+            String::new()
+        } else {
+            format!(" (keys {})", self.keys.join(", "))
+        };
+        format!("{} {at}{keys}: {}", self.kind, self.why)
+    }
+}
+
+/// `preconditions.json`: the list, sorted, as a JSON array (empty when nothing is needed).
+pub fn preconditions_json(list: &[Precondition]) -> String {
+    let mut sorted = list.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let mut s = serde_json::to_string_pretty(&sorted).unwrap_or_else(|_| "[]".into());
+    s.push('\n');
+    s
+}
+
+/// The note `synth` prints for the list.
+pub fn preconditions_note(list: &[Precondition]) -> Option<String> {
+    if list.is_empty() {
+        return None;
+    }
+    let mut sorted = list.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    Some(format!(
+        "preconditions.json: create these before the workloads start (before `kubectl apply -k` on a cluster); the output cannot make them: {}",
+        sorted
+            .iter()
+            .map(Precondition::line)
+            .collect::<Vec<_>>()
+            .join("; ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_blueprint_wins_and_credentials_stay_together() {
+        let text = "name: x\ndatabases: [{ name: db, engine: postgres, deployment: in_cluster }]\nsecrets: [{ name: pw }]\nservices:\n  - name: api\n    image: a:1\n    port: 80\n    env: { DB_HOST: elsewhere }\n    secret_env: [{ name: DB_PASSWORD, secret: pw }]\n    uses: [db]\n";
+        let loaded = crate::blueprint::load("x.yaml", text.as_bytes(), "prod").unwrap();
+        let bp = &loaded.blueprint;
+        let s = &bp.services[0];
+        let all = bindings(bp, s, |_, _| Some(Flavor::InCluster { auth: true }));
+        assert_eq!(all.len(), 6);
+        let vars: Vec<String> = without_own(s, all).into_iter().map(|b| b.var).collect();
+        // DB_HOST is the blueprint's; DB_PASSWORD is its own secret, so DB_USERNAME is too.
+        assert_eq!(vars, ["DB_PORT", "DB_DATABASE", "DB_URL"]);
+    }
+
+    #[test]
+    fn urls_and_names() {
+        assert_eq!(
+            url(
+                Kind::Database(DatabaseEngine::Postgres),
+                false,
+                "db",
+                "5432",
+                Some("app")
+            ),
+            "postgresql://db:5432/app"
+        );
+        assert_eq!(url(Kind::Cache, true, "c", "6379", None), "rediss://c:6379");
+        assert_eq!(upper_snake("ledger-db"), "LEDGER_DB");
+        assert_eq!(
+            fields(Kind::Cache, Flavor::Aws),
+            vec![Field::Host, Field::Port, Field::Url, Field::AuthToken]
+        );
+    }
+}

@@ -1,0 +1,512 @@
+//! The connection contract, read off each output as a cluster would: for every shipped
+//! blueprint × provider × environment and for a blueprint written as a new user would,
+//!
+//! - every Secret and ConfigMap a pod reads (env `valueFrom`, `envFrom`, volumes) is made by
+//!   the output (a manifest, a `kubernetes_secret_v1` / `kubernetes_config_map_v1` of a
+//!   Terraform module, an ExternalSecret's target) or listed in `preconditions.json`;
+//! - no data service's credentials are among the listed ones (they are delivered);
+//! - every workload sees `<NAME>_HOST` for each database, cache and queue it uses (and table
+//!   and bucket on AWS), under its `env_prefix` when it has one;
+//! - metrics-server is installed wherever an autoscaler runs on a cloud cluster.
+//!
+//! A new kind of Secret reference that nothing makes fails here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use infragen::Provider;
+use infragen::check::kubernetes::to_json;
+use serde_json::Value;
+use yaml_rust2::YamlLoader;
+
+use crate::support::{matrix, synth};
+
+/// A blueprint as a new user writes it: every kind of component, a renamed prefix, an
+/// in-cluster database beside managed ones, a secret used whole and by key, an autoscaler.
+pub(crate) const NEW_USER: &str = r#"
+name: shop
+providers:
+  aws: { region: eu-west-1 }
+  digitalocean: { region: ams3 }
+state: { bucket: "shop-tf-state-{env}" }
+network:
+  cidr: 10.1.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  subnets:
+    public: [10.1.0.0/24, 10.1.1.0/24]
+    private: [10.1.10.0/24, 10.1.11.0/24]
+    database: [10.1.20.0/24, 10.1.21.0/24]
+cluster: { platform: eks, version: "1.35", addons: [coredns, kube-proxy, vpc-cni, aws-ebs-csi-driver] }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 4 }
+databases:
+  - { name: ledger-db, engine: postgres, size: small, database_name: ledger, storage: { size_gb: 20 } }
+  - { name: catalog, engine: mongodb, deployment: in_cluster }
+caches:
+  - { name: sessions, engine: redis, size: small }
+queues:
+  - { name: events, engine: rabbitmq, size: small }
+tables:
+  - { name: orders, partition_key: { name: id, type: S } }
+buckets:
+  - { name: uploads }
+secrets:
+  - { name: stripe, keys: [api-key] }
+services:
+  - name: api
+    image: ghcr.io/shop/api:1.2.3
+    port: 8080
+    autoscaling: { min: 2, max: 6, cpu_percent: 70 }
+    uses: [{ name: ledger-db, env_prefix: DB }, sessions, events, catalog, orders, uploads, stripe]
+  - name: worker
+    image: ghcr.io/shop/worker:1.2.3
+    port: 9090
+    secret_env: [{ name: STRIPE_KEY, secret: stripe }]
+    uses: [events, ledger-db]
+"#;
+
+/// Every output to check: (label, blueprint text, provider, environment, output).
+fn outputs() -> Vec<(String, String, Provider, String, infragen::Output)> {
+    let mut out = Vec::new();
+    for (stem, path, provider, env) in matrix() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let o = synth(&path, provider, &env);
+        out.push((
+            format!("{stem} --provider {provider} --env {env}"),
+            text,
+            provider,
+            env,
+            o,
+        ));
+    }
+    for provider in [Provider::Aws, Provider::Digitalocean, Provider::Kubernetes] {
+        let o = infragen::synthesize("shop.yaml", NEW_USER.as_bytes(), provider, "production")
+            .unwrap_or_else(|d| panic!("new-user blueprint --provider {provider}:\n{d}"));
+        out.push((
+            format!("new-user blueprint --provider {provider}"),
+            NEW_USER.to_string(),
+            provider,
+            "production".into(),
+            o,
+        ));
+    }
+    out
+}
+
+fn manifests(out: &infragen::Output) -> Vec<Value> {
+    let mut docs = Vec::new();
+    for (file, text) in &out.files {
+        if file.starts_with("k8s/") && file.ends_with(".yaml") {
+            for d in YamlLoader::load_from_str(text).unwrap() {
+                docs.push(to_json(&d).unwrap());
+            }
+        }
+    }
+    docs
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+/// What the Terraform modules make in the cluster: Secrets, ConfigMaps and ExternalSecret
+/// targets (`namespace/name`), and whether metrics-server is released.
+#[derive(Default)]
+struct Made {
+    secrets: BTreeSet<String>,
+    config_maps: BTreeSet<String>,
+    metrics_server: bool,
+}
+
+fn made_by_terraform(out: &infragen::Output) -> Made {
+    let mut made = Made::default();
+    let mut namespaces: BTreeMap<String, String> = BTreeMap::new();
+    let mut objects: Vec<(&str, Value)> = Vec::new();
+    for (file, text) in &out.files {
+        if !(file.starts_with("terraform/") && file.ends_with(".tf.json")) {
+            continue;
+        }
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let res = &doc["resource"];
+        if let Some(m) = res["kubernetes_namespace_v1"].as_object() {
+            for (n, body) in m {
+                namespaces.insert(n.clone(), s(&body["metadata"]["name"]).to_string());
+            }
+        }
+        for (ty, kind) in [
+            ("kubernetes_secret_v1", "Secret"),
+            ("kubernetes_config_map_v1", "ConfigMap"),
+        ] {
+            if let Some(m) = res[ty].as_object() {
+                for body in m.values() {
+                    objects.push((kind, body["metadata"].clone()));
+                }
+            }
+        }
+        if let Some(m) = res["helm_release"].as_object() {
+            for (n, body) in m {
+                if n == "metrics_server" {
+                    made.metrics_server = true;
+                }
+                // Custom resources released by the platform (External Secrets objects).
+                if let Some(values) = body["values"][0].as_str()
+                    && let Ok(v) = serde_json::from_str::<Value>(values)
+                    && let Some(objs) = v["objects"].as_array()
+                {
+                    for o in objs {
+                        if s(&o["kind"]) == "ExternalSecret" {
+                            made.secrets.insert(format!(
+                                "{}/{}",
+                                s(&o["metadata"]["namespace"]),
+                                s(&o["spec"]["target"]["name"])
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (kind, meta) in objects {
+        let ns = s(&meta["namespace"]);
+        // `${kubernetes_namespace_v1.<n>.metadata[0].name}` → the namespace's name.
+        let ns = ns
+            .strip_prefix("${kubernetes_namespace_v1.")
+            .and_then(|r| r.split('.').next())
+            .and_then(|n| namespaces.get(n).cloned())
+            .unwrap_or_else(|| ns.to_string());
+        let at = format!("{ns}/{}", s(&meta["name"]));
+        if kind == "Secret" {
+            made.secrets.insert(at);
+        } else {
+            made.config_maps.insert(at);
+        }
+    }
+    made
+}
+
+/// Secrets and ConfigMaps (`namespace/name`) a pod spec reads.
+fn reads(
+    pod: &Value,
+    ns: &str,
+    secrets: &mut BTreeSet<String>,
+    config_maps: &mut BTreeSet<String>,
+) {
+    let containers = pod["containers"]
+        .as_array()
+        .into_iter()
+        .chain(pod["initContainers"].as_array())
+        .flatten();
+    for c in containers {
+        for e in c["env"].as_array().into_iter().flatten() {
+            let from = &e["valueFrom"];
+            if let Some(n) = from["secretKeyRef"]["name"].as_str() {
+                secrets.insert(format!("{ns}/{n}"));
+            }
+            if let Some(n) = from["configMapKeyRef"]["name"].as_str() {
+                config_maps.insert(format!("{ns}/{n}"));
+            }
+        }
+        for e in c["envFrom"].as_array().into_iter().flatten() {
+            if let Some(n) = e["secretRef"]["name"].as_str() {
+                secrets.insert(format!("{ns}/{n}"));
+            }
+            if let Some(n) = e["configMapRef"]["name"].as_str() {
+                config_maps.insert(format!("{ns}/{n}"));
+            }
+        }
+    }
+    for v in pod["volumes"].as_array().into_iter().flatten() {
+        if let Some(n) = v["secret"]["secretName"].as_str() {
+            secrets.insert(format!("{ns}/{n}"));
+        }
+        if let Some(n) = v["configMap"]["name"].as_str() {
+            config_maps.insert(format!("{ns}/{n}"));
+        }
+    }
+}
+
+fn pod_spec(d: &Value) -> Option<&Value> {
+    match s(&d["kind"]) {
+        "Deployment" | "StatefulSet" | "Job" => Some(&d["spec"]["template"]["spec"]),
+        "CronJob" => Some(&d["spec"]["jobTemplate"]["spec"]["template"]["spec"]),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_secret_a_pod_reads_is_made_or_listed() {
+    let mut checked = 0;
+    for (label, _, _, _, out) in outputs() {
+        let pre: Vec<Value> = serde_json::from_str(
+            out.files
+                .get("preconditions.json")
+                .unwrap_or_else(|| panic!("{label}: no preconditions.json")),
+        )
+        .unwrap_or_else(|e| panic!("{label}: preconditions.json: {e}"));
+        let listed: BTreeSet<String> = pre
+            .iter()
+            .filter(|p| s(&p["kind"]) == "Secret")
+            .map(|p| format!("{}/{}", s(&p["namespace"]), s(&p["name"])))
+            .collect();
+        let docs = manifests(&out);
+        let made = made_by_terraform(&out);
+        let mut in_manifests = BTreeSet::new();
+        for d in &docs {
+            let at = format!(
+                "{}/{}",
+                s(&d["metadata"]["namespace"]),
+                s(&d["metadata"]["name"])
+            );
+            if s(&d["kind"]) == "ConfigMap" {
+                in_manifests.insert(at);
+            }
+        }
+        let mut data_credentials = BTreeSet::new();
+        for d in &docs {
+            let Some(pod) = pod_spec(d) else { continue };
+            let ns = s(&d["metadata"]["namespace"]);
+            let (mut secrets, mut config_maps) = (BTreeSet::new(), BTreeSet::new());
+            reads(pod, ns, &mut secrets, &mut config_maps);
+            for sec in &secrets {
+                checked += 1;
+                assert!(
+                    made.secrets.contains(sec) || listed.contains(sec),
+                    "{label}: {} {} reads Secret {sec}, which the output neither makes nor lists in preconditions.json",
+                    s(&d["kind"]),
+                    s(&d["metadata"]["name"]),
+                );
+            }
+            for cm in &config_maps {
+                assert!(
+                    in_manifests.contains(cm) || made.config_maps.contains(cm),
+                    "{label}: {} {} reads ConfigMap {cm}, which nothing makes",
+                    s(&d["kind"]),
+                    s(&d["metadata"]["name"]),
+                );
+            }
+            if s(&d["kind"]) == "StatefulSet" {
+                // The data service's own Secrets (its credentials).
+                data_credentials.extend(secrets);
+            }
+        }
+        for c in &data_credentials {
+            assert!(
+                !listed.contains(c),
+                "{label}: preconditions.json lists {c}, a data service's credentials (they are delivered)"
+            );
+        }
+    }
+    assert!(checked > 50, "only {checked} Secret references checked");
+}
+
+#[test]
+fn every_workload_sees_each_component_it_uses() {
+    let mut checked = 0;
+    for (label, text, provider, env, out) in outputs() {
+        let loaded = infragen::blueprint::load("x.yaml", text.as_bytes(), &env).unwrap();
+        let bp = &loaded.blueprint;
+        let docs = manifests(&out);
+        let ecs = out.files.get("terraform/infra/ecs.tf.json").map(|t| {
+            serde_json::from_str::<Value>(t).unwrap()["resource"]["aws_ecs_task_definition"].clone()
+        });
+        for svc in &bp.services {
+            let wanted: Vec<String> = svc
+                .uses
+                .iter()
+                .filter(|u| {
+                    let data = bp.databases.iter().any(|d| d.name == u.name)
+                        || bp.caches.iter().any(|c| c.name == u.name)
+                        || bp.queues.iter().any(|q| q.name == u.name);
+                    let aws = provider == Provider::Aws
+                        && (bp.tables.iter().any(|t| t.name == u.name)
+                            || bp.buckets.iter().any(|b| b.name == u.name));
+                    data || aws
+                })
+                .map(|u| format!("{}_HOST", u.prefix()))
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            // The variables the workload gets: its Deployments' containers, or its ECS task.
+            let mut vars: BTreeSet<String> = BTreeSet::new();
+            for d in &docs {
+                if s(&d["kind"]) != "Deployment"
+                    || s(&d["spec"]["template"]["metadata"]["labels"]["app"]) != svc.name
+                {
+                    continue;
+                }
+                for c in d["spec"]["template"]["spec"]["containers"]
+                    .as_array()
+                    .unwrap()
+                {
+                    for e in c["env"].as_array().into_iter().flatten() {
+                        vars.insert(s(&e["name"]).to_string());
+                    }
+                }
+            }
+            if let Some(tds) = &ecs
+                && let Some(td) = tds.get(svc.name.replace('-', "_"))
+            {
+                let defs: Value = serde_json::from_str(s(&td["container_definitions"])).unwrap();
+                for c in defs.as_array().unwrap() {
+                    for key in ["environment", "secrets"] {
+                        for e in c[key].as_array().into_iter().flatten() {
+                            vars.insert(s(&e["name"]).to_string());
+                        }
+                    }
+                }
+            }
+            // Variables from the blueprint's own `env` count too (a ConfigMap).
+            vars.extend(svc.env.keys().cloned());
+            if vars.is_empty() {
+                // Not lowered on this provider (e.g. no cluster).
+                continue;
+            }
+            for w in &wanted {
+                checked += 1;
+                assert!(
+                    vars.contains(w),
+                    "{label}: service {} uses a component but lacks {w} (has {vars:?})",
+                    svc.name
+                );
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} uses checked");
+}
+
+#[test]
+fn autoscalers_on_cloud_clusters_have_metrics_server() {
+    for (label, _, provider, _, out) in outputs() {
+        let hpa = manifests(&out)
+            .iter()
+            .any(|d| s(&d["kind"]) == "HorizontalPodAutoscaler");
+        if !hpa {
+            continue;
+        }
+        if provider == Provider::Kubernetes {
+            let pre = &out.files["preconditions.json"];
+            assert!(
+                pre.contains("v1beta1.metrics.k8s.io"),
+                "{label}: autoscalers on an existing cluster, metrics-server not listed"
+            );
+        } else {
+            assert!(
+                made_by_terraform(&out).metrics_server,
+                "{label}: autoscalers but no metrics-server release"
+            );
+        }
+    }
+}
+
+#[test]
+fn renamed_prefixes_and_credentials_by_reference() {
+    let out = infragen::synthesize(
+        "shop.yaml",
+        NEW_USER.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap();
+    let api = &out.files["k8s/shop/api.yaml"];
+    // `env_prefix: DB` renames ledger-db's variables; nothing is named after it any more.
+    assert!(api.contains("name: DB_HOST") && !api.contains("LEDGER_DB_"));
+    // Credentials are references to the service's synced Secret, never values.
+    assert!(api.contains("name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: api-connections"));
+    // External Secrets reads the RDS-managed master secret by its JSON key.
+    let platform = &out.files["terraform/platform/connections.tf.json"];
+    assert!(platform.contains("master_user_secret[0].secret_arn"));
+    assert!(platform.contains(r#"\"property\":\"password\""#));
+    // Its IAM role reads exactly the secrets it syncs.
+    let identity = &out.files["terraform/infra/identity.tf.json"];
+    assert!(identity.contains("ReadTheServicesSecrets"));
+    assert!(!identity.contains(r#"secret:*"#));
+}
+
+/// On an existing cluster nothing installs controllers: every custom kind the manifests use
+/// is listed as a CustomResourceDefinition to install first.
+#[test]
+fn custom_kinds_on_an_existing_cluster_are_listed() {
+    for (label, _, provider, _, out) in outputs() {
+        if provider != Provider::Kubernetes {
+            continue;
+        }
+        let pre = &out.files["preconditions.json"];
+        for d in manifests(&out) {
+            let api = s(&d["apiVersion"]);
+            let Some((group, _)) = api.rsplit_once('/') else {
+                continue;
+            };
+            // Built-in groups, and kustomize's own file (not applied as an object).
+            if infragen::check::kubernetes::BUILT_IN_GROUPS.contains(&group)
+                || group == "kustomize.config.k8s.io"
+            {
+                continue;
+            }
+            assert!(
+                pre.contains(&format!(".{group}\"")),
+                "{label}: {} ({api}) needs a CRD that preconditions.json does not list",
+                s(&d["kind"])
+            );
+        }
+    }
+}
+
+/// An IRSA role trusts the namespace the service's pods run in (the blueprint's name when
+/// `kubernetes.default_namespace` is absent), or its pods get no AWS access at all.
+#[test]
+fn irsa_roles_trust_the_pods_namespace() {
+    let out = infragen::synthesize(
+        "shop.yaml",
+        NEW_USER.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap();
+    let identity = &out.files["terraform/infra/identity.tf.json"];
+    assert!(identity.contains("system:serviceaccount:shop:api"));
+    assert!(!identity.contains("system:serviceaccount:default:"));
+    assert!(out.files["k8s/shop/api.yaml"].contains("namespace: shop"));
+}
+
+/// Backups copied off the cluster need credentials: on EKS the job gets an IAM role for
+/// exactly the destination; elsewhere synth refuses without `storage_secret`, and with it the
+/// Secret is a precondition.
+#[test]
+fn off_cluster_backups_have_credentials() {
+    let with_backup = NEW_USER.replace(
+        "{ name: catalog, engine: mongodb, deployment: in_cluster }",
+        "{ name: catalog, engine: mongodb, deployment: in_cluster, backup: { schedule: \"0 2 * * *\", destination: \"s3://shop-backups/catalog/\" } }",
+    );
+    let aws = infragen::synthesize(
+        "shop.yaml",
+        with_backup.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap();
+    let job = &aws.files["k8s/shop/catalog.yaml"];
+    assert!(job.contains("serviceAccountName: catalog-backup"));
+    assert!(job.contains("eks.amazonaws.com/role-arn"));
+    let identity = &aws.files["terraform/infra/identity.tf.json"];
+    assert!(identity.contains("system:serviceaccount:shop:catalog-backup"));
+    assert!(identity.contains(r#"arn:aws:s3:::shop-backups/catalog/*"#));
+    for p in [Provider::Digitalocean, Provider::Kubernetes] {
+        let err = infragen::synthesize("shop.yaml", with_backup.as_bytes(), p, "production")
+            .err()
+            .unwrap_or_else(|| panic!("--provider {p}: a backup without credentials was accepted"))
+            .to_string();
+        assert!(err.contains("backup.storage_secret"), "{err}");
+    }
+    let with_secret = with_backup.replace(
+        "destination: \"s3://shop-backups/catalog/\"",
+        "destination: \"s3://shop-backups/catalog/\", storage_secret: catalog-backup-s3",
+    );
+    let k = infragen::synthesize(
+        "shop.yaml",
+        with_secret.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap();
+    assert!(k.files["preconditions.json"].contains("\"name\": \"catalog-backup-s3\""));
+}
