@@ -1571,6 +1571,41 @@ pub struct Service {
     /// Extra labels on the workload and its pods.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Annotations on the pods (agents that read them: log shippers, service meshes).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// Containers beside the app in every pod (proxies, log shippers), hardened like it.
+    /// Kubernetes only.
+    #[serde(default)]
+    pub sidecars: Vec<ExtraContainer>,
+    /// Containers run to completion, in order, before the app starts (waits, migrations),
+    /// hardened like it. Kubernetes only.
+    #[serde(default)]
+    pub init: Vec<ExtraContainer>,
+}
+
+/// A sidecar or init container: runs as the pod's user with a read-only root filesystem,
+/// no privilege escalation and no capabilities, the pod's writable paths mounted, and
+/// requests and limits (infragen's defaults where not given).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraContainer {
+    /// Container name, unique in the pod.
+    pub name: String,
+    /// Image with a pinned tag or digest.
+    pub image: String,
+    /// Entrypoint (default: the image's).
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// Arguments (default: the image's).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Plain environment variables (never secrets).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Requests and limits (infragen's defaults where not given); counted in the quota.
+    #[serde(default)]
+    pub resources: Option<Resources>,
 }
 
 /// One component a service uses: written as its name (`ledger-db`) or as a mapping that

@@ -92,7 +92,19 @@ fn show(value: f64, i: usize) -> String {
 fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
     let mut out = Vec::new();
     for s in ctx.services.iter().filter(|s| s.namespace == ns) {
-        let pod = figures(filled(s.bp.resources.as_ref()));
+        // Sidecars run beside the app; init containers one at a time before it, so a pod
+        // needs the larger of their largest and the running sum (Kubernetes' effective
+        // request).
+        let running =
+            s.bp.sidecars
+                .iter()
+                .map(|c| figures(filled(c.resources.as_ref())))
+                .fold(figures(filled(s.bp.resources.as_ref())), add);
+        let pod =
+            s.bp.init
+                .iter()
+                .map(|c| figures(filled(c.resources.as_ref())))
+                .fold(running, |a, b| std::array::from_fn(|i| a[i].max(b[i])));
         for t in tracks(ctx, s) {
             let n = match (t.replicas, &s.bp.autoscaling) {
                 (Some(n), _) => n,
@@ -145,6 +157,12 @@ fn containers(ctx: &Ctx, ns: &str) -> Vec<(String, Figures)> {
             s.name().to_string(),
             figures(filled(s.bp.resources.as_ref())),
         ));
+        for c in s.bp.sidecars.iter().chain(&s.bp.init) {
+            out.push((
+                format!("{} {}", s.name(), c.name),
+                figures(filled(c.resources.as_ref())),
+            ));
+        }
     }
     for d in ctx.data.iter().filter(|d| d.namespace == ns) {
         out.push((d.name.clone(), figures(filled(Some(&d.resources)))));

@@ -373,9 +373,35 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     .nonempty("volumeMounts", mounts)
 }
 
-/// The pod template annotations: Prometheus scraping and the ConfigMap's hash.
+/// A sidecar or init container, hardened like the app's: same security context and
+/// writable paths, requests and limits always set.
+fn extra_container<'c>(
+    bp: &'c crate::blueprint::types::Service,
+    c: &'c crate::blueprint::types::ExtraContainer,
+) -> Map<'c> {
+    let (mounts, _) = writable(bp.security.writable_paths.iter().map(String::as_str));
+    let env: Vec<Map> = c
+        .env
+        .iter()
+        .map(|(k, v)| map! {"name" => k.as_str(), "value" => v.as_str()})
+        .collect();
+    map! {
+        "name" => c.name.as_str(),
+        "image" => c.image.as_str(),
+        "imagePullPolicy" => "Always",
+    }
+    .nonempty("command", &c.command)
+    .nonempty("args", &c.args)
+    .nonempty("env", env)
+    .with("resources", resources(c.resources.as_ref()))
+    .with("securityContext", container_security())
+    .nonempty("volumeMounts", mounts)
+}
+
+/// The pod template annotations: the blueprint's, Prometheus scraping and the ConfigMap's
+/// hash (infragen's own keys win: they drive scraping and restarts).
 fn pod_annotations<'c>(s: &'c Workload, config_hash: Option<&str>) -> Map<'c> {
-    let mut a = Map::new();
+    let mut a: Map = (&s.bp.annotations).into();
     if let Some(m) = &s.bp.metrics
         && let Some(port) = m.port.or(s.bp.port)
     {
@@ -448,9 +474,15 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
         "serviceAccountName" => s.service_account.as_str(),
         "automountServiceAccountToken" => s.automount,
         "securityContext" => pod_security(bp.security.run_as_user, bp.security.run_as_group, bp.security.fs_group),
-        "containers" => vec![container(ctx, s)],
+        "containers" => std::iter::once(container(ctx, s))
+            .chain(bp.sidecars.iter().map(|c| extra_container(bp, c)))
+            .collect::<Vec<_>>(),
     }
     .nonempty("volumes", volumes);
+    if !bp.init.is_empty() {
+        let init: Vec<Map> = bp.init.iter().map(|c| extra_container(bp, c)).collect();
+        pod.insert_before("containers", "initContainers", init);
+    }
     schedule_on(ctx, bp.node_pool.as_deref(), &mut pod);
     pod.insert("affinity", anti_affinity(s.name()));
     pull_secrets(ctx, &mut pod);

@@ -2,6 +2,7 @@
 //! just the first; success returns the [`Validated`] witness that every back-end requires, so
 //! nothing unchecked is ever lowered.
 
+mod containers;
 mod deployable;
 mod gateway;
 mod limits;
@@ -64,6 +65,7 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     references::check(&mut c, bp);
     routes::check(&mut c, bp);
     workers::check(&mut c, bp);
+    containers::check(&mut c, bp);
     windows::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);

@@ -133,3 +133,24 @@ fn workers_without_a_port_get_no_service_and_no_target() {
     .unwrap();
     assert_eq!(defs[0]["portMappings"], serde_json::json!([]));
 }
+
+/// The namespace quota counts sidecars (and init containers): 2 API pods × (100m app +
+/// 50m sidecar) + 2 workers × 100m = 500m requested does not fit 450m, although the app
+/// containers alone (400m) would.
+#[test]
+fn the_quota_counts_sidecars() {
+    let path = root().join("tests/fixtures/workloads/worker-k8s.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let tight = text.replace(r#"requests.cpu: "1""#, "requests.cpu: 450m");
+    assert_ne!(tight, text);
+    let err = match infragen::synthesize(
+        "worker.yaml",
+        tight.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    ) {
+        Ok(_) => panic!("the quota cannot hold the sidecars"),
+        Err(d) => d.to_string(),
+    };
+    assert!(err.contains("requests.cpu"), "{err}");
+}
