@@ -32,6 +32,16 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             )
             .help = Some("give it a `port`, or drop `service_port`".into());
         }
+        if s.autoscaling.as_ref().is_some_and(|a| a.requests.is_some()) {
+            c.error(
+                &format!("{path}.autoscaling.requests"),
+                format!(
+                    "service `{}` has no `port`, so no load balancer counts requests for it",
+                    s.name
+                ),
+            )
+            .help = Some("scale it on `cpu_percent` or `memory_percent`".into());
+        }
         if let Some(m) = &s.metrics
             && m.port.is_none()
         {
