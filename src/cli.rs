@@ -3,6 +3,7 @@
 //! found, 2 usage or input error.
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -147,16 +148,31 @@ struct InitArgs {
     path: Utf8PathBuf,
 }
 
-/// Run the CLI with the process's arguments; returns the exit code.
-pub fn run() -> i32 {
+/// Run the CLI with the process's arguments; returns the exit code: 0, 1 when `--check`,
+/// `validate` or `diff` found differences or problems, 2 when the command could not run.
+pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    match cli.command {
+    match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            e.print();
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<ExitCode, CliError> {
+    match command {
         Command::Synth(a) => synth(a),
         Command::Validate(a) => validate(a),
         Command::Diff(a) => diff(a),
@@ -171,21 +187,21 @@ pub fn run() -> i32 {
                     );
                 }
             }
-            0
+            Ok(ExitCode::SUCCESS)
         }
         Command::Init(a) => init(a),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "infragen", &mut out);
             let _ = std::io::stdout().lock().write_all(&out);
-            0
+            Ok(ExitCode::SUCCESS)
         }
         Command::Man => match man_page() {
             Ok(page) => {
                 let _ = std::io::stdout().lock().write_all(page.as_bytes());
-                0
+                Ok(ExitCode::SUCCESS)
             }
-            Err(e) => fail(format!("cannot render the man page: {e}"), None),
+            Err(e) => Err(fail(format!("cannot render the man page: {e}"), None)),
         },
     }
 }
@@ -268,13 +284,48 @@ pub fn schema_json() -> String {
     serde_json::to_string_pretty(&crate::blueprint::schema::schema()).unwrap_or_default()
 }
 
-fn fail(message: impl std::fmt::Display, help: Option<&str>) -> i32 {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "error: {message}");
-    if let Some(h) = help {
-        let _ = writeln!(err, "  = help: {h}");
+/// Why a command could not do its work. [`run`] prints it once, on stderr, and exits 2.
+#[derive(Debug)]
+pub enum CliError {
+    /// Positioned problems in blueprints (one set per failed target).
+    Blueprint(Vec<Diagnostics>),
+    /// Anything else: what went wrong, and what to do about it.
+    Other {
+        message: String,
+        help: Option<String>,
+    },
+}
+
+impl From<Diagnostics> for CliError {
+    fn from(d: Diagnostics) -> Self {
+        CliError::Blueprint(vec![d])
     }
-    2
+}
+
+impl CliError {
+    fn print(&self) {
+        let mut err = std::io::stderr().lock();
+        match self {
+            CliError::Blueprint(all) => {
+                for d in all {
+                    let _ = write!(err, "{d}");
+                }
+            }
+            CliError::Other { message, help } => {
+                let _ = writeln!(err, "error: {message}");
+                if let Some(h) = help {
+                    let _ = writeln!(err, "  = help: {h}");
+                }
+            }
+        }
+    }
+}
+
+fn fail(message: impl std::fmt::Display, help: Option<&str>) -> CliError {
+    CliError::Other {
+        message: message.to_string(),
+        help: help.map(str::to_string),
+    }
 }
 
 /// Notes and lint warnings of a synthesis, on stderr. Lint findings arrive as
@@ -294,13 +345,8 @@ fn print_notes(notes: &[String], label: Option<&str>) {
     }
 }
 
-fn report(d: &Diagnostics) -> i32 {
-    let _ = write!(std::io::stderr().lock(), "{d}");
-    2
-}
-
 /// Read the blueprint named on the command line (or the default one).
-fn read_blueprint(path: Option<&Utf8Path>) -> Result<(Utf8PathBuf, Vec<u8>), i32> {
+fn read_blueprint(path: Option<&Utf8Path>) -> Result<(Utf8PathBuf, Vec<u8>), CliError> {
     let path = path
         .map(Utf8Path::to_owned)
         .unwrap_or_else(|| DEFAULT_BLUEPRINT.into());
@@ -343,7 +389,7 @@ struct Target {
     dir: Utf8PathBuf,
 }
 
-fn synth(a: SynthArgs) -> i32 {
+fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
     let paths: Vec<Option<&Utf8Path>> = if a.blueprint.is_empty() {
         vec![None]
     } else {
@@ -353,7 +399,7 @@ fn synth(a: SynthArgs) -> i32 {
     for p in paths {
         match read_blueprint(p) {
             Ok(x) => blueprints.push(x),
-            Err(code) => return code,
+            Err(e) => return Err(e),
         }
     }
     let mut targets = Vec::new();
@@ -362,12 +408,12 @@ fn synth(a: SynthArgs) -> i32 {
             match crate::blueprint::environments(path.as_str(), bytes) {
                 Ok(e) if !e.is_empty() => e,
                 Ok(_) => {
-                    return fail(
+                    return Err(fail(
                         format!("`{path}` declares no environments for `--env all`"),
                         Some("name the environment with `--env NAME`"),
-                    );
+                    ));
                 }
-                Err(d) => return report(&d),
+                Err(d) => return Err(d.into()),
             }
         } else {
             a.env.clone()
@@ -399,28 +445,28 @@ fn synth(a: SynthArgs) -> i32 {
     // Everything is synthesized in memory first; nothing is written unless every target
     // succeeded, so a failed run never touches existing output.
     let results = synthesize_all(&blueprints, &targets, a.jobs);
-    let mut failed = false;
-    for r in &results {
-        if let Err(d) = r {
-            let _ = report(d);
-            failed = true;
+    let mut outputs: Vec<crate::Output> = Vec::with_capacity(results.len());
+    let mut failures = Vec::new();
+    for r in results {
+        match r {
+            Ok(o) => outputs.push(o),
+            Err(d) => failures.push(d),
         }
     }
-    if failed {
-        return 2;
+    if !failures.is_empty() {
+        return Err(CliError::Blueprint(failures));
     }
-    let outputs: Vec<crate::Output> = results.into_iter().flatten().collect();
     for (t, out) in targets.iter().zip(&outputs) {
         let label =
             (!single).then(|| format!("{} {}/{}", blueprints[t.blueprint].0, t.provider, t.env));
         print_notes(&out.notes, label.as_deref());
     }
-    let mut code = 0;
+    let mut code = ExitCode::SUCCESS;
     for (t, out) in targets.iter().zip(&outputs) {
         let dir = &t.dir;
         if a.check {
             match output::check(dir, out) {
-                Err(e) => return fail(&e, e.help()),
+                Err(e) => return Err(fail(&e, e.help())),
                 Ok(drift) if drift.is_empty() => {
                     say(format_args!(
                         "{dir} is up to date ({} files)",
@@ -445,7 +491,7 @@ fn synth(a: SynthArgs) -> i32 {
                         "{dir} is stale: {} file(s) differ; run `infragen synth` without --check",
                         drift.len()
                     );
-                    code = 1;
+                    code = ExitCode::from(1);
                 }
             }
             continue;
@@ -455,14 +501,14 @@ fn synth(a: SynthArgs) -> i32 {
                 "wrote {dir}: {} file(s) written, {} unchanged, {} removed",
                 r.written, r.unchanged, r.removed
             )),
-            Err(e) => return fail(&e, e.help()),
+            Err(e) => return Err(fail(&e, e.help())),
         }
     }
     if single {
         // As for the blueprint: the process is about to end.
         std::mem::forget(outputs);
     }
-    code
+    Ok(code)
 }
 
 /// Synthesize every target, on up to `jobs` threads (default: every core). Results come back
@@ -526,7 +572,7 @@ fn synthesize_all(
         .collect()
 }
 
-fn validate(a: ValidateArgs) -> i32 {
+fn validate(a: ValidateArgs) -> Result<ExitCode, CliError> {
     let owned;
     let schemas = match &a.schemas {
         None => crate::check::schema::ProviderSchemas::bundled(),
@@ -535,27 +581,24 @@ fn validate(a: ValidateArgs) -> i32 {
                 owned = s;
                 &owned
             }
-            Err(e) => return fail(format!("cannot use `--schemas {path}`: {e}"), None),
+            Err(e) => return Err(fail(format!("cannot use `--schemas {path}`: {e}"), None)),
         },
     };
     let (files, shown) = match (&a.dir, &a.provider, &a.env) {
         (Some(dir), None, None) => {
             if !dir.is_dir() {
-                return fail(
+                return Err(fail(
                     format!("`{dir}` is not a folder"),
                     Some("give the folder `synth` wrote, e.g. out/aws/production"),
-                );
+                ));
             }
             match crate::check::read_output_dir(dir.as_std_path()) {
                 Ok(f) => (f, dir.to_string()),
-                Err(e) => return fail(format!("cannot read `{dir}`: {e}"), None),
+                Err(e) => return Err(fail(format!("cannot read `{dir}`: {e}"), None)),
             }
         }
         (None, Some(provider), Some(env)) => {
-            let (path, bytes) = match read_blueprint(a.blueprint.as_deref()) {
-                Ok(x) => x,
-                Err(code) => return code,
-            };
+            let (path, bytes) = read_blueprint(a.blueprint.as_deref())?;
             match crate::blueprint::load(path.as_str(), &bytes, env)
                 .and_then(|l| synthesize_file(&l, *provider))
             {
@@ -563,22 +606,22 @@ fn validate(a: ValidateArgs) -> i32 {
                     print_notes(&o.notes, None);
                     (o.files, format!("{path} ({provider}, {env})"))
                 }
-                Err(d) => return report(&d),
+                Err(d) => return Err(d.into()),
             }
         }
         (Some(_), _, _) => {
-            return fail(
+            return Err(fail(
                 "give either an output folder or `--provider` and `--env`, not both",
                 None,
-            );
+            ));
         }
         _ => {
-            return fail(
+            return Err(fail(
                 "nothing to validate",
                 Some(
                     "give an output folder (`infragen validate out/aws/production`) or `--provider P --env E`",
                 ),
-            );
+            ));
         }
     };
     let report = crate::check::check_files(&files, schemas);
@@ -589,10 +632,10 @@ fn validate(a: ValidateArgs) -> i32 {
             .map(|(p, t)| (p.as_str(), t.as_str())),
     );
     if report.modules == 0 && manifests.documents == 0 {
-        return fail(
+        return Err(fail(
             format!("no Terraform modules or Kubernetes manifests found in {shown}"),
             None,
-        );
+        ));
     }
     let mut so = std::io::stdout().lock();
     for p in &report.problems {
@@ -607,12 +650,16 @@ fn validate(a: ValidateArgs) -> i32 {
         "validate: {} modules, {} resources, {} manifests ({} custom), {problems} problems",
         report.modules, report.resources, manifests.documents, manifests.custom,
     );
-    if problems == 0 { 0 } else { 1 }
+    Ok(if problems == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The blueprint's text at `base`: a file, or the same path in a git revision. `Ok(None)`
 /// when the revision exists but the blueprint did not.
-fn read_base(base: &str, blueprint: &Utf8Path) -> Result<Option<Vec<u8>>, i32> {
+fn read_base(base: &str, blueprint: &Utf8Path) -> Result<Option<Vec<u8>>, CliError> {
     let as_file = Utf8Path::new(base);
     if as_file.is_file() {
         return std::fs::read(as_file)
@@ -659,24 +706,15 @@ fn read_base(base: &str, blueprint: &Utf8Path) -> Result<Option<Vec<u8>>, i32> {
     }
 }
 
-fn diff(a: DiffArgs) -> i32 {
+fn diff(a: DiffArgs) -> Result<ExitCode, CliError> {
     use crate::diff::{TargetDiff, compare, renames};
-    let (path, bytes) = match read_blueprint(a.blueprint.as_deref()) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let base_bytes = match read_base(&a.base, &path) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
+    let (path, bytes) = read_blueprint(a.blueprint.as_deref())?;
+    let base_bytes = read_base(&a.base, &path)?;
     let base_name = format!("{}@{}", path, a.base);
     let envs = match &a.env {
         Some(e) => vec![e.clone()],
         None => {
-            let mut envs = match crate::blueprint::environments(path.as_str(), &bytes) {
-                Ok(e) => e,
-                Err(d) => return report(&d),
-            };
+            let mut envs = crate::blueprint::environments(path.as_str(), &bytes)?;
             if let Some(b) = &base_bytes {
                 for e in crate::blueprint::environments(&base_name, b).unwrap_or_default() {
                     if !envs.contains(&e) {
@@ -693,10 +731,7 @@ fn diff(a: DiffArgs) -> i32 {
     let providers = match a.provider {
         Some(p) => vec![p],
         None => {
-            let loaded = match crate::blueprint::load(path.as_str(), &bytes, &envs[0]) {
-                Ok(l) => l,
-                Err(d) => return report(&d),
-            };
+            let loaded = crate::blueprint::load(path.as_str(), &bytes, &envs[0])?;
             let p = &loaded.blueprint.providers;
             let mut v = Vec::new();
             if p.aws.is_some() {
@@ -730,7 +765,7 @@ fn diff(a: DiffArgs) -> i32 {
                     notes.push(format!("environment `{env}` is removed by this change"));
                     crate::Output::default()
                 }
-                Err(d) => return report(&d),
+                Err(d) => return Err(d.into()),
             };
             // Loaded under the same name, so generated headers do not differ.
             let base_loaded = base_bytes
@@ -789,30 +824,30 @@ fn diff(a: DiffArgs) -> i32 {
         && std::io::stdout().is_terminal();
     let text = crate::diff::render(&targets, &a.base, path.as_str(), a.format, color);
     let _ = write!(std::io::stdout().lock(), "{text}");
-    if targets.iter().any(|t| !t.is_empty()) {
-        1
+    Ok(if targets.iter().any(|t| !t.is_empty()) {
+        ExitCode::from(1)
     } else {
-        0
-    }
+        ExitCode::SUCCESS
+    })
 }
 
-fn init(a: InitArgs) -> i32 {
+fn init(a: InitArgs) -> Result<ExitCode, CliError> {
     if a.path.exists() {
-        return fail(
+        return Err(fail(
             format!(
                 "`{}` already exists; infragen init never overwrites",
                 a.path
             ),
             Some("pass `--path` to write the starter elsewhere"),
-        );
+        ));
     }
     if let Some(parent) = a.path.parent().filter(|p| !p.as_str().is_empty())
         && let Err(e) = std::fs::create_dir_all(parent)
     {
-        return fail(format!("cannot create `{parent}`: {e}"), None);
+        return Err(fail(format!("cannot create `{parent}`: {e}"), None));
     }
     if let Err(e) = std::fs::write(&a.path, STARTER) {
-        return fail(format!("cannot write `{}`: {e}", a.path), None);
+        return Err(fail(format!("cannot write `{}`: {e}", a.path), None));
     }
     // The schema the starter's first line points at, beside it. It is generated, so an
     // older copy (another stack's `init`, an earlier release) is brought up to date.
@@ -825,13 +860,13 @@ fn init(a: InitArgs) -> i32 {
     if std::fs::read_to_string(&schema_path).ok().as_deref() != Some(schema.as_str())
         && let Err(e) = std::fs::write(&schema_path, &schema)
     {
-        return fail(format!("cannot write `{schema_path}`: {e}"), None);
+        return Err(fail(format!("cannot write `{schema_path}`: {e}"), None));
     }
     say(format_args!(
         "wrote {} and {schema_path} (editor completion); next: infragen synth --provider aws --env production --blueprint {}",
         a.path, a.path
     ));
-    0
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The starter blueprint `infragen init` writes.

@@ -1,8 +1,12 @@
 //! infragen: one typed YAML blueprint in, Terraform JSON and Kubernetes manifests out.
 //!
 //! The pipeline has the shape of a compiler: parse (`blueprint`) → merge the environment
-//! overlay → typed blueprint → semantic checks (`validate`, which returns the witness every
-//! back-end requires) → per-provider back-end (`backend`) → render → write (`output`).
+//! overlay → typed blueprint → semantic checks (`validate`, which returns the
+//! `analysis::Validated` witness every back-end requires) → per-provider back-end
+//! (`backend`) → escape hatches (`escape`) → render → write (`output`).
+//!
+//! The top-level modules are layers with no cycle between them (README "Layout";
+//! `tests/it/layers.rs` enforces it).
 
 // Diagnostics are rich (position, snippet, expectation, help) and only built on the cold
 // error path; boxing them would buy nothing.

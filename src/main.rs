@@ -1,5 +1,5 @@
 #![forbid(unsafe_code)]
 
-fn main() {
-    std::process::exit(infragen::cli::run());
+fn main() -> std::process::ExitCode {
+    infragen::cli::run()
 }

@@ -1055,7 +1055,7 @@ mod tests {
 
     #[test]
     fn maps_keep_document_order_and_typed_keys_work() {
-        // (indexmap is built without its serde feature here, so a tiny ordered map stands in.)
+        // (No ordered-map crate is a dependency, so a tiny ordered map stands in.)
         struct Ordered(Vec<(String, u32)>);
         impl<'de> Deserialize<'de> for Ordered {
             fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -62,14 +62,13 @@ fn walk(base: &Node, overlay: &Node, key: &str, out: &mut Vec<NewItem>) {
     }
 }
 
-/// The closest of `names` to `typo`, if close enough to be what was meant.
+/// The closest of `names` to `typo`, if close enough to be what was meant (the one
+/// did-you-mean rule, [`crate::diagnostic::closest`]); never `typo` itself.
 fn closest<'a>(typo: &str, names: &'a [String]) -> Option<&'a str> {
-    names
-        .iter()
-        .map(|n| (strsim::levenshtein(typo, n), n))
-        .filter(|(d, n)| *d > 0 && *d <= 2.max(n.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n.as_str())
+    crate::diagnostic::closest(
+        typo,
+        names.iter().map(String::as_str).filter(|n| *n != typo),
+    )
 }
 
 /// `d`, restated when the overlay of `env` (its nodes spanning `lines`) caused it.
