@@ -30,6 +30,8 @@ pub struct Loaded {
     pub file: String,
     pub text: String,
     pub env: String,
+    /// The names of every environment the blueprint declares (empty without `environments`).
+    pub environments: Vec<String>,
     pub blueprint: Blueprint,
     /// The merged document, for mapping field paths back to `line:col` in later checks.
     pub node: Node,
@@ -136,6 +138,7 @@ pub fn load(file: &str, bytes: &[u8], env: &str) -> Result<Loaded, Diagnostics> 
 
     let envs_key = root.key_span("environments");
     let envs = take_key(&mut root, "environments");
+    let environments = environment_names(envs.as_ref());
     let overlay = match &envs {
         // Without `environments` there are no overlays, and every environment is the base.
         None => None,
@@ -170,6 +173,7 @@ pub fn load(file: &str, bytes: &[u8], env: &str) -> Result<Loaded, Diagnostics> 
         file: file.to_string(),
         text,
         env: env.to_string(),
+        environments,
         blueprint,
         node: merged,
     })
@@ -179,13 +183,18 @@ pub fn load(file: &str, bytes: &[u8], env: &str) -> Result<Loaded, Diagnostics> 
 pub fn environments(file: &str, bytes: &[u8]) -> Result<Vec<String>, Diagnostics> {
     let text = decode(bytes).map_err(|d| Diagnostics::single(d.in_file(file)))?;
     let root = node::parse(&text).map_err(|d| Diagnostics::single(d).with_source(file, &text))?;
-    Ok(match root.get("environments").map(|n| &n.kind) {
+    Ok(environment_names(root.get("environments")))
+}
+
+/// The keys of an `environments` mapping.
+fn environment_names(envs: Option<&Node>) -> Vec<String> {
+    match envs.map(|n| &n.kind) {
         Some(node::NodeKind::Map(entries)) => entries
             .iter()
             .filter_map(|(k, _)| k.as_str().map(String::from))
             .collect(),
         _ => Vec::new(),
-    })
+    }
 }
 
 fn decode(bytes: &[u8]) -> Result<String, Diagnostic> {
@@ -323,6 +332,7 @@ pub fn before_renames(
         file: loaded.file.clone(),
         text: loaded.text.clone(),
         env: loaded.env.clone(),
+        environments: loaded.environments.clone(),
         blueprint,
         node,
     })

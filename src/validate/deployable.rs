@@ -83,9 +83,7 @@ fn state_bucket(c: &mut Checker, bp: &Blueprint) {
     let Some(s) = &bp.state else {
         return;
     };
-    let envs = crate::blueprint::environments(&c.loaded.file, c.loaded.text.as_bytes())
-        .unwrap_or_default();
-    if envs.len() == 1 {
+    if c.loaded.environments.len() == 1 {
         return;
     }
     let env = c.loaded.env.clone();
