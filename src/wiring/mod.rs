@@ -281,12 +281,12 @@ pub fn preconditions_note(list: &[Precondition]) -> Option<String> {
     sorted.sort();
     sorted.dedup();
     Some(format!(
-        "preconditions.json: create these before the workloads start (before `kubectl apply -k` on a cluster); the output cannot make them: {}",
+        "preconditions.json: create these before the workloads start (before `kubectl apply -k` on a cluster); the output cannot make them:{}",
+        // One line each: a long list stays readable in a CI log.
         sorted
             .iter()
-            .map(Precondition::line)
-            .collect::<Vec<_>>()
-            .join("; ")
+            .map(|p| format!("\n  - {}", p.line()))
+            .collect::<String>()
     ))
 }
 
