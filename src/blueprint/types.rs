@@ -345,6 +345,23 @@ pub struct Endpoint {
     /// CIDRs allowed to reach a public endpoint / the control-plane firewall.
     #[serde(default)]
     pub allowed_cidrs: Vec<String>,
+    /// How a private endpoint is reached from outside the VPC (EKS): `ssm` (default) adds a
+    /// small instance in a private subnet that AWS Systems Manager port-forwards to the API
+    /// (no inbound port, no public address); `none` leaves the path to you (a runner or VPN
+    /// inside the VPC).
+    #[serde(default)]
+    pub access: EndpointAccess,
+}
+
+/// The path to a private Kubernetes API from outside the VPC.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointAccess {
+    /// An SSM-managed instance port-forwards to the API endpoint.
+    #[default]
+    Ssm,
+    /// No access path: apply from inside the VPC.
+    None,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

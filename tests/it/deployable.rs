@@ -371,17 +371,80 @@ fn the_waf_counts_large_bodies_the_ingress_accepts() {
     assert!(seen > 0);
 }
 
-/// A private EKS endpoint is warned about (nothing in the output reaches it from outside the
-/// VPC), and the CI role gets an access entry when the blueprint names it.
+/// A private EKS endpoint comes with a way in by default: an SSM-managed instance the control
+/// plane admits on 443, and `platform` providers that take the tunnel's address while still
+/// verifying the endpoint's certificate by name. `access: none` drops it with a warning; a
+/// public endpoint needs neither. The CI role gets an access entry when the blueprint names it.
 #[test]
 fn eks_access_paths_are_explicit() {
     let path = crate::support::root().join("blueprints/case-eks-fargate.yaml");
     let out = synth(&path, Provider::Aws, "production");
+    let instances = resources(&out, "infra", "aws_instance");
+    let (_, instance) = instances
+        .iter()
+        .find(|(n, _)| n == "api_access")
+        .expect("an SSM access instance");
+    assert_eq!(instance["associate_public_ip_address"], false);
+    assert_eq!(instance["metadata_options"]["http_tokens"], "required");
+    assert!(
+        resources(&out, "infra", "aws_iam_role_policy_attachment")
+            .iter()
+            .any(|(_, a)| a["policy_arn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
+    );
+    let ingress = resources(&out, "infra", "aws_vpc_security_group_ingress_rule");
+    let (_, api) = ingress
+        .iter()
+        .find(|(n, _)| n == "cluster_api_from_access")
+        .expect("the control plane admits the access instance");
+    assert_eq!(api["from_port"], 443);
+    assert!(
+        api["security_group_id"]
+            .as_str()
+            .unwrap()
+            .contains("cluster_security_group_id")
+    );
+    let providers = files(&out, "platform")["providers.tf.json"].clone();
+    let kube = &providers["provider"]["kubernetes"];
+    assert!(
+        kube["host"].as_str().unwrap().contains("var.kube_host"),
+        "{kube}"
+    );
+    assert!(
+        kube["tls_server_name"]
+            .as_str()
+            .unwrap()
+            .contains("trimprefix"),
+        "{kube}"
+    );
+    assert!(providers["variable"]["kube_host"].is_object());
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.contains("aws ssm start-session")),
+        "{:?}",
+        out.notes
+    );
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let none = text.replace(
+        "  platform: eks_fargate\n",
+        "  platform: eks_fargate\n  endpoint: { access: none }\n",
+    );
+    let out = synth_text("case.yaml", &none, "production").unwrap();
+    assert!(resources(&out, "infra", "aws_instance").is_empty());
     assert!(
         out.notes.iter().any(|n| n.contains("eks-endpoint-private")),
         "{:?}",
         out.notes
     );
+    let public = text.replace(
+        "  platform: eks_fargate\n",
+        "  platform: eks_fargate\n  endpoint: { public: true, allowed_cidrs: [203.0.113.0/24] }\n",
+    );
+    let out = synth_text("case.yaml", &public, "production").unwrap();
+    assert!(resources(&out, "infra", "aws_instance").is_empty());
+    let providers = files(&out, "platform")["providers.tf.json"].clone();
+    assert!(providers["variable"].is_null(), "{providers}");
 
     let yaml = std::fs::read_to_string(&path).unwrap().replace(
         "    region: us-east-1\n",

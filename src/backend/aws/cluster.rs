@@ -5,6 +5,7 @@
 //! provider IRSA trusts. Node groups (`nodes.rs`), Fargate profiles (`fargate.rs`) and
 //! managed add-ons (`addons.rs`) hang off it.
 
+pub mod access;
 mod addons;
 pub mod fargate;
 pub mod nodes;
@@ -54,6 +55,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     if eks {
         security_groups(ctx, m);
     }
+    access::lower(ctx, m);
     oidc(m);
     access_entries(ctx, m);
     ctx.mark("cluster");

@@ -4,7 +4,7 @@
 //!
 //! | rule | warns when |
 //! |---|---|
-//! | `eks-endpoint-private` | the EKS API endpoint is private: the `platform` module and `kubectl apply -k` need a path into the VPC |
+//! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` module and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
 
 use super::Ctx;
 use crate::diagnostic::warning;
@@ -21,6 +21,13 @@ fn eks_endpoint(ctx: &Ctx) {
         return;
     };
     if !ctx.is_eks() || cluster.endpoint.public {
+        return;
+    }
+    if super::cluster::access::wanted(ctx) {
+        ctx.note(format!(
+            "the EKS API endpoint of {} is private; reach it through AWS Systems Manager: `aws ssm start-session --target $(terraform -chdir=terraform/infra output -raw api_access_instance_id) --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters host=$(terraform -chdir=terraform/infra output -raw cluster_endpoint | sed 's#https://##'),portNumber=443,localPortNumber=8443`, then `TF_VAR_kube_host=https://127.0.0.1:8443` for terraform/platform and `kubectl --server https://127.0.0.1:8443 --tls-server-name <endpoint host>` for k8s/ (`cluster.endpoint.access: none` drops the access instance)",
+            ctx.cluster_name()
+        ));
         return;
     }
     ctx.note(warning(

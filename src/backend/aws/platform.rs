@@ -287,9 +287,14 @@ fn certificate(lb: &LoadBalancer, m: &mut Module) {
 
 /// The kubernetes/helm connection: the cluster by data source, a short-lived token from the
 /// AWS CLI on every run (no long-lived credentials, no expired cached token).
+///
+/// With a private endpoint the API answers only inside the VPC: `TF_VAR_kube_host` (say
+/// `https://127.0.0.1:8443`, the local end of the SSM port forwarding — see
+/// `cluster/access.rs`) replaces the address, and the endpoint's certificate is still
+/// verified by its own name.
 fn connection(ctx: &Ctx) -> Json {
     let c = data("aws_eks_cluster", "main");
-    json!({
+    let mut body = json!({
         "host": c.attr("endpoint"),
         "cluster_ca_certificate": interp(&format!("base64decode({})", c.path("certificate_authority[0].data"))),
         "exec": {
@@ -297,7 +302,24 @@ fn connection(ctx: &Ctx) -> Json {
             "command": "aws",
             "args": ["eks", "get-token", "--cluster-name", ctx.cluster_name(), "--region", ctx.region],
         },
-    })
+    });
+    if private_endpoint(ctx) {
+        let endpoint = c.path("endpoint");
+        body["host"] = json!(interp(&format!(
+            "var.kube_host != \"\" ? var.kube_host : {endpoint}"
+        )));
+        body["tls_server_name"] = json!(interp(&format!("trimprefix({endpoint}, \"https://\")")));
+    }
+    body
+}
+
+/// Whether the cluster's API endpoint is reachable only inside the VPC.
+fn private_endpoint(ctx: &Ctx) -> bool {
+    ctx.v
+        .bp
+        .cluster
+        .as_ref()
+        .is_some_and(|c| !c.endpoint.public)
 }
 
 /// The `platform` root module.
@@ -324,6 +346,16 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         .resource(&lbc, json!({"name": lbc_role_name(ctx)}))
         // The account, for names derived from it (the load balancer's access-log bucket).
         .resource(&data("aws_caller_identity", "current"), json!({}));
+    if private_endpoint(ctx) {
+        m.file("providers").variable(
+            "kube_host",
+            json!({
+                "type": "string",
+                "default": "",
+                "description": "Address of the Kubernetes API when the private endpoint is reached through a tunnel (the SSM port forwarding's local end, e.g. https://127.0.0.1:8443); empty: the endpoint itself",
+            }),
+        );
+    }
 
     // The AWS Load Balancer Controller first: its webhooks admit Services and Ingresses.
     let (lbc_release, lbc_body) = helm::aws_load_balancer_controller(
