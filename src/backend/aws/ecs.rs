@@ -331,28 +331,14 @@ fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
             "Resource": parameter_arns,
         }));
     }
-    for via in ["secretsmanager", "ssm"] {
-        let arns: Vec<&String> = keys
-            .iter()
-            .filter(|(_, v)| *v == via)
-            .map(|(k, _)| k)
-            .collect();
-        if arns.is_empty() {
-            continue;
-        }
-        let sid = if via == "ssm" {
-            "DecryptParametersThroughSsm"
-        } else {
-            "DecryptSecretsThroughSecretsManager"
-        };
-        statements.push(json!({
-            "Sid": sid,
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": arns,
-            "Condition": {"StringEquals": {"kms:ViaService": format!("{via}.{}.amazonaws.com", ctx.region)}},
-        }));
-    }
+    statements.extend(super::iam::decrypt_via(
+        &keys,
+        &ctx.region,
+        [
+            "DecryptSecretsThroughSecretsManager",
+            "DecryptParametersThroughSsm",
+        ],
+    ));
     if let Some(repo) = ecr_repository_arn(ctx, &s.image) {
         statements.push(json!({
             "Sid": "EcrLogin",

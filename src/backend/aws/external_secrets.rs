@@ -170,23 +170,11 @@ pub fn infra(ctx: &Ctx, m: &mut Module) {
             "Resource": parameters.into_iter().collect::<Vec<_>>(),
         }));
     }
-    for via in ["secretsmanager", "ssm"] {
-        let arns: Vec<&String> = keys
-            .iter()
-            .filter(|(_, v)| *v == via)
-            .map(|(k, _)| k)
-            .collect();
-        if arns.is_empty() {
-            continue;
-        }
-        statements.push(json!({
-            "Sid": if via == "ssm" { "DecryptThroughSsm" } else { "DecryptThroughSecretsManager" },
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": arns,
-            "Condition": {"StringEquals": {"kms:ViaService": format!("{via}.{}.amazonaws.com", ctx.region)}},
-        }));
-    }
+    statements.extend(super::iam::decrypt_via(
+        &keys,
+        &ctx.region,
+        ["DecryptThroughSecretsManager", "DecryptThroughSsm"],
+    ));
     irsa_role(
         ctx,
         m,
