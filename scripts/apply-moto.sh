@@ -41,13 +41,10 @@ else
 fi
 
 command -v terraform >/dev/null || { echo "apply-moto: terraform is not on PATH" >&2; exit 2; }
-mirror="${TF_MIRROR:-}"
-if [ -z "$mirror" ]; then
-  provider=$(find / -name 'terraform-provider-aws_*' -path '*registry.terraform.io*' \
-    -not -path '*/.terraform/*' -not -path '/proc/*' 2>/dev/null | head -1 || true)
-  [ -n "$provider" ] || { echo "apply-moto: no provider mirror holding hashicorp/aws" >&2; exit 2; }
-  mirror="${provider%%/registry.terraform.io/*}"
-fi
+# shellcheck source=scripts/terraform-mirror.sh
+. scripts/terraform-mirror.sh
+mirror=$(find_mirror)
+[ -n "$mirror" ] || { echo "apply-moto: no provider mirror holding hashicorp/aws" >&2; exit 2; }
 if ! python3 -c 'import moto.server, flask' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'
 fi
@@ -70,17 +67,8 @@ done
 curl -fsS "$endpoint/moto-api/" >/dev/null || { cat "$work/moto.log"; echo "apply-moto: moto did not start" >&2; exit 1; }
 echo "moto $(python3 -c 'import moto; print(moto.__version__)') on $endpoint (log: $work/moto.log)"
 
-mkdir -p "$work/plugin-cache" "$work/logs"
-cat >"$work/cli.tfrc" <<EOF
-provider_installation {
-  filesystem_mirror {
-    path    = "$mirror"
-    include = ["registry.terraform.io/*/*"]
-  }
-}
-plugin_cache_dir = "$work/plugin-cache"
-EOF
-export TF_CLI_CONFIG_FILE="$work/cli.tfrc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+mkdir -p "$work/logs"
+use_mirror "$mirror" "$work"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
 
 # The provider's schema (endpoint names, which resource types take `timeouts`), read once.

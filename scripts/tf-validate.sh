@@ -30,14 +30,10 @@ skip() {
 
 command -v terraform >/dev/null 2>&1 || skip "terraform is not on PATH"
 command -v python3 >/dev/null 2>&1 || skip "python3 is not on PATH"
-# The mirror's root is the folder above registry.terraform.io (TF_MIRROR overrides the search).
-mirror="${TF_MIRROR:-}"
-if [ -z "$mirror" ]; then
-  provider=$(find / -name 'terraform-provider-aws_*' -path '*registry.terraform.io*' \
-    -not -path '*/.terraform/*' -not -path '/proc/*' 2>/dev/null | head -1 || true)
-  [ -n "$provider" ] || skip "no filesystem mirror holding hashicorp/aws was found"
-  mirror="${provider%%/registry.terraform.io/*}"
-fi
+# shellcheck source=scripts/terraform-mirror.sh
+. scripts/terraform-mirror.sh
+mirror=$(find_mirror)
+[ -n "$mirror" ] || skip "no filesystem mirror holding hashicorp/aws was found"
 [ -d "$mirror/registry.terraform.io/hashicorp/aws" ] || skip "$mirror holds no hashicorp/aws"
 echo "terraform: $(terraform version | head -1); mirror: $mirror"
 
@@ -45,18 +41,7 @@ if [ ! -x "$bin" ]; then cargo build --quiet; fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tf-validate.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/plugin-cache"
-cat >"$work/cli.tfrc" <<EOF
-provider_installation {
-  filesystem_mirror {
-    path    = "$mirror"
-    include = ["registry.terraform.io/*/*"]
-  }
-}
-# One cache for every module: each init links the provider instead of copying ~700 MB.
-plugin_cache_dir = "$work/plugin-cache"
-EOF
-export TF_CLI_CONFIG_FILE="$work/cli.tfrc" TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+use_mirror "$mirror" "$work"
 
 checked=0
 failed=()
