@@ -68,8 +68,7 @@ pub fn owned_namespaces(
     );
     if opts.external_secrets {
         let with_secrets: Vec<&str> =
-            v.bp.services
-                .iter()
+            v.bp.workloads()
                 .filter(|s| !s.secret_env.is_empty())
                 .map(|s| s.name.as_str())
                 .collect();

@@ -163,6 +163,7 @@ pub fn parts(bp: &Blueprint) -> Vec<(&'static str, usize)> {
         ("registry", bp.registry.is_some() as usize),
         ("secrets", bp.secrets.len()),
         ("services", bp.services.len()),
+        ("jobs", bp.jobs.len()),
         ("kubernetes", k8s.is_some() as usize),
         (
             "observability",

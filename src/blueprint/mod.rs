@@ -1,8 +1,10 @@
 //! The only code that knows YAML: parsing with positions, environment overlays, and the raw
 //! serde types of the blueprint.
 
+pub mod cron;
 pub mod de;
 pub mod escape;
+pub mod job;
 pub mod node;
 pub mod overlay;
 mod overlay_hints;

@@ -72,6 +72,11 @@ pub struct Blueprint {
     /// they use.
     #[serde(default)]
     pub services: Vec<Service>,
+    /// Scheduled jobs: containers run to completion on a cron schedule (a CronJob on
+    /// Kubernetes, an EventBridge Scheduler schedule running an ECS task on ECS), hardened and
+    /// wired to what they `use` like services.
+    #[serde(default)]
+    pub jobs: Vec<super::job::Job>,
     /// Kubernetes platform objects: namespaces, RBAC, network policies, issuers, controllers.
     #[serde(default)]
     pub kubernetes: Option<KubernetesPlatform>,
@@ -2088,7 +2093,7 @@ pub struct Component<'a> {
 
 impl Blueprint {
     /// Every named component (node pools, Fargate profiles, databases, caches, queues,
-    /// tables, secrets, services), in blueprint order within each list.
+    /// tables, secrets, services, jobs), in blueprint order within each list.
     pub fn components(&self) -> Vec<Component<'_>> {
         let mut out = Vec::new();
         macro_rules! lists {
@@ -2111,8 +2116,17 @@ impl Blueprint {
             queues,
             tables,
             secrets,
-            services
+            services,
+            jobs
         );
         out
+    }
+
+    /// The pods every back-end builds the same way: the services', then the jobs' (a job's
+    /// pod is a portless service, see [`super::job::Job::pod`]).
+    pub fn workloads(&self) -> impl Iterator<Item = &Service> {
+        self.services
+            .iter()
+            .chain(self.jobs.iter().map(super::job::Job::pod))
     }
 }

@@ -200,8 +200,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
     let bp = ctx.bp;
     let all = ctx.opts.data_in_cluster;
     let users = |name: &str| -> Vec<String> {
-        bp.services
-            .iter()
+        bp.workloads()
             .filter(|s| s.uses.iter().any(|u| u == name))
             .map(|s| s.name.clone())
             .collect()

@@ -11,6 +11,7 @@
 mod autoscaling;
 mod backup;
 pub mod connect;
+mod cronjob;
 mod data;
 mod gateway;
 pub use gateway::ENVOY_GATEWAY_NAMESPACE;
@@ -369,13 +370,18 @@ fn generate(
     for s in &ctx.services {
         let docs = files.at(&ctx.path(&s.namespace, &s.bp.name));
         let first = docs.len();
-        workload::lower(&ctx, s, docs);
+        match s.job {
+            Some(job) => cronjob::lower(&ctx, s, job, docs),
+            None => workload::lower(&ctx, s, docs),
+        }
         if with_secrets {
-            // Only the Deployments and ConfigMaps read Secrets.
+            // Only the Deployments, CronJobs and ConfigMaps read Secrets.
             collect_doc_secrets(&docs[first..], &mut secrets);
         }
-        service::lower(&ctx, s, docs);
-        autoscaling::lower(&ctx, s, docs);
+        if s.job.is_none() {
+            service::lower(&ctx, s, docs);
+            autoscaling::lower(&ctx, s, docs);
+        }
     }
     for d in &ctx.data {
         let docs = files.at(&ctx.path(&d.namespace, &d.name));
@@ -571,9 +577,12 @@ impl<'a> Files<'a> {
     }
 }
 
-/// A service as it runs in the cluster: its namespace, names and identity.
+/// A service (or a job's pod) as it runs in the cluster: its namespace, names and identity.
 pub(crate) struct Workload<'a> {
+    /// The service, or the job's pod as a service ([`crate::blueprint::job::Job::pod`]).
     pub bp: &'a Service,
+    /// The job, when this is a job's pod (a CronJob, no Deployment or Service).
+    pub job: Option<&'a crate::blueprint::job::Job>,
     pub namespace: String,
     /// Name of the Kubernetes Service.
     pub service_name: String,
@@ -666,10 +675,11 @@ impl<'a> Ctx<'a> {
         } else {
             BTreeSet::new()
         };
-        let services = bp
-            .services
-            .iter()
-            .map(|s| {
+        // Jobs' pods follow the services: everything keyed by workload (ServiceAccounts,
+        // network policies, connection variables, quota) covers them alike.
+        let services = (bp.services.iter().map(|s| (s, None)))
+            .chain(bp.jobs.iter().map(|j| (j.pod(), Some(j))))
+            .map(|(s, job)| {
                 let namespace = s
                     .namespace
                     .clone()
@@ -681,6 +691,7 @@ impl<'a> Ctx<'a> {
                     .find(|a| a.name == service_account && a.namespace == namespace)
                     .is_some_and(|a| a.automount_token);
                 Workload {
+                    job,
                     namespace,
                     service_name: s.service_name.clone().unwrap_or_else(|| s.name.clone()),
                     container: s.container_name.clone().unwrap_or_else(|| s.name.clone()),
@@ -796,6 +807,9 @@ impl<'a> Ctx<'a> {
         let mut parts = Vec::new();
         if !self.bp.services.is_empty() {
             parts.push("services");
+        }
+        if !self.bp.jobs.is_empty() {
+            parts.push("jobs");
         }
         if self.bp.kubernetes.is_some() {
             parts.push("kubernetes");

@@ -105,6 +105,16 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
                 .iter()
                 .map(|c| figures(filled(c.resources.as_ref())))
                 .fold(running, |a, b| std::array::from_fn(|i| a[i].max(b[i])));
+        if let Some(job) = s.job {
+            // One pod per run (failed runs restart in place); a run that may overlap the
+            // next (`Allow`, or `Replace` while the old pod terminates) counts twice.
+            let n = match job.concurrency.unwrap_or_default() {
+                crate::blueprint::job::Concurrency::Forbid => 1,
+                _ => 2,
+            };
+            out.push((s.name().to_string(), n, times(pod, n)));
+            continue;
+        }
         for t in tracks(ctx, s) {
             let n = match (t.replicas, &s.bp.autoscaling) {
                 (Some(n), _) => n,

@@ -400,7 +400,7 @@ fn extra_container<'c>(
 
 /// The pod template annotations: the blueprint's, Prometheus scraping and the ConfigMap's
 /// hash (infragen's own keys win: they drive scraping and restarts).
-fn pod_annotations<'c>(s: &'c Workload, config_hash: Option<&str>) -> Map<'c> {
+pub(crate) fn pod_annotations<'c>(s: &'c Workload, config_hash: Option<&str>) -> Map<'c> {
     let mut a: Map = (&s.bp.annotations).into();
     if let Some(m) = &s.bp.metrics
         && let Some(port) = m.port.or(s.bp.port)
@@ -419,7 +419,7 @@ fn pod_annotations<'c>(s: &'c Workload, config_hash: Option<&str>) -> Map<'c> {
 
 /// checkov suppressions for choices the blueprint made explicitly, each with its reason, so
 /// the scanner stays strict everywhere else.
-fn scanner_skips(s: &Workload) -> Map<'static> {
+pub(crate) fn scanner_skips(s: &Workload) -> Map<'static> {
     let mut a = Map::new();
     let mut n = 0;
     let mut skip = |a: &mut Map, check: &str, why: &str| {
@@ -454,21 +454,34 @@ pub(crate) fn labels<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     l
 }
 
-pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
+/// The ConfigMap of the workload's plain `env` (pushed onto `docs`), and its content hash
+/// for the pod template's `checksum/config` annotation (changing it rolls the pods).
+pub(crate) fn config_map<'c>(
+    ctx: &'c Ctx,
+    s: &'c Workload,
+    labels: Map<'c>,
+    docs: &mut Vec<Map<'c>>,
+) -> Option<String> {
     let bp = s.bp;
-    // The ConfigMap's hash goes on every track's pod template; it is computed once.
-    let mut config_hash = None;
-    if !bp.env.is_empty() {
-        let data: Map = (&bp.env).into();
-        config_hash = Some(content_hash(&super::yaml::to_string(&data)));
-        docs.push(map! {
-            "apiVersion" => "v1",
-            "kind" => "ConfigMap",
-            "metadata" => ctx.meta(config_map_name(s), &s.namespace, labels(ctx, s)),
-            "data" => data,
-        });
+    if bp.env.is_empty() {
+        return None;
     }
+    let data: Map = (&bp.env).into();
+    let hash = content_hash(&super::yaml::to_string(&data));
+    docs.push(map! {
+        "apiVersion" => "v1",
+        "kind" => "ConfigMap",
+        "metadata" => ctx.meta(config_map_name(s), &s.namespace, labels),
+        "data" => data,
+    });
+    Some(hash)
+}
 
+/// The hardened pod spec of a workload (services' Deployments and jobs' CronJobs alike):
+/// its identity, security contexts, containers, writable volumes and node pool; `spread`
+/// adds the anti-affinity that spreads a service's replicas across nodes.
+pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'c> {
+    let bp = s.bp;
     let (_, volumes) = writable(bp.security.writable_paths.iter().map(String::as_str));
     let mut pod = map! {
         "serviceAccountName" => s.service_account.as_str(),
@@ -484,8 +497,18 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
         pod.insert_before("containers", "initContainers", init);
     }
     schedule_on(ctx, bp.node_pool.as_deref(), &mut pod);
-    pod.insert("affinity", anti_affinity(s.name()));
+    if spread {
+        pod.insert("affinity", anti_affinity(s.name()));
+    }
     pull_secrets(ctx, &mut pod);
+    pod
+}
+
+pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
+    let bp = s.bp;
+    // The ConfigMap's hash goes on every track's pod template; it is computed once.
+    let config_hash = config_map(ctx, s, labels(ctx, s), docs);
+    let mut pod = pod_spec(ctx, s, true);
 
     let all = tracks(ctx, s);
     let last = all.len() - 1;

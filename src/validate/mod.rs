@@ -5,6 +5,7 @@
 mod containers;
 mod deployable;
 mod gateway;
+mod jobs;
 mod limits;
 mod names;
 mod network;
@@ -65,6 +66,7 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     references::check(&mut c, bp);
     routes::check(&mut c, bp);
     workers::check(&mut c, bp);
+    jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
     windows::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);

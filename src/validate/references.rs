@@ -42,8 +42,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         namespace_ref(c, "kubernetes.default_namespace", ns);
     }
 
-    for (i, s) in bp.services.iter().enumerate() {
-        let path = format!("services[{i}]");
+    // A job's pod is checked as a service's: the fields they share have the same names.
+    let workloads = (bp.services.iter().enumerate())
+        .map(|(i, s)| (format!("services[{i}]"), s))
+        .chain((bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod())));
+    for (path, s) in workloads {
         let mut prefixes: HashMap<String, &str> = HashMap::new();
         for (j, u) in s.uses.iter().enumerate() {
             if !data_set.contains(u.as_str()) {
@@ -124,7 +127,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 "routes need an `ingress` or a `load_balancer`",
             );
         }
-        kubernetes_service(c, bp, &k8s, i, s);
+        kubernetes_service(c, bp, &k8s, &path, s);
     }
     kubernetes_data(c, bp);
 
@@ -275,10 +278,9 @@ fn kubernetes_service(
     c: &mut Checker,
     bp: &Blueprint,
     k8s: &KubernetesPlatform,
-    i: usize,
+    path: &str,
     s: &Service,
 ) {
-    let path = format!("services[{i}]");
     let ns = s
         .namespace
         .clone()

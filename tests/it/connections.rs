@@ -62,6 +62,12 @@ services:
     port: 9090
     secret_env: [{ name: STRIPE_KEY, secret: stripe }]
     uses: [events, ledger-db]
+jobs:
+  - name: nightly-export
+    image: ghcr.io/shop/export:1.2.3
+    schedule: "0 3 * * *"
+    secret_env: [{ name: STRIPE_KEY, secret: stripe }]
+    uses: [ledger-db, catalog, sessions, uploads]
 "#;
 
 /// Every output to check: (label, blueprint text, provider, environment, output).
@@ -232,9 +238,23 @@ fn pod_spec(d: &Value) -> Option<&Value> {
     }
 }
 
+/// The pod template of a Deployment or CronJob (a service's or a job's pods).
+fn pod_template(d: &Value) -> Option<&Value> {
+    match s(&d["kind"]) {
+        "Deployment" => Some(&d["spec"]["template"]),
+        "CronJob" => Some(&d["spec"]["jobTemplate"]["spec"]["template"]),
+        _ => None,
+    }
+}
+
+/// Blueprint jobs' CronJobs whose connection variables were checked.
+static JOBS_WIRED: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+
 #[test]
 fn every_secret_a_pod_reads_is_made_or_listed() {
     let mut checked = 0;
+    // Secrets read by blueprint jobs' CronJobs (not the databases' backup jobs).
+    let mut job_reads = 0;
     for (label, _, _, _, out) in outputs() {
         let pre: Vec<Value> = serde_json::from_str(
             out.files
@@ -266,6 +286,9 @@ fn every_secret_a_pod_reads_is_made_or_listed() {
             let ns = s(&d["metadata"]["namespace"]);
             let (mut secrets, mut config_maps) = (BTreeSet::new(), BTreeSet::new());
             reads(pod, ns, &mut secrets, &mut config_maps);
+            if s(&d["kind"]) == "CronJob" && !s(&d["metadata"]["name"]).ends_with("-backup") {
+                job_reads += secrets.len();
+            }
             for sec in &secrets {
                 checked += 1;
                 assert!(
@@ -296,6 +319,10 @@ fn every_secret_a_pod_reads_is_made_or_listed() {
         }
     }
     assert!(checked > 50, "only {checked} Secret references checked");
+    assert!(
+        job_reads > 5,
+        "only {job_reads} Secret references of jobs checked"
+    );
 }
 
 #[test]
@@ -308,7 +335,9 @@ fn every_workload_sees_each_component_it_uses() {
         let ecs = out.files.get("terraform/infra/ecs.tf.json").map(|t| {
             serde_json::from_str::<Value>(t).unwrap()["resource"]["aws_ecs_task_definition"].clone()
         });
-        for svc in &bp.services {
+        // Services and jobs alike: a job's pod (its CronJob's, or its ECS task) gets the
+        // same connection variables.
+        for svc in bp.workloads() {
             let wanted: Vec<String> = svc
                 .uses
                 .iter()
@@ -326,18 +355,18 @@ fn every_workload_sees_each_component_it_uses() {
             if wanted.is_empty() {
                 continue;
             }
-            // The variables the workload gets: its Deployments' containers, or its ECS task.
+            // The variables the workload gets: its Deployments' or CronJob's containers, or
+            // its ECS task.
             let mut vars: BTreeSet<String> = BTreeSet::new();
             for d in &docs {
-                if s(&d["kind"]) != "Deployment"
-                    || s(&d["spec"]["template"]["metadata"]["labels"]["app"]) != svc.name
-                {
+                let Some(pod) = pod_template(d) else { continue };
+                if s(&pod["metadata"]["labels"]["app"]) != svc.name {
                     continue;
                 }
-                for c in d["spec"]["template"]["spec"]["containers"]
-                    .as_array()
-                    .unwrap()
-                {
+                if s(&d["kind"]) == "CronJob" {
+                    *JOBS_WIRED.lock().unwrap() += 1;
+                }
+                for c in pod["spec"]["containers"].as_array().unwrap() {
                     for e in c["env"].as_array().into_iter().flatten() {
                         vars.insert(s(&e["name"]).to_string());
                     }
@@ -372,6 +401,8 @@ fn every_workload_sees_each_component_it_uses() {
         }
     }
     assert!(checked > 40, "only {checked} uses checked");
+    let jobs = *JOBS_WIRED.lock().unwrap();
+    assert!(jobs >= 3, "only {jobs} jobs' CronJobs checked");
 }
 
 #[test]

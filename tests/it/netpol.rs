@@ -52,6 +52,10 @@ impl Pod {
 }
 
 /// The address every modelled pod has (inside the overlay pod network).
+/// Blueprint jobs checked against in-cluster data services: [reaching one they use,
+/// denied one they do not use].
+static JOB_CHECKS: std::sync::Mutex<[usize; 2]> = std::sync::Mutex::new([0, 0]);
+
 const POD_IP: Ipv4Addr = Ipv4Addr::new(10, 244, 3, 7);
 
 struct Model {
@@ -290,6 +294,13 @@ fn network_policies_admit_exactly_the_intended_traffic() {
         );
     }
     assert!(checked > 100, "only {checked} checks ran");
+    // The fixtures' jobs (tests/fixtures/workloads/jobs-k8s.yaml): one reaches the database
+    // it uses, one that uses none is denied it.
+    let [reach, denied] = *JOB_CHECKS.lock().unwrap();
+    assert!(
+        reach > 0 && denied > 0,
+        "jobs checked: {reach} reaching their database, {denied} denied one"
+    );
     // The model itself: a policy-free pod is open, an empty ingress list closes it.
     let m = Model {
         policies: vec![json!({
@@ -471,11 +482,14 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
         // jobs.
         for data in pods.iter().filter(|p| p.what.starts_with("StatefulSet")) {
             let name = data.app();
+            // Services and scheduled jobs alike (a job's CronJob pods carry `app: <job>`).
             let users: Vec<&str> = bp
                 .services
                 .iter()
-                .filter(|s| s.uses.iter().any(|u| u == name))
-                .map(|s| s.name.as_str())
+                .map(|s| (s.name.as_str(), &s.uses))
+                .chain(bp.jobs.iter().map(|j| (j.name.as_str(), &j.uses)))
+                .filter(|(_, uses)| uses.iter().any(|u| u == name))
+                .map(|(n, _)| n)
                 .collect();
             let jobs = [format!("{name}-backup"), format!("{name}-rs-init")];
             let port = data.ports[0];
@@ -483,6 +497,11 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
                 let intended = users.contains(&p.app())
                     || p.app() == name
                     || jobs.iter().any(|j| j == p.app());
+                if p.what.starts_with("CronJob") && bp.jobs.iter().any(|j| j.name == p.app()) {
+                    // A blueprint job: reaching the database it uses, or denied one it
+                    // does not.
+                    JOB_CHECKS.lock().unwrap()[usize::from(!intended)] += 1;
+                }
                 assert_eq!(
                     model.allows(p, data, port),
                     intended,

@@ -349,8 +349,7 @@ fn security_groups(ctx: &Ctx, m: &mut Module) {
     let mut extra: Vec<(String, u16)> = ctx
         .v
         .bp
-        .services
-        .iter()
+        .workloads()
         .flat_map(|s| s.egress.iter())
         .flat_map(|e| e.ports.iter().map(move |p| (e.to.clone(), *p)))
         .filter(|(to, p)| !(to == "0.0.0.0/0" && *p == 443))
@@ -361,8 +360,7 @@ fn security_groups(ctx: &Ctx, m: &mut Module) {
         let users: Vec<&str> = ctx
             .v
             .bp
-            .services
-            .iter()
+            .workloads()
             .filter(|s| {
                 s.egress
                     .iter()

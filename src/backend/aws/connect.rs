@@ -271,7 +271,7 @@ pub fn secret_values(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
         .filter_map(|c| c.auth_token_secret.as_deref())
         .collect();
     let mut read: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    for s in &bp.services {
+    for s in bp.workloads() {
         read.extend(s.secret_env.iter().map(|e| e.secret.as_str()));
         read.extend(
             s.uses

@@ -46,13 +46,13 @@ fn container_name(s: &Service) -> &str {
     s.container_name.as_deref().unwrap_or(&s.name)
 }
 
-fn log_group_name(s: &Service) -> String {
+pub(super) fn log_group_name(s: &Service) -> String {
     s.log_group
         .clone()
         .unwrap_or_else(|| format!("/ecs/{}", s.name))
 }
 
-fn retention(ctx: &Ctx) -> u32 {
+pub(super) fn retention(ctx: &Ctx) -> u32 {
     ctx.v
         .bp
         .observability
@@ -267,7 +267,7 @@ fn lower_service(
 /// The execution role (pull the image, write the log group, read the service's secrets) and
 /// the task role (the application's own AWS permissions: none unless the blueprint grants
 /// some). Both trust only ECS tasks of this account.
-fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
+pub(super) fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
     let n = ident(&s.name);
     let execution = res("aws_iam_role", &format!("{n}_execution"));
     let task = res("aws_iam_role", &format!("{n}_task"));
@@ -444,7 +444,7 @@ fn value_from(src: &Source) -> String {
     }
 }
 
-fn task_definition(
+pub(super) fn task_definition(
     ctx: &Ctx,
     m: &mut Module,
     s: &Service,
@@ -568,7 +568,7 @@ fn task_definition(
 /// data services the service uses (on their ports; `reachable` are those whose security
 /// group the module declares), to HTTPS anywhere (ECR, Secrets Manager, CloudWatch Logs)
 /// and to the blueprint's extra egress.
-fn service_security_group(
+pub(super) fn service_security_group(
     ctx: &Ctx,
     m: &mut Module,
     s: &Service,

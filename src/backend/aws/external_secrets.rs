@@ -68,7 +68,7 @@ pub fn plan(ctx: &Ctx) -> Vec<ServicePlan> {
     let managed = k8s::managed_bindings(ctx.v, &opts);
     let namespaces = k8s::service_namespaces(ctx.v, &opts);
     let mut out = Vec::new();
-    for s in &bp.services {
+    for s in bp.workloads() {
         let namespace = namespaces
             .iter()
             .find(|(n, _)| n == &s.name)

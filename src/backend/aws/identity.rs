@@ -117,7 +117,7 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
     let tables: BTreeSet<&str> = bp.tables.iter().map(|t| t.name.as_str()).collect();
     let secrets: BTreeSet<&str> = bp.secrets.iter().map(|s| s.name.as_str()).collect();
     let mut out: BTreeMap<(String, String), Account> = BTreeMap::new();
-    for s in &bp.services {
+    for s in bp.workloads() {
         let used_tables: BTreeSet<String> = s
             .uses
             .iter()

@@ -21,6 +21,7 @@ mod observability;
 mod platform;
 mod queue;
 mod registry;
+mod scheduled;
 mod secrets;
 mod security;
 mod state;
@@ -60,7 +61,7 @@ impl<'a> Ctx<'a> {
     pub fn users_of(&self, name: &str) -> &[&'a Service] {
         let users = self.users.get_or_init(|| {
             let mut by: HashMap<&'a str, Vec<&'a Service>> = HashMap::new();
-            for s in &self.v.bp.services {
+            for s in self.v.bp.workloads() {
                 let mut seen: Vec<&str> = Vec::new();
                 for u in &s.uses {
                     // A service listing a component twice is still one client.
@@ -179,6 +180,9 @@ fn terraform(ctx: &Ctx, out: &mut Output) {
         }
         Some(Platform::EcsFargate) => {
             ecs::lower(ctx, &mut infra);
+            if let Some(net) = &v.bp.network {
+                scheduled::lower(ctx, &mut infra, net);
+            }
             edge::lower(ctx, &mut infra);
         }
         _ => {}

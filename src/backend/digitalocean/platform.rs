@@ -220,7 +220,7 @@ fn user_source(name: &str) -> crate::terraform::Ref {
 /// The data sources the connections read: one per managed database or cache a service uses.
 fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::Json)> {
     let bp = ctx.v.bp;
-    let used = |n: &str| bp.services.iter().any(|s| s.uses.iter().any(|u| u == n));
+    let used = |n: &str| bp.workloads().any(|s| s.uses.iter().any(|u| u == n));
     let mut out = Vec::new();
     for d in bp
         .databases
