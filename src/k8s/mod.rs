@@ -202,6 +202,18 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
                 (!fields.is_empty()).then(|| format!("{} ({})", s.name, fields.join(", ")))
             })
             .collect();
+    let ecs_only_jobs: Vec<String> =
+        v.bp.jobs
+            .iter()
+            .filter(|j| j.task.is_some() || j.log_group.is_some())
+            .map(|j| j.name.clone())
+            .collect();
+    if !ecs_only_jobs.is_empty() {
+        out.push(format!(
+            "jobs: task and log_group are ECS settings, not used in Kubernetes manifests (`resources` size the pods): {}",
+            ecs_only_jobs.join(", ")
+        ));
+    }
     if !ecs_only.is_empty() {
         out.push(format!(
             "services: health_check, task, grace_period and log_group are ECS settings, not used in Kubernetes manifests (the kubelet runs `probes`; `resources` size the pods): {}",

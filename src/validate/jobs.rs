@@ -41,6 +41,19 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     .into(),
             );
         }
+        // In-cluster databases run their own CronJob and Job under these names.
+        if let Some(d) = bp.databases.iter().find(|d| {
+            j.name == format!("{}-backup", d.name) || j.name == format!("{}-rs-init", d.name)
+        }) {
+            c.error(
+                &format!("{path}.name"),
+                format!(
+                    "`{}` is the name of database `{}`'s own job where it runs in the cluster",
+                    j.name, d.name
+                ),
+            )
+            .help = Some("rename the job".into());
+        }
         match cron::parse(&j.schedule) {
             Err(e) => {
                 c.error(&format!("{path}.schedule"), e).expected = Some(

@@ -14,6 +14,7 @@ mod examples;
 mod fuzz;
 mod gateway;
 mod golden;
+mod jobs;
 mod layers;
 mod manifests;
 mod netpol;
