@@ -1596,12 +1596,13 @@ pub struct Service {
     /// Annotations on the pods (agents that read them: log shippers, service meshes).
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
-    /// Containers beside the app in every pod (proxies, log shippers), hardened like it.
-    /// Kubernetes only.
+    /// Containers beside the app in every pod or task (proxies, log shippers), hardened like
+    /// it; on ECS further container definitions of the task.
     #[serde(default)]
     pub sidecars: Vec<ExtraContainer>,
     /// Containers run to completion, in order, before the app starts (waits, migrations),
-    /// hardened like it. Kubernetes only.
+    /// hardened like it; on ECS non-essential containers the app waits for (`dependsOn`
+    /// `SUCCESS`).
     #[serde(default)]
     pub init: Vec<ExtraContainer>,
 }
@@ -1628,6 +1629,10 @@ pub struct ExtraContainer {
     /// Requests and limits (infragen's defaults where not given); counted in the quota.
     #[serde(default)]
     pub resources: Option<Resources>,
+    /// ECS sidecars: whether the task stops when this container stops (default true). Init
+    /// containers are never essential: the app waits for each to succeed.
+    #[serde(default)]
+    pub essential: Option<bool>,
 }
 
 /// One component a service uses: written as its name (`ledger-db`) or as a mapping that

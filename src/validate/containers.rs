@@ -1,7 +1,9 @@
 //! Sidecars, init containers and pod annotations (`services[].sidecars`, `.init`,
-//! `.annotations`): container names must be unique DNS labels in the pod (the API server
-//! refuses duplicates), images pinned like the app's, and ECS, which has no such pod
-//! shape in infragen yet, refuses them instead of dropping them silently.
+//! `.annotations`): container names must be unique DNS labels in the pod or task (the API
+//! server and ECS refuse duplicates), images pinned like the app's. ECS task definitions
+//! carry sidecars and init containers (`backend::aws::sidecars`) but have no annotations, so
+//! ECS refuses those instead of dropping them silently; `essential` is an ECS sidecar's
+//! alone.
 
 use std::collections::BTreeSet;
 
@@ -17,21 +19,24 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     for (i, s) in bp.services.iter().enumerate() {
         let path = format!("services[{i}]");
         if ecs {
-            for (field, given) in [
-                ("sidecars", !s.sidecars.is_empty()),
-                ("init", !s.init.is_empty()),
-                ("annotations", !s.annotations.is_empty()),
-            ] {
-                if given {
-                    c.error(
-                        &format!("{path}.{field}"),
-                        format!("`{field}` is for Kubernetes pods; infragen does not lower it to ECS task definitions yet"),
-                    )
-                    .help = Some(format!(
-                        "drop `{field}` on ECS, or patch aws_ecs_task_definition.{} with an `overrides:` entry",
-                        s.name.replace('-', "_")
-                    ));
-                }
+            if !s.annotations.is_empty() {
+                c.error(
+                    &format!("{path}.annotations"),
+                    "`annotations` is for Kubernetes pods; ECS task definitions have none",
+                )
+                .help = Some(format!(
+                    "drop `annotations` on ECS, or patch aws_ecs_task_definition.{} with an `overrides:` entry",
+                    s.name.replace('-', "_")
+                ));
+            }
+        }
+        for (j, x) in s.init.iter().enumerate() {
+            if x.essential == Some(true) {
+                c.error(
+                    &format!("{path}.init[{j}].essential"),
+                    "an init container runs to completion before the app starts, so it cannot be essential",
+                )
+                .help = Some("drop `essential`, or make it a sidecar".into());
             }
         }
         let mut names: BTreeSet<&str> = BTreeSet::new();

@@ -154,3 +154,53 @@ fn the_quota_counts_sidecars() {
     };
     assert!(err.contains("requests.cpu"), "{err}");
 }
+
+/// ECS: sidecars and init containers are container definitions of the task, hardened exactly
+/// like the app's; Kubernetes' order holds (the init container succeeds before the app and
+/// the sidecars start), and a sidecar is essential unless the blueprint says otherwise.
+#[test]
+fn ecs_sidecars_are_hardened_container_definitions() {
+    let out = synth(
+        &root().join("tests/fixtures/workloads/sidecars-ecs.yaml"),
+        Provider::Aws,
+        "production",
+    );
+    let ecs = terraform(&out, "terraform/infra/ecs.tf.json");
+    let defs: Value = serde_json::from_str(
+        ecs["resource"]["aws_ecs_task_definition"]["api"]["container_definitions"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let defs = defs.as_array().unwrap();
+    let by = |name: &str| defs.iter().find(|d| d["name"] == name).unwrap();
+    let app = by("api");
+    assert_eq!(defs.len(), 4);
+    for d in defs {
+        for key in [
+            "user",
+            "readonlyRootFilesystem",
+            "privileged",
+            "linuxParameters",
+            "mountPoints",
+            "logConfiguration",
+        ] {
+            assert_eq!(d[key], app[key], "{} {key}", d["name"]);
+        }
+    }
+    assert_eq!(app["readonlyRootFilesystem"], true);
+    assert_eq!(app["linuxParameters"]["capabilities"]["drop"][0], "ALL");
+    let init = by("wait-for-schema");
+    assert_eq!(init["essential"], false);
+    assert!(init["dependsOn"].is_null());
+    let waits = serde_json::json!([{"containerName": "wait-for-schema", "condition": "SUCCESS"}]);
+    for name in ["api", "log-shipper", "metrics-agent"] {
+        assert_eq!(by(name)["dependsOn"], waits, "{name}");
+    }
+    assert_eq!(by("log-shipper")["essential"], true);
+    assert_eq!(by("metrics-agent")["essential"], false);
+    assert_eq!(
+        by("metrics-agent")["command"],
+        serde_json::json!(["--interval", "30s"])
+    );
+}

@@ -85,7 +85,7 @@ fn ecr_repository_arn(ctx: &Ctx, image: &str) -> Option<String> {
 
 /// The image the task runs: an image in a repository the output creates is pulled from that
 /// repository's URL (in the account applied to), keeping the blueprint's tag or digest.
-fn task_image(ctx: &Ctx, image: &str) -> String {
+pub(super) fn task_image(ctx: &Ctx, image: &str) -> String {
     match super::registry::created_repository(ctx, image) {
         Some((repo, reference)) => format!("{}{reference}", repo.attr("repository_url")),
         None => image.to_string(),
@@ -339,7 +339,18 @@ pub(super) fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref
             "DecryptParametersThroughSsm",
         ],
     ));
-    if let Some(repo) = ecr_repository_arn(ctx, &s.image) {
+    // The app's image and its init containers' and sidecars'.
+    let mut repos: Vec<String> = super::sidecars::images(s)
+        .filter_map(|i| ecr_repository_arn(ctx, i))
+        .collect();
+    repos.sort();
+    repos.dedup();
+    if !repos.is_empty() {
+        let repo = if repos.len() == 1 {
+            Json::from(repos.remove(0))
+        } else {
+            Json::from(repos)
+        };
         statements.push(json!({
             "Sid": "EcrLogin",
             "Effect": "Allow",
@@ -526,7 +537,8 @@ pub(super) fn task_definition(
         }
         container["healthCheck"] = hc;
     }
-    let definitions = Json::encoded(json!([(container)]));
+    // The app's container, then its init containers and sidecars (`sidecars.rs`).
+    let definitions = Json::encoded(Json::from(super::sidecars::definitions(ctx, s, container)));
     let (cpu, memory) = s.task.as_ref().map_or(DEFAULT_TASK, |t| (t.cpu, t.memory));
     if s.task.is_none() {
         ctx.note(format!(

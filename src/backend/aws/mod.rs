@@ -24,6 +24,7 @@ mod registry;
 mod scheduled;
 mod secrets;
 mod security;
+mod sidecars;
 mod state;
 mod table;
 
