@@ -18,17 +18,15 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .is_some_and(|k| k.platform == Platform::EcsFargate);
     for (i, s) in bp.services.iter().enumerate() {
         let path = format!("services[{i}]");
-        if ecs {
-            if !s.annotations.is_empty() {
-                c.error(
-                    &format!("{path}.annotations"),
-                    "`annotations` is for Kubernetes pods; ECS task definitions have none",
-                )
-                .help = Some(format!(
-                    "drop `annotations` on ECS, or patch aws_ecs_task_definition.{} with an `overrides:` entry",
-                    s.name.replace('-', "_")
-                ));
-            }
+        if ecs && !s.annotations.is_empty() {
+            c.error(
+                &format!("{path}.annotations"),
+                "`annotations` is for Kubernetes pods; ECS task definitions have none",
+            )
+            .help = Some(format!(
+                "drop `annotations` on ECS, or patch aws_ecs_task_definition.{} with an `overrides:` entry",
+                s.name.replace('-', "_")
+            ));
         }
         for (j, x) in s.init.iter().enumerate() {
             if x.essential == Some(true) {
