@@ -706,10 +706,47 @@ fn read_base(base: &str, blueprint: &Utf8Path) -> Result<Option<Vec<u8>>, CliErr
     }
 }
 
+/// Where the base reads its `extra:` templates: beside the base file, or from the same
+/// revision as the blueprint (`git show <rev>:<path>`), so a changed template shows in the
+/// diff — reading the working tree's would render the new template on both sides.
+fn base_templates(
+    base: &str,
+    blueprint: &Utf8Path,
+) -> Box<dyn Fn(&str) -> Result<String, String> + Sync> {
+    let as_file = Utf8Path::new(base);
+    if as_file.is_file() {
+        let dir = as_file
+            .parent()
+            .map(|p| p.as_std_path().to_path_buf())
+            .unwrap_or_default();
+        return Box::new(crate::escape::folder(dir));
+    }
+    let dir = blueprint
+        .parent()
+        .filter(|p| !p.as_str().is_empty())
+        .unwrap_or(Utf8Path::new("."))
+        .to_owned();
+    let base = base.to_string();
+    // Template paths are confined to the blueprint's folder before they get here.
+    Box::new(move |rel: &str| {
+        let o = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir.as_str())
+            .args(["show", &format!("{base}:./{rel}")])
+            .output()
+            .map_err(|e| format!("cannot run git to read `{rel}` at `{base}`: {e}"))?;
+        if !o.status.success() {
+            return Err(format!("`{rel}` does not exist at `{base}`"));
+        }
+        String::from_utf8(o.stdout).map_err(|_| format!("`{rel}` at `{base}` is not UTF-8"))
+    })
+}
+
 fn diff(a: DiffArgs) -> Result<ExitCode, CliError> {
     use crate::diff::{TargetDiff, compare, renames};
     let (path, bytes) = read_blueprint(a.blueprint.as_deref())?;
     let base_bytes = read_base(&a.base, &path)?;
+    let base_source = base_templates(&a.base, &path);
     let base_name = format!("{}@{}", path, a.base);
     let envs = match &a.env {
         Some(e) => vec![e.clone()],
@@ -786,7 +823,7 @@ fn diff(a: DiffArgs) -> Result<ExitCode, CliError> {
                     ));
                     crate::Output::default()
                 }
-                Some(Ok(l)) => match synthesize_file(l, *provider) {
+                Some(Ok(l)) => match crate::synthesize_with(l, *provider, &*base_source) {
                     Ok(o) => o,
                     Err(d) => {
                         let first = d.0.first().map(|x| x.message.clone()).unwrap_or_default();

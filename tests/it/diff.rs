@@ -403,3 +403,53 @@ fn a_huge_markdown_diff_fits_a_comment_with_every_destructive_change() {
     assert_eq!(listed, destructive, "every destructive change is listed");
     assert!(md.contains("left out for size") || md.contains("cut for size"));
 }
+
+/// A change to an `extra:` template shows like any change: the base renders the template as
+/// it was at the base revision (or beside the base file), not the working tree's.
+#[test]
+fn a_changed_extra_template_shows_in_the_diff() {
+    let t = repo();
+    let d = t.path();
+    let template = r#"{"resource": {"aws_sqs_queue": {"jobs": {"name": "shop-{{ env }}-jobs", "visibility_timeout_seconds": 30}}}}"#;
+    std::fs::create_dir(d.join("templates")).unwrap();
+    std::fs::write(d.join("templates/sqs.tf.json.j2"), template).unwrap();
+    edit(
+        d,
+        "environments:",
+        "extra:\n  terraform:\n    infra: [templates/sqs.tf.json.j2]\nenvironments:",
+    );
+    assert!(run(d, "git", &["add", "."]).status.success());
+    assert!(run(d, "git", &["commit", "-qm", "queue"]).status.success());
+    let (code, out) = infragen(d, &[DIFF, &["--provider", "aws"]].concat());
+    assert_eq!(code, 0, "{out}");
+
+    std::fs::write(
+        d.join("templates/sqs.tf.json.j2"),
+        template.replace("30", "60"),
+    )
+    .unwrap();
+    let (code, out) = infragen(d, &[DIFF, &["--provider", "aws"]].concat());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("~ changed infra: aws_sqs_queue.jobs"), "{out}");
+    assert!(out.contains("visibility_timeout_seconds: 30 → 60"), "{out}");
+
+    // A base file reads the templates beside it.
+    std::fs::create_dir(d.join("old")).unwrap();
+    std::fs::create_dir(d.join("old/templates")).unwrap();
+    std::fs::copy(d.join("shop.yaml"), d.join("old/shop.yaml")).unwrap();
+    std::fs::write(d.join("old/templates/sqs.tf.json.j2"), template).unwrap();
+    let (code, out) = infragen(
+        d,
+        &[
+            "diff",
+            "--base",
+            "old/shop.yaml",
+            "--blueprint",
+            "shop.yaml",
+            "--provider",
+            "aws",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("visibility_timeout_seconds: 30 → 60"), "{out}");
+}
