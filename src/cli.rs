@@ -706,13 +706,13 @@ fn read_base(base: &str, blueprint: &Utf8Path) -> Result<Option<Vec<u8>>, CliErr
     }
 }
 
+/// Reads an `extra:` template by its path relative to the blueprint's folder.
+type TemplateReader = dyn Fn(&str) -> Result<String, String> + Sync;
+
 /// Where the base reads its `extra:` templates: beside the base file, or from the same
 /// revision as the blueprint (`git show <rev>:<path>`), so a changed template shows in the
 /// diff — reading the working tree's would render the new template on both sides.
-fn base_templates(
-    base: &str,
-    blueprint: &Utf8Path,
-) -> Box<dyn Fn(&str) -> Result<String, String> + Sync> {
+fn base_templates(base: &str, blueprint: &Utf8Path) -> Box<TemplateReader> {
     let as_file = Utf8Path::new(base);
     if as_file.is_file() {
         let dir = as_file
