@@ -93,6 +93,13 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             )
             .help = Some("use `concurrency: Allow` on ECS (make the job safe to overlap, e.g. with a lock in its database)".into());
         }
+        if !j.annotations.is_empty() {
+            c.error(
+                &format!("{path}.annotations"),
+                "`annotations` is for Kubernetes pods; ECS task definitions have none",
+            )
+            .help = Some("drop `annotations` on ECS".into());
+        }
         if j.active_deadline.is_some() {
             c.error(
                 &format!("{path}.active_deadline"),
