@@ -138,7 +138,18 @@ pub struct Job {
     /// The job's pod as a service, built once on first use (see [`Job::pod`]).
     #[serde(skip)]
     #[schemars(skip)]
-    pod: OnceLock<Service>,
+    pod: PodCache,
+}
+
+/// The cached pod of a job. A clone starts empty, so a job changed after cloning (a
+/// back-end adjusting a copy of the blueprint) never serves the original's pod.
+#[derive(Debug, Default)]
+struct PodCache(OnceLock<Service>);
+
+impl Clone for PodCache {
+    fn clone(&self) -> Self {
+        PodCache::default()
+    }
 }
 
 /// Retries of a failed run when the blueprint gives none.
@@ -150,10 +161,10 @@ pub const DEFAULT_TIMEZONE: &str = "Etc/UTC";
 
 impl Job {
     /// The job's pod as a portless, unrouted, single-replica service with no probes: what
-    /// every back-end's pod or task builder takes. The blueprint is not changed after it is
-    /// loaded, so building it once is safe.
+    /// every back-end's pod or task builder takes. Built once per job: a loaded blueprint
+    /// is not changed in place, and a clone builds its own.
     pub fn pod(&self) -> &Service {
-        self.pod.get_or_init(|| Service {
+        self.pod.0.get_or_init(|| Service {
             name: self.name.clone(),
             renamed_from: self.renamed_from.clone(),
             namespace: self.namespace.clone(),
