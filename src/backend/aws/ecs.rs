@@ -541,8 +541,14 @@ pub(super) fn task_definition(
     let definitions = Json::encoded(Json::from(super::sidecars::definitions(ctx, s, container)));
     let (cpu, memory) = s.task.as_ref().map_or(DEFAULT_TASK, |t| (t.cpu, t.memory));
     if s.task.is_none() {
+        // A job's task is built here too (`scheduled.rs`).
+        let what = if ctx.v.bp.jobs.iter().any(|j| j.name == s.name) {
+            "job"
+        } else {
+            "service"
+        };
         ctx.note(format!(
-            "service `{}`: no `task` size, so the smallest Fargate size ({cpu} CPU units, {memory} MiB)",
+            "{what} `{}`: no `task` size, so the smallest Fargate size ({cpu} CPU units, {memory} MiB)",
             s.name
         ));
     }
