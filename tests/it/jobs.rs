@@ -201,6 +201,19 @@ fn ecs_jobs_run_their_own_task_on_schedule() {
         run["Condition"]["ArnEquals"]["ecs:cluster"],
         "${aws_ecs_cluster.main.arn}"
     );
+    // Encrypted with the scheduler key, which the role may use for this schedule only.
+    assert_eq!(s["kms_key_arn"], "${aws_kms_key.scheduler.arn}");
+    let decrypt = statement("kms:Decrypt");
+    assert_eq!(decrypt["Resource"], "${aws_kms_key.scheduler.arn}");
+    assert!(
+        decrypt["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:scheduler:schedule:arn"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(
+                ":schedule/default/{}",
+                s["name"].as_str().unwrap()
+            ))
+    );
     assert_eq!(
         statement("iam:PassRole")["Resource"],
         serde_json::json!([

@@ -11,9 +11,10 @@
 //!   they admit services': `security.rs` reads the users of each component from
 //!   [`crate::blueprint::Blueprint::workloads`]), without a public IP;
 //! - a retry policy: `retries` attempts to start the run within `starting_deadline`;
+//! - encryption with a customer-managed key (`alias/<prefix>-scheduler`);
 //! - a role only EventBridge Scheduler of this account may assume, allowed `ecs:RunTask` on
-//!   the job's task definition family in this cluster, tagging the task it starts, and
-//!   `iam:PassRole` on exactly the task's two roles.
+//!   the job's task definition family in this cluster, tagging the task it starts,
+//!   `kms:Decrypt` of its own schedule, and `iam:PassRole` on exactly the task's two roles.
 //!
 //! EventBridge Scheduler starts a run at every tick, whatever still runs, and ECS has no task
 //! timeout: validation refuses `concurrency: Forbid`/`Replace` and `active_deadline` on ECS
@@ -24,6 +25,7 @@ use crate::json;
 use super::Ctx;
 use super::ecs;
 use super::iam::policy;
+use super::kms;
 use super::network::subnet_ids;
 use crate::blueprint::cron;
 use crate::blueprint::job::{DEFAULT_RETRIES, Job};
@@ -33,13 +35,30 @@ use crate::terraform::{Module, Ref, ident, res};
 /// How long the scheduler keeps trying to start a run when the job gives no
 /// `starting_deadline`.
 const DEFAULT_EVENT_AGE: u32 = 3600;
+/// The schedule group every schedule is in (the account's default group).
+const SCHEDULE_GROUP: &str = "default";
 
 pub fn schedule(job: &str) -> Ref {
     res("aws_scheduler_schedule", job)
 }
 
+/// The key the schedules are encrypted with (their target and its parameters).
+fn key() -> Ref {
+    res("aws_kms_key", "scheduler")
+}
+
 pub fn lower(ctx: &Ctx, m: &mut Module, net: &Network) {
     let bp = ctx.v.bp;
+    if bp.jobs.is_empty() {
+        return;
+    }
+    kms::key(
+        ctx,
+        m,
+        "scheduler",
+        &format!("EventBridge Scheduler schedules of {}", ctx.prefix),
+        vec![],
+    );
     for job in &bp.jobs {
         lower_job(ctx, m, net, job);
     }
@@ -71,6 +90,7 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
         .collect();
     let sg = ecs::service_security_group(ctx, m, s, false, &reachable);
 
+    let name = format!("{}-{}", ctx.prefix, s.name);
     let role = res("aws_iam_role", &format!("{n}_scheduler"));
     let role_policy = res("aws_iam_role_policy", &format!("{n}_scheduler"));
     let family_arn = format!(
@@ -101,6 +121,21 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
             "Action": "ecs:TagResource",
             "Resource": "*",
             "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask"}},
+        }),
+        // The schedule is encrypted with the scheduler key; the scheduler decrypts it as
+        // this role when it runs, and only this schedule (encryption context).
+        json!({
+            "Sid": "DecryptOwnSchedule",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key().arn(),
+            "Condition": {"ArnEquals": {
+                "kms:EncryptionContext:aws:scheduler:schedule:arn": format!(
+                    "arn:aws:scheduler:{}:{}:schedule/{SCHEDULE_GROUP}/{name}",
+                    ctx.region,
+                    ctx.account_id()
+                ),
+            }},
         }),
         json!({
             "Sid": "PassTaskRoles",
@@ -139,8 +174,9 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
         ));
     }
     let mut body = json!({
-        "name": format!("{}-{}", ctx.prefix, s.name),
-        "group_name": "default",
+        "name": name,
+        "group_name": SCHEDULE_GROUP,
+        "kms_key_arn": key().arn(),
         "schedule_expression": expression,
         "schedule_expression_timezone": job.timezone(),
         "state": if job.suspend { "DISABLED" } else { "ENABLED" },
