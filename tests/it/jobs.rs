@@ -201,6 +201,19 @@ fn ecs_jobs_run_their_own_task_on_schedule() {
         run["Condition"]["ArnEquals"]["ecs:cluster"],
         "${aws_ecs_cluster.main.arn}"
     );
+    // Tags only the tasks it starts, in this cluster.
+    let tag = statement("ecs:TagResource");
+    assert!(
+        tag["Resource"]
+            .as_str()
+            .unwrap()
+            .ends_with(":task/batchy-production/*"),
+        "{tag}"
+    );
+    assert_eq!(
+        tag["Condition"]["StringEquals"]["ecs:CreateAction"],
+        "RunTask"
+    );
     // Encrypted with the scheduler key, which the role may use for this schedule only.
     assert_eq!(s["kms_key_arn"], "${aws_kms_key.scheduler.arn}");
     let decrypt = statement("kms:Decrypt");

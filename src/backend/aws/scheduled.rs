@@ -62,9 +62,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module, net: &Network) {
     for job in &bp.jobs {
         lower_job(ctx, m, net, job);
     }
-    if !bp.jobs.is_empty() {
-        ctx.mark("jobs");
-    }
+    ctx.mark("jobs");
 }
 
 fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
@@ -119,7 +117,12 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
             "Sid": "TagStartedTask",
             "Effect": "Allow",
             "Action": "ecs:TagResource",
-            "Resource": "*",
+            "Resource": format!(
+                "arn:aws:ecs:{}:{}:task/{}/*",
+                ctx.region,
+                ctx.account_id(),
+                ctx.cluster_name()
+            ),
             "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask"}},
         }),
         // The schedule is encrypted with the scheduler key; the scheduler decrypts it as
