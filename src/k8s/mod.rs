@@ -150,9 +150,9 @@ pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
     quota::check(v, &opts)
 }
 
-/// Notes on blueprint settings the manifests carry out differently than written (a VPA
-/// next to an HPA), or cannot carry out on this platform (a standby or read replicas of a
-/// database the platform runs in the cluster).
+/// Notes (plain ones, never warnings: their texts) on blueprint settings the manifests
+/// carry out differently than written (a VPA next to an HPA), or cannot carry out on this
+/// platform (a standby or read replicas of a database the platform runs in the cluster).
 pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
     let mut out: Vec<String> =
         v.bp.services

@@ -104,18 +104,18 @@ pub(crate) fn check_mq_instance(c: &mut Checker, bp: &Blueprint) {
 
 /// The warnings `synth` shows: versions accepted with `allow_unsupported`, versions in
 /// billed extended support, products retired upstream.
-pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<String> {
+pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<crate::diagnostic::Note> {
     findings(bp, provider)
         .into_iter()
         .filter_map(|f| match f.verdict {
-            Verdict::Warn(m) => Some(crate::diagnostic::warning(
+            Verdict::Warn(m) => Some(crate::diagnostic::Note::warning(
                 "version-support",
                 format!("`{}`: {m}", f.path),
             )),
             Verdict::Unsupported {
                 message,
                 suggestion,
-            } if f.allowed => Some(crate::diagnostic::warning(
+            } if f.allowed => Some(crate::diagnostic::Note::warning(
                 "version-support",
                 format!(
                     "`{}`: {message}; accepted for an existing resource (`allow_unsupported: true`); {suggestion}",

@@ -1078,7 +1078,9 @@ fn vpa_and_hpa_do_not_fight() {
             None => assert!(policy.get("controlledResources").is_none()),
         }
         assert!(
-            out.notes.iter().any(|n| n.contains("services[web].vpa")),
+            out.notes
+                .iter()
+                .any(|n| n.text.contains("services[web].vpa")),
             "{metrics}: no note"
         );
         // The HPA owns the count.

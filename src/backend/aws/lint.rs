@@ -7,7 +7,7 @@
 //! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` module and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
 
 use super::Ctx;
-use crate::diagnostic::warning;
+use crate::diagnostic::Note;
 
 pub fn check(ctx: &Ctx) {
     eks_endpoint(ctx);
@@ -30,7 +30,7 @@ fn eks_endpoint(ctx: &Ctx) {
         ));
         return;
     }
-    ctx.note(warning(
+    ctx.note(Note::warning(
         "eks-endpoint-private",
         format!(
             "the EKS API endpoint of {} is private: `terraform/platform` and `kubectl apply -k k8s/` must run from inside the VPC (a self-hosted runner, SSM port forwarding through an instance in a private subnet, or a VPN); to apply from outside set `cluster.endpoint: {{ public: true, allowed_cidrs: [<runner and admin CIDRs>] }}`",

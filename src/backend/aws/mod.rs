@@ -96,7 +96,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Tell the user something about the output (printed by `synth`).
-    pub fn note(&self, text: impl Into<String>) {
+    pub fn note(&self, text: impl Into<crate::diagnostic::Note>) {
         self.log.note(text);
     }
 

@@ -44,13 +44,13 @@ impl Ctx<'_> {
 
     /// Tell the user something the output cannot show (a setting DigitalOcean lacks, a
     /// mapping that changed a value).
-    pub fn note(&self, message: impl Into<String>) {
+    pub fn note(&self, message: impl Into<crate::diagnostic::Note>) {
         self.log.note(message);
     }
 
     /// A lint finding: shown as a warning, never an error.
-    pub fn warn(&self, rule: &str, message: impl std::fmt::Display) {
-        self.note(crate::diagnostic::warning(rule, message));
+    pub fn warn(&self, rule: &'static str, message: impl std::fmt::Display) {
+        self.note(crate::diagnostic::Note::warning(rule, message));
     }
 
     /// Whether the blueprint's cluster becomes a DOKS cluster.

@@ -62,7 +62,7 @@ fn file(out: &crate::Output, path: &str) -> Value {
 fn warned(out: &crate::Output, rule: &str) -> bool {
     out.notes
         .iter()
-        .any(|n| n.starts_with(&format!("warning[{rule}]")))
+        .any(|n| n.is_warning() && n.rule == Some(rule))
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn cluster_defaults_and_pools() {
     assert_eq!(batch["size"], "c-2");
     assert_eq!(batch["min_nodes"], 0, "extra pools may scale to zero");
     assert_eq!(batch["taint"][0]["effect"], "NoSchedule");
-    assert!(out.notes.iter().any(|n| n.contains("`spot`")));
+    assert!(out.notes.iter().any(|n| n.text.contains("`spot`")));
     assert!(warned(&out, "do-control-plane-firewall"));
     assert!(!warned(&out, "do-ha"));
     assert!(!warned(&out, "version-support"));
@@ -205,9 +205,9 @@ queues:
     assert!(
         out.notes
             .iter()
-            .any(|n| n.contains("replaced managed Redis with Valkey"))
+            .any(|n| n.text.contains("replaced managed Redis with Valkey"))
     );
-    assert!(out.notes.iter().any(|n| n.starts_with("queues[jobs]")));
+    assert!(out.notes.iter().any(|n| n.text.starts_with("queues[jobs]")));
     assert!(
         warned(&out, "do-database-standby"),
         "the cache has one node"
@@ -272,16 +272,12 @@ fn platform_module() {
             .contains(r#""crds":{"enabled":true"#)
     );
     // ingress-nginx at its last chart: no refusal, a warning that it is retired.
-    assert!(
-        out.notes
-            .iter()
-            .any(|n| n.starts_with("warning[version-support]")
-                && n.contains("ingress-nginx Helm chart is retired"))
-    );
+    assert!(out.notes.iter().any(|n| n.rule == Some("version-support")
+        && n.text.contains("ingress-nginx Helm chart is retired")));
     assert!(
         !out.notes
             .iter()
-            .any(|n| n.contains("cert-manager Helm chart"))
+            .any(|n| n.text.contains("cert-manager Helm chart"))
     );
 }
 

@@ -7,6 +7,7 @@
 
 use super::{Output, connections};
 use crate::analysis::Validated;
+use crate::diagnostic::Note;
 use crate::json;
 use crate::k8s;
 use crate::terraform::Module;
@@ -52,7 +53,8 @@ pub fn synth(v: &Validated) -> Output {
     opts.platform_namespaces.extend(owned);
     let (files, lowered, secrets) = k8s::manifests_and_secrets(v, &opts);
     let mut out = Output::default();
-    out.notes.extend(k8s::notes(v, &opts));
+    out.notes
+        .extend(k8s::notes(v, &opts).into_iter().map(Note::plain));
     out.files.extend(files);
     out.lowered.extend(lowered);
 
@@ -62,7 +64,7 @@ pub fn synth(v: &Validated) -> Output {
         .map(|(name, _)| name)
         .collect();
     if !present.is_empty() {
-        out.notes.push(format!(
+        out.notes.push(Note::plain(format!(
             "--provider kubernetes targets an existing cluster; these blueprint parts describe cloud resources and are not part of its output: {}{}",
             present.join(", "),
             if present.contains(&"node_pools") {
@@ -70,7 +72,7 @@ pub fn synth(v: &Validated) -> Output {
             } else {
                 ""
             }
-        ));
+        )));
         out.lowered.extend(present);
     }
 
@@ -79,9 +81,9 @@ pub fn synth(v: &Validated) -> Output {
     let creds = k8s::credential_secrets(v, &opts);
     if !creds.is_empty() {
         out.add_module("platform", platform(v, &creds));
-        out.notes.push(
-            "terraform/platform generates the in-cluster data services' credentials into Kubernetes Secrets: `terraform -chdir=terraform/platform init && terraform -chdir=terraform/platform apply` before `kubectl apply -k k8s/`; its state (local unless you configure a backend) holds those values, keep it private".into(),
-        );
+        out.notes.push(Note::plain(
+            "terraform/platform generates the in-cluster data services' credentials into Kubernetes Secrets: `terraform -chdir=terraform/platform init && terraform -chdir=terraform/platform apply` before `kubectl apply -k k8s/`; its state (local unless you configure a backend) holds those values, keep it private",
+        ));
     }
     let made = connections::made(&creds, &[]);
     let mut pre = connections::secret_preconditions(v, &secrets, &made);

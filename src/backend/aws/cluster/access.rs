@@ -45,7 +45,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     {
         // The agent reaches Systems Manager over HTTPS; without a NAT it needs the ssm,
         // ssmmessages and ec2messages interface endpoints, which the output does not create.
-        ctx.note(crate::diagnostic::warning(
+        ctx.note(crate::diagnostic::Note::warning(
             "eks-access-no-nat",
             "`network.nat: none`: the SSM access instance cannot reach AWS Systems Manager without the ssm, ssmmessages and ec2messages VPC interface endpoints; add them (`extra:`) or set `cluster.endpoint.access: none`",
         ));
