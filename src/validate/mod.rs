@@ -12,7 +12,6 @@ mod quantities;
 mod references;
 mod routes;
 pub mod versions;
-mod windows;
 mod workers;
 
 use crate::blueprint::Loaded;
@@ -66,7 +65,6 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     routes::check(&mut c, bp);
     workers::check(&mut c, bp);
     containers::check(&mut c, bp);
-    windows::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
     versions::check(&mut c, bp);

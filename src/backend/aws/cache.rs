@@ -21,7 +21,6 @@ use super::kms;
 use super::secrets;
 use super::security;
 use crate::blueprint::types::{Cache, CacheEngine, Deployment};
-use crate::blueprint::windows::{DailyWindow, WeeklyWindow};
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, ident, res};
 
@@ -246,19 +245,10 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
         "log_delivery_configuration": deliveries,
         "tags": {"Name": id},
     });
-    if let Some(w) = c
-        .snapshots
-        .as_ref()
-        .and_then(|s| s.window.as_deref())
-        .and_then(DailyWindow::parse)
-    {
+    if let Some(w) = c.snapshots.as_ref().and_then(|s| s.window) {
         body["snapshot_window"] = json!(w.aws());
     }
-    if let Some(w) = c
-        .maintenance_window
-        .as_deref()
-        .and_then(WeeklyWindow::parse)
-    {
+    if let Some(w) = c.maintenance_window {
         body["maintenance_window"] = json!(w.aws());
     }
     let rg = group(&c.name);

@@ -14,7 +14,6 @@ use super::iam::assume_role;
 use super::kms;
 use super::security;
 use crate::blueprint::types::{Database, DatabaseEngine, Deployment};
-use crate::blueprint::windows::{DailyWindow, WeeklyWindow};
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, list, res};
 
@@ -286,17 +285,10 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             body["iops"] = json!(iops);
         }
     }
-    if let Some(w) = backup
-        .and_then(|b| b.window.as_deref())
-        .and_then(DailyWindow::parse)
-    {
+    if let Some(w) = backup.and_then(|b| b.window) {
         body["backup_window"] = json!(w.aws());
     }
-    if let Some(w) = d
-        .maintenance_window
-        .as_deref()
-        .and_then(WeeklyWindow::parse)
-    {
+    if let Some(w) = d.maintenance_window {
         body["maintenance_window"] = json!(w.aws());
     }
     let primary = instance(&d.name);
@@ -349,11 +341,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         if let Some(max) = storage.and_then(|s| s.max_size_gb) {
             r["max_allocated_storage"] = json!(max);
         }
-        if let Some(w) = d
-            .maintenance_window
-            .as_deref()
-            .and_then(WeeklyWindow::parse)
-        {
+        if let Some(w) = d.maintenance_window {
             r["maintenance_window"] = json!(w.aws());
         }
         let replica = instance(&resource);

@@ -19,7 +19,6 @@ use crate::json;
 use super::network::subnet_ids;
 use super::{Ctx, kms, security};
 use crate::blueprint::types::{Deployment, Queue};
-use crate::blueprint::windows::WeeklyWindow;
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, ident, res};
 
@@ -131,11 +130,7 @@ fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
         "user": [{"username": username, "password": password.attr("result")}],
         "tags": {"Name": name},
     });
-    if let Some(w) = q
-        .maintenance_window
-        .as_deref()
-        .and_then(WeeklyWindow::parse)
-    {
+    if let Some(w) = q.maintenance_window {
         body["maintenance_window_start_time"] = json!({
             "day_of_week": w.day_upper(),
             "time_of_day": w.start(),

@@ -58,8 +58,8 @@ fn engine(d: &Database, ctx: &Ctx) -> (&'static str, String) {
     }
 }
 
-fn maintenance(w: Option<&str>) -> Option<Json> {
-    let w = WeeklyWindow::parse(w?)?;
+fn maintenance(w: Option<WeeklyWindow>) -> Option<Json> {
+    let w = w?;
     Some(json!([{"day": w.day_name(), "hour": format!("{}:00", w.start())}]))
 }
 
@@ -116,7 +116,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
     if let Some(vpc) = ctx.vpc() {
         body["private_network_uuid"] = json!(vpc.id());
     }
-    if let Some(w) = maintenance(d.maintenance_window.as_deref()) {
+    if let Some(w) = maintenance(d.maintenance_window) {
         body["maintenance_window"] = w;
     }
     if let Some(s) = &d.storage {
@@ -274,7 +274,7 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
     if let Some(vpc) = ctx.vpc() {
         body["private_network_uuid"] = json!(vpc.id());
     }
-    if let Some(w) = maintenance(c.maintenance_window.as_deref()) {
+    if let Some(w) = maintenance(c.maintenance_window) {
         body["maintenance_window"] = w;
     }
     let mut params: Vec<&String> = Vec::new();
