@@ -136,8 +136,7 @@ pub fn synth(v: &Validated) -> Output {
     }
     let lowered: Vec<&str> = out.lowered.iter().copied().collect();
     out.notes.extend(not_lowered(v.bp, v.provider, &lowered));
-    out.notes
-        .extend(crate::validate::versions::warnings(v.bp, v.provider));
+    out.notes.extend(v.warnings.iter().cloned());
     note::sort(&mut out.notes);
     out
 }

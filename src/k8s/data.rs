@@ -21,8 +21,9 @@ use super::workload::{
 };
 use super::yaml::{Map, Str, Y, map, seq};
 use super::{Ctx, DataService, Engine};
+use crate::analysis::DataKind;
 use crate::blueprint::types::{
-    CacheEngine, DatabaseEngine, Deployment, InCluster, QueueEngine, Resources, Sizes,
+    CacheEngine, DatabaseEngine, InCluster, QueueEngine, Resources, Sizes,
 };
 use crate::catalog::{Provider, SizeKind};
 
@@ -198,11 +199,10 @@ fn sized(ic: &InCluster, size: Option<&str>, sizes: &Sizes, kind: SizeKind) -> R
 /// The in-cluster data services of the blueprint.
 pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
     let bp = ctx.bp;
-    let all = ctx.opts.data_in_cluster;
     let users = |name: &str| -> Vec<String> {
-        bp.services
+        ctx.v
+            .users_of(name)
             .iter()
-            .filter(|s| s.uses.iter().any(|u| u == name))
             .map(|s| s.name.clone())
             .collect()
     };
@@ -261,7 +261,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
         }
     };
     for d in &bp.databases {
-        if !(all || d.deployment == Deployment::InCluster) {
+        if !ctx.v.in_cluster(DataKind::Database, d.deployment) {
             continue;
         }
         let e = Engine::from(d.engine);
@@ -294,7 +294,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
         out.push(ds);
     }
     for c in &bp.caches {
-        if !(all || c.deployment == Deployment::InCluster) {
+        if !ctx.v.in_cluster(DataKind::Cache, c.deployment) {
             continue;
         }
         let e = Engine::from(c.engine);
@@ -319,7 +319,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
         ));
     }
     for q in &bp.queues {
-        if !(all || ctx.opts.queues_in_cluster || q.deployment == Deployment::InCluster) {
+        if !ctx.v.in_cluster(DataKind::Queue, q.deployment) {
             continue;
         }
         let e = Engine::from(q.engine);

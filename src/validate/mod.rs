@@ -73,13 +73,7 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     deployable::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
-        let v = Validated {
-            loaded,
-            bp,
-            env: &loaded.env,
-            provider,
-            catalog: provider.catalog(),
-        };
+        let v = Validated::new(loaded, provider, versions::warnings(bp, provider));
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);
         if problems.is_empty() {

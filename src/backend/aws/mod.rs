@@ -26,8 +26,7 @@ mod security;
 mod state;
 mod table;
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use crate::json;
 use crate::terraform::Json;
@@ -51,28 +50,12 @@ pub(crate) struct Ctx<'a> {
     log: super::Log,
     /// Ingress rules waiting for their source security group (see `security::finish`).
     pending_rules: Mutex<Vec<security::PendingRule>>,
-    /// Services by the components they use, in blueprint order, built on first use.
-    users: OnceLock<HashMap<&'a str, Vec<&'a Service>>>,
 }
 
 impl<'a> Ctx<'a> {
     /// The services that use component `name`, in blueprint order.
     pub fn users_of(&self, name: &str) -> &[&'a Service] {
-        let users = self.users.get_or_init(|| {
-            let mut by: HashMap<&'a str, Vec<&'a Service>> = HashMap::new();
-            for s in &self.v.bp.services {
-                let mut seen: Vec<&str> = Vec::new();
-                for u in &s.uses {
-                    // A service listing a component twice is still one client.
-                    if !seen.contains(&u.as_str()) {
-                        seen.push(u);
-                        by.entry(u).or_default().push(s);
-                    }
-                }
-            }
-            by
-        });
-        users.get(name).map_or(&[], Vec::as_slice)
+        self.v.users_of(name)
     }
 
     /// `${data.aws_caller_identity.current.account_id}`.
@@ -130,7 +113,6 @@ pub fn synth(v: &Validated) -> Output {
         platform: v.platform(),
         log: super::Log::default(),
         pending_rules: Mutex::new(Vec::new()),
-        users: OnceLock::new(),
     };
     let mut out = Output::default();
     terraform(&ctx, &mut out);

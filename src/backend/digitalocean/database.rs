@@ -23,20 +23,11 @@ use crate::terraform::{Module, Ref, interp, res};
 const BACKUP_DAYS: u32 = 7;
 
 pub fn lower(ctx: &Ctx, m: &mut Module) {
-    let bp = ctx.v.bp;
-    for d in bp
-        .databases
-        .iter()
-        .filter(|d| d.deployment == Deployment::Managed)
-    {
+    for d in ctx.managed_databases() {
         database(ctx, m, d);
         ctx.mark("databases");
     }
-    for c in bp
-        .caches
-        .iter()
-        .filter(|c| c.deployment == Deployment::Managed)
-    {
+    for c in ctx.managed_caches() {
         cache(ctx, m, c);
         ctx.mark("caches");
     }

@@ -332,3 +332,36 @@ fn managed_queue_versions_are_judged_as_images() {
         "Amazon MQ still creates 3.13"
     );
 }
+
+/// DigitalOcean has no managed RabbitMQ: a `managed` queue runs in the cluster, as the
+/// analysis places it (`Validated::in_cluster`), without a re-validated copy of the
+/// blueprint. Its broker, its credentials and the client's in-cluster endpoint all exist.
+#[test]
+fn managed_queue_runs_in_the_cluster() {
+    let out = synth(
+        r#"queues:
+  - { name: jobs, engine: rabbitmq }
+services:
+  - { name: worker, image: registry.example.com/worker:1.0, uses: [jobs] }
+"#,
+        "production",
+    );
+    let broker = out
+        .files
+        .iter()
+        .find(|(p, _)| p.starts_with("k8s/") && p.ends_with("/jobs.yaml"))
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| panic!("no broker manifest in {:?}", out.files.keys()));
+    assert!(broker.contains("kind: StatefulSet"), "{broker}");
+    let platform = &out.files["terraform/platform/connections.tf.json"];
+    assert!(platform.contains("jobs-credentials"), "{platform}");
+    let worker = out
+        .files
+        .iter()
+        .find(|(p, _)| p.starts_with("k8s/") && p.ends_with("/worker.yaml"))
+        .map(|(_, t)| t)
+        .unwrap();
+    assert!(worker.contains("jobs.shop.svc.cluster.local"), "{worker}");
+    assert!(!worker.contains("worker-connections"), "{worker}");
+    assert!(out.notes.iter().any(|n| n.text.starts_with("queues[jobs]")));
+}

@@ -45,7 +45,6 @@ pub fn synth(v: &Validated) -> Output {
                 .and_then(|k| k.pod_cidr.clone())
                 .unwrap_or_else(|| k8s::DEFAULT_POD_CIDR.into()),
         ),
-        data_in_cluster: true,
         ..Default::default()
     };
     // The namespaces of the generated credentials belong to the platform module.
