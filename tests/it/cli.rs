@@ -599,3 +599,38 @@ fn init_writes_the_schema_the_starter_points_at() {
     let o = infragen(d, &["init", "--path", "stacks/other.yaml"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// Notes and warnings reach stderr rendered once, by their type: each line starts with its
+/// kind (`note:` or `warning[rule]:`), and with several targets the target follows it.
+#[test]
+fn notes_and_warnings_are_labelled_by_kind() {
+    let t = tempfile::tempdir().unwrap();
+    let bp = crate::support::root().join("blueprints/ecommerce-doks.yaml");
+    let out = t.path().join("out");
+    let o = infragen(
+        t.path(),
+        &[
+            "synth",
+            "--provider",
+            "digitalocean",
+            "--env",
+            "all",
+            "--blueprint",
+            bp.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.starts_with(' ')).collect();
+    let warning = lines
+        .iter()
+        .find(|l| l.starts_with("warning[do-control-plane-firewall]: "))
+        .unwrap_or_else(|| panic!("no warning line in\n{stderr}"));
+    assert!(warning.contains(" digitalocean/"), "{warning}");
+    assert!(lines.iter().any(|l| l.starts_with("note: ")), "{stderr}");
+    // Nothing renders a warning as a note, or a note twice over.
+    assert!(!stderr.contains("note: warning["), "{stderr}");
+    assert!(!stderr.contains("note: note:"), "{stderr}");
+}

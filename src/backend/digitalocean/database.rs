@@ -229,12 +229,12 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
     let name = crate::terraform::ident(&c.name);
     let db = cluster_ref(&c.name);
     let mut lost: Vec<String> = Vec::new();
-    let version = match c.engine {
-        CacheEngine::Valkey => c.version.clone(),
+    // A Redis cache becomes Valkey here, at Valkey's default version.
+    let given = match c.engine {
+        CacheEngine::Valkey => c.version.as_deref(),
         CacheEngine::Redis => None,
-    }
-    .or_else(|| ctx.v.catalog.default_version("valkey").map(String::from))
-    .unwrap_or_default();
+    };
+    let version = ctx.v.version(given, "valkey");
     let version = version.split('.').next().unwrap_or_default().to_string();
     if c.engine == CacheEngine::Redis {
         ctx.note(format!(
