@@ -55,14 +55,11 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// `None` unless the workloads run on a DOKS cluster of this blueprint.
-    pub fn new(ctx: &Ctx) -> Option<Shared> {
-        if !ctx.doks() || ctx.v.bp.cluster.is_none() {
-            return None;
-        }
+    /// For a DOKS cluster of this blueprint (the caller checks).
+    pub fn new(ctx: &Ctx) -> Shared {
         let opts = options(ctx);
         let creds = k8s::credential_secrets(ctx.v, &opts);
-        Some(Shared { opts, creds })
+        Shared { opts, creds }
     }
 }
 
