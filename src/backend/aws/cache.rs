@@ -20,7 +20,8 @@ use super::Ctx;
 use super::kms;
 use super::secrets;
 use super::security;
-use crate::blueprint::types::{Cache, CacheEngine, Deployment};
+use crate::analysis::DataKind;
+use crate::blueprint::types::{Cache, CacheEngine};
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, ident, res};
 
@@ -34,11 +35,10 @@ pub fn group(name: &str) -> Ref {
 
 /// The caches ElastiCache runs.
 pub fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Cache> + use<'a> {
-    ctx.v
-        .bp
-        .caches
+    let v = ctx.v;
+    v.bp.caches
         .iter()
-        .filter(|c| c.deployment == Deployment::Managed)
+        .filter(move |c| !v.in_cluster(DataKind::Cache, c.deployment))
 }
 
 /// Whether the module needs the `random` provider (for AUTH tokens).

@@ -13,7 +13,8 @@ use super::Ctx;
 use super::iam::assume_role;
 use super::kms;
 use super::security;
-use crate::blueprint::types::{Database, DatabaseEngine, Deployment};
+use crate::analysis::DataKind;
+use crate::blueprint::types::{Database, DatabaseEngine};
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, list, res};
 
@@ -29,13 +30,12 @@ pub fn instance(name: &str) -> Ref {
     res("aws_db_instance", name)
 }
 
-/// The databases RDS runs.
+/// The databases RDS runs: those the analysis does not place in the cluster.
 pub fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Database> + use<'a> {
-    ctx.v
-        .bp
-        .databases
-        .iter()
-        .filter(|d| d.deployment == Deployment::Managed && d.engine != DatabaseEngine::Mongodb)
+    let v = ctx.v;
+    v.bp.databases.iter().filter(move |d| {
+        !v.in_cluster(DataKind::Database, d.deployment) && d.engine != DatabaseEngine::Mongodb
+    })
 }
 
 /// The instance identifier (`identifier`, default `<name>-<env>-<database>`).
