@@ -336,10 +336,13 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
 }
 
 /// Components DigitalOcean has no managed service for: queues run in the cluster (the
-/// platform module passes them to the manifest generator as `in_cluster`), tables and
-/// secret stores are reported.
+/// analysis places them there, `Validated::in_cluster`), tables and secret stores are
+/// reported.
 pub fn unsupported(ctx: &Ctx) {
     let bp = ctx.v.bp;
+    // Without a DOKS cluster nothing runs the broker: `backend::not_lowered` lists the
+    // queues as absent, and this note must not claim otherwise.
+    let cluster = ctx.doks() && bp.cluster.is_some();
     for q in bp
         .queues
         .iter()
@@ -348,6 +351,13 @@ pub fn unsupported(ctx: &Ctx) {
         let engine = match q.engine {
             QueueEngine::Rabbitmq => "RabbitMQ",
         };
+        if !cluster {
+            ctx.note(format!(
+                "queues[{}]: DigitalOcean has no managed {engine}, and without a `cluster` (platform `doks`) there is nothing to run it in",
+                q.name
+            ));
+            continue;
+        }
         ctx.note(format!(
             "queues[{}]: DigitalOcean has no managed {engine}; it runs in the cluster as a StatefulSet (write `deployment: in_cluster` to make that explicit){}",
             q.name,

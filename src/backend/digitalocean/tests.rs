@@ -365,3 +365,40 @@ services:
     assert!(!worker.contains("worker-connections"), "{worker}");
     assert!(out.notes.iter().any(|n| n.text.starts_with("queues[jobs]")));
 }
+
+/// Without a cluster nothing runs a managed queue: the notes say it is absent, and none
+/// claims it runs as a StatefulSet.
+#[test]
+fn managed_queue_without_a_cluster_is_reported_absent() {
+    let text = r#"
+name: shop
+providers: { digitalocean: { region: nyc1 } }
+queues:
+  - { name: jobs, engine: rabbitmq }
+"#;
+    let out = crate::synthesize(
+        "t.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert!(!out.files.keys().any(|p| p.starts_with("k8s/")));
+    let notes: Vec<&str> = out.notes.iter().map(|n| n.text.as_str()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("absent from the output: queues")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("queues[jobs]") && n.contains("nothing to run it in")),
+        "{notes:?}"
+    );
+    assert!(
+        !notes.iter().any(|n| n.contains("StatefulSet")),
+        "{notes:?}"
+    );
+}
