@@ -450,10 +450,9 @@ pub fn credential_secrets(v: &Validated, opts: &Options) -> Vec<CredentialSecret
             continue;
         };
         let mut namespaces = BTreeSet::from([d.namespace.clone()]);
-        for s in &ctx.services {
-            if s.bp.uses.iter().any(|u| u.name == d.name) {
-                namespaces.insert(s.namespace.clone());
-            }
+        // The namespaces of its clients (`DataService::users`, from `Validated::users_of`).
+        for s in ctx.services.iter().filter(|s| d.users.contains(&s.bp.name)) {
+            namespaces.insert(s.namespace.clone());
         }
         out.push(CredentialSecret {
             component: d.name.clone(),
