@@ -311,6 +311,14 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     if !plans.iter().any(|p| !p.entries.is_empty()) {
         return None;
     }
+    let bootstrap = if ctx.v.bp.state.is_some() {
+        "terraform/bootstrap (once) → "
+    } else {
+        ""
+    };
+    ctx.note(format!(
+        "apply order: {bootstrap}terraform/infra → terraform/platform (installs the External Secrets Operator and its CRDs) → terraform/connections (its ClusterSecretStores and ExternalSecrets, which need those CRDs at plan) → `kubectl apply -k k8s/`",
+    ));
     let mut m = Module::new(crate::naming::header(ctx.v));
     super::platform::cluster_providers(ctx, &mut m, "connections", &["aws", "kubernetes"]);
     // The RDS-managed master secrets' ARNs, by data source (generated names: only Terraform
