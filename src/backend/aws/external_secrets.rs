@@ -358,26 +358,37 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             .filter(|(_, s)| matches!(s, Source::Parameter { .. }))
             .collect();
         let name = k8s::connect::connections_name(&p.service);
-        let mut add = |name: String, store: &str, policy: &str, entries: &[&(String, Source)]| {
-            // After its store: destroyed before it, so the operator never reports a missing
-            // store while the ExternalSecret is being deleted.
+        let mut add = |name: String,
+                       store: &str,
+                       policy: &str,
+                       entries: &[&(String, Source)],
+                       after: Option<&str>| {
+            // After its store (and a merging one after the owner of its Secret): destroyed
+            // before them, so the operator never reports a missing store or Secret.
+            let mut depends = vec![manifest(store).address()];
+            depends.extend(after.map(|a| manifest(a).address()));
             let body = json!({
                 "manifest": external_secret(p, name.clone(), store, policy, entries),
-                "depends_on": [manifest(store).address()],
+                "depends_on": depends,
             });
             m.file("external_secrets").resource(&manifest(&name), body);
         };
         if !secrets.is_empty() {
-            add(name.clone(), SECRETS_MANAGER_STORE, "Owner", &secrets);
+            add(name.clone(), SECRETS_MANAGER_STORE, "Owner", &secrets, None);
         }
         if !params.is_empty() {
             // The same Secret: merged into the first ExternalSecret's, or owned when alone.
-            let policy = if secrets.is_empty() { "Owner" } else { "Merge" };
+            let (policy, owner) = if secrets.is_empty() {
+                ("Owner", None)
+            } else {
+                ("Merge", Some(name.as_str()))
+            };
             add(
                 format!("{name}-parameters"),
                 PARAMETER_STORE,
                 policy,
                 &params,
+                owner,
             );
         }
     }
