@@ -209,10 +209,11 @@ fn store(ctx: &Ctx, name: &str, service: &str) -> Json {
     })
 }
 
-/// The ExternalSecret of one service reading `entries` from store `store`.
+/// The ExternalSecret `name` of workload `workload` (in `namespace`) reading `entries` from
+/// store `store` into the workload's `<workload>-connections` Secret.
 fn external_secret(
-    p: &ServicePlan,
-    name: String,
+    (workload, namespace): (&str, &str),
+    name: &str,
     store: &str,
     policy: &str,
     entries: &[&(String, Source)],
@@ -233,13 +234,13 @@ fn external_secret(
         "kind": "ExternalSecret",
         "metadata": {
             "name": name,
-            "namespace": p.namespace,
-            "labels": {"app.kubernetes.io/managed-by": "infragen", "app.kubernetes.io/part-of": p.service},
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "infragen", "app.kubernetes.io/part-of": workload},
         },
         "spec": {
             "refreshInterval": "1h",
             "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
-            "target": {"name": k8s::connect::connections_name(&p.service), "creationPolicy": policy},
+            "target": {"name": k8s::connect::connections_name(workload), "creationPolicy": policy},
             "data": data,
         },
     })
@@ -347,52 +348,66 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         );
     }
     for p in &plans {
-        let secrets: Vec<&(String, Source)> = p
-            .entries
-            .iter()
-            .filter(|(_, s)| matches!(s, Source::Secret { .. }))
-            .collect();
-        let params: Vec<&(String, Source)> = p
-            .entries
-            .iter()
-            .filter(|(_, s)| matches!(s, Source::Parameter { .. }))
-            .collect();
-        let name = k8s::connect::connections_name(&p.service);
-        let mut add = |name: String,
-                       store: &str,
-                       policy: &str,
-                       entries: &[&(String, Source)],
-                       after: Option<&str>| {
-            // After its store (and a merging one after the owner of its Secret): destroyed
-            // before them, so the operator never reports a missing store or Secret.
-            let mut depends = vec![manifest(store).address()];
-            depends.extend(after.map(|a| manifest(a).address()));
-            let body = json!({
-                "manifest": external_secret(p, name.clone(), store, policy, entries),
-                "depends_on": depends,
-            });
-            m.file("external_secrets").resource(&manifest(&name), body);
-        };
-        if !secrets.is_empty() {
-            add(name.clone(), SECRETS_MANAGER_STORE, "Owner", &secrets, None);
-        }
-        if !params.is_empty() {
-            // The same Secret: merged into the first ExternalSecret's, or owned when alone.
-            let (policy, owner) = if secrets.is_empty() {
-                ("Owner", None)
-            } else {
-                ("Merge", Some(name.as_str()))
-            };
-            add(
-                format!("{name}-parameters"),
-                PARAMETER_STORE,
-                policy,
-                &params,
-                owner,
-            );
+        for (r, body) in workload_objects(&p.service, &p.namespace, &p.entries) {
+            m.file("external_secrets").resource(&r, body);
         }
     }
     Some(m)
+}
+
+/// The ExternalSecrets (as `kubernetes_manifest` resources of `connections`) that fill the
+/// `<workload>-connections` Secret of one workload in `namespace` with `entries`: one per
+/// store it reads from, the second merging into the Secret the first owns. Any workload
+/// (service, job) that reads credentials gets its objects here.
+pub fn workload_objects(
+    workload: &str,
+    namespace: &str,
+    entries: &[(String, Source)],
+) -> Vec<(crate::terraform::Ref, Json)> {
+    let secrets: Vec<&(String, Source)> = entries
+        .iter()
+        .filter(|(_, s)| matches!(s, Source::Secret { .. }))
+        .collect();
+    let params: Vec<&(String, Source)> = entries
+        .iter()
+        .filter(|(_, s)| matches!(s, Source::Parameter { .. }))
+        .collect();
+    let name = k8s::connect::connections_name(workload);
+    let mut out = Vec::new();
+    let mut add = |name: &str,
+                   store: &str,
+                   policy: &str,
+                   entries: &[&(String, Source)],
+                   after: Option<&str>| {
+        // After its store (and a merging one after the owner of its Secret): destroyed before
+        // them, so the operator never reports a missing store or Secret.
+        let mut depends = vec![manifest(store).address()];
+        depends.extend(after.map(|a| manifest(a).address()));
+        let body = json!({
+            "manifest": external_secret((workload, namespace), name, store, policy, entries),
+            "depends_on": depends,
+        });
+        out.push((manifest(name), body));
+    };
+    if !secrets.is_empty() {
+        add(&name, SECRETS_MANAGER_STORE, "Owner", &secrets, None);
+    }
+    if !params.is_empty() {
+        // The same Secret: merged into the first ExternalSecret's, or owned when alone.
+        let (policy, owner) = if secrets.is_empty() {
+            ("Owner", None)
+        } else {
+            ("Merge", Some(name.as_str()))
+        };
+        add(
+            &format!("{name}-parameters"),
+            PARAMETER_STORE,
+            policy,
+            &params,
+            owner,
+        );
+    }
+    out
 }
 
 /// The `kubernetes_manifest` of the object named `name`.
