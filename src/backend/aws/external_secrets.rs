@@ -306,7 +306,10 @@ pub fn platform(ctx: &Ctx, m: &mut Module, after: &Json) {
 }
 
 /// The `connections` root module: the ClusterSecretStores and every service's ExternalSecrets
-/// as `kubernetes_manifest` resources, when any service reads a credential.
+/// as `kubernetes_manifest` resources, when any service reads a credential. No `wait`: an
+/// ExternalSecret whose source is still empty (a blueprint secret listed in
+/// `preconditions.json`) retries on its own, and the apply should not hang on it; the default
+/// field manager is enough, as nothing else writes these objects.
 pub fn module(ctx: &Ctx) -> Option<Module> {
     let plans = plan(ctx);
     if !plans.iter().any(|p| !p.entries.is_empty()) {
