@@ -1,4 +1,4 @@
-//! Everything EKS runs inside the cluster, in three places:
+//! Everything EKS runs inside the cluster, in four places:
 //!
 //! - in `infra` (cloud resources the platform needs): the AWS Load Balancer Controller's IRSA
 //!   role, and for `load_balancer` the WAFv2 web ACL (rate limit + AWS managed rule groups,
@@ -9,6 +9,8 @@
 //!   AWS Load Balancer Controller, ingress-nginx and cert-manager (`helm.rs`), the encrypted
 //!   gp3 default StorageClass (managed nodes), Fargate's logging namespace and ConfigMap, and
 //!   the edge: an ALB Ingress that puts the WAF in front of ingress-nginx;
+//! - the `connections` root module (applied after `platform`, same providers): the External
+//!   Secrets objects, whose CRDs `platform` installs (`external_secrets.rs`);
 //! - `k8s/`: the manifests of the services (`crate::k8s`), told about the platform.
 //!
 //! Edge: with `ingress.class: nginx` and a `load_balancer`, the internet-facing ALB (WAF,
