@@ -621,12 +621,18 @@ fn validate(a: ValidateArgs) -> Result<ExitCode, CliError> {
         }
     };
     let report = crate::check::check_files(&files, schemas);
-    let manifests = crate::check::kubernetes::Schemas::bundled().check_files(
+    let kube = crate::check::kubernetes::Schemas::bundled();
+    let mut manifests = kube.check_files(
         files
             .iter()
             .filter(|(p, _)| p.ends_with(".yaml") && p.starts_with("k8s/"))
             .map(|(p, t)| (p.as_str(), t.as_str())),
     );
+    // Objects written as Terraform (`kubernetes_manifest`) are manifests too.
+    let in_terraform = crate::check::terraform_manifests::check(&files, kube);
+    manifests.documents += in_terraform.documents;
+    manifests.custom += in_terraform.custom;
+    manifests.problems.extend(in_terraform.problems);
     if report.modules == 0 && manifests.documents == 0 {
         return Err(fail(
             format!("no Terraform modules or Kubernetes manifests found in {shown}"),

@@ -222,6 +222,53 @@ fn committed_json_schema_is_current() {
 }
 
 /// `validate` passes on shipped output and names each kind of injected error.
+/// The External Secrets objects of EKS's `connections` module are Terraform
+/// (`kubernetes_manifest`), and `validate` reads them as manifests: a broken one is named.
+#[test]
+fn validate_reads_the_objects_of_the_connections_module() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let bp = crate::support::root().join("blueprints/ecommerce-eks.yaml");
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "production",
+            "--blueprint",
+            bp.to_str().unwrap(),
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = infragen(d, &["validate", "out"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("4 modules"), "{}", text(&o));
+    let file = d.join("out/terraform/connections/external_secrets.tf.json");
+    let clean = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        clean.replacen(
+            "\"name\": \"gateway-connections\",",
+            "\"nam\": \"gateway-connections\",",
+            1,
+        ),
+    )
+    .unwrap();
+    let o = infragen(d, &["validate", "out"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "terraform/connections/external_secrets.tf.json:kubernetes_manifest.gateway_connections"
+        ),
+        "{}",
+        text(&o)
+    );
+}
+
 #[test]
 fn validate_passes_clean_output_and_names_injected_errors() {
     let t = tempfile::tempdir().unwrap();

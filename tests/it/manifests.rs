@@ -87,12 +87,15 @@ fn selects(selector: &Value, labels: &Value) -> bool {
 
 /// The strict-schema report of the manifests in `files`, asserting no problems.
 fn check_schemas(label: &str, files: &BTreeMap<String, String>) -> Report {
-    let report = Schemas::bundled().check_files(
+    let mut report = Schemas::bundled().check_files(
         files
             .iter()
             .filter(|(f, _)| f.starts_with("k8s/"))
             .map(|(f, t)| (f.as_str(), t.as_str())),
     );
+    // And the objects Terraform applies (`kubernetes_manifest`, EKS's `connections`).
+    let in_terraform = infragen::check::terraform_manifests::check(files, Schemas::bundled());
+    report.problems.extend(in_terraform.problems);
     assert!(
         report.problems.is_empty(),
         "{label}:\n{}",

@@ -1,7 +1,8 @@
 //! AWS back-end: raw `hashicorp/aws` resources, one file per infrastructure concept.
 //! Root modules: `bootstrap` (the state bucket, applied once with local state), `infra`
-//! (cloud resources) and, for EKS, `platform` (Helm releases inside the cluster); Kubernetes
-//! objects go to `k8s/`.
+//! (cloud resources) and, for EKS, `platform` (Helm releases inside the cluster) and
+//! `connections` (the External Secrets objects, planned once `platform` installed their CRDs);
+//! Kubernetes objects go to `k8s/`.
 
 mod buckets;
 mod cache;
@@ -155,7 +156,7 @@ pub fn synth(v: &Validated) -> Output {
     out
 }
 
-/// The Terraform modules (`infra`, `platform`, `bootstrap`).
+/// The Terraform modules (`infra`, `platform`, `connections`, `bootstrap`).
 fn terraform(ctx: &Ctx, network: Option<&Network>, out: &mut Output) {
     let v = ctx.v;
     let mut infra = Module::new(header(v));
@@ -180,11 +181,9 @@ fn terraform(ctx: &Ctx, network: Option<&Network>, out: &mut Output) {
             external_secrets::infra(ctx, &mut infra);
             if let Some(p) = platform::module(ctx) {
                 out.add_module("platform", p);
-                if external_secrets::needed(ctx) {
-                    for (path, text) in external_secrets::chart_files() {
-                        out.add_file(path, text);
-                    }
-                }
+            }
+            if let Some(c) = external_secrets::module(ctx) {
+                out.add_module("connections", c);
             }
         }
         Some(Platform::EcsFargate) => {
