@@ -385,9 +385,11 @@ impl From<String> for Json {
     }
 }
 
-impl From<&str> for Json {
-    fn from(s: &str) -> Json {
-        Json::String(Cow::Owned(s.to_owned()))
+/// A borrowed value is copied, as `json!` copies a spliced place (`&str`, `&[T]`, and
+/// whatever reference a method returns).
+impl<T: ToJson + ?Sized> From<&T> for Json {
+    fn from(v: &T) -> Json {
+        v.to_json()
     }
 }
 
@@ -406,12 +408,6 @@ impl From<Object> for Json {
 impl<T: Into<Json>> From<Vec<T>> for Json {
     fn from(v: Vec<T>) -> Json {
         Json::Array(v.into_iter().map(Into::into).collect())
-    }
-}
-
-impl<T: ToJson> From<&[T]> for Json {
-    fn from(v: &[T]) -> Json {
-        v.to_json()
     }
 }
 
@@ -484,9 +480,11 @@ impl Key for String {
 }
 
 /// `serde_json::json!`'s syntax, building a [`Json`]: `null`, literals, `[…]`, `{"k": v}`
-/// and any expression (converted with [`ToJson`] from a reference, so it is copied). An
-/// expression in parentheses, `(expr)`, is moved in with `Into<Json>` instead, for large
-/// values built just before (statement lists, container definitions).
+/// and any expression. A call (`f(…)`, `format!(…)`, `sg.id()`, `res(…).arn()`) gives a
+/// temporary, moved in with `Into<Json>`; any other expression is converted with
+/// [`ToJson`] from a reference, so it is copied. An expression in parentheses, `(expr)`, is
+/// moved in too, for large values built just before (statement lists, container
+/// definitions).
 #[macro_export]
 macro_rules! json {
     // ---- arrays: `@array [elements so far] rest`
@@ -512,6 +510,12 @@ macro_rules! json {
     };
     (@array [$($elems:expr,)*] $($f:ident)::+ ($($args:tt)*) $(, $($rest:tt)*)?) => {
         $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($f)::+($($args)*)),] $($($rest)*)?)
+    };
+    (@array [$($elems:expr,)*] $($f:ident)::+ ($($args:tt)*) $(. $m:ident ($($margs:tt)*))+ $(, $($rest:tt)*)?) => {
+        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($f)::+($($args)*) $(.$m($($margs)*))+),] $($($rest)*)?)
+    };
+    (@array [$($elems:expr,)*] $recv:ident $(. $p:ident)+ ($($args:tt)*) $(. $m:ident ($($margs:tt)*))* $(, $($rest:tt)*)?) => {
+        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($recv $(.$p)+ ($($args)*) $(.$m($($margs)*))*),] $($($rest)*)?)
     };
     (@array [$($elems:expr,)*] $lit:literal , $($rest:tt)*) => {
         $crate::json!(@array [$($elems,)* $crate::terraform::Literal::literal($lit),] $($rest)*)
@@ -555,7 +559,14 @@ macro_rules! json {
     (@object $entries:tt ($($key:tt)+) (: ($($moved:tt)+))) => {
         $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($moved)+)))
     };
-    // A call's result (a function, a macro such as `format!`) is a temporary: moved in.
+    // A call's result (a function, a macro such as `format!`, a method as in `sg.id()` or
+    // `res(…).arn()`) is a temporary: moved in, not copied.
+    (@object $entries:tt ($($key:tt)+) (: $($f:ident)::+ ($($args:tt)*) $(. $m:ident ($($margs:tt)*))+ $(, $($rest:tt)*)?)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($f)::+($($args)*) $(.$m($($margs)*))+)) $(, $($rest)*)?)
+    };
+    (@object $entries:tt ($($key:tt)+) (: $recv:ident $(. $p:ident)+ ($($args:tt)*) $(. $m:ident ($($margs:tt)*))* $(, $($rest:tt)*)?)) => {
+        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($recv $(.$p)+ ($($args)*) $(.$m($($margs)*))*)) $(, $($rest)*)?)
+    };
     (@object $entries:tt ($($key:tt)+) (: $($f:ident)::+ ! ($($args:tt)*) $(, $($rest:tt)*)?)) => {
         $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($f)::+!($($args)*))) $(, $($rest)*)?)
     };
