@@ -42,7 +42,14 @@ impl Object {
     /// inserts).
     pub fn from_entries(mut entries: Vec<(Cow<'static, str>, Json)>) -> Self {
         // Stable, so equal keys keep their order and the last of each run is the one kept.
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        // Keys nearly always differ in their first byte: comparing it first spares most
+        // comparisons a call to `memcmp` (bodies are sorted by the thousand).
+        entries.sort_by(
+            |a, b| match (a.0.as_bytes().first(), b.0.as_bytes().first()) {
+                (Some(x), Some(y)) if x != y => x.cmp(y),
+                _ => a.0.cmp(&b.0),
+            },
+        );
         if entries.windows(2).any(|w| w[0].0 == w[1].0) {
             let mut unique: Vec<(Cow<'static, str>, Json)> = Vec::with_capacity(entries.len());
             for e in entries {

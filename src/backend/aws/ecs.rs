@@ -476,8 +476,8 @@ fn task_definition(
     let (mut env, from_uses) = connections(ctx, s, wired);
     env.extend(s.env.clone()); // the blueprint's values win
     let environment: Vec<Json> = env
-        .iter()
-        .map(|(k, v)| json!({"name": k, "value": v}))
+        .into_iter()
+        .map(|(k, v)| json!({"name": (k), "value": (v)}))
         .collect();
     let mut all_secrets: Vec<(String, String)> = s
         .secret_env
@@ -494,8 +494,8 @@ fn task_definition(
         .collect();
     all_secrets.sort();
     let secrets_json: Vec<Json> = all_secrets
-        .iter()
-        .map(|(name, from)| json!({"name": name, "valueFrom": from}))
+        .into_iter()
+        .map(|(name, from)| json!({"name": (name), "valueFrom": (from)}))
         .collect();
     let user = match s.security.run_as_group {
         Some(g) => format!("{}:{g}", s.security.run_as_user),
@@ -677,11 +677,11 @@ fn service_security_group(
             &res("aws_vpc_security_group_egress_rule", &rule),
             json!({
                 "security_group_id": sg.id(),
-                "cidr_ipv4": cidr,
+                "cidr_ipv4": (cidr),
                 "ip_protocol": "tcp",
                 "from_port": port,
                 "to_port": port,
-                "description": description,
+                "description": (description),
             }),
         );
     }
