@@ -144,33 +144,58 @@ pub fn synth(v: &Validated) -> Output {
 
 /// The blueprint's parts, by top-level key, with how many items each has.
 pub fn parts(bp: &Blueprint) -> Vec<(&'static str, usize)> {
-    let k8s = bp.kubernetes.as_ref();
+    // Every field by name, without `..`: a new field does not compile until it is listed
+    // here as a part (so `not_lowered` notes it wherever it is not lowered) or said not to be.
+    let Blueprint {
+        name: _,        // not a part: the name every part's resources are derived from
+        description: _, // not a part: documentation
+        tags: _,        // not a part: put on every part's resources
+        providers: _,   // not a part: settings the back-ends read
+        state,
+        network,
+        cluster,
+        node_pools,
+        fargate_profiles,
+        databases,
+        caches,
+        queues,
+        tables,
+        load_balancer,
+        ingress,
+        registry,
+        secrets,
+        services,
+        kubernetes,
+        observability,
+        buckets,
+        overrides: _, // not a part: escape hatch applied after lowering (crate::escape)
+        extra: _,     // not a part: escape hatch rendered after lowering (crate::escape)
+        environments: _, // not a part: merged into the blueprint before validation
+    } = bp;
     vec![
-        ("state", bp.state.is_some() as usize),
-        ("network", bp.network.is_some() as usize),
-        ("cluster", bp.cluster.is_some() as usize),
-        ("node_pools", bp.node_pools.len()),
-        ("fargate_profiles", bp.fargate_profiles.len()),
-        ("databases", bp.databases.len()),
-        ("caches", bp.caches.len()),
-        ("queues", bp.queues.len()),
-        ("tables", bp.tables.len()),
-        ("load_balancer", bp.load_balancer.is_some() as usize),
+        ("state", state.is_some() as usize),
+        ("network", network.is_some() as usize),
+        ("cluster", cluster.is_some() as usize),
+        ("node_pools", node_pools.len()),
+        ("fargate_profiles", fargate_profiles.len()),
+        ("databases", databases.len()),
+        ("caches", caches.len()),
+        ("queues", queues.len()),
+        ("tables", tables.len()),
+        ("load_balancer", load_balancer.is_some() as usize),
         (
             "ingress",
-            bp.ingress.as_ref().is_some_and(|i| i.enabled) as usize,
+            ingress.as_ref().is_some_and(|i| i.enabled) as usize,
         ),
-        ("registry", bp.registry.is_some() as usize),
-        ("secrets", bp.secrets.len()),
-        ("services", bp.services.len()),
-        ("kubernetes", k8s.is_some() as usize),
+        ("registry", registry.is_some() as usize),
+        ("secrets", secrets.len()),
+        ("services", services.len()),
+        ("kubernetes", kubernetes.is_some() as usize),
         (
             "observability",
-            bp.observability
-                .as_ref()
-                .is_some_and(|o| !o.alarms.is_empty()) as usize,
+            observability.as_ref().is_some_and(|o| !o.alarms.is_empty()) as usize,
         ),
-        ("buckets", bp.buckets.len()),
+        ("buckets", buckets.len()),
     ]
 }
 

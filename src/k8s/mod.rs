@@ -359,6 +359,35 @@ fn generate(
     opts: &Options,
     with_secrets: bool,
 ) -> (BTreeMap<String, String>, Vec<&'static str>, Secrets) {
+    // Every blueprint part by name, without `..`: a new field does not compile until the
+    // manifests say what they do with it. The concept files read their part through `ctx`;
+    // each comment names the file (or the layer that handles it instead).
+    let Blueprint {
+        name: _,             // `part-of` labels, the default namespace, kustomization.rs
+        description: _,      // not written to the manifests
+        tags: _,             // not written to the manifests (cloud tags, backend::common_tags)
+        providers: _,        // read by the back-ends, which pass what matters in `Options`
+        state: _,            // Terraform state: the back-ends
+        network: _,          // network_policy.rs: egress to managed data services' subnets
+        cluster: _,          // the back-ends; `Options` say what the cluster provides
+        node_pools: _,       // workload.rs: pods placed by the pools' labels and taints
+        fargate_profiles: _, // the AWS back-end (cluster/fargate.rs)
+        databases: _,        // data/ (in-cluster ones), network_policy.rs (egress)
+        caches: _,           // data/ (in-cluster ones), network_policy.rs (egress)
+        queues: _,           // data/ (in-cluster ones), network_policy.rs (egress)
+        tables: _,           // the back-ends; pods reach them over HTTPS (network_policy.rs)
+        load_balancer: _,    // the back-ends (ALB, the ingress controller's load balancer)
+        ingress: _,          // ingress.rs, gateway.rs
+        registry: _,         // the back-ends (`Options::image_pull_secret`)
+        secrets: _,          // workload.rs: env read from Secrets
+        services: _,         // workload.rs, service.rs, autoscaling.rs, network_policy.rs
+        kubernetes: _,       // namespace.rs, rbac.rs, issuer.rs, network_policy.rs (Ctx::platform)
+        observability: _,    // the back-ends (log retention, alarms)
+        buckets: _,          // the back-ends (S3)
+        overrides: _,        // applied to the output after lowering (crate::escape)
+        extra: _,            // rendered beside the output after lowering (crate::escape)
+        environments: _,     // merged into this blueprint before validation (blueprint::overlay)
+    } = v.bp;
     let ctx = Ctx::new(v, opts);
     let mut files = Files::default();
     let mut secrets = BTreeMap::new();

@@ -222,3 +222,65 @@ fn crate_paths_are_read_through_groups() {
         [] as [&str; 0]
     );
 }
+
+/// The README's Layout section names every top-level module of `src/` and only paths that
+/// exist, bottom layer first, as it says: each module uses only modules listed before it.
+#[test]
+fn readme_layout_matches_the_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("read README.md");
+    let section = readme
+        .split_once("### Layout")
+        .expect("README.md has a Layout section")
+        .1;
+    let block = section.split("```").nth(1).expect("a code block in Layout");
+    let mut order: Vec<String> = Vec::new();
+    let mut problems = Vec::new();
+    // Entries start at the first column; indented lines continue the one above.
+    for line in block
+        .lines()
+        .filter(|l| !l.starts_with(char::is_whitespace))
+    {
+        let Some(path) = line.split_whitespace().next() else {
+            continue;
+        };
+        // `src/backend/<p>/` stands for every provider's folder.
+        let real = path.split('<').next().unwrap_or(path);
+        if !root.join(real).exists() {
+            problems.push(format!("{path} is listed but does not exist"));
+        }
+        if let Some(rest) = path.strip_prefix("src/") {
+            let top = ident(rest).to_string();
+            if !order.contains(&top) {
+                order.push(top);
+            }
+        }
+    }
+    let g = graph();
+    let mut modules: BTreeSet<&String> = g.keys().collect();
+    modules.extend(g.values().flat_map(|e| e.keys()));
+    for m in modules {
+        if !order.contains(m) {
+            problems.push(format!("src/{m} is missing from the Layout section"));
+        }
+    }
+    let at = |m: &str| order.iter().position(|x| x == m);
+    for (from, edges) in &g {
+        for (to, files) in edges {
+            if let (Some(f), Some(t)) = (at(from), at(to))
+                && t > f
+            {
+                let files: Vec<&str> = files.iter().map(String::as_str).collect();
+                problems.push(format!(
+                    "{from} uses {to}, listed after it ({})",
+                    files.join(", ")
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "README.md Layout:\n{}",
+        problems.join("\n")
+    );
+}

@@ -34,7 +34,7 @@ use crate::terraform::Json;
 
 use super::{common_tags, terraform_block};
 use crate::analysis::Validated;
-use crate::blueprint::types::{Platform, Service};
+use crate::blueprint::types::{Blueprint, Network, Platform, Service};
 use crate::naming::header;
 use crate::output::Output;
 use crate::terraform::{Module, data};
@@ -117,12 +117,40 @@ impl<'a> Ctx<'a> {
 }
 
 pub fn synth(v: &Validated) -> Output {
-    let region =
-        v.bp.providers
-            .aws
-            .as_ref()
-            .map(|a| a.region.clone())
-            .unwrap_or_default();
+    // Every blueprint part by name, without `..`: a new field does not compile until this
+    // back-end says what it does with it. The concept files read their part through `ctx`;
+    // each comment names the file (or the layer that handles it instead).
+    let Blueprint {
+        name: _,             // the prefix of derived names (naming::prefix), the `blueprint` tag
+        description: _,      // not written by AWS; `extra:` templates can read it
+        tags: _,             // the provider's default_tags (backend::common_tags)
+        providers,           // the region (below) and the allowed account (Ctx::account)
+        state: _,            // state.rs: the S3 backend and the `bootstrap` module
+        network,             // network.rs, called from `terraform` with it
+        cluster: _,          // cluster.rs on EKS, ecs.rs on ECS Fargate (v.platform())
+        node_pools: _,       // cluster/nodes.rs: EKS managed node groups
+        fargate_profiles: _, // cluster/fargate.rs
+        databases: _,        // database.rs (RDS); in-cluster ones in the k8s manifests
+        caches: _,           // cache.rs (ElastiCache); in-cluster ones in the k8s manifests
+        queues: _,           // queue.rs (Amazon MQ); in-cluster ones in the k8s manifests
+        tables: _,           // table.rs (DynamoDB)
+        load_balancer: _,    // platform.rs (Load Balancer Controller) on EKS, edge.rs on ECS
+        ingress: _,          // the k8s manifests on EKS; on ECS edge.rs reads its body size only
+        registry: _,         // registry.rs (ECR)
+        secrets: _,          // secrets.rs (Secrets Manager), external_secrets.rs on EKS
+        services: _,         // the k8s manifests on EKS (platform::manifests), ecs.rs on ECS
+        kubernetes: _,       // the k8s manifests and platform charts on EKS; noted on ECS
+        observability: _,    // observability.rs (log retention, CloudWatch alarms, SNS)
+        buckets: _,          // buckets.rs (S3)
+        overrides: _,        // applied to the output after lowering (crate::escape)
+        extra: _,            // rendered beside the output after lowering (crate::escape)
+        environments: _,     // merged into this blueprint before validation (blueprint::overlay)
+    } = v.bp;
+    let region = providers
+        .aws
+        .as_ref()
+        .map(|a| a.region.clone())
+        .unwrap_or_default();
     let ctx = Ctx {
         v,
         region,
@@ -133,7 +161,7 @@ pub fn synth(v: &Validated) -> Output {
         users: OnceLock::new(),
     };
     let mut out = Output::default();
-    terraform(&ctx, &mut out);
+    terraform(&ctx, network.as_ref(), &mut out);
     // The manifests on a second thread were measured slower for every shipped blueprint
     // (thread start and a fresh malloc arena cost more than the ~1 ms they would overlap).
     if ctx.is_eks() {
@@ -146,12 +174,12 @@ pub fn synth(v: &Validated) -> Output {
 }
 
 /// The Terraform modules (`infra`, `platform`, `bootstrap`).
-fn terraform(ctx: &Ctx, out: &mut Output) {
+fn terraform(ctx: &Ctx, network: Option<&Network>, out: &mut Output) {
     let v = ctx.v;
     let mut infra = Module::new(header(v));
     providers(ctx, &mut infra, state::backend(ctx, "infra"));
     kms::logs_key(ctx, &mut infra);
-    if let Some(net) = &v.bp.network {
+    if let Some(net) = network {
         network::lower(ctx, net, &mut infra);
         ctx.mark("network");
     }

@@ -20,7 +20,7 @@ use crate::json;
 
 use super::{common_tags, terraform_block};
 use crate::analysis::Validated;
-use crate::blueprint::types::{Deployment, Platform};
+use crate::blueprint::types::{Blueprint, Deployment, Network, Platform};
 use crate::naming::header;
 use crate::output::Output;
 use crate::terraform::{Module, Ref, res};
@@ -113,12 +113,40 @@ impl Ctx<'_> {
 }
 
 pub fn synth(v: &Validated) -> Output {
-    let region =
-        v.bp.providers
-            .digitalocean
-            .as_ref()
-            .map(|d| d.region.clone())
-            .unwrap_or_default();
+    // Every blueprint part by name, without `..`: a new field does not compile until this
+    // back-end says what it does with it. The concept files read their part through `ctx`;
+    // each comment names the file (or the layer that handles it instead).
+    let Blueprint {
+        name: _,             // the prefix of derived names (naming::prefix), descriptions
+        description: _,      // not written by DigitalOcean; `extra:` templates can read it
+        tags: _,             // resource tags as `key:value` (Ctx::tags)
+        providers,           // the region (below) and the project (`project`)
+        state: _,            // state.rs: the Spaces backend and the `bootstrap` module
+        network,             // network.rs, called from `terraform` with it
+        cluster,             // cluster.rs (DOKS); the manifests below
+        node_pools: _,       // cluster.rs: DOKS node pools
+        fargate_profiles: _, // no Fargate here: backend::not_lowered notes them
+        databases: _,        // database.rs (managed); in-cluster ones in the k8s manifests
+        caches: _,           // database.rs (managed Valkey); in-cluster ones in the manifests
+        queues: _,           // no managed broker: in the cluster, noted by database::unsupported
+        tables: _,           // no key-value tables: noted by database::unsupported
+        load_balancer: _,    // platform.rs: the ingress controller's load balancer
+        ingress: _,          // the k8s manifests (platform::manifests)
+        registry: _,         // registry.rs (DigitalOcean Container Registry)
+        secrets: _,          // no secrets manager: noted by database::unsupported, preconditions
+        services: _,         // the k8s manifests (platform::manifests)
+        kubernetes: _,       // the k8s manifests and platform.rs's charts
+        observability: _,    // alarms noted by database::unsupported; nothing else to lower
+        buckets: _,          // not lowered yet: backend::not_lowered notes them
+        overrides: _,        // applied to the output after lowering (crate::escape)
+        extra: _,            // rendered beside the output after lowering (crate::escape)
+        environments: _,     // merged into this blueprint before validation (blueprint::overlay)
+    } = v.bp;
+    let region = providers
+        .digitalocean
+        .as_ref()
+        .map(|d| d.region.clone())
+        .unwrap_or_default();
     let ctx = Ctx {
         v,
         region,
@@ -127,8 +155,8 @@ pub fn synth(v: &Validated) -> Output {
         log: super::Log::default(),
     };
     let mut out = Output::default();
-    terraform(&ctx, &mut out);
-    if ctx.doks() && v.bp.cluster.is_some() {
+    terraform(&ctx, network.as_ref(), &mut out);
+    if ctx.doks() && cluster.is_some() {
         platform::manifests(&ctx, &mut out);
     }
     lint::check(&ctx);
@@ -137,7 +165,7 @@ pub fn synth(v: &Validated) -> Output {
 }
 
 /// The Terraform modules (`infra`, `platform`, `bootstrap`).
-fn terraform(ctx: &Ctx, out: &mut Output) {
+fn terraform(ctx: &Ctx, network: Option<&Network>, out: &mut Output) {
     let v = ctx.v;
     let mut infra = Module::new(header(v));
     infra
@@ -147,7 +175,7 @@ fn terraform(ctx: &Ctx, out: &mut Output) {
             state::backend(ctx, "infra"),
         ))
         .provider("digitalocean", json!({}));
-    if let Some(net) = &v.bp.network {
+    if let Some(net) = network {
         network::lower(ctx, net, &mut infra);
         ctx.mark("network");
     }

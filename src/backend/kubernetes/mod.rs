@@ -7,6 +7,7 @@
 
 use super::{Output, connections};
 use crate::analysis::Validated;
+use crate::blueprint::types::Blueprint;
 use crate::json;
 use crate::k8s;
 use crate::terraform::Module;
@@ -26,11 +27,37 @@ const CLOUD_PARTS: [&str; 9] = [
 ];
 
 pub fn synth(v: &Validated) -> Output {
+    // Every blueprint part by name, without `..`: a new field does not compile until this
+    // back-end says what it does with it.
+    let Blueprint {
+        name: _,             // labels and names in the k8s manifests
+        description: _,      // not written to the manifests; `extra:` templates can read it
+        tags: _,             // not written to the manifests (labels come from the services)
+        providers,           // storage class and pod network (below), context (`platform`)
+        state: _,            // cloud part: CLOUD_PARTS, noted below
+        network: _,          // cloud part: CLOUD_PARTS, noted below
+        cluster: _,          // cloud part (the cluster exists): CLOUD_PARTS, noted below
+        node_pools: _,       // cloud part; the manifests still place pods by their labels
+        fargate_profiles: _, // cloud part: CLOUD_PARTS, noted below
+        databases: _,        // run in the cluster: the k8s manifests (data_in_cluster)
+        caches: _,           // run in the cluster: the k8s manifests (data_in_cluster)
+        queues: _,           // run in the cluster: the k8s manifests (data_in_cluster)
+        tables: _,           // cloud part: CLOUD_PARTS, noted below
+        load_balancer: _,    // cloud part: CLOUD_PARTS, noted below
+        ingress: _,          // the k8s manifests; its class is a precondition (`crds`)
+        registry: _,         // cloud part: CLOUD_PARTS, noted below
+        secrets: declared,   // read by the manifests, listed in preconditions.json
+        services: _,         // the k8s manifests
+        kubernetes: _,       // the k8s manifests
+        observability: _,    // cloud part: CLOUD_PARTS, noted below
+        buckets: _,          // not lowered: backend::not_lowered notes them
+        overrides: _,        // applied to the output after lowering (crate::escape)
+        extra: _,            // rendered beside the output after lowering (crate::escape)
+        environments: _,     // merged into this blueprint before validation (blueprint::overlay)
+    } = v.bp;
     let mut opts = k8s::Options {
         ingress_class: Some("nginx".into()),
-        storage_class: v
-            .bp
-            .providers
+        storage_class: providers
             .kubernetes
             .as_ref()
             .and_then(|k| k.storage_class.clone()),
@@ -38,7 +65,7 @@ pub fn synth(v: &Validated) -> Output {
         // The blueprint's, else kubeadm's (and flannel's) default pod network; the webhook
         // also admits kube-system.
         pod_cidr: Some(
-            v.bp.providers
+            providers
                 .kubernetes
                 .as_ref()
                 .and_then(|k| k.pod_cidr.clone())
@@ -87,7 +114,7 @@ pub fn synth(v: &Validated) -> Output {
     let mut pre = connections::secret_preconditions(v, &secrets, &made);
     pre.extend(crds(v, &out.files));
     connections::finish_preconditions(&mut out, pre);
-    if !v.bp.secrets.is_empty() {
+    if !declared.is_empty() {
         out.lowered.insert("secrets");
     }
     out

@@ -1,0 +1,170 @@
+//! MongoDB: with more than one replica, `--replSet <name>` with a key file (Secret key
+//! `keyfile`) and a Job that initiates the replica set once (idempotent).
+
+use super::engine::default_port;
+use super::statefulset::{exec, pod, small_resources};
+use crate::k8s::workload::{container_security, secret_env, writable};
+use crate::k8s::yaml::{Map, map, seq};
+use crate::k8s::{Ctx, DataService, Engine};
+
+const KEYFILE_DIR: &str = "/etc/mongo-keyfile";
+
+impl DataService<'_> {
+    pub(super) fn mongo_replica_set(&self) -> bool {
+        self.engine == Engine::Mongodb && self.replicas > 1
+    }
+}
+
+pub(super) fn env<'c>(secret: &'c str, db: &'c str) -> Vec<Map<'c>> {
+    vec![
+        secret_env("MONGO_INITDB_ROOT_USERNAME", secret, "username"),
+        secret_env("MONGO_INITDB_ROOT_PASSWORD", secret, "password"),
+        map! {"name" => "MONGO_INITDB_DATABASE", "value" => db},
+    ]
+}
+
+pub(super) fn command(d: &DataService, server: String) -> (Vec<String>, Vec<String>) {
+    let mut args = vec![server, "--bind_ip_all".into()];
+    if d.port != default_port(d.engine) {
+        args.extend(["--port".into(), d.port.to_string()]);
+    }
+    if d.mongo_replica_set() {
+        args.extend([
+            "--replSet".into(),
+            d.name.clone(),
+            "--keyFile".into(),
+            format!("{KEYFILE_DIR}/keyfile"),
+        ]);
+    }
+    args.extend(d.args.iter().cloned());
+    (Vec::new(), args)
+}
+
+pub(super) fn probes(
+    d: &DataService,
+    port: u16,
+    tcp: Map<'static>,
+) -> (Map<'static>, Map<'static>) {
+    let shell = if d.version.starts_with(['3', '4', '5']) {
+        "mongo"
+    } else {
+        "mongosh"
+    };
+    let ping = exec(seq![
+        shell,
+        "--quiet",
+        "--port",
+        port.to_string(),
+        "--eval",
+        "db.adminCommand('ping').ok",
+    ]);
+    (tcp, ping)
+}
+
+pub(super) fn exporter<'c>(
+    env: &mut Vec<Map<'c>>,
+    secret: Option<&'c str>,
+    local: &str,
+    listen: String,
+) -> Vec<String> {
+    if let Some(s) = secret {
+        env.push(secret_env("MONGODB_USER", s, "username"));
+        env.push(secret_env("MONGODB_PASSWORD", s, "password"));
+    }
+    vec![
+        format!("--mongodb.uri=mongodb://{local}/admin?directConnection=true"),
+        listen,
+    ]
+}
+
+/// The key-file volumes and mount, and the init container that copies the key file (the
+/// pod's `initContainers`).
+pub(super) fn key_file<'c>(
+    d: &'c DataService,
+    mounts: &mut Vec<Map<'c>>,
+    volumes: &mut Vec<Map<'c>>,
+) -> Map<'c> {
+    // mongod refuses a key file others can read; Secret volumes are group-readable under
+    // fsGroup, so a copy owned by the mongod user is made first.
+    let secret = d.credentials_secret.clone().unwrap_or_default();
+    volumes.push(map! {
+        "name" => "keyfile-secret",
+        "secret" => map! {
+            "secretName" => secret,
+            "items" => vec![map! {"key" => "keyfile", "path" => "keyfile"}],
+            "defaultMode" => 0o440u32,
+        },
+    });
+    volumes.push(map! {"name" => "keyfile", "emptyDir" => Map::new()});
+    mounts.push(map! {"name" => "keyfile", "mountPath" => KEYFILE_DIR, "readOnly" => true});
+    map! {
+        "name" => "keyfile",
+        "image" => d.image.as_str(),
+        "imagePullPolicy" => "Always",
+        "command" => seq![
+            "/bin/sh",
+            "-c",
+            format!("cp /secret/keyfile {KEYFILE_DIR}/keyfile && chmod 0400 {KEYFILE_DIR}/keyfile"),
+        ],
+        "resources" => small_resources(),
+        "securityContext" => container_security(),
+        "volumeMounts" => vec![
+            map! {"name" => "keyfile-secret", "mountPath" => "/secret", "readOnly" => true},
+            map! {"name" => "keyfile", "mountPath" => KEYFILE_DIR},
+        ],
+    }
+}
+
+/// A Job that initiates the MongoDB replica set once all members answer (a no-op when it is
+/// already initiated).
+pub(super) fn replica_set_init<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> {
+    let members: Vec<String> = (0..d.replicas)
+        .map(|i| format!("{{_id: {i}, host: \"{}:{}\"}}", d.pod_host(i), d.port))
+        .collect();
+    let first = format!("{}:{}", d.pod_host(0), d.port);
+    let script = format!(
+        "set -eu\n\
+         for i in $(seq 0 {last}); do\n  \
+         until mongosh --quiet --host \"{name}-$i.{headless}.{ns}.svc.cluster.local:{port}\" --eval \"db.adminCommand('ping')\" >/dev/null 2>&1; do sleep 5; done\n\
+         done\n\
+         mongosh --quiet --host \"{first}\" --username \"$MONGO_USERNAME\" --password \"$MONGO_PASSWORD\" --authenticationDatabase admin --eval '\n\
+         try {{ rs.status(); print(\"replica set {name} already initiated\"); }}\n\
+         catch (e) {{ rs.initiate({{_id: \"{name}\", members: [{members}]}}); }}'\n",
+        last = d.replicas - 1,
+        name = d.name,
+        headless = d.headless(),
+        ns = d.namespace,
+        port = d.port,
+        members = members.join(", "),
+    );
+    let secret = d.credentials_secret.as_deref().unwrap_or_default();
+    let app = format!("{}-rs-init", d.name);
+    let mut pod_labels = ctx.app_labels(app.clone(), "database", None);
+    pod_labels.extend(ctx.common_labels());
+    let (mounts, volumes) = writable(["/tmp"]);
+    let container = map! {
+        "name" => "rs-init",
+        "image" => d.image.as_str(),
+        "imagePullPolicy" => "Always",
+        "command" => seq!["/bin/sh", "-c", script],
+        "env" => vec![
+            secret_env("MONGO_USERNAME", secret, "username"),
+            secret_env("MONGO_PASSWORD", secret, "password"),
+            map! {"name" => "HOME", "value" => "/tmp"},
+        ],
+        "resources" => small_resources(),
+        "securityContext" => container_security(),
+        "volumeMounts" => mounts,
+    };
+    let mut spec = pod(ctx, vec![container], volumes);
+    spec.insert("restartPolicy", "OnFailure");
+    map! {
+        "apiVersion" => "batch/v1",
+        "kind" => "Job",
+        "metadata" => ctx.meta(app.clone(), &d.namespace, ctx.app_labels(app, "database", None)),
+        "spec" => map! {
+            "backoffLimit" => 10u32,
+            "template" => map! {"metadata" => map! {"labels" => pod_labels}, "spec" => spec},
+        },
+    }
+}
