@@ -43,7 +43,7 @@ fn walk(node: &Node, path: &mut String, parent: &str, out: &mut Vec<(String, Str
                     path.push('.');
                 }
                 path.push_str(key);
-                let holds = (HOLDERS.contains(&parent) && (key == "cpu" || key == "memory"))
+                let holds = ((key == "cpu" || key == "memory") && HOLDERS.contains(&parent))
                     || SIZES.contains(&key);
                 if holds
                     && let NodeKind::Scalar { text, .. } = &v.kind
