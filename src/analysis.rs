@@ -1,12 +1,17 @@
 //! What validation established about a blueprint for one provider: the [`Validated`]
-//! witness every back-end requires, and what it resolves (platform, versions, sizes).
+//! witness every back-end requires, and what it resolves (platform, versions, sizes, where
+//! each data service runs, who uses what, the warnings to show). Back-ends and `k8s` read
+//! these answers here rather than re-deriving them, so every reader agrees with validation.
 //!
 //! It sits below `validate`, `k8s` and `backend` so that all three can name it: `validate`
 //! makes it (and runs the manifest checks of `k8s` on it), the others read it.
 
+use std::collections::HashMap;
+
 use crate::blueprint::Loaded;
-use crate::blueprint::types::{Blueprint, Platform, Sizes};
+use crate::blueprint::types::{Blueprint, Deployment, Platform, Service, Sizes};
 use crate::catalog::{Catalog, Provider, SizeKind};
+use crate::diagnostic::Note;
 
 /// Proof that a blueprint passed every check for `provider`. Only `crate::validate::validate` makes one.
 #[derive(Debug)]
@@ -17,9 +22,68 @@ pub struct Validated<'a> {
     pub env: &'a str,
     pub provider: Provider,
     pub catalog: &'static Catalog,
+    /// Warnings validation found that do not stop a synth (versions accepted with
+    /// `allow_unsupported`, in extended support, retired upstream).
+    pub warnings: Vec<Note>,
+    /// Services by the components they use, in blueprint order.
+    users: HashMap<&'a str, Vec<&'a Service>>,
 }
 
-impl Validated<'_> {
+/// The kinds of data service a blueprint declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataKind {
+    Database,
+    Cache,
+    Queue,
+}
+
+/// Whether a data service of `kind` declared with `deployment` runs inside the cluster when
+/// synthesized for `provider`: `in_cluster` ones always, and every one where the provider
+/// has no managed service for it (the `kubernetes` provider has none, DigitalOcean has no
+/// managed RabbitMQ).
+pub fn runs_in_cluster(provider: Provider, kind: DataKind, deployment: Deployment) -> bool {
+    deployment == Deployment::InCluster
+        || provider == Provider::Kubernetes
+        || (provider == Provider::Digitalocean && kind == DataKind::Queue)
+}
+
+impl<'a> Validated<'a> {
+    /// The analysis of `loaded` for `provider`; `crate::validate::validate` makes it once
+    /// every check passed.
+    pub(crate) fn new(loaded: &'a Loaded, provider: Provider, warnings: Vec<Note>) -> Self {
+        let bp = &loaded.blueprint;
+        let mut users: HashMap<&'a str, Vec<&'a Service>> = HashMap::new();
+        for s in &bp.services {
+            let mut seen: Vec<&str> = Vec::new();
+            for u in &s.uses {
+                // A service listing a component twice is still one client.
+                if !seen.contains(&u.as_str()) {
+                    seen.push(u.as_str());
+                    users.entry(u.as_str()).or_default().push(s);
+                }
+            }
+        }
+        Validated {
+            loaded,
+            bp,
+            env: &loaded.env,
+            provider,
+            catalog: provider.catalog(),
+            warnings,
+            users,
+        }
+    }
+
+    /// The services that use component `name`, in blueprint order, each once.
+    pub fn users_of(&self, name: &str) -> &[&'a Service] {
+        self.users.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether a data service runs inside the cluster here (see [`runs_in_cluster`]).
+    pub fn in_cluster(&self, kind: DataKind, deployment: Deployment) -> bool {
+        runs_in_cluster(self.provider, kind, deployment)
+    }
+
     /// The cluster's platform as this provider realises it (EKS blueprints run on DOKS when
     /// synthesized for DigitalOcean, on an existing cluster for `kubernetes`).
     pub fn platform(&self) -> Option<Platform> {

@@ -328,19 +328,15 @@ fn fail(message: impl std::fmt::Display, help: Option<&str>) -> CliError {
     }
 }
 
-/// Notes and lint warnings of a synthesis, on stderr. Lint findings arrive as
-/// `warning[rule]: …` (see `crate::diagnostic::warning`) and print as they are; other notes get
-/// `note:`. `label` names the target when several are synthesized at once.
-fn print_notes(notes: &[String], label: Option<&str>) {
+/// Notes and lint warnings of a synthesis, on stderr: `note: …` and `warning[rule]: …`,
+/// the only place they are rendered. `label` names the target when several are synthesized
+/// at once: `note: LABEL: …`.
+fn print_notes(notes: &[crate::diagnostic::Note], label: Option<&str>) {
     let mut err = std::io::stderr().lock();
     for n in notes {
-        let (kind, text) = match n.strip_prefix("warning[") {
-            Some(_) => ("", n.as_str()),
-            None => ("note: ", n.as_str()),
-        };
         let _ = match label {
-            Some(l) => writeln!(err, "{kind}{l}: {text}"),
-            None => writeln!(err, "{kind}{text}"),
+            Some(l) => writeln!(err, "{}: {l}: {}", n.head(), n.text),
+            None => writeln!(err, "{n}"),
         };
     }
 }
@@ -625,12 +621,18 @@ fn validate(a: ValidateArgs) -> Result<ExitCode, CliError> {
         }
     };
     let report = crate::check::check_files(&files, schemas);
-    let manifests = crate::check::kubernetes::Schemas::bundled().check_files(
+    let kube = crate::check::kubernetes::Schemas::bundled();
+    let mut manifests = kube.check_files(
         files
             .iter()
             .filter(|(p, _)| p.ends_with(".yaml") && p.starts_with("k8s/"))
             .map(|(p, t)| (p.as_str(), t.as_str())),
     );
+    // Objects written as Terraform (`kubernetes_manifest`) are manifests too.
+    let in_terraform = crate::check::terraform_manifests::check(&files, kube);
+    manifests.documents += in_terraform.documents;
+    manifests.custom += in_terraform.custom;
+    manifests.problems.extend(in_terraform.problems);
     if report.modules == 0 && manifests.documents == 0 {
         return Err(fail(
             format!("no Terraform modules or Kubernetes manifests found in {shown}"),

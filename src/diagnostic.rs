@@ -1,7 +1,11 @@
 //! Problems found in a blueprint, each pointing at `file:line:col` with what was expected and
 //! a suggestion. All message text is rendered here, in one `Display`.
 
+pub mod note;
+
 use std::fmt;
+
+pub use note::{Level, Note};
 
 /// A position in a source file, 1-based (as editors show it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -215,10 +219,4 @@ pub fn one_of<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
             names[names.len() - 1]
         ),
     }
-}
-
-/// A lint finding as a note: `synth` and `validate` show it as a warning, never an error.
-/// `rule` names the check (`do-ha`, `version-support`) so it can be looked up.
-pub fn warning(rule: &str, message: impl std::fmt::Display) -> String {
-    format!("warning[{rule}]: {message}")
 }

@@ -260,6 +260,6 @@ pub fn finish_preconditions(out: &mut super::Output, list: Vec<Precondition>) {
         crate::wiring::preconditions_json(&list),
     );
     if let Some(n) = crate::wiring::preconditions_note(&list) {
-        out.notes.push(n);
+        out.notes.push(crate::diagnostic::Note::plain(n));
     }
 }

@@ -14,6 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use crate::analysis::Validated;
 use crate::blueprint::types::Blueprint;
 use crate::catalog::{Provider, versions};
+use crate::diagnostic::{Note, note};
 use crate::json;
 use crate::output::Output;
 use crate::terraform::{Json, Module};
@@ -23,7 +24,7 @@ use crate::terraform::{Json, Module};
 #[derive(Debug, Default)]
 pub(crate) struct Log {
     lowered: Mutex<std::collections::BTreeSet<&'static str>>,
-    notes: Mutex<Vec<String>>,
+    notes: Mutex<Vec<Note>>,
 }
 
 impl Log {
@@ -32,8 +33,8 @@ impl Log {
         locked(&self.lowered).insert(part);
     }
 
-    /// A note (or a `warning[rule]` line) for the user.
-    pub fn note(&self, text: impl Into<String>) {
+    /// A note or a warning for the user.
+    pub fn note(&self, text: impl Into<Note>) {
         locked(&self.notes).push(text.into());
     }
 
@@ -135,10 +136,8 @@ pub fn synth(v: &Validated) -> Output {
     }
     let lowered: Vec<&str> = out.lowered.iter().copied().collect();
     out.notes.extend(not_lowered(v.bp, v.provider, &lowered));
-    out.notes
-        .extend(crate::validate::versions::warnings(v.bp, v.provider));
-    out.notes.sort();
-    out.notes.dedup();
+    out.notes.extend(v.warnings.iter().cloned());
+    note::sort(&mut out.notes);
     out
 }
 
@@ -201,7 +200,7 @@ pub fn parts(bp: &Blueprint) -> Vec<(&'static str, usize)> {
 
 /// A note naming each present blueprint part that `provider` does not lower yet, so nothing
 /// is dropped silently.
-pub fn not_lowered(bp: &Blueprint, provider: Provider, lowered: &[&str]) -> Option<String> {
+pub fn not_lowered(bp: &Blueprint, provider: Provider, lowered: &[&str]) -> Option<Note> {
     let missing: Vec<String> = parts(bp)
         .into_iter()
         .filter(|(name, n)| *n > 0 && !lowered.contains(name))
@@ -214,11 +213,11 @@ pub fn not_lowered(bp: &Blueprint, provider: Provider, lowered: &[&str]) -> Opti
         })
         .collect();
     (!missing.is_empty()).then(|| {
-        format!(
+        Note::plain(format!(
             "{} does not lower these blueprint parts yet, so they are absent from the output: {}",
             provider.title(),
             missing.join(", ")
-        )
+        ))
     })
 }
 

@@ -1,13 +1,16 @@
 //! The blueprint as written: serde types with `deny_unknown_fields`, defaults, and docs that
 //! become the JSON Schema editors use for completion (`infragen schema`).
 //!
-//! Sizes, versions and windows stay strings here; the catalogs in `providers/` and the
-//! checks in `crate::validate` give them meaning per provider.
+//! Sizes and versions stay strings here; the catalogs in `providers/` and the checks in
+//! `crate::validate` give them meaning per provider. Maintenance and backup windows are
+//! parsed here, into [`super::windows`]' types.
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+
+use super::windows::{DailyWindow, WeeklyWindow};
 
 fn yes() -> bool {
     true
@@ -322,7 +325,7 @@ pub struct Cluster {
     pub surge_upgrade: Option<bool>,
     /// Maintenance window, `sun:04:00` or `sun:04:00-sun:06:00` (UTC).
     #[serde(default)]
-    pub maintenance_window: Option<String>,
+    pub maintenance_window: Option<WeeklyWindow>,
     /// Let the cluster pull from the blueprint's registry without extra secrets.
     #[serde(default)]
     pub registry_integration: Option<bool>,
@@ -558,7 +561,7 @@ pub struct Backup {
     pub retention_days: u32,
     /// Daily window, `03:00-04:00` (UTC).
     #[serde(default)]
-    pub window: Option<String>,
+    pub window: Option<DailyWindow>,
     /// Cron schedule of in-cluster backup jobs, e.g. `0 2 * * *`.
     #[serde(default)]
     pub schedule: Option<String>,
@@ -697,7 +700,7 @@ pub struct Database {
     pub backup: Option<Backup>,
     /// `sun:04:00-sun:05:00` (UTC).
     #[serde(default)]
-    pub maintenance_window: Option<String>,
+    pub maintenance_window: Option<WeeklyWindow>,
     /// `managed` by the cloud (default) or `in_cluster`.
     #[serde(default)]
     pub deployment: Deployment,
@@ -742,7 +745,7 @@ pub struct Snapshots {
     pub retention_days: u32,
     /// `03:00-05:00` (UTC).
     #[serde(default)]
-    pub window: Option<String>,
+    pub window: Option<DailyWindow>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -782,7 +785,7 @@ pub struct Cache {
     pub snapshots: Option<Snapshots>,
     /// Weekly maintenance window, `sun:05:00-sun:06:00` (UTC).
     #[serde(default)]
-    pub maintenance_window: Option<String>,
+    pub maintenance_window: Option<WeeklyWindow>,
     /// Engine parameters, e.g. `maxmemory-policy: allkeys-lru`.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
@@ -847,7 +850,7 @@ pub struct Queue {
     pub ha: bool,
     /// Weekly maintenance window, `sun:04:00` (UTC).
     #[serde(default)]
-    pub maintenance_window: Option<String>,
+    pub maintenance_window: Option<WeeklyWindow>,
     /// `managed` by the cloud (default) or `in_cluster`.
     #[serde(default)]
     pub deployment: Deployment,

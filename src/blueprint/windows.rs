@@ -1,6 +1,13 @@
 //! Maintenance and backup windows: one portable spelling (`sun:04:00-sun:05:00`, `03:00-04:00`,
-//! UTC) parsed once, rendered per provider. Part of the blueprint's vocabulary, so back-ends
-//! and `k8s` read windows from here and never import `validate` (which checks they parse).
+//! UTC) parsed once, when the blueprint is deserialized (a bad window is a positioned error
+//! there), and rendered per provider. Back-ends and `k8s` read these typed values; nothing
+//! downstream sees, or re-parses, the string.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::de::{self, Deserialize, Deserializer, Unexpected, Visitor};
+use serde::{Serialize, Serializer};
 
 const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 const DAY_NAMES: [&str; 7] = [
@@ -13,6 +20,12 @@ const DAY_NAMES: [&str; 7] = [
     "saturday",
 ];
 
+/// What a weekly window must look like, in errors.
+const WEEKLY: &str =
+    "a weekly window, `ddd:hh:mm-ddd:hh:mm` or `ddd:hh:mm` in UTC (e.g. `sun:04:00-sun:05:00`)";
+/// What a daily window must look like, in errors.
+const DAILY: &str = "a daily window, `hh:mm-hh:mm` in UTC (e.g. `03:00-04:00`)";
+
 /// A weekly window: start day and time, optional end (default: one hour later).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WeeklyWindow {
@@ -20,6 +33,8 @@ pub struct WeeklyWindow {
     pub hour: u32,
     pub minute: u32,
     pub end: (usize, u32, u32),
+    /// Whether the blueprint gave the end, so notes quote the window as it was written.
+    end_given: bool,
 }
 
 /// A daily window such as a backup window.
@@ -51,6 +66,7 @@ impl WeeklyWindow {
             Some((a, b)) => (day_time(a)?, Some(day_time(b)?)),
             None => (day_time(s)?, None),
         };
+        let end_given = end.is_some();
         let end = end.unwrap_or_else(|| {
             let (d, h, m) = start;
             if h == 23 {
@@ -64,6 +80,7 @@ impl WeeklyWindow {
             hour: start.1,
             minute: start.2,
             end,
+            end_given,
         })
     }
 
@@ -105,5 +122,132 @@ impl DailyWindow {
             "{:02}:{:02}-{:02}:{:02}",
             self.start.0, self.start.1, self.end.0, self.end.1
         )
+    }
+}
+
+/// The window as the blueprint wrote it (day names in lower case): `sun:04:00` or
+/// `sun:04:00-sun:05:00`.
+impl fmt::Display for WeeklyWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.end_given {
+            f.write_str(&self.aws())
+        } else {
+            write!(f, "{}:{}", DAYS[self.day], self.start())
+        }
+    }
+}
+
+/// `03:00-04:00`.
+impl fmt::Display for DailyWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.aws())
+    }
+}
+
+/// A window read from its string: a scalar that does not parse is refused where it stands.
+fn deserialize_window<'de, D: Deserializer<'de>, T>(
+    d: D,
+    expecting: &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, D::Error> {
+    struct V<T> {
+        expecting: &'static str,
+        parse: fn(&str) -> Option<T>,
+    }
+    impl<T> Visitor<'_> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.expecting)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            (self.parse)(v).ok_or_else(|| E::invalid_value(Unexpected::Str(v), &self))
+        }
+    }
+    d.deserialize_str(V { expecting, parse })
+}
+
+impl<'de> Deserialize<'de> for WeeklyWindow {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_window(d, WEEKLY, WeeklyWindow::parse)
+    }
+}
+
+impl<'de> Deserialize<'de> for DailyWindow {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_window(d, DAILY, DailyWindow::parse)
+    }
+}
+
+/// Written back as the blueprint wrote it; schemars needs it to show a field's default.
+macro_rules! as_written {
+    ($t:ty) => {
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    };
+}
+as_written!(WeeklyWindow);
+as_written!(DailyWindow);
+
+/// Users write windows as strings, and the schema says so: the same schema as `String`,
+/// inlined, so `blueprint.schema.json` does not change with the Rust type.
+macro_rules! string_schema {
+    ($t:ty) => {
+        impl JsonSchema for $t {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                String::schema_name()
+            }
+
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                String::json_schema(generator)
+            }
+        }
+    };
+}
+string_schema!(WeeklyWindow);
+string_schema!(DailyWindow);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows() {
+        let w = WeeklyWindow::parse("sun:04:00-sun:05:00").unwrap();
+        assert_eq!(w.aws(), "sun:04:00-sun:05:00");
+        assert_eq!(w.day_name(), "sunday");
+        assert_eq!(w.start(), "04:00");
+        assert_eq!(
+            WeeklyWindow::parse("sat:23:30").unwrap().aws(),
+            "sat:23:30-sun:00:30"
+        );
+        assert!(WeeklyWindow::parse("sunday 04:00").is_none());
+        assert!(WeeklyWindow::parse("sun:25:00").is_none());
+        assert_eq!(
+            DailyWindow::parse("03:00-04:00").unwrap().aws(),
+            "03:00-04:00"
+        );
+        assert!(DailyWindow::parse("3-4").is_none());
+    }
+
+    #[test]
+    fn shown_as_written() {
+        for w in ["sun:04:00", "mon:02:30-mon:03:30", "sat:23:30-sun:00:30"] {
+            assert_eq!(WeeklyWindow::parse(w).unwrap().to_string(), w);
+        }
+        assert_eq!(
+            WeeklyWindow::parse("SUN:04:00").unwrap().to_string(),
+            "sun:04:00"
+        );
+        assert_eq!(
+            DailyWindow::parse("03:00-04:00").unwrap().to_string(),
+            "03:00-04:00"
+        );
     }
 }

@@ -190,47 +190,56 @@ impl Schemas {
             }
         };
         for (i, doc) in docs.iter().filter(|d| !d.is_null()).enumerate() {
-            report.documents += 1;
-            let value = match to_json(doc) {
-                Ok(v) => v,
+            match to_json(doc) {
+                Ok(v) => self.check_value(file, i, &v, report),
                 Err(e) => {
+                    report.documents += 1;
                     report.problems.push(problem(i, "", "", e));
-                    continue;
                 }
-            };
-            let api = value["apiVersion"].as_str().unwrap_or_default();
-            let kind = value["kind"].as_str().unwrap_or_default();
-            let name = value["metadata"]["name"].as_str().unwrap_or_default();
-            if api.is_empty() || kind.is_empty() || name.is_empty() {
-                report.problems.push(problem(
-                    i,
-                    "",
-                    "",
-                    "missing apiVersion/kind/metadata.name".into(),
-                ));
-                continue;
             }
-            let object = format!("{kind}/{name}");
-            match self.kinds.get(&(api.to_string(), kind.to_string())) {
-                Some(schema) => {
-                    let mut found = Vec::new();
-                    self.validate(schema, &value, "", &mut found);
-                    report
-                        .problems
-                        .extend(found.into_iter().map(|(p, m)| problem(i, &object, &p, m)));
-                }
-                None => {
-                    let group = api.rsplit_once('/').map_or("", |(g, _)| g);
-                    if BUILT_IN_GROUPS.contains(&group) {
-                        report.problems.push(problem(
-                            i,
-                            &object,
-                            "",
-                            format!("no schema vendored for {api} {kind}; add it to scripts/vendor-kubernetes-schemas.py"),
-                        ));
-                    } else {
-                        report.custom += 1;
-                    }
+        }
+    }
+
+    /// Check one document (already JSON), the `document`-th of `file`, into `report`.
+    pub fn check_value(&self, file: &str, document: usize, value: &Value, report: &mut Report) {
+        let problem = |object: &str, path: &str, message: String| Problem {
+            file: file.to_string(),
+            document,
+            object: object.to_string(),
+            path: path.to_string(),
+            message,
+        };
+        report.documents += 1;
+        let api = value["apiVersion"].as_str().unwrap_or_default();
+        let kind = value["kind"].as_str().unwrap_or_default();
+        let name = value["metadata"]["name"].as_str().unwrap_or_default();
+        if api.is_empty() || kind.is_empty() || name.is_empty() {
+            report.problems.push(problem(
+                "",
+                "",
+                "missing apiVersion/kind/metadata.name".into(),
+            ));
+            return;
+        }
+        let object = format!("{kind}/{name}");
+        match self.kinds.get(&(api.to_string(), kind.to_string())) {
+            Some(schema) => {
+                let mut found = Vec::new();
+                self.validate(schema, value, "", &mut found);
+                report
+                    .problems
+                    .extend(found.into_iter().map(|(p, m)| problem(&object, &p, m)));
+            }
+            None => {
+                let group = api.rsplit_once('/').map_or("", |(g, _)| g);
+                if BUILT_IN_GROUPS.contains(&group) {
+                    report.problems.push(problem(
+                        &object,
+                        "",
+                        format!("no schema vendored for {api} {kind}; add it to scripts/vendor-kubernetes-schemas.py"),
+                    ));
+                } else {
+                    report.custom += 1;
                 }
             }
         }

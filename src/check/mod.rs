@@ -6,6 +6,7 @@ pub mod override_files;
 pub mod quantity;
 pub mod schema;
 pub mod terraform;
+pub mod terraform_manifests;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -376,7 +376,7 @@ pub fn render(
                     ));
                 }
                 for ns in missing_namespaces(out, &maps) {
-                    out.notes.push(crate::diagnostic::warning(
+                    out.notes.push(crate::diagnostic::Note::warning(
                         "extra-namespace",
                         format!("`{path}` puts objects in namespace `{ns}`, which neither the output nor the template creates: `kubectl apply -k k8s/` fails unless it exists"),
                     ));

@@ -49,7 +49,6 @@ pub fn apply(
 ) -> Result<(), Diagnostics> {
     extra::render(loaded, provider, out, read)?;
     // Notes stay sorted, as the back-ends leave them.
-    out.notes.sort();
-    out.notes.dedup();
+    crate::diagnostic::note::sort(&mut out.notes);
     overrides::apply(loaded, provider, out)
 }

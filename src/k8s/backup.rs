@@ -29,11 +29,8 @@ pub(crate) fn schedule(d: &DataService) -> Option<String> {
     if let Some(s) = &b.schedule {
         return Some(s.clone());
     }
-    match b.window.as_deref() {
-        Some(w) => {
-            let w = crate::blueprint::windows::DailyWindow::parse(w)?;
-            Some(format!("{} {} * * *", w.start.1, w.start.0))
-        }
+    match b.window {
+        Some(w) => Some(format!("{} {} * * *", w.start.1, w.start.0)),
         // A `backup` block asks for backups even without a time (see `k8s::notes`).
         None => Some(DEFAULT_SCHEDULE.to_string()),
     }

@@ -28,7 +28,7 @@ pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::analysis::Validated;
+use crate::analysis::{DataKind, Validated};
 use crate::blueprint::types::{Blueprint, KubernetesPlatform, Service, Strategy};
 use yaml::{Map, Str, map};
 
@@ -46,9 +46,6 @@ pub struct Options {
     pub storage_class: Option<String>,
     /// Whether the platform enforces NetworkPolicy (EKS Fargate does not).
     pub network_policy_enforced: bool,
-    /// Run databases, caches and queues inside the cluster even when `deployment: managed`
-    /// (the `kubernetes` provider has no managed services).
-    pub data_in_cluster: bool,
     /// Image pull secret for the blueprint's registry, if the platform needs one.
     pub image_pull_secret: Option<String>,
     /// Extra annotations on every Ingress the platform's controller needs (e.g. the ALB
@@ -83,8 +80,6 @@ pub struct Options {
     pub pod_cidr: Option<String>,
     /// The ingress-nginx controller's proxy container ports, when not 80/443.
     pub ingress_controller_ports: Vec<u16>,
-    /// Run every queue inside the cluster (DigitalOcean has no managed broker).
-    pub queues_in_cluster: bool,
     /// Namespaces another owner (the platform's Terraform) creates: not declared here.
     pub platform_namespaces: Vec<String>,
     /// StorageClass of the in-cluster databases' volumes (data and backups), one that
@@ -140,19 +135,14 @@ pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Ve
 
 /// Problems that make the manifests unworkable, found before they are written (exit 2):
 /// namespace quotas that cannot hold their own workloads at their declared maximum.
-/// In-cluster data follows the provider (`kubernetes` runs every data service inside).
+/// In-cluster data follows the analysis (`Validated::in_cluster`).
 pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
-    let opts = Options {
-        data_in_cluster: v.provider == crate::catalog::Provider::Kubernetes,
-        queues_in_cluster: v.provider == crate::catalog::Provider::Digitalocean,
-        ..Default::default()
-    };
-    quota::check(v, &opts)
+    quota::check(v, &Options::default())
 }
 
-/// Notes on blueprint settings the manifests carry out differently than written (a VPA
-/// next to an HPA), or cannot carry out on this platform (a standby or read replicas of a
-/// database the platform runs in the cluster).
+/// Notes (plain ones, never warnings: their texts) on blueprint settings the manifests
+/// carry out differently than written (a VPA next to an HPA), or cannot carry out on this
+/// platform (a standby or read replicas of a database the platform runs in the cluster).
 pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
     let mut out: Vec<String> =
         v.bp.services
@@ -208,9 +198,7 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
         ));
     }
     for (i, c) in v.bp.caches.iter().enumerate() {
-        let in_cluster =
-            opts.data_in_cluster || c.deployment == crate::blueprint::types::Deployment::InCluster;
-        if !in_cluster {
+        if !v.in_cluster(DataKind::Cache, c.deployment) {
             continue;
         }
         let mut dropped = Vec::new();
@@ -233,9 +221,7 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
         }
     }
     for (i, d) in v.bp.databases.iter().enumerate() {
-        let in_cluster =
-            opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster;
-        if !in_cluster {
+        if !v.in_cluster(DataKind::Database, d.deployment) {
             continue;
         }
         if let Some(b) = &d.backup
@@ -304,9 +290,10 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
             ));
         }
     }
-    let databases = v.bp.databases.iter().any(|d| {
-        opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster
-    });
+    let databases =
+        v.bp.databases
+            .iter()
+            .any(|d| v.in_cluster(DataKind::Database, d.deployment));
     if databases && opts.database_storage_class.is_none() {
         out.push(format!(
             "in-cluster databases keep their data on StorageClass {}: unless its reclaimPolicy is Retain, deleting a claim deletes the volume",
@@ -318,7 +305,9 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
     for (i, d) in v.bp.databases.iter().enumerate() {
         // `deployment: in_cluster` with these is refused by validation; here the platform
         // moved a managed database into the cluster.
-        if !opts.data_in_cluster || d.deployment == crate::blueprint::types::Deployment::InCluster {
+        if d.deployment == crate::blueprint::types::Deployment::InCluster
+            || !v.in_cluster(DataKind::Database, d.deployment)
+        {
             continue;
         }
         let mut dropped = Vec::new();
@@ -461,10 +450,9 @@ pub fn credential_secrets(v: &Validated, opts: &Options) -> Vec<CredentialSecret
             continue;
         };
         let mut namespaces = BTreeSet::from([d.namespace.clone()]);
-        for s in &ctx.services {
-            if s.bp.uses.iter().any(|u| u.name == d.name) {
-                namespaces.insert(s.namespace.clone());
-            }
+        // The namespaces of its clients (`DataService::users`, from `Validated::users_of`).
+        for s in ctx.services.iter().filter(|s| d.users.contains(&s.bp.name)) {
+            namespaces.insert(s.namespace.clone());
         }
         out.push(CredentialSecret {
             component: d.name.clone(),

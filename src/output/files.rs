@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::diagnostic::Note;
 use crate::terraform::Module;
 
 /// Everything one synth produces: files by path relative to the output folder, and notes
@@ -11,7 +12,7 @@ use crate::terraform::Module;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Output {
     pub files: BTreeMap<String, String>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// Blueprint parts (top-level keys, see `crate::backend::parts`) some back-end code lowered; every
     /// other non-empty part is reported as not lowered.
     pub lowered: std::collections::BTreeSet<&'static str>,

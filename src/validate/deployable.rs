@@ -31,20 +31,14 @@ fn intervals(start: u32, end: u32) -> Vec<(u32, u32)> {
 /// RDS refuses a backup window that overlaps the maintenance window ("The backup window and
 /// maintenance window must not overlap"); windows that only touch are accepted.
 fn rds_windows(c: &mut Checker, bp: &Blueprint) {
-    use crate::blueprint::windows::{DailyWindow, WeeklyWindow};
     for (i, d) in bp.databases.iter().enumerate() {
         // In-cluster databases back up with a CronJob; only RDS has both windows.
         if d.deployment != Deployment::Managed || d.engine == DatabaseEngine::Mongodb {
             continue;
         }
         let (Some(m), Some(b)) = (
-            d.maintenance_window
-                .as_deref()
-                .and_then(WeeklyWindow::parse),
-            d.backup
-                .as_ref()
-                .and_then(|b| b.window.as_deref())
-                .and_then(DailyWindow::parse),
+            d.maintenance_window,
+            d.backup.as_ref().and_then(|b| b.window),
         ) else {
             continue;
         };

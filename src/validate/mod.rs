@@ -12,7 +12,6 @@ mod quantities;
 mod references;
 mod routes;
 pub mod versions;
-mod windows;
 mod workers;
 
 use crate::blueprint::Loaded;
@@ -66,7 +65,6 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     routes::check(&mut c, bp);
     workers::check(&mut c, bp);
     containers::check(&mut c, bp);
-    windows::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
     versions::check(&mut c, bp);
@@ -75,13 +73,7 @@ pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Di
     deployable::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
-        let v = Validated {
-            loaded,
-            bp,
-            env: &loaded.env,
-            provider,
-            catalog: provider.catalog(),
-        };
+        let v = Validated::new(loaded, provider, versions::warnings(bp, provider));
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);
         if problems.is_empty() {

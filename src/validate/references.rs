@@ -405,8 +405,11 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
             }
             // The copy runs in a CronJob in the cluster, which has no cloud identity of its
             // own: without credentials it would fail every night.
-            let in_cluster = d.deployment == crate::blueprint::types::Deployment::InCluster
-                || c.provider == crate::catalog::Provider::Kubernetes;
+            let in_cluster = crate::analysis::runs_in_cluster(
+                c.provider,
+                crate::analysis::DataKind::Database,
+                d.deployment,
+            );
             // On EKS the job gets an IAM role of its own (IRSA) for the destination.
             let eks = c.provider == crate::catalog::Provider::Aws
                 && bp.cluster.as_ref().is_some_and(|k| {

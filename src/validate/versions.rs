@@ -14,6 +14,7 @@
 //! | in-cluster data services (`deployment: in_cluster`, any on `--provider kubernetes`, queues on DigitalOcean) | the engine image: `in_cluster.image`'s tag, else `version` |
 //! | `kubernetes.ingress_controller.chart_version`, `kubernetes.cert_manager.chart_version` | the Helm charts a created cluster (EKS, DOKS) gets |
 
+use crate::analysis::{DataKind, runs_in_cluster};
 use crate::blueprint::types::{Blueprint, Deployment, InCluster, IngressClass, Platform};
 use crate::catalog::Provider;
 use crate::releases::{self, Verdict};
@@ -104,18 +105,18 @@ pub(crate) fn check_mq_instance(c: &mut Checker, bp: &Blueprint) {
 
 /// The warnings `synth` shows: versions accepted with `allow_unsupported`, versions in
 /// billed extended support, products retired upstream.
-pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<String> {
+pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<crate::diagnostic::Note> {
     findings(bp, provider)
         .into_iter()
         .filter_map(|f| match f.verdict {
-            Verdict::Warn(m) => Some(crate::diagnostic::warning(
+            Verdict::Warn(m) => Some(crate::diagnostic::Note::warning(
                 "version-support",
                 format!("`{}`: {m}", f.path),
             )),
             Verdict::Unsupported {
                 message,
                 suggestion,
-            } if f.allowed => Some(crate::diagnostic::warning(
+            } if f.allowed => Some(crate::diagnostic::Note::warning(
                 "version-support",
                 format!(
                     "`{}`: {message}; accepted for an existing resource (`allow_unsupported: true`); {suggestion}",
@@ -248,12 +249,12 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
             judge(path, product, &tag, allowed);
         }
     };
-    let everything_in_cluster = provider == Provider::Kubernetes;
+    let in_cluster_here = |kind, deployment| runs_in_cluster(provider, kind, deployment);
 
     for (i, d) in bp.databases.iter().enumerate() {
         let part = format!("databases[{i}]");
         let engine = d.engine.name();
-        if everything_in_cluster || d.deployment == Deployment::InCluster {
+        if in_cluster_here(DataKind::Database, d.deployment) {
             in_cluster(
                 &mut judge,
                 &part,
@@ -287,7 +288,7 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
             crate::blueprint::types::CacheEngine::Redis => "redis",
             crate::blueprint::types::CacheEngine::Valkey => "valkey",
         };
-        if everything_in_cluster || c.deployment == Deployment::InCluster {
+        if in_cluster_here(DataKind::Cache, c.deployment) {
             in_cluster(
                 &mut judge,
                 &part,
@@ -319,10 +320,7 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
     for (i, q) in bp.queues.iter().enumerate() {
         let part = format!("queues[{i}]");
         // DigitalOcean has no managed RabbitMQ: its managed queues run in the cluster.
-        if everything_in_cluster
-            || q.deployment == Deployment::InCluster
-            || provider == Provider::Digitalocean
-        {
+        if in_cluster_here(DataKind::Queue, q.deployment) {
             in_cluster(
                 &mut judge,
                 &part,

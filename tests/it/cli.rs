@@ -222,6 +222,53 @@ fn committed_json_schema_is_current() {
 }
 
 /// `validate` passes on shipped output and names each kind of injected error.
+/// The External Secrets objects of EKS's `connections` module are Terraform
+/// (`kubernetes_manifest`), and `validate` reads them as manifests: a broken one is named.
+#[test]
+fn validate_reads_the_objects_of_the_connections_module() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let bp = crate::support::root().join("blueprints/ecommerce-eks.yaml");
+    let o = infragen(
+        d,
+        &[
+            "synth",
+            "--provider",
+            "aws",
+            "--env",
+            "production",
+            "--blueprint",
+            bp.to_str().unwrap(),
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = infragen(d, &["validate", "out"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("4 modules"), "{}", text(&o));
+    let file = d.join("out/terraform/connections/external_secrets.tf.json");
+    let clean = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        clean.replacen(
+            "\"name\": \"gateway-connections\",",
+            "\"nam\": \"gateway-connections\",",
+            1,
+        ),
+    )
+    .unwrap();
+    let o = infragen(d, &["validate", "out"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "terraform/connections/external_secrets.tf.json:kubernetes_manifest.gateway_connections"
+        ),
+        "{}",
+        text(&o)
+    );
+}
+
 #[test]
 fn validate_passes_clean_output_and_names_injected_errors() {
     let t = tempfile::tempdir().unwrap();
@@ -598,4 +645,39 @@ fn init_writes_the_schema_the_starter_points_at() {
     // A second stack beside the first shares the schema.
     let o = infragen(d, &["init", "--path", "stacks/other.yaml"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+/// Notes and warnings reach stderr rendered once, by their type: each line starts with its
+/// kind (`note:` or `warning[rule]:`), and with several targets the target follows it.
+#[test]
+fn notes_and_warnings_are_labelled_by_kind() {
+    let t = tempfile::tempdir().unwrap();
+    let bp = crate::support::root().join("blueprints/ecommerce-doks.yaml");
+    let out = t.path().join("out");
+    let o = infragen(
+        t.path(),
+        &[
+            "synth",
+            "--provider",
+            "digitalocean",
+            "--env",
+            "all",
+            "--blueprint",
+            bp.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.starts_with(' ')).collect();
+    let warning = lines
+        .iter()
+        .find(|l| l.starts_with("warning[do-control-plane-firewall]: "))
+        .unwrap_or_else(|| panic!("no warning line in\n{stderr}"));
+    assert!(warning.contains(" digitalocean/"), "{warning}");
+    assert!(lines.iter().any(|l| l.starts_with("note: ")), "{stderr}");
+    // Nothing renders a warning as a note, or a note twice over.
+    assert!(!stderr.contains("note: warning["), "{stderr}");
+    assert!(!stderr.contains("note: note:"), "{stderr}");
 }

@@ -143,24 +143,19 @@ fn made_by_terraform(out: &infragen::Output) -> Made {
             }
         }
         if let Some(m) = res["helm_release"].as_object() {
-            for (n, body) in m {
-                if n == "metrics_server" {
-                    made.metrics_server = true;
-                }
-                // Custom resources released by the platform (External Secrets objects).
-                if let Some(values) = body["values"][0].as_str()
-                    && let Ok(v) = serde_json::from_str::<Value>(values)
-                    && let Some(objs) = v["objects"].as_array()
-                {
-                    for o in objs {
-                        if s(&o["kind"]) == "ExternalSecret" {
-                            made.secrets.insert(format!(
-                                "{}/{}",
-                                s(&o["metadata"]["namespace"]),
-                                s(&o["spec"]["target"]["name"])
-                            ));
-                        }
-                    }
+            made.metrics_server |= m.contains_key("metrics_server");
+        }
+        // Custom resources applied by a module (the External Secrets objects of
+        // `connections` on EKS): an ExternalSecret makes its target Secret.
+        if let Some(m) = res["kubernetes_manifest"].as_object() {
+            for body in m.values() {
+                let o = &body["manifest"];
+                if s(&o["kind"]) == "ExternalSecret" {
+                    made.secrets.insert(format!(
+                        "{}/{}",
+                        s(&o["metadata"]["namespace"]),
+                        s(&o["spec"]["target"]["name"])
+                    ));
                 }
             }
         }
@@ -412,14 +407,125 @@ fn renamed_prefixes_and_credentials_by_reference() {
     assert!(api.contains("name: DB_HOST") && !api.contains("LEDGER_DB_"));
     // Credentials are references to the service's synced Secret, never values.
     assert!(api.contains("name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: api-connections"));
-    // External Secrets reads the RDS-managed master secret by its JSON key.
-    let platform = &out.files["terraform/platform/connections.tf.json"];
-    assert!(platform.contains("master_user_secret[0].secret_arn"));
-    assert!(platform.contains(r#"\"property\":\"password\""#));
+    // External Secrets reads the RDS-managed master secret by its JSON key, in the
+    // `connections` module, which finds the database again by data source.
+    let es = &out.files["terraform/connections/external_secrets.tf.json"];
+    let api: Value = serde_json::from_str(es).unwrap();
+    let data =
+        &api["resource"]["kubernetes_manifest"]["api_connections"]["manifest"]["spec"]["data"];
+    let password = data
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["secretKey"] == "DB_PASSWORD")
+        .unwrap();
+    assert_eq!(
+        password["remoteRef"],
+        serde_json::json!({"key": "${data.aws_db_instance.ledger_db.master_user_secret[0].secret_arn}", "property": "password"})
+    );
+    assert!(out.files["terraform/connections/data.tf.json"].contains("\"ledger_db\""));
     // Its IAM role reads exactly the secrets it syncs.
     let identity = &out.files["terraform/infra/identity.tf.json"];
     assert!(identity.contains("ReadTheServicesSecrets"));
     assert!(!identity.contains(r#"secret:*"#));
+}
+
+/// On EKS the External Secrets objects are planned by their own root module, never by the
+/// run that installs their CRDs (`kubernetes_manifest` reads a kind's schema from the API at
+/// plan): `connections` declares them, `platform` installs the operator, and both reach the
+/// cluster the same way (the SSM tunnel's `kube_host` included). Nothing of them is a chart
+/// or template that no checker can read.
+#[test]
+fn external_secrets_objects_are_planned_after_their_crds() {
+    let mut checked = 0;
+    for (label, _, provider, _, out) in outputs() {
+        if provider != Provider::Aws {
+            continue;
+        }
+        assert!(
+            !out.files.keys().any(|f| f.starts_with("charts/")),
+            "{label}: a Helm chart in the output"
+        );
+        let module = |m: &str| -> BTreeMap<String, Value> {
+            out.files
+                .iter()
+                .filter_map(|(f, t)| {
+                    let rest = f.strip_prefix(&format!("terraform/{m}/"))?;
+                    Some((rest.to_string(), serde_json::from_str(t).unwrap()))
+                })
+                .collect()
+        };
+        let (platform, connections) = (module("platform"), module("connections"));
+        let eso_release = platform
+            .values()
+            .any(|d| d["resource"]["helm_release"]["external_secrets"].is_object());
+        assert_eq!(
+            eso_release,
+            !connections.is_empty(),
+            "{label}: the operator and its objects go together"
+        );
+        if connections.is_empty() {
+            continue;
+        }
+        checked += 1;
+        for (m, docs) in [("platform", &platform), ("connections", &connections)] {
+            for d in docs.values() {
+                for body in d["resource"]["kubernetes_manifest"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|o| o.values())
+                {
+                    let api = s(&body["manifest"]["apiVersion"]);
+                    assert!(
+                        m == "connections" && api == "external-secrets.io/v1",
+                        "{label}: {m} plans a {api} kubernetes_manifest"
+                    );
+                }
+            }
+        }
+        let stores: BTreeSet<&str> =
+            connections["secret_stores.tf.json"]["resource"]["kubernetes_manifest"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|b| s(&b["manifest"]["metadata"]["name"]))
+                .collect();
+        for es in connections["external_secrets.tf.json"]["resource"]["kubernetes_manifest"]
+            .as_object()
+            .unwrap()
+            .values()
+        {
+            let store = s(&es["manifest"]["spec"]["secretStoreRef"]["name"]);
+            assert!(
+                stores.contains(store),
+                "{label}: no ClusterSecretStore {store}"
+            );
+        }
+        let provider = |docs: &BTreeMap<String, Value>| {
+            docs["providers.tf.json"]["provider"]["kubernetes"].clone()
+        };
+        assert_eq!(
+            provider(&platform),
+            provider(&connections),
+            "{label}: kubernetes provider"
+        );
+        assert_eq!(
+            platform["providers.tf.json"]["variable"], connections["providers.tf.json"]["variable"],
+            "{label}: kube_host"
+        );
+        let key = |docs: &BTreeMap<String, Value>| {
+            s(&docs["versions.tf.json"]["terraform"]["backend"]["s3"]["key"]).to_string()
+        };
+        assert_ne!(
+            key(&platform),
+            key(&connections),
+            "{label}: one state for two modules"
+        );
+    }
+    assert!(
+        checked >= 3,
+        "only {checked} outputs with a connections module"
+    );
 }
 
 /// On an existing cluster nothing installs controllers: every custom kind the manifests use

@@ -323,7 +323,11 @@ fn alarms_reach_the_subscribers_the_blueprint_names() {
             ),
         ]
     );
-    assert!(!out.notes.iter().any(|n| n.contains("alerts-unsubscribed")));
+    assert!(
+        !out.notes
+            .iter()
+            .any(|n| n.rule == Some("alerts-unsubscribed"))
+    );
 
     let (_, path, _, _) = matrix()
         .into_iter()
@@ -334,7 +338,7 @@ fn alarms_reach_the_subscribers_the_blueprint_names() {
         shipped
             .notes
             .iter()
-            .any(|n| n.contains("alerts-unsubscribed")),
+            .any(|n| n.rule == Some("alerts-unsubscribed")),
         "{:?}",
         shipped.notes
     );
@@ -420,7 +424,7 @@ fn eks_access_paths_are_explicit() {
     assert!(
         out.notes
             .iter()
-            .any(|n| n.contains("aws ssm start-session")),
+            .any(|n| n.text.contains("aws ssm start-session")),
         "{:?}",
         out.notes
     );
@@ -433,7 +437,9 @@ fn eks_access_paths_are_explicit() {
     let out = synth_text("case.yaml", &none, "production").unwrap();
     assert!(resources(&out, "infra", "aws_instance").is_empty());
     assert!(
-        out.notes.iter().any(|n| n.contains("eks-endpoint-private")),
+        out.notes
+            .iter()
+            .any(|n| n.rule == Some("eks-endpoint-private")),
         "{:?}",
         out.notes
     );

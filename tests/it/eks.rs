@@ -287,7 +287,7 @@ fn seed_003_fargate_profiles_irsa_and_table() {
     assert!(
         out.notes
             .iter()
-            .any(|n| n.contains("does not enforce NetworkPolicy"))
+            .any(|n| n.text.contains("does not enforce NetworkPolicy"))
     );
 }
 

@@ -87,8 +87,13 @@ pub fn synth(path: &Path, provider: Provider, env: &str) -> infragen::Output {
 /// All files of an output as one text, for snapshots.
 pub fn flatten(out: &infragen::Output) -> String {
     let mut s = String::new();
+    // Each note as `note: ` and the line the CLI prints: a warning reads
+    // `note: warning[rule]: …` (the layout snapshots have always had).
     for n in &out.notes {
-        s.push_str(&format!("note: {n}\n"));
+        match n.level {
+            infragen::diagnostic::Level::Note => s.push_str(&format!("note: {}\n", n.text)),
+            infragen::diagnostic::Level::Warning => s.push_str(&format!("note: {n}\n")),
+        }
     }
     for (path, text) in &out.files {
         s.push_str(&format!("\n==> {path} <==\n{text}"));

@@ -77,11 +77,9 @@ fn eks_1_28_is_refused_with_a_suggestion_or_accepted_with_a_warning() {
     let out = infragen::synthesize("t.yaml", accepted.as_bytes(), Provider::Aws, "production")
         .unwrap_or_else(|d| panic!("{d}"));
     assert!(
-        out.notes
-            .iter()
-            .any(|n| n.starts_with("warning[version-support]")
-                && n.contains("1.28")
-                && n.contains("allow_unsupported")),
+        out.notes.iter().any(|n| n.rule == Some("version-support")
+            && n.text.contains("1.28")
+            && n.text.contains("allow_unsupported")),
         "{:?}",
         out.notes
     );

@@ -20,8 +20,8 @@ use super::Ctx;
 use super::kms;
 use super::secrets;
 use super::security;
-use crate::blueprint::types::{Cache, CacheEngine, Deployment};
-use crate::blueprint::windows::{DailyWindow, WeeklyWindow};
+use crate::analysis::DataKind;
+use crate::blueprint::types::{Cache, CacheEngine};
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, ident, res};
 
@@ -35,11 +35,10 @@ pub fn group(name: &str) -> Ref {
 
 /// The caches ElastiCache runs.
 pub fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Cache> + use<'a> {
-    ctx.v
-        .bp
-        .caches
+    let v = ctx.v;
+    v.bp.caches
         .iter()
-        .filter(|c| c.deployment == Deployment::Managed)
+        .filter(move |c| !v.in_cluster(DataKind::Cache, c.deployment))
 }
 
 /// Whether the module needs the `random` provider (for AUTH tokens).
@@ -246,19 +245,10 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
         "log_delivery_configuration": deliveries,
         "tags": {"Name": id},
     });
-    if let Some(w) = c
-        .snapshots
-        .as_ref()
-        .and_then(|s| s.window.as_deref())
-        .and_then(DailyWindow::parse)
-    {
+    if let Some(w) = c.snapshots.as_ref().and_then(|s| s.window) {
         body["snapshot_window"] = json!(w.aws());
     }
-    if let Some(w) = c
-        .maintenance_window
-        .as_deref()
-        .and_then(WeeklyWindow::parse)
-    {
+    if let Some(w) = c.maintenance_window {
         body["maintenance_window"] = json!(w.aws());
     }
     let rg = group(&c.name);

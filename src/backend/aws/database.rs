@@ -13,8 +13,8 @@ use super::Ctx;
 use super::iam::assume_role;
 use super::kms;
 use super::security;
-use crate::blueprint::types::{Database, DatabaseEngine, Deployment};
-use crate::blueprint::windows::{DailyWindow, WeeklyWindow};
+use crate::analysis::DataKind;
+use crate::blueprint::types::{Database, DatabaseEngine};
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, list, res};
 
@@ -30,13 +30,12 @@ pub fn instance(name: &str) -> Ref {
     res("aws_db_instance", name)
 }
 
-/// The databases RDS runs.
+/// The databases RDS runs: those the analysis does not place in the cluster.
 pub fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Database> + use<'a> {
-    ctx.v
-        .bp
-        .databases
-        .iter()
-        .filter(|d| d.deployment == Deployment::Managed && d.engine != DatabaseEngine::Mongodb)
+    let v = ctx.v;
+    v.bp.databases.iter().filter(move |d| {
+        !v.in_cluster(DataKind::Database, d.deployment) && d.engine != DatabaseEngine::Mongodb
+    })
 }
 
 /// The instance identifier (`identifier`, default `<name>-<env>-<database>`).
@@ -286,17 +285,10 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             body["iops"] = json!(iops);
         }
     }
-    if let Some(w) = backup
-        .and_then(|b| b.window.as_deref())
-        .and_then(DailyWindow::parse)
-    {
+    if let Some(w) = backup.and_then(|b| b.window) {
         body["backup_window"] = json!(w.aws());
     }
-    if let Some(w) = d
-        .maintenance_window
-        .as_deref()
-        .and_then(WeeklyWindow::parse)
-    {
+    if let Some(w) = d.maintenance_window {
         body["maintenance_window"] = json!(w.aws());
     }
     let primary = instance(&d.name);
@@ -349,11 +341,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         if let Some(max) = storage.and_then(|s| s.max_size_gb) {
             r["max_allocated_storage"] = json!(max);
         }
-        if let Some(w) = d
-            .maintenance_window
-            .as_deref()
-            .and_then(WeeklyWindow::parse)
-        {
+        if let Some(w) = d.maintenance_window {
             r["maintenance_window"] = json!(w.aws());
         }
         let replica = instance(&resource);

@@ -4,10 +4,10 @@
 //!
 //! | rule | warns when |
 //! |---|---|
-//! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` module and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
+//! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` and `connections` modules and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
 
 use super::Ctx;
-use crate::diagnostic::warning;
+use crate::diagnostic::Note;
 
 pub fn check(ctx: &Ctx) {
     eks_endpoint(ctx);
@@ -23,17 +23,23 @@ fn eks_endpoint(ctx: &Ctx) {
     if !ctx.is_eks() || cluster.endpoint.public {
         return;
     }
+    // The root modules that talk to the cluster's API.
+    let modules = if super::external_secrets::needed(ctx) {
+        "terraform/platform and terraform/connections"
+    } else {
+        "terraform/platform"
+    };
     if super::cluster::access::wanted(ctx) {
         ctx.note(format!(
-            "the EKS API endpoint of {} is private; reach it through AWS Systems Manager: `aws ssm start-session --target $(terraform -chdir=terraform/infra output -raw api_access_instance_id) --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters host=$(terraform -chdir=terraform/infra output -raw cluster_endpoint | sed 's#https://##'),portNumber=443,localPortNumber=8443`, then `TF_VAR_kube_host=https://127.0.0.1:8443` for terraform/platform and `kubectl --server https://127.0.0.1:8443 --tls-server-name <endpoint host>` for k8s/ (`cluster.endpoint.access: none` drops the access instance)",
+            "the EKS API endpoint of {} is private; reach it through AWS Systems Manager: `aws ssm start-session --target $(terraform -chdir=terraform/infra output -raw api_access_instance_id) --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters host=$(terraform -chdir=terraform/infra output -raw cluster_endpoint | sed 's#https://##'),portNumber=443,localPortNumber=8443`, then `TF_VAR_kube_host=https://127.0.0.1:8443` for {modules} and `kubectl --server https://127.0.0.1:8443 --tls-server-name <endpoint host>` for k8s/ (`cluster.endpoint.access: none` drops the access instance)",
             ctx.cluster_name()
         ));
         return;
     }
-    ctx.note(warning(
+    ctx.note(Note::warning(
         "eks-endpoint-private",
         format!(
-            "the EKS API endpoint of {} is private: `terraform/platform` and `kubectl apply -k k8s/` must run from inside the VPC (a self-hosted runner, SSM port forwarding through an instance in a private subnet, or a VPN); to apply from outside set `cluster.endpoint: {{ public: true, allowed_cidrs: [<runner and admin CIDRs>] }}`",
+            "the EKS API endpoint of {} is private: {modules} and `kubectl apply -k k8s/` must run from inside the VPC (a self-hosted runner, SSM port forwarding through an instance in a private subnet, or a VPN); to apply from outside set `cluster.endpoint: {{ public: true, allowed_cidrs: [<runner and admin CIDRs>] }}`",
             ctx.cluster_name()
         ),
     ));

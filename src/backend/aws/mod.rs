@@ -1,7 +1,8 @@
 //! AWS back-end: raw `hashicorp/aws` resources, one file per infrastructure concept.
 //! Root modules: `bootstrap` (the state bucket, applied once with local state), `infra`
-//! (cloud resources) and, for EKS, `platform` (Helm releases inside the cluster); Kubernetes
-//! objects go to `k8s/`.
+//! (cloud resources) and, for EKS, `platform` (Helm releases inside the cluster) and
+//! `connections` (the External Secrets objects, planned once `platform` installed their CRDs);
+//! Kubernetes objects go to `k8s/`.
 
 mod buckets;
 mod cache;
@@ -26,8 +27,7 @@ mod security;
 mod state;
 mod table;
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use crate::json;
 use crate::terraform::Json;
@@ -51,28 +51,12 @@ pub(crate) struct Ctx<'a> {
     log: super::Log,
     /// Ingress rules waiting for their source security group (see `security::finish`).
     pending_rules: Mutex<Vec<security::PendingRule>>,
-    /// Services by the components they use, in blueprint order, built on first use.
-    users: OnceLock<HashMap<&'a str, Vec<&'a Service>>>,
 }
 
 impl<'a> Ctx<'a> {
     /// The services that use component `name`, in blueprint order.
     pub fn users_of(&self, name: &str) -> &[&'a Service] {
-        let users = self.users.get_or_init(|| {
-            let mut by: HashMap<&'a str, Vec<&'a Service>> = HashMap::new();
-            for s in &self.v.bp.services {
-                let mut seen: Vec<&str> = Vec::new();
-                for u in &s.uses {
-                    // A service listing a component twice is still one client.
-                    if !seen.contains(&u.as_str()) {
-                        seen.push(u);
-                        by.entry(u).or_default().push(s);
-                    }
-                }
-            }
-            by
-        });
-        users.get(name).map_or(&[], Vec::as_slice)
+        self.v.users_of(name)
     }
 
     /// `${data.aws_caller_identity.current.account_id}`.
@@ -96,7 +80,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Tell the user something about the output (printed by `synth`).
-    pub fn note(&self, text: impl Into<String>) {
+    pub fn note(&self, text: impl Into<crate::diagnostic::Note>) {
         self.log.note(text);
     }
 
@@ -158,7 +142,6 @@ pub fn synth(v: &Validated) -> Output {
         platform: v.platform(),
         log: super::Log::default(),
         pending_rules: Mutex::new(Vec::new()),
-        users: OnceLock::new(),
     };
     let mut out = Output::default();
     terraform(&ctx, network.as_ref(), &mut out);
@@ -173,7 +156,7 @@ pub fn synth(v: &Validated) -> Output {
     out
 }
 
-/// The Terraform modules (`infra`, `platform`, `bootstrap`).
+/// The Terraform modules (`infra`, `platform`, `connections`, `bootstrap`).
 fn terraform(ctx: &Ctx, network: Option<&Network>, out: &mut Output) {
     let v = ctx.v;
     let mut infra = Module::new(header(v));
@@ -198,11 +181,9 @@ fn terraform(ctx: &Ctx, network: Option<&Network>, out: &mut Output) {
             external_secrets::infra(ctx, &mut infra);
             if let Some(p) = platform::module(ctx) {
                 out.add_module("platform", p);
-                if external_secrets::needed(ctx) {
-                    for (path, text) in external_secrets::chart_files() {
-                        out.add_file(path, text);
-                    }
-                }
+            }
+            if let Some(c) = external_secrets::module(ctx) {
+                out.add_module("connections", c);
             }
         }
         Some(Platform::EcsFargate) => {

@@ -223,8 +223,7 @@ fn data_tier<'a>(net: &Network, preferred: &'a str) -> &'a str {
 
 fn subnet_groups(ctx: &Ctx, net: &Network, vpc_name: &str, m: &mut Module) {
     let bp = ctx.v.bp;
-    let managed =
-        |d: crate::blueprint::types::Deployment| d == crate::blueprint::types::Deployment::Managed;
+    let managed = |d| !ctx.v.in_cluster(crate::analysis::DataKind::Database, d);
     let f = m.file("network");
     if !net.subnets.database.is_empty() || bp.databases.iter().any(|d| managed(d.deployment)) {
         let tier = data_tier(net, "database");

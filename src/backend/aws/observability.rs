@@ -194,7 +194,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
 /// HTTPS URL). A topic nobody subscribes to delivers every alarm to no one.
 fn subscriptions(ctx: &Ctx, m: &mut Module, notify: &[String]) {
     if notify.is_empty() {
-        ctx.note(crate::diagnostic::warning(
+        ctx.note(crate::diagnostic::Note::warning(
             "alerts-unsubscribed",
             format!(
                 "the alert topic of {} has no subscriber, so alarms notify nobody: list e-mail addresses or HTTPS endpoints in `observability.notify`",

@@ -1,4 +1,4 @@
-//! Everything EKS runs inside the cluster, in three places:
+//! Everything EKS runs inside the cluster, in four places:
 //!
 //! - in `infra` (cloud resources the platform needs): the AWS Load Balancer Controller's IRSA
 //!   role, and for `load_balancer` the WAFv2 web ACL (rate limit + AWS managed rule groups,
@@ -9,6 +9,8 @@
 //!   AWS Load Balancer Controller, ingress-nginx and cert-manager (`helm.rs`), the encrypted
 //!   gp3 default StorageClass (managed nodes), Fargate's logging namespace and ConfigMap, and
 //!   the edge: an ALB Ingress that puts the WAF in front of ingress-nginx;
+//! - the `connections` root module (applied after `platform`, same providers): the External
+//!   Secrets objects, whose CRDs `platform` installs (`external_secrets.rs`);
 //! - `k8s/`: the manifests of the services (`crate::k8s`), told about the platform.
 //!
 //! Edge: with `ingress.class: nginx` and a `load_balancer`, the internet-facing ALB (WAF,
@@ -313,6 +315,34 @@ fn connection(ctx: &Ctx) -> Json {
     body
 }
 
+/// The `providers.tf.json` of a root module that works inside the cluster (`platform`,
+/// `connections`): versions of `providers` and the state key of `module`, the AWS provider,
+/// the cluster by data source and the kubernetes provider connected to it — through
+/// `TF_VAR_kube_host` when the endpoint is private.
+pub(super) fn cluster_providers(ctx: &Ctx, m: &mut Module, module: &str, providers: &[&str]) {
+    m.file("providers")
+        .terraform(terraform_block(providers, state::backend(ctx, module)))
+        .provider(
+            "aws",
+            json!({"region": ctx.region, "default_tags": {"tags": common_tags(ctx.v)}}),
+        )
+        .provider("kubernetes", connection(ctx))
+        .resource(
+            &data("aws_eks_cluster", "main"),
+            json!({"name": ctx.cluster_name()}),
+        );
+    if private_endpoint(ctx) {
+        m.file("providers").variable(
+            "kube_host",
+            json!({
+                "type": "string",
+                "default": "",
+                "description": "Address of the Kubernetes API when the private endpoint is reached through a tunnel (the SSM port forwarding's local end, e.g. https://127.0.0.1:8443); empty: the endpoint itself",
+            }),
+        );
+    }
+}
+
 /// Whether the cluster's API endpoint is reachable only inside the VPC.
 fn private_endpoint(ctx: &Ctx) -> bool {
     ctx.v
@@ -331,31 +361,12 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     let mut m = Module::new(header(ctx.v));
     let eks = data("aws_eks_cluster", "main");
     let lbc = data("aws_iam_role", "aws_load_balancer_controller");
+    cluster_providers(ctx, &mut m, "platform", &["aws", "helm", "kubernetes"]);
     m.file("providers")
-        .terraform(terraform_block(
-            &["aws", "helm", "kubernetes"],
-            state::backend(ctx, "platform"),
-        ))
-        .provider(
-            "aws",
-            json!({"region": ctx.region, "default_tags": {"tags": common_tags(ctx.v)}}),
-        )
-        .provider("kubernetes", connection(ctx))
         .provider("helm", json!({"kubernetes": connection(ctx)}))
-        .resource(&eks, json!({"name": ctx.cluster_name()}))
         .resource(&lbc, json!({"name": lbc_role_name(ctx)}))
         // The account, for names derived from it (the load balancer's access-log bucket).
         .resource(&data("aws_caller_identity", "current"), json!({}));
-    if private_endpoint(ctx) {
-        m.file("providers").variable(
-            "kube_host",
-            json!({
-                "type": "string",
-                "default": "",
-                "description": "Address of the Kubernetes API when the private endpoint is reached through a tunnel (the SSM port forwarding's local end, e.g. https://127.0.0.1:8443); empty: the endpoint itself",
-            }),
-        );
-    }
 
     // The AWS Load Balancer Controller first: its webhooks admit Services and Ingresses.
     let (lbc_release, lbc_body) = helm::aws_load_balancer_controller(

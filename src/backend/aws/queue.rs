@@ -18,8 +18,8 @@ use crate::json;
 
 use super::network::subnet_ids;
 use super::{Ctx, kms, security};
-use crate::blueprint::types::{Deployment, Queue};
-use crate::blueprint::windows::WeeklyWindow;
+use crate::analysis::DataKind;
+use crate::blueprint::types::Queue;
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, ident, res};
 
@@ -30,11 +30,10 @@ pub fn password_parameter_name(ctx: &Ctx, queue: &str) -> String {
 
 /// Brokers that infragen creates (managed queues).
 fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Queue> {
-    ctx.v
-        .bp
-        .queues
+    let v = ctx.v;
+    v.bp.queues
         .iter()
-        .filter(|q| q.deployment == Deployment::Managed)
+        .filter(move |q| !v.in_cluster(DataKind::Queue, q.deployment))
 }
 
 /// Whether the module needs the `random` provider (a broker's admin password).
@@ -131,11 +130,7 @@ fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
         "user": [{"username": username, "password": password.attr("result")}],
         "tags": {"Name": name},
     });
-    if let Some(w) = q
-        .maintenance_window
-        .as_deref()
-        .and_then(WeeklyWindow::parse)
-    {
+    if let Some(w) = q.maintenance_window {
         body["maintenance_window_start_time"] = json!({
             "day_of_week": w.day_upper(),
             "time_of_day": w.start(),

@@ -13,7 +13,6 @@ use crate::terraform::{Json, Object};
 
 use super::Ctx;
 use crate::blueprint::types::{Cluster, NodePool, Platform, TaintEffect};
-use crate::blueprint::windows::WeeklyWindow;
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, data, ident, res};
 
@@ -92,16 +91,12 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     if let Some(vpc) = ctx.vpc() {
         body["vpc_uuid"] = json!(vpc.id());
     }
-    if let Some(w) = cl
-        .maintenance_window
-        .as_deref()
-        .and_then(WeeklyWindow::parse)
-    {
+    if let Some(w) = cl.maintenance_window {
         body["maintenance_policy"] = json!({"day": w.day_name(), "start_time": w.start()});
         if !auto_upgrade {
             ctx.note(format!(
                 "cluster.maintenance_window `{}`: DOKS applies it only to automatic upgrades, and auto_upgrade is off in `{}`",
-                cl.maintenance_window.as_deref().unwrap_or_default(),
+                w,
                 ctx.v.env
             ));
         }

@@ -23,20 +23,11 @@ use crate::terraform::{Module, Ref, interp, res};
 const BACKUP_DAYS: u32 = 7;
 
 pub fn lower(ctx: &Ctx, m: &mut Module) {
-    let bp = ctx.v.bp;
-    for d in bp
-        .databases
-        .iter()
-        .filter(|d| d.deployment == Deployment::Managed)
-    {
+    for d in ctx.managed_databases() {
         database(ctx, m, d);
         ctx.mark("databases");
     }
-    for c in bp
-        .caches
-        .iter()
-        .filter(|c| c.deployment == Deployment::Managed)
-    {
+    for c in ctx.managed_caches() {
         cache(ctx, m, c);
         ctx.mark("caches");
     }
@@ -58,8 +49,8 @@ fn engine(d: &Database, ctx: &Ctx) -> (&'static str, String) {
     }
 }
 
-fn maintenance(w: Option<&str>) -> Option<Json> {
-    let w = WeeklyWindow::parse(w?)?;
+fn maintenance(w: Option<WeeklyWindow>) -> Option<Json> {
+    let w = w?;
     Some(json!([{"day": w.day_name(), "hour": format!("{}:00", w.start())}]))
 }
 
@@ -116,7 +107,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
     if let Some(vpc) = ctx.vpc() {
         body["private_network_uuid"] = json!(vpc.id());
     }
-    if let Some(w) = maintenance(d.maintenance_window.as_deref()) {
+    if let Some(w) = maintenance(d.maintenance_window) {
         body["maintenance_window"] = w;
     }
     if let Some(s) = &d.storage {
@@ -238,12 +229,12 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
     let name = crate::terraform::ident(&c.name);
     let db = cluster_ref(&c.name);
     let mut lost: Vec<String> = Vec::new();
-    let version = match c.engine {
-        CacheEngine::Valkey => c.version.clone(),
+    // A Redis cache becomes Valkey here, at Valkey's default version.
+    let given = match c.engine {
+        CacheEngine::Valkey => c.version.as_deref(),
         CacheEngine::Redis => None,
-    }
-    .or_else(|| ctx.v.catalog.default_version("valkey").map(String::from))
-    .unwrap_or_default();
+    };
+    let version = ctx.v.version(given, "valkey");
     let version = version.split('.').next().unwrap_or_default().to_string();
     if c.engine == CacheEngine::Redis {
         ctx.note(format!(
@@ -274,7 +265,7 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
     if let Some(vpc) = ctx.vpc() {
         body["private_network_uuid"] = json!(vpc.id());
     }
-    if let Some(w) = maintenance(c.maintenance_window.as_deref()) {
+    if let Some(w) = maintenance(c.maintenance_window) {
         body["maintenance_window"] = w;
     }
     let mut params: Vec<&String> = Vec::new();
@@ -345,10 +336,13 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
 }
 
 /// Components DigitalOcean has no managed service for: queues run in the cluster (the
-/// platform module passes them to the manifest generator as `in_cluster`), tables and
-/// secret stores are reported.
+/// analysis places them there, `Validated::in_cluster`), tables and secret stores are
+/// reported.
 pub fn unsupported(ctx: &Ctx) {
     let bp = ctx.v.bp;
+    // Without a DOKS cluster nothing runs the broker: `backend::not_lowered` lists the
+    // queues as absent, and this note must not claim otherwise.
+    let cluster = ctx.doks() && bp.cluster.is_some();
     for q in bp
         .queues
         .iter()
@@ -357,6 +351,13 @@ pub fn unsupported(ctx: &Ctx) {
         let engine = match q.engine {
             QueueEngine::Rabbitmq => "RabbitMQ",
         };
+        if !cluster {
+            ctx.note(format!(
+                "queues[{}]: DigitalOcean has no managed {engine}, and without a `cluster` (platform `doks`) there is nothing to run it in",
+                q.name
+            ));
+            continue;
+        }
         ctx.note(format!(
             "queues[{}]: DigitalOcean has no managed {engine}; it runs in the cluster as a StatefulSet (write `deployment: in_cluster` to make that explicit){}",
             q.name,

@@ -19,7 +19,6 @@
 
 use super::Ctx;
 use super::cluster::{auto_upgrade, ha};
-use crate::blueprint::types::Deployment;
 
 pub fn check(ctx: &Ctx) {
     cluster(ctx);
@@ -82,15 +81,11 @@ fn cluster(ctx: &Ctx) {
 
 fn data_services(ctx: &Ctx) {
     let bp = ctx.v.bp;
-    let managed: Vec<(&str, bool, u32)> = bp
-        .databases
-        .iter()
-        .filter(|d| d.deployment == Deployment::Managed)
+    let managed: Vec<(&str, bool, u32)> = ctx
+        .managed_databases()
         .map(|d| (d.name.as_str(), d.ha, 0))
         .chain(
-            bp.caches
-                .iter()
-                .filter(|c| c.deployment == Deployment::Managed)
+            ctx.managed_caches()
                 .map(|c| (c.name.as_str(), c.ha, c.nodes)),
         )
         .collect();

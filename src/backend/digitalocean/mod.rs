@@ -19,8 +19,8 @@ mod state;
 use crate::json;
 
 use super::{common_tags, terraform_block};
-use crate::analysis::Validated;
-use crate::blueprint::types::{Blueprint, Deployment, Network, Platform};
+use crate::analysis::{DataKind, Validated};
+use crate::blueprint::types::{Blueprint, Cache, Database, Network, Platform};
 use crate::naming::header;
 use crate::output::Output;
 use crate::terraform::{Module, Ref, res};
@@ -36,7 +36,7 @@ pub(crate) struct Ctx<'a> {
     log: super::Log,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// Record that a blueprint part (a top-level key) was lowered.
     pub fn mark(&self, part: &'static str) {
         self.log.mark(part);
@@ -44,13 +44,30 @@ impl Ctx<'_> {
 
     /// Tell the user something the output cannot show (a setting DigitalOcean lacks, a
     /// mapping that changed a value).
-    pub fn note(&self, message: impl Into<String>) {
+    pub fn note(&self, message: impl Into<crate::diagnostic::Note>) {
         self.log.note(message);
     }
 
     /// A lint finding: shown as a warning, never an error.
-    pub fn warn(&self, rule: &str, message: impl std::fmt::Display) {
-        self.note(crate::diagnostic::warning(rule, message));
+    pub fn warn(&self, rule: &'static str, message: impl std::fmt::Display) {
+        self.note(crate::diagnostic::Note::warning(rule, message));
+    }
+
+    /// The databases DigitalOcean runs as managed clusters (the others run in the
+    /// cluster), as the analysis places them.
+    pub fn managed_databases(&self) -> impl Iterator<Item = &'a Database> + use<'a> {
+        let v = self.v;
+        v.bp.databases
+            .iter()
+            .filter(move |d| !v.in_cluster(DataKind::Database, d.deployment))
+    }
+
+    /// The caches DigitalOcean runs as managed Valkey clusters.
+    pub fn managed_caches(&self) -> impl Iterator<Item = &'a Cache> + use<'a> {
+        let v = self.v;
+        v.bp.caches
+            .iter()
+            .filter(move |c| !v.in_cluster(DataKind::Cache, c.deployment))
     }
 
     /// Whether the blueprint's cluster becomes a DOKS cluster.
@@ -155,9 +172,11 @@ pub fn synth(v: &Validated) -> Output {
         log: super::Log::default(),
     };
     let mut out = Output::default();
-    terraform(&ctx, network.as_ref(), &mut out);
-    if ctx.doks() && cluster.is_some() {
-        platform::manifests(&ctx, &mut out);
+    // The platform module and the manifests exist only for a DOKS cluster of this blueprint.
+    let shared = (ctx.doks() && cluster.is_some()).then(|| platform::Shared::new(&ctx));
+    terraform(&ctx, network.as_ref(), shared.as_ref(), &mut out);
+    if let Some(shared) = &shared {
+        platform::manifests(&ctx, shared, &mut out);
     }
     lint::check(&ctx);
     ctx.log.finish(&mut out);
@@ -165,7 +184,12 @@ pub fn synth(v: &Validated) -> Output {
 }
 
 /// The Terraform modules (`infra`, `platform`, `bootstrap`).
-fn terraform(ctx: &Ctx, network: Option<&Network>, out: &mut Output) {
+fn terraform(
+    ctx: &Ctx,
+    network: Option<&Network>,
+    shared: Option<&platform::Shared>,
+    out: &mut Output,
+) {
     let v = ctx.v;
     let mut infra = Module::new(header(v));
     infra
@@ -188,7 +212,7 @@ fn terraform(ctx: &Ctx, network: Option<&Network>, out: &mut Output) {
     database::unsupported(ctx);
     project(ctx, &mut infra);
     out.add_module("infra", infra);
-    if let Some(p) = platform::module(ctx) {
+    if let Some(p) = shared.and_then(|s| platform::module(ctx, s)) {
         out.add_module("platform", p);
     }
     if let Some(b) = bootstrap {
@@ -213,17 +237,10 @@ fn project(ctx: &Ctx, m: &mut Module) {
     if ctx.doks() && bp.cluster.is_some() {
         urns.push(ctx.cluster().attr("urn"));
     }
-    let managed = bp
-        .databases
-        .iter()
-        .filter(|d| d.deployment == Deployment::Managed)
+    let managed = ctx
+        .managed_databases()
         .map(|d| d.name.as_str())
-        .chain(
-            bp.caches
-                .iter()
-                .filter(|c| c.deployment == Deployment::Managed)
-                .map(|c| c.name.as_str()),
-        );
+        .chain(ctx.managed_caches().map(|c| c.name.as_str()));
     urns.extend(managed.map(|n| database::cluster_ref(n).attr("urn")));
     let environment = if ctx.production() {
         "Production"

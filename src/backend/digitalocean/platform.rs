@@ -16,9 +16,8 @@ use std::collections::BTreeMap;
 use crate::json;
 
 use super::Ctx;
-use crate::analysis::Validated;
 use crate::backend::{connections, helm, terraform_block};
-use crate::blueprint::types::{Deployment, IngressClass};
+use crate::blueprint::types::IngressClass;
 use crate::k8s;
 use crate::naming::header;
 use crate::output::Output;
@@ -47,19 +46,30 @@ fn service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     a
 }
 
-pub fn module(ctx: &Ctx) -> Option<Module> {
-    let v = ctx.v;
-    if !ctx.doks() || v.bp.cluster.is_none() {
-        return None;
+/// What the `platform` module and the manifests share, worked out once per synth: the
+/// generator's options on DOKS and the credential Secrets of the in-cluster data services
+/// (the module generates them, the manifests read them).
+pub struct Shared {
+    opts: k8s::Options,
+    creds: Vec<k8s::CredentialSecret>,
+}
+
+impl Shared {
+    /// For a DOKS cluster of this blueprint (the caller checks).
+    pub fn new(ctx: &Ctx) -> Shared {
+        let opts = options(ctx);
+        let creds = k8s::credential_secrets(ctx.v, &opts);
+        Shared { opts, creds }
     }
+}
+
+pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
+    let v = ctx.v;
     let ingress = helm::ingress_nginx(v, service_annotations(ctx));
     let cert_manager = helm::cert_manager(v);
     let metrics = metrics_server(ctx);
-    let (creds, managed) = with_manifests_blueprint(ctx, |v, opts| {
-        let creds = k8s::credential_secrets(v, opts);
-        let managed = connection_values(ctx, v, opts);
-        (creds, managed)
-    });
+    let creds = &shared.creds;
+    let managed = connection_values(ctx, &shared.opts);
     if ingress.is_none()
         && cert_manager.is_none()
         && metrics.is_none()
@@ -148,11 +158,11 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     }
     // The connection contract: namespaces, in-cluster credentials, and each service's
     // `<service>-connections` ConfigMap and Secret from the managed databases' attributes.
-    let mut namespaces = connections::credential_namespaces(&creds);
+    let mut namespaces = connections::credential_namespaces(creds);
     namespaces.extend(managed.iter().map(|(ns, _, _, _)| ns.clone()));
     let random = !creds.is_empty();
     connections::namespaces(&mut m, v, &namespaces);
-    connections::credentials(&mut m, &creds);
+    connections::credentials(&mut m, creds);
     let mut sources = std::collections::BTreeSet::new();
     for (ns, service, endpoints, secrets) in managed {
         connections::endpoints(&mut m, &ns, &service, endpoints);
@@ -182,31 +192,6 @@ fn metrics_server(ctx: &Ctx) -> Option<(crate::terraform::Ref, crate::terraform:
         .then(|| helm::metrics_server(false))
 }
 
-/// Run `f` on the blueprint the manifests are generated from (managed queues become
-/// in-cluster ones: DigitalOcean has no managed RabbitMQ) with the DOKS options.
-fn with_manifests_blueprint<T>(ctx: &Ctx, f: impl FnOnce(&Validated, &k8s::Options) -> T) -> T {
-    let bp = ctx.v.bp;
-    let mut opts = options(ctx);
-    let managed_queue = bp
-        .queues
-        .iter()
-        .any(|q| q.deployment == Deployment::Managed);
-    if managed_queue {
-        let mut loaded = ctx.v.loaded.clone();
-        for q in &mut loaded.blueprint.queues {
-            q.deployment = Deployment::InCluster;
-        }
-        if let Ok(adjusted) = crate::validate::validate(&loaded, ctx.v.provider) {
-            let owned = connections::owned_namespaces(&adjusted, &opts);
-            opts.platform_namespaces.extend(owned);
-            return f(&adjusted, &opts);
-        }
-    }
-    let owned = connections::owned_namespaces(ctx.v, &opts);
-    opts.platform_namespaces.extend(owned);
-    f(ctx.v, &opts)
-}
-
 /// The data source of a managed database or cache cluster (and its custom user), read by
 /// the platform module for the services' connections.
 fn cluster_source(name: &str) -> crate::terraform::Ref {
@@ -219,14 +204,9 @@ fn user_source(name: &str) -> crate::terraform::Ref {
 
 /// The data sources the connections read: one per managed database or cache a service uses.
 fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::Json)> {
-    let bp = ctx.v.bp;
-    let used = |n: &str| bp.services.iter().any(|s| s.uses.iter().any(|u| u == n));
+    let used = |n: &str| !ctx.v.users_of(n).is_empty();
     let mut out = Vec::new();
-    for d in bp
-        .databases
-        .iter()
-        .filter(|d| d.deployment == Deployment::Managed && used(&d.name))
-    {
+    for d in ctx.managed_databases().filter(|d| used(&d.name)) {
         let c = cluster_source(&d.name);
         out.push((
             c.clone(),
@@ -239,11 +219,7 @@ fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::
             ));
         }
     }
-    for k in bp
-        .caches
-        .iter()
-        .filter(|k| k.deployment == Deployment::Managed && used(&k.name))
-    {
+    for k in ctx.managed_caches().filter(|k| used(&k.name)) {
         out.push((
             cluster_source(&k.name),
             json!({"name": format!("{}-{}", ctx.prefix, k.name)}),
@@ -257,11 +233,11 @@ type ServiceConnections = (String, String, Vec<(String, String)>, Vec<(String, S
 
 /// Per service: (namespace, service, endpoint variables, credential variables) of the
 /// managed databases and caches it uses, as Terraform expressions.
-fn connection_values(ctx: &Ctx, v: &Validated, opts: &k8s::Options) -> Vec<ServiceConnections> {
+fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> {
     use crate::wiring::{Field, Value};
     let bp = ctx.v.bp;
     let mut out = Vec::new();
-    for (ns, service, list) in k8s::managed_bindings(v, opts) {
+    for (ns, service, list) in k8s::managed_bindings(ctx.v, opts) {
         let mut endpoints = Vec::new();
         let mut secrets = Vec::new();
         for b in list {
@@ -304,9 +280,11 @@ fn connection_values(ctx: &Ctx, v: &Validated, opts: &k8s::Options) -> Vec<Servi
     out
 }
 
-/// The manifest generator's options on DOKS.
+/// The manifest generator's options on DOKS. Data services run where the analysis says
+/// (`Validated::in_cluster`: managed queues in the cluster, DigitalOcean has no managed
+/// RabbitMQ).
 fn options(ctx: &Ctx) -> k8s::Options {
-    k8s::Options {
+    let mut opts = k8s::Options {
         ingress_class: Some("nginx".into()),
         // The DigitalOcean CSI driver's default class (encrypted block storage volumes).
         storage_class: Some("do-block-storage".into()),
@@ -319,13 +297,15 @@ fn options(ctx: &Ctx) -> k8s::Options {
         // Databases keep their volumes when a claim is deleted (`k8s/cluster/`).
         database_storage_class: Some("do-block-storage-retain".into()),
         database_storage_provisioner: Some("dobs.csi.digitalocean.com".into()),
-        data_in_cluster: false,
         image_pull_secret: super::registry::pull_secret(ctx),
         // The Envoy proxies' Service creates the load balancer with the Gateway API path.
         gateway_service_annotations: service_annotations(ctx),
         managed: Some(crate::wiring::Flavor::DigitalOcean),
         ..Default::default()
-    }
+    };
+    let owned = connections::owned_namespaces(ctx.v, &opts);
+    opts.platform_namespaces.extend(owned);
+    opts
 }
 
 /// What an AWS-style `load_balancer` asks for that the DigitalOcean load balancer created by
@@ -384,8 +364,7 @@ fn load_balancer_notes(ctx: &Ctx, ingress_nginx: bool) {
 }
 
 /// Manifests from the shared generator, with the DOKS platform's options.
-/// Called only for DOKS with a cluster.
-pub fn manifests(ctx: &Ctx, out: &mut Output) {
+pub fn manifests(ctx: &Ctx, shared: &Shared, out: &mut Output) {
     let bp = ctx.v.bp;
     if bp
         .ingress
@@ -394,20 +373,17 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     {
         ctx.note("ingress.class `alb`: DOKS has no AWS Load Balancer Controller; the Ingress uses class `nginx`");
     }
-    let (files, lowered, secrets, creds, made) = with_manifests_blueprint(ctx, |v, opts| {
-        let (files, lowered, secrets) = k8s::manifests_and_secrets(v, opts);
-        let creds = k8s::credential_secrets(v, opts);
-        let made: Vec<String> = k8s::managed_bindings(v, opts)
-            .into_iter()
-            .filter(|(_, _, list)| list.iter().any(|b| b.secret()))
-            .map(|(ns, s, _)| format!("{ns}/{}", k8s::connect::connections_name(&s)))
-            .collect();
-        (files, lowered, secrets, creds, made)
-    });
-    let made = connections::made(&creds, &made);
+    let opts = &shared.opts;
+    let (files, lowered, secrets) = k8s::manifests_and_secrets(ctx.v, opts);
+    let made: Vec<String> = k8s::managed_bindings(ctx.v, opts)
+        .into_iter()
+        .filter(|(_, _, list)| list.iter().any(|b| b.secret()))
+        .map(|(ns, s, _)| format!("{ns}/{}", k8s::connect::connections_name(&s)))
+        .collect();
+    let made = connections::made(&shared.creds, &made);
     let pre = connections::secret_preconditions(ctx.v, &secrets, &made);
     connections::finish_preconditions(out, pre);
-    for n in with_manifests_blueprint(ctx, k8s::notes) {
+    for n in k8s::notes(ctx.v, opts) {
         ctx.note(n);
     }
     out.files.extend(files);

@@ -62,7 +62,7 @@ fn file(out: &crate::Output, path: &str) -> Value {
 fn warned(out: &crate::Output, rule: &str) -> bool {
     out.notes
         .iter()
-        .any(|n| n.starts_with(&format!("warning[{rule}]")))
+        .any(|n| n.is_warning() && n.rule == Some(rule))
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn cluster_defaults_and_pools() {
     assert_eq!(batch["size"], "c-2");
     assert_eq!(batch["min_nodes"], 0, "extra pools may scale to zero");
     assert_eq!(batch["taint"][0]["effect"], "NoSchedule");
-    assert!(out.notes.iter().any(|n| n.contains("`spot`")));
+    assert!(out.notes.iter().any(|n| n.text.contains("`spot`")));
     assert!(warned(&out, "do-control-plane-firewall"));
     assert!(!warned(&out, "do-ha"));
     assert!(!warned(&out, "version-support"));
@@ -205,9 +205,9 @@ queues:
     assert!(
         out.notes
             .iter()
-            .any(|n| n.contains("replaced managed Redis with Valkey"))
+            .any(|n| n.text.contains("replaced managed Redis with Valkey"))
     );
-    assert!(out.notes.iter().any(|n| n.starts_with("queues[jobs]")));
+    assert!(out.notes.iter().any(|n| n.text.starts_with("queues[jobs]")));
     assert!(
         warned(&out, "do-database-standby"),
         "the cache has one node"
@@ -272,16 +272,12 @@ fn platform_module() {
             .contains(r#""crds":{"enabled":true"#)
     );
     // ingress-nginx at its last chart: no refusal, a warning that it is retired.
-    assert!(
-        out.notes
-            .iter()
-            .any(|n| n.starts_with("warning[version-support]")
-                && n.contains("ingress-nginx Helm chart is retired"))
-    );
+    assert!(out.notes.iter().any(|n| n.rule == Some("version-support")
+        && n.text.contains("ingress-nginx Helm chart is retired")));
     assert!(
         !out.notes
             .iter()
-            .any(|n| n.contains("cert-manager Helm chart"))
+            .any(|n| n.text.contains("cert-manager Helm chart"))
     );
 }
 
@@ -334,5 +330,75 @@ fn managed_queue_versions_are_judged_as_images() {
             .err()
             .is_none_or(|d| !d.to_string().contains("queues[0].version")),
         "Amazon MQ still creates 3.13"
+    );
+}
+
+/// DigitalOcean has no managed RabbitMQ: a `managed` queue runs in the cluster, as the
+/// analysis places it (`Validated::in_cluster`), without a re-validated copy of the
+/// blueprint. Its broker, its credentials and the client's in-cluster endpoint all exist.
+#[test]
+fn managed_queue_runs_in_the_cluster() {
+    let out = synth(
+        r#"queues:
+  - { name: jobs, engine: rabbitmq }
+services:
+  - { name: worker, image: registry.example.com/worker:1.0, uses: [jobs] }
+"#,
+        "production",
+    );
+    let broker = out
+        .files
+        .iter()
+        .find(|(p, _)| p.starts_with("k8s/") && p.ends_with("/jobs.yaml"))
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| panic!("no broker manifest in {:?}", out.files.keys()));
+    assert!(broker.contains("kind: StatefulSet"), "{broker}");
+    let platform = &out.files["terraform/platform/connections.tf.json"];
+    assert!(platform.contains("jobs-credentials"), "{platform}");
+    let worker = out
+        .files
+        .iter()
+        .find(|(p, _)| p.starts_with("k8s/") && p.ends_with("/worker.yaml"))
+        .map(|(_, t)| t)
+        .unwrap();
+    assert!(worker.contains("jobs.shop.svc.cluster.local"), "{worker}");
+    assert!(!worker.contains("worker-connections"), "{worker}");
+    assert!(out.notes.iter().any(|n| n.text.starts_with("queues[jobs]")));
+}
+
+/// Without a cluster nothing runs a managed queue: the notes say it is absent, and none
+/// claims it runs as a StatefulSet.
+#[test]
+fn managed_queue_without_a_cluster_is_reported_absent() {
+    let text = r#"
+name: shop
+providers: { digitalocean: { region: nyc1 } }
+queues:
+  - { name: jobs, engine: rabbitmq }
+"#;
+    let out = crate::synthesize(
+        "t.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert!(!out.files.keys().any(|p| p.starts_with("k8s/")));
+    let notes: Vec<&str> = out.notes.iter().map(|n| n.text.as_str()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("absent from the output: queues")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("queues[jobs]") && n.contains("nothing to run it in")),
+        "{notes:?}"
+    );
+    assert!(
+        !notes.iter().any(|n| n.contains("StatefulSet")),
+        "{notes:?}"
     );
 }

@@ -8,6 +8,7 @@
 use super::{Output, connections};
 use crate::analysis::Validated;
 use crate::blueprint::types::Blueprint;
+use crate::diagnostic::Note;
 use crate::json;
 use crate::k8s;
 use crate::terraform::Module;
@@ -39,9 +40,9 @@ pub fn synth(v: &Validated) -> Output {
         cluster: _,          // cloud part (the cluster exists): CLOUD_PARTS, noted below
         node_pools: _,       // cloud part; the manifests still place pods by their labels
         fargate_profiles: _, // cloud part: CLOUD_PARTS, noted below
-        databases: _,        // run in the cluster: the k8s manifests (data_in_cluster)
-        caches: _,           // run in the cluster: the k8s manifests (data_in_cluster)
-        queues: _,           // run in the cluster: the k8s manifests (data_in_cluster)
+        databases: _,        // run in the cluster: the k8s manifests (Validated::in_cluster)
+        caches: _,           // run in the cluster: the k8s manifests (Validated::in_cluster)
+        queues: _,           // run in the cluster: the k8s manifests (Validated::in_cluster)
         tables: _,           // cloud part: CLOUD_PARTS, noted below
         load_balancer: _,    // cloud part: CLOUD_PARTS, noted below
         ingress: _,          // the k8s manifests; its class is a precondition (`crds`)
@@ -71,7 +72,6 @@ pub fn synth(v: &Validated) -> Output {
                 .and_then(|k| k.pod_cidr.clone())
                 .unwrap_or_else(|| k8s::DEFAULT_POD_CIDR.into()),
         ),
-        data_in_cluster: true,
         ..Default::default()
     };
     // The namespaces of the generated credentials belong to the platform module.
@@ -79,7 +79,8 @@ pub fn synth(v: &Validated) -> Output {
     opts.platform_namespaces.extend(owned);
     let (files, lowered, secrets) = k8s::manifests_and_secrets(v, &opts);
     let mut out = Output::default();
-    out.notes.extend(k8s::notes(v, &opts));
+    out.notes
+        .extend(k8s::notes(v, &opts).into_iter().map(Note::plain));
     out.files.extend(files);
     out.lowered.extend(lowered);
 
@@ -89,7 +90,7 @@ pub fn synth(v: &Validated) -> Output {
         .map(|(name, _)| name)
         .collect();
     if !present.is_empty() {
-        out.notes.push(format!(
+        out.notes.push(Note::plain(format!(
             "--provider kubernetes targets an existing cluster; these blueprint parts describe cloud resources and are not part of its output: {}{}",
             present.join(", "),
             if present.contains(&"node_pools") {
@@ -97,7 +98,7 @@ pub fn synth(v: &Validated) -> Output {
             } else {
                 ""
             }
-        ));
+        )));
         out.lowered.extend(present);
     }
 
@@ -106,9 +107,9 @@ pub fn synth(v: &Validated) -> Output {
     let creds = k8s::credential_secrets(v, &opts);
     if !creds.is_empty() {
         out.add_module("platform", platform(v, &creds));
-        out.notes.push(
-            "terraform/platform generates the in-cluster data services' credentials into Kubernetes Secrets: `terraform -chdir=terraform/platform init && terraform -chdir=terraform/platform apply` before `kubectl apply -k k8s/`; its state (local unless you configure a backend) holds those values, keep it private".into(),
-        );
+        out.notes.push(Note::plain(
+            "terraform/platform generates the in-cluster data services' credentials into Kubernetes Secrets: `terraform -chdir=terraform/platform init && terraform -chdir=terraform/platform apply` before `kubectl apply -k k8s/`; its state (local unless you configure a backend) holds those values, keep it private",
+        ));
     }
     let made = connections::made(&creds, &[]);
     let mut pre = connections::secret_preconditions(v, &secrets, &made);

@@ -2,7 +2,8 @@
 //! credentials, users.
 
 use super::engine::{default_image, default_port, exporter_defaults};
-use crate::blueprint::types::{Deployment, InCluster, Resources, Sizes};
+use crate::analysis::DataKind;
+use crate::blueprint::types::{InCluster, Resources, Sizes};
 use crate::catalog::{Provider, SizeKind};
 use crate::k8s::{Ctx, DataService, Engine};
 
@@ -31,11 +32,10 @@ fn sized(ic: &InCluster, size: Option<&str>, sizes: &Sizes, kind: SizeKind) -> R
 /// The in-cluster data services of the blueprint.
 pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
     let bp = ctx.bp;
-    let all = ctx.opts.data_in_cluster;
     let users = |name: &str| -> Vec<String> {
-        bp.services
+        ctx.v
+            .users_of(name)
             .iter()
-            .filter(|s| s.uses.iter().any(|u| u == name))
             .map(|s| s.name.clone())
             .collect()
     };
@@ -94,7 +94,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
         }
     };
     for d in &bp.databases {
-        if !(all || d.deployment == Deployment::InCluster) {
+        if !ctx.v.in_cluster(DataKind::Database, d.deployment) {
             continue;
         }
         let e = Engine::from(d.engine);
@@ -127,7 +127,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
         out.push(ds);
     }
     for c in &bp.caches {
-        if !(all || c.deployment == Deployment::InCluster) {
+        if !ctx.v.in_cluster(DataKind::Cache, c.deployment) {
             continue;
         }
         let e = Engine::from(c.engine);
@@ -152,7 +152,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
         ));
     }
     for q in &bp.queues {
-        if !(all || ctx.opts.queues_in_cluster || q.deployment == Deployment::InCluster) {
+        if !ctx.v.in_cluster(DataKind::Queue, q.deployment) {
             continue;
         }
         let e = Engine::from(q.engine);

@@ -1,13 +1,14 @@
 //! The path to a private EKS API from outside the VPC (`cluster.endpoint.access: ssm`, the
 //! default while the endpoint is private). The control plane's endpoint answers only inside
-//! the VPC, so `terraform/platform` and `kubectl apply -k k8s/` from a laptop or a hosted CI
-//! runner would fail. A t4g.nano in a private subnet runs the SSM agent (Amazon Linux 2023
-//! ships it); AWS Systems Manager port-forwards through it to the endpoint
-//! (`AWS-StartPortForwardingSessionToRemoteHost`). Nothing listens publicly: the instance
-//! has no public address and no inbound rule, it reaches SSM over the NAT, and the control
-//! plane admits HTTPS from its security group only. The `platform` module's providers take
-//! the tunnel's local address from `TF_VAR_kube_host` and keep verifying the endpoint's
-//! certificate by name (`tls_server_name`).
+//! the VPC, so `terraform/platform`, `terraform/connections` and `kubectl apply -k k8s/` from
+//! a laptop or a hosted CI runner would fail. A t4g.nano in a private subnet runs the SSM
+//! agent (Amazon Linux 2023 ships it); AWS Systems Manager port-forwards through it to the
+//! endpoint (`AWS-StartPortForwardingSessionToRemoteHost`). Nothing listens publicly: the
+//! instance has no public address and no inbound rule, it reaches SSM over the NAT, and the
+//! control plane admits HTTPS from its security group only. The providers of the modules
+//! that talk to the cluster (`platform`, `connections`) take the tunnel's local address from
+//! `TF_VAR_kube_host` and keep verifying the endpoint's certificate by name
+//! (`tls_server_name`).
 
 use super::super::Ctx;
 use super::super::iam::assume_role;
@@ -45,7 +46,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     {
         // The agent reaches Systems Manager over HTTPS; without a NAT it needs the ssm,
         // ssmmessages and ec2messages interface endpoints, which the output does not create.
-        ctx.note(crate::diagnostic::warning(
+        ctx.note(crate::diagnostic::Note::warning(
             "eks-access-no-nat",
             "`network.nat: none`: the SSM access instance cannot reach AWS Systems Manager without the ssm, ssmmessages and ec2messages VPC interface endpoints; add them (`extra:`) or set `cluster.endpoint.access: none`",
         ));
