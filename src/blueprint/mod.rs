@@ -281,7 +281,8 @@ fn select_environment(
 fn substitute_env(node: &mut Node, env: &str) {
     match &mut node.kind {
         node::NodeKind::Scalar { text, .. } => {
-            if text.contains("{env}") {
+            // Most scalars hold no `{`: one byte search before the substring search.
+            if text.contains('{') && text.contains("{env}") {
                 *text = text.replace("{env}", env);
             }
         }

@@ -22,7 +22,7 @@ fn yes() -> bool {
 pub struct Blueprint {
     /// Short name of the system (lower-case letters, digits and `-`); prefixes resource names.
     pub name: String,
-    /// What the system is; written into generated headers and descriptions.
+    /// What the system is, for readers of the blueprint; `extra:` templates can read it as `blueprint.description`.
     #[serde(default)]
     pub description: Option<String>,
     /// Tags/labels put on every resource that takes them (cost allocation, ownership).

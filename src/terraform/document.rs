@@ -103,6 +103,7 @@ pub struct File {
 /// One root module (`terraform/infra`, `terraform/platform`, …).
 #[derive(Debug, Default, Clone)]
 pub struct Module {
+    /// Files by name without `.tf.json` (`network`), so finding one allocates nothing.
     files: BTreeMap<String, File>,
     header: String,
 }
@@ -118,7 +119,15 @@ impl Module {
 
     /// The file `name` (`network` → `network.tf.json`), created on first use.
     pub fn file(&mut self, name: &str) -> &mut File {
-        self.files.entry(name_of(name)).or_default()
+        // Back-ends ask for a file per resource they add: looked up by `&str`, a name is
+        // allocated only for a new file.
+        if !self.files.contains_key(name) {
+            self.files.insert(name.to_string(), File::default());
+        }
+        match self.files.get_mut(name) {
+            Some(f) => f,
+            None => unreachable!("just inserted"),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -149,17 +158,23 @@ impl Module {
     /// whose `terraform` block holds `required_version`, skipping that file's resources.
     pub fn render(mut self) -> Vec<(String, String)> {
         let header = Node::Value(Json::from(std::mem::take(&mut self.header)));
-        let mut terraform = self
-            .files
-            .values_mut()
-            .find_map(|f| f.top.remove("terraform"));
+        // In the order of the files' full names, which the first `terraform` block and the
+        // result follow.
+        let mut files: Vec<(String, File)> = std::mem::take(&mut self.files)
+            .into_iter()
+            .map(|(name, f)| (name_of(&name), f))
+            .collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut terraform = files
+            .iter_mut()
+            .find_map(|(_, f)| f.top.remove("terraform"));
         // Other files' `terraform` blocks are not written (the first one wins).
-        for f in self.files.values_mut() {
+        for (_, f) in &mut files {
             f.top.remove("terraform");
         }
-        let mut out = Vec::with_capacity(self.files.len() + 1);
+        let mut out = Vec::with_capacity(files.len() + 1);
         let mut versions_written = false;
-        for (name, f) in std::mem::take(&mut self.files) {
+        for (name, f) in files {
             let is_versions = name == "versions.tf.json";
             let extra_terraform = if is_versions { terraform.take() } else { None };
             versions_written |= is_versions;

@@ -18,8 +18,12 @@ pub fn is_label(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-fn label(c: &mut Checker, path: &str, name: &str) {
+/// `name` must be a label; `path` says where it is written, formatted only for an error
+/// (every component is checked, nearly always valid).
+fn label(c: &mut Checker, path: std::fmt::Arguments, name: &str) {
     if !is_label(name) {
+        let path = path.to_string();
+        let path = path.as_str();
         let fixed: String = name
             .to_lowercase()
             .chars()
@@ -54,7 +58,7 @@ fn unique<'a>(c: &mut Checker, list: &str, names: impl Iterator<Item = &'a str>)
 }
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    label(c, "name", &bp.name);
+    label(c, format_args!("name"), &bp.name);
     if bp.name.len() > 24 {
         c.error(
             "name",
@@ -66,10 +70,10 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     let components = bp.components();
     for x in &components {
-        label(c, &format!("{}[{}].name", x.list, x.index), x.name);
+        label(c, format_args!("{}[{}].name", x.list, x.index), x.name);
         if let Some(old) = x.renamed_from {
             let path = format!("{}[{}].renamed_from", x.list, x.index);
-            label(c, &path, old);
+            label(c, format_args!("{path}"), old);
             if old == x.name {
                 c.error(&path, "is the component's current name");
             } else if components.iter().any(|y| y.list == x.list && y.name == old) {
@@ -91,7 +95,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     if let Some(k) = &bp.kubernetes {
         for (i, n) in k.namespaces.iter().enumerate() {
-            label(c, &format!("kubernetes.namespaces[{i}].name"), &n.name);
+            label(c, format_args!("kubernetes.namespaces[{i}].name"), &n.name);
         }
         unique(
             c,
@@ -101,12 +105,12 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         for (i, s) in k.service_accounts.iter().enumerate() {
             label(
                 c,
-                &format!("kubernetes.service_accounts[{i}].name"),
+                format_args!("kubernetes.service_accounts[{i}].name"),
                 &s.name,
             );
         }
         for (i, r) in k.roles.iter().enumerate() {
-            label(c, &format!("kubernetes.roles[{i}].name"), &r.name);
+            label(c, format_args!("kubernetes.roles[{i}].name"), &r.name);
         }
         unique(
             c,
@@ -120,7 +124,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         );
     }
     // `uses` names data components of every kind, so a name may be used by one kind only.
-    let mut owners: BTreeMap<&str, String> = BTreeMap::new();
+    // Name → (list, index) of its first owner.
+    let mut owners: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
     let kinds: [(&str, Vec<&str>); 5] = [
         (
             "databases",
@@ -145,15 +150,14 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     ];
     for (kind, names) in &kinds {
         for (i, n) in names.iter().enumerate() {
-            let here = format!("{kind}[{i}]");
             match owners.get(n) {
-                Some(other) if !other.starts_with(kind) => {
-                    let msg = format!("`{n}` is also the name of `{other}`");
-                    c.error(&format!("{here}.name"), msg).help =
+                Some(&(list, j)) if list != *kind => {
+                    let msg = format!("`{n}` is also the name of `{list}[{j}]`");
+                    c.error(&format!("{kind}[{i}].name"), msg).help =
                         Some("`services[].uses` refers to components by name; rename one".into());
                 }
                 _ => {
-                    owners.insert(n, here);
+                    owners.insert(n, (kind, i));
                 }
             }
         }

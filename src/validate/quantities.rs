@@ -19,7 +19,7 @@ const SIZES: &[&str] = &["volume_size", "size_limit", "ephemeral_storage"];
 
 pub fn check(c: &mut Checker) {
     let mut found = Vec::new();
-    walk(&c.loaded.node, "", "", &mut found);
+    walk(&c.loaded.node, &mut String::new(), "", &mut found);
     for (path, message) in found {
         let d = c.error(&path, message);
         *d = d
@@ -28,34 +28,42 @@ pub fn check(c: &mut Checker) {
     }
 }
 
-fn walk(node: &Node, path: &str, parent: &str, out: &mut Vec<(String, String)>) {
+/// Visit every mapping under `node`, whose dotted path is `path`. One buffer holds the path
+/// (each level appends its segment and truncates it back), so the walk allocates only for
+/// the errors it finds, not once per node of a blueprint that may run to thousands.
+fn walk(node: &Node, path: &mut String, parent: &str, out: &mut Vec<(String, String)>) {
+    let len = path.len();
     match &node.kind {
         NodeKind::Map(entries) => {
             for (k, v) in entries {
                 let Some(key) = k.as_str() else { continue };
-                let here = if path.is_empty() {
-                    key.to_string()
-                } else {
-                    format!("{path}.{key}")
-                };
-                let holds = (HOLDERS.contains(&parent) && (key == "cpu" || key == "memory"))
+                // Overrides patch output and are checked there; environments are merged.
+                let top = len == 0;
+                if !top {
+                    path.push('.');
+                }
+                path.push_str(key);
+                let holds = ((key == "cpu" || key == "memory") && HOLDERS.contains(&parent))
                     || SIZES.contains(&key);
                 if holds
                     && let NodeKind::Scalar { text, .. } = &v.kind
                     && let Err(e) = crate::check::quantity::check(text)
                 {
-                    out.push((here.clone(), e));
+                    out.push((path.clone(), e));
                 }
-                // Overrides patch output and are checked there; environments are merged.
-                if path.is_empty() && (key == "overrides" || key == "environments") {
-                    continue;
+                if !(top && (key == "overrides" || key == "environments")) {
+                    walk(v, path, key, out);
                 }
-                walk(v, &here, key, out);
+                path.truncate(len);
             }
         }
         NodeKind::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                walk(item, &format!("{path}[{i}]"), parent, out);
+                path.push('[');
+                path.push_str(itoa::Buffer::new().format(i));
+                path.push(']');
+                walk(item, path, parent, out);
+                path.truncate(len);
             }
         }
         _ => {}

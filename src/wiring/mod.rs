@@ -168,7 +168,7 @@ pub fn bindings<'a>(
             };
             for k in &sec.keys {
                 out.push(Binding {
-                    var: format!("{prefix}_{}", upper_snake(k)),
+                    var: [prefix.as_str(), "_", &upper_snake(k)].concat(),
                     component: &u.name,
                     kind,
                     value: Value::Key(k),
@@ -181,7 +181,7 @@ pub fn bindings<'a>(
         };
         for f in fields(kind, fl) {
             out.push(Binding {
-                var: format!("{prefix}_{}", f.suffix()),
+                var: [prefix.as_str(), "_", f.suffix()].concat(),
                 component: &u.name,
                 kind,
                 value: Value::Field(f),

@@ -286,7 +286,8 @@ pub fn secret_values(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
         .map(|s| crate::wiring::Precondition {
             kind: "SecretsManagerSecretValue".into(),
             namespace: String::new(),
-            name: secrets::name(ctx, &s.name),
+            // The secret at hand, not looked up by name again (a linear search per secret).
+            name: secrets::path_of(s).to_string(),
             keys: s.keys.clone(),
             why: format!(
                 "blueprint secret `{}`: `infra` creates it empty; put its value (`aws secretsmanager put-secret-value`) before the workloads that read it start",

@@ -25,6 +25,7 @@ use super::security::{self, sg_name};
 use super::{cache, database};
 use crate::blueprint::types::{Service, Strategy};
 use crate::terraform::{Module, Ref, ident, res};
+use crate::wiring::Binding;
 
 /// Task size when the blueprint gives none: the smallest Fargate size.
 const DEFAULT_TASK: (u32, u32) = (256, 512);
@@ -201,8 +202,9 @@ fn lower_service(
             "tags": {"service": s.name},
         }),
     );
-    let (execution, task_role) = roles(ctx, m, s, &group);
-    let td = task_definition(ctx, m, s, &group, &execution, &task_role);
+    let wired = wired(ctx, s);
+    let (execution, task_role) = roles(ctx, m, s, &group, &wired);
+    let td = task_definition(ctx, m, s, &group, &execution, &task_role, wired);
     let sg = service_security_group(ctx, m, s, behind_lb, reachable);
 
     if s.rollout.strategy != Strategy::Rolling {
@@ -252,7 +254,7 @@ fn lower_service(
         // The target group must be attached to the load balancer before the service uses it.
         depends.push(edge::https_listener().address());
     }
-    body["depends_on"] = json!(depends);
+    body["depends_on"] = Json::from(depends);
     m.file("ecs").resource(&svc, body);
 
     autoscaling(ctx, m, s, behind_lb);
@@ -264,10 +266,28 @@ fn lower_service(
     );
 }
 
+/// The connection variables of a service's (or a job's) task, resolved once: the execution
+/// role is granted exactly the credentials the task definition reads.
+pub(super) fn wired<'a>(ctx: &Ctx<'a>, s: &'a Service) -> Vec<(Binding<'a>, Resolved)> {
+    connect::bindings(ctx, s)
+        .into_iter()
+        .filter_map(|b| {
+            let r = connect::resolve(ctx, &b, connect::In::Infra)?;
+            Some((b, r))
+        })
+        .collect()
+}
+
 /// The execution role (pull the image, write the log group, read the service's secrets) and
 /// the task role (the application's own AWS permissions: none unless the blueprint grants
 /// some). Both trust only ECS tasks of this account.
-pub(super) fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref, Ref) {
+pub(super) fn roles(
+    ctx: &Ctx,
+    m: &mut Module,
+    s: &Service,
+    group: &Ref,
+    wired: &[(Binding, Resolved)],
+) -> (Ref, Ref) {
     let n = ident(&s.name);
     let execution = res("aws_iam_role", &format!("{n}_execution"));
     let task = res("aws_iam_role", &format!("{n}_task"));
@@ -300,13 +320,13 @@ pub(super) fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref
     if !s.secret_env.is_empty() {
         keys.push((secrets::key().arn(), "secretsmanager"));
     }
-    for b in connect::bindings(ctx, s) {
-        if let Some(Resolved::Credential(src)) = connect::resolve(ctx, &b, connect::In::Infra) {
+    for (b, r) in wired {
+        if let Resolved::Credential(src) = r {
             match src {
-                Source::Secret { arn, .. } => secret_arns.push(arn),
-                Source::Parameter { arn } => parameter_arns.push(arn),
+                Source::Secret { arn, .. } => secret_arns.push(arn.clone()),
+                Source::Parameter { arn } => parameter_arns.push(arn.clone()),
             }
-            keys.extend(connect::key_of(ctx, &b));
+            keys.extend(connect::key_of(ctx, b));
         }
     }
     for list in [&mut secret_arns, &mut parameter_arns] {
@@ -320,7 +340,7 @@ pub(super) fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref
             "Sid": "ReadOwnSecrets",
             "Effect": "Allow",
             "Action": "secretsmanager:GetSecretValue",
-            "Resource": secret_arns,
+            "Resource": (secret_arns),
         }));
     }
     if !parameter_arns.is_empty() {
@@ -328,7 +348,7 @@ pub(super) fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref
             "Sid": "ReadOwnParameters",
             "Effect": "Allow",
             "Action": "ssm:GetParameters",
-            "Resource": parameter_arns,
+            "Resource": (parameter_arns),
         }));
     }
     statements.extend(super::iam::decrypt_via(
@@ -404,18 +424,22 @@ pub(super) fn roles(ctx: &Ctx, m: &mut Module, s: &Service, group: &Ref) -> (Ref
     (execution, task)
 }
 
-/// The connection variables of the components the service uses (`crate::wiring`): plain
-/// values for `environment`, and (variable, `valueFrom`) for `secrets`.
-fn connections(ctx: &Ctx, s: &Service) -> (BTreeMap<String, String>, Vec<(String, String)>) {
+/// The connection variables of the components the service uses (`crate::wiring`), as
+/// `wired` resolved them: plain values for `environment`, and (variable, `valueFrom`) for
+/// `secrets`.
+fn connections(
+    ctx: &Ctx,
+    s: &Service,
+    wired: Vec<(Binding, Resolved)>,
+) -> (BTreeMap<String, String>, Vec<(String, String)>) {
     let mut env = BTreeMap::new();
     let mut secret = Vec::new();
-    for b in connect::bindings(ctx, s) {
-        match connect::resolve(ctx, &b, connect::In::Infra) {
-            Some(Resolved::Text(t)) => {
+    for (b, r) in wired {
+        match r {
+            Resolved::Text(t) => {
                 env.insert(b.var, t);
             }
-            Some(Resolved::Credential(src)) => secret.push((b.var, value_from(&src))),
-            None => {}
+            Resolved::Credential(src) => secret.push((b.var, value_from(&src))),
         }
     }
     // A database with read replicas: the first replica's address too, for read traffic.
@@ -462,12 +486,13 @@ pub(super) fn task_definition(
     group: &Ref,
     execution: &Ref,
     task_role: &Ref,
+    wired: Vec<(Binding, Resolved)>,
 ) -> Ref {
-    let (mut env, from_uses) = connections(ctx, s);
+    let (mut env, from_uses) = connections(ctx, s, wired);
     env.extend(s.env.clone()); // the blueprint's values win
     let environment: Vec<Json> = env
-        .iter()
-        .map(|(k, v)| json!({"name": k, "value": v}))
+        .into_iter()
+        .map(|(k, v)| json!({"name": (k), "value": (v)}))
         .collect();
     let mut all_secrets: Vec<(String, String)> = s
         .secret_env
@@ -484,8 +509,8 @@ pub(super) fn task_definition(
         .collect();
     all_secrets.sort();
     let secrets_json: Vec<Json> = all_secrets
-        .iter()
-        .map(|(name, from)| json!({"name": name, "valueFrom": from}))
+        .into_iter()
+        .map(|(name, from)| json!({"name": (name), "valueFrom": (from)}))
         .collect();
     let user = match s.security.run_as_group {
         Some(g) => format!("{}:{g}", s.security.run_as_user),
@@ -496,17 +521,17 @@ pub(super) fn task_definition(
         "image": task_image(ctx, &s.image),
         "essential": true,
         "portMappings": s.port.map_or_else(Vec::new, |p| vec![json!({"containerPort": p, "hostPort": p, "protocol": "tcp"})]),
-        "environment": environment,
-        "secrets": secrets_json,
+        "environment": (environment),
+        "secrets": (secrets_json),
         "readonlyRootFilesystem": true,
         "privileged": false,
         "user": user,
         "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": true},
-        "mountPoints": s.security.writable_paths.iter().map(|p| json!({
+        "mountPoints": (s.security.writable_paths.iter().map(|p| json!({
             "sourceVolume": volume_name(p),
             "containerPath": p,
             "readOnly": false,
-        })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>()),
         "volumesFrom": [],
         "logConfiguration": {
             "logDriver": "awslogs",
@@ -573,7 +598,7 @@ pub(super) fn task_definition(
             "task_role_arn": task_role.arn(),
             "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
             "container_definitions": (definitions),
-            "volume": volumes.iter().map(|v| json!({"name": v})).collect::<Vec<_>>(),
+            "volume": (volumes.iter().map(|v| json!({"name": v})).collect::<Vec<_>>()),
             // Keep earlier revisions registered so a rollback has something to go back to.
             "skip_destroy": true,
             "tags": {"service": s.name},
@@ -674,11 +699,11 @@ pub(super) fn service_security_group(
             &res("aws_vpc_security_group_egress_rule", &rule),
             json!({
                 "security_group_id": sg.id(),
-                "cidr_ipv4": cidr,
+                "cidr_ipv4": (cidr),
                 "ip_protocol": "tcp",
                 "from_port": port,
                 "to_port": port,
-                "description": description,
+                "description": (description),
             }),
         );
     }

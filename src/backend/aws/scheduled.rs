@@ -78,8 +78,9 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
             "tags": {"job": s.name},
         }),
     );
-    let (execution, task_role) = ecs::roles(ctx, m, s, &group);
-    let td = ecs::task_definition(ctx, m, s, &group, &execution, &task_role);
+    let wired = ecs::wired(ctx, s);
+    let (execution, task_role) = ecs::roles(ctx, m, s, &group, &wired);
+    let td = ecs::task_definition(ctx, m, s, &group, &execution, &task_role, wired);
     let reachable: Vec<&String> = s
         .uses
         .iter()

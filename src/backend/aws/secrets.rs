@@ -7,6 +7,7 @@ use crate::json;
 
 use super::Ctx;
 use super::kms;
+use crate::blueprint::types::Secret;
 use crate::terraform::{Module, Ref, interp, res};
 
 /// The secret declared for `secrets[].name`.
@@ -16,13 +17,15 @@ pub fn secret(name: &str) -> Ref {
 
 /// The Secrets Manager name of `secrets[].name` (its `path`, default the name).
 pub fn name(ctx: &Ctx, secret: &str) -> String {
-    ctx.v
-        .bp
-        .secrets
-        .iter()
-        .find(|s| s.name == secret)
-        .and_then(|s| s.path.clone())
-        .unwrap_or_else(|| secret.to_string())
+    match ctx.v.bp.secrets.iter().find(|s| s.name == secret) {
+        Some(s) => path_of(s).to_string(),
+        None => secret.to_string(),
+    }
+}
+
+/// The Secrets Manager name of a declared secret (its `path`, default its name).
+pub fn path_of(s: &Secret) -> &str {
+    s.path.as_deref().unwrap_or(&s.name)
 }
 
 /// The key every declared secret is encrypted with (for `kms:Decrypt` grants).
@@ -44,7 +47,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     );
     let f = m.file("secrets");
     for s in secrets {
-        let name = s.path.as_deref().unwrap_or(&s.name);
+        let name = path_of(s);
         let mut body = json!({
             "name": name,
             "description": s.description.clone().unwrap_or_else(|| format!("{} (value set out of band)", s.name)),

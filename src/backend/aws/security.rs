@@ -28,7 +28,10 @@ pub fn nodes_sg() -> Ref {
 /// and group names are unique per VPC, so the environment is not part of it.
 pub fn sg_name(ctx: &Ctx, component: &str) -> String {
     let system = &ctx.v.bp.name;
-    if component == system.as_str() || component.starts_with(&format!("{system}-")) {
+    let prefixed = component
+        .strip_prefix(system.as_str())
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'));
+    if prefixed {
         format!("{component}-sg")
     } else {
         format!("{system}-{component}-sg")
