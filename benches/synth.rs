@@ -101,7 +101,7 @@ fn phases(file: &str, bytes: &[u8], provider: Provider, env: &str, out: &Path) -
         let t0 = Instant::now();
         let loaded = infragen::blueprint::load(file, bytes, env).unwrap();
         let t1 = Instant::now();
-        let v = infragen::validate::validate(&loaded, provider).unwrap();
+        let v = infragen::semantic::analyze(&loaded, provider).unwrap();
         let t2 = Instant::now();
         let output = infragen::backend::synth(&v);
         let t3 = Instant::now();

@@ -13,7 +13,7 @@ use crate::blueprint::types::{Blueprint, Deployment, Platform, Service, Sizes};
 use crate::catalog::{Catalog, Provider, SizeKind};
 use crate::diagnostic::Note;
 
-/// Proof that a blueprint passed every check for `provider`. Only `crate::validate::validate` makes one.
+/// Proof that a blueprint passed every check for `provider`. Only `crate::semantic::analyze` makes one.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Validated<'a> {
@@ -48,7 +48,7 @@ pub fn runs_in_cluster(provider: Provider, kind: DataKind, deployment: Deploymen
 }
 
 impl<'a> Validated<'a> {
-    /// The analysis of `loaded` for `provider`; `crate::validate::validate` makes it once
+    /// The analysis of `loaded` for `provider`; `crate::semantic::analyze` makes it once
     /// every check passed.
     pub(crate) fn new(loaded: &'a Loaded, provider: Provider, warnings: Vec<Note>) -> Self {
         let bp = &loaded.blueprint;

@@ -1,8 +1,9 @@
 //! infragen: one typed YAML blueprint in, Terraform JSON and Kubernetes manifests out.
 //!
 //! The pipeline has the shape of a compiler: parse (`blueprint`) → merge the environment
-//! overlay → typed blueprint → semantic checks (`validate`, which returns the
-//! `analysis::Validated` witness every back-end requires) → per-provider back-end
+//! overlay → typed blueprint → semantic analysis (`semantic::analyze`, which returns the
+//! `analysis::Validated` witness every back-end requires; not to be confused with the CLI
+//! verb `validate`, which runs the independent output checks of `check`) → per-provider back-end
 //! (`backend`) → escape hatches (`escape`) → render → write (`output`).
 //!
 //! The top-level modules are layers with no cycle between them (README "Layout";
@@ -26,8 +27,8 @@ pub mod k8s;
 pub mod naming;
 pub mod output;
 pub mod releases;
+pub mod semantic;
 pub mod terraform;
-pub mod validate;
 pub mod wiring;
 
 pub use catalog::Provider;
@@ -63,12 +64,12 @@ pub fn synthesize_with(
     provider: Provider,
     templates: escape::TemplateSource,
 ) -> Result<Output, Diagnostics> {
-    let validated = validate::validate(loaded, provider)?;
+    let validated = semantic::analyze(loaded, provider)?;
     let mut out = backend::synth(&validated);
     let renames = blueprint::renames(&loaded.blueprint);
     if !renames.is_empty() {
         let before = blueprint::before_renames(loaded, &renames)?;
-        if let Ok(v) = validate::validate(&before, provider) {
+        if let Ok(v) = semantic::analyze(&before, provider) {
             let base = backend::synth(&v);
             let header = naming::header(&validated);
             for (module, pairs) in diff::renames::moved(&base, &out, &renames) {

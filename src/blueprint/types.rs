@@ -2,7 +2,7 @@
 //! become the JSON Schema editors use for completion (`infragen schema`).
 //!
 //! Sizes and versions stay strings here; the catalogs in `providers/` and the checks in
-//! `crate::validate` give them meaning per provider. Maintenance and backup windows are
+//! `crate::semantic` give them meaning per provider. Maintenance and backup windows are
 //! parsed here, into [`super::windows`]' types.
 
 use std::collections::BTreeMap;

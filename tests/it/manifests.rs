@@ -867,7 +867,7 @@ kubernetes:
 fn tour(opts: &infragen::k8s::Options) -> BTreeMap<String, String> {
     let loaded = infragen::blueprint::load("tour.yaml", TOUR.as_bytes(), "production")
         .unwrap_or_else(|d| panic!("{d}"));
-    let v = infragen::validate::validate(&loaded, Provider::Kubernetes)
+    let v = infragen::semantic::analyze(&loaded, Provider::Kubernetes)
         .unwrap_or_else(|d| panic!("{d}"));
     infragen::k8s::manifests(&v, opts).0
 }

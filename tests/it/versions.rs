@@ -13,7 +13,7 @@ fn shipped_blueprints_rely_only_on_supported_versions() {
     for (stem, path, provider, env) in matrix() {
         let bytes = std::fs::read(&path).unwrap();
         let loaded = infragen::blueprint::load(&stem, &bytes, &env).unwrap();
-        for f in infragen::validate::versions::findings(&loaded.blueprint, provider) {
+        for f in infragen::semantic::versions::findings(&loaded.blueprint, provider) {
             assert!(
                 matches!(f.verdict, Verdict::Warn(_)),
                 "{stem} --provider {provider} --env {env}: `{}` {:?}",
@@ -32,7 +32,7 @@ fn the_init_template_is_current() {
     assert!(!envs.is_empty());
     for env in envs {
         let loaded = infragen::blueprint::load("init", &bytes, &env).unwrap();
-        let findings = infragen::validate::versions::findings(&loaded.blueprint, Provider::Aws);
+        let findings = infragen::semantic::versions::findings(&loaded.blueprint, Provider::Aws);
         assert!(
             findings.is_empty(),
             "{env}: {:?}",

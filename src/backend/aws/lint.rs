@@ -1,6 +1,6 @@
 //! infragen's own AWS lint rules, where scanners judge only what they can see statically.
 //! Findings are warnings shown by `synth` and `validate`, never errors. (Versions are judged
-//! against the versions catalog at validation: `crate::validate::versions`.)
+//! against the versions catalog at validation: `crate::semantic::versions`.)
 //!
 //! | rule | warns when |
 //! |---|---|

@@ -18,7 +18,7 @@
 //!
 //! EventBridge Scheduler starts a run at every tick, whatever still runs, and ECS has no task
 //! timeout: validation refuses `concurrency: Forbid`/`Replace` and `active_deadline` on ECS
-//! (`crate::validate`), and a job that gives no `concurrency` is noted.
+//! (`crate::semantic`), and a job that gives no `concurrency` is noted.
 
 use crate::json;
 

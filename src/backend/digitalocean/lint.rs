@@ -15,7 +15,7 @@
 //! | `do-no-waf` | the blueprint asks for a WAF (see `platform.rs`) |
 //!
 //! Versions (the DOKS minor, managed engines, the platform charts) are judged against the
-//! versions catalog for every back-end alike: `crate::validate::versions`.
+//! versions catalog for every back-end alike: `crate::semantic::versions`.
 
 use super::Ctx;
 use super::cluster::{auto_upgrade, ha};

@@ -1,4 +1,5 @@
-//! Cross-field checks on a loaded blueprint for one provider. Every problem is collected, not
+//! Semantic analysis: cross-field checks on a loaded blueprint for one provider (the CLI verb
+//! `validate` is something else: it checks output, in `crate::check`). Every problem is collected, not
 //! just the first; success returns the [`Validated`] witness that every back-end requires, so
 //! nothing unchecked is ever lowered.
 
@@ -52,7 +53,7 @@ impl Checker<'_> {
 }
 
 /// Check `loaded` for `provider`; all problems at once, or the witness.
-pub fn validate(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Diagnostics> {
+pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Diagnostics> {
     let mut c = Checker {
         loaded,
         provider,
