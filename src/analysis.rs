@@ -3,7 +3,7 @@
 //! each data service runs, who uses what, the warnings to show). Back-ends and `k8s` read
 //! these answers here rather than re-deriving them, so every reader agrees with validation.
 //!
-//! It sits below `validate`, `k8s` and `backend` so that all three can name it: `validate`
+//! It sits below `semantic`, `k8s` and `backend` so that all three can name it: `semantic`
 //! makes it (and runs the manifest checks of `k8s` on it), the others read it.
 
 use std::collections::HashMap;
