@@ -2,8 +2,8 @@
 //! render, write) for each shipped blueprint and for generated blueprints of 10, 100 and
 //! 1,000 services, with peak memory from `wait4`, plus the in-process breakdown by phase.
 //! Prints a markdown table; the README's Performance section quotes it (last measured
-//! 2026-12-05 on the project's shared 2-core VM: 100 services 11.2 ms median, 1,000 services
-//! 133 ms and 47.9 MiB, seed 004 2.17 ms).
+//! 2026-12-05 on the project's 2-core VM, otherwise idle: 100 services 9.37 ms median,
+//! 1,000 services 82 ms and 47.9 MiB, seed 004 2.10 ms; under load 10–20% more).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
