@@ -123,9 +123,9 @@ pub fn credentials(m: &mut Module, secrets: &[CredentialSecret]) -> bool {
                 ),
                 json!({
                     "metadata": {
-                        "name": s.name,
+                        "name": &s.name,
                         "namespace": namespace_name(ns),
-                        "labels": {"app.kubernetes.io/managed-by": "infragen", "app.kubernetes.io/part-of": s.component},
+                        "labels": {"app.kubernetes.io/managed-by": "infragen", "app.kubernetes.io/part-of": &s.component},
                     },
                     "type": "Opaque",
                     "data": data.clone(),

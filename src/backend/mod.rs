@@ -231,13 +231,13 @@ pub fn terraform_block(providers: &[&str], backend: Option<Json>) -> Json {
         if let Some(pin) = pins.providers.get(*p) {
             required.insert(
                 (*p).to_string(),
-                json!({"source": pin.source, "version": pin.version}),
+                json!({"source": &pin.source, "version": &pin.version}),
             );
         }
     }
     let mut t = json!({
-        "required_version": pins.terraform,
-        "required_providers": (required),
+        "required_version": &pins.terraform,
+        "required_providers": required,
     });
     if let Some(b) = backend {
         t["backend"] = b;

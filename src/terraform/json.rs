@@ -255,8 +255,8 @@ impl std::ops::IndexMut<&str> for Json {
     }
 }
 
-/// Spliced values: `json!({"k": expr})` calls `ToJson::to_json(&expr)`, as serde's macro
-/// calls `to_value(&expr)`. A value to move in rather than copy is written `(expr)`.
+/// Copying a borrowed value into a [`Json`]: what `Json::from(&x)` (and so `json!({"k": &x})`)
+/// does.
 pub trait ToJson {
     fn to_json(&self) -> Json;
 }
@@ -400,6 +400,12 @@ impl<T: ToJson + ?Sized> From<&T> for Json {
     }
 }
 
+impl From<f64> for Json {
+    fn from(n: f64) -> Json {
+        n.to_json()
+    }
+}
+
 impl From<bool> for Json {
     fn from(b: bool) -> Json {
         Json::Bool(b)
@@ -487,11 +493,9 @@ impl Key for String {
 }
 
 /// `serde_json::json!`'s syntax, building a [`Json`]: `null`, literals, `[…]`, `{"k": v}`
-/// and any expression. A call (`f(…)`, `format!(…)`, `sg.id()`, `res(…).arn()`) gives a
-/// temporary, moved in with `Into<Json>`; any other expression is converted with
-/// [`ToJson`] from a reference, so it is copied. An expression in parentheses, `(expr)`, is
-/// moved in too, for large values built just before (statement lists, container
-/// definitions).
+/// and any expression, converted with `Json::from` — so Rust's own rules say what happens to
+/// it: a value is moved in, a reference (`&x`, or a method returning one) is copied. One way
+/// to insert values, with no macro-level distinction between them.
 #[macro_export]
 macro_rules! json {
     // ---- arrays: `@array [elements so far] rest`
@@ -505,24 +509,6 @@ macro_rules! json {
     };
     (@array [$($elems:expr,)*] {$($map:tt)*} $($rest:tt)*) => {
         $crate::json!(@array [$($elems,)* $crate::json!({$($map)*})] $($rest)*)
-    };
-    (@array [$($elems:expr,)*] ($($moved:tt)+) , $($rest:tt)*) => {
-        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($moved)+),] $($rest)*)
-    };
-    (@array [$($elems:expr,)*] ($($moved:tt)+)) => {
-        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($moved)+)])
-    };
-    (@array [$($elems:expr,)*] $($f:ident)::+ ! ($($args:tt)*) $(, $($rest:tt)*)?) => {
-        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($f)::+!($($args)*)),] $($($rest)*)?)
-    };
-    (@array [$($elems:expr,)*] $($f:ident)::+ ($($args:tt)*) $(, $($rest:tt)*)?) => {
-        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($f)::+($($args)*)),] $($($rest)*)?)
-    };
-    (@array [$($elems:expr,)*] $($f:ident)::+ ($($args:tt)*) $(. $m:ident ($($margs:tt)*))+ $(, $($rest:tt)*)?) => {
-        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($($f)::+($($args)*) $(.$m($($margs)*))+),] $($($rest)*)?)
-    };
-    (@array [$($elems:expr,)*] $recv:ident $(. $p:ident)+ ($($args:tt)*) $(. $m:ident ($($margs:tt)*))* $(, $($rest:tt)*)?) => {
-        $crate::json!(@array [$($elems,)* $crate::terraform::Json::from($recv $(.$p)+ ($($args)*) $(.$m($($margs)*))*),] $($($rest)*)?)
     };
     (@array [$($elems:expr,)*] $lit:literal , $($rest:tt)*) => {
         $crate::json!(@array [$($elems,)* $crate::terraform::Literal::literal($lit),] $($rest)*)
@@ -560,26 +546,6 @@ macro_rules! json {
     (@object $entries:tt ($($key:tt)+) (: {$($map:tt)*} $($rest:tt)*)) => {
         $crate::json!(@object $entries [$($key)+] ($crate::json!({$($map)*})) $($rest)*)
     };
-    (@object $entries:tt ($($key:tt)+) (: ($($moved:tt)+) , $($rest:tt)*)) => {
-        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($moved)+)) , $($rest)*)
-    };
-    (@object $entries:tt ($($key:tt)+) (: ($($moved:tt)+))) => {
-        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($moved)+)))
-    };
-    // A call's result (a function, a macro such as `format!`, a method as in `sg.id()` or
-    // `res(…).arn()`) is a temporary: moved in, not copied.
-    (@object $entries:tt ($($key:tt)+) (: $($f:ident)::+ ($($args:tt)*) $(. $m:ident ($($margs:tt)*))+ $(, $($rest:tt)*)?)) => {
-        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($f)::+($($args)*) $(.$m($($margs)*))+)) $(, $($rest)*)?)
-    };
-    (@object $entries:tt ($($key:tt)+) (: $recv:ident $(. $p:ident)+ ($($args:tt)*) $(. $m:ident ($($margs:tt)*))* $(, $($rest:tt)*)?)) => {
-        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($recv $(.$p)+ ($($args)*) $(.$m($($margs)*))*)) $(, $($rest)*)?)
-    };
-    (@object $entries:tt ($($key:tt)+) (: $($f:ident)::+ ! ($($args:tt)*) $(, $($rest:tt)*)?)) => {
-        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($f)::+!($($args)*))) $(, $($rest)*)?)
-    };
-    (@object $entries:tt ($($key:tt)+) (: $($f:ident)::+ ($($args:tt)*) $(, $($rest:tt)*)?)) => {
-        $crate::json!(@object $entries [$($key)+] ($crate::terraform::Json::from($($f)::+($($args)*))) $(, $($rest)*)?)
-    };
     (@object $entries:tt ($($key:tt)+) (: $lit:literal , $($rest:tt)*)) => {
         $crate::json!(@object $entries [$($key)+] ($crate::terraform::Literal::literal($lit)) , $($rest)*)
     };
@@ -609,8 +575,7 @@ macro_rules! json {
         $crate::terraform::Json::Object($crate::json!(@object [] () ($($tt)+)))
     };
     ($lit:literal) => { $crate::terraform::Literal::literal($lit) };
-    (($($moved:tt)+)) => { $crate::terraform::Json::from($($moved)+) };
-    ($other:expr) => { $crate::terraform::ToJson::to_json(&$other) };
+    ($other:expr) => { $crate::terraform::Json::from($other) };
 }
 
 #[cfg(test)]
@@ -625,11 +590,11 @@ mod tests {
         let ours = json!({
             "dup": 1,
             "z": null,
-            "a": [1, "x", true, null, {"k": name}, [], {}],
+            "a": [1, "x", true, null, {"k": &name}, [], {}],
             "n": -3,
             "f": 1.5,
             "m": {"b": 2, "a": 1, "B": 0},
-            "moved": (list),
+            "moved": list,
             "s": format!("{name}-1"),
             (name.clone()): "dynamic key",
             "opt": Some(3u16),

@@ -260,7 +260,7 @@ fn log_delivery(ctx: &Ctx, m: &mut Module, r: &Ref, sources: &[Ref]) -> Vec<Json
         "Effect": "Allow",
         "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
         "Action": "s3:PutObject",
-        "Resource": lb_objects,
+        "Resource": &lb_objects,
     })];
     if !REGIONS_WITHOUT_ELB_ACCOUNT.contains(&ctx.region.as_str()) {
         let elb = data("aws_elb_service_account", "main");

@@ -134,7 +134,7 @@ fn control_plane(ctx: &Ctx, c: &Cluster, m: &mut Module) {
         "endpoint_public_access": c.endpoint.public,
     });
     if c.endpoint.public {
-        vpc["public_access_cidrs"] = json!(c.endpoint.allowed_cidrs);
+        vpc["public_access_cidrs"] = json!(&c.endpoint.allowed_cidrs);
     }
     if ctx.platform == Some(Platform::Eks) {
         vpc["security_group_ids"] = json!([cluster_sg().id()]);
@@ -142,10 +142,10 @@ fn control_plane(ctx: &Ctx, c: &Cluster, m: &mut Module) {
     f.resource(
         &cluster(),
         json!({
-            "name": name,
+            "name": &name,
             "version": version,
             "role_arn": role.arn(),
-            "enabled_cluster_log_types": c.logging.types,
+            "enabled_cluster_log_types": &c.logging.types,
             "vpc_config": vpc,
             "access_config": {
                 "authentication_mode": "API",
@@ -387,7 +387,7 @@ fn oidc(m: &mut Module) {
     let cert = data("tls_certificate", "eks");
     let provider = oidc_provider();
     m.file("cluster")
-        .resource(&cert, json!({"url": issuer}))
+        .resource(&cert, json!({"url": &issuer}))
         .resource(
             &provider,
             json!({

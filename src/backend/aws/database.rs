@@ -232,12 +232,12 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
     let groups = log_groups(ctx, m, &d.name, &id, d);
 
     let mut body = json!({
-        "identifier": id,
+        "identifier": &id,
         "engine": d.engine.name(),
         "engine_version": version,
-        "instance_class": class,
+        "instance_class": &class,
         "allocated_storage": size_gb,
-        "storage_type": storage_type,
+        "storage_type": &storage_type,
         "storage_encrypted": true,
         "kms_key_id": key.arn(),
         "db_subnet_group_name": res("aws_db_subnet_group", "main").attr("name"),
@@ -263,7 +263,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         "monitoring_interval": 60,
         "monitoring_role_arn": monitoring.arn(),
         "enabled_cloudwatch_logs_exports": log_exports(d.engine),
-        "tags": {"Name": id},
+        "tags": {"Name": &id},
         "depends_on": groups,
     });
     if pi {
@@ -305,10 +305,10 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         let resource = format!("{}-{suffix}", d.name);
         let groups = log_groups(ctx, m, &crate::terraform::ident(&resource), &rid, d);
         let mut r = json!({
-            "identifier": rid,
+            "identifier": &rid,
             "replicate_source_db": primary.attr("identifier"),
-            "instance_class": class,
-            "storage_type": storage_type,
+            "instance_class": &class,
+            "storage_type": &storage_type,
             "storage_encrypted": true,
             "kms_key_id": key.arn(),
             "vpc_security_group_ids": [sg.id()],

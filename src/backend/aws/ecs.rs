@@ -118,7 +118,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         .resource(
             &c,
             json!({
-                "name": cluster_name,
+                "name": &cluster_name,
                 "setting": [{
                     "name": "containerInsights",
                     "value": if cl.container_insights { "enabled" } else { "disabled" },
@@ -199,7 +199,7 @@ fn lower_service(
             "name": log_group_name(s),
             "retention_in_days": retention(ctx),
             "kms_key_id": res("aws_kms_key", "logs").arn(),
-            "tags": {"service": s.name},
+            "tags": {"service": &s.name},
         }),
     );
     let wired = wired(ctx, s);
@@ -340,7 +340,7 @@ pub(super) fn roles(
             "Sid": "ReadOwnSecrets",
             "Effect": "Allow",
             "Action": "secretsmanager:GetSecretValue",
-            "Resource": (secret_arns),
+            "Resource": secret_arns,
         }));
     }
     if !parameter_arns.is_empty() {
@@ -348,7 +348,7 @@ pub(super) fn roles(
             "Sid": "ReadOwnParameters",
             "Effect": "Allow",
             "Action": "ssm:GetParameters",
-            "Resource": (parameter_arns),
+            "Resource": parameter_arns,
         }));
     }
     statements.extend(super::iam::decrypt_via(
@@ -406,7 +406,7 @@ pub(super) fn roles(
             json!({
                 "name": format!("{}-{}-task", ctx.prefix, s.name),
                 "description": format!("Application role of {}: read/write on exactly the tables and buckets it uses", s.name),
-                "assume_role_policy": (task_trust),
+                "assume_role_policy": task_trust,
             }),
         );
     let data =
@@ -521,8 +521,8 @@ pub(super) fn task_definition(
         "image": task_image(ctx, &s.image),
         "essential": true,
         "portMappings": s.port.map_or_else(Vec::new, |p| vec![json!({"containerPort": p, "hostPort": p, "protocol": "tcp"})]),
-        "environment": (environment),
-        "secrets": (secrets_json),
+        "environment": environment,
+        "secrets": secrets_json,
         "readonlyRootFilesystem": true,
         "privileged": false,
         "user": user,
@@ -537,19 +537,19 @@ pub(super) fn task_definition(
             "logDriver": "awslogs",
             "options": {
                 "awslogs-group": group.attr("name"),
-                "awslogs-region": ctx.region,
+                "awslogs-region": &ctx.region,
                 "awslogs-stream-prefix": "ecs",
             },
         },
     });
     if !s.command.is_empty() {
-        container["entryPoint"] = json!(s.command);
+        container["entryPoint"] = json!(&s.command);
     }
     if !s.args.is_empty() {
-        container["command"] = json!(s.args);
+        container["command"] = json!(&s.args);
     }
     if let Some(h) = &s.health_check {
-        let mut hc = json!({"command": h.command});
+        let mut hc = json!({"command": &h.command});
         for (k, v) in [
             ("interval", h.interval),
             ("timeout", h.timeout),
@@ -589,7 +589,7 @@ pub(super) fn task_definition(
     m.file("ecs").resource(
         &td,
         json!({
-            "family": s.name,
+            "family": &s.name,
             "requires_compatibilities": ["FARGATE"],
             "network_mode": "awsvpc",
             "cpu": cpu.to_string(),
@@ -597,11 +597,11 @@ pub(super) fn task_definition(
             "execution_role_arn": execution.arn(),
             "task_role_arn": task_role.arn(),
             "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
-            "container_definitions": (definitions),
+            "container_definitions": definitions,
             "volume": (volumes.iter().map(|v| json!({"name": v})).collect::<Vec<_>>()),
             // Keep earlier revisions registered so a rollback has something to go back to.
             "skip_destroy": true,
-            "tags": {"service": s.name},
+            "tags": {"service": &s.name},
         }),
     );
     td
@@ -625,7 +625,7 @@ pub(super) fn service_security_group(
     f.resource(
         &sg,
         json!({
-            "name": name,
+            "name": &name,
             "description": match s.port {
                 Some(p) => format!("ECS tasks security group for {}: in from the load balancer on {p}, out to its data services and HTTPS", s.name),
                 // A worker without a port takes no inbound traffic.
@@ -699,11 +699,11 @@ pub(super) fn service_security_group(
             &res("aws_vpc_security_group_egress_rule", &rule),
             json!({
                 "security_group_id": sg.id(),
-                "cidr_ipv4": (cidr),
+                "cidr_ipv4": cidr,
                 "ip_protocol": "tcp",
                 "from_port": port,
                 "to_port": port,
-                "description": (description),
+                "description": description,
             }),
         );
     }
@@ -797,11 +797,11 @@ fn autoscaling(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: bool) {
                 &format!("{n}_{}", ident(&sch.name)),
             ),
             json!({
-                "name": sch.name,
+                "name": &sch.name,
                 "service_namespace": target.attr("service_namespace"),
                 "scalable_dimension": target.attr("scalable_dimension"),
                 "resource_id": target.attr("resource_id"),
-                "schedule": sch.schedule,
+                "schedule": &sch.schedule,
                 "timezone": "UTC",
                 "scalable_target_action": {
                     "min_capacity": sch.min.to_string(),

@@ -157,7 +157,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             ),
             json!({
                 "security_group_id": sg.id(),
-                "cidr_ipv4": source,
+                "cidr_ipv4": &source,
                 "ip_protocol": "tcp",
                 "from_port": port,
                 "to_port": port,
@@ -185,7 +185,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     // The load balancer, logging to its bucket once the bucket admits the log delivery.
     let tier = if lb_cfg.internal { "private" } else { "public" };
     let mut body = json!({
-        "name": name,
+        "name": &name,
         "load_balancer_type": "application",
         "internal": lb_cfg.internal,
         "subnets": subnet_ids(net, tier),
@@ -248,7 +248,7 @@ fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
     m.file("edge").resource(
         &target_group(&s.name),
         json!({
-            "name": name,
+            "name": &name,
             "target_type": "ip",
             "protocol": "HTTP",
             "protocol_version": "HTTP1",
@@ -283,7 +283,7 @@ fn certificate(m: &mut Module, lb: &LoadBalancer) -> String {
                 &acm,
                 json!({
                     "domain_name": domain,
-                    "subject_alternative_names": cert.alternative_names,
+                    "subject_alternative_names": &cert.alternative_names,
                     "validation_method": "DNS",
                     "key_algorithm": "RSA_2048",
                     "tags": {"Name": domain},
@@ -450,7 +450,7 @@ pub fn web_acl(
         .resource(
             &acl,
             json!({
-                "name": name,
+                "name": &name,
                 "description": format!("Rate limit ({} requests per 5 minutes per IP) and AWS managed rules in front of {}", waf.rate_limit, ctx.prefix),
                 "scope": "REGIONAL",
                 "default_action": {"allow": {}},

@@ -205,7 +205,7 @@ fn store(ctx: &Ctx, name: &str, service: &str) -> Json {
         "apiVersion": "external-secrets.io/v1",
         "kind": "ClusterSecretStore",
         "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "infragen"}},
-        "spec": {"provider": {"aws": {"service": service, "region": ctx.region}}},
+        "spec": {"provider": {"aws": {"service": service, "region": &ctx.region}}},
     })
 }
 

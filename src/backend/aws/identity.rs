@@ -58,7 +58,7 @@ pub fn irsa_role(
         json!({
             "name": role_name,
             "description": format!("IRSA: {namespace}/{sa} on EKS cluster {}", ctx.cluster_name()),
-            "assume_role_policy": (trust),
+            "assume_role_policy": trust,
             "max_session_duration": 3600,
         }),
     );

@@ -224,7 +224,7 @@ fn providers(ctx: &Ctx, m: &mut Module, backend: Option<Json>) {
     }
     f.terraform(terraform_block(&names, backend));
     let mut aws = json!({
-        "region": ctx.region,
+        "region": &ctx.region,
         "default_tags": {"tags": common_tags(ctx.v)},
     });
     // Refuse to plan against any other account when the blueprint names one.

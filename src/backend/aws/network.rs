@@ -42,7 +42,7 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
     f.resource(
         &vpc,
         json!({
-            "cidr_block": net.cidr,
+            "cidr_block": &net.cidr,
             "enable_dns_hostnames": true,
             "enable_dns_support": true,
             "tags": tags(&vpc_name),

@@ -125,7 +125,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     m.file("observability").resource(
         &topic,
         json!({
-            "name": topic_name,
+            "name": &topic_name,
             "display_name": format!("{} alerts", ctx.prefix),
             "kms_master_key_id": res("aws_kms_key", "alerts").arn(),
             "tags": {"Name": topic_name},
@@ -153,7 +153,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             }
         };
         let mut body = json!({
-            "alarm_name": a.name,
+            "alarm_name": &a.name,
             "alarm_description": a.description.clone().unwrap_or_else(|| format!("{} {} {} {}", a.namespace, a.metric, operator(a.comparison), a.threshold)),
             "evaluation_periods": a.evaluation_periods,
             "threshold": a.threshold,
@@ -173,11 +173,11 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 body["treat_missing_data"] = json!("notBreaching");
             }
             None => {
-                body["namespace"] = json!(a.namespace);
-                body["metric_name"] = json!(a.metric);
-                body["statistic"] = json!(a.statistic);
+                body["namespace"] = json!(&a.namespace);
+                body["metric_name"] = json!(&a.metric);
+                body["statistic"] = json!(&a.statistic);
                 body["period"] = json!(a.period);
-                body["dimensions"] = json!(dims);
+                body["dimensions"] = json!(&dims);
             }
         }
         alarm(m, &ident(&a.name), body);
@@ -281,7 +281,7 @@ fn default_lb_alarms(ctx: &Ctx, m: &mut Module) {
                 "evaluation_periods": 1,
                 "threshold": 10,
                 "comparison_operator": "GreaterThanThreshold",
-                "dimensions": {"LoadBalancer": lb},
+                "dimensions": {"LoadBalancer": &lb},
                 // No requests means no errors.
                 "treat_missing_data": "notBreaching",
             }),
@@ -302,7 +302,7 @@ fn default_lb_alarms(ctx: &Ctx, m: &mut Module) {
                 "threshold": 0,
                 "comparison_operator": "GreaterThanThreshold",
                 "dimensions": {
-                    "LoadBalancer": lb,
+                    "LoadBalancer": &lb,
                     "TargetGroup": edge::target_group(&s.name).attr("arn_suffix"),
                 },
                 "treat_missing_data": "missing",

@@ -110,8 +110,8 @@ fn lbc_statements(ctx: &Ctx) -> Vec<Json> {
         "arn:aws:ec2:{region}:{account}:vpc/{}",
         res("aws_vpc", "main").id()
     );
-    let ours = json!({"aws:ResourceTag/elbv2.k8s.aws/cluster": cluster});
-    let tagging_ours = json!({"aws:RequestTag/elbv2.k8s.aws/cluster": cluster});
+    let ours = json!({"aws:ResourceTag/elbv2.k8s.aws/cluster": &cluster});
+    let tagging_ours = json!({"aws:RequestTag/elbv2.k8s.aws/cluster": &cluster});
     let lb_resources = json!([
         elb("loadbalancer/app/*/*"),
         elb("loadbalancer/net/*/*"),
@@ -155,28 +155,28 @@ fn lbc_statements(ctx: &Ctx) -> Vec<Json> {
             "Sid": "SecurityGroupsInThisVpc",
             "Effect": "Allow",
             "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-            "Resource": sgs,
-            "Condition": {"ArnEquals": {"ec2:Vpc": vpc}},
+            "Resource": &sgs,
+            "Condition": {"ArnEquals": {"ec2:Vpc": &vpc}},
         }),
         json!({
             "Sid": "CreateSecurityGroupsInThisVpc",
             "Effect": "Allow",
             "Action": "ec2:CreateSecurityGroup",
-            "Resource": [sgs, vpc],
+            "Resource": [&sgs, vpc],
         }),
         json!({
             "Sid": "TagSecurityGroupsAtCreation",
             "Effect": "Allow",
             "Action": "ec2:CreateTags",
-            "Resource": sgs,
-            "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup", "aws:RequestTag/elbv2.k8s.aws/cluster": cluster}},
+            "Resource": &sgs,
+            "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup", "aws:RequestTag/elbv2.k8s.aws/cluster": &cluster}},
         }),
         json!({
             "Sid": "ManageOwnSecurityGroups",
             "Effect": "Allow",
             "Action": ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DeleteSecurityGroup"],
             "Resource": sgs,
-            "Condition": {"StringEquals": ours},
+            "Condition": {"StringEquals": &ours},
         }),
         json!({
             "Sid": "CreateOwnLoadBalancers",
@@ -189,7 +189,7 @@ fn lbc_statements(ctx: &Ctx) -> Vec<Json> {
             "Sid": "TagOwnLoadBalancersAtCreation",
             "Effect": "Allow",
             "Action": "elasticloadbalancing:AddTags",
-            "Resource": lb_resources,
+            "Resource": &lb_resources,
             "Condition": {"StringEquals": {
                 "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"],
                 "aws:RequestTag/elbv2.k8s.aws/cluster": cluster,
@@ -267,7 +267,7 @@ fn certificate(lb: &LoadBalancer, m: &mut Module) {
         &cert,
         json!({
             "domain_name": domain,
-            "subject_alternative_names": lb.certificate.alternative_names,
+            "subject_alternative_names": &lb.certificate.alternative_names,
             "validation_method": "DNS",
             "key_algorithm": "RSA_2048",
             "tags": {"Name": domain},
@@ -302,7 +302,7 @@ fn connection(ctx: &Ctx) -> Json {
         "exec": {
             "api_version": "client.authentication.k8s.io/v1beta1",
             "command": "aws",
-            "args": ["eks", "get-token", "--cluster-name", ctx.cluster_name(), "--region", ctx.region],
+            "args": ["eks", "get-token", "--cluster-name", ctx.cluster_name(), "--region", &ctx.region],
         },
     });
     if private_endpoint(ctx) {
@@ -324,7 +324,7 @@ pub(super) fn cluster_providers(ctx: &Ctx, m: &mut Module, module: &str, provide
         .terraform(terraform_block(providers, state::backend(ctx, module)))
         .provider(
             "aws",
-            json!({"region": ctx.region, "default_tags": {"tags": common_tags(ctx.v)}}),
+            json!({"region": &ctx.region, "default_tags": {"tags": common_tags(ctx.v)}}),
         )
         .provider("kubernetes", connection(ctx))
         .resource(
@@ -641,7 +641,7 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
     } else {
         hosts
             .iter()
-            .map(|h| json!({"host": h, "http": {"path": [{"path": "/", "path_type": "Prefix", "backend": backend}]}}))
+            .map(|h| json!({"host": h, "http": {"path": [{"path": "/", "path_type": "Prefix", "backend": &backend}]}}))
             .collect()
     };
     let edge = res("kubernetes_ingress_v1", "edge");

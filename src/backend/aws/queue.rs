@@ -110,7 +110,7 @@ fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
     let username = format!("{}_admin", ident(&q.name));
     let broker = res("aws_mq_broker", &q.name);
     let mut body = json!({
-        "broker_name": name,
+        "broker_name": &name,
         "engine_type": "RabbitMQ",
         "engine_version": q.version.clone().unwrap_or_else(|| {
             ctx.v.catalog.default_version("rabbitmq").unwrap_or_default().to_string()
@@ -127,8 +127,8 @@ fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
         // Amazon MQ for RabbitMQ accepts only the AWS-owned key: a customer-managed
         // `kms_key_id` is rejected at create (customer keys are an ActiveMQ feature).
         "encryption_options": {"use_aws_owned_key": true},
-        "user": [{"username": username, "password": password.attr("result")}],
-        "tags": {"Name": name},
+        "user": [{"username": &username, "password": password.attr("result")}],
+        "tags": {"Name": &name},
     });
     if let Some(w) = q.maintenance_window {
         body["maintenance_window_start_time"] = json!({
@@ -161,7 +161,7 @@ fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
                 "key_id": key.arn(),
                 "value_wo": password.attr("result"),
                 "value_wo_version": 1,
-                "tags": {"Name": name},
+                "tags": {"Name": &name},
             }),
         );
     m.file("outputs")

@@ -82,7 +82,7 @@ pub fn lifecycle_policy(l: &RegistryLifecycle) -> Option<String> {
             format!("Keep the newest {keep} images")
         } else {
             selection["tagStatus"] = json!("tagged");
-            selection["tagPrefixList"] = json!(l.tag_prefixes);
+            selection["tagPrefixList"] = json!(&l.tag_prefixes);
             format!(
                 "Keep the newest {keep} images tagged {}*",
                 l.tag_prefixes.join("*, ")
@@ -118,13 +118,13 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         f.resource(
             &r,
             json!({
-                "name": name,
+                "name": &name,
                 "image_tag_mutability": if reg.immutable_tags { "IMMUTABLE" } else { "MUTABLE" },
                 "image_scanning_configuration": {"scan_on_push": reg.scan_on_push},
                 "encryption_configuration": [{"encryption_type": "KMS", "kms_key": res("aws_kms_key", "ecr").arn()}],
                 // Deleting a repository that still holds images must be deliberate.
                 "force_delete": false,
-                "tags": {"Name": name},
+                "tags": {"Name": &name},
             }),
         );
         if let Some(p) = &policy {

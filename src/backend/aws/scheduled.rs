@@ -75,7 +75,7 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
             "name": ecs::log_group_name(s),
             "retention_in_days": ecs::retention(ctx),
             "kms_key_id": res("aws_kms_key", "logs").arn(),
-            "tags": {"job": s.name},
+            "tags": {"job": &s.name},
         }),
     );
     let wired = ecs::wired(ctx, s);
@@ -155,7 +155,7 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
         json!({
             "name": format!("{}-{}-scheduler", ctx.prefix, s.name),
             "description": format!("EventBridge Scheduler for job {}: runs its ECS task", s.name),
-            "assume_role_policy": (trust),
+            "assume_role_policy": trust,
         }),
     )
     .resource(

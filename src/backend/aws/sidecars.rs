@@ -74,7 +74,7 @@ fn definition(
         .map(|(k, v)| json!({"name": k, "value": v}))
         .collect();
     let mut d = json!({
-        "name": c.name,
+        "name": &c.name,
         "image": super::ecs::task_image(ctx, &c.image),
         "essential": essential,
         "portMappings": [],
@@ -86,10 +86,10 @@ fn definition(
         }
     }
     if !c.command.is_empty() {
-        d["entryPoint"] = json!(c.command);
+        d["entryPoint"] = json!(&c.command);
     }
     if !c.args.is_empty() {
-        d["command"] = json!(c.args);
+        d["command"] = json!(&c.args);
     }
     if let Some(name) = after {
         d["dependsOn"] = json!([{"containerName": name, "condition": "SUCCESS"}]);

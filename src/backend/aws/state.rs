@@ -15,7 +15,7 @@ use crate::terraform::{Module, res};
 pub fn backend(ctx: &Ctx, module: &str) -> Option<Json> {
     let s = ctx.v.bp.state.as_ref()?;
     let mut b = json!({
-        "bucket": s.bucket,
+        "bucket": &s.bucket,
         "key": state_key(&s.key, ctx.v.env, module),
         "region": s.region.as_deref().unwrap_or(&ctx.region),
         "encrypt": true,
@@ -60,7 +60,7 @@ pub fn bootstrap(ctx: &Ctx) -> Option<Module> {
     f.resource(
         &bucket,
         json!({
-            "bucket": s.bucket,
+            "bucket": &s.bucket,
             // Losing the state bucket loses track of every resource; make deletion deliberate.
             "lifecycle": {"prevent_destroy": true},
         }),

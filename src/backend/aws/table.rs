@@ -37,18 +37,18 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
 fn table(ctx: &Ctx, t: &Table, m: &mut Module) {
     let r = res("aws_dynamodb_table", &t.name);
     let mut attributes =
-        vec![json!({"name": t.partition_key.name, "type": key_type(t.partition_key.r#type)})];
+        vec![json!({"name": &t.partition_key.name, "type": key_type(t.partition_key.r#type)})];
     let mut body = json!({
-        "name": t.name,
-        "hash_key": t.partition_key.name,
+        "name": &t.name,
+        "hash_key": &t.partition_key.name,
         "point_in_time_recovery": {"enabled": t.point_in_time_recovery},
         "server_side_encryption": {"enabled": true, "kms_key_arn": res("aws_kms_key", "dynamodb").arn()},
         "deletion_protection_enabled": t.deletion_protection,
-        "tags": {"Name": t.name},
+        "tags": {"Name": &t.name},
     });
     if let Some(sk) = &t.sort_key {
-        body["range_key"] = json!(sk.name);
-        attributes.push(json!({"name": sk.name, "type": key_type(sk.r#type)}));
+        body["range_key"] = json!(&sk.name);
+        attributes.push(json!({"name": &sk.name, "type": key_type(sk.r#type)}));
     }
     body["attribute"] = json!(attributes);
     match t.billing {

@@ -67,7 +67,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     };
     let versions = data("digitalocean_kubernetes_versions", "cluster");
     m.file("cluster")
-        .resource(&versions, json!({"version_prefix": prefix}));
+        .resource(&versions, json!({"version_prefix": &prefix}));
     if wanted.contains("-do.") {
         ctx.note(format!(
             "cluster.version `{wanted}` names one DOKS release; DOKS retires release slugs as patches come out, so the cluster runs the newest `{prefix}x` release DOKS offers (data.digitalocean_kubernetes_versions)"
@@ -80,7 +80,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
 
     let mut body = json!({
         "name": ctx.cluster_name(),
-        "region": ctx.region,
+        "region": &ctx.region,
         "version": version,
         "ha": ha(cl),
         "auto_upgrade": auto_upgrade,
@@ -103,7 +103,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     }
     if !cl.endpoint.allowed_cidrs.is_empty() {
         body["control_plane_firewall"] =
-            json!({"enabled": true, "allowed_addresses": cl.endpoint.allowed_cidrs});
+            json!({"enabled": true, "allowed_addresses": &cl.endpoint.allowed_cidrs});
     }
     if cl.registry_integration == Some(true) && bp.registry.is_none() {
         ctx.note(
@@ -177,8 +177,8 @@ fn pool_body(ctx: &Ctx, p: &NodePool, default: bool) -> (Json, bool) {
     };
     let autoscaled = min != p.max;
     let mut body = Object::new();
-    body.insert("name", json!(p.name));
-    body.insert("size", json!(size));
+    body.insert("name", json!(&p.name));
+    body.insert("size", json!(&size));
     body.insert("node_count", json!(desired.max(min)));
     if autoscaled {
         body.insert("auto_scale", json!(true));
@@ -186,7 +186,7 @@ fn pool_body(ctx: &Ctx, p: &NodePool, default: bool) -> (Json, bool) {
         body.insert("max_nodes", json!(p.max));
     }
     if !p.labels.is_empty() {
-        body.insert("labels", json!(p.labels));
+        body.insert("labels", json!(&p.labels));
     }
     body.insert("tags", json!(ctx.tags()));
     if !p.taints.is_empty() {
@@ -195,7 +195,7 @@ fn pool_body(ctx: &Ctx, p: &NodePool, default: bool) -> (Json, bool) {
             .iter()
             .map(|t| {
                 json!({
-                    "key": t.key,
+                    "key": &t.key,
                     "value": t.value.clone().unwrap_or_default(),
                     "effect": match t.effect {
                         TaintEffect::NoSchedule => "NoSchedule",

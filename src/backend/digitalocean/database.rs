@@ -100,7 +100,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
         "engine": slug,
         "version": version,
         "size": ctx.v.size(SizeKind::Database, d.size.as_deref(), &d.sizes),
-        "region": ctx.region,
+        "region": &ctx.region,
         "node_count": node_count,
         "tags": ctx.tags(),
     });
@@ -168,7 +168,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
                 let mut body = json!({
                     "cluster_id": db.id(),
                     "name": format!("{}-{}-replica-{i}", ctx.prefix, d.name),
-                    "region": ctx.region,
+                    "region": &ctx.region,
                     "size": ctx.v.size(SizeKind::Database, d.size.as_deref(), &d.sizes),
                     "tags": ctx.tags(),
                 });
@@ -258,7 +258,7 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
         "engine": "valkey",
         "version": version,
         "size": ctx.v.size(SizeKind::Cache, c.size.as_deref(), &c.sizes),
-        "region": ctx.region,
+        "region": &ctx.region,
         "node_count": node_count,
         "tags": ctx.tags(),
     });

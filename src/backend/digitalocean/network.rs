@@ -15,8 +15,8 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
         &vpc,
         json!({
             "name": name,
-            "region": ctx.region,
-            "ip_range": net.cidr,
+            "region": &ctx.region,
+            "ip_range": &net.cidr,
             "description": format!("{} {} network (managed by infragen)", ctx.v.bp.name, ctx.v.env),
         }),
     );

@@ -66,7 +66,7 @@ pub fn lower(ctx: &Ctx, infra: &mut Module, bootstrap: Option<&mut Module>) {
     };
     let name = name(ctx).unwrap_or_default();
     let body = json!({
-        "name": name,
+        "name": &name,
         "subscription_tier_slug": tier(ctx),
         "region": region(ctx),
     });

@@ -36,7 +36,7 @@ fn spaces_region(ctx: &Ctx) -> String {
 pub fn backend(ctx: &Ctx, module: &str) -> Option<Json> {
     let s = ctx.v.bp.state.as_ref()?;
     let mut b = json!({
-        "bucket": s.bucket,
+        "bucket": &s.bucket,
         "key": state_key(&s.key, ctx.v.env, module),
         "endpoints": {"s3": format!("https://{}.digitaloceanspaces.com", spaces_region(ctx))},
         // The S3 backend requires a region; Spaces ignores it.
@@ -69,7 +69,7 @@ pub fn bootstrap(ctx: &Ctx) -> Option<Module> {
     m.file("state").resource(
         &bucket,
         json!({
-            "name": s.bucket,
+            "name": &s.bucket,
             "region": spaces_region(ctx),
             "acl": "private",
             "versioning": {"enabled": true},

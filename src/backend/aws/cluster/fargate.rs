@@ -101,7 +101,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             .map(|ns| {
                 let mut s = json!({"namespace": ns});
                 if !p.labels.is_empty() {
-                    s["labels"] = json!(p.labels);
+                    s["labels"] = json!(&p.labels);
                 }
                 s
             })
@@ -110,7 +110,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             &res("aws_eks_fargate_profile", &p.name),
             json!({
                 "cluster_name": cluster_name_ref(),
-                "fargate_profile_name": p.name,
+                "fargate_profile_name": &p.name,
                 "pod_execution_role_arn": role.arn(),
                 "subnet_ids": private_subnets(ctx),
                 "selector": selectors,

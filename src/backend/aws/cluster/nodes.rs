@@ -97,7 +97,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             json!({
                 "Sid": "AutoScalingUseOfTheKey",
                 "Effect": "Allow",
-                "Principal": {"AWS": asg},
+                "Principal": {"AWS": &asg},
                 "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
                 "Resource": "*",
             }),
@@ -158,12 +158,12 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
             ebs["throughput"] = json!(t);
         }
     }
-    let tags = json!({"Name": group_name, "node-pool": pool.name});
+    let tags = json!({"Name": &group_name, "node-pool": &pool.name});
     let f = m.file("nodes");
     f.resource(
         &lt,
         json!({
-            "name": group_name,
+            "name": &group_name,
             "description": format!("Nodes of pool {} in EKS cluster {cluster}", pool.name),
             "update_default_version": true,
             "vpc_security_group_ids": [nodes_sg().id()],
@@ -175,10 +175,10 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
                 "instance_metadata_tags": "disabled",
             },
             "tag_specifications": [
-                {"resource_type": "instance", "tags": tags},
+                {"resource_type": "instance", "tags": &tags},
                 {"resource_type": "volume", "tags": tags},
             ],
-            "tags": {"Name": group_name},
+            "tags": {"Name": &group_name},
         }),
     );
 
@@ -186,7 +186,7 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
         .taints
         .iter()
         .map(|t| {
-            let mut v = json!({"key": t.key, "effect": effect(t.effect)});
+            let mut v = json!({"key": &t.key, "effect": effect(t.effect)});
             if let Some(val) = &t.value {
                 v["value"] = json!(val);
             }
