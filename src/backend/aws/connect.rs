@@ -11,8 +11,8 @@
 //! ECS reads them into the task (`environment` and `secrets`, the execution role allowed
 //! exactly these ARNs and their KMS keys); EKS through External Secrets (`platform.rs`).
 
-use super::{Ctx, cache, database, secrets};
-use crate::blueprint::types::{DatabaseEngine, Deployment, Service};
+use super::{Ctx, cache, database, queue, secrets};
+use crate::blueprint::types::{DatabaseEngine, Service};
 use crate::terraform::{ident, interp, res};
 use crate::wiring::{self, Binding, Field, Flavor, Kind, Value};
 
@@ -55,14 +55,10 @@ pub fn key_of(ctx: &Ctx, b: &Binding) -> Option<(String, &'static str)> {
 
 /// Whether the component `name` of `kind` is created by `infra` on AWS.
 fn flavor(ctx: &Ctx, name: &str, kind: Kind) -> Option<Flavor> {
-    let bp = ctx.v.bp;
     let managed = match kind {
         Kind::Database(_) => database::managed(ctx).any(|d| d.name == name),
         Kind::Cache => cache::managed(ctx).any(|c| c.name == name),
-        Kind::Queue => bp
-            .queues
-            .iter()
-            .any(|q| q.name == name && q.deployment == Deployment::Managed),
+        Kind::Queue => queue::managed(ctx).any(|q| q.name == name),
         Kind::Table | Kind::Bucket | Kind::Secret => true,
     };
     managed.then_some(Flavor::Aws)

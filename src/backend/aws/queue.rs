@@ -29,7 +29,7 @@ pub fn password_parameter_name(ctx: &Ctx, queue: &str) -> String {
 }
 
 /// Brokers that infragen creates (managed queues).
-fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Queue> {
+pub fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Queue> {
     let v = ctx.v;
     v.bp.queues
         .iter()
