@@ -540,19 +540,11 @@ fn template_error(path: &str, msg: &str) -> Diagnostics {
 
 /// Check the module `dest` was added to; problems in `dest` are the template's.
 fn check_terraform(out: &Output, module: &str, dest: &str, path: &str) -> Result<(), Diagnostics> {
-    let prefix = format!("terraform/{module}/");
-    let files: Vec<(String, Value)> = out
-        .files
-        .iter()
-        .filter(|(p, _)| p.starts_with(&prefix) && p.ends_with(".tf.json"))
-        .filter_map(|(p, t)| Some((p.clone(), serde_json::from_str(t).ok()?)))
+    let problems: Vec<String> = super::check_module(out, module)
+        .into_iter()
+        .filter(|p| p.file == dest)
+        .map(|p| p.to_string())
         .collect();
-    let problems: Vec<String> =
-        crate::check::terraform::check_module(&files, ProviderSchemas::bundled())
-            .into_iter()
-            .filter(|p| p.file == dest)
-            .map(|p| p.to_string())
-            .collect();
     if problems.is_empty() {
         return Ok(());
     }

@@ -52,3 +52,16 @@ pub fn apply(
     crate::diagnostic::note::sort(&mut out.notes);
     overrides::apply(loaded, provider, out)
 }
+
+/// The problems the provider schemas find in module `module` of `out`, as the output check
+/// reports them: what `overrides:` and `extra:` re-check after they change a module.
+fn check_module(out: &Output, module: &str) -> Vec<crate::check::terraform::Problem> {
+    let prefix = format!("terraform/{module}/");
+    let files: Vec<(String, serde_json::Value)> = out
+        .files
+        .iter()
+        .filter(|(p, _)| p.starts_with(&prefix) && p.ends_with(".tf.json"))
+        .filter_map(|(p, t)| Some((p.clone(), serde_json::from_str(t).ok()?)))
+        .collect();
+    crate::check::terraform::check_module(&files, crate::check::schema::ProviderSchemas::bundled())
+}

@@ -14,7 +14,6 @@ use super::patch::{merge_json, merge_yaml, read_manifests, write_terraform};
 use crate::Provider;
 use crate::blueprint::Loaded;
 use crate::check::kubernetes::Schemas;
-use crate::check::schema::ProviderSchemas;
 use crate::diagnostic::{Diagnostic, Diagnostics, closest, nearest, one_of};
 use crate::k8s::yaml::{self, Map, Y};
 use crate::output::Output;
@@ -78,17 +77,9 @@ pub fn apply(loaded: &Loaded, provider: Provider, out: &mut Output) -> Result<()
     let touched_tf = tf.write(out);
     let touched_k8s = k8s.write(out);
     // The patched output is checked as everything infragen writes is.
-    let schemas = ProviderSchemas::bundled();
     let mut found: Vec<(String, String)> = Vec::new();
     for module in touched_tf {
-        let prefix = format!("terraform/{module}/");
-        let files: Vec<(String, Value)> = out
-            .files
-            .iter()
-            .filter(|(p, _)| p.starts_with(&prefix) && p.ends_with(".tf.json"))
-            .filter_map(|(p, t)| Some((p.clone(), serde_json::from_str(t).ok()?)))
-            .collect();
-        for p in crate::check::terraform::check_module(&files, schemas) {
+        for p in super::check_module(out, &module) {
             found.push((p.file.clone(), format!("{}\u{0}{}", p.address, p.message)));
         }
     }
