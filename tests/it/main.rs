@@ -19,5 +19,6 @@ mod layers;
 mod manifests;
 mod netpol;
 mod support;
+mod templates;
 mod versions;
 mod workloads;

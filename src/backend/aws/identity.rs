@@ -15,10 +15,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::json;
 use crate::terraform::Json;
+use crate::tpl;
 
 use super::Ctx;
 use super::iam::policy;
-use crate::terraform::{Module, Ref, local, res};
+use crate::terraform::{Expr, Module, Ref, local, res};
 
 /// Placeholder for the account id in manifests when the blueprint does not name it.
 pub const ACCOUNT_PLACEHOLDER: &str = "${AWS_ACCOUNT_ID}";
@@ -48,8 +49,8 @@ pub fn irsa_role(
         "Principal": {"Federated": oidc_provider().arn()},
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": {"StringEquals": {
-            format!("{issuer}:sub"): format!("system:serviceaccount:{namespace}:{sa}"),
-            format!("{issuer}:aud"): "sts.amazonaws.com",
+            tpl!(issuer, ":sub"): format!("system:serviceaccount:{namespace}:{sa}"),
+            tpl!(issuer, ":aud"): "sts.amazonaws.com",
         }},
     })]);
     let f = m.file("identity");
@@ -199,7 +200,7 @@ pub fn annotations(ctx: &Ctx) -> BTreeMap<String, BTreeMap<String, String>> {
 
 /// The ARN of a secret: the resource's when `secrets.rs` declared it in this module, else
 /// Secrets Manager's name pattern (`<name>-` plus six random characters).
-fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> String {
+fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> Expr {
     let r = res("aws_secretsmanager_secret", name);
     if m.declares(&r.address()) {
         return r.arn();
@@ -212,10 +213,14 @@ fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> String {
         .find(|s| s.name == name)
         .and_then(|s| s.path.clone())
         .unwrap_or_else(|| name.to_string());
-    format!(
-        "arn:aws:secretsmanager:{}:{}:secret:{path}-??????",
+    tpl!(
+        "arn:aws:secretsmanager:",
         ctx.region,
-        ctx.account_id()
+        ":",
+        ctx.account_id(),
+        ":secret:",
+        path,
+        "-??????"
     )
 }
 
@@ -229,11 +234,11 @@ pub fn data_statements(
 ) -> Vec<Json> {
     let mut out = Vec::new();
     if !buckets.is_empty() {
-        let arns: Vec<String> = buckets
+        let arns: Vec<Expr> = buckets
             .iter()
             .map(|b| res("aws_s3_bucket", b).arn())
             .collect();
-        let objects: Vec<String> = arns.iter().map(|a| format!("{a}/*")).collect();
+        let objects: Vec<Expr> = arns.iter().map(|a| tpl!(a, "/*")).collect();
         out.push(json!({
             "Sid": "ListBuckets",
             "Effect": "Allow",
@@ -262,7 +267,7 @@ pub fn data_statements(
         for t in tables {
             let table = res("aws_dynamodb_table", t);
             arns.push(table.arn());
-            arns.push(format!("{}/index/*", table.arn()));
+            arns.push(tpl!(table.arn(), "/index/*"));
         }
         out.push(json!({
             "Sid": "DynamoDbItems",
@@ -289,7 +294,7 @@ pub fn data_statements(
 fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
     let mut out = data_statements(ctx, m, &a.tables, &a.buckets);
     if !a.secrets.is_empty() {
-        let arns: Vec<String> = a.secrets.iter().map(|s| secret_arn(ctx, m, s)).collect();
+        let arns: Vec<Expr> = a.secrets.iter().map(|s| secret_arn(ctx, m, s)).collect();
         out.push(json!({
             "Sid": "ReadSecrets",
             "Effect": "Allow",
@@ -302,7 +307,7 @@ fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
         let key_arn = if m.declares(&key.address()) {
             key.arn()
         } else {
-            format!("arn:aws:kms:{}:{}:key/*", ctx.region, ctx.account_id())
+            tpl!("arn:aws:kms:", ctx.region, ":", ctx.account_id(), ":key/*")
         };
         out.push(json!({
             "Sid": "DecryptSecretsThroughSecretsManager",

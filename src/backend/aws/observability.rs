@@ -11,11 +11,12 @@ use std::collections::BTreeMap;
 
 use crate::json;
 use crate::terraform::Json;
+use crate::tpl;
 
 use super::Ctx;
 use super::{cache, database, ecs, edge, kms};
 use crate::blueprint::types::{Alarm, Comparison, Platform};
-use crate::terraform::{Module, Ref, ident, res};
+use crate::terraform::{Expr, Module, Ref, ident, res};
 
 fn operator(c: Comparison) -> &'static str {
     match c {
@@ -31,11 +32,7 @@ pub fn topic() -> Ref {
 }
 
 /// The dimensions of an alarm on `target`, or why they cannot be filled.
-fn dimensions(
-    ctx: &Ctx,
-    m: &Module,
-    target: &str,
-) -> Result<BTreeMap<&'static str, String>, String> {
+fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<BTreeMap<&'static str, Expr>, String> {
     let bp = ctx.v.bp;
     let needs = |r: &Ref| {
         if m.declares(&r.address()) {
@@ -65,11 +62,14 @@ fn dimensions(
                             .and_then(|k| k.default_namespace.clone())
                     })
                     .unwrap_or_else(|| "default".into());
-                d.insert("ClusterName", ctx.cluster_name());
-                d.insert("Namespace", ns);
+                d.insert("ClusterName", ctx.cluster_name().into());
+                d.insert("Namespace", ns.into());
                 d.insert(
                     "Service",
-                    s.service_name.clone().unwrap_or_else(|| s.name.clone()),
+                    s.service_name
+                        .clone()
+                        .unwrap_or_else(|| s.name.clone())
+                        .into(),
                 );
             }
             _ => return Err("services have no metrics on this platform".into()),
@@ -82,7 +82,7 @@ fn dimensions(
         let rg = cache::group(target);
         needs(&rg)?;
         // Metrics are per node; the first member is the primary at creation.
-        d.insert("CacheClusterId", format!("{}-001", rg.id()));
+        d.insert("CacheClusterId", tpl!(rg.id(), "-001"));
     } else if bp.queues.iter().any(|x| x.name == target) {
         let broker = res("aws_mq_broker", target);
         needs(&broker)?;
@@ -231,7 +231,7 @@ const DYNAMODB_PER_OPERATION: [&str; 4] = [
 
 /// For a per-operation DynamoDB metric, a Metrics Insights query aggregating every operation
 /// of the table (metric math over named metrics would stop at 10 of the 13 operations).
-fn per_operation_query(a: &Alarm, dims: &BTreeMap<&'static str, String>) -> Option<String> {
+fn per_operation_query(a: &Alarm, dims: &BTreeMap<&'static str, Expr>) -> Option<Expr> {
     if a.namespace != "AWS/DynamoDB" || !DYNAMODB_PER_OPERATION.contains(&a.metric.as_str()) {
         return None;
     }
@@ -243,9 +243,13 @@ fn per_operation_query(a: &Alarm, dims: &BTreeMap<&'static str, String>) -> Opti
         "SampleCount" => "COUNT",
         _ => "SUM",
     };
-    Some(format!(
-        "SELECT {function}({}) FROM SCHEMA(\"AWS/DynamoDB\", Operation, TableName) WHERE TableName = '{table}'",
-        a.metric
+    Some(tpl!(
+        format!(
+            "SELECT {function}({}) FROM SCHEMA(\"AWS/DynamoDB\", Operation, TableName) WHERE TableName = '",
+            a.metric
+        ),
+        table,
+        "'"
     ))
 }
 

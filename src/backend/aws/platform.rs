@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 
 use crate::json;
 use crate::terraform::Json;
+use crate::tpl;
 
 use super::identity::{irsa_role, role_name};
 use super::{Ctx, state};
@@ -32,7 +33,7 @@ use crate::blueprint::types::{IngressClass, LoadBalancer, Platform};
 use crate::k8s;
 use crate::naming::header;
 use crate::output::Output;
-use crate::terraform::{Module, Ref, data, interp, res};
+use crate::terraform::{Expr, Module, Ref, data, interp, res};
 
 const LBC_SA: &str = "aws-load-balancer-controller";
 /// TLS 1.3 and 1.2 only (the default ALB policy accepts TLS 1.0).
@@ -104,10 +105,23 @@ fn lbc_statements(ctx: &Ctx) -> Vec<Json> {
     let region = &ctx.region;
     let account = ctx.account_id();
     let cluster = ctx.cluster_name();
-    let elb = |r: &str| format!("arn:aws:elasticloadbalancing:{region}:{account}:{r}");
-    let sgs = format!("arn:aws:ec2:{region}:{account}:security-group/*");
-    let vpc = format!(
-        "arn:aws:ec2:{region}:{account}:vpc/{}",
+    let elb = |r: &str| {
+        tpl!(
+            "arn:aws:elasticloadbalancing:",
+            region,
+            ":",
+            account,
+            ":",
+            r
+        )
+    };
+    let sgs = tpl!("arn:aws:ec2:", region, ":", account, ":security-group/*");
+    let vpc = tpl!(
+        "arn:aws:ec2:",
+        region,
+        ":",
+        account,
+        ":vpc/",
         res("aws_vpc", "main").id()
     );
     let ours = json!({"aws:ResourceTag/elbv2.k8s.aws/cluster": &cluster});
@@ -672,12 +686,12 @@ fn alb_annotations(
     ctx: &Ctx,
     lb: &LoadBalancer,
     site: super::buckets::Site,
-) -> BTreeMap<String, String> {
+) -> BTreeMap<String, Expr> {
     let p = "alb.ingress.kubernetes.io";
     let mut a = BTreeMap::new();
     let mut name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
     name.truncate(32);
-    a.insert(format!("{p}/load-balancer-name"), name);
+    a.insert(format!("{p}/load-balancer-name"), name.into());
     a.insert(
         format!("{p}/scheme"),
         if lb.internal {
@@ -698,11 +712,12 @@ fn alb_annotations(
     a.insert(
         format!("{p}/ssl-policy"),
         lb.ssl_policy
-            .clone()
-            .unwrap_or_else(|| DEFAULT_SSL_POLICY.into()),
+            .as_deref()
+            .unwrap_or(DEFAULT_SSL_POLICY)
+            .into(),
     );
     if let Some(arn) = &lb.certificate.arn {
-        a.insert(format!("{p}/certificate-arn"), arn.clone());
+        a.insert(format!("{p}/certificate-arn"), arn.as_str().into());
     }
     let mut attrs = vec![
         "routing.http.drop_invalid_header_fields.enabled=true".to_string(),
@@ -714,18 +729,32 @@ fn alb_annotations(
     if lb.deletion_protection {
         attrs.push("deletion_protection.enabled=true".to_string());
     }
+    let mut attributes = Expr::lit(&attrs.join(","));
     // The access-log bucket `buckets.rs` creates with the log-delivery policy.
     if let Some((_, bucket)) = super::buckets::access_logs(ctx, site) {
-        attrs.push(format!(
-            "access_logs.s3.enabled=true,access_logs.s3.bucket={bucket},access_logs.s3.prefix={}",
+        attributes = tpl!(
+            attributes,
+            ",access_logs.s3.enabled=true,access_logs.s3.bucket=",
+            bucket,
+            ",access_logs.s3.prefix=",
             super::buckets::LB_LOG_PREFIX
-        ));
+        );
     }
-    a.insert(format!("{p}/load-balancer-attributes"), attrs.join(","));
+    a.insert(format!("{p}/load-balancer-attributes"), attributes);
     if lb.waf.is_some() {
-        a.insert(format!("{p}/wafv2-acl-name"), web_acl_name(ctx));
+        a.insert(format!("{p}/wafv2-acl-name"), web_acl_name(ctx).into());
     }
     a
+}
+
+/// A value written for manifests ([`super::buckets::Site::Manifest`]): plain text by
+/// construction, never a reference.
+fn literal(e: Expr) -> String {
+    debug_assert!(
+        e.as_literal().is_some(),
+        "a reference in a manifest value: {e:?}"
+    );
+    e.as_literal().unwrap_or_default()
 }
 
 /// The manifest generator's options on EKS.
@@ -755,7 +784,7 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
             .iter()
             .map(|b| {
                 let s3 = super::buckets::bucket_name(ctx, b, super::buckets::Site::Manifest);
-                (b.name.clone(), s3)
+                (b.name.clone(), literal(s3))
             })
             .collect(),
         // On Fargate the controller listens on high ports (see `platform`).
@@ -771,7 +800,10 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
     if class == Some(IngressClass::Alb)
         && let Some(lb) = &ctx.v.bp.load_balancer
     {
-        opts.ingress_annotations = alb_annotations(ctx, lb, super::buckets::Site::Manifest);
+        opts.ingress_annotations = alb_annotations(ctx, lb, super::buckets::Site::Manifest)
+            .into_iter()
+            .map(|(k, v)| (k, literal(v)))
+            .collect();
     }
     let owned = connections::owned_namespaces(ctx.v, &opts);
     opts.platform_namespaces.extend(owned);

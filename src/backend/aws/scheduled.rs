@@ -21,6 +21,7 @@
 //! (`crate::semantic`), and a job that gives no `concurrency` is noted.
 
 use crate::json;
+use crate::tpl;
 
 use super::Ctx;
 use super::ecs;
@@ -92,10 +93,12 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
     let name = format!("{}-{}", ctx.prefix, s.name);
     let role = res("aws_iam_role", &format!("{n}_scheduler"));
     let role_policy = res("aws_iam_role_policy", &format!("{n}_scheduler"));
-    let family_arn = format!(
-        "arn:aws:ecs:{}:{}:task-definition/{}",
+    let family_arn = tpl!(
+        "arn:aws:ecs:",
         ctx.region,
+        ":",
         ctx.account_id(),
+        ":task-definition/",
         s.name
     );
     let trust = policy(vec![json!({
@@ -110,7 +113,7 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
             "Sid": "RunOwnTask",
             "Effect": "Allow",
             "Action": "ecs:RunTask",
-            "Resource": [format!("{family_arn}:*"), family_arn],
+            "Resource": [tpl!(family_arn, ":*"), family_arn],
             "Condition": {"ArnEquals": {"ecs:cluster": ecs::cluster().arn()}},
         }),
         // The task is started with ECS-managed and propagated tags.
@@ -118,12 +121,7 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
             "Sid": "TagStartedTask",
             "Effect": "Allow",
             "Action": "ecs:TagResource",
-            "Resource": format!(
-                "arn:aws:ecs:{}:{}:task/{}/*",
-                ctx.region,
-                ctx.account_id(),
-                ctx.cluster_name()
-            ),
+            "Resource": tpl!("arn:aws:ecs:", ctx.region, ":", ctx.account_id(), ":task/", ctx.cluster_name(), "/*"),
             "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask"}},
         }),
         // The schedule is encrypted with the scheduler key; the scheduler decrypts it as
@@ -134,11 +132,7 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
             "Action": "kms:Decrypt",
             "Resource": key().arn(),
             "Condition": {"ArnEquals": {
-                "kms:EncryptionContext:aws:scheduler:schedule:arn": format!(
-                    "arn:aws:scheduler:{}:{}:schedule/{SCHEDULE_GROUP}/{name}",
-                    ctx.region,
-                    ctx.account_id()
-                ),
+                "kms:EncryptionContext:aws:scheduler:schedule:arn": tpl!("arn:aws:scheduler:", ctx.region, ":", ctx.account_id(), ":schedule/", SCHEDULE_GROUP, "/", name),
             }},
         }),
         json!({
