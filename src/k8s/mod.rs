@@ -41,8 +41,10 @@ pub const DEFAULT_POD_CIDR: &str = "10.244.0.0/16";
 pub struct Options {
     /// Ingress class of the Ingress objects (`nginx`, `alb`).
     pub ingress_class: Option<String>,
-    /// Annotations per service-account name (e.g. IRSA's `eks.amazonaws.com/role-arn`).
-    pub service_account_annotations: BTreeMap<String, BTreeMap<String, String>>,
+    /// ServiceAccounts (namespace, name) another owner creates (the platform's Terraform,
+    /// for those whose content needs values only Terraform knows, such as an IRSA role's
+    /// ARN): pods run as them, the manifests do not declare them (one owner per object).
+    pub external_service_accounts: BTreeSet<(String, String)>,
     /// StorageClass for persistent volumes; the cluster default when `None`.
     pub storage_class: Option<String>,
     /// Whether the platform enforces NetworkPolicy (EKS Fargate does not).
@@ -68,11 +70,6 @@ pub struct Options {
     pub external_secrets: bool,
     /// Region of the AWS APIs behind tables and buckets (their endpoints), on AWS.
     pub aws_region: Option<String>,
-    /// The S3 names of the blueprint's buckets by blueprint name, on AWS.
-    pub bucket_names: BTreeMap<String, String>,
-    /// IAM role ARNs (IRSA) of the backup jobs that copy a database off the cluster without
-    /// a `storage_secret`, by database name (EKS).
-    pub backup_roles: BTreeMap<String, String>,
     /// The cluster's pod network, when pods do not share the node subnets (DOKS, most
     /// overlay CNIs). The ingress-nginx admission webhook admits the API server from
     /// addresses outside it; with `None` (EKS: the VPC CNI gives pods node-subnet addresses,
@@ -485,7 +482,9 @@ pub fn credential_secrets(v: &Validated, opts: &Options) -> Vec<CredentialSecret
 
 /// Per service (namespace, name): the connection variables the platform module must put in
 /// its `<service>-connections` ConfigMap (endpoints) and Secret (credentials), for the
-/// managed components it uses.
+/// managed components it uses. Buckets are among them: a bucket name infragen derives holds
+/// the account id, which only Terraform knows for sure (`aws_caller_identity`). Tables are
+/// not: their names are the blueprint's, written as values ([`connect`]).
 pub fn managed_bindings<'a>(
     v: &'a Validated<'a>,
     opts: &'a Options,
@@ -497,10 +496,7 @@ pub fn managed_bindings<'a>(
             .into_iter()
             .filter(|b| {
                 !ctx.data.iter().any(|d| d.name == b.component)
-                    && !matches!(
-                        b.kind,
-                        crate::wiring::Kind::Table | crate::wiring::Kind::Bucket
-                    )
+                    && b.kind != crate::wiring::Kind::Table
                     && (b.kind != crate::wiring::Kind::Secret || opts.external_secrets)
             })
             .collect();

@@ -33,39 +33,31 @@ const REGIONS_WITHOUT_ELB_ACCOUNT: [&str; 7] = [
     "me-central-1",
 ];
 
-/// Where a derived bucket name is written: Terraform can read the account from
-/// `aws_caller_identity`; a Kubernetes manifest gets it from `providers.aws.account_id`, else
-/// carries the `${AWS_ACCOUNT_ID}` placeholder the IRSA annotations use.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Site {
-    Terraform,
-    Manifest,
-}
-
 /// A name infragen derives (the blueprint gave none): S3 bucket names are unique across all
 /// of AWS, so `<name>-<env>-<purpose>` alone would collide with the same blueprint in another
 /// account. The account id (12 digits) makes it unique and stays stable across applies.
-fn derived(ctx: &Ctx, base: &str, site: Site) -> Expr {
-    match (ctx.account(), site) {
-        (Some(a), _) => Expr::lit(&format!("{base}-{a}")),
-        (None, Site::Terraform) => tpl!(base, "-", ctx.account_id()),
-        (None, Site::Manifest) => {
-            Expr::lit(&format!("{base}-{}", super::identity::ACCOUNT_PLACEHOLDER))
-        }
+///
+/// Only Terraform writes such a name (`infra`, and `platform` for the connections ConfigMaps
+/// and the ALB's access logs), from `aws_caller_identity` unless the blueprint names the
+/// account; a manifest never has to.
+fn derived(ctx: &Ctx, base: &str) -> Expr {
+    match ctx.account() {
+        Some(a) => Expr::lit(&format!("{base}-{a}")),
+        None => tpl!(base, "-", ctx.account_id()),
     }
 }
 
 /// The S3 name of a blueprint bucket: the blueprint's `bucket` exactly, else derived.
-pub fn bucket_name(ctx: &Ctx, b: &Bucket, site: Site) -> Expr {
+pub fn bucket_name(ctx: &Ctx, b: &Bucket) -> Expr {
     match &b.bucket {
         Some(name) => Expr::lit(name),
-        None => derived(ctx, &format!("{}-{}", ctx.prefix, b.name), site),
+        None => derived(ctx, &format!("{}-{}", ctx.prefix, b.name)),
     }
 }
 
 /// The load balancer's access-log bucket: (resource, S3 name), when the blueprint has a load
 /// balancer (created by infragen on ECS, by the AWS Load Balancer Controller on EKS).
-pub fn access_logs(ctx: &Ctx, site: Site) -> Option<(Ref, Expr)> {
+pub fn access_logs(ctx: &Ctx) -> Option<(Ref, Expr)> {
     if !matches!(
         ctx.platform,
         Some(Platform::EcsFargate | Platform::Eks | Platform::EksFargate)
@@ -77,13 +69,13 @@ pub fn access_logs(ctx: &Ctx, site: Site) -> Option<(Ref, Expr)> {
         .access_logs_bucket
         .as_deref()
         .map(Expr::lit)
-        .unwrap_or_else(|| derived(ctx, &format!("{}-lb-logs", ctx.prefix), site));
+        .unwrap_or_else(|| derived(ctx, &format!("{}-lb-logs", ctx.prefix)));
     let declared = ctx
         .v
         .bp
         .buckets
         .iter()
-        .find(|b| bucket_name(ctx, b, site) == name)
+        .find(|b| bucket_name(ctx, b) == name)
         .map(|b| ident(&b.name));
     Some((
         res(
@@ -96,17 +88,11 @@ pub fn access_logs(ctx: &Ctx, site: Site) -> Option<(Ref, Expr)> {
 
 pub fn lower(ctx: &Ctx, m: &mut Module) {
     let bp = ctx.v.bp;
-    let logs = access_logs(ctx, Site::Terraform);
+    let logs = access_logs(ctx);
     let mut all: Vec<(Ref, Expr, Option<&Bucket>)> = bp
         .buckets
         .iter()
-        .map(|b| {
-            (
-                res("aws_s3_bucket", &b.name),
-                bucket_name(ctx, b, Site::Terraform),
-                Some(b),
-            )
-        })
+        .map(|b| (res("aws_s3_bucket", &b.name), bucket_name(ctx, b), Some(b)))
         .collect();
     if let Some((r, name)) = &logs
         && !all.iter().any(|(x, _, _)| x == r)

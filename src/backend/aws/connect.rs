@@ -136,7 +136,7 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             bp.buckets
                 .iter()
                 .find(|x| x.name == name)
-                .map(|x| super::buckets::bucket_name(ctx, x, super::buckets::Site::Manifest))
+                .map(|x| super::buckets::bucket_name(ctx, x))
                 .unwrap_or_default()
         } else {
             res("aws_s3_bucket", name).id()

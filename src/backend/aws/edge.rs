@@ -197,7 +197,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         "idle_timeout": lb_cfg.idle_timeout.unwrap_or(60),
         "tags": {"Name": name},
     });
-    if let Some((bucket, _)) = buckets::access_logs(ctx, buckets::Site::Terraform) {
+    if let Some((bucket, _)) = buckets::access_logs(ctx) {
         body["access_logs"] = json!({
             "bucket": bucket.id(),
             "enabled": true,

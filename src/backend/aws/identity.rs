@@ -5,11 +5,12 @@
 //! IRSA rather than EKS Pod Identity: the Pod Identity agent is a DaemonSet, which Fargate
 //! cannot run, and one mechanism for both platforms keeps the manifests identical.
 //!
-//! The role ARN reaches the ServiceAccount annotation (`eks.amazonaws.com/role-arn`) in the
-//! manifests under `k8s/`, which cannot hold a Terraform reference. Role names are
-//! deterministic, so the ARN is written out as `arn:aws:iam::<account>:role/<name>`: exact when
-//! the blueprint names `providers.aws.account_id`, otherwise with the `${AWS_ACCOUNT_ID}`
-//! placeholder for `envsubst` (a note says so) — and the real ARN is a Terraform output.
+//! The role ARN belongs in the ServiceAccount's `eks.amazonaws.com/role-arn` annotation, and
+//! the ARN holds the account id, which a manifest under `k8s/` cannot know when the blueprint
+//! does not name `providers.aws.account_id` (and nothing substitutes a placeholder there). So
+//! these ServiceAccounts belong to Terraform (`service_accounts.rs`, in `platform`), which
+//! finds the role by name and writes its real ARN; the manifests leave them out and the pods
+//! run as them by name ([`service_accounts`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,9 +21,6 @@ use crate::tpl;
 use super::Ctx;
 use super::iam::policy;
 use crate::terraform::{Expr, Module, Ref, local, res};
-
-/// Placeholder for the account id in manifests when the blueprint does not name it.
-pub const ACCOUNT_PLACEHOLDER: &str = "${AWS_ACCOUNT_ID}";
 
 /// The OIDC provider IRSA roles trust (created by `cluster.rs`).
 pub fn oidc_provider() -> Ref {
@@ -87,12 +85,6 @@ pub fn role_name(ctx: &Ctx, suffix: &str) -> String {
     let mut name = format!("{}-{suffix}", ctx.cluster_name());
     name.truncate(64);
     name
-}
-
-/// The ARN of a role by name, as manifests (which cannot hold references) must spell it.
-pub fn manifest_arn(ctx: &Ctx, role_name: &str) -> String {
-    let account = ctx.account().unwrap_or(ACCOUNT_PLACEHOLDER);
-    format!("arn:aws:iam::{account}:role/{role_name}")
 }
 
 /// A service account that needs AWS access, with what it uses.
@@ -179,23 +171,44 @@ fn names(accounts: &BTreeMap<(String, String), Account>) -> BTreeMap<(String, St
         .collect()
 }
 
-/// Annotations per service-account name for the manifest generator.
-pub fn annotations(ctx: &Ctx) -> BTreeMap<String, BTreeMap<String, String>> {
+/// A Kubernetes ServiceAccount with an IRSA role: where pods run as it, and its role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IrsaAccount {
+    pub namespace: String,
+    pub name: String,
+    /// The IAM role's name.
+    pub role: String,
+    /// The Terraform name of the role (`aws_iam_role.<key>` in `infra`).
+    pub key: String,
+    /// The database whose backup job runs as it (`<database>-backup`), if any.
+    pub backup_of: Option<String>,
+}
+
+/// Every ServiceAccount that carries an IRSA role: the backup jobs' and the workloads'.
+pub fn service_accounts(ctx: &Ctx) -> Vec<IrsaAccount> {
+    let mut out: Vec<IrsaAccount> = backup_jobs(ctx)
+        .into_iter()
+        .map(|(db, namespace, sa, _, _)| IrsaAccount {
+            namespace,
+            role: role_name(ctx, &sa),
+            key: format!("irsa_{sa}"),
+            name: sa,
+            backup_of: Some(db),
+        })
+        .collect();
     let accounts = accounts(ctx);
     let names = names(&accounts);
-    accounts
-        .keys()
-        .map(|key| {
-            let role = role_name(ctx, &names[key]);
-            (
-                key.1.clone(),
-                BTreeMap::from([(
-                    "eks.amazonaws.com/role-arn".to_string(),
-                    manifest_arn(ctx, &role),
-                )]),
-            )
-        })
-        .collect()
+    out.extend(accounts.keys().map(|key| {
+        let suffix = &names[key];
+        IrsaAccount {
+            namespace: key.0.clone(),
+            name: key.1.clone(),
+            role: role_name(ctx, suffix),
+            key: format!("irsa_{suffix}"),
+            backup_of: None,
+        }
+    }));
+    out
 }
 
 /// The ARN of a secret: the resource's when `secrets.rs` declared it in this module, else
@@ -350,14 +363,6 @@ pub fn backup_jobs(ctx: &Ctx) -> Vec<(String, String, String, String, String)> {
         .collect()
 }
 
-/// The role names of the backup jobs by database.
-pub fn backup_role_arns(ctx: &Ctx) -> BTreeMap<String, String> {
-    backup_jobs(ctx)
-        .into_iter()
-        .map(|(db, _, sa, _, _)| (db, manifest_arn(ctx, &role_name(ctx, &sa))))
-        .collect()
-}
-
 pub fn lower(ctx: &Ctx, m: &mut Module) {
     // Backup jobs: write (and list) exactly the destination prefix.
     for (_, ns, sa, bucket, prefix) in backup_jobs(ctx) {
@@ -422,10 +427,5 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 ),
             );
         }
-    }
-    if (!accounts.is_empty() || !backup_jobs(ctx).is_empty()) && ctx.account().is_none() {
-        ctx.note(format!(
-            "the IRSA role ARNs in the ServiceAccount annotations under k8s/ carry the placeholder `{ACCOUNT_PLACEHOLDER}`: set `providers.aws.account_id` to write them exactly, or substitute it when applying (`envsubst`)"
-        ));
     }
 }

@@ -25,6 +25,7 @@ mod registry;
 mod scheduled;
 mod secrets;
 mod security;
+mod service_accounts;
 mod sidecars;
 mod state;
 mod table;

@@ -379,7 +379,8 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     m.file("providers")
         .provider("helm", json!({"kubernetes": connection(ctx)}))
         .resource(&lbc, json!({"name": lbc_role_name(ctx)}))
-        // The account, for names derived from it (the load balancer's access-log bucket).
+        // The account, for names derived from it (the load balancer's access-log bucket, the
+        // blueprint's buckets in the connections ConfigMaps).
         .resource(&data("aws_caller_identity", "current"), json!({}));
 
     // The AWS Load Balancer Controller first: its webhooks admit Services and Ingresses.
@@ -392,6 +393,18 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     );
     let after_lbc = json!([lbc_release.address()]);
     let mut lbc_body = lbc_body;
+    if let Some(attributes) = class_attributes(ctx) {
+        // The chart's IngressClass `alb` and its IngressClassParams (created by default),
+        // given the attributes that need the account.
+        helm::merge_values(
+            &mut lbc_body,
+            json!({
+                "createIngressClassResource": true,
+                "ingressClass": ALB_CLASS,
+                "ingressClassParams": {"create": true, "spec": {"loadBalancerAttributes": attributes}},
+            }),
+        );
+    }
     // kube-system: nothing to create or own.
     let _ = helm::own_namespace(ctx.v, &mut lbc_body);
     m.file("controllers").resource(&lbc_release, lbc_body);
@@ -468,6 +481,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         let _ = helm::own_namespace(ctx.v, &mut body);
         m.file("controllers").resource(&r, body);
     }
+    super::service_accounts::platform(ctx, &mut m);
     super::external_secrets::platform(ctx, &mut m, &after_lbc);
     Some(m)
 }
@@ -621,7 +635,7 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         .as_ref()
         .map(|i| i.hosts.clone())
         .unwrap_or_default();
-    let mut a = alb_annotations(ctx, lb, super::buckets::Site::Terraform);
+    let mut a = alb_annotations(ctx, lb);
     a.insert(
         "alb.ingress.kubernetes.io/backend-protocol".into(),
         "HTTPS".into(),
@@ -681,12 +695,27 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
     );
 }
 
+/// The IngressClass of the controller's ALBs (the chart's default name).
+const ALB_CLASS: &str = "alb";
+
+/// Load balancer attributes of every ALB of class `alb`, set on its IngressClassParams (the
+/// Load Balancer Controller's values, in `platform`) rather than on each Ingress: the access
+/// logs name the log bucket `buckets.rs` creates with the log-delivery policy, whose derived
+/// name ends in the account id — known to Terraform (`aws_caller_identity`), not to a
+/// manifest. The controller merges these with an Ingress's `load-balancer-attributes`, the
+/// class's winning key by key.
+fn class_attributes(ctx: &Ctx) -> Option<Json> {
+    let (_, bucket) = super::buckets::access_logs(ctx)?;
+    Some(json!([
+        {"key": "access_logs.s3.enabled", "value": "true"},
+        {"key": "access_logs.s3.bucket", "value": bucket},
+        {"key": "access_logs.s3.prefix", "value": super::buckets::LB_LOG_PREFIX},
+    ]))
+}
+
 /// The controller's annotations for an internet-facing (or internal) ALB with IP targets.
-fn alb_annotations(
-    ctx: &Ctx,
-    lb: &LoadBalancer,
-    site: super::buckets::Site,
-) -> BTreeMap<String, Expr> {
+/// The access logs are the class's ([`class_attributes`]).
+fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, Expr> {
     let p = "alb.ingress.kubernetes.io";
     let mut a = BTreeMap::new();
     let mut name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
@@ -729,26 +758,19 @@ fn alb_annotations(
     if lb.deletion_protection {
         attrs.push("deletion_protection.enabled=true".to_string());
     }
-    let mut attributes = Expr::lit(&attrs.join(","));
-    // The access-log bucket `buckets.rs` creates with the log-delivery policy.
-    if let Some((_, bucket)) = super::buckets::access_logs(ctx, site) {
-        attributes = tpl!(
-            attributes,
-            ",access_logs.s3.enabled=true,access_logs.s3.bucket=",
-            bucket,
-            ",access_logs.s3.prefix=",
-            super::buckets::LB_LOG_PREFIX
-        );
-    }
-    a.insert(format!("{p}/load-balancer-attributes"), attributes);
+    a.insert(
+        format!("{p}/load-balancer-attributes"),
+        attrs.join(",").into(),
+    );
     if lb.waf.is_some() {
         a.insert(format!("{p}/wafv2-acl-name"), web_acl_name(ctx).into());
     }
     a
 }
 
-/// A value written for manifests ([`super::buckets::Site::Manifest`]): plain text by
-/// construction, never a reference.
+/// A value written for manifests: plain text by construction, never a reference (what needs
+/// one is Terraform's: the IRSA ServiceAccounts, the connections ConfigMaps, the class's
+/// attributes).
 fn literal(e: Expr) -> String {
     debug_assert!(
         e.as_literal().is_some(),
@@ -768,7 +790,7 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
             }
             .to_string()
         }),
-        service_account_annotations: super::identity::annotations(ctx),
+        external_service_accounts: super::service_accounts::owned(ctx),
         storage_class: (ctx.platform == Some(Platform::Eks)).then(|| "gp3".to_string()),
         network_policy_enforced: ctx.platform == Some(Platform::Eks),
         node_pool_label: (ctx.platform == Some(Platform::Eks))
@@ -776,17 +798,6 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
         managed: Some(crate::wiring::Flavor::Aws),
         external_secrets: true,
         aws_region: Some(ctx.region.clone()),
-        backup_roles: super::identity::backup_role_arns(ctx),
-        bucket_names: ctx
-            .v
-            .bp
-            .buckets
-            .iter()
-            .map(|b| {
-                let s3 = super::buckets::bucket_name(ctx, b, super::buckets::Site::Manifest);
-                (b.name.clone(), literal(s3))
-            })
-            .collect(),
         // On Fargate the controller listens on high ports (see `platform`).
         ingress_controller_ports: if ctx.platform == Some(Platform::EksFargate) {
             vec![FARGATE_NGINX_HTTP, FARGATE_NGINX_HTTPS]
@@ -800,13 +811,15 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
     if class == Some(IngressClass::Alb)
         && let Some(lb) = &ctx.v.bp.load_balancer
     {
-        opts.ingress_annotations = alb_annotations(ctx, lb, super::buckets::Site::Manifest)
+        opts.ingress_annotations = alb_annotations(ctx, lb)
             .into_iter()
             .map(|(k, v)| (k, literal(v)))
             .collect();
     }
     let owned = connections::owned_namespaces(ctx.v, &opts);
     opts.platform_namespaces.extend(owned);
+    opts.platform_namespaces
+        .extend(super::service_accounts::namespaces(ctx));
     opts
 }
 
