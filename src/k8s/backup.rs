@@ -174,7 +174,7 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
     }
 
     let mut pod_labels = ctx.app_labels(app.clone(), "backup", None);
-    pod_labels.extend(ctx.common_labels());
+    ctx.add_common_labels(&mut pod_labels);
     docs.push(map! {
         "apiVersion" => "batch/v1",
         "kind" => "CronJob",

@@ -805,7 +805,7 @@ fn canary_splits_at_the_ingress_controller() {
     );
     let text = &out.files["k8s/ecommerce-production/ingress.yaml"];
     assert!(text.contains(
-        "name: gateway-canary\n  namespace: ecommerce-production\n  labels:\n    app.kubernetes.io/part-of: ecommerce\n    app.kubernetes.io/managed-by: infragen\n  annotations:\n    nginx.ingress.kubernetes.io/canary: \"true\"\n    nginx.ingress.kubernetes.io/canary-weight: \"10\""
+        "name: gateway-canary\n  namespace: ecommerce-production\n  labels:\n    app.kubernetes.io/part-of: ecommerce\n    app.kubernetes.io/managed-by: infragen\n    project: ecommerce\n    team: platform\n  annotations:\n    nginx.ingress.kubernetes.io/canary: \"true\"\n    nginx.ingress.kubernetes.io/canary-weight: \"10\""
     ));
     let gw = &out.files["k8s/ecommerce-production/gateway.yaml"];
     assert!(gw.contains("name: gateway-canary\n  namespace: ecommerce-production"));
@@ -1239,4 +1239,62 @@ fn workload_namespaces_exist_and_enforce_pod_security() {
             }
         }
     }
+}
+
+/// The blueprint's `tags` are labels on every object and pod the manifests hold (cost
+/// allocation and ownership tools read them), never replacing a label infragen sets: a tag
+/// `app` (techshop's) would break every Service selector and NetworkPolicy, so it is left
+/// out with a note, as are tags that are not valid labels.
+#[test]
+fn blueprint_tags_label_every_object_and_pod() {
+    let mut checked = 0;
+    for (stem, path, provider, env) in matrix() {
+        if provider == Provider::Aws && stem != "ecommerce-eks" && stem != "case-eks-fargate" {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let tags = infragen::blueprint::load("bp.yaml", &bytes, &env)
+            .unwrap()
+            .blueprint
+            .tags;
+        let out = synth(&path, provider, &env);
+        for (file, d) in documents(&out) {
+            if kind(&d) == "Kustomization" {
+                continue;
+            }
+            let mut labelled = vec![&d["metadata"]["labels"]];
+            let template = &d["spec"]["template"]["metadata"]["labels"];
+            if !template.is_null() {
+                labelled.push(template);
+            }
+            for labels in labelled {
+                for (k, v) in &tags {
+                    if k == "app" {
+                        assert_ne!(
+                            labels["app"],
+                            v.as_str(),
+                            "{stem} {file}: the tag `app` replaced the app label"
+                        );
+                        continue;
+                    }
+                    assert_eq!(
+                        labels[k],
+                        v.as_str(),
+                        "{stem} --provider {provider} {file}: no label {k} on {}",
+                        name(&d)
+                    );
+                }
+                checked += 1;
+            }
+        }
+        if tags.contains_key("app") {
+            assert!(
+                out.notes
+                    .iter()
+                    .any(|n| n.text.contains("`app` (infragen sets it itself)")),
+                "{stem}: no note for the tag `app`"
+            );
+        }
+    }
+    assert!(checked > 100, "only {checked} label sets checked");
 }

@@ -9,8 +9,8 @@
 //! (which creates the roles) and before `kubectl apply -k k8s/`, whose pods name these
 //! ServiceAccounts; the manifests leave them out (one owner per object, as for namespaces).
 //!
-//! Same content as the manifests would give them: the common labels (and a backup job's app
-//! labels), no API token unless the blueprint declares the account with `automount_token`.
+//! Same content as the manifests would give them: the common labels, a backup job's app
+//! labels and the blueprint's tags as labels, no API token unless the blueprint declares the account with `automount_token`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,7 +38,8 @@ pub fn namespaces(ctx: &Ctx) -> BTreeSet<String> {
         .collect()
 }
 
-/// The labels the manifests give a ServiceAccount (`crate::k8s::rbac`, `crate::k8s::backup`).
+/// The labels the manifests give a ServiceAccount (`crate::k8s::rbac`, `crate::k8s::backup`,
+/// `crate::k8s::Ctx::add_common_labels`).
 fn labels(ctx: &Ctx, a: &IrsaAccount) -> BTreeMap<String, String> {
     let mut l = BTreeMap::from([
         (
@@ -63,6 +64,10 @@ fn labels(ctx: &Ctx, a: &IrsaAccount) -> BTreeMap<String, String> {
                 "backup".to_string(),
             ),
         ]);
+    }
+    // The blueprint's tags that are valid labels, never replacing one of the above.
+    for (k, v) in crate::k8s::tag_labels(ctx.v.bp) {
+        l.entry(k.to_string()).or_insert_with(|| v.to_string());
     }
     l
 }
