@@ -175,7 +175,7 @@ fn data_role(reference: &str) -> Option<&str> {
 
 #[test]
 fn every_pod_runs_as_an_account_that_exists_and_its_role_trusts() {
-    let mut irsa = 0;
+    let (mut irsa, mut labels_checked) = (0, 0);
     for (label, out) in outputs() {
         let tf = terraform(&out);
         let platform = blocks(&tf, "platform", false);
@@ -188,6 +188,7 @@ fn every_pod_runs_as_an_account_that_exists_and_its_role_trusts() {
             .collect();
         // `namespace/name` → the role-arn annotation, of the Terraform-owned accounts.
         let mut terraform_accounts: BTreeMap<String, String> = BTreeMap::new();
+        let mut terraform_labels: BTreeMap<(String, String), Value> = BTreeMap::new();
         for ((ty, _), b) in &platform {
             if ty != "kubernetes_service_account_v1" {
                 continue;
@@ -202,8 +203,31 @@ fn every_pod_runs_as_an_account_that_exists_and_its_role_trusts() {
                 format!("{ns}/{}", s(&b["metadata"]["name"])),
                 s(&b["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]).to_string(),
             );
+            terraform_labels.insert(
+                (ns.clone(), s(&b["metadata"]["name"]).to_string()),
+                b["metadata"]["labels"].clone(),
+            );
         }
         let docs = docs(&out);
+        // Same labels as the manifests give: a service's account as another ServiceAccount of
+        // its namespace, a backup job's as its CronJob.
+        for ((ns, name), labels) in &terraform_labels {
+            let twin = docs.iter().find(|d| {
+                s(&d["metadata"]["namespace"]) == ns
+                    && if labels["app"].is_string() {
+                        s(&d["kind"]) == "CronJob" && s(&d["metadata"]["name"]) == name
+                    } else {
+                        s(&d["kind"]) == "ServiceAccount"
+                    }
+            });
+            if let Some(twin) = twin {
+                labels_checked += 1;
+                assert_eq!(
+                    labels, &twin["metadata"]["labels"],
+                    "{label}: ServiceAccount {ns}/{name} is labelled unlike the manifests"
+                );
+            }
+        }
         let declared: BTreeSet<String> = docs
             .iter()
             .filter(|d| s(&d["kind"]) == "ServiceAccount")
@@ -256,6 +280,10 @@ fn every_pod_runs_as_an_account_that_exists_and_its_role_trusts() {
         }
     }
     assert!(irsa >= 8, "only {irsa} pods with an IAM role checked");
+    assert!(
+        labels_checked >= 6,
+        "only {labels_checked} ServiceAccounts' labels checked"
+    );
 }
 
 #[test]
