@@ -7,8 +7,10 @@
 //! - the `platform` root module (applied after `infra`, with its own state): kubernetes and
 //!   helm providers configured from the cluster by data source with `aws eks get-token`, the
 //!   AWS Load Balancer Controller, ingress-nginx and cert-manager (`helm.rs`), the encrypted
-//!   gp3 default StorageClass (managed nodes), Fargate's logging namespace and ConfigMap, and
-//!   the edge: an ALB Ingress that puts the WAF in front of ingress-nginx;
+//!   gp3 default StorageClass (managed nodes), Fargate's logging namespace and ConfigMap, the
+//!   ServiceAccounts that carry an IRSA role (`service_accounts.rs`: their annotation is the
+//!   role's ARN, which holds the account id), and the edge: an ALB Ingress that puts the WAF
+//!   in front of ingress-nginx;
 //! - the `connections` root module (applied after `platform`, same providers): the External
 //!   Secrets objects, whose CRDs `platform` installs (`external_secrets.rs`);
 //! - `k8s/`: the manifests of the services (`crate::k8s`), told about the platform.
@@ -18,7 +20,9 @@
 //! whose Service stays inside the cluster; without a `load_balancer`, ingress-nginx gets an
 //! NLB through the controller. With `ingress.class: alb` the services' Ingress is the ALB and
 //! takes the controller's annotations, the WAF by name (`wafv2-acl-name`) since a web ACL's
-//! ARN holds a generated id a manifest cannot know.
+//! ARN holds a generated id a manifest cannot know. The ALBs' access logs are the
+//! IngressClassParams' (see `class_attributes`): the log bucket's name holds the account id.
+//! Nothing under `k8s/` needs the account.
 
 use std::collections::BTreeMap;
 
