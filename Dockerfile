@@ -13,6 +13,7 @@ COPY Cargo.toml Cargo.lock ./
 COPY benches benches
 COPY providers providers
 COPY src src
+COPY crates crates
 COPY templates templates
 COPY README.md blueprint.schema.json ./
 COPY scripts/build-static.sh scripts/

@@ -9,11 +9,11 @@ The source folder holds the upstream Kubernetes 1.33 schemas in strict form (no 
 fields; the kubernetes-validate package's set): one file per kind and version plus
 `_definitions.json`. This script keeps the kinds listed in KINDS and, from
 `_definitions.json`, only the definitions those kinds reach through `$ref`. Every schema is
-reduced to the keywords the validator in src/check/kubernetes.rs evaluates (descriptions
+reduced to the keywords the validator in crates/check/src/kubernetes.rs evaluates (descriptions
 and `x-kubernetes-*` hints are dropped, except each kind's group-version-kind), and written
 as JSON with sorted keys, so regenerating from the same input gives byte-identical files.
 
-Add a kind here (and in src/check/kubernetes.rs's embedded list) when the generator starts
+Add a kind here (and in crates/check/src/kubernetes.rs's embedded list) when the generator starts
 emitting it.
 """
 import json

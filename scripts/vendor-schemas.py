@@ -4,7 +4,7 @@
 usage: python3 scripts/vendor-schemas.py [SHARED_SCHEMAS_DIR]
        (default: ../shared/schemas relative to the repository root)
 
-The Rust checker (src/check/) embeds these files, so `cargo test` never reads
+The Rust checker (crates/check/src/) embeds these files, so `cargo test` never reads
 anything outside the repository. Output is compact JSON with sorted keys so
 that regenerating from the same input gives byte-identical files.
 """
@@ -172,7 +172,7 @@ def write_readme(out_dir, rows):
         "# Vendored provider schemas",
         "",
         "Provider schemas in the `terraform providers schema -json` format, embedded by",
-        "`src/check/schema.rs` so that the Terraform checker (and `cargo test`) work offline",
+        "`crates/check/src/schema.rs` so that the Terraform checker (and `cargo test`) work offline",
         "without reading anything outside this repository.",
         "",
         "They are the shared schema files (`../shared/schemas/*.json`) of every pinned provider,",

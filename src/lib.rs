@@ -18,7 +18,6 @@ pub mod analysis;
 pub mod backend;
 pub mod blueprint;
 pub mod catalog;
-pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod diff;
@@ -30,6 +29,10 @@ pub mod releases;
 pub mod semantic;
 pub mod terraform;
 pub mod wiring;
+
+/// Offline checks of the output (the `infragen-check` crate, `crates/check/`), as
+/// `infragen::check`.
+pub use infragen_check as check;
 
 pub use catalog::Provider;
 pub use diagnostic::{Diagnostic, Diagnostics, Span};

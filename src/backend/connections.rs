@@ -18,7 +18,7 @@ use crate::json;
 use crate::terraform::Json;
 
 use crate::k8s::{CredentialSecret, Generated};
-use crate::terraform::{Module, Ref, ident, res};
+use crate::terraform::{Expr, Module, Ref, ident, res};
 use crate::wiring::Precondition;
 
 /// Namespaces Kubernetes itself owns, never created.
@@ -31,9 +31,9 @@ pub fn namespace(ns: &str) -> Ref {
 
 /// The namespace's name as a reference (so objects in it wait for it), or as text for a
 /// built-in namespace.
-pub fn namespace_name(ns: &str) -> String {
+pub fn namespace_name(ns: &str) -> Expr {
     if BUILT_IN.contains(&ns) {
-        ns.to_string()
+        Expr::lit(ns)
     } else {
         namespace(ns).attr("metadata[0].name")
     }
@@ -137,7 +137,7 @@ pub fn credentials(m: &mut Module, secrets: &[CredentialSecret]) -> bool {
 }
 
 /// A service's `<service>-connections` ConfigMap with `endpoints` (variable, value).
-pub fn endpoints(m: &mut Module, namespace: &str, service: &str, endpoints: Vec<(String, String)>) {
+pub fn endpoints(m: &mut Module, namespace: &str, service: &str, endpoints: Vec<(String, Expr)>) {
     if endpoints.is_empty() {
         return;
     }
@@ -163,7 +163,7 @@ pub fn endpoints(m: &mut Module, namespace: &str, service: &str, endpoints: Vec<
 
 /// A service's `<service>-connections` Secret with `credentials` (variable, value), for
 /// platforms whose managed credentials are Terraform attributes.
-pub fn secret(m: &mut Module, namespace: &str, service: &str, credentials: Vec<(String, String)>) {
+pub fn secret(m: &mut Module, namespace: &str, service: &str, credentials: Vec<(String, Expr)>) {
     if credentials.is_empty() {
         return;
     }

@@ -12,7 +12,7 @@ use crate::analysis::Validated;
 use crate::blueprint::types::IngressClass;
 use crate::naming::ingress_nginx_namespace;
 use crate::releases::pinned_chart;
-use crate::terraform::{Ref, res};
+use crate::terraform::{Expr, Ref, res};
 
 /// A `helm_release` body. `atomic` rolls a failed upgrade back; `wait` makes dependants
 /// (issuers, ingresses) apply only once the release is ready.
@@ -34,7 +34,7 @@ pub fn release(
         "atomic": true,
         "wait": true,
         "timeout": 600,
-        "values": [values.to_compact_string()],
+        "values": [Json::encoded(values)],
     })
 }
 
@@ -93,13 +93,15 @@ pub fn merge_values(body: &mut Json, patch: Json) {
             (slot, v) => *slot = v,
         }
     }
-    let mut values: Json = body["values"][0]
-        .as_str()
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
-        .map(Json::from)
-        .unwrap_or_else(|| json!({}));
-    merge(&mut values, patch);
-    body["values"] = json!([values.to_compact_string()]);
+    let slot = &mut body["values"];
+    match slot {
+        Json::Array(list) if matches!(list.first(), Some(Json::Encoded(_))) => {
+            if let Some(Json::Encoded(values)) = list.first_mut() {
+                merge(values, patch);
+            }
+        }
+        _ => *slot = json!([Json::encoded(patch)]),
+    }
 }
 
 /// The AWS Load Balancer Controller in `kube-system`, with its IRSA role on the service
@@ -109,8 +111,8 @@ pub fn merge_values(body: &mut Json, patch: Json) {
 pub fn aws_load_balancer_controller(
     cluster_name: &str,
     region: &str,
-    vpc_id: &str,
-    role_arn: &str,
+    vpc_id: &Expr,
+    role_arn: &Expr,
     tags: &BTreeMap<String, String>,
 ) -> (Ref, Json) {
     let body = release(
@@ -164,7 +166,7 @@ pub const EXTERNAL_SECRETS_SA: &str = "external-secrets";
 
 /// The External Secrets Operator with its CRDs, its controller's service account carrying
 /// `annotations` (the IRSA role). On Fargate the webhook leaves the kubelet's port 10250.
-pub fn external_secrets(annotations: BTreeMap<String, String>, fargate: bool) -> (Ref, Json) {
+pub fn external_secrets(annotations: BTreeMap<String, Expr>, fargate: bool) -> (Ref, Json) {
     let mut values = json!({
         "installCRDs": true,
         "serviceAccount": {"create": true, "name": EXTERNAL_SECRETS_SA, "annotations": annotations},
@@ -320,19 +322,20 @@ fn minor_below(version: &str, major: u32, minor: u32) -> bool {
 mod tests {
     use super::{merge_values, minor_below};
     use crate::json;
+    use crate::terraform::Json;
 
     #[test]
     fn values_merge_deeply() {
-        let mut body = json!({"values": ["{\"controller\":{\"a\":1,\"service\":{\"x\":1}}}"]});
+        let mut body = json!({"values": [Json::encoded(json!({"controller": {"a": 1, "service": {"x": 1}}}))]});
         merge_values(
             &mut body,
             json!({"controller": {"service": {"type": "ClusterIP"}}}),
         );
-        let v: serde_json::Value =
-            serde_json::from_str(body["values"][0].as_str().unwrap()).unwrap();
         assert_eq!(
-            v,
-            serde_json::json!({"controller": {"a": 1, "service": {"x": 1, "type": "ClusterIP"}}})
+            body["values"][0],
+            Json::encoded(
+                json!({"controller": {"a": 1, "service": {"x": 1, "type": "ClusterIP"}}})
+            )
         );
     }
 

@@ -22,10 +22,6 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Span, one_of};
 /// limit keeps a mistaken `--blueprint /dev/zero`-style input from exhausting memory.
 pub const MAX_BLUEPRINT_BYTES: usize = 16 * 1024 * 1024;
 
-/// A private-use character infragen uses internally to mark Terraform interpolations; it may
-/// not appear in a blueprint, so blueprint text can never become an interpolation.
-pub const RESERVED_CHAR: char = '\u{E000}';
-
 /// A blueprint merged for one environment, with the merged tree kept for positions.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -123,19 +119,6 @@ fn split_path(path: &str) -> Vec<PathSeg<'_>> {
 pub fn load(file: &str, bytes: &[u8], env: &str) -> Result<Loaded, Diagnostics> {
     let text = decode(bytes).map_err(|d| Diagnostics::single(d.in_file(file)))?;
     let fail = |d: Diagnostic| Diagnostics::single(d).with_source(file, &text);
-    // One pass over the whole text; lines are looked at only to place an error.
-    if text.contains(RESERVED_CHAR)
-        && let Some((line_no, line)) = text
-            .lines()
-            .enumerate()
-            .find(|(_, l)| l.contains(RESERVED_CHAR))
-    {
-        let col = line.chars().take_while(|c| *c != RESERVED_CHAR).count() + 1;
-        return Err(fail(
-            Diagnostic::new("the character U+E000 is reserved and may not appear in a blueprint")
-                .at(Some(Span::new(line_no + 1, col))),
-        ));
-    }
     let mut root = node::parse(&text).map_err(fail)?;
 
     let envs_key = root.key_span("environments");

@@ -133,8 +133,9 @@ pub struct AwsSettings {
     #[serde(default)]
     pub ci_role_arn: Option<String>,
     /// The 12-digit account the blueprint deploys to. Terraform then refuses any other
-    /// account (`allowed_account_ids`), and IAM role ARNs written into Kubernetes manifests
-    /// (IRSA annotations) are exact instead of carrying an `${AWS_ACCOUNT_ID}` placeholder.
+    /// account (`allowed_account_ids`), and names derived from the account (buckets) are
+    /// written as text instead of read from `aws_caller_identity`. Optional on EKS too: what
+    /// the manifests need the account for is written by Terraform.
     #[serde(default)]
     pub account_id: Option<String>,
 }

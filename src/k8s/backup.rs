@@ -161,31 +161,20 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
     };
     spec.insert("restartPolicy", "OnFailure");
     // The job's own identity for the destination (IRSA on EKS): a ServiceAccount whose role
-    // may write exactly there.
+    // may write exactly there, which the back-end's Terraform creates (its annotation names
+    // the role's ARN).
     if b.storage_secret.is_none()
         && b.destination.is_some()
-        && let Some(arn) = ctx.opts.backup_roles.get(&d.name)
+        && ctx
+            .opts
+            .external_service_accounts
+            .contains(&(d.namespace.to_string(), app.clone()))
     {
         spec.insert_before("containers", "serviceAccountName", app.clone());
-        let mut meta = ctx.meta(
-            app.clone(),
-            &d.namespace,
-            ctx.app_labels(app.clone(), "backup", None),
-        );
-        meta.insert(
-            "annotations",
-            map! {"eks.amazonaws.com/role-arn" => arn.as_str()},
-        );
-        docs.push(map! {
-            "apiVersion" => "v1",
-            "kind" => "ServiceAccount",
-            "metadata" => meta,
-            "automountServiceAccountToken" => false,
-        });
     }
 
     let mut pod_labels = ctx.app_labels(app.clone(), "backup", None);
-    pod_labels.extend(ctx.common_labels());
+    ctx.add_common_labels(&mut pod_labels);
     docs.push(map! {
         "apiVersion" => "batch/v1",
         "kind" => "CronJob",

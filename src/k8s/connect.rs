@@ -9,8 +9,11 @@
 //!   Amazon MQ, DigitalOcean databases): from the `<service>-connections` ConfigMap
 //!   (endpoints) and Secret (credentials) the platform module makes exist in the service's
 //!   namespace ([`connections_name`]).
-//! - Tables and buckets (AWS): regional endpoint, name and region as values; access is the
-//!   pod's IAM role.
+//! - Tables (AWS): regional endpoint, name and region as values; access is the pod's IAM
+//!   role.
+//! - Buckets (AWS): from the `<service>-connections` ConfigMap like any managed endpoint: a
+//!   derived S3 name ends in the account id, which the manifests cannot know and Terraform
+//!   can (`aws_caller_identity`); access is the pod's IAM role.
 //! - Blueprint secrets: by key from the Secret named after the secret, or on EKS from the
 //!   `<service>-connections` Secret External Secrets fills.
 //!
@@ -99,20 +102,14 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
         });
     }
     match b.kind {
-        Kind::Table | Kind::Bucket => {
+        Kind::Table => {
             let region = ctx.opts.aws_region.clone()?;
-            let (service, name) = if b.kind == Kind::Table {
-                ("dynamodb", b.component.to_string())
-            } else {
-                ("s3", bucket_name(ctx, b.component))
-            };
             Some(literal(
                 var,
                 match f {
-                    Field::Host => format!("{service}.{region}.amazonaws.com"),
+                    Field::Host => format!("dynamodb.{region}.amazonaws.com"),
                     Field::Port => "443".into(),
-                    Field::Table | Field::Bucket => name,
-                    Field::Url => format!("s3://{name}"),
+                    Field::Table => b.component.to_string(),
                     Field::Region => region,
                     _ => return None,
                 },
@@ -130,13 +127,4 @@ fn secret_env_owned<'c>(var: String, secret: String, key: String) -> Map<'c> {
     let mut m = secret_env("", secret, key);
     m.insert("name", var);
     m
-}
-
-/// The S3 name of bucket `name`, as the back-end names it.
-pub(crate) fn bucket_name(ctx: &Ctx, name: &str) -> String {
-    ctx.opts
-        .bucket_names
-        .get(name)
-        .cloned()
-        .unwrap_or_else(|| name.to_string())
 }

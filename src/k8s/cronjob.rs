@@ -28,7 +28,7 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, job: &'c Job, docs: &mut Vec<Map
     let mut pod = pod_spec(ctx, s, false);
     pod.insert("restartPolicy", "OnFailure");
     let mut pod_labels = labels(ctx, s);
-    pod_labels.extend(ctx.common_labels());
+    ctx.add_common_labels(&mut pod_labels);
     let template = map! {
         "metadata" => map! {"labels" => pod_labels}
             .nonempty("annotations", pod_annotations(s, config_hash.as_deref())),

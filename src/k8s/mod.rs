@@ -41,8 +41,10 @@ pub const DEFAULT_POD_CIDR: &str = "10.244.0.0/16";
 pub struct Options {
     /// Ingress class of the Ingress objects (`nginx`, `alb`).
     pub ingress_class: Option<String>,
-    /// Annotations per service-account name (e.g. IRSA's `eks.amazonaws.com/role-arn`).
-    pub service_account_annotations: BTreeMap<String, BTreeMap<String, String>>,
+    /// ServiceAccounts (namespace, name) another owner creates (the platform's Terraform,
+    /// for those whose content needs values only Terraform knows, such as an IRSA role's
+    /// ARN): pods run as them, the manifests do not declare them (one owner per object).
+    pub external_service_accounts: BTreeSet<(String, String)>,
     /// StorageClass for persistent volumes; the cluster default when `None`.
     pub storage_class: Option<String>,
     /// Whether the platform enforces NetworkPolicy (EKS Fargate does not).
@@ -68,11 +70,6 @@ pub struct Options {
     pub external_secrets: bool,
     /// Region of the AWS APIs behind tables and buckets (their endpoints), on AWS.
     pub aws_region: Option<String>,
-    /// The S3 names of the blueprint's buckets by blueprint name, on AWS.
-    pub bucket_names: BTreeMap<String, String>,
-    /// IAM role ARNs (IRSA) of the backup jobs that copy a database off the cluster without
-    /// a `storage_secret`, by database name (EKS).
-    pub backup_roles: BTreeMap<String, String>,
     /// The cluster's pod network, when pods do not share the node subnets (DOKS, most
     /// overlay CNIs). The ingress-nginx admission webhook admits the API server from
     /// addresses outside it; with `None` (EKS: the VPC CNI gives pods node-subnet addresses,
@@ -150,6 +147,7 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
             .iter()
             .filter_map(autoscaling::notes)
             .collect();
+    out.extend(tags_not_labels(v.bp));
     let Some(k) = &v.bp.kubernetes else {
         return out;
     };
@@ -485,7 +483,9 @@ pub fn credential_secrets(v: &Validated, opts: &Options) -> Vec<CredentialSecret
 
 /// Per service (namespace, name): the connection variables the platform module must put in
 /// its `<service>-connections` ConfigMap (endpoints) and Secret (credentials), for the
-/// managed components it uses.
+/// managed components it uses. Buckets are among them: a bucket name infragen derives holds
+/// the account id, which only Terraform knows for sure (`aws_caller_identity`). Tables are
+/// not: their names are the blueprint's, written as values ([`connect`]).
 pub fn managed_bindings<'a>(
     v: &'a Validated<'a>,
     opts: &'a Options,
@@ -497,10 +497,7 @@ pub fn managed_bindings<'a>(
             .into_iter()
             .filter(|b| {
                 !ctx.data.iter().any(|d| d.name == b.component)
-                    && !matches!(
-                        b.kind,
-                        crate::wiring::Kind::Table | crate::wiring::Kind::Bucket
-                    )
+                    && b.kind != crate::wiring::Kind::Table
                     && (b.kind != crate::wiring::Kind::Secret || opts.external_secrets)
             })
             .collect();
@@ -751,11 +748,18 @@ impl<'a> Ctx<'a> {
         format!("k8s/{namespace}/{name}.yaml")
     }
 
-    /// Labels on every object infragen writes.
-    pub fn common_labels(&self) -> Map<'a> {
-        map! {
+    /// Add the labels every object and pod infragen writes carries: `part-of` and
+    /// `managed-by`, then the blueprint's `tags` that can be labels ([`tag_labels`]) where
+    /// `labels` does not set the key already (a tag never replaces a label the object needs).
+    pub fn add_common_labels<'c>(&'c self, labels: &mut Map<'c>) {
+        labels.extend(map! {
             "app.kubernetes.io/part-of" => self.bp.name.as_str(),
             "app.kubernetes.io/managed-by" => "infragen",
+        });
+        for (k, v) in tag_labels(self.bp) {
+            if labels.get(k).is_none() {
+                labels.insert(k, v);
+            }
         }
     }
 
@@ -767,13 +771,15 @@ impl<'a> Ctx<'a> {
         labels: Map<'c>,
     ) -> Map<'c> {
         let mut l = labels;
-        l.extend(self.common_labels());
+        self.add_common_labels(&mut l);
         map! {"name" => yaml::Y::Str(name.into()), "namespace" => yaml::Y::Str(namespace.into()), "labels" => l}
     }
 
     /// `metadata` of a cluster-scoped object.
     pub fn cluster_meta<'c>(&'c self, name: impl Into<Str<'c>>) -> Map<'c> {
-        map! {"name" => yaml::Y::Str(name.into()), "labels" => self.common_labels()}
+        let mut l = Map::new();
+        self.add_common_labels(&mut l);
+        map! {"name" => yaml::Y::Str(name.into()), "labels" => l}
     }
 
     /// The recommended labels of a workload (pods and the objects around them).
@@ -876,6 +882,53 @@ fn monitoring_namespace(platform: &KubernetesPlatform) -> Option<&str> {
                 || n.labels.get("purpose").is_some_and(|p| p == "monitoring")
         })
         .map(|n| n.name.as_str())
+}
+
+/// The blueprint's `tags` that become labels on every object and pod (cost allocation and
+/// ownership tools read them): those whose key and value are valid label syntax and whose
+/// key is not one infragen sets itself (`app`, `app.kubernetes.io/…`) or Kubernetes
+/// reserves (`…kubernetes.io/`, `…k8s.io/`). The others are named in a note.
+pub(crate) fn tag_labels(bp: &Blueprint) -> impl Iterator<Item = (&str, &str)> {
+    bp.tags
+        .iter()
+        .filter(|(k, v)| tag_label_problem(k, v).is_none())
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+/// Why tag `key: value` cannot be a label, if it cannot.
+fn tag_label_problem(key: &str, value: &str) -> Option<&'static str> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if key == "app" || prefix == Some("app.kubernetes.io") {
+        return Some("infragen sets it itself");
+    }
+    if prefix.is_some_and(|p| p.ends_with("kubernetes.io") || p.ends_with("k8s.io")) {
+        return Some("Kubernetes reserves its prefix");
+    }
+    if !label_value(name) || !prefix.is_none_or(dns_subdomain) {
+        return Some("not a valid label key");
+    }
+    if !value.is_empty() && !label_value(value) {
+        return Some("not a valid label value (at most 63 letters, digits, `-`, `_`, `.`)");
+    }
+    None
+}
+
+/// The note naming the tags that are not labels, and why.
+fn tags_not_labels(bp: &Blueprint) -> Option<String> {
+    let skipped: Vec<String> = bp
+        .tags
+        .iter()
+        .filter_map(|(k, v)| tag_label_problem(k, v).map(|why| format!("`{k}` ({why})")))
+        .collect();
+    (!skipped.is_empty()).then(|| {
+        format!(
+            "tags not put on the Kubernetes objects as labels: {}",
+            skipped.join(", ")
+        )
+    })
 }
 
 /// A valid label value: at most 63 characters of alphanumerics, `-`, `_`, `.`, starting and

@@ -64,7 +64,7 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
             for (k, v) in self::labels(ns) {
                 labels.insert(k, v);
             }
-            labels.extend(ctx.common_labels());
+            ctx.add_common_labels(&mut labels);
             docs.push(map! {
                 "apiVersion" => "v1",
                 "kind" => "Namespace",

@@ -3,8 +3,9 @@
 //! ClusterRoleBindings (`k8s/cluster/rbac.yaml`).
 //!
 //! Every service runs as its own ServiceAccount unless `service_account` names another; a
-//! ServiceAccount the blueprint does not declare gets no API token. Cloud identities (IRSA)
-//! come from the back-end as annotations per ServiceAccount name.
+//! ServiceAccount the blueprint does not declare gets no API token. A ServiceAccount the
+//! back-end's Terraform owns (`Options::external_service_accounts`: one that carries a cloud
+//! identity, IRSA on EKS) is left out here; pods still run as it by name.
 
 use std::collections::BTreeMap;
 
@@ -46,12 +47,14 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
             .or_insert(false);
     }
     for ((ns, name), automount) in accounts {
-        let mut meta = ctx.meta(name, ns, Map::new());
-        if let Some(a) = ctx.opts.service_account_annotations.get(name)
-            && !a.is_empty()
+        if ctx
+            .opts
+            .external_service_accounts
+            .contains(&(ns.to_string(), name.to_string()))
         {
-            meta.insert("annotations", a);
+            continue;
         }
+        let meta = ctx.meta(name, ns, Map::new());
         files.at(&ctx.path(ns, "service-accounts")).push(map! {
             "apiVersion" => "v1",
             "kind" => "ServiceAccount",

@@ -516,7 +516,7 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
         let mut meta_labels = labels(ctx, s);
         meta_labels.extend(t.extra.clone());
         let mut pod_labels = meta_labels.clone();
-        pod_labels.extend(ctx.common_labels());
+        ctx.add_common_labels(&mut pod_labels);
         let template_meta = map! {"labels" => pod_labels}
             .nonempty("annotations", pod_annotations(s, config_hash.as_deref()));
         let mut spec = Map::new().opt("replicas", t.replicas);

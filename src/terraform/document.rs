@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use super::json::Json;
 use crate::json;
 
-use super::expr::{Ref, ident};
+use super::expr::{Expr, Ref, ident};
 use super::render::{indent, write_json, write_str};
 
 /// A member of a file's JSON document.
@@ -330,7 +330,7 @@ impl File {
         self
     }
 
-    pub fn output(&mut self, name: &str, value: String, description: &str) -> &mut Self {
+    pub fn output(&mut self, name: &str, value: Expr, description: &str) -> &mut Self {
         entry(&mut self.top, "output").insert(
             ident(name),
             text(&json!({"value": value, "description": description}), 2),
@@ -340,7 +340,7 @@ impl File {
 
     /// An output whose value Terraform redacts in plans and logs (`sensitive = true`), for
     /// connection details that carry credentials.
-    pub fn sensitive_output(&mut self, name: &str, value: String, description: &str) -> &mut Self {
+    pub fn sensitive_output(&mut self, name: &str, value: Expr, description: &str) -> &mut Self {
         entry(&mut self.top, "output").insert(
             ident(name),
             text(

@@ -1,28 +1,169 @@
-//! Typed references (`${aws_vpc.main.id}`) and names.
+//! Typed Terraform expressions (`${aws_vpc.main.id}`) and names.
 //!
-//! Interpolations are written with a private marker instead of `$`, and the renderer turns
-//! every marker into `${` only after escaping every literal `${`/`%{` to `$${`/`%%{`. So text
-//! from a blueprint (tags, descriptions, env values, IAM conditions) can never become an
+//! Every string in a Terraform JSON file is a template. A body holds two kinds of strings:
+//! plain text (`Json::String`: names, tags, descriptions, blueprint values), which the
+//! renderer always escapes (`${` → `$${`, `%{` → `%%{`) so it stays literal, and [`Expr`]
+//! (`Json::Expr`): template text built only here — interpolations from references, literal
+//! parts escaped as they are added. So text from a blueprint can never become an
 //! interpolation, and intended references need no care at the call site.
 
-use crate::blueprint::RESERVED_CHAR as MARK;
+/// A Terraform string template, e.g. `${aws_s3_bucket.logs.arn}/*`: interpolations come from
+/// references ([`Ref::attr`], [`var`], [`interp`]…), literal text is escaped when added
+/// ([`Expr::lit`], [`tpl!`](crate::tpl)). Kept as the template's text, which is what the
+/// renderer writes (JSON-escaped, never template-escaped). It has no `Display`: formatting it
+/// into a `String` would turn it into plain text, which the renderer escapes — compose with
+/// [`tpl!`](crate::tpl) instead.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Expr(String);
+
+impl Expr {
+    /// A template of literal text only (escaped), for values that are a reference in some
+    /// cases and a known string in others.
+    pub fn lit(text: &str) -> Expr {
+        let mut e = Expr(String::with_capacity(text.len()));
+        e.push_lit(text);
+        e
+    }
+
+    /// The template as Terraform reads it, e.g. `${aws_s3_bucket.logs.arn}/*`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The template's text, e.g. for an object key (kept as template text).
+    pub(super) fn into_text(self) -> String {
+        self.0
+    }
+
+    /// Append literal text: `${` and `%{` in it are escaped, so it stays literal.
+    pub fn push_lit(&mut self, text: &str) {
+        if text.contains("${") || text.contains("%{") {
+            self.0.push_str(&escape_template(text));
+        } else {
+            self.0.push_str(text);
+        }
+    }
+
+    /// The text this template stands for when it has no interpolation (`$${` read back as
+    /// `${`), for values written to Kubernetes manifests as well as to Terraform.
+    pub fn as_literal(&self) -> Option<String> {
+        let mut out = String::with_capacity(self.0.len());
+        let mut rest = self.0.as_str();
+        while let Some(i) = rest.find(['$', '%']) {
+            out.push_str(&rest[..i]);
+            let sigil = &rest[i..i + 1];
+            let after = &rest[i + 1..];
+            if after.starts_with('{') {
+                return None;
+            }
+            if after.starts_with(sigil) && after[1..].starts_with('{') {
+                out.push_str(sigil);
+                out.push('{');
+                rest = &after[2..];
+            } else {
+                out.push_str(sigil);
+                rest = after;
+            }
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    /// Append another template.
+    pub fn push(&mut self, other: &Expr) {
+        self.0.push_str(&other.0);
+    }
+}
+
+/// Text as a template of that text only (escaped), like [`Expr::lit`].
+impl From<&str> for Expr {
+    fn from(text: &str) -> Expr {
+        Expr::lit(text)
+    }
+}
+
+impl From<String> for Expr {
+    fn from(text: String) -> Expr {
+        if text.contains("${") || text.contains("%{") {
+            Expr::lit(&text)
+        } else {
+            Expr(text)
+        }
+    }
+}
+
+/// `text` as literal template text: `${` → `$${`, `%{` → `%%{`.
+pub(super) fn escape_template(text: &str) -> String {
+    text.replace("${", "$${").replace("%{", "%%{")
+}
+
+/// A part of a [`tpl!`](crate::tpl) template: a template is appended as it is, text as
+/// literal text.
+pub trait Part {
+    fn append_to(&self, to: &mut Expr);
+}
+
+impl Part for Expr {
+    fn append_to(&self, to: &mut Expr) {
+        to.push(self);
+    }
+}
+
+impl Part for str {
+    fn append_to(&self, to: &mut Expr) {
+        to.push_lit(self);
+    }
+}
+
+impl Part for String {
+    fn append_to(&self, to: &mut Expr) {
+        to.push_lit(self);
+    }
+}
+
+impl<T: Part + ?Sized> Part for &T {
+    fn append_to(&self, to: &mut Expr) {
+        (**self).append_to(to);
+    }
+}
+
+macro_rules! number_parts {
+    ($($t:ty),*) => {$(
+        impl Part for $t {
+            fn append_to(&self, to: &mut Expr) {
+                to.0.push_str(itoa::Buffer::new().format(*self));
+            }
+        }
+    )*};
+}
+number_parts!(u16, u32, u64, usize, i64);
+
+/// Concatenate templates and text into one [`Expr`]: `tpl!(bucket.arn(), "/*")` is
+/// `${aws_s3_bucket.x.arn}/*`. Text parts stay literal (escaped); numbers are written as text.
+#[macro_export]
+macro_rules! tpl {
+    ($($part:expr),+ $(,)?) => {{
+        let mut t = $crate::terraform::Expr::default();
+        $( $crate::terraform::Part::append_to(&$part, &mut t); )+
+        t
+    }};
+}
 
 /// Any Terraform expression as a template interpolation, e.g. `interp("jsonencode(x)")`.
-pub fn interp(expr: &str) -> String {
+pub fn interp(expr: &str) -> Expr {
     interp_of(&[expr])
 }
 
 /// The interpolation of the concatenated `parts`, built in one allocation.
-fn interp_of(parts: &[&str]) -> String {
-    let len = parts.iter().map(|p| p.len()).sum::<usize>() + MARK.len_utf8() + 2;
+fn interp_of(parts: &[&str]) -> Expr {
+    let len = parts.iter().map(|p| p.len()).sum::<usize>() + 3;
     let mut s = String::with_capacity(len);
-    s.push(MARK);
-    s.push('{');
+    s.push_str("${");
     for p in parts {
         s.push_str(p);
     }
     s.push('}');
-    s
+    Expr(s)
 }
 
 /// A resource or data source address.
@@ -53,7 +194,7 @@ pub fn data(ty: &'static str, name: &str) -> Ref {
 
 impl Ref {
     /// `${aws_vpc.main.<attr>}`; `attr` may hold a path such as `identity[0].oidc[0].issuer`.
-    pub fn attr(&self, attr: &str) -> String {
+    pub fn attr(&self, attr: &str) -> Expr {
         interp_of(&[self.prefix, self.ty, ".", &self.name, ".", attr])
     }
 
@@ -62,11 +203,11 @@ impl Ref {
         [self.prefix, self.ty, ".", &self.name, ".", attr].concat()
     }
 
-    pub fn id(&self) -> String {
+    pub fn id(&self) -> Expr {
         self.attr("id")
     }
 
-    pub fn arn(&self) -> String {
+    pub fn arn(&self) -> Expr {
         self.attr("arn")
     }
 
@@ -90,17 +231,17 @@ impl Ref {
 }
 
 /// One expression holding a list: `${[aws_subnet.a.id, aws_subnet.b.id]}`.
-pub fn list(paths: &[String]) -> String {
+pub fn list(paths: &[String]) -> Expr {
     interp(&format!("[{}]", paths.join(", ")))
 }
 
 /// `${var.<name>}`.
-pub fn var(name: &str) -> String {
+pub fn var(name: &str) -> Expr {
     interp_of(&["var.", &ident(name)])
 }
 
 /// `${local.<name>}`.
-pub fn local(name: &str) -> String {
+pub fn local(name: &str) -> Expr {
     interp_of(&["local.", &ident(name)])
 }
 
@@ -146,13 +287,22 @@ mod tests {
     #[test]
     fn references() {
         let vpc = res("aws_vpc", "main");
-        assert_eq!(crate::terraform::unmark(&vpc.id()), "${aws_vpc.main.id}");
+        assert_eq!(vpc.id().as_str(), "${aws_vpc.main.id}");
         assert_eq!(vpc.address(), "aws_vpc.main");
         let me = data("aws_caller_identity", "current");
         assert_eq!(
-            crate::terraform::unmark(&me.attr("account_id")),
+            me.attr("account_id").as_str(),
             "${data.aws_caller_identity.current.account_id}"
         );
+        assert_eq!(
+            crate::tpl!(vpc.arn(), "/${x}%{y}/", 3u16).as_str(),
+            "${aws_vpc.main.arn}/$${x}%%{y}/3"
+        );
+        assert_eq!(Expr::lit("a${b}").as_str(), "a$${b}");
+        for text in ["a${b}%{c}", "$$", "$${", "100%", "$", "", "é${"] {
+            assert_eq!(Expr::lit(text).as_literal().as_deref(), Some(text));
+        }
+        assert_eq!(crate::tpl!("x/", vpc.id()).as_literal(), None);
         assert_eq!(ident("product-service"), "product_service");
         assert_eq!(ident("us-east-1a"), "us_east_1a");
         assert_eq!(ident("1st"), "_1st");

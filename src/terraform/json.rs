@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Number;
 
+use super::expr::Expr;
+
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Json {
@@ -21,7 +23,10 @@ pub enum Json {
     Null,
     Bool(bool),
     Number(Number),
+    /// Plain text: always rendered literally (`${` escaped), whatever it holds.
     String(Cow<'static, str>),
+    /// A Terraform template with interpolations (see [`Expr`]): rendered as its text.
+    Expr(Expr),
     Array(Vec<Json>),
     Object(Object),
     /// A JSON document as a string value (what Terraform's `jsonencode` gives): rendered as
@@ -30,16 +35,35 @@ pub enum Json {
 }
 
 /// An object: members sorted by key (byte order), keys unique.
+///
+/// Keys are kept as Terraform template text, as Terraform reads a property name: plain text
+/// is escaped when it becomes a key ([`Key`], [`Object::insert`], [`Object::entry`]; `${` →
+/// `$${`, which no key the back-ends look up contains), and a template key ([`Expr`], e.g.
+/// an IAM condition on `${aws_iam_openid_connect_provider.eks.url}:sub`) is kept as it is.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Object(Vec<(Cow<'static, str>, Json)>);
+
+/// `text` as a key: template syntax escaped (see [`Object`]); most keys have none and are
+/// kept as they are.
+fn plain_key(text: Cow<'static, str>) -> Cow<'static, str> {
+    if has_template_syntax(&text) {
+        Cow::Owned(super::expr::escape_template(&text))
+    } else {
+        text
+    }
+}
+
+fn has_template_syntax(text: &str) -> bool {
+    text.bytes().any(|b| b == b'$' || b == b'%') && (text.contains("${") || text.contains("%{"))
+}
 
 impl Object {
     pub fn new() -> Self {
         Object(Vec::new())
     }
 
-    /// An object of `entries` in any order; of equal keys the last wins (as with repeated
-    /// inserts).
+    /// An object of `entries` in any order, keys already made by [`Key`]; of equal keys the
+    /// last wins (as with repeated inserts).
     pub fn from_entries(mut entries: Vec<(Cow<'static, str>, Json)>) -> Self {
         // Stable, so equal keys keep their order and the last of each run is the one kept.
         // Keys nearly always differ in their first byte: comparing it first spares most
@@ -68,9 +92,12 @@ impl Object {
     }
 
     /// Set `key` to `value`, replacing an earlier value (as a map would).
-    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Json>) {
-        let key = key.into();
-        let value = value.into();
+    pub fn insert(&mut self, key: impl Key, value: impl Into<Json>) {
+        self.insert_raw(key.key(), value.into());
+    }
+
+    /// [`Object::insert`] of a key that is template text already.
+    fn insert_raw(&mut self, key: Cow<'static, str>, value: Json) {
         match self.find(&key) {
             Ok(i) => self.0[i].1 = value,
             Err(i) => self.0.insert(i, (key, value)),
@@ -81,7 +108,8 @@ impl Object {
         self.find(key).ok().map(|i| &self.0[i].1)
     }
 
-    /// The value at `key`, made `null` first if absent.
+    /// The value at `key` (template text, as the keys of [`Object::iter`]; a name such as
+    /// `values` is its own), made `null` first if absent.
     pub fn entry(&mut self, key: &str) -> &mut Json {
         let i = match self.find(key) {
             Ok(i) => i,
@@ -104,7 +132,7 @@ impl Object {
     /// Insert every member of `other`.
     pub fn extend(&mut self, other: Object) {
         for (k, v) in other {
-            self.insert(k, v);
+            self.insert_raw(k, v);
         }
     }
 
@@ -160,51 +188,12 @@ impl Json {
     }
 
     /// Compact JSON exactly as `serde_json::to_string` writes the equivalent
-    /// `serde_json::Value` (keys in byte order): for documents embedded in a string
-    /// argument, such as IAM policies and ECS container definitions.
+    /// `serde_json::Value` (keys in byte order), for text that is not a Terraform string;
+    /// a document inside Terraform is a [`Json::Encoded`], which keeps its templates.
     pub fn to_compact_string(&self) -> String {
         let mut out = String::with_capacity(256);
-        self.write_compact(&mut out);
+        super::render::write_compact(&mut out, self, super::render::Strings::Json);
         out
-    }
-
-    fn write_compact(&self, out: &mut String) {
-        self.write_compact_with(out, &super::render::write_json_string);
-    }
-
-    /// Compact JSON with every string (keys included, an encoded document as the string of
-    /// its compact text) written by `string`: as JSON strings here, and escaped once more
-    /// when the whole document is itself a string value (`render::write_encoded`).
-    pub(super) fn write_compact_with(&self, out: &mut String, string: &dyn Fn(&mut String, &str)) {
-        match self {
-            Json::Null => out.push_str("null"),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Number(n) => write_number(out, n),
-            Json::String(s) => string(out, s),
-            Json::Encoded(doc) => string(out, &doc.to_compact_string()),
-            Json::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write_compact_with(out, string);
-                }
-                out.push(']');
-            }
-            Json::Object(o) => {
-                out.push('{');
-                for (i, (k, v)) in o.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    string(out, k);
-                    out.push(':');
-                    v.write_compact_with(out, string);
-                }
-                out.push('}');
-            }
-        }
     }
 }
 
@@ -342,7 +331,7 @@ impl<K: AsRef<str>, V: ToJson> ToJson for BTreeMap<K, V> {
         // Already in key order: members are appended, not inserted.
         Json::Object(Object(
             self.iter()
-                .map(|(k, v)| (Cow::Owned(k.as_ref().to_owned()), v.to_json()))
+                .map(|(k, v)| (plain_key(Cow::Owned(k.as_ref().to_owned())), v.to_json()))
                 .collect(),
         ))
     }
@@ -360,7 +349,7 @@ impl From<serde_json::Value> for Json {
             // Sorted here whatever order serde_json's map keeps (`preserve_order`).
             V::Object(m) => Json::Object(Object::from_entries(
                 m.into_iter()
-                    .map(|(k, v)| (Cow::Owned(k), Json::from(v)))
+                    .map(|(k, v)| (plain_key(Cow::Owned(k)), Json::from(v)))
                     .collect(),
             )),
         }
@@ -375,7 +364,12 @@ impl From<Json> for serde_json::Value {
             Json::Bool(b) => V::Bool(b),
             Json::Number(n) => V::Number(n),
             Json::String(s) => V::String(s.into_owned()),
-            Json::Encoded(doc) => V::String(doc.to_compact_string()),
+            Json::Expr(e) => V::String(e.as_str().to_owned()),
+            Json::Encoded(doc) => {
+                let mut text = String::new();
+                super::render::write_compact(&mut text, &doc, super::render::Strings::Terraform);
+                V::String(text)
+            }
             Json::Array(a) => V::Array(a.into_iter().map(V::from).collect()),
             Json::Object(o) => V::Object(
                 o.0.into_iter()
@@ -397,6 +391,18 @@ impl From<String> for Json {
 impl<T: ToJson + ?Sized> From<&T> for Json {
     fn from(v: &T) -> Json {
         v.to_json()
+    }
+}
+
+impl From<Expr> for Json {
+    fn from(e: Expr) -> Json {
+        Json::Expr(e)
+    }
+}
+
+impl ToJson for Expr {
+    fn to_json(&self) -> Json {
+        Json::Expr(self.clone())
     }
 }
 
@@ -429,7 +435,7 @@ impl<V: Into<Json>> From<BTreeMap<String, V>> for Json {
         // Already in key order: members are appended, not inserted.
         Json::Object(Object(
             m.into_iter()
-                .map(|(k, v)| (Cow::Owned(k), v.into()))
+                .map(|(k, v)| (plain_key(Cow::Owned(k)), v.into()))
                 .collect(),
         ))
     }
@@ -475,20 +481,27 @@ macro_rules! integer_literals {
 }
 integer_literals!(u8, u16, u32, u64, usize, i8, i16, i32, i64);
 
-/// An object key: a string literal is kept borrowed, anything else is converted.
+/// An object key, as template text (see [`Object`]): text is plain (a string literal kept
+/// borrowed unless it needs escaping), a template ([`Expr`]) is kept as it is.
 pub trait Key {
     fn key(self) -> Cow<'static, str>;
 }
 
 impl Key for &'static str {
     fn key(self) -> Cow<'static, str> {
-        Cow::Borrowed(self)
+        plain_key(Cow::Borrowed(self))
     }
 }
 
 impl Key for String {
     fn key(self) -> Cow<'static, str> {
-        Cow::Owned(self)
+        plain_key(Cow::Owned(self))
+    }
+}
+
+impl Key for Expr {
+    fn key(self) -> Cow<'static, str> {
+        Cow::Owned(self.into_text())
     }
 }
 

@@ -8,7 +8,7 @@ mod json;
 mod render;
 
 pub use document::{File, Module};
-pub use expr::{Ref, data, ident, interp, list, local, res, var};
+pub use expr::{Expr, Part, Ref, data, ident, interp, list, local, res, var};
 pub use json::{Json, Key, Literal, Object, ToJson};
+pub use render::render_json;
 pub(crate) use render::write_json_string;
-pub use render::{render_json, unmark};

@@ -7,19 +7,8 @@ use serde_json::Value;
 
 use super::json::Json;
 
-use crate::blueprint::RESERVED_CHAR as MARK;
-
-/// Escape literal template syntax, then turn interpolation markers into `${`.
-pub fn unmark(s: &str) -> String {
-    if !s.contains(['$', '%', MARK]) {
-        return s.to_string();
-    }
-    s.replace("${", "$${")
-        .replace("%{", "%%{")
-        .replace(&format!("{MARK}{{"), "${")
-}
-
-/// Render a Terraform JSON document canonically.
+/// Render a Terraform JSON document canonically (its strings are plain text: `${` in them is
+/// escaped).
 pub fn render_json(v: &Value) -> String {
     let mut out = String::with_capacity(4096);
     write_json(&mut out, &Json::from(v.clone()), 0);
@@ -27,43 +16,39 @@ pub fn render_json(v: &Value) -> String {
     out
 }
 
-/// `MARK` in UTF-8.
-const MARK_UTF8: [u8; 3] = {
-    let mut b = [0; 3];
-    MARK.encode_utf8(&mut b);
-    b
-};
-
-/// A string as JSON: [`unmark`] (literal `${`/`%{` escaped, markers turned into `${`) and
-/// JSON string escaping as serde_json does it (quotes, backslash, control characters;
-/// everything else verbatim), in one pass straight into the buffer.
-///
-/// The three `unmark` patterns start with different bytes and all end in `{`, which starts
-/// none of them, so one left-to-right pass finds exactly the matches the chained
-/// `str::replace` calls find; their replacements need no JSON escaping.
+/// A plain string as a Terraform JSON string: literal template syntax escaped (`${` → `$${`,
+/// `%{` → `%%{`) so Terraform reads it as the text it is, and JSON escapes as serde_json
+/// writes them (quotes, backslash, control characters; everything else verbatim), in one
+/// pass straight into the buffer.
 pub(super) fn write_str(out: &mut String, s: &str) {
+    write_string(out, s, false);
+}
+
+/// A string as a Terraform JSON string: a template ([`Json::Expr`]) is written as it is (its
+/// literal parts were escaped when it was built), plain text as [`write_str`] writes it.
+fn write_string(out: &mut String, s: &str, template: bool) {
     out.reserve(s.len() + 2);
     out.push('"');
-    write_escaped(out, s, false);
+    write_escaped(out, s, false, !template);
     out.push('"');
 }
 
-/// The inside of [`write_str`]'s string. With `twice`, JSON escapes are applied twice, as
-/// for a string inside a JSON document that is itself a string value ([`write_encoded`]);
-/// template handling happens once either way, as it does on the document's text.
-fn write_escaped(out: &mut String, s: &str, twice: bool) {
+/// The inside of a string. With `twice`, JSON escapes are applied twice, as for a string
+/// inside a JSON document that is itself a string value ([`write_encoded`]); with `literal`,
+/// template syntax is escaped (once either way: Terraform reads the whole text once).
+fn write_escaped(out: &mut String, s: &str, twice: bool, literal: bool) {
     // Most strings (names, ARNs, references) need no escape: one scan, one copy.
     let first = next_special(s.as_bytes(), 0);
     if first == s.len() {
         out.push_str(s);
     } else {
-        escape_from(out, s, first, twice);
+        escape_from(out, s, first, twice, literal);
     }
 }
 
 /// [`write_escaped`] from the first byte that may need an escape.
 #[inline(never)]
-fn escape_from(out: &mut String, s: &str, first: usize, twice: bool) {
+fn escape_from(out: &mut String, s: &str, first: usize, twice: bool, literal: bool) {
     let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = first;
@@ -75,13 +60,10 @@ fn escape_from(out: &mut String, s: &str, first: usize, twice: bool) {
         // The replacement (`None`: the JSON escape of `b`) and how many bytes it replaces.
         let (rep, len) = match CLASS[b as usize] {
             ESCAPE => (None, 1),
-            TEMPLATE if bytes.get(i + 1) == Some(&b'{') => match b {
+            TEMPLATE if literal && bytes.get(i + 1) == Some(&b'{') => match b {
                 b'$' => (Some("$${"), 2),
                 _ => (Some("%%{"), 2),
             },
-            MARK_START if bytes[i..].starts_with(&MARK_UTF8) && bytes.get(i + 3) == Some(&b'{') => {
-                (Some("${"), 4)
-            }
             _ => {
                 i = next_special(bytes, i + 1);
                 continue;
@@ -123,16 +105,90 @@ fn push_escape(out: &mut String, b: u8, twice: bool) {
     }
 }
 
-/// A JSON document as a JSON string value, written in one pass: exactly what [`write_str`]
-/// writes for the document's compact text (`Json::to_compact_string`), without building
-/// that text first. IAM policies and ECS container definitions are such strings.
+/// How [`write_compact`] writes a document's strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Strings {
+    /// As JSON strings, for text that is not read by Terraform (no template handling).
+    Json,
+    /// As JSON strings of a document Terraform reads inside one of its strings: plain text
+    /// template-escaped, templates kept.
+    Terraform,
+    /// As [`Strings::Terraform`], with the document itself written as a string value of the
+    /// file: every JSON escape applied twice.
+    Encoded,
+}
+
+/// Compact JSON (keys in byte order, as `serde_json::to_string` writes the equivalent
+/// `serde_json::Value`), its strings written as `strings` says. An encoded document inside
+/// is one string: its own compact text, template-processed once.
+pub(super) fn write_compact(out: &mut String, doc: &Json, strings: Strings) {
+    let string = |out: &mut String, s: &str, template: bool| match strings {
+        // Text not read by Terraform: written as it is (keys too, which is their text
+        // unless it holds template syntax).
+        Strings::Json => write_json_string(out, s),
+        Strings::Terraform => write_string(out, s, template),
+        Strings::Encoded => {
+            out.push_str("\\\"");
+            write_escaped(out, s, true, !template);
+            out.push_str("\\\"");
+        }
+    };
+    match doc {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => super::json::write_number(out, n),
+        Json::String(s) => string(out, s, false),
+        Json::Expr(e) => {
+            // A template here would lose its meaning: the text is not a Terraform string.
+            debug_assert!(
+                strings != Strings::Json,
+                "a Terraform template in plain JSON: {e:?}"
+            );
+            string(out, e.as_str(), true)
+        }
+        Json::Encoded(inner) => {
+            let inner_strings = match strings {
+                Strings::Json => Strings::Json,
+                _ => Strings::Terraform,
+            };
+            let mut text = String::with_capacity(256);
+            write_compact(&mut text, inner, inner_strings);
+            // Already template-processed: written as a template, only JSON-escaped.
+            string(out, &text, inner_strings == Strings::Terraform)
+        }
+        Json::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_compact(out, item, strings);
+            }
+            out.push(']');
+        }
+        Json::Object(o) => {
+            out.push('{');
+            for (i, (k, v)) in o.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                // Keys are template text already (see `Object`).
+                string(out, k, true);
+                out.push(':');
+                write_compact(out, v, strings);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON document as a JSON string value, written in one pass: the string of the
+/// document's compact text as Terraform must read it (plain strings template-escaped,
+/// templates kept), without building that text first. IAM policies and ECS container
+/// definitions are such strings.
 pub(super) fn write_encoded(out: &mut String, doc: &Json) {
     out.push('"');
-    doc.write_compact_with(out, &|out, s| {
-        out.push_str("\\\"");
-        write_escaped(out, s, true);
-        out.push_str("\\\"");
-    });
+    write_compact(out, doc, Strings::Encoded);
     out.push('"');
 }
 
@@ -166,7 +222,7 @@ pub(crate) fn write_json_string(out: &mut String, s: &str) {
 /// The index of the first byte at or after `from` that is not [`PLAIN`] (`bytes.len()` if
 /// none). Output is mostly long runs of plain text (names, ARNs, JSON policies), so it is
 /// scanned eight bytes at a time: a word is skipped when none of its bytes is a control
-/// character, `"`, `\`, `$`, `%` or the marker's first byte (the classic "has zero byte"
+/// character, `"`, `\`, `$` or `%` (the classic "has zero byte"
 /// test, `(x - 0x01…) & !x & 0x80…`, applied to `x` XOR each byte looked for).
 fn next_special(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
@@ -205,16 +261,13 @@ fn special_bytes(x: u64) -> u64 {
         | has_zero(x ^ splat(b'\\'))
         | has_zero(x ^ splat(b'$'))
         | has_zero(x ^ splat(b'%'))
-        | has_zero(x ^ splat(MARK_UTF8[0]))
 }
 
 const PLAIN: u8 = 0;
 const ESCAPE: u8 = 1;
 const TEMPLATE: u8 = 2;
-const MARK_START: u8 = 3;
 
-/// What each byte may start: nothing, a JSON escape, a literal template (`${`, `%{`) or a
-/// marker.
+/// What each byte may start: nothing, a JSON escape or template syntax (`${`, `%{`).
 static CLASS: [u8; 256] = {
     let mut t = [PLAIN; 256];
     let mut i = 0;
@@ -226,7 +279,6 @@ static CLASS: [u8; 256] = {
     t[b'\\' as usize] = ESCAPE;
     t[b'$' as usize] = TEMPLATE;
     t[b'%' as usize] = TEMPLATE;
-    t[MARK_UTF8[0] as usize] = MARK_START;
     t
 };
 
@@ -252,6 +304,7 @@ pub(super) fn write_json(out: &mut String, v: &Json, level: usize) {
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Json::Number(n) => super::json::write_number(out, n),
         Json::String(s) => write_str(out, s),
+        Json::Expr(e) => write_string(out, e.as_str(), true),
         Json::Encoded(doc) => write_encoded(out, doc),
         Json::Array(items) => {
             if items.is_empty() {
@@ -279,7 +332,8 @@ pub(super) fn write_json(out: &mut String, v: &Json, level: usize) {
             let last = map.len() - 1;
             for (i, (k, v)) in map.iter().enumerate() {
                 indent(out, level + 1);
-                write_str(out, k);
+                // Keys are template text already (see `Object`).
+                write_string(out, k, true);
                 out.push_str(": ");
                 write_json(out, v, level + 1);
                 if i < last {
@@ -311,21 +365,25 @@ mod tests {
     }
 
     #[test]
-    fn one_pass_unmark_matches_chained_replaces() {
-        let m = MARK;
+    fn one_pass_escape_matches_chained_replaces() {
         for s in [
-            format!("{m}{{x}}"),
-            format!("${m}{{x}}"),
-            "${a} %{b} $${c} %%{d} $%{e} %${f}".to_string(),
-            format!("{m} {m}{m}{{ {m}x{{ \"\n {m}") + "\u{1}",
-            format!("tail ${m}"),
-            "$".to_string(),
-            "%".to_string(),
-            "".to_string(),
+            "${x}",
+            "$${x}",
+            "${a} %{b} $${c} %%{d} $%{e} %${f}",
+            "\u{e000}{ {x{ \"\n \u{1}",
+            "tail $",
+            "$",
+            "%",
+            "",
         ] {
             let mut out = String::new();
-            write_str(&mut out, &s);
-            assert_eq!(out, serde_json::to_string(&unmark(&s)).unwrap(), "{s:?}");
+            write_str(&mut out, s);
+            let chained = s.replace("${", "$${").replace("%{", "%%{");
+            assert_eq!(out, serde_json::to_string(&chained).unwrap(), "{s:?}");
+            // A template is written as it is, only JSON-escaped.
+            let mut out = String::new();
+            write_string(&mut out, s, true);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
         }
     }
 
@@ -361,10 +419,9 @@ mod tests {
 
     #[test]
     fn encoded_documents_render_as_the_string_of_their_compact_text() {
-        let m = MARK;
         let doc = crate::json!({
             "Statement": [{
-                "Resource": format!("{m}{{aws_kms_key.x.arn}}"),
+                "Resource": crate::terraform::res("aws_kms_key", "x").arn(),
                 "Condition": {"StringLike": {"aws:username": "${aws:username} %{x} q\"b\\s\n\t\r\u{8}\u{c}\u{1} é"}},
                 "n": [1, -2, 1.5, true, null],
             }],
@@ -372,18 +429,29 @@ mod tests {
         });
         let mut fused = String::new();
         write_json(&mut fused, &Json::encoded(doc.clone()), 0);
+        // Two steps: the document's text as Terraform reads it, then that text as a template.
+        let mut text = String::new();
+        write_compact(&mut text, &doc, Strings::Terraform);
+        assert!(text.contains("\"${aws_kms_key.x.arn}\""), "{text}");
+        assert!(text.contains("$${aws:username} %%{x}"), "{text}");
         let mut two_steps = String::new();
-        write_str(&mut two_steps, &doc.to_compact_string());
+        write_string(&mut two_steps, &text, true);
         assert_eq!(fused, two_steps);
+        // A document inside an encoded document: its text is one more string, processed once.
+        let nested = crate::json!({"inner": Json::encoded(doc.clone()), "t": "${y}"});
+        let mut out = String::new();
+        write_compact(&mut out, &nested, Strings::Terraform);
+        let back: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["inner"].as_str(), Some(text.as_str()));
+        assert_eq!(back["t"].as_str(), Some("$${y}"));
     }
 
     #[test]
     fn json_strings_match_serde_json() {
-        let m = MARK;
         for s in [
             "a\"b".to_string(),
             "\\ \u{1}x\u{1f}\u{7f} é ✓ \n\t\r\u{8}\u{c}".to_string(),
-            format!("${{x}} %{{y}} {m}{{z}}"),
+            "${x} %{y} \u{e000}{z}".to_string(),
             String::new(),
         ] {
             let mut out = String::new();
@@ -411,9 +479,12 @@ mod tests {
 
     #[test]
     fn escapes_literal_templates_and_keeps_interpolations() {
-        let v = json!({"b": format!("{} and ${{aws:username}} and %{{if}}", interp("var.x")), "a": [1, true, null], "c": {}});
+        let v = crate::json!({"b": crate::tpl!(interp("var.x"), " and ${aws:username} and %{if}"), "a": [1, true, null], "c": {}});
+        let mut out = String::new();
+        write_json(&mut out, &v, 0);
+        out.push('\n');
         assert_eq!(
-            render_json(&v),
+            out,
             "{\n  \"a\": [\n    1,\n    true,\n    null\n  ],\n  \"b\": \"${var.x} and $${aws:username} and %%{if}\",\n  \"c\": {}\n}\n"
         );
     }

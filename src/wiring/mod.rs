@@ -225,12 +225,15 @@ pub fn scheme(kind: Kind, tls: bool) -> &'static str {
 
 /// `scheme://host:port[/database]`: a URL without credentials (they are separate variables).
 pub fn url(kind: Kind, tls: bool, host: &str, port: &str, database: Option<&str>) -> String {
-    let mut u = format!("{}://{host}:{port}", scheme(kind, tls));
-    if let Some(db) = database {
-        u.push('/');
-        u.push_str(db);
-    }
-    u
+    let (before, after) = url_around(kind, tls, database);
+    [&before, host, ":", port, &after].concat()
+}
+
+/// The text of [`url`] around `host:port`, for back-ends whose host or port is a
+/// reference: (`scheme://`, `[/database]`).
+pub fn url_around(kind: Kind, tls: bool, database: Option<&str>) -> (String, String) {
+    let after = database.map(|db| format!("/{db}")).unwrap_or_default();
+    (format!("{}://", scheme(kind, tls)), after)
 }
 
 /// Something that must exist before `kubectl apply -k` and that the output does not create:

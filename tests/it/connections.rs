@@ -623,7 +623,10 @@ fn off_cluster_backups_have_credentials() {
     .unwrap();
     let job = &aws.files["k8s/shop/catalog.yaml"];
     assert!(job.contains("serviceAccountName: catalog-backup"));
-    assert!(job.contains("eks.amazonaws.com/role-arn"));
+    // The ServiceAccount is Terraform's, annotated with the role found by name.
+    let accounts = &aws.files["terraform/platform/service_accounts.tf.json"];
+    assert!(accounts.contains("\"name\": \"catalog-backup\""));
+    assert!(accounts.contains("${data.aws_iam_role.irsa_catalog_backup.arn}"));
     let identity = &aws.files["terraform/infra/identity.tf.json"];
     assert!(identity.contains("system:serviceaccount:shop:catalog-backup"));
     assert!(identity.contains(r#"arn:aws:s3:::shop-backups/catalog/*"#));

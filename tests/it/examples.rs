@@ -115,4 +115,17 @@ fn the_example_uses_the_action_and_the_action_the_release() {
         dockerfile.contains("USER 65532"),
         "the image runs as non-root"
     );
+    // The build stage copies every workspace member (a crate left out fails `docker build`).
+    let cargo = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let members = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("members = "))
+        .expect("Cargo.toml lists the workspace members");
+    for member in members.split('"').skip(1).step_by(2).filter(|m| *m != ".") {
+        let top = member.split('/').next().unwrap();
+        assert!(
+            dockerfile.contains(&format!("COPY {top} {top}")),
+            "the Dockerfile does not copy the workspace member {member}"
+        );
+    }
 }

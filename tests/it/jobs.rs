@@ -223,7 +223,7 @@ fn ecs_jobs_run_their_own_task_on_schedule() {
             .as_str()
             .unwrap()
             .ends_with(&format!(
-                ":schedule/default/{}",
+                ":schedule/batchy-production/{}",
                 s["name"].as_str().unwrap()
             ))
     );
@@ -249,4 +249,88 @@ fn ecs_jobs_run_their_own_task_on_schedule() {
     assert!(ecs["resource"]["aws_security_group"]["tmp_sweeper_tasks"].is_object());
     // Jobs are not services: no ECS service keeps a task of theirs running.
     assert!(ecs["resource"]["aws_ecs_service"]["nightly_report"].is_null());
+}
+
+/// A job that does not run, or runs and fails, reaches the alert topic: the schedules sit
+/// in the stack's own group, whose dropped runs raise an alarm, and an EventBridge rule
+/// sends every failed run of the jobs' task families to the topic, which admits the rule
+/// (and still CloudWatch's alarms) and whose key the rule's publisher may use.
+#[test]
+fn ecs_job_failures_reach_the_alert_topic() {
+    let out = synth(
+        &root().join("tests/fixtures/workloads/jobs-ecs.yaml"),
+        Provider::Aws,
+        "production",
+    );
+    let sched = terraform(&out, "scheduler");
+    let obs = terraform(&out, "observability");
+    let kms = terraform(&out, "kms");
+    let group = &sched["resource"]["aws_scheduler_schedule_group"]["jobs"];
+    assert_eq!(group["name"], "batchy-production");
+    for job in ["nightly_report", "tmp_sweeper"] {
+        assert_eq!(
+            sched["resource"]["aws_scheduler_schedule"][job]["group_name"],
+            "${aws_scheduler_schedule_group.jobs.name}"
+        );
+    }
+    let dropped = &obs["resource"]["aws_cloudwatch_metric_alarm"]["jobs_dropped"];
+    assert_eq!(dropped["namespace"], "AWS/Scheduler");
+    assert_eq!(dropped["metric_name"], "InvocationDroppedCount");
+    assert_eq!(
+        dropped["dimensions"]["ScheduleGroup"],
+        "${aws_scheduler_schedule_group.jobs.name}"
+    );
+    assert_eq!(
+        dropped["alarm_actions"],
+        serde_json::json!(["${aws_sns_topic.alerts.arn}"])
+    );
+
+    let rule = &obs["resource"]["aws_cloudwatch_event_rule"]["jobs_failed"];
+    let pattern = policy(&rule["event_pattern"]);
+    assert_eq!(pattern["source"], serde_json::json!(["aws.ecs"]));
+    assert_eq!(
+        pattern["detail"]["clusterArn"],
+        serde_json::json!(["${aws_ecs_cluster.main.arn}"])
+    );
+    let families: Vec<&str> = pattern["detail"]["taskDefinitionArn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["prefix"].as_str().unwrap())
+        .collect();
+    assert_eq!(families.len(), 2);
+    assert!(families[0].ends_with(":task-definition/nightly-report:"));
+    assert!(families[1].ends_with(":task-definition/tmp-sweeper:"));
+    let target = &obs["resource"]["aws_cloudwatch_event_target"]["jobs_failed"];
+    assert_eq!(target["arn"], "${aws_sns_topic.alerts.arn}");
+    assert_eq!(
+        target["rule"],
+        "${aws_cloudwatch_event_rule.jobs_failed.name}"
+    );
+
+    let topic_policy = policy(&obs["resource"]["aws_sns_topic_policy"]["alerts"]["policy"]);
+    let by = |service: &str| {
+        topic_policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Principal"]["Service"] == service)
+            .unwrap_or_else(|| panic!("the topic policy does not admit {service}"))
+            .clone()
+    };
+    assert_eq!(
+        by("events.amazonaws.com")["Condition"]["ArnEquals"]["aws:SourceArn"],
+        "${aws_cloudwatch_event_rule.jobs_failed.arn}"
+    );
+    // Replacing SNS's default policy must not lock the alarms out.
+    assert_eq!(by("cloudwatch.amazonaws.com")["Action"], "sns:Publish");
+    let key = policy(&kms["resource"]["aws_kms_key"]["alerts"]["policy"]);
+    assert!(
+        key["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["Principal"]["Service"] == "events.amazonaws.com"),
+        "EventBridge cannot publish to the encrypted topic"
+    );
 }

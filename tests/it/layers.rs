@@ -249,7 +249,9 @@ fn readme_layout_matches_the_tree() {
         if !root.join(real).exists() {
             problems.push(format!("{path} is listed but does not exist"));
         }
-        if let Some(rest) = path.strip_prefix("src/") {
+        // A workspace crate re-exported under its folder's name (`crates/check/` is
+        // `crate::check`) is a layer like a module.
+        if let Some(rest) = path.strip_prefix("src/").or(path.strip_prefix("crates/")) {
             let top = ident(rest).to_string();
             if !order.contains(&top) {
                 order.push(top);

@@ -2,6 +2,7 @@
 //! environment (validated against the vendored provider schemas), error messages of the
 //! invalid-input cases, the command line, and determinism.
 
+mod account;
 mod cli;
 mod connections;
 mod deployable;
@@ -19,5 +20,6 @@ mod layers;
 mod manifests;
 mod netpol;
 mod support;
+mod templates;
 mod versions;
 mod workloads;

@@ -268,8 +268,60 @@ fn the_kustomization_lists_every_file() {
 #[test]
 fn objects_refer_to_each_other() {
     for (label, out) in outputs() {
-        check_references(&label, &documents(&out), &terraform_namespaces(&out));
+        check_references(
+            &label,
+            &documents(&out),
+            &terraform_namespaces(&out),
+            &terraform_service_accounts(&out),
+        );
     }
+}
+
+/// ServiceAccounts (`namespace/name`) the platform's Terraform creates
+/// (`kubernetes_service_account_v1`: the IRSA ones on EKS), which pods run as and the
+/// manifests must not declare again. A namespace given by reference
+/// (`${kubernetes_namespace_v1.<n>.metadata[0].name}`) is that resource's name.
+fn terraform_service_accounts(out: &infragen::Output) -> Vec<String> {
+    let mut namespaces = std::collections::BTreeMap::new();
+    let mut accounts = Vec::new();
+    for (file, text) in &out.files {
+        if !(file.starts_with("terraform/") && file.ends_with(".tf.json")) {
+            continue;
+        }
+        let json: Value = serde_json::from_str(text).unwrap();
+        for (n, r) in json["resource"]["kubernetes_namespace_v1"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            namespaces.insert(
+                n.clone(),
+                r["metadata"]["name"].as_str().unwrap().to_string(),
+            );
+        }
+        for r in json["resource"]["kubernetes_service_account_v1"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, r)| r)
+        {
+            accounts.push((
+                r["metadata"]["namespace"].as_str().unwrap().to_string(),
+                r["metadata"]["name"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    accounts
+        .into_iter()
+        .map(|(ns, name)| {
+            let ns = ns
+                .strip_prefix("${kubernetes_namespace_v1.")
+                .and_then(|r| r.split('.').next())
+                .map(|n| namespaces[n].clone())
+                .unwrap_or(ns);
+            format!("{ns}/{name}")
+        })
+        .collect()
 }
 
 /// Namespaces the platform's Terraform creates (`kubernetes_namespace_v1`), which the
@@ -323,7 +375,14 @@ fn every_namespace_has_one_owner() {
     }
 }
 
-fn check_references(label: &str, docs: &[(String, Value)], external: &[String]) {
+/// `external`: namespaces, `external_accounts`: ServiceAccounts (`namespace/name`) another
+/// owner (the platform's Terraform) creates.
+fn check_references(
+    label: &str,
+    docs: &[(String, Value)],
+    external: &[String],
+    external_accounts: &[String],
+) {
     {
         let docs: Vec<&Value> = docs.iter().map(|(_, d)| d).collect();
         let find = |k: &str, ns: &str, n: &str| {
@@ -331,6 +390,35 @@ fn check_references(label: &str, docs: &[(String, Value)], external: &[String]) 
                 .copied()
                 .find(|d| kind(d) == k && namespace(d) == ns && name(d) == n)
         };
+        let account = |ns: &str, n: &str| {
+            find("ServiceAccount", ns, n).is_some()
+                || external_accounts.contains(&format!("{ns}/{n}"))
+        };
+        for d in docs.iter().copied() {
+            if kind(d) == "ServiceAccount" {
+                assert!(
+                    !external_accounts.contains(&format!("{}/{}", namespace(d), name(d))),
+                    "{label}: ServiceAccount {}/{} is created by Terraform and declared under k8s/",
+                    namespace(d),
+                    name(d)
+                );
+            }
+            // Every pod runs as a ServiceAccount that exists (one it names, or `default`).
+            let pod = match kind(d) {
+                "Deployment" | "StatefulSet" | "Job" => &d["spec"]["template"]["spec"],
+                "CronJob" => &d["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+                _ => continue,
+            };
+            if let Some(sa) = pod["serviceAccountName"].as_str() {
+                assert!(
+                    account(namespace(d), sa),
+                    "{label}: {} {}/{} runs as ServiceAccount {sa}, which nothing creates",
+                    kind(d),
+                    namespace(d),
+                    name(d)
+                );
+            }
+        }
         let workloads: Vec<&Value> = docs
             .iter()
             .copied()
@@ -428,7 +516,7 @@ fn check_references(label: &str, docs: &[(String, Value)], external: &[String]) 
                     for s in d["subjects"].as_array().unwrap() {
                         let sns = s["namespace"].as_str().unwrap();
                         assert!(
-                            find("ServiceAccount", sns, s["name"].as_str().unwrap()).is_some(),
+                            account(sns, s["name"].as_str().unwrap()),
                             "{at}: no ServiceAccount {sns}/{}",
                             s["name"]
                         );
@@ -438,7 +526,7 @@ fn check_references(label: &str, docs: &[(String, Value)], external: &[String]) 
                     let sa = d["spec"]["template"]["spec"]["serviceAccountName"]
                         .as_str()
                         .unwrap();
-                    assert!(find("ServiceAccount", ns, sa).is_some(), "{at}: no SA {sa}");
+                    assert!(account(ns, sa), "{at}: no SA {sa}");
                     let sel = &d["spec"]["selector"]["matchLabels"];
                     let overlapping = workloads
                         .iter()
@@ -717,7 +805,7 @@ fn canary_splits_at_the_ingress_controller() {
     );
     let text = &out.files["k8s/ecommerce-production/ingress.yaml"];
     assert!(text.contains(
-        "name: gateway-canary\n  namespace: ecommerce-production\n  labels:\n    app.kubernetes.io/part-of: ecommerce\n    app.kubernetes.io/managed-by: infragen\n  annotations:\n    nginx.ingress.kubernetes.io/canary: \"true\"\n    nginx.ingress.kubernetes.io/canary-weight: \"10\""
+        "name: gateway-canary\n  namespace: ecommerce-production\n  labels:\n    app.kubernetes.io/part-of: ecommerce\n    app.kubernetes.io/managed-by: infragen\n    project: ecommerce\n    team: platform\n  annotations:\n    nginx.ingress.kubernetes.io/canary: \"true\"\n    nginx.ingress.kubernetes.io/canary-weight: \"10\""
     ));
     let gw = &out.files["k8s/ecommerce-production/gateway.yaml"];
     assert!(gw.contains("name: gateway-canary\n  namespace: ecommerce-production"));
@@ -885,14 +973,9 @@ fn the_feature_tour_passes_every_check() {
         node_pool_label: Some("eks.amazonaws.com/nodegroup".into()),
         ..Default::default()
     };
-    alb.service_account_annotations.insert(
-        "admin-sa".into(),
-        [(
-            "eks.amazonaws.com/role-arn".to_string(),
-            "arn:aws:iam::123456789012:role/tour-admin".to_string(),
-        )]
-        .into(),
-    );
+    // A ServiceAccount the back-end's Terraform owns (an IRSA one on EKS).
+    alb.external_service_accounts
+        .insert(("apps".into(), "admin-sa".into()));
     alb.ingress_annotations
         .insert("alb.ingress.kubernetes.io/target-type".into(), "ip".into());
     for (label, opts) in [("nginx", &nginx), ("alb", &alb)] {
@@ -901,7 +984,12 @@ fn the_feature_tour_passes_every_check() {
         assert!(report.documents > 40, "{label}: {}", report.documents);
         let docs = documents_of(&files);
         check_hardening(label, &docs);
-        check_references(label, &docs, &[]);
+        let external = if label == "alb" {
+            vec!["apps/admin-sa".to_string()]
+        } else {
+            Vec::new()
+        };
+        check_references(label, &docs, &[], &external);
         assert!(docs.iter().all(|(_, d)| kind(d) != "Secret"));
     }
 
@@ -942,10 +1030,14 @@ fn the_feature_tour_passes_every_check() {
     ));
     assert!(!a["k8s/apps/ingress.yaml"].contains("nginx.ingress.kubernetes.io"));
     assert!(a["k8s/apps/ingress.yaml"].contains("alb.ingress.kubernetes.io/target-type: ip"));
+    // Left to its owner: not declared, still run as, still bound to its roles.
+    assert!(n["k8s/apps/service-accounts.yaml"].contains("name: admin-sa\n"));
+    assert!(!a["k8s/apps/service-accounts.yaml"].contains("name: admin-sa\n"));
     assert!(
-        a["k8s/apps/service-accounts.yaml"]
-            .contains("eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/tour-admin")
+        a.values()
+            .any(|f| f.contains("serviceAccountName: admin-sa"))
     );
+    assert!(a["k8s/apps/rbac.yaml"].contains("name: admin-sa\n"));
     let docs = &a["k8s/apps/docs.yaml"];
     for want in [
         "storageClassName: gp3",
@@ -1147,4 +1239,62 @@ fn workload_namespaces_exist_and_enforce_pod_security() {
             }
         }
     }
+}
+
+/// The blueprint's `tags` are labels on every object and pod the manifests hold (cost
+/// allocation and ownership tools read them), never replacing a label infragen sets: a tag
+/// `app` (techshop's) would break every Service selector and NetworkPolicy, so it is left
+/// out with a note, as are tags that are not valid labels.
+#[test]
+fn blueprint_tags_label_every_object_and_pod() {
+    let mut checked = 0;
+    for (stem, path, provider, env) in matrix() {
+        if provider == Provider::Aws && stem != "ecommerce-eks" && stem != "case-eks-fargate" {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let tags = infragen::blueprint::load("bp.yaml", &bytes, &env)
+            .unwrap()
+            .blueprint
+            .tags;
+        let out = synth(&path, provider, &env);
+        for (file, d) in documents(&out) {
+            if kind(&d) == "Kustomization" {
+                continue;
+            }
+            let mut labelled = vec![&d["metadata"]["labels"]];
+            let template = &d["spec"]["template"]["metadata"]["labels"];
+            if !template.is_null() {
+                labelled.push(template);
+            }
+            for labels in labelled {
+                for (k, v) in &tags {
+                    if k == "app" {
+                        assert_ne!(
+                            labels["app"],
+                            v.as_str(),
+                            "{stem} {file}: the tag `app` replaced the app label"
+                        );
+                        continue;
+                    }
+                    assert_eq!(
+                        labels[k],
+                        v.as_str(),
+                        "{stem} --provider {provider} {file}: no label {k} on {}",
+                        name(&d)
+                    );
+                }
+                checked += 1;
+            }
+        }
+        if tags.contains_key("app") {
+            assert!(
+                out.notes
+                    .iter()
+                    .any(|n| n.text.contains("`app` (infragen sets it itself)")),
+                "{stem}: no note for the tag `app`"
+            );
+        }
+    }
+    assert!(checked > 100, "only {checked} label sets checked");
 }

@@ -8,12 +8,13 @@
 
 use crate::json;
 use crate::terraform::Json;
+use crate::tpl;
 
 use super::Ctx;
 use super::iam::policy;
 use super::kms;
 use crate::blueprint::types::{Bucket, Platform};
-use crate::terraform::{Module, Ref, data, ident, res};
+use crate::terraform::{Expr, Module, Ref, data, ident, res};
 
 /// Prefix of the load balancer's objects in the log bucket.
 pub const LB_LOG_PREFIX: &str = "alb";
@@ -32,37 +33,31 @@ const REGIONS_WITHOUT_ELB_ACCOUNT: [&str; 7] = [
     "me-central-1",
 ];
 
-/// Where a derived bucket name is written: Terraform can read the account from
-/// `aws_caller_identity`; a Kubernetes manifest gets it from `providers.aws.account_id`, else
-/// carries the `${AWS_ACCOUNT_ID}` placeholder the IRSA annotations use.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Site {
-    Terraform,
-    Manifest,
-}
-
 /// A name infragen derives (the blueprint gave none): S3 bucket names are unique across all
 /// of AWS, so `<name>-<env>-<purpose>` alone would collide with the same blueprint in another
 /// account. The account id (12 digits) makes it unique and stays stable across applies.
-fn derived(ctx: &Ctx, base: &str, site: Site) -> String {
-    let account = match (ctx.account(), site) {
-        (Some(a), _) => a.to_string(),
-        (None, Site::Terraform) => ctx.account_id(),
-        (None, Site::Manifest) => super::identity::ACCOUNT_PLACEHOLDER.to_string(),
-    };
-    format!("{base}-{account}")
+///
+/// Only Terraform writes such a name (`infra`, and `platform` for the connections ConfigMaps
+/// and the ALB's access logs), from `aws_caller_identity` unless the blueprint names the
+/// account; a manifest never has to.
+fn derived(ctx: &Ctx, base: &str) -> Expr {
+    match ctx.account() {
+        Some(a) => Expr::lit(&format!("{base}-{a}")),
+        None => tpl!(base, "-", ctx.account_id()),
+    }
 }
 
 /// The S3 name of a blueprint bucket: the blueprint's `bucket` exactly, else derived.
-pub fn bucket_name(ctx: &Ctx, b: &Bucket, site: Site) -> String {
-    b.bucket
-        .clone()
-        .unwrap_or_else(|| derived(ctx, &format!("{}-{}", ctx.prefix, b.name), site))
+pub fn bucket_name(ctx: &Ctx, b: &Bucket) -> Expr {
+    match &b.bucket {
+        Some(name) => Expr::lit(name),
+        None => derived(ctx, &format!("{}-{}", ctx.prefix, b.name)),
+    }
 }
 
 /// The load balancer's access-log bucket: (resource, S3 name), when the blueprint has a load
 /// balancer (created by infragen on ECS, by the AWS Load Balancer Controller on EKS).
-pub fn access_logs(ctx: &Ctx, site: Site) -> Option<(Ref, String)> {
+pub fn access_logs(ctx: &Ctx) -> Option<(Ref, Expr)> {
     if !matches!(
         ctx.platform,
         Some(Platform::EcsFargate | Platform::Eks | Platform::EksFargate)
@@ -72,14 +67,15 @@ pub fn access_logs(ctx: &Ctx, site: Site) -> Option<(Ref, String)> {
     let lb = ctx.v.bp.load_balancer.as_ref()?;
     let name = lb
         .access_logs_bucket
-        .clone()
-        .unwrap_or_else(|| derived(ctx, &format!("{}-lb-logs", ctx.prefix), site));
+        .as_deref()
+        .map(Expr::lit)
+        .unwrap_or_else(|| derived(ctx, &format!("{}-lb-logs", ctx.prefix)));
     let declared = ctx
         .v
         .bp
         .buckets
         .iter()
-        .find(|b| bucket_name(ctx, b, site) == name)
+        .find(|b| bucket_name(ctx, b) == name)
         .map(|b| ident(&b.name));
     Some((
         res(
@@ -92,17 +88,11 @@ pub fn access_logs(ctx: &Ctx, site: Site) -> Option<(Ref, String)> {
 
 pub fn lower(ctx: &Ctx, m: &mut Module) {
     let bp = ctx.v.bp;
-    let logs = access_logs(ctx, Site::Terraform);
-    let mut all: Vec<(Ref, String, Option<&Bucket>)> = bp
+    let logs = access_logs(ctx);
+    let mut all: Vec<(Ref, Expr, Option<&Bucket>)> = bp
         .buckets
         .iter()
-        .map(|b| {
-            (
-                res("aws_s3_bucket", &b.name),
-                bucket_name(ctx, b, Site::Terraform),
-                Some(b),
-            )
-        })
+        .map(|b| (res("aws_s3_bucket", &b.name), bucket_name(ctx, b), Some(b)))
         .collect();
     if let Some((r, name)) = &logs
         && !all.iter().any(|(x, _, _)| x == r)
@@ -172,7 +162,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     }
 }
 
-fn bucket(m: &mut Module, r: &Ref, name: &str, b: Option<&Bucket>, is_logs: bool) {
+fn bucket(m: &mut Module, r: &Ref, name: &Expr, b: Option<&Bucket>, is_logs: bool) {
     let versioning = b.is_none_or(|b| b.versioning);
     let key = res("aws_kms_key", "buckets");
     let encryption = if is_logs {
@@ -246,7 +236,7 @@ fn deny_insecure_transport(r: &Ref) -> Json {
         "Effect": "Deny",
         "Principal": "*",
         "Action": "s3:*",
-        "Resource": [r.arn(), format!("{}/*", r.arn())],
+        "Resource": [r.arn(), tpl!(r.arn(), "/*")],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     })
 }
@@ -254,7 +244,7 @@ fn deny_insecure_transport(r: &Ref) -> Json {
 /// Statements letting the load balancer and S3 server access logging write their prefixes.
 fn log_delivery(ctx: &Ctx, m: &mut Module, r: &Ref, sources: &[Ref]) -> Vec<Json> {
     let account = ctx.account_id();
-    let lb_objects = format!("{}/{LB_LOG_PREFIX}/AWSLogs/{account}/*", r.arn());
+    let lb_objects = tpl!(r.arn(), "/", LB_LOG_PREFIX, "/AWSLogs/", account, "/*");
     let mut out = vec![json!({
         "Sid": "ElbLogDeliveryService",
         "Effect": "Allow",
@@ -279,7 +269,7 @@ fn log_delivery(ctx: &Ctx, m: &mut Module, r: &Ref, sources: &[Ref]) -> Vec<Json
             "Effect": "Allow",
             "Principal": {"Service": "logging.s3.amazonaws.com"},
             "Action": "s3:PutObject",
-            "Resource": format!("{}/{S3_LOG_PREFIX}/*", r.arn()),
+            "Resource": tpl!(r.arn(), "/", S3_LOG_PREFIX, "/*"),
             "Condition": {
                 "ArnLike": {"aws:SourceArn": sources.iter().map(Ref::arn).collect::<Vec<_>>()},
                 "StringEquals": {"aws:SourceAccount": account},

@@ -20,7 +20,7 @@ use super::kms;
 use super::network::subnet_ids;
 use super::security::nodes_sg;
 use crate::blueprint::types::{Cluster, Platform};
-use crate::terraform::{Module, Ref, data, ident, interp, res};
+use crate::terraform::{Expr, Module, Ref, data, ident, interp, res};
 
 /// The cluster resource.
 pub fn cluster() -> Ref {
@@ -34,12 +34,12 @@ pub fn cluster_sg() -> Ref {
 }
 
 /// `${aws_eks_cluster.main.name}`: referencing the name orders dependants after the cluster.
-pub fn cluster_name_ref() -> String {
+pub fn cluster_name_ref() -> Expr {
     cluster().attr("name")
 }
 
 /// The private subnets workloads run in.
-pub fn private_subnets(ctx: &Ctx) -> Vec<String> {
+pub fn private_subnets(ctx: &Ctx) -> Vec<Expr> {
     ctx.v
         .bp
         .network
@@ -197,7 +197,7 @@ fn rule(
 }
 
 enum Peer {
-    Sg(String),
+    Sg(Expr),
     Cidr(String),
 }
 
@@ -428,7 +428,7 @@ fn access_entries(ctx: &Ctx, m: &mut Module) {
         .unwrap_or_default();
     named.sort();
     named.dedup();
-    let principals: Vec<(String, String)> = if named.is_empty() {
+    let principals: Vec<(String, Expr)> = if named.is_empty() {
         let session = data("aws_iam_session_context", "current");
         m.file("cluster").resource(
             &session,
@@ -444,7 +444,7 @@ fn access_entries(ctx: &Ctx, m: &mut Module) {
             .iter()
             .map(|arn| {
                 let short = arn.rsplit(['/', ':']).next().unwrap_or(arn);
-                (format!("admin_{}", ident(short)), arn.clone())
+                (format!("admin_{}", ident(short)), arn.as_str().into())
             })
             .collect()
     };
@@ -490,7 +490,8 @@ fn outputs(ctx: &Ctx, m: &mut Module) {
             format!(
                 "aws eks update-kubeconfig --name {name} --region {}",
                 ctx.region
-            ),
+            )
+            .into(),
             "Writes a kubeconfig entry for the cluster",
         )
         .output(

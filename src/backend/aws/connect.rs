@@ -13,7 +13,8 @@
 
 use super::{Ctx, cache, database, queue, secrets};
 use crate::blueprint::types::{DatabaseEngine, Service};
-use crate::terraform::{ident, interp, res};
+use crate::terraform::{Expr, ident, interp, res};
+use crate::tpl;
 use crate::wiring::{self, Binding, Field, Flavor, Kind, Value};
 
 /// Where a credential lives.
@@ -21,21 +22,21 @@ use crate::wiring::{self, Binding, Field, Flavor, Kind, Value};
 pub enum Source {
     /// A Secrets Manager secret by ARN, and the JSON key inside it (`None`: the whole
     /// string).
-    Secret { arn: String, key: Option<String> },
+    Secret { arn: Expr, key: Option<String> },
     /// An SSM SecureString parameter by ARN.
-    Parameter { arn: String },
+    Parameter { arn: Expr },
 }
 
 /// A variable's value: text (possibly with Terraform references), or a credential source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {
-    Text(String),
+    Text(Expr),
     Credential(Source),
 }
 
 /// The KMS keys and services guarding a credential, for `kms:Decrypt` grants: (key ARN,
 /// the service it is used through).
-pub fn key_of(ctx: &Ctx, b: &Binding) -> Option<(String, &'static str)> {
+pub fn key_of(ctx: &Ctx, b: &Binding) -> Option<(Expr, &'static str)> {
     let bp = ctx.v.bp;
     match b.kind {
         Kind::Database(_) => Some((res("aws_kms_key", "rds").arn(), "secretsmanager")),
@@ -120,6 +121,12 @@ pub fn sources(ctx: &Ctx, all: &[Binding]) -> Vec<(crate::terraform::Ref, crate:
     out
 }
 
+/// [`wiring::url`] with a host from a reference (TLS: every managed endpoint on AWS has it).
+fn url(kind: Kind, host: &Expr, port: &str, database: Option<&str>) -> Expr {
+    let (before, after) = wiring::url_around(kind, true, database);
+    tpl!(before, host, ":", port, after)
+}
+
 /// The value of one variable, written for module `at`.
 pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
     let bp = ctx.v.bp;
@@ -129,17 +136,18 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             bp.buckets
                 .iter()
                 .find(|x| x.name == name)
-                .map(|x| super::buckets::bucket_name(ctx, x, super::buckets::Site::Manifest))
+                .map(|x| super::buckets::bucket_name(ctx, x))
                 .unwrap_or_default()
         } else {
             res("aws_s3_bucket", name).id()
         }
     };
     let region = &ctx.region;
-    let text = |s: String| Some(Resolved::Text(s));
+    let text = |s: Expr| Some(Resolved::Text(s));
+    let lit = |s: &str| Some(Resolved::Text(Expr::lit(s)));
     if let Value::Key(k) = b.value {
         let arn = if platform {
-            secrets::name(ctx, b.component)
+            Expr::lit(&secrets::name(ctx, b.component))
         } else {
             secrets::secret(b.component).arn()
         };
@@ -171,11 +179,10 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             };
             match f {
                 Field::Host => text(i.attr("address")),
-                Field::Port => text(database::port(d).to_string()),
-                Field::Database => text(db?),
-                Field::Url => text(wiring::url(
+                Field::Port => lit(&database::port(d).to_string()),
+                Field::Database => lit(&db?),
+                Field::Url => text(url(
                     b.kind,
-                    true,
                     &i.attr("address"),
                     &database::port(d).to_string(),
                     db.as_deref(),
@@ -196,11 +203,11 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             let port = cache::port(c).to_string();
             match f {
                 Field::Host => text(host),
-                Field::Port => text(port),
-                Field::Url => text(wiring::url(b.kind, true, &host, &port, None)),
+                Field::Url => text(url(b.kind, &host, &port, None)),
+                Field::Port => lit(&port),
                 Field::AuthToken => Some(Resolved::Credential(Source::Secret {
                     arn: if platform {
-                        cache::auth_secret_name(ctx, c)
+                        Expr::lit(&cache::auth_secret_name(ctx, c))
                     } else {
                         cache::auth_secret(c).arn()
                     },
@@ -221,12 +228,12 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
                 Field::Host => text(interp(&format!(
                     "trimsuffix(trimprefix({endpoint}, \"amqps://\"), \":5671\")"
                 ))),
-                Field::Port => text("5671".into()),
+                Field::Port => lit("5671"),
                 Field::Url => text(interp(&endpoint)),
-                Field::Username => text(format!("{}_admin", ident(&q.name))),
+                Field::Username => lit(&format!("{}_admin", ident(&q.name))),
                 Field::Password => Some(Resolved::Credential(Source::Parameter {
                     arn: if platform {
-                        super::queue::password_parameter_name(ctx, &q.name)
+                        Expr::lit(&super::queue::password_parameter_name(ctx, &q.name))
                     } else {
                         res("aws_ssm_parameter", &format!("{}_admin_password", q.name)).arn()
                     },
@@ -235,22 +242,22 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             }
         }
         Kind::Table => match f {
-            Field::Host => text(format!("dynamodb.{region}.amazonaws.com")),
-            Field::Port => text("443".into()),
+            Field::Host => lit(&format!("dynamodb.{region}.amazonaws.com")),
+            Field::Port => lit("443"),
             Field::Table => text(if platform {
-                b.component.to_string()
+                Expr::lit(b.component)
             } else {
                 res("aws_dynamodb_table", b.component).attr("name")
             }),
-            Field::Region => text(region.clone()),
+            Field::Region => lit(region),
             _ => None,
         },
         Kind::Bucket => match f {
-            Field::Host => text(format!("s3.{region}.amazonaws.com")),
-            Field::Port => text("443".into()),
+            Field::Host => lit(&format!("s3.{region}.amazonaws.com")),
+            Field::Port => lit("443"),
             Field::Bucket => text(bucket_id(b.component)),
-            Field::Url => text(format!("s3://{}", bucket_id(b.component))),
-            Field::Region => text(region.clone()),
+            Field::Url => text(tpl!("s3://", bucket_id(b.component))),
+            Field::Region => lit(region),
             _ => None,
         },
         Kind::Secret => None,

@@ -1,7 +1,7 @@
 //! ECS on Fargate: the cluster (Container Insights, ECS Exec sessions encrypted and logged),
 //! its capacity providers, and per service: a log group, a task execution role and a
 //! separate task role, a task definition whose container definitions are serialized with
-//! serde (interpolations spliced in as markers, literal `${` escaped by the renderer), a
+//! typed trees (references as typed templates, plain text escaped by the renderer), a
 //! security group chained to the load balancer and the data services the service uses,
 //! the service itself, and Application Auto Scaling (target tracking on CPU, memory and
 //! requests per target, plus scheduled actions).
@@ -24,7 +24,8 @@ use super::secrets;
 use super::security::{self, sg_name};
 use super::{cache, database};
 use crate::blueprint::types::{Service, Strategy};
-use crate::terraform::{Module, Ref, ident, res};
+use crate::terraform::{Expr, Module, Ref, ident, res};
+use crate::tpl;
 use crate::wiring::Binding;
 
 /// Task size when the blueprint gives none: the smallest Fargate size.
@@ -73,23 +74,23 @@ fn volume_name(path: &str) -> String {
 
 /// The ECR repository ARN an ECR image is pulled from: the repository resource when the
 /// output creates it (`registry.repositories`), else the ARN spelled from the image URL.
-fn ecr_repository_arn(ctx: &Ctx, image: &str) -> Option<String> {
+fn ecr_repository_arn(ctx: &Ctx, image: &str) -> Option<Expr> {
     if let Some((repo, _)) = super::registry::created_repository(ctx, image) {
         return Some(repo.arn());
     }
     let ecr = super::registry::parse_ecr_image(image)?;
-    Some(format!(
+    Some(Expr::lit(&format!(
         "arn:aws:ecr:{}:{}:repository/{}",
         ecr.region, ecr.account, ecr.repository
-    ))
+    )))
 }
 
 /// The image the task runs: an image in a repository the output creates is pulled from that
 /// repository's URL (in the account applied to), keeping the blueprint's tag or digest.
-pub(super) fn task_image(ctx: &Ctx, image: &str) -> String {
+pub(super) fn task_image(ctx: &Ctx, image: &str) -> Expr {
     match super::registry::created_repository(ctx, image) {
-        Some((repo, reference)) => format!("{}{reference}", repo.attr("repository_url")),
-        None => image.to_string(),
+        Some((repo, reference)) => tpl!(repo.attr("repository_url"), reference),
+        None => Expr::lit(image),
     }
 }
 
@@ -299,24 +300,24 @@ pub(super) fn roles(
         "Action": "sts:AssumeRole",
         "Condition": {
             "StringEquals": {"aws:SourceAccount": ctx.account_id()},
-            "ArnLike": {"aws:SourceArn": format!("arn:aws:ecs:{}:{}:*", ctx.region, ctx.account_id())},
+            "ArnLike": {"aws:SourceArn": tpl!("arn:aws:ecs:", ctx.region, ":", ctx.account_id(), ":*")},
         },
     })]);
     let mut statements = vec![json!({
         "Sid": "WriteOwnLogGroup",
         "Effect": "Allow",
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": format!("{}:*", group.arn()),
+        "Resource": tpl!(group.arn(), ":*"),
     })];
     // Exactly the secrets and parameters the task's `secrets` name, and the keys that
     // encrypt them (decrypt only through the service that holds them).
-    let mut secret_arns: Vec<String> = s
+    let mut secret_arns: Vec<Expr> = s
         .secret_env
         .iter()
         .map(|e| secrets::secret(&e.secret).arn())
         .collect();
-    let mut parameter_arns: Vec<String> = Vec::new();
-    let mut keys: Vec<(String, &str)> = Vec::new();
+    let mut parameter_arns: Vec<Expr> = Vec::new();
+    let mut keys: Vec<(Expr, &str)> = Vec::new();
     if !s.secret_env.is_empty() {
         keys.push((secrets::key().arn(), "secretsmanager"));
     }
@@ -360,7 +361,7 @@ pub(super) fn roles(
         ],
     ));
     // The app's image and its init containers' and sidecars'.
-    let mut repos: Vec<String> = super::sidecars::images(s)
+    let mut repos: Vec<Expr> = super::sidecars::images(s)
         .filter_map(|i| ecr_repository_arn(ctx, i))
         .collect();
     repos.sort();
@@ -431,7 +432,7 @@ fn connections(
     ctx: &Ctx,
     s: &Service,
     wired: Vec<(Binding, Resolved)>,
-) -> (BTreeMap<String, String>, Vec<(String, String)>) {
+) -> (BTreeMap<String, Expr>, Vec<(String, Expr)>) {
     let mut env = BTreeMap::new();
     let mut secret = Vec::new();
     for (b, r) in wired {
@@ -471,9 +472,9 @@ fn used(ctx: &Ctx, s: &Service, list: &str) -> std::collections::BTreeSet<String
 }
 
 /// An ECS `valueFrom`: a secret's ARN with its JSON key (`arn:key::`), or a parameter's ARN.
-fn value_from(src: &Source) -> String {
+fn value_from(src: &Source) -> Expr {
     match src {
-        Source::Secret { arn, key: Some(k) } => format!("{arn}:{k}::"),
+        Source::Secret { arn, key: Some(k) } => tpl!(arn, ":", k, "::"),
         Source::Secret { arn, key: None } => arn.clone(),
         Source::Parameter { arn } => arn.clone(),
     }
@@ -489,18 +490,19 @@ pub(super) fn task_definition(
     wired: Vec<(Binding, Resolved)>,
 ) -> Ref {
     let (mut env, from_uses) = connections(ctx, s, wired);
-    env.extend(s.env.clone()); // the blueprint's values win
+    // The blueprint's values win (plain text, never a reference).
+    env.extend(s.env.iter().map(|(k, v)| (k.clone(), Expr::lit(v))));
     let environment: Vec<Json> = env
         .into_iter()
         .map(|(k, v)| json!({"name": (k), "value": (v)}))
         .collect();
-    let mut all_secrets: Vec<(String, String)> = s
+    let mut all_secrets: Vec<(String, Expr)> = s
         .secret_env
         .iter()
         .map(|e| {
             let arn = secrets::secret(&e.secret).arn();
             let from = match &e.key {
-                Some(k) => format!("{arn}:{k}::"),
+                Some(k) => tpl!(arn, ":", k, "::"),
                 None => arn,
             };
             (e.name.clone(), from)
@@ -720,7 +722,7 @@ fn autoscaling(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: bool) {
         json!({
             "service_namespace": "ecs",
             "scalable_dimension": "ecs:service:DesiredCount",
-            "resource_id": format!("service/{}/{}", cluster().attr("name"), service(&s.name).attr("name")),
+            "resource_id": tpl!("service/", cluster().attr("name"), "/", service(&s.name).attr("name")),
             "min_capacity": a.min,
             "max_capacity": a.max,
         }),
@@ -778,7 +780,7 @@ fn autoscaling(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: bool) {
                         "target_value": r.target,
                         "predefined_metric_specification": {
                             "predefined_metric_type": "ALBRequestCountPerTarget",
-                            "resource_label": format!("{}/{}", edge::lb().attr("arn_suffix"), edge::target_group(&s.name).attr("arn_suffix")),
+                            "resource_label": tpl!(edge::lb().attr("arn_suffix"), "/", edge::target_group(&s.name).attr("arn_suffix")),
                         },
                     })),
                 })),

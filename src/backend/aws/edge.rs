@@ -17,7 +17,7 @@ use super::buckets;
 use super::network::subnet_ids;
 use super::security::{self, sg_name};
 use crate::blueprint::types::{LoadBalancer, Service};
-use crate::terraform::{Module, Ref, interp, res};
+use crate::terraform::{Expr, Module, Ref, interp, res};
 
 /// TLS 1.3 and 1.2 with forward-secret ciphers: AWS's recommended policy.
 pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -197,7 +197,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         "idle_timeout": lb_cfg.idle_timeout.unwrap_or(60),
         "tags": {"Name": name},
     });
-    if let Some((bucket, _)) = buckets::access_logs(ctx, buckets::Site::Terraform) {
+    if let Some((bucket, _)) = buckets::access_logs(ctx) {
         body["access_logs"] = json!({
             "bucket": bucket.id(),
             "enabled": true,
@@ -273,7 +273,7 @@ fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
 
 /// The certificate ARN the HTTPS listener uses: an issued ACM certificate for the
 /// blueprint's domain, else the blueprint's ARN.
-fn certificate(m: &mut Module, lb: &LoadBalancer) -> String {
+fn certificate(m: &mut Module, lb: &LoadBalancer) -> Expr {
     let cert = &lb.certificate;
     if let Some(domain) = &cert.domain {
         let acm = res("aws_acm_certificate", "main");
@@ -309,7 +309,7 @@ fn certificate(m: &mut Module, lb: &LoadBalancer) -> String {
     }
     // Validation refused a load balancer with neither a domain nor an ARN (a variable
     // without a default would make `plan` prompt in CI).
-    cert.arn.clone().unwrap_or_default()
+    cert.arn.as_deref().unwrap_or_default().into()
 }
 
 fn listeners(m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) {
@@ -370,7 +370,7 @@ fn listeners(m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) {
     }
 }
 
-fn lb_ref_arn() -> String {
+fn lb_ref_arn() -> Expr {
     lb().arn()
 }
 

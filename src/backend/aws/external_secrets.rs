@@ -27,7 +27,7 @@ use super::connect::{self, In, Resolved, Source};
 use super::identity::{irsa_role, role_name};
 use crate::backend::{connections, helm};
 use crate::k8s;
-use crate::terraform::{Module, data};
+use crate::terraform::{Expr, Module, data};
 use crate::wiring::{Binding, Field, Kind, Value};
 
 /// A [`Binding`] again from a plan's endpoint entry.
@@ -50,7 +50,7 @@ pub struct ServicePlan {
     /// (variable, where it is read in `platform`: names or data-source ARNs).
     pub entries: Vec<(String, Source)>,
     /// The same, as `infra` spells them (resource ARNs), with their keys.
-    pub infra: Vec<(Source, Option<(String, &'static str)>)>,
+    pub infra: Vec<(Source, Option<(Expr, &'static str)>)>,
     /// The service's endpoint variables (for its ConfigMap): (variable, component, kind,
     /// field).
     pub endpoints: Vec<(String, String, Kind, Field)>,
@@ -96,7 +96,7 @@ pub fn plan(ctx: &Ctx) -> Vec<ServicePlan> {
             p.entries.push((
                 e.name.clone(),
                 Source::Secret {
-                    arn: super::secrets::name(ctx, &e.secret),
+                    arn: super::secrets::name(ctx, &e.secret).into(),
                     key: key.clone(),
                 },
             ));
@@ -152,7 +152,7 @@ pub fn infra(ctx: &Ctx, m: &mut Module) {
     let plans = plan(ctx);
     let mut secrets = BTreeSet::new();
     let mut parameters = BTreeSet::new();
-    let mut keys: BTreeSet<(String, &str)> = BTreeSet::new();
+    let mut keys: BTreeSet<(Expr, &str)> = BTreeSet::new();
     for p in &plans {
         for (src, key) in &p.infra {
             match src {
@@ -276,7 +276,7 @@ pub fn platform(ctx: &Ctx, m: &mut Module, after: &Json) {
         m.file("connections").resource(&r, body);
     }
     for p in &plans {
-        let values: Vec<(String, String)> = p
+        let values: Vec<(String, Expr)> = p
             .endpoints
             .iter()
             .filter_map(|e| match connect::resolve(ctx, &binding(e), In::Platform) {

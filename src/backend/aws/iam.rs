@@ -1,8 +1,8 @@
-//! IAM policy documents as JSON string values built as typed trees (never spliced text); references
-//! inside them are interpolation markers that the renderer turns into `${…}`.
+//! IAM policy documents as JSON string values built as typed trees (never spliced text);
+//! references inside them are typed templates (`Expr`), which the renderer keeps.
 
 use crate::json;
-use crate::terraform::Json;
+use crate::terraform::{Expr, Json};
 
 /// A policy document with the given statements, as the string value a `policy` argument
 /// takes.
@@ -24,13 +24,13 @@ pub fn assume_role(service: &str) -> Json {
 /// `keys` pairs a key ARN with the service that uses it (`secretsmanager` or `ssm`); `sids`
 /// names the two statements (Secrets Manager's, then SSM's).
 pub fn decrypt_via<'a>(
-    keys: impl IntoIterator<Item = &'a (String, &'a str)> + Clone,
+    keys: impl IntoIterator<Item = &'a (Expr, &'a str)> + Clone,
     region: &str,
     sids: [&str; 2],
 ) -> Vec<Json> {
     let mut out = Vec::new();
     for (via, sid) in ["secretsmanager", "ssm"].into_iter().zip(sids) {
-        let arns: Vec<&String> = keys
+        let arns: Vec<&Expr> = keys
             .clone()
             .into_iter()
             .filter(|(_, v)| *v == via)

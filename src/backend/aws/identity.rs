@@ -5,23 +5,22 @@
 //! IRSA rather than EKS Pod Identity: the Pod Identity agent is a DaemonSet, which Fargate
 //! cannot run, and one mechanism for both platforms keeps the manifests identical.
 //!
-//! The role ARN reaches the ServiceAccount annotation (`eks.amazonaws.com/role-arn`) in the
-//! manifests under `k8s/`, which cannot hold a Terraform reference. Role names are
-//! deterministic, so the ARN is written out as `arn:aws:iam::<account>:role/<name>`: exact when
-//! the blueprint names `providers.aws.account_id`, otherwise with the `${AWS_ACCOUNT_ID}`
-//! placeholder for `envsubst` (a note says so) — and the real ARN is a Terraform output.
+//! The role ARN belongs in the ServiceAccount's `eks.amazonaws.com/role-arn` annotation, and
+//! the ARN holds the account id, which a manifest under `k8s/` cannot know when the blueprint
+//! does not name `providers.aws.account_id` (and nothing substitutes a placeholder there). So
+//! these ServiceAccounts belong to Terraform (`service_accounts.rs`, in `platform`), which
+//! finds the role by name and writes its real ARN; the manifests leave them out and the pods
+//! run as them by name ([`service_accounts`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::json;
 use crate::terraform::Json;
+use crate::tpl;
 
 use super::Ctx;
 use super::iam::policy;
-use crate::terraform::{Module, Ref, local, res};
-
-/// Placeholder for the account id in manifests when the blueprint does not name it.
-pub const ACCOUNT_PLACEHOLDER: &str = "${AWS_ACCOUNT_ID}";
+use crate::terraform::{Expr, Module, Ref, local, res};
 
 /// The OIDC provider IRSA roles trust (created by `cluster.rs`).
 pub fn oidc_provider() -> Ref {
@@ -48,8 +47,8 @@ pub fn irsa_role(
         "Principal": {"Federated": oidc_provider().arn()},
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": {"StringEquals": {
-            format!("{issuer}:sub"): format!("system:serviceaccount:{namespace}:{sa}"),
-            format!("{issuer}:aud"): "sts.amazonaws.com",
+            tpl!(issuer, ":sub"): format!("system:serviceaccount:{namespace}:{sa}"),
+            tpl!(issuer, ":aud"): "sts.amazonaws.com",
         }},
     })]);
     let f = m.file("identity");
@@ -86,12 +85,6 @@ pub fn role_name(ctx: &Ctx, suffix: &str) -> String {
     let mut name = format!("{}-{suffix}", ctx.cluster_name());
     name.truncate(64);
     name
-}
-
-/// The ARN of a role by name, as manifests (which cannot hold references) must spell it.
-pub fn manifest_arn(ctx: &Ctx, role_name: &str) -> String {
-    let account = ctx.account().unwrap_or(ACCOUNT_PLACEHOLDER);
-    format!("arn:aws:iam::{account}:role/{role_name}")
 }
 
 /// A service account that needs AWS access, with what it uses.
@@ -178,28 +171,49 @@ fn names(accounts: &BTreeMap<(String, String), Account>) -> BTreeMap<(String, St
         .collect()
 }
 
-/// Annotations per service-account name for the manifest generator.
-pub fn annotations(ctx: &Ctx) -> BTreeMap<String, BTreeMap<String, String>> {
+/// A Kubernetes ServiceAccount with an IRSA role: where pods run as it, and its role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IrsaAccount {
+    pub namespace: String,
+    pub name: String,
+    /// The IAM role's name.
+    pub role: String,
+    /// The Terraform name of the role (`aws_iam_role.<key>` in `infra`).
+    pub key: String,
+    /// The database whose backup job runs as it (`<database>-backup`), if any.
+    pub backup_of: Option<String>,
+}
+
+/// Every ServiceAccount that carries an IRSA role: the backup jobs' and the workloads'.
+pub fn service_accounts(ctx: &Ctx) -> Vec<IrsaAccount> {
+    let mut out: Vec<IrsaAccount> = backup_jobs(ctx)
+        .into_iter()
+        .map(|(db, namespace, sa, _, _)| IrsaAccount {
+            namespace,
+            role: role_name(ctx, &sa),
+            key: format!("irsa_{sa}"),
+            name: sa,
+            backup_of: Some(db),
+        })
+        .collect();
     let accounts = accounts(ctx);
     let names = names(&accounts);
-    accounts
-        .keys()
-        .map(|key| {
-            let role = role_name(ctx, &names[key]);
-            (
-                key.1.clone(),
-                BTreeMap::from([(
-                    "eks.amazonaws.com/role-arn".to_string(),
-                    manifest_arn(ctx, &role),
-                )]),
-            )
-        })
-        .collect()
+    out.extend(accounts.keys().map(|key| {
+        let suffix = &names[key];
+        IrsaAccount {
+            namespace: key.0.clone(),
+            name: key.1.clone(),
+            role: role_name(ctx, suffix),
+            key: format!("irsa_{suffix}"),
+            backup_of: None,
+        }
+    }));
+    out
 }
 
 /// The ARN of a secret: the resource's when `secrets.rs` declared it in this module, else
 /// Secrets Manager's name pattern (`<name>-` plus six random characters).
-fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> String {
+fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> Expr {
     let r = res("aws_secretsmanager_secret", name);
     if m.declares(&r.address()) {
         return r.arn();
@@ -212,10 +226,14 @@ fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> String {
         .find(|s| s.name == name)
         .and_then(|s| s.path.clone())
         .unwrap_or_else(|| name.to_string());
-    format!(
-        "arn:aws:secretsmanager:{}:{}:secret:{path}-??????",
+    tpl!(
+        "arn:aws:secretsmanager:",
         ctx.region,
-        ctx.account_id()
+        ":",
+        ctx.account_id(),
+        ":secret:",
+        path,
+        "-??????"
     )
 }
 
@@ -229,11 +247,11 @@ pub fn data_statements(
 ) -> Vec<Json> {
     let mut out = Vec::new();
     if !buckets.is_empty() {
-        let arns: Vec<String> = buckets
+        let arns: Vec<Expr> = buckets
             .iter()
             .map(|b| res("aws_s3_bucket", b).arn())
             .collect();
-        let objects: Vec<String> = arns.iter().map(|a| format!("{a}/*")).collect();
+        let objects: Vec<Expr> = arns.iter().map(|a| tpl!(a, "/*")).collect();
         out.push(json!({
             "Sid": "ListBuckets",
             "Effect": "Allow",
@@ -262,7 +280,7 @@ pub fn data_statements(
         for t in tables {
             let table = res("aws_dynamodb_table", t);
             arns.push(table.arn());
-            arns.push(format!("{}/index/*", table.arn()));
+            arns.push(tpl!(table.arn(), "/index/*"));
         }
         out.push(json!({
             "Sid": "DynamoDbItems",
@@ -289,7 +307,7 @@ pub fn data_statements(
 fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
     let mut out = data_statements(ctx, m, &a.tables, &a.buckets);
     if !a.secrets.is_empty() {
-        let arns: Vec<String> = a.secrets.iter().map(|s| secret_arn(ctx, m, s)).collect();
+        let arns: Vec<Expr> = a.secrets.iter().map(|s| secret_arn(ctx, m, s)).collect();
         out.push(json!({
             "Sid": "ReadSecrets",
             "Effect": "Allow",
@@ -302,7 +320,7 @@ fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
         let key_arn = if m.declares(&key.address()) {
             key.arn()
         } else {
-            format!("arn:aws:kms:{}:{}:key/*", ctx.region, ctx.account_id())
+            tpl!("arn:aws:kms:", ctx.region, ":", ctx.account_id(), ":key/*")
         };
         out.push(json!({
             "Sid": "DecryptSecretsThroughSecretsManager",
@@ -342,14 +360,6 @@ pub fn backup_jobs(ctx: &Ctx) -> Vec<(String, String, String, String, String)> {
                 prefix.to_string(),
             ))
         })
-        .collect()
-}
-
-/// The role names of the backup jobs by database.
-pub fn backup_role_arns(ctx: &Ctx) -> BTreeMap<String, String> {
-    backup_jobs(ctx)
-        .into_iter()
-        .map(|(db, _, sa, _, _)| (db, manifest_arn(ctx, &role_name(ctx, &sa))))
         .collect()
 }
 
@@ -417,10 +427,5 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 ),
             );
         }
-    }
-    if (!accounts.is_empty() || !backup_jobs(ctx).is_empty()) && ctx.account().is_none() {
-        ctx.note(format!(
-            "the IRSA role ARNs in the ServiceAccount annotations under k8s/ carry the placeholder `{ACCOUNT_PLACEHOLDER}`: set `providers.aws.account_id` to write them exactly, or substitute it when applying (`envsubst`)"
-        ));
     }
 }

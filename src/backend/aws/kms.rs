@@ -3,6 +3,7 @@
 
 use crate::json;
 use crate::terraform::Json;
+use crate::tpl;
 
 use super::Ctx;
 use super::iam::policy;
@@ -13,7 +14,7 @@ pub fn account_admin(ctx: &Ctx) -> Json {
     json!({
         "Sid": "AccountAdministration",
         "Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{}:root", ctx.account_id())},
+        "Principal": {"AWS": tpl!("arn:aws:iam::", ctx.account_id(), ":root")},
         "Action": "kms:*",
         "Resource": "*",
     })
@@ -72,7 +73,7 @@ pub fn logs_key(ctx: &Ctx, m: &mut Module) {
             "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             "Resource": "*",
             "Condition": {"ArnLike": {
-                "kms:EncryptionContext:aws:logs:arn": format!("arn:aws:logs:{region}:{}:log-group:*", ctx.account_id()),
+                "kms:EncryptionContext:aws:logs:arn": tpl!("arn:aws:logs:", region, ":", ctx.account_id(), ":log-group:*"),
             }},
         })],
     );

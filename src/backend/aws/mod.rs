@@ -25,6 +25,7 @@ mod registry;
 mod scheduled;
 mod secrets;
 mod security;
+mod service_accounts;
 mod sidecars;
 mod state;
 mod table;
@@ -39,7 +40,7 @@ use crate::analysis::Validated;
 use crate::blueprint::types::{Blueprint, Network, Platform, Service};
 use crate::naming::header;
 use crate::output::Output;
-use crate::terraform::{Module, data};
+use crate::terraform::{Expr, Module, data};
 
 /// What every AWS file needs to know.
 pub(crate) struct Ctx<'a> {
@@ -62,7 +63,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `${data.aws_caller_identity.current.account_id}`.
-    pub fn account_id(&self) -> String {
+    pub fn account_id(&self) -> Expr {
         data("aws_caller_identity", "current").attr("account_id")
     }
 

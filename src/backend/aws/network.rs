@@ -7,11 +7,12 @@
 
 use crate::json;
 use crate::terraform::Json;
+use crate::tpl;
 
 use super::Ctx;
 use super::iam::{assume_role, policy};
 use crate::blueprint::types::{Nat, Network, Platform};
-use crate::terraform::{Module, ident, list, res};
+use crate::terraform::{Expr, Module, ident, list, res};
 
 /// Subnet tiers in output order, and whether each routes to the internet.
 const TIERS: [&str; 4] = ["public", "private", "database", "cache"];
@@ -202,7 +203,7 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
 }
 
 /// Subnet ids of a tier, in zone order.
-pub fn subnet_ids(net: &Network, tier: &str) -> Vec<String> {
+pub fn subnet_ids(net: &Network, tier: &str) -> Vec<Expr> {
     net.zones
         .iter()
         .take(cidrs(net, tier).len())
@@ -278,7 +279,7 @@ fn flow_logs(ctx: &Ctx, net: &Network, vpc_name: &str, m: &mut Module) {
             "policy": policy(vec![json!({
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                "Resource": [group.arn(), format!("{}:*", group.arn())],
+                "Resource": [group.arn(), tpl!(group.arn(), ":*")],
             })]),
         }),
     )

@@ -3,6 +3,12 @@
 //! the component the alarm targets, plus default alarms for load balancer 5xx responses and
 //! unhealthy targets when infragen creates the load balancer.
 //!
+//! Scheduled jobs on ECS are watched too: an alarm when EventBridge Scheduler drops a run
+//! after its retries (it could not start the task), and an EventBridge rule that sends
+//! every failed run (a container exiting non-zero, a task that failed to start) to the
+//! topic. EventBridge needs the topic's permission, so with jobs the topic gets an access
+//! policy: the account's own, CloudWatch alarms' and that rule's.
+//!
 //! This runs after every other file, so an alarm whose target was not lowered (a component
 //! another back-end file does not produce yet) is left out with a note rather than pointing
 //! at a resource that does not exist.
@@ -11,11 +17,12 @@ use std::collections::BTreeMap;
 
 use crate::json;
 use crate::terraform::Json;
+use crate::tpl;
 
 use super::Ctx;
-use super::{cache, database, ecs, edge, kms};
+use super::{cache, database, ecs, edge, kms, scheduled};
 use crate::blueprint::types::{Alarm, Comparison, Platform};
-use crate::terraform::{Module, Ref, ident, res};
+use crate::terraform::{Expr, Module, Ref, ident, res};
 
 fn operator(c: Comparison) -> &'static str {
     match c {
@@ -31,11 +38,7 @@ pub fn topic() -> Ref {
 }
 
 /// The dimensions of an alarm on `target`, or why they cannot be filled.
-fn dimensions(
-    ctx: &Ctx,
-    m: &Module,
-    target: &str,
-) -> Result<BTreeMap<&'static str, String>, String> {
+fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<BTreeMap<&'static str, Expr>, String> {
     let bp = ctx.v.bp;
     let needs = |r: &Ref| {
         if m.declares(&r.address()) {
@@ -65,11 +68,14 @@ fn dimensions(
                             .and_then(|k| k.default_namespace.clone())
                     })
                     .unwrap_or_else(|| "default".into());
-                d.insert("ClusterName", ctx.cluster_name());
-                d.insert("Namespace", ns);
+                d.insert("ClusterName", ctx.cluster_name().into());
+                d.insert("Namespace", ns.into());
                 d.insert(
                     "Service",
-                    s.service_name.clone().unwrap_or_else(|| s.name.clone()),
+                    s.service_name
+                        .clone()
+                        .unwrap_or_else(|| s.name.clone())
+                        .into(),
                 );
             }
             _ => return Err("services have no metrics on this platform".into()),
@@ -82,7 +88,7 @@ fn dimensions(
         let rg = cache::group(target);
         needs(&rg)?;
         // Metrics are per node; the first member is the primary at creation.
-        d.insert("CacheClusterId", format!("{}-001", rg.id()));
+        d.insert("CacheClusterId", tpl!(rg.id(), "-001"));
     } else if bp.queues.iter().any(|x| x.name == target) {
         let broker = res("aws_mq_broker", target);
         needs(&broker)?;
@@ -103,22 +109,34 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let alarms: &[Alarm] = obs.map_or(&[], |o| o.alarms.as_slice());
     // Alarm targets are never declared here, so asking `m` as it grows is asking it now.
     let has_lb = m.declares(&edge::lb().address());
+    // Scheduled jobs on ECS (`scheduled.rs` declared their schedule group).
+    let jobs = m.declares(&scheduled::schedule_group().address());
     let topic_name = obs.and_then(|o| o.alert_topic.clone());
-    if alarms.is_empty() && !has_lb && topic_name.is_none() {
+    if alarms.is_empty() && !has_lb && topic_name.is_none() && !jobs {
         return;
+    }
+    let mut key_statements = vec![json!({
+        "Sid": "CloudWatchAlarmsPublish",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    })];
+    if jobs {
+        key_statements.push(json!({
+            "Sid": "EventBridgePublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }));
     }
     kms::key(
         ctx,
         m,
         "alerts",
         &format!("Alert topic encryption for {}", ctx.prefix),
-        vec![json!({
-            "Sid": "CloudWatchAlarmsPublish",
-            "Effect": "Allow",
-            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-            "Resource": "*",
-        })],
+        key_statements,
     );
     let topic = topic();
     let topic_name = topic_name.unwrap_or_else(|| format!("{}-alerts", ctx.prefix));
@@ -185,9 +203,96 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     if has_lb {
         default_lb_alarms(ctx, m);
     }
+    if jobs {
+        job_alerts(ctx, m);
+    }
     if all_lowered && !alarms.is_empty() {
         ctx.mark("observability");
     }
+}
+
+/// Scheduled jobs' failures to the alert topic: runs the scheduler dropped (an alarm on the
+/// stack's schedule group) and runs that failed (an EventBridge rule on ECS task state
+/// changes), with the topic policy that lets the rule publish.
+fn job_alerts(ctx: &Ctx, m: &mut Module) {
+    let group = scheduled::schedule_group();
+    alarm(
+        m,
+        "jobs_dropped",
+        json!({
+            "alarm_name": format!("{}-jobs-dropped", ctx.prefix),
+            "alarm_description": "A scheduled job did not run: EventBridge Scheduler could not start its ECS task within the job's retries",
+            "namespace": "AWS/Scheduler",
+            "metric_name": "InvocationDroppedCount",
+            "dimensions": {"ScheduleGroup": group.attr("name")},
+            "statistic": "Sum",
+            "period": 300,
+            "evaluation_periods": 1,
+            "threshold": 1,
+            "comparison_operator": "GreaterThanOrEqualToThreshold",
+            // No dropped run publishes no datapoint.
+            "treat_missing_data": "notBreaching",
+        }),
+    );
+    let rule = res("aws_cloudwatch_event_rule", "jobs_failed");
+    let f = m.file("observability");
+    f.resource(
+        &rule,
+        json!({
+            "name": format!("{}-jobs-failed", ctx.prefix),
+            "description": "Scheduled job runs that failed: a container exited non-zero or the task did not start",
+            "event_pattern": scheduled::failed_runs_pattern(ctx),
+        }),
+    )
+    .resource(
+        &res("aws_cloudwatch_event_target", "jobs_failed"),
+        json!({
+            "rule": rule.attr("name"),
+            "target_id": "alerts",
+            "arn": topic().arn(),
+        }),
+    );
+    // A topic policy replaces SNS's default one: it keeps the account in control and
+    // CloudWatch alarms publishing (as AWS documents for alarms), and admits the rule.
+    let account = ctx.account_id();
+    f.resource(
+        &res("aws_sns_topic_policy", "alerts"),
+        json!({
+            "arn": topic().arn(),
+            "policy": super::iam::policy(vec![
+                json!({
+                    "Sid": "AccountAdministration",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": tpl!("arn:aws:iam::", account, ":root")},
+                    "Action": [
+                        "SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                        "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
+                        "SNS:ListSubscriptionsByTopic", "SNS:Publish",
+                    ],
+                    "Resource": topic().arn(),
+                }),
+                json!({
+                    "Sid": "CloudWatchAlarmsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": topic().arn(),
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": tpl!("arn:aws:cloudwatch:", ctx.region, ":", account, ":alarm:*")},
+                        "StringEquals": {"aws:SourceAccount": &account},
+                    },
+                }),
+                json!({
+                    "Sid": "FailedJobRunsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": topic().arn(),
+                    "Condition": {"ArnEquals": {"aws:SourceArn": rule.arn()}},
+                }),
+            ]),
+        }),
+    );
 }
 
 /// One subscription per `observability.notify` entry (validated: an e-mail address or an
@@ -231,7 +336,7 @@ const DYNAMODB_PER_OPERATION: [&str; 4] = [
 
 /// For a per-operation DynamoDB metric, a Metrics Insights query aggregating every operation
 /// of the table (metric math over named metrics would stop at 10 of the 13 operations).
-fn per_operation_query(a: &Alarm, dims: &BTreeMap<&'static str, String>) -> Option<String> {
+fn per_operation_query(a: &Alarm, dims: &BTreeMap<&'static str, Expr>) -> Option<Expr> {
     if a.namespace != "AWS/DynamoDB" || !DYNAMODB_PER_OPERATION.contains(&a.metric.as_str()) {
         return None;
     }
@@ -243,9 +348,13 @@ fn per_operation_query(a: &Alarm, dims: &BTreeMap<&'static str, String>) -> Opti
         "SampleCount" => "COUNT",
         _ => "SUM",
     };
-    Some(format!(
-        "SELECT {function}({}) FROM SCHEMA(\"AWS/DynamoDB\", Operation, TableName) WHERE TableName = '{table}'",
-        a.metric
+    Some(tpl!(
+        format!(
+            "SELECT {function}({}) FROM SCHEMA(\"AWS/DynamoDB\", Operation, TableName) WHERE TableName = '",
+            a.metric
+        ),
+        table,
+        "'"
     ))
 }
 

@@ -7,8 +7,10 @@
 //! - the `platform` root module (applied after `infra`, with its own state): kubernetes and
 //!   helm providers configured from the cluster by data source with `aws eks get-token`, the
 //!   AWS Load Balancer Controller, ingress-nginx and cert-manager (`helm.rs`), the encrypted
-//!   gp3 default StorageClass (managed nodes), Fargate's logging namespace and ConfigMap, and
-//!   the edge: an ALB Ingress that puts the WAF in front of ingress-nginx;
+//!   gp3 default StorageClass (managed nodes), Fargate's logging namespace and ConfigMap, the
+//!   ServiceAccounts that carry an IRSA role (`service_accounts.rs`: their annotation is the
+//!   role's ARN, which holds the account id), and the edge: an ALB Ingress that puts the WAF
+//!   in front of ingress-nginx;
 //! - the `connections` root module (applied after `platform`, same providers): the External
 //!   Secrets objects, whose CRDs `platform` installs (`external_secrets.rs`);
 //! - `k8s/`: the manifests of the services (`crate::k8s`), told about the platform.
@@ -18,12 +20,15 @@
 //! whose Service stays inside the cluster; without a `load_balancer`, ingress-nginx gets an
 //! NLB through the controller. With `ingress.class: alb` the services' Ingress is the ALB and
 //! takes the controller's annotations, the WAF by name (`wafv2-acl-name`) since a web ACL's
-//! ARN holds a generated id a manifest cannot know.
+//! ARN holds a generated id a manifest cannot know. The ALBs' access logs are the
+//! IngressClassParams' (see `class_attributes`): the log bucket's name holds the account id.
+//! Nothing under `k8s/` needs the account.
 
 use std::collections::BTreeMap;
 
 use crate::json;
 use crate::terraform::Json;
+use crate::tpl;
 
 use super::identity::{irsa_role, role_name};
 use super::{Ctx, state};
@@ -32,7 +37,7 @@ use crate::blueprint::types::{IngressClass, LoadBalancer, Platform};
 use crate::k8s;
 use crate::naming::header;
 use crate::output::Output;
-use crate::terraform::{Module, Ref, data, interp, res};
+use crate::terraform::{Expr, Module, Ref, data, interp, res};
 
 const LBC_SA: &str = "aws-load-balancer-controller";
 /// TLS 1.3 and 1.2 only (the default ALB policy accepts TLS 1.0).
@@ -104,10 +109,23 @@ fn lbc_statements(ctx: &Ctx) -> Vec<Json> {
     let region = &ctx.region;
     let account = ctx.account_id();
     let cluster = ctx.cluster_name();
-    let elb = |r: &str| format!("arn:aws:elasticloadbalancing:{region}:{account}:{r}");
-    let sgs = format!("arn:aws:ec2:{region}:{account}:security-group/*");
-    let vpc = format!(
-        "arn:aws:ec2:{region}:{account}:vpc/{}",
+    let elb = |r: &str| {
+        tpl!(
+            "arn:aws:elasticloadbalancing:",
+            region,
+            ":",
+            account,
+            ":",
+            r
+        )
+    };
+    let sgs = tpl!("arn:aws:ec2:", region, ":", account, ":security-group/*");
+    let vpc = tpl!(
+        "arn:aws:ec2:",
+        region,
+        ":",
+        account,
+        ":vpc/",
         res("aws_vpc", "main").id()
     );
     let ours = json!({"aws:ResourceTag/elbv2.k8s.aws/cluster": &cluster});
@@ -365,7 +383,8 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     m.file("providers")
         .provider("helm", json!({"kubernetes": connection(ctx)}))
         .resource(&lbc, json!({"name": lbc_role_name(ctx)}))
-        // The account, for names derived from it (the load balancer's access-log bucket).
+        // The account, for names derived from it (the load balancer's access-log bucket, the
+        // blueprint's buckets in the connections ConfigMaps).
         .resource(&data("aws_caller_identity", "current"), json!({}));
 
     // The AWS Load Balancer Controller first: its webhooks admit Services and Ingresses.
@@ -378,6 +397,18 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     );
     let after_lbc = json!([lbc_release.address()]);
     let mut lbc_body = lbc_body;
+    if let Some(attributes) = class_attributes(ctx) {
+        // The chart's IngressClass `alb` and its IngressClassParams (created by default),
+        // given the attributes that need the account.
+        helm::merge_values(
+            &mut lbc_body,
+            json!({
+                "createIngressClassResource": true,
+                "ingressClass": ALB_CLASS,
+                "ingressClassParams": {"create": true, "spec": {"loadBalancerAttributes": attributes}},
+            }),
+        );
+    }
     // kube-system: nothing to create or own.
     let _ = helm::own_namespace(ctx.v, &mut lbc_body);
     m.file("controllers").resource(&lbc_release, lbc_body);
@@ -454,6 +485,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         let _ = helm::own_namespace(ctx.v, &mut body);
         m.file("controllers").resource(&r, body);
     }
+    super::service_accounts::platform(ctx, &mut m);
     super::external_secrets::platform(ctx, &mut m, &after_lbc);
     Some(m)
 }
@@ -607,7 +639,7 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         .as_ref()
         .map(|i| i.hosts.clone())
         .unwrap_or_default();
-    let mut a = alb_annotations(ctx, lb, super::buckets::Site::Terraform);
+    let mut a = alb_annotations(ctx, lb);
     a.insert(
         "alb.ingress.kubernetes.io/backend-protocol".into(),
         "HTTPS".into(),
@@ -667,17 +699,32 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
     );
 }
 
+/// The IngressClass of the controller's ALBs (the chart's default name).
+const ALB_CLASS: &str = "alb";
+
+/// Load balancer attributes of every ALB of class `alb`, set on its IngressClassParams (the
+/// Load Balancer Controller's values, in `platform`) rather than on each Ingress: the access
+/// logs name the log bucket `buckets.rs` creates with the log-delivery policy, whose derived
+/// name ends in the account id — known to Terraform (`aws_caller_identity`), not to a
+/// manifest. The controller merges these with an Ingress's `load-balancer-attributes`, the
+/// class's winning key by key.
+fn class_attributes(ctx: &Ctx) -> Option<Json> {
+    let (_, bucket) = super::buckets::access_logs(ctx)?;
+    Some(json!([
+        {"key": "access_logs.s3.enabled", "value": "true"},
+        {"key": "access_logs.s3.bucket", "value": bucket},
+        {"key": "access_logs.s3.prefix", "value": super::buckets::LB_LOG_PREFIX},
+    ]))
+}
+
 /// The controller's annotations for an internet-facing (or internal) ALB with IP targets.
-fn alb_annotations(
-    ctx: &Ctx,
-    lb: &LoadBalancer,
-    site: super::buckets::Site,
-) -> BTreeMap<String, String> {
+/// The access logs are the class's ([`class_attributes`]).
+fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, Expr> {
     let p = "alb.ingress.kubernetes.io";
     let mut a = BTreeMap::new();
     let mut name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
     name.truncate(32);
-    a.insert(format!("{p}/load-balancer-name"), name);
+    a.insert(format!("{p}/load-balancer-name"), name.into());
     a.insert(
         format!("{p}/scheme"),
         if lb.internal {
@@ -698,11 +745,12 @@ fn alb_annotations(
     a.insert(
         format!("{p}/ssl-policy"),
         lb.ssl_policy
-            .clone()
-            .unwrap_or_else(|| DEFAULT_SSL_POLICY.into()),
+            .as_deref()
+            .unwrap_or(DEFAULT_SSL_POLICY)
+            .into(),
     );
     if let Some(arn) = &lb.certificate.arn {
-        a.insert(format!("{p}/certificate-arn"), arn.clone());
+        a.insert(format!("{p}/certificate-arn"), arn.as_str().into());
     }
     let mut attrs = vec![
         "routing.http.drop_invalid_header_fields.enabled=true".to_string(),
@@ -714,18 +762,25 @@ fn alb_annotations(
     if lb.deletion_protection {
         attrs.push("deletion_protection.enabled=true".to_string());
     }
-    // The access-log bucket `buckets.rs` creates with the log-delivery policy.
-    if let Some((_, bucket)) = super::buckets::access_logs(ctx, site) {
-        attrs.push(format!(
-            "access_logs.s3.enabled=true,access_logs.s3.bucket={bucket},access_logs.s3.prefix={}",
-            super::buckets::LB_LOG_PREFIX
-        ));
-    }
-    a.insert(format!("{p}/load-balancer-attributes"), attrs.join(","));
+    a.insert(
+        format!("{p}/load-balancer-attributes"),
+        attrs.join(",").into(),
+    );
     if lb.waf.is_some() {
-        a.insert(format!("{p}/wafv2-acl-name"), web_acl_name(ctx));
+        a.insert(format!("{p}/wafv2-acl-name"), web_acl_name(ctx).into());
     }
     a
+}
+
+/// A value written for manifests: plain text by construction, never a reference (what needs
+/// one is Terraform's: the IRSA ServiceAccounts, the connections ConfigMaps, the class's
+/// attributes).
+fn literal(e: Expr) -> String {
+    debug_assert!(
+        e.as_literal().is_some(),
+        "a reference in a manifest value: {e:?}"
+    );
+    e.as_literal().unwrap_or_default()
 }
 
 /// The manifest generator's options on EKS.
@@ -739,7 +794,7 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
             }
             .to_string()
         }),
-        service_account_annotations: super::identity::annotations(ctx),
+        external_service_accounts: super::service_accounts::owned(ctx),
         storage_class: (ctx.platform == Some(Platform::Eks)).then(|| "gp3".to_string()),
         network_policy_enforced: ctx.platform == Some(Platform::Eks),
         node_pool_label: (ctx.platform == Some(Platform::Eks))
@@ -747,17 +802,6 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
         managed: Some(crate::wiring::Flavor::Aws),
         external_secrets: true,
         aws_region: Some(ctx.region.clone()),
-        backup_roles: super::identity::backup_role_arns(ctx),
-        bucket_names: ctx
-            .v
-            .bp
-            .buckets
-            .iter()
-            .map(|b| {
-                let s3 = super::buckets::bucket_name(ctx, b, super::buckets::Site::Manifest);
-                (b.name.clone(), s3)
-            })
-            .collect(),
         // On Fargate the controller listens on high ports (see `platform`).
         ingress_controller_ports: if ctx.platform == Some(Platform::EksFargate) {
             vec![FARGATE_NGINX_HTTP, FARGATE_NGINX_HTTPS]
@@ -771,10 +815,15 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
     if class == Some(IngressClass::Alb)
         && let Some(lb) = &ctx.v.bp.load_balancer
     {
-        opts.ingress_annotations = alb_annotations(ctx, lb, super::buckets::Site::Manifest);
+        opts.ingress_annotations = alb_annotations(ctx, lb)
+            .into_iter()
+            .map(|(k, v)| (k, literal(v)))
+            .collect();
     }
     let owned = connections::owned_namespaces(ctx.v, &opts);
     opts.platform_namespaces.extend(owned);
+    opts.platform_namespaces
+        .extend(super::service_accounts::namespaces(ctx));
     opts
 }
 

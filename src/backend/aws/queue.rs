@@ -21,7 +21,7 @@ use super::{Ctx, kms, security};
 use crate::analysis::DataKind;
 use crate::blueprint::types::Queue;
 use crate::catalog::SizeKind;
-use crate::terraform::{Module, ident, res};
+use crate::terraform::{Expr, Module, ident, res};
 
 /// The SSM parameter holding the admin password of broker `queue`.
 pub fn password_parameter_name(ctx: &Ctx, queue: &str) -> String {
@@ -101,7 +101,7 @@ fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
                 .unwrap_or_default()
         })
         .unwrap_or_default();
-    let subnets: Vec<String> = if q.ha {
+    let subnets: Vec<Expr> = if q.ha {
         tier
     } else {
         tier.into_iter().take(1).collect()

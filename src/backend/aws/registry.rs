@@ -5,6 +5,7 @@
 
 use crate::json;
 use crate::terraform::Json;
+use crate::tpl;
 
 use super::{Ctx, kms};
 use crate::blueprint::types::{Registry, RegistryLifecycle};
@@ -141,7 +142,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     }
     m.file("outputs").output(
         "ecr_registry_url",
-        format!("{}.dkr.ecr.{}.amazonaws.com", ctx.account_id(), ctx.region),
+        tpl!(ctx.account_id(), ".dkr.ecr.", ctx.region, ".amazonaws.com"),
         "The account's ECR registry (docker login target)",
     );
     ctx.mark("registry");

@@ -12,6 +12,9 @@
 //!   [`crate::blueprint::Blueprint::workloads`]), without a public IP;
 //! - a retry policy: `retries` attempts to start the run within `starting_deadline`;
 //! - encryption with a customer-managed key (`alias/<prefix>-scheduler`);
+//! - a schedule group of the stack's own (`<prefix>`), so the scheduler's metrics count
+//!   exactly these schedules: `observability.rs` alarms when a run is dropped after its
+//!   retries and reports task runs that fail ([`failed_runs_pattern`]);
 //! - a role only EventBridge Scheduler of this account may assume, allowed `ecs:RunTask` on
 //!   the job's task definition family in this cluster, tagging the task it starts,
 //!   `kms:Decrypt` of its own schedule, and `iam:PassRole` on exactly the task's two roles.
@@ -21,6 +24,7 @@
 //! (`crate::semantic`), and a job that gives no `concurrency` is noted.
 
 use crate::json;
+use crate::tpl;
 
 use super::Ctx;
 use super::ecs;
@@ -30,16 +34,50 @@ use super::network::subnet_ids;
 use crate::blueprint::cron;
 use crate::blueprint::job::{DEFAULT_RETRIES, Job};
 use crate::blueprint::types::Network;
-use crate::terraform::{Module, Ref, ident, res};
+use crate::terraform::{Json, Module, Ref, ident, res};
 
 /// How long the scheduler keeps trying to start a run when the job gives no
 /// `starting_deadline`.
 const DEFAULT_EVENT_AGE: u32 = 3600;
-/// The schedule group every schedule is in (the account's default group).
-const SCHEDULE_GROUP: &str = "default";
 
 pub fn schedule(job: &str) -> Ref {
     res("aws_scheduler_schedule", job)
+}
+
+/// The stack's schedule group, named after the stack (`<prefix>`): EventBridge Scheduler
+/// publishes its metrics per group, so an alarm on the group watches these schedules only.
+pub fn schedule_group() -> Ref {
+    res("aws_scheduler_schedule_group", "jobs")
+}
+
+/// The event pattern of a job run that failed: an ECS task of one of the jobs' task
+/// definition families, in this cluster, stopped with a container exiting non-zero or
+/// without starting at all. A run that ends well stops with exit code 0 and is not matched.
+pub fn failed_runs_pattern(ctx: &Ctx) -> Json {
+    let families: Vec<Json> = ctx
+        .v
+        .bp
+        .jobs
+        .iter()
+        .map(|j| {
+            json!({"prefix": tpl!(
+                "arn:aws:ecs:", ctx.region, ":", ctx.account_id(), ":task-definition/", j.name, ":"
+            )})
+        })
+        .collect();
+    Json::encoded(json!({
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        "detail": {
+            "clusterArn": [ecs::cluster().arn()],
+            "lastStatus": ["STOPPED"],
+            "taskDefinitionArn": families,
+            "$or": [
+                {"containers": {"exitCode": [{"anything-but": 0}]}},
+                {"stopCode": ["TaskFailedToStart"]},
+            ],
+        },
+    }))
 }
 
 /// The key the schedules are encrypted with (their target and its parameters).
@@ -58,6 +96,10 @@ pub fn lower(ctx: &Ctx, m: &mut Module, net: &Network) {
         "scheduler",
         &format!("EventBridge Scheduler schedules of {}", ctx.prefix),
         vec![],
+    );
+    m.file("scheduler").resource(
+        &schedule_group(),
+        json!({"name": &ctx.prefix, "tags": {"Name": &ctx.prefix}}),
     );
     for job in &bp.jobs {
         lower_job(ctx, m, net, job);
@@ -92,10 +134,12 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
     let name = format!("{}-{}", ctx.prefix, s.name);
     let role = res("aws_iam_role", &format!("{n}_scheduler"));
     let role_policy = res("aws_iam_role_policy", &format!("{n}_scheduler"));
-    let family_arn = format!(
-        "arn:aws:ecs:{}:{}:task-definition/{}",
+    let family_arn = tpl!(
+        "arn:aws:ecs:",
         ctx.region,
+        ":",
         ctx.account_id(),
+        ":task-definition/",
         s.name
     );
     let trust = policy(vec![json!({
@@ -110,7 +154,7 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
             "Sid": "RunOwnTask",
             "Effect": "Allow",
             "Action": "ecs:RunTask",
-            "Resource": [format!("{family_arn}:*"), family_arn],
+            "Resource": [tpl!(family_arn, ":*"), family_arn],
             "Condition": {"ArnEquals": {"ecs:cluster": ecs::cluster().arn()}},
         }),
         // The task is started with ECS-managed and propagated tags.
@@ -118,12 +162,7 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
             "Sid": "TagStartedTask",
             "Effect": "Allow",
             "Action": "ecs:TagResource",
-            "Resource": format!(
-                "arn:aws:ecs:{}:{}:task/{}/*",
-                ctx.region,
-                ctx.account_id(),
-                ctx.cluster_name()
-            ),
+            "Resource": tpl!("arn:aws:ecs:", ctx.region, ":", ctx.account_id(), ":task/", ctx.cluster_name(), "/*"),
             "Condition": {"StringEquals": {"ecs:CreateAction": "RunTask"}},
         }),
         // The schedule is encrypted with the scheduler key; the scheduler decrypts it as
@@ -134,11 +173,7 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
             "Action": "kms:Decrypt",
             "Resource": key().arn(),
             "Condition": {"ArnEquals": {
-                "kms:EncryptionContext:aws:scheduler:schedule:arn": format!(
-                    "arn:aws:scheduler:{}:{}:schedule/{SCHEDULE_GROUP}/{name}",
-                    ctx.region,
-                    ctx.account_id()
-                ),
+                "kms:EncryptionContext:aws:scheduler:schedule:arn": tpl!("arn:aws:scheduler:", ctx.region, ":", ctx.account_id(), ":schedule/", ctx.prefix, "/", name),
             }},
         }),
         json!({
@@ -179,7 +214,8 @@ fn lower_job(ctx: &Ctx, m: &mut Module, net: &Network, job: &Job) {
     }
     let mut body = json!({
         "name": name,
-        "group_name": SCHEDULE_GROUP,
+        // A reference, so the group exists first; its name is `ctx.prefix`.
+        "group_name": schedule_group().attr("name"),
         "kms_key_arn": key().arn(),
         "schedule_expression": expression,
         "schedule_expression_timezone": job.timezone(),

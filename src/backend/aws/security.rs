@@ -12,7 +12,7 @@ use crate::terraform::Json;
 
 use super::Ctx;
 use crate::blueprint::types::Platform;
-use crate::terraform::{Module, Ref, res};
+use crate::terraform::{Expr, Module, Ref, res};
 
 /// The security group of one ECS service's tasks (created by `ecs.rs`).
 pub fn service_sg(service: &str) -> Ref {
@@ -40,7 +40,7 @@ pub fn sg_name(ctx: &Ctx, component: &str) -> String {
 
 /// Who may reach data component `name`: (label, the resource that declares the source
 /// group, the source group id expression).
-fn client_groups(ctx: &Ctx, name: &str) -> Vec<(String, Ref, String)> {
+fn client_groups(ctx: &Ctx, name: &str) -> Vec<(String, Ref, Expr)> {
     match ctx.platform {
         Some(Platform::EcsFargate) => ctx
             .users_of(name)
@@ -64,7 +64,7 @@ fn client_groups(ctx: &Ctx, name: &str) -> Vec<(String, Ref, String)> {
 /// Who may reach the data component `name`: (label for descriptions, security group id).
 /// For back-end files that build their own rules (`data_sg` defers its rules instead).
 #[allow(dead_code)]
-pub fn clients_of(ctx: &Ctx, name: &str) -> Vec<(String, String)> {
+pub fn clients_of(ctx: &Ctx, name: &str) -> Vec<(String, Expr)> {
     client_groups(ctx, name)
         .into_iter()
         .map(|(label, _, id)| (label, id))

@@ -4,6 +4,7 @@
 
 use crate::json;
 use crate::terraform::Json;
+use crate::tpl;
 
 use super::Ctx;
 use super::iam::policy;
@@ -127,7 +128,7 @@ pub fn bootstrap(ctx: &Ctx) -> Option<Module> {
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:*",
-                "Resource": [bucket.arn(), format!("{}/*", bucket.arn())],
+                "Resource": [bucket.arn(), tpl!(bucket.arn(), "/*")],
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             })]),
         }),

@@ -10,6 +10,7 @@
 
 use crate::json;
 use crate::terraform::{Json, Object};
+use crate::tpl;
 
 use super::Ctx;
 use crate::blueprint::types::{Cluster, NodePool, Platform, TaintEffect};
@@ -152,8 +153,8 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         )
         .output(
             "kubeconfig_command",
-            format!(
-                "doctl kubernetes cluster kubeconfig save {}",
+            tpl!(
+                "doctl kubernetes cluster kubeconfig save ",
                 cluster.attr("name")
             ),
             "Writes a kubeconfig context for the cluster (doctl authenticated to the account)",

@@ -21,7 +21,8 @@ use crate::blueprint::types::IngressClass;
 use crate::k8s;
 use crate::naming::header;
 use crate::output::Output;
-use crate::terraform::{Module, data, interp};
+use crate::terraform::{Expr, Module, data, interp};
+use crate::tpl;
 
 /// The name of the DigitalOcean load balancer the ingress controller's Service creates.
 fn load_balancer_name(ctx: &Ctx) -> String {
@@ -229,7 +230,7 @@ fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::
 }
 
 /// (namespace, service, endpoint variables, credential variables) of one service.
-type ServiceConnections = (String, String, Vec<(String, String)>, Vec<(String, String)>);
+type ServiceConnections = (String, String, Vec<(String, Expr)>, Vec<(String, Expr)>);
 
 /// Per service: (namespace, service, endpoint variables, credential variables) of the
 /// managed databases and caches it uses, as Terraform expressions.
@@ -244,23 +245,23 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
             let Value::Field(f) = b.value else { continue };
             let c = cluster_source(b.component);
             let database = bp.databases.iter().find(|d| d.name == b.component);
-            let db_name = database.and_then(|d| d.database_name.clone());
+            let db_name = database.and_then(|d| d.database_name.as_deref());
+            let db = || db_name.map_or_else(|| c.attr("database"), Expr::lit);
             let user = database
                 .and_then(|d| d.username.as_ref())
                 .map(|_| user_source(b.component));
             let value = match f {
                 Field::Host => c.attr("private_host"),
                 Field::Port => c.attr("port"),
-                Field::Database => db_name.clone().unwrap_or_else(|| c.attr("database")),
-                Field::Url => crate::wiring::url(
-                    b.kind,
-                    true,
-                    &c.attr("private_host"),
-                    &c.attr("port"),
-                    database
-                        .map(|_| db_name.clone().unwrap_or_else(|| c.attr("database")))
-                        .as_deref(),
-                ),
+                Field::Database => db(),
+                Field::Url => {
+                    let (before, _) = crate::wiring::url_around(b.kind, true, None);
+                    let mut url = tpl!(before, c.attr("private_host"), ":", c.attr("port"));
+                    if database.is_some() {
+                        url = tpl!(url, "/", db());
+                    }
+                    url
+                }
                 Field::Username => user
                     .as_ref()
                     .map_or_else(|| c.attr("user"), |u| u.attr("name")),

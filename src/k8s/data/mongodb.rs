@@ -140,7 +140,7 @@ pub(super) fn replica_set_init<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> 
     let secret = d.credentials_secret.as_deref().unwrap_or_default();
     let app = format!("{}-rs-init", d.name);
     let mut pod_labels = ctx.app_labels(app.clone(), "database", None);
-    pod_labels.extend(ctx.common_labels());
+    ctx.add_common_labels(&mut pod_labels);
     let (mounts, volumes) = writable(["/tmp"]);
     let container = map! {
         "name" => "rs-init",

@@ -212,7 +212,7 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
     spec.insert("affinity", anti_affinity(&d.name));
 
     let mut pod_labels = labels(ctx, d);
-    pod_labels.extend(ctx.common_labels());
+    ctx.add_common_labels(&mut pod_labels);
     let mut template_meta = map! {"labels" => pod_labels};
     if let Some(p) = d.metrics_port() {
         template_meta.insert(

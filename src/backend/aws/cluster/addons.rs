@@ -13,10 +13,10 @@ use super::{cluster, cluster_name_ref, fargate, nodes};
 use crate::backend::aws::Ctx;
 use crate::backend::aws::identity::{irsa_role, role_name};
 use crate::blueprint::types::{Cluster, Platform};
-use crate::terraform::{Module, data, res};
+use crate::terraform::{Expr, Module, data, res};
 
 /// The role of the EBS CSI controller (`kube-system/ebs-csi-controller-sa`).
-fn ebs_csi_role(ctx: &Ctx, m: &mut Module) -> String {
+fn ebs_csi_role(ctx: &Ctx, m: &mut Module) -> Expr {
     let key = res("aws_kms_key", "ebs");
     irsa_role(
         ctx,
@@ -51,7 +51,7 @@ fn ebs_csi_role(ctx: &Ctx, m: &mut Module) -> String {
 /// Container Insights on managed nodes (`cluster.container_insights`): the CloudWatch
 /// observability add-on (agent + Fluent Bit) with its IRSA role, writing to log groups made
 /// here first so they carry the blueprint's retention and the logs key.
-fn container_insights(ctx: &Ctx, m: &mut Module) -> String {
+fn container_insights(ctx: &Ctx, m: &mut Module) -> Expr {
     let cluster = ctx.cluster_name();
     let retention = ctx
         .v

@@ -9,6 +9,7 @@
 //! enforced — a note says so.
 
 use crate::json;
+use crate::tpl;
 
 use super::{cluster_name_ref, private_subnets};
 use crate::backend::aws::Ctx;
@@ -65,11 +66,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 "Effect": "Allow",
                 "Principal": {"Service": "eks-fargate-pods.amazonaws.com"},
                 "Action": "sts:AssumeRole",
-                "Condition": {"ArnLike": {"aws:SourceArn": format!(
-                    "arn:aws:eks:{}:{}:fargateprofile/{name}/*",
-                    ctx.region,
-                    ctx.account_id()
-                )}},
+                "Condition": {"ArnLike": {"aws:SourceArn": tpl!("arn:aws:eks:", ctx.region, ":", ctx.account_id(), ":fargateprofile/", name, "/*")}},
             })]),
         }),
     )
@@ -89,7 +86,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 "Sid": "ShipContainerLogs",
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                "Resource": [group.arn(), format!("{}:*", group.arn())],
+                "Resource": [group.arn(), tpl!(group.arn(), ":*")],
             })]),
         }),
     );

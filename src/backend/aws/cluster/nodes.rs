@@ -10,6 +10,7 @@
 //! network and still reaches the metadata service.
 
 use crate::json;
+use crate::tpl;
 
 use super::{cluster_name_ref, private_subnets};
 use crate::backend::aws::Ctx;
@@ -84,8 +85,10 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let name = ctx.cluster_name();
     let account = ctx.account_id();
     // Auto Scaling launches the nodes and must be able to use the key of their volumes.
-    let asg = format!(
-        "arn:aws:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    let asg = tpl!(
+        "arn:aws:iam::",
+        account,
+        ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
     );
     let slr = autoscaling_role(m);
     kms::key_after(

@@ -78,7 +78,7 @@ pub const BUILT_IN_GROUPS: [&str; 22] = [
 
 macro_rules! vendored {
     ($($name:literal),* $(,)?) => {
-        [$(($name, include_str!(concat!("../../providers/kubernetes-schemas/", $name, ".json")))),*]
+        [$(($name, include_str!(concat!("../../../providers/kubernetes-schemas/", $name, ".json")))),*]
     };
 }
 
@@ -109,7 +109,7 @@ const KINDS: [(&str, &str); 23] = vendored!(
     "statefulset-apps-v1",
     "storageclass-storage-v1",
 );
-const DEFINITIONS: &str = include_str!("../../providers/kubernetes-schemas/_definitions.json");
+const DEFINITIONS: &str = include_str!("../../../providers/kubernetes-schemas/_definitions.json");
 
 /// Kind schemas by (apiVersion, kind), and the shared definitions.
 #[derive(Debug)]

@@ -179,28 +179,34 @@ struct SchemaEntry {
 /// The vendored subset (see `providers/schemas/README.md`), compiled into the binary so
 /// checks never depend on files outside the repository.
 const BUNDLED: &[(&str, &str)] = &[
-    ("aws.json", include_str!("../../providers/schemas/aws.json")),
+    (
+        "aws.json",
+        include_str!("../../../providers/schemas/aws.json"),
+    ),
     (
         "digitalocean.json",
-        include_str!("../../providers/schemas/digitalocean.json"),
+        include_str!("../../../providers/schemas/digitalocean.json"),
     ),
     (
         "helm.json",
-        include_str!("../../providers/schemas/helm.json"),
+        include_str!("../../../providers/schemas/helm.json"),
     ),
     (
         "kubernetes.json",
-        include_str!("../../providers/schemas/kubernetes.json"),
+        include_str!("../../../providers/schemas/kubernetes.json"),
     ),
     (
         "random.json",
-        include_str!("../../providers/schemas/random.json"),
+        include_str!("../../../providers/schemas/random.json"),
     ),
     (
         "time.json",
-        include_str!("../../providers/schemas/time.json"),
+        include_str!("../../../providers/schemas/time.json"),
     ),
-    ("tls.json", include_str!("../../providers/schemas/tls.json")),
+    (
+        "tls.json",
+        include_str!("../../../providers/schemas/tls.json"),
+    ),
 ];
 
 impl ProviderSchemas {

@@ -1,5 +1,8 @@
 //! Offline checks of generated output against provider schemas: the engine of
-//! `infragen validate` and of the golden tests.
+//! `infragen validate` and of the golden tests. A crate of its own: it depends on nothing
+//! of the generator, so it can never be shaped by what the generator happens to write.
+
+#![forbid(unsafe_code)]
 
 pub mod kubernetes;
 pub mod override_files;
