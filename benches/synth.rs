@@ -2,8 +2,10 @@
 //! render, write) for each shipped blueprint and for generated blueprints of 10, 100 and
 //! 1,000 services, with peak memory from `wait4`, plus the in-process breakdown by phase.
 //! Prints a markdown table; the README's Performance section quotes it (last measured
-//! 2026-12-05 on the project's 2-core VM, otherwise idle: 100 services 9.37 ms median,
-//! 1,000 services 82 ms and 47.9 MiB, seed 004 2.10 ms; under load 10–20% more).
+//! 2026-12-05 23:36 UTC on the project's 2-core VM, CPUs idle: 100 services 9.80 ms median,
+//! 8.13–10.99 over five runs in a row as the host drifts; 1,000 services 87 ms and 47.4 MiB;
+//! seed 004 2.16 ms; under load 10–20% more). To compare two builds, alternate them in the
+//! same minutes: figures from different sessions differ by more than most changes.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
