@@ -1,7 +1,7 @@
 //! `cargo bench`: end-to-end synth as a whole process (parse, overlay, validate, lower,
 //! render, write) for each shipped blueprint and for generated blueprints of 10, 100 and
 //! 1,000 services, with peak memory from `wait4`, plus the in-process breakdown by phase.
-//! Prints a markdown table; the README's Performance section quotes it (last measured
+//! Prints a markdown table; the README's Performance table and docs/performance.md quote it (last measured
 //! 2026-12-05 23:36 UTC on the project's 2-core VM, CPUs idle: 100 services 9.80 ms median,
 //! 8.13–10.99 over five runs in a row as the host drifts; 1,000 services 87 ms and 47.4 MiB;
 //! seed 004 2.16 ms; under load 10–20% more). To compare two builds, alternate them in the

@@ -129,3 +129,15 @@ fn the_example_uses_the_action_and_the_action_the_release() {
         );
     }
 }
+
+/// The README stays what a newcomer needs (install, quick start, commands, where to read
+/// more); reference material lives in the book under `docs/` (issue 20: under 250 lines).
+#[test]
+fn readme_stays_short() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let lines = readme.lines().count();
+    assert!(
+        lines < 250,
+        "README.md has {lines} lines; move reference material to docs/"
+    );
+}
