@@ -457,6 +457,20 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
             (!single).then(|| format!("{} {}/{}", blueprints[t.blueprint].0, t.provider, t.env));
         print_notes(&out.notes, label.as_deref());
     }
+    // Several AWS environments of one blueprint: would they collide in one account?
+    for (i, (path, _)) in blueprints.iter().enumerate() {
+        let envs: Vec<(&str, &crate::Output)> = targets
+            .iter()
+            .zip(&outputs)
+            .filter(|(t, _)| t.blueprint == i && t.provider == crate::Provider::Aws)
+            .map(|(t, o)| (t.env.as_str(), o))
+            .collect();
+        if envs.len() > 1
+            && let Some(note) = crate::backend::aws::accounts::shared_names(&envs)
+        {
+            print_notes(&[note], Some(&format!("{path} aws")));
+        }
+    }
     let mut code = ExitCode::SUCCESS;
     for (t, out) in targets.iter().zip(&outputs) {
         let dir = &t.dir;

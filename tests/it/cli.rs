@@ -681,3 +681,64 @@ fn notes_and_warnings_are_labelled_by_kind() {
     assert!(!stderr.contains("note: warning["), "{stderr}");
     assert!(!stderr.contains("note: note:"), "{stderr}");
 }
+
+/// Environments lowered together (`--env all`) that give the same account-scoped AWS names
+/// would fail in one account ("already exists"): synth warns, unless their
+/// `providers.aws.account_id` pin them to different accounts. The starter derives every
+/// such name with the environment, so it gets no warning.
+#[test]
+fn environments_sharing_account_names_are_warned_about() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let seed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/qurable-ecs.yaml"),
+    )
+    .unwrap();
+    std::fs::write(d.join("shared.yaml"), &seed).unwrap();
+    let pinned = seed
+        .replacen(
+            "  production:\n",
+            "  production:\n    providers: { aws: { account_id: \"111111111111\" } }\n",
+            1,
+        )
+        .replacen(
+            "  staging:\n",
+            "  staging:\n    providers: { aws: { account_id: \"222222222222\" } }\n",
+            1,
+        );
+    assert_ne!(pinned, seed);
+    std::fs::write(d.join("pinned.yaml"), &pinned).unwrap();
+    assert_eq!(
+        infragen(d, &["init", "--path", "starter.yaml"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let synth_all = |file: &str| {
+        let o = infragen(
+            d,
+            &[
+                "synth",
+                "--provider",
+                "aws",
+                "--env",
+                "all",
+                "--blueprint",
+                file,
+                "--out",
+                &format!("out-{file}"),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        text(&o)
+    };
+    let shared = synth_all("shared.yaml");
+    assert!(
+        shared.contains("warning[environments-share-names]: shared.yaml aws: environments production, staging give 19 account-scoped AWS names alike"),
+        "{shared}"
+    );
+    for file in ["pinned.yaml", "starter.yaml"] {
+        let out = synth_all(file);
+        assert!(!out.contains("environments-share-names"), "{file}: {out}");
+    }
+}

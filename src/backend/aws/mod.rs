@@ -4,6 +4,7 @@
 //! `connections` (the External Secrets objects, planned once `platform` installed their CRDs);
 //! Kubernetes objects go to `k8s/`.
 
+pub mod accounts;
 mod buckets;
 mod cache;
 mod cluster;

@@ -1,0 +1,132 @@
+//! Environments that would collide in one AWS account.
+//!
+//! Many AWS names are unique per account and region: log groups, secrets, ECR repositories,
+//! IAM roles, alarms, RDS identifiers… A name the blueprint gives (or that defaults to a
+//! blueprint name, such as a secret's path) is the same in every environment unless it holds
+//! `{env}`. Applied to one account, the second environment's `terraform apply` then fails
+//! with "already exists". That is fine when each environment has its own account (the shipped
+//! qurable-ecs blueprint says so) and fatal when they share one, which nothing in a single
+//! environment's output can tell. When `synth` lowers several environments of a blueprint
+//! together (`--env all`), this compares them and warns, unless their
+//! `providers.aws.account_id` pins them to different accounts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::diagnostic::Note;
+use crate::output::Output;
+
+/// Resource types whose name is unique per account and region, and the argument holding it.
+/// (S3 bucket names are global, not per account: the state bucket must vary per environment,
+/// and derived bucket names end in the account id.)
+const ACCOUNT_SCOPED: [(&str, &str); 24] = [
+    ("aws_cloudwatch_event_rule", "name"),
+    ("aws_cloudwatch_log_group", "name"),
+    ("aws_cloudwatch_metric_alarm", "alarm_name"),
+    ("aws_db_instance", "identifier"),
+    ("aws_db_parameter_group", "name"),
+    ("aws_db_subnet_group", "name"),
+    ("aws_dynamodb_table", "name"),
+    ("aws_ecr_repository", "name"),
+    ("aws_ecs_cluster", "name"),
+    ("aws_eks_cluster", "name"),
+    ("aws_elasticache_parameter_group", "name"),
+    ("aws_elasticache_replication_group", "replication_group_id"),
+    ("aws_elasticache_subnet_group", "name"),
+    ("aws_iam_policy", "name"),
+    ("aws_iam_role", "name"),
+    ("aws_kms_alias", "name"),
+    ("aws_lb", "name"),
+    ("aws_lb_target_group", "name"),
+    ("aws_mq_broker", "broker_name"),
+    ("aws_scheduler_schedule_group", "name"),
+    ("aws_secretsmanager_secret", "name"),
+    ("aws_sns_topic", "name"),
+    ("aws_ssm_parameter", "name"),
+    ("aws_wafv2_web_acl", "name"),
+];
+
+/// The account-scoped names an output's Terraform declares, as `type name`, and the accounts
+/// its providers are pinned to (`allowed_account_ids`).
+fn names_and_accounts(out: &Output) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut names = BTreeSet::new();
+    let mut accounts = BTreeSet::new();
+    for (path, text) in &out.files {
+        if !(path.starts_with("terraform/") && path.ends_with(".tf.json")) {
+            continue;
+        }
+        let Ok(doc) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        for (ty, arg) in ACCOUNT_SCOPED {
+            let Some(resources) = doc["resource"][ty].as_object() else {
+                continue;
+            };
+            for body in resources.values() {
+                // A name built from a reference differs wherever what it refers to does.
+                if let Some(name) = body[arg].as_str()
+                    && !name.replace("$${", "").contains("${")
+                {
+                    names.insert(format!("{ty} {name}"));
+                }
+            }
+        }
+        if let Some(providers) = doc["provider"]["aws"].as_array() {
+            for p in providers {
+                for id in p["allowed_account_ids"].as_array().into_iter().flatten() {
+                    accounts.extend(id.as_str().map(str::to_string));
+                }
+            }
+        } else if let Some(ids) = doc["provider"]["aws"]["allowed_account_ids"].as_array() {
+            accounts.extend(ids.iter().filter_map(|i| i.as_str().map(str::to_string)));
+        }
+    }
+    (names, accounts)
+}
+
+/// A warning when environments of one blueprint (`envs`: name and AWS output) give the same
+/// account-scoped names and are not pinned to different accounts.
+pub fn shared_names(envs: &[(&str, &Output)]) -> Option<Note> {
+    let seen: Vec<(&str, BTreeSet<String>, BTreeSet<String>)> = envs
+        .iter()
+        .map(|(env, out)| {
+            let (names, accounts) = names_and_accounts(out);
+            (*env, names, accounts)
+        })
+        .collect();
+    let mut shared: BTreeMap<&String, BTreeSet<&str>> = BTreeMap::new();
+    for (i, (a, names_a, accounts_a)) in seen.iter().enumerate() {
+        for (b, names_b, accounts_b) in &seen[i + 1..] {
+            // Pinned to different accounts: Terraform refuses to apply either elsewhere.
+            if !accounts_a.is_empty()
+                && !accounts_b.is_empty()
+                && accounts_a.is_disjoint(accounts_b)
+            {
+                continue;
+            }
+            for name in names_a.intersection(names_b) {
+                shared.entry(name).or_default().extend([*a, *b]);
+            }
+        }
+    }
+    if shared.is_empty() {
+        return None;
+    }
+    let envs: BTreeSet<&str> = shared.values().flatten().copied().collect();
+    let examples: Vec<&str> = shared.keys().take(4).map(|n| n.as_str()).collect();
+    Some(Note::warning(
+        "environments-share-names",
+        format!(
+            "environments {} give {} account-scoped AWS names alike ({}{}): applied to one account, the second fails with \"already exists\"; give each environment its own account (`providers.aws.account_id` per environment pins Terraform to it) or put `{{env}}` in those names",
+            envs.into_iter().collect::<Vec<_>>().join(", "),
+            shared.len(),
+            examples.join(", "),
+            if shared.len() > examples.len() {
+                ", …"
+            } else {
+                ""
+            },
+        ),
+    ))
+}
