@@ -44,31 +44,6 @@ impl Expr {
         }
     }
 
-    /// The text this template stands for when it has no interpolation (`$${` read back as
-    /// `${`), for values written to Kubernetes manifests as well as to Terraform.
-    pub fn as_literal(&self) -> Option<String> {
-        let mut out = String::with_capacity(self.0.len());
-        let mut rest = self.0.as_str();
-        while let Some(i) = rest.find(['$', '%']) {
-            out.push_str(&rest[..i]);
-            let sigil = &rest[i..i + 1];
-            let after = &rest[i + 1..];
-            if after.starts_with('{') {
-                return None;
-            }
-            if after.starts_with(sigil) && after[1..].starts_with('{') {
-                out.push_str(sigil);
-                out.push('{');
-                rest = &after[2..];
-            } else {
-                out.push_str(sigil);
-                rest = after;
-            }
-        }
-        out.push_str(rest);
-        Some(out)
-    }
-
     /// Append another template.
     pub fn push(&mut self, other: &Expr) {
         self.0.push_str(&other.0);
@@ -299,10 +274,6 @@ mod tests {
             "${aws_vpc.main.arn}/$${x}%%{y}/3"
         );
         assert_eq!(Expr::lit("a${b}").as_str(), "a$${b}");
-        for text in ["a${b}%{c}", "$$", "$${", "100%", "$", "", "é${"] {
-            assert_eq!(Expr::lit(text).as_literal().as_deref(), Some(text));
-        }
-        assert_eq!(crate::tpl!("x/", vpc.id()).as_literal(), None);
         assert_eq!(ident("product-service"), "product_service");
         assert_eq!(ident("us-east-1a"), "us_east_1a");
         assert_eq!(ident("1st"), "_1st");

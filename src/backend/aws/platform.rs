@@ -639,7 +639,11 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         .as_ref()
         .map(|i| i.hosts.clone())
         .unwrap_or_default();
-    let mut a = alb_annotations(ctx, lb);
+    // Plain text, and the WAF's ARN by reference below.
+    let mut a: BTreeMap<String, Expr> = alb_annotations(ctx, lb)
+        .into_iter()
+        .map(|(k, v)| (k, v.into()))
+        .collect();
     a.insert(
         "alb.ingress.kubernetes.io/backend-protocol".into(),
         "HTTPS".into(),
@@ -719,12 +723,12 @@ fn class_attributes(ctx: &Ctx) -> Option<Json> {
 
 /// The controller's annotations for an internet-facing (or internal) ALB with IP targets.
 /// The access logs are the class's ([`class_attributes`]).
-fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, Expr> {
+fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
     let p = "alb.ingress.kubernetes.io";
     let mut a = BTreeMap::new();
     let mut name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
     name.truncate(32);
-    a.insert(format!("{p}/load-balancer-name"), name.into());
+    a.insert(format!("{p}/load-balancer-name"), name);
     a.insert(
         format!("{p}/scheme"),
         if lb.internal {
@@ -750,7 +754,7 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, Expr> {
             .into(),
     );
     if let Some(arn) = &lb.certificate.arn {
-        a.insert(format!("{p}/certificate-arn"), arn.as_str().into());
+        a.insert(format!("{p}/certificate-arn"), arn.clone());
     }
     let mut attrs = vec![
         "routing.http.drop_invalid_header_fields.enabled=true".to_string(),
@@ -762,25 +766,11 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, Expr> {
     if lb.deletion_protection {
         attrs.push("deletion_protection.enabled=true".to_string());
     }
-    a.insert(
-        format!("{p}/load-balancer-attributes"),
-        attrs.join(",").into(),
-    );
+    a.insert(format!("{p}/load-balancer-attributes"), attrs.join(","));
     if lb.waf.is_some() {
-        a.insert(format!("{p}/wafv2-acl-name"), web_acl_name(ctx).into());
+        a.insert(format!("{p}/wafv2-acl-name"), web_acl_name(ctx));
     }
     a
-}
-
-/// A value written for manifests: plain text by construction, never a reference (what needs
-/// one is Terraform's: the IRSA ServiceAccounts, the connections ConfigMaps, the class's
-/// attributes).
-fn literal(e: Expr) -> String {
-    debug_assert!(
-        e.as_literal().is_some(),
-        "a reference in a manifest value: {e:?}"
-    );
-    e.as_literal().unwrap_or_default()
 }
 
 /// The manifest generator's options on EKS.
@@ -815,10 +805,7 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
     if class == Some(IngressClass::Alb)
         && let Some(lb) = &ctx.v.bp.load_balancer
     {
-        opts.ingress_annotations = alb_annotations(ctx, lb)
-            .into_iter()
-            .map(|(k, v)| (k, literal(v)))
-            .collect();
+        opts.ingress_annotations = alb_annotations(ctx, lb);
     }
     let owned = connections::owned_namespaces(ctx.v, &opts);
     opts.platform_namespaces.extend(owned);
