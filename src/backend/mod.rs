@@ -81,6 +81,39 @@ fn parts_for(n: usize) -> usize {
         .min(n / ITEMS_PER_THREAD)
 }
 
+/// Whether [`lower_in_parts`] would use threads for `n` items: the stack is large enough
+/// that a second core pays for itself.
+pub(crate) fn threaded(n: usize) -> bool {
+    parts_for(n) > 1
+}
+
+/// Run `main` on `m` and, when given, `side` on another thread into an empty part of the
+/// module, merged back after both (with no `side`, just `main`). For a lowering step that
+/// asks nothing of what the module declares, and that nothing in `main` asks about: the
+/// result is the same as running it after `main`.
+pub(crate) fn beside(
+    m: &mut Module,
+    side: Option<impl FnOnce(&mut Module) + Send>,
+    main: impl FnOnce(&mut Module),
+) {
+    let Some(side) = side else {
+        main(m);
+        return;
+    };
+    let mut part = m.part();
+    let part = std::thread::scope(|scope| {
+        let handle = scope.spawn(move || {
+            side(&mut part);
+            part
+        });
+        main(m);
+        handle
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    });
+    m.merge(part);
+}
+
 /// `lower` every item into `m`. A large list is shared out among scoped threads (the
 /// calling thread is one of them), each lowering into its own empty part of the module,
 /// merged back at the end; the module is a set of sorted maps and every item's resources

@@ -166,39 +166,19 @@ fn terraform(ctx: &Ctx, network: Option<&Network>, out: &mut Output) {
     let v = ctx.v;
     let mut infra = Module::new(header(v));
     providers(ctx, &mut infra, state::backend(ctx, "infra"));
-    kms::logs_key(ctx, &mut infra);
-    if let Some(net) = network {
-        network::lower(ctx, net, &mut infra);
-        ctx.mark("network");
-    }
-    secrets::lower(ctx, &mut infra);
-    buckets::lower(ctx, &mut infra);
-    registry::lower(ctx, &mut infra);
-    database::lower(ctx, &mut infra);
-    cache::lower(ctx, &mut infra);
-    queue::lower(ctx, &mut infra);
-    table::lower(ctx, &mut infra);
-    match ctx.platform {
-        Some(Platform::Eks | Platform::EksFargate) => {
-            cluster::lower(ctx, &mut infra);
-            identity::lower(ctx, &mut infra);
-            platform::infra(ctx, &mut infra);
-            external_secrets::infra(ctx, &mut infra);
-            if let Some(p) = platform::module(ctx) {
-                out.add_module("platform", p);
-            }
-            if let Some(c) = external_secrets::module(ctx) {
-                out.add_module("connections", c);
-            }
-        }
-        Some(Platform::EcsFargate) => {
-            ecs::lower(ctx, &mut infra);
-            if let Some(net) = &v.bp.network {
-                scheduled::lower(ctx, &mut infra, net);
-            }
-            edge::lower(ctx, &mut infra);
-        }
-        _ => {}
+    // At ECS scale the load balancer (`edge.rs`, ~0.6 ms at 100 services) is lowered on the
+    // other core beside everything up to the tasks: it asks nothing of what the module
+    // declares and nothing before `observability` asks about it, so the result is the same
+    // as lowering it last. Small stacks lower it in line (a thread costs more than it saves).
+    let ecs = ctx.platform == Some(Platform::EcsFargate);
+    let edge_beside = ecs && crate::backend::threaded(v.bp.services.len());
+    crate::backend::beside(
+        &mut infra,
+        edge_beside.then_some(|part: &mut Module| edge::lower(ctx, part)),
+        |infra| lower_infra(ctx, network, infra, out),
+    );
+    if ecs && !edge_beside {
+        edge::lower(ctx, &mut infra);
     }
     observability::lower(ctx, &mut infra);
     lint::check(ctx);
@@ -208,6 +188,45 @@ fn terraform(ctx: &Ctx, network: Option<&Network>, out: &mut Output) {
     if let Some(bootstrap) = state::bootstrap(ctx) {
         out.add_module("bootstrap", bootstrap);
         ctx.mark("state");
+    }
+}
+
+/// `infra` up to the workloads: network, secrets, buckets, registry, data services, and the
+/// cluster (EKS, with the `platform` and `connections` modules) or the ECS tasks and jobs.
+fn lower_infra(ctx: &Ctx, network: Option<&Network>, infra: &mut Module, out: &mut Output) {
+    let v = ctx.v;
+    kms::logs_key(ctx, infra);
+    if let Some(net) = network {
+        network::lower(ctx, net, infra);
+        ctx.mark("network");
+    }
+    secrets::lower(ctx, infra);
+    buckets::lower(ctx, infra);
+    registry::lower(ctx, infra);
+    database::lower(ctx, infra);
+    cache::lower(ctx, infra);
+    queue::lower(ctx, infra);
+    table::lower(ctx, infra);
+    match ctx.platform {
+        Some(Platform::Eks | Platform::EksFargate) => {
+            cluster::lower(ctx, infra);
+            identity::lower(ctx, infra);
+            platform::infra(ctx, infra);
+            external_secrets::infra(ctx, infra);
+            if let Some(p) = platform::module(ctx) {
+                out.add_module("platform", p);
+            }
+            if let Some(c) = external_secrets::module(ctx) {
+                out.add_module("connections", c);
+            }
+        }
+        Some(Platform::EcsFargate) => {
+            ecs::lower(ctx, infra);
+            if let Some(net) = &v.bp.network {
+                scheduled::lower(ctx, infra, net);
+            }
+        }
+        _ => {}
     }
 }
 
