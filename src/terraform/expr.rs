@@ -37,7 +37,7 @@ impl Expr {
 
     /// Append literal text: `${` and `%{` in it are escaped, so it stays literal.
     pub fn push_lit(&mut self, text: &str) {
-        if text.contains("${") || text.contains("%{") {
+        if has_template_syntax(text) {
             self.0.push_str(&escape_template(text));
         } else {
             self.0.push_str(text);
@@ -59,12 +59,17 @@ impl From<&str> for Expr {
 
 impl From<String> for Expr {
     fn from(text: String) -> Expr {
-        if text.contains("${") || text.contains("%{") {
+        if has_template_syntax(text.as_str()) {
             Expr::lit(&text)
         } else {
             Expr(text)
         }
     }
+}
+
+/// Whether `text` holds template syntax (`${` or `%{`) that must be escaped to stay literal.
+pub(super) fn has_template_syntax(text: &str) -> bool {
+    text.bytes().any(|b| b == b'$' || b == b'%') && (text.contains("${") || text.contains("%{"))
 }
 
 /// `text` as literal template text: `${` → `$${`, `%{` → `%%{`.

@@ -46,15 +46,11 @@ pub struct Object(Vec<(Cow<'static, str>, Json)>);
 /// `text` as a key: template syntax escaped (see [`Object`]); most keys have none and are
 /// kept as they are.
 fn plain_key(text: Cow<'static, str>) -> Cow<'static, str> {
-    if has_template_syntax(&text) {
+    if super::expr::has_template_syntax(&text) {
         Cow::Owned(super::expr::escape_template(&text))
     } else {
         text
     }
-}
-
-fn has_template_syntax(text: &str) -> bool {
-    text.bytes().any(|b| b == b'$' || b == b'%') && (text.contains("${") || text.contains("%{"))
 }
 
 impl Object {
