@@ -752,10 +752,9 @@ impl<'a> Ctx<'a> {
     /// `managed-by`, then the blueprint's `tags` that can be labels ([`tag_labels`]) where
     /// `labels` does not set the key already (a tag never replaces a label the object needs).
     pub fn add_common_labels<'c>(&'c self, labels: &mut Map<'c>) {
-        labels.extend(map! {
-            "app.kubernetes.io/part-of" => self.bp.name.as_str(),
-            "app.kubernetes.io/managed-by" => "infragen",
-        });
+        for (k, v) in own_labels(self.bp) {
+            labels.insert(k, v);
+        }
         for (k, v) in tag_labels(self.bp) {
             if labels.get(k).is_none() {
                 labels.insert(k, v);
@@ -790,13 +789,11 @@ impl<'a> Ctx<'a> {
         version: Option<&'c str>,
     ) -> Map<'c> {
         let name = name.into();
-        map! {
-            "app" => name.clone(),
-            "app.kubernetes.io/name" => name.clone(),
-            "app.kubernetes.io/instance" => format!("{name}-{}", self.v.env),
-            "app.kubernetes.io/component" => component,
+        let mut labels = Map::new();
+        for (k, v) in app_label_pairs(&name, component, self.v.env) {
+            labels.insert(k, v);
         }
-        .opt(
+        labels.opt(
             "app.kubernetes.io/version",
             version.filter(|v| label_value(v)),
         )
@@ -882,6 +879,30 @@ fn monitoring_namespace(platform: &KubernetesPlatform) -> Option<&str> {
                 || n.labels.get("purpose").is_some_and(|p| p == "monitoring")
         })
         .map(|n| n.name.as_str())
+}
+
+/// `part-of` and `managed-by`: the labels every object infragen writes carries (the objects
+/// of other modules too, such as the IRSA ServiceAccounts `platform` owns on EKS).
+pub(crate) fn own_labels(bp: &Blueprint) -> [(&'static str, &str); 2] {
+    [
+        ("app.kubernetes.io/part-of", bp.name.as_str()),
+        ("app.kubernetes.io/managed-by", "infragen"),
+    ]
+}
+
+/// The recommended labels of workload `name` (pods and the objects around them), without
+/// its version.
+pub(crate) fn app_label_pairs(
+    name: &str,
+    component: &str,
+    env: &str,
+) -> [(&'static str, String); 4] {
+    [
+        ("app", name.to_string()),
+        ("app.kubernetes.io/name", name.to_string()),
+        ("app.kubernetes.io/instance", format!("{name}-{env}")),
+        ("app.kubernetes.io/component", component.to_string()),
+    ]
 }
 
 /// The blueprint's `tags` that become labels on every object and pod (cost allocation and

@@ -41,29 +41,13 @@ pub fn namespaces(ctx: &Ctx) -> BTreeSet<String> {
 /// The labels the manifests give a ServiceAccount (`crate::k8s::rbac`, `crate::k8s::backup`,
 /// `crate::k8s::Ctx::add_common_labels`).
 fn labels(ctx: &Ctx, a: &IrsaAccount) -> BTreeMap<String, String> {
-    let mut l = BTreeMap::from([
-        (
-            "app.kubernetes.io/part-of".to_string(),
-            ctx.v.bp.name.clone(),
-        ),
-        (
-            "app.kubernetes.io/managed-by".to_string(),
-            "infragen".to_string(),
-        ),
-    ]);
+    let mut l: BTreeMap<String, String> = crate::k8s::own_labels(ctx.v.bp)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     if a.backup_of.is_some() {
-        l.extend([
-            ("app".to_string(), a.name.clone()),
-            ("app.kubernetes.io/name".to_string(), a.name.clone()),
-            (
-                "app.kubernetes.io/instance".to_string(),
-                format!("{}-{}", a.name, ctx.v.env),
-            ),
-            (
-                "app.kubernetes.io/component".to_string(),
-                "backup".to_string(),
-            ),
-        ]);
+        let app = crate::k8s::app_label_pairs(&a.name, "backup", ctx.v.env);
+        l.extend(app.into_iter().map(|(k, v)| (k.to_string(), v)));
     }
     // The blueprint's tags that are valid labels, never replacing one of the above.
     for (k, v) in crate::k8s::tag_labels(ctx.v.bp) {
