@@ -3,6 +3,7 @@
 //! invalid-input cases, the command line, and determinism.
 
 mod account;
+mod alb_health;
 mod cli;
 mod connections;
 mod deployable;
@@ -12,6 +13,7 @@ mod eks;
 mod errors;
 mod escape;
 mod examples;
+mod fargate;
 mod fuzz;
 mod gateway;
 mod golden;
