@@ -5,6 +5,7 @@
 
 mod containers;
 mod deployable;
+mod edge;
 mod fargate;
 mod gateway;
 mod jobs;
@@ -76,6 +77,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     gateway::check(&mut c, bp);
     deployable::check(&mut c, bp);
     fargate::check(&mut c, bp);
+    edge::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
         let v = Validated::new(loaded, provider, versions::warnings(bp, provider));

@@ -3,6 +3,7 @@
 //! invalid-input cases, the command line, and determinism.
 
 mod account;
+mod alb_certificate;
 mod alb_health;
 mod cli;
 mod connections;
