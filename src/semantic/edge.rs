@@ -9,7 +9,7 @@
 
 use super::Checker;
 use super::routes::covers;
-use crate::blueprint::types::{Blueprint, Platform};
+use crate::blueprint::types::{Blueprint, IngressClass, Platform};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
@@ -20,12 +20,26 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     if c.provider != Provider::Aws || !eks {
         return;
     }
-    let (Some(lb), Some(ingress)) = (&bp.load_balancer, &bp.ingress) else {
+    let Some(ingress) = bp.ingress.as_ref().filter(|i| i.enabled) else {
         return;
     };
-    if !ingress.enabled {
+    let Some(lb) = &bp.load_balancer else {
+        // Class `alb` takes the ALB's settings (IP targets, scheme, HTTPS listener and its
+        // certificate) from `load_balancer`; without them the controller defaults to
+        // instance targets, which need NodePort Services (infragen's are ClusterIP, and
+        // Fargate has no nodes), and a plain-HTTP listener.
+        if ingress.class == IngressClass::Alb {
+            c.error(
+                "ingress.class",
+                "Ingress class `alb` on EKS needs a `load_balancer` (its certificate, scheme and WAF): without it the AWS Load Balancer Controller makes an HTTP-only ALB with instance targets, which need NodePort Services (these are ClusterIP)",
+            )
+            .help = Some(
+                "add `load_balancer: { certificate: { domain: <host> } }`, or use `class: nginx` with `kubernetes.ingress_controller`"
+                    .into(),
+            );
+        }
         return;
-    }
+    };
     let cert = &lb.certificate;
     if cert.arn.is_some() {
         // An existing certificate: its names are not known here.

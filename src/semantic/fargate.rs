@@ -36,8 +36,18 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             "add a profile to `fargate_profiles`, e.g. `- {{ name: {ns}, namespaces: [{ns}] }}`, or add `{ns}` to an existing profile's `namespaces`"
         )
     };
-    // EKS quotas (CreateFargateProfile): five selectors per profile (one per namespace here),
-    // five labels per selector.
+    // EKS quotas (CreateFargateProfile): ten profiles per cluster, five selectors per profile
+    // (one per namespace here), five labels per selector.
+    if bp.fargate_profiles.len() > 10 {
+        c.error(
+            "fargate_profiles",
+            format!(
+                "{} Fargate profiles, but an EKS cluster takes at most 10",
+                bp.fargate_profiles.len()
+            ),
+        )
+        .help = Some("list several namespaces in one profile (up to 5 each)".into());
+    }
     for (i, p) in bp.fargate_profiles.iter().enumerate() {
         if p.namespaces.len() > 5 {
             c.error(

@@ -191,3 +191,17 @@ fn a_profile_takes_at_most_five_selectors() {
     assert!(err.contains("`fargate_profiles[0].namespaces`"), "{err}");
     assert!(err.contains("at most 5 selectors"), "{err}");
 }
+
+#[test]
+fn a_cluster_takes_at_most_ten_profiles() {
+    let extra: String = (0..8)
+        .map(|i| format!("  - name: extra-{i}\n    namespaces: [case]\n"))
+        .collect();
+    let yaml = case_yaml().replace(
+        CERT_MANAGER_PROFILE,
+        &format!("{CERT_MANAGER_PROFILE}{extra}"),
+    );
+    let err = refused(&yaml);
+    assert!(err.contains("12 Fargate profiles"), "{err}");
+    assert!(err.contains("at most 10"), "{err}");
+}

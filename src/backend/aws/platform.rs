@@ -813,6 +813,17 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
         && let Some(lb) = &ctx.v.bp.load_balancer
     {
         opts.ingress_annotations = alb_annotations(ctx, lb);
+        // The ALB targets pod IPs from its nodes in the subnets the controller discovers
+        // (tagged `kubernetes.io/role/elb`: public; `internal-elb`: private), outside the
+        // cluster, so no namespace selector admits it: the routed services admit those
+        // subnets, or the VPC CNI drops every request and health check.
+        if let Some(n) = &ctx.v.bp.network {
+            opts.load_balancer_sources = if lb.internal {
+                n.subnets.private.clone()
+            } else {
+                n.subnets.public.clone()
+            };
+        }
     }
     let owned = connections::owned_namespaces(ctx.v, &opts);
     opts.platform_namespaces.extend(owned);
