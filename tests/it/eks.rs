@@ -323,3 +323,40 @@ fn platform_module_connects_by_data_source_and_installs_the_controllers() {
         5000
     );
 }
+
+/// The upgrade policy agrees with the version's support period on the catalog's date: a
+/// version past standard support is in extended support from creation, which EKS does not
+/// let a `STANDARD` policy hold ("You can only disable extended support for clusters in
+/// standard support").
+#[test]
+fn the_upgrade_policy_matches_the_versions_support_period() {
+    let catalog: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("providers/releases.json")).unwrap(),
+    )
+    .unwrap();
+    let as_of = catalog["as_of"].as_str().unwrap();
+    let lines = &catalog["products"]["eks"]["lines"];
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let shipped = "  version: \"1.35\"";
+    assert!(yaml.contains(shipped));
+    let mut seen = [false, false];
+    for line in ["1.33", "1.34", "1.35"] {
+        let text = yaml.replace(shipped, &format!("  version: \"{line}\" #"));
+        let out = infragen::synthesize("shop.yaml", text.as_bytes(), Provider::Aws, "production")
+            .unwrap_or_else(|d| panic!("{line}: {d}"));
+        let infra = module(&out, "infra");
+        let cluster = &infra["aws_eks_cluster.main"];
+        assert_eq!(cluster["version"], line);
+        let extended = lines[line]["standard_end"]
+            .as_str()
+            .is_some_and(|end| end <= as_of);
+        seen[usize::from(extended)] = true;
+        assert_eq!(
+            cluster["upgrade_policy"]["support_type"],
+            if extended { "EXTENDED" } else { "STANDARD" },
+            "{line} (standard support ends {})",
+            lines[line]["standard_end"]
+        );
+    }
+    assert_eq!(seen, [true, true], "both support periods exercised");
+}
