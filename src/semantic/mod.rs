@@ -6,6 +6,7 @@
 mod containers;
 mod deployable;
 mod edge;
+mod eks;
 mod fargate;
 mod gateway;
 mod jobs;
@@ -78,6 +79,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     deployable::check(&mut c, bp);
     fargate::check(&mut c, bp);
     edge::check(&mut c, bp);
+    eks::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
         let v = Validated::new(loaded, provider, versions::warnings(bp, provider));

@@ -360,3 +360,29 @@ fn the_upgrade_policy_matches_the_versions_support_period() {
     }
     assert_eq!(seen, [true, true], "both support periods exercised");
 }
+
+/// A node group is named `<pool>-` plus Terraform's 26-character unique suffix, within EKS's
+/// 63 characters: a longer pool name fails `terraform validate`, so synth refuses it.
+#[test]
+fn node_pool_names_fit_the_node_group_name() {
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let synth = |name: &str| {
+        let text = yaml
+            .replace("  - name: general\n", &format!("  - name: {name}\n"))
+            .replace("node_pool: general", &format!("node_pool: {name}"));
+        assert_ne!(text, yaml);
+        infragen::synthesize("shop.yaml", text.as_bytes(), Provider::Aws, "production")
+            .map_err(|d| d.to_string())
+    };
+    let longest = "g".repeat(36);
+    let out = synth(&longest).unwrap();
+    let prefix =
+        module(&out, "infra")[&format!("aws_eks_node_group.{longest}")]["node_group_name_prefix"]
+            .as_str()
+            .unwrap()
+            .len();
+    assert!(prefix + 26 <= 63, "{prefix}");
+    let err = synth(&"g".repeat(37)).unwrap_err();
+    assert!(err.contains("`node_pools[0].name`"), "{err}");
+    assert!(err.contains("at most 36"), "{err}");
+}

@@ -1,0 +1,35 @@
+//! EKS with managed node groups: limits the EKS API and the Terraform provider put on names
+//! infragen derives from the blueprint.
+//!
+//! A node group is created by name prefix (`<pool>-`, so a replacement can exist beside the
+//! old one during `create_before_destroy`); the provider appends a 26-character unique
+//! suffix and a node group name takes at most 63 characters, so the prefix takes at most 37
+//! (hashicorp/terraform-provider-aws, `aws_eks_node_group.node_group_name_prefix`:
+//! `StringLenBetween(0, 63-id.UniqueIDSuffixLength)`): a pool name of at most 36.
+
+use super::Checker;
+use crate::blueprint::types::{Blueprint, Platform};
+use crate::catalog::Provider;
+
+/// The longest node pool name whose node group name prefix (`<pool>-`) EKS accepts.
+const MAX_POOL_NAME: usize = 63 - 26 - 1;
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    if c.provider != Provider::Aws
+        || bp.cluster.as_ref().map(|cl| cl.platform) != Some(Platform::Eks)
+    {
+        return;
+    }
+    for (i, p) in bp.node_pools.iter().enumerate() {
+        if p.name.len() > MAX_POOL_NAME {
+            c.error(
+                &format!("node_pools[{i}].name"),
+                format!(
+                    "node pool name `{}` has {} characters; on EKS at most {MAX_POOL_NAME} (its node group is named `<pool>-` plus a 26-character unique suffix, within EKS's 63)",
+                    p.name,
+                    p.name.len()
+                ),
+            );
+        }
+    }
+}
