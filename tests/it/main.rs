@@ -8,6 +8,7 @@ mod connections;
 mod deployable;
 mod determinism;
 mod diff;
+mod ecs;
 mod eks;
 mod errors;
 mod escape;
