@@ -20,6 +20,7 @@ mod jobs;
 mod layers;
 mod manifests;
 mod netpol;
+mod rds;
 mod support;
 mod templates;
 mod versions;
