@@ -6,6 +6,8 @@
 mod containers;
 mod deployable;
 mod ecs;
+mod edge;
+mod fargate;
 mod gateway;
 mod jobs;
 mod limits;
@@ -76,6 +78,8 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     versions::check_mq_instance(&mut c, bp);
     gateway::check(&mut c, bp);
     deployable::check(&mut c, bp);
+    fargate::check(&mut c, bp);
+    edge::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
         let v = Validated::new(loaded, provider, versions::warnings(bp, provider));

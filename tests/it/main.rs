@@ -3,6 +3,8 @@
 //! invalid-input cases, the command line, and determinism.
 
 mod account;
+mod alb_certificate;
+mod alb_health;
 mod cli;
 mod connections;
 mod deployable;
@@ -13,6 +15,7 @@ mod eks;
 mod errors;
 mod escape;
 mod examples;
+mod fargate;
 mod fuzz;
 mod gateway;
 mod golden;
