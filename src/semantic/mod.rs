@@ -5,6 +5,7 @@
 
 mod containers;
 mod deployable;
+mod disruption;
 mod gateway;
 mod jobs;
 mod limits;
@@ -68,6 +69,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     workers::check(&mut c, bp);
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
+    disruption::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
     versions::check(&mut c, bp);

@@ -5,9 +5,11 @@
 mod account;
 mod cli;
 mod connections;
+mod data_volumes;
 mod deployable;
 mod determinism;
 mod diff;
+mod disruption;
 mod eks;
 mod errors;
 mod escape;
