@@ -3,6 +3,7 @@
 //! invalid-input cases, the command line, and determinism.
 
 mod account;
+mod autoscaling;
 mod cli;
 mod connections;
 mod data_volumes;

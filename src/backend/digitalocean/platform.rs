@@ -197,14 +197,12 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
 }
 
 /// metrics-server for the HorizontalPodAutoscalers: DOKS does not ship it (it is a
-/// Marketplace add-on), so the platform installs the chart when a service autoscales.
+/// Marketplace add-on), so the platform installs the chart when anything autoscales.
 fn metrics_server(ctx: &Ctx) -> Option<(crate::terraform::Ref, crate::terraform::Json)> {
-    ctx.v
-        .bp
-        .services
-        .iter()
-        .any(|s| s.autoscaling.is_some())
-        .then(|| helm::metrics_server(false))
+    // DOKS does not serve the resource metrics API itself ("install the metrics server
+    // from the Marketplace so the HPA can monitor the cluster's resource usage"): without
+    // it every HorizontalPodAutoscaler, ingress-nginx's included, stays at its minimum.
+    helm::uses_resource_metrics(ctx.v).then(|| helm::metrics_server(false))
 }
 
 /// The data source of a managed database or cache cluster (and its custom user), read by
