@@ -5,6 +5,7 @@
 
 mod containers;
 mod deployable;
+mod disruption;
 mod ecs;
 mod edge;
 mod fargate;
@@ -72,6 +73,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
     ecs::check(&mut c, bp);
+    disruption::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
     versions::check(&mut c, bp);

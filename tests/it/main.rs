@@ -5,11 +5,14 @@
 mod account;
 mod alb_certificate;
 mod alb_health;
+mod autoscaling;
 mod cli;
 mod connections;
+mod data_volumes;
 mod deployable;
 mod determinism;
 mod diff;
+mod disruption;
 mod ecs;
 mod eks;
 mod errors;
