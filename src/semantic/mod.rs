@@ -5,6 +5,8 @@
 
 mod containers;
 mod deployable;
+mod disruption;
+mod ecs;
 mod edge;
 mod eks;
 mod fargate;
@@ -71,6 +73,8 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     workers::check(&mut c, bp);
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
+    ecs::check(&mut c, bp);
+    disruption::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
     versions::check(&mut c, bp);
