@@ -386,3 +386,49 @@ fn node_pool_names_fit_the_node_group_name() {
     assert!(err.contains("`node_pools[0].name`"), "{err}");
     assert!(err.contains("at most 36"), "{err}");
 }
+
+/// In-cluster data services' claims name the `gp3` class, which exists (and provisions) only
+/// with the EBS CSI driver add-on: every such claim in the output has its class, and a
+/// blueprint without the add-on is refused instead of leaving the claims Pending.
+#[test]
+fn in_cluster_volumes_have_a_storage_class_and_a_driver() {
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let out = ecommerce("development");
+    let classes: Vec<String> = module(&out, "platform")
+        .iter()
+        .filter(|(k, _)| k.starts_with("kubernetes_storage_class_v1."))
+        .map(|(_, v)| {
+            assert_eq!(v["storage_provisioner"], "ebs.csi.aws.com");
+            v["metadata"]["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert!(module(&out, "infra").contains_key("aws_eks_addon.aws_ebs_csi_driver"));
+    let mut claims = 0;
+    for (path, text) in &out.files {
+        if !path.starts_with("k8s/") {
+            continue;
+        }
+        for line in text.lines() {
+            if let Some(class) = line.trim().strip_prefix("storageClassName: ") {
+                assert!(
+                    classes.iter().any(|c| c == class),
+                    "{path}: class {class} is not created ({classes:?})"
+                );
+                claims += 1;
+            }
+        }
+    }
+    assert!(claims >= 3, "{claims}");
+
+    let addons = "  addons: [coredns, kube-proxy, vpc-cni, aws-ebs-csi-driver]";
+    assert!(yaml.contains(addons));
+    let text = yaml.replace(addons, "  addons: [coredns, kube-proxy, vpc-cni]");
+    let err = infragen::synthesize("shop.yaml", text.as_bytes(), Provider::Aws, "development")
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`cluster.addons`"), "{err}");
+    assert!(err.contains("aws-ebs-csi-driver"), "{err}");
+    // Production runs no data in the cluster: no driver needed.
+    infragen::synthesize("shop.yaml", text.as_bytes(), Provider::Aws, "production").unwrap();
+}
