@@ -432,3 +432,68 @@ fn in_cluster_volumes_have_a_storage_class_and_a_driver() {
     // Production runs no data in the cluster: no driver needed.
     infragen::synthesize("shop.yaml", text.as_bytes(), Provider::Aws, "production").unwrap();
 }
+
+/// The cluster is created without EKS's default networking add-ons
+/// (`bootstrap_self_managed_addons: false`), so every EKS output installs them itself, the
+/// starter blueprint too (it names no add-ons): the VPC CNI before the nodes join, CoreDNS
+/// and kube-proxy; on Fargate CoreDNS, on Fargate compute.
+#[test]
+fn every_cluster_gets_its_networking_add_ons() {
+    let mut outputs: Vec<(String, infragen::Output)> = crate::support::matrix()
+        .into_iter()
+        .filter(|(_, _, p, _)| *p == Provider::Aws)
+        .map(|(stem, path, p, env)| (format!("{stem} {env}"), synth(&path, p, &env)))
+        .collect();
+    outputs.push((
+        "templates/init.yaml".into(),
+        synth(
+            &root().join("templates/init.yaml"),
+            Provider::Aws,
+            "production",
+        ),
+    ));
+    let mut seen = [0, 0];
+    for (label, out) in outputs {
+        let infra = module(&out, "infra");
+        let Some(cluster) = infra.get("aws_eks_cluster.main") else {
+            continue;
+        };
+        assert_eq!(cluster["bootstrap_self_managed_addons"], false, "{label}");
+        let groups: Vec<&Value> = infra
+            .iter()
+            .filter(|(k, _)| k.starts_with("aws_eks_node_group."))
+            .map(|(_, v)| v)
+            .collect();
+        let coredns = infra
+            .get("aws_eks_addon.coredns")
+            .unwrap_or_else(|| panic!("{label}: no CoreDNS"));
+        if groups.is_empty() {
+            assert!(
+                coredns["configuration_values"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("\"computeType\":\"Fargate\"")),
+                "{label}"
+            );
+            seen[1] += 1;
+            continue;
+        }
+        for addon in ["vpc_cni", "kube_proxy"] {
+            assert!(
+                infra.contains_key(&format!("aws_eks_addon.{addon}")),
+                "{label}: no {addon}"
+            );
+        }
+        for g in groups {
+            assert!(
+                g["depends_on"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d == "aws_eks_addon.vpc_cni"),
+                "{label}: nodes join before the CNI is configured"
+            );
+        }
+        seen[0] += 1;
+    }
+    assert!(seen[0] >= 4 && seen[1] >= 1, "{seen:?}");
+}

@@ -200,13 +200,7 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
     labels.insert(POOL_LABEL.to_string(), pool.name.clone());
     let mut depends = node_policy_attachments();
     // The CNI must be configured before nodes join, or they come up without pod networking.
-    if ctx
-        .v
-        .bp
-        .cluster
-        .as_ref()
-        .is_some_and(|c| c.addons.iter().any(|a| a == "vpc-cni"))
-    {
+    if super::addons::names(ctx).iter().any(|a| a == "vpc-cni") {
         depends.push(res("aws_eks_addon", "vpc-cni").address());
     }
     f.resource(
