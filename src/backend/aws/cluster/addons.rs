@@ -189,6 +189,19 @@ pub fn lower(ctx: &Ctx, c: &Cluster, m: &mut Module) {
                 );
                 continue;
             }
+            // Node agents only (DaemonSets), which Fargate does not run: the add-on would
+            // wait for pods that never schedule.
+            "amazon-cloudwatch-observability" | "eks-pod-identity-agent" if fargate => {
+                ctx.note(format!(
+                    "add-on `{addon}` is skipped on EKS Fargate: it runs as a DaemonSet, which Fargate does not schedule{}",
+                    if addon == "eks-pod-identity-agent" {
+                        " (pods get AWS access through IRSA)"
+                    } else {
+                        " (pods' logs go to CloudWatch through the aws-logging ConfigMap)"
+                    }
+                ));
+                continue;
+            }
             "aws-ebs-csi-driver" => {
                 body["service_account_role_arn"] = json!(ebs_csi_role(ctx, m));
             }
