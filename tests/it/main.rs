@@ -11,6 +11,7 @@ mod deployable;
 mod determinism;
 mod diff;
 mod disruption;
+mod doks;
 mod eks;
 mod errors;
 mod escape;
