@@ -8,6 +8,8 @@ use crate::catalog::Provider;
 /// Below this size a gp3 volume has a fixed baseline that RDS refuses to have set.
 const GP3_BASELINE_BELOW_GB: u32 = 400;
 const GP3_BASELINE_IOPS: u32 = 3000;
+/// IOPS RDS provisions on gp3 volumes from that size on (MySQL, MariaDB, PostgreSQL).
+const GP3_LARGE_IOPS: std::ops::RangeInclusive<u32> = 12_000..=64_000;
 
 /// Cloud identifiers: a DNS label without `--`, at most `max` characters.
 fn identifier(c: &mut Checker, path: &str, id: &str, max: usize, what: &str) {
@@ -112,6 +114,39 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     .help = Some(format!(
                         "remove `iops` (or write {GP3_BASELINE_IOPS}), or grow `size_gb` to at least {GP3_BASELINE_BELOW_GB}"
                     ));
+                }
+                // From 400 GB a gp3 volume's baseline is 12000 IOPS, and RDS refuses less
+                // (hashicorp/terraform-provider-aws#28382; RDS user guide, "gp3 storage").
+                ("gp3", Some(iops))
+                    if s.size_gb >= GP3_BASELINE_BELOW_GB && !GP3_LARGE_IOPS.contains(&iops) =>
+                {
+                    c.error(
+                        &format!("databases[{i}].storage.iops"),
+                        format!(
+                            "RDS gp3 storage of {GP3_BASELINE_BELOW_GB} GB or more takes {}–{} IOPS, got {iops} at {} GB",
+                            GP3_LARGE_IOPS.start(),
+                            GP3_LARGE_IOPS.end(),
+                            s.size_gb
+                        ),
+                    )
+                    .help = Some(format!(
+                        "remove `iops` (the baseline is {}), or give at least that",
+                        GP3_LARGE_IOPS.start()
+                    ));
+                }
+                // CreateDBInstance: io1 IOPS must be 0.5–50 times the storage in GiB.
+                ("io1", Some(iops))
+                    if f64::from(iops) < 0.5 * f64::from(s.size_gb) || iops > 50 * s.size_gb =>
+                {
+                    c.error(
+                        &format!("databases[{i}].storage.iops"),
+                        format!(
+                            "RDS io1 storage takes 0.5 to 50 IOPS per GB: {} to {} at {} GB, got {iops}",
+                            s.size_gb.div_ceil(2),
+                            50 * s.size_gb,
+                            s.size_gb
+                        ),
+                    );
                 }
                 ("io1" | "io2", None) => {
                     c.error(

@@ -3,6 +3,8 @@
 //! invalid-input cases, the command line, and determinism.
 
 mod account;
+mod alb_certificate;
+mod alb_health;
 mod autoscaling;
 mod cli;
 mod connections;
@@ -12,10 +14,12 @@ mod determinism;
 mod diff;
 mod disruption;
 mod doks;
+mod ecs;
 mod eks;
 mod errors;
 mod escape;
 mod examples;
+mod fargate;
 mod fuzz;
 mod gateway;
 mod golden;
@@ -23,6 +27,7 @@ mod jobs;
 mod layers;
 mod manifests;
 mod netpol;
+mod rds;
 mod support;
 mod templates;
 mod versions;

@@ -237,6 +237,23 @@ fn truncate(s: &str, max: usize) -> String {
         .to_string()
 }
 
+/// ELB's limit on target group names.
+const TARGET_GROUP_NAME_MAX: usize = 32;
+
+/// A target group's name: `<name>-<env>-<service>`, or when that is longer than ELB allows,
+/// its beginning and a hash of the whole. Cutting alone would give two services whose names
+/// share a beginning (`notification-api`, `notification-worker`) the same name, and ELB
+/// refuses the second (DuplicateTargetGroupName).
+pub(super) fn target_group_name(ctx: &Ctx, service: &str) -> String {
+    let full = format!("{}-{service}", ctx.prefix);
+    if full.len() <= TARGET_GROUP_NAME_MAX {
+        return full;
+    }
+    let hash = format!("{:08x}", super::listener_rules::fnv1a(&full));
+    let head = truncate(&full, TARGET_GROUP_NAME_MAX - hash.len() - 1);
+    format!("{head}-{hash}")
+}
+
 fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
     let hc = lb.health_check.as_ref();
     let readiness = s.probes.readiness.as_ref().and_then(|p| p.path.clone());
@@ -244,7 +261,7 @@ fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
         .map(|h| h.path.clone())
         .or(readiness)
         .unwrap_or_else(|| "/".into());
-    let name = truncate(&format!("{}-{}", ctx.prefix, s.name), 32);
+    let name = target_group_name(ctx, &s.name);
     m.file("edge").resource(
         &target_group(&s.name),
         json!({

@@ -65,7 +65,7 @@ fn band(host: bool, depth: Option<u32>) -> u32 {
 }
 
 /// FNV-1a: stable across Rust versions and platforms (std's hasher promises neither).
-fn fnv1a(s: &str) -> u32 {
+pub(super) fn fnv1a(s: &str) -> u32 {
     s.bytes().fold(0x811c_9dc5u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     })

@@ -1,0 +1,273 @@
+//! What ECS on Fargate and its Application Load Balancer refuse, or cannot run, that no schema
+//! carries: checked for `--provider aws` with `cluster.platform: ecs_fargate`, where the
+//! values are written.
+//!
+//! - **Task size.** Fargate runs only fixed CPU/memory pairs; RegisterTaskDefinition refuses
+//!   any other ("No Fargate configuration exists for given values").
+//!   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size>
+//! - **Container health check.** ECS takes `interval` 5–300 s, `timeout` 2–60 s, `retries`
+//!   1–10, `startPeriod` 0–300 s, and a command that starts with `CMD` or `CMD-SHELL`.
+//!   <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html>
+//! - **Target group health check.** ELB takes an interval of 5–300 s, a timeout of 2–120 s
+//!   and smaller than the interval, thresholds of 2–10, and HTTP codes 200–499;
+//!   deregistration delay 0–3600 s; idle timeout 1–4000 s.
+//!   <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html>
+//! - **Egress.** Tasks run in the private subnets without a public IP, and this output
+//!   creates no VPC endpoints: without NAT a task cannot pull its image, read its secrets
+//!   or write its logs, so it never starts.
+//!   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html>
+
+use super::Checker;
+use crate::blueprint::types::{Blueprint, ContainerHealthCheck, Nat, Platform, TaskSize};
+use crate::catalog::Provider;
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    let ecs = c.provider == Provider::Aws
+        && bp
+            .cluster
+            .as_ref()
+            .is_some_and(|k| k.platform == Platform::EcsFargate);
+    if !ecs {
+        return;
+    }
+    for (i, s) in bp.services.iter().enumerate() {
+        if let Some(t) = &s.task {
+            task_size(c, &format!("services[{i}].task"), t);
+        }
+        if let Some(h) = &s.health_check {
+            container_health_check(c, &format!("services[{i}].health_check"), h);
+        }
+    }
+    for (i, j) in bp.jobs.iter().enumerate() {
+        if let Some(t) = &j.task {
+            task_size(c, &format!("jobs[{i}].task"), t);
+        }
+    }
+    target_group(c, bp);
+    egress(c, bp);
+}
+
+/// The memory sizes (MiB) Fargate offers with `cpu` units, or `None` for a CPU it does not
+/// offer.
+pub fn fargate_memory(cpu: u32) -> Option<Vec<u32>> {
+    let gib = |from: u32, to: u32, step: u32| (from..=to).step_by(step as usize).map(|g| g * 1024);
+    Some(match cpu {
+        256 => vec![512, 1024, 2048],
+        512 => gib(1, 4, 1).collect(),
+        1024 => gib(2, 8, 1).collect(),
+        2048 => gib(4, 16, 1).collect(),
+        4096 => gib(8, 30, 1).collect(),
+        8192 => gib(16, 60, 4).collect(),
+        16384 => gib(32, 120, 8).collect(),
+        _ => return None,
+    })
+}
+
+fn task_size(c: &mut Checker, path: &str, t: &TaskSize) {
+    let Some(memory) = fargate_memory(t.cpu) else {
+        c.error(
+            &format!("{path}.cpu"),
+            format!("Fargate offers no task with {} CPU units", t.cpu),
+        )
+        .expected = Some("256, 512, 1024, 2048, 4096, 8192 or 16384 (1024 = one vCPU)".into());
+        return;
+    };
+    if !memory.contains(&t.memory) {
+        let list = if memory.len() <= 4 {
+            memory
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            let step = memory[1] - memory[0];
+            format!(
+                "{} to {} in steps of {step}",
+                memory[0],
+                memory[memory.len() - 1]
+            )
+        };
+        let d = c.error(
+            &format!("{path}.memory"),
+            format!(
+                "Fargate runs a task of {} CPU units with {list} MiB of memory, not {}",
+                t.cpu, t.memory
+            ),
+        );
+        d.expected = Some(format!("{list} (MiB)"));
+        d.help = Some(
+            "pick a memory size Fargate offers for this CPU, or change `cpu` (each CPU size has its own memory range)"
+                .into(),
+        );
+    }
+}
+
+fn range(c: &mut Checker, path: &str, value: Option<u32>, min: u32, max: u32, what: &str) {
+    if let Some(v) = value
+        && !(min..=max).contains(&v)
+    {
+        c.error(
+            path,
+            format!("{what} must be between {min} and {max}, got {v}"),
+        );
+    }
+}
+
+fn container_health_check(c: &mut Checker, path: &str, h: &ContainerHealthCheck) {
+    match h.command.first().map(String::as_str) {
+        Some("CMD" | "CMD-SHELL") if h.command.len() > 1 => {}
+        Some("NONE") if h.command.len() == 1 => {}
+        _ => {
+            c.error(
+                &format!("{path}.command"),
+                "an ECS health check command starts with `CMD` (the command and its arguments follow) or `CMD-SHELL` (one shell command line follows)",
+            )
+            .expected = Some("e.g. `[CMD-SHELL, \"curl -f http://localhost:8080/health || exit 1\"]`".into());
+        }
+    }
+    range(
+        c,
+        &format!("{path}.interval"),
+        h.interval,
+        5,
+        300,
+        "ECS checks every 5–300 seconds; the interval",
+    );
+    range(
+        c,
+        &format!("{path}.timeout"),
+        h.timeout,
+        2,
+        60,
+        "the timeout (seconds)",
+    );
+    range(c, &format!("{path}.retries"), h.retries, 1, 10, "retries");
+    range(
+        c,
+        &format!("{path}.start_period"),
+        h.start_period,
+        0,
+        300,
+        "the start period (seconds)",
+    );
+}
+
+/// HTTP codes the target group's matcher may list: `200`, `200,202`, `200-299`, each code
+/// 200–499.
+fn matcher_ok(m: &str) -> bool {
+    let code = |s: &str| s.parse::<u16>().is_ok_and(|n| (200..=499).contains(&n));
+    m.split(',').all(|part| match part.split_once('-') {
+        Some((a, b)) => code(a) && code(b) && a < b,
+        None => code(part),
+    })
+}
+
+fn target_group(c: &mut Checker, bp: &Blueprint) {
+    let Some(lb) = &bp.load_balancer else { return };
+    range(
+        c,
+        "load_balancer.deregistration_delay",
+        lb.deregistration_delay,
+        0,
+        3600,
+        "the deregistration delay (seconds)",
+    );
+    range(
+        c,
+        "load_balancer.idle_timeout",
+        lb.idle_timeout,
+        1,
+        4000,
+        "the idle timeout (seconds)",
+    );
+    let Some(h) = &lb.health_check else { return };
+    let p = "load_balancer.health_check";
+    range(
+        c,
+        &format!("{p}.interval"),
+        h.interval,
+        5,
+        300,
+        "the interval (seconds)",
+    );
+    range(
+        c,
+        &format!("{p}.timeout"),
+        h.timeout,
+        2,
+        120,
+        "the timeout (seconds)",
+    );
+    range(
+        c,
+        &format!("{p}.healthy_threshold"),
+        h.healthy_threshold,
+        2,
+        10,
+        "the healthy threshold",
+    );
+    range(
+        c,
+        &format!("{p}.unhealthy_threshold"),
+        h.unhealthy_threshold,
+        2,
+        10,
+        "the unhealthy threshold",
+    );
+    // The back-end's defaults: 30 s and 5 s.
+    let (interval, timeout) = (h.interval.unwrap_or(30), h.timeout.unwrap_or(5));
+    if timeout >= interval {
+        c.error(
+            &format!("{p}.timeout"),
+            format!("the timeout ({timeout} s) must be shorter than the interval ({interval} s): the load balancer refuses a check that outlasts its period"),
+        );
+    }
+    if let Some(m) = &h.matcher
+        && !matcher_ok(m)
+    {
+        c.error(
+            &format!("{p}.matcher"),
+            format!("`{m}` is not a list of HTTP codes the load balancer accepts"),
+        )
+        .expected = Some("codes 200–499: `200`, `200,202` or a range `200-299`".into());
+    }
+}
+
+fn egress(c: &mut Checker, bp: &Blueprint) {
+    let Some(net) = &bp.network else { return };
+    if net.nat != Nat::None || (bp.services.is_empty() && bp.jobs.is_empty()) {
+        return;
+    }
+    c.error(
+        "network.nat",
+        "ECS tasks run in the private subnets without a public IP, and with `nat: none` they have no way out: they cannot pull their images, read their secrets or write their logs, so they never start",
+    )
+    .help = Some("set `nat: single` (one gateway) or `nat: per_zone`".into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fargate_memory, matcher_ok};
+
+    #[test]
+    fn fargate_sizes() {
+        assert_eq!(fargate_memory(256), Some(vec![512, 1024, 2048]));
+        assert!(fargate_memory(512).unwrap().contains(&1024));
+        assert!(!fargate_memory(512).unwrap().contains(&512));
+        assert!(fargate_memory(4096).unwrap().contains(&30720));
+        assert!(!fargate_memory(8192).unwrap().contains(&18432));
+        assert!(fargate_memory(8192).unwrap().contains(&20480));
+        assert!(fargate_memory(16384).unwrap().contains(&122_880));
+        assert_eq!(fargate_memory(300), None);
+    }
+
+    #[test]
+    fn matchers() {
+        assert!(matcher_ok("200"));
+        assert!(matcher_ok("200,202"));
+        assert!(matcher_ok("200-299"));
+        assert!(!matcher_ok("500"));
+        assert!(!matcher_ok("ok"));
+        assert!(!matcher_ok("299-200"));
+    }
+}

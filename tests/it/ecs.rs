@@ -1,0 +1,316 @@
+//! ECS on Fargate: what the ECS and ELB APIs refuse is refused at synth, where it is written
+//! (`src/semantic/ecs.rs`), and what the output creates would start and be reachable. Each
+//! test fails on the output before its fix.
+
+use infragen::Provider;
+use serde_json::Value;
+
+use crate::support::root;
+
+/// A small ECS stack: one service behind the load balancer, one job.
+fn stack() -> String {
+    "name: tiny
+providers:
+  aws:
+    region: eu-west-1
+state:
+  bucket: tiny-state-{env}
+network:
+  cidr: 10.0.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  nat: single
+  subnets:
+    public: [10.0.1.0/24, 10.0.2.0/24]
+    private: [10.0.10.0/24, 10.0.11.0/24]
+cluster:
+  platform: ecs_fargate
+load_balancer:
+  certificate: { arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/tiny\" }
+  health_check: { path: /health }
+services:
+  - name: api
+    image: ghcr.io/acme/api:1.0.0
+    port: 8080
+    task: { cpu: 512, memory: 1024 }
+    health_check:
+      command: [CMD-SHELL, \"wget -qO- http://localhost:8080/health || exit 1\"]
+    routes: [{ path: / }]
+jobs:
+  - name: nightly
+    image: ghcr.io/acme/nightly:1.0.0
+    schedule: \"0 3 * * *\"
+    task: { cpu: 256, memory: 512 }
+"
+    .to_string()
+}
+
+fn synth(yaml: &str) -> Result<infragen::Output, String> {
+    infragen::synthesize("tiny.yaml", yaml.as_bytes(), Provider::Aws, "production")
+        .map_err(|d| d.to_string())
+}
+
+/// `yaml` with `from` replaced once (which must be there).
+fn with(yaml: &str, from: &str, to: &str) -> String {
+    assert!(yaml.contains(from), "`{from}` is not in the stack");
+    yaml.replacen(from, to, 1)
+}
+
+#[test]
+fn the_stack_synthesizes() {
+    synth(&stack()).unwrap();
+}
+
+/// RegisterTaskDefinition refuses CPU/memory pairs Fargate does not offer ("No Fargate
+/// configuration exists for given values").
+#[test]
+fn fargate_task_sizes_are_the_ones_fargate_runs() {
+    for (from, to, field) in [
+        (
+            "cpu: 512, memory: 1024",
+            "cpu: 512, memory: 512",
+            "services[0].task.memory",
+        ),
+        (
+            "cpu: 512, memory: 1024",
+            "cpu: 512, memory: 1536",
+            "services[0].task.memory",
+        ),
+        (
+            "cpu: 512, memory: 1024",
+            "cpu: 1024, memory: 1024",
+            "services[0].task.memory",
+        ),
+        (
+            "cpu: 512, memory: 1024",
+            "cpu: 300, memory: 1024",
+            "services[0].task.cpu",
+        ),
+        (
+            "cpu: 256, memory: 512",
+            "cpu: 256, memory: 4096",
+            "jobs[0].task.memory",
+        ),
+        (
+            "cpu: 256, memory: 512",
+            "cpu: 8192, memory: 18432",
+            "jobs[0].task.memory",
+        ),
+    ] {
+        let err = synth(&with(&stack(), from, to)).unwrap_err();
+        assert!(err.contains(field), "{to}: {err}");
+        assert!(err.contains("Fargate"), "{to}: {err}");
+    }
+    for ok in [
+        "cpu: 256, memory: 2048",
+        "cpu: 2048, memory: 16384",
+        "cpu: 4096, memory: 30720",
+        "cpu: 8192, memory: 61440",
+        "cpu: 16384, memory: 32768",
+    ] {
+        synth(&with(&stack(), "cpu: 512, memory: 1024", ok))
+            .unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+}
+
+/// The error points at the line of the field.
+#[test]
+fn a_task_size_error_is_positioned() {
+    let yaml = with(&stack(), "cpu: 512, memory: 1024", "cpu: 512, memory: 640");
+    let err = synth(&yaml).unwrap_err();
+    let line = yaml
+        .lines()
+        .position(|l| l.contains("memory: 640"))
+        .unwrap()
+        + 1;
+    assert!(err.contains(&format!("tiny.yaml:{line}:")), "{err}");
+}
+
+/// The Fargate table, written out independently of `src/semantic/ecs.rs`.
+fn fargate(cpu: u32, memory: u32) -> bool {
+    let gib = memory / 1024;
+    match cpu {
+        256 => [512, 1024, 2048].contains(&memory),
+        512 => memory.is_multiple_of(1024) && (1..=4).contains(&gib),
+        1024 => memory.is_multiple_of(1024) && (2..=8).contains(&gib),
+        2048 => memory.is_multiple_of(1024) && (4..=16).contains(&gib),
+        4096 => memory.is_multiple_of(1024) && (8..=30).contains(&gib),
+        8192 => memory.is_multiple_of(4096) && (16..=60).contains(&gib),
+        16384 => memory.is_multiple_of(8192) && (32..=120).contains(&gib),
+        _ => false,
+    }
+}
+
+/// Every shipped ECS blueprint's tasks already use sizes Fargate runs.
+#[test]
+fn shipped_task_sizes_are_fargate_sizes() {
+    let mut seen = 0;
+    for (_, path, p, env) in crate::support::matrix() {
+        if p != Provider::Aws {
+            continue;
+        }
+        let out = crate::support::synth(&path, p, &env);
+        for (name, text) in &out.files {
+            if !name.ends_with("ecs.tf.json") {
+                continue;
+            }
+            let doc: Value = serde_json::from_str(text).unwrap();
+            let Some(tds) = doc
+                .pointer("/resource/aws_ecs_task_definition")
+                .and_then(Value::as_object)
+            else {
+                continue;
+            };
+            for (td, body) in tds {
+                let cpu: u32 = body["cpu"].as_str().unwrap().parse().unwrap();
+                let memory: u32 = body["memory"].as_str().unwrap().parse().unwrap();
+                seen += 1;
+                assert!(
+                    fargate(cpu, memory),
+                    "{}: {td}: {cpu}/{memory}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(seen > 0, "no ECS task definition in the shipped blueprints");
+}
+
+/// ECS takes a health check command starting with CMD or CMD-SHELL, an interval of 5–300 s,
+/// a timeout of 2–60 s, 1–10 retries and a start period of 0–300 s.
+#[test]
+fn container_health_checks_are_ones_ecs_accepts() {
+    let hc = "command: [CMD-SHELL, \"wget -qO- http://localhost:8080/health || exit 1\"]";
+    for (to, field) in [
+        (
+            "command: [\"curl -f http://localhost:8080/health\"]",
+            "health_check.command",
+        ),
+        ("command: [CMD-SHELL]", "health_check.command"),
+        (&format!("{hc}\n      interval: 2"), "health_check.interval"),
+        (&format!("{hc}\n      timeout: 90"), "health_check.timeout"),
+        (&format!("{hc}\n      retries: 0"), "health_check.retries"),
+        (
+            &format!("{hc}\n      start_period: 600"),
+            "health_check.start_period",
+        ),
+    ] {
+        let err = synth(&with(&stack(), hc, to)).unwrap_err();
+        assert!(err.contains(&format!("services[0].{field}")), "{to}: {err}");
+    }
+    let ok = format!(
+        "{hc}\n      interval: 30\n      timeout: 5\n      retries: 3\n      start_period: 60"
+    );
+    synth(&with(&stack(), hc, &ok)).unwrap();
+}
+
+/// ELB refuses a health check timeout that is not shorter than the interval, and values
+/// outside its ranges.
+#[test]
+fn target_group_health_checks_are_ones_elb_accepts() {
+    let hc = "health_check: { path: /health }";
+    for (to, field) in [
+        (
+            "health_check: { path: /health, interval: 5 }",
+            "health_check.timeout",
+        ),
+        (
+            "health_check: { path: /health, interval: 10, timeout: 10 }",
+            "health_check.timeout",
+        ),
+        (
+            "health_check: { path: /health, interval: 400 }",
+            "health_check.interval",
+        ),
+        (
+            "health_check: { path: /health, healthy_threshold: 1 }",
+            "health_check.healthy_threshold",
+        ),
+        (
+            "health_check: { path: /health, unhealthy_threshold: 11 }",
+            "health_check.unhealthy_threshold",
+        ),
+        (
+            "health_check: { path: /health, matcher: \"500\" }",
+            "health_check.matcher",
+        ),
+        (
+            "health_check: { path: /health }\n  deregistration_delay: 4000",
+            "deregistration_delay",
+        ),
+    ] {
+        let err = synth(&with(&stack(), hc, to)).unwrap_err();
+        assert!(
+            err.contains(&format!("load_balancer.{field}")),
+            "{to}: {err}"
+        );
+    }
+    synth(&with(
+        &stack(),
+        hc,
+        "health_check: { path: /health, interval: 10, timeout: 5, healthy_threshold: 2, unhealthy_threshold: 10, matcher: \"200-299\" }",
+    ))
+    .unwrap();
+}
+
+/// Tasks run in private subnets without a public IP and the output creates no VPC
+/// endpoints: without NAT they cannot pull images, read secrets or write logs.
+#[test]
+fn ecs_tasks_need_a_way_out() {
+    let err = synth(&with(&stack(), "nat: single", "nat: none")).unwrap_err();
+    assert!(err.contains("network.nat"), "{err}");
+    // No workloads, nothing to start: `nat: none` is fine.
+    let bare = stack();
+    let bare = &bare[..bare.find("services:").unwrap()];
+    let bare = with(bare, "nat: single", "nat: none");
+    let bare = bare.replace(
+        "load_balancer:\n  certificate: { arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/tiny\" }\n  health_check: { path: /health }\n",
+        "",
+    );
+    synth(&bare).unwrap();
+}
+
+#[test]
+fn the_qurable_blueprint_still_passes() {
+    let path = root().join("blueprints/qurable-ecs.yaml");
+    for env in ["production", "staging"] {
+        crate::support::synth(&path, Provider::Aws, env);
+    }
+}
+
+/// ELB target group names are at most 32 characters and unique in the account and region
+/// (DuplicateTargetGroupName): services whose derived names share their first 32 characters
+/// still get distinct names.
+#[test]
+fn target_group_names_fit_and_differ() {
+    let extra = "  - name: notification-dispatcher-email
+    image: ghcr.io/acme/n:1.0.0
+    port: 8080
+    routes: [{ path: /email }]
+  - name: notification-dispatcher-sms
+    image: ghcr.io/acme/n:1.0.0
+    port: 8080
+    routes: [{ path: /sms }]
+jobs:";
+    let out = synth(&with(&stack(), "jobs:", extra)).unwrap();
+    let edge: Value = serde_json::from_str(&out.files["terraform/infra/edge.tf.json"]).unwrap();
+    let groups = edge["resource"]["aws_lb_target_group"].as_object().unwrap();
+    let names: Vec<&str> = groups
+        .values()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    for n in &names {
+        assert!(n.len() <= 32, "{n}");
+        assert!(!n.ends_with('-') && !n.starts_with('-'), "{n}");
+        assert!(
+            n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+            "{n}"
+        );
+    }
+    // Names that fit are kept as they are.
+    assert!(names.contains(&"tiny-production-api"), "{names:?}");
+}
