@@ -44,3 +44,36 @@ fn a_vpc_overlapping_the_cluster_networks_is_refused() {
     )
     .unwrap();
 }
+
+#[test]
+fn a_custom_postgres_user_without_privileges_is_said_with_the_grants() {
+    // ecommerce-eks on DigitalOcean: managed PostgreSQL 17 with `username: ecommerce_admin`,
+    // which DigitalOcean creates with minimal permissions (no CREATE on `public`).
+    let out = crate::support::synth(
+        &root().join("blueprints/ecommerce-eks.yaml"),
+        Provider::Digitalocean,
+        "production",
+    );
+    let warning = out
+        .notes
+        .iter()
+        .map(ToString::to_string)
+        .find(|n| n.contains("do-database-user"))
+        .expect("a do-database-user warning");
+    assert!(
+        warning.contains(r#"GRANT ALL ON DATABASE "ecommerce" TO "ecommerce_admin""#)
+            && warning.contains(r#"GRANT ALL ON SCHEMA public TO "ecommerce_admin""#),
+        "{warning}"
+    );
+    // In the cluster the credentials Secret's user owns its database: nothing to say.
+    let k8s = crate::support::synth(
+        &root().join("blueprints/ecommerce-eks.yaml"),
+        Provider::Kubernetes,
+        "production",
+    );
+    assert!(
+        !k8s.notes
+            .iter()
+            .any(|n| n.to_string().contains("do-database-user"))
+    );
+}
