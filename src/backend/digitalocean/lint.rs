@@ -13,7 +13,6 @@
 //! | `do-database-standby` | a managed database or cache has no standby node in production |
 //! | `do-registry-tier` | the registry tier holds fewer repositories than the blueprint lists |
 //! | `do-no-waf` | the blueprint asks for a WAF (see `platform.rs`) |
-//! | `do-database-user` | services connect to managed PostgreSQL 15+ as a `username` DigitalOcean creates with minimal permissions |
 //!
 //! Versions (the DOKS minor, managed engines, the platform charts) are judged against the
 //! versions catalog for every back-end alike: `crate::semantic::versions`.
@@ -82,7 +81,6 @@ fn cluster(ctx: &Ctx) {
 
 fn data_services(ctx: &Ctx) {
     let bp = ctx.v.bp;
-    database_users(ctx);
     let managed: Vec<(&str, bool, u32)> = ctx
         .managed_databases()
         .map(|d| (d.name.as_str(), d.ha, 0))
@@ -130,42 +128,6 @@ fn registry(ctx: &Ctx) {
             format!(
                 "registry tier `{tier}` holds {limit} repositories, the blueprint lists {}; use `basic` (5) or `professional` (unlimited)",
                 r.repositories.len()
-            ),
-        );
-    }
-}
-
-/// A `username` on managed PostgreSQL becomes a `digitalocean_database_user`, and the
-/// services connect as it. DigitalOcean creates such users with minimal permissions ("New
-/// users receive minimal permissions by default. You can then add user privileges using
-/// third-party tools like psql" — docs.digitalocean.com/products/databases/postgresql/how-to/
-/// manage-users-and-databases), the database belongs to `doadmin`, and from PostgreSQL 15
-/// only a database's owner may create objects in its `public` schema: the services' first
-/// migration fails with "permission denied for schema public". Neither the API nor the
-/// provider can grant more, and only the cluster's VPC may reach the database, so the grant
-/// is one step the operator runs; said here with the exact statements.
-fn database_users(ctx: &Ctx) {
-    use crate::blueprint::types::DatabaseEngine;
-    for d in ctx.managed_databases() {
-        let Some(user) = &d.username else { continue };
-        if d.engine != DatabaseEngine::Postgres || ctx.v.users_of(&d.name).is_empty() {
-            continue;
-        }
-        let version = ctx.v.version(d.version.as_deref(), d.engine.name());
-        let major: u32 = version
-            .split('.')
-            .next()
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(0);
-        if major < 15 {
-            continue;
-        }
-        let db = d.database_name.as_deref().unwrap_or("defaultdb");
-        ctx.warn(
-            "do-database-user",
-            format!(
-                "`{}`: the services connect as `{user}`, which DigitalOcean creates with minimal permissions; on PostgreSQL {major} it cannot create tables in `{db}` until doadmin runs (from inside the VPC, e.g. a pod): GRANT ALL ON DATABASE \"{db}\" TO \"{user}\"; \\c \"{db}\" GRANT ALL ON SCHEMA public TO \"{user}\";",
-                d.name
             ),
         );
     }
