@@ -13,6 +13,7 @@ mod deployable;
 mod determinism;
 mod diff;
 mod disruption;
+mod doks;
 mod ecs;
 mod eks;
 mod errors;
