@@ -435,8 +435,8 @@ fn in_cluster_volumes_have_a_storage_class_and_a_driver() {
 
 /// The cluster is created without EKS's default networking add-ons
 /// (`bootstrap_self_managed_addons: false`), so every EKS output installs them itself, the
-/// starter blueprint too (it names no add-ons): the VPC CNI before the nodes join, CoreDNS
-/// and kube-proxy; on Fargate CoreDNS, on Fargate compute.
+/// starter blueprint too (it names no add-ons): the VPC CNI and kube-proxy before the nodes
+/// join, CoreDNS; on Fargate CoreDNS, on Fargate compute.
 #[test]
 fn every_cluster_gets_its_networking_add_ons() {
     let mut outputs: Vec<(String, infragen::Output)> = crate::support::matrix()
@@ -483,15 +483,28 @@ fn every_cluster_gets_its_networking_add_ons() {
                 "{label}: no {addon}"
             );
         }
-        for g in groups {
+        // Both before the nodes join: the CNI gives pods their network, and its agent
+        // reaches the API server through the `kubernetes` Service, which kube-proxy routes.
+        for addon in ["vpc_cni", "kube_proxy"] {
+            let body = &infra[&format!("aws_eks_addon.{addon}")];
             assert!(
-                g["depends_on"]
+                body.get("depends_on").is_none_or(|d| !d
                     .as_array()
                     .unwrap()
                     .iter()
-                    .any(|d| d == "aws_eks_addon.vpc_cni"),
-                "{label}: nodes join before the CNI is configured"
+                    .any(|d| d.as_str().unwrap().starts_with("aws_eks_node_group."))),
+                "{label}: {addon} waits for the nodes"
             );
+            for g in &groups {
+                assert!(
+                    g["depends_on"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|d| d == &format!("aws_eks_addon.{addon}")),
+                    "{label}: nodes join before {addon} is installed"
+                );
+            }
         }
         seen[0] += 1;
     }

@@ -180,6 +180,11 @@ pub fn lower(ctx: &Ctx, c: &Cluster, m: &mut Module) {
                     body["configuration_values"] = config(json!({"enableNetworkPolicy": "true"}));
                 }
             }
+            // Before the nodes too: the VPC CNI's agent reaches the API server through the
+            // `kubernetes` Service address, which only kube-proxy's rules route; without it
+            // the CNI never starts, the nodes stay NotReady and the node groups fail their
+            // health check (NodeCreationFailure).
+            "kube-proxy" if !fargate => after.clear(),
             "coredns" if fargate => {
                 body["configuration_values"] = config(json!({"computeType": "Fargate"}));
             }
