@@ -10,6 +10,10 @@
       (the blueprint's, which exists in its account only) becomes CERTIFICATE_ARN, issued by
       moto; and a backup window touching the maintenance window ends a minute earlier (see
       moto_backup_window).
+  apply-moto.py gaps MODULE_COPY
+      works around what moto (5.2.x) does not implement, in the copy only, printing each
+      change and writing MODULE_COPY/moto-skipped.txt (one address a line) for the report:
+      see MOTO_GAPS and moto_gaps().
   apply-moto.py certificate ENDPOINT REGION
       requests an ACM certificate from moto and prints its ARN.
   apply-moto.py report MOTO_LOG LOG.json... > summary
@@ -77,6 +81,99 @@ def override(schema_path, module, endpoint, timeout, certificate=None):
         json.dump(body, out, indent=2)
 
 
+# Resource and data source types moto 5.2.x has no API for. moto's EKS back-end implements
+# clusters, managed node groups and Fargate profiles only (moto/eks/urls.py): no add-ons
+# (CreateAddon, DescribeAddonVersions) and no access entries (CreateAccessEntry,
+# AssociateAccessPolicy) -- it answers them 404 with an HTML page. Their blocks are removed
+# from the copy and dropped from every `depends_on`, so what waits on them (the node groups
+# wait for the vpc-cni and kube-proxy add-ons) is still applied.
+MOTO_GAPS = {
+    "resource": {"aws_eks_addon", "aws_eks_access_entry", "aws_eks_access_policy_association",
+                 "aws_eks_pod_identity_association"},
+    "data": {"aws_eks_addon_version"},
+}
+
+
+def moto_gaps(module):
+    """Edit the module copy around moto's gaps (see MOTO_GAPS), printing each change:
+
+    - removes the blocks of MOTO_GAPS types and their `depends_on` entries; any other
+      reference to them is an error (the workaround would be silently wrong);
+    - moto leaves an EKS cluster's `vpc_config[0].cluster_security_group_id` empty (AWS
+      creates that group with the cluster): references to it point at a stand-in security
+      group in the cluster's VPC, so the rules on it are applied;
+    - moto has no CreateCacheParameterGroup (elasticache): the group is removed and the
+      replication group uses the family's default group (`default.<family>`, with
+      `.cluster.on` when the group enables cluster mode);
+    - moto has no MonitorInstances (ec2/responses/monitoring.py raises NotImplementedError):
+      an instance's detailed `monitoring` is turned off.
+    """
+    files = {}
+    for f in sorted(os.listdir(module)):
+        if f.endswith(".tf.json") and not f.endswith("_override.tf.json"):
+            files[f] = json.load(open(os.path.join(module, f)))
+    removed, skipped, replace = [], [], {}
+    for doc in files.values():
+        for kind, types in MOTO_GAPS.items():
+            for rtype in types & set(doc.get(kind, {})):
+                for name in doc[kind].pop(rtype):
+                    prefix = "data." if kind == "data" else ""
+                    removed.append(f"{prefix}{rtype}.{name}")
+                    if kind == "resource":
+                        skipped.append(f"{rtype}.{name}")
+                    print(f"  moto gap: removed {prefix}{rtype}.{name} (no such API in moto)")
+            if kind in doc and not doc[kind]:
+                del doc[kind]
+        for name, group in doc.get("resource", {}).pop("aws_elasticache_parameter_group", {}).items():
+            params = {p.get("name"): p.get("value") for p in group.get("parameter", [])}
+            default = "default." + group["family"]
+            if params.get("cluster-enabled") == "yes":
+                default += ".cluster.on"
+            replace[f"${{aws_elasticache_parameter_group.{name}.name}}"] = default
+            removed.append(f"aws_elasticache_parameter_group.{name}")
+            skipped.append(f"aws_elasticache_parameter_group.{name}")
+            print(f"  moto gap: removed aws_elasticache_parameter_group.{name}, uses {default} "
+                  "(no CreateCacheParameterGroup in moto)")
+        for name, instance in doc.get("resource", {}).get("aws_instance", {}).items():
+            if instance.get("monitoring"):
+                instance["monitoring"] = False
+                print(f"  moto gap: aws_instance.{name}.monitoring -> false (no MonitorInstances in moto)")
+    vpcs = [n for d in files.values() for n in d.get("resource", {}).get("aws_vpc", {})]
+    stand_ins = {}
+    for doc in files.values():
+        for name in doc.get("resource", {}).get("aws_eks_cluster", {}):
+            ref = f"aws_eks_cluster.{name}.vpc_config[0].cluster_security_group_id"
+            replace[f"${{{ref}}}"] = f"${{aws_security_group.moto_eks_{name}.id}}"
+            if len(vpcs) == 1:
+                stand_ins[f"moto_eks_{name}"] = {
+                    "name_prefix": f"moto-eks-{name}-",
+                    "description": "stand-in for the EKS cluster security group (moto has none)",
+                    "vpc_id": f"${{aws_vpc.{vpcs[0]}.id}}",
+                }
+    text = {f: json.dumps(d) for f, d in files.items()}
+    for f in files:
+        for old, new in replace.items():
+            if old in text[f]:
+                print(f"  moto gap: {old} -> {new} in {f}")
+                text[f] = text[f].replace(old, new)
+        doc = json.loads(text[f])
+        for kind in ("resource", "data"):
+            for rtype, blocks in doc.get(kind, {}).items():
+                for body in blocks.values():
+                    if "depends_on" in body:
+                        body["depends_on"] = [d for d in body["depends_on"] if d not in removed]
+        leftover = [r for r in removed if re.search(re.escape(r) + r"\b", json.dumps(doc))]
+        if leftover:
+            sys.exit(f"apply-moto: {f} still refers to {leftover} after removing them for moto")
+        json.dump(doc, open(os.path.join(module, f), "w"), indent=2)
+    used = [n for n in stand_ins if any(f"aws_security_group.{n}." in t for t in text.values())]
+    if used:
+        body = {"resource": {"aws_security_group": {n: stand_ins[n] for n in used}}}
+        json.dump(body, open(os.path.join(module, "zz_moto_gaps.tf.json"), "w"), indent=2)
+    with open(os.path.join(module, "moto-skipped.txt"), "w") as out:
+        out.writelines(f"{a}\n" for a in skipped)
+
+
 def moto_backup_window(body):
     """moto refuses a backup window that merely touches the maintenance window (its overlap
     test counts a shared boundary minute; AWS accepts touching windows, and infragen's own
@@ -116,6 +213,12 @@ MOTO_BUGS = [
         "moto gives a read replica its source's DbiResourceId, so the provider's lookup by "
         "resource id (filter dbi-resource-id) matches two instances",
     ),
+    (
+        re.compile(r"reading ElastiCache Replication Group .*DescribeCacheClusters.*CacheClusterNotFound"),
+        "moto lists a replication group's member clusters (MemberClusters) but never registers "
+        "them as cache clusters (moto/elasticache/models.py), so DescribeCacheClusters on a "
+        "member answers CacheClusterNotFound",
+    ),
 ]
 
 
@@ -124,7 +227,9 @@ def moto_unimplemented(moto_log):
     found = set()
     if moto_log and os.path.exists(moto_log):
         for line in open(moto_log, errors="replace"):
-            m = re.search(r"The (\w+) action has not been implemented", line)
+            m = re.search(r"The (\w+) action has not been implemented", line) or re.search(
+                r"NotImplementedError: \w+\.(\w+) is not yet implemented", line
+            )
             if m:
                 found.add(m.group(1))
     return found
@@ -145,8 +250,15 @@ def report(moto_log, logs):
     created = defaultdict(set)
     problems = defaultdict(list)  # rtype -> [(verdict, where, message)]
     failed = set()
+    skipped = defaultdict(set)  # rtype -> addresses removed from the copy for a moto gap
+    modules = []
     for log in logs:
         module = os.path.basename(log).removesuffix(".json")
+        modules.append(module)
+        gaps = log.removesuffix(".json") + ".skipped"
+        if os.path.exists(gaps):
+            for address in open(gaps).read().split():
+                skipped[address.split(".")[0]].add(f"{module}: {address}")
         for line in open(log):
             try:
                 msg = json.loads(line)
@@ -173,12 +285,12 @@ def report(moto_log, logs):
                 else:
                     rtype = parts[0] if parts and parts[0] else "(module)"
                 action = api_action(text)
-                if (action and snake(action) in unimplemented) or NOT_IMPLEMENTED.search(text):
-                    verdict = "not implemented by moto"
-                elif any(rx.search(text) for rx, _ in MOTO_BUGS):
+                if any(rx.search(text) for rx, _ in MOTO_BUGS):
                     why = next(w for rx, w in MOTO_BUGS if rx.search(text))
                     verdict = "moto bug"
                     text = f"{text} [{why}]"
+                elif (action and snake(action) in unimplemented) or NOT_IMPLEMENTED.search(text):
+                    verdict = "not implemented by moto"
                 elif "StatusCode: 500" in text:
                     # moto raised an exception answering (a moto bug; its log has the trace).
                     verdict = "moto error"
@@ -186,16 +298,26 @@ def report(moto_log, logs):
                     verdict = "rejected"
                 failed.add(f"{module}: {address}")
                 problems[rtype].append((verdict, f"{module}: {address}", text[:600]))
-    types = sorted(set(planned) | set(created) | set(problems))
-    print(f"{'resource type':50} {'planned':>7} {'created':>7} {'failed':>6} {'blocked':>7}")
-    totals = [0, 0, 0, 0]
+    types = sorted(set(planned) | set(created) | set(problems) | set(skipped))
+    head = f"{'resource type':50} {'planned':>7} {'created':>7} {'failed':>6} {'blocked':>7}"
+    print(f"{head} {'skipped':>7}")
+    totals = [0, 0, 0, 0, 0]
     for t in types:
         p, c, f = len(planned.get(t, ())), len(created.get(t, ())), len(problems.get(t, ()))
         blocked = len(planned.get(t, set()) - created.get(t, set()) - failed)
-        totals = [a + b for a, b in zip(totals, (p, c, f, blocked))]
-        print(f"{t:50} {p:7} {c:7} {f:6} {blocked:7}")
-    print(f"{'total':50} {totals[0]:7} {totals[1]:7} {totals[2]:6} {totals[3]:7}")
-    print("(blocked: planned, never attempted because something it depends on failed)")
+        s = len(skipped.get(t, ()))
+        totals = [a + b for a, b in zip(totals, (p, c, f, blocked, s))]
+        print(f"{t:50} {p:7} {c:7} {f:6} {blocked:7} {s:7}")
+    print(f"{'total':50} " + " ".join(f"{n:7}" if i != 2 else f"{n:6}" for i, n in enumerate(totals)))
+    print("(blocked: planned, never attempted because something it depends on failed;")
+    print(" skipped: removed from the copy because moto has no API for it, see MOTO_GAPS)")
+    print()
+    for module in modules:
+        def mine(table):
+            return sum(1 for v in table.values() for a in v if a.startswith(module + ": "))
+
+        p, c, s = mine(planned), mine(created), mine(skipped)
+        print(f"{module}: {c}/{p} resources created ({s} skipped for moto gaps)")
     if unimplemented:
         print("\nmoto raised NotImplementedError for: " + ", ".join(sorted(unimplemented)))
     rejected = 0
@@ -209,6 +331,8 @@ def report(moto_log, logs):
 def main():
     if sys.argv[1] == "override":
         override(*sys.argv[2:7])
+    elif sys.argv[1] == "gaps":
+        moto_gaps(sys.argv[2])
     elif sys.argv[1] == "certificate":
         import boto3
 
