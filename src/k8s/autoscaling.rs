@@ -45,7 +45,7 @@ fn hpa_resources(a: &crate::blueprint::types::Autoscaling) -> (bool, bool) {
 /// Deployment: a VPA that evicts pods (`Auto`, `Recreate`) to resize the resource the HPA
 /// scales on fights it (each resize moves the HPA's utilization). It then controls only the
 /// other resource, or — with an HPA on both — only sizes new pods (`Initial`).
-fn vpa_mode(s: &Workload) -> (VpaMode, Option<&'static str>) {
+pub(crate) fn vpa_mode(s: &Workload) -> (VpaMode, Option<&'static str>) {
     let Some(vpa) = &s.bp.vpa else {
         return (VpaMode::Off, None);
     };

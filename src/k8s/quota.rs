@@ -8,7 +8,7 @@
 //! LimitRange's `max` is checked against every container's limits, which it would refuse.
 
 use crate::analysis::Validated;
-use crate::blueprint::types::Namespace;
+use crate::blueprint::types::{Namespace, VpaMode};
 use crate::diagnostic::Diagnostic;
 
 use super::workload::{filled, tracks};
@@ -88,6 +88,63 @@ fn show(value: f64, i: usize) -> String {
     }
 }
 
+/// The app container's figures once its VerticalPodAutoscaler has sized it at its bound.
+/// In every mode but `Off` the VPA's admission controller rewrites a new pod's requests to
+/// the recommendation, which can reach `maxAllowed` (the blueprint's `vpa.max`); with the
+/// default `controlledValues: RequestsAndLimits` (infragen writes no other) it scales the
+/// limits by the same factor, keeping the container's limit/request ratio. Only the
+/// resources the VPA controls move (CPU alone, or memory alone, next to an HPA on the
+/// other). A VPA may lower requests too, but the quota must hold the highest.
+/// <https://github.com/kubernetes/autoscaler/blob/master/vertical-pod-autoscaler/docs/features.md#limits-control>
+fn vpa_bound(s: &super::Workload, mut f: Figures) -> Figures {
+    let Some(vpa) = &s.bp.vpa else {
+        return f;
+    };
+    let (mode, controlled) = super::autoscaling::vpa_mode(s);
+    if mode == VpaMode::Off {
+        return f;
+    }
+    let bounds = [
+        ("cpu", 0, vpa.max.cpu.as_deref().and_then(cpu)),
+        ("memory", 1, vpa.max.memory.as_deref().and_then(memory)),
+    ];
+    for (resource, i, max) in bounds {
+        if controlled.is_some_and(|c| c != resource) {
+            continue;
+        }
+        // Without a bound the VPA may go as high as the node allows: no quota can be
+        // checked against that, and [`unbounded_vpas`] says so.
+        let Some(max) = max else { continue };
+        if max > f[i] {
+            if f[i] > 0.0 {
+                f[i + 2] *= max / f[i];
+            }
+            f[i] = max;
+        }
+    }
+    f
+}
+
+/// Services of a namespace whose VPA may raise `resource` (`cpu` or `memory`) without bound
+/// (no `vpa.max.<resource>`).
+fn unbounded_vpas<'c>(ctx: &'c Ctx, ns: &str, resource: &str) -> Vec<&'c str> {
+    ctx.services
+        .iter()
+        .filter(|s| s.namespace == ns && s.job.is_none())
+        .filter(|s| {
+            let Some(vpa) = &s.bp.vpa else { return false };
+            let (mode, controlled) = super::autoscaling::vpa_mode(s);
+            let max = if resource == "cpu" {
+                &vpa.max.cpu
+            } else {
+                &vpa.max.memory
+            };
+            mode != VpaMode::Off && controlled.is_none_or(|c| c == resource) && max.is_none()
+        })
+        .map(|s| s.name())
+        .collect()
+}
+
 /// What each workload of a namespace needs at its maximum: (what, pods, figures).
 fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
     let mut out = Vec::new();
@@ -95,16 +152,21 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
         // Sidecars run beside the app; init containers one at a time before it, so a pod
         // needs the larger of their largest and the running sum (Kubernetes' effective
         // request).
-        let running =
-            s.bp.sidecars
-                .iter()
-                .map(|c| figures(filled(c.resources.as_ref())))
-                .fold(figures(filled(s.bp.resources.as_ref())), add);
-        let pod =
+        let pod_with = |app: Figures| {
+            let running =
+                s.bp.sidecars
+                    .iter()
+                    .map(|c| figures(filled(c.resources.as_ref())))
+                    .fold(app, add);
             s.bp.init
                 .iter()
                 .map(|c| figures(filled(c.resources.as_ref())))
-                .fold(running, |a, b| std::array::from_fn(|i| a[i].max(b[i])));
+                .fold(running, |a, b| std::array::from_fn(|i| a[i].max(b[i])))
+        };
+        let app = figures(filled(s.bp.resources.as_ref()));
+        let pod = pod_with(app);
+        // The VPA sizes the pods of the Deployment it targets (the primary track).
+        let sized = pod_with(vpa_bound(s, app));
         if let Some(job) = s.job {
             // One pod per run (failed runs restart in place); a run that may overlap the
             // next (`Allow`, or `Replace` while the old pod terminates) counts twice.
@@ -121,7 +183,15 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
                 (None, Some(a)) => a.max,
                 (None, None) => s.bp.replicas,
             };
-            out.push((t.deployment, n, times(pod, n)));
+            if t.primary && sized != pod {
+                out.push((
+                    format!("{} (at its VPA's max)", t.deployment),
+                    n,
+                    times(sized, n),
+                ));
+            } else {
+                out.push((t.deployment, n, times(pod, n)));
+            }
         }
     }
     for d in ctx.data.iter().filter(|d| d.namespace == ns) {
@@ -274,6 +344,23 @@ fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Di
             memory(hard)
         };
         let Some(limit) = limit else { continue };
+        let resource = if idx.is_multiple_of(2) {
+            "cpu"
+        } else {
+            "memory"
+        };
+        let unbounded = unbounded_vpas(ctx, &ns.name, resource);
+        if !unbounded.is_empty() {
+            problems.push(
+                Diagnostic::new(format!(
+                    "`{path}`: {key} {hard} cannot be checked against the VerticalPodAutoscaler of {}, which has no `vpa.max.{resource}` and may raise the pods' {resource} requests (and limits) without bound; the API server would refuse the pods past the quota",
+                    unbounded.join(", ")
+                ))
+                .at(v.loaded.key_span(&path, key))
+                .help(format!("give `vpa.max.{resource}` to bound the VPA")),
+            );
+            continue;
+        }
         let total: f64 = need.iter().map(|(_, _, f)| f[idx]).sum();
         if total > limit {
             let parts: Vec<String> = need
@@ -290,7 +377,7 @@ fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Di
             .at(v.loaded.key_span(&path, key))
             .expected(format!("{key} of at least {}", show(total, idx)))
             .help(
-                "raise the quota, or lower the autoscaling maxima, replicas or resources".to_string(),
+                "raise the quota, or lower the autoscaling maxima, replicas, resources or `vpa.max`".to_string(),
             );
             problems.push(d);
         }
