@@ -27,6 +27,7 @@ mod jobs;
 mod layers;
 mod manifests;
 mod netpol;
+mod ports;
 mod quota;
 mod rds;
 mod support;
