@@ -270,32 +270,57 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
 /// Terraform and not listed.
 pub fn secret_values(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
     let bp = ctx.v.bp;
-    let generated: Vec<&str> = cache::managed(ctx)
-        .filter_map(|c| c.auth_token_secret.as_deref())
-        .collect();
     let mut read: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for s in bp.workloads() {
-        read.extend(s.secret_env.iter().map(|e| e.secret.as_str()));
-        read.extend(
-            s.uses
-                .iter()
-                .filter(|u| bp.secrets.iter().any(|x| x.name == u.name))
-                .map(|u| u.as_str()),
-        );
+        read.extend(set_out_of_band(ctx, s));
+    }
+    // On ECS, `infra` waits for the values of the secrets its services read (`readiness.rs`).
+    let mut awaited: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    if ctx.platform == Some(crate::blueprint::types::Platform::EcsFargate) {
+        for s in &bp.services {
+            awaited.extend(set_out_of_band(ctx, s));
+        }
     }
     bp.secrets
         .iter()
-        .filter(|s| read.contains(s.name.as_str()) && !generated.contains(&s.name.as_str()))
+        .filter(|s| read.contains(s.name.as_str()))
         .map(|s| crate::wiring::Precondition {
             kind: "SecretsManagerSecretValue".into(),
             namespace: String::new(),
             // The secret at hand, not looked up by name again (a linear search per secret).
             name: secrets::path_of(s).to_string(),
             keys: s.keys.clone(),
-            why: format!(
-                "blueprint secret `{}`: `infra` creates it empty; put its value (`aws secretsmanager put-secret-value`) before the workloads that read it start",
-                s.name
-            ),
+            why: if awaited.contains(s.name.as_str()) {
+                format!(
+                    "blueprint secret `{}`: `infra` creates it empty and stops before the ECS services that read it (their first deployment would stall); put its value (`aws secretsmanager put-secret-value`) and apply `infra` again",
+                    s.name
+                )
+            } else {
+                format!(
+                    "blueprint secret `{}`: `infra` creates it empty; put its value (`aws secretsmanager put-secret-value`) before the workloads that read it start",
+                    s.name
+                )
+            },
         })
+        .collect()
+}
+
+/// The blueprint secrets workload `s` reads (`secret_env`, or `uses` naming a secret) whose
+/// values are set out of band: all but the caches' AUTH token secrets, which Terraform fills.
+pub fn set_out_of_band<'a>(ctx: &Ctx<'a>, s: &'a Service) -> std::collections::BTreeSet<&'a str> {
+    let bp = ctx.v.bp;
+    let generated: Vec<&str> = cache::managed(ctx)
+        .filter_map(|c| c.auth_token_secret.as_deref())
+        .collect();
+    s.secret_env
+        .iter()
+        .map(|e| e.secret.as_str())
+        .chain(
+            s.uses
+                .iter()
+                .filter(|u| bp.secrets.iter().any(|x| x.name == u.name))
+                .map(|u| u.as_str()),
+        )
+        .filter(|name| !generated.contains(name))
         .collect()
 }

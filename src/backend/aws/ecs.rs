@@ -176,6 +176,8 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             (s, routed.contains(s.name.as_str()), reachable)
         })
         .collect();
+    // What the services' first deployments need, read once for every service.
+    super::readiness::declare(ctx, m);
     crate::backend::lower_in_parts(m, &jobs, |part, (s, behind_lb, reachable)| {
         lower_service(ctx, part, s, net, *behind_lb, reachable);
     });
@@ -256,6 +258,11 @@ fn lower_service(
         depends.push(edge::https_listener().address());
     }
     body["depends_on"] = Json::from(depends);
+    // Refused until its secrets have values and its images are pushed (`readiness.rs`).
+    let conditions = super::readiness::conditions(ctx, s);
+    if !conditions.is_empty() {
+        body["lifecycle"]["precondition"] = Json::from(conditions);
+    }
     m.file("ecs").resource(&svc, body);
 
     autoscaling(ctx, m, s, behind_lb);

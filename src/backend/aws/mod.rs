@@ -22,6 +22,7 @@ mod network;
 mod observability;
 mod platform;
 mod queue;
+mod readiness;
 mod registry;
 mod scheduled;
 mod secrets;
@@ -155,7 +156,9 @@ pub fn synth(v: &Validated) -> Output {
     if ctx.is_eks() {
         platform::manifests(&ctx, &mut out);
     } else {
-        crate::backend::connections::finish_preconditions(&mut out, connect::secret_values(&ctx));
+        let mut pre = connect::secret_values(&ctx);
+        pre.extend(readiness::image_preconditions(&ctx));
+        crate::backend::connections::finish_preconditions(&mut out, pre);
     }
     ctx.log.finish(&mut out);
     out
