@@ -211,6 +211,20 @@ pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
     Some((res("helm_release", "envoy_gateway"), body))
 }
 
+/// Whether something the output installs scales on the resource metrics API (which
+/// neither EKS nor DOKS serves without metrics-server): a service's HorizontalPodAutoscaler,
+/// or ingress-nginx's own (`ingress_controller.replicas` turns on the chart's HPA).
+pub fn uses_resource_metrics(v: &Validated) -> bool {
+    let nginx_hpa =
+        v.bp.kubernetes
+            .as_ref()
+            .and_then(|k| k.ingress_controller.as_ref())
+            .is_some_and(|c| {
+                c.kind == IngressClass::Nginx && gateway(v).is_none() && c.replicas.is_some()
+            });
+    nginx_hpa || v.bp.services.iter().any(|s| s.autoscaling.is_some())
+}
+
 /// ingress-nginx, when the blueprint declares an nginx ingress controller.
 /// `service_annotations` carry the cloud's load-balancer settings (name, protocol, …).
 pub fn ingress_nginx(

@@ -87,6 +87,10 @@ pub struct Options {
     /// create that class themselves (`k8s/cluster/storage-classes.yaml`); `None` when the
     /// platform's Terraform does, or when there is no such class.
     pub database_storage_provisioner: Option<String>,
+    /// Address blocks a cloud load balancer reaches pods from when it targets their IPs
+    /// itself, with no controller in the cluster between (an ALB of Ingress class `alb`: its
+    /// subnets). Routed services admit them on their ports; empty: no such load balancer.
+    pub load_balancer_sources: Vec<String>,
 }
 
 /// The labels of namespace `name` as the blueprint declares it (the last declaration wins),

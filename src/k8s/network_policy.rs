@@ -82,6 +82,21 @@ fn controller_in_cluster(ctx: &Ctx) -> bool {
     super::ingress::class(ctx) != "alb"
 }
 
+/// The load balancer's addresses when it reaches pods directly (an ALB targeting pod IPs;
+/// [`super::Options::load_balancer_sources`]), as policy peers.
+fn load_balancer_peers<'c>(ctx: &'c Ctx) -> Option<Vec<Map<'c>>> {
+    if controller_in_cluster(ctx) || ctx.opts.load_balancer_sources.is_empty() {
+        return None;
+    }
+    Some(
+        ctx.opts
+            .load_balancer_sources
+            .iter()
+            .map(|c| ip_block(c))
+            .collect(),
+    )
+}
+
 /// Where a managed data service lives: its subnet tier, else the VPC, else anywhere.
 fn managed_cidrs<'c>(net: Option<&'c Network>, part: &str) -> Vec<&'c str> {
     let Some(n) = net else {
@@ -223,6 +238,12 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
             "ports" => tcp(&[port]),
         });
     }
+    if s.routed
+        && let Some(port) = s.bp.port
+        && let Some(from) = load_balancer_peers(ctx)
+    {
+        ingress.push(map! {"from" => from, "ports" => tcp(&[port])});
+    }
     // A worker with no port (and no metrics port) accepts nothing, not even from its
     // namespace: an ingress rule without ports would open every port.
     if np.allow_same_namespace && !ports.is_empty() {
@@ -327,6 +348,28 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
             .iter()
             .filter(|s| s.namespace == ns && s.routed)
             .collect();
+        if np.allow_from_ingress
+            && !routed.is_empty()
+            && let Some(from) = load_balancer_peers(ctx)
+        {
+            let apps: Vec<&str> = routed.iter().map(|s| s.name()).collect();
+            let ports: BTreeSet<u16> = routed.iter().filter_map(|s| s.bp.port).collect();
+            docs.push(policy(
+                ctx,
+                "allow-load-balancer-traffic",
+                ns,
+                map! {
+                    "podSelector" => map! {
+                        "matchExpressions" => vec![map! {"key" => "app", "operator" => "In", "values" => apps}],
+                    },
+                    "policyTypes" => seq!["Ingress"],
+                    "ingress" => vec![map! {
+                        "from" => from,
+                        "ports" => tcp(&ports.into_iter().collect::<Vec<_>>()),
+                    }],
+                },
+            ));
+        }
         if np.allow_from_ingress && !routed.is_empty() && controller_in_cluster(ctx) {
             let apps: Vec<&str> = routed.iter().map(|s| s.name()).collect();
             let ports: BTreeSet<u16> = routed.iter().filter_map(|s| s.bp.port).collect();

@@ -21,10 +21,14 @@ fn service<'c>(
 ) -> Map<'c> {
     let mut meta_labels = labels(ctx, s);
     meta_labels.extend(selector.clone());
+    let mut meta = ctx.meta(name, &s.namespace, meta_labels);
+    if let Some(a) = alb_health_check(ctx, s) {
+        meta.insert("annotations", a);
+    }
     map! {
         "apiVersion" => "v1",
         "kind" => "Service",
-        "metadata" => ctx.meta(name, &s.namespace, meta_labels),
+        "metadata" => meta,
         "spec" => map! {
             "type" => "ClusterIP",
             "selector" => selector,
@@ -36,6 +40,32 @@ fn service<'c>(
             }],
         },
     }
+}
+
+/// An ALB of Ingress class `alb` checks each routed Service's pods itself (IP targets), by
+/// default with `GET /` on the traffic port, which an application need not answer with 200:
+/// every target would be unhealthy. The AWS Load Balancer Controller reads its health-check
+/// annotations from the backend Service too, so the Service names the pod's HTTP readiness
+/// (else liveness) probe.
+fn alb_health_check<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
+    if !s.routed || super::ingress::class(ctx) != "alb" {
+        return None;
+    }
+    let probes = &s.bp.probes;
+    let probe = [&probes.readiness, &probes.liveness]
+        .into_iter()
+        .flatten()
+        .find(|p| p.path.is_some())?;
+    let mut a = map! {"alb.ingress.kubernetes.io/healthcheck-path" => probe.path.as_deref()?};
+    if let Some(port) = probe.port
+        && Some(port) != s.bp.port
+    {
+        a.insert(
+            "alb.ingress.kubernetes.io/healthcheck-port",
+            port.to_string(),
+        );
+    }
+    Some(a)
 }
 
 pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {

@@ -5,7 +5,10 @@
 
 mod containers;
 mod deployable;
+mod disruption;
 mod ecs;
+mod edge;
+mod fargate;
 mod gateway;
 mod jobs;
 mod limits;
@@ -70,12 +73,15 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
     ecs::check(&mut c, bp);
+    disruption::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
     versions::check(&mut c, bp);
     versions::check_mq_instance(&mut c, bp);
     gateway::check(&mut c, bp);
     deployable::check(&mut c, bp);
+    fargate::check(&mut c, bp);
+    edge::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
         let v = Validated::new(loaded, provider, versions::warnings(bp, provider));

@@ -9,7 +9,7 @@ use super::Checker;
 use crate::blueprint::types::Blueprint;
 
 /// `name` is covered by a certificate name: equal, or one label under a `*.` wildcard.
-fn covers(cert_name: &str, host: &str) -> bool {
+pub(super) fn covers(cert_name: &str, host: &str) -> bool {
     let (c, h) = (cert_name.to_ascii_lowercase(), host.to_ascii_lowercase());
     match c.strip_prefix("*.") {
         Some(parent) => h

@@ -206,6 +206,17 @@ fn the_platform_installs_envoy_gateway_instead_of_ingress_nginx() {
         .as_str()
         .unwrap();
     assert!(values.contains(r#""enableGatewayAPI":true"#), "{values}");
+    // With that support on, the cert-manager controller exits at start-up until the Gateway
+    // API CRDs exist, and Envoy Gateway's chart is what installs them: its release must be
+    // applied first (the atomic cert-manager release waits for a ready controller).
+    let after: Vec<&str> = cm["resource"]["helm_release"]["cert_manager"]["depends_on"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        after.contains(&"helm_release.envoy_gateway"),
+        "cert-manager is applied without waiting for the Gateway API CRDs: {after:?}"
+    );
     let issuers = &out.files["k8s/cluster/issuers.yaml"];
     assert!(issuers.contains("gatewayHTTPRoute:") && !issuers.contains("ingressClassName"));
     // Production keeps ingress-nginx at its last chart.

@@ -3,16 +3,22 @@
 //! invalid-input cases, the command line, and determinism.
 
 mod account;
+mod alb_certificate;
+mod alb_health;
+mod autoscaling;
 mod cli;
 mod connections;
+mod data_volumes;
 mod deployable;
 mod determinism;
 mod diff;
+mod disruption;
 mod ecs;
 mod eks;
 mod errors;
 mod escape;
 mod examples;
+mod fargate;
 mod fuzz;
 mod gateway;
 mod golden;

@@ -627,7 +627,8 @@ fn fargate_logging(ctx: &Ctx, m: &mut Module) {
 }
 
 /// The ALB Ingress in front of ingress-nginx: WAF, TLS (ACM, found by host name), 80→443,
-/// forwarding over HTTPS to the controller's pods, health-checked on their `/healthz`.
+/// forwarding over HTTPS to the controller's pods, health-checked on `/healthz` of their
+/// HTTPS port.
 fn edge_ingress(ctx: &Ctx, m: &mut Module) {
     let Some(lb) = &ctx.v.bp.load_balancer else {
         return;
@@ -648,13 +649,19 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         "alb.ingress.kubernetes.io/backend-protocol".into(),
         "HTTPS".into(),
     );
+    // Health-checked where the traffic goes: ingress-nginx's catch-all server answers
+    // `/healthz` with 200 on its HTTP and HTTPS ports (the ALB's check carries no known
+    // host). Not on the controller's own 10254: the ingress namespace's NetworkPolicies,
+    // which the VPC CNI enforces, admit the ALB's addresses on the proxy ports only (10254
+    // is open to the monitoring namespace), so every target would be unhealthy and the ALB
+    // would fail open.
     a.insert(
         "alb.ingress.kubernetes.io/healthcheck-protocol".into(),
-        "HTTP".into(),
+        "HTTPS".into(),
     );
     a.insert(
         "alb.ingress.kubernetes.io/healthcheck-port".into(),
-        "10254".into(),
+        "traffic-port".into(),
     );
     a.insert(
         "alb.ingress.kubernetes.io/healthcheck-path".into(),
@@ -806,6 +813,17 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
         && let Some(lb) = &ctx.v.bp.load_balancer
     {
         opts.ingress_annotations = alb_annotations(ctx, lb);
+        // The ALB targets pod IPs from its nodes in the subnets the controller discovers
+        // (tagged `kubernetes.io/role/elb`: public; `internal-elb`: private), outside the
+        // cluster, so no namespace selector admits it: the routed services admit those
+        // subnets, or the VPC CNI drops every request and health check.
+        if let Some(n) = &ctx.v.bp.network {
+            opts.load_balancer_sources = if lb.internal {
+                n.subnets.private.clone()
+            } else {
+                n.subnets.public.clone()
+            };
+        }
     }
     let owned = connections::owned_namespaces(ctx.v, &opts);
     opts.platform_namespaces.extend(owned);

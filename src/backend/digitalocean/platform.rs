@@ -21,7 +21,7 @@ use crate::blueprint::types::IngressClass;
 use crate::k8s;
 use crate::naming::header;
 use crate::output::Output;
-use crate::terraform::{Expr, Module, data, interp};
+use crate::terraform::{Expr, Json, Module, data, interp};
 use crate::tpl;
 
 /// The name of the DigitalOcean load balancer the ingress controller's Service creates.
@@ -136,10 +136,12 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
             ),
         );
     }
+    let mut gateway_release = None;
     if let Some((r, mut body)) = helm::envoy_gateway(v) {
         if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
             m.file("namespaces").resource(&ns, doc);
         }
+        gateway_release = Some(r.address());
         m.file("gateway").resource(&r, body);
         ctx.note(format!(
             "ingress.gateway: Envoy Gateway creates the DigitalOcean load balancer `{}` for the Gateway once the manifests are applied; point DNS at its address (`kubectl get gateway -A`)",
@@ -149,6 +151,18 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
     if let Some((r, mut body)) = cert_manager {
         if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
             m.file("namespaces").resource(&ns, doc);
+        }
+        // With its Gateway API support on, the cert-manager controller exits at start-up
+        // while the Gateway API CRDs are absent ("the Gateway API CRDs do not seem to be
+        // present"); Envoy Gateway's chart installs them, so it goes first rather than
+        // racing an atomic release that waits for cert-manager to become ready.
+        if let Some(gw) = &gateway_release {
+            let mut after = match &body["depends_on"] {
+                Json::Array(a) => a.clone(),
+                _ => Vec::new(),
+            };
+            after.push(json!(gw));
+            body["depends_on"] = Json::Array(after);
         }
         m.file("cert_manager").resource(&r, body);
     }
@@ -183,14 +197,12 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
 }
 
 /// metrics-server for the HorizontalPodAutoscalers: DOKS does not ship it (it is a
-/// Marketplace add-on), so the platform installs the chart when a service autoscales.
+/// Marketplace add-on), so the platform installs the chart when anything autoscales.
 fn metrics_server(ctx: &Ctx) -> Option<(crate::terraform::Ref, crate::terraform::Json)> {
-    ctx.v
-        .bp
-        .services
-        .iter()
-        .any(|s| s.autoscaling.is_some())
-        .then(|| helm::metrics_server(false))
+    // DOKS does not serve the resource metrics API itself ("install the metrics server
+    // from the Marketplace so the HPA can monitor the cluster's resource usage"): without
+    // it every HorizontalPodAutoscaler, ingress-nginx's included, stays at its minimum.
+    helm::uses_resource_metrics(ctx.v).then(|| helm::metrics_server(false))
 }
 
 /// The data source of a managed database or cache cluster (and its custom user), read by

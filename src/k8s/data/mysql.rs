@@ -1,9 +1,26 @@
-//! MySQL: the server's credentials env (a root password operators can read), its
-//! `mysqladmin ping` probes, and how the exporter connects.
+//! MySQL: the server's data directory, its credentials env (a root password operators can
+//! read), its `mysqladmin ping` probes, and how the exporter connects.
 
 use super::statefulset::exec;
+use crate::k8s::DataService;
 use crate::k8s::workload::secret_env;
 use crate::k8s::yaml::{Map, map, seq};
+
+/// The data directory: a subdirectory of the volume, never its root. A freshly formatted
+/// ext4 block volume (DigitalOcean's and EBS's CSI drivers) holds `lost+found`, and
+/// `mysqld --initialize` refuses a data directory with anything in it ("--initialize
+/// specified but the data directory has files in it. Aborting."), so MySQL would never
+/// start on a new claim. The image's entrypoint reads `--datadir` and creates it.
+pub(crate) fn data_dir(d: &DataService) -> String {
+    format!("{}/data", d.engine.data_path())
+}
+
+/// `mysqld --datadir=<subdirectory>` followed by the blueprint's own args.
+pub(super) fn args(d: &DataService, server: String) -> Vec<String> {
+    let mut args = vec![server, format!("--datadir={}", data_dir(d))];
+    args.extend(d.args.iter().cloned());
+    args
+}
 
 pub(super) fn env<'c>(secret: &'c str, db: &'c str) -> Vec<Map<'c>> {
     vec![

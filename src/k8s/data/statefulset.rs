@@ -50,6 +50,7 @@ fn command(d: &DataService) -> (Vec<String>, Vec<String>) {
     match d.engine {
         Engine::Mongodb => mongodb::command(d, server),
         Engine::Redis | Engine::Valkey => redis::command(d, server),
+        Engine::Mysql => (Vec::new(), mysql::args(d, server)),
         _ if d.args.is_empty() => (Vec::new(), Vec::new()),
         _ => {
             let mut args = vec![server];
@@ -205,6 +206,16 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
         containers.push(exporter(ctx, d, image, *port));
     }
     let mut spec = pod(ctx, containers, volumes);
+    // The kubelet applies `fsGroup` to a volume on every mount by default, recursively
+    // adding group read/write to each file: RabbitMQ's `.erlang.cookie` (0400, on the data
+    // volume) then becomes 0660, and Erlang refuses a cookie others can read ("must be
+    // accessible by owner only"), so the broker crash-loops after its first pod
+    // replacement. Once the volume's root carries the group, leave it alone.
+    spec.insert(
+        "securityContext",
+        pod_security(DATA_UID, Some(DATA_UID), Some(DATA_UID))
+            .with("fsGroupChangePolicy", "OnRootMismatch"),
+    );
     if !init.is_empty() {
         spec.insert_before("containers", "initContainers", init);
     }

@@ -58,11 +58,7 @@ impl Checker<'_> {
                             "experiments",
                             "provider_meta",
                         ];
-                        let hint = suggest(other, known);
-                        self.report(
-                            at,
-                            format!("unknown argument \"{other}\"{}", did_you_mean(hint)),
-                        );
+                        self.unknown_argument(at, other, known);
                     }
                 }
             }
@@ -152,11 +148,7 @@ impl Checker<'_> {
                     file: decl.file,
                     address: &address,
                 };
-                let Some(body) = decl.body.as_object() else {
-                    self.report(
-                        at,
-                        format!("expected an object, got {}", describe(decl.body)),
-                    );
+                let Some(body) = self.body(at, decl.body) else {
                     continue;
                 };
                 for (k, v) in body {
@@ -175,10 +167,10 @@ impl Checker<'_> {
                         }
                         "validation" => self.check_conditions(at, "validation", v),
                         other => {
-                            let hint = suggest(other, KEYS.iter().copied().filter(|k| *k != "//"));
-                            self.report(
+                            self.unknown_argument(
                                 at,
-                                format!("unknown argument \"{other}\"{}", did_you_mean(hint)),
+                                other,
+                                KEYS.iter().copied().filter(|k| *k != "//"),
                             );
                         }
                     }
@@ -203,11 +195,7 @@ impl Checker<'_> {
                     file: decl.file,
                     address: &address,
                 };
-                let Some(body) = decl.body.as_object() else {
-                    self.report(
-                        at,
-                        format!("expected an object, got {}", describe(decl.body)),
-                    );
+                let Some(body) = self.body(at, decl.body) else {
                     continue;
                 };
                 for (k, v) in body {
@@ -220,11 +208,7 @@ impl Checker<'_> {
                         "depends_on" => self.check_depends_on(m, at, v),
                         "precondition" => self.check_conditions(at, "precondition", v),
                         other => {
-                            let hint = suggest(other, KEYS);
-                            self.report(
-                                at,
-                                format!("unknown argument \"{other}\"{}", did_you_mean(hint)),
-                            );
+                            self.unknown_argument(at, other, KEYS);
                         }
                     }
                 }
@@ -243,11 +227,7 @@ impl Checker<'_> {
                     file: decl.file,
                     address: &address,
                 };
-                let Some(body) = decl.body.as_object() else {
-                    self.report(
-                        at,
-                        format!("expected an object, got {}", describe(decl.body)),
-                    );
+                let Some(body) = self.body(at, decl.body) else {
                     continue;
                 };
                 // Other keys are the child module's input variables, unknown here.
@@ -270,11 +250,7 @@ impl Checker<'_> {
                 file: decl.file,
                 address,
             };
-            let Some(body) = decl.body.as_object() else {
-                self.report(
-                    at,
-                    format!("expected an object, got {}", describe(decl.body)),
-                );
+            let Some(body) = self.body(at, decl.body) else {
                 continue;
             };
             for (k, v) in body {
@@ -289,11 +265,7 @@ impl Checker<'_> {
                         }
                     }
                     other => {
-                        let hint = suggest(other, ["from", "to"]);
-                        self.report(
-                            at,
-                            format!("unknown argument \"{other}\"{}", did_you_mean(hint)),
-                        );
+                        self.unknown_argument(at, other, ["from", "to"]);
                     }
                 }
             }
@@ -308,11 +280,7 @@ impl Checker<'_> {
                 file: decl.file,
                 address,
             };
-            let Some(body) = decl.body.as_object() else {
-                self.report(
-                    at,
-                    format!("expected an object, got {}", describe(decl.body)),
-                );
+            let Some(body) = self.body(at, decl.body) else {
                 continue;
             };
             for (k, v) in body {
@@ -350,10 +318,10 @@ impl Checker<'_> {
                         ),
                     },
                     other => {
-                        let hint = suggest(other, ["to", "id", "identity", "provider", "for_each"]);
-                        self.report(
+                        self.unknown_argument(
                             at,
-                            format!("unknown argument \"{other}\"{}", did_you_mean(hint)),
+                            other,
+                            ["to", "id", "identity", "provider", "for_each"],
                         );
                     }
                 }

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 
 use super::schema::ProviderSchemas;
 pub use files::check_dir;
-use messages::{describe, prefixed};
+use messages::{describe, did_you_mean, prefixed, suggest};
 
 /// One finding. `file` is the file the offending declaration is in, `address` the
 /// declaration (`aws_vpc.main`, `data.aws_region.current`, `variable.x`, `output.y`,
@@ -101,6 +101,30 @@ impl Checker<'_> {
             address: at.address.to_string(),
             message: message.into(),
         });
+    }
+
+    /// The body of a declaration (`variable`, `output`, `module`, `moved`, `import`), which
+    /// must be an object; anything else is reported and skipped.
+    fn body<'v>(&mut self, at: At<'_>, body: &'v Value) -> Option<&'v Map<String, Value>> {
+        let object = body.as_object();
+        if object.is_none() {
+            self.report(at, format!("expected an object, got {}", describe(body)));
+        }
+        object
+    }
+
+    /// An argument a block does not take, with the nearest of the `known` ones.
+    fn unknown_argument<'k>(
+        &mut self,
+        at: At<'_>,
+        other: &str,
+        known: impl IntoIterator<Item = &'k str>,
+    ) {
+        let hint = suggest(other, known);
+        self.report(
+            at,
+            format!("unknown argument \"{other}\"{}", did_you_mean(hint)),
+        );
     }
 
     /// The objects of a value that may be an object or an array of objects, as Terraform

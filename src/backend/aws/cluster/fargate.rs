@@ -141,17 +141,8 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     }
     ctx.mark("fargate_profiles");
 
-    if !ctx
-        .v
-        .bp
-        .fargate_profiles
-        .iter()
-        .any(|p| p.namespaces.iter().any(|n| n == "kube-system"))
-    {
-        ctx.note(
-            "no Fargate profile selects namespace `kube-system`, so CoreDNS (and the AWS Load Balancer Controller) have nowhere to run: add a profile for it",
-        );
-    }
+    // Every namespace that runs pods has a profile: checked at validation
+    // (`semantic/fargate.rs`).
     ctx.note(format!(
         "EKS on Fargate does not enforce NetworkPolicy (the VPC CNI enforces it on EC2 nodes only): the policies under k8s/ document intent for cluster {name}; isolate with security groups for pods or move the workloads to managed nodes"
     ));

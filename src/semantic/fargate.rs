@@ -1,0 +1,166 @@
+//! EKS on Fargate (`cluster.platform: eks_fargate`): where its pods can run.
+//!
+//! Fargate schedules a pod only when a Fargate profile selects its namespace; any other pod
+//! stays `Pending` for ever, and the Helm releases of `terraform/platform` (`wait: true`,
+//! `atomic`) time out and roll back. So every namespace that runs pods needs a profile: the
+//! services' and jobs' namespaces, `kube-system` (CoreDNS, the AWS Load Balancer Controller,
+//! metrics-server), and the namespaces of the ingress controller and cert-manager. (The
+//! External Secrets Operator's namespace gets a profile of its own from the back-end.)
+//! <https://docs.aws.amazon.com/eks/latest/userguide/fargate-profile.html>
+//!
+//! Fargate pods cannot mount EBS volumes ("You can't mount Amazon EBS volumes to Fargate
+//! Pods", <https://docs.aws.amazon.com/eks/latest/userguide/fargate.html>), and every in-cluster
+//! data service is a StatefulSet with a volume claim: refused.
+
+use super::Checker;
+use crate::blueprint::types::{Blueprint, Deployment, IngressClass, Platform};
+use crate::catalog::Provider;
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    if c.provider != Provider::Aws
+        || bp.cluster.as_ref().map(|cl| cl.platform) != Some(Platform::EksFargate)
+        || bp.fargate_profiles.is_empty()
+    {
+        // No profiles at all is refused on its own (semantic/mod.rs).
+        return;
+    }
+    // A profile with labels selects only the pods carrying them; infragen cannot tell which
+    // pods a user's labels are meant for, so any profile naming the namespace counts.
+    let covered = |ns: &str| {
+        bp.fargate_profiles
+            .iter()
+            .any(|p| p.namespaces.iter().any(|n| n == ns))
+    };
+    let help = |ns: &str| {
+        format!(
+            "add a profile to `fargate_profiles`, e.g. `- {{ name: {ns}, namespaces: [{ns}] }}`, or add `{ns}` to an existing profile's `namespaces`"
+        )
+    };
+    // EKS quotas (CreateFargateProfile): ten profiles per cluster, five selectors per profile
+    // (one per namespace here), five labels per selector.
+    if bp.fargate_profiles.len() > 10 {
+        c.error(
+            "fargate_profiles",
+            format!(
+                "{} Fargate profiles, but an EKS cluster takes at most 10",
+                bp.fargate_profiles.len()
+            ),
+        )
+        .help = Some("list several namespaces in one profile (up to 5 each)".into());
+    }
+    for (i, p) in bp.fargate_profiles.iter().enumerate() {
+        if p.namespaces.len() > 5 {
+            c.error(
+                &format!("fargate_profiles[{i}].namespaces"),
+                format!("profile `{}` lists {} namespaces, but an EKS Fargate profile takes at most 5 selectors (one per namespace)", p.name, p.namespaces.len()),
+            )
+            .help = Some("split the namespaces over several profiles".into());
+        }
+        if p.labels.len() > 5 {
+            c.error(
+                &format!("fargate_profiles[{i}].labels"),
+                format!(
+                    "profile `{}` has {} labels, but an EKS Fargate selector takes at most 5",
+                    p.name,
+                    p.labels.len()
+                ),
+            );
+        }
+    }
+    let k8s = bp.kubernetes.as_ref();
+    let default_ns = k8s
+        .and_then(|k| k.default_namespace.clone())
+        .unwrap_or_else(|| bp.name.clone());
+
+    if !covered("kube-system") {
+        c.error(
+            "fargate_profiles",
+            "no Fargate profile selects namespace `kube-system`, so CoreDNS, the AWS Load Balancer Controller and metrics-server have nowhere to run (no DNS in the cluster, and `terraform/platform` times out)",
+        )
+        .help = Some(help("kube-system"));
+    }
+    let workloads = (bp.services.iter().enumerate())
+        .map(|(i, s)| ("service", format!("services[{i}]"), &s.name, &s.namespace))
+        .chain(
+            (bp.jobs.iter().enumerate())
+                .map(|(i, j)| ("job", format!("jobs[{i}]"), &j.name, &j.namespace)),
+        );
+    for (what, path, name, ns) in workloads {
+        let namespace = ns.clone().unwrap_or_else(|| default_ns.clone());
+        if covered(&namespace) {
+            continue;
+        }
+        let at = if ns.is_some() {
+            format!("{path}.namespace")
+        } else {
+            path
+        };
+        c.error(
+            &at,
+            format!("{what} `{name}` runs in namespace `{namespace}`, which no Fargate profile selects: its pods would stay Pending"),
+        )
+        .help = Some(help(&namespace));
+    }
+    if let Some(k) = k8s {
+        let gateway = bp
+            .ingress
+            .as_ref()
+            .is_some_and(|i| i.enabled && i.gateway.is_some());
+        if let Some(ic) = &k.ingress_controller
+            && ic.kind == IngressClass::Nginx
+            && !gateway
+        {
+            let ns = ic.namespace.as_deref().unwrap_or("ingress-nginx");
+            if !covered(ns) {
+                c.error(
+                    "kubernetes.ingress_controller",
+                    format!("the ingress controller runs in namespace `{ns}`, which no Fargate profile selects: its pods would stay Pending and no traffic would reach the services"),
+                )
+                .help = Some(help(ns));
+            }
+        }
+        if k.cert_manager.is_some() || !k.issuers.is_empty() {
+            let ns = k
+                .cert_manager
+                .as_ref()
+                .and_then(|cm| cm.namespace.as_deref())
+                .unwrap_or("cert-manager");
+            if !covered(ns) {
+                let at = if k.cert_manager.is_some() {
+                    "kubernetes.cert_manager"
+                } else {
+                    "kubernetes.issuers"
+                };
+                c.error(
+                    at,
+                    format!("cert-manager runs in namespace `{ns}`, which no Fargate profile selects: its pods would stay Pending and no certificate would be issued"),
+                )
+                .help = Some(help(ns));
+            }
+        }
+    }
+
+    let in_cluster = (bp.databases.iter().enumerate())
+        .filter(|(_, d)| d.deployment == Deployment::InCluster)
+        .map(|(i, d)| (format!("databases[{i}]"), &d.name))
+        .chain(
+            (bp.caches.iter().enumerate())
+                .filter(|(_, x)| x.deployment == Deployment::InCluster)
+                .map(|(i, x)| (format!("caches[{i}]"), &x.name)),
+        )
+        .chain(
+            (bp.queues.iter().enumerate())
+                .filter(|(_, x)| x.deployment == Deployment::InCluster)
+                .map(|(i, x)| (format!("queues[{i}]"), &x.name)),
+        );
+    for (path, name) in in_cluster {
+        c.error(
+            &format!("{path}.deployment"),
+            format!("`{name}` would run in the cluster with a persistent volume, but EKS on Fargate cannot mount EBS volumes: its pods would stay Pending"),
+        )
+        .help = Some(
+            "use `deployment: managed` (the cloud service), or run the cluster with managed nodes (`cluster.platform: eks`)"
+                .into(),
+        );
+    }
+}
