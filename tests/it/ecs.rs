@@ -437,3 +437,92 @@ fn services_wait_for_their_secret_values_and_images() {
         "too little checked: {checked:?}"
     );
 }
+
+/// A task that gets a component's password must get its user name too: the qurable service
+/// once set its own `DB_PASSWORD`, which left `DB_USERNAME` to it, and it set none.
+#[test]
+fn tasks_get_every_credential_of_the_databases_they_use() {
+    let mut checked = 0;
+    for (_, path, p, env) in crate::support::matrix() {
+        if p != Provider::Aws {
+            continue;
+        }
+        let out = crate::support::synth(&path, p, &env);
+        let Some(text) = out.files.get("terraform/infra/ecs.tf.json") else {
+            continue;
+        };
+        let ecs: Value = serde_json::from_str(text).unwrap();
+        let Some(tds) = ecs
+            .pointer("/resource/aws_ecs_task_definition")
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (td, body) in tds {
+            let containers: Value =
+                serde_json::from_str(body["container_definitions"].as_str().unwrap()).unwrap();
+            for c in containers.as_array().unwrap() {
+                let names = |key: &str| -> Vec<String> {
+                    c[key]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|e| e["name"].as_str().unwrap().to_string())
+                        .collect()
+                };
+                let (env, secrets) = (names("environment"), names("secrets"));
+                for var in env.iter().filter(|v| v.ends_with("_DATABASE")) {
+                    let prefix = var.trim_end_matches("_DATABASE");
+                    for cred in ["USERNAME", "PASSWORD"] {
+                        let want = format!("{prefix}_{cred}");
+                        assert!(
+                            secrets.contains(&want) || env.contains(&want),
+                            "{}@{env_name}: {td}: {var} without {want}: {secrets:?}",
+                            path.display(),
+                            env_name = env_name(&path, &out)
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 0);
+}
+
+fn env_name(_: &std::path::Path, out: &infragen::Output) -> String {
+    out.files
+        .get("terraform/infra/providers.tf.json")
+        .and_then(|t| t.split("\"environment\": \"").nth(1))
+        .and_then(|t| t.split('"').next())
+        .unwrap_or("?")
+        .to_string()
+}
+
+/// Setting one credential of a component and not the other is warned about.
+#[test]
+fn a_half_set_credential_is_warned_about() {
+    let yaml = with(
+        &stack(),
+        "jobs:",
+        "databases:\n  - name: db\n    engine: postgres\n    size: small\n    storage: { size_gb: 20 }\nsecrets:\n  - name: app-db\njobs:",
+    );
+    let yaml = with(
+        &yaml,
+        "    routes: [{ path: / }]",
+        "    routes: [{ path: / }]\n    uses: [db]\n    secret_env: [{ name: DB_PASSWORD, secret: app-db }]",
+    );
+    let out = synth(&yaml).unwrap();
+    let warned = |o: &infragen::Output| {
+        o.notes
+            .iter()
+            .any(|n| n.rule == Some("credentials-half-set"))
+    };
+    assert!(warned(&out), "{:?}", out.notes);
+    let both = with(
+        &yaml,
+        "secret_env: [{ name: DB_PASSWORD, secret: app-db }]",
+        "secret_env: [{ name: DB_PASSWORD, secret: app-db }]\n    env: { DB_USERNAME: app }",
+    );
+    assert!(!warned(&synth(&both).unwrap()));
+}

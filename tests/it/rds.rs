@@ -80,3 +80,117 @@ fn io1_iops_stay_within_their_ratio_to_the_storage() {
     }
     synth("{ size_gb: 100, type: io1, iops: 5000 }").unwrap();
 }
+
+/// Every AWS output of the shipped blueprints, with the parsed `infra` files merged by
+/// resource type.
+fn aws_infra() -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (stem, path, p, env) in crate::support::matrix() {
+        if p != Provider::Aws {
+            continue;
+        }
+        let o = crate::support::synth(&path, p, &env);
+        let mut merged = serde_json::json!({"resource": {}, "output": {}});
+        for (name, text) in &o.files {
+            if !name.starts_with("terraform/infra/") {
+                continue;
+            }
+            let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+            for block in ["resource", "output"] {
+                if let Some(types) = doc.get(block).and_then(|v| v.as_object()) {
+                    for (ty, named) in types {
+                        let slot = merged[block]
+                            .as_object_mut()
+                            .unwrap()
+                            .entry(ty.clone())
+                            .or_insert_with(|| serde_json::json!({}));
+                        if block == "output" {
+                            *slot = named.clone();
+                        } else {
+                            for (n, b) in named.as_object().unwrap() {
+                                slot[n] = b.clone();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out.push((format!("{stem}@{env}"), merged));
+    }
+    out
+}
+
+/// RDS refuses to create a read replica of a source whose master password it manages in
+/// Secrets Manager ("Creating read replicas for source instance … where
+/// ManageMasterUserPassword is enabled is not supported", every engine but SQL Server). A
+/// database with replicas gets a generated password, written write-only to the instance and
+/// to a secret with the same JSON keys, which its clients read.
+#[test]
+fn a_replicated_database_keeps_its_own_master_secret() {
+    let mut replicas = 0;
+    for (label, infra) in aws_infra() {
+        let Some(instances) = infra["resource"]["aws_db_instance"].as_object() else {
+            continue;
+        };
+        for (name, body) in instances {
+            let Some(source) = body["replicate_source_db"].as_str() else {
+                continue;
+            };
+            replicas += 1;
+            let source = source
+                .trim_start_matches("${aws_db_instance.")
+                .trim_end_matches(".identifier}");
+            let primary = &instances[source];
+            assert_ne!(
+                primary["manage_master_user_password"], true,
+                "{label}: {name} replicates {source}"
+            );
+            let password = primary["password_wo"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{label}: {source} has no password"));
+            // The secret clients read holds the same password and the user name.
+            let versions = infra["resource"]["aws_secretsmanager_secret_version"]
+                .as_object()
+                .unwrap();
+            let generated = password.trim_start_matches("${").trim_end_matches('}');
+            let (_, version) = versions
+                .iter()
+                .find(|(_, v)| {
+                    v["secret_string_wo"]
+                        .as_str()
+                        .is_some_and(|s| s.contains(generated))
+                })
+                .unwrap_or_else(|| panic!("{label}: no secret holds the password of {source}"));
+            let text = version["secret_string_wo"].as_str().unwrap();
+            assert!(
+                text.contains("username") && text.contains("password"),
+                "{label}: {text}"
+            );
+            let username = primary["username"].as_str().unwrap();
+            assert!(
+                text.contains(&format!("\\\"{username}\\\""))
+                    || text.contains(&format!("\"{username}\"")),
+                "{label}: {text}"
+            );
+            let secret = version["secret_id"]
+                .as_str()
+                .unwrap()
+                .replace(".id}", ".arn}");
+            assert_eq!(
+                infra["output"][format!("{source}_master_secret_arn")]["value"].as_str(),
+                Some(secret.as_str()),
+                "{label}"
+            );
+        }
+        // Databases without replicas keep the password RDS manages and rotates.
+        for (name, body) in instances {
+            let replicated = instances.values().any(|r| {
+                r["replicate_source_db"] == format!("${{aws_db_instance.{name}.identifier}}")
+            });
+            if body.get("replicate_source_db").is_none() && !replicated {
+                assert_eq!(body["manage_master_user_password"], true, "{label}: {name}");
+            }
+        }
+    }
+    assert!(replicas > 0, "no read replica in the shipped blueprints");
+}

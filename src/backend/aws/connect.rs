@@ -74,6 +74,25 @@ pub fn bindings<'a, 'b: 'a>(ctx: &Ctx<'b>, s: &'a Service) -> Vec<Binding<'a>> {
     )
 }
 
+/// Credentials `bindings` leaves to a service because it sets another credential of the same
+/// component itself (`wiring::without_own`), which it does not set either: (the variable
+/// missing, the one the service sets, the component). The task or pod would start without
+/// it, e.g. with `DB_PASSWORD` and no `DB_USERNAME`, and fail to log in.
+pub fn half_set_credentials(ctx: &Ctx, s: &Service) -> Vec<(String, String, String)> {
+    let all = wiring::bindings(ctx.v.bp, s, |name, kind| flavor(ctx, name, kind));
+    let own = |var: &str| s.env.contains_key(var) || s.secret_env.iter().any(|e| e.name == var);
+    let mut out = Vec::new();
+    for b in all.iter().filter(|b| b.secret() && !own(&b.var)) {
+        if let Some(set) = all
+            .iter()
+            .find(|o| o.component == b.component && o.secret() && own(&o.var))
+        {
+            out.push((b.var.clone(), set.var.clone(), b.component.to_string()));
+        }
+    }
+    out
+}
+
 /// Which root module the values are written in: `infra` refers to the resources, `platform`
 /// (EKS) finds them again by data source and names secrets by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +113,10 @@ pub fn sources(ctx: &Ctx, all: &[Binding]) -> Vec<(crate::terraform::Ref, crate:
                 let Some(d) = bp.databases.iter().find(|d| d.name == b.component) else {
                     continue;
                 };
+                // Its own secret is found by name; only the RDS-managed one needs the instance.
+                if b.secret() && !database::rds_managed_password(d) {
+                    continue;
+                }
                 (
                     crate::terraform::data("aws_db_instance", &d.name),
                     json!({"db_instance_identifier": database::identifier(ctx, d)}),
@@ -172,8 +195,15 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
                 .clone()
                 .or_else(|| (engine == DatabaseEngine::Postgres).then(|| "postgres".to_string()));
             let master = |key: &str| {
+                let arn = match (database::rds_managed_password(d), platform) {
+                    (true, _) => i.attr("master_user_secret[0].secret_arn"),
+                    // A database with replicas keeps generated credentials in a secret of
+                    // `infra` (`database::own_secret`), named, like the caches' tokens.
+                    (false, false) => database::own_secret(d).arn(),
+                    (false, true) => Expr::lit(&database::own_secret_name(ctx, d)),
+                };
                 Some(Resolved::Credential(Source::Secret {
-                    arn: i.attr("master_user_secret[0].secret_arn"),
+                    arn,
                     key: Some(key.into()),
                 }))
             };

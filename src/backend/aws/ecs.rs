@@ -277,6 +277,15 @@ fn lower_service(
 /// The connection variables of a service's (or a job's) task, resolved once: the execution
 /// role is granted exactly the credentials the task definition reads.
 pub(super) fn wired<'a>(ctx: &Ctx<'a>, s: &'a Service) -> Vec<(Binding<'a>, Resolved)> {
+    for (missing, set, component) in connect::half_set_credentials(ctx, s) {
+        ctx.note(crate::diagnostic::Note::warning(
+            "credentials-half-set",
+            format!(
+                "`{}` sets {set} itself, so `uses: {component}` leaves its other credentials to it too, but it does not set {missing}: the task starts without it and cannot log in to {component}; set {missing} as well, or drop {set} to get both from {component}",
+                s.name
+            ),
+        ));
+    }
     connect::bindings(ctx, s)
         .into_iter()
         .filter_map(|b| {

@@ -240,7 +240,7 @@ fn providers(ctx: &Ctx, m: &mut Module, backend: Option<Json>) {
     let mut names = vec!["aws"];
     // random: ElastiCache AUTH tokens, Amazon MQ's admin password; tls: the OIDC issuer's
     // certificate for IRSA.
-    if cache::uses_random(ctx) || queue::needs_random(ctx) {
+    if cache::uses_random(ctx) || queue::needs_random(ctx) || database::needs_random(ctx) {
         names.push("random");
     }
     if ctx.is_eks() {
