@@ -1,6 +1,7 @@
 //! RDS for the blueprint's managed databases (PostgreSQL, MySQL): a security group admitting
 //! only the database's clients, a parameter group that forces TLS, the instance (encrypted
-//! with the `rds` key, master password managed by RDS in Secrets Manager, Multi-AZ from
+//! with the `rds` key, master password generated and kept in a secret of this module — see
+//! [`own_secret`] for why not RDS-managed —, Multi-AZ from
 //! `ha`, backups, Performance Insights, enhanced monitoring, log exports into pre-created
 //! encrypted log groups, IAM authentication, deletion protection) and read replicas.
 //!
@@ -33,17 +34,21 @@ pub fn instance(name: &str) -> Ref {
 /// Special characters of a generated master password: RDS refuses `/`, `"`, `@` and spaces.
 const PASSWORD_SPECIALS: &str = "!#$%&*()-_=+[]{}<>:?";
 
-/// Whether RDS manages the master password of `d` in Secrets Manager. RDS refuses to create
-/// a read replica of a source whose master password it manages ("Creating read replicas for
-/// source instance … where ManageMasterUserPassword is enabled is not supported"; every
-/// engine but SQL Server: <https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations>),
-/// so a database with replicas gets a generated password kept in a secret of this module
-/// instead ([`own_secret`]), with the same JSON keys (`username`, `password`).
-pub fn rds_managed_password(d: &Database) -> bool {
-    d.replicas == 0
-}
+// The master password is generated here and kept in a secret of this module
+// ([`own_secret`], JSON keys `username` and `password`), not managed by RDS
+// (`manage_master_user_password`), for two reasons:
+// - RDS refuses to create a read replica of a source whose master password it manages
+//   ("Creating read replicas for source instance … where ManageMasterUserPassword is enabled
+//   is not supported"; every engine but SQL Server:
+//   <https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations>).
+// - RDS rotates a password it manages every seven days, while the clients read it once, as
+//   they start: ECS injects secrets into the environment at container start and "if the
+//   secret is subsequently updated or rotated, the container will not receive the updated
+//   value" (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html>),
+//   and a Kubernetes Secret's new value never reaches a running pod's environment either. A
+//   week after each rollout every new connection would fail to log in.
 
-/// The secret holding the master credentials of `d` when RDS does not manage them.
+/// The secret holding the master credentials of `d`.
 pub fn own_secret(d: &Database) -> Ref {
     res(
         "aws_secretsmanager_secret",
@@ -59,16 +64,12 @@ pub fn own_secret_name(ctx: &Ctx, d: &Database) -> String {
 /// The secret holding the master credentials of `d` (JSON keys `username`, `password`), as
 /// module `infra` refers to it.
 pub fn master_secret_arn(d: &Database) -> crate::terraform::Expr {
-    if rds_managed_password(d) {
-        instance(&d.name).attr("master_user_secret[0].secret_arn")
-    } else {
-        own_secret(d).arn()
-    }
+    own_secret(d).arn()
 }
 
 /// Whether the module needs the `random` provider (generated master passwords).
 pub fn needs_random(ctx: &Ctx) -> bool {
-    managed(ctx).any(|d| !rds_managed_password(d))
+    managed(ctx).next().is_some()
 }
 
 /// The databases RDS runs: those the analysis does not place in the cluster.
@@ -356,14 +357,9 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         body["performance_insights_kms_key_id"] = json!(key.arn());
         body["performance_insights_retention_period"] = json!(PI_RETENTION_DAYS);
     }
-    if rds_managed_password(d) {
-        body["manage_master_user_password"] = json!(true);
-        body["master_user_secret_kms_key_id"] = json!(key.arn());
-    } else {
-        // Write-only: the password reaches RDS and the secret, never a file.
-        body["password_wo"] = json!(generated_password(ctx, m, d));
-        body["password_wo_version"] = json!(1);
-    }
+    // Write-only: the password reaches RDS and the secret, never a file.
+    body["password_wo"] = json!(generated_password(ctx, m, d));
+    body["password_wo_version"] = json!(1);
     if let Some(name) = &d.database_name {
         body["db_name"] = json!(name);
     }
@@ -457,11 +453,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
     .output(
         &format!("{}_master_secret_arn", d.name),
         master_secret_arn(d),
-        &if rds_managed_password(d) {
-            format!("{title} {id}: Secrets Manager secret holding the master credentials (managed and rotated by RDS)")
-        } else {
-            format!("{title} {id}: Secrets Manager secret holding the master credentials (generated by Terraform: RDS does not manage the password of a database with read replicas)")
-        },
+        &format!("{title} {id}: Secrets Manager secret holding the master credentials (generated by Terraform, JSON keys username and password)"),
     );
     if !replicas.is_empty() {
         let paths: Vec<String> = replicas.iter().map(|r| r.path("address")).collect();
