@@ -13,6 +13,8 @@ mod backup;
 pub mod connect;
 mod cronjob;
 mod data;
+/// The pinned image of a data engine's version (what in-cluster servers run).
+pub(crate) use data::default_image;
 mod gateway;
 pub use gateway::ENVOY_GATEWAY_NAMESPACE;
 mod ingress;

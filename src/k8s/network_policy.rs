@@ -13,7 +13,8 @@
 //! - `<service>-netpol` per service: ingress from the controller (when routed), the
 //!   namespace, and the monitoring namespace to the metrics port only (Prometheus); egress
 //!   only to the namespace, DNS in `kube-system`, the data services in `uses` (in-cluster
-//!   pods by label, managed ones by their subnets), cloud APIs for tables and secrets
+//!   pods by label, managed ones by their subnets — on DigitalOcean the VPC and the
+//!   engines' fixed ports), cloud APIs for tables and secrets
 //!   (HTTPS), the API server when the pod mounts an API token, and the blueprint's
 //!   `egress` rules — never the instance metadata service;
 //! - `<data>-netpol` per in-cluster data service: only its users, its peers and its jobs
@@ -113,6 +114,24 @@ fn managed_cidrs<'c>(net: Option<&'c Network>, part: &str) -> Vec<&'c str> {
         .unwrap_or_else(|| vec![n.cidr.as_str()])
 }
 
+/// Where a DigitalOcean managed database or cache lives: an address of the VPC it is
+/// attached to (`private_network_uuid`; DigitalOcean VPCs have no subnet tiers), else
+/// anywhere (its public host).
+fn vpc_cidr(net: Option<&Network>) -> Vec<&str> {
+    vec![net.map_or("0.0.0.0/0", |n| n.cidr.as_str())]
+}
+
+/// The fixed ports of DigitalOcean's managed engines, whatever the blueprint's `port` says
+/// (the back-end notes that): PostgreSQL and MySQL 25060, MongoDB 27017, Valkey 25061 (TLS).
+/// <https://docs.digitalocean.com/products/databases/postgresql/how-to/connect/>
+fn digitalocean_database_port(engine: crate::blueprint::types::DatabaseEngine) -> u16 {
+    match engine {
+        crate::blueprint::types::DatabaseEngine::Mongodb => 27017,
+        _ => 25060,
+    }
+}
+const DIGITALOCEAN_VALKEY_PORT: u16 = 25061;
+
 /// Prometheus, from the monitoring namespace, scrapes the metrics port.
 fn scrape<'c>(ctx: &'c Ctx, port: u16) -> Option<Map<'c>> {
     let ns = ctx.monitoring_namespace()?;
@@ -192,19 +211,33 @@ fn uses_egress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
             });
             continue;
         }
+        let digitalocean = ctx.opts.managed == Some(crate::wiring::Flavor::DigitalOcean);
         let managed = |part: &str, port: u16| {
+            let cidrs = if digitalocean {
+                vpc_cidr(bp.network.as_ref())
+            } else {
+                managed_cidrs(bp.network.as_ref(), part)
+            };
             map! {
-                "to" => managed_cidrs(bp.network.as_ref(), part).iter().map(|c| ip_block(c)).collect::<Vec<_>>(),
+                "to" => cidrs.iter().map(|c| ip_block(c)).collect::<Vec<_>>(),
                 "ports" => tcp(&[port]),
             }
         };
         if let Some(db) = bp.databases.iter().find(|x| &x.name == u) {
-            let port = db
-                .port
-                .unwrap_or_else(|| super::data::default_port(super::Engine::from(db.engine)));
+            let port = if digitalocean {
+                digitalocean_database_port(db.engine)
+            } else {
+                db.port
+                    .unwrap_or_else(|| super::data::default_port(super::Engine::from(db.engine)))
+            };
             rules.push(managed("databases", port));
         } else if let Some(c) = bp.caches.iter().find(|x| &x.name == u) {
-            rules.push(managed("caches", c.port.unwrap_or(6379)));
+            let port = if digitalocean {
+                DIGITALOCEAN_VALKEY_PORT
+            } else {
+                c.port.unwrap_or(6379)
+            };
+            rules.push(managed("caches", port));
         } else if bp.queues.iter().any(|x| &x.name == u) {
             // Managed brokers speak AMQP over TLS.
             rules.push(managed("queues", 5671));

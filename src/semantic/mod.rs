@@ -8,6 +8,7 @@ mod deployable;
 mod disruption;
 mod ecs;
 mod edge;
+mod eks;
 mod fargate;
 mod gateway;
 mod jobs;
@@ -82,6 +83,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     deployable::check(&mut c, bp);
     fargate::check(&mut c, bp);
     edge::check(&mut c, bp);
+    eks::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
         let v = Validated::new(loaded, provider, versions::warnings(bp, provider));

@@ -65,6 +65,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     format!("`{}` is not a private (RFC 1918) range", net.cidr),
                 );
             }
+            doks_ranges(c, bp, vpc);
         }
         _ => {}
     }
@@ -147,6 +148,31 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             c.error(
                 "network.subnets.public",
                 "NAT gateways live in public subnets; add them or set `nat: none`",
+            );
+        }
+    }
+}
+
+/// The overlay networks a DOKS cluster is created with (the DigitalOcean API's defaults for
+/// `cluster_subnet` and `service_subnet`, which infragen does not set): pods and Services.
+/// A VPC overlapping them leaves nodes and pods with clashing routes — the manifests'
+/// NetworkPolicies also tell pods from nodes by the pod range — so it is refused.
+const DOKS_NETWORKS: [(&str, &str); 2] = [("pod", "10.244.0.0/16"), ("Service", "10.245.0.0/16")];
+
+fn doks_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
+    if bp.cluster.is_none() {
+        return;
+    }
+    for (what, range) in DOKS_NETWORKS {
+        let reserved: Ipv4Net = range.parse().expect("a CIDR block");
+        if vpc.contains(&reserved.network()) || reserved.contains(&vpc.network()) {
+            c.error(
+                "network.cidr",
+                format!("`{vpc}` overlaps the DOKS cluster's {what} network `{reserved}`"),
+            )
+            .help = Some(
+                "pick a VPC range outside 10.244.0.0/15, e.g. `10.10.0.0/16` or `172.16.0.0/16`"
+                    .into(),
             );
         }
     }

@@ -81,3 +81,31 @@ fn every_autoscaler_can_read_resource_metrics() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Only ingress-nginx autoscales (no service does): both cloud back-ends still install
+/// metrics-server. EKS used to look at the services alone, so the controller's HPA stayed at
+/// its minimum.
+#[test]
+fn an_autoscaled_ingress_controller_alone_gets_metrics_server() {
+    let blueprint = crate::connections::NEW_USER
+        .replace("    autoscaling: { min: 2, max: 6, cpu_percent: 70 }\n", "")
+        + "kubernetes:\n  ingress_controller: { kind: nginx, replicas: { min: 2, max: 5 } }\n";
+    for provider in [Provider::Aws, Provider::Digitalocean] {
+        let out = infragen::synthesize("shop.yaml", blueprint.as_bytes(), provider, "production")
+            .unwrap_or_else(|d| panic!("{provider}: {d}"));
+        assert!(
+            autoscales(&out),
+            "{provider}: the controller should autoscale"
+        );
+        assert!(
+            !out.files
+                .keys()
+                .any(|f| f.starts_with("k8s/") && f.contains("hpa")),
+            "{provider}: no service autoscales in this blueprint"
+        );
+        assert!(
+            installs_metrics_server(&out),
+            "{provider}: no metrics-server"
+        );
+    }
+}

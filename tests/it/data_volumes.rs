@@ -10,6 +10,8 @@
 //!   `OnRootMismatch`, adding group read/write (0660) to every file. RabbitMQ keeps its
 //!   Erlang cookie (mode 0400) on the data volume and Erlang refuses a cookie with any group
 //!   or other bit, so the broker must not see its volume re-permissioned.
+//! - Initializing a new volume, or replaying the journal after a crash, happens before the
+//!   server's port opens: the kubelet must give it minutes, not the liveness probe's 90 s.
 
 use serde_json::Value;
 use yaml_rust2::YamlLoader;
@@ -174,5 +176,31 @@ fn data_volumes_are_not_re_permissioned_on_every_mount() {
     for (label, sts) in statefulsets() {
         let sc = &sts["spec"]["template"]["spec"]["securityContext"];
         assert_eq!(after_remount(sc, 0o600), 0o600, "{label}");
+    }
+}
+
+/// Seconds a probe tolerates failing before the kubelet acts (the defaults of the fields
+/// Kubernetes fills in: period 10, threshold 3, no initial delay).
+fn patience(probe: &Value) -> u64 {
+    let field = |k: &str, default: u64| probe[k].as_u64().unwrap_or(default);
+    field("initialDelaySeconds", 0) + field("periodSeconds", 10) * field("failureThreshold", 3)
+}
+
+#[test]
+fn data_servers_get_time_to_initialize_and_recover() {
+    // A first start initializes the data directory behind a socket-only temporary server
+    // (mysqld --initialize, initdb), and a restart after a crash replays the journal before
+    // the port opens: the kubelet must not restart the server for five minutes, or it
+    // kills it mid-way over and over (and leaves MySQL half-initialized).
+    for (label, sts) in statefulsets() {
+        let c = server(&sts);
+        let first_kill = match c.get("startupProbe") {
+            Some(startup) => patience(startup),
+            None => patience(&c["livenessProbe"]),
+        };
+        assert!(
+            first_kill >= 300,
+            "{label}: the server is restarted after {first_kill} s of starting"
+        );
     }
 }

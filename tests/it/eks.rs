@@ -323,3 +323,225 @@ fn platform_module_connects_by_data_source_and_installs_the_controllers() {
         5000
     );
 }
+
+/// The upgrade policy agrees with the version's support period on the catalog's date: a
+/// version past standard support is in extended support from creation, which EKS does not
+/// let a `STANDARD` policy hold ("You can only disable extended support for clusters in
+/// standard support").
+#[test]
+fn the_upgrade_policy_matches_the_versions_support_period() {
+    let catalog: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("providers/releases.json")).unwrap(),
+    )
+    .unwrap();
+    let as_of = catalog["as_of"].as_str().unwrap();
+    let lines = &catalog["products"]["eks"]["lines"];
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let shipped = "  version: \"1.35\"";
+    assert!(yaml.contains(shipped));
+    let mut seen = [false, false];
+    for line in ["1.33", "1.34", "1.35"] {
+        let text = yaml.replace(shipped, &format!("  version: \"{line}\" #"));
+        let out = infragen::synthesize("shop.yaml", text.as_bytes(), Provider::Aws, "production")
+            .unwrap_or_else(|d| panic!("{line}: {d}"));
+        let infra = module(&out, "infra");
+        let cluster = &infra["aws_eks_cluster.main"];
+        assert_eq!(cluster["version"], line);
+        let extended = lines[line]["standard_end"]
+            .as_str()
+            .is_some_and(|end| end <= as_of);
+        seen[usize::from(extended)] = true;
+        assert_eq!(
+            cluster["upgrade_policy"]["support_type"],
+            if extended { "EXTENDED" } else { "STANDARD" },
+            "{line} (standard support ends {})",
+            lines[line]["standard_end"]
+        );
+    }
+    assert_eq!(seen, [true, true], "both support periods exercised");
+}
+
+/// A node group is named `<pool>-` plus Terraform's 26-character unique suffix, within EKS's
+/// 63 characters: a longer pool name fails `terraform validate`, so synth refuses it.
+#[test]
+fn node_pool_names_fit_the_node_group_name() {
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let synth = |name: &str| {
+        let text = yaml
+            .replace("  - name: general\n", &format!("  - name: {name}\n"))
+            .replace("node_pool: general", &format!("node_pool: {name}"));
+        assert_ne!(text, yaml);
+        infragen::synthesize("shop.yaml", text.as_bytes(), Provider::Aws, "production")
+            .map_err(|d| d.to_string())
+    };
+    let longest = "g".repeat(36);
+    let out = synth(&longest).unwrap();
+    let prefix =
+        module(&out, "infra")[&format!("aws_eks_node_group.{longest}")]["node_group_name_prefix"]
+            .as_str()
+            .unwrap()
+            .len();
+    assert!(prefix + 26 <= 63, "{prefix}");
+    let err = synth(&"g".repeat(37)).unwrap_err();
+    assert!(err.contains("`node_pools[0].name`"), "{err}");
+    assert!(err.contains("at most 36"), "{err}");
+}
+
+/// In-cluster data services' claims name the `gp3` class, which exists (and provisions) only
+/// with the EBS CSI driver add-on: every such claim in the output has its class, and a
+/// blueprint without the add-on is refused instead of leaving the claims Pending.
+#[test]
+fn in_cluster_volumes_have_a_storage_class_and_a_driver() {
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let out = ecommerce("development");
+    let classes: Vec<String> = module(&out, "platform")
+        .iter()
+        .filter(|(k, _)| k.starts_with("kubernetes_storage_class_v1."))
+        .map(|(_, v)| {
+            assert_eq!(v["storage_provisioner"], "ebs.csi.aws.com");
+            v["metadata"]["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert!(module(&out, "infra").contains_key("aws_eks_addon.aws_ebs_csi_driver"));
+    let mut claims = 0;
+    for (path, text) in &out.files {
+        if !path.starts_with("k8s/") {
+            continue;
+        }
+        for line in text.lines() {
+            if let Some(class) = line.trim().strip_prefix("storageClassName: ") {
+                assert!(
+                    classes.iter().any(|c| c == class),
+                    "{path}: class {class} is not created ({classes:?})"
+                );
+                claims += 1;
+            }
+        }
+    }
+    assert!(claims >= 3, "{claims}");
+
+    let addons = "  addons: [coredns, kube-proxy, vpc-cni, aws-ebs-csi-driver]";
+    assert!(yaml.contains(addons));
+    let text = yaml.replace(addons, "  addons: [coredns, kube-proxy, vpc-cni]");
+    let err = infragen::synthesize("shop.yaml", text.as_bytes(), Provider::Aws, "development")
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`cluster.addons`"), "{err}");
+    assert!(err.contains("aws-ebs-csi-driver"), "{err}");
+    // Production runs no data in the cluster: no driver needed.
+    infragen::synthesize("shop.yaml", text.as_bytes(), Provider::Aws, "production").unwrap();
+}
+
+/// The cluster is created without EKS's default networking add-ons
+/// (`bootstrap_self_managed_addons: false`), so every EKS output installs them itself, the
+/// starter blueprint too (it names no add-ons): the VPC CNI and kube-proxy before the nodes
+/// join, CoreDNS; on Fargate CoreDNS, on Fargate compute.
+#[test]
+fn every_cluster_gets_its_networking_add_ons() {
+    let mut outputs: Vec<(String, infragen::Output)> = crate::support::matrix()
+        .into_iter()
+        .filter(|(_, _, p, _)| *p == Provider::Aws)
+        .map(|(stem, path, p, env)| (format!("{stem} {env}"), synth(&path, p, &env)))
+        .collect();
+    outputs.push((
+        "templates/init.yaml".into(),
+        synth(
+            &root().join("templates/init.yaml"),
+            Provider::Aws,
+            "production",
+        ),
+    ));
+    let mut seen = [0, 0];
+    for (label, out) in outputs {
+        let infra = module(&out, "infra");
+        let Some(cluster) = infra.get("aws_eks_cluster.main") else {
+            continue;
+        };
+        assert_eq!(cluster["bootstrap_self_managed_addons"], false, "{label}");
+        let groups: Vec<&Value> = infra
+            .iter()
+            .filter(|(k, _)| k.starts_with("aws_eks_node_group."))
+            .map(|(_, v)| v)
+            .collect();
+        let coredns = infra
+            .get("aws_eks_addon.coredns")
+            .unwrap_or_else(|| panic!("{label}: no CoreDNS"));
+        if groups.is_empty() {
+            assert!(
+                coredns["configuration_values"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("\"computeType\":\"Fargate\"")),
+                "{label}"
+            );
+            seen[1] += 1;
+            continue;
+        }
+        for addon in ["vpc_cni", "kube_proxy"] {
+            assert!(
+                infra.contains_key(&format!("aws_eks_addon.{addon}")),
+                "{label}: no {addon}"
+            );
+        }
+        // Both before the nodes join: the CNI gives pods their network, and its agent
+        // reaches the API server through the `kubernetes` Service, which kube-proxy routes.
+        for addon in ["vpc_cni", "kube_proxy"] {
+            let body = &infra[&format!("aws_eks_addon.{addon}")];
+            assert!(
+                body.get("depends_on").is_none_or(|d| !d
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d.as_str().unwrap().starts_with("aws_eks_node_group."))),
+                "{label}: {addon} waits for the nodes"
+            );
+            for g in &groups {
+                assert!(
+                    g["depends_on"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|d| d == &format!("aws_eks_addon.{addon}")),
+                    "{label}: nodes join before {addon} is installed"
+                );
+            }
+        }
+        seen[0] += 1;
+    }
+    assert!(seen[0] >= 4 && seen[1] >= 1, "{seen:?}");
+}
+
+/// Nothing in the output scales EKS managed node groups, so a pool promising more nodes than
+/// it starts with is warned about, and a pool sized for its peak is not.
+#[test]
+fn node_pools_that_cannot_grow_are_warned_about() {
+    let warned = |out: &infragen::Output| {
+        out.notes
+            .iter()
+            .find(|n| n.text.contains("keep their desired size"))
+            .map(|n| n.text.clone())
+    };
+    let text = warned(&ecommerce("production")).expect("a warning");
+    assert!(text.contains("`general` (3, up to 10)"), "{text}");
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    // Every production pool at its maximum from the start (the top-level `node_pools`).
+    let start = yaml.find("\nnode_pools:\n").unwrap();
+    let end = start + 1 + yaml[start + 1..].find("\n\n").unwrap();
+    let mut pools = String::new();
+    for line in yaml[start..end].lines() {
+        let l = line.trim_start();
+        if l.starts_with("desired: ") {
+            continue;
+        }
+        pools.push_str(line);
+        pools.push('\n');
+        if l.starts_with("max: ") {
+            pools.push_str(&line.replace("max: ", "desired: "));
+            pools.push('\n');
+        }
+    }
+    let fixed = format!("{}{}{}", &yaml[..start], pools, &yaml[end..]);
+    let out = infragen::synthesize("shop.yaml", fixed.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(warned(&out), None);
+}

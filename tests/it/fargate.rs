@@ -205,3 +205,31 @@ fn a_cluster_takes_at_most_ten_profiles() {
     assert!(err.contains("12 Fargate profiles"), "{err}");
     assert!(err.contains("at most 10"), "{err}");
 }
+
+/// Node-agent add-ons (DaemonSets) never schedule on Fargate: skipped with a note, as the EBS
+/// CSI driver is, rather than left waiting for pods that never run.
+#[test]
+fn daemonset_add_ons_are_not_installed_on_fargate() {
+    let addons = "  addons: [vpc-cni, coredns, kube-proxy]";
+    assert!(case_yaml().contains(addons));
+    let yaml = case_yaml().replace(
+        addons,
+        "  addons: [vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, amazon-cloudwatch-observability, aws-ebs-csi-driver]",
+    );
+    let out = infragen::synthesize("case.yaml", yaml.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+    let cluster = &out.files["terraform/infra/cluster.tf.json"];
+    for addon in [
+        "eks-pod-identity-agent",
+        "amazon-cloudwatch-observability",
+        "aws-ebs-csi-driver",
+    ] {
+        assert!(!cluster.contains(&format!("\"{addon}\"")), "{addon}");
+        assert!(
+            out.notes.iter().any(|n| n
+                .text
+                .contains(&format!("`{addon}` is skipped on EKS Fargate"))),
+            "{addon}"
+        );
+    }
+}

@@ -14,6 +14,7 @@ mod deployable;
 mod determinism;
 mod diff;
 mod disruption;
+mod doks;
 mod ecs;
 mod eks;
 mod errors;

@@ -639,3 +639,111 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
     }
     checked
 }
+
+/// Where a managed database or cache listens, as the cloud places it: on DigitalOcean an
+/// address of the VPC the cluster is attached to (no subnet tiers; a high one, far from the
+/// first hosts) on the engine's fixed port — PostgreSQL and MySQL 25060, MongoDB 27017,
+/// Valkey 25061 (<https://docs.digitalocean.com/products/databases/postgresql/how-to/connect/>);
+/// on AWS an address of its subnet group (the database tier; caches the cache tier, else
+/// the database one) on the blueprint's port, else the engine's.
+fn managed_endpoint(
+    bp: &infragen::blueprint::types::Blueprint,
+    provider: infragen::Provider,
+    name: &str,
+) -> Option<(Ipv4Addr, u16)> {
+    use infragen::blueprint::types::DatabaseEngine;
+    let net = bp.network.as_ref()?;
+    let db = bp.databases.iter().find(|d| d.name == name);
+    let cache = bp.caches.iter().find(|c| c.name == name);
+    match provider {
+        infragen::Provider::Digitalocean => {
+            let (base, len) = net.cidr.split_once('/').unwrap();
+            let base = u32::from(base.parse::<Ipv4Addr>().unwrap());
+            let size = 1u32 << (32 - len.parse::<u32>().unwrap());
+            let ip = Ipv4Addr::from(base + size - 7);
+            let port = match (db, cache) {
+                (Some(d), _) if d.engine == DatabaseEngine::Mongodb => 27017,
+                (Some(_), _) => 25060,
+                (None, Some(_)) => 25061,
+                _ => return None,
+            };
+            Some((ip, port))
+        }
+        infragen::Provider::Aws => {
+            let s = &net.subnets;
+            let (tiers, port) = match (db, cache) {
+                (Some(d), _) => (
+                    vec![&s.database],
+                    d.port.unwrap_or(match d.engine {
+                        DatabaseEngine::Postgres => 5432,
+                        DatabaseEngine::Mysql => 3306,
+                        DatabaseEngine::Mongodb => 27017,
+                    }),
+                ),
+                (None, Some(c)) => (vec![&s.cache, &s.database], c.port.unwrap_or(6379)),
+                _ => return None,
+            };
+            let subnet = tiers.into_iter().find(|t| !t.is_empty())?.last()?.clone();
+            Some((host_in(&subnet), port))
+        }
+        infragen::Provider::Kubernetes => None,
+    }
+}
+
+#[test]
+fn services_reach_the_managed_data_services_they_use() {
+    let mut checked = Vec::new();
+    for (stem, path, provider, env) in matrix() {
+        let out = synth(&path, provider, &env);
+        let docs = documents(&out.files);
+        let model = Model {
+            policies: docs
+                .iter()
+                .filter(|d| d["kind"] == "NetworkPolicy")
+                .cloned()
+                .collect(),
+        };
+        if model.policies.is_empty() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let bp = infragen::blueprint::load("x", &bytes, &env)
+            .unwrap()
+            .blueprint;
+        let pods = workload_pods(&docs);
+        let in_cluster = |name: &str| {
+            pods.iter()
+                .any(|p| p.what.starts_with("StatefulSet") && p.app() == name)
+        };
+        for s in &bp.services {
+            let Some(pod) = pods
+                .iter()
+                .find(|p| p.what.starts_with("Deployment") && p.app() == s.name)
+            else {
+                continue;
+            };
+            for u in s.uses.iter().filter(|u| !in_cluster(u)) {
+                let Some((ip, port)) = managed_endpoint(&bp, provider, u) else {
+                    continue;
+                };
+                assert!(
+                    model.allows_out(pod, ip, port),
+                    "{stem} --provider {provider} --env {env}: {} cannot reach `{}` at {ip}:{port}",
+                    s.name,
+                    u.as_str()
+                );
+                checked.push(format!(
+                    "{stem} {provider} {env} {} → {}",
+                    s.name,
+                    u.as_str()
+                ));
+            }
+        }
+    }
+    assert!(
+        checked
+            .iter()
+            .any(|c| c.starts_with("ecommerce-eks digitalocean production")),
+        "{checked:?}"
+    );
+}

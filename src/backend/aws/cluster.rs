@@ -143,7 +143,7 @@ fn control_plane(ctx: &Ctx, c: &Cluster, m: &mut Module) {
         &cluster(),
         json!({
             "name": &name,
-            "version": version,
+            "version": &version,
             "role_arn": role.arn(),
             "enabled_cluster_log_types": &c.logging.types,
             "vpc_config": vpc,
@@ -158,14 +158,30 @@ fn control_plane(ctx: &Ctx, c: &Cluster, m: &mut Module) {
             "kubernetes_network_config": {"ip_family": "ipv4"},
             // Add-ons are `aws_eks_addon` resources, not the unmanaged defaults.
             "bootstrap_self_managed_addons": false,
-            // Standard support only: a version leaving it is upgraded rather than billed for
-            // extended support.
-            "upgrade_policy": {"support_type": "STANDARD"},
+            "upgrade_policy": {"support_type": support_type(&version)},
             "deletion_protection": c.deletion_protection,
             "tags": {"Name": name},
             "depends_on": [log_group.address(), attach.address(), key_policy.address()],
         }),
     );
+}
+
+/// The cluster's upgrade policy. `STANDARD` (the default here): when the version leaves
+/// standard support EKS upgrades the cluster rather than billing extended support. A version
+/// already past standard support on the catalog's date (accepted with a `version-support`
+/// warning) is in extended support from creation, which `STANDARD` contradicts: "You can only
+/// disable extended support for clusters in standard support"
+/// (docs.aws.amazon.com/eks/latest/userguide/disable-extended-support.html). It gets
+/// `EXTENDED`, as the warning says it is billed.
+fn support_type(version: &str) -> &'static str {
+    let releases = crate::releases::get();
+    let eks = crate::releases::product("eks");
+    let extended = eks
+        .line_of(version)
+        .and_then(|l| eks.lines.get(&l))
+        .and_then(|l| l.standard_end.as_deref())
+        .is_some_and(|end| end <= releases.as_of.as_str());
+    if extended { "EXTENDED" } else { "STANDARD" }
 }
 
 /// One security-group rule; `peer` is a security group id or a CIDR.

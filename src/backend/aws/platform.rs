@@ -476,9 +476,9 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     if alb_in_front_of_nginx(ctx) {
         edge_ingress(ctx, &mut m);
     }
-    if ctx.v.bp.services.iter().any(|s| s.autoscaling.is_some()) {
-        // HorizontalPodAutoscalers read the resource metrics API; EKS does not serve it
-        // without metrics-server.
+    if helm::uses_resource_metrics(ctx.v) {
+        // HorizontalPodAutoscalers (the services' and ingress-nginx's own) read the resource
+        // metrics API; EKS does not serve it without metrics-server.
         let (r, mut body) = helm::metrics_server(fargate);
         body["depends_on"] = after_lbc.clone();
         // kube-system exists: no namespace to create.

@@ -10,6 +10,7 @@
 mod catalog;
 mod cluster;
 mod database;
+mod grants;
 mod lint;
 mod network;
 mod platform;

@@ -187,6 +187,7 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
     for component in database_sources(ctx) {
         m.file("connections").resource(&component.0, component.1);
     }
+    super::grants::lower(ctx, &shared.opts, &mut m);
     if random {
         m.file("providers").terraform(terraform_block(
             &["digitalocean", "helm", "kubernetes", "random"],

@@ -30,6 +30,7 @@ mod rabbitmq;
 mod redis;
 mod statefulset;
 
+pub(crate) use engine::default_image;
 pub use engine::default_port;
 pub(crate) use plan::{job_apps, plan};
 pub use statefulset::lower;

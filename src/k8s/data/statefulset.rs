@@ -69,8 +69,13 @@ pub(super) fn sh(script: String) -> Map<'static> {
     map! {"exec" => map! {"command" => seq!["/bin/sh", "-c", script]}}
 }
 
-/// (liveness, readiness) of the server container.
-fn probes(d: &DataService) -> (Map<'static>, Map<'static>) {
+/// (startup, liveness, readiness) of the server container. The startup probe runs the
+/// readiness check for up to five minutes before liveness takes over: a first start
+/// initializes the data directory behind a socket-only temporary server (MySQL's
+/// `--initialize`, PostgreSQL's `initdb`), and a restart after a crash replays the journal
+/// before the port opens — a liveness probe alone (90 s) would kill the server mid-way,
+/// over and over, and MySQL would be left half-initialized.
+fn probes(d: &DataService) -> (Map<'static>, Map<'static>, Map<'static>) {
     let port = d.port;
     let tcp = map! {"tcpSocket" => map! {"port" => port}};
     let (live, ready) = match d.engine {
@@ -85,12 +90,17 @@ fn probes(d: &DataService) -> (Map<'static>, Map<'static>) {
         .with("periodSeconds", 10u32)
         .with("timeoutSeconds", 5u32)
         .with("failureThreshold", 6u32);
+    let startup = ready
+        .clone()
+        .with("periodSeconds", 10u32)
+        .with("timeoutSeconds", 5u32)
+        .with("failureThreshold", 30u32);
     let ready = ready
         .with("initialDelaySeconds", 5u32)
         .with("periodSeconds", 10u32)
         .with("timeoutSeconds", 5u32)
         .with("failureThreshold", 3u32);
-    (live, ready)
+    (startup, live, ready)
 }
 
 fn storage_name(d: &DataService) -> String {
@@ -179,7 +189,7 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
         init.push(mongodb::key_file(d, &mut mounts, &mut volumes));
     }
     let (cmd, args) = command(d);
-    let (live, ready) = probes(d);
+    let (startup, live, ready) = probes(d);
     let mut ports =
         vec![map! {"name" => d.engine.port_name(), "containerPort" => d.port, "protocol" => "TCP"}];
     if let Some((None, p)) = &d.exporter {
@@ -196,6 +206,7 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
     .with("ports", ports)
     .nonempty("env", env(ctx, d))
     .with("resources", resources(Some(&d.resources)))
+    .with("startupProbe", startup)
     .with("livenessProbe", live)
     .with("readinessProbe", ready)
     .with("securityContext", container_security())

@@ -1,5 +1,6 @@
-//! Managed add-ons from `cluster.addons`, each at the most recent version EKS offers for the
-//! cluster's Kubernetes version, owning its configuration (`OVERWRITE` on conflicts):
+//! Managed add-ons from `cluster.addons` (with the networking ones a cluster cannot do
+//! without, when left out), each at the most recent version EKS offers for the cluster's
+//! Kubernetes version, owning its configuration (`OVERWRITE` on conflicts):
 //! `vpc-cni` with network policy enforcement (installed before the nodes join), `coredns`
 //! (on Fargate: `computeType: Fargate`, after the `kube-system` profile exists),
 //! `kube-proxy`, `aws-ebs-csi-driver` with its own IRSA role (not on Fargate, which has no
@@ -90,10 +91,40 @@ fn container_insights(ctx: &Ctx, m: &mut Module) -> Expr {
     .arn()
 }
 
-/// The add-ons to install: the blueprint's, plus the CloudWatch observability add-on when
-/// Container Insights is on (managed nodes only: its agent is a DaemonSet).
+/// The networking add-ons a cluster cannot run without. The cluster is created with
+/// `bootstrap_self_managed_addons: false` (add-ons are managed resources here), and then
+/// "the default networking add-ons will not be installed. The default networking add-ons
+/// include vpc-cni, coredns, and kube-proxy" (EKS API, CreateCluster
+/// `bootstrapSelfManagedAddons`): without the VPC CNI nodes never become Ready (the node
+/// groups fail to create), without CoreDNS no name resolves, without kube-proxy no Service
+/// address routes. Fargate runs pod networking and kube-proxy inside each pod's VM: only
+/// CoreDNS is the cluster's.
+fn essential(ctx: &Ctx) -> &'static [&'static str] {
+    if ctx.platform == Some(Platform::EksFargate) {
+        &["coredns"]
+    } else {
+        &["vpc-cni", "coredns", "kube-proxy"]
+    }
+}
+
+/// The add-ons to install: the essential networking ones the blueprint leaves out (with a
+/// note), the blueprint's, plus the CloudWatch observability add-on when Container Insights
+/// is on (managed nodes only: its agent is a DaemonSet).
+pub fn names(ctx: &Ctx) -> Vec<String> {
+    let Some(c) = &ctx.v.bp.cluster else {
+        return Vec::new();
+    };
+    addon_names(ctx, c)
+}
+
 fn addon_names(ctx: &Ctx, c: &Cluster) -> Vec<String> {
-    let mut names = c.addons.clone();
+    let missing: Vec<String> = essential(ctx)
+        .iter()
+        .filter(|e| !c.addons.iter().any(|a| a == *e))
+        .map(|e| e.to_string())
+        .collect();
+    let mut names = missing.clone();
+    names.extend(c.addons.iter().cloned());
     const OBSERVABILITY: &str = "amazon-cloudwatch-observability";
     if c.container_insights && !names.iter().any(|a| a == OBSERVABILITY) {
         if ctx.platform == Some(Platform::Eks) {
@@ -107,8 +138,28 @@ fn addon_names(ctx: &Ctx, c: &Cluster) -> Vec<String> {
     names
 }
 
+/// The note on essential add-ons the blueprint leaves out (once per synth).
+fn note_missing(ctx: &Ctx, c: &Cluster) {
+    let missing: Vec<&str> = essential(ctx)
+        .iter()
+        .copied()
+        .filter(|e| !c.addons.iter().any(|a| a == e))
+        .collect();
+    if !missing.is_empty() {
+        ctx.note(format!(
+            "`cluster.addons` leaves out {}: installed anyway (the cluster is created without EKS's default networking add-ons; without them nodes never become Ready, names do not resolve or Services do not route)",
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+}
+
 pub fn lower(ctx: &Ctx, c: &Cluster, m: &mut Module) {
     let fargate = ctx.platform == Some(Platform::EksFargate);
+    note_missing(ctx, c);
     for addon in &addon_names(ctx, c) {
         let mut body = json!({
             "cluster_name": cluster_name_ref(),
@@ -129,6 +180,11 @@ pub fn lower(ctx: &Ctx, c: &Cluster, m: &mut Module) {
                     body["configuration_values"] = config(json!({"enableNetworkPolicy": "true"}));
                 }
             }
+            // Before the nodes too: the VPC CNI's agent reaches the API server through the
+            // `kubernetes` Service address, which only kube-proxy's rules route; without it
+            // the CNI never starts, the nodes stay NotReady and the node groups fail their
+            // health check (NodeCreationFailure).
+            "kube-proxy" if !fargate => after.clear(),
             "coredns" if fargate => {
                 body["configuration_values"] = config(json!({"computeType": "Fargate"}));
             }
@@ -136,6 +192,19 @@ pub fn lower(ctx: &Ctx, c: &Cluster, m: &mut Module) {
                 ctx.note(
                     "add-on `aws-ebs-csi-driver` is skipped on EKS Fargate: Fargate pods cannot mount EBS volumes (use EFS)",
                 );
+                continue;
+            }
+            // Node agents only (DaemonSets), which Fargate does not run: the add-on would
+            // wait for pods that never schedule.
+            "amazon-cloudwatch-observability" | "eks-pod-identity-agent" if fargate => {
+                ctx.note(format!(
+                    "add-on `{addon}` is skipped on EKS Fargate: it runs as a DaemonSet, which Fargate does not schedule{}",
+                    if addon == "eks-pod-identity-agent" {
+                        " (pods get AWS access through IRSA)"
+                    } else {
+                        " (pods' logs go to CloudWatch through the aws-logging ConfigMap)"
+                    }
+                ));
                 continue;
             }
             "aws-ebs-csi-driver" => {

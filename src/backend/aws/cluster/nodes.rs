@@ -199,15 +199,13 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
     let mut labels = pool.labels.clone();
     labels.insert(POOL_LABEL.to_string(), pool.name.clone());
     let mut depends = node_policy_attachments();
-    // The CNI must be configured before nodes join, or they come up without pod networking.
-    if ctx
-        .v
-        .bp
-        .cluster
-        .as_ref()
-        .is_some_and(|c| c.addons.iter().any(|a| a == "vpc-cni"))
-    {
-        depends.push(res("aws_eks_addon", "vpc-cni").address());
+    // The CNI must be configured before nodes join, or they come up without pod networking;
+    // and kube-proxy, through whose Service rules the CNI's agent reaches the API server.
+    let addons = super::addons::names(ctx);
+    for addon in ["vpc-cni", "kube-proxy"] {
+        if addons.iter().any(|a| a == addon) {
+            depends.push(res("aws_eks_addon", addon).address());
+        }
     }
     f.resource(
         &res("aws_eks_node_group", &pool.name),

@@ -1,0 +1,58 @@
+//! EKS with managed node groups: limits the EKS API and the Terraform provider put on names
+//! infragen derives from the blueprint.
+//!
+//! A node group is created by name prefix (`<pool>-`, so a replacement can exist beside the
+//! old one during `create_before_destroy`); the provider appends a 26-character unique
+//! suffix and a node group name takes at most 63 characters, so the prefix takes at most 37
+//! (hashicorp/terraform-provider-aws, `aws_eks_node_group.node_group_name_prefix`:
+//! `StringLenBetween(0, 63-id.UniqueIDSuffixLength)`): a pool name of at most 36.
+//!
+//! In-cluster data services keep their data on EBS volumes of the `gp3` StorageClass, which
+//! the `platform` module creates for the EBS CSI driver: EKS provisions EBS volumes only
+//! through that driver ("The Amazon EBS CSI driver isn't installed when you first create a
+//! cluster", docs.aws.amazon.com/eks/latest/userguide/ebs-csi.html), so without the
+//! `aws-ebs-csi-driver` add-on their claims stay Pending and the pods never start.
+
+use super::Checker;
+use crate::blueprint::types::{Blueprint, Deployment, Platform};
+use crate::catalog::Provider;
+
+/// The longest node pool name whose node group name prefix (`<pool>-`) EKS accepts.
+const MAX_POOL_NAME: usize = 63 - 26 - 1;
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    if c.provider != Provider::Aws
+        || bp.cluster.as_ref().map(|cl| cl.platform) != Some(Platform::Eks)
+    {
+        return;
+    }
+    let in_cluster = (bp.databases.iter().map(|d| (&d.name, d.deployment)))
+        .chain(bp.caches.iter().map(|x| (&x.name, x.deployment)))
+        .chain(bp.queues.iter().map(|x| (&x.name, x.deployment)))
+        .find(|(_, d)| *d == Deployment::InCluster);
+    let ebs_csi = bp
+        .cluster
+        .as_ref()
+        .is_some_and(|cl| cl.addons.iter().any(|a| a == "aws-ebs-csi-driver"));
+    if let Some((name, _)) = in_cluster
+        && !ebs_csi
+    {
+        c.error(
+            "cluster.addons",
+            format!("`{name}` runs in the cluster on an EBS volume, but without the `aws-ebs-csi-driver` add-on EKS provisions none (no `gp3` StorageClass is made): its claim would stay Pending"),
+        )
+        .help = Some("add `aws-ebs-csi-driver` to `cluster.addons`".into());
+    }
+    for (i, p) in bp.node_pools.iter().enumerate() {
+        if p.name.len() > MAX_POOL_NAME {
+            c.error(
+                &format!("node_pools[{i}].name"),
+                format!(
+                    "node pool name `{}` has {} characters; on EKS at most {MAX_POOL_NAME} (its node group is named `<pool>-` plus a 26-character unique suffix, within EKS's 63)",
+                    p.name,
+                    p.name.len()
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! What DigitalOcean would refuse or break for the shipped DOKS blueprint, refused at synth.
+
+use infragen::Provider;
+
+use crate::support::root;
+
+/// ecommerce-doks with `edit` applied to its text.
+fn doks(edit: impl Fn(String) -> String, env: &str) -> Result<infragen::Output, String> {
+    let text = std::fs::read_to_string(root().join("blueprints/ecommerce-doks.yaml")).unwrap();
+    let edited = edit(text.clone());
+    assert_ne!(edited, text, "the edit applies");
+    infragen::synthesize(
+        "blueprints/ecommerce-doks.yaml",
+        edited.as_bytes(),
+        Provider::Digitalocean,
+        env,
+    )
+    .map_err(|d| d.to_string())
+}
+
+#[test]
+fn a_vpc_overlapping_the_cluster_networks_is_refused() {
+    // DOKS creates the cluster with pods in 10.244.0.0/16 and Services in 10.245.0.0/16.
+    for (cidr, network) in [
+        ("10.244.0.0/16", "pod network `10.244.0.0/16`"),
+        ("10.245.128.0/20", "Service network `10.245.0.0/16`"),
+    ] {
+        let err = doks(
+            |t| t.replace("cidr: 172.17.0.0/16", &format!("cidr: {cidr}")),
+            "production",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("`network.cidr`")
+                && err.contains(network)
+                && err.contains("blueprints/ecommerce-doks.yaml:"),
+            "{err}"
+        );
+    }
+    // Next to them is fine.
+    doks(
+        |t| t.replace("cidr: 172.17.0.0/16", "cidr: 10.10.0.0/16"),
+        "production",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_custom_postgres_user_is_granted_its_database_inside_the_cluster() {
+    // ecommerce-eks on DigitalOcean: managed PostgreSQL 17 with `username: ecommerce_admin`,
+    // which DigitalOcean creates with minimal permissions; from PostgreSQL 15 only the
+    // database's owner (doadmin) may create in `public`, so the services' migrations would
+    // fail without a grant. The firewall admits only the cluster: the grant runs there.
+    let out = crate::support::synth(
+        &root().join("blueprints/ecommerce-eks.yaml"),
+        Provider::Digitalocean,
+        "production",
+    );
+    let grants: serde_json::Value =
+        serde_json::from_str(&out.files["terraform/platform/grants.tf.json"]).unwrap();
+    let job = &grants["resource"]["kubernetes_job_v1"]["ecommerce_production_db_grants"];
+    assert_eq!(job["wait_for_completion"], true);
+    let pod = &job["spec"]["template"]["spec"];
+    let c = &pod["container"][0];
+    let command: Vec<&str> = c["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(command[0], "psql");
+    assert!(command.contains(&r#"GRANT ALL ON DATABASE "ecommerce" TO "ecommerce_admin""#));
+    assert!(command.contains(&r#"GRANT ALL ON SCHEMA public TO "ecommerce_admin""#));
+    // It connects as the cluster's admin, over TLS, to the database the services use, in
+    // the services' namespace (which the platform module creates and enforces `restricted`).
+    let secret = &grants["resource"]["kubernetes_secret_v1"]["ecommerce_production_db_grants"];
+    assert_eq!(
+        c["env_from"][0]["secret_ref"]["name"],
+        secret["metadata"]["name"]
+    );
+    assert_eq!(
+        secret["data"]["PGUSER"],
+        "${data.digitalocean_database_cluster.db.user}"
+    );
+    assert_eq!(secret["data"]["PGDATABASE"], "ecommerce");
+    assert_eq!(secret["data"]["PGSSLMODE"], "require");
+    assert_eq!(
+        job["metadata"]["namespace"],
+        secret["metadata"]["namespace"]
+    );
+    let services_cm: serde_json::Value =
+        serde_json::from_str(&out.files["terraform/platform/connections.tf.json"]).unwrap();
+    let cm =
+        &services_cm["resource"]["kubernetes_config_map_v1"]["ecommerce_production_order_service"];
+    assert_eq!(job["metadata"]["namespace"], cm["metadata"]["namespace"]);
+    assert_eq!(cm["data"]["DB_DATABASE"], "ecommerce");
+    // Restricted Pod Security: non-root, no escalation, no capabilities, seccomp.
+    assert_eq!(pod["security_context"]["run_as_non_root"], true);
+    assert_eq!(
+        pod["security_context"]["seccomp_profile"]["type"],
+        "RuntimeDefault"
+    );
+    assert_eq!(c["security_context"]["allow_privilege_escalation"], false);
+    assert_eq!(c["security_context"]["capabilities"]["drop"][0], "ALL");
+    // In the cluster the credentials Secret's user owns its database: no grant.
+    let k8s = crate::support::synth(
+        &root().join("blueprints/ecommerce-eks.yaml"),
+        Provider::Kubernetes,
+        "production",
+    );
+    assert!(!k8s.files.keys().any(|f| f.contains("grants")));
+}
