@@ -6,6 +6,7 @@ mod account;
 mod alb_certificate;
 mod alb_health;
 mod autoscaling;
+mod cache;
 mod cli;
 mod connections;
 mod data_volumes;
