@@ -15,7 +15,7 @@ use super::workload::{filled, tracks};
 use super::{Ctx, Engine, Options};
 
 /// Requests cpu (millicores), memory (bytes), limits cpu, memory.
-type Figures = [f64; 4];
+pub(super) type Figures = [f64; 4];
 
 /// The quota keys checked, with the index of their figure (`cpu`/`memory` mean requests).
 const KEYS: [(&str, usize); 6] = [
@@ -28,7 +28,7 @@ const KEYS: [(&str, usize); 6] = [
 ];
 
 /// A CPU quantity in millicores (`250m`, `1`, `0.5`).
-fn cpu(q: &str) -> Option<f64> {
+pub(super) fn cpu(q: &str) -> Option<f64> {
     match q.strip_suffix('m') {
         Some(m) => m.parse().ok(),
         None => q.parse::<f64>().ok().map(|c| c * 1000.0),
@@ -36,7 +36,7 @@ fn cpu(q: &str) -> Option<f64> {
 }
 
 /// A memory quantity in bytes (`512Mi`, `1Gi`, `2G`, `1000`).
-fn memory(q: &str) -> Option<f64> {
+pub(super) fn memory(q: &str) -> Option<f64> {
     const UNITS: [(&str, f64); 12] = [
         ("Ki", 1024.0),
         ("Mi", 1048576.0),
@@ -59,7 +59,7 @@ fn memory(q: &str) -> Option<f64> {
     q.parse().ok()
 }
 
-fn figures(f: [&str; 4]) -> Figures {
+pub(super) fn figures(f: [&str; 4]) -> Figures {
     [
         cpu(f[0]).unwrap_or(0.0),
         memory(f[1]).unwrap_or(0.0),
@@ -80,7 +80,7 @@ fn times(a: Figures, n: u32) -> Figures {
     [a[0] * n, a[1] * n, a[2] * n, a[3] * n]
 }
 
-fn show(value: f64, i: usize) -> String {
+pub(super) fn show(value: f64, i: usize) -> String {
     if i.is_multiple_of(2) {
         format!("{}m", value.round())
     } else {
@@ -145,28 +145,39 @@ fn unbounded_vpas<'c>(ctx: &'c Ctx, ns: &str, resource: &str) -> Vec<&'c str> {
         .collect()
 }
 
+/// A service's pod with its app container at `app`: sidecars run beside the app; init
+/// containers one at a time before it, so a pod needs the larger of their largest and the
+/// running sum (Kubernetes' effective request).
+pub(super) fn service_pod(s: &super::Workload, app: Figures) -> Figures {
+    let running =
+        s.bp.sidecars
+            .iter()
+            .map(|c| figures(filled(c.resources.as_ref())))
+            .fold(app, add);
+    s.bp.init
+        .iter()
+        .map(|c| figures(filled(c.resources.as_ref())))
+        .fold(running, |a, b| std::array::from_fn(|i| a[i].max(b[i])))
+}
+
+/// A data service's pod: the server and its exporter sidecar.
+pub(super) fn data_pod(d: &super::DataService) -> Figures {
+    let pod = figures(filled(Some(&d.resources)));
+    if matches!(&d.exporter, Some((Some(_), _))) {
+        add(pod, SMALL)
+    } else {
+        pod
+    }
+}
+
 /// What each workload of a namespace needs at its maximum: (what, pods, figures).
 fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
     let mut out = Vec::new();
     for s in ctx.services.iter().filter(|s| s.namespace == ns) {
-        // Sidecars run beside the app; init containers one at a time before it, so a pod
-        // needs the larger of their largest and the running sum (Kubernetes' effective
-        // request).
-        let pod_with = |app: Figures| {
-            let running =
-                s.bp.sidecars
-                    .iter()
-                    .map(|c| figures(filled(c.resources.as_ref())))
-                    .fold(app, add);
-            s.bp.init
-                .iter()
-                .map(|c| figures(filled(c.resources.as_ref())))
-                .fold(running, |a, b| std::array::from_fn(|i| a[i].max(b[i])))
-        };
         let app = figures(filled(s.bp.resources.as_ref()));
-        let pod = pod_with(app);
+        let pod = service_pod(s, app);
         // The VPA sizes the pods of the Deployment it targets (the primary track).
-        let sized = pod_with(vpa_bound(s, app));
+        let sized = service_pod(s, vpa_bound(s, app));
         if let Some(job) = s.job {
             // One pod per run (failed runs restart in place); a run that may overlap the
             // next (`Allow`, or `Replace` while the old pod terminates) counts twice.
@@ -195,10 +206,7 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
         }
     }
     for d in ctx.data.iter().filter(|d| d.namespace == ns) {
-        let mut pod = figures(filled(Some(&d.resources)));
-        if matches!(&d.exporter, Some((Some(_), _))) {
-            pod = add(pod, SMALL);
-        }
+        let pod = data_pod(d);
         out.push((d.name.clone(), d.replicas, times(pod, d.replicas)));
         if super::backup::schedule(d).is_some() {
             // The dump (and upload) containers use the defaults; one run at a time.

@@ -7,6 +7,7 @@ mod alb_certificate;
 mod alb_health;
 mod autoscaling;
 mod cache;
+mod capacity;
 mod cli;
 mod connections;
 mod data_volumes;
