@@ -95,3 +95,26 @@ fn a_vpa_in_off_mode_sizes_nothing() {
     let text = edited(&text, "limits.memory: 30Gi", "limits.memory: 16Gi");
     synth(&text).unwrap();
 }
+
+/// The VPA sizes the app container only: a sidecar gets the `*` policy with mode Off, since
+/// a container without a policy of its own is controlled without bounds (and the quota was
+/// checked with the sidecar at its declared figures).
+#[test]
+fn a_vpa_leaves_the_sidecars_alone() {
+    let text = edited(
+        &techshop(),
+        "    pdb:\n      min_available: \"2\" # techshop-app-pdb\n",
+        "    sidecars:\n      - name: log-shipper\n        image: fluent/fluent-bit:4.0.3\n        resources: { requests: { cpu: 50m, memory: 64Mi }, limits: { cpu: 100m, memory: 128Mi } }\n    pdb:\n      min_available: \"2\" # techshop-app-pdb\n",
+    );
+    let text = edited(&text, r#"requests.cpu: "13""#, r#"requests.cpu: "14""#);
+    let text = edited(&text, r#"limits.cpu: "27""#, r#"limits.cpu: "28""#);
+    let text = edited(&text, "limits.memory: 30Gi", "limits.memory: 31Gi");
+    let out = synth(&text).unwrap_or_else(|e| panic!("{e}"));
+    let app = &out.files["k8s/techshop-cloud/techshop-app.yaml"];
+    let vpa = &app[app.find("kind: VerticalPodAutoscaler").unwrap()..];
+    assert!(
+        vpa.contains("- containerName: \"*\"\n        mode: \"Off\""),
+        "{vpa}"
+    );
+    assert!(vpa.contains("- containerName: techshop-app\n"), "{vpa}");
+}
