@@ -134,24 +134,6 @@ pub(crate) fn pod_security(uid: u32, gid: Option<u32>, fs_group: Option<u32>) ->
         .with("seccompProfile", map! {"type" => "RuntimeDefault"})
 }
 
-/// The lowest port below 1024 a service's pod listens on (its `port`, or its metrics
-/// port), if any. Its containers run as non-root with every capability dropped, so the
-/// kernel lets them bind such a port only when the pod's network namespace lowers
-/// `net.ipv4.ip_unprivileged_port_start` — a namespaced sysctl Kubernetes counts as safe
-/// (allowed by the kubelet by default, and by the `baseline` and `restricted` Pod Security
-/// Standards). containerd 1.x leaves it at the kernel's 1024 unless configured
-/// (`enable_unprivileged_ports`), so the pod sets it itself, no lower than it needs. EKS on
-/// Fargate sets no sysctls: there such a port is refused at synth (`semantic::fargate`).
-/// <https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/>
-pub(crate) fn unprivileged_port_start(bp: &crate::blueprint::types::Service) -> Option<u16> {
-    let metrics = bp.metrics.as_ref().and_then(|m| m.port);
-    [bp.port, metrics]
-        .into_iter()
-        .flatten()
-        .filter(|p| *p < 1024)
-        .min()
-}
-
 /// Container-level security context: read-only root, no privilege escalation, no
 /// capabilities.
 pub(crate) fn container_security() -> Map<'static> {
@@ -506,7 +488,7 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
         bp.security.run_as_group,
         bp.security.fs_group,
     );
-    if let Some(port) = unprivileged_port_start(bp) {
+    if let Some(port) = bp.privileged_port() {
         security.insert(
             "sysctls",
             seq![

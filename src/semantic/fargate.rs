@@ -169,7 +169,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
 
 /// Every pod infragen writes runs as a non-root user with every capability dropped, so it
 /// binds a port below 1024 only where the pod lowers `net.ipv4.ip_unprivileged_port_start`
-/// (which the Kubernetes back-end does, [`crate::k8s::workload::unprivileged_port_start`]).
+/// (which the Kubernetes back-end does, [`crate::blueprint::types::Service::privileged_port`]).
 /// EKS on Fargate takes neither route: its scheduler refuses pods that add capabilities
 /// ("Pod not supported on Fargate: invalid SecurityContext fields: Capabilities added") and
 /// sets no pod sysctls (they came to ECS on Fargate only), so the process's bind fails with
