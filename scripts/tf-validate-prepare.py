@@ -10,7 +10,8 @@ What it changes in the copy, and nothing else:
    `zz_mirror_override.tf.json` (Terraform's own override mechanism: the generated files stay
    as they are).
 2. Strips the arguments that exist only in a newer major of the provider than the mirror's,
-   from the one explicit list `NEWER_MAJOR_ONLY` below (each entry says why).
+   from the one explicit list `NEWER_MAJOR_ONLY` below (each entry says why), and removes
+   the data sources of `NEWER_MAJOR_DATA_SOURCES` as in 3.
 3. Removes resources and data sources of providers the mirror lacks (random, tls, helm,
    kubernetes, time, ...), their `provider` blocks and `required_providers` entries, and
    replaces every reference to them with a literal placeholder of a valid shape (a string
@@ -32,6 +33,14 @@ NEWER_MAJOR_ONLY = [
     # aws 6.0 added `deletion_protection` to aws_eks_cluster (EKS deletion protection, 2025).
     ("aws_eks_cluster", ("deletion_protection",)),
 ]
+
+# Data sources that exist in hashicorp/aws 6.x but not in 5.x: removed like those of a provider
+# the mirror lacks (references become placeholders). Keep this list explicit and short.
+NEWER_MAJOR_DATA_SOURCES = {
+    # aws 6.x added aws_ecr_images (list a repository's image ids); ECS services check with it
+    # that their image was pushed before their first deployment (src/backend/aws/readiness.rs).
+    "aws_ecr_images",
+}
 
 # Placeholders by attribute (last name in the traversal): values that pass the validation the
 # consuming arguments apply (ElastiCache/MQ passwords: 16-128 printable characters without
@@ -84,12 +93,14 @@ def main():
                 names = blocks[rtype]
                 keep = {}
                 for name, body in names.items():
-                    if provider_of(rtype, body) in mirrored:
+                    newer = kind == "data" and rtype in NEWER_MAJOR_DATA_SOURCES
+                    if provider_of(rtype, body) in mirrored and not newer:
                         keep[name] = body
                     else:
                         address = f"{rtype}.{name}" if kind == "resource" else f"data.{rtype}.{name}"
                         removed.add(address)
-                        print(f"  removed {address} (provider not in the mirror)")
+                        why = "aws 6.x only" if newer else "provider not in the mirror"
+                        print(f"  removed {address} ({why})")
                 if keep:
                     blocks[rtype] = keep
                 else:
@@ -129,12 +140,26 @@ def main():
     def template(match):
         return "${" + reference.sub(placeholder, match.group(1)) + "}"
 
+    def refers(condition):
+        return re.search(r"(?<![\w.\"])(data\.)?[a-z][a-z0-9]*_[a-z0-9_]+\.[\w-]+", condition)
+
     def rewrite(node, key=None):
         if isinstance(node, dict):
             return {k: rewrite(v, k) for k, v in node.items()}
         if isinstance(node, list):
             if key == "depends_on":
                 return [v for v in node if not (isinstance(v, str) and v in removed)]
+            if key in ("precondition", "postcondition"):
+                # Terraform refuses a condition that refers to nothing: one that only read
+                # what was removed is dropped.
+                kept = []
+                for v in node:
+                    new = rewrite(v)
+                    if isinstance(v, dict) and new.get("condition") != v.get("condition") and not refers(new.get("condition", "")):
+                        print(f"  dropped {key} `{v.get('condition')}` (it reads only what was removed)")
+                        continue
+                    kept.append(new)
+                return kept
             return [rewrite(v) for v in node]
         if isinstance(node, str) and reference is not None and "${" in node:
             return re.sub(r"\$\{(.*?)\}", template, node)

@@ -314,3 +314,237 @@ jobs:";
     // Names that fit are kept as they are.
     assert!(names.contains(&"tiny-production-api"), "{names:?}");
 }
+
+/// A first deployment whose tasks cannot start stalls under the circuit breaker for good
+/// (no completed deployment to roll back to). So every secret a service's task reads either
+/// gets its value from Terraform in the same module, or the service waits for it (a
+/// `lifecycle.precondition` on a listing of the secret's versions), and every image it pulls
+/// from a repository the module creates must be in that repository first.
+#[test]
+fn services_wait_for_their_secret_values_and_images() {
+    let mut checked = (0, 0);
+    for (_, path, p, env) in crate::support::matrix() {
+        if p != Provider::Aws {
+            continue;
+        }
+        let out = crate::support::synth(&path, p, &env);
+        let Some(text) = out.files.get("terraform/infra/ecs.tf.json") else {
+            continue;
+        };
+        let ecs: Value = serde_json::from_str(text).unwrap();
+        // Secrets whose value Terraform writes (caches' AUTH tokens).
+        let mut filled = Vec::new();
+        for (name, text) in &out.files {
+            if name.starts_with("terraform/infra/") {
+                let doc: Value = serde_json::from_str(text).unwrap();
+                if let Some(v) = doc
+                    .pointer("/resource/aws_secretsmanager_secret_version")
+                    .and_then(Value::as_object)
+                {
+                    filled.extend(
+                        v.values()
+                            .map(|b| b["secret_id"].as_str().unwrap().replace(".id}", ".arn}")),
+                    );
+                }
+            }
+        }
+        let data = |ty: &str| {
+            ecs.pointer(&format!("/data/{ty}"))
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let (versions, images) = (
+            data("aws_secretsmanager_secret_versions"),
+            data("aws_ecr_images"),
+        );
+        let Some(services) = ecs
+            .pointer("/resource/aws_ecs_service")
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (name, svc) in services {
+            let td_name = svc["task_definition"].as_str().unwrap();
+            let td_name = td_name
+                .trim_start_matches("${aws_ecs_task_definition.")
+                .trim_end_matches(".arn}");
+            let td = &ecs["resource"]["aws_ecs_task_definition"][td_name];
+            let containers: Value =
+                serde_json::from_str(td["container_definitions"].as_str().unwrap()).unwrap();
+            let conditions: Vec<&str> = svc["lifecycle"]["precondition"]
+                .as_array()
+                .map(|a| a.iter().map(|c| c["condition"].as_str().unwrap()).collect())
+                .unwrap_or_default();
+            for c in containers.as_array().unwrap() {
+                for s in c["secrets"].as_array().into_iter().flatten() {
+                    let from = s["valueFrom"].as_str().unwrap();
+                    let Some(end) = from.find(".arn}") else {
+                        continue;
+                    };
+                    let arn = &from[..end + 5];
+                    if !arn.starts_with("${aws_secretsmanager_secret.")
+                        || filled.iter().any(|f| f == arn)
+                    {
+                        continue; // RDS-managed secrets and Terraform-written tokens have values
+                    }
+                    let (data_name, _) = versions
+                        .iter()
+                        .find(|(_, b)| b["secret_id"] == arn)
+                        .unwrap_or_else(|| {
+                            panic!("{}: {name}: no version listing of {arn}", path.display())
+                        });
+                    let listing =
+                        format!("data.aws_secretsmanager_secret_versions.{data_name}.versions");
+                    assert!(
+                        conditions.iter().any(|c| c.contains(&listing)),
+                        "{}: {name} does not wait for {arn}: {conditions:?}",
+                        path.display()
+                    );
+                    checked.0 += 1;
+                }
+                let image = c["image"].as_str().unwrap();
+                if let Some(rest) = image.strip_prefix("${aws_ecr_repository.") {
+                    let (repo, tag) = rest.split_once(".repository_url}:").unwrap();
+                    let (data_name, _) = images
+                        .iter()
+                        .find(|(_, b)| {
+                            b["repository_name"] == format!("${{aws_ecr_repository.{repo}.name}}")
+                        })
+                        .unwrap_or_else(|| {
+                            panic!("{}: {name}: no image listing of {repo}", path.display())
+                        });
+                    let listing = format!(
+                        "data.aws_ecr_images.{data_name}.image_ids[*].image_tag, \"{tag}\""
+                    );
+                    assert!(
+                        conditions.iter().any(|c| c.contains(&listing)),
+                        "{}: {name} does not wait for {image}: {conditions:?}",
+                        path.display()
+                    );
+                    checked.1 += 1;
+                }
+            }
+        }
+        // `preconditions.json` tells the same.
+        let pre = &out.files["preconditions.json"];
+        if !images.is_empty() {
+            assert!(pre.contains("\"EcrImage\""), "{}: {pre}", path.display());
+        }
+    }
+    assert!(
+        checked.0 >= 2 && checked.1 >= 1,
+        "too little checked: {checked:?}"
+    );
+}
+
+/// A task that gets a component's password must get its user name too: the qurable service
+/// once set its own `DB_PASSWORD`, which left `DB_USERNAME` to it, and it set none.
+#[test]
+fn tasks_get_every_credential_of_the_databases_they_use() {
+    let mut checked = 0;
+    for (_, path, p, env) in crate::support::matrix() {
+        if p != Provider::Aws {
+            continue;
+        }
+        let out = crate::support::synth(&path, p, &env);
+        let Some(text) = out.files.get("terraform/infra/ecs.tf.json") else {
+            continue;
+        };
+        let ecs: Value = serde_json::from_str(text).unwrap();
+        let Some(tds) = ecs
+            .pointer("/resource/aws_ecs_task_definition")
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (td, body) in tds {
+            let containers: Value =
+                serde_json::from_str(body["container_definitions"].as_str().unwrap()).unwrap();
+            for c in containers.as_array().unwrap() {
+                let names = |key: &str| -> Vec<String> {
+                    c[key]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|e| e["name"].as_str().unwrap().to_string())
+                        .collect()
+                };
+                let (env, secrets) = (names("environment"), names("secrets"));
+                for var in env.iter().filter(|v| v.ends_with("_DATABASE")) {
+                    let prefix = var.trim_end_matches("_DATABASE");
+                    for cred in ["USERNAME", "PASSWORD"] {
+                        let want = format!("{prefix}_{cred}");
+                        assert!(
+                            secrets.contains(&want) || env.contains(&want),
+                            "{}@{env_name}: {td}: {var} without {want}: {secrets:?}",
+                            path.display(),
+                            env_name = env_name(&path, &out)
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 0);
+}
+
+fn env_name(_: &std::path::Path, out: &infragen::Output) -> String {
+    out.files
+        .get("terraform/infra/providers.tf.json")
+        .and_then(|t| t.split("\"environment\": \"").nth(1))
+        .and_then(|t| t.split('"').next())
+        .unwrap_or("?")
+        .to_string()
+}
+
+/// Setting one credential of a component and not the other is warned about.
+#[test]
+fn a_half_set_credential_is_warned_about() {
+    let yaml = with(
+        &stack(),
+        "jobs:",
+        "databases:\n  - name: db\n    engine: postgres\n    size: small\n    storage: { size_gb: 20 }\nsecrets:\n  - name: app-db\njobs:",
+    );
+    let yaml = with(
+        &yaml,
+        "    routes: [{ path: / }]",
+        "    routes: [{ path: / }]\n    uses: [db]\n    secret_env: [{ name: DB_PASSWORD, secret: app-db }]",
+    );
+    let out = synth(&yaml).unwrap();
+    let warned = |o: &infragen::Output| {
+        o.notes
+            .iter()
+            .any(|n| n.rule == Some("credentials-half-set"))
+    };
+    assert!(warned(&out), "{:?}", out.notes);
+    let both = with(
+        &yaml,
+        "secret_env: [{ name: DB_PASSWORD, secret: app-db }]",
+        "secret_env: [{ name: DB_PASSWORD, secret: app-db }]\n    env: { DB_USERNAME: app }",
+    );
+    assert!(!warned(&synth(&both).unwrap()));
+}
+
+/// The task's container runs as non-root with every capability dropped, so it can bind a port
+/// below 1024 only when the task lowers `net.ipv4.ip_unprivileged_port_start`
+/// (`systemControls`, which Fargate accepts from platform 1.4.0). Without it the bind fails
+/// and the task never passes its health check.
+#[test]
+fn a_port_below_1024_lowers_the_tasks_unprivileged_port_start() {
+    let controls = |yaml: &str| -> Value {
+        let out = synth(yaml).unwrap();
+        let ecs: Value = serde_json::from_str(&out.files["terraform/infra/ecs.tf.json"]).unwrap();
+        let td = &ecs["resource"]["aws_ecs_task_definition"]["api"];
+        let containers: Value =
+            serde_json::from_str(td["container_definitions"].as_str().unwrap()).unwrap();
+        containers[0]["systemControls"].clone()
+    };
+    assert_eq!(controls(&stack()), Value::Null, "port 8080 needs nothing");
+    let low = with(&stack(), "    port: 8080\n", "    port: 80\n");
+    assert_eq!(
+        controls(&low),
+        serde_json::json!([{"namespace": "net.ipv4.ip_unprivileged_port_start", "value": "80"}])
+    );
+}

@@ -80,3 +80,103 @@ fn io1_iops_stay_within_their_ratio_to_the_storage() {
     }
     synth("{ size_gb: 100, type: io1, iops: 5000 }").unwrap();
 }
+
+/// Every AWS output of the shipped blueprints, with the parsed `infra` files merged by
+/// resource type.
+fn aws_infra() -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (stem, path, p, env) in crate::support::matrix() {
+        if p != Provider::Aws {
+            continue;
+        }
+        let o = crate::support::synth(&path, p, &env);
+        let mut merged = serde_json::json!({"resource": {}, "output": {}});
+        for (name, text) in &o.files {
+            if !name.starts_with("terraform/infra/") {
+                continue;
+            }
+            let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+            for block in ["resource", "output"] {
+                if let Some(types) = doc.get(block).and_then(|v| v.as_object()) {
+                    for (ty, named) in types {
+                        let slot = merged[block]
+                            .as_object_mut()
+                            .unwrap()
+                            .entry(ty.clone())
+                            .or_insert_with(|| serde_json::json!({}));
+                        if block == "output" {
+                            *slot = named.clone();
+                        } else {
+                            for (n, b) in named.as_object().unwrap() {
+                                slot[n] = b.clone();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out.push((format!("{stem}@{env}"), merged));
+    }
+    out
+}
+
+/// RDS refuses to create a read replica of a source whose master password it manages in
+/// Secrets Manager ("Creating read replicas for source instance … where
+/// ManageMasterUserPassword is enabled is not supported", every engine but SQL Server), and
+/// rotates such a password every seven days while ECS tasks and pods read it once, as they
+/// start. So every database gets a generated password, written write-only to the instance
+/// and to a secret with the RDS keys (`username`, `password`), which its clients read.
+#[test]
+fn databases_keep_their_generated_master_password_in_their_own_secret() {
+    let (mut primaries, mut replicas) = (0, 0);
+    for (label, infra) in aws_infra() {
+        let Some(instances) = infra["resource"]["aws_db_instance"].as_object() else {
+            continue;
+        };
+        for (name, body) in instances {
+            assert_ne!(body["manage_master_user_password"], true, "{label}: {name}");
+            if body.get("replicate_source_db").is_some() {
+                // A replica has its source's users (physical replication).
+                assert!(body.get("password_wo").is_none(), "{label}: {name}");
+                replicas += 1;
+                continue;
+            }
+            primaries += 1;
+            let password = body["password_wo"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{label}: {name} has no password"));
+            // The secret clients read holds the same password and the user name.
+            let versions = infra["resource"]["aws_secretsmanager_secret_version"]
+                .as_object()
+                .unwrap();
+            let generated = password.trim_start_matches("${").trim_end_matches('}');
+            let (_, version) = versions
+                .iter()
+                .find(|(_, v)| {
+                    v["secret_string_wo"]
+                        .as_str()
+                        .is_some_and(|s| s.contains(generated))
+                })
+                .unwrap_or_else(|| panic!("{label}: no secret holds the password of {name}"));
+            let text = version["secret_string_wo"].as_str().unwrap();
+            let username = body["username"].as_str().unwrap();
+            assert!(
+                text.contains("username") && text.contains("password") && text.contains(username),
+                "{label}: {text}"
+            );
+            let secret = version["secret_id"]
+                .as_str()
+                .unwrap()
+                .replace(".id}", ".arn}");
+            assert_eq!(
+                infra["output"][format!("{name}_master_secret_arn")]["value"].as_str(),
+                Some(secret.as_str()),
+                "{label}"
+            );
+        }
+    }
+    assert!(
+        primaries > 0 && replicas > 0,
+        "{primaries} primaries, {replicas} replicas"
+    );
+}

@@ -84,6 +84,17 @@ pub fn family(engine: CacheEngine, version: &str) -> String {
     }
 }
 
+/// Whether ElastiCache takes `transit_encryption_mode` for this engine version
+/// (<https://docs.aws.amazon.com/AmazonElastiCache/latest/red-ug/in-transit-encryption-enable-python.html>).
+fn transit_mode_supported(engine: CacheEngine, version: &str) -> bool {
+    let major: u32 = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    engine == CacheEngine::Valkey || major >= 7
+}
+
 /// The Secrets Manager name of the secret holding the AUTH token of cache `c`.
 pub fn auth_secret_name(ctx: &Ctx, c: &Cache) -> String {
     match &c.auth_token_secret {
@@ -223,7 +234,7 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
         "replication_group_id": &id,
         "description": c.description.clone().unwrap_or_else(|| format!("{title} {}", c.name)),
         "engine": engine_name(c.engine),
-        "engine_version": version,
+        "engine_version": &version,
         "node_type": size,
         "num_cache_clusters": c.nodes,
         "cluster_mode": "disabled",
@@ -236,7 +247,6 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
         "at_rest_encryption_enabled": "true",
         "kms_key_id": key.arn(),
         "transit_encryption_enabled": true,
-        "transit_encryption_mode": "required",
         "auth_token": token.attr("result"),
         "auth_token_update_strategy": "ROTATE",
         "auto_minor_version_upgrade": "true",
@@ -245,6 +255,13 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
         "log_delivery_configuration": deliveries,
         "tags": {"Name": &id},
     });
+    // The transit encryption mode (`preferred` → `required`) is ElastiCache's online TLS
+    // migration, which exists for Valkey and Redis OSS 7.0 on only ("ElastiCache supports
+    // online TLS migration only for clusters with Valkey version 7.2 and above or Redis OSS
+    // version 7.0 or above"); an older Redis OSS with TLS on takes TLS connections only.
+    if transit_mode_supported(c.engine, &version) {
+        body["transit_encryption_mode"] = json!("required");
+    }
     if let Some(w) = c.snapshots.as_ref().and_then(|s| s.window) {
         body["snapshot_window"] = json!(w.aws());
     }

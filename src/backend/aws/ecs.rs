@@ -176,6 +176,8 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             (s, routed.contains(s.name.as_str()), reachable)
         })
         .collect();
+    // What the services' first deployments need, read once for every service.
+    super::readiness::declare(ctx, m);
     crate::backend::lower_in_parts(m, &jobs, |part, (s, behind_lb, reachable)| {
         lower_service(ctx, part, s, net, *behind_lb, reachable);
     });
@@ -256,6 +258,11 @@ fn lower_service(
         depends.push(edge::https_listener().address());
     }
     body["depends_on"] = Json::from(depends);
+    // Refused until its secrets have values and its images are pushed (`readiness.rs`).
+    let conditions = super::readiness::conditions(ctx, s);
+    if !conditions.is_empty() {
+        body["lifecycle"]["precondition"] = Json::from(conditions);
+    }
     m.file("ecs").resource(&svc, body);
 
     autoscaling(ctx, m, s, behind_lb);
@@ -270,6 +277,15 @@ fn lower_service(
 /// The connection variables of a service's (or a job's) task, resolved once: the execution
 /// role is granted exactly the credentials the task definition reads.
 pub(super) fn wired<'a>(ctx: &Ctx<'a>, s: &'a Service) -> Vec<(Binding<'a>, Resolved)> {
+    for (missing, set, component) in connect::half_set_credentials(ctx, s) {
+        ctx.note(crate::diagnostic::Note::warning(
+            "credentials-half-set",
+            format!(
+                "`{}` sets {set} itself, so `uses: {component}` leaves its other credentials to it too, but it does not set {missing}: the task starts without it and cannot log in to {component}; set {missing} as well, or drop {set} to get both from {component}",
+                s.name
+            ),
+        ));
+    }
     connect::bindings(ctx, s)
         .into_iter()
         .filter_map(|b| {
@@ -544,6 +560,17 @@ pub(super) fn task_definition(
             },
         },
     });
+    if let Some(port) = s.privileged_port() {
+        // Non-root with every capability dropped: the bind below 1024 works only where the
+        // task's network namespace lowers the unprivileged range (Fargate takes namespaced
+        // `systemControls` from platform 1.4.0; in awsvpc mode they apply to every container
+        // of the task).
+        // <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_SystemControl.html>
+        container["systemControls"] = json!([{
+            "namespace": "net.ipv4.ip_unprivileged_port_start",
+            "value": port.to_string(),
+        }]);
+    }
     if !s.command.is_empty() {
         container["entryPoint"] = json!(&s.command);
     }

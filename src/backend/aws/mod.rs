@@ -22,6 +22,7 @@ mod network;
 mod observability;
 mod platform;
 mod queue;
+mod readiness;
 mod registry;
 mod scheduled;
 mod secrets;
@@ -155,7 +156,9 @@ pub fn synth(v: &Validated) -> Output {
     if ctx.is_eks() {
         platform::manifests(&ctx, &mut out);
     } else {
-        crate::backend::connections::finish_preconditions(&mut out, connect::secret_values(&ctx));
+        let mut pre = connect::secret_values(&ctx);
+        pre.extend(readiness::image_preconditions(&ctx));
+        crate::backend::connections::finish_preconditions(&mut out, pre);
     }
     ctx.log.finish(&mut out);
     out
@@ -237,7 +240,7 @@ fn providers(ctx: &Ctx, m: &mut Module, backend: Option<Json>) {
     let mut names = vec!["aws"];
     // random: ElastiCache AUTH tokens, Amazon MQ's admin password; tls: the OIDC issuer's
     // certificate for IRSA.
-    if cache::uses_random(ctx) || queue::needs_random(ctx) {
+    if cache::uses_random(ctx) || queue::needs_random(ctx) || database::needs_random(ctx) {
         names.push("random");
     }
     if ctx.is_eks() {
