@@ -2,6 +2,7 @@
 //! environment (validated against the vendored provider schemas), error messages of the
 //! invalid-input cases, the command line, and determinism.
 
+mod access_entries;
 mod account;
 mod alb_certificate;
 mod alb_health;

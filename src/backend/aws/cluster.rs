@@ -456,12 +456,10 @@ fn access_entries(ctx: &Ctx, m: &mut Module) {
         ));
         vec![("admin_terraform".into(), session.attr("issuer_arn"))]
     } else {
-        named
-            .iter()
-            .map(|arn| {
-                let short = arn.rsplit(['/', ':']).next().unwrap_or(arn);
-                (format!("admin_{}", ident(short)), arn.as_str().into())
-            })
+        access_entry_keys(&named)
+            .into_iter()
+            .zip(&named)
+            .map(|(key, arn)| (key, arn.as_str().into()))
             .collect()
     };
     for (key, arn) in principals {
@@ -485,6 +483,32 @@ fn access_entries(ctx: &Ctx, m: &mut Module) {
                 }),
             );
     }
+}
+
+/// One Terraform name per admin principal: `admin_<name>` by the ARN's last segment, as
+/// before, while that is unique. A role and a user of one name (`role/admin`, `user/admin`),
+/// one name under two paths or in two accounts would otherwise share an address, and the
+/// second entry would replace the first — one admin silently without access. Those are named
+/// by the whole ARN after `arn:aws:iam::` (account, kind, path), with a counter as last resort.
+fn access_entry_keys(arns: &[String]) -> Vec<String> {
+    let short = |arn: &String| ident(arn.rsplit(['/', ':']).next().unwrap_or(arn));
+    let mut keys: Vec<String> = arns
+        .iter()
+        .map(|arn| {
+            if arns.iter().filter(|a| short(a) == short(arn)).count() > 1 {
+                ident(arn.trim_start_matches("arn:aws:iam::"))
+            } else {
+                short(arn)
+            }
+        })
+        .map(|k| format!("admin_{k}"))
+        .collect();
+    for i in 0..keys.len() {
+        if keys[..i].contains(&keys[i]) {
+            keys[i] = format!("{}_{i}", keys[i]);
+        }
+    }
+    keys
 }
 
 fn outputs(ctx: &Ctx, m: &mut Module) {
