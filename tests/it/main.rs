@@ -26,6 +26,7 @@ mod fargate;
 mod fuzz;
 mod gateway;
 mod golden;
+mod iam_role_names;
 mod jobs;
 mod layers;
 mod manifests;

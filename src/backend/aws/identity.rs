@@ -87,6 +87,43 @@ pub fn role_name(ctx: &Ctx, suffix: &str) -> String {
     name
 }
 
+/// The names of the roles infragen makes for itself around an EKS cluster: the control
+/// plane's, the nodes', the Fargate pods', the API access instance's, the controllers' and
+/// add-ons' IRSA roles (`<cluster>-…`) and the flow logs' and RDS monitoring's
+/// (`<prefix>-…`, the same prefix when the cluster keeps the default name).
+fn own_role_names(ctx: &Ctx) -> Vec<String> {
+    let cluster = ctx.cluster_name();
+    let mut names: Vec<String> = ["cluster", "nodes", "fargate-pods", "api-access"]
+        .iter()
+        .map(|s| format!("{cluster}-{s}"))
+        .collect();
+    for controller in [
+        "external-secrets",
+        "aws-load-balancer-controller",
+        "ebs-csi-controller",
+        "cloudwatch-agent",
+    ] {
+        names.push(role_name(ctx, controller));
+    }
+    for own in ["vpc-flow-logs", "rds-monitoring"] {
+        names.push(format!("{}-{own}", ctx.prefix));
+    }
+    names
+}
+
+/// The IAM role name of a workload's (or backup job's) service account: `<cluster>-<sa>`,
+/// unless that is the name of one of infragen's own roles (a service account called `nodes`
+/// or `cluster`): IAM role names are unique in an account, so both roles could not be
+/// created (CreateRole: EntityAlreadyExists). Such a one is `<cluster>-sa-<sa>` instead.
+pub fn service_account_role_name(ctx: &Ctx, suffix: &str) -> String {
+    let name = role_name(ctx, suffix);
+    if own_role_names(ctx).contains(&name) {
+        role_name(ctx, &format!("sa-{suffix}"))
+    } else {
+        name
+    }
+}
+
 /// A service account that needs AWS access, with what it uses.
 struct Account {
     namespace: String,
@@ -190,7 +227,7 @@ pub fn service_accounts(ctx: &Ctx) -> Vec<IrsaAccount> {
         .into_iter()
         .map(|(db, namespace, sa, _, _)| IrsaAccount {
             namespace,
-            role: role_name(ctx, &sa),
+            role: service_account_role_name(ctx, &sa),
             key: format!("irsa_{sa}"),
             name: sa,
             backup_of: Some(db),
@@ -203,7 +240,7 @@ pub fn service_accounts(ctx: &Ctx) -> Vec<IrsaAccount> {
         IrsaAccount {
             namespace: key.0.clone(),
             name: key.1.clone(),
-            role: role_name(ctx, suffix),
+            role: service_account_role_name(ctx, suffix),
             key: format!("irsa_{suffix}"),
             backup_of: None,
         }
@@ -396,7 +433,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             ctx,
             m,
             &format!("irsa_{sa}"),
-            &role_name(ctx, &sa),
+            &service_account_role_name(ctx, &sa),
             (&ns, &sa),
             statements,
             &[],
@@ -411,7 +448,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             ctx,
             m,
             &format!("irsa_{suffix}"),
-            &role_name(ctx, suffix),
+            &service_account_role_name(ctx, suffix),
             (&a.namespace, &a.sa),
             statements,
             &[],
