@@ -143,8 +143,10 @@ def moto_gaps(module):
     for doc in files.values():
         for name in doc.get("resource", {}).get("aws_eks_cluster", {}):
             ref = f"aws_eks_cluster.{name}.vpc_config[0].cluster_security_group_id"
-            replace[f"${{{ref}}}"] = f"${{aws_security_group.moto_eks_{name}.id}}"
+            # The stand-in needs the cluster's VPC: one made in this module (else the
+            # reference stays, and the rules on it fail as moto's gap).
             if len(vpcs) == 1:
+                replace[f"${{{ref}}}"] = f"${{aws_security_group.moto_eks_{name}.id}}"
                 stand_ins[f"moto_eks_{name}"] = {
                     "name_prefix": f"moto-eks-{name}-",
                     "description": "stand-in for the EKS cluster security group (moto has none)",
