@@ -526,3 +526,31 @@ fn a_half_set_credential_is_warned_about() {
     );
     assert!(!warned(&synth(&both).unwrap()));
 }
+
+/// With `certificate.domain`, `infra` waits for ACM to issue the certificate, which needs DNS
+/// records whose values exist only once that same apply has created the certificate:
+/// `preconditions.json` says so, so nobody waits 75 minutes for a timeout.
+#[test]
+fn a_dns_validated_certificate_is_a_precondition() {
+    let yaml = with(
+        &stack(),
+        "  certificate: { arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/tiny\" }",
+        "  certificate: { domain: shop.example.com, alternative_names: [www.shop.example.com] }",
+    );
+    let out = synth(&yaml).unwrap();
+    let pre: Value = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+    let entry = pre
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "AcmDnsValidation")
+        .unwrap_or_else(|| panic!("{pre}"));
+    assert_eq!(entry["name"], "shop.example.com");
+    assert_eq!(
+        entry["keys"],
+        serde_json::json!(["shop.example.com", "www.shop.example.com"])
+    );
+    // An existing certificate needs nothing.
+    let out = synth(&stack()).unwrap();
+    assert!(!out.files["preconditions.json"].contains("AcmDnsValidation"));
+}
