@@ -1,7 +1,8 @@
 //! RDS for the blueprint's managed databases (PostgreSQL, MySQL): a security group admitting
 //! only the database's clients, a parameter group that forces TLS, the instance (encrypted
-//! with the `rds` key, master password generated and kept in a secret of this module — see
-//! [`own_secret`] for why not RDS-managed —, Multi-AZ from
+//! with the `rds` key, master password managed by RDS in Secrets Manager or, where RDS cannot
+//! or should not manage it, generated into a secret — see [`rds_managed_password`] —,
+//! Multi-AZ from
 //! `ha`, backups, Performance Insights, enhanced monitoring, log exports into pre-created
 //! encrypted log groups, IAM authentication, deletion protection) and read replicas.
 //!
@@ -34,42 +35,59 @@ pub fn instance(name: &str) -> Ref {
 /// Special characters of a generated master password: RDS refuses `/`, `"`, `@` and spaces.
 const PASSWORD_SPECIALS: &str = "!#$%&*()-_=+[]{}<>:?";
 
-// The master password is generated here and kept in a secret of this module
-// ([`own_secret`], JSON keys `username` and `password`), not managed by RDS
-// (`manage_master_user_password`), for two reasons:
-// - RDS refuses to create a read replica of a source whose master password it manages
-//   ("Creating read replicas for source instance … where ManageMasterUserPassword is enabled
-//   is not supported"; every engine but SQL Server:
-//   <https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations>).
-// - RDS rotates a password it manages every seven days, while the clients read it once, as
-//   they start: ECS injects secrets into the environment at container start and "if the
-//   secret is subsequently updated or rotated, the container will not receive the updated
-//   value" (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html>),
-//   and a Kubernetes Secret's new value never reaches a running pod's environment either. A
-//   week after each rollout every new connection would fail to log in.
-
-/// The secret holding the master credentials of `d`.
-pub fn own_secret(d: &Database) -> Ref {
-    res(
-        "aws_secretsmanager_secret",
-        &format!("{}_master", crate::terraform::ident(&d.name)),
-    )
+/// Whether RDS manages the master password of `d` in Secrets Manager
+/// (`manage_master_user_password`, the default), or Terraform generates it and keeps it in a
+/// secret ([`own_secret`], JSON keys `username` and `password`, as RDS writes them):
+/// - always for a database with read replicas: RDS refuses to create a read replica of a
+///   source whose master password it manages ("Creating read replicas for source instance …
+///   where ManageMasterUserPassword is enabled is not supported"; every engine but SQL
+///   Server: <https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations>);
+/// - when the blueprint names the secret (`password_secret`): a password RDS manages is
+///   rotated every seven days, while ECS tasks read it once, as they start ("if the secret
+///   is subsequently updated or rotated, the container will not receive the updated value",
+///   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html>).
+pub fn rds_managed_password(d: &Database) -> bool {
+    d.replicas == 0 && d.password_secret.is_none()
 }
 
-/// Its Secrets Manager name: `<name>-<env>/<database>/master`.
+/// The secret holding the generated master credentials of `d`: the blueprint's
+/// `password_secret`, else one of this module.
+pub fn own_secret(d: &Database) -> Ref {
+    match &d.password_secret {
+        Some(s) => super::secrets::secret(s),
+        None => res(
+            "aws_secretsmanager_secret",
+            &format!("{}_master", crate::terraform::ident(&d.name)),
+        ),
+    }
+}
+
+/// Its Secrets Manager name: the blueprint secret's path, else `<name>-<env>/<database>/master`.
 pub fn own_secret_name(ctx: &Ctx, d: &Database) -> String {
-    format!("{}/{}/master", ctx.prefix, d.name)
+    match &d.password_secret {
+        Some(s) => super::secrets::name(ctx, s),
+        None => format!("{}/{}/master", ctx.prefix, d.name),
+    }
 }
 
 /// The secret holding the master credentials of `d` (JSON keys `username`, `password`), as
 /// module `infra` refers to it.
 pub fn master_secret_arn(d: &Database) -> crate::terraform::Expr {
-    own_secret(d).arn()
+    if rds_managed_password(d) {
+        instance(&d.name).attr("master_user_secret[0].secret_arn")
+    } else {
+        own_secret(d).arn()
+    }
 }
 
 /// Whether the module needs the `random` provider (generated master passwords).
 pub fn needs_random(ctx: &Ctx) -> bool {
-    managed(ctx).next().is_some()
+    managed(ctx).any(|d| !rds_managed_password(d))
+}
+
+/// The blueprint secrets Terraform fills with a database's generated credentials.
+pub fn filled_secrets<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a str> + use<'a> {
+    managed(ctx).filter_map(|d| d.password_secret.as_deref())
 }
 
 /// The databases RDS runs: those the analysis does not place in the cluster.
@@ -243,6 +261,18 @@ fn generated_password(ctx: &Ctx, m: &mut Module, d: &Database) -> crate::terrafo
     let password = res("random_password", &format!("{n}_master"));
     let secret = own_secret(d);
     let name = own_secret_name(ctx, d);
+    if d.password_secret.is_none() {
+        m.file("database").resource(
+            &secret,
+            json!({
+                "name": &name,
+                "description": format!("Master credentials of {} (generated by Terraform)", identifier(ctx, d)),
+                "kms_key_id": res("aws_kms_key", "rds").arn(),
+                "recovery_window_in_days": 30,
+                "tags": {"Name": &name},
+            }),
+        );
+    }
     m.file("database")
         .resource(
             &password,
@@ -251,16 +281,6 @@ fn generated_password(ctx: &Ctx, m: &mut Module, d: &Database) -> crate::terrafo
                 "special": true,
                 "override_special": PASSWORD_SPECIALS,
                 "min_special": 2,
-            }),
-        )
-        .resource(
-            &secret,
-            json!({
-                "name": &name,
-                "description": format!("Master credentials of {} (generated by Terraform)", identifier(ctx, d)),
-                "kms_key_id": res("aws_kms_key", "rds").arn(),
-                "recovery_window_in_days": 30,
-                "tags": {"Name": &name},
             }),
         )
         .resource(
@@ -357,9 +377,14 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         body["performance_insights_kms_key_id"] = json!(key.arn());
         body["performance_insights_retention_period"] = json!(PI_RETENTION_DAYS);
     }
-    // Write-only: the password reaches RDS and the secret, never a file.
-    body["password_wo"] = json!(generated_password(ctx, m, d));
-    body["password_wo_version"] = json!(1);
+    if rds_managed_password(d) {
+        body["manage_master_user_password"] = json!(true);
+        body["master_user_secret_kms_key_id"] = json!(key.arn());
+    } else {
+        // Write-only: the password reaches RDS and the secret, never a file.
+        body["password_wo"] = json!(generated_password(ctx, m, d));
+        body["password_wo_version"] = json!(1);
+    }
     if let Some(name) = &d.database_name {
         body["db_name"] = json!(name);
     }
@@ -453,7 +478,11 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
     .output(
         &format!("{}_master_secret_arn", d.name),
         master_secret_arn(d),
-        &format!("{title} {id}: Secrets Manager secret holding the master credentials (generated by Terraform, JSON keys username and password)"),
+        &if rds_managed_password(d) {
+            format!("{title} {id}: Secrets Manager secret holding the master credentials (managed and rotated by RDS)")
+        } else {
+            format!("{title} {id}: Secrets Manager secret holding the master credentials (generated by Terraform, JSON keys username and password)")
+        },
     );
     if !replicas.is_empty() {
         let paths: Vec<String> = replicas.iter().map(|r| r.path("address")).collect();
