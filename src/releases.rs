@@ -263,10 +263,22 @@ impl Product {
                         };
                     }
                     if let Some(std_end) = l.standard_end.as_deref().filter(|e| *e <= as_of) {
+                        // The nearest supported line is this one: name the oldest line still
+                        // in standard support instead.
+                        let advice = self
+                            .supported(as_of)
+                            .into_iter()
+                            .find(|k| {
+                                self.lines
+                                    .get(*k)
+                                    .and_then(|x| x.standard_end.as_deref())
+                                    .is_none_or(|e| e > as_of)
+                            })
+                            .map(|k| format!("move to `{k}`, the oldest in standard support"))
+                            .unwrap_or_else(|| "no newer line is in standard support".into());
                         return Verdict::Warn(format!(
-                            "{title} {line} left standard support on {std_end} (catalog as of {as_of}): extended support until {} is billed extra; {}",
+                            "{title} {line} left standard support on {std_end} (catalog as of {as_of}): extended support until {} is billed extra; {advice}",
                             l.end.as_deref().unwrap_or("its end"),
-                            suggest("move to")
                         ));
                     }
                 }
@@ -406,7 +418,14 @@ mod tests {
             Verdict::Unsupported { suggestion, .. } => assert!(suggestion.contains("1.32")),
             v => panic!("{v:?}"),
         }
-        assert!(matches!(eks.judge("1.33", as_of), Verdict::Warn(_)));
+        // Past standard support: the advice names a line still in it, never the same one.
+        match eks.judge("1.33", as_of) {
+            Verdict::Warn(w) => assert!(
+                w.ends_with("move to `1.35`, the oldest in standard support"),
+                "{w}"
+            ),
+            v => panic!("{v:?}"),
+        }
         assert_eq!(eks.judge("1.35", as_of), Verdict::Ok);
         // The same version on an earlier catalog date: still created.
         assert!(matches!(eks.judge("1.28", "2025-01-01"), Verdict::Warn(_)));

@@ -1657,6 +1657,23 @@ pub struct Use {
     pub env_prefix: Option<String>,
 }
 
+impl Service {
+    /// The lowest port below 1024 the service listens on (its `port`, or its metrics port),
+    /// if any. Its containers run as non-root with every capability dropped, so the kernel
+    /// lets them bind such a port only where the network namespace lowers
+    /// `net.ipv4.ip_unprivileged_port_start` — which the Kubernetes manifests (a safe pod
+    /// sysctl) and ECS task definitions (`systemControls`) do, no lower than needed; EKS on
+    /// Fargate sets no sysctls, so there such a port is refused (`semantic::fargate`).
+    pub fn privileged_port(&self) -> Option<u16> {
+        let metrics = self.metrics.as_ref().and_then(|m| m.port);
+        [self.port, metrics]
+            .into_iter()
+            .flatten()
+            .filter(|p| *p < 1024)
+            .min()
+    }
+}
+
 impl Use {
     pub fn as_str(&self) -> &str {
         &self.name

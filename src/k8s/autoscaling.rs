@@ -45,7 +45,7 @@ fn hpa_resources(a: &crate::blueprint::types::Autoscaling) -> (bool, bool) {
 /// Deployment: a VPA that evicts pods (`Auto`, `Recreate`) to resize the resource the HPA
 /// scales on fights it (each resize moves the HPA's utilization). It then controls only the
 /// other resource, or — with an HPA on both — only sizes new pods (`Initial`).
-fn vpa_mode(s: &Workload) -> (VpaMode, Option<&'static str>) {
+pub(crate) fn vpa_mode(s: &Workload) -> (VpaMode, Option<&'static str>) {
     let Some(vpa) = &s.bp.vpa else {
         return (VpaMode::Off, None);
     };
@@ -159,6 +159,15 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
             .nonempty("minAllowed", quantity(&vpa.min))
             .nonempty("maxAllowed", quantity(&vpa.max))
             .opt("controlledResources", controlled.map(|r| seq![r]));
+        // A container without a policy of its own gets the default one: controlled, with no
+        // bounds. The blueprint's `vpa` sizes the app container; sidecars keep their figures
+        // (`containerName: "*"`, mode Off), so no container grows past what the namespace
+        // quota was checked against.
+        // <https://github.com/kubernetes/autoscaler/blob/master/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1/types.go>
+        let mut policies = vec![policy];
+        if !s.bp.sidecars.is_empty() {
+            policies.push(map! {"containerName" => "*", "mode" => "Off"});
+        }
         docs.push(map! {
             "apiVersion" => "autoscaling.k8s.io/v1",
             "kind" => "VerticalPodAutoscaler",
@@ -166,7 +175,7 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
             "spec" => map! {
                 "targetRef" => target(primary),
                 "updatePolicy" => map! {"updateMode" => format!("{mode:?}")},
-                "resourcePolicy" => map! {"containerPolicies" => vec![policy]},
+                "resourcePolicy" => map! {"containerPolicies" => policies},
             },
         });
     }

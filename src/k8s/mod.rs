@@ -10,6 +10,7 @@
 
 mod autoscaling;
 mod backup;
+mod capacity;
 pub mod connect;
 mod cronjob;
 mod data;
@@ -138,10 +139,13 @@ pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Ve
 }
 
 /// Problems that make the manifests unworkable, found before they are written (exit 2):
-/// namespace quotas that cannot hold their own workloads at their declared maximum.
+/// namespace quotas that cannot hold their own workloads at their declared maximum, EKS node
+/// pools that cannot run the pods pinned to them at rest.
 /// In-cluster data follows the analysis (`Validated::in_cluster`).
 pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
-    quota::check(v, &Options::default())
+    let mut problems = quota::check(v, &Options::default());
+    problems.extend(capacity::check(v, &Options::default()));
+    problems
 }
 
 /// Notes (plain ones, never warnings: their texts) on blueprint settings the manifests

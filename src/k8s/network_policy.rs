@@ -381,46 +381,35 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
             .iter()
             .filter(|s| s.namespace == ns && s.routed)
             .collect();
-        if np.allow_from_ingress
-            && !routed.is_empty()
-            && let Some(from) = load_balancer_peers(ctx)
-        {
+        if np.allow_from_ingress && !routed.is_empty() {
+            // The routed services' ports, open to whatever brings the traffic in: the ALB's
+            // subnets when it targets the pods directly, else the in-cluster controller.
             let apps: Vec<&str> = routed.iter().map(|s| s.name()).collect();
             let ports: BTreeSet<u16> = routed.iter().filter_map(|s| s.bp.port).collect();
-            docs.push(policy(
-                ctx,
-                "allow-load-balancer-traffic",
-                ns,
-                map! {
-                    "podSelector" => map! {
-                        "matchExpressions" => vec![map! {"key" => "app", "operator" => "In", "values" => apps}],
+            let ports: Vec<u16> = ports.into_iter().collect();
+            let admit = |name: &'static str, from: Vec<Map<'c>>| {
+                policy(
+                    ctx,
+                    name,
+                    ns,
+                    map! {
+                        "podSelector" => map! {
+                            "matchExpressions" => vec![map! {"key" => "app", "operator" => "In", "values" => apps.clone()}],
+                        },
+                        "policyTypes" => seq!["Ingress"],
+                        "ingress" => vec![map! {"from" => from, "ports" => tcp(&ports)}],
                     },
-                    "policyTypes" => seq!["Ingress"],
-                    "ingress" => vec![map! {
-                        "from" => from,
-                        "ports" => tcp(&ports.into_iter().collect::<Vec<_>>()),
-                    }],
-                },
-            ));
-        }
-        if np.allow_from_ingress && !routed.is_empty() && controller_in_cluster(ctx) {
-            let apps: Vec<&str> = routed.iter().map(|s| s.name()).collect();
-            let ports: BTreeSet<u16> = routed.iter().filter_map(|s| s.bp.port).collect();
-            docs.push(policy(
-                ctx,
-                "allow-ingress-traffic",
-                ns,
-                map! {
-                    "podSelector" => map! {
-                        "matchExpressions" => vec![map! {"key" => "app", "operator" => "In", "values" => apps}],
-                    },
-                    "policyTypes" => seq!["Ingress"],
-                    "ingress" => vec![map! {
-                        "from" => vec![namespace_selector(ctx.ingress_namespace())],
-                        "ports" => tcp(&ports.into_iter().collect::<Vec<_>>()),
-                    }],
-                },
-            ));
+                )
+            };
+            if let Some(from) = load_balancer_peers(ctx) {
+                docs.push(admit("allow-load-balancer-traffic", from));
+            }
+            if controller_in_cluster(ctx) {
+                docs.push(admit(
+                    "allow-ingress-traffic",
+                    vec![namespace_selector(ctx.ingress_namespace())],
+                ));
+            }
         }
         if np.per_service {
             for s in ctx.services.iter().filter(|s| s.namespace == ns) {

@@ -8,14 +8,14 @@
 //! LimitRange's `max` is checked against every container's limits, which it would refuse.
 
 use crate::analysis::Validated;
-use crate::blueprint::types::Namespace;
+use crate::blueprint::types::{Namespace, VpaMode};
 use crate::diagnostic::Diagnostic;
 
 use super::workload::{filled, tracks};
 use super::{Ctx, Engine, Options};
 
 /// Requests cpu (millicores), memory (bytes), limits cpu, memory.
-type Figures = [f64; 4];
+pub(super) type Figures = [f64; 4];
 
 /// The quota keys checked, with the index of their figure (`cpu`/`memory` mean requests).
 const KEYS: [(&str, usize); 6] = [
@@ -28,7 +28,7 @@ const KEYS: [(&str, usize); 6] = [
 ];
 
 /// A CPU quantity in millicores (`250m`, `1`, `0.5`).
-fn cpu(q: &str) -> Option<f64> {
+pub(super) fn cpu(q: &str) -> Option<f64> {
     match q.strip_suffix('m') {
         Some(m) => m.parse().ok(),
         None => q.parse::<f64>().ok().map(|c| c * 1000.0),
@@ -36,7 +36,7 @@ fn cpu(q: &str) -> Option<f64> {
 }
 
 /// A memory quantity in bytes (`512Mi`, `1Gi`, `2G`, `1000`).
-fn memory(q: &str) -> Option<f64> {
+pub(super) fn memory(q: &str) -> Option<f64> {
     const UNITS: [(&str, f64); 12] = [
         ("Ki", 1024.0),
         ("Mi", 1048576.0),
@@ -59,7 +59,7 @@ fn memory(q: &str) -> Option<f64> {
     q.parse().ok()
 }
 
-fn figures(f: [&str; 4]) -> Figures {
+pub(super) fn figures(f: [&str; 4]) -> Figures {
     [
         cpu(f[0]).unwrap_or(0.0),
         memory(f[1]).unwrap_or(0.0),
@@ -80,7 +80,7 @@ fn times(a: Figures, n: u32) -> Figures {
     [a[0] * n, a[1] * n, a[2] * n, a[3] * n]
 }
 
-fn show(value: f64, i: usize) -> String {
+pub(super) fn show(value: f64, i: usize) -> String {
     if i.is_multiple_of(2) {
         format!("{}m", value.round())
     } else {
@@ -88,23 +88,96 @@ fn show(value: f64, i: usize) -> String {
     }
 }
 
+/// The app container's figures once its VerticalPodAutoscaler has sized it at its bound.
+/// In every mode but `Off` the VPA's admission controller rewrites a new pod's requests to
+/// the recommendation, which can reach `maxAllowed` (the blueprint's `vpa.max`); with the
+/// default `controlledValues: RequestsAndLimits` (infragen writes no other) it scales the
+/// limits by the same factor, keeping the container's limit/request ratio. Only the
+/// resources the VPA controls move (CPU alone, or memory alone, next to an HPA on the
+/// other). A VPA may lower requests too, but the quota must hold the highest.
+/// <https://github.com/kubernetes/autoscaler/blob/master/vertical-pod-autoscaler/docs/features.md#limits-control>
+fn vpa_bound(s: &super::Workload, mut f: Figures) -> Figures {
+    let Some(vpa) = &s.bp.vpa else {
+        return f;
+    };
+    let (mode, controlled) = super::autoscaling::vpa_mode(s);
+    if mode == VpaMode::Off {
+        return f;
+    }
+    let bounds = [
+        ("cpu", 0, vpa.max.cpu.as_deref().and_then(cpu)),
+        ("memory", 1, vpa.max.memory.as_deref().and_then(memory)),
+    ];
+    for (resource, i, max) in bounds {
+        if controlled.is_some_and(|c| c != resource) {
+            continue;
+        }
+        // Without a bound the VPA may go as high as the node allows: no quota can be
+        // checked against that, and [`unbounded_vpas`] says so.
+        let Some(max) = max else { continue };
+        if max > f[i] {
+            if f[i] > 0.0 {
+                f[i + 2] *= max / f[i];
+            }
+            f[i] = max;
+        }
+    }
+    f
+}
+
+/// Services of a namespace whose VPA may raise `resource` (`cpu` or `memory`) without bound
+/// (no `vpa.max.<resource>`).
+fn unbounded_vpas<'c>(ctx: &'c Ctx, ns: &str, resource: &str) -> Vec<&'c str> {
+    ctx.services
+        .iter()
+        .filter(|s| s.namespace == ns && s.job.is_none())
+        .filter(|s| {
+            let Some(vpa) = &s.bp.vpa else { return false };
+            let (mode, controlled) = super::autoscaling::vpa_mode(s);
+            let max = if resource == "cpu" {
+                &vpa.max.cpu
+            } else {
+                &vpa.max.memory
+            };
+            mode != VpaMode::Off && controlled.is_none_or(|c| c == resource) && max.is_none()
+        })
+        .map(|s| s.name())
+        .collect()
+}
+
+/// A service's pod with its app container at `app`: sidecars run beside the app; init
+/// containers one at a time before it, so a pod needs the larger of their largest and the
+/// running sum (Kubernetes' effective request).
+pub(super) fn service_pod(s: &super::Workload, app: Figures) -> Figures {
+    let running =
+        s.bp.sidecars
+            .iter()
+            .map(|c| figures(filled(c.resources.as_ref())))
+            .fold(app, add);
+    s.bp.init
+        .iter()
+        .map(|c| figures(filled(c.resources.as_ref())))
+        .fold(running, |a, b| std::array::from_fn(|i| a[i].max(b[i])))
+}
+
+/// A data service's pod: the server and its exporter sidecar.
+pub(super) fn data_pod(d: &super::DataService) -> Figures {
+    let pod = figures(filled(Some(&d.resources)));
+    if matches!(&d.exporter, Some((Some(_), _))) {
+        add(pod, SMALL)
+    } else {
+        pod
+    }
+}
+
 /// What each workload of a namespace needs at its maximum: (what, pods, figures).
 fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
     let mut out = Vec::new();
     for s in ctx.services.iter().filter(|s| s.namespace == ns) {
-        // Sidecars run beside the app; init containers one at a time before it, so a pod
-        // needs the larger of their largest and the running sum (Kubernetes' effective
-        // request).
-        let running =
-            s.bp.sidecars
-                .iter()
-                .map(|c| figures(filled(c.resources.as_ref())))
-                .fold(figures(filled(s.bp.resources.as_ref())), add);
-        let pod =
-            s.bp.init
-                .iter()
-                .map(|c| figures(filled(c.resources.as_ref())))
-                .fold(running, |a, b| std::array::from_fn(|i| a[i].max(b[i])));
+        let app = figures(filled(s.bp.resources.as_ref()));
+        let pod = service_pod(s, app);
+        // The VPA sizes the pods of the Deployment it targets (the primary track).
+        let sized = service_pod(s, vpa_bound(s, app));
         if let Some(job) = s.job {
             // One pod per run (failed runs restart in place); a run that may overlap the
             // next (`Allow`, or `Replace` while the old pod terminates) counts twice.
@@ -121,14 +194,19 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
                 (None, Some(a)) => a.max,
                 (None, None) => s.bp.replicas,
             };
-            out.push((t.deployment, n, times(pod, n)));
+            if t.primary && sized != pod {
+                out.push((
+                    format!("{} (at its VPA's max)", t.deployment),
+                    n,
+                    times(sized, n),
+                ));
+            } else {
+                out.push((t.deployment, n, times(pod, n)));
+            }
         }
     }
     for d in ctx.data.iter().filter(|d| d.namespace == ns) {
-        let mut pod = figures(filled(Some(&d.resources)));
-        if matches!(&d.exporter, Some((Some(_), _))) {
-            pod = add(pod, SMALL);
-        }
+        let pod = data_pod(d);
         out.push((d.name.clone(), d.replicas, times(pod, d.replicas)));
         if super::backup::schedule(d).is_some() {
             // The dump (and upload) containers use the defaults; one run at a time.
@@ -274,6 +352,23 @@ fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Di
             memory(hard)
         };
         let Some(limit) = limit else { continue };
+        let resource = if idx.is_multiple_of(2) {
+            "cpu"
+        } else {
+            "memory"
+        };
+        let unbounded = unbounded_vpas(ctx, &ns.name, resource);
+        if !unbounded.is_empty() {
+            problems.push(
+                Diagnostic::new(format!(
+                    "`{path}`: {key} {hard} cannot be checked against the VerticalPodAutoscaler of {}, which has no `vpa.max.{resource}` and may raise the pods' {resource} requests (and limits) without bound; the API server would refuse the pods past the quota",
+                    unbounded.join(", ")
+                ))
+                .at(v.loaded.key_span(&path, key))
+                .help(format!("give `vpa.max.{resource}` to bound the VPA")),
+            );
+            continue;
+        }
         let total: f64 = need.iter().map(|(_, _, f)| f[idx]).sum();
         if total > limit {
             let parts: Vec<String> = need
@@ -290,7 +385,7 @@ fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Di
             .at(v.loaded.key_span(&path, key))
             .expected(format!("{key} of at least {}", show(total, idx)))
             .help(
-                "raise the quota, or lower the autoscaling maxima, replicas or resources".to_string(),
+                "raise the quota, or lower the autoscaling maxima, replicas, resources or `vpa.max`".to_string(),
             );
             problems.push(d);
         }

@@ -483,10 +483,23 @@ pub(crate) fn config_map<'c>(
 pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'c> {
     let bp = s.bp;
     let (_, volumes) = writable(bp.security.writable_paths.iter().map(String::as_str));
+    let mut security = pod_security(
+        bp.security.run_as_user,
+        bp.security.run_as_group,
+        bp.security.fs_group,
+    );
+    if let Some(port) = bp.privileged_port() {
+        security.insert(
+            "sysctls",
+            seq![
+                map! {"name" => "net.ipv4.ip_unprivileged_port_start", "value" => port.to_string()}
+            ],
+        );
+    }
     let mut pod = map! {
         "serviceAccountName" => s.service_account.as_str(),
         "automountServiceAccountToken" => s.automount,
-        "securityContext" => pod_security(bp.security.run_as_user, bp.security.run_as_group, bp.security.fs_group),
+        "securityContext" => security,
         "containers" => std::iter::once(container(ctx, s))
             .chain(bp.sidecars.iter().map(|c| extra_container(bp, c)))
             .collect::<Vec<_>>(),

@@ -140,6 +140,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         }
     }
 
+    privileged_ports(c, bp);
+
     let in_cluster = (bp.databases.iter().enumerate())
         .filter(|(_, d)| d.deployment == Deployment::InCluster)
         .map(|(i, d)| (format!("databases[{i}]"), &d.name))
@@ -162,5 +164,42 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             "use `deployment: managed` (the cloud service), or run the cluster with managed nodes (`cluster.platform: eks`)"
                 .into(),
         );
+    }
+}
+
+/// Every pod infragen writes runs as a non-root user with every capability dropped, so it
+/// binds a port below 1024 only where the pod lowers `net.ipv4.ip_unprivileged_port_start`
+/// (which the Kubernetes back-end does, [`crate::blueprint::types::Service::privileged_port`]).
+/// EKS on Fargate takes neither route: its scheduler refuses pods that add capabilities
+/// ("Pod not supported on Fargate: invalid SecurityContext fields: Capabilities added") and
+/// sets no pod sysctls (they came to ECS on Fargate only), so the process's bind fails with
+/// EACCES and the pod crash-loops. The container must listen on 1024 or above; the Service
+/// keeps the port clients use (`service_port`), as ingress-nginx on Fargate does.
+/// <https://docs.aws.amazon.com/eks/latest/userguide/fargate.html>,
+/// <https://github.com/aws/containers-roadmap/issues/967>
+fn privileged_ports(c: &mut Checker, bp: &Blueprint) {
+    for (i, s) in bp.services.iter().enumerate() {
+        let metrics = s.metrics.as_ref().and_then(|m| m.port);
+        let binds = [("port", s.port), ("metrics.port", metrics)];
+        for (field, port) in binds {
+            let Some(port) = port.filter(|p| *p < 1024) else {
+                continue;
+            };
+            c.error(
+                &format!("services[{i}].{field}"),
+                format!(
+                    "`{}` would listen on port {port} as non-root user {} with every capability dropped; EKS on Fargate grants no NET_BIND_SERVICE and sets no `net.ipv4.ip_unprivileged_port_start`, so the bind fails (permission denied) and the pod never becomes ready",
+                    s.name, s.security.run_as_user
+                ),
+            )
+            .help = Some(format!(
+                "make the image listen on a port of 1024 or above (e.g. nginx `listen 8080;`, or an unprivileged base image) and set `{field}: 8080`{}",
+                if field == "port" {
+                    format!("; `service_port: {}` keeps the port clients use", s.service_port.unwrap_or(80))
+                } else {
+                    String::new()
+                }
+            ));
+        }
     }
 }

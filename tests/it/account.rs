@@ -17,12 +17,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use infragen::Provider;
-use infragen::check::kubernetes::to_json;
 use serde_json::Value;
-use yaml_rust2::YamlLoader;
 
 use crate::connections::NEW_USER;
-use crate::support::{matrix, synth};
+use crate::support::{manifests, matrix, synth};
 
 /// `NEW_USER` with the in-cluster `catalog` database backed up to S3 by its own identity.
 fn with_backup() -> String {
@@ -80,18 +78,6 @@ fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
 }
 
-fn docs(out: &infragen::Output) -> Vec<Value> {
-    let mut docs = Vec::new();
-    for (file, text) in &out.files {
-        if file.starts_with("k8s/") && file.ends_with(".yaml") {
-            for d in YamlLoader::load_from_str(text).unwrap() {
-                docs.push(to_json(&d).unwrap());
-            }
-        }
-    }
-    docs
-}
-
 /// Every Terraform file's JSON, by path.
 fn terraform(out: &infragen::Output) -> BTreeMap<String, Value> {
     out.files
@@ -145,7 +131,7 @@ fn manifests_need_no_substitution() {
                 "{label}: {file} carries an account placeholder"
             );
         }
-        for d in docs(&out) {
+        for d in manifests(&out) {
             let mut all = Vec::new();
             strings(&d, false, &mut all);
             for (t, script) in all {
@@ -208,7 +194,7 @@ fn every_pod_runs_as_an_account_that_exists_and_its_role_trusts() {
                 b["metadata"]["labels"].clone(),
             );
         }
-        let docs = docs(&out);
+        let docs = manifests(&out);
         // Same labels as the manifests give: a service's account as another ServiceAccount of
         // its namespace, a backup job's as its CronJob.
         for ((ns, name), labels) in &terraform_labels {
@@ -319,7 +305,7 @@ fn bucket_variables_are_the_buckets_real_names() {
             }
         }
         let mut seen = 0;
-        for d in docs(&out) {
+        for d in manifests(&out) {
             let pod = match s(&d["kind"]) {
                 "Deployment" => &d["spec"]["template"]["spec"],
                 "CronJob" => &d["spec"]["jobTemplate"]["spec"]["template"]["spec"],

@@ -14,11 +14,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use infragen::Provider;
-use infragen::check::kubernetes::to_json;
 use serde_json::Value;
-use yaml_rust2::YamlLoader;
 
-use crate::support::{matrix, synth};
+use crate::support::{manifests, matrix, synth};
 
 /// A blueprint as a new user writes it: every kind of component, a renamed prefix, an
 /// in-cluster database beside managed ones, a secret used whole and by key, an autoscaler.
@@ -96,18 +94,6 @@ fn outputs() -> Vec<(String, String, Provider, String, infragen::Output)> {
         ));
     }
     out
-}
-
-fn manifests(out: &infragen::Output) -> Vec<Value> {
-    let mut docs = Vec::new();
-    for (file, text) in &out.files {
-        if file.starts_with("k8s/") && file.ends_with(".yaml") {
-            for d in YamlLoader::load_from_str(text).unwrap() {
-                docs.push(to_json(&d).unwrap());
-            }
-        }
-    }
-    docs
 }
 
 fn s(v: &Value) -> &str {

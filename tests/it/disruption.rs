@@ -6,21 +6,8 @@
 
 use infragen::Provider;
 use serde_json::Value;
-use yaml_rust2::YamlLoader;
 
-use crate::support::{matrix, root, synth};
-
-fn documents(out: &infragen::Output) -> Vec<Value> {
-    let mut docs = Vec::new();
-    for (file, text) in &out.files {
-        if file.starts_with("k8s/") && file.ends_with(".yaml") {
-            for d in YamlLoader::load_from_str(text).unwrap() {
-                docs.push(infragen::check::kubernetes::to_json(&d).unwrap());
-            }
-        }
-    }
-    docs
-}
+use crate::support::{manifests, matrix, root, synth};
 
 fn selects(selector: &Value, labels: &Value) -> bool {
     selector
@@ -78,7 +65,7 @@ fn every_budget_lets_a_node_drain() {
     let mut budgets = 0;
     let mut problems = Vec::new();
     for (stem, path, provider, env) in matrix() {
-        let docs = documents(&synth(&path, provider, &env));
+        let docs = manifests(&synth(&path, provider, &env));
         for pdb in docs.iter().filter(|d| d["kind"] == "PodDisruptionBudget") {
             let name = pdb["metadata"]["name"].as_str().unwrap();
             let pods = pods_at_rest(&docs, pdb);
@@ -177,7 +164,7 @@ fn a_budget_that_blocks_every_drain_is_refused() {
         "production",
     )
     .unwrap();
-    let docs = documents(&out);
+    let docs = manifests(&out);
     let pdb = docs
         .iter()
         .find(|d| d["kind"] == "PodDisruptionBudget" && d["metadata"]["name"] == "techshop-app-pdb")

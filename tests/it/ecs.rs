@@ -554,3 +554,25 @@ fn a_dns_validated_certificate_is_a_precondition() {
     let out = synth(&stack()).unwrap();
     assert!(!out.files["preconditions.json"].contains("AcmDnsValidation"));
 }
+
+/// The task's container runs as non-root with every capability dropped, so it can bind a port
+/// below 1024 only when the task lowers `net.ipv4.ip_unprivileged_port_start`
+/// (`systemControls`, which Fargate accepts from platform 1.4.0). Without it the bind fails
+/// and the task never passes its health check.
+#[test]
+fn a_port_below_1024_lowers_the_tasks_unprivileged_port_start() {
+    let controls = |yaml: &str| -> Value {
+        let out = synth(yaml).unwrap();
+        let ecs: Value = serde_json::from_str(&out.files["terraform/infra/ecs.tf.json"]).unwrap();
+        let td = &ecs["resource"]["aws_ecs_task_definition"]["api"];
+        let containers: Value =
+            serde_json::from_str(td["container_definitions"].as_str().unwrap()).unwrap();
+        containers[0]["systemControls"].clone()
+    };
+    assert_eq!(controls(&stack()), Value::Null, "port 8080 needs nothing");
+    let low = with(&stack(), "    port: 8080\n", "    port: 80\n");
+    assert_eq!(
+        controls(&low),
+        serde_json::json!([{"namespace": "net.ipv4.ip_unprivileged_port_start", "value": "80"}])
+    );
+}

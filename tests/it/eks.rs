@@ -545,3 +545,38 @@ fn node_pools_that_cannot_grow_are_warned_about() {
         .unwrap_or_else(|d| panic!("{d}"));
     assert_eq!(warned(&out), None);
 }
+
+/// A GPU or Neuron node pool boots the AL2023 AMI with the accelerator's driver (the standard
+/// AMI has none, so the device would be dead weight), and synth says the device plugin is
+/// still to install. Such instance types used to be refused as unknown sizes.
+#[test]
+fn accelerated_node_pools_get_their_drivers() {
+    for (size, ami) in [
+        ("g5.xlarge", "AL2023_x86_64_NVIDIA"),
+        ("g5g.xlarge", "AL2023_ARM_64_NVIDIA"),
+        ("inf2.xlarge", "AL2023_x86_64_NEURON"),
+        ("m7i.large", "AL2023_x86_64_STANDARD"),
+    ] {
+        let yaml = crate::connections::NEW_USER.replace(
+            "{ name: general, size: medium,",
+            &format!("{{ name: general, size: {size},"),
+        );
+        let out = infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production")
+            .unwrap_or_else(|d| panic!("{size}: {d}"));
+        let infra = module(&out, "infra");
+        assert_eq!(
+            infra["aws_eks_node_group.general"]["ami_type"], ami,
+            "{size}"
+        );
+        let warned = out
+            .notes
+            .iter()
+            .any(|n| n.rule == Some("eks-device-plugin") && n.text.contains(size));
+        assert_eq!(
+            warned,
+            !ami.ends_with("_STANDARD"),
+            "{size}: {:?}",
+            out.notes
+        );
+    }
+}

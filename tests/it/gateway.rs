@@ -8,11 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use infragen::Provider;
-use infragen::check::kubernetes::{Schemas, to_json};
+use infragen::check::kubernetes::Schemas;
 use serde_json::Value;
-use yaml_rust2::YamlLoader;
 
-use crate::support::{root, synth};
+use crate::support::{manifests, root, synth};
 
 fn stage(provider: Provider) -> infragen::Output {
     synth(
@@ -20,16 +19,6 @@ fn stage(provider: Provider) -> infragen::Output {
         provider,
         "stage",
     )
-}
-
-fn docs(out: &infragen::Output) -> Vec<Value> {
-    out.files
-        .iter()
-        .filter(|(f, _)| f.starts_with("k8s/") && f.ends_with(".yaml"))
-        .flat_map(|(_, t)| YamlLoader::load_from_str(t).unwrap())
-        .map(|d| to_json(&d).unwrap())
-        .filter(|v| !v.is_null())
-        .collect()
 }
 
 fn of_kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -84,7 +73,7 @@ fn gateway_objects_pass_the_vendored_gateway_api_schemas() {
 #[test]
 fn routes_attach_to_listeners_and_reach_every_routed_service() {
     let out = stage(Provider::Digitalocean);
-    let docs = docs(&out);
+    let docs = manifests(&out);
     let classes: BTreeSet<&str> = of_kind(&docs, "GatewayClass")
         .iter()
         .map(|c| {
@@ -277,7 +266,7 @@ fn many_services_split_into_routes_of_at_most_16_rules() {
         "production",
     )
     .unwrap_or_else(|d| panic!("{d}"));
-    let docs = docs(&out);
+    let docs = manifests(&out);
     let routes = of_kind(&docs, "HTTPRoute");
     assert_eq!(routes.len(), 2, "20 services: 16 + 4 rules");
     let mut reached = BTreeSet::new();

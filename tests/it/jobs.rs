@@ -8,20 +8,9 @@
 //!   EventBridge Scheduler of this account and may pass exactly the task's two roles.
 
 use infragen::Provider;
-use infragen::check::kubernetes::to_json;
 use serde_json::Value;
-use yaml_rust2::YamlLoader;
 
-use crate::support::{root, synth};
-
-fn docs(out: &infragen::Output) -> Vec<Value> {
-    out.files
-        .iter()
-        .filter(|(f, _)| f.starts_with("k8s/") && f.ends_with(".yaml"))
-        .flat_map(|(_, t)| YamlLoader::load_from_str(t).unwrap())
-        .map(|d| to_json(&d).unwrap())
-        .collect()
-}
+use crate::support::{manifests, root, synth};
 
 fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
     docs.iter()
@@ -36,7 +25,7 @@ fn cronjobs_are_hardened_like_deployments() {
         Provider::Kubernetes,
         "production",
     );
-    let docs = docs(&out);
+    let docs = manifests(&out);
     let api = &find(&docs, "Deployment", "api")["spec"]["template"]["spec"];
     for job in ["nightly-report", "tmp-sweeper"] {
         let cj = find(&docs, "CronJob", job);

@@ -664,9 +664,10 @@ fn techshop_production_carries_seed_002() {
         "privateKeySecretRef:\n      name: letsencrypt-prod",
         "ingressClassName: nginx",
         "name: techshop-quota",
-        // The seed's CPU figures (4 / 8) cannot hold its own workloads at their maximum
-        // (checked at synth); the blueprint raises them and keeps the rest.
-        "configmaps: \"20\"\n    limits.cpu: \"12\"\n    limits.memory: \"16Gi\"\n    persistentvolumeclaims: \"10\"\n    pods: \"20\"\n    requests.cpu: \"6\"\n    requests.memory: \"8Gi\"\n    secrets: \"20\"\n    services: \"10\"",
+        // The seed's CPU and memory figures (4 / 8Gi / 8 / 16Gi) cannot hold its own
+        // workloads at their maximum, the app's pods sized by the VPA (checked at synth);
+        // the blueprint raises them and keeps the rest.
+        "configmaps: \"20\"\n    limits.cpu: \"27\"\n    limits.memory: \"30Gi\"\n    persistentvolumeclaims: \"10\"\n    pods: \"20\"\n    requests.cpu: \"13\"\n    requests.memory: \"15Gi\"\n    secrets: \"20\"\n    services: \"10\"",
         "name: techshop-app-netpol",
         "- Ingress\n    - Egress",
         "app: mongodb\n      ports:\n        - protocol: TCP\n          port: 27017",

@@ -100,3 +100,17 @@ pub fn flatten(out: &infragen::Output) -> String {
     }
     s
 }
+
+/// Every Kubernetes document under `k8s/`, as JSON, in file order.
+pub fn manifests(out: &infragen::Output) -> Vec<serde_json::Value> {
+    out.files
+        .iter()
+        .filter(|(f, _)| f.starts_with("k8s/") && f.ends_with(".yaml"))
+        .flat_map(|(f, t)| {
+            yaml_rust2::YamlLoader::load_from_str(t)
+                .unwrap_or_else(|e| panic!("{f} does not parse back: {e}"))
+        })
+        .map(|d| infragen::check::kubernetes::to_json(&d).unwrap())
+        .filter(|v| !v.is_null())
+        .collect()
+}

@@ -560,6 +560,17 @@ pub(super) fn task_definition(
             },
         },
     });
+    if let Some(port) = s.privileged_port() {
+        // Non-root with every capability dropped: the bind below 1024 works only where the
+        // task's network namespace lowers the unprivileged range (Fargate takes namespaced
+        // `systemControls` from platform 1.4.0; in awsvpc mode they apply to every container
+        // of the task).
+        // <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_SystemControl.html>
+        container["systemControls"] = json!([{
+            "namespace": "net.ipv4.ip_unprivileged_port_start",
+            "value": port.to_string(),
+        }]);
+    }
     if !s.command.is_empty() {
         container["entryPoint"] = json!(&s.command);
     }

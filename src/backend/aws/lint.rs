@@ -5,6 +5,7 @@
 //! | rule | warns when |
 //! |---|---|
 //! | `eks-nodes-fixed-size` | a node pool's `max` exceeds its `desired`: EKS managed node groups do not scale on their own, and nothing in the output scales them (no Cluster Autoscaler or Karpenter is installed), so the pool stays at `desired` and pods past its capacity stay Pending |
+//! | `eks-device-plugin` | a node pool's instance type has a GPU or Neuron accelerator: it runs the AL2023 AMI with the driver, but pods can request the device only through its Kubernetes device plugin, which the output does not install |
 //! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` and `connections` modules and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
 
 use super::Ctx;
@@ -13,6 +14,37 @@ use crate::diagnostic::Note;
 pub fn check(ctx: &Ctx) {
     eks_endpoint(ctx);
     fixed_size_nodes(ctx);
+    accelerated_nodes(ctx);
+}
+
+/// The AL2023 accelerated AMIs carry the NVIDIA or Neuron driver, not the Kubernetes device
+/// plugin ("you must install the NVIDIA Kubernetes device plugin",
+/// docs.aws.amazon.com/eks/latest/userguide/ml-eks-k8s-device-plugin.html): without it no
+/// pod can request the accelerator.
+fn accelerated_nodes(ctx: &Ctx) {
+    if ctx.platform != Some(crate::blueprint::types::Platform::Eks) {
+        return;
+    }
+    for pool in &ctx.v.bp.node_pools {
+        let instance = ctx.v.size(
+            crate::catalog::SizeKind::Node,
+            pool.size.as_deref(),
+            &pool.sizes,
+        );
+        let ami = super::cluster::nodes::ami_type(&instance);
+        let plugin = match ami {
+            "AL2023_x86_64_NEURON" => "Neuron",
+            "AL2023_x86_64_NVIDIA" | "AL2023_ARM_64_NVIDIA" => "NVIDIA",
+            _ => continue,
+        };
+        ctx.note(Note::warning(
+            "eks-device-plugin",
+            format!(
+                "node pool `{}` ({instance}) runs the {ami} AMI, which has the driver but not the {plugin} Kubernetes device plugin: install it (its Helm chart or operator) before pods request the accelerator",
+                pool.name
+            ),
+        ));
+    }
 }
 
 /// An EKS managed node group's `max_size` only bounds its Auto Scaling group: without a

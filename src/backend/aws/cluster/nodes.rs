@@ -66,18 +66,37 @@ fn effect(e: TaintEffect) -> &'static str {
     }
 }
 
-/// The EKS-optimized Amazon Linux 2023 AMI for the instance type's architecture (Graviton
-/// families end their generation with `g`: `t4g`, `m7g`, `c6gn`).
-fn ami_type(instance: &str) -> &'static str {
+/// The EKS-optimized Amazon Linux 2023 AMI for the instance type: its architecture
+/// (Graviton families end their generation with `g`: `t4g`, `m7g`, `c6gn`) and its
+/// accelerator. On the standard AMI a GPU or Neuron device has no driver, so NVIDIA GPU
+/// families (`p3` on, `g4dn` on — not the AMD `g4ad`) get the NVIDIA AMI and Inferentia /
+/// Trainium (`inf`, `trn`) the Neuron one
+/// (<https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-optimized-ami.html>).
+pub(in crate::backend::aws) fn ami_type(instance: &str) -> &'static str {
     let family = instance.split('.').next().unwrap_or_default();
-    let graviton = family
-        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
-        .trim_start_matches(|c: char| c.is_ascii_digit())
-        .starts_with('g');
-    if graviton {
-        "AL2023_ARM_64_STANDARD"
-    } else {
-        "AL2023_x86_64_STANDARD"
+    let series = family.trim_end_matches(|c: char| !c.is_ascii_digit());
+    let series = series.trim_end_matches(|c: char| c.is_ascii_digit());
+    let rest = &family[series.len()..];
+    let generation: u32 = rest
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or(0);
+    let suffix = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    // `a1` is the first Graviton generation, before the suffix convention.
+    let graviton = suffix.starts_with('g') || series == "a";
+    let nvidia = match series {
+        "p" => generation >= 3,
+        "g" | "gr" => generation >= 4 && !suffix.starts_with("ad"),
+        _ => false,
+    };
+    match (series, nvidia, graviton) {
+        ("inf" | "trn", _, _) => "AL2023_x86_64_NEURON",
+        (_, true, true) => "AL2023_ARM_64_NVIDIA",
+        (_, true, false) => "AL2023_x86_64_NVIDIA",
+        (_, false, true) => "AL2023_ARM_64_STANDARD",
+        (_, false, false) => "AL2023_x86_64_STANDARD",
     }
 }
 
@@ -284,5 +303,22 @@ mod tests {
         assert_eq!(ami_type("t4g.small"), "AL2023_ARM_64_STANDARD");
         assert_eq!(ami_type("c6gn.large"), "AL2023_ARM_64_STANDARD");
         assert_eq!(ami_type("r5.large"), "AL2023_x86_64_STANDARD");
+        assert_eq!(ami_type("m7i-flex.large"), "AL2023_x86_64_STANDARD");
+        assert_eq!(ami_type("a1.large"), "AL2023_ARM_64_STANDARD");
+    }
+
+    #[test]
+    fn accelerators_get_their_drivers() {
+        assert_eq!(ami_type("g5.xlarge"), "AL2023_x86_64_NVIDIA");
+        assert_eq!(ami_type("g4dn.xlarge"), "AL2023_x86_64_NVIDIA");
+        assert_eq!(ami_type("g6e.2xlarge"), "AL2023_x86_64_NVIDIA");
+        assert_eq!(ami_type("gr6.4xlarge"), "AL2023_x86_64_NVIDIA");
+        assert_eq!(ami_type("p4d.24xlarge"), "AL2023_x86_64_NVIDIA");
+        assert_eq!(ami_type("p5en.48xlarge"), "AL2023_x86_64_NVIDIA");
+        assert_eq!(ami_type("g5g.xlarge"), "AL2023_ARM_64_NVIDIA");
+        assert_eq!(ami_type("inf2.xlarge"), "AL2023_x86_64_NEURON");
+        assert_eq!(ami_type("trn1.2xlarge"), "AL2023_x86_64_NEURON");
+        // AMD Radeon: no NVIDIA driver would help.
+        assert_eq!(ami_type("g4ad.xlarge"), "AL2023_x86_64_STANDARD");
     }
 }

@@ -1,0 +1,206 @@
+//! EKS node pools against the pods pinned to them, checked at synth. A pod whose requests
+//! exceed what one node offers never schedules, and pods whose requests together exceed
+//! the pool at its `desired` size stay `Pending`: EKS managed node groups do not grow by
+//! themselves and the output installs no node autoscaler (`eks-nodes-fixed-size`). So the
+//! check holds the pods a pool must run *at rest* — every service pinned to it
+//! (`node_pool`) at its resting replicas (the HPA's minimum), every in-cluster data service
+//! with its exporter — against `desired` nodes' allocatable CPU and memory.
+//!
+//! The figures err towards the nodes, so a refusal is certain: a node's allocatable is its
+//! instance's vCPUs and memory less only the kubelet's reservations that do not depend on
+//! its pod count (AL2023 `nodeadm`: CPU 6 % of the first core, 1 % of the second, 0.5 % of
+//! the third and fourth, 0.25 % of the rest; memory 255Mi + 11Mi per pod, of which only
+//! 255Mi is counted, plus the 100Mi hard eviction threshold), and the DaemonSets (aws-node,
+//! kube-proxy, the EBS CSI node) and the unpinned add-ons are left out.
+//! <https://github.com/awslabs/amazon-eks-ami/blob/main/nodeadm/internal/kubelet/config.go>,
+//! <https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/>
+
+use crate::analysis::Validated;
+use crate::blueprint::types::Platform;
+use crate::catalog::{Provider, SizeKind};
+use crate::diagnostic::Diagnostic;
+
+use super::quota::{Figures, data_pod, figures, service_pod, show};
+use super::workload::{filled, tracks};
+use super::{Ctx, Options};
+
+/// vCPUs and memory (MiB) of the EC2 instance types whose shape follows from their name:
+/// burstable `t3`/`t3a`/`t4g`, and compute (`c`, 2 GiB per vCPU), general purpose (`m`, 4)
+/// and memory optimized (`r`, 8) of generation 5 to 8 with `large` (2 vCPUs), `xlarge` (4)
+/// and `<n>xlarge` (4n). Other types (accelerated, `metal`, `a1`, …) are not checked.
+/// <https://docs.aws.amazon.com/ec2/latest/instancetypes/gp.html>,
+/// <https://docs.aws.amazon.com/ec2/latest/instancetypes/co.html>,
+/// <https://docs.aws.amazon.com/ec2/latest/instancetypes/mo.html>
+pub(crate) fn ec2_shape(instance: &str) -> Option<(u32, u32)> {
+    let (family, size) = instance.split_once('.')?;
+    if matches!(family, "t3" | "t3a" | "t4g") {
+        let (vcpu, gib) = match size {
+            "micro" => (2, 1),
+            "small" => (2, 2),
+            "medium" => (2, 4),
+            "large" => (2, 8),
+            "xlarge" => (4, 16),
+            "2xlarge" => (8, 32),
+            _ => return None,
+        };
+        return Some((vcpu, gib * 1024));
+    }
+    let mut chars = family.chars();
+    let per_vcpu = match chars.next()? {
+        'c' => 2,
+        'm' => 4,
+        'r' => 8,
+        _ => return None,
+    };
+    let generation = chars.next()?.to_digit(10)?;
+    // Suffixes that keep the family's shape: AMD, Graviton, Intel, local NVMe (`c5n` and
+    // the like carry more memory, so they are not guessed).
+    if !(5..=8).contains(&generation) || !chars.all(|c| "agid".contains(c)) {
+        return None;
+    }
+    let vcpu = match size {
+        "large" => 2,
+        "xlarge" => 4,
+        _ => 4 * size.strip_suffix("xlarge")?.parse::<u32>().ok()?,
+    };
+    Some((vcpu, vcpu * per_vcpu * 1024))
+}
+
+/// A node's allocatable requests (millicores, bytes), at most: see the module comment.
+fn allocatable(vcpu: u32, mib: u32) -> [f64; 2] {
+    let cores = f64::from(vcpu);
+    let reserved_cpu = 60.0
+        + 10.0 * (cores - 1.0).clamp(0.0, 1.0)
+        + 5.0 * (cores - 2.0).clamp(0.0, 2.0)
+        + 2.5 * (cores - 4.0).max(0.0);
+    let reserved_mib = 255.0 + 100.0;
+    [
+        cores * 1000.0 - reserved_cpu,
+        (f64::from(mib) - reserved_mib) * 1048576.0,
+    ]
+}
+
+/// The pods pinned to `pool` at rest: (what, pods, one pod's figures).
+fn pinned(ctx: &Ctx, pool: &str) -> Vec<(String, u32, Figures)> {
+    let mut out = Vec::new();
+    for s in ctx.services.iter().filter(|s| s.job.is_none()) {
+        if s.bp.node_pool.as_deref() != Some(pool) {
+            continue;
+        }
+        let pod = service_pod(s, figures(filled(s.bp.resources.as_ref())));
+        for t in tracks(ctx, s) {
+            let n = match (t.replicas, &s.bp.autoscaling) {
+                (Some(n), _) => n,
+                (None, Some(a)) => a.min,
+                (None, None) => s.bp.replicas,
+            };
+            if n > 0 {
+                out.push((t.deployment, n, pod));
+            }
+        }
+    }
+    for d in ctx.data.iter() {
+        if d.node_pool.as_deref() == Some(pool) && d.replicas > 0 {
+            out.push((d.name.clone(), d.replicas, data_pod(d)));
+        }
+    }
+    out
+}
+
+/// Positioned errors for every EKS node pool that cannot run the pods pinned to it.
+pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
+    let eks =
+        v.bp.cluster
+            .as_ref()
+            .is_some_and(|c| c.platform == Platform::Eks);
+    if v.provider != Provider::Aws || !eks {
+        return Vec::new();
+    }
+    let ctx = Ctx::new(v, opts);
+    let mut problems = Vec::new();
+    for (i, pool) in v.bp.node_pools.iter().enumerate() {
+        let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
+        let Some((vcpu, mib)) = ec2_shape(&instance) else {
+            continue;
+        };
+        let node = allocatable(vcpu, mib);
+        let nodes = pool.desired.unwrap_or(pool.min);
+        let pods = pinned(&ctx, &pool.name);
+        let path = format!("node_pools[{i}]");
+        for (idx, what) in [(0, "CPU"), (1, "memory")] {
+            let too_big: Vec<String> = pods
+                .iter()
+                .filter(|(_, _, f)| f[idx] > node[idx])
+                .map(|(w, _, f)| format!("{w} {}", show(f[idx], idx)))
+                .collect();
+            if !too_big.is_empty() {
+                problems.push(
+                    Diagnostic::new(format!(
+                        "`{path}.size`: a {instance} node of pool `{}` offers at most {} of {what} to pods, less than one pod of {} requests; such a pod never schedules",
+                        pool.name,
+                        show(node[idx], idx),
+                        too_big.join(", ")
+                    ))
+                    .at(v.loaded.span(&format!("{path}.size")))
+                    .help("give the pool a larger size, or lower those requests".to_string()),
+                );
+                continue;
+            }
+            let need: f64 = pods.iter().map(|(_, n, f)| f[idx] * f64::from(*n)).sum();
+            let have = node[idx] * f64::from(nodes);
+            if need > have {
+                let parts: Vec<String> = pods
+                    .iter()
+                    .map(|(w, n, f)| format!("{w} {n} × {}", show(f[idx], idx)))
+                    .collect();
+                let at = if pool.desired.is_some() {
+                    format!("{path}.desired")
+                } else {
+                    format!("{path}.min")
+                };
+                problems.push(
+                    Diagnostic::new(format!(
+                        "`{at}`: {nodes} {instance} node(s) of pool `{}` offer at most {} of {what} to pods, but the pods pinned to it request {} at rest ({}); the rest stay Pending (nothing scales the node group)",
+                        pool.name,
+                        show(have, idx),
+                        show(need, idx),
+                        parts.join(" + ")
+                    ))
+                    .at(v.loaded.span(&at))
+                    .expected(format!(
+                        "at least {} {instance} node(s)",
+                        (need / node[idx]).ceil()
+                    ))
+                    .help("raise the pool's `desired` (and `max`), give it a larger size, or lower the pods' requests or resting replicas".to_string()),
+                );
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes() {
+        assert_eq!(ec2_shape("t3.medium"), Some((2, 4096)));
+        assert_eq!(ec2_shape("c5.large"), Some((2, 4096)));
+        assert_eq!(ec2_shape("r5.large"), Some((2, 16384)));
+        assert_eq!(ec2_shape("m6i.2xlarge"), Some((8, 32768)));
+        assert_eq!(ec2_shape("c7g.12xlarge"), Some((48, 98304)));
+        assert_eq!(ec2_shape("g5.xlarge"), None);
+        assert_eq!(ec2_shape("m5.metal"), None);
+        assert_eq!(ec2_shape("c5n.large"), None);
+    }
+
+    #[test]
+    fn reservations() {
+        // 2 vCPUs: 60m + 10m reserved; 255Mi + 100Mi eviction.
+        assert_eq!(allocatable(2, 16384)[0], 1930.0);
+        assert_eq!(allocatable(2, 16384)[1], (16384.0 - 355.0) * 1048576.0);
+        // 8 vCPUs: 60 + 10 + 10 + 4 × 2.5 = 90m.
+        assert_eq!(allocatable(8, 32768)[0], 7910.0);
+    }
+}

@@ -1,0 +1,78 @@
+//! EKS node pools against the pods pinned to them at rest. Managed node groups stay at
+//! their `desired` size (nothing in the output scales them), so pods pinned to a pool whose
+//! nodes cannot hold them stay Pending. A node offers pods at most its vCPUs and memory
+//! less the kubelet's reservations (AL2023: 70m of CPU on 2 vCPUs; 255Mi + 100Mi eviction
+//! of memory at least). Checked on ecommerce-eks's development environment, whose `memory`
+//! pool (one r5.large: 1930m) runs the in-cluster database, cache and queue.
+
+use infragen::Provider;
+
+use crate::support::root;
+
+fn ecommerce() -> String {
+    std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap()
+}
+
+fn synth(text: &str, env: &str) -> Result<infragen::Output, String> {
+    infragen::synthesize("ecommerce-eks.yaml", text.as_bytes(), Provider::Aws, env)
+        .map_err(|d| d.to_string())
+}
+
+/// The development database at its size class's figures (1 CPU requested).
+fn class_sized_db() -> String {
+    let text = ecommerce();
+    let from = "          resources:\n            requests: { cpu: 500m, memory: 1Gi }\n            limits: { cpu: 2000m, memory: 4Gi }\n";
+    assert!(text.contains(from), "the development db's resources moved");
+    text.replacen(from, "", 1)
+}
+
+/// db 1000m + cache 500m + mq 500m = 2000m > 1930m on one r5.large: one stays Pending.
+#[test]
+fn pinned_pods_past_the_pools_nodes_are_refused() {
+    let err = synth(&class_sized_db(), "development").expect_err("2000m do not fit 1930m");
+    assert!(err.contains("`node_pools[2].desired`"), "{err}");
+    assert!(err.contains("1930m"), "{err}");
+    assert!(err.contains("2000m"), "{err}");
+    assert!(
+        err.contains("db 1 × 1000m + cache 1 × 500m + mq 1 × 500m"),
+        "{err}"
+    );
+    // Positioned at the environment's pool, where `desired` is written.
+    assert!(err.contains("ecommerce-eks.yaml:"), "{err}");
+    assert!(
+        err.contains("{ name: memory, min: 1, desired: 1, max: 2 }"),
+        "{err}"
+    );
+}
+
+/// A second node holds them; so does the shipped blueprint's smaller development database.
+#[test]
+fn enough_nodes_or_smaller_requests_hold_them() {
+    let text = class_sized_db().replacen(
+        "{ name: memory, min: 1, desired: 1, max: 2 }",
+        "{ name: memory, min: 1, desired: 2, max: 2 }",
+        1,
+    );
+    synth(&text, "development").unwrap();
+    synth(&ecommerce(), "development").unwrap();
+}
+
+/// A pod that asks more memory than one c5.large (4 GiB) has never schedules, whatever the
+/// node count.
+#[test]
+fn a_pod_larger_than_a_node_is_refused() {
+    let text = ecommerce();
+    // order-service runs on the compute pool (c5.large).
+    let at = text.find("  - name: order-service").unwrap();
+    let from = "    resources: *resources\n";
+    let rel = text[at..].find(from).unwrap();
+    let mut text = text;
+    text.replace_range(
+        at + rel..at + rel + from.len(),
+        "    resources: { requests: { cpu: 250m, memory: 6Gi }, limits: { cpu: 500m, memory: 6Gi } }\n",
+    );
+    let err = synth(&text, "production").expect_err("6Gi do not fit a c5.large");
+    assert!(err.contains("`node_pools[1].size`"), "{err}");
+    assert!(err.contains("never schedules"), "{err}");
+    assert!(err.contains("order-service 6144Mi"), "{err}");
+}
