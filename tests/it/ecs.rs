@@ -576,3 +576,28 @@ fn a_port_below_1024_lowers_the_tasks_unprivileged_port_start() {
         serde_json::json!([{"namespace": "net.ipv4.ip_unprivileged_port_start", "value": "80"}])
     );
 }
+
+/// A scheduled job's image in a repository the output creates is listed too: its runs fail
+/// until the image is pushed.
+#[test]
+fn a_jobs_image_in_a_created_repository_is_a_precondition() {
+    let yaml = with(
+        &stack(),
+        "    image: ghcr.io/acme/nightly:1.0.0",
+        "    image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/reports:2.0.0",
+    )
+    .replace("cluster:", "registry:\n  repositories: [reports]\ncluster:");
+    let out = synth(&yaml).unwrap();
+    let pre: Value = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+    let entry = pre
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "EcrImage")
+        .unwrap_or_else(|| panic!("{pre}"));
+    assert_eq!(entry["name"], "reports:2.0.0");
+    assert!(
+        entry["why"].as_str().unwrap().contains("nightly"),
+        "{entry}"
+    );
+}
