@@ -424,8 +424,8 @@ fn renamed_prefixes_and_credentials_by_reference() {
     assert!(api.contains("name: DB_HOST") && !api.contains("LEDGER_DB_"));
     // Credentials are references to the service's synced Secret, never values.
     assert!(api.contains("name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: api-connections"));
-    // External Secrets reads the RDS-managed master secret by its JSON key, in the
-    // `connections` module, which finds the database again by data source.
+    // External Secrets reads the database's master credentials secret by name and JSON key,
+    // in the `connections` module.
     let es = &out.files["terraform/connections/external_secrets.tf.json"];
     let api: Value = serde_json::from_str(es).unwrap();
     let data =
@@ -438,9 +438,8 @@ fn renamed_prefixes_and_credentials_by_reference() {
         .unwrap();
     assert_eq!(
         password["remoteRef"],
-        serde_json::json!({"key": "${data.aws_db_instance.ledger_db.master_user_secret[0].secret_arn}", "property": "password"})
+        serde_json::json!({"key": "shop-production/ledger-db/master", "property": "password"})
     );
-    assert!(out.files["terraform/connections/data.tf.json"].contains("\"ledger_db\""));
     // Its IAM role reads exactly the secrets it syncs.
     let identity = &out.files["terraform/infra/identity.tf.json"];
     assert!(identity.contains("ReadTheServicesSecrets"));

@@ -4,8 +4,8 @@
 //!   `primary_endpoint_address`, the Amazon MQ broker's AMQPS endpoint, the table and bucket
 //!   names) or the regional API endpoints (DynamoDB, S3).
 //! - Credentials are read by reference from where AWS keeps them, never copied: the
-//!   RDS-managed master secret or the secret `infra` writes generated credentials to (JSON
-//!   keys `username`, `password` both), the cache's AUTH token
+//!   secret `infra` writes a database's generated master credentials to (JSON keys
+//!   `username`, `password`), the cache's AUTH token
 //!   secret (a plain string), the broker's password in SSM Parameter Store (the user name is
 //!   fixed), and the blueprint's own secrets by key.
 //!
@@ -122,9 +122,8 @@ pub fn sources(ctx: &Ctx, all: &[Binding]) -> Vec<(crate::terraform::Ref, crate:
                 let Some(d) = bp.databases.iter().find(|d| d.name == b.component) else {
                     continue;
                 };
-                // A generated credentials' secret is found by name: only endpoints and the
-                // RDS-managed secret need the instance.
-                if b.secret() && !database::rds_managed_password(d) {
+                // The credentials' secret is found by name: only endpoints need the instance.
+                if b.secret() {
                     continue;
                 }
                 (
@@ -205,11 +204,11 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
                 .clone()
                 .or_else(|| (engine == DatabaseEngine::Postgres).then(|| "postgres".to_string()));
             let master = |key: &str| {
-                let arn = match (database::rds_managed_password(d), platform) {
-                    (true, _) => i.attr("master_user_secret[0].secret_arn"),
-                    (false, false) => database::own_secret(d).arn(),
+                let arn = if platform {
                     // The generated credentials' secret, named, like the caches' tokens.
-                    (false, true) => Expr::lit(&database::own_secret_name(ctx, d)),
+                    Expr::lit(&database::own_secret_name(ctx, d))
+                } else {
+                    database::own_secret(d).arn()
                 };
                 Some(Resolved::Credential(Source::Secret {
                     arn,
