@@ -635,3 +635,30 @@ fn off_cluster_backups_have_credentials() {
     .unwrap();
     assert!(k.files["preconditions.json"].contains("\"name\": \"catalog-backup-s3\""));
 }
+
+/// Managed databases refuse plain connections (RDS's parameter group sets `rds.force_ssl`,
+/// DigitalOcean requires TLS), and node-postgres, for one, connects without TLS unless told:
+/// every PostgreSQL URL that names a managed endpoint (a Terraform reference) asks for it.
+#[test]
+fn managed_postgres_urls_ask_for_tls() {
+    let mut checked = 0;
+    for (stem, path, provider, env) in matrix() {
+        let out = synth(&path, provider, &env);
+        for (file, text) in &out.files {
+            for (at, _) in text.match_indices("postgresql://") {
+                let rest = &text[at..];
+                let end = rest.find(['"', '\\', '\n', ' ']).unwrap_or(rest.len());
+                let url = &rest[..end];
+                if !url.contains("${") {
+                    continue; // in the cluster: plain, like the server
+                }
+                assert!(
+                    url.ends_with("?sslmode=require"),
+                    "{stem} {provider} {env} {file}: {url}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10, "{checked}");
+}
