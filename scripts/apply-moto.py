@@ -16,11 +16,17 @@
       see MOTO_GAPS and moto_gaps().
   apply-moto.py certificate ENDPOINT REGION
       requests an ACM certificate from moto and prints its ARN.
+  apply-moto.py fill-secrets ENDPOINT REGION PRECONDITIONS_JSON
+      puts a placeholder value into every Secrets Manager secret preconditions.json lists as
+      empty (SecretsManagerSecretValue; a JSON object when it names keys), as an operator
+      would before applying `infra` again: on ECS the services wait for those values.
   apply-moto.py report MOTO_LOG LOG.json... > summary
       reads `terraform apply -json` logs and prints, per resource type: planned, created,
       failed (rejected by the API with its message, or not implemented by moto — an action
       moto's log shows as NotImplementedError, or a 404/timeout) and blocked (never attempted
-      because what it depends on failed). Exits 1 when the API rejected something.
+      because what it depends on failed). A retry's log (`….retry.json`) counts for the same
+      module; a `lifecycle.precondition` that stopped the first apply is listed apart, not
+      counted as a failure or a rejection. Exits 1 when the API rejected something.
 """
 
 import json
@@ -254,9 +260,11 @@ def report(moto_log, logs):
     failed = set()
     skipped = defaultdict(set)  # rtype -> addresses removed from the copy for a moto gap
     modules = []
+    guarded = []  # (where, message) of preconditions that stopped an apply
     for log in logs:
-        module = os.path.basename(log).removesuffix(".json")
-        modules.append(module)
+        module = os.path.basename(log).removesuffix(".json").removesuffix(".retry")
+        if module not in modules:
+            modules.append(module)
         gaps = log.removesuffix(".json") + ".skipped"
         if os.path.exists(gaps):
             for address in open(gaps).read().split():
@@ -287,6 +295,10 @@ def report(moto_log, logs):
                 else:
                     rtype = parts[0] if parts and parts[0] else "(module)"
                 action = api_action(text)
+                if text.startswith("Resource precondition failed"):
+                    # The output's own guard (an empty secret, an image not pushed yet).
+                    guarded.append((f"{module}: {address}", text[:600]))
+                    continue
                 if any(rx.search(text) for rx, _ in MOTO_BUGS):
                     why = next(w for rx, w in MOTO_BUGS if rx.search(text))
                     verdict = "moto bug"
@@ -322,6 +334,8 @@ def report(moto_log, logs):
         print(f"{module}: {c}/{p} resources created ({s} skipped for moto gaps)")
     if unimplemented:
         print("\nmoto raised NotImplementedError for: " + ", ".join(sorted(unimplemented)))
+    for where, text in guarded:
+        print(f"\n[stopped by its precondition] ({where})\n    {text}")
     rejected = 0
     for t in sorted(problems):
         for verdict, where, text in problems[t]:
@@ -346,6 +360,22 @@ def main():
             aws_secret_access_key="testing",
         )
         print(acm.request_certificate(DomainName="moto.example.com")["CertificateArn"])
+    elif sys.argv[1] == "fill-secrets":
+        import boto3
+
+        sm = boto3.client(
+            "secretsmanager",
+            endpoint_url=sys.argv[2],
+            region_name=sys.argv[3],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        for p in json.load(open(sys.argv[4])):
+            if p["kind"] != "SecretsManagerSecretValue":
+                continue
+            value = json.dumps({k: "moto-placeholder" for k in p["keys"]}) if p["keys"] else "moto-placeholder"
+            sm.put_secret_value(SecretId=p["name"], SecretString=value)
+            print(f"  moto: put a placeholder value in {p['name']} (preconditions.json)")
     elif sys.argv[1] == "report":
         sys.exit(1 if report(sys.argv[2], sys.argv[3:]) else 0)
     else:

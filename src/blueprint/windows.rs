@@ -108,7 +108,53 @@ impl WeeklyWindow {
     }
 }
 
+const WEEK: u32 = 7 * 24 * 60;
+
+/// Minute-of-week intervals `[start, end)`, split at the week's end.
+fn intervals(start: u32, end: u32) -> Vec<(u32, u32)> {
+    if end > start {
+        vec![(start, end)]
+    } else {
+        vec![(start, WEEK), (0, end)]
+    }
+}
+
+impl WeeklyWindow {
+    /// Minutes from the start of the week (Sunday 00:00 UTC) to the start.
+    pub fn start_minute(&self) -> u32 {
+        self.day as u32 * 1440 + self.hour * 60 + self.minute
+    }
+
+    /// Its length in minutes.
+    pub fn minutes(&self) -> u32 {
+        let end = self.end.0 as u32 * 1440 + self.end.1 * 60 + self.end.2;
+        (end + WEEK - self.start_minute()) % WEEK
+    }
+
+    /// Whether the daily window `d` overlaps this one on some day (windows that only touch
+    /// do not overlap).
+    pub fn overlaps(&self, d: &DailyWindow) -> bool {
+        let start = self.start_minute();
+        let mine = intervals(start, (start + self.minutes()) % WEEK);
+        (0..7).any(|day| {
+            let from = day * 1440 + d.start.0 * 60 + d.start.1;
+            intervals(from % WEEK, (from + d.minutes()) % WEEK)
+                .iter()
+                .any(|&(bs, be)| mine.iter().any(|&(ms, me)| bs < me && ms < be))
+        })
+    }
+}
+
 impl DailyWindow {
+    /// Its length in minutes (a window past midnight ends the next day).
+    pub fn minutes(&self) -> u32 {
+        let (s, e) = (
+            self.start.0 * 60 + self.start.1,
+            self.end.0 * 60 + self.end.1,
+        );
+        (e + 1440 - s) % 1440
+    }
+
     pub fn parse(s: &str) -> Option<DailyWindow> {
         let (a, b) = s.split_once('-')?;
         Some(DailyWindow {

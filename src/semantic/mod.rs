@@ -19,6 +19,7 @@ mod quantities;
 mod references;
 mod routes;
 pub mod versions;
+mod windows;
 mod workers;
 
 use crate::blueprint::Loaded;
@@ -81,6 +82,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     versions::check_mq_instance(&mut c, bp);
     gateway::check(&mut c, bp);
     deployable::check(&mut c, bp);
+    windows::check(&mut c, bp);
     fargate::check(&mut c, bp);
     edge::check(&mut c, bp);
     eks::check(&mut c, bp);

@@ -131,6 +131,18 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     kubernetes_data(c, bp);
 
+    for (i, d) in bp.databases.iter().enumerate() {
+        if let Some(t) = &d.password_secret
+            && !secrets.contains(&t.as_str())
+        {
+            c.unknown_name(
+                &format!("databases[{i}].password_secret"),
+                "secret",
+                t,
+                secrets.iter().copied(),
+            );
+        }
+    }
     for (i, k) in bp.caches.iter().enumerate() {
         if let Some(t) = &k.auth_token_secret
             && !secrets.contains(&t.as_str())

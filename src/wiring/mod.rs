@@ -230,10 +230,27 @@ pub fn url(kind: Kind, tls: bool, host: &str, port: &str, database: Option<&str>
 }
 
 /// The text of [`url`] around `host:port`, for back-ends whose host or port is a
-/// reference: (`scheme://`, `[/database]`).
+/// reference: (`scheme://`, `[/database][?tls]`).
 pub fn url_around(kind: Kind, tls: bool, database: Option<&str>) -> (String, String) {
     let after = database.map(|db| format!("/{db}")).unwrap_or_default();
-    (format!("{}://", scheme(kind, tls)), after)
+    (
+        format!("{}://", scheme(kind, tls)),
+        after + tls_query(kind, tls),
+    )
+}
+
+/// The query that makes a client of a TLS-only managed database use TLS, where the URL has
+/// one every driver reads: `sslmode=require` for PostgreSQL (libpq's connection URI; RDS with
+/// `rds.force_ssl` and DigitalOcean refuse plain connections, and libpq-style clients
+/// default to trying plain first or, like node-postgres, to no TLS at all) and `tls=true` for
+/// MongoDB (the connection string specification). MySQL clients spell it differently each
+/// (`ssl-mode`, `sslMode`, `tls`), so its URL carries none: configure the client.
+pub fn tls_query(kind: Kind, tls: bool) -> &'static str {
+    match (kind, tls) {
+        (Kind::Database(DatabaseEngine::Postgres), true) => "?sslmode=require",
+        (Kind::Database(DatabaseEngine::Mongodb), true) => "?tls=true",
+        _ => "",
+    }
 }
 
 /// Something that must exist before `kubectl apply -k` and that the output does not create:
@@ -323,6 +340,22 @@ mod tests {
             "postgresql://db:5432/app"
         );
         assert_eq!(url(Kind::Cache, true, "c", "6379", None), "rediss://c:6379");
+        // A TLS-only managed database: the URL asks for TLS where drivers agree on how.
+        let pg = Kind::Database(DatabaseEngine::Postgres);
+        assert_eq!(
+            url(pg, true, "db", "5432", Some("app")),
+            "postgresql://db:5432/app?sslmode=require"
+        );
+        let mongo = Kind::Database(DatabaseEngine::Mongodb);
+        assert_eq!(
+            url(mongo, true, "m", "27017", None),
+            "mongodb://m:27017?tls=true"
+        );
+        let mysql = Kind::Database(DatabaseEngine::Mysql);
+        assert_eq!(
+            url(mysql, true, "my", "3306", Some("app")),
+            "mysql://my:3306/app"
+        );
         assert_eq!(upper_snake("ledger-db"), "LEDGER_DB");
         assert_eq!(
             fields(Kind::Cache, Flavor::Aws),

@@ -734,7 +734,7 @@ fn environments_sharing_account_names_are_warned_about() {
     };
     let shared = synth_all("shared.yaml");
     assert!(
-        shared.contains("warning[environments-share-names]: shared.yaml aws: environments production, staging give 18 account-scoped AWS names alike"),
+        shared.contains("warning[environments-share-names]: shared.yaml aws: environments production, staging give 19 account-scoped AWS names alike"),
         "{shared}"
     );
     for file in ["pinned.yaml", "starter.yaml"] {

@@ -527,6 +527,34 @@ fn a_half_set_credential_is_warned_about() {
     assert!(!warned(&synth(&both).unwrap()));
 }
 
+/// With `certificate.domain`, `infra` waits for ACM to issue the certificate, which needs DNS
+/// records whose values exist only once that same apply has created the certificate:
+/// `preconditions.json` says so, so nobody waits 75 minutes for a timeout.
+#[test]
+fn a_dns_validated_certificate_is_a_precondition() {
+    let yaml = with(
+        &stack(),
+        "  certificate: { arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/tiny\" }",
+        "  certificate: { domain: shop.example.com, alternative_names: [www.shop.example.com] }",
+    );
+    let out = synth(&yaml).unwrap();
+    let pre: Value = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+    let entry = pre
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "AcmDnsValidation")
+        .unwrap_or_else(|| panic!("{pre}"));
+    assert_eq!(entry["name"], "shop.example.com");
+    assert_eq!(
+        entry["keys"],
+        serde_json::json!(["shop.example.com", "www.shop.example.com"])
+    );
+    // An existing certificate needs nothing.
+    let out = synth(&stack()).unwrap();
+    assert!(!out.files["preconditions.json"].contains("AcmDnsValidation"));
+}
+
 /// The task's container runs as non-root with every capability dropped, so it can bind a port
 /// below 1024 only when the task lowers `net.ipv4.ip_unprivileged_port_start`
 /// (`systemControls`, which Fargate accepts from platform 1.4.0). Without it the bind fails
@@ -546,5 +574,30 @@ fn a_port_below_1024_lowers_the_tasks_unprivileged_port_start() {
     assert_eq!(
         controls(&low),
         serde_json::json!([{"namespace": "net.ipv4.ip_unprivileged_port_start", "value": "80"}])
+    );
+}
+
+/// A scheduled job's image in a repository the output creates is listed too: its runs fail
+/// until the image is pushed.
+#[test]
+fn a_jobs_image_in_a_created_repository_is_a_precondition() {
+    let yaml = with(
+        &stack(),
+        "    image: ghcr.io/acme/nightly:1.0.0",
+        "    image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/reports:2.0.0",
+    )
+    .replace("cluster:", "registry:\n  repositories: [reports]\ncluster:");
+    let out = synth(&yaml).unwrap();
+    let pre: Value = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+    let entry = pre
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "EcrImage")
+        .unwrap_or_else(|| panic!("{pre}"));
+    assert_eq!(entry["name"], "reports:2.0.0");
+    assert!(
+        entry["why"].as_str().unwrap().contains("nightly"),
+        "{entry}"
     );
 }

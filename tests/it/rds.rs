@@ -120,42 +120,49 @@ fn aws_infra() -> Vec<(String, serde_json::Value)> {
     out
 }
 
-/// RDS refuses to create a read replica of a source whose master password it manages in
-/// Secrets Manager ("Creating read replicas for source instance … where
-/// ManageMasterUserPassword is enabled is not supported", every engine but SQL Server), and
-/// rotates such a password every seven days while ECS tasks and pods read it once, as they
-/// start. So every database gets a generated password, written write-only to the instance
-/// and to a secret with the RDS keys (`username`, `password`), which its clients read.
+/// Every RDS database gets a generated master password, written write-only to the instance
+/// and to a secret with the RDS keys (`username`, `password`), which its clients read. RDS
+/// never manages it: it would rotate it every seven days under tasks and pods that read it
+/// once, and it refuses to create a read replica of a source whose master password it
+/// manages ("Creating read replicas for source instance … where ManageMasterUserPassword is
+/// enabled is not supported", every engine but SQL Server).
 #[test]
-fn databases_keep_their_generated_master_password_in_their_own_secret() {
-    let (mut primaries, mut replicas) = (0, 0);
+fn every_database_keeps_a_generated_master_password_in_a_secret() {
+    let (mut generated, mut replicas) = (0, 0);
     for (label, infra) in aws_infra() {
         let Some(instances) = infra["resource"]["aws_db_instance"].as_object() else {
             continue;
         };
         for (name, body) in instances {
-            assert_ne!(body["manage_master_user_password"], true, "{label}: {name}");
             if body.get("replicate_source_db").is_some() {
                 // A replica has its source's users (physical replication).
                 assert!(body.get("password_wo").is_none(), "{label}: {name}");
+                assert!(
+                    body.get("manage_master_user_password").is_none(),
+                    "{label}: {name}"
+                );
                 replicas += 1;
                 continue;
             }
-            primaries += 1;
             let password = body["password_wo"]
                 .as_str()
-                .unwrap_or_else(|| panic!("{label}: {name} has no password"));
+                .unwrap_or_else(|| panic!("{label}: {name} has no generated password"));
+            assert!(
+                body.get("manage_master_user_password").is_none(),
+                "{label}: {name}"
+            );
+            generated += 1;
             // The secret clients read holds the same password and the user name.
             let versions = infra["resource"]["aws_secretsmanager_secret_version"]
                 .as_object()
                 .unwrap();
-            let generated = password.trim_start_matches("${").trim_end_matches('}');
+            let generator = password.trim_start_matches("${").trim_end_matches('}');
             let (_, version) = versions
                 .iter()
                 .find(|(_, v)| {
                     v["secret_string_wo"]
                         .as_str()
-                        .is_some_and(|s| s.contains(generated))
+                        .is_some_and(|s| s.contains(generator))
                 })
                 .unwrap_or_else(|| panic!("{label}: no secret holds the password of {name}"));
             let text = version["secret_string_wo"].as_str().unwrap();
@@ -173,10 +180,48 @@ fn databases_keep_their_generated_master_password_in_their_own_secret() {
                 Some(secret.as_str()),
                 "{label}"
             );
+            if label.starts_with("qurable-ecs") {
+                // The seed's secret name: qurable/db-password holds the master password.
+                assert_eq!(
+                    secret, "${aws_secretsmanager_secret.db_password.arn}",
+                    "{label}"
+                );
+            }
         }
     }
     assert!(
-        primaries > 0 && replicas > 0,
-        "{primaries} primaries, {replicas} replicas"
+        generated > 3 && replicas > 0,
+        "{generated} generated, {replicas} replicas"
     );
+}
+
+/// `password_secret` names a blueprint secret; Terraform fills it, so it is no precondition.
+#[test]
+fn a_password_secret_is_filled_by_terraform() {
+    let with_secret = |name: &str| {
+        stack("{ size_gb: 20 }").replace(
+            "databases:",
+            "secrets:\n  - name: db-master\n    path: ledger/db-master\ndatabases:",
+        ) + &format!("    username: ledger_admin\n    password_secret: {name}\n")
+    };
+    let err = synth_yaml(&with_secret("nope")).unwrap_err();
+    assert!(err.contains("databases[0].password_secret"), "{err}");
+    let out = synth_yaml(&with_secret("db-master")).unwrap();
+    let db: serde_json::Value =
+        serde_json::from_str(&out.files["terraform/infra/database.tf.json"]).unwrap();
+    let instance = &db["resource"]["aws_db_instance"]["db"];
+    assert!(
+        instance.get("manage_master_user_password").is_none(),
+        "{instance}"
+    );
+    assert_eq!(
+        db["resource"]["aws_secretsmanager_secret_version"]["db_master"]["secret_id"],
+        "${aws_secretsmanager_secret.db_master.id}"
+    );
+    assert!(!out.files["preconditions.json"].contains("ledger/db-master"));
+}
+
+fn synth_yaml(yaml: &str) -> Result<infragen::Output, String> {
+    infragen::synthesize("ledger.yaml", yaml.as_bytes(), Provider::Aws, "production")
+        .map_err(|d| d.to_string())
 }

@@ -22,6 +22,7 @@ use super::secrets;
 use super::security;
 use crate::analysis::DataKind;
 use crate::blueprint::types::{Cache, CacheEngine};
+use crate::blueprint::windows::DailyWindow;
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, Ref, ident, res};
 
@@ -82,6 +83,40 @@ pub fn family(engine: CacheEngine, version: &str) -> String {
         CacheEngine::Redis if n == 6 => "redis6.x".into(),
         CacheEngine::Redis => format!("redis{major}.{}", parts.next().unwrap_or("0")),
     }
+}
+
+/// The daily snapshot window: the blueprint's, or, when it gives a maintenance window but no
+/// snapshot window, an hour clear of it. Left to itself ElastiCache picks a window at random,
+/// and refuses it when it overlaps the maintenance window ("The snapshot window and
+/// maintenance window must not overlap").
+fn snapshot_window(ctx: &Ctx, c: &Cache) -> Option<DailyWindow> {
+    if let Some(w) = c.snapshots.as_ref().and_then(|s| s.window) {
+        return Some(w);
+    }
+    let m = c.maintenance_window?;
+    let start = m.hour * 60 + m.minute;
+    let at = |from: u32, len: u32| {
+        let (s, e) = (from % 1440, (from + len) % 1440);
+        DailyWindow {
+            start: (s / 60, s % 60),
+            end: (e / 60, e % 60),
+        }
+    };
+    // The hour ending an hour before the maintenance starts, else earlier, a minute of
+    // margin on both sides so the two never even touch.
+    let w = (2..=24)
+        .map(|back| at(start + 2 * 1440 - back * 60, 60))
+        .find(|w| {
+            let minutes = w.start.0 * 60 + w.start.1;
+            !m.overlaps(&at(minutes + 1440 - 1, 62))
+        })?;
+    ctx.note(format!(
+        "cache `{}`: no `snapshots.window`, so `{}`, clear of the maintenance window `{}` (ElastiCache would pick one at random and refuse it where it overlaps)",
+        c.name,
+        w.aws(),
+        m.aws()
+    ));
+    Some(w)
 }
 
 /// Whether ElastiCache takes `transit_encryption_mode` for this engine version
@@ -262,7 +297,7 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
     if transit_mode_supported(c.engine, &version) {
         body["transit_encryption_mode"] = json!("required");
     }
-    if let Some(w) = c.snapshots.as_ref().and_then(|s| s.window) {
+    if let Some(w) = snapshot_window(ctx, c) {
         body["snapshot_window"] = json!(w.aws());
     }
     if let Some(w) = c.maintenance_window {

@@ -387,6 +387,31 @@ fn listeners(m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) {
     }
 }
 
+/// `preconditions.json`: with `certificate.domain` the HTTPS listener waits in `infra` for
+/// ACM to issue the certificate (`aws_acm_certificate_validation`, up to 75 minutes), and ACM
+/// issues it only once its DNS validation records exist. The records' values are known only
+/// after ACM creates the certificate, in that same apply, so they are created while it waits.
+pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
+    let Some(lb) = &ctx.v.bp.load_balancer else {
+        return vec![];
+    };
+    let (Some(domain), Some(_)) = (&lb.certificate.domain, &ctx.v.bp.network) else {
+        return vec![];
+    };
+    if ctx.platform != Some(crate::blueprint::types::Platform::EcsFargate) {
+        return vec![];
+    }
+    let mut names = vec![domain.clone()];
+    names.extend(lb.certificate.alternative_names.iter().cloned());
+    vec![crate::wiring::Precondition {
+        kind: "AcmDnsValidation".into(),
+        namespace: String::new(),
+        name: domain.clone(),
+        keys: names,
+        why: "`infra` waits (up to 75 minutes) for ACM to issue the load balancer's certificate, which it does once the DNS validation records exist: while `infra` applies, create the CNAME records of `aws acm describe-certificate --certificate-arn $(aws acm list-certificates --query \"CertificateSummaryList[?DomainName=='<domain>'].CertificateArn\" --output text) --query Certificate.DomainValidationOptions[].ResourceRecord` in the domain's zone (the output `certificate_validation_records` lists them once the apply is through)".replace("<domain>", domain),
+    }]
+}
+
 fn lb_ref_arn() -> Expr {
     lb().arn()
 }

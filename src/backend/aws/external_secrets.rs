@@ -1,10 +1,10 @@
 //! Credentials on EKS: the External Secrets Operator syncs each service's credentials from
 //! where AWS keeps them into the service's `<service>-connections` Secret, which its pods read
-//! by key (`crate::k8s::connect`). Nothing is copied into Terraform state or a file, and a
-//! rotated RDS master password reaches the Secret within the refresh interval.
+//! by key (`crate::k8s::connect`). Nothing is copied into a file, and a secret changed in
+//! AWS reaches the Secret within the refresh interval (pods read it as they start).
 //!
 //! - `infra`: the operator's IRSA role, allowed `GetSecretValue` on exactly the secrets the
-//!   services read (the RDS-managed master secrets, the caches' AUTH token secrets, the
+//!   services read (the databases' master credentials secrets, the caches' AUTH token secrets, the
 //!   blueprint's own secrets), `GetParameter` on exactly the brokers' password parameters, and
 //!   `kms:Decrypt` on their keys only through those services.
 //! - `platform`: the operator's Helm release (CRDs included); its namespaces; the endpoints
@@ -14,8 +14,8 @@
 //!   service — as `kubernetes_manifest` resources. `kubernetes_manifest` reads the kind's
 //!   schema from the API server at plan, so it cannot plan a kind whose CRD the same run
 //!   installs: the CRDs come with `platform`'s release, and this module plans against them.
-//!   It is Terraform rather than a manifest under `k8s/` because the RDS-managed secret's
-//!   ARN is known only to Terraform (found again by data source, like `platform` does).
+//!   It is Terraform rather than a manifest under `k8s/` because the secrets it reads are
+//!   `infra`'s, named by Terraform.
 
 use std::collections::BTreeSet;
 
@@ -325,8 +325,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     ));
     let mut m = Module::new(crate::naming::header(ctx.v));
     super::platform::cluster_providers(ctx, &mut m, "connections", &["aws", "kubernetes"]);
-    // The RDS-managed master secrets' ARNs, by data source (generated names: only Terraform
-    // knows them).
+    // Whatever the bindings need from `infra`'s databases, by data source.
     let databases: Vec<Binding> = plans
         .iter()
         .flat_map(|p| p.databases.iter().map(binding))

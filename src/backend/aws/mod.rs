@@ -158,6 +158,7 @@ pub fn synth(v: &Validated) -> Output {
     } else {
         let mut pre = connect::secret_values(&ctx);
         pre.extend(readiness::image_preconditions(&ctx));
+        pre.extend(edge::preconditions(&ctx));
         crate::backend::connections::finish_preconditions(&mut out, pre);
     }
     ctx.log.finish(&mut out);

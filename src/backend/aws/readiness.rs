@@ -108,26 +108,37 @@ pub fn conditions(ctx: &Ctx, s: &Service) -> Vec<Json> {
     out
 }
 
-/// `preconditions.json` entries for the images the ECS services pull from repositories this
-/// output creates.
+/// `preconditions.json` entries for the images the ECS services and scheduled jobs pull from
+/// repositories this output creates.
 pub fn image_preconditions(ctx: &Ctx) -> Vec<Precondition> {
+    let bp = ctx.v.bp;
     let mut out = Vec::new();
-    for s in &ctx.v.bp.services {
+    let workloads =
+        (bp.services.iter().map(|s| (s, false))).chain(bp.jobs.iter().map(|j| (j.pod(), true)));
+    for (s, job) in workloads {
         for (_, reference, image) in created_images(ctx, s) {
             // The repository's name as ECR knows it: the image's path, which
             // `created_repository` matched against the blueprint's repositories.
             let Some(name) = registry::parse_ecr_image(image).map(|e| e.repository) else {
                 continue;
             };
+            let why = if job {
+                format!(
+                    "`infra` creates the repository `{name}` empty; the runs of scheduled job `{}` fail until the image is pushed there",
+                    s.name
+                )
+            } else {
+                format!(
+                    "`infra` creates the repository `{name}` empty and stops before ECS service `{}` (its first deployment would stall); push the image and apply `infra` again",
+                    ecs::service_name(s)
+                )
+            };
             out.push(Precondition {
                 kind: "EcrImage".into(),
                 namespace: String::new(),
                 name: format!("{name}{reference}"),
                 keys: vec![],
-                why: format!(
-                    "`infra` creates the repository `{name}` empty and stops before ECS service `{}` (its first deployment would stall); push the image and apply `infra` again",
-                    ecs::service_name(s)
-                ),
+                why,
             });
         }
     }

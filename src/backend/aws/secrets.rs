@@ -73,7 +73,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     m.file("outputs").output(
         "secret_arns",
         interp(&format!("{{{}}}", entries.join(", "))),
-        "ARNs of the Secrets Manager secrets by blueprint name (values are set out of band)",
+        "ARNs of the Secrets Manager secrets by blueprint name (values set out of band, except those Terraform writes: caches' AUTH tokens, databases' `password_secret`)",
     );
     ctx.mark("secrets");
 }
