@@ -2,9 +2,9 @@
 //! render, write) for each shipped blueprint and for generated blueprints of 10, 100 and
 //! 1,000 services, with peak memory from `wait4`, plus the in-process breakdown by phase.
 //! Prints a markdown table; the README's Performance table and docs/performance.md quote it (last measured
-//! 2026-12-05 23:36 UTC on the project's 2-core VM, CPUs idle: 100 services 9.80 ms median,
-//! 8.13–10.99 over five runs in a row as the host drifts; 1,000 services 87 ms and 47.4 MiB;
-//! seed 004 2.16 ms; under load 10–20% more). To compare two builds, alternate them in the
+//! 2026-12-06 03:31 UTC on the project's 2-core VM, CPUs idle: 100 services 9.27 ms median,
+//! 9.01–9.38 over three runs in a row, 6.77–10.71 over the session as the host drifts;
+//! 1,000 services 88 ms and 49.4 MiB; seed 004 2.24 ms; under load 10–20% more). To compare two builds, alternate them in the
 //! same minutes: figures from different sessions differ by more than most changes.
 
 use std::fmt::Write as _;
