@@ -1,37 +1,22 @@
 //! ElastiCache values the API refuses, by engine version. Each test fails on the output
 //! before its fix.
 
-use infragen::Provider;
-
 fn yaml(engine: &str, version: &str, extra: &str) -> String {
-    format!(
-        "name: cachy
-providers:
-  aws:
-    region: eu-west-1
-state:
-  bucket: cachy-state-{{env}}
-network:
-  cidr: 10.0.0.0/16
-  zones: [eu-west-1a, eu-west-1b]
-  nat: single
-  subnets:
-    public: [10.0.1.0/24, 10.0.2.0/24]
-    private: [10.0.10.0/24, 10.0.11.0/24]
-cluster:
-  platform: ecs_fargate
-caches:
+    crate::support::ecs_stack(
+        "cachy",
+        &format!(
+            "caches:
   - name: cache
     engine: {engine}
     version: \"{version}\"
     size: cache.t4g.small
 {extra}"
+        ),
     )
 }
 
 fn synth(yaml: &str) -> Result<infragen::Output, String> {
-    infragen::synthesize("cachy.yaml", yaml.as_bytes(), Provider::Aws, "production")
-        .map_err(|d| d.to_string())
+    crate::support::synth_aws("cachy", yaml)
 }
 
 fn group(engine: &str, version: &str) -> serde_json::Value {

@@ -9,22 +9,9 @@ use crate::support::root;
 
 /// A small ECS stack: one service behind the load balancer, one job.
 fn stack() -> String {
-    "name: tiny
-providers:
-  aws:
-    region: eu-west-1
-state:
-  bucket: tiny-state-{env}
-network:
-  cidr: 10.0.0.0/16
-  zones: [eu-west-1a, eu-west-1b]
-  nat: single
-  subnets:
-    public: [10.0.1.0/24, 10.0.2.0/24]
-    private: [10.0.10.0/24, 10.0.11.0/24]
-cluster:
-  platform: ecs_fargate
-load_balancer:
+    crate::support::ecs_stack(
+        "tiny",
+        "load_balancer:
   certificate: { arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/tiny\" }
   health_check: { path: /health }
 services:
@@ -40,13 +27,12 @@ jobs:
     image: ghcr.io/acme/nightly:1.0.0
     schedule: \"0 3 * * *\"
     task: { cpu: 256, memory: 512 }
-"
-    .to_string()
+",
+    )
 }
 
 fn synth(yaml: &str) -> Result<infragen::Output, String> {
-    infragen::synthesize("tiny.yaml", yaml.as_bytes(), Provider::Aws, "production")
-        .map_err(|d| d.to_string())
+    crate::support::synth_aws("tiny", yaml)
 }
 
 /// `yaml` with `from` replaced once (which must be there).

@@ -4,35 +4,21 @@
 use infragen::Provider;
 
 fn stack(storage: &str) -> String {
-    format!(
-        "name: ledger
-providers:
-  aws:
-    region: eu-west-1
-state:
-  bucket: ledger-state-{{env}}
-network:
-  cidr: 10.0.0.0/16
-  zones: [eu-west-1a, eu-west-1b]
-  nat: single
-  subnets:
-    public: [10.0.1.0/24, 10.0.2.0/24]
-    private: [10.0.10.0/24, 10.0.11.0/24]
-cluster:
-  platform: ecs_fargate
-databases:
+    crate::support::ecs_stack(
+        "ledger",
+        &format!(
+            "databases:
   - name: db
     engine: postgres
     size: db.m7g.large
     storage: {storage}
 "
+        ),
     )
 }
 
 fn synth(storage: &str) -> Result<infragen::Output, String> {
-    let yaml = stack(storage);
-    infragen::synthesize("ledger.yaml", yaml.as_bytes(), Provider::Aws, "production")
-        .map_err(|d| d.to_string())
+    crate::support::synth_aws("ledger", &stack(storage))
 }
 
 /// From 400 GB a gp3 volume's baseline is 12000 IOPS; RDS refuses fewer
@@ -222,6 +208,5 @@ fn a_password_secret_is_filled_by_terraform() {
 }
 
 fn synth_yaml(yaml: &str) -> Result<infragen::Output, String> {
-    infragen::synthesize("ledger.yaml", yaml.as_bytes(), Provider::Aws, "production")
-        .map_err(|d| d.to_string())
+    crate::support::synth_aws("ledger", yaml)
 }

@@ -114,3 +114,38 @@ pub fn manifests(out: &infragen::Output) -> Vec<serde_json::Value> {
         .filter(|v| !v.is_null())
         .collect()
 }
+
+/// A small ECS Fargate stack named `name` in eu-west-1 (state, a two-zone network with one
+/// NAT gateway, the cluster), followed by `rest` (its data services, load balancer, services).
+pub fn ecs_stack(name: &str, rest: &str) -> String {
+    format!(
+        "name: {name}
+providers:
+  aws:
+    region: eu-west-1
+state:
+  bucket: {name}-state-{{env}}
+network:
+  cidr: 10.0.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  nat: single
+  subnets:
+    public: [10.0.1.0/24, 10.0.2.0/24]
+    private: [10.0.10.0/24, 10.0.11.0/24]
+cluster:
+  platform: ecs_fargate
+{rest}"
+    )
+}
+
+/// Synthesize blueprint text `yaml` (named `<name>.yaml` in messages) for AWS production;
+/// `Err` is the diagnostics' text.
+pub fn synth_aws(name: &str, yaml: &str) -> Result<infragen::Output, String> {
+    infragen::synthesize(
+        &format!("{name}.yaml"),
+        yaml.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .map_err(|d| d.to_string())
+}
