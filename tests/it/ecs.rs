@@ -587,3 +587,36 @@ fn a_jobs_image_in_a_created_repository_is_a_precondition() {
         "{entry}"
     );
 }
+
+/// An Application Load Balancer takes 100 rules by default (an adjustable quota); the 101st
+/// fails the apply with TooManyRules, so synth warns past it.
+#[test]
+fn listener_rules_past_the_quota_are_warned_about() {
+    let stack = |n: usize| {
+        let mut services = String::from(
+            "load_balancer:\n  certificate: { arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/tiny\" }\n  health_check: { path: /health }\nservices:\n",
+        );
+        for i in 0..n {
+            services.push_str(&format!(
+                "  - {{ name: s{i}, image: \"ghcr.io/acme/s:1.0.0\", port: 8080, task: {{ cpu: 256, memory: 512 }}, routes: [{{ path: /s{i} }}] }}\n"
+            ));
+        }
+        crate::support::ecs_stack("many", &services)
+    };
+    let warned = |n: usize| {
+        let out = synth(&stack(n)).unwrap();
+        let rules: Value =
+            serde_json::from_str(&out.files["terraform/infra/edge.tf.json"]).unwrap();
+        let count = rules["resource"]["aws_lb_listener_rule"]
+            .as_object()
+            .unwrap()
+            .len();
+        let warned = out
+            .notes
+            .iter()
+            .any(|n| n.rule == Some("alb-rules-quota") && n.text.contains(&count.to_string()));
+        (count, warned)
+    };
+    assert_eq!(warned(100), (100, false));
+    assert_eq!(warned(101), (101, true));
+}

@@ -111,6 +111,9 @@ fn default_service<'a>(routed: &[&'a Service]) -> Option<&'a Service> {
         .copied()
 }
 
+/// Rules per Application Load Balancer, default rules not counted (adjustable).
+const ALB_RULES_QUOTA: usize = 100;
+
 pub fn lower(ctx: &Ctx, m: &mut Module) {
     let bp = ctx.v.bp;
     let Some(lb_cfg) = &bp.load_balancer else {
@@ -210,7 +213,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     for s in &routed {
         target_group_for(ctx, m, lb_cfg, s);
     }
-    listeners(m, lb_cfg, &routed);
+    listeners(ctx, m, lb_cfg, &routed);
     if let Some(waf) = &lb_cfg.waf {
         web_acl(ctx, m, waf, Some(lb()));
     }
@@ -329,7 +332,7 @@ fn certificate(m: &mut Module, lb: &LoadBalancer) -> Expr {
     cert.arn.as_deref().unwrap_or_default().into()
 }
 
-fn listeners(m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) {
+fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) {
     let cert = certificate(m, lb);
     let default = default_service(routed);
     let default_action = match default {
@@ -366,7 +369,20 @@ fn listeners(m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) {
             }),
         );
     }
-    for rule in super::listener_rules::plan(routed, default.map(|s| s.name.as_str())) {
+    let rules = super::listener_rules::plan(routed, default.map(|s| s.name.as_str()));
+    if rules.len() > ALB_RULES_QUOTA {
+        // An adjustable quota, so a warning: the apply fails at the first rule past it
+        // (TooManyRules) unless the account's quota was raised.
+        // <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html>
+        ctx.note(crate::diagnostic::Note::warning(
+            "alb-rules-quota",
+            format!(
+                "the load balancer's HTTPS listener gets {} rules, over the default quota of {ALB_RULES_QUOTA} rules per Application Load Balancer: raise \"Rules per Application Load Balancer\" in Service Quotas before applying, or the apply stops with TooManyRules",
+                rules.len()
+            ),
+        ));
+    }
+    for rule in rules {
         let mut condition = Vec::new();
         if let Some(host) = &rule.host {
             condition.push(json!({"host_header": {"values": [host]}}));

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `eks-nodes-fixed-size` | a node pool's `max` exceeds its `desired`: EKS managed node groups do not scale on their own, and nothing in the output scales them (no Cluster Autoscaler or Karpenter is installed), so the pool stays at `desired` and pods past its capacity stay Pending |
 //! | `eks-device-plugin` | a node pool's instance type has a GPU or Neuron accelerator: it runs the AL2023 AMI with the driver, but pods can request the device only through its Kubernetes device plugin, which the output does not install |
+//! | `alb-rules-quota` | (written by `edge.rs`, which plans the rules) the ECS load balancer's HTTPS listener gets more rules than the default quota of 100 per Application Load Balancer: the apply stops with TooManyRules unless the quota was raised |
 //! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` and `connections` modules and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
 
 use super::Ctx;
