@@ -162,6 +162,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             }
         }
     }
+    generated_secrets(c, bp);
     if let Some(s) = &bp.state {
         let b = &s.bucket;
         let ok = (3..=63).contains(&b.len())
@@ -173,6 +174,54 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             c.error("state.bucket", format!("`{b}` is not a valid bucket name")).expected = Some(
                 "3–63 lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit".into(),
             );
+        }
+    }
+}
+
+/// On AWS a database's generated master credentials and a cache's generated AUTH token get
+/// secrets of their own, addressed `<database>_master` and `<cache>_auth_token`; a
+/// blueprint secret of that name (`db-master`) would take the same Terraform address, and
+/// one of the two would silently replace the other.
+fn generated_secrets(c: &mut Checker, bp: &Blueprint) {
+    if c.provider != crate::catalog::Provider::Aws {
+        return;
+    }
+    let generated = bp
+        .databases
+        .iter()
+        .filter(|d| d.password_secret.is_none())
+        .map(|d| {
+            (
+                format!("{}-master", d.name),
+                "databases",
+                &d.name,
+                "password_secret",
+            )
+        })
+        .chain(
+            bp.caches
+                .iter()
+                .filter(|x| x.auth_token_secret.is_none())
+                .map(|x| {
+                    (
+                        format!("{}-auth-token", x.name),
+                        "caches",
+                        &x.name,
+                        "auth_token_secret",
+                    )
+                }),
+        );
+    for (name, list, owner, field) in generated.collect::<Vec<_>>() {
+        if let Some(i) = bp.secrets.iter().position(|s| s.name == name) {
+            c.error(
+                &format!("secrets[{i}].name"),
+                format!(
+                    "`{name}` is the name of the secret infragen generates for {list} `{owner}`"
+                ),
+            )
+            .help = Some(format!(
+                "to keep the generated value in this secret, set `{field}: {name}` on `{owner}`; else rename the secret"
+            ));
         }
     }
 }

@@ -210,3 +210,18 @@ fn a_password_secret_is_filled_by_terraform() {
 fn synth_yaml(yaml: &str) -> Result<infragen::Output, String> {
     crate::support::synth_aws("ledger", yaml)
 }
+
+/// A blueprint secret named like the one infragen generates for a database (`<db>-master`)
+/// would share its Terraform address and silently replace it: refused, with the way to
+/// keep the generated value there.
+#[test]
+fn a_secret_named_like_a_generated_one_is_refused() {
+    let yaml = stack("{ size_gb: 20 }").replace(
+        "databases:",
+        "secrets:\n  - name: db-master\n    path: ledger/db-master\ndatabases:",
+    );
+    let err = synth_yaml(&yaml).unwrap_err();
+    assert!(err.contains("secrets[0].name"), "{err}");
+    assert!(err.contains("password_secret: db-master"), "{err}");
+    synth_yaml(&(yaml + "    password_secret: db-master\n")).unwrap();
+}
