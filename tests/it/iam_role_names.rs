@@ -87,3 +87,30 @@ fn no_shipped_output_names_two_roles_alike() {
         }
     }
 }
+
+/// IAM role names stop at 64 characters. Two service accounts whose names share their first
+/// ~45 characters used to be cut to the same role name; a long name now ends in a hash of
+/// the whole, and the platform module looks the role up by that same name.
+#[test]
+fn long_service_account_names_keep_distinct_roles() {
+    let long = "a-service-account-with-a-very-long-descriptive-name";
+    for sa in [format!("{long}-one"), format!("{long}-two")] {
+        let out = ecommerce_with_service_account(&sa);
+        let infra = role_names(&out, "infra");
+        let role = &infra[&format!("aws_iam_role.irsa_{}", sa.replace('-', "_"))];
+        assert!(role.len() <= 64, "{role}");
+        let platform = role_names(&out, "platform");
+        assert!(
+            platform.values().any(|n| n == role),
+            "{platform:?} / {role}"
+        );
+    }
+    let role_of = |sa: String| {
+        let out = ecommerce_with_service_account(&sa);
+        role_names(&out, "infra")[&format!("aws_iam_role.irsa_{}", sa.replace('-', "_"))].clone()
+    };
+    assert_ne!(
+        role_of(format!("{long}-one")),
+        role_of(format!("{long}-two"))
+    );
+}

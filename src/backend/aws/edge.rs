@@ -248,13 +248,7 @@ const TARGET_GROUP_NAME_MAX: usize = 32;
 /// share a beginning (`notification-api`, `notification-worker`) the same name, and ELB
 /// refuses the second (DuplicateTargetGroupName).
 pub(super) fn target_group_name(ctx: &Ctx, service: &str) -> String {
-    let full = format!("{}-{service}", ctx.prefix);
-    if full.len() <= TARGET_GROUP_NAME_MAX {
-        return full;
-    }
-    let hash = format!("{:08x}", super::listener_rules::fnv1a(&full));
-    let head = truncate(&full, TARGET_GROUP_NAME_MAX - hash.len() - 1);
-    format!("{head}-{hash}")
+    super::fit_name(&format!("{}-{service}", ctx.prefix), TARGET_GROUP_NAME_MAX)
 }
 
 fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
