@@ -580,3 +580,31 @@ fn accelerated_node_pools_get_their_drivers() {
         );
     }
 }
+
+/// ELB names: at most 32 characters, never ending in a hyphen. A longer name is cut, and a
+/// cut that ends on a hyphen used to leave it there (the controller's CreateLoadBalancer
+/// then fails).
+#[test]
+fn a_cut_load_balancer_name_does_not_end_in_a_hyphen() {
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml"))
+        .unwrap()
+        .replacen(
+            "\nload_balancer:\n",
+            "\nload_balancer:\n  name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-b\n",
+            1,
+        );
+    let out = infragen::synthesize(
+        "ecommerce-eks.yaml",
+        yaml.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let edge = &out.files["terraform/platform/edge.tf.json"];
+    assert!(
+        edge.contains(
+            "\"alb.ingress.kubernetes.io/load-balancer-name\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""
+        ),
+        "{edge}"
+    );
+}

@@ -733,9 +733,13 @@ fn class_attributes(ctx: &Ctx) -> Option<Json> {
 fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
     let p = "alb.ingress.kubernetes.io";
     let mut a = BTreeMap::new();
-    let mut name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
-    name.truncate(32);
-    a.insert(format!("{p}/load-balancer-name"), name);
+    // ELB: at most 32 characters, not ending in a hyphen (as edge.rs names the ECS one).
+    let name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
+    let name: String = name.chars().take(32).collect();
+    a.insert(
+        format!("{p}/load-balancer-name"),
+        name.trim_end_matches('-').to_string(),
+    );
     a.insert(
         format!("{p}/scheme"),
         if lb.internal {
