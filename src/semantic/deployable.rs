@@ -3,7 +3,7 @@
 //! is refused here with the field to change.
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, DatabaseEngine, Deployment, Platform};
+use crate::blueprint::types::{Blueprint, Platform};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
@@ -14,58 +14,6 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     certificate(c, bp);
     state_bucket(c, bp);
     tag_keys(c, bp);
-    rds_windows(c, bp);
-}
-
-const WEEK: u32 = 7 * 24 * 60;
-
-/// Minute-of-week intervals `[start, end)`, split at the week's end.
-fn intervals(start: u32, end: u32) -> Vec<(u32, u32)> {
-    if end > start {
-        vec![(start, end)]
-    } else {
-        vec![(start, WEEK), (0, end)]
-    }
-}
-
-/// RDS refuses a backup window that overlaps the maintenance window ("The backup window and
-/// maintenance window must not overlap"); windows that only touch are accepted.
-fn rds_windows(c: &mut Checker, bp: &Blueprint) {
-    for (i, d) in bp.databases.iter().enumerate() {
-        // In-cluster databases back up with a CronJob; only RDS has both windows.
-        if d.deployment != Deployment::Managed || d.engine == DatabaseEngine::Mongodb {
-            continue;
-        }
-        let (Some(m), Some(b)) = (
-            d.maintenance_window,
-            d.backup.as_ref().and_then(|b| b.window),
-        ) else {
-            continue;
-        };
-        let at = |day: usize, h: u32, min: u32| day as u32 * 1440 + h * 60 + min;
-        let maintenance = intervals(at(m.day, m.hour, m.minute), at(m.end.0, m.end.1, m.end.2));
-        let overlaps = (0..7).any(|day| {
-            let start = at(day, b.start.0, b.start.1);
-            let mut end = at(day, b.end.0, b.end.1);
-            if end <= start {
-                end += 1440;
-            }
-            intervals(start % WEEK, end % WEEK)
-                .iter()
-                .any(|&(bs, be)| maintenance.iter().any(|&(ms, me)| bs < me && ms < be))
-        });
-        if overlaps {
-            c.error(
-                &format!("databases[{i}].backup.window"),
-                format!(
-                    "the backup window `{}` overlaps the maintenance window `{}`: RDS refuses overlapping windows",
-                    b.aws(),
-                    m.aws()
-                ),
-            )
-            .help = Some("move one of them; windows that only touch (03:00-04:00 and sun:04:00-sun:05:00) are fine".into());
-        }
-    }
 }
 
 /// Every environment's `bootstrap` creates the state bucket. S3 bucket names are global

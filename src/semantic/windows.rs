@@ -1,9 +1,10 @@
 //! Maintenance, backup and snapshot windows the AWS data services refuse, checked where they
-//! are written (RDS backup/maintenance overlap: `deployable.rs`).
+//! are written.
 //!
 //! - RDS: the backup and the maintenance window are at least 30 minutes
 //!   (<https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html>,
-//!   PreferredBackupWindow, PreferredMaintenanceWindow).
+//!   PreferredBackupWindow, PreferredMaintenanceWindow) and must not overlap ("The backup
+//!   window and maintenance window must not overlap"; windows that only touch are accepted).
 //! - ElastiCache: the snapshot and the maintenance window are at least 60 minutes
 //!   ("Snapshot window must be at least 60 minutes", hashicorp/terraform-provider-aws#2153;
 //!   "The minimum maintenance window is a 60 minute period", CreateReplicationGroup) and must
@@ -34,9 +35,22 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             let path = format!("databases[{i}].backup.window");
             at_least(c, path, w.minutes(), 30, "an RDS backup window");
         }
-        if let Some(w) = d.maintenance_window {
+        if let Some(m) = d.maintenance_window {
             let path = format!("databases[{i}].maintenance_window");
-            at_least(c, path, w.minutes(), 30, "an RDS maintenance window");
+            at_least(c, path, m.minutes(), 30, "an RDS maintenance window");
+            if let Some(b) = d.backup.as_ref().and_then(|b| b.window)
+                && m.overlaps(&b)
+            {
+                c.error(
+                    &format!("databases[{i}].backup.window"),
+                    format!(
+                        "the backup window `{}` overlaps the maintenance window `{}`: RDS refuses overlapping windows",
+                        b.aws(),
+                        m.aws()
+                    ),
+                )
+                .help = Some("move one of them; windows that only touch (03:00-04:00 and sun:04:00-sun:05:00) are fine".into());
+            }
         }
     }
     for (i, k) in bp.caches.iter().enumerate() {
