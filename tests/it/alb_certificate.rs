@@ -7,7 +7,7 @@
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{matrix, root};
+use crate::support::{matrix, resources, root};
 
 /// `host` is one of the certificate's names (equal, or one label under `*.`).
 fn covered(names: &[String], host: &str) -> bool {
@@ -17,20 +17,6 @@ fn covered(names: &[String], host: &str) -> bool {
             .is_some_and(|(l, rest)| !l.is_empty() && rest == parent),
         None => n == host,
     })
-}
-
-fn resources(out: &infragen::Output, module: &str, ty: &str) -> Vec<Value> {
-    out.files
-        .iter()
-        .filter(|(p, _)| p.starts_with(&format!("terraform/{module}/")))
-        .filter_map(|(_, t)| {
-            let doc: Value = serde_json::from_str(t).unwrap();
-            doc.pointer(&format!("/resource/{ty}"))
-                .and_then(Value::as_object)
-                .map(|o| o.values().cloned().collect::<Vec<_>>())
-        })
-        .flatten()
-        .collect()
 }
 
 #[test]

@@ -13,7 +13,7 @@ use infragen::Provider;
 use serde_json::Value;
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::support::{matrix, root, synth};
+use crate::support::{matrix, resources, root, synth};
 
 /// An address of the ALB's nodes: in a public subnet, outside the pod network.
 const ALB: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 10);
@@ -125,21 +125,6 @@ fn admits(
     !selected
 }
 
-/// The resources of one type in `terraform/platform`.
-fn platform(out: &infragen::Output, ty: &str) -> Vec<Value> {
-    out.files
-        .iter()
-        .filter(|(p, _)| p.starts_with("terraform/platform/"))
-        .filter_map(|(_, t)| {
-            let doc: Value = serde_json::from_str(t).unwrap();
-            doc.pointer(&format!("/resource/{ty}"))
-                .and_then(Value::as_object)
-                .map(|o| o.values().cloned().collect::<Vec<_>>())
-        })
-        .flatten()
-        .collect()
-}
-
 #[test]
 fn the_alb_health_checks_a_port_the_ingress_policies_admit_from_outside() {
     let mut checked = 0;
@@ -148,7 +133,7 @@ fn the_alb_health_checks_a_port_the_ingress_policies_admit_from_outside() {
             continue;
         }
         let out = synth(&path, provider, &env);
-        let Some(edge) = platform(&out, "kubernetes_ingress_v1")
+        let Some(edge) = resources(&out, "platform", "kubernetes_ingress_v1")
             .into_iter()
             .find(|i| i["spec"]["ingress_class_name"] == "alb")
         else {
@@ -157,7 +142,7 @@ fn the_alb_health_checks_a_port_the_ingress_policies_admit_from_outside() {
         let ns = edge["metadata"]["namespace"].as_str().unwrap();
         let a = &edge["metadata"]["annotations"];
         // The container port behind the Service port the ALB forwards to (named `https`).
-        let nginx = platform(&out, "helm_release")
+        let nginx = resources(&out, "platform", "helm_release")
             .into_iter()
             .find(|r| r["chart"] == "ingress-nginx")
             .expect("ingress-nginx release");
