@@ -126,36 +126,46 @@ fn fargate(cpu: u32, memory: u32) -> bool {
     }
 }
 
-/// Every shipped ECS blueprint's tasks already use sizes Fargate runs.
-#[test]
-fn shipped_task_sizes_are_fargate_sizes() {
-    let mut seen = 0;
+/// Every AWS output of the matrix that has ECS services: its blueprint's path, the output
+/// and its `terraform/infra/ecs.tf.json`.
+fn ecs_outputs() -> Vec<(std::path::PathBuf, infragen::Output, Value)> {
+    let mut all = Vec::new();
     for (_, path, p, env) in crate::support::matrix() {
         if p != Provider::Aws {
             continue;
         }
         let out = crate::support::synth(&path, p, &env);
-        for (name, text) in &out.files {
-            if !name.ends_with("ecs.tf.json") {
-                continue;
-            }
-            let doc: Value = serde_json::from_str(text).unwrap();
-            let Some(tds) = doc
-                .pointer("/resource/aws_ecs_task_definition")
-                .and_then(Value::as_object)
-            else {
-                continue;
-            };
-            for (td, body) in tds {
-                let cpu: u32 = body["cpu"].as_str().unwrap().parse().unwrap();
-                let memory: u32 = body["memory"].as_str().unwrap().parse().unwrap();
-                seen += 1;
-                assert!(
-                    fargate(cpu, memory),
-                    "{}: {td}: {cpu}/{memory}",
-                    path.display()
-                );
-            }
+        let Some(text) = out.files.get("terraform/infra/ecs.tf.json") else {
+            continue;
+        };
+        let ecs: Value = serde_json::from_str(text).unwrap();
+        all.push((path, out, ecs));
+    }
+    all
+}
+
+/// The task definitions of an `ecs.tf.json`, by name.
+fn task_definitions(ecs: &Value) -> impl Iterator<Item = (&String, &Value)> {
+    ecs.pointer("/resource/aws_ecs_task_definition")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+}
+
+/// Every shipped ECS blueprint's tasks already use sizes Fargate runs.
+#[test]
+fn shipped_task_sizes_are_fargate_sizes() {
+    let mut seen = 0;
+    for (path, _, ecs) in ecs_outputs() {
+        for (td, body) in task_definitions(&ecs) {
+            let cpu: u32 = body["cpu"].as_str().unwrap().parse().unwrap();
+            let memory: u32 = body["memory"].as_str().unwrap().parse().unwrap();
+            seen += 1;
+            assert!(
+                fargate(cpu, memory),
+                "{}: {td}: {cpu}/{memory}",
+                path.display()
+            );
         }
     }
     assert!(seen > 0, "no ECS task definition in the shipped blueprints");
@@ -309,15 +319,7 @@ jobs:";
 #[test]
 fn services_wait_for_their_secret_values_and_images() {
     let mut checked = (0, 0);
-    for (_, path, p, env) in crate::support::matrix() {
-        if p != Provider::Aws {
-            continue;
-        }
-        let out = crate::support::synth(&path, p, &env);
-        let Some(text) = out.files.get("terraform/infra/ecs.tf.json") else {
-            continue;
-        };
-        let ecs: Value = serde_json::from_str(text).unwrap();
+    for (path, out, ecs) in ecs_outputs() {
         // Secrets whose value Terraform writes (caches' AUTH tokens).
         let mut filled = Vec::new();
         for (name, text) in &out.files {
@@ -429,22 +431,8 @@ fn services_wait_for_their_secret_values_and_images() {
 #[test]
 fn tasks_get_every_credential_of_the_databases_they_use() {
     let mut checked = 0;
-    for (_, path, p, env) in crate::support::matrix() {
-        if p != Provider::Aws {
-            continue;
-        }
-        let out = crate::support::synth(&path, p, &env);
-        let Some(text) = out.files.get("terraform/infra/ecs.tf.json") else {
-            continue;
-        };
-        let ecs: Value = serde_json::from_str(text).unwrap();
-        let Some(tds) = ecs
-            .pointer("/resource/aws_ecs_task_definition")
-            .and_then(Value::as_object)
-        else {
-            continue;
-        };
-        for (td, body) in tds {
+    for (path, out, ecs) in ecs_outputs() {
+        for (td, body) in task_definitions(&ecs) {
             let containers: Value =
                 serde_json::from_str(body["container_definitions"].as_str().unwrap()).unwrap();
             for c in containers.as_array().unwrap() {
