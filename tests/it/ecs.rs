@@ -144,6 +144,17 @@ fn ecs_outputs() -> Vec<(std::path::PathBuf, infragen::Output, Value)> {
     all
 }
 
+/// The first `preconditions.json` entry of `kind`.
+fn precondition(out: &infragen::Output, kind: &str) -> Value {
+    let pre: Value = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+    pre.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == kind)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {kind} in {pre}"))
+}
+
 /// The task definitions of an `ecs.tf.json`, by name.
 fn task_definitions(ecs: &Value) -> impl Iterator<Item = (&String, &Value)> {
     ecs.pointer("/resource/aws_ecs_task_definition")
@@ -512,13 +523,7 @@ fn a_dns_validated_certificate_is_a_precondition() {
         "  certificate: { domain: shop.example.com, alternative_names: [www.shop.example.com] }",
     );
     let out = synth(&yaml).unwrap();
-    let pre: Value = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
-    let entry = pre
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["kind"] == "AcmDnsValidation")
-        .unwrap_or_else(|| panic!("{pre}"));
+    let entry = precondition(&out, "AcmDnsValidation");
     assert_eq!(entry["name"], "shop.example.com");
     assert_eq!(
         entry["keys"],
@@ -562,13 +567,7 @@ fn a_jobs_image_in_a_created_repository_is_a_precondition() {
     )
     .replace("cluster:", "registry:\n  repositories: [reports]\ncluster:");
     let out = synth(&yaml).unwrap();
-    let pre: Value = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
-    let entry = pre
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["kind"] == "EcrImage")
-        .unwrap_or_else(|| panic!("{pre}"));
+    let entry = precondition(&out, "EcrImage");
     assert_eq!(entry["name"], "reports:2.0.0");
     assert!(
         entry["why"].as_str().unwrap().contains("nightly"),
