@@ -122,6 +122,17 @@ fn phases(file: &str, bytes: &[u8], provider: Provider, env: &str, out: &Path) -
 }
 
 fn main() {
+    // `cargo bench --bench synth -- --emit DIR`: write the generated blueprints (generated-10,
+    // -100 and -1000.yaml) to DIR and stop, so scripts/bench-cdktf.sh measures the same stacks.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--emit") {
+        let dir = PathBuf::from(args.get(i + 1).expect("--emit DIR"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for n in [10usize, 100, 1000] {
+            std::fs::write(dir.join(format!("generated-{n}.yaml")), generated(n)).unwrap();
+        }
+        return;
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = std::env::temp_dir().join(format!("infragen-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
