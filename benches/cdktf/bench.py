@@ -9,8 +9,10 @@ calls this. Each round runs, for every case, infragen INFRAGEN_RUNS times and cd
 (and the typed-bindings variant once with --typed), the order flipped every round, so a
 drift of the VM's speed hits both sides alike. Whole-process wall time is taken around
 posix_spawn + wait4, the same for both; cdktf's in-process time (construct + synth, after
-`require`) is what synth.js reports; its process time is taken without the time synth.js
-spends reading infragen's JSON (it reports it). Medians per case; ratio = cdktf / infragen.
+`require`) is what synth.js reports, and cdktf's process time leaves out the time synth.js
+spends reading infragen's JSON (it reports it). CPU time (user + system, from wait4) moves
+less than wall time when other work shares the cores. Medians per case; ratio = cdktf /
+infragen.
 """
 
 import json
@@ -24,7 +26,8 @@ DEVNULL = os.open(os.devnull, os.O_WRONLY)
 
 
 def run(argv, stdout_path=None):
-    """Wall seconds and peak RSS (KiB) of one process, which must exit 0."""
+    """Wall seconds, CPU seconds (user + system) and peak RSS (KiB) of one process, which
+    must exit 0. Peak RSS also counts this (small) process, as a vfork'd child's does."""
     out = os.open(stdout_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) if stdout_path else DEVNULL
     actions = [(os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, DEVNULL, 2)]
     start = time.perf_counter()
@@ -35,7 +38,7 @@ def run(argv, stdout_path=None):
         os.close(out)
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"failed ({status}): {' '.join(argv)}")
-    return wall, usage.ru_maxrss
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def med(xs):
@@ -66,11 +69,12 @@ def main():
             variants["typed"] = variants["generic"][:2] + [
                 os.path.join(d, "infragen"), os.path.join(d, "cdktf-typed"), "--typed"]
         plan.append({"label": label, "ours": ours, "variants": variants, "dir": d,
-                     "infragen": [], "cdktf": {v: [] for v in variants},
+                     "infragen": [], "infragen_cpu": [], "cdktf": {v: [] for v in variants},
+                     "cdktf_cpu": {v: [] for v in variants},
                      "inproc": {v: [] for v in variants}, "rss": {v: 0 for v in variants},
                      "typed_count": 0})
 
-    floor = sorted(run(["/bin/true"])[0] for _ in range(50))[25]
+    floor = sorted(run(["/bin/true"])[0] for _ in range(51))[25]
     load0 = os.getloadavg()
     t0 = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     began = time.monotonic()
@@ -78,15 +82,18 @@ def main():
         for c in plan:
             def ours():
                 for _ in range(runs):
-                    c["infragen"].append(run(c["ours"])[0])
+                    wall, cpu, _ = run(c["ours"])
+                    c["infragen"].append(wall)
+                    c["infragen_cpu"].append(cpu)
 
             def theirs():
                 for v, argv in c["variants"].items():
                     report = os.path.join(c["dir"], f"report-{v}.json")
-                    wall, rss = run(argv + ["--report", report])
+                    wall, cpu, rss = run(argv + ["--report", report])
                     rep = json.load(open(report))
                     # Reading infragen's JSON is no part of a cdktf program: not counted.
                     c["cdktf"][v].append(wall - rep["read_ms"] / 1000)
+                    c["cdktf_cpu"][v].append(cpu - rep["read_ms"] / 1000)
                     c["inproc"][v].append(rep["in_process_ms"] / 1000)
                     c["rss"][v] = max(c["rss"][v], rss)
                     if v == "typed":
@@ -102,16 +109,19 @@ def main():
           f"{load0[0]:.2f} before, {load1[0]:.2f} after; {os.cpu_count()} CPUs. "
           f"Spawn floor (/bin/true): {floor * 1000:.2f} ms.\n")
     print("| stack | infragen process ms | cdktf construct+synth ms | cdktf process ms "
-          "| ratio in-process | ratio process | cdktf peak RSS MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "| ratio in-process | ratio process | CPU ms infragen / cdktf process (ratio) "
+          "| cdktf peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for c in plan:
-        ig = med(c["infragen"])
+        ig, igc = med(c["infragen"]), med(c["infragen_cpu"])
         for v in c["variants"]:
-            ip, pr = med(c["inproc"][v]), med(c["cdktf"][v])
+            ip, pr, prc = med(c["inproc"][v]), med(c["cdktf"][v]), med(c["cdktf_cpu"][v])
             name = c["label"] + ("" if v == "generic" else
                                  f" (typed bindings for {c['typed_count']} resources)")
             print(f"| {name} | {ig * 1000:.2f} | {ip * 1000:.0f} | {pr * 1000:.0f} "
-                  f"| {ip / ig:.0f}x | {pr / ig:.0f}x | {c['rss'][v] / 1024:.0f} |")
+                  f"| {ip / ig:.0f}x | {pr / ig:.0f}x "
+                  f"| {igc * 1000:.1f} / {prc * 1000:.0f} ({prc / igc:.0f}x) "
+                  f"| {c['rss'][v] / 1024:.0f} |")
     spread = {c["label"]: [round(min(c["inproc"]["generic"]) * 1000),
                            round(max(c["inproc"]["generic"]) * 1000)] for c in plan}
     print(f"\ncdktf construct+synth min..max per stack (ms): {spread}")
