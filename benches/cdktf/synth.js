@@ -15,8 +15,9 @@
 // LOWER BOUND for a cdktf program written with @cdktf/provider-aws. Logical ids are
 // overridden with infragen's names (no hashed ids), another small saving on cdktf's side.
 //
-// --typed: resources whose type is listed in typed.js are built with @cdktf/provider-aws's
-// classes instead (installed separately, see README.md); the rest stay generic.
+// --typed: every aws_* resource (but typed.js's SKIP list) is built with @cdktf/provider-aws's
+// classes instead (package.json's optional dependency, ~400 MB: `npm ci`, not
+// `npm ci --omit=optional`); the rest stay generic.
 //
 // Reading infragen's JSON happens before the clock starts; the in-process figure is
 // construct + synth (after `require`), the figure a cdktf user waits for inside `cdktf synth`
