@@ -248,7 +248,7 @@ const TARGET_GROUP_NAME_MAX: usize = 32;
 /// share a beginning (`notification-api`, `notification-worker`) the same name, and ELB
 /// refuses the second (DuplicateTargetGroupName).
 pub(super) fn target_group_name(ctx: &Ctx, service: &str) -> String {
-    super::fit_name(&format!("{}-{service}", ctx.prefix), TARGET_GROUP_NAME_MAX)
+    crate::naming::fit(&format!("{}-{service}", ctx.prefix), TARGET_GROUP_NAME_MAX)
 }
 
 fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
