@@ -80,6 +80,19 @@ pub fn platform_namespaces(v: &Validated) -> Vec<String> {
     out
 }
 
+/// Add `r` to a resource body's `depends_on`, keeping what is there.
+pub fn after(body: &mut Json, r: &Ref) {
+    let mut list = match &body["depends_on"] {
+        Json::Array(a) => a.clone(),
+        _ => Vec::new(),
+    };
+    let addr = json!(r.address());
+    if !list.contains(&addr) {
+        list.push(addr);
+    }
+    body["depends_on"] = Json::Array(list);
+}
+
 /// Deep-merge `patch` into a release body's values document (objects merge key by key,
 /// anything else replaces), for platform-specific settings on the shared releases.
 pub fn merge_values(body: &mut Json, patch: Json) {
@@ -308,7 +321,7 @@ pub fn cert_manager(v: &Validated) -> Option<(Ref, Json)> {
             "enableGatewayAPI": true,
         });
     }
-    let body = release(
+    let mut body = release(
         "cert-manager",
         "https://charts.jetstack.io",
         "cert-manager",
@@ -316,6 +329,14 @@ pub fn cert_manager(v: &Validated) -> Option<(Ref, Json)> {
         cm.namespace.as_deref().unwrap_or("cert-manager"),
         values,
     );
+    // With its Gateway API support on, the cert-manager controller exits at start-up while
+    // the Gateway API CRDs are absent ("the Gateway API CRDs do not seem to be present");
+    // Envoy Gateway's chart installs them, so it goes first rather than racing an atomic
+    // release that waits for cert-manager to become ready. (Every back-end that installs
+    // cert-manager installs Envoy Gateway with it.)
+    if let Some((gw, _)) = envoy_gateway(v) {
+        after(&mut body, &gw);
+    }
     Some((res("helm_release", "cert_manager"), body))
 }
 

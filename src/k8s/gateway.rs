@@ -9,8 +9,8 @@
 //!   routes from every namespace may attach (`allowedRoutes.namespaces.from: All`); the
 //!   platform's load balancer annotations go to `spec.infrastructure.annotations`, which
 //!   Envoy Gateway puts on the proxies' Service (the DigitalOcean load balancer name),
-//! - per namespace with routed services and per host, an `HTTPRoute` on the HTTPS listeners
-//!   (the HTTP one without TLS): one rule per service with its paths (`Prefix` →
+//! - per namespace with routed services and per host, an `HTTPRoute` on the host's HTTPS
+//!   listener, and on the HTTP one without TLS or without `ssl_redirect`: one rule per service with its paths (`Prefix` →
 //!   `PathPrefix`, a regex path → `RegularExpression`), a canary split as weighted
 //!   `backendRefs`,
 //! - with TLS and `ssl_redirect`, an `HTTPRoute` on the HTTP listener that redirects to
@@ -196,11 +196,15 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
             if rules.is_empty() {
                 continue;
             }
-            let parents = if https.is_empty() {
-                vec![parent("http")]
-            } else {
-                vec![parent(&format!("https-{i}"))]
-            };
+            // With TLS the host's HTTPS listener; plain HTTP too unless it redirects to
+            // HTTPS (`ssl_redirect: false` serves both, as ingress-nginx does).
+            let mut parents = Vec::new();
+            if !https.is_empty() {
+                parents.push(parent(&format!("https-{i}")));
+            }
+            if https.is_empty() || !ing.ssl_redirect {
+                parents.push(parent("http"));
+            }
             let route_name = if ing.hosts.len() == 1 {
                 name.clone()
             } else {
