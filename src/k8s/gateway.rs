@@ -12,7 +12,7 @@
 //! - per namespace with routed services and per host, an `HTTPRoute` on the host's HTTPS
 //!   listener, and on the HTTP one without TLS or without `ssl_redirect`: one rule per service with its paths (`Prefix` →
 //!   `PathPrefix`, a regex path → `RegularExpression`), a canary split as weighted
-//!   `backendRefs`,
+//!   `backendRefs`, and ingress-nginx's 60-second request timeout (Envoy's is 15s),
 //! - with TLS and `ssl_redirect`, an `HTTPRoute` on the HTTP listener that redirects to
 //!   HTTPS (301).
 //!
@@ -34,6 +34,12 @@ pub const ENVOY_GATEWAY_CONTROLLER: &str = "gateway.envoyproxy.io/gatewayclass-c
 pub const ENVOY_GATEWAY_NAMESPACE: &str = "envoy-gateway-system";
 /// Rules per HTTPRoute (`spec.rules` maxItems in the Gateway API CRD).
 const MAX_RULES: usize = 16;
+/// The request timeout of every routed rule: ingress-nginx's default (its proxy read and
+/// send timeouts are 60s), which the Gateway path replaces. Without it Envoy cuts every
+/// request at its route timeout of 15 seconds ("The default request timeout is set to 15
+/// seconds in Envoy Proxy", gateway.envoyproxy.io/docs/tasks/traffic/http-timeouts/), a
+/// silent 504 for a report or an upload that worked behind ingress-nginx.
+pub const REQUEST_TIMEOUT: &str = "60s";
 
 pub fn gateway<'c>(ctx: &Ctx<'c>) -> Option<&'c IngressGateway> {
     ctx.bp
@@ -191,6 +197,7 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
                 rules.push(map! {
                     "matches" => paths.iter().map(|r| path_match(&r.path, r.path_type)).collect::<Vec<_>>(),
                     "backendRefs" => backends,
+                    "timeouts" => map! {"request" => REQUEST_TIMEOUT},
                 });
             }
             if rules.is_empty() {

@@ -151,6 +151,8 @@ fn routes_attach_to_listeners_and_reach_every_routed_service() {
             for m in rule["matches"].as_array().unwrap() {
                 reached.insert(m["path"]["value"].as_str().unwrap().to_string());
             }
+            // ingress-nginx's 60-second timeout, not Envoy's default of 15 seconds.
+            assert_eq!(rule["timeouts"]["request"], "60s");
         }
     }
     assert!(
