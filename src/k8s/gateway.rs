@@ -1,6 +1,8 @@
 //! The Gateway API path (`ingress.gateway`), the successor of the retired ingress-nginx:
 //! instead of an Ingress, `k8s/cluster/gatewayclass.yaml` holds the `GatewayClass` handled
-//! by Envoy Gateway's controller, and `k8s/<namespace>/gateway.yaml`
+//! by Envoy Gateway's controller (with `kubernetes.ingress_controller.replicas`/`resources`,
+//! its `parametersRef` to an `EnvoyProxy` in `k8s/envoy-gateway-system/envoy-proxy.yaml`
+//! sizing the proxies), and `k8s/<namespace>/gateway.yaml`
 //!
 //! - one `Gateway` (in the ingress namespace, else the first routed service's): an HTTP
 //!   listener on 80 and, with `ingress.tls`, one HTTPS listener on 443 per host terminating
@@ -77,17 +79,76 @@ fn path_match(path: &str, t: PathType) -> Map<'_> {
     map! {"path" => map! {"type" => kind, "value" => path}}
 }
 
+/// The Envoy proxies' size from `kubernetes.ingress_controller` (`replicas`, `resources`:
+/// the edge's, whichever proxy serves it), as an `EnvoyProxy` the GatewayClass references —
+/// else Envoy Gateway runs one proxy with its default resources, and the blueprint's edge
+/// sizing would be dropped without a word. `replicas { min, max }` becomes the proxies' HPA
+/// (Envoy Gateway then leaves the Deployment's replicas to it; setting both makes them
+/// fight), with a PodDisruptionBudget keeping one proxy up through node drains when there
+/// are two or more. <https://gateway.envoyproxy.io/docs/tasks/operations/customize-envoyproxy/>
+fn envoy_proxy<'c>(ctx: &'c Ctx, class: &'c str) -> Option<Map<'c>> {
+    let c = ctx.platform.ingress_controller.as_ref()?;
+    if c.replicas.is_none() && c.resources.is_none() {
+        return None;
+    }
+    let mut deployment = Map::new();
+    let mut kubernetes = Map::new();
+    if let Some(r) = &c.replicas {
+        if r.max > r.min {
+            kubernetes.insert(
+                "envoyHpa",
+                map! {"minReplicas" => r.min, "maxReplicas" => r.max},
+            );
+        } else {
+            deployment.insert("replicas", r.min);
+        }
+        if r.min >= 2 {
+            kubernetes.insert("envoyPDB", map! {"minAvailable" => 1u32});
+        }
+    }
+    if c.resources.is_some() {
+        deployment.insert(
+            "container",
+            map! {"resources" => super::workload::resources(c.resources.as_ref())},
+        );
+    }
+    if !deployment.is_empty() {
+        kubernetes.insert("envoyDeployment", deployment);
+    }
+    Some(map! {
+        "apiVersion" => "gateway.envoyproxy.io/v1alpha1",
+        "kind" => "EnvoyProxy",
+        "metadata" => ctx.meta(class, ENVOY_GATEWAY_NAMESPACE, Map::new()),
+        "spec" => map! {"provider" => map! {"type" => "Kubernetes", "kubernetes" => kubernetes}},
+    })
+}
+
 pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
     let Some(ing) = ctx.bp.ingress.as_ref() else {
         return;
     };
     let (name, gw_ns) = gateway_ref(ctx);
+    let mut class_spec = map! {"controllerName" => ENVOY_GATEWAY_CONTROLLER};
+    if let Some(proxy) = envoy_proxy(ctx, &gw.class) {
+        class_spec.insert(
+            "parametersRef",
+            map! {
+                "group" => "gateway.envoyproxy.io",
+                "kind" => "EnvoyProxy",
+                "name" => gw.class.as_str(),
+                "namespace" => ENVOY_GATEWAY_NAMESPACE,
+            },
+        );
+        files
+            .at(&ctx.path(ENVOY_GATEWAY_NAMESPACE, "envoy-proxy"))
+            .push(proxy);
+    }
     // Cluster-scoped, beside the ClusterIssuers.
     files.at("k8s/cluster/gatewayclass.yaml").push(map! {
         "apiVersion" => "gateway.networking.k8s.io/v1",
         "kind" => "GatewayClass",
         "metadata" => ctx.cluster_meta(&gw.class),
-        "spec" => map! {"controllerName" => ENVOY_GATEWAY_CONTROLLER},
+        "spec" => class_spec,
     });
     let docs = files.at(&ctx.path(&gw_ns, "gateway"));
 

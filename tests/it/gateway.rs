@@ -500,3 +500,48 @@ fn an_existing_cluster_is_told_to_run_envoy_gateway_not_ingress_nginx() {
     assert!(pre.contains("envoy-gateway-system"), "{pre}");
     assert!(pre.contains("config.enableGatewayAPI"), "{pre}");
 }
+
+#[test]
+fn the_edge_sizing_reaches_the_envoy_proxies() {
+    // ecommerce-doks declares `ingress_controller.replicas { min: 2, max: 5 }` and resources
+    // for its edge; in `stage` the Envoy proxies are that edge.
+    let out = stage(Provider::Digitalocean);
+    let docs = manifests(&out);
+    let class = of_kind(&docs, "GatewayClass")[0];
+    let r = &class["spec"]["parametersRef"];
+    assert_eq!(r["group"], "gateway.envoyproxy.io");
+    assert_eq!(r["kind"], "EnvoyProxy");
+    let proxies = of_kind(&docs, "EnvoyProxy");
+    assert_eq!(proxies.len(), 1);
+    let p = proxies[0];
+    assert_eq!(p["metadata"]["name"], r["name"]);
+    assert_eq!(p["metadata"]["namespace"], r["namespace"]);
+    assert_eq!(p["metadata"]["namespace"], "envoy-gateway-system");
+    let k = &p["spec"]["provider"]["kubernetes"];
+    assert_eq!(k["envoyHpa"]["minReplicas"], 2);
+    assert_eq!(k["envoyHpa"]["maxReplicas"], 5);
+    // With an HPA, Envoy Gateway must not also pin the Deployment's replicas.
+    assert!(k["envoyDeployment"].get("replicas").is_none());
+    assert_eq!(k["envoyPDB"]["minAvailable"], 1);
+    assert_eq!(
+        k["envoyDeployment"]["container"]["resources"]["limits"]["memory"],
+        "512Mi"
+    );
+    // The HPA reads the resource metrics API, which DOKS serves only with metrics-server.
+    let controllers = &out.files["terraform/platform/controllers.tf.json"];
+    assert!(controllers.contains("metrics-server"), "{controllers}");
+    // Without any sizing, Envoy Gateway's defaults apply and nothing references an
+    // EnvoyProxy.
+    let eks = synth(
+        &root().join("tests/fixtures/workloads/gateway-eks.yaml"),
+        Provider::Aws,
+        "production",
+    );
+    let docs = manifests(&eks);
+    assert!(of_kind(&docs, "EnvoyProxy").is_empty());
+    assert!(
+        of_kind(&docs, "GatewayClass")[0]["spec"]
+            .get("parametersRef")
+            .is_none()
+    );
+}
