@@ -51,6 +51,24 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         )
         .help = Some("remove `ingress.class` (or set `nginx`) beside `ingress.gateway`, or remove `ingress.gateway`".into());
     }
+    // cert-manager issues the listeners' certificates with its Gateway API support, which
+    // the platform switches on with `config.enableGatewayAPI`: a field of its controller
+    // configuration from v1.15 (https://cert-manager.io/docs/usage/gateway/); an older
+    // controller refuses the unknown field and never starts.
+    if c.provider != Provider::Kubernetes
+        && let Some(v) = bp
+            .kubernetes
+            .as_ref()
+            .and_then(|k| k.cert_manager.as_ref())
+            .and_then(|cm| cm.chart_version.as_deref())
+        && crate::backend::helm::minor_below(v, 1, 15)
+    {
+        c.error(
+            "kubernetes.cert_manager.chart_version",
+            format!("cert-manager {v} has no `enableGatewayAPI` setting (from v1.15), so it would never issue the Gateway's certificates"),
+        )
+        .help = Some("use a supported cert-manager chart (remove `chart_version` for the catalog's pin)".into());
+    }
     let nginx_only = [
         ("ingress.rate_limit", ing.rate_limit.is_some()),
         ("ingress.cors", ing.cors.is_some()),

@@ -545,3 +545,22 @@ fn the_edge_sizing_reaches_the_envoy_proxies() {
             .is_none()
     );
 }
+
+#[test]
+fn the_gateway_needs_a_cert_manager_with_gateway_api_support() {
+    let path = root().join("blueprints/ecommerce-doks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let old = text.replace(
+        "    chart_version: v1.21.2 #",
+        "    chart_version: v1.13.3\n    allow_unsupported: true #",
+    );
+    assert_ne!(old, text);
+    let err = infragen::synthesize("t.yaml", old.as_bytes(), Provider::Digitalocean, "stage")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`kubernetes.cert_manager.chart_version`"),
+        "{err}"
+    );
+    assert!(err.contains("enableGatewayAPI"), "{err}");
+}
