@@ -7,7 +7,7 @@ mod expr;
 mod json;
 mod render;
 
-pub use document::{File, Module};
+pub use document::{File, Module, Rendered};
 pub use expr::{Expr, Part, Ref, data, ident, interp, list, local, res, var};
 pub use json::{Json, Key, Literal, Object, ToJson};
 pub use render::render_json;

@@ -1,0 +1,101 @@
+//! Terraform addresses a back-end declared twice in one module. Addresses are derived from
+//! component names plus a suffix (`aws_db_instance.<db>_replica`), so two names can meet on
+//! one address: a database `db` and another named `db-replica`. One body would replace the
+//! other, or `terraform init` would refuse the module, so the output is refused instead,
+//! with the error on the component whose name makes the clash.
+
+use crate::blueprint::Loaded;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::output::Output;
+use crate::terraform::ident;
+
+/// `Err` when `out` declares an address twice (see [`Output::duplicates`]).
+pub fn refuse(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
+    if out.duplicates.is_empty() {
+        return Ok(());
+    }
+    let components = loaded.blueprint.components();
+    let idents: Vec<String> = components.iter().map(|c| ident(c.name)).collect();
+    // Component index → the addresses its name takes that another's derived name also takes.
+    let mut clashes: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
+    let mut unexplained = Vec::new();
+    for d in &out.duplicates {
+        let (_, address) = d.split_once(": ").unwrap_or(("", d));
+        let name = resource_name(address);
+        // The components whose identifier starts the resource name: the longest is the one
+        // whose own name lands on it; a shorter one derived the same name with a suffix.
+        let mut owners: Vec<usize> = (0..components.len())
+            .filter(|&i| {
+                name.strip_prefix(idents[i].as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
+            })
+            .collect();
+        owners.sort_by_key(|&i| std::cmp::Reverse(idents[i].len()));
+        match owners.as_slice() {
+            [longest, _, ..] => clashes.entry(*longest).or_default().push(d),
+            _ => unexplained.push(d),
+        }
+    }
+    let mut errors = Vec::new();
+    for (i, addresses) in clashes {
+        let c = &components[i];
+        let others: Vec<String> = components
+            .iter()
+            .zip(&idents)
+            .filter(|(o, id)| {
+                o.name != c.name
+                    && addresses
+                        .iter()
+                        .any(|a| resource_name(a).starts_with(&format!("{id}_")))
+            })
+            .map(|(o, _)| format!("`{}[{}]` `{}`", o.list, o.index, o.name))
+            .collect();
+        let mut list: Vec<String> = addresses
+            .iter()
+            .take(3)
+            .map(|a| match a.split_once(": ") {
+                Some((module, address)) => format!("`{address}` ({module})"),
+                None => format!("`{a}`"),
+            })
+            .collect();
+        if addresses.len() > 3 {
+            list.push(format!("and {} more", addresses.len() - 3));
+        }
+        errors.push(
+            Diagnostic::new(format!(
+                "`{}` takes Terraform addresses infragen also derives from {}: {}",
+                c.name,
+                others.join(", "),
+                list.join(", ")
+            ))
+            .at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
+            .expected("component names whose derived resource names do not meet")
+            .help(format!(
+                "rename `{}` (e.g. put the distinguishing word first)",
+                c.name
+            )),
+        );
+    }
+    for d in unexplained {
+        let (module, address) = d.split_once(": ").unwrap_or(("", d));
+        errors.push(
+            Diagnostic::new(format!(
+                "two resources would share the Terraform address `{address}` in `{module}`"
+            ))
+            .expected("one address per resource: the second would replace the first")
+            .help(
+                "this is a defect in infragen; please report it with the blueprint. Renaming \
+                 one of the components whose names make this address avoids it",
+            ),
+        );
+    }
+    Err(Diagnostics(errors).with_source(&loaded.file, &loaded.text))
+}
+
+/// The name part of an address: `aws_db_instance.db_replica` → `db_replica`,
+/// `data.aws_iam_policy_document.x` → `x`, `output.db_host` → `db_host`.
+fn resource_name(address: &str) -> &str {
+    let rest = address.split_once(": ").map_or(address, |(_, a)| a);
+    let rest = rest.strip_prefix("data.").unwrap_or(rest);
+    rest.split_once('.').map_or(rest, |(_, n)| n)
+}
