@@ -351,7 +351,7 @@ pub fn cert_manager(v: &Validated) -> Option<(Ref, Json)> {
 
 /// Whether `version` (`v1.13.3`, `1.13`) is below `major.minor`; unparsable versions are
 /// taken as current.
-pub(crate) fn minor_below(version: &str, major: u32, minor: u32) -> bool {
+fn minor_below(version: &str, major: u32, minor: u32) -> bool {
     let mut parts = version
         .trim_start_matches('v')
         .split('.')

@@ -61,7 +61,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             .as_ref()
             .and_then(|k| k.cert_manager.as_ref())
             .and_then(|cm| cm.chart_version.as_deref())
-        && crate::backend::helm::minor_below(v, 1, 15)
+        && matches!(crate::releases::numbers(v)[..], [major, minor, ..] if (major, minor) < (1, 15))
     {
         c.error(
             "kubernetes.cert_manager.chart_version",
