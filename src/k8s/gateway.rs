@@ -18,8 +18,11 @@
 //! - with TLS and `ssl_redirect`, an `HTTPRoute` on the HTTP listener that redirects to
 //!   HTTPS (301).
 //!
-//! ingress-nginx annotations (`rate_limit`, `cors`, `proxy_body_size`, `rewrite_target`,
-//! `annotations`) have no Gateway API equivalent: validation refuses them beside `gateway`.
+//! ingress-nginx's prefix-stripping rewrite (`P(/|$)(.*)` with `rewrite_target: /$2`) becomes
+//! a `PathPrefix` match with a `URLRewrite` filter ([`stripped_prefix`]); the other
+//! ingress-nginx annotations (`rate_limit`, `cors`, `proxy_body_size`, any other
+//! `rewrite_target`, `annotations`) have no Gateway API equivalent: validation refuses them
+//! beside `gateway`.
 
 use std::collections::BTreeMap;
 
@@ -67,6 +70,20 @@ pub fn gateway_ref(ctx: &Ctx) -> (String, String) {
         })
         .unwrap_or_else(|| ctx.default_namespace.clone());
     (name, ns)
+}
+
+/// The prefix of ingress-nginx's prefix-stripping idiom, `P(/|$)(.*)` with `rewrite-target:
+/// /$2`: `P/x` reaches the backend as `/x`, and `P` as `/`. The Gateway API says the same
+/// with a `PathPrefix` match on P (which matches whole path elements, as `(/|$)` does) and a
+/// `URLRewrite` filter replacing the matched prefix with `/`. Any other regex rewrite has no
+/// equivalent (validation refuses it).
+pub fn stripped_prefix<'p>(path: &'p str, rewrite_target: &str) -> Option<&'p str> {
+    if rewrite_target != "/$2" {
+        return None;
+    }
+    let p = path.strip_suffix("(/|$)(.*)")?;
+    (p.len() > 1 && p.starts_with('/') && !p.ends_with('/') && !super::ingress::is_regex(p))
+        .then_some(p)
 }
 
 fn path_match(path: &str, t: PathType) -> Map<'_> {
@@ -254,6 +271,28 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
                     backends.push(map! {"name" => Y::from(canary_service(s)), "port" => port, "weight" => w.min(100)});
                 } else {
                     backends.push(map! {"name" => s.service_name.as_str(), "port" => port});
+                }
+                let rewrite = ing.rewrite_target.as_deref();
+                if let Some(prefixes) = rewrite.and_then(|rt| {
+                    paths
+                        .iter()
+                        .map(|r| stripped_prefix(&r.path, rt))
+                        .collect::<Option<Vec<_>>>()
+                }) {
+                    // A URLRewrite with `ReplacePrefixMatch` takes exactly one `PathPrefix`
+                    // match per rule (the HTTPRoute CRD's validation): a rule per prefix.
+                    for prefix in prefixes {
+                        rules.push(map! {
+                            "matches" => vec![map! {"path" => map! {"type" => "PathPrefix", "value" => prefix}}],
+                            "filters" => vec![map! {
+                                "type" => "URLRewrite",
+                                "urlRewrite" => map! {"path" => map! {"type" => "ReplacePrefixMatch", "replacePrefixMatch" => "/"}},
+                            }],
+                            "backendRefs" => backends.clone(),
+                            "timeouts" => map! {"request" => REQUEST_TIMEOUT},
+                        });
+                    }
+                    continue;
                 }
                 rules.push(map! {
                     "matches" => paths.iter().map(|r| path_match(&r.path, r.path_type)).collect::<Vec<_>>(),

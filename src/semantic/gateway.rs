@@ -1,6 +1,7 @@
 //! `ingress.gateway` (the Gateway API path) is lowered for EKS and DOKS (Envoy Gateway
 //! installed in `platform`) and existing clusters; the ingress-nginx annotations have no
-//! Gateway API equivalent, so they are refused beside it rather than dropped, and so are the
+//! Gateway API equivalent (but for the prefix-stripping rewrite), so they are refused beside
+//! it rather than dropped, and so are the
 //! ALB's settings (`load_balancer`) on EKS, where the Envoy proxies sit behind an NLB.
 
 use crate::blueprint::types::{Blueprint, IngressClass, Platform};
@@ -69,11 +70,25 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         )
         .help = Some("use a supported cert-manager chart (remove `chart_version` for the catalog's pin)".into());
     }
+    // ingress-nginx applies `rewrite-target` to every path of the Ingress: only its
+    // prefix-stripping idiom, on every routed path, has a Gateway API equivalent.
+    if let Some(rt) = ing.rewrite_target.as_deref()
+        && !bp
+            .services
+            .iter()
+            .flat_map(|s| &s.routes)
+            .all(|r| crate::k8s::stripped_prefix(&r.path, rt).is_some())
+    {
+        c.error(
+            "ingress.rewrite_target",
+            format!("`{rt}` has no Gateway API equivalent here: only ingress-nginx's prefix-stripping idiom, every routed path `/prefix(/|$)(.*)` with `rewrite_target: /$2`, becomes a PathPrefix match with a URLRewrite"),
+        )
+        .help = Some("write the routes as `/prefix(/|$)(.*)` with `rewrite_target: /$2`, remove the rewrite, or keep ingress-nginx (no `ingress.gateway`) for this environment".into());
+    }
     let nginx_only = [
         ("ingress.rate_limit", ing.rate_limit.is_some()),
         ("ingress.cors", ing.cors.is_some()),
         ("ingress.proxy_body_size", ing.proxy_body_size.is_some()),
-        ("ingress.rewrite_target", ing.rewrite_target.is_some()),
         ("ingress.annotations", !ing.annotations.is_empty()),
     ];
     for (path, set) in nginx_only {

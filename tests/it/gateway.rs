@@ -564,3 +564,64 @@ fn the_gateway_needs_a_cert_manager_with_gateway_api_support() {
     );
     assert!(err.contains("enableGatewayAPI"), "{err}");
 }
+
+/// techshop on the Gateway API: its ingress-nginx rate limit has no equivalent (dropped
+/// here), its prefix-stripping rewrite has one.
+fn techshop_gateway(rewrite: &str) -> Result<infragen::Output, String> {
+    let text = std::fs::read_to_string(root().join("blueprints/techshop.yaml")).unwrap();
+    let old = "  rate_limit: { requests: 100, window: 1m }\n  rewrite_target: /$2";
+    assert!(text.contains(old));
+    let text = text.replace(
+        old,
+        &format!("  rewrite_target: {rewrite}\n  gateway: {{ class: eg }}"),
+    );
+    infragen::synthesize(
+        "techshop.yaml",
+        text.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .map_err(|d| d.to_string())
+}
+
+#[test]
+fn the_prefix_stripping_rewrite_becomes_a_url_rewrite() {
+    // ingress-nginx: `/api(/|$)(.*)` with `rewrite-target: /$2` sends /api/orders to the
+    // app as /orders.
+    let out = techshop_gateway("/$2").unwrap_or_else(|e| panic!("{e}"));
+    let docs = manifests(&out);
+    let route = of_kind(&docs, "HTTPRoute")
+        .into_iter()
+        .find(|r| r["spec"]["rules"][0].get("backendRefs").is_some())
+        .unwrap();
+    let rules = route["spec"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1);
+    let rule = &rules[0];
+    // Exactly one PathPrefix match per rule with ReplacePrefixMatch (the CRD's rule).
+    assert_eq!(rule["matches"].as_array().unwrap().len(), 1);
+    assert_eq!(rule["matches"][0]["path"]["type"], "PathPrefix");
+    assert_eq!(rule["matches"][0]["path"]["value"], "/api");
+    let f = &rule["filters"][0];
+    assert_eq!(f["type"], "URLRewrite");
+    assert_eq!(f["urlRewrite"]["path"]["type"], "ReplacePrefixMatch");
+    assert_eq!(f["urlRewrite"]["path"]["replacePrefixMatch"], "/");
+    let report = Schemas::bundled().check_files(
+        out.files
+            .iter()
+            .filter(|(f, _)| f.ends_with("gateway.yaml"))
+            .map(|(f, t)| (f.as_str(), t.as_str())),
+    );
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // Any other rewrite (capture groups, other targets) has no Gateway API equivalent.
+    let err = techshop_gateway("/v2/$2").unwrap_err();
+    assert!(err.contains("`ingress.rewrite_target`"), "{err}");
+    assert!(err.contains("prefix-stripping"), "{err}");
+    // The prefix idiom itself.
+    assert_eq!(
+        infragen::k8s::stripped_prefix("/api(/|$)(.*)", "/$2"),
+        Some("/api")
+    );
+    assert_eq!(infragen::k8s::stripped_prefix("/api/(.*)", "/$1"), None);
+    assert_eq!(infragen::k8s::stripped_prefix("/(/|$)(.*)", "/$2"), None);
+    assert_eq!(infragen::k8s::stripped_prefix("/a.+(/|$)(.*)", "/$2"), None);
+}
