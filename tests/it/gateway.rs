@@ -625,3 +625,25 @@ fn the_prefix_stripping_rewrite_becomes_a_url_rewrite() {
     assert_eq!(infragen::k8s::stripped_prefix("/(/|$)(.*)", "/$2"), None);
     assert_eq!(infragen::k8s::stripped_prefix("/a.+(/|$)(.*)", "/$2"), None);
 }
+
+#[test]
+fn the_edge_load_balancer_name_is_one_the_cloud_accepts() {
+    // The NLB in front of the Envoy proxies is named by the Load Balancer Controller's
+    // annotation; ELB refuses more than 32 characters only when the Service reconciles.
+    let path = root().join("tests/fixtures/workloads/gateway-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let long = text.replace(
+        "load_balancer_name: shop-edge",
+        "load_balancer_name: shop-edge-of-the-production-cluster",
+    );
+    assert_ne!(long, text);
+    let err = infragen::synthesize("t.yaml", long.as_bytes(), Provider::Aws, "production")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`kubernetes.ingress_controller.load_balancer_name`"),
+        "{err}"
+    );
+    assert!(err.contains("at most 32 characters"), "{err}");
+    assert!(err.contains("t.yaml:"), "positioned: {err}");
+}
