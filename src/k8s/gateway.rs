@@ -12,9 +12,10 @@
 //!   platform's load balancer annotations go to `spec.infrastructure.annotations`, which
 //!   Envoy Gateway puts on the proxies' Service (the DigitalOcean load balancer name),
 //! - per namespace with routed services and per host, an `HTTPRoute` on the host's HTTPS
-//!   listener, and on the HTTP one without TLS or without `ssl_redirect`: one rule per service with its paths (`Prefix` →
-//!   `PathPrefix`, a regex path → `RegularExpression`), a canary split as weighted
-//!   `backendRefs`, and ingress-nginx's 60-second request timeout (Envoy's is 15s),
+//!   listener, and on the HTTP one without TLS or without `ssl_redirect`: one rule per
+//!   service with its paths (`Prefix` → `PathPrefix`, a regex path → `RegularExpression`),
+//!   a canary split as weighted `backendRefs`, and ingress-nginx's 60-second request
+//!   timeout (Envoy's is 15s),
 //! - with TLS and `ssl_redirect`, an `HTTPRoute` on the HTTP listener that redirects to
 //!   HTTPS (301).
 //!

@@ -1,8 +1,8 @@
 //! `ingress.gateway` (the Gateway API path) is lowered for EKS and DOKS (Envoy Gateway
 //! installed in `platform`) and existing clusters; the ingress-nginx annotations have no
 //! Gateway API equivalent (but for the prefix-stripping rewrite), so they are refused beside
-//! it rather than dropped, and so are the
-//! ALB's settings (`load_balancer`) on EKS, where the Envoy proxies sit behind an NLB.
+//! it rather than dropped, and so are the ALB's settings (`load_balancer`) on EKS, where the
+//! Envoy proxies sit behind an NLB, and a cert-manager too old for the Gateway API.
 
 use crate::blueprint::types::{Blueprint, IngressClass, Platform};
 use crate::catalog::Provider;
