@@ -1,7 +1,8 @@
-//! Terraform addresses a back-end declared twice in one module. Addresses are derived from
-//! component names plus a suffix (`aws_db_instance.<db>_replica`), so two names can meet on
-//! one address: a database `db` and another named `db-replica`. One body would replace the
-//! other, or `terraform init` would refuse the module, so the output is refused instead,
+//! Terraform addresses declared twice in one module, and Kubernetes objects written twice.
+//! Both are derived from component names plus a suffix (`aws_db_instance.<db>_replica`,
+//! Deployment `<service>-canary`), so two names can meet on one address: a database `db`
+//! and another named `db-replica`. One body would replace the other, `terraform init` would
+//! refuse the module, or `kubectl kustomize` the objects, so the output is refused instead,
 //! with the error on the component whose name makes the clash.
 
 use crate::blueprint::Loaded;
@@ -16,21 +17,29 @@ pub fn refuse(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
     }
     let components = loaded.blueprint.components();
     let idents: Vec<String> = components.iter().map(|c| ident(c.name)).collect();
+    // Terraform names join a component's identifier and a suffix with `_`; Kubernetes
+    // object names join its name with `-`.
+    let key = |d: &str, i: usize| -> (String, char) {
+        if d.starts_with("k8s: ") {
+            (components[i].name.to_string(), '-')
+        } else {
+            (idents[i].clone(), '_')
+        }
+    };
     // Component index → the addresses its name takes that another's derived name also takes.
     let mut clashes: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
     let mut unexplained = Vec::new();
     for d in &out.duplicates {
-        let (_, address) = d.split_once(": ").unwrap_or(("", d));
-        let name = resource_name(address);
+        let name = resource_name(d);
         // The components whose identifier starts the resource name: the longest is the one
         // whose own name lands on it; a shorter one derived the same name with a suffix.
-        let mut owners: Vec<usize> = (0..components.len())
-            .filter(|&i| {
-                name.strip_prefix(idents[i].as_str())
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
-            })
-            .collect();
-        owners.sort_by_key(|&i| std::cmp::Reverse(idents[i].len()));
+        let derives = |i: usize| {
+            let (k, sep) = key(d, i);
+            name.strip_prefix(k.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(sep))
+        };
+        let mut owners: Vec<usize> = (0..components.len()).filter(|&i| derives(i)).collect();
+        owners.sort_by_key(|&i| std::cmp::Reverse(components[i].name.len()));
         match owners.as_slice() {
             [longest, _, ..] => clashes.entry(*longest).or_default().push(d),
             _ => unexplained.push(d),
@@ -39,16 +48,18 @@ pub fn refuse(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
     let mut errors = Vec::new();
     for (i, addresses) in clashes {
         let c = &components[i];
-        let others: Vec<String> = components
-            .iter()
-            .zip(&idents)
-            .filter(|(o, id)| {
-                o.name != c.name
-                    && addresses
-                        .iter()
-                        .any(|a| resource_name(a).starts_with(&format!("{id}_")))
+        let others: Vec<String> = (0..components.len())
+            .filter(|&o| {
+                components[o].name != c.name
+                    && addresses.iter().any(|a| {
+                        let (k, sep) = key(a, o);
+                        resource_name(a).starts_with(&format!("{k}{sep}"))
+                    })
             })
-            .map(|(o, _)| format!("`{}[{}]` `{}`", o.list, o.index, o.name))
+            .map(|o| {
+                let o = &components[o];
+                format!("`{}[{}]` `{}`", o.list, o.index, o.name)
+            })
             .collect();
         let mut list: Vec<String> = addresses
             .iter()
@@ -63,13 +74,13 @@ pub fn refuse(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
         }
         errors.push(
             Diagnostic::new(format!(
-                "`{}` takes Terraform addresses infragen also derives from {}: {}",
+                "`{}` takes names infragen also derives from {}: {}",
                 c.name,
                 others.join(", "),
                 list.join(", ")
             ))
             .at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
-            .expected("component names whose derived resource names do not meet")
+            .expected("component names whose derived resource and object names do not meet")
             .help(format!(
                 "rename `{}` (e.g. put the distinguishing word first)",
                 c.name
@@ -78,23 +89,31 @@ pub fn refuse(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
     }
     for d in unexplained {
         let (module, address) = d.split_once(": ").unwrap_or(("", d));
+        let what = if module == "k8s" {
+            format!("two Kubernetes objects would share the id `{address}`")
+        } else {
+            format!("two resources would share the Terraform address `{address}` in `{module}`")
+        };
         errors.push(
-            Diagnostic::new(format!(
-                "two resources would share the Terraform address `{address}` in `{module}`"
-            ))
-            .expected("one address per resource: the second would replace the first")
-            .help(
-                "this is a defect in infragen; please report it with the blueprint. Renaming \
+            Diagnostic::new(what)
+                .expected("one address per resource: the second would replace the first")
+                .help(
+                    "this is a defect in infragen; please report it with the blueprint. Renaming \
                  one of the components whose names make this address avoids it",
-            ),
+                ),
         );
     }
     Err(Diagnostics(errors).with_source(&loaded.file, &loaded.text))
 }
 
 /// The name part of an address: `aws_db_instance.db_replica` → `db_replica`,
-/// `data.aws_iam_policy_document.x` → `x`, `output.db_host` → `db_host`.
+/// `data.aws_iam_policy_document.x` → `x`, `output.db_host` → `db_host`, and of an object
+/// (`k8s: Deployment shop/api-canary`) → `api-canary`.
 fn resource_name(address: &str) -> &str {
+    if let Some(object) = address.strip_prefix("k8s: ") {
+        let (_, id) = object.split_once(' ').unwrap_or(("", object));
+        return id.rsplit_once('/').map_or(id, |(_, n)| n);
+    }
     let rest = address.split_once(": ").map_or(address, |(_, a)| a);
     let rest = rest.strip_prefix("data.").unwrap_or(rest);
     rest.split_once('.').map_or(rest, |(_, n)| n)
