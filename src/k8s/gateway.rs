@@ -8,7 +8,8 @@
 //!   listener on 80 and, with `ingress.tls`, one HTTPS listener on 443 per host terminating
 //!   with the TLS Secret — cert-manager's Gateway support issues it from the
 //!   `cert-manager.io/cluster-issuer` annotation, which needs a hostname per listener;
-//!   routes from every namespace may attach (`allowedRoutes.namespaces.from: All`); the
+//!   routes attach only from the namespaces with routed services and the Gateway's own
+//!   (`allowedRoutes`: `Same`, else a selector on `kubernetes.io/metadata.name`); the
 //!   platform's load balancer annotations go to `spec.infrastructure.annotations`, which
 //!   Envoy Gateway puts on the proxies' Service (the DigitalOcean load balancer name),
 //! - per namespace with routed services and per host, an `HTTPRoute` on the host's HTTPS
@@ -170,7 +171,32 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
     });
     let docs = files.at(&ctx.path(&gw_ns, "gateway"));
 
-    let all = || map! {"namespaces" => map! {"from" => "All"}};
+    // Routes attach from the namespaces infragen routes from (and the Gateway's own, where
+    // cert-manager's HTTP-01 route lives) — not from every namespace, where any team's
+    // HTTPRoute could claim these hosts' paths and take their traffic.
+    let mut route_namespaces: Vec<String> = ctx
+        .services
+        .iter()
+        .filter(|s| s.routed)
+        .map(|s| s.namespace.clone())
+        .chain([gw_ns.clone()])
+        .collect();
+    route_namespaces.sort_unstable();
+    route_namespaces.dedup();
+    let all = || {
+        if route_namespaces == [gw_ns.clone()] {
+            map! {"namespaces" => map! {"from" => "Same"}}
+        } else {
+            map! {"namespaces" => map! {
+                "from" => "Selector",
+                "selector" => map! {"matchExpressions" => vec![map! {
+                    "key" => "kubernetes.io/metadata.name",
+                    "operator" => "In",
+                    "values" => route_namespaces.clone(),
+                }]},
+            }}
+        }
+    };
     let mut listeners = vec![map! {
         "name" => "http",
         "protocol" => "HTTP",

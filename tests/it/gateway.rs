@@ -132,6 +132,8 @@ fn routes_attach_to_listeners_and_reach_every_routed_service() {
             assert_eq!(p["namespace"], gw["metadata"]["namespace"]);
             let section = p["sectionName"].as_str().unwrap();
             assert!(listeners.contains_key(section), "no listener {section}");
+            assert!(admits(gw, listeners[section], ns), "{section} refuses {ns}");
+            assert!(!admits(gw, listeners[section], "intruder"));
         }
         for rule in r["spec"]["rules"].as_array().unwrap() {
             if rule["filters"][0]["type"] == "RequestRedirect" {
@@ -384,16 +386,26 @@ fn routes_attach_across_namespaces_and_serve_plain_http_without_a_redirect() {
         .iter()
         .map(|l| (l["name"].as_str().unwrap(), l))
         .collect();
-    // Routes from `admin` attach to the Gateway in `shop`: its listeners let them.
+    // Routes from `admin` attach to the Gateway in `shop`: its listeners let them, and only
+    // them (and the Gateway's own namespace, where cert-manager's challenge route lives) —
+    // not any namespace's route claiming these hosts.
     let routes = of_kind(&docs, "HTTPRoute");
     let console = routes
         .iter()
         .find(|r| r["metadata"]["namespace"] == "admin")
         .expect("no route in namespace admin");
-    for p in console["spec"]["parentRefs"].as_array().unwrap() {
-        assert_eq!(p["namespace"], "shop");
-        let l = listeners[p["sectionName"].as_str().unwrap()];
-        assert_eq!(l["allowedRoutes"]["namespaces"]["from"], "All");
+    assert!(!console["spec"]["parentRefs"].as_array().unwrap().is_empty());
+    for l in listeners.values() {
+        assert!(admits(gw, l, "admin"), "{l}");
+        assert!(admits(gw, l, "shop"), "{l}");
+        assert!(!admits(gw, l, "intruder"), "{l}");
+    }
+    for r in &routes {
+        for p in r["spec"]["parentRefs"].as_array().unwrap() {
+            assert_eq!(p["namespace"], "shop");
+            let l = listeners[p["sectionName"].as_str().unwrap()];
+            assert!(admits(gw, l, r["metadata"]["namespace"].as_str().unwrap()));
+        }
     }
     // `ssl_redirect: false`: no redirect, and every route is on the `http` listener as well
     // as on its host's HTTPS one (ingress-nginx serves both then).
@@ -646,4 +658,25 @@ fn the_edge_load_balancer_name_is_one_the_cloud_accepts() {
     );
     assert!(err.contains("at most 32 characters"), "{err}");
     assert!(err.contains("t.yaml:"), "positioned: {err}");
+}
+
+/// Whether a Gateway listener lets an HTTPRoute in namespace `ns` attach
+/// (`allowedRoutes.namespaces`: `Same`, `All`, or a selector on the namespace's
+/// `kubernetes.io/metadata.name` label, the only label these selectors use).
+fn admits(gw: &Value, listener: &Value, ns: &str) -> bool {
+    let n = &listener["allowedRoutes"]["namespaces"];
+    match n["from"].as_str().unwrap_or("Same") {
+        "All" => true,
+        "Same" => gw["metadata"]["namespace"] == ns,
+        "Selector" => n["selector"]["matchExpressions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| {
+                assert_eq!(e["key"], "kubernetes.io/metadata.name");
+                assert_eq!(e["operator"], "In");
+                e["values"].as_array().unwrap().iter().any(|v| v == ns)
+            }),
+        other => panic!("allowedRoutes from {other}"),
+    }
 }
