@@ -20,6 +20,10 @@ pub struct Output {
     /// aws_iam_role.app`): one body would replace the other, so the pipeline refuses the
     /// output rather than write it.
     pub duplicates: Vec<String>,
+    /// The literal cloud names of resources whose type keeps names unique
+    /// (`crate::terraform::unique`), each with its type and address (`terraform/infra:
+    /// aws_db_instance.db`): two of one type and name would not both create.
+    pub cloud_names: Vec<(&'static str, String, String)>,
 }
 
 impl Output {
@@ -46,6 +50,12 @@ impl Output {
                 .duplicates
                 .into_iter()
                 .map(|a| format!("terraform/{name}: {a}")),
+        );
+        self.cloud_names.extend(
+            rendered
+                .names
+                .into_iter()
+                .map(|(ty, n, a)| (ty, n, format!("terraform/{name}: {a}"))),
         );
     }
 

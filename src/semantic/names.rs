@@ -202,13 +202,28 @@ fn in_cluster_names(c: &mut Checker, bp: &Blueprint) {
         .as_ref()
         .and_then(|k| k.default_namespace.as_deref())
         .unwrap_or(&bp.name);
-    for (i, s) in bp.services.iter().enumerate() {
-        if s.port.is_some()
-            && s.namespace.as_deref().unwrap_or(default_namespace) == default_namespace
-        {
-            let object = s.service_name.as_deref().unwrap_or(&s.name);
-            let owner = format!("`services[{i}]` ({})", s.name);
-            services.insert(object.to_string(), (owner, true));
+    // Keys are `<namespace>/<name>`: a Service's name is unique in its namespace.
+    for (i, s) in bp
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.port.is_some())
+    {
+        let namespace = s.namespace.as_deref().unwrap_or(default_namespace);
+        let object = s.service_name.as_deref().unwrap_or(&s.name);
+        let key = format!("{namespace}/{object}");
+        match services.get(&key) {
+            Some((first, _)) if s.service_name.is_some() => {
+                c.error(
+                    &format!("services[{i}].service_name"),
+                    format!("`{object}` is also the Service of {first}"),
+                )
+                .help = Some("each service needs a Service name of its own".into());
+            }
+            _ => {
+                let owner = format!("`services[{i}]` ({})", s.name);
+                services.insert(key, (owner, true));
+            }
         }
     }
     let mut indices: BTreeMap<&str, usize> = BTreeMap::new();
@@ -232,7 +247,10 @@ fn in_cluster_names(c: &mut Checker, bp: &Blueprint) {
                 &mut secrets,
             ),
         ] {
-            let object = value.map_or(default, String::from);
+            let mut object = value.map_or(default, String::from);
+            if field == "service_name" {
+                object = format!("{default_namespace}/{object}");
+            }
             if let Some((first, set)) = seen.get(&object)
                 && (*set || value.is_some())
             {
@@ -240,7 +258,8 @@ fn in_cluster_names(c: &mut Checker, bp: &Blueprint) {
                     Some(_) => format!("{at}.in_cluster.{field}"),
                     None => format!("{at}.name"),
                 };
-                c.error(&path, format!("`{object}` is also the {what} of {first}"))
+                let shown = object.rsplit('/').next().unwrap_or(&object);
+                c.error(&path, format!("`{shown}` is also the {what} of {first}"))
                     .help = Some(format!(
                     "each data service needs a {what} of its own: set `in_cluster.{field}`"
                 ));

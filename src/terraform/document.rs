@@ -101,7 +101,13 @@ pub struct File {
     /// Members declared twice (`resource.aws_iam_role.app`): the second would silently
     /// replace the first, so [`Module::render`] reports them instead.
     duplicates: Vec<String>,
+    /// The literal cloud names of the resources whose type keeps names unique
+    /// ([`super::unique`]): (type, name, address).
+    names: Vec<Named>,
 }
+
+/// A resource's cloud name: its type, the name, and its address.
+pub type Named = (&'static str, String, String);
 
 /// One root module (`terraform/infra`, `terraform/platform`, …).
 #[derive(Debug, Default, Clone)]
@@ -122,6 +128,9 @@ pub struct Rendered {
     /// replaced the first: either way the output is not what the back-end meant, so the
     /// pipeline refuses it (`Output::duplicates`).
     pub duplicates: Vec<String>,
+    /// The literal cloud names of resources whose type keeps them unique, for the pipeline
+    /// to find two resources the API would refuse to create under one name.
+    pub names: Vec<Named>,
 }
 
 impl Module {
@@ -165,6 +174,7 @@ impl Module {
         for (name, f) in other.files {
             let mine = self.files.entry(name).or_default();
             mine.duplicates.extend(f.duplicates);
+            mine.names.extend(f.names);
             merge_members(&mut mine.top, f.top, "", &mut mine.duplicates);
         }
     }
@@ -175,6 +185,14 @@ impl Module {
     /// whose `terraform` block holds `required_version`, skipping that file's resources.
     pub fn render(mut self) -> Rendered {
         let duplicates = self.duplicates();
+        let mut names: Vec<Named> = self
+            .files
+            .values_mut()
+            .flat_map(|f| std::mem::take(&mut f.names))
+            .collect();
+        // Parts merge in any order: sorted, the list is the same however the module was
+        // lowered.
+        names.sort();
         let header = Node::Value(Json::from(std::mem::take(&mut self.header)));
         // In the order of the files' full names, which the first `terraform` block and the
         // result follow.
@@ -209,6 +227,7 @@ impl Module {
         Rendered {
             files: out,
             duplicates,
+            names,
         }
     }
 
@@ -366,6 +385,16 @@ fn merge_members(
     into.append(&mut from);
 }
 
+/// A value's text when it is the same in every plan: a string, or a template without
+/// interpolations.
+fn literal(value: &Json) -> Option<&str> {
+    match value {
+        Json::String(s) => Some(s),
+        Json::Expr(e) if !e.as_str().contains("${") => Some(e.as_str()),
+        _ => None,
+    }
+}
+
 /// Insert a rendered member, recording its address if one was there already.
 fn put(file: &mut File, kind: &str, key: String, node: Node) {
     if entry(&mut file.top, kind)
@@ -395,6 +424,12 @@ impl File {
         let names = entry(types, r.ty());
         if names.insert(r.name().to_string(), text(&body, 3)).is_some() {
             self.duplicates.push(r.address());
+        }
+        if let Some(name) = super::unique::name_attribute(r.ty())
+            .filter(|_| !r.is_data())
+            .and_then(|a| literal(body.get(a)?))
+        {
+            self.names.push((r.ty(), name.to_string(), r.address()));
         }
         self
     }

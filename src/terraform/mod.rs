@@ -6,6 +6,7 @@ mod document;
 mod expr;
 mod json;
 mod render;
+pub mod unique;
 
 pub use document::{File, Module, Rendered};
 pub use expr::{Expr, Part, Ref, data, ident, interp, list, local, res, var};

@@ -157,3 +157,49 @@ environments:
     );
     synth_k8s(&yaml("sessions")).unwrap();
 }
+
+/// Two components that set the same cloud name (a bucket name, a log group) both planned,
+/// and the second create failed at apply (`BucketAlreadyOwnedByYou`,
+/// `ResourceAlreadyExistsException`). Refused on the later component.
+#[test]
+fn two_components_naming_one_cloud_resource_are_refused() {
+    let yaml = |second_bucket: &str, second_log: &str| {
+        ecs_stack(
+            "ledger",
+            &format!(
+                "buckets:
+  - name: logs
+    bucket: ledger-logs
+  - name: archive
+    bucket: {second_bucket}
+services:
+  - name: api
+    image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:1.0.0
+    port: 8080
+    log_group: /ecs/ledger
+  - name: worker
+    image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/worker:1.0.0
+    log_group: {second_log}
+"
+            ),
+        )
+    };
+    let err = synth_aws("ledger", &yaml("ledger-logs", "/ecs/ledger-worker")).unwrap_err();
+    assert!(
+        err.contains("2 resources of type `aws_s3_bucket` would all have the bucket `ledger-logs`"),
+        "{err}"
+    );
+    assert!(err.contains("ledger.yaml:19:11"), "{err}");
+    assert!(
+        err.contains("`archive` and `logs` set or derive the same bucket"),
+        "{err}"
+    );
+
+    let err = synth_aws("ledger", &yaml("ledger-archive", "/ecs/ledger")).unwrap_err();
+    assert!(
+        err.contains("would all have the name `/ecs/ledger`"),
+        "{err}"
+    );
+    assert!(err.contains("`worker` and `api`"), "{err}");
+    synth_aws("ledger", &yaml("ledger-archive", "/ecs/ledger-worker")).unwrap();
+}
