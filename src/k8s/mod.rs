@@ -17,7 +17,7 @@ mod data;
 /// The pinned image of a data engine's version (what in-cluster servers run).
 pub(crate) use data::default_image;
 mod gateway;
-pub use gateway::ENVOY_GATEWAY_NAMESPACE;
+pub use gateway::{ENVOY_GATEWAY_NAMESPACE, stripped_prefix};
 mod ingress;
 mod issuer;
 mod kustomization;
