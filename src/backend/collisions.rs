@@ -73,16 +73,17 @@ fn owner(loaded: &Loaded, address: &str) -> Option<usize> {
 /// Cloud names past the API's length limit (`crate::terraform::unique::max_len`): derived
 /// from the blueprint's and the components' names, they outgrow it when those are long.
 fn too_long(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
-    let components = named(loaded);
     let mut errors = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    for (ty, name, address) in &out.cloud_names {
+    for (module, ty, name, resource) in all_names(out) {
         let Some(max) = crate::terraform::unique::max_len(ty) else {
             continue;
         };
         if name.len() <= max || !seen.insert(name) {
             continue;
         }
+        let components = named(loaded);
+        let address = &format!("terraform/{module}: {ty}.{resource}");
         let attribute = crate::terraform::unique::name_attribute(ty).unwrap_or("name");
         let over = name.len() - max;
         let d = Diagnostic::new(format!(
@@ -107,6 +108,11 @@ fn too_long(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
                 .help(format!("shorten the blueprint's `name` by {over} characters")),
         });
     }
+    let components = if out.too_long.is_empty() {
+        Vec::new()
+    } else {
+        named(loaded)
+    };
     for (id, value, max) in &out.too_long {
         let object = id.strip_prefix("k8s: ").unwrap_or(id);
         let what = match object.rsplit('/').next() {
@@ -133,17 +139,39 @@ fn too_long(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
     errors
 }
 
+/// Every collected cloud name: (module, type, name, resource name).
+fn all_names(out: &Output) -> impl Iterator<Item = (&str, &'static str, &str, &str)> {
+    out.cloud_names.iter().flat_map(|(module, names)| {
+        names.iter().map(move |(ty, name, resource)| {
+            (module.as_str(), *ty, name.as_str(), resource.as_str())
+        })
+    })
+}
+
 fn cloud_names(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
-    let mut by_name: std::collections::BTreeMap<(&str, &str), Vec<&str>> = Default::default();
-    for (ty, name, address) in &out.cloud_names {
-        by_name.entry((ty, name)).or_default().push(address);
+    // Names taken twice (usually none) are neighbours once sorted; addresses only for those.
+    let mut sorted: Vec<(&str, &str)> = all_names(out).map(|(_, ty, n, _)| (ty, n)).collect();
+    sorted.sort_unstable();
+    let clashes: std::collections::BTreeSet<(&str, &str)> = sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    if clashes.is_empty() {
+        return Vec::new();
+    }
+    let mut by_name: std::collections::BTreeMap<(&str, &str), Vec<String>> = Default::default();
+    for (module, ty, name, resource) in all_names(out) {
+        if clashes.contains(&(ty, name)) {
+            by_name
+                .entry((ty, name))
+                .or_default()
+                .push(format!("terraform/{module}: {ty}.{resource}"));
+        }
     }
     let components = named(loaded);
     let mut errors = Vec::new();
     for ((ty, name), mut addresses) in by_name {
-        if addresses.len() < 2 {
-            continue;
-        }
         addresses.sort();
         let attribute = crate::terraform::unique::name_attribute(ty).unwrap_or("name");
         let listed: Vec<String> = addresses
@@ -187,6 +215,9 @@ fn cloud_names(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
 }
 
 fn addresses(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
+    if out.duplicates.is_empty() {
+        return Vec::new();
+    }
     let components = named(loaded);
     let idents: Vec<String> = components.iter().map(|c| ident(c.name)).collect();
     // Terraform names join a component's identifier and a suffix with `_`; Kubernetes

@@ -21,9 +21,9 @@ pub struct Output {
     /// output rather than write it.
     pub duplicates: Vec<String>,
     /// The literal cloud names of resources whose type keeps names unique
-    /// (`crate::terraform::unique`), each with its type and address (`terraform/infra:
-    /// aws_db_instance.db`): two of one type and name would not both create.
-    pub cloud_names: Vec<(&'static str, String, String)>,
+    /// (`crate::terraform::unique`), by module (`infra`): type, name and the resource's
+    /// Terraform name. Two of one type and name would not both create.
+    pub cloud_names: Vec<(String, Vec<crate::terraform::Named>)>,
     /// Kubernetes object names and label values past the API server's limits: (object id
     /// `k8s: <kind> <namespace>/<name>`, the name or value, the limit).
     pub too_long: Vec<(String, String, usize)>,
@@ -54,12 +54,9 @@ impl Output {
                 .into_iter()
                 .map(|a| format!("terraform/{name}: {a}")),
         );
-        self.cloud_names.extend(
-            rendered
-                .names
-                .into_iter()
-                .map(|(ty, n, a)| (ty, n, format!("terraform/{name}: {a}"))),
-        );
+        if !rendered.names.is_empty() {
+            self.cloud_names.push((name.to_string(), rendered.names));
+        }
     }
 
     pub fn add_file(&mut self, path: impl Into<String>, text: impl Into<String>) {
