@@ -147,6 +147,18 @@ fn replacement() -> &'static Replacement {
     })
 }
 
+/// The deletion-protection argument that is on in a resource's body, if any: the API
+/// refuses to delete it, so a replacement cannot happen until it is off.
+fn deletion_protected(body: &serde_json::Value) -> Option<&'static str> {
+    [
+        "deletion_protection",         // aws_db_instance, aws_eks_cluster
+        "deletion_protection_enabled", // aws_dynamodb_table
+        "enable_deletion_protection",  // aws_lb
+    ]
+    .into_iter()
+    .find(|flag| body.get(*flag).and_then(serde_json::Value::as_bool) == Some(true))
+}
+
 /// Whether `path` is `arg` or lies inside it (`vpc_config[0].x` inside `vpc_config`).
 fn inside(path: &str, arg: &str) -> bool {
     // Blocks are arrays in Terraform JSON (`load_balancer[0].container_name`), so compare
@@ -190,10 +202,15 @@ pub fn compare(
     let mut changes = Vec::new();
     for (addr, o) in &old {
         if !new.contains_key(addr) && !moved_from.contains(addr) {
-            let destructive = rules
-                .stateful
-                .contains(&o.kind)
-                .then(|| format!("removes a stateful {}", o.kind.trim_start_matches("k8s:")));
+            let destructive = rules.stateful.contains(&o.kind).then(|| {
+                let mut why = format!("removes a stateful {}", o.kind.trim_start_matches("k8s:"));
+                if let Some(flag) = deletion_protected(&o.body) {
+                    why.push_str(&format!(
+                        "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
+                    ));
+                }
+                why
+            });
             changes.push(Change {
                 destructive,
                 ..Change::new(ChangeKind::Removed, addr.clone())
@@ -213,11 +230,20 @@ pub fn compare(
         if kind == ChangeKind::Changed && attributes.is_empty() {
             continue;
         }
+        // Terraform keeps the state's value of an argument the resource's
+        // `lifecycle.ignore_changes` lists, so a change to it replaces nothing.
+        let ignored: Vec<&str> = n
+            .body
+            .pointer("/lifecycle/ignore_changes")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
         let forcing: Vec<&str> = rules
             .forces_replacement
             .get(&n.kind)
             .map(|args| {
                 args.iter()
+                    .filter(|arg| !ignored.contains(&arg.as_str()))
                     .filter(|arg| attributes.iter().any(|at| inside(&at.path, arg)))
                     .map(String::as_str)
                     .collect()
@@ -231,11 +257,17 @@ pub fn compare(
             } else {
                 "replaces"
             };
-            format!(
+            let mut why = format!(
                 "{what} the {} ({} cannot change in place)",
                 n.kind.trim_start_matches("k8s:"),
                 forcing.join(", ")
-            )
+            );
+            if let Some(flag) = previous.and_then(|o| deletion_protected(&o.body)) {
+                why.push_str(&format!(
+                    "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
+                ));
+            }
+            why
         });
         changes.push(Change {
             from_name: from.as_ref().map(|f| Change::new(kind, f.clone()).name),

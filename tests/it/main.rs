@@ -12,6 +12,7 @@ mod capacity;
 mod cli;
 mod connections;
 mod data_volumes;
+mod day2;
 mod deployable;
 mod determinism;
 mod diff;

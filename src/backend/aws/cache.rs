@@ -285,6 +285,10 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
         "auth_token": token.attr("result"),
         "auth_token_update_strategy": "ROTATE",
         "auto_minor_version_upgrade": "true",
+        // As for RDS (see `database::APPLY_IMMEDIATELY`): a new engine version or family
+        // comes with a new parameter group, and the group it replaces cannot be deleted
+        // while the deferred change still leaves it on the nodes.
+        "apply_immediately": super::database::APPLY_IMMEDIATELY,
         "snapshot_retention_limit": c.snapshots.as_ref().map_or(1, |s| s.retention_days),
         "final_snapshot_identifier": format!("{id}-final"),
         "log_delivery_configuration": deliveries,

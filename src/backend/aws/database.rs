@@ -23,6 +23,16 @@ use crate::terraform::{Module, Ref, list, res};
 /// to have set explicitly.
 pub const GP3_BASELINE_BELOW_GB: u32 = 400;
 
+/// A blueprint change reaches RDS when `infra` is applied, not at the next maintenance
+/// window (which stays AWS's, for minor version upgrades and patches). Deferred, a change
+/// that comes with a new parameter group cannot complete in one apply: a major version
+/// upgrade needs the group of the new family, and the group it replaces — deleted right
+/// after the instance's update (create_before_destroy) — is still the instance's until the
+/// window ("InvalidDBParameterGroupState: One or more database instances are still members
+/// of this parameter group"). Deferred changes also plan again on every run until the
+/// window, so a pull request's plan would keep showing merged work.
+pub const APPLY_IMMEDIATELY: bool = true;
+
 /// Days of Performance Insights history kept (the free tier).
 const PI_RETENTION_DAYS: u32 = 7;
 
@@ -353,7 +363,13 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         "final_snapshot_identifier": format!("{id}-final"),
         "iam_database_authentication_enabled": true,
         "auto_minor_version_upgrade": true,
-        "allow_major_version_upgrade": false,
+        // The blueprint's `version` is the only source of a new major version, and RDS
+        // refuses one without this flag ("Major version upgrades must be allowed when
+        // specifying a value for the EngineVersion parameter that's a different major
+        // version", ModifyDBInstance,
+        // <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html>).
+        "allow_major_version_upgrade": true,
+        "apply_immediately": APPLY_IMMEDIATELY,
         "ca_cert_identifier": "rds-ca-rsa2048-g1",
         "performance_insights_enabled": pi,
         "monitoring_interval": 60,
@@ -425,6 +441,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             "skip_final_snapshot": true,
             "iam_database_authentication_enabled": true,
             "auto_minor_version_upgrade": true,
+            "apply_immediately": APPLY_IMMEDIATELY,
             "ca_cert_identifier": "rds-ca-rsa2048-g1",
             "performance_insights_enabled": pi,
             "monitoring_interval": 60,
