@@ -262,6 +262,9 @@ pub fn compare(
                 n.kind.trim_start_matches("k8s:"),
                 forcing.join(", ")
             );
+            if n.body.pointer("/lifecycle/create_before_destroy") == Some(&serde_json::json!(true)) {
+                why.push_str(", the new one created before the old one is destroyed");
+            }
             if let Some(flag) = previous.and_then(|o| deletion_protected(&o.body)) {
                 why.push_str(&format!(
                     "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"

@@ -235,3 +235,64 @@ fn node_groups_follow_the_cluster_version() {
         );
     }
 }
+
+/// What `infragen diff` says about a port change: the target group is replaced new before
+/// old, and the ECS service — whose `load_balancer` the AWS provider updates in place (a
+/// moto plan of this change shows `update`, not `-/+`) — is not flagged.
+#[test]
+fn diff_of_a_port_change_replaces_the_target_group_only() {
+    let t = tempfile::tempdir().unwrap();
+    let base = t.path().join("base.yaml");
+    let head = t.path().join("head.yaml");
+    std::fs::write(&base, stack(8080, "16", REDIS)).unwrap();
+    std::fs::write(&head, stack(9090, "16", REDIS)).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(["diff", "--provider", "aws", "--env", "production"])
+        .arg("--base")
+        .arg(&base)
+        .arg("--blueprint")
+        .arg(&head)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let destructive: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("DESTRUCTIVE"))
+        .collect();
+    assert_eq!(destructive.len(), 1, "{text}");
+    assert!(
+        destructive[0].contains("replaces the aws_lb_target_group")
+            && destructive[0].contains("the new one created before the old one is destroyed"),
+        "{text}"
+    );
+}
+
+/// Replacing a database that has deletion protection on cannot happen in one apply: the
+/// diff says so.
+#[test]
+fn diff_says_deletion_protection_stops_a_replacement() {
+    let t = tempfile::tempdir().unwrap();
+    let base = t.path().join("base.yaml");
+    let head = t.path().join("head.yaml");
+    let yaml = stack(8080, "16", REDIS).replace(
+        "    storage: { size_gb: 50 }\n",
+        "    storage: { size_gb: 50 }\n    deletion_protection: true\n    username: app\n",
+    );
+    std::fs::write(&base, &yaml).unwrap();
+    std::fs::write(&head, yaml.replace("username: app", "username: owner")).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(["diff", "--provider", "aws", "--env", "production"])
+        .arg("--base")
+        .arg(&base)
+        .arg("--blueprint")
+        .arg(&head)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("destroys and recreates the aws_db_instance (username cannot change in place); its `deletion_protection` refuses the delete"),
+        "{text}"
+    );
+}
