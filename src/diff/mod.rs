@@ -137,6 +137,24 @@ impl TargetDiff {
 struct Replacement {
     stateful: BTreeSet<String>,
     forces_replacement: BTreeMap<String, Vec<String>>,
+    /// Per type and argument, the `[old, new]` changes the provider makes in place although
+    /// the argument otherwise forces replacement (`//` keys are comments).
+    in_place: BTreeMap<String, Value>,
+}
+
+impl Replacement {
+    /// Whether changing `arg` of a `kind` from `old` to `new` is one of the in-place exceptions.
+    fn in_place(&self, kind: &str, arg: &str, old: Option<&Value>, new: Option<&Value>) -> bool {
+        self.in_place
+            .get(kind)
+            .and_then(|args| args.get(arg))
+            .and_then(Value::as_array)
+            .is_some_and(|pairs| {
+                pairs
+                    .iter()
+                    .any(|p| p.get(0) == old && p.get(1) == new && old.is_some() && new.is_some())
+            })
+    }
 }
 
 fn replacement() -> &'static Replacement {
@@ -244,13 +262,18 @@ pub fn compare(
             .map(|args| {
                 args.iter()
                     .filter(|arg| !ignored.contains(&arg.as_str()))
-                    .filter(|arg| attributes.iter().any(|at| inside(&at.path, arg)))
+                    .filter(|arg| {
+                        attributes.iter().any(|at| {
+                            inside(&at.path, arg)
+                                && !rules.in_place(&n.kind, arg, at.old.as_ref(), at.new.as_ref())
+                        })
+                    })
                     .map(String::as_str)
                     .collect()
             })
             .unwrap_or_default();
         // A move keeps the state, but a renamed argument that cannot change in place (an IAM
-        // role's `name`, a database's `identifier`) still replaces the resource after it.
+        // role's `name`, a cache's `replication_group_id`) still replaces the resource after it.
         let destructive = (kind != ChangeKind::Added && !forcing.is_empty()).then(|| {
             let what = if rules.stateful.contains(&n.kind) {
                 "destroys and recreates"

@@ -241,21 +241,7 @@ fn node_groups_follow_the_cluster_version() {
 /// moto plan of this change shows `update`, not `-/+`) — is not flagged.
 #[test]
 fn diff_of_a_port_change_replaces_the_target_group_only() {
-    let t = tempfile::tempdir().unwrap();
-    let base = t.path().join("base.yaml");
-    let head = t.path().join("head.yaml");
-    std::fs::write(&base, stack(8080, "16", REDIS)).unwrap();
-    std::fs::write(&head, stack(9090, "16", REDIS)).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
-        .args(["diff", "--provider", "aws", "--env", "production"])
-        .arg("--base")
-        .arg(&base)
-        .arg("--blueprint")
-        .arg(&head)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = diff_text(&stack(8080, "16", REDIS), &stack(9090, "16", REDIS));
     let destructive: Vec<&str> = text
         .lines()
         .filter(|l| l.trim_start().starts_with("DESTRUCTIVE"))
@@ -272,27 +258,81 @@ fn diff_of_a_port_change_replaces_the_target_group_only() {
 /// diff says so.
 #[test]
 fn diff_says_deletion_protection_stops_a_replacement() {
-    let t = tempfile::tempdir().unwrap();
-    let base = t.path().join("base.yaml");
-    let head = t.path().join("head.yaml");
     let yaml = stack(8080, "16", REDIS).replace(
         "    storage: { size_gb: 50 }\n",
         "    storage: { size_gb: 50 }\n    deletion_protection: true\n    username: app\n",
     );
-    std::fs::write(&base, &yaml).unwrap();
-    std::fs::write(&head, yaml.replace("username: app", "username: owner")).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
-        .args(["diff", "--provider", "aws", "--env", "production"])
-        .arg("--base")
-        .arg(&base)
-        .arg("--blueprint")
-        .arg(&head)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = diff_text(&yaml, &yaml.replace("username: app", "username: owner"));
     assert!(
         text.contains("destroys and recreates the aws_db_instance (username cannot change in place); its `deletion_protection` refuses the delete"),
         "{text}"
     );
+}
+
+fn diff_text(base: &str, head: &str) -> String {
+    let t = tempfile::tempdir().unwrap();
+    let (b, h) = (t.path().join("base.yaml"), t.path().join("head.yaml"));
+    std::fs::write(&b, base).unwrap();
+    std::fs::write(&h, head).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(["diff", "--provider", "aws", "--env", "production"])
+        .arg("--base")
+        .arg(&b)
+        .arg("--blueprint")
+        .arg(&h)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Redis → Valkey is an in-place ModifyReplicationGroup in the AWS provider (only Valkey →
+/// Redis replaces: `customizeDiffEngineForceNewOnDowngrade`), so the diff must not announce
+/// a destroyed cache for it — and must for the way back.
+#[test]
+fn diff_knows_redis_to_valkey_keeps_the_cache() {
+    let redis = stack(8080, "16", REDIS);
+    let valkey = stack(8080, "16", VALKEY);
+    let up = diff_text(&redis, &valkey);
+    assert!(
+        !up.contains("DESTRUCTIVE: destroys and recreates the aws_elasticache_replication_group"),
+        "{up}"
+    );
+    assert!(
+        up.contains("DESTRUCTIVE: replaces the aws_elasticache_parameter_group"),
+        "{up}"
+    );
+    let down = diff_text(&valkey, &redis);
+    assert!(
+        down.contains(
+            "DESTRUCTIVE: destroys and recreates the aws_elasticache_replication_group (engine"
+        ),
+        "{down}"
+    );
+}
+
+/// A fixed final snapshot name (`<id>-final`) serves once: the next deletion of a database or
+/// cache of the same identifier — a replacement, or an environment destroyed a second time —
+/// is refused because that snapshot exists (`DBSnapshotAlreadyExists`). Each instance names
+/// its final snapshot after its creation time, taken once (ignored afterwards).
+#[test]
+fn final_snapshots_do_not_collide_on_a_second_deletion() {
+    let out = synth(&stack(8080, "16", REDIS));
+    for ty in ["aws_db_instance", "aws_elasticache_replication_group"] {
+        for r in resources(&out, "infra", ty) {
+            let Some(name) = r["final_snapshot_identifier"].as_str() else {
+                continue; // a read replica takes none
+            };
+            assert!(
+                name.contains("timestamp()"),
+                "{ty}: final snapshot `{name}` is the same for every instance of this identifier"
+            );
+            assert!(
+                r["lifecycle"]["ignore_changes"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|v| v == "final_snapshot_identifier")),
+                "{ty}: the creation time would change the name on every plan"
+            );
+        }
+    }
 }

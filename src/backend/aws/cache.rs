@@ -290,7 +290,10 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
         // while the deferred change still leaves it on the nodes.
         "apply_immediately": super::database::APPLY_IMMEDIATELY,
         "snapshot_retention_limit": c.snapshots.as_ref().map_or(1, |s| s.retention_days),
-        "final_snapshot_identifier": format!("{id}-final"),
+        // Unique per replication group, taken at creation: see
+        // `database::final_snapshot_identifier`.
+        "final_snapshot_identifier": super::database::final_snapshot_identifier(&id),
+        "lifecycle": {"ignore_changes": ["final_snapshot_identifier"]},
         "log_delivery_configuration": deliveries,
         "tags": {"Name": &id},
     });

@@ -33,6 +33,22 @@ pub const GP3_BASELINE_BELOW_GB: u32 = 400;
 /// window, so a pull request's plan would keep showing merged work.
 pub const APPLY_IMMEDIATELY: bool = true;
 
+/// The name of the snapshot taken when `id` is deleted: `<id>-final-<creation time>`.
+///
+/// A fixed `<id>-final` can be used once per account and region: the second deletion of an
+/// instance of that identifier — the next replacement (a new `username`, a new key), or an
+/// environment destroyed, re-created and destroyed again — is refused because the snapshot
+/// of the first still exists (`DBSnapshotAlreadyExists`; ElastiCache:
+/// `SnapshotAlreadyExistsFault`), and the resource cannot be deleted. The creation time
+/// makes each instance's name its own; it is taken once, at creation, by ignoring later
+/// changes (`lifecycle.ignore_changes`), as Terraform's `timestamp()` documentation
+/// advises. The output text stays the same on every synth.
+pub fn final_snapshot_identifier(id: &str) -> crate::terraform::Expr {
+    crate::terraform::interp(&format!(
+        "format(\"%s-final-%s\", \"{id}\", formatdate(\"YYYYMMDDhhmmss\", timestamp()))"
+    ))
+}
+
 /// Days of Performance Insights history kept (the free tier).
 const PI_RETENTION_DAYS: u32 = 7;
 
@@ -360,7 +376,8 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         "delete_automated_backups": false,
         "deletion_protection": d.deletion_protection,
         "skip_final_snapshot": false,
-        "final_snapshot_identifier": format!("{id}-final"),
+        "final_snapshot_identifier": final_snapshot_identifier(&id),
+        "lifecycle": {"ignore_changes": ["final_snapshot_identifier"]},
         "iam_database_authentication_enabled": true,
         "auto_minor_version_upgrade": true,
         // The blueprint's `version` is the only source of a new major version, and RDS
