@@ -336,3 +336,29 @@ fn final_snapshots_do_not_collide_on_a_second_deletion() {
         }
     }
 }
+
+/// An environment destroyed and applied again: a secret deleted with a recovery window keeps
+/// its name for that window, and creating it again fails ("already scheduled for deletion";
+/// a moto run of apply, destroy, apply failed just so). The secrets holding credentials
+/// Terraform generated for a database or cache go with them, as RDS's own managed master
+/// secret does; blueprint secrets, which hold values put by people, keep their window.
+#[test]
+fn generated_credential_secrets_free_their_name_when_destroyed() {
+    let out = synth(&stack(8080, "16", REDIS));
+    let secrets = resources(&out, "infra", "aws_secretsmanager_secret");
+    let generated: Vec<&Value> = secrets
+        .iter()
+        .filter(|s| {
+            let name = s["name"].as_str().unwrap_or_default();
+            name.ends_with("/master") || name.ends_with("/auth-token")
+        })
+        .collect();
+    assert_eq!(generated.len(), 2, "{secrets:?}");
+    for s in generated {
+        assert_eq!(
+            s["recovery_window_in_days"], 0,
+            "{}: re-creating the environment within the window fails",
+            s["name"]
+        );
+    }
+}
