@@ -69,6 +69,7 @@ pub fn synthesize_with(
 ) -> Result<Output, Diagnostics> {
     let validated = semantic::analyze(loaded, provider)?;
     let mut out = backend::synth(&validated);
+    backend::collisions::refuse(loaded, &out)?;
     let renames = blueprint::renames(&loaded.blueprint);
     if !renames.is_empty() {
         let before = blueprint::before_renames(loaded, &renames)?;

@@ -540,7 +540,7 @@ fn template_error(path: &str, msg: &str) -> Diagnostics {
 
 /// Check the module `dest` was added to; problems in `dest` are the template's.
 fn check_terraform(out: &Output, module: &str, dest: &str, path: &str) -> Result<(), Diagnostics> {
-    let problems: Vec<String> = super::check_module(out, module)
+    let problems: Vec<String> = super::check_module(out, module, Some(dest))
         .into_iter()
         .filter(|p| p.file == dest)
         .map(|p| p.to_string())
@@ -552,8 +552,15 @@ fn check_terraform(out: &Output, module: &str, dest: &str, path: &str) -> Result
         problems
             .into_iter()
             .map(|p| {
-                Diagnostic::new(format!("template `{path}` renders invalid Terraform: {p}"))
-                    .in_file(path)
+                let d =
+                    Diagnostic::new(format!("template `{path}` renders invalid Terraform: {p}"))
+                        .in_file(path);
+                if p.contains("declared more than once") {
+                    // Terraform refuses the same address in two files of a module.
+                    d.help("to change what infragen generates, use `overrides:` with `resource: <address>`; to add a resource, give it a name of its own")
+                } else {
+                    d
+                }
             })
             .collect(),
     ))

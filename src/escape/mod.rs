@@ -55,13 +55,21 @@ pub fn apply(
 
 /// The problems the provider schemas find in module `module` of `out`, as the output check
 /// reports them: what `overrides:` and `extra:` re-check after they change a module.
-fn check_module(out: &Output, module: &str) -> Vec<crate::check::terraform::Problem> {
+/// Check module `module` of `out`; `last`, when given, is read after the module's other
+/// files, so an address it declares again is reported against it (the checker reports a
+/// duplicate on the second file it reads).
+fn check_module(
+    out: &Output,
+    module: &str,
+    last: Option<&str>,
+) -> Vec<crate::check::terraform::Problem> {
     let prefix = format!("terraform/{module}/");
-    let files: Vec<(String, serde_json::Value)> = out
+    let mut files: Vec<(String, serde_json::Value)> = out
         .files
         .iter()
         .filter(|(p, _)| p.starts_with(&prefix) && p.ends_with(".tf.json"))
         .filter_map(|(p, t)| Some((p.clone(), serde_json::from_str(t).ok()?)))
         .collect();
+    files.sort_by_key(|(p, _)| Some(p.as_str()) == last);
     crate::check::terraform::check_module(&files, crate::check::schema::ProviderSchemas::bundled())
 }

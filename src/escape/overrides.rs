@@ -79,7 +79,7 @@ pub fn apply(loaded: &Loaded, provider: Provider, out: &mut Output) -> Result<()
     // The patched output is checked as everything infragen writes is.
     let mut found: Vec<(String, String)> = Vec::new();
     for module in touched_tf {
-        for p in super::check_module(out, &module) {
+        for p in super::check_module(out, &module, None) {
             found.push((p.file.clone(), format!("{}\u{0}{}", p.address, p.message)));
         }
     }

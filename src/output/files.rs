@@ -16,6 +16,14 @@ pub struct Output {
     /// Blueprint parts (top-level keys, see `crate::backend::parts`) some back-end code lowered; every
     /// other non-empty part is reported as not lowered.
     pub lowered: std::collections::BTreeSet<&'static str>,
+    /// Terraform addresses a back-end declared twice in one module (`terraform/infra:
+    /// aws_iam_role.app`): one body would replace the other, so the pipeline refuses the
+    /// output rather than write it.
+    pub duplicates: Vec<String>,
+    /// The literal cloud names of resources whose type keeps names unique
+    /// (`crate::terraform::unique`), each with its type and address (`terraform/infra:
+    /// aws_db_instance.db`): two of one type and name would not both create.
+    pub cloud_names: Vec<(&'static str, String, String)>,
 }
 
 impl Output {
@@ -33,9 +41,22 @@ impl Output {
     /// Add a Terraform root module under `terraform/<name>/`, rendering it (and freeing its
     /// contents file by file).
     pub fn add_module(&mut self, name: &str, module: Module) {
-        for (file, text) in module.render() {
+        let rendered = module.render();
+        for (file, text) in rendered.files {
             self.files.insert(format!("terraform/{name}/{file}"), text);
         }
+        self.duplicates.extend(
+            rendered
+                .duplicates
+                .into_iter()
+                .map(|a| format!("terraform/{name}: {a}")),
+        );
+        self.cloud_names.extend(
+            rendered
+                .names
+                .into_iter()
+                .map(|(ty, n, a)| (ty, n, format!("terraform/{name}: {a}"))),
+        );
     }
 
     pub fn add_file(&mut self, path: impl Into<String>, text: impl Into<String>) {

@@ -98,7 +98,16 @@ fn text(value: &Json, level: usize) -> Node {
 #[derive(Debug, Default, Clone)]
 pub struct File {
     top: BTreeMap<String, Node>,
+    /// Members declared twice (`resource.aws_iam_role.app`): the second would silently
+    /// replace the first, so [`Module::render`] reports them instead.
+    duplicates: Vec<String>,
+    /// The literal cloud names of the resources whose type keeps names unique
+    /// ([`super::unique`]): (type, name, address).
+    names: Vec<Named>,
 }
+
+/// A resource's cloud name: its type, the name, and its address.
+pub type Named = (&'static str, String, String);
 
 /// One root module (`terraform/infra`, `terraform/platform`, …).
 #[derive(Debug, Default, Clone)]
@@ -106,6 +115,22 @@ pub struct Module {
     /// Files by name without `.tf.json` (`network`), so finding one allocates nothing.
     files: BTreeMap<String, File>,
     header: String,
+}
+
+/// A module's files, rendered, and the addresses it declared more than once.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// File name (`network.tf.json`) and text, in name order.
+    pub files: Vec<(String, String)>,
+    /// Addresses (`aws_iam_role.app`, `data.aws_region.current`, `output.vpc_id`) declared
+    /// twice in the module — in one file, in two parts merged, or in two files. Terraform
+    /// refuses the same address in two files, and within one file the second body silently
+    /// replaced the first: either way the output is not what the back-end meant, so the
+    /// pipeline refuses it (`Output::duplicates`).
+    pub duplicates: Vec<String>,
+    /// The literal cloud names of resources whose type keeps them unique, for the pipeline
+    /// to find two resources the API would refuse to create under one name.
+    pub names: Vec<Named>,
 }
 
 impl Module {
@@ -148,7 +173,9 @@ impl Module {
     pub fn merge(&mut self, other: Module) {
         for (name, f) in other.files {
             let mine = self.files.entry(name).or_default();
-            merge_members(&mut mine.top, f.top);
+            mine.duplicates.extend(f.duplicates);
+            mine.names.extend(f.names);
+            merge_members(&mut mine.top, f.top, "", &mut mine.duplicates);
         }
     }
 
@@ -156,7 +183,16 @@ impl Module {
     /// it is rendered. The `terraform` block always goes to `versions.tf.json`, on its own:
     /// it is where people look for version pins, and checkov's JSON parser fails on a file
     /// whose `terraform` block holds `required_version`, skipping that file's resources.
-    pub fn render(mut self) -> Vec<(String, String)> {
+    pub fn render(mut self) -> Rendered {
+        let duplicates = self.duplicates();
+        let mut names: Vec<Named> = self
+            .files
+            .values_mut()
+            .flat_map(|f| std::mem::take(&mut f.names))
+            .collect();
+        // Parts merge in any order: sorted, the list is the same however the module was
+        // lowered.
+        names.sort();
         let header = Node::Value(Json::from(std::mem::take(&mut self.header)));
         // In the order of the files' full names, which the first `terraform` block and the
         // result follow.
@@ -188,6 +224,50 @@ impl Module {
             out.push(("versions.tf.json".into(), text));
             out.sort_by(|a, b| a.0.cmp(&b.0));
         }
+        Rendered {
+            files: out,
+            duplicates,
+            names,
+        }
+    }
+
+    /// Members declared twice: those each file recorded, and those two files both declare
+    /// (Terraform's "Duplicate resource configuration"), sorted.
+    fn duplicates(&self) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out: Vec<String> = Vec::new();
+        for f in self.files.values() {
+            out.extend(f.duplicates.iter().cloned());
+            for (kind, node) in &f.top {
+                let Node::Object(members) = node else {
+                    continue;
+                };
+                if kind == "provider" {
+                    continue;
+                }
+                for (name, node) in members {
+                    // Resources and data sources nest one more level (type, then name).
+                    match (kind.as_str(), node) {
+                        ("resource" | "data", Node::Object(names)) => {
+                            for n in names.keys() {
+                                let address = member_address(kind, &format!("{name}.{n}"));
+                                if !seen.insert(address.clone()) {
+                                    out.push(address);
+                                }
+                            }
+                        }
+                        _ => {
+                            let address = member_address(kind, name);
+                            if !seen.insert(address.clone()) {
+                                out.push(address);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
         out
     }
 
@@ -254,24 +334,75 @@ fn render_file(top: BTreeMap<String, Node>, header: Node, terraform: Option<Node
     out
 }
 
-fn merge_members(into: &mut BTreeMap<String, Node>, mut from: BTreeMap<String, Node>) {
+/// How a member at `path` (`resource.aws_vpc.main`) is named in messages: `aws_vpc.main`,
+/// `data.aws_region.current`, `output.vpc_id`, as Terraform names them.
+fn member_address(kind: &str, name: &str) -> String {
+    match kind {
+        "resource" => name.to_string(),
+        "locals" => format!("local.{name}"),
+        "variable" => format!("var.{name}"),
+        _ => format!("{kind}.{name}"),
+    }
+}
+
+fn merge_members(
+    into: &mut BTreeMap<String, Node>,
+    mut from: BTreeMap<String, Node>,
+    path: &str,
+    duplicates: &mut Vec<String>,
+) {
     // Objects on both sides merge member by member; everything else moves over in one
     // `append`, a linear merge of two sorted trees rather than a search and insert per
-    // member (a part holds thousands of resources), `from` winning on equal keys.
-    let shared: Vec<String> = from
-        .iter()
-        .filter(|(k, v)| {
-            matches!(v, Node::Object(_)) && matches!(into.get(k.as_str()), Some(Node::Object(_)))
-        })
-        .map(|(k, _)| k.clone())
-        .collect();
+    // member (a part holds thousands of resources), `from` winning on equal keys. Two
+    // rendered bodies under one key are one address declared twice: recorded.
+    let mut shared: Vec<String> = Vec::new();
+    for (k, v) in &from {
+        match (v, into.get(k.as_str())) {
+            (Node::Object(_), Some(Node::Object(_))) => shared.push(k.clone()),
+            (Node::Text(_), Some(Node::Text(_))) => {
+                let (kind, rest) = path.split_once('.').unwrap_or((path, ""));
+                let name = if rest.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{rest}.{k}")
+                };
+                duplicates.push(member_address(kind, &name));
+            }
+            _ => {}
+        }
+    }
     for k in shared {
         if let (Some(Node::Object(a)), Some(Node::Object(b))) = (into.get_mut(&k), from.remove(&k))
         {
-            merge_members(a, b);
+            let inner = if path.is_empty() {
+                k
+            } else {
+                format!("{path}.{k}")
+            };
+            merge_members(a, b, &inner, duplicates);
         }
     }
     into.append(&mut from);
+}
+
+/// A value's text when it is the same in every plan: a string, or a template without
+/// interpolations.
+fn literal(value: &Json) -> Option<&str> {
+    match value {
+        Json::String(s) => Some(s),
+        Json::Expr(e) if !e.as_str().contains("${") => Some(e.as_str()),
+        _ => None,
+    }
+}
+
+/// Insert a rendered member, recording its address if one was there already.
+fn put(file: &mut File, kind: &str, key: String, node: Node) {
+    if entry(&mut file.top, kind)
+        .insert(key.clone(), node)
+        .is_some()
+    {
+        file.duplicates.push(member_address(kind, &key));
+    }
 }
 
 /// The object at `key` in `map`, made one if it is anything else.
@@ -291,8 +422,15 @@ impl File {
         let kind = if r.is_data() { "data" } else { "resource" };
         let types = entry(&mut self.top, kind);
         let names = entry(types, r.ty());
-        let previous = names.insert(r.name().to_string(), text(&body, 3));
-        debug_assert!(previous.is_none(), "duplicate address {}", r.address());
+        if names.insert(r.name().to_string(), text(&body, 3)).is_some() {
+            self.duplicates.push(r.address());
+        }
+        if let Some(name) = super::unique::name_attribute(r.ty())
+            .filter(|_| !r.is_data())
+            .and_then(|a| literal(body.get(a)?))
+        {
+            self.names.push((r.ty(), name.to_string(), r.address()));
+        }
         self
     }
 
@@ -321,33 +459,29 @@ impl File {
     }
 
     pub fn variable(&mut self, name: &str, body: Json) -> &mut Self {
-        entry(&mut self.top, "variable").insert(ident(name), text(&body, 2));
+        put(self, "variable", ident(name), text(&body, 2));
         self
     }
 
     pub fn local(&mut self, name: &str, value: Json) -> &mut Self {
-        entry(&mut self.top, "locals").insert(ident(name), text(&value, 2));
+        put(self, "locals", ident(name), text(&value, 2));
         self
     }
 
     pub fn output(&mut self, name: &str, value: Expr, description: &str) -> &mut Self {
-        entry(&mut self.top, "output").insert(
-            ident(name),
-            text(&json!({"value": value, "description": description}), 2),
-        );
+        let body = text(&json!({"value": value, "description": description}), 2);
+        put(self, "output", ident(name), body);
         self
     }
 
     /// An output whose value Terraform redacts in plans and logs (`sensitive = true`), for
     /// connection details that carry credentials.
     pub fn sensitive_output(&mut self, name: &str, value: Expr, description: &str) -> &mut Self {
-        entry(&mut self.top, "output").insert(
-            ident(name),
-            text(
-                &json!({"value": value, "description": description, "sensitive": true}),
-                2,
-            ),
+        let body = text(
+            &json!({"value": value, "description": description, "sensitive": true}),
+            2,
         );
+        put(self, "output", ident(name), body);
         self
     }
 
@@ -373,5 +507,55 @@ impl File {
             l.push(json!({"from": from, "to": to}));
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::terraform::res;
+
+    #[test]
+    fn an_address_declared_twice_is_reported_not_replaced() {
+        // In one file: the second body used to replace the first silently.
+        let mut m = Module::new("h");
+        let vpc = res("aws_vpc", "main");
+        m.file("network")
+            .resource(&vpc, json!({"cidr_block": "10.0.0.0/16"}));
+        m.file("network")
+            .resource(&vpc, json!({"cidr_block": "10.1.0.0/16"}));
+        m.file("outputs").output("vpc", Expr::lit("x"), "d");
+        m.file("outputs").output("vpc", Expr::lit("y"), "d");
+        // In two parts merged (the services are lowered in parts on several threads).
+        let mut part = m.part();
+        part.file("network")
+            .resource(&vpc, json!({"cidr_block": "10.2.0.0/16"}));
+        part.file("network").local("zones", json!(["a"]));
+        m.file("network").local("zones", json!(["b"]));
+        m.merge(part);
+        // In two files: Terraform refuses it at init.
+        let role = res("aws_iam_role", "app");
+        m.file("identity").resource(&role, json!({"name": "a"}));
+        m.file("ecs").resource(&role, json!({"name": "b"}));
+        assert_eq!(
+            m.render().duplicates,
+            [
+                "aws_iam_role.app",
+                "aws_vpc.main",
+                "local.zones",
+                "output.vpc"
+            ]
+        );
+
+        let mut ok = Module::new("h");
+        ok.file("network").resource(&vpc, json!({}));
+        ok.file("network")
+            .resource(&res("aws_vpc", "other"), json!({}));
+        ok.file("outputs").output("vpc", Expr::lit("x"), "d");
+        let mut part = ok.part();
+        part.file("network")
+            .resource(&res("aws_subnet", "a"), json!({}));
+        ok.merge(part);
+        assert!(ok.render().duplicates.is_empty());
     }
 }

@@ -354,3 +354,28 @@ fn a_template_object_in_a_namespace_nobody_creates_is_flagged() {
     );
     assert!(out.join("k8s/billing/extra-api-endpoints.yaml").exists());
 }
+
+#[test]
+fn a_template_declaring_a_generated_address_again_is_refused() {
+    // Terraform refuses one address in two files of a module ("Duplicate resource
+    // configuration"); the duplicate used to be reported on the generated file and so
+    // slipped through the template's check.
+    let (t, bp) = variant(|t| t.to_string());
+    let tpl = t.path().join("bp/templates/sqs.tf.json.j2");
+    std::fs::write(
+        &tpl,
+        r#"{"resource": {"aws_cloudwatch_log_group": {"flow_logs": {"name": "x", "retention_in_days": 7}}},
+            "output": {"cluster_name": {"value": "x"}}}"#,
+    )
+    .unwrap();
+    let e = synth_fails(&bp);
+    assert!(
+        e.contains("aws_cloudwatch_log_group.flow_logs: declared more than once (first in terraform/infra/network.tf.json)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("output.cluster_name: declared more than once"),
+        "{e}"
+    );
+    assert!(e.contains("use `overrides:`"), "{e}");
+}

@@ -10,6 +10,7 @@ mod autoscaling;
 mod cache;
 mod capacity;
 mod cli;
+mod collisions;
 mod connections;
 mod data_volumes;
 mod day2;

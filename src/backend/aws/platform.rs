@@ -839,12 +839,10 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
 /// The manifests under `k8s/`, for this platform, and `preconditions.json`.
 pub fn manifests(ctx: &Ctx, out: &mut Output) {
     let opts = options(ctx);
-    let (files, lowered, secrets) = k8s::manifests_and_secrets(ctx.v, &opts);
+    let secrets = k8s::manifests_and_secrets(ctx.v, &opts).add_to(out);
     for n in k8s::notes(ctx.v, &opts) {
         ctx.note(n);
     }
-    out.files.extend(files);
-    out.lowered.extend(lowered);
     let creds = k8s::credential_secrets(ctx.v, &opts);
     let made: Vec<String> = super::external_secrets::plan(ctx)
         .iter()

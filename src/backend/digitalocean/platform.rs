@@ -388,7 +388,7 @@ pub fn manifests(ctx: &Ctx, shared: &Shared, out: &mut Output) {
         ctx.note("ingress.class `alb`: DOKS has no AWS Load Balancer Controller; the Ingress uses class `nginx`");
     }
     let opts = &shared.opts;
-    let (files, lowered, secrets) = k8s::manifests_and_secrets(ctx.v, opts);
+    let secrets = k8s::manifests_and_secrets(ctx.v, opts).add_to(out);
     let made: Vec<String> = k8s::managed_bindings(ctx.v, opts)
         .into_iter()
         .filter(|(_, _, list)| list.iter().any(|b| b.secret()))
@@ -400,6 +400,4 @@ pub fn manifests(ctx: &Ctx, shared: &Shared, out: &mut Output) {
     for n in k8s::notes(ctx.v, opts) {
         ctx.note(n);
     }
-    out.files.extend(files);
-    out.lowered.extend(lowered);
 }

@@ -78,12 +78,10 @@ pub fn synth(v: &Validated) -> Output {
     // The namespaces of the generated credentials belong to the platform module.
     let owned = connections::owned_namespaces(v, &opts);
     opts.platform_namespaces.extend(owned);
-    let (files, lowered, secrets) = k8s::manifests_and_secrets(v, &opts);
     let mut out = Output::default();
+    let secrets = k8s::manifests_and_secrets(v, &opts).add_to(&mut out);
     out.notes
         .extend(k8s::notes(v, &opts).into_iter().map(Note::plain));
-    out.files.extend(files);
-    out.lowered.extend(lowered);
 
     let present: Vec<&'static str> = super::parts(v.bp)
         .into_iter()
