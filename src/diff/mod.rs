@@ -6,6 +6,7 @@ mod identity;
 mod objects;
 pub mod renames;
 mod render;
+mod upgrades;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -195,6 +196,12 @@ fn inside(path: &str, arg: &str) -> bool {
         s
     };
     bare == arg || bare.starts_with(&format!("{arg}.")) || bare.starts_with(&format!("{arg}:"))
+}
+
+/// Notes on version changes between two outputs of the same target that one apply cannot
+/// make (an EKS minor version skipped, a downgrade, a MySQL major upgrade with replicas).
+pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
+    upgrades::notes(&objects::objects(base), &objects::objects(head))
 }
 
 /// Compare two outputs of the same target. `moved` pairs (module → [(from, to)]) mark

@@ -362,3 +362,37 @@ fn generated_credential_secrets_free_their_name_when_destroyed() {
         );
     }
 }
+
+/// Version changes one apply cannot make are only visible to a diff (synth sees one
+/// blueprint): skipping an EKS minor version (UpdateClusterVersion takes the next one only),
+/// and a MySQL major upgrade with read replicas (RDS upgrades the replicas first; Terraform
+/// updates the source first). The diff says so before the apply fails half-way.
+#[test]
+fn diff_notes_the_upgrades_one_apply_cannot_make() {
+    let eks = std::fs::read_to_string(crate::support::root().join("blueprints/ecommerce-eks.yaml"))
+        .unwrap();
+    let at = |v: &str| eks.replacen("  version: \"1.35\"", &format!("  version: \"{v}\""), 1);
+    assert_ne!(at("1.33"), eks, "the blueprint's cluster version moved");
+    let skip = diff_text(&at("1.33"), &eks);
+    assert!(
+        skip.contains("EKS upgrades one minor version at a time, so 1.33 → 1.35 fails")
+            && skip.contains("apply 1.34 first"),
+        "{skip}"
+    );
+    let next = diff_text(&at("1.34"), &eks);
+    assert!(!next.contains("one minor version at a time"), "{next}");
+
+    let mysql = |v: &str| {
+        stack(8080, "16", REDIS)
+            .replace("engine: postgres", "engine: mysql")
+            .replace(
+                "version: \"16\"",
+                &format!("version: \"{v}\"\n    replicas: 1"),
+            )
+    };
+    let up = diff_text(&mysql("8.0"), &mysql("8.4"));
+    assert!(
+        up.contains("RDS upgrades MySQL replicas before their source"),
+        "{up}"
+    );
+}
