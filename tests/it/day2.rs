@@ -396,3 +396,32 @@ fn diff_notes_the_upgrades_one_apply_cannot_make() {
         "{up}"
     );
 }
+
+/// A database renamed with `renamed_from`: RDS renames the instance in place (the provider
+/// sends NewDBInstanceIdentifier), so the diff must not announce a destroyed database; its
+/// parameter group, named after the identifier (`name_prefix`), is replaced new-first.
+#[test]
+fn diff_of_a_database_rename_keeps_the_instance() {
+    let base = stack(8080, "16", REDIS);
+    let head = base
+        .replace(
+            "  - name: orders\n",
+            "  - name: sales\n    renamed_from: orders\n",
+        )
+        .replace("uses: [orders, sessions]", "uses: [sales, sessions]");
+    let text = diff_text(&base, &head);
+    assert!(
+        text.contains(
+            "> moved   infra: aws_db_instance.sales (from infra: aws_db_instance.orders)"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("destroys and recreates the aws_db_instance"),
+        "{text}"
+    );
+    assert!(
+        text.contains("replaces the aws_db_parameter_group (name_prefix, description cannot change in place), the new one created before the old one is destroyed"),
+        "{text}"
+    );
+}
