@@ -18,8 +18,12 @@ use crate::terraform::ident;
 /// `Err` when `out` declares an address twice (see [`Output::duplicates`]) or gives two
 /// resources of one type the same cloud name (see [`Output::cloud_names`]).
 pub fn refuse(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
+    if out.duplicates.is_empty() && out.cloud_names.is_empty() && out.too_long.is_empty() {
+        return Ok(());
+    }
     let mut errors = addresses(loaded, out);
     errors.extend(cloud_names(loaded, out));
+    errors.extend(too_long(loaded, out));
     if errors.is_empty() {
         return Ok(());
     }
@@ -50,15 +54,83 @@ fn owner(loaded: &Loaded, address: &str) -> Option<usize> {
         .iter()
         .enumerate()
         .filter(|(_, c)| {
-            // Whole `_`-separated words of the name (`ecs_api` is `api`'s log group).
-            let id = ident(c.name);
+            // Whole words of the name (`ecs_api` is `api`'s log group, `db-headless` is
+            // `db`'s Service): `_`-separated in Terraform names, `-` in object names.
+            let (id, sep) = if address.starts_with("k8s: ") {
+                (c.name.to_string(), '-')
+            } else {
+                (ident(c.name), '_')
+            };
             name == id
-                || name.starts_with(&format!("{id}_"))
-                || name.ends_with(&format!("_{id}"))
-                || name.contains(&format!("_{id}_"))
+                || name.starts_with(&format!("{id}{sep}"))
+                || name.ends_with(&format!("{sep}{id}"))
+                || name.contains(&format!("{sep}{id}{sep}"))
         })
         .max_by_key(|(_, c)| c.name.len())
         .map(|(i, _)| i)
+}
+
+/// Cloud names past the API's length limit (`crate::terraform::unique::max_len`): derived
+/// from the blueprint's and the components' names, they outgrow it when those are long.
+fn too_long(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
+    let components = named(loaded);
+    let mut errors = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (ty, name, address) in &out.cloud_names {
+        let Some(max) = crate::terraform::unique::max_len(ty) else {
+            continue;
+        };
+        if name.len() <= max || !seen.insert(name) {
+            continue;
+        }
+        let attribute = crate::terraform::unique::name_attribute(ty).unwrap_or("name");
+        let over = name.len() - max;
+        let d = Diagnostic::new(format!(
+            "the {attribute} `{name}` of `{}` has {} characters; `{ty}` allows {max}",
+            address
+                .split_once(": ")
+                .map_or(address.as_str(), |(_, a)| a),
+            name.len()
+        ))
+        .expected(format!("at most {max} characters"));
+        errors.push(match owner(loaded, address) {
+            Some(i) => {
+                let c = &components[i];
+                d.at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
+                    .help(format!(
+                        "shorten `{}` (or the blueprint's `name`) by {over} characters, or set the field that names it",
+                        c.name
+                    ))
+            }
+            None => d
+                .at(loaded.span("name"))
+                .help(format!("shorten the blueprint's `name` by {over} characters")),
+        });
+    }
+    for (id, value, max) in &out.too_long {
+        let object = id.strip_prefix("k8s: ").unwrap_or(id);
+        let what = match object.rsplit('/').next() {
+            Some(name) if name == value => format!("the name of {object}"),
+            _ => format!("`{value}`, a label of {object},"),
+        };
+        let d = Diagnostic::new(format!(
+            "{what} has {} characters; Kubernetes allows {max}",
+            value.len()
+        ))
+        .expected(format!("at most {max} characters"));
+        let over = value.len() - max;
+        errors.push(match owner(loaded, id) {
+            Some(i) => {
+                let c = &components[i];
+                d.at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
+                    .help(format!("shorten `{}` by {over} characters", c.name))
+            }
+            None => d.help(format!(
+                "shorten the names it derives from by {over} characters"
+            )),
+        });
+    }
+    errors
 }
 
 fn cloud_names(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {

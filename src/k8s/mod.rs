@@ -17,7 +17,7 @@ mod data;
 /// The pinned image of a data engine's version (what in-cluster servers run).
 pub(crate) use data::default_image;
 mod gateway;
-pub use gateway::ENVOY_GATEWAY_NAMESPACE;
+pub use gateway::{ENVOY_GATEWAY_NAMESPACE, stripped_prefix};
 mod ingress;
 mod issuer;
 mod kustomization;
@@ -372,6 +372,9 @@ pub struct Manifests {
     /// Objects written twice (`Deployment shop/api-canary`): kustomize refuses a second
     /// object with the same id, so the pipeline refuses them (`Output::duplicates`).
     pub duplicates: Vec<String>,
+    /// Names and label values past the API server's limits (`k8s: Service shop/<long>-headless`
+    /// and the limit), which `kubectl apply` refuses (`Output::too_long`).
+    pub too_long: Vec<(String, String, usize)>,
 }
 
 impl Manifests {
@@ -381,6 +384,7 @@ impl Manifests {
         out.files.extend(self.files);
         out.lowered.extend(self.lowered);
         out.duplicates.extend(self.duplicates);
+        out.too_long.extend(self.too_long);
         self.secrets
     }
 }
@@ -452,6 +456,7 @@ fn generate(v: &Validated, opts: &Options, with_secrets: bool) -> Manifests {
     storage::lower(&ctx, &mut files);
 
     let duplicates = files.duplicates();
+    let too_long = files.too_long();
     let mut out = files.render(&ctx);
     if !out.is_empty() {
         let list: Vec<String> = out.keys().map(|k| k["k8s/".len()..].to_string()).collect();
@@ -465,6 +470,7 @@ fn generate(v: &Validated, opts: &Options, with_secrets: bool) -> Manifests {
         lowered: ctx.lowered(),
         secrets,
         duplicates,
+        too_long,
     }
 }
 
@@ -650,6 +656,48 @@ impl<'a> Files<'a> {
             };
             if !seen.insert(id.clone()) {
                 out.push(id);
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Object names and label values longer than the API server accepts: (object id, the
+    /// name or value, its limit). Services and Namespaces are DNS labels (63), a CronJob's
+    /// name at most 52 (its Jobs append 11 characters), other names 253, label values 63.
+    fn too_long(&self) -> Vec<(String, String, usize)> {
+        let mut out = Vec::new();
+        for doc in self.0.values().flatten() {
+            let text = |y: Option<&yaml::Y>| match y {
+                Some(yaml::Y::Str(s)) => s.to_string(),
+                _ => String::new(),
+            };
+            let kind = text(doc.get("kind"));
+            let Some(yaml::Y::Map(meta)) = doc.get("metadata") else {
+                continue;
+            };
+            let name = text(meta.get("name"));
+            let id = match text(meta.get("namespace")) {
+                ns if ns.is_empty() => format!("k8s: {kind} {name}"),
+                ns => format!("k8s: {kind} {ns}/{name}"),
+            };
+            let max = match kind.as_str() {
+                "Service" | "Namespace" => 63,
+                "CronJob" => 52,
+                _ => 253,
+            };
+            if name.len() > max {
+                out.push((id.clone(), name.clone(), max));
+            }
+            if let Some(yaml::Y::Map(labels)) = meta.get("labels") {
+                for (_, v) in labels.iter() {
+                    if let yaml::Y::Str(v) = v
+                        && v.len() > 63
+                    {
+                        out.push((id.clone(), v.to_string(), 63));
+                    }
+                }
             }
         }
         out.sort();
@@ -962,7 +1010,11 @@ pub(crate) fn app_label_pairs(
     [
         ("app", name.to_string()),
         ("app.kubernetes.io/name", name.to_string()),
-        ("app.kubernetes.io/instance", format!("{name}-{env}")),
+        // A label value has at most 63 characters.
+        (
+            "app.kubernetes.io/instance",
+            crate::naming::fit(&format!("{name}-{env}"), 63),
+        ),
         ("app.kubernetes.io/component", component.to_string()),
     ]
 }

@@ -24,6 +24,9 @@ pub struct Output {
     /// (`crate::terraform::unique`), each with its type and address (`terraform/infra:
     /// aws_db_instance.db`): two of one type and name would not both create.
     pub cloud_names: Vec<(&'static str, String, String)>,
+    /// Kubernetes object names and label values past the API server's limits: (object id
+    /// `k8s: <kind> <namespace>/<name>`, the name or value, the limit).
+    pub too_long: Vec<(String, String, usize)>,
 }
 
 impl Output {

@@ -203,3 +203,72 @@ services:
     assert!(err.contains("`worker` and `api`"), "{err}");
     synth_aws("ledger", &yaml("ledger-archive", "/ecs/ledger-worker")).unwrap();
 }
+
+/// Names derived from long (valid, up to 63-character) component names outgrew the APIs'
+/// limits: an RDS identifier `<name>-<env>-<db>` over 63 characters, a Service
+/// `<service>-canary` over 63. Refused on the component, saying by how much to shorten it.
+#[test]
+fn derived_names_past_the_apis_limits_are_refused() {
+    let db = "orders-".repeat(7) + "db"; // 51 characters
+    let yaml = ecs_stack(
+        "ledger",
+        &format!(
+            "databases:
+  - name: {db}
+    engine: postgres
+    size: db.m7g.large
+    storage: {{ size_gb: 20 }}
+"
+        ),
+    );
+    let err = synth_aws("ledger", &yaml).unwrap_err();
+    assert!(
+        err.contains(&format!(
+            "the identifier `ledger-production-{db}` of `aws_db_instance.{}` has 69 characters",
+            db.replace('-', "_")
+        )),
+        "{err}"
+    );
+    assert!(err.contains("`aws_db_instance` allows 63"), "{err}");
+    assert!(err.contains("ledger.yaml:17:11"), "{err}");
+    assert!(err.contains(&format!("shorten `{db}`")), "{err}");
+
+    let web = "storefront-".repeat(5) + "web"; // 58 characters
+    let k8s = |cache: &str| {
+        format!(
+            "name: shop\nproviders:\n  kubernetes: {{}}\ncaches:\n  - name: {cache}\n    engine: redis\n    deployment: in_cluster\nservices:\n  - name: {web}\n    image: nginxinc/nginx-unprivileged:1.29\n    port: 8080\n    uses: [{cache}]\nenvironments:\n  production: {{}}\n"
+        )
+    };
+    let synth = |text: &str| {
+        infragen::synthesize(
+            "shop.yaml",
+            text.as_bytes(),
+            infragen::Provider::Kubernetes,
+            "production",
+        )
+        .map_err(|d| d.to_string())
+    };
+    // The cache's headless Service `<cache>-headless` (67 characters) is past a DNS label.
+    let err = synth(&k8s(&web.replace("web", "cache"))).unwrap_err();
+    assert!(
+        err.contains(&format!(
+            "the name of Service shop/{}-headless has 69 characters; Kubernetes allows 63",
+            web.replace("web", "cache")
+        )),
+        "{err}"
+    );
+    assert!(err.contains("shop.yaml:5:11"), "{err}");
+    assert!(err.contains("shorten `storefront-"), "{err}");
+    // The `app.kubernetes.io/instance` label (`<service>-<env>`, 69 characters) is cut to
+    // 63 with a hash instead of refused.
+    let out = synth(&k8s("sessions")).unwrap();
+    let text = crate::support::flatten(&out);
+    assert!(
+        !text.contains(&format!("{web}-production")),
+        "instance label not cut"
+    );
+    assert!(
+        text.contains("app.kubernetes.io/instance: storefront-storefront-storefront-storefront-storefront-56b02ba6"),
+        "{text}"
+    );
+}

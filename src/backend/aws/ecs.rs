@@ -405,7 +405,8 @@ pub(super) fn roles(
         .resource(
             &execution,
             json!({
-                "name": format!("{}-{}-execution", ctx.prefix, s.name),
+                // IAM role names have at most 64 characters.
+                "name": crate::naming::fit(&format!("{}-{}-execution", ctx.prefix, s.name), 64),
                 "description": format!("ECS agent for {}: pulls the image, writes its log group, reads its secrets", s.name),
                 "assume_role_policy": assume_role("ecs-tasks.amazonaws.com"),
             }),
@@ -421,7 +422,7 @@ pub(super) fn roles(
         .resource(
             &task,
             json!({
-                "name": format!("{}-{}-task", ctx.prefix, s.name),
+                "name": crate::naming::fit(&format!("{}-{}-task", ctx.prefix, s.name), 64),
                 "description": format!("Application role of {}: read/write on exactly the tables and buckets it uses", s.name),
                 "assume_role_policy": task_trust,
             }),

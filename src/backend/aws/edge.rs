@@ -256,7 +256,7 @@ const TARGET_GROUP_NAME_MAX: usize = 32;
 /// listener or rule still forwards to, `ResourceInUse`), so it is created first
 /// (create_before_destroy) and needs a name the old one does not hold.
 pub(super) fn target_group_name(ctx: &Ctx, service: &str, port: u16) -> String {
-    super::fit_name(
+    crate::naming::fit(
         &format!("{}-{service}-{port}", ctx.prefix),
         TARGET_GROUP_NAME_MAX,
     )
