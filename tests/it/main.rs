@@ -13,6 +13,7 @@ mod cli;
 mod collisions;
 mod connections;
 mod data_volumes;
+mod day2;
 mod deployable;
 mod determinism;
 mod diff;

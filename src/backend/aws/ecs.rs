@@ -656,13 +656,13 @@ pub(super) fn service_security_group(
         &sg,
         json!({
             "name": &name,
-            "description": match s.port {
-                Some(p) => format!("ECS tasks security group for {}: in from the load balancer on {p}, out to its data services and HTTPS", s.name),
-                // A worker without a port takes no inbound traffic.
-                None => format!("ECS tasks security group for {}: no inbound, out to its data services and HTTPS", s.name),
-            },
+            // One description whatever the port (or none, for a worker): a changed
+            // description replaces the group (see `security::replaceable`); the rules say
+            // which port.
+            "description": format!("ECS tasks of {}: inbound only as its rules allow (the load balancer, if any), out to its data services and HTTPS", s.name),
             "vpc_id": res("aws_vpc", "main").id(),
             "tags": {"Name": name},
+            "lifecycle": security::replaceable(),
         }),
     );
     if behind_lb {
