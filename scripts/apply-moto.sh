@@ -9,7 +9,10 @@
 #   default: every AWS blueprint's production environment, plus qurable-ecs:staging
 #   env: INFRAGEN (binary, default target/debug/infragen), MOTO_PORT (default 5077),
 #        RESOURCE_TIMEOUT (per-resource create/update/delete timeout, default 3m),
-#        APPLY_TIMEOUT (seconds per `terraform apply`, default 900)
+#        APPLY_TIMEOUT (seconds per `terraform apply`, default 900),
+#        DAY2 (a changed blueprint file: after the first STACK:ENV is applied, it is synthesized
+#        for the same environment into the same module copies — same state — then planned and
+#        applied again; the summary lists what the plan replaces, `-/+`, per module)
 #
 # Needs terraform and a filesystem provider mirror holding hashicorp/aws (same search as
 # scripts/tf-validate.sh); installs moto[server] with pip when missing. Each module is applied
@@ -132,6 +135,60 @@ for target in "${targets[@]}"; do
     fi
   done
 done
+
+# Day 2: the first target, changed, planned and applied on top of its own state.
+if [ -n "${DAY2:-}" ]; then
+  target="${targets[0]}"
+  stack="${target%%:*}"
+  [ -f "$stack" ] && stack=$(basename "$stack" .yaml)
+  env="${target#*:}"
+  out="$work/out/$stack-$env-day2"
+  echo "== $stack ($env) changed to $DAY2"
+  "$bin" synth --provider aws --env "$env" --blueprint "$DAY2" --out "$out" >/dev/null
+  region=$(grep -m1 -oE '"region": "[a-z0-9-]+"' "$out/terraform/infra/providers.tf.json" | cut -d'"' -f4)
+  certificate=$(python3 scripts/apply-moto.py certificate "$endpoint" "$region")
+  for module in bootstrap infra; do
+    [ -d "$out/terraform/$module" ] || continue
+    copy="$work/copy/$stack-$env/$module"
+    mkdir -p "$copy"
+    # The state (terraform.tfstate) and .terraform/ stay; the configuration is the new one.
+    rm -f "$copy"/*.tf.json
+    cp "$out/terraform/$module"/*.tf.json "$copy"/
+    python3 scripts/tf-validate-prepare.py "$mirror" "$copy" >"$work/logs/$stack-$env-$module.day2.prepare"
+    python3 scripts/apply-moto.py gaps "$copy" >>"$work/logs/$stack-$env-$module.day2.prepare"
+    python3 scripts/apply-moto.py override "$work/schema.json" "$copy" "$endpoint" "$resource_timeout" \
+      "$certificate" >>"$work/logs/$stack-$env-$module.day2.prepare"
+    terraform -chdir="$copy" init -input=false -no-color >"$work/logs/$stack-$env-$module.day2.init" 2>&1 \
+      || { cat "$work/logs/$stack-$env-$module.day2.init"; exit 1; }
+    set +e
+    timeout --signal=INT --kill-after=30 "$apply_timeout" \
+      terraform -chdir="$copy" plan -input=false -no-color -out="$copy/day2.plan" >"$work/logs/$stack-$env-$module.day2.plan.txt" 2>&1
+    terraform -chdir="$copy" show -json "$copy/day2.plan" >"$work/logs/$stack-$env-$module.day2.plan.json" 2>/dev/null
+    set -e
+    echo "   $module plan: $(grep -E '^Plan:|No changes' "$work/logs/$stack-$env-$module.day2.plan.txt" | head -1)"
+    python3 - "$work/logs/$stack-$env-$module.day2.plan.json" <<'PY'
+import json, sys
+try:
+    plan = json.load(open(sys.argv[1]))
+except Exception:
+    sys.exit(0)
+for rc in plan.get("resource_changes", []):
+    actions = rc["change"]["actions"]
+    if actions not in (["no-op"], ["read"]):
+        why = ", ".join(".".join(map(str, p)) for p in rc.get("replace_paths") or [])
+        print(f"     {'/'.join(actions):>15} {rc['address']}" + (f"  (forced by {why})" if why else ""))
+PY
+    log="$work/logs/$stack-$env-$module.day2.json"
+    start=$(date +%s)
+    set +e
+    timeout --signal=INT --kill-after=30 "$apply_timeout" \
+      terraform -chdir="$copy" apply -auto-approve -input=false -json -parallelism=20 >"$log" 2>&1
+    rc=$?
+    set -e
+    echo "   $module day-2 apply: exit $rc in $(($(date +%s) - start)) s"
+    logs+=("$log")
+  done
+fi
 
 echo
 echo "== summary (logs in $work/logs)"

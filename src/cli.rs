@@ -861,6 +861,7 @@ fn diff(a: DiffArgs) -> Result<ExitCode, CliError> {
             }
             let moved = renames::moved(&base, &head, &rename_pairs);
             let (changes, files) = compare(&base, &head, &moved);
+            notes.extend(crate::diff::upgrade_notes(&base, &head));
             targets.push(TargetDiff {
                 provider: provider.to_string(),
                 env: env.clone(),

@@ -30,3 +30,21 @@ pub fn ingress_nginx_namespace(v: &Validated) -> String {
         .and_then(|c| c.namespace.clone())
         .unwrap_or_else(|| "ingress-nginx".into())
 }
+
+/// `full`, or when it is longer than `max`, its start and a hash of the whole: names cut to
+/// a limit stay distinct (two long names with one start no longer collide) and stable.
+pub fn fit(full: &str, max: usize) -> String {
+    if full.len() <= max {
+        return full.to_string();
+    }
+    let hash = format!("{:08x}", fnv1a(full));
+    let head: String = full.chars().take(max - hash.len() - 1).collect();
+    format!("{}-{hash}", head.trim_end_matches('-'))
+}
+
+/// FNV-1a: stable across Rust versions and platforms (std's hasher promises neither).
+pub fn fnv1a(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}

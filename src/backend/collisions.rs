@@ -1,36 +1,248 @@
-//! Terraform addresses a back-end declared twice in one module. Addresses are derived from
-//! component names plus a suffix (`aws_db_instance.<db>_replica`), so two names can meet on
-//! one address: a database `db` and another named `db-replica`. One body would replace the
-//! other, or `terraform init` would refuse the module, so the output is refused instead,
+//! Terraform addresses declared twice in one module, and Kubernetes objects written twice.
+//! Both are derived from component names plus a suffix (`aws_db_instance.<db>_replica`,
+//! Deployment `<service>-canary`), so two names can meet on one address: a database `db`
+//! and another named `db-replica`. One body would replace the other, `terraform init` would
+//! refuse the module, or `kubectl kustomize` the objects, so the output is refused instead,
 //! with the error on the component whose name makes the clash.
+//!
+//! Cloud names too: some resource types keep names unique per account and region
+//! (`crate::terraform::unique`). Two components that set the same name (two databases with
+//! `identifier: shop-db`, two services with one `log_group`) would both plan, and the second
+//! create fail at apply.
 
 use crate::blueprint::Loaded;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::output::Output;
 use crate::terraform::ident;
 
-/// `Err` when `out` declares an address twice (see [`Output::duplicates`]).
+/// `Err` when `out` declares an address twice (see [`Output::duplicates`]) or gives two
+/// resources of one type the same cloud name (see [`Output::cloud_names`]).
 pub fn refuse(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
-    if out.duplicates.is_empty() {
+    if out.duplicates.is_empty() && out.cloud_names.is_empty() && out.too_long.is_empty() {
         return Ok(());
     }
-    let components = loaded.blueprint.components();
+    let mut errors = addresses(loaded, out);
+    errors.extend(cloud_names(loaded, out));
+    errors.extend(too_long(loaded, out));
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(Diagnostics(errors).with_source(&loaded.file, &loaded.text))
+}
+
+/// The blueprint's named parts that Terraform addresses derive from: the components, and
+/// the buckets (named, but not components: nothing `uses` them).
+fn named(loaded: &Loaded) -> Vec<crate::blueprint::types::Component<'_>> {
+    let bp = &loaded.blueprint;
+    let mut out = bp.components();
+    out.extend(bp.buckets.iter().enumerate().map(|(index, b)| {
+        crate::blueprint::types::Component {
+            list: "buckets",
+            index,
+            name: &b.name,
+            renamed_from: None,
+        }
+    }));
+    out
+}
+
+/// The component whose name makes Terraform address `address` (`terraform/infra:
+/// aws_db_instance.db_replica` → `db`, the longest name among its words).
+fn owner(loaded: &Loaded, address: &str) -> Option<usize> {
+    let name = resource_name(address);
+    named(loaded)
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            // Whole words of the name (`ecs_api` is `api`'s log group, `db-headless` is
+            // `db`'s Service): `_`-separated in Terraform names, `-` in object names.
+            let (id, sep) = if address.starts_with("k8s: ") {
+                (c.name.to_string(), '-')
+            } else {
+                (ident(c.name), '_')
+            };
+            name == id
+                || name.starts_with(&format!("{id}{sep}"))
+                || name.ends_with(&format!("{sep}{id}"))
+                || name.contains(&format!("{sep}{id}{sep}"))
+        })
+        .max_by_key(|(_, c)| c.name.len())
+        .map(|(i, _)| i)
+}
+
+/// Cloud names past the API's length limit (`crate::terraform::unique::max_len`): derived
+/// from the blueprint's and the components' names, they outgrow it when those are long.
+fn too_long(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (module, ty, name, resource) in all_names(out) {
+        let Some(max) = crate::terraform::unique::max_len(ty) else {
+            continue;
+        };
+        if name.len() <= max || !seen.insert(name) {
+            continue;
+        }
+        let components = named(loaded);
+        let address = &format!("terraform/{module}: {ty}.{resource}");
+        let attribute = crate::terraform::unique::name_attribute(ty).unwrap_or("name");
+        let over = name.len() - max;
+        let d = Diagnostic::new(format!(
+            "the {attribute} `{name}` of `{}` has {} characters; `{ty}` allows {max}",
+            address
+                .split_once(": ")
+                .map_or(address.as_str(), |(_, a)| a),
+            name.len()
+        ))
+        .expected(format!("at most {max} characters"));
+        errors.push(match owner(loaded, address) {
+            Some(i) => {
+                let c = &components[i];
+                d.at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
+                    .help(format!(
+                        "shorten `{}` (or the blueprint's `name`) by {over} characters, or set the field that names it",
+                        c.name
+                    ))
+            }
+            None => d
+                .at(loaded.span("name"))
+                .help(format!("shorten the blueprint's `name` by {over} characters")),
+        });
+    }
+    let components = if out.too_long.is_empty() {
+        Vec::new()
+    } else {
+        named(loaded)
+    };
+    for (id, value, max) in &out.too_long {
+        let object = id.strip_prefix("k8s: ").unwrap_or(id);
+        let what = match object.rsplit('/').next() {
+            Some(name) if name == value => format!("the name of {object}"),
+            _ => format!("`{value}`, a label of {object},"),
+        };
+        let d = Diagnostic::new(format!(
+            "{what} has {} characters; Kubernetes allows {max}",
+            value.len()
+        ))
+        .expected(format!("at most {max} characters"));
+        let over = value.len() - max;
+        errors.push(match owner(loaded, id) {
+            Some(i) => {
+                let c = &components[i];
+                d.at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
+                    .help(format!("shorten `{}` by {over} characters", c.name))
+            }
+            None => d.help(format!(
+                "shorten the names it derives from by {over} characters"
+            )),
+        });
+    }
+    errors
+}
+
+/// Every collected cloud name: (module, type, name, resource name).
+fn all_names(out: &Output) -> impl Iterator<Item = (&str, &'static str, &str, &str)> {
+    out.cloud_names.iter().flat_map(|(module, names)| {
+        names.iter().map(move |(ty, name, resource)| {
+            (module.as_str(), *ty, name.as_str(), resource.as_str())
+        })
+    })
+}
+
+fn cloud_names(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
+    // Names taken twice (usually none) are neighbours once sorted; addresses only for those.
+    let mut sorted: Vec<(&str, &str)> = all_names(out).map(|(_, ty, n, _)| (ty, n)).collect();
+    sorted.sort_unstable();
+    let clashes: std::collections::BTreeSet<(&str, &str)> = sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    if clashes.is_empty() {
+        return Vec::new();
+    }
+    let mut by_name: std::collections::BTreeMap<(&str, &str), Vec<String>> = Default::default();
+    for (module, ty, name, resource) in all_names(out) {
+        if clashes.contains(&(ty, name)) {
+            by_name
+                .entry((ty, name))
+                .or_default()
+                .push(format!("terraform/{module}: {ty}.{resource}"));
+        }
+    }
+    let components = named(loaded);
+    let mut errors = Vec::new();
+    for ((ty, name), mut addresses) in by_name {
+        addresses.sort();
+        let attribute = crate::terraform::unique::name_attribute(ty).unwrap_or("name");
+        let listed: Vec<String> = addresses
+            .iter()
+            .map(|a| match a.split_once(": ") {
+                Some((module, address)) => format!("`{address}` ({module})"),
+                None => format!("`{a}`"),
+            })
+            .collect();
+        let mut owners: Vec<usize> = addresses.iter().filter_map(|a| owner(loaded, a)).collect();
+        owners.sort();
+        owners.dedup();
+        let d = Diagnostic::new(format!(
+            "{} resources of type `{ty}` would all have the {attribute} `{name}`: {}",
+            addresses.len(),
+            listed.join(", ")
+        ))
+        .expected(format!(
+            "a {attribute} of its own for each: the API keeps them unique, so the second create fails"
+        ));
+        errors.push(match owners.as_slice() {
+            [.., last] if owners.len() >= 2 => {
+                let c = &components[*last];
+                let others: Vec<String> = owners[..owners.len() - 1]
+                    .iter()
+                    .map(|&o| format!("`{}`", components[o].name))
+                    .collect();
+                d.at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
+                    .help(format!(
+                        "`{}` and {} set or derive the same {attribute}: change the field that names it on one of them",
+                        c.name,
+                        others.join(", ")
+                    ))
+            }
+            _ => d.help(
+                "this is a defect in infragen; please report it with the blueprint",
+            ),
+        });
+    }
+    errors
+}
+
+fn addresses(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
+    if out.duplicates.is_empty() {
+        return Vec::new();
+    }
+    let components = named(loaded);
     let idents: Vec<String> = components.iter().map(|c| ident(c.name)).collect();
+    // Terraform names join a component's identifier and a suffix with `_`; Kubernetes
+    // object names join its name with `-`.
+    let key = |d: &str, i: usize| -> (String, char) {
+        if d.starts_with("k8s: ") {
+            (components[i].name.to_string(), '-')
+        } else {
+            (idents[i].clone(), '_')
+        }
+    };
     // Component index → the addresses its name takes that another's derived name also takes.
     let mut clashes: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
     let mut unexplained = Vec::new();
     for d in &out.duplicates {
-        let (_, address) = d.split_once(": ").unwrap_or(("", d));
-        let name = resource_name(address);
+        let name = resource_name(d);
         // The components whose identifier starts the resource name: the longest is the one
         // whose own name lands on it; a shorter one derived the same name with a suffix.
-        let mut owners: Vec<usize> = (0..components.len())
-            .filter(|&i| {
-                name.strip_prefix(idents[i].as_str())
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
-            })
-            .collect();
-        owners.sort_by_key(|&i| std::cmp::Reverse(idents[i].len()));
+        let derives = |i: usize| {
+            let (k, sep) = key(d, i);
+            name.strip_prefix(k.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(sep))
+        };
+        let mut owners: Vec<usize> = (0..components.len()).filter(|&i| derives(i)).collect();
+        owners.sort_by_key(|&i| std::cmp::Reverse(components[i].name.len()));
         match owners.as_slice() {
             [longest, _, ..] => clashes.entry(*longest).or_default().push(d),
             _ => unexplained.push(d),
@@ -39,16 +251,18 @@ pub fn refuse(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
     let mut errors = Vec::new();
     for (i, addresses) in clashes {
         let c = &components[i];
-        let others: Vec<String> = components
-            .iter()
-            .zip(&idents)
-            .filter(|(o, id)| {
-                o.name != c.name
-                    && addresses
-                        .iter()
-                        .any(|a| resource_name(a).starts_with(&format!("{id}_")))
+        let others: Vec<String> = (0..components.len())
+            .filter(|&o| {
+                components[o].name != c.name
+                    && addresses.iter().any(|a| {
+                        let (k, sep) = key(a, o);
+                        resource_name(a).starts_with(&format!("{k}{sep}"))
+                    })
             })
-            .map(|(o, _)| format!("`{}[{}]` `{}`", o.list, o.index, o.name))
+            .map(|o| {
+                let o = &components[o];
+                format!("`{}[{}]` `{}`", o.list, o.index, o.name)
+            })
             .collect();
         let mut list: Vec<String> = addresses
             .iter()
@@ -63,13 +277,13 @@ pub fn refuse(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
         }
         errors.push(
             Diagnostic::new(format!(
-                "`{}` takes Terraform addresses infragen also derives from {}: {}",
+                "`{}` takes names infragen also derives from {}: {}",
                 c.name,
                 others.join(", "),
                 list.join(", ")
             ))
             .at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
-            .expected("component names whose derived resource names do not meet")
+            .expected("component names whose derived resource and object names do not meet")
             .help(format!(
                 "rename `{}` (e.g. put the distinguishing word first)",
                 c.name
@@ -78,23 +292,31 @@ pub fn refuse(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
     }
     for d in unexplained {
         let (module, address) = d.split_once(": ").unwrap_or(("", d));
+        let what = if module == "k8s" {
+            format!("two Kubernetes objects would share the id `{address}`")
+        } else {
+            format!("two resources would share the Terraform address `{address}` in `{module}`")
+        };
         errors.push(
-            Diagnostic::new(format!(
-                "two resources would share the Terraform address `{address}` in `{module}`"
-            ))
-            .expected("one address per resource: the second would replace the first")
-            .help(
-                "this is a defect in infragen; please report it with the blueprint. Renaming \
+            Diagnostic::new(what)
+                .expected("one address per resource: the second would replace the first")
+                .help(
+                    "this is a defect in infragen; please report it with the blueprint. Renaming \
                  one of the components whose names make this address avoids it",
-            ),
+                ),
         );
     }
-    Err(Diagnostics(errors).with_source(&loaded.file, &loaded.text))
+    errors
 }
 
 /// The name part of an address: `aws_db_instance.db_replica` → `db_replica`,
-/// `data.aws_iam_policy_document.x` → `x`, `output.db_host` → `db_host`.
+/// `data.aws_iam_policy_document.x` → `x`, `output.db_host` → `db_host`, and of an object
+/// (`k8s: Deployment shop/api-canary`) → `api-canary`.
 fn resource_name(address: &str) -> &str {
+    if let Some(object) = address.strip_prefix("k8s: ") {
+        let (_, id) = object.split_once(' ').unwrap_or(("", object));
+        return id.rsplit_once('/').map_or(id, |(_, n)| n);
+    }
     let rest = address.split_once(": ").map_or(address, |(_, a)| a);
     let rest = rest.strip_prefix("data.").unwrap_or(rest);
     rest.split_once('.').map_or(rest, |(_, n)| n)

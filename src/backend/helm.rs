@@ -80,6 +80,19 @@ pub fn platform_namespaces(v: &Validated) -> Vec<String> {
     out
 }
 
+/// Add `r` to a resource body's `depends_on`, keeping what is there.
+pub fn after(body: &mut Json, r: &Ref) {
+    let mut list = match &body["depends_on"] {
+        Json::Array(a) => a.clone(),
+        _ => Vec::new(),
+    };
+    let addr = json!(r.address());
+    if !list.contains(&addr) {
+        list.push(addr);
+    }
+    body["depends_on"] = Json::Array(list);
+}
+
 /// Deep-merge `patch` into a release body's values document (objects merge key by key,
 /// anything else replaces), for platform-specific settings on the shared releases.
 pub fn merge_values(body: &mut Json, patch: Json) {
@@ -213,8 +226,17 @@ pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
 
 /// Whether something the output installs scales on the resource metrics API (which
 /// neither EKS nor DOKS serves without metrics-server): a service's HorizontalPodAutoscaler,
-/// or ingress-nginx's own (`ingress_controller.replicas` turns on the chart's HPA).
+/// or ingress-nginx's or the Envoy proxies' own (`ingress_controller.replicas` turns it on).
 pub fn uses_resource_metrics(v: &Validated) -> bool {
+    // With the Gateway API the same `replicas { min, max }` becomes the Envoy proxies' HPA
+    // (crate::k8s gateway's EnvoyProxy).
+    let envoy_hpa = gateway(v).is_some()
+        && v.bp
+            .kubernetes
+            .as_ref()
+            .and_then(|k| k.ingress_controller.as_ref())
+            .and_then(|c| c.replicas.as_ref())
+            .is_some_and(|r| r.max > r.min);
     let nginx_hpa =
         v.bp.kubernetes
             .as_ref()
@@ -222,7 +244,7 @@ pub fn uses_resource_metrics(v: &Validated) -> bool {
             .is_some_and(|c| {
                 c.kind == IngressClass::Nginx && gateway(v).is_none() && c.replicas.is_some()
             });
-    nginx_hpa || v.bp.services.iter().any(|s| s.autoscaling.is_some())
+    envoy_hpa || nginx_hpa || v.bp.services.iter().any(|s| s.autoscaling.is_some())
 }
 
 /// ingress-nginx, when the blueprint declares an nginx ingress controller.
@@ -308,7 +330,7 @@ pub fn cert_manager(v: &Validated) -> Option<(Ref, Json)> {
             "enableGatewayAPI": true,
         });
     }
-    let body = release(
+    let mut body = release(
         "cert-manager",
         "https://charts.jetstack.io",
         "cert-manager",
@@ -316,6 +338,14 @@ pub fn cert_manager(v: &Validated) -> Option<(Ref, Json)> {
         cm.namespace.as_deref().unwrap_or("cert-manager"),
         values,
     );
+    // With its Gateway API support on, the cert-manager controller exits at start-up while
+    // the Gateway API CRDs are absent ("the Gateway API CRDs do not seem to be present");
+    // Envoy Gateway's chart installs them, so it goes first rather than racing an atomic
+    // release that waits for cert-manager to become ready. (Every back-end that installs
+    // cert-manager installs Envoy Gateway with it.)
+    if let Some((gw, _)) = envoy_gateway(v) {
+        after(&mut body, &gw);
+    }
     Some((res("helm_release", "cert_manager"), body))
 }
 

@@ -1097,7 +1097,7 @@ pub struct Ingress {
     pub annotations: BTreeMap<String, String>,
     /// Route through the Gateway API instead of an Ingress (the successor of the retired
     /// ingress-nginx): a `Gateway` and `HTTPRoute`s (gateway.networking.k8s.io/v1) served by
-    /// Envoy Gateway, which a created cluster (DOKS) gets in `platform`.
+    /// Envoy Gateway, which a created cluster (EKS, DOKS) gets in `platform`.
     #[serde(default)]
     pub gateway: Option<IngressGateway>,
 }

@@ -6,6 +6,7 @@ mod identity;
 mod objects;
 pub mod renames;
 mod render;
+mod upgrades;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -137,6 +138,24 @@ impl TargetDiff {
 struct Replacement {
     stateful: BTreeSet<String>,
     forces_replacement: BTreeMap<String, Vec<String>>,
+    /// Per type and argument, the `[old, new]` changes the provider makes in place although
+    /// the argument otherwise forces replacement (`//` keys are comments).
+    in_place: BTreeMap<String, Value>,
+}
+
+impl Replacement {
+    /// Whether changing `arg` of a `kind` from `old` to `new` is one of the in-place exceptions.
+    fn in_place(&self, kind: &str, arg: &str, old: Option<&Value>, new: Option<&Value>) -> bool {
+        self.in_place
+            .get(kind)
+            .and_then(|args| args.get(arg))
+            .and_then(Value::as_array)
+            .is_some_and(|pairs| {
+                pairs
+                    .iter()
+                    .any(|p| p.get(0) == old && p.get(1) == new && old.is_some() && new.is_some())
+            })
+    }
 }
 
 fn replacement() -> &'static Replacement {
@@ -145,6 +164,18 @@ fn replacement() -> &'static Replacement {
         serde_json::from_str(include_str!("../../providers/replacement.json"))
             .unwrap_or_else(|e| panic!("providers/replacement.json is invalid: {e}"))
     })
+}
+
+/// The deletion-protection argument that is on in a resource's body, if any: the API
+/// refuses to delete it, so a replacement cannot happen until it is off.
+fn deletion_protected(body: &serde_json::Value) -> Option<&'static str> {
+    [
+        "deletion_protection",         // aws_db_instance, aws_eks_cluster
+        "deletion_protection_enabled", // aws_dynamodb_table
+        "enable_deletion_protection",  // aws_lb
+    ]
+    .into_iter()
+    .find(|flag| body.get(*flag).and_then(serde_json::Value::as_bool) == Some(true))
 }
 
 /// Whether `path` is `arg` or lies inside it (`vpc_config[0].x` inside `vpc_config`).
@@ -165,6 +196,12 @@ fn inside(path: &str, arg: &str) -> bool {
         s
     };
     bare == arg || bare.starts_with(&format!("{arg}.")) || bare.starts_with(&format!("{arg}:"))
+}
+
+/// Notes on version changes between two outputs of the same target that one apply cannot
+/// make (an EKS minor version skipped, a downgrade, a MySQL major upgrade with replicas).
+pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
+    upgrades::notes(&objects::objects(base), &objects::objects(head))
 }
 
 /// Compare two outputs of the same target. `moved` pairs (module → [(from, to)]) mark
@@ -190,10 +227,15 @@ pub fn compare(
     let mut changes = Vec::new();
     for (addr, o) in &old {
         if !new.contains_key(addr) && !moved_from.contains(addr) {
-            let destructive = rules
-                .stateful
-                .contains(&o.kind)
-                .then(|| format!("removes a stateful {}", o.kind.trim_start_matches("k8s:")));
+            let destructive = rules.stateful.contains(&o.kind).then(|| {
+                let mut why = format!("removes a stateful {}", o.kind.trim_start_matches("k8s:"));
+                if let Some(flag) = deletion_protected(&o.body) {
+                    why.push_str(&format!(
+                        "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
+                    ));
+                }
+                why
+            });
             changes.push(Change {
                 destructive,
                 ..Change::new(ChangeKind::Removed, addr.clone())
@@ -213,29 +255,52 @@ pub fn compare(
         if kind == ChangeKind::Changed && attributes.is_empty() {
             continue;
         }
+        // Terraform keeps the state's value of an argument the resource's
+        // `lifecycle.ignore_changes` lists, so a change to it replaces nothing.
+        let ignored: Vec<&str> = n
+            .body
+            .pointer("/lifecycle/ignore_changes")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
         let forcing: Vec<&str> = rules
             .forces_replacement
             .get(&n.kind)
             .map(|args| {
                 args.iter()
-                    .filter(|arg| attributes.iter().any(|at| inside(&at.path, arg)))
+                    .filter(|arg| !ignored.contains(&arg.as_str()))
+                    .filter(|arg| {
+                        attributes.iter().any(|at| {
+                            inside(&at.path, arg)
+                                && !rules.in_place(&n.kind, arg, at.old.as_ref(), at.new.as_ref())
+                        })
+                    })
                     .map(String::as_str)
                     .collect()
             })
             .unwrap_or_default();
         // A move keeps the state, but a renamed argument that cannot change in place (an IAM
-        // role's `name`, a database's `identifier`) still replaces the resource after it.
+        // role's `name`, a cache's `replication_group_id`) still replaces the resource after it.
         let destructive = (kind != ChangeKind::Added && !forcing.is_empty()).then(|| {
             let what = if rules.stateful.contains(&n.kind) {
                 "destroys and recreates"
             } else {
                 "replaces"
             };
-            format!(
+            let mut why = format!(
                 "{what} the {} ({} cannot change in place)",
                 n.kind.trim_start_matches("k8s:"),
                 forcing.join(", ")
-            )
+            );
+            if n.body.pointer("/lifecycle/create_before_destroy") == Some(&serde_json::json!(true)) {
+                why.push_str(", the new one created before the old one is destroyed");
+            }
+            if let Some(flag) = previous.and_then(|o| deletion_protected(&o.body)) {
+                why.push_str(&format!(
+                    "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
+                ));
+            }
+            why
         });
         changes.push(Change {
             from_name: from.as_ref().map(|f| Change::new(kind, f.clone()).name),

@@ -1,23 +1,30 @@
 //! The Gateway API path (`ingress.gateway`), the successor of the retired ingress-nginx:
 //! instead of an Ingress, `k8s/cluster/gatewayclass.yaml` holds the `GatewayClass` handled
-//! by Envoy Gateway's controller, and `k8s/<namespace>/gateway.yaml`
+//! by Envoy Gateway's controller (with `kubernetes.ingress_controller.replicas`/`resources`,
+//! its `parametersRef` to an `EnvoyProxy` in `k8s/envoy-gateway-system/envoy-proxy.yaml`
+//! sizing the proxies), and `k8s/<namespace>/gateway.yaml`
 //!
 //! - one `Gateway` (in the ingress namespace, else the first routed service's): an HTTP
 //!   listener on 80 and, with `ingress.tls`, one HTTPS listener on 443 per host terminating
 //!   with the TLS Secret — cert-manager's Gateway support issues it from the
 //!   `cert-manager.io/cluster-issuer` annotation, which needs a hostname per listener;
-//!   routes from every namespace may attach (`allowedRoutes.namespaces.from: All`); the
+//!   routes attach only from the namespaces with routed services and the Gateway's own
+//!   (`allowedRoutes`: `Same`, else a selector on `kubernetes.io/metadata.name`); the
 //!   platform's load balancer annotations go to `spec.infrastructure.annotations`, which
 //!   Envoy Gateway puts on the proxies' Service (the DigitalOcean load balancer name),
-//! - per namespace with routed services and per host, an `HTTPRoute` on the HTTPS listeners
-//!   (the HTTP one without TLS): one rule per service with its paths (`Prefix` →
-//!   `PathPrefix`, a regex path → `RegularExpression`), a canary split as weighted
-//!   `backendRefs`,
+//! - per namespace with routed services and per host, an `HTTPRoute` on the host's HTTPS
+//!   listener, and on the HTTP one without TLS or without `ssl_redirect`: one rule per
+//!   service with its paths (`Prefix` → `PathPrefix`, a regex path → `RegularExpression`),
+//!   a canary split as weighted `backendRefs`, and ingress-nginx's 60-second request
+//!   timeout (Envoy's is 15s),
 //! - with TLS and `ssl_redirect`, an `HTTPRoute` on the HTTP listener that redirects to
 //!   HTTPS (301).
 //!
-//! ingress-nginx annotations (`rate_limit`, `cors`, `proxy_body_size`, `rewrite_target`,
-//! `annotations`) have no Gateway API equivalent: validation refuses them beside `gateway`.
+//! ingress-nginx's prefix-stripping rewrite (`P(/|$)(.*)` with `rewrite_target: /$2`) becomes
+//! a `PathPrefix` match with a `URLRewrite` filter ([`stripped_prefix`]); the other
+//! ingress-nginx annotations (`rate_limit`, `cors`, `proxy_body_size`, any other
+//! `rewrite_target`, `annotations`) have no Gateway API equivalent: validation refuses them
+//! beside `gateway`.
 
 use std::collections::BTreeMap;
 
@@ -34,6 +41,12 @@ pub const ENVOY_GATEWAY_CONTROLLER: &str = "gateway.envoyproxy.io/gatewayclass-c
 pub const ENVOY_GATEWAY_NAMESPACE: &str = "envoy-gateway-system";
 /// Rules per HTTPRoute (`spec.rules` maxItems in the Gateway API CRD).
 const MAX_RULES: usize = 16;
+/// The request timeout of every routed rule: ingress-nginx's default (its proxy read and
+/// send timeouts are 60s), which the Gateway path replaces. Without it Envoy cuts every
+/// request at its route timeout of 15 seconds ("The default request timeout is set to 15
+/// seconds in Envoy Proxy", gateway.envoyproxy.io/docs/tasks/traffic/http-timeouts/), a
+/// silent 504 for a report or an upload that worked behind ingress-nginx.
+pub const REQUEST_TIMEOUT: &str = "60s";
 
 pub fn gateway<'c>(ctx: &Ctx<'c>) -> Option<&'c IngressGateway> {
     ctx.bp
@@ -61,6 +74,20 @@ pub fn gateway_ref(ctx: &Ctx) -> (String, String) {
     (name, ns)
 }
 
+/// The prefix of ingress-nginx's prefix-stripping idiom, `P(/|$)(.*)` with `rewrite-target:
+/// /$2`: `P/x` reaches the backend as `/x`, and `P` as `/`. The Gateway API says the same
+/// with a `PathPrefix` match on P (which matches whole path elements, as `(/|$)` does) and a
+/// `URLRewrite` filter replacing the matched prefix with `/`. Any other regex rewrite has no
+/// equivalent (validation refuses it).
+pub fn stripped_prefix<'p>(path: &'p str, rewrite_target: &str) -> Option<&'p str> {
+    if rewrite_target != "/$2" {
+        return None;
+    }
+    let p = path.strip_suffix("(/|$)(.*)")?;
+    (p.len() > 1 && p.starts_with('/') && !p.ends_with('/') && !super::ingress::is_regex(p))
+        .then_some(p)
+}
+
 fn path_match(path: &str, t: PathType) -> Map<'_> {
     let kind = match t {
         PathType::Exact => "Exact",
@@ -71,21 +98,105 @@ fn path_match(path: &str, t: PathType) -> Map<'_> {
     map! {"path" => map! {"type" => kind, "value" => path}}
 }
 
+/// The Envoy proxies' size from `kubernetes.ingress_controller` (`replicas`, `resources`:
+/// the edge's, whichever proxy serves it), as an `EnvoyProxy` the GatewayClass references —
+/// else Envoy Gateway runs one proxy with its default resources, and the blueprint's edge
+/// sizing would be dropped without a word. `replicas { min, max }` becomes the proxies' HPA
+/// (Envoy Gateway then leaves the Deployment's replicas to it; setting both makes them
+/// fight), with a PodDisruptionBudget keeping one proxy up through node drains when there
+/// are two or more. <https://gateway.envoyproxy.io/docs/tasks/operations/customize-envoyproxy/>
+fn envoy_proxy<'c>(ctx: &'c Ctx, class: &'c str) -> Option<Map<'c>> {
+    let c = ctx.platform.ingress_controller.as_ref()?;
+    if c.replicas.is_none() && c.resources.is_none() {
+        return None;
+    }
+    let mut deployment = Map::new();
+    let mut kubernetes = Map::new();
+    if let Some(r) = &c.replicas {
+        if r.max > r.min {
+            kubernetes.insert(
+                "envoyHpa",
+                map! {"minReplicas" => r.min, "maxReplicas" => r.max},
+            );
+        } else {
+            deployment.insert("replicas", r.min);
+        }
+        if r.min >= 2 {
+            kubernetes.insert("envoyPDB", map! {"minAvailable" => 1u32});
+        }
+    }
+    if c.resources.is_some() {
+        deployment.insert(
+            "container",
+            map! {"resources" => super::workload::resources(c.resources.as_ref())},
+        );
+    }
+    if !deployment.is_empty() {
+        kubernetes.insert("envoyDeployment", deployment);
+    }
+    Some(map! {
+        "apiVersion" => "gateway.envoyproxy.io/v1alpha1",
+        "kind" => "EnvoyProxy",
+        "metadata" => ctx.meta(class, ENVOY_GATEWAY_NAMESPACE, Map::new()),
+        "spec" => map! {"provider" => map! {"type" => "Kubernetes", "kubernetes" => kubernetes}},
+    })
+}
+
 pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
     let Some(ing) = ctx.bp.ingress.as_ref() else {
         return;
     };
     let (name, gw_ns) = gateway_ref(ctx);
+    let mut class_spec = map! {"controllerName" => ENVOY_GATEWAY_CONTROLLER};
+    if let Some(proxy) = envoy_proxy(ctx, &gw.class) {
+        class_spec.insert(
+            "parametersRef",
+            map! {
+                "group" => "gateway.envoyproxy.io",
+                "kind" => "EnvoyProxy",
+                "name" => gw.class.as_str(),
+                "namespace" => ENVOY_GATEWAY_NAMESPACE,
+            },
+        );
+        files
+            .at(&ctx.path(ENVOY_GATEWAY_NAMESPACE, "envoy-proxy"))
+            .push(proxy);
+    }
     // Cluster-scoped, beside the ClusterIssuers.
     files.at("k8s/cluster/gatewayclass.yaml").push(map! {
         "apiVersion" => "gateway.networking.k8s.io/v1",
         "kind" => "GatewayClass",
         "metadata" => ctx.cluster_meta(&gw.class),
-        "spec" => map! {"controllerName" => ENVOY_GATEWAY_CONTROLLER},
+        "spec" => class_spec,
     });
     let docs = files.at(&ctx.path(&gw_ns, "gateway"));
 
-    let all = || map! {"namespaces" => map! {"from" => "All"}};
+    // Routes attach from the namespaces infragen routes from (and the Gateway's own, where
+    // cert-manager's HTTP-01 route lives) — not from every namespace, where any team's
+    // HTTPRoute could claim these hosts' paths and take their traffic.
+    let mut route_namespaces: Vec<String> = ctx
+        .services
+        .iter()
+        .filter(|s| s.routed)
+        .map(|s| s.namespace.clone())
+        .chain([gw_ns.clone()])
+        .collect();
+    route_namespaces.sort_unstable();
+    route_namespaces.dedup();
+    let all = || {
+        if route_namespaces == [gw_ns.clone()] {
+            map! {"namespaces" => map! {"from" => "Same"}}
+        } else {
+            map! {"namespaces" => map! {
+                "from" => "Selector",
+                "selector" => map! {"matchExpressions" => vec![map! {
+                    "key" => "kubernetes.io/metadata.name",
+                    "operator" => "In",
+                    "values" => route_namespaces.clone(),
+                }]},
+            }}
+        }
+    };
     let mut listeners = vec![map! {
         "name" => "http",
         "protocol" => "HTTP",
@@ -188,19 +299,46 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
                 } else {
                     backends.push(map! {"name" => s.service_name.as_str(), "port" => port});
                 }
+                let rewrite = ing.rewrite_target.as_deref();
+                if let Some(prefixes) = rewrite.and_then(|rt| {
+                    paths
+                        .iter()
+                        .map(|r| stripped_prefix(&r.path, rt))
+                        .collect::<Option<Vec<_>>>()
+                }) {
+                    // A URLRewrite with `ReplacePrefixMatch` takes exactly one `PathPrefix`
+                    // match per rule (the HTTPRoute CRD's validation): a rule per prefix.
+                    for prefix in prefixes {
+                        rules.push(map! {
+                            "matches" => vec![map! {"path" => map! {"type" => "PathPrefix", "value" => prefix}}],
+                            "filters" => vec![map! {
+                                "type" => "URLRewrite",
+                                "urlRewrite" => map! {"path" => map! {"type" => "ReplacePrefixMatch", "replacePrefixMatch" => "/"}},
+                            }],
+                            "backendRefs" => backends.clone(),
+                            "timeouts" => map! {"request" => REQUEST_TIMEOUT},
+                        });
+                    }
+                    continue;
+                }
                 rules.push(map! {
                     "matches" => paths.iter().map(|r| path_match(&r.path, r.path_type)).collect::<Vec<_>>(),
                     "backendRefs" => backends,
+                    "timeouts" => map! {"request" => REQUEST_TIMEOUT},
                 });
             }
             if rules.is_empty() {
                 continue;
             }
-            let parents = if https.is_empty() {
-                vec![parent("http")]
-            } else {
-                vec![parent(&format!("https-{i}"))]
-            };
+            // With TLS the host's HTTPS listener; plain HTTP too unless it redirects to
+            // HTTPS (`ssl_redirect: false` serves both, as ingress-nginx does).
+            let mut parents = Vec::new();
+            if !https.is_empty() {
+                parents.push(parent(&format!("https-{i}")));
+            }
+            if https.is_empty() || !ing.ssl_redirect {
+                parents.push(parent("http"));
+            }
             let route_name = if ing.hosts.len() == 1 {
                 name.clone()
             } else {

@@ -17,7 +17,7 @@ mod data;
 /// The pinned image of a data engine's version (what in-cluster servers run).
 pub(crate) use data::default_image;
 mod gateway;
-pub use gateway::ENVOY_GATEWAY_NAMESPACE;
+pub use gateway::{ENVOY_GATEWAY_NAMESPACE, stripped_prefix};
 mod ingress;
 mod issuer;
 mod kustomization;
@@ -134,8 +134,8 @@ fn labels_of(v: &Validated, name: &str, workloads: bool) -> BTreeMap<String, Str
 /// Manifests by path under `k8s/` (including `k8s/kustomization.yaml`), and the blueprint
 /// parts they lower.
 pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Vec<&'static str>) {
-    let (files, lowered, _) = generate(v, opts, false);
-    (files, lowered)
+    let m = generate(v, opts, false);
+    (m.files, m.lowered)
 }
 
 /// Problems that make the manifests unworkable, found before they are written (exit 2):
@@ -357,18 +357,39 @@ pub type Secrets = BTreeMap<String, BTreeSet<String>>;
 /// Secret: the back-ends make them exist (`crate::backend::connections`) or list them in
 /// `preconditions.json`. The Secrets are read off the
 /// workload, data and backup documents as they are built, in the same generation.
-pub fn manifests_and_secrets(
-    v: &Validated,
-    opts: &Options,
-) -> (BTreeMap<String, String>, Vec<&'static str>, Secrets) {
+pub fn manifests_and_secrets(v: &Validated, opts: &Options) -> Manifests {
     generate(v, opts, true)
 }
 
-fn generate(
-    v: &Validated,
-    opts: &Options,
-    with_secrets: bool,
-) -> (BTreeMap<String, String>, Vec<&'static str>, Secrets) {
+/// What [`manifests_and_secrets`] makes.
+pub struct Manifests {
+    /// Manifests by path under `k8s/`, with `k8s/kustomization.yaml`.
+    pub files: BTreeMap<String, String>,
+    /// The blueprint parts they lower.
+    pub lowered: Vec<&'static str>,
+    /// The Secrets the pods read, and their keys.
+    pub secrets: Secrets,
+    /// Objects written twice (`Deployment shop/api-canary`): kustomize refuses a second
+    /// object with the same id, so the pipeline refuses them (`Output::duplicates`).
+    pub duplicates: Vec<String>,
+    /// Names and label values past the API server's limits (`k8s: Service shop/<long>-headless`
+    /// and the limit), which `kubectl apply` refuses (`Output::too_long`).
+    pub too_long: Vec<(String, String, usize)>,
+}
+
+impl Manifests {
+    /// Put the files, the parts lowered and the duplicates into `out`; the Secrets read are
+    /// what is left.
+    pub fn add_to(self, out: &mut crate::output::Output) -> Secrets {
+        out.files.extend(self.files);
+        out.lowered.extend(self.lowered);
+        out.duplicates.extend(self.duplicates);
+        out.too_long.extend(self.too_long);
+        self.secrets
+    }
+}
+
+fn generate(v: &Validated, opts: &Options, with_secrets: bool) -> Manifests {
     // Every blueprint part by name, without `..`: a new field does not compile until the
     // manifests say what they do with it. The concept files read their part through `ctx`;
     // each comment names the file (or the layer that handles it instead).
@@ -434,6 +455,8 @@ fn generate(
     ingress::lower(&ctx, &mut files);
     storage::lower(&ctx, &mut files);
 
+    let duplicates = files.duplicates();
+    let too_long = files.too_long();
     let mut out = files.render(&ctx);
     if !out.is_empty() {
         let list: Vec<String> = out.keys().map(|k| k["k8s/".len()..].to_string()).collect();
@@ -442,7 +465,13 @@ fn generate(
             yaml::file(&ctx.header, &[kustomization::document(&ctx, &list)]),
         );
     }
-    (out, ctx.lowered(), secrets)
+    Manifests {
+        files: out,
+        lowered: ctx.lowered(),
+        secrets,
+        duplicates,
+        too_long,
+    }
 }
 
 /// What the platform module writes under one key of a data service's credentials Secret.
@@ -603,6 +632,77 @@ impl<'a> Files<'a> {
             self.0.insert(path.to_string(), Vec::new());
         }
         self.0.get_mut(path).expect("inserted above")
+    }
+
+    /// Objects added twice, as `k8s: <kind> <namespace>/<name>` (`<name>` alone for
+    /// cluster-scoped ones), sorted.
+    fn duplicates(&self) -> Vec<String> {
+        let text = |m: Option<&Map>, key: &str| match m.and_then(|m| m.get(key)) {
+            Some(yaml::Y::Str(s)) => s.to_string(),
+            _ => String::new(),
+        };
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for doc in self.0.values().flatten() {
+            let meta = match doc.get("metadata") {
+                Some(yaml::Y::Map(m)) => Some(m),
+                _ => None,
+            };
+            let (ns, name) = (text(meta, "namespace"), text(meta, "name"));
+            let id = if ns.is_empty() {
+                format!("k8s: {} {name}", text(Some(doc), "kind"))
+            } else {
+                format!("k8s: {} {ns}/{name}", text(Some(doc), "kind"))
+            };
+            if !seen.insert(id.clone()) {
+                out.push(id);
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Object names and label values longer than the API server accepts: (object id, the
+    /// name or value, its limit). Services and Namespaces are DNS labels (63), a CronJob's
+    /// name at most 52 (its Jobs append 11 characters), other names 253, label values 63.
+    fn too_long(&self) -> Vec<(String, String, usize)> {
+        let mut out = Vec::new();
+        for doc in self.0.values().flatten() {
+            let text = |y: Option<&yaml::Y>| match y {
+                Some(yaml::Y::Str(s)) => s.to_string(),
+                _ => String::new(),
+            };
+            let kind = text(doc.get("kind"));
+            let Some(yaml::Y::Map(meta)) = doc.get("metadata") else {
+                continue;
+            };
+            let name = text(meta.get("name"));
+            let id = match text(meta.get("namespace")) {
+                ns if ns.is_empty() => format!("k8s: {kind} {name}"),
+                ns => format!("k8s: {kind} {ns}/{name}"),
+            };
+            let max = match kind.as_str() {
+                "Service" | "Namespace" => 63,
+                "CronJob" => 52,
+                _ => 253,
+            };
+            if name.len() > max {
+                out.push((id.clone(), name.clone(), max));
+            }
+            if let Some(yaml::Y::Map(labels)) = meta.get("labels") {
+                for (_, v) in labels.iter() {
+                    if let yaml::Y::Str(v) = v
+                        && v.len() > 63
+                    {
+                        out.push((id.clone(), v.to_string(), 63));
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     fn render(self, ctx: &Ctx) -> BTreeMap<String, String> {
@@ -910,7 +1010,11 @@ pub(crate) fn app_label_pairs(
     [
         ("app", name.to_string()),
         ("app.kubernetes.io/name", name.to_string()),
-        ("app.kubernetes.io/instance", format!("{name}-{env}")),
+        // A label value has at most 63 characters.
+        (
+            "app.kubernetes.io/instance",
+            crate::naming::fit(&format!("{name}-{env}"), 63),
+        ),
         ("app.kubernetes.io/component", component.to_string()),
     ]
 }

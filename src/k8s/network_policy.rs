@@ -80,7 +80,8 @@ fn pods<'c>(app: impl Into<Str<'c>>, ns: &'c str, from_ns: &str) -> Map<'c> {
 /// Whether the controller reaches pods through a namespace (ingress-nginx) rather than from
 /// outside the cluster (an ALB targeting pod IPs).
 fn controller_in_cluster(ctx: &Ctx) -> bool {
-    super::ingress::class(ctx) != "alb"
+    // The Gateway's Envoy proxies run in Envoy Gateway's namespace, whatever the class.
+    super::gateway::gateway(ctx).is_some() || super::ingress::class(ctx) != "alb"
 }
 
 /// The load balancer's addresses when it reaches pods directly (an ALB targeting pod IPs;
@@ -155,8 +156,8 @@ fn not_data<'c>(ctx: &'c Ctx, ns: &str) -> Map<'c> {
     map! {"matchExpressions" => vec![map! {"key" => "app", "operator" => "NotIn", "values" => data}]}
 }
 
-/// Whether an Ingress in `ns` gets its certificate from an ACME issuer through the in-cluster
-/// controller (HTTP-01 solver pods then run in `ns`). An issuer the blueprint does not
+/// Whether an Ingress (or the Gateway) in `ns` gets its certificate from an ACME issuer
+/// through the in-cluster controller (HTTP-01 solver pods then run in `ns`). An issuer the blueprint does not
 /// declare may be ACME too.
 fn acme_solver_in(ctx: &Ctx, ns: &str) -> bool {
     let Some(issuer) = ctx
@@ -175,7 +176,15 @@ fn acme_solver_in(ctx: &Ctx, ns: &str) -> bool {
         .iter()
         .find(|i| &i.name == issuer)
         .is_none_or(|i| i.kind == crate::blueprint::types::IssuerKind::Acme);
-    acme && controller_in_cluster(ctx) && ctx.services.iter().any(|s| s.routed && s.namespace == ns)
+    if !acme || !controller_in_cluster(ctx) {
+        return false;
+    }
+    // cert-manager solves a Gateway's challenges in the Gateway's namespace (that of the
+    // Certificate it makes for the Gateway), whichever namespaces the routes come from.
+    if super::gateway::gateway(ctx).is_some() {
+        return super::gateway::gateway_ref(ctx).1 == ns;
+    }
+    ctx.services.iter().any(|s| s.routed && s.namespace == ns)
 }
 
 /// Ports the API server's endpoints listen on.

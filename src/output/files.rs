@@ -20,6 +20,13 @@ pub struct Output {
     /// aws_iam_role.app`): one body would replace the other, so the pipeline refuses the
     /// output rather than write it.
     pub duplicates: Vec<String>,
+    /// The literal cloud names of resources whose type keeps names unique
+    /// (`crate::terraform::unique`), by module (`infra`): type, name and the resource's
+    /// Terraform name. Two of one type and name would not both create.
+    pub cloud_names: Vec<(String, Vec<crate::terraform::Named>)>,
+    /// Kubernetes object names and label values past the API server's limits: (object id
+    /// `k8s: <kind> <namespace>/<name>`, the name or value, the limit).
+    pub too_long: Vec<(String, String, usize)>,
 }
 
 impl Output {
@@ -47,6 +54,9 @@ impl Output {
                 .into_iter()
                 .map(|a| format!("terraform/{name}: {a}")),
         );
+        if !rendered.names.is_empty() {
+            self.cloud_names.push((name.to_string(), rendered.names));
+        }
     }
 
     pub fn add_file(&mut self, path: impl Into<String>, text: impl Into<String>) {

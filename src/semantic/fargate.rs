@@ -4,7 +4,8 @@
 //! stays `Pending` for ever, and the Helm releases of `terraform/platform` (`wait: true`,
 //! `atomic`) time out and roll back. So every namespace that runs pods needs a profile: the
 //! services' and jobs' namespaces, `kube-system` (CoreDNS, the AWS Load Balancer Controller,
-//! metrics-server), and the namespaces of the ingress controller and cert-manager. (The
+//! metrics-server), and the namespaces of the ingress controller (Envoy Gateway's with
+//! `ingress.gateway`) and cert-manager. (The
 //! External Secrets Operator's namespace gets a profile of its own from the back-end.)
 //! <https://docs.aws.amazon.com/eks/latest/userguide/fargate-profile.html>
 //!
@@ -118,6 +119,16 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 )
                 .help = Some(help(ns));
             }
+        }
+        if gateway && !covered(crate::k8s::ENVOY_GATEWAY_NAMESPACE) {
+            // Envoy Gateway runs its controller and, by default, the Gateway's Envoy proxies
+            // in its own namespace.
+            let ns = crate::k8s::ENVOY_GATEWAY_NAMESPACE;
+            c.error(
+                "ingress.gateway",
+                format!("Envoy Gateway runs its controller and the Gateway's Envoy proxies in namespace `{ns}`, which no Fargate profile selects: its pods would stay Pending and no traffic would reach the services"),
+            )
+            .help = Some(help(ns));
         }
         if k.cert_manager.is_some() || !k.issuers.is_empty() {
             let ns = k

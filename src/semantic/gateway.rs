@@ -1,8 +1,10 @@
-//! `ingress.gateway` (the Gateway API path) is lowered for DOKS (Envoy Gateway installed in
-//! `platform`) and existing clusters; the ingress-nginx annotations have no Gateway API
-//! equivalent, so they are refused beside it rather than dropped.
+//! `ingress.gateway` (the Gateway API path) is lowered for EKS and DOKS (Envoy Gateway
+//! installed in `platform`) and existing clusters; the ingress-nginx annotations have no
+//! Gateway API equivalent (but for the prefix-stripping rewrite), so they are refused beside
+//! it rather than dropped, and so are the ALB's settings (`load_balancer`) on EKS, where the
+//! Envoy proxies sit behind an NLB, and a cert-manager too old for the Gateway API.
 
-use crate::blueprint::types::Blueprint;
+use crate::blueprint::types::{Blueprint, IngressClass, Platform};
 use crate::catalog::Provider;
 
 use super::Checker;
@@ -14,18 +16,79 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
     if ing.gateway.is_none() {
         return;
     }
-    if c.provider == Provider::Aws {
+    let platform = bp.cluster.as_ref().map(|cl| cl.platform);
+    if c.provider == Provider::Aws
+        && !matches!(platform, Some(Platform::Eks | Platform::EksFargate))
+    {
         c.error(
             "ingress.gateway",
-            "the Gateway API path is lowered for DOKS and existing clusters; on AWS the edge (ALB, WAF) fronts ingress-nginx",
+            "the Gateway API needs a Kubernetes cluster; on AWS that is `cluster.platform: eks` or `eks_fargate` (ECS routes through its ALB)",
         )
-        .help = Some("remove `ingress.gateway` for `--provider aws` (e.g. set it in a DigitalOcean environment only)".into());
+        .help = Some("remove `ingress.gateway`, or run the services on EKS".into());
+    }
+    // On EKS the Envoy proxies' Service gets a Network Load Balancer from the AWS Load
+    // Balancer Controller. Every `load_balancer` setting is the ALB's (WAF, ACM certificate,
+    // TLS policy, health check, idle timeout, access logs), and AWS WAF cannot be associated
+    // with an NLB (the resources it protects: CloudFront, API Gateway REST, ALB, AppSync,
+    // Cognito, App Runner, Verified Access, Amplify —
+    // https://docs.aws.amazon.com/waf/latest/developerguide/how-aws-waf-works-resources.html):
+    // refused rather than created beside an edge that does not use them.
+    if c.provider == Provider::Aws
+        && matches!(platform, Some(Platform::Eks | Platform::EksFargate))
+        && bp.load_balancer.is_some()
+    {
+        c.error(
+            "load_balancer",
+            "with `ingress.gateway` on EKS the Envoy proxies take the traffic through a Network Load Balancer; these ALB settings (WAF, ACM certificate, TLS policy, access logs) would not apply to it, and AWS WAF cannot be associated with an NLB",
+        )
+        .help = Some("remove `load_balancer` (the Gateway's TLS comes from cert-manager; name the NLB with `kubernetes.ingress_controller.load_balancer_name`), or keep ingress-nginx behind the ALB (no `ingress.gateway`)".into());
+    }
+    // Envoy Gateway serves the Gateway whatever the class says; `alb` would make the
+    // manifests admit an ALB's subnets instead of the Envoy proxies.
+    if ing.class == IngressClass::Alb {
+        c.error(
+            "ingress.class",
+            "class `alb` routes through AWS Load Balancer Controller Ingresses, not the Gateway API",
+        )
+        .help = Some("remove `ingress.class` (or set `nginx`) beside `ingress.gateway`, or remove `ingress.gateway`".into());
+    }
+    // cert-manager issues the listeners' certificates with its Gateway API support, which
+    // the platform switches on with `config.enableGatewayAPI`: a field of its controller
+    // configuration from v1.15 (https://cert-manager.io/docs/usage/gateway/); an older
+    // controller refuses the unknown field and never starts.
+    if c.provider != Provider::Kubernetes
+        && let Some(v) = bp
+            .kubernetes
+            .as_ref()
+            .and_then(|k| k.cert_manager.as_ref())
+            .and_then(|cm| cm.chart_version.as_deref())
+        && matches!(crate::releases::numbers(v)[..], [major, minor, ..] if (major, minor) < (1, 15))
+    {
+        c.error(
+            "kubernetes.cert_manager.chart_version",
+            format!("cert-manager {v} has no `enableGatewayAPI` setting (from v1.15), so it would never issue the Gateway's certificates"),
+        )
+        .help = Some("use a supported cert-manager chart (remove `chart_version` for the catalog's pin)".into());
+    }
+    // ingress-nginx applies `rewrite-target` to every path of the Ingress: only its
+    // prefix-stripping idiom, on every routed path, has a Gateway API equivalent.
+    if let Some(rt) = ing.rewrite_target.as_deref()
+        && !bp
+            .services
+            .iter()
+            .flat_map(|s| &s.routes)
+            .all(|r| crate::k8s::stripped_prefix(&r.path, rt).is_some())
+    {
+        c.error(
+            "ingress.rewrite_target",
+            format!("`{rt}` has no Gateway API equivalent here: only ingress-nginx's prefix-stripping idiom, every routed path `/prefix(/|$)(.*)` with `rewrite_target: /$2`, becomes a PathPrefix match with a URLRewrite"),
+        )
+        .help = Some("write the routes as `/prefix(/|$)(.*)` with `rewrite_target: /$2`, remove the rewrite, or keep ingress-nginx (no `ingress.gateway`) for this environment".into());
     }
     let nginx_only = [
         ("ingress.rate_limit", ing.rate_limit.is_some()),
         ("ingress.cors", ing.cors.is_some()),
         ("ingress.proxy_body_size", ing.proxy_body_size.is_some()),
-        ("ingress.rewrite_target", ing.rewrite_target.is_some()),
         ("ingress.annotations", !ing.annotations.is_empty()),
     ];
     for (path, set) in nginx_only {

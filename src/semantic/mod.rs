@@ -13,6 +13,7 @@ mod fargate;
 mod gateway;
 mod jobs;
 mod limits;
+mod load_balancer_names;
 mod names;
 mod network;
 mod quantities;
@@ -85,6 +86,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     windows::check(&mut c, bp);
     fargate::check(&mut c, bp);
     edge::check(&mut c, bp);
+    load_balancer_names::check(&mut c, bp);
     eks::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {

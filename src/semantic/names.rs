@@ -163,6 +163,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         }
     }
     generated_secrets(c, bp);
+    in_cluster_names(c, bp);
     if let Some(s) = &bp.state {
         let b = &s.bucket;
         let ok = (3..=63).contains(&b.len())
@@ -174,6 +175,97 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             c.error("state.bucket", format!("`{b}` is not a valid bucket name")).expected = Some(
                 "3–63 lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit".into(),
             );
+        }
+    }
+}
+
+/// An in-cluster data service's Service (`in_cluster.service_name`, default its name) and
+/// credentials Secret (`in_cluster.credentials_secret`, default `<name>-credentials`) are
+/// objects in one namespace: two data services naming the same one would write one object
+/// twice (one Secret's generated password replacing the other's), and a data service's
+/// Service named like a service's would take its traffic.
+fn in_cluster_names(c: &mut Checker, bp: &Blueprint) {
+    let data = bp
+        .databases
+        .iter()
+        .map(|d| ("databases", &d.name, &d.in_cluster))
+        .chain(bp.caches.iter().map(|x| ("caches", &x.name, &x.in_cluster)))
+        .chain(bp.queues.iter().map(|x| ("queues", &x.name, &x.in_cluster)));
+    // Object name → the component that has it first, and whether that name was set rather
+    // than derived from a component name (two derived ones meet only when two components
+    // share a name, an error of its own).
+    let mut services: BTreeMap<String, (String, bool)> = BTreeMap::new();
+    let mut secrets: BTreeMap<String, (String, bool)> = BTreeMap::new();
+    // Data services run in the default namespace, beside the services that name no other.
+    let default_namespace = bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.default_namespace.as_deref())
+        .unwrap_or(&bp.name);
+    // Keys are `<namespace>/<name>`: a Service's name is unique in its namespace.
+    for (i, s) in bp
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.port.is_some())
+    {
+        let namespace = s.namespace.as_deref().unwrap_or(default_namespace);
+        let object = s.service_name.as_deref().unwrap_or(&s.name);
+        let key = format!("{namespace}/{object}");
+        match services.get(&key) {
+            Some((first, _)) if s.service_name.is_some() => {
+                c.error(
+                    &format!("services[{i}].service_name"),
+                    format!("`{object}` is also the Service of {first}"),
+                )
+                .help = Some("each service needs a Service name of its own".into());
+            }
+            _ => {
+                let owner = format!("`services[{i}]` ({})", s.name);
+                services.insert(key, (owner, true));
+            }
+        }
+    }
+    let mut indices: BTreeMap<&str, usize> = BTreeMap::new();
+    for (list, name, ic) in data {
+        let i = indices.entry(list).or_default();
+        let at = format!("{list}[{i}]");
+        *i += 1;
+        for (field, what, value, default, seen) in [
+            (
+                "service_name",
+                "Service",
+                ic.service_name.as_deref(),
+                name.clone(),
+                &mut services,
+            ),
+            (
+                "credentials_secret",
+                "credentials Secret",
+                ic.credentials_secret.as_deref(),
+                format!("{name}-credentials"),
+                &mut secrets,
+            ),
+        ] {
+            let mut object = value.map_or(default, String::from);
+            if field == "service_name" {
+                object = format!("{default_namespace}/{object}");
+            }
+            if let Some((first, set)) = seen.get(&object)
+                && (*set || value.is_some())
+            {
+                let path = match value {
+                    Some(_) => format!("{at}.in_cluster.{field}"),
+                    None => format!("{at}.name"),
+                };
+                let shown = object.rsplit('/').next().unwrap_or(&object);
+                c.error(&path, format!("`{shown}` is also the {what} of {first}"))
+                    .help = Some(format!(
+                    "each data service needs a {what} of its own: set `in_cluster.{field}`"
+                ));
+            } else {
+                seen.insert(object, (format!("`{at}` ({name})"), value.is_some()));
+            }
         }
     }
 }

@@ -101,7 +101,14 @@ pub struct File {
     /// Members declared twice (`resource.aws_iam_role.app`): the second would silently
     /// replace the first, so [`Module::render`] reports them instead.
     duplicates: Vec<String>,
+    /// The literal cloud names of the resources whose type keeps names unique
+    /// ([`super::unique`]): (type, name, address).
+    names: Vec<Named>,
 }
+
+/// A resource's cloud name: its type, the name, and the resource's Terraform name (the
+/// address is `<type>.<that>`, formatted only for a message).
+pub type Named = (&'static str, String, String);
 
 /// One root module (`terraform/infra`, `terraform/platform`, …).
 #[derive(Debug, Default, Clone)]
@@ -122,6 +129,9 @@ pub struct Rendered {
     /// replaced the first: either way the output is not what the back-end meant, so the
     /// pipeline refuses it (`Output::duplicates`).
     pub duplicates: Vec<String>,
+    /// The literal cloud names of resources whose type keeps them unique, for the pipeline
+    /// to find two resources the API would refuse to create under one name.
+    pub names: Vec<Named>,
 }
 
 impl Module {
@@ -165,6 +175,7 @@ impl Module {
         for (name, f) in other.files {
             let mine = self.files.entry(name).or_default();
             mine.duplicates.extend(f.duplicates);
+            mine.names.extend(f.names);
             merge_members(&mut mine.top, f.top, "", &mut mine.duplicates);
         }
     }
@@ -175,6 +186,11 @@ impl Module {
     /// whose `terraform` block holds `required_version`, skipping that file's resources.
     pub fn render(mut self) -> Rendered {
         let duplicates = self.duplicates();
+        let names: Vec<Named> = self
+            .files
+            .values_mut()
+            .flat_map(|f| std::mem::take(&mut f.names))
+            .collect();
         let header = Node::Value(Json::from(std::mem::take(&mut self.header)));
         // In the order of the files' full names, which the first `terraform` block and the
         // result follow.
@@ -209,43 +225,51 @@ impl Module {
         Rendered {
             files: out,
             duplicates,
+            names,
         }
     }
 
     /// Members declared twice: those each file recorded, and those two files both declare
-    /// (Terraform's "Duplicate resource configuration"), sorted.
+    /// (Terraform's "Duplicate resource configuration"), sorted. A type usually lives in one
+    /// file; only the name maps of a type found in several are walked side by side.
     fn duplicates(&self) -> Vec<String> {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut out: Vec<String> = Vec::new();
+        type Names<'a> = &'a BTreeMap<String, Node>;
+        let mut by_type: BTreeMap<(&str, &str), Vec<Names>> = BTreeMap::new();
         for f in self.files.values() {
-            out.extend(f.duplicates.iter().cloned());
             for (kind, node) in &f.top {
                 let Node::Object(members) = node else {
                     continue;
                 };
-                if kind == "provider" {
-                    continue;
-                }
-                for (name, node) in members {
-                    // Resources and data sources nest one more level (type, then name).
-                    match (kind.as_str(), node) {
-                        ("resource" | "data", Node::Object(names)) => {
-                            for n in names.keys() {
-                                let address = member_address(kind, &format!("{name}.{n}"));
-                                if !seen.insert(address.clone()) {
-                                    out.push(address);
-                                }
-                            }
-                        }
-                        _ => {
-                            let address = member_address(kind, name);
-                            if !seen.insert(address.clone()) {
-                                out.push(address);
+                match kind.as_str() {
+                    "provider" => {}
+                    "resource" | "data" => {
+                        for (ty, names) in members {
+                            if let Node::Object(names) = names {
+                                by_type.entry((kind, ty)).or_default().push(names);
                             }
                         }
                     }
+                    _ => by_type.entry((kind, "")).or_default().push(members),
                 }
             }
+        }
+        let mut out: Vec<String> = Vec::new();
+        for ((kind, ty), maps) in by_type.into_iter().filter(|(_, m)| m.len() > 1) {
+            for (i, a) in maps.iter().enumerate() {
+                for b in &maps[i + 1..] {
+                    for name in common_keys(a, b) {
+                        let name = if ty.is_empty() {
+                            name.to_string()
+                        } else {
+                            format!("{ty}.{name}")
+                        };
+                        out.push(member_address(kind, &name));
+                    }
+                }
+            }
+        }
+        for f in self.files.values() {
+            out.extend(f.duplicates.iter().cloned());
         }
         out.sort();
         out.dedup();
@@ -334,24 +358,14 @@ fn merge_members(
 ) {
     // Objects on both sides merge member by member; everything else moves over in one
     // `append`, a linear merge of two sorted trees rather than a search and insert per
-    // member (a part holds thousands of resources), `from` winning on equal keys. Two
-    // rendered bodies under one key are one address declared twice: recorded.
-    let mut shared: Vec<String> = Vec::new();
-    for (k, v) in &from {
-        match (v, into.get(k.as_str())) {
-            (Node::Object(_), Some(Node::Object(_))) => shared.push(k.clone()),
-            (Node::Text(_), Some(Node::Text(_))) => {
-                let (kind, rest) = path.split_once('.').unwrap_or((path, ""));
-                let name = if rest.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{rest}.{k}")
-                };
-                duplicates.push(member_address(kind, &name));
-            }
-            _ => {}
-        }
-    }
+    // member (a part holds thousands of resources), `from` winning on equal keys.
+    let shared: Vec<String> = from
+        .iter()
+        .filter(|(k, v)| {
+            matches!(v, Node::Object(_)) && matches!(into.get(k.as_str()), Some(Node::Object(_)))
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
     for k in shared {
         if let (Some(Node::Object(a)), Some(Node::Object(b))) = (into.get_mut(&k), from.remove(&k))
         {
@@ -363,7 +377,50 @@ fn merge_members(
             merge_members(a, b, &inner, duplicates);
         }
     }
+    // A rendered body on both sides is one address declared twice. Both maps are sorted, so
+    // one walk over them finds it (no search per member).
+    let mut mine = into.iter().peekable();
+    for (k, v) in &from {
+        if !matches!(v, Node::Text(_)) {
+            continue;
+        }
+        while mine.next_if(|(m, _)| m.as_str() < k.as_str()).is_some() {}
+        if let Some((m, Node::Text(_))) = mine.peek()
+            && *m == k
+        {
+            let (kind, rest) = path.split_once('.').unwrap_or((path, ""));
+            let name = if rest.is_empty() {
+                k.clone()
+            } else {
+                format!("{rest}.{k}")
+            };
+            duplicates.push(member_address(kind, &name));
+        }
+    }
     into.append(&mut from);
+}
+
+/// The keys two sorted maps share, in one walk over both.
+fn common_keys<'a>(a: &'a BTreeMap<String, Node>, b: &BTreeMap<String, Node>) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut other = b.keys().peekable();
+    for k in a.keys() {
+        while other.next_if(|o| o.as_str() < k.as_str()).is_some() {}
+        if other.peek().is_some_and(|o| *o == k) {
+            out.push(k.as_str());
+        }
+    }
+    out
+}
+
+/// A value's text when it is the same in every plan: a string, or a template without
+/// interpolations.
+fn literal(value: &Json) -> Option<&str> {
+    match value {
+        Json::String(s) => Some(s),
+        Json::Expr(e) if !e.as_str().contains("${") => Some(e.as_str()),
+        _ => None,
+    }
 }
 
 /// Insert a rendered member, recording its address if one was there already.
@@ -395,6 +452,13 @@ impl File {
         let names = entry(types, r.ty());
         if names.insert(r.name().to_string(), text(&body, 3)).is_some() {
             self.duplicates.push(r.address());
+        }
+        if let Some(name) = super::unique::name_attribute(r.ty())
+            .filter(|_| !r.is_data())
+            .and_then(|a| literal(body.get(a)?))
+        {
+            self.names
+                .push((r.ty(), name.to_string(), r.name().to_string()));
         }
         self
     }

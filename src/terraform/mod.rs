@@ -6,8 +6,9 @@ mod document;
 mod expr;
 mod json;
 mod render;
+pub mod unique;
 
-pub use document::{File, Module, Rendered};
+pub use document::{File, Module, Named, Rendered};
 pub use expr::{Expr, Part, Ref, data, ident, interp, list, local, res, var};
 pub use json::{Json, Key, Literal, Object, ToJson};
 pub use render::render_json;

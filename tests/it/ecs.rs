@@ -319,7 +319,7 @@ jobs:";
         );
     }
     // Names that fit are kept as they are.
-    assert!(names.contains(&"tiny-production-api"), "{names:?}");
+    assert!(names.contains(&"tiny-production-api-8080"), "{names:?}");
 }
 
 /// A first deployment whose tasks cannot start stalls under the circuit breaker for good

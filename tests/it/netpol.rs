@@ -356,15 +356,31 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
         });
         let model = Model { policies };
         let pods = workload_pods(&docs);
-        let controller = Pod::new(
-            "ingress-nginx controller",
-            &controller_ns,
-            &[
-                ("app.kubernetes.io/name", "ingress-nginx"),
-                ("app.kubernetes.io/component", "controller"),
-            ],
-            &[80, 443, 8443, 10254, 10443],
-        );
+        // With the Gateway API, the pod bringing traffic in is one of the Envoy proxies Envoy
+        // Gateway runs for the Gateway in its own namespace (its labels; listener ports 80
+        // and 443 map to container ports 10080 and 10443).
+        let controller = if gateway {
+            Pod::new(
+                "Envoy proxy",
+                &controller_ns,
+                &[
+                    ("app.kubernetes.io/name", "envoy"),
+                    ("app.kubernetes.io/component", "proxy"),
+                    ("app.kubernetes.io/managed-by", "envoy-gateway"),
+                ],
+                &[10080, 10443],
+            )
+        } else {
+            Pod::new(
+                "ingress-nginx controller",
+                &controller_ns,
+                &[
+                    ("app.kubernetes.io/name", "ingress-nginx"),
+                    ("app.kubernetes.io/component", "controller"),
+                ],
+                &[80, 443, 8443, 10254, 10443],
+            )
+        };
         let intruder = Pod::new("intruder", "intruder", &[("app", "intruder")], &[]);
         let dns = Pod::new("kube-dns", "kube-system", &[("k8s-app", "kube-dns")], &[53]);
         let prometheus = monitoring.as_deref().map(|ns| {
@@ -454,6 +470,50 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
                     );
                     checked += 1;
                 }
+            }
+        }
+
+        // The Envoy proxies reach every pod an HTTPRoute sends to (in the route's namespace),
+        // on the Service's target port.
+        for r in docs.iter().filter(|d| d["kind"] == "HTTPRoute") {
+            let ns = r["metadata"]["namespace"].as_str().unwrap();
+            let backends = r["spec"]["rules"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|rule| rule["backendRefs"].as_array().into_iter().flatten());
+            for b in backends {
+                let svc = docs
+                    .iter()
+                    .find(|x| {
+                        x["kind"] == "Service"
+                            && x["metadata"]["namespace"] == ns
+                            && x["metadata"]["name"] == b["name"]
+                    })
+                    .unwrap_or_else(|| panic!("{label}: no Service {ns}/{}", b["name"]));
+                let port = svc["spec"]["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|p| p["port"] == b["port"])
+                    .and_then(|p| p["targetPort"].as_u64())
+                    .unwrap_or_else(|| {
+                        panic!("{label}: {ns}/{} has no port {}", b["name"], b["port"])
+                    }) as u16;
+                let selector = labels_of(&svc["spec"]["selector"]);
+                let mut reached = 0;
+                for p in pods.iter().filter(|p| {
+                    p.namespace == ns && selector.iter().all(|(k, v)| p.labels.get(k) == Some(v))
+                }) {
+                    assert!(
+                        model.allows(&controller, p, port),
+                        "{label}: the Envoy proxies cannot reach {} on {port}",
+                        p.what
+                    );
+                    reached += 1;
+                    checked += 1;
+                }
+                assert!(reached > 0, "{label}: {ns}/{} selects no pod", b["name"]);
             }
         }
 

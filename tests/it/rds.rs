@@ -225,28 +225,3 @@ fn a_secret_named_like_a_generated_one_is_refused() {
     assert!(err.contains("password_secret: db-master"), "{err}");
     synth_yaml(&(yaml + "    password_secret: db-master\n")).unwrap();
 }
-
-/// A database named `<db>-replica` lands on the addresses infragen derives for `db`'s read
-/// replica (`aws_db_instance.db_replica`, its log groups): one of the two instances would
-/// silently replace the other. Refused on the clashing name, with its position.
-#[test]
-fn a_database_named_like_anothers_replica_is_refused() {
-    let yaml = stack("{ size_gb: 20 }\n    replicas: 1").replace(
-        "databases:\n",
-        "databases:\n  - name: db-replica\n    engine: postgres\n    size: db.m7g.large\n    storage: { size_gb: 20 }\n",
-    );
-    let err = synth_yaml(&yaml).unwrap_err();
-    assert!(err.contains("ledger.yaml:"), "{err}");
-    assert!(
-        err.contains(
-            "`db-replica` takes Terraform addresses infragen also derives from `databases[1]` `db`"
-        ),
-        "{err}"
-    );
-    assert!(
-        err.contains("`aws_db_instance.db_replica` (terraform/infra)"),
-        "{err}"
-    );
-    // Without the replica nothing clashes.
-    synth_yaml(&yaml.replace("    replicas: 1\n", "")).unwrap();
-}

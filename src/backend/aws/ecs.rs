@@ -405,7 +405,8 @@ pub(super) fn roles(
         .resource(
             &execution,
             json!({
-                "name": format!("{}-{}-execution", ctx.prefix, s.name),
+                // IAM role names have at most 64 characters.
+                "name": crate::naming::fit(&format!("{}-{}-execution", ctx.prefix, s.name), 64),
                 "description": format!("ECS agent for {}: pulls the image, writes its log group, reads its secrets", s.name),
                 "assume_role_policy": assume_role("ecs-tasks.amazonaws.com"),
             }),
@@ -421,7 +422,7 @@ pub(super) fn roles(
         .resource(
             &task,
             json!({
-                "name": format!("{}-{}-task", ctx.prefix, s.name),
+                "name": crate::naming::fit(&format!("{}-{}-task", ctx.prefix, s.name), 64),
                 "description": format!("Application role of {}: read/write on exactly the tables and buckets it uses", s.name),
                 "assume_role_policy": task_trust,
             }),
@@ -655,13 +656,13 @@ pub(super) fn service_security_group(
         &sg,
         json!({
             "name": &name,
-            "description": match s.port {
-                Some(p) => format!("ECS tasks security group for {}: in from the load balancer on {p}, out to its data services and HTTPS", s.name),
-                // A worker without a port takes no inbound traffic.
-                None => format!("ECS tasks security group for {}: no inbound, out to its data services and HTTPS", s.name),
-            },
+            // One description whatever the port (or none, for a worker): a changed
+            // description replaces the group (see `security::replaceable`); the rules say
+            // which port.
+            "description": format!("ECS tasks of {}: inbound only as its rules allow (the load balancer, if any), out to its data services and HTTPS", s.name),
             "vpc_id": res("aws_vpc", "main").id(),
             "tags": {"Name": name},
+            "lifecycle": security::replaceable(),
         }),
     );
     if behind_lb {

@@ -143,9 +143,12 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         &sg,
         json!({
             "name": sg_name(ctx, "alb"),
-            "description": format!("ALB security group for {name}: HTTPS and HTTP from {source}, out only to the tasks"),
+            // Nothing that can change (the ports, the source): a changed description
+            // replaces the group (see `security::replaceable`); the rules say the rest.
+            "description": format!("Load balancer of {}: inbound as its rules allow, out only to the tasks", ctx.prefix),
             "vpc_id": res("aws_vpc", "main").id(),
             "tags": {"Name": sg_name(ctx, "alb")},
+            "lifecycle": security::replaceable(),
         }),
     );
     let mut ports = vec![(443, "HTTPS")];
@@ -243,12 +246,20 @@ fn truncate(s: &str, max: usize) -> String {
 /// ELB's limit on target group names.
 const TARGET_GROUP_NAME_MAX: usize = 32;
 
-/// A target group's name: `<name>-<env>-<service>`, or when that is longer than ELB allows,
-/// its beginning and a hash of the whole. Cutting alone would give two services whose names
-/// share a beginning (`notification-api`, `notification-worker`) the same name, and ELB
-/// refuses the second (DuplicateTargetGroupName).
-pub(super) fn target_group_name(ctx: &Ctx, service: &str) -> String {
-    super::fit_name(&format!("{}-{service}", ctx.prefix), TARGET_GROUP_NAME_MAX)
+/// A target group's name: `<name>-<env>-<service>-<port>`, or when that is longer than ELB
+/// allows, its beginning and a hash of the whole. Cutting alone would give two services
+/// whose names share a beginning (`notification-api`, `notification-worker`) the same name,
+/// and ELB refuses the second (DuplicateTargetGroupName).
+///
+/// The port is in the name because it cannot change in place: a new port is a new target
+/// group, which must exist before the old one goes (ELB refuses to delete a target group a
+/// listener or rule still forwards to, `ResourceInUse`), so it is created first
+/// (create_before_destroy) and needs a name the old one does not hold.
+pub(super) fn target_group_name(ctx: &Ctx, service: &str, port: u16) -> String {
+    crate::naming::fit(
+        &format!("{}-{service}-{port}", ctx.prefix),
+        TARGET_GROUP_NAME_MAX,
+    )
 }
 
 fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
@@ -258,11 +269,15 @@ fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
         .map(|h| h.path.clone())
         .or(readiness)
         .unwrap_or_else(|| "/".into());
-    let name = target_group_name(ctx, &s.name);
+    let name = target_group_name(ctx, &s.name, s.port.unwrap_or_default());
     m.file("edge").resource(
         &target_group(&s.name),
         json!({
             "name": &name,
+            // See `target_group_name`: the replacement's name differs from the old one's
+            // whenever `port` (the only argument here that can change and forces a new
+            // group) does.
+            "lifecycle": {"create_before_destroy": true},
             "target_type": "ip",
             "protocol": "HTTP",
             "protocol_version": "HTTP1",

@@ -83,7 +83,7 @@ pub fn irsa_role(
 /// An IAM role name: `<cluster>-<suffix>`, cut to IAM's 64 characters.
 pub fn role_name(ctx: &Ctx, suffix: &str) -> String {
     // IAM role names: at most 64 characters.
-    super::fit_name(&format!("{}-{suffix}", ctx.cluster_name()), 64)
+    crate::naming::fit(&format!("{}-{suffix}", ctx.cluster_name()), 64)
 }
 
 /// The names of the roles infragen makes for itself around an EKS cluster: the control

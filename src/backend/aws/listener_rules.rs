@@ -64,13 +64,6 @@ fn band(host: bool, depth: Option<u32>) -> u32 {
     }
 }
 
-/// FNV-1a: stable across Rust versions and platforms (std's hasher promises neither).
-pub(super) fn fnv1a(s: &str) -> u32 {
-    s.bytes().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
-}
-
 /// The rules for the routed services, except those of `default` for every host's `/`
 /// (the listener's default action forwards there).
 pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
@@ -140,7 +133,7 @@ pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
     let mut taken: BTreeSet<u32> = BTreeSet::new();
     let mut out = Vec::new();
     for (base, key, mut rule) in pending {
-        let mut slot = fnv1a(&key) % BAND;
+        let mut slot = crate::naming::fnv1a(&key) % BAND;
         // A band holds BAND rules; more in one band (never in practice) spill into the next
         // slots, which the uniqueness below still guarantees.
         let mut tries = 0;

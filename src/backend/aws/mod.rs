@@ -259,16 +259,3 @@ fn providers(ctx: &Ctx, m: &mut Module, backend: Option<Json>) {
     f.provider("aws", aws);
     f.resource(&data("aws_caller_identity", "current"), json!({}));
 }
-
-/// `full` as a cloud name of at most `max` characters: as it is when it fits, else its
-/// head and a hash of the whole (`<head>-<8 hex>`), so two long names that share a
-/// beginning never come out alike (which plain truncation did: ELB's DuplicateTargetGroupName,
-/// IAM's EntityAlreadyExists).
-pub(crate) fn fit_name(full: &str, max: usize) -> String {
-    if full.len() <= max {
-        return full.to_string();
-    }
-    let hash = format!("{:08x}", listener_rules::fnv1a(full));
-    let head: String = full.chars().take(max - hash.len() - 1).collect();
-    format!("{}-{hash}", head.trim_end_matches('-'))
-}

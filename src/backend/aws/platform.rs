@@ -18,7 +18,10 @@
 //! Edge: with `ingress.class: nginx` and a `load_balancer`, the internet-facing ALB (WAF,
 //! TLS with the ACM certificate, HTTP→HTTPS redirect) forwards to ingress-nginx over HTTPS,
 //! whose Service stays inside the cluster; without a `load_balancer`, ingress-nginx gets an
-//! NLB through the controller. With `ingress.class: alb` the services' Ingress is the ALB and
+//! NLB through the controller. With `ingress.gateway`, Envoy Gateway (after the controller;
+//! cert-manager after it, for the Gateway API CRDs) serves the Gateway, whose Envoy proxies
+//! get that NLB (the Gateway's `spec.infrastructure.annotations`); the ALB settings are
+//! refused beside it (`semantic/gateway.rs`). With `ingress.class: alb` the services' Ingress is the ALB and
 //! takes the controller's annotations, the WAF by name (`wafv2-acl-name`) since a web ACL's
 //! ARN holds a generated id a manifest cannot know. The ALBs' access logs are the
 //! IngressClassParams' (see `class_attributes`): the log bucket's name holds the account id.
@@ -80,7 +83,13 @@ fn alb_in_front_of_nginx(ctx: &Ctx) -> bool {
         && nginx_controller(ctx)
 }
 
+/// With `ingress.gateway`, Envoy Gateway (not ingress-nginx) takes the traffic, and
+/// ingress-nginx is not installed whatever `kubernetes.ingress_controller` says.
 fn nginx_controller(ctx: &Ctx) -> bool {
+    helm::gateway(ctx.v).is_none() && declares_nginx(ctx)
+}
+
+fn declares_nginx(ctx: &Ctx) -> bool {
     ctx.v
         .bp
         .kubernetes
@@ -413,7 +422,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     let _ = helm::own_namespace(ctx.v, &mut lbc_body);
     m.file("controllers").resource(&lbc_release, lbc_body);
 
-    if let Some((r, mut body)) = helm::ingress_nginx(ctx.v, nginx_service_annotations(ctx)) {
+    if let Some((r, mut body)) = helm::ingress_nginx(ctx.v, nlb_service_annotations(ctx)) {
         // The VPC CNI gives pods node-subnet addresses, like the control plane's ENIs, so no
         // NetworkPolicy can admit the API server to the admission webhook while keeping pods
         // out (CVE-2025-1974): the webhook is off (Ingress objects are then checked when the
@@ -456,12 +465,25 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         }
         m.file("controllers").resource(&r, body);
     }
+    if let Some((r, mut body)) = helm::envoy_gateway(ctx.v) {
+        // After the Load Balancer Controller: the Envoy proxies' Service is an NLB of its
+        // (`nlb_service_annotations`), which the in-tree controller must never claim.
+        body["depends_on"] = after_lbc.clone();
+        if let Some((ns, doc)) = helm::own_namespace(ctx.v, &mut body) {
+            m.file("namespaces").resource(&ns, doc);
+        }
+        m.file("gateway").resource(&r, body);
+        ctx.note(
+            "ingress.gateway: the AWS Load Balancer Controller creates a Network Load Balancer (IP targets) for the Gateway's Envoy proxies once the manifests are applied; point DNS at its address (`kubectl get gateway -A`)",
+        );
+    }
     if let Some((r, mut body)) = helm::cert_manager(ctx.v) {
         if fargate {
             // The webhook's default port is the kubelet's, which Fargate's VM holds.
             helm::merge_values(&mut body, json!({"webhook": {"securePort": 10260}}));
         }
-        body["depends_on"] = after_lbc.clone();
+        // After Envoy Gateway too with the Gateway API (`helm::cert_manager`).
+        helm::after(&mut body, &lbc_release);
         if let Some((ns, doc)) = helm::own_namespace(ctx.v, &mut body) {
             m.file("namespaces").resource(&ns, doc);
         }
@@ -490,9 +512,12 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     Some(m)
 }
 
-/// Annotations on the ingress-nginx Service: an NLB with IP targets through the controller
-/// (Fargate has no node ports), unless the ALB fronts it.
-fn nginx_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
+/// Annotations on the Service in front of the in-cluster proxies (ingress-nginx's, or the
+/// Envoy proxies' of the Gateway): an NLB with IP targets through the Load Balancer
+/// Controller (`type: external`, so the in-tree controller leaves the Service alone; IP
+/// targets because Fargate has no node ports), unless the ALB fronts ingress-nginx.
+/// <https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/service/nlb/>
+fn nlb_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     let mut a = BTreeMap::new();
     if alb_in_front_of_nginx(ctx) {
         return a;
@@ -810,6 +835,12 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
             Vec::new()
         },
         platform_namespaces: helm::platform_namespaces(ctx.v),
+        // Envoy Gateway puts them on the Service of the Gateway's proxies.
+        gateway_service_annotations: if helm::gateway(ctx.v).is_some() {
+            nlb_service_annotations(ctx)
+        } else {
+            BTreeMap::new()
+        },
         database_storage_class: ebs_classes(ctx).then(|| RETAIN_CLASS.to_string()),
         ..Default::default()
     };
@@ -839,12 +870,10 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
 /// The manifests under `k8s/`, for this platform, and `preconditions.json`.
 pub fn manifests(ctx: &Ctx, out: &mut Output) {
     let opts = options(ctx);
-    let (files, lowered, secrets) = k8s::manifests_and_secrets(ctx.v, &opts);
+    let secrets = k8s::manifests_and_secrets(ctx.v, &opts).add_to(out);
     for n in k8s::notes(ctx.v, &opts) {
         ctx.note(n);
     }
-    out.files.extend(files);
-    out.lowered.extend(lowered);
     let creds = k8s::credential_secrets(ctx.v, &opts);
     let made: Vec<String> = super::external_secrets::plan(ctx)
         .iter()

@@ -38,6 +38,24 @@ pub fn sg_name(ctx: &Ctx, component: &str) -> String {
     }
 }
 
+/// The `lifecycle` of a security group that something running is attached to.
+///
+/// `name`, `description` and `vpc_id` cannot change in place. Replaced the default way,
+/// Terraform deletes the group first, which EC2 refuses while an ENI (a task, an instance, a
+/// load balancer) still uses it (`DependencyViolation`), until the delete times out: the
+/// provider's "Recreating a Security Group" note
+/// (<https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/security_group#recreating-a-security-group>)
+/// asks for `create_before_destroy`, so the users move to the new group before the old one
+/// goes. That is safe with a fixed `name` because the names derive from the component's
+/// name (a rename gives a new one) and descriptions say nothing that changes on its own
+/// (no port, no engine): a replacement always comes with a new name. The description is
+/// also ignored after creation: groups created by earlier versions carry a description
+/// that named the port or the engine, and must not be replaced (under their unchanged
+/// names) to take the new text.
+pub fn replaceable() -> Json {
+    json!({"create_before_destroy": true, "ignore_changes": ["description"]})
+}
+
 /// Who may reach data component `name`: (label, the resource that declares the source
 /// group, the source group id expression).
 fn client_groups(ctx: &Ctx, name: &str) -> Vec<(String, Ref, Expr)> {
@@ -88,9 +106,12 @@ pub fn data_sg(ctx: &Ctx, m: &mut Module, file: &str, name: &str, port: u16, wha
         &sg,
         json!({
             "name": sg_name(ctx, name),
-            "description": format!("{what} {name} security group: reachable only from its clients on {port}"),
+            // Neither the engine nor the port: both can change on a later apply, and a
+            // changed description replaces the group (see [`replaceable`]).
+            "description": format!("Data service {name}: inbound only from its clients' security groups, no outbound"),
             "vpc_id": res("aws_vpc", "main").id(),
             "tags": {"Name": sg_name(ctx, name)},
+            "lifecycle": replaceable(),
         }),
     );
     for (label, declared_by, source) in client_groups(ctx, name) {

@@ -21,7 +21,7 @@ use crate::blueprint::types::IngressClass;
 use crate::k8s;
 use crate::naming::header;
 use crate::output::Output;
-use crate::terraform::{Expr, Json, Module, data, interp};
+use crate::terraform::{Expr, Module, data, interp};
 use crate::tpl;
 
 /// The name of the DigitalOcean load balancer the ingress controller's Service creates.
@@ -136,12 +136,10 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
             ),
         );
     }
-    let mut gateway_release = None;
     if let Some((r, mut body)) = helm::envoy_gateway(v) {
         if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
             m.file("namespaces").resource(&ns, doc);
         }
-        gateway_release = Some(r.address());
         m.file("gateway").resource(&r, body);
         ctx.note(format!(
             "ingress.gateway: Envoy Gateway creates the DigitalOcean load balancer `{}` for the Gateway once the manifests are applied; point DNS at its address (`kubectl get gateway -A`)",
@@ -149,20 +147,9 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
         ));
     }
     if let Some((r, mut body)) = cert_manager {
+        // After Envoy Gateway (its CRDs) with the Gateway API: `helm::cert_manager`.
         if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
             m.file("namespaces").resource(&ns, doc);
-        }
-        // With its Gateway API support on, the cert-manager controller exits at start-up
-        // while the Gateway API CRDs are absent ("the Gateway API CRDs do not seem to be
-        // present"); Envoy Gateway's chart installs them, so it goes first rather than
-        // racing an atomic release that waits for cert-manager to become ready.
-        if let Some(gw) = &gateway_release {
-            let mut after = match &body["depends_on"] {
-                Json::Array(a) => a.clone(),
-                _ => Vec::new(),
-            };
-            after.push(json!(gw));
-            body["depends_on"] = Json::Array(after);
         }
         m.file("cert_manager").resource(&r, body);
     }
@@ -388,7 +375,7 @@ pub fn manifests(ctx: &Ctx, shared: &Shared, out: &mut Output) {
         ctx.note("ingress.class `alb`: DOKS has no AWS Load Balancer Controller; the Ingress uses class `nginx`");
     }
     let opts = &shared.opts;
-    let (files, lowered, secrets) = k8s::manifests_and_secrets(ctx.v, opts);
+    let secrets = k8s::manifests_and_secrets(ctx.v, opts).add_to(out);
     let made: Vec<String> = k8s::managed_bindings(ctx.v, opts)
         .into_iter()
         .filter(|(_, _, list)| list.iter().any(|b| b.secret()))
@@ -400,6 +387,4 @@ pub fn manifests(ctx: &Ctx, shared: &Shared, out: &mut Output) {
     for n in k8s::notes(ctx.v, opts) {
         ctx.note(n);
     }
-    out.files.extend(files);
-    out.lowered.extend(lowered);
 }

@@ -78,12 +78,10 @@ pub fn synth(v: &Validated) -> Output {
     // The namespaces of the generated credentials belong to the platform module.
     let owned = connections::owned_namespaces(v, &opts);
     opts.platform_namespaces.extend(owned);
-    let (files, lowered, secrets) = k8s::manifests_and_secrets(v, &opts);
     let mut out = Output::default();
+    let secrets = k8s::manifests_and_secrets(v, &opts).add_to(&mut out);
     out.notes
         .extend(k8s::notes(v, &opts).into_iter().map(Note::plain));
-    out.files.extend(files);
-    out.lowered.extend(lowered);
 
     let present: Vec<&'static str> = super::parts(v.bp)
         .into_iter()
@@ -150,11 +148,20 @@ fn platform(v: &Validated, creds: &[k8s::CredentialSecret]) -> Module {
 fn crds(v: &Validated, files: &std::collections::BTreeMap<String, String>) -> Vec<Precondition> {
     let bp = v.bp;
     let mut out = Vec::new();
+    let gateway = bp
+        .ingress
+        .as_ref()
+        .is_some_and(|i| i.enabled && i.gateway.is_some());
     // Every custom kind the manifests use, read off the files themselves so a new kind
     // cannot slip through unlisted.
     for (group, kind) in custom_kinds(files) {
         let plural = plural(&kind.to_ascii_lowercase());
         let controller = match group.as_str() {
+            // The Gateway's certificate comes from cert-manager's Gateway API support, off
+            // by default (https://cert-manager.io/docs/usage/gateway/).
+            "cert-manager.io" if gateway => {
+                "install cert-manager (with its CRDs, and its Gateway API support on: Helm value `config.enableGatewayAPI: true`)"
+            }
             "cert-manager.io" => "install cert-manager (with its CRDs)",
             "autoscaling.k8s.io" => {
                 "install the Vertical Pod Autoscaler (its CRDs and recommender)"
@@ -181,7 +188,21 @@ fn crds(v: &Validated, files: &std::collections::BTreeMap<String, String>) -> Ve
             why: "HorizontalPodAutoscalers read CPU and memory from the resource metrics API: install metrics-server first".into(),
         });
     }
-    if bp.ingress.as_ref().is_some_and(|i| i.enabled) {
+    let ingress = bp.ingress.as_ref().filter(|i| i.enabled);
+    if ingress.is_some_and(|i| i.gateway.is_some()) {
+        // No Ingress objects: the GatewayClass names Envoy Gateway's controller, and the
+        // NetworkPolicies admit its proxies from its namespace.
+        out.push(Precondition {
+            kind: "Deployment".into(),
+            namespace: k8s::ENVOY_GATEWAY_NAMESPACE.into(),
+            name: "envoy-gateway".into(),
+            keys: vec![],
+            why: format!(
+                "the GatewayClass is served by Envoy Gateway's controller, whose Envoy proxies the NetworkPolicies admit from namespace `{}`: install Envoy Gateway there (chart `oci://docker.io/envoyproxy/gateway-helm`, with the Gateway API CRDs) first",
+                k8s::ENVOY_GATEWAY_NAMESPACE
+            ),
+        });
+    } else if ingress.is_some() {
         out.push(Precondition {
             kind: "IngressClass".into(),
             namespace: String::new(),

@@ -233,6 +233,14 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
             // A prefix, so a replacement group can exist beside the old one.
             "node_group_name_prefix": format!("{}-", pool.name),
             "node_role_arn": res("aws_iam_role", "nodes").arn(),
+            // The cluster's version, by reference: a `cluster.version` bump updates the
+            // control plane first, then the add-ons (read for the new version) and these
+            // groups, which roll their nodes onto the new version's AMI. Left unset, a group
+            // keeps the version it was created with, and EKS refuses the next bump ("all of
+            // your node groups' Kubernetes versions must match the cluster's Kubernetes
+            // version in order to update the cluster to a new Kubernetes version",
+            // <https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterVersion.html>).
+            "version": super::cluster().attr("version"),
             "subnet_ids": private_subnets(ctx),
             "ami_type": ami_type(&instance),
             "instance_types": [instance],

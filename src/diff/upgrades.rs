@@ -1,0 +1,174 @@
+//! Version changes a single apply cannot make, which only a diff can see (`synth` sees one
+//! blueprint, not the version running): they become notes on the target, so a reviewer
+//! learns before `terraform apply` fails half-way.
+
+use serde_json::Value;
+
+use super::objects::Object;
+
+/// `"1.33"` → `(1, 33)`; `None` when the text is not `<major>.<minor>…`.
+fn major_minor(v: &str) -> Option<(u32, u32)> {
+    let mut parts = v.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// The major version of an RDS engine version: MySQL's is `8.0`, `8.4`; PostgreSQL's (10 on)
+/// its first number.
+fn rds_major(engine: &str, version: &str) -> String {
+    let mut parts = version.split('.');
+    let first = parts.next().unwrap_or_default();
+    if engine == "mysql" || first.parse::<u32>().is_ok_and(|m| m < 10) {
+        format!("{first}.{}", parts.next().unwrap_or("0"))
+    } else {
+        first.to_string()
+    }
+}
+
+fn text<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
+    body.get(key).and_then(Value::as_str)
+}
+
+/// Notes on the version changes between `old` and `new` objects (by address) that one apply
+/// cannot make.
+pub fn notes(
+    old: &std::collections::BTreeMap<String, Object>,
+    new: &std::collections::BTreeMap<String, Object>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (addr, n) in new {
+        let Some(o) = old.get(addr) else { continue };
+        if o.kind != n.kind {
+            continue;
+        }
+        match n.kind.as_str() {
+            "aws_eks_cluster" => {
+                let (Some(from), Some(to)) = (text(&o.body, "version"), text(&n.body, "version"))
+                else {
+                    continue;
+                };
+                let (Some(a), Some(b)) = (major_minor(from), major_minor(to)) else {
+                    continue;
+                };
+                if b < a {
+                    notes.push(format!(
+                        "{addr}: Kubernetes {from} → {to} is a downgrade, which EKS does not do (a new cluster would be needed)"
+                    ));
+                } else if a.0 == b.0 && b.1 > a.1 + 1 {
+                    notes.push(format!(
+                        "{addr}: EKS upgrades one minor version at a time, so {from} → {to} fails (UpdateClusterVersion); apply {}.{} first",
+                        a.0,
+                        a.1 + 1
+                    ));
+                }
+            }
+            "aws_db_instance" => {
+                let engine = text(&n.body, "engine").unwrap_or_default();
+                let (Some(from), Some(to)) = (
+                    text(&o.body, "engine_version"),
+                    text(&n.body, "engine_version"),
+                ) else {
+                    continue;
+                };
+                let (ma, mb) = (rds_major(engine, from), rds_major(engine, to));
+                if ma == mb {
+                    continue;
+                }
+                let older = |x: &str, y: &str| {
+                    let p = |s: &str| -> Vec<u32> {
+                        s.split('.').filter_map(|n| n.parse().ok()).collect()
+                    };
+                    p(x) < p(y)
+                };
+                if older(&mb, &ma) {
+                    notes.push(format!(
+                        "{addr}: {engine} {from} → {to} is a major version downgrade, which RDS does not do (restore a snapshot into a new instance instead)"
+                    ));
+                    continue;
+                }
+                // RDS for MySQL upgrades read replicas before their source; Terraform updates
+                // a replica after the primary it names (`replicate_source_db`).
+                let name = addr.rsplit('.').next().unwrap_or_default();
+                let source = format!("${{aws_db_instance.{name}.identifier}}");
+                let replicas = new
+                    .values()
+                    .filter(|r| r.kind == "aws_db_instance")
+                    .filter(|r| text(&r.body, "replicate_source_db") == Some(source.as_str()))
+                    .count();
+                if engine == "mysql" && replicas > 0 {
+                    notes.push(format!(
+                        "{addr}: MySQL {from} → {to} with {replicas} read replica(s): RDS upgrades MySQL replicas before their source, but this apply upgrades the source first and fails; upgrade the replicas to {to} by hand first (aws rds modify-db-instance --engine-version … --allow-major-version-upgrade --apply-immediately), or drop them for the upgrade"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn obj(kind: &str, body: Value) -> Object {
+        Object {
+            kind: kind.into(),
+            file: "terraform/infra/x.tf.json".into(),
+            body,
+        }
+    }
+
+    #[test]
+    fn majors() {
+        assert_eq!(rds_major("mysql", "8.0.40"), "8.0");
+        assert_eq!(rds_major("mysql", "8.4"), "8.4");
+        assert_eq!(rds_major("postgres", "16.4"), "16");
+        assert_eq!(rds_major("postgres", "9.6.20"), "9.6");
+    }
+
+    #[test]
+    fn one_minor_at_a_time() {
+        let cluster = |v: &str| {
+            BTreeMap::from([(
+                "infra: aws_eks_cluster.main".to_string(),
+                obj("aws_eks_cluster", serde_json::json!({"version": v})),
+            )])
+        };
+        assert!(notes(&cluster("1.33"), &cluster("1.34")).is_empty());
+        let skip = notes(&cluster("1.33"), &cluster("1.35"));
+        assert!(skip[0].contains("apply 1.34 first"), "{skip:?}");
+        assert!(notes(&cluster("1.34"), &cluster("1.33"))[0].contains("downgrade"));
+    }
+
+    #[test]
+    fn mysql_replicas_before_their_source() {
+        let db = |v: &str| {
+            BTreeMap::from([
+                (
+                    "infra: aws_db_instance.db".to_string(),
+                    obj(
+                        "aws_db_instance",
+                        serde_json::json!({"engine": "mysql", "engine_version": v}),
+                    ),
+                ),
+                (
+                    "infra: aws_db_instance.db_replica".to_string(),
+                    obj(
+                        "aws_db_instance",
+                        serde_json::json!({"replicate_source_db": "${aws_db_instance.db.identifier}"}),
+                    ),
+                ),
+            ])
+        };
+        let up = notes(&db("8.0"), &db("8.4"));
+        assert!(
+            up[0].contains("upgrades MySQL replicas before their source"),
+            "{up:?}"
+        );
+        assert!(notes(&db("8.0.39"), &db("8.0.40")).is_empty());
+        assert!(notes(&db("8.4"), &db("8.0"))[0].contains("downgrade"));
+    }
+}

@@ -1,0 +1,427 @@
+//! Day 2: a blueprint CHANGE applied on top of the state of the previous one. Each test
+//! synthesizes a blueprint, changes it as a pull request would, and checks that what the
+//! change makes Terraform do would succeed against the API: no replacement of something in
+//! use that the API refuses to delete, no change the API refuses without a flag.
+
+use serde_json::Value;
+
+use crate::support::{ecs_stack, resources, synth_aws};
+
+/// An ECS service on port 8080 using a PostgreSQL 16 database and a Redis 7.1 cache.
+fn stack(port: u16, db_version: &str, cache: &str) -> String {
+    ecs_stack(
+        "day",
+        &format!(
+            r#"databases:
+  - name: orders
+    engine: postgres
+    version: "{db_version}"
+    size: db.t4g.medium
+    storage: {{ size_gb: 50 }}
+caches:
+  - name: sessions
+{cache}
+    size: cache.t4g.small
+load_balancer:
+  certificate: {{ arn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc" }}
+services:
+  - name: api
+    image: example/api:1.0.0
+    port: {port}
+    task: {{ cpu: 256, memory: 512 }}
+    routes: [{{ path: / }}]
+    uses: [orders, sessions]
+environments:
+  production: {{}}
+"#
+        ),
+    )
+}
+
+const REDIS: &str = "    engine: redis\n    version: \"7.1\"";
+const VALKEY: &str = "    engine: valkey\n    version: \"8.0\"";
+
+fn synth(yaml: &str) -> infragen::Output {
+    synth_aws("day", yaml).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The security groups of `infra` by `name`.
+fn security_groups(out: &infragen::Output) -> Vec<(String, Value)> {
+    resources(out, "infra", "aws_security_group")
+        .into_iter()
+        .map(|sg| (sg["name"].as_str().unwrap_or_default().to_string(), sg))
+        .collect()
+}
+
+/// `description` and `vpc_id` cannot change in place: a group keeping its name but not them
+/// is replaced — deleted first, which EC2 refuses while the tasks, the load balancer or the
+/// database still use it (`DependencyViolation`), or, created first, refused as a duplicate
+/// name. A change of port or engine must leave every group as it is.
+#[test]
+fn a_port_or_engine_change_replaces_no_security_group() {
+    let base = synth(&stack(8080, "16", REDIS));
+    for (what, head) in [
+        ("the service's port", stack(9090, "16", REDIS)),
+        ("the cache's engine", stack(8080, "16", VALKEY)),
+        ("the database's major version", stack(8080, "17", REDIS)),
+    ] {
+        let head = synth(&head);
+        let new = security_groups(&head);
+        for (name, old) in security_groups(&base) {
+            let (_, sg) = new
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap_or_else(|| panic!("{what}: security group {name} disappears"));
+            for arg in ["description", "vpc_id"] {
+                assert_eq!(
+                    old[arg], sg[arg],
+                    "{what} replaces security group {name} (its `{arg}` changes)"
+                );
+            }
+        }
+    }
+}
+
+/// When a group is replaced after all (a renamed component gives it a new name), its users
+/// must move to the new group before the old one is deleted; and a group created by an
+/// earlier version, whose description still names a port or engine, must not be replaced
+/// to take the new text.
+#[test]
+fn every_security_group_is_created_before_the_one_it_replaces() {
+    let out = synth(&stack(8080, "16", REDIS));
+    let groups = security_groups(&out);
+    assert!(groups.len() >= 4, "alb, tasks, database, cache: {groups:?}");
+    for (name, sg) in groups {
+        assert_eq!(
+            sg["lifecycle"]["create_before_destroy"], true,
+            "security group {name} is deleted before its replacement exists"
+        );
+        assert!(
+            sg["lifecycle"]["ignore_changes"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v == "description")),
+            "security group {name}: a new description would replace it under the same name"
+        );
+    }
+}
+
+/// PostgreSQL 16 → 17: RDS refuses a new major version without
+/// `allow_major_version_upgrade`, and the parameter group of the new family replaces the
+/// old one (create_before_destroy, a new name) — which can only be deleted once the instance
+/// has left it, so the change must not wait for the maintenance window.
+#[test]
+fn a_major_version_bump_applies_in_one_run() {
+    let base = synth(&stack(8080, "16", REDIS));
+    let head = synth(&stack(8080, "17", REDIS));
+    let db = &resources(&head, "infra", "aws_db_instance")[0];
+    assert_eq!(db["engine_version"], "17");
+    assert_eq!(
+        db["allow_major_version_upgrade"], true,
+        "RDS refuses a major version without allow_major_version_upgrade"
+    );
+    assert_eq!(
+        db["apply_immediately"], true,
+        "deferred to the window, the old parameter group stays in use and cannot be deleted"
+    );
+    let old = &resources(&base, "infra", "aws_db_parameter_group")[0];
+    let new = &resources(&head, "infra", "aws_db_parameter_group")[0];
+    assert_eq!(new["family"], "postgres17");
+    assert_eq!(new["lifecycle"]["create_before_destroy"], true);
+    assert_ne!(
+        old["name_prefix"], new["name_prefix"],
+        "the replacement parameter group must not take the name of the one in use"
+    );
+}
+
+/// Redis → Valkey: the parameter group of the new family is a new group (new name, created
+/// first), and the replication group moves to it in the same apply.
+#[test]
+fn a_cache_engine_change_moves_to_a_new_parameter_group_in_one_run() {
+    let base = synth(&stack(8080, "16", REDIS));
+    let head = synth(&stack(8080, "16", VALKEY));
+    let rg = &resources(&head, "infra", "aws_elasticache_replication_group")[0];
+    assert_eq!(rg["engine"], "valkey");
+    assert_eq!(
+        rg["apply_immediately"], true,
+        "deferred to the window, the old parameter group stays in use and cannot be deleted"
+    );
+    let old = &resources(&base, "infra", "aws_elasticache_parameter_group")[0];
+    let new = &resources(&head, "infra", "aws_elasticache_parameter_group")[0];
+    assert_eq!(new["lifecycle"]["create_before_destroy"], true);
+    assert_ne!(old["name"], new["name"]);
+}
+
+/// `infragen diff` reads `lifecycle.ignore_changes`: an argument Terraform ignores after
+/// creation replaces nothing, so it is not flagged destructive.
+#[test]
+fn diff_does_not_flag_an_ignored_argument_as_a_replacement() {
+    let t = tempfile::tempdir().unwrap();
+    let base = t.path().join("base.yaml");
+    let head = t.path().join("head.yaml");
+    std::fs::write(&base, stack(8080, "16", REDIS)).unwrap();
+    std::fs::write(&head, stack(9090, "16", REDIS)).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args([
+            "diff",
+            "--provider",
+            "aws",
+            "--env",
+            "production",
+            "--format",
+            "json",
+        ])
+        .arg("--base")
+        .arg(&base)
+        .arg("--blueprint")
+        .arg(&head)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let flagged: Vec<String> = v
+        .pointer("/targets/0/changes")
+        .or_else(|| v.pointer("/0/changes"))
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("no changes in {v}"))
+        .iter()
+        .filter(|c| !c["destructive"].is_null())
+        .map(|c| c["address"].to_string())
+        .collect();
+    assert!(
+        flagged.iter().all(|a| !a.contains("aws_security_group.")),
+        "a port change flags a security group replacement: {flagged:?}"
+    );
+}
+
+/// A new port is a new target group (`port` cannot change in place). ELB refuses to delete
+/// the old one while the listener still forwards to it (`ResourceInUse`), so the new one is
+/// created first — under a name the old one does not hold (DuplicateTargetGroupName).
+#[test]
+fn a_port_change_creates_the_new_target_group_first_under_a_new_name() {
+    let base = synth(&stack(8080, "16", REDIS));
+    let head = synth(&stack(9090, "16", REDIS));
+    let old = &resources(&base, "infra", "aws_lb_target_group")[0];
+    let new = &resources(&head, "infra", "aws_lb_target_group")[0];
+    assert_eq!((&old["port"], &new["port"]), (&8080.into(), &9090.into()));
+    assert_eq!(
+        new["lifecycle"]["create_before_destroy"], true,
+        "the old target group is deleted while the listener forwards to it"
+    );
+    assert_ne!(
+        old["name"], new["name"],
+        "the new target group takes the name the old one still holds"
+    );
+}
+
+/// `cluster.version` 1.33 → 1.34: EKS updates the control plane only; a managed node group
+/// without a `version` stays on the one it was created with, and EKS refuses the NEXT bump
+/// until every node group matches the cluster (UpdateClusterVersion). Each group follows
+/// the cluster's version by reference, so Terraform updates it after the control plane.
+#[test]
+fn node_groups_follow_the_cluster_version() {
+    let out = crate::support::synth(
+        &crate::support::root().join("blueprints/ecommerce-eks.yaml"),
+        infragen::Provider::Aws,
+        "production",
+    );
+    let groups = resources(&out, "infra", "aws_eks_node_group");
+    assert!(!groups.is_empty());
+    for g in groups {
+        assert_eq!(
+            g["version"], "${aws_eks_cluster.main.version}",
+            "node group {} keeps its first Kubernetes version",
+            g["node_group_name_prefix"]
+        );
+    }
+}
+
+/// What `infragen diff` says about a port change: the target group is replaced new before
+/// old, and the ECS service — whose `load_balancer` the AWS provider updates in place (a
+/// moto plan of this change shows `update`, not `-/+`) — is not flagged.
+#[test]
+fn diff_of_a_port_change_replaces_the_target_group_only() {
+    let text = diff_text(&stack(8080, "16", REDIS), &stack(9090, "16", REDIS));
+    let destructive: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("DESTRUCTIVE"))
+        .collect();
+    assert_eq!(destructive.len(), 1, "{text}");
+    assert!(
+        destructive[0].contains("replaces the aws_lb_target_group")
+            && destructive[0].contains("the new one created before the old one is destroyed"),
+        "{text}"
+    );
+}
+
+/// Replacing a database that has deletion protection on cannot happen in one apply: the
+/// diff says so.
+#[test]
+fn diff_says_deletion_protection_stops_a_replacement() {
+    let yaml = stack(8080, "16", REDIS).replace(
+        "    storage: { size_gb: 50 }\n",
+        "    storage: { size_gb: 50 }\n    deletion_protection: true\n    username: app\n",
+    );
+    let text = diff_text(&yaml, &yaml.replace("username: app", "username: owner"));
+    assert!(
+        text.contains("destroys and recreates the aws_db_instance (username cannot change in place); its `deletion_protection` refuses the delete"),
+        "{text}"
+    );
+}
+
+fn diff_text(base: &str, head: &str) -> String {
+    let t = tempfile::tempdir().unwrap();
+    let (b, h) = (t.path().join("base.yaml"), t.path().join("head.yaml"));
+    std::fs::write(&b, base).unwrap();
+    std::fs::write(&h, head).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(["diff", "--provider", "aws", "--env", "production"])
+        .arg("--base")
+        .arg(&b)
+        .arg("--blueprint")
+        .arg(&h)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Redis → Valkey is an in-place ModifyReplicationGroup in the AWS provider (only Valkey →
+/// Redis replaces: `customizeDiffEngineForceNewOnDowngrade`), so the diff must not announce
+/// a destroyed cache for it — and must for the way back.
+#[test]
+fn diff_knows_redis_to_valkey_keeps_the_cache() {
+    let redis = stack(8080, "16", REDIS);
+    let valkey = stack(8080, "16", VALKEY);
+    let up = diff_text(&redis, &valkey);
+    assert!(
+        !up.contains("DESTRUCTIVE: destroys and recreates the aws_elasticache_replication_group"),
+        "{up}"
+    );
+    assert!(
+        up.contains("DESTRUCTIVE: replaces the aws_elasticache_parameter_group"),
+        "{up}"
+    );
+    let down = diff_text(&valkey, &redis);
+    assert!(
+        down.contains(
+            "DESTRUCTIVE: destroys and recreates the aws_elasticache_replication_group (engine"
+        ),
+        "{down}"
+    );
+}
+
+/// A fixed final snapshot name (`<id>-final`) serves once: the next deletion of a database or
+/// cache of the same identifier — a replacement, or an environment destroyed a second time —
+/// is refused because that snapshot exists (`DBSnapshotAlreadyExists`). Each instance names
+/// its final snapshot after its creation time, taken once (ignored afterwards).
+#[test]
+fn final_snapshots_do_not_collide_on_a_second_deletion() {
+    let out = synth(&stack(8080, "16", REDIS));
+    for ty in ["aws_db_instance", "aws_elasticache_replication_group"] {
+        for r in resources(&out, "infra", ty) {
+            let Some(name) = r["final_snapshot_identifier"].as_str() else {
+                continue; // a read replica takes none
+            };
+            assert!(
+                name.contains("timestamp()"),
+                "{ty}: final snapshot `{name}` is the same for every instance of this identifier"
+            );
+            assert!(
+                r["lifecycle"]["ignore_changes"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|v| v == "final_snapshot_identifier")),
+                "{ty}: the creation time would change the name on every plan"
+            );
+        }
+    }
+}
+
+/// An environment destroyed and applied again: a secret deleted with a recovery window keeps
+/// its name for that window, and creating it again fails ("already scheduled for deletion";
+/// a moto run of apply, destroy, apply failed just so). The secrets holding credentials
+/// Terraform generated for a database or cache go with them, as RDS's own managed master
+/// secret does; blueprint secrets, which hold values put by people, keep their window.
+#[test]
+fn generated_credential_secrets_free_their_name_when_destroyed() {
+    let out = synth(&stack(8080, "16", REDIS));
+    let secrets = resources(&out, "infra", "aws_secretsmanager_secret");
+    let generated: Vec<&Value> = secrets
+        .iter()
+        .filter(|s| {
+            let name = s["name"].as_str().unwrap_or_default();
+            name.ends_with("/master") || name.ends_with("/auth-token")
+        })
+        .collect();
+    assert_eq!(generated.len(), 2, "{secrets:?}");
+    for s in generated {
+        assert_eq!(
+            s["recovery_window_in_days"], 0,
+            "{}: re-creating the environment within the window fails",
+            s["name"]
+        );
+    }
+}
+
+/// Version changes one apply cannot make are only visible to a diff (synth sees one
+/// blueprint): skipping an EKS minor version (UpdateClusterVersion takes the next one only),
+/// and a MySQL major upgrade with read replicas (RDS upgrades the replicas first; Terraform
+/// updates the source first). The diff says so before the apply fails half-way.
+#[test]
+fn diff_notes_the_upgrades_one_apply_cannot_make() {
+    let eks = std::fs::read_to_string(crate::support::root().join("blueprints/ecommerce-eks.yaml"))
+        .unwrap();
+    let at = |v: &str| eks.replacen("  version: \"1.35\"", &format!("  version: \"{v}\""), 1);
+    assert_ne!(at("1.33"), eks, "the blueprint's cluster version moved");
+    let skip = diff_text(&at("1.33"), &eks);
+    assert!(
+        skip.contains("EKS upgrades one minor version at a time, so 1.33 → 1.35 fails")
+            && skip.contains("apply 1.34 first"),
+        "{skip}"
+    );
+    let next = diff_text(&at("1.34"), &eks);
+    assert!(!next.contains("one minor version at a time"), "{next}");
+
+    let mysql = |v: &str| {
+        stack(8080, "16", REDIS)
+            .replace("engine: postgres", "engine: mysql")
+            .replace(
+                "version: \"16\"",
+                &format!("version: \"{v}\"\n    replicas: 1"),
+            )
+    };
+    let up = diff_text(&mysql("8.0"), &mysql("8.4"));
+    assert!(
+        up.contains("RDS upgrades MySQL replicas before their source"),
+        "{up}"
+    );
+}
+
+/// A database renamed with `renamed_from`: RDS renames the instance in place (the provider
+/// sends NewDBInstanceIdentifier), so the diff must not announce a destroyed database; its
+/// parameter group, named after the identifier (`name_prefix`), is replaced new-first.
+#[test]
+fn diff_of_a_database_rename_keeps_the_instance() {
+    let base = stack(8080, "16", REDIS);
+    let head = base
+        .replace(
+            "  - name: orders\n",
+            "  - name: sales\n    renamed_from: orders\n",
+        )
+        .replace("uses: [orders, sessions]", "uses: [sales, sessions]");
+    let text = diff_text(&base, &head);
+    assert!(
+        text.contains(
+            "> moved   infra: aws_db_instance.sales (from infra: aws_db_instance.orders)"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("destroys and recreates the aws_db_instance"),
+        "{text}"
+    );
+    assert!(
+        text.contains("replaces the aws_db_parameter_group (name_prefix, description cannot change in place), the new one created before the old one is destroyed"),
+        "{text}"
+    );
+}
