@@ -3,6 +3,7 @@
 //! renames turned into `moved` blocks, and the unified diff of every file.
 
 mod identity;
+mod immutable;
 mod objects;
 pub mod renames;
 mod render;
@@ -201,7 +202,10 @@ fn inside(path: &str, arg: &str) -> bool {
 /// Notes on version changes between two outputs of the same target that one apply cannot
 /// make (an EKS minor version skipped, a downgrade, a MySQL major upgrade with replicas).
 pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
-    upgrades::notes(&objects::objects(base), &objects::objects(head))
+    let (old, new) = (objects::objects(base), objects::objects(head));
+    let mut notes = upgrades::notes(&old, &new);
+    notes.extend(immutable::removed_note(&old, &new));
+    notes
 }
 
 /// Compare two outputs of the same target. `moved` pairs (module → [(from, to)]) mark
@@ -263,7 +267,7 @@ pub fn compare(
             .and_then(|v| v.as_array())
             .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
             .unwrap_or_default();
-        let forcing: Vec<&str> = rules
+        let mut forcing: Vec<&str> = rules
             .forces_replacement
             .get(&n.kind)
             .map(|args| {
@@ -279,9 +283,25 @@ pub fn compare(
                     .collect()
             })
             .unwrap_or_default();
+        // A claim may grow (where its StorageClass allows expansion), never shrink.
+        if n.kind == "k8s:PersistentVolumeClaim" && immutable::shrinks(&attributes) {
+            forcing.push("spec.resources.requests.storage (smaller)");
+        }
+        let k8s = n.kind.strip_prefix("k8s:");
         // A move keeps the state, but a renamed argument that cannot change in place (an IAM
         // role's `name`, a cache's `replication_group_id`) still replaces the resource after it.
         let destructive = (kind != ChangeKind::Added && !forcing.is_empty()).then(|| {
+            // `kubectl apply` does not replace an object: it fails.
+            if let Some(k) = k8s {
+                let c = Change::new(kind, addr.clone());
+                return immutable::refusal(
+                    k,
+                    c.namespace.as_deref(),
+                    &c.name,
+                    &forcing,
+                    &attributes,
+                );
+            }
             let what = if rules.stateful.contains(&n.kind) {
                 "destroys and recreates"
             } else {

@@ -14,6 +14,7 @@ mod collisions;
 mod connections;
 mod data_volumes;
 mod day2;
+mod day2_k8s;
 mod deployable;
 mod determinism;
 mod diff;

@@ -158,13 +158,32 @@ pub(super) fn replica_set_init<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> 
     };
     let mut spec = pod(ctx, vec![container], volumes);
     spec.insert("restartPolicy", "OnFailure");
+    let template = map! {"metadata" => map! {"labels" => pod_labels}, "spec" => spec};
     map! {
         "apiVersion" => "batch/v1",
         "kind" => "Job",
-        "metadata" => ctx.meta(app.clone(), &d.namespace, ctx.app_labels(app, "database", None)),
+        "metadata" => ctx.meta(job_name(&app, &template), &d.namespace, ctx.app_labels(app, "database", None)),
         "spec" => map! {
             "backoffLimit" => 10u32,
-            "template" => map! {"metadata" => map! {"labels" => pod_labels}, "spec" => spec},
+            // Finished, the Job goes after a day (time to read its log); the next
+            // `kubectl apply` creates it again and it finds the set initiated.
+            "ttlSecondsAfterFinished" => JOB_TTL_SECONDS,
+            "template" => template,
         },
     }
+}
+
+/// Seconds a finished replica-set Job is kept.
+const JOB_TTL_SECONDS: u32 = 86_400;
+
+/// The Job's name: `<app>-<hash of its pod template>`. A Job's `spec.template` cannot change
+/// (`ValidateJobSpecUpdate` in pkg/apis/batch/validation: "field is immutable"), so a Job of the same name with a
+/// new image (a MongoDB version bump, a newer pin in the versions catalog) or member list
+/// would make `kubectl apply` fail; under a new name it is a new Job, and the old one goes
+/// with its TTL. At most 63 characters: the name is the value of the pods'
+/// `batch.kubernetes.io/job-name` label.
+fn job_name(app: &str, template: &Map) -> String {
+    let hash = crate::k8s::content_hash(&crate::k8s::yaml::to_string(template));
+    let keep = app.len().min(63 - 9);
+    format!("{}-{}", app[..keep].trim_end_matches('-'), &hash[..8])
 }

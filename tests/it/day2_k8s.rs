@@ -1,0 +1,226 @@
+//! Day 2 on Kubernetes and DigitalOcean: a blueprint CHANGE applied with `kubectl apply -k
+//! k8s/` and `terraform apply` on top of what runs. `kubectl apply` patches objects: a
+//! changed immutable field fails the apply ("field is immutable"), and objects the manifests
+//! no longer hold stay running. Terraform replaces what a ForceNew argument changes — on
+//! DigitalOcean a database cluster's name, or the cluster's default node pool's size.
+
+use std::collections::BTreeMap;
+
+use infragen::Provider;
+use infragen::diff::{Change, compare, upgrade_notes};
+
+use crate::support::{manifests, root};
+
+fn synth_text(name: &str, yaml: &str, provider: Provider) -> infragen::Output {
+    infragen::synthesize(name, yaml.as_bytes(), provider, "production")
+        .unwrap_or_else(|d| panic!("{name}: {d}"))
+}
+
+fn techshop() -> String {
+    std::fs::read_to_string(root().join("blueprints/techshop.yaml")).unwrap()
+}
+
+/// `s` with `from` replaced once (which must be there).
+fn edit(s: &str, from: &str, to: &str) -> String {
+    assert!(s.contains(from), "the blueprint no longer holds {from:?}");
+    s.replacen(from, to, 1)
+}
+
+fn change<'a>(changes: &'a [Change], address: &str) -> &'a Change {
+    changes
+        .iter()
+        .find(|c| c.address == address)
+        .unwrap_or_else(|| panic!("no change of {address}: {changes:#?}"))
+}
+
+/// A Job's pod template is immutable: a MongoDB image bump (or a newer pin in the versions
+/// catalog) must not put a different template under the name of a Job that exists, or
+/// `kubectl apply` stops at the replica-set Job.
+#[test]
+fn an_image_bump_never_changes_the_template_of_an_existing_job() {
+    let base = techshop();
+    let head = edit(&base, "image: mongo:8.0.20", "image: mongo:8.0.21");
+    let jobs = |yaml: &str| -> BTreeMap<String, serde_json::Value> {
+        manifests(&synth_text("techshop.yaml", yaml, Provider::Kubernetes))
+            .into_iter()
+            .filter(|d| d["kind"] == "Job")
+            .map(|d| {
+                let m = &d["metadata"];
+                (format!("{}/{}", m["namespace"], m["name"]), d)
+            })
+            .collect()
+    };
+    let (old, new) = (jobs(&base), jobs(&head));
+    assert!(
+        !old.is_empty(),
+        "techshop's replica set has an initiation Job"
+    );
+    for (name, job) in &new {
+        let short = job["metadata"]["name"].as_str().unwrap();
+        assert!(
+            short.len() <= 63,
+            "{name}: a Job's name is its pods' `job-name` label value, at most 63 characters"
+        );
+        if let Some(before) = old.get(name) {
+            assert_eq!(
+                before["spec"]["template"], job["spec"]["template"],
+                "Job {name} keeps its name with a new pod template: `kubectl apply` fails (spec.template is immutable)"
+            );
+        }
+        assert!(
+            job["spec"]["ttlSecondsAfterFinished"].is_u64(),
+            "Job {name}: superseded Jobs must go by themselves"
+        );
+    }
+    // And the diff does not ask anyone to delete the superseded Job by hand.
+    let notes = upgrade_notes(
+        &synth_text("techshop.yaml", &base, Provider::Kubernetes),
+        &synth_text("techshop.yaml", &head, Provider::Kubernetes),
+    );
+    assert!(notes.iter().all(|n| !n.contains("delete job")), "{notes:?}");
+}
+
+/// Resizing an in-cluster database's volume changes the StatefulSet's
+/// `volumeClaimTemplates`, which the API refuses to update: the diff says the apply fails
+/// and how to get through (orphan-delete, re-apply, resize the claims).
+#[test]
+fn a_volume_resize_of_an_in_cluster_database_says_how_to_apply_it() {
+    let base = techshop();
+    let head = edit(&base, "volume_size: 20Gi", "volume_size: 40Gi");
+    let (changes, _) = compare(
+        &synth_text("techshop.yaml", &base, Provider::Kubernetes),
+        &synth_text("techshop.yaml", &head, Provider::Kubernetes),
+        &BTreeMap::new(),
+    );
+    let sts = change(&changes, "k8s: StatefulSet techshop-cloud/mongodb");
+    let why = sts.destructive.as_deref().unwrap_or_default();
+    assert!(why.contains("`kubectl apply` fails"), "{why}");
+    assert!(
+        why.contains("kubectl delete statefulset -n techshop-cloud mongodb --cascade=orphan"),
+        "{why}"
+    );
+    assert!(
+        why.contains("kubectl patch pvc -n techshop-cloud") && why.contains("40Gi"),
+        "{why}"
+    );
+    // A standalone claim may grow; only a shrink is refused.
+    let backup = changes
+        .iter()
+        .find(|c| c.kind_name == "PersistentVolumeClaim")
+        .expect("the backup claim follows the volume size");
+    assert!(backup.destructive.is_none(), "{backup:?}");
+    let (back, _) = compare(
+        &synth_text("techshop.yaml", &head, Provider::Kubernetes),
+        &synth_text("techshop.yaml", &base, Provider::Kubernetes),
+        &BTreeMap::new(),
+    );
+    let shrink = back
+        .iter()
+        .find(|c| c.kind_name == "PersistentVolumeClaim")
+        .unwrap();
+    assert!(
+        shrink
+            .destructive
+            .as_deref()
+            .is_some_and(|d| d.contains("smaller")),
+        "{shrink:?}"
+    );
+}
+
+/// Rolling → canary adds `track: stable` to the Deployment's selector, which cannot change;
+/// canary → rolling leaves `<name>-canary` running behind a Service that now selects it
+/// too, because `kubectl apply` deletes nothing.
+#[test]
+fn switching_rollout_strategy_says_what_to_delete() {
+    let rolling = techshop();
+    let canary = edit(
+        &rolling,
+        "    container_name: techshop-app\n",
+        "    container_name: techshop-app\n    rollout: { strategy: canary, canary_weight: 20 }\n",
+    );
+    // One more pod fits the namespace quota.
+    let canary = edit(&canary, "limits.cpu: \"27\"", "limits.cpu: \"30\"");
+    let canary = edit(&canary, "limits.memory: 30Gi", "limits.memory: 34Gi");
+    let (r, c) = (
+        synth_text("techshop.yaml", &rolling, Provider::Kubernetes),
+        synth_text("techshop.yaml", &canary, Provider::Kubernetes),
+    );
+    let (changes, _) = compare(&r, &c, &BTreeMap::new());
+    let dep = change(&changes, "k8s: Deployment techshop-cloud/techshop-app");
+    let why = dep.destructive.as_deref().unwrap_or_default();
+    assert!(
+        why.contains("kubectl delete deployment -n techshop-cloud techshop-app --cascade=orphan"),
+        "{why}"
+    );
+
+    let notes = upgrade_notes(&c, &r);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("kubectl delete deployment -n techshop-cloud techshop-app-canary")),
+        "{notes:?}"
+    );
+}
+
+fn ecommerce_do(yaml: &str) -> infragen::Output {
+    synth_text("ecommerce-eks.yaml", yaml, Provider::Digitalocean)
+}
+
+/// On DigitalOcean the default node pool lives inside `digitalocean_kubernetes_cluster`,
+/// and its `size` is ForceNew (the provider's nodePoolSchema): a bigger droplet for the
+/// default pool destroys the cluster. Renaming the cluster is done in place.
+#[test]
+fn a_default_pool_size_change_is_flagged_as_replacing_the_doks_cluster() {
+    let base = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let head = edit(
+        &base,
+        "sizes: { aws: t3.medium }",
+        "sizes: { aws: t3.medium, digitalocean: s-4vcpu-8gb }",
+    );
+    let (changes, _) = compare(&ecommerce_do(&base), &ecommerce_do(&head), &BTreeMap::new());
+    let cluster = change(&changes, "infra: digitalocean_kubernetes_cluster.main");
+    assert!(
+        cluster
+            .destructive
+            .as_deref()
+            .is_some_and(|d| d.contains("node_pool.size") && d.contains("destroys")),
+        "{cluster:?}"
+    );
+}
+
+/// A database cluster's `name` is ForceNew (a new, empty cluster); its `region` is migrated
+/// in place (Databases.Migrate) and a Kubernetes cluster's `name` is updated in place.
+#[test]
+fn a_database_cluster_rename_is_destructive_and_a_region_move_is_not() {
+    let out = ecommerce_do(
+        &std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap(),
+    );
+    let data = "terraform/infra/data.tf.json";
+    let cluster = "terraform/infra/cluster.tf.json";
+    let with = |file: &str, from: &str, to: &str| {
+        let mut o = out.clone();
+        let text = o.files.get_mut(file).unwrap();
+        assert!(text.contains(from), "{file} holds no {from}");
+        *text = text.replace(from, to);
+        o
+    };
+    let renamed = with(data, "\"ecommerce-production-db\"", "\"ecommerce-prod-db\"");
+    let (changes, _) = compare(&out, &renamed, &BTreeMap::new());
+    let db = change(&changes, "infra: digitalocean_database_cluster.db");
+    assert!(
+        db.destructive
+            .as_deref()
+            .is_some_and(|d| d.contains("name")),
+        "{db:?}"
+    );
+
+    let moved = with(data, "\"region\": \"nyc1\"", "\"region\": \"nyc3\"");
+    let (changes, _) = compare(&out, &moved, &BTreeMap::new());
+    let db = change(&changes, "infra: digitalocean_database_cluster.db");
+    assert!(db.destructive.is_none(), "{db:?}");
+
+    let k8s = with(cluster, "\"ecommerce-production\"", "\"ecommerce-prod\"");
+    let (changes, _) = compare(&out, &k8s, &BTreeMap::new());
+    let c = change(&changes, "infra: digitalocean_kubernetes_cluster.main");
+    assert!(c.destructive.is_none(), "{c:?}");
+}
