@@ -315,6 +315,11 @@ pub fn compare(
             if n.body.pointer("/lifecycle/create_before_destroy") == Some(&serde_json::json!(true)) {
                 why.push_str(", the new one created before the old one is destroyed");
             }
+            if n.kind == "random_password" {
+                // The server keeps the password it was initialized with (an in-cluster
+                // database's volume, MONGO_INITDB_ROOT_PASSWORD and the like apply once).
+                why.push_str(": a new password goes to the clients' Secret, while a data service initialized with the old one keeps it and refuses them until it is changed in the server too");
+            }
             if let Some(flag) = previous.and_then(|o| deletion_protected(&o.body)) {
                 why.push_str(&format!(
                     "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"

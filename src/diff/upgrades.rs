@@ -1,4 +1,4 @@
-//! Version changes a single apply cannot make, which only a diff can see (`synth` sees one
+//! Version changes a single apply cannot make (or a Helm upgrade that leaves CRDs behind), which only a diff can see (`synth` sees one
 //! blueprint, not the version running): they become notes on the target, so a reviewer
 //! learns before `terraform apply` fails half-way.
 
@@ -102,11 +102,45 @@ pub fn notes(
                     ));
                 }
             }
+            "helm_release" => {
+                let (Some(chart), Some(from), Some(to)) = (
+                    text(&n.body, "chart"),
+                    text(&o.body, "version"),
+                    text(&n.body, "version"),
+                ) else {
+                    continue;
+                };
+                if from == to || !CRDS_OUTSIDE_TEMPLATES.contains(&chart) {
+                    continue;
+                }
+                let repo = text(&n.body, "repository").unwrap_or_default();
+                let source = if repo.starts_with("oci://") {
+                    format!("{repo}/{chart}")
+                } else {
+                    format!("{chart} --repo {repo}")
+                };
+                notes.push(format!(
+                    "{addr}: chart {chart} {from} → {to}: Helm installs the CRDs of a chart's `crds/` directory but never upgrades them, so the controller {to} would run against the CRDs of {from}; apply the new CRDs before this apply (`helm show crds {source} --version {to} | kubectl apply --server-side --force-conflicts -f -`)"
+                ));
+            }
             _ => {}
         }
     }
     notes
 }
+
+/// Charts the platform installs whose CRDs sit in a `crds/` directory (their own, or a
+/// subchart's), which `helm upgrade` skips (<https://helm.sh/docs/chart_best_practices/custom_resource_definitions/>).
+/// cert-manager (`crds.enabled`) and External Secrets (`installCRDs`) template theirs, so
+/// Helm upgrades them with the release.
+const CRDS_OUTSIDE_TEMPLATES: [&str; 2] = [
+    // envoyproxy/gateway charts/gateway-helm: the `crds` subchart's crds/ (Gateway API and
+    // Envoy Gateway CRDs).
+    "gateway-helm",
+    // aws/eks-charts stable/aws-load-balancer-controller/crds/ (TargetGroupBinding,
+    // IngressClassParams, …).
+    "aws-load-balancer-controller",
+];
 
 #[cfg(test)]
 mod tests {
@@ -119,6 +153,30 @@ mod tests {
             file: "terraform/infra/x.tf.json".into(),
             body,
         }
+    }
+
+    #[test]
+    fn a_chart_with_crds_outside_its_templates_needs_them_applied_first() {
+        let release = |chart: &str, repo: &str, v: &str| {
+            BTreeMap::from([(
+                "platform: helm_release.x".to_string(),
+                obj(
+                    "helm_release",
+                    serde_json::json!({"chart": chart, "repository": repo, "version": v}),
+                ),
+            )])
+        };
+        let eg = |v| release("gateway-helm", "oci://docker.io/envoyproxy", v);
+        let up = notes(&eg("v1.8.2"), &eg("v1.9.0"));
+        assert!(
+            up[0].contains(
+                "helm show crds oci://docker.io/envoyproxy/gateway-helm --version v1.9.0"
+            ),
+            "{up:?}"
+        );
+        assert!(notes(&eg("v1.9.0"), &eg("v1.9.0")).is_empty());
+        let cm = |v| release("cert-manager", "https://charts.jetstack.io", v);
+        assert!(notes(&cm("v1.18.0"), &cm("v1.19.0")).is_empty());
     }
 
     #[test]
