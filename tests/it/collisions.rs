@@ -5,6 +5,21 @@
 
 use crate::support::{ecs_stack, synth_aws};
 
+/// Synthesize for `--provider kubernetes` a blueprint `shop` holding `parts` (top-level
+/// blocks, starting on line 4 of `shop.yaml`) and a production environment.
+fn synth_k8s(parts: &str) -> Result<infragen::Output, String> {
+    let text = format!(
+        "name: shop\nproviders:\n  kubernetes: {{}}\n{parts}environments:\n  production: {{}}\n"
+    );
+    infragen::synthesize(
+        "shop.yaml",
+        text.as_bytes(),
+        infragen::Provider::Kubernetes,
+        "production",
+    )
+    .map_err(|d| d.to_string())
+}
+
 /// A database named `<db>-replica` lands on the addresses infragen derives for `db`'s read
 /// replica (`aws_db_instance.db_replica`, its log groups).
 #[test]
@@ -55,39 +70,14 @@ fn a_service_named_like_anothers_canary_is_refused() {
 "
         )
     };
-    let yaml = |strategy: &str| {
-        format!(
-            "name: shop\nproviders:\n  kubernetes: {{}}\n{}environments:\n  production: {{}}\n",
-            services(strategy)
-        )
-    };
-    let synth = |text: &str| {
-        infragen::synthesize(
-            "shop.yaml",
-            text.as_bytes(),
-            infragen::Provider::Kubernetes,
-            "production",
-        )
-        .map_err(|d| d.to_string())
-    };
-    let err = synth(&yaml("canary")).unwrap_err();
+    let err = synth_k8s(&services("canary")).unwrap_err();
     assert!(
         err.contains("`web-canary` takes names infragen also derives from `services[1]` `web`"),
         "{err}"
     );
     assert!(err.contains("`Deployment shop/web-canary` (k8s)"), "{err}");
     assert!(err.contains("shop.yaml:5:"), "{err}");
-    synth(&yaml("rolling")).unwrap();
-}
-
-fn synth_k8s(text: &str) -> Result<infragen::Output, String> {
-    infragen::synthesize(
-        "shop.yaml",
-        text.as_bytes(),
-        infragen::Provider::Kubernetes,
-        "production",
-    )
-    .map_err(|d| d.to_string())
+    synth_k8s(&services("rolling")).unwrap();
 }
 
 /// Two in-cluster databases naming one credentials Secret: the platform module wrote the
@@ -97,10 +87,7 @@ fn synth_k8s(text: &str) -> Result<infragen::Output, String> {
 fn in_cluster_data_services_need_their_own_secret_and_service() {
     let yaml = |second: &str| {
         format!(
-            "name: shop
-providers:
-  kubernetes: {{}}
-databases:
+            "databases:
   - name: orders
     engine: postgres
     deployment: in_cluster
@@ -109,8 +96,6 @@ databases:
     engine: postgres
     deployment: in_cluster
     in_cluster: {{ {second} }}
-environments:
-  production: {{}}
 "
         )
     };
@@ -134,10 +119,7 @@ environments:
 fn a_service_named_like_an_in_cluster_cache_is_refused() {
     let yaml = |cache: &str| {
         format!(
-            "name: shop
-providers:
-  kubernetes: {{}}
-caches:
+            "caches:
   - name: {cache}
     engine: redis
     deployment: in_cluster
@@ -145,8 +127,6 @@ services:
   - name: redis
     image: nginxinc/nginx-unprivileged:1.29
     port: 8080
-environments:
-  production: {{}}
 "
         )
     };
@@ -236,20 +216,11 @@ fn derived_names_past_the_apis_limits_are_refused() {
     let web = "storefront-".repeat(5) + "web"; // 58 characters
     let k8s = |cache: &str| {
         format!(
-            "name: shop\nproviders:\n  kubernetes: {{}}\ncaches:\n  - name: {cache}\n    engine: redis\n    deployment: in_cluster\nservices:\n  - name: {web}\n    image: nginxinc/nginx-unprivileged:1.29\n    port: 8080\n    uses: [{cache}]\nenvironments:\n  production: {{}}\n"
+            "caches:\n  - name: {cache}\n    engine: redis\n    deployment: in_cluster\nservices:\n  - name: {web}\n    image: nginxinc/nginx-unprivileged:1.29\n    port: 8080\n    uses: [{cache}]\n"
         )
-    };
-    let synth = |text: &str| {
-        infragen::synthesize(
-            "shop.yaml",
-            text.as_bytes(),
-            infragen::Provider::Kubernetes,
-            "production",
-        )
-        .map_err(|d| d.to_string())
     };
     // The cache's headless Service `<cache>-headless` (67 characters) is past a DNS label.
-    let err = synth(&k8s(&web.replace("web", "cache"))).unwrap_err();
+    let err = synth_k8s(&k8s(&web.replace("web", "cache"))).unwrap_err();
     assert!(
         err.contains(&format!(
             "the name of Service shop/{}-headless has 69 characters; Kubernetes allows 63",
@@ -261,7 +232,7 @@ fn derived_names_past_the_apis_limits_are_refused() {
     assert!(err.contains("shorten `storefront-"), "{err}");
     // The `app.kubernetes.io/instance` label (`<service>-<env>`, 69 characters) is cut to
     // 63 with a hash instead of refused.
-    let out = synth(&k8s("sessions")).unwrap();
+    let out = synth_k8s(&k8s("sessions")).unwrap();
     let text = crate::support::flatten(&out);
     assert!(
         !text.contains(&format!("{web}-production")),
