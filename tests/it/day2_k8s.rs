@@ -293,3 +293,72 @@ fn a_namespace_rename_and_a_regenerated_password_are_destructive() {
         .find(|c| c.kind_name == "kubernetes_namespace_v1" && c.destructive.is_some());
     assert!(ns.is_some(), "{changes:#?}");
 }
+
+/// DOKS upgrades clusters with `auto_upgrade` to new patch releases only, and the cluster's
+/// `version` is in `ignore_changes` then: a new minor version in the blueprint changes
+/// nothing Terraform does. The diff says so, with the upgrade to run. (The catalog holds one
+/// supported DOKS minor today, so the next one is written into the output.)
+#[test]
+fn a_doks_minor_version_bump_says_it_is_not_applied_by_terraform() {
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-doks.yaml")).unwrap();
+    let base = infragen::synthesize(
+        "ecommerce-doks.yaml",
+        yaml.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let mut head = base.clone();
+    let text = head
+        .files
+        .get_mut("terraform/infra/cluster.tf.json")
+        .unwrap();
+    assert!(text.contains("\"version_prefix\": \"1.35.\""), "{text}");
+    *text = text.replace(
+        "\"version_prefix\": \"1.35.\"",
+        "\"version_prefix\": \"1.36.\"",
+    );
+    let notes = upgrade_notes(&base, &head);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("1.35 → 1.36 is not made by this apply")
+                && n.contains("doctl kubernetes cluster upgrade ecommerce-k8s-production")),
+        "{notes:?}"
+    );
+}
+
+/// Selectors of Deployments and StatefulSets cannot change, and a Service or disruption
+/// budget selecting by a label that changes with a release would drop every pod on the
+/// next one: every selector in every shipped output keys only on labels that stay put
+/// (`app`, the rollout's `color` / `track`, a StatefulSet pod's name) — never the version,
+/// image tag or environment.
+#[test]
+fn selectors_key_only_on_labels_that_survive_a_release() {
+    const STABLE: [&str; 4] = [
+        "app",
+        "color",
+        "track",
+        "statefulset.kubernetes.io/pod-name",
+    ];
+    for (stem, path, provider, env) in crate::support::matrix() {
+        let out = crate::support::synth(&path, provider, &env);
+        for doc in manifests(&out) {
+            let kind = doc["kind"].as_str().unwrap_or_default();
+            let selector = match kind {
+                "Deployment" | "StatefulSet" | "PodDisruptionBudget" => {
+                    &doc["spec"]["selector"]["matchLabels"]
+                }
+                "Service" => &doc["spec"]["selector"],
+                _ => continue,
+            };
+            for key in selector.as_object().into_iter().flatten().map(|(k, _)| k) {
+                assert!(
+                    STABLE.contains(&key.as_str()),
+                    "{stem} {provider}/{env}: {kind} {} selects on `{key}`",
+                    doc["metadata"]["name"]
+                );
+            }
+        }
+    }
+}
