@@ -138,23 +138,27 @@ pub fn removed_note(
         .map(|(_, o)| {
             let meta = o.body.get("metadata");
             let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
-            command(
+            let kind = o.kind.trim_start_matches("k8s:");
+            let c = command(
                 "delete",
-                o.kind.trim_start_matches("k8s:"),
+                kind,
                 field("namespace"),
                 field("name").unwrap_or("?"),
                 "",
-            )
+            );
+            // What goes with it: a namespace's objects, a claim's data (a StatefulSet's
+            // claims stay, `persistentVolumeClaimRetentionPolicy: Retain`).
+            match kind {
+                "Namespace" => format!("`{c}` (with everything in it: check first)"),
+                "PersistentVolumeClaim" => format!("`{c}` (its data: back it up first)"),
+                _ => format!("`{c}`"),
+            }
         })
         .collect();
     (!commands.is_empty()).then(|| {
         format!(
             "k8s: `kubectl apply -k` does not delete objects the manifests no longer hold; delete them after the apply: {}",
-            commands
-                .iter()
-                .map(|c| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            commands.join(", ")
         )
     })
 }
