@@ -177,6 +177,95 @@ fn deletion_protected(body: &serde_json::Value) -> Option<&'static str> {
     ]
     .into_iter()
     .find(|flag| body.get(*flag).and_then(serde_json::Value::as_bool) == Some(true))
+    // Terraform's own guard: the plan fails on it.
+    .or_else(|| {
+        (body.pointer("/lifecycle/prevent_destroy") == Some(&serde_json::json!(true)))
+            .then_some("lifecycle.prevent_destroy")
+    })
+}
+
+/// Replacements cascade: a resource whose forcing argument refers to a replaced resource
+/// (`vpc_uuid = "${digitalocean_vpc.main.id}"`) gets a new value there at apply — the
+/// replacement's new id — and is replaced with it, although its own text did not change: a
+/// new VPC range takes the Kubernetes and database clusters in it along. Terraform plans
+/// them so; the diff, which compares text, must follow the references.
+fn cascade(
+    new: &BTreeMap<String, objects::Object>,
+    rules: &Replacement,
+    changes: &mut Vec<Change>,
+) {
+    // `module` → `type.name` of the resources replaced so far.
+    let mut replaced: BTreeSet<(String, String)> = changes
+        .iter()
+        .filter(|c| c.kind != ChangeKind::Added && c.destructive.is_some() && c.module != "k8s")
+        .filter(|c| c.kind != ChangeKind::Removed && c.mode.is_none())
+        .map(|c| (c.module.clone(), format!("{}.{}", c.kind_name, c.name)))
+        .collect();
+    loop {
+        let mut found = Vec::new();
+        for (addr, n) in new {
+            let c = Change::new(ChangeKind::Changed, addr.clone());
+            if c.mode.is_some()
+                || replaced.contains(&(c.module.clone(), format!("{}.{}", c.kind_name, c.name)))
+            {
+                continue;
+            }
+            let Some(args) = rules.forces_replacement.get(&n.kind) else {
+                continue;
+            };
+            let leaves = objects::flatten(&n.body);
+            let hit = args.iter().find_map(|arg| {
+                leaves.iter().find_map(|(path, v)| {
+                    let text = v.as_str()?;
+                    if !inside(path, arg) {
+                        return None;
+                    }
+                    replaced
+                        .iter()
+                        .filter(|(m, _)| *m == c.module)
+                        .find(|(_, r)| text.contains(&format!("${{{r}.")))
+                        .map(|(_, r)| (arg.clone(), path.clone(), v.clone(), r.clone()))
+                })
+            });
+            if let Some(hit) = hit {
+                found.push((addr.clone(), hit));
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        for (addr, (arg, path, value, by)) in found {
+            let c = Change::new(ChangeKind::Changed, addr.clone());
+            replaced.insert((c.module.clone(), format!("{}.{}", c.kind_name, c.name)));
+            let what = if rules.stateful.contains(&c.kind_name) {
+                "destroys and recreates"
+            } else {
+                "replaces"
+            };
+            let mut why = format!(
+                "{what} the {} with {by}, which is replaced: its {arg} names it, and gets the new one's value",
+                c.kind_name
+            );
+            if let Some(flag) = new.get(&addr).and_then(|o| deletion_protected(&o.body)) {
+                why.push_str(&format!(
+                    "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
+                ));
+            }
+            match changes.iter_mut().find(|x| x.address == addr) {
+                Some(x) if x.destructive.is_none() => x.destructive = Some(why),
+                Some(_) => {}
+                None => changes.push(Change {
+                    attributes: vec![Attribute {
+                        path,
+                        old: Some(value),
+                        new: Some(serde_json::json!("(known after apply)")),
+                    }],
+                    destructive: Some(why),
+                    ..c
+                }),
+            }
+        }
+    }
 }
 
 /// Whether `path` is `arg` or lies inside it (`vpc_config[0].x` inside `vpc_config`).
@@ -335,6 +424,7 @@ pub fn compare(
             ..Change::new(kind, addr.clone())
         });
     }
+    cascade(&new, rules, &mut changes);
     changes.sort_by(|a, b| {
         (b.destructive.is_some(), &a.address).cmp(&(a.destructive.is_some(), &b.address))
     });

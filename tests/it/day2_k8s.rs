@@ -362,3 +362,41 @@ fn selectors_key_only_on_labels_that_survive_a_release() {
         }
     }
 }
+
+/// A VPC's range cannot change in place, and what sits in the VPC names it by id in an
+/// argument that cannot change either: a new range replaces the Kubernetes cluster and the
+/// database clusters with the VPC. The diff follows the references (the text of the
+/// cluster did not change, only the value it will get).
+#[test]
+fn a_new_vpc_range_is_flagged_on_everything_inside_it() {
+    let out = ecommerce_do(
+        &std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap(),
+    );
+    let mut head = out.clone();
+    let text = head
+        .files
+        .get_mut("terraform/infra/network.tf.json")
+        .unwrap();
+    assert!(text.contains("\"10.0.0.0/16\""), "{text}");
+    *text = text.replace("\"10.0.0.0/16\"", "\"10.1.0.0/16\"");
+    let (changes, _) = compare(&out, &head, &BTreeMap::new());
+    for addr in [
+        "infra: digitalocean_vpc.main",
+        "infra: digitalocean_kubernetes_cluster.main",
+        "infra: digitalocean_database_cluster.db",
+        "infra: digitalocean_database_cluster.cache",
+        // …and what names the replaced clusters in turn.
+        "infra: digitalocean_kubernetes_node_pool.compute",
+        "infra: digitalocean_database_firewall.db",
+    ] {
+        let c = change(&changes, addr);
+        assert!(c.destructive.is_some(), "{c:#?}");
+    }
+    let db = change(&changes, "infra: digitalocean_database_cluster.db");
+    assert!(
+        db.destructive
+            .as_deref()
+            .is_some_and(|d| d.contains("prevent_destroy")),
+        "{db:?}"
+    );
+}
