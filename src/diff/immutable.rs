@@ -163,6 +163,44 @@ pub fn removed_note(
     })
 }
 
+/// A note on workloads whose `spec.replicas` the manifests stop writing — a service that
+/// gains a HorizontalPodAutoscaler. `kubectl apply` removes a field the last applied
+/// configuration held and the manifest no longer does, and `replicas` then defaults to 1:
+/// every pod but one terminates until the autoscaler scales back up
+/// (kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-to-horizontal-autoscaling).
+/// Dropping the field from the last-applied configuration first avoids it.
+pub fn replicas_note(
+    old: &BTreeMap<String, Object>,
+    new: &BTreeMap<String, Object>,
+) -> Option<String> {
+    let commands: Vec<String> = new
+        .iter()
+        .filter(|(_, n)| matches!(n.kind.as_str(), "k8s:Deployment" | "k8s:StatefulSet"))
+        .filter(|(_, n)| n.body.pointer("/spec/replicas").is_none())
+        .filter(|(addr, _)| {
+            old.get(*addr)
+                .is_some_and(|o| o.body.pointer("/spec/replicas").is_some())
+        })
+        .map(|(_, n)| {
+            let meta = n.body.get("metadata");
+            let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
+            // `kubectl apply edit-last-applied (RESOURCE/NAME | -f FILENAME)`.
+            format!(
+                "`kubectl apply edit-last-applied -n {} {}/{}`",
+                field("namespace").unwrap_or("default"),
+                n.kind.trim_start_matches("k8s:").to_lowercase(),
+                field("name").unwrap_or("?"),
+            )
+        })
+        .collect();
+    (!commands.is_empty()).then(|| {
+        format!(
+            "k8s: `spec.replicas` goes to an autoscaler, and `kubectl apply` would reset it to 1 (every pod but one terminates until the autoscaler scales back); before the apply, delete `spec.replicas` from the last-applied configuration: {}",
+            commands.join(", ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

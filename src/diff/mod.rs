@@ -294,6 +294,7 @@ pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
     let (old, new) = (objects::objects(base), objects::objects(head));
     let mut notes = upgrades::notes(&old, &new);
     notes.extend(immutable::removed_note(&old, &new));
+    notes.extend(immutable::replicas_note(&old, &new));
     notes
 }
 

@@ -400,3 +400,26 @@ fn a_new_vpc_range_is_flagged_on_everything_inside_it() {
         "{db:?}"
     );
 }
+
+/// A service that gains autoscaling loses `spec.replicas` from its Deployment (the
+/// autoscaler owns the count): `kubectl apply` removes the field, which defaults to 1, and
+/// the service drops to one pod until the autoscaler scales it back. The diff says how to
+/// hand the field over first.
+#[test]
+fn adding_autoscaling_says_how_to_keep_the_pods() {
+    let head = techshop();
+    let base = edit(
+        &head,
+        "    autoscaling: # techshop-app-hpa\n      min: 3\n      max: 10\n      cpu_percent: 70\n      memory_percent: 80\n",
+        "",
+    );
+    let notes = upgrade_notes(
+        &synth_text("techshop.yaml", &base, Provider::Kubernetes),
+        &synth_text("techshop.yaml", &head, Provider::Kubernetes),
+    );
+    assert!(
+        notes.iter().any(|n| n
+            .contains("kubectl apply edit-last-applied -n techshop-cloud deployment/techshop-app")),
+        "{notes:?}"
+    );
+}
