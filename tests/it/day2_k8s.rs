@@ -423,3 +423,45 @@ fn adding_autoscaling_says_how_to_keep_the_pods() {
         "{notes:?}"
     );
 }
+
+/// Scaling a MongoDB replica set (3 → 5) adds pods that must join the set: the
+/// replica-set Job of the new member count adds the members the set lacks when it is
+/// initiated already (and removes those a scale-down took), through the primary.
+#[test]
+fn a_replica_set_scale_up_adds_the_new_members() {
+    let five = edit(
+        &techshop(),
+        "replicas: 3 # replica set of 3",
+        "replicas: 5 # replica set of 3",
+    );
+    let five = edit(&five, "limits.cpu: \"27\"", "limits.cpu: \"40\"");
+    let five = edit(&five, "limits.memory: 30Gi", "limits.memory: 40Gi");
+    let five = edit(&five, "requests.cpu:", "requests.cpu: \"30\" #");
+    let five = edit(&five, "requests.memory:", "requests.memory: 40Gi #");
+    let out = synth_text("techshop.yaml", &five, Provider::Kubernetes);
+    let job = manifests(&out)
+        .into_iter()
+        .find(|d| d["kind"] == "Job")
+        .expect("the replica-set Job");
+    let script = job["spec"]["template"]["spec"]["containers"][0]["command"][2]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        script.contains("rs.add(h)") && script.contains("rs.remove(h)"),
+        "{script}"
+    );
+    assert!(script.contains("replicaSet=mongodb"), "{script}");
+    let want = script
+        .lines()
+        .find(|l| l.trim_start().starts_with("const want"))
+        .unwrap();
+    for i in 0..5 {
+        assert!(
+            want.contains(&format!(
+                "\"mongodb-{i}.mongodb-service-headless.techshop-cloud.svc.cluster.local:27017\""
+            )),
+            "{want}"
+        );
+    }
+}
