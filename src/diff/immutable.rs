@@ -36,6 +36,7 @@ pub fn refusal(
     name: &str,
     fields: &[&str],
     attributes: &[Attribute],
+    body: &Value,
 ) -> String {
     let what = format!(
         "`kubectl apply` fails: the {kind}'s {} cannot change (the API answers \"field is immutable\")",
@@ -53,8 +54,18 @@ pub fn refusal(
                     .filter(|a| a.path.ends_with("resources.requests.storage"))
                     .collect();
                 if let Some(a) = sizes.first() {
+                    // The claims are `<template>-<statefulset>-<ordinal>`.
+                    let template = body
+                        .pointer("/spec/volumeClaimTemplates/0/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("<claim>");
+                    let ordinals = match body.pointer("/spec/replicas").and_then(Value::as_u64) {
+                        Some(1) => "0".to_string(),
+                        Some(n) => format!("0…{}", n - 1),
+                        None => "<ordinal>".to_string(),
+                    };
                     way.push_str(&format!(
-                        "; existing claims keep their size, so resize each (`kubectl patch pvc -n {} <claim>-{name}-<ordinal> -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":{}}}}}}}}}'`; the StorageClass must allow volume expansion, and a claim never shrinks)",
+                        "; existing claims keep their size, so resize each (`kubectl patch pvc -n {} {template}-{name}-{ordinals} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":{}}}}}}}}}'`, one per ordinal; the StorageClass must allow volume expansion, and a claim never shrinks)",
                         ns.unwrap_or("default"),
                         a.new.as_ref().map_or_else(|| "null".to_string(), Value::to_string),
                     ));
@@ -247,12 +258,16 @@ mod tests {
                 "10Gi",
                 "20Gi",
             )],
+            &json!({"spec": {"replicas": 3, "volumeClaimTemplates": [{"metadata": {"name": "data"}}]}}),
         );
         assert!(
             why.contains("kubectl delete statefulset -n shop orders --cascade=orphan"),
             "{why}"
         );
-        assert!(why.contains("kubectl patch pvc -n shop"), "{why}");
+        assert!(
+            why.contains("kubectl patch pvc -n shop data-orders-0…2"),
+            "{why}"
+        );
         assert!(why.contains("\"20Gi\""), "{why}");
     }
 }

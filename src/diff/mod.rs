@@ -390,6 +390,7 @@ pub fn compare(
                     &c.name,
                     &forcing,
                     &attributes,
+                    &n.body,
                 );
             }
             let what = if rules.stateful.contains(&n.kind) {

@@ -100,7 +100,8 @@ fn a_volume_resize_of_an_in_cluster_database_says_how_to_apply_it() {
         "{why}"
     );
     assert!(
-        why.contains("kubectl patch pvc -n techshop-cloud") && why.contains("40Gi"),
+        why.contains("kubectl patch pvc -n techshop-cloud mongodb-storage-mongodb-0…2")
+            && why.contains("40Gi"),
         "{why}"
     );
     // A standalone claim may grow; only a shrink is refused.
