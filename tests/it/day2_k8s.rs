@@ -466,3 +466,25 @@ fn a_replica_set_scale_up_adds_the_new_members() {
         );
     }
 }
+
+/// A RoleBinding's `roleRef` cannot change ("cannot change roleRef"): a binding that moves
+/// to another role fails `kubectl apply` unless it is deleted first, which the diff says.
+#[test]
+fn a_role_binding_moved_to_another_role_says_to_delete_it_first() {
+    let binding = |role: &str| {
+        infragen::Output::from_files(&[(
+            "k8s/shop/rbac.yaml",
+            &format!(
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: api\n  namespace: shop\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: {role}\nsubjects:\n  - kind: ServiceAccount\n    name: api\n    namespace: shop\n"
+            ),
+        )])
+    };
+    let (changes, _) = compare(&binding("reader"), &binding("writer"), &BTreeMap::new());
+    let c = change(&changes, "k8s: RoleBinding shop/api");
+    assert!(
+        c.destructive
+            .as_deref()
+            .is_some_and(|d| d.contains("kubectl delete rolebinding -n shop api")),
+        "{c:?}"
+    );
+}
