@@ -217,7 +217,10 @@ fn engine_image(body: &Value) -> Option<(&'static str, String)> {
 /// Helm upgrades them with the release.
 const CRDS_OUTSIDE_TEMPLATES: [&str; 2] = [
     // envoyproxy/gateway charts/gateway-helm: the `crds` subchart's crds/ (Gateway API and
-    // Envoy Gateway CRDs).
+    // Envoy Gateway CRDs; `helm show crds` includes a subchart's). The platform cannot hand
+    // them to a `gateway-crds-helm` release instead: that chart's release overflows Helm's
+    // 1 MiB release Secret (envoyproxy/gateway#6105, `helm::envoy_gateway`), so a bump
+    // still needs them applied by hand.
     "gateway-helm",
     // aws/eks-charts stable/aws-load-balancer-controller/crds/ (TargetGroupBinding,
     // IngressClassParams, …).

@@ -28,6 +28,7 @@ mod examples;
 mod fargate;
 mod fuzz;
 mod gateway;
+mod gateway_crds;
 mod golden;
 mod iam_role_names;
 mod jobs;
