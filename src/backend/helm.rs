@@ -209,6 +209,17 @@ pub fn gateway<'v>(v: &Validated<'v>) -> Option<&'v crate::blueprint::types::Ing
 /// Envoy Gateway (chart `gateway-helm`, with the Gateway API CRDs) in
 /// `envoy-gateway-system`, when the blueprint routes through the Gateway API. Its Envoy
 /// proxies' Service creates the cloud load balancer.
+///
+/// The CRDs stay with this release (its `crds` subchart's `crds/`, experimental-channel
+/// Gateway API plus Envoy Gateway's own), installed on the first apply and never upgraded
+/// by Helm; `infragen diff` gives the command for a chart bump (`crate::diff` upgrades).
+/// Envoy Gateway's CRD-only chart, `oci://docker.io/envoyproxy/gateway-crds-helm`, would
+/// upgrade them, but not as a release: Helm keeps a release in one Secret holding the
+/// chart's templates (every CRD of both Gateway API channels and Envoy Gateway's) besides
+/// the rendered manifest, so the install fails on the 1 MiB Secret limit whatever `crds.*`
+/// values are set (about 1.9 MiB with Envoy Gateway's CRDs alone at v1.9;
+/// envoyproxy/gateway#6105, still open). Envoy Gateway documents that chart only as
+/// `helm template … | kubectl apply --server-side`, which a `helm_release` cannot do.
 pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
     let g = gateway(v)?;
     let body = release(

@@ -3,6 +3,7 @@
 //! renames turned into `moved` blocks, and the unified diff of every file.
 
 mod identity;
+mod immutable;
 mod objects;
 pub mod renames;
 mod render;
@@ -176,6 +177,95 @@ fn deletion_protected(body: &serde_json::Value) -> Option<&'static str> {
     ]
     .into_iter()
     .find(|flag| body.get(*flag).and_then(serde_json::Value::as_bool) == Some(true))
+    // Terraform's own guard: the plan fails on it.
+    .or_else(|| {
+        (body.pointer("/lifecycle/prevent_destroy") == Some(&serde_json::json!(true)))
+            .then_some("lifecycle.prevent_destroy")
+    })
+}
+
+/// Replacements cascade: a resource whose forcing argument refers to a replaced resource
+/// (`vpc_uuid = "${digitalocean_vpc.main.id}"`) gets a new value there at apply — the
+/// replacement's new id — and is replaced with it, although its own text did not change: a
+/// new VPC range takes the Kubernetes and database clusters in it along. Terraform plans
+/// them so; the diff, which compares text, must follow the references.
+fn cascade(
+    new: &BTreeMap<String, objects::Object>,
+    rules: &Replacement,
+    changes: &mut Vec<Change>,
+) {
+    // `module` → `type.name` of the resources replaced so far.
+    let mut replaced: BTreeSet<(String, String)> = changes
+        .iter()
+        .filter(|c| c.kind != ChangeKind::Added && c.destructive.is_some() && c.module != "k8s")
+        .filter(|c| c.kind != ChangeKind::Removed && c.mode.is_none())
+        .map(|c| (c.module.clone(), format!("{}.{}", c.kind_name, c.name)))
+        .collect();
+    loop {
+        let mut found = Vec::new();
+        for (addr, n) in new {
+            let c = Change::new(ChangeKind::Changed, addr.clone());
+            if c.mode.is_some()
+                || replaced.contains(&(c.module.clone(), format!("{}.{}", c.kind_name, c.name)))
+            {
+                continue;
+            }
+            let Some(args) = rules.forces_replacement.get(&n.kind) else {
+                continue;
+            };
+            let leaves = objects::flatten(&n.body);
+            let hit = args.iter().find_map(|arg| {
+                leaves.iter().find_map(|(path, v)| {
+                    let text = v.as_str()?;
+                    if !inside(path, arg) {
+                        return None;
+                    }
+                    replaced
+                        .iter()
+                        .filter(|(m, _)| *m == c.module)
+                        .find(|(_, r)| text.contains(&format!("${{{r}.")))
+                        .map(|(_, r)| (arg.clone(), path.clone(), v.clone(), r.clone()))
+                })
+            });
+            if let Some(hit) = hit {
+                found.push((addr.clone(), hit));
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        for (addr, (arg, path, value, by)) in found {
+            let c = Change::new(ChangeKind::Changed, addr.clone());
+            replaced.insert((c.module.clone(), format!("{}.{}", c.kind_name, c.name)));
+            let what = if rules.stateful.contains(&c.kind_name) {
+                "destroys and recreates"
+            } else {
+                "replaces"
+            };
+            let mut why = format!(
+                "{what} the {} with {by}, which is replaced: its {arg} names it, and gets the new one's value",
+                c.kind_name
+            );
+            if let Some(flag) = new.get(&addr).and_then(|o| deletion_protected(&o.body)) {
+                why.push_str(&format!(
+                    "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
+                ));
+            }
+            match changes.iter_mut().find(|x| x.address == addr) {
+                Some(x) if x.destructive.is_none() => x.destructive = Some(why),
+                Some(_) => {}
+                None => changes.push(Change {
+                    attributes: vec![Attribute {
+                        path,
+                        old: Some(value),
+                        new: Some(serde_json::json!("(known after apply)")),
+                    }],
+                    destructive: Some(why),
+                    ..c
+                }),
+            }
+        }
+    }
 }
 
 /// Whether `path` is `arg` or lies inside it (`vpc_config[0].x` inside `vpc_config`).
@@ -201,7 +291,11 @@ fn inside(path: &str, arg: &str) -> bool {
 /// Notes on version changes between two outputs of the same target that one apply cannot
 /// make (an EKS minor version skipped, a downgrade, a MySQL major upgrade with replicas).
 pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
-    upgrades::notes(&objects::objects(base), &objects::objects(head))
+    let (old, new) = (objects::objects(base), objects::objects(head));
+    let mut notes = upgrades::notes(&old, &new);
+    notes.extend(immutable::removed_note(&old, &new));
+    notes.extend(immutable::replicas_note(&old, &new));
+    notes
 }
 
 /// Compare two outputs of the same target. `moved` pairs (module → [(from, to)]) mark
@@ -263,7 +357,7 @@ pub fn compare(
             .and_then(|v| v.as_array())
             .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
             .unwrap_or_default();
-        let forcing: Vec<&str> = rules
+        let mut forcing: Vec<&str> = rules
             .forces_replacement
             .get(&n.kind)
             .map(|args| {
@@ -279,9 +373,26 @@ pub fn compare(
                     .collect()
             })
             .unwrap_or_default();
+        // A claim may grow (where its StorageClass allows expansion), never shrink.
+        if n.kind == "k8s:PersistentVolumeClaim" && immutable::shrinks(&attributes) {
+            forcing.push("spec.resources.requests.storage (smaller)");
+        }
+        let k8s = n.kind.strip_prefix("k8s:");
         // A move keeps the state, but a renamed argument that cannot change in place (an IAM
         // role's `name`, a cache's `replication_group_id`) still replaces the resource after it.
         let destructive = (kind != ChangeKind::Added && !forcing.is_empty()).then(|| {
+            // `kubectl apply` does not replace an object: it fails.
+            if let Some(k) = k8s {
+                let c = Change::new(kind, addr.clone());
+                return immutable::refusal(
+                    k,
+                    c.namespace.as_deref(),
+                    &c.name,
+                    &forcing,
+                    &attributes,
+                    &n.body,
+                );
+            }
             let what = if rules.stateful.contains(&n.kind) {
                 "destroys and recreates"
             } else {
@@ -294,6 +405,11 @@ pub fn compare(
             );
             if n.body.pointer("/lifecycle/create_before_destroy") == Some(&serde_json::json!(true)) {
                 why.push_str(", the new one created before the old one is destroyed");
+            }
+            if n.kind == "random_password" {
+                // The server keeps the password it was initialized with (an in-cluster
+                // database's volume, MONGO_INITDB_ROOT_PASSWORD and the like apply once).
+                why.push_str(": a new password goes to the clients' Secret, while a data service initialized with the old one keeps it and refuses them until it is changed in the server too");
             }
             if let Some(flag) = previous.and_then(|o| deletion_protected(&o.body)) {
                 why.push_str(&format!(
@@ -310,6 +426,7 @@ pub fn compare(
             ..Change::new(kind, addr.clone())
         });
     }
+    cascade(&new, rules, &mut changes);
     changes.sort_by(|a, b| {
         (b.destructive.is_some(), &a.address).cmp(&(a.destructive.is_some(), &b.address))
     });

@@ -389,7 +389,7 @@ fn markdown(targets: &[TargetDiff], base: &str, blueprint: &str) -> String {
     if destructive > 0 {
         let _ = writeln!(
             s,
-            "> [!CAUTION]\n> **{destructive} destructive change(s)**: resources holding data or carrying the platform would be destroyed or replaced. Review before `terraform apply`.\n>"
+            "> [!CAUTION]\n> **{destructive} destructive change(s)**: resources holding data or carrying the platform would be destroyed or replaced, or an apply would fail on a field that cannot change. Review before `terraform apply` / `kubectl apply`.\n>"
         );
         for g in &groups {
             for c in g.diff.changes.iter().filter(|c| c.destructive.is_some()) {

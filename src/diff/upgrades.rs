@@ -1,4 +1,4 @@
-//! Version changes a single apply cannot make, which only a diff can see (`synth` sees one
+//! Version changes a single apply cannot make (or a Helm upgrade that leaves CRDs behind), which only a diff can see (`synth` sees one
 //! blueprint, not the version running): they become notes on the target, so a reviewer
 //! learns before `terraform apply` fails half-way.
 
@@ -102,11 +102,130 @@ pub fn notes(
                     ));
                 }
             }
+            "digitalocean_kubernetes_versions" => {
+                let (Some(from), Some(to)) = (
+                    text(&o.body, "version_prefix"),
+                    text(&n.body, "version_prefix"),
+                ) else {
+                    continue;
+                };
+                let (Some(a), Some(b)) = (major_minor(from), major_minor(to)) else {
+                    continue;
+                };
+                let (from, to) = (format!("{}.{}", a.0, a.1), format!("{}.{}", b.0, b.1));
+                let clusters = new
+                    .values()
+                    .filter(|c| c.kind == "digitalocean_kubernetes_cluster");
+                for c in clusters {
+                    let name = text(&c.body, "name").unwrap_or("<cluster>");
+                    let ignored = c
+                        .body
+                        .pointer("/lifecycle/ignore_changes")
+                        .and_then(Value::as_array)
+                        .is_some_and(|l| l.iter().any(|x| x == "version"));
+                    if b < a {
+                        notes.push(format!(
+                            "{addr}: Kubernetes {from} → {to} is a downgrade, which DOKS does not do (the provider replaces a cluster whose version decreases: a new cluster would be needed)"
+                        ));
+                    } else if a.0 == b.0 && b.1 > a.1 + 1 {
+                        notes.push(format!(
+                            "{addr}: DOKS upgrades one minor version at a time, so {from} → {to} fails; upgrade to {}.{} first",
+                            a.0,
+                            a.1 + 1
+                        ));
+                    } else if b > a && ignored {
+                        // DOKS's automatic upgrades move a cluster to new patch releases of
+                        // its minor only (provider issue #237; docs.digitalocean.com/products/
+                        // kubernetes/how-to/upgrade-cluster/).
+                        notes.push(format!(
+                            "{addr}: Kubernetes {from} → {to} is not made by this apply: with auto_upgrade the cluster's `version` is in ignore_changes (DOKS moves it to new patch releases in the maintenance window, never to a new minor version); upgrade `{name}` before or after the apply (`doctl kubernetes cluster get-upgrades {name}`, then `doctl kubernetes cluster upgrade {name} --version <the {to} slug>`)"
+                        ));
+                    }
+                }
+            }
+            "k8s:StatefulSet" => {
+                let (Some((engine, from)), Some((_, to))) =
+                    (engine_image(&o.body), engine_image(&n.body))
+                else {
+                    continue;
+                };
+                let major = |v: &str| v.split('.').next().and_then(|m| m.parse::<u32>().ok());
+                let (Some(ma), Some(mb)) = (major(&from), major(&to)) else {
+                    continue;
+                };
+                match engine {
+                    "postgres" if ma != mb => notes.push(format!(
+                        "{addr}: PostgreSQL {from} → {to} on the claim of {ma}: a PostgreSQL server refuses a data directory another major version initialized (\"database files are incompatible with server\"), so the new pod would not start; dump the database (pg_dumpall), move to a new StatefulSet or empty claim, and restore — or keep {ma}"
+                    )),
+                    "mongo" if mb < ma => notes.push(format!(
+                        "{addr}: MongoDB {from} → {to} is a downgrade, which MongoDB does not do in place (restore a dump into an empty claim)"
+                    )),
+                    "mongo" if mb > ma + 1 => notes.push(format!(
+                        "{addr}: MongoDB upgrades one major version at a time, so {from} → {to} fails; upgrade to {}.x first", ma + 1
+                    )),
+                    "mongo" if mb > ma => notes.push(format!(
+                        "{addr}: MongoDB {from} → {to}: the servers start with featureCompatibilityVersion {ma}.0 (set it first if an earlier upgrade left it older); once all run {mb}, set it (`db.adminCommand({{setFeatureCompatibilityVersion: \"{mb}.0\", confirm: true}})`), which the next major upgrade needs"
+                    )),
+                    _ => {}
+                }
+            }
+            "helm_release" => {
+                let (Some(chart), Some(from), Some(to)) = (
+                    text(&n.body, "chart"),
+                    text(&o.body, "version"),
+                    text(&n.body, "version"),
+                ) else {
+                    continue;
+                };
+                if from == to || !CRDS_OUTSIDE_TEMPLATES.contains(&chart) {
+                    continue;
+                }
+                let repo = text(&n.body, "repository").unwrap_or_default();
+                let source = if repo.starts_with("oci://") {
+                    format!("{repo}/{chart}")
+                } else {
+                    format!("{chart} --repo {repo}")
+                };
+                notes.push(format!(
+                    "{addr}: chart {chart} {from} → {to}: Helm installs the CRDs of a chart's `crds/` directory but never upgrades them, so the controller {to} would run against the CRDs of {from}; apply the new CRDs before this apply (`helm show crds {source} --version {to} | kubectl apply --server-side --force-conflicts -f -`)"
+                ));
+            }
             _ => {}
         }
     }
     notes
 }
+
+/// The engine (`postgres`, `mongo`, `mysql`…) and version of a StatefulSet's first container
+/// whose image is an engine's own (`postgres:17.7`, `docker.io/library/mongo:8.0.20`).
+fn engine_image(body: &Value) -> Option<(&'static str, String)> {
+    let containers = body.pointer("/spec/template/spec/containers")?.as_array()?;
+    containers.iter().find_map(|c| {
+        let image = c.get("image")?.as_str()?;
+        let (repo, tag) = image.rsplit_once(':')?;
+        let name = repo.rsplit('/').next()?;
+        ["postgres", "mongo", "mysql"]
+            .into_iter()
+            .find(|e| *e == name)
+            .map(|e| (e, tag.to_string()))
+    })
+}
+
+/// Charts the platform installs whose CRDs sit in a `crds/` directory (their own, or a
+/// subchart's), which `helm upgrade` skips (<https://helm.sh/docs/chart_best_practices/custom_resource_definitions/>).
+/// cert-manager (`crds.enabled`) and External Secrets (`installCRDs`) template theirs, so
+/// Helm upgrades them with the release.
+const CRDS_OUTSIDE_TEMPLATES: [&str; 2] = [
+    // envoyproxy/gateway charts/gateway-helm: the `crds` subchart's crds/ (Gateway API and
+    // Envoy Gateway CRDs; `helm show crds` includes a subchart's). The platform cannot hand
+    // them to a `gateway-crds-helm` release instead: that chart's release overflows Helm's
+    // 1 MiB release Secret (envoyproxy/gateway#6105, `helm::envoy_gateway`), so a bump
+    // still needs them applied by hand.
+    "gateway-helm",
+    // aws/eks-charts stable/aws-load-balancer-controller/crds/ (TargetGroupBinding,
+    // IngressClassParams, …).
+    "aws-load-balancer-controller",
+];
 
 #[cfg(test)]
 mod tests {
@@ -119,6 +238,87 @@ mod tests {
             file: "terraform/infra/x.tf.json".into(),
             body,
         }
+    }
+
+    #[test]
+    fn a_chart_with_crds_outside_its_templates_needs_them_applied_first() {
+        let release = |chart: &str, repo: &str, v: &str| {
+            BTreeMap::from([(
+                "platform: helm_release.x".to_string(),
+                obj(
+                    "helm_release",
+                    serde_json::json!({"chart": chart, "repository": repo, "version": v}),
+                ),
+            )])
+        };
+        let eg = |v| release("gateway-helm", "oci://docker.io/envoyproxy", v);
+        let up = notes(&eg("v1.8.2"), &eg("v1.9.0"));
+        assert!(
+            up[0].contains(
+                "helm show crds oci://docker.io/envoyproxy/gateway-helm --version v1.9.0"
+            ),
+            "{up:?}"
+        );
+        assert!(notes(&eg("v1.9.0"), &eg("v1.9.0")).is_empty());
+        let cm = |v| release("cert-manager", "https://charts.jetstack.io", v);
+        assert!(notes(&cm("v1.18.0"), &cm("v1.19.0")).is_empty());
+    }
+
+    #[test]
+    fn doks_minor_upgrades_are_not_automatic() {
+        let doks = |prefix: &str| {
+            BTreeMap::from([
+                (
+                    "infra: data.digitalocean_kubernetes_versions.cluster".to_string(),
+                    obj(
+                        "digitalocean_kubernetes_versions",
+                        serde_json::json!({"version_prefix": prefix}),
+                    ),
+                ),
+                (
+                    "infra: digitalocean_kubernetes_cluster.main".to_string(),
+                    obj(
+                        "digitalocean_kubernetes_cluster",
+                        serde_json::json!({"name": "shop", "lifecycle": {"ignore_changes": ["version"]}}),
+                    ),
+                ),
+            ])
+        };
+        let up = notes(&doks("1.35."), &doks("1.36."));
+        assert!(
+            up[0].contains("doctl kubernetes cluster upgrade shop"),
+            "{up:?}"
+        );
+        assert!(notes(&doks("1.35."), &doks("1.37."))[0].contains("upgrade to 1.36 first"));
+        assert!(notes(&doks("1.35."), &doks("1.34."))[0].contains("downgrade"));
+        assert!(notes(&doks("1.35."), &doks("1.35.")).is_empty());
+    }
+
+    #[test]
+    fn in_cluster_major_versions() {
+        let sts = |image: &str| {
+            BTreeMap::from([(
+                "k8s: StatefulSet shop/db".to_string(),
+                obj(
+                    "k8s:StatefulSet",
+                    serde_json::json!({"spec": {"template": {"spec": {"containers": [
+                        {"name": "db", "image": image},
+                        {"name": "exporter", "image": "quay.io/prometheuscommunity/postgres-exporter:v0.17.1"},
+                    ]}}}}),
+                ),
+            )])
+        };
+        assert!(notes(&sts("postgres:16.9"), &sts("postgres:17.7"))[0].contains("pg_dumpall"));
+        assert!(notes(&sts("postgres:17.6"), &sts("postgres:17.7")).is_empty());
+        assert!(
+            notes(&sts("mongo:7.0.1"), &sts("mongo:8.0.20"))[0]
+                .contains("setFeatureCompatibilityVersion")
+        );
+        assert!(
+            notes(&sts("docker.io/library/mongo:6.0.1"), &sts("mongo:8.0.20"))[0]
+                .contains("one major version at a time")
+        );
+        assert!(notes(&sts("mysql:8.0.40"), &sts("mysql:8.4.8")).is_empty());
     }
 
     #[test]

@@ -241,14 +241,7 @@ ingress:
   rate_limit: { requests: 100, window: 1m }
   gateway: { class: eg }
 "#;
-    let err = infragen::synthesize(
-        "t.yaml",
-        text.as_bytes(),
-        Provider::Digitalocean,
-        "production",
-    )
-    .unwrap_err()
-    .to_string();
+    let err = refused(text, Provider::Digitalocean, "production");
     assert!(err.contains("`ingress.rate_limit`"), "{err}");
     assert!(err.contains("no Gateway API equivalent"), "{err}");
 }
@@ -440,15 +433,12 @@ fn routes_attach_across_namespaces_and_serve_plain_http_without_a_redirect() {
 
 #[test]
 fn eks_refuses_the_alb_settings_beside_the_gateway() {
-    let path = root().join("tests/fixtures/workloads/gateway-eks.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = read("tests/fixtures/workloads/gateway-eks.yaml");
     let with_alb = text.replace(
         "caches:",
         "load_balancer:\n  certificate: { domain: shop.example.com }\n  waf: { rate_limit: 2000 }\ncaches:",
     );
-    let err = infragen::synthesize("t.yaml", with_alb.as_bytes(), Provider::Aws, "production")
-        .unwrap_err()
-        .to_string();
+    let err = refused(&with_alb, Provider::Aws, "production");
     assert!(err.contains("`load_balancer`"), "{err}");
     assert!(
         err.contains("WAF cannot be associated with an NLB"),
@@ -461,24 +451,19 @@ fn eks_refuses_the_alb_settings_beside_the_gateway() {
         "  name: shop\n  class: alb\n  hosts:",
     );
     assert_ne!(alb, text);
-    let err = infragen::synthesize("t.yaml", alb.as_bytes(), Provider::Aws, "production")
-        .unwrap_err()
-        .to_string();
+    let err = refused(&alb, Provider::Aws, "production");
     assert!(err.contains("`ingress.class`"), "{err}");
 }
 
 #[test]
 fn eks_fargate_needs_a_profile_for_envoy_gateway() {
-    let path = root().join("blueprints/case-eks-fargate.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = read("blueprints/case-eks-fargate.yaml");
     let gateway = text.replace(
         "  ssl_redirect: true\n",
         "  ssl_redirect: true\n  gateway: { class: eg }\n",
     );
     assert_ne!(gateway, text);
-    let err = infragen::synthesize("t.yaml", gateway.as_bytes(), Provider::Aws, "production")
-        .unwrap_err()
-        .to_string();
+    let err = refused(&gateway, Provider::Aws, "production");
     assert!(err.contains("envoy-gateway-system"), "{err}");
     assert!(err.contains("no Fargate profile selects"), "{err}");
     // With a profile (and the namespace declared), the proxies run on Fargate behind an
@@ -560,16 +545,13 @@ fn the_edge_sizing_reaches_the_envoy_proxies() {
 
 #[test]
 fn the_gateway_needs_a_cert_manager_with_gateway_api_support() {
-    let path = root().join("blueprints/ecommerce-doks.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = read("blueprints/ecommerce-doks.yaml");
     let old = text.replace(
         "    chart_version: v1.21.2 #",
         "    chart_version: v1.13.3\n    allow_unsupported: true #",
     );
     assert_ne!(old, text);
-    let err = infragen::synthesize("t.yaml", old.as_bytes(), Provider::Digitalocean, "stage")
-        .unwrap_err()
-        .to_string();
+    let err = refused(&old, Provider::Digitalocean, "stage");
     assert!(
         err.contains("`kubernetes.cert_manager.chart_version`"),
         "{err}"
@@ -642,16 +624,13 @@ fn the_prefix_stripping_rewrite_becomes_a_url_rewrite() {
 fn the_edge_load_balancer_name_is_one_the_cloud_accepts() {
     // The NLB in front of the Envoy proxies is named by the Load Balancer Controller's
     // annotation; ELB refuses more than 32 characters only when the Service reconciles.
-    let path = root().join("tests/fixtures/workloads/gateway-eks.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = read("tests/fixtures/workloads/gateway-eks.yaml");
     let long = text.replace(
         "load_balancer_name: shop-edge",
         "load_balancer_name: shop-edge-of-the-production-cluster",
     );
     assert_ne!(long, text);
-    let err = infragen::synthesize("t.yaml", long.as_bytes(), Provider::Aws, "production")
-        .unwrap_err()
-        .to_string();
+    let err = refused(&long, Provider::Aws, "production");
     assert!(
         err.contains("`kubernetes.ingress_controller.load_balancer_name`"),
         "{err}"
@@ -678,5 +657,19 @@ fn admits(gw: &Value, listener: &Value, ns: &str) -> bool {
                 e["values"].as_array().unwrap().iter().any(|v| v == ns)
             }),
         other => panic!("allowedRoutes from {other}"),
+    }
+}
+
+/// The text of a file of the project (`blueprints/…`, `tests/fixtures/…`).
+fn read(file: &str) -> String {
+    std::fs::read_to_string(root().join(file)).unwrap()
+}
+
+/// Synthesize blueprint text (named `t.yaml` in messages) that must be refused: the
+/// diagnostics' text.
+fn refused(text: &str, provider: Provider, env: &str) -> String {
+    match infragen::synthesize("t.yaml", text.as_bytes(), provider, env) {
+        Ok(_) => panic!("synthesized, but should have been refused"),
+        Err(d) => d.to_string(),
     }
 }

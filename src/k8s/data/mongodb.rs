@@ -121,20 +121,40 @@ pub(super) fn replica_set_init<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> 
     let members: Vec<String> = (0..d.replicas)
         .map(|i| format!("{{_id: {i}, host: \"{}:{}\"}}", d.pod_host(i), d.port))
         .collect();
+    let hosts: Vec<String> = (0..d.replicas)
+        .map(|i| format!("\"{}:{}\"", d.pod_host(i), d.port))
+        .collect();
     let first = format!("{}:{}", d.pod_host(0), d.port);
+    // Initiated already (a later apply, a new image or member count: a new Job), the set's
+    // members are brought to the StatefulSet's: the pods a scale-up added join
+    // (`rs.add`), those a scale-down removed leave (`rs.remove`). Both need the primary,
+    // which the seed list with `replicaSet` finds wherever it moved.
     let script = format!(
         "set -eu\n\
          for i in $(seq 0 {last}); do\n  \
          until mongosh --quiet --host \"{name}-$i.{headless}.{ns}.svc.cluster.local:{port}\" --eval \"db.adminCommand('ping')\" >/dev/null 2>&1; do sleep 5; done\n\
          done\n\
-         mongosh --quiet --host \"{first}\" --username \"$MONGO_USERNAME\" --password \"$MONGO_PASSWORD\" --authenticationDatabase admin --eval '\n\
-         try {{ rs.status(); print(\"replica set {name} already initiated\"); }}\n\
-         catch (e) {{ rs.initiate({{_id: \"{name}\", members: [{members}]}}); }}'\n",
+         admin() {{ mongosh --quiet --username \"$MONGO_USERNAME\" --password \"$MONGO_PASSWORD\" --authenticationDatabase admin \"$@\"; }}\n\
+         if admin --host \"{first}\" --eval 'rs.status().ok' >/dev/null 2>&1; then\n  \
+         admin \"mongodb://{seeds}/?replicaSet={name}\" --eval '\n  \
+         const want = [{hosts}];\n  \
+         const have = rs.conf().members.map(m => m.host);\n  \
+         want.filter(h => !have.includes(h)).forEach(h => {{ print(\"adding \" + h); rs.add(h); }});\n  \
+         have.filter(h => !want.includes(h)).forEach(h => {{ print(\"removing \" + h); rs.remove(h); }});\n  \
+         print(\"replica set {name} has its \" + want.length + \" members\");'\n\
+         else\n  \
+         admin --host \"{first}\" --eval 'rs.initiate({{_id: \"{name}\", members: [{members}]}})'\n\
+         fi\n",
         last = d.replicas - 1,
         name = d.name,
         headless = d.headless(),
         ns = d.namespace,
         port = d.port,
+        seeds = (0..d.replicas)
+            .map(|i| format!("{}:{}", d.pod_host(i), d.port))
+            .collect::<Vec<_>>()
+            .join(","),
+        hosts = hosts.join(", "),
         members = members.join(", "),
     );
     let secret = d.credentials_secret.as_deref().unwrap_or_default();
@@ -158,13 +178,32 @@ pub(super) fn replica_set_init<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> 
     };
     let mut spec = pod(ctx, vec![container], volumes);
     spec.insert("restartPolicy", "OnFailure");
+    let template = map! {"metadata" => map! {"labels" => pod_labels}, "spec" => spec};
     map! {
         "apiVersion" => "batch/v1",
         "kind" => "Job",
-        "metadata" => ctx.meta(app.clone(), &d.namespace, ctx.app_labels(app, "database", None)),
+        "metadata" => ctx.meta(job_name(&app, &template), &d.namespace, ctx.app_labels(app, "database", None)),
         "spec" => map! {
             "backoffLimit" => 10u32,
-            "template" => map! {"metadata" => map! {"labels" => pod_labels}, "spec" => spec},
+            // Finished, the Job goes after a day (time to read its log); the next
+            // `kubectl apply` creates it again and it finds the set initiated.
+            "ttlSecondsAfterFinished" => JOB_TTL_SECONDS,
+            "template" => template,
         },
     }
+}
+
+/// Seconds a finished replica-set Job is kept.
+const JOB_TTL_SECONDS: u32 = 86_400;
+
+/// The Job's name: `<app>-<hash of its pod template>`. A Job's `spec.template` cannot change
+/// (`ValidateJobSpecUpdate` in pkg/apis/batch/validation: "field is immutable"), so a Job of the same name with a
+/// new image (a MongoDB version bump, a newer pin in the versions catalog) or member list
+/// would make `kubectl apply` fail; under a new name it is a new Job, and the old one goes
+/// with its TTL. At most 63 characters: the name is the value of the pods'
+/// `batch.kubernetes.io/job-name` label.
+fn job_name(app: &str, template: &Map) -> String {
+    let hash = crate::k8s::content_hash(&crate::k8s::yaml::to_string(template));
+    let keep = app.len().min(63 - 9);
+    format!("{}-{}", app[..keep].trim_end_matches('-'), &hash[..8])
 }

@@ -1,0 +1,273 @@
+//! Kubernetes objects on day 2. `kubectl apply` patches what is running; it does not
+//! destroy and recreate an object whose immutable field changed — the API server refuses
+//! the patch ("field is immutable") and the apply stops there — and it does not delete
+//! what the manifests no longer hold. So a change of an immutable field gets the way
+//! through (what to delete by hand, and how, before the apply), and removed objects get
+//! the commands that delete them.
+//!
+//! The immutable fields are kept in `providers/replacement.json` (`k8s:<Kind>`), from the
+//! API's update validation (k8s.io/kubernetes pkg/apis/{apps,batch,core,storage}/validation:
+//! `ValidateStatefulSetUpdate` allows only replicas, template, updateStrategy,
+//! persistentVolumeClaimRetentionPolicy, minReadySeconds and ordinals; a Deployment's and a
+//! Job's `selector` and a Job's `template` are immutable; a Service's `clusterIP`; a
+//! claim's class, access modes and volume, and its size may grow only).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::Attribute;
+use super::objects::Object;
+
+/// `kubectl <verb> <kind> -n <ns> <name>`.
+fn command(verb: &str, kind: &str, ns: Option<&str>, name: &str, extra: &str) -> String {
+    let kind = kind.to_lowercase();
+    match ns {
+        Some(ns) => format!("kubectl {verb} {kind} -n {ns} {name}{extra}"),
+        None => format!("kubectl {verb} {kind} {name}{extra}"),
+    }
+}
+
+/// Why `kubectl apply` refuses a change of the immutable `fields` of a `kind` object, and
+/// the way through.
+pub fn refusal(
+    kind: &str,
+    ns: Option<&str>,
+    name: &str,
+    fields: &[&str],
+    attributes: &[Attribute],
+    body: &Value,
+) -> String {
+    let what = format!(
+        "`kubectl apply` fails: the {kind}'s {} cannot change (the API answers \"field is immutable\")",
+        fields.join(", ")
+    );
+    let orphan = command("delete", kind, ns, name, " --cascade=orphan");
+    let way = match kind {
+        "StatefulSet" => {
+            let mut way = format!(
+                "delete it first, keeping its pods and volumes (`{orphan}`), then apply: the new StatefulSet adopts the pods and rolls them"
+            );
+            if fields.contains(&"spec.volumeClaimTemplates") {
+                let sizes: Vec<&Attribute> = attributes
+                    .iter()
+                    .filter(|a| a.path.ends_with("resources.requests.storage"))
+                    .collect();
+                if let Some(a) = sizes.first() {
+                    // The claims are `<template>-<statefulset>-<ordinal>`.
+                    let template = body
+                        .pointer("/spec/volumeClaimTemplates/0/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("<claim>");
+                    let ordinals = match body.pointer("/spec/replicas").and_then(Value::as_u64) {
+                        Some(1) => "0".to_string(),
+                        Some(n) => format!("0…{}", n - 1),
+                        None => "<ordinal>".to_string(),
+                    };
+                    way.push_str(&format!(
+                        "; existing claims keep their size, so resize each (`kubectl patch pvc -n {} {template}-{name}-{ordinals} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":{}}}}}}}}}'`, one per ordinal; the StorageClass must allow volume expansion, and a claim never shrinks)",
+                        ns.unwrap_or("default"),
+                        a.new.as_ref().map_or_else(|| "null".to_string(), Value::to_string),
+                    ));
+                }
+            }
+            way
+        }
+        "Deployment" => format!(
+            "delete it first, keeping its pods serving (`{orphan}`), then apply, and delete the old ReplicaSet once the new pods are ready (`kubectl get rs -n {} -l app={}`)",
+            ns.unwrap_or("default"),
+            name
+        ),
+        "Job" => format!(
+            "delete the Job (`{}`) before the apply, which runs it again",
+            command("delete", kind, ns, name, "")
+        ),
+        "PersistentVolumeClaim" => {
+            "a claim cannot be moved or shrunk in place: copy its data to a new claim (a new name), or back it up, delete the claim and apply".to_string()
+        }
+        _ => format!(
+            "delete it (`{}`) before the apply, which creates it again",
+            command("delete", kind, ns, name, "")
+        ),
+    };
+    format!("{what}; {way}")
+}
+
+/// Bytes of a Kubernetes quantity (`20Gi`, `500M`, `1e3`); `None` when it is not one.
+fn bytes(q: &str) -> Option<f64> {
+    let units: [(&str, f64); 12] = [
+        ("Ki", 1024f64),
+        ("Mi", 1024f64.powi(2)),
+        ("Gi", 1024f64.powi(3)),
+        ("Ti", 1024f64.powi(4)),
+        ("Pi", 1024f64.powi(5)),
+        ("Ei", 1024f64.powi(6)),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
+    ];
+    let (num, factor) = units
+        .iter()
+        .find_map(|(u, f)| q.strip_suffix(u).map(|n| (n, *f)))
+        .unwrap_or((q, 1.0));
+    num.parse::<f64>().ok().map(|n| n * factor)
+}
+
+/// Whether a claim's storage request shrinks, which the API refuses (only growth is
+/// allowed, where the StorageClass has `allowVolumeExpansion`).
+pub fn shrinks(attributes: &[Attribute]) -> bool {
+    attributes
+        .iter()
+        .filter(|a| a.path == "spec.resources.requests.storage")
+        .any(|a| {
+            let q = |v: &Option<Value>| match v {
+                Some(Value::String(s)) => bytes(s),
+                Some(Value::Number(n)) => n.as_f64(),
+                _ => None,
+            };
+            matches!((q(&a.old), q(&a.new)), (Some(o), Some(n)) if n < o)
+        })
+}
+
+/// A note on the Kubernetes objects the change removes from the manifests: `kubectl apply`
+/// leaves them running (a removed canary keeps its share of the traffic, a removed colour
+/// stays behind the Service that now selects every pod of the app), so they are deleted by
+/// hand. Jobs with a `ttlSecondsAfterFinished` go by themselves.
+pub fn removed_note(
+    old: &BTreeMap<String, Object>,
+    new: &BTreeMap<String, Object>,
+) -> Option<String> {
+    let commands: Vec<String> = old
+        .iter()
+        .filter(|(addr, o)| o.kind.starts_with("k8s:") && !new.contains_key(*addr))
+        .filter(|(_, o)| {
+            o.kind != "k8s:Job" || o.body.pointer("/spec/ttlSecondsAfterFinished").is_none()
+        })
+        .map(|(_, o)| {
+            let meta = o.body.get("metadata");
+            let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
+            let kind = o.kind.trim_start_matches("k8s:");
+            let c = command(
+                "delete",
+                kind,
+                field("namespace"),
+                field("name").unwrap_or("?"),
+                "",
+            );
+            // What goes with it: a namespace's objects, a claim's data (a StatefulSet's
+            // claims stay, `persistentVolumeClaimRetentionPolicy: Retain`).
+            match kind {
+                "Namespace" => format!("`{c}` (with everything in it: check first)"),
+                "PersistentVolumeClaim" => format!("`{c}` (its data: back it up first)"),
+                _ => format!("`{c}`"),
+            }
+        })
+        .collect();
+    (!commands.is_empty()).then(|| {
+        format!(
+            "k8s: `kubectl apply -k` does not delete objects the manifests no longer hold; delete them after the apply: {}",
+            commands.join(", ")
+        )
+    })
+}
+
+/// A note on workloads whose `spec.replicas` the manifests stop writing — a service that
+/// gains a HorizontalPodAutoscaler. `kubectl apply` removes a field the last applied
+/// configuration held and the manifest no longer does, and `replicas` then defaults to 1:
+/// every pod but one terminates until the autoscaler scales back up
+/// (kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-to-horizontal-autoscaling).
+/// Dropping the field from the last-applied configuration first avoids it.
+pub fn replicas_note(
+    old: &BTreeMap<String, Object>,
+    new: &BTreeMap<String, Object>,
+) -> Option<String> {
+    let commands: Vec<String> = new
+        .iter()
+        .filter(|(_, n)| matches!(n.kind.as_str(), "k8s:Deployment" | "k8s:StatefulSet"))
+        .filter(|(_, n)| n.body.pointer("/spec/replicas").is_none())
+        .filter(|(addr, _)| {
+            old.get(*addr)
+                .is_some_and(|o| o.body.pointer("/spec/replicas").is_some())
+        })
+        .map(|(_, n)| {
+            let meta = n.body.get("metadata");
+            let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
+            // `kubectl apply edit-last-applied (RESOURCE/NAME | -f FILENAME)`.
+            format!(
+                "`kubectl apply edit-last-applied -n {} {}/{}`",
+                field("namespace").unwrap_or("default"),
+                n.kind.trim_start_matches("k8s:").to_lowercase(),
+                field("name").unwrap_or("?"),
+            )
+        })
+        .collect();
+    (!commands.is_empty()).then(|| {
+        format!(
+            "k8s: `spec.replicas` goes to an autoscaler, and `kubectl apply` would reset it to 1 (every pod but one terminates until the autoscaler scales back); before the apply, delete `spec.replicas` from the last-applied configuration: {}",
+            commands.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(path: &str, old: &str, new: &str) -> Attribute {
+        Attribute {
+            path: path.into(),
+            old: Some(json!(old)),
+            new: Some(json!(new)),
+        }
+    }
+
+    #[test]
+    fn quantities() {
+        assert_eq!(bytes("1Gi"), Some(1024f64.powi(3)));
+        assert_eq!(bytes("500M"), Some(5e8));
+        assert!(shrinks(&[at(
+            "spec.resources.requests.storage",
+            "20Gi",
+            "10Gi"
+        )]));
+        assert!(!shrinks(&[at(
+            "spec.resources.requests.storage",
+            "10Gi",
+            "20Gi"
+        )]));
+        assert!(!shrinks(&[at(
+            "spec.resources.requests.storage",
+            "1Gi",
+            "1024Mi"
+        )]));
+    }
+
+    #[test]
+    fn a_volume_resize_names_the_claims_to_patch() {
+        let why = refusal(
+            "StatefulSet",
+            Some("shop"),
+            "orders",
+            &["spec.volumeClaimTemplates"],
+            &[at(
+                "spec.volumeClaimTemplates[name=data].spec.resources.requests.storage",
+                "10Gi",
+                "20Gi",
+            )],
+            &json!({"spec": {"replicas": 3, "volumeClaimTemplates": [{"metadata": {"name": "data"}}]}}),
+        );
+        assert!(
+            why.contains("kubectl delete statefulset -n shop orders --cascade=orphan"),
+            "{why}"
+        );
+        assert!(
+            why.contains("kubectl patch pvc -n shop data-orders-0…2"),
+            "{why}"
+        );
+        assert!(why.contains("\"20Gi\""), "{why}");
+    }
+}
