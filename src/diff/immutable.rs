@@ -93,29 +93,6 @@ pub fn refusal(
     format!("{what}; {way}")
 }
 
-/// Bytes of a Kubernetes quantity (`20Gi`, `500M`, `1e3`); `None` when it is not one.
-fn bytes(q: &str) -> Option<f64> {
-    let units: [(&str, f64); 12] = [
-        ("Ki", 1024f64),
-        ("Mi", 1024f64.powi(2)),
-        ("Gi", 1024f64.powi(3)),
-        ("Ti", 1024f64.powi(4)),
-        ("Pi", 1024f64.powi(5)),
-        ("Ei", 1024f64.powi(6)),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-        ("P", 1e15),
-        ("E", 1e18),
-    ];
-    let (num, factor) = units
-        .iter()
-        .find_map(|(u, f)| q.strip_suffix(u).map(|n| (n, *f)))
-        .unwrap_or((q, 1.0));
-    num.parse::<f64>().ok().map(|n| n * factor)
-}
-
 /// Whether a claim's storage request shrinks, which the API refuses (only growth is
 /// allowed, where the StorageClass has `allowVolumeExpansion`).
 pub fn shrinks(attributes: &[Attribute]) -> bool {
@@ -124,7 +101,7 @@ pub fn shrinks(attributes: &[Attribute]) -> bool {
         .filter(|a| a.path == "spec.resources.requests.storage")
         .any(|a| {
             let q = |v: &Option<Value>| match v {
-                Some(Value::String(s)) => bytes(s),
+                Some(Value::String(s)) => crate::k8s::quantity_bytes(s),
                 Some(Value::Number(n)) => n.as_f64(),
                 _ => None,
             };
@@ -227,8 +204,8 @@ mod tests {
 
     #[test]
     fn quantities() {
-        assert_eq!(bytes("1Gi"), Some(1024f64.powi(3)));
-        assert_eq!(bytes("500M"), Some(5e8));
+        assert_eq!(crate::k8s::quantity_bytes("1Gi"), Some(1024f64.powi(3)));
+        assert_eq!(crate::k8s::quantity_bytes("500M"), Some(5e8));
         assert!(shrinks(&[at(
             "spec.resources.requests.storage",
             "20Gi",

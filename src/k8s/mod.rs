@@ -616,6 +616,11 @@ fn collect_secrets_in(y: &yaml::Y, ns: &str, out: &mut BTreeMap<String, BTreeSet
 }
 
 /// Seconds in an ingress rate-limit window (`1s`, `1m`, `1h`), for validation.
+/// Bytes of a Kubernetes quantity (`512Mi`, `1Gi`, `2G`, `1000`); `None` when it is not one.
+pub fn quantity_bytes(q: &str) -> Option<f64> {
+    quota::memory(q)
+}
+
 pub fn ingress_window_seconds(window: &str) -> Option<u64> {
     ingress::window_seconds(window)
 }
