@@ -30,6 +30,32 @@ fn text<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
     body.get(key).and_then(Value::as_str)
 }
 
+/// A Kubernetes version change the managed service (`EKS`, `DOKS`) cannot make in one step:
+/// a downgrade, or a skipped minor version. `way` follows "fails" and precedes the next
+/// minor version (" (UpdateClusterVersion); apply").
+fn kubernetes_step(
+    addr: &str,
+    service: &str,
+    (from, a): (&str, (u32, u32)),
+    (to, b): (&str, (u32, u32)),
+    downgrade: &str,
+    way: &str,
+) -> Option<String> {
+    if b < a {
+        Some(format!(
+            "{addr}: Kubernetes {from} → {to} is a downgrade, which {service} does not do ({downgrade})"
+        ))
+    } else if a.0 == b.0 && b.1 > a.1 + 1 {
+        Some(format!(
+            "{addr}: {service} upgrades one minor version at a time, so {from} → {to} fails{way} {}.{} first",
+            a.0,
+            a.1 + 1
+        ))
+    } else {
+        None
+    }
+}
+
 /// Notes on the version changes between `old` and `new` objects (by address) that one apply
 /// cannot make.
 pub fn notes(
@@ -51,17 +77,14 @@ pub fn notes(
                 let (Some(a), Some(b)) = (major_minor(from), major_minor(to)) else {
                     continue;
                 };
-                if b < a {
-                    notes.push(format!(
-                        "{addr}: Kubernetes {from} → {to} is a downgrade, which EKS does not do (a new cluster would be needed)"
-                    ));
-                } else if a.0 == b.0 && b.1 > a.1 + 1 {
-                    notes.push(format!(
-                        "{addr}: EKS upgrades one minor version at a time, so {from} → {to} fails (UpdateClusterVersion); apply {}.{} first",
-                        a.0,
-                        a.1 + 1
-                    ));
-                }
+                notes.extend(kubernetes_step(
+                    addr,
+                    "EKS",
+                    (from, a),
+                    (to, b),
+                    "a new cluster would be needed",
+                    " (UpdateClusterVersion); apply",
+                ));
             }
             "aws_db_instance" => {
                 let engine = text(&n.body, "engine").unwrap_or_default();
@@ -123,16 +146,15 @@ pub fn notes(
                         .pointer("/lifecycle/ignore_changes")
                         .and_then(Value::as_array)
                         .is_some_and(|l| l.iter().any(|x| x == "version"));
-                    if b < a {
-                        notes.push(format!(
-                            "{addr}: Kubernetes {from} → {to} is a downgrade, which DOKS does not do (the provider replaces a cluster whose version decreases: a new cluster would be needed)"
-                        ));
-                    } else if a.0 == b.0 && b.1 > a.1 + 1 {
-                        notes.push(format!(
-                            "{addr}: DOKS upgrades one minor version at a time, so {from} → {to} fails; upgrade to {}.{} first",
-                            a.0,
-                            a.1 + 1
-                        ));
+                    if let Some(note) = kubernetes_step(
+                        addr,
+                        "DOKS",
+                        (&from, a),
+                        (&to, b),
+                        "the provider replaces a cluster whose version decreases: a new cluster would be needed",
+                        "; upgrade to",
+                    ) {
+                        notes.push(note);
                     } else if b > a && ignored {
                         // DOKS's automatic upgrades move a cluster to new patch releases of
                         // its minor only (provider issue #237; docs.digitalocean.com/products/
