@@ -85,5 +85,6 @@ pub fn synthesize_with(
         }
     }
     escape::apply(loaded, provider, &mut out, templates)?;
+    backend::collisions::refuse_after_escape(loaded, &out)?;
     Ok(out)
 }

@@ -30,6 +30,59 @@ pub fn refuse(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
     Err(Diagnostics(errors).with_source(&loaded.file, &loaded.text))
 }
 
+/// `overrides:` may set a name (an `identifier`, a `bucket`) and `extra:` templates add
+/// resources, both after [`refuse`] ran on what the back-end wrote: the cloud names are read
+/// again from the final Terraform files. Nothing is read when the blueprint has neither.
+pub fn refuse_after_escape(loaded: &Loaded, out: &Output) -> Result<(), Diagnostics> {
+    let bp = &loaded.blueprint;
+    if bp.overrides.is_empty() && bp.extra.terraform.is_empty() {
+        return Ok(());
+    }
+    let mut modules: std::collections::BTreeMap<String, Vec<crate::terraform::Named>> =
+        Default::default();
+    for (path, text) in &out.files {
+        let Some((module, _)) = path
+            .strip_prefix("terraform/")
+            .filter(|p| p.ends_with(".tf.json"))
+            .and_then(|p| p.split_once('/'))
+        else {
+            continue;
+        };
+        let Ok(doc) = serde_json::from_str::<serde_json::Value>(text) else {
+            continue;
+        };
+        let Some(types) = doc.get("resource").and_then(|r| r.as_object()) else {
+            continue;
+        };
+        for (ty, resources) in types {
+            let Some((ty, attribute)) = crate::terraform::unique::name_attribute(ty) else {
+                continue;
+            };
+            for (name, body) in resources.as_object().into_iter().flatten() {
+                if let Some(value) = body.get(attribute).and_then(|v| v.as_str())
+                    && !value.contains("${")
+                {
+                    modules.entry(module.to_string()).or_default().push((
+                        ty,
+                        value.to_string(),
+                        name.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    let probe = Output {
+        cloud_names: modules.into_iter().collect(),
+        ..Output::default()
+    };
+    let mut errors = cloud_names(loaded, &probe);
+    errors.extend(too_long(loaded, &probe));
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(Diagnostics(errors).with_source(&loaded.file, &loaded.text))
+}
+
 /// The blueprint's named parts that Terraform addresses derive from: the components, and
 /// the buckets (named, but not components: nothing `uses` them).
 fn named(loaded: &Loaded) -> Vec<crate::blueprint::types::Component<'_>> {
@@ -84,7 +137,7 @@ fn too_long(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
         }
         let components = named(loaded);
         let address = &format!("terraform/{module}: {ty}.{resource}");
-        let attribute = crate::terraform::unique::name_attribute(ty).unwrap_or("name");
+        let attribute = crate::terraform::unique::name_attribute(ty).map_or("name", |(_, a)| a);
         let over = name.len() - max;
         let d = Diagnostic::new(format!(
             "the {attribute} `{name}` of `{}` has {} characters; `{ty}` allows {max}",
@@ -173,7 +226,7 @@ fn cloud_names(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     for ((ty, name), mut addresses) in by_name {
         addresses.sort();
-        let attribute = crate::terraform::unique::name_attribute(ty).unwrap_or("name");
+        let attribute = crate::terraform::unique::name_attribute(ty).map_or("name", |(_, a)| a);
         let listed: Vec<String> = addresses
             .iter()
             .map(|a| match a.split_once(": ") {

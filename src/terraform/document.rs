@@ -455,7 +455,7 @@ impl File {
         }
         if let Some(name) = super::unique::name_attribute(r.ty())
             .filter(|_| !r.is_data())
-            .and_then(|a| literal(body.get(a)?))
+            .and_then(|(_, a)| literal(body.get(a)?))
         {
             self.names
                 .push((r.ty(), name.to_string(), r.name().to_string()));

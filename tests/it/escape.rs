@@ -379,3 +379,34 @@ fn a_template_declaring_a_generated_address_again_is_refused() {
     );
     assert!(e.contains("use `overrides:`"), "{e}");
 }
+
+#[test]
+fn names_set_by_overrides_and_templates_are_checked_like_generated_ones() {
+    // An override naming the instance past RDS's 63 characters: refused, not applied.
+    let long = "ledger-".repeat(10) + "db";
+    let (_t, bp) = variant(|t| {
+        t.replace(
+            "set: { performance_insights_retention_period: 731,",
+            &format!("set: {{ identifier: {long}, performance_insights_retention_period: 731,"),
+        )
+    });
+    let e = synth_fails(&bp);
+    assert!(
+        e.contains(&format!(
+            "the identifier `{long}` of `aws_db_instance.ledger_db` has 72 characters"
+        )),
+        "{e}"
+    );
+    // A template's log group named like the network's flow-log group would fail to create.
+    let (t, bp) = variant(|t| t.to_string());
+    std::fs::write(
+        t.path().join("bp/templates/sqs.tf.json.j2"),
+        r#"{"resource": {"aws_cloudwatch_log_group": {"audit": {"name": "/aws/vpc/ledger-production/flow-logs", "retention_in_days": 7}}}}"#,
+    )
+    .unwrap();
+    let e = synth_fails(&bp);
+    assert!(
+        e.contains("2 resources of type `aws_cloudwatch_log_group` would all have the name `/aws/vpc/ledger-production/flow-logs`"),
+        "{e}"
+    );
+}
