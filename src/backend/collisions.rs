@@ -11,6 +11,7 @@
 //! create fail at apply.
 
 use crate::blueprint::Loaded;
+use crate::blueprint::types::Component;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::output::Output;
 use crate::terraform::ident;
@@ -85,42 +86,55 @@ pub fn refuse_after_escape(loaded: &Loaded, out: &Output) -> Result<(), Diagnost
 
 /// The blueprint's named parts that Terraform addresses derive from: the components, and
 /// the buckets (named, but not components: nothing `uses` them).
-fn named(loaded: &Loaded) -> Vec<crate::blueprint::types::Component<'_>> {
+fn named(loaded: &Loaded) -> Vec<Component<'_>> {
     let bp = &loaded.blueprint;
     let mut out = bp.components();
-    out.extend(bp.buckets.iter().enumerate().map(|(index, b)| {
-        crate::blueprint::types::Component {
-            list: "buckets",
-            index,
-            name: &b.name,
-            renamed_from: None,
-        }
+    out.extend(bp.buckets.iter().enumerate().map(|(index, b)| Component {
+        list: "buckets",
+        index,
+        name: &b.name,
+        renamed_from: None,
     }));
     out
 }
 
-/// The component whose name makes Terraform address `address` (`terraform/infra:
-/// aws_db_instance.db_replica` → `db`, the longest name among its words).
-fn owner(loaded: &Loaded, address: &str) -> Option<usize> {
+/// Whether `component`'s name is a whole word of the name of `address` (`ecs_api` is
+/// `api`'s log group, `db-headless` is `db`'s Service): `_`-separated in Terraform names,
+/// `-` in Kubernetes object names.
+fn derives(address: &str, component: &str) -> bool {
     let name = resource_name(address);
-    named(loaded)
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            // Whole words of the name (`ecs_api` is `api`'s log group, `db-headless` is
-            // `db`'s Service): `_`-separated in Terraform names, `-` in object names.
-            let (id, sep) = if address.starts_with("k8s: ") {
-                (c.name.to_string(), '-')
-            } else {
-                (ident(c.name), '_')
-            };
-            name == id
-                || name.starts_with(&format!("{id}{sep}"))
-                || name.ends_with(&format!("{sep}{id}"))
-                || name.contains(&format!("{sep}{id}{sep}"))
-        })
-        .max_by_key(|(_, c)| c.name.len())
-        .map(|(i, _)| i)
+    let (id, sep) = if address.starts_with("k8s: ") {
+        (component.to_string(), '-')
+    } else {
+        (ident(component), '_')
+    };
+    name == id
+        || name.starts_with(&format!("{id}{sep}"))
+        || name.ends_with(&format!("{sep}{id}"))
+        || name.contains(&format!("{sep}{id}{sep}"))
+}
+
+/// The components whose names make `address`, longest name first: the first is the one whose
+/// own name lands on it, the others derived it with a suffix.
+fn owners(components: &[Component], address: &str) -> Vec<usize> {
+    let mut out: Vec<usize> = (0..components.len())
+        .filter(|&i| derives(address, components[i].name))
+        .collect();
+    out.sort_by_key(|&i| std::cmp::Reverse(components[i].name.len()));
+    out
+}
+
+/// `terraform/infra: aws_vpc.main` as `` `aws_vpc.main` (terraform/infra) ``.
+fn shown(address: &str) -> String {
+    match address.split_once(": ") {
+        Some((module, address)) => format!("`{address}` ({module})"),
+        None => format!("`{address}`"),
+    }
+}
+
+/// Where a component's name is written, for an error.
+fn at(loaded: &Loaded, c: &Component) -> Option<crate::diagnostic::Span> {
+    loaded.span(&format!("{}[{}].name", c.list, c.index))
 }
 
 /// Cloud names past the API's length limit (`crate::terraform::unique::max_len`): derived
@@ -128,6 +142,7 @@ fn owner(loaded: &Loaded, address: &str) -> Option<usize> {
 fn too_long(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
+    let components = named(loaded);
     for (module, ty, name, resource) in all_names(out) {
         let Some(max) = crate::terraform::unique::max_len(ty) else {
             continue;
@@ -135,7 +150,6 @@ fn too_long(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
         if name.len() <= max || !seen.insert(name) {
             continue;
         }
-        let components = named(loaded);
         let address = &format!("terraform/{module}: {ty}.{resource}");
         let attribute = crate::terraform::unique::name_attribute(ty).map_or("name", |(_, a)| a);
         let over = name.len() - max;
@@ -147,25 +161,19 @@ fn too_long(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
             name.len()
         ))
         .expected(format!("at most {max} characters"));
-        errors.push(match owner(loaded, address) {
-            Some(i) => {
+        errors.push(match owners(&components, address).first() {
+            Some(&i) => {
                 let c = &components[i];
-                d.at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
-                    .help(format!(
-                        "shorten `{}` (or the blueprint's `name`) by {over} characters, or set the field that names it",
-                        c.name
-                    ))
+                d.at(at(loaded, c)).help(format!(
+                    "shorten `{}` (or the blueprint's `name`) by {over} characters, or set the field that names it",
+                    c.name
+                ))
             }
             None => d
                 .at(loaded.span("name"))
                 .help(format!("shorten the blueprint's `name` by {over} characters")),
         });
     }
-    let components = if out.too_long.is_empty() {
-        Vec::new()
-    } else {
-        named(loaded)
-    };
     for (id, value, max) in &out.too_long {
         let object = id.strip_prefix("k8s: ").unwrap_or(id);
         let what = match object.rsplit('/').next() {
@@ -178,10 +186,10 @@ fn too_long(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
         ))
         .expected(format!("at most {max} characters"));
         let over = value.len() - max;
-        errors.push(match owner(loaded, id) {
-            Some(i) => {
+        errors.push(match owners(&components, id).first() {
+            Some(&i) => {
                 let c = &components[i];
-                d.at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
+                d.at(at(loaded, c))
                     .help(format!("shorten `{}` by {over} characters", c.name))
             }
             None => d.help(format!(
@@ -227,14 +235,11 @@ fn cloud_names(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
     for ((ty, name), mut addresses) in by_name {
         addresses.sort();
         let attribute = crate::terraform::unique::name_attribute(ty).map_or("name", |(_, a)| a);
-        let listed: Vec<String> = addresses
+        let listed: Vec<String> = addresses.iter().map(|a| shown(a)).collect();
+        let mut owners: Vec<usize> = addresses
             .iter()
-            .map(|a| match a.split_once(": ") {
-                Some((module, address)) => format!("`{address}` ({module})"),
-                None => format!("`{a}`"),
-            })
+            .filter_map(|a| owners(&components, a).first().copied())
             .collect();
-        let mut owners: Vec<usize> = addresses.iter().filter_map(|a| owner(loaded, a)).collect();
         owners.sort();
         owners.dedup();
         let d = Diagnostic::new(format!(
@@ -252,8 +257,7 @@ fn cloud_names(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
                     .iter()
                     .map(|&o| format!("`{}`", components[o].name))
                     .collect();
-                d.at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
-                    .help(format!(
+                d.at(at(loaded, c)).help(format!(
                         "`{}` and {} set or derive the same {attribute}: change the field that names it on one of them",
                         c.name,
                         others.join(", ")
@@ -272,31 +276,11 @@ fn addresses(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
         return Vec::new();
     }
     let components = named(loaded);
-    let idents: Vec<String> = components.iter().map(|c| ident(c.name)).collect();
-    // Terraform names join a component's identifier and a suffix with `_`; Kubernetes
-    // object names join its name with `-`.
-    let key = |d: &str, i: usize| -> (String, char) {
-        if d.starts_with("k8s: ") {
-            (components[i].name.to_string(), '-')
-        } else {
-            (idents[i].clone(), '_')
-        }
-    };
     // Component index → the addresses its name takes that another's derived name also takes.
     let mut clashes: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
     let mut unexplained = Vec::new();
     for d in &out.duplicates {
-        let name = resource_name(d);
-        // The components whose identifier starts the resource name: the longest is the one
-        // whose own name lands on it; a shorter one derived the same name with a suffix.
-        let derives = |i: usize| {
-            let (k, sep) = key(d, i);
-            name.strip_prefix(k.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(sep))
-        };
-        let mut owners: Vec<usize> = (0..components.len()).filter(|&i| derives(i)).collect();
-        owners.sort_by_key(|&i| std::cmp::Reverse(components[i].name.len()));
-        match owners.as_slice() {
+        match owners(&components, d).as_slice() {
             [longest, _, ..] => clashes.entry(*longest).or_default().push(d),
             _ => unexplained.push(d),
         }
@@ -304,27 +288,12 @@ fn addresses(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     for (i, addresses) in clashes {
         let c = &components[i];
-        let others: Vec<String> = (0..components.len())
-            .filter(|&o| {
-                components[o].name != c.name
-                    && addresses.iter().any(|a| {
-                        let (k, sep) = key(a, o);
-                        resource_name(a).starts_with(&format!("{k}{sep}"))
-                    })
-            })
-            .map(|o| {
-                let o = &components[o];
-                format!("`{}[{}]` `{}`", o.list, o.index, o.name)
-            })
-            .collect();
-        let mut list: Vec<String> = addresses
+        let others: Vec<String> = components
             .iter()
-            .take(3)
-            .map(|a| match a.split_once(": ") {
-                Some((module, address)) => format!("`{address}` ({module})"),
-                None => format!("`{a}`"),
-            })
+            .filter(|o| o.name != c.name && addresses.iter().any(|a| derives(a, o.name)))
+            .map(|o| format!("`{}[{}]` `{}`", o.list, o.index, o.name))
             .collect();
+        let mut list: Vec<String> = addresses.iter().take(3).map(|a| shown(a)).collect();
         if addresses.len() > 3 {
             list.push(format!("and {} more", addresses.len() - 3));
         }
@@ -335,7 +304,7 @@ fn addresses(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
                 others.join(", "),
                 list.join(", ")
             ))
-            .at(loaded.span(&format!("{}[{}].name", c.list, c.index)))
+            .at(at(loaded, c))
             .expected("component names whose derived resource and object names do not meet")
             .help(format!(
                 "rename `{}` (e.g. put the distinguishing word first)",
