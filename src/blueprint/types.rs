@@ -2128,6 +2128,15 @@ pub struct Component<'a> {
 impl Blueprint {
     /// Every named component (node pools, Fargate profiles, databases, caches, queues,
     /// tables, secrets, services, jobs), in blueprint order within each list.
+    /// The namespace of the workloads and in-cluster data services that name no other:
+    /// `kubernetes.default_namespace`, else the blueprint's name.
+    pub fn default_namespace(&self) -> &str {
+        self.kubernetes
+            .as_ref()
+            .and_then(|k| k.default_namespace.as_deref())
+            .unwrap_or(&self.name)
+    }
+
     pub fn components(&self) -> Vec<Component<'_>> {
         let mut out = Vec::new();
         macro_rules! lists {

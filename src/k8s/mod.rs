@@ -804,10 +804,7 @@ impl<'a> Ctx<'a> {
     fn new(v: &'a Validated<'a>, opts: &'a Options) -> Self {
         let bp = v.bp;
         let platform = bp.kubernetes.clone().unwrap_or_default();
-        let default_namespace = platform
-            .default_namespace
-            .clone()
-            .unwrap_or_else(|| bp.name.clone());
+        let default_namespace = bp.default_namespace().to_string();
         let routed: BTreeSet<&str> = if ingress::enabled(bp) {
             bp.services
                 .iter()

@@ -197,11 +197,7 @@ fn in_cluster_names(c: &mut Checker, bp: &Blueprint) {
     let mut services: BTreeMap<String, (String, bool)> = BTreeMap::new();
     let mut secrets: BTreeMap<String, (String, bool)> = BTreeMap::new();
     // Data services run in the default namespace, beside the services that name no other.
-    let default_namespace = bp
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.default_namespace.as_deref())
-        .unwrap_or(&bp.name);
+    let default_namespace = bp.default_namespace();
     // Keys are `<namespace>/<name>`: a Service's name is unique in its namespace.
     for (i, s) in bp
         .services
