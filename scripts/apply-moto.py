@@ -20,6 +20,11 @@
       puts a placeholder value into every Secrets Manager secret preconditions.json lists as
       empty (SecretsManagerSecretValue; a JSON object when it names keys), as an operator
       would before applying `infra` again: on ECS the services wait for those values.
+  apply-moto.py serve HOST PORT
+      runs moto's server with three of its bugs patched in the process (printed; see
+      patch_moto): every RDS instance gets a DbiResourceId of its own, a replication
+      group's member clusters exist as cache clusters, and PutBucketLogging no longer
+      crashes on a target bucket policy with a `"Principal": "*"` statement.
   apply-moto.py report MOTO_LOG LOG.json... > summary
       reads `terraform apply -json` logs and prints, per resource type: planned, created,
       failed (rejected by the API with its message, or not implemented by moto — an action
@@ -230,6 +235,123 @@ MOTO_BUGS = [
 ]
 
 
+def patch_moto():
+    """Patch three moto (5.2.x) bugs in the server process, so that what depends on them is
+    exercised instead of failing on moto's side (printed when applied):
+
+    - moto gives every RDS instance one constant DbiResourceId (moto/rds/models.py,
+      `self.dbi_resource_id = "db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U"`), and a read replica is a
+      copy of its source: the provider reads an instance by resource id (filter
+      `dbi-resource-id`), finds two, and reports "couldn't find resource". Each instance and
+      replica gets an id of its own, as in AWS.
+    - moto lists a replication group's member clusters (MemberClusters) but never registers
+      them as cache clusters, so the provider's DescribeCacheClusters on the first member
+      answers CacheClusterNotFound. Before each DescribeCacheClusters the members of every
+      replication group are registered (or refreshed) from the group's own settings, and
+      those of deleted groups dropped.
+    - PutBucketLogging checks the target bucket's policy for the logging service, reading
+      every statement's `Principal` as an object; a statement with `"Principal": "*"` (the
+      DenyInsecureTransport statement, valid IAM) crashes it (HTTP 500). The check skips
+      such statements.
+    """
+    import inspect
+
+    from moto.core.utils import utcnow  # noqa: F401  (moto's import order: core first)
+    from moto.elasticache import models as ec
+    from moto.moto_api._internal import mock_random
+    from moto.rds import models as rds
+
+    def fresh_id():
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+        return "db-" + "".join(mock_random.choice(alphabet) for _ in range(26))
+
+    init = rds.DBInstance.__init__
+
+    def db_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.dbi_resource_id = fresh_id()
+
+    rds.DBInstance.__init__ = db_init
+    read_replica = rds.RDSBackend.create_db_instance_read_replica
+
+    def create_read_replica(self, db_kwargs):
+        replica = read_replica(self, db_kwargs)
+        replica.dbi_resource_id = fresh_id()
+        return replica
+
+    rds.RDSBackend.create_db_instance_read_replica = create_read_replica
+    print("moto patch: every RDS instance and read replica gets a DbiResourceId of its own")
+
+    params = inspect.signature(ec.CacheCluster.__init__).parameters
+
+    def members(backend):
+        for group in backend.replication_groups.values():
+            for cluster_id in group.member_clusters:
+                kwargs = {name: None for name in params if name != "self"}
+                kwargs.update(
+                    account_id=backend.account_id,
+                    region_name=backend.region_name,
+                    cache_cluster_id=cluster_id,
+                    replication_group_id=group.replication_group_id,
+                    log_delivery_configurations=[],
+                )
+                for name in kwargs:
+                    if kwargs[name] is None and hasattr(group, name):
+                        kwargs[name] = getattr(group, name)
+                cluster = ec.CacheCluster(**kwargs)
+                # CacheCluster sets these for engine "redis" only (not "valkey").
+                cluster.replication_group_id = group.replication_group_id
+                cluster.num_cache_nodes = 1
+                for name in ("snapshot_arns", "snapshot_name", "snapshot_window"):
+                    setattr(cluster, name, getattr(group, name, None))
+                cluster.infragen_member = True
+                backend.cache_clusters[cluster_id] = cluster
+        live = {m for g in backend.replication_groups.values() for m in g.member_clusters}
+        for cluster_id, cluster in list(backend.cache_clusters.items()):
+            if getattr(cluster, "infragen_member", False) and cluster_id not in live:
+                del backend.cache_clusters[cluster_id]
+
+    describe = ec.ElastiCacheBackend.describe_cache_clusters
+
+    def describe_cache_clusters(self, *args, **kwargs):
+        members(self)
+        return describe(self, *args, **kwargs)
+
+    ec.ElastiCacheBackend.describe_cache_clusters = describe_cache_clusters
+    print("moto patch: a replication group's member clusters are cache clusters")
+
+    from types import SimpleNamespace
+
+    from moto.s3 import models as s3
+
+    log_permissions = s3.FakeBucket._log_permissions_enabled_policy
+
+    def log_permissions_enabled(target_bucket, target_prefix):
+        if not target_bucket.policy:
+            return log_permissions(target_bucket, target_prefix)
+        doc = json.loads(target_bucket.policy.decode())
+        statements = doc.get("Statement", [])
+        statements = statements if isinstance(statements, list) else [statements]
+        doc["Statement"] = [s for s in statements if isinstance(s.get("Principal", {}), dict)]
+        view = SimpleNamespace(
+            policy=json.dumps(doc).encode(),
+            partition=target_bucket.partition,
+            name=target_bucket.name,
+        )
+        return log_permissions(view, target_prefix)
+
+    s3.FakeBucket._log_permissions_enabled_policy = staticmethod(log_permissions_enabled)
+    print('moto patch: PutBucketLogging reads a target bucket policy with a "Principal": "*" statement')
+
+
+def serve(host, port):
+    patch_moto()
+    sys.stdout.flush()
+    from moto.server import main as moto_main
+
+    moto_main(["-H", host, "-p", str(port)])
+
+
 def moto_unimplemented(moto_log):
     """Actions moto answered with NotImplementedError (it replies 500 or 404 to the client)."""
     found = set()
@@ -376,6 +498,8 @@ def main():
             value = json.dumps({k: "moto-placeholder" for k in p["keys"]}) if p["keys"] else "moto-placeholder"
             sm.put_secret_value(SecretId=p["name"], SecretString=value)
             print(f"  moto: put a placeholder value in {p['name']} (preconditions.json)")
+    elif sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "report":
         sys.exit(1 if report(sys.argv[2], sys.argv[3:]) else 0)
     else:

@@ -10,9 +10,10 @@
 #   env: INFRAGEN (binary, default target/debug/infragen), MOTO_PORT (default 5077),
 #        RESOURCE_TIMEOUT (per-resource create/update/delete timeout, default 3m),
 #        APPLY_TIMEOUT (seconds per `terraform apply`, default 900),
-#        DAY2 (a changed blueprint file: after the first STACK:ENV is applied, it is synthesized
-#        for the same environment into the same module copies — same state — then planned and
-#        applied again; the summary lists what the plan replaces, `-/+`, per module)
+#        DAY2 (changed blueprint files, separated by spaces: after the first STACK:ENV is
+#        applied, each is synthesized in turn for the same environment into the same module
+#        copies — same state, the previous change's — then planned and applied; the output
+#        lists what each plan creates, updates, replaces and destroys, per module)
 #
 # Needs terraform and a filesystem provider mirror holding hashicorp/aws (same search as
 # scripts/tf-validate.sh); installs moto[server] with pip when missing. Each module is applied
@@ -22,7 +23,10 @@
 # Two substitutions are made for moto only, and printed: a listener's certificate ARN (the
 # blueprint's exists in its own account) becomes one moto issues, and an RDS backup window
 # that touches the maintenance window ends a minute earlier (moto counts a shared boundary
-# as overlap; AWS does not).
+# as overlap; AWS does not). Two moto bugs are patched in moto's own process, and printed:
+# every RDS instance gets a resource id of its own (moto gives all one, so the provider
+# cannot read a read replica back), and a replication group's member clusters exist as cache
+# clusters (the provider reads the first one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -60,7 +64,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-MOTO_IAM_LOAD_MANAGED_POLICIES=true python3 -m moto.server -H 127.0.0.1 -p "$port" \
+# moto's server with two of its bugs patched in its process (apply-moto.py patch_moto).
+MOTO_IAM_LOAD_MANAGED_POLICIES=true python3 scripts/apply-moto.py serve 127.0.0.1 "$port" \
   >"$work/moto.log" 2>&1 &
 moto_pid=$!
 for _ in $(seq 1 50); do
@@ -69,6 +74,7 @@ for _ in $(seq 1 50); do
 done
 curl -fsS "$endpoint/moto-api/" >/dev/null || { cat "$work/moto.log"; echo "apply-moto: moto did not start" >&2; exit 1; }
 echo "moto $(python3 -c 'import moto; print(moto.__version__)') on $endpoint (log: $work/moto.log)"
+grep '^moto patch' "$work/moto.log" | sed 's/^/  /' || true
 
 mkdir -p "$work/logs"
 use_mirror "$mirror" "$work"
@@ -136,37 +142,42 @@ for target in "${targets[@]}"; do
   done
 done
 
-# Day 2: the first target, changed, planned and applied on top of its own state.
-if [ -n "${DAY2:-}" ]; then
+# Day 2: the first target, changed, planned and applied on top of its own state; several
+# changes (DAY2="a.yaml b.yaml") are applied one after the other, each on the state the
+# previous one left.
+step=0
+for change in ${DAY2:-}; do
+  step=$((step + 1))
   target="${targets[0]}"
   stack="${target%%:*}"
   [ -f "$stack" ] && stack=$(basename "$stack" .yaml)
   env="${target#*:}"
-  out="$work/out/$stack-$env-day2"
-  echo "== $stack ($env) changed to $DAY2"
-  "$bin" synth --provider aws --env "$env" --blueprint "$DAY2" --out "$out" >/dev/null
-  region=$(grep -m1 -oE '"region": "[a-z0-9-]+"' "$out/terraform/infra/providers.tf.json" | cut -d'"' -f4)
-  certificate=$(python3 scripts/apply-moto.py certificate "$endpoint" "$region")
+  out="$work/out/$stack-$env-day2-$step"
+  echo "== $stack ($env) changed to $change"
+  "$bin" synth --provider aws --env "$env" --blueprint "$change" --out "$out" >/dev/null
+  # The certificate moto issued for the first apply stays (a new one would change the
+  # listener in every step).
   for module in bootstrap infra; do
     [ -d "$out/terraform/$module" ] || continue
     copy="$work/copy/$stack-$env/$module"
+    name="$stack-$env-$module.day2-$step"
     mkdir -p "$copy"
     # The state (terraform.tfstate) and .terraform/ stay; the configuration is the new one.
     rm -f "$copy"/*.tf.json
     cp "$out/terraform/$module"/*.tf.json "$copy"/
-    python3 scripts/tf-validate-prepare.py "$mirror" "$copy" >"$work/logs/$stack-$env-$module.day2.prepare"
-    python3 scripts/apply-moto.py gaps "$copy" >>"$work/logs/$stack-$env-$module.day2.prepare"
+    python3 scripts/tf-validate-prepare.py "$mirror" "$copy" >"$work/logs/$name.prepare"
+    python3 scripts/apply-moto.py gaps "$copy" >>"$work/logs/$name.prepare"
     python3 scripts/apply-moto.py override "$work/schema.json" "$copy" "$endpoint" "$resource_timeout" \
-      "$certificate" >>"$work/logs/$stack-$env-$module.day2.prepare"
-    terraform -chdir="$copy" init -input=false -no-color >"$work/logs/$stack-$env-$module.day2.init" 2>&1 \
-      || { cat "$work/logs/$stack-$env-$module.day2.init"; exit 1; }
+      "$certificate" >>"$work/logs/$name.prepare"
+    terraform -chdir="$copy" init -input=false -no-color >"$work/logs/$name.init" 2>&1 \
+      || { cat "$work/logs/$name.init"; exit 1; }
     set +e
     timeout --signal=INT --kill-after=30 "$apply_timeout" \
-      terraform -chdir="$copy" plan -input=false -no-color -out="$copy/day2.plan" >"$work/logs/$stack-$env-$module.day2.plan.txt" 2>&1
-    terraform -chdir="$copy" show -json "$copy/day2.plan" >"$work/logs/$stack-$env-$module.day2.plan.json" 2>/dev/null
+      terraform -chdir="$copy" plan -input=false -no-color -out="$copy/day2.plan" >"$work/logs/$name.plan.txt" 2>&1
+    terraform -chdir="$copy" show -json "$copy/day2.plan" >"$work/logs/$name.plan.json" 2>/dev/null
     set -e
-    echo "   $module plan: $(grep -E '^Plan:|No changes' "$work/logs/$stack-$env-$module.day2.plan.txt" | head -1)"
-    python3 - "$work/logs/$stack-$env-$module.day2.plan.json" <<'PY'
+    echo "   $module plan: $(grep -E '^Plan:|No changes|^Error' "$work/logs/$name.plan.txt" | head -1)"
+    python3 - "$work/logs/$name.plan.json" <<'PY'
 import json, sys
 try:
     plan = json.load(open(sys.argv[1]))
@@ -178,7 +189,7 @@ for rc in plan.get("resource_changes", []):
         why = ", ".join(".".join(map(str, p)) for p in rc.get("replace_paths") or [])
         print(f"     {'/'.join(actions):>15} {rc['address']}" + (f"  (forced by {why})" if why else ""))
 PY
-    log="$work/logs/$stack-$env-$module.day2.json"
+    log="$work/logs/$name.json"
     start=$(date +%s)
     set +e
     timeout --signal=INT --kill-after=30 "$apply_timeout" \
@@ -188,7 +199,7 @@ PY
     echo "   $module day-2 apply: exit $rc in $(($(date +%s) - start)) s"
     logs+=("$log")
   done
-fi
+done
 
 echo
 echo "== summary (logs in $work/logs)"
