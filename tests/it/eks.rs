@@ -573,3 +573,34 @@ fn a_cut_load_balancer_name_does_not_end_in_a_hyphen() {
         "{edge}"
     );
 }
+
+/// Nodes and Fargate pods run in the private subnets and the output makes no VPC endpoints:
+/// without a NAT no node joins and no image is pulled, so `nat: none` is refused on EKS, at
+/// the setting, as it is on ECS.
+#[test]
+fn a_cluster_without_a_way_out_is_refused() {
+    let no_nat = crate::connections::NEW_USER.replace(
+        "  cidr: 10.1.0.0/16\n",
+        "  cidr: 10.1.0.0/16\n  nat: none\n",
+    );
+    for platform in ["eks", "eks_fargate"] {
+        let yaml = no_nat.replace("platform: eks,", &format!("platform: {platform},"));
+        let err = infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shop.yaml:9:8"), "{platform}: {err}");
+        assert!(err.contains("nodes cannot join the cluster"), "{err}");
+    }
+    let with_nat = crate::connections::NEW_USER.replace(
+        "  cidr: 10.1.0.0/16\n",
+        "  cidr: 10.1.0.0/16\n  nat: single\n",
+    );
+    infragen::synthesize(
+        "shop.yaml",
+        with_nat.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+}
