@@ -482,6 +482,12 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             r["performance_insights_kms_key_id"] = json!(key.arn());
             r["performance_insights_retention_period"] = json!(PI_RETENTION_DAYS);
         }
+        // A replica holds a physical copy of the primary's data, so it needs the primary's
+        // storage. It is created with it (CreateDBInstanceReadReplica copies it; the provider
+        // ignores the value at creation, with a warning), but ModifyDBInstance grows one
+        // instance only: without the value here, a `storage.size_gb` raised on day 2 would
+        // grow the primary alone and leave the replica to fill up and stop replicating.
+        r["allocated_storage"] = json!(size_gb);
         if let Some(max) = storage.and_then(|s| s.max_size_gb) {
             r["max_allocated_storage"] = json!(max);
         }

@@ -254,8 +254,9 @@ fn lower_service(
             "container_port": s.port,
         }]);
         body["health_check_grace_period_seconds"] = json!(s.grace_period.unwrap_or(60));
-        // The target group must be attached to the load balancer before the service uses it.
-        depends.push(edge::https_listener().address());
+        // The target group must be attached to the load balancer (by the listener's default
+        // action or a rule) before the service uses it.
+        depends.extend(edge::attachments(ctx, &s.name).iter().map(Ref::address));
     }
     body["depends_on"] = Json::from(depends);
     // Refused until its secrets have values and its images are pushed (`readiness.rs`).

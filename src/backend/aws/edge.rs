@@ -85,6 +85,25 @@ pub fn listener_rule(service: &str) -> Ref {
     res("aws_lb_listener_rule", service)
 }
 
+/// What attaches a service's target group to the load balancer: the HTTPS listener (whose
+/// default action may forward to it, and which every rule hangs on) and each listener rule
+/// forwarding to it. ECS refuses to create a service whose target group no listener or rule
+/// forwards to yet — CreateService answers "The target group with targetGroupArn … does
+/// not have an associated load balancer" (InvalidParameterException) — and nothing else
+/// orders the rule before the service, so the service depends on all of these.
+pub fn attachments(ctx: &Ctx, service: &str) -> Vec<Ref> {
+    let routed = routed(ctx);
+    let default = default_service(&routed).map(|s| s.name.as_str());
+    std::iter::once(https_listener())
+        .chain(
+            super::listener_rules::plan(&routed, default)
+                .into_iter()
+                .filter(|rule| rule.service == service)
+                .map(|rule| listener_rule(&rule.name)),
+        )
+        .collect()
+}
+
 /// The services behind the load balancer (those with routes), when there is one.
 pub fn routed<'a>(ctx: &Ctx<'a>) -> Vec<&'a Service> {
     if ctx.v.bp.load_balancer.is_none() || ctx.v.bp.network.is_none() {
