@@ -115,11 +115,17 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
                 },
             ))
         }
-        _ => Some(if f.secret() {
-            secret_env_owned(var.clone(), connections_name(s.name()), var)
-        } else {
-            config_map_env(var, connections_name(s.name()))
-        }),
+        _ => Some(
+            if ctx
+                .opts
+                .managed
+                .is_none_or(|fl| wiring::from_secret_store(b.kind, fl, f))
+            {
+                secret_env_owned(var.clone(), connections_name(s.name()), var)
+            } else {
+                config_map_env(var, connections_name(s.name()))
+            },
+        ),
     }
 }
 

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{manifests, matrix, synth};
+use crate::support::{manifests, matrix, providers_of, synth};
 
 /// A blueprint as a new user writes it: every kind of component, a renamed prefix, an
 /// in-cluster database beside managed ones, a secret used whole and by key, an autoscaler.
@@ -82,6 +82,24 @@ fn outputs() -> Vec<(String, String, Provider, String, infragen::Output)> {
             o,
         ));
     }
+    // Blueprints new users wrote (`tests/fixtures/new-user/`), every provider and environment.
+    for path in new_user_fixtures() {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let envs = infragen::blueprint::environments(&stem, text.as_bytes()).unwrap();
+        for provider in providers_of(&path) {
+            for env in &envs {
+                let o = synth(&path, provider, env);
+                out.push((
+                    format!("new-user/{stem} --provider {provider} --env {env}"),
+                    text.clone(),
+                    provider,
+                    env.clone(),
+                    o,
+                ));
+            }
+        }
+    }
     for provider in [Provider::Aws, Provider::Digitalocean, Provider::Kubernetes] {
         let o = infragen::synthesize("shop.yaml", NEW_USER.as_bytes(), provider, "production")
             .unwrap_or_else(|d| panic!("new-user blueprint --provider {provider}:\n{d}"));
@@ -94,6 +112,18 @@ fn outputs() -> Vec<(String, String, Provider, String, infragen::Output)> {
         ));
     }
     out
+}
+
+/// `tests/fixtures/new-user/*.yaml`, sorted.
+pub(crate) fn new_user_fixtures() -> Vec<std::path::PathBuf> {
+    let dir = crate::support::root().join("tests/fixtures/new-user");
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    v.sort();
+    v
 }
 
 fn s(v: &Value) -> &str {
@@ -661,4 +691,218 @@ fn managed_postgres_urls_ask_for_tls() {
         }
     }
     assert!(checked > 10, "{checked}");
+}
+
+/// Keys each Secret and ConfigMap (`namespace/name`) the output makes or lists holds; `None`
+/// when its keys cannot be read off the output (all keys then count as present).
+type Keys = BTreeMap<String, Option<BTreeSet<String>>>;
+
+/// Namespace of a Terraform-made object: a literal, or
+/// `${kubernetes_namespace_v1.<n>.metadata[0].name}` resolved through the module's namespaces.
+fn tf_namespace(ns: &str, namespaces: &BTreeMap<String, String>) -> String {
+    ns.strip_prefix("${kubernetes_namespace_v1.")
+        .and_then(|r| r.split('.').next())
+        .and_then(|n| namespaces.get(n).cloned())
+        .unwrap_or_else(|| ns.to_string())
+}
+
+/// Add `keys` to what `at` holds (`None`, any key, wins).
+fn merge(made: &mut Keys, at: String, keys: Option<BTreeSet<String>>) {
+    match (made.get_mut(&at), keys) {
+        (Some(Some(have)), Some(keys)) => have.extend(keys),
+        (Some(have), None) => *have = None,
+        (Some(None), Some(_)) => {}
+        (None, keys) => {
+            made.insert(at, keys);
+        }
+    }
+}
+
+/// The keys of every Secret and ConfigMap the output makes (manifests, Terraform
+/// `kubernetes_secret_v1` / `kubernetes_config_map_v1`, ExternalSecret targets) or lists in
+/// `preconditions.json`.
+fn keys_made(out: &infragen::Output) -> (Keys, Keys) {
+    let (mut secrets, mut config_maps) = (Keys::new(), Keys::new());
+    let keys_of = |data: &Value| -> Option<BTreeSet<String>> {
+        data.as_object().map(|m| m.keys().cloned().collect())
+    };
+    let mut namespaces: BTreeMap<String, String> = BTreeMap::new();
+    let mut objects: Vec<(&str, Value)> = Vec::new();
+    for (file, text) in &out.files {
+        if !(file.starts_with("terraform/") && file.ends_with(".tf.json")) {
+            continue;
+        }
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let res = &doc["resource"];
+        if let Some(m) = res["kubernetes_namespace_v1"].as_object() {
+            for (n, body) in m {
+                namespaces.insert(n.clone(), s(&body["metadata"]["name"]).to_string());
+            }
+        }
+        for (ty, kind) in [
+            ("kubernetes_secret_v1", "Secret"),
+            ("kubernetes_config_map_v1", "ConfigMap"),
+        ] {
+            for body in res[ty].as_object().into_iter().flat_map(|m| m.values()) {
+                objects.push((kind, body.clone()));
+            }
+        }
+        for body in res["kubernetes_manifest"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            let o = &body["manifest"];
+            if s(&o["kind"]) != "ExternalSecret" {
+                continue;
+            }
+            let at = format!(
+                "{}/{}",
+                s(&o["metadata"]["namespace"]),
+                s(&o["spec"]["target"]["name"])
+            );
+            // `dataFrom` copies keys the output cannot name.
+            let keys = o["spec"]["dataFrom"].is_null().then(|| {
+                o["spec"]["data"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|d| s(&d["secretKey"]).to_string())
+                    .collect()
+            });
+            // Several ExternalSecrets may fill one target (`creationPolicy: Merge`).
+            merge(&mut secrets, at, keys);
+        }
+    }
+    for (kind, body) in objects {
+        let ns = tf_namespace(s(&body["metadata"]["namespace"]), &namespaces);
+        let at = format!("{ns}/{}", s(&body["metadata"]["name"]));
+        let mut keys = keys_of(&body["data"]).unwrap_or_default();
+        keys.extend(keys_of(&body["binary_data"]).unwrap_or_default());
+        if kind == "Secret" {
+            merge(&mut secrets, at, Some(keys));
+        } else {
+            merge(&mut config_maps, at, Some(keys));
+        }
+    }
+    for d in manifests(out) {
+        let at = format!(
+            "{}/{}",
+            s(&d["metadata"]["namespace"]),
+            s(&d["metadata"]["name"])
+        );
+        match s(&d["kind"]) {
+            "ConfigMap" => {
+                merge(
+                    &mut config_maps,
+                    at,
+                    keys_of(&d["data"]).or(Some(BTreeSet::new())),
+                );
+            }
+            "Secret" => {
+                let mut keys = keys_of(&d["data"]).unwrap_or_default();
+                keys.extend(keys_of(&d["stringData"]).unwrap_or_default());
+                merge(&mut secrets, at, Some(keys));
+            }
+            _ => {}
+        }
+    }
+    let pre: Vec<Value> = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+    for p in pre.iter().filter(|p| s(&p["kind"]) == "Secret") {
+        let at = format!("{}/{}", s(&p["namespace"]), s(&p["name"]));
+        let keys: BTreeSet<String> = p["keys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|k| s(k).to_string())
+            .collect();
+        // A listed Secret without keys (a docker config, a backup's credentials) is
+        // whatever its owner puts in it.
+        merge(&mut secrets, at, (!keys.is_empty()).then_some(keys));
+    }
+    (secrets, config_maps)
+}
+
+/// A pod reads a ConfigMap or Secret key that is not there: Kubernetes refuses to start its
+/// container (`CreateContainerConfigError`: "couldn't find key … in ConfigMap"), unless the
+/// reference is `optional`. So every key a pod reads by `configMapKeyRef` / `secretKeyRef`
+/// is a key the object the output makes (or lists) holds — not just an object of that name.
+#[test]
+fn every_key_a_pod_reads_is_in_its_object() {
+    let mut checked = 0;
+    for (label, _, _, _, out) in outputs() {
+        let (secrets, config_maps) = keys_made(&out);
+        for d in &manifests(&out) {
+            let Some(pod) = pod_spec(d) else { continue };
+            let ns = s(&d["metadata"]["namespace"]);
+            let containers = pod["containers"]
+                .as_array()
+                .into_iter()
+                .chain(pod["initContainers"].as_array())
+                .flatten();
+            for c in containers {
+                for e in c["env"].as_array().into_iter().flatten() {
+                    for (reference, made) in [
+                        (&e["valueFrom"]["secretKeyRef"], &secrets),
+                        (&e["valueFrom"]["configMapKeyRef"], &config_maps),
+                    ] {
+                        if reference.is_null() || reference["optional"] == true {
+                            continue;
+                        }
+                        let at = format!("{ns}/{}", s(&reference["name"]));
+                        let key = s(&reference["key"]);
+                        // Objects nobody makes are `every_secret_a_pod_reads_is_made_or_listed`'s.
+                        let Some(keys) = made.get(&at) else { continue };
+                        checked += 1;
+                        if let Some(keys) = keys {
+                            assert!(
+                                keys.contains(key),
+                                "{label}: {} {} (container {}) reads key {key} of {at} for {}, which holds only {keys:?}",
+                                s(&d["kind"]),
+                                s(&d["metadata"]["name"]),
+                                s(&c["name"]),
+                                s(&e["name"]),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 200, "only {checked} keys checked");
+}
+
+/// The user a MongoDB client gets is defined in the `admin` database (the official image's
+/// root user in the cluster, DigitalOcean's `doadmin` and database users), and a driver
+/// authenticates against the database in the URL's path unless `authSource` says otherwise:
+/// every MongoDB URL the output hands a workload says `authSource=admin`, after a `/` (the
+/// connection string requires one before its options).
+#[test]
+fn mongodb_urls_authenticate_where_the_user_lives() {
+    let mut checked = 0;
+    for (label, _, _, _, out) in outputs() {
+        for (file, text) in &out.files {
+            for (at, _) in text.match_indices("mongodb://") {
+                let rest = &text[at..];
+                let end = rest.find(['"', '\\', '\n', ' ']).unwrap_or(rest.len());
+                let url = &rest[..end];
+                // Client URLs only, not the replica set's own init script (every member).
+                if url.contains(',') {
+                    continue;
+                }
+                let (base, query) = url.split_once('?').unwrap_or((url, ""));
+                assert!(
+                    base.ends_with("/admin") || query.split('&').any(|o| o == "authSource=admin"),
+                    "{label} {file}: {url} authenticates against its path's database, where no user is defined"
+                );
+                let hosts = url.trim_start_matches("mongodb://");
+                assert!(
+                    hosts.split('?').next().unwrap().contains('/'),
+                    "{label} {file}: {url}: options without the `/` the connection string requires"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10, "only {checked} MongoDB URLs checked");
 }

@@ -263,6 +263,15 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         );
     for d in &dbs {
         database(ctx, m, d, &monitoring);
+        if d.engine == DatabaseEngine::Mysql && d.database_name.is_none() {
+            // See `wiring::names_a_database`: said here so the missing variable is no
+            // surprise.
+            ctx.note(format!(
+                "database `{}`: RDS creates no database in a MySQL instance without `database_name`, so its clients get no `{}_DATABASE` and must create one themselves; set `database_name` to have RDS create it",
+                d.name,
+                crate::blueprint::types::upper_snake(&d.name)
+            ));
+        }
     }
     if ctx.v.bp.databases.len() == dbs.len() {
         ctx.mark("databases");
