@@ -19,6 +19,7 @@ mod deployable;
 mod determinism;
 mod diff;
 mod disruption;
+mod doc_snippets;
 mod doks;
 mod ecs;
 mod eks;
