@@ -906,3 +906,50 @@ fn mongodb_urls_authenticate_where_the_user_lives() {
     }
     assert!(checked > 10, "only {checked} MongoDB URLs checked");
 }
+
+/// `synth` names the blueprint parts a provider leaves out ("… does not lower these
+/// blueprint parts yet, so they are absent from the output: databases (2)"). A part named
+/// there is absent indeed: none of its databases, caches or queues appears in any file —
+/// a blueprint with managed and in-cluster databases side by side was told both were
+/// missing while the output held both.
+#[test]
+fn parts_said_to_be_absent_are_absent() {
+    let mut notes = 0;
+    for (label, text, _, env, out) in outputs() {
+        let loaded = infragen::blueprint::load("x.yaml", text.as_bytes(), &env).unwrap();
+        let bp = &loaded.blueprint;
+        let Some(note) = out
+            .notes
+            .iter()
+            .find(|n| n.text.contains("so they are absent from the output"))
+        else {
+            continue;
+        };
+        notes += 1;
+        let parts = note.text.rsplit(": ").next().unwrap();
+        for (part, names) in [
+            (
+                "databases",
+                bp.databases.iter().map(|d| &d.name).collect::<Vec<_>>(),
+            ),
+            ("caches", bp.caches.iter().map(|c| &c.name).collect()),
+            ("queues", bp.queues.iter().map(|q| &q.name).collect()),
+        ] {
+            if !parts.split(", ").any(|p| p.split(' ').next() == Some(part)) {
+                continue;
+            }
+            for name in names {
+                let ident = name.replace('-', "_");
+                let found = out.files.iter().find(|(f, t)| {
+                    f.ends_with(&format!("/{name}.yaml")) || t.contains(&format!("\"{ident}\": {{"))
+                });
+                assert!(
+                    found.is_none(),
+                    "{label}: the note says {part} are absent, but {} holds `{name}`",
+                    found.unwrap().0
+                );
+            }
+        }
+    }
+    assert!(notes > 5, "only {notes} notes of absent parts read");
+}

@@ -118,6 +118,15 @@ pub fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Database> + use<'a
     })
 }
 
+/// How many databases run in the cluster, lowered by the manifests (on EKS; none elsewhere).
+fn in_cluster(ctx: &Ctx) -> usize {
+    let v = ctx.v;
+    v.bp.databases
+        .iter()
+        .filter(|d| ctx.is_eks() && v.in_cluster(DataKind::Database, d.deployment))
+        .count()
+}
+
 /// The instance identifier (`identifier`, default `<name>-<env>-<database>`).
 pub fn identifier(ctx: &Ctx, d: &Database) -> String {
     d.identifier
@@ -273,7 +282,8 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             ));
         }
     }
-    if ctx.v.bp.databases.len() == dbs.len() {
+    // The rest run in the cluster, where the manifests lower them (EKS).
+    if ctx.v.bp.databases.len() == dbs.len() + in_cluster(ctx) {
         ctx.mark("databases");
     }
 }
