@@ -20,6 +20,10 @@
 //!   as a StatefulSet, and ECS has no Kubernetes cluster: nothing would run it, and the
 //!   services that `use` it would start without its variables, security group rules or
 //!   server. Refused at the `deployment`, with the managed service to use instead.
+//! - **Services using services.** On Kubernetes a service reaches another it `uses` by the
+//!   Service's DNS name; the output gives ECS services no service discovery (no Cloud Map
+//!   namespace or Service Connect) and no security group rule between tasks, so the
+//!   variables would name nothing. Refused at the `uses` entry.
 
 use super::Checker;
 use crate::blueprint::types::{
@@ -52,6 +56,32 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     target_group(c, bp);
     egress(c, bp);
     in_cluster(c, bp);
+    service_uses(c, bp);
+}
+
+/// `uses` entries naming a service: ECS tasks have no way to find each other.
+fn service_uses(c: &mut Checker, bp: &Blueprint) {
+    let workloads = (bp.services.iter().enumerate())
+        .map(|(i, s)| (format!("services[{i}]"), s))
+        .chain((bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod())));
+    for (path, s) in workloads {
+        for (j, u) in s.uses.iter().enumerate() {
+            if !bp.services.iter().any(|x| x.name == u.as_str()) {
+                continue;
+            }
+            c.error(
+                &format!("{path}.uses[{j}]"),
+                format!(
+                    "`{}` is a service, and ECS services have no service discovery here: `{}` could not find it",
+                    u.as_str(),
+                    s.name
+                ),
+            )
+            .help = Some(
+                "reach it through the load balancer's routes (set the URL in `env`), or run on `platform: eks`".into(),
+            );
+        }
+    }
 }
 
 /// Data services declared `deployment: in_cluster`: nothing runs them on ECS.

@@ -49,33 +49,43 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     for (path, s) in workloads {
         let mut prefixes: HashMap<String, &str> = HashMap::new();
         for (j, u) in s.uses.iter().enumerate() {
+            let target = bp.services.iter().find(|x| x.name == u.as_str());
             if data_set.contains(u.as_str()) {
-                // A data component: wired below and by the back-ends.
-            } else if let Some(other) = bp.services.iter().find(|x| x.name == u.as_str()) {
+                // A data component: wired below and by the back-ends. A service of the same
+                // name would make `uses` ambiguous.
+                if target.is_some() {
+                    c.error(
+                        &format!("{path}.uses[{j}]"),
+                        format!("`{}` names both a service and a data component", u.as_str()),
+                    )
+                    .help = Some("rename one of them".into());
+                }
+            } else if let Some(other) = target {
+                // Another service: reached through its Kubernetes Service (`k8s::connect`,
+                // `k8s::network_policy`); ECS refuses it (`ecs.rs`).
                 let u = u.as_str();
-                // Not a misspelt component (the closest data name would be a wrong
-                // suggestion): say how services reach each other instead.
-                let ns = other
-                    .namespace
-                    .as_deref()
-                    .unwrap_or_else(|| bp.default_namespace());
-                let port = other.service_port.unwrap_or(80);
-                c.error(
-                    &format!("{path}.uses[{j}]"),
-                    format!(
-                        "`{u}` is a service; `uses` lists the data components a workload connects to (databases, caches, queues, tables, buckets, secrets), which give it variables, network policies and security groups"
-                    ),
-                )
-                .help = Some(format!(
-                    "drop it from `uses`: on Kubernetes platforms pods of one namespace reach each other (`allow-same-namespace`), so set the address yourself, e.g. `env: {{ {}_URL: \"http://{u}.{ns}.svc.cluster.local:{port}\" }}`, with both services in namespace `{ns}`; ECS services have no service discovery and reach each other only through the load balancer's routes",
-                    crate::blueprint::types::upper_snake(u)
-                ));
+                if other.port.is_none() {
+                    c.error(
+                        &format!("{path}.uses[{j}]"),
+                        format!(
+                            "service `{u}` has no `port`, so `{}` cannot connect to it",
+                            s.name
+                        ),
+                    )
+                    .help = Some(format!("give `{u}` a `port`, or drop it from `uses`"));
+                } else if u == s.name {
+                    c.error(
+                        &format!("{path}.uses[{j}]"),
+                        format!("service `{u}` uses itself"),
+                    )
+                    .help = Some("drop it from `uses`: a service needs no route to itself".into());
+                }
             } else {
                 c.unknown_name(
                     &format!("{path}.uses[{j}]"),
                     "component",
                     u,
-                    data.iter().copied(),
+                    data.iter().copied().chain(services.iter().copied()),
                 );
             }
             if let Some(p) = &u.env_prefix

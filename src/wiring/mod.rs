@@ -12,6 +12,7 @@
 //! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
 //! | bucket | `_HOST`, `_PORT`, `_BUCKET`, `_URL`, `_REGION` | the pod's cloud identity (IAM on exactly that bucket) |
 //! | secret | `_<KEY>` per key of the secret | all of them |
+//! | service (Kubernetes platforms) | `_HOST`, `_PORT`, `_URL` (`http://…`) | none |
 //!
 //! This module decides *which* variables a service gets ([`bindings`]); each back-end decides
 //! where their values come from (Terraform references, in-cluster Service DNS names, a
@@ -28,6 +29,8 @@ pub enum Kind {
     Table,
     Bucket,
     Secret,
+    /// Another service, reached through its Kubernetes Service.
+    Service,
 }
 
 /// One value a workload gets about a component.
@@ -136,6 +139,9 @@ pub fn kind_of(bp: &Blueprint, name: &str) -> Option<Kind> {
     if bp.secrets.iter().any(|s| s.name == name) {
         return Some(Kind::Secret);
     }
+    if bp.services.iter().any(|s| s.name == name) {
+        return Some(Kind::Service);
+    }
     None
 }
 
@@ -154,6 +160,7 @@ pub fn fields(kind: Kind, flavor: Flavor) -> Vec<Field> {
         Kind::Table => vec![Host, Port, Table, Region],
         Kind::Bucket => vec![Host, Port, Bucket, Url, Region],
         Kind::Secret => Vec::new(),
+        Kind::Service => vec![Host, Port, Url],
     }
 }
 
@@ -251,6 +258,8 @@ pub fn scheme(kind: Kind, tls: bool) -> &'static str {
         (Kind::Queue, false) => "amqp",
         (Kind::Queue, true) => "amqps",
         (Kind::Bucket, _) => "s3",
+        // Inside the cluster, plain HTTP to the Service (TLS, if any, is the app's).
+        (Kind::Service, _) => "http",
         _ => "https",
     }
 }
