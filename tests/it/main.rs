@@ -33,6 +33,7 @@ mod gateway;
 mod gateway_crds;
 mod golden;
 mod iam_role_names;
+mod interpolations;
 mod jobs;
 mod layers;
 mod manifests;

@@ -266,6 +266,11 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             };
             let endpoint = broker.path("instances[0].endpoints[0]");
             match f {
+                // In `infra`, the local `queue.rs` declares: the inline expression's quoted
+                // arguments break inside ECS's JSON container definitions.
+                Field::Host if !platform => {
+                    text(crate::terraform::local(&queue::host_local(&q.name)))
+                }
                 Field::Host => text(interp(&format!(
                     "trimsuffix(trimprefix({endpoint}, \"amqps://\"), \":5671\")"
                 ))),
