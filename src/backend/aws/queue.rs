@@ -173,13 +173,16 @@ fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
     // container definitions as JSON text, where the quotes of an inline expression's string
     // arguments are escaped (`\"amqps://\"`), which Terraform's template parser refuses
     // ("Invalid character") — a reference to a local has none.
-    let endpoint = broker.path("instances[0].endpoints[0]");
-    m.file("queues").local(
-        &host_local(&q.name),
-        json!(crate::terraform::interp(&format!(
-            "trimsuffix(trimprefix({endpoint}, \"amqps://\"), \":5671\")"
-        ))),
-    );
+    // (EKS clients read the host from `platform`'s ConfigMap instead.)
+    if !ctx.is_eks() {
+        let endpoint = broker.path("instances[0].endpoints[0]");
+        m.file("queues").local(
+            &host_local(&q.name),
+            json!(crate::terraform::interp(&format!(
+                "trimsuffix(trimprefix({endpoint}, \"amqps://\"), \":5671\")"
+            ))),
+        );
+    }
     m.file("outputs")
         .output(
             &format!("{}_endpoints", q.name),
