@@ -1184,7 +1184,8 @@ pub struct SecretEnv {
     /// `secrets[].name`.
     pub secret: String,
     /// Key inside the secret; default: the secret's only key, else the variable's name (ECS without
-    /// a key reads the whole secret).
+    /// a key reads the whole secret). A secret declaring several `keys`, none named like the
+    /// variable, needs it (refused without).
     #[serde(default)]
     pub key: Option<String>,
 }

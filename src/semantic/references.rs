@@ -128,6 +128,25 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                             sec.keys.iter().map(String::as_str),
                         );
                     }
+                    // Without `key`, a secret of several keys gives a different value per
+                    // platform, none of them one of its keys: ECS and External Secrets the
+                    // whole JSON document, a Kubernetes Secret the key named like the
+                    // variable, which the secret does not declare.
+                    if e.key.is_none() && sec.keys.len() > 1 && !sec.keys.contains(&e.name) {
+                        c.error(
+                            &p,
+                            format!(
+                                "secret `{}` holds several keys ({}); `{}` needs the one it reads",
+                                sec.name,
+                                sec.keys.join(", "),
+                                e.name
+                            ),
+                        )
+                        .help = Some(format!(
+                            "add `key: {}` (or another of its keys)",
+                            sec.keys[0]
+                        ));
+                    }
                 }
             }
         }

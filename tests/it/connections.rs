@@ -983,3 +983,78 @@ fn secrets_to_create_by_hand_are_not_made_by_the_output() {
     }
     assert!(checked > 3, "only {checked} secrets checked");
 }
+
+/// A variable read from a blueprint secret reads one of the keys the secret declares: a
+/// Kubernetes Secret by that key, an ECS task by `<arn>:<key>::` (the bare ARN would hand
+/// the task the whole JSON document), an ExternalSecret by that `property`.
+#[test]
+fn secret_variables_read_a_declared_key() {
+    let mut checked = 0;
+    for (label, text, _, env, out) in outputs() {
+        let loaded = infragen::blueprint::load("x.yaml", text.as_bytes(), &env).unwrap();
+        let bp = &loaded.blueprint;
+        let declared = |name: &str| {
+            bp.secrets
+                .iter()
+                .find(|s| s.name == name || s.path.as_deref() == Some(name))
+                .filter(|s| !s.keys.is_empty())
+        };
+        for d in &manifests(&out) {
+            let Some(pod) = pod_spec(d) else { continue };
+            for c in pod["containers"].as_array().into_iter().flatten() {
+                for e in c["env"].as_array().into_iter().flatten() {
+                    let r = &e["valueFrom"]["secretKeyRef"];
+                    let Some(sec) = r["name"].as_str().and_then(declared) else {
+                        continue;
+                    };
+                    checked += 1;
+                    assert!(
+                        sec.keys.iter().any(|k| k == s(&r["key"])),
+                        "{label}: {} reads key {} of secret `{}`, which declares {:?}",
+                        s(&e["name"]),
+                        s(&r["key"]),
+                        sec.name,
+                        sec.keys
+                    );
+                }
+            }
+        }
+        for (file, text) in &out.files {
+            if !file.ends_with(".tf.json") {
+                continue;
+            }
+            let doc: Value = serde_json::from_str(text).unwrap();
+            for td in doc["resource"]["aws_ecs_task_definition"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values())
+            {
+                let defs: Value = serde_json::from_str(s(&td["container_definitions"])).unwrap();
+                for c in defs.as_array().unwrap() {
+                    for e in c["secrets"].as_array().into_iter().flatten() {
+                        let from = s(&e["valueFrom"]);
+                        let Some(sec) = bp.secrets.iter().find(|x| {
+                            from.starts_with(&format!(
+                                "${{aws_secretsmanager_secret.{}.arn}}",
+                                x.name.replace('-', "_")
+                            ))
+                        }) else {
+                            continue;
+                        };
+                        if sec.keys.len() < 2 {
+                            continue;
+                        }
+                        checked += 1;
+                        assert!(
+                            sec.keys.iter().any(|k| from.ends_with(&format!(":{k}::"))),
+                            "{label}: {} reads {from}, not one key of `{}`",
+                            s(&e["name"]),
+                            sec.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 10, "only {checked} secret variables checked");
+}
