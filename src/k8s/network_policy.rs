@@ -16,10 +16,9 @@
 //!   pods by label, managed ones by their subnets — on DigitalOcean the VPC and the
 //!   engines' fixed ports), cloud APIs for tables and secrets
 //!   (HTTPS), the API server when the pod mounts an API token, and the blueprint's
-//!   `egress` rules — never the instance metadata service;
-//!   A service another workload `uses` also admits those workloads' pods, from any
-//!   namespace, on its port (without per-service policies, in `<service>-from-users`), and
-//!   its users may reach its pods on that port;
+//!   `egress` rules — never the instance metadata service; a service another workload
+//!   `uses` also admits that workload's pods, from any namespace, on its port (without
+//!   per-service policies, in `<service>-from-users`), and they may reach its pods there;
 //! - `<data>-netpol` per in-cluster data service: only its users, its peers and its jobs
 //!   (and the monitoring namespace to the exporter's port).
 //!
