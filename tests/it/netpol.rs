@@ -807,3 +807,67 @@ fn services_reach_the_managed_data_services_they_use() {
         "{checked:?}"
     );
 }
+
+/// A service that `uses` another reaches it across namespaces — its variables name the
+/// other's Service, and the NetworkPolicies of both namespaces admit exactly that pair on
+/// the container port — while other pods of the caller's namespace and unrelated namespaces
+/// stay out; with or without per-service policies.
+#[test]
+fn services_reach_the_services_they_use() {
+    let path = crate::support::root().join("tests/fixtures/new-user/crm-existing.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut variants = vec![text.clone()];
+    variants.push(text.replace(
+        "  default_namespace: crm\n",
+        "  default_namespace: crm\n  network_policies: { per_service: false }\n",
+    ));
+    assert_ne!(variants[0], variants[1]);
+    for (i, variant) in variants.iter().enumerate() {
+        let out = infragen::synthesize(
+            "crm.yaml",
+            variant.as_bytes(),
+            infragen::Provider::Kubernetes,
+            "production",
+        )
+        .unwrap();
+        let frontend = &out.files["k8s/crm-edge/frontend.yaml"];
+        assert!(
+            frontend.contains(
+                "name: BACKEND_URL\n              value: http://backend.crm.svc.cluster.local:80"
+            ),
+            "variant {i}: {frontend}"
+        );
+        let docs = documents(&out.files);
+        let m = Model {
+            policies: docs
+                .iter()
+                .filter(|d| d["kind"] == "NetworkPolicy")
+                .cloned()
+                .collect(),
+        };
+        let pods = workload_pods(&docs);
+        let find = |what: &str| pods.iter().find(|p| p.what == what).unwrap().clone();
+        let (front, back) = (
+            find("Deployment crm-edge/frontend"),
+            find("Deployment crm/backend"),
+        );
+        assert!(
+            m.allows(&front, &back, 8080),
+            "variant {i}: frontend → backend denied"
+        );
+        let neighbour = Pod::new("neighbour", "crm-edge", &[("app", "other")], &[]);
+        let intruder = Pod::new("intruder", "elsewhere", &[("app", "frontend")], &[]);
+        for p in [&neighbour, &intruder] {
+            assert!(
+                !m.allows(p, &back, 8080),
+                "variant {i}: {} reaches backend",
+                p.what
+            );
+        }
+        // The backend does not call the frontend back.
+        assert!(
+            !m.allows(&back, &front, 80),
+            "variant {i}: backend → frontend"
+        );
+    }
+}
