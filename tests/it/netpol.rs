@@ -266,6 +266,18 @@ fn network_policies_admit_exactly_the_intended_traffic() {
         let label = format!("{stem} --provider {provider} --env {env}");
         checked += check(&label, &bytes, &env, &out);
     }
+    // Blueprints new users wrote (tests/fixtures/new-user/), every provider and environment.
+    for path in crate::connections::new_user_fixtures() {
+        let bytes = std::fs::read(&path).unwrap();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        for env in infragen::blueprint::environments(&stem, &bytes).unwrap() {
+            for provider in crate::support::providers_of(&path) {
+                let out = synth(&path, provider, &env);
+                let label = format!("new-user/{stem} --provider {provider} --env {env}");
+                checked += check(&label, &bytes, &env, &out);
+            }
+        }
+    }
     // Variants the shipped blueprints do not exercise: no per-service policies (the data
     // services must still admit their users), no same-namespace policy.
     let path = crate::support::root().join("blueprints/techshop.yaml");
@@ -753,7 +765,23 @@ fn managed_endpoint(
 #[test]
 fn services_reach_the_managed_data_services_they_use() {
     let mut checked = Vec::new();
-    for (stem, path, provider, env) in matrix() {
+    // The shipped matrix, and the blueprints new users wrote (tests/fixtures/new-user/).
+    let mut all = matrix();
+    for path in crate::connections::new_user_fixtures() {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        for env in infragen::blueprint::environments(&stem, &bytes).unwrap() {
+            for provider in crate::support::providers_of(&path) {
+                all.push((
+                    format!("new-user/{stem}"),
+                    path.clone(),
+                    provider,
+                    env.clone(),
+                ));
+            }
+        }
+    }
+    for (stem, path, provider, env) in all {
         let out = synth(&path, provider, &env);
         let docs = documents(&out.files);
         let model = Model {
