@@ -198,7 +198,8 @@ pub enum Nat {
     PerZone,
     /// One NAT gateway for the whole VPC (cheaper, one zone's failure cuts egress).
     Single,
-    /// No NAT: private subnets have no route to the internet.
+    /// No NAT: private subnets have no route to the internet (refused for EKS, and for ECS
+    /// with services or jobs: the output makes no VPC endpoints).
     None,
 }
 
@@ -1183,7 +1184,8 @@ pub struct SecretEnv {
     /// `secrets[].name`.
     pub secret: String,
     /// Key inside the secret; default: the secret's only key, else the variable's name (ECS without
-    /// a key reads the whole secret).
+    /// a key reads the whole secret). A secret declaring several `keys`, none named like the
+    /// variable, needs it (refused without).
     #[serde(default)]
     pub key: Option<String>,
 }
@@ -1578,10 +1580,12 @@ pub struct Service {
     /// Paths the ingress or load balancer routes to the service.
     #[serde(default)]
     pub routes: Vec<Route>,
-    /// Databases, caches, queues, tables, buckets and secrets this service talks to; drives
-    /// network policies, security groups, least-privilege IAM and the connection variables
-    /// the workload gets (`<NAME>_HOST`, `<NAME>_PORT`, … see `crate::wiring`). An item is a
-    /// component's name, or `{ name, env_prefix }` to rename the variables' prefix.
+    /// Databases, caches, queues, tables, buckets and secrets this service talks to, and
+    /// other services (on Kubernetes platforms: their Service's address, and network
+    /// policies between the two in any namespace); drives network policies, security groups,
+    /// least-privilege IAM and the connection variables the workload gets (`<NAME>_HOST`,
+    /// `<NAME>_PORT`, … see `crate::wiring`). An item is a component's name, or
+    /// `{ name, env_prefix }` to rename the variables' prefix.
     #[serde(default)]
     pub uses: Vec<Use>,
     /// Service account (default: one per service named after it).

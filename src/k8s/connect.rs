@@ -35,6 +35,11 @@ pub(crate) fn host(d: &DataService) -> String {
     format!("{}.{}.svc.cluster.local", d.service_name, d.namespace)
 }
 
+/// The DNS name of a service's Kubernetes Service.
+pub(crate) fn service_host(s: &Workload) -> String {
+    format!("{}.{}.svc.cluster.local", s.service_name, s.namespace)
+}
+
 /// The variables of `s`, with where each value comes from.
 pub(crate) fn bindings<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Vec<Binding<'c>> {
     let bp = ctx.bp;
@@ -46,6 +51,7 @@ pub(crate) fn bindings<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Vec<Binding<'c>> 
         }
         match kind {
             Kind::Table | Kind::Bucket => ctx.opts.aws_region.as_ref().map(|_| Flavor::Aws),
+            Kind::Service => Some(Flavor::InCluster { auth: false }),
             _ => ctx.opts.managed,
         }
     });
@@ -86,6 +92,24 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
     let Value::Field(f) = b.value else {
         return None;
     };
+    if b.kind == Kind::Service {
+        // Another service: its Service's DNS name and port, as plain values.
+        let t = ctx
+            .services
+            .iter()
+            .find(|t| t.job.is_none() && t.name() == b.component)?;
+        let h = service_host(t);
+        let port = t.service_port().to_string();
+        return Some(literal(
+            var,
+            match f {
+                Field::Host => h,
+                Field::Port => port,
+                Field::Url => wiring::url(b.kind, false, &h, &port, None),
+                _ => return None,
+            },
+        ));
+    }
     if let Some(d) = ctx.data.iter().find(|d| d.name == b.component) {
         let h = host(d);
         let port = d.port.to_string();
@@ -115,11 +139,17 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
                 },
             ))
         }
-        _ => Some(if f.secret() {
-            secret_env_owned(var.clone(), connections_name(s.name()), var)
-        } else {
-            config_map_env(var, connections_name(s.name()))
-        }),
+        _ => Some(
+            if ctx
+                .opts
+                .managed
+                .is_none_or(|fl| wiring::from_secret_store(b.kind, fl, f))
+            {
+                secret_env_owned(var.clone(), connections_name(s.name()), var)
+            } else {
+                config_map_env(var, connections_name(s.name()))
+            },
+        ),
     }
 }
 

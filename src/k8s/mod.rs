@@ -537,6 +537,7 @@ pub fn managed_bindings<'a>(
             .filter(|b| {
                 !ctx.data.iter().any(|d| d.name == b.component)
                     && b.kind != crate::wiring::Kind::Table
+                    && b.kind != crate::wiring::Kind::Service
                     && (b.kind != crate::wiring::Kind::Secret || opts.external_secrets)
             })
             .collect();

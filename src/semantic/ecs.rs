@@ -16,9 +16,19 @@
 //!   creates no VPC endpoints: without NAT a task cannot pull its image, read its secrets
 //!   or write its logs, so it never starts.
 //!   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html>
+//! - **In-cluster data services.** `deployment: in_cluster` runs a database, cache or queue
+//!   as a StatefulSet, and ECS has no Kubernetes cluster: nothing would run it, and the
+//!   services that `use` it would start without its variables, security group rules or
+//!   server. Refused at the `deployment`, with the managed service to use instead.
+//! - **Services using services.** On Kubernetes a service reaches another it `uses` by the
+//!   Service's DNS name; the output gives ECS services no service discovery (no Cloud Map
+//!   namespace or Service Connect) and no security group rule between tasks, so the
+//!   variables would name nothing. Refused at the `uses` entry.
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, ContainerHealthCheck, Nat, Platform, TaskSize};
+use crate::blueprint::types::{
+    Blueprint, ContainerHealthCheck, Deployment, Nat, Platform, TaskSize,
+};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
@@ -45,6 +55,66 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     target_group(c, bp);
     egress(c, bp);
+    in_cluster(c, bp);
+    service_uses(c, bp);
+}
+
+/// `uses` entries naming a service: ECS tasks have no way to find each other.
+fn service_uses(c: &mut Checker, bp: &Blueprint) {
+    let workloads = (bp.services.iter().enumerate())
+        .map(|(i, s)| (format!("services[{i}]"), s))
+        .chain((bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod())));
+    for (path, s) in workloads {
+        for (j, u) in s.uses.iter().enumerate() {
+            if !bp.services.iter().any(|x| x.name == u.as_str()) {
+                continue;
+            }
+            c.error(
+                &format!("{path}.uses[{j}]"),
+                format!(
+                    "`{}` is a service, and ECS services have no service discovery here: `{}` could not find it",
+                    u.as_str(),
+                    s.name
+                ),
+            )
+            .help = Some(
+                "reach it through the load balancer's routes (set the URL in `env`), or run on `platform: eks`".into(),
+            );
+        }
+    }
+}
+
+/// Data services declared `deployment: in_cluster`: nothing runs them on ECS.
+fn in_cluster(c: &mut Checker, bp: &Blueprint) {
+    let databases = (bp.databases.iter().enumerate()).map(|(i, d)| {
+        let managed = match d.engine {
+            crate::blueprint::types::DatabaseEngine::Mongodb => {
+                "AWS has no managed MongoDB infragen lowers to: run the stack on `platform: eks`"
+            }
+            _ => "use `deployment: managed` (RDS), or `platform: eks`",
+        };
+        (format!("databases[{i}]"), &d.name, d.deployment, managed)
+    });
+    let caches = (bp.caches.iter().enumerate()).map(|(i, x)| {
+        let managed = "use `deployment: managed` (ElastiCache), or `platform: eks`";
+        (format!("caches[{i}]"), &x.name, x.deployment, managed)
+    });
+    let queues = (bp.queues.iter().enumerate()).map(|(i, x)| {
+        let managed = "use `deployment: managed` (Amazon MQ), or `platform: eks`";
+        (format!("queues[{i}]"), &x.name, x.deployment, managed)
+    });
+    for (path, name, deployment, managed) in databases.chain(caches).chain(queues) {
+        if deployment != Deployment::InCluster {
+            continue;
+        }
+        c.error(
+            &format!("{path}.deployment"),
+            format!(
+                "`{name}` runs in the cluster, and platform `ecs_fargate` has none: nothing would run it, and the services that use it would start without it"
+            ),
+        )
+        .help = Some(managed.to_string());
+    }
 }
 
 /// The memory sizes (MiB) Fargate offers with `cpu` units, or `None` for a CPU it does not

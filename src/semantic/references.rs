@@ -49,12 +49,43 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     for (path, s) in workloads {
         let mut prefixes: HashMap<String, &str> = HashMap::new();
         for (j, u) in s.uses.iter().enumerate() {
-            if !data_set.contains(u.as_str()) {
+            let target = bp.services.iter().find(|x| x.name == u.as_str());
+            if data_set.contains(u.as_str()) {
+                // A data component: wired below and by the back-ends. A service of the same
+                // name would make `uses` ambiguous.
+                if target.is_some() {
+                    c.error(
+                        &format!("{path}.uses[{j}]"),
+                        format!("`{}` names both a service and a data component", u.as_str()),
+                    )
+                    .help = Some("rename one of them".into());
+                }
+            } else if let Some(other) = target {
+                // Another service: reached through its Kubernetes Service (`k8s::connect`,
+                // `k8s::network_policy`); ECS refuses it (`ecs.rs`).
+                let u = u.as_str();
+                if other.port.is_none() {
+                    c.error(
+                        &format!("{path}.uses[{j}]"),
+                        format!(
+                            "service `{u}` has no `port`, so `{}` cannot connect to it",
+                            s.name
+                        ),
+                    )
+                    .help = Some(format!("give `{u}` a `port`, or drop it from `uses`"));
+                } else if u == s.name {
+                    c.error(
+                        &format!("{path}.uses[{j}]"),
+                        format!("service `{u}` uses itself"),
+                    )
+                    .help = Some("drop it from `uses`: a service needs no route to itself".into());
+                }
+            } else {
                 c.unknown_name(
                     &format!("{path}.uses[{j}]"),
                     "component",
                     u,
-                    data.iter().copied(),
+                    data.iter().copied().chain(services.iter().copied()),
                 );
             }
             if let Some(p) = &u.env_prefix
@@ -96,6 +127,25 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                             k,
                             sec.keys.iter().map(String::as_str),
                         );
+                    }
+                    // Without `key`, a secret of several keys gives a different value per
+                    // platform, none of them one of its keys: ECS and External Secrets the
+                    // whole JSON document, a Kubernetes Secret the key named like the
+                    // variable, which the secret does not declare.
+                    if e.key.is_none() && sec.keys.len() > 1 && !sec.keys.contains(&e.name) {
+                        c.error(
+                            &p,
+                            format!(
+                                "secret `{}` holds several keys ({}); `{}` needs the one it reads",
+                                sec.name,
+                                sec.keys.join(", "),
+                                e.name
+                            ),
+                        )
+                        .help = Some(format!(
+                            "add `key: {}` (or another of its keys)",
+                            sec.keys[0]
+                        ));
                     }
                 }
             }

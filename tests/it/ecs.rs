@@ -683,3 +683,44 @@ fn services_wait_for_what_attaches_their_target_group() {
         "no service routed by listener rules only"
     );
 }
+
+/// ECS has no Kubernetes cluster: a data service declared `deployment: in_cluster` would be
+/// run by nothing, and the services using it would start without variables, security group
+/// rules or a server — it used to be dropped with only a note. Refused at the deployment;
+/// the same cache managed (ElastiCache) is wired.
+#[test]
+fn in_cluster_data_services_are_refused_on_ecs() {
+    for (part, item) in [
+        (
+            "caches",
+            "{ name: cache, engine: redis, size: small, deployment: in_cluster }",
+        ),
+        (
+            "queues",
+            "{ name: cache, engine: rabbitmq, size: small, deployment: in_cluster }",
+        ),
+        (
+            "databases",
+            "{ name: cache, engine: postgres, size: small, storage: { size_gb: 20 }, deployment: in_cluster }",
+        ),
+    ] {
+        let yaml = with(
+            &stack(),
+            "    routes: [{ path: / }]\n",
+            "    routes: [{ path: / }]\n    uses: [cache]\n",
+        ) + &format!("{part}:\n  - {item}\n");
+        let Err(err) = synth(&yaml) else {
+            panic!("{part}: an in-cluster data service on ECS was accepted");
+        };
+        assert!(
+            err.contains(&format!("`{part}[0].deployment`: `cache` runs in the cluster, and platform `ecs_fargate` has none")),
+            "{part}: {err}"
+        );
+        // Managed, the same component reaches the service.
+        let out = synth(&yaml.replace(", deployment: in_cluster", "")).unwrap();
+        assert!(
+            out.files["terraform/infra/ecs.tf.json"].contains("CACHE_HOST"),
+            "{part}"
+        );
+    }
+}

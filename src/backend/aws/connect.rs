@@ -70,6 +70,9 @@ fn flavor(ctx: &Ctx, name: &str, kind: Kind) -> Option<Flavor> {
         Kind::Cache => cache::managed(ctx).any(|c| c.name == name),
         Kind::Queue => queue::managed(ctx).any(|q| q.name == name),
         Kind::Table | Kind::Bucket | Kind::Secret => true,
+        // Services reach services through the cluster's DNS, which the manifests write
+        // (`k8s::connect`); ECS refuses it (`semantic::ecs`).
+        Kind::Service => false,
     };
     managed.then_some(Flavor::Aws)
 }
@@ -263,6 +266,11 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             };
             let endpoint = broker.path("instances[0].endpoints[0]");
             match f {
+                // In `infra`, the local `queue.rs` declares: the inline expression's quoted
+                // arguments break inside ECS's JSON container definitions.
+                Field::Host if !platform => {
+                    text(crate::terraform::local(&queue::host_local(&q.name)))
+                }
                 Field::Host => text(interp(&format!(
                     "trimsuffix(trimprefix({endpoint}, \"amqps://\"), \":5671\")"
                 ))),
@@ -298,7 +306,7 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             Field::Region => lit(region),
             _ => None,
         },
-        Kind::Secret => None,
+        Kind::Secret | Kind::Service => None,
     }
 }
 

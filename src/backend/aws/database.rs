@@ -118,6 +118,15 @@ pub fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Database> + use<'a
     })
 }
 
+/// How many databases run in the cluster, lowered by the manifests (on EKS; none elsewhere).
+fn in_cluster(ctx: &Ctx) -> usize {
+    let v = ctx.v;
+    v.bp.databases
+        .iter()
+        .filter(|d| ctx.is_eks() && v.in_cluster(DataKind::Database, d.deployment))
+        .count()
+}
+
 /// The instance identifier (`identifier`, default `<name>-<env>-<database>`).
 pub fn identifier(ctx: &Ctx, d: &Database) -> String {
     d.identifier
@@ -263,8 +272,18 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         );
     for d in &dbs {
         database(ctx, m, d, &monitoring);
+        if d.engine == DatabaseEngine::Mysql && d.database_name.is_none() {
+            // See `wiring::names_a_database`: said here so the missing variable is no
+            // surprise.
+            ctx.note(format!(
+                "database `{}`: RDS creates no database in a MySQL instance without `database_name`, so its clients get no `{}_DATABASE` and must create one themselves; set `database_name` to have RDS create it",
+                d.name,
+                crate::blueprint::types::upper_snake(&d.name)
+            ));
+        }
     }
-    if ctx.v.bp.databases.len() == dbs.len() {
+    // The rest run in the cluster, where the manifests lower them (EKS).
+    if ctx.v.bp.databases.len() == dbs.len() + in_cluster(ctx) {
         ctx.mark("databases");
     }
 }

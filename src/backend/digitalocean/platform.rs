@@ -260,7 +260,7 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                     if database.is_some() {
                         url = tpl!(url, "/", db());
                     }
-                    tpl!(url, crate::wiring::tls_query(b.kind, true))
+                    tpl!(url, crate::wiring::url_query(b.kind, true))
                 }
                 Field::Username => user
                     .as_ref()
