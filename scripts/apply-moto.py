@@ -34,6 +34,7 @@
       counted as a failure or a rejection. Exits 1 when the API rejected something.
 """
 
+import fnmatch
 import json
 import os
 import re
@@ -252,7 +253,8 @@ def patch_moto():
     - PutBucketLogging checks the target bucket's policy for the logging service, reading
       every statement's `Principal` as an object; a statement with `"Principal": "*"` (the
       DenyInsecureTransport statement, valid IAM) crashes it (HTTP 500). The check skips
-      such statements.
+      such statements. It also compares a statement's Resource with `<bucket>/<prefix>*` as
+      text, where IAM matches a pattern: a Resource covering the prefix counts.
     """
     import inspect
 
@@ -304,6 +306,24 @@ def patch_moto():
                 cluster.num_cache_nodes = 1
                 for name in ("snapshot_arns", "snapshot_name", "snapshot_window"):
                     setattr(cluster, name, getattr(group, name, None))
+                # What the provider reads from the first member rather than the group
+                # (a missing at_rest_encryption_enabled reads false: a replacement).
+                for name in (
+                    "at_rest_encryption_enabled",
+                    "transit_encryption_enabled",
+                    "transit_encryption_mode",
+                    "auth_token_enabled",
+                ):
+                    setattr(cluster, name, getattr(group, name, None))
+                cluster.security_groups = [
+                    {"SecurityGroupId": sg, "Status": "active"}
+                    for sg in group.security_group_ids or []
+                ]
+                if group.cache_parameter_group_name:
+                    cluster.cache_parameter_group = {
+                        "CacheParameterGroupName": group.cache_parameter_group_name,
+                        "ParameterApplyStatus": "in-sync",
+                    }
                 cluster.infragen_member = True
                 backend.cache_clusters[cluster_id] = cluster
         live = {m for g in backend.replication_groups.values() for m in g.member_clusters}
@@ -333,6 +353,14 @@ def patch_moto():
         statements = doc.get("Statement", [])
         statements = statements if isinstance(statements, list) else [statements]
         doc["Statement"] = [s for s in statements if isinstance(s.get("Principal", {}), dict)]
+        # moto compares a statement's Resource with `<bucket>/<prefix>*` as text; IAM matches
+        # it as a pattern (`<bucket>/s3-access/*` covers the prefix `s3-access/uploads/`).
+        wanted = f"arn:{target_bucket.partition}:s3:::{target_bucket.name}/{target_prefix or ''}*"
+        for statement in doc["Statement"]:
+            resources = statement.get("Resource", [])
+            resources = resources if isinstance(resources, list) else [resources]
+            if any(fnmatch.fnmatchcase(wanted.rstrip("*") + "x", r) for r in resources):
+                statement["Resource"] = wanted
         view = SimpleNamespace(
             policy=json.dumps(doc).encode(),
             partition=target_bucket.partition,
@@ -341,7 +369,10 @@ def patch_moto():
         return log_permissions(view, target_prefix)
 
     s3.FakeBucket._log_permissions_enabled_policy = staticmethod(log_permissions_enabled)
-    print('moto patch: PutBucketLogging reads a target bucket policy with a "Principal": "*" statement')
+    print(
+        'moto patch: PutBucketLogging reads a target bucket policy with a "Principal": "*"'
+        " statement, and its Resource as a pattern"
+    )
 
 
 def serve(host, port):
