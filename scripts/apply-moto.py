@@ -245,11 +245,13 @@ def patch_moto():
       copy of its source: the provider reads an instance by resource id (filter
       `dbi-resource-id`), finds two, and reports "couldn't find resource". Each instance and
       replica gets an id of its own, as in AWS.
-    - moto lists a replication group's member clusters (MemberClusters) but never registers
-      them as cache clusters, so the provider's DescribeCacheClusters on the first member
-      answers CacheClusterNotFound. Before each DescribeCacheClusters the members of every
-      replication group are registered (or refreshed) from the group's own settings, and
-      those of deleted groups dropped.
+    - moto creates one member cluster for a group without cluster mode whatever its
+      NumCacheClusters (the provider then calls IncreaseReplicaCount, not implemented), and
+      it lists the members (MemberClusters) but never registers them as cache clusters, so
+      the provider's DescribeCacheClusters on the first member answers CacheClusterNotFound.
+      The group gets its NumCacheClusters members, and before each DescribeCacheClusters
+      the members of every replication group are registered (or refreshed) from the
+      group's own settings, those of deleted groups dropped.
     - PutBucketLogging checks the target bucket's policy for the logging service, reading
       every statement's `Principal` as an object; a statement with `"Principal": "*"` (the
       DenyInsecureTransport statement, valid IAM) crashes it (HTTP 500). The check skips
@@ -331,6 +333,17 @@ def patch_moto():
             if getattr(cluster, "infragen_member", False) and cluster_id not in live:
                 del backend.cache_clusters[cluster_id]
 
+    # moto sizes a group without cluster mode by ReplicasPerNodeGroup only, ignoring
+    # NumCacheClusters (one member where two were asked for: the provider then calls
+    # IncreaseReplicaCount, which moto does not implement).
+    set_members = ec.ReplicationGroup._set_node_members_clusters_disabled
+
+    def set_members_disabled(self, *args, **kwargs):
+        if not kwargs.get("replicas_per_node_group") and (kwargs.get("num_cache_clusters") or 1) > 1:
+            kwargs["replicas_per_node_group"] = kwargs["num_cache_clusters"] - 1
+        return set_members(self, *args, **kwargs)
+
+    ec.ReplicationGroup._set_node_members_clusters_disabled = set_members_disabled
     describe = ec.ElastiCacheBackend.describe_cache_clusters
 
     def describe_cache_clusters(self, *args, **kwargs):
@@ -338,7 +351,10 @@ def patch_moto():
         return describe(self, *args, **kwargs)
 
     ec.ElastiCacheBackend.describe_cache_clusters = describe_cache_clusters
-    print("moto patch: a replication group's member clusters are cache clusters")
+    print(
+        "moto patch: a replication group has NumCacheClusters members, and they are cache"
+        " clusters"
+    )
 
     from types import SimpleNamespace
 
