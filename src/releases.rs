@@ -334,6 +334,8 @@ mod tests {
             "chart-cert-manager",
             "chart-envoy-gateway",
             "chart-aws-load-balancer-controller",
+            "chart-cluster-autoscaler",
+            "image-cluster-autoscaler",
             "image-postgres",
             "image-mysql",
             "image-mongo",

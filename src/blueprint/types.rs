@@ -198,7 +198,8 @@ pub enum Nat {
     PerZone,
     /// One NAT gateway for the whole VPC (cheaper, one zone's failure cuts egress).
     Single,
-    /// No NAT: private subnets have no route to the internet.
+    /// No NAT: private subnets have no route to the internet (refused for EKS, and for ECS
+    /// with services or jobs: the output makes no VPC endpoints).
     None,
 }
 

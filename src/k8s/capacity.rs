@@ -1,8 +1,8 @@
 //! EKS node pools against the pods pinned to them, checked at synth. A pod whose requests
 //! exceed what one node offers never schedules, and pods whose requests together exceed
-//! the pool at its `desired` size stay `Pending`: EKS managed node groups do not grow by
-//! themselves and the output installs no node autoscaler (`eks-nodes-fixed-size`). So the
-//! check holds the pods a pool must run *at rest* — every service pinned to it
+//! the pool at its `desired` size stay `Pending` until the Cluster Autoscaler adds nodes —
+//! only when the pool may grow, and then a fresh apply waits on scale-ups for its resting
+//! pods. So the check holds the pods a pool must run *at rest* — every service pinned to it
 //! (`node_pool`) at its resting replicas (the HPA's minimum), every in-cluster data service
 //! with its exporter — against `desired` nodes' allocatable CPU and memory.
 //!

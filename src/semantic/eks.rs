@@ -14,16 +14,21 @@
 //! `aws-ebs-csi-driver` add-on their claims stay Pending and the pods never start.
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, Deployment, Platform};
+use crate::blueprint::types::{Blueprint, Deployment, Nat, Platform};
 use crate::catalog::Provider;
 
 /// The longest node pool name whose node group name prefix (`<pool>-`) EKS accepts.
 const MAX_POOL_NAME: usize = 63 - 26 - 1;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    if c.provider != Provider::Aws
-        || bp.cluster.as_ref().map(|cl| cl.platform) != Some(Platform::Eks)
-    {
+    let platform = bp.cluster.as_ref().map(|cl| cl.platform);
+    if c.provider != Provider::Aws {
+        return;
+    }
+    if matches!(platform, Some(Platform::Eks | Platform::EksFargate)) {
+        egress(c, bp);
+    }
+    if platform != Some(Platform::Eks) {
         return;
     }
     let in_cluster = (bp.databases.iter().map(|d| (&d.name, d.deployment)))
@@ -55,4 +60,23 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             );
         }
     }
+}
+
+/// Nodes and Fargate pods run in the private subnets, and the output creates no VPC
+/// endpoints: with `nat: none` a node cannot join the cluster (the kubelet and the VPC CNI
+/// call the EC2, ECR and STS APIs) and no image is pulled — CoreDNS's and the controllers'
+/// from ECR, registry.k8s.io and quay.io, the services' from their registries. A private
+/// cluster needs those interface endpoints ("Deploy private clusters with limited internet
+/// access", docs.aws.amazon.com/eks/latest/userguide/private-clusters.html) and images
+/// mirrored into ECR; infragen makes neither, so it refuses rather than emit a node group
+/// that fails with NodeCreationFailure after twenty minutes.
+fn egress(c: &mut Checker, bp: &Blueprint) {
+    if bp.network.as_ref().is_none_or(|n| n.nat != Nat::None) {
+        return;
+    }
+    c.error(
+        "network.nat",
+        "EKS nodes and Fargate pods run in the private subnets, and with `nat: none` they have no way out: nodes cannot join the cluster (the kubelet and the VPC CNI call the EC2, ECR and STS APIs) and no image can be pulled, so nothing starts",
+    )
+    .help = Some("set `nat: single` (one gateway) or `nat: per_zone`".into());
 }

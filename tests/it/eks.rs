@@ -511,41 +511,6 @@ fn every_cluster_gets_its_networking_add_ons() {
     assert!(seen[0] >= 4 && seen[1] >= 1, "{seen:?}");
 }
 
-/// Nothing in the output scales EKS managed node groups, so a pool promising more nodes than
-/// it starts with is warned about, and a pool sized for its peak is not.
-#[test]
-fn node_pools_that_cannot_grow_are_warned_about() {
-    let warned = |out: &infragen::Output| {
-        out.notes
-            .iter()
-            .find(|n| n.text.contains("keep their desired size"))
-            .map(|n| n.text.clone())
-    };
-    let text = warned(&ecommerce("production")).expect("a warning");
-    assert!(text.contains("`general` (3, up to 10)"), "{text}");
-    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
-    // Every production pool at its maximum from the start (the top-level `node_pools`).
-    let start = yaml.find("\nnode_pools:\n").unwrap();
-    let end = start + 1 + yaml[start + 1..].find("\n\n").unwrap();
-    let mut pools = String::new();
-    for line in yaml[start..end].lines() {
-        let l = line.trim_start();
-        if l.starts_with("desired: ") {
-            continue;
-        }
-        pools.push_str(line);
-        pools.push('\n');
-        if l.starts_with("max: ") {
-            pools.push_str(&line.replace("max: ", "desired: "));
-            pools.push('\n');
-        }
-    }
-    let fixed = format!("{}{}{}", &yaml[..start], pools, &yaml[end..]);
-    let out = infragen::synthesize("shop.yaml", fixed.as_bytes(), Provider::Aws, "production")
-        .unwrap_or_else(|d| panic!("{d}"));
-    assert_eq!(warned(&out), None);
-}
-
 /// A GPU or Neuron node pool boots the AL2023 AMI with the accelerator's driver (the standard
 /// AMI has none, so the device would be dead weight), and synth says the device plugin is
 /// still to install. Such instance types used to be refused as unknown sizes.
@@ -607,4 +572,35 @@ fn a_cut_load_balancer_name_does_not_end_in_a_hyphen() {
         ),
         "{edge}"
     );
+}
+
+/// Nodes and Fargate pods run in the private subnets and the output makes no VPC endpoints:
+/// without a NAT no node joins and no image is pulled, so `nat: none` is refused on EKS, at
+/// the setting, as it is on ECS.
+#[test]
+fn a_cluster_without_a_way_out_is_refused() {
+    let no_nat = crate::connections::NEW_USER.replace(
+        "  cidr: 10.1.0.0/16\n",
+        "  cidr: 10.1.0.0/16\n  nat: none\n",
+    );
+    for platform in ["eks", "eks_fargate"] {
+        let yaml = no_nat.replace("platform: eks,", &format!("platform: {platform},"));
+        let err = infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shop.yaml:9:8"), "{platform}: {err}");
+        assert!(err.contains("nodes cannot join the cluster"), "{err}");
+    }
+    let with_nat = crate::connections::NEW_USER.replace(
+        "  cidr: 10.1.0.0/16\n",
+        "  cidr: 10.1.0.0/16\n  nat: single\n",
+    );
+    infragen::synthesize(
+        "shop.yaml",
+        with_nat.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
 }

@@ -10,6 +10,7 @@ mod autoscaling;
 mod cache;
 mod capacity;
 mod cli;
+mod cluster_autoscaler;
 mod collisions;
 mod connections;
 mod data_volumes;

@@ -51,8 +51,8 @@ providers:
 network:
   cidr: 10.0.0.0/16
   zones: [us-east-1a, us-east-1b]
-  nat: none
-  subnets: { private: [10.0.1.0/24, 10.0.2.0/24] }
+  nat: single
+  subnets: { public: [10.0.101.0/24, 10.0.102.0/24], private: [10.0.1.0/24, 10.0.2.0/24] }
 cluster:
   platform: eks
   version: "1.28"

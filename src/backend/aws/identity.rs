@@ -99,6 +99,7 @@ fn own_role_names(ctx: &Ctx) -> Vec<String> {
     for controller in [
         "external-secrets",
         "aws-load-balancer-controller",
+        "cluster-autoscaler",
         "ebs-csi-controller",
         "cloudwatch-agent",
     ] {

@@ -4,7 +4,6 @@
 //!
 //! | rule | warns when |
 //! |---|---|
-//! | `eks-nodes-fixed-size` | a node pool's `max` exceeds its `desired`: EKS managed node groups do not scale on their own, and nothing in the output scales them (no Cluster Autoscaler or Karpenter is installed), so the pool stays at `desired` and pods past its capacity stay Pending |
 //! | `eks-device-plugin` | a node pool's instance type has a GPU or Neuron accelerator: it runs the AL2023 AMI with the driver, but pods can request the device only through its Kubernetes device plugin, which the output does not install |
 //! | `alb-rules-quota` | (written by `edge.rs`, which plans the rules) the ECS load balancer's HTTPS listener gets more rules than the default quota of 100 per Application Load Balancer: the apply stops with TooManyRules unless the quota was raised |
 //! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` and `connections` modules and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
@@ -14,7 +13,6 @@ use crate::diagnostic::Note;
 
 pub fn check(ctx: &Ctx) {
     eks_endpoint(ctx);
-    fixed_size_nodes(ctx);
     accelerated_nodes(ctx);
 }
 
@@ -46,44 +44,6 @@ fn accelerated_nodes(ctx: &Ctx) {
             ),
         ));
     }
-}
-
-/// An EKS managed node group's `max_size` only bounds its Auto Scaling group: without a
-/// node autoscaler (Cluster Autoscaler, Karpenter) the group stays at `desired_size`
-/// ("Amazon EKS managed node groups ... you can use the Kubernetes Cluster Autoscaler",
-/// docs.aws.amazon.com/eks/latest/userguide/autoscaling.html). infragen installs none, so a
-/// pool whose `max` is above its `desired` promises capacity it will not get.
-fn fixed_size_nodes(ctx: &Ctx) {
-    if ctx.platform != Some(crate::blueprint::types::Platform::Eks) {
-        return;
-    }
-    let pools: Vec<String> = ctx
-        .v
-        .bp
-        .node_pools
-        .iter()
-        .filter(|p| p.max > p.desired.unwrap_or(p.min))
-        .map(|p| {
-            format!(
-                "`{}` ({}, up to {})",
-                p.name,
-                p.desired.unwrap_or(p.min),
-                p.max
-            )
-        })
-        .collect();
-    if pools.is_empty() {
-        return;
-    }
-    ctx.note(Note::warning(
-        "eks-nodes-fixed-size",
-        format!(
-            "node pools {} of {} keep their desired size: EKS does not scale managed node groups by itself and the output installs no Cluster Autoscaler or Karpenter, so pods past that capacity (an autoscaler's `max` replicas) stay Pending; install one (its IAM role may act on the groups' Auto Scaling groups, tagged `k8s.io/cluster-autoscaler/{}`) or size `desired` for the peak",
-            pools.join(", "),
-            ctx.cluster_name(),
-            ctx.cluster_name(),
-        ),
-    ));
 }
 
 /// A private API endpoint (the secure default) is reachable only from inside the VPC; nothing

@@ -8,6 +8,7 @@ pub mod accounts;
 mod buckets;
 mod cache;
 mod cluster;
+mod cluster_autoscaler;
 mod connect;
 mod database;
 mod ecs;
@@ -216,6 +217,7 @@ fn lower_infra(ctx: &Ctx, network: Option<&Network>, infra: &mut Module, out: &m
             cluster::lower(ctx, infra);
             identity::lower(ctx, infra);
             platform::infra(ctx, infra);
+            cluster_autoscaler::infra(ctx, infra);
             external_secrets::infra(ctx, infra);
             if let Some(p) = platform::module(ctx) {
                 out.add_module("platform", p);

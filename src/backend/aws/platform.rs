@@ -6,7 +6,8 @@
 //!   output);
 //! - the `platform` root module (applied after `infra`, with its own state): kubernetes and
 //!   helm providers configured from the cluster by data source with `aws eks get-token`, the
-//!   AWS Load Balancer Controller, ingress-nginx and cert-manager (`helm.rs`), the encrypted
+//!   AWS Load Balancer Controller, ingress-nginx and cert-manager (`helm.rs`), the Cluster
+//!   Autoscaler when a node pool can change size (`cluster_autoscaler.rs`), the encrypted
 //!   gp3 default StorageClass (managed nodes), Fargate's logging namespace and ConfigMap, the
 //!   ServiceAccounts that carry an IRSA role (`service_accounts.rs`: their annotation is the
 //!   role's ARN, which holds the account id), and the edge: an ALB Ingress that puts the WAF
@@ -506,6 +507,10 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         // kube-system exists: no namespace to create.
         let _ = helm::own_namespace(ctx.v, &mut body);
         m.file("controllers").resource(&r, body);
+    }
+    if let Some(cluster) = &ctx.v.bp.cluster {
+        let version = ctx.v.version(cluster.version.as_deref(), "kubernetes");
+        super::cluster_autoscaler::platform(ctx, &mut m, &version, &lbc_release);
     }
     super::service_accounts::platform(ctx, &mut m);
     super::external_secrets::platform(ctx, &mut m, &after_lbc);

@@ -13,7 +13,7 @@
 use super::super::Ctx;
 use super::super::iam::assume_role;
 use super::cluster;
-use crate::blueprint::types::{EndpointAccess, Nat};
+use crate::blueprint::types::EndpointAccess;
 use crate::json;
 use crate::terraform::{Module, Ref, data, res};
 
@@ -36,20 +36,6 @@ pub fn wanted(ctx: &Ctx) -> bool {
 pub fn lower(ctx: &Ctx, m: &mut Module) {
     if !wanted(ctx) {
         return;
-    }
-    if ctx
-        .v
-        .bp
-        .network
-        .as_ref()
-        .is_some_and(|n| n.nat == Nat::None)
-    {
-        // The agent reaches Systems Manager over HTTPS; without a NAT it needs the ssm,
-        // ssmmessages and ec2messages interface endpoints, which the output does not create.
-        ctx.note(crate::diagnostic::Note::warning(
-            "eks-access-no-nat",
-            "`network.nat: none`: the SSM access instance cannot reach AWS Systems Manager without the ssm, ssmmessages and ec2messages VPC interface endpoints; add them (`extra:`) or set `cluster.endpoint.access: none`",
-        ));
     }
     let name = format!("{}-api-access", ctx.cluster_name());
     let role = res("aws_iam_role", "api_access");
