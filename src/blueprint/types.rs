@@ -86,7 +86,8 @@ pub struct Blueprint {
     /// Log retention, alarms and where alerts go.
     #[serde(default)]
     pub observability: Option<Observability>,
-    /// Object storage buckets (S3): private, versioned, encrypted.
+    /// Object storage buckets (S3 on AWS, Spaces on DigitalOcean): private, versioned,
+    /// encrypted; a workload that `uses` one gets its endpoint and access.
     #[serde(default)]
     pub buckets: Vec<Bucket>,
     /// Escape hatches: RFC 7396 merge patches onto generated Terraform resources
@@ -145,7 +146,8 @@ pub struct AwsSettings {
 pub struct DigitalOceanSettings {
     /// e.g. `nyc1`.
     pub region: String,
-    /// Spaces region for the state bucket (Spaces is not offered in every region).
+    /// Spaces region for the state bucket and the `buckets` (Spaces is not offered in every
+    /// region).
     #[serde(default)]
     pub spaces_region: Option<String>,
     /// DigitalOcean project that groups the resources.
@@ -2102,7 +2104,8 @@ fn default_log_retention() -> u32 {
 pub struct Bucket {
     /// Name in the blueprint (a DNS label).
     pub name: String,
-    /// Globally unique bucket name (default `<name>-<env>-<bucket>`).
+    /// Globally unique bucket name (default `<name>-<env>-<bucket>`, on AWS followed by
+    /// `-<account id>`; a derived name longer than 63 characters is refused).
     #[serde(default)]
     pub bucket: Option<String>,
     /// What the bucket holds.
@@ -2111,7 +2114,8 @@ pub struct Bucket {
     /// Keep every version of each object (default on).
     #[serde(default = "yes")]
     pub versioning: bool,
-    /// Move objects to an archive storage class (S3 Glacier Flexible Retrieval) after N days.
+    /// Move objects to an archive storage class (S3 Glacier Flexible Retrieval) after N days
+    /// (AWS; Spaces has one storage class).
     #[serde(default)]
     pub archive_after_days: Option<u32>,
     /// Delete objects after N days.

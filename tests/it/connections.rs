@@ -6,7 +6,7 @@
 //!   Terraform module, an ExternalSecret's target) or listed in `preconditions.json`;
 //! - no data service's credentials are among the listed ones (they are delivered);
 //! - every workload sees `<NAME>_HOST` for each database, cache and queue it uses (and table
-//!   and bucket on AWS), under its `env_prefix` when it has one;
+//!   and bucket on AWS, bucket on DigitalOcean), under its `env_prefix` when it has one;
 //! - metrics-server is installed wherever an autoscaler runs on a cloud cluster.
 //!
 //! A new kind of Secret reference that nothing makes fails here.
@@ -359,7 +359,10 @@ fn every_workload_sees_each_component_it_uses() {
                     let aws = provider == Provider::Aws
                         && (bp.tables.iter().any(|t| t.name == u.name)
                             || bp.buckets.iter().any(|b| b.name == u.name));
-                    data || aws
+                    // Spaces buckets on DigitalOcean.
+                    let spaces = provider == Provider::Digitalocean
+                        && bp.buckets.iter().any(|b| b.name == u.name);
+                    data || aws || spaces
                 })
                 .map(|u| format!("{}_HOST", u.prefix()))
                 .collect();

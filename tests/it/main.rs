@@ -41,6 +41,7 @@ mod netpol;
 mod ports;
 mod quota;
 mod rds;
+mod spaces;
 mod support;
 mod templates;
 mod versions;

@@ -171,6 +171,18 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
         connections::secret(&mut m, &ns, &service, secrets);
         sources.insert(service);
     }
+    // Each workload using buckets signs with its own Spaces key (`spaces.rs`).
+    for (_, service, list) in k8s::managed_bindings(v, &shared.opts) {
+        let mut buckets: Vec<&str> = list
+            .iter()
+            .filter(|b| b.kind == crate::wiring::Kind::Bucket)
+            .map(|b| b.component)
+            .collect();
+        buckets.dedup();
+        if !buckets.is_empty() {
+            super::spaces::key(ctx, &mut m, &service, &buckets);
+        }
+    }
     for component in database_sources(ctx) {
         m.file("connections").resource(&component.0, component.1);
     }
@@ -243,6 +255,18 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
         let mut secrets = Vec::new();
         for b in list {
             let Value::Field(f) = b.value else { continue };
+            if let Some(bucket) = bp.buckets.iter().find(|x| x.name == b.component) {
+                let key = super::spaces::key_ref(&service);
+                let Some(value) = super::spaces::value(ctx, bucket, f, &key) else {
+                    continue;
+                };
+                if f.secret() {
+                    secrets.push((b.var, value));
+                } else {
+                    endpoints.push((b.var, value));
+                }
+                continue;
+            }
             let c = cluster_source(b.component);
             let database = bp.databases.iter().find(|d| d.name == b.component);
             let db_name = database.and_then(|d| d.database_name.as_deref());

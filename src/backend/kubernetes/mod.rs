@@ -82,6 +82,12 @@ pub fn synth(v: &Validated) -> Output {
     let secrets = k8s::manifests_and_secrets(v, &opts).add_to(&mut out);
     out.notes
         .extend(k8s::notes(v, &opts).into_iter().map(Note::plain));
+    // Tables and buckets are cloud resources no existing cluster has.
+    out.notes.extend(super::uses_absent(
+        v.bp,
+        crate::catalog::Provider::Kubernetes,
+        &[crate::wiring::Kind::Table, crate::wiring::Kind::Bucket],
+    ));
 
     let present: Vec<&'static str> = super::parts(v.bp)
         .into_iter()

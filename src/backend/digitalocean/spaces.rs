@@ -1,0 +1,141 @@
+//! The blueprint's `buckets[]` as DigitalOcean Spaces buckets, and the access a workload
+//! that `uses` one gets.
+//!
+//! - `infra`: a `digitalocean_spaces_bucket` per bucket, private, versioned as the blueprint
+//!   says, with a lifecycle that aborts stale uploads, ages out old versions and expires
+//!   objects after `expire_after_days`, in the Spaces region of the state bucket
+//!   (`state::spaces_region`: Spaces runs in fewer regions than Droplets). Like the state
+//!   bucket, the provider creates it through the S3 API with a Spaces key from
+//!   `SPACES_ACCESS_KEY_ID` / `SPACES_SECRET_ACCESS_KEY`.
+//! - `platform`: Spaces has no workload identity (no IRSA, no task role), so each workload
+//!   that uses buckets gets its own Spaces access key (`digitalocean_spaces_key`) granted
+//!   `readwrite` on exactly those buckets — "access keys can provide several levels of
+//!   permissions … to specific associated buckets"
+//!   (<https://docs.digitalocean.com/reference/terraform/reference/resources/spaces_key/>;
+//!   permissions `read`, `readwrite`, `fullaccess`, <https://docs.digitalocean.com/reference/api/reference/spaces-keys/>).
+//!   Its key pair goes into the workload's `<service>-connections` Secret
+//!   (`_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY`), the endpoint, name and region into its
+//!   ConfigMap (`_ENDPOINT` `https://<region>.digitaloceanspaces.com`, which an S3 SDK needs
+//!   to talk to Spaces rather than AWS). The secret key lives in the platform state, never
+//!   in a file.
+
+use crate::json;
+
+use super::Ctx;
+use crate::blueprint::types::Bucket;
+use crate::terraform::{Expr, Module, Ref, ident, res};
+
+/// The Spaces name of a blueprint bucket: the blueprint's `bucket` exactly, else
+/// `<name>-<env>-<bucket>`.
+pub fn bucket_name(ctx: &Ctx, b: &Bucket) -> String {
+    b.bucket
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", ctx.prefix, b.name))
+}
+
+/// The bucket resource of blueprint bucket `name`.
+pub fn bucket(name: &str) -> Ref {
+    res("digitalocean_spaces_bucket", name)
+}
+
+/// The S3 API endpoint of the Spaces region the buckets live in.
+pub fn endpoint(ctx: &Ctx) -> String {
+    format!("https://{}", host(ctx))
+}
+
+/// The S3 API host of the Spaces region.
+pub fn host(ctx: &Ctx) -> String {
+    format!(
+        "{}.digitaloceanspaces.com",
+        super::state::spaces_region(ctx)
+    )
+}
+
+/// The `digitalocean_spaces_bucket` resources, in `infra`.
+pub fn lower(ctx: &Ctx, m: &mut Module) {
+    let bp = ctx.v.bp;
+    if bp.buckets.is_empty() {
+        return;
+    }
+    let region = super::state::spaces_region(ctx);
+    for b in &bp.buckets {
+        let mut rule = json!({
+            "id": "housekeeping",
+            "enabled": true,
+            "abort_incomplete_multipart_upload_days": 7,
+        });
+        if b.versioning {
+            rule["noncurrent_version_expiration"] = json!({"days": 90});
+        }
+        if let Some(days) = b.expire_after_days {
+            rule["expiration"] = json!({"days": days});
+        }
+        if b.archive_after_days.is_some() {
+            ctx.note(format!(
+                "buckets.{}.archive_after_days: Spaces has one storage class, so objects are not archived",
+                b.name
+            ));
+        }
+        let r = bucket(&b.name);
+        m.file("buckets").resource(
+            &r,
+            json!({
+                "name": bucket_name(ctx, b),
+                "region": &region,
+                "acl": "private",
+                "force_destroy": false,
+                "versioning": {"enabled": b.versioning},
+                "lifecycle_rule": [rule],
+            }),
+        );
+        m.file("outputs").output(
+            &format!("bucket_{}", ident(&b.name)),
+            r.attr("name"),
+            &format!("Name of the Spaces bucket `{}`", b.name),
+        );
+    }
+    ctx.mark("buckets");
+}
+
+/// The Spaces key of workload `workload`, granted `readwrite` on `buckets` (blueprint
+/// names), in `platform`. Returns its resource.
+pub fn key(ctx: &Ctx, m: &mut Module, workload: &str, buckets: &[&str]) -> Ref {
+    let r = key_ref(workload);
+    let grants: Vec<_> = buckets
+        .iter()
+        .filter_map(|n| ctx.v.bp.buckets.iter().find(|b| b.name == *n))
+        .map(|b| json!({"bucket": bucket_name(ctx, b), "permission": "readwrite"}))
+        .collect();
+    if !m.declares(&r.address()) {
+        m.file("connections").resource(
+            &r,
+            json!({"name": format!("{}-{workload}", ctx.prefix), "grant": grants}),
+        );
+    }
+    r
+}
+
+/// The Spaces key resource of workload `workload`.
+pub fn key_ref(workload: &str) -> Ref {
+    res(
+        "digitalocean_spaces_key",
+        &format!("{}_spaces", ident(workload)),
+    )
+}
+
+/// The value of a bucket variable of a workload whose key is `key`.
+pub fn value(ctx: &Ctx, b: &Bucket, f: crate::wiring::Field, key: &Ref) -> Option<Expr> {
+    use crate::wiring::Field;
+    let name = bucket_name(ctx, b);
+    Some(match f {
+        Field::Host => Expr::lit(&host(ctx)),
+        Field::Port => Expr::lit("443"),
+        Field::Bucket => Expr::lit(&name),
+        Field::Url => Expr::lit(&format!("s3://{name}")),
+        Field::Region => Expr::lit(&super::state::spaces_region(ctx)),
+        Field::Endpoint => Expr::lit(&endpoint(ctx)),
+        Field::AccessKeyId => key.attr("access_key"),
+        Field::SecretAccessKey => key.attr("secret_key"),
+        _ => return None,
+    })
+}

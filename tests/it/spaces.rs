@@ -1,0 +1,268 @@
+//! Buckets on DigitalOcean: a workload that `uses` a bucket reaches it. Spaces speaks the S3
+//! API at its own endpoint and has no pod identity, so each such workload must get the
+//! endpoint and a Spaces key pair granted exactly the buckets it uses — read off the output
+//! as the cluster would: the variables a pod reads, the `<workload>-connections` objects the
+//! platform module writes, the key's grants and the buckets `infra` creates. Before this,
+//! `buckets` were "not lowered" on DigitalOcean and their users started without them.
+//! Where a provider cannot give a used bucket or table at all (`--provider kubernetes`,
+//! tables on DigitalOcean), `synth` warns per workload (`uses-absent`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use infragen::Provider;
+use serde_json::Value;
+
+use crate::support::{manifests, root, synth};
+
+const FIXTURE: &str = "tests/fixtures/new-user/media-doks.yaml";
+
+fn tf(out: &infragen::Output, file: &str) -> Value {
+    serde_json::from_str(
+        out.files
+            .get(file)
+            .unwrap_or_else(|| panic!("{file} missing")),
+    )
+    .unwrap()
+}
+
+/// The Terraform `${a.b.c}` reference in a value, if it is exactly one.
+fn reference(v: &Value) -> &str {
+    v.as_str()
+        .and_then(|s| s.strip_prefix("${"))
+        .and_then(|s| s.strip_suffix('}'))
+        .unwrap_or_default()
+}
+
+#[test]
+fn workloads_using_spaces_buckets_get_the_endpoint_and_their_own_key() {
+    let path = root().join(FIXTURE);
+    for env in ["staging", "production"] {
+        let out = synth(&path, Provider::Digitalocean, env);
+        let loaded = infragen::blueprint::load(
+            "x.yaml",
+            std::fs::read_to_string(&path).unwrap().as_bytes(),
+            env,
+        )
+        .unwrap();
+        let bp = &loaded.blueprint;
+        // The buckets infra creates, by blueprint name → Spaces name.
+        let infra = tf(&out, "terraform/infra/buckets.tf.json");
+        let created: BTreeMap<String, String> = infra["resource"]["digitalocean_spaces_bucket"]
+            .as_object()
+            .expect("Spaces buckets in infra")
+            .iter()
+            .map(|(k, b)| {
+                assert_eq!(b["acl"], "private", "{k}: a private bucket");
+                (k.clone(), b["name"].as_str().unwrap().to_string())
+            })
+            .collect();
+        assert_eq!(
+            created.len(),
+            bp.buckets.len(),
+            "{env}: every bucket is created"
+        );
+        let platform = tf(&out, "terraform/platform/connections.tf.json");
+        let res = &platform["resource"];
+        let docs = manifests(&out);
+        let mut checked = 0;
+        for w in bp.workloads() {
+            let used: Vec<_> = w
+                .uses
+                .iter()
+                .filter(|u| bp.buckets.iter().any(|b| b.name == u.name))
+                .collect();
+            if used.is_empty() {
+                continue;
+            }
+            // The pod's variables and where it reads them.
+            let pod = docs
+                .iter()
+                .filter_map(|d| {
+                    let t = if d["kind"] == "CronJob" {
+                        &d["spec"]["jobTemplate"]["spec"]["template"]
+                    } else if d["kind"] == "Deployment" {
+                        &d["spec"]["template"]
+                    } else {
+                        return None;
+                    };
+                    (t["metadata"]["labels"]["app"] == w.name.as_str()).then_some(t)
+                })
+                .next()
+                .unwrap_or_else(|| panic!("{env}: no pod for {}", w.name));
+            let ns = pod["metadata"]["namespace"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    docs.iter()
+                        .find(|d| d["metadata"]["name"] == w.name.as_str())
+                        .and_then(|d| d["metadata"]["namespace"].as_str())
+                        .unwrap()
+                        .to_string()
+                });
+            let env_of: BTreeMap<String, (String, String, String)> =
+                pod["spec"]["containers"][0]["env"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|e| {
+                        let from = &e["valueFrom"];
+                        let (kind, r) = if from["secretKeyRef"].is_object() {
+                            ("Secret", &from["secretKeyRef"])
+                        } else if from["configMapKeyRef"].is_object() {
+                            ("ConfigMap", &from["configMapKeyRef"])
+                        } else {
+                            return None;
+                        };
+                        Some((
+                            e["name"].as_str()?.to_string(),
+                            (
+                                kind.to_string(),
+                                r["name"].as_str()?.to_string(),
+                                r["key"].as_str()?.to_string(),
+                            ),
+                        ))
+                    })
+                    .collect();
+            // The objects the platform module writes for the workload, in its namespace.
+            let object = |kind: &str| -> &Value {
+                let t = if kind == "Secret" {
+                    "kubernetes_secret_v1"
+                } else {
+                    "kubernetes_config_map_v1"
+                };
+                res[t]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .find(|o| {
+                        o["metadata"]["name"] == format!("{}-connections", w.name).as_str()
+                            && o["metadata"]["namespace"]
+                                .as_str()
+                                .is_some_and(|n| n.contains(&ns.replace('-', "_")) || n == ns)
+                    })
+                    .unwrap_or_else(|| panic!("{env}: no {kind} {ns}/{}-connections", w.name))
+            };
+            let value = |var: &str| -> &Value {
+                let (kind, name, key) = env_of
+                    .get(var)
+                    .unwrap_or_else(|| panic!("{env}: {} lacks {var}", w.name));
+                assert_eq!(name, &format!("{}-connections", w.name));
+                &object(kind)["data"][key]
+            };
+            // One key per workload, granted readwrite on exactly the buckets it uses.
+            let mut keys = BTreeSet::new();
+            for u in &used {
+                let p = u.prefix();
+                let bucket = created[&u.name].clone();
+                assert_eq!(
+                    value(&format!("{p}_BUCKET")),
+                    bucket.as_str(),
+                    "{env} {}",
+                    w.name
+                );
+                assert_eq!(
+                    value(&format!("{p}_URL")),
+                    format!("s3://{bucket}").as_str()
+                );
+                assert_eq!(
+                    value(&format!("{p}_ENDPOINT")),
+                    "https://ams3.digitaloceanspaces.com"
+                );
+                assert_eq!(env_of[&format!("{p}_ACCESS_KEY_ID")].0, "Secret");
+                assert_eq!(env_of[&format!("{p}_SECRET_ACCESS_KEY")].0, "Secret");
+                let id = reference(value(&format!("{p}_ACCESS_KEY_ID")));
+                let secret = reference(value(&format!("{p}_SECRET_ACCESS_KEY")));
+                let key = id.strip_suffix(".access_key").expect("a key's access_key");
+                assert_eq!(secret, format!("{key}.secret_key"), "one key pair");
+                keys.insert(key.to_string());
+            }
+            assert_eq!(
+                keys.len(),
+                1,
+                "{env} {}: one Spaces key, got {keys:?}",
+                w.name
+            );
+            let key = keys.into_iter().next().unwrap();
+            let (ty, name) = key.split_once('.').unwrap();
+            assert_eq!(ty, "digitalocean_spaces_key");
+            let grants: BTreeSet<(String, String)> = res[ty][name]["grant"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{env}: {key} is not declared"))
+                .iter()
+                .map(|g| {
+                    (
+                        g["bucket"].as_str().unwrap().to_string(),
+                        g["permission"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            let wanted: BTreeSet<(String, String)> = used
+                .iter()
+                .map(|u| (created[&u.name].clone(), "readwrite".to_string()))
+                .collect();
+            assert_eq!(grants, wanted, "{env} {}: exactly its buckets", w.name);
+            checked += 1;
+        }
+        assert_eq!(
+            checked, 3,
+            "{env}: api, transcoder and the cleanup job use buckets"
+        );
+        // Buckets are no longer reported absent.
+        assert!(
+            !out.notes
+                .iter()
+                .any(|n| n.to_string().contains("absent from the output: buckets")),
+            "{env}: {:?}",
+            out.notes
+        );
+    }
+}
+
+#[test]
+fn a_used_bucket_or_table_the_provider_cannot_create_is_warned_per_workload() {
+    let path = root().join(FIXTURE);
+    let out = synth(&path, Provider::Kubernetes, "production");
+    let warned: Vec<String> = out
+        .notes
+        .iter()
+        .map(|n| n.to_string())
+        .filter(|n| n.contains("uses-absent"))
+        .collect();
+    for (w, b, prefix) in [
+        ("api", "uploads", "UPLOADS"),
+        ("transcoder", "uploads", "SOURCE"),
+        ("cleanup", "uploads", "UPLOADS"),
+    ] {
+        assert!(
+            warned
+                .iter()
+                .any(|n| n.contains(&format!("`{w}` uses bucket `{b}`")) && n.contains(prefix)),
+            "no warning for {w} → {b}: {warned:?}"
+        );
+    }
+    // DigitalOcean has no tables: a workload using one is warned too.
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(
+            "buckets:\n",
+            "tables:\n  - { name: orders, partition_key: { name: id, type: S } }\nbuckets:\n",
+        )
+        .replace(
+            "uses: [catalog, uploads, renditions, thumbs]",
+            "uses: [catalog, uploads, renditions, thumbs, orders]",
+        );
+    let out = infragen::synthesize(
+        "m.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap();
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.to_string().contains("`api` uses table `orders`")),
+        "{:?}",
+        out.notes
+    );
+}
