@@ -297,6 +297,31 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         {
             c.unknown_name("ingress.tls.issuer", "issuer", iss, issuers.iter().copied());
         }
+        // With no issuer declared, the cloud back-ends install no cert-manager
+        // (`backend::helm::cert_manager`) and make no ClusterIssuer: the annotation would
+        // name nothing, no certificate would be issued into `tls.secret_name`, and the
+        // controller would serve its own self-signed default. An existing cluster
+        // (`--provider kubernetes`) may hold the issuer: listed in preconditions.json there.
+        if let Some(tls) = &ing.tls
+            && let Some(iss) = &tls.issuer
+            && ing.enabled
+            && issuers.is_empty()
+            && c.provider != crate::catalog::Provider::Kubernetes
+        {
+            let d = c.error(
+                "ingress.tls.issuer",
+                format!(
+                    "no `kubernetes.issuers` declares issuer `{iss}`: nothing would install cert-manager or create the ClusterIssuer, so no certificate would be issued for the ingress hosts"
+                ),
+            );
+            d.expected = Some(format!(
+                "`kubernetes.issuers` with `{{ name: {iss}, kind: acme, server: \"https://acme-v02.api.letsencrypt.org/directory\", email: … }}` (or `kind: self_signed`)"
+            ));
+            d.help = Some(
+                "declare the issuer, or drop `tls.issuer` and put a certificate into `tls.secret_name` yourself"
+                    .into(),
+            );
+        }
         if ing.hosts.is_empty() {
             c.error("ingress.hosts", "an ingress needs at least one host");
         }

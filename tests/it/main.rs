@@ -34,6 +34,7 @@ mod gateway_crds;
 mod golden;
 mod iam_role_names;
 mod interpolations;
+mod issuers;
 mod jobs;
 mod layers;
 mod manifests;

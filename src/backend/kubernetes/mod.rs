@@ -185,6 +185,30 @@ fn crds(v: &Validated, files: &std::collections::BTreeMap<String, String>) -> Ve
             why: format!("the manifests hold {kind} objects: {controller} first"),
         });
     }
+    // An issuer the Ingress (or Gateway) names that the blueprint does not declare: the
+    // cluster must hold it, or no certificate is issued.
+    if let Some(ing) = bp.ingress.as_ref().filter(|i| i.enabled)
+        && let Some(iss) = ing.tls.as_ref().and_then(|t| t.issuer.as_ref())
+        && !bp
+            .kubernetes
+            .as_ref()
+            .is_some_and(|k| k.issuers.iter().any(|i| &i.name == iss))
+    {
+        out.push(Precondition {
+            kind: "ClusterIssuer".into(),
+            namespace: String::new(),
+            name: iss.clone(),
+            keys: vec![],
+            why: "`ingress.tls.issuer` names it and the blueprint does not declare it: cert-manager must hold it, or no certificate is issued into `tls.secret_name`".into(),
+        });
+        out.push(Precondition {
+            kind: "CustomResourceDefinition".into(),
+            namespace: String::new(),
+            name: "clusterissuers.cert-manager.io".into(),
+            keys: vec![],
+            why: "the Ingress asks cert-manager for its certificate (`cert-manager.io/cluster-issuer`): install cert-manager (with its CRDs) first".into(),
+        });
+    }
     if bp.services.iter().any(|s| s.autoscaling.is_some()) {
         out.push(Precondition {
             kind: "APIService".into(),
