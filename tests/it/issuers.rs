@@ -27,14 +27,14 @@ ingress:
 
 #[test]
 fn an_undeclared_issuer_is_refused_on_clouds_and_listed_on_an_existing_cluster() {
-    let err = infragen::synthesize(
+    let Err(err) = infragen::synthesize(
         "n.yaml",
         BLUEPRINT.as_bytes(),
         Provider::Digitalocean,
         "prod",
-    )
-    .err()
-    .expect("refused on DigitalOcean");
+    ) else {
+        panic!("refused on DigitalOcean");
+    };
     let text = err.to_string();
     assert!(
         text.contains("ingress.tls.issuer") && text.contains("letsencrypt"),
