@@ -41,6 +41,7 @@ mod netpol;
 mod ports;
 mod quota;
 mod rds;
+mod service_connect;
 mod support;
 mod templates;
 mod versions;
