@@ -143,3 +143,29 @@ fn no_namespace_without_services_using_services() {
             .all(|s| s.get("service_connect_configuration").is_none())
     );
 }
+
+/// ECS deploys rolling whatever `rollout.strategy` says; a canary or blue/green asked for is
+/// a warning, never a silent downgrade.
+#[test]
+fn a_rollout_ecs_does_not_lower_is_warned_about() {
+    let canary = stack().replace(
+        "    uses: [api]\n",
+        "    uses: [api]\n    rollout: { strategy: canary }\n",
+    );
+    let out = synth_aws("pay", &canary).unwrap_or_else(|e| panic!("{e}"));
+    let warned: Vec<&str> = out
+        .notes
+        .iter()
+        .filter(|n| n.rule == Some("ecs-rollout-rolling"))
+        .map(|n| n.text.as_str())
+        .collect();
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].contains("`web`") && warned[0].contains("canary"));
+    let plain = synth_aws("pay", &stack()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        plain
+            .notes
+            .iter()
+            .all(|n| n.rule != Some("ecs-rollout-rolling"))
+    );
+}

@@ -212,9 +212,19 @@ fn lower_service(
     let sg = service_security_group(ctx, m, s, behind_lb, reachable);
 
     if s.rollout.strategy != Strategy::Rolling {
-        ctx.note(format!(
-            "service `{}`: ECS lowers rolling deployments (with the circuit breaker); `{:?}` is not lowered",
-            s.name, s.rollout.strategy
+        // ECS's own blue/green and canary deployments (2025) need a second target group, a
+        // listener rule ECS re-weights and an infrastructure role; not lowered yet, so the
+        // service rolls, and the user is told rather than left to find out at a release.
+        let strategy = match s.rollout.strategy {
+            Strategy::Canary => "canary",
+            _ => "blue_green",
+        };
+        ctx.note(crate::diagnostic::Note::warning(
+            "ecs-rollout-rolling",
+            format!(
+                "service `{}`: `rollout.strategy: {strategy}` is lowered on Kubernetes platforms only; on ECS the service deploys rolling (new tasks beside the old, the circuit breaker rolling back a failed release), with no traffic split",
+                s.name
+            ),
         ));
     }
     let svc = service(&s.name);
