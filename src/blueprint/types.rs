@@ -1584,7 +1584,8 @@ pub struct Service {
     pub routes: Vec<Route>,
     /// Databases, caches, queues, tables, buckets and secrets this service talks to, and
     /// other services (on Kubernetes platforms: their Service's address, and network
-    /// policies between the two in any namespace); drives network policies, security groups,
+    /// policies between the two in any namespace; on ECS: Service Connect, created after
+    /// them, so no cycles); drives network policies, security groups,
     /// least-privilege IAM and the connection variables the workload gets (`<NAME>_HOST`,
     /// `<NAME>_PORT`, … see `crate::wiring`). An item is a component's name, or
     /// `{ name, env_prefix }` to rename the variables' prefix.

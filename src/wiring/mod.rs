@@ -12,7 +12,7 @@
 //! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
 //! | bucket | `_HOST`, `_PORT`, `_BUCKET`, `_URL`, `_REGION` (DigitalOcean: and `_ENDPOINT`) | AWS: the pod's cloud identity (IAM on exactly that bucket); DigitalOcean: `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY` of a Spaces key granted exactly its buckets |
 //! | secret | `_<KEY>` per key of the secret | all of them |
-//! | service (Kubernetes platforms) | `_HOST`, `_PORT`, `_URL` (`http://…`) | none |
+//! | service | `_HOST`, `_PORT`, `_URL` (`http://…`): its Kubernetes Service, or its ECS Service Connect alias | none |
 //!
 //! This module decides *which* variables a service gets ([`bindings`]); each back-end decides
 //! where their values come from (Terraform references, in-cluster Service DNS names, a
@@ -29,7 +29,7 @@ pub enum Kind {
     Table,
     Bucket,
     Secret,
-    /// Another service, reached through its Kubernetes Service.
+    /// Another service, reached through its Kubernetes Service or ECS Service Connect.
     Service,
 }
 

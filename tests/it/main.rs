@@ -42,6 +42,7 @@ mod netpol;
 mod ports;
 mod quota;
 mod rds;
+mod service_connect;
 mod spaces;
 mod support;
 mod templates;
