@@ -1652,6 +1652,12 @@ pub struct ExtraContainer {
     /// containers are never essential: the app waits for each to succeed.
     #[serde(default)]
     pub essential: Option<bool>,
+    /// Give this container the app container's environment too: its `env`, `secret_env` and
+    /// the connection variables of what it `uses` (a migration step needs the database's
+    /// host and credentials). The container's own `env` wins. Default off: a log shipper or
+    /// proxy gets no credentials it does not need.
+    #[serde(default)]
+    pub app_env: bool,
 }
 
 /// One component a service uses: written as its name (`ledger-db`) or as a mapping that

@@ -33,6 +33,7 @@ mod gateway;
 mod gateway_crds;
 mod golden;
 mod iam_role_names;
+mod init_env;
 mod interpolations;
 mod issuers;
 mod jobs;
