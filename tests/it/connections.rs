@@ -880,11 +880,38 @@ fn every_key_a_pod_reads_is_in_its_object() {
 /// authenticates against the database in the URL's path unless `authSource` says otherwise:
 /// every MongoDB URL the output hands a workload says `authSource=admin`, after a `/` (the
 /// connection string requires one before its options).
+///
+/// A DigitalOcean managed MongoDB is a replica set reached through its DNS seed list, as
+/// DigitalOcean's own connection strings do (`mongodb+srv://…@<host>/…`): its URL is the SRV
+/// form, which takes no port.
 #[test]
 fn mongodb_urls_authenticate_where_the_user_lives() {
     let mut checked = 0;
+    let mut srv = 0;
     for (label, _, _, _, out) in outputs() {
         for (file, text) in &out.files {
+            for (at, _) in text.match_indices("mongodb+srv://") {
+                let rest = &text[at..];
+                let end = rest.find(['"', '\\', '\n', ' ']).unwrap_or(rest.len());
+                let url = &rest[..end];
+                let host = url
+                    .trim_start_matches("mongodb+srv://")
+                    .split('/')
+                    .next()
+                    .unwrap();
+                assert!(
+                    !host.ends_with(".port}")
+                        && !host
+                            .rsplit_once(':')
+                            .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit())),
+                    "{label} {file}: {url}: the SRV form takes no port"
+                );
+                assert!(
+                    url.contains("authSource=admin"),
+                    "{label} {file}: {url} authenticates against its path's database"
+                );
+                srv += 1;
+            }
             for (at, _) in text.match_indices("mongodb://") {
                 let rest = &text[at..];
                 let end = rest.find(['"', '\\', '\n', ' ']).unwrap_or(rest.len());
@@ -903,11 +930,16 @@ fn mongodb_urls_authenticate_where_the_user_lives() {
                     hosts.split('?').next().unwrap().contains('/'),
                     "{label} {file}: {url}: options without the `/` the connection string requires"
                 );
+                assert!(
+                    !url.contains("digitalocean_database_cluster"),
+                    "{label} {file}: {url}: a DigitalOcean MongoDB is reached through its seed list (mongodb+srv://)"
+                );
                 checked += 1;
             }
         }
     }
     assert!(checked > 10, "only {checked} MongoDB URLs checked");
+    assert!(srv >= 2, "only {srv} DigitalOcean MongoDB URLs checked");
 }
 
 /// `synth` names the blueprint parts a provider leaves out ("… does not lower these

@@ -247,7 +247,8 @@ type ServiceConnections = (String, String, Vec<(String, Expr)>, Vec<(String, Exp
 /// Per service: (namespace, service, endpoint variables, credential variables) of the
 /// managed databases and caches it uses, as Terraform expressions.
 fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> {
-    use crate::wiring::{Field, Value};
+    use crate::blueprint::types::DatabaseEngine;
+    use crate::wiring::{Field, Kind, Value};
     let bp = ctx.v.bp;
     let mut out = Vec::new();
     for (ns, service, list) in k8s::managed_bindings(ctx.v, opts) {
@@ -278,6 +279,16 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                 Field::Host => c.attr("private_host"),
                 Field::Port => c.attr("port"),
                 Field::Database => db(),
+                // A DigitalOcean MongoDB cluster is a replica set whose host name is a DNS
+                // seed list (SRV records `_mongodb._tcp.<host>` naming its members):
+                // DigitalOcean's own connection strings are `mongodb+srv://…@<host>/…`, and
+                // the SRV form takes no port ("If you use the SRV URI connection format, you
+                // can specify only one host and no port",
+                // https://www.mongodb.com/docs/manual/reference/connection-string-formats/).
+                Field::Url if b.kind == Kind::Database(DatabaseEngine::Mongodb) => {
+                    let url = tpl!("mongodb+srv://", c.attr("private_host"), "/", db());
+                    tpl!(url, crate::wiring::url_query(b.kind, true))
+                }
                 Field::Url => {
                     let (before, _) = crate::wiring::url_around(b.kind, true, None);
                     let mut url = tpl!(before, c.attr("private_host"), ":", c.attr("port"));
