@@ -134,6 +134,28 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
                 "command" => seq!["aws", "s3", "sync", format!("{BACKUP_DIR}/"), dest.as_str()],
                 "env" => vec![map! {"name" => "HOME", "value" => "/tmp"}],
             };
+            // A bucket of another S3-compatible store (Spaces): the CLI must be told its
+            // endpoint (`AWS_ENDPOINT_URL`, AWS CLI 2.13+), else it signs the keys of that
+            // store for AWS S3 and every sync fails (InvalidAccessKeyId).
+            let bucket = dest
+                .strip_prefix("s3://")
+                .and_then(|r| r.split('/').next())
+                .unwrap_or_default();
+            if let Some(store) = ctx
+                .opts
+                .object_store
+                .as_ref()
+                .filter(|o| o.buckets.iter().any(|b| b == bucket))
+            {
+                upload.insert(
+                    "env",
+                    vec![
+                        map! {"name" => "HOME", "value" => "/tmp"},
+                        map! {"name" => "AWS_ENDPOINT_URL", "value" => store.endpoint.clone()},
+                        map! {"name" => "AWS_REGION", "value" => store.region.clone()},
+                    ],
+                );
+            }
             if let Some(s) = &b.storage_secret {
                 upload.insert(
                     "envFrom",

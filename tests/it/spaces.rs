@@ -266,3 +266,93 @@ fn a_used_bucket_or_table_the_provider_cannot_create_is_warned_per_workload() {
         out.notes
     );
 }
+
+/// An in-cluster database's backups copied to a Spaces bucket of the blueprint: the AWS CLI
+/// that syncs them must be pointed at the Spaces endpoint (`AWS_ENDPOINT_URL`), else it
+/// sends the Spaces key to AWS S3 and every sync fails. A destination outside the
+/// blueprint's buckets keeps the CLI's default, with a note saying how to point it.
+#[test]
+fn backups_to_a_spaces_bucket_go_to_the_spaces_endpoint() {
+    let text = r#"
+name: kiosk
+providers:
+  digitalocean: { region: nyc1 }
+cluster: { platform: doks, version: "1.35" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 3 }
+buckets:
+  - { name: backups }
+secrets:
+  - { name: spaces-backup, keys: [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY] }
+databases:
+  - name: orders
+    engine: postgres
+    deployment: in_cluster
+    backup: { retention_days: 7, destination: "s3://kiosk-{env}-backups/orders", storage_secret: spaces-backup }
+  - name: legacy
+    engine: mysql
+    deployment: in_cluster
+    backup: { retention_days: 7, destination: "s3://elsewhere/legacy", storage_secret: spaces-backup }
+services:
+  - { name: api, image: "ghcr.io/x/api:1.0.0", port: 8080, uses: [orders, legacy] }
+"#;
+    let out = infragen::synthesize(
+        "k.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let docs = manifests(&out);
+    let upload_env = |db: &str| -> BTreeMap<String, String> {
+        let job = docs
+            .iter()
+            .find(|d| {
+                d["kind"] == "CronJob" && d["metadata"]["name"] == format!("{db}-backup").as_str()
+            })
+            .unwrap_or_else(|| panic!("no {db}-backup CronJob"));
+        let spec = &job["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+        let upload = spec["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "upload")
+            .expect("the upload container");
+        assert_eq!(
+            upload["command"][4],
+            Value::from(if db == "orders" {
+                "s3://kiosk-production-backups/orders"
+            } else {
+                "s3://elsewhere/legacy"
+            })
+        );
+        upload["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["name"].as_str().unwrap().to_string(),
+                    e["value"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let orders = upload_env("orders");
+    assert_eq!(
+        orders.get("AWS_ENDPOINT_URL").map(String::as_str),
+        Some("https://nyc3.digitaloceanspaces.com"),
+        "{orders:?}"
+    );
+    assert_eq!(orders.get("AWS_REGION").map(String::as_str), Some("nyc3"));
+    let legacy = upload_env("legacy");
+    assert!(!legacy.contains_key("AWS_ENDPOINT_URL"), "{legacy:?}");
+    assert!(
+        out.notes.iter().any(|n| {
+            let n = n.to_string();
+            n.contains("s3://elsewhere/legacy") && n.contains("AWS_ENDPOINT_URL")
+        }),
+        "{:?}",
+        out.notes
+    );
+}

@@ -337,6 +337,8 @@ fn options(ctx: &Ctx) -> k8s::Options {
         // The Envoy proxies' Service creates the load balancer with the Gateway API path.
         gateway_service_annotations: service_annotations(ctx),
         managed: Some(crate::wiring::Flavor::DigitalOcean),
+        // Backups copied to one of the blueprint's Spaces buckets (`spaces.rs`).
+        object_store: Some(super::spaces::object_store(ctx)),
         ..Default::default()
     };
     let owned = connections::owned_namespaces(ctx.v, &opts);

@@ -139,3 +139,39 @@ pub fn value(ctx: &Ctx, b: &Bucket, f: crate::wiring::Field, key: &Ref) -> Optio
         _ => return None,
     })
 }
+
+/// The blueprint's buckets as the manifests see them: an in-cluster database's backup
+/// `destination` in one of them is synced through the Spaces endpoint. A destination in
+/// another bucket is noted: the AWS CLI would take it for AWS S3 unless the
+/// `storage_secret` says otherwise (`AWS_ENDPOINT_URL`).
+pub fn object_store(ctx: &Ctx) -> crate::k8s::ObjectStore {
+    let buckets: Vec<String> = ctx
+        .v
+        .bp
+        .buckets
+        .iter()
+        .map(|b| bucket_name(ctx, b))
+        .collect();
+    for d in &ctx.v.bp.databases {
+        let Some(dest) = d.backup.as_ref().and_then(|b| b.destination.as_deref()) else {
+            continue;
+        };
+        let bucket = dest
+            .strip_prefix("s3://")
+            .and_then(|r| r.split('/').next())
+            .unwrap_or_default();
+        if !buckets.iter().any(|b| b == bucket) {
+            ctx.note(format!(
+                "databases.{}.backup.destination `{dest}` is not one of the blueprint's Spaces buckets ({}): the backup job's AWS CLI sends it to AWS S3; for a Spaces bucket created elsewhere, put `AWS_ENDPOINT_URL={}` in its `storage_secret`",
+                d.name,
+                if buckets.is_empty() { "none".to_string() } else { buckets.join(", ") },
+                endpoint(ctx)
+            ));
+        }
+    }
+    crate::k8s::ObjectStore {
+        endpoint: endpoint(ctx),
+        region: super::state::spaces_region(ctx),
+        buckets,
+    }
+}
