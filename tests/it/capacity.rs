@@ -33,7 +33,10 @@ fn pinned_pods_past_the_pools_nodes_are_refused() {
     let err = synth(&class_sized_db(), "development").expect_err("2000m do not fit 1930m");
     assert!(err.contains("`node_pools[2].desired`"), "{err}");
     // The pool may grow (max 2 > min 1): the message does not say nothing scales it.
-    assert!(err.contains("until the Cluster Autoscaler adds nodes"), "{err}");
+    assert!(
+        err.contains("until the Cluster Autoscaler adds nodes"),
+        "{err}"
+    );
     assert!(err.contains("1930m"), "{err}");
     assert!(err.contains("2000m"), "{err}");
     assert!(
