@@ -110,3 +110,33 @@ fn a_custom_postgres_user_is_granted_its_database_inside_the_cluster() {
     );
     assert!(!k8s.files.keys().any(|f| f.contains("grants")));
 }
+
+/// `observability.notify` alone (no alarms) was dropped without a word on DigitalOcean and on
+/// an existing cluster: the addresses would never hear anything and nobody was told.
+#[test]
+fn alert_addresses_no_output_notifies_are_named() {
+    let text = r#"
+name: obs
+providers:
+  digitalocean: { region: fra1 }
+cluster: { platform: doks, version: "1.35" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 3 }
+services:
+  - { name: api, image: "ghcr.io/x/api:1.0.0", port: 8080 }
+observability:
+  notify: [ops@example.com]
+"#;
+    for provider in [Provider::Digitalocean, Provider::Kubernetes] {
+        let out = infragen::synthesize("obs.yaml", text.as_bytes(), provider, "production")
+            .unwrap_or_else(|d| panic!("{d}"));
+        assert!(
+            out.notes.iter().any(|n| {
+                let n = n.to_string();
+                n.contains("observability.notify") && n.contains("ops@example.com")
+            }),
+            "{provider}: {:?}",
+            out.notes
+        );
+    }
+}

@@ -82,6 +82,15 @@ pub fn synth(v: &Validated) -> Output {
     let secrets = k8s::manifests_and_secrets(v, &opts).add_to(&mut out);
     out.notes
         .extend(k8s::notes(v, &opts).into_iter().map(Note::plain));
+    // Nothing in this output sends an alert, so the addresses would hear nothing.
+    if let Some(o) = &v.bp.observability
+        && !o.notify.is_empty()
+    {
+        out.notes.push(Note::plain(format!(
+            "observability.notify ({}): --provider kubernetes has no alert topic or alarms to send from, so nobody is notified; route your cluster's monitoring to these addresses",
+            o.notify.join(", ")
+        )));
+    }
     // Tables and buckets are cloud resources no existing cluster has.
     out.notes.extend(super::uses_absent(
         v.bp,
