@@ -207,6 +207,14 @@ fn workloads_using_spaces_buckets_get_the_endpoint_and_their_own_key() {
             checked, 3,
             "{env}: api, transcoder and the cleanup job use buckets"
         );
+        // The key the provider creates them with is asked for.
+        assert!(
+            out.notes
+                .iter()
+                .any(|n| n.to_string().contains("SPACES_ACCESS_KEY_ID")),
+            "{env}: {:?}",
+            out.notes
+        );
         // Buckets are no longer reported absent.
         assert!(
             !out.notes

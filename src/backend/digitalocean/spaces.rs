@@ -95,6 +95,12 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         );
     }
     ctx.mark("buckets");
+    // The provider creates Spaces buckets through the S3 API, signed with a Spaces key it
+    // reads from the environment — not with the API token (`spaces_access_id`,
+    // https://registry.terraform.io/providers/digitalocean/digitalocean/latest/docs).
+    ctx.note(
+        "buckets: `terraform/infra` creates Spaces buckets through the S3 API, so the digitalocean provider needs a Spaces key with full access in `SPACES_ACCESS_KEY_ID` / `SPACES_SECRET_ACCESS_KEY` (beside `DIGITALOCEAN_TOKEN`) when it applies",
+    );
 }
 
 /// The Spaces key of workload `workload`, granted `readwrite` on `buckets` (blueprint
