@@ -337,6 +337,11 @@ fn options(ctx: &Ctx) -> k8s::Options {
         // The Envoy proxies' Service creates the load balancer with the Gateway API path.
         gateway_service_annotations: service_annotations(ctx),
         managed: Some(crate::wiring::Flavor::DigitalOcean),
+        // DOKS labels every node with its pool's name ("Each node within the node pool has
+        // a Kubernetes node label which is the node pool's name",
+        // https://docs.digitalocean.com/glossary/node-pool/), and the pools are named as in
+        // the blueprint (`cluster.rs`): `node_pool` pins by it even without pool labels.
+        node_pool_label: Some("doks.digitalocean.com/node-pool".into()),
         // Backups copied to one of the blueprint's Spaces buckets (`spaces.rs`).
         object_store: Some(super::spaces::object_store(ctx)),
         ..Default::default()
