@@ -641,6 +641,25 @@ fn off_cluster_backups_have_credentials() {
     .unwrap();
     let job = &aws.files["k8s/shop/catalog.yaml"];
     assert!(job.contains("serviceAccountName: catalog-backup"));
+    // Without `schedule` (or `window`) the CronJob still runs, daily at 02:00 UTC: its
+    // upload needs the role all the same (it ran as the namespace's default account, with no
+    // credentials, and failed every night).
+    let unscheduled = infragen::synthesize(
+        "shop.yaml",
+        with_backup
+            .replace("schedule: \"0 2 * * *\", ", "")
+            .as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap();
+    let job = &unscheduled.files["k8s/shop/catalog.yaml"];
+    assert!(job.contains("schedule: \"0 2 * * *\""), "{job}");
+    assert!(job.contains("serviceAccountName: catalog-backup"), "{job}");
+    assert!(
+        unscheduled.files["terraform/infra/identity.tf.json"]
+            .contains(r#"arn:aws:s3:::shop-backups/catalog/*"#)
+    );
     // The ServiceAccount is Terraform's, annotated with the role found by name.
     let accounts = &aws.files["terraform/platform/service_accounts.tf.json"];
     assert!(accounts.contains("\"name\": \"catalog-backup\""));
