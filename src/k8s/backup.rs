@@ -36,6 +36,13 @@ pub(crate) fn schedule(d: &DataService) -> Option<String> {
     }
 }
 
+/// The Secret holding the object store key of database `db`'s backup job
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`), where the platform module creates one
+/// (a Spaces bucket of the blueprint on DigitalOcean, without `storage_secret`).
+pub fn spaces_secret(db: &str) -> String {
+    format!("{db}-backup-spaces")
+}
+
 /// When a database's `backup` gives neither `schedule` nor `window`: daily, 02:00 UTC.
 pub const DEFAULT_SCHEDULE: &str = "0 2 * * *";
 
@@ -141,12 +148,12 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
                 .strip_prefix("s3://")
                 .and_then(|r| r.split('/').next())
                 .unwrap_or_default();
-            if let Some(store) = ctx
+            let store = ctx
                 .opts
                 .object_store
                 .as_ref()
-                .filter(|o| o.buckets.iter().any(|b| b == bucket))
-            {
+                .filter(|o| o.buckets.iter().any(|b| b == bucket));
+            if let Some(store) = store {
                 upload.insert(
                     "env",
                     vec![
@@ -160,6 +167,12 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
                 upload.insert(
                     "envFrom",
                     vec![map! {"secretRef" => map! {"name" => s.as_str()}}],
+                );
+            } else if store.is_some() {
+                // The store's key for this job, which the platform module creates.
+                upload.insert(
+                    "envFrom",
+                    vec![map! {"secretRef" => map! {"name" => spaces_secret(&d.name)}}],
                 );
             } else if let Some(region) = &ctx.opts.aws_region {
                 upload.insert(

@@ -10,6 +10,7 @@
 
 mod autoscaling;
 mod backup;
+pub use backup::spaces_secret;
 mod capacity;
 pub mod connect;
 mod cronjob;

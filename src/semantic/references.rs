@@ -508,10 +508,30 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
                             | crate::blueprint::types::Platform::EksFargate
                     )
                 });
-            if in_cluster && !eks && b.destination.is_some() && b.storage_secret.is_none() {
+            // On DigitalOcean, a destination in one of the blueprint's Spaces buckets gets a
+            // Spaces key of its own from the platform module (`backend::digitalocean::spaces`).
+            let spaces = c.provider == crate::catalog::Provider::Digitalocean
+                && b.destination.as_deref().is_some_and(|dest| {
+                    let bucket = dest
+                        .strip_prefix("s3://")
+                        .and_then(|r| r.split('/').next())
+                        .unwrap_or_default();
+                    bp.buckets.iter().any(|x| {
+                        x.bucket
+                            .clone()
+                            .unwrap_or_else(|| format!("{}-{}-{}", bp.name, c.loaded.env, x.name))
+                            == bucket
+                    })
+                });
+            if in_cluster
+                && !eks
+                && !spaces
+                && b.destination.is_some()
+                && b.storage_secret.is_none()
+            {
                 let e = c.error(
                     &format!("{path}.backup.destination"),
-                    "backups copied off the cluster need credentials for the object store, and the backup job has no cloud identity here (only EKS gives it an IAM role)",
+                    "backups copied off the cluster need credentials for the object store, and the backup job has no cloud identity here (EKS gives it an IAM role; DigitalOcean a Spaces key for one of the blueprint's `buckets`)",
                 );
                 e.expected = Some("`backup.storage_secret` naming a Kubernetes Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into());
                 e.help = Some("add `storage_secret: <name>-backup-credentials` (synth lists it in preconditions.json), or remove `destination` to keep the archives in the volume claim".into());

@@ -364,3 +364,84 @@ services:
         out.notes
     );
 }
+
+/// Without a `storage_secret`, a backup copied to one of the blueprint's Spaces buckets gets
+/// a Spaces key of its own, as EKS gives the job an IAM role: granted `readwrite` on exactly
+/// that bucket, written by the platform module into the Secret the upload container reads —
+/// which is therefore not a precondition. Before, synth refused it ("no cloud identity").
+#[test]
+fn a_backup_to_a_spaces_bucket_gets_its_own_key() {
+    let text = r#"
+name: kiosk
+providers:
+  digitalocean: { region: fra1 }
+cluster: { platform: doks, version: "1.35" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 3 }
+buckets:
+  - { name: backups }
+databases:
+  - name: orders
+    engine: postgres
+    deployment: in_cluster
+    backup: { retention_days: 7, destination: "s3://kiosk-{env}-backups/orders" }
+services:
+  - { name: api, image: "ghcr.io/x/api:1.0.0", port: 8080, uses: [orders] }
+"#;
+    let out = infragen::synthesize(
+        "k.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let docs = manifests(&out);
+    let job = docs
+        .iter()
+        .find(|d| d["kind"] == "CronJob" && d["metadata"]["name"] == "orders-backup")
+        .expect("orders-backup");
+    let ns = job["metadata"]["namespace"].as_str().unwrap();
+    let upload = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "upload")
+        .unwrap();
+    let secret = upload["envFrom"][0]["secretRef"]["name"]
+        .as_str()
+        .expect("envFrom");
+    let platform = tf(&out, "terraform/platform/connections.tf.json");
+    let res = &platform["resource"];
+    let written = res["kubernetes_secret_v1"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|s| s["metadata"]["name"] == secret)
+        .unwrap_or_else(|| panic!("nothing writes Secret {secret}"));
+    assert!(
+        written["metadata"]["namespace"]
+            .as_str()
+            .unwrap()
+            .contains(&ns.replace('-', "_")),
+        "{written:#}"
+    );
+    let id = reference(&written["data"]["AWS_ACCESS_KEY_ID"]);
+    let key = id
+        .strip_suffix(".access_key")
+        .expect("a Spaces key's access_key");
+    assert_eq!(
+        reference(&written["data"]["AWS_SECRET_ACCESS_KEY"]),
+        format!("{key}.secret_key")
+    );
+    let (ty, name) = key.split_once('.').unwrap();
+    assert_eq!(ty, "digitalocean_spaces_key");
+    assert_eq!(
+        res[ty][name]["grant"],
+        serde_json::json!([{"bucket": "kiosk-production-backups", "permission": "readwrite"}])
+    );
+    assert!(
+        !out.files["preconditions.json"].contains(secret),
+        "{}",
+        out.files["preconditions.json"]
+    );
+}

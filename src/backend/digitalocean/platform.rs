@@ -183,6 +183,7 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
             super::spaces::key(ctx, &mut m, &service, &buckets);
         }
     }
+    super::spaces::backup_keys(ctx, &mut m);
     for component in database_sources(ctx) {
         m.file("connections").resource(&component.0, component.1);
     }
@@ -423,6 +424,12 @@ pub fn manifests(ctx: &Ctx, shared: &Shared, out: &mut Output) {
         .filter(|(_, _, list)| list.iter().any(|b| b.secret()))
         .map(|(ns, s, _)| format!("{ns}/{}", k8s::connect::connections_name(&s)))
         .collect();
+    let mut made = made;
+    made.extend(
+        super::spaces::backup_jobs(ctx)
+            .into_iter()
+            .map(|(db, ns, _)| format!("{ns}/{}", k8s::spaces_secret(&db))),
+    );
     let made = connections::made(&shared.creds, &made);
     let pre = connections::secret_preconditions(ctx.v, &secrets, &made);
     connections::finish_preconditions(out, pre);

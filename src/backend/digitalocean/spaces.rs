@@ -181,3 +181,66 @@ pub fn object_store(ctx: &Ctx) -> crate::k8s::ObjectStore {
         buckets,
     }
 }
+
+/// The in-cluster databases whose backups go to one of the blueprint's Spaces buckets
+/// without a `storage_secret`: (database, its namespace, the Spaces bucket name).
+pub fn backup_jobs(ctx: &Ctx) -> Vec<(String, String, String)> {
+    let bp = ctx.v.bp;
+    let managed: Vec<&str> = ctx.managed_databases().map(|d| d.name.as_str()).collect();
+    bp.databases
+        .iter()
+        .filter(|d| !managed.contains(&d.name.as_str()))
+        .filter_map(|d| {
+            let b = d.backup.as_ref()?;
+            if b.storage_secret.is_some() {
+                return None;
+            }
+            let bucket = b
+                .destination
+                .as_deref()?
+                .strip_prefix("s3://")?
+                .split('/')
+                .next()?
+                .to_string();
+            bp.buckets
+                .iter()
+                .any(|x| bucket_name(ctx, x) == bucket)
+                .then(|| (d.name.clone(), bp.default_namespace().to_string(), bucket))
+        })
+        .collect()
+}
+
+/// The backup jobs' own Spaces keys, as EKS gives them an IAM role: one key per job granted
+/// `readwrite` on its destination bucket, written into the Secret its upload container reads
+/// (`crate::k8s::spaces_secret`) in the database's namespace, which the platform module owns
+/// (the database's credentials Secret is there). In `platform`.
+pub fn backup_keys(ctx: &Ctx, m: &mut Module) {
+    for (db, ns, bucket) in backup_jobs(ctx) {
+        let key = res(
+            "digitalocean_spaces_key",
+            &format!("{}_backup_spaces", ident(&db)),
+        );
+        m.file("connections").resource(
+            &key,
+            json!({
+                "name": format!("{}-{db}-backup", ctx.prefix),
+                "grant": [{"bucket": bucket, "permission": "readwrite"}],
+            }),
+        );
+        m.file("connections").resource(
+            &res("kubernetes_secret_v1", &format!("{}_backup_spaces", ident(&db))),
+            json!({
+                "metadata": {
+                    "name": crate::k8s::spaces_secret(&db),
+                    "namespace": crate::backend::connections::namespace_name(&ns),
+                    "labels": {"app.kubernetes.io/managed-by": "infragen", "app.kubernetes.io/part-of": &db},
+                },
+                "type": "Opaque",
+                "data": {
+                    "AWS_ACCESS_KEY_ID": key.attr("access_key"),
+                    "AWS_SECRET_ACCESS_KEY": key.attr("secret_key"),
+                },
+            }),
+        );
+    }
+}
