@@ -103,7 +103,7 @@ pub struct Job {
     /// Environment variables read from `secrets`.
     #[serde(default)]
     pub secret_env: Vec<SecretEnv>,
-    /// Databases, caches, queues, tables, buckets and secrets the job talks to, as in
+    /// Databases, caches, queues, tables, buckets, secrets and services the job talks to, as in
     /// `services[].uses`: the same connection variables (`<NAME>_HOST`, …), network
     /// policies, security group rules and least-privilege IAM.
     #[serde(default)]

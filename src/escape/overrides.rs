@@ -57,6 +57,15 @@ pub fn apply(loaded: &Loaded, provider: Provider, out: &mut Output) -> Result<()
             (None, Some(m)) => k8s.patch(m, &o.set).map(|(file, obj)| {
                 patched.push((format!("overrides[{i}].set"), file, obj));
             }),
+            // Neither: often an environment's `{ name, set }` meant to change a base override,
+            // which replaced the base list instead (it merges by name only when every item,
+            // in the base and the overlay, has a `name`).
+            (None, None) => Err(Diagnostic::new(
+                "an override names exactly one of `resource` (Terraform) or `manifest` (Kubernetes)",
+            )
+            .help(
+                "an environment's `overrides` merge into the base's by `name` only when every override of both has a `name`; otherwise they replace the list, and an item that only changes `set` names nothing",
+            )),
             _ => Err(Diagnostic::new(
                 "an override names exactly one of `resource` (Terraform) or `manifest` (Kubernetes)",
             )),

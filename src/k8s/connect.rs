@@ -14,6 +14,9 @@
 //! - Buckets (AWS): from the `<service>-connections` ConfigMap like any managed endpoint: a
 //!   derived S3 name ends in the account id, which the manifests cannot know and Terraform
 //!   can (`aws_caller_identity`); access is the pod's IAM role.
+//! - Buckets (DigitalOcean Spaces): the same ConfigMap, with the Spaces endpoint; the key
+//!   pair the platform module creates for the workload in its `<service>-connections`
+//!   Secret.
 //! - Blueprint secrets: by key from the Secret named after the secret, or on EKS from the
 //!   `<service>-connections` Secret External Secrets fills.
 //!
@@ -35,6 +38,11 @@ pub(crate) fn host(d: &DataService) -> String {
     format!("{}.{}.svc.cluster.local", d.service_name, d.namespace)
 }
 
+/// The DNS name of a service's Kubernetes Service.
+pub(crate) fn service_host(s: &Workload) -> String {
+    format!("{}.{}.svc.cluster.local", s.service_name, s.namespace)
+}
+
 /// The variables of `s`, with where each value comes from.
 pub(crate) fn bindings<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Vec<Binding<'c>> {
     let bp = ctx.bp;
@@ -45,7 +53,13 @@ pub(crate) fn bindings<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Vec<Binding<'c>> 
             });
         }
         match kind {
-            Kind::Table | Kind::Bucket => ctx.opts.aws_region.as_ref().map(|_| Flavor::Aws),
+            Kind::Table => ctx.opts.aws_region.as_ref().map(|_| Flavor::Aws),
+            // S3 on AWS; Spaces on DigitalOcean (`backend::digitalocean::spaces`).
+            Kind::Bucket => match ctx.opts.managed {
+                Some(Flavor::DigitalOcean) => Some(Flavor::DigitalOcean),
+                _ => ctx.opts.aws_region.as_ref().map(|_| Flavor::Aws),
+            },
+            Kind::Service => Some(Flavor::InCluster { auth: false }),
             _ => ctx.opts.managed,
         }
     });
@@ -86,6 +100,24 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
     let Value::Field(f) = b.value else {
         return None;
     };
+    if b.kind == Kind::Service {
+        // Another service: its Service's DNS name and port, as plain values.
+        let t = ctx
+            .services
+            .iter()
+            .find(|t| t.job.is_none() && t.name() == b.component)?;
+        let h = service_host(t);
+        let port = t.service_port().to_string();
+        return Some(literal(
+            var,
+            match f {
+                Field::Host => h,
+                Field::Port => port,
+                Field::Url => wiring::url(b.kind, false, &h, &port, None),
+                _ => return None,
+            },
+        ));
+    }
     if let Some(d) = ctx.data.iter().find(|d| d.name == b.component) {
         let h = host(d);
         let port = d.port.to_string();
@@ -115,11 +147,17 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
                 },
             ))
         }
-        _ => Some(if f.secret() {
-            secret_env_owned(var.clone(), connections_name(s.name()), var)
-        } else {
-            config_map_env(var, connections_name(s.name()))
-        }),
+        _ => Some(
+            if ctx
+                .opts
+                .managed
+                .is_none_or(|fl| wiring::from_secret_store(b.kind, fl, f))
+            {
+                secret_env_owned(var.clone(), connections_name(s.name()), var)
+            } else {
+                config_map_env(var, connections_name(s.name()))
+            },
+        ),
     }
 }
 

@@ -16,7 +16,9 @@
 //!   pods by label, managed ones by their subnets — on DigitalOcean the VPC and the
 //!   engines' fixed ports), cloud APIs for tables and secrets
 //!   (HTTPS), the API server when the pod mounts an API token, and the blueprint's
-//!   `egress` rules — never the instance metadata service;
+//!   `egress` rules — never the instance metadata service; a service another workload
+//!   `uses` also admits that workload's pods, from any namespace, on its port (without
+//!   per-service policies, in `<service>-from-users`), and they may reach its pods there;
 //! - `<data>-netpol` per in-cluster data service: only its users, its peers and its jobs
 //!   (and the monitoring namespace to the exporter's port).
 //!
@@ -220,6 +222,17 @@ fn uses_egress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
             });
             continue;
         }
+        // Another service: its pods (every track and colour carry `app`) on the container
+        // port the Service forwards to, in whichever namespace they run.
+        if let Some(t) = used_service(ctx, u.as_str()) {
+            if let Some(port) = t.bp.port {
+                rules.push(map! {
+                    "to" => vec![pods(t.name(), &t.namespace, &s.namespace)],
+                    "ports" => tcp(&[port]),
+                });
+            }
+            continue;
+        }
         let digitalocean = ctx.opts.managed == Some(crate::wiring::Flavor::DigitalOcean);
         let managed = |part: &str, port: u16| {
             let cidrs = if digitalocean {
@@ -261,6 +274,25 @@ fn uses_egress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
     rules
 }
 
+/// The service (not a job) named `name`, when a workload `uses` it.
+fn used_service<'c>(ctx: &'c Ctx, name: &str) -> Option<&'c Workload<'c>> {
+    ctx.services
+        .iter()
+        .find(|t| t.job.is_none() && t.name() == name)
+}
+
+/// Ingress from the workloads that `uses` service `s`, from any namespace, on its port.
+fn users_ingress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
+    let port = s.bp.port?;
+    let from: Vec<Map> = ctx
+        .services
+        .iter()
+        .filter(|u| u.bp.uses.iter().any(|x| x.as_str() == s.name()))
+        .map(|u| pods(u.name(), &u.namespace, &s.namespace))
+        .collect();
+    (!from.is_empty()).then(|| map! {"from" => from, "ports" => tcp(&[port])})
+}
+
 fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     let np = &ctx.platform.network_policies;
     let mut ports: Vec<u16> = s.bp.port.into_iter().collect();
@@ -299,6 +331,7 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     {
         ingress.push(rule);
     }
+    ingress.extend(users_ingress(ctx, s));
     let mut egress = Vec::new();
     if np.allow_same_namespace {
         egress.push(map! {"to" => vec![map! {"podSelector" => Map::new()}]});
@@ -428,6 +461,23 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                     ns,
                     service_policy(ctx, s),
                 ));
+            }
+        } else {
+            // Without per-service policies a service's users in other namespaces would meet
+            // `default-deny-ingress` alone: admit them by name.
+            for s in ctx.services.iter().filter(|s| s.namespace == ns) {
+                if let Some(rule) = users_ingress(ctx, s) {
+                    docs.push(policy(
+                        ctx,
+                        format!("{}-from-users", s.name()),
+                        ns,
+                        map! {
+                            "podSelector" => map! {"matchLabels" => map! {"app" => s.name()}},
+                            "policyTypes" => seq!["Ingress"],
+                            "ingress" => vec![rule],
+                        },
+                    ));
+                }
             }
         }
         // Data services' policies do not depend on `per_service`: `allow-same-namespace`

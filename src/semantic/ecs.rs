@@ -16,9 +16,21 @@
 //!   creates no VPC endpoints: without NAT a task cannot pull its image, read its secrets
 //!   or write its logs, so it never starts.
 //!   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html>
+//! - **In-cluster data services.** `deployment: in_cluster` runs a database, cache or queue
+//!   as a StatefulSet, and ECS has no Kubernetes cluster: nothing would run it, and the
+//!   services that `use` it would start without its variables, security group rules or
+//!   server. Refused at the `deployment`, with the managed service to use instead.
+//! - **Services using services.** ECS services reach the services they `use` through
+//!   Service Connect (`backend::aws::service_connect`), which gives a task the endpoints
+//!   that exist when it starts: a client is created after its servers, so services that
+//!   use each other in a cycle cannot be ordered and are refused at the `uses` entry that
+//!   closes it; a job (a task `RunTask` starts, which has no Service Connect) using a
+//!   service is refused too.
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, ContainerHealthCheck, Nat, Platform, TaskSize};
+use crate::blueprint::types::{
+    Blueprint, ContainerHealthCheck, Deployment, Nat, Platform, TaskSize,
+};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
@@ -45,6 +57,110 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     target_group(c, bp);
     egress(c, bp);
+    in_cluster(c, bp);
+    service_uses(c, bp);
+}
+
+/// `uses` entries naming a service: ECS tasks have no way to find each other.
+fn service_uses(c: &mut Checker, bp: &Blueprint) {
+    let is_service = |name: &str| bp.services.iter().any(|x| x.name == name);
+    for (i, job) in bp.jobs.iter().enumerate() {
+        for (j, u) in job.pod().uses.iter().enumerate() {
+            if !is_service(u.as_str()) {
+                continue;
+            }
+            c.error(
+                &format!("jobs[{i}].uses[{j}]"),
+                format!(
+                    "`{}` is a service, and an ECS scheduled task has no Service Connect (only services do): `{}` could not find it",
+                    u.as_str(),
+                    job.pod().name
+                ),
+            )
+            .help = Some(
+                "reach it through the load balancer's routes (set the URL in `env`), or run on `platform: eks`".into(),
+            );
+        }
+    }
+    // Services using services, by name; a `uses` entry closes a cycle when the service it
+    // names reaches back to the one that holds it.
+    let uses_of = |name: &str| -> Vec<&str> {
+        bp.services
+            .iter()
+            .find(|x| x.name == name)
+            .map(|x| {
+                x.uses
+                    .iter()
+                    .map(|u| u.as_str())
+                    .filter(|u| is_service(u))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let reaches = |from: &str, to: &str| {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack = vec![from];
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n) {
+                stack.extend(uses_of(n));
+            }
+        }
+        false
+    };
+    for (i, s) in bp.services.iter().enumerate() {
+        for (j, u) in s.uses.iter().enumerate() {
+            if !is_service(u.as_str()) || u.as_str() == s.name || !reaches(u.as_str(), &s.name) {
+                continue;
+            }
+            c.error(
+                &format!("services[{i}].uses[{j}]"),
+                format!(
+                    "`{}` and `{}` use each other (through `uses`): ECS Service Connect gives a task only the services deployed before it started, so one must be created first, and a cycle has no first",
+                    s.name,
+                    u.as_str()
+                ),
+            )
+            .help = Some(
+                "keep one direction in `uses`, or run on `platform: eks`".into(),
+            );
+        }
+    }
+}
+
+/// Data services declared `deployment: in_cluster`: nothing runs them on ECS.
+fn in_cluster(c: &mut Checker, bp: &Blueprint) {
+    let databases = (bp.databases.iter().enumerate()).map(|(i, d)| {
+        let managed = match d.engine {
+            crate::blueprint::types::DatabaseEngine::Mongodb => {
+                "AWS has no managed MongoDB infragen lowers to: run the stack on `platform: eks`"
+            }
+            _ => "use `deployment: managed` (RDS), or `platform: eks`",
+        };
+        (format!("databases[{i}]"), &d.name, d.deployment, managed)
+    });
+    let caches = (bp.caches.iter().enumerate()).map(|(i, x)| {
+        let managed = "use `deployment: managed` (ElastiCache), or `platform: eks`";
+        (format!("caches[{i}]"), &x.name, x.deployment, managed)
+    });
+    let queues = (bp.queues.iter().enumerate()).map(|(i, x)| {
+        let managed = "use `deployment: managed` (Amazon MQ), or `platform: eks`";
+        (format!("queues[{i}]"), &x.name, x.deployment, managed)
+    });
+    for (path, name, deployment, managed) in databases.chain(caches).chain(queues) {
+        if deployment != Deployment::InCluster {
+            continue;
+        }
+        c.error(
+            &format!("{path}.deployment"),
+            format!(
+                "`{name}` runs in the cluster, and platform `ecs_fargate` has none: nothing would run it, and the services that use it would start without it"
+            ),
+        )
+        .help = Some(managed.to_string());
+    }
 }
 
 /// The memory sizes (MiB) Fargate offers with `cpu` units, or `None` for a CPU it does not

@@ -314,7 +314,9 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
                     &format!("{path}.engine"),
                     "AWS offers no managed MongoDB that infragen lowers to",
                 )
-                .help = Some("set `deployment: in_cluster` for this database".into());
+                .help = Some(
+                    "set `deployment: in_cluster` for this database (on `platform: eks`, which runs it as a StatefulSet)".into(),
+                );
             }
             if d.storage.is_none()
                 && c.provider == Provider::Aws

@@ -49,12 +49,43 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     for (path, s) in workloads {
         let mut prefixes: HashMap<String, &str> = HashMap::new();
         for (j, u) in s.uses.iter().enumerate() {
-            if !data_set.contains(u.as_str()) {
+            let target = bp.services.iter().find(|x| x.name == u.as_str());
+            if data_set.contains(u.as_str()) {
+                // A data component: wired below and by the back-ends. A service of the same
+                // name would make `uses` ambiguous.
+                if target.is_some() {
+                    c.error(
+                        &format!("{path}.uses[{j}]"),
+                        format!("`{}` names both a service and a data component", u.as_str()),
+                    )
+                    .help = Some("rename one of them".into());
+                }
+            } else if let Some(other) = target {
+                // Another service: reached through its Kubernetes Service (`k8s::connect`,
+                // `k8s::network_policy`); ECS refuses it (`ecs.rs`).
+                let u = u.as_str();
+                if other.port.is_none() {
+                    c.error(
+                        &format!("{path}.uses[{j}]"),
+                        format!(
+                            "service `{u}` has no `port`, so `{}` cannot connect to it",
+                            s.name
+                        ),
+                    )
+                    .help = Some(format!("give `{u}` a `port`, or drop it from `uses`"));
+                } else if u == s.name {
+                    c.error(
+                        &format!("{path}.uses[{j}]"),
+                        format!("service `{u}` uses itself"),
+                    )
+                    .help = Some("drop it from `uses`: a service needs no route to itself".into());
+                }
+            } else {
                 c.unknown_name(
                     &format!("{path}.uses[{j}]"),
                     "component",
                     u,
-                    data.iter().copied(),
+                    data.iter().copied().chain(services.iter().copied()),
                 );
             }
             if let Some(p) = &u.env_prefix
@@ -96,6 +127,25 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                             k,
                             sec.keys.iter().map(String::as_str),
                         );
+                    }
+                    // Without `key`, a secret of several keys gives a different value per
+                    // platform, none of them one of its keys: ECS and External Secrets the
+                    // whole JSON document, a Kubernetes Secret the key named like the
+                    // variable, which the secret does not declare.
+                    if e.key.is_none() && sec.keys.len() > 1 && !sec.keys.contains(&e.name) {
+                        c.error(
+                            &p,
+                            format!(
+                                "secret `{}` holds several keys ({}); `{}` needs the one it reads",
+                                sec.name,
+                                sec.keys.join(", "),
+                                e.name
+                            ),
+                        )
+                        .help = Some(format!(
+                            "add `key: {}` (or another of its keys)",
+                            sec.keys[0]
+                        ));
                     }
                 }
             }
@@ -246,6 +296,31 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             && !issuers.contains(&iss.as_str())
         {
             c.unknown_name("ingress.tls.issuer", "issuer", iss, issuers.iter().copied());
+        }
+        // With no issuer declared, the cloud back-ends install no cert-manager
+        // (`backend::helm::cert_manager`) and make no ClusterIssuer: the annotation would
+        // name nothing, no certificate would be issued into `tls.secret_name`, and the
+        // controller would serve its own self-signed default. An existing cluster
+        // (`--provider kubernetes`) may hold the issuer: listed in preconditions.json there.
+        if let Some(tls) = &ing.tls
+            && let Some(iss) = &tls.issuer
+            && ing.enabled
+            && issuers.is_empty()
+            && c.provider != crate::catalog::Provider::Kubernetes
+        {
+            let d = c.error(
+                "ingress.tls.issuer",
+                format!(
+                    "no `kubernetes.issuers` declares issuer `{iss}`: nothing would install cert-manager or create the ClusterIssuer, so no certificate would be issued for the ingress hosts"
+                ),
+            );
+            d.expected = Some(format!(
+                "`kubernetes.issuers` with `{{ name: {iss}, kind: acme, server: \"https://acme-v02.api.letsencrypt.org/directory\", email: … }}` (or `kind: self_signed`)"
+            ));
+            d.help = Some(
+                "declare the issuer, or drop `tls.issuer` and put a certificate into `tls.secret_name` yourself"
+                    .into(),
+            );
         }
         if ing.hosts.is_empty() {
             c.error("ingress.hosts", "an ingress needs at least one host");
@@ -433,10 +508,30 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
                             | crate::blueprint::types::Platform::EksFargate
                     )
                 });
-            if in_cluster && !eks && b.destination.is_some() && b.storage_secret.is_none() {
+            // On DigitalOcean, a destination in one of the blueprint's Spaces buckets gets a
+            // Spaces key of its own from the platform module (`backend::digitalocean::spaces`).
+            let spaces = c.provider == crate::catalog::Provider::Digitalocean
+                && b.destination.as_deref().is_some_and(|dest| {
+                    let bucket = dest
+                        .strip_prefix("s3://")
+                        .and_then(|r| r.split('/').next())
+                        .unwrap_or_default();
+                    bp.buckets.iter().any(|x| {
+                        x.bucket
+                            .clone()
+                            .unwrap_or_else(|| format!("{}-{}-{}", bp.name, c.loaded.env, x.name))
+                            == bucket
+                    })
+                });
+            if in_cluster
+                && !eks
+                && !spaces
+                && b.destination.is_some()
+                && b.storage_secret.is_none()
+            {
                 let e = c.error(
                     &format!("{path}.backup.destination"),
-                    "backups copied off the cluster need credentials for the object store, and the backup job has no cloud identity here (only EKS gives it an IAM role)",
+                    "backups copied off the cluster need credentials for the object store, and the backup job has no cloud identity here (EKS gives it an IAM role; DigitalOcean a Spaces key for one of the blueprint's `buckets`)",
                 );
                 e.expected = Some("`backup.storage_secret` naming a Kubernetes Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into());
                 e.help = Some("add `storage_secret: <name>-backup-credentials` (synth lists it in preconditions.json), or remove `destination` to keep the archives in the volume claim".into());

@@ -1,12 +1,10 @@
 //! Services without a `port` (queue workers): they serve nothing, so nothing may route to
-//! them, reach them by port, or probe a port; their probes run a command, or there are none.
-//! Each refusal names the field, since emitting it would produce a route or probe that
-//! can never succeed.
-
-use std::collections::HashMap;
+//! them or probe a port; their probes run a command, or there are none. Each refusal names
+//! the field, since emitting it would produce a route or probe that can never succeed. (No
+//! workload names a service in `uses`: `references` refuses that for every service.)
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, Probe, Service};
+use crate::blueprint::types::{Blueprint, Probe};
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     for (i, s) in bp.services.iter().enumerate() {
@@ -73,30 +71,6 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 )
                 .help =
                     Some("probe with `command: [...]` (an exec probe), or drop the probe".into());
-            }
-        }
-    }
-    // Another service reaching a worker by port (`uses`) would get no endpoint. Services by
-    // name (the first of a name, as a search would find), so a large stack is checked in
-    // linear time rather than one search of every service per `uses` entry.
-    let mut by_name: HashMap<&str, &Service> = HashMap::new();
-    for w in &bp.services {
-        by_name.entry(w.name.as_str()).or_insert(w);
-    }
-    for (i, s) in bp.services.iter().enumerate() {
-        for (j, u) in s.uses.iter().enumerate() {
-            let u = u.as_str();
-            if let Some(w) = by_name.get(u)
-                && w.port.is_none()
-            {
-                c.error(
-                    &format!("services[{i}].uses[{j}]"),
-                    format!(
-                        "service `{u}` has no `port`, so `{}` cannot connect to it",
-                        s.name
-                    ),
-                )
-                .help = Some(format!("give `{u}` a `port`, or drop it from `uses`"));
             }
         }
     }

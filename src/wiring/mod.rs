@@ -10,8 +10,9 @@
 //! | cache | `_HOST`, `_PORT`, `_URL` | `_AUTH_TOKEN` (ElastiCache), `_USERNAME` + `_PASSWORD` (DigitalOcean), `_PASSWORD` (in cluster) |
 //! | queue | `_HOST`, `_PORT`, `_URL` | `_USERNAME`, `_PASSWORD` |
 //! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
-//! | bucket | `_HOST`, `_PORT`, `_BUCKET`, `_URL`, `_REGION` | the pod's cloud identity (IAM on exactly that bucket) |
+//! | bucket | `_HOST`, `_PORT`, `_BUCKET`, `_URL`, `_REGION` (DigitalOcean: and `_ENDPOINT`) | AWS: the pod's cloud identity (IAM on exactly that bucket); DigitalOcean: `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY` of a Spaces key granted exactly its buckets |
 //! | secret | `_<KEY>` per key of the secret | all of them |
+//! | service | `_HOST`, `_PORT`, `_URL` (`http://…`): its Kubernetes Service, or its ECS Service Connect alias | none |
 //!
 //! This module decides *which* variables a service gets ([`bindings`]); each back-end decides
 //! where their values come from (Terraform references, in-cluster Service DNS names, a
@@ -28,6 +29,8 @@ pub enum Kind {
     Table,
     Bucket,
     Secret,
+    /// Another service, reached through its Kubernetes Service or ECS Service Connect.
+    Service,
 }
 
 /// One value a workload gets about a component.
@@ -40,9 +43,16 @@ pub enum Field {
     Table,
     Bucket,
     Region,
+    /// The S3 API's endpoint URL (`https://<region>.digitaloceanspaces.com`): an S3 SDK
+    /// talks to AWS unless it is given one.
+    Endpoint,
     Username,
     Password,
     AuthToken,
+    /// A Spaces access key pair: Spaces has no workload identity, so a pod signs its S3
+    /// requests with a key.
+    AccessKeyId,
+    SecretAccessKey,
 }
 
 impl Field {
@@ -55,16 +65,38 @@ impl Field {
             Field::Table => "TABLE",
             Field::Bucket => "BUCKET",
             Field::Region => "REGION",
+            Field::Endpoint => "ENDPOINT",
             Field::Username => "USERNAME",
             Field::Password => "PASSWORD",
             Field::AuthToken => "AUTH_TOKEN",
+            Field::AccessKeyId => "ACCESS_KEY_ID",
+            Field::SecretAccessKey => "SECRET_ACCESS_KEY",
         }
     }
 
     /// Whether the value is a credential (read from a Secret, never written out).
     pub fn secret(self) -> bool {
-        matches!(self, Field::Username | Field::Password | Field::AuthToken)
+        matches!(
+            self,
+            Field::Username
+                | Field::Password
+                | Field::AuthToken
+                | Field::AccessKeyId
+                | Field::SecretAccessKey
+        )
     }
+}
+
+/// Whether field `f` of a component of `kind` running as `flavor` reaches the workload from
+/// a secret store (a Secret key, an ECS `secrets` entry) rather than with the endpoints (a
+/// ConfigMap key, an ECS `environment` value). Every credential does, except Amazon MQ's
+/// user name: infragen fixes it (`<queue>_admin`, `backend::aws::queue`), so it is known
+/// text, not a secret any store holds, and the back-ends write it beside the endpoints. One
+/// rule for the manifests (which object a pod reads) and the back-ends (which object they
+/// fill), so the two never disagree — a key a pod reads that its object lacks keeps the pod
+/// from starting (`CreateContainerConfigError`).
+pub fn from_secret_store(kind: Kind, flavor: Flavor, f: Field) -> bool {
+    f.secret() && !(kind == Kind::Queue && flavor == Flavor::Aws && f == Field::Username)
 }
 
 /// Where a data component runs, which decides its credential variables.
@@ -74,7 +106,7 @@ pub enum Flavor {
     InCluster { auth: bool },
     /// AWS managed services (RDS, ElastiCache, Amazon MQ, DynamoDB, S3).
     Aws,
-    /// DigitalOcean managed databases.
+    /// DigitalOcean managed databases and Spaces buckets.
     DigitalOcean,
 }
 
@@ -124,6 +156,9 @@ pub fn kind_of(bp: &Blueprint, name: &str) -> Option<Kind> {
     if bp.secrets.iter().any(|s| s.name == name) {
         return Some(Kind::Secret);
     }
+    if bp.services.iter().any(|s| s.name == name) {
+        return Some(Kind::Service);
+    }
     None
 }
 
@@ -140,8 +175,21 @@ pub fn fields(kind: Kind, flavor: Flavor) -> Vec<Field> {
         },
         Kind::Queue => vec![Host, Port, Url, Username, Password],
         Kind::Table => vec![Host, Port, Table, Region],
+        // Spaces speaks the S3 API at its own endpoint and knows no pod identity: the
+        // endpoint and a key pair (`backend::digitalocean::spaces`).
+        Kind::Bucket if flavor == Flavor::DigitalOcean => vec![
+            Host,
+            Port,
+            Bucket,
+            Url,
+            Region,
+            Endpoint,
+            AccessKeyId,
+            SecretAccessKey,
+        ],
         Kind::Bucket => vec![Host, Port, Bucket, Url, Region],
         Kind::Secret => Vec::new(),
+        Kind::Service => vec![Host, Port, Url],
     }
 }
 
@@ -180,6 +228,9 @@ pub fn bindings<'a>(
             continue;
         };
         for f in fields(kind, fl) {
+            if f == Field::Database && !names_a_database(bp, &u.name, fl) {
+                continue;
+            }
             out.push(Binding {
                 var: [prefix.as_str(), "_", f.suffix()].concat(),
                 component: &u.name,
@@ -189,6 +240,23 @@ pub fn bindings<'a>(
         }
     }
     out
+}
+
+/// Whether database component `name` running as `flavor` has a database for `_DATABASE`
+/// (and the URL's path) to name. RDS creates a MySQL instance's initial database only from
+/// `DBName` ("If this parameter isn't specified, no database is created in the DB
+/// instance", CreateDBInstance,
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html>),
+/// so a MySQL database without `database_name` has none to name, and its clients get no
+/// `_DATABASE`: on EKS that variable is read from the `<service>-connections` ConfigMap by
+/// key, and a key the ConfigMap lacks keeps the pod from starting
+/// (`CreateContainerConfigError`). PostgreSQL always has `postgres`; DigitalOcean's
+/// clusters `defaultdb`; in-cluster servers the component's name.
+pub fn names_a_database(bp: &Blueprint, name: &str, flavor: Flavor) -> bool {
+    let Some(d) = bp.databases.iter().find(|d| d.name == name) else {
+        return true;
+    };
+    flavor != Flavor::Aws || d.database_name.is_some() || d.engine != DatabaseEngine::Mysql
 }
 
 /// `bindings` minus the variables the service sets itself (`env`, `secret_env`): the
@@ -219,6 +287,8 @@ pub fn scheme(kind: Kind, tls: bool) -> &'static str {
         (Kind::Queue, false) => "amqp",
         (Kind::Queue, true) => "amqps",
         (Kind::Bucket, _) => "s3",
+        // Inside the cluster, plain HTTP to the Service (TLS, if any, is the app's).
+        (Kind::Service, _) => "http",
         _ => "https",
     }
 }
@@ -232,23 +302,38 @@ pub fn url(kind: Kind, tls: bool, host: &str, port: &str, database: Option<&str>
 /// The text of [`url`] around `host:port`, for back-ends whose host or port is a
 /// reference: (`scheme://`, `[/database][?tls]`).
 pub fn url_around(kind: Kind, tls: bool, database: Option<&str>) -> (String, String) {
-    let after = database.map(|db| format!("/{db}")).unwrap_or_default();
-    (
-        format!("{}://", scheme(kind, tls)),
-        after + tls_query(kind, tls),
-    )
+    let query = url_query(kind, tls);
+    // Options follow a `/` even without a database: MongoDB's connection string requires
+    // it (`mongodb://host:port/?tls=true`; drivers refuse `host:port?…`), and libpq reads
+    // an empty database name as its default.
+    let after = match database {
+        Some(db) => format!("/{db}"),
+        None if !query.is_empty() => "/".to_string(),
+        None => String::new(),
+    };
+    (format!("{}://", scheme(kind, tls)), after + query)
 }
 
-/// The query that makes a client of a TLS-only managed database use TLS, where the URL has
-/// one every driver reads: `sslmode=require` for PostgreSQL (libpq's connection URI; RDS with
-/// `rds.force_ssl` and DigitalOcean refuse plain connections, and libpq-style clients
-/// default to trying plain first or, like node-postgres, to no TLS at all) and `tls=true` for
-/// MongoDB (the connection string specification). MySQL clients spell it differently each
-/// (`ssl-mode`, `sslMode`, `tls`), so its URL carries none: configure the client.
-pub fn tls_query(kind: Kind, tls: bool) -> &'static str {
+/// The query of a component's URL: what a client needs beyond `host:port/database`.
+///
+/// - TLS where a managed database requires it and the URL has a way every driver reads:
+///   `sslmode=require` for PostgreSQL (libpq's connection URI; RDS with `rds.force_ssl` and
+///   DigitalOcean refuse plain connections, and libpq-style clients default to trying plain
+///   first or, like node-postgres, to no TLS at all) and `tls=true` for MongoDB (the
+///   connection string specification). MySQL clients spell it differently each (`ssl-mode`,
+///   `sslMode`, `tls`), so its URL carries none: configure the client.
+/// - `authSource=admin` for MongoDB, managed or in the cluster: the user clients get is
+///   defined in the `admin` database (the official image's `MONGO_INITDB_ROOT_USERNAME`,
+///   DigitalOcean's `doadmin` and database users), and a driver authenticates against the
+///   database in the URL's path when `authSource` is absent ("If authSource is unspecified,
+///   authSource defaults to the defaultauthdb specified in the connection string",
+///   <https://www.mongodb.com/docs/manual/reference/connection-string-options/#mongodb-urioption-urioption.authSource>),
+///   so `mongodb://…/catalog` alone fails with "Authentication failed".
+pub fn url_query(kind: Kind, tls: bool) -> &'static str {
     match (kind, tls) {
         (Kind::Database(DatabaseEngine::Postgres), true) => "?sslmode=require",
-        (Kind::Database(DatabaseEngine::Mongodb), true) => "?tls=true",
+        (Kind::Database(DatabaseEngine::Mongodb), true) => "?tls=true&authSource=admin",
+        (Kind::Database(DatabaseEngine::Mongodb), false) => "?authSource=admin",
         _ => "",
     }
 }
@@ -349,7 +434,12 @@ mod tests {
         let mongo = Kind::Database(DatabaseEngine::Mongodb);
         assert_eq!(
             url(mongo, true, "m", "27017", None),
-            "mongodb://m:27017?tls=true"
+            "mongodb://m:27017/?tls=true&authSource=admin"
+        );
+        // The user clients get is defined in `admin`, in the cluster too.
+        assert_eq!(
+            url(mongo, false, "m", "27017", Some("catalog")),
+            "mongodb://m:27017/catalog?authSource=admin"
         );
         let mysql = Kind::Database(DatabaseEngine::Mysql);
         assert_eq!(

@@ -112,3 +112,33 @@ fn an_alb_without_a_certificate_is_refused_on_eks() {
             .is_some_and(|a| a.ends_with("0a1b2c3d-0000-4000-8000-000000000000"))
     );
 }
+
+/// The certificate `infra` creates for an ALB on EKS is issued only once its DNS validation
+/// records exist, and until then the controller discovers no certificate for the Ingress
+/// hosts: every AWS output with one lists the records to make in `preconditions.json`
+/// (`AcmDnsValidation`, with every name of the certificate), as the ECS output does.
+#[test]
+fn a_certificate_infra_creates_is_a_listed_precondition() {
+    let mut checked = 0;
+    for (stem, path, provider, env) in matrix() {
+        if provider != Provider::Aws {
+            continue;
+        }
+        let out = crate::support::synth(&path, provider, &env);
+        let pre: Vec<Value> = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+        for c in resources(&out, "infra", "aws_acm_certificate") {
+            let domain = c["domain_name"].as_str().unwrap();
+            let listed = pre
+                .iter()
+                .find(|p| p["kind"] == "AcmDnsValidation" && p["name"] == domain)
+                .unwrap_or_else(|| {
+                    panic!("{stem} {env}: certificate {domain} is not in preconditions.json")
+                });
+            let mut names = vec![Value::from(domain)];
+            names.extend(c["subject_alternative_names"].as_array().unwrap().clone());
+            assert_eq!(listed["keys"], Value::from(names), "{stem} {env}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 2, "only {checked} certificates checked");
+}

@@ -6,7 +6,7 @@
 //!   Terraform module, an ExternalSecret's target) or listed in `preconditions.json`;
 //! - no data service's credentials are among the listed ones (they are delivered);
 //! - every workload sees `<NAME>_HOST` for each database, cache and queue it uses (and table
-//!   and bucket on AWS), under its `env_prefix` when it has one;
+//!   and bucket on AWS, bucket on DigitalOcean), under its `env_prefix` when it has one;
 //! - metrics-server is installed wherever an autoscaler runs on a cloud cluster.
 //!
 //! A new kind of Secret reference that nothing makes fails here.
@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{manifests, matrix, synth};
+use crate::support::{manifests, matrix, providers_of, synth};
 
 /// A blueprint as a new user writes it: every kind of component, a renamed prefix, an
 /// in-cluster database beside managed ones, a secret used whole and by key, an autoscaler.
@@ -82,6 +82,24 @@ fn outputs() -> Vec<(String, String, Provider, String, infragen::Output)> {
             o,
         ));
     }
+    // Blueprints new users wrote (`tests/fixtures/new-user/`), every provider and environment.
+    for path in new_user_fixtures() {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let envs = infragen::blueprint::environments(&stem, text.as_bytes()).unwrap();
+        for provider in providers_of(&path) {
+            for env in &envs {
+                let o = synth(&path, provider, env);
+                out.push((
+                    format!("new-user/{stem} --provider {provider} --env {env}"),
+                    text.clone(),
+                    provider,
+                    env.clone(),
+                    o,
+                ));
+            }
+        }
+    }
     for provider in [Provider::Aws, Provider::Digitalocean, Provider::Kubernetes] {
         let o = infragen::synthesize("shop.yaml", NEW_USER.as_bytes(), provider, "production")
             .unwrap_or_else(|d| panic!("new-user blueprint --provider {provider}:\n{d}"));
@@ -94,6 +112,18 @@ fn outputs() -> Vec<(String, String, Provider, String, infragen::Output)> {
         ));
     }
     out
+}
+
+/// `tests/fixtures/new-user/*.yaml`, sorted.
+pub(crate) fn new_user_fixtures() -> Vec<std::path::PathBuf> {
+    let dir = crate::support::root().join("tests/fixtures/new-user");
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    v.sort();
+    v
 }
 
 fn s(v: &Value) -> &str {
@@ -329,7 +359,10 @@ fn every_workload_sees_each_component_it_uses() {
                     let aws = provider == Provider::Aws
                         && (bp.tables.iter().any(|t| t.name == u.name)
                             || bp.buckets.iter().any(|b| b.name == u.name));
-                    data || aws
+                    // Spaces buckets on DigitalOcean.
+                    let spaces = provider == Provider::Digitalocean
+                        && bp.buckets.iter().any(|b| b.name == u.name);
+                    data || aws || spaces
                 })
                 .map(|u| format!("{}_HOST", u.prefix()))
                 .collect();
@@ -608,6 +641,25 @@ fn off_cluster_backups_have_credentials() {
     .unwrap();
     let job = &aws.files["k8s/shop/catalog.yaml"];
     assert!(job.contains("serviceAccountName: catalog-backup"));
+    // Without `schedule` (or `window`) the CronJob still runs, daily at 02:00 UTC: its
+    // upload needs the role all the same (it ran as the namespace's default account, with no
+    // credentials, and failed every night).
+    let unscheduled = infragen::synthesize(
+        "shop.yaml",
+        with_backup
+            .replace("schedule: \"0 2 * * *\", ", "")
+            .as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap();
+    let job = &unscheduled.files["k8s/shop/catalog.yaml"];
+    assert!(job.contains("schedule: \"0 2 * * *\""), "{job}");
+    assert!(job.contains("serviceAccountName: catalog-backup"), "{job}");
+    assert!(
+        unscheduled.files["terraform/infra/identity.tf.json"]
+            .contains(r#"arn:aws:s3:::shop-backups/catalog/*"#)
+    );
     // The ServiceAccount is Terraform's, annotated with the role found by name.
     let accounts = &aws.files["terraform/platform/service_accounts.tf.json"];
     assert!(accounts.contains("\"name\": \"catalog-backup\""));
@@ -661,4 +713,402 @@ fn managed_postgres_urls_ask_for_tls() {
         }
     }
     assert!(checked > 10, "{checked}");
+}
+
+/// Keys each Secret and ConfigMap (`namespace/name`) the output makes or lists holds; `None`
+/// when its keys cannot be read off the output (all keys then count as present).
+type Keys = BTreeMap<String, Option<BTreeSet<String>>>;
+
+/// Namespace of a Terraform-made object: a literal, or
+/// `${kubernetes_namespace_v1.<n>.metadata[0].name}` resolved through the module's namespaces.
+fn tf_namespace(ns: &str, namespaces: &BTreeMap<String, String>) -> String {
+    ns.strip_prefix("${kubernetes_namespace_v1.")
+        .and_then(|r| r.split('.').next())
+        .and_then(|n| namespaces.get(n).cloned())
+        .unwrap_or_else(|| ns.to_string())
+}
+
+/// Add `keys` to what `at` holds (`None`, any key, wins).
+fn merge(made: &mut Keys, at: String, keys: Option<BTreeSet<String>>) {
+    match (made.get_mut(&at), keys) {
+        (Some(Some(have)), Some(keys)) => have.extend(keys),
+        (Some(have), None) => *have = None,
+        (Some(None), Some(_)) => {}
+        (None, keys) => {
+            made.insert(at, keys);
+        }
+    }
+}
+
+/// The keys of every Secret and ConfigMap the output makes (manifests, Terraform
+/// `kubernetes_secret_v1` / `kubernetes_config_map_v1`, ExternalSecret targets) or lists in
+/// `preconditions.json`.
+fn keys_made(out: &infragen::Output) -> (Keys, Keys) {
+    let (mut secrets, mut config_maps) = (Keys::new(), Keys::new());
+    let keys_of = |data: &Value| -> Option<BTreeSet<String>> {
+        data.as_object().map(|m| m.keys().cloned().collect())
+    };
+    let mut namespaces: BTreeMap<String, String> = BTreeMap::new();
+    let mut objects: Vec<(&str, Value)> = Vec::new();
+    for (file, text) in &out.files {
+        if !(file.starts_with("terraform/") && file.ends_with(".tf.json")) {
+            continue;
+        }
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let res = &doc["resource"];
+        if let Some(m) = res["kubernetes_namespace_v1"].as_object() {
+            for (n, body) in m {
+                namespaces.insert(n.clone(), s(&body["metadata"]["name"]).to_string());
+            }
+        }
+        for (ty, kind) in [
+            ("kubernetes_secret_v1", "Secret"),
+            ("kubernetes_config_map_v1", "ConfigMap"),
+        ] {
+            for body in res[ty].as_object().into_iter().flat_map(|m| m.values()) {
+                objects.push((kind, body.clone()));
+            }
+        }
+        for body in res["kubernetes_manifest"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            let o = &body["manifest"];
+            if s(&o["kind"]) != "ExternalSecret" {
+                continue;
+            }
+            let at = format!(
+                "{}/{}",
+                s(&o["metadata"]["namespace"]),
+                s(&o["spec"]["target"]["name"])
+            );
+            // `dataFrom` copies keys the output cannot name.
+            let keys = o["spec"]["dataFrom"].is_null().then(|| {
+                o["spec"]["data"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|d| s(&d["secretKey"]).to_string())
+                    .collect()
+            });
+            // Several ExternalSecrets may fill one target (`creationPolicy: Merge`).
+            merge(&mut secrets, at, keys);
+        }
+    }
+    for (kind, body) in objects {
+        let ns = tf_namespace(s(&body["metadata"]["namespace"]), &namespaces);
+        let at = format!("{ns}/{}", s(&body["metadata"]["name"]));
+        let mut keys = keys_of(&body["data"]).unwrap_or_default();
+        keys.extend(keys_of(&body["binary_data"]).unwrap_or_default());
+        if kind == "Secret" {
+            merge(&mut secrets, at, Some(keys));
+        } else {
+            merge(&mut config_maps, at, Some(keys));
+        }
+    }
+    for d in manifests(out) {
+        let at = format!(
+            "{}/{}",
+            s(&d["metadata"]["namespace"]),
+            s(&d["metadata"]["name"])
+        );
+        match s(&d["kind"]) {
+            "ConfigMap" => {
+                merge(
+                    &mut config_maps,
+                    at,
+                    keys_of(&d["data"]).or(Some(BTreeSet::new())),
+                );
+            }
+            "Secret" => {
+                let mut keys = keys_of(&d["data"]).unwrap_or_default();
+                keys.extend(keys_of(&d["stringData"]).unwrap_or_default());
+                merge(&mut secrets, at, Some(keys));
+            }
+            _ => {}
+        }
+    }
+    let pre: Vec<Value> = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+    for p in pre.iter().filter(|p| s(&p["kind"]) == "Secret") {
+        let at = format!("{}/{}", s(&p["namespace"]), s(&p["name"]));
+        let keys: BTreeSet<String> = p["keys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|k| s(k).to_string())
+            .collect();
+        // A listed Secret without keys (a docker config, a backup's credentials) is
+        // whatever its owner puts in it.
+        merge(&mut secrets, at, (!keys.is_empty()).then_some(keys));
+    }
+    (secrets, config_maps)
+}
+
+/// A pod reads a ConfigMap or Secret key that is not there: Kubernetes refuses to start its
+/// container (`CreateContainerConfigError`: "couldn't find key … in ConfigMap"), unless the
+/// reference is `optional`. So every key a pod reads by `configMapKeyRef` / `secretKeyRef`
+/// is a key the object the output makes (or lists) holds — not just an object of that name.
+#[test]
+fn every_key_a_pod_reads_is_in_its_object() {
+    let mut checked = 0;
+    for (label, _, _, _, out) in outputs() {
+        let (secrets, config_maps) = keys_made(&out);
+        for d in &manifests(&out) {
+            let Some(pod) = pod_spec(d) else { continue };
+            let ns = s(&d["metadata"]["namespace"]);
+            let containers = pod["containers"]
+                .as_array()
+                .into_iter()
+                .chain(pod["initContainers"].as_array())
+                .flatten();
+            for c in containers {
+                for e in c["env"].as_array().into_iter().flatten() {
+                    for (reference, made) in [
+                        (&e["valueFrom"]["secretKeyRef"], &secrets),
+                        (&e["valueFrom"]["configMapKeyRef"], &config_maps),
+                    ] {
+                        if reference.is_null() || reference["optional"] == true {
+                            continue;
+                        }
+                        let at = format!("{ns}/{}", s(&reference["name"]));
+                        let key = s(&reference["key"]);
+                        // Objects nobody makes are `every_secret_a_pod_reads_is_made_or_listed`'s.
+                        let Some(keys) = made.get(&at) else { continue };
+                        checked += 1;
+                        if let Some(keys) = keys {
+                            assert!(
+                                keys.contains(key),
+                                "{label}: {} {} (container {}) reads key {key} of {at} for {}, which holds only {keys:?}",
+                                s(&d["kind"]),
+                                s(&d["metadata"]["name"]),
+                                s(&c["name"]),
+                                s(&e["name"]),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 200, "only {checked} keys checked");
+}
+
+/// The user a MongoDB client gets is defined in the `admin` database (the official image's
+/// root user in the cluster, DigitalOcean's `doadmin` and database users), and a driver
+/// authenticates against the database in the URL's path unless `authSource` says otherwise:
+/// every MongoDB URL the output hands a workload says `authSource=admin`, after a `/` (the
+/// connection string requires one before its options).
+///
+/// A DigitalOcean managed MongoDB is a replica set reached through its DNS seed list, as
+/// DigitalOcean's own connection strings do (`mongodb+srv://…@<host>/…`): its URL is the SRV
+/// form, which takes no port.
+#[test]
+fn mongodb_urls_authenticate_where_the_user_lives() {
+    let mut checked = 0;
+    let mut srv = 0;
+    for (label, _, _, _, out) in outputs() {
+        for (file, text) in &out.files {
+            for (at, _) in text.match_indices("mongodb+srv://") {
+                let rest = &text[at..];
+                let end = rest.find(['"', '\\', '\n', ' ']).unwrap_or(rest.len());
+                let url = &rest[..end];
+                let host = url
+                    .trim_start_matches("mongodb+srv://")
+                    .split('/')
+                    .next()
+                    .unwrap();
+                assert!(
+                    !host.ends_with(".port}")
+                        && !host
+                            .rsplit_once(':')
+                            .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit())),
+                    "{label} {file}: {url}: the SRV form takes no port"
+                );
+                assert!(
+                    url.contains("authSource=admin"),
+                    "{label} {file}: {url} authenticates against its path's database"
+                );
+                srv += 1;
+            }
+            for (at, _) in text.match_indices("mongodb://") {
+                let rest = &text[at..];
+                let end = rest.find(['"', '\\', '\n', ' ']).unwrap_or(rest.len());
+                let url = &rest[..end];
+                // Client URLs only, not the replica set's own init script (every member).
+                if url.contains(',') {
+                    continue;
+                }
+                let (base, query) = url.split_once('?').unwrap_or((url, ""));
+                assert!(
+                    base.ends_with("/admin") || query.split('&').any(|o| o == "authSource=admin"),
+                    "{label} {file}: {url} authenticates against its path's database, where no user is defined"
+                );
+                let hosts = url.trim_start_matches("mongodb://");
+                assert!(
+                    hosts.split('?').next().unwrap().contains('/'),
+                    "{label} {file}: {url}: options without the `/` the connection string requires"
+                );
+                assert!(
+                    !url.contains("digitalocean_database_cluster"),
+                    "{label} {file}: {url}: a DigitalOcean MongoDB is reached through its seed list (mongodb+srv://)"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10, "only {checked} MongoDB URLs checked");
+    assert!(srv >= 2, "only {srv} DigitalOcean MongoDB URLs checked");
+}
+
+/// `synth` names the blueprint parts a provider leaves out ("… does not lower these
+/// blueprint parts yet, so they are absent from the output: databases (2)"). A part named
+/// there is absent indeed: none of its databases, caches or queues appears in any file —
+/// a blueprint with managed and in-cluster databases side by side was told both were
+/// missing while the output held both.
+#[test]
+fn parts_said_to_be_absent_are_absent() {
+    let mut notes = 0;
+    for (label, text, _, env, out) in outputs() {
+        let loaded = infragen::blueprint::load("x.yaml", text.as_bytes(), &env).unwrap();
+        let bp = &loaded.blueprint;
+        let Some(note) = out
+            .notes
+            .iter()
+            .find(|n| n.text.contains("so they are absent from the output"))
+        else {
+            continue;
+        };
+        notes += 1;
+        let parts = note.text.rsplit(": ").next().unwrap();
+        for (part, names) in [
+            (
+                "databases",
+                bp.databases.iter().map(|d| &d.name).collect::<Vec<_>>(),
+            ),
+            ("caches", bp.caches.iter().map(|c| &c.name).collect()),
+            ("queues", bp.queues.iter().map(|q| &q.name).collect()),
+        ] {
+            if !parts.split(", ").any(|p| p.split(' ').next() == Some(part)) {
+                continue;
+            }
+            for name in names {
+                let ident = name.replace('-', "_");
+                let found = out.files.iter().find(|(f, t)| {
+                    f.ends_with(&format!("/{name}.yaml")) || t.contains(&format!("\"{ident}\": {{"))
+                });
+                assert!(
+                    found.is_none(),
+                    "{label}: the note says {part} are absent, but {} holds `{name}`",
+                    found.unwrap().0
+                );
+            }
+        }
+    }
+    assert!(notes > 5, "only {notes} notes of absent parts read");
+}
+
+/// DigitalOcean has no secrets manager, so `synth` names the blueprint secrets to create by
+/// hand. None of them is one the output makes itself (an in-cluster cache's generated
+/// `auth_token_secret`): created by hand as well, the `platform` module's create fails
+/// ("already exists").
+#[test]
+fn secrets_to_create_by_hand_are_not_made_by_the_output() {
+    let mut checked = 0;
+    for (label, _, _, _, out) in outputs() {
+        let Some(note) = out
+            .notes
+            .iter()
+            .find(|n| n.text.contains("DigitalOcean has no secrets manager"))
+        else {
+            continue;
+        };
+        let list = note.text["secrets (".len()..].split_once(')').unwrap().0;
+        let made = made_by_terraform(&out).secrets;
+        for name in list.split(", ") {
+            checked += 1;
+            let clash = made.iter().find(|at| at.ends_with(&format!("/{name}")));
+            assert!(
+                clash.is_none(),
+                "{label}: the note asks for Secret `{name}` to be created by hand, but the platform module creates {}",
+                clash.unwrap()
+            );
+        }
+    }
+    assert!(checked > 3, "only {checked} secrets checked");
+}
+
+/// A variable read from a blueprint secret reads one of the keys the secret declares: a
+/// Kubernetes Secret by that key, an ECS task by `<arn>:<key>::` (the bare ARN would hand
+/// the task the whole JSON document), an ExternalSecret by that `property`.
+#[test]
+fn secret_variables_read_a_declared_key() {
+    let mut checked = 0;
+    for (label, text, _, env, out) in outputs() {
+        let loaded = infragen::blueprint::load("x.yaml", text.as_bytes(), &env).unwrap();
+        let bp = &loaded.blueprint;
+        let declared = |name: &str| {
+            bp.secrets
+                .iter()
+                .find(|s| s.name == name || s.path.as_deref() == Some(name))
+                .filter(|s| !s.keys.is_empty())
+        };
+        for d in &manifests(&out) {
+            let Some(pod) = pod_spec(d) else { continue };
+            for c in pod["containers"].as_array().into_iter().flatten() {
+                for e in c["env"].as_array().into_iter().flatten() {
+                    let r = &e["valueFrom"]["secretKeyRef"];
+                    let Some(sec) = r["name"].as_str().and_then(declared) else {
+                        continue;
+                    };
+                    checked += 1;
+                    assert!(
+                        sec.keys.iter().any(|k| k == s(&r["key"])),
+                        "{label}: {} reads key {} of secret `{}`, which declares {:?}",
+                        s(&e["name"]),
+                        s(&r["key"]),
+                        sec.name,
+                        sec.keys
+                    );
+                }
+            }
+        }
+        for (file, text) in &out.files {
+            if !file.ends_with(".tf.json") {
+                continue;
+            }
+            let doc: Value = serde_json::from_str(text).unwrap();
+            for td in doc["resource"]["aws_ecs_task_definition"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values())
+            {
+                let defs: Value = serde_json::from_str(s(&td["container_definitions"])).unwrap();
+                for c in defs.as_array().unwrap() {
+                    for e in c["secrets"].as_array().into_iter().flatten() {
+                        let from = s(&e["valueFrom"]);
+                        let Some(sec) = bp.secrets.iter().find(|x| {
+                            from.starts_with(&format!(
+                                "${{aws_secretsmanager_secret.{}.arn}}",
+                                x.name.replace('-', "_")
+                            ))
+                        }) else {
+                            continue;
+                        };
+                        if sec.keys.len() < 2 {
+                            continue;
+                        }
+                        checked += 1;
+                        assert!(
+                            sec.keys.iter().any(|k| from.ends_with(&format!(":{k}::"))),
+                            "{label}: {} reads {from}, not one key of `{}`",
+                            s(&e["name"]),
+                            sec.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 10, "only {checked} secret variables checked");
 }

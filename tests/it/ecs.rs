@@ -607,3 +607,120 @@ fn listener_rules_past_the_quota_are_warned_about() {
     assert_eq!(warned(100), (100, false));
     assert_eq!(warned(101), (101, true));
 }
+
+/// ECS refuses to create a service whose target group no listener or listener rule forwards
+/// to yet (CreateService: "The target group with targetGroupArn … does not have an
+/// associated load balancer"), and Terraform orders resources by reference only: a rule
+/// and the service both read the target group, neither the other. So every service behind
+/// the load balancer depends on each listener and rule forwarding to its target group —
+/// which matters for the services routed by rules only (a host, a path), as in
+/// `tests/fixtures/workloads/hosts-ecs.yaml`.
+#[test]
+fn services_wait_for_what_attaches_their_target_group() {
+    let mut by_rules_only = 0;
+    for (path, out, ecs) in ecs_outputs() {
+        let Some(edge) = out.files.get("terraform/infra/edge.tf.json") else {
+            continue;
+        };
+        let edge: Value = serde_json::from_str(edge).unwrap();
+        // target group address → the listeners and rules forwarding to it.
+        let mut forwarders: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (ty, actions) in [
+            ("aws_lb_listener", "default_action"),
+            ("aws_lb_listener_rule", "action"),
+        ] {
+            let Some(all) = edge["resource"][ty].as_object() else {
+                continue;
+            };
+            for (name, body) in all {
+                for action in body[actions].as_array().into_iter().flatten() {
+                    if let Some(arn) = action["target_group_arn"].as_str() {
+                        let group = arn.trim_start_matches("${").trim_end_matches(".arn}");
+                        forwarders
+                            .entry(group.to_string())
+                            .or_default()
+                            .push(format!("{ty}.{name}"));
+                    }
+                }
+            }
+        }
+        let services = ecs["resource"]["aws_ecs_service"].as_object();
+        for (name, svc) in services.into_iter().flatten() {
+            let depends: Vec<&str> = svc["depends_on"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            for lb in svc["load_balancer"].as_array().into_iter().flatten() {
+                let arn = lb["target_group_arn"].as_str().unwrap();
+                let group = arn.trim_start_matches("${").trim_end_matches(".arn}");
+                let attaching = forwarders.get(group).cloned().unwrap_or_default();
+                assert!(
+                    !attaching.is_empty(),
+                    "{}: nothing forwards to {group} of service {name}",
+                    path.display()
+                );
+                if attaching
+                    .iter()
+                    .all(|a| a.starts_with("aws_lb_listener_rule."))
+                {
+                    by_rules_only += 1;
+                }
+                for a in &attaching {
+                    assert!(
+                        depends.contains(&a.as_str()),
+                        "{}: aws_ecs_service.{name} may be created before {a}, which attaches \
+                         its target group to the load balancer (depends_on: {depends:?})",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        by_rules_only > 0,
+        "no service routed by listener rules only"
+    );
+}
+
+/// ECS has no Kubernetes cluster: a data service declared `deployment: in_cluster` would be
+/// run by nothing, and the services using it would start without variables, security group
+/// rules or a server — it used to be dropped with only a note. Refused at the deployment;
+/// the same cache managed (ElastiCache) is wired.
+#[test]
+fn in_cluster_data_services_are_refused_on_ecs() {
+    for (part, item) in [
+        (
+            "caches",
+            "{ name: cache, engine: redis, size: small, deployment: in_cluster }",
+        ),
+        (
+            "queues",
+            "{ name: cache, engine: rabbitmq, size: small, deployment: in_cluster }",
+        ),
+        (
+            "databases",
+            "{ name: cache, engine: postgres, size: small, storage: { size_gb: 20 }, deployment: in_cluster }",
+        ),
+    ] {
+        let yaml = with(
+            &stack(),
+            "    routes: [{ path: / }]\n",
+            "    routes: [{ path: / }]\n    uses: [cache]\n",
+        ) + &format!("{part}:\n  - {item}\n");
+        let Err(err) = synth(&yaml) else {
+            panic!("{part}: an in-cluster data service on ECS was accepted");
+        };
+        assert!(
+            err.contains(&format!("`{part}[0].deployment`: `cache` runs in the cluster, and platform `ecs_fargate` has none")),
+            "{part}: {err}"
+        );
+        // Managed, the same component reaches the service.
+        let out = synth(&yaml.replace(", deployment: in_cluster", "")).unwrap();
+        assert!(
+            out.files["terraform/infra/ecs.tf.json"].contains("CACHE_HOST"),
+            "{part}"
+        );
+    }
+}

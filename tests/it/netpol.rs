@@ -266,6 +266,18 @@ fn network_policies_admit_exactly_the_intended_traffic() {
         let label = format!("{stem} --provider {provider} --env {env}");
         checked += check(&label, &bytes, &env, &out);
     }
+    // Blueprints new users wrote (tests/fixtures/new-user/), every provider and environment.
+    for path in crate::connections::new_user_fixtures() {
+        let bytes = std::fs::read(&path).unwrap();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        for env in infragen::blueprint::environments(&stem, &bytes).unwrap() {
+            for provider in crate::support::providers_of(&path) {
+                let out = synth(&path, provider, &env);
+                let label = format!("new-user/{stem} --provider {provider} --env {env}");
+                checked += check(&label, &bytes, &env, &out);
+            }
+        }
+    }
     // Variants the shipped blueprints do not exercise: no per-service policies (the data
     // services must still admit their users), no same-namespace policy.
     let path = crate::support::root().join("blueprints/techshop.yaml");
@@ -753,7 +765,23 @@ fn managed_endpoint(
 #[test]
 fn services_reach_the_managed_data_services_they_use() {
     let mut checked = Vec::new();
-    for (stem, path, provider, env) in matrix() {
+    // The shipped matrix, and the blueprints new users wrote (tests/fixtures/new-user/).
+    let mut all = matrix();
+    for path in crate::connections::new_user_fixtures() {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        for env in infragen::blueprint::environments(&stem, &bytes).unwrap() {
+            for provider in crate::support::providers_of(&path) {
+                all.push((
+                    format!("new-user/{stem}"),
+                    path.clone(),
+                    provider,
+                    env.clone(),
+                ));
+            }
+        }
+    }
+    for (stem, path, provider, env) in all {
         let out = synth(&path, provider, &env);
         let docs = documents(&out.files);
         let model = Model {
@@ -806,4 +834,68 @@ fn services_reach_the_managed_data_services_they_use() {
             .any(|c| c.starts_with("ecommerce-eks digitalocean production")),
         "{checked:?}"
     );
+}
+
+/// A service that `uses` another reaches it across namespaces — its variables name the
+/// other's Service, and the NetworkPolicies of both namespaces admit exactly that pair on
+/// the container port — while other pods of the caller's namespace and unrelated namespaces
+/// stay out; with or without per-service policies.
+#[test]
+fn services_reach_the_services_they_use() {
+    let path = crate::support::root().join("tests/fixtures/new-user/crm-existing.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut variants = vec![text.clone()];
+    variants.push(text.replace(
+        "  default_namespace: crm\n",
+        "  default_namespace: crm\n  network_policies: { per_service: false }\n",
+    ));
+    assert_ne!(variants[0], variants[1]);
+    for (i, variant) in variants.iter().enumerate() {
+        let out = infragen::synthesize(
+            "crm.yaml",
+            variant.as_bytes(),
+            infragen::Provider::Kubernetes,
+            "production",
+        )
+        .unwrap();
+        let frontend = &out.files["k8s/crm-edge/frontend.yaml"];
+        assert!(
+            frontend.contains(
+                "name: BACKEND_URL\n              value: http://backend.crm.svc.cluster.local:80"
+            ),
+            "variant {i}: {frontend}"
+        );
+        let docs = documents(&out.files);
+        let m = Model {
+            policies: docs
+                .iter()
+                .filter(|d| d["kind"] == "NetworkPolicy")
+                .cloned()
+                .collect(),
+        };
+        let pods = workload_pods(&docs);
+        let find = |what: &str| pods.iter().find(|p| p.what == what).unwrap().clone();
+        let (front, back) = (
+            find("Deployment crm-edge/frontend"),
+            find("Deployment crm/backend"),
+        );
+        assert!(
+            m.allows(&front, &back, 8080),
+            "variant {i}: frontend → backend denied"
+        );
+        let neighbour = Pod::new("neighbour", "crm-edge", &[("app", "other")], &[]);
+        let intruder = Pod::new("intruder", "elsewhere", &[("app", "frontend")], &[]);
+        for p in [&neighbour, &intruder] {
+            assert!(
+                !m.allows(p, &back, 8080),
+                "variant {i}: {} reaches backend",
+                p.what
+            );
+        }
+        // The backend does not call the frontend back.
+        assert!(
+            !m.allows(&back, &front, 80),
+            "variant {i}: backend → frontend"
+        );
+    }
 }

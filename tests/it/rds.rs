@@ -225,3 +225,42 @@ fn a_secret_named_like_a_generated_one_is_refused() {
     assert!(err.contains("password_secret: db-master"), "{err}");
     synth_yaml(&(yaml + "    password_secret: db-master\n")).unwrap();
 }
+
+/// A read replica holds a physical copy of its primary's data. RDS creates it with the
+/// primary's storage, but ModifyDBInstance grows one instance only: a storage growth on
+/// day 2 must reach the replicas in the same plan, or they fill up and stop replicating.
+#[test]
+fn read_replicas_grow_with_their_primary() {
+    let grown = |size: u32| {
+        let out = crate::support::synth_aws(
+            "ledger",
+            &crate::support::ecs_stack(
+                "ledger",
+                &format!(
+                    "databases:
+  - name: db
+    engine: postgres
+    size: db.m7g.large
+    replicas: 2
+    storage: {{ size_gb: {size} }}
+"
+                ),
+            ),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let db: serde_json::Value =
+            serde_json::from_str(&out.files["terraform/infra/database.tf.json"]).unwrap();
+        db["resource"]["aws_db_instance"].clone()
+    };
+    for size in [100, 250] {
+        let instances = grown(size);
+        assert_eq!(instances["db"]["allocated_storage"], size);
+        for replica in ["db_replica", "db_replica_2"] {
+            assert_eq!(
+                instances[replica]["allocated_storage"], size,
+                "{replica} does not follow the primary's {size} GB: {}",
+                instances[replica]
+            );
+        }
+    }
+}

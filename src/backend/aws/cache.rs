@@ -42,6 +42,15 @@ pub fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Cache> + use<'a> {
         .filter(move |c| !v.in_cluster(DataKind::Cache, c.deployment))
 }
 
+/// How many caches run in the cluster, lowered by the manifests (on EKS; none elsewhere).
+fn in_cluster(ctx: &Ctx) -> usize {
+    let v = ctx.v;
+    v.bp.caches
+        .iter()
+        .filter(|c| ctx.is_eks() && v.in_cluster(DataKind::Cache, c.deployment))
+        .count()
+}
+
 /// Whether the module needs the `random` provider (for AUTH tokens).
 pub fn uses_random(ctx: &Ctx) -> bool {
     managed(ctx).next().is_some()
@@ -164,7 +173,8 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     for c in &caches {
         cache(ctx, m, c);
     }
-    if ctx.v.bp.caches.len() == caches.len() {
+    // The rest run in the cluster, where the manifests lower them (EKS).
+    if ctx.v.bp.caches.len() == caches.len() + in_cluster(ctx) {
         ctx.mark("caches");
     }
 }

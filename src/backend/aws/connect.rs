@@ -70,6 +70,9 @@ fn flavor(ctx: &Ctx, name: &str, kind: Kind) -> Option<Flavor> {
         Kind::Cache => cache::managed(ctx).any(|c| c.name == name),
         Kind::Queue => queue::managed(ctx).any(|q| q.name == name),
         Kind::Table | Kind::Bucket | Kind::Secret => true,
+        // Services reach services through the cluster's DNS, which the manifests write
+        // (`k8s::connect`), and on ECS through Service Connect (`service_connect.rs`).
+        Kind::Service => ctx.platform == Some(crate::blueprint::types::Platform::EcsFargate),
     };
     managed.then_some(Flavor::Aws)
 }
@@ -263,6 +266,11 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             };
             let endpoint = broker.path("instances[0].endpoints[0]");
             match f {
+                // In `infra`, the local `queue.rs` declares: the inline expression's quoted
+                // arguments break inside ECS's JSON container definitions.
+                Field::Host if !platform => {
+                    text(crate::terraform::local(&queue::host_local(&q.name)))
+                }
                 Field::Host => text(interp(&format!(
                     "trimsuffix(trimprefix({endpoint}, \"amqps://\"), \":5671\")"
                 ))),
@@ -298,6 +306,17 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             Field::Region => lit(region),
             _ => None,
         },
+        Kind::Service => {
+            // Service Connect's client alias: the service's name on its container port.
+            let t = bp.services.iter().find(|x| x.name == b.component)?;
+            let port = t.port?.to_string();
+            match f {
+                Field::Host => lit(&t.name),
+                Field::Port => lit(&port),
+                Field::Url => lit(&wiring::url(b.kind, false, &t.name, &port, None)),
+                _ => None,
+            }
+        }
         Kind::Secret => None,
     }
 }

@@ -118,6 +118,15 @@ pub fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Database> + use<'a
     })
 }
 
+/// How many databases run in the cluster, lowered by the manifests (on EKS; none elsewhere).
+fn in_cluster(ctx: &Ctx) -> usize {
+    let v = ctx.v;
+    v.bp.databases
+        .iter()
+        .filter(|d| ctx.is_eks() && v.in_cluster(DataKind::Database, d.deployment))
+        .count()
+}
+
 /// The instance identifier (`identifier`, default `<name>-<env>-<database>`).
 pub fn identifier(ctx: &Ctx, d: &Database) -> String {
     d.identifier
@@ -263,8 +272,18 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         );
     for d in &dbs {
         database(ctx, m, d, &monitoring);
+        if d.engine == DatabaseEngine::Mysql && d.database_name.is_none() {
+            // See `wiring::names_a_database`: said here so the missing variable is no
+            // surprise.
+            ctx.note(format!(
+                "database `{}`: RDS creates no database in a MySQL instance without `database_name`, so its clients get no `{}_DATABASE` and must create one themselves; set `database_name` to have RDS create it",
+                d.name,
+                crate::blueprint::types::upper_snake(&d.name)
+            ));
+        }
     }
-    if ctx.v.bp.databases.len() == dbs.len() {
+    // The rest run in the cluster, where the manifests lower them (EKS).
+    if ctx.v.bp.databases.len() == dbs.len() + in_cluster(ctx) {
         ctx.mark("databases");
     }
 }
@@ -482,6 +501,12 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             r["performance_insights_kms_key_id"] = json!(key.arn());
             r["performance_insights_retention_period"] = json!(PI_RETENTION_DAYS);
         }
+        // A replica holds a physical copy of the primary's data, so it needs the primary's
+        // storage. It is created with it (CreateDBInstanceReadReplica copies it; the provider
+        // ignores the value at creation, with a warning), but ModifyDBInstance grows one
+        // instance only: without the value here, a `storage.size_gb` raised on day 2 would
+        // grow the primary alone and leave the replica to fill up and stop replicating.
+        r["allocated_storage"] = json!(size_gb);
         if let Some(max) = storage.and_then(|s| s.max_size_gb) {
             r["max_allocated_storage"] = json!(max);
         }

@@ -85,6 +85,25 @@ pub fn listener_rule(service: &str) -> Ref {
     res("aws_lb_listener_rule", service)
 }
 
+/// What attaches a service's target group to the load balancer: the HTTPS listener (whose
+/// default action may forward to it, and which every rule hangs on) and each listener rule
+/// forwarding to it. ECS refuses to create a service whose target group no listener or rule
+/// forwards to yet — CreateService answers "The target group with targetGroupArn … does
+/// not have an associated load balancer" (InvalidParameterException) — and nothing else
+/// orders the rule before the service, so the service depends on all of these.
+pub fn attachments(ctx: &Ctx, service: &str) -> Vec<Ref> {
+    let routed = routed(ctx);
+    let default = default_service(&routed).map(|s| s.name.as_str());
+    std::iter::once(https_listener())
+        .chain(
+            super::listener_rules::plan(&routed, default)
+                .into_iter()
+                .filter(|rule| rule.service == service)
+                .map(|rule| listener_rule(&rule.name)),
+        )
+        .collect()
+}
+
 /// The services behind the load balancer (those with routes), when there is one.
 pub fn routed<'a>(ctx: &Ctx<'a>) -> Vec<&'a Service> {
     if ctx.v.bp.load_balancer.is_none() || ctx.v.bp.network.is_none() {
@@ -412,7 +431,7 @@ fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) 
     }
 }
 
-/// `preconditions.json`: with `certificate.domain` the HTTPS listener waits in `infra` for
+/// `preconditions.json`: with `certificate.domain` the HTTPS listener (ECS) waits in `infra` for
 /// ACM to issue the certificate (`aws_acm_certificate_validation`, up to 75 minutes), and ACM
 /// issues it only once its DNS validation records exist. The records' values are known only
 /// after ACM creates the certificate, in that same apply, so they are created while it waits.
@@ -423,11 +442,27 @@ pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
     let (Some(domain), Some(_)) = (&lb.certificate.domain, &ctx.v.bp.network) else {
         return vec![];
     };
+    let mut names = vec![domain.clone()];
+    names.extend(lb.certificate.alternative_names.iter().cloned());
+    if ctx.is_eks() {
+        // EKS: `infra` creates the certificate without waiting for it, and the AWS Load
+        // Balancer Controller looks it up by the Ingress hosts among the *issued* ones: until
+        // ACM issues it, the controller fails to reconcile the Ingress ("no certificate found
+        // for host", kubernetes-sigs/aws-load-balancer-controller#3183) and no ALB serves it.
+        if lb.certificate.arn.is_some() {
+            return vec![];
+        }
+        return vec![crate::wiring::Precondition {
+            kind: "AcmDnsValidation".into(),
+            namespace: String::new(),
+            name: domain.clone(),
+            keys: names,
+            why: "`infra` creates the load balancer's ACM certificate, which ACM issues once its DNS validation records exist: after `infra`, create the CNAME records of its output `certificate_validation_records` in the domain's zone; until the certificate is issued the AWS Load Balancer Controller finds none for the Ingress hosts and no ALB serves them".into(),
+        }];
+    }
     if ctx.platform != Some(crate::blueprint::types::Platform::EcsFargate) {
         return vec![];
     }
-    let mut names = vec![domain.clone()];
-    names.extend(lb.certificate.alternative_names.iter().cloned());
     vec![crate::wiring::Precondition {
         kind: "AcmDnsValidation".into(),
         namespace: String::new(),

@@ -28,7 +28,7 @@ use super::identity::{irsa_role, role_name};
 use crate::backend::{connections, helm};
 use crate::k8s;
 use crate::terraform::{Expr, Module, data};
-use crate::wiring::{Binding, Field, Kind, Value};
+use crate::wiring::{self, Binding, Field, Flavor, Kind, Value};
 
 /// A [`Binding`] again from a plan's endpoint entry.
 fn binding(e: &(String, String, Kind, Field)) -> Binding<'_> {
@@ -110,7 +110,11 @@ pub fn plan(ctx: &Ctx) -> Vec<ServicePlan> {
         }
         if let Some((_, _, list)) = managed.iter().find(|(_, n, _)| n == &s.name) {
             for b in list {
-                if !b.secret() {
+                let from_store = match b.value {
+                    Value::Field(f) => wiring::from_secret_store(b.kind, Flavor::Aws, f),
+                    Value::Key(_) => true,
+                };
+                if !from_store {
                     if let Value::Field(f) = b.value {
                         p.endpoints
                             .push((b.var.clone(), b.component.to_string(), b.kind, f));

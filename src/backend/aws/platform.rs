@@ -893,5 +893,6 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     let made = connections::made(&creds, &made);
     let mut pre = connections::secret_preconditions(ctx.v, &secrets, &made);
     pre.extend(super::connect::secret_values(ctx));
+    pre.extend(super::edge::preconditions(ctx));
     connections::finish_preconditions(out, pre);
 }

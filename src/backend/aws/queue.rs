@@ -62,6 +62,11 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     ctx.mark("queues");
 }
 
+/// The local holding queue `name`'s broker host (`local.<name>_host`), in `infra`.
+pub fn host_local(name: &str) -> String {
+    format!("{name}_host")
+}
+
 fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
     let name = format!("{}-{}", ctx.prefix, q.name);
     let key = res("aws_kms_key", "mq");
@@ -164,6 +169,20 @@ fn broker(ctx: &Ctx, q: &Queue, m: &mut Module) {
                 "tags": {"Name": &name},
             }),
         );
+    // The broker's host name for its clients (`<QUEUE>_HOST`), as a local: ECS writes the
+    // container definitions as JSON text, where the quotes of an inline expression's string
+    // arguments are escaped (`\"amqps://\"`), which Terraform's template parser refuses
+    // ("Invalid character") — a reference to a local has none.
+    // (EKS clients read the host from `platform`'s ConfigMap instead.)
+    if !ctx.is_eks() {
+        let endpoint = broker.path("instances[0].endpoints[0]");
+        m.file("queues").local(
+            &host_local(&q.name),
+            json!(crate::terraform::interp(&format!(
+                "trimsuffix(trimprefix({endpoint}, \"amqps://\"), \":5671\")"
+            ))),
+        );
+    }
     m.file("outputs")
         .output(
             &format!("{}_endpoints", q.name),
