@@ -2,10 +2,11 @@
 //! render, write) for each shipped blueprint and for generated blueprints of 10, 100 and
 //! 1,000 services, with peak memory from `wait4`, plus the in-process breakdown by phase.
 //! Prints a markdown table; the README's Performance table and docs/performance.md quote it (last measured
-//! 2026-12-06 03:31 UTC on the project's 2-core VM, CPUs idle: 100 services 9.27 ms median,
-//! 9.01–9.38 over three runs in a row, 6.77–10.71 over the session as the host drifts;
-//! 1,000 services 88 ms and 49.4 MiB; seed 004 2.24 ms; under load 10–20% more). To compare two builds, alternate them in the
-//! same minutes: figures from different sessions differ by more than most changes.
+//! 2026-12-06 07:40 UTC on the project's 2-core VM, load 1.1: 100 services 9.77 ms median,
+//! 9.58–9.82 over three runs in a row, 9.09 half an hour earlier as the host drifts;
+//! 1,000 services 88 ms and 52.6 MiB; seed 004 2.20 ms (1.57 at 07:11); under load 10–20%
+//! more). To compare two builds, alternate them in the same minutes: figures from different
+//! sessions differ by more than most changes.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -36,21 +36,21 @@ impl Provider {
     }
 
     pub fn catalog(self) -> &'static Catalog {
-        static CATALOGS: OnceLock<[Catalog; 3]> = OnceLock::new();
-        let all = CATALOGS.get_or_init(|| {
-            [
-                parse(include_str!("../providers/aws.json"), "aws.json"),
-                parse(
-                    include_str!("../providers/digitalocean.json"),
-                    "digitalocean.json",
-                ),
-                parse(
-                    include_str!("../providers/kubernetes.json"),
-                    "kubernetes.json",
-                ),
-            ]
-        });
-        &all[self as usize]
+        // One lock per provider: a synth reads only its own provider's catalog, so the
+        // others are never parsed.
+        static CATALOGS: [OnceLock<Catalog>; 3] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        CATALOGS[self as usize].get_or_init(|| match self {
+            Provider::Aws => parse(include_str!("../providers/aws.json"), "aws.json"),
+            Provider::Digitalocean => parse(
+                include_str!("../providers/digitalocean.json"),
+                "digitalocean.json",
+            ),
+            Provider::Kubernetes => parse(
+                include_str!("../providers/kubernetes.json"),
+                "kubernetes.json",
+            ),
+        })
     }
 }
 

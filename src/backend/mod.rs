@@ -262,6 +262,44 @@ pub fn not_lowered(bp: &Blueprint, provider: Provider, lowered: &[&str]) -> Opti
     })
 }
 
+/// Warnings for the workloads that `uses` a component the target provider does not create
+/// (`absent`: tables on DigitalOcean; tables and buckets on `--provider kubernetes`): their
+/// pods start without its variables and without access to it, which the part's own
+/// "not lowered" note does not say.
+pub fn uses_absent(
+    bp: &Blueprint,
+    provider: Provider,
+    absent: &[crate::wiring::Kind],
+) -> Vec<Note> {
+    let mut out = Vec::new();
+    for w in bp.workloads() {
+        for u in &w.uses {
+            let Some(kind) = crate::wiring::kind_of(bp, &u.name) else {
+                continue;
+            };
+            if !absent.contains(&kind) {
+                continue;
+            }
+            let what = if kind == crate::wiring::Kind::Table {
+                "table"
+            } else {
+                "bucket"
+            };
+            out.push(Note::warning(
+                "uses-absent",
+                format!(
+                    "`{}` uses {what} `{}`, which `--provider {}` does not create: its pods get no {}_* variables and no access to it; give them with `env` / `secret_env`, or drop it from `uses`",
+                    w.name,
+                    u.name,
+                    provider,
+                    u.prefix()
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// `terraform { required_version, required_providers }` for the providers a module uses.
 pub fn terraform_block(providers: &[&str], backend: Option<Json>) -> Json {
     let pins = versions();

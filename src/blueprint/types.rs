@@ -86,7 +86,8 @@ pub struct Blueprint {
     /// Log retention, alarms and where alerts go.
     #[serde(default)]
     pub observability: Option<Observability>,
-    /// Object storage buckets (S3): private, versioned, encrypted.
+    /// Object storage buckets (S3 on AWS, Spaces on DigitalOcean): private, versioned,
+    /// encrypted; a workload that `uses` one gets its endpoint and access.
     #[serde(default)]
     pub buckets: Vec<Bucket>,
     /// Escape hatches: RFC 7396 merge patches onto generated Terraform resources
@@ -145,7 +146,8 @@ pub struct AwsSettings {
 pub struct DigitalOceanSettings {
     /// e.g. `nyc1`.
     pub region: String,
-    /// Spaces region for the state bucket (Spaces is not offered in every region).
+    /// Spaces region for the state bucket and the `buckets` (Spaces is not offered in every
+    /// region).
     #[serde(default)]
     pub spaces_region: Option<String>,
     /// DigitalOcean project that groups the resources.
@@ -1582,7 +1584,8 @@ pub struct Service {
     pub routes: Vec<Route>,
     /// Databases, caches, queues, tables, buckets and secrets this service talks to, and
     /// other services (on Kubernetes platforms: their Service's address, and network
-    /// policies between the two in any namespace); drives network policies, security groups,
+    /// policies between the two in any namespace; on ECS: Service Connect, created after
+    /// them, so no cycles); drives network policies, security groups,
     /// least-privilege IAM and the connection variables the workload gets (`<NAME>_HOST`,
     /// `<NAME>_PORT`, … see `crate::wiring`). An item is a component's name, or
     /// `{ name, env_prefix }` to rename the variables' prefix.
@@ -1649,6 +1652,12 @@ pub struct ExtraContainer {
     /// containers are never essential: the app waits for each to succeed.
     #[serde(default)]
     pub essential: Option<bool>,
+    /// Give this container the app container's environment too: its `env`, `secret_env` and
+    /// the connection variables of what it `uses` (a migration step needs the database's
+    /// host and credentials). The container's own `env` wins. Default off: a log shipper or
+    /// proxy gets no credentials it does not need.
+    #[serde(default)]
+    pub app_env: bool,
 }
 
 /// One component a service uses: written as its name (`ledger-db`) or as a mapping that
@@ -2102,7 +2111,8 @@ fn default_log_retention() -> u32 {
 pub struct Bucket {
     /// Name in the blueprint (a DNS label).
     pub name: String,
-    /// Globally unique bucket name (default `<name>-<env>-<bucket>`).
+    /// Globally unique bucket name (default `<name>-<env>-<bucket>`, on AWS followed by
+    /// `-<account id>`; a derived name longer than 63 characters is refused).
     #[serde(default)]
     pub bucket: Option<String>,
     /// What the bucket holds.
@@ -2111,7 +2121,8 @@ pub struct Bucket {
     /// Keep every version of each object (default on).
     #[serde(default = "yes")]
     pub versioning: bool,
-    /// Move objects to an archive storage class (S3 Glacier Flexible Retrieval) after N days.
+    /// Move objects to an archive storage class (S3 Glacier Flexible Retrieval) after N days
+    /// (AWS; Spaces has one storage class).
     #[serde(default)]
     pub archive_after_days: Option<u32>,
     /// Delete objects after N days.

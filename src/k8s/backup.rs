@@ -36,6 +36,13 @@ pub(crate) fn schedule(d: &DataService) -> Option<String> {
     }
 }
 
+/// The Secret holding the object store key of database `db`'s backup job
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`), where the platform module creates one
+/// (a Spaces bucket of the blueprint on DigitalOcean, without `storage_secret`).
+pub fn spaces_secret(db: &str) -> String {
+    format!("{db}-backup-spaces")
+}
+
 /// When a database's `backup` gives neither `schedule` nor `window`: daily, 02:00 UTC.
 pub const DEFAULT_SCHEDULE: &str = "0 2 * * *";
 
@@ -134,10 +141,38 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
                 "command" => seq!["aws", "s3", "sync", format!("{BACKUP_DIR}/"), dest.as_str()],
                 "env" => vec![map! {"name" => "HOME", "value" => "/tmp"}],
             };
+            // A bucket of another S3-compatible store (Spaces): the CLI must be told its
+            // endpoint (`AWS_ENDPOINT_URL`, AWS CLI 2.13+), else it signs the keys of that
+            // store for AWS S3 and every sync fails (InvalidAccessKeyId).
+            let bucket = dest
+                .strip_prefix("s3://")
+                .and_then(|r| r.split('/').next())
+                .unwrap_or_default();
+            let store = ctx
+                .opts
+                .object_store
+                .as_ref()
+                .filter(|o| o.buckets.iter().any(|b| b == bucket));
+            if let Some(store) = store {
+                upload.insert(
+                    "env",
+                    vec![
+                        map! {"name" => "HOME", "value" => "/tmp"},
+                        map! {"name" => "AWS_ENDPOINT_URL", "value" => store.endpoint.clone()},
+                        map! {"name" => "AWS_REGION", "value" => store.region.clone()},
+                    ],
+                );
+            }
             if let Some(s) = &b.storage_secret {
                 upload.insert(
                     "envFrom",
                     vec![map! {"secretRef" => map! {"name" => s.as_str()}}],
+                );
+            } else if store.is_some() {
+                // The store's key for this job, which the platform module creates.
+                upload.insert(
+                    "envFrom",
+                    vec![map! {"secretRef" => map! {"name" => spaces_secret(&d.name)}}],
                 );
             } else if let Some(region) = &ctx.opts.aws_region {
                 upload.insert(

@@ -158,9 +158,16 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
                 } else {
                     format!("{path}.min")
                 };
+                // With `max` above `min` the output installs the Cluster Autoscaler, which
+                // adds nodes for Pending pods: a fresh apply then waits on scale-ups.
+                let then = if pool.max > pool.min {
+                    "the rest stay Pending until the Cluster Autoscaler adds nodes, on every fresh apply and rollout"
+                } else {
+                    "the rest stay Pending (the pool cannot grow: `max` equals `min`)"
+                };
                 problems.push(
                     Diagnostic::new(format!(
-                        "`{at}`: {nodes} {instance} node(s) of pool `{}` offer at most {} of {what} to pods, but the pods pinned to it request {} at rest ({}); the rest stay Pending (nothing scales the node group)",
+                        "`{at}`: {nodes} {instance} node(s) of pool `{}` offer at most {} of {what} to pods, but the pods pinned to it request {} at rest ({}); {then}",
                         pool.name,
                         show(have, idx),
                         show(need, idx),

@@ -14,6 +14,9 @@
 //! - Buckets (AWS): from the `<service>-connections` ConfigMap like any managed endpoint: a
 //!   derived S3 name ends in the account id, which the manifests cannot know and Terraform
 //!   can (`aws_caller_identity`); access is the pod's IAM role.
+//! - Buckets (DigitalOcean Spaces): the same ConfigMap, with the Spaces endpoint; the key
+//!   pair the platform module creates for the workload in its `<service>-connections`
+//!   Secret.
 //! - Blueprint secrets: by key from the Secret named after the secret, or on EKS from the
 //!   `<service>-connections` Secret External Secrets fills.
 //!
@@ -50,7 +53,12 @@ pub(crate) fn bindings<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Vec<Binding<'c>> 
             });
         }
         match kind {
-            Kind::Table | Kind::Bucket => ctx.opts.aws_region.as_ref().map(|_| Flavor::Aws),
+            Kind::Table => ctx.opts.aws_region.as_ref().map(|_| Flavor::Aws),
+            // S3 on AWS; Spaces on DigitalOcean (`backend::digitalocean::spaces`).
+            Kind::Bucket => match ctx.opts.managed {
+                Some(Flavor::DigitalOcean) => Some(Flavor::DigitalOcean),
+                _ => ctx.opts.aws_region.as_ref().map(|_| Flavor::Aws),
+            },
             Kind::Service => Some(Flavor::InCluster { auth: false }),
             _ => ctx.opts.managed,
         }

@@ -10,6 +10,7 @@
 
 mod autoscaling;
 mod backup;
+pub use backup::spaces_secret;
 mod capacity;
 pub mod connect;
 mod cronjob;
@@ -94,6 +95,21 @@ pub struct Options {
     /// itself, with no controller in the cluster between (an ALB of Ingress class `alb`: its
     /// subnets). Routed services admit them on their ports; empty: no such load balancer.
     pub load_balancer_sources: Vec<String>,
+    /// An S3-compatible object store other than AWS S3 that serves the blueprint's buckets
+    /// (DigitalOcean Spaces): a backup `destination` in one of its buckets is reached at its
+    /// endpoint, which the AWS CLI otherwise takes to be AWS.
+    pub object_store: Option<ObjectStore>,
+}
+
+/// See [`Options::object_store`].
+#[derive(Debug, Clone, Default)]
+pub struct ObjectStore {
+    /// The S3 API endpoint URL (`https://nyc3.digitaloceanspaces.com`).
+    pub endpoint: String,
+    /// The region requests are signed for.
+    pub region: String,
+    /// The bucket names it serves.
+    pub buckets: Vec<String>,
 }
 
 /// The labels of namespace `name` as the blueprint declares it (the last declaration wins),

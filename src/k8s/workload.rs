@@ -375,16 +375,36 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
 
 /// A sidecar or init container, hardened like the app's: same security context and
 /// writable paths, requests and limits always set.
+///
+/// With `app_env`, it also reads the app container's environment (`app`: its `envFrom` and
+/// `env` — the blueprint's `env` ConfigMap, `secret_env` and the connection variables), so a
+/// migration step reaches the database the app uses; its own `env` comes last and wins
+/// (Kubernetes keeps the last of duplicate names).
 fn extra_container<'c>(
     bp: &'c crate::blueprint::types::Service,
     c: &'c crate::blueprint::types::ExtraContainer,
+    app: &Map<'c>,
 ) -> Map<'c> {
     let (mounts, _) = writable(bp.security.writable_paths.iter().map(String::as_str));
-    let env: Vec<Map> = c
-        .env
-        .iter()
-        .map(|(k, v)| map! {"name" => k.as_str(), "value" => v.as_str()})
-        .collect();
+    let inherited = |key: &str| -> Vec<super::yaml::Y<'c>> {
+        match app.get(key) {
+            Some(super::yaml::Y::Seq(v)) if c.app_env => v.clone(),
+            _ => Vec::new(),
+        }
+    };
+    let mut env = inherited("env");
+    env.retain(|e| match e {
+        super::yaml::Y::Map(m) => !matches!(
+            m.get("name"),
+            Some(super::yaml::Y::Str(n)) if c.env.contains_key(n.as_ref())
+        ),
+        _ => true,
+    });
+    env.extend(
+        c.env
+            .iter()
+            .map(|(k, v)| map! {"name" => k.as_str(), "value" => v.as_str()}.into()),
+    );
     map! {
         "name" => c.name.as_str(),
         "image" => c.image.as_str(),
@@ -392,6 +412,7 @@ fn extra_container<'c>(
     }
     .nonempty("command", &c.command)
     .nonempty("args", &c.args)
+    .nonempty("envFrom", inherited("envFrom"))
     .nonempty("env", env)
     .with("resources", resources(c.resources.as_ref()))
     .with("securityContext", container_security())
@@ -496,17 +517,25 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
             ],
         );
     }
+    let app = container(ctx, s);
+    let sidecars: Vec<Map> = bp
+        .sidecars
+        .iter()
+        .map(|c| extra_container(bp, c, &app))
+        .collect();
+    let init: Vec<Map> = bp
+        .init
+        .iter()
+        .map(|c| extra_container(bp, c, &app))
+        .collect();
     let mut pod = map! {
         "serviceAccountName" => s.service_account.as_str(),
         "automountServiceAccountToken" => s.automount,
         "securityContext" => security,
-        "containers" => std::iter::once(container(ctx, s))
-            .chain(bp.sidecars.iter().map(|c| extra_container(bp, c)))
-            .collect::<Vec<_>>(),
+        "containers" => std::iter::once(app).chain(sidecars).collect::<Vec<_>>(),
     }
     .nonempty("volumes", volumes);
-    if !bp.init.is_empty() {
-        let init: Vec<Map> = bp.init.iter().map(|c| extra_container(bp, c)).collect();
+    if !init.is_empty() {
         pod.insert_before("containers", "initContainers", init);
     }
     schedule_on(ctx, bp.node_pool.as_deref(), &mut pod);

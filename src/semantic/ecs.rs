@@ -20,10 +20,12 @@
 //!   as a StatefulSet, and ECS has no Kubernetes cluster: nothing would run it, and the
 //!   services that `use` it would start without its variables, security group rules or
 //!   server. Refused at the `deployment`, with the managed service to use instead.
-//! - **Services using services.** On Kubernetes a service reaches another it `uses` by the
-//!   Service's DNS name; the output gives ECS services no service discovery (no Cloud Map
-//!   namespace or Service Connect) and no security group rule between tasks, so the
-//!   variables would name nothing. Refused at the `uses` entry.
+//! - **Services using services.** ECS services reach the services they `use` through
+//!   Service Connect (`backend::aws::service_connect`), which gives a task the endpoints
+//!   that exist when it starts: a client is created after its servers, so services that
+//!   use each other in a cycle cannot be ordered and are refused at the `uses` entry that
+//!   closes it; a job (a task `RunTask` starts, which has no Service Connect) using a
+//!   service is refused too.
 
 use super::Checker;
 use crate::blueprint::types::{
@@ -61,24 +63,68 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
 
 /// `uses` entries naming a service: ECS tasks have no way to find each other.
 fn service_uses(c: &mut Checker, bp: &Blueprint) {
-    let workloads = (bp.services.iter().enumerate())
-        .map(|(i, s)| (format!("services[{i}]"), s))
-        .chain((bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod())));
-    for (path, s) in workloads {
-        for (j, u) in s.uses.iter().enumerate() {
-            if !bp.services.iter().any(|x| x.name == u.as_str()) {
+    let is_service = |name: &str| bp.services.iter().any(|x| x.name == name);
+    for (i, job) in bp.jobs.iter().enumerate() {
+        for (j, u) in job.pod().uses.iter().enumerate() {
+            if !is_service(u.as_str()) {
                 continue;
             }
             c.error(
-                &format!("{path}.uses[{j}]"),
+                &format!("jobs[{i}].uses[{j}]"),
                 format!(
-                    "`{}` is a service, and ECS services have no service discovery here: `{}` could not find it",
+                    "`{}` is a service, and an ECS scheduled task has no Service Connect (only services do): `{}` could not find it",
                     u.as_str(),
-                    s.name
+                    job.pod().name
                 ),
             )
             .help = Some(
                 "reach it through the load balancer's routes (set the URL in `env`), or run on `platform: eks`".into(),
+            );
+        }
+    }
+    // Services using services, by name; a `uses` entry closes a cycle when the service it
+    // names reaches back to the one that holds it.
+    let uses_of = |name: &str| -> Vec<&str> {
+        bp.services
+            .iter()
+            .find(|x| x.name == name)
+            .map(|x| {
+                x.uses
+                    .iter()
+                    .map(|u| u.as_str())
+                    .filter(|u| is_service(u))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let reaches = |from: &str, to: &str| {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack = vec![from];
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n) {
+                stack.extend(uses_of(n));
+            }
+        }
+        false
+    };
+    for (i, s) in bp.services.iter().enumerate() {
+        for (j, u) in s.uses.iter().enumerate() {
+            if !is_service(u.as_str()) || u.as_str() == s.name || !reaches(u.as_str(), &s.name) {
+                continue;
+            }
+            c.error(
+                &format!("services[{i}].uses[{j}]"),
+                format!(
+                    "`{}` and `{}` use each other (through `uses`): ECS Service Connect gives a task only the services deployed before it started, so one must be created first, and a cycle has no first",
+                    s.name,
+                    u.as_str()
+                ),
+            )
+            .help = Some(
+                "keep one direction in `uses`, or run on `platform: eks`".into(),
             );
         }
     }

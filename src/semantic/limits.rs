@@ -49,6 +49,32 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 format!("duplicate name `{}`", b.name),
             );
         }
+        // A derived name must fit the 63 characters too: S3 (with the account id infragen
+        // appends, `backend::aws::buckets::derived`) and Spaces refuse longer ones at apply.
+        let suffix = match c.provider {
+            Provider::Aws => Some(13), // `-` and a 12-digit account id
+            Provider::Digitalocean => Some(0),
+            Provider::Kubernetes => None,
+        };
+        if b.bucket.is_none()
+            && let Some(extra) = suffix
+        {
+            let derived = format!("{}-{}-{}", bp.name, c.loaded.env, b.name);
+            if derived.len() + extra > 63 {
+                c.error(
+                    &format!("buckets[{i}].name"),
+                    format!(
+                        "the derived bucket name `{derived}`{} has {} characters; bucket names have at most 63",
+                        if extra > 0 { "-<account id>" } else { "" },
+                        derived.len() + extra
+                    ),
+                )
+                .expected = Some(
+                    "a shorter name, or `bucket:` naming the bucket exactly (3–63 characters)"
+                        .into(),
+                );
+            }
+        }
         if let Some(n) = &b.bucket
             && !bucket_name_ok(n)
         {

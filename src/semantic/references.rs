@@ -297,6 +297,31 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         {
             c.unknown_name("ingress.tls.issuer", "issuer", iss, issuers.iter().copied());
         }
+        // With no issuer declared, the cloud back-ends install no cert-manager
+        // (`backend::helm::cert_manager`) and make no ClusterIssuer: the annotation would
+        // name nothing, no certificate would be issued into `tls.secret_name`, and the
+        // controller would serve its own self-signed default. An existing cluster
+        // (`--provider kubernetes`) may hold the issuer: listed in preconditions.json there.
+        if let Some(tls) = &ing.tls
+            && let Some(iss) = &tls.issuer
+            && ing.enabled
+            && issuers.is_empty()
+            && c.provider != crate::catalog::Provider::Kubernetes
+        {
+            let d = c.error(
+                "ingress.tls.issuer",
+                format!(
+                    "no `kubernetes.issuers` declares issuer `{iss}`: nothing would install cert-manager or create the ClusterIssuer, so no certificate would be issued for the ingress hosts"
+                ),
+            );
+            d.expected = Some(format!(
+                "`kubernetes.issuers` with `{{ name: {iss}, kind: acme, server: \"https://acme-v02.api.letsencrypt.org/directory\", email: … }}` (or `kind: self_signed`)"
+            ));
+            d.help = Some(
+                "declare the issuer, or drop `tls.issuer` and put a certificate into `tls.secret_name` yourself"
+                    .into(),
+            );
+        }
         if ing.hosts.is_empty() {
             c.error("ingress.hosts", "an ingress needs at least one host");
         }
@@ -483,10 +508,30 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
                             | crate::blueprint::types::Platform::EksFargate
                     )
                 });
-            if in_cluster && !eks && b.destination.is_some() && b.storage_secret.is_none() {
+            // On DigitalOcean, a destination in one of the blueprint's Spaces buckets gets a
+            // Spaces key of its own from the platform module (`backend::digitalocean::spaces`).
+            let spaces = c.provider == crate::catalog::Provider::Digitalocean
+                && b.destination.as_deref().is_some_and(|dest| {
+                    let bucket = dest
+                        .strip_prefix("s3://")
+                        .and_then(|r| r.split('/').next())
+                        .unwrap_or_default();
+                    bp.buckets.iter().any(|x| {
+                        x.bucket
+                            .clone()
+                            .unwrap_or_else(|| format!("{}-{}-{}", bp.name, c.loaded.env, x.name))
+                            == bucket
+                    })
+                });
+            if in_cluster
+                && !eks
+                && !spaces
+                && b.destination.is_some()
+                && b.storage_secret.is_none()
+            {
                 let e = c.error(
                     &format!("{path}.backup.destination"),
-                    "backups copied off the cluster need credentials for the object store, and the backup job has no cloud identity here (only EKS gives it an IAM role)",
+                    "backups copied off the cluster need credentials for the object store, and the backup job has no cloud identity here (EKS gives it an IAM role; DigitalOcean a Spaces key for one of the blueprint's `buckets`)",
                 );
                 e.expected = Some("`backup.storage_secret` naming a Kubernetes Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into());
                 e.help = Some("add `storage_secret: <name>-backup-credentials` (synth lists it in preconditions.json), or remove `destination` to keep the archives in the volume claim".into());

@@ -489,6 +489,22 @@ impl Key for &'static str {
     }
 }
 
+/// A string literal written as a key in [`json!`](crate::json), when it holds no template
+/// syntax (nearly all do not): the macro decides this at compile time and keeps the key
+/// borrowed, sparing the scan [`Key::key`] makes at run time (a 1,000-service stack has
+/// some 300,000 literal keys).
+pub const fn plain_literal(text: &'static str) -> Option<&'static str> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if (b[i] == b'$' || b[i] == b'%') && b[i + 1] == b'{' {
+            return None;
+        }
+        i += 1;
+    }
+    Some(text)
+}
+
 impl Key for String {
     fn key(self) -> Cow<'static, str> {
         plain_key(Cow::Owned(self))
@@ -572,7 +588,12 @@ macro_rules! json {
         $crate::json!(@object $entries ($($key)* $tt) ($($rest)*))
     };
 
-    (@key $key:literal) => { $crate::terraform::Key::key($key) };
+    (@key $key:literal) => {
+        match const { $crate::terraform::plain_literal($key) } {
+            ::std::option::Option::Some(k) => ::std::borrow::Cow::Borrowed(k),
+            ::std::option::Option::None => $crate::terraform::Key::key($key),
+        }
+    };
     (@key $($key:tt)+) => { $crate::terraform::Key::key($($key)+) };
 
     // ---- entry points
@@ -629,6 +650,19 @@ mod tests {
             serde_json::to_string(&theirs).unwrap()
         );
         assert_eq!(Json::from(theirs), ours);
+    }
+
+    /// A literal key is kept as it is unless it holds template syntax, which is escaped as
+    /// for any other key (the macro decides at compile time, `Key::key` at run time).
+    #[test]
+    fn literal_keys_escape_template_syntax() {
+        let v = json!({"plain": 1, "a${b}": 2, "c%{d}": 3, "$": 4, "%": 5});
+        let keys: Vec<&str> = v.as_object().unwrap().iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["$", "%", "a$${b}", "c%%{d}", "plain"]);
+        let dynamic = String::from("a${b}");
+        assert_eq!(json!({(dynamic): 2}), json!({"a${b}": 2}));
+        assert_eq!(plain_literal("{$ %"), Some("{$ %"));
+        assert_eq!(plain_literal("${"), None);
     }
 
     #[test]

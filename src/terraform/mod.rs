@@ -10,6 +10,6 @@ pub mod unique;
 
 pub use document::{File, Module, Named, Rendered};
 pub use expr::{Expr, Part, Ref, data, ident, interp, list, local, res, var};
-pub use json::{Json, Key, Literal, Object, ToJson};
+pub use json::{Json, Key, Literal, Object, ToJson, plain_literal};
 pub use render::render_json;
 pub(crate) use render::write_json_string;

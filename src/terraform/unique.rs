@@ -43,6 +43,7 @@ const TYPES: &[(&str, &str, Option<usize>)] = &[
     ("aws_scheduler_schedule", "name", Some(64)),
     ("aws_secretsmanager_secret", "name", Some(512)),
     ("aws_security_group", "name", Some(255)),
+    ("aws_service_discovery_http_namespace", "name", Some(1024)),
     ("aws_sns_topic", "name", Some(256)),
     ("aws_sqs_queue", "name", Some(80)),
     ("aws_ssm_parameter", "name", None),

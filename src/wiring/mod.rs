@@ -10,9 +10,9 @@
 //! | cache | `_HOST`, `_PORT`, `_URL` | `_AUTH_TOKEN` (ElastiCache), `_USERNAME` + `_PASSWORD` (DigitalOcean), `_PASSWORD` (in cluster) |
 //! | queue | `_HOST`, `_PORT`, `_URL` | `_USERNAME`, `_PASSWORD` |
 //! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
-//! | bucket | `_HOST`, `_PORT`, `_BUCKET`, `_URL`, `_REGION` | the pod's cloud identity (IAM on exactly that bucket) |
+//! | bucket | `_HOST`, `_PORT`, `_BUCKET`, `_URL`, `_REGION` (DigitalOcean: and `_ENDPOINT`) | AWS: the pod's cloud identity (IAM on exactly that bucket); DigitalOcean: `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY` of a Spaces key granted exactly its buckets |
 //! | secret | `_<KEY>` per key of the secret | all of them |
-//! | service (Kubernetes platforms) | `_HOST`, `_PORT`, `_URL` (`http://…`) | none |
+//! | service | `_HOST`, `_PORT`, `_URL` (`http://…`): its Kubernetes Service, or its ECS Service Connect alias | none |
 //!
 //! This module decides *which* variables a service gets ([`bindings`]); each back-end decides
 //! where their values come from (Terraform references, in-cluster Service DNS names, a
@@ -29,7 +29,7 @@ pub enum Kind {
     Table,
     Bucket,
     Secret,
-    /// Another service, reached through its Kubernetes Service.
+    /// Another service, reached through its Kubernetes Service or ECS Service Connect.
     Service,
 }
 
@@ -43,9 +43,16 @@ pub enum Field {
     Table,
     Bucket,
     Region,
+    /// The S3 API's endpoint URL (`https://<region>.digitaloceanspaces.com`): an S3 SDK
+    /// talks to AWS unless it is given one.
+    Endpoint,
     Username,
     Password,
     AuthToken,
+    /// A Spaces access key pair: Spaces has no workload identity, so a pod signs its S3
+    /// requests with a key.
+    AccessKeyId,
+    SecretAccessKey,
 }
 
 impl Field {
@@ -58,15 +65,25 @@ impl Field {
             Field::Table => "TABLE",
             Field::Bucket => "BUCKET",
             Field::Region => "REGION",
+            Field::Endpoint => "ENDPOINT",
             Field::Username => "USERNAME",
             Field::Password => "PASSWORD",
             Field::AuthToken => "AUTH_TOKEN",
+            Field::AccessKeyId => "ACCESS_KEY_ID",
+            Field::SecretAccessKey => "SECRET_ACCESS_KEY",
         }
     }
 
     /// Whether the value is a credential (read from a Secret, never written out).
     pub fn secret(self) -> bool {
-        matches!(self, Field::Username | Field::Password | Field::AuthToken)
+        matches!(
+            self,
+            Field::Username
+                | Field::Password
+                | Field::AuthToken
+                | Field::AccessKeyId
+                | Field::SecretAccessKey
+        )
     }
 }
 
@@ -89,7 +106,7 @@ pub enum Flavor {
     InCluster { auth: bool },
     /// AWS managed services (RDS, ElastiCache, Amazon MQ, DynamoDB, S3).
     Aws,
-    /// DigitalOcean managed databases.
+    /// DigitalOcean managed databases and Spaces buckets.
     DigitalOcean,
 }
 
@@ -158,6 +175,18 @@ pub fn fields(kind: Kind, flavor: Flavor) -> Vec<Field> {
         },
         Kind::Queue => vec![Host, Port, Url, Username, Password],
         Kind::Table => vec![Host, Port, Table, Region],
+        // Spaces speaks the S3 API at its own endpoint and knows no pod identity: the
+        // endpoint and a key pair (`backend::digitalocean::spaces`).
+        Kind::Bucket if flavor == Flavor::DigitalOcean => vec![
+            Host,
+            Port,
+            Bucket,
+            Url,
+            Region,
+            Endpoint,
+            AccessKeyId,
+            SecretAccessKey,
+        ],
         Kind::Bucket => vec![Host, Port, Bucket, Url, Region],
         Kind::Secret => Vec::new(),
         Kind::Service => vec![Host, Port, Url],

@@ -1,6 +1,7 @@
-//! EKS node pools against the pods pinned to them at rest. Managed node groups stay at
-//! their `desired` size (nothing in the output scales them), so pods pinned to a pool whose
-//! nodes cannot hold them stay Pending. A node offers pods at most its vCPUs and memory
+//! EKS node pools against the pods pinned to them at rest. Managed node groups start at
+//! their `desired` size, and only the Cluster Autoscaler (installed when `max` exceeds
+//! `min`) adds nodes later, so pods pinned to a pool whose nodes cannot hold them stay
+//! Pending at least until a scale-up. A node offers pods at most its vCPUs and memory
 //! less the kubelet's reservations (AL2023: 70m of CPU on 2 vCPUs; 255Mi + 100Mi eviction
 //! of memory at least). Checked on ecommerce-eks's development environment, whose `memory`
 //! pool (one r5.large: 1930m) runs the in-cluster database, cache and queue.
@@ -31,6 +32,11 @@ fn class_sized_db() -> String {
 fn pinned_pods_past_the_pools_nodes_are_refused() {
     let err = synth(&class_sized_db(), "development").expect_err("2000m do not fit 1930m");
     assert!(err.contains("`node_pools[2].desired`"), "{err}");
+    // The pool may grow (max 2 > min 1): the message does not say nothing scales it.
+    assert!(
+        err.contains("until the Cluster Autoscaler adds nodes"),
+        "{err}"
+    );
     assert!(err.contains("1930m"), "{err}");
     assert!(err.contains("2000m"), "{err}");
     assert!(

@@ -6,7 +6,7 @@
 //!   Terraform module, an ExternalSecret's target) or listed in `preconditions.json`;
 //! - no data service's credentials are among the listed ones (they are delivered);
 //! - every workload sees `<NAME>_HOST` for each database, cache and queue it uses (and table
-//!   and bucket on AWS), under its `env_prefix` when it has one;
+//!   and bucket on AWS, bucket on DigitalOcean), under its `env_prefix` when it has one;
 //! - metrics-server is installed wherever an autoscaler runs on a cloud cluster.
 //!
 //! A new kind of Secret reference that nothing makes fails here.
@@ -359,7 +359,10 @@ fn every_workload_sees_each_component_it_uses() {
                     let aws = provider == Provider::Aws
                         && (bp.tables.iter().any(|t| t.name == u.name)
                             || bp.buckets.iter().any(|b| b.name == u.name));
-                    data || aws
+                    // Spaces buckets on DigitalOcean.
+                    let spaces = provider == Provider::Digitalocean
+                        && bp.buckets.iter().any(|b| b.name == u.name);
+                    data || aws || spaces
                 })
                 .map(|u| format!("{}_HOST", u.prefix()))
                 .collect();
@@ -638,6 +641,25 @@ fn off_cluster_backups_have_credentials() {
     .unwrap();
     let job = &aws.files["k8s/shop/catalog.yaml"];
     assert!(job.contains("serviceAccountName: catalog-backup"));
+    // Without `schedule` (or `window`) the CronJob still runs, daily at 02:00 UTC: its
+    // upload needs the role all the same (it ran as the namespace's default account, with no
+    // credentials, and failed every night).
+    let unscheduled = infragen::synthesize(
+        "shop.yaml",
+        with_backup
+            .replace("schedule: \"0 2 * * *\", ", "")
+            .as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap();
+    let job = &unscheduled.files["k8s/shop/catalog.yaml"];
+    assert!(job.contains("schedule: \"0 2 * * *\""), "{job}");
+    assert!(job.contains("serviceAccountName: catalog-backup"), "{job}");
+    assert!(
+        unscheduled.files["terraform/infra/identity.tf.json"]
+            .contains(r#"arn:aws:s3:::shop-backups/catalog/*"#)
+    );
     // The ServiceAccount is Terraform's, annotated with the role found by name.
     let accounts = &aws.files["terraform/platform/service_accounts.tf.json"];
     assert!(accounts.contains("\"name\": \"catalog-backup\""));
@@ -877,11 +899,38 @@ fn every_key_a_pod_reads_is_in_its_object() {
 /// authenticates against the database in the URL's path unless `authSource` says otherwise:
 /// every MongoDB URL the output hands a workload says `authSource=admin`, after a `/` (the
 /// connection string requires one before its options).
+///
+/// A DigitalOcean managed MongoDB is a replica set reached through its DNS seed list, as
+/// DigitalOcean's own connection strings do (`mongodb+srv://…@<host>/…`): its URL is the SRV
+/// form, which takes no port.
 #[test]
 fn mongodb_urls_authenticate_where_the_user_lives() {
     let mut checked = 0;
+    let mut srv = 0;
     for (label, _, _, _, out) in outputs() {
         for (file, text) in &out.files {
+            for (at, _) in text.match_indices("mongodb+srv://") {
+                let rest = &text[at..];
+                let end = rest.find(['"', '\\', '\n', ' ']).unwrap_or(rest.len());
+                let url = &rest[..end];
+                let host = url
+                    .trim_start_matches("mongodb+srv://")
+                    .split('/')
+                    .next()
+                    .unwrap();
+                assert!(
+                    !host.ends_with(".port}")
+                        && !host
+                            .rsplit_once(':')
+                            .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit())),
+                    "{label} {file}: {url}: the SRV form takes no port"
+                );
+                assert!(
+                    url.contains("authSource=admin"),
+                    "{label} {file}: {url} authenticates against its path's database"
+                );
+                srv += 1;
+            }
             for (at, _) in text.match_indices("mongodb://") {
                 let rest = &text[at..];
                 let end = rest.find(['"', '\\', '\n', ' ']).unwrap_or(rest.len());
@@ -900,11 +949,16 @@ fn mongodb_urls_authenticate_where_the_user_lives() {
                     hosts.split('?').next().unwrap().contains('/'),
                     "{label} {file}: {url}: options without the `/` the connection string requires"
                 );
+                assert!(
+                    !url.contains("digitalocean_database_cluster"),
+                    "{label} {file}: {url}: a DigitalOcean MongoDB is reached through its seed list (mongodb+srv://)"
+                );
                 checked += 1;
             }
         }
     }
     assert!(checked > 10, "only {checked} MongoDB URLs checked");
+    assert!(srv >= 2, "only {srv} DigitalOcean MongoDB URLs checked");
 }
 
 /// `synth` names the blueprint parts a provider leaves out ("… does not lower these

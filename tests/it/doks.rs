@@ -110,3 +110,82 @@ fn a_custom_postgres_user_is_granted_its_database_inside_the_cluster() {
     );
     assert!(!k8s.files.keys().any(|f| f.contains("grants")));
 }
+
+/// `observability.notify` alone (no alarms) was dropped without a word on DigitalOcean and on
+/// an existing cluster: the addresses would never hear anything and nobody was told.
+#[test]
+fn alert_addresses_no_output_notifies_are_named() {
+    let text = r#"
+name: obs
+providers:
+  digitalocean: { region: fra1 }
+cluster: { platform: doks, version: "1.35" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 3 }
+services:
+  - { name: api, image: "ghcr.io/x/api:1.0.0", port: 8080 }
+observability:
+  notify: [ops@example.com]
+"#;
+    for provider in [Provider::Digitalocean, Provider::Kubernetes] {
+        let out = infragen::synthesize("obs.yaml", text.as_bytes(), provider, "production")
+            .unwrap_or_else(|d| panic!("{d}"));
+        assert!(
+            out.notes.iter().any(|n| {
+                let n = n.to_string();
+                n.contains("observability.notify") && n.contains("ops@example.com")
+            }),
+            "{provider}: {:?}",
+            out.notes
+        );
+    }
+}
+
+/// `node_pool` pins a workload by the pool's labels and the platform's node-pool label. DOKS
+/// labels each node `doks.digitalocean.com/node-pool: <pool name>`, but the label was never
+/// used: a service pinned to a pool without labels of its own got no nodeSelector at all
+/// and landed on any pool (it tolerated the pool's taint, nothing more).
+#[test]
+fn a_pinned_workload_selects_its_doks_pool_by_name() {
+    let text = r#"
+name: pin
+providers:
+  digitalocean: { region: fra1 }
+cluster: { platform: doks, version: "1.35" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 3 }
+  - { name: batch, size: large, min: 1, max: 2, taints: [{ key: batch, value: "yes", effect: NoSchedule }] }
+services:
+  - { name: api, image: "ghcr.io/x/api:1.0.0", port: 8080 }
+  - { name: worker, image: "ghcr.io/x/worker:1.0.0", node_pool: batch }
+"#;
+    let out = infragen::synthesize(
+        "pin.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let docs = crate::support::manifests(&out);
+    let worker = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "worker")
+        .expect("worker Deployment");
+    let spec = &worker["spec"]["template"]["spec"];
+    assert_eq!(
+        spec["nodeSelector"]["doks.digitalocean.com/node-pool"], "batch",
+        "{spec:#}"
+    );
+    // The pool DOKS labels so is the one infra names `batch`.
+    let cluster: serde_json::Value =
+        serde_json::from_str(&out.files["terraform/infra/cluster.tf.json"]).unwrap();
+    assert_eq!(
+        cluster["resource"]["digitalocean_kubernetes_node_pool"]["batch"]["name"],
+        "batch"
+    );
+    let api = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "api")
+        .unwrap();
+    assert!(api["spec"]["template"]["spec"]["nodeSelector"].is_null());
+}

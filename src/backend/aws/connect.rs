@@ -71,8 +71,8 @@ fn flavor(ctx: &Ctx, name: &str, kind: Kind) -> Option<Flavor> {
         Kind::Queue => queue::managed(ctx).any(|q| q.name == name),
         Kind::Table | Kind::Bucket | Kind::Secret => true,
         // Services reach services through the cluster's DNS, which the manifests write
-        // (`k8s::connect`); ECS refuses it (`semantic::ecs`).
-        Kind::Service => false,
+        // (`k8s::connect`), and on ECS through Service Connect (`service_connect.rs`).
+        Kind::Service => ctx.platform == Some(crate::blueprint::types::Platform::EcsFargate),
     };
     managed.then_some(Flavor::Aws)
 }
@@ -306,7 +306,18 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             Field::Region => lit(region),
             _ => None,
         },
-        Kind::Secret | Kind::Service => None,
+        Kind::Service => {
+            // Service Connect's client alias: the service's name on its container port.
+            let t = bp.services.iter().find(|x| x.name == b.component)?;
+            let port = t.port?.to_string();
+            match f {
+                Field::Host => lit(&t.name),
+                Field::Port => lit(&port),
+                Field::Url => lit(&wiring::url(b.kind, false, &t.name, &port, None)),
+                _ => None,
+            }
+        }
+        Kind::Secret => None,
     }
 }
 

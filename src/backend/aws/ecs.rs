@@ -178,6 +178,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         .collect();
     // What the services' first deployments need, read once for every service.
     super::readiness::declare(ctx, m);
+    super::service_connect::declare(ctx, m);
     crate::backend::lower_in_parts(m, &jobs, |part, (s, behind_lb, reachable)| {
         lower_service(ctx, part, s, net, *behind_lb, reachable);
     });
@@ -211,9 +212,19 @@ fn lower_service(
     let sg = service_security_group(ctx, m, s, behind_lb, reachable);
 
     if s.rollout.strategy != Strategy::Rolling {
-        ctx.note(format!(
-            "service `{}`: ECS lowers rolling deployments (with the circuit breaker); `{:?}` is not lowered",
-            s.name, s.rollout.strategy
+        // ECS's own blue/green and canary deployments (2025) need a second target group, a
+        // listener rule ECS re-weights and an infrastructure role; not lowered yet, so the
+        // service rolls, and the user is told rather than left to find out at a release.
+        let strategy = match s.rollout.strategy {
+            Strategy::Canary => "canary",
+            _ => "blue_green",
+        };
+        ctx.note(crate::diagnostic::Note::warning(
+            "ecs-rollout-rolling",
+            format!(
+                "service `{}`: `rollout.strategy: {strategy}` is lowered on Kubernetes platforms only; on ECS the service deploys rolling (new tasks beside the old, the circuit breaker rolling back a failed release), with no traffic split",
+                s.name
+            ),
         ));
     }
     let svc = service(&s.name);
@@ -258,6 +269,7 @@ fn lower_service(
         // action or a rule) before the service uses it.
         depends.extend(edge::attachments(ctx, &s.name).iter().map(Ref::address));
     }
+    super::service_connect::configure(ctx, m, s, &mut body, &mut depends);
     body["depends_on"] = Json::from(depends);
     // Refused until its secrets have values and its images are pushed (`readiness.rs`).
     let conditions = super::readiness::conditions(ctx, s);
@@ -498,6 +510,17 @@ fn value_from(src: &Source) -> Expr {
     }
 }
 
+/// The container's port, named when Service Connect publishes it (the service's
+/// configuration points at it by that name).
+fn port_mappings(ctx: &Ctx, s: &Service) -> Vec<Json> {
+    let Some(p) = s.port else { return Vec::new() };
+    let mut mapping = json!({"containerPort": p, "hostPort": p, "protocol": "tcp"});
+    if super::service_connect::is_server(ctx.v.bp, s) {
+        mapping["name"] = json!(super::service_connect::port_name(s));
+    }
+    vec![mapping]
+}
+
 pub(super) fn task_definition(
     ctx: &Ctx,
     m: &mut Module,
@@ -540,7 +563,7 @@ pub(super) fn task_definition(
         "name": container_name(s),
         "image": task_image(ctx, &s.image),
         "essential": true,
-        "portMappings": s.port.map_or_else(Vec::new, |p| vec![json!({"containerPort": p, "hostPort": p, "protocol": "tcp"})]),
+        "portMappings": port_mappings(ctx, s),
         "environment": environment,
         "secrets": secrets_json,
         "readonlyRootFilesystem": true,

@@ -29,6 +29,7 @@ mod scheduled;
 mod secrets;
 mod security;
 mod service_accounts;
+mod service_connect;
 mod sidecars;
 mod state;
 mod table;

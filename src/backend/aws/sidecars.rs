@@ -68,11 +68,24 @@ fn definition(
     essential: bool,
     after: Option<&str>,
 ) -> Json {
-    let environment: Vec<Json> = c
-        .env
-        .iter()
-        .map(|(k, v)| json!({"name": k, "value": v}))
-        .collect();
+    // With `app_env`, the app's `environment` (its `env` and connection endpoints) and
+    // `secrets` (by ARN: the execution role already reads them for the app) too, so a
+    // migration step reaches the database; the container's own `env` wins.
+    let mut environment: Vec<Json> = Vec::new();
+    if c.app_env
+        && let Some(Json::Array(list)) = app.get("environment")
+    {
+        environment.extend(
+            list.iter()
+                .filter(|e| {
+                    !e.get("name")
+                        .and_then(Json::as_str)
+                        .is_some_and(|n| c.env.contains_key(n))
+                })
+                .cloned(),
+        );
+    }
+    environment.extend(c.env.iter().map(|(k, v)| json!({"name": k, "value": v})));
     let mut d = json!({
         "name": &c.name,
         "image": super::ecs::task_image(ctx, &c.image),
@@ -84,6 +97,11 @@ fn definition(
         if let Some(v) = app.get(key) {
             d[*key] = v.clone();
         }
+    }
+    if c.app_env
+        && let Some(secrets) = app.get("secrets")
+    {
+        d["secrets"] = secrets.clone();
     }
     if !c.command.is_empty() {
         d["entryPoint"] = json!(&c.command);

@@ -402,6 +402,15 @@ pub fn unsupported(ctx: &Ctx) {
             by_hand.join(", ")
         ));
     }
+    // Nothing in this output sends an alert, so the addresses would hear nothing.
+    if let Some(o) = &bp.observability
+        && !o.notify.is_empty()
+    {
+        ctx.note(format!(
+            "observability.notify ({}): DigitalOcean output has no alert topic or alarms to send from, so nobody is notified; subscribe these addresses to DigitalOcean's own alert policies or your cluster's monitoring",
+            o.notify.join(", ")
+        ));
+    }
     if let Some(o) = &bp.observability
         && !o.alarms.is_empty()
     {

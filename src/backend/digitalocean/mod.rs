@@ -15,6 +15,7 @@ mod lint;
 mod network;
 mod platform;
 mod registry;
+mod spaces;
 mod state;
 
 use crate::json;
@@ -156,7 +157,7 @@ pub fn synth(v: &Validated) -> Output {
         jobs: _,             // CronJobs in the k8s manifests (platform::manifests)
         kubernetes: _,       // the k8s manifests and platform.rs's charts
         observability: _,    // alarms noted by database::unsupported; nothing else to lower
-        buckets: _,          // not lowered yet: backend::not_lowered notes them
+        buckets: _,          // spaces.rs: Spaces buckets; their users' keys in platform.rs
         overrides: _,        // applied to the output after lowering (crate::escape)
         extra: _,            // rendered beside the output after lowering (crate::escape)
         environments: _,     // merged into this blueprint before validation (blueprint::overlay)
@@ -181,6 +182,14 @@ pub fn synth(v: &Validated) -> Output {
         platform::manifests(&ctx, shared, &mut out);
     }
     lint::check(&ctx);
+    // DigitalOcean has no key-value table service (DynamoDB).
+    for n in super::uses_absent(
+        v.bp,
+        crate::catalog::Provider::Digitalocean,
+        &[crate::wiring::Kind::Table],
+    ) {
+        ctx.note(n);
+    }
     ctx.log.finish(&mut out);
     out
 }
@@ -212,6 +221,7 @@ fn terraform(
     cluster::lower(ctx, &mut infra);
     database::lower(ctx, &mut infra);
     database::unsupported(ctx);
+    spaces::lower(ctx, &mut infra);
     project(ctx, &mut infra);
     out.add_module("infra", infra);
     if let Some(p) = shared.and_then(|s| platform::module(ctx, s)) {
@@ -244,6 +254,11 @@ fn project(ctx: &Ctx, m: &mut Module) {
         .map(|d| d.name.as_str())
         .chain(ctx.managed_caches().map(|c| c.name.as_str()));
     urns.extend(managed.map(|n| database::cluster_ref(n).attr("urn")));
+    urns.extend(
+        bp.buckets
+            .iter()
+            .map(|b| spaces::bucket(&b.name).attr("urn")),
+    );
     let environment = if ctx.production() {
         "Production"
     } else if ctx.v.env.to_ascii_lowercase().starts_with("stag") {

@@ -171,6 +171,19 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
         connections::secret(&mut m, &ns, &service, secrets);
         sources.insert(service);
     }
+    // Each workload using buckets signs with its own Spaces key (`spaces.rs`).
+    for (_, service, list) in k8s::managed_bindings(v, &shared.opts) {
+        let mut buckets: Vec<&str> = list
+            .iter()
+            .filter(|b| b.kind == crate::wiring::Kind::Bucket)
+            .map(|b| b.component)
+            .collect();
+        buckets.dedup();
+        if !buckets.is_empty() {
+            super::spaces::key(ctx, &mut m, &service, &buckets);
+        }
+    }
+    super::spaces::backup_keys(ctx, &mut m);
     for component in database_sources(ctx) {
         m.file("connections").resource(&component.0, component.1);
     }
@@ -235,7 +248,8 @@ type ServiceConnections = (String, String, Vec<(String, Expr)>, Vec<(String, Exp
 /// Per service: (namespace, service, endpoint variables, credential variables) of the
 /// managed databases and caches it uses, as Terraform expressions.
 fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> {
-    use crate::wiring::{Field, Value};
+    use crate::blueprint::types::DatabaseEngine;
+    use crate::wiring::{Field, Kind, Value};
     let bp = ctx.v.bp;
     let mut out = Vec::new();
     for (ns, service, list) in k8s::managed_bindings(ctx.v, opts) {
@@ -243,6 +257,18 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
         let mut secrets = Vec::new();
         for b in list {
             let Value::Field(f) = b.value else { continue };
+            if let Some(bucket) = bp.buckets.iter().find(|x| x.name == b.component) {
+                let key = super::spaces::key_ref(&service);
+                let Some(value) = super::spaces::value(ctx, bucket, f, &key) else {
+                    continue;
+                };
+                if f.secret() {
+                    secrets.push((b.var, value));
+                } else {
+                    endpoints.push((b.var, value));
+                }
+                continue;
+            }
             let c = cluster_source(b.component);
             let database = bp.databases.iter().find(|d| d.name == b.component);
             let db_name = database.and_then(|d| d.database_name.as_deref());
@@ -254,6 +280,16 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                 Field::Host => c.attr("private_host"),
                 Field::Port => c.attr("port"),
                 Field::Database => db(),
+                // A DigitalOcean MongoDB cluster is a replica set whose host name is a DNS
+                // seed list (SRV records `_mongodb._tcp.<host>` naming its members):
+                // DigitalOcean's own connection strings are `mongodb+srv://…@<host>/…`, and
+                // the SRV form takes no port ("If you use the SRV URI connection format, you
+                // can specify only one host and no port",
+                // https://www.mongodb.com/docs/manual/reference/connection-string-formats/).
+                Field::Url if b.kind == Kind::Database(DatabaseEngine::Mongodb) => {
+                    let url = tpl!("mongodb+srv://", c.attr("private_host"), "/", db());
+                    tpl!(url, crate::wiring::url_query(b.kind, true))
+                }
                 Field::Url => {
                     let (before, _) = crate::wiring::url_around(b.kind, true, None);
                     let mut url = tpl!(before, c.attr("private_host"), ":", c.attr("port"));
@@ -302,6 +338,13 @@ fn options(ctx: &Ctx) -> k8s::Options {
         // The Envoy proxies' Service creates the load balancer with the Gateway API path.
         gateway_service_annotations: service_annotations(ctx),
         managed: Some(crate::wiring::Flavor::DigitalOcean),
+        // DOKS labels every node with its pool's name ("Each node within the node pool has
+        // a Kubernetes node label which is the node pool's name",
+        // https://docs.digitalocean.com/glossary/node-pool/), and the pools are named as in
+        // the blueprint (`cluster.rs`): `node_pool` pins by it even without pool labels.
+        node_pool_label: Some("doks.digitalocean.com/node-pool".into()),
+        // Backups copied to one of the blueprint's Spaces buckets (`spaces.rs`).
+        object_store: Some(super::spaces::object_store(ctx)),
         ..Default::default()
     };
     let owned = connections::owned_namespaces(ctx.v, &opts);
@@ -381,6 +424,12 @@ pub fn manifests(ctx: &Ctx, shared: &Shared, out: &mut Output) {
         .filter(|(_, _, list)| list.iter().any(|b| b.secret()))
         .map(|(ns, s, _)| format!("{ns}/{}", k8s::connect::connections_name(&s)))
         .collect();
+    let mut made = made;
+    made.extend(
+        super::spaces::backup_jobs(ctx)
+            .into_iter()
+            .map(|(db, ns, _)| format!("{ns}/{}", k8s::spaces_secret(&db))),
+    );
     let made = connections::made(&shared.creds, &made);
     let pre = connections::secret_preconditions(ctx.v, &secrets, &made);
     connections::finish_preconditions(out, pre);

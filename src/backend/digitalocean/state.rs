@@ -17,7 +17,7 @@ use crate::backend::{state_key, terraform_block};
 use crate::naming::header;
 use crate::terraform::{Module, res};
 
-fn spaces_region(ctx: &Ctx) -> String {
+pub(crate) fn spaces_region(ctx: &Ctx) -> String {
     let s = ctx.v.bp.state.as_ref().and_then(|s| s.region.clone());
     let d = ctx
         .v

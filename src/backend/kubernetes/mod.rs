@@ -82,6 +82,21 @@ pub fn synth(v: &Validated) -> Output {
     let secrets = k8s::manifests_and_secrets(v, &opts).add_to(&mut out);
     out.notes
         .extend(k8s::notes(v, &opts).into_iter().map(Note::plain));
+    // Nothing in this output sends an alert, so the addresses would hear nothing.
+    if let Some(o) = &v.bp.observability
+        && !o.notify.is_empty()
+    {
+        out.notes.push(Note::plain(format!(
+            "observability.notify ({}): --provider kubernetes has no alert topic or alarms to send from, so nobody is notified; route your cluster's monitoring to these addresses",
+            o.notify.join(", ")
+        )));
+    }
+    // Tables and buckets are cloud resources no existing cluster has.
+    out.notes.extend(super::uses_absent(
+        v.bp,
+        crate::catalog::Provider::Kubernetes,
+        &[crate::wiring::Kind::Table, crate::wiring::Kind::Bucket],
+    ));
 
     let present: Vec<&'static str> = super::parts(v.bp)
         .into_iter()
@@ -177,6 +192,30 @@ fn crds(v: &Validated, files: &std::collections::BTreeMap<String, String>) -> Ve
             name: format!("{plural}.{group}"),
             keys: vec![],
             why: format!("the manifests hold {kind} objects: {controller} first"),
+        });
+    }
+    // An issuer the Ingress (or Gateway) names that the blueprint does not declare: the
+    // cluster must hold it, or no certificate is issued.
+    if let Some(ing) = bp.ingress.as_ref().filter(|i| i.enabled)
+        && let Some(iss) = ing.tls.as_ref().and_then(|t| t.issuer.as_ref())
+        && !bp
+            .kubernetes
+            .as_ref()
+            .is_some_and(|k| k.issuers.iter().any(|i| &i.name == iss))
+    {
+        out.push(Precondition {
+            kind: "ClusterIssuer".into(),
+            namespace: String::new(),
+            name: iss.clone(),
+            keys: vec![],
+            why: "`ingress.tls.issuer` names it and the blueprint does not declare it: cert-manager must hold it, or no certificate is issued into `tls.secret_name`".into(),
+        });
+        out.push(Precondition {
+            kind: "CustomResourceDefinition".into(),
+            namespace: String::new(),
+            name: "clusterissuers.cert-manager.io".into(),
+            keys: vec![],
+            why: "the Ingress asks cert-manager for its certificate (`cert-manager.io/cluster-issuer`): install cert-manager (with its CRDs) first".into(),
         });
     }
     if bp.services.iter().any(|s| s.autoscaling.is_some()) {

@@ -1,0 +1,130 @@
+//! ECS services reaching the services they `use`, through ECS Service Connect.
+//!
+//! On Kubernetes a service finds another by its Service's DNS name; ECS tasks have no such
+//! name. Service Connect gives them one: every service another one uses (a client-server
+//! service) is published in a Cloud Map HTTP namespace under its own name, on its container
+//! port (the task definition's port mapping, named so the configuration can point at it),
+//! and the tasks of every service that uses one (a client) get a proxy that answers
+//! `http://<name>:<port>` by balancing over the server's healthy tasks.
+//! <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts-deploy.html>
+//!
+//! - The proxy listens on the server's container port, so the server's security group admits
+//!   each client's on that port, and the client's lets it out (the tasks' groups admit only
+//!   the load balancer otherwise).
+//! - A task learns the endpoints that exist when it starts ("Existing tasks can't resolve and
+//!   connect to the new endpoint"), so a client is created after the services it uses
+//!   (`depends_on`, as the guide says for CloudFormation's `DependsOn`); services that use
+//!   each other in a cycle cannot be ordered and are refused (`semantic::ecs`), as are jobs
+//!   using services: a scheduled task started by `RunTask` has no Service Connect.
+
+use crate::json;
+use crate::terraform::Json;
+
+use super::Ctx;
+use super::security;
+use crate::blueprint::types::{Blueprint, Service};
+use crate::terraform::{Module, ident, res};
+
+/// The namespace the services are published in.
+pub fn namespace() -> crate::terraform::Ref {
+    res("aws_service_discovery_http_namespace", "services")
+}
+
+/// The services `s` uses, in its `uses` order.
+pub fn used<'a>(bp: &'a Blueprint, s: &Service) -> Vec<&'a Service> {
+    s.uses
+        .iter()
+        .filter_map(|u| bp.services.iter().find(|x| x.name == u.as_str()))
+        .collect()
+}
+
+/// Whether another service uses `s` (so it is published).
+pub fn is_server(bp: &Blueprint, s: &Service) -> bool {
+    bp.services
+        .iter()
+        .any(|c| c.uses.iter().any(|u| u.as_str() == s.name))
+}
+
+/// The name of the port mapping a server publishes (the task definition's and the service
+/// configuration's must match).
+pub fn port_name(s: &Service) -> String {
+    // Port names: letters, digits, `-` and `_`, at most 64; service names are DNS labels.
+    s.name.clone()
+}
+
+/// The namespace, when any service is used by another.
+pub fn declare(ctx: &Ctx, m: &mut Module) {
+    let bp = ctx.v.bp;
+    if !bp.services.iter().any(|s| is_server(bp, s)) {
+        return;
+    }
+    let name = ctx.cluster_name();
+    m.file("ecs").resource(
+        &namespace(),
+        json!({
+            "name": &name,
+            "description": format!("ECS Service Connect: the services of cluster {name} that others use"),
+            "tags": {"Name": &name},
+        }),
+    );
+}
+
+/// The service's Service Connect configuration (when it publishes or uses a service), the
+/// services it must be created after, and its security group rules towards them.
+pub fn configure(
+    ctx: &Ctx,
+    m: &mut Module,
+    s: &Service,
+    body: &mut Json,
+    depends: &mut Vec<String>,
+) {
+    let bp = ctx.v.bp;
+    let servers = used(bp, s);
+    let server = is_server(bp, s);
+    if servers.is_empty() && !server {
+        return;
+    }
+    let mut config = json!({"enabled": true, "namespace": namespace().arn()});
+    if let (true, Some(port)) = (server, s.port) {
+        config["service"] = json!([{
+            "port_name": port_name(s),
+            "discovery_name": &s.name,
+            "client_alias": [{"port": port, "dns_name": &s.name}],
+        }]);
+    }
+    body["service_connect_configuration"] = config;
+    let n = ident(&s.name);
+    let own = security::service_sg(&s.name);
+    for t in servers {
+        let Some(port) = t.port else { continue };
+        depends.push(super::ecs::service(&t.name).address());
+        let target = security::service_sg(&t.name);
+        let tn = ident(&t.name);
+        m.file("ecs")
+            .resource(
+                &res("aws_vpc_security_group_egress_rule", &format!("{n}_to_{tn}")),
+                json!({
+                    "security_group_id": own.id(),
+                    "referenced_security_group_id": target.id(),
+                    "ip_protocol": "tcp",
+                    "from_port": port,
+                    "to_port": port,
+                    "description": format!("{} tasks to service {} on {port} (Service Connect)", s.name, t.name),
+                }),
+            )
+            .resource(
+                &res(
+                    "aws_vpc_security_group_ingress_rule",
+                    &format!("{tn}_from_service_{n}"),
+                ),
+                json!({
+                    "security_group_id": target.id(),
+                    "referenced_security_group_id": own.id(),
+                    "ip_protocol": "tcp",
+                    "from_port": port,
+                    "to_port": port,
+                    "description": format!("Service {} to {} tasks on {port} (Service Connect)", s.name, t.name),
+                }),
+            );
+    }
+}
