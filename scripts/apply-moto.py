@@ -21,10 +21,10 @@
       empty (SecretsManagerSecretValue; a JSON object when it names keys), as an operator
       would before applying `infra` again: on ECS the services wait for those values.
   apply-moto.py serve HOST PORT
-      runs moto's server with three of its bugs patched in the process (printed; see
-      patch_moto): every RDS instance gets a DbiResourceId of its own, a replication
-      group's member clusters exist as cache clusters, and PutBucketLogging no longer
-      crashes on a target bucket policy with a `"Principal": "*"` statement.
+      runs moto's server with its bugs in what the output uses patched in the process
+      (printed; see patch_moto): every RDS instance gets a DbiResourceId of its own, a
+      replication group gets its NumCacheClusters members and they exist as cache clusters,
+      and PutBucketLogging reads the target bucket's policy as IAM does.
   apply-moto.py report MOTO_LOG LOG.json... > summary
       reads `terraform apply -json` logs and prints, per resource type: planned, created,
       failed (rejected by the API with its message, or not implemented by moto — an action
@@ -237,7 +237,7 @@ MOTO_BUGS = [
 
 
 def patch_moto():
-    """Patch three moto (5.2.x) bugs in the server process, so that what depends on them is
+    """Patch moto (5.2.x) bugs in the server process, so that what depends on them is
     exercised instead of failing on moto's side (printed when applied):
 
     - moto gives every RDS instance one constant DbiResourceId (moto/rds/models.py,

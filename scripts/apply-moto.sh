@@ -23,10 +23,12 @@
 # Two substitutions are made for moto only, and printed: a listener's certificate ARN (the
 # blueprint's exists in its own account) becomes one moto issues, and an RDS backup window
 # that touches the maintenance window ends a minute earlier (moto counts a shared boundary
-# as overlap; AWS does not). Two moto bugs are patched in moto's own process, and printed:
-# every RDS instance gets a resource id of its own (moto gives all one, so the provider
-# cannot read a read replica back), and a replication group's member clusters exist as cache
-# clusters (the provider reads the first one).
+# as overlap; AWS does not). moto bugs in what the output uses are patched in moto's own
+# process, and printed (apply-moto.py patch_moto): every RDS instance gets a resource id of
+# its own (moto gives all one, so the provider cannot read a read replica back), a
+# replication group gets its NumCacheClusters members and they exist as cache clusters (the
+# provider reads the first one), and PutBucketLogging reads the target bucket's policy as
+# IAM does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -64,7 +66,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# moto's server with two of its bugs patched in its process (apply-moto.py patch_moto).
+# moto's server with its bugs in what the output uses patched (apply-moto.py patch_moto).
 MOTO_IAM_LOAD_MANAGED_POLICIES=true python3 scripts/apply-moto.py serve 127.0.0.1 "$port" \
   >"$work/moto.log" 2>&1 &
 moto_pid=$!
