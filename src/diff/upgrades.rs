@@ -56,6 +56,28 @@ fn kubernetes_step(
     }
 }
 
+/// An RDS storage change one apply cannot make as written: storage never shrinks, and
+/// ModifyDBInstance takes an increase of at least 10% ("Values that are not at least 10%
+/// greater than the existing value are rounded up"; the user guide: "you get an error"),
+/// so the instance would not hold what the blueprint says. A read replica carries its
+/// primary's size and is noted with it.
+fn storage_step(addr: &str, old: &Value, new: &Value) -> Option<String> {
+    let gib = |b: &Value| b.get("allocated_storage").and_then(Value::as_u64);
+    let (from, to) = (gib(old)?, gib(new)?);
+    if to < from {
+        return Some(format!(
+            "{addr}: storage {from} → {to} GiB: RDS never reduces allocated storage, so this apply fails; keep {from} GiB, or move the data to a new, smaller instance"
+        ));
+    }
+    // Growth below 10% of the current size (integer GiB: to * 10 < from * 11).
+    (to > from && to * 10 < from * 11).then(|| {
+        format!(
+            "{addr}: storage {from} → {to} GiB is less than RDS's minimum increase of 10% (at least {} GiB): RDS refuses or rounds it up, and the instance no longer matches the blueprint; grow by 10% or more",
+            (from * 11).div_ceil(10)
+        )
+    })
+}
+
 /// Notes on the version changes between `old` and `new` objects (by address) that one apply
 /// cannot make.
 pub fn notes(
@@ -87,6 +109,9 @@ pub fn notes(
                 ));
             }
             "aws_db_instance" => {
+                if let Some(note) = storage_step(addr, &o.body, &n.body) {
+                    notes.push(note);
+                }
                 let engine = text(&n.body, "engine").unwrap_or_default();
                 let (Some(from), Some(to)) = (
                     text(&o.body, "engine_version"),
@@ -341,6 +366,18 @@ mod tests {
                 .contains("one major version at a time")
         );
         assert!(notes(&sts("mysql:8.0.40"), &sts("mysql:8.4.8")).is_empty());
+    }
+
+    #[test]
+    fn rds_storage_grows_by_a_tenth_at_least_and_never_shrinks() {
+        let at = |gib: u64| serde_json::json!({"allocated_storage": gib});
+        let step = |a, b| storage_step("aws_db_instance.db", &at(a), &at(b));
+        assert!(step(100, 105).unwrap().contains("at least 110 GiB"));
+        assert!(step(20, 21).unwrap().contains("at least 22 GiB"));
+        assert!(step(100, 110).is_none());
+        assert!(step(20, 50).is_none());
+        assert!(step(100, 100).is_none());
+        assert!(step(100, 80).unwrap().contains("never reduces"));
     }
 
     #[test]

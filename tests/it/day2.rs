@@ -425,3 +425,24 @@ fn diff_of_a_database_rename_keeps_the_instance() {
         "{text}"
     );
 }
+
+/// RDS grows storage by 10% at least and never shrinks it: `infragen diff` says so before an
+/// apply that would fail or leave the instance at another size than the blueprint's.
+#[test]
+fn diff_notes_storage_changes_rds_cannot_make() {
+    let base = stack(8080, "16", REDIS);
+    let sized = |gib: u32| base.replace("size_gb: 50", &format!("size_gb: {gib}"));
+    assert_ne!(sized(52), base);
+    let small = diff_text(&base, &sized(52));
+    assert!(
+        small.contains("50 → 52 GiB is less than RDS's minimum increase of 10% (at least 55 GiB)"),
+        "{small}"
+    );
+    let shrink = diff_text(&base, &sized(40));
+    assert!(
+        shrink.contains("never reduces allocated storage"),
+        "{shrink}"
+    );
+    let grow = diff_text(&base, &sized(60));
+    assert!(!grow.contains("minimum increase"), "{grow}");
+}
