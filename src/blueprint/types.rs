@@ -588,6 +588,14 @@ pub struct Backup {
     pub volume_claim: Option<String>,
 }
 
+impl Backup {
+    /// The bucket and key prefix of an `s3://bucket/prefix` destination.
+    pub fn destination_bucket(&self) -> Option<(&str, &str)> {
+        let rest = self.destination.as_deref()?.strip_prefix("s3://")?;
+        Some(rest.split_once('/').unwrap_or((rest, "")))
+    }
+}
+
 fn default_backup_retention() -> u32 {
     7
 }
@@ -2138,6 +2146,16 @@ pub struct Component<'a> {
     pub index: usize,
     pub name: &'a str,
     pub renamed_from: Option<&'a str>,
+}
+
+impl Bucket {
+    /// Its name where no account id is appended (DigitalOcean Spaces): the blueprint's
+    /// `bucket`, else `<prefix>-<name>` with the stack's `<name>-<env>` prefix.
+    pub fn name_in(&self, prefix: &str) -> String {
+        self.bucket
+            .clone()
+            .unwrap_or_else(|| format!("{prefix}-{}", self.name))
+    }
 }
 
 impl Blueprint {

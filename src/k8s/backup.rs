@@ -144,10 +144,7 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
             // A bucket of another S3-compatible store (Spaces): the CLI must be told its
             // endpoint (`AWS_ENDPOINT_URL`, AWS CLI 2.13+), else it signs the keys of that
             // store for AWS S3 and every sync fails (InvalidAccessKeyId).
-            let bucket = dest
-                .strip_prefix("s3://")
-                .and_then(|r| r.split('/').next())
-                .unwrap_or_default();
+            let bucket = b.destination_bucket().map_or("", |(bucket, _)| bucket);
             let store = ctx
                 .opts
                 .object_store

@@ -511,17 +511,9 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
             // On DigitalOcean, a destination in one of the blueprint's Spaces buckets gets a
             // Spaces key of its own from the platform module (`backend::digitalocean::spaces`).
             let spaces = c.provider == crate::catalog::Provider::Digitalocean
-                && b.destination.as_deref().is_some_and(|dest| {
-                    let bucket = dest
-                        .strip_prefix("s3://")
-                        .and_then(|r| r.split('/').next())
-                        .unwrap_or_default();
-                    bp.buckets.iter().any(|x| {
-                        x.bucket
-                            .clone()
-                            .unwrap_or_else(|| format!("{}-{}-{}", bp.name, c.loaded.env, x.name))
-                            == bucket
-                    })
+                && b.destination_bucket().is_some_and(|(bucket, _)| {
+                    let prefix = format!("{}-{}", bp.name, c.loaded.env);
+                    bp.buckets.iter().any(|x| x.name_in(&prefix) == bucket)
                 });
             if in_cluster
                 && !eks

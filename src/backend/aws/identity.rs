@@ -390,8 +390,7 @@ pub fn backup_jobs(ctx: &Ctx) -> Vec<(String, String, String, String, String)> {
             if b.storage_secret.is_some() {
                 return None;
             }
-            let rest = b.destination.as_deref()?.strip_prefix("s3://")?;
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let (bucket, prefix) = b.destination_bucket()?;
             Some((
                 d.name.clone(),
                 ns.clone(),

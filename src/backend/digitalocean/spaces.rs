@@ -28,9 +28,7 @@ use crate::terraform::{Expr, Module, Ref, ident, res};
 /// The Spaces name of a blueprint bucket: the blueprint's `bucket` exactly, else
 /// `<name>-<env>-<bucket>`.
 pub fn bucket_name(ctx: &Ctx, b: &Bucket) -> String {
-    b.bucket
-        .clone()
-        .unwrap_or_else(|| format!("{}-{}", ctx.prefix, b.name))
+    b.name_in(&ctx.prefix)
 }
 
 /// The bucket resource of blueprint bucket `name`.
@@ -159,13 +157,14 @@ pub fn object_store(ctx: &Ctx) -> crate::k8s::ObjectStore {
         .map(|b| bucket_name(ctx, b))
         .collect();
     for d in &ctx.v.bp.databases {
-        let Some(dest) = d.backup.as_ref().and_then(|b| b.destination.as_deref()) else {
+        let Some(backup) = d.backup.as_ref() else {
             continue;
         };
-        let bucket = dest
-            .strip_prefix("s3://")
-            .and_then(|r| r.split('/').next())
-            .unwrap_or_default();
+        let (Some(dest), Some((bucket, _))) =
+            (backup.destination.as_deref(), backup.destination_bucket())
+        else {
+            continue;
+        };
         if !buckets.iter().any(|b| b == bucket) {
             ctx.note(format!(
                 "databases.{}.backup.destination `{dest}` is not one of the blueprint's Spaces buckets ({}): the backup job's AWS CLI sends it to AWS S3; for a Spaces bucket created elsewhere, put `AWS_ENDPOINT_URL={}` in its `storage_secret`",
@@ -195,13 +194,7 @@ pub fn backup_jobs(ctx: &Ctx) -> Vec<(String, String, String)> {
             if b.storage_secret.is_some() {
                 return None;
             }
-            let bucket = b
-                .destination
-                .as_deref()?
-                .strip_prefix("s3://")?
-                .split('/')
-                .next()?
-                .to_string();
+            let bucket = b.destination_bucket()?.0.to_string();
             bp.buckets
                 .iter()
                 .any(|x| bucket_name(ctx, x) == bucket)
