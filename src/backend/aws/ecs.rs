@@ -716,20 +716,15 @@ pub(super) fn service_security_group(
         } else {
             continue;
         };
-        f.resource(
-            &res(
-                "aws_vpc_security_group_egress_rule",
-                &format!("{n}_to_{}", ident(u)),
-            ),
-            json!({
-                "security_group_id": sg.id(),
-                "referenced_security_group_id": target.id(),
-                "ip_protocol": "tcp",
-                "from_port": port.0,
-                "to_port": port.0,
-                "description": format!("{} tasks to {} {u} on {}", s.name, port.1, port.0),
-            }),
+        let (rule, body) = security::peer_rule(
+            true,
+            &format!("{n}_to_{}", ident(u)),
+            sg.id(),
+            target.id(),
+            port.0,
+            format!("{} tasks to {} {u} on {}", s.name, port.1, port.0),
         );
+        f.resource(&rule, body);
     }
     let mut egress: Vec<(String, u16, String)> = vec![(
         "0.0.0.0/0".into(),

@@ -79,6 +79,34 @@ fn client_groups(ctx: &Ctx, name: &str) -> Vec<(String, Ref, Expr)> {
     }
 }
 
+/// A TCP rule of security group `group` towards (egress) or from (ingress) security group
+/// `peer` on one port: (the rule's resource, its body).
+pub fn peer_rule(
+    egress: bool,
+    name: &str,
+    group: Expr,
+    peer: Expr,
+    port: u16,
+    description: String,
+) -> (Ref, Json) {
+    let kind = if egress {
+        "aws_vpc_security_group_egress_rule"
+    } else {
+        "aws_vpc_security_group_ingress_rule"
+    };
+    (
+        res(kind, name),
+        json!({
+            "security_group_id": group,
+            "referenced_security_group_id": peer,
+            "ip_protocol": "tcp",
+            "from_port": port,
+            "to_port": port,
+            "description": description,
+        }),
+    )
+}
+
 /// Who may reach the data component `name`: (label for descriptions, security group id).
 /// For back-end files that build their own rules (`data_sg` defers its rules instead).
 #[allow(dead_code)]

@@ -100,31 +100,30 @@ pub fn configure(
         depends.push(super::ecs::service(&t.name).address());
         let target = security::service_sg(&t.name);
         let tn = ident(&t.name);
-        m.file("ecs")
-            .resource(
-                &res("aws_vpc_security_group_egress_rule", &format!("{n}_to_{tn}")),
-                json!({
-                    "security_group_id": own.id(),
-                    "referenced_security_group_id": target.id(),
-                    "ip_protocol": "tcp",
-                    "from_port": port,
-                    "to_port": port,
-                    "description": format!("{} tasks to service {} on {port} (Service Connect)", s.name, t.name),
-                }),
-            )
-            .resource(
-                &res(
-                    "aws_vpc_security_group_ingress_rule",
-                    &format!("{tn}_from_service_{n}"),
-                ),
-                json!({
-                    "security_group_id": target.id(),
-                    "referenced_security_group_id": own.id(),
-                    "ip_protocol": "tcp",
-                    "from_port": port,
-                    "to_port": port,
-                    "description": format!("Service {} to {} tasks on {port} (Service Connect)", s.name, t.name),
-                }),
-            );
+        let out = security::peer_rule(
+            true,
+            &format!("{n}_to_{tn}"),
+            own.id(),
+            target.id(),
+            port,
+            format!(
+                "{} tasks to service {} on {port} (Service Connect)",
+                s.name, t.name
+            ),
+        );
+        let into = security::peer_rule(
+            false,
+            &format!("{tn}_from_service_{n}"),
+            target.id(),
+            own.id(),
+            port,
+            format!(
+                "Service {} to {} tasks on {port} (Service Connect)",
+                s.name, t.name
+            ),
+        );
+        for (rule, body) in [out, into] {
+            m.file("ecs").resource(&rule, body);
+        }
     }
 }
