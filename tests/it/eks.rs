@@ -604,3 +604,35 @@ fn a_cluster_without_a_way_out_is_refused() {
     )
     .unwrap_or_else(|d| panic!("{d}"));
 }
+
+/// An alarm on an EKS service watches Container Insights' pod metrics in the namespace the
+/// manifests put its pods in: the blueprint's name when it names no default namespace (an
+/// alarm on `default`, the old fallback, would watch nothing and never fire).
+#[test]
+fn service_alarms_watch_the_namespace_the_pods_run_in() {
+    let yaml = format!(
+        "{}observability:
+  alarms:
+    - name: api-cpu
+      namespace: ContainerInsights
+      metric: pod_cpu_utilization
+      period: 300
+      evaluation_periods: 2
+      threshold: 80
+      comparison: \">\"
+      target: api
+",
+        crate::connections::NEW_USER
+    );
+    let out = infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+    let alarm = crate::support::resources(&out, "infra", "aws_cloudwatch_metric_alarm")
+        .into_iter()
+        .find(|a| {
+            a["alarm_name"]
+                .as_str()
+                .is_some_and(|n| n.contains("api-cpu"))
+        })
+        .expect("the api-cpu alarm");
+    assert_eq!(alarm["dimensions"]["Namespace"], "shop", "{alarm}");
+}

@@ -137,13 +137,8 @@ struct Account {
 /// Service accounts of services that use tables or secrets, keyed by (namespace, name).
 fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
     let bp = ctx.v.bp;
-    let default_ns = bp
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.default_namespace.clone())
-        // The manifests' default namespace (`crate::k8s`): the blueprint's name. The role must
-        // trust the namespace the pods actually run in.
-        .unwrap_or_else(|| bp.name.clone());
+    // The manifests' default namespace: the role must trust the namespace the pods run in.
+    let default_ns = bp.default_namespace().to_string();
     let tables: BTreeSet<&str> = bp.tables.iter().map(|t| t.name.as_str()).collect();
     let secrets: BTreeSet<&str> = bp.secrets.iter().map(|s| s.name.as_str()).collect();
     let mut out: BTreeMap<(String, String), Account> = BTreeMap::new();
@@ -374,11 +369,7 @@ fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
 /// key prefix), for in-cluster databases copied to S3 without a `storage_secret`.
 pub fn backup_jobs(ctx: &Ctx) -> Vec<(String, String, String, String, String)> {
     let bp = ctx.v.bp;
-    let ns = bp
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.default_namespace.clone())
-        .unwrap_or_else(|| bp.name.clone());
+    let ns = bp.default_namespace().to_string();
     bp.databases
         .iter()
         .filter(|d| d.deployment == crate::blueprint::types::Deployment::InCluster)

@@ -59,15 +59,11 @@ fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<BTreeMap<&'static s
                 d.insert("ServiceName", ecs::service(&s.name).attr("name"));
             }
             Some(Platform::Eks | Platform::EksFargate) => {
+                // The namespace the manifests put the pods in (`Blueprint::default_namespace`).
                 let ns = s
                     .namespace
                     .clone()
-                    .or_else(|| {
-                        bp.kubernetes
-                            .as_ref()
-                            .and_then(|k| k.default_namespace.clone())
-                    })
-                    .unwrap_or_else(|| "default".into());
+                    .unwrap_or_else(|| bp.default_namespace().to_string());
                 d.insert("ClusterName", ctx.cluster_name().into());
                 d.insert("Namespace", ns.into());
                 d.insert(
