@@ -160,10 +160,14 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     };
     let routed: std::collections::HashSet<&str> =
         edge::routed(ctx).iter().map(|s| s.name.as_str()).collect();
+    let by_name: std::collections::HashMap<&str, &Service> =
+        bp.services.iter().map(|s| (s.name.as_str(), s)).collect();
     // What each service needs to know of the module (whether it sits behind the load
-    // balancer, which of its data services have a security group) is settled first, so the
-    // services can then be lowered independently, on several threads for a large stack.
-    let jobs: Vec<(&Service, bool, Vec<&String>)> = bp
+    // balancer, which of its data services have a security group, which services it uses)
+    // is settled first, so the services can then be lowered independently, on several
+    // threads for a large stack.
+    type Job<'a> = (&'a Service, bool, Vec<&'a String>, Vec<&'a Service>);
+    let jobs: Vec<Job> = bp
         .services
         .iter()
         .map(|s| {
@@ -173,14 +177,23 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 .filter(|u| m.declares(&res("aws_security_group", u).address()))
                 .map(|u| &u.name)
                 .collect();
-            (s, routed.contains(s.name.as_str()), reachable)
+            let servers = s
+                .uses
+                .iter()
+                .filter_map(|u| by_name.get(u.as_str()).copied());
+            (
+                s,
+                routed.contains(s.name.as_str()),
+                reachable,
+                servers.collect(),
+            )
         })
         .collect();
     // What the services' first deployments need, read once for every service.
     super::readiness::declare(ctx, m);
     super::service_connect::declare(ctx, m);
-    crate::backend::lower_in_parts(m, &jobs, |part, (s, behind_lb, reachable)| {
-        lower_service(ctx, part, s, net, *behind_lb, reachable);
+    crate::backend::lower_in_parts(m, &jobs, |part, (s, behind_lb, reachable, servers)| {
+        lower_service(ctx, part, s, net, (*behind_lb, reachable, servers));
     });
     if !bp.services.is_empty() {
         ctx.mark("services");
@@ -192,8 +205,7 @@ fn lower_service(
     m: &mut Module,
     s: &Service,
     net: &crate::blueprint::types::Network,
-    behind_lb: bool,
-    reachable: &[&String],
+    (behind_lb, reachable, servers): (bool, &[&String], &[&Service]),
 ) {
     let n = ident(&s.name);
     let group = res("aws_cloudwatch_log_group", &format!("ecs_{n}"));
@@ -269,7 +281,7 @@ fn lower_service(
         // action or a rule) before the service uses it.
         depends.extend(edge::attachments(ctx, &s.name).iter().map(Ref::address));
     }
-    super::service_connect::configure(ctx, m, s, &mut body, &mut depends);
+    super::service_connect::configure(ctx, m, s, servers, &mut body, &mut depends);
     body["depends_on"] = Json::from(depends);
     // Refused until its secrets have values and its images are pushed (`readiness.rs`).
     let conditions = super::readiness::conditions(ctx, s);
@@ -515,7 +527,7 @@ fn value_from(src: &Source) -> Expr {
 fn port_mappings(ctx: &Ctx, s: &Service) -> Vec<Json> {
     let Some(p) = s.port else { return Vec::new() };
     let mut mapping = json!({"containerPort": p, "hostPort": p, "protocol": "tcp"});
-    if super::service_connect::is_server(ctx.v.bp, s) {
+    if super::service_connect::is_server(ctx, s) {
         mapping["name"] = json!(super::service_connect::port_name(s));
     }
     vec![mapping]

@@ -22,7 +22,7 @@ use crate::terraform::Json;
 
 use super::Ctx;
 use super::security;
-use crate::blueprint::types::{Blueprint, Service};
+use crate::blueprint::types::Service;
 use crate::terraform::{Module, ident, res};
 
 /// The namespace the services are published in.
@@ -30,19 +30,10 @@ pub fn namespace() -> crate::terraform::Ref {
     res("aws_service_discovery_http_namespace", "services")
 }
 
-/// The services `s` uses, in its `uses` order.
-pub fn used<'a>(bp: &'a Blueprint, s: &Service) -> Vec<&'a Service> {
-    s.uses
-        .iter()
-        .filter_map(|u| bp.services.iter().find(|x| x.name == u.as_str()))
-        .collect()
-}
-
-/// Whether another service uses `s` (so it is published).
-pub fn is_server(bp: &Blueprint, s: &Service) -> bool {
-    bp.services
-        .iter()
-        .any(|c| c.uses.iter().any(|u| u.as_str() == s.name))
+/// Whether another workload uses `s` (so it is published), from the analysis's index of who
+/// uses what (a job using a service is refused on ECS, so its users are services).
+pub fn is_server(ctx: &Ctx, s: &Service) -> bool {
+    !ctx.users_of(&s.name).is_empty()
 }
 
 /// The name of the port mapping a server publishes (the task definition's and the service
@@ -55,7 +46,7 @@ pub fn port_name(s: &Service) -> String {
 /// The namespace, when any service is used by another.
 pub fn declare(ctx: &Ctx, m: &mut Module) {
     let bp = ctx.v.bp;
-    if !bp.services.iter().any(|s| is_server(bp, s)) {
+    if !bp.services.iter().any(|s| is_server(ctx, s)) {
         return;
     }
     let name = ctx.cluster_name();
@@ -70,17 +61,17 @@ pub fn declare(ctx: &Ctx, m: &mut Module) {
 }
 
 /// The service's Service Connect configuration (when it publishes or uses a service), the
-/// services it must be created after, and its security group rules towards them.
+/// services it uses (`servers`) it must be created after, and its security group rules
+/// towards them.
 pub fn configure(
     ctx: &Ctx,
     m: &mut Module,
     s: &Service,
+    servers: &[&Service],
     body: &mut Json,
     depends: &mut Vec<String>,
 ) {
-    let bp = ctx.v.bp;
-    let servers = used(bp, s);
-    let server = is_server(bp, s);
+    let server = is_server(ctx, s);
     if servers.is_empty() && !server {
         return;
     }
@@ -95,7 +86,7 @@ pub fn configure(
     body["service_connect_configuration"] = config;
     let n = ident(&s.name);
     let own = security::service_sg(&s.name);
-    for t in servers {
+    for &t in servers {
         let Some(port) = t.port else { continue };
         depends.push(super::ecs::service(&t.name).address());
         let target = security::service_sg(&t.name);
