@@ -158,15 +158,21 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         }
         return;
     };
-    let routed: std::collections::HashSet<&str> =
-        edge::routed(ctx).iter().map(|s| s.name.as_str()).collect();
     let by_name: std::collections::HashMap<&str, &Service> =
         bp.services.iter().map(|s| (s.name.as_str(), s)).collect();
+    let attachments = edge::attachments(ctx);
     // What each service needs to know of the module (whether it sits behind the load
     // balancer, which of its data services have a security group, which services it uses)
     // is settled first, so the services can then be lowered independently, on several
     // threads for a large stack.
-    type Job<'a> = (&'a Service, bool, Vec<&'a String>, Vec<&'a Service>);
+    // (service, what attaches its target group when it is behind the load balancer, its data
+    // services with a security group, the services it uses)
+    type Job<'a> = (
+        &'a Service,
+        Option<&'a [Ref]>,
+        Vec<&'a String>,
+        Vec<&'a Service>,
+    );
     let jobs: Vec<Job> = bp
         .services
         .iter()
@@ -181,12 +187,8 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 .uses
                 .iter()
                 .filter_map(|u| by_name.get(u.as_str()).copied());
-            (
-                s,
-                routed.contains(s.name.as_str()),
-                reachable,
-                servers.collect(),
-            )
+            let attached = attachments.get(&s.name).map(Vec::as_slice);
+            (s, attached, reachable, servers.collect())
         })
         .collect();
     // What the services' first deployments need, read once for every service.
@@ -205,8 +207,9 @@ fn lower_service(
     m: &mut Module,
     s: &Service,
     net: &crate::blueprint::types::Network,
-    (behind_lb, reachable, servers): (bool, &[&String], &[&Service]),
+    (attached, reachable, servers): (Option<&[Ref]>, &[&String], &[&Service]),
 ) {
+    let behind_lb = attached.is_some();
     let n = ident(&s.name);
     let group = res("aws_cloudwatch_log_group", &format!("ecs_{n}"));
     m.file("ecs").resource(
@@ -279,7 +282,7 @@ fn lower_service(
         body["health_check_grace_period_seconds"] = json!(s.grace_period.unwrap_or(60));
         // The target group must be attached to the load balancer (by the listener's default
         // action or a rule) before the service uses it.
-        depends.extend(edge::attachments(ctx, &s.name).iter().map(Ref::address));
+        depends.extend(attached.unwrap_or_default().iter().map(Ref::address));
     }
     super::service_connect::configure(ctx, m, s, servers, &mut body, &mut depends);
     body["depends_on"] = Json::from(depends);

@@ -90,18 +90,21 @@ pub fn listener_rule(service: &str) -> Ref {
 /// forwarding to it. ECS refuses to create a service whose target group no listener or rule
 /// forwards to yet — CreateService answers "The target group with targetGroupArn … does
 /// not have an associated load balancer" (InvalidParameterException) — and nothing else
-/// orders the rule before the service, so the service depends on all of these.
-pub fn attachments(ctx: &Ctx, service: &str) -> Vec<Ref> {
+/// orders the rule before the service, so the service depends on all of these. For every
+/// routed service at once: the rules are planned once for the whole load balancer.
+pub fn attachments(ctx: &Ctx) -> std::collections::HashMap<String, Vec<Ref>> {
     let routed = routed(ctx);
     let default = default_service(&routed).map(|s| s.name.as_str());
-    std::iter::once(https_listener())
-        .chain(
-            super::listener_rules::plan(&routed, default)
-                .into_iter()
-                .filter(|rule| rule.service == service)
-                .map(|rule| listener_rule(&rule.name)),
-        )
-        .collect()
+    let mut out: std::collections::HashMap<String, Vec<Ref>> = routed
+        .iter()
+        .map(|s| (s.name.clone(), vec![https_listener()]))
+        .collect();
+    for rule in super::listener_rules::plan(&routed, default) {
+        if let Some(refs) = out.get_mut(&rule.service) {
+            refs.push(listener_rule(&rule.name));
+        }
+    }
+    out
 }
 
 /// The services behind the load balancer (those with routes), when there is one.
