@@ -9,6 +9,10 @@
 //! paths, so adding, removing or reordering other services or routes does not renumber it
 //! (a renumbered rule is a replacement in the plan). Priorities are 1..=50000 and unique
 //! per listener; a hash collision moves to the next free slot in the band, deterministically.
+//!
+//! Here rather than beside the load balancer (`backend::aws::edge`), which writes the rules:
+//! the check of what ECS's blue/green and canary deployments can shift (`ecs_rollout`) reads
+//! the same plan, so the two can never disagree on how many rules a service's routes make.
 
 use std::collections::{BTreeMap, BTreeSet};
 
