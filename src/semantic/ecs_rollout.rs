@@ -40,7 +40,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             continue;
         }
         // A blue/green or canary service is never the listener's default: every route of it
-        // is a rule (`edge::default_service`).
+        // is a rule (`edge::served_by_default`).
         let rules = listener_rules::plan(&[s], None);
         if rules.len() > 1 {
             let shown: Vec<String> = rules

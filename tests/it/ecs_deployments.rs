@@ -139,12 +139,18 @@ fn blue_green_behind_the_load_balancer_gets_a_second_group_a_rule_and_a_role() {
     expected.sort();
     assert_eq!(weights, expected);
     // `web` routes `/` for every host: a rule matching every path (ECS re-weights a rule,
-    // never an ALB listener's default action), and the listener's default forwards nowhere.
-    assert_eq!(rule["condition"][0]["path_pattern"]["values"][0], "/*");
+    // never an ALB listener's default action), which no other rule precedes for `/`; the
+    // listener's default action still forwards to the primary (so that `/` stays served while
+    // a service switching to blue/green gets its rule).
+    assert_eq!(
+        rule["condition"],
+        serde_json::json!([{"path_pattern": {"values": ["/*"]}}])
+    );
     let listener = must(&out, "aws_lb_listener", "https");
-    let default = &listener["default_action"][0];
-    assert_eq!(default["type"], "fixed-response");
-    assert!(forwards(default).is_empty());
+    assert_eq!(
+        forwards(&listener["default_action"][0]),
+        vec![(web_tg.clone(), 1)]
+    );
 
     // The infrastructure role: ECS (the service principal, nothing else) may assume it, and
     // it carries ECS's managed policy for load balancers.
@@ -426,4 +432,19 @@ fn what_ecs_cannot_shift_is_refused_where_it_is_written() {
         .unwrap();
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(status.status.code(), Some(2));
+}
+
+/// With no service routing `/`, the listener answers 404 itself: ELB's action type is
+/// `fixed-response` (the provider refuses Terraform's block name `fixed_response` there).
+#[test]
+fn a_listener_without_a_default_service_answers_404() {
+    let out = synth(
+        &stack("{ strategy: rolling }", "{ strategy: rolling }").replace(
+            "    routes: [{ path: / }]\n",
+            "    routes: [{ path: /web }]\n",
+        ),
+    );
+    let default = &must(&out, "aws_lb_listener", "https")["default_action"][0];
+    assert_eq!(default["type"], "fixed-response");
+    assert_eq!(default["fixed_response"]["status_code"], "404");
 }

@@ -14,8 +14,9 @@
 //!   the same health check (`edge.rs`). The rule must exist and forward to both (weights 100
 //!   and 0) before the service is created ("Both targetGroup and alternateTargetGroup must be
 //!   associated with the productionListenerRule"); for an ALB it must be a *rule*, not the
-//!   listener, so a service that would otherwise sit behind the listener's default action
-//!   gets a `/*` rule of its own. ECS calls the ELB APIs through an infrastructure role it
+//!   listener's default action, so a service routing `/` gets a `/*` rule of its own (the
+//!   default action still forwards to its primary group, which no request reaches past the
+//!   rule). ECS calls the ELB APIs through an infrastructure role it
 //!   assumes (`ecs.amazonaws.com`, managed policy
 //!   `AmazonECSInfrastructureRolePolicyForLoadBalancers`), passed in each service's
 //!   `advanced_configuration`; whoever applies needs `iam:PassRole` on it, as on the task

@@ -95,7 +95,7 @@ pub fn listener_rule(service: &str) -> Ref {
 /// routed service at once: the rules are planned once for the whole load balancer.
 pub fn attachments(ctx: &Ctx) -> std::collections::HashMap<String, Vec<Ref>> {
     let routed = routed(ctx);
-    let default = default_service(&routed).map(|s| s.name.as_str());
+    let default = served_by_default(&routed);
     let mut out: std::collections::HashMap<String, Vec<Ref>> = routed
         .iter()
         .map(|s| (s.name.clone(), vec![https_listener()]))
@@ -122,10 +122,7 @@ pub fn routed<'a>(ctx: &Ctx<'a>) -> Vec<&'a Service> {
 }
 
 /// The service the HTTPS listener forwards to by default: the one routing `/` for every host
-/// (a `/` on a named host is a listener rule: other hosts must not reach it). None when that
-/// service deploys blue/green or canary: ECS shifts its traffic by re-weighting a listener
-/// *rule* (it cannot take an ALB listener's default action), so its `/` becomes a `/*` rule
-/// and the listener answers 404 to what no rule matches (`ecs_deployments.rs`).
+/// (a `/` on a named host is a listener rule: other hosts must not reach it).
 fn default_service<'a>(routed: &[&'a Service]) -> Option<&'a Service> {
     routed
         .iter()
@@ -135,7 +132,19 @@ fn default_service<'a>(routed: &[&'a Service]) -> Option<&'a Service> {
                 .any(|r| r.host.is_none() && (r.path == "/" || r.path == "/*"))
         })
         .copied()
+}
+
+/// The service whose `/` needs no rule because the listener's default action serves it: the
+/// default service, unless it deploys blue/green or canary. ECS shifts traffic by
+/// re-weighting a listener *rule* (an ALB listener's default action cannot be the production
+/// rule), so such a service's `/` is a `/*` rule of its own, which every request matches
+/// before the default action; the default action keeps forwarding to its primary group, so
+/// switching a service to blue/green never leaves `/` unserved while the rule is created
+/// (`ecs_deployments.rs`).
+fn served_by_default<'a>(routed: &[&'a Service]) -> Option<&'a str> {
+    default_service(routed)
         .filter(|s| !ecs_deployments::native(s))
+        .map(|s| s.name.as_str())
 }
 
 /// Rules per Application Load Balancer, default rules not counted (adjustable).
@@ -428,7 +437,7 @@ fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) 
             }),
         );
     }
-    let rules = crate::semantic::listener_rules::plan(routed, default.map(|s| s.name.as_str()));
+    let rules = crate::semantic::listener_rules::plan(routed, served_by_default(routed));
     if rules.len() > ALB_RULES_QUOTA {
         // An adjustable quota, so a warning: the apply fails at the first rule past it
         // (TooManyRules) unless the account's quota was raised.
