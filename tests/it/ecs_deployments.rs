@@ -130,9 +130,15 @@ fn blue_green_behind_the_load_balancer_gets_a_second_group_a_rule_and_a_role() {
     // Exactly one rule reaches either group: the production rule, all traffic to the primary.
     let web_tg = arn("aws_lb_target_group", "web");
     let alt_tg = arn("aws_lb_target_group", "web_alternate");
-    assert_eq!(rules_forwarding_to(&out, &web_tg), vec!["web".to_string()]);
-    assert_eq!(rules_forwarding_to(&out, &alt_tg), vec!["web".to_string()]);
-    let rule = must(&out, "aws_lb_listener_rule", "web");
+    assert_eq!(
+        rules_forwarding_to(&out, &web_tg),
+        vec!["web_production".to_string()]
+    );
+    assert_eq!(
+        rules_forwarding_to(&out, &alt_tg),
+        vec!["web_production".to_string()]
+    );
+    let rule = must(&out, "aws_lb_listener_rule", "web_production");
     let mut weights = forwards(&rule["action"][0]);
     weights.sort();
     let mut expected = vec![(web_tg.clone(), 100), (alt_tg.clone(), 0)];
@@ -192,7 +198,7 @@ fn blue_green_behind_the_load_balancer_gets_a_second_group_a_rule_and_a_role() {
         lbs[0]["advanced_configuration"],
         serde_json::json!({
             "alternate_target_group_arn": alt_tg,
-            "production_listener_rule": arn("aws_lb_listener_rule", "web"),
+            "production_listener_rule": arn("aws_lb_listener_rule", "web_production"),
             "role_arn": arn("aws_iam_role", "ecs_infrastructure"),
         })
     );
@@ -202,7 +208,10 @@ fn blue_green_behind_the_load_balancer_gets_a_second_group_a_rule_and_a_role() {
         .iter()
         .map(|d| d.as_str().unwrap())
         .collect();
-    assert!(depends.contains(&"aws_lb_listener_rule.web"), "{depends:?}");
+    assert!(
+        depends.contains(&"aws_lb_listener_rule.web_production"),
+        "{depends:?}"
+    );
     assert!(
         depends.contains(&"aws_iam_role_policy_attachment.ecs_infrastructure"),
         "{depends:?}"
@@ -218,7 +227,7 @@ fn blue_green_behind_the_load_balancer_gets_a_second_group_a_rule_and_a_role() {
 #[test]
 fn terraform_leaves_the_weights_to_ecs() {
     let out = synth(&stack("{ strategy: rolling }", "{ strategy: blue_green }"));
-    let rule = must(&out, "aws_lb_listener_rule", "api");
+    let rule = must(&out, "aws_lb_listener_rule", "api_production");
     let ignored: Vec<&str> = rule["lifecycle"]["ignore_changes"]
         .as_array()
         .unwrap()
@@ -408,7 +417,7 @@ fn what_ecs_cannot_shift_is_refused_where_it_is_written() {
     let out = synth(&one_rule);
     assert_eq!(
         rules_forwarding_to(&out, &arn("aws_lb_target_group", "api_alternate")),
-        vec!["api".to_string()]
+        vec!["api_production".to_string()]
     );
 
     // The command line: exit 2, never a panic.
@@ -447,4 +456,36 @@ fn a_listener_without_a_default_service_answers_404() {
     let default = &must(&out, "aws_lb_listener", "https")["default_action"][0];
     assert_eq!(default["type"], "fixed-response");
     assert_eq!(default["fixed_response"]["status_code"], "404");
+}
+
+/// Switching a running service from rolling to blue/green: Terraform must not update the
+/// rule's action in place (it ignores `action` once ECS owns it, so the update would be
+/// dropped and ECS would find the alternate group on no rule). The production rule is a new
+/// resource beside the old one, on another priority (both exist for a moment, and priorities
+/// are unique per listener), with the same conditions; the old one is destroyed.
+#[test]
+fn switching_to_blue_green_creates_a_new_rule_beside_the_old() {
+    let rolling = synth(&stack("{ strategy: rolling }", "{ strategy: rolling }"));
+    let blue_green = synth(&stack("{ strategy: rolling }", "{ strategy: blue_green }"));
+    let old = must(&rolling, "aws_lb_listener_rule", "api");
+    let new = must(&blue_green, "aws_lb_listener_rule", "api_production");
+    assert!(resource(&blue_green, "aws_lb_listener_rule", "api").is_none());
+    assert!(resource(&rolling, "aws_lb_listener_rule", "api_production").is_none());
+    assert_eq!(old["condition"], new["condition"]);
+    assert_ne!(old["priority"], new["priority"]);
+    // The other rule keeps its priority.
+    assert_eq!(
+        must(&rolling, "aws_lb_listener_rule", "plain")["priority"],
+        must(&blue_green, "aws_lb_listener_rule", "plain")["priority"]
+    );
+    // Until ECS's first deployment, the new rule sends everything to the same group as the old.
+    assert_eq!(
+        forwards(&old["action"][0]),
+        vec![(arn("aws_lb_target_group", "api"), 1)]
+    );
+    assert!(
+        forwards(&new["action"][0])
+            .iter()
+            .all(|(tg, w)| (tg == &arn("aws_lb_target_group", "api")) == (*w > 0))
+    );
 }

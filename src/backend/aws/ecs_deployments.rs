@@ -42,7 +42,7 @@ use crate::terraform::Json;
 use super::Ctx;
 use super::edge;
 use super::iam::assume_role;
-use crate::blueprint::types::{Service, Strategy};
+use crate::blueprint::types::{Color, Service, Strategy};
 use crate::terraform::{Module, Ref, res};
 
 /// Minutes the old revision keeps running after all production traffic moved (ECS's
@@ -123,6 +123,12 @@ pub fn configure(
     if !native(s) {
         return;
     }
+    if s.rollout.live == Color::Green {
+        ctx.note(format!(
+            "service `{}`: `rollout.live` picks the colour a Kubernetes Service selects; on ECS the deployment moves the traffic itself, so it has no effect",
+            s.name
+        ));
+    }
     let published = super::service_connect::is_server(ctx, s);
     let canary = s.rollout.strategy == Strategy::Canary;
     if canary && !behind_lb && !published {
@@ -155,8 +161,11 @@ pub fn configure(
             for lb in lbs {
                 lb["advanced_configuration"] = json!({
                     "alternate_target_group_arn": alternate_target_group(&s.name).arn(),
-                    // The service's first (and, as `semantic::ecs_rollout` checks, only) rule.
-                    "production_listener_rule": edge::listener_rule(&s.name).arn(),
+                    // The service's only rule (`semantic::ecs_rollout` refuses more).
+                    "production_listener_rule": edge::listener_rule(
+                        &crate::semantic::listener_rules::production_rule_name(&s.name),
+                    )
+                    .arn(),
                     "role_arn": infrastructure_role().arn(),
                 });
             }

@@ -475,7 +475,9 @@ fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) 
     }
 }
 
-/// A blue/green or canary service's rule (its only one, `semantic::ecs_rollout`): the
+/// A blue/green or canary service's rule (its only one, `semantic::ecs_rollout`; named by
+/// `listener_rules::production_rule_name`, so switching a service creates it rather than
+/// updating the rolling rule, whose action change `ignore_changes` would drop): the
 /// production listener rule ECS re-weights. It forwards to both target groups, all of the
 /// traffic to the primary, as ECS requires of a new service's rule.
 ///
