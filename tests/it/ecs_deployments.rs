@@ -288,9 +288,12 @@ fn canary_takes_the_blueprints_weight() {
 #[test]
 fn rolling_services_are_unchanged() {
     let out = synth(&stack("{ strategy: rolling }", "{ strategy: blue_green }"));
+    // Rolling, said explicitly (the provider's block is optional and computed: left out, a
+    // service switched back from blue/green would keep ECS's blue/green strategy).
+    let rolling = serde_json::json!({"strategy": "ROLLING"});
     for name in ["web", "plain"] {
         let service = must(&out, "aws_ecs_service", name);
-        assert!(service.get("deployment_configuration").is_none(), "{name}");
+        assert_eq!(service["deployment_configuration"], rolling, "{name}");
         assert!(
             service["load_balancer"][0]
                 .get("advanced_configuration")
@@ -311,7 +314,7 @@ fn rolling_services_are_unchanged() {
     assert!(
         resources(&out, "infra", "aws_ecs_service")
             .iter()
-            .all(|s| s.get("deployment_configuration").is_none())
+            .all(|s| s["deployment_configuration"] == rolling)
     );
 }
 
@@ -370,7 +373,7 @@ fn without_a_load_balancer() {
     assert_eq!(worker["deployment_configuration"]["strategy"], "BLUE_GREEN");
     // `web` has no traffic to split: rolling, and said so.
     let web = must(&out, "aws_ecs_service", "web");
-    assert!(web.get("deployment_configuration").is_none());
+    assert_eq!(web["deployment_configuration"]["strategy"], "ROLLING");
     let warned: Vec<&str> = out
         .notes
         .iter()
@@ -487,5 +490,10 @@ fn switching_to_blue_green_creates_a_new_rule_beside_the_old() {
         forwards(&new["action"][0])
             .iter()
             .all(|(tg, w)| (tg == &arn("aws_lb_target_group", "api")) == (*w > 0))
+    );
+    // Back to rolling, the service says ROLLING (a vanished block would change nothing).
+    assert_eq!(
+        must(&rolling, "aws_ecs_service", "api")["deployment_configuration"]["strategy"],
+        "ROLLING"
     );
 }

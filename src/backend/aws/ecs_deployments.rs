@@ -110,9 +110,16 @@ pub fn declare(ctx: &Ctx, m: &mut Module) {
         );
 }
 
+/// `ROLLING`, said rather than left out: the provider's `deployment_configuration` is
+/// optional *and computed*, so a service switched back from blue/green whose block vanished
+/// would show no difference and keep deploying blue/green, now without its second group.
+fn rolling(body: &mut Json) {
+    body["deployment_configuration"] = json!({"strategy": "ROLLING"});
+}
+
 /// The service's deployment configuration (and, behind the load balancer, its
-/// `advanced_configuration`), or nothing when it deploys rolling. `body` is the
-/// `aws_ecs_service` body, whose `load_balancer` is set when `behind_lb`.
+/// `advanced_configuration`). `body` is the `aws_ecs_service` body, whose `load_balancer` is
+/// set when `behind_lb`.
 pub fn configure(
     ctx: &Ctx,
     s: &Service,
@@ -121,6 +128,7 @@ pub fn configure(
     depends: &mut Vec<String>,
 ) {
     if !native(s) {
+        rolling(body);
         return;
     }
     if s.rollout.live == Color::Green {
@@ -139,6 +147,7 @@ pub fn configure(
                 s.name
             ),
         ));
+        rolling(body);
         return;
     }
     let mut config = json!({
