@@ -332,29 +332,29 @@ fn target_group_body(lb: &LoadBalancer, s: &Service, name: &str) -> Json {
         .or(readiness)
         .unwrap_or_else(|| "/".into());
     json!({
-            "name": name,
-            // See `target_group_name`: the replacement's name differs from the old one's
-            // whenever `port` (the only argument here that can change and forces a new
-            // group) does.
-            "lifecycle": {"create_before_destroy": true},
-            "target_type": "ip",
+        "name": name,
+        // See `target_group_name`: the replacement's name differs from the old one's
+        // whenever `port` (the only argument here that can change and forces a new
+        // group) does.
+        "lifecycle": {"create_before_destroy": true},
+        "target_type": "ip",
+        "protocol": "HTTP",
+        "protocol_version": "HTTP1",
+        "port": s.port,
+        "vpc_id": res("aws_vpc", "main").id(),
+        "deregistration_delay": lb.deregistration_delay.unwrap_or(30).to_string(),
+        "health_check": {
+            "enabled": true,
+            "path": path,
+            "port": "traffic-port",
             "protocol": "HTTP",
-            "protocol_version": "HTTP1",
-            "port": s.port,
-            "vpc_id": res("aws_vpc", "main").id(),
-            "deregistration_delay": lb.deregistration_delay.unwrap_or(30).to_string(),
-            "health_check": {
-                "enabled": true,
-                "path": path,
-                "port": "traffic-port",
-                "protocol": "HTTP",
-                "interval": hc.and_then(|h| h.interval).unwrap_or(30),
-                "timeout": hc.and_then(|h| h.timeout).unwrap_or(5),
-                "healthy_threshold": hc.and_then(|h| h.healthy_threshold).unwrap_or(2),
-                "unhealthy_threshold": hc.and_then(|h| h.unhealthy_threshold).unwrap_or(3),
-                "matcher": hc.and_then(|h| h.matcher.clone()).unwrap_or_else(|| "200".into()),
-            },
-            "tags": {"Name": name},
+            "interval": hc.and_then(|h| h.interval).unwrap_or(30),
+            "timeout": hc.and_then(|h| h.timeout).unwrap_or(5),
+            "healthy_threshold": hc.and_then(|h| h.healthy_threshold).unwrap_or(2),
+            "unhealthy_threshold": hc.and_then(|h| h.unhealthy_threshold).unwrap_or(3),
+            "matcher": hc.and_then(|h| h.matcher.clone()).unwrap_or_else(|| "200".into()),
+        },
+        "tags": {"Name": name},
     })
 }
 

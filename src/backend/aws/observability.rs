@@ -403,19 +403,24 @@ fn default_lb_alarms(ctx: &Ctx, m: &mut Module) {
             ));
         }
         for (which, group) in groups {
+            // The alternate's alarm ends in `-alternate`, which no primary's name does (a
+            // service `<name>-alternate` has its own `…-alternate-unhealthy-hosts`).
             let (key, name) = if which.is_empty() {
-                (ident(&s.name), s.name.clone())
+                (
+                    format!("{}_unhealthy_hosts", ident(&s.name)),
+                    format!("{}-{}-unhealthy-hosts", ctx.prefix, s.name),
+                )
             } else {
                 (
-                    format!("{}_{which}", ident(&s.name)),
-                    format!("{}-{which}", s.name),
+                    format!("{}_unhealthy_hosts_{which}", ident(&s.name)),
+                    format!("{}-{}-unhealthy-hosts-{which}", ctx.prefix, s.name),
                 )
             };
             alarm(
                 m,
-                &format!("{key}_unhealthy_hosts"),
+                &key,
                 json!({
-                    "alarm_name": format!("{}-{name}-unhealthy-hosts", ctx.prefix),
+                    "alarm_name": name,
                     "alarm_description": format!("{} has unhealthy targets for 3 minutes", s.name),
                     "namespace": "AWS/ApplicationELB",
                     "metric_name": "UnHealthyHostCount",
