@@ -9,6 +9,9 @@
 //!   left forwarding to the group ECS empties after the first deployment, and those routes
 //!   would answer 503. Refused at the strategy.
 //!   <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AdvancedConfiguration.html>
+//! - **Bake times.** ECS takes 0–1440 minutes for `bakeTimeInMinutes` and
+//!   `canaryBakeTimeInMinutes` (`rollout.bake_minutes`, `rollout.canary_minutes`).
+//!   <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CanaryConfiguration.html>
 //! - **Requests per target.** Each deployment moves the live tasks to the other target group,
 //!   and a target tracking policy on `ALBRequestCountPerTarget` follows one group: after every
 //!   other deployment it would see no requests and scale the service in to its minimum.
@@ -25,9 +28,26 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             .cluster
             .as_ref()
             .is_some_and(|k| k.platform == Platform::EcsFargate);
+    if !ecs {
+        return;
+    }
+    // ECS takes bake times of 0–1440 minutes (`bakeTimeInMinutes`, `canaryBakeTimeInMinutes`).
+    for (i, s) in bp.services.iter().enumerate() {
+        for (field, value) in [
+            ("bake_minutes", s.rollout.bake_minutes),
+            ("canary_minutes", s.rollout.canary_minutes),
+        ] {
+            if let Some(v) = value.filter(|v| *v > 1440) {
+                c.error(
+                    &format!("services[{i}].rollout.{field}"),
+                    format!("ECS takes 0 to 1440 minutes (24 hours), got {v}"),
+                );
+            }
+        }
+    }
     // Behind the load balancer: routes, a load balancer and the network it needs
     // (`backend::aws::edge::routed`).
-    if !ecs || bp.load_balancer.is_none() || bp.network.is_none() {
+    if bp.load_balancer.is_none() || bp.network.is_none() {
         return;
     }
     for (i, s) in bp.services.iter().enumerate() {

@@ -283,6 +283,29 @@ fn canary_takes_the_blueprints_weight() {
     let out = synth(&stack("{ strategy: rolling }", "{ strategy: canary }"));
     let config = &must(&out, "aws_ecs_service", "api")["deployment_configuration"];
     assert_eq!(config["canary_configuration"]["canary_percent"], 10);
+
+    // The bake times the blueprint gives (ECS takes 0–1440 minutes; more is refused there).
+    let out = synth(&stack(
+        "{ strategy: blue_green, bake_minutes: 0 }",
+        "{ strategy: canary, bake_minutes: 30, canary_minutes: 45 }",
+    ));
+    let web = &must(&out, "aws_ecs_service", "web")["deployment_configuration"];
+    assert_eq!(web["bake_time_in_minutes"], "0");
+    let api = &must(&out, "aws_ecs_service", "api")["deployment_configuration"];
+    assert_eq!(api["bake_time_in_minutes"], "30");
+    assert_eq!(
+        api["canary_configuration"]["canary_bake_time_in_minutes"],
+        "45"
+    );
+    let err = synth_aws(
+        "bg",
+        &stack(
+            "{ strategy: rolling }",
+            "{ strategy: canary, canary_minutes: 1441 }",
+        ),
+    )
+    .unwrap_err();
+    assert!(err.contains("services[1].rollout.canary_minutes"), "{err}");
 }
 
 #[test]

@@ -45,13 +45,15 @@ use super::iam::assume_role;
 use crate::blueprint::types::{Color, Service, Strategy};
 use crate::terraform::{Module, Ref, res};
 
-/// Minutes the old revision keeps running after all production traffic moved (ECS's
-/// `bakeTimeInMinutes`, which `BLUE_GREEN` requires; 0–1440): the window in which a rollback
-/// is a weight flip. The blueprint has no knob for it.
+/// Minutes the old revision keeps running after all production traffic moved, when
+/// `rollout.bake_minutes` gives none (ECS's `bakeTimeInMinutes`, which `BLUE_GREEN`
+/// requires; 0–1440, checked in `semantic::ecs_rollout`): the window in which a rollback is
+/// a weight flip.
 pub const BAKE_MINUTES: u32 = 10;
 
-/// Minutes a canary takes its share before the rest of the traffic moves (ECS's
-/// `canaryBakeTimeInMinutes`, whose default this is).
+/// Minutes a canary takes its share before the rest of the traffic moves, when
+/// `rollout.canary_minutes` gives none (ECS's `canaryBakeTimeInMinutes`, whose default this
+/// is).
 pub const CANARY_BAKE_MINUTES: u32 = 10;
 
 /// ECS's managed policy for the infrastructure role of blue/green, linear and canary
@@ -150,9 +152,11 @@ pub fn configure(
         rolling(body);
         return;
     }
+    let bake = s.rollout.bake_minutes.unwrap_or(BAKE_MINUTES);
     let mut config = json!({
         "strategy": if canary { "CANARY" } else { "BLUE_GREEN" },
-        "bake_time_in_minutes": BAKE_MINUTES.to_string(),
+        // A string in the provider's schema (a nullable number).
+        "bake_time_in_minutes": bake.to_string(),
     });
     if canary {
         let weight = s
@@ -161,7 +165,11 @@ pub fn configure(
             .unwrap_or(crate::k8s::workload::DEFAULT_CANARY_WEIGHT);
         config["canary_configuration"] = json!({
             "canary_percent": weight,
-            "canary_bake_time_in_minutes": CANARY_BAKE_MINUTES.to_string(),
+            "canary_bake_time_in_minutes": s
+                .rollout
+                .canary_minutes
+                .unwrap_or(CANARY_BAKE_MINUTES)
+                .to_string(),
         });
     }
     body["deployment_configuration"] = config;
@@ -183,7 +191,7 @@ pub fn configure(
         depends.push(infrastructure_policy().address());
     } else if !published {
         ctx.note(format!(
-            "service `{}`: blue/green without traffic to shift (no `routes`, no service `uses` it): ECS starts the new revision beside the old one and stops the old one {BAKE_MINUTES} minutes after the new one is healthy",
+            "service `{}`: blue/green without traffic to shift (no `routes`, no service `uses` it): ECS starts the new revision beside the old one and stops the old one {bake} minutes after the new one is healthy",
             s.name
         ));
     }
