@@ -11,6 +11,7 @@ mod edge;
 mod eks;
 mod fargate;
 mod gateway;
+mod ingress_controller;
 mod jobs;
 mod limits;
 mod load_balancer_names;
@@ -82,6 +83,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     versions::check(&mut c, bp);
     versions::check_mq_instance(&mut c, bp);
     gateway::check(&mut c, bp);
+    ingress_controller::check(&mut c, bp);
     deployable::check(&mut c, bp);
     windows::check(&mut c, bp);
     fargate::check(&mut c, bp);

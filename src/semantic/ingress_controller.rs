@@ -1,0 +1,60 @@
+//! An Ingress of class `nginx` on a cluster infragen creates (EKS, DOKS) needs the
+//! ingress-nginx controller that `platform` installs only for `kubernetes.ingress_controller`
+//! (kind `nginx`). Without it nothing serves the class: the Ingress never gets an address,
+//! no load balancer is created, and cert-manager's HTTP-01 challenges — solved through an
+//! Ingress of that same class (`k8s/cluster/issuers.yaml`) — are never answered, so no
+//! certificate is issued either. Refused rather than emitted as an edge that carries no
+//! traffic. An existing cluster (`--provider kubernetes`) brings its own controller.
+
+use crate::blueprint::types::{Blueprint, IngressClass, Platform};
+use crate::catalog::Provider;
+
+use super::Checker;
+
+pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
+    let Some(ing) = bp.ingress.as_ref().filter(|i| i.enabled) else {
+        return;
+    };
+    // The Gateway API path installs Envoy Gateway instead (`semantic/gateway.rs`).
+    if ing.gateway.is_some() {
+        return;
+    }
+    let platform = bp.cluster.as_ref().map(|cl| cl.platform);
+    let nginx_class = match (c.provider, platform) {
+        // Class `alb` is served by the AWS Load Balancer Controller, always installed.
+        (Provider::Aws, Some(Platform::Eks | Platform::EksFargate)) => {
+            ing.class == IngressClass::Nginx
+        }
+        // DOKS has no ALB: every Ingress is class `nginx` there.
+        (Provider::Digitalocean, Some(Platform::Doks)) => true,
+        _ => false,
+    };
+    let nginx_installed = bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.ingress_controller.as_ref())
+        .is_some_and(|ic| ic.kind == IngressClass::Nginx);
+    if !nginx_class || nginx_installed {
+        return;
+    }
+    let certificates = if ing.tls.as_ref().is_some_and(|t| t.issuer.is_some()) {
+        ", and cert-manager's HTTP-01 challenges for its hosts (solved through that class) would never be answered"
+    } else {
+        ""
+    };
+    let alb = if c.provider == Provider::Aws {
+        ", or `class: alb` with a `load_balancer` (the AWS Load Balancer Controller's ALB)"
+    } else {
+        ""
+    };
+    // At `ingress.class` when written, else at `ingress`.
+    c.error(
+        "ingress.class",
+        format!(
+            "the Ingress is class `nginx`, but no ingress-nginx controller is installed (no `kubernetes.ingress_controller` of kind `nginx`): nothing would serve it, no load balancer would be created{certificates}"
+        ),
+    )
+    .help = Some(format!(
+        "route through the Gateway API (`ingress.gateway: {{ class: eg }}`, Envoy Gateway){alb}, or install ingress-nginx with `kubernetes.ingress_controller: {{ kind: nginx }}` (retired upstream since March 2026)"
+    ));
+}
