@@ -20,6 +20,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         return;
     }
     let platform = bp.cluster.as_ref().map(|cl| cl.platform);
+    alb_certificate(c, bp, platform);
     let nginx_class = match (c.provider, platform) {
         // Class `alb` is served by the AWS Load Balancer Controller, always installed.
         (Provider::Aws, Some(Platform::Eks | Platform::EksFargate)) => {
@@ -57,4 +58,31 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
     .help = Some(format!(
         "route through the Gateway API (`ingress.gateway: {{ class: eg }}`, Envoy Gateway){alb}, or install ingress-nginx with `kubernetes.ingress_controller: {{ kind: nginx }}` (retired upstream since March 2026)"
     ));
+}
+
+/// Class `alb` on EKS: the ALB terminates TLS with an ACM certificate
+/// (`load_balancer.certificate`, or one the controller discovers by host), never with a
+/// Kubernetes Secret — the AWS Load Balancer Controller ignores an Ingress's `tls` Secret
+/// (<https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/cert_discovery/>).
+/// A cert-manager certificate for it would be served by nothing, and its HTTP-01 challenge
+/// could not be answered: the hosts resolve to the ALB, which has no rule for cert-manager's
+/// solver (and a solver Ingress of class `alb` would get an ALB of its own, internal by
+/// default). Refused rather than left failing forever.
+fn alb_certificate(c: &mut Checker, bp: &Blueprint, platform: Option<Platform>) {
+    let Some(ing) = bp.ingress.as_ref() else {
+        return;
+    };
+    if c.provider == Provider::Aws
+        && matches!(platform, Some(Platform::Eks | Platform::EksFargate))
+        && ing.class == IngressClass::Alb
+        && let Some(issuer) = ing.tls.as_ref().and_then(|t| t.issuer.as_deref())
+    {
+        c.error(
+            "ingress.tls.issuer",
+            format!(
+                "with class `alb` the ALB serves the ACM certificate of `load_balancer.certificate`, never a Kubernetes Secret: a certificate from issuer `{issuer}` would be used by nothing, and its HTTP-01 challenge could not be answered through the ALB"
+            ),
+        )
+        .help = Some("remove `tls.issuer` (the ALB's certificate comes from `load_balancer.certificate`), or use `class: nginx` with `kubernetes.ingress_controller` to terminate TLS with cert-manager's certificate".into());
+    }
 }

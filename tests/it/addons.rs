@@ -523,3 +523,33 @@ fn cert_manager_can_run_its_http01_self_check_on_eks_nodes() {
         "jobs-eks: plain HTTP out without an ACME issuer"
     );
 }
+
+/// Class `alb`: the ALB serves an ACM certificate and ignores the Ingress's TLS Secret, so
+/// a cert-manager issuer for it would issue into a Secret nothing serves, through an
+/// HTTP-01 challenge the ALB cannot answer: refused at `ingress.tls.issuer`.
+#[test]
+fn a_cert_manager_certificate_for_an_alb_ingress_is_refused() {
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml"))
+        .unwrap()
+        .replace(
+            "  class: nginx # kubernetes.io/ingress.class: nginx\n",
+            "  class: alb\n",
+        );
+    let Err(err) = infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production")
+    else {
+        panic!("accepted");
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("`ingress.tls.issuer`") && err.contains("ACM certificate"),
+        "{err}"
+    );
+    assert!(err.contains("shop.yaml:170:"), "not at the issuer: {err}");
+    // Without the issuer the ALB Ingress is fine.
+    let yaml = yaml.replace(
+        "    issuer: letsencrypt-prod # cert-manager.io/cluster-issuer\n",
+        "",
+    );
+    infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+}
