@@ -273,8 +273,11 @@ pub fn ingress_nginx(
         "ingressClassResource": {"name": "nginx", "default": true},
         "metrics": {"enabled": c.metrics},
         "service": {"annotations": service_annotations},
-        // Hardened like every workload infragen emits.
-        "containerSecurityContext": {"allowPrivilegeEscalation": false, "runAsNonRoot": true, "runAsUser": 101, "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}},
+        // Hardened like every workload infragen emits, and within Pod Security `restricted`
+        // (drop ALL, add back only NET_BIND_SERVICE, RuntimeDefault seccomp). Set, it
+        // replaces the whole context the chart composes from `controller.image.*`, its
+        // RuntimeDefault seccomp profile included, so that is given again here.
+        "containerSecurityContext": {"allowPrivilegeEscalation": false, "runAsNonRoot": true, "runAsUser": 101, "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}, "seccompProfile": {"type": "RuntimeDefault"}},
     });
     if let Some(r) = &c.replicas {
         controller["replicaCount"] = json!(r.min);

@@ -21,6 +21,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
     }
     let platform = bp.cluster.as_ref().map(|cl| cl.platform);
     alb_certificate(c, bp, platform);
+    nginx_on_fargate_pod_security(c, bp, platform);
     let nginx_class = match (c.provider, platform) {
         // Class `alb` is served by the AWS Load Balancer Controller, always installed.
         (Provider::Aws, Some(Platform::Eks | Platform::EksFargate)) => {
@@ -84,5 +85,45 @@ fn alb_certificate(c: &mut Checker, bp: &Blueprint, platform: Option<Platform>) 
             ),
         )
         .help = Some("remove `tls.issuer` (the ALB's certificate comes from `load_balancer.certificate`), or use `class: nginx` with `kubernetes.ingress_controller` to terminate TLS with cert-manager's certificate".into());
+    }
+}
+
+/// ingress-nginx on EKS Fargate cannot meet Pod Security `restricted`: its binaries carry
+/// the file capability NET_BIND_SERVICE and cannot be executed unless the container keeps
+/// it, `restricted` keeps it only as `drop: [ALL]` + `add: [NET_BIND_SERVICE]`, and Fargate
+/// refuses any added capability ("Pod not supported on Fargate: invalid SecurityContext
+/// fields: Capabilities added"). So `platform` drops every other default capability
+/// instead (`backend/aws/platform.rs`), which the controller's namespace must admit: a
+/// declared namespace enforces `restricted` unless it says otherwise, and would refuse every
+/// controller pod.
+fn nginx_on_fargate_pod_security(c: &mut Checker, bp: &Blueprint, platform: Option<Platform>) {
+    use crate::blueprint::types::PodSecurityLevel;
+    let Some(k) = bp.kubernetes.as_ref() else {
+        return;
+    };
+    let Some(ic) = k
+        .ingress_controller
+        .as_ref()
+        .filter(|ic| ic.kind == IngressClass::Nginx)
+    else {
+        return;
+    };
+    if c.provider != Provider::Aws || platform != Some(Platform::EksFargate) {
+        return;
+    }
+    let ns = ic.namespace.as_deref().unwrap_or("ingress-nginx");
+    let Some(i) = k.namespaces.iter().rposition(|n| n.name == ns) else {
+        return;
+    };
+    if k.namespaces[i].pod_security == PodSecurityLevel::Restricted {
+        c.error(
+            &format!("kubernetes.namespaces[{i}].pod_security"),
+            format!(
+                "ingress-nginx runs in namespace `{ns}`, which enforces Pod Security `restricted`: on Fargate the controller must keep NET_BIND_SERVICE (its binaries carry that file capability) without adding it back, which only `baseline` admits; every controller pod would be refused"
+            ),
+        )
+        .help = Some(format!(
+            "set `pod_security: baseline` on namespace `{ns}`, or route through the Gateway API (`ingress.gateway`)"
+        ));
     }
 }

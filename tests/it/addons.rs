@@ -553,3 +553,76 @@ fn a_cert_manager_certificate_for_an_alb_ingress_is_refused() {
     infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production")
         .unwrap_or_else(|d| panic!("{d}"));
 }
+
+/// What Pod Security `restricted` refuses in a container's security context (with no
+/// pod-level settings, as the ingress-nginx chart leaves them).
+fn restricted_violations(sc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let caps = |k: &str| -> Vec<&str> {
+        sc["capabilities"][k]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect()
+    };
+    if !caps("drop").contains(&"ALL") {
+        out.push("does not drop ALL".to_string());
+    }
+    if caps("add").iter().any(|c| *c != "NET_BIND_SERVICE") {
+        out.push(format!("adds {:?}", caps("add")));
+    }
+    if sc["allowPrivilegeEscalation"] != false {
+        out.push("allows privilege escalation".into());
+    }
+    if sc["runAsNonRoot"] != true {
+        out.push("may run as root".into());
+    }
+    if !["RuntimeDefault", "Localhost"]
+        .contains(&sc["seccompProfile"]["type"].as_str().unwrap_or(""))
+    {
+        out.push("no seccomp profile".into());
+    }
+    out
+}
+
+/// Off Fargate, ingress-nginx's container passes Pod Security `restricted` (its namespace
+/// may enforce it: a declared namespace does unless it says otherwise). Setting
+/// `containerSecurityContext` replaces the chart's own, RuntimeDefault seccomp included.
+/// On Fargate it cannot (it keeps NET_BIND_SERVICE without dropping ALL), so a `restricted`
+/// controller namespace there is refused where it is declared.
+#[test]
+fn ingress_nginx_runs_under_its_namespace_pod_security() {
+    let mut seen = 0;
+    for (label, out) in cloud_outputs() {
+        for (_, r) in releases(&out) {
+            if r["chart"] != "ingress-nginx" {
+                continue;
+            }
+            let v = values(&r);
+            let sc = &v["controller"]["containerSecurityContext"];
+            let fargate = out.files.contains_key("terraform/infra/fargate.tf.json");
+            if !fargate {
+                assert_eq!(
+                    restricted_violations(sc),
+                    Vec::<String>::new(),
+                    "{label}: {sc}"
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 0);
+    let yaml = std::fs::read_to_string(root().join("blueprints/case-eks-fargate.yaml"))
+        .unwrap()
+        .replace("      pod_security: baseline\n", "");
+    let Err(err) = infragen::synthesize("case.yaml", yaml.as_bytes(), Provider::Aws, "production")
+    else {
+        panic!("a restricted ingress-nginx namespace accepted on Fargate");
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("`kubernetes.namespaces[1].pod_security`") && err.contains("baseline"),
+        "{err}"
+    );
+}
