@@ -20,6 +20,7 @@ mod network;
 mod quantities;
 mod references;
 mod routes;
+mod schedulable;
 pub mod versions;
 mod windows;
 mod workers;
@@ -90,6 +91,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     edge::check(&mut c, bp);
     load_balancer_names::check(&mut c, bp);
     eks::check(&mut c, bp);
+    schedulable::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
         let v = Validated::new(loaded, provider, versions::warnings(bp, provider));

@@ -626,3 +626,40 @@ fn ingress_nginx_runs_under_its_namespace_pod_security() {
         "{err}"
     );
 }
+
+/// With every node pool tainted `NoSchedule`, CoreDNS and every add-on `platform` installs
+/// (none tolerates a custom taint) would stay Pending: refused at `node_pools`. A
+/// `PreferNoSchedule` taint only steers pods, and is accepted.
+#[test]
+fn a_cluster_whose_every_node_pool_repels_the_add_ons_is_refused() {
+    let base =
+        std::fs::read_to_string(root().join("tests/fixtures/new-user/notes-eks.yaml")).unwrap();
+    let general = "  - { name: general, size: medium, min: 2, desired: 2, max: 5 }\n";
+    assert!(base.contains(general));
+    let tainted = |effect: &str| {
+        base.replace(
+            general,
+            &format!("  - {{ name: general, size: medium, min: 2, desired: 2, max: 5, taints: [{{ key: team, value: web, effect: {effect} }}] }}\n"),
+        )
+    };
+    let Err(err) = infragen::synthesize(
+        "notes.yaml",
+        tainted("NoSchedule").as_bytes(),
+        Provider::Aws,
+        "production",
+    ) else {
+        panic!("every pool tainted, accepted");
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("`node_pools`") && err.contains("Pending"),
+        "{err}"
+    );
+    infragen::synthesize(
+        "notes.yaml",
+        tainted("PreferNoSchedule").as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+}
