@@ -663,3 +663,92 @@ fn a_cluster_whose_every_node_pool_repels_the_add_ons_is_refused() {
     )
     .unwrap_or_else(|d| panic!("{d}"));
 }
+
+/// Where each chart takes its service account's name and annotations.
+const SERVICE_ACCOUNTS: [(&str, &str); 3] = [
+    ("aws-load-balancer-controller", "serviceAccount"),
+    ("cluster-autoscaler", "rbac.serviceAccount"),
+    ("external-secrets", "serviceAccount"),
+];
+
+/// IRSA works only when the role's trust policy names the service account the chart
+/// creates: for every release whose service account carries `eks.amazonaws.com/role-arn`,
+/// the IAM role it names (a data source by name in `platform`, created in `infra`) trusts
+/// exactly `system:serviceaccount:<release namespace>:<the chart's service account name>`,
+/// and the chart creates that account.
+#[test]
+fn every_irsa_annotation_names_a_role_that_trusts_the_charts_service_account() {
+    let mut checked = 0;
+    for (label, out) in cloud_outputs() {
+        let roles: BTreeMap<String, Value> = resources(&out, "infra", "aws_iam_role")
+            .into_iter()
+            .filter_map(|r| Some((r["name"].as_str()?.to_string(), r)))
+            .collect();
+        let by_data: BTreeMap<String, String> = out
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("terraform/platform/"))
+            .filter_map(|(_, t)| serde_json::from_str::<Value>(t).ok())
+            .filter_map(|d| d.pointer("/data/aws_iam_role").cloned())
+            .flat_map(|m| {
+                m.as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v["name"].as_str().unwrap().to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (at, r) in releases(&out) {
+            let chart = r["chart"].as_str().unwrap();
+            let v = values(&r);
+            let Some((_, sa_key)) = SERVICE_ACCOUNTS.iter().find(|(c, _)| *c == chart) else {
+                continue;
+            };
+            let mut sa = &v;
+            for part in sa_key.split('.') {
+                sa = &sa[part];
+            }
+            // These controllers call AWS: their account always carries the role.
+            let arn = sa["annotations"]["eks.amazonaws.com/role-arn"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{label}: {at}: no role on `{sa_key}`"));
+            assert_eq!(
+                sa["create"], true,
+                "{label}: {at}: the chart must create it"
+            );
+            let name = sa["name"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{label}: {at}: no name"));
+            let data = arn
+                .strip_prefix("${data.aws_iam_role.")
+                .and_then(|s| s.strip_suffix(".arn}"))
+                .unwrap_or_else(|| panic!("{label}: {at}: {arn}"));
+            let role_name = &by_data[data];
+            let role = roles
+                .get(role_name)
+                .unwrap_or_else(|| panic!("{label}: {at}: no role {role_name} in infra"));
+            let trust: Value =
+                serde_json::from_str(role["assume_role_policy"].as_str().unwrap()).unwrap();
+            let subs: Vec<String> = trust["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|s| {
+                    s["Condition"]["StringEquals"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .filter(|(k, _)| k.ends_with(":sub"))
+                        .map(|(_, v)| v.as_str().unwrap().to_string())
+                })
+                .collect();
+            let want = format!(
+                "system:serviceaccount:{}:{name}",
+                r["namespace"].as_str().unwrap()
+            );
+            assert_eq!(subs, vec![want], "{label}: {at}: role {role_name}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "{checked}");
+}
