@@ -3,6 +3,7 @@
 //! just the first; success returns the [`Validated`] witness that every back-end requires, so
 //! nothing unchecked is ever lowered.
 
+mod addon_owners;
 mod containers;
 mod deployable;
 mod disruption;
@@ -92,6 +93,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     load_balancer_names::check(&mut c, bp);
     eks::check(&mut c, bp);
     schedulable::check(&mut c, bp);
+    addon_owners::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
         let v = Validated::new(loaded, provider, versions::warnings(bp, provider));

@@ -752,3 +752,45 @@ fn every_irsa_annotation_names_a_role_that_trusts_the_charts_service_account() {
     }
     assert!(checked >= 3, "{checked}");
 }
+
+/// metrics-server and cert-manager are EKS add-ons too; listed in `cluster.addons` beside
+/// the Helm releases `platform` installs, two installers would own one Deployment, webhook
+/// and APIService. Refused at the add-on, each; kept when `platform` installs no copy.
+#[test]
+fn an_eks_add_on_that_platform_also_installs_is_refused() {
+    let base = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let addons = "  addons: [coredns, kube-proxy, vpc-cni, aws-ebs-csi-driver]\n";
+    assert!(base.contains(addons));
+    let yaml = base.replace(
+        addons,
+        "  addons: [coredns, kube-proxy, vpc-cni, aws-ebs-csi-driver, metrics-server, cert-manager]\n",
+    );
+    let Err(err) = infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production")
+    else {
+        panic!("accepted");
+    };
+    let err = err.to_string();
+    for (i, addon) in [(4, "metrics-server"), (5, "cert-manager")] {
+        assert!(
+            err.contains(&format!("`cluster.addons[{i}]`")) && err.contains(&format!("`{addon}`")),
+            "{addon}: {err}"
+        );
+    }
+    // jobs-eks has no autoscaler and no issuer: the EKS add-ons are the only copies.
+    let jobs =
+        std::fs::read_to_string(root().join("tests/fixtures/workloads/jobs-eks.yaml")).unwrap();
+    let line = jobs
+        .lines()
+        .find(|l| l.contains("addons:"))
+        .expect("jobs-eks lists its add-ons")
+        .to_string();
+    let with = jobs.replace(&line, &line.replace(']', ", metrics-server, cert-manager]"));
+    assert_ne!(with, jobs);
+    let out = infragen::synthesize("jobs.yaml", with.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        resources(&out, "platform", "helm_release")
+            .iter()
+            .all(|r| r["chart"] != "metrics-server" && r["chart"] != "cert-manager")
+    );
+}

@@ -526,7 +526,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     if alb_in_front_of_nginx(ctx) {
         edge_ingress(ctx, &mut m);
     }
-    if helm::uses_resource_metrics(ctx.v) {
+    if crate::k8s::uses_resource_metrics(ctx.v.bp) {
         // HorizontalPodAutoscalers (the services' and ingress-nginx's own) read the resource
         // metrics API; EKS does not serve it without metrics-server.
         let (r, mut body) = helm::metrics_server(fargate);
