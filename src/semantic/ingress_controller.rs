@@ -1,10 +1,16 @@
-//! An Ingress of class `nginx` on a cluster infragen creates (EKS, DOKS) needs the
-//! ingress-nginx controller that `platform` installs only for `kubernetes.ingress_controller`
-//! (kind `nginx`). Without it nothing serves the class: the Ingress never gets an address,
-//! no load balancer is created, and cert-manager's HTTP-01 challenges — solved through an
-//! Ingress of that same class (`k8s/cluster/issuers.yaml`) — are never answered, so no
-//! certificate is issued either. Refused rather than emitted as an edge that carries no
-//! traffic. An existing cluster (`--provider kubernetes`) brings its own controller.
+//! The ingress controller `platform` installs can serve the Ingress, and run:
+//!
+//! - an Ingress of class `nginx` on a cluster infragen creates (EKS, DOKS) needs the
+//!   ingress-nginx controller that `platform` installs only for
+//!   `kubernetes.ingress_controller` (kind `nginx`). Without it nothing serves the class:
+//!   the Ingress never gets an address, no load balancer is created, and cert-manager's
+//!   HTTP-01 challenges — solved through an Ingress of that same class
+//!   (`k8s/cluster/issuers.yaml`) — are never answered, so no certificate is issued
+//!   either. An existing cluster (`--provider kubernetes`) brings its own controller;
+//! - class `alb` takes no cert-manager certificate ([`alb_certificate`]);
+//! - ingress-nginx on Fargate needs a `baseline` namespace ([`nginx_on_fargate_pod_security`]).
+//!
+//! Each is refused rather than emitted as an edge that carries no traffic.
 
 use crate::blueprint::types::{Blueprint, IngressClass, Platform};
 use crate::catalog::Provider;
@@ -12,16 +18,18 @@ use crate::catalog::Provider;
 use super::Checker;
 
 pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
-    let Some(ing) = bp.ingress.as_ref().filter(|i| i.enabled) else {
-        return;
-    };
-    // The Gateway API path installs Envoy Gateway instead (`semantic/gateway.rs`).
-    if ing.gateway.is_some() {
+    let platform = bp.cluster.as_ref().map(|cl| cl.platform);
+    let ingress = bp.ingress.as_ref().filter(|i| i.enabled);
+    // The Gateway API path installs Envoy Gateway instead of ingress-nginx
+    // (`semantic/gateway.rs`).
+    if ingress.is_some_and(|i| i.gateway.is_some()) {
         return;
     }
-    let platform = bp.cluster.as_ref().map(|cl| cl.platform);
-    alb_certificate(c, bp, platform);
     nginx_on_fargate_pod_security(c, bp, platform);
+    let Some(ing) = ingress else {
+        return;
+    };
+    alb_certificate(c, bp, platform);
     let nginx_class = match (c.provider, platform) {
         // Class `alb` is served by the AWS Load Balancer Controller, always installed.
         (Provider::Aws, Some(Platform::Eks | Platform::EksFargate)) => {
