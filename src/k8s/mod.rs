@@ -10,6 +10,7 @@
 
 mod autoscaling;
 mod backup;
+pub use autoscaling::uses_resource_metrics;
 pub use backup::spaces_secret;
 mod capacity;
 pub mod connect;

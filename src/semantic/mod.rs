@@ -3,6 +3,7 @@
 //! just the first; success returns the [`Validated`] witness that every back-end requires, so
 //! nothing unchecked is ever lowered.
 
+mod addon_owners;
 mod containers;
 mod deployable;
 mod disruption;
@@ -12,6 +13,7 @@ mod edge;
 mod eks;
 mod fargate;
 mod gateway;
+mod ingress_controller;
 mod jobs;
 mod limits;
 pub(crate) mod listener_rules;
@@ -21,6 +23,7 @@ mod network;
 mod quantities;
 mod references;
 mod routes;
+mod schedulable;
 pub mod versions;
 mod windows;
 mod workers;
@@ -85,12 +88,15 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     versions::check(&mut c, bp);
     versions::check_mq_instance(&mut c, bp);
     gateway::check(&mut c, bp);
+    ingress_controller::check(&mut c, bp);
     deployable::check(&mut c, bp);
     windows::check(&mut c, bp);
     fargate::check(&mut c, bp);
     edge::check(&mut c, bp);
     load_balancer_names::check(&mut c, bp);
     eks::check(&mut c, bp);
+    schedulable::check(&mut c, bp);
+    addon_owners::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
         let v = Validated::new(loaded, provider, versions::warnings(bp, provider));
