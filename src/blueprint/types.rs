@@ -1369,6 +1369,15 @@ pub struct Rollout {
     /// Canary: percentage of traffic for the canary.
     #[serde(default)]
     pub canary_weight: Option<u32>,
+    /// ECS blue/green and canary: minutes the old revision keeps running after all traffic
+    /// moved to the new one, the window in which a rollback is a weight flip (0–1440,
+    /// default 10).
+    #[serde(default)]
+    pub bake_minutes: Option<u32>,
+    /// ECS canary: minutes the canary takes `canary_weight` % of the traffic before the rest
+    /// moves (0–1440, default 10).
+    #[serde(default)]
+    pub canary_minutes: Option<u32>,
     /// ECS: roll back a failing deployment automatically.
     #[serde(default = "some_true")]
     pub circuit_breaker: Option<bool>,

@@ -29,7 +29,7 @@ mod quota;
 mod rbac;
 mod service;
 mod storage;
-mod workload;
+pub(crate) mod workload;
 pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -24,6 +24,7 @@ mod disruption;
 mod doc_snippets;
 mod doks;
 mod ecs;
+mod ecs_deployments;
 mod eks;
 mod errors;
 mod escape;
