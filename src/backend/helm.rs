@@ -172,8 +172,7 @@ pub fn metrics_server(fargate: bool) -> (Ref, Json) {
     (res("helm_release", "metrics_server"), body)
 }
 
-/// Namespace of the External Secrets Operator.
-pub const EXTERNAL_SECRETS_NAMESPACE: &str = "external-secrets";
+pub use crate::naming::EXTERNAL_SECRETS_NAMESPACE;
 /// Its controller's service account (what its IRSA role trusts).
 pub const EXTERNAL_SECRETS_SA: &str = "external-secrets";
 

@@ -44,7 +44,9 @@ pub struct Blueprint {
     /// Groups of worker nodes (EKS managed node groups, DOKS node pools).
     #[serde(default)]
     pub node_pools: Vec<NodePool>,
-    /// EKS Fargate profiles: which pods run on Fargate.
+    /// EKS Fargate profiles: which pods run on Fargate. At most 10 per cluster, counting the
+    /// one infragen adds for namespace `external-secrets` (the External Secrets Operator)
+    /// unless a profile here selects it.
     #[serde(default)]
     pub fargate_profiles: Vec<FargateProfile>,
     /// Relational and document databases, managed by the cloud or run in the cluster.

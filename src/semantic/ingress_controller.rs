@@ -8,7 +8,8 @@
 //!   (`k8s/cluster/issuers.yaml`) — are never answered, so no certificate is issued
 //!   either. An existing cluster (`--provider kubernetes`) brings its own controller;
 //! - class `alb` takes no cert-manager certificate ([`alb_certificate`]);
-//! - ingress-nginx on Fargate needs a `baseline` namespace ([`nginx_on_fargate_pod_security`]).
+//! - ingress-nginx on Fargate needs a `baseline` namespace ([`nginx_on_fargate_pod_security`]);
+//! - an internal load balancer cannot answer ACME HTTP-01 challenges ([`internal_acme`]).
 //!
 //! Each is refused rather than emitted as an edge that carries no traffic.
 
@@ -20,6 +21,7 @@ use super::Checker;
 pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
     let platform = bp.cluster.as_ref().map(|cl| cl.platform);
     let ingress = bp.ingress.as_ref().filter(|i| i.enabled);
+    internal_acme(c, bp, platform);
     // The Gateway API path installs Envoy Gateway instead of ingress-nginx
     // (`semantic/gateway.rs`).
     if ingress.is_some_and(|i| i.gateway.is_some()) {
@@ -133,5 +135,45 @@ fn nginx_on_fargate_pod_security(c: &mut Checker, bp: &Blueprint, platform: Opti
         .help = Some(format!(
             "set `pod_security: baseline` on namespace `{ns}`, or route through the Gateway API (`ingress.gateway`)"
         ));
+    }
+}
+
+/// An internal load balancer on EKS (`load_balancer.internal`: the NLB in front of
+/// ingress-nginx or Envoy's proxies is `internal`) with an ACME issuer: the ACME server
+/// validates an HTTP-01 challenge by fetching `http://<host>/.well-known/acme-challenge/…`
+/// from the internet ("the HTTP-01 challenge … must be reachable on port 80 from the public
+/// internet", <https://letsencrypt.org/docs/challenge-types/>), which an internal load
+/// balancer never answers, and infragen's ACME issuers solve HTTP-01 only
+/// (`k8s/issuer.rs`): the certificate would never be issued and the hosts serve the
+/// controller's self-signed one. (Class `alb` takes no cert-manager certificate at all:
+/// [`alb_certificate`].)
+fn internal_acme(c: &mut Checker, bp: &Blueprint, platform: Option<Platform>) {
+    use crate::blueprint::types::IssuerKind;
+    let Some(ing) = bp.ingress.as_ref().filter(|i| i.enabled) else {
+        return;
+    };
+    let internal = bp.load_balancer.as_ref().is_some_and(|l| l.internal);
+    let Some(name) = ing.tls.as_ref().and_then(|t| t.issuer.as_deref()) else {
+        return;
+    };
+    let acme = bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.issuers.iter().rev().find(|i| i.name == name))
+        .is_some_and(|i| i.kind == IssuerKind::Acme);
+    let through_proxies = ing.gateway.is_some() || ing.class != IngressClass::Alb;
+    if c.provider == Provider::Aws
+        && matches!(platform, Some(Platform::Eks | Platform::EksFargate))
+        && internal
+        && acme
+        && through_proxies
+    {
+        c.error(
+            "ingress.tls.issuer",
+            format!(
+                "issuer `{name}` is an ACME issuer, whose HTTP-01 challenge the ACME server fetches from the internet, but `load_balancer.internal` makes the load balancer in front of the cluster internal: the challenge is never answered and no certificate is issued"
+            ),
+        )
+        .help = Some("use a `self_signed` issuer or your own certificate in the Secret `tls.secret_name` for an internal load balancer, or make the load balancer internet-facing".into());
     }
 }
