@@ -9,6 +9,8 @@
 //! paths, so adding, removing or reordering other services or routes does not renumber it
 //! (a renumbered rule is a replacement in the plan). Priorities are 1..=50000 and unique
 //! per listener; a hash collision moves to the next free slot in the band, deterministically.
+//! A blue/green or canary service's production rule is placed after every rule the routes
+//! would make rolling (see [`plan`]), so switching a service's strategy renumbers nothing.
 //!
 //! Here rather than beside the load balancer (`backend::aws::edge`), which writes the rules:
 //! the check of what ECS's blue/green and canary deployments can shift (`ecs_rollout`) reads
@@ -78,92 +80,90 @@ pub fn production_rule_name(service: &str) -> String {
     format!("{service}_production")
 }
 
-/// The rules for the routed services, except those of `default` for every host's `/`
-/// (the listener's default action forwards there).
-pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
-    // (band, key, slot to avoid) → rule without priority; sorted so collisions resolve in a
-    // fixed order.
-    let mut pending: Vec<(u32, String, Option<u32>, Rule)> = Vec::new();
-    for s in routed {
-        let production = s.rollout.strategy != Strategy::Rolling;
-        // host → depth → patterns (None depth: every path).
-        let mut groups: BTreeMap<Option<String>, BTreeMap<Option<u32>, BTreeSet<String>>> =
-            BTreeMap::new();
-        for r in &s.routes {
-            let ps = patterns(&r.path, r.path_type);
-            let by_depth = groups.entry(r.host.clone()).or_default();
-            if ps.is_empty() {
-                if r.host.is_none() && default == Some(s.name.as_str()) {
-                    continue;
-                }
-                by_depth.entry(None).or_default();
+/// A rule waiting for its priority: its band, the key its slot hashes, and the rule.
+type Pending = (u32, String, Rule);
+
+/// The rules a service's routes make (priority 0), as its production rules when
+/// `production` (see [`production_rule_name`]).
+fn rules_of(s: &Service, default: Option<&str>, production: bool) -> Vec<Pending> {
+    // host → depth → patterns (None depth: every path).
+    let mut groups: BTreeMap<Option<String>, BTreeMap<Option<u32>, BTreeSet<String>>> =
+        BTreeMap::new();
+    for r in &s.routes {
+        let ps = patterns(&r.path, r.path_type);
+        let by_depth = groups.entry(r.host.clone()).or_default();
+        if ps.is_empty() {
+            if r.host.is_none() && default == Some(s.name.as_str()) {
+                continue;
             }
-            for p in ps {
-                by_depth.entry(Some(depth(&p))).or_default().insert(p);
-            }
+            by_depth.entry(None).or_default();
         }
-        let mut n = 0;
-        for (host, by_depth) in groups {
-            for (d, ps) in by_depth {
-                let ps: Vec<String> = ps.into_iter().collect();
-                let chunks: Vec<Vec<String>> = if ps.is_empty() {
-                    // Every path: for a host, the host condition alone; without one, a rule
-                    // needs a condition, and `/*` matches every path.
-                    vec![if host.is_some() {
-                        vec![]
-                    } else {
-                        vec!["/*".into()]
-                    }]
+        for p in ps {
+            by_depth.entry(Some(depth(&p))).or_default().insert(p);
+        }
+    }
+    let mut out = Vec::new();
+    let mut n = 0;
+    for (host, by_depth) in groups {
+        for (d, ps) in by_depth {
+            let ps: Vec<String> = ps.into_iter().collect();
+            let chunks: Vec<Vec<String>> = if ps.is_empty() {
+                // Every path: for a host, the host condition alone; without one, a rule
+                // needs a condition, and `/*` matches every path.
+                vec![if host.is_some() {
+                    vec![]
                 } else {
-                    ps.chunks(VALUES_PER_CONDITION).map(<[_]>::to_vec).collect()
+                    vec!["/*".into()]
+                }]
+            } else {
+                ps.chunks(VALUES_PER_CONDITION).map(<[_]>::to_vec).collect()
+            };
+            for paths in chunks {
+                n += 1;
+                let name = match (n, production) {
+                    (1, true) => production_rule_name(&s.name),
+                    (1, false) => s.name.clone(),
+                    _ => format!("{}-{n}", s.name),
                 };
-                for paths in chunks {
-                    n += 1;
-                    let name = match (n, production) {
-                        (1, true) => production_rule_name(&s.name),
-                        (1, false) => s.name.clone(),
-                        _ => format!("{}-{n}", s.name),
-                    };
-                    let key = format!(
-                        "{}\u{0}{}\u{0}{}",
-                        s.name,
-                        host.as_deref().unwrap_or(""),
-                        paths.join(",")
-                    );
-                    // A production rule hashes elsewhere than the rolling rule it replaces,
-                    // and avoids that one's slot: both exist for a moment when a service
-                    // switches, and priorities are unique per listener (PriorityInUse).
-                    let (key, avoid) = if production {
-                        let slot = crate::naming::fnv1a(&key) % BAND;
-                        (format!("{key}\u{0}production"), Some(slot))
-                    } else {
-                        (key, None)
-                    };
-                    pending.push((
-                        band(host.is_some(), d),
-                        key,
-                        avoid,
-                        Rule {
-                            name,
-                            service: s.name.clone(),
-                            host: host.clone(),
-                            paths,
-                            priority: 0,
-                        },
-                    ));
+                let mut key = format!(
+                    "{}\u{0}{}\u{0}{}",
+                    s.name,
+                    host.as_deref().unwrap_or(""),
+                    paths.join(",")
+                );
+                if production {
+                    // Hashes elsewhere than the rolling rule it replaces.
+                    key.push_str("\u{0}production");
                 }
+                out.push((
+                    band(host.is_some(), d),
+                    key,
+                    Rule {
+                        name,
+                        service: s.name.clone(),
+                        host: host.clone(),
+                        paths,
+                        priority: 0,
+                    },
+                ));
             }
         }
     }
+    out
+}
+
+/// Gives each rule the first free slot from its hashed one in its band, in a fixed order
+/// (sorted by band and key, so collisions resolve the same way every time), marking it
+/// taken.
+fn place(mut pending: Vec<Pending>, taken: &mut BTreeSet<u32>) -> Vec<Rule> {
     pending.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let mut taken: BTreeSet<u32> = BTreeSet::new();
     let mut out = Vec::new();
-    for (base, key, avoid, mut rule) in pending {
+    for (base, key, mut rule) in pending {
         let mut slot = crate::naming::fnv1a(&key) % BAND;
         // A band holds BAND rules; more in one band (never in practice) spill into the next
         // slots, which the uniqueness below still guarantees.
         let mut tries = 0;
-        while (taken.contains(&(base + slot)) || avoid == Some(slot)) && tries < BAND {
+        while taken.contains(&(base + slot)) && tries < BAND {
             slot = (slot + 1) % BAND;
             tries += 1;
         }
@@ -175,6 +175,35 @@ pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
         rule.priority = priority;
         out.push(rule);
     }
+    out
+}
+
+/// The rules for the routed services, except those of `default` for every host's `/`
+/// (the listener's default action forwards there).
+///
+/// In two passes, so that switching a service between rolling and blue/green or canary
+/// moves no other rule and never reuses a priority the old rules hold (Terraform creates
+/// the new rule while the old ones still stand: PriorityInUse). First every service's rules
+/// *as if it deployed rolling* — the rolling rules keep exactly these priorities, whatever
+/// the other services' strategies, and a blue/green or canary service's rolling slots stay
+/// reserved; then the production rules, each on a slot none of those holds.
+pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
+    let production = |s: &Service| s.rollout.strategy != Strategy::Rolling;
+    let mut taken: BTreeSet<u32> = BTreeSet::new();
+    let rolling: Vec<Pending> = routed
+        .iter()
+        .flat_map(|s| rules_of(s, default, false))
+        .collect();
+    let mut out: Vec<Rule> = place(rolling, &mut taken)
+        .into_iter()
+        .filter(|r| routed.iter().any(|s| s.name == r.service && !production(s)))
+        .collect();
+    let switched: Vec<Pending> = routed
+        .iter()
+        .filter(|s| production(s))
+        .flat_map(|s| rules_of(s, default, true))
+        .collect();
+    out.extend(place(switched, &mut taken));
     out.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
     out
 }
@@ -266,6 +295,31 @@ mod tests {
             // Same precedence: the band of a path one segment deep.
             let base = band(false, Some(1));
             assert!((base..base + BAND).contains(&after[0].priority));
+        }
+    }
+
+    #[test]
+    fn a_switch_moves_no_other_rule_and_takes_no_priority_the_old_rules_hold() {
+        // Among 3000 names some production rule hashes onto another service's slot
+        // (`s2821`'s onto `web`'s) or onto its own rolling rule's displaced one.
+        let web = svc("web", &[(None, "/b")]);
+        let shop = svc("shop", &[(Some("shop.example.com"), "/")]);
+        for i in 0..3000 {
+            let rolling = svc(&format!("s{i}"), &[(None, "/a")]);
+            let mut switched = rolling.clone();
+            switched.rollout.strategy = Strategy::BlueGreen;
+            let before = plan(&[&rolling, &web, &shop], None);
+            let after = plan(&[&switched, &web, &shop], None);
+            let old: BTreeSet<u32> = before.iter().map(|r| r.priority).collect();
+            for rule in &after {
+                match before.iter().find(|r| r.name == rule.name) {
+                    Some(r) => assert_eq!(r.priority, rule.priority, "s{i}: {rule:?} moved"),
+                    None => assert!(
+                        !old.contains(&rule.priority),
+                        "s{i}: {rule:?} in {before:?}"
+                    ),
+                }
+            }
         }
     }
 

@@ -634,7 +634,16 @@ fn services_wait_for_what_attaches_their_target_group() {
             };
             for (name, body) in all {
                 for action in body[actions].as_array().into_iter().flatten() {
-                    if let Some(arn) = action["target_group_arn"].as_str() {
+                    // A plain forward, or a weighted one (a blue/green service's production
+                    // rule forwards to both of its groups).
+                    let weighted = action["forward"]["target_group"].as_array();
+                    let arns = action["target_group_arn"].as_str().into_iter().chain(
+                        weighted
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|t| t["arn"].as_str()),
+                    );
+                    for arn in arns {
                         let group = arn.trim_start_matches("${").trim_end_matches(".arn}");
                         forwarders
                             .entry(group.to_string())

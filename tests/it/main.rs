@@ -40,6 +40,7 @@ mod interpolations;
 mod issuers;
 mod jobs;
 mod layers;
+mod listener_priorities;
 mod manifests;
 mod netpol;
 mod ports;
