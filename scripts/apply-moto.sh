@@ -64,7 +64,10 @@ moto_pid=""
 cleanup() {
   if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
 }
-trap cleanup EXIT INT TERM
+# On INT/TERM stop moto *and* the run: a handler that returns lets bash carry on with the
+# next apply, against a moto that is no longer there.
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
 
 # moto's server with its bugs in what the output uses patched (apply-moto.py patch_moto).
 MOTO_IAM_LOAD_MANAGED_POLICIES=true python3 scripts/apply-moto.py serve 127.0.0.1 "$port" \
