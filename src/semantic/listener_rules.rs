@@ -323,6 +323,80 @@ mod tests {
         }
     }
 
+    /// The rules of `services` with the listener's default as `backend::aws::edge` decides
+    /// it: the first service routing `/` on every host, unless it deploys blue/green or canary.
+    fn plan_of(services: &[Service]) -> Vec<Rule> {
+        let routed: Vec<&Service> = services.iter().filter(|s| !s.routes.is_empty()).collect();
+        let default = routed
+            .iter()
+            .find(|s| {
+                s.routes
+                    .iter()
+                    .any(|r| r.host.is_none() && (r.path == "/" || r.path == "/*"))
+            })
+            .filter(|s| s.rollout.strategy == Strategy::Rolling)
+            .map(|s| s.name.as_str());
+        plan(&routed, default)
+    }
+
+    #[test]
+    fn every_switch_in_every_ecs_blueprint_and_fixture_is_safe() {
+        // Each routed service of every blueprint and fixture with a load balancer switched in
+        // turn (rolling to blue/green, blue/green or canary to rolling): no other rule moves,
+        // and no new rule takes a priority the old plan holds.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut switches = 0;
+        for dir in [
+            "blueprints",
+            "tests/fixtures/workloads",
+            "tests/fixtures/new-user",
+        ] {
+            let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                .collect();
+            files.sort();
+            for path in files {
+                let text = std::fs::read(&path).unwrap();
+                let Ok(loaded) =
+                    crate::blueprint::load(&path.display().to_string(), &text, "production")
+                else {
+                    continue;
+                };
+                let services = loaded.blueprint.services;
+                if loaded.blueprint.load_balancer.is_none() {
+                    continue;
+                }
+                let before = plan_of(&services);
+                let old: BTreeSet<u32> = before.iter().map(|r| r.priority).collect();
+                for (i, s) in services.iter().enumerate() {
+                    // A blue/green service's routes make one rule (`ecs_rollout` refuses more).
+                    if s.routes.is_empty()
+                        || before.iter().filter(|r| r.service == s.name).count() > 1
+                    {
+                        continue;
+                    }
+                    let mut switched = services.clone();
+                    switched[i].rollout.strategy = if s.rollout.strategy == Strategy::Rolling {
+                        Strategy::BlueGreen
+                    } else {
+                        Strategy::Rolling
+                    };
+                    for rule in plan_of(&switched) {
+                        let what = format!("{}: {} switched: {rule:?}", path.display(), s.name);
+                        match before.iter().find(|r| r.name == rule.name) {
+                            Some(r) => assert_eq!(r.priority, rule.priority, "{what} moved"),
+                            None => assert!(!old.contains(&rule.priority), "{what} {before:?}"),
+                        }
+                    }
+                    switches += 1;
+                }
+            }
+        }
+        assert!(switches >= 10, "only {switches} switches checked");
+    }
+
     #[test]
     fn the_default_service_root_needs_no_rule_but_its_hosts_do() {
         let a = svc("web", &[(None, "/"), (Some("web.example.com"), "/")]);
