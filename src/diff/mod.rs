@@ -3,6 +3,7 @@
 //! renames turned into `moved` blocks, and the unified diff of every file.
 
 mod identity;
+mod ignored;
 mod immutable;
 mod objects;
 pub mod renames;
@@ -293,6 +294,7 @@ fn inside(path: &str, arg: &str) -> bool {
 pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
     let (old, new) = (objects::objects(base), objects::objects(head));
     let mut notes = upgrades::notes(&old, &new);
+    notes.extend(ignored::notes(&old, &new));
     notes.extend(immutable::removed_note(&old, &new));
     notes.extend(immutable::replicas_note(&old, &new));
     notes
@@ -342,27 +344,25 @@ pub fn compare(
             (None, Some(f)) => (ChangeKind::Moved, old.get(f), Some(f.clone())),
             (None, None) => (ChangeKind::Added, None, None),
         };
-        let attributes = match previous {
+        // Terraform keeps the state's value of an argument the resource's
+        // `lifecycle.ignore_changes` lists: a change to it is no change of the running
+        // system (and replaces nothing); `ignored::notes` says it is not applied.
+        let ignored = ignored::paths(&n.body);
+        let attributes: Vec<Attribute> = match previous {
             None => vec![],
-            Some(o) => identity::attributes(&o.body, &n.body),
+            Some(o) => identity::attributes(&o.body, &n.body)
+                .into_iter()
+                .filter(|at| !ignored::is_ignored(at, &ignored))
+                .collect(),
         };
         if kind == ChangeKind::Changed && attributes.is_empty() {
             continue;
         }
-        // Terraform keeps the state's value of an argument the resource's
-        // `lifecycle.ignore_changes` lists, so a change to it replaces nothing.
-        let ignored: Vec<&str> = n
-            .body
-            .pointer("/lifecycle/ignore_changes")
-            .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-            .unwrap_or_default();
         let mut forcing: Vec<&str> = rules
             .forces_replacement
             .get(&n.kind)
             .map(|args| {
                 args.iter()
-                    .filter(|arg| !ignored.contains(&arg.as_str()))
                     .filter(|arg| {
                         attributes.iter().any(|at| {
                             inside(&at.path, arg)

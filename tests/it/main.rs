@@ -43,6 +43,7 @@ mod netpol;
 mod ports;
 mod quota;
 mod rds;
+mod scaling;
 mod service_connect;
 mod spaces;
 mod support;
