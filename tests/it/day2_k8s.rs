@@ -488,3 +488,38 @@ fn a_role_binding_moved_to_another_role_says_to_delete_it_first() {
         "{c:?}"
     );
 }
+
+/// A service moved to another namespace: its connection ExternalSecrets keep their Terraform
+/// address but not their namespace, which `kubernetes_manifest` cannot change in place (the
+/// provider plans a replacement: RequiresReplace on `manifest.metadata.namespace`). The
+/// diff said "changed" for them, as if patched; it must say they are replaced.
+#[test]
+fn a_service_moved_to_another_namespace_replaces_its_external_secrets() {
+    let yaml =
+        std::fs::read_to_string(root().join("tests/fixtures/new-user/shop-eks.yaml")).unwrap();
+    let moved = edit(
+        &yaml,
+        "  - name: worker\n    image:",
+        "  - name: worker\n    namespace: background\n    image:",
+    );
+    let (base, head) = (
+        synth_text("shop.yaml", &yaml, Provider::Aws),
+        synth_text("shop.yaml", &moved, Provider::Aws),
+    );
+    let (changes, _) = compare(&base, &head, &BTreeMap::new());
+    for name in ["worker_connections", "worker_connections_parameters"] {
+        let c = change(
+            &changes,
+            &format!("connections: kubernetes_manifest.{name}"),
+        );
+        assert!(
+            c.destructive
+                .as_deref()
+                .is_some_and(|d| d.contains("manifest.metadata.namespace cannot change in place")),
+            "{c:#?}"
+        );
+    }
+    // The IAM role follows the service account in place: its trust policy names the new one.
+    let role = change(&changes, "infra: aws_iam_role.irsa_worker");
+    assert!(role.destructive.is_none(), "{role:#?}");
+}
