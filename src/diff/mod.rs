@@ -185,6 +185,39 @@ fn deletion_protected(body: &serde_json::Value) -> Option<&'static str> {
     })
 }
 
+/// Why the API refuses to delete the resource while it holds data, if it does: a bucket
+/// with objects (S3 and Spaces answer `BucketNotEmpty`; with versioning, every object
+/// version and delete marker counts), a registry repository with images (ECR answers
+/// `RepositoryNotEmptyException`). The output never sets `force_destroy` / `force_delete`,
+/// so a removal or replacement of one in use fails the apply half-way instead of deleting
+/// the data — the reviewer must learn that before the apply.
+fn refused_while_not_empty(kind: &str, body: &serde_json::Value) -> Option<&'static str> {
+    let forced = |flag: &str| body.get(flag).and_then(serde_json::Value::as_bool) == Some(true);
+    match kind {
+        "aws_s3_bucket" if !forced("force_destroy") => Some(
+            "S3 refuses to delete a bucket that still holds objects (BucketNotEmpty; versioned, every object version and delete marker counts), so the apply fails unless it is emptied first (`aws s3api list-object-versions`, then `aws s3api delete-objects` of every version and delete marker) — and its objects are gone for good",
+        ),
+        "digitalocean_spaces_bucket" if !forced("force_destroy") => Some(
+            "Spaces refuses to delete a bucket that still holds objects (BucketNotEmpty), so the apply fails unless it is emptied first (`aws s3 rm s3://<bucket> --recursive --endpoint-url https://<region>.digitaloceanspaces.com`, every version too where versioning is on) — and its objects are gone for good",
+        ),
+        "aws_ecr_repository" if !forced("force_delete") => Some(
+            "ECR refuses to delete a repository that still holds images (RepositoryNotEmptyException), so the apply fails unless its images are deleted first (`aws ecr batch-delete-image`)",
+        ),
+        _ => None,
+    }
+}
+
+/// What stops the delete of a resource the change removes or replaces, as a sentence
+/// ending the reason: deletion protection, or data the API will not delete with it.
+fn delete_refusal(kind: &str, body: &serde_json::Value) -> Option<String> {
+    if let Some(flag) = deletion_protected(body) {
+        return Some(format!(
+            "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
+        ));
+    }
+    refused_while_not_empty(kind, body).map(|why| format!("; {why}"))
+}
+
 /// Replacements cascade: a resource whose forcing argument refers to a replaced resource
 /// (`vpc_uuid = "${digitalocean_vpc.main.id}"`) gets a new value there at apply — the
 /// replacement's new id — and is replaced with it, although its own text did not change: a
@@ -247,10 +280,11 @@ fn cascade(
                 "{what} the {} with {by}, which is replaced: its {arg} names it, and gets the new one's value",
                 c.kind_name
             );
-            if let Some(flag) = new.get(&addr).and_then(|o| deletion_protected(&o.body)) {
-                why.push_str(&format!(
-                    "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
-                ));
+            if let Some(refusal) = new
+                .get(&addr)
+                .and_then(|o| delete_refusal(&o.kind, &o.body))
+            {
+                why.push_str(&refusal);
             }
             match changes.iter_mut().find(|x| x.address == addr) {
                 Some(x) if x.destructive.is_none() => x.destructive = Some(why),
@@ -325,10 +359,8 @@ pub fn compare(
         if !new.contains_key(addr) && !moved_from.contains(addr) {
             let destructive = rules.stateful.contains(&o.kind).then(|| {
                 let mut why = format!("removes a stateful {}", o.kind.trim_start_matches("k8s:"));
-                if let Some(flag) = deletion_protected(&o.body) {
-                    why.push_str(&format!(
-                        "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
-                    ));
+                if let Some(refusal) = delete_refusal(&o.kind, &o.body) {
+                    why.push_str(&refusal);
                 }
                 why
             });
@@ -411,10 +443,8 @@ pub fn compare(
                 // database's volume, MONGO_INITDB_ROOT_PASSWORD and the like apply once).
                 why.push_str(": a new password goes to the clients' Secret, while a data service initialized with the old one keeps it and refuses them until it is changed in the server too");
             }
-            if let Some(flag) = previous.and_then(|o| deletion_protected(&o.body)) {
-                why.push_str(&format!(
-                    "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
-                ));
+            if let Some(refusal) = previous.and_then(|o| delete_refusal(&o.kind, &o.body)) {
+                why.push_str(&refusal);
             }
             why
         });

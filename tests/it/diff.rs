@@ -453,3 +453,47 @@ fn a_changed_extra_template_shows_in_the_diff() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("visibility_timeout_seconds: 30 → 60"), "{out}");
 }
+
+/// A bucket removed (or replaced) takes its objects — and S3 refuses to delete one that
+/// still holds objects or object versions (`BucketNotEmpty`; the output never sets
+/// `force_destroy`), so the apply fails half-way. "removes a stateful aws_s3_bucket" alone
+/// did not say either; the diff says both, and how to empty it.
+#[test]
+fn removing_a_bucket_says_s3_refuses_it_while_it_holds_objects() {
+    let t = repo();
+    edit(
+        t.path(),
+        "services:",
+        "buckets:\n  - name: uploads\nservices:",
+    );
+    edit(
+        t.path(),
+        "uses: [orders, sessions]",
+        "uses: [orders, sessions, uploads]",
+    );
+    assert!(
+        run(t.path(), "git", &["commit", "-qam", "bucket"])
+            .status
+            .success()
+    );
+    edit(t.path(), "buckets:\n  - name: uploads\n", "");
+    edit(
+        t.path(),
+        "uses: [orders, sessions, uploads]",
+        "uses: [orders, sessions]",
+    );
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    let line = out
+        .lines()
+        .skip_while(|l| !l.starts_with("- removed infra: aws_s3_bucket.uploads"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("removes a stateful aws_s3_bucket")
+            && line
+                .contains("S3 refuses to delete a bucket that still holds objects (BucketNotEmpty")
+            && line.contains("aws s3api delete-objects"),
+        "{line}"
+    );
+}
