@@ -99,6 +99,11 @@ pub struct Options {
     /// (DigitalOcean Spaces): a backup `destination` in one of its buckets is reached at its
     /// endpoint, which the AWS CLI otherwise takes to be AWS.
     pub object_store: Option<ObjectStore>,
+    /// The CNI is Cilium (DOKS), which gives the API server's addresses its own identity
+    /// (`kube-apiserver`) that a NetworkPolicy `ipBlock` may not select (cilium/cilium#20550):
+    /// pods that talk to the API server also get a CiliumNetworkPolicy allowing the
+    /// `kube-apiserver` entity, Cilium's documented way to allow it.
+    pub cilium: bool,
 }
 
 /// See [`Options::object_store`].

@@ -490,9 +490,48 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                 data_policy(ctx, d),
             ));
         }
+        if np.per_service && ctx.opts.cilium {
+            docs.extend(api_server_entity(ctx, ns));
+        }
         files.at(&ctx.path(ns, "network-policies")).extend(docs);
     }
     controller_policies(ctx, files);
+}
+
+/// On Cilium, the API server's addresses carry the `kube-apiserver` identity, which the
+/// `ipBlock` rule of [`service_policy`] may not select (cilium/cilium#20550: egress to the API
+/// server dropped although `0.0.0.0/0` is allowed). The pods of `ns` that talk to the API
+/// server (those given a token) also get Cilium's own rule, `toEntities: kube-apiserver`
+/// (<https://docs.cilium.io/en/stable/security/policy/language/#entities-based>), on the
+/// same ports. Allow rules add up, so where the `ipBlock` does match this changes nothing.
+fn api_server_entity<'c>(ctx: &'c Ctx, ns: &'c str) -> Option<Map<'c>> {
+    let apps: Vec<&str> = ctx
+        .services
+        .iter()
+        .filter(|s| s.namespace == ns && s.automount)
+        .map(|s| s.name())
+        .collect();
+    if apps.is_empty() {
+        return None;
+    }
+    let ports: Vec<Map> = API_SERVER_PORTS
+        .iter()
+        .map(|p| map! {"port" => p.to_string(), "protocol" => "TCP"})
+        .collect();
+    Some(map! {
+        "apiVersion" => "cilium.io/v2",
+        "kind" => "CiliumNetworkPolicy",
+        "metadata" => ctx.meta("allow-kube-apiserver", ns, Map::new()),
+        "spec" => map! {
+            "endpointSelector" => map! {
+                "matchExpressions" => vec![map! {"key" => "app", "operator" => "In", "values" => apps}],
+            },
+            "egress" => vec![map! {
+                "toEntities" => seq!["kube-apiserver"],
+                "toPorts" => vec![map! {"ports" => ports}],
+            }],
+        },
+    })
 }
 
 /// Whether the blueprint runs ingress-nginx (its controller namespace gets policies). With

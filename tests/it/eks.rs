@@ -636,3 +636,50 @@ fn service_alarms_watch_the_namespace_the_pods_run_in() {
         .expect("the api-cpu alarm");
     assert_eq!(alarm["dimensions"]["Namespace"], "shop", "{alarm}");
 }
+
+/// On EKS a pod's secrets reach it through its `<service>-connections` Secret, filled by the
+/// External Secrets Operator with its own IRSA role; a workload's role that could also read
+/// them from Secrets Manager would only widen what a compromised pod fetches (ECS lines up:
+/// the execution role reads them, never the task role). So in every EKS output, only the
+/// operator's role policy names Secrets Manager or SSM parameters, and a workload role exists
+/// only where the workload uses AWS resources by API (seed 003's table; jobs-eks's bucket).
+#[test]
+fn only_the_secrets_operator_reads_secrets_on_eks() {
+    let (mut roles, mut synced) = (0, 0);
+    for (stem, path, provider, env) in crate::support::matrix() {
+        if provider != Provider::Aws {
+            continue;
+        }
+        let out = synth(&path, provider, &env);
+        let infra = module(&out, "infra");
+        if !infra.contains_key("aws_eks_cluster.main") {
+            continue;
+        }
+        for (address, body) in &infra {
+            let Some(key) = address.strip_prefix("aws_iam_role_policy.irsa_") else {
+                continue;
+            };
+            roles += 1;
+            let policy = body["policy"].as_str().unwrap();
+            assert!(
+                !policy.contains("secretsmanager:") && !policy.contains("ssm:Get"),
+                "{stem} {env}: workload role irsa_{key} reads secrets: {policy}"
+            );
+        }
+        // The operator's role (when any secret is synced) is the one that reads them.
+        if let Some(p) = infra.get("aws_iam_role_policy.external_secrets") {
+            assert!(
+                p["policy"]
+                    .as_str()
+                    .unwrap()
+                    .contains("secretsmanager:GetSecretValue"),
+                "{stem} {env}"
+            );
+            synced += 1;
+        }
+    }
+    assert!(
+        roles > 0 && synced > 0,
+        "no EKS output to check: {roles} roles, {synced} operators"
+    );
+}

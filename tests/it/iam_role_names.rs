@@ -48,6 +48,17 @@ fn ecommerce_with_service_account(sa: &str) -> infragen::Output {
     let from = "    service_account: product-service # serviceAccountName: product-service";
     assert!(yaml.contains(from), "blueprint layout changed");
     let yaml = yaml.replacen(from, &format!("    service_account: {sa}"), 1);
+    // An IRSA role is made for a workload that uses AWS resources by API (a bucket here; its
+    // secrets reach it through External Secrets, not its role).
+    let uses = "    uses: [db, cache] # not in the seed: chosen (the seed shows the product-service-db secret only)";
+    assert!(yaml.contains(uses), "blueprint layout changed");
+    let yaml = yaml
+        .replacen(uses, "    uses: [db, cache, media]", 1)
+        .replacen(
+            "\nservices:\n",
+            "\nbuckets:\n  - { name: media }\nservices:\n",
+            1,
+        );
     infragen::synthesize(
         "ecommerce-eks.yaml",
         yaml.as_bytes(),

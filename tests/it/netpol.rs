@@ -56,6 +56,9 @@ impl Pod {
 /// denied one they do not use].
 static JOB_CHECKS: std::sync::Mutex<[usize; 2]> = std::sync::Mutex::new([0, 0]);
 
+/// Egress-restricted pods on DOKS checked for Cilium's `kube-apiserver` entity rule.
+static CILIUM_CHECKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 const POD_IP: Ipv4Addr = Ipv4Addr::new(10, 244, 3, 7);
 
 struct Model {
@@ -306,6 +309,11 @@ fn network_policies_admit_exactly_the_intended_traffic() {
         );
     }
     assert!(checked > 100, "only {checked} checks ran");
+    let cilium = CILIUM_CHECKS.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        cilium > 0,
+        "no pod on DOKS checked for the kube-apiserver entity"
+    );
     // The fixtures' jobs (tests/fixtures/workloads/jobs-k8s.yaml): one reaches the database
     // it uses, one that uses none is denied it.
     let [reach, denied] = *JOB_CHECKS.lock().unwrap();
@@ -329,6 +337,8 @@ fn network_policies_admit_exactly_the_intended_traffic() {
 /// Every property above for one output; the number of checks made.
 fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize {
     let mut checked = 0;
+    // DOKS's CNI is Cilium; the other platforms' may not be.
+    let cilium = label.contains("--provider digitalocean");
     {
         let docs = documents(&out.files);
         let policies: Vec<Value> = docs
@@ -645,8 +655,40 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
                 "{label}: {} mounts an API token but cannot reach the API server",
                 p.what
             );
+            // DOKS runs Cilium, where the API server's addresses carry the `kube-apiserver`
+            // identity an `ipBlock` may not select (cilium/cilium#20550): a
+            // CiliumNetworkPolicy in the pod's namespace allows that entity on 443.
+            if cilium
+                && model.policies.iter().any(|np| {
+                    np["metadata"]["namespace"] == p.namespace.as_str()
+                        && np["spec"]["policyTypes"]
+                            .as_array()
+                            .is_some_and(|t| t.iter().any(|t| t == "Egress"))
+                        && selects(&np["spec"]["podSelector"], &p.labels)
+                })
+            {
+                assert!(
+                    docs.iter().any(|c| c["kind"] == "CiliumNetworkPolicy"
+                        && c["metadata"]["namespace"] == p.namespace.as_str()
+                        && selects(&c["spec"]["endpointSelector"], &p.labels)
+                        && c["spec"]["egress"]
+                            .as_array()
+                            .is_some_and(|rules| rules.iter().any(|r| r["toEntities"]
+                                == json!(["kube-apiserver"])
+                                && r["toPorts"][0]["ports"]
+                                    .as_array()
+                                    .is_some_and(|ps| ps.iter().any(|x| x["port"] == "443"))))),
+                    "{label}: {} is egress-restricted on Cilium but no CiliumNetworkPolicy allows it the kube-apiserver entity",
+                    p.what
+                );
+                CILIUM_CHECKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             checked += 1;
         }
+        assert!(
+            cilium || !docs.iter().any(|c| c["kind"] == "CiliumNetworkPolicy"),
+            "{label}: a CiliumNetworkPolicy where the CNI may not be Cilium"
+        );
         for s in &bp.services {
             let Some(p) = pods
                 .iter()

@@ -1,6 +1,12 @@
 //! Workload identity on EKS: IAM roles for service accounts (IRSA). Each role trusts only
 //! the cluster's OIDC provider, and only for one `namespace:serviceaccount` with the STS
-//! audience; its policy names the exact resources the workload `uses` (tables, secrets).
+//! audience; its policy names the exact resources the workload `uses` (tables, buckets).
+//!
+//! Not secrets: a pod reads the blueprint's secrets (`uses`, `secret_env`) and its data
+//! services' credentials from its `<service>-connections` Secret, which the External Secrets
+//! Operator fills with its own role (`external_secrets.rs`); the workload's role reading them
+//! from Secrets Manager too would only widen what a compromised pod can fetch. ECS lines up:
+//! there the execution role reads them for the task, the task role never.
 //!
 //! IRSA rather than EKS Pod Identity: the Pod Identity agent is a DaemonSet, which Fargate
 //! cannot run, and one mechanism for both platforms keeps the manifests identical.
@@ -131,16 +137,14 @@ struct Account {
     services: Vec<String>,
     tables: BTreeSet<String>,
     buckets: BTreeSet<String>,
-    secrets: BTreeSet<String>,
 }
 
-/// Service accounts of services that use tables or secrets, keyed by (namespace, name).
+/// Service accounts of services that use tables or buckets, keyed by (namespace, name).
 fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
     let bp = ctx.v.bp;
     // The manifests' default namespace: the role must trust the namespace the pods run in.
     let default_ns = bp.default_namespace().to_string();
     let tables: BTreeSet<&str> = bp.tables.iter().map(|t| t.name.as_str()).collect();
-    let secrets: BTreeSet<&str> = bp.secrets.iter().map(|s| s.name.as_str()).collect();
     let mut out: BTreeMap<(String, String), Account> = BTreeMap::new();
     for s in bp.workloads() {
         let used_tables: BTreeSet<String> = s
@@ -149,20 +153,13 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
             .filter(|u| tables.contains(u.as_str()))
             .map(|u| u.name.clone())
             .collect();
-        let used_secrets: BTreeSet<String> = s
-            .uses
-            .iter()
-            .filter(|u| secrets.contains(u.as_str()))
-            .map(|u| u.name.clone())
-            .chain(s.secret_env.iter().map(|e| e.secret.clone()))
-            .collect();
         let used_buckets: BTreeSet<String> = s
             .uses
             .iter()
             .filter(|u| bp.buckets.iter().any(|b| b.name == u.name))
             .map(|u| u.name.clone())
             .collect();
-        if used_tables.is_empty() && used_secrets.is_empty() && used_buckets.is_empty() {
+        if used_tables.is_empty() && used_buckets.is_empty() {
             continue;
         }
         let ns = s.namespace.clone().unwrap_or_else(|| default_ns.clone());
@@ -173,12 +170,10 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
             services: vec![],
             tables: BTreeSet::new(),
             buckets: BTreeSet::new(),
-            secrets: BTreeSet::new(),
         });
         a.services.push(s.name.clone());
         a.tables.extend(used_tables);
         a.buckets.extend(used_buckets);
-        a.secrets.extend(used_secrets);
     }
     out
 }
@@ -243,32 +238,6 @@ pub fn service_accounts(ctx: &Ctx) -> Vec<IrsaAccount> {
     out
 }
 
-/// The ARN of a secret: the resource's when `secrets.rs` declared it in this module, else
-/// Secrets Manager's name pattern (`<name>-` plus six random characters).
-fn secret_arn(ctx: &Ctx, m: &Module, name: &str) -> Expr {
-    let r = res("aws_secretsmanager_secret", name);
-    if m.declares(&r.address()) {
-        return r.arn();
-    }
-    let path = ctx
-        .v
-        .bp
-        .secrets
-        .iter()
-        .find(|s| s.name == name)
-        .and_then(|s| s.path.clone())
-        .unwrap_or_else(|| name.to_string());
-    tpl!(
-        "arn:aws:secretsmanager:",
-        ctx.region,
-        ":",
-        ctx.account_id(),
-        ":secret:",
-        path,
-        "-??????"
-    )
-}
-
 /// Read/write on exactly `tables` and `buckets` (and their keys, only through the service):
 /// what a workload that `uses` them needs, on EKS and ECS alike.
 pub fn data_statements(
@@ -330,36 +299,6 @@ pub fn data_statements(
             "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
             "Resource": res("aws_kms_key", "dynamodb").arn(),
             "Condition": {"StringEquals": {"kms:ViaService": format!("dynamodb.{}.amazonaws.com", ctx.region)}},
-        }));
-    }
-    out
-}
-
-/// The least-privilege statements of one service account.
-fn statements(ctx: &Ctx, m: &Module, a: &Account) -> Vec<Json> {
-    let mut out = data_statements(ctx, m, &a.tables, &a.buckets);
-    if !a.secrets.is_empty() {
-        let arns: Vec<Expr> = a.secrets.iter().map(|s| secret_arn(ctx, m, s)).collect();
-        out.push(json!({
-            "Sid": "ReadSecrets",
-            "Effect": "Allow",
-            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
-            "Resource": arns,
-        }));
-        // The secrets' customer key (`secrets.rs`'s when declared), decrypted only through
-        // Secrets Manager.
-        let key = res("aws_kms_key", "secrets");
-        let key_arn = if m.declares(&key.address()) {
-            key.arn()
-        } else {
-            tpl!("arn:aws:kms:", ctx.region, ":", ctx.account_id(), ":key/*")
-        };
-        out.push(json!({
-            "Sid": "DecryptSecretsThroughSecretsManager",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": key_arn,
-            "Condition": {"StringEquals": {"kms:ViaService": format!("secretsmanager.{}.amazonaws.com", ctx.region)}},
         }));
     }
     out
@@ -436,7 +375,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let names = names(&accounts);
     for (key, a) in &accounts {
         let suffix = &names[key];
-        let statements = statements(ctx, m, a);
+        let statements = data_statements(ctx, m, &a.tables, &a.buckets);
         let role = irsa_role(
             ctx,
             m,

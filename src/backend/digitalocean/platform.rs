@@ -325,8 +325,10 @@ fn options(ctx: &Ctx) -> k8s::Options {
         ingress_class: Some("nginx".into()),
         // The DigitalOcean CSI driver's default class (encrypted block storage volumes).
         storage_class: Some("do-block-storage".into()),
-        // DOKS runs Cilium, which enforces NetworkPolicy.
+        // DOKS runs Cilium, which enforces NetworkPolicy ("DOKS uses Cilium as its CNI",
+        // https://docs.digitalocean.com/products/kubernetes/details/managed/).
         network_policy_enforced: true,
+        cilium: true,
         // DOKS's pod network (the cluster's default `cluster_subnet`); Cilium never matches
         // pods by address anyway.
         pod_cidr: Some(k8s::DEFAULT_POD_CIDR.into()),
