@@ -4,6 +4,7 @@
 
 mod access_entries;
 mod account;
+mod action;
 mod alb_certificate;
 mod alb_health;
 mod autoscaling;
