@@ -128,7 +128,7 @@ struct DiffArgs {
     /// Only this provider [default: those the blueprint configures, and kubernetes].
     #[arg(long, value_enum)]
     provider: Option<Provider>,
-    /// Only this environment [default: all of the blueprint's environments].
+    /// Only this environment [default, or `all`: all of the blueprint's environments].
     #[arg(long)]
     env: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
@@ -758,8 +758,12 @@ fn base_templates(base: &str, blueprint: &Utf8Path) -> Box<TemplateReader> {
     })
 }
 
-fn diff(a: DiffArgs) -> Result<ExitCode, CliError> {
+fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
     use crate::diff::{TargetDiff, compare, renames};
+    // `--env all` as `synth` takes it: every environment, which is also the default.
+    if a.env.as_deref() == Some("all") {
+        a.env = None;
+    }
     let (path, bytes) = read_blueprint(a.blueprint.as_deref())?;
     let base_bytes = read_base(&a.base, &path)?;
     let base_source = base_templates(&a.base, &path);

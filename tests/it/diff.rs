@@ -497,3 +497,15 @@ fn removing_a_bucket_says_s3_refuses_it_while_it_holds_objects() {
         "{line}"
     );
 }
+
+/// `--env all` means every environment, as it does for `synth` (it was taken for an
+/// environment named `all` and refused: "unknown environment `all`").
+#[test]
+fn env_all_is_every_environment() {
+    let t = repo();
+    edit(t.path(), "size: db.t4g.medium", "size: db.t4g.large");
+    let (code, all) = infragen(t.path(), &[DIFF, &["--env", "all"]].concat());
+    assert_eq!(code, 1, "{all}");
+    let (_, default) = infragen(t.path(), DIFF);
+    assert_eq!(all, default);
+}
