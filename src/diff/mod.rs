@@ -143,6 +143,17 @@ struct Replacement {
     /// Per type and argument, the `[old, new]` changes the provider makes in place although
     /// the argument otherwise forces replacement (`//` keys are comments).
     in_place: BTreeMap<String, Value>,
+    /// Per type, the version arguments whose decrease replaces the resource (`//` keys are
+    /// comments).
+    replaced_on_downgrade: BTreeMap<String, Value>,
+}
+
+/// Whether version `new` is lower than `old`, compared number by number (`7.2` < `8.0`).
+fn lower_version(old: Option<&Value>, new: Option<&Value>) -> bool {
+    let parts = |v: Option<&Value>| -> Option<Vec<u64>> {
+        v?.as_str()?.split('.').map(|p| p.parse().ok()).collect()
+    };
+    matches!((parts(old), parts(new)), (Some(a), Some(b)) if b < a)
 }
 
 impl Replacement {
@@ -405,6 +416,24 @@ pub fn compare(
                     .collect()
             })
             .unwrap_or_default();
+        // A version argument the provider replaces the resource for when it goes down.
+        if let Some(args) = rules
+            .replaced_on_downgrade
+            .get(&n.kind)
+            .and_then(Value::as_array)
+        {
+            for arg in args.iter().filter_map(Value::as_str) {
+                if attributes
+                    .iter()
+                    .any(|at| at.path == arg && lower_version(at.old.as_ref(), at.new.as_ref()))
+                {
+                    forcing.push(match arg {
+                        "engine_version" => "a lower engine_version",
+                        _ => arg,
+                    });
+                }
+            }
+        }
         // A claim may grow (where its StorageClass allows expansion), never shrink.
         if n.kind == "k8s:PersistentVolumeClaim" && immutable::shrinks(&attributes) {
             forcing.push("spec.resources.requests.storage (smaller)");

@@ -311,6 +311,31 @@ fn diff_knows_redis_to_valkey_keeps_the_cache() {
     );
 }
 
+/// ElastiCache takes a newer engine version in place, but the AWS provider re-creates the
+/// replication group — empty — for an older one (customizeDiffEngineVersionForceNewOnDowngrade):
+/// a Valkey 8.0 → 7.2 downgrade (to match another environment, say) must be flagged, and
+/// the upgrade back must not.
+#[test]
+fn diff_flags_a_cache_version_downgrade_as_a_new_cache() {
+    let (v8, v72) = (
+        stack(8080, "16", VALKEY),
+        stack(8080, "16", &VALKEY.replace("\"8.0\"", "\"7.2\"")),
+    );
+    assert_ne!(v8, v72);
+    let down = diff_text(&v8, &v72);
+    assert!(
+        down.contains(
+            "DESTRUCTIVE: destroys and recreates the aws_elasticache_replication_group (a lower engine_version cannot change in place)"
+        ),
+        "{down}"
+    );
+    let up = diff_text(&v72, &v8);
+    assert!(
+        !up.contains("destroys and recreates the aws_elasticache_replication_group"),
+        "{up}"
+    );
+}
+
 /// A fixed final snapshot name (`<id>-final`) serves once: the next deletion of a database or
 /// cache of the same identifier — a replacement, or an environment destroyed a second time —
 /// is refused because that snapshot exists (`DBSnapshotAlreadyExists`). Each instance names
