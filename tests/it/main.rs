@@ -50,4 +50,5 @@ mod spaces;
 mod support;
 mod templates;
 mod versions;
+mod week2;
 mod workloads;
