@@ -466,6 +466,10 @@ pub fn compare(
             );
             if n.body.pointer("/lifecycle/create_before_destroy") == Some(&serde_json::json!(true)) {
                 why.push_str(", the new one created before the old one is destroyed");
+            } else if !rules.stateful.contains(&n.kind) {
+                // Terraform's default order: what the old one served (an ECS service's
+                // tasks, a role's permissions) is gone until the new one exists.
+                why.push_str(", the old one destroyed before the new one is created");
             }
             if n.kind == "random_password" {
                 // The server keeps the password it was initialized with (an in-cluster
