@@ -32,6 +32,11 @@ import sys
 NEWER_MAJOR_ONLY = [
     # aws 6.0 added `deletion_protection` to aws_eks_cluster (EKS deletion protection, 2025).
     ("aws_eks_cluster", ("deletion_protection",)),
+    # aws 6.4 added ECS's own blue/green deployments (July 2025) and 6.21 canary and linear:
+    # the strategy block and each load balancer's alternate target group, production listener
+    # rule and infrastructure role (src/backend/aws/ecs_deployments.rs).
+    ("aws_ecs_service", ("deployment_configuration",)),
+    ("aws_ecs_service", ("load_balancer", "advanced_configuration")),
 ]
 
 # Data sources that exist in hashicorp/aws 6.x but not in 5.x: removed like those of a provider
@@ -172,12 +177,15 @@ def main():
     for f, doc in docs.items():
         for rtype, path in NEWER_MAJOR_ONLY:
             for name, body in doc.get("resource", {}).get(rtype, {}).items():
-                node = body
+                # A block is an object, or a list of them (`load_balancer`): every one.
+                nodes = [body]
                 for part in path[:-1]:
-                    node = node.get(part, {}) if isinstance(node, dict) else {}
-                if isinstance(node, dict) and path[-1] in node:
-                    del node[path[-1]]
-                    print(f"  stripped {rtype}.{name}.{'.'.join(path)} (aws 6.x only)")
+                    nodes = [n.get(part) for n in nodes if isinstance(n, dict)]
+                    nodes = [x for n in nodes for x in (n if isinstance(n, list) else [n])]
+                for node in nodes:
+                    if isinstance(node, dict) and path[-1] in node:
+                        del node[path[-1]]
+                        print(f"  stripped {rtype}.{name}.{'.'.join(path)} (aws 6.x only)")
 
     for f, doc in docs.items():
         with open(os.path.join(module, f), "w") as out:

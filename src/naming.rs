@@ -48,3 +48,7 @@ pub fn fnv1a(s: &str) -> u32 {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     })
 }
+
+/// Namespace of the External Secrets Operator (EKS): the back-end installs it there, and
+/// validation counts the Fargate profile it needs.
+pub const EXTERNAL_SECRETS_NAMESPACE: &str = "external-secrets";

@@ -335,6 +335,8 @@ mod tests {
             "chart-envoy-gateway",
             "chart-aws-load-balancer-controller",
             "chart-cluster-autoscaler",
+            "chart-external-secrets",
+            "chart-metrics-server",
             "image-cluster-autoscaler",
             "image-postgres",
             "image-mysql",

@@ -172,8 +172,7 @@ pub fn metrics_server(fargate: bool) -> (Ref, Json) {
     (res("helm_release", "metrics_server"), body)
 }
 
-/// Namespace of the External Secrets Operator.
-pub const EXTERNAL_SECRETS_NAMESPACE: &str = "external-secrets";
+pub use crate::naming::EXTERNAL_SECRETS_NAMESPACE;
 /// Its controller's service account (what its IRSA role trusts).
 pub const EXTERNAL_SECRETS_SA: &str = "external-secrets";
 
@@ -235,29 +234,6 @@ pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
     Some((res("helm_release", "envoy_gateway"), body))
 }
 
-/// Whether something the output installs scales on the resource metrics API (which
-/// neither EKS nor DOKS serves without metrics-server): a service's HorizontalPodAutoscaler,
-/// or ingress-nginx's or the Envoy proxies' own (`ingress_controller.replicas` turns it on).
-pub fn uses_resource_metrics(v: &Validated) -> bool {
-    // With the Gateway API the same `replicas { min, max }` becomes the Envoy proxies' HPA
-    // (crate::k8s gateway's EnvoyProxy).
-    let envoy_hpa = gateway(v).is_some()
-        && v.bp
-            .kubernetes
-            .as_ref()
-            .and_then(|k| k.ingress_controller.as_ref())
-            .and_then(|c| c.replicas.as_ref())
-            .is_some_and(|r| r.max > r.min);
-    let nginx_hpa =
-        v.bp.kubernetes
-            .as_ref()
-            .and_then(|k| k.ingress_controller.as_ref())
-            .is_some_and(|c| {
-                c.kind == IngressClass::Nginx && gateway(v).is_none() && c.replicas.is_some()
-            });
-    envoy_hpa || nginx_hpa || v.bp.services.iter().any(|s| s.autoscaling.is_some())
-}
-
 /// ingress-nginx, when the blueprint declares an nginx ingress controller.
 /// `service_annotations` carry the cloud's load-balancer settings (name, protocol, …).
 pub fn ingress_nginx(
@@ -273,8 +249,11 @@ pub fn ingress_nginx(
         "ingressClassResource": {"name": "nginx", "default": true},
         "metrics": {"enabled": c.metrics},
         "service": {"annotations": service_annotations},
-        // Hardened like every workload infragen emits.
-        "containerSecurityContext": {"allowPrivilegeEscalation": false, "runAsNonRoot": true, "runAsUser": 101, "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}},
+        // Hardened like every workload infragen emits, and within Pod Security `restricted`
+        // (drop ALL, add back only NET_BIND_SERVICE, RuntimeDefault seccomp). Set, it
+        // replaces the whole context the chart composes from `controller.image.*`, its
+        // RuntimeDefault seccomp profile included, so that is given again here.
+        "containerSecurityContext": {"allowPrivilegeEscalation": false, "runAsNonRoot": true, "runAsUser": 101, "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}, "seccompProfile": {"type": "RuntimeDefault"}},
     });
     if let Some(r) = &c.replicas {
         controller["replicaCount"] = json!(r.min);

@@ -44,7 +44,9 @@ pub struct Blueprint {
     /// Groups of worker nodes (EKS managed node groups, DOKS node pools).
     #[serde(default)]
     pub node_pools: Vec<NodePool>,
-    /// EKS Fargate profiles: which pods run on Fargate.
+    /// EKS Fargate profiles: which pods run on Fargate. At most 10 per cluster, counting the
+    /// one infragen adds for namespace `external-secrets` (the External Secrets Operator)
+    /// unless a profile here selects it.
     #[serde(default)]
     pub fargate_profiles: Vec<FargateProfile>,
     /// Relational and document databases, managed by the cloud or run in the cluster.
@@ -1367,6 +1369,15 @@ pub struct Rollout {
     /// Canary: percentage of traffic for the canary.
     #[serde(default)]
     pub canary_weight: Option<u32>,
+    /// ECS blue/green and canary: minutes the old revision keeps running after all traffic
+    /// moved to the new one, the window in which a rollback is a weight flip (0–1440,
+    /// default 10).
+    #[serde(default)]
+    pub bake_minutes: Option<u32>,
+    /// ECS canary: minutes the canary takes `canary_weight` % of the traffic before the rest
+    /// moves (0–1440, default 10).
+    #[serde(default)]
+    pub canary_minutes: Option<u32>,
     /// ECS: roll back a failing deployment automatically.
     #[serde(default = "some_true")]
     pub circuit_breaker: Option<bool>,

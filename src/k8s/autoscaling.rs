@@ -7,7 +7,33 @@ use super::namespace::quantity;
 use super::workload::{Track, labels, tracks};
 use super::yaml::{Map, map, seq};
 use super::{Ctx, Workload, int_or_string};
-use crate::blueprint::types::{ScalingBehaviour, Strategy, VpaMode};
+use crate::blueprint::types::{Blueprint, IngressClass, ScalingBehaviour, Strategy, VpaMode};
+
+/// Whether something the output installs scales on the resource metrics API (which
+/// neither EKS nor DOKS serves without metrics-server, so their `platform` installs it): a
+/// service's HorizontalPodAutoscaler, or ingress-nginx's or the Envoy proxies' own
+/// (`ingress_controller.replicas` turns it on). On the blueprint, so validation can tell
+/// too (`semantic/addon_owners.rs`).
+pub fn uses_resource_metrics(bp: &Blueprint) -> bool {
+    let gateway = bp
+        .ingress
+        .as_ref()
+        .filter(|i| i.enabled)
+        .is_some_and(|i| i.gateway.is_some());
+    let controller = bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.ingress_controller.as_ref());
+    // With the Gateway API the same `replicas { min, max }` becomes the Envoy proxies' HPA
+    // (the gateway's EnvoyProxy).
+    let envoy_hpa = gateway
+        && controller
+            .and_then(|c| c.replicas.as_ref())
+            .is_some_and(|r| r.max > r.min);
+    let nginx_hpa = controller
+        .is_some_and(|c| c.kind == IngressClass::Nginx && !gateway && c.replicas.is_some());
+    envoy_hpa || nginx_hpa || bp.services.iter().any(|s| s.autoscaling.is_some())
+}
 
 fn rules(b: &ScalingBehaviour) -> Map<'static> {
     let mut m = Map::new().opt("stabilizationWindowSeconds", b.stabilization_seconds);

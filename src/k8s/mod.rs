@@ -10,6 +10,7 @@
 
 mod autoscaling;
 mod backup;
+pub use autoscaling::uses_resource_metrics;
 pub use backup::spaces_secret;
 mod capacity;
 pub mod connect;
@@ -28,7 +29,7 @@ mod quota;
 mod rbac;
 mod service;
 mod storage;
-mod workload;
+pub(crate) mod workload;
 pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};

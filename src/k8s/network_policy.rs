@@ -604,7 +604,30 @@ fn controller_policies<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     docs.push(map! {
         "apiVersion" => "networking.k8s.io/v1",
         "kind" => "NetworkPolicy",
-        "metadata" => ctx.meta("ingress-nginx-controller", ns, Map::new()),
+        "metadata" => ctx.meta("ingress-nginx-controller", ns.clone(), Map::new()),
         "spec" => controller,
     });
+    if ctx.opts.cilium && ctx.opts.pod_cidr.is_some() {
+        // Under Cilium the API server's calls to the admission webhook may arrive with the
+        // `kube-apiserver` identity, which neither rule above selects (see
+        // [`api_server_entity`]): Cilium's own rule admits that entity on the webhook port.
+        docs.push(map! {
+            "apiVersion" => "cilium.io/v2",
+            "kind" => "CiliumNetworkPolicy",
+            "metadata" => ctx.meta("allow-kube-apiserver-webhook", ns, Map::new()),
+            "spec" => map! {
+                "endpointSelector" => map! {"matchLabels" => map! {
+                    "app.kubernetes.io/name" => "ingress-nginx",
+                    "app.kubernetes.io/component" => "controller",
+                }},
+                "ingress" => vec![map! {
+                    "fromEntities" => seq!["kube-apiserver"],
+                    "toPorts" => vec![map! {"ports" => vec![map! {
+                        "port" => NGINX_WEBHOOK_PORT.to_string(),
+                        "protocol" => "TCP",
+                    }]}],
+                }],
+            },
+        });
+    }
 }

@@ -49,6 +49,34 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         )
         .help = Some("list several namespaces in one profile (up to 5 each)".into());
     }
+    // The back-end adds a profile of its own for the External Secrets Operator
+    // (`backend/aws/cluster/fargate.rs`) unless one selects its namespace: an eleventh
+    // CreateFargateProfile would fail at apply. Counted whenever the operator may be needed
+    // (a blueprint secret, or a managed data service whose credentials it syncs), which can
+    // only ask for a namespace more than strictly needed, never miss one.
+    let eso = crate::naming::EXTERNAL_SECRETS_NAMESPACE;
+    let eso_covered = bp
+        .fargate_profiles
+        .iter()
+        .any(|p| p.labels.is_empty() && p.namespaces.iter().any(|n| n == eso));
+    let managed_data = bp
+        .databases
+        .iter()
+        .map(|d| d.deployment)
+        .chain(bp.caches.iter().map(|d| d.deployment))
+        .chain(bp.queues.iter().map(|d| d.deployment))
+        .any(|d| d != Deployment::InCluster);
+    if bp.fargate_profiles.len() == 10 && !eso_covered && (!bp.secrets.is_empty() || managed_data) {
+        c.error(
+            "fargate_profiles",
+            format!(
+                "10 Fargate profiles, and the External Secrets Operator needs an eleventh for namespace `{eso}`, but an EKS cluster takes at most 10"
+            ),
+        )
+        .help = Some(format!(
+            "add `{eso}` to the `namespaces` of a profile without labels (up to 5 each)"
+        ));
+    }
     for (i, p) in bp.fargate_profiles.iter().enumerate() {
         if p.namespaces.len() > 5 {
             c.error(

@@ -3,22 +3,27 @@
 //! just the first; success returns the [`Validated`] witness that every back-end requires, so
 //! nothing unchecked is ever lowered.
 
+mod addon_owners;
 mod containers;
 mod deployable;
 mod disruption;
 mod ecs;
+mod ecs_rollout;
 mod edge;
 mod eks;
 mod fargate;
 mod gateway;
+mod ingress_controller;
 mod jobs;
 mod limits;
+pub(crate) mod listener_rules;
 mod load_balancer_names;
 mod names;
 mod network;
 mod quantities;
 mod references;
 mod routes;
+mod schedulable;
 pub mod versions;
 mod windows;
 mod workers;
@@ -76,18 +81,22 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
     ecs::check(&mut c, bp);
+    ecs_rollout::check(&mut c, bp);
     disruption::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
     versions::check(&mut c, bp);
     versions::check_mq_instance(&mut c, bp);
     gateway::check(&mut c, bp);
+    ingress_controller::check(&mut c, bp);
     deployable::check(&mut c, bp);
     windows::check(&mut c, bp);
     fargate::check(&mut c, bp);
     edge::check(&mut c, bp);
     load_balancer_names::check(&mut c, bp);
     eks::check(&mut c, bp);
+    schedulable::check(&mut c, bp);
+    addon_owners::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
         let v = Validated::new(loaded, provider, versions::warnings(bp, provider));

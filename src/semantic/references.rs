@@ -328,7 +328,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     for (i, f) in bp.fargate_profiles.iter().enumerate() {
         for (j, ns) in f.namespaces.iter().enumerate() {
-            namespace_ref(c, &format!("fargate_profiles[{i}].namespaces[{j}]"), ns);
+            // The External Secrets Operator's namespace is the back-end's own (no blueprint
+            // declares it), and a profile may select it instead of the one it adds.
+            if ns != crate::naming::EXTERNAL_SECRETS_NAMESPACE {
+                namespace_ref(c, &format!("fargate_profiles[{i}].namespaces[{j}]"), ns);
+            }
         }
         if f.namespaces.is_empty() {
             c.error(

@@ -196,6 +196,11 @@ fn ecommerce_alb(extra: &str) -> Result<infragen::Output, String> {
             "  class: nginx # kubernetes.io/ingress.class: nginx\n",
             "  class: alb\n",
         )
+        // The ALB serves the ACM certificate, never cert-manager's.
+        .replace(
+            "    issuer: letsencrypt-prod # cert-manager.io/cluster-issuer\n",
+            "",
+        )
         .replace(
             "  ingress_controller:\n    kind: nginx\n    namespace: ecommerce-ingress\n    metrics: true\n",
             "",

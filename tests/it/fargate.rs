@@ -233,3 +233,37 @@ fn daemonset_add_ons_are_not_installed_on_fargate() {
         );
     }
 }
+
+/// The back-end adds a profile for the External Secrets Operator's namespace (case syncs the
+/// `datadog` secret): with ten declared, that eleventh CreateFargateProfile fails at apply.
+/// Refused at synth; a ten-profile cluster that selects the namespace itself is accepted and
+/// gets no eleventh.
+#[test]
+fn ten_profiles_leave_no_room_for_the_secrets_operator() {
+    let extra: String = (0..6)
+        .map(|i| format!("  - name: extra-{i}\n    namespaces: [case]\n"))
+        .collect();
+    let yaml = case_yaml().replace(
+        CERT_MANAGER_PROFILE,
+        &format!("{CERT_MANAGER_PROFILE}{extra}"),
+    );
+    let err = refused(&yaml);
+    assert!(err.contains("needs an eleventh"), "{err}");
+    assert!(err.contains("external-secrets"), "{err}");
+
+    let covered = yaml.replacen(
+        "  - name: extra-0\n    namespaces: [case]\n",
+        "  - name: extra-0\n    namespaces: [case, external-secrets]\n",
+        1,
+    );
+    let out = infragen::synthesize("case.yaml", covered.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+    let (profiles, _) = profiles_and_pods(&out);
+    let count = out
+        .files
+        .iter()
+        .filter(|(p, _)| p.starts_with("terraform/"))
+        .map(|(_, t)| t.matches("\"fargate_profile_name\"").count())
+        .sum::<usize>();
+    assert_eq!(count, 10, "profiles: {profiles:?}");
+}

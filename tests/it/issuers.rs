@@ -53,7 +53,7 @@ fn an_undeclared_issuer_is_refused_on_clouds_and_listed_on_an_existing_cluster()
     // Declared, it is made (and cert-manager installed on the clouds): no refusal.
     let declared = BLUEPRINT.replace(
         "services:",
-        "kubernetes:\n  issuers:\n    - { name: letsencrypt, kind: acme, server: \"https://acme-v02.api.letsencrypt.org/directory\", email: ops@example.com }\nservices:",
+        "kubernetes:\n  ingress_controller: { kind: nginx }\n  issuers:\n    - { name: letsencrypt, kind: acme, server: \"https://acme-v02.api.letsencrypt.org/directory\", email: ops@example.com }\nservices:",
     );
     let out = infragen::synthesize(
         "n.yaml",

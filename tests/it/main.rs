@@ -5,6 +5,7 @@
 mod access_entries;
 mod account;
 mod action;
+mod addons;
 mod alb_certificate;
 mod alb_health;
 mod autoscaling;
@@ -24,6 +25,7 @@ mod disruption;
 mod doc_snippets;
 mod doks;
 mod ecs;
+mod ecs_deployments;
 mod eks;
 mod errors;
 mod escape;

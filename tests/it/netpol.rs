@@ -203,6 +203,16 @@ impl Model {
         };
         self.side(from, &outside, port, "Egress")
     }
+
+    /// Ingress to `to` from an address outside the cluster (the API server's, say).
+    fn allows_from_outside(&self, to: &Pod, port: u16) -> bool {
+        let outside = Pod {
+            ip: Ipv4Addr::new(203, 0, 113, 10),
+            namespace: "\u{0}external".into(),
+            ..Pod::new("outside", "", &[], &[])
+        };
+        self.side(to, &outside, port, "Ingress")
+    }
 }
 
 fn documents(files: &BTreeMap<String, String>) -> Vec<Value> {
@@ -627,6 +637,21 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
                     || model.allows(&intruder, &controller, 10443),
                 "{label}: proxy closed"
             );
+            // The API server reaches the webhook from outside the pod network; on Cilium its
+            // calls may carry the `kube-apiserver` identity no `ipBlock` selects, so Cilium's
+            // own rule admits that entity on the webhook port.
+            let from_outside = model.allows_from_outside(&controller, 8443);
+            if cilium && from_outside {
+                assert!(
+                    docs.iter().any(|c| c["kind"] == "CiliumNetworkPolicy"
+                        && c["metadata"]["namespace"] == controller_ns.as_str()
+                        && selects(&c["spec"]["endpointSelector"], &controller.labels)
+                        && c["spec"]["ingress"][0]["fromEntities"] == json!(["kube-apiserver"])
+                        && c["spec"]["ingress"][0]["toPorts"][0]["ports"][0]["port"] == "8443"),
+                    "{label}: the admission webhook admits no kube-apiserver entity on Cilium"
+                );
+                CILIUM_CHECKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
         }
 
         // DNS and the declared egress still work; Prometheus in the monitoring namespace

@@ -349,6 +349,18 @@ fn security_groups(ctx: &Ctx, m: &mut Module) {
         Some((443, 443)),
         "HTTPS to AWS APIs (EKS, ECR, STS and others) and image registries",
     );
+    if http01_self_check(ctx) {
+        rule(
+            m,
+            EGRESS,
+            "nodes_to_internet_http",
+            &nodes,
+            Peer::Cidr("0.0.0.0/0".into()),
+            "tcp",
+            Some((80, 80)),
+            "cert-manager's HTTP-01 self-check: http://<host>/.well-known/acme-challenge/ through the public load balancer",
+        );
+    }
     if let Some(net) = &ctx.v.bp.network {
         rule(
             m,
@@ -395,6 +407,22 @@ fn security_groups(ctx: &Ctx, m: &mut Module) {
             &format!("Egress {to} on {port} declared by {}", users.join(", ")),
         );
     }
+}
+
+/// Whether cert-manager solves ACME HTTP-01 challenges (every ACME ClusterIssuer does,
+/// `k8s/issuer.rs`). Before it tells the ACME server to validate, cert-manager fetches the
+/// challenge itself, as the ACME server will: plain HTTP on port 80 to the address the host
+/// resolves to — the internet-facing load balancer's public addresses, outside the VPC
+/// ("self check", https://cert-manager.io/docs/troubleshooting/acme/). Its pods leave
+/// through the nodes' security group, whose egress is otherwise HTTPS and the VPC only: the
+/// check would time out and no certificate would ever be issued.
+fn http01_self_check(ctx: &Ctx) -> bool {
+    crate::backend::helm::cert_manager(ctx.v).is_some()
+        && ctx.v.bp.kubernetes.as_ref().is_some_and(|k| {
+            k.issuers
+                .iter()
+                .any(|i| i.kind == crate::blueprint::types::IssuerKind::Acme)
+        })
 }
 
 /// The OIDC provider of the cluster's service-account issuer, for IRSA.

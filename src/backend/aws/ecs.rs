@@ -23,7 +23,7 @@ use super::network::subnet_ids;
 use super::secrets;
 use super::security::{self, sg_name};
 use super::{cache, database};
-use crate::blueprint::types::{Service, Strategy};
+use crate::blueprint::types::Service;
 use crate::terraform::{Expr, Module, Ref, ident, res};
 use crate::tpl;
 use crate::wiring::Binding;
@@ -194,6 +194,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     // What the services' first deployments need, read once for every service.
     super::readiness::declare(ctx, m);
     super::service_connect::declare(ctx, m);
+    super::ecs_deployments::declare(ctx, m);
     crate::backend::lower_in_parts(m, &jobs, |part, (s, behind_lb, reachable, servers)| {
         lower_service(ctx, part, s, net, (*behind_lb, reachable, servers));
     });
@@ -226,22 +227,6 @@ fn lower_service(
     let td = task_definition(ctx, m, s, &group, &execution, &task_role, wired);
     let sg = service_security_group(ctx, m, s, behind_lb, reachable);
 
-    if s.rollout.strategy != Strategy::Rolling {
-        // ECS's own blue/green and canary deployments (2025) need a second target group, a
-        // listener rule ECS re-weights and an infrastructure role; not lowered yet, so the
-        // service rolls, and the user is told rather than left to find out at a release.
-        let strategy = match s.rollout.strategy {
-            Strategy::Canary => "canary",
-            _ => "blue_green",
-        };
-        ctx.note(crate::diagnostic::Note::warning(
-            "ecs-rollout-rolling",
-            format!(
-                "service `{}`: `rollout.strategy: {strategy}` is lowered on Kubernetes platforms only; on ECS the service deploys rolling (new tasks beside the old, the circuit breaker rolling back a failed release), with no traffic split",
-                s.name
-            ),
-        ));
-    }
     let svc = service(&s.name);
     let mut depends = vec![res("aws_iam_role_policy", &format!("{n}_execution")).address()];
     let mut body = json!({
@@ -288,6 +273,8 @@ fn lower_service(
         depends.extend(attached.unwrap_or_default().iter().map(Ref::address));
     }
     super::service_connect::configure(ctx, m, s, servers, &mut body, &mut depends);
+    // `rollout.strategy: blue_green | canary`: ECS's own deployments.
+    super::ecs_deployments::configure(ctx, s, behind_lb, &mut body, &mut depends);
     body["depends_on"] = Json::from(depends);
     // Refused until its secrets have values and its images are pushed (`readiness.rs`).
     let conditions = super::readiness::conditions(ctx, s);

@@ -14,6 +14,7 @@ use crate::terraform::Json;
 
 use super::Ctx;
 use super::buckets;
+use super::ecs_deployments;
 use super::network::subnet_ids;
 use super::security::{self, sg_name};
 use crate::blueprint::types::{LoadBalancer, Service};
@@ -94,12 +95,12 @@ pub fn listener_rule(service: &str) -> Ref {
 /// routed service at once: the rules are planned once for the whole load balancer.
 pub fn attachments(ctx: &Ctx) -> std::collections::HashMap<String, Vec<Ref>> {
     let routed = routed(ctx);
-    let default = default_service(&routed).map(|s| s.name.as_str());
+    let default = served_by_default(&routed);
     let mut out: std::collections::HashMap<String, Vec<Ref>> = routed
         .iter()
         .map(|s| (s.name.clone(), vec![https_listener()]))
         .collect();
-    for rule in super::listener_rules::plan(&routed, default) {
+    for rule in crate::semantic::listener_rules::plan(&routed, default) {
         if let Some(refs) = out.get_mut(&rule.service) {
             refs.push(listener_rule(&rule.name));
         }
@@ -131,6 +132,19 @@ fn default_service<'a>(routed: &[&'a Service]) -> Option<&'a Service> {
                 .any(|r| r.host.is_none() && (r.path == "/" || r.path == "/*"))
         })
         .copied()
+}
+
+/// The service whose `/` needs no rule because the listener's default action serves it: the
+/// default service, unless it deploys blue/green or canary. ECS shifts traffic by
+/// re-weighting a listener *rule* (an ALB listener's default action cannot be the production
+/// rule), so such a service's `/` is a `/*` rule of its own, which every request matches
+/// before the default action; the default action keeps forwarding to its primary group, so
+/// switching a service to blue/green never leaves `/` unserved while the rule is created
+/// (`ecs_deployments.rs`).
+fn served_by_default<'a>(routed: &[&'a Service]) -> Option<&'a str> {
+    default_service(routed)
+        .filter(|s| !ecs_deployments::native(s))
+        .map(|s| s.name.as_str())
 }
 
 /// Rules per Application Load Balancer, default rules not counted (adjustable).
@@ -284,42 +298,64 @@ pub(super) fn target_group_name(ctx: &Ctx, service: &str, port: u16) -> String {
     )
 }
 
+/// The service's target group, and for a blue/green or canary deployment its alternate:
+/// the same group under another name (`-alt`), so ECS's new revision is health-checked
+/// exactly as the live one.
 fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
+    let port = s.port.unwrap_or_default();
+    let primary = target_group_name(ctx, &s.name, port);
+    m.file("edge")
+        .resource(&target_group(&s.name), target_group_body(lb, s, &primary));
+    if ecs_deployments::native(s) {
+        let alternate = alternate_target_group_name(ctx, &s.name, port);
+        m.file("edge").resource(
+            &ecs_deployments::alternate_target_group(&s.name),
+            target_group_body(lb, s, &alternate),
+        );
+    }
+}
+
+/// The alternate target group's name: the primary's with `-alt` (a primary's name ends in
+/// its port, so no primary has it), fitted like it.
+pub(super) fn alternate_target_group_name(ctx: &Ctx, service: &str, port: u16) -> String {
+    crate::naming::fit(
+        &format!("{}-{service}-{port}-alt", ctx.prefix),
+        TARGET_GROUP_NAME_MAX,
+    )
+}
+
+fn target_group_body(lb: &LoadBalancer, s: &Service, name: &str) -> Json {
     let hc = lb.health_check.as_ref();
     let readiness = s.probes.readiness.as_ref().and_then(|p| p.path.clone());
     let path = hc
         .map(|h| h.path.clone())
         .or(readiness)
         .unwrap_or_else(|| "/".into());
-    let name = target_group_name(ctx, &s.name, s.port.unwrap_or_default());
-    m.file("edge").resource(
-        &target_group(&s.name),
-        json!({
-            "name": &name,
-            // See `target_group_name`: the replacement's name differs from the old one's
-            // whenever `port` (the only argument here that can change and forces a new
-            // group) does.
-            "lifecycle": {"create_before_destroy": true},
-            "target_type": "ip",
+    json!({
+        "name": name,
+        // See `target_group_name`: the replacement's name differs from the old one's
+        // whenever `port` (the only argument here that can change and forces a new
+        // group) does.
+        "lifecycle": {"create_before_destroy": true},
+        "target_type": "ip",
+        "protocol": "HTTP",
+        "protocol_version": "HTTP1",
+        "port": s.port,
+        "vpc_id": res("aws_vpc", "main").id(),
+        "deregistration_delay": lb.deregistration_delay.unwrap_or(30).to_string(),
+        "health_check": {
+            "enabled": true,
+            "path": path,
+            "port": "traffic-port",
             "protocol": "HTTP",
-            "protocol_version": "HTTP1",
-            "port": s.port,
-            "vpc_id": res("aws_vpc", "main").id(),
-            "deregistration_delay": lb.deregistration_delay.unwrap_or(30).to_string(),
-            "health_check": {
-                "enabled": true,
-                "path": path,
-                "port": "traffic-port",
-                "protocol": "HTTP",
-                "interval": hc.and_then(|h| h.interval).unwrap_or(30),
-                "timeout": hc.and_then(|h| h.timeout).unwrap_or(5),
-                "healthy_threshold": hc.and_then(|h| h.healthy_threshold).unwrap_or(2),
-                "unhealthy_threshold": hc.and_then(|h| h.unhealthy_threshold).unwrap_or(3),
-                "matcher": hc.and_then(|h| h.matcher.clone()).unwrap_or_else(|| "200".into()),
-            },
-            "tags": {"Name": name},
-        }),
-    );
+            "interval": hc.and_then(|h| h.interval).unwrap_or(30),
+            "timeout": hc.and_then(|h| h.timeout).unwrap_or(5),
+            "healthy_threshold": hc.and_then(|h| h.healthy_threshold).unwrap_or(2),
+            "unhealthy_threshold": hc.and_then(|h| h.unhealthy_threshold).unwrap_or(3),
+            "matcher": hc.and_then(|h| h.matcher.clone()).unwrap_or_else(|| "200".into()),
+        },
+        "tags": {"Name": name},
+    })
 }
 
 /// The certificate ARN the HTTPS listener uses: an issued ACM certificate for the
@@ -369,7 +405,8 @@ fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) 
     let default_action = match default {
         Some(s) => json!([{"type": "forward", "target_group_arn": target_group(&s.name).arn()}]),
         None => json!([{
-            "type": "fixed_response",
+            // The action type is ELB's spelling (`fixed-response`); the block is Terraform's.
+            "type": "fixed-response",
             "fixed_response": {"content_type": "text/plain", "message_body": "Not found", "status_code": "404"},
         }]),
     };
@@ -400,7 +437,7 @@ fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) 
             }),
         );
     }
-    let rules = super::listener_rules::plan(routed, default.map(|s| s.name.as_str()));
+    let rules = crate::semantic::listener_rules::plan(routed, served_by_default(routed));
     if rules.len() > ALB_RULES_QUOTA {
         // An adjustable quota, so a warning: the apply fails at the first rule past it
         // (TooManyRules) unless the account's quota was raised.
@@ -421,17 +458,57 @@ fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) 
         if !rule.paths.is_empty() {
             condition.push(json!({"path_pattern": {"values": rule.paths}}));
         }
-        f.resource(
-            &listener_rule(&rule.name),
-            json!({
-                "listener_arn": https.arn(),
-                "priority": rule.priority,
-                "action": [{"type": "forward", "target_group_arn": target_group(&rule.service).arn()}],
-                "condition": condition,
-                "tags": {"Name": rule.service},
-            }),
-        );
+        let mut body = json!({
+            "listener_arn": https.arn(),
+            "priority": rule.priority,
+            "action": [{"type": "forward", "target_group_arn": target_group(&rule.service).arn()}],
+            "condition": condition,
+            "tags": {"Name": &rule.service},
+        });
+        if let Some(s) = routed
+            .iter()
+            .find(|s| s.name == rule.service && ecs_deployments::native(s))
+        {
+            production_rule(&mut body, s);
+        }
+        f.resource(&listener_rule(&rule.name), body);
     }
+}
+
+/// A blue/green or canary service's rule (its only one, `semantic::ecs_rollout`; named by
+/// `listener_rules::production_rule_name`, so switching a service creates it rather than
+/// updating the rolling rule, whose action change `ignore_changes` would drop): the
+/// production listener rule ECS re-weights. It forwards to both target groups, all of the
+/// traffic to the primary, as ECS requires of a new service's rule.
+///
+/// ECS rewrites the forward action at every deployment (the new revision's group takes the
+/// weight: after the first deployment the alternate has 100 and the primary 0), and
+/// Terraform would set it back at the next apply, sending every request to the group whose
+/// tasks ECS has just stopped. So the action is ECS's after creation: `ignore_changes` on
+/// `action` (the provider's issue tracker shows the same fix; the weights sit in a list of
+/// target groups `ignore_changes` cannot address one by one). What Terraform must still
+/// change is covered by replacement: a new target group (a new port) replaces the rule,
+/// whose action then forwards to the new groups.
+/// <https://github.com/terraform-aws-modules/terraform-aws-alb/issues/409>
+fn production_rule(body: &mut Json, s: &Service) {
+    let primary = target_group(&s.name);
+    let alternate = ecs_deployments::alternate_target_group(&s.name);
+    body["action"] = json!([{
+        "type": "forward",
+        "forward": {"target_group": [
+            {"arn": primary.arn(), "weight": 100},
+            {"arn": alternate.arn(), "weight": 0},
+        ]},
+    }]);
+    body["lifecycle"] = json!({
+        "ignore_changes": ["action"],
+        // Bare references, as `depends_on` (no `${…}` in a meta-argument): `id` changes only
+        // when the group is replaced, not when it is updated in place.
+        "replace_triggered_by": [
+            format!("{}.id", primary.address()),
+            format!("{}.id", alternate.address()),
+        ],
+    });
 }
 
 /// `preconditions.json`: with `certificate.domain` the HTTPS listener (ECS) waits in `infra` for

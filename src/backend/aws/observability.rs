@@ -393,25 +393,49 @@ fn default_lb_alarms(ctx: &Ctx, m: &mut Module) {
         );
     }
     for s in edge::routed(ctx) {
-        alarm(
-            m,
-            &format!("{}_unhealthy_hosts", ident(&s.name)),
-            json!({
-                "alarm_name": format!("{}-{}-unhealthy-hosts", ctx.prefix, s.name),
-                "alarm_description": format!("{} has unhealthy targets for 3 minutes", s.name),
-                "namespace": "AWS/ApplicationELB",
-                "metric_name": "UnHealthyHostCount",
-                "statistic": "Maximum",
-                "period": 60,
-                "evaluation_periods": 3,
-                "threshold": 0,
-                "comparison_operator": "GreaterThanThreshold",
-                "dimensions": {
-                    "LoadBalancer": &lb,
-                    "TargetGroup": edge::target_group(&s.name).attr("arn_suffix"),
-                },
-                "treat_missing_data": "missing",
-            }),
-        );
+        // A blue/green or canary service's live tasks are in either of its two target groups
+        // (ECS moves them at each deployment): both are watched.
+        let mut groups = vec![("", edge::target_group(&s.name))];
+        if super::ecs_deployments::native(s) {
+            groups.push((
+                "alternate",
+                super::ecs_deployments::alternate_target_group(&s.name),
+            ));
+        }
+        for (which, group) in groups {
+            // The alternate's alarm ends in `-alternate`, which no primary's name does (a
+            // service `<name>-alternate` has its own `…-alternate-unhealthy-hosts`).
+            let (key, name) = if which.is_empty() {
+                (
+                    format!("{}_unhealthy_hosts", ident(&s.name)),
+                    format!("{}-{}-unhealthy-hosts", ctx.prefix, s.name),
+                )
+            } else {
+                (
+                    format!("{}_unhealthy_hosts_{which}", ident(&s.name)),
+                    format!("{}-{}-unhealthy-hosts-{which}", ctx.prefix, s.name),
+                )
+            };
+            alarm(
+                m,
+                &key,
+                json!({
+                    "alarm_name": name,
+                    "alarm_description": format!("{} has unhealthy targets for 3 minutes", s.name),
+                    "namespace": "AWS/ApplicationELB",
+                    "metric_name": "UnHealthyHostCount",
+                    "statistic": "Maximum",
+                    "period": 60,
+                    "evaluation_periods": 3,
+                    "threshold": 0,
+                    "comparison_operator": "GreaterThanThreshold",
+                    "dimensions": {
+                        "LoadBalancer": &lb,
+                        "TargetGroup": group.attr("arn_suffix"),
+                    },
+                    "treat_missing_data": "missing",
+                }),
+            );
+        }
     }
 }

@@ -67,6 +67,27 @@ fn web_acl_name(ctx: &Ctx) -> String {
 const FARGATE_NGINX_HTTP: u16 = 8080;
 const FARGATE_NGINX_HTTPS: u16 = 10443;
 
+/// The capabilities ingress-nginx drops on Fargate: the container runtime's default set,
+/// which EKS gives Fargate pods ("EC2 and Fargate pods are assigned the aforementioned
+/// capabilities by default … Linux capabilities can only be dropped from Fargate pods",
+/// docs.aws.amazon.com/eks/latest/best-practices/pod-security.html), except
+/// NET_BIND_SERVICE, which its binaries' file capability needs in the bounding set.
+const FARGATE_NGINX_DROPPED: [&str; 13] = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_RAW",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
 /// The blueprint's Ingress class when it has an enabled Ingress.
 fn ingress_class(ctx: &Ctx) -> Option<IngressClass> {
     ctx.v
@@ -446,8 +467,14 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             );
         }
         if fargate {
-            // Fargate grants no capabilities, so no binding below 1024: the controller
-            // listens on high ports (the Service keeps 80/443; 8443 is its webhook's).
+            // Fargate only drops capabilities, never adds one, so the controller listens on
+            // high ports (the Service keeps 80/443; 8443 is its webhook's) and adds nothing.
+            // It still keeps NET_BIND_SERVICE, which Fargate pods start with: the image's
+            // binaries carry the file capability `cap_net_bind_service=+ep` (dumb-init, the
+            // controller, nginx: ingress-nginx `rootfs/Dockerfile`), and the kernel refuses
+            // to exec such a file when the capability is outside the bounding set — with
+            // `drop: [ALL]` the container dies on "exec /usr/bin/dumb-init: operation not
+            // permitted" (kubernetes/ingress-nginx#10002, #11331).
             helm::merge_values(
                 &mut body,
                 json!({"controller": {
@@ -456,7 +483,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
                         "http-port": FARGATE_NGINX_HTTP.to_string(),
                         "https-port": FARGATE_NGINX_HTTPS.to_string(),
                     },
-                    "containerSecurityContext": {"capabilities": {"add": [], "drop": ["ALL"]}},
+                    "containerSecurityContext": {"capabilities": {"add": [], "drop": FARGATE_NGINX_DROPPED.to_vec()}},
                 }}),
             );
         }
@@ -499,7 +526,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     if alb_in_front_of_nginx(ctx) {
         edge_ingress(ctx, &mut m);
     }
-    if helm::uses_resource_metrics(ctx.v) {
+    if crate::k8s::uses_resource_metrics(ctx.v.bp) {
         // HorizontalPodAutoscalers (the services' and ingress-nginx's own) read the resource
         // metrics API; EKS does not serve it without metrics-server.
         let (r, mut body) = helm::metrics_server(fargate);

@@ -203,7 +203,7 @@ fn metrics_server(ctx: &Ctx) -> Option<(crate::terraform::Ref, crate::terraform:
     // DOKS does not serve the resource metrics API itself ("install the metrics server
     // from the Marketplace so the HPA can monitor the cluster's resource usage"): without
     // it every HorizontalPodAutoscaler, ingress-nginx's included, stays at its minimum.
-    helm::uses_resource_metrics(ctx.v).then(|| helm::metrics_server(false))
+    crate::k8s::uses_resource_metrics(ctx.v.bp).then(|| helm::metrics_server(false))
 }
 
 /// The data source of a managed database or cache cluster (and its custom user), read by

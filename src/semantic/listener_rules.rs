@@ -9,10 +9,14 @@
 //! paths, so adding, removing or reordering other services or routes does not renumber it
 //! (a renumbered rule is a replacement in the plan). Priorities are 1..=50000 and unique
 //! per listener; a hash collision moves to the next free slot in the band, deterministically.
+//!
+//! Here rather than beside the load balancer (`backend::aws::edge`), which writes the rules:
+//! the check of what ECS's blue/green and canary deployments can shift (`ecs_rollout`) reads
+//! the same plan, so the two can never disagree on how many rules a service's routes make.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::blueprint::types::{PathType, Service};
+use crate::blueprint::types::{PathType, Service, Strategy};
 
 /// ALB limits: at most three values per condition, and five per rule (host + 3 paths = 4).
 const VALUES_PER_CONDITION: usize = 3;
@@ -64,12 +68,24 @@ fn band(host: bool, depth: Option<u32>) -> u32 {
     }
 }
 
+/// The resource name of the rule of a service deploying blue/green or canary on ECS: the
+/// production listener rule ECS re-weights (`backend::aws::ecs_deployments`). Another
+/// resource than the rolling rule (`<service>`), with another priority (see [`plan`]): a
+/// service switched to blue/green gets a new rule beside its old one — Terraform could not
+/// change the old one's action, which it must ignore once ECS owns it — and the old one goes.
+/// (Service names are DNS labels, so `_production` is no other service's rule.)
+pub fn production_rule_name(service: &str) -> String {
+    format!("{service}_production")
+}
+
 /// The rules for the routed services, except those of `default` for every host's `/`
 /// (the listener's default action forwards there).
 pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
-    // (band, key) → rule without priority; BTreeMap so collisions resolve in a fixed order.
-    let mut pending: Vec<(u32, String, Rule)> = Vec::new();
+    // (band, key, slot to avoid) → rule without priority; sorted so collisions resolve in a
+    // fixed order.
+    let mut pending: Vec<(u32, String, Option<u32>, Rule)> = Vec::new();
     for s in routed {
+        let production = s.rollout.strategy != Strategy::Rolling;
         // host → depth → patterns (None depth: every path).
         let mut groups: BTreeMap<Option<String>, BTreeMap<Option<u32>, BTreeSet<String>>> =
             BTreeMap::new();
@@ -103,10 +119,10 @@ pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
                 };
                 for paths in chunks {
                     n += 1;
-                    let name = if n == 1 {
-                        s.name.clone()
-                    } else {
-                        format!("{}-{n}", s.name)
+                    let name = match (n, production) {
+                        (1, true) => production_rule_name(&s.name),
+                        (1, false) => s.name.clone(),
+                        _ => format!("{}-{n}", s.name),
                     };
                     let key = format!(
                         "{}\u{0}{}\u{0}{}",
@@ -114,9 +130,19 @@ pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
                         host.as_deref().unwrap_or(""),
                         paths.join(",")
                     );
+                    // A production rule hashes elsewhere than the rolling rule it replaces,
+                    // and avoids that one's slot: both exist for a moment when a service
+                    // switches, and priorities are unique per listener (PriorityInUse).
+                    let (key, avoid) = if production {
+                        let slot = crate::naming::fnv1a(&key) % BAND;
+                        (format!("{key}\u{0}production"), Some(slot))
+                    } else {
+                        (key, None)
+                    };
                     pending.push((
                         band(host.is_some(), d),
                         key,
+                        avoid,
                         Rule {
                             name,
                             service: s.name.clone(),
@@ -132,12 +158,12 @@ pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
     pending.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let mut taken: BTreeSet<u32> = BTreeSet::new();
     let mut out = Vec::new();
-    for (base, key, mut rule) in pending {
+    for (base, key, avoid, mut rule) in pending {
         let mut slot = crate::naming::fnv1a(&key) % BAND;
         // A band holds BAND rules; more in one band (never in practice) spill into the next
         // slots, which the uniqueness below still guarantees.
         let mut tries = 0;
-        while taken.contains(&(base + slot)) && tries < BAND {
+        while (taken.contains(&(base + slot)) || avoid == Some(slot)) && tries < BAND {
             slot = (slot + 1) % BAND;
             tries += 1;
         }
@@ -225,6 +251,22 @@ mod tests {
         assert_eq!(rules.len(), 3, "{rules:?}");
         assert_eq!(rules[0].name, "api");
         assert_eq!(rules[1].name, "api-2");
+    }
+
+    #[test]
+    fn a_production_rule_never_takes_its_rolling_rules_priority() {
+        for i in 0..300 {
+            let rolling = svc(&format!("s{i}"), &[(None, "/x")]);
+            let mut production = rolling.clone();
+            production.rollout.strategy = Strategy::Canary;
+            let before = plan(&[&rolling], None);
+            let after = plan(&[&production], None);
+            assert_eq!(after[0].name, format!("s{i}_production"));
+            assert_ne!(before[0].priority, after[0].priority, "s{i}");
+            // Same precedence: the band of a path one segment deep.
+            let base = band(false, Some(1));
+            assert!((base..base + BAND).contains(&after[0].priority));
+        }
     }
 
     #[test]
