@@ -490,6 +490,7 @@ pub fn compare(
         });
     }
     cascade(&new, rules, &mut changes);
+    immutable::renamed_statefulsets(&old, &new, &mut changes);
     changes.sort_by(|a, b| {
         (b.destructive.is_some(), &a.address).cmp(&(a.destructive.is_some(), &b.address))
     });

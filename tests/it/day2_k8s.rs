@@ -523,3 +523,42 @@ fn a_service_moved_to_another_namespace_replaces_its_external_secrets() {
     let role = change(&changes, "infra: aws_iam_role.irsa_worker");
     assert!(role.destructive.is_none(), "{role:#?}");
 }
+
+/// An in-cluster database renamed with `renamed_from`: Terraform's `moved` blocks keep its
+/// generated password, but no block moves a volume. The renamed StatefulSet gets new,
+/// empty claims and its clients are pointed at it by the same apply, while the data stays
+/// on the old claims — the diff listed the new StatefulSet as a plain addition. It must be
+/// flagged, naming the claims on both sides.
+#[test]
+fn a_renamed_in_cluster_database_is_flagged_as_starting_empty() {
+    let yaml =
+        std::fs::read_to_string(root().join("tests/fixtures/new-user/shop-eks.yaml")).unwrap();
+    let renamed = edit(
+        &edit(
+            &edit(
+                &yaml,
+                "  - name: catalog-db\n    engine: mongodb",
+                "  - name: products-db\n    renamed_from: catalog-db\n    engine: mongodb",
+            ),
+            "uses: [orders-db, catalog-db,",
+            "uses: [orders-db, products-db,",
+        ),
+        "uses: [catalog-db]",
+        "uses: [products-db]",
+    );
+    for provider in [Provider::Aws, Provider::Kubernetes] {
+        let (base, head) = (
+            synth_text("shop.yaml", &yaml, provider),
+            synth_text("shop.yaml", &renamed, provider),
+        );
+        let (changes, _) = compare(&base, &head, &BTreeMap::new());
+        let sts = change(&changes, "k8s: StatefulSet shop/products-db");
+        let why = sts.destructive.as_deref().unwrap_or_default();
+        assert!(
+            why.starts_with("starts EMPTY: it replaces StatefulSet shop/catalog-db")
+                && why.contains("-catalog-db-N")
+                && why.contains("-products-db-N"),
+            "{provider}: {sts:#?}"
+        );
+    }
+}
