@@ -509,3 +509,71 @@ fn env_all_is_every_environment() {
     let (_, default) = infragen(t.path(), DIFF);
     assert_eq!(all, default);
 }
+
+/// `--base` a folder `synth` wrote (the committed output): the view of an infragen upgrade —
+/// a new chart pin in the versions catalog, new engine defaults — which two blueprint
+/// revisions rendered by the same infragen never show. Here the committed output has Envoy
+/// Gateway pinned older than the catalog: the diff shows the release's new version and the
+/// CRDs to apply first. A folder needs the target it holds named; a folder without a
+/// manifest is refused.
+#[test]
+fn the_committed_output_is_a_base() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let fixture = std::fs::read_to_string(
+        crate::support::root().join("tests/fixtures/new-user/kiosk-doks.yaml"),
+    )
+    .unwrap();
+    let pinned = fixture.replace(
+        "gateway: { class: eg }",
+        "gateway: { class: eg, chart_version: v1.9.0 }",
+    );
+    assert_ne!(pinned, fixture);
+    std::fs::write(d.join("kiosk.yaml"), &pinned).unwrap();
+    let target = ["--provider", "digitalocean", "--env", "production"];
+    let synth = [
+        &["synth", "--blueprint", "kiosk.yaml", "--out", "committed"][..],
+        &target,
+    ]
+    .concat();
+    let (code, out) = infragen(d, &synth);
+    assert_eq!(code, 0, "{out}");
+    let diff = [
+        &["diff", "--base", "committed", "--blueprint", "kiosk.yaml"][..],
+        &target,
+    ]
+    .concat();
+    let (code, out) = infragen(d, &diff);
+    assert_eq!(code, 0, "the output of this very blueprint: {out}");
+
+    std::fs::write(d.join("kiosk.yaml"), &fixture).unwrap();
+    let (code, out) = infragen(d, &diff);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("~ changed platform: helm_release.envoy_gateway")
+            && out.contains("chart gateway-helm v1.9.0 → ")
+            && out.contains("helm show crds oci://docker.io/envoyproxy/gateway-helm"),
+        "{out}"
+    );
+
+    let (code, out) = infragen(
+        d,
+        &["diff", "--base", "committed", "--blueprint", "kiosk.yaml"],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("name the target it holds with `--provider` and `--env`"),
+        "{out}"
+    );
+    std::fs::create_dir(d.join("empty")).unwrap();
+    let (code, out) = infragen(
+        d,
+        &[
+            &["diff", "--base", "empty", "--blueprint", "kiosk.yaml"][..],
+            &target,
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("holds no output of infragen"), "{out}");
+}
