@@ -842,9 +842,13 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
                 }
                 Some(Err(d)) => {
                     let first = d.0.first().map(|x| x.message.clone()).unwrap_or_default();
-                    notes.push(format!(
-                        "the base does not synthesize for `{env}` ({first}): compared with nothing"
-                    ));
+                    notes.push(if first.starts_with("unknown environment") {
+                        format!("environment `{env}` is added by this change: everything in it is new")
+                    } else {
+                        format!(
+                            "the base does not synthesize for `{env}` ({first}): compared with nothing"
+                        )
+                    });
                     crate::Output::default()
                 }
                 Some(Ok(l)) => match crate::synthesize_with(l, *provider, &*base_source) {

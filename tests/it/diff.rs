@@ -577,3 +577,25 @@ fn the_committed_output_is_a_base() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("holds no output of infragen"), "{out}");
 }
+
+/// A second environment added by overlay: its target is all new, and the diff says why
+/// (it said the base "does not synthesize … (unknown environment …): compared with nothing",
+/// as if the base were broken).
+#[test]
+fn an_environment_added_by_overlay_is_said_to_be_new() {
+    let t = repo();
+    edit(
+        t.path(),
+        "environments:\n  production: {}\n",
+        "environments:\n  production: {}\n  staging: { databases: [{ name: orders, size: db.t4g.small }] }\n",
+    );
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "note: environment `staging` is added by this change: everything in it is new"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("does not synthesize"), "{out}");
+}
