@@ -1,6 +1,6 @@
 //! What ECS's own blue/green and canary deployments (`rollout.strategy`, lowered in
-//! `backend::aws::ecs_deployments`) cannot do behind the load balancer, refused where it is
-//! written. Checked for `--provider aws` with `cluster.platform: ecs_fargate`.
+//! `backend::aws::ecs_deployments`) cannot take or cannot do, refused where it is written.
+//! Checked for `--provider aws` with `cluster.platform: ecs_fargate`.
 //!
 //! - **One listener rule.** ECS shifts a service's traffic by re-weighting exactly one
 //!   production listener rule per target group (`advancedConfiguration.productionListenerRule`).

@@ -129,7 +129,29 @@ pub fn configure(
     body: &mut Json,
     depends: &mut Vec<String>,
 ) {
+    let unused = |field: &str| {
+        ctx.note(format!(
+            "service `{}`: `rollout.{field}` times ECS's {} deployments; `{}` ignores it",
+            s.name,
+            if field == "canary_minutes" {
+                "canary"
+            } else {
+                "blue/green and canary"
+            },
+            match s.rollout.strategy {
+                Strategy::Rolling => "rolling",
+                Strategy::BlueGreen => "blue_green",
+                Strategy::Canary => "canary",
+            }
+        ));
+    };
+    if s.rollout.canary_minutes.is_some() && s.rollout.strategy != Strategy::Canary {
+        unused("canary_minutes");
+    }
     if !native(s) {
+        if s.rollout.bake_minutes.is_some() {
+            unused("bake_minutes");
+        }
         rolling(body);
         return;
     }
