@@ -64,8 +64,9 @@ fn targets(v: &Value) -> impl Iterator<Item = (String, &Value)> {
 fn a_week_of_changes_keeps_the_data_and_applies_in_one_run() {
     let dir = root().join("tests/fixtures/new-user");
     for (base, head, renamed) in [
-        ("shop-eks.yaml", "shop-eks-week2.yaml", "catalog"),
-        ("pay-ecs.yaml", "pay-ecs-week2.yaml", "worker"),
+        ("shop-eks.yaml", "shop-eks-week2.yaml", Some("catalog")),
+        ("pay-ecs.yaml", "pay-ecs-week2.yaml", Some("worker")),
+        ("kiosk-doks.yaml", "kiosk-doks-week2.yaml", None),
     ] {
         let v = diff_json(&dir, base, head);
         let mut moved = 0;
@@ -78,7 +79,10 @@ fn a_week_of_changes_keeps_the_data_and_applies_in_one_run() {
                 );
                 // A renamed component's resources follow it (`moved`), never destroyed and
                 // created anew under the new name.
-                if c["kind"] == "removed" && c["module"] != "k8s" {
+                if let Some(renamed) = renamed
+                    && c["kind"] == "removed"
+                    && c["module"] != "k8s"
+                {
                     assert!(
                         !c["name"].as_str().unwrap().contains(renamed),
                         "{head} {target}: {c:#}"
@@ -96,10 +100,40 @@ fn a_week_of_changes_keeps_the_data_and_applies_in_one_run() {
         }
         // The ECS worker's roles, log group, security group and service move; the EKS
         // `catalog` has no Terraform resources of its own (its objects are manifests).
-        if renamed == "worker" {
+        if renamed == Some("worker") {
             assert!(moved >= 10, "{head}: {moved} moves");
         }
     }
+}
+
+/// kiosk on DOKS: the production replica reaches the clients of `orders` through the
+/// platform module, and gets a firewall of its own admitting the cluster.
+#[test]
+fn a_doks_replica_is_read_and_fenced() {
+    let dir = root().join("tests/fixtures/new-user");
+    let v = diff_json(&dir, "kiosk-doks.yaml", "kiosk-doks-week2.yaml");
+    let (_, t) = targets(&v)
+        .find(|(t, _)| t == "digitalocean / production")
+        .unwrap();
+    let changes = t["changes"].as_array().unwrap();
+    let added = |ty: &str, name: &str| {
+        changes
+            .iter()
+            .any(|c| c["kind"] == "added" && c["type"] == ty && c["name"] == name)
+    };
+    assert!(added("digitalocean_database_replica", "orders_1"));
+    assert!(
+        added("digitalocean_database_firewall", "orders_1"),
+        "{changes:#?}"
+    );
+    let storefront = changes
+        .iter()
+        .find(|c| c["type"] == "kubernetes_config_map_v1" && c["name"] == "kiosk_storefront")
+        .unwrap_or_else(|| panic!("{changes:#?}"));
+    assert!(
+        storefront.to_string().contains("data.ORDERS_REPLICA_HOST"),
+        "{storefront:#}"
+    );
 }
 
 /// A fixed-size pool raised to five nodes in production is applied (EKS sets min, max and
