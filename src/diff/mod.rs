@@ -369,7 +369,13 @@ pub fn compare(
     for (addr, o) in &old {
         if !new.contains_key(addr) && !moved_from.contains(addr) {
             let destructive = rules.stateful.contains(&o.kind).then(|| {
-                let mut why = format!("removes a stateful {}", o.kind.trim_start_matches("k8s:"));
+                let mut why = match o.kind.strip_prefix("k8s:") {
+                    // `kubectl apply` deletes nothing: the object keeps running (and its data)
+                    // until deleted by hand — which the removal note says how to do.
+                    Some("StatefulSet") => "drops a stateful StatefulSet from the manifests: `kubectl apply` leaves it running, and deleting it (the `kubectl delete` note) stops the data service — its claims are kept (`whenDeleted: Retain`) until deleted too".to_string(),
+                    Some(k) => format!("drops a stateful {k} from the manifests: `kubectl apply` leaves it, and deleting it by hand (the `kubectl delete` note) deletes what it holds"),
+                    None => format!("removes a stateful {}", o.kind),
+                };
                 if let Some(refusal) = delete_refusal(&o.kind, &o.body) {
                     why.push_str(&refusal);
                 }

@@ -560,5 +560,13 @@ fn a_renamed_in_cluster_database_is_flagged_as_starting_empty() {
                 && why.contains("-products-db-N"),
             "{provider}: {sts:#?}"
         );
+        // The old one is dropped from the manifests, not deleted: kubectl deletes nothing.
+        let old = change(&changes, "k8s: StatefulSet shop/catalog-db");
+        assert!(
+            old.destructive
+                .as_deref()
+                .is_some_and(|d| d.contains("`kubectl apply` leaves it running")),
+            "{provider}: {old:#?}"
+        );
     }
 }
