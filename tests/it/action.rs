@@ -226,3 +226,57 @@ fn the_diff_step_fetches_the_base_a_shallow_checkout_lacks() {
     let outputs = std::fs::read_to_string(&out).unwrap();
     assert!(outputs.contains("changed=true"), "{outputs}");
 }
+
+/// Two uses of the action in one job (a monorepo's two blueprints) each keep their diff:
+/// the `diff-file` output of the first still holds the first's diff after the second ran
+/// (both were written to one `infragen-diff.md`).
+#[test]
+fn each_run_of_the_diff_step_keeps_its_own_file() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let bin = d.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    // An `infragen` whose diff names the blueprint it was given.
+    write_exe(
+        &bin.join("infragen"),
+        "#!/bin/bash\necho \"diff of $5\"\nexit 1\n",
+    );
+    let run = |blueprint: &str| -> String {
+        let out = d.join(format!("output-{}", blueprint.replace('/', "_")));
+        let o = Command::new("bash")
+            .arg("-c")
+            .arg(step("Diff against the base"))
+            .current_dir(d)
+            .env(
+                "PATH",
+                format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+            )
+            .env("RUNNER_TEMP", d)
+            .env("GITHUB_OUTPUT", &out)
+            .env("GITHUB_STEP_SUMMARY", d.join("summary"))
+            .env("BLUEPRINT", blueprint)
+            .env("PROVIDERS", "aws")
+            .env("ENVIRONMENTS", "production")
+            .env("BASE", "base.yaml")
+            .env("BASE_REF", "")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{o:?}");
+        let outputs = std::fs::read_to_string(&out).unwrap();
+        outputs
+            .lines()
+            .find_map(|l| l.strip_prefix("file="))
+            .unwrap()
+            .to_string()
+    };
+    let (a, b) = (run("stacks/a.yaml"), run("stacks/b.yaml"));
+    assert_ne!(a, b);
+    assert_eq!(
+        std::fs::read_to_string(&a).unwrap(),
+        "diff of stacks/a.yaml\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&b).unwrap(),
+        "diff of stacks/b.yaml\n"
+    );
+}
