@@ -43,7 +43,7 @@ enum Command {
     /// changed (attribute by attribute) and removed, destructive changes flagged, renames as
     /// `moved` blocks, and the diff of every generated file.
     #[command(
-        after_help = "Examples:\n  infragen diff --base origin/main --blueprint blueprints/shop.yaml\n  infragen diff --base old.yaml --blueprint shop.yaml --provider aws --env production\n  infragen diff --base origin/main --format markdown > comment.md   # for a pull-request comment\n\nExit codes (as diff): 0 no changes, 1 changes, 2 trouble. Colour on a terminal unless NO_COLOR is set."
+        after_help = "Examples:\n  infragen diff --base origin/main --blueprint blueprints/shop.yaml\n  infragen diff --base old.yaml --blueprint shop.yaml --provider aws --env production\n  infragen diff --base deploy/aws/production --blueprint shop.yaml --provider aws --env production   # against the committed output (an infragen upgrade)\n  infragen diff --base origin/main --format markdown > comment.md   # for a pull-request comment\n\nExit codes (as diff): 0 no changes, 1 changes, 2 trouble. Colour on a terminal unless NO_COLOR is set."
     )]
     Diff(DiffArgs),
     /// Print the JSON Schema of the blueprint format (for editor completion).
@@ -119,7 +119,8 @@ struct ValidateArgs {
 
 #[derive(Args, Debug)]
 struct DiffArgs {
-    /// The blueprint before the change: a git revision (`origin/main`, `HEAD~1`) or a file.
+    /// The blueprint before the change: a git revision (`origin/main`, `HEAD~1`) or a file;
+    /// or the folder `synth` wrote for `--provider` and `--env` (the committed output).
     #[arg(long)]
     base: String,
     /// The blueprint after the change [default: ./infragen.yaml].
@@ -128,7 +129,7 @@ struct DiffArgs {
     /// Only this provider [default: those the blueprint configures, and kubernetes].
     #[arg(long, value_enum)]
     provider: Option<Provider>,
-    /// Only this environment [default: all of the blueprint's environments].
+    /// Only this environment [default, or `all`: all of the blueprint's environments].
     #[arg(long)]
     env: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
@@ -758,9 +759,16 @@ fn base_templates(base: &str, blueprint: &Utf8Path) -> Box<TemplateReader> {
     })
 }
 
-fn diff(a: DiffArgs) -> Result<ExitCode, CliError> {
+fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
     use crate::diff::{TargetDiff, compare, renames};
+    // `--env all` as `synth` takes it: every environment, which is also the default.
+    if a.env.as_deref() == Some("all") {
+        a.env = None;
+    }
     let (path, bytes) = read_blueprint(a.blueprint.as_deref())?;
+    if Utf8Path::new(&a.base).is_dir() {
+        return diff_output(&a, &path, &bytes);
+    }
     let base_bytes = read_base(&a.base, &path)?;
     let base_source = base_templates(&a.base, &path);
     let base_name = format!("{}@{}", path, a.base);
@@ -834,9 +842,13 @@ fn diff(a: DiffArgs) -> Result<ExitCode, CliError> {
                 }
                 Some(Err(d)) => {
                     let first = d.0.first().map(|x| x.message.clone()).unwrap_or_default();
-                    notes.push(format!(
-                        "the base does not synthesize for `{env}` ({first}): compared with nothing"
-                    ));
+                    notes.push(if first.starts_with("unknown environment") {
+                        format!("environment `{env}` is added by this change: everything in it is new")
+                    } else {
+                        format!(
+                            "the base does not synthesize for `{env}` ({first}): compared with nothing"
+                        )
+                    });
                     crate::Output::default()
                 }
                 Some(Ok(l)) => match crate::synthesize_with(l, *provider, &*base_source) {
@@ -872,6 +884,61 @@ fn diff(a: DiffArgs) -> Result<ExitCode, CliError> {
             });
         }
     }
+    use std::io::IsTerminal;
+    let color = a.format == crate::diff::Format::Text
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal();
+    let text = crate::diff::render(&targets, &a.base, path.as_str(), a.format, color);
+    let _ = write!(std::io::stdout().lock(), "{text}");
+    Ok(if targets.iter().any(|t| !t.is_empty()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `diff` against a folder of output a previous `synth` wrote (committed, and so applied):
+/// what the blueprint makes now against what runs, whatever infragen release and versions
+/// catalog wrote the folder — the view of an infragen upgrade (new chart pins, engine
+/// defaults), which two blueprint revisions rendered by the same release never show.
+fn diff_output(a: &DiffArgs, path: &Utf8Path, bytes: &[u8]) -> Result<ExitCode, CliError> {
+    use crate::diff::{TargetDiff, compare, renames};
+    let (Some(provider), Some(env)) = (a.provider, a.env.as_ref()) else {
+        return Err(fail(
+            format!(
+                "`--base {}` is a folder: the output of one provider and environment",
+                a.base
+            ),
+            Some("name the target it holds with `--provider` and `--env`"),
+        ));
+    };
+    let dir = Utf8Path::new(&a.base);
+    let base = match output::read(dir) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            return Err(fail(
+                format!("`{dir}` holds no output of infragen (no `.infragen-manifest`)"),
+                Some(
+                    "pass the folder `infragen synth --out` wrote, a git revision or a blueprint file",
+                ),
+            ));
+        }
+        Err(e) => return Err(fail(e.to_string(), None)),
+    };
+    let loaded = crate::blueprint::load(path.as_str(), bytes, env)?;
+    let head = synthesize_file(&loaded, provider)?;
+    let pairs = crate::blueprint::renames(&loaded.blueprint);
+    let moved = renames::moved(&base, &head, &pairs);
+    let (changes, files) = compare(&base, &head, &moved);
+    let notes = crate::diff::upgrade_notes(&base, &head);
+    let targets = vec![TargetDiff {
+        provider: provider.to_string(),
+        env: env.clone(),
+        changes,
+        files,
+        moved,
+        notes,
+    }];
     use std::io::IsTerminal;
     let color = a.format == crate::diff::Format::Text
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

@@ -467,7 +467,7 @@ pub struct NodePool {
     pub sizes: Sizes,
     /// Fewest nodes.
     pub min: u32,
-    /// Initial node count (default `min`); not enforced after creation so autoscaling is not fought.
+    /// Initial node count (default `min`). A pool that can change size (`max` above `min`) is the autoscaler's after creation, so a new value is not applied to it (`infragen diff` says so); a fixed-size pool gets it.
     #[serde(default)]
     pub desired: Option<u32>,
     /// Most nodes.

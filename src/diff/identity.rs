@@ -5,8 +5,9 @@
 //! `uses` drops one egress rule from a NetworkPolicy, and compared by index every later rule
 //! would look changed (`port: 6379 → 5671`). Elements that carry an identity — a `name`, a
 //! port and protocol, a peer selector, a path, a rule priority… — are paired by it, so the
-//! reviewer sees one rule removed. Lists without a usable identity (one that every element
-//! has and no two share) are compared by index, as before.
+//! reviewer sees one rule removed. Lists of distinct strings that gained or lost elements
+//! (a kustomization's `resources`) show those strings; other lists without a usable
+//! identity (one that every element has and no two share) are compared by index.
 
 use std::collections::BTreeMap;
 
@@ -42,6 +43,24 @@ fn compare(a: Option<&Value>, b: Option<&Value>, path: String, out: &mut Vec<Att
             }
         }
         (Some(Value::Array(x)), Some(Value::Array(y))) if !x.is_empty() && !y.is_empty() => {
+            if let Some((gone, came)) = inserted_or_removed(x, y) {
+                let at = |v: &Value| format!("{path}[{}]", label(v).replace(['[', ']'], "|"));
+                for v in gone {
+                    out.push(Attribute {
+                        path: at(v),
+                        old: Some(v.clone()),
+                        new: None,
+                    });
+                }
+                for v in came {
+                    out.push(Attribute {
+                        path: at(v),
+                        old: None,
+                        new: Some(v.clone()),
+                    });
+                }
+                return;
+            }
             match keyer(x, y) {
                 Some(key) => by_identity(x, y, key, &path, out),
                 None => {
@@ -100,6 +119,34 @@ fn leaves(a: Option<&Value>, b: Option<&Value>, path: String, out: &mut Vec<Attr
             });
         }
     }
+}
+
+/// Lists of distinct strings of different lengths that differ only by elements inserted or
+/// removed — the elements both hold in the same order (a kustomization's `resources`, a policy's
+/// `Resource` list, `depends_on`): the strings removed and added, so a new file in the
+/// middle is one line, not every later element shifted. `None` when an element repeats, one
+/// is not a string, or the common ones moved (an order change, which positions show).
+fn inserted_or_removed<'a>(
+    x: &'a [Value],
+    y: &'a [Value],
+) -> Option<(Vec<&'a Value>, Vec<&'a Value>)> {
+    let distinct = |l: &[Value]| {
+        let mut seen = std::collections::BTreeSet::new();
+        l.iter().all(|v| v.as_str().is_some_and(|s| seen.insert(s)))
+    };
+    // Same length: an element replaced in place reads best as `old → new` at its index.
+    if x.len() == y.len() || !distinct(x) || !distinct(y) {
+        return None;
+    }
+    let common_x: Vec<&Value> = x.iter().filter(|v| y.contains(v)).collect();
+    let common_y: Vec<&Value> = y.iter().filter(|v| x.contains(v)).collect();
+    if common_x != common_y {
+        return None;
+    }
+    Some((
+        x.iter().filter(|v| !y.contains(v)).collect(),
+        y.iter().filter(|v| !x.contains(v)).collect(),
+    ))
 }
 
 /// Pair elements by `key`; an element on one side only is one attribute holding it whole.
@@ -270,6 +317,40 @@ mod tests {
     }
 
     #[test]
+    fn a_string_inserted_in_a_list_is_one_change() {
+        let paths = |a: Value, b: Value| -> Vec<String> {
+            attributes(&a, &b).into_iter().map(|at| at.path).collect()
+        };
+        // A kustomization gains a file in the middle: one added, none shifted.
+        assert_eq!(
+            paths(
+                json!({"resources": ["a.yaml", "c.yaml", "d.yaml"]}),
+                json!({"resources": ["a.yaml", "b.yaml", "c.yaml", "d.yaml"]})
+            ),
+            ["resources[b.yaml]"]
+        );
+        assert_eq!(
+            paths(
+                json!({"resources": ["a.yaml", "b.yaml", "c.yaml"]}),
+                json!({"resources": ["a.yaml", "c.yaml"]})
+            ),
+            ["resources[b.yaml]"]
+        );
+        // One replaced in place, or an order change: by position.
+        assert_eq!(
+            paths(json!({"t": ["t3.medium"]}), json!({"t": ["t3.large"]})),
+            ["t[0]"]
+        );
+        assert_eq!(
+            paths(
+                json!({"args": ["-a", "-b", "-c"]}),
+                json!({"args": ["-b", "-a"]})
+            ),
+            ["args[0]", "args[1]", "args[2]"]
+        );
+    }
+
+    #[test]
     fn a_removed_rule_is_removed_not_shifted() {
         let a =
             json!({"spec": {"egress": [rule("db", 5432), rule("redis", 6379), rule("mq", 5671)]}});
@@ -312,8 +393,9 @@ mod tests {
 
     #[test]
     fn without_identity_lists_compare_by_index() {
-        let a = json!({"args": ["a", "b", "c"]});
-        let b = json!({"args": ["a", "c"]});
+        // Repeated strings have no identity: by index.
+        let a = json!({"args": ["a", "b", "a"]});
+        let b = json!({"args": ["a", "a"]});
         let paths: Vec<String> = attributes(&a, &b).into_iter().map(|x| x.path).collect();
         assert_eq!(paths, ["args[1]", "args[2]"]);
     }

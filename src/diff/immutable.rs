@@ -151,6 +151,64 @@ pub fn removed_note(
     })
 }
 
+/// The first container's image repository (without tag) and the first claim template of a
+/// StatefulSet.
+fn image_and_claim(body: &Value) -> Option<(&str, &str)> {
+    let image = body
+        .pointer("/spec/template/spec/containers/0/image")?
+        .as_str()?;
+    let repo = image.rsplit_once(':').map_or(image, |(r, _)| r);
+    let claim = body
+        .pointer("/spec/volumeClaimTemplates/0/metadata/name")?
+        .as_str()?;
+    Some((repo, claim))
+}
+
+/// A StatefulSet the change adds while it drops one of the same image with volumes in the
+/// same namespace: an in-cluster data service renamed (`renamed_from`, or by hand). Its
+/// claims (`<template>-<name>-<n>`) are new and empty, and its clients are switched to it by
+/// the same apply, while the data stays on the old one's claims (`whenDeleted: Retain`) and
+/// the old pods keep running (`kubectl apply` deletes nothing). No `moved` block carries a
+/// volume: the added StatefulSet is flagged, with what to do.
+pub fn renamed_statefulsets(
+    old: &BTreeMap<String, Object>,
+    new: &BTreeMap<String, Object>,
+    changes: &mut [super::Change],
+) {
+    let gone: Vec<(&str, &str, &str, &str)> = old
+        .iter()
+        .filter(|(addr, o)| o.kind == "k8s:StatefulSet" && !new.contains_key(*addr))
+        .filter_map(|(_, o)| {
+            let meta = o.body.get("metadata")?;
+            let (repo, claim) = image_and_claim(&o.body)?;
+            Some((
+                meta.get("namespace")?.as_str()?,
+                meta.get("name")?.as_str()?,
+                repo,
+                claim,
+            ))
+        })
+        .collect();
+    for c in changes.iter_mut().filter(|c| {
+        c.kind == super::ChangeKind::Added
+            && c.kind_name == "StatefulSet"
+            && c.destructive.is_none()
+    }) {
+        let Some((repo, claim)) = new.get(&c.address).and_then(|n| image_and_claim(&n.body)) else {
+            continue;
+        };
+        let ns = c.namespace.as_deref().unwrap_or_default();
+        let Some((_, was, _, old_claim)) = gone.iter().find(|(n, _, r, _)| *n == ns && *r == repo)
+        else {
+            continue;
+        };
+        c.destructive = Some(format!(
+            "starts EMPTY: it replaces StatefulSet {ns}/{was}, whose data stays on its claims ({old_claim}-{was}-N, kept) — volumes do not follow a rename, and this apply points the clients at the new, empty claims ({claim}-{name}-N); copy the data across (dump from {was}, restore into {name}) before the clients move, or keep the old name",
+            name = c.name
+        ));
+    }
+}
+
 /// A note on workloads whose `spec.replicas` the manifests stop writing — a service that
 /// gains a HorizontalPodAutoscaler. `kubectl apply` removes a field the last applied
 /// configuration held and the manifest no longer does, and `replicas` then defaults to 1:

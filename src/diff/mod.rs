@@ -3,6 +3,7 @@
 //! renames turned into `moved` blocks, and the unified diff of every file.
 
 mod identity;
+mod ignored;
 mod immutable;
 mod objects;
 pub mod renames;
@@ -142,6 +143,17 @@ struct Replacement {
     /// Per type and argument, the `[old, new]` changes the provider makes in place although
     /// the argument otherwise forces replacement (`//` keys are comments).
     in_place: BTreeMap<String, Value>,
+    /// Per type, the version arguments whose decrease replaces the resource (`//` keys are
+    /// comments).
+    replaced_on_downgrade: BTreeMap<String, Value>,
+}
+
+/// Whether version `new` is lower than `old`, compared number by number (`7.2` < `8.0`).
+fn lower_version(old: Option<&Value>, new: Option<&Value>) -> bool {
+    let parts = |v: Option<&Value>| -> Option<Vec<u64>> {
+        v?.as_str()?.split('.').map(|p| p.parse().ok()).collect()
+    };
+    matches!((parts(old), parts(new)), (Some(a), Some(b)) if b < a)
 }
 
 impl Replacement {
@@ -182,6 +194,39 @@ fn deletion_protected(body: &serde_json::Value) -> Option<&'static str> {
         (body.pointer("/lifecycle/prevent_destroy") == Some(&serde_json::json!(true)))
             .then_some("lifecycle.prevent_destroy")
     })
+}
+
+/// Why the API refuses to delete the resource while it holds data, if it does: a bucket
+/// with objects (S3 and Spaces answer `BucketNotEmpty`; with versioning, every object
+/// version and delete marker counts), a registry repository with images (ECR answers
+/// `RepositoryNotEmptyException`). The output never sets `force_destroy` / `force_delete`,
+/// so a removal or replacement of one in use fails the apply half-way instead of deleting
+/// the data — the reviewer must learn that before the apply.
+fn refused_while_not_empty(kind: &str, body: &serde_json::Value) -> Option<&'static str> {
+    let forced = |flag: &str| body.get(flag).and_then(serde_json::Value::as_bool) == Some(true);
+    match kind {
+        "aws_s3_bucket" if !forced("force_destroy") => Some(
+            "S3 refuses to delete a bucket that still holds objects (BucketNotEmpty; versioned, every object version and delete marker counts), so the apply fails unless it is emptied first (`aws s3api list-object-versions`, then `aws s3api delete-objects` of every version and delete marker) — and its objects are gone for good",
+        ),
+        "digitalocean_spaces_bucket" if !forced("force_destroy") => Some(
+            "Spaces refuses to delete a bucket that still holds objects (BucketNotEmpty), so the apply fails unless it is emptied first (`aws s3 rm s3://<bucket> --recursive --endpoint-url https://<region>.digitaloceanspaces.com`, every version too where versioning is on) — and its objects are gone for good",
+        ),
+        "aws_ecr_repository" if !forced("force_delete") => Some(
+            "ECR refuses to delete a repository that still holds images (RepositoryNotEmptyException), so the apply fails unless its images are deleted first (`aws ecr batch-delete-image`)",
+        ),
+        _ => None,
+    }
+}
+
+/// What stops the delete of a resource the change removes or replaces, as a sentence
+/// ending the reason: deletion protection, or data the API will not delete with it.
+fn delete_refusal(kind: &str, body: &serde_json::Value) -> Option<String> {
+    if let Some(flag) = deletion_protected(body) {
+        return Some(format!(
+            "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
+        ));
+    }
+    refused_while_not_empty(kind, body).map(|why| format!("; {why}"))
 }
 
 /// Replacements cascade: a resource whose forcing argument refers to a replaced resource
@@ -246,10 +291,11 @@ fn cascade(
                 "{what} the {} with {by}, which is replaced: its {arg} names it, and gets the new one's value",
                 c.kind_name
             );
-            if let Some(flag) = new.get(&addr).and_then(|o| deletion_protected(&o.body)) {
-                why.push_str(&format!(
-                    "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
-                ));
+            if let Some(refusal) = new
+                .get(&addr)
+                .and_then(|o| delete_refusal(&o.kind, &o.body))
+            {
+                why.push_str(&refusal);
             }
             match changes.iter_mut().find(|x| x.address == addr) {
                 Some(x) if x.destructive.is_none() => x.destructive = Some(why),
@@ -293,6 +339,7 @@ fn inside(path: &str, arg: &str) -> bool {
 pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
     let (old, new) = (objects::objects(base), objects::objects(head));
     let mut notes = upgrades::notes(&old, &new);
+    notes.extend(ignored::notes(&old, &new));
     notes.extend(immutable::removed_note(&old, &new));
     notes.extend(immutable::replicas_note(&old, &new));
     notes
@@ -322,11 +369,15 @@ pub fn compare(
     for (addr, o) in &old {
         if !new.contains_key(addr) && !moved_from.contains(addr) {
             let destructive = rules.stateful.contains(&o.kind).then(|| {
-                let mut why = format!("removes a stateful {}", o.kind.trim_start_matches("k8s:"));
-                if let Some(flag) = deletion_protected(&o.body) {
-                    why.push_str(&format!(
-                        "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
-                    ));
+                let mut why = match o.kind.strip_prefix("k8s:") {
+                    // `kubectl apply` deletes nothing: the object keeps running (and its data)
+                    // until deleted by hand — which the removal note says how to do.
+                    Some("StatefulSet") => "drops a stateful StatefulSet from the manifests: `kubectl apply` leaves it running, and deleting it (the `kubectl delete` note) stops the data service — its claims are kept (`whenDeleted: Retain`) until deleted too".to_string(),
+                    Some(k) => format!("drops a stateful {k} from the manifests: `kubectl apply` leaves it, and deleting it by hand (the `kubectl delete` note) deletes what it holds"),
+                    None => format!("removes a stateful {}", o.kind),
+                };
+                if let Some(refusal) = delete_refusal(&o.kind, &o.body) {
+                    why.push_str(&refusal);
                 }
                 why
             });
@@ -342,27 +393,25 @@ pub fn compare(
             (None, Some(f)) => (ChangeKind::Moved, old.get(f), Some(f.clone())),
             (None, None) => (ChangeKind::Added, None, None),
         };
-        let attributes = match previous {
+        // Terraform keeps the state's value of an argument the resource's
+        // `lifecycle.ignore_changes` lists: a change to it is no change of the running
+        // system (and replaces nothing); `ignored::notes` says it is not applied.
+        let ignored = ignored::paths(&n.body);
+        let attributes: Vec<Attribute> = match previous {
             None => vec![],
-            Some(o) => identity::attributes(&o.body, &n.body),
+            Some(o) => identity::attributes(&o.body, &n.body)
+                .into_iter()
+                .filter(|at| !ignored::is_ignored(at, &ignored))
+                .collect(),
         };
         if kind == ChangeKind::Changed && attributes.is_empty() {
             continue;
         }
-        // Terraform keeps the state's value of an argument the resource's
-        // `lifecycle.ignore_changes` lists, so a change to it replaces nothing.
-        let ignored: Vec<&str> = n
-            .body
-            .pointer("/lifecycle/ignore_changes")
-            .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-            .unwrap_or_default();
         let mut forcing: Vec<&str> = rules
             .forces_replacement
             .get(&n.kind)
             .map(|args| {
                 args.iter()
-                    .filter(|arg| !ignored.contains(&arg.as_str()))
                     .filter(|arg| {
                         attributes.iter().any(|at| {
                             inside(&at.path, arg)
@@ -373,6 +422,24 @@ pub fn compare(
                     .collect()
             })
             .unwrap_or_default();
+        // A version argument the provider replaces the resource for when it goes down.
+        if let Some(args) = rules
+            .replaced_on_downgrade
+            .get(&n.kind)
+            .and_then(Value::as_array)
+        {
+            for arg in args.iter().filter_map(Value::as_str) {
+                if attributes
+                    .iter()
+                    .any(|at| at.path == arg && lower_version(at.old.as_ref(), at.new.as_ref()))
+                {
+                    forcing.push(match arg {
+                        "engine_version" => "a lower engine_version",
+                        _ => arg,
+                    });
+                }
+            }
+        }
         // A claim may grow (where its StorageClass allows expansion), never shrink.
         if n.kind == "k8s:PersistentVolumeClaim" && immutable::shrinks(&attributes) {
             forcing.push("spec.resources.requests.storage (smaller)");
@@ -405,16 +472,18 @@ pub fn compare(
             );
             if n.body.pointer("/lifecycle/create_before_destroy") == Some(&serde_json::json!(true)) {
                 why.push_str(", the new one created before the old one is destroyed");
+            } else if !rules.stateful.contains(&n.kind) {
+                // Terraform's default order: what the old one served (an ECS service's
+                // tasks, a role's permissions) is gone until the new one exists.
+                why.push_str(", the old one destroyed before the new one is created");
             }
             if n.kind == "random_password" {
                 // The server keeps the password it was initialized with (an in-cluster
                 // database's volume, MONGO_INITDB_ROOT_PASSWORD and the like apply once).
                 why.push_str(": a new password goes to the clients' Secret, while a data service initialized with the old one keeps it and refuses them until it is changed in the server too");
             }
-            if let Some(flag) = previous.and_then(|o| deletion_protected(&o.body)) {
-                why.push_str(&format!(
-                    "; its `{flag}` refuses the delete, so the apply fails until an apply that turns it off"
-                ));
+            if let Some(refusal) = previous.and_then(|o| delete_refusal(&o.kind, &o.body)) {
+                why.push_str(&refusal);
             }
             why
         });
@@ -427,6 +496,7 @@ pub fn compare(
         });
     }
     cascade(&new, rules, &mut changes);
+    immutable::renamed_statefulsets(&old, &new, &mut changes);
     changes.sort_by(|a, b| {
         (b.destructive.is_some(), &a.address).cmp(&(a.destructive.is_some(), &b.address))
     });

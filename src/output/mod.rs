@@ -216,6 +216,22 @@ pub fn write(dir: &Utf8Path, out: &Output) -> Result<WriteReport, OutputError> {
     Ok(report)
 }
 
+/// The output a previous `synth` wrote into `dir` (the files its manifest lists), as the
+/// base `infragen diff` compares with when the base is that folder: what is committed, and
+/// so applied, whatever infragen release and catalog wrote it. `None` when `dir` holds no output of infragen's (no manifest).
+pub fn read(dir: &Utf8Path) -> Result<Option<Output>, OutputError> {
+    let Some(files) = previous(dir)? else {
+        return Ok(None);
+    };
+    let mut out = Output::default();
+    for rel in files {
+        let path = dir.join(confined(&rel)?);
+        let text = fs::read_to_string(&path).map_err(io_err(&path))?;
+        out.add_file(rel, text);
+    }
+    Ok(Some(out))
+}
+
 /// One file whose committed content differs from what the blueprint produces now.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Drift {

@@ -353,6 +353,9 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
             c.error(
                 &format!("{path}.ha"),
                 format!("automatic failover needs at least 2 nodes, got {}", k.nodes),
+            )
+            .help = Some(
+                "add `nodes: 2` beside `ha: true` (a primary and a replica to fail over to)".into(),
             );
         }
         if k.deployment == Deployment::Managed && cloud {

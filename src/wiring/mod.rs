@@ -6,7 +6,7 @@
 //!
 //! | kind | endpoint variables | credential variables (by reference only) |
 //! |---|---|---|
-//! | database | `_HOST`, `_PORT`, `_DATABASE`, `_URL` | `_USERNAME`, `_PASSWORD` |
+//! | database | `_HOST`, `_PORT`, `_DATABASE`, `_URL`; `_REPLICA_HOST` with read replicas | `_USERNAME`, `_PASSWORD` |
 //! | cache | `_HOST`, `_PORT`, `_URL` | `_AUTH_TOKEN` (ElastiCache), `_USERNAME` + `_PASSWORD` (DigitalOcean), `_PASSWORD` (in cluster) |
 //! | queue | `_HOST`, `_PORT`, `_URL` | `_USERNAME`, `_PASSWORD` |
 //! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
@@ -37,6 +37,9 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Field {
     Host,
+    /// The first read replica's host name (a managed database with `replicas`): the
+    /// address read traffic goes to, which no workload could otherwise learn.
+    ReplicaHost,
     Port,
     Database,
     Url,
@@ -59,6 +62,7 @@ impl Field {
     pub fn suffix(self) -> &'static str {
         match self {
             Field::Host => "HOST",
+            Field::ReplicaHost => "REPLICA_HOST",
             Field::Port => "PORT",
             Field::Database => "DATABASE",
             Field::Url => "URL",
@@ -227,7 +231,8 @@ pub fn bindings<'a>(
         let Some(fl) = flavor(&u.name, kind) else {
             continue;
         };
-        for f in fields(kind, fl) {
+        let replica = has_read_replica(bp, &u.name, fl).then_some(Field::ReplicaHost);
+        for f in fields(kind, fl).into_iter().chain(replica) {
             if f == Field::Database && !names_a_database(bp, &u.name, fl) {
                 continue;
             }
@@ -257,6 +262,18 @@ pub fn names_a_database(bp: &Blueprint, name: &str, flavor: Flavor) -> bool {
         return true;
     };
     flavor != Flavor::Aws || d.database_name.is_some() || d.engine != DatabaseEngine::Mysql
+}
+
+/// Whether database component `name` running as `flavor` has a read replica, whose host
+/// its clients get as `_REPLICA_HOST`: RDS and DigitalOcean create them for PostgreSQL and
+/// MySQL; an in-cluster server runs alone (`replicas` is noted as not created there).
+pub fn has_read_replica(bp: &Blueprint, name: &str, flavor: Flavor) -> bool {
+    bp.databases.iter().any(|d| {
+        d.name == name
+            && d.replicas > 0
+            && matches!(d.engine, DatabaseEngine::Postgres | DatabaseEngine::Mysql)
+            && matches!(flavor, Flavor::Aws | Flavor::DigitalOcean)
+    })
 }
 
 /// `bindings` minus the variables the service sets itself (`env`, `secret_env`): the

@@ -6,7 +6,8 @@
 //!   Terraform module, an ExternalSecret's target) or listed in `preconditions.json`;
 //! - no data service's credentials are among the listed ones (they are delivered);
 //! - every workload sees `<NAME>_HOST` for each database, cache and queue it uses (and table
-//!   and bucket on AWS, bucket on DigitalOcean), under its `env_prefix` when it has one;
+//!   and bucket on AWS, bucket on DigitalOcean), under its `env_prefix` when it has one, and
+//!   `<NAME>_REPLICA_HOST` for a managed database with read replicas;
 //! - metrics-server is installed wherever an autoscaler runs on a cloud cluster.
 //!
 //! A new kind of Secret reference that nothing makes fails here.
@@ -365,6 +366,26 @@ fn every_workload_sees_each_component_it_uses() {
                     data || aws || spaces
                 })
                 .map(|u| format!("{}_HOST", u.prefix()))
+                .chain(
+                    // A managed database's read replica: its host too, or no workload can
+                    // send reads there (EKS and DOKS pods lacked it; ECS tasks had it).
+                    svc.uses
+                        .iter()
+                        .filter(|u| {
+                            use infragen::blueprint::types::{DatabaseEngine, Deployment};
+                            provider != Provider::Kubernetes
+                                && bp.databases.iter().any(|d| {
+                                    d.name == u.name
+                                        && d.replicas > 0
+                                        && d.deployment == Deployment::Managed
+                                        && matches!(
+                                            d.engine,
+                                            DatabaseEngine::Postgres | DatabaseEngine::Mysql
+                                        )
+                                })
+                        })
+                        .map(|u| format!("{}_REPLICA_HOST", u.prefix())),
+                )
                 .collect();
             if wanted.is_empty() {
                 continue;

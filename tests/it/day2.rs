@@ -311,6 +311,31 @@ fn diff_knows_redis_to_valkey_keeps_the_cache() {
     );
 }
 
+/// ElastiCache takes a newer engine version in place, but the AWS provider re-creates the
+/// replication group — empty — for an older one (customizeDiffEngineVersionForceNewOnDowngrade):
+/// a Valkey 8.0 → 7.2 downgrade (to match another environment, say) must be flagged, and
+/// the upgrade back must not.
+#[test]
+fn diff_flags_a_cache_version_downgrade_as_a_new_cache() {
+    let (v8, v72) = (
+        stack(8080, "16", VALKEY),
+        stack(8080, "16", &VALKEY.replace("\"8.0\"", "\"7.2\"")),
+    );
+    assert_ne!(v8, v72);
+    let down = diff_text(&v8, &v72);
+    assert!(
+        down.contains(
+            "DESTRUCTIVE: destroys and recreates the aws_elasticache_replication_group (a lower engine_version cannot change in place)"
+        ),
+        "{down}"
+    );
+    let up = diff_text(&v72, &v8);
+    assert!(
+        !up.contains("destroys and recreates the aws_elasticache_replication_group"),
+        "{up}"
+    );
+}
+
 /// A fixed final snapshot name (`<id>-final`) serves once: the next deletion of a database or
 /// cache of the same identifier — a replacement, or an environment destroyed a second time —
 /// is refused because that snapshot exists (`DBSnapshotAlreadyExists`). Each instance names
@@ -445,4 +470,47 @@ fn diff_notes_storage_changes_rds_cannot_make() {
     );
     let grow = diff_text(&base, &sized(60));
     assert!(!grow.contains("minimum increase"), "{grow}");
+}
+
+/// A service renamed with `renamed_from` (tests/fixtures/day2 change 10) keeps its state
+/// through `moved` blocks, but what carries the name is replaced. The diff must name every
+/// replacement `terraform plan` makes — moto's plan of this change (docs/testing.md, day-2
+/// step 10) replaces exactly these, besides the task definition's new revision — and say
+/// which go first: the ECS service and the roles are destroyed before the new ones exist.
+#[test]
+fn diff_of_a_service_rename_names_every_replacement_the_plan_makes() {
+    let dir = crate::support::root().join("tests/fixtures/day2");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let text = diff_text(
+        &read("9-scale-service.yaml"),
+        &read("10-rename-service.yaml"),
+    );
+    let mut replaced: Vec<String> = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(l) = lines.next() {
+        if let Some(rest) = l.strip_prefix("> moved   ")
+            && lines.peek().is_some_and(|n| n.contains("DESTRUCTIVE: "))
+        {
+            replaced.push(rest.split(' ').nth(1).unwrap().to_string());
+        }
+    }
+    replaced.sort();
+    let planned = [
+        "aws_cloudwatch_log_group.ecs_storefront",
+        "aws_cloudwatch_metric_alarm.storefront_unhealthy_hosts",
+        "aws_ecs_service.storefront",
+        "aws_iam_role.storefront_execution",
+        "aws_iam_role.storefront_task",
+        "aws_iam_role_policy.storefront_execution",
+        "aws_lb_target_group.storefront",
+        "aws_security_group.storefront_tasks",
+        "aws_vpc_security_group_egress_rule.storefront_to_anywhere_443",
+        "aws_vpc_security_group_egress_rule.storefront_to_orders",
+        "aws_vpc_security_group_ingress_rule.storefront_from_alb",
+    ];
+    assert_eq!(replaced, planned, "{text}");
+    assert!(
+        text.contains("replaces the aws_ecs_service (name cannot change in place), the old one destroyed before the new one is created"),
+        "{text}"
+    );
 }

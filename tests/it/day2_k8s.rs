@@ -488,3 +488,85 @@ fn a_role_binding_moved_to_another_role_says_to_delete_it_first() {
         "{c:?}"
     );
 }
+
+/// A service moved to another namespace: its connection ExternalSecrets keep their Terraform
+/// address but not their namespace, which `kubernetes_manifest` cannot change in place (the
+/// provider plans a replacement: RequiresReplace on `manifest.metadata.namespace`). The
+/// diff said "changed" for them, as if patched; it must say they are replaced.
+#[test]
+fn a_service_moved_to_another_namespace_replaces_its_external_secrets() {
+    let yaml =
+        std::fs::read_to_string(root().join("tests/fixtures/new-user/shop-eks.yaml")).unwrap();
+    let moved = edit(
+        &yaml,
+        "  - name: worker\n    image:",
+        "  - name: worker\n    namespace: background\n    image:",
+    );
+    let (base, head) = (
+        synth_text("shop.yaml", &yaml, Provider::Aws),
+        synth_text("shop.yaml", &moved, Provider::Aws),
+    );
+    let (changes, _) = compare(&base, &head, &BTreeMap::new());
+    for name in ["worker_connections", "worker_connections_parameters"] {
+        let c = change(
+            &changes,
+            &format!("connections: kubernetes_manifest.{name}"),
+        );
+        assert!(
+            c.destructive
+                .as_deref()
+                .is_some_and(|d| d.contains("manifest.metadata.namespace cannot change in place")),
+            "{c:#?}"
+        );
+    }
+    // The IAM role follows the service account in place: its trust policy names the new one.
+    let role = change(&changes, "infra: aws_iam_role.irsa_worker");
+    assert!(role.destructive.is_none(), "{role:#?}");
+}
+
+/// An in-cluster database renamed with `renamed_from`: Terraform's `moved` blocks keep its
+/// generated password, but no block moves a volume. The renamed StatefulSet gets new,
+/// empty claims and its clients are pointed at it by the same apply, while the data stays
+/// on the old claims — the diff listed the new StatefulSet as a plain addition. It must be
+/// flagged, naming the claims on both sides.
+#[test]
+fn a_renamed_in_cluster_database_is_flagged_as_starting_empty() {
+    let yaml =
+        std::fs::read_to_string(root().join("tests/fixtures/new-user/shop-eks.yaml")).unwrap();
+    let renamed = edit(
+        &edit(
+            &edit(
+                &yaml,
+                "  - name: catalog-db\n    engine: mongodb",
+                "  - name: products-db\n    renamed_from: catalog-db\n    engine: mongodb",
+            ),
+            "uses: [orders-db, catalog-db,",
+            "uses: [orders-db, products-db,",
+        ),
+        "uses: [catalog-db]",
+        "uses: [products-db]",
+    );
+    for provider in [Provider::Aws, Provider::Kubernetes] {
+        let (base, head) = (
+            synth_text("shop.yaml", &yaml, provider),
+            synth_text("shop.yaml", &renamed, provider),
+        );
+        let (changes, _) = compare(&base, &head, &BTreeMap::new());
+        let sts = change(&changes, "k8s: StatefulSet shop/products-db");
+        let why = sts.destructive.as_deref().unwrap_or_default();
+        assert!(
+            why.starts_with("starts EMPTY: it replaces StatefulSet shop/catalog-db")
+                && why.contains("-catalog-db-N")
+                && why.contains("-products-db-N"),
+            "{provider}: {sts:#?}"
+        );
+        // The old one is dropped from the manifests, not deleted: kubectl deletes nothing.
+        let old = change(&changes, "k8s: StatefulSet shop/catalog-db");
+        assert!(
+            old.destructive
+                .as_deref()
+                .is_some_and(|d| d.contains("`kubectl apply` leaves it running")),
+            "{provider}: {old:#?}"
+        );
+    }
+}

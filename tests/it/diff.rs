@@ -453,3 +453,149 @@ fn a_changed_extra_template_shows_in_the_diff() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("visibility_timeout_seconds: 30 → 60"), "{out}");
 }
+
+/// A bucket removed (or replaced) takes its objects — and S3 refuses to delete one that
+/// still holds objects or object versions (`BucketNotEmpty`; the output never sets
+/// `force_destroy`), so the apply fails half-way. "removes a stateful aws_s3_bucket" alone
+/// did not say either; the diff says both, and how to empty it.
+#[test]
+fn removing_a_bucket_says_s3_refuses_it_while_it_holds_objects() {
+    let t = repo();
+    edit(
+        t.path(),
+        "services:",
+        "buckets:\n  - name: uploads\nservices:",
+    );
+    edit(
+        t.path(),
+        "uses: [orders, sessions]",
+        "uses: [orders, sessions, uploads]",
+    );
+    assert!(
+        run(t.path(), "git", &["commit", "-qam", "bucket"])
+            .status
+            .success()
+    );
+    edit(t.path(), "buckets:\n  - name: uploads\n", "");
+    edit(
+        t.path(),
+        "uses: [orders, sessions, uploads]",
+        "uses: [orders, sessions]",
+    );
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    let line = out
+        .lines()
+        .skip_while(|l| !l.starts_with("- removed infra: aws_s3_bucket.uploads"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("removes a stateful aws_s3_bucket")
+            && line
+                .contains("S3 refuses to delete a bucket that still holds objects (BucketNotEmpty")
+            && line.contains("aws s3api delete-objects"),
+        "{line}"
+    );
+}
+
+/// `--env all` means every environment, as it does for `synth` (it was taken for an
+/// environment named `all` and refused: "unknown environment `all`").
+#[test]
+fn env_all_is_every_environment() {
+    let t = repo();
+    edit(t.path(), "size: db.t4g.medium", "size: db.t4g.large");
+    let (code, all) = infragen(t.path(), &[DIFF, &["--env", "all"]].concat());
+    assert_eq!(code, 1, "{all}");
+    let (_, default) = infragen(t.path(), DIFF);
+    assert_eq!(all, default);
+}
+
+/// `--base` a folder `synth` wrote (the committed output): the view of an infragen upgrade —
+/// a new chart pin in the versions catalog, new engine defaults — which two blueprint
+/// revisions rendered by the same infragen never show. Here the committed output has Envoy
+/// Gateway pinned older than the catalog: the diff shows the release's new version and the
+/// CRDs to apply first. A folder needs the target it holds named; a folder without a
+/// manifest is refused.
+#[test]
+fn the_committed_output_is_a_base() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let fixture = std::fs::read_to_string(
+        crate::support::root().join("tests/fixtures/new-user/kiosk-doks.yaml"),
+    )
+    .unwrap();
+    let pinned = fixture.replace(
+        "gateway: { class: eg }",
+        "gateway: { class: eg, chart_version: v1.9.0 }",
+    );
+    assert_ne!(pinned, fixture);
+    std::fs::write(d.join("kiosk.yaml"), &pinned).unwrap();
+    let target = ["--provider", "digitalocean", "--env", "production"];
+    let synth = [
+        &["synth", "--blueprint", "kiosk.yaml", "--out", "committed"][..],
+        &target,
+    ]
+    .concat();
+    let (code, out) = infragen(d, &synth);
+    assert_eq!(code, 0, "{out}");
+    let diff = [
+        &["diff", "--base", "committed", "--blueprint", "kiosk.yaml"][..],
+        &target,
+    ]
+    .concat();
+    let (code, out) = infragen(d, &diff);
+    assert_eq!(code, 0, "the output of this very blueprint: {out}");
+
+    std::fs::write(d.join("kiosk.yaml"), &fixture).unwrap();
+    let (code, out) = infragen(d, &diff);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("~ changed platform: helm_release.envoy_gateway")
+            && out.contains("chart gateway-helm v1.9.0 → ")
+            && out.contains("helm show crds oci://docker.io/envoyproxy/gateway-helm"),
+        "{out}"
+    );
+
+    let (code, out) = infragen(
+        d,
+        &["diff", "--base", "committed", "--blueprint", "kiosk.yaml"],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("name the target it holds with `--provider` and `--env`"),
+        "{out}"
+    );
+    std::fs::create_dir(d.join("empty")).unwrap();
+    let (code, out) = infragen(
+        d,
+        &[
+            &["diff", "--base", "empty", "--blueprint", "kiosk.yaml"][..],
+            &target,
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("holds no output of infragen"), "{out}");
+}
+
+/// A second environment added by overlay: its target is all new, and the diff says why
+/// (it said the base "does not synthesize … (unknown environment …): compared with nothing",
+/// as if the base were broken).
+#[test]
+fn an_environment_added_by_overlay_is_said_to_be_new() {
+    let t = repo();
+    edit(
+        t.path(),
+        "environments:\n  production: {}\n",
+        "environments:\n  production: {}\n  staging: { databases: [{ name: orders, size: db.t4g.small }] }\n",
+    );
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "note: environment `staging` is added by this change: everything in it is new"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("does not synthesize"), "{out}");
+}

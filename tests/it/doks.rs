@@ -189,3 +189,42 @@ services:
         .unwrap();
     assert!(api["spec"]["template"]["spec"]["nodeSelector"].is_null());
 }
+
+/// A read-only replica's trusted sources are its own (the provider's docs give a replica a
+/// `digitalocean_database_firewall` of its own, `cluster_id` = its `uuid`): once the
+/// services get its host (`<NAME>_REPLICA_HOST`), it admits the DOKS cluster as the primary
+/// does, and nothing else.
+#[test]
+fn a_read_replica_admits_the_cluster_like_its_primary() {
+    let text = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let out = infragen::synthesize(
+        "ecommerce.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap();
+    let replicas = crate::support::resources(&out, "infra", "digitalocean_database_replica");
+    assert!(!replicas.is_empty(), "the blueprint has a read replica");
+    let doc: serde_json::Value =
+        serde_json::from_str(&out.files["terraform/infra/data.tf.json"]).unwrap();
+    let firewalls = doc["resource"]["digitalocean_database_firewall"]
+        .as_object()
+        .unwrap();
+    let names: Vec<&String> = doc["resource"]["digitalocean_database_replica"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    for name in names {
+        let uuid = format!("${{digitalocean_database_replica.{name}.uuid}}");
+        let fw = firewalls
+            .values()
+            .find(|f| f["cluster_id"] == uuid.as_str())
+            .unwrap_or_else(|| panic!("no firewall for replica {name}: {firewalls:#?}"));
+        assert_eq!(
+            fw["rule"],
+            serde_json::json!([{"type": "k8s", "value": "${digitalocean_kubernetes_cluster.main.id}"}])
+        );
+    }
+}

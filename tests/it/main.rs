@@ -4,6 +4,7 @@
 
 mod access_entries;
 mod account;
+mod action;
 mod addons;
 mod alb_certificate;
 mod alb_health;
@@ -46,9 +47,11 @@ mod netpol;
 mod ports;
 mod quota;
 mod rds;
+mod scaling;
 mod service_connect;
 mod spaces;
 mod support;
 mod templates;
 mod versions;
+mod week2;
 mod workloads;

@@ -129,10 +129,18 @@ pub fn sources(ctx: &Ctx, all: &[Binding]) -> Vec<(crate::terraform::Ref, crate:
                 if b.secret() {
                     continue;
                 }
-                (
-                    crate::terraform::data("aws_db_instance", &d.name),
-                    json!({"db_instance_identifier": database::identifier(ctx, d)}),
-                )
+                // The first read replica, by the identifier `database.rs` gives it.
+                if b.value == Value::Field(Field::ReplicaHost) {
+                    (
+                        crate::terraform::data("aws_db_instance", &replica(d)),
+                        json!({"db_instance_identifier": format!("{}-replica", database::identifier(ctx, d))}),
+                    )
+                } else {
+                    (
+                        crate::terraform::data("aws_db_instance", &d.name),
+                        json!({"db_instance_identifier": database::identifier(ctx, d)}),
+                    )
+                }
             }
             Kind::Cache => {
                 let Some(c) = bp.caches.iter().find(|c| c.name == b.component) else {
@@ -154,6 +162,11 @@ pub fn sources(ctx: &Ctx, all: &[Binding]) -> Vec<(crate::terraform::Ref, crate:
         }
     }
     out
+}
+
+/// The name of a database's first read replica (`database.rs` names its resource so).
+fn replica(d: &crate::blueprint::types::Database) -> String {
+    format!("{}-replica", d.name)
 }
 
 /// [`wiring::url`] with a host from a reference (TLS: every managed endpoint on AWS has it).
@@ -220,6 +233,11 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             };
             match f {
                 Field::Host => text(i.attr("address")),
+                Field::ReplicaHost => text(if platform {
+                    crate::terraform::data("aws_db_instance", &replica(d)).attr("address")
+                } else {
+                    database::instance(&replica(d)).attr("address")
+                }),
                 Field::Port => lit(&database::port(d).to_string()),
                 Field::Database => lit(&db?),
                 Field::Url => text(url(

@@ -254,10 +254,13 @@ fn lower_service(
         "enable_ecs_managed_tags": true,
         "propagate_tags": "SERVICE",
         "wait_for_steady_state": false,
-        // Autoscaling owns the task count after creation.
-        "lifecycle": {"ignore_changes": ["desired_count"]},
         "tags": {"Name": service_name(s)},
     });
+    // Autoscaling owns the task count after creation. Without it the blueprint's `replicas`
+    // does: ignored, a new count would never be applied.
+    if s.autoscaling.is_some() {
+        body["lifecycle"] = json!({"ignore_changes": ["desired_count"]});
+    }
     if behind_lb {
         body["load_balancer"] = json!([{
             "target_group_arn": edge::target_group(&s.name).arn(),

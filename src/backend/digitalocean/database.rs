@@ -57,11 +57,17 @@ fn maintenance(w: Option<WeeklyWindow>) -> Option<Json> {
 /// The firewall that admits only the DOKS cluster; without a cluster there is nothing to
 /// admit, and the lint rules warn.
 fn firewall(ctx: &Ctx, m: &mut Module, name: &str, db: &Ref) {
+    firewall_of(ctx, m, name, db.id());
+}
+
+/// The trusted sources of a database cluster or read-only replica (`cluster_id` is the
+/// replica's `uuid` then): only the DOKS cluster.
+fn firewall_of(ctx: &Ctx, m: &mut Module, name: &str, cluster_id: crate::terraform::Expr) {
     if ctx.doks() && ctx.v.bp.cluster.is_some() {
         m.file("data").resource(
             &res("digitalocean_database_firewall", name),
             json!({
-                "cluster_id": db.id(),
+                "cluster_id": cluster_id,
                 "rule": [{"type": "k8s", "value": ctx.cluster().id()}],
             }),
         );
@@ -176,6 +182,11 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
                     body["private_network_uuid"] = json!(vpc.id());
                 }
                 m.file("data").resource(&r, body);
+                // A read-only replica's trusted sources are its own, which the primary's
+                // firewall does not set (the provider's docs give a replica a firewall of
+                // its own, `cluster_id` = its `uuid`): admit the DOKS cluster only, as the
+                // primary does, now that the services get its host (`_REPLICA_HOST`).
+                firewall_of(ctx, m, &format!("{name}_{i}"), r.attr("uuid"));
                 replicas.push(r);
             }
         } else {

@@ -212,6 +212,11 @@ fn cluster_source(name: &str) -> crate::terraform::Ref {
     data("digitalocean_database_cluster", name)
 }
 
+/// A database's first read replica (`database.rs` creates `<prefix>-<name>-replica-1`).
+fn replica_source(name: &str) -> crate::terraform::Ref {
+    data("digitalocean_database_replica", &format!("{name}-replica"))
+}
+
 fn user_source(name: &str) -> crate::terraform::Ref {
     data("digitalocean_database_user", name)
 }
@@ -226,6 +231,12 @@ fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::
             c.clone(),
             json!({"name": format!("{}-{}", ctx.prefix, d.name)}),
         ));
+        if crate::wiring::has_read_replica(ctx.v.bp, &d.name, crate::wiring::Flavor::DigitalOcean) {
+            out.push((
+                replica_source(&d.name),
+                json!({"cluster_id": c.attr("id"), "name": format!("{}-{}-replica-1", ctx.prefix, d.name)}),
+            ));
+        }
         if let Some(u) = &d.username {
             out.push((
                 user_source(&d.name),
@@ -278,6 +289,7 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                 .map(|_| user_source(b.component));
             let value = match f {
                 Field::Host => c.attr("private_host"),
+                Field::ReplicaHost => replica_source(b.component).attr("private_host"),
                 Field::Port => c.attr("port"),
                 Field::Database => db(),
                 // A DigitalOcean MongoDB cluster is a replica set whose host name is a DNS

@@ -1,9 +1,10 @@
 //! EKS managed node groups, one per `node_pools` entry: a shared node IAM role, an EBS key
 //! the Auto Scaling service can use, and per pool a launch template (encrypted gp3 root
 //! volume, IMDSv2 only with a hop limit of 1) and the node group (private subnets, capacity
-//! type, labels, taints in EKS's enum spelling, rolling-update budget). The desired size is
-//! ignored after creation so the cluster autoscaler is not fought, and a replacement group
-//! is created before the old one goes.
+//! type, labels, taints in EKS's enum spelling, rolling-update budget). The desired size of a
+//! group that can change size is ignored after creation so the cluster autoscaler is not
+//! fought (a fixed-size group keeps it, so a new size applies), and a replacement group is
+//! created before the old one goes.
 //!
 //! The hop limit of 1 keeps pods (one network hop further) away from the instance
 //! credentials: workloads that need AWS use IRSA (`identity.rs`); the CNI runs on the host
@@ -256,13 +257,27 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
             "launch_template": {"id": lt.id(), "version": lt.attr("latest_version")},
             "node_repair_config": {"enabled": true},
             "tags": {"Name": group_name},
-            "lifecycle": {
-                "create_before_destroy": true,
-                "ignore_changes": ["scaling_config[0].desired_size"],
-            },
+            "lifecycle": lifecycle(pool),
             "depends_on": depends,
         }),
     );
+}
+
+/// A group that can change size (`max` above `min`) is sized by the Cluster Autoscaler, so
+/// Terraform sets its `desired_size` once and then leaves it alone (as DOKS's autoscaled
+/// pools leave `node_count`). A fixed-size group keeps it: ignored there, a new size could
+/// never be applied — EKS refuses a `min_size` above the group's current desired size
+/// ("Minimum capacity 5 can't be greater than desired size 3", UpdateNodegroupConfig), and
+/// Terraform would send the new `min_size` beside the old desired size.
+fn lifecycle(pool: &NodePool) -> crate::terraform::Json {
+    if pool.max > pool.min {
+        json!({
+            "create_before_destroy": true,
+            "ignore_changes": ["scaling_config[0].desired_size"],
+        })
+    } else {
+        json!({"create_before_destroy": true})
+    }
 }
 
 /// The Auto Scaling service-linked role the EBS key policy names. In a fresh account it does
