@@ -221,13 +221,21 @@ pub fn gateway<'v>(v: &Validated<'v>) -> Option<&'v crate::blueprint::types::Ing
 /// `helm template … | kubectl apply --server-side`, which a `helm_release` cannot do.
 pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
     let g = gateway(v)?;
+    // The OCI chart's tags carry a `v` (`--version v1.6.0` in Envoy Gateway's install
+    // guide); a blueprint's `1.6.0` is given the tag's spelling rather than left to Helm's
+    // constraint matching.
+    let version = match g.chart_version.as_deref() {
+        Some(x) if !x.starts_with('v') && x.starts_with(|c: char| c.is_ascii_digit()) => {
+            format!("v{x}")
+        }
+        Some(x) => x.to_string(),
+        None => pinned_chart("chart-envoy-gateway").to_string(),
+    };
     let body = release(
         "eg",
         "oci://docker.io/envoyproxy",
         "gateway-helm",
-        g.chart_version
-            .as_deref()
-            .unwrap_or(pinned_chart("chart-envoy-gateway")),
+        &version,
         crate::k8s::ENVOY_GATEWAY_NAMESPACE,
         json!({}),
     );

@@ -673,3 +673,31 @@ fn refused(text: &str, provider: Provider, env: &str) -> String {
         Err(d) => d.to_string(),
     }
 }
+
+/// Envoy Gateway's OCI chart is tagged `v1.9.1`: a blueprint's `chart_version: 1.9.1` is
+/// written with the tag's `v`, one that has it is kept as given.
+#[test]
+fn envoy_gateway_chart_versions_take_the_tags_spelling() {
+    let path = root().join("tests/fixtures/workloads/gateway-eks.yaml");
+    let yaml = std::fs::read_to_string(&path).unwrap();
+    for (given, written) in [("1.9.1", "v1.9.1"), ("v1.9.1", "v1.9.1")] {
+        let text = yaml.replacen(
+            "gateway: { class: eg }",
+            &format!("gateway: {{ class: eg, chart_version: \"{given}\" }}"),
+            1,
+        );
+        assert_ne!(text, yaml, "fixture layout changed");
+        let out = infragen::synthesize(
+            "gateway-eks.yaml",
+            text.as_bytes(),
+            Provider::Aws,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{d}"));
+        let release = crate::support::resources(&out, "platform", "helm_release")
+            .into_iter()
+            .find(|r| r["chart"] == "gateway-helm")
+            .expect("the Envoy Gateway release");
+        assert_eq!(release["version"], written, "chart_version {given}");
+    }
+}

@@ -463,11 +463,7 @@ pub(super) fn roles(
 /// The connection variables of the components the service uses (`crate::wiring`), as
 /// `wired` resolved them: plain values for `environment`, and (variable, `valueFrom`) for
 /// `secrets`.
-fn connections(
-    ctx: &Ctx,
-    s: &Service,
-    wired: Vec<(Binding, Resolved)>,
-) -> (BTreeMap<String, Expr>, Vec<(String, Expr)>) {
+fn connections(wired: Vec<(Binding, Resolved)>) -> (BTreeMap<String, Expr>, Vec<(String, Expr)>) {
     let mut env = BTreeMap::new();
     let mut secret = Vec::new();
     for (b, r) in wired {
@@ -476,18 +472,6 @@ fn connections(
                 env.insert(b.var, t);
             }
             Resolved::Credential(src) => secret.push((b.var, value_from(&src))),
-        }
-    }
-    // A database with read replicas: the first replica's address too, for read traffic.
-    for u in &s.uses {
-        if let Some(d) = database::managed(ctx).find(|d| d.name == u.name && d.replicas > 0) {
-            let var = format!("{}_REPLICA_HOST", u.prefix());
-            if !s.env.contains_key(&var) {
-                env.insert(
-                    var,
-                    database::instance(&format!("{}-replica", d.name)).attr("address"),
-                );
-            }
         }
     }
     (env, secret)
@@ -535,7 +519,7 @@ pub(super) fn task_definition(
     task_role: &Ref,
     wired: Vec<(Binding, Resolved)>,
 ) -> Ref {
-    let (mut env, from_uses) = connections(ctx, s, wired);
+    let (mut env, from_uses) = connections(wired);
     // The blueprint's values win (plain text, never a reference).
     env.extend(s.env.iter().map(|(k, v)| (k.clone(), Expr::lit(v))));
     let environment: Vec<Json> = env
