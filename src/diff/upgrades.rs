@@ -78,6 +78,34 @@ fn storage_step(addr: &str, old: &Value, new: &Value) -> Option<String> {
     })
 }
 
+/// An ECS service behind the load balancer switched from ECS's blue/green or canary
+/// deployments back to rolling: its rule then forwards to the primary target group only, but
+/// after an odd number of deployments ECS left the live tasks in the alternate one (ECS moves
+/// them at each deployment), so the route answers 503 until the rolling deployment the switch
+/// starts has healthy tasks (docs/output.md, "switching back").
+fn back_to_rolling(addr: &str, old: &Value, new: &Value) -> Option<String> {
+    let strategy = |b: &Value| {
+        b.get("deployment_configuration")
+            .and_then(|d| d.get("strategy"))
+            .and_then(Value::as_str)
+            .unwrap_or("ROLLING")
+            .to_string()
+    };
+    let behind_alb = old
+        .get("load_balancer")
+        .and_then(Value::as_array)
+        .is_some_and(|l| {
+            l.iter()
+                .any(|lb| lb.get("advanced_configuration").is_some())
+        });
+    let from = strategy(old);
+    (from != "ROLLING" && strategy(new) == "ROLLING" && behind_alb).then(|| {
+        format!(
+            "{addr}: {from} → ROLLING: if ECS's last deployment left the live tasks in the alternate target group (`-alt`), the service's route answers 503 until the rolling deployment has healthy tasks in the primary one; check `aws elbv2 describe-target-health` on the `-alt` group first and, if it holds them, force one more deployment (`aws ecs update-service --force-new-deployment`) before applying"
+        )
+    })
+}
+
 /// Notes on the version changes between `old` and `new` objects (by address) that one apply
 /// cannot make.
 pub fn notes(
@@ -108,6 +136,7 @@ pub fn notes(
                     " (UpdateClusterVersion); apply",
                 ));
             }
+            "aws_ecs_service" => notes.extend(back_to_rolling(addr, &o.body, &n.body)),
             "aws_db_instance" => {
                 if let Some(note) = storage_step(addr, &o.body, &n.body) {
                     notes.push(note);

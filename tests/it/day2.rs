@@ -514,3 +514,30 @@ fn diff_of_a_service_rename_names_every_replacement_the_plan_makes() {
         "{text}"
     );
 }
+
+/// Switching a service behind the load balancer from ECS's blue/green or canary back to
+/// rolling (tests/fixtures/day2 rollout chain, step 3, applied on moto): its rule then
+/// forwards to the primary group only, which holds no tasks after an odd number of ECS
+/// deployments, so the diff says how to check first. A service without the load balancer
+/// (Service Connect only) has no such route and gets no note; staying on blue/green gets none.
+#[test]
+fn diff_warns_before_switching_back_to_rolling() {
+    let dir = crate::support::root().join("tests/fixtures/day2");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let back = diff_text(
+        &read("rollout-2-ports.yaml"),
+        &read("rollout-3-rolling.yaml"),
+    );
+    for service in ["api: CANARY", "web: BLUE_GREEN"] {
+        assert!(
+            back.contains(&format!("aws_ecs_service.{service} → ROLLING: if ECS's last deployment left the live tasks in the alternate target group")),
+            "{service}: {back}"
+        );
+    }
+    assert!(!back.contains("aws_ecs_service.ledger:"), "{back}");
+    let onto = diff_text(
+        &read("rollout-0-base.yaml"),
+        &read("rollout-1-blue-green.yaml"),
+    );
+    assert!(!onto.contains("→ ROLLING: if ECS"), "{onto}");
+}
