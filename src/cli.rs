@@ -884,17 +884,7 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
             });
         }
     }
-    use std::io::IsTerminal;
-    let color = a.format == crate::diff::Format::Text
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::stdout().is_terminal();
-    let text = crate::diff::render(&targets, &a.base, path.as_str(), a.format, color);
-    let _ = write!(std::io::stdout().lock(), "{text}");
-    Ok(if targets.iter().any(|t| !t.is_empty()) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(print_diff(&targets, &a, path.as_str()))
 }
 
 /// `diff` against a folder of output a previous `synth` wrote (committed, and so applied):
@@ -939,17 +929,23 @@ fn diff_output(a: &DiffArgs, path: &Utf8Path, bytes: &[u8]) -> Result<ExitCode, 
         moved,
         notes,
     }];
+    Ok(print_diff(&targets, a, path.as_str()))
+}
+
+/// Print the diff of `targets` (colour on a terminal unless `NO_COLOR`); exit 1 when
+/// anything changed, as `diff` does.
+fn print_diff(targets: &[crate::diff::TargetDiff], a: &DiffArgs, path: &str) -> ExitCode {
     use std::io::IsTerminal;
     let color = a.format == crate::diff::Format::Text
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal();
-    let text = crate::diff::render(&targets, &a.base, path.as_str(), a.format, color);
+    let text = crate::diff::render(targets, &a.base, path, a.format, color);
     let _ = write!(std::io::stdout().lock(), "{text}");
-    Ok(if targets.iter().any(|t| !t.is_empty()) {
+    if targets.iter().any(|t| !t.is_empty()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 fn init(a: InitArgs) -> Result<ExitCode, CliError> {

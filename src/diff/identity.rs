@@ -288,9 +288,9 @@ fn label(v: &Value) -> String {
     }
 }
 
-/// `[0].podSelector.matchLabels.app` → `podSelector.app`: positions and `matchLabels` say
-/// nothing a reviewer needs.
-fn strip_noise(p: &str) -> String {
+/// `scaling_config[0].desired_size` → `scaling_config.desired_size`: an attribute path
+/// without its list positions.
+pub(super) fn without_indices(p: &str) -> String {
     let mut s = String::with_capacity(p.len());
     let mut skip = false;
     for ch in p.chars() {
@@ -301,7 +301,14 @@ fn strip_noise(p: &str) -> String {
             _ => {}
         }
     }
-    s.replace(".matchLabels", "")
+    s
+}
+
+/// `[0].podSelector.matchLabels.app` → `podSelector.app`: positions and `matchLabels` say
+/// nothing a reviewer needs.
+fn strip_noise(p: &str) -> String {
+    without_indices(p)
+        .replace(".matchLabels", "")
         .trim_start_matches('.')
         .to_string()
 }

@@ -19,19 +19,7 @@ pub fn paths(body: &Value) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .map(|p| {
-            let mut s = String::with_capacity(p.len());
-            let mut skip = false;
-            for ch in p.chars() {
-                match ch {
-                    '[' => skip = true,
-                    ']' => skip = false,
-                    _ if !skip => s.push(ch),
-                    _ => {}
-                }
-            }
-            s
-        })
+        .map(identity::without_indices)
         .collect()
 }
 
