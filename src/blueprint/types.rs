@@ -2172,6 +2172,11 @@ impl Bucket {
 impl Blueprint {
     /// Every named component (node pools, Fargate profiles, databases, caches, queues,
     /// tables, secrets, services, jobs), in blueprint order within each list.
+    /// Where the workloads run (`cluster.platform`); `None` without a cluster.
+    pub fn platform(&self) -> Option<Platform> {
+        self.cluster.as_ref().map(|c| c.platform)
+    }
+
     /// The namespace of the workloads and in-cluster data services that name no other:
     /// `kubernetes.default_namespace`, else the blueprint's name.
     pub fn default_namespace(&self) -> &str {

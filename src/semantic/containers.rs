@@ -12,10 +12,7 @@ use super::names::is_label;
 use crate::blueprint::types::{Blueprint, Platform};
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    let ecs = bp
-        .cluster
-        .as_ref()
-        .is_some_and(|k| k.platform == Platform::EcsFargate);
+    let ecs = bp.platform() == Some(Platform::EcsFargate);
     for (i, s) in bp.services.iter().enumerate() {
         let path = format!("services[{i}]");
         if ecs && !s.annotations.is_empty() {

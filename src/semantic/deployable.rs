@@ -48,10 +48,7 @@ fn state_bucket(c: &mut Checker, bp: &Blueprint) {
 /// certificate is issued) or an ARN there is nothing to present, and a Terraform variable
 /// without a default would make `plan` stop and prompt in CI.
 fn certificate(c: &mut Checker, bp: &Blueprint) {
-    let ecs = bp
-        .cluster
-        .as_ref()
-        .is_some_and(|cl| cl.platform == Platform::EcsFargate);
+    let ecs = bp.platform() == Some(Platform::EcsFargate);
     let Some(lb) = &bp.load_balancer else {
         return;
     };

@@ -47,11 +47,7 @@ fn allowed(pdb: &Pdb, pods: u32) -> Option<u32> {
 }
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    if bp
-        .cluster
-        .as_ref()
-        .is_some_and(|k| k.platform == Platform::EcsFargate)
-    {
+    if bp.platform() == Some(Platform::EcsFargate) {
         // ECS has no budgets; nothing is written.
         return;
     }

@@ -23,11 +23,7 @@ use crate::blueprint::types::{Blueprint, Platform, Strategy};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    let ecs = c.provider == Provider::Aws
-        && bp
-            .cluster
-            .as_ref()
-            .is_some_and(|k| k.platform == Platform::EcsFargate);
+    let ecs = c.provider == Provider::Aws && bp.platform() == Some(Platform::EcsFargate);
     if !ecs {
         return;
     }

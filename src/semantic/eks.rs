@@ -21,7 +21,7 @@ use crate::catalog::Provider;
 const MAX_POOL_NAME: usize = 63 - 26 - 1;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    let platform = bp.cluster.as_ref().map(|cl| cl.platform);
+    let platform = bp.platform();
     if c.provider != Provider::Aws {
         return;
     }

@@ -19,7 +19,7 @@ use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     if c.provider != Provider::Aws
-        || bp.cluster.as_ref().map(|cl| cl.platform) != Some(Platform::EksFargate)
+        || bp.platform() != Some(Platform::EksFargate)
         || bp.fargate_profiles.is_empty()
     {
         // No profiles at all is refused on its own (semantic/mod.rs).

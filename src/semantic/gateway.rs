@@ -16,7 +16,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
     if ing.gateway.is_none() {
         return;
     }
-    let platform = bp.cluster.as_ref().map(|cl| cl.platform);
+    let platform = bp.platform();
     if c.provider == Provider::Aws
         && !matches!(platform, Some(Platform::Eks | Platform::EksFargate))
     {

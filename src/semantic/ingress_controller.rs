@@ -19,7 +19,7 @@ use crate::catalog::Provider;
 use super::Checker;
 
 pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
-    let platform = bp.cluster.as_ref().map(|cl| cl.platform);
+    let platform = bp.platform();
     let ingress = bp.ingress.as_ref().filter(|i| i.enabled);
     internal_acme(c, bp, platform);
     // The Gateway API path installs Envoy Gateway instead of ingress-nginx

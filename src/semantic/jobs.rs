@@ -24,11 +24,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .enumerate()
         .map(|(i, s)| (s.name.as_str(), i))
         .collect();
-    let ecs = c.provider == Provider::Aws
-        && bp
-            .cluster
-            .as_ref()
-            .is_some_and(|k| k.platform == Platform::EcsFargate);
+    let ecs = c.provider == Provider::Aws && bp.platform() == Some(Platform::EcsFargate);
     for (i, j) in bp.jobs.iter().enumerate() {
         let path = format!("jobs[{i}]");
         if let Some(s) = services.get(j.name.as_str()) {

@@ -13,7 +13,7 @@ use crate::catalog::Provider;
 use super::Checker;
 
 pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
-    let platform = bp.cluster.as_ref().map(|cl| cl.platform);
+    let platform = bp.platform();
     let created = matches!(
         (c.provider, platform),
         (Provider::Aws, Some(Platform::Eks)) | (Provider::Digitalocean, Some(Platform::Doks))
