@@ -760,7 +760,7 @@ fn base_templates(base: &str, blueprint: &Utf8Path) -> Box<TemplateReader> {
 }
 
 fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
-    use crate::diff::{TargetDiff, compare, renames};
+    use crate::diff::renames;
     // `--env all` as `synth` takes it: every environment, which is also the default.
     if a.env.as_deref() == Some("all") {
         a.env = None;
@@ -871,17 +871,13 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
                     }
                 }
             }
-            let moved = renames::moved(&base, &head, &rename_pairs);
-            let (changes, files) = compare(&base, &head, &moved);
-            notes.extend(crate::diff::upgrade_notes(&base, &head));
-            targets.push(TargetDiff {
-                provider: provider.to_string(),
-                env: env.clone(),
-                changes,
-                files,
-                moved,
+            targets.push(crate::diff::target(
+                (&provider.to_string(), env),
+                &base,
+                &head,
+                &rename_pairs,
                 notes,
-            });
+            ));
         }
     }
     Ok(print_diff(&targets, &a, path.as_str()))
@@ -892,7 +888,6 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
 /// catalog wrote the folder — the view of an infragen upgrade (new chart pins, engine
 /// defaults), which two blueprint revisions rendered by the same release never show.
 fn diff_output(a: &DiffArgs, path: &Utf8Path, bytes: &[u8]) -> Result<ExitCode, CliError> {
-    use crate::diff::{TargetDiff, compare, renames};
     let (Some(provider), Some(env)) = (a.provider, a.env.as_ref()) else {
         return Err(fail(
             format!(
@@ -918,17 +913,13 @@ fn diff_output(a: &DiffArgs, path: &Utf8Path, bytes: &[u8]) -> Result<ExitCode, 
     let loaded = crate::blueprint::load(path.as_str(), bytes, env)?;
     let head = synthesize_file(&loaded, provider)?;
     let pairs = crate::blueprint::renames(&loaded.blueprint);
-    let moved = renames::moved(&base, &head, &pairs);
-    let (changes, files) = compare(&base, &head, &moved);
-    let notes = crate::diff::upgrade_notes(&base, &head);
-    let targets = vec![TargetDiff {
-        provider: provider.to_string(),
-        env: env.clone(),
-        changes,
-        files,
-        moved,
-        notes,
-    }];
+    let targets = vec![crate::diff::target(
+        (&provider.to_string(), env),
+        &base,
+        &head,
+        &pairs,
+        Vec::new(),
+    )];
     Ok(print_diff(&targets, a, path.as_str()))
 }
 

@@ -334,6 +334,29 @@ fn inside(path: &str, arg: &str) -> bool {
     bare == arg || bare.starts_with(&format!("{arg}.")) || bare.starts_with(&format!("{arg}:"))
 }
 
+/// The diff of one target (`provider`/`env`): `renames` (previous, current) become `moved`
+/// pairs, then the changes, the files and, after `notes` the caller already has, the notes on
+/// what one apply cannot make.
+pub fn target(
+    (provider, env): (&str, &str),
+    base: &Output,
+    head: &Output,
+    renames: &[(String, String)],
+    mut notes: Vec<String>,
+) -> TargetDiff {
+    let moved = renames::moved(base, head, renames);
+    let (changes, files) = compare(base, head, &moved);
+    notes.extend(upgrade_notes(base, head));
+    TargetDiff {
+        provider: provider.to_string(),
+        env: env.to_string(),
+        changes,
+        files,
+        moved,
+        notes,
+    }
+}
+
 /// Notes on version changes between two outputs of the same target that one apply cannot
 /// make (an EKS minor version skipped, a downgrade, a MySQL major upgrade with replicas).
 pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
