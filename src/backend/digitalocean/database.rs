@@ -22,6 +22,9 @@ use crate::terraform::{Module, Ref, interp, res};
 /// and MySQL); neither is configurable.
 const BACKUP_DAYS: u32 = 7;
 
+/// A managed Valkey cluster's nodes: a primary and at most one standby.
+const VALKEY_MAX_NODES: u32 = 2;
+
 pub fn lower(ctx: &Ctx, m: &mut Module) {
     for d in ctx.managed_databases() {
         database(ctx, m, d);
@@ -257,11 +260,14 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
                 .unwrap_or_default()
         ));
     }
+    // "Valkey clusters can have up to one standby node"
+    // (docs.digitalocean.com/products/databases/valkey/how-to/add-standby-nodes/): the API
+    // refuses a node_count of 3, unlike PostgreSQL and MySQL (two standbys).
     let wanted = c.nodes.max(if c.ha { 2 } else { 1 });
-    let node_count = wanted.min(3);
-    if wanted > 3 {
+    let node_count = wanted.min(VALKEY_MAX_NODES);
+    if wanted > VALKEY_MAX_NODES {
         lost.push(format!(
-            "{wanted} nodes (a Valkey cluster is a primary and up to two standbys)"
+            "{wanted} nodes (a Valkey cluster is a primary and at most one standby: {VALKEY_MAX_NODES} nodes)"
         ));
     }
     let mut body = json!({

@@ -1,0 +1,117 @@
+//! What DigitalOcean's Managed Databases API refuses at apply time and no schema carries,
+//! refused here with the field to change (`--provider digitalocean` only).
+//!
+//! - **Standby nodes need 2 GB.** "Due to the memory requirements of replication, standby
+//!   nodes are only supported for plans with 2 GB of RAM or more"
+//!   (<https://docs.digitalocean.com/products/databases/postgresql/how-to/add-standby-nodes/>,
+//!   the same note on the MySQL, MongoDB and Valkey pages). A database with `ha` (a primary
+//!   and a standby; a MongoDB replica set of three) or a cache with `ha`/`nodes` > 1 on a
+//!   1 GB slug such as `db-s-1vcpu-1gb` would be refused by the create call.
+//! - **Valkey 8 only.** "We currently support Valkey version 8"
+//!   (<https://docs.digitalocean.com/products/databases/valkey/how-to/create/>): a managed
+//!   Valkey cache asking for another major would be refused (a `redis` cache becomes Valkey
+//!   at its default version, noted by the back-end).
+
+use super::Checker;
+use crate::analysis::{DataKind, resolve_size, runs_in_cluster};
+use crate::blueprint::types::{Blueprint, CacheEngine, DatabaseEngine};
+use crate::catalog::{Provider, SizeKind};
+
+/// The Valkey majors DigitalOcean creates.
+const VALKEY_MAJORS: [&str; 1] = ["8"];
+
+/// The smallest plan (GiB of RAM) that may have standby nodes.
+const STANDBY_MIN_GB: u32 = 2;
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    if c.provider != Provider::Digitalocean {
+        return;
+    }
+    let catalog = c.provider.catalog();
+    for (i, d) in bp.databases.iter().enumerate() {
+        if runs_in_cluster(c.provider, DataKind::Database, d.deployment) || !d.ha {
+            continue;
+        }
+        let Ok(slug) = resolve_size(
+            c.provider,
+            catalog,
+            SizeKind::Database,
+            d.size.as_deref(),
+            &d.sizes,
+        ) else {
+            continue; // reported by the size check
+        };
+        let standbys = if d.engine == DatabaseEngine::Mongodb {
+            "a three-node replica set"
+        } else {
+            "a standby node"
+        };
+        standby_size(c, &format!("databases[{i}]"), &slug, standbys);
+    }
+    for (i, k) in bp.caches.iter().enumerate() {
+        if runs_in_cluster(c.provider, DataKind::Cache, k.deployment) {
+            continue;
+        }
+        let path = format!("caches[{i}]");
+        if (k.ha || k.nodes > 1)
+            && let Ok(slug) = resolve_size(
+                c.provider,
+                catalog,
+                SizeKind::Cache,
+                k.size.as_deref(),
+                &k.sizes,
+            )
+        {
+            standby_size(c, &path, &slug, "a standby node");
+        }
+        if k.engine == CacheEngine::Valkey
+            && let Some(v) = &k.version
+        {
+            let major = v.split('.').next().unwrap_or_default();
+            if !VALKEY_MAJORS.contains(&major) {
+                c.error(
+                    &format!("{path}.version"),
+                    format!("DigitalOcean Managed Valkey creates version 8 only, not `{v}`"),
+                )
+                .help = Some(
+                    "set `version: \"8\"` (or leave it out), or run the cache in the cluster (`deployment: in_cluster`)".into(),
+                );
+            }
+        }
+    }
+}
+
+/// The RAM of a DigitalOcean size slug in GiB: its last `<n>gb` part (`db-s-2vcpu-4gb`,
+/// `gd-2vcpu-8gb`, `so1_5-2vcpu-16gb`).
+fn memory_gb(slug: &str) -> Option<u32> {
+    slug.rsplit('-')
+        .find_map(|part| part.strip_suffix("gb")?.parse().ok())
+}
+
+fn standby_size(c: &mut Checker, path: &str, slug: &str, what: &str) {
+    let Some(gb) = memory_gb(slug).filter(|gb| *gb < STANDBY_MIN_GB) else {
+        return;
+    };
+    c.error(
+        path,
+        format!(
+            "`{slug}` has {gb} GB of RAM: DigitalOcean supports standby nodes only on plans with {STANDBY_MIN_GB} GB or more, so {what} cannot be created"
+        ),
+    )
+    .help = Some(
+        "use size `small` (db-s-1vcpu-2gb) or larger, or drop `ha` / extra `nodes` for this environment".into(),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory_gb;
+
+    #[test]
+    fn reads_the_memory_of_a_slug() {
+        assert_eq!(memory_gb("db-s-1vcpu-1gb"), Some(1));
+        assert_eq!(memory_gb("db-s-2vcpu-4gb"), Some(4));
+        assert_eq!(memory_gb("so1_5-2vcpu-16gb"), Some(16));
+        assert_eq!(memory_gb("custom"), None);
+    }
+}
