@@ -11,6 +11,11 @@
 //!   (<https://docs.digitalocean.com/products/databases/valkey/how-to/create/>): a managed
 //!   Valkey cache asking for another major would be refused (a `redis` cache becomes Valkey
 //!   at its default version, noted by the back-end).
+//! - **Registry names.** "A globally unique name for the container registry. Must be
+//!   lowercase and be composed only of numbers, letters and -, up to a limit of 63
+//!   characters" (<https://docs.digitalocean.com/reference/api/reference/container-registry/>).
+//!   Which environment creates the one registry is the back-end's
+//!   (`backend::digitalocean::registry`).
 
 use super::Checker;
 use crate::analysis::{DataKind, resolve_size, runs_in_cluster};
@@ -27,6 +32,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     if c.provider != Provider::Digitalocean {
         return;
     }
+    registry(c, bp);
     let catalog = c.provider.catalog();
     for (i, d) in bp.databases.iter().enumerate() {
         if runs_in_cluster(c.provider, DataKind::Database, d.deployment) || !d.ha {
@@ -78,6 +84,28 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 );
             }
         }
+    }
+}
+
+fn registry(c: &mut Checker, bp: &Blueprint) {
+    let Some(r) = &bp.registry else {
+        return;
+    };
+    // Without `registry.name` the registry takes the blueprint's name.
+    let (path, name) = match &r.name {
+        Some(n) => ("registry.name", n.as_str()),
+        None => ("registry", bp.name.as_str()),
+    };
+    let valid = (1..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        c.error(
+            path,
+            format!("`{name}` is not a DigitalOcean Container Registry name"),
+        )
+        .expected = Some("lowercase letters, digits and `-`, at most 63 characters".into());
     }
 }
 

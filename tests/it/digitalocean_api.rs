@@ -133,3 +133,133 @@ fn a_managed_valkey_version_digitalocean_does_not_create_is_refused() {
     );
     assert_eq!(cache["version"], "8");
 }
+
+/// Every `digitalocean_container_registry` resource (not data source) an output creates.
+fn registries_created(out: &infragen::Output) -> Vec<String> {
+    out.files
+        .iter()
+        .filter(|(path, _)| path.ends_with(".tf.json"))
+        .flat_map(|(path, text)| {
+            let doc: Value = serde_json::from_str(text).unwrap();
+            doc["resource"]["digitalocean_container_registry"]
+                .as_object()
+                .map(|m| {
+                    m.values()
+                        .map(|r| format!("{path}: {}", r["name"].as_str().unwrap()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn one_environment_creates_the_registry_every_environment_names() {
+    // "You can only create one registry per DigitalOcean account", its name "globally
+    // unique" (docs.digitalocean.com/reference/api/reference/container-registry/). blog-doks
+    // has a state bucket per environment, so each environment has a bootstrap of its own:
+    // both creating registry `blog` made the second apply fail, in one account or two.
+    let synth = |env: &str| crate::support::synth(&root().join(BLOG), Provider::Digitalocean, env);
+    let (production, staging) = (synth("production"), synth("staging"));
+    assert_eq!(
+        registries_created(&production),
+        ["terraform/bootstrap/registry.tf.json: blog"]
+    );
+    assert_eq!(registries_created(&staging), Vec::<String>::new());
+    // Staging reads it, like an environment sharing the bootstrap does, and says why.
+    let data: Value =
+        serde_json::from_str(&staging.files["terraform/infra/registry.tf.json"]).unwrap();
+    assert_eq!(
+        data["data"]["digitalocean_container_registry"]["main"]["name"],
+        "blog"
+    );
+    let notes: Vec<String> = staging.notes.iter().map(|n| n.to_string()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("created by environment `production`'s bootstrap")),
+        "{notes:#?}"
+    );
+
+    // One bucket for every environment: one bootstrap, applied once, creates it (as before).
+    let shared = |t: String| t.replace("bucket: \"blog-tfstate-{env}\"", "bucket: blog-tfstate");
+    for env in ["production", "staging"] {
+        let out = edited(BLOG, shared, env).unwrap();
+        assert_eq!(
+            registries_created(&out),
+            ["terraform/bootstrap/registry.tf.json: blog"]
+        );
+    }
+    // An account per environment: `{env}` in the name, each creates its own.
+    let per_account = |t: String| {
+        t.replace(
+            "registry: { name: blog,",
+            "registry: { name: \"blog-{env}\",",
+        )
+    };
+    let out = edited(BLOG, per_account, "staging").unwrap();
+    assert_eq!(
+        registries_created(&out),
+        ["terraform/bootstrap/registry.tf.json: blog-staging"]
+    );
+}
+
+#[test]
+fn a_registry_name_digitalocean_refuses_is_refused() {
+    // Lowercase letters, digits and `-`, at most 63 characters.
+    let err = edited(
+        BLOG,
+        |t| t.replace("registry: { name: blog,", "registry: { name: Blog_Images,"),
+        "staging",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("`registry.name`") && err.contains("Blog_Images"),
+        "{err}"
+    );
+}
+
+#[test]
+fn environments_colliding_in_one_account_are_warned_about() {
+    // A VPC range "cannot overlap with other networks in the same account", a project name
+    // "must be unique" (docs.digitalocean.com/reference/terraform/reference/resources/vpc/,
+    // /reference/api/reference/projects/): blog-doks gives both environments 10.20.0.0/16
+    // and the project `blog`. Only `--env all` sees both.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let text = std::fs::read_to_string(root().join(BLOG)).unwrap();
+    std::fs::write(d.join("blog.yaml"), &text).unwrap();
+    let apart = text
+        .replace("project: blog }", "project: \"blog-{env}\" }")
+        .replace(
+            "  staging:\n",
+            "  staging:\n    network: { cidr: 10.21.0.0/16 }\n",
+        );
+    assert_ne!(apart, text);
+    std::fs::write(d.join("apart.yaml"), &apart).unwrap();
+    let synth_all = |file: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+            .args(["synth", "--provider", "digitalocean", "--env", "all"])
+            .args(["--blueprint", file, "--out", &format!("out-{file}")])
+            .current_dir(d)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let out = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        out
+    };
+    let shared = synth_all("blog.yaml");
+    assert!(
+        shared.contains("warning[environments-share-names]: blog.yaml digitalocean: environments production, staging collide in one DigitalOcean account")
+            && shared.contains("10.20.0.0/16 (production)")
+            && shared.contains("digitalocean_project blog"),
+        "{shared}"
+    );
+    let out = synth_all("apart.yaml");
+    assert!(!out.contains("environments-share-names"), "{out}");
+}
