@@ -347,6 +347,14 @@ pub fn target(
     let moved = renames::moved(base, head, renames);
     let (changes, files) = compare(base, head, &moved);
     notes.extend(upgrade_notes(base, head));
+    // The lint warnings the change brings (synth prints them; a reviewer reading only the
+    // diff would not see them). A base read from a folder has none: all of the head's show.
+    notes.extend(
+        head.notes
+            .iter()
+            .filter(|n| n.is_warning() && !base.notes.contains(n))
+            .map(|n| format!("synth now warns: {n}")),
+    );
     TargetDiff {
         provider: provider.to_string(),
         env: env.to_string(),

@@ -599,3 +599,28 @@ fn an_environment_added_by_overlay_is_said_to_be_new() {
     );
     assert!(!out.contains("does not synthesize"), "{out}");
 }
+
+/// A change that makes synth warn shows the warning in the diff, which is all a reviewer
+/// of the pull request reads; a warning the base had already is not repeated.
+#[test]
+fn the_warnings_a_change_brings_are_shown() {
+    let t = repo();
+    let canary = "    uses: [orders, sessions]\n    rollout: { strategy: canary }\n";
+    edit(t.path(), "    uses: [orders, sessions]\n", canary);
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("synth now warns: warning[ecs-rollout-rolling]"),
+        "{out}"
+    );
+    // Committed, then another change: the warning is the base's too.
+    assert!(
+        run(t.path(), "git", &["commit", "-qam", "canary"])
+            .status
+            .success()
+    );
+    edit(t.path(), "size: db.t4g.medium", "size: db.t4g.large");
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("ecs-rollout-rolling"), "{out}");
+}
