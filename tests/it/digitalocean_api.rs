@@ -263,3 +263,30 @@ fn environments_colliding_in_one_account_are_warned_about() {
     let out = synth_all("apart.yaml");
     assert!(!out.contains("environments-share-names"), "{out}");
 }
+
+#[test]
+fn a_read_only_replica_gets_the_primarys_storage() {
+    // ecommerce-eks on DigitalOcean: PostgreSQL with 100 GB of storage and a read replica
+    // in production. The replica holds all of the primary's data; without
+    // `storage_size_mib` it would get its size slug's default disk instead.
+    let out = crate::support::synth(
+        &root().join("blueprints/ecommerce-eks.yaml"),
+        Provider::Digitalocean,
+        "production",
+    );
+    let primary = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_cluster",
+        "db",
+    );
+    let replica = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_replica",
+        "db_1",
+    );
+    assert_eq!(primary["storage_size_mib"], "102400");
+    assert_eq!(replica["storage_size_mib"], primary["storage_size_mib"]);
+    assert_eq!(replica["size"], primary["size"]);
+}

@@ -154,6 +154,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
             d.parameters.keys().cloned().collect::<Vec<_>>().join(", ")
         ));
     }
+    let body_storage = body.get("storage_size_mib").cloned();
     m.file("data").resource(&db, body);
     firewall(ctx, m, &name, &db);
 
@@ -183,6 +184,15 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
                 });
                 if let Some(vpc) = ctx.vpc() {
                     body["private_network_uuid"] = json!(vpc.id());
+                }
+                // A read-only node holds all of the primary's data, but without
+                // `storage_size_mib` it gets its size slug's default disk, which can be far
+                // smaller than the primary's grown storage: same size slug, same storage
+                // (the API takes it on replicas too, `storage_size_mib` in
+                // docs.digitalocean.com/reference/api/reference/databases/ "Create a
+                // Read-only Replica").
+                if let Some(mib) = body_storage.clone() {
+                    body["storage_size_mib"] = mib;
                 }
                 m.file("data").resource(&r, body);
                 // A read-only replica's trusted sources are its own, which the primary's
