@@ -11,6 +11,10 @@
 //!   (<https://docs.digitalocean.com/products/databases/valkey/how-to/create/>): a managed
 //!   Valkey cache asking for another major would be refused (a `redis` cache becomes Valkey
 //!   at its default version, noted by the back-end).
+//! - **Eviction policies.** The API takes `noeviction`, `allkeys_lru`, `allkeys_random`,
+//!   `volatile_lru`, `volatile_random` and `volatile_ttl` only
+//!   (<https://docs.digitalocean.com/reference/api/reference/databases/>): another
+//!   `maxmemory-policy` is refused (LFU ones become LRU in the back-end, with a note).
 //! - **Registry names.** "A globally unique name for the container registry. Must be
 //!   lowercase and be composed only of numbers, letters and -, up to a limit of 63
 //!   characters" (<https://docs.digitalocean.com/reference/api/reference/container-registry/>).
@@ -70,6 +74,18 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         {
             standby_size(c, &path, &slug, "a standby node");
         }
+        if let Some(v) = k.parameters.get("maxmemory-policy") {
+            let (policy, _) = eviction_policy(v);
+            if !EVICTION_POLICIES.contains(&policy.as_str()) {
+                c.error(
+                    &format!("{path}.parameters.maxmemory-policy"),
+                    format!("`{v}` is not an eviction policy DigitalOcean Managed Valkey offers"),
+                )
+                .expected = Some(
+                    "one of `noeviction`, `allkeys-lru`, `allkeys-random`, `volatile-lru`, `volatile-random`, `volatile-ttl` (LFU policies become LRU)".into(),
+                );
+            }
+        }
         if k.engine == CacheEngine::Valkey
             && let Some(v) = &k.version
         {
@@ -106,6 +122,28 @@ fn registry(c: &mut Checker, bp: &Blueprint) {
             format!("`{name}` is not a DigitalOcean Container Registry name"),
         )
         .expected = Some("lowercase letters, digits and `-`, at most 63 characters".into());
+    }
+}
+
+/// The eviction policies DigitalOcean's API takes for a Valkey cluster
+/// (<https://docs.digitalocean.com/reference/api/reference/databases/>, "Configure the
+/// Eviction Policy": `noeviction`, `allkeys_lru`, … — no LFU policies).
+pub const EVICTION_POLICIES: [&str; 6] = [
+    "noeviction",
+    "allkeys_lru",
+    "allkeys_random",
+    "volatile_lru",
+    "volatile_random",
+    "volatile_ttl",
+];
+
+/// A `maxmemory-policy` as DigitalOcean spells it, and whether it was an LFU policy, which
+/// becomes the LRU policy of the same scope (`check` refuses any other value; the back-end notes the change).
+pub fn eviction_policy(maxmemory_policy: &str) -> (String, bool) {
+    let p = maxmemory_policy.replace('-', "_");
+    match p.strip_suffix("_lfu") {
+        Some(scope) => (format!("{scope}_lru"), true),
+        None => (p, false),
     }
 }
 

@@ -6,7 +6,7 @@
 mod addon_owners;
 mod containers;
 mod deployable;
-mod digitalocean;
+pub(crate) mod digitalocean;
 mod disruption;
 mod ecs;
 mod ecs_rollout;

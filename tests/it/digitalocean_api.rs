@@ -290,3 +290,48 @@ fn a_read_only_replica_gets_the_primarys_storage() {
     assert_eq!(replica["storage_size_mib"], primary["storage_size_mib"]);
     assert_eq!(replica["size"], primary["size"]);
 }
+
+#[test]
+fn a_valkey_eviction_policy_is_one_digitalocean_offers() {
+    // The API's eviction policies: noeviction, allkeys_lru, allkeys_random, volatile_lru,
+    // volatile_random, volatile_ttl (docs.digitalocean.com/reference/api/reference/databases/,
+    // "Configure the Eviction Policy"): `allkeys_lfu` would be refused at apply.
+    let with_policy = |policy: &'static str| {
+        move |t: String| {
+            t.replace(
+                "    engine: valkey\n    deployment: in_cluster\n    auth_token_secret: fragments-auth\n",
+                &format!(
+                    "    engine: valkey\n    size: small\n    parameters: {{ maxmemory-policy: {policy} }}\n"
+                ),
+            )
+        }
+    };
+    let out = edited(BLOG, with_policy("allkeys-lfu"), "staging").unwrap();
+    let cache = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_cluster",
+        "fragments",
+    );
+    assert_eq!(cache["eviction_policy"], "allkeys_lru");
+    let notes: Vec<String> = out.notes.iter().map(|n| n.to_string()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("maxmemory-policy `allkeys-lfu`")),
+        "{notes:#?}"
+    );
+    let out = edited(BLOG, with_policy("volatile-ttl"), "staging").unwrap();
+    let cache = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_cluster",
+        "fragments",
+    );
+    assert_eq!(cache["eviction_policy"], "volatile_ttl");
+    let err = edited(BLOG, with_policy("evict-sometimes"), "staging").unwrap_err();
+    assert!(
+        err.contains("`caches[0].parameters.maxmemory-policy`") && err.contains("evict-sometimes"),
+        "{err}"
+    );
+}

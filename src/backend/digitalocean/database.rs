@@ -298,7 +298,13 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
     let mut params: Vec<&String> = Vec::new();
     for (k, v) in &c.parameters {
         if k == "maxmemory-policy" {
-            body["eviction_policy"] = json!(v.replace('-', "_"));
+            let (policy, lfu) = crate::semantic::digitalocean::eviction_policy(v);
+            if lfu {
+                lost.push(format!(
+                    "maxmemory-policy `{v}` (DigitalOcean offers no LFU eviction: `{policy}` instead)"
+                ));
+            }
+            body["eviction_policy"] = json!(policy);
         } else {
             params.push(k);
         }
