@@ -335,3 +335,27 @@ fn a_valkey_eviction_policy_is_one_digitalocean_offers() {
         "{err}"
     );
 }
+
+#[test]
+fn the_database_a_cluster_is_created_with_is_not_created_again() {
+    // A DigitalOcean PostgreSQL or MySQL cluster comes with `defaultdb` (MongoDB with
+    // `admin`): a `digitalocean_database_db` of that name would fail the apply.
+    let out = edited(
+        BLOG,
+        |t| t.replace("database_name: accounts,", "database_name: defaultdb,"),
+        "staging",
+    )
+    .unwrap();
+    let data: Value = serde_json::from_str(&out.files["terraform/infra/data.tf.json"]).unwrap();
+    let dbs = data["resource"]["digitalocean_database_db"]
+        .as_object()
+        .unwrap();
+    assert!(!dbs.contains_key("accounts"), "{dbs:?}");
+    assert!(dbs.contains_key("content"), "{dbs:?}");
+    // The services still connect to it.
+    let config = crate::support::flatten(&out);
+    assert!(
+        config.contains("\"ACCOUNTS_DATABASE\": \"defaultdb\""),
+        "{config}"
+    );
+}

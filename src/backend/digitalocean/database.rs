@@ -52,6 +52,14 @@ fn engine(d: &Database, ctx: &Ctx) -> (&'static str, String) {
     }
 }
 
+/// The database a DigitalOcean cluster of `engine` is created with.
+fn default_database(engine: DatabaseEngine) -> &'static str {
+    match engine {
+        DatabaseEngine::Postgres | DatabaseEngine::Mysql => "defaultdb",
+        DatabaseEngine::Mongodb => "admin",
+    }
+}
+
 fn maintenance(w: Option<WeeklyWindow>) -> Option<Json> {
     let w = w?;
     Some(json!([{"day": w.day_name(), "hour": format!("{}:00", w.start())}]))
@@ -158,7 +166,14 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
     m.file("data").resource(&db, body);
     firewall(ctx, m, &name, &db);
 
-    if let Some(db_name) = &d.database_name {
+    // The database every cluster is created with (PostgreSQL and MySQL: `defaultdb`,
+    // MongoDB: `admin`, as in DigitalOcean's connection strings) already exists: asking the
+    // API to create it again fails the apply, so it is used as it is.
+    let created = d
+        .database_name
+        .as_deref()
+        .filter(|n| *n != default_database(d.engine));
+    if let Some(db_name) = created {
         m.file("data").resource(
             &res("digitalocean_database_db", &name),
             json!({"cluster_id": db.id(), "name": db_name}),
@@ -222,7 +237,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
         Some(u) => (u.path("name"), u.path("password")),
         None => (db.path("user"), db.path("password")),
     };
-    let database = match &d.database_name {
+    let database = match created {
         Some(_) => res("digitalocean_database_db", &name).path("name"),
         None => db.path("database"),
     };
