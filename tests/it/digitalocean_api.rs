@@ -359,3 +359,30 @@ fn the_database_a_cluster_is_created_with_is_not_created_again() {
         "{config}"
     );
 }
+
+#[test]
+fn an_environment_sharing_another_ones_vpc_range_is_warned_about() {
+    // "Network ranges cannot overlap with other networks in the same account"
+    // (docs.digitalocean.com/reference/terraform/reference/resources/vpc/): blog-doks gives
+    // staging and production 10.20.0.0/16. Every environment's own synth says so.
+    let warned = |out: &infragen::Output| {
+        out.notes
+            .iter()
+            .map(|n| n.to_string())
+            .find(|n| n.contains("do-vpc-overlap"))
+    };
+    let staging = crate::support::synth(&root().join(BLOG), Provider::Digitalocean, "staging");
+    let note = warned(&staging).expect("staging is warned");
+    assert!(note.contains("`production` (10.20.0.0/16)"), "{note}");
+    // Its own range: no warning.
+    let apart = |t: String| {
+        t.replace(
+            "  staging:\n",
+            "  staging:\n    network: { cidr: 10.21.0.0/16 }\n",
+        )
+    };
+    for env in ["staging", "production"] {
+        let out = edited(BLOG, apart, env).unwrap();
+        assert_eq!(warned(&out), None, "{env}");
+    }
+}

@@ -8,6 +8,7 @@
 //! | `do-auto-upgrade` | auto-upgrade is off in production, or on without a maintenance window |
 //! | `do-control-plane-firewall` | no `cluster.endpoint.allowed_cidrs`: the API is open to the internet |
 //! | `do-vpc` | the cluster or a database has no VPC (`network`) |
+//! | `do-vpc-overlap` | another environment's `network.cidr` overlaps this one's (one account refuses the second) |
 //! | `do-node-count` | the default pool can shrink below 2 nodes in production |
 //! | `do-database-firewall` | a managed database has no firewall (no DOKS cluster to admit) |
 //! | `do-database-standby` | a managed database or cache has no standby node in production |
@@ -21,6 +22,7 @@ use super::Ctx;
 use super::cluster::{auto_upgrade, ha};
 
 pub fn check(ctx: &Ctx) {
+    vpc_overlap(ctx);
     cluster(ctx);
     data_services(ctx);
     registry(ctx);
@@ -128,6 +130,45 @@ fn registry(ctx: &Ctx) {
             format!(
                 "registry tier `{tier}` holds {limit} repositories, the blueprint lists {}; use `basic` (5) or `professional` (unlimited)",
                 r.repositories.len()
+            ),
+        );
+    }
+}
+
+/// "Network ranges cannot overlap with other networks in the same account"
+/// (<https://docs.digitalocean.com/reference/terraform/reference/resources/vpc/>): a
+/// `network.cidr` without a per-environment overlay gives every environment one range, and
+/// in one account the second environment's VPC is refused. Which account an environment
+/// goes to is not in the blueprint, so this warns; `synth --env all` lists every clash
+/// (`accounts.rs`).
+fn vpc_overlap(ctx: &Ctx) {
+    let loaded = ctx.v.loaded;
+    let Some(mine) = ctx
+        .v
+        .bp
+        .network
+        .as_ref()
+        .and_then(|n| n.cidr.parse::<ipnet::Ipv4Net>().ok())
+    else {
+        return;
+    };
+    let clashes: Vec<String> = loaded
+        .environments
+        .iter()
+        .filter(|e| *e != ctx.v.env)
+        .filter_map(|e| {
+            let other = crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), e).ok()?;
+            let theirs: ipnet::Ipv4Net = other.blueprint.network?.cidr.parse().ok()?;
+            (mine.contains(&theirs.network()) || theirs.contains(&mine.network()))
+                .then(|| format!("`{e}` ({theirs})"))
+        })
+        .collect();
+    if !clashes.is_empty() {
+        ctx.warn(
+            "do-vpc-overlap",
+            format!(
+                "`network.cidr` {mine} overlaps the VPC range of {}: DigitalOcean refuses a VPC range overlapping another network in the same account, so in one account the second environment's VPC fails; give each environment its own range (`environments.<env>.network.cidr`) or its own account",
+                clashes.join(", ")
             ),
         );
     }
