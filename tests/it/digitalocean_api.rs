@@ -361,7 +361,7 @@ fn the_database_a_cluster_is_created_with_is_not_created_again() {
 }
 
 #[test]
-fn an_environment_sharing_another_ones_vpc_range_is_warned_about() {
+fn an_environment_sharing_another_ones_vpc_range_or_project_is_warned_about() {
     // "Network ranges cannot overlap with other networks in the same account"
     // (docs.digitalocean.com/reference/terraform/reference/resources/vpc/): blog-doks gives
     // staging and production 10.20.0.0/16. Every environment's own synth says so.
@@ -374,6 +374,26 @@ fn an_environment_sharing_another_ones_vpc_range_is_warned_about() {
     let staging = crate::support::synth(&root().join(BLOG), Provider::Digitalocean, "staging");
     let note = warned(&staging).expect("staging is warned");
     assert!(note.contains("`production` (10.20.0.0/16)"), "{note}");
+    // So is the project, whose name is unique in an account.
+    let project = staging
+        .notes
+        .iter()
+        .map(|n| n.to_string())
+        .find(|n| n.contains("do-project-name"))
+        .expect("the shared project is warned about");
+    assert!(
+        project.contains("`blog` is also `production`'s"),
+        "{project}"
+    );
+    let per_env = |t: String| t.replace("project: blog }", "project: \"blog-{env}\" }");
+    let out = edited(BLOG, per_env, "staging").unwrap();
+    assert!(
+        !out.notes
+            .iter()
+            .any(|n| n.to_string().contains("do-project-name")),
+        "{:?}",
+        out.notes
+    );
     // Its own range: no warning.
     let apart = |t: String| {
         t.replace(
