@@ -20,6 +20,12 @@
 //! - Blueprint secrets: by key from the Secret named after the secret, or on EKS from the
 //!   `<service>-connections` Secret External Secrets fills.
 //!
+//! - A managed database whose server certificate the provider's own CA signs
+//!   ([`wiring::trusts_provider_ca`], DigitalOcean MongoDB): `<NAME>_CA_FILE` is the path of
+//!   that CA in the pod, mounted read only from the `<service>-connections` Secret (key
+//!   `<NAME>_CA_CERT`, which the platform module fills from `digitalocean_database_ca`)
+//!   ([`ca_volume`]).
+//!
 //! A variable the blueprint sets itself (`env`, `secret_env`) wins over the derived one.
 
 use super::workload::secret_env;
@@ -100,6 +106,11 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
     let Value::Field(f) = b.value else {
         return None;
     };
+    if f == Field::CaFile {
+        // A fixed path: the file is the `<service>-connections` Secret's key, mounted by
+        // `ca_volume`.
+        return Some(literal(var, wiring::ca_file(b.component)));
+    }
     if b.kind == Kind::Service {
         // Another service: its Service's DNS name and port, as plain values.
         let t = ctx
@@ -159,6 +170,30 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
             },
         ),
     }
+}
+
+/// The volume name of the managed databases' CA certificates.
+const CA_VOLUME: &str = "database-ca";
+
+/// The read-only volume holding the CA certificates of the managed databases `s` uses whose
+/// provider signs their server certificates itself (`<NAME>_CA_FILE`): the keys
+/// `<NAME>_CA_CERT` of the `<service>-connections` Secret as `<component>.crt` under
+/// [`wiring::CA_DIR`]. `(mount, volume)`; `None` when it uses none.
+pub(crate) fn ca_volume<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Option<(Map<'c>, Map<'c>)> {
+    let items: Vec<Map> = bindings(ctx, s)
+        .into_iter()
+        .filter(|b| b.value == Value::Field(Field::CaFile))
+        .map(|b| map! {"key" => wiring::ca_cert_key(&b.var), "path" => format!("{}.crt", b.component)})
+        .collect();
+    if items.is_empty() {
+        return None;
+    }
+    let mount = map! {"name" => CA_VOLUME, "mountPath" => wiring::CA_DIR, "readOnly" => true};
+    let volume = map! {
+        "name" => CA_VOLUME,
+        "secret" => map! {"secretName" => connections_name(s.name()), "items" => items},
+    };
+    Some((mount, volume))
 }
 
 fn secret_env_owned<'c>(var: String, secret: String, key: String) -> Map<'c> {

@@ -603,23 +603,28 @@ fn collect_secrets(m: &Map, ns: &str, out: &mut BTreeMap<String, BTreeSet<String
     for (k, v) in m.iter() {
         if let yaml::Y::Map(inner) = v {
             let found = match k {
-                "secretKeyRef" => text(inner, "name").map(|n| (n, text(inner, "key"))),
-                "secretRef" => text(inner, "name").map(|n| (n, None)),
+                "secretKeyRef" => {
+                    text(inner, "name").map(|n| (n, text(inner, "key").into_iter().collect()))
+                }
+                "secretRef" => text(inner, "name").map(|n| (n, Vec::new())),
+                // A volume projects every key its `items` list (a CA file per database).
                 "secret" => text(inner, "secretName").map(|n| {
-                    let key = match inner.get("items") {
-                        Some(yaml::Y::Seq(items)) => items.iter().find_map(|i| match i {
-                            yaml::Y::Map(i) => text(i, "key"),
-                            _ => None,
-                        }),
-                        _ => None,
+                    let keys: Vec<String> = match inner.get("items") {
+                        Some(yaml::Y::Seq(items)) => items
+                            .iter()
+                            .filter_map(|i| match i {
+                                yaml::Y::Map(i) => text(i, "key"),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
                     };
-                    (n, key)
+                    (n, keys)
                 }),
                 _ => None,
             };
-            if let Some((name, key)) = found {
-                let keys = out.entry(format!("{ns}/{name}")).or_default();
-                keys.extend(key);
+            if let Some((name, keys)) = found {
+                out.entry(format!("{ns}/{name}")).or_default().extend(keys);
             }
         }
         collect_secrets_in(v, ns, out);

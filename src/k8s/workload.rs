@@ -335,7 +335,8 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     } else {
         vec![map! {"configMapRef" => map! {"name" => config_map_name(s)}}]
     };
-    let (mounts, _) = writable(bp.security.writable_paths.iter().map(String::as_str));
+    let (mut mounts, _) = writable(bp.security.writable_paths.iter().map(String::as_str));
+    mounts.extend(super::connect::ca_volume(ctx, s).map(|(m, _)| m));
     // Without a port (a worker) there is nothing to check by default: only the probes the
     // blueprint gives, which validation allows only as commands.
     let port = bp.port.unwrap_or_default();
@@ -384,8 +385,13 @@ fn extra_container<'c>(
     bp: &'c crate::blueprint::types::Service,
     c: &'c crate::blueprint::types::ExtraContainer,
     app: &Map<'c>,
+    ca_mount: Option<&Map<'c>>,
 ) -> Map<'c> {
-    let (mounts, _) = writable(bp.security.writable_paths.iter().map(String::as_str));
+    let (mut mounts, _) = writable(bp.security.writable_paths.iter().map(String::as_str));
+    // With the app's environment come the CA files its connection variables name.
+    if c.app_env {
+        mounts.extend(ca_mount.cloned());
+    }
     let inherited = |key: &str| -> Vec<super::yaml::Y<'c>> {
         match app.get(key) {
             Some(super::yaml::Y::Seq(v)) if c.app_env => v.clone(),
@@ -503,7 +509,10 @@ pub(crate) fn config_map<'c>(
 /// adds the anti-affinity that spreads a service's replicas across nodes.
 pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'c> {
     let bp = s.bp;
-    let (_, volumes) = writable(bp.security.writable_paths.iter().map(String::as_str));
+    let (_, mut volumes) = writable(bp.security.writable_paths.iter().map(String::as_str));
+    let ca = super::connect::ca_volume(ctx, s);
+    volumes.extend(ca.as_ref().map(|(_, v)| v.clone()));
+    let ca_mount = ca.as_ref().map(|(m, _)| m);
     let mut security = pod_security(
         bp.security.run_as_user,
         bp.security.run_as_group,
@@ -521,12 +530,12 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
     let sidecars: Vec<Map> = bp
         .sidecars
         .iter()
-        .map(|c| extra_container(bp, c, &app))
+        .map(|c| extra_container(bp, c, &app, ca_mount))
         .collect();
     let init: Vec<Map> = bp
         .init
         .iter()
-        .map(|c| extra_container(bp, c, &app))
+        .map(|c| extra_container(bp, c, &app, ca_mount))
         .collect();
     let mut pod = map! {
         "serviceAccountName" => s.service_account.as_str(),

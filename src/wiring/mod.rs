@@ -6,7 +6,7 @@
 //!
 //! | kind | endpoint variables | credential variables (by reference only) |
 //! |---|---|---|
-//! | database | `_HOST`, `_PORT`, `_DATABASE`, `_URL`; `_REPLICA_HOST` with read replicas | `_USERNAME`, `_PASSWORD` |
+//! | database | `_HOST`, `_PORT`, `_DATABASE`, `_URL`; `_REPLICA_HOST` with read replicas; `_CA_FILE` where the provider signs the server certificate with its own CA (DigitalOcean MongoDB, [`trusts_provider_ca`]) | `_USERNAME`, `_PASSWORD` |
 //! | cache | `_HOST`, `_PORT`, `_URL` | `_AUTH_TOKEN` (ElastiCache), `_USERNAME` + `_PASSWORD` (DigitalOcean), `_PASSWORD` (in cluster) |
 //! | queue | `_HOST`, `_PORT`, `_URL` | `_USERNAME`, `_PASSWORD` |
 //! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
@@ -56,6 +56,9 @@ pub enum Field {
     /// requests with a key.
     AccessKeyId,
     SecretAccessKey,
+    /// The path of the provider's CA certificate in the pod ([`ca_file`]), for a managed
+    /// database whose server certificate no public CA signed ([`trusts_provider_ca`]).
+    CaFile,
 }
 
 impl Field {
@@ -75,6 +78,7 @@ impl Field {
             Field::AuthToken => "AUTH_TOKEN",
             Field::AccessKeyId => "ACCESS_KEY_ID",
             Field::SecretAccessKey => "SECRET_ACCESS_KEY",
+            Field::CaFile => "CA_FILE",
         }
     }
 
@@ -101,6 +105,51 @@ impl Field {
 /// from starting (`CreateContainerConfigError`).
 pub fn from_secret_store(kind: Kind, flavor: Flavor, f: Field) -> bool {
     f.secret() && !(kind == Kind::Queue && flavor == Flavor::Aws && f == Field::Username)
+}
+
+/// Whether a managed component of `kind` running as `flavor` presents a server certificate
+/// signed by the provider's own CA, which no container's default trust store holds, while
+/// its URL makes every driver verify it: then the workload gets that CA as a file
+/// ([`ca_file`], `_CA_FILE`) and the URL names it.
+///
+/// - DigitalOcean managed MongoDB: its certificates chain to DigitalOcean's per-cluster CA
+///   (`GET /v2/databases/{uuid}/ca`, Terraform `data "digitalocean_database_ca"`), and a
+///   MongoDB driver given `tls=true` verifies the server against the system trust store:
+///   without the CA every connection fails with "self signed certificate in certificate
+///   chain" (e.g. github.com/Budibase/budibase/issues/4351 against `*.mongo.ondigitalocean.com`,
+///   github.com/zodern/meteor-up/issues/1277: "DigitalOcean MongoDB … requires providing a
+///   certificate file in the form of a `tlsCAFile` option").
+/// - Not DigitalOcean Valkey: "This method uses Let's Encrypt certification, which does not
+///   require that you download a CA certificate in order to connect"
+///   (docs.digitalocean.com/products/databases/valkey/how-to/connect/); and a `tlsCAFile`
+///   replaces the trust store in most drivers, so it is given only where it is needed.
+/// - Not PostgreSQL and MySQL: `sslmode=require` and MySQL's `REQUIRED` encrypt without
+///   verifying the chain (docs/output.md, "TLS trust", for verifying clients).
+/// - Not AWS: ElastiCache and Amazon MQ present publicly trusted certificates; RDS's
+///   `rds-ca-rsa2048-g1` is not, but the RDS URLs ask for `sslmode=require` only.
+pub fn trusts_provider_ca(kind: Kind, flavor: Flavor) -> bool {
+    kind == Kind::Database(DatabaseEngine::Mongodb) && flavor == Flavor::DigitalOcean
+}
+
+/// The directory the pods mount their managed databases' CA certificates in (read only,
+/// from the `<service>-connections` Secret).
+pub const CA_DIR: &str = "/etc/infragen/ca";
+
+/// The file holding the CA certificate of component `component` in a pod.
+pub fn ca_file(component: &str) -> String {
+    format!("{CA_DIR}/{component}.crt")
+}
+
+/// The `<service>-connections` Secret key holding the CA certificate a `_CA_FILE` variable
+/// `var` points at (`CONTENT_CA_FILE` → `CONTENT_CA_CERT`).
+pub fn ca_cert_key(var: &str) -> String {
+    format!("{}_CA_CERT", var.strip_suffix("_CA_FILE").unwrap_or(var))
+}
+
+/// The option of a MongoDB URL naming the CA file of `component` (the connection string's
+/// `tlsCAFile`, <https://www.mongodb.com/docs/manual/reference/connection-string-options/#mongodb-urioption-urioption.tlsCAFile>).
+pub fn ca_query(component: &str) -> String {
+    format!("&tlsCAFile={}", ca_file(component))
 }
 
 /// Where a data component runs, which decides its credential variables.
@@ -170,6 +219,9 @@ pub fn kind_of(bp: &Blueprint, name: &str) -> Option<Kind> {
 pub fn fields(kind: Kind, flavor: Flavor) -> Vec<Field> {
     use Field::*;
     match kind {
+        Kind::Database(_) if trusts_provider_ca(kind, flavor) => {
+            vec![Host, Port, Database, Url, Username, Password, CaFile]
+        }
         Kind::Database(_) => vec![Host, Port, Database, Url, Username, Password],
         Kind::Cache => match flavor {
             Flavor::Aws => vec![Host, Port, Url, AuthToken],

@@ -910,6 +910,24 @@ fn every_key_a_pod_reads_is_in_its_object() {
                     }
                 }
             }
+            // A Secret volume's `items` are keys too (a database's CA file): a missing one
+            // keeps the pod in `ContainerCreating` ("couldn't find key … in Secret").
+            for v in pod["volumes"].as_array().into_iter().flatten() {
+                let at = format!("{ns}/{}", s(&v["secret"]["secretName"]));
+                let Some(Some(keys)) = secrets.get(&at) else {
+                    continue;
+                };
+                for i in v["secret"]["items"].as_array().into_iter().flatten() {
+                    checked += 1;
+                    assert!(
+                        keys.contains(s(&i["key"])),
+                        "{label}: {} {} mounts key {} of {at}, which holds only {keys:?}",
+                        s(&d["kind"]),
+                        s(&d["metadata"]["name"]),
+                        s(&i["key"]),
+                    );
+                }
+            }
         }
     }
     assert!(checked > 200, "only {checked} keys checked");

@@ -53,6 +53,7 @@ mod service_connect;
 mod spaces;
 mod support;
 mod templates;
+mod tls_trust;
 mod versions;
 mod week2;
 mod workloads;

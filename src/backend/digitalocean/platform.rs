@@ -217,6 +217,11 @@ fn replica_source(name: &str) -> crate::terraform::Ref {
     data("digitalocean_database_replica", &format!("{name}-replica"))
 }
 
+/// The CA certificate of a database cluster (`GET /v2/databases/{uuid}/ca`).
+fn ca_source(name: &str) -> crate::terraform::Ref {
+    data("digitalocean_database_ca", name)
+}
+
 fn user_source(name: &str) -> crate::terraform::Ref {
     data("digitalocean_database_user", name)
 }
@@ -236,6 +241,14 @@ fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::
                 replica_source(&d.name),
                 json!({"cluster_id": c.attr("id"), "name": format!("{}-{}-replica-1", ctx.prefix, d.name)}),
             ));
+        }
+        // The CA that signs the cluster's server certificates, for the clients that must
+        // trust it (`wiring::trusts_provider_ca`: MongoDB).
+        if crate::wiring::trusts_provider_ca(
+            crate::wiring::Kind::Database(d.engine),
+            crate::wiring::Flavor::DigitalOcean,
+        ) {
+            out.push((ca_source(&d.name), json!({"cluster_id": c.attr("id")})));
         }
         if let Some(u) = &d.username {
             out.push((
@@ -266,6 +279,11 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
     for (ns, service, list) in k8s::managed_bindings(ctx.v, opts) {
         let mut endpoints = Vec::new();
         let mut secrets = Vec::new();
+        let with_ca: Vec<&str> = list
+            .iter()
+            .filter(|b| b.value == Value::Field(Field::CaFile))
+            .map(|b| b.component)
+            .collect();
         for b in list {
             let Value::Field(f) = b.value else { continue };
             if let Some(bucket) = bp.buckets.iter().find(|x| x.name == b.component) {
@@ -300,7 +318,23 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                 // https://www.mongodb.com/docs/manual/reference/connection-string-formats/).
                 Field::Url if b.kind == Kind::Database(DatabaseEngine::Mongodb) => {
                     let url = tpl!("mongodb+srv://", c.attr("private_host"), "/", db());
-                    tpl!(url, crate::wiring::url_query(b.kind, true))
+                    let url = tpl!(url, crate::wiring::url_query(b.kind, true));
+                    // The CA file the pod mounts (`_CA_FILE`): drivers verify the server
+                    // with `tls=true`, and DigitalOcean's own CA signs it.
+                    if with_ca.contains(&b.component) {
+                        tpl!(url, crate::wiring::ca_query(b.component))
+                    } else {
+                        url
+                    }
+                }
+                // The PEM itself, in the Secret under `<NAME>_CA_CERT`; the variable is the
+                // path the pod mounts it at (`k8s::connect::ca_volume`).
+                Field::CaFile => {
+                    secrets.push((
+                        crate::wiring::ca_cert_key(&b.var),
+                        ca_source(b.component).attr("certificate"),
+                    ));
+                    continue;
                 }
                 Field::Url => {
                     let (before, _) = crate::wiring::url_around(b.kind, true, None);
@@ -435,7 +469,11 @@ pub fn manifests(ctx: &Ctx, shared: &Shared, out: &mut Output) {
     let secrets = k8s::manifests_and_secrets(ctx.v, opts).add_to(out);
     let made: Vec<String> = k8s::managed_bindings(ctx.v, opts)
         .into_iter()
-        .filter(|(_, _, list)| list.iter().any(|b| b.secret()))
+        .filter(|(_, _, list)| {
+            list.iter().any(|b| {
+                b.secret() || b.value == crate::wiring::Value::Field(crate::wiring::Field::CaFile)
+            })
+        })
         .map(|(ns, s, _)| format!("{ns}/{}", k8s::connect::connections_name(&s)))
         .collect();
     let mut made = made;
