@@ -21,7 +21,7 @@
 //!   `<service>-connections` Secret External Secrets fills.
 //!
 //! - A managed database whose server certificate the provider's own CA signs
-//!   ([`wiring::trusts_provider_ca`], DigitalOcean MongoDB): `<NAME>_CA_FILE` is the path of
+//!   ([`wiring::trusts_provider_ca`], DigitalOcean's databases): `<NAME>_CA_FILE` is the path of
 //!   that CA in the pod, mounted read only from the `<service>-connections` Secret (key
 //!   `<NAME>_CA_CERT`, which the platform module fills from `digitalocean_database_ca`)
 //!   ([`ca_volume`]).

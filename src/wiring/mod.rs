@@ -6,7 +6,7 @@
 //!
 //! | kind | endpoint variables | credential variables (by reference only) |
 //! |---|---|---|
-//! | database | `_HOST`, `_PORT`, `_DATABASE`, `_URL`; `_REPLICA_HOST` with read replicas; `_CA_FILE` where the provider signs the server certificate with its own CA (DigitalOcean MongoDB, [`trusts_provider_ca`]) | `_USERNAME`, `_PASSWORD` |
+//! | database | `_HOST`, `_PORT`, `_DATABASE`, `_URL`; `_REPLICA_HOST` with read replicas; `_CA_FILE` where the provider signs the server certificate with its own CA (DigitalOcean, [`trusts_provider_ca`]) | `_USERNAME`, `_PASSWORD` |
 //! | cache | `_HOST`, `_PORT`, `_URL` | `_AUTH_TOKEN` (ElastiCache), `_USERNAME` + `_PASSWORD` (DigitalOcean), `_PASSWORD` (in cluster) |
 //! | queue | `_HOST`, `_PORT`, `_URL` | `_USERNAME`, `_PASSWORD` |
 //! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
@@ -108,27 +108,36 @@ pub fn from_secret_store(kind: Kind, flavor: Flavor, f: Field) -> bool {
 }
 
 /// Whether a managed component of `kind` running as `flavor` presents a server certificate
-/// signed by the provider's own CA, which no container's default trust store holds, while
-/// its URL makes every driver verify it: then the workload gets that CA as a file
-/// ([`ca_file`], `_CA_FILE`) and the URL names it.
+/// signed by the provider's own CA, which no container's default trust store holds: then
+/// the workload gets that CA as a file ([`ca_file`], `_CA_FILE`), and its URL names it where
+/// the URL has a way to ([`ca_query`]).
 ///
-/// - DigitalOcean managed MongoDB: its certificates chain to DigitalOcean's per-cluster CA
-///   (`GET /v2/databases/{uuid}/ca`, Terraform `data "digitalocean_database_ca"`), and a
-///   MongoDB driver given `tls=true` verifies the server against the system trust store:
-///   without the CA every connection fails with "self signed certificate in certificate
-///   chain" (e.g. github.com/Budibase/budibase/issues/4351 against `*.mongo.ondigitalocean.com`,
-///   github.com/zodern/meteor-up/issues/1277: "DigitalOcean MongoDB … requires providing a
-///   certificate file in the form of a `tlsCAFile` option").
+/// - DigitalOcean managed databases: their certificates chain to DigitalOcean's own CA
+///   (`GET /v2/databases/{uuid}/ca`, Terraform `data "digitalocean_database_ca"`).
+///   - MongoDB: a driver given `tls=true` verifies the server against the system trust
+///     store, so without the CA every connection fails with "self signed certificate in
+///     certificate chain" (github.com/Budibase/budibase/issues/4351 against
+///     `*.mongo.ondigitalocean.com`; github.com/zodern/meteor-up/issues/1277: DigitalOcean
+///     MongoDB "requires providing a certificate file in the form of a `tlsCAFile` option").
+///   - PostgreSQL: libpq's `sslmode=require` does not verify, but node-postgres reads it as
+///     `verify-full` ("The SSL modes 'prefer', 'require', and 'verify-ca' are treated as
+///     aliases for 'verify-full'", github.com/brianc/node-postgres/pull/3473) and fails the
+///     same way against DigitalOcean (github.com/brianc/node-postgres/issues/2558,
+///     github.com/logto-io/logto/issues/1842). With `sslrootcert` naming the right CA,
+///     libpq-style clients check the chain (`require` becomes `verify-ca`) and pass, and
+///     node-postgres has the CA it lacked.
+///   - MySQL: the URL carries no TLS option (each client spells it its own way), so only
+///     `_CA_FILE`, for clients configured to verify.
 /// - Not DigitalOcean Valkey: "This method uses Let's Encrypt certification, which does not
 ///   require that you download a CA certificate in order to connect"
 ///   (docs.digitalocean.com/products/databases/valkey/how-to/connect/); and a `tlsCAFile`
 ///   replaces the trust store in most drivers, so it is given only where it is needed.
-/// - Not PostgreSQL and MySQL: `sslmode=require` and MySQL's `REQUIRED` encrypt without
-///   verifying the chain (docs/output.md, "TLS trust", for verifying clients).
-/// - Not AWS: ElastiCache and Amazon MQ present publicly trusted certificates; RDS's
-///   `rds-ca-rsa2048-g1` is not, but the RDS URLs ask for `sslmode=require` only.
+/// - Not AWS: ElastiCache and Amazon MQ present publicly trusted certificates (Amazon Trust
+///   Services). RDS's `rds-ca-rsa2048-g1` is not publicly trusted either, but its bundle is
+///   a download, not a Terraform attribute: docs/connections.md ("TLS trust") says what a
+///   verifying client needs.
 pub fn trusts_provider_ca(kind: Kind, flavor: Flavor) -> bool {
-    kind == Kind::Database(DatabaseEngine::Mongodb) && flavor == Flavor::DigitalOcean
+    matches!(kind, Kind::Database(_)) && flavor == Flavor::DigitalOcean
 }
 
 /// The directory the pods mount their managed databases' CA certificates in (read only,
@@ -146,10 +155,20 @@ pub fn ca_cert_key(var: &str) -> String {
     format!("{}_CA_CERT", var.strip_suffix("_CA_FILE").unwrap_or(var))
 }
 
-/// The option of a MongoDB URL naming the CA file of `component` (the connection string's
-/// `tlsCAFile`, <https://www.mongodb.com/docs/manual/reference/connection-string-options/#mongodb-urioption-urioption.tlsCAFile>).
-pub fn ca_query(component: &str) -> String {
-    format!("&tlsCAFile={}", ca_file(component))
+/// What a database URL of `kind` says, after [`url_query`], to name the CA file of
+/// `component`: MongoDB's `tlsCAFile`
+/// (<https://www.mongodb.com/docs/manual/reference/connection-string-options/#mongodb-urioption-urioption.tlsCAFile>),
+/// libpq's `sslrootcert`
+/// (<https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-SSLROOTCERT>);
+/// nothing for MySQL, whose URL carries no TLS option.
+pub fn ca_query(kind: Kind, component: &str) -> String {
+    match kind {
+        Kind::Database(DatabaseEngine::Mongodb) => format!("&tlsCAFile={}", ca_file(component)),
+        Kind::Database(DatabaseEngine::Postgres) => {
+            format!("&sslrootcert={}", ca_file(component))
+        }
+        _ => String::new(),
+    }
 }
 
 /// Where a data component runs, which decides its credential variables.
@@ -515,6 +534,16 @@ mod tests {
             url(mysql, true, "my", "3306", Some("app")),
             "mysql://my:3306/app"
         );
+        // The CA file is named where the URL has an option for it.
+        assert_eq!(
+            ca_query(mongo, "docs"),
+            "&tlsCAFile=/etc/infragen/ca/docs.crt"
+        );
+        assert_eq!(ca_query(pg, "db"), "&sslrootcert=/etc/infragen/ca/db.crt");
+        assert_eq!(ca_query(mysql, "my"), "");
+        assert_eq!(ca_cert_key("DB_CA_FILE"), "DB_CA_CERT");
+        assert!(!trusts_provider_ca(Kind::Cache, Flavor::DigitalOcean));
+        assert!(!trusts_provider_ca(pg, Flavor::Aws));
         assert_eq!(upper_snake("ledger-db"), "LEDGER_DB");
         assert_eq!(
             fields(Kind::Cache, Flavor::Aws),

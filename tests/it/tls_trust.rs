@@ -70,11 +70,24 @@ fn env_value(out: &infragen::Output, e: &Value) -> Option<String> {
     data[s(&r["key"])].as_str().map(str::to_string)
 }
 
-/// For every container of `out` whose URL names a DigitalOcean managed MongoDB, check that
-/// it trusts the cluster's CA; returns how many such URLs were checked.
-fn check_mongodb_trust(label: &str, out: &infragen::Output) -> usize {
+/// The URL option naming the CA file, by scheme: MongoDB's `tlsCAFile`, libpq's
+/// `sslrootcert`; `None` where the URL has no TLS option (MySQL) and the CA comes as
+/// `_CA_FILE` only; `Err` where no CA is needed (Valkey: Let's Encrypt).
+fn ca_option(url: &str) -> Result<Option<&'static str>, ()> {
+    match url.split("://").next().unwrap() {
+        "mongodb+srv" | "mongodb" => Ok(Some("tlsCAFile")),
+        "postgresql" => Ok(Some("sslrootcert")),
+        "mysql" => Ok(None),
+        _ => Err(()),
+    }
+}
+
+/// For every container of `out` whose URL names a DigitalOcean managed database, check that
+/// it trusts the cluster's CA (and that a Valkey URL gets none); returns how many database
+/// URLs were checked, per scheme.
+fn check_digitalocean_trust(label: &str, out: &infragen::Output) -> BTreeMap<String, usize> {
     let cas = data_sources(out, "platform", "digitalocean_database_ca");
-    let mut checked = 0;
+    let mut checked = BTreeMap::new();
     for d in &manifests(out) {
         let Some(pod) = pod_spec(d) else { continue };
         let workload = s(&d["metadata"]["name"]);
@@ -90,28 +103,37 @@ fn check_mongodb_trust(label: &str, out: &infragen::Output) -> usize {
                 let Some(url) = env_value(out, e) else {
                     continue;
                 };
-                let Some(rest) =
-                    url.strip_prefix("mongodb+srv://${data.digitalocean_database_cluster.")
+                let Some((scheme, rest)) =
+                    url.split_once("://${data.digitalocean_database_cluster.")
                 else {
                     continue;
                 };
                 let cluster = rest.split('.').next().unwrap();
                 let where_ = format!("{label}: {workload} (container {})", s(&c["name"]));
-                // The URL names the CA file, and `<NAME>_CA_FILE` says the same path.
-                let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
-                let path = query
-                    .split('&')
-                    .find_map(|o| o.strip_prefix("tlsCAFile="))
-                    .unwrap_or_else(|| {
-                        panic!("{where_}: {var}={url} verifies the server against the image's trust store, which lacks DigitalOcean's CA")
-                    });
                 let prefix = var.strip_suffix("_URL").unwrap();
                 let ca_var = format!("{prefix}_CA_FILE");
-                let given = env
-                    .iter()
-                    .find(|x| s(&x["name"]) == ca_var)
-                    .unwrap_or_else(|| panic!("{where_}: no {ca_var} beside {var}"));
-                assert_eq!(s(&given["value"]), path, "{where_}: {ca_var}");
+                let given = env.iter().find(|x| s(&x["name"]) == ca_var);
+                let Ok(option) = ca_option(&url) else {
+                    assert!(
+                        given.is_none() && !url.contains("tlsCAFile"),
+                        "{where_}: {var}={url} is publicly trusted, yet gets a CA file"
+                    );
+                    continue;
+                };
+                // `<NAME>_CA_FILE` names the file, and so does the URL where it can.
+                let given =
+                    given.unwrap_or_else(|| panic!("{where_}: no {ca_var} beside {var}={url}"));
+                let path = s(&given["value"]);
+                let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+                if let Some(option) = option {
+                    let named = query
+                        .split('&')
+                        .find_map(|o| o.strip_prefix(&format!("{option}=")))
+                        .unwrap_or_else(|| {
+                            panic!("{where_}: {var}={url} leaves the driver to the image's trust store, which lacks DigitalOcean's CA")
+                        });
+                    assert_eq!(named, path, "{where_}: {var} and {ca_var}");
+                }
                 // The file is mounted read only, from a Secret key…
                 let (dir, file) = path.rsplit_once('/').unwrap();
                 let mount = c["volumeMounts"]
@@ -156,27 +178,32 @@ fn check_mongodb_trust(label: &str, out: &infragen::Output) -> usize {
                     format!("${{data.digitalocean_database_cluster.{cluster}.id}}"),
                     "{where_}: the CA read is not the URL's cluster's"
                 );
-                checked += 1;
+                *checked.entry(scheme.to_string()).or_default() += 1;
             }
         }
     }
     checked
 }
 
-/// The shipped DOKS fixtures with a managed MongoDB: web and sitemap (blog), storefront
-/// (kiosk), in every environment.
+/// The new users' DOKS fixtures with a managed MongoDB and MySQL: web and sitemap (blog),
+/// storefront and checkout (kiosk), in every environment.
 #[test]
-fn pods_using_a_digitalocean_mongodb_trust_its_ca() {
+fn pods_using_a_digitalocean_database_trust_its_ca() {
     let root = crate::support::root().join("tests/fixtures/new-user");
-    let mut checked = 0;
+    let mut checked: BTreeMap<String, usize> = BTreeMap::new();
     for stem in ["blog-doks", "kiosk-doks"] {
         let path = root.join(format!("{stem}.yaml"));
         for env in ["staging", "production"] {
             let out = synth(&path, Provider::Digitalocean, env);
-            checked += check_mongodb_trust(&format!("{stem} {env}"), &out);
+            for (scheme, n) in check_digitalocean_trust(&format!("{stem} {env}"), &out) {
+                *checked.entry(scheme).or_default() += n;
+            }
         }
     }
-    assert!(checked >= 6, "only {checked} MongoDB URLs checked");
+    assert!(
+        checked["mongodb+srv"] >= 6 && checked["mysql"] >= 6,
+        "too few URLs checked: {checked:?}"
+    );
 }
 
 const MIGRATING: &str = r#"
@@ -218,8 +245,10 @@ fn a_migration_step_trusts_the_ca_its_url_names() {
         "production",
     )
     .unwrap_or_else(|d| panic!("{d}"));
-    // The app container and the init container.
-    assert_eq!(check_mongodb_trust("notes", &out), 2);
+    // The app container and the init container, each for MongoDB and PostgreSQL.
+    let checked = check_digitalocean_trust("notes", &out);
+    assert_eq!(checked["mongodb+srv"], 2, "{checked:?}");
+    assert_eq!(checked["postgresql"], 2, "{checked:?}");
     let api = manifests(&out)
         .into_iter()
         .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "api")
@@ -235,48 +264,40 @@ fn a_migration_step_trusts_the_ca_its_url_names() {
         !shipper.to_string().contains("/etc/infragen/ca"),
         "the sidecar reads no connection variables: {shipper}"
     );
-    // Only the MongoDB's CA: Valkey's certificate is Let's Encrypt's, and PostgreSQL's
-    // `sslmode=require` does not verify.
+    // No CA for Valkey: its certificate is Let's Encrypt's.
     let text = crate::support::flatten(&out);
-    assert!(text.contains("MONGO_CA_FILE"));
-    for var in [
-        "LEDGER_CA_FILE",
-        "SESSIONS_CA_FILE",
-        "LEDGER_CA_CERT",
-        "SESSIONS_CA_CERT",
-    ] {
+    assert!(text.contains("MONGO_CA_FILE") && text.contains("LEDGER_CA_FILE"));
+    for var in ["SESSIONS_CA_FILE", "SESSIONS_CA_CERT"] {
         assert!(!text.contains(var), "{var}: a CA where none is needed");
     }
     assert_eq!(
         data_sources(&out, "platform", "digitalocean_database_ca")
             .keys()
             .collect::<Vec<_>>(),
-        ["docs"]
+        ["docs", "ledger"]
     );
 }
 
 /// AWS's managed services present publicly trusted certificates (ElastiCache, Amazon MQ) or
 /// get URLs that do not verify (RDS, `sslmode=require`): no output of a shipped blueprint on
-/// AWS names a CA file, and on DigitalOcean only MongoDB URLs do.
+/// AWS names a CA file. On DigitalOcean every managed database URL trusts its CA.
 #[test]
 fn only_provider_signed_servers_get_a_ca_file() {
-    let mut aws = 0;
+    let (mut aws, mut digitalocean) = (0, 0);
     for (stem, path, provider, env) in matrix() {
         let out = synth(&path, provider, &env);
-        let text = crate::support::flatten(&out);
         match provider {
             Provider::Digitalocean => {
-                for line in text.lines().filter(|l| l.contains("tlsCAFile=")) {
-                    assert!(
-                        line.contains("mongodb+srv://"),
-                        "{stem} {provider} {env}: {line}"
-                    );
-                }
-                check_mongodb_trust(&format!("{stem} {env}"), &out);
+                digitalocean += check_digitalocean_trust(&format!("{stem} {env}"), &out)
+                    .values()
+                    .sum::<usize>();
             }
             _ => {
+                let text = crate::support::flatten(&out);
                 assert!(
-                    !text.contains("tlsCAFile") && !text.contains("_CA_FILE"),
+                    !text.contains("tlsCAFile")
+                        && !text.contains("sslrootcert")
+                        && !text.contains("_CA_FILE"),
                     "{stem} {provider} {env}: a CA file on a provider whose servers are publicly trusted"
                 );
                 aws += 1;
@@ -284,4 +305,8 @@ fn only_provider_signed_servers_get_a_ca_file() {
         }
     }
     assert!(aws >= 10, "only {aws} outputs checked");
+    assert!(
+        digitalocean >= 4,
+        "only {digitalocean} DigitalOcean URLs checked"
+    );
 }

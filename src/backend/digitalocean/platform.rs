@@ -243,7 +243,7 @@ fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::
             ));
         }
         // The CA that signs the cluster's server certificates, for the clients that must
-        // trust it (`wiring::trusts_provider_ca`: MongoDB).
+        // trust it (`wiring::trusts_provider_ca`).
         if crate::wiring::trusts_provider_ca(
             crate::wiring::Kind::Database(d.engine),
             crate::wiring::Flavor::DigitalOcean,
@@ -284,6 +284,15 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
             .filter(|b| b.value == Value::Field(Field::CaFile))
             .map(|b| b.component)
             .collect();
+        // The CA file the pod mounts (`_CA_FILE`), named in the URL: DigitalOcean's own CA
+        // signs the server's certificate, which drivers that verify cannot trust otherwise.
+        let ca = |b: &crate::wiring::Binding| {
+            if with_ca.contains(&b.component) {
+                crate::wiring::ca_query(b.kind, b.component)
+            } else {
+                String::new()
+            }
+        };
         for b in list {
             let Value::Field(f) = b.value else { continue };
             if let Some(bucket) = bp.buckets.iter().find(|x| x.name == b.component) {
@@ -318,14 +327,7 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                 // https://www.mongodb.com/docs/manual/reference/connection-string-formats/).
                 Field::Url if b.kind == Kind::Database(DatabaseEngine::Mongodb) => {
                     let url = tpl!("mongodb+srv://", c.attr("private_host"), "/", db());
-                    let url = tpl!(url, crate::wiring::url_query(b.kind, true));
-                    // The CA file the pod mounts (`_CA_FILE`): drivers verify the server
-                    // with `tls=true`, and DigitalOcean's own CA signs it.
-                    if with_ca.contains(&b.component) {
-                        tpl!(url, crate::wiring::ca_query(b.component))
-                    } else {
-                        url
-                    }
+                    tpl!(url, crate::wiring::url_query(b.kind, true), ca(&b))
                 }
                 // The PEM itself, in the Secret under `<NAME>_CA_CERT`; the variable is the
                 // path the pod mounts it at (`k8s::connect::ca_volume`).
@@ -342,7 +344,7 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                     if database.is_some() {
                         url = tpl!(url, "/", db());
                     }
-                    tpl!(url, crate::wiring::url_query(b.kind, true))
+                    tpl!(url, crate::wiring::url_query(b.kind, true), ca(&b))
                 }
                 Field::Username => user
                     .as_ref()
