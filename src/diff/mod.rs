@@ -9,6 +9,7 @@ mod objects;
 pub mod renames;
 mod render;
 mod upgrades;
+mod zonal_pools;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -365,6 +366,7 @@ pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
     notes.extend(ignored::notes(&old, &new));
     notes.extend(immutable::removed_note(&old, &new));
     notes.extend(immutable::replicas_note(&old, &new));
+    notes.extend(zonal_pools::notes(&old, &new));
     notes
 }
 
