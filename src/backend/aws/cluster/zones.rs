@@ -27,8 +27,12 @@
 //! is 2, 1, 1). A zone whose share of `max` is 0 gets no group (a pool of at most two nodes
 //! runs in the first two zones), as EKS requires `max_size` ≥ 1. The groups share the pool's
 //! launch template, labels and taints, so the autoscaler's `balance-similar-node-groups`
-//! grows them together (`cluster_autoscaler.rs`). A stateless pool stays one group across
-//! the zones, as AWS recommends when one group suffices.
+//! grows them together (`cluster_autoscaler.rs`). A group at 0 nodes still grows for a pod
+//! whose volume is in its zone: the EBS CSI driver gives volumes the well-known
+//! `topology.kubernetes.io/zone` (since v1.33.0, kubernetes-sigs/aws-ebs-csi-driver
+//! CHANGELOG), which the autoscaler's template node of a one-zone group carries. A
+//! stateless pool stays one group across the zones, as AWS recommends when one group
+//! suffices.
 //!
 //! DigitalOcean block storage volumes are regional and a DOKS cluster is in one region, so
 //! DOKS pools need nothing of the kind.
