@@ -250,21 +250,9 @@ fn diff_says_a_pool_is_split_per_zone_and_how_to_move_once() {
         "node_pools:\n",
         "node_pools:\n  - { name: data, size: large, min: 2, max: 2 }\n",
     );
-    let t = tempfile::tempdir().unwrap();
-    let (b, h) = (t.path().join("base.yaml"), t.path().join("head.yaml"));
-    std::fs::write(&b, &base).unwrap();
-    std::fs::write(&h, &head).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
-        .args(["diff", "--provider", "aws", "--env", "production", "--base"])
-        .arg(&b)
-        .arg("--blueprint")
-        .arg(&h)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = diff_text(&base, &head, "production");
     assert!(
-        text.contains("infra: aws_eks_node_group.general becomes one node group per zone")
+        text.contains("infra: aws_eks_node_group.general: pool `general` becomes one node group per zone")
             && text.contains("their volumes and data are kept")
             && text.contains(
                 "terraform -chdir=terraform/infra apply -target=aws_eks_node_group.general_eu_west_1a -target=aws_eks_node_group.general_eu_west_1b"
@@ -272,5 +260,41 @@ fn diff_says_a_pool_is_split_per_zone_and_how_to_move_once() {
         "{text}"
     );
     // `data` was per zone and stays so: nothing to say about it.
-    assert!(!text.contains("aws_eks_node_group.data becomes"), "{text}");
+    assert!(!text.contains("pool `data`"), "{text}");
+}
+
+/// A data pool that keeps its groups per zone but loses one (its `max` lowered below the
+/// number of zones) strands a volume in that zone: the diff says so before the apply.
+#[test]
+fn diff_warns_when_a_data_pool_loses_a_zone() {
+    let eks = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let pool = "{ name: memory, min: 1, desired: 1, max: 2 }";
+    assert!(eks.contains(pool));
+    let base = eks.replace(pool, "{ name: memory, min: 1, desired: 1, max: 3 }");
+    let text = diff_text(&base, &eks, "development");
+    assert!(
+        text.contains(
+            "infra: aws_eks_node_group.memory_us_east_1c: pool `memory` hosts in-cluster data and loses the node group of this zone"
+        ) && text.contains("stays Pending"),
+        "{text}"
+    );
+    // Growing back adds the zone: nothing to warn about.
+    assert!(!diff_text(&eks, &base, "development").contains("loses the node group"));
+}
+
+/// `infragen diff --provider aws --env <env>` of two blueprint texts.
+fn diff_text(base: &str, head: &str, env: &str) -> String {
+    let t = tempfile::tempdir().unwrap();
+    let (b, h) = (t.path().join("base.yaml"), t.path().join("head.yaml"));
+    std::fs::write(&b, base).unwrap();
+    std::fs::write(&h, head).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(["diff", "--provider", "aws", "--env", env, "--base"])
+        .arg(&b)
+        .arg("--blueprint")
+        .arg(&h)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }
