@@ -119,6 +119,36 @@ fn rolling(body: &mut Json) {
     body["deployment_configuration"] = json!({"strategy": "ROLLING"});
 }
 
+/// `lifecycle.ignore_changes` on the service's `load_balancer`: after creation the target
+/// groups are ECS's, as the production rule's weights are (`edge::production_rule`).
+///
+/// The provider (`internal/service/ecs/service.go`, 6.x up to at least 6.33) reads the
+/// service's `loadBalancers` from DescribeServices into state, and UpdateService sends
+/// `loadBalancers` only when that state differs from the configuration, and then sends the
+/// configuration's pair verbatim (primary as `targetGroupArn`, alternate as
+/// `alternateTargetGroupArn`). A release is an apply that changes the task definition; if
+/// ECS reports the pair its last deployment left (the live group first), the apply hands it
+/// back the pair as written, naming the group that holds the live tasks as the one to
+/// deploy into: hashicorp/terraform-provider-aws#45678 (open; reported on 6.24, the line
+/// pinned here), "Terraform triggered deployments do not alternate target groups", which
+/// console and CLI deployments, sending the task definition alone, do. Ignored, the apply
+/// sends what `aws ecs update-service --task-definition` sends, and ECS alternates.
+///
+/// What the apply then cannot change is the load balancer itself: switching a running
+/// service from rolling (its advanced configuration), a new port or container. `infragen
+/// diff` says so and gives the steps (`diff::ecs_rollout`); a new service is created with
+/// all of it.
+/// <https://github.com/hashicorp/terraform-provider-aws/issues/45678>
+fn hold_load_balancer(body: &mut Json) {
+    let ignored = &mut body["lifecycle"]["ignore_changes"];
+    if !matches!(ignored, Json::Array(_)) {
+        *ignored = json!([]);
+    }
+    if let Json::Array(list) = ignored {
+        list.push(json!("load_balancer"));
+    }
+}
+
 /// The service's deployment configuration (and, behind the load balancer, its
 /// `advanced_configuration`). `body` is the `aws_ecs_service` body, whose `load_balancer` is
 /// set when `behind_lb`.
@@ -211,6 +241,7 @@ pub fn configure(
         }
         // ECS assumes the role as it creates the service.
         depends.push(infrastructure_policy().address());
+        hold_load_balancer(body);
     } else if !published {
         ctx.note(format!(
             "service `{}`: blue/green without traffic to shift (no `routes`, no service `uses` it): ECS starts the new revision beside the old one and stops the old one {bake} minutes after the new one is healthy",
