@@ -2,6 +2,7 @@
 //! command line, stdout/stderr, exit codes). Exit codes: 0 success, 1 differences or problems
 //! found, 2 usage or input error.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -87,7 +88,8 @@ struct SynthArgs {
     #[arg(long)]
     blueprint: Vec<Utf8PathBuf>,
     /// Output folder: exactly this folder for one target; for several, the root of
-    /// `<blueprint>/<provider>/<env>/` [default: out/<provider>/<env>, or out/].
+    /// `<blueprint>/<provider>/<env>/`; or a layout with `{provider}`, `{env}` and
+    /// `{blueprint}` replaced per target [default: out/<provider>/<env>, or out/].
     #[arg(long)]
     out: Option<Utf8PathBuf>,
     /// Compare with the output on disk instead of writing; exit 1 and show the diff when stale.
@@ -108,7 +110,7 @@ struct ValidateArgs {
     /// Provider to synthesize for (with `--env`).
     #[arg(long, value_enum)]
     provider: Option<Provider>,
-    /// Environment to synthesize (with `--provider`).
+    /// Environment to synthesize (with `--provider`), or `all`.
     #[arg(long)]
     env: Option<String>,
     /// `terraform providers schema -json` output (a file, or a folder of them) to check
@@ -428,8 +430,24 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
     }
     let single = targets.len() == 1;
     let root = a.out.clone().unwrap_or_else(|| Utf8PathBuf::from("out"));
+    // `--out` may spell the layout itself: `{provider}`, `{env}` and `{blueprint}` (the
+    // file's stem) are replaced per target, as the GitHub Action's `out` input is.
+    let pattern = a.out.as_ref().filter(|o| {
+        ["{provider}", "{env}", "{blueprint}"]
+            .iter()
+            .any(|p| o.as_str().contains(p))
+    });
     for t in &mut targets {
         t.dir = match (&a.out, single, blueprints.len()) {
+            _ if let Some(p) = pattern => {
+                let stem = blueprints[t.blueprint].0.file_stem().unwrap_or("blueprint");
+                Utf8PathBuf::from(
+                    p.as_str()
+                        .replace("{provider}", t.provider.name())
+                        .replace("{env}", &t.env)
+                        .replace("{blueprint}", stem),
+                )
+            }
             (Some(out), true, _) => out.clone(),
             (_, _, 1) => root.join(t.provider.name()).join(&t.env),
             _ => {
@@ -437,6 +455,21 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
                 root.join(stem).join(t.provider.name()).join(&t.env)
             }
         };
+    }
+    let mut dirs = BTreeMap::new();
+    for t in &targets {
+        let name = format!("{} {}/{}", blueprints[t.blueprint].0, t.provider, t.env);
+        if let Some(other) = dirs.insert(t.dir.clone(), name.clone())
+            && other != name
+        {
+            return Err(fail(
+                format!(
+                    "`--out` puts {other} and {name} in the same folder `{}`",
+                    t.dir
+                ),
+                Some("add `{provider}`, `{env}` or `{blueprint}` to `--out` where they differ"),
+            ));
+        }
     }
 
     // Everything is synthesized in memory first; nothing is written unless every target
@@ -595,7 +628,7 @@ fn validate(a: ValidateArgs) -> Result<ExitCode, CliError> {
             Err(e) => return Err(fail(format!("cannot use `--schemas {path}`: {e}"), None)),
         },
     };
-    let (files, shown) = match (&a.dir, &a.provider, &a.env) {
+    let targets: Vec<(BTreeMap<String, String>, String)> = match (&a.dir, &a.provider, &a.env) {
         (Some(dir), None, None) => {
             if !dir.is_dir() {
                 return Err(fail(
@@ -604,21 +637,33 @@ fn validate(a: ValidateArgs) -> Result<ExitCode, CliError> {
                 ));
             }
             match crate::check::read_output_dir(dir.as_std_path()) {
-                Ok(f) => (f, dir.to_string()),
+                Ok(f) => vec![(f, dir.to_string())],
                 Err(e) => return Err(fail(format!("cannot read `{dir}`: {e}"), None)),
             }
         }
         (None, Some(provider), Some(env)) => {
             let (path, bytes) = read_blueprint(a.blueprint.as_deref())?;
-            match crate::blueprint::load(path.as_str(), &bytes, env)
-                .and_then(|l| synthesize_file(&l, *provider))
-            {
-                Ok(o) => {
-                    print_notes(&o.notes, None);
-                    (o.files, format!("{path} ({provider}, {env})"))
+            // `--env all` as `synth` takes it: each of the blueprint's environments.
+            let envs = if env == "all" {
+                crate::blueprint::environments(path.as_str(), &bytes)?
+            } else {
+                vec![env.clone()]
+            };
+            let several = envs.len() > 1;
+            let mut targets = Vec::new();
+            for env in envs {
+                match crate::blueprint::load(path.as_str(), &bytes, &env)
+                    .and_then(|l| synthesize_file(&l, *provider))
+                {
+                    Ok(o) => {
+                        let label = format!("{provider}/{env}");
+                        print_notes(&o.notes, several.then_some(label.as_str()));
+                        targets.push((o.files, format!("{path} ({provider}, {env})")));
+                    }
+                    Err(d) => return Err(d.into()),
                 }
-                Err(d) => return Err(d.into()),
             }
+            targets
         }
         (Some(_), _, _) => {
             return Err(fail(
@@ -635,7 +680,26 @@ fn validate(a: ValidateArgs) -> Result<ExitCode, CliError> {
             ));
         }
     };
-    let report = crate::check::check_files(&files, schemas);
+    let mut problems = 0;
+    for (files, shown) in &targets {
+        problems += validate_files(files, shown, schemas, targets.len() > 1)?;
+    }
+    Ok(if problems == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Check one target's files and print what was found; the number of problems. `label`:
+/// name the target on its summary line (several were asked).
+fn validate_files(
+    files: &BTreeMap<String, String>,
+    shown: &str,
+    schemas: &crate::check::schema::ProviderSchemas,
+    label: bool,
+) -> Result<usize, CliError> {
+    let report = crate::check::check_files(files, schemas);
     let kube = crate::check::kubernetes::Schemas::bundled();
     let mut manifests = kube.check_files(
         files
@@ -644,7 +708,7 @@ fn validate(a: ValidateArgs) -> Result<ExitCode, CliError> {
             .map(|(p, t)| (p.as_str(), t.as_str())),
     );
     // Objects written as Terraform (`kubernetes_manifest`) are manifests too.
-    let in_terraform = crate::check::terraform_manifests::check(&files, kube);
+    let in_terraform = crate::check::terraform_manifests::check(files, kube);
     manifests.documents += in_terraform.documents;
     manifests.custom += in_terraform.custom;
     manifests.problems.extend(in_terraform.problems);
@@ -662,16 +726,17 @@ fn validate(a: ValidateArgs) -> Result<ExitCode, CliError> {
         let _ = writeln!(so, "{p}");
     }
     let problems = report.problems.len() + manifests.problems.len();
+    let prefix = if label {
+        format!("validate {shown}")
+    } else {
+        "validate".into()
+    };
     let _ = writeln!(
         so,
-        "validate: {} modules, {} resources, {} manifests ({} custom), {problems} problems",
+        "{prefix}: {} modules, {} resources, {} manifests ({} custom), {problems} problems",
         report.modules, report.resources, manifests.documents, manifests.custom,
     );
-    Ok(if problems == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(problems)
 }
 
 /// The blueprint's text at `base`: a file, or the same path in a git revision. `Ok(None)`

@@ -170,6 +170,25 @@ pub struct KubernetesSettings {
     /// ingress-nginx admission webhook admits the API server from addresses outside it.
     #[serde(default)]
     pub pod_cidr: Option<String>,
+    /// The cluster's network plugin, where it needs rules of its own: `cilium` gives the API
+    /// server's addresses an identity a NetworkPolicy `ipBlock` may not select
+    /// (cilium/cilium#20550), so pods that call the API server and the ingress-nginx
+    /// admission webhook also get CiliumNetworkPolicies allowing it, as on DOKS. Default
+    /// `other` (plain NetworkPolicies only).
+    #[serde(default)]
+    pub cni: Cni,
+}
+
+/// The network plugin of an existing cluster (`providers.kubernetes.cni`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Cni {
+    /// Cilium: CiliumNetworkPolicies (`cilium.io/v2`, its CRD installed with Cilium) beside
+    /// the NetworkPolicies.
+    Cilium,
+    /// Any other plugin that enforces NetworkPolicies (Calico, kindnet, Antrea, …).
+    #[default]
+    Other,
 }
 
 /// Terraform state backend: S3 on AWS, Spaces (S3-compatible) on DigitalOcean.

@@ -116,10 +116,13 @@ pub fn shrinks(attributes: &[Attribute]) -> bool {
 pub fn removed_note(
     old: &BTreeMap<String, Object>,
     new: &BTreeMap<String, Object>,
+    adopted: &[&str],
 ) -> Option<String> {
     let commands: Vec<String> = old
         .iter()
         .filter(|(addr, o)| o.kind.starts_with("k8s:") && !new.contains_key(*addr))
+        // Terraform takes these over (`owner::handovers`): they stay.
+        .filter(|(addr, _)| !adopted.contains(&addr.as_str()))
         .filter(|(_, o)| {
             o.kind != "k8s:Job" || o.body.pointer("/spec/ttlSecondsAfterFinished").is_none()
         })

@@ -7,6 +7,7 @@ mod identity;
 mod ignored;
 mod immutable;
 mod objects;
+mod owner;
 pub mod renames;
 mod render;
 mod upgrades;
@@ -348,6 +349,14 @@ pub fn target(
     let moved = renames::moved(base, head, renames);
     let (changes, files) = compare(base, head, &moved);
     notes.extend(upgrade_notes(base, head));
+    // The lint warnings the change brings (synth prints them; a reviewer reading only the
+    // diff would not see them). A base read from a folder has none: all of the head's show.
+    notes.extend(
+        head.notes
+            .iter()
+            .filter(|n| n.is_warning() && !base.notes.contains(n))
+            .map(|n| format!("synth now warns: {n}")),
+    );
     TargetDiff {
         provider: provider.to_string(),
         env: env.to_string(),
@@ -364,7 +373,14 @@ pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
     let (old, new) = (objects::objects(base), objects::objects(head));
     let mut notes = upgrades::notes(&old, &new);
     notes.extend(ignored::notes(&old, &new));
-    notes.extend(immutable::removed_note(&old, &new));
+    let handovers = owner::handovers(&old, &new);
+    notes.extend(handovers.iter().map(owner::Handover::note));
+    let adopted: Vec<&str> = handovers
+        .iter()
+        .filter(|h| h.into_terraform)
+        .map(|h| h.manifest.as_str())
+        .collect();
+    notes.extend(immutable::removed_note(&old, &new, &adopted));
     notes.extend(immutable::replicas_note(&old, &new));
     notes
 }
@@ -389,10 +405,16 @@ pub fn compare(
         .collect();
     let moved_from: BTreeSet<&String> = moved_to.values().collect();
 
+    let handovers = owner::handovers(&old, &new);
     let mut changes = Vec::new();
     for (addr, o) in &old {
         if !new.contains_key(addr) && !moved_from.contains(addr) {
-            let destructive = rules.stateful.contains(&o.kind).then(|| {
+            let handover = handovers
+                .iter()
+                .find(|h| &h.manifest == addr || &h.resource == addr);
+            // Terraform takes over an object the manifests made: nothing is deleted.
+            let adopted = handover.is_some_and(|h| h.into_terraform);
+            let destructive = (rules.stateful.contains(&o.kind) && !adopted).then(|| {
                 let mut why = match o.kind.strip_prefix("k8s:") {
                     // `kubectl apply` deletes nothing: the object keeps running (and its data)
                     // until deleted by hand — which the removal note says how to do.
@@ -402,6 +424,11 @@ pub fn compare(
                 };
                 if let Some(refusal) = delete_refusal(&o.kind, &o.body) {
                     why.push_str(&refusal);
+                }
+                if handover.is_some() {
+                    why.push_str(
+                        ", unless it is removed from the state first: the manifests hold it now (see the note)",
+                    );
                 }
                 why
             });

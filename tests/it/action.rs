@@ -280,3 +280,59 @@ fn each_run_of_the_diff_step_keeps_its_own_file() {
         "diff of stacks/b.yaml\n"
     );
 }
+
+/// `environments: all` checks every environment's committed output, found where the `out`
+/// layout puts it, and fails when one of them is stale (the step once passed `all` to
+/// `synth --check` as a folder name and an environment that does not exist).
+#[test]
+fn the_check_step_takes_every_environment() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let bin = d.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_infragen"), bin.join("infragen")).unwrap();
+    let blueprint = root().join("blueprints/ecommerce-doks.yaml");
+    let run = || {
+        Command::new("bash")
+            .arg("-c")
+            .arg(step("Committed output is up to date, and valid"))
+            .current_dir(d)
+            .env(
+                "PATH",
+                format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+            )
+            .env("BLUEPRINT", &blueprint)
+            .env("PROVIDERS", "digitalocean")
+            .env("ENVIRONMENTS", "all")
+            .env("OUT", "out/{provider}/{env}")
+            .output()
+            .unwrap()
+    };
+    // Nothing committed yet: stale.
+    assert!(!run().status.success());
+    let o = Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(["synth", "--provider", "digitalocean", "--env", "all"])
+        .arg("--blueprint")
+        .arg(&blueprint)
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    for env in ["stage", "production"] {
+        assert!(d.join("out/digitalocean").join(env).is_dir(), "{env}");
+    }
+    let o = run();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{o:?}");
+    for env in ["stage", "production"] {
+        assert!(
+            stdout.contains(&format!("(digitalocean, {env}): ")) && stdout.contains("0 problems"),
+            "{env} not validated: {stdout}"
+        );
+    }
+    // One environment's committed output edited by hand: the step fails.
+    let kustomization = d.join("out/digitalocean/stage/k8s/kustomization.yaml");
+    let text = std::fs::read_to_string(&kustomization).unwrap();
+    std::fs::write(&kustomization, format!("{text}# edited\n")).unwrap();
+    assert!(!run().status.success());
+}

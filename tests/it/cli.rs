@@ -742,3 +742,55 @@ fn environments_sharing_account_names_are_warned_about() {
         assert!(!out.contains("environments-share-names"), "{file}: {out}");
     }
 }
+
+/// `--out` with `{provider}`/`{env}` writes each target where the layout says; a layout
+/// that puts two targets in one folder is refused before anything is written.
+#[test]
+fn out_layouts_place_each_target_and_refuse_collisions() {
+    let t = tempfile::tempdir().unwrap();
+    let bp = crate::support::root().join("blueprints/ecommerce-doks.yaml");
+    let bp = bp.to_str().unwrap();
+    let base = [
+        "synth",
+        "--provider",
+        "digitalocean",
+        "--provider",
+        "kubernetes",
+    ];
+    let o = infragen(
+        t.path(),
+        &[
+            &base[..],
+            &["--env", "all", "--blueprint", bp, "--out", "d/{env}"],
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("in the same folder"), "{}", text(&o));
+    assert!(!t.path().join("d").exists());
+    let layout = "d/{env}-{provider}";
+    let o = infragen(
+        t.path(),
+        &[
+            &base[..],
+            &["--env", "all", "--blueprint", bp, "--out", layout],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    for dir in [
+        "stage-digitalocean",
+        "production-digitalocean",
+        "stage-kubernetes",
+        "production-kubernetes",
+    ] {
+        assert!(t.path().join("d").join(dir).join("k8s").is_dir(), "{dir}");
+    }
+    // One target with a layout: the same folder as written above, found unchanged.
+    let one = ["synth", "--provider", "kubernetes", "--env", "stage"];
+    let o = infragen(
+        t.path(),
+        &[&one[..], &["--blueprint", bp, "--out", layout, "--check"]].concat(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}

@@ -599,3 +599,79 @@ fn an_environment_added_by_overlay_is_said_to_be_new() {
     );
     assert!(!out.contains("does not synthesize"), "{out}");
 }
+
+/// A change that makes synth warn shows the warning in the diff, which is all a reviewer
+/// of the pull request reads; a warning the base had already is not repeated.
+#[test]
+fn the_warnings_a_change_brings_are_shown() {
+    let t = repo();
+    let canary = "    uses: [orders, sessions]\n    rollout: { strategy: canary }\n";
+    edit(t.path(), "    uses: [orders, sessions]\n", canary);
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("synth now warns: warning[ecs-rollout-rolling]"),
+        "{out}"
+    );
+    // Committed, then another change: the warning is the base's too.
+    assert!(
+        run(t.path(), "git", &["commit", "-qam", "canary"])
+            .status
+            .success()
+    );
+    edit(t.path(), "size: db.t4g.medium", "size: db.t4g.large");
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("ecs-rollout-rolling"), "{out}");
+}
+
+/// A namespace that gains its first in-cluster database moves from the manifests to the
+/// `platform` module (which writes the database's credentials Secret into it), and back when
+/// it loses it. Neither owner adopts what the other made: Terraform's create fails on the
+/// existing namespace, and Terraform deletes the namespace it no longer declares. The diff
+/// once showed a removal and advised `kubectl delete namespace shop` — everything in it.
+#[test]
+fn a_namespace_changing_owner_says_how_to_hand_it_over() {
+    let without = "name: shop\nproviders:\n  kubernetes: {}\ncluster:\n  platform: existing\nkubernetes:\n  default_namespace: shop\n  namespaces:\n    - name: shop\nservices:\n  - name: api\n    image: example/api:1.0.0\n    port: 8080\nenvironments:\n  production: {}\n";
+    let with = without
+        .replace("    port: 8080\n", "    port: 8080\n    uses: [db]\n")
+        .replace(
+            "services:\n",
+            "databases:\n  - name: db\n    engine: postgres\n    version: \"17\"\n    deployment: in_cluster\n    storage: { size_gb: 10 }\nservices:\n",
+        );
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("without.yaml"), without).unwrap();
+    std::fs::write(t.path().join("with.yaml"), &with).unwrap();
+    let diff = |base: &str, head: &str| {
+        let args = [
+            "diff",
+            "--base",
+            base,
+            "--blueprint",
+            head,
+            "--provider",
+            "kubernetes",
+        ];
+        let (code, out) = infragen(t.path(), &args);
+        assert_eq!(code, 1, "{out}");
+        out
+    };
+
+    let out = diff("without.yaml", "with.yaml");
+    assert!(
+        out.contains("import it first: `terraform -chdir=terraform/platform import kubernetes_namespace_v1.shop shop`"),
+        "{out}"
+    );
+    assert!(!out.contains("kubectl delete namespace shop"), "{out}");
+    assert!(out.contains("0 destructive"), "{out}");
+
+    let out = diff("with.yaml", "without.yaml");
+    assert!(
+        out.contains("`terraform -chdir=terraform/platform state rm kubernetes_namespace_v1.shop`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("removed platform: kubernetes_namespace_v1.shop\n    DESTRUCTIVE"),
+        "{out}"
+    );
+}

@@ -324,6 +324,34 @@ fn network_policies_admit_exactly_the_intended_traffic() {
         cilium > 0,
         "no pod on DOKS checked for the kube-apiserver entity"
     );
+    // An existing cluster that runs Cilium (`providers.kubernetes.cni`): ecommerce-doks's
+    // services read the API (Spring Cloud Kubernetes), as on DOKS.
+    let path = crate::support::root().join("blueprints/ecommerce-doks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let variant = text.replacen(
+        "providers:\n",
+        "providers:\n  kubernetes: {cni: cilium}\n",
+        1,
+    );
+    assert_ne!(variant, text);
+    let out = infragen::synthesize(
+        "ecommerce-doks.yaml",
+        variant.as_bytes(),
+        infragen::Provider::Kubernetes,
+        "production",
+    )
+    .unwrap();
+    let before = CILIUM_CHECKS.load(std::sync::atomic::Ordering::Relaxed);
+    check(
+        "ecommerce-doks with `cni: cilium` --provider kubernetes",
+        variant.as_bytes(),
+        "production",
+        &out,
+    );
+    assert!(
+        CILIUM_CHECKS.load(std::sync::atomic::Ordering::Relaxed) > before,
+        "no pod of an existing Cilium cluster checked for the kube-apiserver entity"
+    );
     // The fixtures' jobs (tests/fixtures/workloads/jobs-k8s.yaml): one reaches the database
     // it uses, one that uses none is denied it.
     let [reach, denied] = *JOB_CHECKS.lock().unwrap();
@@ -347,8 +375,9 @@ fn network_policies_admit_exactly_the_intended_traffic() {
 /// Every property above for one output; the number of checks made.
 fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize {
     let mut checked = 0;
-    // DOKS's CNI is Cilium; the other platforms' may not be.
-    let cilium = label.contains("--provider digitalocean");
+    // DOKS's CNI is Cilium, an existing cluster's when the blueprint says so; the other
+    // platforms' may not be.
+    let cilium = label.contains("--provider digitalocean") || label.contains("cni: cilium");
     {
         let docs = documents(&out.files);
         let policies: Vec<Value> = docs

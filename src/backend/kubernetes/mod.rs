@@ -7,7 +7,7 @@
 
 use super::{Output, connections};
 use crate::analysis::Validated;
-use crate::blueprint::types::Blueprint;
+use crate::blueprint::types::{Blueprint, Cni};
 use crate::diagnostic::Note;
 use crate::json;
 use crate::k8s;
@@ -73,6 +73,10 @@ pub fn synth(v: &Validated) -> Output {
                 .and_then(|k| k.pod_cidr.clone())
                 .unwrap_or_else(|| k8s::DEFAULT_POD_CIDR.into()),
         ),
+        cilium: providers
+            .kubernetes
+            .as_ref()
+            .is_some_and(|k| k.cni == Cni::Cilium),
         ..Default::default()
     };
     // The namespaces of the generated credentials belong to the platform module.
