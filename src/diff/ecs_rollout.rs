@@ -76,7 +76,7 @@ pub fn load_balancer_held(addr: &str, old: &Value, new: &Value) -> Option<String
             shown(&adv["role_arn"]),
         );
         return Some(format!(
-            "{addr}: switched from rolling, ECS must be given the alternate target group, the production rule and the role, but {why}: this apply alone would not give them. Apply in three steps: (1) `terraform apply {}` (the alternate group, the rule beside the rolling one, the role, the task definition); (2) `aws ecs update-service --cluster {} --service {} --task-definition {} --load-balancers '{load_balancers}'` (still rolling: a rolling deployment into the primary group); (3) `terraform apply` (the strategy; the rolling rule goes)",
+            "{addr}: switched from rolling, ECS must be given the alternate target group, the production rule and the role, but {why}: this apply alone would not give them (its plan fails on the service's postcondition). Apply in three steps: (1) `terraform apply {}` (the alternate group, the rule beside the rolling one, the role, the task definition); (2) `aws ecs update-service --cluster {} --service {} --task-definition {} --load-balancers '{load_balancers}'` (still rolling: a rolling deployment into the primary group); (3) `terraform apply` (the strategy; the rolling rule goes)",
             targets.join(" "),
             shown(&new["cluster"]),
             shown(&new["name"]),
@@ -94,7 +94,7 @@ pub fn load_balancer_held(addr: &str, old: &Value, new: &Value) -> Option<String
         )
         .collect();
     Some(format!(
-        "{addr}: its load balancer changes ({}), but {why}: this apply would leave ECS on the old one (and a new port's target groups replace the old ones). Switch the service to `strategy: rolling` in the same change (a rolling service's load balancer follows the blueprint; see the note on switching back), and to blue/green or canary again in a later one",
+        "{addr}: its load balancer changes ({}), but {why}: this apply would leave ECS on the old one (its plan fails on the service's postcondition). Switch the service to `strategy: rolling` in the same change (a rolling service's load balancer follows the blueprint; see the note on switching back), and to blue/green or canary again in a later one",
         changed.join(", "),
     ))
 }

@@ -559,6 +559,27 @@ fn a_release_leaves_the_target_groups_to_ecs() {
         lb["advanced_configuration"]["alternate_target_group_arn"] = primary;
         assert_ne!(swapped, service["load_balancer"], "{name}");
         assert!(ignored(&service, "load_balancer"), "{name}: {service}");
+        // What the hold would let pass silently (a new container or port, no advanced
+        // configuration at ECS) fails the plan, where the planned value is ECS's: checked
+        // on those, never on which group is primary (ECS's to swap).
+        let postcondition = &service["lifecycle"]["postcondition"][0];
+        let condition = postcondition["condition"].as_str().unwrap();
+        let lb = &service["load_balancer"][0];
+        for check in [
+            format!("lb.container_name == {}", lb["container_name"]),
+            format!("lb.container_port == {}", lb["container_port"]),
+            "length(lb.advanced_configuration) > 0".to_string(),
+        ] {
+            assert!(condition.contains(&check), "{name}: {check}: {condition}");
+        }
+        assert!(condition.starts_with("${") && condition.contains("self.load_balancer"));
+        assert!(!condition.contains("target_group_arn"), "{condition}");
+        assert!(
+            postcondition["error_message"]
+                .as_str()
+                .unwrap()
+                .contains("infragen diff")
+        );
         // Only that: the task definition, the strategy and the rest still reach ECS.
         for kept in [
             "task_definition",

@@ -43,7 +43,7 @@ use super::Ctx;
 use super::edge;
 use super::iam::assume_role;
 use crate::blueprint::types::{Color, Service, Strategy};
-use crate::terraform::{Module, Ref, res};
+use crate::terraform::{Module, Ref, interp, res};
 
 /// Minutes the old revision keeps running after all production traffic moved, when
 /// `rollout.bake_minutes` gives none (ECS's `bakeTimeInMinutes`, which `BLUE_GREEN`
@@ -135,9 +135,12 @@ fn rolling(body: &mut Json) {
 /// sends what `aws ecs update-service --task-definition` sends, and ECS alternates.
 ///
 /// What the apply then cannot change is the load balancer itself: switching a running
-/// service from rolling (its advanced configuration), a new port or container. `infragen
-/// diff` says so and gives the steps (`diff::ecs_rollout`); a new service is created with
-/// all of it.
+/// service from rolling (its advanced configuration), a new port or container. Rather than
+/// leave ECS on the old one silently, a postcondition refuses the plan: with the hold, the
+/// planned `load_balancer` is the one ECS reported, known at plan time, so `terraform plan`
+/// fails before anything is applied when it is not the blueprint's (container, port, an
+/// advanced configuration at all; not the target groups, which ECS swaps). `infragen diff`
+/// gives the steps (`diff::ecs_rollout`); a new service is created with all of it.
 /// <https://github.com/hashicorp/terraform-provider-aws/issues/45678>
 fn hold_load_balancer(body: &mut Json) {
     let ignored = &mut body["lifecycle"]["ignore_changes"];
@@ -147,6 +150,26 @@ fn hold_load_balancer(body: &mut Json) {
     if let Json::Array(list) = ignored {
         list.push(json!("load_balancer"));
     }
+    let lb = &body["load_balancer"][0];
+    let (Some(container), Json::Number(port)) =
+        (lb["container_name"].as_str(), &lb["container_port"])
+    else {
+        return;
+    };
+    let container = container.to_string();
+    // `try(…, true)`: hashicorp/aws 5.x has no `advanced_configuration` (the mirror
+    // `scripts/tf-validate.sh` and moto use); the pinned 6.x has, as an empty list when ECS
+    // holds none.
+    let condition = format!(
+        "length(self.load_balancer) == 1 && alltrue([for lb in self.load_balancer : lb.container_name == \"{container}\" && lb.container_port == {port} && try(length(lb.advanced_configuration) > 0, true)])"
+    );
+    let name = body["name"].as_str().unwrap_or_default().to_string();
+    body["lifecycle"]["postcondition"] = json!([{
+        "condition": interp(&condition),
+        "error_message": format!(
+            "ECS runs service {name} with another load balancer configuration than container {container} on port {port} with an alternate target group and production rule. Terraform leaves a blue/green or canary service's load balancer to ECS after creation (hashicorp/terraform-provider-aws#45678), so this apply cannot change it: run `infragen diff` for the steps."
+        ),
+    }]);
 }
 
 /// The service's deployment configuration (and, behind the load balancer, its
