@@ -122,7 +122,8 @@ fn rolling(body: &mut Json) {
 /// `lifecycle.ignore_changes` on the service's `load_balancer`: after creation the target
 /// groups are ECS's, as the production rule's weights are (`edge::production_rule`).
 ///
-/// The provider (`internal/service/ecs/service.go`, 6.x up to at least 6.33) reads the
+/// The provider (`internal/service/ecs/service.go`: the 6.x source after 6.33 reads so, and
+/// 5.100 did so on the wire against moto, docs/output.md "Releases") reads the
 /// service's `loadBalancers` from DescribeServices into state, and UpdateService sends
 /// `loadBalancers` only when that state differs from the configuration, and then sends the
 /// configuration's pair verbatim (primary as `targetGroupArn`, alternate as
@@ -131,8 +132,8 @@ fn rolling(body: &mut Json) {
 /// back the pair as written, naming the group that holds the live tasks as the one to
 /// deploy into: hashicorp/terraform-provider-aws#45678 (open; reported on 6.24, the line
 /// pinned here), "Terraform triggered deployments do not alternate target groups", which
-/// console and CLI deployments, sending the task definition alone, do. Ignored, the apply
-/// sends what `aws ecs update-service --task-definition` sends, and ECS alternates.
+/// console and CLI deployments do. Ignored, the apply sends what `aws ecs update-service
+/// --task-definition` sends (no load balancers), and ECS keeps the pair it tracks.
 ///
 /// What the apply then cannot change is the load balancer itself: switching a running
 /// service from rolling (its advanced configuration), a new port or container. Rather than
