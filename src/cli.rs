@@ -491,18 +491,29 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
             (!single).then(|| format!("{} {}/{}", blueprints[t.blueprint].0, t.provider, t.env));
         print_notes(&out.notes, label.as_deref());
     }
-    // Several AWS environments of one blueprint: would they collide in one account?
+    // Several environments of one blueprint: would they collide in one account?
     for (i, (path, _)) in blueprints.iter().enumerate() {
-        let envs: Vec<(&str, &crate::Output)> = targets
-            .iter()
-            .zip(&outputs)
-            .filter(|(t, _)| t.blueprint == i && t.provider == crate::Provider::Aws)
-            .map(|(t, o)| (t.env.as_str(), o))
-            .collect();
-        if envs.len() > 1
-            && let Some(note) = crate::backend::aws::accounts::shared_names(&envs)
-        {
-            print_notes(&[note], Some(&format!("{path} aws")));
+        for (provider, check) in [
+            (
+                crate::Provider::Aws,
+                crate::backend::aws::accounts::shared_names as fn(&[(&str, &crate::Output)]) -> _,
+            ),
+            (
+                crate::Provider::Digitalocean,
+                crate::backend::digitalocean::accounts::shared_names,
+            ),
+        ] {
+            let envs: Vec<(&str, &crate::Output)> = targets
+                .iter()
+                .zip(&outputs)
+                .filter(|(t, _)| t.blueprint == i && t.provider == provider)
+                .map(|(t, o)| (t.env.as_str(), o))
+                .collect();
+            if envs.len() > 1
+                && let Some(note) = check(&envs)
+            {
+                print_notes(&[note], Some(&format!("{path} {provider}")));
+            }
         }
     }
     let mut code = ExitCode::SUCCESS;

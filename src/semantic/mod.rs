@@ -6,6 +6,7 @@
 mod addon_owners;
 mod containers;
 mod deployable;
+pub(crate) mod digitalocean;
 mod disruption;
 mod ecs;
 mod ecs_rollout;
@@ -90,6 +91,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     gateway::check(&mut c, bp);
     ingress_controller::check(&mut c, bp);
     deployable::check(&mut c, bp);
+    digitalocean::check(&mut c, bp);
     windows::check(&mut c, bp);
     fargate::check(&mut c, bp);
     edge::check(&mut c, bp);

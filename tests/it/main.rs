@@ -21,6 +21,7 @@ mod day2_k8s;
 mod deployable;
 mod determinism;
 mod diff;
+mod digitalocean_api;
 mod disruption;
 mod doc_snippets;
 mod doks;

@@ -22,6 +22,9 @@ use crate::terraform::{Module, Ref, interp, res};
 /// and MySQL); neither is configurable.
 const BACKUP_DAYS: u32 = 7;
 
+/// A managed Valkey cluster's nodes: a primary and at most one standby.
+const VALKEY_MAX_NODES: u32 = 2;
+
 pub fn lower(ctx: &Ctx, m: &mut Module) {
     for d in ctx.managed_databases() {
         database(ctx, m, d);
@@ -46,6 +49,14 @@ fn engine(d: &Database, ctx: &Ctx) -> (&'static str, String) {
         DatabaseEngine::Postgres => ("pg", major),
         DatabaseEngine::Mysql => ("mysql", major),
         DatabaseEngine::Mongodb => ("mongodb", format!("{major}.0")),
+    }
+}
+
+/// The database a DigitalOcean cluster of `engine` is created with.
+fn default_database(engine: DatabaseEngine) -> &'static str {
+    match engine {
+        DatabaseEngine::Postgres | DatabaseEngine::Mysql => "defaultdb",
+        DatabaseEngine::Mongodb => "admin",
     }
 }
 
@@ -151,10 +162,18 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
             d.parameters.keys().cloned().collect::<Vec<_>>().join(", ")
         ));
     }
+    let body_storage = body.get("storage_size_mib").cloned();
     m.file("data").resource(&db, body);
     firewall(ctx, m, &name, &db);
 
-    if let Some(db_name) = &d.database_name {
+    // The database every cluster is created with (PostgreSQL and MySQL: `defaultdb`,
+    // MongoDB: `admin`, as in DigitalOcean's connection strings) already exists: asking the
+    // API to create it again fails the apply, so it is used as it is.
+    let created = d
+        .database_name
+        .as_deref()
+        .filter(|n| *n != default_database(d.engine));
+    if let Some(db_name) = created {
         m.file("data").resource(
             &res("digitalocean_database_db", &name),
             json!({"cluster_id": db.id(), "name": db_name}),
@@ -180,6 +199,15 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
                 });
                 if let Some(vpc) = ctx.vpc() {
                     body["private_network_uuid"] = json!(vpc.id());
+                }
+                // A read-only node holds all of the primary's data, but without
+                // `storage_size_mib` it gets its size slug's default disk, which can be far
+                // smaller than the primary's grown storage: same size slug, same storage
+                // (the API takes it on replicas too, `storage_size_mib` in
+                // docs.digitalocean.com/reference/api/reference/databases/ "Create a
+                // Read-only Replica").
+                if let Some(mib) = body_storage.clone() {
+                    body["storage_size_mib"] = mib;
                 }
                 m.file("data").resource(&r, body);
                 // A read-only replica's trusted sources are its own, which the primary's
@@ -209,7 +237,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
         Some(u) => (u.path("name"), u.path("password")),
         None => (db.path("user"), db.path("password")),
     };
-    let database = match &d.database_name {
+    let database = match created {
         Some(_) => res("digitalocean_database_db", &name).path("name"),
         None => db.path("database"),
     };
@@ -257,11 +285,14 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
                 .unwrap_or_default()
         ));
     }
+    // "Valkey clusters can have up to one standby node"
+    // (docs.digitalocean.com/products/databases/valkey/how-to/add-standby-nodes/): the API
+    // refuses a node_count of 3, unlike PostgreSQL and MySQL (two standbys).
     let wanted = c.nodes.max(if c.ha { 2 } else { 1 });
-    let node_count = wanted.min(3);
-    if wanted > 3 {
+    let node_count = wanted.min(VALKEY_MAX_NODES);
+    if wanted > VALKEY_MAX_NODES {
         lost.push(format!(
-            "{wanted} nodes (a Valkey cluster is a primary and up to two standbys)"
+            "{wanted} nodes (a Valkey cluster is a primary and at most one standby: {VALKEY_MAX_NODES} nodes)"
         ));
     }
     let mut body = json!({
@@ -282,7 +313,13 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
     let mut params: Vec<&String> = Vec::new();
     for (k, v) in &c.parameters {
         if k == "maxmemory-policy" {
-            body["eviction_policy"] = json!(v.replace('-', "_"));
+            let (policy, lfu) = crate::semantic::digitalocean::eviction_policy(v);
+            if lfu {
+                lost.push(format!(
+                    "maxmemory-policy `{v}` (DigitalOcean offers no LFU eviction: `{policy}` instead)"
+                ));
+            }
+            body["eviction_policy"] = json!(policy);
         } else {
             params.push(k);
         }

@@ -8,6 +8,8 @@
 //! | `do-auto-upgrade` | auto-upgrade is off in production, or on without a maintenance window |
 //! | `do-control-plane-firewall` | no `cluster.endpoint.allowed_cidrs`: the API is open to the internet |
 //! | `do-vpc` | the cluster or a database has no VPC (`network`) |
+//! | `do-project-name` | another environment names its `digitalocean_project` alike (unique per account) |
+//! | `do-vpc-overlap` | another environment's `network.cidr` overlaps this one's (one account refuses the second) |
 //! | `do-node-count` | the default pool can shrink below 2 nodes in production |
 //! | `do-database-firewall` | a managed database has no firewall (no DOKS cluster to admit) |
 //! | `do-database-standby` | a managed database or cache has no standby node in production |
@@ -21,6 +23,8 @@ use super::Ctx;
 use super::cluster::{auto_upgrade, ha};
 
 pub fn check(ctx: &Ctx) {
+    vpc_overlap(ctx);
+    project_name(ctx);
     cluster(ctx);
     data_services(ctx);
     registry(ctx);
@@ -128,6 +132,80 @@ fn registry(ctx: &Ctx) {
             format!(
                 "registry tier `{tier}` holds {limit} repositories, the blueprint lists {}; use `basic` (5) or `professional` (unlimited)",
                 r.repositories.len()
+            ),
+        );
+    }
+}
+
+/// "Network ranges cannot overlap with other networks in the same account"
+/// (<https://docs.digitalocean.com/reference/terraform/reference/resources/vpc/>): a
+/// `network.cidr` without a per-environment overlay gives every environment one range, and
+/// in one account the second environment's VPC is refused. Which account an environment
+/// goes to is not in the blueprint, so this warns; `synth --env all` lists every clash
+/// (`accounts.rs`).
+fn vpc_overlap(ctx: &Ctx) {
+    let loaded = ctx.v.loaded;
+    let Some(mine) = ctx
+        .v
+        .bp
+        .network
+        .as_ref()
+        .and_then(|n| n.cidr.parse::<ipnet::Ipv4Net>().ok())
+    else {
+        return;
+    };
+    let clashes: Vec<String> = loaded
+        .environments
+        .iter()
+        .filter(|e| *e != ctx.v.env)
+        .filter_map(|e| {
+            let other = crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), e).ok()?;
+            let theirs: ipnet::Ipv4Net = other.blueprint.network?.cidr.parse().ok()?;
+            (mine.contains(&theirs.network()) || theirs.contains(&mine.network()))
+                .then(|| format!("`{e}` ({theirs})"))
+        })
+        .collect();
+    if !clashes.is_empty() {
+        ctx.warn(
+            "do-vpc-overlap",
+            format!(
+                "`network.cidr` {mine} overlaps the VPC range of {}: DigitalOcean refuses a VPC range overlapping another network in the same account, so in one account the second environment's VPC fails; give each environment its own range (`environments.<env>.network.cidr`) or its own account",
+                clashes.join(", ")
+            ),
+        );
+    }
+}
+
+/// A project's name "must be unique" in its account
+/// (<https://docs.digitalocean.com/reference/api/reference/projects/>): a
+/// `providers.digitalocean.project` without `{env}` names every environment's project alike.
+fn project_name(ctx: &Ctx) {
+    let loaded = ctx.v.loaded;
+    let project = |bp: &crate::blueprint::types::Blueprint| {
+        bp.providers
+            .digitalocean
+            .as_ref()
+            .and_then(|d| d.project.clone())
+    };
+    let Some(mine) = project(ctx.v.bp) else {
+        return;
+    };
+    let same: Vec<&str> = loaded
+        .environments
+        .iter()
+        .filter(|e| *e != ctx.v.env)
+        .filter(|e| {
+            crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), e)
+                .is_ok_and(|o| project(&o.blueprint).as_deref() == Some(mine.as_str()))
+        })
+        .map(String::as_str)
+        .collect();
+    if !same.is_empty() {
+        ctx.warn(
+            "do-project-name",
+            format!(
+                "the project `{mine}` is also {}'s: a project name is unique in a DigitalOcean account, so in one account the second environment's project fails; put `{{env}}` in `providers.digitalocean.project` or give each environment its own account",
+                same.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
             ),
         );
     }

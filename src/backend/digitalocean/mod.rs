@@ -7,6 +7,7 @@
 //! What DigitalOcean cannot express is reported in `Output.notes`, and the lint rules in
 //! [`lint`] add warnings (never errors) for risky or outdated settings.
 
+pub mod accounts;
 mod catalog;
 mod cluster;
 mod database;
@@ -123,11 +124,7 @@ impl<'a> Ctx<'a> {
     /// Whether the environment is named like production (`production`, `prod`, `eu-prod`),
     /// where the lint rules expect high availability.
     pub fn production(&self) -> bool {
-        self.v
-            .env
-            .to_ascii_lowercase()
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| matches!(w, "prod" | "production" | "prd"))
+        production_named(self.v.env)
     }
 }
 
@@ -192,6 +189,13 @@ pub fn synth(v: &Validated) -> Output {
     }
     ctx.log.finish(&mut out);
     out
+}
+
+/// Whether an environment's name says production (`prod`, `production`, `prd` as a word).
+pub fn production_named(env: &str) -> bool {
+    env.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| matches!(w, "prod" | "production" | "prd"))
 }
 
 /// The Terraform modules (`infra`, `platform`, `bootstrap`).

@@ -2,7 +2,16 @@
 //!
 //! An account has exactly one registry, shared by every environment, so it lives in the
 //! `bootstrap` module beside the state bucket; `infra` reads it by name (a plan fails
-//! clearly if bootstrap was not applied). Pull access: `registry_integration = true` on the
+//! clearly if bootstrap was not applied).
+//!
+//! "You can only create one registry per DigitalOcean account", and its name is "globally
+//! unique" (<https://docs.digitalocean.com/reference/api/reference/container-registry/>).
+//! With one state bucket for every environment the bootstraps are alike and applied once.
+//! With a bucket per environment (or no `state`: the registry is in `infra`) each
+//! environment has a module of its own that would create the registry, and the second
+//! apply would fail; then exactly one environment creates it ([`owner`]: the first
+//! production-named one, else the first declared) and the others read it — unless the
+//! registry's name varies with the environment (`{env}`: an account per environment). Pull access: `registry_integration = true` on the
 //! cluster makes DOKS keep a `registry-<name>` docker-config Secret in every namespace, and
 //! the manifest generator names that Secret as the pods' image pull secret — no registry
 //! credentials ever pass through Terraform state or the output.
@@ -60,6 +69,27 @@ fn region(ctx: &Ctx) -> String {
         .unwrap_or_else(|| ctx.region.clone())
 }
 
+/// The environment that creates a registry every environment names alike, when each
+/// environment has a module of its own that would create it (see the module docs); `None`
+/// when this environment's output creates its registry as usual.
+pub fn owner<'a>(ctx: &Ctx<'a>, name: &str) -> Option<&'a str> {
+    let envs = &ctx.v.loaded.environments;
+    let env = ctx.v.env;
+    let per_env_module = ctx
+        .v
+        .bp
+        .state
+        .as_ref()
+        .is_none_or(|s| s.bucket.contains(env));
+    if envs.len() < 2 || name.contains(env) || !per_env_module {
+        return None;
+    }
+    envs.iter()
+        .find(|e| super::production_named(e))
+        .or(envs.first())
+        .map(String::as_str)
+}
+
 pub fn lower(ctx: &Ctx, infra: &mut Module, bootstrap: Option<&mut Module>) {
     let Some(reg) = ctx.v.bp.registry.as_ref() else {
         return;
@@ -70,7 +100,40 @@ pub fn lower(ctx: &Ctx, infra: &mut Module, bootstrap: Option<&mut Module>) {
         "subscription_tier_slug": tier(ctx),
         "region": region(ctx),
     });
+    let module = if bootstrap.is_some() {
+        "bootstrap"
+    } else {
+        "infra"
+    };
+    let owner = owner(ctx, &name);
+    match owner {
+        Some(o) if o == ctx.v.env => {
+            let others: Vec<&str> = ctx
+                .v
+                .loaded
+                .environments
+                .iter()
+                .map(String::as_str)
+                .filter(|e| *e != o)
+                .collect();
+            ctx.note(format!(
+                "registry: `{o}`'s {module} creates the registry `{name}` that every environment uses (one registry per account, its name unique across DigitalOcean): apply it before the infra of {}",
+                others.join(", ")
+            ));
+        }
+        Some(o) => ctx.note(format!(
+            "registry: the registry `{name}` is created by environment `{o}`'s {module} (one registry per account, its name unique across DigitalOcean); this environment reads it, so apply that first. With an account per environment, put `{{env}}` in `registry.name`"
+        )),
+        None => {}
+    }
+    // Another environment creates it: read it, as an environment sharing the bootstrap does.
+    let reads = owner.is_some_and(|o| o != ctx.v.env);
     let endpoint = match bootstrap {
+        _ if reads => {
+            let d = data("digitalocean_container_registry", "main");
+            infra.file("registry").resource(&d, json!({"name": name}));
+            d.attr("endpoint")
+        }
         Some(b) => {
             let r = res("digitalocean_container_registry", "main");
             b.file("registry").resource(&r, body);

@@ -1,0 +1,183 @@
+//! What DigitalOcean's Managed Databases API refuses at apply time and no schema carries,
+//! refused here with the field to change (`--provider digitalocean` only).
+//!
+//! - **Standby nodes need 2 GB.** "Due to the memory requirements of replication, standby
+//!   nodes are only supported for plans with 2 GB of RAM or more"
+//!   (<https://docs.digitalocean.com/products/databases/postgresql/how-to/add-standby-nodes/>,
+//!   the same note on the MySQL, MongoDB and Valkey pages). A database with `ha` (a primary
+//!   and a standby; a MongoDB replica set of three) or a cache with `ha`/`nodes` > 1 on a
+//!   1 GB slug such as `db-s-1vcpu-1gb` would be refused by the create call.
+//! - **Valkey 8 only.** "We currently support Valkey version 8"
+//!   (<https://docs.digitalocean.com/products/databases/valkey/how-to/create/>): a managed
+//!   Valkey cache asking for another major would be refused (a `redis` cache becomes Valkey
+//!   at its default version, noted by the back-end).
+//! - **Eviction policies.** The API takes `noeviction`, `allkeys_lru`, `allkeys_random`,
+//!   `volatile_lru`, `volatile_random` and `volatile_ttl` only
+//!   (<https://docs.digitalocean.com/reference/api/reference/databases/>): another
+//!   `maxmemory-policy` is refused (LFU ones become LRU in the back-end, with a note).
+//! - **Registry names.** "A globally unique name for the container registry. Must be
+//!   lowercase and be composed only of numbers, letters and -, up to a limit of 63
+//!   characters" (<https://docs.digitalocean.com/reference/api/reference/container-registry/>).
+//!   Which environment creates the one registry is the back-end's
+//!   (`backend::digitalocean::registry`).
+
+use super::Checker;
+use crate::analysis::{DataKind, resolve_size, runs_in_cluster};
+use crate::blueprint::types::{Blueprint, CacheEngine, DatabaseEngine};
+use crate::catalog::{Provider, SizeKind};
+
+/// The Valkey majors DigitalOcean creates.
+const VALKEY_MAJORS: [&str; 1] = ["8"];
+
+/// The smallest plan (GiB of RAM) that may have standby nodes.
+const STANDBY_MIN_GB: u32 = 2;
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    if c.provider != Provider::Digitalocean {
+        return;
+    }
+    registry(c, bp);
+    let catalog = c.provider.catalog();
+    for (i, d) in bp.databases.iter().enumerate() {
+        if runs_in_cluster(c.provider, DataKind::Database, d.deployment) || !d.ha {
+            continue;
+        }
+        let Ok(slug) = resolve_size(
+            c.provider,
+            catalog,
+            SizeKind::Database,
+            d.size.as_deref(),
+            &d.sizes,
+        ) else {
+            continue; // reported by the size check
+        };
+        let standbys = if d.engine == DatabaseEngine::Mongodb {
+            "a three-node replica set"
+        } else {
+            "a standby node"
+        };
+        standby_size(c, &format!("databases[{i}]"), &slug, standbys);
+    }
+    for (i, k) in bp.caches.iter().enumerate() {
+        if runs_in_cluster(c.provider, DataKind::Cache, k.deployment) {
+            continue;
+        }
+        let path = format!("caches[{i}]");
+        if (k.ha || k.nodes > 1)
+            && let Ok(slug) = resolve_size(
+                c.provider,
+                catalog,
+                SizeKind::Cache,
+                k.size.as_deref(),
+                &k.sizes,
+            )
+        {
+            standby_size(c, &path, &slug, "a standby node");
+        }
+        if let Some(v) = k.parameters.get("maxmemory-policy") {
+            let (policy, _) = eviction_policy(v);
+            if !EVICTION_POLICIES.contains(&policy.as_str()) {
+                c.error(
+                    &format!("{path}.parameters.maxmemory-policy"),
+                    format!("`{v}` is not an eviction policy DigitalOcean Managed Valkey offers"),
+                )
+                .expected = Some(
+                    "one of `noeviction`, `allkeys-lru`, `allkeys-random`, `volatile-lru`, `volatile-random`, `volatile-ttl` (LFU policies become LRU)".into(),
+                );
+            }
+        }
+        if k.engine == CacheEngine::Valkey
+            && let Some(v) = &k.version
+        {
+            let major = v.split('.').next().unwrap_or_default();
+            if !VALKEY_MAJORS.contains(&major) {
+                c.error(
+                    &format!("{path}.version"),
+                    format!("DigitalOcean Managed Valkey creates version 8 only, not `{v}`"),
+                )
+                .help = Some(
+                    "set `version: \"8\"` (or leave it out), or run the cache in the cluster (`deployment: in_cluster`)".into(),
+                );
+            }
+        }
+    }
+}
+
+fn registry(c: &mut Checker, bp: &Blueprint) {
+    let Some(r) = &bp.registry else {
+        return;
+    };
+    // Without `registry.name` the registry takes the blueprint's name.
+    let (path, name) = match &r.name {
+        Some(n) => ("registry.name", n.as_str()),
+        None => ("registry", bp.name.as_str()),
+    };
+    let valid = (1..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        c.error(
+            path,
+            format!("`{name}` is not a DigitalOcean Container Registry name"),
+        )
+        .expected = Some("lowercase letters, digits and `-`, at most 63 characters".into());
+    }
+}
+
+/// The eviction policies DigitalOcean's API takes for a Valkey cluster
+/// (<https://docs.digitalocean.com/reference/api/reference/databases/>, "Configure the
+/// Eviction Policy": `noeviction`, `allkeys_lru`, … — no LFU policies).
+pub const EVICTION_POLICIES: [&str; 6] = [
+    "noeviction",
+    "allkeys_lru",
+    "allkeys_random",
+    "volatile_lru",
+    "volatile_random",
+    "volatile_ttl",
+];
+
+/// A `maxmemory-policy` as DigitalOcean spells it, and whether it was an LFU policy, which
+/// becomes the LRU policy of the same scope (`check` refuses any other value; the back-end notes the change).
+pub fn eviction_policy(maxmemory_policy: &str) -> (String, bool) {
+    let p = maxmemory_policy.replace('-', "_");
+    match p.strip_suffix("_lfu") {
+        Some(scope) => (format!("{scope}_lru"), true),
+        None => (p, false),
+    }
+}
+
+/// The RAM of a DigitalOcean size slug in GiB: its last `<n>gb` part (`db-s-2vcpu-4gb`,
+/// `gd-2vcpu-8gb`, `so1_5-2vcpu-16gb`).
+fn memory_gb(slug: &str) -> Option<u32> {
+    slug.rsplit('-')
+        .find_map(|part| part.strip_suffix("gb")?.parse().ok())
+}
+
+fn standby_size(c: &mut Checker, path: &str, slug: &str, what: &str) {
+    let Some(gb) = memory_gb(slug).filter(|gb| *gb < STANDBY_MIN_GB) else {
+        return;
+    };
+    c.error(
+        path,
+        format!(
+            "`{slug}` has {gb} GB of RAM: DigitalOcean supports standby nodes only on plans with {STANDBY_MIN_GB} GB or more, so {what} cannot be created"
+        ),
+    )
+    .help = Some(
+        "use size `small` (db-s-1vcpu-2gb) or larger, or drop `ha` / extra `nodes` for this environment".into(),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory_gb;
+
+    #[test]
+    fn reads_the_memory_of_a_slug() {
+        assert_eq!(memory_gb("db-s-1vcpu-1gb"), Some(1));
+        assert_eq!(memory_gb("db-s-2vcpu-4gb"), Some(4));
+        assert_eq!(memory_gb("so1_5-2vcpu-16gb"), Some(16));
+        assert_eq!(memory_gb("custom"), None);
+    }
+}

@@ -1,0 +1,408 @@
+//! What DigitalOcean's API would refuse in DigitalOcean output, checked against its
+//! documentation: refused at synth with the field to change, or lowered to what the API
+//! accepts.
+
+use infragen::Provider;
+use serde_json::Value;
+
+use crate::support::root;
+
+/// A fixture with `edit` applied to its text, synthesized for DigitalOcean.
+fn edited(
+    path: &str,
+    edit: impl Fn(String) -> String,
+    env: &str,
+) -> Result<infragen::Output, String> {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    let changed = edit(text.clone());
+    assert_ne!(changed, text, "the edit applies");
+    infragen::synthesize(path, changed.as_bytes(), Provider::Digitalocean, env)
+        .map_err(|d| d.to_string())
+}
+
+fn resource(out: &infragen::Output, file: &str, ty: &str, name: &str) -> Value {
+    let doc: Value = serde_json::from_str(&out.files[file]).unwrap();
+    doc["resource"][ty][name].clone()
+}
+
+const BLOG: &str = "tests/fixtures/new-user/blog-doks.yaml";
+
+#[test]
+fn a_standby_on_a_one_gigabyte_plan_is_refused() {
+    // "standby nodes are only supported for plans with 2 GB of RAM or more"
+    // (docs.digitalocean.com/products/databases/*/how-to/add-standby-nodes/): production
+    // makes `accounts` HA, so a 1 GB slug there would fail the create call.
+    let one_gb = |t: String| {
+        t.replace(
+            "database_name: accounts, username: blog }",
+            "database_name: accounts, username: blog, sizes: { digitalocean: db-s-1vcpu-1gb } }",
+        )
+    };
+    let err = edited(BLOG, one_gb, "production").unwrap_err();
+    assert!(
+        err.contains("`databases[1]`")
+            && err.contains("db-s-1vcpu-1gb")
+            && err.contains("2 GB")
+            && err.contains("blog-doks.yaml:"),
+        "{err}"
+    );
+    // A single node on the same plan is fine (staging: no `ha`).
+    let out = edited(BLOG, one_gb, "staging").unwrap();
+    let db = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_cluster",
+        "accounts",
+    );
+    assert_eq!(db["size"], "db-s-1vcpu-1gb");
+    assert_eq!(db["node_count"], 1);
+
+    // A managed cache with a standby, likewise (MongoDB's replica set too).
+    let err = edited(
+        BLOG,
+        |t| {
+            t.replace(
+                "{ name: content, engine: mongodb, version: \"8.0\", size: small, database_name: content }",
+                "{ name: content, engine: mongodb, version: \"8.0\", sizes: { digitalocean: db-s-1vcpu-1gb }, database_name: content }",
+            )
+            .replace(
+                "    deployment: in_cluster\n    auth_token_secret: fragments-auth\n",
+                "    sizes: { digitalocean: db-s-1vcpu-1gb }\n    ha: true\n",
+            )
+        },
+        "production",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("`databases[0]`") && err.contains("three-node replica set"),
+        "{err}"
+    );
+    assert!(err.contains("`caches[0]`"), "{err}");
+}
+
+#[test]
+fn a_managed_valkey_cache_has_at_most_one_standby() {
+    // "Valkey clusters can have up to one standby node"
+    // (docs.digitalocean.com/products/databases/valkey/how-to/add-standby-nodes/):
+    // ecommerce-eks asks for three cache nodes (ElastiCache: a primary and two replicas).
+    let out = crate::support::synth(
+        &root().join("blueprints/ecommerce-eks.yaml"),
+        Provider::Digitalocean,
+        "production",
+    );
+    let cache = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_cluster",
+        "cache",
+    );
+    assert_eq!(cache["engine"], "valkey");
+    assert_eq!(cache["node_count"], 2, "{cache}");
+    let notes: Vec<String> = out.notes.iter().map(|n| n.to_string()).collect();
+    assert!(
+        notes.iter().any(|n| n.contains("caches[cache]")
+            && n.contains("3 nodes")
+            && n.contains("at most one standby")),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn a_managed_valkey_version_digitalocean_does_not_create_is_refused() {
+    // "We currently support Valkey version 8"
+    // (docs.digitalocean.com/products/databases/valkey/how-to/create/).
+    let managed = |version: &'static str| {
+        move |t: String| {
+            t.replace(
+                "    engine: valkey\n    deployment: in_cluster\n    auth_token_secret: fragments-auth\n",
+                &format!("    engine: valkey\n    version: \"{version}\"\n    size: small\n"),
+            )
+        }
+    };
+    let err = edited(BLOG, managed("7.2"), "staging").unwrap_err();
+    assert!(
+        err.contains("`caches[0].version`") && err.contains("version 8 only"),
+        "{err}"
+    );
+    let out = edited(BLOG, managed("8"), "staging").unwrap();
+    let cache = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_cluster",
+        "fragments",
+    );
+    assert_eq!(cache["version"], "8");
+}
+
+/// Every `digitalocean_container_registry` resource (not data source) an output creates.
+fn registries_created(out: &infragen::Output) -> Vec<String> {
+    out.files
+        .iter()
+        .filter(|(path, _)| path.ends_with(".tf.json"))
+        .flat_map(|(path, text)| {
+            let doc: Value = serde_json::from_str(text).unwrap();
+            doc["resource"]["digitalocean_container_registry"]
+                .as_object()
+                .map(|m| {
+                    m.values()
+                        .map(|r| format!("{path}: {}", r["name"].as_str().unwrap()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn one_environment_creates_the_registry_every_environment_names() {
+    // "You can only create one registry per DigitalOcean account", its name "globally
+    // unique" (docs.digitalocean.com/reference/api/reference/container-registry/). blog-doks
+    // has a state bucket per environment, so each environment has a bootstrap of its own:
+    // both creating registry `blog` made the second apply fail, in one account or two.
+    let synth = |env: &str| crate::support::synth(&root().join(BLOG), Provider::Digitalocean, env);
+    let (production, staging) = (synth("production"), synth("staging"));
+    assert_eq!(
+        registries_created(&production),
+        ["terraform/bootstrap/registry.tf.json: blog"]
+    );
+    assert_eq!(registries_created(&staging), Vec::<String>::new());
+    // Staging reads it, like an environment sharing the bootstrap does, and says why.
+    let data: Value =
+        serde_json::from_str(&staging.files["terraform/infra/registry.tf.json"]).unwrap();
+    assert_eq!(
+        data["data"]["digitalocean_container_registry"]["main"]["name"],
+        "blog"
+    );
+    let notes: Vec<String> = staging.notes.iter().map(|n| n.to_string()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("created by environment `production`'s bootstrap")),
+        "{notes:#?}"
+    );
+
+    // One bucket for every environment: one bootstrap, applied once, creates it (as before).
+    let shared = |t: String| t.replace("bucket: \"blog-tfstate-{env}\"", "bucket: blog-tfstate");
+    for env in ["production", "staging"] {
+        let out = edited(BLOG, shared, env).unwrap();
+        assert_eq!(
+            registries_created(&out),
+            ["terraform/bootstrap/registry.tf.json: blog"]
+        );
+    }
+    // An account per environment: `{env}` in the name, each creates its own.
+    let per_account = |t: String| {
+        t.replace(
+            "registry: { name: blog,",
+            "registry: { name: \"blog-{env}\",",
+        )
+    };
+    let out = edited(BLOG, per_account, "staging").unwrap();
+    assert_eq!(
+        registries_created(&out),
+        ["terraform/bootstrap/registry.tf.json: blog-staging"]
+    );
+}
+
+#[test]
+fn a_registry_name_digitalocean_refuses_is_refused() {
+    // Lowercase letters, digits and `-`, at most 63 characters.
+    let err = edited(
+        BLOG,
+        |t| t.replace("registry: { name: blog,", "registry: { name: Blog_Images,"),
+        "staging",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("`registry.name`") && err.contains("Blog_Images"),
+        "{err}"
+    );
+}
+
+#[test]
+fn environments_colliding_in_one_account_are_warned_about() {
+    // A VPC range "cannot overlap with other networks in the same account", a project name
+    // "must be unique" (docs.digitalocean.com/reference/terraform/reference/resources/vpc/,
+    // /reference/api/reference/projects/): blog-doks gives both environments 10.20.0.0/16
+    // and the project `blog`. Only `--env all` sees both.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let text = std::fs::read_to_string(root().join(BLOG)).unwrap();
+    std::fs::write(d.join("blog.yaml"), &text).unwrap();
+    let apart = text
+        .replace("project: blog }", "project: \"blog-{env}\" }")
+        .replace(
+            "  staging:\n",
+            "  staging:\n    network: { cidr: 10.21.0.0/16 }\n",
+        );
+    assert_ne!(apart, text);
+    std::fs::write(d.join("apart.yaml"), &apart).unwrap();
+    let synth_all = |file: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+            .args(["synth", "--provider", "digitalocean", "--env", "all"])
+            .args(["--blueprint", file, "--out", &format!("out-{file}")])
+            .current_dir(d)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let out = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        out
+    };
+    let shared = synth_all("blog.yaml");
+    assert!(
+        shared.contains("warning[environments-share-names]: blog.yaml digitalocean: environments production, staging collide in one DigitalOcean account")
+            && shared.contains("10.20.0.0/16 (production)")
+            && shared.contains("digitalocean_project blog"),
+        "{shared}"
+    );
+    let out = synth_all("apart.yaml");
+    assert!(!out.contains("environments-share-names"), "{out}");
+}
+
+#[test]
+fn a_read_only_replica_gets_the_primarys_storage() {
+    // ecommerce-eks on DigitalOcean: PostgreSQL with 100 GB of storage and a read replica
+    // in production. The replica holds all of the primary's data; without
+    // `storage_size_mib` it would get its size slug's default disk instead.
+    let out = crate::support::synth(
+        &root().join("blueprints/ecommerce-eks.yaml"),
+        Provider::Digitalocean,
+        "production",
+    );
+    let primary = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_cluster",
+        "db",
+    );
+    let replica = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_replica",
+        "db_1",
+    );
+    assert_eq!(primary["storage_size_mib"], "102400");
+    assert_eq!(replica["storage_size_mib"], primary["storage_size_mib"]);
+    assert_eq!(replica["size"], primary["size"]);
+}
+
+#[test]
+fn a_valkey_eviction_policy_is_one_digitalocean_offers() {
+    // The API's eviction policies: noeviction, allkeys_lru, allkeys_random, volatile_lru,
+    // volatile_random, volatile_ttl (docs.digitalocean.com/reference/api/reference/databases/,
+    // "Configure the Eviction Policy"): `allkeys_lfu` would be refused at apply.
+    let with_policy = |policy: &'static str| {
+        move |t: String| {
+            t.replace(
+                "    engine: valkey\n    deployment: in_cluster\n    auth_token_secret: fragments-auth\n",
+                &format!(
+                    "    engine: valkey\n    size: small\n    parameters: {{ maxmemory-policy: {policy} }}\n"
+                ),
+            )
+        }
+    };
+    let out = edited(BLOG, with_policy("allkeys-lfu"), "staging").unwrap();
+    let cache = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_cluster",
+        "fragments",
+    );
+    assert_eq!(cache["eviction_policy"], "allkeys_lru");
+    let notes: Vec<String> = out.notes.iter().map(|n| n.to_string()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("maxmemory-policy `allkeys-lfu`")),
+        "{notes:#?}"
+    );
+    let out = edited(BLOG, with_policy("volatile-ttl"), "staging").unwrap();
+    let cache = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_cluster",
+        "fragments",
+    );
+    assert_eq!(cache["eviction_policy"], "volatile_ttl");
+    let err = edited(BLOG, with_policy("evict-sometimes"), "staging").unwrap_err();
+    assert!(
+        err.contains("`caches[0].parameters.maxmemory-policy`") && err.contains("evict-sometimes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_database_a_cluster_is_created_with_is_not_created_again() {
+    // A DigitalOcean PostgreSQL or MySQL cluster comes with `defaultdb` (MongoDB with
+    // `admin`): a `digitalocean_database_db` of that name would fail the apply.
+    let out = edited(
+        BLOG,
+        |t| t.replace("database_name: accounts,", "database_name: defaultdb,"),
+        "staging",
+    )
+    .unwrap();
+    let data: Value = serde_json::from_str(&out.files["terraform/infra/data.tf.json"]).unwrap();
+    let dbs = data["resource"]["digitalocean_database_db"]
+        .as_object()
+        .unwrap();
+    assert!(!dbs.contains_key("accounts"), "{dbs:?}");
+    assert!(dbs.contains_key("content"), "{dbs:?}");
+    // The services still connect to it.
+    let config = crate::support::flatten(&out);
+    assert!(
+        config.contains("\"ACCOUNTS_DATABASE\": \"defaultdb\""),
+        "{config}"
+    );
+}
+
+#[test]
+fn an_environment_sharing_another_ones_vpc_range_or_project_is_warned_about() {
+    // "Network ranges cannot overlap with other networks in the same account"
+    // (docs.digitalocean.com/reference/terraform/reference/resources/vpc/): blog-doks gives
+    // staging and production 10.20.0.0/16. Every environment's own synth says so.
+    let warned = |out: &infragen::Output| {
+        out.notes
+            .iter()
+            .map(|n| n.to_string())
+            .find(|n| n.contains("do-vpc-overlap"))
+    };
+    let staging = crate::support::synth(&root().join(BLOG), Provider::Digitalocean, "staging");
+    let note = warned(&staging).expect("staging is warned");
+    assert!(note.contains("`production` (10.20.0.0/16)"), "{note}");
+    // So is the project, whose name is unique in an account.
+    let project = staging
+        .notes
+        .iter()
+        .map(|n| n.to_string())
+        .find(|n| n.contains("do-project-name"))
+        .expect("the shared project is warned about");
+    assert!(
+        project.contains("`blog` is also `production`'s"),
+        "{project}"
+    );
+    let per_env = |t: String| t.replace("project: blog }", "project: \"blog-{env}\" }");
+    let out = edited(BLOG, per_env, "staging").unwrap();
+    assert!(
+        !out.notes
+            .iter()
+            .any(|n| n.to_string().contains("do-project-name")),
+        "{:?}",
+        out.notes
+    );
+    // Its own range: no warning.
+    let apart = |t: String| {
+        t.replace(
+            "  staging:\n",
+            "  staging:\n    network: { cidr: 10.21.0.0/16 }\n",
+        )
+    };
+    for env in ["staging", "production"] {
+        let out = edited(BLOG, apart, env).unwrap();
+        assert_eq!(warned(&out), None, "{env}");
+    }
+}
