@@ -2,6 +2,7 @@
 //! objects added, changed (attribute by attribute) and removed, destructive changes flagged,
 //! renames turned into `moved` blocks, and the unified diff of every file.
 
+mod ecs_rollout;
 mod identity;
 mod ignored;
 mod immutable;
