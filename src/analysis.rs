@@ -1,6 +1,7 @@
 //! What validation established about a blueprint for one provider: the [`Validated`]
 //! witness every back-end requires, and what it resolves (platform, versions, sizes, where
-//! each data service runs, who uses what, the warnings to show). Back-ends and `k8s` read
+//! each data service runs and which node pools may host it, who uses what, the warnings to
+//! show). Back-ends and `k8s` read
 //! these answers here rather than re-deriving them, so every reader agrees with validation.
 //!
 //! It sits below `semantic`, `k8s` and `backend` so that all three can name it: `semantic`
@@ -9,7 +10,9 @@
 use std::collections::HashMap;
 
 use crate::blueprint::Loaded;
-use crate::blueprint::types::{Blueprint, Deployment, Platform, Service, Sizes};
+use crate::blueprint::types::{
+    Blueprint, Deployment, NodePool, Platform, Service, Sizes, TaintEffect,
+};
 use crate::catalog::{Catalog, Provider, SizeKind};
 use crate::diagnostic::Note;
 
@@ -45,6 +48,34 @@ pub fn runs_in_cluster(provider: Provider, kind: DataKind, deployment: Deploymen
     deployment == Deployment::InCluster
         || provider == Provider::Kubernetes
         || (provider == Provider::Digitalocean && kind == DataKind::Queue)
+}
+
+/// Whether an in-cluster data service's pod — and so its volume — may land on `pool` when
+/// synthesized for `provider`: one pinned to it (`in_cluster.node_pool`), or one pinned
+/// nowhere, which the scheduler may put on any pool without a taint it does not tolerate
+/// (the data pods tolerate only their own pool's, `k8s::workload::schedule_on`).
+pub fn hosts_data(bp: &Blueprint, provider: Provider, pool: &NodePool) -> bool {
+    let untainted = pool
+        .taints
+        .iter()
+        .all(|t| t.effect == TaintEffect::PreferNoSchedule);
+    let data = (bp.databases.iter())
+        .map(|d| (DataKind::Database, d.deployment, &d.in_cluster))
+        .chain(
+            bp.caches
+                .iter()
+                .map(|c| (DataKind::Cache, c.deployment, &c.in_cluster)),
+        )
+        .chain(
+            bp.queues
+                .iter()
+                .map(|q| (DataKind::Queue, q.deployment, &q.in_cluster)),
+        );
+    data.filter(|(kind, deployment, _)| runs_in_cluster(provider, *kind, *deployment))
+        .any(|(_, _, ic)| match ic.node_pool.as_deref() {
+            Some(name) => name == pool.name,
+            None => untainted,
+        })
 }
 
 impl<'a> Validated<'a> {

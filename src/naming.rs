@@ -52,3 +52,39 @@ pub fn fnv1a(s: &str) -> u32 {
 /// Namespace of the External Secrets Operator (EKS): the back-end installs it there, and
 /// validation counts the Fargate profile it needs.
 pub const EXTERNAL_SECRETS_NAMESPACE: &str = "external-secrets";
+
+/// A zone's part of a name: the zone less its region (`us-east-1a` → `a`, the local zone
+/// `us-east-1-bos-1a` → `bos-1a`), or the whole zone when it does not start with the region.
+pub fn zone_suffix<'z>(zone: &'z str, region: &str) -> &'z str {
+    zone.strip_prefix(region)
+        .map(|s| s.trim_start_matches('-'))
+        .filter(|s| !s.is_empty())
+        .unwrap_or(zone)
+}
+
+/// The EKS node group name prefix of a pool's group across the zones (`<pool>-`) or of its
+/// group in one zone (`<pool>-<zone suffix>-`); EKS appends a unique suffix. `semantic`
+/// checks its length, the AWS back-end writes it.
+pub fn node_group_prefix(pool: &str, zone: Option<&str>, region: &str) -> String {
+    match zone {
+        Some(z) => format!("{pool}-{}-", zone_suffix(z, region)),
+        None => format!("{pool}-"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_suffixes() {
+        assert_eq!(zone_suffix("us-east-1a", "us-east-1"), "a");
+        assert_eq!(zone_suffix("us-east-1-bos-1a", "us-east-1"), "bos-1a");
+        assert_eq!(zone_suffix("use1-az1", "us-east-1"), "use1-az1");
+        assert_eq!(
+            node_group_prefix("memory", Some("eu-west-1b"), "eu-west-1"),
+            "memory-b-"
+        );
+        assert_eq!(node_group_prefix("memory", None, "eu-west-1"), "memory-");
+    }
+}

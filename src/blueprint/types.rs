@@ -484,12 +484,12 @@ pub struct NodePool {
     /// Exact sizes per provider, overriding `size`.
     #[serde(default)]
     pub sizes: Sizes,
-    /// Fewest nodes.
+    /// Fewest nodes, in the whole pool. On EKS a pool that may host an in-cluster data service's pod (pinned to it, or pinned nowhere and the pool untainted) is one node group per zone, since its EBS volumes are zonal: `min`, `desired` and `max` are spread over the zones, earlier zones taking the remainder, and a zone whose share of `max` is 0 gets no group.
     pub min: u32,
     /// Initial node count (default `min`). A pool that can change size (`max` above `min`) is the autoscaler's after creation, so a new value is not applied to it (`infragen diff` says so); a fixed-size pool gets it.
     #[serde(default)]
     pub desired: Option<u32>,
-    /// Most nodes.
+    /// Most nodes, in the whole pool (see `min` for a pool split per zone on EKS).
     pub max: u32,
     /// Spot / preemptible capacity.
     #[serde(default)]

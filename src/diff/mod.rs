@@ -2,6 +2,7 @@
 //! objects added, changed (attribute by attribute) and removed, destructive changes flagged,
 //! renames turned into `moved` blocks, and the unified diff of every file.
 
+mod ecs_rollout;
 mod identity;
 mod ignored;
 mod immutable;
@@ -10,6 +11,7 @@ mod owner;
 pub mod renames;
 mod render;
 mod upgrades;
+mod zonal_pools;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -381,6 +383,7 @@ pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
         .collect();
     notes.extend(immutable::removed_note(&old, &new, &adopted));
     notes.extend(immutable::replicas_note(&old, &new));
+    notes.extend(zonal_pools::notes(&old, &new));
     notes
 }
 

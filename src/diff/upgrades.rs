@@ -136,7 +136,12 @@ pub fn notes(
                     " (UpdateClusterVersion); apply",
                 ));
             }
-            "aws_ecs_service" => notes.extend(back_to_rolling(addr, &o.body, &n.body)),
+            "aws_ecs_service" => {
+                notes.extend(back_to_rolling(addr, &o.body, &n.body));
+                notes.extend(super::ecs_rollout::load_balancer_held(
+                    addr, &o.body, &n.body,
+                ));
+            }
             "aws_db_instance" => {
                 if let Some(note) = storage_step(addr, &o.body, &n.body) {
                     notes.push(note);

@@ -14,8 +14,10 @@
 //! `aws-ebs-csi-driver` add-on their claims stay Pending and the pods never start.
 
 use super::Checker;
+use crate::analysis::hosts_data;
 use crate::blueprint::types::{Blueprint, Deployment, Nat, Platform};
 use crate::catalog::Provider;
+use crate::naming::node_group_prefix;
 
 /// The longest node pool name whose node group name prefix (`<pool>-`) EKS accepts.
 const MAX_POOL_NAME: usize = 63 - 26 - 1;
@@ -48,7 +50,35 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         )
         .help = Some("add `aws-ebs-csi-driver` to `cluster.addons`".into());
     }
+    let region = bp.providers.aws.as_ref().map_or("", |a| a.region.as_str());
     for (i, p) in bp.node_pools.iter().enumerate() {
+        // A pool that hosts in-cluster data is a node group per zone, `<pool>-<zone>-`
+        // (`backend/aws/cluster/zones.rs`).
+        let zones: &[String] = match &bp.network {
+            Some(n) if n.subnets.private.len() > 1 && hosts_data(bp, c.provider, p) => {
+                &n.zones[..n.subnets.private.len().min(n.zones.len())]
+            }
+            _ => &[],
+        };
+        if let Some(long) = zones
+            .iter()
+            .map(|z| node_group_prefix(&p.name, Some(z), region))
+            .find(|prefix| prefix.len() > MAX_POOL_NAME + 1)
+        {
+            c.error(
+                &format!("node_pools[{i}].name"),
+                format!(
+                    "node pool `{}` hosts in-cluster data, so on EKS it is a node group per zone, named `{long}` plus a 26-character unique suffix: {} characters, more than EKS's 63",
+                    p.name,
+                    long.len() + 26
+                ),
+            )
+            .help = Some(format!(
+                "shorten the pool's name to at most {} characters",
+                p.name.len() - (long.len() - (MAX_POOL_NAME + 1))
+            ));
+            continue;
+        }
         if p.name.len() > MAX_POOL_NAME {
             c.error(
                 &format!("node_pools[{i}].name"),

@@ -204,3 +204,28 @@ fn data_servers_get_time_to_initialize_and_recover() {
         );
     }
 }
+
+/// A set of several members keeps each member in the zone of its volume for good, so where
+/// they first land decides whether it survives a zone outage: every multi-member StatefulSet
+/// asks the scheduler to spread its own pods over the zones (skew 1), as a preference — a
+/// zone without a free node must never leave a member Pending.
+#[test]
+fn multi_member_sets_spread_over_the_zones() {
+    let mut seen = 0;
+    for (label, sts) in statefulsets() {
+        if sts["spec"]["replicas"].as_u64().unwrap() < 2 {
+            continue;
+        }
+        seen += 1;
+        let spread = &sts["spec"]["template"]["spec"]["topologySpreadConstraints"];
+        let own = &sts["spec"]["selector"]["matchLabels"];
+        let by_zone = spread.as_array().into_iter().flatten().any(|c| {
+            c["topologyKey"] == "topology.kubernetes.io/zone"
+                && c["maxSkew"] == 1
+                && c["whenUnsatisfiable"] == "ScheduleAnyway"
+                && &c["labelSelector"]["matchLabels"] == own
+        });
+        assert!(by_zone, "{label}: {spread:#}");
+    }
+    assert!(seen >= 2, "no multi-member set to check");
+}

@@ -520,3 +520,212 @@ fn switching_to_blue_green_creates_a_new_rule_beside_the_old() {
         "ROLLING"
     );
 }
+
+/// Whether Terraform keeps the value the service was created with for `attribute`.
+fn ignored(service: &Value, attribute: &str) -> bool {
+    service["lifecycle"]["ignore_changes"]
+        .as_array()
+        .is_some_and(|l| l.iter().any(|a| a == attribute))
+}
+
+/// A release (an apply that changes the task definition) must leave the target groups to
+/// ECS. The provider refreshes the service's `load_balancer` from DescribeServices and sends
+/// UpdateService `loadBalancers` whenever that differs from the configuration, as the
+/// configuration writes it; once ECS's deployment has moved the live tasks (and reports the
+/// pair the other way round) that apply would name the live group as the one to deploy into,
+/// and the deployment would not alternate (hashicorp/terraform-provider-aws#45678). So the
+/// service's `load_balancer` is Terraform's only at creation, for blue/green and canary
+/// behind the load balancer, beside autoscaling's `desired_count`; rolling services and those
+/// without a load balancer keep theirs.
+#[test]
+fn a_release_leaves_the_target_groups_to_ecs() {
+    let yaml = stack(
+        "{ strategy: blue_green }",
+        "{ strategy: canary, canary_weight: 20 }",
+    )
+    .replace(
+        "  - name: api\n",
+        "  - name: api\n    autoscaling: { min: 2, max: 4, cpu_percent: 60 }\n",
+    );
+    let out = synth(&yaml);
+    for name in ["web", "api"] {
+        let service = must(&out, "aws_ecs_service", name);
+        // What the provider would read back after ECS's first deployment, if ECS reports the
+        // live group first: the pair swapped. Terraform would send the configuration's pair.
+        let mut swapped = service["load_balancer"].clone();
+        let lb = &mut swapped[0];
+        let primary = lb["target_group_arn"].take();
+        lb["target_group_arn"] = lb["advanced_configuration"]["alternate_target_group_arn"].take();
+        lb["advanced_configuration"]["alternate_target_group_arn"] = primary;
+        assert_ne!(swapped, service["load_balancer"], "{name}");
+        assert!(ignored(&service, "load_balancer"), "{name}: {service}");
+        // What the hold would let pass silently (a new container or port, no advanced
+        // configuration at ECS) fails the plan, where the planned value is ECS's: checked
+        // on those, never on which group is primary (ECS's to swap).
+        let postcondition = &service["lifecycle"]["postcondition"][0];
+        let condition = postcondition["condition"].as_str().unwrap();
+        let lb = &service["load_balancer"][0];
+        for check in [
+            format!("lb.container_name == {}", lb["container_name"]),
+            format!("lb.container_port == {}", lb["container_port"]),
+            "length(lb.advanced_configuration) > 0".to_string(),
+        ] {
+            assert!(condition.contains(&check), "{name}: {check}: {condition}");
+        }
+        assert!(condition.starts_with("${") && condition.contains("self.load_balancer"));
+        assert!(!condition.contains("target_group_arn"), "{condition}");
+        assert!(
+            postcondition["error_message"]
+                .as_str()
+                .unwrap()
+                .contains("infragen diff")
+        );
+        // Only that: the task definition, the strategy and the rest still reach ECS.
+        for kept in [
+            "task_definition",
+            "deployment_configuration",
+            "network_configuration",
+        ] {
+            assert!(!ignored(&service, kept), "{name}: {kept}");
+        }
+    }
+    assert!(ignored(
+        &must(&out, "aws_ecs_service", "api"),
+        "desired_count"
+    ));
+    assert!(!ignored(
+        &must(&out, "aws_ecs_service", "plain"),
+        "load_balancer"
+    ));
+    // Published through Service Connect only, or a worker: no load balancer to hold.
+    let headless = synth(&ecs_stack(
+        "bg",
+        "services:
+  - name: api
+    image: ghcr.io/acme/api:1.0.0
+    port: 8080
+    task: { cpu: 256, memory: 512 }
+    rollout: { strategy: blue_green }
+  - name: web
+    image: ghcr.io/acme/web:1.0.0
+    port: 3000
+    task: { cpu: 256, memory: 512 }
+    uses: [api]
+",
+    ));
+    for name in ["api", "web"] {
+        assert!(!ignored(
+            &must(&headless, "aws_ecs_service", name),
+            "load_balancer"
+        ));
+    }
+}
+
+/// `infragen diff --provider aws --env production --base <base> --blueprint <head>` (blueprint
+/// texts), its standard output.
+fn diff_text(base: &str, head: &str) -> String {
+    let t = tempfile::tempdir().unwrap();
+    let (b, h) = (t.path().join("base.yaml"), t.path().join("head.yaml"));
+    std::fs::write(&b, base).unwrap();
+    std::fs::write(&h, head).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(["diff", "--provider", "aws", "--env", "production"])
+        .arg("--base")
+        .arg(&b)
+        .arg("--blueprint")
+        .arg(&h)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn day2(file: &str) -> String {
+    std::fs::read_to_string(
+        crate::support::root()
+            .join("tests/fixtures/day2")
+            .join(file),
+    )
+    .unwrap()
+}
+
+/// What an apply cannot change because Terraform holds the service's load balancer, the diff
+/// says with the steps (tests/fixtures/day2 rollout chain): switching a running service from
+/// rolling gives ECS the alternate group, production rule and role through one
+/// `aws ecs update-service` between a targeted and a full apply; a new port on a service that
+/// stays blue/green or canary goes through rolling. A release (a new image) and switching back
+/// to rolling (whose load balancer Terraform sends) need no such step.
+#[test]
+fn diff_gives_the_steps_an_apply_cannot_take() {
+    let onto = diff_text(
+        &day2("rollout-0-base.yaml"),
+        &day2("rollout-1-blue-green.yaml"),
+    );
+    for (service, port) in [("web", 3000), ("api", 8080)] {
+        let note = onto
+            .lines()
+            .find(|l| l.contains(&format!("aws_ecs_service.{service}: switched from rolling")))
+            .unwrap_or_else(|| panic!("{service}: {onto}"));
+        assert!(
+            note.contains(&format!(
+                "terraform apply -target=aws_lb_listener_rule.{service}_production -target=aws_iam_role_policy_attachment.ecs_infrastructure -target=aws_ecs_task_definition.{service}`"
+            )),
+            "{note}"
+        );
+        // The command gives ECS exactly what the configuration holds, in the API's names.
+        let json = note
+            .split("--load-balancers '")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .unwrap_or_else(|| panic!("{note}"));
+        let lbs: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+        assert_eq!(
+            lbs,
+            serde_json::json!([{
+                "targetGroupArn": format!("<aws_lb_target_group.{service}.arn>"),
+                "containerName": service,
+                "containerPort": port,
+                "advancedConfiguration": {
+                    "alternateTargetGroupArn": format!("<aws_lb_target_group.{service}_alternate.arn>"),
+                    "productionListenerRule": format!("<aws_lb_listener_rule.{service}_production.arn>"),
+                    "roleArn": "<aws_iam_role.ecs_infrastructure.arn>",
+                },
+            }])
+        );
+        assert!(
+            note.contains(&format!(
+                "--service {service} --task-definition <aws_ecs_task_definition.{service}.arn>"
+            )),
+            "{note}"
+        );
+    }
+
+    let ports = diff_text(
+        &day2("rollout-1-blue-green.yaml"),
+        &day2("rollout-2-ports.yaml"),
+    );
+    for (service, from, to) in [("web", 3000, 3001), ("api", 8080, 8081)] {
+        assert!(
+            ports.contains(&format!(
+                "aws_ecs_service.{service}: its load balancer changes (container_port {from} → {to})"
+            )),
+            "{service}: {ports}"
+        );
+    }
+    assert!(ports.contains("Switch the service to `strategy: rolling` in the same change"));
+
+    let held = "Terraform ignores the `load_balancer` of a blue/green or canary service";
+    let back = diff_text(
+        &day2("rollout-2-ports.yaml"),
+        &day2("rollout-3-rolling.yaml"),
+    );
+    assert!(!back.contains(held), "{back}");
+    let release = day2("rollout-1-blue-green.yaml").replace("web:1.0.0", "web:1.1.0");
+    assert_ne!(release, day2("rollout-1-blue-green.yaml"));
+    let released = diff_text(&day2("rollout-1-blue-green.yaml"), &release);
+    assert!(
+        released.contains("aws_ecs_task_definition.web"),
+        "{released}"
+    );
+    assert!(!released.contains(held), "{released}");
+}

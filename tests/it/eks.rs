@@ -528,11 +528,15 @@ fn accelerated_node_pools_get_their_drivers() {
         );
         let out = infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production")
             .unwrap_or_else(|d| panic!("{size}: {d}"));
+        // The pool hosts the in-cluster `catalog`: a node group per zone, each on the AMI.
         let infra = module(&out, "infra");
-        assert_eq!(
-            infra["aws_eks_node_group.general"]["ami_type"], ami,
-            "{size}"
-        );
+        let groups: Vec<_> = (infra.iter())
+            .filter(|(k, _)| k.starts_with("aws_eks_node_group.general_"))
+            .collect();
+        assert_eq!(groups.len(), 2, "{size}");
+        for (_, g) in groups {
+            assert_eq!(g["ami_type"], ami, "{size}");
+        }
         let warned = out
             .notes
             .iter()

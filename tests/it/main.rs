@@ -28,6 +28,7 @@ mod doks;
 mod ecs;
 mod ecs_deployments;
 mod eks;
+mod eks_zones;
 mod errors;
 mod escape;
 mod examples;

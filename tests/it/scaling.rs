@@ -39,7 +39,8 @@ fn ignores(body: &Value, path: &str) -> bool {
 }
 
 /// The new user's EKS blueprint, its production pool `general` given `pool` (min, desired,
-/// max) instead of the 3/3/5 it has.
+/// max) instead of the 3/3/5 it has. The pool hosts the in-cluster `catalog-db`, so it is
+/// a node group per zone (us-east-1a, us-east-1b), each with its share of the figures.
 fn shop(pool: &str) -> String {
     let text = std::fs::read_to_string(root().join("tests/fixtures/new-user/shop-eks.yaml"))
         .unwrap()
@@ -72,14 +73,14 @@ fn a_fixed_size_node_pool_is_resized_by_the_apply() {
     )
     .unwrap();
     let groups = resources(&out, "infra", "aws_eks_node_group");
-    assert!(
-        !ignores(&groups[0], "scaling_config[0].desired_size"),
-        "{:#}",
-        groups[0]
-    );
+    for g in &groups {
+        assert!(!ignores(g, "scaling_config[0].desired_size"), "{g:#}");
+    }
     let text = diff_text("aws", &base, &head);
+    // Five nodes over two zones: 3 and 2 (were 2 and 1).
     assert!(
-        text.contains("scaling_config.desired_size: 3 → 5"),
+        text.contains("scaling_config.desired_size: 2 → 3")
+            && text.contains("scaling_config.desired_size: 1 → 2"),
         "{text}"
     );
     assert!(!text.contains("is not applied"), "{text}");
@@ -95,22 +96,25 @@ fn an_autoscaled_pool_says_what_its_new_bounds_need() {
         shop("min: 5, desired: 5, max: 8"),
     );
     let text = diff_text("aws", &base, &head);
+    // Per zone: 2/2/3 → 3/3/4 in us-east-1a, 1/1/2 → 2/2/4 in us-east-1b.
     assert!(
         text.contains(
-            "note: infra: aws_eks_node_group.general: scaling_config.desired_size 3 → 5 is not applied"
+            "note: infra: aws_eks_node_group.general_us_east_1a: scaling_config.desired_size 2 → 3 is not applied"
         ),
         "{text}"
     );
     assert!(
-        !text.contains("    scaling_config.desired_size: 3 → 5"),
+        !text.contains("    scaling_config.desired_size: 2 → 3"),
         "an ignored argument is no change of the running system: {text}"
     );
     assert!(
-        text.contains("min_size 3 → 5 fails while the group runs fewer than 5 nodes"),
+        text.contains("min_size 2 → 3 fails while the group runs fewer than 3 nodes")
+            && text.contains("min_size 1 → 2 fails while the group runs fewer than 2 nodes"),
         "{text}"
     );
     assert!(
-        text.contains("--scaling-config minSize=5,maxSize=8,desiredSize=5"),
+        text.contains("--scaling-config minSize=3,maxSize=4,desiredSize=3")
+            && text.contains("--scaling-config minSize=2,maxSize=4,desiredSize=2"),
         "{text}"
     );
 }

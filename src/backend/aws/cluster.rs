@@ -9,6 +9,7 @@ pub mod access;
 mod addons;
 pub mod fargate;
 pub mod nodes;
+pub mod zones;
 
 use crate::json;
 use crate::terraform::Json;

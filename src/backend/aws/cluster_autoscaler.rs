@@ -22,6 +22,7 @@
 use crate::json;
 
 use super::Ctx;
+use super::cluster::zones;
 use super::identity::{irsa_role, role_name};
 use crate::backend::helm;
 use crate::blueprint::types::Platform;
@@ -31,10 +32,12 @@ use crate::terraform::{Module, Ref, data, res};
 /// Its service account in `kube-system` (what the IRSA role trusts).
 pub const SA: &str = "cluster-autoscaler";
 
-/// Whether the output installs the autoscaler: EKS with managed nodes, and a pool that can
-/// change size.
+/// Whether the output installs the autoscaler: EKS with managed nodes, and a node group that
+/// can change size (a pool split per zone may have one even when `min` = `max`: `max: 2`
+/// over three zones is a fixed group in each of two zones, but `min: 1, max: 2` is a fixed
+/// one and one that may grow from 0).
 pub fn needed(ctx: &Ctx) -> bool {
-    ctx.platform == Some(Platform::Eks) && ctx.v.bp.node_pools.iter().any(|p| p.max > p.min)
+    ctx.platform == Some(Platform::Eks) && zones::groups(ctx).iter().any(|g| g.autoscaled())
 }
 
 fn role(ctx: &Ctx) -> String {
@@ -128,8 +131,17 @@ pub fn platform(ctx: &Ctx, m: &mut Module, version: &str, after: &Ref) {
                 "annotations": {"eks.amazonaws.com/role-arn": role.arn()},
             }},
             "extraArgs": {
-                // Node groups of one shape (say one per zone) grow and shrink together.
+                // Node groups of one shape grow and shrink together: a pool that hosts
+                // in-cluster data is one group per zone (`cluster/zones.rs`), and the
+                // autoscaler keeps their sizes even, as the AWS README asks of an
+                // "ASG-per-AZ" for EBS-backed pods. Groups count as alike when their nodes'
+                // labels match but for those it ignores; the zone's own labels that EKS
+                // (`topology.k8s.aws/zone-id`) and the EBS CSI node
+                // (`topology.ebs.csi.aws.com/zone`) put on nodes differ by zone, so they
+                // are ignored too (the chart repeats a flag for keys suffixed `_<n>`).
                 "balance-similar-node-groups": true,
+                "balancing-ignore-label_1": "topology.k8s.aws/zone-id",
+                "balancing-ignore-label_2": "topology.ebs.csi.aws.com/zone",
                 // Every service pod mounts an emptyDir at /tmp (read-only root file
                 // systems); with the default `true` no node running one is ever removed.
                 "skip-nodes-with-local-storage": false,

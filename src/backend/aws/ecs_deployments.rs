@@ -43,7 +43,7 @@ use super::Ctx;
 use super::edge;
 use super::iam::assume_role;
 use crate::blueprint::types::{Color, Service, Strategy};
-use crate::terraform::{Module, Ref, res};
+use crate::terraform::{Module, Ref, interp, res};
 
 /// Minutes the old revision keeps running after all production traffic moved, when
 /// `rollout.bake_minutes` gives none (ECS's `bakeTimeInMinutes`, which `BLUE_GREEN`
@@ -117,6 +117,60 @@ pub fn declare(ctx: &Ctx, m: &mut Module) {
 /// would show no difference and keep deploying blue/green, now without its second group.
 fn rolling(body: &mut Json) {
     body["deployment_configuration"] = json!({"strategy": "ROLLING"});
+}
+
+/// `lifecycle.ignore_changes` on the service's `load_balancer`: after creation the target
+/// groups are ECS's, as the production rule's weights are (`edge::production_rule`).
+///
+/// The provider (`internal/service/ecs/service.go`: the 6.x source after 6.33 reads so, and
+/// 5.100 did so on the wire against moto, docs/output.md "Releases") reads the
+/// service's `loadBalancers` from DescribeServices into state, and UpdateService sends
+/// `loadBalancers` only when that state differs from the configuration, and then sends the
+/// configuration's pair verbatim (primary as `targetGroupArn`, alternate as
+/// `alternateTargetGroupArn`). A release is an apply that changes the task definition; if
+/// ECS reports the pair its last deployment left (the live group first), the apply hands it
+/// back the pair as written, naming the group that holds the live tasks as the one to
+/// deploy into: hashicorp/terraform-provider-aws#45678 (open; reported on 6.24, the line
+/// pinned here), "Terraform triggered deployments do not alternate target groups", which
+/// console and CLI deployments do. Ignored, the apply sends what `aws ecs update-service
+/// --task-definition` sends (no load balancers), and ECS keeps the pair it tracks.
+///
+/// What the apply then cannot change is the load balancer itself: switching a running
+/// service from rolling (its advanced configuration), a new port or container. Rather than
+/// leave ECS on the old one silently, a postcondition refuses the plan: with the hold, the
+/// planned `load_balancer` is the one ECS reported, known at plan time, so `terraform plan`
+/// fails before anything is applied when it is not the blueprint's (container, port, an
+/// advanced configuration at all; not the target groups, which ECS swaps). `infragen diff`
+/// gives the steps (`diff::ecs_rollout`); a new service is created with all of it.
+/// <https://github.com/hashicorp/terraform-provider-aws/issues/45678>
+fn hold_load_balancer(body: &mut Json) {
+    let ignored = &mut body["lifecycle"]["ignore_changes"];
+    if !matches!(ignored, Json::Array(_)) {
+        *ignored = json!([]);
+    }
+    if let Json::Array(list) = ignored {
+        list.push(json!("load_balancer"));
+    }
+    let lb = &body["load_balancer"][0];
+    let (Some(container), Json::Number(port)) =
+        (lb["container_name"].as_str(), &lb["container_port"])
+    else {
+        return;
+    };
+    let container = container.to_string();
+    // `try(…, true)`: hashicorp/aws 5.x has no `advanced_configuration` (the mirror
+    // `scripts/tf-validate.sh` and moto use); the pinned 6.x has, as an empty list when ECS
+    // holds none.
+    let condition = format!(
+        "length(self.load_balancer) == 1 && alltrue([for lb in self.load_balancer : lb.container_name == \"{container}\" && lb.container_port == {port} && try(length(lb.advanced_configuration) > 0, true)])"
+    );
+    let name = body["name"].as_str().unwrap_or_default().to_string();
+    body["lifecycle"]["postcondition"] = json!([{
+        "condition": interp(&condition),
+        "error_message": format!(
+            "ECS runs service {name} with another load balancer configuration than container {container} on port {port} with an alternate target group and production rule. Terraform leaves a blue/green or canary service's load balancer to ECS after creation (hashicorp/terraform-provider-aws#45678), so this apply cannot change it: run `infragen diff` for the steps."
+        ),
+    }]);
 }
 
 /// The service's deployment configuration (and, behind the load balancer, its
@@ -211,6 +265,7 @@ pub fn configure(
         }
         // ECS assumes the role as it creates the service.
         depends.push(infrastructure_policy().address());
+        hold_load_balancer(body);
     } else if !published {
         ctx.note(format!(
             "service `{}`: blue/green without traffic to shift (no `routes`, no service `uses` it): ECS starts the new revision beside the old one and stops the old one {bake} minutes after the new one is healthy",

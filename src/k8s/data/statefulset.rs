@@ -232,6 +232,9 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
     }
     schedule_on(ctx, d.node_pool.as_deref(), &mut spec);
     spec.insert("affinity", anti_affinity(&d.name));
+    if d.replicas > 1 {
+        spec.insert("topologySpreadConstraints", zone_spread(&d.name));
+    }
 
     let mut pod_labels = labels(ctx, d);
     ctx.add_common_labels(&mut pod_labels);
@@ -275,6 +278,24 @@ pub fn lower<'c>(ctx: &'c Ctx, d: &'c DataService, docs: &mut Vec<Map<'c>>) {
     if d.mongo_replica_set() {
         docs.push(mongodb::replica_set_init(ctx, d));
     }
+}
+
+/// The replicas of a data service spread over the zones, as far as nodes allow. A member's
+/// volume is created in the zone of its first node (`WaitForFirstConsumer`) and keeps the
+/// pod there for good, so where the members first land decides whether the set survives a
+/// zone outage; the scheduler's built-in zone spreading allows a skew of 5
+/// (kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/, "Cluster-level
+/// default constraints"), which puts three members in one zone without a word. A skew of 1
+/// as a preference (`ScheduleAnyway`): a zone without a free node never leaves a member
+/// Pending. On EKS the pools that host data are a node group per zone
+/// (`backend/aws/cluster/zones.rs`); a cluster in one zone spreads trivially.
+fn zone_spread(app: &str) -> Vec<Map<'_>> {
+    vec![map! {
+        "maxSkew" => 1u32,
+        "topologyKey" => "topology.kubernetes.io/zone",
+        "whenUnsatisfiable" => "ScheduleAnyway",
+        "labelSelector" => map! {"matchLabels" => map! {"app" => app}},
+    }]
 }
 
 /// The exporter sidecar: it reads the server on localhost with the same credentials.

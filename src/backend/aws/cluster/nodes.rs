@@ -1,10 +1,11 @@
-//! EKS managed node groups, one per `node_pools` entry: a shared node IAM role, an EBS key
-//! the Auto Scaling service can use, and per pool a launch template (encrypted gp3 root
-//! volume, IMDSv2 only with a hop limit of 1) and the node group (private subnets, capacity
-//! type, labels, taints in EKS's enum spelling, rolling-update budget). The desired size of a
-//! group that can change size is ignored after creation so the cluster autoscaler is not
-//! fought (a fixed-size group keeps it, so a new size applies), and a replacement group is
-//! created before the old one goes.
+//! EKS managed node groups of the `node_pools`: a shared node IAM role, an EBS key the Auto
+//! Scaling service can use, and per pool a launch template (encrypted gp3 root volume,
+//! IMDSv2 only with a hop limit of 1) and its node groups — one across the private subnets,
+//! or one per zone for a pool that hosts in-cluster data on zonal EBS volumes (`zones.rs`) —
+//! with capacity type, labels, taints in EKS's enum spelling and rolling-update budget. The
+//! desired size of a group that can change size is ignored after creation so the cluster
+//! autoscaler is not fought (a fixed-size group keeps it, so a new size applies), and a
+//! replacement group is created before the old one goes.
 //!
 //! The hop limit of 1 keeps pods (one network hop further) away from the instance
 //! credentials: workloads that need AWS use IRSA (`identity.rs`); the CNI runs on the host
@@ -13,7 +14,8 @@
 use crate::json;
 use crate::tpl;
 
-use super::{cluster_name_ref, private_subnets};
+use super::cluster_name_ref;
+use super::zones::Group;
 use crate::backend::aws::Ctx;
 use crate::backend::aws::iam::assume_role;
 use crate::backend::aws::kms;
@@ -45,12 +47,7 @@ pub fn node_policy_attachments() -> Vec<String> {
 
 /// The node groups' addresses, for add-ons that need running nodes.
 pub fn node_groups(ctx: &Ctx) -> Vec<String> {
-    ctx.v
-        .bp
-        .node_pools
-        .iter()
-        .map(|p| res("aws_eks_node_group", &p.name).address())
-        .collect()
+    super::zones::addresses(ctx)
 }
 
 /// The node label carrying the pool's name. EKS's own `eks.amazonaws.com/nodegroup` holds the
@@ -152,17 +149,21 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             json!({"role": role.id(), "policy_arn": arn}),
         );
     }
+    let groups = super::zones::groups(ctx);
     for pool in &ctx.v.bp.node_pools {
-        node_group(ctx, pool, m);
+        launch_template(ctx, pool, m);
+    }
+    for group in &groups {
+        node_group(ctx, group, m);
     }
     ctx.mark("node_pools");
 }
 
-fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
+/// The pool's launch template, which all its node groups share (one template keeps the
+/// per-zone groups alike for the autoscaler's balancing: EKS labels each node with its
+/// template, `eks.amazonaws.com/sourceLaunchTemplateId`).
+fn launch_template(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
     let cluster = ctx.cluster_name();
-    let instance = ctx
-        .v
-        .size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
     let lt = res("aws_launch_template", &pool.name);
     let group_name = format!("{cluster}-{}", pool.name);
 
@@ -204,7 +205,20 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
             "tags": {"Name": &group_name},
         }),
     );
+}
 
+fn node_group(ctx: &Ctx, group: &Group, m: &mut Module) {
+    let cluster = ctx.cluster_name();
+    let pool = group.pool;
+    let instance = ctx
+        .v
+        .size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
+    let lt = res("aws_launch_template", &pool.name);
+    let group_name = match group.zone {
+        Some(zone) => format!("{cluster}-{}-{zone}", pool.name),
+        None => format!("{cluster}-{}", pool.name),
+    };
+    let f = m.file("nodes");
     let taints: Vec<_> = pool
         .taints
         .iter()
@@ -228,11 +242,11 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
         }
     }
     f.resource(
-        &res("aws_eks_node_group", &pool.name),
+        &res("aws_eks_node_group", &group.key),
         json!({
             "cluster_name": cluster_name_ref(),
             // A prefix, so a replacement group can exist beside the old one.
-            "node_group_name_prefix": format!("{}-", pool.name),
+            "node_group_name_prefix": &group.prefix,
             "node_role_arn": res("aws_iam_role", "nodes").arn(),
             // The cluster's version, by reference: a `cluster.version` bump updates the
             // control plane first, then the add-ons (read for the new version) and these
@@ -242,14 +256,14 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
             // version in order to update the cluster to a new Kubernetes version",
             // <https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterVersion.html>).
             "version": super::cluster().attr("version"),
-            "subnet_ids": private_subnets(ctx),
+            "subnet_ids": &group.subnets,
             "ami_type": ami_type(&instance),
             "instance_types": [instance],
             "capacity_type": if pool.spot { "SPOT" } else { "ON_DEMAND" },
             "scaling_config": {
-                "min_size": pool.min,
-                "desired_size": pool.desired.unwrap_or(pool.min),
-                "max_size": pool.max,
+                "min_size": group.min,
+                "desired_size": group.desired,
+                "max_size": group.max,
             },
             "update_config": {"max_unavailable_percentage": pool.max_unavailable_percent.unwrap_or(33)},
             "labels": labels,
@@ -257,7 +271,7 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
             "launch_template": {"id": lt.id(), "version": lt.attr("latest_version")},
             "node_repair_config": {"enabled": true},
             "tags": {"Name": group_name},
-            "lifecycle": lifecycle(pool),
+            "lifecycle": lifecycle(group),
             "depends_on": depends,
         }),
     );
@@ -269,8 +283,8 @@ fn node_group(ctx: &Ctx, pool: &NodePool, m: &mut Module) {
 /// never be applied — EKS refuses a `min_size` above the group's current desired size
 /// ("Minimum capacity 5 can't be greater than desired size 3", UpdateNodegroupConfig), and
 /// Terraform would send the new `min_size` beside the old desired size.
-fn lifecycle(pool: &NodePool) -> crate::terraform::Json {
-    if pool.max > pool.min {
+fn lifecycle(group: &Group) -> crate::terraform::Json {
+    if group.autoscaled() {
         json!({
             "create_before_destroy": true,
             "ignore_changes": ["scaling_config[0].desired_size"],
