@@ -132,8 +132,8 @@ pub fn from_secret_store(kind: Kind, flavor: Flavor, f: Field) -> bool {
 ///   require that you download a CA certificate in order to connect"
 ///   (docs.digitalocean.com/products/databases/valkey/how-to/connect/); and a `tlsCAFile`
 ///   replaces the trust store in most drivers, so it is given only where it is needed.
-/// - Not AWS: ElastiCache and Amazon MQ present publicly trusted certificates (Amazon Trust
-///   Services). RDS's `rds-ca-rsa2048-g1` is not publicly trusted either, but its bundle is
+/// - Not AWS: ElastiCache and Amazon MQ present publicly trusted certificates (AWS's own
+///   examples connect with `redis-cli --tls` and no CA file). RDS's `rds-ca-rsa2048-g1` is not publicly trusted either, but its bundle is
 ///   a download, not a Terraform attribute: docs/connections.md ("TLS trust") says what a
 ///   verifying client needs.
 pub fn trusts_provider_ca(kind: Kind, flavor: Flavor) -> bool {
