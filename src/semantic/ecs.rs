@@ -29,13 +29,23 @@
 
 use super::Checker;
 use crate::blueprint::types::{
-    Blueprint, ContainerHealthCheck, Deployment, Nat, Platform, TaskSize,
+    Blueprint, ContainerHealthCheck, Deployment, IngressClass, Nat, Platform, TaskSize,
 };
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     let ecs = c.provider == Provider::Aws && bp.platform() == Some(Platform::EcsFargate);
     if !ecs {
+        // The AWS Load Balancer Controller writes `load_balancer`'s health check and
+        // deregistration delay onto the target groups of an Ingress of class `alb`
+        // (k8s/service.rs): the same ELB limits hold.
+        if bp
+            .ingress
+            .as_ref()
+            .is_some_and(|i| i.class == IngressClass::Alb)
+        {
+            target_group(c, bp);
+        }
         return;
     }
     for (i, s) in bp.services.iter().enumerate() {
