@@ -408,7 +408,7 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
         let cilium =
             cilium || settings.is_some_and(|s| s.cni == infragen::blueprint::types::Cni::Cilium);
         let pod_cidr = settings.and_then(|s| s.pod_cidr.as_deref());
-        THE_POD_IP.with(|ip| ip.set(pod_cidr.map_or(POD_IP, |c| host_in(c))));
+        THE_POD_IP.with(|ip| ip.set(pod_cidr.map_or(POD_IP, host_in)));
         let k = bp.kubernetes.clone().unwrap_or_default();
         // With the Gateway API, Envoy's proxies take the traffic and ingress-nginx is absent.
         let gateway = bp
