@@ -36,13 +36,15 @@ use crate::catalog::Provider;
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     let ecs = c.provider == Provider::Aws && bp.platform() == Some(Platform::EcsFargate);
     if !ecs {
-        // The AWS Load Balancer Controller writes `load_balancer`'s health check and
-        // deregistration delay onto the target groups of an Ingress of class `alb`
-        // (k8s/service.rs): the same ELB limits hold.
-        if bp
-            .ingress
-            .as_ref()
-            .is_some_and(|i| i.class == IngressClass::Alb)
+        // Every `load_balancer` on AWS is an ALB (EKS: in front of ingress-nginx, or the
+        // AWS Load Balancer Controller's for an Ingress of class `alb`, which also writes
+        // the health check and deregistration delay onto its target groups,
+        // k8s/service.rs): the same ELB limits hold.
+        if c.provider == Provider::Aws
+            || bp
+                .ingress
+                .as_ref()
+                .is_some_and(|i| i.class == IngressClass::Alb)
         {
             target_group(c, bp);
         }

@@ -38,6 +38,7 @@ mod gateway;
 mod gateway_crds;
 mod golden;
 mod iam_role_names;
+mod idle_timeout;
 mod init_env;
 mod interpolations;
 mod issuers;

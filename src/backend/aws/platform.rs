@@ -105,6 +105,22 @@ fn alb_in_front_of_nginx(ctx: &Ctx) -> bool {
         && nginx_controller(ctx)
 }
 
+/// ingress-nginx's settings behind an ALB whose idle timeout is `t` seconds. The ALB reuses
+/// its connections to the controller until they idle for `t`, and AWS asks targets to keep
+/// them open longer, else a request races the target's close and the ALB answers 502
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout>):
+/// nginx's `keep-alive` (75 s by default) goes past `t`. A request the ALB keeps open for `t`
+/// (a WebSocket, a long poll) is cut by nginx after `proxy-read-timeout` /
+/// `proxy-send-timeout` of silence (60 s by default), so those wait `t` too.
+fn idle_config(t: u32) -> Json {
+    let proxy = t.max(60).to_string();
+    json!({
+        "keep-alive": (t + 5).max(75).to_string(),
+        "proxy-read-timeout": proxy.clone(),
+        "proxy-send-timeout": proxy,
+    })
+}
+
 /// With `ingress.gateway`, Envoy Gateway (not ingress-nginx) takes the traffic, and
 /// ingress-nginx is not installed whatever `kubernetes.ingress_controller` says.
 fn nginx_controller(ctx: &Ctx) -> bool {
@@ -465,6 +481,15 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
                     "config": {"use-forwarded-headers": "true"},
                 }}),
             );
+            if let Some(t) = ctx
+                .v
+                .bp
+                .load_balancer
+                .as_ref()
+                .and_then(|lb| lb.idle_timeout)
+            {
+                helm::merge_values(&mut body, json!({"controller": {"config": idle_config(t)}}));
+            }
         }
         if fargate {
             // Fargate only drops capabilities, never adds one, so the controller listens on
