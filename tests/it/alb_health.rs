@@ -383,3 +383,39 @@ fn an_alb_health_check_out_of_the_elb_limits_is_refused_on_eks() {
         .unwrap_err();
     assert!(err.contains("load_balancer.deregistration_delay"), "{err}");
 }
+
+/// EKS with ingress-nginx behind the ALB: the ALB's targets are the controller's pods, checked
+/// on its own `/healthz`. The blueprint's `load_balancer.health_check` timing and
+/// `deregistration_delay` were dropped there without a word; now they time and drain the
+/// controller's target group, and the path the check cannot use is named in a note.
+#[test]
+fn the_alb_in_front_of_ingress_nginx_takes_the_health_check_timing_and_drain() {
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let yaml = yaml.replacen(
+        "load_balancer:\n",
+        "load_balancer:\n  health_check: { path: /status, interval: 10, timeout: 4, unhealthy_threshold: 2 }\n  deregistration_delay: 15\n",
+        1,
+    );
+    let out =
+        infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production").unwrap();
+    let edge = resources(&out, "platform", "kubernetes_ingress_v1")
+        .into_iter()
+        .find(|r| r["metadata"]["name"] == "edge")
+        .unwrap();
+    let a = &edge["metadata"]["annotations"];
+    let get = |k: &str| a[format!("alb.ingress.kubernetes.io/{k}")].as_str();
+    assert_eq!(get("healthcheck-path"), Some("/healthz"));
+    assert_eq!(get("healthcheck-interval-seconds"), Some("10"));
+    assert_eq!(get("healthcheck-timeout-seconds"), Some("4"));
+    assert_eq!(get("unhealthy-threshold-count"), Some("2"));
+    assert_eq!(
+        get("target-group-attributes"),
+        Some("deregistration_delay.timeout_seconds=15")
+    );
+    let notes: Vec<String> = out.notes.iter().map(|n| n.to_string()).collect();
+    let notes = notes.join("\n");
+    assert!(
+        notes.contains("load_balancer.health_check") && notes.contains("/status"),
+        "{notes}"
+    );
+}

@@ -15,6 +15,7 @@ mod cli;
 mod cluster_autoscaler;
 mod collisions;
 mod connections;
+mod custom_kinds;
 mod data_volumes;
 mod day2;
 mod day2_k8s;

@@ -749,6 +749,35 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         "alb.ingress.kubernetes.io/healthcheck-path".into(),
         "/healthz".into(),
     );
+    // The blueprint's check times the controller's targets; its path and matcher would
+    // name the services' answers, which ingress-nginx's `/healthz` stands for here.
+    if let Some(h) = &lb.health_check {
+        let timing = [
+            ("healthcheck-interval-seconds", h.interval),
+            ("healthcheck-timeout-seconds", h.timeout),
+            ("healthy-threshold-count", h.healthy_threshold),
+            ("unhealthy-threshold-count", h.unhealthy_threshold),
+        ];
+        for (key, n) in timing {
+            if let Some(n) = n {
+                a.insert(
+                    format!("alb.ingress.kubernetes.io/{key}"),
+                    n.to_string().into(),
+                );
+            }
+        }
+        ctx.note(format!(
+            "load_balancer.health_check: behind ingress-nginx the ALB checks the controller's own `/healthz` (HTTPS, 200) in place of `{}`{}; its interval, timeout and thresholds apply, and the services are checked by their probes",
+            h.path,
+            h.matcher.as_deref().map(|m| format!(" answering {m}")).unwrap_or_default()
+        ));
+    }
+    if let Some(d) = lb.deregistration_delay {
+        a.insert(
+            "alb.ingress.kubernetes.io/target-group-attributes".into(),
+            format!("deregistration_delay.timeout_seconds={d}").into(),
+        );
+    }
     a.remove("alb.ingress.kubernetes.io/wafv2-acl-name");
     let f = m.file("edge");
     if lb.waf.is_some() {
@@ -946,5 +975,6 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     let mut pre = connections::secret_preconditions(ctx.v, &secrets, &made);
     pre.extend(super::connect::secret_values(ctx));
     pre.extend(super::edge::preconditions(ctx));
+    pre.extend(crate::backend::vpa::preconditions(ctx.v));
     connections::finish_preconditions(out, pre);
 }
