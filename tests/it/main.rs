@@ -40,6 +40,7 @@ mod gateway_crds;
 mod golden;
 mod iam_role_names;
 mod idle_timeout;
+mod ingress_class;
 mod init_env;
 mod interpolations;
 mod issuers;
