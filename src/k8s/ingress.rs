@@ -122,6 +122,26 @@ fn rules<'c>(
     out
 }
 
+const ALB: &str = "alb.ingress.kubernetes.io";
+
+/// Where one namespace's Ingress goes among the Ingresses of the ALB's IngressGroup (one per
+/// namespace, joined by the back-end's `group.name`). The controller evaluates the group's
+/// rules by `group.order` (smaller first), then by the Ingresses' namespace/name, then in
+/// each Ingress's order (longest path first, above): a catch-all `/` in namespace `app`
+/// would take `/console` of namespace `ops` when sorted first. The Ingress whose shortest
+/// path is longer goes first, so a prefix never shadows a longer path routed elsewhere
+/// (<https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#group.order>).
+fn group_order(services: &[&Workload]) -> String {
+    let shortest = services
+        .iter()
+        .flat_map(|s| &s.bp.routes)
+        .map(|r| r.path.len())
+        .min()
+        .unwrap_or(0);
+    // -1000 is the first place the controller accepts.
+    (-(shortest.min(1000) as i64)).to_string()
+}
+
 pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     let Some(ing) = ctx.bp.ingress.as_ref().filter(|i| i.enabled) else {
         return;
@@ -178,6 +198,7 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     annotations.extend(ctx.opts.ingress_annotations.clone());
     annotations.extend(ing.annotations.clone());
 
+    let several = by_ns.len() > 1;
     for (ns, services) in by_ns {
         let docs = files.at(&ctx.path(ns, "ingress"));
         let mut spec = map! {"ingressClassName" => class};
@@ -194,8 +215,12 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
             }),
         );
         let mut meta = ctx.meta(name, ns, Map::new());
+        let mut annotations = annotations.clone();
+        if class == "alb" && several {
+            annotations.insert(format!("{ALB}/group.order"), group_order(&services));
+        }
         if !annotations.is_empty() {
-            meta.insert("annotations", annotations.clone());
+            meta.insert("annotations", annotations);
         }
         docs.push(map! {
             "apiVersion" => "networking.k8s.io/v1",

@@ -8,6 +8,7 @@ mod action;
 mod addons;
 mod alb_certificate;
 mod alb_health;
+mod alb_ingress_group;
 mod autoscaling;
 mod cache;
 mod capacity;
