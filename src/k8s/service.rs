@@ -59,20 +59,25 @@ fn alb_health_check<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
     let mut a = Map::new();
     if let Some(h) = lb.and_then(|lb| lb.health_check.as_ref()) {
         a.insert(format!("{P}/healthcheck-path"), h.path.as_str());
+        // ECS's target-group defaults (aws/edge.rs) where the blueprint gives none, so the
+        // figures semantic/ecs.rs judged (a timeout below the interval) are the ones the ALB
+        // gets: the controller's own interval default is 15 s, not 30.
         let counts = [
-            ("healthcheck-interval-seconds", h.interval),
-            ("healthcheck-timeout-seconds", h.timeout),
-            ("healthy-threshold-count", h.healthy_threshold),
-            ("unhealthy-threshold-count", h.unhealthy_threshold),
+            ("healthcheck-interval-seconds", h.interval.unwrap_or(30)),
+            ("healthcheck-timeout-seconds", h.timeout.unwrap_or(5)),
+            ("healthy-threshold-count", h.healthy_threshold.unwrap_or(2)),
+            (
+                "unhealthy-threshold-count",
+                h.unhealthy_threshold.unwrap_or(3),
+            ),
         ];
         for (key, n) in counts {
-            if let Some(n) = n {
-                a.insert(format!("{P}/{key}"), n.to_string());
-            }
+            a.insert(format!("{P}/{key}"), n.to_string());
         }
-        if let Some(m) = &h.matcher {
-            a.insert(format!("{P}/success-codes"), m.as_str());
-        }
+        a.insert(
+            format!("{P}/success-codes"),
+            h.matcher.as_deref().unwrap_or("200"),
+        );
     } else {
         let probes = &s.bp.probes;
         let probe = [&probes.readiness, &probes.liveness]

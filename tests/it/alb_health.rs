@@ -335,7 +335,8 @@ fn an_alb_of_class_alb_checks_and_drains_targets_as_the_load_balancer_says() {
         assert_eq!(get("healthcheck-interval-seconds"), Some("15"), "{name}");
         assert_eq!(get("healthcheck-timeout-seconds"), Some("5"), "{name}");
         assert_eq!(get("unhealthy-threshold-count"), Some("3"), "{name}");
-        assert_eq!(get("healthy-threshold-count"), None, "{name}");
+        // Not given: ECS's target-group default, as the timeout was judged against.
+        assert_eq!(get("healthy-threshold-count"), Some("2"), "{name}");
         assert_eq!(get("success-codes"), Some("200-299"), "{name}");
         assert_eq!(
             get("target-group-attributes"),
@@ -367,6 +368,30 @@ fn an_alb_of_class_alb_checks_and_drains_targets_as_the_load_balancer_says() {
             ("ingest".to_string(), Some("/ready".to_string()))
         ]
     );
+}
+
+/// A timeout given without an interval was judged against ECS's default interval (30 s) but
+/// written alone, so the controller's default (15 s) applied: a timeout of 20 s, accepted at
+/// synth, is one the ELB API refuses (the timeout must be below the interval).
+#[test]
+fn a_health_check_timeout_alone_gets_the_interval_it_was_judged_against() {
+    let out = pipeline(|y| y.replace("interval: 15, timeout: 5", "timeout: 20")).unwrap();
+    let routed = routed_services(&out);
+    assert_eq!(routed.len(), 2);
+    for (name, svc) in routed {
+        let a = &svc["metadata"]["annotations"];
+        let n = |k: &str| -> u32 {
+            a[format!("alb.ingress.kubernetes.io/{k}").as_str()]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name}: no {k}"))
+                .parse()
+                .unwrap()
+        };
+        assert!(
+            n("healthcheck-timeout-seconds") < n("healthcheck-interval-seconds"),
+            "{name}"
+        );
+    }
 }
 
 /// What the controller would write onto the target groups is judged by the ELB's limits on
@@ -408,6 +433,8 @@ fn the_alb_in_front_of_ingress_nginx_takes_the_health_check_timing_and_drain() {
     assert_eq!(get("healthcheck-interval-seconds"), Some("10"));
     assert_eq!(get("healthcheck-timeout-seconds"), Some("4"));
     assert_eq!(get("unhealthy-threshold-count"), Some("2"));
+    // Not given: ECS's default, as the timeout was judged against.
+    assert_eq!(get("healthy-threshold-count"), Some("2"));
     assert_eq!(
         get("target-group-attributes"),
         Some("deregistration_delay.timeout_seconds=15")
