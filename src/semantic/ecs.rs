@@ -29,7 +29,7 @@
 
 use super::Checker;
 use crate::blueprint::types::{
-    Blueprint, ContainerHealthCheck, Deployment, IngressClass, Nat, Platform, TaskSize,
+    Blueprint, ContainerHealthCheck, Deployment, Nat, Platform, TaskSize,
 };
 use crate::catalog::Provider;
 
@@ -39,13 +39,9 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         // Every `load_balancer` on AWS is an ALB (EKS: in front of ingress-nginx, or the
         // AWS Load Balancer Controller's for an Ingress of class `alb`, which also writes
         // the health check and deregistration delay onto its target groups,
-        // k8s/service.rs): the same ELB limits hold.
-        if c.provider == Provider::Aws
-            || bp
-                .ingress
-                .as_ref()
-                .is_some_and(|i| i.class == IngressClass::Alb)
-        {
+        // k8s/service.rs): the same ELB limits hold. (`--provider kubernetes` creates no
+        // load balancer.)
+        if c.provider == Provider::Aws {
             target_group(c, bp);
         }
         return;
