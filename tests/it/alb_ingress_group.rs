@@ -108,3 +108,25 @@ fn routes_in_several_namespaces_share_one_alb_in_an_order_that_reaches_every_pat
         }
     }
 }
+
+/// One namespace, one Ingress: it keeps its implicit group, since moving an Ingress into a
+/// named IngressGroup makes the controller replace its ALB (a new DNS name) on the next
+/// apply of a running stack.
+#[test]
+fn a_single_alb_ingress_keeps_its_implicit_group() {
+    let path = root().join("tests/fixtures/new-user/pipeline-fargate.yaml");
+    let out = infragen::synthesize(
+        "pipeline.yaml",
+        &std::fs::read(path).unwrap(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap();
+    let ingresses: Vec<Value> = manifests(&out)
+        .into_iter()
+        .filter(|d| d["kind"] == "Ingress")
+        .collect();
+    assert_eq!(ingresses.len(), 1);
+    assert_eq!(annotation(&ingresses[0], "group.name"), None);
+    assert_eq!(annotation(&ingresses[0], "group.order"), None);
+}

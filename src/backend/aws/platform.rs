@@ -937,15 +937,6 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
         && let Some(lb) = &ctx.v.bp.load_balancer
     {
         opts.ingress_annotations = alb_annotations(ctx, lb);
-        // Routes in several namespaces make one Ingress per namespace, and the controller
-        // makes one ALB per Ingress unless they share an IngressGroup: two ALBs of one
-        // `load-balancer-name` (the second refused as a duplicate name), the hosts split
-        // between them. The group makes them one ALB, their identical annotations agreeing
-        // (<https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#ingressgroup>).
-        let group = opts.ingress_annotations["alb.ingress.kubernetes.io/load-balancer-name"]
-            .to_ascii_lowercase();
-        opts.ingress_annotations
-            .insert("alb.ingress.kubernetes.io/group.name".into(), group);
         // The ALB targets pod IPs from its nodes in the subnets the controller discovers
         // (tagged `kubernetes.io/role/elb`: public; `internal-elb`: private), outside the
         // cluster, so no namespace selector admits it: the routed services admit those
