@@ -8,6 +8,7 @@ pub mod digitalocean;
 pub mod helm;
 pub mod kubernetes;
 pub(crate) mod lint;
+pub mod vpa;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -122,6 +122,41 @@ fn rules<'c>(
     out
 }
 
+const ALB: &str = "alb.ingress.kubernetes.io";
+
+/// Routes in several namespaces make one Ingress per namespace, and the AWS Load Balancer
+/// Controller makes one ALB per Ingress unless they share an IngressGroup: two ALBs of one
+/// `load-balancer-name` (the second refused as a duplicate name), the hosts split between
+/// them. The group, named after the load balancer, makes them one ALB, their identical
+/// annotations agreeing
+/// (<https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#ingressgroup>).
+/// A single Ingress keeps its implicit group: moving it into a named one would make the
+/// controller replace its ALB (a new DNS name).
+fn group_name(ctx: &Ctx, annotations: &BTreeMap<String, String>) -> String {
+    annotations
+        .get(&format!("{ALB}/load-balancer-name"))
+        .map_or(ctx.bp.name.as_str(), String::as_str)
+        .to_ascii_lowercase()
+}
+
+/// Where one namespace's Ingress goes among the Ingresses of the ALB's IngressGroup
+/// ([`group_name`]). The controller evaluates the group's
+/// rules by `group.order` (smaller first), then by the Ingresses' namespace/name, then in
+/// each Ingress's order (longest path first, above): a catch-all `/` in namespace `app`
+/// would take `/console` of namespace `ops` when sorted first. The Ingress whose shortest
+/// path is longer goes first, so a prefix never shadows a longer path routed elsewhere
+/// (<https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#group.order>).
+fn group_order(services: &[&Workload]) -> String {
+    let shortest = services
+        .iter()
+        .flat_map(|s| &s.bp.routes)
+        .map(|r| r.path.len())
+        .min()
+        .unwrap_or(0);
+    // -1000 is the first place the controller accepts.
+    (-(shortest.min(1000) as i64)).to_string()
+}
+
 pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     let Some(ing) = ctx.bp.ingress.as_ref().filter(|i| i.enabled) else {
         return;
@@ -178,6 +213,7 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     annotations.extend(ctx.opts.ingress_annotations.clone());
     annotations.extend(ing.annotations.clone());
 
+    let several = by_ns.len() > 1;
     for (ns, services) in by_ns {
         let docs = files.at(&ctx.path(ns, "ingress"));
         let mut spec = map! {"ingressClassName" => class};
@@ -194,8 +230,14 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
             }),
         );
         let mut meta = ctx.meta(name, ns, Map::new());
+        let mut annotations = annotations.clone();
+        if class == "alb" && several {
+            let group = group_name(ctx, &annotations);
+            annotations.insert(format!("{ALB}/group.name"), group);
+            annotations.insert(format!("{ALB}/group.order"), group_order(&services));
+        }
         if !annotations.is_empty() {
-            meta.insert("annotations", annotations.clone());
+            meta.insert("annotations", annotations);
         }
         docs.push(map! {
             "apiVersion" => "networking.k8s.io/v1",

@@ -36,6 +36,14 @@ use crate::catalog::Provider;
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     let ecs = c.provider == Provider::Aws && bp.platform() == Some(Platform::EcsFargate);
     if !ecs {
+        // Every `load_balancer` on AWS is an ALB (EKS: in front of ingress-nginx, or the
+        // AWS Load Balancer Controller's for an Ingress of class `alb`, which also writes
+        // the health check and deregistration delay onto its target groups,
+        // k8s/service.rs): the same ELB limits hold. (`--provider kubernetes` creates no
+        // load balancer.)
+        if c.provider == Provider::Aws {
+            target_group(c, bp);
+        }
         return;
     }
     for (i, s) in bp.services.iter().enumerate() {

@@ -300,3 +300,149 @@ fn class_alb_without_a_load_balancer_is_refused_on_eks() {
     assert!(err.contains("`ingress.class`"), "{err}");
     assert!(err.contains("load_balancer"), "{err}");
 }
+
+/// A new user's EKS Fargate blueprint with `ingress.class: alb` and a `load_balancer` that
+/// says how targets are checked and drained.
+fn pipeline(edit: impl Fn(String) -> String) -> Result<infragen::Output, String> {
+    let path = root().join("tests/fixtures/new-user/pipeline-fargate.yaml");
+    let yaml = edit(std::fs::read_to_string(&path).unwrap());
+    infragen::synthesize(
+        "pipeline.yaml",
+        yaml.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .map_err(|d| d.to_string())
+}
+
+/// The AWS Load Balancer Controller makes one target group per routed Service and reads how
+/// to check and drain it from the Service's (else the Ingress's) annotations. The blueprint's
+/// `load_balancer.health_check` and `deregistration_delay` were dropped on EKS: every target
+/// group checked `GET /` (or the probe's path) every 15 s expecting exactly 200, and drained
+/// for 300 s — not what the blueprint says, and not what ECS's target groups do with it.
+#[test]
+fn an_alb_of_class_alb_checks_and_drains_targets_as_the_load_balancer_says() {
+    let out = pipeline(|y| y).unwrap();
+    let routed = routed_services(&out);
+    let names: Vec<&str> = routed.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(names, ["console", "ingest"]);
+    for (name, svc) in &routed {
+        let a = &svc["metadata"]["annotations"];
+        let get = |k: &str| a[format!("alb.ingress.kubernetes.io/{k}").as_str()].as_str();
+        // The ingest pods' readiness path is /ready: the load balancer's own path wins, as on
+        // ECS (edge.rs `target_group_body`).
+        assert_eq!(get("healthcheck-path"), Some("/healthz"), "{name}");
+        assert_eq!(get("healthcheck-interval-seconds"), Some("15"), "{name}");
+        assert_eq!(get("healthcheck-timeout-seconds"), Some("5"), "{name}");
+        assert_eq!(get("unhealthy-threshold-count"), Some("3"), "{name}");
+        // Not given: ECS's target-group default, as the timeout was judged against.
+        assert_eq!(get("healthy-threshold-count"), Some("2"), "{name}");
+        assert_eq!(get("success-codes"), Some("200-299"), "{name}");
+        assert_eq!(
+            get("target-group-attributes"),
+            Some("deregistration_delay.timeout_seconds=20"),
+            "{name}"
+        );
+    }
+    // Without `load_balancer.health_check` the pods' probe path is checked, as before.
+    let out = pipeline(|y| {
+        y.replace(
+            "  health_check: { path: /healthz, interval: 15, timeout: 5, unhealthy_threshold: 3, matcher: \"200-299\" }\n",
+            "",
+        )
+    })
+    .unwrap();
+    let paths: Vec<(String, Option<String>)> = routed_services(&out)
+        .iter()
+        .map(|(n, s)| {
+            let p = s["metadata"]["annotations"]["alb.ingress.kubernetes.io/healthcheck-path"]
+                .as_str()
+                .map(String::from);
+            (n.clone(), p)
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("console".to_string(), Some("/healthz".to_string())),
+            ("ingest".to_string(), Some("/ready".to_string()))
+        ]
+    );
+}
+
+/// A timeout given without an interval was judged against ECS's default interval (30 s) but
+/// written alone, so the controller's default (15 s) applied: a timeout of 20 s, accepted at
+/// synth, is one the ELB API refuses (the timeout must be below the interval).
+#[test]
+fn a_health_check_timeout_alone_gets_the_interval_it_was_judged_against() {
+    let out = pipeline(|y| y.replace("interval: 15, timeout: 5", "timeout: 20")).unwrap();
+    let routed = routed_services(&out);
+    assert_eq!(routed.len(), 2);
+    for (name, svc) in routed {
+        let a = &svc["metadata"]["annotations"];
+        let n = |k: &str| -> u32 {
+            a[format!("alb.ingress.kubernetes.io/{k}").as_str()]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name}: no {k}"))
+                .parse()
+                .unwrap()
+        };
+        assert!(
+            n("healthcheck-timeout-seconds") < n("healthcheck-interval-seconds"),
+            "{name}"
+        );
+    }
+}
+
+/// What the controller would write onto the target groups is judged by the ELB's limits on
+/// EKS too, not only on ECS: the controller would fail to reconcile the Ingress.
+#[test]
+fn an_alb_health_check_out_of_the_elb_limits_is_refused_on_eks() {
+    let err = pipeline(|y| y.replace("interval: 15, timeout: 5", "interval: 4, timeout: 5"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.contains("load_balancer.health_check.interval"), "{err}");
+    assert!(err.contains("load_balancer.health_check.timeout"), "{err}");
+    let err = pipeline(|y| y.replace("deregistration_delay: 20", "deregistration_delay: 4000"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(err.contains("load_balancer.deregistration_delay"), "{err}");
+}
+
+/// EKS with ingress-nginx behind the ALB: the ALB's targets are the controller's pods, checked
+/// on its own `/healthz`. The blueprint's `load_balancer.health_check` timing and
+/// `deregistration_delay` were dropped there without a word; now they time and drain the
+/// controller's target group, and the path the check cannot use is named in a note.
+#[test]
+fn the_alb_in_front_of_ingress_nginx_takes_the_health_check_timing_and_drain() {
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let yaml = yaml.replacen(
+        "load_balancer:\n",
+        "load_balancer:\n  health_check: { path: /status, interval: 10, timeout: 4, unhealthy_threshold: 2 }\n  deregistration_delay: 15\n",
+        1,
+    );
+    let out =
+        infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production").unwrap();
+    let edge = resources(&out, "platform", "kubernetes_ingress_v1")
+        .into_iter()
+        .find(|r| r["metadata"]["name"] == "edge")
+        .unwrap();
+    let a = &edge["metadata"]["annotations"];
+    let get = |k: &str| a[format!("alb.ingress.kubernetes.io/{k}")].as_str();
+    assert_eq!(get("healthcheck-path"), Some("/healthz"));
+    assert_eq!(get("healthcheck-interval-seconds"), Some("10"));
+    assert_eq!(get("healthcheck-timeout-seconds"), Some("4"));
+    assert_eq!(get("unhealthy-threshold-count"), Some("2"));
+    // Not given: ECS's default, as the timeout was judged against.
+    assert_eq!(get("healthy-threshold-count"), Some("2"));
+    assert_eq!(
+        get("target-group-attributes"),
+        Some("deregistration_delay.timeout_seconds=15")
+    );
+    let notes: Vec<String> = out.notes.iter().map(|n| n.to_string()).collect();
+    let notes = notes.join("\n");
+    assert!(
+        notes.contains("load_balancer.health_check") && notes.contains("/status"),
+        "{notes}"
+    );
+}

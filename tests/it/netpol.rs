@@ -9,7 +9,7 @@
 //! ingress-nginx controller in its namespace, cert-manager's HTTP-01 solver in every
 //! namespace with an Ingress, kube-dns in `kube-system`, Prometheus in the monitoring
 //! namespace, and an intruder in a namespace nobody names. Every pod gets an address in the
-//! pod network (10.244.0.0/16).
+//! pod network (10.244.0.0/16, or an existing cluster's `providers.kubernetes.pod_cidr`).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -41,7 +41,7 @@ impl Pod {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             ports: ports.to_vec(),
-            ip: POD_IP,
+            ip: pod_ip(),
             metrics: None,
         }
     }
@@ -60,6 +60,18 @@ static JOB_CHECKS: std::sync::Mutex<[usize; 2]> = std::sync::Mutex::new([0, 0]);
 static CILIUM_CHECKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 const POD_IP: Ipv4Addr = Ipv4Addr::new(10, 244, 3, 7);
+
+thread_local! {
+    /// The address of the modelled pods in the blueprint being checked: [`POD_IP`], or on an
+    /// existing cluster with its own pod network (`providers.kubernetes.pod_cidr`, e.g. GKE's
+    /// `10.52.0.0/14`) an address in it — the policies tell the pod network from the rest
+    /// (the admission webhook admits only addresses outside it).
+    static THE_POD_IP: std::cell::Cell<Ipv4Addr> = const { std::cell::Cell::new(POD_IP) };
+}
+
+fn pod_ip() -> Ipv4Addr {
+    THE_POD_IP.with(std::cell::Cell::get)
+}
 
 struct Model {
     policies: Vec<Value>,
@@ -254,7 +266,7 @@ fn workload_pods(docs: &[Value]) -> Vec<Pod> {
             namespace: d["metadata"]["namespace"].as_str().unwrap().into(),
             labels: labels_of(&template["metadata"]["labels"]),
             ports,
-            ip: POD_IP,
+            ip: pod_ip(),
             metrics: template["metadata"]["annotations"]["prometheus.io/port"]
                 .as_str()
                 .and_then(|p| p.parse().ok()),
@@ -391,6 +403,12 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
         let bp = infragen::blueprint::load("x", bytes, env)
             .unwrap()
             .blueprint;
+        let existing = label.contains("--provider kubernetes");
+        let settings = bp.providers.kubernetes.as_ref().filter(|_| existing);
+        let cilium =
+            cilium || settings.is_some_and(|s| s.cni == infragen::blueprint::types::Cni::Cilium);
+        let pod_cidr = settings.and_then(|s| s.pod_cidr.as_deref());
+        THE_POD_IP.with(|ip| ip.set(pod_cidr.map_or(POD_IP, host_in)));
         let k = bp.kubernetes.clone().unwrap_or_default();
         // With the Gateway API, Envoy's proxies take the traffic and ingress-nginx is absent.
         let gateway = bp
@@ -792,7 +810,7 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
                 namespace: ns.into(),
                 labels,
                 ports: vec![port],
-                ip: POD_IP,
+                ip: pod_ip(),
                 metrics: Some(port),
             };
             if let Some(prom) = &prometheus {

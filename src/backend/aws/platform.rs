@@ -105,6 +105,22 @@ fn alb_in_front_of_nginx(ctx: &Ctx) -> bool {
         && nginx_controller(ctx)
 }
 
+/// ingress-nginx's settings behind an ALB whose idle timeout is `t` seconds. The ALB reuses
+/// its connections to the controller until they idle for `t`, and AWS asks targets to keep
+/// them open longer, else a request races the target's close and the ALB answers 502
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout>):
+/// nginx's `keep-alive` (75 s by default) goes past `t`. A request the ALB keeps open for `t`
+/// (a WebSocket, a long poll) is cut by nginx after `proxy-read-timeout` /
+/// `proxy-send-timeout` of silence (60 s by default), so those wait `t` too.
+fn idle_config(t: u32) -> Json {
+    let proxy = t.max(60).to_string();
+    json!({
+        "keep-alive": (t + 5).max(75).to_string(),
+        "proxy-read-timeout": proxy.clone(),
+        "proxy-send-timeout": proxy,
+    })
+}
+
 /// With `ingress.gateway`, Envoy Gateway (not ingress-nginx) takes the traffic, and
 /// ingress-nginx is not installed whatever `kubernetes.ingress_controller` says.
 fn nginx_controller(ctx: &Ctx) -> bool {
@@ -465,6 +481,15 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
                     "config": {"use-forwarded-headers": "true"},
                 }}),
             );
+            if let Some(t) = ctx
+                .v
+                .bp
+                .load_balancer
+                .as_ref()
+                .and_then(|lb| lb.idle_timeout)
+            {
+                helm::merge_values(&mut body, json!({"controller": {"config": idle_config(t)}}));
+            }
         }
         if fargate {
             // Fargate only drops capabilities, never adds one, so the controller listens on
@@ -724,6 +749,38 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         "alb.ingress.kubernetes.io/healthcheck-path".into(),
         "/healthz".into(),
     );
+    // The blueprint's check times the controller's targets; its path and matcher would
+    // name the services' answers, which ingress-nginx's `/healthz` stands for here.
+    if let Some(h) = &lb.health_check {
+        // ECS's defaults where the blueprint gives none (the figures semantic/ecs.rs judged;
+        // the controller's own interval default is 15 s).
+        let timing = [
+            ("healthcheck-interval-seconds", h.interval.unwrap_or(30)),
+            ("healthcheck-timeout-seconds", h.timeout.unwrap_or(5)),
+            ("healthy-threshold-count", h.healthy_threshold.unwrap_or(2)),
+            (
+                "unhealthy-threshold-count",
+                h.unhealthy_threshold.unwrap_or(3),
+            ),
+        ];
+        for (key, n) in timing {
+            a.insert(
+                format!("alb.ingress.kubernetes.io/{key}"),
+                n.to_string().into(),
+            );
+        }
+        ctx.note(format!(
+            "load_balancer.health_check: behind ingress-nginx the ALB checks the controller's own `/healthz` (HTTPS, 200) in place of `{}`{}; its interval, timeout and thresholds apply, and the services are checked by their probes",
+            h.path,
+            h.matcher.as_deref().map(|m| format!(" answering {m}")).unwrap_or_default()
+        ));
+    }
+    if let Some(d) = lb.deregistration_delay {
+        a.insert(
+            "alb.ingress.kubernetes.io/target-group-attributes".into(),
+            format!("deregistration_delay.timeout_seconds={d}").into(),
+        );
+    }
     a.remove("alb.ingress.kubernetes.io/wafv2-acl-name");
     let f = m.file("edge");
     if lb.waf.is_some() {
@@ -921,5 +978,6 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     let mut pre = connections::secret_preconditions(ctx.v, &secrets, &made);
     pre.extend(super::connect::secret_values(ctx));
     pre.extend(super::edge::preconditions(ctx));
+    pre.extend(crate::backend::vpa::preconditions(ctx.v));
     connections::finish_preconditions(out, pre);
 }

@@ -485,7 +485,8 @@ pub fn manifests(ctx: &Ctx, shared: &Shared, out: &mut Output) {
             .map(|(db, ns, _)| format!("{ns}/{}", k8s::spaces_secret(&db))),
     );
     let made = connections::made(&shared.creds, &made);
-    let pre = connections::secret_preconditions(ctx.v, &secrets, &made);
+    let mut pre = connections::secret_preconditions(ctx.v, &secrets, &made);
+    pre.extend(crate::backend::vpa::preconditions(ctx.v));
     connections::finish_preconditions(out, pre);
     for n in k8s::notes(ctx.v, opts) {
         ctx.note(n);

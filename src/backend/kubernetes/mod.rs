@@ -102,6 +102,20 @@ pub fn synth(v: &Validated) -> Output {
         &[crate::wiring::Kind::Table, crate::wiring::Kind::Bucket],
     ));
 
+    // The Ingresses are written for ingress-nginx: an ALB Ingress needs what only the AWS
+    // back-end knows (the load balancer's certificate, scheme and IP targets — the
+    // controller refuses instance targets behind ClusterIP Services).
+    if let Some(ing) = v.bp.ingress.as_ref()
+        && ing.enabled
+        && ing.gateway.is_none()
+        && ing.class == crate::blueprint::types::IngressClass::Alb
+    {
+        out.notes.push(Note::warning(
+            "ingress-class",
+            "`ingress.class: alb`: --provider kubernetes writes the Ingresses with class `nginx` (an ALB Ingress needs the certificate, scheme and IP targets of `load_balancer`, which only --provider aws writes); the cluster must run ingress-nginx, or synthesize for aws",
+        ));
+    }
+
     let present: Vec<&'static str> = super::parts(v.bp)
         .into_iter()
         .filter(|(name, n)| *n > 0 && CLOUD_PARTS.contains(name))
