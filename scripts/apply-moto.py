@@ -391,6 +391,51 @@ def patch_moto():
     )
 
 
+    from moto.eks import responses as eks
+
+    create_cluster = eks.EKSResponse.create_cluster
+
+    def create_cluster_with_access(self):
+        # AWS answers CreateCluster and DescribeCluster with the cluster's accessConfig
+        # (authenticationMode, bootstrapClusterCreatorAdminPermissions); moto drops it, so
+        # the provider reads an empty access_config and plans to replace the cluster
+        # (`bootstrap_cluster_creator_admin_permissions` forces it) on every later plan.
+        result = create_cluster(self)
+        asked = self._get_param("accessConfig") or {}
+        cluster = self.eks_backend.clusters[self._get_param("name")]
+        cluster.access_config = {
+            "authenticationMode": asked.get("authenticationMode", "CONFIG_MAP"),
+            "bootstrapClusterCreatorAdminPermissions": asked.get(
+                "bootstrapClusterCreatorAdminPermissions", True
+            ),
+        }
+        # The same for its upgradePolicy (EXTENDED when none is given): read back empty,
+        # the next plan updates it, and moto's UpdateClusterConfig answer carries no
+        # `update`, on which the provider crashes (aws 5.100, eks/cluster.go:819).
+        cluster.upgrade_policy = self._get_param("upgradePolicy") or {"supportType": "EXTENDED"}
+        return result
+
+    eks.EKSResponse.create_cluster = create_cluster_with_access
+    print("moto patch: an EKS cluster keeps the accessConfig and upgradePolicy it was created with")
+
+    from moto.ec2.models import security_groups as ec2_sg
+
+    modify_rules = ec2_sg.SecurityGroupBackend.modify_security_group_rules
+
+    def modify_security_group_rules(self, group_id, rules):
+        # A rule of every protocol (IpProtocol -1) covers all ports and AWS takes it without
+        # FromPort/ToPort (ModifySecurityGroupRules, SecurityGroupRuleRequest); moto asks
+        # for both ports whatever the protocol.
+        for rule in rules.values():
+            if str(rule.get("IpProtocol")) == "-1":
+                rule.setdefault("FromPort", -1)
+                rule.setdefault("ToPort", -1)
+        return modify_rules(self, group_id, rules)
+
+    ec2_sg.SecurityGroupBackend.modify_security_group_rules = modify_security_group_rules
+    print("moto patch: ModifySecurityGroupRules takes a rule of every protocol without ports")
+
+
 def serve(host, port):
     patch_moto()
     sys.stdout.flush()

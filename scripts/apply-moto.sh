@@ -27,8 +27,10 @@
 # process, and printed (apply-moto.py patch_moto): every RDS instance gets a resource id of
 # its own (moto gives all one, so the provider cannot read a read replica back), a
 # replication group gets its NumCacheClusters members and they exist as cache clusters (the
-# provider reads the first one), and PutBucketLogging reads the target bucket's policy as
-# IAM does.
+# provider reads the first one), PutBucketLogging reads the target bucket's policy as
+# IAM does, an EKS cluster keeps the accessConfig and upgradePolicy it was created with (a
+# day-2 plan replaced it, or crashed the provider), and ModifySecurityGroupRules takes a
+# rule of every protocol without ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

@@ -541,3 +541,37 @@ fn diff_warns_before_switching_back_to_rolling() {
     );
     assert!(!onto.contains("→ ROLLING: if ECS"), "{onto}");
 }
+
+/// A release of services deploying blue/green and canary behind the load balancer
+/// (tests/fixtures/day2 rollout chain: rollout-4-release.yaml after rollout-1-blue-green.yaml,
+/// applied on moto): a new image changes their task definitions and nothing else — not the
+/// load balancer Terraform leaves to ECS — so neither service's postcondition can fail the
+/// plan and ECS runs the deployment between its two target groups. A release that touched
+/// the held `load_balancer` would be refused at plan (the diff says so).
+#[test]
+fn a_release_of_a_blue_green_service_changes_only_its_task_definition() {
+    let dir = crate::support::root().join("tests/fixtures/day2");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let text = diff_text(
+        &read("rollout-1-blue-green.yaml"),
+        &read("rollout-4-release.yaml"),
+    );
+    let mut changed: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            ["+ added", "~ changed", "- removed", "> moved"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .collect();
+    changed.sort_unstable();
+    assert_eq!(
+        changed,
+        [
+            "~ changed infra: aws_ecs_task_definition.api",
+            "~ changed infra: aws_ecs_task_definition.web",
+        ],
+        "{text}"
+    );
+    assert!(!text.contains("postcondition"), "{text}");
+}
