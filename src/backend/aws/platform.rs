@@ -474,11 +474,21 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         );
         if alb_in_front_of_nginx(ctx) {
             // Reached only through the ALB; client addresses arrive in X-Forwarded-For.
+            // nginx reads it with `real_ip_recursive on`, walking it from the right past
+            // the addresses `proxy-real-ip-cidr` trusts: the chart's `0.0.0.0/0` trusts
+            // every entry, so nginx kept the leftmost one, which the client writes itself,
+            // and counted `limit-rpm`, `whitelist-source-range` and the access log against
+            // an address of the client's choosing. The ALB's nodes are in the VPC: trusting
+            // it alone leaves the address the ALB appended.
+            let mut config = json!({"use-forwarded-headers": "true"});
+            if let Some(net) = &ctx.v.bp.network {
+                config["proxy-real-ip-cidr"] = json!(&net.cidr);
+            }
             helm::merge_values(
                 &mut body,
                 json!({"controller": {
                     "service": {"type": "ClusterIP"},
-                    "config": {"use-forwarded-headers": "true"},
+                    "config": config,
                 }}),
             );
             if let Some(t) = ctx
