@@ -1626,7 +1626,8 @@ pub struct Service {
     /// them, so no cycles); drives network policies, security groups,
     /// least-privilege IAM and the connection variables the workload gets (`<NAME>_HOST`,
     /// `<NAME>_PORT`, … see `crate::wiring`). An item is a component's name, or
-    /// `{ name, env_prefix }` to rename the variables' prefix.
+    /// `{ name, env_prefix, env }` to rename the variables' prefix and give single values
+    /// extra names (`env: { DB_MASTER_HOST: host }`).
     #[serde(default)]
     pub uses: Vec<Use>,
     /// Service account (default: one per service named after it).
@@ -1699,13 +1700,18 @@ pub struct ExtraContainer {
 }
 
 /// One component a service uses: written as its name (`ledger-db`) or as a mapping that
-/// renames the prefix of its connection variables (`{ name: ledger-db, env_prefix: DB }`).
+/// renames the prefix of its connection variables (`{ name: ledger-db, env_prefix: DB }`)
+/// and gives single values extra names (`env: { DB_MASTER_HOST: host }`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Use {
     /// The component's name (`databases[].name`, `caches[].name`, …).
     pub name: String,
     /// Prefix of the connection variables (default: the name in upper snake case).
     pub env_prefix: Option<String>,
+    /// Extra variable names for single connection values: variable name → field in lower
+    /// snake case (`DB_MASTER_HOST: host`), each with the same source as the generated
+    /// variable it copies (`crate::wiring::alias`).
+    pub env: BTreeMap<String, String>,
 }
 
 impl Service {
@@ -1787,6 +1793,7 @@ impl From<&str> for Use {
         Use {
             name: name.to_string(),
             env_prefix: None,
+            env: BTreeMap::new(),
         }
     }
 }
@@ -1800,11 +1807,20 @@ struct UseDetail {
     /// Prefix of its connection variables, upper snake case (`DB` gives `DB_HOST`, …).
     #[serde(default)]
     env_prefix: Option<String>,
+    /// Extra names for single connection values, for applications that read names of
+    /// their own: variable name (upper snake case) → field (lower snake case: `host`,
+    /// `replica_host`, `port`, `database`, `url`, `username`, `password`, `auth_token`,
+    /// `ca_file`, `table`, `bucket`, `region`, `endpoint`, `access_key_id`,
+    /// `secret_access_key`), e.g. `{ DB_MASTER_HOST: host, DB_NAME: database }`. Each gets
+    /// exactly the source of the generated variable it copies (`<PREFIX>_HOST`, …): a plain
+    /// value stays plain, a credential stays a reference to the same secret and key.
+    #[serde(default)]
+    env: BTreeMap<String, String>,
 }
 
-/// A component the service uses: its name, or `{ name, env_prefix }` to rename the prefix of
-/// its connection variables (`ledger-db` gives `LEDGER_DB_HOST`; `env_prefix: DB` gives
-/// `DB_HOST`).
+/// A component the service uses: its name, or `{ name, env_prefix, env }` to rename the
+/// prefix of its connection variables (`ledger-db` gives `LEDGER_DB_HOST`; `env_prefix: DB`
+/// gives `DB_HOST`) and give single values extra names (`env: { DB_MASTER_HOST: host }`).
 #[allow(dead_code)]
 #[derive(JsonSchema)]
 #[serde(untagged)]
@@ -1830,7 +1846,7 @@ impl<'de> Deserialize<'de> for Use {
         impl<'de> serde::de::Visitor<'de> for V {
             type Value = Use;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a component name or a mapping with `name` and `env_prefix`")
+                f.write_str("a component name or a mapping with `name`, `env_prefix` and `env`")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Use, E> {
                 Ok(Use::from(v))
@@ -1840,6 +1856,7 @@ impl<'de> Deserialize<'de> for Use {
                 Ok(Use {
                     name: d.name,
                     env_prefix: d.env_prefix,
+                    env: d.env,
                 })
             }
         }

@@ -80,7 +80,18 @@ pub(crate) fn env<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
             out.push(e);
         }
     }
+    // `uses[].env`: copies of finished entries under other names, the same source each.
+    wiring::alias::copy(s.bp, &mut out, env_name, |e, var| {
+        e.clone().with("name", var.to_string())
+    });
     out
+}
+
+fn env_name<'a>(e: &'a Map) -> &'a str {
+    match e.get("name") {
+        Some(super::yaml::Y::Str(n)) => n,
+        _ => "",
+    }
 }
 
 fn literal<'c>(var: String, value: String) -> Map<'c> {

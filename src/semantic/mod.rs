@@ -25,6 +25,7 @@ mod quantities;
 mod references;
 mod routes;
 mod schedulable;
+mod use_env;
 pub mod versions;
 mod windows;
 mod workers;
@@ -77,6 +78,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     check_provider(&mut c, bp);
     network::check(&mut c, bp);
     references::check(&mut c, bp);
+    use_env::check(&mut c, bp);
     routes::check(&mut c, bp);
     workers::check(&mut c, bp);
     jobs::check(&mut c, bp);

@@ -562,7 +562,7 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
 
 /// An environment variable name (or prefix) in the portable spelling: `A-Z`, `0-9`, `_`,
 /// not starting with a digit.
-fn env_name(s: &str) -> bool {
+pub(super) fn env_name(s: &str) -> bool {
     s.bytes()
         .next()
         .is_some_and(|b| b.is_ascii_uppercase() || b == b'_')

@@ -18,6 +18,8 @@
 //! where their values come from (Terraform references, in-cluster Service DNS names, a
 //! Secret the output makes exist), and [`Precondition`] lists what no output can make.
 
+pub mod alias;
+
 use crate::blueprint::types::{Blueprint, DatabaseEngine, Service, upper_snake};
 
 /// The kind of a used component.

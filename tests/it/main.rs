@@ -60,6 +60,7 @@ mod spaces;
 mod support;
 mod templates;
 mod tls_trust;
+mod use_env;
 mod versions;
 mod week2;
 mod workloads;

@@ -304,13 +304,25 @@ pub(super) fn wired<'a>(ctx: &Ctx<'a>, s: &'a Service) -> Vec<(Binding<'a>, Reso
             ),
         ));
     }
-    connect::bindings(ctx, s)
+    let mut list: Vec<(Binding, Resolved)> = connect::bindings(ctx, s)
         .into_iter()
         .filter_map(|b| {
             let r = connect::resolve(ctx, &b, connect::In::Infra)?;
             Some((b, r))
         })
-        .collect()
+        .collect();
+    // `uses[].env`: the same value or `valueFrom` under another name.
+    crate::wiring::alias::copy(
+        s,
+        &mut list,
+        |(b, _)| &b.var,
+        |(b, r), var| {
+            let mut b = b.clone();
+            b.var = var.to_string();
+            (b, r.clone())
+        },
+    );
+    list
 }
 
 /// The execution role (pull the image, write the log group, read the service's secrets) and

@@ -1,0 +1,250 @@
+//! Extra names for connection values (`uses[].env`, [`crate::wiring::alias`]): each must name
+//! a field the component gives on this target, be a variable name, and be the container's
+//! only variable of that name. An alias copies the finished entry of the generated variable
+//! it names, so one that had nothing to copy would silently be missing in the container:
+//! every such case is refused here, at the alias.
+
+use std::collections::BTreeMap;
+
+use super::Checker;
+use super::references::env_name;
+use crate::analysis::{DataKind, runs_in_cluster};
+use crate::blueprint::types::{Blueprint, Deployment, Service};
+use crate::catalog::Provider;
+use crate::diagnostic::one_of;
+use crate::wiring::{self, Field, Flavor, Kind};
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    let workloads = (bp.services.iter().enumerate())
+        .map(|(i, s)| (format!("services[{i}]"), s))
+        .chain((bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod())));
+    for (path, s) in workloads {
+        if s.uses.iter().all(|u| u.env.is_empty()) {
+            continue;
+        }
+        workload(c, bp, &path, s);
+    }
+}
+
+/// Where component `name` of `kind` runs for `provider`, as the back-ends decide it
+/// (`k8s::connect::bindings`, `backend::aws::connect`); `None` when the output does not
+/// create it, so it gives no variables.
+fn flavor(provider: Provider, bp: &Blueprint, name: &str, kind: Kind) -> Option<Flavor> {
+    let managed = match provider {
+        Provider::Aws => Some(Flavor::Aws),
+        Provider::Digitalocean => Some(Flavor::DigitalOcean),
+        Provider::Kubernetes => None,
+    };
+    let data = |kind: DataKind, deployment: Option<Deployment>| {
+        let deployment = deployment?;
+        if runs_in_cluster(provider, kind, deployment) {
+            // Every in-cluster server has a credentials Secret (`k8s::data::plan`).
+            Some(Flavor::InCluster { auth: true })
+        } else {
+            managed
+        }
+    };
+    match kind {
+        Kind::Database(_) => data(
+            DataKind::Database,
+            bp.databases
+                .iter()
+                .find(|d| d.name == name)
+                .map(|d| d.deployment),
+        ),
+        Kind::Cache => data(
+            DataKind::Cache,
+            bp.caches
+                .iter()
+                .find(|d| d.name == name)
+                .map(|d| d.deployment),
+        ),
+        Kind::Queue => data(
+            DataKind::Queue,
+            bp.queues
+                .iter()
+                .find(|d| d.name == name)
+                .map(|d| d.deployment),
+        ),
+        Kind::Table => (provider == Provider::Aws).then_some(Flavor::Aws),
+        Kind::Bucket => managed,
+        Kind::Service => Some(Flavor::InCluster { auth: false }),
+        Kind::Secret => None,
+    }
+}
+
+fn workload(c: &mut Checker, bp: &Blueprint, path: &str, s: &Service) {
+    let provider = c.provider;
+    let all = wiring::bindings(bp, s, |name, kind| flavor(provider, bp, name, kind));
+    let given: Vec<String> = wiring::without_own(s, all.clone())
+        .into_iter()
+        .map(|b| b.var)
+        .collect();
+    // Every name the container already has, with where it comes from.
+    let mut taken: BTreeMap<String, String> = BTreeMap::new();
+    for b in &all {
+        taken.insert(b.var.clone(), format!("`uses: {}` gives it", b.component));
+    }
+    for k in s.env.keys() {
+        taken.insert(k.clone(), "`env` sets it".into());
+    }
+    for e in &s.secret_env {
+        taken.insert(e.name.clone(), "`secret_env` sets it".into());
+    }
+    for (j, u) in s.uses.iter().enumerate() {
+        let Some(kind) = wiring::kind_of(bp, &u.name) else {
+            continue; // `references` refuses the unknown component.
+        };
+        for (var, name) in &u.env {
+            let at = format!("{path}.uses[{j}].env.{var}");
+            if kind == Kind::Secret {
+                c.error(
+                    &at,
+                    format!(
+                        "`{}` is a secret: its keys are its variables (`{}_<KEY>`), it has no connection fields to copy",
+                        u.name,
+                        u.prefix()
+                    ),
+                )
+                .help = Some(format!(
+                    "read a key under another name with `secret_env: [{{ name: {var}, secret: {}, key: … }}]`",
+                    u.name
+                ));
+                continue;
+            }
+            let fl = flavor(provider, bp, &u.name, kind);
+            // The fields this component gives here, by their generated variables.
+            let has: Vec<Field> = Field::ALL
+                .into_iter()
+                .filter(|f| {
+                    let source = [u.prefix().as_str(), "_", f.suffix()].concat();
+                    all.iter().any(|b| b.component == u.name && b.var == source)
+                })
+                .collect();
+            let names: Vec<String> = has.iter().map(|f| f.name()).collect();
+            let Some(field) = Field::parse(name) else {
+                let all_names: Vec<String> = Field::ALL.iter().map(|f| f.name()).collect();
+                let d = c.error(&at, format!("unknown connection field `{name}`"));
+                *d = d
+                    .clone()
+                    .expected(format!(
+                        "a field of `{}`: {}",
+                        u.name,
+                        one_of(names.iter().map(String::as_str))
+                    ))
+                    .suggest(name, all_names.iter().map(String::as_str));
+                continue;
+            };
+            if !env_name(var) {
+                key_error(
+                    c,
+                    &at,
+                    var,
+                    format!("`{var}` is not an environment variable name"),
+                )
+                .expected = Some(
+                    "upper-case letters, digits and `_`, starting with a letter or `_` (e.g. `DB_MASTER_HOST`)"
+                        .into(),
+                );
+                continue;
+            }
+            let source = [u.prefix().as_str(), "_", field.suffix()].concat();
+            if !has.contains(&field) {
+                let why = missing_why(bp, provider, &u.name, kind, field, fl);
+                let d = c.error(&at, format!("`{}` gives no `{name}` here: {why}", u.name));
+                d.expected = Some(format!(
+                    "a field `{}` gives: {}",
+                    u.name,
+                    one_of(names.iter().map(String::as_str))
+                ));
+                d.help = Some(format!("drop `{var}`, or give `{}` what it lacks", u.name));
+                continue;
+            }
+            if !given.contains(&source) {
+                // `wiring::without_own`: the service's own value wins, and one credential
+                // of its own makes all of the component's credentials its own.
+                let why = if s.env.contains_key(&source)
+                    || s.secret_env.iter().any(|e| e.name == source)
+                {
+                    "which the service sets itself".to_string()
+                } else {
+                    format!(
+                        "which the service leaves out because it sets another credential of `{}` itself",
+                        u.name
+                    )
+                };
+                let d = c.error(
+                    &at,
+                    format!(
+                        "`{var}` would copy `{source}`, {why}: there is no generated value to copy"
+                    ),
+                );
+                d.help = Some(format!(
+                    "set `{var}` the way the service sets `{source}` (in `env` or `secret_env`)"
+                ));
+                continue;
+            }
+            if let Some(from) = taken.get(var) {
+                key_error(
+                    c,
+                    &at,
+                    var,
+                    format!("the container already has a variable `{var}`: {from}"),
+                )
+                .help = Some(format!(
+                    "give the copy of `{source}` another name, or drop the other `{var}`"
+                ));
+                continue;
+            }
+            taken.insert(
+                var.clone(),
+                format!("`uses[{j}].env` already names `{source}` so"),
+            );
+        }
+    }
+}
+
+/// Why component `name` gives no `field` on this target.
+fn missing_why(
+    bp: &Blueprint,
+    provider: Provider,
+    name: &str,
+    kind: Kind,
+    field: Field,
+    fl: Option<Flavor>,
+) -> String {
+    let Some(fl) = fl else {
+        return format!(
+            "the output for `--provider {}` does not create it, so it gives no variables",
+            provider.name()
+        );
+    };
+    match field {
+        Field::ReplicaHost if matches!(kind, Kind::Database(_)) => {
+            "it has no read replica in this environment (`replicas: 0`, or it runs in the cluster)"
+                .into()
+        }
+        Field::Database
+            if matches!(kind, Kind::Database(_)) && !wiring::names_a_database(bp, name, fl) =>
+        {
+            "RDS creates a MySQL instance's database only from `database_name`, and it has none"
+                .into()
+        }
+        _ => "it has no such value on this provider".into(),
+    }
+}
+
+/// An error about the name of an alias (`at` is `….env.<var>`): positioned at the key, not
+/// at the field it maps to.
+fn key_error<'c>(
+    c: &'c mut Checker,
+    at: &str,
+    var: &str,
+    message: String,
+) -> &'c mut crate::diagnostic::Diagnostic {
+    let map = at.strip_suffix(&format!(".{var}")).unwrap_or(at);
+    let span = c.loaded.key_span(map, var);
+    c.problems
+        .push(crate::diagnostic::Diagnostic::new(format!("`{at}`: {message}")).at(span));
+    c.problems.last_mut().expect("just pushed")
+}
