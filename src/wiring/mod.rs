@@ -14,6 +14,9 @@
 //! | secret | `_<KEY>` per key of the secret | all of them |
 //! | service | `_HOST`, `_PORT`, `_URL` (`http://…`): its Kubernetes Service, or its ECS Service Connect alias | none |
 //!
+//! `uses[].env` gives single values further names, each a copy of a generated variable's
+//! finished entry ([`alias`]).
+//!
 //! This module decides *which* variables a service gets ([`bindings`]); each back-end decides
 //! where their values come from (Terraform references, in-cluster Service DNS names, a
 //! Secret the output makes exist), and [`Precondition`] lists what no output can make.
