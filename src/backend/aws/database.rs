@@ -282,6 +282,20 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             ));
         }
     }
+    if crate::wiring::rds_ca::bundle(&ctx.region).is_none()
+        && dbs.iter().any(|d| !ctx.v.users_of(&d.name).is_empty())
+    {
+        // `wiring::with_known_cas`: the clients get no `_CA_FILE` and a URL without
+        // `sslrootcert`.
+        ctx.note(crate::diagnostic::Note::warning(
+            "rds-ca-unknown",
+            format!(
+                "infragen holds no RDS CA bundle for {}: the clients of {} get no CA file, so a driver that verifies the server (node-postgres, which reads `sslmode=require` as `verify-full`) fails until it is given https://truststore.pki.rds.amazonaws.com/{0}/{0}-bundle.pem",
+                ctx.region,
+                dbs.iter().map(|d| format!("`{}`", d.name)).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
     // The rest run in the cluster, where the manifests lower them (EKS).
     if ctx.v.bp.databases.len() == dbs.len() + in_cluster(ctx) {
         ctx.mark("databases");
