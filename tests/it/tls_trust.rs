@@ -737,6 +737,19 @@ fn ecs_tasks_using_rds_trust_its_ca() {
     }
 }
 
+/// On ECS the CA writer's container name is taken: a blueprint container of that name would
+/// make the task definition hold two (RegisterTaskDefinition refuses duplicates).
+#[test]
+fn the_ca_writers_name_is_reserved_on_ecs() {
+    let clash = RDS_USERS.replace("name: log-shipper", "name: infragen-ca-files");
+    let err = crate::support::synth_aws("acme", &crate::support::ecs_stack("acme", &clash))
+        .expect_err("a container named like the CA writer was accepted");
+    assert!(
+        err.contains("sidecars[0].name") && err.contains("already named `infragen-ca-files`"),
+        "{err}"
+    );
+}
+
 /// Every vendored bundle trusts its region's CAs on the catalog's date, and covers the CA
 /// infragen gives RDS instances; a region without one gets no CA file, with a warning.
 #[test]

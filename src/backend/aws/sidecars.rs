@@ -123,7 +123,7 @@ fn definition(
 }
 
 /// The name of the container that writes the task's CA files ([`ca_writer`]).
-pub const CA_WRITER: &str = "infragen-ca-files";
+pub const CA_WRITER: &str = wiring::CA_WRITER;
 
 /// The task volume holding the CA files (a Fargate bind mount: no `host`, the task's own
 /// ephemeral storage, gone with the task).
