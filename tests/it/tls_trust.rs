@@ -609,21 +609,28 @@ fn check_rds_trust_in_tasks(label: &str, out: &infragen::Output) -> usize {
                     writer["logConfiguration"], c["logConfiguration"],
                     "{where_}: {w} logs beside the app"
                 );
-                // It writes the file from a variable holding a bundle that trusts the CA.
-                let script = writer["command"].to_string();
-                assert!(
-                    script.contains(&format!("> {path}")),
-                    "{where_}: {w} does not write {path}: {script}"
-                );
-                let pem = writer["environment"]
+                // Run it as ECS would (`entryPoint` + `command`, its `environment`), with a
+                // scratch directory standing for the volume: the file it leaves trusts the CA.
+                let scratch = tempfile::tempdir().unwrap();
+                let root = scratch.path().to_str().unwrap();
+                let argv: Vec<String> = writer["entryPoint"]
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .find(|e| script.contains(&format!("${}", s(&e["name"]))))
-                    .map(|e| s(&e["value"]))
-                    .unwrap_or_else(|| panic!("{where_}: {w} writes no variable: {script}"));
+                    .chain(writer["command"].as_array().into_iter().flatten())
+                    .map(|a| s(a).replace(dir, root))
+                    .collect();
+                let mut run = std::process::Command::new(&argv[0]);
+                run.args(&argv[1..]);
+                for e in writer["environment"].as_array().into_iter().flatten() {
+                    run.env(s(&e["name"]), s(&e["value"]));
+                }
+                let status = run.status().unwrap();
+                assert!(status.success(), "{where_}: {w} failed: {argv:?}");
+                let written = std::fs::read_to_string(path.replace(dir, root))
+                    .unwrap_or_else(|e| panic!("{where_}: {w} leaves no {path}: {e}"));
                 assert!(
-                    trusts_rds(pem, &region, ca),
+                    trusts_rds(&written, &region, ca),
                     "{where_}: {w} writes a bundle that does not trust {ca} of {region}"
                 );
                 checked += 1;

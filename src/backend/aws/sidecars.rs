@@ -149,11 +149,12 @@ const CA_BUNDLE_VAR: &str = "RDS_CA_BUNDLE";
 ///   `dependsOn` `SUCCESS` (allowed only on a non-essential container,
 ///   <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html>).
 /// - Hardened like the app (read-only root filesystem, no privilege, every capability
-///   dropped, the app's log group) but as user 0: on Fargate a bind-mount volume is created
-///   "owned by root with 0755 permissions"
-///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html>), and
-///   only its owner may write to it without `CAP_DAC_OVERRIDE`, which is dropped. The files
-///   are written 0644, so the app's own (non-root) user reads them.
+///   dropped, the app's log group) but as user 0: "By default, the volume permissions are set
+///   to 0755 and the owner as root"
+///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html>;
+///   github.com/aws/containers-roadmap/issues/938: "ECS mounts it as writable only by
+///   root"), and only its owner may write to it without `CAP_DAC_OVERRIDE`, which is
+///   dropped. The files are written 0644, so the app's own (non-root) user reads them.
 pub fn ca_writer(app: &Json, components: &[&str], pem: &str) -> Json {
     let script: Vec<String> = components
         .iter()
