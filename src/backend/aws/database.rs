@@ -431,7 +431,8 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         // <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html>).
         "allow_major_version_upgrade": true,
         "apply_immediately": APPLY_IMMEDIATELY,
-        "ca_cert_identifier": "rds-ca-rsa2048-g1",
+        // The CA whose region bundle the clients get (`wiring::rds_ca`).
+        "ca_cert_identifier": crate::wiring::rds_ca::CA_IDENTIFIER,
         "performance_insights_enabled": pi,
         "monitoring_interval": 60,
         "monitoring_role_arn": monitoring.arn(),
@@ -503,7 +504,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             "iam_database_authentication_enabled": true,
             "auto_minor_version_upgrade": true,
             "apply_immediately": APPLY_IMMEDIATELY,
-            "ca_cert_identifier": "rds-ca-rsa2048-g1",
+            "ca_cert_identifier": crate::wiring::rds_ca::CA_IDENTIFIER,
             "performance_insights_enabled": pi,
             "monitoring_interval": 60,
             "monitoring_role_arn": monitoring.arn(),
