@@ -101,9 +101,22 @@ pub fn copy<T: Clone>(
 mod tests {
     use super::*;
 
+    /// Fails to compile when `Field` gains a variant: add it to `Field::ALL` too, or
+    /// `uses[].env` would refuse it as unknown.
+    fn listed(f: Field) -> bool {
+        use Field::*;
+        match f {
+            Host | ReplicaHost | Port | Database | Url | Table | Bucket | Region | Endpoint
+            | Username | Password | AuthToken | AccessKeyId | SecretAccessKey | CaFile => {
+                Field::ALL.contains(&f)
+            }
+        }
+    }
+
     #[test]
     fn names_round_trip() {
         for f in Field::ALL {
+            assert!(listed(f));
             assert_eq!(Field::parse(&f.name()), Some(f));
         }
         assert_eq!(Field::parse("replica_host"), Some(Field::ReplicaHost));
