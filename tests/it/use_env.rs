@@ -409,3 +409,175 @@ fn an_alias_of_a_variable_the_service_sets_itself_is_refused() {
         "username } }]",
     );
 }
+
+/// A stack with one component of every kind `api` can use, for `provider` on `cluster`.
+fn every_kind(cluster: &str, mongo: bool) -> String {
+    let mongo_db = if mongo {
+        "  - { name: mongo, engine: mongodb, size: medium, storage: { size_gb: 50 }, deployment: in_cluster }\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"name: shop
+providers:
+  aws: {{ region: us-east-1 }}
+  digitalocean: {{ region: nyc1 }}
+  kubernetes: {{}}
+state:
+  bucket: shop-terraform-state-{{env}}
+network:
+  cidr: 10.0.0.0/16
+  zones: [us-east-1a, us-east-1b]
+  nat: single
+  subnets:
+    public: [10.0.0.0/24, 10.0.1.0/24]
+    private: [10.0.10.0/24, 10.0.11.0/24]
+    database: [10.0.20.0/24, 10.0.21.0/24]
+{cluster}
+databases:
+  - {{ name: pg, engine: postgres, size: medium, storage: {{ size_gb: 50 }}, replicas: 1 }}
+  - {{ name: my, engine: mysql, size: medium, storage: {{ size_gb: 50 }} }}
+{mongo_db}caches:
+  - {{ name: cache, engine: redis, size: small }}
+queues:
+  - {{ name: mq, engine: rabbitmq, size: small }}
+tables:
+  - {{ name: orders, partition_key: {{ name: id, type: S }} }}
+buckets:
+  - {{ name: files }}
+services:
+  - name: web
+    image: ghcr.io/example/web:1.0.0
+    port: 8080
+  - name: api
+    image: ghcr.io/example/api:1.0.0
+    port: 8080
+    uses:
+USES
+environments:
+  production: {{}}
+"#
+    )
+}
+
+const FIELDS: [&str; 15] = [
+    "host",
+    "replica_host",
+    "port",
+    "database",
+    "url",
+    "table",
+    "bucket",
+    "region",
+    "endpoint",
+    "username",
+    "password",
+    "auth_token",
+    "access_key_id",
+    "secret_access_key",
+    "ca_file",
+];
+
+/// `uses` entries giving each of `components` an alias `X_<COMPONENT>_<FIELD>` per field
+/// `keep` accepts.
+fn uses_with(components: &[&str], keep: impl Fn(&str) -> bool) -> String {
+    components
+        .iter()
+        .map(|c| {
+            let env: Vec<String> = FIELDS
+                .iter()
+                .map(|f| (format!("X_{}_{}", c.to_uppercase(), f.to_uppercase()), f))
+                .filter(|(a, _)| keep(a))
+                .map(|(a, f)| format!("{a}: {f}"))
+                .collect();
+            format!("      - {{ name: {c}, env: {{ {} }} }}\n", env.join(", "))
+        })
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+}
+
+/// The app container's variables (`env`; on ECS `environment` and `secrets`).
+fn app_variables(out: &infragen::Output, ecs: bool) -> Vec<Value> {
+    if ecs {
+        let defs = task_containers(out, "api");
+        let app = defs.iter().find(|d| d["name"] == "api").unwrap();
+        let mut all = app["environment"].as_array().cloned().unwrap_or_default();
+        all.extend(app["secrets"].as_array().cloned().unwrap_or_default());
+        return all;
+    }
+    let docs = manifests(out);
+    let d = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "api")
+        .expect("the api Deployment");
+    d["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// What validation accepts is exactly what the back-end gives: an alias is refused if and
+/// only if the container lacks the generated variable it would copy, and an accepted one
+/// reads the same source — for every field of every kind of component, on every platform.
+#[test]
+fn an_alias_is_accepted_exactly_where_its_variable_exists() {
+    let eks = "cluster: { platform: eks, version: \"1.35\", addons: [coredns, kube-proxy, vpc-cni, aws-ebs-csi-driver] }\nnode_pools:\n  - { name: general, size: medium, min: 2, desired: 2, max: 5 }";
+    let ecs = "cluster: { platform: ecs_fargate }";
+    let all = ["pg", "my", "mongo", "cache", "mq", "orders", "files", "web"];
+    let without_mongo = ["pg", "my", "cache", "mq", "orders", "files", "web"];
+    for (label, provider, cluster, components, is_ecs) in [
+        ("EKS", Provider::Aws, eks, &all[..], false),
+        ("ECS", Provider::Aws, ecs, &without_mongo[..], true),
+        ("DOKS", Provider::Digitalocean, eks, &all[..], false),
+        ("kubernetes", Provider::Kubernetes, eks, &all[..], false),
+    ] {
+        let base = every_kind(cluster, !is_ecs);
+        let every = base.replace("USES", &uses_with(components, |_| true));
+        let err = infragen::synthesize("s.yaml", every.as_bytes(), provider, "production")
+            .map(|_| ())
+            .expect_err("some fields are always absent (a database's `table`)")
+            .to_string();
+        let refused: Vec<String> = err
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .map(|l| {
+                let at = l
+                    .find(".env.X_")
+                    .unwrap_or_else(|| panic!("not an alias error: {l}"));
+                let rest = &l[at + 5..];
+                rest[..rest.find('`').unwrap()].to_string()
+            })
+            .collect();
+        let text = base.replace(
+            "USES",
+            &uses_with(components, |a| !refused.iter().any(|r| r == a)),
+        );
+        let out = infragen::synthesize("s.yaml", text.as_bytes(), provider, "production")
+            .unwrap_or_else(|d| panic!("{label}: {d}"));
+        let vars = Value::Array(app_variables(&out, is_ecs));
+        let mut accepted = 0;
+        for c in components {
+            for f in FIELDS {
+                let generated = format!("{}_{}", c.to_uppercase(), f.to_uppercase());
+                let alias = format!("X_{generated}");
+                let what = format!("{label}: {alias}");
+                if refused.contains(&alias) {
+                    assert!(
+                        !has(&vars, &generated),
+                        "{what} refused, but {generated} exists"
+                    );
+                    assert!(!has(&vars, &alias), "{what}");
+                } else {
+                    assert!(
+                        has(&vars, &generated),
+                        "{what} accepted, but no {generated}"
+                    );
+                    assert_eq!(source(&vars, &alias), source(&vars, &generated), "{what}");
+                    accepted += 1;
+                }
+            }
+        }
+        assert!(accepted > 20, "{label}: only {accepted} accepted");
+    }
+}
