@@ -2,7 +2,8 @@
 //! a field the component gives on this target, be a variable name, and be the container's
 //! only variable of that name. An alias copies the finished entry of the generated variable
 //! it names, so one that had nothing to copy would silently be missing in the container:
-//! every such case is refused here, at the alias.
+//! every such case is refused here, at the alias. A component listed twice is refused too:
+//! only its first entry counts.
 
 use std::collections::BTreeMap;
 
@@ -19,10 +20,32 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .map(|(i, s)| (format!("services[{i}]"), s))
         .chain((bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod())));
     for (path, s) in workloads {
+        twice(c, &path, s);
         if s.uses.iter().all(|u| u.env.is_empty()) {
             continue;
         }
         workload(c, bp, &path, s);
+    }
+}
+
+/// A component listed twice: the workload gets its variables once, from the first entry
+/// (`wiring::bindings`), so a second entry's `env_prefix` — and the variables its `env`
+/// would copy — would silently be missing.
+fn twice(c: &mut Checker, path: &str, s: &Service) {
+    for (j, u) in s.uses.iter().enumerate() {
+        if let Some(first) = s.uses[..j].iter().position(|x| x.name == u.name) {
+            c.error(
+                &format!("{path}.uses[{j}]"),
+                format!(
+                    "`{}` is already listed at `uses[{first}]`: a workload gets one set of variables per component",
+                    u.name
+                ),
+            )
+            .help = Some(format!(
+                "keep one entry for `{}`, with its `env_prefix` and all its `env` names",
+                u.name
+            ));
+        }
     }
 }
 

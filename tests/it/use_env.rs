@@ -581,3 +581,27 @@ fn an_alias_is_accepted_exactly_where_its_variable_exists() {
         assert!(accepted > 20, "{label}: only {accepted} accepted");
     }
 }
+
+/// The workload gets a component's variables once, from its first entry: a second entry's
+/// `env_prefix` and `env` would silently be missing, so the second entry is refused.
+#[test]
+fn a_component_listed_twice_is_refused() {
+    let text = eks().replacen(
+        &format!("    uses: [{USE}]"),
+        "    uses:\n      - notes-db\n      - { name: notes-db, env_prefix: DB, env: { WRITER: host } }",
+        1,
+    );
+    let (code, err) = synth_cli(&text, "aws");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("`notes-db` is already listed at `uses[0]`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&position(
+            &text,
+            "{ name: notes-db, env_prefix: DB, env: { WRITER"
+        )),
+        "{err}"
+    );
+}
