@@ -114,6 +114,14 @@ fn qurable_api_reads_the_writer_and_the_database_name_from_the_database() {
         // The database's own name, not a second hard-coded copy.
         assert_eq!(source(e, "DB_NAME"), source(e, "DB_DATABASE"), "{env}");
         assert!(!has(&app["secrets"], "DB_MASTER_HOST"));
+        // TypeORM's `slaves` read DB_REPLICA_HOST: the replica in production; staging has
+        // none, so reads go to the primary rather than to an unset host (localhost).
+        let replica = entry(e, "DB_REPLICA_HOST")["value"].clone();
+        if env == "production" {
+            assert_eq!(replica, "${aws_db_instance.db_replica.address}");
+        } else {
+            assert_eq!(source(e, "DB_REPLICA_HOST"), source(e, "DB_HOST"));
+        }
     }
     // The blueprint no longer spells the name itself.
     let text = std::fs::read_to_string(&path).unwrap();
