@@ -253,7 +253,18 @@ fn missing_why(
             "RDS creates a MySQL instance's database only from `database_name`, and it has none"
                 .into()
         }
-        _ => "it has no such value on this provider".into(),
+        Field::CaFile => format!(
+            "only a managed database whose provider signs its server certificate with its own CA gives one (RDS PostgreSQL and MySQL, DigitalOcean databases){}",
+            if matches!(fl, Flavor::InCluster { .. }) {
+                ", and it runs in the cluster"
+            } else {
+                ""
+            }
+        ),
+        _ if matches!(fl, Flavor::InCluster { .. }) => {
+            "it runs in the cluster here, where it has no such value".into()
+        }
+        _ => "a component of its kind has no such value on this provider".into(),
     }
 }
 

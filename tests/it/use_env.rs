@@ -613,3 +613,20 @@ fn a_component_listed_twice_is_refused() {
         "{err}"
     );
 }
+
+/// `ca_file` where the database runs in the cluster: refused with the reason.
+#[test]
+fn a_ca_file_of_an_in_cluster_database_is_refused() {
+    let text = format!(
+        "name: notes\nproviders:\n  kubernetes: {{}}\ndatabases:\n  - {{ name: notes-db, engine: postgres }}\n{}environments:\n  production: {{}}\n",
+        service("")
+    )
+    .replacen("DB_PASS: password", "DB_CA: ca_file", 1);
+    let (code, err) = synth_cli(&text, "kubernetes");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("`notes-db` gives no `ca_file` here") && err.contains("runs in the cluster"),
+        "{err}"
+    );
+    assert!(err.contains(&position(&text, "ca_file")), "{err}");
+}
