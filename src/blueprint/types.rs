@@ -1798,7 +1798,8 @@ impl From<&str> for Use {
     }
 }
 
-/// A used component whose connection variables get another prefix.
+/// A used component whose connection variables get another prefix, or single values extra
+/// names.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct UseDetail {
@@ -1815,7 +1816,38 @@ struct UseDetail {
     /// exactly the source of the generated variable it copies (`<PREFIX>_HOST`, …): a plain
     /// value stays plain, a credential stays a reference to the same secret and key.
     #[serde(default)]
+    #[schemars(schema_with = "use_env_schema")]
     env: BTreeMap<String, String>,
+}
+
+/// The field names `uses[].env` takes: the wiring layer's `Field`s, in its order (a unit
+/// test there keeps the two equal; the blueprint layer does not depend on wiring).
+pub const USE_ENV_FIELDS: [&str; 15] = [
+    "host",
+    "replica_host",
+    "port",
+    "database",
+    "url",
+    "table",
+    "bucket",
+    "region",
+    "endpoint",
+    "username",
+    "password",
+    "auth_token",
+    "access_key_id",
+    "secret_access_key",
+    "ca_file",
+];
+
+/// `uses[].env` for editors: variable names as keys, field names as values (validation says
+/// which fields the component gives, with positions).
+fn use_env_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": {"pattern": "^[A-Z_][A-Z0-9_]*$"},
+        "additionalProperties": {"type": "string", "enum": USE_ENV_FIELDS},
+    })
 }
 
 /// A component the service uses: its name, or `{ name, env_prefix, env }` to rename the

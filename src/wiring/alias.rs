@@ -120,6 +120,9 @@ mod tests {
             assert_eq!(Field::parse(&f.name()), Some(f));
         }
         assert_eq!(Field::parse("replica_host"), Some(Field::ReplicaHost));
+        // The schema's list (the blueprint layer cannot read this one).
+        let names: Vec<String> = Field::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(names, crate::blueprint::types::USE_ENV_FIELDS);
         assert_eq!(Field::parse("HOST"), None);
     }
 
