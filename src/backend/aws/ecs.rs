@@ -519,7 +519,7 @@ pub(super) fn task_definition(
     task_role: &Ref,
     wired: Vec<(Binding, Resolved)>,
 ) -> Ref {
-    // The managed databases whose CA files the task gets (`_CA_FILE`, `sidecars::ca_writer`).
+    // The managed databases whose CA files the task gets (`_CA_FILE`, `sidecars::volume_setup`).
     let with_ca: Vec<String> = wired
         .iter()
         .filter(|(b, _)| b.value == crate::wiring::Value::Field(crate::wiring::Field::CaFile))
