@@ -30,6 +30,7 @@ mod doc_snippets;
 mod doks;
 mod ecs;
 mod ecs_deployments;
+mod ecs_volumes;
 mod eks;
 mod eks_zones;
 mod errors;
