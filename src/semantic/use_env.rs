@@ -118,6 +118,9 @@ fn workload(c: &mut Checker, bp: &Blueprint, path: &str, s: &Service) {
         let Some(kind) = wiring::kind_of(bp, &u.name) else {
             continue; // `references` refuses the unknown component.
         };
+        if s.uses[..j].iter().any(|x| x.name == u.name) {
+            continue; // `twice` refuses the entry.
+        }
         for (var, name) in &u.env {
             let at = format!("{path}.uses[{j}].env.{var}");
             if kind == Kind::Secret {
@@ -221,7 +224,7 @@ fn workload(c: &mut Checker, bp: &Blueprint, path: &str, s: &Service) {
             }
             taken.insert(
                 var.clone(),
-                format!("`uses[{j}].env` already names `{source}` so"),
+                format!("`uses[{j}].env` gives it (a copy of `{source}`)"),
             );
         }
     }

@@ -391,7 +391,12 @@ fn two_aliases_of_one_name_are_refused() {
     ) + "caches:\n  - { name: cache, engine: redis, size: small }\n";
     let (code, err) = synth_cli(&text, "aws");
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("already has a variable `WRITER`"), "{err}");
+    assert!(
+        err.contains(
+            "already has a variable `WRITER`: `uses[0].env` gives it (a copy of `DB_HOST`)"
+        ),
+        "{err}"
+    );
     let line = text
         .lines()
         .position(|l| l.contains("name: cache, env"))
@@ -605,6 +610,8 @@ fn a_component_listed_twice_is_refused() {
         err.contains("`notes-db` is already listed at `uses[0]`"),
         "{err}"
     );
+    // The one problem, not also one per alias of the ignored entry.
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
     assert!(
         err.contains(&position(
             &text,
