@@ -12,6 +12,7 @@ mod ecs;
 mod ecs_rollout;
 mod edge;
 mod eks;
+mod env_references;
 mod fargate;
 mod gateway;
 mod ingress_controller;
@@ -81,6 +82,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     workers::check(&mut c, bp);
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
+    env_references::check(&mut c, bp);
     ecs::check(&mut c, bp);
     ecs_rollout::check(&mut c, bp);
     disruption::check(&mut c, bp);

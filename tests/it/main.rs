@@ -31,6 +31,7 @@ mod ecs;
 mod ecs_deployments;
 mod eks;
 mod eks_zones;
+mod env_references;
 mod errors;
 mod escape;
 mod examples;

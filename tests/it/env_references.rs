@@ -1,0 +1,362 @@
+//! Variable references in environment values (`DATABASE_URL: postgres://$(DB_USERNAME):…`),
+//! the way teams moving from Heroku or Helm charts build one value out of the connection
+//! variables. Read off each output the way the kubelet reads a pod: `envFrom` first (a
+//! ConfigMap's data as written, never expanded), then `env` in order, each `value`
+//! expanded from the variables before it (`$$` an escaped `$`, an unresolved reference left
+//! as written). No container of any shipped blueprint × provider × environment or new-user
+//! fixture may be left with a reference the kubelet did not resolve, in a variable, its
+//! `command` or its `args`. Where the blueprint names a variable the container does not
+//! have, or ECS (which expands nothing) would run the text as written, synth refuses it.
+
+use std::collections::BTreeMap;
+
+use infragen::Provider;
+use serde_json::Value;
+
+use crate::connections::new_user_fixtures;
+use crate::support::{ecs_stack, manifests, matrix, providers_of, synth, synth_aws};
+
+/// `text` expanded from `vars` as the kubelet does, and the references it could not resolve
+/// that look like variables (`DB_HOST`, not a shell's `$(date)`).
+fn expand(text: &str, vars: &BTreeMap<String, String>) -> (String, Vec<String>) {
+    let (mut out, mut unresolved) = (String::new(), Vec::new());
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix('(')
+            && let Some(end) = tail.find(')')
+        {
+            let name = &tail[..end];
+            match vars.get(name) {
+                Some(v) => out.push_str(v),
+                None => {
+                    let variable = name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                    if variable {
+                        unresolved.push(name.to_string());
+                    }
+                    out.push_str(&format!("$({name})"));
+                }
+            }
+            rest = &tail[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    (out, unresolved)
+}
+
+/// The pod specs of a manifest (Deployment, StatefulSet, Job, CronJob).
+fn pod_spec(doc: &Value) -> Option<&Value> {
+    let spec = &doc["spec"];
+    [
+        &spec["template"]["spec"],
+        &spec["jobTemplate"]["spec"]["template"]["spec"],
+    ]
+    .into_iter()
+    .find(|s| s.is_object())
+}
+
+/// Every reference the kubelet would leave unresolved in `docs`' containers, as
+/// `Kind/namespace/name container: VAR holds $(X)`; containers reading an `envFrom` source
+/// the manifests do not hold are judged on what they have (their references to it fail).
+fn unresolved(docs: &[Value]) -> Vec<String> {
+    let config_maps: BTreeMap<(String, String), &Value> = docs
+        .iter()
+        .filter(|d| d["kind"] == "ConfigMap")
+        .map(|d| {
+            let m = &d["metadata"];
+            (
+                (
+                    m["namespace"].as_str().unwrap_or_default().to_string(),
+                    m["name"].as_str().unwrap_or_default().to_string(),
+                ),
+                &d["data"],
+            )
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for doc in docs {
+        let Some(pod) = pod_spec(doc) else { continue };
+        let ns = doc["metadata"]["namespace"].as_str().unwrap_or_default();
+        let what = format!(
+            "{}/{ns}/{}",
+            doc["kind"].as_str().unwrap_or_default(),
+            doc["metadata"]["name"].as_str().unwrap_or_default()
+        );
+        let containers = (pod["initContainers"].as_array().into_iter().flatten())
+            .chain(pod["containers"].as_array().into_iter().flatten());
+        for c in containers {
+            let cname = c["name"].as_str().unwrap_or_default();
+            let mut vars: BTreeMap<String, String> = BTreeMap::new();
+            for from in c["envFrom"].as_array().into_iter().flatten() {
+                let Some(name) = from["configMapRef"]["name"].as_str() else {
+                    continue;
+                };
+                if let Some(data) = config_maps
+                    .get(&(ns.to_string(), name.to_string()))
+                    .and_then(|d| d.as_object())
+                {
+                    for (k, v) in data {
+                        vars.insert(k.clone(), v.as_str().unwrap_or_default().to_string());
+                    }
+                }
+            }
+            for e in c["env"].as_array().into_iter().flatten() {
+                let name = e["name"].as_str().unwrap_or_default().to_string();
+                let value = match e["value"].as_str() {
+                    Some(v) => {
+                        let (v, bad) = expand(v, &vars);
+                        for b in bad {
+                            problems.push(format!("{what} {cname}: {name} holds $({b})"));
+                        }
+                        v
+                    }
+                    None => format!("<{name} from a Secret or ConfigMap key>"),
+                };
+                vars.insert(name, value);
+            }
+            // envFrom values are never expanded: a reference there stays as written.
+            for from in c["envFrom"].as_array().into_iter().flatten() {
+                let Some(name) = from["configMapRef"]["name"].as_str() else {
+                    continue;
+                };
+                if let Some(data) = config_maps
+                    .get(&(ns.to_string(), name.to_string()))
+                    .and_then(|d| d.as_object())
+                {
+                    for (k, v) in data {
+                        let (_, bad) = expand(v.as_str().unwrap_or_default(), &BTreeMap::new());
+                        for b in bad {
+                            problems.push(format!(
+                                "{what} {cname}: {k} (ConfigMap {name}, never expanded) holds $({b})"
+                            ));
+                        }
+                    }
+                }
+            }
+            for field in ["command", "args"] {
+                for arg in c[field].as_array().into_iter().flatten() {
+                    let (_, bad) = expand(arg.as_str().unwrap_or_default(), &vars);
+                    for b in bad {
+                        problems.push(format!("{what} {cname}: {field} holds $({b})"));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_reference_in_every_pod_resolves() {
+    let mut outputs: Vec<(String, infragen::Output)> = matrix()
+        .into_iter()
+        .map(|(stem, path, p, env)| (format!("{stem} {p} {env}"), synth(&path, p, &env)))
+        .collect();
+    let mut referencing = 0;
+    for path in new_user_fixtures() {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let envs = infragen::blueprint::environments(&stem, text.as_bytes()).unwrap();
+        for provider in providers_of(&path) {
+            for env in &envs {
+                outputs.push((
+                    format!("new-user/{stem} {provider} {env}"),
+                    synth(&path, provider, env),
+                ));
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    for (label, out) in &outputs {
+        let docs = manifests(out);
+        referencing += docs
+            .iter()
+            .filter(|d| d["kind"] == "Deployment")
+            .filter(|d| serde_json::to_string(d).unwrap().contains("$(DB_"))
+            .count();
+        problems.extend(
+            unresolved(&docs)
+                .into_iter()
+                .map(|p| format!("{label}: {p}")),
+        );
+    }
+    assert!(
+        referencing >= 6,
+        "the Heroku fixture's DATABASE_URL references reach its Deployments on every provider ({referencing})"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A Heroku-style app on each Kubernetes provider: the composed value is an `env` entry
+/// after every variable it names, so the kubelet expands it, and the plain values stay in
+/// the ConfigMap.
+#[test]
+fn a_composed_value_is_expanded_after_the_variables_it_names() {
+    let path = crate::support::root().join("tests/fixtures/new-user/herald-heroku-eks.yaml");
+    for provider in [Provider::Aws, Provider::Digitalocean, Provider::Kubernetes] {
+        let out = synth(&path, provider, "production");
+        let docs = manifests(&out);
+        let web = docs
+            .iter()
+            .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "web")
+            .expect("web Deployment");
+        let env = web["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap();
+        let at = |n: &str| env.iter().position(|e| e["name"] == n);
+        let url = at("DATABASE_URL").expect("DATABASE_URL is an env entry");
+        for named in [
+            "DB_USERNAME",
+            "DB_PASSWORD",
+            "DB_HOST",
+            "DB_PORT",
+            "DB_DATABASE",
+        ] {
+            assert!(
+                at(named).is_some_and(|i| i < url),
+                "{provider}: {named} comes before DATABASE_URL"
+            );
+        }
+        let cm = docs
+            .iter()
+            .find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == "web-env")
+            .expect("web-env ConfigMap");
+        assert!(cm["data"]["DATABASE_URL"].is_null(), "{provider}: {cm}");
+        assert_eq!(cm["data"]["RAILS_ENV"], "production");
+        assert!(unresolved(&docs).is_empty(), "{provider}");
+    }
+}
+
+fn k8s_stack(services: &str) -> String {
+    format!(
+        "name: refs
+providers:
+  kubernetes: {{ context: dev }}
+cluster: {{ platform: existing }}
+databases:
+  - {{ name: main, engine: postgres, version: \"17\" }}
+{services}"
+    )
+}
+
+fn refused(file: &str, text: &str, provider: Provider, env: &str) -> String {
+    match infragen::synthesize(file, text.as_bytes(), provider, env) {
+        Ok(_) => panic!("synth accepted:\n{text}"),
+        Err(d) => d.to_string(),
+    }
+}
+
+#[test]
+fn a_reference_to_a_variable_the_container_lacks_is_refused_where_it_is_written() {
+    let text = k8s_stack(
+        "services:
+  - name: api
+    image: ghcr.io/acme/api:1.0.0
+    port: 8080
+    env:
+      DATABASE_URL: \"postgres://$(MAIN_USERNAME):$(MAIN_PASSWORD)@$(MAIN_REPLICA_HOST)/app\"
+    uses: [main]
+",
+    );
+    let e = refused("refs.yaml", &text, Provider::Kubernetes, "production");
+    assert!(e.contains("services[0].env.DATABASE_URL"), "{e}");
+    assert!(
+        e.contains("`$(MAIN_REPLICA_HOST)` names no variable"),
+        "{e}"
+    );
+    assert!(e.contains("refs.yaml:12:"), "positioned at the value: {e}");
+    assert!(e.contains("use `$(MAIN_HOST)`"), "{e}");
+    // Defined ones, shell substitutions and escaped references pass.
+    let ok = text.replace("MAIN_REPLICA_HOST", "MAIN_HOST").replace(
+        "/app\"",
+        "/app\"\n      WHEN: \"$(date) $$(NOT_A_REFERENCE)\"",
+    );
+    infragen::synthesize(
+        "refs.yaml",
+        ok.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+}
+
+#[test]
+fn references_in_a_cycle_and_in_an_init_container_are_checked() {
+    let text = k8s_stack(
+        "services:
+  - name: api
+    image: ghcr.io/acme/api:1.0.0
+    port: 8080
+    env:
+      A: \"$(B)\"
+      B: \"x$(A)\"
+    init:
+      - name: migrate
+        image: ghcr.io/acme/api:1.0.0
+        args: [\"--url=$(MAIN_URL)\"]
+    uses: [main]
+",
+    );
+    let e = refused("refs.yaml", &text, Provider::Kubernetes, "production");
+    assert!(
+        e.contains("services[0].env.A") && e.contains("references itself"),
+        "{e}"
+    );
+    // Without `app_env` the init container has none of the app's variables.
+    assert!(
+        e.contains("services[0].init[0].args[0]") && e.contains("`$(MAIN_URL)`"),
+        "{e}"
+    );
+    let ok = text
+        .replace("B: \"x$(A)\"", "B: \"x\"")
+        .replace("        args:", "        app_env: true\n        args:");
+    let out = infragen::synthesize(
+        "refs.yaml",
+        ok.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert!(unresolved(&manifests(&out)).is_empty());
+}
+
+#[test]
+fn ecs_refuses_a_reference_it_would_not_expand() {
+    let yaml = ecs_stack(
+        "refs",
+        "databases:
+  - { name: main, engine: postgres, size: small, storage: { size_gb: 20 } }
+services:
+  - name: api
+    image: ghcr.io/acme/api:1.0.0
+    port: 8080
+    command: [sh, -c]
+    args: [\"exec ./server --db $(MAIN_HOST)\"]
+    env:
+      DATABASE_URL: \"postgres://$(MAIN_USERNAME)@$(MAIN_HOST)/app\"
+    uses: [main]
+",
+    );
+    let e = synth_aws("refs", &yaml).expect_err("refused");
+    assert!(
+        e.contains("services[0].env.DATABASE_URL") && e.contains("ECS does not expand"),
+        "{e}"
+    );
+    assert!(e.contains("services[0].args[0]"), "{e}");
+    // The shell's own expansion is the way on ECS.
+    let ok = yaml.replace("$(MAIN_HOST)\"]", "$MAIN_HOST\"]").replace(
+        "DATABASE_URL: \"postgres://$(MAIN_USERNAME)@$(MAIN_HOST)/app\"",
+        "RAILS_ENV: production",
+    );
+    synth_aws("refs", &ok).unwrap_or_else(|e| panic!("{e}"));
+}
