@@ -348,8 +348,9 @@ pub fn target(
     mut notes: Vec<String>,
 ) -> TargetDiff {
     let moved = renames::moved(base, head, renames);
-    let (changes, files) = compare(base, head, &moved);
-    notes.extend(upgrade_notes(base, head));
+    let pair = Pair::new(base, head);
+    let (changes, files) = pair.changes(&moved);
+    notes.extend(pair.upgrade_notes());
     // The lint warnings the change brings (synth prints them; a reviewer reading only the
     // diff would not see them). A base read from a folder has none: all of the head's show.
     notes.extend(
@@ -368,23 +369,21 @@ pub fn target(
     }
 }
 
+/// Two outputs of one target, and what both the changes and the notes read of them: their
+/// objects and the objects changing owner between the manifests and Terraform, each found
+/// once.
+pub struct Pair<'a> {
+    base: &'a Output,
+    head: &'a Output,
+    old: BTreeMap<String, objects::Object>,
+    new: BTreeMap<String, objects::Object>,
+    handovers: Vec<owner::Handover>,
+}
+
 /// Notes on version changes between two outputs of the same target that one apply cannot
 /// make (an EKS minor version skipped, a downgrade, a MySQL major upgrade with replicas).
 pub fn upgrade_notes(base: &Output, head: &Output) -> Vec<String> {
-    let (old, new) = (objects::objects(base), objects::objects(head));
-    let mut notes = upgrades::notes(&old, &new);
-    notes.extend(ignored::notes(&old, &new));
-    let handovers = owner::handovers(&old, &new);
-    notes.extend(handovers.iter().map(owner::Handover::note));
-    let adopted: Vec<&str> = handovers
-        .iter()
-        .filter(|h| h.into_terraform)
-        .map(|h| h.manifest.as_str())
-        .collect();
-    notes.extend(immutable::removed_note(&old, &new, &adopted));
-    notes.extend(immutable::replicas_note(&old, &new));
-    notes.extend(zonal_pools::notes(&old, &new));
-    notes
+    Pair::new(base, head).upgrade_notes()
 }
 
 /// Compare two outputs of the same target. `moved` pairs (module → [(from, to)]) mark
@@ -394,29 +393,67 @@ pub fn compare(
     head: &Output,
     moved: &BTreeMap<String, Vec<(String, String)>>,
 ) -> (Vec<Change>, Vec<FileDiff>) {
-    let old = objects::objects(base);
-    let new = objects::objects(head);
-    let rules = replacement();
-    let moved_to: BTreeMap<String, String> = moved
-        .iter()
-        .flat_map(|(m, pairs)| {
-            pairs
-                .iter()
-                .map(move |(f, t)| (format!("{m}: {t}"), format!("{m}: {f}")))
-        })
-        .collect();
-    let moved_from: BTreeSet<&String> = moved_to.values().collect();
+    Pair::new(base, head).changes(moved)
+}
 
-    let handovers = owner::handovers(&old, &new);
-    let mut changes = Vec::new();
-    for (addr, o) in &old {
-        if !new.contains_key(addr) && !moved_from.contains(addr) {
-            let handover = handovers
-                .iter()
-                .find(|h| &h.manifest == addr || &h.resource == addr);
-            // Terraform takes over an object the manifests made: nothing is deleted.
-            let adopted = handover.is_some_and(|h| h.into_terraform);
-            let destructive = (rules.stateful.contains(&o.kind) && !adopted).then(|| {
+impl<'a> Pair<'a> {
+    pub fn new(base: &'a Output, head: &'a Output) -> Self {
+        let (old, new) = (objects::objects(base), objects::objects(head));
+        let handovers = owner::handovers(&old, &new);
+        Pair {
+            base,
+            head,
+            old,
+            new,
+            handovers,
+        }
+    }
+
+    /// The notes of [`upgrade_notes`].
+    pub fn upgrade_notes(&self) -> Vec<String> {
+        let (old, new) = (&self.old, &self.new);
+        let mut notes = upgrades::notes(old, new);
+        notes.extend(ignored::notes(old, new));
+        notes.extend(self.handovers.iter().map(owner::Handover::note));
+        let adopted: Vec<&str> = self
+            .handovers
+            .iter()
+            .filter(|h| h.into_terraform)
+            .map(|h| h.manifest.as_str())
+            .collect();
+        notes.extend(immutable::removed_note(old, new, &adopted));
+        notes.extend(immutable::replicas_note(old, new));
+        notes.extend(zonal_pools::notes(old, new));
+        notes
+    }
+
+    /// The changes and file diffs of [`compare`].
+    pub fn changes(
+        &self,
+        moved: &BTreeMap<String, Vec<(String, String)>>,
+    ) -> (Vec<Change>, Vec<FileDiff>) {
+        let (base, head, old, new) = (self.base, self.head, &self.old, &self.new);
+        let handovers = &self.handovers;
+        let rules = replacement();
+        let moved_to: BTreeMap<String, String> = moved
+            .iter()
+            .flat_map(|(m, pairs)| {
+                pairs
+                    .iter()
+                    .map(move |(f, t)| (format!("{m}: {t}"), format!("{m}: {f}")))
+            })
+            .collect();
+        let moved_from: BTreeSet<&String> = moved_to.values().collect();
+
+        let mut changes = Vec::new();
+        for (addr, o) in old {
+            if !new.contains_key(addr) && !moved_from.contains(addr) {
+                let handover = handovers
+                    .iter()
+                    .find(|h| &h.manifest == addr || &h.resource == addr);
+                // Terraform takes over an object the manifests made: nothing is deleted.
+                let adopted = handover.is_some_and(|h| h.into_terraform);
+                let destructive = (rules.stateful.contains(&o.kind) && !adopted).then(|| {
                 let mut why = match o.kind.strip_prefix("k8s:") {
                     // `kubectl apply` deletes nothing: the object keeps running (and its data)
                     // until deleted by hand — which the removal note says how to do.
@@ -434,73 +471,78 @@ pub fn compare(
                 }
                 why
             });
-            changes.push(Change {
-                destructive,
-                ..Change::new(ChangeKind::Removed, addr.clone())
-            });
-        }
-    }
-    for (addr, n) in &new {
-        let (kind, previous, from) = match (old.get(addr), moved_to.get(addr)) {
-            (Some(o), _) => (ChangeKind::Changed, Some(o), None),
-            (None, Some(f)) => (ChangeKind::Moved, old.get(f), Some(f.clone())),
-            (None, None) => (ChangeKind::Added, None, None),
-        };
-        // Terraform keeps the state's value of an argument the resource's
-        // `lifecycle.ignore_changes` lists: a change to it is no change of the running
-        // system (and replaces nothing); `ignored::notes` says it is not applied.
-        let ignored = ignored::paths(&n.body);
-        let attributes: Vec<Attribute> = match previous {
-            None => vec![],
-            Some(o) => identity::attributes(&o.body, &n.body)
-                .into_iter()
-                .filter(|at| !ignored::is_ignored(at, &ignored))
-                .collect(),
-        };
-        if kind == ChangeKind::Changed && attributes.is_empty() {
-            continue;
-        }
-        let mut forcing: Vec<&str> = rules
-            .forces_replacement
-            .get(&n.kind)
-            .map(|args| {
-                args.iter()
-                    .filter(|arg| {
-                        attributes.iter().any(|at| {
-                            inside(&at.path, arg)
-                                && !rules.in_place(&n.kind, arg, at.old.as_ref(), at.new.as_ref())
-                        })
-                    })
-                    .map(String::as_str)
-                    .collect()
-            })
-            .unwrap_or_default();
-        // A version argument the provider replaces the resource for when it goes down.
-        if let Some(args) = rules
-            .replaced_on_downgrade
-            .get(&n.kind)
-            .and_then(Value::as_array)
-        {
-            for arg in args.iter().filter_map(Value::as_str) {
-                if attributes
-                    .iter()
-                    .any(|at| at.path == arg && lower_version(at.old.as_ref(), at.new.as_ref()))
-                {
-                    forcing.push(match arg {
-                        "engine_version" => "a lower engine_version",
-                        _ => arg,
-                    });
-                }
+                changes.push(Change {
+                    destructive,
+                    ..Change::new(ChangeKind::Removed, addr.clone())
+                });
             }
         }
-        // A claim may grow (where its StorageClass allows expansion), never shrink.
-        if n.kind == "k8s:PersistentVolumeClaim" && immutable::shrinks(&attributes) {
-            forcing.push("spec.resources.requests.storage (smaller)");
-        }
-        let k8s = n.kind.strip_prefix("k8s:");
-        // A move keeps the state, but a renamed argument that cannot change in place (an IAM
-        // role's `name`, a cache's `replication_group_id`) still replaces the resource after it.
-        let destructive = (kind != ChangeKind::Added && !forcing.is_empty()).then(|| {
+        for (addr, n) in new {
+            let (kind, previous, from) = match (old.get(addr), moved_to.get(addr)) {
+                (Some(o), _) => (ChangeKind::Changed, Some(o), None),
+                (None, Some(f)) => (ChangeKind::Moved, old.get(f), Some(f.clone())),
+                (None, None) => (ChangeKind::Added, None, None),
+            };
+            // Terraform keeps the state's value of an argument the resource's
+            // `lifecycle.ignore_changes` lists: a change to it is no change of the running
+            // system (and replaces nothing); `ignored::notes` says it is not applied.
+            let ignored = ignored::paths(&n.body);
+            let attributes: Vec<Attribute> = match previous {
+                None => vec![],
+                Some(o) => identity::attributes(&o.body, &n.body)
+                    .into_iter()
+                    .filter(|at| !ignored::is_ignored(at, &ignored))
+                    .collect(),
+            };
+            if kind == ChangeKind::Changed && attributes.is_empty() {
+                continue;
+            }
+            let mut forcing: Vec<&str> = rules
+                .forces_replacement
+                .get(&n.kind)
+                .map(|args| {
+                    args.iter()
+                        .filter(|arg| {
+                            attributes.iter().any(|at| {
+                                inside(&at.path, arg)
+                                    && !rules.in_place(
+                                        &n.kind,
+                                        arg,
+                                        at.old.as_ref(),
+                                        at.new.as_ref(),
+                                    )
+                            })
+                        })
+                        .map(String::as_str)
+                        .collect()
+                })
+                .unwrap_or_default();
+            // A version argument the provider replaces the resource for when it goes down.
+            if let Some(args) = rules
+                .replaced_on_downgrade
+                .get(&n.kind)
+                .and_then(Value::as_array)
+            {
+                for arg in args.iter().filter_map(Value::as_str) {
+                    if attributes
+                        .iter()
+                        .any(|at| at.path == arg && lower_version(at.old.as_ref(), at.new.as_ref()))
+                    {
+                        forcing.push(match arg {
+                            "engine_version" => "a lower engine_version",
+                            _ => arg,
+                        });
+                    }
+                }
+            }
+            // A claim may grow (where its StorageClass allows expansion), never shrink.
+            if n.kind == "k8s:PersistentVolumeClaim" && immutable::shrinks(&attributes) {
+                forcing.push("spec.resources.requests.storage (smaller)");
+            }
+            let k8s = n.kind.strip_prefix("k8s:");
+            // A move keeps the state, but a renamed argument that cannot change in place (an IAM
+            // role's `name`, a cache's `replication_group_id`) still replaces the resource after it.
+            let destructive = (kind != ChangeKind::Added && !forcing.is_empty()).then(|| {
             // `kubectl apply` does not replace an object: it fails.
             if let Some(k) = k8s {
                 let c = Change::new(kind, addr.clone());
@@ -540,33 +582,34 @@ pub fn compare(
             }
             why
         });
-        changes.push(Change {
-            from_name: from.as_ref().map(|f| Change::new(kind, f.clone()).name),
-            from,
-            attributes,
-            destructive,
-            ..Change::new(kind, addr.clone())
-        });
-    }
-    cascade(&new, rules, &mut changes);
-    immutable::renamed_statefulsets(&old, &new, &mut changes);
-    changes.sort_by(|a, b| {
-        (b.destructive.is_some(), &a.address).cmp(&(a.destructive.is_some(), &b.address))
-    });
-
-    let mut files = Vec::new();
-    let paths: BTreeSet<&String> = base.files.keys().chain(head.files.keys()).collect();
-    for p in paths {
-        let a = base.files.get(p).map_or("", String::as_str);
-        let b = head.files.get(p).map_or("", String::as_str);
-        if a != b {
-            files.push(FileDiff {
-                path: p.clone(),
-                diff: crate::output::unified(p, a, b),
+            changes.push(Change {
+                from_name: from.as_ref().map(|f| Change::new(kind, f.clone()).name),
+                from,
+                attributes,
+                destructive,
+                ..Change::new(kind, addr.clone())
             });
         }
+        cascade(new, rules, &mut changes);
+        immutable::renamed_statefulsets(old, new, &mut changes);
+        changes.sort_by(|a, b| {
+            (b.destructive.is_some(), &a.address).cmp(&(a.destructive.is_some(), &b.address))
+        });
+
+        let mut files = Vec::new();
+        let paths: BTreeSet<&String> = base.files.keys().chain(head.files.keys()).collect();
+        for p in paths {
+            let a = base.files.get(p).map_or("", String::as_str);
+            let b = head.files.get(p).map_or("", String::as_str);
+            if a != b {
+                files.push(FileDiff {
+                    path: p.clone(),
+                    diff: crate::output::unified(p, a, b),
+                });
+            }
+        }
+        (changes, files)
     }
-    (changes, files)
 }
 
 #[cfg(test)]

@@ -269,23 +269,6 @@ fn diff_says_deletion_protection_stops_a_replacement() {
     );
 }
 
-fn diff_text(base: &str, head: &str) -> String {
-    let t = tempfile::tempdir().unwrap();
-    let (b, h) = (t.path().join("base.yaml"), t.path().join("head.yaml"));
-    std::fs::write(&b, base).unwrap();
-    std::fs::write(&h, head).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
-        .args(["diff", "--provider", "aws", "--env", "production"])
-        .arg("--base")
-        .arg(&b)
-        .arg("--blueprint")
-        .arg(&h)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 /// Redis → Valkey is an in-place ModifyReplicationGroup in the AWS provider (only Valkey →
 /// Redis replaces: `customizeDiffEngineForceNewOnDowngrade`), so the diff must not announce
 /// a destroyed cache for it — and must for the way back.
@@ -574,4 +557,8 @@ fn a_release_of_a_blue_green_service_changes_only_its_task_definition() {
         "{text}"
     );
     assert!(!text.contains("postcondition"), "{text}");
+}
+
+fn diff_text(base: &str, head: &str) -> String {
+    crate::support::diff("aws", "production", base, head).1
 }

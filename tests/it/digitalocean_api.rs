@@ -222,9 +222,11 @@ fn a_registry_name_digitalocean_refuses_is_refused() {
 #[test]
 fn environments_colliding_in_one_account_are_warned_about() {
     // A VPC range "cannot overlap with other networks in the same account", a project name
-    // "must be unique" (docs.digitalocean.com/reference/terraform/reference/resources/vpc/,
-    // /reference/api/reference/projects/): blog-doks gives both environments 10.20.0.0/16
-    // and the project `blog`. Only `--env all` sees both.
+    // and a VPC name "must be unique" (docs.digitalocean.com/reference/terraform/reference/
+    // resources/vpc/, /reference/api/reference/projects/): blog-doks gives both environments
+    // 10.20.0.0/16 and the project `blog`, `named` also the VPC name `blog-net`. The range
+    // and the project are judged per environment (lints), each clash once per environment,
+    // even under `--env all`; the names lowered are compared only under `--env all`.
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
     let text = std::fs::read_to_string(root().join(BLOG)).unwrap();
@@ -237,6 +239,12 @@ fn environments_colliding_in_one_account_are_warned_about() {
         );
     assert_ne!(apart, text);
     std::fs::write(d.join("apart.yaml"), &apart).unwrap();
+    let named = apart.replace(
+        "network: { cidr: 10.20.0.0/16 }",
+        "network: { cidr: 10.20.0.0/16, name: blog-net }",
+    );
+    assert_ne!(named, apart);
+    std::fs::write(d.join("named.yaml"), &named).unwrap();
     let synth_all = |file: &str| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
             .args(["synth", "--provider", "digitalocean", "--env", "all"])
@@ -254,14 +262,35 @@ fn environments_colliding_in_one_account_are_warned_about() {
         out
     };
     let shared = synth_all("blog.yaml");
+    for rule in ["do-vpc-overlap", "do-project-name"] {
+        assert_eq!(
+            shared.matches(&format!("warning[{rule}]")).count(),
+            2,
+            "{shared}"
+        );
+    }
     assert!(
-        shared.contains("warning[environments-share-names]: blog.yaml digitalocean: environments production, staging collide in one DigitalOcean account")
-            && shared.contains("10.20.0.0/16 (production)")
-            && shared.contains("digitalocean_project blog"),
+        shared.contains("10.20.0.0/16 overlaps the VPC range of `production` (10.20.0.0/16)")
+            && !shared.contains("environments-share-names"),
         "{shared}"
     );
     let out = synth_all("apart.yaml");
-    assert!(!out.contains("environments-share-names"), "{out}");
+    assert!(
+        ![
+            "do-vpc-overlap",
+            "do-project-name",
+            "environments-share-names"
+        ]
+        .iter()
+        .any(|rule| out.contains(rule)),
+        "{out}"
+    );
+    let out = synth_all("named.yaml");
+    assert!(
+        out.contains("warning[environments-share-names]: named.yaml digitalocean: environments production, staging collide in one DigitalOcean account (digitalocean_vpc blog-net)")
+            && !out.contains("do-vpc-overlap"),
+        "{out}"
+    );
 }
 
 #[test]

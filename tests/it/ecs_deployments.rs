@@ -621,23 +621,8 @@ fn a_release_leaves_the_target_groups_to_ecs() {
     }
 }
 
-/// `infragen diff --provider aws --env production --base <base> --blueprint <head>` (blueprint
-/// texts), its standard output.
 fn diff_text(base: &str, head: &str) -> String {
-    let t = tempfile::tempdir().unwrap();
-    let (b, h) = (t.path().join("base.yaml"), t.path().join("head.yaml"));
-    std::fs::write(&b, base).unwrap();
-    std::fs::write(&h, head).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
-        .args(["diff", "--provider", "aws", "--env", "production"])
-        .arg("--base")
-        .arg(&b)
-        .arg("--blueprint")
-        .arg(&h)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    crate::support::diff("aws", "production", base, head).1
 }
 
 fn day2(file: &str) -> String {

@@ -284,17 +284,5 @@ fn diff_warns_when_a_data_pool_loses_a_zone() {
 
 /// `infragen diff --provider aws --env <env>` of two blueprint texts.
 fn diff_text(base: &str, head: &str, env: &str) -> String {
-    let t = tempfile::tempdir().unwrap();
-    let (b, h) = (t.path().join("base.yaml"), t.path().join("head.yaml"));
-    std::fs::write(&b, base).unwrap();
-    std::fs::write(&h, head).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
-        .args(["diff", "--provider", "aws", "--env", env, "--base"])
-        .arg(&b)
-        .arg("--blueprint")
-        .arg(&h)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    crate::support::diff("aws", env, base, head).1
 }

@@ -9,27 +9,9 @@ use crate::support::{ecs_stack, resources, root, synth_aws};
 
 /// `infragen diff --provider <p> --env production` of two blueprint texts.
 fn diff_text(provider: &str, base: &str, head: &str) -> String {
-    let t = tempfile::tempdir().unwrap();
-    let (b, h) = (t.path().join("base.yaml"), t.path().join("head.yaml"));
-    std::fs::write(&b, base).unwrap();
-    std::fs::write(&h, head).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
-        .args([
-            "diff",
-            "--provider",
-            provider,
-            "--env",
-            "production",
-            "--base",
-        ])
-        .arg(&b)
-        .arg("--blueprint")
-        .arg(&h)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{o:?}");
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    let (code, out) = crate::support::diff(provider, "production", base, head);
+    assert_eq!(code, Some(1), "{out}");
+    out
 }
 
 fn ignores(body: &Value, path: &str) -> bool {

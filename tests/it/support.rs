@@ -165,3 +165,24 @@ pub fn resources(out: &infragen::Output, module: &str, ty: &str) -> Vec<serde_js
         .flatten()
         .collect()
 }
+
+/// `infragen diff --provider P --env E --base <base> --blueprint <head>` on two blueprint
+/// texts: its exit code (0 nothing changes, 1 something does) and its standard output.
+pub fn diff(provider: &str, env: &str, base: &str, head: &str) -> (Option<i32>, String) {
+    let t = tempfile::tempdir().unwrap();
+    let (b, h) = (t.path().join("base.yaml"), t.path().join("head.yaml"));
+    std::fs::write(&b, base).unwrap();
+    std::fs::write(&h, head).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(["diff", "--provider", provider, "--env", env, "--base"])
+        .arg(&b)
+        .arg("--blueprint")
+        .arg(&h)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}

@@ -141,8 +141,8 @@ fn registry(ctx: &Ctx) {
 /// (<https://docs.digitalocean.com/reference/terraform/reference/resources/vpc/>): a
 /// `network.cidr` without a per-environment overlay gives every environment one range, and
 /// in one account the second environment's VPC is refused. Which account an environment
-/// goes to is not in the blueprint, so this warns; `synth --env all` lists every clash
-/// (`accounts.rs`).
+/// goes to is not in the blueprint, so this warns — the one place the clash is judged
+/// (`accounts.rs` compares the names `synth --env all` lowers, not the ranges).
 fn vpc_overlap(ctx: &Ctx) {
     let loaded = ctx.v.loaded;
     let Some(mine) = ctx
