@@ -29,6 +29,7 @@ mod doc_snippets;
 mod doks;
 mod ecs;
 mod ecs_deployments;
+mod ecs_writable_paths;
 mod eks;
 mod eks_zones;
 mod env_references;
