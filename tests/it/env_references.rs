@@ -360,3 +360,117 @@ services:
     );
     synth_aws("refs", &ok).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// The variables synth lets a value reference are those the lowered container has: for
+/// every shipped blueprint and new-user fixture × provider × environment, each service and
+/// job gets a value referencing every variable of its pod's first container (its `env`
+/// entries and the keys of the ConfigMaps it reads whole), and the blueprint still
+/// synthesizes — the check and the back-ends agree on the names, none refused falsely.
+#[test]
+fn every_variable_a_container_has_may_be_referenced() {
+    use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
+    let mut paths = crate::support::blueprints();
+    paths.extend(new_user_fixtures());
+    let mut checked = 0;
+    for path in paths {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let envs = infragen::blueprint::environments(&stem, text.as_bytes()).unwrap();
+        let envs = if envs.is_empty() {
+            vec!["production".to_string()]
+        } else {
+            envs
+        };
+        for provider in providers_of(&path) {
+            for env in &envs {
+                let docs = manifests(&synth(&path, provider, env));
+                let names = variables(&docs);
+                // The blueprint re-read (aliases resolved into copies), each workload given
+                // `REF_ALL`.
+                let mut bp = YamlLoader::load_from_str(&text).unwrap().remove(0);
+                let Yaml::Hash(top) = &mut bp else { panic!() };
+                for kind in ["services", "jobs"] {
+                    let Some(Yaml::Array(list)) = top.get_mut(&Yaml::String(kind.into())) else {
+                        continue;
+                    };
+                    for w in list {
+                        let Yaml::Hash(w) = w else { continue };
+                        let name = w[&Yaml::String("name".into())]
+                            .as_str()
+                            .unwrap()
+                            .to_string();
+                        let Some(vars) = names.get(&name).filter(|v| !v.is_empty()) else {
+                            continue;
+                        };
+                        let value: Vec<String> = vars.iter().map(|v| format!("$({v})")).collect();
+                        let key = Yaml::String("env".into());
+                        if !matches!(w.get(&key), Some(Yaml::Hash(_))) {
+                            w.insert(key.clone(), Yaml::Hash(Default::default()));
+                        }
+                        let Some(Yaml::Hash(e)) = w.get_mut(&key) else {
+                            panic!()
+                        };
+                        e.insert(
+                            Yaml::String("REF_ALL".into()),
+                            Yaml::String(value.join(" ")),
+                        );
+                    }
+                }
+                let mut patched = String::new();
+                YamlEmitter::new(&mut patched).dump(&bp).unwrap();
+                let file = path.strip_prefix(crate::support::root()).unwrap_or(&path);
+                if let Err(d) = infragen::synthesize(
+                    &file.display().to_string(),
+                    patched.as_bytes(),
+                    provider,
+                    env,
+                ) {
+                    panic!("{stem} --provider {provider} --env {env}: refused\n{d}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "{checked}");
+}
+
+/// Per workload (`app` label), the variables of its pod's first container that look like
+/// variables: `env` names and the keys of the ConfigMaps read through `envFrom`.
+fn variables(docs: &[Value]) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for d in docs {
+        let Some(pod) = pod_spec(d) else { continue };
+        if !matches!(d["kind"].as_str(), Some("Deployment" | "CronJob")) {
+            continue;
+        }
+        let ns = d["metadata"]["namespace"].as_str().unwrap_or_default();
+        let c = &pod["containers"][0];
+        let mut names: Vec<String> = (c["env"].as_array().into_iter().flatten())
+            .filter_map(|e| e["name"].as_str().map(String::from))
+            .collect();
+        for from in c["envFrom"].as_array().into_iter().flatten() {
+            let Some(cm) = from["configMapRef"]["name"].as_str() else {
+                continue;
+            };
+            let data = docs.iter().find(|x| {
+                x["kind"] == "ConfigMap"
+                    && x["metadata"]["name"] == cm
+                    && x["metadata"]["namespace"] == ns
+            });
+            if let Some(map) = data.and_then(|x| x["data"].as_object()) {
+                names.extend(map.keys().cloned());
+            }
+        }
+        names.retain(|n| {
+            n.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && n.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        });
+        names.sort();
+        names.dedup();
+        if let Some(app) = d["metadata"]["labels"]["app"].as_str() {
+            out.insert(app.to_string(), names);
+        }
+    }
+    out
+}
