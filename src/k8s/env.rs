@@ -57,14 +57,16 @@ pub fn is_variable(name: &str) -> bool {
 /// Environment entries, `(name, value)`.
 pub type Entries<'a> = Vec<(&'a str, &'a str)>;
 
-/// `env` split into the values read as written (the ConfigMap's) and those that reference a
-/// variable (`env` entries, each after the entries of this map it references). A cycle,
-/// which the semantic check refuses, keeps the map's order for the entries in it.
+/// `env` split into the values read as written (the ConfigMap's) and those the kubelet is
+/// to expand — every value holding `$(`, so a reference in any spelling resolves and an
+/// escaped `$$(NAME)` becomes the text `$(NAME)`, as Kubernetes defines it — as `env`
+/// entries, each after the entries of this map it references. A cycle, which the semantic
+/// check refuses, keeps the map's order for the entries in it.
 pub fn split(env: &BTreeMap<String, String>) -> (Entries<'_>, Entries<'_>) {
     let (expanded, plain): (Vec<_>, Vec<_>) = env
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
-        .partition(|(_, v)| references(v).iter().any(|r| is_variable(r)));
+        .partition(|(_, v)| v.contains("$("));
     (plain, order(expanded))
 }
 
@@ -111,7 +113,14 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let (plain, expanded) = split(&env);
-        assert_eq!(plain, [("PLAIN", "x"), ("SHELL", "$(date)")]);
-        assert_eq!(expanded, [("B_HOST", "$(C)"), ("A_URL", "$(B_HOST):1")]);
+        assert_eq!(plain, [("PLAIN", "x")]);
+        assert_eq!(
+            expanded,
+            [
+                ("B_HOST", "$(C)"),
+                ("A_URL", "$(B_HOST):1"),
+                ("SHELL", "$(date)")
+            ]
+        );
     }
 }

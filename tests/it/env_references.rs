@@ -281,13 +281,29 @@ fn a_reference_to_a_variable_the_container_lacks_is_refused_where_it_is_written(
         "/app\"",
         "/app\"\n      WHEN: \"$(date) $$(NOT_A_REFERENCE)\"",
     );
-    infragen::synthesize(
+    let out = infragen::synthesize(
         "refs.yaml",
         ok.as_bytes(),
         Provider::Kubernetes,
         "production",
     )
     .unwrap_or_else(|d| panic!("{d}"));
+    // Every value holding `$(` is an `env` entry, so the escape means what Kubernetes says:
+    // the process sees `$(NOT_A_REFERENCE)`, and the shell's `$(date)` stays as written.
+    let docs = manifests(&out);
+    let api = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "api")
+        .unwrap();
+    let env = api["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap();
+    let when = env
+        .iter()
+        .find(|e| e["name"] == "WHEN")
+        .expect("WHEN is an env entry");
+    let (seen, _) = expand(when["value"].as_str().unwrap(), &BTreeMap::new());
+    assert_eq!(seen, "$(date) $(NOT_A_REFERENCE)");
 }
 
 #[test]
