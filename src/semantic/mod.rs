@@ -22,6 +22,7 @@ pub(crate) mod listener_rules;
 mod load_balancer_names;
 mod names;
 mod network;
+mod pod_security;
 mod quantities;
 mod references;
 mod routes;
@@ -83,6 +84,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
     env_references::check(&mut c, bp);
+    pod_security::check(&mut c, bp);
     ecs::check(&mut c, bp);
     ecs_rollout::check(&mut c, bp);
     disruption::check(&mut c, bp);

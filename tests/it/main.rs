@@ -52,6 +52,7 @@ mod layers;
 mod listener_priorities;
 mod manifests;
 mod netpol;
+mod pod_security;
 mod ports;
 mod quota;
 mod rds;
