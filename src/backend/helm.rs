@@ -263,10 +263,20 @@ pub fn ingress_nginx(
         // RuntimeDefault seccomp profile included, so that is given again here.
         "containerSecurityContext": {"allowPrivilegeEscalation": false, "runAsNonRoot": true, "runAsUser": 101, "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}, "seccompProfile": {"type": "RuntimeDefault"}},
     });
-    if let Some(r) = &c.replicas {
-        controller["replicaCount"] = json!(r.min);
-        controller["autoscaling"] =
-            json!({"enabled": true, "minReplicas": r.min, "maxReplicas": r.max});
+    match &c.replicas {
+        Some(r) => {
+            controller["replicaCount"] = json!(r.min);
+            controller["autoscaling"] =
+                json!({"enabled": true, "minReplicas": r.min, "maxReplicas": r.max});
+        }
+        // The controller carries every routed request, and the chart's default is one
+        // replica, for which it renders no PodDisruptionBudget (its
+        // templates/controller-poddisruptionbudget.yaml starts above one): each node drain
+        // (a node group's rolling update, node repair, the Cluster Autoscaler's scale-in)
+        // stopped the whole edge until a new pod was ready and registered with the load
+        // balancer. Two, as the Load Balancer Controller and metrics-server get, and the
+        // chart's budget (`minAvailable: 1`) keeps one serving.
+        None => controller["replicaCount"] = json!(2),
     }
     if let Some(res) = &c.resources {
         let q = |q: &crate::blueprint::types::Quantity| {

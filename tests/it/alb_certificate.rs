@@ -142,3 +142,84 @@ fn a_certificate_infra_creates_is_a_listed_precondition() {
     }
     assert!(checked > 2, "only {checked} certificates checked");
 }
+
+/// The data sources of type `ty` in root module `terraform/<module>`, by name.
+fn data_sources(out: &infragen::Output, module: &str, ty: &str) -> Vec<(String, Value)> {
+    let prefix = format!("terraform/{module}/");
+    out.files
+        .iter()
+        .filter(|(p, _)| p.starts_with(&prefix))
+        .filter_map(|(_, t)| {
+            let doc: Value = serde_json::from_str(t).unwrap();
+            doc.pointer(&format!("/data/{ty}"))
+                .and_then(Value::as_object)
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect::<Vec<_>>()
+                })
+        })
+        .flatten()
+        .collect()
+}
+
+/// `platform` waits for the ALB in front of ingress-nginx (`wait_for_load_balancer`), which
+/// the controller makes only once ACM has *issued* the certificate `infra` created (it
+/// discovers issued certificates only). Applied right after `infra`, before the DNS
+/// validation records exist, the wait ran into the Ingress's create timeout with no reason
+/// given and left it tainted. So `platform` first waits for ACM itself
+/// (`aws_acm_certificate_validation`, up to 75 minutes, the ECS listener's wait), on the
+/// certificate of infra's domain still pending validation, and the edge Ingress follows.
+#[test]
+fn the_edge_ingress_waits_for_acm_to_issue_the_certificate_infra_created() {
+    let mut checked = 0;
+    for (stem, path, provider, env) in matrix() {
+        if provider != Provider::Aws {
+            continue;
+        }
+        let out = crate::support::synth(&path, provider, &env);
+        let Some(edge) = resources(&out, "platform", "kubernetes_ingress_v1")
+            .into_iter()
+            .find(|i| i["wait_for_load_balancer"] == true)
+        else {
+            continue;
+        };
+        let Some(cert) = resources(&out, "infra", "aws_acm_certificate").pop() else {
+            continue;
+        };
+        let domain = cert["domain_name"].as_str().unwrap();
+        let lookups = data_sources(&out, "platform", "aws_acm_certificate");
+        let (name, lookup) = lookups
+            .iter()
+            .find(|(_, d)| d["domain"] == domain)
+            .unwrap_or_else(|| panic!("{stem} {env}: platform does not look up {domain}"));
+        let statuses = lookup["statuses"].as_array().cloned().unwrap_or_default();
+        assert!(
+            statuses.contains(&Value::from("PENDING_VALIDATION")),
+            "{stem} {env}: the lookup of {domain} must find it before it is issued: {lookup}"
+        );
+        assert_eq!(lookup["most_recent"], true, "{stem} {env}: {lookup}");
+        let waits = resources(&out, "platform", "aws_acm_certificate_validation");
+        assert!(
+            waits.iter().any(
+                |w| w["certificate_arn"] == format!("${{data.aws_acm_certificate.{name}.arn}}")
+            ),
+            "{stem} {env}: platform does not wait for ACM to issue {domain}: {waits:?}"
+        );
+        let depends: Vec<&str> = edge["depends_on"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap())
+            .collect();
+        assert!(
+            depends.contains(&"aws_acm_certificate_validation.main"),
+            "{stem} {env}: the edge Ingress does not wait for the certificate: {depends:?}"
+        );
+        checked += 1;
+    }
+    assert!(
+        checked > 0,
+        "no edge Ingress with a certificate of infra's was checked"
+    );
+}

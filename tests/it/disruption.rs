@@ -172,3 +172,38 @@ fn a_budget_that_blocks_every_drain_is_refused() {
     assert_eq!(pdb["spec"]["maxUnavailable"], "34%");
     assert_eq!(allowed(&pdb["spec"], pods_at_rest(&docs, pdb)), 2);
 }
+
+/// The ingress-nginx controller carries every routed request of the cluster. The chart runs
+/// one replica by default and renders its PodDisruptionBudget only above one
+/// (`templates/controller-poddisruptionbudget.yaml`), so with the blueprint's `replicas`
+/// left out each node drain — a managed node group's rolling update, node repair, the
+/// Cluster Autoscaler's scale-in — took the whole edge down until a new pod was ready and
+/// registered with the load balancer. Every release `platform` installs runs at least two
+/// controllers at rest, so the chart's budget keeps one serving through a drain.
+#[test]
+fn the_ingress_controller_keeps_serving_through_a_node_drain() {
+    let mut checked = 0;
+    for (stem, path, provider, env) in matrix() {
+        let out = synth(&path, provider, &env);
+        for nginx in crate::support::resources(&out, "platform", "helm_release")
+            .into_iter()
+            .filter(|r| r["chart"] == "ingress-nginx")
+        {
+            let values: Value = serde_json::from_str(nginx["values"][0].as_str().unwrap()).unwrap();
+            let c = &values["controller"];
+            let at_rest = if c["autoscaling"]["enabled"] == true {
+                c["autoscaling"]["minReplicas"].as_u64()
+            } else {
+                c["replicaCount"].as_u64()
+            }
+            // The chart's default.
+            .unwrap_or(1);
+            assert!(
+                at_rest >= 2,
+                "{stem} --provider {provider} --env {env}: ingress-nginx runs {at_rest} controller(s) at rest, so the chart writes no PodDisruptionBudget and a drain stops the edge"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no ingress-nginx release was checked");
+}

@@ -13,6 +13,7 @@ mod autoscaling;
 mod cache;
 mod capacity;
 mod cli;
+mod client_address;
 mod cluster_autoscaler;
 mod collisions;
 mod connections;

@@ -264,3 +264,43 @@ fn read_replicas_grow_with_their_primary() {
         }
     }
 }
+
+/// RDS keeps automated backups of MySQL (and MariaDB) read replicas only: for a PostgreSQL
+/// replica it refuses the retention period the provider sets after creating it ("DB Backups
+/// not supported on a read replica for engine postgres"), which failed the apply of every
+/// shipped blueprint with a PostgreSQL replica. A MySQL replica keeps its own backups.
+#[test]
+fn only_mysql_read_replicas_take_a_backup_retention_period() {
+    let replica = |engine: &str| {
+        let out = crate::support::synth_aws(
+            "ledger",
+            &crate::support::ecs_stack(
+                "ledger",
+                &format!(
+                    "databases:
+  - name: db
+    engine: {engine}
+    size: db.m7g.large
+    replicas: 1
+    database_name: ledger
+    storage: {{ size_gb: 100 }}
+    backup: {{ retention_days: 14 }}
+"
+                ),
+            ),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let db: serde_json::Value =
+            serde_json::from_str(&out.files["terraform/infra/database.tf.json"]).unwrap();
+        db["resource"]["aws_db_instance"].clone()
+    };
+    let pg = replica("postgres");
+    assert_eq!(pg["db"]["backup_retention_period"], 14);
+    assert!(
+        pg["db_replica"].get("backup_retention_period").is_none(),
+        "{}",
+        pg["db_replica"]
+    );
+    let my = replica("mysql");
+    assert_eq!(my["db_replica"]["backup_retention_period"], 14);
+}

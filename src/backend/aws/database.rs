@@ -477,11 +477,10 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             "publicly_accessible": false,
             "port": port,
             "parameter_group_name": params.attr("name"),
-            // A replica is what a disaster-recovery runbook promotes: it keeps its own
-            // backups and follows the primary's Multi-AZ choice, so the promoted database is
-            // as durable as the one it replaces (CKV_AWS_133, CKV_AWS_157).
+            // A replica is what a disaster-recovery runbook promotes: it follows the primary's
+            // Multi-AZ choice, so the promoted database is as durable as the one it replaces
+            // (CKV_AWS_157), and keeps its own backups where RDS allows (CKV_AWS_133, below).
             "multi_az": d.ha,
-            "backup_retention_period": backup.map_or(7, |b| b.retention_days.max(1)),
             "copy_tags_to_snapshot": true,
             "deletion_protection": d.deletion_protection,
             // A read replica cannot take a final snapshot; the primary keeps the data.
@@ -497,6 +496,16 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             "tags": {"Name": rid, "role": "read-replica"},
             "depends_on": groups,
         });
+        // Automated backups of a read replica: MySQL and MariaDB only. A PostgreSQL replica
+        // takes manual snapshots, and RDS refuses the ModifyDBInstance the provider sends for
+        // a retention period after creating it ("DB Backups not supported on a read replica
+        // for engine postgres"; the engines' differences,
+        // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.html). A
+        // promoted replica gets its backups in the promotion (promote-read-replica
+        // --backup-retention-period).
+        if d.engine == DatabaseEngine::Mysql {
+            r["backup_retention_period"] = json!(backup.map_or(7, |b| b.retention_days.max(1)));
+        }
         if pi {
             r["performance_insights_kms_key_id"] = json!(key.arn());
             r["performance_insights_retention_period"] = json!(PI_RETENTION_DAYS);

@@ -529,6 +529,8 @@ pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
         // Balancer Controller looks it up by the Ingress hosts among the *issued* ones: until
         // ACM issues it, the controller fails to reconcile the Ingress ("no certificate found
         // for host", kubernetes-sigs/aws-load-balancer-controller#3183) and no ALB serves it.
+        // Behind ingress-nginx, `platform` waits for the issue before its edge Ingress
+        // (`platform::certificate_issued`).
         if lb.certificate.arn.is_some() {
             return vec![];
         }
@@ -537,7 +539,7 @@ pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
             namespace: String::new(),
             name: domain.clone(),
             keys: names,
-            why: "`infra` creates the load balancer's ACM certificate, which ACM issues once its DNS validation records exist: after `infra`, create the CNAME records of its output `certificate_validation_records` in the domain's zone; until the certificate is issued the AWS Load Balancer Controller finds none for the Ingress hosts and no ALB serves them".into(),
+            why: "`infra` creates the load balancer's ACM certificate, which ACM issues once its DNS validation records exist: after `infra`, create the CNAME records of its output `certificate_validation_records` in the domain's zone; until the certificate is issued the AWS Load Balancer Controller finds none for the Ingress hosts and no ALB serves them (with an ALB in front of ingress-nginx, `platform` waits up to 75 minutes for the issue before creating it)".into(),
         }];
     }
     if ctx.platform != Some(crate::blueprint::types::Platform::EcsFargate) {

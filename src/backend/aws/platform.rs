@@ -474,11 +474,21 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         );
         if alb_in_front_of_nginx(ctx) {
             // Reached only through the ALB; client addresses arrive in X-Forwarded-For.
+            // nginx reads it with `real_ip_recursive on`, walking it from the right past
+            // the addresses `proxy-real-ip-cidr` trusts: the chart's `0.0.0.0/0` trusts
+            // every entry, so nginx kept the leftmost one, which the client writes itself,
+            // and counted `limit-rpm`, `whitelist-source-range` and the access log against
+            // an address of the client's choosing. The ALB's nodes are in the VPC: trusting
+            // it alone leaves the address the ALB appended.
+            let mut config = json!({"use-forwarded-headers": "true"});
+            if let Some(net) = &ctx.v.bp.network {
+                config["proxy-real-ip-cidr"] = json!(&net.cidr);
+            }
             helm::merge_values(
                 &mut body,
                 json!({"controller": {
                     "service": {"type": "ClusterIP"},
-                    "config": {"use-forwarded-headers": "true"},
+                    "config": config,
                 }}),
             );
             if let Some(t) = ctx
@@ -804,6 +814,9 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
     let edge = res("kubernetes_ingress_v1", "edge");
     let mut depends = vec![res("helm_release", "aws_load_balancer_controller").address()];
     depends.push(res("helm_release", "ingress_nginx").address());
+    if let Some(wait) = certificate_issued(lb, f) {
+        depends.push(wait.address());
+    }
     f.resource(
         &edge,
         json!({
@@ -822,6 +835,39 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         edge.attr("status[0].load_balancer[0].ingress[0].hostname"),
         "DNS name of the ALB (point the hosts' records at it)",
     );
+}
+
+/// With the certificate `infra` creates (`certificate.domain`, no ARN): a wait for ACM to
+/// issue it, which the edge Ingress follows.
+///
+/// The controller discovers only *issued* certificates for the Ingress's hosts
+/// (kubernetes-sigs/aws-load-balancer-controller#3183), and ACM issues one only once its DNS
+/// validation records exist
+/// (<https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html>). Without this
+/// wait, `platform` applied before the records exist sat in `wait_for_load_balancer` until
+/// the Ingress's create timeout, said nothing of why, and left the Ingress tainted.
+/// `aws_acm_certificate_validation` without record names only waits (up to 75 minutes, as
+/// the ECS listener's does) — time to create the records of infra's output
+/// `certificate_validation_records`. The certificate is found by its domain among those
+/// still pending validation too (`most_recent`: a replacement `infra` just created).
+fn certificate_issued(lb: &LoadBalancer, f: &mut crate::terraform::File) -> Option<Ref> {
+    let domain = lb.certificate.domain.as_ref()?;
+    if lb.certificate.arn.is_some() {
+        return None;
+    }
+    let cert = data("aws_acm_certificate", "main");
+    let wait = res("aws_acm_certificate_validation", "main");
+    f.resource(
+        &cert,
+        json!({
+            "domain": domain,
+            "statuses": ["PENDING_VALIDATION", "ISSUED"],
+            "types": ["AMAZON_ISSUED"],
+            "most_recent": true,
+        }),
+    )
+    .resource(&wait, json!({"certificate_arn": cert.arn()}));
+    Some(wait)
 }
 
 /// The IngressClass of the controller's ALBs (the chart's default name).
