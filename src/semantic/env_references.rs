@@ -174,9 +174,18 @@ fn cycles(c: &mut Checker, path: &str, env: &BTreeMap<String, String>) {
 }
 
 /// The variables Kubernetes adds for the Services of the pod's namespace
-/// (`<SERVICE>_SERVICE_HOST`, `<SERVICE>_PORT_8080_TCP`, …) when the pod starts after them.
+/// (`<SERVICE>_SERVICE_HOST`, `<SERVICE>_SERVICE_PORT`, `<SERVICE>_PORT_8080_TCP_ADDR`, …)
+/// when the pod starts after them: not the blueprint's to know.
 fn service_link(name: &str) -> bool {
-    name.contains("_SERVICE_") || name.ends_with("_SERVICE_HOST") || name.contains("_PORT_")
+    let tcp = name.match_indices("_PORT_").any(|(i, _)| {
+        let rest = &name[i + "_PORT_".len()..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        digits > 0
+            && ["_TCP", "_UDP", "_SCTP"]
+                .iter()
+                .any(|p| rest[digits..].starts_with(p))
+    });
+    tcp || name.ends_with("_SERVICE_HOST") || name.contains("_SERVICE_PORT")
 }
 
 /// Every variable the app container of `s` has on `provider`: its `env` and `secret_env`,
@@ -219,4 +228,24 @@ fn names(provider: Provider, bp: &Blueprint, s: &Service, ecs: bool) -> BTreeSet
         .chain(s.env.keys().cloned())
         .chain(s.secret_env.iter().map(|e| e.name.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::service_link;
+
+    #[test]
+    fn service_links_are_told_apart_from_variables() {
+        for n in [
+            "API_SERVICE_HOST",
+            "API_SERVICE_PORT",
+            "API_SERVICE_PORT_HTTP",
+            "API_PORT_8080_TCP_ADDR",
+        ] {
+            assert!(service_link(n), "{n}");
+        }
+        for n in ["API_PORT", "API_PORT_NUMBER", "MY_SERVICE_URL", "DB_HOST"] {
+            assert!(!service_link(n), "{n}");
+        }
+    }
 }
