@@ -36,6 +36,10 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         }
         let mut names: BTreeSet<&str> = BTreeSet::new();
         names.insert(s.container_name.as_deref().unwrap_or(&s.name));
+        if ecs {
+            // The container writing the RDS CA files of a task (`backend::aws::sidecars`).
+            names.insert(crate::wiring::CA_WRITER);
+        }
         for (field, list) in [("sidecars", &s.sidecars), ("init", &s.init)] {
             for (j, x) in list.iter().enumerate() {
                 let at = format!("{path}.{field}[{j}]");

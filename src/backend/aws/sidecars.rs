@@ -15,6 +15,7 @@ use crate::terraform::Json;
 
 use super::Ctx;
 use crate::blueprint::types::{ExtraContainer, Service};
+use crate::wiring;
 
 /// The app container's keys every extra container shares (hardening, volumes, logs).
 const SHARED: &[&str] = &[
@@ -34,13 +35,19 @@ pub fn images(s: &Service) -> impl Iterator<Item = &str> {
 }
 
 /// The task's container definitions: the app's (given, made to wait for the init
-/// containers), then the init containers and the sidecars.
-pub fn definitions(ctx: &Ctx, s: &Service, mut app: Json) -> Vec<Json> {
-    if s.init.is_empty() && s.sidecars.is_empty() {
+/// containers), then the init containers and the sidecars. `ca`, when the task connects to
+/// RDS, is [`ca_writer`]'s container: the first of the init containers, so the user's own
+/// (a migration step with `app_env`) find the CA files too.
+pub fn definitions(ctx: &Ctx, s: &Service, mut app: Json, ca: Option<Json>) -> Vec<Json> {
+    if s.init.is_empty() && s.sidecars.is_empty() && ca.is_none() {
         return vec![app];
     }
     let mut out = Vec::new();
     let mut previous: Option<&str> = None;
+    if let Some(w) = ca {
+        out.push(w);
+        previous = Some(CA_WRITER);
+    }
     for c in &s.init {
         out.push(definition(ctx, &app, c, false, previous));
         previous = Some(&c.name);
@@ -111,6 +118,65 @@ fn definition(
     }
     if let Some(name) = after {
         d["dependsOn"] = json!([{"containerName": name, "condition": "SUCCESS"}]);
+    }
+    d
+}
+
+/// The name of the container that writes the task's CA files ([`ca_writer`]).
+pub const CA_WRITER: &str = wiring::CA_WRITER;
+
+/// The task volume holding the CA files (a Fargate bind mount: no `host`, the task's own
+/// ephemeral storage, gone with the task).
+pub const CA_VOLUME: &str = "database-ca";
+
+/// The image of [`ca_writer`]: the Docker official BusyBox image from ECR Public (no
+/// credentials to pull, reached through the NAT gateway every ECS network has,
+/// `semantic::ecs`), pinned.
+pub const CA_WRITER_IMAGE: &str = "public.ecr.aws/docker/library/busybox:1.37.0";
+
+/// The environment variable carrying the PEM bundle into [`ca_writer`].
+const CA_BUNDLE_VAR: &str = "RDS_CA_BUNDLE";
+
+/// A container that writes the region's RDS CA bundle `pem` as `<component>.crt` for each of
+/// `components` into the task volume [`CA_VOLUME`] at [`wiring::CA_DIR`], which the app and
+/// its other containers mount read only: ECS task definitions have no Secret or ConfigMap
+/// volumes, and a Fargate bind mount starts empty.
+///
+/// - The bundle is public (the certificates AWS publishes per region), so it travels as a
+///   plain `environment` value; a regional bundle is about 4.6 KB, well inside the 64 KiB a
+///   task definition may weigh (the global one is ~160 KB).
+/// - It runs once and exits: `essential: false`, and the next container waits for it with
+///   `dependsOn` `SUCCESS` (allowed only on a non-essential container,
+///   <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html>).
+/// - Hardened like the app (read-only root filesystem, no privilege, every capability
+///   dropped, the app's log group) but as user 0: "By default, the volume permissions are set
+///   to 0755 and the owner as root"
+///   (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html>;
+///   github.com/aws/containers-roadmap/issues/938: "ECS mounts it as writable only by
+///   root"), and only its owner may write to it without `CAP_DAC_OVERRIDE`, which is
+///   dropped. The files are written 0644, so the app's own (non-root) user reads them.
+pub fn ca_writer(app: &Json, components: &[&str], pem: &str) -> Json {
+    let script: Vec<String> = components
+        .iter()
+        .map(|c| format!("printf '%s' \"${CA_BUNDLE_VAR}\" > {}", wiring::ca_file(c)))
+        .collect();
+    let mut d = json!({
+        "name": CA_WRITER,
+        "image": CA_WRITER_IMAGE,
+        "essential": false,
+        "portMappings": [],
+        "environment": [{"name": CA_BUNDLE_VAR, "value": pem}],
+        "entryPoint": ["sh", "-c"],
+        "command": [format!("set -e; umask 022; {}", script.join("; "))],
+        "user": "0",
+        "readonlyRootFilesystem": true,
+        "privileged": false,
+        "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
+        "mountPoints": [{"sourceVolume": CA_VOLUME, "containerPath": wiring::CA_DIR, "readOnly": false}],
+        "volumesFrom": [],
+    });
+    if let Some(logs) = app.get("logConfiguration") {
+        d["logConfiguration"] = logs.clone();
     }
     d
 }
