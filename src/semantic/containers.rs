@@ -39,6 +39,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         if ecs {
             // The container writing the RDS CA files of a task (`backend::aws::sidecars`).
             names.insert(crate::wiring::CA_WRITER);
+            // The container opening the task's writable paths (`backend::aws::writable_paths`).
+            names.insert(crate::wiring::WRITABLE_PATHS);
         }
         for (field, list) in [("sidecars", &s.sidecars), ("init", &s.init)] {
             for (j, x) in list.iter().enumerate() {

@@ -195,6 +195,11 @@ pub const CA_DIR: &str = "/etc/infragen/ca";
 /// name no blueprint container may take there.
 pub const CA_WRITER: &str = "infragen-ca-files";
 
+/// The container of an ECS task that opens its writable path volumes to its non-root user
+/// before the others start (`backend::aws::writable_paths`): a name no blueprint container
+/// may take there either.
+pub const WRITABLE_PATHS: &str = "infragen-writable-paths";
+
 /// The file holding the CA certificate of component `component` in a pod.
 pub fn ca_file(component: &str) -> String {
     format!("{CA_DIR}/{component}.crt")

@@ -627,11 +627,15 @@ pub(super) fn task_definition(
         _ => None,
     };
     // The app's container, then its init containers and sidecars (`sidecars.rs`).
+    // Before anything else, the volumes of the writable paths are opened to the task's user
+    // (`writable_paths.rs`); it mounts them as the app does, not the CA volume.
+    let prelude: Vec<Json> = ca
+        .clone()
+        .into_iter()
+        .chain(super::writable_paths::preparer(&container, s))
+        .collect();
     let definitions = Json::encoded(Json::from(super::sidecars::definitions(
-        ctx,
-        s,
-        container,
-        ca.clone(),
+        ctx, s, container, prelude,
     )));
     let (cpu, memory) = s.task.as_ref().map_or(DEFAULT_TASK, |t| (t.cpu, t.memory));
     if s.task.is_none() {

@@ -6,7 +6,6 @@
 //! |---|---|
 //! | `eks-device-plugin` | a node pool's instance type has a GPU or Neuron accelerator: it runs the AL2023 AMI with the driver, but pods can request the device only through its Kubernetes device plugin, which the output does not install |
 //! | `alb-rules-quota` | (written by `edge.rs`, which plans the rules) the ECS load balancer's HTTPS listener gets more rules than the default quota of 100 per Application Load Balancer: the apply stops with TooManyRules unless the quota was raised |
-//! | `ecs-writable-paths` | an ECS workload has `security.writable_paths`: Fargate mounts each as an empty bind mount owned by root with mode 0755, which the task's non-root user cannot write to unless the image declares the path as a `VOLUME` it owns |
 //! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` and `connections` modules and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
 
 use super::Ctx;
@@ -15,62 +14,6 @@ use crate::diagnostic::Note;
 pub fn check(ctx: &Ctx) {
     eks_endpoint(ctx);
     accelerated_nodes(ctx);
-    ecs_writable_paths(ctx);
-}
-
-/// Fargate has no tmpfs and no emptyDir: a writable path under the read-only root filesystem
-/// (`/tmp` by default) is a bind mount volume, and "by default, the volume permissions are
-/// set to 0755 and the owner as root. You can customize these permissions in the
-/// Dockerfile" — through a `VOLUME` directive at the same path, whose contents and owner are
-/// copied into it (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html>;
-/// aws/containers-roadmap#938). The tasks run as the blueprint's non-root users with every
-/// capability dropped, so an image moved in from docker-compose, whose `/tmp` was simply
-/// writable there, fails with EACCES at its first write unless the image is changed. Said
-/// once per blueprint, the workloads grouped by user and paths.
-fn ecs_writable_paths(ctx: &Ctx) {
-    if ctx.platform != Some(crate::blueprint::types::Platform::EcsFargate) {
-        return;
-    }
-    let mut groups: std::collections::BTreeMap<(u32, &[String]), Vec<&str>> = Default::default();
-    for s in ctx.v.bp.workloads() {
-        let paths = s.security.writable_paths.as_slice();
-        if !paths.is_empty() {
-            groups
-                .entry((s.security.run_as_user, paths))
-                .or_default()
-                .push(&s.name);
-        }
-    }
-    let Some(((user, paths), _)) = groups.iter().next() else {
-        return;
-    };
-    let list: Vec<String> = groups
-        .iter()
-        .map(|((user, paths), names)| {
-            format!(
-                "{} (user {user}): {}",
-                names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                paths
-                    .iter()
-                    .map(|p| format!("`{p}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-        .collect();
-    let dirs = paths.join(" ");
-    ctx.note(Note::warning(
-        "ecs-writable-paths",
-        format!(
-            "Fargate mounts each writable path as an empty volume owned by root with mode 0755, which the tasks' non-root users cannot write to — {}; declare each path in the image as a volume its user owns (e.g. `RUN mkdir -p {dirs} && chown {user} {dirs}`, then `VOLUME [\"{}\"]`): Fargate copies the image's directory, owner included, into the volume",
-            list.join("; "),
-            paths.join("\", \"")
-        ),
-    ));
 }
 
 /// The AL2023 accelerated AMIs carry the NVIDIA or Neuron driver, not the Kubernetes device

@@ -33,6 +33,7 @@ mod service_connect;
 mod sidecars;
 mod state;
 mod table;
+mod writable_paths;
 
 use std::sync::Mutex;
 

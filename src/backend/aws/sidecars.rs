@@ -35,22 +35,26 @@ pub fn images(s: &Service) -> impl Iterator<Item = &str> {
 }
 
 /// The task's container definitions: the app's (given, made to wait for the init
-/// containers), then the init containers and the sidecars. `ca`, when the task connects to
-/// RDS, is [`ca_writer`]'s container: the first of the init containers, so the user's own
-/// (a migration step with `app_env`) find the CA files too.
-pub fn definitions(ctx: &Ctx, s: &Service, mut app: Json, ca: Option<Json>) -> Vec<Json> {
-    if s.init.is_empty() && s.sidecars.is_empty() && ca.is_none() {
+/// containers), then the init containers and the sidecars. `prelude` holds infragen's own
+/// init containers, run first and in order, so the user's (a migration step with `app_env`)
+/// find what they prepare too: [`ca_writer`]'s when the task connects to RDS, and
+/// `writable_paths::preparer`'s when it has writable paths.
+pub fn definitions(ctx: &Ctx, s: &Service, mut app: Json, prelude: Vec<Json>) -> Vec<Json> {
+    if s.init.is_empty() && s.sidecars.is_empty() && prelude.is_empty() {
         return vec![app];
     }
     let mut out = Vec::new();
-    let mut previous: Option<&str> = None;
-    if let Some(w) = ca {
+    let mut previous: Option<String> = None;
+    for mut w in prelude {
+        if let Some(p) = &previous {
+            w["dependsOn"] = json!([{"containerName": p, "condition": "SUCCESS"}]);
+        }
+        previous = w.get("name").and_then(Json::as_str).map(String::from);
         out.push(w);
-        previous = Some(CA_WRITER);
     }
     for c in &s.init {
-        out.push(definition(ctx, &app, c, false, previous));
-        previous = Some(&c.name);
+        out.push(definition(ctx, &app, c, false, previous.as_deref()));
+        previous = Some(c.name.clone());
     }
     for c in &s.sidecars {
         out.push(definition(
@@ -58,7 +62,7 @@ pub fn definitions(ctx: &Ctx, s: &Service, mut app: Json, ca: Option<Json>) -> V
             &app,
             c,
             c.essential.unwrap_or(true),
-            previous,
+            previous.as_deref(),
         ));
     }
     if let Some(last) = previous {
