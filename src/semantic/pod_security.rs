@@ -7,10 +7,9 @@
 //!   <https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#security-context-1>):
 //!   an explicit UID 0 is `CreateContainerConfigError`, never a running pod. ECS would run it
 //!   as root, against the hardening every task definition promises (docs/output.md). Refused.
-//! - `writable_paths`: each is mounted at its path, so it must be an absolute path other than
-//!   `/` (a volume over the root would hide the image), and two paths may not share the
-//!   volume name derived from them (`/var/run` and `/var-run`): the manifests keep one
-//!   volume per name, so the other path would silently stay read-only.
+//! - `writable_paths` (plain absolute paths, `containers.rs`): two may not share the volume
+//!   name derived from them (`/var/run` and `/var-run`), since the manifests keep one volume
+//!   per name and the other path would silently stay read-only, and none may be listed twice.
 
 use std::collections::BTreeMap;
 
@@ -46,12 +45,9 @@ fn check_one(c: &mut Checker, path: &str, name: &str, security: &PodSecurity) {
     let mut names: BTreeMap<String, &str> = BTreeMap::new();
     for (i, p) in security.writable_paths.iter().enumerate() {
         let at = format!("{path}.writable_paths[{i}]");
+        // A path that is not absolute is refused with the other container checks
+        // (`containers.rs`).
         if !p.starts_with('/') || p.trim_matches('/').is_empty() {
-            c.error(
-                &at,
-                format!("`{p}` is not an absolute path below `/`: each writable path is a volume mounted at that path"),
-            )
-            .help = Some("give the directory the process writes as an absolute path, e.g. `/tmp` or `/app/tmp`".into());
             continue;
         }
         let volume = crate::k8s::volume_name(p);

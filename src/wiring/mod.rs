@@ -190,15 +190,11 @@ pub fn ca_in_config_map(flavor: Flavor) -> bool {
 /// on ECS a task volume a first container fills (`backend::aws::sidecars`).
 pub const CA_DIR: &str = "/etc/infragen/ca";
 
-/// The container of an ECS task that writes its CA files before the others start (ECS task
-/// definitions have no Secret or ConfigMap volumes, `backend::aws::sidecars::ca_writer`): a
-/// name no blueprint container may take there.
-pub const CA_WRITER: &str = "infragen-ca-files";
-
-/// The container of an ECS task that opens its writable path volumes to its non-root user
-/// before the others start (`backend::aws::writable_paths`): a name no blueprint container
-/// may take there either.
-pub const WRITABLE_PATHS: &str = "infragen-writable-paths";
+/// The container of an ECS task that prepares its volumes before the others start — makes the
+/// writable paths writable for the task's non-root user and writes its CA files (ECS task
+/// definitions have no Secret or ConfigMap volumes, `backend::aws::sidecars::volume_setup`):
+/// a name no blueprint container may take there.
+pub const CA_WRITER: &str = "infragen-volumes";
 
 /// The file holding the CA certificate of component `component` in a pod.
 pub fn ca_file(component: &str) -> String {

@@ -30,7 +30,7 @@ mod doc_snippets;
 mod doks;
 mod ecs;
 mod ecs_deployments;
-mod ecs_writable_paths;
+mod ecs_volumes;
 mod eks;
 mod eks_zones;
 mod env_references;

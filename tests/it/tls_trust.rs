@@ -609,24 +609,12 @@ fn check_rds_trust_in_tasks(label: &str, out: &infragen::Output) -> usize {
                     writer["logConfiguration"], c["logConfiguration"],
                     "{where_}: {w} logs beside the app"
                 );
-                // Run it as ECS would (`entryPoint` + `command`, its `environment`), with a
-                // scratch directory standing for the volume: the file it leaves trusts the CA.
+                // Run it as ECS would (`entryPoint` + `command`, its `environment`), with
+                // scratch directories standing for its volumes: the file it leaves trusts the CA.
                 let scratch = tempfile::tempdir().unwrap();
-                let root = scratch.path().to_str().unwrap();
-                let argv: Vec<String> = writer["entryPoint"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .chain(writer["command"].as_array().into_iter().flatten())
-                    .map(|a| s(a).replace(dir, root))
-                    .collect();
-                let mut run = std::process::Command::new(&argv[0]);
-                run.args(&argv[1..]);
-                for e in writer["environment"].as_array().into_iter().flatten() {
-                    run.env(s(&e["name"]), s(&e["value"]));
-                }
-                let status = run.status().unwrap();
-                assert!(status.success(), "{where_}: {w} failed: {argv:?}");
+                let (ok, at) = crate::support::run_ecs_container(writer, scratch.path());
+                assert!(ok, "{where_}: {w} failed");
+                let root = at[dir].to_str().unwrap();
                 let written = std::fs::read_to_string(path.replace(dir, root))
                     .unwrap_or_else(|e| panic!("{where_}: {w} leaves no {path}: {e}"));
                 assert!(
@@ -748,11 +736,11 @@ fn ecs_tasks_using_rds_trust_its_ca() {
 /// make the task definition hold two (RegisterTaskDefinition refuses duplicates).
 #[test]
 fn the_ca_writers_name_is_reserved_on_ecs() {
-    let clash = RDS_USERS.replace("name: log-shipper", "name: infragen-ca-files");
+    let clash = RDS_USERS.replace("name: log-shipper", "name: infragen-volumes");
     let err = crate::support::synth_aws("acme", &crate::support::ecs_stack("acme", &clash))
         .expect_err("a container named like the CA writer was accepted");
     assert!(
-        err.contains("sidecars[0].name") && err.contains("already named `infragen-ca-files`"),
+        err.contains("sidecars[0].name") && err.contains("already named `infragen-volumes`"),
         "{err}"
     );
 }

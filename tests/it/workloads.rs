@@ -175,13 +175,10 @@ fn ecs_sidecars_are_hardened_container_definitions() {
     let defs = defs.as_array().unwrap();
     let by = |name: &str| defs.iter().find(|d| d["name"] == name).unwrap();
     let app = by("api");
-    // The app, its init container and two sidecars, after infragen's own container that
-    // opens the writable paths to the task's user (`ecs_writable_paths.rs`).
+    // The blueprint's four, then `infragen-volumes`, which opens up the writable paths as root
+    // before them all (tests/it/ecs_volumes.rs).
     assert_eq!(defs.len(), 5);
-    for d in defs
-        .iter()
-        .filter(|d| d["name"] != "infragen-writable-paths")
-    {
+    for d in defs.iter().filter(|d| d["name"] != "infragen-volumes") {
         for key in [
             "user",
             "readonlyRootFilesystem",
@@ -199,7 +196,7 @@ fn ecs_sidecars_are_hardened_container_definitions() {
     assert_eq!(init["essential"], false);
     assert_eq!(
         init["dependsOn"],
-        serde_json::json!([{"containerName": "infragen-writable-paths", "condition": "SUCCESS"}])
+        serde_json::json!([{"containerName": "infragen-volumes", "condition": "SUCCESS"}])
     );
     let waits = serde_json::json!([{"containerName": "wait-for-schema", "condition": "SUCCESS"}]);
     for name in ["api", "log-shipper", "metrics-agent"] {

@@ -247,7 +247,7 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
                 Field::Username => master("username"),
                 Field::Password => master("password"),
                 // The region's RDS bundle, where the task or pod mounts it
-                // (`sidecars::ca_writer` on ECS, `k8s::connect::ca_volume` on EKS).
+                // (`sidecars::volume_setup` on ECS, `k8s::connect::ca_volume` on EKS).
                 Field::CaFile => lit(&wiring::ca_file(b.component)),
                 _ => None,
             }

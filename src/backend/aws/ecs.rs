@@ -63,7 +63,7 @@ pub(super) fn retention(ctx: &Ctx) -> u32 {
 }
 
 /// A volume name for a writable path: `/var/cache/nginx` → `var-cache-nginx`.
-fn volume_name(path: &str) -> String {
+pub(super) fn volume_name(path: &str) -> String {
     let name = path
         .trim_matches('/')
         .chars()
@@ -519,7 +519,7 @@ pub(super) fn task_definition(
     task_role: &Ref,
     wired: Vec<(Binding, Resolved)>,
 ) -> Ref {
-    // The managed databases whose CA files the task gets (`_CA_FILE`, `sidecars::ca_writer`).
+    // The managed databases whose CA files the task gets (`_CA_FILE`, `sidecars::volume_setup`).
     let with_ca: Vec<String> = wired
         .iter()
         .filter(|(b, _)| b.value == crate::wiring::Value::Field(crate::wiring::Field::CaFile))
@@ -611,31 +611,26 @@ pub(super) fn task_definition(
         }
         container["healthCheck"] = hc;
     }
-    let ca = match super::connect::ca_bundle(ctx) {
-        Some(pem) if !with_ca.is_empty() => {
-            // Read only: the app and the containers that share its mounts only read them.
-            if let Json::Array(mounts) = &mut container["mountPoints"] {
-                mounts.push(json!({
-                    "sourceVolume": super::sidecars::CA_VOLUME,
-                    "containerPath": crate::wiring::CA_DIR,
-                    "readOnly": true,
-                }));
-            }
-            let components: Vec<&str> = with_ca.iter().map(String::as_str).collect();
-            Some(super::sidecars::ca_writer(&container, &components, &pem))
-        }
-        _ => None,
-    };
+    let components: Vec<&str> = with_ca.iter().map(String::as_str).collect();
+    let pem = super::connect::ca_bundle(ctx).filter(|_| !with_ca.is_empty());
+    if pem.is_some()
+        && let Json::Array(mounts) = &mut container["mountPoints"]
+    {
+        // Read only: the app and the containers that share its mounts only read them.
+        mounts.push(json!({
+            "sourceVolume": super::sidecars::CA_VOLUME,
+            "containerPath": crate::wiring::CA_DIR,
+            "readOnly": true,
+        }));
+    }
+    let setup = super::sidecars::volume_setup(
+        &container,
+        &s.security.writable_paths,
+        pem.as_deref().map(|pem| (components.as_slice(), pem)),
+    );
     // The app's container, then its init containers and sidecars (`sidecars.rs`).
-    // Before anything else, the volumes of the writable paths are opened to the task's user
-    // (`writable_paths.rs`); it mounts them as the app does, not the CA volume.
-    let prelude: Vec<Json> = ca
-        .clone()
-        .into_iter()
-        .chain(super::writable_paths::preparer(&container, s))
-        .collect();
     let definitions = Json::encoded(Json::from(super::sidecars::definitions(
-        ctx, s, container, prelude,
+        ctx, s, container, setup,
     )));
     let (cpu, memory) = s.task.as_ref().map_or(DEFAULT_TASK, |t| (t.cpu, t.memory));
     if s.task.is_none() {
@@ -656,7 +651,7 @@ pub(super) fn task_definition(
         .iter()
         .map(|p| volume_name(p))
         .collect();
-    if ca.is_some() {
+    if pem.is_some() {
         volumes.push(super::sidecars::CA_VOLUME.to_string());
     }
     volumes.sort();

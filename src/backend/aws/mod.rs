@@ -33,7 +33,6 @@ mod service_connect;
 mod sidecars;
 mod state;
 mod table;
-mod writable_paths;
 
 use std::sync::Mutex;
 
