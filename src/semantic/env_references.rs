@@ -20,6 +20,7 @@ use super::Checker;
 use crate::analysis::{DataKind, runs_in_cluster};
 use crate::blueprint::types::{Blueprint, Deployment, Platform, Service};
 use crate::catalog::Provider;
+use crate::diagnostic::Note;
 use crate::k8s::env::{is_variable, references};
 use crate::wiring::{self, Flavor, Kind};
 
@@ -191,6 +192,19 @@ fn service_link(name: &str) -> bool {
 /// Every variable the app container of `s` has on `provider`: its `env` and `secret_env`,
 /// and the connection variables of what it uses (as `crate::k8s::connect` writes them).
 fn names(provider: Provider, bp: &Blueprint, s: &Service, ecs: bool) -> BTreeSet<String> {
+    (bindings(provider, bp, s, ecs).into_iter().map(|b| b.var))
+        .chain(s.env.keys().cloned())
+        .chain(s.secret_env.iter().map(|e| e.name.clone()))
+        .collect()
+}
+
+/// The connection variables of what `s` uses on `provider`, minus those it sets itself.
+fn bindings<'a>(
+    provider: Provider,
+    bp: &'a Blueprint,
+    s: &'a Service,
+    ecs: bool,
+) -> Vec<wiring::Binding<'a>> {
     let managed = match provider {
         Provider::Aws => Flavor::Aws,
         Provider::Digitalocean => Flavor::DigitalOcean,
@@ -223,11 +237,54 @@ fn names(provider: Provider, bp: &Blueprint, s: &Service, ecs: bool) -> BTreeSet
         Kind::Service if ecs => Some(Flavor::Aws),
         Kind::Service => Some(Flavor::InCluster { auth: false }),
     };
-    let bindings = wiring::without_own(s, wiring::bindings(bp, s, flavor));
-    (bindings.into_iter().map(|b| b.var))
-        .chain(s.env.keys().cloned())
-        .chain(s.secret_env.iter().map(|e| e.name.clone()))
-        .collect()
+    wiring::without_own(s, wiring::bindings(bp, s, flavor))
+}
+
+/// Warnings (`url-credentials`) for a value that puts a credential AWS generates into a
+/// URL: the RDS master password may hold `#`, `%`, `?`, `[`, `]`, `{`, `}`, `<`, `>` and the
+/// ElastiCache AUTH token `#`, `^`, `<`, `>` (the characters each service accepts, chosen
+/// by `backend::aws`), which a URL's user information must percent-encode — and `$(…)`
+/// cannot. The URL then breaks at the first such character, in most generated passwords.
+pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
+    let ecs = bp.platform() == Some(Platform::EcsFargate);
+    if provider != Provider::Aws || ecs {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for s in bp.workloads() {
+        let generated: Vec<(String, &str)> = bindings(provider, bp, s, ecs)
+            .into_iter()
+            .filter_map(|b| match (b.kind, &b.value) {
+                (Kind::Database(_), wiring::Value::Field(wiring::Field::Password)) => {
+                    Some((b.var, "RDS master password"))
+                }
+                (Kind::Cache, wiring::Value::Field(wiring::Field::AuthToken)) => {
+                    Some((b.var, "ElastiCache AUTH token"))
+                }
+                _ => None,
+            })
+            .collect();
+        let values =
+            (s.env.iter()).chain(s.init.iter().chain(&s.sidecars).flat_map(|x| x.env.iter()));
+        for (key, value) in values {
+            if !value.contains("://") {
+                continue;
+            }
+            let refs = references(value);
+            for (var, what) in &generated {
+                if refs.contains(&var.as_str()) {
+                    out.push(Note::warning(
+                        "url-credentials",
+                        format!(
+                            "`{}` puts `$({var})` into a URL (`{key}`), but the {what} infragen generates holds characters a URL must percent-encode (such as `#`, `<`, `>`), so the URL breaks where one appears: give the password to the client on its own (libpq's `PGPASSWORD: \"$({var})\"`, the driver's password setting) and leave it out of the URL",
+                            s.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -105,7 +105,9 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     addon_owners::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
-        let v = Validated::new(loaded, provider, versions::warnings(bp, provider));
+        let mut warnings = versions::warnings(bp, provider);
+        warnings.extend(env_references::warnings(bp, provider));
+        let v = Validated::new(loaded, provider, warnings);
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);
         if problems.is_empty() {

@@ -490,3 +490,44 @@ fn variables(docs: &[Value]) -> BTreeMap<String, Vec<String>> {
     }
     out
 }
+
+/// A generated AWS credential put into a URL: the RDS master password may hold `#`, `%`, `?`
+/// (the ElastiCache token `#`, `^`, `<`, `>`), which a URL's user information must
+/// percent-encode and `$(…)` cannot, so synth warns and says to pass the password on its
+/// own — as the Heroku fixture does with `PGPASSWORD`. The other providers' generated
+/// passwords are letters and digits: no warning there.
+#[test]
+fn a_generated_aws_password_in_a_url_is_warned_about() {
+    let path = crate::support::root().join("tests/fixtures/new-user/herald-heroku-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "postgres://$(DB_USERNAME)@$(DB_HOST)",
+        "postgres://$(DB_USERNAME):$(DB_PASSWORD)@$(DB_HOST)",
+    );
+    let warned = |provider: Provider| -> Vec<String> {
+        infragen::synthesize("herald.yaml", text.as_bytes(), provider, "production")
+            .unwrap_or_else(|d| panic!("{d}"))
+            .notes
+            .iter()
+            .filter(|n| n.rule == Some("url-credentials"))
+            .map(|n| n.text.clone())
+            .collect()
+    };
+    let aws = warned(Provider::Aws);
+    // web, worker and the sitemap job.
+    assert_eq!(aws.len(), 3, "{aws:#?}");
+    assert!(
+        aws.iter().any(|w| w
+            .starts_with("`web` puts `$(DB_PASSWORD)` into a URL (`DATABASE_URL`)")
+            && w.contains("PGPASSWORD")),
+        "{aws:#?}"
+    );
+    assert!(warned(Provider::Digitalocean).is_empty());
+    assert!(warned(Provider::Kubernetes).is_empty());
+    // The fixture as written keeps the password out of the URL.
+    assert!(
+        synth(&path, Provider::Aws, "production")
+            .notes
+            .iter()
+            .all(|n| n.rule != Some("url-credentials"))
+    );
+}
