@@ -192,7 +192,15 @@ fn service_link(name: &str) -> bool {
 /// Every variable the app container of `s` has on `provider`: its `env` and `secret_env`,
 /// and the connection variables of what it uses (as `crate::k8s::connect` writes them).
 fn names(provider: Provider, bp: &Blueprint, s: &Service, ecs: bool) -> BTreeSet<String> {
-    (bindings(provider, bp, s, ecs).into_iter().map(|b| b.var))
+    let generated: BTreeSet<String> = (bindings(provider, bp, s, ecs).into_iter())
+        .map(|b| b.var)
+        .collect();
+    // `uses[].env` names: copies of generated variables, written beside them.
+    let aliases: Vec<String> = (wiring::alias::aliases(s).into_iter())
+        .filter(|a| generated.contains(&a.source))
+        .map(|a| a.var)
+        .collect();
+    (generated.into_iter().chain(aliases))
         .chain(s.env.keys().cloned())
         .chain(s.secret_env.iter().map(|e| e.name.clone()))
         .collect()
@@ -252,7 +260,7 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
     }
     let mut out = Vec::new();
     for s in bp.workloads() {
-        let generated: Vec<(String, &str)> = bindings(provider, bp, s, ecs)
+        let mut generated: Vec<(String, &str)> = bindings(provider, bp, s, ecs)
             .into_iter()
             .filter_map(|b| match (b.kind, &b.value) {
                 (Kind::Database(_), wiring::Value::Field(wiring::Field::Password)) => {
@@ -264,6 +272,12 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
                 _ => None,
             })
             .collect();
+        // A `uses[].env` copy of one holds the same value.
+        for a in wiring::alias::aliases(s) {
+            if let Some(&(_, what)) = generated.iter().find(|(v, _)| *v == a.source) {
+                generated.push((a.var, what));
+            }
+        }
         let values =
             (s.env.iter()).chain(s.init.iter().chain(&s.sidecars).flat_map(|x| x.env.iter()));
         for (key, value) in values {

@@ -637,3 +637,32 @@ fn a_ca_file_of_an_in_cluster_database_is_refused() {
     );
     assert!(err.contains(&position(&text, "ca_file")), "{err}");
 }
+
+/// A value built from variables (`$(NAME)`, Kubernetes) may name an alias: it is a variable
+/// of the container, written before the values that reference it; and a copy of a generated
+/// password in a URL gets the same `url-credentials` warning as the password itself.
+#[test]
+fn a_value_may_reference_an_alias_on_kubernetes() {
+    let text = eks().replacen(
+        "    port: 8080\n",
+        "    port: 8080\n    env:\n      DATABASE_URL: \"postgres://$(DB_USERNAME)@$(DB_MASTER_HOST):$(DB_PORT)/$(DB_NAME)\"\n      LEGACY_URL: \"postgres://u:$(DB_PASS)@$(DB_MASTER_HOST)/x\"\n",
+        1,
+    );
+    let out = infragen::synthesize("n.yaml", text.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+    let app = &k8s_containers(&manifests(&out))[0];
+    let names: Vec<&str> = app["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
+    assert!(at("DB_MASTER_HOST") < at("DATABASE_URL"), "{names:?}");
+    assert!(at("DB_NAME") < at("DATABASE_URL"), "{names:?}");
+    let warned = out
+        .notes
+        .iter()
+        .any(|n| n.to_string().contains("url-credentials") && n.text.contains("$(DB_PASS)"));
+    assert!(warned, "{:?}", out.notes);
+}
