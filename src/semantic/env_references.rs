@@ -213,6 +213,23 @@ fn bindings<'a>(
     s: &'a Service,
     ecs: bool,
 ) -> Vec<wiring::Binding<'a>> {
+    wiring::without_own(
+        s,
+        wiring::bindings(bp, s, |name, kind| flavor(provider, bp, ecs, name, kind)),
+    )
+}
+
+/// Where component `name` of `kind` runs on `provider`, as the back-ends decide it
+/// (`k8s::connect::bindings`, `backend::aws::connect`): what decides its variables.
+/// `None` when the output does not create it, so it gives none. Shared with
+/// `semantic::use_env`.
+pub(super) fn flavor(
+    provider: Provider,
+    bp: &Blueprint,
+    ecs: bool,
+    name: &str,
+    kind: Kind,
+) -> Option<Flavor> {
     let managed = match provider {
         Provider::Aws => Flavor::Aws,
         Provider::Digitalocean => Flavor::DigitalOcean,
@@ -226,7 +243,7 @@ fn bindings<'a>(
             managed
         })
     };
-    let flavor = |name: &str, kind: Kind| match kind {
+    match kind {
         Kind::Database(_) => {
             let d = bp.databases.iter().find(|d| d.name == name)?;
             data(DataKind::Database, d.deployment)
@@ -244,8 +261,7 @@ fn bindings<'a>(
         Kind::Secret => Some(managed),
         Kind::Service if ecs => Some(Flavor::Aws),
         Kind::Service => Some(Flavor::InCluster { auth: false }),
-    };
-    wiring::without_own(s, wiring::bindings(bp, s, flavor))
+    }
 }
 
 /// Warnings (`url-credentials`) for a value that puts a credential AWS generates into a

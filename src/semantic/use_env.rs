@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 
 use super::Checker;
+use super::env_references;
 use super::references::env_name;
-use crate::analysis::{DataKind, runs_in_cluster};
-use crate::blueprint::types::{Blueprint, Deployment, Service};
+use crate::blueprint::types::{Blueprint, Platform, Service};
 use crate::catalog::Provider;
 use crate::diagnostic::one_of;
 use crate::wiring::{self, Field, Flavor, Kind};
@@ -49,56 +49,11 @@ fn twice(c: &mut Checker, path: &str, s: &Service) {
     }
 }
 
-/// Where component `name` of `kind` runs for `provider`, as the back-ends decide it
-/// (`k8s::connect::bindings`, `backend::aws::connect`); `None` when the output does not
-/// create it, so it gives no variables.
-fn flavor(provider: Provider, bp: &Blueprint, name: &str, kind: Kind) -> Option<Flavor> {
-    let managed = match provider {
-        Provider::Aws => Some(Flavor::Aws),
-        Provider::Digitalocean => Some(Flavor::DigitalOcean),
-        Provider::Kubernetes => None,
-    };
-    let data = |kind: DataKind, deployment: Option<Deployment>| {
-        let deployment = deployment?;
-        if runs_in_cluster(provider, kind, deployment) {
-            // Every in-cluster server has a credentials Secret (`k8s::data::plan`).
-            Some(Flavor::InCluster { auth: true })
-        } else {
-            managed
-        }
-    };
-    match kind {
-        Kind::Database(_) => data(
-            DataKind::Database,
-            bp.databases
-                .iter()
-                .find(|d| d.name == name)
-                .map(|d| d.deployment),
-        ),
-        Kind::Cache => data(
-            DataKind::Cache,
-            bp.caches
-                .iter()
-                .find(|d| d.name == name)
-                .map(|d| d.deployment),
-        ),
-        Kind::Queue => data(
-            DataKind::Queue,
-            bp.queues
-                .iter()
-                .find(|d| d.name == name)
-                .map(|d| d.deployment),
-        ),
-        Kind::Table => (provider == Provider::Aws).then_some(Flavor::Aws),
-        Kind::Bucket => managed,
-        Kind::Service => Some(Flavor::InCluster { auth: false }),
-        Kind::Secret => None,
-    }
-}
-
 fn workload(c: &mut Checker, bp: &Blueprint, path: &str, s: &Service) {
     let provider = c.provider;
-    let all = wiring::bindings(bp, s, |name, kind| flavor(provider, bp, name, kind));
+    let ecs = bp.platform() == Some(Platform::EcsFargate);
+    let flavor = |name: &str, kind: Kind| env_references::flavor(provider, bp, ecs, name, kind);
+    let all = wiring::bindings(bp, s, flavor);
     let given: Vec<String> = wiring::without_own(s, all.clone())
         .into_iter()
         .map(|b| b.var)
@@ -138,7 +93,7 @@ fn workload(c: &mut Checker, bp: &Blueprint, path: &str, s: &Service) {
                 ));
                 continue;
             }
-            let fl = flavor(provider, bp, &u.name, kind);
+            let fl = flavor(&u.name, kind);
             // The fields this component gives here, by their generated variables.
             let has: Vec<Field> = Field::ALL
                 .into_iter()
