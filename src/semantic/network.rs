@@ -153,10 +153,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
 }
 
-/// The overlay networks a DOKS cluster is created with (the DigitalOcean API's defaults for
-/// `cluster_subnet` and `service_subnet`, which infragen does not set): pods and Services.
-/// A VPC overlapping them leaves nodes and pods with clashing routes — the manifests'
-/// NetworkPolicies also tell pods from nodes by the pod range — so it is refused.
+/// The legacy overlay networks of a DOKS cluster created without `cluster_subnet` and
+/// `service_subnet` (the DigitalOcean API's defaults): pods and Services. infragen names
+/// VPC-native ranges for new clusters (`backend::digitalocean::overlay`), but a cluster
+/// created before keeps these (`ignore_changes`), and a VPC overlapping them leaves nodes
+/// and pods with clashing routes, so it is refused.
 const DOKS_NETWORKS: [(&str, &str); 2] = [("pod", "10.244.0.0/16"), ("Service", "10.245.0.0/16")];
 
 fn doks_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
