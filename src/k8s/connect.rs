@@ -21,10 +21,11 @@
 //!   `<service>-connections` Secret External Secrets fills.
 //!
 //! - A managed database whose server certificate the provider's own CA signs
-//!   ([`wiring::trusts_provider_ca`], DigitalOcean's databases): `<NAME>_CA_FILE` is the path of
-//!   that CA in the pod, mounted read only from the `<service>-connections` Secret (key
-//!   `<NAME>_CA_CERT`, which the platform module fills from `digitalocean_database_ca`)
-//!   ([`ca_volume`]).
+//!   ([`wiring::trusts_provider_ca`]: DigitalOcean's databases, RDS): `<NAME>_CA_FILE` is the
+//!   path of that CA in the pod, mounted read only from key `<NAME>_CA_CERT` of the
+//!   `<service>-connections` Secret (DigitalOcean: the platform module fills it from
+//!   `digitalocean_database_ca`) or ConfigMap (EKS: the region's RDS bundle, public
+//!   certificates, [`wiring::rds_ca`]) ([`ca_volume`]).
 //!
 //! A variable the blueprint sets itself (`env`, `secret_env`) wins over the derived one.
 
@@ -69,6 +70,10 @@ pub(crate) fn bindings<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Vec<Binding<'c>> 
             _ => ctx.opts.managed,
         }
     });
+    let all = match (ctx.opts.managed, &ctx.opts.aws_region) {
+        (Some(fl), Some(region)) => wiring::with_known_cas(all, fl, region),
+        _ => all,
+    };
     wiring::without_own(s.bp, all)
 }
 
@@ -107,8 +112,8 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
         return None;
     };
     if f == Field::CaFile {
-        // A fixed path: the file is the `<service>-connections` Secret's key, mounted by
-        // `ca_volume`.
+        // A fixed path: the file is a key of the `<service>-connections` Secret or
+        // ConfigMap, mounted by `ca_volume`.
         return Some(literal(var, wiring::ca_file(b.component)));
     }
     if b.kind == Kind::Service {
@@ -177,7 +182,8 @@ const CA_VOLUME: &str = "database-ca";
 
 /// The read-only volume holding the CA certificates of the managed databases `s` uses whose
 /// provider signs their server certificates itself (`<NAME>_CA_FILE`): the keys
-/// `<NAME>_CA_CERT` of the `<service>-connections` Secret as `<component>.crt` under
+/// `<NAME>_CA_CERT` of the `<service>-connections` Secret — or ConfigMap, where the
+/// certificates are public ([`wiring::ca_in_config_map`]) — as `<component>.crt` under
 /// [`wiring::CA_DIR`]. `(mount, volume)`; `None` when it uses none.
 pub(crate) fn ca_volume<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Option<(Map<'c>, Map<'c>)> {
     let items: Vec<Map> = bindings(ctx, s)
@@ -189,9 +195,16 @@ pub(crate) fn ca_volume<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Option<(Map<'c>,
         return None;
     }
     let mount = map! {"name" => CA_VOLUME, "mountPath" => wiring::CA_DIR, "readOnly" => true};
-    let volume = map! {
-        "name" => CA_VOLUME,
-        "secret" => map! {"secretName" => connections_name(s.name()), "items" => items},
+    let volume = if ctx.opts.managed.is_some_and(wiring::ca_in_config_map) {
+        map! {
+            "name" => CA_VOLUME,
+            "configMap" => map! {"name" => connections_name(s.name()), "items" => items},
+        }
+    } else {
+        map! {
+            "name" => CA_VOLUME,
+            "secret" => map! {"secretName" => connections_name(s.name()), "items" => items},
+        }
     };
     Some((mount, volume))
 }

@@ -457,7 +457,7 @@ pub(crate) fn scanner_skips(s: &Workload) -> Map<'static> {
         skip(
             &mut a,
             "CKV_K8S_38",
-            "the blueprint declares this service account with automount_token: its Role needs the API token",
+            "the blueprint declares this service account with automount_token: the workload needs its service account token",
         );
     }
     if s.bp

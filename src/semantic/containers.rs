@@ -13,6 +13,23 @@ use crate::blueprint::types::{Blueprint, Platform};
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     let ecs = bp.platform() == Some(Platform::EcsFargate);
+    let securities = (bp.services.iter().map(|s| &s.security).enumerate())
+        .map(|(i, sec)| (format!("services[{i}]"), sec))
+        .chain(
+            (bp.jobs.iter().map(|j| &j.security).enumerate())
+                .map(|(i, sec)| (format!("jobs[{i}]"), sec)),
+        );
+    for (path, security) in securities {
+        for (k, p) in security.writable_paths.iter().enumerate() {
+            if !is_plain_path(p) {
+                c.error(
+                    &format!("{path}.security.writable_paths[{k}]"),
+                    format!("`{p}` is not an absolute path of letters, digits, `.`, `_`, `-` and `/`"),
+                )
+                .help = Some("write the directory the container writes to, e.g. `/tmp` or `/var/cache/nginx`".into());
+            }
+        }
+    }
     for (i, s) in bp.services.iter().enumerate() {
         let path = format!("services[{i}]");
         if ecs && !s.annotations.is_empty() {
@@ -36,6 +53,10 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         }
         let mut names: BTreeSet<&str> = BTreeSet::new();
         names.insert(s.container_name.as_deref().unwrap_or(&s.name));
+        if ecs {
+            // The container preparing a task's volumes (`backend::aws::sidecars`).
+            names.insert(crate::wiring::CA_WRITER);
+        }
         for (field, list) in [("sidecars", &s.sidecars), ("init", &s.init)] {
             for (j, x) in list.iter().enumerate() {
                 let at = format!("{path}.{field}[{j}]");
@@ -65,4 +86,16 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             }
         }
     }
+}
+
+/// A writable path becomes a volume's mount path, a volume name (`/var/cache` →
+/// `var-cache`) and, on ECS, an argument of the script preparing the task's volumes
+/// (`backend::aws::sidecars::volume_setup`): absolute, below the root, nothing a shell or a
+/// volume name would read otherwise.
+fn is_plain_path(p: &str) -> bool {
+    p.len() > 1
+        && p.starts_with('/')
+        && !p.split('/').any(|part| part == "..")
+        && p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
 }

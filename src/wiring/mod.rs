@@ -6,7 +6,7 @@
 //!
 //! | kind | endpoint variables | credential variables (by reference only) |
 //! |---|---|---|
-//! | database | `_HOST`, `_PORT`, `_DATABASE`, `_URL`; `_REPLICA_HOST` with read replicas; `_CA_FILE` where the provider signs the server certificate with its own CA (DigitalOcean, [`trusts_provider_ca`]) | `_USERNAME`, `_PASSWORD` |
+//! | database | `_HOST`, `_PORT`, `_DATABASE`, `_URL`; `_REPLICA_HOST` with read replicas; `_CA_FILE` where the provider signs the server certificate with its own CA (DigitalOcean, RDS: [`trusts_provider_ca`]) | `_USERNAME`, `_PASSWORD` |
 //! | cache | `_HOST`, `_PORT`, `_URL` | `_AUTH_TOKEN` (ElastiCache), `_USERNAME` + `_PASSWORD` (DigitalOcean), `_PASSWORD` (in cluster) |
 //! | queue | `_HOST`, `_PORT`, `_URL` | `_USERNAME`, `_PASSWORD` |
 //! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
@@ -17,6 +17,8 @@
 //! This module decides *which* variables a service gets ([`bindings`]); each back-end decides
 //! where their values come from (Terraform references, in-cluster Service DNS names, a
 //! Secret the output makes exist), and [`Precondition`] lists what no output can make.
+
+pub mod rds_ca;
 
 use crate::blueprint::types::{Blueprint, DatabaseEngine, Service, upper_snake};
 
@@ -132,24 +134,74 @@ pub fn from_secret_store(kind: Kind, flavor: Flavor, f: Field) -> bool {
 ///   require that you download a CA certificate in order to connect"
 ///   (docs.digitalocean.com/products/databases/valkey/how-to/connect/); and a `tlsCAFile`
 ///   replaces the trust store in most drivers, so it is given only where it is needed.
-/// - Not AWS: ElastiCache and Amazon MQ present publicly trusted certificates (AWS's own
-///   examples connect with `redis-cli --tls` and no CA file). RDS's `rds-ca-rsa2048-g1` is not publicly trusted either, but its bundle is
-///   a download, not a Terraform attribute: docs/connections.md ("TLS trust") says what a
-///   verifying client needs.
+/// - Amazon RDS (PostgreSQL, MySQL): its server certificates chain to the region's "Amazon
+///   RDS <region> Root CA RSA2048 G1" (`ca_cert_identifier` `rds-ca-rsa2048-g1`,
+///   `backend::aws::database`), in no public trust store either: node-postgres fails
+///   against it exactly as against DigitalOcean ("self-signed certificate in certificate
+///   chain"). The region's bundle is a download, not a Terraform attribute, so infragen
+///   vendors it ([`rds_ca`]); a region without one gets no CA file ([`rds_ca::bundle`], and
+///   `synth` warns).
+/// - Not ElastiCache and Amazon MQ: they present publicly trusted certificates (AWS's own
+///   examples connect with `redis-cli --tls` and no CA file).
 pub fn trusts_provider_ca(kind: Kind, flavor: Flavor) -> bool {
-    matches!(kind, Kind::Database(_)) && flavor == Flavor::DigitalOcean
+    match flavor {
+        Flavor::DigitalOcean => matches!(kind, Kind::Database(_)),
+        Flavor::Aws => matches!(
+            kind,
+            Kind::Database(DatabaseEngine::Postgres | DatabaseEngine::Mysql)
+        ),
+        Flavor::InCluster { .. } => false,
+    }
 }
 
-/// The directory the pods mount their managed databases' CA certificates in (read only,
-/// from the `<service>-connections` Secret).
+/// `list` without the CA files of managed databases whose CA the output cannot hand over:
+/// on AWS, those of a `region` with no vendored RDS bundle ([`rds_ca::bundle`]).
+pub fn with_known_cas<'a>(
+    list: Vec<Binding<'a>>,
+    flavor: Flavor,
+    region: &str,
+) -> Vec<Binding<'a>> {
+    if flavor != Flavor::Aws || rds_ca::bundle(region).is_some() {
+        return list;
+    }
+    list.into_iter()
+        .filter(|b| b.value != Value::Field(Field::CaFile))
+        .collect()
+}
+
+/// Whether a workload with the variables `list` gets the CA file of `component` (its
+/// `_CA_FILE`, which it may set itself instead): then the component's URL names that file
+/// ([`ca_query`]).
+pub fn gets_ca_file(list: &[Binding], component: &str) -> bool {
+    list.iter()
+        .any(|b| b.component == component && b.value == Value::Field(Field::CaFile))
+}
+
+/// Whether the CA certificates `flavor`'s workloads mount come from the
+/// `<service>-connections` ConfigMap rather than its Secret: on AWS they are the public RDS
+/// certificates infragen vendors ([`rds_ca`]); on DigitalOcean Terraform reads each
+/// cluster's CA into the Secret beside its credentials.
+pub fn ca_in_config_map(flavor: Flavor) -> bool {
+    flavor == Flavor::Aws
+}
+
+/// The directory the pods (and ECS tasks) mount their managed databases' CA certificates in,
+/// read only: from the `<service>-connections` Secret (DigitalOcean) or ConfigMap (EKS), or
+/// on ECS a task volume a first container fills (`backend::aws::sidecars`).
 pub const CA_DIR: &str = "/etc/infragen/ca";
+
+/// The container of an ECS task that prepares its volumes before the others start — makes the
+/// writable paths writable for the task's non-root user and writes its CA files (ECS task
+/// definitions have no Secret or ConfigMap volumes, `backend::aws::sidecars::volume_setup`):
+/// a name no blueprint container may take there.
+pub const CA_WRITER: &str = "infragen-volumes";
 
 /// The file holding the CA certificate of component `component` in a pod.
 pub fn ca_file(component: &str) -> String {
     format!("{CA_DIR}/{component}.crt")
 }
 
-/// The `<service>-connections` Secret key holding the CA certificate a `_CA_FILE` variable
+/// The `<service>-connections` Secret (or ConfigMap, [`ca_in_config_map`]) key holding the CA certificate a `_CA_FILE` variable
 /// `var` points at (`CONTENT_CA_FILE` → `CONTENT_CA_CERT`).
 pub fn ca_cert_key(var: &str) -> String {
     format!("{}_CA_CERT", var.strip_suffix("_CA_FILE").unwrap_or(var))
@@ -543,7 +595,11 @@ mod tests {
         assert_eq!(ca_query(mysql, "my"), "");
         assert_eq!(ca_cert_key("DB_CA_FILE"), "DB_CA_CERT");
         assert!(!trusts_provider_ca(Kind::Cache, Flavor::DigitalOcean));
-        assert!(!trusts_provider_ca(pg, Flavor::Aws));
+        assert!(trusts_provider_ca(pg, Flavor::Aws));
+        assert!(trusts_provider_ca(mysql, Flavor::Aws));
+        assert!(!trusts_provider_ca(Kind::Cache, Flavor::Aws));
+        assert!(!trusts_provider_ca(Kind::Queue, Flavor::Aws));
+        assert!(!trusts_provider_ca(pg, Flavor::InCluster { auth: true }));
         assert_eq!(upper_snake("ledger-db"), "LEDGER_DB");
         assert_eq!(
             fields(Kind::Cache, Flavor::Aws),

@@ -725,11 +725,11 @@ fn managed_postgres_urls_ask_for_tls() {
                 if !url.contains("${") {
                     continue; // in the cluster: plain, like the server
                 }
-                // DigitalOcean's own CA signs its certificate: the URL names the file the pod
-                // mounts it at (tests/it/tls_trust.rs).
+                // DigitalOcean's own CA signs its certificate, RDS's its regional CA: the URL
+                // names the file the pod or task mounts it at (tests/it/tls_trust.rs).
                 let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
                 let ok = match provider {
-                    Provider::Digitalocean => query
+                    Provider::Digitalocean | Provider::Aws => query
                         .strip_prefix("sslmode=require&sslrootcert=/etc/infragen/ca/")
                         .is_some_and(|f| f.ends_with(".crt")),
                     _ => query == "sslmode=require",

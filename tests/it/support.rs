@@ -1,5 +1,6 @@
 //! Shared helpers: the shipped blueprints and the provider × environment matrix.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use infragen::Provider;
@@ -185,4 +186,48 @@ pub fn diff(provider: &str, env: &str, base: &str, head: &str) -> (Option<i32>, 
         o.status.code(),
         String::from_utf8_lossy(&o.stdout).into_owned(),
     )
+}
+
+/// Runs an ECS container definition's `entryPoint` + `command` here, as ECS would (its
+/// `environment` set), with each of its mount points standing as a fresh directory
+/// `<scratch>/<sourceVolume>` (mode 0755, as a Fargate bind mount starts); returns whether it
+/// succeeded and where each container path stood.
+pub fn run_ecs_container(
+    def: &serde_json::Value,
+    scratch: &Path,
+) -> (bool, BTreeMap<String, PathBuf>) {
+    use std::os::unix::fs::PermissionsExt;
+    let str_of = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let mut at: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for m in def["mountPoints"].as_array().into_iter().flatten() {
+        let dir = scratch.join(str_of(&m["sourceVolume"]));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        at.insert(str_of(&m["containerPath"]), dir);
+    }
+    // Longest container paths first, so `/tmp` never rewrites part of `/tmp/cache`.
+    let mut paths: Vec<(&String, &PathBuf)> = at.iter().collect();
+    paths.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+    let argv: Vec<String> = def["entryPoint"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(def["command"].as_array().into_iter().flatten())
+        .map(|a| {
+            // Through placeholders: a scratch directory's own path (under `/tmp`) must not be
+            // rewritten again by a shorter container path.
+            let marked = (paths.iter().enumerate()).fold(str_of(a), |arg, (i, (p, _))| {
+                arg.replace(p.as_str(), &format!("\0{i}\0"))
+            });
+            (paths.iter().enumerate()).fold(marked, |arg, (i, (_, dir))| {
+                arg.replace(&format!("\0{i}\0"), dir.to_str().unwrap())
+            })
+        })
+        .collect();
+    let mut run = std::process::Command::new(&argv[0]);
+    run.args(&argv[1..]);
+    for e in def["environment"].as_array().into_iter().flatten() {
+        run.env(str_of(&e["name"]), str_of(&e["value"]));
+    }
+    (run.status().unwrap().success(), at)
 }

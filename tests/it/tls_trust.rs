@@ -1,16 +1,23 @@
 //! Do the pods trust the TLS certificate of the managed database they connect to?
 //!
 //! A MongoDB driver given `tls=true` verifies the server's certificate against the
-//! container's trust store. DigitalOcean signs its managed MongoDB clusters' certificates
-//! with its own CA (`GET /v2/databases/{uuid}/ca`), which no image trusts: without that CA
-//! every connection fails ("self signed certificate in certificate chain"). So a pod whose
-//! URL names a DigitalOcean MongoDB reads it from a file Terraform fills from
-//! `data "digitalocean_database_ca"` for that very cluster, mounted read only, named by the
-//! URL (`tlsCAFile`) and by `<NAME>_CA_FILE`.
+//! container's trust store, and so does node-postgres given `sslmode=require` (it reads it as
+//! `verify-full`). DigitalOcean signs its managed databases' certificates with its own CA
+//! (`GET /v2/databases/{uuid}/ca`), and RDS with its regional CA (`rds-ca-rsa2048-g1`), which
+//! no image trusts: without that CA every connection fails ("self signed certificate in
+//! certificate chain"). So a workload whose URL names such a database reads the CA from a
+//! file, mounted read only, named by the URL (`tlsCAFile`, `sslrootcert`) and by
+//! `<NAME>_CA_FILE`:
+//!
+//! - DigitalOcean: from a Secret Terraform fills from `data "digitalocean_database_ca"` for
+//!   that very cluster;
+//! - EKS (and EKS on Fargate): from the `<service>-connections` ConfigMap the platform module
+//!   creates, holding the region's vendored RDS bundle;
+//! - ECS: from a task volume a first container writes the bundle into.
 //!
 //! Where the certificate is publicly trusted (DigitalOcean Valkey: Let's Encrypt; AWS
-//! ElastiCache, Amazon MQ) or the URL does not verify (`sslmode=require`), nothing changes:
-//! a `tlsCAFile` replaces the trust store in most drivers, so it is never added there.
+//! ElastiCache, Amazon MQ) nothing changes: a `tlsCAFile` replaces the trust store in most
+//! drivers, so it is never added there.
 
 use std::collections::BTreeMap;
 
@@ -278,19 +285,24 @@ fn a_migration_step_trusts_the_ca_its_url_names() {
     );
 }
 
-/// AWS's managed services present publicly trusted certificates (ElastiCache, Amazon MQ) or
-/// get URLs that do not verify (RDS, `sslmode=require`): no output of a shipped blueprint on
-/// AWS names a CA file. On DigitalOcean every managed database URL trusts its CA.
+/// On DigitalOcean every managed database URL trusts its CA; on AWS every RDS URL trusts the
+/// region's RDS CA (EKS pods and ECS tasks alike), and no ElastiCache or Amazon MQ URL gets a
+/// CA file (publicly trusted).
 #[test]
 fn only_provider_signed_servers_get_a_ca_file() {
     let (mut aws, mut digitalocean) = (0, 0);
     for (stem, path, provider, env) in matrix() {
         let out = synth(&path, provider, &env);
+        let label = format!("{stem} {provider} {env}");
         match provider {
             Provider::Digitalocean => {
-                digitalocean += check_digitalocean_trust(&format!("{stem} {env}"), &out)
+                digitalocean += check_digitalocean_trust(&label, &out)
                     .values()
                     .sum::<usize>();
+            }
+            Provider::Aws => {
+                aws +=
+                    check_rds_trust_in_pods(&label, &out) + check_rds_trust_in_tasks(&label, &out);
             }
             _ => {
                 let text = crate::support::flatten(&out);
@@ -298,15 +310,475 @@ fn only_provider_signed_servers_get_a_ca_file() {
                     !text.contains("tlsCAFile")
                         && !text.contains("sslrootcert")
                         && !text.contains("_CA_FILE"),
-                    "{stem} {provider} {env}: a CA file on a provider whose servers are publicly trusted"
+                    "{label}: a CA file where no managed database runs"
                 );
-                aws += 1;
             }
         }
     }
-    assert!(aws >= 10, "only {aws} outputs checked");
+    // ecommerce-eks (EKS) and qurable-ecs (ECS) use RDS PostgreSQL, in every environment.
+    assert!(aws >= 10, "only {aws} AWS URLs checked");
     assert!(
         digitalocean >= 4,
         "only {digitalocean} DigitalOcean URLs checked"
+    );
+}
+
+/// The CN suffix of each RDS CA (`ca_cert_identifier`): "Amazon RDS <region> Root CA …".
+fn rds_ca_name(identifier: &str) -> &'static str {
+    match identifier {
+        "rds-ca-rsa2048-g1" => "Root CA RSA2048 G1",
+        "rds-ca-rsa4096-g1" => "Root CA RSA4096 G1",
+        "rds-ca-ecc384-g1" => "Root CA ECC384 G1",
+        other => panic!("unknown RDS CA {other}"),
+    }
+}
+
+/// Whether PEM text `pem` trusts a server whose certificate the RDS CA `identifier` of
+/// `region` signed: it holds that CA's root (a self-signed certificate named "Amazon RDS
+/// <region> Root CA …") valid on the catalog's date. Read with an X.509 parser, not by text.
+fn trusts_rds(pem: &str, region: &str, identifier: &str) -> bool {
+    let as_of = &infragen::releases::get().as_of;
+    let want = format!("Amazon RDS {region} {}", rds_ca_name(identifier));
+    x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes()).any(|p| {
+        let p = p.expect("the bundle is PEM");
+        let cert = p.parse_x509().expect("a certificate");
+        let cn = |n: &x509_parser::x509::X509Name| {
+            n.iter_common_name()
+                .next()
+                .and_then(|c| c.as_str().ok())
+                .map(str::to_string)
+        };
+        let date = |t: x509_parser::time::ASN1Time| t.to_datetime().date().to_string();
+        let v = cert.validity();
+        cn(cert.subject()).as_deref() == Some(want.as_str())
+            && cert.subject() == cert.issuer()
+            && date(v.not_before) <= *as_of
+            && date(v.not_after) > *as_of
+    })
+}
+
+/// The RDS instances of `out` by resource name: (identifier, `ca_cert_identifier`).
+fn rds_instances(out: &infragen::Output) -> BTreeMap<String, (String, String)> {
+    let mut found = BTreeMap::new();
+    for (p, t) in &out.files {
+        if !p.starts_with("terraform/infra/") || !p.ends_with(".tf.json") {
+            continue;
+        }
+        let doc: Value = serde_json::from_str(t).unwrap();
+        if let Some(m) = doc
+            .pointer("/resource/aws_db_instance")
+            .and_then(Value::as_object)
+        {
+            for (k, v) in m {
+                found.insert(
+                    k.clone(),
+                    (
+                        s(&v["identifier"]).to_string(),
+                        s(&v["ca_cert_identifier"]).to_string(),
+                    ),
+                );
+            }
+        }
+    }
+    found
+}
+
+/// The region `out` was synthesized for (the AWS provider block of `infra`).
+fn region_of(out: &infragen::Output) -> String {
+    for (p, t) in &out.files {
+        if p.starts_with("terraform/infra/") && p.ends_with(".tf.json") {
+            let doc: Value = serde_json::from_str(t).unwrap();
+            let aws = &doc["provider"]["aws"];
+            let aws = aws.as_array().map_or(aws, |a| &a[0]);
+            if let Some(r) = aws["region"].as_str() {
+                return r.to_string();
+            }
+        }
+    }
+    panic!("no AWS provider block in infra")
+}
+
+/// For every EKS container whose URL names an RDS instance (found again by data source in
+/// `platform`), check that it trusts the instance's CA: `<NAME>_CA_FILE` and the URL
+/// (`sslrootcert`, PostgreSQL) name a file mounted read only from the `<service>-connections`
+/// ConfigMap the platform module creates, whose key holds a bundle trusting the CA the
+/// instance is given, in the instance's region. ElastiCache and Amazon MQ URLs get no CA.
+/// Returns how many RDS URLs were checked.
+fn check_rds_trust_in_pods(label: &str, out: &infragen::Output) -> usize {
+    let region = region_of(out);
+    let instances = rds_instances(out);
+    let lookups = data_sources(out, "platform", "aws_db_instance");
+    let mut checked = 0;
+    for d in &manifests(out) {
+        let Some(pod) = pod_spec(d) else { continue };
+        let workload = s(&d["metadata"]["name"]);
+        let containers = pod["containers"]
+            .as_array()
+            .into_iter()
+            .chain(pod["initContainers"].as_array())
+            .flatten();
+        for c in containers {
+            let env: Vec<&Value> = c["env"].as_array().into_iter().flatten().collect();
+            for e in &env {
+                let var = s(&e["name"]);
+                let Some(url) = env_value(out, e) else {
+                    continue;
+                };
+                let where_ = format!("{label}: {workload} (container {})", s(&c["name"]));
+                let Some(prefix) = var.strip_suffix("_URL") else {
+                    continue;
+                };
+                let ca_var = format!("{prefix}_CA_FILE");
+                let given = env.iter().find(|x| s(&x["name"]) == ca_var);
+                let Some((scheme, rest)) = url.split_once("://${data.aws_db_instance.") else {
+                    if url.starts_with("rediss://") || url.starts_with("amqps://") {
+                        assert!(
+                            given.is_none(),
+                            "{where_}: {var}={url} is publicly trusted, yet gets a CA file"
+                        );
+                    }
+                    continue;
+                };
+                let source = rest.split('.').next().unwrap();
+                let identifier = s(&lookups[source]["db_instance_identifier"]);
+                let (_, ca) = instances
+                    .values()
+                    .find(|(id, _)| id == identifier)
+                    .unwrap_or_else(|| panic!("{where_}: no instance {identifier}"));
+                let given =
+                    given.unwrap_or_else(|| panic!("{where_}: no {ca_var} beside {var}={url}"));
+                let path = s(&given["value"]);
+                if scheme == "postgresql" {
+                    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+                    assert_eq!(
+                        query
+                            .split('&')
+                            .find_map(|o| o.strip_prefix("sslrootcert=")),
+                        Some(path),
+                        "{where_}: {var}={url} leaves node-postgres to the image's trust store, which lacks RDS's CA"
+                    );
+                }
+                let (dir, file) = path.rsplit_once('/').unwrap();
+                let mount = c["volumeMounts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|m| s(&m["mountPath"]) == dir)
+                    .unwrap_or_else(|| panic!("{where_}: nothing mounted at {dir} for {path}"));
+                assert_eq!(mount["readOnly"], true, "{where_}: {dir} is writable");
+                assert_eq!(
+                    c["securityContext"]["readOnlyRootFilesystem"], true,
+                    "{where_}: the root filesystem stays read only"
+                );
+                let volume = pod["volumes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|v| v["name"] == mount["name"])
+                    .unwrap_or_else(|| panic!("{where_}: no volume {}", mount["name"]));
+                let name = s(&volume["configMap"]["name"]);
+                let key = volume["configMap"]["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|i| s(&i["path"]) == file)
+                    .map(|i| s(&i["key"]).to_string())
+                    .unwrap_or_else(|| panic!("{where_}: volume {name} has no item {file}"));
+                // A ConfigMap the platform module creates, in the pod's namespace, holding
+                // the bundle.
+                let ns = s(&d["metadata"]["namespace"]);
+                let made = resources(out, "platform", "kubernetes_config_map_v1")
+                    .into_iter()
+                    .find(|b| {
+                        s(&b["metadata"]["name"]) == name
+                            && (s(&b["metadata"]["namespace"]) == ns
+                                || s(&b["metadata"]["namespace"]).contains(&format!(
+                                    "kubernetes_namespace_v1.{}.",
+                                    ns.replace('-', "_")
+                                )))
+                    })
+                    .unwrap_or_else(|| {
+                        panic!("{where_}: ConfigMap {ns}/{name} is not created by platform")
+                    });
+                let pem = s(&made["data"][&key]);
+                assert!(
+                    trusts_rds(pem, &region, ca),
+                    "{where_}: {name}[{key}] does not trust {ca} of {region}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    checked
+}
+
+/// For every ECS task whose URL names an RDS instance, check that it trusts the instance's
+/// CA: `<NAME>_CA_FILE` and the URL (`sslrootcert`) name a file on a task volume mounted
+/// read only, which a container the app waits for (`dependsOn` `SUCCESS`, non-essential,
+/// hardened) writes from a bundle trusting the CA the instance is given. Returns how many
+/// RDS URLs were checked.
+fn check_rds_trust_in_tasks(label: &str, out: &infragen::Output) -> usize {
+    let region = region_of(out);
+    let instances = rds_instances(out);
+    let mut checked = 0;
+    for td in resources(out, "infra", "aws_ecs_task_definition") {
+        let family = s(&td["family"]);
+        let defs: Value = serde_json::from_str(s(&td["container_definitions"])).unwrap();
+        let defs = defs.as_array().unwrap();
+        let by_name = |n: &str| defs.iter().find(|c| c["name"] == n);
+        for c in defs {
+            let env: Vec<&Value> = c["environment"].as_array().into_iter().flatten().collect();
+            for e in &env {
+                let (var, url) = (s(&e["name"]), s(&e["value"]));
+                let where_ = format!("{label}: task {family} (container {})", s(&c["name"]));
+                let Some(prefix) = var.strip_suffix("_URL") else {
+                    continue;
+                };
+                let ca_var = format!("{prefix}_CA_FILE");
+                let given = env.iter().find(|x| s(&x["name"]) == ca_var);
+                let Some((scheme, rest)) = url.split_once("://${aws_db_instance.") else {
+                    if url.starts_with("rediss://") || url.starts_with("amqps://") {
+                        assert!(given.is_none(), "{where_}: {var}={url} gets a CA file");
+                    }
+                    continue;
+                };
+                let (_, ca) = &instances[rest.split('.').next().unwrap()];
+                let given =
+                    given.unwrap_or_else(|| panic!("{where_}: no {ca_var} beside {var}={url}"));
+                let path = s(&given["value"]);
+                if scheme == "postgresql" {
+                    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+                    assert_eq!(
+                        query
+                            .split('&')
+                            .find_map(|o| o.strip_prefix("sslrootcert=")),
+                        Some(path),
+                        "{where_}: {var}={url} does not name the CA file"
+                    );
+                }
+                let (dir, _) = path.rsplit_once('/').unwrap();
+                let mount = c["mountPoints"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|m| s(&m["containerPath"]) == dir)
+                    .unwrap_or_else(|| panic!("{where_}: nothing mounted at {dir}"));
+                assert_eq!(mount["readOnly"], true, "{where_}: {dir} is writable");
+                let volume = s(&mount["sourceVolume"]);
+                let declared = td["volume"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|v| v["name"] == volume)
+                    .unwrap_or_else(|| panic!("{where_}: the task declares no volume {volume}"));
+                assert!(
+                    declared.get("host").is_none()
+                        && declared.get("efs_volume_configuration").is_none(),
+                    "{where_}: {volume} is not the task's own bind mount: {declared}"
+                );
+                // The writer: reached through `dependsOn` `SUCCESS` from this container.
+                let mut at = c;
+                let writer = loop {
+                    let dep = at["dependsOn"]
+                        .as_array()
+                        .and_then(|d| d.first())
+                        .unwrap_or_else(|| {
+                            panic!("{where_}: no container writing {path} runs before it")
+                        });
+                    assert_eq!(dep["condition"], "SUCCESS", "{where_}: {dep}");
+                    at = by_name(s(&dep["containerName"])).unwrap();
+                    let writes = at["mountPoints"].as_array().into_iter().flatten().any(|m| {
+                        m["sourceVolume"] == volume
+                            && m["containerPath"] == dir
+                            && m["readOnly"] == false
+                    });
+                    if writes {
+                        break at;
+                    }
+                };
+                let w = s(&writer["name"]);
+                assert_eq!(writer["essential"], false, "{where_}: {w} must exit");
+                assert_eq!(writer["readonlyRootFilesystem"], true, "{where_}: {w}");
+                assert_eq!(writer["privileged"], false, "{where_}: {w}");
+                assert_eq!(
+                    writer["linuxParameters"]["capabilities"]["drop"],
+                    serde_json::json!(["ALL"]),
+                    "{where_}: {w}"
+                );
+                assert_eq!(
+                    writer["logConfiguration"], c["logConfiguration"],
+                    "{where_}: {w} logs beside the app"
+                );
+                // Run it as ECS would (`entryPoint` + `command`, its `environment`), with
+                // scratch directories standing for its volumes: the file it leaves trusts the CA.
+                let scratch = tempfile::tempdir().unwrap();
+                let (ok, at) = crate::support::run_ecs_container(writer, scratch.path());
+                assert!(ok, "{where_}: {w} failed");
+                let root = at[dir].to_str().unwrap();
+                let written = std::fs::read_to_string(path.replace(dir, root))
+                    .unwrap_or_else(|e| panic!("{where_}: {w} leaves no {path}: {e}"));
+                assert!(
+                    trusts_rds(&written, &region, ca),
+                    "{where_}: {w} writes a bundle that does not trust {ca} of {region}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    checked
+}
+
+/// A team on AWS using RDS PostgreSQL and MySQL, a cache and a broker, with a migration step
+/// reading the app's environment and a job, outside the shipped blueprints' region.
+const RDS_USERS: &str = r#"
+databases:
+  - { name: ledger, engine: postgres, version: "17", size: small, database_name: ledger, storage: { size_gb: 20 } }
+  - { name: accounts, engine: mysql, version: "8.4", size: small, database_name: accounts, storage: { size_gb: 20 } }
+caches:
+  - { name: sessions, engine: redis, size: small }
+queues:
+  - { name: events, engine: rabbitmq, size: small }
+services:
+  - name: api
+    image: ghcr.io/acme/api:2.3.1
+    port: 8080
+    uses: [{ name: ledger, env_prefix: DB }, accounts, sessions, events]
+    init:
+      - { name: migrate, image: ghcr.io/acme/api:2.3.1, command: [npm, run, migrate], app_env: true }
+    sidecars:
+      - { name: log-shipper, image: "cr.fluentbit.io/fluent/fluent-bit:4.0.3" }
+jobs:
+  - name: nightly
+    image: ghcr.io/acme/api:2.3.1
+    schedule: "0 3 * * *"
+    uses: [ledger]
+"#;
+
+/// The same team on EKS (`platform`: `eks`, `eks_fargate`) in eu-west-1.
+fn on_eks(platform: &str) -> String {
+    let pools = if platform == "eks" {
+        "node_pools:\n  - { name: general, size: medium, min: 2, max: 3 }\n"
+    } else {
+        "fargate_profiles:\n  - { name: acme, namespaces: [acme] }\n  - { name: kube-system, namespaces: [kube-system] }\nkubernetes: { default_namespace: acme }\n"
+    };
+    format!(
+        "name: acme
+providers:
+  aws: {{ region: eu-west-1 }}
+state: {{ bucket: \"acme-state-{{env}}\" }}
+network:
+  cidr: 10.1.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  subnets:
+    public: [10.1.0.0/24, 10.1.1.0/24]
+    private: [10.1.10.0/24, 10.1.11.0/24]
+    database: [10.1.20.0/24, 10.1.21.0/24]
+cluster: {{ platform: {platform}, version: \"1.35\" }}
+{pools}{RDS_USERS}"
+    )
+}
+
+/// EKS and EKS on Fargate: the app container and the migration step (the same URL) trust
+/// the eu-west-1 RDS CA for PostgreSQL and MySQL, and so does the job; the sidecar, which
+/// reads no connection variables, and the cache and broker get no CA.
+#[test]
+fn eks_pods_using_rds_trust_its_ca() {
+    for platform in ["eks", "eks_fargate"] {
+        let out = crate::support::synth_aws("acme", &on_eks(platform))
+            .unwrap_or_else(|e| panic!("{platform}: {e}"));
+        assert_eq!(region_of(&out), "eu-west-1");
+        // api: app and migrate, each PostgreSQL and MySQL; nightly: PostgreSQL.
+        assert_eq!(check_rds_trust_in_pods(platform, &out), 5, "{platform}");
+        let api = manifests(&out)
+            .into_iter()
+            .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "api")
+            .unwrap();
+        let shipper = api["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "log-shipper")
+            .unwrap();
+        assert!(
+            !shipper.to_string().contains("/etc/infragen/ca"),
+            "{shipper}"
+        );
+        let text = crate::support::flatten(&out);
+        for var in ["SESSIONS_CA_FILE", "EVENTS_CA_FILE", "SESSIONS_CA_CERT"] {
+            assert!(
+                !text.contains(var),
+                "{platform}: {var}: a CA where none is needed"
+            );
+        }
+        // The k8s checker's view: every object a pod mounts exists (tests/it/manifests.rs
+        // checks preconditions); here, none is listed for the CA.
+        assert!(!out.files["preconditions.json"].contains("CA_CERT"));
+    }
+}
+
+/// ECS Fargate: the app container, the migration step and the job's task trust the
+/// eu-west-1 RDS CA from a file a first container writes into the task's own volume.
+#[test]
+fn ecs_tasks_using_rds_trust_its_ca() {
+    let out = crate::support::synth_aws("acme", &crate::support::ecs_stack("acme", RDS_USERS))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(region_of(&out), "eu-west-1");
+    // api: app and migrate, each PostgreSQL and MySQL; nightly: PostgreSQL.
+    assert_eq!(check_rds_trust_in_tasks("ecs", &out), 5);
+    // The task definition stays far below ECS's 64 KiB.
+    for td in resources(&out, "infra", "aws_ecs_task_definition") {
+        let size = s(&td["container_definitions"]).len();
+        assert!(size < 16 * 1024, "{}: {size} bytes", td["family"]);
+    }
+}
+
+/// On ECS the CA writer's container name is taken: a blueprint container of that name would
+/// make the task definition hold two (RegisterTaskDefinition refuses duplicates).
+#[test]
+fn the_ca_writers_name_is_reserved_on_ecs() {
+    let clash = RDS_USERS.replace("name: log-shipper", "name: infragen-volumes");
+    let err = crate::support::synth_aws("acme", &crate::support::ecs_stack("acme", &clash))
+        .expect_err("a container named like the CA writer was accepted");
+    assert!(
+        err.contains("sidecars[0].name") && err.contains("already named `infragen-volumes`"),
+        "{err}"
+    );
+}
+
+/// Every vendored bundle trusts its region's CAs on the catalog's date, and covers the CA
+/// infragen gives RDS instances; a region without one gets no CA file, with a warning.
+#[test]
+fn vendored_rds_bundles_cover_every_region_they_name() {
+    use infragen::wiring::rds_ca;
+    let mut regions = 0;
+    for region in rds_ca::regions() {
+        let certs = rds_ca::certificates(region).unwrap();
+        for (id, pem) in certs {
+            assert!(trusts_rds(pem, region, id), "{region} {id}");
+        }
+        assert!(
+            trusts_rds(
+                &rds_ca::bundle(region).unwrap(),
+                region,
+                rds_ca::CA_IDENTIFIER
+            ),
+            "{region}"
+        );
+        regions += 1;
+    }
+    assert!(regions >= 27, "{regions}");
+    let elsewhere = crate::support::synth_aws(
+        "acme",
+        &crate::support::ecs_stack("acme", RDS_USERS).replace("eu-west-1", "il-central-1"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let text = crate::support::flatten(&elsewhere);
+    assert!(!text.contains("_CA_FILE") && !text.contains("sslrootcert"));
+    assert!(
+        elsewhere
+            .notes
+            .iter()
+            .any(|n| n.to_string().contains("il-central-1") && n.to_string().contains("CA")),
+        "no warning about the missing bundle"
     );
 }

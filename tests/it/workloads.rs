@@ -175,8 +175,10 @@ fn ecs_sidecars_are_hardened_container_definitions() {
     let defs = defs.as_array().unwrap();
     let by = |name: &str| defs.iter().find(|d| d["name"] == name).unwrap();
     let app = by("api");
-    assert_eq!(defs.len(), 4);
-    for d in defs {
+    // The blueprint's four, then `infragen-volumes`, which opens up the writable paths as root
+    // before them all (tests/it/ecs_volumes.rs).
+    assert_eq!(defs.len(), 5);
+    for d in defs.iter().filter(|d| d["name"] != "infragen-volumes") {
         for key in [
             "user",
             "readonlyRootFilesystem",
@@ -192,7 +194,10 @@ fn ecs_sidecars_are_hardened_container_definitions() {
     assert_eq!(app["linuxParameters"]["capabilities"]["drop"][0], "ALL");
     let init = by("wait-for-schema");
     assert_eq!(init["essential"], false);
-    assert!(init["dependsOn"].is_null());
+    assert_eq!(
+        init["dependsOn"],
+        serde_json::json!([{"containerName": "infragen-volumes", "condition": "SUCCESS"}])
+    );
     let waits = serde_json::json!([{"containerName": "wait-for-schema", "condition": "SUCCESS"}]);
     for name in ["api", "log-shipper", "metrics-agent"] {
         assert_eq!(by(name)["dependsOn"], waits, "{name}");

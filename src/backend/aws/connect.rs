@@ -80,10 +80,8 @@ fn flavor(ctx: &Ctx, name: &str, kind: Kind) -> Option<Flavor> {
 /// The variables of `s` for the managed components it uses (in-cluster ones are the
 /// manifests' business), minus those the blueprint sets itself.
 pub fn bindings<'a, 'b: 'a>(ctx: &Ctx<'b>, s: &'a Service) -> Vec<Binding<'a>> {
-    wiring::without_own(
-        s,
-        wiring::bindings(ctx.v.bp, s, |name, kind| flavor(ctx, name, kind)),
-    )
+    let all = wiring::bindings(ctx.v.bp, s, |name, kind| flavor(ctx, name, kind));
+    wiring::without_own(s, wiring::with_known_cas(all, Flavor::Aws, &ctx.region))
 }
 
 /// Credentials `bindings` leaves to a service because it sets another credential of the same
@@ -248,6 +246,9 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
                 )),
                 Field::Username => master("username"),
                 Field::Password => master("password"),
+                // The region's RDS bundle, where the task or pod mounts it
+                // (`sidecars::volume_setup` on ECS, `k8s::connect::ca_volume` on EKS).
+                Field::CaFile => lit(&wiring::ca_file(b.component)),
                 _ => None,
             }
         }
@@ -337,6 +338,34 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
         }
         Kind::Secret => None,
     }
+}
+
+/// [`resolve`] for binding `b` of a workload whose variables are `list`: a database URL
+/// names the CA file the workload gets (`sslrootcert=…`, [`wiring::ca_query`]), so a client
+/// that verifies the server (node-postgres reads `sslmode=require` as `verify-full`) trusts
+/// RDS's CA, and a libpq-style one checks the chain (`require` with a root certificate is
+/// `verify-ca`).
+pub fn resolve_in(ctx: &Ctx, list: &[Binding], b: &Binding, at: In) -> Option<Resolved> {
+    let r = resolve(ctx, b, at)?;
+    match r {
+        Resolved::Text(t)
+            if b.value == Value::Field(Field::Url)
+                && matches!(b.kind, Kind::Database(_))
+                && wiring::gets_ca_file(list, b.component) =>
+        {
+            Some(Resolved::Text(tpl!(
+                t,
+                wiring::ca_query(b.kind, b.component)
+            )))
+        }
+        r => Some(r),
+    }
+}
+
+/// The PEM bundle behind every `_CA_FILE` on AWS: the region's RDS CAs
+/// ([`wiring::rds_ca::bundle`]; `bindings` gives no `_CA_FILE` where there is none).
+pub fn ca_bundle(ctx: &Ctx) -> Option<String> {
+    wiring::rds_ca::bundle(&ctx.region)
 }
 
 /// The blueprint secrets a workload reads whose values are set out of band: Secrets

@@ -282,6 +282,20 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             ));
         }
     }
+    if crate::wiring::rds_ca::bundle(&ctx.region).is_none()
+        && dbs.iter().any(|d| !ctx.v.users_of(&d.name).is_empty())
+    {
+        // `wiring::with_known_cas`: the clients get no `_CA_FILE` and a URL without
+        // `sslrootcert`.
+        ctx.note(crate::diagnostic::Note::warning(
+            "rds-ca-unknown",
+            format!(
+                "infragen holds no RDS CA bundle for {}: the clients of {} get no CA file, so a driver that verifies the server (node-postgres, which reads `sslmode=require` as `verify-full`) fails until it is given https://truststore.pki.rds.amazonaws.com/{0}/{0}-bundle.pem",
+                ctx.region,
+                dbs.iter().map(|d| format!("`{}`", d.name)).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
     // The rest run in the cluster, where the manifests lower them (EKS).
     if ctx.v.bp.databases.len() == dbs.len() + in_cluster(ctx) {
         ctx.mark("databases");
@@ -417,7 +431,8 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         // <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html>).
         "allow_major_version_upgrade": true,
         "apply_immediately": APPLY_IMMEDIATELY,
-        "ca_cert_identifier": "rds-ca-rsa2048-g1",
+        // The CA whose region bundle the clients get (`wiring::rds_ca`).
+        "ca_cert_identifier": crate::wiring::rds_ca::CA_IDENTIFIER,
         "performance_insights_enabled": pi,
         "monitoring_interval": 60,
         "monitoring_role_arn": monitoring.arn(),
@@ -488,7 +503,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             "iam_database_authentication_enabled": true,
             "auto_minor_version_upgrade": true,
             "apply_immediately": APPLY_IMMEDIATELY,
-            "ca_cert_identifier": "rds-ca-rsa2048-g1",
+            "ca_cert_identifier": crate::wiring::rds_ca::CA_IDENTIFIER,
             "performance_insights_enabled": pi,
             "monitoring_interval": 60,
             "monitoring_role_arn": monitoring.arn(),

@@ -63,7 +63,7 @@ pub(super) fn retention(ctx: &Ctx) -> u32 {
 }
 
 /// A volume name for a writable path: `/var/cache/nginx` → `var-cache-nginx`.
-fn volume_name(path: &str) -> String {
+pub(super) fn volume_name(path: &str) -> String {
     let name = path
         .trim_matches('/')
         .chars()
@@ -304,11 +304,11 @@ pub(super) fn wired<'a>(ctx: &Ctx<'a>, s: &'a Service) -> Vec<(Binding<'a>, Reso
             ),
         ));
     }
-    connect::bindings(ctx, s)
-        .into_iter()
+    let list = connect::bindings(ctx, s);
+    list.iter()
         .filter_map(|b| {
-            let r = connect::resolve(ctx, &b, connect::In::Infra)?;
-            Some((b, r))
+            let r = connect::resolve_in(ctx, &list, b, connect::In::Infra)?;
+            Some((b.clone(), r))
         })
         .collect()
 }
@@ -519,6 +519,12 @@ pub(super) fn task_definition(
     task_role: &Ref,
     wired: Vec<(Binding, Resolved)>,
 ) -> Ref {
+    // The managed databases whose CA files the task gets (`_CA_FILE`, `sidecars::volume_setup`).
+    let with_ca: Vec<String> = wired
+        .iter()
+        .filter(|(b, _)| b.value == crate::wiring::Value::Field(crate::wiring::Field::CaFile))
+        .map(|(b, _)| b.component.to_string())
+        .collect();
     let (mut env, from_uses) = connections(wired);
     // The blueprint's values win (plain text, never a reference).
     env.extend(s.env.iter().map(|(k, v)| (k.clone(), Expr::lit(v))));
@@ -605,8 +611,27 @@ pub(super) fn task_definition(
         }
         container["healthCheck"] = hc;
     }
+    let components: Vec<&str> = with_ca.iter().map(String::as_str).collect();
+    let pem = super::connect::ca_bundle(ctx).filter(|_| !with_ca.is_empty());
+    if pem.is_some()
+        && let Json::Array(mounts) = &mut container["mountPoints"]
+    {
+        // Read only: the app and the containers that share its mounts only read them.
+        mounts.push(json!({
+            "sourceVolume": super::sidecars::CA_VOLUME,
+            "containerPath": crate::wiring::CA_DIR,
+            "readOnly": true,
+        }));
+    }
+    let setup = super::sidecars::volume_setup(
+        &container,
+        &s.security.writable_paths,
+        pem.as_deref().map(|pem| (components.as_slice(), pem)),
+    );
     // The app's container, then its init containers and sidecars (`sidecars.rs`).
-    let definitions = Json::encoded(Json::from(super::sidecars::definitions(ctx, s, container)));
+    let definitions = Json::encoded(Json::from(super::sidecars::definitions(
+        ctx, s, container, setup,
+    )));
     let (cpu, memory) = s.task.as_ref().map_or(DEFAULT_TASK, |t| (t.cpu, t.memory));
     if s.task.is_none() {
         // A job's task is built here too (`scheduled.rs`).
@@ -626,6 +651,9 @@ pub(super) fn task_definition(
         .iter()
         .map(|p| volume_name(p))
         .collect();
+    if pem.is_some() {
+        volumes.push(super::sidecars::CA_VOLUME.to_string());
+    }
     volumes.sort();
     volumes.dedup();
     let td = res("aws_ecs_task_definition", &s.name);

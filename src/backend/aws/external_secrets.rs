@@ -279,13 +279,21 @@ pub fn platform(ctx: &Ctx, m: &mut Module, after: &Json) {
     for (r, body) in connect::sources(ctx, &all) {
         m.file("connections").resource(&r, body);
     }
+    let ca = connect::ca_bundle(ctx);
     for p in &plans {
-        let values: Vec<(String, Expr)> = p
-            .endpoints
+        let list: Vec<Binding> = p.endpoints.iter().map(binding).collect();
+        let values: Vec<(String, Expr)> = list
             .iter()
-            .filter_map(|e| match connect::resolve(ctx, &binding(e), In::Platform) {
-                Some(Resolved::Text(t)) => Some((e.0.clone(), t)),
-                _ => None,
+            .filter_map(|b| match b.value {
+                // The pod reads the path as a value (`k8s::connect`) and mounts this key,
+                // the region's RDS bundle, as the file (`k8s::connect::ca_volume`).
+                Value::Field(Field::CaFile) => ca
+                    .as_deref()
+                    .map(|pem| (wiring::ca_cert_key(&b.var), Expr::lit(pem))),
+                _ => match connect::resolve_in(ctx, &list, b, In::Platform) {
+                    Some(Resolved::Text(t)) => Some((b.var.clone(), t)),
+                    _ => None,
+                },
             })
             .collect();
         connections::endpoints(m, &p.namespace, &p.service, values);

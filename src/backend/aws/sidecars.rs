@@ -15,6 +15,7 @@ use crate::terraform::Json;
 
 use super::Ctx;
 use crate::blueprint::types::{ExtraContainer, Service};
+use crate::wiring;
 
 /// The app container's keys every extra container shares (hardening, volumes, logs).
 const SHARED: &[&str] = &[
@@ -34,13 +35,19 @@ pub fn images(s: &Service) -> impl Iterator<Item = &str> {
 }
 
 /// The task's container definitions: the app's (given, made to wait for the init
-/// containers), then the init containers and the sidecars.
-pub fn definitions(ctx: &Ctx, s: &Service, mut app: Json) -> Vec<Json> {
-    if s.init.is_empty() && s.sidecars.is_empty() {
+/// containers), then the init containers and the sidecars. `setup` is [`volume_setup`]'s
+/// container: the first of the init containers, so the user's own (a migration step with
+/// `app_env`) find the writable paths and the CA files ready too.
+pub fn definitions(ctx: &Ctx, s: &Service, mut app: Json, setup: Option<Json>) -> Vec<Json> {
+    if s.init.is_empty() && s.sidecars.is_empty() && setup.is_none() {
         return vec![app];
     }
     let mut out = Vec::new();
     let mut previous: Option<&str> = None;
+    if let Some(w) = setup {
+        out.push(w);
+        previous = Some(CA_WRITER);
+    }
     for c in &s.init {
         out.push(definition(ctx, &app, c, false, previous));
         previous = Some(&c.name);
@@ -113,4 +120,90 @@ fn definition(
         d["dependsOn"] = json!([{"containerName": name, "condition": "SUCCESS"}]);
     }
     d
+}
+
+/// The name of the container that prepares the task's volumes ([`volume_setup`]).
+pub const CA_WRITER: &str = wiring::CA_WRITER;
+
+/// The task volume holding the CA files (a Fargate bind mount: no `host`, the task's own
+/// ephemeral storage, gone with the task).
+pub const CA_VOLUME: &str = "database-ca";
+
+/// The image of [`volume_setup`]: the Docker official BusyBox image from ECR Public (no
+/// credentials to pull, reached through the NAT gateway every ECS network has,
+/// `semantic::ecs`), pinned.
+pub const CA_WRITER_IMAGE: &str = "public.ecr.aws/docker/library/busybox:1.37.0";
+
+/// The environment variable carrying the PEM bundle into [`volume_setup`].
+const CA_BUNDLE_VAR: &str = "RDS_CA_BUNDLE";
+
+/// A container that prepares the task's bind-mount volumes before the others start, or none
+/// when there is nothing to prepare. A Fargate bind mount starts empty and "By default, the
+/// volume permissions are set to 0755 and the owner as root"
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html>;
+/// github.com/aws/containers-roadmap/issues/938: "ECS mounts it as writable only by root, so
+/// a container running as a non-root user is unable to write any temporary files"), while
+/// every container of the task runs as the blueprint's non-root user with a read-only root
+/// filesystem.
+///
+/// - `writable` (the containers' writable paths, `/tmp` by default) are made `1777`, as a
+///   `/tmp` is: writable by the task's user, whatever its id. An image that declares the path
+///   a `VOLUME` owned by its own user (AWS's way of customizing the permissions) keeps it:
+///   the `chmod` of a directory someone else owns fails, and is let fail.
+/// - `ca` (`components`, `pem`): the region's RDS CA bundle as `<component>.crt` for each
+///   component, into the volume [`CA_VOLUME`] at [`wiring::CA_DIR`], which the app and its
+///   other containers mount read only (ECS has no Secret or ConfigMap volumes). The bundle is
+///   public (the certificates AWS publishes per region), so it travels as a plain
+///   `environment` value; a regional bundle is about 4.6 KB, well inside the 64 KiB a task
+///   definition may weigh (the global one is ~160 KB). The files are written 0644, so the
+///   app's own user reads them.
+/// - It runs once and exits: `essential: false`, and the next container waits for it with
+///   `dependsOn` `SUCCESS` (allowed only on a non-essential container,
+///   <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html>).
+/// - Hardened like the app (read-only root filesystem, no privilege, every capability
+///   dropped, the app's log group) but as user 0: only a directory's owner may change its
+///   mode or write to it 0755 without `CAP_FOWNER` / `CAP_DAC_OVERRIDE`, which are dropped.
+pub fn volume_setup(app: &Json, writable: &[String], ca: Option<(&[&str], &str)>) -> Option<Json> {
+    if writable.is_empty() && ca.is_none() {
+        return None;
+    }
+    let mut script: Vec<String> = writable
+        .iter()
+        .map(|p| format!("chmod 1777 {p} || echo '{p}: kept as the image made it'")) // `semantic::containers`: a plain path
+        .collect();
+    let mut mounts: Vec<Json> = writable
+        .iter()
+        .map(|p| json!({"sourceVolume": super::ecs::volume_name(p), "containerPath": p, "readOnly": false}))
+        .collect();
+    let mut environment = Vec::new();
+    if let Some((components, pem)) = ca {
+        script.extend(
+            components
+                .iter()
+                .map(|c| format!("printf '%s' \"${CA_BUNDLE_VAR}\" > {}", wiring::ca_file(c))),
+        );
+        mounts.push(
+            json!({"sourceVolume": CA_VOLUME, "containerPath": wiring::CA_DIR, "readOnly": false}),
+        );
+        environment.push(json!({"name": CA_BUNDLE_VAR, "value": pem}));
+    }
+    let mut d = json!({
+        "name": CA_WRITER,
+        "image": CA_WRITER_IMAGE,
+        "essential": false,
+        "portMappings": [],
+        "environment": environment,
+        "entryPoint": ["sh", "-c"],
+        "command": [format!("set -e; umask 022; {}", script.join("; "))],
+        "user": "0",
+        "readonlyRootFilesystem": true,
+        "privileged": false,
+        "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
+        "mountPoints": mounts,
+        "volumesFrom": [],
+    });
+    if let Some(logs) = app.get("logConfiguration") {
+        d["logConfiguration"] = logs.clone();
+    }
+    Some(d)
 }
