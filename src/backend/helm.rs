@@ -253,7 +253,10 @@ pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
 /// channel over a standard one — the provider's own reconciliation of its CRDs included.
 /// Envoy Gateway's notes for v1.8.1 and its install guide ("clusters with compatible
 /// provider-managed Gateway API CRDs") give `crds.gatewayAPI.safeUpgradePolicy.enabled=false`
-/// for this case.
+/// for this case. The key is the one of the pinned line (v1.8.1 on; the chart's sources
+/// call it `validatingAdmissionPolicy` before and `supportingResources` on the main branch
+/// after): a `chart_version` of another line needs it checked again
+/// (`tests/fixtures/addons/gateway-helm.keys`).
 pub fn provider_managed_gateway_api() -> Json {
     json!({"crds": {"gatewayAPI": {"safeUpgradePolicy": {"enabled": false}}}})
 }
