@@ -314,3 +314,79 @@ fn the_gateway_class_doks_manages_is_not_infragens_to_write() {
     assert!(err.contains("ingress.gateway.class"), "{err}");
     assert!(err.contains("ecommerce-doks.yaml:"), "{err}");
 }
+
+fn with_ranges(env_block: &str, ranges: &str) -> String {
+    let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-doks.yaml")).unwrap();
+    assert!(yaml.contains(env_block), "{env_block}");
+    yaml.replacen(
+        env_block,
+        &format!("{env_block}\n    providers: {{ digitalocean: {{ region: nyc1, spaces_region: nyc3, {ranges} }} }}"),
+        1,
+    )
+}
+
+fn synth_doks(yaml: &str, env: &str) -> Result<infragen::Output, String> {
+    infragen::synthesize(
+        "ecommerce-doks.yaml",
+        yaml.as_bytes(),
+        Provider::Digitalocean,
+        env,
+    )
+    .map_err(|d| d.to_string())
+}
+
+/// An account may hold other networks in the range infragen derives from: the blueprint
+/// names the ranges then, and the other environments' derived ranges step around them.
+#[test]
+fn named_ranges_are_used_as_given_and_the_derived_ones_step_around_them() {
+    let yaml = with_ranges(
+        "  stage:\n    # \"Propósito: Desarrollo y pruebas\".",
+        "cluster_subnet: 172.19.0.0/17, service_subnet: 172.19.128.0/20",
+    );
+    let stage = cluster(&synth_doks(&yaml, "stage").unwrap());
+    assert_eq!(stage["cluster_subnet"], "172.19.0.0/17");
+    assert_eq!(stage["service_subnet"], "172.19.128.0/20");
+    // production would have taken 172.19.0.0/16 (after stage's 172.18): it steps to the next.
+    let production = cluster(&synth_doks(&yaml, "production").unwrap());
+    let pods = net(&production["cluster_subnet"]);
+    assert!(
+        !overlap(&pods, &"172.19.0.0/16".parse().unwrap()),
+        "{pods} clashes with stage's named range"
+    );
+}
+
+#[test]
+fn named_ranges_are_checked() {
+    let cases = [
+        (
+            "cluster_subnet: 172.19.0.0/17",
+            "`service_subnet` is missing",
+        ),
+        (
+            "cluster_subnet: 172.16.0.0/17, service_subnet: 172.19.128.0/20",
+            "overlaps the VPC `172.16.0.0/16`",
+        ),
+        (
+            "cluster_subnet: 10.244.0.0/17, service_subnet: 172.19.128.0/20",
+            "legacy pod network",
+        ),
+        (
+            "cluster_subnet: 172.19.0.0/17, service_subnet: 172.19.0.0/20",
+            "overlaps the pod range",
+        ),
+        (
+            "cluster_subnet: 8.8.0.0/17, service_subnet: 172.19.128.0/20",
+            "not a private",
+        ),
+    ];
+    for (ranges, expected) in cases {
+        let yaml = with_ranges(
+            "  stage:\n    # \"Propósito: Desarrollo y pruebas\".",
+            ranges,
+        );
+        let err = synth_doks(&yaml, "stage").expect_err(ranges);
+        assert!(err.contains(expected), "{ranges}: {err}");
+        assert!(err.contains("providers.digitalocean."), "{ranges}: {err}");
+        assert!(err.contains("ecommerce-doks.yaml:"), "{ranges}: {err}");
+    }
+}

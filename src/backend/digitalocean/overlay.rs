@@ -18,7 +18,9 @@
 //! DigitalOcean places the default VPC of each region — taking the first `/16` that no
 //! environment's `network.cidr` overlaps and no earlier environment took: pods the lower
 //! `/17` (32 768 addresses), Services a `/20` of the upper half. Networks of the account the
-//! blueprint does not declare are not known here; `docs/output.md` says so.
+//! blueprint does not declare are not known here; where they lie in that range,
+//! `providers.digitalocean.cluster_subnet` / `service_subnet` name the ranges instead
+//! (checked in `semantic::network`), and the derivation steps around them.
 //!
 //! Both arguments force a new cluster (`ForceNew` in the provider): a cluster created
 //! before infragen set them keeps the legacy ranges through `lifecycle.ignore_changes`
@@ -39,6 +41,37 @@ pub struct Overlay {
 /// `cluster_subnet` / `service_subnet` of such a cluster), never handed out again.
 const LEGACY: [&str; 2] = ["10.244.0.0/16", "10.245.0.0/16"];
 
+/// What one environment declares: its VPC range and the cluster ranges it names
+/// (`providers.digitalocean.cluster_subnet` / `service_subnet`, both or none).
+#[derive(Default)]
+struct Networks {
+    vpc: Option<Ipv4Net>,
+    named: Option<Overlay>,
+}
+
+impl Networks {
+    fn of(bp: &crate::blueprint::types::Blueprint) -> Self {
+        let parse = |s: Option<&String>| s.and_then(|t| t.parse::<Ipv4Net>().ok());
+        let d = bp.providers.digitalocean.as_ref();
+        let named = match (
+            parse(d.and_then(|d| d.cluster_subnet.as_ref())),
+            parse(d.and_then(|d| d.service_subnet.as_ref())),
+        ) {
+            (Some(pods), Some(services)) => Some(Overlay { pods, services }),
+            _ => None,
+        };
+        Networks {
+            vpc: parse(bp.network.as_ref().map(|n| &n.cidr)),
+            named,
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = Ipv4Net> + use<> {
+        let named = self.named.map(|o| [o.pods, o.services]);
+        self.vpc.into_iter().chain(named.into_iter().flatten())
+    }
+}
+
 /// The `/16` blocks ranges are taken from, in order.
 fn pool() -> impl Iterator<Item = Ipv4Net> {
     (16u8..=31).map(|b| Ipv4Net::new([172, b, 0, 0].into(), 16).expect("a /16"))
@@ -52,35 +85,36 @@ fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
 /// (every `/16` of `172.16.0.0/12` overlapped by the environments' VPCs).
 pub fn ranges(ctx: &Ctx) -> Option<Overlay> {
     let loaded = ctx.v.loaded;
-    let vpc_of = |bp: &crate::blueprint::types::Blueprint| {
-        bp.network
-            .as_ref()
-            .and_then(|n| n.cidr.parse::<Ipv4Net>().ok())
-    };
-    // Every environment's VPC, this one's from the blueprint being lowered.
-    let mut envs: Vec<(&str, Option<Ipv4Net>)> = loaded
+    // Every environment's VPC and named ranges, this one's from the blueprint being lowered.
+    let mut envs: Vec<(&str, Networks)> = loaded
         .environments
         .iter()
         .map(|e| {
-            let vpc = if e == ctx.v.env {
-                vpc_of(ctx.v.bp)
+            let nets = if e == ctx.v.env {
+                Networks::of(ctx.v.bp)
             } else {
                 crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), e)
-                    .ok()
-                    .and_then(|l| vpc_of(&l.blueprint))
+                    .map(|l| Networks::of(&l.blueprint))
+                    .unwrap_or_default()
             };
-            (e.as_str(), vpc)
+            (e.as_str(), nets)
         })
         .collect();
     if !envs.iter().any(|(e, _)| *e == ctx.v.env) {
-        envs.push((ctx.v.env, vpc_of(ctx.v.bp)));
+        envs.push((ctx.v.env, Networks::of(ctx.v.bp)));
     }
     let mut taken: Vec<Ipv4Net> = LEGACY
         .iter()
         .map(|c| c.parse().expect("a CIDR block"))
-        .chain(envs.iter().filter_map(|(_, v)| *v))
+        .chain(envs.iter().flat_map(|(_, n)| n.all()))
         .collect();
-    for (env, _) in &envs {
+    for (env, nets) in &envs {
+        if let Some(named) = nets.named {
+            if *env == ctx.v.env {
+                return Some(named);
+            }
+            continue;
+        }
         let block = pool().find(|b| !taken.iter().any(|t| overlaps(b, t)))?;
         taken.push(block);
         if *env == ctx.v.env {
