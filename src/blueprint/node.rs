@@ -393,6 +393,15 @@ impl Builder {
                         ..
                     })
                 );
+                // A value left empty (`EMPTY:`) is a null the parser places at the next
+                // token, often the next line: it is shown at its key instead.
+                let span = match self.stack.last() {
+                    Some(Frame {
+                        kind: FrameKind::Map { key: Some(k), .. },
+                        ..
+                    }) if plain && text.is_empty() => k.span,
+                    _ => span,
+                };
                 let kind = if plain && !is_key && resolve_plain(&text) == CoreValue::Null {
                     NodeKind::Null
                 } else {
@@ -744,6 +753,18 @@ mod tests {
         assert!(root.get("d").is_some_and(Node::is_null));
         assert!(root.get("e").is_some_and(Node::is_null));
         assert_eq!(root.get("a").and_then(Node::as_str), Some("1.30"));
+    }
+
+    #[test]
+    fn an_empty_value_is_placed_at_its_key() {
+        // The parser puts the empty scalar at the next token (`e:` on line 3).
+        let root = ok("a:
+  d:
+  e: 1
+");
+        let d = root.get("a").and_then(|a| a.get("d")).unwrap();
+        assert!(d.is_null());
+        assert_eq!((d.span.line, d.span.col), (2, 3));
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod capacity;
 pub mod connect;
 mod cronjob;
 mod data;
+pub(crate) mod env;
 /// The pinned image of a data engine's version (what in-cluster servers run).
 pub(crate) use data::default_image;
 mod gateway;

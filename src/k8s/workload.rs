@@ -304,7 +304,7 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     {
         ports.push(map! {"name" => "metrics", "containerPort" => p, "protocol" => "TCP"});
     }
-    let env: Vec<Map> = bp
+    let mut env: Vec<Map> = bp
         .secret_env
         .iter()
         .map(|e| {
@@ -330,7 +330,15 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
         })
         .chain(super::connect::env(ctx, s))
         .collect();
-    let env_from: Vec<Map> = if bp.env.is_empty() {
+    // Values that reference a variable (`$(DB_HOST)`) come last, as `env` entries: the
+    // kubelet expands them only there, from the variables before them (`super::env`).
+    let (plain, expanded) = super::env::split(&bp.env);
+    env.extend(
+        expanded
+            .into_iter()
+            .map(|(k, v)| map! {"name" => k, "value" => v}),
+    );
+    let env_from: Vec<Map> = if plain.is_empty() {
         Vec::new()
     } else {
         vec![map! {"configMapRef" => map! {"name" => config_map_name(s)}}]
@@ -406,10 +414,16 @@ fn extra_container<'c>(
         ),
         _ => true,
     });
+    // Its own values in an order where each follows those it references (`super::env`).
+    let own: Vec<(&str, &str)> = c
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     env.extend(
-        c.env
-            .iter()
-            .map(|(k, v)| map! {"name" => k.as_str(), "value" => v.as_str()}.into()),
+        super::env::order(own)
+            .into_iter()
+            .map(|(k, v)| map! {"name" => k, "value" => v}.into()),
     );
     map! {
         "name" => c.name.as_str(),
@@ -489,11 +503,14 @@ pub(crate) fn config_map<'c>(
     labels: Map<'c>,
     docs: &mut Vec<Map<'c>>,
 ) -> Option<String> {
-    let bp = s.bp;
-    if bp.env.is_empty() {
+    let (plain, _) = super::env::split(&s.bp.env);
+    if plain.is_empty() {
         return None;
     }
-    let data: Map = (&bp.env).into();
+    let mut data = Map::new();
+    for (k, v) in plain {
+        data.insert(k, v);
+    }
     let hash = content_hash(&super::yaml::to_string(&data));
     docs.push(map! {
         "apiVersion" => "v1",

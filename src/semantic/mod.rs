@@ -12,6 +12,7 @@ mod ecs;
 mod ecs_rollout;
 mod edge;
 mod eks;
+mod env_references;
 mod fargate;
 mod gateway;
 mod ingress_controller;
@@ -21,6 +22,7 @@ pub(crate) mod listener_rules;
 mod load_balancer_names;
 mod names;
 mod network;
+mod pod_security;
 mod quantities;
 mod references;
 mod routes;
@@ -81,6 +83,8 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     workers::check(&mut c, bp);
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
+    env_references::check(&mut c, bp);
+    pod_security::check(&mut c, bp);
     ecs::check(&mut c, bp);
     ecs_rollout::check(&mut c, bp);
     disruption::check(&mut c, bp);
@@ -101,7 +105,9 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     addon_owners::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
-        let v = Validated::new(loaded, provider, versions::warnings(bp, provider));
+        let mut warnings = versions::warnings(bp, provider);
+        warnings.extend(env_references::warnings(bp, provider));
+        let v = Validated::new(loaded, provider, warnings);
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);
         if problems.is_empty() {
