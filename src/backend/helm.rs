@@ -242,6 +242,25 @@ pub fn envoy_gateway(v: &Validated) -> Option<(Ref, Json)> {
     Some((res("helm_release", "envoy_gateway"), body))
 }
 
+/// Values of the Envoy Gateway release where the cluster's provider installs and manages
+/// the Gateway API CRDs (DOKS). The `crds` subchart stays on: its `crds/` holds Envoy
+/// Gateway's own CRDs (EnvoyProxy, policies), which nothing else installs, and Helm skips
+/// every CRD of a `crds/` directory that exists already
+/// (<https://helm.sh/docs/chart_best_practices/custom_resource_definitions/>), so the
+/// provider's Gateway API CRDs are never replaced. What must go is the Gateway API's
+/// safe-upgrades ValidatingAdmissionPolicy, a template of the chart since v1.8.1: it denies
+/// every write of a `gateway.networking.k8s.io` CRD below bundle v1.5 or of another
+/// channel over a standard one — the provider's own reconciliation of its CRDs included.
+/// Envoy Gateway's notes for v1.8.1 and its install guide ("clusters with compatible
+/// provider-managed Gateway API CRDs") give `crds.gatewayAPI.safeUpgradePolicy.enabled=false`
+/// for this case. The key is the one of the pinned line (v1.8.1 on; the chart's sources
+/// call it `validatingAdmissionPolicy` before and `supportingResources` on the main branch
+/// after): a `chart_version` of another line needs it checked again
+/// (`tests/fixtures/addons/gateway-helm.keys`).
+pub fn provider_managed_gateway_api() -> Json {
+    json!({"crds": {"gatewayAPI": {"safeUpgradePolicy": {"enabled": false}}}})
+}
+
 /// ingress-nginx, when the blueprint declares an nginx ingress controller.
 /// `service_annotations` carry the cloud's load-balancer settings (name, protocol, …).
 pub fn ingress_nginx(

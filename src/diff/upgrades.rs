@@ -267,6 +267,15 @@ pub fn notes(
                 } else {
                     format!("{chart} --repo {repo}")
                 };
+                if chart == "gateway-helm" && provider_managed_gateway_api(&n.body) {
+                    // The cluster's provider owns the Gateway API CRDs (DOKS reverts other
+                    // versions of them): only Envoy Gateway's own CRDs are this release's to
+                    // upgrade (`helm::provider_managed_gateway_api`).
+                    notes.push(format!(
+                        "{addr}: chart {chart} {from} → {to}: Helm installs the CRDs of a chart's `crds/` directory but never upgrades them, so the controller {to} would run against Envoy Gateway's CRDs of {from}; apply Envoy Gateway's own new CRDs before this apply, not the Gateway API's (the cluster's provider manages those and puts its version back): `helm pull {source} --version {to} --untar --untardir eg-{to} && kubectl apply --server-side --force-conflicts -f eg-{to}/{chart}/charts/crds/crds/generated`"
+                    ));
+                    continue;
+                }
                 notes.push(format!(
                     "{addr}: chart {chart} {from} → {to}: Helm installs the CRDs of a chart's `crds/` directory but never upgrades them, so the controller {to} would run against the CRDs of {from}; apply the new CRDs before this apply (`helm show crds {source} --version {to} | kubectl apply --server-side --force-conflicts -f -`)"
                 ));
@@ -290,6 +299,21 @@ fn engine_image(body: &Value) -> Option<(&'static str, String)> {
             .find(|e| *e == name)
             .map(|e| (e, tag.to_string()))
     })
+}
+
+/// Whether an Envoy Gateway release leaves the Gateway API to CRDs the cluster's provider
+/// manages (its values turn the chart's safe-upgrades policy off: see
+/// `crate::backend::helm::provider_managed_gateway_api`).
+fn provider_managed_gateway_api(release: &Value) -> bool {
+    release
+        .pointer("/values/0")
+        .and_then(Value::as_str)
+        .and_then(|v| serde_json::from_str::<Value>(v).ok())
+        .and_then(|v| {
+            v.pointer("/crds/gatewayAPI/safeUpgradePolicy/enabled")
+                .and_then(Value::as_bool)
+        })
+        == Some(false)
 }
 
 /// Charts the platform installs whose CRDs sit in a `crds/` directory (their own, or a

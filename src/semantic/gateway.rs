@@ -43,6 +43,21 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         )
         .help = Some("remove `load_balancer` (the Gateway's TLS comes from cert-manager; name the NLB with `kubernetes.ingress_controller.load_balancer_name`), or keep ingress-nginx behind the ALB (no `ingress.gateway`)".into());
     }
+    // DOKS creates and reconciles a GatewayClass `cilium` of its own (its managed Gateway
+    // API implementation, https://docs.digitalocean.com/products/kubernetes/how-to/use-gateway-api/):
+    // infragen's class of that name, for Envoy Gateway's controller, could not be applied
+    // over it (a GatewayClass's `controllerName` is immutable) and DOKS would put its own
+    // back.
+    if let Some(g) = ing.gateway.as_ref()
+        && c.provider == Provider::Digitalocean
+        && g.class == "cilium"
+    {
+        c.error(
+            "ingress.gateway.class",
+            "`cilium` is the GatewayClass DOKS creates and manages for its own Gateway API implementation; infragen's class is Envoy Gateway's and needs a name of its own",
+        )
+        .help = Some("name the class for Envoy Gateway, e.g. `class: eg`".into());
+    }
     // Envoy Gateway serves the Gateway whatever the class says; `alb` would make the
     // manifests admit an ALB's subnets instead of the Envoy proxies.
     if ing.class == IngressClass::Alb {

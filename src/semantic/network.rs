@@ -66,6 +66,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 );
             }
             doks_ranges(c, bp, vpc);
+            named_cluster_ranges(c, bp, vpc);
         }
         _ => {}
     }
@@ -153,10 +154,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
 }
 
-/// The overlay networks a DOKS cluster is created with (the DigitalOcean API's defaults for
-/// `cluster_subnet` and `service_subnet`, which infragen does not set): pods and Services.
-/// A VPC overlapping them leaves nodes and pods with clashing routes — the manifests'
-/// NetworkPolicies also tell pods from nodes by the pod range — so it is refused.
+/// The legacy overlay networks of a DOKS cluster created without `cluster_subnet` and
+/// `service_subnet` (the DigitalOcean API's defaults): pods and Services. infragen names
+/// VPC-native ranges for new clusters (`backend::digitalocean::overlay`), but a cluster
+/// created before keeps these (`ignore_changes`), and a VPC overlapping them leaves nodes
+/// and pods with clashing routes, so it is refused.
 const DOKS_NETWORKS: [(&str, &str); 2] = [("pod", "10.244.0.0/16"), ("Service", "10.245.0.0/16")];
 
 fn doks_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
@@ -175,5 +177,63 @@ fn doks_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
                     .into(),
             );
         }
+    }
+}
+
+/// `providers.digitalocean.cluster_subnet` / `service_subnet`: the VPC-native cluster's pod
+/// and Service ranges where the derived ones (`backend::digitalocean::overlay`) would clash
+/// with a network of the account. Both or neither; private, clear of each other, of the VPC
+/// and of DOKS's legacy overlay ranges — DigitalOcean routes them in the account like a
+/// VPC's.
+fn named_cluster_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
+    let Some(d) = bp.providers.digitalocean.as_ref() else {
+        return;
+    };
+    let (pods, services) = match (d.cluster_subnet.as_ref(), d.service_subnet.as_ref()) {
+        (None, None) => return,
+        (Some(p), Some(s)) => (p, s),
+        (given, _) => {
+            let (path, missing) = if given.is_some() {
+                ("providers.digitalocean.cluster_subnet", "service_subnet")
+            } else {
+                ("providers.digitalocean.service_subnet", "cluster_subnet")
+            };
+            c.error(
+                path,
+                format!("the cluster's pod and Service ranges are named together; `{missing}` is missing"),
+            )
+            .help = Some("give both, or neither for ranges derived from 172.16.0.0/12".into());
+            return;
+        }
+    };
+    let pods = parse_cidr(c, "providers.digitalocean.cluster_subnet", pods);
+    let services = parse_cidr(c, "providers.digitalocean.service_subnet", services);
+    let (Some(pods), Some(services)) = (pods, services) else {
+        return;
+    };
+    let overlap = |a: &Ipv4Net, b: &Ipv4Net| a.contains(&b.network()) || b.contains(&a.network());
+    for (path, r) in [
+        ("providers.digitalocean.cluster_subnet", pods),
+        ("providers.digitalocean.service_subnet", services),
+    ] {
+        if !r.addr().is_private() {
+            c.error(path, format!("`{r}` is not a private (RFC 1918) range"));
+        } else if overlap(&r, &vpc) {
+            c.error(path, format!("`{r}` overlaps the VPC `{vpc}`"));
+        } else if let Some((what, legacy)) = DOKS_NETWORKS
+            .iter()
+            .find(|(_, l)| overlap(&r, &l.parse().expect("a CIDR block")))
+        {
+            c.error(
+                path,
+                format!("`{r}` overlaps DOKS's legacy {what} network `{legacy}`"),
+            );
+        }
+    }
+    if overlap(&pods, &services) {
+        c.error(
+            "providers.digitalocean.service_subnet",
+            format!("`{services}` overlaps the pod range `{pods}`"),
+        );
     }
 }

@@ -28,6 +28,7 @@ mod digitalocean_api;
 mod disruption;
 mod doc_snippets;
 mod doks;
+mod doks_networking;
 mod ecs;
 mod ecs_deployments;
 mod ecs_volumes;

@@ -9,7 +9,8 @@
 //! ingress-nginx controller in its namespace, cert-manager's HTTP-01 solver in every
 //! namespace with an Ingress, kube-dns in `kube-system`, Prometheus in the monitoring
 //! namespace, and an intruder in a namespace nobody names. Every pod gets an address in the
-//! pod network (10.244.0.0/16, or an existing cluster's `providers.kubernetes.pod_cidr`).
+//! pod network (10.244.0.0/16, an existing cluster's `providers.kubernetes.pod_cidr`, or a
+//! DOKS cluster's `cluster_subnet`).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -407,7 +408,19 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
         let settings = bp.providers.kubernetes.as_ref().filter(|_| existing);
         let cilium =
             cilium || settings.is_some_and(|s| s.cni == infragen::blueprint::types::Cni::Cilium);
-        let pod_cidr = settings.and_then(|s| s.pod_cidr.as_deref());
+        // On DOKS the pods take addresses of the cluster's `cluster_subnet` (VPC-native).
+        let doks_pods: Option<String> = out
+            .files
+            .get("terraform/infra/cluster.tf.json")
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            .and_then(|d| {
+                d.pointer("/resource/digitalocean_kubernetes_cluster/main/cluster_subnet")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
+        let pod_cidr = settings
+            .and_then(|s| s.pod_cidr.as_deref())
+            .or(doks_pods.as_deref());
         THE_POD_IP.with(|ip| ip.set(pod_cidr.map_or(POD_IP, host_in)));
         let k = bp.kubernetes.clone().unwrap_or_default();
         // With the Gateway API, Envoy's proxies take the traffic and ingress-nginx is absent.

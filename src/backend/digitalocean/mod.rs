@@ -14,6 +14,7 @@ mod database;
 mod grants;
 mod lint;
 mod network;
+mod overlay;
 mod platform;
 mod registry;
 mod spaces;

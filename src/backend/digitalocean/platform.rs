@@ -140,7 +140,9 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
         if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
             m.file("namespaces").resource(&ns, doc);
         }
+        helm::merge_values(&mut body, helm::provider_managed_gateway_api());
         m.file("gateway").resource(&r, body);
+        ctx.note(DOKS_GATEWAY_API_CRDS);
         ctx.note(format!(
             "ingress.gateway: Envoy Gateway creates the DigitalOcean load balancer `{}` for the Gateway once the manifests are applied; point DNS at its address (`kubectl get gateway -A`)",
             load_balancer_name(ctx)
@@ -365,6 +367,16 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
     out
 }
 
+/// DOKS installs and manages the Gateway API CRDs itself ("DOKS installs and manages Gateway
+/// Custom Resource Definitions (CRDs) for Gateway, GatewayClass, HTTPRoute, TLSRoute,
+/// GRPCRoute, and ReferenceGrant by default",
+/// <https://docs.digitalocean.com/products/kubernetes/how-to/use-gateway-api/>) and puts its
+/// version back unless a CRD carries `doks.digitalocean.com/install-policy: external`
+/// (digitalocean/DOKS#33). The Envoy Gateway release leaves those CRDs to DOKS
+/// (`helm::provider_managed_gateway_api`); which version DOKS serves is not published, so
+/// the operator checks it once.
+const DOKS_GATEWAY_API_CRDS: &str = "ingress.gateway: DOKS installs and manages the Gateway API CRDs (Gateway, GatewayClass, HTTPRoute, GRPCRoute, TLSRoute, ReferenceGrant) and the Envoy Gateway release leaves them in place (Helm never replaces an existing CRD; the chart's safe-upgrades ValidatingAdmissionPolicy, which would deny DOKS's own updates of them, is not installed). Envoy Gateway is built against the Gateway API its chart bundles (v1.6.1 with v1.9): after `infra` is applied, check what DOKS serves (`kubectl get crd httproutes.gateway.networking.k8s.io -o jsonpath='{.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}'`); if it is older than the Envoy Gateway compatibility matrix asks, take the CRDs over as DigitalOcean documents: annotate those six CRDs `doks.digitalocean.com/install-policy=external`, then apply the chart's (`helm show crds oci://docker.io/envoyproxy/gateway-helm --version <chart> | kubectl apply --server-side --force-conflicts -f -`)";
+
 /// The manifest generator's options on DOKS. Data services run where the analysis says
 /// (`Validated::in_cluster`: managed queues in the cluster, DigitalOcean has no managed
 /// RabbitMQ).
@@ -377,9 +389,13 @@ fn options(ctx: &Ctx) -> k8s::Options {
         // https://docs.digitalocean.com/products/kubernetes/details/managed/).
         network_policy_enforced: true,
         cilium: true,
-        // DOKS's pod network (the cluster's default `cluster_subnet`); Cilium never matches
-        // pods by address anyway.
-        pod_cidr: Some(k8s::DEFAULT_POD_CIDR.into()),
+        // The cluster's pod network (`cluster_subnet`, `overlay.rs`); a cluster created
+        // before infragen named it keeps DOKS's legacy `10.244.0.0/16`, which the policies
+        // need not know: Cilium never matches pods by address.
+        pod_cidr: Some(
+            super::overlay::ranges(ctx)
+                .map_or_else(|| k8s::DEFAULT_POD_CIDR.into(), |o| o.pods.to_string()),
+        ),
         platform_namespaces: crate::backend::helm::platform_namespaces(ctx.v),
         // Databases keep their volumes when a claim is deleted (`k8s/cluster/`).
         database_storage_class: Some("do-block-storage-retain".into()),
