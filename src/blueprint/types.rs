@@ -155,10 +155,10 @@ pub struct DigitalOceanSettings {
     /// DigitalOcean project that groups the resources.
     #[serde(default)]
     pub project: Option<String>,
-    /// The DOKS cluster's pod network (`cluster_subnet`; the cluster is VPC-native), e.g.
-    /// `172.20.0.0/17`, given with `service_subnet`. Default: a range derived per environment
-    /// from `172.16.0.0/12`, clear of the blueprint's VPCs (docs/output.md); set both when
-    /// the account holds other networks there. Fixed when the cluster is created.
+    /// The DOKS cluster's pod network (`cluster_subnet`), e.g. `172.20.0.0/17`, given with
+    /// `service_subnet`: the cluster is then VPC-native. Default: none, DigitalOcean's legacy
+    /// overlay network (docs/output.md says what VPC-native changes). Fixed when the cluster
+    /// is created.
     #[serde(default)]
     pub cluster_subnet: Option<String>,
     /// The DOKS cluster's Service network (`service_subnet`), e.g. `172.20.128.0/20`, given

@@ -1,18 +1,18 @@
 //! DOKS networking and who owns the Gateway API there.
 //!
-//! A cluster created without `cluster_subnet` / `service_subnet` gets DigitalOcean's
-//! default — the legacy overlay network, on which DOKS's own Gateway API never programs a
-//! Gateway — so the output names both ranges (VPC-native), clear of every network the
-//! blueprint declares, and keeps a cluster created before that on its legacy ranges
-//! (both arguments force a new cluster). DOKS installs and reconciles the Gateway API CRDs
-//! itself: the Envoy Gateway release must leave them, and its safe-upgrades admission
-//! policy, which would deny DOKS's own updates of them, to DOKS.
+//! A cluster created without `cluster_subnet` / `service_subnet` gets DigitalOcean's default,
+//! the legacy overlay network, on which what the output relies on is known to work (the
+//! managed databases' `k8s` firewall rule, Envoy Gateway's own Gateway API CRDs); the
+//! blueprint may name both ranges for a VPC-native cluster (`backend::digitalocean::
+//! overlay`), and a cluster created before it did keeps its ranges (both arguments force a
+//! new cluster). Where DOKS installs and reconciles the Gateway API CRDs itself, the Envoy
+//! Gateway release must leave them, and its safe-upgrades admission policy, which would
+//! deny DOKS's own updates of them, to DOKS.
 
 use std::collections::BTreeMap;
 
 use infragen::Provider;
 use infragen::diff::{compare, upgrade_notes};
-use ipnet::Ipv4Net;
 use serde_json::Value;
 
 use crate::support::{manifests, root, synth};
@@ -27,19 +27,8 @@ fn cluster(out: &infragen::Output) -> Value {
         .clone()
 }
 
-fn net(v: &Value) -> Ipv4Net {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a range: {v}"))
-        .parse()
-        .unwrap_or_else(|e| panic!("{v}: {e}"))
-}
-
-fn overlap(a: &Ipv4Net, b: &Ipv4Net) -> bool {
-    a.contains(&b.network()) || b.contains(&a.network())
-}
-
 /// Every DigitalOcean environment of the shipped blueprints with a cluster.
-fn doks_envs() -> Vec<(String, String, infragen::Output, Ipv4Net)> {
+fn doks_envs() -> Vec<(String, String, infragen::Output)> {
     let mut all = Vec::new();
     for (name, envs) in [
         ("ecommerce-doks.yaml", &["stage", "production"][..]),
@@ -54,83 +43,41 @@ fn doks_envs() -> Vec<(String, String, infragen::Output, Ipv4Net)> {
                 Provider::Digitalocean,
                 env,
             );
-            let vpc = net(
-                &doc(&out, "terraform/infra/network.tf.json")["resource"]["digitalocean_vpc"]["main"]
-                    ["ip_range"],
-            );
-            all.push((name.to_string(), env.to_string(), out, vpc));
+            all.push((name.to_string(), env.to_string(), out));
         }
     }
     all
 }
 
+const STAGE: &str = "  stage:\n    # \"Propósito: Desarrollo y pruebas\".";
+const NAMED: &str = "cluster_subnet: 172.19.0.0/17, service_subnet: 172.19.128.0/20";
+
+/// No ranges unless the blueprint names them: DigitalOcean's default (the legacy overlay)
+/// is what the database firewalls and the Gateway API path are known to work on.
 #[test]
-fn new_doks_clusters_are_vpc_native_on_ranges_clear_of_every_declared_network() {
-    let private: [Ipv4Net; 3] =
-        ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map(|c| c.parse().unwrap());
-    let legacy: [Ipv4Net; 2] = ["10.244.0.0/16", "10.245.0.0/16"].map(|c| c.parse().unwrap());
-    let envs = doks_envs();
-    for (name, env, out, vpc) in &envs {
-        let c = cluster(out);
-        let pods = net(&c["cluster_subnet"]);
-        let services = net(&c["service_subnet"]);
-        for r in [pods, services] {
-            assert!(
-                private.iter().any(|p| p.contains(&r)),
-                "{name} {env}: {r} is not RFC 1918"
-            );
-            assert!(
-                !overlap(&r, vpc),
-                "{name} {env}: {r} overlaps the VPC {vpc}"
-            );
-            for l in &legacy {
-                assert!(
-                    !overlap(&r, l),
-                    "{name} {env}: {r} overlaps DOKS's legacy overlay {l}"
-                );
-            }
-            // Routed in the account like a VPC: clear of every environment's VPC and of
-            // the other environments' cluster ranges of the same blueprint.
-            for (n2, e2, o2, v2) in &envs {
-                if n2 != name {
-                    continue;
-                }
-                assert!(
-                    !overlap(&r, v2),
-                    "{name} {env}: {r} overlaps `{e2}`'s VPC {v2}"
-                );
-                if e2 != env {
-                    let c2 = cluster(o2);
-                    for r2 in [net(&c2["cluster_subnet"]), net(&c2["service_subnet"])] {
-                        assert!(
-                            !overlap(&r, &r2),
-                            "{name}: `{env}` {r} overlaps `{e2}` {r2}"
-                        );
-                    }
-                }
-            }
+fn a_doks_cluster_takes_digitaloceans_default_networking_unless_the_blueprint_names_it() {
+    for (name, env, out) in doks_envs() {
+        let c = cluster(&out);
+        for arg in ["cluster_subnet", "service_subnet"] {
+            assert!(c.get(arg).is_none(), "{name} {env}: {arg} = {}", c[arg]);
         }
-        assert!(
-            !overlap(&pods, &services),
-            "{name} {env}: {pods} / {services}"
-        );
-        assert!(
-            pods.prefix_len() <= 17,
-            "{name} {env}: a pod network of {pods} is small"
-        );
     }
+    let yaml = with_ranges(STAGE, NAMED);
+    let stage = cluster(&synth_doks(&yaml, "stage").unwrap());
+    assert_eq!(stage["cluster_subnet"], "172.19.0.0/17");
+    assert_eq!(stage["service_subnet"], "172.19.128.0/20");
+    let production = cluster(&synth_doks(&yaml, "production").unwrap());
+    assert!(production.get("cluster_subnet").is_none(), "{production}");
 }
 
-/// Both ranges force a new cluster: a cluster created before infragen named them (legacy
-/// overlay, `10.244.0.0/16` / `10.245.0.0/16`) must not be replaced by an upgrade of
-/// infragen. `ignore_changes` keeps them, and the diff says so without a replacement.
+/// Both ranges force a new cluster: naming them for a cluster that runs on the legacy
+/// overlay must not replace it. `ignore_changes` keeps them, and the diff says so without
+/// a replacement.
 #[test]
-fn an_infragen_upgrade_never_replaces_a_cluster_created_on_the_legacy_overlay() {
-    let out = synth(
-        &root().join("blueprints/ecommerce-doks.yaml"),
-        Provider::Digitalocean,
-        "production",
-    );
+fn naming_the_ranges_never_replaces_a_running_cluster() {
+    let plain = std::fs::read_to_string(root().join("blueprints/ecommerce-doks.yaml")).unwrap();
+    let old = synth_doks(&plain, "stage").unwrap();
+    let out = synth_doks(&with_ranges(STAGE, NAMED), "stage").unwrap();
     let c = cluster(&out);
     let ignored: Vec<&str> = c["lifecycle"]["ignore_changes"]
         .as_array()
@@ -142,22 +89,6 @@ fn an_infragen_upgrade_never_replaces_a_cluster_created_on_the_legacy_overlay() 
             "{arg} not in ignore_changes: {ignored:?}"
         );
     }
-    // The output of an infragen that did not name the ranges.
-    let mut old = out.clone();
-    let file = "terraform/infra/cluster.tf.json";
-    let mut d = doc(&out, file);
-    let body = &mut d["resource"]["digitalocean_kubernetes_cluster"]["main"];
-    let obj = body.as_object_mut().unwrap();
-    obj.remove("cluster_subnet");
-    obj.remove("service_subnet");
-    let keep: Vec<Value> = ignored
-        .iter()
-        .filter(|p| !p.ends_with("_subnet"))
-        .map(|p| Value::from(*p))
-        .collect();
-    body["lifecycle"]["ignore_changes"] = Value::Array(keep);
-    old.files
-        .insert(file.into(), serde_json::to_string_pretty(&d).unwrap());
     let (changes, _) = compare(&old, &out, &BTreeMap::new());
     let notes = upgrade_notes(&old, &out);
     if let Some(ch) = changes
@@ -178,27 +109,33 @@ fn an_infragen_upgrade_never_replaces_a_cluster_created_on_the_legacy_overlay() 
 /// addresses outside the pod network only.
 #[test]
 fn the_manifests_know_the_clusters_pod_network() {
-    let out = synth(
+    let plain = synth(
         &root().join("blueprints/ecommerce-doks.yaml"),
         Provider::Digitalocean,
         "production",
     );
-    let pods = cluster(&out)["cluster_subnet"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let webhook = manifests(&out)
-        .into_iter()
-        .find(|m| {
-            m["kind"] == "NetworkPolicy" && m["metadata"]["name"] == "ingress-nginx-controller"
-        })
-        .expect("the ingress-nginx controller's NetworkPolicy");
-    let text = webhook.to_string();
-    assert!(
-        text.contains(&format!("\"{pods}\"")),
-        "{pods} not excepted: {text}"
+    let yaml = with_ranges(
+        "  production:",
+        "cluster_subnet: 172.20.0.0/17, service_subnet: 172.20.128.0/20",
     );
-    assert!(!text.contains("10.244.0.0/16"), "{text}");
+    let named = synth_doks(&yaml, "production").unwrap();
+    for (out, pods, not) in [
+        (&plain, "10.244.0.0/16", "172.20.0.0/17"),
+        (&named, "172.20.0.0/17", "10.244.0.0/16"),
+    ] {
+        let webhook = manifests(out)
+            .into_iter()
+            .find(|m| {
+                m["kind"] == "NetworkPolicy" && m["metadata"]["name"] == "ingress-nginx-controller"
+            })
+            .expect("the ingress-nginx controller's NetworkPolicy");
+        let text = webhook.to_string();
+        assert!(
+            text.contains(&format!("\"{pods}\"")),
+            "{pods} not excepted: {text}"
+        );
+        assert!(!text.contains(not), "{text}");
+    }
 }
 
 fn envoy_release(out: &infragen::Output) -> Value {
@@ -335,26 +272,6 @@ fn synth_doks(yaml: &str, env: &str) -> Result<infragen::Output, String> {
     .map_err(|d| d.to_string())
 }
 
-/// An account may hold other networks in the range infragen derives from: the blueprint
-/// names the ranges then, and the other environments' derived ranges step around them.
-#[test]
-fn named_ranges_are_used_as_given_and_the_derived_ones_step_around_them() {
-    let yaml = with_ranges(
-        "  stage:\n    # \"Propósito: Desarrollo y pruebas\".",
-        "cluster_subnet: 172.19.0.0/17, service_subnet: 172.19.128.0/20",
-    );
-    let stage = cluster(&synth_doks(&yaml, "stage").unwrap());
-    assert_eq!(stage["cluster_subnet"], "172.19.0.0/17");
-    assert_eq!(stage["service_subnet"], "172.19.128.0/20");
-    // production would have taken 172.19.0.0/16 (after stage's 172.18): it steps to the next.
-    let production = cluster(&synth_doks(&yaml, "production").unwrap());
-    let pods = net(&production["cluster_subnet"]);
-    assert!(
-        !overlap(&pods, &"172.19.0.0/16".parse().unwrap()),
-        "{pods} clashes with stage's named range"
-    );
-}
-
 #[test]
 fn named_ranges_are_checked() {
     let cases = [
@@ -380,10 +297,7 @@ fn named_ranges_are_checked() {
         ),
     ];
     for (ranges, expected) in cases {
-        let yaml = with_ranges(
-            "  stage:\n    # \"Propósito: Desarrollo y pruebas\".",
-            ranges,
-        );
+        let yaml = with_ranges(STAGE, ranges);
         let err = synth_doks(&yaml, "stage").expect_err(ranges);
         assert!(err.contains(expected), "{ranges}: {err}");
         assert!(err.contains("providers.digitalocean."), "{ranges}: {err}");

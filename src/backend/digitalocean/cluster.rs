@@ -92,19 +92,13 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     if let Some(vpc) = ctx.vpc() {
         body["vpc_uuid"] = json!(vpc.id());
     }
-    // VPC-native networking, named rather than left to DigitalOcean's default
-    // (`overlay.rs`). Both ranges force a new cluster: one created before infragen named
-    // them keeps its legacy overlay network instead of being replaced by an upgrade.
-    match super::overlay::ranges(ctx) {
-        Some(o) => {
-            body["cluster_subnet"] = json!(o.pods.to_string());
-            body["service_subnet"] = json!(o.services.to_string());
-            ignore.push("cluster_subnet".into());
-            ignore.push("service_subnet".into());
-        }
-        None => ctx.note(
-            "cluster: no /16 of 172.16.0.0/12 is clear of the environments' VPC ranges for the pod and Service networks; the cluster is created with DigitalOcean's default networking (legacy overlay: no DOKS Gateway API, pods not addressable in the VPC)",
-        ),
+    // VPC-native networking where the blueprint names its ranges (`overlay.rs`). Both force
+    // a new cluster: named for a running cluster, they are noted, not applied.
+    if let Some(o) = super::overlay::ranges(ctx) {
+        body["cluster_subnet"] = json!(o.pods.to_string());
+        body["service_subnet"] = json!(o.services.to_string());
+        ignore.push("cluster_subnet".into());
+        ignore.push("service_subnet".into());
     }
     if let Some(w) = cl.maintenance_window {
         body["maintenance_policy"] = json!({"day": w.day_name(), "start_time": w.start()});

@@ -389,9 +389,8 @@ fn options(ctx: &Ctx) -> k8s::Options {
         // https://docs.digitalocean.com/products/kubernetes/details/managed/).
         network_policy_enforced: true,
         cilium: true,
-        // The cluster's pod network (`cluster_subnet`, `overlay.rs`); a cluster created
-        // before infragen named it keeps DOKS's legacy `10.244.0.0/16`, which the policies
-        // need not know: Cilium never matches pods by address.
+        // The cluster's pod network: the blueprint's `cluster_subnet` (`overlay.rs`), else
+        // DOKS's legacy overlay `10.244.0.0/16`.
         pod_cidr: Some(
             super::overlay::ranges(ctx)
                 .map_or_else(|| k8s::DEFAULT_POD_CIDR.into(), |o| o.pods.to_string()),

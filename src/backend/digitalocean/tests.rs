@@ -86,12 +86,7 @@ fn cluster_defaults_and_pools() {
     );
     assert_eq!(
         cluster["lifecycle"]["ignore_changes"],
-        serde_json::json!([
-            "version",
-            "cluster_subnet",
-            "service_subnet",
-            "node_pool[0].node_count"
-        ])
+        serde_json::json!(["version", "node_pool[0].node_count"])
     );
     assert_eq!(
         cluster["maintenance_policy"],
@@ -147,13 +142,8 @@ fn bare_minor_and_firewall() {
     );
     assert_eq!(
         cluster["lifecycle"]["ignore_changes"],
-        serde_json::json!([
-            "version",
-            "cluster_subnet",
-            "service_subnet",
-            "node_pool[0].node_count"
-        ]),
-        "auto_upgrade moves the patch itself; the ranges of a cluster made on the legacy overlay stay"
+        serde_json::json!(["version", "node_pool[0].node_count"]),
+        "auto_upgrade moves the patch itself"
     );
     assert_eq!(
         cluster["control_plane_firewall"]["allowed_addresses"][0],
