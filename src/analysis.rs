@@ -88,7 +88,7 @@ impl<'a> Validated<'a> {
         for s in bp.workloads() {
             let mut seen: Vec<&str> = Vec::new();
             for u in &s.uses {
-                // A service listing a component twice is still one client.
+                // One client per workload (`semantic` refuses a component listed twice).
                 if !seen.contains(&u.as_str()) {
                     seen.push(u.as_str());
                     users.entry(u.as_str()).or_default().push(s);

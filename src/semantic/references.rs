@@ -113,6 +113,21 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             }
         }
         for (j, e) in s.secret_env.iter().enumerate() {
+            // One variable, two values: ECS refuses the task definition ("The secret name
+            // must be unique and not shared with any new or existing environment variables
+            // set on the container"); Kubernetes would keep one of them silently.
+            let earlier = s.secret_env[..j].iter().position(|x| x.name == e.name);
+            if s.env.contains_key(&e.name) || earlier.is_some() {
+                let where_ = earlier.map_or("`env`".to_string(), |k| format!("`secret_env[{k}]`"));
+                c.error(
+                    &format!("{path}.secret_env[{j}].name"),
+                    format!(
+                        "`{}` is already set by {where_}: one variable, two values",
+                        e.name
+                    ),
+                )
+                .help = Some("drop one of them, or give this one another name".into());
+            }
             let p = format!("{path}.secret_env[{j}].secret");
             match secret_by_name.get(e.secret.as_str()) {
                 None => c.unknown_name(&p, "secret", &e.secret, secrets.iter().copied()),
