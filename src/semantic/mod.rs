@@ -9,6 +9,7 @@ mod deployable;
 pub(crate) mod digitalocean;
 mod disruption;
 mod ecs;
+mod ecs_containers;
 mod ecs_rollout;
 mod edge;
 mod eks;
@@ -88,6 +89,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     env_references::check(&mut c, bp);
     pod_security::check(&mut c, bp);
     ecs::check(&mut c, bp);
+    ecs_containers::check(&mut c, bp);
     ecs_rollout::check(&mut c, bp);
     disruption::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);

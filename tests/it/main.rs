@@ -31,6 +31,7 @@ mod doks;
 mod doks_networking;
 mod ecs;
 mod ecs_deployments;
+mod ecs_task_limits;
 mod ecs_volumes;
 mod eks;
 mod eks_zones;
