@@ -27,6 +27,19 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     format!("`{p}` is not an absolute path of letters, digits, `.`, `_`, `-` and `/`"),
                 )
                 .help = Some("write the directory the container writes to, e.g. `/tmp` or `/var/cache/nginx`".into());
+            } else if is_at_or_below(p, crate::wiring::CA_DIR) {
+                // The databases' CA files are mounted there read only (`k8s::connect::ca_volume`,
+                // `backend::aws::sidecars::volume_setup`): a second mount at the same path is
+                // refused by the API server ("must be unique") and by Docker on ECS ("Duplicate
+                // mount point"), and one below it cannot be created in a read-only mount.
+                c.error(
+                    &format!("{path}.security.writable_paths[{k}]"),
+                    format!("`{p}` is where infragen mounts the databases' CA files, read only"),
+                )
+                .help = Some(format!(
+                    "write to another directory; `{}` is reserved",
+                    crate::wiring::CA_DIR
+                ));
             }
         }
     }
@@ -98,4 +111,12 @@ fn is_plain_path(p: &str) -> bool {
         && !p.split('/').any(|part| part == "..")
         && p.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
+}
+
+/// Whether path `p` is `dir` or a path below it.
+fn is_at_or_below(p: &str, dir: &str) -> bool {
+    let p = p.trim_end_matches('/');
+    p == dir
+        || p.strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
 }

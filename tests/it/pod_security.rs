@@ -96,3 +96,41 @@ fn writable_paths_are_absolute_and_each_its_own_volume() {
         "{e}"
     );
 }
+
+/// The managed databases' CA files are mounted read only at `/etc/infragen/ca` (EKS and
+/// DOKS from the `<service>-connections` ConfigMap or Secret, ECS from the task volume the
+/// setup container fills). A writable path there was a second mount at the same path — the
+/// API server refuses a Deployment whose mountPaths repeat, Docker on ECS a task whose
+/// containers' do ("Duplicate mount point") — and one below it a mount point the runtime
+/// cannot create in a read-only mount.
+#[test]
+fn writable_paths_keep_clear_of_the_ca_directory() {
+    let yaml = ecs_stack(
+        "sec",
+        "databases:
+  - { name: db, engine: postgres, size: small, database_name: app, storage: { size_gb: 20 } }
+services:
+  - name: web
+    image: ghcr.io/acme/nginx:1.27.3
+    port: 8080
+    uses: [db]
+    security: { writable_paths: [/tmp, /etc/infragen/ca, /etc/infragen/ca/cache, /etc/infragen, /etc/infragen/cache] }
+",
+    );
+    let e = synth_aws("sec", &yaml).expect_err("refused");
+    for i in [1, 2] {
+        assert!(
+            e.contains(&format!("services[0].security.writable_paths[{i}]"))
+                && e.contains("CA files"),
+            "{i}:\n{e}"
+        );
+    }
+    for i in [0, 3, 4] {
+        assert!(!e.contains(&format!("writable_paths[{i}]")), "{i}:\n{e}");
+    }
+    let e = synth_k8s(&k8s("{ writable_paths: [/etc/infragen/ca/] }")).expect_err("refused");
+    assert!(
+        e.contains("services[0].security.writable_paths[0]") && e.contains("CA files"),
+        "{e}"
+    );
+}
