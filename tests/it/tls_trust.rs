@@ -782,3 +782,73 @@ fn vendored_rds_bundles_cover_every_region_they_name() {
         "no warning about the missing bundle"
     );
 }
+
+/// qurable's API (seed 004, `src/config/database.ts`) configures TypeORM with `host`,
+/// `username`, `password` and `database` from its variables and no `ssl`, so node-postgres
+/// decides TLS from `PGSSLMODE` alone (`readSSLConfigFromEnvironment`: `prefer`, `require`,
+/// `verify-ca`, `verify-full` turn it on; unset, it connects in plain text). RDS refuses
+/// plain text (`rds.force_ssl`), and with TLS on node-postgres verifies the server against
+/// Node's trust store, to which only `NODE_EXTRA_CA_CERTS` adds a CA. So the task must carry
+/// both, the latter naming a file holding RDS's CA that exists when the app starts.
+#[test]
+fn qurables_typeorm_config_connects_over_tls_and_trusts_rds() {
+    let path = crate::support::root().join("blueprints/qurable-ecs.yaml");
+    for env in ["production", "staging"] {
+        let out = synth(&path, Provider::Aws, env);
+        let params = resources(&out, "infra", "aws_db_parameter_group");
+        assert!(
+            params.iter().any(|p| p["parameter"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|x| x["name"] == "rds.force_ssl" && x["value"] == "1")),
+            "{env}: the premise — RDS refuses plain text"
+        );
+        let td = &resources(&out, "infra", "aws_ecs_task_definition")[0];
+        let defs: Value = serde_json::from_str(s(&td["container_definitions"])).unwrap();
+        let defs = defs.as_array().unwrap();
+        let app = defs
+            .iter()
+            .find(|c| c["name"] == "qurable-backend")
+            .unwrap();
+        let var = |n: &str| {
+            app["environment"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == n)
+                .map(|e| s(&e["value"]).to_string())
+        };
+        for read in ["DB_HOST", "DB_MASTER_HOST", "DB_REPLICA_HOST", "DB_NAME"] {
+            assert!(var(read).is_some(), "{env}: TypeORM reads {read}");
+        }
+        let mode = var("PGSSLMODE");
+        assert!(
+            matches!(
+                mode.as_deref(),
+                Some("prefer" | "require" | "verify-ca" | "verify-full")
+            ),
+            "{env}: PGSSLMODE {mode:?}: node-postgres would connect in plain text"
+        );
+        let ca = var("NODE_EXTRA_CA_CERTS")
+            .unwrap_or_else(|| panic!("{env}: Node trusts no RDS CA without NODE_EXTRA_CA_CERTS"));
+        // Written before the app starts, by the container it waits for, into a volume the
+        // app mounts.
+        let dep = s(&app["dependsOn"][0]["containerName"]);
+        let setup = defs.iter().find(|c| c["name"] == dep).unwrap();
+        let writes = s(&setup["command"][0]).matches(&format!("> {ca}")).count();
+        // Once: the alias names the file `DB_CA_FILE` names.
+        assert_eq!(writes, 1, "{env}: {ca} written {writes} times");
+        let bundle = setup["environment"][0]["value"].as_str().unwrap();
+        assert!(bundle.contains("-----BEGIN CERTIFICATE-----"), "{env}");
+        let (dir, _) = ca.rsplit_once('/').unwrap();
+        assert!(
+            app["mountPoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["containerPath"] == dir),
+            "{env}: the app does not mount {dir}"
+        );
+    }
+}

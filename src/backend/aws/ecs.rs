@@ -533,10 +533,13 @@ pub(super) fn task_definition(
     wired: Vec<(Binding, Resolved)>,
 ) -> Ref {
     // The managed databases whose CA files the task gets (`_CA_FILE`, `sidecars::volume_setup`).
+    // Once each: a `uses[].env` alias of `ca_file` names the same file.
     let with_ca: Vec<String> = wired
         .iter()
         .filter(|(b, _)| b.value == crate::wiring::Value::Field(crate::wiring::Field::CaFile))
         .map(|(b, _)| b.component.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
     let (mut env, from_uses) = connections(wired);
     // The blueprint's values win (plain text, never a reference).
