@@ -473,23 +473,7 @@ environments:
     )
 }
 
-const FIELDS: [&str; 15] = [
-    "host",
-    "replica_host",
-    "port",
-    "database",
-    "url",
-    "table",
-    "bucket",
-    "region",
-    "endpoint",
-    "username",
-    "password",
-    "auth_token",
-    "access_key_id",
-    "secret_access_key",
-    "ca_file",
-];
+const FIELDS: [&str; 15] = infragen::blueprint::types::USE_ENV_FIELDS;
 
 /// `uses` entries giving each of `components` an alias `X_<COMPONENT>_<FIELD>` per field
 /// `keep` accepts.
