@@ -155,10 +155,9 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
 }
 
 /// The legacy overlay networks of a DOKS cluster created without `cluster_subnet` and
-/// `service_subnet` (the DigitalOcean API's defaults): pods and Services. infragen names
-/// VPC-native ranges for new clusters (`backend::digitalocean::overlay`), but a cluster
-/// created before keeps these (`ignore_changes`), and a VPC overlapping them leaves nodes
-/// and pods with clashing routes, so it is refused.
+/// `service_subnet` (the DigitalOcean API's defaults, which infragen keeps unless the
+/// blueprint names VPC-native ranges, `backend::digitalocean::overlay`): pods and Services.
+/// A VPC overlapping them leaves nodes and pods with clashing routes, so it is refused.
 const DOKS_NETWORKS: [(&str, &str); 2] = [("pod", "10.244.0.0/16"), ("Service", "10.245.0.0/16")];
 
 fn doks_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
@@ -181,10 +180,9 @@ fn doks_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
 }
 
 /// `providers.digitalocean.cluster_subnet` / `service_subnet`: the VPC-native cluster's pod
-/// and Service ranges where the derived ones (`backend::digitalocean::overlay`) would clash
-/// with a network of the account. Both or neither; private, clear of each other, of the VPC
-/// and of DOKS's legacy overlay ranges — DigitalOcean routes them in the account like a
-/// VPC's.
+/// and Service ranges (`backend::digitalocean::overlay`). Both or neither; private, clear
+/// of each other, of the VPC and of DOKS's legacy overlay ranges — DigitalOcean routes them
+/// in the account like a VPC's.
 fn named_cluster_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
     let Some(d) = bp.providers.digitalocean.as_ref() else {
         return;
@@ -202,7 +200,7 @@ fn named_cluster_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
                 path,
                 format!("the cluster's pod and Service ranges are named together; `{missing}` is missing"),
             )
-            .help = Some("give both, or neither for ranges derived from 172.16.0.0/12".into());
+            .help = Some("give both for a VPC-native cluster, or neither for DigitalOcean's default (legacy overlay) networking".into());
             return;
         }
     };
