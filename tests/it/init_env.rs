@@ -9,23 +9,8 @@ use serde_json::Value;
 
 use crate::support::manifests;
 
-const NETWORK: &str = r#"
-providers:
-  aws: { region: eu-west-1 }
-state: { bucket: "notes-state-{env}" }
-network:
-  cidr: 10.0.0.0/16
-  zones: [eu-west-1a, eu-west-1b]
-  nat: single
-  subnets:
-    public: [10.0.1.0/24, 10.0.2.0/24]
-    private: [10.0.10.0/24, 10.0.11.0/24]
-    database: [10.0.20.0/24, 10.0.21.0/24]
-databases:
-  - { name: notes-db, engine: postgres, size: small, database_name: notes, storage: { size_gb: 20 } }
-secrets:
-  - { name: sentry, keys: [dsn] }
-"#;
+const NETWORK: &str = crate::support::NOTES_AWS;
+const SECRETS: &str = "secrets:\n  - { name: sentry, keys: [dsn] }\n";
 
 const SERVICE: &str = r#"
 services:
@@ -55,7 +40,7 @@ fn names(list: &Value) -> Vec<String> {
 #[test]
 fn an_init_step_with_app_env_reads_what_the_app_reads_on_kubernetes() {
     let text = format!(
-        "name: notes\n{NETWORK}cluster: {{ platform: eks, version: \"1.35\" }}\nnode_pools:\n  - {{ name: general, size: medium, min: 2, max: 3 }}\n{SERVICE}"
+        "name: notes\n{NETWORK}{SECRETS}cluster: {{ platform: eks, version: \"1.35\" }}\nnode_pools:\n  - {{ name: general, size: medium, min: 2, max: 3 }}\n{SERVICE}"
     );
     let out = infragen::synthesize("n.yaml", text.as_bytes(), Provider::Aws, "production")
         .unwrap_or_else(|d| panic!("{d}"));
@@ -110,7 +95,7 @@ fn an_init_step_with_app_env_reads_what_the_app_reads_on_kubernetes() {
 #[test]
 fn an_init_step_with_app_env_reads_what_the_app_reads_on_ecs() {
     let text = format!(
-        "name: notes\n{NETWORK}cluster: {{ platform: ecs_fargate }}\nload_balancer: {{ certificate: {{ arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/x\" }} }}\n{}",
+        "name: notes\n{NETWORK}{SECRETS}cluster: {{ platform: ecs_fargate }}\nload_balancer: {{ certificate: {{ arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/x\" }} }}\n{}",
         SERVICE.replace(
             "    port: 8080\n",
             "    port: 8080\n    routes: [{ path: / }]\n    task: { cpu: 512, memory: 1024 }\n"

@@ -231,3 +231,21 @@ pub fn run_ecs_container(
     }
     (run.status().unwrap().success(), at)
 }
+
+/// An AWS network in eu-west-1 and one RDS PostgreSQL `notes-db` (database `notes`): the
+/// start of the blueprints the connection tests (init_env, use_env) write.
+pub const NOTES_AWS: &str = r#"
+providers:
+  aws: { region: eu-west-1 }
+state: { bucket: "notes-state-{env}" }
+network:
+  cidr: 10.0.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  nat: single
+  subnets:
+    public: [10.0.1.0/24, 10.0.2.0/24]
+    private: [10.0.10.0/24, 10.0.11.0/24]
+    database: [10.0.20.0/24, 10.0.21.0/24]
+databases:
+  - { name: notes-db, engine: postgres, size: small, database_name: notes, storage: { size_gb: 20 } }
+"#;

@@ -10,21 +10,7 @@ use serde_json::Value;
 
 use crate::support::{manifests, root, synth};
 
-const NETWORK: &str = r#"
-providers:
-  aws: { region: eu-west-1 }
-state: { bucket: "notes-state-{env}" }
-network:
-  cidr: 10.0.0.0/16
-  zones: [eu-west-1a, eu-west-1b]
-  nat: single
-  subnets:
-    public: [10.0.1.0/24, 10.0.2.0/24]
-    private: [10.0.10.0/24, 10.0.11.0/24]
-    database: [10.0.20.0/24, 10.0.21.0/24]
-databases:
-  - { name: notes-db, engine: postgres, size: small, database_name: notes, storage: { size_gb: 20 } }
-"#;
+const NETWORK: &str = crate::support::NOTES_AWS;
 
 const USE: &str = "{ name: notes-db, env_prefix: DB, env: { DB_MASTER_HOST: host, DB_NAME: database, DB_PASS: password } }";
 
