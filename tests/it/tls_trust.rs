@@ -92,6 +92,45 @@ fn ca_option(url: &str) -> Result<Option<&'static str>, ()> {
 /// For every container of `out` whose URL names a DigitalOcean managed database, check that
 /// it trusts the cluster's CA (and that a Valkey URL gets none); returns how many database
 /// URLs were checked, per scheme.
+/// The object and key container `c` of `pod` reads file `path` from: mounted read only (the
+/// root filesystem read only too), from a volume of `source` (`("secret", "secretName")` or
+/// `("configMap", "name")`) whose item maps the key to the file's name.
+fn mounted_item(
+    pod: &Value,
+    c: &Value,
+    path: &str,
+    (source, name_field): (&str, &str),
+    where_: &str,
+) -> (String, String) {
+    let (dir, file) = path.rsplit_once('/').unwrap();
+    let mount = c["volumeMounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| s(&m["mountPath"]) == dir)
+        .unwrap_or_else(|| panic!("{where_}: nothing mounted at {dir} for {path}"));
+    assert_eq!(mount["readOnly"], true, "{where_}: {dir} is writable");
+    assert_eq!(
+        c["securityContext"]["readOnlyRootFilesystem"], true,
+        "{where_}: the root filesystem stays read only"
+    );
+    let volume = pod["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["name"] == mount["name"])
+        .unwrap_or_else(|| panic!("{where_}: no volume {}", mount["name"]));
+    let name = s(&volume[source][name_field]).to_string();
+    let key = volume[source]["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|i| s(&i["path"]) == file)
+        .map(|i| s(&i["key"]).to_string())
+        .unwrap_or_else(|| panic!("{where_}: volume {name} has no item {file}"));
+    (name, key)
+}
+
 fn check_digitalocean_trust(label: &str, out: &infragen::Output) -> BTreeMap<String, usize> {
     let cas = data_sources(out, "platform", "digitalocean_database_ca");
     let mut checked = BTreeMap::new();
@@ -142,32 +181,8 @@ fn check_digitalocean_trust(label: &str, out: &infragen::Output) -> BTreeMap<Str
                     assert_eq!(named, path, "{where_}: {var} and {ca_var}");
                 }
                 // The file is mounted read only, from a Secret key…
-                let (dir, file) = path.rsplit_once('/').unwrap();
-                let mount = c["volumeMounts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|m| s(&m["mountPath"]) == dir)
-                    .unwrap_or_else(|| panic!("{where_}: nothing mounted at {dir} for {path}"));
-                assert_eq!(mount["readOnly"], true, "{where_}: {dir} is writable");
-                assert_eq!(
-                    c["securityContext"]["readOnlyRootFilesystem"], true,
-                    "{where_}: the root filesystem stays read only"
-                );
-                let volume = pod["volumes"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|v| v["name"] == mount["name"])
-                    .unwrap_or_else(|| panic!("{where_}: no volume {}", mount["name"]));
-                let secret = s(&volume["secret"]["secretName"]);
-                let key = volume["secret"]["items"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|i| s(&i["path"]) == file)
-                    .map(|i| s(&i["key"]).to_string())
-                    .unwrap_or_else(|| panic!("{where_}: volume {secret} has no item {file}"));
+                let (secret, key) = mounted_item(pod, c, path, ("secret", "secretName"), &where_);
+                let secret = secret.as_str();
                 // …of the Secret Terraform writes, from the CA of the URL's own cluster.
                 let data =
                     platform_object(out, "kubernetes_secret_v1", secret).unwrap_or_else(|| {
@@ -458,32 +473,8 @@ fn check_rds_trust_in_pods(label: &str, out: &infragen::Output) -> usize {
                         "{where_}: {var}={url} leaves node-postgres to the image's trust store, which lacks RDS's CA"
                     );
                 }
-                let (dir, file) = path.rsplit_once('/').unwrap();
-                let mount = c["volumeMounts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|m| s(&m["mountPath"]) == dir)
-                    .unwrap_or_else(|| panic!("{where_}: nothing mounted at {dir} for {path}"));
-                assert_eq!(mount["readOnly"], true, "{where_}: {dir} is writable");
-                assert_eq!(
-                    c["securityContext"]["readOnlyRootFilesystem"], true,
-                    "{where_}: the root filesystem stays read only"
-                );
-                let volume = pod["volumes"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|v| v["name"] == mount["name"])
-                    .unwrap_or_else(|| panic!("{where_}: no volume {}", mount["name"]));
-                let name = s(&volume["configMap"]["name"]);
-                let key = volume["configMap"]["items"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|i| s(&i["path"]) == file)
-                    .map(|i| s(&i["key"]).to_string())
-                    .unwrap_or_else(|| panic!("{where_}: volume {name} has no item {file}"));
+                let (name, key) = mounted_item(pod, c, path, ("configMap", "name"), &where_);
+                let name = name.as_str();
                 // A ConfigMap the platform module creates, in the pod's namespace, holding
                 // the bundle.
                 let ns = s(&d["metadata"]["namespace"]);
