@@ -58,15 +58,17 @@ pub fn is_variable(name: &str) -> bool {
 pub type Entries<'a> = Vec<(&'a str, &'a str)>;
 
 /// `env` split into the values read as written (the ConfigMap's) and those the kubelet is
-/// to expand — every value holding `$(`, so a reference in any spelling resolves and an
-/// escaped `$$(NAME)` becomes the text `$(NAME)`, as Kubernetes defines it — as `env`
-/// entries, each after the entries of this map it references. A cycle, which the semantic
-/// check refuses, keeps the map's order for the entries in it.
+/// to expand — every value holding `$(` or `$$`, so a reference in any spelling resolves
+/// and `$$` is one `$` in every value, as Kubernetes defines it for `env`, `command` and
+/// `args` (were `cost: $$5` a ConfigMap value, the process would read `$$5`, yet `$5` once
+/// the same value also named a variable) — as `env` entries, each after the entries of
+/// this map it references. A cycle, which the semantic check refuses, keeps the map's
+/// order for the entries in it.
 pub fn split(env: &BTreeMap<String, String>) -> (Entries<'_>, Entries<'_>) {
     let (expanded, plain): (Vec<_>, Vec<_>) = env
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
-        .partition(|(_, v)| v.contains("$("));
+        .partition(|(_, v)| v.contains("$(") || v.contains("$$"));
     (plain, order(expanded))
 }
 
@@ -107,18 +109,21 @@ mod tests {
             ("A_URL", "$(B_HOST):1"),
             ("B_HOST", "$(C)"),
             ("PLAIN", "x"),
+            ("PRICE", "$$5 or $5"),
             ("SHELL", "$(date)"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let (plain, expanded) = split(&env);
+        // `$$` is the kubelet's to reduce, as where a value also names a variable.
         assert_eq!(plain, [("PLAIN", "x")]);
         assert_eq!(
             expanded,
             [
                 ("B_HOST", "$(C)"),
                 ("A_URL", "$(B_HOST):1"),
+                ("PRICE", "$$5 or $5"),
                 ("SHELL", "$(date)")
             ]
         );
