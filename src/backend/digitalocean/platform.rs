@@ -281,21 +281,16 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
     for (ns, service, list) in k8s::managed_bindings(ctx.v, opts) {
         let mut endpoints = Vec::new();
         let mut secrets = Vec::new();
-        let with_ca: Vec<&str> = list
-            .iter()
-            .filter(|b| b.value == Value::Field(Field::CaFile))
-            .map(|b| b.component)
-            .collect();
         // The CA file the pod mounts (`_CA_FILE`), named in the URL: DigitalOcean's own CA
         // signs the server's certificate, which drivers that verify cannot trust otherwise.
         let ca = |b: &crate::wiring::Binding| {
-            if with_ca.contains(&b.component) {
+            if crate::wiring::gets_ca_file(&list, b.component) {
                 crate::wiring::ca_query(b.kind, b.component)
             } else {
                 String::new()
             }
         };
-        for b in list {
+        for b in &list {
             let Value::Field(f) = b.value else { continue };
             if let Some(bucket) = bp.buckets.iter().find(|x| x.name == b.component) {
                 let key = super::spaces::key_ref(&service);
@@ -303,9 +298,9 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                     continue;
                 };
                 if f.secret() {
-                    secrets.push((b.var, value));
+                    secrets.push((b.var.clone(), value));
                 } else {
-                    endpoints.push((b.var, value));
+                    endpoints.push((b.var.clone(), value));
                 }
                 continue;
             }
@@ -329,7 +324,7 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                 // https://www.mongodb.com/docs/manual/reference/connection-string-formats/).
                 Field::Url if b.kind == Kind::Database(DatabaseEngine::Mongodb) => {
                     let url = tpl!("mongodb+srv://", c.attr("private_host"), "/", db());
-                    tpl!(url, crate::wiring::url_query(b.kind, true), ca(&b))
+                    tpl!(url, crate::wiring::url_query(b.kind, true), ca(b))
                 }
                 // The PEM itself, in the Secret under `<NAME>_CA_CERT`; the variable is the
                 // path the pod mounts it at (`k8s::connect::ca_volume`).
@@ -346,7 +341,7 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                     if database.is_some() {
                         url = tpl!(url, "/", db());
                     }
-                    tpl!(url, crate::wiring::url_query(b.kind, true), ca(&b))
+                    tpl!(url, crate::wiring::url_query(b.kind, true), ca(b))
                 }
                 Field::Username => user
                     .as_ref()
@@ -357,9 +352,9 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                 _ => continue,
             };
             if f.secret() {
-                secrets.push((b.var, value));
+                secrets.push((b.var.clone(), value));
             } else {
-                endpoints.push((b.var, value));
+                endpoints.push((b.var.clone(), value));
             }
         }
         out.push((ns, service, endpoints, secrets));
