@@ -518,6 +518,9 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
                 crate::analysis::DataKind::Database,
                 d.deployment,
             );
+            if in_cluster {
+                blueprint_bucket_by_name(c, bp, &path, b);
+            }
             // On EKS the job gets an IAM role of its own (IRSA) for the destination.
             let eks = c.provider == crate::catalog::Provider::Aws
                 && bp.cluster.as_ref().is_some_and(|k| {
@@ -573,6 +576,60 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
     for (i, q) in bp.queues.iter().enumerate() {
         single(c, format!("queues[{i}]"), "RabbitMQ", &q.in_cluster);
     }
+}
+
+/// A backup `destination` is an S3 location, copied to verbatim by the job's `aws s3 sync`
+/// and granted verbatim by its IAM role (`backend::aws::identity::backup_jobs`). A blueprint
+/// bucket's S3 name is not its blueprint name (AWS derives `<name>-<env>-<bucket>-<account
+/// id>`, DigitalOcean `<name>-<env>-<bucket>`, unless `buckets[].bucket` fixes it), so
+/// `s3://<blueprint bucket name>/…` names another owner's bucket: the role would be granted
+/// a stranger's bucket and every sync refused (or, were that bucket open, the dumps handed
+/// to its owner). Refused, with the S3 name to write instead.
+fn blueprint_bucket_by_name(
+    c: &mut Checker,
+    bp: &Blueprint,
+    path: &str,
+    b: &crate::blueprint::types::Backup,
+) {
+    let (Some(dest), Some((bucket, key))) = (&b.destination, b.destination_bucket()) else {
+        return;
+    };
+    let Some((i, x)) = bp
+        .buckets
+        .iter()
+        .enumerate()
+        .find(|(_, x)| x.name == bucket)
+    else {
+        return;
+    };
+    let prefix = format!("{}-{}", bp.name, c.loaded.env);
+    let s3_name = match c.provider {
+        crate::catalog::Provider::Aws => x.bucket.clone().unwrap_or_else(|| {
+            let account = bp
+                .providers
+                .aws
+                .as_ref()
+                .and_then(|a| a.account_id.clone())
+                .unwrap_or_else(|| "<account id>".into());
+            format!("{prefix}-{}-{account}", x.name)
+        }),
+        crate::catalog::Provider::Digitalocean => x.name_in(&prefix),
+        // No bucket of the blueprint exists on a cluster someone else runs.
+        crate::catalog::Provider::Kubernetes => return,
+    };
+    if s3_name == bucket {
+        return;
+    }
+    let e = c.error(
+        &format!("{path}.backup.destination"),
+        format!(
+            "`{dest}` names the S3 bucket `{bucket}`, not this blueprint's bucket `{bucket}`, whose S3 name is `{s3_name}`: the backup job (and its IAM role) would write to another owner's bucket"
+        ),
+    );
+    e.expected = Some("the S3 name of the destination bucket".into());
+    e.help = Some(format!(
+        "write `s3://{s3_name}/{key}`, or give `buckets[{i}]` a fixed S3 name (`bucket: …`) and use that"
+    ));
 }
 
 /// An environment variable name (or prefix) in the portable spelling: `A-Z`, `0-9`, `_`,
