@@ -409,6 +409,7 @@ fn kubernetes_service(
             )
             .help = Some("a pod can only use a service account of its own namespace".into());
         }
+        default_account_with_role(c, bp, path, s, sa);
     }
     if let Some(ing) = &bp.ingress {
         for (j, r) in s.routes.iter().enumerate() {
@@ -576,6 +577,43 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
     for (i, q) in bp.queues.iter().enumerate() {
         single(c, format!("queues[{i}]"), "RabbitMQ", &q.in_cluster);
     }
+}
+
+/// On EKS a workload that uses tables or buckets gets an IAM role through its ServiceAccount
+/// (IRSA), which the `platform` module creates (`backend::aws::service_accounts`). `default`
+/// is not one to create: Kubernetes' ServiceAccount controller makes it in every namespace
+/// as the namespace appears (kubernetes.io/docs/concepts/security/service-accounts, "Default
+/// service accounts"), so `kubernetes_service_account_v1` fails with "already exists", and
+/// every pod of the namespace that names no account runs as it, so its role would reach
+/// them all. Refused, for an account of the workload's own.
+fn default_account_with_role(c: &mut Checker, bp: &Blueprint, path: &str, s: &Service, sa: &str) {
+    let eks = c.provider == crate::catalog::Provider::Aws
+        && matches!(
+            bp.platform(),
+            Some(
+                crate::blueprint::types::Platform::Eks
+                    | crate::blueprint::types::Platform::EksFargate
+            )
+        );
+    let needs_role = s.uses.iter().any(|u| {
+        bp.tables.iter().any(|t| t.name == u.as_str())
+            || bp.buckets.iter().any(|b| b.name == u.as_str())
+    });
+    if !(eks && needs_role && sa == "default") {
+        return;
+    }
+    let e = c.error(
+        &format!("{path}.service_account"),
+        format!(
+            "`{}` uses AWS resources, so its service account carries an IAM role (IRSA), and `default` cannot: Kubernetes creates it in every namespace (Terraform's create fails with \"already exists\"), and every pod that names no account runs as it",
+            s.name
+        ),
+    );
+    e.expected = Some("a service account of the workload's own".into());
+    e.help = Some(format!(
+        "drop `service_account` (the account is then `{}`), or name another",
+        s.name
+    ));
 }
 
 /// A backup `destination` is an S3 location, copied to verbatim by the job's `aws s3 sync`
