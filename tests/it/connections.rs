@@ -738,8 +738,8 @@ fn backups_to_a_blueprint_bucket_use_its_s3_name() {
         "aws: { region: eu-west-1, account_id: \"123456789012\" }",
     );
     let err = infragen::synthesize("shop.yaml", pinned.as_bytes(), Provider::Aws, "production")
-        .err()
-        .expect("a backup to `s3://uploads/` was accepted")
+        .map(|_| ())
+        .expect_err("a backup to `s3://uploads/` was accepted")
         .to_string();
     assert!(
         err.contains("`s3://shop-production-uploads-123456789012/catalog/`"),
