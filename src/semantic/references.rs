@@ -409,8 +409,8 @@ fn kubernetes_service(
             )
             .help = Some("a pod can only use a service account of its own namespace".into());
         }
-        default_account_with_role(c, bp, path, s, sa);
     }
+    default_account_with_role(c, bp, path, s);
     if let Some(ing) = &bp.ingress {
         for (j, r) in s.routes.iter().enumerate() {
             if let Some(h) = &r.host
@@ -586,7 +586,12 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
 /// service accounts"), so `kubernetes_service_account_v1` fails with "already exists", and
 /// every pod of the namespace that names no account runs as it, so its role would reach
 /// them all. Refused, for an account of the workload's own.
-fn default_account_with_role(c: &mut Checker, bp: &Blueprint, path: &str, s: &Service, sa: &str) {
+fn default_account_with_role(c: &mut Checker, bp: &Blueprint, path: &str, s: &Service) {
+    // The account is the workload's name unless it names another.
+    let (field, sa) = match &s.service_account {
+        Some(sa) => ("service_account", sa.as_str()),
+        None => ("name", s.name.as_str()),
+    };
     let eks = c.provider == crate::catalog::Provider::Aws
         && matches!(
             bp.platform(),
@@ -603,17 +608,21 @@ fn default_account_with_role(c: &mut Checker, bp: &Blueprint, path: &str, s: &Se
         return;
     }
     let e = c.error(
-        &format!("{path}.service_account"),
+        &format!("{path}.{field}"),
         format!(
             "`{}` uses AWS resources, so its service account carries an IAM role (IRSA), and `default` cannot: Kubernetes creates it in every namespace (Terraform's create fails with \"already exists\"), and every pod that names no account runs as it",
             s.name
         ),
     );
     e.expected = Some("a service account of the workload's own".into());
-    e.help = Some(format!(
-        "drop `service_account` (the account is then `{}`), or name another",
-        s.name
-    ));
+    e.help = Some(if field == "name" {
+        "name its account (`service_account: …`), or rename it".to_string()
+    } else {
+        format!(
+            "drop `service_account` (the account is then `{}`), or name another",
+            s.name
+        )
+    });
 }
 
 /// A backup `destination` is an S3 location, copied to verbatim by the job's `aws s3 sync`
