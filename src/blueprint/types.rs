@@ -605,7 +605,8 @@ pub struct Backup {
     /// Cron schedule of in-cluster backup jobs, e.g. `0 2 * * *`.
     #[serde(default)]
     pub schedule: Option<String>,
-    /// Where in-cluster backups are copied, e.g. `s3://techshop-backups/mongodb/`.
+    /// Where in-cluster backups are copied, e.g. `s3://techshop-backups/mongodb/`: the
+    /// bucket's S3 name (for one of `buckets`, its S3 name, not its blueprint name).
     #[serde(default)]
     pub destination: Option<String>,
     /// Kubernetes Secret whose keys become the in-cluster backup job's environment when it

@@ -410,6 +410,7 @@ fn kubernetes_service(
             .help = Some("a pod can only use a service account of its own namespace".into());
         }
     }
+    default_account_with_role(c, bp, path, s);
     if let Some(ing) = &bp.ingress {
         for (j, r) in s.routes.iter().enumerate() {
             if let Some(h) = &r.host
@@ -518,6 +519,9 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
                 crate::analysis::DataKind::Database,
                 d.deployment,
             );
+            if in_cluster {
+                blueprint_bucket_by_name(c, bp, &path, b);
+            }
             // On EKS the job gets an IAM role of its own (IRSA) for the destination.
             let eks = c.provider == crate::catalog::Provider::Aws
                 && bp.cluster.as_ref().is_some_and(|k| {
@@ -573,6 +577,106 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
     for (i, q) in bp.queues.iter().enumerate() {
         single(c, format!("queues[{i}]"), "RabbitMQ", &q.in_cluster);
     }
+}
+
+/// On EKS a workload that uses tables or buckets gets an IAM role through its ServiceAccount
+/// (IRSA), which the `platform` module creates (`backend::aws::service_accounts`). `default`
+/// is not one to create: Kubernetes' ServiceAccount controller makes it in every namespace
+/// as the namespace appears (kubernetes.io/docs/concepts/security/service-accounts, "Default
+/// service accounts"), so `kubernetes_service_account_v1` fails with "already exists", and
+/// every pod of the namespace that names no account runs as it, so its role would reach
+/// them all. Refused, for an account of the workload's own.
+fn default_account_with_role(c: &mut Checker, bp: &Blueprint, path: &str, s: &Service) {
+    // The account is the workload's name unless it names another.
+    let (field, sa) = match &s.service_account {
+        Some(sa) => ("service_account", sa.as_str()),
+        None => ("name", s.name.as_str()),
+    };
+    let eks = c.provider == crate::catalog::Provider::Aws
+        && matches!(
+            bp.platform(),
+            Some(
+                crate::blueprint::types::Platform::Eks
+                    | crate::blueprint::types::Platform::EksFargate
+            )
+        );
+    let needs_role = s.uses.iter().any(|u| {
+        bp.tables.iter().any(|t| t.name == u.as_str())
+            || bp.buckets.iter().any(|b| b.name == u.as_str())
+    });
+    if !(eks && needs_role && sa == "default") {
+        return;
+    }
+    let e = c.error(
+        &format!("{path}.{field}"),
+        format!(
+            "`{}` uses AWS resources, so its service account carries an IAM role (IRSA), and `default` cannot: Kubernetes creates it in every namespace (Terraform's create fails with \"already exists\"), and every pod that names no account runs as it",
+            s.name
+        ),
+    );
+    e.expected = Some("a service account of the workload's own".into());
+    e.help = Some(if field == "name" {
+        "name its account (`service_account: …`), or rename it".to_string()
+    } else {
+        format!(
+            "drop `service_account` (the account is then `{}`), or name another",
+            s.name
+        )
+    });
+}
+
+/// A backup `destination` is an S3 location, copied to verbatim by the job's `aws s3 sync`
+/// and granted verbatim by its IAM role (`backend::aws::identity::backup_jobs`). A blueprint
+/// bucket's S3 name is not its blueprint name (AWS derives `<name>-<env>-<bucket>-<account
+/// id>`, DigitalOcean `<name>-<env>-<bucket>`, unless `buckets[].bucket` fixes it), so
+/// `s3://<blueprint bucket name>/…` names another owner's bucket: the role would be granted
+/// a stranger's bucket and every sync refused (or, were that bucket open, the dumps handed
+/// to its owner). Refused, with the S3 name to write instead.
+fn blueprint_bucket_by_name(
+    c: &mut Checker,
+    bp: &Blueprint,
+    path: &str,
+    b: &crate::blueprint::types::Backup,
+) {
+    let (Some(dest), Some((bucket, key))) = (&b.destination, b.destination_bucket()) else {
+        return;
+    };
+    let Some((i, x)) = bp
+        .buckets
+        .iter()
+        .enumerate()
+        .find(|(_, x)| x.name == bucket)
+    else {
+        return;
+    };
+    let prefix = format!("{}-{}", bp.name, c.loaded.env);
+    let s3_name = match c.provider {
+        crate::catalog::Provider::Aws => x.bucket.clone().unwrap_or_else(|| {
+            let account = bp
+                .providers
+                .aws
+                .as_ref()
+                .and_then(|a| a.account_id.clone())
+                .unwrap_or_else(|| "<account id>".into());
+            format!("{prefix}-{}-{account}", x.name)
+        }),
+        crate::catalog::Provider::Digitalocean => x.name_in(&prefix),
+        // No bucket of the blueprint exists on a cluster someone else runs.
+        crate::catalog::Provider::Kubernetes => return,
+    };
+    if s3_name == bucket {
+        return;
+    }
+    let e = c.error(
+        &format!("{path}.backup.destination"),
+        format!(
+            "`{dest}` names the S3 bucket `{bucket}`, not this blueprint's bucket `{bucket}`, whose S3 name is `{s3_name}`: the backup job (and its IAM role) would write to another owner's bucket"
+        ),
+    );
+    e.expected = Some("the S3 name of the destination bucket".into());
+    e.help = Some(format!(
+        "write `s3://{s3_name}/{key}`, or give `buckets[{i}]` a fixed S3 name (`bucket: …`) and use that"
+    ));
 }
 
 /// An environment variable name (or prefix) in the portable spelling: `A-Z`, `0-9`, `_`,

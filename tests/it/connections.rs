@@ -709,6 +709,76 @@ fn off_cluster_backups_have_credentials() {
     assert!(k.files["preconditions.json"].contains("\"name\": \"catalog-backup-s3\""));
 }
 
+/// A backup `destination` is what the job's `aws s3 sync` writes to and what its IAM role is
+/// granted, verbatim. One of the blueprint's buckets named by its blueprint name
+/// (`s3://uploads/…`) pointed both at the global S3 bucket `uploads`, another owner's (the
+/// blueprint's is `shop-production-uploads-<account id>`): every nightly copy refused, or
+/// handed to a stranger. Refused at the destination with the S3 name to write; written so,
+/// the role is granted exactly that bucket's prefix and its key.
+#[test]
+fn backups_to_a_blueprint_bucket_use_its_s3_name() {
+    let by_blueprint_name = NEW_USER.replace(
+        "{ name: catalog, engine: mongodb, deployment: in_cluster }",
+        "{ name: catalog, engine: mongodb, deployment: in_cluster, backup: { destination: \"s3://uploads/catalog/\" } }",
+    );
+    for (p, s3) in [
+        (Provider::Aws, "shop-production-uploads-<account id>"),
+        (Provider::Digitalocean, "shop-production-uploads"),
+    ] {
+        let err = infragen::synthesize("shop.yaml", by_blueprint_name.as_bytes(), p, "production")
+            .err()
+            .unwrap_or_else(|| panic!("--provider {p}: a backup to `s3://uploads/` was accepted"))
+            .to_string();
+        assert!(err.contains("`databases[1].backup.destination`"), "{err}");
+        assert!(err.contains(&format!("`s3://{s3}/catalog/`")), "{err}");
+    }
+    // With the account named, the S3 name is exact; written so, it is what the role is granted.
+    let pinned = by_blueprint_name.replace(
+        "aws: { region: eu-west-1 }",
+        "aws: { region: eu-west-1, account_id: \"123456789012\" }",
+    );
+    let err = infragen::synthesize("shop.yaml", pinned.as_bytes(), Provider::Aws, "production")
+        .map(|_| ())
+        .expect_err("a backup to `s3://uploads/` was accepted")
+        .to_string();
+    assert!(
+        err.contains("`s3://shop-production-uploads-123456789012/catalog/`"),
+        "{err}"
+    );
+    let fixed = pinned.replace(
+        "s3://uploads/catalog/",
+        "s3://shop-production-uploads-123456789012/catalog/",
+    );
+    let out = infragen::synthesize("shop.yaml", fixed.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        out.files["terraform/infra/buckets.tf.json"]
+            .contains("\"shop-production-uploads-123456789012\"")
+    );
+    let identity: serde_json::Value =
+        serde_json::from_str(&out.files["terraform/infra/identity.tf.json"]).unwrap();
+    let policy: serde_json::Value = serde_json::from_str(
+        identity["resource"]["aws_iam_role_policy"]["irsa_catalog_backup"]["policy"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let resources: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["Resource"].as_str())
+        .collect();
+    assert!(
+        resources.contains(&"arn:aws:s3:::shop-production-uploads-123456789012/catalog/*"),
+        "{resources:?}"
+    );
+    assert!(
+        resources.contains(&"${aws_kms_key.buckets.arn}"),
+        "{resources:?}"
+    );
+}
+
 /// Managed databases refuse plain connections (RDS's parameter group sets `rds.force_ssl`,
 /// DigitalOcean requires TLS), and node-postgres, for one, connects without TLS unless told:
 /// every PostgreSQL URL that names a managed endpoint (a Terraform reference) asks for it.

@@ -304,3 +304,67 @@ fn only_mysql_read_replicas_take_a_backup_retention_period() {
     let my = replica("mysql");
     assert_eq!(my["db_replica"]["backup_retention_period"], 14);
 }
+
+/// `backup.destination` (and the dump job's other settings) belong to an in-cluster
+/// database's CronJob; RDS keeps its own automated backups and nothing copies them to S3.
+/// The field was dropped without a word, leaving the team believing in an off-site copy:
+/// now a warning names the fields ignored (DigitalOcean's managed databases: a note too).
+#[test]
+fn managed_database_backup_destination_is_not_silently_dropped() {
+    let out = crate::support::synth_aws(
+        "ledger",
+        &crate::support::ecs_stack(
+            "ledger",
+            "databases:
+  - name: db
+    engine: postgres
+    size: small
+    storage: { size_gb: 20 }
+    backup: { retention_days: 7, schedule: \"0 2 * * *\", destination: \"s3://ledger-archive/db/\" }
+",
+        ),
+    )
+    .unwrap();
+    let notes: Vec<String> = out.notes.iter().map(ToString::to_string).collect();
+    let note = notes
+        .iter()
+        .find(|n| n.contains("backup-fields-ignored"))
+        .unwrap_or_else(|| panic!("no warning for the ignored destination: {notes:#?}"));
+    assert!(note.contains("database `db`"), "{note}");
+    assert!(
+        note.contains("`backup.schedule`, `backup.destination`"),
+        "{note}"
+    );
+    // Nothing in the output reads the destination.
+    assert!(
+        !out.files.values().any(|t| t.contains("ledger-archive")),
+        "the destination reached the output"
+    );
+
+    let doks = "name: ledger
+providers:
+  digitalocean: { region: ams3 }
+cluster: { platform: doks, version: \"1.35\" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 3 }
+databases:
+  - name: db
+    engine: postgres
+    size: small
+    backup: { destination: \"s3://ledger-archive/db/\" }
+";
+    let out = infragen::synthesize(
+        "ledger.yaml",
+        doks.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        out.notes.iter().any(|n| n
+            .to_string()
+            .contains("backup destination `s3://ledger-archive/db/`")),
+        "{:#?}",
+        out.notes
+    );
+}

@@ -357,6 +357,35 @@ fn generated_password(ctx: &Ctx, m: &mut Module, d: &Database) -> crate::terrafo
     password.attr("result")
 }
 
+/// `backup.schedule`, `destination`, `storage_secret` and `volume_claim` describe the dump
+/// CronJob of an in-cluster database (`k8s::backup`). RDS has no such job: it keeps
+/// automated backups (`retention_days`, `window`) and nothing here copies them to S3 (that
+/// would be a snapshot export, with a role and a key of its own). Said, not dropped silently:
+/// a `destination` left unread is an off-site copy the team believes it has.
+fn in_cluster_backup_fields(ctx: &Ctx, d: &Database, b: &crate::blueprint::types::Backup) {
+    let set: Vec<&str> = [
+        ("schedule", b.schedule.is_some()),
+        ("destination", b.destination.is_some()),
+        ("storage_secret", b.storage_secret.is_some()),
+        ("volume_claim", b.volume_claim.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(field, _)| field)
+    .collect();
+    if set.is_empty() {
+        return;
+    }
+    ctx.note(crate::diagnostic::Note::warning(
+        "backup-fields-ignored",
+        format!(
+            "database `{}` runs on RDS, which keeps its own automated backups (`backup.retention_days`, `backup.window`); ignored: `backup.{}` (settings of an in-cluster database's dump job), so no copy goes to S3",
+            d.name,
+            set.join("`, `backup.")
+        ),
+    ));
+}
+
 fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
     let id = identifier(ctx, d);
     let port = port(d);
@@ -397,6 +426,9 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         .and_then(|s| s.r#type.clone())
         .unwrap_or_else(|| "gp3".into());
     let backup = d.backup.as_ref();
+    if let Some(b) = backup {
+        in_cluster_backup_fields(ctx, d, b);
+    }
     let groups = log_groups(ctx, m, &d.name, &id, d);
 
     let mut body = json!({

@@ -98,6 +98,13 @@ fn backup_notes(what: &str, backup: Option<&Backup>, lost: &mut Vec<String>) {
                 "backup window `{w}` (DigitalOcean schedules {what} backups itself)"
             ));
         }
+        // The in-cluster dump job's settings: no job runs for a managed database, so nothing
+        // is copied to `destination`.
+        if let Some(dest) = &b.destination {
+            lost.push(format!(
+                "backup destination `{dest}` (no dump job runs for a managed {what}; nothing is copied there)"
+            ));
+        }
     }
 }
 
