@@ -157,15 +157,32 @@ fn group_order(services: &[&Workload]) -> String {
     (-(shortest.min(1000) as i64)).to_string()
 }
 
-/// The annotation of the Ingress of gRPC services on ingress-nginx: `backend-protocol:
+/// The annotations of the Ingress of gRPC services on ingress-nginx: `backend-protocol:
 /// GRPC` (nginx's `grpc_pass`, HTTP/2 to the pods), which ingress-nginx reads per Ingress,
-/// so HTTP services sharing it would be spoken to in gRPC. Clients reach it over TLS only:
-/// nginx speaks HTTP/2 on its TLS port, which `semantic::grpc` requires.
+/// so HTTP services sharing it would be spoken to in gRPC; and an hour of silence before a
+/// stream is cut where nginx's default is 60 s: ingress-nginx writes `proxy-read-timeout`
+/// and `proxy-send-timeout` as `grpc_read_timeout` and `grpc_send_timeout` for a gRPC
+/// backend (kubernetes/ingress-nginx#11258, cited in #12434), so a server stream idle
+/// between messages lives on. Clients reach it over TLS only: nginx speaks HTTP/2 on its
+/// TLS port, which `semantic::grpc` requires.
 /// <https://kubernetes.github.io/ingress-nginx/examples/grpc/>
 /// <https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#backend-protocol>
-fn grpc_annotations() -> [(String, String); 1] {
-    [(format!("{NGINX}/backend-protocol"), "GRPC".into())]
+fn grpc_annotations() -> [(String, String); 3] {
+    [
+        (format!("{NGINX}/backend-protocol"), "GRPC".into()),
+        (
+            format!("{NGINX}/proxy-read-timeout"),
+            GRPC_STREAM_IDLE.into(),
+        ),
+        (
+            format!("{NGINX}/proxy-send-timeout"),
+            GRPC_STREAM_IDLE.into(),
+        ),
+    ]
 }
+
+/// Seconds a gRPC stream may stay silent behind ingress-nginx.
+const GRPC_STREAM_IDLE: &str = "3600";
 
 pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     let Some(ing) = ctx.bp.ingress.as_ref().filter(|i| i.enabled) else {

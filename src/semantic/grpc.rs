@@ -52,7 +52,9 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         if ing.gateway.is_some() || bp.platform() == Some(Platform::EcsFargate) {
             continue;
         }
-        if ing.class == IngressClass::Alb {
+        // Only AWS writes ALB Ingresses; DigitalOcean and an existing cluster write every
+        // Ingress for ingress-nginx (`backend::kubernetes` warns so).
+        if c.provider == Provider::Aws && ing.class == IngressClass::Alb {
             // The controller puts every Ingress rule on each of its listeners, port 80's
             // too unless `ssl-redirect` turns them into redirects; ELB takes a gRPC
             // target group behind an HTTPS listener only.

@@ -200,6 +200,16 @@ fn nginx_grpc_ingress_of_its_own() {
     assert_eq!(backends(grpc), ["api"]);
     const P: &str = "nginx.ingress.kubernetes.io/backend-protocol";
     assert_eq!(grpc["metadata"]["annotations"][P], "GRPC");
+    // A server stream may stay silent for an hour (nginx's gRPC timeouts, 60 s by default).
+    for t in ["proxy-read-timeout", "proxy-send-timeout"] {
+        let a = &grpc["metadata"]["annotations"][format!("nginx.ingress.kubernetes.io/{t}")];
+        assert_eq!(a, "3600", "{t}");
+        assert!(
+            http["metadata"]["annotations"]
+                .get(format!("nginx.ingress.kubernetes.io/{t}"))
+                .is_none()
+        );
+    }
     assert!(http["metadata"]["annotations"].get(P).is_none());
     assert_eq!(grpc["spec"]["tls"], http["spec"]["tls"]);
     const ISSUER: &str = "cert-manager.io/cluster-issuer";
@@ -207,8 +217,9 @@ fn nginx_grpc_ingress_of_its_own() {
     assert!(grpc["metadata"]["annotations"].get(ISSUER).is_none());
 }
 
-/// The Gateway API: the route stays an HTTPRoute (path rules), and the backend's Service port
-/// says `kubernetes.io/h2c`, which tells the gateway to speak HTTP/2 to it.
+/// The Gateway API: the route stays an HTTPRoute (path rules) without a request timeout, and
+/// the backend's Service port says `kubernetes.io/h2c`, which tells the gateway to speak
+/// HTTP/2 to it.
 #[test]
 fn gateway_routes_grpc_over_h2c() {
     let text = std::fs::read_to_string(fixture("gateway-eks"))
@@ -232,15 +243,31 @@ fn gateway_routes_grpc_over_h2c() {
         console["spec"]["ports"][0]["appProtocol"],
         "kubernetes.io/h2c"
     );
-    let routed = docs.iter().any(|d| {
-        d["kind"] == "HTTPRoute"
-            && d["spec"]["rules"].as_array().unwrap().iter().any(|r| {
+    let rules: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["kind"] == "HTTPRoute")
+        .flat_map(|d| d["spec"]["rules"].as_array().unwrap())
+        .collect();
+    let to = |name: &str| -> Vec<&Value> {
+        rules
+            .iter()
+            .copied()
+            .filter(|r| {
                 r["backendRefs"]
                     .as_array()
-                    .is_some_and(|b| b.iter().any(|b| b["name"] == "console"))
+                    .is_some_and(|b| b.iter().any(|b| b["name"] == name))
             })
-    });
-    assert!(routed, "no HTTPRoute reaches console");
+            .collect()
+    };
+    let console = to("console");
+    assert!(!console.is_empty(), "no HTTPRoute reaches console");
+    // No request timeout, which would cut every server stream; HTTP services keep theirs.
+    for r in console {
+        assert_eq!(r["timeouts"]["request"], "0s", "{r}");
+    }
+    for r in to("web") {
+        assert_eq!(r["timeouts"]["request"], "60s", "{r}");
+    }
 }
 
 /// An HTTP service is untouched: no `protocol` is `http`, and `protocol: http` says the same.
@@ -257,4 +284,24 @@ fn http_is_the_default() {
     assert_eq!(a.files, b.files);
     let groups = resources(&a, "infra", "aws_lb_target_group");
     assert_eq!(groups[0]["protocol_version"], "HTTP1");
+}
+
+/// The edge that counts is the one written: `--provider kubernetes` writes the ALB-class
+/// Ingress for ingress-nginx, so there a routed gRPC service needs the ingress's TLS, while
+/// the ALB (which takes its certificate from `load_balancer`) does not.
+#[test]
+fn nginx_tls_is_judged_on_the_ingress_written() {
+    let text = std::fs::read_to_string(fixture("grpc-eks")).unwrap();
+    let plain = text.replace("  tls: { secret_name: grpc-tls }\n", "");
+    assert_ne!(plain, text);
+    let run = |p| infragen::synthesize("grpc-eks.yaml", plain.as_bytes(), p, "production");
+    assert!(run(Provider::Aws).is_ok());
+    let Err(err) = run(Provider::Kubernetes) else {
+        panic!("--provider kubernetes accepted gRPC through ingress-nginx without TLS")
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("services[1].protocol") && err.contains("only on its TLS port"),
+        "{err}"
+    );
 }
