@@ -1586,9 +1586,8 @@ pub struct Service {
     /// Port of the Kubernetes Service (default 80).
     #[serde(default)]
     pub service_port: Option<u16>,
-    /// What the service speaks on `port`: `http` (default; HTTP/1.1, and HTTP/2 where the
-    /// client offers it) or `grpc` (gRPC over HTTP/2 cleartext inside the cluster or VPC,
-    /// TLS at the edge). A gRPC service gets gRPC load balancer target groups and health
+    /// What the service speaks on `port`: `http` (default; the edge speaks HTTP/1.1 to it)
+    /// or `grpc` (gRPC over HTTP/2 cleartext inside the cluster or VPC, TLS at the edge). A gRPC service gets gRPC load balancer target groups and health
     /// checks, the `GRPC` backend protocol of ingress-nginx, `appProtocol:
     /// kubernetes.io/h2c` on its Service port, native gRPC probes and Service Connect's
     /// `grpc` protocol; it is expected to implement the standard health service
@@ -1634,7 +1633,9 @@ pub struct Service {
     /// Environment variables read from `secrets`.
     #[serde(default)]
     pub secret_env: Vec<SecretEnv>,
-    /// Kubernetes liveness, readiness and startup probes.
+    /// Kubernetes liveness, readiness and startup probes: an HTTP GET of `path`, a
+    /// `command`, else a check of the port (a TCP connect, or for a `protocol: grpc` service
+    /// a gRPC probe of its health service). Without any, that check of the port.
     #[serde(default)]
     pub probes: Probes,
     /// Container health check (ECS task definitions).
