@@ -172,6 +172,7 @@ impl Job {
             image_pull_policy: self.image_pull_policy.clone(),
             port: None,
             service_port: None,
+            protocol: Default::default(),
             service_name: None,
             log_group: self.log_group.clone(),
             egress: self.egress.clone(),

@@ -1364,6 +1364,19 @@ pub struct Autoscaling {
     pub scheduled: Vec<ScheduledScaling>,
 }
 
+/// The gRPC health service's method: what the load balancer of a gRPC service calls, as the
+/// pods' native gRPC probes do (<https://github.com/grpc/grpc/blob/master/doc/health-checking.md>).
+pub const GRPC_HEALTH_PATH: &str = "/grpc.health.v1.Health/Check";
+
+/// The application protocol a service speaks on its port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceProtocol {
+    #[default]
+    Http,
+    Grpc,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
@@ -1574,6 +1587,14 @@ pub struct Service {
     /// Port of the Kubernetes Service (default 80).
     #[serde(default)]
     pub service_port: Option<u16>,
+    /// What the service speaks on `port`: `http` (default; the edge speaks HTTP/1.1 to it)
+    /// or `grpc` (gRPC over HTTP/2 cleartext inside the cluster or VPC, TLS at the edge). A gRPC service gets gRPC load balancer target groups and health
+    /// checks, the `GRPC` backend protocol of ingress-nginx, `appProtocol:
+    /// kubernetes.io/h2c` on its Service port, native gRPC probes and Service Connect's
+    /// `grpc` protocol; it is expected to implement the standard health service
+    /// (`grpc.health.v1.Health/Check`). See docs/grpc.md.
+    #[serde(default)]
+    pub protocol: ServiceProtocol,
     /// Name of the Kubernetes Service / ECS service (default: the service's name).
     #[serde(default)]
     pub service_name: Option<String>,
@@ -1613,7 +1634,9 @@ pub struct Service {
     /// Environment variables read from `secrets`.
     #[serde(default)]
     pub secret_env: Vec<SecretEnv>,
-    /// Kubernetes liveness, readiness and startup probes.
+    /// Kubernetes liveness, readiness and startup probes: an HTTP GET of `path`, a
+    /// `command`, else a check of the port (a TCP connect, or for a `protocol: grpc` service
+    /// a gRPC probe of its health service). Without any, that check of the port.
     #[serde(default)]
     pub probes: Probes,
     /// Container health check (ECS task definitions).
@@ -1726,6 +1749,11 @@ pub struct Use {
 }
 
 impl Service {
+    /// Whether the service speaks gRPC on its port (`protocol: grpc`).
+    pub fn grpc(&self) -> bool {
+        self.protocol == ServiceProtocol::Grpc && self.port.is_some()
+    }
+
     /// The lowest port below 1024 the service listens on (its `port`, or its metrics port),
     /// if any. Its containers run as non-root with every capability dropped, so the kernel
     /// lets them bind such a port only where the network namespace lowers

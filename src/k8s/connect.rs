@@ -140,7 +140,7 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
             match f {
                 Field::Host => h,
                 Field::Port => port,
-                Field::Url => wiring::url(b.kind, false, &h, &port, None),
+                Field::Url => wiring::service_url(t.bp, &h, &port),
                 _ => return None,
             },
         ));

@@ -48,6 +48,14 @@ const MAX_RULES: usize = 16;
 /// silent 504 for a report or an upload that worked behind ingress-nginx.
 pub const REQUEST_TIMEOUT: &str = "60s";
 
+/// The request timeout of a service's rules: [`REQUEST_TIMEOUT`], but none for a gRPC
+/// service (`0s`, which "SHOULD disable the timeout completely", Gateway API
+/// `HTTPRouteTimeouts`): Envoy's route timeout bounds the whole response, so it would cut
+/// every server stream at 60 s, while gRPC calls carry deadlines of their own.
+fn request_timeout(s: &Workload) -> &'static str {
+    if s.bp.grpc() { "0s" } else { REQUEST_TIMEOUT }
+}
+
 pub fn gateway<'c>(ctx: &Ctx<'c>) -> Option<&'c IngressGateway> {
     ctx.bp
         .ingress
@@ -299,6 +307,7 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
                 } else {
                     backends.push(map! {"name" => s.service_name.as_str(), "port" => port});
                 }
+                let timeout = request_timeout(s);
                 let rewrite = ing.rewrite_target.as_deref();
                 if let Some(prefixes) = rewrite.and_then(|rt| {
                     paths
@@ -316,7 +325,7 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
                                 "urlRewrite" => map! {"path" => map! {"type" => "ReplacePrefixMatch", "replacePrefixMatch" => "/"}},
                             }],
                             "backendRefs" => backends.clone(),
-                            "timeouts" => map! {"request" => REQUEST_TIMEOUT},
+                            "timeouts" => map! {"request" => timeout},
                         });
                     }
                     continue;
@@ -324,7 +333,7 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
                 rules.push(map! {
                     "matches" => paths.iter().map(|r| path_match(&r.path, r.path_type)).collect::<Vec<_>>(),
                     "backendRefs" => backends,
-                    "timeouts" => map! {"request" => REQUEST_TIMEOUT},
+                    "timeouts" => map! {"request" => timeout},
                 });
             }
             if rules.is_empty() {

@@ -157,6 +157,33 @@ fn group_order(services: &[&Workload]) -> String {
     (-(shortest.min(1000) as i64)).to_string()
 }
 
+/// The annotations of the Ingress of gRPC services on ingress-nginx: `backend-protocol:
+/// GRPC` (nginx's `grpc_pass`, HTTP/2 to the pods), which ingress-nginx reads per Ingress,
+/// so HTTP services sharing it would be spoken to in gRPC; and an hour of silence before a
+/// stream is cut where nginx's default is 60 s: ingress-nginx writes `proxy-read-timeout`
+/// and `proxy-send-timeout` as `grpc_read_timeout` and `grpc_send_timeout` for a gRPC
+/// backend (kubernetes/ingress-nginx#11258, cited in #12434), so a server stream idle
+/// between messages lives on. Clients reach it over TLS only: nginx speaks HTTP/2 on its
+/// TLS port, which `semantic::grpc` requires.
+/// <https://kubernetes.github.io/ingress-nginx/examples/grpc/>
+/// <https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#backend-protocol>
+fn grpc_annotations() -> [(String, String); 3] {
+    [
+        (format!("{NGINX}/backend-protocol"), "GRPC".into()),
+        (
+            format!("{NGINX}/proxy-read-timeout"),
+            GRPC_STREAM_IDLE.into(),
+        ),
+        (
+            format!("{NGINX}/proxy-send-timeout"),
+            GRPC_STREAM_IDLE.into(),
+        ),
+    ]
+}
+
+/// Seconds a gRPC stream may stay silent behind ingress-nginx.
+const GRPC_STREAM_IDLE: &str = "3600";
+
 pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     let Some(ing) = ctx.bp.ingress.as_ref().filter(|i| i.enabled) else {
         return;
@@ -216,35 +243,57 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     let several = by_ns.len() > 1;
     for (ns, services) in by_ns {
         let docs = files.at(&ctx.path(ns, "ingress"));
-        let mut spec = map! {"ingressClassName" => class};
-        if let Some(tls) = &ing.tls {
+        // ingress-nginx takes the backend protocol per Ingress: gRPC services get an
+        // Ingress of their own (see `grpc_annotations`). The ALB takes it per target group,
+        // from each Service (`service::alb_health_check`).
+        let (grpc, http): (Vec<&Workload>, Vec<&Workload>) = services
+            .iter()
+            .partition(|s| class == "nginx" && s.bp.grpc());
+        let mut ingresses = Vec::new();
+        if !http.is_empty() {
+            ingresses.push((Str::Borrowed(name), http, annotations.clone()));
+        }
+        if !grpc.is_empty() {
+            let mut annotations = annotations.clone();
+            if !ingresses.is_empty() {
+                // One Ingress asks cert-manager for the hosts' certificate: its
+                // ingress-shim names the Certificate after the Secret and refuses to
+                // update one another Ingress owns.
+                annotations.remove("cert-manager.io/cluster-issuer");
+            }
+            annotations.extend(grpc_annotations());
+            ingresses.push((format!("{name}-grpc").into(), grpc, annotations));
+        }
+        for (name, routed, mut annotations) in ingresses {
+            let mut spec = map! {"ingressClassName" => class};
+            if let Some(tls) = &ing.tls {
+                spec.insert(
+                    "tls",
+                    vec![map! {"hosts" => &ing.hosts, "secretName" => tls.secret_name.as_str()}],
+                );
+            }
             spec.insert(
-                "tls",
-                vec![map! {"hosts" => &ing.hosts, "secretName" => tls.secret_name.as_str()}],
+                "rules",
+                rules(&ing.hosts, &routed, |s| {
+                    (Str::Borrowed(s.service_name.as_str()), s.service_port())
+                }),
             );
+            let mut meta = ctx.meta(name, ns, Map::new());
+            if class == "alb" && several {
+                let group = group_name(ctx, &annotations);
+                annotations.insert(format!("{ALB}/group.name"), group);
+                annotations.insert(format!("{ALB}/group.order"), group_order(&routed));
+            }
+            if !annotations.is_empty() {
+                meta.insert("annotations", annotations);
+            }
+            docs.push(map! {
+                "apiVersion" => "networking.k8s.io/v1",
+                "kind" => "Ingress",
+                "metadata" => meta,
+                "spec" => spec,
+            });
         }
-        spec.insert(
-            "rules",
-            rules(&ing.hosts, &services, |s| {
-                (Str::Borrowed(s.service_name.as_str()), s.service_port())
-            }),
-        );
-        let mut meta = ctx.meta(name, ns, Map::new());
-        let mut annotations = annotations.clone();
-        if class == "alb" && several {
-            let group = group_name(ctx, &annotations);
-            annotations.insert(format!("{ALB}/group.name"), group);
-            annotations.insert(format!("{ALB}/group.order"), group_order(&services));
-        }
-        if !annotations.is_empty() {
-            meta.insert("annotations", annotations);
-        }
-        docs.push(map! {
-            "apiVersion" => "networking.k8s.io/v1",
-            "kind" => "Ingress",
-            "metadata" => meta,
-            "spec" => spec,
-        });
 
         // ingress-nginx reads only the canary annotations (and session affinity) from a
         // canary Ingress; TLS and the rest come from the main one.

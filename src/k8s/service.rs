@@ -6,7 +6,7 @@
 use super::workload::{canary_at_ingress, labels, live};
 use super::yaml::{Map, map};
 use super::{Ctx, Workload};
-use crate::blueprint::types::Strategy;
+use crate::blueprint::types::{GRPC_HEALTH_PATH, HealthCheck, Strategy};
 
 /// Name of the Service that selects only a canary's pods.
 pub(crate) fn canary_service(s: &Workload) -> String {
@@ -32,15 +32,31 @@ fn service<'c>(
         "spec" => map! {
             "type" => "ClusterIP",
             "selector" => selector,
-            "ports" => vec![map! {
-                "name" => "http",
-                "port" => s.service_port(),
-                "targetPort" => s.bp.port.unwrap_or_default(),
-                "protocol" => "TCP",
-            }],
+            "ports" => vec![port(s)],
         },
     }
 }
+
+/// The Service's port. A gRPC service's says `appProtocol: kubernetes.io/h2c` (HTTP/2 with
+/// prior knowledge, Kubernetes's own application protocol name): the Gateway API's way of
+/// telling a gateway to speak HTTP/2 to the backend (`HTTPRouteBackendProtocolH2C`,
+/// <https://gateway-api.sigs.k8s.io/guides/backend-protocol/>), which Envoy Gateway
+/// follows; without it the gateway speaks HTTP/1.1 and every gRPC call fails.
+fn port<'c>(s: &'c Workload) -> Map<'c> {
+    let mut port = map! {
+        "name" => super::workload::port_name(s.bp),
+        "port" => s.service_port(),
+        "targetPort" => s.bp.port.unwrap_or_default(),
+        "protocol" => "TCP",
+    };
+    if s.bp.grpc() {
+        port.insert("appProtocol", H2C);
+    }
+    port
+}
+
+/// Kubernetes's application protocol name for HTTP/2 over cleartext.
+pub(crate) const H2C: &str = "kubernetes.io/h2c";
 
 /// An ALB of Ingress class `alb` checks each routed Service's pods itself (IP targets), by
 /// default with `GET /` on the traffic port, which an application need not answer with 200:
@@ -57,21 +73,23 @@ fn alb_health_check<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
     const P: &str = "alb.ingress.kubernetes.io";
     let lb = ctx.bp.load_balancer.as_ref();
     let mut a = Map::new();
-    if let Some(h) = lb.and_then(|lb| lb.health_check.as_ref()) {
+    if s.bp.grpc() {
+        // A gRPC target group (HTTP/2 to the pods, gRPC health checks); its checks call the
+        // standard health service and count only gRPC status 0 (OK) as healthy, where the
+        // controller's defaults are `/AWS.ALB/healthcheck` and 12 (Unimplemented), which
+        // any gRPC server answers whether it serves or not.
+        // <https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#backend-protocol-version>
+        a.insert(format!("{P}/backend-protocol-version"), "GRPC");
+        a.insert(format!("{P}/healthcheck-path"), GRPC_HEALTH_PATH);
+        a.insert(format!("{P}/success-codes"), "0");
+        if let Some(h) = lb.and_then(|lb| lb.health_check.as_ref()) {
+            for (key, n) in health_counts(h) {
+                a.insert(format!("{P}/{key}"), n.to_string());
+            }
+        }
+    } else if let Some(h) = lb.and_then(|lb| lb.health_check.as_ref()) {
         a.insert(format!("{P}/healthcheck-path"), h.path.as_str());
-        // ECS's target-group defaults (aws/edge.rs) where the blueprint gives none, so the
-        // figures semantic/ecs.rs judged (a timeout below the interval) are the ones the ALB
-        // gets: the controller's own interval default is 15 s, not 30.
-        let counts = [
-            ("healthcheck-interval-seconds", h.interval.unwrap_or(30)),
-            ("healthcheck-timeout-seconds", h.timeout.unwrap_or(5)),
-            ("healthy-threshold-count", h.healthy_threshold.unwrap_or(2)),
-            (
-                "unhealthy-threshold-count",
-                h.unhealthy_threshold.unwrap_or(3),
-            ),
-        ];
-        for (key, n) in counts {
+        for (key, n) in health_counts(h) {
             a.insert(format!("{P}/{key}"), n.to_string());
         }
         a.insert(
@@ -100,6 +118,22 @@ fn alb_health_check<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
         );
     }
     (!a.is_empty()).then_some(a)
+}
+
+/// The health check's timings, ECS's target-group defaults (aws/edge.rs) where the
+/// blueprint gives none, so the figures semantic/ecs.rs judged (a timeout below the
+/// interval) are the ones the ALB gets: the controller's own interval default is 15 s, not
+/// 30.
+fn health_counts(h: &HealthCheck) -> [(&'static str, u32); 4] {
+    [
+        ("healthcheck-interval-seconds", h.interval.unwrap_or(30)),
+        ("healthcheck-timeout-seconds", h.timeout.unwrap_or(5)),
+        ("healthy-threshold-count", h.healthy_threshold.unwrap_or(2)),
+        (
+            "unhealthy-threshold-count",
+            h.unhealthy_threshold.unwrap_or(3),
+        ),
+    ]
 }
 
 pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {

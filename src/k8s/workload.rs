@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 use super::yaml::{Map, Str, Y, map, seq};
 use super::{Ctx, Workload, content_hash, int_or_string, volume_name};
-use crate::blueprint::types::{Color, Probe, Quantity, Resources, Strategy};
+use crate::blueprint::types::{Color, Probe, Quantity, Resources, Service, Strategy};
 
 /// Requests and limits of a container that declares none.
 const DEFAULT_REQUESTS: (&str, &str) = ("100m", "128Mi");
@@ -173,15 +173,24 @@ pub(crate) fn filled(r: Option<&Resources>) -> [&str; 4] {
     ]
 }
 
-/// A probe: `exec` when it has a command, `httpGet` when it has a path, else a TCP check.
-pub(crate) fn probe(p: &Probe, port: u16) -> Map<'_> {
+/// The name of a service's port: `grpc` for a gRPC service (the prefix meshes such as
+/// Istio select the protocol by), else `http`.
+pub(crate) fn port_name(s: &Service) -> &'static str {
+    if s.grpc() { "grpc" } else { "http" }
+}
+
+/// A probe: `exec` when it has a command, `httpGet` when it has a path, else a check of the
+/// port: Kubernetes's native gRPC probe (GA since 1.27; it calls the standard health
+/// service, `grpc.health.v1.Health/Check`) when `grpc`, else a TCP connect.
+/// <https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/#define-a-grpc-liveness-probe>
+pub(crate) fn probe(p: &Probe, port: u16, grpc: bool) -> Map<'_> {
     let port = p.port.unwrap_or(port);
     let action = if !p.command.is_empty() {
         ("exec", map! {"command" => &p.command})
     } else if let Some(path) = &p.path {
         ("httpGet", map! {"path" => path.as_str(), "port" => port})
     } else {
-        ("tcpSocket", map! {"port" => port})
+        port_check(port, grpc)
     };
     map! {action.0 => action.1}
         .opt("initialDelaySeconds", p.initial_delay)
@@ -190,9 +199,14 @@ pub(crate) fn probe(p: &Probe, port: u16) -> Map<'_> {
         .opt("failureThreshold", p.failure_threshold)
 }
 
-/// A TCP check on `port`, for containers that declare no probe.
-pub(crate) fn tcp_probe(port: u16) -> Map<'static> {
-    map! {"tcpSocket" => map! {"port" => port}}
+/// The check of a probe that names neither a command nor a path (see [`probe`]), and of a
+/// container that declares no probe.
+fn port_check(port: u16, grpc: bool) -> (&'static str, Map<'static>) {
+    if grpc {
+        ("grpc", map! {"port" => port})
+    } else {
+        ("tcpSocket", map! {"port" => port})
+    }
 }
 
 /// Writable emptyDir volumes under the read-only root filesystem: (mounts, volumes).
@@ -295,7 +309,7 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     let bp = s.bp;
     let mut ports: Vec<Map> = bp
         .port
-        .map(|p| map! {"name" => "http", "containerPort" => p, "protocol" => "TCP"})
+        .map(|p| map! {"name" => port_name(bp), "containerPort" => p, "protocol" => "TCP"})
         .into_iter()
         .collect();
     if let Some(m) = &bp.metrics
@@ -348,17 +362,24 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     // Without a port (a worker) there is nothing to check by default: only the probes the
     // blueprint gives, which validation allows only as commands.
     let port = bp.port.unwrap_or_default();
-    let default_probe = || bp.port.map(tcp_probe);
+    // A gRPC service's default is the gRPC health check, as its load balancer's is.
+    let grpc = bp.grpc();
+    let default_probe = || {
+        bp.port.map(|p| {
+            let (kind, check) = port_check(p, grpc);
+            map! {kind => check}
+        })
+    };
     let liveness = bp
         .probes
         .liveness
         .as_ref()
-        .map_or_else(default_probe, |p| Some(probe(p, port)));
+        .map_or_else(default_probe, |p| Some(probe(p, port, grpc)));
     let readiness = bp
         .probes
         .readiness
         .as_ref()
-        .map_or_else(default_probe, |p| Some(probe(p, port)));
+        .map_or_else(default_probe, |p| Some(probe(p, port, grpc)));
     map! {
         "name" => s.container.as_str(),
         "image" => bp.image.as_str(),
@@ -374,7 +395,7 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     .with("resources", resources(bp.resources.as_ref()))
     .opt(
         "startupProbe",
-        bp.probes.startup.as_ref().map(|p| probe(p, port)),
+        bp.probes.startup.as_ref().map(|p| probe(p, port, grpc)),
     )
     .opt("livenessProbe", liveness)
     .opt("readinessProbe", readiness)

@@ -16,6 +16,7 @@ mod eks;
 mod env_references;
 mod fargate;
 mod gateway;
+mod grpc;
 mod ingress_controller;
 mod jobs;
 mod limits;
@@ -97,6 +98,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     versions::check(&mut c, bp);
     versions::check_mq_instance(&mut c, bp);
     gateway::check(&mut c, bp);
+    grpc::check(&mut c, bp);
     ingress_controller::check(&mut c, bp);
     deployable::check(&mut c, bp);
     digitalocean::check(&mut c, bp);

@@ -12,7 +12,7 @@
 //! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
 //! | bucket | `_HOST`, `_PORT`, `_BUCKET`, `_URL`, `_REGION` (DigitalOcean: and `_ENDPOINT`) | AWS: the pod's cloud identity (IAM on exactly that bucket); DigitalOcean: `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY` of a Spaces key granted exactly its buckets |
 //! | secret | `_<KEY>` per key of the secret | all of them |
-//! | service | `_HOST`, `_PORT`, `_URL` (`http://…`): its Kubernetes Service, or its ECS Service Connect alias | none |
+//! | service | `_HOST`, `_PORT`, `_URL` (`http://…`; `dns:///host:port` for a gRPC service, [`service_url`]): its Kubernetes Service, or its ECS Service Connect alias | none |
 //!
 //! `uses[].env` gives single values further names, each a copy of a generated variable's
 //! finished entry ([`alias`]).
@@ -434,6 +434,19 @@ pub fn scheme(kind: Kind, tls: bool) -> &'static str {
         // Inside the cluster, plain HTTP to the Service (TLS, if any, is the app's).
         (Kind::Service, _) => "http",
         _ => "https",
+    }
+}
+
+/// The `_URL` of another service `s` at `host:port`: `http://host:port`, or for a gRPC
+/// service the target gRPC's own name syntax gives, `dns:///host:port`
+/// (<https://github.com/grpc/grpc/blob/master/doc/naming.md>), which the channel
+/// constructors of grpc-go, grpc-java and the C-core languages take as is; an
+/// `http://` URL is no gRPC target (grpc-go resolves the whole text as a host name).
+pub fn service_url(s: &Service, host: &str, port: &str) -> String {
+    if s.grpc() {
+        format!("dns:///{host}:{port}")
+    } else {
+        url(Kind::Service, false, host, port, None)
     }
 }
 

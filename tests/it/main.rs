@@ -44,6 +44,7 @@ mod fuzz;
 mod gateway;
 mod gateway_crds;
 mod golden;
+mod grpc;
 mod iam_role_names;
 mod idle_timeout;
 mod ingress_class;

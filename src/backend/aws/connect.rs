@@ -332,7 +332,7 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             match f {
                 Field::Host => lit(&t.name),
                 Field::Port => lit(&port),
-                Field::Url => lit(&wiring::url(b.kind, false, &t.name, &port, None)),
+                Field::Url => lit(&wiring::service_url(t, &t.name, &port)),
                 _ => None,
             }
         }

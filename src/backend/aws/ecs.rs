@@ -513,12 +513,19 @@ fn value_from(src: &Source) -> Expr {
 }
 
 /// The container's port, named when Service Connect publishes it (the service's
-/// configuration points at it by that name).
+/// configuration points at it by that name). A gRPC service's published port says
+/// `appProtocol: grpc`, which the API documents as adding "protocol-specific connection
+/// handling" to the Service Connect proxy (an HTTP/2 proxy, so a client's one long-lived
+/// connection does not pin all its calls to one task) and gRPC telemetry.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html>
 fn port_mappings(ctx: &Ctx, s: &Service) -> Vec<Json> {
     let Some(p) = s.port else { return Vec::new() };
     let mut mapping = json!({"containerPort": p, "hostPort": p, "protocol": "tcp"});
     if super::service_connect::is_server(ctx, s) {
         mapping["name"] = json!(super::service_connect::port_name(s));
+        if s.grpc() {
+            mapping["appProtocol"] = json!("grpc");
+        }
     }
     vec![mapping]
 }

@@ -291,11 +291,17 @@ const TARGET_GROUP_NAME_MAX: usize = 32;
 /// group, which must exist before the old one goes (ELB refuses to delete a target group a
 /// listener or rule still forwards to, `ResourceInUse`), so it is created first
 /// (create_before_destroy) and needs a name the old one does not hold.
-pub(super) fn target_group_name(ctx: &Ctx, service: &str, port: u16) -> String {
+///
+/// A gRPC service's ends in `-grpc`: its protocol version cannot change in place either.
+pub(super) fn target_group_name(ctx: &Ctx, s: &Service, port: u16) -> String {
     crate::naming::fit(
-        &format!("{}-{service}-{port}", ctx.prefix),
+        &format!("{}-{}-{port}{}", ctx.prefix, s.name, grpc_suffix(s)),
         TARGET_GROUP_NAME_MAX,
     )
+}
+
+fn grpc_suffix(s: &Service) -> &'static str {
+    if s.grpc() { "-grpc" } else { "" }
 }
 
 /// The service's target group, and for a blue/green or canary deployment its alternate:
@@ -303,11 +309,11 @@ pub(super) fn target_group_name(ctx: &Ctx, service: &str, port: u16) -> String {
 /// exactly as the live one.
 fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
     let port = s.port.unwrap_or_default();
-    let primary = target_group_name(ctx, &s.name, port);
+    let primary = target_group_name(ctx, s, port);
     m.file("edge")
         .resource(&target_group(&s.name), target_group_body(lb, s, &primary));
     if ecs_deployments::native(s) {
-        let alternate = alternate_target_group_name(ctx, &s.name, port);
+        let alternate = alternate_target_group_name(ctx, s, port);
         m.file("edge").resource(
             &ecs_deployments::alternate_target_group(&s.name),
             target_group_body(lb, s, &alternate),
@@ -317,20 +323,41 @@ fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
 
 /// The alternate target group's name: the primary's with `-alt` (a primary's name ends in
 /// its port, so no primary has it), fitted like it.
-pub(super) fn alternate_target_group_name(ctx: &Ctx, service: &str, port: u16) -> String {
+pub(super) fn alternate_target_group_name(ctx: &Ctx, s: &Service, port: u16) -> String {
     crate::naming::fit(
-        &format!("{}-{service}-{port}-alt", ctx.prefix),
+        &format!("{}-{}-{port}{}-alt", ctx.prefix, s.name, grpc_suffix(s)),
         TARGET_GROUP_NAME_MAX,
     )
 }
 
+/// A service's target group: HTTP/1.1 to the tasks, checked with `GET` on the blueprint's
+/// health-check path (else the readiness probe's, else `/`); or for a gRPC service a gRPC
+/// target group (HTTP/2 to the tasks, which ELB allows in cleartext: "Setup a HTTP(s) target
+/// group with protocol-version as 'gRPC'"), whose checks call the standard health service
+/// and count gRPC status 0 (OK) only; ELB's defaults, `/AWS.ALB/healthcheck` and 12
+/// (Unimplemented), pass for any gRPC server, serving or not. Its listener must be HTTPS,
+/// which every rule here hangs on (the HTTP listener only redirects).
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#target-group-protocol-version>
+/// <https://aws.amazon.com/about-aws/whats-new/2020/10/application-load-balancers-enable-grpc-workloads-end-to-end-http-2-support/>
 fn target_group_body(lb: &LoadBalancer, s: &Service, name: &str) -> Json {
     let hc = lb.health_check.as_ref();
     let readiness = s.probes.readiness.as_ref().and_then(|p| p.path.clone());
-    let path = hc
-        .map(|h| h.path.clone())
-        .or(readiness)
-        .unwrap_or_else(|| "/".into());
+    let (version, path, matcher) = if s.grpc() {
+        (
+            "GRPC",
+            crate::blueprint::types::GRPC_HEALTH_PATH.to_string(),
+            "0".to_string(),
+        )
+    } else {
+        (
+            "HTTP1",
+            hc.map(|h| h.path.clone())
+                .or(readiness)
+                .unwrap_or_else(|| "/".into()),
+            hc.and_then(|h| h.matcher.clone())
+                .unwrap_or_else(|| "200".into()),
+        )
+    };
     json!({
         "name": name,
         // See `target_group_name`: the replacement's name differs from the old one's
@@ -339,7 +366,7 @@ fn target_group_body(lb: &LoadBalancer, s: &Service, name: &str) -> Json {
         "lifecycle": {"create_before_destroy": true},
         "target_type": "ip",
         "protocol": "HTTP",
-        "protocol_version": "HTTP1",
+        "protocol_version": version,
         "port": s.port,
         "vpc_id": res("aws_vpc", "main").id(),
         "deregistration_delay": lb.deregistration_delay.unwrap_or(30).to_string(),
@@ -352,7 +379,7 @@ fn target_group_body(lb: &LoadBalancer, s: &Service, name: &str) -> Json {
             "timeout": hc.and_then(|h| h.timeout).unwrap_or(5),
             "healthy_threshold": hc.and_then(|h| h.healthy_threshold).unwrap_or(2),
             "unhealthy_threshold": hc.and_then(|h| h.unhealthy_threshold).unwrap_or(3),
-            "matcher": hc.and_then(|h| h.matcher.clone()).unwrap_or_else(|| "200".into()),
+            "matcher": matcher,
         },
         "tags": {"Name": name},
     })
