@@ -1313,3 +1313,57 @@ fn blueprint_tags_label_every_object_and_pod() {
     }
     assert!(checked > 100, "only {checked} label sets checked");
 }
+
+/// Every namespace a NetworkPolicy admits traffic from or lets it go to, by name, exists when
+/// the policies apply: declared under `k8s/`, created by Terraform (a Helm release's), a
+/// cluster's own (`kube-system`), or where `preconditions.json` says something must be
+/// installed first. A policy naming a namespace nothing creates admits nothing: on an
+/// existing cluster the ingress controller's namespace was named nowhere, so a controller
+/// installed elsewhere reached no service.
+#[test]
+fn namespaces_policies_name_exist() {
+    for (label, out) in outputs() {
+        let docs = documents(&out);
+        let mut known = terraform_namespaces(&out);
+        known.push("kube-system".into());
+        known.extend(
+            docs.iter()
+                .filter(|(_, d)| kind(d) == "Namespace")
+                .map(|(_, d)| name(d).to_string()),
+        );
+        if let Some(pre) = out.files.get("preconditions.json") {
+            let pre: Value = serde_json::from_str(pre).unwrap();
+            known.extend(
+                pre.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["namespace"].as_str())
+                    .filter(|n| !n.is_empty())
+                    .map(String::from),
+            );
+        }
+        for (at, d) in &docs {
+            if kind(d) != "NetworkPolicy" {
+                continue;
+            }
+            let spec = &d["spec"];
+            let peers = ["ingress", "egress"].into_iter().flat_map(|dir| {
+                spec[dir].as_array().into_iter().flatten().flat_map(|rule| {
+                    ["from", "to"]
+                        .into_iter()
+                        .flat_map(move |k| rule[k].as_array().into_iter().flatten())
+                })
+            });
+            for peer in peers {
+                let named =
+                    &peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"];
+                if let Some(ns) = named.as_str() {
+                    assert!(
+                        known.iter().any(|k| k == ns),
+                        "{label}: {at} names namespace `{ns}`, which nothing creates and no precondition names"
+                    );
+                }
+            }
+        }
+    }
+}

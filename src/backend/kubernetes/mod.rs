@@ -267,6 +267,27 @@ fn crds(v: &Validated, files: &std::collections::BTreeMap<String, String>) -> Ve
             keys: vec![],
             why: "the Ingress objects use class `nginx`: install ingress-nginx (or another controller serving that class) first".into(),
         });
+        // The NetworkPolicies admit the controller's pods from its namespace only (and, with
+        // `kubernetes.ingress_controller`, policies of their own are written there): a
+        // controller installed elsewhere reaches no service, and `kubectl apply -k` fails on
+        // a namespace nothing creates. Without default-deny policies it may run anywhere.
+        let ns = crate::naming::ingress_nginx_namespace(v);
+        let policies = bp
+            .kubernetes
+            .as_ref()
+            .is_none_or(|k| k.network_policies.default_deny_ingress);
+        if policies {
+            let why = format!(
+                "the NetworkPolicies admit the ingress controller from namespace `{ns}` only: install ingress-nginx in that namespace (`kubernetes.ingress_controller.namespace` names another) first"
+            );
+            out.push(Precondition {
+                kind: "Deployment".into(),
+                namespace: ns,
+                name: "ingress-nginx-controller".into(),
+                keys: vec![],
+                why,
+            });
+        }
     }
     out
 }
