@@ -64,8 +64,9 @@ pub fn confined(path: &str) -> bool {
 struct Index {
     /// (module, type, name)
     resources: Vec<(String, String, String)>,
-    /// (name, namespace, first port)
-    services: Vec<(String, String, Option<i64>)>,
+    /// (name, namespace, first port, whether that port speaks gRPC — `appProtocol:
+    /// kubernetes.io/h2c`, as `crate::k8s::service` writes it)
+    services: Vec<(String, String, Option<i64>, bool)>,
 }
 
 impl Index {
@@ -104,21 +105,25 @@ impl Index {
                     let Some(Y::Map(meta)) = d.get("metadata") else {
                         continue;
                     };
-                    let port = match d.get("spec") {
+                    let first = match d.get("spec") {
                         Some(Y::Map(spec)) => match spec.get("ports") {
                             Some(Y::Seq(ports)) => ports.first().and_then(|p| match p {
-                                Y::Map(p) => match p.get("port") {
-                                    Some(Y::Int(i)) => Some(*i),
-                                    _ => None,
-                                },
+                                Y::Map(p) => Some(p),
                                 _ => None,
                             }),
                             _ => None,
                         },
                         _ => None,
                     };
+                    let port = first.and_then(|p| match p.get("port") {
+                        Some(Y::Int(i)) => Some(*i),
+                        _ => None,
+                    });
+                    let grpc = first.is_some_and(|p| {
+                        s(p.get("appProtocol")).as_deref() == Some(crate::k8s::H2C)
+                    });
                     if let (Some(n), Some(ns)) = (s(meta.get("name")), s(meta.get("namespace"))) {
-                        services.push((n, ns, port));
+                        services.push((n, ns, port, grpc));
                     }
                 }
             }
@@ -201,8 +206,9 @@ impl Index {
 
     /// `ref(component, attribute)` in a manifest template: a Service inside the cluster.
     fn kubernetes(&self, component: &str, attribute: &str) -> Result<String, String> {
-        let Some((name, ns, port)) = self.services.iter().find(|(n, _, _)| n == component) else {
-            let names: Vec<&str> = self.services.iter().map(|(n, _, _)| n.as_str()).collect();
+        let Some((name, ns, port, grpc)) = self.services.iter().find(|(n, ..)| n == component)
+        else {
+            let names: Vec<&str> = self.services.iter().map(|(n, ..)| n.as_str()).collect();
             let hint = did_you_mean(component, names.iter().copied())
                 .map(|h| format!("; {h}"))
                 .unwrap_or_default();
@@ -217,7 +223,10 @@ impl Index {
             "port" => port
                 .map(|p| p.to_string())
                 .ok_or_else(|| format!("Service `{name}` has no port")),
+            // As the generated `_URL` (`crate::wiring::service_url`): a gRPC target for a
+            // gRPC Service, which an `http://` URL is not.
             "url" => Ok(match port {
+                Some(p) if *grpc => format!("dns:///{name}.{ns}.svc.cluster.local:{p}"),
                 Some(p) => format!("http://{name}.{ns}.svc.cluster.local:{p}"),
                 None => format!("http://{name}.{ns}.svc.cluster.local"),
             }),

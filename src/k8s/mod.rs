@@ -33,6 +33,9 @@ mod storage;
 pub(crate) mod workload;
 pub mod yaml;
 
+/// A gRPC Service port's `appProtocol`, which `extra` templates read back.
+pub(crate) use service::H2C;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analysis::{DataKind, Validated};

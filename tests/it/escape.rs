@@ -410,3 +410,34 @@ fn names_set_by_overrides_and_templates_are_checked_like_generated_ones() {
         "{e}"
     );
 }
+
+/// `ref(service, "url")` in a manifest template gives what the generated `_URL` gives: for a
+/// gRPC service a gRPC target (`dns:///host:port`), which an `http://` URL is not.
+#[test]
+fn a_template_url_of_a_grpc_service_is_a_grpc_target() {
+    let (_t, bp) = variant(|t| {
+        t.replace(
+            "    port: 8080\n    replicas: 2\n",
+            "    port: 8080\n    protocol: grpc\n    replicas: 2\n",
+        )
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = infragen(&[
+        "synth",
+        "--provider",
+        "aws",
+        "--env",
+        "production",
+        "--blueprint",
+        &bp,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let cm = std::fs::read_to_string(out.join("k8s/ledger/extra-api-endpoints.yaml")).unwrap();
+    assert!(
+        cm.contains("API_URL: dns:///api.ledger.svc.cluster.local:80"),
+        "{cm}"
+    );
+}
