@@ -36,6 +36,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .iter()
         .enumerate()
         .map(|(i, j)| (format!("jobs[{i}]"), j.pod()));
+    if !ecs {
+        for (i, s) in bp.services.iter().enumerate() {
+            probe_commands(c, &format!("services[{i}]"), s);
+        }
+    }
     for (path, s) in services.chain(jobs) {
         let app = names(c.provider, bp, s, ecs);
         container(c, ecs, &path, &app, &s.env, &s.command, &s.args);
@@ -138,6 +143,39 @@ fn container(
                         .into(),
                 );
             }
+        }
+    }
+}
+
+/// An exec probe's `command` is expanded by the kubelet at each probe from the container's
+/// `env` entries with a literal `value` only — never `valueFrom`, `envFrom` or what the
+/// runtime sets (`HOSTNAME`) — and a reference it cannot resolve stays as written
+/// (`ExpandContainerCommandOnlyStatic` in the kubelet's prober; kubernetes/kubernetes#40846,
+/// #42273). infragen hands plain values in through a ConfigMap and credentials through
+/// Secrets, so `celery inspect ping -d celery@$(HOSTNAME)` would ping `celery@$(HOSTNAME)`
+/// and the liveness probe would restart a healthy worker forever. A shell reads the real
+/// environment, so that is the spelling to suggest.
+fn probe_commands(c: &mut Checker, path: &str, s: &Service) {
+    let probes = [
+        ("liveness", &s.probes.liveness),
+        ("readiness", &s.probes.readiness),
+        ("startup", &s.probes.startup),
+    ];
+    for (kind, p) in probes {
+        let Some(p) = p else { continue };
+        for (i, arg) in p.command.iter().enumerate() {
+            let Some(r) = references(arg).into_iter().find(|r| is_variable(r)) else {
+                continue;
+            };
+            c.error(
+                &format!("{path}.probes.{kind}.command[{i}]"),
+                format!(
+                    "the kubelet does not expand `$({r})` in a probe's command from the variables infragen gives the container (ConfigMap, Secrets, the runtime's): the probe would run with the text as written and fail"
+                ),
+            )
+            .help = Some(format!(
+                "run the probe in a shell, which reads the container's environment: `command: [sh, -c, \"… ${r} …\"]`; or write `$$({r})` for the text itself"
+            ));
         }
     }
 }
