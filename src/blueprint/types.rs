@@ -1240,6 +1240,11 @@ pub struct Probe {
     /// Command to run instead of an HTTP GET.
     #[serde(default)]
     pub command: Vec<String>,
+    /// Headers of the HTTP GET (`path`), e.g. `{ Host: shop.example.com }` for an application
+    /// that answers only its own host names (Django `ALLOWED_HOSTS`, Rails `config.hosts`):
+    /// the kubelet's request carries the pod's IP as its Host.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
     /// Port probed (default: the service's port).
     #[serde(default)]
     pub port: Option<u16>,

@@ -179,7 +179,13 @@ pub(crate) fn probe(p: &Probe, port: u16) -> Map<'_> {
     let action = if !p.command.is_empty() {
         ("exec", map! {"command" => &p.command})
     } else if let Some(path) = &p.path {
-        ("httpGet", map! {"path" => path.as_str(), "port" => port})
+        let headers: Vec<Map> = (p.headers.iter())
+            .map(|(name, value)| map! {"name" => name.as_str(), "value" => value.as_str()})
+            .collect();
+        (
+            "httpGet",
+            map! {"path" => path.as_str(), "port" => port}.nonempty("httpHeaders", headers),
+        )
     } else {
         ("tcpSocket", map! {"port" => port})
     };

@@ -24,6 +24,7 @@ mod load_balancer_names;
 mod names;
 mod network;
 mod pod_security;
+mod probe_headers;
 mod quantities;
 mod references;
 mod routes;
@@ -84,6 +85,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     use_env::check(&mut c, bp);
     routes::check(&mut c, bp);
     workers::check(&mut c, bp);
+    probe_headers::check(&mut c, bp);
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
     env_references::check(&mut c, bp);

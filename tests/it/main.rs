@@ -57,6 +57,7 @@ mod manifests;
 mod netpol;
 mod pod_security;
 mod ports;
+mod probe_headers;
 mod quota;
 mod rds;
 mod scaling;
