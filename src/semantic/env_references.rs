@@ -344,8 +344,9 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
                     out.push(Note::warning(
                         "url-credentials",
                         format!(
-                            "`{}` puts `$({var})` into a URL (`{key}`), but the {what} infragen generates holds characters a URL must percent-encode (such as `#`, `<`, `>`), so the URL breaks where one appears: give the password to the client on its own (libpq's `PGPASSWORD: \"$({var})\"`, the driver's password setting) and leave it out of the URL",
-                            s.name
+                            "`{}` puts `$({var})` into a URL (`{key}`), but the {what} infragen generates holds characters a URL must percent-encode (such as `#`, `<`, `>`), so the URL breaks where one appears: {}",
+                            s.name,
+                            instead(what, var),
                         ),
                     ));
                 }
@@ -353,6 +354,22 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
         }
     }
     out
+}
+
+/// What to do instead of `$(…)` in the URL, per credential. A Redis URL is the only way
+/// some clients take the token (Celery's broker URL, kombu), and they unquote its user
+/// information, so there the application percent-encodes it; libpq reads the password
+/// from PGPASSWORD beside a URL without one.
+fn instead(what: &str, var: &str) -> String {
+    if what.starts_with("ElastiCache") {
+        format!(
+            "give the token to the client on its own (redis-py's and redis-rb's `password`, ioredis's `password`), or build the URL in the application with the token percent-encoded (Python `urllib.parse.quote(os.environ[\"{var}\"], safe=\"\")`, Ruby `ERB::Util.url_encode`), as Celery's `broker_url` needs"
+        )
+    } else {
+        format!(
+            "give the password to the client on its own (libpq's `PGPASSWORD: \"$({var})\"`, the driver's password setting) and leave it out of the URL"
+        )
+    }
 }
 
 #[cfg(test)]
