@@ -87,7 +87,7 @@ pub(crate) fn tracks(ctx: &Ctx, s: &Workload) -> Vec<Track> {
     let name = s.name();
     let autoscaled = s.bp.autoscaling.is_some();
     match s.strategy() {
-        Strategy::Rolling => vec![Track {
+        Strategy::Rolling | Strategy::Recreate => vec![Track {
             deployment: name.to_string(),
             extra: Map::new(),
             replicas: (!autoscaled).then_some(s.bp.replicas),
@@ -595,7 +595,11 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
             .nonempty("annotations", pod_annotations(s, config_hash.as_deref()));
         let mut spec = Map::new().opt("replicas", t.replicas);
         spec.insert("selector", map! {"matchLabels" => t.selector(s.name())});
-        if bp.rollout.max_surge.is_some() || bp.rollout.max_unavailable.is_some() {
+        if s.strategy() == Strategy::Recreate {
+            // The controller deletes the old pods and waits until they are gone before it
+            // creates any new one (semantic refuses surge and unavailable beside it).
+            spec.insert("strategy", map! {"type" => "Recreate"});
+        } else if bp.rollout.max_surge.is_some() || bp.rollout.max_unavailable.is_some() {
             let ru = Map::new()
                 .opt(
                     "maxSurge",

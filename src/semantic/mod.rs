@@ -26,6 +26,7 @@ mod network;
 mod pod_security;
 mod probe_headers;
 mod quantities;
+mod recreate;
 mod references;
 mod routes;
 mod schedulable;
@@ -93,6 +94,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     ecs::check(&mut c, bp);
     ecs_containers::check(&mut c, bp);
     ecs_rollout::check(&mut c, bp);
+    recreate::check(&mut c, bp);
     disruption::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);

@@ -60,6 +60,7 @@ mod ports;
 mod probe_headers;
 mod quota;
 mod rds;
+mod recreate;
 mod scaling;
 mod service_connect;
 mod spaces;
