@@ -18,6 +18,7 @@ mod fargate;
 mod gateway;
 mod ingress_controller;
 mod jobs;
+mod jvm_heap;
 mod limits;
 pub(crate) mod listener_rules;
 mod load_balancer_names;
@@ -115,6 +116,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     if c.problems.is_empty() {
         let mut warnings = versions::warnings(bp, provider);
         warnings.extend(env_references::warnings(bp, provider));
+        warnings.extend(jvm_heap::warnings(&c, bp));
         let v = Validated::new(loaded, provider, warnings);
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);

@@ -51,6 +51,7 @@ mod init_env;
 mod interpolations;
 mod issuers;
 mod jobs;
+mod jvm_heap;
 mod layers;
 mod listener_priorities;
 mod manifests;
