@@ -31,6 +31,7 @@ mod recreate;
 mod references;
 mod routes;
 mod schedulable;
+mod tls_in_cluster;
 mod use_env;
 pub mod versions;
 mod windows;
@@ -117,6 +118,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
         let mut warnings = versions::warnings(bp, provider);
         warnings.extend(env_references::warnings(bp, provider));
         warnings.extend(jvm_heap::warnings(&c, bp));
+        warnings.extend(tls_in_cluster::warnings(bp, provider));
         let v = Validated::new(loaded, provider, warnings);
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);

@@ -67,6 +67,7 @@ mod service_connect;
 mod spaces;
 mod support;
 mod templates;
+mod tls_in_cluster;
 mod tls_trust;
 mod use_env;
 mod versions;
