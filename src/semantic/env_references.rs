@@ -154,7 +154,8 @@ fn container(
 /// #42273). infragen hands plain values in through a ConfigMap and credentials through
 /// Secrets, so `celery inspect ping -d celery@$(HOSTNAME)` would ping `celery@$(HOSTNAME)`
 /// and the liveness probe would restart a healthy worker forever. A shell reads the real
-/// environment, so that is the spelling to suggest.
+/// environment, so that is the spelling to suggest. An HTTP probe's path and headers are
+/// not expanded at all.
 fn probe_commands(c: &mut Checker, path: &str, s: &Service) {
     let probes = [
         ("liveness", &s.probes.liveness),
@@ -176,6 +177,25 @@ fn probe_commands(c: &mut Checker, path: &str, s: &Service) {
             .help = Some(format!(
                 "run the probe in a shell, which reads the container's environment: `command: [sh, -c, \"… ${r} …\"]`; or write `$$({r})` for the text itself"
             ));
+        }
+        // An HTTP probe's path and headers are sent as written: the kubelet expands nothing
+        // there (kubernetes/kubernetes#128900), and an ALB that checks the path neither.
+        let http = (p
+            .path
+            .iter()
+            .map(|v| (format!("{path}.probes.{kind}.path"), v)))
+        .chain((p.headers.iter()).map(|(k, v)| (format!("{path}.probes.{kind}.headers.{k}"), v)));
+        for (at, text) in http {
+            let Some(r) = references(text).into_iter().find(|r| is_variable(r)) else {
+                continue;
+            };
+            c.error(
+                &at,
+                format!(
+                    "an HTTP probe is sent as written: nothing expands `$({r})` in its path or headers, so the request would carry the text itself"
+                ),
+            )
+            .help = Some("write the value itself (the blueprint's `environments` overlays can vary it per environment)".into());
         }
     }
 }
