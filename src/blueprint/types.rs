@@ -1241,6 +1241,11 @@ pub struct Probe {
     /// Command to run instead of an HTTP GET.
     #[serde(default)]
     pub command: Vec<String>,
+    /// Headers of the HTTP GET (`path`), e.g. `{ Host: shop.example.com }` for an application
+    /// that answers only its own host names (Django `ALLOWED_HOSTS`, Rails `config.hosts`):
+    /// the kubelet's request carries the pod's IP as its Host.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
     /// Port probed (default: the service's port).
     #[serde(default)]
     pub port: Option<u16>,
@@ -1384,6 +1389,17 @@ pub enum Strategy {
     Rolling,
     BlueGreen,
     Canary,
+    /// Stop every old pod or task before a new one starts: a singleton (Celery beat, a clock
+    /// process) never runs twice, at the cost of a gap at each rollout.
+    Recreate,
+}
+
+impl Strategy {
+    /// Blue/green or canary: two Deployments on Kubernetes, a deployment ECS runs itself.
+    /// `rolling` and `recreate` replace one Deployment's pods (one ECS rolling deployment).
+    pub fn two_tracks(self) -> bool {
+        matches!(self, Strategy::BlueGreen | Strategy::Canary)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
@@ -1397,7 +1413,9 @@ pub enum Color {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rollout {
-    /// `rolling` (default), `blue_green` or `canary`.
+    /// `rolling` (default), `blue_green`, `canary` or `recreate` (every old pod stops before a
+    /// new one starts: for a singleton such as Celery beat; Kubernetes `Recreate`, on ECS a
+    /// deployment with minimum healthy 0 % and maximum 100 %).
     #[serde(default)]
     pub strategy: Strategy,
     /// Rolling update surge, e.g. `25%` or `1`.

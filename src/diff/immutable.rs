@@ -250,6 +250,47 @@ pub fn replicas_note(
     })
 }
 
+/// A note on Deployments that switch to `strategy: recreate`. The running Deployment holds
+/// `spec.strategy.rollingUpdate` (the API server defaults it, or an earlier manifest wrote
+/// it), and `kubectl apply` leaves a field the last-applied configuration did not hold —
+/// then the API refuses the object ("spec.strategy.rollingUpdate: Forbidden: may not be
+/// specified when strategy `type` is 'Recreate'", kubernetes/kubernetes#24198). One JSON
+/// patch that removes the field and sets the type passes validation; the apply then agrees.
+pub fn strategy_note(
+    old: &BTreeMap<String, Object>,
+    new: &BTreeMap<String, Object>,
+) -> Option<String> {
+    let kind = |o: &Object| {
+        o.body
+            .pointer("/spec/strategy/type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let commands: Vec<String> = new
+        .iter()
+        .filter(|(_, n)| n.kind == "k8s:Deployment" && kind(n).as_deref() == Some("Recreate"))
+        .filter(|(addr, _)| {
+            old.get(*addr)
+                .is_some_and(|o| kind(o).as_deref() != Some("Recreate"))
+        })
+        .map(|(_, n)| {
+            let meta = n.body.get("metadata");
+            let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
+            format!(
+                "`kubectl patch deployment -n {} {} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/strategy/rollingUpdate\"}},{{\"op\":\"replace\",\"path\":\"/spec/strategy/type\",\"value\":\"Recreate\"}}]'`",
+                field("namespace").unwrap_or("default"),
+                field("name").unwrap_or("?"),
+            )
+        })
+        .collect();
+    (!commands.is_empty()).then(|| {
+        format!(
+            "k8s: a Deployment switches to `strategy: recreate`, and `kubectl apply` keeps the `rollingUpdate` the running one holds, which the API refuses beside `Recreate` (kubernetes/kubernetes#24198); before the apply, switch it in one patch: {}",
+            commands.join(", ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

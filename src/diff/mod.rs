@@ -423,6 +423,7 @@ impl<'a> Pair<'a> {
             .collect();
         notes.extend(immutable::removed_note(old, new, &adopted));
         notes.extend(immutable::replicas_note(old, new));
+        notes.extend(immutable::strategy_note(old, new));
         notes.extend(zonal_pools::notes(old, new));
         notes
     }

@@ -143,7 +143,7 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
     }
     let app = map! {"app" => s.name()};
     match s.strategy() {
-        Strategy::Rolling => docs.push(service(ctx, s, &s.service_name, app)),
+        Strategy::Rolling | Strategy::Recreate => docs.push(service(ctx, s, &s.service_name, app)),
         Strategy::BlueGreen => {
             docs.push(service(ctx, s, &s.service_name, app.with("color", live(s))))
         }

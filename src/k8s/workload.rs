@@ -87,7 +87,7 @@ pub(crate) fn tracks(ctx: &Ctx, s: &Workload) -> Vec<Track> {
     let name = s.name();
     let autoscaled = s.bp.autoscaling.is_some();
     match s.strategy() {
-        Strategy::Rolling => vec![Track {
+        Strategy::Rolling | Strategy::Recreate => vec![Track {
             deployment: name.to_string(),
             extra: Map::new(),
             replicas: (!autoscaled).then_some(s.bp.replicas),
@@ -188,7 +188,13 @@ pub(crate) fn probe(p: &Probe, port: u16, grpc: bool) -> Map<'_> {
     let action = if !p.command.is_empty() {
         ("exec", map! {"command" => &p.command})
     } else if let Some(path) = &p.path {
-        ("httpGet", map! {"path" => path.as_str(), "port" => port})
+        let headers: Vec<Map> = (p.headers.iter())
+            .map(|(name, value)| map! {"name" => name.as_str(), "value" => value.as_str()})
+            .collect();
+        (
+            "httpGet",
+            map! {"path" => path.as_str(), "port" => port}.nonempty("httpHeaders", headers),
+        )
     } else {
         port_check(port, grpc)
     };
@@ -610,7 +616,11 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
             .nonempty("annotations", pod_annotations(s, config_hash.as_deref()));
         let mut spec = Map::new().opt("replicas", t.replicas);
         spec.insert("selector", map! {"matchLabels" => t.selector(s.name())});
-        if bp.rollout.max_surge.is_some() || bp.rollout.max_unavailable.is_some() {
+        if s.strategy() == Strategy::Recreate {
+            // The controller deletes the old pods and waits until they are gone before it
+            // creates any new one (semantic refuses surge and unavailable beside it).
+            spec.insert("strategy", map! {"type" => "Recreate"});
+        } else if bp.rollout.max_surge.is_some() || bp.rollout.max_unavailable.is_some() {
             let ru = Map::new()
                 .opt(
                     "maxSurge",

@@ -48,7 +48,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     for (i, s) in bp.services.iter().enumerate() {
         let strategy = match s.rollout.strategy {
-            Strategy::Rolling => continue,
+            Strategy::Rolling | Strategy::Recreate => continue,
             Strategy::BlueGreen => "blue_green",
             Strategy::Canary => "canary",
         };

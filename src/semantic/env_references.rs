@@ -36,6 +36,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .iter()
         .enumerate()
         .map(|(i, j)| (format!("jobs[{i}]"), j.pod()));
+    if !ecs {
+        for (i, s) in bp.services.iter().enumerate() {
+            probe_commands(c, &format!("services[{i}]"), s);
+        }
+    }
     for (path, s) in services.chain(jobs) {
         let app = names(c.provider, bp, s, ecs);
         container(c, ecs, &path, &app, &s.env, &s.command, &s.args);
@@ -138,6 +143,59 @@ fn container(
                         .into(),
                 );
             }
+        }
+    }
+}
+
+/// An exec probe's `command` is expanded by the kubelet at each probe from the container's
+/// `env` entries with a literal `value` only — never `valueFrom`, `envFrom` or what the
+/// runtime sets (`HOSTNAME`) — and a reference it cannot resolve stays as written
+/// (`ExpandContainerCommandOnlyStatic` in the kubelet's prober; kubernetes/kubernetes#40846,
+/// #42273). infragen hands plain values in through a ConfigMap and credentials through
+/// Secrets, so `celery inspect ping -d celery@$(HOSTNAME)` would ping `celery@$(HOSTNAME)`
+/// and the liveness probe would restart a healthy worker forever. A shell reads the real
+/// environment, so that is the spelling to suggest. An HTTP probe's path and headers are
+/// not expanded at all.
+fn probe_commands(c: &mut Checker, path: &str, s: &Service) {
+    let probes = [
+        ("liveness", &s.probes.liveness),
+        ("readiness", &s.probes.readiness),
+        ("startup", &s.probes.startup),
+    ];
+    for (kind, p) in probes {
+        let Some(p) = p else { continue };
+        for (i, arg) in p.command.iter().enumerate() {
+            let Some(r) = references(arg).into_iter().find(|r| is_variable(r)) else {
+                continue;
+            };
+            c.error(
+                &format!("{path}.probes.{kind}.command[{i}]"),
+                format!(
+                    "the kubelet does not expand `$({r})` in a probe's command from the variables infragen gives the container (ConfigMap, Secrets, the runtime's): the probe would run with the text as written and fail"
+                ),
+            )
+            .help = Some(format!(
+                "run the probe in a shell, which reads the container's environment: `command: [sh, -c, \"… ${r} …\"]`; or write `$$({r})` for the text itself"
+            ));
+        }
+        // An HTTP probe's path and headers are sent as written: the kubelet expands nothing
+        // there (kubernetes/kubernetes#128900), and an ALB that checks the path neither.
+        let http = (p
+            .path
+            .iter()
+            .map(|v| (format!("{path}.probes.{kind}.path"), v)))
+        .chain((p.headers.iter()).map(|(k, v)| (format!("{path}.probes.{kind}.headers.{k}"), v)));
+        for (at, text) in http {
+            let Some(r) = references(text).into_iter().find(|r| is_variable(r)) else {
+                continue;
+            };
+            c.error(
+                &at,
+                format!(
+                    "an HTTP probe is sent as written: nothing expands `$({r})` in its path or headers, so the request would carry the text itself"
+                ),
+            )
+            .help = Some("write the value itself (the blueprint's `environments` overlays can vary it per environment)".into());
         }
     }
 }
@@ -306,8 +364,9 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
                     out.push(Note::warning(
                         "url-credentials",
                         format!(
-                            "`{}` puts `$({var})` into a URL (`{key}`), but the {what} infragen generates holds characters a URL must percent-encode (such as `#`, `<`, `>`), so the URL breaks where one appears: give the password to the client on its own (libpq's `PGPASSWORD: \"$({var})\"`, the driver's password setting) and leave it out of the URL",
-                            s.name
+                            "`{}` puts `$({var})` into a URL (`{key}`), but the {what} infragen generates holds characters a URL must percent-encode (such as `#`, `<`, `>`), so the URL breaks where one appears: {}",
+                            s.name,
+                            instead(what, var),
                         ),
                     ));
                 }
@@ -315,6 +374,22 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
         }
     }
     out
+}
+
+/// What to do instead of `$(…)` in the URL, per credential. A Redis URL is the only way
+/// some clients take the token (Celery's broker URL, kombu), and they unquote its user
+/// information, so there the application percent-encodes it; libpq reads the password
+/// from PGPASSWORD beside a URL without one.
+fn instead(what: &str, var: &str) -> String {
+    if what.starts_with("ElastiCache") {
+        format!(
+            "give the token to the client on its own (redis-py's and redis-rb's `password`, ioredis's `password`), or build the URL in the application with the token percent-encoded (Python `urllib.parse.quote(os.environ[\"{var}\"], safe=\"\")`, Ruby `ERB::Util.url_encode`), as Celery's `broker_url` needs"
+        )
+    } else {
+        format!(
+            "give the password to the client on its own (libpq's `PGPASSWORD: \"$({var})\"`, the driver's password setting) and leave it out of the URL"
+        )
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::blueprint::types::{PathType, Service, Strategy};
+use crate::blueprint::types::{PathType, Service};
 
 /// ALB limits: at most three values per condition, and five per rule (host + 3 paths = 4).
 const VALUES_PER_CONDITION: usize = 3;
@@ -188,7 +188,7 @@ fn place(mut pending: Vec<Pending>, taken: &mut BTreeSet<u32>) -> Vec<Rule> {
 /// the other services' strategies, and a blue/green or canary service's rolling slots stay
 /// reserved; then the production rules, each on a slot none of those holds.
 pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
-    let production = |s: &Service| s.rollout.strategy != Strategy::Rolling;
+    let production = |s: &Service| s.rollout.strategy.two_tracks();
     let mut taken: BTreeSet<u32> = BTreeSet::new();
     let rolling: Vec<Pending> = routed
         .iter()
@@ -211,7 +211,7 @@ pub fn plan(routed: &[&Service], default: Option<&str>) -> Vec<Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blueprint::types::Route;
+    use crate::blueprint::types::{Route, Strategy};
 
     fn svc(name: &str, routes: &[(Option<&str>, &str)]) -> Service {
         let yaml = format!(
@@ -334,7 +334,7 @@ mod tests {
                     .iter()
                     .any(|r| r.host.is_none() && (r.path == "/" || r.path == "/*"))
             })
-            .filter(|s| s.rollout.strategy == Strategy::Rolling)
+            .filter(|s| !s.rollout.strategy.two_tracks())
             .map(|s| s.name.as_str());
         plan(&routed, default)
     }

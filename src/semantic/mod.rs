@@ -19,16 +19,20 @@ mod gateway;
 mod grpc;
 mod ingress_controller;
 mod jobs;
+mod jvm_heap;
 mod limits;
 pub(crate) mod listener_rules;
 mod load_balancer_names;
 mod names;
 mod network;
 mod pod_security;
+mod probe_headers;
 mod quantities;
+mod recreate;
 mod references;
 mod routes;
 mod schedulable;
+mod tls_in_cluster;
 mod use_env;
 pub mod versions;
 mod windows;
@@ -85,6 +89,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     use_env::check(&mut c, bp);
     routes::check(&mut c, bp);
     workers::check(&mut c, bp);
+    probe_headers::check(&mut c, bp);
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
     env_references::check(&mut c, bp);
@@ -92,6 +97,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     ecs::check(&mut c, bp);
     ecs_containers::check(&mut c, bp);
     ecs_rollout::check(&mut c, bp);
+    recreate::check(&mut c, bp);
     disruption::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
@@ -113,6 +119,8 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     if c.problems.is_empty() {
         let mut warnings = versions::warnings(bp, provider);
         warnings.extend(env_references::warnings(bp, provider));
+        warnings.extend(jvm_heap::warnings(&c, bp));
+        warnings.extend(tls_in_cluster::warnings(bp, provider));
         let v = Validated::new(loaded, provider, warnings);
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);

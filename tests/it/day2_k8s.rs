@@ -571,3 +571,32 @@ fn a_renamed_in_cluster_database_is_flagged_as_starting_empty() {
         );
     }
 }
+
+/// A running service switched to `strategy: recreate` (the Celery beat of the new-user Django
+/// blueprint, first deployed rolling): `kubectl apply` keeps the `rollingUpdate` the API server
+/// defaulted, which it refuses beside `Recreate` (kubernetes/kubernetes#24198). The diff gives
+/// the one patch that switches it; nothing is said for a Deployment already `Recreate`.
+#[test]
+fn switching_to_recreate_says_how_to_get_past_the_defaulted_rolling_update() {
+    let path = root().join("tests/fixtures/new-user/quill-django-eks.yaml");
+    let head = std::fs::read_to_string(path).unwrap();
+    let base = edit(&head, "    rollout: { strategy: recreate }\n", "");
+    let note = |base: &str| -> Vec<String> {
+        upgrade_notes(
+            &synth_text("quill.yaml", base, Provider::Kubernetes),
+            &synth_text("quill.yaml", &head, Provider::Kubernetes),
+        )
+        .into_iter()
+        .filter(|n| n.contains("strategy: recreate"))
+        .collect()
+    };
+    let notes = note(&base);
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert!(
+        notes[0].contains("kubectl patch deployment -n quill beat --type json")
+            && notes[0].contains(r#"{"op":"remove","path":"/spec/strategy/rollingUpdate"}"#),
+        "{}",
+        notes[0]
+    );
+    assert!(note(&head).is_empty(), "already recreate: nothing to do");
+}

@@ -531,3 +531,36 @@ fn a_generated_aws_password_in_a_url_is_warned_about() {
             .all(|n| n.rule != Some("url-credentials"))
     );
 }
+
+/// The ElastiCache AUTH token in a Redis URL: the warning's advice is the Redis client's
+/// own (its password option, or the token percent-encoded where the application builds the
+/// URL, as Celery's broker URL needs), not libpq's PGPASSWORD, which no Redis client reads.
+#[test]
+fn a_generated_cache_token_in_a_url_gets_redis_advice() {
+    let path = crate::support::root().join("tests/fixtures/new-user/quill-django-eks.yaml");
+    // The web service builds its broker URL with the token in it.
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "      DJANGO_SETTINGS_MODULE: quill.settings.prod\n",
+        "      DJANGO_SETTINGS_MODULE: quill.settings.prod\n      CELERY_BROKER_URL: \"rediss://:$(BROKER_AUTH_TOKEN)@$(BROKER_HOST):$(BROKER_PORT)/0\"\n",
+        1,
+    );
+    let notes: Vec<String> =
+        infragen::synthesize("quill.yaml", text.as_bytes(), Provider::Aws, "production")
+            .unwrap_or_else(|d| panic!("{d}"))
+            .notes
+            .iter()
+            .filter(|n| n.rule == Some("url-credentials"))
+            .map(|n| n.text.clone())
+            .collect();
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    let w = &notes[0];
+    assert!(
+        w.starts_with("`web` puts `$(BROKER_AUTH_TOKEN)` into a URL (`CELERY_BROKER_URL`)"),
+        "{w}"
+    );
+    assert!(
+        w.contains("urllib.parse.quote(os.environ[\"BROKER_AUTH_TOKEN\"]")
+            && !w.contains("PGPASSWORD"),
+        "{w}"
+    );
+}

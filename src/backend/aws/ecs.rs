@@ -9,6 +9,7 @@
 //! Hardening is literal: read-only root filesystem, a non-root user, not privileged, all
 //! Linux capabilities dropped, no public IP, `platform_version = "LATEST"`.
 
+use crate::blueprint::types::Strategy;
 use std::collections::BTreeMap;
 
 use crate::json;
@@ -228,6 +229,13 @@ fn lower_service(
     let sg = service_security_group(ctx, m, s, behind_lb, reachable);
 
     let svc = service(&s.name);
+    // `recreate`: ECS stops the running tasks first (no healthy minimum) and never runs more
+    // than the desired count, so two tasks of a singleton never overlap.
+    let (healthy, max) = if s.rollout.strategy == Strategy::Recreate {
+        (0, 100)
+    } else {
+        (100, 200)
+    };
     let mut depends = vec![res("aws_iam_role_policy", &format!("{n}_execution")).address()];
     let mut body = json!({
         "name": service_name(s),
@@ -247,8 +255,8 @@ fn lower_service(
             "enable": s.rollout.circuit_breaker.unwrap_or(true),
             "rollback": s.rollout.circuit_breaker.unwrap_or(true),
         },
-        "deployment_minimum_healthy_percent": s.rollout.min_healthy_percent.unwrap_or(100),
-        "deployment_maximum_percent": s.rollout.max_percent.unwrap_or(200),
+        "deployment_minimum_healthy_percent": s.rollout.min_healthy_percent.unwrap_or(healthy),
+        "deployment_maximum_percent": s.rollout.max_percent.unwrap_or(max),
         "availability_zone_rebalancing": "ENABLED",
         "enable_execute_command": false,
         "enable_ecs_managed_tags": true,

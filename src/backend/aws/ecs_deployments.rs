@@ -63,7 +63,7 @@ const LOAD_BALANCERS_POLICY: &str =
 
 /// Whether the service asks for a deployment ECS runs itself (blue/green or canary).
 pub fn native(s: &Service) -> bool {
-    s.rollout.strategy != Strategy::Rolling
+    s.rollout.strategy.two_tracks()
 }
 
 /// The second target group of a service deploying blue/green or canary behind the load
@@ -196,6 +196,7 @@ pub fn configure(
                 Strategy::Rolling => "rolling",
                 Strategy::BlueGreen => "blue_green",
                 Strategy::Canary => "canary",
+                Strategy::Recreate => "recreate",
             }
         ));
     };

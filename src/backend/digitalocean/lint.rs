@@ -85,16 +85,19 @@ fn cluster(ctx: &Ctx) {
 
 fn data_services(ctx: &Ctx) {
     let bp = ctx.v.bp;
-    let managed: Vec<(&str, bool, u32)> = ctx
+    // (name, ha, nodes, what gives it a standby): a database's `ha` adds the standby node
+    // itself, while a cache's `ha` only turns on failover among `nodes`, which must be 2 or
+    // more (refused otherwise, `semantic`), so a cache needs both said.
+    let managed: Vec<(&str, bool, u32, &str)> = ctx
         .managed_databases()
-        .map(|d| (d.name.as_str(), d.ha, 0))
+        .map(|d| (d.name.as_str(), d.ha, 0, "`ha: true`"))
         .chain(
             ctx.managed_caches()
-                .map(|c| (c.name.as_str(), c.ha, c.nodes)),
+                .map(|c| (c.name.as_str(), c.ha, c.nodes, "`ha: true` and `nodes: 2`")),
         )
         .collect();
     let has_cluster = ctx.doks() && bp.cluster.is_some();
-    for (name, ha, nodes) in managed {
+    for (name, ha, nodes, standby) in managed {
         if !has_cluster {
             ctx.warn(
                 "do-database-firewall",
@@ -111,7 +114,7 @@ fn data_services(ctx: &Ctx) {
             ctx.warn(
                 "do-database-standby",
                 format!(
-                    "`{name}` has a single node in `{}`: no standby to fail over to (set `ha: true`)",
+                    "`{name}` has a single node in `{}`: no standby to fail over to (set {standby})",
                     ctx.v.env
                 ),
             );

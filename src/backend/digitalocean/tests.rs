@@ -212,6 +212,15 @@ queues:
         warned(&out, "do-database-standby"),
         "the cache has one node"
     );
+    // `ha: true` alone is refused on a one-node cache: the advice names the node count too.
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.rule == Some("do-database-standby")
+                && n.text.contains("(set `ha: true` and `nodes: 2`)")),
+        "{:#?}",
+        out.notes
+    );
 }
 
 #[test]
