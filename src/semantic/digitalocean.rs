@@ -7,6 +7,11 @@
 //!   the same note on the MySQL, MongoDB and Valkey pages). A database with `ha` (a primary
 //!   and a standby; a MongoDB replica set of three) or a cache with `ha`/`nodes` > 1 on a
 //!   1 GB slug such as `db-s-1vcpu-1gb` would be refused by the create call.
+//! - **No DOKS in `nyc2`.** "At least one datacenter in every region supports Kubernetes.
+//!   Kubernetes will not be offered in NYC2, AMS2, or SFO1"
+//!   (<https://docs.digitalocean.com/products/kubernetes/>, Regional Availability): of the
+//!   catalog's regions `nyc2` takes Droplets but no cluster, so a `doks` cluster there is
+//!   refused (the create call would be).
 //! - **Valkey 8 only.** "We currently support Valkey version 8"
 //!   (<https://docs.digitalocean.com/products/databases/valkey/how-to/create/>): a managed
 //!   Valkey cache asking for another major would be refused (a `redis` cache becomes Valkey
@@ -30,7 +35,7 @@
 
 use super::Checker;
 use crate::analysis::{DataKind, resolve_size, runs_in_cluster};
-use crate::blueprint::types::{Blueprint, CacheEngine, DatabaseEngine};
+use crate::blueprint::types::{Blueprint, CacheEngine, DatabaseEngine, Platform};
 use crate::catalog::{Provider, SizeKind};
 
 /// The regions Spaces buckets can be created in with the pinned provider (2.71.0): its
@@ -53,6 +58,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     registry(c, bp);
     spaces_regions(c, bp);
+    doks_region(c, bp);
     let catalog = c.provider.catalog();
     for (i, d) in bp.databases.iter().enumerate() {
         if runs_in_cluster(c.provider, DataKind::Database, d.deployment) || !d.ha {
@@ -138,6 +144,26 @@ fn registry(c: &mut Checker, bp: &Blueprint) {
             format!("`{name}` is not a DigitalOcean Container Registry name"),
         )
         .expected = Some("lowercase letters, digits and `-`, at most 63 characters".into());
+    }
+}
+
+/// The catalog regions DOKS is not offered in, with the region to use instead.
+const NO_DOKS: [(&str, &str); 1] = [("nyc2", "nyc1` or `nyc3")];
+
+/// A `doks` cluster in a region without DigitalOcean Kubernetes.
+fn doks_region(c: &mut Checker, bp: &Blueprint) {
+    let (Some(d), Some(Platform::Doks)) = (bp.providers.digitalocean.as_ref(), bp.platform())
+    else {
+        return;
+    };
+    if let Some((region, instead)) = NO_DOKS.iter().find(|(r, _)| *r == d.region) {
+        c.error(
+            "providers.digitalocean.region",
+            format!("DigitalOcean Kubernetes is not offered in `{region}`, so the `doks` cluster cannot be created there"),
+        )
+        .help = Some(format!(
+            "use `{instead}` (the same metro), or drop `cluster` to create only the region's other resources"
+        ));
     }
 }
 
