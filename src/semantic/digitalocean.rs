@@ -12,6 +12,10 @@
 //!   (<https://docs.digitalocean.com/products/kubernetes/>, Regional Availability): of the
 //!   catalog's regions `nyc2` takes Droplets but no cluster, so a `doks` cluster there is
 //!   refused (the create call would be).
+//! - **MySQL 8 only.** "We only support MySQL v8"
+//!   (<https://docs.digitalocean.com/products/databases/mysql/details/limits/>): a managed
+//!   MySQL asking for `5.7` or `9` would be lowered to `version = "5"` / `"9"`, which the
+//!   create call refuses.
 //! - **Valkey 8 only.** "We currently support Valkey version 8"
 //!   (<https://docs.digitalocean.com/products/databases/valkey/how-to/create/>): a managed
 //!   Valkey cache asking for another major would be refused (a `redis` cache becomes Valkey
@@ -46,6 +50,9 @@ pub const SPACES_REGIONS: [&str; 11] = [
     "ams3", "atl1", "blr1", "fra1", "lon1", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "tor1",
 ];
 
+/// The MySQL majors DigitalOcean creates.
+const MYSQL_MAJORS: [&str; 1] = ["8"];
+
 /// The Valkey majors DigitalOcean creates.
 const VALKEY_MAJORS: [&str; 1] = ["8"];
 
@@ -61,7 +68,22 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     doks_region(c, bp);
     let catalog = c.provider.catalog();
     for (i, d) in bp.databases.iter().enumerate() {
-        if runs_in_cluster(c.provider, DataKind::Database, d.deployment) || !d.ha {
+        if runs_in_cluster(c.provider, DataKind::Database, d.deployment) {
+            continue;
+        }
+        if d.engine == DatabaseEngine::Mysql
+            && let Some(v) = &d.version
+            && !MYSQL_MAJORS.contains(&v.split('.').next().unwrap_or_default())
+        {
+            c.error(
+                &format!("databases[{i}].version"),
+                format!("DigitalOcean Managed MySQL creates version 8 only, not `{v}`"),
+            )
+            .help = Some(
+                "set `version: \"8\"` (or leave it out), or run the database in the cluster (`deployment: in_cluster`)".into(),
+            );
+        }
+        if !d.ha {
             continue;
         }
         let Ok(slug) = resolve_size(
