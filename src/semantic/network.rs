@@ -53,10 +53,13 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             );
         }
         Provider::Digitalocean => {
-            if !(16..=24).contains(&prefix) {
+            // "We offer network sizes from /28 to /16"
+            // (docs.digitalocean.com/products/networking/vpc/concepts/plan-your-network/; the
+            // API's `ip_range`: "may not be smaller than /28 nor larger than /16").
+            if !(16..=28).contains(&prefix) {
                 c.error(
                     "network.cidr",
-                    format!("a DigitalOcean VPC is /16 to /24, got /{prefix}"),
+                    format!("a DigitalOcean VPC is /16 to /28, got /{prefix}"),
                 );
             }
             if !vpc.addr().is_private() {
