@@ -68,6 +68,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     format!("`{}` is not a private (RFC 1918) range", net.cidr),
                 );
             }
+            reserved_range(c, vpc);
             doks_ranges(c, bp, vpc);
             named_cluster_ranges(c, bp, vpc);
         }
@@ -154,6 +155,22 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 "NAT gateways live in public subnets; add them or set `nat: none`",
             );
         }
+    }
+}
+
+/// "The `10.229.0.0/16` VPC IP address range is now reserved in all regions for DigitalOcean
+/// internal use. You may not create new VPC networks with subnets that overlap this range"
+/// (DigitalOcean release notes, 7 March 2025, <https://docs.digitalocean.com/release-notes/>).
+const DO_RESERVED: &str = "10.229.0.0/16";
+
+fn reserved_range(c: &mut Checker, vpc: Ipv4Net) {
+    let reserved: Ipv4Net = DO_RESERVED.parse().expect("a CIDR block");
+    if vpc.contains(&reserved.network()) || reserved.contains(&vpc.network()) {
+        c.error(
+            "network.cidr",
+            format!("`{vpc}` overlaps `{reserved}`, which DigitalOcean reserves in every region: the VPC cannot be created"),
+        )
+        .help = Some("pick a range outside 10.229.0.0/16, e.g. `10.30.0.0/16` or `172.16.0.0/16`".into());
     }
 }
 
