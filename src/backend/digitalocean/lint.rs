@@ -11,6 +11,7 @@
 //! | `do-project-name` | another environment names its `digitalocean_project` alike (unique per account) |
 //! | `do-vpc-overlap` | another environment's `network.cidr` overlaps this one's (one account refuses the second) |
 //! | `do-node-count` | the default pool can shrink below 2 nodes in production |
+//! | `do-droplet-limit` | the pools can grow past an account's default Droplet limit (25) |
 //! | `do-database-firewall` | a managed database has no firewall (no DOKS cluster to admit) |
 //! | `do-database-standby` | a managed database or cache has no standby node in production |
 //! | `do-registry-tier` | the registry tier holds fewer repositories than the blueprint lists |
@@ -21,6 +22,9 @@
 
 use super::Ctx;
 use super::cluster::{auto_upgrade, ha};
+
+/// The Droplets a new DigitalOcean account may run (raised on request).
+const DROPLET_LIMIT: u32 = 25;
 
 pub fn check(ctx: &Ctx) {
     vpc_overlap(ctx);
@@ -67,6 +71,19 @@ fn cluster(ctx: &Ctx) {
         ctx.warn(
             "do-vpc",
             "the cluster has no `network`: it joins the region's default VPC",
+        );
+    }
+    // "The upper limit is constrained by the Droplet limit on your account, which is 25 by
+    // default, and the number of Droplets already running"
+    // (docs.digitalocean.com/products/kubernetes/how-to/autoscale/): past it the autoscaler
+    // cannot add the nodes the blueprint allows, and a create asking for more fails.
+    let most: u32 = bp.node_pools.iter().map(|p| p.max.max(p.min)).sum();
+    if most > DROPLET_LIMIT {
+        ctx.warn(
+            "do-droplet-limit",
+            format!(
+                "the node pools of `{env}` can grow to {most} nodes, past the Droplet limit of {DROPLET_LIMIT} a DigitalOcean account starts with (shared with every other Droplet and environment in it); ask DigitalOcean to raise it before relying on them"
+            ),
         );
     }
     if let Some(p) = bp.node_pools.first()

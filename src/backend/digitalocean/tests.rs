@@ -124,6 +124,25 @@ fn production_lint() {
     );
 }
 
+/// An account starts with a limit of 25 Droplets, which caps what the autoscaler can add
+/// (docs.digitalocean.com/products/kubernetes/how-to/autoscale/): pools that may grow past
+/// it are warned about; the base blueprint's 7 nodes are not.
+#[test]
+fn pools_past_the_default_droplet_limit_are_warned_about() {
+    assert!(!warned(&synth("", "production"), "do-droplet-limit"));
+    let big = synth(
+        "environments:\n  production:\n    node_pools: [{ name: system, max: 20 }, { name: batch, max: 10 }]\n",
+        "production",
+    );
+    assert!(warned(&big, "do-droplet-limit"));
+    let note = big
+        .notes
+        .iter()
+        .find(|n| n.rule == Some("do-droplet-limit"))
+        .unwrap();
+    assert!(note.text.contains("30 nodes"), "{}", note.text);
+}
+
 #[test]
 fn bare_minor_and_firewall() {
     let out = synth(
