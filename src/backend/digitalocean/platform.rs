@@ -391,9 +391,12 @@ fn options(ctx: &Ctx) -> k8s::Options {
                 .map_or_else(|| k8s::DEFAULT_POD_CIDR.into(), |o| o.pods.to_string()),
         ),
         platform_namespaces: crate::backend::helm::platform_namespaces(ctx.v),
-        // Databases keep their volumes when a claim is deleted (`k8s/cluster/`).
+        // Databases keep their volumes when a claim is deleted: DOKS's own
+        // `do-block-storage-retain` (dobs.csi.digitalocean.com, `reclaimPolicy: Retain`,
+        // expandable), which every DOKS cluster ships beside `do-block-storage`. It is not
+        // written under `k8s/`: a StorageClass's `volumeBindingMode` is immutable, so
+        // applying one of that name that differs from DOKS's (`Immediate`) fails the apply.
         database_storage_class: Some("do-block-storage-retain".into()),
-        database_storage_provisioner: Some("dobs.csi.digitalocean.com".into()),
         image_pull_secret: super::registry::pull_secret(ctx),
         // The Envoy proxies' Service creates the load balancer with the Gateway API path.
         gateway_service_annotations: service_annotations(ctx),
