@@ -16,6 +16,7 @@
 //! | `do-database-standby` | a managed database or cache has no standby node in production |
 //! | `do-registry-tier` | the registry tier holds fewer repositories than the blueprint lists |
 //! | `do-no-waf` | the blueprint asks for a WAF (see `platform.rs`) |
+//! | `do-client-ip` | `ingress.rate_limit` counts requests per client, which ingress-nginx cannot see behind the load balancer |
 //!
 //! Versions (the DOKS minor, managed engines, the platform charts) are judged against the
 //! versions catalog for every back-end alike: `crate::semantic::versions`.
@@ -27,6 +28,7 @@ use super::cluster::{auto_upgrade, ha};
 const DROPLET_LIMIT: u32 = 25;
 
 pub fn check(ctx: &Ctx) {
+    client_ip(ctx);
     vpc_overlap(ctx);
     project_name(ctx);
     cluster(ctx);
@@ -98,6 +100,36 @@ fn cluster(ctx: &Ctx) {
             ),
         );
     }
+}
+
+/// A DigitalOcean load balancer is a proxy: "backend servers see requests as though they had
+/// originated from load balancers" unless PROXY protocol passes the client's address on
+/// (<https://blog.digitalocean.com/load-balancers-now-support-proxy-protocol/>), and the
+/// ingress-nginx Service's load balancer is created without it (`platform.rs`). ingress-nginx's
+/// `limit-rpm`/`limit-rps` count per `$remote_addr`, so every client behind the load balancer
+/// shares one budget: at the limit, the whole site answers 503.
+fn client_ip(ctx: &Ctx) {
+    let bp = ctx.v.bp;
+    let Some(ing) = bp
+        .ingress
+        .as_ref()
+        .filter(|i| i.enabled && i.gateway.is_none())
+    else {
+        return;
+    };
+    let Some(r) = &ing.rate_limit else {
+        return;
+    };
+    if !ctx.doks() || bp.cluster.is_none() {
+        return;
+    }
+    ctx.warn(
+        "do-client-ip",
+        format!(
+            "`ingress.rate_limit` ({} per {}) counts requests per client address, but ingress-nginx sees the DigitalOcean load balancer's (and nodes') addresses, not the clients': all clients share one budget and, at the limit, every request is refused; rate-limit at the application (X-Forwarded-For is not set by a TCP load balancer) or enable PROXY protocol on both the load balancer (`service.beta.kubernetes.io/do-loadbalancer-enable-proxy-protocol`) and ingress-nginx (`use-proxy-protocol`) together",
+            r.requests, r.window
+        ),
+    );
 }
 
 fn data_services(ctx: &Ctx) {

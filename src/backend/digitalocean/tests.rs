@@ -143,6 +143,20 @@ fn pools_past_the_default_droplet_limit_are_warned_about() {
     assert!(note.text.contains("30 nodes"), "{}", note.text);
 }
 
+/// Behind a DigitalOcean load balancer ingress-nginx sees the load balancer's address, not
+/// the client's, so a per-client rate limit is one budget for everybody: warned about.
+#[test]
+fn a_per_client_rate_limit_behind_the_load_balancer_is_warned_about() {
+    let ingress = "kubernetes: { ingress_controller: { kind: nginx } }\nservices:\n  - { name: web, image: nginx:1.27, port: 8080, routes: [{ path: / }] }\ningress: { hosts: [shop.example.com]";
+    let plain = synth(&format!("{ingress} }}\n"), "production");
+    assert!(!warned(&plain, "do-client-ip"));
+    let limited = synth(
+        &format!("{ingress}, rate_limit: {{ requests: 100, window: 1m }} }}\n"),
+        "production",
+    );
+    assert!(warned(&limited, "do-client-ip"));
+}
+
 #[test]
 fn bare_minor_and_firewall() {
     let out = synth(
