@@ -16,6 +16,11 @@
 //!   (<https://docs.digitalocean.com/products/databases/mysql/details/limits/>): a managed
 //!   MySQL asking for `5.7` or `9` would be lowered to `version = "5"` / `"9"`, which the
 //!   create call refuses.
+//! - **`doadmin` exists.** Every PostgreSQL, MySQL and MongoDB cluster is created with its
+//!   admin user `doadmin` ("You cannot delete the default database and user",
+//!   <https://docs.digitalocean.com/products/databases/mysql/details/limits/>): a
+//!   `username: doadmin` would ask the API to create that user again and fail the apply;
+//!   leaving `username` out connects as `doadmin` already.
 //! - **Valkey 8 only.** "We currently support Valkey version 8"
 //!   (<https://docs.digitalocean.com/products/databases/valkey/how-to/create/>): a managed
 //!   Valkey cache asking for another major would be refused (a `redis` cache becomes Valkey
@@ -50,6 +55,9 @@ pub const SPACES_REGIONS: [&str; 11] = [
     "ams3", "atl1", "blr1", "fra1", "lon1", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "tor1",
 ];
 
+/// The admin user DigitalOcean creates with every PostgreSQL, MySQL and MongoDB cluster.
+const ADMIN_USER: &str = "doadmin";
+
 /// The MySQL majors DigitalOcean creates.
 const MYSQL_MAJORS: [&str; 1] = ["8"];
 
@@ -70,6 +78,15 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     for (i, d) in bp.databases.iter().enumerate() {
         if runs_in_cluster(c.provider, DataKind::Database, d.deployment) {
             continue;
+        }
+        if d.username.as_deref() == Some(ADMIN_USER) {
+            c.error(
+                &format!("databases[{i}].username"),
+                format!("DigitalOcean creates `{ADMIN_USER}` with every database cluster, so a user of that name cannot be created again"),
+            )
+            .help = Some(format!(
+                "leave `username` out to connect as `{ADMIN_USER}`, or name the application's own user (e.g. `app`)"
+            ));
         }
         if d.engine == DatabaseEngine::Mysql
             && let Some(v) = &d.version
