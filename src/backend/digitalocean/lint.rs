@@ -16,7 +16,7 @@
 //! | `do-database-standby` | a managed database or cache has no standby node in production |
 //! | `do-registry-tier` | the registry tier holds fewer repositories than the blueprint lists |
 //! | `do-no-waf` | the blueprint asks for a WAF (see `platform.rs`) |
-//! | `do-client-ip` | `ingress.rate_limit` counts requests per client, which ingress-nginx cannot see behind the load balancer |
+//! | `do-client-ip` | `ingress.rate_limit` counts requests per client, which ingress-nginx cannot see behind the load balancer without PROXY protocol (no host to report, `platform.rs`) |
 //!
 //! Versions (the DOKS minor, managed engines, the platform charts) are judged against the
 //! versions catalog for every back-end alike: `crate::semantic::versions`.
@@ -104,8 +104,9 @@ fn cluster(ctx: &Ctx) {
 
 /// A DigitalOcean load balancer is a proxy: "backend servers see requests as though they had
 /// originated from load balancers" unless PROXY protocol passes the client's address on
-/// (<https://blog.digitalocean.com/load-balancers-now-support-proxy-protocol/>), and the
-/// ingress-nginx Service's load balancer is created without it (`platform.rs`). ingress-nginx's
+/// (<https://blog.digitalocean.com/load-balancers-now-support-proxy-protocol/>), which the
+/// platform turns on only when the Ingress has a host for the load balancer's Service to
+/// report (`platform::proxy_protocol_host`). Without it ingress-nginx's
 /// `limit-rpm`/`limit-rps` count per `$remote_addr`, so every client behind the load balancer
 /// shares one budget: at the limit, the whole site answers 503.
 fn client_ip(ctx: &Ctx) {
@@ -120,13 +121,13 @@ fn client_ip(ctx: &Ctx) {
     let Some(r) = &ing.rate_limit else {
         return;
     };
-    if !ctx.doks() || bp.cluster.is_none() {
+    if !ctx.doks() || bp.cluster.is_none() || super::platform::proxy_protocol_host(ctx).is_some() {
         return;
     }
     ctx.warn(
         "do-client-ip",
         format!(
-            "`ingress.rate_limit` ({} per {}) counts requests per client address, but ingress-nginx sees the DigitalOcean load balancer's (and nodes') addresses, not the clients': all clients share one budget and, at the limit, every request is refused; rate-limit at the application (X-Forwarded-For is not set by a TCP load balancer) or enable PROXY protocol on both the load balancer (`service.beta.kubernetes.io/do-loadbalancer-enable-proxy-protocol`) and ingress-nginx (`use-proxy-protocol`) together",
+            "`ingress.rate_limit` ({} per {}) counts requests per client address, but ingress-nginx sees the DigitalOcean load balancer's (and nodes') addresses, not the clients': all clients share one budget and, at the limit, every request is refused; give the Ingress a host (`ingress.hosts`, not a wildcard): infragen then turns PROXY protocol on at the load balancer and in ingress-nginx together",
             r.requests, r.window
         ),
     );
