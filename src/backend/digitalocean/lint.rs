@@ -9,6 +9,7 @@
 //! | `do-control-plane-firewall` | no `cluster.endpoint.allowed_cidrs`: the API is open to the internet |
 //! | `do-vpc` | the cluster or a database has no VPC (`network`) |
 //! | `do-project-name` | another environment names its `digitalocean_project` alike (unique per account) |
+//! | `do-load-balancer-name` | another environment's edge load balancer has this one's name (one account: the second cluster takes over the first's) |
 //! | `do-vpc-overlap` | another environment's `network.cidr` overlaps this one's (one account refuses the second) |
 //! | `do-node-count` | the default pool can shrink below 2 nodes in production |
 //! | `do-droplet-limit` | the pools can grow past an account's default Droplet limit (25) |
@@ -29,6 +30,7 @@ const DROPLET_LIMIT: u32 = 25;
 
 pub fn check(ctx: &Ctx) {
     client_ip(ctx);
+    load_balancer_name(ctx);
     vpc_overlap(ctx);
     project_name(ctx);
     cluster(ctx);
@@ -221,6 +223,55 @@ fn vpc_overlap(ctx: &Ctx) {
             format!(
                 "`network.cidr` {mine} overlaps the VPC range of {}: DigitalOcean refuses a VPC range overlapping another network in the same account, so in one account the second environment's VPC fails; give each environment its own range (`environments.<env>.network.cidr`) or its own account",
                 clashes.join(", ")
+            ),
+        );
+    }
+}
+
+/// The cloud controller looks a Service's load balancer up by name until it has recorded the
+/// load balancer's id on the Service (`findLoadBalancerByName` in
+/// digitalocean/digitalocean-cloud-controller-manager `cloud-controller-manager/do/loadbalancers.go`):
+/// a second environment in the same account whose edge names its load balancer alike
+/// (`kubernetes.ingress_controller.load_balancer_name` / `load_balancer.name` without `{env}`)
+/// finds the first one's and points it at its own nodes, taking the first environment's
+/// traffic. Which account an environment goes to is not in the blueprint, so this warns.
+fn load_balancer_name(ctx: &Ctx) {
+    let edge = |bp: &crate::blueprint::types::Blueprint| {
+        bp.platform() == Some(crate::blueprint::types::Platform::Doks)
+            && (bp
+                .kubernetes
+                .as_ref()
+                .is_some_and(|k| k.ingress_controller.is_some())
+                || bp
+                    .ingress
+                    .as_ref()
+                    .is_some_and(|i| i.enabled && i.gateway.is_some()))
+    };
+    let bp = ctx.v.bp;
+    if !edge(bp) {
+        return;
+    }
+    let loaded = ctx.v.loaded;
+    let mine = super::platform::name_of_load_balancer(bp, &ctx.prefix);
+    let same: Vec<String> = loaded
+        .environments
+        .iter()
+        .filter(|e| *e != ctx.v.env)
+        .filter(|e| {
+            crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), e).is_ok_and(|o| {
+                let prefix = format!("{}-{e}", o.blueprint.name);
+                edge(&o.blueprint)
+                    && super::platform::name_of_load_balancer(&o.blueprint, &prefix) == mine
+            })
+        })
+        .map(|e| format!("`{e}`"))
+        .collect();
+    if !same.is_empty() {
+        ctx.warn(
+            "do-load-balancer-name",
+            format!(
+                "the load balancer `{mine}` is also {}'s: DigitalOcean's cloud controller finds a Service's load balancer by name, so in one account the second cluster takes over the first one's load balancer and its traffic; put `{{env}}` in the load balancer's name or give each environment its own account",
+                same.join(", ")
             ),
         );
     }

@@ -26,13 +26,20 @@ use crate::tpl;
 
 /// The name of the DigitalOcean load balancer the ingress controller's Service creates.
 fn load_balancer_name(ctx: &Ctx) -> String {
-    let bp = ctx.v.bp;
+    name_of_load_balancer(ctx.v.bp, &ctx.prefix)
+}
+
+/// [`load_balancer_name`] of an environment's blueprint and name prefix (`<name>-<env>`).
+pub(super) fn name_of_load_balancer(
+    bp: &crate::blueprint::types::Blueprint,
+    prefix: &str,
+) -> String {
     bp.kubernetes
         .as_ref()
         .and_then(|k| k.ingress_controller.as_ref())
         .and_then(|c| c.load_balancer_name.clone())
         .or_else(|| bp.load_balancer.as_ref().and_then(|l| l.name.clone()))
-        .unwrap_or_else(|| format!("{}-lb", ctx.prefix))
+        .unwrap_or_else(|| format!("{prefix}-lb"))
 }
 
 /// Annotations on the load balancer Service of the edge (ingress-nginx's, or the Envoy

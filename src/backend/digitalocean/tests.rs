@@ -211,6 +211,35 @@ fn proxy_protocol_is_on_at_both_ends_or_at_neither() {
     ));
 }
 
+/// DigitalOcean's cloud controller finds a Service's load balancer by name before it has
+/// recorded its id: two environments naming theirs alike would share one in one account.
+#[test]
+fn environments_naming_their_load_balancer_alike_are_warned_about() {
+    let with = |name: &str| {
+        format!(
+            "kubernetes: {{ ingress_controller: {{ kind: nginx, load_balancer_name: \"{name}\" }} }}\nenvironments:\n  staging: {{}}\n  production: {{}}\n"
+        )
+    };
+    assert!(warned(
+        &synth(&with("shop-lb"), "production"),
+        "do-load-balancer-name"
+    ));
+    assert!(warned(
+        &synth(&with("shop-lb"), "staging"),
+        "do-load-balancer-name"
+    ));
+    assert!(!warned(
+        &synth(&with("shop-{env}-lb"), "production"),
+        "do-load-balancer-name"
+    ));
+    // The default name carries the environment.
+    let default = "kubernetes: { ingress_controller: { kind: nginx } }\nenvironments:\n  staging: {}\n  production: {}\n";
+    assert!(!warned(
+        &synth(default, "production"),
+        "do-load-balancer-name"
+    ));
+}
+
 #[test]
 fn bare_minor_and_firewall() {
     let out = synth(
