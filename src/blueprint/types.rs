@@ -149,7 +149,8 @@ pub struct DigitalOceanSettings {
     /// e.g. `nyc1`.
     pub region: String,
     /// Spaces region for the state bucket and the `buckets` (Spaces is not offered in every
-    /// region).
+    /// region): one of `ams3`, `atl1`, `blr1`, `fra1`, `lon1`, `nyc3`, `sfo2`, `sfo3`, `sgp1`,
+    /// `syd1`, `tor1`. Default: `region`, or `nyc3` for `nyc1`/`nyc2`.
     #[serde(default)]
     pub spaces_region: Option<String>,
     /// DigitalOcean project that groups the resources.
@@ -210,7 +211,8 @@ pub struct State {
     /// Object key of the state; `{env}` becomes the environment.
     #[serde(default = "default_state_key")]
     pub key: String,
-    /// Region of the bucket when it differs from the provider's region.
+    /// Region of the bucket when it differs from the provider's region (on DigitalOcean a
+    /// Spaces region, see `spaces_region`; it places the blueprint's buckets too).
     #[serde(default)]
     pub region: Option<String>,
     /// Lock with S3 conditional writes (`use_lockfile`, Terraform ≥ 1.10).

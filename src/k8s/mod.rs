@@ -29,7 +29,6 @@ mod network_policy;
 mod quota;
 mod rbac;
 mod service;
-mod storage;
 pub(crate) mod workload;
 pub mod yaml;
 
@@ -90,12 +89,9 @@ pub struct Options {
     /// Namespaces another owner (the platform's Terraform) creates: not declared here.
     pub platform_namespaces: Vec<String>,
     /// StorageClass of the in-cluster databases' volumes (data and backups), one that
-    /// retains a volume when its claim is deleted (`reclaimPolicy: Retain`).
+    /// retains a volume when its claim is deleted (`reclaimPolicy: Retain`); the platform
+    /// provides it (DOKS ships one, the EKS `platform` module creates one).
     pub database_storage_class: Option<String>,
-    /// The CSI provisioner behind [`Options::database_storage_class`] when the manifests
-    /// create that class themselves (`k8s/cluster/storage-classes.yaml`); `None` when the
-    /// platform's Terraform does, or when there is no such class.
-    pub database_storage_provisioner: Option<String>,
     /// Address blocks a cloud load balancer reaches pods from when it targets their IPs
     /// itself, with no controller in the cluster between (an ALB of Ingress class `alb`: its
     /// subnets). Routed services admit them on their ports; empty: no such load balancer.
@@ -479,7 +475,6 @@ fn generate(v: &Validated, opts: &Options, with_secrets: bool) -> Manifests {
         }
     }
     ingress::lower(&ctx, &mut files);
-    storage::lower(&ctx, &mut files);
 
     let duplicates = files.duplicates();
     let too_long = files.too_long();

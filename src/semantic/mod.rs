@@ -194,9 +194,8 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
             }
             Some(d) => {
                 region(c, "providers.digitalocean.region", &d.region);
-                if let Some(s) = &d.spaces_region {
-                    region(c, "providers.digitalocean.spaces_region", s);
-                }
+                // `spaces_region` (and `state.region`) are judged against the regions
+                // Spaces runs in, fewer than the Droplet regions: `digitalocean::check`.
                 const TIERS: [&str; 3] = ["starter", "basic", "professional"];
                 if let Some(t) = bp.registry.as_ref().and_then(|r| r.tier.as_deref())
                     && !TIERS.contains(&t)

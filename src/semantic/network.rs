@@ -53,10 +53,13 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             );
         }
         Provider::Digitalocean => {
-            if !(16..=24).contains(&prefix) {
+            // "We offer network sizes from /28 to /16"
+            // (docs.digitalocean.com/products/networking/vpc/concepts/plan-your-network/; the
+            // API's `ip_range`: "may not be smaller than /28 nor larger than /16").
+            if !(16..=28).contains(&prefix) {
                 c.error(
                     "network.cidr",
-                    format!("a DigitalOcean VPC is /16 to /24, got /{prefix}"),
+                    format!("a DigitalOcean VPC is /16 to /28, got /{prefix}"),
                 );
             }
             if !vpc.addr().is_private() {
@@ -65,6 +68,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     format!("`{}` is not a private (RFC 1918) range", net.cidr),
                 );
             }
+            reserved_range(c, vpc);
             doks_ranges(c, bp, vpc);
             named_cluster_ranges(c, bp, vpc);
         }
@@ -151,6 +155,22 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 "NAT gateways live in public subnets; add them or set `nat: none`",
             );
         }
+    }
+}
+
+/// "The `10.229.0.0/16` VPC IP address range is now reserved in all regions for DigitalOcean
+/// internal use. You may not create new VPC networks with subnets that overlap this range"
+/// (DigitalOcean release notes, 7 March 2025, <https://docs.digitalocean.com/release-notes/>).
+const DO_RESERVED: &str = "10.229.0.0/16";
+
+fn reserved_range(c: &mut Checker, vpc: Ipv4Net) {
+    let reserved: Ipv4Net = DO_RESERVED.parse().expect("a CIDR block");
+    if vpc.contains(&reserved.network()) || reserved.contains(&vpc.network()) {
+        c.error(
+            "network.cidr",
+            format!("`{vpc}` overlaps `{reserved}`, which DigitalOcean reserves in every region: the VPC cannot be created"),
+        )
+        .help = Some("pick a range outside 10.229.0.0/16, e.g. `10.30.0.0/16` or `172.16.0.0/16`".into());
     }
 }
 

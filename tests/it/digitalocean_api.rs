@@ -435,3 +435,37 @@ fn an_environment_sharing_another_ones_vpc_range_or_project_is_warned_about() {
         assert_eq!(warned(&out), None, "{env}");
     }
 }
+
+/// Every DOKS cluster ships `do-block-storage-retain` (dobs.csi.digitalocean.com,
+/// `reclaimPolicy: Retain`, `volumeBindingMode: Immediate`, expandable) beside
+/// `do-block-storage`. The in-cluster databases' volumes use it as it is: a StorageClass of
+/// that name in `k8s/` would differ in the immutable `volumeBindingMode`, and
+/// `kubectl apply -k k8s/` would fail on it in every cluster.
+#[test]
+fn in_cluster_databases_use_the_retaining_storage_class_doks_ships() {
+    let path = root().join("blueprints/ecommerce-doks.yaml");
+    for env in ["stage", "production"] {
+        let out = crate::support::synth(&path, Provider::Digitalocean, env);
+        let docs = crate::support::manifests(&out);
+        let classes: Vec<&Value> = docs
+            .iter()
+            .filter(|d| d["kind"] == "StorageClass")
+            .collect();
+        assert!(classes.is_empty(), "{env}: {classes:?}");
+        let claims: Vec<Value> = docs
+            .iter()
+            .filter(|d| d["kind"] == "StatefulSet")
+            .filter_map(|d| d["spec"]["volumeClaimTemplates"].as_array())
+            .flatten()
+            .map(|c| c["spec"]["storageClassName"].clone())
+            .collect();
+        assert!(
+            !claims.is_empty(),
+            "{env}: the MySQL StatefulSet claims a volume"
+        );
+        assert!(
+            claims.iter().all(|c| *c == "do-block-storage-retain"),
+            "{env}: {claims:?}"
+        );
+    }
+}

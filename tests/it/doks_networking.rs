@@ -304,3 +304,42 @@ fn named_ranges_are_checked() {
         assert!(err.contains("ecommerce-doks.yaml:"), "{ranges}: {err}");
     }
 }
+
+/// DigitalOcean offers VPC sizes from /16 to /28 ("We offer network sizes from /28 to /16",
+/// docs.digitalocean.com/products/networking/vpc/concepts/plan-your-network/): a small VPC
+/// is lowered as written, and only a range outside those sizes is refused.
+#[test]
+fn a_digitalocean_vpc_may_be_as_small_as_a_slash_28() {
+    let yaml = |cidr: &str| {
+        format!(
+            "name: tiny\nproviders:\n  digitalocean: {{ region: fra1 }}\nnetwork: {{ cidr: {cidr} }}\ncluster: {{ platform: doks, version: \"1.35\" }}\nnode_pools:\n  - {{ name: general, size: medium, min: 2, desired: 2, max: 3 }}\n"
+        )
+    };
+    for cidr in ["10.30.0.0/26", "10.30.0.0/28"] {
+        let out = infragen::synthesize(
+            "tiny.yaml",
+            yaml(cidr).as_bytes(),
+            Provider::Digitalocean,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{cidr}: {d}"));
+        let vpc =
+            &doc(&out, "terraform/infra/network.tf.json")["resource"]["digitalocean_vpc"]["main"];
+        assert_eq!(vpc["ip_range"], cidr);
+    }
+    for cidr in ["10.30.0.0/29", "10.0.0.0/15"] {
+        let err = infragen::synthesize(
+            "tiny.yaml",
+            yaml(cidr).as_bytes(),
+            Provider::Digitalocean,
+            "production",
+        )
+        .expect_err(cidr)
+        .to_string();
+        assert!(
+            err.contains("a DigitalOcean VPC is /16 to /28"),
+            "{cidr}: {err}"
+        );
+        assert!(err.contains("tiny.yaml:4:"), "{cidr}: {err}");
+    }
+}

@@ -9,12 +9,15 @@
 //! | `do-control-plane-firewall` | no `cluster.endpoint.allowed_cidrs`: the API is open to the internet |
 //! | `do-vpc` | the cluster or a database has no VPC (`network`) |
 //! | `do-project-name` | another environment names its `digitalocean_project` alike (unique per account) |
+//! | `do-load-balancer-name` | another environment's edge load balancer has this one's name (one account: the second cluster takes over the first's) |
 //! | `do-vpc-overlap` | another environment's `network.cidr` overlaps this one's (one account refuses the second) |
 //! | `do-node-count` | the default pool can shrink below 2 nodes in production |
+//! | `do-droplet-limit` | the pools can grow past an account's default Droplet limit (25) |
 //! | `do-database-firewall` | a managed database has no firewall (no DOKS cluster to admit) |
 //! | `do-database-standby` | a managed database or cache has no standby node in production |
 //! | `do-registry-tier` | the registry tier holds fewer repositories than the blueprint lists |
 //! | `do-no-waf` | the blueprint asks for a WAF (see `platform.rs`) |
+//! | `do-client-ip` | `ingress.rate_limit` counts requests per client, which ingress-nginx cannot see behind the load balancer without PROXY protocol (no host to report, `platform.rs`) |
 //!
 //! Versions (the DOKS minor, managed engines, the platform charts) are judged against the
 //! versions catalog for every back-end alike: `crate::semantic::versions`.
@@ -22,7 +25,12 @@
 use super::Ctx;
 use super::cluster::{auto_upgrade, ha};
 
+/// The Droplets a new DigitalOcean account may run (raised on request).
+const DROPLET_LIMIT: u32 = 25;
+
 pub fn check(ctx: &Ctx) {
+    client_ip(ctx);
+    load_balancer_name(ctx);
     vpc_overlap(ctx);
     project_name(ctx);
     cluster(ctx);
@@ -69,6 +77,19 @@ fn cluster(ctx: &Ctx) {
             "the cluster has no `network`: it joins the region's default VPC",
         );
     }
+    // "The upper limit is constrained by the Droplet limit on your account, which is 25 by
+    // default, and the number of Droplets already running"
+    // (docs.digitalocean.com/products/kubernetes/how-to/autoscale/): past it the autoscaler
+    // cannot add the nodes the blueprint allows, and a create asking for more fails.
+    let most: u32 = bp.node_pools.iter().map(|p| p.max.max(p.min)).sum();
+    if most > DROPLET_LIMIT {
+        ctx.warn(
+            "do-droplet-limit",
+            format!(
+                "the node pools of `{env}` can grow to {most} nodes, past the Droplet limit of {DROPLET_LIMIT} a DigitalOcean account starts with (shared with every other Droplet and environment in it); ask DigitalOcean to raise it before relying on them"
+            ),
+        );
+    }
     if let Some(p) = bp.node_pools.first()
         && ctx.production()
         && p.min < 2
@@ -81,6 +102,37 @@ fn cluster(ctx: &Ctx) {
             ),
         );
     }
+}
+
+/// A DigitalOcean load balancer is a proxy: "backend servers see requests as though they had
+/// originated from load balancers" unless PROXY protocol passes the client's address on
+/// (<https://blog.digitalocean.com/load-balancers-now-support-proxy-protocol/>), which the
+/// platform turns on only when the Ingress has a host for the load balancer's Service to
+/// report (`platform::proxy_protocol_host`). Without it ingress-nginx's
+/// `limit-rpm`/`limit-rps` count per `$remote_addr`, so every client behind the load balancer
+/// shares one budget: at the limit, the whole site answers 503.
+fn client_ip(ctx: &Ctx) {
+    let bp = ctx.v.bp;
+    let Some(ing) = bp
+        .ingress
+        .as_ref()
+        .filter(|i| i.enabled && i.gateway.is_none())
+    else {
+        return;
+    };
+    let Some(r) = &ing.rate_limit else {
+        return;
+    };
+    if !ctx.doks() || bp.cluster.is_none() || super::platform::proxy_protocol_host(ctx).is_some() {
+        return;
+    }
+    ctx.warn(
+        "do-client-ip",
+        format!(
+            "`ingress.rate_limit` ({} per {}) counts requests per client address, but ingress-nginx sees the DigitalOcean load balancer's (and nodes') addresses, not the clients': all clients share one budget and, at the limit, every request is refused; give the Ingress a host (`ingress.hosts`, not a wildcard): infragen then turns PROXY protocol on at the load balancer and in ingress-nginx together",
+            r.requests, r.window
+        ),
+    );
 }
 
 fn data_services(ctx: &Ctx) {
@@ -174,6 +226,55 @@ fn vpc_overlap(ctx: &Ctx) {
             format!(
                 "`network.cidr` {mine} overlaps the VPC range of {}: DigitalOcean refuses a VPC range overlapping another network in the same account, so in one account the second environment's VPC fails; give each environment its own range (`environments.<env>.network.cidr`) or its own account",
                 clashes.join(", ")
+            ),
+        );
+    }
+}
+
+/// The cloud controller looks a Service's load balancer up by name until it has recorded the
+/// load balancer's id on the Service (`findLoadBalancerByName` in
+/// digitalocean/digitalocean-cloud-controller-manager `cloud-controller-manager/do/loadbalancers.go`):
+/// a second environment in the same account whose edge names its load balancer alike
+/// (`kubernetes.ingress_controller.load_balancer_name` / `load_balancer.name` without `{env}`)
+/// finds the first one's and points it at its own nodes, taking the first environment's
+/// traffic. Which account an environment goes to is not in the blueprint, so this warns.
+fn load_balancer_name(ctx: &Ctx) {
+    let edge = |bp: &crate::blueprint::types::Blueprint| {
+        bp.platform() == Some(crate::blueprint::types::Platform::Doks)
+            && (bp
+                .kubernetes
+                .as_ref()
+                .is_some_and(|k| k.ingress_controller.is_some())
+                || bp
+                    .ingress
+                    .as_ref()
+                    .is_some_and(|i| i.enabled && i.gateway.is_some()))
+    };
+    let bp = ctx.v.bp;
+    if !edge(bp) {
+        return;
+    }
+    let loaded = ctx.v.loaded;
+    let mine = super::platform::name_of_load_balancer(bp, &ctx.prefix);
+    let same: Vec<String> = loaded
+        .environments
+        .iter()
+        .filter(|e| *e != ctx.v.env)
+        .filter(|e| {
+            crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), e).is_ok_and(|o| {
+                let prefix = format!("{}-{e}", o.blueprint.name);
+                edge(&o.blueprint)
+                    && super::platform::name_of_load_balancer(&o.blueprint, &prefix) == mine
+            })
+        })
+        .map(|e| format!("`{e}`"))
+        .collect();
+    if !same.is_empty() {
+        ctx.warn(
+            "do-load-balancer-name",
+            format!(
+                "the load balancer `{mine}` is also {}'s: DigitalOcean's cloud controller finds a Service's load balancer by name, so in one account the second cluster takes over the first one's load balancer and its traffic; put `{{env}}` in the load balancer's name or give each environment its own account",
+                same.join(", ")
             ),
         );
     }

@@ -26,24 +26,86 @@ use crate::tpl;
 
 /// The name of the DigitalOcean load balancer the ingress controller's Service creates.
 fn load_balancer_name(ctx: &Ctx) -> String {
-    let bp = ctx.v.bp;
+    name_of_load_balancer(ctx.v.bp, &ctx.prefix)
+}
+
+/// [`load_balancer_name`] of an environment's blueprint and name prefix (`<name>-<env>`).
+pub(super) fn name_of_load_balancer(
+    bp: &crate::blueprint::types::Blueprint,
+    prefix: &str,
+) -> String {
     bp.kubernetes
         .as_ref()
         .and_then(|k| k.ingress_controller.as_ref())
         .and_then(|c| c.load_balancer_name.clone())
         .or_else(|| bp.load_balancer.as_ref().and_then(|l| l.name.clone()))
-        .unwrap_or_else(|| format!("{}-lb", ctx.prefix))
+        .unwrap_or_else(|| format!("{prefix}-lb"))
 }
 
-/// Annotations on the ingress-nginx controller Service, read by the DigitalOcean cloud
-/// controller that owns the load balancer (infragen never creates `digitalocean_loadbalancer`
-/// for cluster traffic).
+/// Annotations on the load balancer Service of the edge (ingress-nginx's, or the Envoy
+/// proxies' with the Gateway API), read by the DigitalOcean cloud controller that owns the
+/// load balancer (infragen never creates `digitalocean_loadbalancer` for cluster traffic).
 fn service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     let mut a = BTreeMap::new();
     a.insert(
         "service.beta.kubernetes.io/do-loadbalancer-name".into(),
         load_balancer_name(ctx),
     );
+    a
+}
+
+/// The host ingress-nginx's load balancer answers to in the cluster when it passes client
+/// addresses on with PROXY protocol; `None` keeps PROXY protocol off.
+///
+/// A DigitalOcean load balancer is a proxy: without PROXY protocol "backend servers see
+/// requests as though they had originated from load balancers"
+/// (<https://blog.digitalocean.com/load-balancers-now-support-proxy-protocol/>), and every
+/// per-client setting of ingress-nginx (`limit-rpm`, allow-lists, access logs) sees one
+/// address. ingress-nginx's own DigitalOcean configuration turns it on at both ends
+/// (`do-loadbalancer-enable-proxy-protocol` and `use-proxy-protocol`,
+/// kubernetes/ingress-nginx hack/manifest-templates/provider/do/values.yaml). Both ends must
+/// agree, or every request breaks; and in-cluster requests to the load balancer's address
+/// (cert-manager's HTTP-01 self-check among them) are short-cut to ingress-nginx without the
+/// PROXY header unless the Service reports a host name instead of the address
+/// (`do-loadbalancer-hostname`, "to workaround the issue of kube-proxy adding external LB
+/// address to node local iptables rule, which will break requests to an LB from in-cluster
+/// if the LB is expected to terminate SSL or proxy protocol",
+/// digitalocean/digitalocean-cloud-controller-manager docs/controllers/services/annotations.md).
+/// So it is turned on only with a host to report: the Ingress's first one that is not a
+/// wildcard, which DNS points at the load balancer anyway.
+pub(super) fn proxy_protocol_host(ctx: &Ctx) -> Option<String> {
+    let bp = ctx.v.bp;
+    let nginx = bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.ingress_controller.as_ref())
+        .is_some_and(|c| c.kind == IngressClass::Nginx);
+    if !nginx || helm::gateway(ctx.v).is_some() {
+        return None;
+    }
+    bp.ingress
+        .as_ref()
+        .filter(|i| i.enabled)?
+        .hosts
+        .iter()
+        .find(|h| !h.contains('*'))
+        .cloned()
+}
+
+/// The ingress-nginx Service's annotations: the load balancer's name and, with a host to
+/// report, PROXY protocol ([`proxy_protocol_host`]).
+fn ingress_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
+    let mut a = service_annotations(ctx);
+    if let Some(host) = proxy_protocol_host(ctx) {
+        a.insert(
+            "service.beta.kubernetes.io/do-loadbalancer-enable-proxy-protocol".into(),
+            "true".into(),
+        );
+        a.insert(
+            "service.beta.kubernetes.io/do-loadbalancer-hostname".into(),
+            host,
+        );
+    }
     a
 }
 
@@ -66,7 +128,7 @@ impl Shared {
 
 pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
     let v = ctx.v;
-    let ingress = helm::ingress_nginx(v, service_annotations(ctx));
+    let ingress = helm::ingress_nginx(v, ingress_service_annotations(ctx));
     let cert_manager = helm::cert_manager(v);
     let metrics = metrics_server(ctx);
     let creds = &shared.creds;
@@ -115,21 +177,32 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
             &mut body,
             json!({"controller": {"admissionWebhooks": {"failurePolicy": "Ignore"}}}),
         );
+        if let Some(host) = proxy_protocol_host(ctx) {
+            // The load balancer's end is in the Service's annotations.
+            helm::merge_values(
+                &mut body,
+                json!({"controller": {"config": {"use-proxy-protocol": "true"}}}),
+            );
+            ctx.note(format!(
+                "ingress-nginx: the DigitalOcean load balancer passes client addresses on with PROXY protocol, and its Service reports the host `{host}` instead of its address, so that requests from inside the cluster (cert-manager's HTTP-01 self-check) go through the load balancer too: point `{host}` at the `load_balancer_ip` output before certificates are issued. On a load balancer created without it, the two ends change a moment apart (the cloud controller, the controller's configuration): expect errors for that moment"
+            ));
+        }
         if let Some((ns, doc)) = helm::own_namespace(v, &mut body) {
             m.file("namespaces").resource(&ns, doc);
         }
-        let namespace = crate::naming::ingress_nginx_namespace(v);
-        let svc = data("kubernetes_service_v1", "ingress_nginx");
+        // Read from DigitalOcean by name: with `do-loadbalancer-hostname` the Service's
+        // status holds the host, not the address.
+        let lb = data("digitalocean_loadbalancer", "ingress");
         m.file("ingress").resource(&r, body).resource(
-            &svc,
+            &lb,
             json!({
-                "metadata": {"name": "ingress-nginx-controller", "namespace": namespace},
+                "name": load_balancer_name(ctx),
                 "depends_on": [r.address()],
             }),
         );
         m.file("outputs").output(
             "load_balancer_ip",
-            svc.attr("status[0].load_balancer[0].ingress[0].ip"),
+            lb.attr("ip"),
             &format!(
                 "Public IP of the DigitalOcean load balancer `{}` in front of ingress-nginx (point DNS here)",
                 load_balancer_name(ctx)
@@ -391,9 +464,12 @@ fn options(ctx: &Ctx) -> k8s::Options {
                 .map_or_else(|| k8s::DEFAULT_POD_CIDR.into(), |o| o.pods.to_string()),
         ),
         platform_namespaces: crate::backend::helm::platform_namespaces(ctx.v),
-        // Databases keep their volumes when a claim is deleted (`k8s/cluster/`).
+        // Databases keep their volumes when a claim is deleted: DOKS's own
+        // `do-block-storage-retain` (dobs.csi.digitalocean.com, `reclaimPolicy: Retain`,
+        // expandable), which every DOKS cluster ships beside `do-block-storage`. It is not
+        // written under `k8s/`: a StorageClass's `volumeBindingMode` is immutable, so
+        // applying one of that name that differs from DOKS's (`Immediate`) fails the apply.
         database_storage_class: Some("do-block-storage-retain".into()),
-        database_storage_provisioner: Some("dobs.csi.digitalocean.com".into()),
         image_pull_secret: super::registry::pull_secret(ctx),
         // The Envoy proxies' Service creates the load balancer with the Gateway API path.
         gateway_service_annotations: service_annotations(ctx),

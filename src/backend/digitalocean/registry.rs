@@ -5,7 +5,11 @@
 //! clearly if bootstrap was not applied).
 //!
 //! "You can only create one registry per DigitalOcean account", and its name is "globally
-//! unique" (<https://docs.digitalocean.com/reference/api/reference/container-registry/>).
+//! unique" (<https://docs.digitalocean.com/reference/api/reference/container-registry/>);
+//! since 17 November 2025 the Professional tier may hold several registries in one account
+//! ("Support for multiple registries when using the Professional subscription plan is now in
+//! general availability", <https://docs.digitalocean.com/release-notes/>), which lets
+//! `{env}` in the name give each environment its own registry in one account too.
 //! With one state bucket for every environment the bootstraps are alike and applied once.
 //! With a bucket per environment (or no `state`: the registry is in `infra`) each
 //! environment has a module of its own that would create the registry, and the second
@@ -117,12 +121,12 @@ pub fn lower(ctx: &Ctx, infra: &mut Module, bootstrap: Option<&mut Module>) {
                 .filter(|e| *e != o)
                 .collect();
             ctx.note(format!(
-                "registry: `{o}`'s {module} creates the registry `{name}` that every environment uses (one registry per account, its name unique across DigitalOcean): apply it before the infra of {}",
+                "registry: `{o}`'s {module} creates the registry `{name}` that every environment uses (its name is unique across DigitalOcean, and below the Professional tier an account holds one registry): apply it before the infra of {}",
                 others.join(", ")
             ));
         }
         Some(o) => ctx.note(format!(
-            "registry: the registry `{name}` is created by environment `{o}`'s {module} (one registry per account, its name unique across DigitalOcean); this environment reads it, so apply that first. With an account per environment, put `{{env}}` in `registry.name`"
+            "registry: the registry `{name}` is created by environment `{o}`'s {module} (its name is unique across DigitalOcean, and below the Professional tier an account holds one registry); this environment reads it, so apply that first. For a registry per environment (an account each, or the Professional tier), put `{{env}}` in `registry.name`"
         )),
         None => {}
     }

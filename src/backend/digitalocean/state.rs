@@ -26,10 +26,12 @@ pub(crate) fn spaces_region(ctx: &Ctx) -> String {
         .digitalocean
         .as_ref()
         .and_then(|d| d.spaces_region.clone());
-    // Spaces is offered in fewer regions than Droplets: nyc3 serves the nyc regions.
-    s.or(d).unwrap_or_else(|| match ctx.region.as_str() {
-        "nyc1" | "nyc2" => "nyc3".into(),
-        r => r.into(),
+    // Spaces is offered in fewer regions than Droplets: nyc3 serves the nyc regions. Given
+    // regions are checked against the same table (`semantic::digitalocean::SPACES_REGIONS`).
+    s.or(d).unwrap_or_else(|| {
+        crate::semantic::digitalocean::nearest_spaces_region(&ctx.region)
+            .unwrap_or(&ctx.region)
+            .into()
     })
 }
 

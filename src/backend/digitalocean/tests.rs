@@ -124,6 +124,122 @@ fn production_lint() {
     );
 }
 
+/// An account starts with a limit of 25 Droplets, which caps what the autoscaler can add
+/// (docs.digitalocean.com/products/kubernetes/how-to/autoscale/): pools that may grow past
+/// it are warned about; the base blueprint's 7 nodes are not.
+#[test]
+fn pools_past_the_default_droplet_limit_are_warned_about() {
+    assert!(!warned(&synth("", "production"), "do-droplet-limit"));
+    let big = synth(
+        "environments:\n  production:\n    node_pools: [{ name: system, max: 20 }, { name: batch, max: 10 }]\n",
+        "production",
+    );
+    assert!(warned(&big, "do-droplet-limit"));
+    let note = big
+        .notes
+        .iter()
+        .find(|n| n.rule == Some("do-droplet-limit"))
+        .unwrap();
+    assert!(note.text.contains("30 nodes"), "{}", note.text);
+}
+
+/// Behind a DigitalOcean load balancer ingress-nginx sees the load balancer's address, not
+/// the client's, unless PROXY protocol passes it on. With a host for the Service to report,
+/// both ends turn it on together (the load balancer's annotation, ingress-nginx's
+/// `use-proxy-protocol`), the Service reports the host so in-cluster requests keep going
+/// through the load balancer, and the address output is read from DigitalOcean; without one
+/// it stays off and a per-client rate limit is warned about.
+#[test]
+fn proxy_protocol_is_on_at_both_ends_or_at_neither() {
+    let ingress = |hosts: &str, limit: &str| {
+        format!(
+            "kubernetes: {{ ingress_controller: {{ kind: nginx }} }}\nservices:\n  - {{ name: web, image: nginx:1.27, port: 8080, routes: [{{ path: / }}] }}\ningress: {{ hosts: [{hosts}]{limit} }}\n"
+        )
+    };
+    let values = |out: &crate::Output| -> Value {
+        let doc = file(out, "terraform/platform/ingress.tf.json");
+        let text = doc["resource"]["helm_release"]["ingress_nginx"]["values"][0]
+            .as_str()
+            .unwrap()
+            .to_string();
+        serde_json::from_str(&text).unwrap()
+    };
+    let limit = ", rate_limit: { requests: 100, window: 1m }";
+    let on = synth(&ingress("shop.example.com", limit), "production");
+    let v = values(&on);
+    let a = &v["controller"]["service"]["annotations"];
+    assert_eq!(
+        a["service.beta.kubernetes.io/do-loadbalancer-enable-proxy-protocol"],
+        "true"
+    );
+    assert_eq!(
+        a["service.beta.kubernetes.io/do-loadbalancer-hostname"],
+        "shop.example.com"
+    );
+    assert_eq!(v["controller"]["config"]["use-proxy-protocol"], "true");
+    assert!(!warned(&on, "do-client-ip"));
+    let doc = file(&on, "terraform/platform/ingress.tf.json");
+    assert_eq!(
+        doc["data"]["digitalocean_loadbalancer"]["ingress"]["name"],
+        "shop-production-lb"
+    );
+    let outputs = file(&on, "terraform/platform/outputs.tf.json");
+    assert_eq!(
+        outputs["output"]["load_balancer_ip"]["value"],
+        "${data.digitalocean_loadbalancer.ingress.ip}"
+    );
+
+    // A wildcard is no host to report: neither end, and the rate limit is warned about.
+    let off = synth(&ingress("\"*.example.com\"", limit), "production");
+    let v = values(&off);
+    let a = &v["controller"]["service"]["annotations"];
+    assert!(
+        a.get("service.beta.kubernetes.io/do-loadbalancer-enable-proxy-protocol")
+            .is_none(),
+        "{a}"
+    );
+    assert!(
+        a.get("service.beta.kubernetes.io/do-loadbalancer-hostname")
+            .is_none(),
+        "{a}"
+    );
+    assert!(v["controller"].get("config").is_none(), "{v}");
+    assert!(warned(&off, "do-client-ip"));
+    assert!(!warned(
+        &synth(&ingress("\"*.example.com\"", ""), "production"),
+        "do-client-ip"
+    ));
+}
+
+/// DigitalOcean's cloud controller finds a Service's load balancer by name before it has
+/// recorded its id: two environments naming theirs alike would share one in one account.
+#[test]
+fn environments_naming_their_load_balancer_alike_are_warned_about() {
+    let with = |name: &str| {
+        format!(
+            "kubernetes: {{ ingress_controller: {{ kind: nginx, load_balancer_name: \"{name}\" }} }}\nenvironments:\n  staging: {{}}\n  production: {{}}\n"
+        )
+    };
+    assert!(warned(
+        &synth(&with("shop-lb"), "production"),
+        "do-load-balancer-name"
+    ));
+    assert!(warned(
+        &synth(&with("shop-lb"), "staging"),
+        "do-load-balancer-name"
+    ));
+    assert!(!warned(
+        &synth(&with("shop-{env}-lb"), "production"),
+        "do-load-balancer-name"
+    ));
+    // The default name carries the environment.
+    let default = "kubernetes: { ingress_controller: { kind: nginx } }\nenvironments:\n  staging: {}\n  production: {}\n";
+    assert!(!warned(
+        &synth(default, "production"),
+        "do-load-balancer-name"
+    ));
+}
+
 #[test]
 fn bare_minor_and_firewall() {
     let out = synth(
