@@ -10,6 +10,9 @@
 //! Ingress class `alb` take the service's readiness (else liveness) path when
 //! `load_balancer.health_check` gives none, and an ALB health check sends no headers of
 //! its own, so it would get the answer the headers avoid and keep every target unhealthy.
+//! Not so for a gRPC service: its target group calls the gRPC health service whatever the
+//! probes say (`backend::aws::edge::target_group_body`, `k8s::service::alb_health_check`),
+//! so an HTTP probe on an admin port may send its headers.
 
 use super::Checker;
 use crate::blueprint::types::{Blueprint, IngressClass, Platform, Probe, Service};
@@ -69,9 +72,10 @@ fn header_name(name: &str) -> bool {
 
 /// Whether an ALB health check takes this probe's path: on ECS (its target group) or behind
 /// Ingress class `alb` on EKS, for a routed service, when `load_balancer.health_check` gives
-/// no path of its own — the readiness probe's path, else the liveness probe's.
+/// no path of its own — the readiness probe's path, else the liveness probe's. Never for a
+/// gRPC service, whose checks call `grpc.health.v1.Health/Check`.
 fn alb_checks(c: &Checker, bp: &Blueprint, s: &Service, kind: &str) -> bool {
-    if c.provider != Provider::Aws || s.routes.is_empty() {
+    if c.provider != Provider::Aws || s.routes.is_empty() || s.grpc() {
         return false;
     }
     if bp
