@@ -31,11 +31,24 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             };
             let at = format!("services[{i}].probes.{kind}.headers");
             if !p.command.is_empty() || p.path.is_none() {
+                // Without a path a gRPC service's probe is Kubernetes' `grpc` check, whose
+                // `GRPCAction` has no headers either (only `port` and `service`).
+                let what = if !p.command.is_empty() {
+                    "runs a command"
+                } else if s.grpc() {
+                    "calls the gRPC health service"
+                } else {
+                    "checks a TCP port"
+                };
                 c.error(
                     &at,
-                    "headers go with an HTTP probe (`path`); this probe runs a command or checks a TCP port, which sends none",
+                    format!("headers go with an HTTP probe (`path`); this probe {what}, which sends none"),
                 )
-                .help = Some("give the probe a `path`, or drop `headers`".into());
+                .help = Some(if s.grpc() && p.command.is_empty() {
+                    "drop `headers`, or give the probe a `path` and the `port` of an HTTP endpoint the server also serves".into()
+                } else {
+                    "give the probe a `path`, or drop `headers`".into()
+                });
                 continue;
             }
             for name in p.headers.keys() {
