@@ -15,22 +15,30 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         if r.strategy != Strategy::Recreate {
             continue;
         }
+        const ROLLING: &str = "`strategy: rolling` to tune a rolling update";
+        // A canary's weight and ECS's blue/green and canary timings tune a second revision
+        // running beside the first, which recreate never has.
+        const TWO_TRACKS: &str = "`strategy: blue_green` or `canary` to run two revisions";
         let set = [
-            ("max_surge", r.max_surge.is_some()),
-            ("max_unavailable", r.max_unavailable.is_some()),
-            ("min_healthy_percent", r.min_healthy_percent.is_some()),
-            ("max_percent", r.max_percent.is_some()),
-            ("canary_weight", r.canary_weight.is_some()),
+            ("max_surge", r.max_surge.is_some(), ROLLING),
+            ("max_unavailable", r.max_unavailable.is_some(), ROLLING),
+            (
+                "min_healthy_percent",
+                r.min_healthy_percent.is_some(),
+                ROLLING,
+            ),
+            ("max_percent", r.max_percent.is_some(), ROLLING),
+            ("canary_weight", r.canary_weight.is_some(), TWO_TRACKS),
+            ("bake_minutes", r.bake_minutes.is_some(), TWO_TRACKS),
+            ("canary_minutes", r.canary_minutes.is_some(), TWO_TRACKS),
         ];
-        for (field, given) in set {
+        for (field, given, instead) in set {
             if given {
                 c.error(
                     &format!("services[{i}].rollout.{field}"),
                     format!("`strategy: recreate` stops every old pod or task before a new one starts, so `{field}` has nothing to tune"),
                 )
-                .help = Some(format!(
-                    "drop `{field}`, or use `strategy: rolling` to tune a rolling update"
-                ));
+                .help = Some(format!("drop `{field}`, or use {instead}"));
             }
         }
     }
