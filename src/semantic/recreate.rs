@@ -16,9 +16,10 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             continue;
         }
         const ROLLING: &str = "`strategy: rolling` to tune a rolling update";
-        // A canary's weight and ECS's blue/green and canary timings tune a second revision
-        // running beside the first, which recreate never has.
-        const TWO_TRACKS: &str = "`strategy: blue_green` or `canary` to run two revisions";
+        // A canary's weight tunes a second revision running beside the first, which
+        // recreate never has. (ECS's `bake_minutes` and `canary_minutes` get the note
+        // `ecs_deployments` gives them beside any strategy that does not use them.)
+        const TWO_TRACKS: &str = "`strategy: canary` to run a canary beside the live pods";
         let set = [
             ("max_surge", r.max_surge.is_some(), ROLLING),
             ("max_unavailable", r.max_unavailable.is_some(), ROLLING),
@@ -29,8 +30,6 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             ),
             ("max_percent", r.max_percent.is_some(), ROLLING),
             ("canary_weight", r.canary_weight.is_some(), TWO_TRACKS),
-            ("bake_minutes", r.bake_minutes.is_some(), TWO_TRACKS),
-            ("canary_minutes", r.canary_minutes.is_some(), TWO_TRACKS),
         ];
         for (field, given, instead) in set {
             if given {
