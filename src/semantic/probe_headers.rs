@@ -10,6 +10,9 @@
 //! Ingress class `alb` take the service's readiness (else liveness) path when
 //! `load_balancer.health_check` gives none, and an ALB health check sends no headers of
 //! its own, so it would get the answer the headers avoid and keep every target unhealthy.
+//! Not so for a gRPC service: its target group calls the gRPC health service whatever the
+//! probes say (`backend::aws::edge::target_group_body`, `k8s::service::alb_health_check`),
+//! so an HTTP probe on an admin port may send its headers.
 
 use super::Checker;
 use crate::blueprint::types::{Blueprint, IngressClass, Platform, Probe, Service};
@@ -28,11 +31,24 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             };
             let at = format!("services[{i}].probes.{kind}.headers");
             if !p.command.is_empty() || p.path.is_none() {
+                // Without a path a gRPC service's probe is Kubernetes' `grpc` check, whose
+                // `GRPCAction` has no headers either (only `port` and `service`).
+                let what = if !p.command.is_empty() {
+                    "runs a command"
+                } else if s.grpc() {
+                    "calls the gRPC health service"
+                } else {
+                    "checks a TCP port"
+                };
                 c.error(
                     &at,
-                    "headers go with an HTTP probe (`path`); this probe runs a command or checks a TCP port, which sends none",
+                    format!("headers go with an HTTP probe (`path`); this probe {what}, which sends none"),
                 )
-                .help = Some("give the probe a `path`, or drop `headers`".into());
+                .help = Some(if s.grpc() && p.command.is_empty() {
+                    "drop `headers`, or give the probe a `path` and the `port` of an HTTP endpoint the server also serves".into()
+                } else {
+                    "give the probe a `path`, or drop `headers`".into()
+                });
                 continue;
             }
             for name in p.headers.keys() {
@@ -69,9 +85,10 @@ fn header_name(name: &str) -> bool {
 
 /// Whether an ALB health check takes this probe's path: on ECS (its target group) or behind
 /// Ingress class `alb` on EKS, for a routed service, when `load_balancer.health_check` gives
-/// no path of its own — the readiness probe's path, else the liveness probe's.
+/// no path of its own — the readiness probe's path, else the liveness probe's. Never for a
+/// gRPC service, whose checks call `grpc.health.v1.Health/Check`.
 fn alb_checks(c: &Checker, bp: &Blueprint, s: &Service, kind: &str) -> bool {
-    if c.provider != Provider::Aws || s.routes.is_empty() {
+    if c.provider != Provider::Aws || s.routes.is_empty() || s.grpc() {
         return false;
     }
     if bp

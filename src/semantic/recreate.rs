@@ -15,22 +15,29 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         if r.strategy != Strategy::Recreate {
             continue;
         }
+        const ROLLING: &str = "`strategy: rolling` to tune a rolling update";
+        // A canary's weight tunes a second revision running beside the first, which
+        // recreate never has. (ECS's `bake_minutes` and `canary_minutes` get the note
+        // `ecs_deployments` gives them beside any strategy that does not use them.)
+        const TWO_TRACKS: &str = "`strategy: canary` to run a canary beside the live pods";
         let set = [
-            ("max_surge", r.max_surge.is_some()),
-            ("max_unavailable", r.max_unavailable.is_some()),
-            ("min_healthy_percent", r.min_healthy_percent.is_some()),
-            ("max_percent", r.max_percent.is_some()),
-            ("canary_weight", r.canary_weight.is_some()),
+            ("max_surge", r.max_surge.is_some(), ROLLING),
+            ("max_unavailable", r.max_unavailable.is_some(), ROLLING),
+            (
+                "min_healthy_percent",
+                r.min_healthy_percent.is_some(),
+                ROLLING,
+            ),
+            ("max_percent", r.max_percent.is_some(), ROLLING),
+            ("canary_weight", r.canary_weight.is_some(), TWO_TRACKS),
         ];
-        for (field, given) in set {
+        for (field, given, instead) in set {
             if given {
                 c.error(
                     &format!("services[{i}].rollout.{field}"),
                     format!("`strategy: recreate` stops every old pod or task before a new one starts, so `{field}` has nothing to tune"),
                 )
-                .help = Some(format!(
-                    "drop `{field}`, or use `strategy: rolling` to tune a rolling update"
-                ));
+                .help = Some(format!("drop `{field}`, or use {instead}"));
             }
         }
     }

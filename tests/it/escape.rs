@@ -421,20 +421,7 @@ fn a_template_url_of_a_grpc_service_is_a_grpc_target() {
             "    port: 8080\n    protocol: grpc\n    replicas: 2\n",
         )
     });
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let o = infragen(&[
-        "synth",
-        "--provider",
-        "aws",
-        "--env",
-        "production",
-        "--blueprint",
-        &bp,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let (_tmp, out) = synth(&bp, "production");
     let cm = std::fs::read_to_string(out.join("k8s/ledger/extra-api-endpoints.yaml")).unwrap();
     assert!(
         cm.contains("API_URL: dns:///api.ledger.svc.cluster.local:80"),

@@ -111,6 +111,35 @@ fn ecs_service_connect_speaks_grpc() {
     assert!(def("api")["portMappings"][0].get("appProtocol").is_none());
 }
 
+/// ECS: with `appProtocol: grpc` the Service Connect proxy would cut every call still
+/// running after 15 s (its per-request default) — a server stream included — and idle
+/// connections after 5 minutes; the published gRPC endpoint turns the first off and keeps
+/// TCP's hour for the second. An HTTP server (no application protocol) keeps ECS's TCP
+/// defaults, where a per-request timeout may not even be set.
+#[test]
+fn ecs_service_connect_lets_grpc_streams_run() {
+    let published = |out: &infragen::Output, name: &str| {
+        resources(out, "infra", "aws_ecs_service")
+            .into_iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no ECS service {name}"))["service_connect_configuration"]
+            ["service"][0]
+            .clone()
+    };
+    let out = synth(&fixture("grpc-ecs"), Provider::Aws, "production");
+    assert_eq!(
+        published(&out, "ledger")["timeout"],
+        serde_json::json!([{"idle_timeout_seconds": 3600, "per_request_timeout_seconds": 0}])
+    );
+    let yaml = std::fs::read_to_string(fixture("grpc-ecs"))
+        .unwrap()
+        .replace("    port: 9090\n    protocol: grpc\n", "    port: 9090\n");
+    let http = synth_aws("grpc", &yaml).unwrap();
+    let ledger = published(&http, "ledger");
+    assert_eq!(ledger["port_name"], "ledger", "{ledger}");
+    assert!(ledger.get("timeout").is_none(), "{ledger}");
+}
+
 /// EKS, Ingress class `alb`: the gRPC Service carries the controller's gRPC target-group
 /// annotations (the controller reads them from the Service); the HTTP one does not.
 #[test]

@@ -90,3 +90,34 @@ services:
         "{refused}"
     );
 }
+
+#[test]
+fn a_grpc_service_behind_the_alb_keeps_the_headers_of_its_http_probe() {
+    // The ALB checks a gRPC service through the gRPC health service, never a probe's path:
+    // an HTTP readiness probe on the server's admin port may send the Host it needs.
+    let yaml = std::fs::read_to_string(root().join("tests/fixtures/workloads/grpc-eks.yaml"))
+        .unwrap()
+        .replace(
+            "    routes: [{ path: /, host: api.grpc.example.com }]\n",
+            "    routes: [{ path: /, host: api.grpc.example.com }]
+    probes: { readiness: { path: /ready, port: 8081, headers: { Host: api.grpc.example.com } } }\n",
+        );
+    let out = synth_aws("grpc", &yaml).unwrap();
+    let docs = manifests(&out);
+    let api = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "api")
+        .expect("an api Deployment");
+    assert_eq!(
+        api["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["httpHeaders"],
+        json!([{ "name": "Host", "value": "api.grpc.example.com" }])
+    );
+    let service = docs
+        .iter()
+        .find(|d| d["kind"] == "Service" && d["metadata"]["name"] == "api")
+        .expect("an api Service");
+    assert_eq!(
+        service["metadata"]["annotations"]["alb.ingress.kubernetes.io/healthcheck-path"],
+        "/grpc.health.v1.Health/Check"
+    );
+}

@@ -43,6 +43,18 @@ pub fn port_name(s: &Service) -> String {
     s.name.clone()
 }
 
+/// The proxy's timeouts for a gRPC server (its port mapping says `appProtocol: grpc`,
+/// `ecs::port_mappings`). For an HTTP or gRPC application protocol the proxy cuts a request
+/// whose response is not complete after `perRequestTimeout`, 15 s by default, and a
+/// connection idle for 5 minutes (1 hour for TCP, what an HTTP service's unnamed protocol
+/// gets). A server stream or a long call would be cut at 15 s, so the per-request timeout is
+/// off (`0`; gRPC calls carry deadlines of their own, as on the Gateway API, `k8s::gateway`)
+/// and the idle timeout is TCP's hour, as behind ingress-nginx (`k8s::ingress`).
+/// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TimeoutConfiguration.html>
+fn grpc_timeouts() -> Json {
+    json!({"idle_timeout_seconds": 3600, "per_request_timeout_seconds": 0})
+}
+
 /// The namespace, when any service is used by another.
 pub fn declare(ctx: &Ctx, m: &mut Module) {
     let bp = ctx.v.bp;
@@ -77,11 +89,15 @@ pub fn configure(
     }
     let mut config = json!({"enabled": true, "namespace": namespace().arn()});
     if let (true, Some(port)) = (server, s.port) {
-        config["service"] = json!([{
+        let mut published = json!({
             "port_name": port_name(s),
             "discovery_name": &s.name,
             "client_alias": [{"port": port, "dns_name": &s.name}],
-        }]);
+        });
+        if s.grpc() {
+            published["timeout"] = json!([grpc_timeouts()]);
+        }
+        config["service"] = json!([published]);
     }
     body["service_connect_configuration"] = config;
     let n = ident(&s.name);
