@@ -687,13 +687,7 @@ fn envoy_gateway_chart_versions_take_the_tags_spelling() {
             1,
         );
         assert_ne!(text, yaml, "fixture layout changed");
-        let out = infragen::synthesize(
-            "gateway-eks.yaml",
-            text.as_bytes(),
-            Provider::Aws,
-            "production",
-        )
-        .unwrap_or_else(|d| panic!("{d}"));
+        let out = crate::support::synth_aws("gateway-eks", &text).unwrap_or_else(|e| panic!("{e}"));
         let release = crate::support::resources(&out, "platform", "helm_release")
             .into_iter()
             .find(|r| r["chart"] == "gateway-helm")

@@ -259,13 +259,7 @@ fn gateway_routes_grpc_over_h2c() {
             1,
         );
     assert!(text.contains("protocol: grpc"));
-    let out = infragen::synthesize(
-        "gateway-eks.yaml",
-        text.as_bytes(),
-        Provider::Aws,
-        "production",
-    )
-    .unwrap_or_else(|d| panic!("{d}"));
+    let out = synth_aws("gateway-eks", &text).unwrap_or_else(|e| panic!("{e}"));
     let docs = manifests(&out);
     let console = doc(&docs, "Service", "console");
     assert_eq!(
