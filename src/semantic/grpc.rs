@@ -2,7 +2,8 @@
 //!
 //! - A gRPC service serves on its `port`; without one there is nothing to speak gRPC on.
 //! - Prometheus scrapes over HTTP/1.1, which a gRPC server's HTTP/2-only port refuses: its
-//!   metrics need a port of their own.
+//!   metrics need a port of their own, or the gRPC port named as `metrics.port` where it
+//!   answers HTTP/1.1 too (connect-go, cmux) — as a probe `path` there is taken to say.
 //! - Routed through ingress-nginx, clients reach it over TLS only: nginx speaks HTTP/2 (and
 //!   so gRPC) on its TLS port alone, its plain port being HTTP/1.1
 //!   (<https://kubernetes.github.io/ingress-nginx/examples/grpc/>: "You're also responsible
@@ -32,7 +33,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             continue;
         };
         if let Some(m) = &s.metrics
-            && m.port.unwrap_or(port) == port
+            && m.port.is_none()
         {
             let d = c.error(
                 &format!("services[{i}].metrics"),
@@ -40,7 +41,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             );
             d.expected = Some("`metrics.port`: an HTTP port of its own".into());
             d.help = Some(format!(
-                "serve the metrics over HTTP on a port other than {port} and name it: `metrics: {{ port: <that port> }}`"
+                "serve the metrics over HTTP on a port other than {port} and name it: `metrics: {{ port: <that port> }}` (or `port: {port}` where the server answers HTTP/1.1 there too, as connect-go and cmux do)"
             ));
         }
         if s.routes.is_empty() {

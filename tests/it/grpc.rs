@@ -328,3 +328,27 @@ fn nginx_tls_is_judged_on_the_ingress_written() {
         "{err}"
     );
 }
+
+/// Metrics on the gRPC port are refused only when nothing says that port answers HTTP/1.1:
+/// named as `metrics.port`, as a server multiplexing both (connect-go, cmux) does, the pods
+/// carry the scrape annotations for it.
+#[test]
+fn metrics_on_the_grpc_port_when_named() {
+    let text = std::fs::read_to_string(fixture("grpc-eks")).unwrap();
+    let edit = |metrics: &str| {
+        let t = text.replacen(
+            "    port: 9090\n    protocol: grpc\n",
+            &format!("    port: 9090\n    protocol: grpc\n    metrics: {metrics}\n"),
+            1,
+        );
+        assert_ne!(t, text);
+        synth_aws("grpc-eks", &t)
+    };
+    let err = edit("{ path: /metrics }").unwrap_err();
+    assert!(err.contains("services[2].metrics"), "{err}");
+    let out = edit("{ port: 9090, path: /metrics }").unwrap_or_else(|e| panic!("{e}"));
+    let docs = manifests(&out);
+    let ledger = doc(&docs, "Deployment", "ledger");
+    let ann = &ledger["spec"]["template"]["metadata"]["annotations"];
+    assert_eq!(ann["prometheus.io/port"], "9090", "{ann}");
+}
