@@ -192,7 +192,7 @@ fn doks_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
                 format!("`{vpc}` overlaps the DOKS cluster's {what} network `{reserved}`"),
             )
             .help = Some(
-                "pick a VPC range outside 10.244.0.0/15, e.g. `10.10.0.0/16` or `172.16.0.0/16`"
+                "pick a VPC range outside 10.244.0.0/15, e.g. `10.20.0.0/16` or `172.16.0.0/16` (DigitalOcean is said to reserve 10.10.0.0/16 in nyc1)"
                     .into(),
             );
         }
