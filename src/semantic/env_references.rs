@@ -148,10 +148,11 @@ fn container(
 }
 
 /// An exec probe's `command` is expanded by the kubelet at each probe from the container's
-/// `env` entries with a literal `value` only — never `valueFrom`, `envFrom` or what the
-/// runtime sets (`HOSTNAME`) — and a reference it cannot resolve stays as written
-/// (`ExpandContainerCommandOnlyStatic` in the kubelet's prober; kubernetes/kubernetes#40846,
-/// #42273). infragen hands plain values in through a ConfigMap and credentials through
+/// `env` entries' literal `value`s only: an entry set by `valueFrom` (every connection
+/// variable and `secret_env`) expands to the empty string, and a name the `env` list lacks
+/// (`envFrom`, what the runtime sets, `HOSTNAME`) stays as written
+/// (`ExpandContainerCommandOnlyStatic` and `v1EnvVarsToMap` in pkg/kubelet/container/
+/// helpers.go; kubernetes/kubernetes#40846, #42273). infragen hands plain values in through a ConfigMap and credentials through
 /// Secrets, so `celery inspect ping -d celery@$(HOSTNAME)` would ping `celery@$(HOSTNAME)`
 /// and the liveness probe would restart a healthy worker forever. A shell reads the real
 /// environment, so that is the spelling to suggest. An HTTP probe's path and headers are
@@ -171,7 +172,7 @@ fn probe_commands(c: &mut Checker, path: &str, s: &Service) {
             c.error(
                 &format!("{path}.probes.{kind}.command[{i}]"),
                 format!(
-                    "the kubelet does not expand `$({r})` in a probe's command from the variables infragen gives the container (ConfigMap, Secrets, the runtime's): the probe would run with the text as written and fail"
+                    "the kubelet does not expand `$({r})` in a probe's command from the variables infragen gives the container (ConfigMap, Secrets, the runtime's): the probe would run with an empty value or the text as written, and fail"
                 ),
             )
             .help = Some(format!(
