@@ -36,10 +36,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .iter()
         .enumerate()
         .map(|(i, j)| (format!("jobs[{i}]"), j.pod()));
-    if !ecs {
-        for (i, s) in bp.services.iter().enumerate() {
-            probe_commands(c, &format!("services[{i}]"), s);
-        }
+    for (i, s) in bp.services.iter().enumerate() {
+        probe_commands(c, ecs, &format!("services[{i}]"), s);
     }
     for (path, s) in services.chain(jobs) {
         let app = names(c.provider, bp, s, ecs);
@@ -156,8 +154,9 @@ fn container(
 /// Secrets, so `celery inspect ping -d celery@$(HOSTNAME)` would ping `celery@$(HOSTNAME)`
 /// and the liveness probe would restart a healthy worker forever. A shell reads the real
 /// environment, so that is the spelling to suggest. An HTTP probe's path and headers are
-/// not expanded at all.
-fn probe_commands(c: &mut Checker, path: &str, s: &Service) {
+/// not expanded at all — nor on ECS, where the probe's path is the target group's health
+/// check (ECS runs no probe command: `command` is Kubernetes-only there).
+fn probe_commands(c: &mut Checker, ecs: bool, path: &str, s: &Service) {
     let probes = [
         ("liveness", &s.probes.liveness),
         ("readiness", &s.probes.readiness),
@@ -165,7 +164,8 @@ fn probe_commands(c: &mut Checker, path: &str, s: &Service) {
     ];
     for (kind, p) in probes {
         let Some(p) = p else { continue };
-        for (i, arg) in p.command.iter().enumerate() {
+        let commands = if ecs { &[][..] } else { &p.command[..] };
+        for (i, arg) in commands.iter().enumerate() {
             let Some(r) = references(arg).into_iter().find(|r| is_variable(r)) else {
                 continue;
             };

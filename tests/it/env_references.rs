@@ -377,6 +377,33 @@ services:
     synth_aws("refs", &ok).unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// On ECS a readiness probe's path is the target group's health check, which the ALB sends
+/// as written: a reference there is refused as on Kubernetes, while a probe `command` (which
+/// ECS never runs) is not judged.
+#[test]
+fn ecs_refuses_a_reference_in_a_health_check_path() {
+    let yaml = ecs_stack(
+        "probe",
+        "load_balancer:
+  certificate: { domain: example.com }
+services:
+  - name: web
+    image: ghcr.io/acme/web:1.0.0
+    port: 8080
+    routes: [{ path: / }]
+    env: { HEALTH_TOKEN: abc }
+    probes: { readiness: { path: \"/health?token=$(HEALTH_TOKEN)\" } }
+",
+    );
+    let e = synth_aws("probe", &yaml).expect_err("refused");
+    assert!(
+        e.contains("services[0].probes.readiness.path") && e.contains("sent as written"),
+        "{e}"
+    );
+    let ok = yaml.replace("$(HEALTH_TOKEN)", "abc");
+    synth_aws("probe", &ok).unwrap_or_else(|e| panic!("{e}"));
+}
+
 /// The variables synth lets a value reference are those the lowered container has: for
 /// every shipped blueprint and new-user fixture × provider × environment, each service and
 /// job gets a value referencing every variable of its pod's first container (its `env`
