@@ -131,78 +131,111 @@ fn mounted_item(
     (name, key)
 }
 
-fn check_digitalocean_trust(label: &str, out: &infragen::Output) -> BTreeMap<String, usize> {
-    let cas = data_sources(out, "platform", "digitalocean_database_ca");
-    let mut checked = BTreeMap::new();
-    for d in &manifests(out) {
-        let Some(pod) = pod_spec(d) else { continue };
-        let workload = s(&d["metadata"]["name"]);
+/// One environment variable with a value, in a container of a pod in `docs`: what the checks
+/// below walk.
+struct PodVar<'a> {
+    doc: &'a Value,
+    pod: &'a Value,
+    container: &'a Value,
+    /// The container's whole `env`, for the variables beside this one.
+    env: Vec<&'a Value>,
+    var: &'a str,
+    value: String,
+    /// `label: workload (container name)`, for messages.
+    at: String,
+}
+
+/// Every variable with a value of every container (init containers too) of every pod in `docs`.
+fn pod_vars<'a>(label: &str, out: &infragen::Output, docs: &'a [Value]) -> Vec<PodVar<'a>> {
+    let mut vars = Vec::new();
+    for doc in docs {
+        let Some(pod) = pod_spec(doc) else { continue };
+        let workload = s(&doc["metadata"]["name"]);
         let containers = pod["containers"]
             .as_array()
             .into_iter()
             .chain(pod["initContainers"].as_array())
             .flatten();
-        for c in containers {
-            let env: Vec<&Value> = c["env"].as_array().into_iter().flatten().collect();
+        for container in containers {
+            let env: Vec<&Value> = container["env"].as_array().into_iter().flatten().collect();
             for e in &env {
-                let var = s(&e["name"]);
-                let Some(url) = env_value(out, e) else {
+                let Some(value) = env_value(out, e) else {
                     continue;
                 };
-                let Some((scheme, rest)) =
-                    url.split_once("://${data.digitalocean_database_cluster.")
-                else {
-                    continue;
-                };
-                let cluster = rest.split('.').next().unwrap();
-                let where_ = format!("{label}: {workload} (container {})", s(&c["name"]));
-                let prefix = var.strip_suffix("_URL").unwrap();
-                let ca_var = format!("{prefix}_CA_FILE");
-                let given = env.iter().find(|x| s(&x["name"]) == ca_var);
-                let Ok(option) = ca_option(&url) else {
-                    assert!(
-                        given.is_none() && !url.contains("tlsCAFile"),
-                        "{where_}: {var}={url} is publicly trusted, yet gets a CA file"
-                    );
-                    continue;
-                };
-                // `<NAME>_CA_FILE` names the file, and so does the URL where it can.
-                let given =
-                    given.unwrap_or_else(|| panic!("{where_}: no {ca_var} beside {var}={url}"));
-                let path = s(&given["value"]);
-                let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
-                if let Some(option) = option {
-                    let named = query
+                vars.push(PodVar {
+                    doc,
+                    pod,
+                    container,
+                    env: env.clone(),
+                    var: s(&e["name"]),
+                    value,
+                    at: format!("{label}: {workload} (container {})", s(&container["name"])),
+                });
+            }
+        }
+    }
+    vars
+}
+
+fn check_digitalocean_trust(label: &str, out: &infragen::Output) -> BTreeMap<String, usize> {
+    let cas = data_sources(out, "platform", "digitalocean_database_ca");
+    let mut checked = BTreeMap::new();
+    let docs = manifests(out);
+    for PodVar {
+        pod,
+        container: c,
+        env,
+        var,
+        value: url,
+        at: where_,
+        ..
+    } in pod_vars(label, out, &docs)
+    {
+        let Some((scheme, rest)) = url.split_once("://${data.digitalocean_database_cluster.")
+        else {
+            continue;
+        };
+        let cluster = rest.split('.').next().unwrap();
+        let prefix = var.strip_suffix("_URL").unwrap();
+        let ca_var = format!("{prefix}_CA_FILE");
+        let given = env.iter().find(|x| s(&x["name"]) == ca_var);
+        let Ok(option) = ca_option(&url) else {
+            assert!(
+                given.is_none() && !url.contains("tlsCAFile"),
+                "{where_}: {var}={url} is publicly trusted, yet gets a CA file"
+            );
+            continue;
+        };
+        // `<NAME>_CA_FILE` names the file, and so does the URL where it can.
+        let given = given.unwrap_or_else(|| panic!("{where_}: no {ca_var} beside {var}={url}"));
+        let path = s(&given["value"]);
+        let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        if let Some(option) = option {
+            let named = query
                         .split('&')
                         .find_map(|o| o.strip_prefix(&format!("{option}=")))
                         .unwrap_or_else(|| {
                             panic!("{where_}: {var}={url} leaves the driver to the image's trust store, which lacks DigitalOcean's CA")
                         });
-                    assert_eq!(named, path, "{where_}: {var} and {ca_var}");
-                }
-                // The file is mounted read only, from a Secret key…
-                let (secret, key) = mounted_item(pod, c, path, ("secret", "secretName"), &where_);
-                let secret = secret.as_str();
-                // …of the Secret Terraform writes, from the CA of the URL's own cluster.
-                let data =
-                    platform_object(out, "kubernetes_secret_v1", secret).unwrap_or_else(|| {
-                        panic!("{where_}: no Secret {secret} in the platform module")
-                    });
-                let value = s(&data[&key]);
-                let source = value
-                    .strip_prefix("${data.digitalocean_database_ca.")
-                    .and_then(|r| r.strip_suffix(".certificate}"))
-                    .unwrap_or_else(|| {
-                        panic!("{where_}: {secret}[{key}] = {value:?}, not a database CA")
-                    });
-                assert_eq!(
-                    s(&cas[source]["cluster_id"]),
-                    format!("${{data.digitalocean_database_cluster.{cluster}.id}}"),
-                    "{where_}: the CA read is not the URL's cluster's"
-                );
-                *checked.entry(scheme.to_string()).or_default() += 1;
-            }
+            assert_eq!(named, path, "{where_}: {var} and {ca_var}");
         }
+        // The file is mounted read only, from a Secret key…
+        let (secret, key) = mounted_item(pod, c, path, ("secret", "secretName"), &where_);
+        let secret = secret.as_str();
+        // …of the Secret Terraform writes, from the CA of the URL's own cluster.
+        let data = platform_object(out, "kubernetes_secret_v1", secret)
+            .unwrap_or_else(|| panic!("{where_}: no Secret {secret} in the platform module"));
+        let value = s(&data[&key]);
+        let source = value
+            .strip_prefix("${data.digitalocean_database_ca.")
+            .and_then(|r| r.strip_suffix(".certificate}"))
+            .unwrap_or_else(|| panic!("{where_}: {secret}[{key}] = {value:?}, not a database CA"));
+        assert_eq!(
+            s(&cas[source]["cluster_id"]),
+            format!("${{data.digitalocean_database_cluster.{cluster}.id}}"),
+            "{where_}: the CA read is not the URL's cluster's"
+        );
+        *checked.entry(scheme.to_string()).or_default() += 1;
     }
     checked
 }
@@ -424,81 +457,73 @@ fn check_rds_trust_in_pods(label: &str, out: &infragen::Output) -> usize {
     let instances = rds_instances(out);
     let lookups = data_sources(out, "platform", "aws_db_instance");
     let mut checked = 0;
-    for d in &manifests(out) {
-        let Some(pod) = pod_spec(d) else { continue };
-        let workload = s(&d["metadata"]["name"]);
-        let containers = pod["containers"]
-            .as_array()
-            .into_iter()
-            .chain(pod["initContainers"].as_array())
-            .flatten();
-        for c in containers {
-            let env: Vec<&Value> = c["env"].as_array().into_iter().flatten().collect();
-            for e in &env {
-                let var = s(&e["name"]);
-                let Some(url) = env_value(out, e) else {
-                    continue;
-                };
-                let where_ = format!("{label}: {workload} (container {})", s(&c["name"]));
-                let Some(prefix) = var.strip_suffix("_URL") else {
-                    continue;
-                };
-                let ca_var = format!("{prefix}_CA_FILE");
-                let given = env.iter().find(|x| s(&x["name"]) == ca_var);
-                let Some((scheme, rest)) = url.split_once("://${data.aws_db_instance.") else {
-                    if url.starts_with("rediss://") || url.starts_with("amqps://") {
-                        assert!(
-                            given.is_none(),
-                            "{where_}: {var}={url} is publicly trusted, yet gets a CA file"
-                        );
-                    }
-                    continue;
-                };
-                let source = rest.split('.').next().unwrap();
-                let identifier = s(&lookups[source]["db_instance_identifier"]);
-                let (_, ca) = instances
-                    .values()
-                    .find(|(id, _)| id == identifier)
-                    .unwrap_or_else(|| panic!("{where_}: no instance {identifier}"));
-                let given =
-                    given.unwrap_or_else(|| panic!("{where_}: no {ca_var} beside {var}={url}"));
-                let path = s(&given["value"]);
-                if scheme == "postgresql" {
-                    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
-                    assert_eq!(
-                        query
-                            .split('&')
-                            .find_map(|o| o.strip_prefix("sslrootcert=")),
-                        Some(path),
-                        "{where_}: {var}={url} leaves node-postgres to the image's trust store, which lacks RDS's CA"
-                    );
-                }
-                let (name, key) = mounted_item(pod, c, path, ("configMap", "name"), &where_);
-                let name = name.as_str();
-                // A ConfigMap the platform module creates, in the pod's namespace, holding
-                // the bundle.
-                let ns = s(&d["metadata"]["namespace"]);
-                let made = resources(out, "platform", "kubernetes_config_map_v1")
-                    .into_iter()
-                    .find(|b| {
-                        s(&b["metadata"]["name"]) == name
-                            && (s(&b["metadata"]["namespace"]) == ns
-                                || s(&b["metadata"]["namespace"]).contains(&format!(
-                                    "kubernetes_namespace_v1.{}.",
-                                    ns.replace('-', "_")
-                                )))
-                    })
-                    .unwrap_or_else(|| {
-                        panic!("{where_}: ConfigMap {ns}/{name} is not created by platform")
-                    });
-                let pem = s(&made["data"][&key]);
+    let docs = manifests(out);
+    for PodVar {
+        doc: d,
+        pod,
+        container: c,
+        env,
+        var,
+        value: url,
+        at: where_,
+    } in pod_vars(label, out, &docs)
+    {
+        let Some(prefix) = var.strip_suffix("_URL") else {
+            continue;
+        };
+        let ca_var = format!("{prefix}_CA_FILE");
+        let given = env.iter().find(|x| s(&x["name"]) == ca_var);
+        let Some((scheme, rest)) = url.split_once("://${data.aws_db_instance.") else {
+            if url.starts_with("rediss://") || url.starts_with("amqps://") {
                 assert!(
-                    trusts_rds(pem, &region, ca),
-                    "{where_}: {name}[{key}] does not trust {ca} of {region}"
+                    given.is_none(),
+                    "{where_}: {var}={url} is publicly trusted, yet gets a CA file"
                 );
-                checked += 1;
             }
+            continue;
+        };
+        let source = rest.split('.').next().unwrap();
+        let identifier = s(&lookups[source]["db_instance_identifier"]);
+        let (_, ca) = instances
+            .values()
+            .find(|(id, _)| id == identifier)
+            .unwrap_or_else(|| panic!("{where_}: no instance {identifier}"));
+        let given = given.unwrap_or_else(|| panic!("{where_}: no {ca_var} beside {var}={url}"));
+        let path = s(&given["value"]);
+        if scheme == "postgresql" {
+            let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+            assert_eq!(
+                query
+                    .split('&')
+                    .find_map(|o| o.strip_prefix("sslrootcert=")),
+                Some(path),
+                "{where_}: {var}={url} leaves node-postgres to the image's trust store, which lacks RDS's CA"
+            );
         }
+        let (name, key) = mounted_item(pod, c, path, ("configMap", "name"), &where_);
+        let name = name.as_str();
+        // A ConfigMap the platform module creates, in the pod's namespace, holding
+        // the bundle.
+        let ns = s(&d["metadata"]["namespace"]);
+        let made = resources(out, "platform", "kubernetes_config_map_v1")
+            .into_iter()
+            .find(|b| {
+                s(&b["metadata"]["name"]) == name
+                    && (s(&b["metadata"]["namespace"]) == ns
+                        || s(&b["metadata"]["namespace"]).contains(&format!(
+                            "kubernetes_namespace_v1.{}.",
+                            ns.replace('-', "_")
+                        )))
+            })
+            .unwrap_or_else(|| {
+                panic!("{where_}: ConfigMap {ns}/{name} is not created by platform")
+            });
+        let pem = s(&made["data"][&key]);
+        assert!(
+            trusts_rds(pem, &region, ca),
+            "{where_}: {name}[{key}] does not trust {ca} of {region}"
+        );
+        checked += 1;
     }
     checked
 }
