@@ -96,18 +96,21 @@ fn unresolved(docs: &[Value]) -> Vec<String> {
             .chain(pod["containers"].as_array().into_iter().flatten());
         for c in containers {
             let cname = c["name"].as_str().unwrap_or_default();
+            // The ConfigMaps read through `envFrom`, by name, with their data.
+            let env_from: Vec<(&str, &serde_json::Map<String, Value>)> = c["envFrom"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|from| {
+                    let name = from["configMapRef"]["name"].as_str()?;
+                    let data = config_maps.get(&(ns.to_string(), name.to_string()))?;
+                    Some((name, data.as_object()?))
+                })
+                .collect();
             let mut vars: BTreeMap<String, String> = BTreeMap::new();
-            for from in c["envFrom"].as_array().into_iter().flatten() {
-                let Some(name) = from["configMapRef"]["name"].as_str() else {
-                    continue;
-                };
-                if let Some(data) = config_maps
-                    .get(&(ns.to_string(), name.to_string()))
-                    .and_then(|d| d.as_object())
-                {
-                    for (k, v) in data {
-                        vars.insert(k.clone(), v.as_str().unwrap_or_default().to_string());
-                    }
+            for (_, data) in &env_from {
+                for (k, v) in *data {
+                    vars.insert(k.clone(), v.as_str().unwrap_or_default().to_string());
                 }
             }
             for e in c["env"].as_array().into_iter().flatten() {
@@ -125,21 +128,13 @@ fn unresolved(docs: &[Value]) -> Vec<String> {
                 vars.insert(name, value);
             }
             // envFrom values are never expanded: a reference there stays as written.
-            for from in c["envFrom"].as_array().into_iter().flatten() {
-                let Some(name) = from["configMapRef"]["name"].as_str() else {
-                    continue;
-                };
-                if let Some(data) = config_maps
-                    .get(&(ns.to_string(), name.to_string()))
-                    .and_then(|d| d.as_object())
-                {
-                    for (k, v) in data {
-                        let (_, bad) = expand(v.as_str().unwrap_or_default(), &BTreeMap::new());
-                        for b in bad {
-                            problems.push(format!(
-                                "{what} {cname}: {k} (ConfigMap {name}, never expanded) holds $({b})"
-                            ));
-                        }
+            for (name, data) in &env_from {
+                for (k, v) in *data {
+                    let (_, bad) = expand(v.as_str().unwrap_or_default(), &BTreeMap::new());
+                    for b in bad {
+                        problems.push(format!(
+                            "{what} {cname}: {k} (ConfigMap {name}, never expanded) holds $({b})"
+                        ));
                     }
                 }
             }
