@@ -1774,6 +1774,23 @@ impl Service {
         self.protocol == ServiceProtocol::Grpc && self.port.is_some()
     }
 
+    /// The probe whose `path` an ALB health check takes where `load_balancer.health_check`
+    /// gives none, with its kind: the readiness probe's for an ECS target group, the
+    /// readiness else liveness probe's for the AWS Load Balancer Controller (`ecs` false).
+    /// None for a gRPC service, whose checks call its health service instead.
+    pub fn alb_probe(&self, ecs: bool) -> Option<(&'static str, &Probe)> {
+        if self.grpc() {
+            return None;
+        }
+        let readiness = self.probes.readiness.as_ref().filter(|p| p.path.is_some());
+        let liveness = self.probes.liveness.as_ref().filter(|p| p.path.is_some());
+        match (readiness, liveness) {
+            (Some(p), _) => Some(("readiness", p)),
+            (None, Some(p)) if !ecs => Some(("liveness", p)),
+            _ => None,
+        }
+    }
+
     /// The lowest port below 1024 the service listens on (its `port`, or its metrics port),
     /// if any. Its containers run as non-root with every capability dropped, so the kernel
     /// lets them bind such a port only where the network namespace lowers

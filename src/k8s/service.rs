@@ -97,12 +97,7 @@ fn alb_health_check<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
             h.matcher.as_deref().unwrap_or("200"),
         );
     } else {
-        let probes = &s.bp.probes;
-        let probe = [&probes.readiness, &probes.liveness]
-            .into_iter()
-            .flatten()
-            .find(|p| p.path.is_some());
-        if let Some(probe) = probe {
+        if let Some((_, probe)) = s.bp.alb_probe(false) {
             a.insert(format!("{P}/healthcheck-path"), probe.path.as_deref()?);
             if let Some(port) = probe.port
                 && Some(port) != s.bp.port

@@ -85,10 +85,10 @@ fn header_name(name: &str) -> bool {
 
 /// Whether an ALB health check takes this probe's path: on ECS (its target group) or behind
 /// Ingress class `alb` on EKS, for a routed service, when `load_balancer.health_check` gives
-/// no path of its own — the readiness probe's path, else the liveness probe's. Never for a
-/// gRPC service, whose checks call `grpc.health.v1.Health/Check`.
+/// no path of its own — the probe [`Service::alb_probe`] picks, as the back-ends do. Never
+/// for a gRPC service, whose checks call `grpc.health.v1.Health/Check`.
 fn alb_checks(c: &Checker, bp: &Blueprint, s: &Service, kind: &str) -> bool {
-    if c.provider != Provider::Aws || s.routes.is_empty() || s.grpc() {
+    if c.provider != Provider::Aws || s.routes.is_empty() {
         return false;
     }
     if bp
@@ -107,12 +107,7 @@ fn alb_checks(c: &Checker, bp: &Blueprint, s: &Service, kind: &str) -> bool {
             .is_some_and(|i| i.enabled && i.gateway.is_none() && i.class == IngressClass::Alb),
         _ => false,
     };
-    let readiness_path = s.probes.readiness.as_ref().and_then(|p| p.path.as_ref());
-    // ECS takes the readiness path only; the controller the readiness path, else liveness.
-    let checked = match kind {
-        "readiness" => readiness_path.is_some(),
-        "liveness" => platform != Some(Platform::EcsFargate) && readiness_path.is_none(),
-        _ => false,
-    };
-    alb && checked
+    // The path the back-ends hand the ALB (`Service::alb_probe`), from this probe?
+    let ecs = platform == Some(Platform::EcsFargate);
+    alb && s.alb_probe(ecs).is_some_and(|(k, _)| k == kind)
 }

@@ -341,7 +341,7 @@ pub(super) fn alternate_target_group_name(ctx: &Ctx, s: &Service, port: u16) -> 
 /// <https://aws.amazon.com/about-aws/whats-new/2020/10/application-load-balancers-enable-grpc-workloads-end-to-end-http-2-support/>
 fn target_group_body(lb: &LoadBalancer, s: &Service, name: &str) -> Json {
     let hc = lb.health_check.as_ref();
-    let readiness = s.probes.readiness.as_ref().and_then(|p| p.path.clone());
+    let readiness = s.alb_probe(true).and_then(|(_, p)| p.path.clone());
     let (version, path, matcher) = if s.grpc() {
         (
             "GRPC",
