@@ -177,6 +177,21 @@ fn pod_vars<'a>(label: &str, out: &infragen::Output, docs: &'a [Value]) -> Vec<P
     vars
 }
 
+/// The container `name` of Deployment `api`.
+fn api_container(out: &infragen::Output, name: &str) -> Value {
+    let api = manifests(out)
+        .into_iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "api")
+        .expect("Deployment api");
+    api["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no container {name} in api"))
+        .clone()
+}
+
 fn check_digitalocean_trust(label: &str, out: &infragen::Output) -> BTreeMap<String, usize> {
     let cas = data_sources(out, "platform", "digitalocean_database_ca");
     let mut checked = BTreeMap::new();
@@ -304,17 +319,7 @@ fn a_migration_step_trusts_the_ca_its_url_names() {
     let checked = check_digitalocean_trust("notes", &out);
     assert_eq!(checked["mongodb+srv"], 2, "{checked:?}");
     assert_eq!(checked["postgresql"], 2, "{checked:?}");
-    let api = manifests(&out)
-        .into_iter()
-        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "api")
-        .unwrap();
-    let pod = &api["spec"]["template"]["spec"];
-    let shipper = pod["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "log-shipper")
-        .unwrap();
+    let shipper = api_container(&out, "log-shipper");
     assert!(
         !shipper.to_string().contains("/etc/infragen/ca"),
         "the sidecar reads no connection variables: {shipper}"
@@ -705,16 +710,7 @@ fn eks_pods_using_rds_trust_its_ca() {
         assert_eq!(region_of(&out), "eu-west-1");
         // api: app and migrate, each PostgreSQL and MySQL; nightly: PostgreSQL.
         assert_eq!(check_rds_trust_in_pods(platform, &out), 5, "{platform}");
-        let api = manifests(&out)
-            .into_iter()
-            .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "api")
-            .unwrap();
-        let shipper = api["spec"]["template"]["spec"]["containers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == "log-shipper")
-            .unwrap();
+        let shipper = api_container(&out, "log-shipper");
         assert!(
             !shipper.to_string().contains("/etc/infragen/ca"),
             "{shipper}"
