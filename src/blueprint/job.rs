@@ -174,6 +174,7 @@ impl Job {
             service_port: None,
             protocol: Default::default(),
             service_name: None,
+            peer_ports: Vec::new(),
             log_group: self.log_group.clone(),
             egress: self.egress.clone(),
             container_name: None,

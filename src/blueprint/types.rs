@@ -1618,6 +1618,15 @@ pub struct Service {
     /// Name of the Kubernetes Service / ECS service (default: the service's name).
     #[serde(default)]
     pub service_name: Option<String>,
+    /// Ports the service's own pods reach each other on, for software that clusters its
+    /// replicas (Erlang/Elixir distribution: EPMD 4369 and the distribution port; Akka,
+    /// Hazelcast, JGroups): a headless Service `<service_name>-headless` whose DNS name
+    /// resolves to every pod's address, ready or not (what libcluster's
+    /// `Cluster.Strategy.Kubernetes.DNS` queries), and network policies admitting the pods
+    /// from each other on these TCP ports. Kubernetes platforms only: refused on ECS. See
+    /// docs/kubernetes.md.
+    #[serde(default)]
+    pub peer_ports: Vec<u16>,
     /// Log group of the container logs (ECS; default `/ecs/<name>`).
     #[serde(default)]
     pub log_group: Option<String>,

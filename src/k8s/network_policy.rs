@@ -332,9 +332,22 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
         ingress.push(rule);
     }
     ingress.extend(users_ingress(ctx, s));
+    // Replicas that cluster (`peer_ports`) reach each other on those ports whatever
+    // `allow_same_namespace` says: without it the distribution connections are dropped and
+    // each pod runs as a cluster of one.
+    let peers = (!s.bp.peer_ports.is_empty()).then(|| {
+        map! {
+            "podSelector" => map! {"matchLabels" => map! {"app" => s.name()}},
+        }
+    });
+    if let Some(p) = &peers {
+        ingress.push(map! {"from" => vec![p.clone()], "ports" => tcp(&s.bp.peer_ports)});
+    }
     let mut egress = Vec::new();
     if np.allow_same_namespace {
         egress.push(map! {"to" => vec![map! {"podSelector" => Map::new()}]});
+    } else if let Some(p) = peers {
+        egress.push(map! {"to" => vec![p], "ports" => tcp(&s.bp.peer_ports)});
     }
     egress.push(dns());
     egress.extend(uses_egress(ctx, s));

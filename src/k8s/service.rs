@@ -1,7 +1,8 @@
 //! The ClusterIP Service of each service (`service_name`, port `service_port` → the container
 //! port). Blue/green: it selects the live colour. Canary: it selects both tracks (traffic
 //! splits by replica ratio) unless ingress-nginx splits it, in which case it selects the
-//! stable track and `<service>-canary` selects the canary.
+//! stable track and `<service>-canary` selects the canary. A service with `peer_ports` also
+//! gets `<service>-headless`, the DNS name its clustering replicas find each other by.
 
 use super::workload::{canary_at_ingress, labels, live};
 use super::yaml::{Map, map};
@@ -131,7 +132,52 @@ fn health_counts(h: &HealthCheck) -> [(&'static str, u32); 4] {
     ]
 }
 
+/// Name of the headless Service that resolves to every pod of a service with `peer_ports`.
+pub(crate) fn peers_service(s: &Workload) -> String {
+    format!("{}-headless", s.service_name)
+}
+
+/// The headless Service of a service whose replicas cluster (`peer_ports`): no cluster IP,
+/// so its DNS name resolves to the pods' own addresses, which is what libcluster's
+/// `Cluster.Strategy.Kubernetes.DNS` (and Akka's, Hazelcast's DNS discovery) look up; a
+/// ClusterIP Service would give one virtual address and the nodes would never meet.
+/// `publishNotReadyAddresses`: a starting node must find its peers before it reports ready
+/// (its readiness may wait on the cluster), and the peers connect to each other on these
+/// ports, not through a load-balanced port. Every pod of the service, whatever its colour or
+/// track: they are one cluster.
+/// <https://kubernetes.io/docs/concepts/services-networking/service/#headless-services>,
+/// <https://hexdocs.pm/libcluster/Cluster.Strategy.Kubernetes.DNS.html>
+fn peers<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
+    if s.bp.peer_ports.is_empty() {
+        return None;
+    }
+    let ports: Vec<Map> =
+        s.bp.peer_ports
+            .iter()
+            .map(|&p| {
+                map! {
+                    "name" => format!("peer-{p}"),
+                    "port" => p,
+                    "targetPort" => p,
+                    "protocol" => "TCP",
+                }
+            })
+            .collect();
+    Some(map! {
+        "apiVersion" => "v1",
+        "kind" => "Service",
+        "metadata" => ctx.meta(peers_service(s), &s.namespace, labels(ctx, s)),
+        "spec" => map! {
+            "clusterIP" => "None",
+            "publishNotReadyAddresses" => true,
+            "selector" => map! {"app" => s.name()},
+            "ports" => ports,
+        },
+    })
+}
+
 pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
+    docs.extend(peers(ctx, s));
     // A worker without a port serves nothing: a Service would select it for no traffic.
     if s.bp.port.is_none() {
         return;

@@ -25,6 +25,7 @@ pub(crate) mod listener_rules;
 mod load_balancer_names;
 mod names;
 mod network;
+mod peers;
 mod pod_security;
 mod probe_headers;
 mod quantities;
@@ -89,6 +90,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     use_env::check(&mut c, bp);
     routes::check(&mut c, bp);
     workers::check(&mut c, bp);
+    peers::check(&mut c, bp);
     probe_headers::check(&mut c, bp);
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);

@@ -57,6 +57,7 @@ mod layers;
 mod listener_priorities;
 mod manifests;
 mod netpol;
+mod peers;
 mod pod_security;
 mod ports;
 mod probe_headers;

@@ -1,0 +1,133 @@
+//! `services[].peer_ports`: replicas that cluster (Erlang/Elixir distribution through
+//! libcluster's Kubernetes DNS strategy, Akka, Hazelcast) find each other through a headless
+//! Service that resolves to every pod's address, and reach each other on those ports even
+//! where the namespace's pods are not admitted to each other. Refused on ECS:
+//! `tests/invalid/peer-ports-*.yaml`. The new-user blueprint that needed it:
+//! `tests/fixtures/new-user/beacon-phoenix-k8s.yaml`.
+
+use infragen::Provider;
+use serde_json::{Value, json};
+
+use crate::support::manifests;
+
+/// An Elixir web service whose nodes cluster, beside a service that does not, with only the
+/// traffic `uses` and `peer_ports` ask for (`allow_same_namespace: false`).
+const BLUEPRINT: &str = r#"
+name: beacon
+providers:
+  digitalocean: { region: ams3 }
+state: { bucket: "beacon-tf-{env}" }
+network: { cidr: 10.90.0.0/16 }
+cluster: { platform: doks, version: "1.35" }
+node_pools: [{ name: general, size: medium, min: 2, max: 3 }]
+kubernetes:
+  default_namespace: beacon
+  namespaces: [{ name: beacon }]
+  network_policies: { default_deny_ingress: true, per_service: true, allow_same_namespace: false }
+services:
+  - name: web
+    image: ghcr.io/beacon/web:1.4.0
+    port: 4000
+    replicas: 3
+    peer_ports: [4369, 9100]
+  - name: admin
+    image: ghcr.io/beacon/admin:1.4.0
+    port: 4000
+"#;
+
+fn docs(provider: Provider) -> Vec<Value> {
+    let out = infragen::synthesize("beacon.yaml", BLUEPRINT.as_bytes(), provider, "production")
+        .unwrap_or_else(|d| panic!("--provider {provider}:\n{d}"));
+    manifests(&out)
+}
+
+fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+}
+
+/// libcluster's DNS strategy looks the Service's name up and connects to every address it
+/// gets: only a headless Service (no cluster IP) answers with the pods' own addresses, ready
+/// or not, on the peer ports. A service without `peer_ports` gets none.
+#[test]
+fn clustering_replicas_get_a_headless_service() {
+    for provider in [Provider::Kubernetes, Provider::Digitalocean] {
+        let docs = docs(provider);
+        let svc = find(&docs, "Service", "web-headless")
+            .unwrap_or_else(|| panic!("--provider {provider}: no Service web-headless"));
+        let spec = &svc["spec"];
+        assert_eq!(spec["clusterIP"], "None", "{provider}: {spec}");
+        assert_eq!(spec["publishNotReadyAddresses"], true, "{provider}: {spec}");
+        assert_eq!(spec["selector"], json!({"app": "web"}), "{provider}");
+        let ports: Vec<(u64, u64)> = spec["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["port"].as_u64().unwrap(),
+                    p["targetPort"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(ports, [(4369, 4369), (9100, 9100)], "{provider}");
+        // The ClusterIP Service the ingress and callers use is still there.
+        assert_eq!(
+            find(&docs, "Service", "web").unwrap()["spec"]["type"],
+            "ClusterIP"
+        );
+        assert!(
+            find(&docs, "Service", "admin-headless").is_none(),
+            "{provider}: a service without peer_ports got a headless Service"
+        );
+    }
+}
+
+/// The rules of a per-service policy that name pods `app: <app>` on exactly `ports`.
+fn peer_rules(policy: &Value, direction: &str, key: &str, app: &str) -> Vec<Vec<u64>> {
+    policy["spec"][direction]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r[key] == json!([{"podSelector": {"matchLabels": {"app": app}}}]))
+        .map(|r| {
+            r["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| p["port"].as_u64().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+/// With the namespace's pods not admitted to each other, the per-service policy is all that
+/// lets one node reach another: ingress from and egress to the service's own pods on the
+/// peer ports, and nothing of the kind for a service that does not cluster.
+#[test]
+fn network_policies_admit_the_peers_to_each_other() {
+    for provider in [Provider::Kubernetes, Provider::Digitalocean] {
+        let docs = docs(provider);
+        let web = find(&docs, "NetworkPolicy", "web-netpol").unwrap();
+        assert_eq!(
+            peer_rules(web, "ingress", "from", "web"),
+            [vec![4369, 9100]],
+            "{provider}: {web}"
+        );
+        assert_eq!(
+            peer_rules(web, "egress", "to", "web"),
+            [vec![4369, 9100]],
+            "{provider}: {web}"
+        );
+        let admin = find(&docs, "NetworkPolicy", "admin-netpol").unwrap();
+        assert!(
+            peer_rules(admin, "ingress", "from", "admin").is_empty()
+                && peer_rules(admin, "egress", "to", "admin").is_empty(),
+            "{provider}: {admin}"
+        );
+        assert!(
+            find(&docs, "NetworkPolicy", "allow-same-namespace").is_none(),
+            "{provider}: the blueprint turned same-namespace traffic off"
+        );
+    }
+}
