@@ -380,7 +380,9 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
 /// What to do instead of `$(…)` in the URL, per credential. A Redis URL is the only way
 /// some clients take the token (Celery's broker URL, kombu), and they unquote its user
 /// information, so there the application percent-encodes it; libpq reads the password
-/// from PGPASSWORD beside a URL without one.
+/// from PGPASSWORD beside a URL without one, but Prisma's engine reads neither PGUSER nor
+/// PGPASSWORD and requires both in the URL, percent-encoded
+/// (<https://www.prisma.io/docs/orm/overview/databases/postgresql#connection-url>).
 fn instead(what: &str, var: &str) -> String {
     if what.starts_with("ElastiCache") {
         format!(
@@ -388,7 +390,7 @@ fn instead(what: &str, var: &str) -> String {
         )
     } else {
         format!(
-            "give the password to the client on its own (libpq's `PGPASSWORD: \"$({var})\"`, the driver's password setting) and leave it out of the URL"
+            "give the password to the client on its own (libpq's `PGPASSWORD: \"$({var})\"`, the driver's password setting) and leave it out of the URL; a client that reads credentials only from its URL (Prisma) needs the URL built in the application with the password percent-encoded (`encodeURIComponent`)"
         )
     }
 }

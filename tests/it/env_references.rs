@@ -543,6 +543,12 @@ fn a_generated_aws_password_in_a_url_is_warned_about() {
             && w.contains("PGPASSWORD")),
         "{aws:#?}"
     );
+    // Prisma reads no PGPASSWORD: the advice says what a URL-only client does instead.
+    assert!(
+        aws.iter()
+            .all(|w| w.contains("(Prisma)") && w.contains("encodeURIComponent")),
+        "{aws:#?}"
+    );
     assert!(warned(Provider::Digitalocean).is_empty());
     assert!(warned(Provider::Kubernetes).is_empty());
     // The fixture as written keeps the password out of the URL.
