@@ -1623,8 +1623,9 @@ pub struct Service {
     /// Hazelcast, JGroups): a headless Service `<service_name>-headless` whose DNS name
     /// resolves to every pod's address, ready or not (what libcluster's
     /// `Cluster.Strategy.Kubernetes.DNS` queries), and network policies admitting the pods
-    /// from each other on these TCP ports. Kubernetes platforms only: refused on ECS. See
-    /// docs/kubernetes.md.
+    /// from each other on these TCP ports; the app container gets its pod's address as
+    /// `POD_IP` (downward API) to name its node by (`RELEASE_NODE: "app@$(POD_IP)"`).
+    /// Kubernetes platforms only: refused on ECS. See docs/kubernetes.md.
     #[serde(default)]
     pub peer_ports: Vec<u16>,
     /// Log group of the container logs (ECS; default `/ecs/<name>`).

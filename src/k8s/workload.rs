@@ -310,6 +310,25 @@ fn config_map_name(s: &Workload) -> String {
     format!("{}-env", s.name())
 }
 
+/// Name of the variable holding the pod's own address in a service whose replicas cluster.
+pub const POD_IP: &str = "POD_IP";
+
+/// `POD_IP` from the downward API (`status.podIP`), first in the app container's `env`, for
+/// a service with `peer_ports`: its nodes are named by their address (libcluster's DNS
+/// strategy connects to `<basename>@<address>`, so `RELEASE_NODE: "app@$(POD_IP)"`), which
+/// the blueprint's `env` can then reference, and `app_env` containers inherit. A `POD_IP`
+/// of the blueprint's own wins.
+/// <https://kubernetes.io/docs/tasks/inject-data-application/environment-variable-expose-pod-information/>
+fn pod_ip(bp: &crate::blueprint::types::Service) -> Option<Map<'static>> {
+    let own = bp.env.contains_key(POD_IP) || bp.secret_env.iter().any(|e| e.name == POD_IP);
+    (!bp.peer_ports.is_empty() && !own).then(|| {
+        map! {
+            "name" => POD_IP,
+            "valueFrom" => map! {"fieldRef" => map! {"fieldPath" => "status.podIP"}},
+        }
+    })
+}
+
 /// The app container of a service.
 fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     let bp = s.bp;
@@ -324,32 +343,29 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     {
         ports.push(map! {"name" => "metrics", "containerPort" => p, "protocol" => "TCP"});
     }
-    let mut env: Vec<Map> = bp
-        .secret_env
-        .iter()
-        .map(|e| {
-            let sec = ctx.bp.secrets.iter().find(|x| x.name == e.secret);
-            let key = e
-                .key
-                .as_deref()
-                .or_else(|| {
-                    sec.filter(|s| s.keys.len() == 1)
-                        .map(|s| s.keys[0].as_str())
-                })
-                .unwrap_or(&e.name);
-            if ctx.opts.external_secrets {
-                // External Secrets copies the key into the service's own Secret.
-                secret_env(
-                    &e.name,
-                    super::connect::connections_name(s.name()),
-                    e.name.as_str(),
-                )
-            } else {
-                secret_env(&e.name, ctx.secret_name(&e.secret), key)
-            }
-        })
-        .chain(super::connect::env(ctx, s))
-        .collect();
+    let mut env: Vec<Map> = pod_ip(bp).into_iter().collect();
+    env.extend(bp.secret_env.iter().map(|e| {
+        let sec = ctx.bp.secrets.iter().find(|x| x.name == e.secret);
+        let key = e
+            .key
+            .as_deref()
+            .or_else(|| {
+                sec.filter(|s| s.keys.len() == 1)
+                    .map(|s| s.keys[0].as_str())
+            })
+            .unwrap_or(&e.name);
+        if ctx.opts.external_secrets {
+            // External Secrets copies the key into the service's own Secret.
+            secret_env(
+                &e.name,
+                super::connect::connections_name(s.name()),
+                e.name.as_str(),
+            )
+        } else {
+            secret_env(&e.name, ctx.secret_name(&e.secret), key)
+        }
+    }));
+    env.extend(super::connect::env(ctx, s));
     // Values that reference a variable (`$(DB_HOST)`) come last, as `env` entries: the
     // kubelet expands them only there, from the variables before them (`super::env`).
     let (plain, expanded) = super::env::split(&bp.env);

@@ -259,9 +259,13 @@ fn names(provider: Provider, bp: &Blueprint, s: &Service, ecs: bool) -> BTreeSet
         .filter(|a| generated.contains(&a.source))
         .map(|a| a.var)
         .collect();
+    // A service whose replicas cluster gets its pod's address (`crate::k8s::workload`).
+    let pod_ip =
+        (!ecs && !s.peer_ports.is_empty()).then(|| crate::k8s::workload::POD_IP.to_string());
     (generated.into_iter().chain(aliases))
         .chain(s.env.keys().cloned())
         .chain(s.secret_env.iter().map(|e| e.name.clone()))
+        .chain(pod_ip)
         .collect()
 }
 

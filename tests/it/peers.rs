@@ -30,6 +30,8 @@ services:
     port: 4000
     replicas: 3
     peer_ports: [4369, 9100]
+    env: { RELEASE_DISTRIBUTION: name, RELEASE_NODE: "beacon@$(POD_IP)" }
+    init: [{ name: migrate, image: "ghcr.io/beacon/web:1.4.0", command: [/app/bin/migrate], app_env: true }]
   - name: admin
     image: ghcr.io/beacon/admin:1.4.0
     port: 4000
@@ -130,4 +132,68 @@ fn network_policies_admit_the_peers_to_each_other() {
             "{provider}: the blueprint turned same-namespace traffic off"
         );
     }
+}
+
+/// The `env` entries of container `c` as (name, value or source).
+fn env_of(c: &Value) -> Vec<(String, Value)> {
+    c["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let v = e
+                .get("value")
+                .cloned()
+                .unwrap_or_else(|| e["valueFrom"].clone());
+            (e["name"].as_str().unwrap().to_string(), v)
+        })
+        .collect()
+}
+
+/// The nodes are named by their pod's address (`<basename>@<address>`, what the DNS
+/// strategy connects to): a clustering service's app container gets `POD_IP` from the
+/// downward API before any value that references it, so the kubelet expands
+/// `RELEASE_NODE: "beacon@$(POD_IP)"`; an `app_env` init container inherits it, and a
+/// service that does not cluster gets none (and may not reference it).
+#[test]
+fn clustering_replicas_know_their_own_address() {
+    for provider in [Provider::Kubernetes, Provider::Digitalocean] {
+        let docs = docs(provider);
+        let web = find(&docs, "Deployment", "web").unwrap();
+        let pod = &web["spec"]["template"]["spec"];
+        for c in [&pod["containers"][0], &pod["initContainers"][0]] {
+            let env = env_of(c);
+            let at = |name: &str| env.iter().position(|(n, _)| n == name);
+            let ip = at("POD_IP").unwrap_or_else(|| panic!("{provider}: no POD_IP in {c}"));
+            assert_eq!(
+                env[ip].1,
+                json!({"fieldRef": {"fieldPath": "status.podIP"}}),
+                "{provider}"
+            );
+            let node = at("RELEASE_NODE").unwrap_or_else(|| panic!("{provider}: {c}"));
+            assert!(ip < node, "{provider}: POD_IP must come first: {env:?}");
+            assert_eq!(env[node].1, "beacon@$(POD_IP)");
+        }
+        let admin = find(&docs, "Deployment", "admin").unwrap();
+        assert!(
+            env_of(&admin["spec"]["template"]["spec"]["containers"][0])
+                .iter()
+                .all(|(n, _)| n != "POD_IP"),
+            "{provider}"
+        );
+    }
+    let refused = BLUEPRINT.replace(
+        "image: ghcr.io/beacon/admin:1.4.0",
+        "image: ghcr.io/beacon/admin:1.4.0\n    env: { NODE: \"admin@$(POD_IP)\" }",
+    );
+    let err = infragen::synthesize(
+        "beacon.yaml",
+        refused.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .map(|_| ())
+    .expect_err("a service without peer_ports has no POD_IP")
+    .to_string();
+    assert!(err.contains("$(POD_IP)"), "{err}");
 }
