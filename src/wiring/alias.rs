@@ -19,12 +19,14 @@ use crate::blueprint::types::Service;
 
 impl Field {
     /// Every field, in declaration order.
-    pub const ALL: [Field; 15] = [
+    pub const ALL: [Field; 17] = [
         Field::Host,
         Field::ReplicaHost,
         Field::Port,
         Field::Database,
         Field::Url,
+        Field::DlqUrl,
+        Field::Queue,
         Field::Table,
         Field::Bucket,
         Field::Region,
