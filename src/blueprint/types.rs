@@ -1917,7 +1917,7 @@ struct UseDetail {
     /// Extra names for single connection values, for applications that read names of
     /// their own: variable name (upper snake case) → field (lower snake case: `host`,
     /// `replica_host`, `port`, `database`, `url`, `username`, `password`, `auth_token`,
-    /// `ca_file`, `table`, `bucket`, `region`, `endpoint`, `access_key_id`,
+    /// `ca_file`, `dlq_url`, `queue`, `table`, `bucket`, `region`, `endpoint`, `access_key_id`,
     /// `secret_access_key`), e.g. `{ DB_MASTER_HOST: host, DB_NAME: database }`. Each gets
     /// exactly the source of the generated variable it copies (`<PREFIX>_HOST`, …): a plain
     /// value stays plain, a credential stays a reference to the same secret and key.
@@ -1928,12 +1928,14 @@ struct UseDetail {
 
 /// The field names `uses[].env` takes: the wiring layer's `Field`s, in its order (a unit
 /// test there keeps the two equal; the blueprint layer does not depend on wiring).
-pub const USE_ENV_FIELDS: [&str; 15] = [
+pub const USE_ENV_FIELDS: [&str; 17] = [
     "host",
     "replica_host",
     "port",
     "database",
     "url",
+    "dlq_url",
+    "queue",
     "table",
     "bucket",
     "region",

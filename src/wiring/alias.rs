@@ -108,10 +108,9 @@ mod tests {
     fn listed(f: Field) -> bool {
         use Field::*;
         match f {
-            Host | ReplicaHost | Port | Database | Url | Table | Bucket | Region | Endpoint
-            | Username | Password | AuthToken | AccessKeyId | SecretAccessKey | CaFile => {
-                Field::ALL.contains(&f)
-            }
+            Host | ReplicaHost | Port | Database | Url | DlqUrl | Queue | Table | Bucket
+            | Region | Endpoint | Username | Password | AuthToken | AccessKeyId
+            | SecretAccessKey | CaFile => Field::ALL.contains(&f),
         }
     }
 

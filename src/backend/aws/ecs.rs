@@ -460,9 +460,11 @@ pub(super) fn roles(
         )
         .resource(
             &task,
+            // The description predates SQS queues (also granted below); kept, so existing
+            // roles see no update.
             json!({
                 "name": crate::naming::fit(&format!("{}-{}-task", ctx.prefix, s.name), 64),
-                "description": format!("Application role of {}: read/write on exactly the tables, buckets and SQS queues it uses", s.name),
+                "description": format!("Application role of {}: read/write on exactly the tables and buckets it uses", s.name),
                 "assume_role_policy": task_trust,
             }),
         );
