@@ -289,7 +289,26 @@ fn alarms_watch_the_dead_letter_queue_and_the_oldest_message() {
 /// `infra` gives the queue), and HTTPS egress; `web` uses nothing and gets no role.
 #[test]
 fn eks_a_queue_alone_gives_the_pod_its_role_url_and_egress() {
-    let out = fixture("sqs-eks");
+    a_queue_alone_gives_the_pod_its_role_url_and_egress(&fixture("sqs-eks"));
+}
+
+/// The same on EKS on Fargate: the pods' role comes the same way (IRSA), not from a node.
+#[test]
+fn eks_fargate_a_queue_alone_gives_the_pod_its_role_url_and_egress() {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/workloads/sqs-eks.yaml"))
+        .unwrap()
+        .replace("platform: eks,", "platform: eks_fargate,")
+        .replace(
+            "node_pools:\n  - { name: general, size: medium, min: 2, max: 4 }\n",
+            "fargate_profiles:\n  - { name: apps, namespaces: [sqsk] }\n  - { name: system, namespaces: [kube-system] }\n",
+        );
+    assert!(text.contains("eks_fargate") && text.contains("fargate_profiles"));
+    let out = synth_aws("sqs-fargate", &text).unwrap_or_else(|e| panic!("{e}"));
+    a_queue_alone_gives_the_pod_its_role_url_and_egress(&out);
+}
+
+fn a_queue_alone_gives_the_pod_its_role_url_and_egress(out: &infragen::Output) {
+    let out = out;
     let infra = all_resources(&out, "infra");
     let platform = all_resources(&out, "platform");
     let docs = manifests(&out);
