@@ -893,7 +893,7 @@ pub struct Queue {
     pub renamed_from: Option<String>,
     /// `rabbitmq` (a broker) or `sqs` (an Amazon SQS queue, AWS only).
     pub engine: QueueEngine,
-    /// Engine version (catalog default when absent).
+    /// RabbitMQ: engine version (catalog default when absent).
     #[serde(default)]
     pub version: Option<String>,
     /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
@@ -901,23 +901,23 @@ pub struct Queue {
     /// version with a known critical vulnerability.
     #[serde(default)]
     pub allow_unsupported: bool,
-    /// A portable class (`small`, `medium`, … see `providers/*.json`) or an exact instance type for
-    /// the target provider.
+    /// RabbitMQ: a portable class (`small`, `medium`, … see `providers/*.json`) or an exact
+    /// instance type for the target provider.
     #[serde(default)]
     pub size: Option<String>,
-    /// Exact sizes per provider, overriding `size`.
+    /// RabbitMQ: exact sizes per provider, overriding `size`.
     #[serde(default)]
     pub sizes: Sizes,
-    /// Clustered across zones.
+    /// RabbitMQ: clustered across zones.
     #[serde(default)]
     pub ha: bool,
-    /// Weekly maintenance window, `sun:04:00` (UTC).
+    /// RabbitMQ: weekly maintenance window, `sun:04:00` (UTC).
     #[serde(default)]
     pub maintenance_window: Option<WeeklyWindow>,
-    /// `managed` by the cloud (default) or `in_cluster`.
+    /// `managed` by the cloud (default) or `in_cluster` (RabbitMQ only).
     #[serde(default)]
     pub deployment: Deployment,
-    /// How the broker runs inside the cluster (`deployment: in_cluster`).
+    /// RabbitMQ: how the broker runs inside the cluster (`deployment: in_cluster`).
     #[serde(default)]
     pub in_cluster: InCluster,
     /// SQS: a FIFO queue (exactly-once, ordered per message group); both queue names end in
