@@ -308,10 +308,9 @@ fn eks_fargate_a_queue_alone_gives_the_pod_its_role_url_and_egress() {
 }
 
 fn a_queue_alone_gives_the_pod_its_role_url_and_egress(out: &infragen::Output) {
-    let out = out;
-    let infra = all_resources(&out, "infra");
-    let platform = all_resources(&out, "platform");
-    let docs = manifests(&out);
+    let infra = all_resources(out, "infra");
+    let platform = all_resources(out, "platform");
+    let docs = manifests(out);
     let deployment = |name: &str| {
         docs.iter()
             .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == name)
