@@ -119,6 +119,22 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             )
             .help = Some("add `fifo: true`, or drop `content_based_deduplication`".into());
         }
+        // `<queue>-dlq` is the dead-letter queue of `<queue>`: its SQS name and Terraform
+        // address (`aws_sqs_queue.<queue>_dlq`) are taken.
+        if let Some(owner) = q
+            .name
+            .strip_suffix("-dlq")
+            .filter(|o| bp.sqs_queues().any(|x| x.name == *o))
+        {
+            c.error(
+                &format!("{path}.name"),
+                format!(
+                    "`{}` is the name of the dead-letter queue of SQS queue `{owner}`",
+                    q.name
+                ),
+            )
+            .help = Some(format!("rename it (e.g. `{owner}-failed`)"));
+        }
         let prefix = format!("{}-{}", bp.name, c.loaded.env);
         let longest = crate::naming::sqs_queue_name(&prefix, &q.name, q.fifo, true);
         if longest.len() > NAME_MAX {

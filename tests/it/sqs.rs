@@ -534,6 +534,14 @@ fn what_sqs_refuses_is_refused_with_a_position() {
             "SQS allows 80",
             6,
         ),
+        (
+            "aws",
+            format!(
+                "{base}queues:\n  - {{ name: orders, engine: sqs }}\n  - {{ name: orders-dlq, engine: sqs }}\n"
+            ),
+            "`queues[1].name`: `orders-dlq` is the name of the dead-letter queue of SQS queue `orders`",
+            7,
+        ),
     ] {
         let err = refused(provider, &yaml);
         assert!(err.contains(needle), "{provider} {yaml}\n{err}");
