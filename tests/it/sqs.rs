@@ -282,6 +282,12 @@ fn alarms_watch_the_dead_letter_queue_and_the_oldest_message() {
         );
         assert!(on("ApproximateAgeOfOldestMessage", q), "{q}");
     }
+    // The blueprint's own alarm targeting a queue gets the queue's name as its dimension.
+    let own = alarms
+        .iter()
+        .find(|a| a["alarm_name"] == "orders-backlog")
+        .expect("the blueprint's alarm on `orders`");
+    assert_eq!(own["dimensions"]["QueueName"], "${aws_sqs_queue.orders.name}");
 }
 
 /// EKS: `worker` uses only the queue, and that alone gives it an IRSA role trusted by the
