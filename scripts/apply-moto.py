@@ -453,6 +453,19 @@ def patch_moto():
         return result
 
     sqs.Queue.attributes = property(attributes_with_redrive_allow)
+    get_attributes = sqs.SQSBackend.get_queue_attributes
+
+    def get_queue_attributes(self, queue_name, attribute_names):
+        # ... and refuses to be asked for it by name (InvalidAttributeName).
+        wanted = "RedriveAllowPolicy" in attribute_names
+        rest = [n for n in attribute_names if n != "RedriveAllowPolicy"]
+        result = get_attributes(self, queue_name, rest) if rest else {}
+        allow = getattr(self.get_queue(queue_name), "redrive_allow_policy", None)
+        if wanted and allow:
+            result["RedriveAllowPolicy"] = allow
+        return result
+
+    sqs.SQSBackend.get_queue_attributes = get_queue_attributes
     print("moto patch: GetQueueAttributes returns a queue's RedriveAllowPolicy")
 
 
