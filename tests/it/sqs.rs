@@ -287,7 +287,10 @@ fn alarms_watch_the_dead_letter_queue_and_the_oldest_message() {
         .iter()
         .find(|a| a["alarm_name"] == "orders-backlog")
         .expect("the blueprint's alarm on `orders`");
-    assert_eq!(own["dimensions"]["QueueName"], "${aws_sqs_queue.orders.name}");
+    assert_eq!(
+        own["dimensions"]["QueueName"],
+        "${aws_sqs_queue.orders.name}"
+    );
 }
 
 /// EKS: `worker` uses only the queue, and that alone gives it an IRSA role trusted by the
