@@ -257,6 +257,8 @@ def patch_moto():
       DenyInsecureTransport statement, valid IAM) crashes it (HTTP 500). The check skips
       such statements. It also compares a statement's Resource with `<bucket>/<prefix>*` as
       text, where IAM matches a pattern: a Resource covering the prefix counts.
+    - SQS keeps a queue's RedriveAllowPolicy but GetQueueAttributes leaves it out, so the
+      provider waits for it until its timeout; it is returned as set.
     """
     import inspect
 
@@ -434,6 +436,37 @@ def patch_moto():
 
     ec2_sg.SecurityGroupBackend.modify_security_group_rules = modify_security_group_rules
     print("moto patch: ModifySecurityGroupRules takes a rule of every protocol without ports")
+
+    from moto.sqs import models as sqs
+
+    queue_attributes = sqs.Queue.attributes
+
+    def attributes_with_redrive_allow(self):
+        # SetQueueAttributes keeps RedriveAllowPolicy (moto sets every attribute it is given)
+        # but GetQueueAttributes never returns it, so the provider's
+        # aws_sqs_queue_redrive_allow_policy waits for it until its timeout. AWS returns it
+        # as set (SQS API reference, SetQueueAttributes: RedriveAllowPolicy).
+        result = queue_attributes.fget(self)
+        allow = getattr(self, "redrive_allow_policy", None)
+        if allow:
+            result["RedriveAllowPolicy"] = allow
+        return result
+
+    sqs.Queue.attributes = property(attributes_with_redrive_allow)
+    get_attributes = sqs.SQSBackend.get_queue_attributes
+
+    def get_queue_attributes(self, queue_name, attribute_names):
+        # ... and refuses to be asked for it by name (InvalidAttributeName).
+        wanted = "RedriveAllowPolicy" in attribute_names
+        rest = [n for n in attribute_names if n != "RedriveAllowPolicy"]
+        result = get_attributes(self, queue_name, rest) if rest else {}
+        allow = getattr(self.get_queue(queue_name), "redrive_allow_policy", None)
+        if wanted and allow:
+            result["RedriveAllowPolicy"] = allow
+        return result
+
+    sqs.SQSBackend.get_queue_attributes = get_queue_attributes
+    print("moto patch: GetQueueAttributes returns a queue's RedriveAllowPolicy")
 
 
 def serve(host, port):

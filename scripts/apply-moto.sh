@@ -29,8 +29,9 @@
 # replication group gets its NumCacheClusters members and they exist as cache clusters (the
 # provider reads the first one), PutBucketLogging reads the target bucket's policy as
 # IAM does, an EKS cluster keeps the accessConfig and upgradePolicy it was created with (a
-# day-2 plan replaced it, or crashed the provider), and ModifySecurityGroupRules takes a
-# rule of every protocol without ports.
+# day-2 plan replaced it, or crashed the provider), ModifySecurityGroupRules takes a
+# rule of every protocol without ports, and GetQueueAttributes returns an SQS queue's
+# RedriveAllowPolicy (moto keeps it but leaves it out, and the provider waits for it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

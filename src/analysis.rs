@@ -67,8 +67,7 @@ pub fn hosts_data(bp: &Blueprint, provider: Provider, pool: &NodePool) -> bool {
                 .map(|c| (DataKind::Cache, c.deployment, &c.in_cluster)),
         )
         .chain(
-            bp.queues
-                .iter()
+            bp.brokers()
                 .map(|q| (DataKind::Queue, q.deployment, &q.in_cluster)),
         );
     data.filter(|(kind, deployment, _)| runs_in_cluster(provider, *kind, *deployment))

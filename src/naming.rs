@@ -10,6 +10,17 @@ pub fn prefix(v: &Validated) -> String {
     format!("{}-{}", v.bp.name, v.env)
 }
 
+/// The name of SQS queue `queue` (`dlq`: of its dead-letter queue) under `prefix`
+/// (`<name>-<env>`): `<prefix>-<queue>[-dlq][.fifo]` — a FIFO queue's name must end in
+/// `.fifo` (CreateQueue, `QueueName`). `semantic::sqs` holds it to SQS's 80 characters.
+pub fn sqs_queue_name(prefix: &str, queue: &str, fifo: bool, dlq: bool) -> String {
+    format!(
+        "{prefix}-{queue}{}{}",
+        if dlq { "-dlq" } else { "" },
+        if fifo { ".fifo" } else { "" }
+    )
+}
+
 /// The `//` comment at the top of every generated file.
 pub fn header(v: &Validated) -> String {
     let file = std::path::Path::new(&v.loaded.file)

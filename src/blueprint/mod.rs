@@ -65,6 +65,26 @@ impl Loaded {
         best
     }
 
+    /// Whether the blueprint writes the field at `path` (e.g. `queues[0].version`): a field
+    /// left to its default and one set to the default value are told apart here only.
+    pub fn has(&self, path: &str) -> bool {
+        let mut node = &self.node;
+        for seg in split_path(path) {
+            let next = match seg {
+                PathSeg::Key(k) => node.get(k),
+                PathSeg::Index(i) => match &node.kind {
+                    node::NodeKind::Seq(items) => items.get(i),
+                    _ => None,
+                },
+            };
+            match next {
+                Some(n) => node = n,
+                None => return false,
+            }
+        }
+        true
+    }
+
     /// The position of the key `key` (which may contain dots, like a ResourceQuota's
     /// `limits.cpu`) in the mapping at `path`, else of `path` itself.
     pub fn key_span(&self, path: &str, key: &str) -> Option<Span> {

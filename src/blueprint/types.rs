@@ -875,7 +875,11 @@ fn one() -> u32 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueEngine {
+    /// A message broker: Amazon MQ for RabbitMQ on AWS, in the cluster elsewhere.
     Rabbitmq,
+    /// An Amazon SQS queue with its dead-letter queue (AWS only): clients reach it over
+    /// HTTPS with the workload's IAM role, no broker, no credentials.
+    Sqs,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -887,9 +891,9 @@ pub struct Queue {
     /// resources are renamed in state instead of destroyed and recreated.
     #[serde(default)]
     pub renamed_from: Option<String>,
-    /// Broker engine: `rabbitmq`.
+    /// `rabbitmq` (a broker) or `sqs` (an Amazon SQS queue, AWS only).
     pub engine: QueueEngine,
-    /// Engine version (catalog default when absent).
+    /// RabbitMQ: engine version (catalog default when absent).
     #[serde(default)]
     pub version: Option<String>,
     /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a
@@ -897,25 +901,51 @@ pub struct Queue {
     /// version with a known critical vulnerability.
     #[serde(default)]
     pub allow_unsupported: bool,
-    /// A portable class (`small`, `medium`, … see `providers/*.json`) or an exact instance type for
-    /// the target provider.
+    /// RabbitMQ: a portable class (`small`, `medium`, … see `providers/*.json`) or an exact
+    /// instance type for the target provider.
     #[serde(default)]
     pub size: Option<String>,
-    /// Exact sizes per provider, overriding `size`.
+    /// RabbitMQ: exact sizes per provider, overriding `size`.
     #[serde(default)]
     pub sizes: Sizes,
-    /// Clustered across zones.
+    /// RabbitMQ: clustered across zones.
     #[serde(default)]
     pub ha: bool,
-    /// Weekly maintenance window, `sun:04:00` (UTC).
+    /// RabbitMQ: weekly maintenance window, `sun:04:00` (UTC).
     #[serde(default)]
     pub maintenance_window: Option<WeeklyWindow>,
-    /// `managed` by the cloud (default) or `in_cluster`.
+    /// `managed` by the cloud (default) or `in_cluster` (RabbitMQ only).
     #[serde(default)]
     pub deployment: Deployment,
-    /// How the broker runs inside the cluster (`deployment: in_cluster`).
+    /// RabbitMQ: how the broker runs inside the cluster (`deployment: in_cluster`).
     #[serde(default)]
     pub in_cluster: InCluster,
+    /// SQS: a FIFO queue (exactly-once, ordered per message group); both queue names end in
+    /// `.fifo`. Changing it replaces the queues (and drops their messages).
+    #[serde(default)]
+    pub fifo: bool,
+    /// SQS FIFO: deduplicate by a SHA-256 of the body instead of a deduplication id per
+    /// message.
+    #[serde(default)]
+    pub content_based_deduplication: bool,
+    /// SQS: seconds a received message stays hidden from other consumers (0–43200; AWS
+    /// default 30). Make it longer than a consumer takes to handle one message.
+    #[serde(default)]
+    pub visibility_timeout_seconds: Option<u32>,
+    /// SQS: seconds a message is kept (60–1209600, i.e. 1 minute to 14 days; AWS default
+    /// 345600, 4 days). The dead-letter queue always keeps its messages 14 days.
+    #[serde(default)]
+    pub retention_seconds: Option<u32>,
+    /// SQS: receives before a message moves to the dead-letter queue (1–1000; default 5).
+    #[serde(default)]
+    pub max_receive_count: Option<u32>,
+}
+
+impl Queue {
+    /// An Amazon SQS queue (not a broker).
+    pub fn sqs(&self) -> bool {
+        self.engine == QueueEngine::Sqs
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -1897,7 +1927,7 @@ struct UseDetail {
     /// Extra names for single connection values, for applications that read names of
     /// their own: variable name (upper snake case) → field (lower snake case: `host`,
     /// `replica_host`, `port`, `database`, `url`, `username`, `password`, `auth_token`,
-    /// `ca_file`, `table`, `bucket`, `region`, `endpoint`, `access_key_id`,
+    /// `ca_file`, `dlq_url`, `queue`, `table`, `bucket`, `region`, `endpoint`, `access_key_id`,
     /// `secret_access_key`), e.g. `{ DB_MASTER_HOST: host, DB_NAME: database }`. Each gets
     /// exactly the source of the generated variable it copies (`<PREFIX>_HOST`, …): a plain
     /// value stays plain, a credential stays a reference to the same secret and key.
@@ -1908,12 +1938,14 @@ struct UseDetail {
 
 /// The field names `uses[].env` takes: the wiring layer's `Field`s, in its order (a unit
 /// test there keeps the two equal; the blueprint layer does not depend on wiring).
-pub const USE_ENV_FIELDS: [&str; 15] = [
+pub const USE_ENV_FIELDS: [&str; 17] = [
     "host",
     "replica_host",
     "port",
     "database",
     "url",
+    "dlq_url",
+    "queue",
     "table",
     "bucket",
     "region",
@@ -2326,6 +2358,17 @@ impl Bucket {
 impl Blueprint {
     /// Every named component (node pools, Fargate profiles, databases, caches, queues,
     /// tables, secrets, services, jobs), in blueprint order within each list.
+    /// The RabbitMQ brokers among `queues` (SQS queues are no brokers: no host, port,
+    /// credentials, security group or StatefulSet).
+    pub fn brokers(&self) -> impl Iterator<Item = &Queue> {
+        self.queues.iter().filter(|q| !q.sqs())
+    }
+
+    /// The SQS queues among `queues`.
+    pub fn sqs_queues(&self) -> impl Iterator<Item = &Queue> {
+        self.queues.iter().filter(|q| q.sqs())
+    }
+
     /// Where the workloads run (`cluster.platform`); `None` without a cluster.
     pub fn platform(&self) -> Option<Platform> {
         self.cluster.as_ref().map(|c| c.platform)

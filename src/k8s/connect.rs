@@ -11,6 +11,8 @@
 //!   namespace ([`connections_name`]).
 //! - Tables (AWS): regional endpoint, name and region as values; access is the pod's IAM
 //!   role.
+//! - SQS queues (AWS): from the `<service>-connections` ConfigMap like buckets (a queue URL
+//!   names the account); access is the pod's IAM role.
 //! - Buckets (AWS): from the `<service>-connections` ConfigMap like any managed endpoint: a
 //!   derived S3 name ends in the account id, which the manifests cannot know and Terraform
 //!   can (`aws_caller_identity`); access is the pod's IAM role.
@@ -60,7 +62,8 @@ pub(crate) fn bindings<'c>(ctx: &Ctx<'c>, s: &Workload<'c>) -> Vec<Binding<'c>> 
             });
         }
         match kind {
-            Kind::Table => ctx.opts.aws_region.as_ref().map(|_| Flavor::Aws),
+            // SQS: AWS only; the URLs name the account, so they come from the ConfigMap.
+            Kind::Table | Kind::Sqs => ctx.opts.aws_region.as_ref().map(|_| Flavor::Aws),
             // S3 on AWS; Spaces on DigitalOcean (`backend::digitalocean::spaces`).
             Kind::Bucket => match ctx.opts.managed {
                 Some(Flavor::DigitalOcean) => Some(Flavor::DigitalOcean),

@@ -993,7 +993,7 @@ impl<'a> Ctx<'a> {
             let total = match part {
                 "databases" => self.bp.databases.len(),
                 "caches" => self.bp.caches.len(),
-                _ => self.bp.queues.len(),
+                _ => self.bp.brokers().count(),
             };
             let here = self.data.iter().filter(|d| d.part == part).count();
             if total > 0 && here == total {

@@ -260,7 +260,7 @@ fn uses_egress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
                 c.port.unwrap_or(6379)
             };
             rules.push(managed("caches", port));
-        } else if bp.queues.iter().any(|x| &x.name == u) {
+        } else if bp.brokers().any(|x| &x.name == u) {
             // Managed brokers speak AMQP over TLS.
             rules.push(managed("queues", 5671));
         } else {

@@ -149,10 +149,12 @@ fn in_cluster(c: &mut Checker, bp: &Blueprint) {
         let managed = "use `deployment: managed` (ElastiCache), or `platform: eks`";
         (format!("caches[{i}]"), &x.name, x.deployment, managed)
     });
-    let queues = (bp.queues.iter().enumerate()).map(|(i, x)| {
-        let managed = "use `deployment: managed` (Amazon MQ), or `platform: eks`";
-        (format!("queues[{i}]"), &x.name, x.deployment, managed)
-    });
+    let queues = (bp.queues.iter().enumerate())
+        .filter(|(_, x)| !x.sqs())
+        .map(|(i, x)| {
+            let managed = "use `deployment: managed` (Amazon MQ), or `platform: eks`";
+            (format!("queues[{i}]"), &x.name, x.deployment, managed)
+        });
     for (path, name, deployment, managed) in databases.chain(caches).chain(queues) {
         if deployment != Deployment::InCluster {
             continue;

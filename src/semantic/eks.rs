@@ -35,7 +35,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     let in_cluster = (bp.databases.iter().map(|d| (&d.name, d.deployment)))
         .chain(bp.caches.iter().map(|x| (&x.name, x.deployment)))
-        .chain(bp.queues.iter().map(|x| (&x.name, x.deployment)))
+        .chain(bp.brokers().map(|x| (&x.name, x.deployment)))
         .find(|(_, d)| *d == Deployment::InCluster);
     let ebs_csi = bp
         .cluster

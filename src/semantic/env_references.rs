@@ -319,7 +319,7 @@ pub(super) fn flavor(
             let x = bp.queues.iter().find(|x| x.name == name)?;
             data(DataKind::Queue, x.deployment)
         }
-        Kind::Table => (provider == Provider::Aws).then_some(Flavor::Aws),
+        Kind::Table | Kind::Sqs => (provider == Provider::Aws).then_some(Flavor::Aws),
         Kind::Bucket => (provider != Provider::Kubernetes).then_some(managed),
         Kind::Secret => Some(managed),
         Kind::Service if ecs => Some(Flavor::Aws),

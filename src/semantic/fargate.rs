@@ -64,7 +64,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .iter()
         .map(|d| d.deployment)
         .chain(bp.caches.iter().map(|d| d.deployment))
-        .chain(bp.queues.iter().map(|d| d.deployment))
+        .chain(bp.brokers().map(|d| d.deployment))
         .any(|d| d != Deployment::InCluster);
     if bp.fargate_profiles.len() == 10 && !eso_covered && (!bp.secrets.is_empty() || managed_data) {
         c.error(
@@ -191,7 +191,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         )
         .chain(
             (bp.queues.iter().enumerate())
-                .filter(|(_, x)| x.deployment == Deployment::InCluster)
+                .filter(|(_, x)| !x.sqs() && x.deployment == Deployment::InCluster)
                 .map(|(i, x)| (format!("queues[{i}]"), &x.name)),
         );
     for (path, name) in in_cluster {

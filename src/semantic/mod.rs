@@ -33,6 +33,7 @@ mod recreate;
 mod references;
 mod routes;
 mod schedulable;
+mod sqs;
 mod tls_in_cluster;
 mod use_env;
 pub mod versions;
@@ -105,6 +106,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     limits::check(&mut c, bp);
     versions::check(&mut c, bp);
     versions::check_mq_instance(&mut c, bp);
+    sqs::check(&mut c, bp);
     gateway::check(&mut c, bp);
     grpc::check(&mut c, bp);
     ingress_controller::check(&mut c, bp);
@@ -391,7 +393,7 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
             );
         }
     }
-    for (i, q) in bp.queues.iter().enumerate() {
+    for (i, q) in bp.queues.iter().enumerate().filter(|(_, q)| !q.sqs()) {
         let path = format!("queues[{i}]");
         if q.deployment == Deployment::Managed && c.provider == Provider::Aws {
             size_check(

@@ -190,7 +190,7 @@ fn in_cluster_names(c: &mut Checker, bp: &Blueprint) {
         .iter()
         .map(|d| ("databases", &d.name, &d.in_cluster))
         .chain(bp.caches.iter().map(|x| ("caches", &x.name, &x.in_cluster)))
-        .chain(bp.queues.iter().map(|x| ("queues", &x.name, &x.in_cluster)));
+        .chain(bp.brokers().map(|x| ("queues", &x.name, &x.in_cluster)));
     // Object name → the component that has it first, and whether that name was set rather
     // than derived from a component name (two derived ones meet only when two components
     // share a name, an error of its own).

@@ -235,6 +235,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             bp.queues
                 .iter()
                 .enumerate()
+                .filter(|(_, x)| !x.sqs())
                 .map(|(i, x)| (format!("queues[{i}]"), &x.in_cluster)),
         );
     for (path, ic) in in_cluster {
@@ -574,12 +575,12 @@ fn kubernetes_data(c: &mut Checker, bp: &Blueprint) {
             .help = Some("use `deployment: managed` for failover, or drop `ha`".into());
         }
     }
-    for (i, q) in bp.queues.iter().enumerate() {
+    for (i, q) in bp.queues.iter().enumerate().filter(|(_, q)| !q.sqs()) {
         single(c, format!("queues[{i}]"), "RabbitMQ", &q.in_cluster);
     }
 }
 
-/// On EKS a workload that uses tables or buckets gets an IAM role through its ServiceAccount
+/// On EKS a workload that uses tables, buckets or SQS queues gets an IAM role through its ServiceAccount
 /// (IRSA), which the `platform` module creates (`backend::aws::service_accounts`). `default`
 /// is not one to create: Kubernetes' ServiceAccount controller makes it in every namespace
 /// as the namespace appears (kubernetes.io/docs/concepts/security/service-accounts, "Default
@@ -603,6 +604,7 @@ fn default_account_with_role(c: &mut Checker, bp: &Blueprint, path: &str, s: &Se
     let needs_role = s.uses.iter().any(|u| {
         bp.tables.iter().any(|t| t.name == u.as_str())
             || bp.buckets.iter().any(|b| b.name == u.as_str())
+            || bp.sqs_queues().any(|q| q.name == u.as_str())
     });
     if !(eks && needs_role && sa == "default") {
         return;

@@ -65,7 +65,7 @@ pub(crate) fn check_mq_instance(c: &mut Checker, bp: &Blueprint) {
     if c.provider != Provider::Aws {
         return;
     }
-    for (i, q) in bp.queues.iter().enumerate() {
+    for (i, q) in bp.queues.iter().enumerate().filter(|(_, q)| !q.sqs()) {
         if q.deployment != Deployment::Managed {
             continue;
         }
@@ -317,7 +317,7 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
         }
     }
 
-    for (i, q) in bp.queues.iter().enumerate() {
+    for (i, q) in bp.queues.iter().enumerate().filter(|(_, q)| !q.sqs()) {
         let part = format!("queues[{i}]");
         // DigitalOcean has no managed RabbitMQ: its managed queues run in the cluster.
         if in_cluster_here(DataKind::Queue, q.deployment) {

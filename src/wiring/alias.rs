@@ -19,12 +19,14 @@ use crate::blueprint::types::Service;
 
 impl Field {
     /// Every field, in declaration order.
-    pub const ALL: [Field; 15] = [
+    pub const ALL: [Field; 17] = [
         Field::Host,
         Field::ReplicaHost,
         Field::Port,
         Field::Database,
         Field::Url,
+        Field::DlqUrl,
+        Field::Queue,
         Field::Table,
         Field::Bucket,
         Field::Region,
@@ -106,10 +108,9 @@ mod tests {
     fn listed(f: Field) -> bool {
         use Field::*;
         match f {
-            Host | ReplicaHost | Port | Database | Url | Table | Bucket | Region | Endpoint
-            | Username | Password | AuthToken | AccessKeyId | SecretAccessKey | CaFile => {
-                Field::ALL.contains(&f)
-            }
+            Host | ReplicaHost | Port | Database | Url | DlqUrl | Queue | Table | Bucket
+            | Region | Endpoint | Username | Password | AuthToken | AccessKeyId
+            | SecretAccessKey | CaFile => Field::ALL.contains(&f),
         }
     }
 

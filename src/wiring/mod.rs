@@ -9,6 +9,7 @@
 //! | database | `_HOST`, `_PORT`, `_DATABASE`, `_URL`; `_REPLICA_HOST` with read replicas; `_CA_FILE` where the provider signs the server certificate with its own CA (DigitalOcean, RDS: [`trusts_provider_ca`]) | `_USERNAME`, `_PASSWORD` |
 //! | cache | `_HOST`, `_PORT`, `_URL` | `_AUTH_TOKEN` (ElastiCache), `_USERNAME` + `_PASSWORD` (DigitalOcean), `_PASSWORD` (in cluster) |
 //! | queue | `_HOST`, `_PORT`, `_URL` | `_USERNAME`, `_PASSWORD` |
+//! | SQS queue (AWS) | `_URL` (queue URL), `_DLQ_URL`, `_QUEUE` (its name), `_REGION` | the pod's cloud identity (IAM on exactly that queue) |
 //! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
 //! | bucket | `_HOST`, `_PORT`, `_BUCKET`, `_URL`, `_REGION` (DigitalOcean: and `_ENDPOINT`) | AWS: the pod's cloud identity (IAM on exactly that bucket); DigitalOcean: `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY` of a Spaces key granted exactly its buckets |
 //! | secret | `_<KEY>` per key of the secret | all of them |
@@ -32,6 +33,9 @@ pub enum Kind {
     Database(DatabaseEngine),
     Cache,
     Queue,
+    /// An Amazon SQS queue (`queues[].engine: sqs`): an HTTPS API reached with the
+    /// workload's IAM role, like a table.
+    Sqs,
     Table,
     Bucket,
     Secret,
@@ -49,6 +53,10 @@ pub enum Field {
     Port,
     Database,
     Url,
+    /// The URL of an SQS queue's dead-letter queue, for consumers that inspect or redrive it.
+    DlqUrl,
+    /// An SQS queue's name (`GetQueueUrl` and the SDKs' name-based calls take it).
+    Queue,
     Table,
     Bucket,
     Region,
@@ -75,6 +83,8 @@ impl Field {
             Field::Port => "PORT",
             Field::Database => "DATABASE",
             Field::Url => "URL",
+            Field::DlqUrl => "DLQ_URL",
+            Field::Queue => "QUEUE",
             Field::Table => "TABLE",
             Field::Bucket => "BUCKET",
             Field::Region => "REGION",
@@ -272,8 +282,8 @@ pub fn kind_of(bp: &Blueprint, name: &str) -> Option<Kind> {
     if bp.caches.iter().any(|c| c.name == name) {
         return Some(Kind::Cache);
     }
-    if bp.queues.iter().any(|q| q.name == name) {
-        return Some(Kind::Queue);
+    if let Some(q) = bp.queues.iter().find(|q| q.name == name) {
+        return Some(if q.sqs() { Kind::Sqs } else { Kind::Queue });
     }
     if bp.tables.iter().any(|t| t.name == name) {
         return Some(Kind::Table);
@@ -305,6 +315,9 @@ pub fn fields(kind: Kind, flavor: Flavor) -> Vec<Field> {
             Flavor::InCluster { auth: false } => vec![Host, Port, Url],
         },
         Kind::Queue => vec![Host, Port, Url, Username, Password],
+        // The SDKs take the queue URL (SendMessage, ReceiveMessage: `QueueUrl`) and a
+        // region; no host or port: the URL names the endpoint.
+        Kind::Sqs => vec![Url, DlqUrl, Queue, Region],
         Kind::Table => vec![Host, Port, Table, Region],
         // Spaces speaks the S3 API at its own endpoint and knows no pod identity: the
         // endpoint and a key pair (`backend::digitalocean::spaces`).

@@ -365,7 +365,11 @@ fn every_workload_sees_each_component_it_uses() {
                         && bp.buckets.iter().any(|b| b.name == u.name);
                     data || aws || spaces
                 })
-                .map(|u| format!("{}_HOST", u.prefix()))
+                // An SQS queue has no host: its URL names the endpoint.
+                .map(|u| {
+                    let sqs = bp.queues.iter().any(|q| q.name == u.name && q.sqs());
+                    format!("{}_{}", u.prefix(), if sqs { "URL" } else { "HOST" })
+                })
                 .chain(
                     // A managed database's read replica: its host too, or no workload can
                     // send reads there (EKS and DOKS pods lacked it; ECS tasks had it).

@@ -67,6 +67,7 @@ mod recreate;
 mod scaling;
 mod service_connect;
 mod spaces;
+mod sqs;
 mod support;
 mod templates;
 mod tls_in_cluster;

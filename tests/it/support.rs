@@ -28,7 +28,7 @@ pub fn blueprints() -> Vec<PathBuf> {
 
 /// The providers a blueprint is meant for: those it configures under `providers:`, plus
 /// `kubernetes` (manifests for an existing cluster), which every blueprint with services and
-/// a Kubernetes platform supports.
+/// a Kubernetes platform supports, unless it has SQS queues.
 pub fn providers_of(path: &Path) -> Vec<Provider> {
     let bytes = std::fs::read(path).unwrap();
     let envs = infragen::blueprint::environments(&path.display().to_string(), &bytes).unwrap();
@@ -46,7 +46,9 @@ pub fn providers_of(path: &Path) -> Vec<Provider> {
         .cluster
         .as_ref()
         .is_none_or(|c| c.platform != infragen::blueprint::types::Platform::EcsFargate);
-    if k8s && (!bp.services.is_empty() || bp.providers.kubernetes.is_some()) {
+    // SQS queues exist only on AWS (`--provider kubernetes` refuses them).
+    let aws_only = bp.queues.iter().any(|q| q.sqs());
+    if k8s && !aws_only && (!bp.services.is_empty() || bp.providers.kubernetes.is_some()) {
         out.push(Provider::Kubernetes);
     }
     out

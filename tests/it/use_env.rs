@@ -409,8 +409,14 @@ fn an_alias_of_a_variable_the_service_sets_itself_is_refused() {
     );
 }
 
-/// A stack with one component of every kind `api` can use, for `provider` on `cluster`.
-fn every_kind(cluster: &str, mongo: bool) -> String {
+/// A stack with one component of every kind `api` can use, for `provider` on `cluster`
+/// (`sqs`: an SQS queue `events` too, AWS only).
+fn every_kind(cluster: &str, mongo: bool, sqs: bool) -> String {
+    let sqs = if sqs {
+        "  - { name: events, engine: sqs }\n"
+    } else {
+        ""
+    };
     let mongo_db = if mongo {
         "  - { name: mongo, engine: mongodb, size: medium, storage: { size_gb: 50 }, deployment: in_cluster }\n"
     } else {
@@ -440,7 +446,7 @@ databases:
   - {{ name: cache, engine: redis, size: small }}
 queues:
   - {{ name: mq, engine: rabbitmq, size: small }}
-tables:
+{sqs}tables:
   - {{ name: orders, partition_key: {{ name: id, type: S }} }}
 buckets:
   - {{ name: files }}
@@ -459,7 +465,7 @@ environments:
     )
 }
 
-const FIELDS: [&str; 15] = infragen::blueprint::types::USE_ENV_FIELDS;
+const FIELDS: [&str; 17] = infragen::blueprint::types::USE_ENV_FIELDS;
 
 /// `uses` entries giving each of `components` an alias `X_<COMPONENT>_<FIELD>` per field
 /// `keep` accepts.
@@ -508,14 +514,19 @@ fn an_alias_is_accepted_exactly_where_its_variable_exists() {
     let eks = "cluster: { platform: eks, version: \"1.35\", addons: [coredns, kube-proxy, vpc-cni, aws-ebs-csi-driver] }\nnode_pools:\n  - { name: general, size: medium, min: 2, desired: 2, max: 5 }";
     let ecs = "cluster: { platform: ecs_fargate }";
     let all = ["pg", "my", "mongo", "cache", "mq", "orders", "files", "web"];
-    let without_mongo = ["pg", "my", "cache", "mq", "orders", "files", "web"];
+    let aws = [
+        "pg", "my", "mongo", "cache", "mq", "events", "orders", "files", "web",
+    ];
+    let ecs_ones = [
+        "pg", "my", "cache", "mq", "events", "orders", "files", "web",
+    ];
     for (label, provider, cluster, components, is_ecs) in [
-        ("EKS", Provider::Aws, eks, &all[..], false),
-        ("ECS", Provider::Aws, ecs, &without_mongo[..], true),
+        ("EKS", Provider::Aws, eks, &aws[..], false),
+        ("ECS", Provider::Aws, ecs, &ecs_ones[..], true),
         ("DOKS", Provider::Digitalocean, eks, &all[..], false),
         ("kubernetes", Provider::Kubernetes, eks, &all[..], false),
     ] {
-        let base = every_kind(cluster, !is_ecs);
+        let base = every_kind(cluster, !is_ecs, provider == Provider::Aws);
         let every = base.replace("USES", &uses_with(components, |_| true));
         let err = infragen::synthesize("s.yaml", every.as_bytes(), provider, "production")
             .map(|_| ())

@@ -12,7 +12,7 @@
 //! ECS reads them into the task (`environment` and `secrets`, the execution role allowed
 //! exactly these ARNs and their KMS keys); EKS through External Secrets (`platform.rs`).
 
-use super::{Ctx, cache, database, queue, secrets};
+use super::{Ctx, cache, database, queue, secrets, sqs};
 use crate::blueprint::types::{DatabaseEngine, Service};
 use crate::terraform::{Expr, ident, interp, res};
 use crate::tpl;
@@ -69,6 +69,7 @@ fn flavor(ctx: &Ctx, name: &str, kind: Kind) -> Option<Flavor> {
         Kind::Database(_) => database::managed(ctx).any(|d| d.name == name),
         Kind::Cache => cache::managed(ctx).any(|c| c.name == name),
         Kind::Queue => queue::managed(ctx).any(|q| q.name == name),
+        Kind::Sqs => sqs::created(ctx).any(|q| q.name == name),
         Kind::Table | Kind::Bucket | Kind::Secret => true,
         // Services reach services through the cluster's DNS, which the manifests write
         // (`k8s::connect`), and on ECS through Service Connect (`service_connect.rs`).
@@ -153,6 +154,19 @@ pub fn sources(ctx: &Ctx, all: &[Binding]) -> Vec<(crate::terraform::Ref, crate:
                 crate::terraform::data("aws_mq_broker", b.component),
                 json!({"broker_name": format!("{}-{}", ctx.prefix, b.component)}),
             ),
+            Kind::Sqs => {
+                let Some(q) = bp.sqs_queues().find(|q| q.name == b.component) else {
+                    continue;
+                };
+                let dlq = b.value == Value::Field(Field::DlqUrl);
+                if !matches!(b.value, Value::Field(Field::Url | Field::DlqUrl)) {
+                    continue;
+                }
+                (
+                    crate::terraform::data("aws_sqs_queue", &sqs::label(&q.name, dlq)),
+                    json!({"name": sqs::name(ctx, q, dlq)}),
+                )
+            }
             _ => continue,
         };
         if !out.iter().any(|(x, _)| x == &r) {
@@ -277,7 +291,7 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             }
         }
         Kind::Queue => {
-            let q = bp.queues.iter().find(|q| q.name == b.component)?;
+            let q = bp.brokers().find(|q| q.name == b.component)?;
             let broker = if platform {
                 crate::terraform::data("aws_mq_broker", &q.name)
             } else {
@@ -303,6 +317,25 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
                         res("aws_ssm_parameter", &format!("{}_admin_password", q.name)).arn()
                     },
                 })),
+                _ => None,
+            }
+        }
+        Kind::Sqs => {
+            let q = bp.sqs_queues().find(|q| q.name == b.component)?;
+            // In `platform` (EKS) the queues are found again by name: a URL names the
+            // account, which only Terraform knows.
+            let queue = |dlq: bool| {
+                if platform {
+                    crate::terraform::data("aws_sqs_queue", &sqs::label(&q.name, dlq))
+                } else {
+                    sqs::queue(&q.name, dlq)
+                }
+            };
+            match f {
+                Field::Url => text(queue(false).attr("url")),
+                Field::DlqUrl => text(queue(true).attr("url")),
+                Field::Queue => lit(&sqs::name(ctx, q, false)),
+                Field::Region => lit(region),
                 _ => None,
             }
         }

@@ -460,14 +460,21 @@ pub(super) fn roles(
         )
         .resource(
             &task,
+            // The description predates SQS queues (also granted below); kept, so existing
+            // roles see no update.
             json!({
                 "name": crate::naming::fit(&format!("{}-{}-task", ctx.prefix, s.name), 64),
                 "description": format!("Application role of {}: read/write on exactly the tables and buckets it uses", s.name),
                 "assume_role_policy": task_trust,
             }),
         );
-    let data =
-        super::identity::data_statements(ctx, m, &used(ctx, s, "tables"), &used(ctx, s, "buckets"));
+    let data = super::identity::data_statements(
+        ctx,
+        m,
+        &used(ctx, s, "tables"),
+        &used(ctx, s, "buckets"),
+        &used(ctx, s, "queues"),
+    );
     if !data.is_empty() {
         m.file("ecs").resource(
             &res("aws_iam_role_policy", &format!("{n}_task")),
@@ -498,13 +505,14 @@ fn connections(wired: Vec<(Binding, Resolved)>) -> (BTreeMap<String, Expr>, Vec<
     (env, secret)
 }
 
-/// The tables or buckets (`list`) service `s` uses.
+/// The tables, SQS queues or buckets (`list`) service `s` uses.
 fn used(ctx: &Ctx, s: &Service, list: &str) -> std::collections::BTreeSet<String> {
     let bp = ctx.v.bp;
     s.uses
         .iter()
         .filter(|u| match list {
             "tables" => bp.tables.iter().any(|t| t.name == u.name),
+            "queues" => bp.sqs_queues().any(|q| q.name == u.name),
             _ => bp.buckets.iter().any(|b| b.name == u.name),
         })
         .map(|u| u.name.clone())
@@ -759,7 +767,7 @@ pub(super) fn service_security_group(
             (database::port(d), database::engine_title(d.engine))
         } else if let Some(c) = cache::managed(ctx).find(|c| &c.name == u) {
             (cache::port(c), cache::engine_title(c.engine))
-        } else if ctx.v.bp.queues.iter().any(|q| &q.name == u) {
+        } else if ctx.v.bp.brokers().any(|q| &q.name == u) {
             (5671, "AMQPS")
         } else {
             continue;

@@ -137,9 +137,11 @@ struct Account {
     services: Vec<String>,
     tables: BTreeSet<String>,
     buckets: BTreeSet<String>,
+    queues: BTreeSet<String>,
 }
 
-/// Service accounts of services that use tables or buckets, keyed by (namespace, name).
+/// Service accounts of services that use tables, buckets or SQS queues (the AWS APIs a pod
+/// reaches with its own role), keyed by (namespace, name).
 fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
     let bp = ctx.v.bp;
     // The manifests' default namespace: the role must trust the namespace the pods run in.
@@ -159,7 +161,13 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
             .filter(|u| bp.buckets.iter().any(|b| b.name == u.name))
             .map(|u| u.name.clone())
             .collect();
-        if used_tables.is_empty() && used_buckets.is_empty() {
+        let used_queues: BTreeSet<String> = s
+            .uses
+            .iter()
+            .filter(|u| bp.sqs_queues().any(|q| q.name == u.name))
+            .map(|u| u.name.clone())
+            .collect();
+        if used_tables.is_empty() && used_buckets.is_empty() && used_queues.is_empty() {
             continue;
         }
         let ns = s.namespace.clone().unwrap_or_else(|| default_ns.clone());
@@ -170,10 +178,12 @@ fn accounts(ctx: &Ctx) -> BTreeMap<(String, String), Account> {
             services: vec![],
             tables: BTreeSet::new(),
             buckets: BTreeSet::new(),
+            queues: BTreeSet::new(),
         });
         a.services.push(s.name.clone());
         a.tables.extend(used_tables);
         a.buckets.extend(used_buckets);
+        a.queues.extend(used_queues);
     }
     out
 }
@@ -238,15 +248,16 @@ pub fn service_accounts(ctx: &Ctx) -> Vec<IrsaAccount> {
     out
 }
 
-/// Read/write on exactly `tables` and `buckets` (and their keys, only through the service):
-/// what a workload that `uses` them needs, on EKS and ECS alike.
+/// Read/write on exactly `tables`, `buckets` and SQS `queues` (and their keys, only through
+/// the service): what a workload that `uses` them needs, on EKS and ECS alike.
 pub fn data_statements(
     ctx: &Ctx,
     m: &Module,
     tables: &BTreeSet<String>,
     buckets: &BTreeSet<String>,
+    queues: &BTreeSet<String>,
 ) -> Vec<Json> {
-    let mut out = Vec::new();
+    let mut out = super::sqs::statements(queues);
     if !buckets.is_empty() {
         let arns: Vec<Expr> = buckets
             .iter()
@@ -375,7 +386,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let names = names(&accounts);
     for (key, a) in &accounts {
         let suffix = &names[key];
-        let statements = data_statements(ctx, m, &a.tables, &a.buckets);
+        let statements = data_statements(ctx, m, &a.tables, &a.buckets, &a.queues);
         let role = irsa_role(
             ctx,
             m,

@@ -31,6 +31,7 @@ mod security;
 mod service_accounts;
 mod service_connect;
 mod sidecars;
+mod sqs;
 mod state;
 mod table;
 
@@ -123,20 +124,20 @@ pub fn synth(v: &Validated) -> Output {
         fargate_profiles: _, // cluster/fargate.rs
         databases: _,        // database.rs (RDS); in-cluster ones in the k8s manifests
         caches: _,           // cache.rs (ElastiCache); in-cluster ones in the k8s manifests
-        queues: _,           // queue.rs (Amazon MQ); in-cluster ones in the k8s manifests
-        tables: _,           // table.rs (DynamoDB)
-        load_balancer: _,    // platform.rs (Load Balancer Controller) on EKS, edge.rs on ECS
-        ingress: _,          // the k8s manifests on EKS; on ECS edge.rs reads its body size only
-        registry: _,         // registry.rs (ECR)
-        secrets: _,          // secrets.rs (Secrets Manager), external_secrets.rs on EKS
-        services: _,         // the k8s manifests on EKS (platform::manifests), ecs.rs on ECS
-        jobs: _,             // CronJobs in the k8s manifests on EKS; scheduled.rs on ECS
-        kubernetes: _,       // the k8s manifests and platform charts on EKS; noted on ECS
-        observability: _,    // observability.rs (log retention, CloudWatch alarms, SNS)
-        buckets: _,          // buckets.rs (S3)
-        overrides: _,        // applied to the output after lowering (crate::escape)
-        extra: _,            // rendered beside the output after lowering (crate::escape)
-        environments: _,     // merged into this blueprint before validation (blueprint::overlay)
+        queues: _, // queue.rs (Amazon MQ), sqs.rs (SQS); in-cluster ones in the k8s manifests
+        tables: _, // table.rs (DynamoDB)
+        load_balancer: _, // platform.rs (Load Balancer Controller) on EKS, edge.rs on ECS
+        ingress: _, // the k8s manifests on EKS; on ECS edge.rs reads its body size only
+        registry: _, // registry.rs (ECR)
+        secrets: _, // secrets.rs (Secrets Manager), external_secrets.rs on EKS
+        services: _, // the k8s manifests on EKS (platform::manifests), ecs.rs on ECS
+        jobs: _,   // CronJobs in the k8s manifests on EKS; scheduled.rs on ECS
+        kubernetes: _, // the k8s manifests and platform charts on EKS; noted on ECS
+        observability: _, // observability.rs (log retention, CloudWatch alarms, SNS)
+        buckets: _, // buckets.rs (S3)
+        overrides: _, // applied to the output after lowering (crate::escape)
+        extra: _,  // rendered beside the output after lowering (crate::escape)
+        environments: _, // merged into this blueprint before validation (blueprint::overlay)
     } = v.bp;
     let region = providers
         .aws
@@ -212,6 +213,7 @@ fn lower_infra(ctx: &Ctx, network: Option<&Network>, infra: &mut Module, out: &m
     database::lower(ctx, infra);
     cache::lower(ctx, infra);
     queue::lower(ctx, infra);
+    sqs::lower(ctx, infra);
     table::lower(ctx, infra);
     match ctx.platform {
         Some(Platform::Eks | Platform::EksFargate) => {

@@ -20,7 +20,7 @@ use crate::terraform::Json;
 use crate::tpl;
 
 use super::Ctx;
-use super::{cache, database, ecs, edge, kms, scheduled};
+use super::{cache, database, ecs, edge, kms, scheduled, sqs};
 use crate::blueprint::types::{Alarm, Comparison, Platform};
 use crate::terraform::{Expr, Module, Ref, ident, res};
 
@@ -85,10 +85,14 @@ fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<BTreeMap<&'static s
         needs(&rg)?;
         // Metrics are per node; the first member is the primary at creation.
         d.insert("CacheClusterId", tpl!(rg.id(), "-001"));
-    } else if bp.queues.iter().any(|x| x.name == target) {
+    } else if bp.brokers().any(|x| x.name == target) {
         let broker = res("aws_mq_broker", target);
         needs(&broker)?;
         d.insert("Broker", broker.attr("broker_name"));
+    } else if bp.sqs_queues().any(|x| x.name == target) {
+        let queue = sqs::queue(target, false);
+        needs(&queue)?;
+        d.insert("QueueName", queue.attr("name"));
     } else if bp.tables.iter().any(|x| x.name == target) {
         let table = res("aws_dynamodb_table", target);
         needs(&table)?;
@@ -108,7 +112,13 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     // Scheduled jobs on ECS (`scheduled.rs` declared their schedule group).
     let jobs = m.declares(&scheduled::schedule_group().address());
     let topic_name = obs.and_then(|o| o.alert_topic.clone());
-    if alarms.is_empty() && !has_lb && topic_name.is_none() && !jobs {
+    // SQS queues' default alarms, when the blueprint asks for observability at all.
+    let queue_alarms = if obs.is_some() {
+        sqs::alarms(ctx)
+    } else {
+        Vec::new()
+    };
+    if alarms.is_empty() && !has_lb && topic_name.is_none() && !jobs && queue_alarms.is_empty() {
         return;
     }
     let mut key_statements = vec![json!({
@@ -198,6 +208,9 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     }
     if has_lb {
         default_lb_alarms(ctx, m);
+    }
+    for (name, body) in queue_alarms {
+        alarm(m, &name, body);
     }
     if jobs {
         job_alerts(ctx, m);

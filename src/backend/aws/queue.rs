@@ -31,8 +31,7 @@ pub fn password_parameter_name(ctx: &Ctx, queue: &str) -> String {
 /// Brokers that infragen creates (managed queues).
 pub fn managed<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = &'a Queue> {
     let v = ctx.v;
-    v.bp.queues
-        .iter()
+    v.bp.brokers()
         .filter(move |q| !v.in_cluster(DataKind::Queue, q.deployment))
 }
 

@@ -398,13 +398,9 @@ pub fn unsupported(ctx: &Ctx) {
     // Without a DOKS cluster nothing runs the broker: `backend::not_lowered` lists the
     // queues as absent, and this note must not claim otherwise.
     let cluster = ctx.doks() && bp.cluster.is_some();
-    for q in bp
-        .queues
-        .iter()
-        .filter(|q| q.deployment == Deployment::Managed)
-    {
+    for q in bp.brokers().filter(|q| q.deployment == Deployment::Managed) {
         let engine = match q.engine {
-            QueueEngine::Rabbitmq => "RabbitMQ",
+            QueueEngine::Rabbitmq | QueueEngine::Sqs => "RabbitMQ",
         };
         if !cluster {
             ctx.note(format!(

@@ -25,7 +25,8 @@ impl From<CacheEngine> for Engine {
 impl From<QueueEngine> for Engine {
     fn from(e: QueueEngine) -> Self {
         match e {
-            QueueEngine::Rabbitmq => Engine::Rabbitmq,
+            // SQS queues never run in a cluster (`bp.brokers()` leaves them out).
+            QueueEngine::Rabbitmq | QueueEngine::Sqs => Engine::Rabbitmq,
         }
     }
 }

@@ -151,7 +151,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
             auth,
         ));
     }
-    for q in &bp.queues {
+    for q in bp.brokers() {
         if !ctx.v.in_cluster(DataKind::Queue, q.deployment) {
             continue;
         }
