@@ -491,13 +491,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
                     "config": config,
                 }}),
             );
-            if let Some(t) = ctx
-                .v
-                .bp
-                .load_balancer
-                .as_ref()
-                .and_then(|lb| lb.idle_timeout)
-            {
+            if let Some(t) = ctx.v.bp.lb_idle_timeout() {
                 helm::merge_values(&mut body, json!({"controller": {"config": idle_config(t)}}));
             }
         }
@@ -931,7 +925,8 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
         "routing.http.drop_invalid_header_fields.enabled=true".to_string(),
         "routing.http.desync_mitigation_mode=defensive".to_string(),
     ];
-    if let Some(t) = lb.idle_timeout {
+    // `lb` is the blueprint's: the services' `idle_timeout` raises it too.
+    if let Some(t) = lb.idle_timeout.max(ctx.v.bp.edge_idle_timeout()) {
         attrs.push(format!("idle_timeout.timeout_seconds={t}"));
     }
     if lb.deletion_protection {
