@@ -271,19 +271,27 @@ fn gateway_routes_of_a_long_lived_service_have_no_request_timeout() {
 }
 
 /// On a cluster infragen does not front (`--provider kubernetes`), ingress-nginx's timeouts
-/// are written and no load balancer bound applies.
+/// are written and no load balancer bound applies: the Phoenix LiveView fixture's hour, and
+/// two hours.
 #[test]
 fn existing_cluster_nginx_takes_any_idle_timeout() {
     let base = read("tests/fixtures/new-user/beacon-phoenix-k8s.yaml");
-    let out = synth(&with_idle(&base, "web", 7200), Provider::Kubernetes);
-    let docs = manifests(&out);
-    let web = doc(&docs, "Ingress", "beacon-web").expect("web's own Ingress");
-    assert_eq!(
-        annotation(web, &format!("{NGINX}/proxy-read-timeout")),
-        Some("7200")
-    );
-    assert_eq!(
-        annotation(web, &format!("{NGINX}/proxy-send-timeout")),
-        Some("7200")
-    );
+    assert!(base.contains("    idle_timeout: 3600\n"));
+    let longer = base.replacen("idle_timeout: 3600", "idle_timeout: 7200", 1);
+    for (yaml, t) in [(base, "3600"), (longer, "7200")] {
+        let out = synth(&yaml, Provider::Kubernetes);
+        let docs = manifests(&out);
+        let web = doc(&docs, "Ingress", "beacon-web").expect("web's own Ingress");
+        assert_eq!(backends(web), ["web"]);
+        assert_eq!(
+            annotation(web, &format!("{NGINX}/proxy-read-timeout")),
+            Some(t)
+        );
+        assert_eq!(
+            annotation(web, &format!("{NGINX}/proxy-send-timeout")),
+            Some(t)
+        );
+        // The only Ingress: it asks cert-manager for the certificate.
+        assert!(annotation(web, "cert-manager.io/cluster-issuer").is_some());
+    }
 }
