@@ -1634,7 +1634,7 @@ pub struct Service {
     /// balancer's idle timeout, ingress-nginx's proxy read and send timeouts on the
     /// service's own Ingress, Service Connect's idle timeout), and none bounds how long one
     /// response lasts (the Gateway API route timeout is off). At most what the slowest hop
-    /// accepts: 4000 behind an ALB, 600 behind a DigitalOcean load balancer, 350 behind
+    /// accepts: 4000 behind an ALB, 600 behind a DigitalOcean load balancer, 6000 behind
     /// EKS's Network Load Balancer, 300 through Envoy Gateway. See
     /// docs/connections-long-lived.md.
     #[serde(default)]

@@ -6,8 +6,8 @@
 //! - an ALB (ECS, EKS class `alb`, EKS ingress-nginx behind `load_balancer`): idle timeout
 //!   1–4000 s (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout>);
 //! - the Network Load Balancer in front of ingress-nginx on EKS without `load_balancer`:
-//!   TCP flows idle for 350 s are dropped, the default infragen does not change
-//!   (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/network-load-balancers.html#connection-idle-timeout>);
+//!   its TCP listeners' idle timeout, 350 s by default, takes 60–6000 s
+//!   (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html>);
 //! - the DigitalOcean load balancer in front of ingress-nginx on DOKS: its
 //!   `do-loadbalancer-http-idle-timeout-seconds` takes 30–600 s
 //!   (<https://docs.digitalocean.com/products/kubernetes/how-to/configure-load-balancers/>);
@@ -85,9 +85,9 @@ fn edge_bound(
                 Some(alb)
             } else {
                 Some((
-                    350,
-                    "the Network Load Balancer in front of ingress-nginx (it drops a TCP flow idle for 350 seconds)",
-                    Some("put an ALB in front with `load_balancer` (up to 4000 seconds)"),
+                    6000,
+                    "the Network Load Balancer in front of ingress-nginx (its TCP idle timeout takes 60–6000 seconds)",
+                    None,
                 ))
             }
         }

@@ -295,3 +295,39 @@ fn existing_cluster_nginx_takes_any_idle_timeout() {
         assert!(annotation(web, "cert-manager.io/cluster-issuer").is_some());
     }
 }
+
+/// EKS, ingress-nginx behind the NLB (no `load_balancer`): past the NLB's 350 s, its TCP
+/// listeners get `tcp.idle_timeout.seconds`; at or under it, nothing changes.
+#[test]
+fn eks_nlb_listeners_wait_past_350_seconds() {
+    let base = read("tests/fixtures/workloads/gateway-eks.yaml")
+        .replace("  gateway: { class: eg }\n", "")
+        .replace(
+            "    - name: envoy-gateway-system\n",
+            "    - name: ingress-nginx\n",
+        );
+    let service_annotations = |out: &infragen::Output| -> String {
+        resources(out, "platform", "helm_release")
+            .into_iter()
+            .find(|r| r["chart"] == "ingress-nginx")
+            .unwrap()["values"][0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    const KEY: &str = "service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-";
+    for (t, want) in [(None, None), (Some(350), None), (Some(3600), Some("3600"))] {
+        let yaml = match t {
+            Some(t) => with_idle(&base, "web", t),
+            None => base.clone(),
+        };
+        let values = service_annotations(&synth(&yaml, Provider::Aws));
+        for port in [80, 443] {
+            let pair = want.map(|w| format!(r#""{KEY}{port}":"tcp.idle_timeout.seconds={w}""#));
+            match pair {
+                Some(p) => assert!(values.contains(&p), "{t:?}: {values}"),
+                None => assert!(!values.contains(KEY), "{t:?}: {values}"),
+            }
+        }
+    }
+}

@@ -606,8 +606,24 @@ fn nlb_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     {
         a.insert(format!("{p}-name"), name);
     }
+    // The NLB drops a TCP flow idle for 350 s; a routed service holding connections open
+    // longer (`idle_timeout`, at most 6000 by `semantic::long_lived`) raises the TCP
+    // listeners' `tcp.idle_timeout.seconds` (60–6000), which the controller takes per
+    // listener from `aws-load-balancer-listener-attributes.<protocol>-<port>`.
+    // <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html>
+    if let Some(t) = ctx.v.bp.edge_idle_timeout().filter(|&t| t > NLB_TCP_IDLE) {
+        for port in [80, 443] {
+            a.insert(
+                format!("{p}-listener-attributes.TCP-{port}"),
+                format!("tcp.idle_timeout.seconds={t}"),
+            );
+        }
+    }
     a
 }
+
+/// The NLB's idle timeout of a TCP flow unless a listener attribute changes it.
+const NLB_TCP_IDLE: u32 = 350;
 
 /// The StorageClass of in-cluster databases (`reclaimPolicy: Retain`).
 const RETAIN_CLASS: &str = "gp3-retain";
