@@ -122,6 +122,20 @@ fn eks_nginx_behind_the_alb_gives_the_service_its_own_ingress() {
         attrs.contains("idle_timeout.timeout_seconds=1800"),
         "{attrs}"
     );
+    // nginx keeps the ALB's idle connections longer than the ALB (else a 502 race), but its
+    // proxy timeouts stay nginx's for the services beside `gateway`.
+    let config = |out: &infragen::Output| -> Value {
+        let nginx = resources(out, "platform", "helm_release")
+            .into_iter()
+            .find(|r| r["chart"] == "ingress-nginx")
+            .unwrap();
+        let values: Value = serde_json::from_str(nginx["values"][0].as_str().unwrap()).unwrap();
+        values["controller"]["config"].clone()
+    };
+    let c = config(&out);
+    assert_eq!(c["keep-alive"], "1805", "{c}");
+    assert!(c.get("proxy-read-timeout").is_none(), "{c}");
+    assert!(config(&before).get("keep-alive").is_none());
 
     let docs = manifests(&out);
     let ingresses: Vec<&Value> = docs.iter().filter(|d| d["kind"] == "Ingress").collect();

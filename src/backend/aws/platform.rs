@@ -111,14 +111,18 @@ fn alb_in_front_of_nginx(ctx: &Ctx) -> bool {
 /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout>):
 /// nginx's `keep-alive` (75 s by default) goes past `t`. A request the ALB keeps open for `t`
 /// (a WebSocket, a long poll) is cut by nginx after `proxy-read-timeout` /
-/// `proxy-send-timeout` of silence (60 s by default), so those wait `t` too.
-fn idle_config(t: u32) -> Json {
-    let proxy = t.max(60).to_string();
-    json!({
-        "keep-alive": (t + 5).max(75).to_string(),
-        "proxy-read-timeout": proxy.clone(),
-        "proxy-send-timeout": proxy,
-    })
+/// `proxy-send-timeout` of silence (60 s by default), so with `load_balancer.idle_timeout`
+/// (`proxy`) those wait as long for every service. A service's own `idle_timeout` raises
+/// the ALB's `t` but only its own Ingress's proxy timeouts (`k8s::ingress`), so the services
+/// beside it keep nginx's.
+fn idle_config(t: u32, proxy: Option<u32>) -> Json {
+    let mut config = json!({"keep-alive": (t + 5).max(75).to_string()});
+    if let Some(p) = proxy {
+        let p = p.max(60).to_string();
+        config["proxy-read-timeout"] = json!(p.clone());
+        config["proxy-send-timeout"] = json!(p);
+    }
+    config
 }
 
 /// With `ingress.gateway`, Envoy Gateway (not ingress-nginx) takes the traffic, and
@@ -492,7 +496,11 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
                 }}),
             );
             if let Some(t) = ctx.v.bp.lb_idle_timeout() {
-                helm::merge_values(&mut body, json!({"controller": {"config": idle_config(t)}}));
+                let proxy = ctx.v.bp.load_balancer.as_ref().and_then(|l| l.idle_timeout);
+                helm::merge_values(
+                    &mut body,
+                    json!({"controller": {"config": idle_config(t, proxy)}}),
+                );
             }
         }
         if fargate {
