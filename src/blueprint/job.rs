@@ -175,6 +175,7 @@ impl Job {
             protocol: Default::default(),
             service_name: None,
             peer_ports: Vec::new(),
+            idle_timeout: None,
             log_group: self.log_group.clone(),
             egress: self.egress.clone(),
             container_name: None,

@@ -1658,6 +1658,17 @@ pub struct Service {
     /// Kubernetes platforms only: refused on ECS. See docs/kubernetes.md.
     #[serde(default)]
     pub peer_ports: Vec<u16>,
+    /// Seconds a connection to the service may stay silent before a hop on its path cuts
+    /// it, for WebSockets (Phoenix LiveView, ActionCable, Socket.IO), server-sent events and
+    /// long polls. Every hop infragen configures waits at least this long (the load
+    /// balancer's idle timeout, ingress-nginx's proxy read and send timeouts on the
+    /// service's own Ingress, Service Connect's idle timeout), and none bounds how long one
+    /// response lasts (the Gateway API route timeout is off). At most what the slowest hop
+    /// accepts: 4000 behind an ALB, 600 behind a DigitalOcean load balancer, 6000 behind
+    /// EKS's Network Load Balancer, 300 through Envoy Gateway. See
+    /// docs/connections-long-lived.md.
+    #[serde(default)]
+    pub idle_timeout: Option<u32>,
     /// Log group of the container logs (ECS; default `/ecs/<name>`).
     #[serde(default)]
     pub log_group: Option<String>,
@@ -1809,6 +1820,11 @@ pub struct Use {
 }
 
 impl Service {
+    /// The service's `idle_timeout` when it serves a port (a worker holds no connection).
+    pub fn long_lived(&self) -> Option<u32> {
+        self.idle_timeout.filter(|_| self.port.is_some())
+    }
+
     /// Whether the service speaks gRPC on its port (`protocol: grpc`).
     pub fn grpc(&self) -> bool {
         self.protocol == ServiceProtocol::Grpc && self.port.is_some()
@@ -2372,6 +2388,25 @@ impl Blueprint {
     /// Where the workloads run (`cluster.platform`); `None` without a cluster.
     pub fn platform(&self) -> Option<Platform> {
         self.cluster.as_ref().map(|c| c.platform)
+    }
+
+    /// The longest `idle_timeout` of the services the edge routes to: what a load balancer
+    /// shared by all of them (its idle timeout is one attribute for every listener and
+    /// target) must wait at least.
+    pub fn edge_idle_timeout(&self) -> Option<u32> {
+        self.services
+            .iter()
+            .filter(|s| !s.routes.is_empty())
+            .filter_map(|s| s.long_lived())
+            .max()
+    }
+
+    /// The idle timeout of the load balancer (`load_balancer`): the longer of
+    /// `load_balancer.idle_timeout` and the routed services' `idle_timeout`, since an ALB
+    /// has one for all its targets; `None` where neither is written (AWS's 60 s).
+    pub fn lb_idle_timeout(&self) -> Option<u32> {
+        let lb = self.load_balancer.as_ref().and_then(|lb| lb.idle_timeout);
+        lb.max(self.edge_idle_timeout())
     }
 
     /// The namespace of the workloads and in-cluster data services that name no other:

@@ -51,9 +51,19 @@ pub const REQUEST_TIMEOUT: &str = "60s";
 /// The request timeout of a service's rules: [`REQUEST_TIMEOUT`], but none for a gRPC
 /// service (`0s`, which "SHOULD disable the timeout completely", Gateway API
 /// `HTTPRouteTimeouts`): Envoy's route timeout bounds the whole response, so it would cut
-/// every server stream at 60 s, while gRPC calls carry deadlines of their own.
+/// every server stream at 60 s, while gRPC calls carry deadlines of their own. None either
+/// for a service that holds connections open (`idle_timeout`): an event stream or a long
+/// poll is one response that never completes, cut at the route timeout however busy it is.
+/// (A WebSocket is not: since Envoy 1.36 the route timeout bounds only the upgrade, and is
+/// disarmed by the `101` — envoyproxy/envoy#41075 — and before it was never armed, the
+/// request never ending.) Silence is bounded by Envoy's stream idle timeout instead, 5
+/// minutes, which `semantic::long_lived` keeps `idle_timeout` under.
 fn request_timeout(s: &Workload) -> &'static str {
-    if s.bp.grpc() { "0s" } else { REQUEST_TIMEOUT }
+    if s.bp.grpc() || s.bp.long_lived().is_some() {
+        "0s"
+    } else {
+        REQUEST_TIMEOUT
+    }
 }
 
 pub fn gateway<'c>(ctx: &Ctx<'c>) -> Option<&'c IngressGateway> {

@@ -184,6 +184,24 @@ fn grpc_annotations() -> [(String, String); 3] {
 /// Seconds a gRPC stream may stay silent behind ingress-nginx.
 const GRPC_STREAM_IDLE: &str = "3600";
 
+/// The proxy timeouts of the Ingress of a service that holds connections open
+/// (`idle_timeout`): nginx closes a proxied connection when nothing is read from, or written
+/// to, the pod for `proxy-read-timeout` / `proxy-send-timeout` (60 s by default; "between
+/// two successive read operations", not for the whole response), which cuts a WebSocket or
+/// an event stream silent for a minute. They are raised to the service's `idle_timeout`
+/// (never below nginx's default, nor a gRPC service's hour). Written last, they win over the
+/// same keys in `ingress.annotations`.
+/// <https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#custom-timeouts>
+/// <https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_read_timeout>
+fn long_lived(s: &Workload) -> [(String, String); 2] {
+    let floor = if s.bp.grpc() { 3600 } else { 60 };
+    let t = s.bp.long_lived().unwrap_or(floor).max(floor).to_string();
+    [
+        (format!("{NGINX}/proxy-read-timeout"), t.clone()),
+        (format!("{NGINX}/proxy-send-timeout"), t),
+    ]
+}
+
 pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     let Some(ing) = ctx.bp.ingress.as_ref().filter(|i| i.enabled) else {
         return;
@@ -246,8 +264,14 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
         // ingress-nginx takes the backend protocol per Ingress: gRPC services get an
         // Ingress of their own (see `grpc_annotations`). The ALB takes it per target group,
         // from each Service (`service::alb_health_check`).
-        let (grpc, http): (Vec<&Workload>, Vec<&Workload>) = services
+        // ingress-nginx takes its proxy timeouts per Ingress too: a service that holds
+        // connections open (`idle_timeout`) gets an Ingress of its own (`long_lived`), so
+        // the services beside it keep nginx's 60 s.
+        let (own, shared): (Vec<&Workload>, Vec<&Workload>) = services
             .iter()
+            .partition(|s| class == "nginx" && s.bp.long_lived().is_some());
+        let (grpc, http): (Vec<&Workload>, Vec<&Workload>) = shared
+            .into_iter()
             .partition(|s| class == "nginx" && s.bp.grpc());
         let mut ingresses = Vec::new();
         if !http.is_empty() {
@@ -263,6 +287,17 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
             }
             annotations.extend(grpc_annotations());
             ingresses.push((format!("{name}-grpc").into(), grpc, annotations));
+        }
+        for s in own {
+            let mut annotations = annotations.clone();
+            if !ingresses.is_empty() {
+                annotations.remove("cert-manager.io/cluster-issuer");
+            }
+            if s.bp.grpc() {
+                annotations.extend(grpc_annotations());
+            }
+            annotations.extend(long_lived(s));
+            ingresses.push((format!("{name}-{}", s.name()).into(), vec![s], annotations));
         }
         for (name, routed, mut annotations) in ingresses {
             let mut spec = map! {"ingressClassName" => class};

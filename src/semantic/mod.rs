@@ -23,6 +23,7 @@ mod jvm_heap;
 mod limits;
 pub(crate) mod listener_rules;
 mod load_balancer_names;
+mod long_lived;
 mod names;
 mod network;
 mod peers;
@@ -92,6 +93,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     routes::check(&mut c, bp);
     workers::check(&mut c, bp);
     peers::check(&mut c, bp);
+    long_lived::check(&mut c, bp);
     probe_headers::check(&mut c, bp);
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);

@@ -55,6 +55,7 @@ mod jobs;
 mod jvm_heap;
 mod layers;
 mod listener_priorities;
+mod long_lived;
 mod manifests;
 mod netpol;
 mod peers;

@@ -236,7 +236,9 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         "desync_mitigation_mode": "defensive",
         "enable_deletion_protection": lb_cfg.deletion_protection,
         "enable_http2": true,
-        "idle_timeout": lb_cfg.idle_timeout.unwrap_or(60),
+        // Raised to the longest silence a routed service asks for (`services[].idle_timeout`):
+        // the ALB closes a WebSocket or a long poll idle for this long.
+        "idle_timeout": bp.lb_idle_timeout().unwrap_or(60),
         "tags": {"Name": name},
     });
     if let Some((bucket, _)) = buckets::access_logs(ctx) {

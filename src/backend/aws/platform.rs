@@ -111,14 +111,18 @@ fn alb_in_front_of_nginx(ctx: &Ctx) -> bool {
 /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout>):
 /// nginx's `keep-alive` (75 s by default) goes past `t`. A request the ALB keeps open for `t`
 /// (a WebSocket, a long poll) is cut by nginx after `proxy-read-timeout` /
-/// `proxy-send-timeout` of silence (60 s by default), so those wait `t` too.
-fn idle_config(t: u32) -> Json {
-    let proxy = t.max(60).to_string();
-    json!({
-        "keep-alive": (t + 5).max(75).to_string(),
-        "proxy-read-timeout": proxy.clone(),
-        "proxy-send-timeout": proxy,
-    })
+/// `proxy-send-timeout` of silence (60 s by default), so with `load_balancer.idle_timeout`
+/// (`proxy`) those wait as long for every service. A service's own `idle_timeout` raises
+/// the ALB's `t` but only its own Ingress's proxy timeouts (`k8s::ingress`), so the services
+/// beside it keep nginx's.
+fn idle_config(t: u32, proxy: Option<u32>) -> Json {
+    let mut config = json!({"keep-alive": (t + 5).max(75).to_string()});
+    if let Some(p) = proxy {
+        let p = p.max(60).to_string();
+        config["proxy-read-timeout"] = json!(p.clone());
+        config["proxy-send-timeout"] = json!(p);
+    }
+    config
 }
 
 /// With `ingress.gateway`, Envoy Gateway (not ingress-nginx) takes the traffic, and
@@ -491,14 +495,12 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
                     "config": config,
                 }}),
             );
-            if let Some(t) = ctx
-                .v
-                .bp
-                .load_balancer
-                .as_ref()
-                .and_then(|lb| lb.idle_timeout)
-            {
-                helm::merge_values(&mut body, json!({"controller": {"config": idle_config(t)}}));
+            if let Some(t) = ctx.v.bp.lb_idle_timeout() {
+                let proxy = ctx.v.bp.load_balancer.as_ref().and_then(|l| l.idle_timeout);
+                helm::merge_values(
+                    &mut body,
+                    json!({"controller": {"config": idle_config(t, proxy)}}),
+                );
             }
         }
         if fargate {
@@ -612,8 +614,24 @@ fn nlb_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     {
         a.insert(format!("{p}-name"), name);
     }
+    // The NLB drops a TCP flow idle for 350 s; a routed service holding connections open
+    // longer (`idle_timeout`, at most 6000 by `semantic::long_lived`) raises the TCP
+    // listeners' `tcp.idle_timeout.seconds` (60–6000), which the controller takes per
+    // listener from `aws-load-balancer-listener-attributes.<protocol>-<port>`.
+    // <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html>
+    if let Some(t) = ctx.v.bp.edge_idle_timeout().filter(|&t| t > NLB_TCP_IDLE) {
+        for port in [80, 443] {
+            a.insert(
+                format!("{p}-listener-attributes.TCP-{port}"),
+                format!("tcp.idle_timeout.seconds={t}"),
+            );
+        }
+    }
     a
 }
+
+/// The NLB's idle timeout of a TCP flow unless a listener attribute changes it.
+const NLB_TCP_IDLE: u32 = 350;
 
 /// The StorageClass of in-cluster databases (`reclaimPolicy: Retain`).
 const RETAIN_CLASS: &str = "gp3-retain";
@@ -931,7 +949,8 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
         "routing.http.drop_invalid_header_fields.enabled=true".to_string(),
         "routing.http.desync_mitigation_mode=defensive".to_string(),
     ];
-    if let Some(t) = lb.idle_timeout {
+    // `lb` is the blueprint's: the services' `idle_timeout` raises it too.
+    if let Some(t) = lb.idle_timeout.max(ctx.v.bp.edge_idle_timeout()) {
         attrs.push(format!("idle_timeout.timeout_seconds={t}"));
     }
     if lb.deletion_protection {

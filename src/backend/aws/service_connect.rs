@@ -52,7 +52,29 @@ pub fn port_name(s: &Service) -> String {
 /// and the idle timeout is TCP's hour, as behind ingress-nginx (`k8s::ingress`).
 /// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TimeoutConfiguration.html>
 fn grpc_timeouts() -> Json {
-    json!({"idle_timeout_seconds": 3600, "per_request_timeout_seconds": 0})
+    json!({"idle_timeout_seconds": TCP_IDLE, "per_request_timeout_seconds": 0})
+}
+
+/// Service Connect's idle timeout of a TCP port mapping, 1 hour.
+const TCP_IDLE: u32 = 3600;
+
+/// The proxy's timeouts for a service that holds connections open (`idle_timeout`): the
+/// idle timeout at least that long. An HTTP service's port mapping names no `appProtocol`,
+/// so the proxy relays TCP: no per-request timeout applies (the API accepts only
+/// `idleTimeout` for TCP) and a WebSocket or an event stream lives while it is not silent
+/// for the idle timeout, 1 hour unless raised here. A gRPC service keeps
+/// [`grpc_timeouts`]'s per-request `0`.
+/// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TimeoutConfiguration.html>
+fn timeouts(s: &Service) -> Option<Json> {
+    let idle = s.long_lived().map(|t| t.max(TCP_IDLE));
+    match (s.grpc(), idle) {
+        (true, None) => Some(grpc_timeouts()),
+        (true, Some(t)) => {
+            Some(json!({"idle_timeout_seconds": t, "per_request_timeout_seconds": 0}))
+        }
+        (false, Some(t)) => Some(json!({"idle_timeout_seconds": t})),
+        (false, None) => None,
+    }
 }
 
 /// The namespace, when any service is used by another.
@@ -94,8 +116,8 @@ pub fn configure(
             "discovery_name": &s.name,
             "client_alias": [{"port": port, "dns_name": &s.name}],
         });
-        if s.grpc() {
-            published["timeout"] = json!([grpc_timeouts()]);
+        if let Some(t) = timeouts(s) {
+            published["timeout"] = json!([t]);
         }
         config["service"] = json!([published]);
     }

@@ -51,6 +51,16 @@ fn service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
         "service.beta.kubernetes.io/do-loadbalancer-name".into(),
         load_balancer_name(ctx),
     );
+    // The load balancer closes a connection idle for 60 s by default (30–600): a routed
+    // service that holds connections open (`idle_timeout`, at most 600 by
+    // `semantic::long_lived`) raises it for all, as the setting is the load balancer's.
+    // <https://docs.digitalocean.com/products/kubernetes/how-to/configure-load-balancers/>
+    if let Some(t) = ctx.v.bp.edge_idle_timeout() {
+        a.insert(
+            "service.beta.kubernetes.io/do-loadbalancer-http-idle-timeout-seconds".into(),
+            t.max(60).to_string(),
+        );
+    }
     a
 }
 
