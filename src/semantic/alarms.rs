@@ -1,0 +1,128 @@
+//! Alarms that name a `target`: their namespace must be one AWS publishes that component's
+//! metrics in, with the dimensions the back-end fills in (`backend/aws/observability.rs`).
+//!
+//! CloudWatch accepts an alarm on any namespace, metric and dimensions, published or not;
+//! one that names a series nobody publishes stays in INSUFFICIENT_DATA for ever and pages
+//! nobody. Terraform, the provider schema and moto all take it, so it is refused here:
+//!
+//! - the load balancer: `AWS/ApplicationELB` with `LoadBalancer` (the ARN suffix),
+//!   <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>;
+//! - an ECS service: `AWS/ECS` with `ClusterName` + `ServiceName`,
+//!   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html>,
+//!   or `ECS/ContainerInsights` (same dimensions) when the cluster has Container Insights,
+//!   <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-ECS.html>;
+//! - an EKS service: `ContainerInsights` with `ClusterName` + `Namespace` + `Service`, which
+//!   only the CloudWatch observability add-on publishes (managed nodes with
+//!   `cluster.container_insights`; its agent is a DaemonSet, which Fargate does not run) and
+//!   only for pods a Kubernetes Service selects (a service without `port` has none),
+//!   <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-EKS.html>;
+//! - a database: `AWS/RDS` with `DBInstanceIdentifier`,
+//!   <https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/dimensions.html>;
+//! - a cache: `AWS/ElastiCache` with `CacheClusterId`,
+//!   <https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.html>;
+//! - a table: `AWS/DynamoDB` with `TableName` (and `Operation` where AWS adds it),
+//!   <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html>.
+//!
+//! Queues are judged with the queue back-end that decides what a queue is.
+
+use super::Checker;
+use crate::blueprint::types::{Alarm, Blueprint, Platform};
+use crate::catalog::Provider;
+
+/// Where AWS publishes a target's metrics, or why it publishes none infragen can name.
+enum Published {
+    In(Vec<&'static str>),
+    /// The field at fault (`target` or `namespace`), why, and what to do instead.
+    Nowhere(&'static str, String, String),
+    /// Not judged here (queues, unknown targets: `references.rs` reports those).
+    Unjudged,
+}
+
+fn published(bp: &Blueprint, target: &str, namespace: &str) -> Published {
+    use Published::*;
+    if target == "load_balancer" {
+        return In(vec!["AWS/ApplicationELB"]);
+    }
+    let insights = bp.cluster.as_ref().is_some_and(|c| c.container_insights);
+    if let Some(s) = bp.services.iter().find(|s| s.name == target) {
+        return match bp.platform() {
+            Some(Platform::EcsFargate) if insights => In(vec!["AWS/ECS", "ECS/ContainerInsights"]),
+            Some(Platform::EcsFargate) if namespace == "ECS/ContainerInsights" => Nowhere(
+                "namespace",
+                format!("`ECS/ContainerInsights` has no metrics for service `{target}`: `cluster.container_insights: false` leaves Container Insights off"),
+                "set `cluster.container_insights: true`, or use namespace `AWS/ECS` (`CPUUtilization`, `MemoryUtilization`)".into(),
+            ),
+            Some(Platform::EcsFargate) => In(vec!["AWS/ECS"]),
+            Some(Platform::Eks) if !insights => Nowhere(
+                "target",
+                format!("service `{target}` on EKS has metrics only from Container Insights, which `cluster.container_insights: false` leaves off"),
+                "set `cluster.container_insights: true` (the CloudWatch observability add-on) and use namespace `ContainerInsights`".into(),
+            ),
+            Some(Platform::Eks) if s.port.is_none() => Nowhere(
+                "target",
+                format!("service `{target}` has no `port`, so no Kubernetes Service, and Container Insights publishes a service's metrics under its Kubernetes Service"),
+                "alarm on a service with a `port`, or on a component it uses".into(),
+            ),
+            Some(Platform::Eks) => In(vec!["ContainerInsights"]),
+            Some(Platform::EksFargate) => Nowhere(
+                "target",
+                format!("service `{target}` on EKS Fargate has no per-service metrics: Container Insights' agent is a DaemonSet, which Fargate does not run"),
+                "alarm on a component the service uses, or on the load balancer (`target: load_balancer`)".into(),
+            ),
+            _ => Unjudged,
+        };
+    }
+    let expected = if bp.databases.iter().any(|x| x.name == target) {
+        "AWS/RDS"
+    } else if bp.caches.iter().any(|x| x.name == target) {
+        "AWS/ElastiCache"
+    } else if bp.tables.iter().any(|x| x.name == target) {
+        "AWS/DynamoDB"
+    } else {
+        return Unjudged;
+    };
+    In(vec![expected])
+}
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    if c.provider != Provider::Aws {
+        return;
+    }
+    let Some(o) = &bp.observability else {
+        return;
+    };
+    for (i, a) in o.alarms.iter().enumerate() {
+        judge(c, bp, i, a);
+    }
+}
+
+fn judge(c: &mut Checker, bp: &Blueprint, i: usize, a: &Alarm) {
+    let Some(target) = &a.target else {
+        return;
+    };
+    match published(bp, target, &a.namespace) {
+        Published::In(namespaces) if !namespaces.contains(&a.namespace.as_str()) => {
+            let list = crate::diagnostic::one_of(namespaces.iter().copied());
+            let d = c.error(
+                &format!("observability.alarms[{i}].namespace"),
+                format!(
+                    "alarm `{}` watches `{}` in `{}`, where AWS publishes nothing for `{target}`: it would stay in INSUFFICIENT_DATA and never notify",
+                    a.name, a.metric, a.namespace
+                ),
+            );
+            d.expected = Some(list);
+            d.help = Some(format!(
+                "use namespace `{}` with a metric AWS publishes there for `{target}`",
+                namespaces[0]
+            ));
+        }
+        Published::Nowhere(field, why, help) => {
+            let d = c.error(
+                &format!("observability.alarms[{i}].{field}"),
+                format!("alarm `{}` would never fire: {why}", a.name),
+            );
+            d.help = Some(help);
+        }
+        _ => {}
+    }
+}
