@@ -6,6 +6,7 @@ mod access_entries;
 mod account;
 mod action;
 mod addons;
+mod alarms;
 mod alb_certificate;
 mod alb_health;
 mod alb_ingress_group;

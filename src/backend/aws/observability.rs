@@ -22,7 +22,7 @@ use crate::tpl;
 use super::Ctx;
 use super::{cache, database, ecs, edge, kms, scheduled};
 use crate::blueprint::types::{Alarm, Comparison, Platform};
-use crate::terraform::{Expr, Module, Ref, ident, res};
+use crate::terraform::{Expr, Module, Ref, data, ident, res};
 
 fn operator(c: Comparison) -> &'static str {
     match c {
@@ -107,8 +107,15 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let has_lb = m.declares(&edge::lb().address());
     // Scheduled jobs on ECS (`scheduled.rs` declared their schedule group).
     let jobs = m.declares(&scheduled::schedule_group().address());
-    let topic_name = obs.and_then(|o| o.alert_topic.clone());
-    if alarms.is_empty() && !has_lb && topic_name.is_none() && !jobs {
+    // On EKS the ALB in front of ingress-nginx is made in `platform` ([`edge_alarms`]),
+    // whose alarms notify this topic.
+    let edge_in_platform = edge_in_platform(ctx);
+    if alarms.is_empty()
+        && !has_lb
+        && !edge_in_platform
+        && obs.and_then(|o| o.alert_topic.as_ref()).is_none()
+        && !jobs
+    {
         return;
     }
     let mut key_statements = vec![json!({
@@ -135,7 +142,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         key_statements,
     );
     let topic = topic();
-    let topic_name = topic_name.unwrap_or_else(|| format!("{}-alerts", ctx.prefix));
+    let topic_name = topic_name(ctx);
     m.file("observability").resource(
         &topic,
         json!({
@@ -154,6 +161,10 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
 
     let mut all_lowered = true;
     for a in alarms {
+        if edge_in_platform && a.target.as_deref() == Some("load_balancer") {
+            // Lowered with the ALB it watches, in `platform` ([`edge_alarms`]).
+            continue;
+        }
         let dims = match a.target.as_deref().map(|t| dimensions(ctx, m, t)) {
             None => Ok(BTreeMap::new()),
             Some(d) => d,
@@ -166,44 +177,90 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 continue;
             }
         };
-        let mut body = json!({
-            "alarm_name": &a.name,
-            "alarm_description": a.description.clone().unwrap_or_else(|| format!("{} {} {} {}", a.namespace, a.metric, operator(a.comparison), a.threshold)),
-            "evaluation_periods": a.evaluation_periods,
-            "threshold": a.threshold,
-            "comparison_operator": operator(a.comparison),
-            "treat_missing_data": "missing",
-        });
-        match per_operation_query(a, &dims) {
-            Some(query) => {
-                body["metric_query"] = json!([{
-                    "id": "q1",
-                    "expression": query,
-                    "period": a.period,
-                    "label": format!("{} (all operations)", a.metric),
-                    "return_data": true,
-                }]);
-                // No throttled request in a period publishes no datapoint.
-                body["treat_missing_data"] = json!("notBreaching");
-            }
-            None => {
-                body["namespace"] = json!(&a.namespace);
-                body["metric_name"] = json!(&a.metric);
-                body["statistic"] = json!(&a.statistic);
-                body["period"] = json!(a.period);
-                body["dimensions"] = json!(&dims);
-            }
-        }
-        alarm(m, &ident(&a.name), body);
+        alarm(m, &ident(&a.name), user_alarm(a, &dims), topic.arn());
     }
     if has_lb {
-        default_lb_alarms(ctx, m);
+        five_xx_alarms(ctx, m, edge::lb().attr("arn_suffix"), topic.arn());
+        unhealthy_hosts_alarms(ctx, m);
     }
     if jobs {
         job_alerts(ctx, m);
     }
     if all_lowered && !alarms.is_empty() {
         ctx.mark("observability");
+    }
+}
+
+/// The alert topic's name: `observability.alert_topic`, else `<prefix>-alerts`.
+fn topic_name(ctx: &Ctx) -> String {
+    ctx.v
+        .bp
+        .observability
+        .as_ref()
+        .and_then(|o| o.alert_topic.clone())
+        .unwrap_or_else(|| format!("{}-alerts", ctx.prefix))
+}
+
+/// Whether the load balancer is the one the Load Balancer Controller makes from
+/// `platform`'s `edge` Ingress (EKS, ALB in front of ingress-nginx).
+fn edge_in_platform(ctx: &Ctx) -> bool {
+    ctx.is_eks() && super::platform::alb_in_front_of_nginx(ctx)
+}
+
+/// The alarm of one `observability.alarms` entry with its dimensions filled in.
+fn user_alarm(a: &Alarm, dims: &BTreeMap<&'static str, Expr>) -> Json {
+    let mut body = json!({
+        "alarm_name": &a.name,
+        "alarm_description": a.description.clone().unwrap_or_else(|| format!("{} {} {} {}", a.namespace, a.metric, operator(a.comparison), a.threshold)),
+        "evaluation_periods": a.evaluation_periods,
+        "threshold": a.threshold,
+        "comparison_operator": operator(a.comparison),
+        "treat_missing_data": "missing",
+    });
+    match per_operation_query(a, dims) {
+        Some(query) => {
+            body["metric_query"] = json!([{
+                "id": "q1",
+                "expression": query,
+                "period": a.period,
+                "label": format!("{} (all operations)", a.metric),
+                "return_data": true,
+            }]);
+            // No throttled request in a period publishes no datapoint.
+            body["treat_missing_data"] = json!("notBreaching");
+        }
+        None => {
+            body["namespace"] = json!(&a.namespace);
+            body["metric_name"] = json!(&a.metric);
+            body["statistic"] = json!(&a.statistic);
+            body["period"] = json!(a.period);
+            body["dimensions"] = json!(dims);
+        }
+    }
+    body
+}
+
+/// On EKS the ALB in front of ingress-nginx is created by the AWS Load Balancer Controller
+/// from `platform`'s `edge` Ingress, so `infra` cannot name it: its alarms (the default 5xx
+/// ones and the blueprint's `target: load_balancer` ones) are made here, in `platform`, after
+/// the Ingress, finding the ALB by the name the Ingress gives it and the topic `infra`
+/// made by its name. `LoadBalancer` is the ALB's ARN suffix, as for ECS
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>).
+/// The target groups are the controller's, with generated names: no unhealthy-hosts alarm.
+pub fn edge_alarms(ctx: &Ctx, m: &mut Module, lb_name: &str, ingress: &Ref) {
+    let lb = data("aws_lb", "edge");
+    let topic = data("aws_sns_topic", "alerts");
+    m.file("observability")
+        .resource(
+            &lb,
+            json!({"name": lb_name, "depends_on": [ingress.address()]}),
+        )
+        .resource(&topic, json!({"name": topic_name(ctx)}));
+    five_xx_alarms(ctx, m, lb.attr("arn_suffix"), topic.arn());
+    let alarms = ctx.v.bp.observability.iter().flat_map(|o| &o.alarms);
+    for a in alarms.filter(|a| a.target.as_deref() == Some("load_balancer")) {
+        let dims = BTreeMap::from([("LoadBalancer", lb.attr("arn_suffix"))]);
+        alarm(m, &ident(&a.name), user_alarm(a, &dims), topic.arn());
     }
 }
 
@@ -229,6 +286,7 @@ fn job_alerts(ctx: &Ctx, m: &mut Module) {
             // No dropped run publishes no datapoint.
             "treat_missing_data": "notBreaching",
         }),
+        topic().arn(),
     );
     let rule = res("aws_cloudwatch_event_rule", "jobs_failed");
     let f = m.file("observability");
@@ -354,17 +412,15 @@ fn per_operation_query(a: &Alarm, dims: &BTreeMap<&'static str, Expr>) -> Option
     ))
 }
 
-fn alarm(m: &mut Module, name: &str, mut body: Json) {
-    body["alarm_actions"] = json!([topic().arn()]);
-    body["ok_actions"] = json!([topic().arn()]);
+fn alarm(m: &mut Module, name: &str, mut body: Json, topic: Expr) {
+    body["alarm_actions"] = json!([&topic]);
+    body["ok_actions"] = json!([topic]);
     m.file("observability")
         .resource(&res("aws_cloudwatch_metric_alarm", name), body);
 }
 
-/// 5xx from the targets and from the load balancer itself, and unhealthy targets per
-/// service.
-fn default_lb_alarms(ctx: &Ctx, m: &mut Module) {
-    let lb = edge::lb().attr("arn_suffix");
+/// 5xx from the targets and from the load balancer `lb` (its ARN suffix) itself.
+fn five_xx_alarms(ctx: &Ctx, m: &mut Module, lb: Expr, topic: Expr) {
     for (name, metric, who) in [
         (
             "alb_target_5xx",
@@ -390,8 +446,14 @@ fn default_lb_alarms(ctx: &Ctx, m: &mut Module) {
                 // No requests means no errors.
                 "treat_missing_data": "notBreaching",
             }),
+            topic.clone(),
         );
     }
+}
+
+/// Unhealthy targets per service routed by the load balancer infragen creates (ECS).
+fn unhealthy_hosts_alarms(ctx: &Ctx, m: &mut Module) {
+    let lb = edge::lb().attr("arn_suffix");
     for s in edge::routed(ctx) {
         // A blue/green or canary service's live tasks are in either of its two target groups
         // (ECS moves them at each deployment): both are watched.
@@ -435,6 +497,7 @@ fn default_lb_alarms(ctx: &Ctx, m: &mut Module) {
                     },
                     "treat_missing_data": "missing",
                 }),
+                topic().arn(),
             );
         }
     }

@@ -1,0 +1,230 @@
+//! Would the alarms fire? CloudWatch, the provider schema and moto accept an alarm on any
+//! namespace, metric and dimensions; one that names a series AWS does not publish stays in
+//! INSUFFICIENT_DATA and pages nobody. Over every shipped AWS blueprint and environment:
+//! each alarm's dimensions are exactly those AWS publishes its metric under, each names a
+//! resource the same Terraform root module declares (or reads) by the attribute AWS uses as
+//! the dimension's value, and its actions reach a topic there. And a load balancer the
+//! output creates is watched for 5xx, wherever it is created (on EKS the Load Balancer
+//! Controller makes it from `platform`'s Ingress).
+
+use std::collections::BTreeMap;
+
+use infragen::Provider;
+use serde_json::Value;
+
+use crate::support::{matrix, synth};
+
+/// The dimensions AWS publishes a namespace's metrics under (as infragen fills them), and
+/// for each, the resource type and attribute its value is read from.
+fn published(namespace: &str) -> Option<Vec<(&'static str, &'static str, &'static str)>> {
+    Some(match namespace {
+        // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+        "AWS/ApplicationELB" => vec![
+            ("LoadBalancer", "aws_lb", "arn_suffix"),
+            ("TargetGroup", "aws_lb_target_group", "arn_suffix"),
+        ],
+        // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html
+        "AWS/ECS" | "ECS/ContainerInsights" => vec![
+            ("ClusterName", "aws_ecs_cluster", "name"),
+            ("ServiceName", "aws_ecs_service", "name"),
+        ],
+        // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/dimensions.html
+        "AWS/RDS" => vec![("DBInstanceIdentifier", "aws_db_instance", "identifier")],
+        // Per node: `<replication group id>-00N`.
+        // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.html
+        "AWS/ElastiCache" => vec![("CacheClusterId", "aws_elasticache_replication_group", "id")],
+        "AWS/DynamoDB" => vec![("TableName", "aws_dynamodb_table", "name")],
+        // Names the manifests give (cluster, namespace, Kubernetes Service): plain text.
+        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-EKS.html
+        "ContainerInsights" => vec![
+            ("ClusterName", "", ""),
+            ("Namespace", "", ""),
+            ("Service", "", ""),
+        ],
+        "AWS/Scheduler" => vec![("ScheduleGroup", "aws_scheduler_schedule_group", "name")],
+        "AWS/AmazonMQ" => vec![("Broker", "aws_mq_broker", "broker_name")],
+        _ => return None,
+    })
+}
+
+/// `type.name` → declared, for resources and data sources of one root module.
+fn declared(module: &[&Value]) -> BTreeMap<String, ()> {
+    let mut out = BTreeMap::new();
+    for doc in module {
+        for (kind, prefix) in [("resource", ""), ("data", "data.")] {
+            if let Some(types) = doc.get(kind).and_then(Value::as_object) {
+                for (ty, named) in types {
+                    for name in named.as_object().unwrap().keys() {
+                        out.insert(format!("{prefix}{ty}.{name}"), ());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `(address, attribute)` of a template that interpolates one reference.
+fn reference(template: &str) -> Option<(String, String)> {
+    let inner = template.strip_prefix("${")?.split('}').next()?;
+    let (address, attr) = inner.rsplit_once('.')?;
+    Some((address.to_string(), attr.to_string()))
+}
+
+#[test]
+fn every_alarm_names_a_published_series_of_a_resource_infragen_creates() {
+    let mut alarms_seen = 0;
+    let mut problems = Vec::new();
+    for (stem, path, provider, env) in matrix() {
+        if provider != Provider::Aws {
+            continue;
+        }
+        let out = synth(&path, provider, &env);
+        let mut modules: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for (file, text) in &out.files {
+            if let Some(rest) = file.strip_prefix("terraform/")
+                && file.ends_with(".tf.json")
+            {
+                let module = rest.split('/').next().unwrap().to_string();
+                modules
+                    .entry(module)
+                    .or_default()
+                    .push(serde_json::from_str(text).unwrap());
+            }
+        }
+        let mut five_xx = false;
+        let mut load_balancers = 0;
+        for (module, docs) in &modules {
+            let docs: Vec<&Value> = docs.iter().collect();
+            let known = declared(&docs);
+            load_balancers += known.keys().filter(|a| a.starts_with("aws_lb.")).count();
+            // The Load Balancer Controller's ALB, made from a Terraform-managed Ingress.
+            load_balancers += docs
+                .iter()
+                .filter_map(|d| d.pointer("/resource/kubernetes_ingress_v1"))
+                .filter_map(Value::as_object)
+                .flat_map(|o| o.values())
+                .filter(|i| i.pointer("/spec/ingress_class_name") == Some(&"alb".into()))
+                .count();
+            for doc in &docs {
+                let Some(found) = doc
+                    .pointer("/resource/aws_cloudwatch_metric_alarm")
+                    .and_then(Value::as_object)
+                else {
+                    continue;
+                };
+                for (name, a) in found {
+                    alarms_seen += 1;
+                    let at = format!("{stem} {env} {module}: alarm {name}");
+                    for action in ["alarm_actions", "ok_actions"] {
+                        let targets = a[action].as_array().cloned().unwrap_or_default();
+                        let reaches = targets.iter().any(|t| {
+                            reference(t.as_str().unwrap_or_default()).is_some_and(|(addr, _)| {
+                                addr.ends_with("aws_sns_topic.alerts") && known.contains_key(&addr)
+                            })
+                        });
+                        if !reaches {
+                            problems
+                                .push(format!("{at}: {action} reach no alert topic of {module}"));
+                        }
+                    }
+                    if a.get("metric_query").is_some() {
+                        continue;
+                    }
+                    if a["metric_name"] == "HTTPCode_ELB_5XX_Count" {
+                        five_xx = true;
+                    }
+                    let ns = a["namespace"].as_str().unwrap();
+                    let Some(table) = published(ns) else {
+                        problems.push(format!(
+                            "{at}: namespace {ns} is not one infragen fills dimensions for"
+                        ));
+                        continue;
+                    };
+                    let dims = a["dimensions"].as_object().cloned().unwrap_or_default();
+                    if dims.is_empty() {
+                        problems.push(format!(
+                            "{at}: no dimensions: {ns} publishes nothing without them"
+                        ));
+                    }
+                    for (key, value) in &dims {
+                        let Some((_, ty, attr)) = table.iter().find(|(k, _, _)| k == key) else {
+                            problems.push(format!("{at}: {ns} has no dimension {key}"));
+                            continue;
+                        };
+                        let value = value.as_str().unwrap();
+                        if ty.is_empty() {
+                            if value.is_empty() || value.contains("${") {
+                                problems.push(format!("{at}: {key} = {value:?}, expected a name"));
+                            }
+                            continue;
+                        }
+                        match reference(value) {
+                            Some((addr, a))
+                                if addr
+                                    .trim_start_matches("data.")
+                                    .starts_with(&format!("{ty}."))
+                                    && a == *attr =>
+                            {
+                                if !known.contains_key(&addr) {
+                                    problems.push(format!(
+                                        "{at}: {key} reads {addr}, which {module} does not declare"
+                                    ));
+                                }
+                            }
+                            _ => problems.push(format!(
+                                "{at}: {key} = {value}, expected the {attr} of a {ty}"
+                            )),
+                        }
+                    }
+                }
+            }
+        }
+        if load_balancers > 0 && !five_xx {
+            problems.push(format!(
+                "{stem} {env}: the output creates a load balancer and no alarm watches its 5xx"
+            ));
+        }
+    }
+    assert!(alarms_seen > 10, "only {alarms_seen} alarms seen");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// On EKS behind ingress-nginx the ALB is the Load Balancer Controller's, made from
+/// `platform`'s Ingress: a blueprint alarm on `load_balancer` is made there, on that ALB,
+/// instead of being left out of `infra` (which cannot name it) with a note.
+#[test]
+fn a_load_balancer_alarm_on_eks_watches_the_controllers_alb() {
+    let path = crate::support::root().join("blueprints/ecommerce-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "\nobservability:\n",
+        "observability:
+  alarms:
+    - { name: edge-latency, namespace: AWS/ApplicationELB, metric: TargetResponseTime, statistic: Maximum, period: 60, evaluation_periods: 3, threshold: 2, comparison: \">\", target: load_balancer }
+",
+    );
+    let out = infragen::synthesize(
+        "ecommerce-eks.yaml",
+        text.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        !out.notes.iter().any(|n| n.text.contains("edge-latency")),
+        "{:?}",
+        out.notes
+    );
+    let alarm = crate::support::resources(&out, "platform", "aws_cloudwatch_metric_alarm")
+        .into_iter()
+        .find(|a| a["alarm_name"] == "edge-latency")
+        .expect("the edge-latency alarm in platform");
+    assert_eq!(
+        alarm["dimensions"]["LoadBalancer"], "${data.aws_lb.edge.arn_suffix}",
+        "{alarm}"
+    );
+    assert_eq!(
+        alarm["alarm_actions"][0],
+        "${data.aws_sns_topic.alerts.arn}"
+    );
+}
