@@ -71,6 +71,55 @@ fn reference(template: &str) -> Option<(String, String)> {
     Some((address.to_string(), attr.to_string()))
 }
 
+/// One metric of alarm `at`: its namespace is one infragen fills dimensions for, and each
+/// dimension is one AWS publishes there, read from a resource the module declares by the
+/// attribute AWS uses.
+fn check_metric(at: &str, a: &Value, known: &BTreeMap<String, ()>, problems: &mut Vec<String>) {
+    let ns = a["namespace"].as_str().unwrap();
+    let Some(table) = published(ns) else {
+        problems.push(format!(
+            "{at}: namespace {ns} is not one infragen fills dimensions for"
+        ));
+        return;
+    };
+    let dims = a["dimensions"].as_object().cloned().unwrap_or_default();
+    if dims.is_empty() {
+        problems.push(format!(
+            "{at}: no dimensions: {ns} publishes nothing without them"
+        ));
+    }
+    for (key, value) in &dims {
+        let Some((_, ty, attr)) = table.iter().find(|(k, _, _)| k == key) else {
+            problems.push(format!("{at}: {ns} has no dimension {key}"));
+            continue;
+        };
+        let value = value.as_str().unwrap();
+        if ty.is_empty() {
+            if value.is_empty() || value.contains("${") {
+                problems.push(format!("{at}: {key} = {value:?}, expected a name"));
+            }
+            continue;
+        }
+        match reference(value) {
+            Some((addr, a))
+                if addr
+                    .trim_start_matches("data.")
+                    .starts_with(&format!("{ty}."))
+                    && a == *attr =>
+            {
+                if !known.contains_key(&addr) {
+                    problems.push(format!(
+                        "{at}: {key} reads {addr}, which the module does not declare"
+                    ));
+                }
+            }
+            _ => problems.push(format!(
+                "{at}: {key} = {value}, expected the {attr} of a {ty}"
+            )),
+        }
+    }
+}
+
 #[test]
 fn every_alarm_names_a_published_series_of_a_resource_infragen_creates() {
     let mut alarms_seen = 0;
@@ -128,53 +177,17 @@ fn every_alarm_names_a_published_series_of_a_resource_infragen_creates() {
                                 .push(format!("{at}: {action} reach no alert topic of {module}"));
                         }
                     }
-                    if a.get("metric_query").is_some() {
-                        continue;
-                    }
                     if a["metric_name"] == "HTTPCode_ELB_5XX_Count" {
                         five_xx = true;
                     }
-                    let ns = a["namespace"].as_str().unwrap();
-                    let Some(table) = published(ns) else {
-                        problems.push(format!(
-                            "{at}: namespace {ns} is not one infragen fills dimensions for"
-                        ));
-                        continue;
-                    };
-                    let dims = a["dimensions"].as_object().cloned().unwrap_or_default();
-                    if dims.is_empty() {
-                        problems.push(format!(
-                            "{at}: no dimensions: {ns} publishes nothing without them"
-                        ));
-                    }
-                    for (key, value) in &dims {
-                        let Some((_, ty, attr)) = table.iter().find(|(k, _, _)| k == key) else {
-                            problems.push(format!("{at}: {ns} has no dimension {key}"));
-                            continue;
-                        };
-                        let value = value.as_str().unwrap();
-                        if ty.is_empty() {
-                            if value.is_empty() || value.contains("${") {
-                                problems.push(format!("{at}: {key} = {value:?}, expected a name"));
+                    // The metric itself, or each metric a metric-math alarm reads (a
+                    // Metrics Insights query names its own schema).
+                    match a.get("metric_query") {
+                        None => check_metric(&at, a, &known, &mut problems),
+                        Some(q) => {
+                            for m in q.as_array().unwrap().iter().filter_map(|q| q.get("metric")) {
+                                check_metric(&at, m, &known, &mut problems);
                             }
-                            continue;
-                        }
-                        match reference(value) {
-                            Some((addr, a))
-                                if addr
-                                    .trim_start_matches("data.")
-                                    .starts_with(&format!("{ty}."))
-                                    && a == *attr =>
-                            {
-                                if !known.contains_key(&addr) {
-                                    problems.push(format!(
-                                        "{at}: {key} reads {addr}, which {module} does not declare"
-                                    ));
-                                }
-                            }
-                            _ => problems.push(format!(
-                                "{at}: {key} = {value}, expected the {attr} of a {ty}"
-                            )),
                         }
                     }
                 }
@@ -227,4 +240,57 @@ fn a_load_balancer_alarm_on_eks_watches_the_controllers_alb() {
         alarm["alarm_actions"][0],
         "${data.aws_sns_topic.alerts.arn}"
     );
+}
+
+/// ElastiCache publishes per node (`CacheClusterId` = `<group>-001`, `-002`…): an alarm on a
+/// cache watches every node, the worst of them, not only the first member — which after a
+/// failover is a replica, while the primary it was meant to watch runs unwatched.
+#[test]
+fn a_cache_alarm_watches_every_node() {
+    let yaml = crate::support::ecs_stack(
+        "shop",
+        "caches:
+  - { name: sessions, engine: valkey, size: small, nodes: 3, ha: true }
+services:
+  - { name: api, image: ghcr.io/shop/api:1.0.0, port: 8080, uses: [sessions] }
+observability:
+  notify: [oncall@example.com]
+  alarms:
+    - { name: cache-cpu, namespace: AWS/ElastiCache, metric: EngineCPUUtilization, period: 60, evaluation_periods: 3, threshold: 80, comparison: \">\", target: sessions }
+    - { name: cache-memory, namespace: AWS/ElastiCache, metric: FreeableMemory, statistic: Minimum, period: 60, evaluation_periods: 3, threshold: 100000000, comparison: \"<\", target: sessions }
+",
+    );
+    let out = crate::support::synth_aws("shop", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let alarms = crate::support::resources(&out, "infra", "aws_cloudwatch_metric_alarm");
+    for (name, worst) in [("cache-cpu", "MAX"), ("cache-memory", "MIN")] {
+        let a = alarms
+            .iter()
+            .find(|a| a["alarm_name"] == name)
+            .unwrap_or_else(|| panic!("alarm {name}"));
+        let queries = a["metric_query"].as_array().expect("metric math");
+        let nodes: Vec<&str> = queries
+            .iter()
+            .filter_map(|q| q.pointer("/metric/dimensions/CacheClusterId"))
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            nodes,
+            [
+                "${aws_elasticache_replication_group.sessions.id}-001",
+                "${aws_elasticache_replication_group.sessions.id}-002",
+                "${aws_elasticache_replication_group.sessions.id}-003",
+            ],
+            "{a}"
+        );
+        let returned: Vec<&Value> = queries
+            .iter()
+            .filter(|q| q["return_data"] == true)
+            .collect();
+        assert_eq!(returned.len(), 1, "{a}");
+        assert_eq!(
+            returned[0]["expression"],
+            format!("{worst}([m1, m2, m3])"),
+            "{a}"
+        );
+    }
 }

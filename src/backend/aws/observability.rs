@@ -37,8 +37,12 @@ pub fn topic() -> Ref {
     res("aws_sns_topic", "alerts")
 }
 
-/// The dimensions of an alarm on `target`, or why they cannot be filled.
-fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<BTreeMap<&'static str, Expr>, String> {
+/// One metric series' dimensions.
+type Dims = BTreeMap<&'static str, Expr>;
+
+/// The dimensions of the series an alarm on `target` watches (one, or one per cache node),
+/// or why they cannot be filled.
+fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<Vec<Dims>, String> {
     let bp = ctx.v.bp;
     let needs = |r: &Ref| {
         if m.declares(&r.address()) {
@@ -80,11 +84,18 @@ fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<BTreeMap<&'static s
         let db = database::instance(target);
         needs(&db)?;
         d.insert("DBInstanceIdentifier", db.attr("identifier"));
-    } else if bp.caches.iter().any(|x| x.name == target) {
+    } else if let Some(c) = bp.caches.iter().find(|x| x.name == target) {
         let rg = cache::group(target);
         needs(&rg)?;
-        // Metrics are per node; the first member is the primary at creation.
-        d.insert("CacheClusterId", tpl!(rg.id(), "-001"));
+        // ElastiCache publishes per node, `CacheClusterId` = the member cluster
+        // `<replication group id>-001`, `-002`… (cluster mode disabled, `num_cache_clusters`
+        // nodes; https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.html,
+        // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Replication.Redis.Groups.html).
+        // Every node is watched: after a failover the primary is another member, and a
+        // replica can breach alone.
+        return Ok((1..=c.nodes.max(1))
+            .map(|n| Dims::from([("CacheClusterId", tpl!(rg.id(), format!("-{n:03}")))]))
+            .collect());
     } else if bp.queues.iter().any(|x| x.name == target) {
         let broker = res("aws_mq_broker", target);
         needs(&broker)?;
@@ -96,7 +107,7 @@ fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<BTreeMap<&'static s
     } else {
         return Err(format!("`{target}` has no metrics"));
     }
-    Ok(d)
+    Ok(vec![d])
 }
 
 pub fn lower(ctx: &Ctx, m: &mut Module) {
@@ -166,7 +177,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             continue;
         }
         let dims = match a.target.as_deref().map(|t| dimensions(ctx, m, t)) {
-            None => Ok(BTreeMap::new()),
+            None => Ok(vec![Dims::new()]),
             Some(d) => d,
         };
         let dims = match dims {
@@ -207,8 +218,13 @@ fn edge_in_platform(ctx: &Ctx) -> bool {
     ctx.is_eks() && super::platform::alb_in_front_of_nginx(ctx)
 }
 
-/// The alarm of one `observability.alarms` entry with its dimensions filled in.
-fn user_alarm(a: &Alarm, dims: &BTreeMap<&'static str, Expr>) -> Json {
+/// The alarm of one `observability.alarms` entry on the series `series` (their dimensions):
+/// one metric, or the worst of several (the highest for `>`/`>=`, the lowest for `<`/`<=`),
+/// so it fires when any of them breaches. Metric math's MAX/MIN of an array of series is
+/// the series of each timestamp's highest/lowest value
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html>).
+fn user_alarm(a: &Alarm, series: &[Dims]) -> Json {
+    let dims = series.first().cloned().unwrap_or_default();
     let mut body = json!({
         "alarm_name": &a.name,
         "alarm_description": a.description.clone().unwrap_or_else(|| format!("{} {} {} {}", a.namespace, a.metric, operator(a.comparison), a.threshold)),
@@ -217,7 +233,39 @@ fn user_alarm(a: &Alarm, dims: &BTreeMap<&'static str, Expr>) -> Json {
         "comparison_operator": operator(a.comparison),
         "treat_missing_data": "missing",
     });
-    match per_operation_query(a, dims) {
+    if series.len() > 1 {
+        let worst = match a.comparison {
+            Comparison::Greater | Comparison::GreaterOrEqual => "MAX",
+            Comparison::Less | Comparison::LessOrEqual => "MIN",
+        };
+        let mut queries: Vec<Json> = series
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                json!({
+                    "id": format!("m{}", i + 1),
+                    "return_data": false,
+                    "metric": {
+                        "namespace": &a.namespace,
+                        "metric_name": &a.metric,
+                        "stat": &a.statistic,
+                        "period": a.period,
+                        "dimensions": d,
+                    },
+                })
+            })
+            .collect();
+        let ids: Vec<String> = (1..=series.len()).map(|i| format!("m{i}")).collect();
+        queries.push(json!({
+            "id": "worst",
+            "expression": format!("{worst}([{}])", ids.join(", ")),
+            "label": format!("{} ({} of {} series)", a.metric, worst, series.len()),
+            "return_data": true,
+        }));
+        body["metric_query"] = json!(queries);
+        return body;
+    }
+    match per_operation_query(a, &dims) {
         Some(query) => {
             body["metric_query"] = json!([{
                 "id": "q1",
@@ -234,7 +282,7 @@ fn user_alarm(a: &Alarm, dims: &BTreeMap<&'static str, Expr>) -> Json {
             body["metric_name"] = json!(&a.metric);
             body["statistic"] = json!(&a.statistic);
             body["period"] = json!(a.period);
-            body["dimensions"] = json!(dims);
+            body["dimensions"] = json!(&dims);
         }
     }
     body
@@ -259,7 +307,7 @@ pub fn edge_alarms(ctx: &Ctx, m: &mut Module, lb_name: &str, ingress: &Ref) {
     five_xx_alarms(ctx, m, lb.attr("arn_suffix"), topic.arn());
     let alarms = ctx.v.bp.observability.iter().flat_map(|o| &o.alarms);
     for a in alarms.filter(|a| a.target.as_deref() == Some("load_balancer")) {
-        let dims = BTreeMap::from([("LoadBalancer", lb.attr("arn_suffix"))]);
+        let dims = [Dims::from([("LoadBalancer", lb.attr("arn_suffix"))])];
         alarm(m, &ident(&a.name), user_alarm(a, &dims), topic.arn());
     }
 }
@@ -362,6 +410,14 @@ fn subscriptions(ctx: &Ctx, m: &mut Module, notify: &[String]) {
         ));
         return;
     }
+    // SNS delivers nothing to a subscription until its owner confirms it: an e-mail with a
+    // link, or a SubscriptionConfirmation request the endpoint must answer
+    // (https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.confirm.html); Terraform
+    // creates it pending and does not wait.
+    ctx.note(format!(
+        "the alert topic's subscriptions ({}) stay pending until confirmed: AWS e-mails each address a confirmation link and sends each HTTPS endpoint a SubscriptionConfirmation request; no alarm reaches them before",
+        notify.join(", ")
+    ));
     for (i, endpoint) in notify.iter().enumerate() {
         let protocol = if endpoint.starts_with("https://") {
             "https"
@@ -390,7 +446,7 @@ const DYNAMODB_PER_OPERATION: [&str; 4] = [
 
 /// For a per-operation DynamoDB metric, a Metrics Insights query aggregating every operation
 /// of the table (metric math over named metrics would stop at 10 of the 13 operations).
-fn per_operation_query(a: &Alarm, dims: &BTreeMap<&'static str, Expr>) -> Option<Expr> {
+fn per_operation_query(a: &Alarm, dims: &Dims) -> Option<Expr> {
     if a.namespace != "AWS/DynamoDB" || !DYNAMODB_PER_OPERATION.contains(&a.metric.as_str()) {
         return None;
     }
