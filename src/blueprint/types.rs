@@ -2247,7 +2247,9 @@ fn default_statistic() -> String {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Observability {
-    /// Days service logs are kept (default 30).
+    /// Days service logs are kept (default 30): the retention of the CloudWatch log groups
+    /// AWS output writes container logs to. DigitalOcean and `--provider kubernetes` output
+    /// ship no logs (they stay on the nodes, rotated by the kubelet; a note says so).
     #[serde(default = "default_log_retention")]
     pub log_retention_days: u32,
     /// Metric alarms (CloudWatch).

@@ -1,4 +1,4 @@
-//! Would the alarms fire? CloudWatch, the provider schema and moto accept an alarm on any
+//! Would the alarms fire, and do the logs go where the blueprint says? CloudWatch, the provider schema and moto accept an alarm on any
 //! namespace, metric and dimensions; one that names a series AWS does not publish stays in
 //! INSUFFICIENT_DATA and pages nobody. Over every shipped AWS blueprint and environment:
 //! each alarm's dimensions are exactly those AWS publishes its metric under, each names a
@@ -291,6 +291,35 @@ observability:
             returned[0]["expression"],
             format!("{worst}([m1, m2, m3])"),
             "{a}"
+        );
+    }
+}
+
+/// `observability.log_retention_days` promises logs kept for that long; DigitalOcean and
+/// `--provider kubernetes` output ship container logs nowhere, and say so rather than keep
+/// the promise silently.
+#[test]
+fn log_retention_is_not_promised_where_no_logs_are_shipped() {
+    let path = crate::support::root().join("blueprints/ecommerce-doks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "\nenvironments:",
+        "\nobservability:\n  log_retention_days: 14\nenvironments:",
+    );
+    for provider in [Provider::Digitalocean, Provider::Kubernetes] {
+        let out = infragen::synthesize(
+            "ecommerce-doks.yaml",
+            text.as_bytes(),
+            provider,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{d}"));
+        assert!(
+            out.notes
+                .iter()
+                .any(|n| n.text.contains("log_retention_days (14)")
+                    && n.text.contains("ships no container logs")),
+            "{provider}: {:?}",
+            out.notes
         );
     }
 }
