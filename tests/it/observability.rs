@@ -323,3 +323,38 @@ fn log_retention_is_not_promised_where_no_logs_are_shipped() {
         );
     }
 }
+
+/// ALB counts (`RequestCount`, `HTTPCode_*`) are published only for periods with requests:
+/// a missing period is a zero. An alarm meant to fire when traffic stops must treat it as
+/// breaching (with `missing` it sat in INSUFFICIENT_DATA exactly when traffic stopped), an
+/// errors alarm as not breaching; an average of nothing stays `missing`.
+#[test]
+fn a_missing_count_is_a_zero() {
+    let yaml = crate::support::ecs_stack(
+        "shop",
+        "load_balancer:
+  certificate: { arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000\" }
+services:
+  - { name: api, image: ghcr.io/shop/api:1.0.0, port: 8080, routes: [{ path: / }] }
+observability:
+  notify: [oncall@example.com]
+  alarms:
+    - { name: no-traffic, namespace: AWS/ApplicationELB, metric: RequestCount, statistic: Sum, period: 300, evaluation_periods: 2, threshold: 1, comparison: \"<\", target: load_balancer }
+    - { name: errors, namespace: AWS/ApplicationELB, metric: HTTPCode_Target_5XX_Count, statistic: Sum, period: 60, evaluation_periods: 1, threshold: 5, comparison: \">\", target: load_balancer }
+    - { name: cpu, namespace: AWS/ECS, metric: CPUUtilization, period: 300, evaluation_periods: 2, threshold: 80, comparison: \">\", target: api }
+",
+    );
+    let out = crate::support::synth_aws("shop", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let alarms = crate::support::resources(&out, "infra", "aws_cloudwatch_metric_alarm");
+    for (name, treat) in [
+        ("no-traffic", "breaching"),
+        ("errors", "notBreaching"),
+        ("cpu", "missing"),
+    ] {
+        let a = alarms
+            .iter()
+            .find(|a| a["alarm_name"] == name)
+            .unwrap_or_else(|| panic!("alarm {name}"));
+        assert_eq!(a["treat_missing_data"], treat, "{a}");
+    }
+}

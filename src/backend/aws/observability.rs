@@ -231,7 +231,7 @@ fn user_alarm(a: &Alarm, series: &[Dims]) -> Json {
         "evaluation_periods": a.evaluation_periods,
         "threshold": a.threshold,
         "comparison_operator": operator(a.comparison),
-        "treat_missing_data": "missing",
+        "treat_missing_data": missing_data(a),
     });
     if series.len() > 1 {
         let worst = match a.comparison {
@@ -286,6 +286,31 @@ fn user_alarm(a: &Alarm, series: &[Dims]) -> Json {
         }
     }
     body
+}
+
+/// How a user alarm treats a period without a datapoint. Counts (`Sum`, `SampleCount`) are
+/// published only for periods with events — ALB `HTTPCode_*` and `RequestCount`, DynamoDB
+/// throttles, … — so a missing period is a zero, and it breaches as zero would: a
+/// `RequestCount < 1` alarm must fire when traffic stops, where `missing` left it in
+/// INSUFFICIENT_DATA, and a `> N` errors alarm returns to OK (notifying `ok_actions`) when
+/// the errors stop instead of going to INSUFFICIENT_DATA. Other statistics of a missing period
+/// have no value: `missing`.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data>
+fn missing_data(a: &Alarm) -> &'static str {
+    if !matches!(a.statistic.as_str(), "Sum" | "SampleCount") {
+        return "missing";
+    }
+    let zero_breaches = match a.comparison {
+        Comparison::Greater => 0.0 > a.threshold,
+        Comparison::GreaterOrEqual => 0.0 >= a.threshold,
+        Comparison::Less => 0.0 < a.threshold,
+        Comparison::LessOrEqual => 0.0 <= a.threshold,
+    };
+    if zero_breaches {
+        "breaching"
+    } else {
+        "notBreaching"
+    }
 }
 
 /// On EKS the ALB in front of ingress-nginx is created by the AWS Load Balancer Controller
