@@ -24,6 +24,10 @@
 //!   <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html>.
 //!
 //! Queues are judged with the queue back-end that decides what a queue is.
+//!
+//! Every alarm (with a target or not) is also judged as PutMetricAlarm takes it ([`shape`]):
+//! a statistic CloudWatch knows, a period its metrics are published at, an evaluation range
+//! it accepts, and dimensions where the namespace publishes only per resource.
 
 use super::Checker;
 use crate::blueprint::types::{Alarm, Blueprint, Platform};
@@ -93,6 +97,89 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     };
     for (i, a) in o.alarms.iter().enumerate() {
         judge(c, bp, i, a);
+        shape(c, i, a);
+    }
+}
+
+/// The statistics an alarm's `statistic` takes (PutMetricAlarm `Statistic`; percentiles are
+/// `ExtendedStatistic`, which infragen does not write).
+const STATISTICS: [&str; 5] = ["Average", "Sum", "Minimum", "Maximum", "SampleCount"];
+
+/// Namespaces AWS publishes only per resource: an alarm on them without dimensions (no
+/// `target`) watches a series that does not exist.
+const NEED_A_TARGET: [&str; 6] = [
+    "AWS/ApplicationELB",
+    "AWS/ECS",
+    "ECS/ContainerInsights",
+    "ContainerInsights",
+    "AWS/ElastiCache",
+    "AWS/AmazonMQ",
+];
+
+/// Statistic, period and evaluation range as PutMetricAlarm takes them
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html>):
+/// a period of 10, 20, 30 or a multiple of 60 s, where 10–30 only suit high-resolution
+/// custom metrics (AWS's own are per minute: such an alarm "might often lapse into
+/// INSUFFICIENT_DATA"); at most 7 days of periods, one day below hour-long periods.
+fn shape(c: &mut Checker, i: usize, a: &Alarm) {
+    let at = |field: &str| format!("observability.alarms[{i}].{field}");
+    if !STATISTICS.contains(&a.statistic.as_str()) {
+        c.error(
+            &at("statistic"),
+            format!("unknown statistic `{}`", a.statistic),
+        )
+        .expected = Some(crate::diagnostic::one_of(STATISTICS));
+    }
+    let aws_metrics = a.namespace.starts_with("AWS/")
+        || a.namespace == "ContainerInsights"
+        || a.namespace == "ECS/ContainerInsights";
+    let whole_minutes = a.period > 0 && a.period.is_multiple_of(60);
+    if aws_metrics && !whole_minutes {
+        let d = c.error(
+            &at("period"),
+            format!(
+                "a period of {} s: `{}` is published per minute, so the alarm needs whole minutes",
+                a.period, a.namespace
+            ),
+        );
+        d.expected = Some("60 or a multiple of 60".into());
+    } else if !aws_metrics && !whole_minutes && !matches!(a.period, 10 | 20 | 30) {
+        c.error(
+            &at("period"),
+            format!("a period of {} s, which CloudWatch refuses", a.period),
+        )
+        .expected = Some("10, 20, 30 or a multiple of 60".into());
+    }
+    let span = u64::from(a.period) * u64::from(a.evaluation_periods);
+    let limit = if a.period < 3600 { 86_400 } else { 604_800 };
+    if a.evaluation_periods == 0 || span > limit {
+        let d = c.error(
+            &at("evaluation_periods"),
+            format!(
+                "{} periods of {} s: CloudWatch evaluates at least one period and at most {} s{}",
+                a.evaluation_periods,
+                a.period,
+                limit,
+                if a.period < 3600 {
+                    " with periods under an hour"
+                } else {
+                    ""
+                }
+            ),
+        );
+        d.help = Some("fewer or shorter periods".into());
+    }
+    if a.target.is_none() && NEED_A_TARGET.contains(&a.namespace.as_str()) {
+        let d = c.error(
+            &at("namespace"),
+            format!(
+                "alarm `{}` has no `target`, and `{}` publishes `{}` only per resource: without dimensions it watches nothing and never fires",
+                a.name, a.namespace, a.metric
+            ),
+        );
+        d.help = Some(
+            "add `target:` (the component whose metric it is; `load_balancer` for the ALB)".into(),
+        );
     }
 }
 
