@@ -358,3 +358,37 @@ observability:
         assert_eq!(a["treat_missing_data"], treat, "{a}");
     }
 }
+
+/// Each RDS instance publishes under its own `DBInstanceIdentifier`: an alarm on a database
+/// with read replicas watches the replicas too (they serve the reads and fill up alike), the
+/// worst of all, not only the primary.
+#[test]
+fn a_database_alarm_watches_its_read_replicas() {
+    let path = crate::support::root().join("blueprints/qurable-ecs.yaml");
+    let out = synth(&path, Provider::Aws, "production");
+    let alarm = crate::support::resources(&out, "infra", "aws_cloudwatch_metric_alarm")
+        .into_iter()
+        .find(|a| a["alarm_name"] == "qurable-db-connections-high")
+        .expect("the seed's database alarm");
+    let queries = alarm["metric_query"].as_array().expect("metric math");
+    let mut instances: Vec<&str> = queries
+        .iter()
+        .filter_map(|q| q.pointer("/metric/dimensions/DBInstanceIdentifier"))
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    instances.sort();
+    assert_eq!(
+        instances,
+        [
+            "${aws_db_instance.db.identifier}",
+            "${aws_db_instance.db_replica.identifier}"
+        ],
+        "{alarm}"
+    );
+    assert!(
+        queries
+            .iter()
+            .any(|q| q["expression"] == "MAX([m1, m2])" && q["return_data"] == true),
+        "{alarm}"
+    );
+}

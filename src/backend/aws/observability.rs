@@ -80,10 +80,22 @@ fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<Vec<Dims>, String> 
             }
             _ => return Err("services have no metrics on this platform".into()),
         }
-    } else if bp.databases.iter().any(|x| x.name == target) {
+    } else if let Some(x) = bp.databases.iter().find(|x| x.name == target) {
         let db = database::instance(target);
         needs(&db)?;
-        d.insert("DBInstanceIdentifier", db.attr("identifier"));
+        // Each instance publishes under its own `DBInstanceIdentifier`
+        // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/dimensions.html): the read
+        // replicas are watched beside the primary, as they serve the reads.
+        let mut series = vec![Dims::from([(
+            "DBInstanceIdentifier",
+            db.attr("identifier"),
+        )])];
+        for i in 1..=x.replicas {
+            let r = database::replica(target, i);
+            needs(&r)?;
+            series.push(Dims::from([("DBInstanceIdentifier", r.attr("identifier"))]));
+        }
+        return Ok(series);
     } else if let Some(c) = bp.caches.iter().find(|x| x.name == target) {
         let rg = cache::group(target);
         needs(&rg)?;
