@@ -2323,6 +2323,21 @@ impl Blueprint {
         self.cluster.as_ref().map(|c| c.platform)
     }
 
+    /// Whether the `load_balancer` fronts ingress-nginx: an enabled Ingress of class
+    /// `nginx`, no Gateway API (`ingress.gateway`), and ingress-nginx as
+    /// `kubernetes.ingress_controller`. On EKS that ALB is made from the edge Ingress of
+    /// `terraform/platform`, so Terraform knows it by name.
+    pub fn alb_fronts_nginx(&self) -> bool {
+        let ingress = self.ingress.as_ref().filter(|i| i.enabled);
+        self.load_balancer.is_some()
+            && ingress.is_some_and(|i| i.class == IngressClass::Nginx && i.gateway.is_none())
+            && self
+                .kubernetes
+                .as_ref()
+                .and_then(|k| k.ingress_controller.as_ref())
+                .is_some_and(|c| c.kind == IngressClass::Nginx)
+    }
+
     /// The namespace of the workloads and in-cluster data services that name no other:
     /// `kubernetes.default_namespace`, else the blueprint's name.
     pub fn default_namespace(&self) -> &str {

@@ -45,7 +45,21 @@ enum Published {
 fn published(bp: &Blueprint, target: &str, namespace: &str) -> Published {
     use Published::*;
     if target == "load_balancer" {
-        return In(vec!["AWS/ApplicationELB"]);
+        return match bp.platform() {
+            _ if bp.load_balancer.is_none() => Nowhere(
+                "target",
+                "the blueprint has no `load_balancer`".into(),
+                "add a `load_balancer`, or alarm on another component".into(),
+            ),
+            // On EKS the Load Balancer Controller makes the ALB; Terraform can name it only
+            // when it is the edge Ingress's, in front of ingress-nginx (`platform`).
+            Some(Platform::Eks | Platform::EksFargate) if !bp.alb_fronts_nginx() => Nowhere(
+                "target",
+                "the ALB is created by the AWS Load Balancer Controller from the Ingresses of `k8s/` once they are applied, so Terraform cannot name it".into(),
+                "put the ALB in front of ingress-nginx (`ingress.class: nginx`, `kubernetes.ingress_controller: { kind: nginx }`), whose ALB `terraform/platform` makes and watches, or alarm on the ALB outside infragen once it exists".into(),
+            ),
+            _ => In(vec!["AWS/ApplicationELB"]),
+        };
     }
     let insights = bp.cluster.as_ref().is_some_and(|c| c.container_insights);
     if let Some(s) = bp.services.iter().find(|s| s.name == target) {

@@ -100,9 +100,7 @@ fn ingress_class(ctx: &Ctx) -> Option<IngressClass> {
 
 /// Whether the ALB fronts ingress-nginx (nginx class behind a `load_balancer`).
 pub(super) fn alb_in_front_of_nginx(ctx: &Ctx) -> bool {
-    ctx.v.bp.load_balancer.is_some()
-        && ingress_class(ctx) == Some(IngressClass::Nginx)
-        && nginx_controller(ctx)
+    ctx.v.bp.alb_fronts_nginx()
 }
 
 /// ingress-nginx's settings behind an ALB whose idle timeout is `t` seconds. The ALB reuses
@@ -119,21 +117,6 @@ fn idle_config(t: u32) -> Json {
         "proxy-read-timeout": proxy.clone(),
         "proxy-send-timeout": proxy,
     })
-}
-
-/// With `ingress.gateway`, Envoy Gateway (not ingress-nginx) takes the traffic, and
-/// ingress-nginx is not installed whatever `kubernetes.ingress_controller` says.
-fn nginx_controller(ctx: &Ctx) -> bool {
-    helm::gateway(ctx.v).is_none() && declares_nginx(ctx)
-}
-
-fn declares_nginx(ctx: &Ctx) -> bool {
-    ctx.v
-        .bp
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.ingress_controller.as_ref())
-        .is_some_and(|c| c.kind == IngressClass::Nginx)
 }
 
 /// Cloud resources of the platform, in `infra`.
