@@ -120,14 +120,43 @@ fn check_metric(at: &str, a: &Value, known: &BTreeMap<String, ()>, problems: &mu
     }
 }
 
+/// Every AWS target of the matrix (shipped blueprints, workload fixtures), plus the
+/// new-user and day-2 fixtures that configure AWS, each in every environment.
+fn aws_targets() -> Vec<(String, std::path::PathBuf, Provider, String)> {
+    let mut out: Vec<_> = matrix()
+        .into_iter()
+        .filter(|(_, _, p, _)| *p == Provider::Aws)
+        .collect();
+    for dir in ["tests/fixtures/new-user", "tests/fixtures/day2"] {
+        let mut paths: Vec<_> = std::fs::read_dir(crate::support::root().join(dir))
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            if !crate::support::providers_of(&path).contains(&Provider::Aws) {
+                continue;
+            }
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let bytes = std::fs::read(&path).unwrap();
+            let mut envs = infragen::blueprint::environments(&stem, &bytes).unwrap();
+            if envs.is_empty() {
+                envs.push("production".into());
+            }
+            for env in envs {
+                out.push((stem.clone(), path.clone(), Provider::Aws, env));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn every_alarm_names_a_published_series_of_a_resource_infragen_creates() {
     let mut alarms_seen = 0;
     let mut problems = Vec::new();
-    for (stem, path, provider, env) in matrix() {
-        if provider != Provider::Aws {
-            continue;
-        }
+    for (stem, path, provider, env) in aws_targets() {
         let out = synth(&path, provider, &env);
         let mut modules: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for (file, text) in &out.files {
