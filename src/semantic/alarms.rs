@@ -197,10 +197,39 @@ fn shape(c: &mut Checker, i: usize, a: &Alarm) {
     }
 }
 
+/// DynamoDB metrics published per account and region, with no dimension
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html>):
+/// with a table's `TableName` they name no series.
+const DYNAMODB_ACCOUNT_METRICS: [&str; 9] = [
+    "UserErrors",
+    "AccountMaxReads",
+    "AccountMaxWrites",
+    "AccountMaxTableLevelReads",
+    "AccountMaxTableLevelWrites",
+    "AccountProvisionedReadCapacityUtilization",
+    "AccountProvisionedWriteCapacityUtilization",
+    "MaxProvisionedTableReadCapacityUtilization",
+    "MaxProvisionedTableWriteCapacityUtilization",
+];
+
 fn judge(c: &mut Checker, bp: &Blueprint, i: usize, a: &Alarm) {
     let Some(target) = &a.target else {
         return;
     };
+    if a.namespace == "AWS/DynamoDB"
+        && DYNAMODB_ACCOUNT_METRICS.contains(&a.metric.as_str())
+        && bp.tables.iter().any(|t| &t.name == target)
+    {
+        c.error(
+            &format!("observability.alarms[{i}].target"),
+            format!(
+                "alarm `{}`: DynamoDB publishes `{}` per account and region, without a table: on table `{target}` it watches nothing and never fires",
+                a.name, a.metric
+            ),
+        )
+        .help = Some("leave out `target` (the account's figure)".into());
+        return;
+    }
     match published(bp, target, &a.namespace) {
         Published::In(namespaces) if !namespaces.contains(&a.namespace.as_str()) => {
             let list = crate::diagnostic::one_of(namespaces.iter().copied());
