@@ -2305,7 +2305,9 @@ fn default_statistic() -> String {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Observability {
-    /// Days service logs are kept (default 30).
+    /// Days service logs are kept (default 30): the retention of the CloudWatch log groups
+    /// AWS output writes container logs to. DigitalOcean and `--provider kubernetes` output
+    /// ship no logs (they stay on the nodes, rotated by the kubelet; a note says so).
     #[serde(default = "default_log_retention")]
     pub log_retention_days: u32,
     /// Metric alarms (CloudWatch).
@@ -2407,6 +2409,21 @@ impl Blueprint {
     pub fn lb_idle_timeout(&self) -> Option<u32> {
         let lb = self.load_balancer.as_ref().and_then(|lb| lb.idle_timeout);
         lb.max(self.edge_idle_timeout())
+    }
+
+    /// Whether the `load_balancer` fronts ingress-nginx: an enabled Ingress of class
+    /// `nginx`, no Gateway API (`ingress.gateway`), and ingress-nginx as
+    /// `kubernetes.ingress_controller`. On EKS that ALB is made from the edge Ingress of
+    /// `terraform/platform`, so Terraform knows it by name.
+    pub fn alb_fronts_nginx(&self) -> bool {
+        let ingress = self.ingress.as_ref().filter(|i| i.enabled);
+        self.load_balancer.is_some()
+            && ingress.is_some_and(|i| i.class == IngressClass::Nginx && i.gateway.is_none())
+            && self
+                .kubernetes
+                .as_ref()
+                .and_then(|k| k.ingress_controller.as_ref())
+                .is_some_and(|c| c.kind == IngressClass::Nginx)
     }
 
     /// The namespace of the workloads and in-cluster data services that name no other:

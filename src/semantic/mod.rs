@@ -4,6 +4,7 @@
 //! nothing unchecked is ever lowered.
 
 mod addon_owners;
+mod alarms;
 mod containers;
 mod deployable;
 pub(crate) mod digitalocean;
@@ -89,6 +90,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     check_provider(&mut c, bp);
     network::check(&mut c, bp);
     references::check(&mut c, bp);
+    alarms::check(&mut c, bp);
     use_env::check(&mut c, bp);
     routes::check(&mut c, bp);
     workers::check(&mut c, bp);

@@ -328,6 +328,15 @@ fn alarms_reach_the_subscribers_the_blueprint_names() {
             .iter()
             .any(|n| n.rule == Some("alerts-unsubscribed"))
     );
+    // SNS delivers nothing before a subscription is confirmed: the user is told to.
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.text.contains("pending until confirmed")
+                && n.text.contains("ops@example.com")),
+        "{:?}",
+        out.notes
+    );
 
     let (_, path, _, _) = matrix()
         .into_iter()

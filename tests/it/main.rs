@@ -58,6 +58,7 @@ mod listener_priorities;
 mod long_lived;
 mod manifests;
 mod netpol;
+mod observability;
 mod peers;
 mod pod_security;
 mod ports;

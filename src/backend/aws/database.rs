@@ -61,6 +61,20 @@ pub fn instance(name: &str) -> Ref {
     res("aws_db_instance", name)
 }
 
+/// The `-replica`, `-replica-2`… suffix of read replica `i` (from 1) of a database.
+fn replica_suffix(i: u32) -> String {
+    if i == 1 {
+        "replica".to_string()
+    } else {
+        format!("replica-{i}")
+    }
+}
+
+/// The RDS instance of read replica `i` (from 1) of database `name`.
+pub fn replica(name: &str, i: u32) -> Ref {
+    instance(&format!("{name}-{}", replica_suffix(i)))
+}
+
 /// Special characters of a generated master password: RDS refuses `/`, `"`, `@` and spaces.
 const PASSWORD_SPECIALS: &str = "!#$%&*()-_=+[]{}<>:?";
 
@@ -505,11 +519,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
 
     let mut replicas = Vec::new();
     for i in 1..=d.replicas {
-        let suffix = if i == 1 {
-            "replica".to_string()
-        } else {
-            format!("replica-{i}")
-        };
+        let suffix = replica_suffix(i);
         let rid = format!("{id}-{suffix}");
         let resource = format!("{}-{suffix}", d.name);
         let groups = log_groups(ctx, m, &crate::terraform::ident(&resource), &rid, d);

@@ -22,7 +22,7 @@ use crate::tpl;
 use super::Ctx;
 use super::{cache, database, ecs, edge, kms, scheduled, sqs};
 use crate::blueprint::types::{Alarm, Comparison, Platform};
-use crate::terraform::{Expr, Module, Ref, ident, res};
+use crate::terraform::{Expr, Module, Ref, data, ident, res};
 
 fn operator(c: Comparison) -> &'static str {
     match c {
@@ -37,8 +37,12 @@ pub fn topic() -> Ref {
     res("aws_sns_topic", "alerts")
 }
 
-/// The dimensions of an alarm on `target`, or why they cannot be filled.
-fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<BTreeMap<&'static str, Expr>, String> {
+/// One metric series' dimensions.
+type Dims = BTreeMap<&'static str, Expr>;
+
+/// The dimensions of the series an alarm on `target` watches (one, or one per cache node),
+/// or why they cannot be filled.
+fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<Vec<Dims>, String> {
     let bp = ctx.v.bp;
     let needs = |r: &Ref| {
         if m.declares(&r.address()) {
@@ -76,15 +80,34 @@ fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<BTreeMap<&'static s
             }
             _ => return Err("services have no metrics on this platform".into()),
         }
-    } else if bp.databases.iter().any(|x| x.name == target) {
+    } else if let Some(x) = bp.databases.iter().find(|x| x.name == target) {
         let db = database::instance(target);
         needs(&db)?;
-        d.insert("DBInstanceIdentifier", db.attr("identifier"));
-    } else if bp.caches.iter().any(|x| x.name == target) {
+        // Each instance publishes under its own `DBInstanceIdentifier`
+        // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/dimensions.html): the read
+        // replicas are watched beside the primary, as they serve the reads.
+        let mut series = vec![Dims::from([(
+            "DBInstanceIdentifier",
+            db.attr("identifier"),
+        )])];
+        for i in 1..=x.replicas {
+            let r = database::replica(target, i);
+            needs(&r)?;
+            series.push(Dims::from([("DBInstanceIdentifier", r.attr("identifier"))]));
+        }
+        return Ok(series);
+    } else if let Some(c) = bp.caches.iter().find(|x| x.name == target) {
         let rg = cache::group(target);
         needs(&rg)?;
-        // Metrics are per node; the first member is the primary at creation.
-        d.insert("CacheClusterId", tpl!(rg.id(), "-001"));
+        // ElastiCache publishes per node, `CacheClusterId` = the member cluster
+        // `<replication group id>-001`, `-002`… (cluster mode disabled, `num_cache_clusters`
+        // nodes; https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.html,
+        // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Replication.Redis.Groups.html).
+        // Every node is watched: after a failover the primary is another member, and a
+        // replica can breach alone.
+        return Ok((1..=c.nodes.max(1))
+            .map(|n| Dims::from([("CacheClusterId", tpl!(rg.id(), format!("-{n:03}")))]))
+            .collect());
     } else if bp.brokers().any(|x| x.name == target) {
         let broker = res("aws_mq_broker", target);
         needs(&broker)?;
@@ -100,7 +123,7 @@ fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<BTreeMap<&'static s
     } else {
         return Err(format!("`{target}` has no metrics"));
     }
-    Ok(d)
+    Ok(vec![d])
 }
 
 pub fn lower(ctx: &Ctx, m: &mut Module) {
@@ -111,14 +134,22 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let has_lb = m.declares(&edge::lb().address());
     // Scheduled jobs on ECS (`scheduled.rs` declared their schedule group).
     let jobs = m.declares(&scheduled::schedule_group().address());
-    let topic_name = obs.and_then(|o| o.alert_topic.clone());
     // SQS queues' default alarms, when the blueprint asks for observability at all.
     let queue_alarms = if obs.is_some() {
         sqs::alarms(ctx)
     } else {
         Vec::new()
     };
-    if alarms.is_empty() && !has_lb && topic_name.is_none() && !jobs && queue_alarms.is_empty() {
+    // On EKS the ALB in front of ingress-nginx is made in `platform` ([`edge_alarms`]),
+    // whose alarms notify this topic.
+    let edge_in_platform = edge_in_platform(ctx);
+    if alarms.is_empty()
+        && !has_lb
+        && !edge_in_platform
+        && obs.and_then(|o| o.alert_topic.as_ref()).is_none()
+        && !jobs
+        && queue_alarms.is_empty()
+    {
         return;
     }
     let mut key_statements = vec![json!({
@@ -145,7 +176,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         key_statements,
     );
     let topic = topic();
-    let topic_name = topic_name.unwrap_or_else(|| format!("{}-alerts", ctx.prefix));
+    let topic_name = topic_name(ctx);
     m.file("observability").resource(
         &topic,
         json!({
@@ -164,8 +195,12 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
 
     let mut all_lowered = true;
     for a in alarms {
+        if edge_in_platform && a.target.as_deref() == Some("load_balancer") {
+            // Lowered with the ALB it watches, in `platform` ([`edge_alarms`]).
+            continue;
+        }
         let dims = match a.target.as_deref().map(|t| dimensions(ctx, m, t)) {
-            None => Ok(BTreeMap::new()),
+            None => Ok(vec![Dims::new()]),
             Some(d) => d,
         };
         let dims = match dims {
@@ -176,47 +211,155 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 continue;
             }
         };
-        let mut body = json!({
-            "alarm_name": &a.name,
-            "alarm_description": a.description.clone().unwrap_or_else(|| format!("{} {} {} {}", a.namespace, a.metric, operator(a.comparison), a.threshold)),
-            "evaluation_periods": a.evaluation_periods,
-            "threshold": a.threshold,
-            "comparison_operator": operator(a.comparison),
-            "treat_missing_data": "missing",
-        });
-        match per_operation_query(a, &dims) {
-            Some(query) => {
-                body["metric_query"] = json!([{
-                    "id": "q1",
-                    "expression": query,
-                    "period": a.period,
-                    "label": format!("{} (all operations)", a.metric),
-                    "return_data": true,
-                }]);
-                // No throttled request in a period publishes no datapoint.
-                body["treat_missing_data"] = json!("notBreaching");
-            }
-            None => {
-                body["namespace"] = json!(&a.namespace);
-                body["metric_name"] = json!(&a.metric);
-                body["statistic"] = json!(&a.statistic);
-                body["period"] = json!(a.period);
-                body["dimensions"] = json!(&dims);
-            }
-        }
-        alarm(m, &ident(&a.name), body);
+        alarm(m, &ident(&a.name), user_alarm(a, &dims), topic.arn());
     }
     if has_lb {
-        default_lb_alarms(ctx, m);
+        five_xx_alarms(ctx, m, edge::lb().attr("arn_suffix"), topic.arn());
+        unhealthy_hosts_alarms(ctx, m);
     }
     for (name, body) in queue_alarms {
-        alarm(m, &name, body);
+        alarm(m, &name, body, topic.arn());
     }
     if jobs {
         job_alerts(ctx, m);
     }
     if all_lowered && !alarms.is_empty() {
         ctx.mark("observability");
+    }
+}
+
+/// The alert topic's name: `observability.alert_topic`, else `<prefix>-alerts`.
+fn topic_name(ctx: &Ctx) -> String {
+    ctx.v
+        .bp
+        .observability
+        .as_ref()
+        .and_then(|o| o.alert_topic.clone())
+        .unwrap_or_else(|| format!("{}-alerts", ctx.prefix))
+}
+
+/// Whether the load balancer is the one the Load Balancer Controller makes from
+/// `platform`'s `edge` Ingress (EKS, ALB in front of ingress-nginx).
+fn edge_in_platform(ctx: &Ctx) -> bool {
+    ctx.is_eks() && super::platform::alb_in_front_of_nginx(ctx)
+}
+
+/// The alarm of one `observability.alarms` entry on the series `series` (their dimensions):
+/// one metric, or the worst of several (the highest for `>`/`>=`, the lowest for `<`/`<=`),
+/// so it fires when any of them breaches. Metric math's MAX/MIN of an array of series is
+/// the series of each timestamp's highest/lowest value
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html>).
+fn user_alarm(a: &Alarm, series: &[Dims]) -> Json {
+    let dims = series.first().cloned().unwrap_or_default();
+    let mut body = json!({
+        "alarm_name": &a.name,
+        "alarm_description": a.description.clone().unwrap_or_else(|| format!("{} {} {} {}", a.namespace, a.metric, operator(a.comparison), a.threshold)),
+        "evaluation_periods": a.evaluation_periods,
+        "threshold": a.threshold,
+        "comparison_operator": operator(a.comparison),
+        "treat_missing_data": missing_data(a),
+    });
+    if series.len() > 1 {
+        let worst = match a.comparison {
+            Comparison::Greater | Comparison::GreaterOrEqual => "MAX",
+            Comparison::Less | Comparison::LessOrEqual => "MIN",
+        };
+        let mut queries: Vec<Json> = series
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                json!({
+                    "id": format!("m{}", i + 1),
+                    "return_data": false,
+                    "metric": {
+                        "namespace": &a.namespace,
+                        "metric_name": &a.metric,
+                        "stat": &a.statistic,
+                        "period": a.period,
+                        "dimensions": d,
+                    },
+                })
+            })
+            .collect();
+        let ids: Vec<String> = (1..=series.len()).map(|i| format!("m{i}")).collect();
+        queries.push(json!({
+            "id": "worst",
+            "expression": format!("{worst}([{}])", ids.join(", ")),
+            "label": format!("{} ({} of {} series)", a.metric, worst, series.len()),
+            "return_data": true,
+        }));
+        body["metric_query"] = json!(queries);
+        return body;
+    }
+    match per_operation_query(a, &dims) {
+        Some(query) => {
+            body["metric_query"] = json!([{
+                "id": "q1",
+                "expression": query,
+                "period": a.period,
+                "label": format!("{} (all operations)", a.metric),
+                "return_data": true,
+            }]);
+            // No throttled request in a period publishes no datapoint.
+            body["treat_missing_data"] = json!("notBreaching");
+        }
+        None => {
+            body["namespace"] = json!(&a.namespace);
+            body["metric_name"] = json!(&a.metric);
+            body["statistic"] = json!(&a.statistic);
+            body["period"] = json!(a.period);
+            body["dimensions"] = json!(&dims);
+        }
+    }
+    body
+}
+
+/// How a user alarm treats a period without a datapoint. Counts (`Sum`, `SampleCount`) are
+/// published only for periods with events — ALB `HTTPCode_*` and `RequestCount`, DynamoDB
+/// throttles, … — so a missing period is a zero, and it breaches as zero would: a
+/// `RequestCount < 1` alarm must fire when traffic stops, where `missing` left it in
+/// INSUFFICIENT_DATA, and a `> N` errors alarm returns to OK (notifying `ok_actions`) when
+/// the errors stop instead of going to INSUFFICIENT_DATA. Other statistics of a missing period
+/// have no value: `missing`.
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data>
+fn missing_data(a: &Alarm) -> &'static str {
+    if !matches!(a.statistic.as_str(), "Sum" | "SampleCount") {
+        return "missing";
+    }
+    let zero_breaches = match a.comparison {
+        Comparison::Greater => 0.0 > a.threshold,
+        Comparison::GreaterOrEqual => 0.0 >= a.threshold,
+        Comparison::Less => 0.0 < a.threshold,
+        Comparison::LessOrEqual => 0.0 <= a.threshold,
+    };
+    if zero_breaches {
+        "breaching"
+    } else {
+        "notBreaching"
+    }
+}
+
+/// On EKS the ALB in front of ingress-nginx is created by the AWS Load Balancer Controller
+/// from `platform`'s `edge` Ingress, so `infra` cannot name it: its alarms (the default 5xx
+/// ones and the blueprint's `target: load_balancer` ones) are made here, in `platform`, after
+/// the Ingress, finding the ALB by the name the Ingress gives it and the topic `infra`
+/// made by its name. `LoadBalancer` is the ALB's ARN suffix, as for ECS
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>).
+/// The target groups are the controller's, with generated names: no unhealthy-hosts alarm.
+pub fn edge_alarms(ctx: &Ctx, m: &mut Module, lb_name: &str, ingress: &Ref) {
+    let lb = data("aws_lb", "edge");
+    let topic = data("aws_sns_topic", "alerts");
+    m.file("observability")
+        .resource(
+            &lb,
+            json!({"name": lb_name, "depends_on": [ingress.address()]}),
+        )
+        .resource(&topic, json!({"name": topic_name(ctx)}));
+    five_xx_alarms(ctx, m, lb.attr("arn_suffix"), topic.arn());
+    let alarms = ctx.v.bp.observability.iter().flat_map(|o| &o.alarms);
+    for a in alarms.filter(|a| a.target.as_deref() == Some("load_balancer")) {
+        let dims = [Dims::from([("LoadBalancer", lb.attr("arn_suffix"))])];
+        alarm(m, &ident(&a.name), user_alarm(a, &dims), topic.arn());
     }
 }
 
@@ -242,6 +385,7 @@ fn job_alerts(ctx: &Ctx, m: &mut Module) {
             // No dropped run publishes no datapoint.
             "treat_missing_data": "notBreaching",
         }),
+        topic().arn(),
     );
     let rule = res("aws_cloudwatch_event_rule", "jobs_failed");
     let f = m.file("observability");
@@ -317,6 +461,14 @@ fn subscriptions(ctx: &Ctx, m: &mut Module, notify: &[String]) {
         ));
         return;
     }
+    // SNS delivers nothing to a subscription until its owner confirms it: an e-mail with a
+    // link, or a SubscriptionConfirmation request the endpoint must answer
+    // (https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.confirm.html); Terraform
+    // creates it pending and does not wait.
+    ctx.note(format!(
+        "the alert topic's subscriptions ({}) stay pending until confirmed: AWS e-mails each address a confirmation link and sends each HTTPS endpoint a SubscriptionConfirmation request; no alarm reaches them before",
+        notify.join(", ")
+    ));
     for (i, endpoint) in notify.iter().enumerate() {
         let protocol = if endpoint.starts_with("https://") {
             "https"
@@ -345,7 +497,7 @@ const DYNAMODB_PER_OPERATION: [&str; 4] = [
 
 /// For a per-operation DynamoDB metric, a Metrics Insights query aggregating every operation
 /// of the table (metric math over named metrics would stop at 10 of the 13 operations).
-fn per_operation_query(a: &Alarm, dims: &BTreeMap<&'static str, Expr>) -> Option<Expr> {
+fn per_operation_query(a: &Alarm, dims: &Dims) -> Option<Expr> {
     if a.namespace != "AWS/DynamoDB" || !DYNAMODB_PER_OPERATION.contains(&a.metric.as_str()) {
         return None;
     }
@@ -367,17 +519,15 @@ fn per_operation_query(a: &Alarm, dims: &BTreeMap<&'static str, Expr>) -> Option
     ))
 }
 
-fn alarm(m: &mut Module, name: &str, mut body: Json) {
-    body["alarm_actions"] = json!([topic().arn()]);
-    body["ok_actions"] = json!([topic().arn()]);
+fn alarm(m: &mut Module, name: &str, mut body: Json, topic: Expr) {
+    body["alarm_actions"] = json!([&topic]);
+    body["ok_actions"] = json!([topic]);
     m.file("observability")
         .resource(&res("aws_cloudwatch_metric_alarm", name), body);
 }
 
-/// 5xx from the targets and from the load balancer itself, and unhealthy targets per
-/// service.
-fn default_lb_alarms(ctx: &Ctx, m: &mut Module) {
-    let lb = edge::lb().attr("arn_suffix");
+/// 5xx from the targets and from the load balancer `lb` (its ARN suffix) itself.
+fn five_xx_alarms(ctx: &Ctx, m: &mut Module, lb: Expr, topic: Expr) {
     for (name, metric, who) in [
         (
             "alb_target_5xx",
@@ -403,8 +553,14 @@ fn default_lb_alarms(ctx: &Ctx, m: &mut Module) {
                 // No requests means no errors.
                 "treat_missing_data": "notBreaching",
             }),
+            topic.clone(),
         );
     }
+}
+
+/// Unhealthy targets per service routed by the load balancer infragen creates (ECS).
+fn unhealthy_hosts_alarms(ctx: &Ctx, m: &mut Module) {
+    let lb = edge::lb().attr("arn_suffix");
     for s in edge::routed(ctx) {
         // A blue/green or canary service's live tasks are in either of its two target groups
         // (ECS moves them at each deployment): both are watched.
@@ -448,6 +604,7 @@ fn default_lb_alarms(ctx: &Ctx, m: &mut Module) {
                     },
                     "treat_missing_data": "missing",
                 }),
+                topic().arn(),
             );
         }
     }

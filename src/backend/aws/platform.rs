@@ -99,10 +99,8 @@ fn ingress_class(ctx: &Ctx) -> Option<IngressClass> {
 }
 
 /// Whether the ALB fronts ingress-nginx (nginx class behind a `load_balancer`).
-fn alb_in_front_of_nginx(ctx: &Ctx) -> bool {
-    ctx.v.bp.load_balancer.is_some()
-        && ingress_class(ctx) == Some(IngressClass::Nginx)
-        && nginx_controller(ctx)
+pub(super) fn alb_in_front_of_nginx(ctx: &Ctx) -> bool {
+    ctx.v.bp.alb_fronts_nginx()
 }
 
 /// ingress-nginx's settings behind an ALB whose idle timeout is `t` seconds. The ALB reuses
@@ -123,21 +121,6 @@ fn idle_config(t: u32, proxy: Option<u32>) -> Json {
         config["proxy-send-timeout"] = json!(p);
     }
     config
-}
-
-/// With `ingress.gateway`, Envoy Gateway (not ingress-nginx) takes the traffic, and
-/// ingress-nginx is not installed whatever `kubernetes.ingress_controller` says.
-fn nginx_controller(ctx: &Ctx) -> bool {
-    helm::gateway(ctx.v).is_none() && declares_nginx(ctx)
-}
-
-fn declares_nginx(ctx: &Ctx) -> bool {
-    ctx.v
-        .bp
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.ingress_controller.as_ref())
-        .is_some_and(|c| c.kind == IngressClass::Nginx)
 }
 
 /// Cloud resources of the platform, in `infra`.
@@ -853,6 +836,7 @@ fn edge_ingress(ctx: &Ctx, m: &mut Module) {
         edge.attr("status[0].load_balancer[0].ingress[0].hostname"),
         "DNS name of the ALB (point the hosts' records at it)",
     );
+    super::observability::edge_alarms(ctx, m, &alb_name(ctx, lb), &edge);
 }
 
 /// With the certificate `infra` creates (`certificate.domain`, no ARN): a wait for ACM to
@@ -906,18 +890,20 @@ fn class_attributes(ctx: &Ctx) -> Option<Json> {
     ]))
 }
 
+/// The ALB's name (the controller's `load-balancer-name`). ELB: at most 32 characters, not
+/// ending in a hyphen (as edge.rs names the ECS one).
+fn alb_name(ctx: &Ctx, lb: &LoadBalancer) -> String {
+    let name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
+    let name: String = name.chars().take(32).collect();
+    name.trim_end_matches('-').to_string()
+}
+
 /// The controller's annotations for an internet-facing (or internal) ALB with IP targets.
 /// The access logs are the class's ([`class_attributes`]).
 fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
     let p = "alb.ingress.kubernetes.io";
     let mut a = BTreeMap::new();
-    // ELB: at most 32 characters, not ending in a hyphen (as edge.rs names the ECS one).
-    let name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
-    let name: String = name.chars().take(32).collect();
-    a.insert(
-        format!("{p}/load-balancer-name"),
-        name.trim_end_matches('-').to_string(),
-    );
+    a.insert(format!("{p}/load-balancer-name"), alb_name(ctx, lb));
     a.insert(
         format!("{p}/scheme"),
         if lb.internal {

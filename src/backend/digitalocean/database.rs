@@ -462,6 +462,13 @@ pub fn unsupported(ctx: &Ctx) {
             o.notify.join(", ")
         ));
     }
+    // Nothing in this output collects logs: `log_retention_days` would keep nothing.
+    if let Some(o) = &bp.observability {
+        ctx.note(format!(
+            "observability.log_retention_days ({}): DigitalOcean output ships no container logs anywhere; they stay on the nodes, rotated by the kubelet, and are lost with the pod's node: run a log stack in the cluster or forward them to a service of your own",
+            o.log_retention_days
+        ));
+    }
     if let Some(o) = &bp.observability
         && !o.alarms.is_empty()
     {

@@ -95,6 +95,13 @@ pub fn synth(v: &Validated) -> Output {
             o.notify.join(", ")
         )));
     }
+    // Nothing in this output collects logs: `log_retention_days` would keep nothing.
+    if let Some(o) = &v.bp.observability {
+        out.notes.push(Note::plain(format!(
+            "observability.log_retention_days ({}): --provider kubernetes output ships no container logs anywhere; they stay on the nodes, rotated by the kubelet: keep them with the cluster's own log collection",
+            o.log_retention_days
+        )));
+    }
     // Tables and buckets are cloud resources no existing cluster has.
     out.notes.extend(super::uses_absent(
         v.bp,

@@ -1,0 +1,425 @@
+//! Would the alarms fire, and do the logs go where the blueprint says? CloudWatch, the provider schema and moto accept an alarm on any
+//! namespace, metric and dimensions; one that names a series AWS does not publish stays in
+//! INSUFFICIENT_DATA and pages nobody. Over every shipped AWS blueprint and environment:
+//! each alarm's dimensions are exactly those AWS publishes its metric under, each names a
+//! resource the same Terraform root module declares (or reads) by the attribute AWS uses as
+//! the dimension's value, and its actions reach a topic there. And a load balancer the
+//! output creates is watched for 5xx, wherever it is created (on EKS the Load Balancer
+//! Controller makes it from `platform`'s Ingress).
+
+use std::collections::BTreeMap;
+
+use infragen::Provider;
+use serde_json::Value;
+
+use crate::support::{matrix, synth};
+
+/// The dimensions AWS publishes a namespace's metrics under (as infragen fills them), and
+/// for each, the resource type and attribute its value is read from.
+fn published(namespace: &str) -> Option<Vec<(&'static str, &'static str, &'static str)>> {
+    Some(match namespace {
+        // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+        "AWS/ApplicationELB" => vec![
+            ("LoadBalancer", "aws_lb", "arn_suffix"),
+            ("TargetGroup", "aws_lb_target_group", "arn_suffix"),
+        ],
+        // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html
+        "AWS/ECS" | "ECS/ContainerInsights" => vec![
+            ("ClusterName", "aws_ecs_cluster", "name"),
+            ("ServiceName", "aws_ecs_service", "name"),
+        ],
+        // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/dimensions.html
+        "AWS/RDS" => vec![("DBInstanceIdentifier", "aws_db_instance", "identifier")],
+        // Per node: `<replication group id>-00N`.
+        // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.html
+        "AWS/ElastiCache" => vec![("CacheClusterId", "aws_elasticache_replication_group", "id")],
+        "AWS/DynamoDB" => vec![("TableName", "aws_dynamodb_table", "name")],
+        // Names the manifests give (cluster, namespace, Kubernetes Service): plain text.
+        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-EKS.html
+        "ContainerInsights" => vec![
+            ("ClusterName", "", ""),
+            ("Namespace", "", ""),
+            ("Service", "", ""),
+        ],
+        "AWS/Scheduler" => vec![("ScheduleGroup", "aws_scheduler_schedule_group", "name")],
+        "AWS/AmazonMQ" => vec![("Broker", "aws_mq_broker", "broker_name")],
+        // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+        "AWS/SQS" => vec![("QueueName", "aws_sqs_queue", "name")],
+        _ => return None,
+    })
+}
+
+/// `type.name` → declared, for resources and data sources of one root module.
+fn declared(module: &[&Value]) -> BTreeMap<String, ()> {
+    let mut out = BTreeMap::new();
+    for doc in module {
+        for (kind, prefix) in [("resource", ""), ("data", "data.")] {
+            if let Some(types) = doc.get(kind).and_then(Value::as_object) {
+                for (ty, named) in types {
+                    for name in named.as_object().unwrap().keys() {
+                        out.insert(format!("{prefix}{ty}.{name}"), ());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `(address, attribute)` of a template that interpolates one reference.
+fn reference(template: &str) -> Option<(String, String)> {
+    let inner = template.strip_prefix("${")?.split('}').next()?;
+    let (address, attr) = inner.rsplit_once('.')?;
+    Some((address.to_string(), attr.to_string()))
+}
+
+/// One metric of alarm `at`: its namespace is one infragen fills dimensions for, and each
+/// dimension is one AWS publishes there, read from a resource the module declares by the
+/// attribute AWS uses.
+fn check_metric(at: &str, a: &Value, known: &BTreeMap<String, ()>, problems: &mut Vec<String>) {
+    let ns = a["namespace"].as_str().unwrap();
+    let Some(table) = published(ns) else {
+        problems.push(format!(
+            "{at}: namespace {ns} is not one infragen fills dimensions for"
+        ));
+        return;
+    };
+    let dims = a["dimensions"].as_object().cloned().unwrap_or_default();
+    if dims.is_empty() {
+        problems.push(format!(
+            "{at}: no dimensions: {ns} publishes nothing without them"
+        ));
+    }
+    for (key, value) in &dims {
+        let Some((_, ty, attr)) = table.iter().find(|(k, _, _)| k == key) else {
+            problems.push(format!("{at}: {ns} has no dimension {key}"));
+            continue;
+        };
+        let value = value.as_str().unwrap();
+        if ty.is_empty() {
+            if value.is_empty() || value.contains("${") {
+                problems.push(format!("{at}: {key} = {value:?}, expected a name"));
+            }
+            continue;
+        }
+        match reference(value) {
+            Some((addr, a))
+                if addr
+                    .trim_start_matches("data.")
+                    .starts_with(&format!("{ty}."))
+                    && a == *attr =>
+            {
+                if !known.contains_key(&addr) {
+                    problems.push(format!(
+                        "{at}: {key} reads {addr}, which the module does not declare"
+                    ));
+                }
+            }
+            _ => problems.push(format!(
+                "{at}: {key} = {value}, expected the {attr} of a {ty}"
+            )),
+        }
+    }
+}
+
+/// Every AWS target of the matrix (shipped blueprints, workload fixtures), plus the
+/// new-user and day-2 fixtures that configure AWS, each in every environment.
+fn aws_targets() -> Vec<(String, std::path::PathBuf, Provider, String)> {
+    let mut out: Vec<_> = matrix()
+        .into_iter()
+        .filter(|(_, _, p, _)| *p == Provider::Aws)
+        .collect();
+    for dir in ["tests/fixtures/new-user", "tests/fixtures/day2"] {
+        let mut paths: Vec<_> = std::fs::read_dir(crate::support::root().join(dir))
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            if !crate::support::providers_of(&path).contains(&Provider::Aws) {
+                continue;
+            }
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let bytes = std::fs::read(&path).unwrap();
+            let mut envs = infragen::blueprint::environments(&stem, &bytes).unwrap();
+            if envs.is_empty() {
+                envs.push("production".into());
+            }
+            for env in envs {
+                out.push((stem.clone(), path.clone(), Provider::Aws, env));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_alarm_names_a_published_series_of_a_resource_infragen_creates() {
+    let mut alarms_seen = 0;
+    let mut problems = Vec::new();
+    for (stem, path, provider, env) in aws_targets() {
+        let out = synth(&path, provider, &env);
+        let mut modules: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for (file, text) in &out.files {
+            if let Some(rest) = file.strip_prefix("terraform/")
+                && file.ends_with(".tf.json")
+            {
+                let module = rest.split('/').next().unwrap().to_string();
+                modules
+                    .entry(module)
+                    .or_default()
+                    .push(serde_json::from_str(text).unwrap());
+            }
+        }
+        let mut five_xx = false;
+        let mut load_balancers = 0;
+        for (module, docs) in &modules {
+            let docs: Vec<&Value> = docs.iter().collect();
+            let known = declared(&docs);
+            load_balancers += known.keys().filter(|a| a.starts_with("aws_lb.")).count();
+            // The Load Balancer Controller's ALB, made from a Terraform-managed Ingress.
+            load_balancers += docs
+                .iter()
+                .filter_map(|d| d.pointer("/resource/kubernetes_ingress_v1"))
+                .filter_map(Value::as_object)
+                .flat_map(|o| o.values())
+                .filter(|i| i.pointer("/spec/ingress_class_name") == Some(&"alb".into()))
+                .count();
+            for doc in &docs {
+                let Some(found) = doc
+                    .pointer("/resource/aws_cloudwatch_metric_alarm")
+                    .and_then(Value::as_object)
+                else {
+                    continue;
+                };
+                for (name, a) in found {
+                    alarms_seen += 1;
+                    let at = format!("{stem} {env} {module}: alarm {name}");
+                    for action in ["alarm_actions", "ok_actions"] {
+                        let targets = a[action].as_array().cloned().unwrap_or_default();
+                        let reaches = targets.iter().any(|t| {
+                            reference(t.as_str().unwrap_or_default()).is_some_and(|(addr, _)| {
+                                addr.ends_with("aws_sns_topic.alerts") && known.contains_key(&addr)
+                            })
+                        });
+                        if !reaches {
+                            problems
+                                .push(format!("{at}: {action} reach no alert topic of {module}"));
+                        }
+                    }
+                    if a["metric_name"] == "HTTPCode_ELB_5XX_Count" {
+                        five_xx = true;
+                    }
+                    // The metric itself, or each metric a metric-math alarm reads (a
+                    // Metrics Insights query names its own schema).
+                    match a.get("metric_query") {
+                        None => check_metric(&at, a, &known, &mut problems),
+                        Some(q) => {
+                            for m in q.as_array().unwrap().iter().filter_map(|q| q.get("metric")) {
+                                check_metric(&at, m, &known, &mut problems);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if load_balancers > 0 && !five_xx {
+            problems.push(format!(
+                "{stem} {env}: the output creates a load balancer and no alarm watches its 5xx"
+            ));
+        }
+    }
+    assert!(alarms_seen > 10, "only {alarms_seen} alarms seen");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// On EKS behind ingress-nginx the ALB is the Load Balancer Controller's, made from
+/// `platform`'s Ingress: a blueprint alarm on `load_balancer` is made there, on that ALB,
+/// instead of being left out of `infra` (which cannot name it) with a note.
+#[test]
+fn a_load_balancer_alarm_on_eks_watches_the_controllers_alb() {
+    let path = crate::support::root().join("blueprints/ecommerce-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "\nobservability:\n",
+        "observability:
+  alarms:
+    - { name: edge-latency, namespace: AWS/ApplicationELB, metric: TargetResponseTime, statistic: Maximum, period: 60, evaluation_periods: 3, threshold: 2, comparison: \">\", target: load_balancer }
+",
+    );
+    let out = infragen::synthesize(
+        "ecommerce-eks.yaml",
+        text.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        !out.notes.iter().any(|n| n.text.contains("edge-latency")),
+        "{:?}",
+        out.notes
+    );
+    let alarm = crate::support::resources(&out, "platform", "aws_cloudwatch_metric_alarm")
+        .into_iter()
+        .find(|a| a["alarm_name"] == "edge-latency")
+        .expect("the edge-latency alarm in platform");
+    assert_eq!(
+        alarm["dimensions"]["LoadBalancer"], "${data.aws_lb.edge.arn_suffix}",
+        "{alarm}"
+    );
+    assert_eq!(
+        alarm["alarm_actions"][0],
+        "${data.aws_sns_topic.alerts.arn}"
+    );
+}
+
+/// ElastiCache publishes per node (`CacheClusterId` = `<group>-001`, `-002`…): an alarm on a
+/// cache watches every node, the worst of them, not only the first member — which after a
+/// failover is a replica, while the primary it was meant to watch runs unwatched.
+#[test]
+fn a_cache_alarm_watches_every_node() {
+    let yaml = crate::support::ecs_stack(
+        "shop",
+        "caches:
+  - { name: sessions, engine: valkey, size: small, nodes: 3, ha: true }
+services:
+  - { name: api, image: ghcr.io/shop/api:1.0.0, port: 8080, uses: [sessions] }
+observability:
+  notify: [oncall@example.com]
+  alarms:
+    - { name: cache-cpu, namespace: AWS/ElastiCache, metric: EngineCPUUtilization, period: 60, evaluation_periods: 3, threshold: 80, comparison: \">\", target: sessions }
+    - { name: cache-memory, namespace: AWS/ElastiCache, metric: FreeableMemory, statistic: Minimum, period: 60, evaluation_periods: 3, threshold: 100000000, comparison: \"<\", target: sessions }
+",
+    );
+    let out = crate::support::synth_aws("shop", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let alarms = crate::support::resources(&out, "infra", "aws_cloudwatch_metric_alarm");
+    for (name, worst) in [("cache-cpu", "MAX"), ("cache-memory", "MIN")] {
+        let a = alarms
+            .iter()
+            .find(|a| a["alarm_name"] == name)
+            .unwrap_or_else(|| panic!("alarm {name}"));
+        let queries = a["metric_query"].as_array().expect("metric math");
+        let nodes: Vec<&str> = queries
+            .iter()
+            .filter_map(|q| q.pointer("/metric/dimensions/CacheClusterId"))
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            nodes,
+            [
+                "${aws_elasticache_replication_group.sessions.id}-001",
+                "${aws_elasticache_replication_group.sessions.id}-002",
+                "${aws_elasticache_replication_group.sessions.id}-003",
+            ],
+            "{a}"
+        );
+        let returned: Vec<&Value> = queries
+            .iter()
+            .filter(|q| q["return_data"] == true)
+            .collect();
+        assert_eq!(returned.len(), 1, "{a}");
+        assert_eq!(
+            returned[0]["expression"],
+            format!("{worst}([m1, m2, m3])"),
+            "{a}"
+        );
+    }
+}
+
+/// `observability.log_retention_days` promises logs kept for that long; DigitalOcean and
+/// `--provider kubernetes` output ship container logs nowhere, and say so rather than keep
+/// the promise silently.
+#[test]
+fn log_retention_is_not_promised_where_no_logs_are_shipped() {
+    let path = crate::support::root().join("blueprints/ecommerce-doks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "\nenvironments:",
+        "\nobservability:\n  log_retention_days: 14\nenvironments:",
+    );
+    for provider in [Provider::Digitalocean, Provider::Kubernetes] {
+        let out = infragen::synthesize(
+            "ecommerce-doks.yaml",
+            text.as_bytes(),
+            provider,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{d}"));
+        assert!(
+            out.notes
+                .iter()
+                .any(|n| n.text.contains("log_retention_days (14)")
+                    && n.text.contains("ships no container logs")),
+            "{provider}: {:?}",
+            out.notes
+        );
+    }
+}
+
+/// ALB counts (`RequestCount`, `HTTPCode_*`) are published only for periods with requests:
+/// a missing period is a zero. An alarm meant to fire when traffic stops must treat it as
+/// breaching (with `missing` it sat in INSUFFICIENT_DATA exactly when traffic stopped), an
+/// errors alarm as not breaching; an average of nothing stays `missing`.
+#[test]
+fn a_missing_count_is_a_zero() {
+    let yaml = crate::support::ecs_stack(
+        "shop",
+        "load_balancer:
+  certificate: { arn: \"arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000\" }
+services:
+  - { name: api, image: ghcr.io/shop/api:1.0.0, port: 8080, routes: [{ path: / }] }
+observability:
+  notify: [oncall@example.com]
+  alarms:
+    - { name: no-traffic, namespace: AWS/ApplicationELB, metric: RequestCount, statistic: Sum, period: 300, evaluation_periods: 2, threshold: 1, comparison: \"<\", target: load_balancer }
+    - { name: errors, namespace: AWS/ApplicationELB, metric: HTTPCode_Target_5XX_Count, statistic: Sum, period: 60, evaluation_periods: 1, threshold: 5, comparison: \">\", target: load_balancer }
+    - { name: cpu, namespace: AWS/ECS, metric: CPUUtilization, period: 300, evaluation_periods: 2, threshold: 80, comparison: \">\", target: api }
+",
+    );
+    let out = crate::support::synth_aws("shop", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let alarms = crate::support::resources(&out, "infra", "aws_cloudwatch_metric_alarm");
+    for (name, treat) in [
+        ("no-traffic", "breaching"),
+        ("errors", "notBreaching"),
+        ("cpu", "missing"),
+    ] {
+        let a = alarms
+            .iter()
+            .find(|a| a["alarm_name"] == name)
+            .unwrap_or_else(|| panic!("alarm {name}"));
+        assert_eq!(a["treat_missing_data"], treat, "{a}");
+    }
+}
+
+/// Each RDS instance publishes under its own `DBInstanceIdentifier`: an alarm on a database
+/// with read replicas watches the replicas too (they serve the reads and fill up alike), the
+/// worst of all, not only the primary.
+#[test]
+fn a_database_alarm_watches_its_read_replicas() {
+    let path = crate::support::root().join("blueprints/qurable-ecs.yaml");
+    let out = synth(&path, Provider::Aws, "production");
+    let alarm = crate::support::resources(&out, "infra", "aws_cloudwatch_metric_alarm")
+        .into_iter()
+        .find(|a| a["alarm_name"] == "qurable-db-connections-high")
+        .expect("the seed's database alarm");
+    let queries = alarm["metric_query"].as_array().expect("metric math");
+    let mut instances: Vec<&str> = queries
+        .iter()
+        .filter_map(|q| q.pointer("/metric/dimensions/DBInstanceIdentifier"))
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    instances.sort();
+    assert_eq!(
+        instances,
+        [
+            "${aws_db_instance.db.identifier}",
+            "${aws_db_instance.db_replica.identifier}"
+        ],
+        "{alarm}"
+    );
+    assert!(
+        queries
+            .iter()
+            .any(|q| q["expression"] == "MAX([m1, m2])" && q["return_data"] == true),
+        "{alarm}"
+    );
+}
