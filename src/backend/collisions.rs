@@ -278,11 +278,17 @@ fn addresses(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
     let components = named(loaded);
     // Component index → the addresses its name takes that another's derived name also takes.
     let mut clashes: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
+    // Component index → the addresses its name takes that a name not derived from another
+    // component also takes: a fixed suffix (the gRPC services' Ingress `<ingress>-grpc`
+    // meets the own Ingress `<ingress>-<service>` of a service named `grpc`), a
+    // `service_name`, the Ingress's name. Renaming the component frees the address.
+    let mut alone: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
     let mut unexplained = Vec::new();
     for d in &out.duplicates {
         match owners(&components, d).as_slice() {
             [longest, _, ..] => clashes.entry(*longest).or_default().push(d),
-            _ => unexplained.push(d),
+            [only] => alone.entry(*only).or_default().push(d),
+            [] => unexplained.push(d),
         }
     }
     let mut errors = Vec::new();
@@ -302,6 +308,23 @@ fn addresses(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
                 "`{}` takes names infragen also derives from {}: {}",
                 c.name,
                 others.join(", "),
+                list.join(", ")
+            ))
+            .at(at(loaded, c))
+            .expected("component names whose derived resource and object names do not meet")
+            .help(format!(
+                "rename `{}` (e.g. put the distinguishing word first)",
+                c.name
+            )),
+        );
+    }
+    for (i, addresses) in alone {
+        let c = &components[i];
+        let list: Vec<String> = addresses.iter().take(3).map(|a| shown(a)).collect();
+        errors.push(
+            Diagnostic::new(format!(
+                "`{}` makes {}, a name infragen also gives another object (from a fixed suffix, a `service_name` or the Ingress's name): one would replace the other",
+                c.name,
                 list.join(", ")
             ))
             .at(at(loaded, c))
