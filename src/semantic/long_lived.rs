@@ -29,8 +29,9 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         let Some(t) = s.idle_timeout else { continue };
         let path = format!("services[{i}].idle_timeout");
         if t == 0 {
-            c.error(&path, "an idle timeout of 0 seconds would cut every connection at once (no hop reads 0 as \"never\" here)")
-                .expected = Some("seconds, at least 1".into());
+            let d = c.error(&path, "an idle timeout of 0 seconds would cut every connection at once (no hop reads 0 as \"never\" here)");
+            d.expected = Some("seconds, at least 1".into());
+            d.help = Some("give the longest silence a connection to the service may keep, in seconds, or drop `idle_timeout` to keep each hop's default".into());
             continue;
         }
         if s.routes.is_empty() {
