@@ -394,3 +394,39 @@ fn a_canary_at_ingress_nginx_finds_the_long_lived_services_own_ingress() {
         Some("3600")
     );
 }
+
+/// `ingress.enabled: false` on a Kubernetes platform (a development environment, say): no
+/// Ingress routes the services, so no load balancer stands in front of them. Their
+/// `idle_timeout` is no longer held to the DigitalOcean load balancer's 600 s, nor written
+/// on it; with the Ingress enabled the same value is refused.
+#[test]
+fn without_an_ingress_no_edge_bounds_or_raises_the_idle_timeout() {
+    let base = with_idle(&read("tests/fixtures/workloads/grpc-doks.yaml"), "web", 900);
+    let err = infragen::synthesize(
+        "b.yaml",
+        base.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`services[0].idle_timeout`"), "{err}");
+    let off = base.replacen(
+        "  tls: { secret_name: grpc-tls, issuer: le }\n",
+        "  tls: { secret_name: grpc-tls, issuer: le }\n  enabled: false\n",
+        1,
+    );
+    assert_ne!(off, base);
+    let out = synth(&off, Provider::Digitalocean);
+    assert!(manifests(&out).iter().all(|d| d["kind"] != "Ingress"));
+    let values = resources(&out, "platform", "helm_release")
+        .into_iter()
+        .find(|r| r["chart"] == "ingress-nginx")
+        .map(|r| r["values"][0].as_str().unwrap().to_string())
+        .expect("ingress-nginx is still installed (`kubernetes.ingress_controller`)");
+    assert!(values.contains("do-loadbalancer-name"), "{values}");
+    assert!(
+        !values.contains("do-loadbalancer-http-idle-timeout-seconds"),
+        "{values}"
+    );
+}
