@@ -277,12 +277,17 @@ fn addresses(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
     }
     let components = named(loaded);
     // Component index → the addresses its name takes that another's derived name also takes.
+    // Component index → the addresses its name takes that another name also takes: one
+    // another component derives (`db` and `db-replica`), or one derived from no component's
+    // name: a fixed suffix (the gRPC services' Ingress `<ingress>-grpc` meets the own
+    // Ingress `<ingress>-<service>` of a service named `grpc`), a `service_name`, the
+    // Ingress's name. Renaming the component frees the address either way.
     let mut clashes: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
     let mut unexplained = Vec::new();
     for d in &out.duplicates {
-        match owners(&components, d).as_slice() {
-            [longest, _, ..] => clashes.entry(*longest).or_default().push(d),
-            _ => unexplained.push(d),
+        match owners(&components, d).first() {
+            Some(&longest) => clashes.entry(longest).or_default().push(d),
+            None => unexplained.push(d),
         }
     }
     let mut errors = Vec::new();
@@ -297,19 +302,28 @@ fn addresses(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
         if addresses.len() > 3 {
             list.push(format!("and {} more", addresses.len() - 3));
         }
-        errors.push(
-            Diagnostic::new(format!(
+        let message = if others.is_empty() {
+            format!(
+                "`{}` makes {}, a name infragen also gives another object (from a fixed suffix, a `service_name` or the Ingress's name): one would replace the other",
+                c.name,
+                list.join(", ")
+            )
+        } else {
+            format!(
                 "`{}` takes names infragen also derives from {}: {}",
                 c.name,
                 others.join(", "),
                 list.join(", ")
-            ))
-            .at(at(loaded, c))
-            .expected("component names whose derived resource and object names do not meet")
-            .help(format!(
-                "rename `{}` (e.g. put the distinguishing word first)",
-                c.name
-            )),
+            )
+        };
+        errors.push(
+            Diagnostic::new(message)
+                .at(at(loaded, c))
+                .expected("component names whose derived resource and object names do not meet")
+                .help(format!(
+                    "rename `{}` (e.g. put the distinguishing word first)",
+                    c.name
+                )),
         );
     }
     for d in unexplained {

@@ -68,41 +68,30 @@ impl Loaded {
     /// Whether the blueprint writes the field at `path` (e.g. `queues[0].version`): a field
     /// left to its default and one set to the default value are told apart here only.
     pub fn has(&self, path: &str) -> bool {
+        self.node_at(path).is_some()
+    }
+
+    /// The node at `path`, if the blueprint writes it.
+    fn node_at(&self, path: &str) -> Option<&node::Node> {
         let mut node = &self.node;
         for seg in split_path(path) {
-            let next = match seg {
+            node = match seg {
                 PathSeg::Key(k) => node.get(k),
                 PathSeg::Index(i) => match &node.kind {
                     node::NodeKind::Seq(items) => items.get(i),
                     _ => None,
                 },
-            };
-            match next {
-                Some(n) => node = n,
-                None => return false,
-            }
+            }?;
         }
-        true
+        Some(node)
     }
 
     /// The position of the key `key` (which may contain dots, like a ResourceQuota's
     /// `limits.cpu`) in the mapping at `path`, else of `path` itself.
     pub fn key_span(&self, path: &str, key: &str) -> Option<Span> {
-        let mut node = &self.node;
-        for seg in split_path(path) {
-            let next = match seg {
-                PathSeg::Key(k) => node.get(k),
-                PathSeg::Index(i) => match &node.kind {
-                    node::NodeKind::Seq(items) => items.get(i),
-                    _ => None,
-                },
-            };
-            match next {
-                Some(n) => node = n,
-                None => return self.span(path),
-            }
-        }
-        node.key_span(key).or_else(|| self.span(path))
+        self.node_at(path)
+            .and_then(|node| node.key_span(key))
+            .or_else(|| self.span(path))
     }
 
     /// Report problems found after loading against this blueprint's file and text.

@@ -2394,13 +2394,24 @@ impl Blueprint {
 
     /// The longest `idle_timeout` of the services the edge routes to: what a load balancer
     /// shared by all of them (its idle timeout is one attribute for every listener and
-    /// target) must wait at least.
+    /// target) must wait at least. ECS's ALB routes `routes` itself; on a Kubernetes platform
+    /// only an enabled `ingress` routes them (`ingress.enabled: false`: no edge at all).
     pub fn edge_idle_timeout(&self) -> Option<u32> {
+        if !self.routes_reach_an_edge() {
+            return None;
+        }
         self.services
             .iter()
             .filter(|s| !s.routes.is_empty())
             .filter_map(|s| s.long_lived())
             .max()
+    }
+
+    /// Whether services' `routes` reach the load balancer: always on ECS (its ALB's listener
+    /// rules), through an enabled `ingress` on Kubernetes.
+    pub fn routes_reach_an_edge(&self) -> bool {
+        self.platform() == Some(Platform::EcsFargate)
+            || self.ingress.as_ref().is_some_and(|i| i.enabled)
     }
 
     /// The idle timeout of the load balancer (`load_balancer`): the longer of

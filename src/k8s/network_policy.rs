@@ -293,6 +293,19 @@ fn users_ingress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
     (!from.is_empty()).then(|| map! {"from" => from, "ports" => tcp(&[port])})
 }
 
+/// The pods of service `s`, every track and colour: the peers of a pod that clusters.
+fn peers<'c>(s: &'c Workload) -> Map<'c> {
+    map! {"podSelector" => map! {"matchLabels" => map! {"app" => s.name()}}}
+}
+
+/// Replicas that cluster (`peer_ports`) reach each other on those ports whatever
+/// `allow_same_namespace` and `per_service` say: without it `default-deny-ingress` drops the
+/// distribution connections and each pod runs as a cluster of one.
+fn peers_ingress<'c>(s: &'c Workload) -> Option<Map<'c>> {
+    (!s.bp.peer_ports.is_empty())
+        .then(|| map! {"from" => vec![peers(s)], "ports" => tcp(&s.bp.peer_ports)})
+}
+
 fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     let np = &ctx.platform.network_policies;
     let mut ports: Vec<u16> = s.bp.port.into_iter().collect();
@@ -332,22 +345,12 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
         ingress.push(rule);
     }
     ingress.extend(users_ingress(ctx, s));
-    // Replicas that cluster (`peer_ports`) reach each other on those ports whatever
-    // `allow_same_namespace` says: without it the distribution connections are dropped and
-    // each pod runs as a cluster of one.
-    let peers = (!s.bp.peer_ports.is_empty()).then(|| {
-        map! {
-            "podSelector" => map! {"matchLabels" => map! {"app" => s.name()}},
-        }
-    });
-    if let Some(p) = &peers {
-        ingress.push(map! {"from" => vec![p.clone()], "ports" => tcp(&s.bp.peer_ports)});
-    }
+    ingress.extend(peers_ingress(s));
     let mut egress = Vec::new();
     if np.allow_same_namespace {
         egress.push(map! {"to" => vec![map! {"podSelector" => Map::new()}]});
-    } else if let Some(p) = peers {
-        egress.push(map! {"to" => vec![p], "ports" => tcp(&s.bp.peer_ports)});
+    } else if !s.bp.peer_ports.is_empty() {
+        egress.push(map! {"to" => vec![peers(s)], "ports" => tcp(&s.bp.peer_ports)});
     }
     egress.push(dns());
     egress.extend(uses_egress(ctx, s));
@@ -478,11 +481,16 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
         } else {
             // Without per-service policies a service's users in other namespaces would meet
             // `default-deny-ingress` alone: admit them by name.
+            // Nor would the replicas of a service that clusters reach each other.
             for s in ctx.services.iter().filter(|s| s.namespace == ns) {
-                if let Some(rule) = users_ingress(ctx, s) {
+                for (suffix, rule) in [
+                    ("from-users", users_ingress(ctx, s)),
+                    ("peers", peers_ingress(s)),
+                ] {
+                    let Some(rule) = rule else { continue };
                     docs.push(policy(
                         ctx,
-                        format!("{}-from-users", s.name()),
+                        format!("{}-{suffix}", s.name()),
                         ns,
                         map! {
                             "podSelector" => map! {"matchLabels" => map! {"app" => s.name()}},

@@ -17,7 +17,8 @@
 //!
 //! On `--provider kubernetes` the load balancer in front of the cluster is not infragen's:
 //! only ingress-nginx's timeouts are written, and no bound applies. A service without routes
-//! is reached through no edge (on ECS through Service Connect, which takes any value).
+//! is reached through no edge (on ECS through Service Connect, which takes any value), and
+//! so is every service on Kubernetes with `ingress.enabled: false`.
 
 use super::Checker;
 use crate::blueprint::types::{Blueprint, IngressClass, Platform};
@@ -29,11 +30,13 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         let Some(t) = s.idle_timeout else { continue };
         let path = format!("services[{i}].idle_timeout");
         if t == 0 {
-            c.error(&path, "an idle timeout of 0 seconds would cut every connection at once (no hop reads 0 as \"never\" here)")
-                .expected = Some("seconds, at least 1".into());
+            let d = c.error(&path, "an idle timeout of 0 seconds would cut every connection at once (no hop reads 0 as \"never\" here)");
+            d.expected = Some("seconds, at least 1".into());
+            d.help = Some("give the longest silence a connection to the service may keep, in seconds, or drop `idle_timeout` to keep each hop's default".into());
             continue;
         }
-        if s.routes.is_empty() {
+        // No edge in front: no route, or `ingress.enabled: false` on Kubernetes.
+        if s.routes.is_empty() || !bp.routes_reach_an_edge() {
             continue;
         }
         if let Some((max, hop, help)) = edge

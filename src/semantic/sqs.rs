@@ -145,13 +145,26 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     longest.len()
                 ),
             );
-            d.expected = Some(format!(
-                "a queue name of at most {} characters here",
-                q.name.len() - (longest.len() - NAME_MAX)
-            ));
-            d.help = Some(
-                "shorten the queue's name (the blueprint's name and environment come first)".into(),
-            );
+            // What the prefix and the suffixes leave for the queue's own name: nothing when
+            // `<name>-<env>-` and `-dlq.fifo` alone pass 80.
+            match (q.name.len() + NAME_MAX).checked_sub(longest.len()) {
+                Some(room) if room > 0 => {
+                    d.expected = Some(format!("a queue name of at most {room} characters here"));
+                    d.help = Some(
+                        "shorten the queue's name (the blueprint's name and environment come first)"
+                            .into(),
+                    );
+                }
+                _ => {
+                    d.expected = Some(format!(
+                        "a blueprint `name` and environment shorter by {} characters at least",
+                        longest.len() + 1 - NAME_MAX - q.name.len()
+                    ));
+                    d.help = Some(format!(
+                        "`{prefix}-` and the suffixes leave no room for the queue's name: shorten the blueprint's `name`"
+                    ));
+                }
+            }
         }
     }
 }

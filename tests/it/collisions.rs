@@ -243,3 +243,62 @@ fn derived_names_past_the_apis_limits_are_refused() {
         "{text}"
     );
 }
+
+/// On ingress-nginx the gRPC services share the Ingress `<ingress>-grpc`, and a service
+/// with `idle_timeout` gets `<ingress>-<service>`: a service named `grpc` holding
+/// connections open lands on the gRPC services' Ingress. Refused at the service's name
+/// (it was an unpositioned "defect in infragen"); a service named otherwise applies.
+#[test]
+fn a_long_lived_service_named_grpc_is_refused_at_its_name() {
+    let yaml = |name: &str| {
+        format!(
+            "ingress:
+  class: nginx
+  hosts: [shop.example.org]
+  tls: {{ secret_name: shop-tls }}
+services:
+  - name: {name}
+    image: nginxinc/nginx-unprivileged:1.29
+    port: 8080
+    idle_timeout: 300
+    routes: [{{ path: / }}]
+  - name: ledger
+    image: ghcr.io/acme/ledger:1.0.0
+    port: 50051
+    protocol: grpc
+    routes: [{{ path: /ledger.v1 }}]
+"
+        )
+    };
+    let err = synth_k8s(&yaml("grpc")).unwrap_err();
+    assert!(err.contains("shop.yaml:9:11"), "{err}");
+    assert!(err.contains("`Ingress shop/shop-grpc` (k8s)"), "{err}");
+    assert!(err.contains("rename `grpc`"), "{err}");
+    assert!(!err.contains("defect"), "{err}");
+    synth_k8s(&yaml("live")).unwrap();
+}
+
+/// `peer_ports` adds the headless Service `<service_name>-headless`: with `service_name`
+/// set, a service of that name lands on it. Refused at that service's name.
+#[test]
+fn a_service_named_like_anothers_headless_service_is_refused_at_its_name() {
+    let yaml = |name: &str| {
+        format!(
+            "services:
+  - name: api
+    image: nginxinc/nginx-unprivileged:1.29
+    port: 8080
+    service_name: web
+    peer_ports: [4369]
+  - name: {name}
+    image: nginxinc/nginx-unprivileged:1.29
+    port: 8080
+"
+        )
+    };
+    let err = synth_k8s(&yaml("web-headless")).unwrap_err();
+    assert!(err.contains("shop.yaml:10:11"), "{err}");
+    assert!(err.contains("`Service shop/web-headless` (k8s)"), "{err}");
+    assert!(!err.contains("defect"), "{err}");
+    synth_k8s(&yaml("web-admin")).unwrap();
+}

@@ -345,3 +345,88 @@ fn eks_nlb_listeners_wait_past_350_seconds() {
         }
     }
 }
+
+/// (host, path) pairs an Ingress routes.
+fn routes_of(ingress: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = ingress["spec"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            let host = r["host"].as_str().unwrap().to_string();
+            r["http"]["paths"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |p| (host.clone(), p["path"].as_str().unwrap().to_string()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A canary split at ingress-nginx: the canary Ingress only takes effect beside a main
+/// (non-canary) Ingress with the same host and path, from which it inherits everything but
+/// the canary annotations (ingress-nginx annotations, "Canary"). A service with
+/// `idle_timeout` has its paths on its own Ingress: that one must be the main Ingress of
+/// each canary route, carrying the long timeouts, and no other Ingress routes them.
+#[test]
+fn a_canary_at_ingress_nginx_finds_the_long_lived_services_own_ingress() {
+    let base = read("tests/fixtures/new-user/beacon-phoenix-k8s.yaml");
+    let yaml = base.replacen(
+        "    idle_timeout: 3600\n",
+        "    idle_timeout: 3600\n    rollout: { strategy: canary, canary_weight: 10 }\n",
+        1,
+    );
+    let docs = manifests(&synth(&yaml, Provider::Kubernetes));
+    let canary = doc(&docs, "Ingress", "web-canary").expect("the canary Ingress");
+    assert_eq!(annotation(canary, &format!("{NGINX}/canary")), Some("true"));
+    let main: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["kind"] == "Ingress" && annotation(d, &format!("{NGINX}/canary")).is_none())
+        .filter(|d| routes_of(d).iter().any(|r| routes_of(canary).contains(r)))
+        .collect();
+    assert_eq!(main.len(), 1, "{main:?}");
+    assert_eq!(routes_of(main[0]), routes_of(canary));
+    assert_eq!(backends(main[0]), ["web"]);
+    assert_eq!(
+        annotation(main[0], &format!("{NGINX}/proxy-read-timeout")),
+        Some("3600")
+    );
+}
+
+/// `ingress.enabled: false` on a Kubernetes platform (a development environment, say): no
+/// Ingress routes the services, so no load balancer stands in front of them. Their
+/// `idle_timeout` is no longer held to the DigitalOcean load balancer's 600 s, nor written
+/// on it; with the Ingress enabled the same value is refused.
+#[test]
+fn without_an_ingress_no_edge_bounds_or_raises_the_idle_timeout() {
+    let base = with_idle(&read("tests/fixtures/workloads/grpc-doks.yaml"), "web", 900);
+    let err = infragen::synthesize(
+        "b.yaml",
+        base.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`services[0].idle_timeout`"), "{err}");
+    let off = base.replacen(
+        "  tls: { secret_name: grpc-tls, issuer: le }\n",
+        "  tls: { secret_name: grpc-tls, issuer: le }\n  enabled: false\n",
+        1,
+    );
+    assert_ne!(off, base);
+    let out = synth(&off, Provider::Digitalocean);
+    assert!(manifests(&out).iter().all(|d| d["kind"] != "Ingress"));
+    let values = resources(&out, "platform", "helm_release")
+        .into_iter()
+        .find(|r| r["chart"] == "ingress-nginx")
+        .map(|r| r["values"][0].as_str().unwrap().to_string())
+        .expect("ingress-nginx is still installed (`kubernetes.ingress_controller`)");
+    assert!(values.contains("do-loadbalancer-name"), "{values}");
+    assert!(
+        !values.contains("do-loadbalancer-http-idle-timeout-seconds"),
+        "{values}"
+    );
+}

@@ -134,6 +134,40 @@ fn network_policies_admit_the_peers_to_each_other() {
     }
 }
 
+/// Without per-service policies (`per_service: false`) `default-deny-ingress` still holds:
+/// some policy must admit the nodes to each other on the peer ports, or each pod runs as a
+/// cluster of one. (Egress is not restricted without per-service policies.)
+#[test]
+fn peers_are_admitted_without_per_service_policies() {
+    let yaml = BLUEPRINT.replace("per_service: true", "per_service: false");
+    let out = infragen::synthesize(
+        "beacon.yaml",
+        yaml.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let docs = manifests(&out);
+    assert!(find(&docs, "NetworkPolicy", "default-deny-ingress").is_some());
+    assert!(find(&docs, "NetworkPolicy", "web-netpol").is_none());
+    let selects = |p: &Value, app: &str| {
+        let sel = &p["spec"]["podSelector"];
+        sel == &json!({}) || sel["matchLabels"]["app"] == app
+    };
+    let admitted: Vec<Vec<u64>> = docs
+        .iter()
+        .filter(|d| d["kind"] == "NetworkPolicy" && selects(d, "web"))
+        .flat_map(|p| peer_rules(p, "ingress", "from", "web"))
+        .collect();
+    assert_eq!(admitted, [vec![4369, 9100]]);
+    // `admin` does not cluster: nothing of the kind.
+    assert!(
+        docs.iter()
+            .filter(|d| d["kind"] == "NetworkPolicy")
+            .all(|p| peer_rules(p, "ingress", "from", "admin").is_empty())
+    );
+}
+
 /// The `env` entries of container `c` as (name, value or source).
 fn env_of(c: &Value) -> Vec<(String, Value)> {
     c["env"]

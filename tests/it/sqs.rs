@@ -543,6 +543,17 @@ fn what_sqs_refuses_is_refused_with_a_position() {
             "SQS allows 80",
             6,
         ),
+        // A blueprint name that leaves no room for the queue's (also refused at `name`):
+        // refused at the queue, saying so, where it was a subtraction overflow (a panic).
+        (
+            "aws",
+            format!(
+                "{}queues:\n  - name: l\n    engine: sqs\n    fifo: true\n",
+                base.replace("name: q\n", &format!("name: {}\n", "a".repeat(70)))
+            ),
+            "leave no room for the queue's name: shorten the blueprint's `name`",
+            6,
+        ),
         (
             "aws",
             format!(
