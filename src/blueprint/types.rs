@@ -1665,8 +1665,9 @@ pub struct Service {
     /// service's own Ingress, Service Connect's idle timeout), and none bounds how long one
     /// response lasts (the Gateway API route timeout is off). At most what the slowest hop
     /// accepts: 4000 behind an ALB, 600 behind a DigitalOcean load balancer, 6000 behind
-    /// EKS's Network Load Balancer, 300 through Envoy Gateway. See
-    /// docs/connections-long-lived.md.
+    /// EKS's Network Load Balancer, 300 through Envoy Gateway, 2147483647 through ECS
+    /// Service Connect alone. Only on a service with a `port` (a worker takes no
+    /// connection). See docs/connections-long-lived.md.
     #[serde(default)]
     pub idle_timeout: Option<u32>,
     /// Log group of the container logs (ECS; default `/ecs/<name>`).

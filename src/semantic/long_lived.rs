@@ -16,12 +16,15 @@
 //!   (<https://www.envoyproxy.io/docs/envoy/latest/faq/configuration/timeouts>).
 //!
 //! On `--provider kubernetes` the load balancer in front of the cluster is not infragen's:
-//! only ingress-nginx's timeouts are written, and no bound applies. A service without routes
-//! is reached through no edge (on ECS through Service Connect, which takes any value), and
-//! so is every service on Kubernetes with `ingress.enabled: false`.
+//! only ingress-nginx's timeouts are written, and no bound applies; nor does one on EKS or
+//! DOKS where class `nginx` has no ingress-nginx of infragen's (`ingress_controller`
+//! refuses that blueprint for its own reason). A service without routes is reached through
+//! no edge (on ECS through Service Connect, whose API takes up to 2147483647), and so is
+//! every service on Kubernetes with `ingress.enabled: false`. A worker (no `port`) takes no
+//! connection: its `idle_timeout` would be dropped, so it is refused.
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, IngressClass, Platform};
+use crate::blueprint::types::{Blueprint, IngressClass, Platform, Service};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
@@ -29,6 +32,24 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     for (i, s) in bp.services.iter().enumerate() {
         let Some(t) = s.idle_timeout else { continue };
         let path = format!("services[{i}].idle_timeout");
+        // A worker (no `port`) accepts no connection: no load balancer, Ingress or Service
+        // Connect entry is made for it, so the value would be dropped. On ECS its Service
+        // Connect configuration is client-only, and the timeouts are a server entry's
+        // (`ServiceConnectService.timeout`,
+        // <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html>):
+        // no hop on its outbound connections takes it either.
+        if s.port.is_none() {
+            let d = c.error(
+                &path,
+                format!(
+                    "`{}` serves no port (a worker): no connection comes in to it, and no hop infragen configures would carry this idle timeout",
+                    s.name
+                ),
+            );
+            d.expected = Some("`idle_timeout` only on a service with a `port`".into());
+            d.help = Some("drop `idle_timeout`: a worker's outbound connections are its own (set the client library's keep-alive or timeouts)".into());
+            continue;
+        }
         if t == 0 {
             let d = c.error(&path, "an idle timeout of 0 seconds would cut every connection at once (no hop reads 0 as \"never\" here)");
             d.expected = Some("seconds, at least 1".into());
@@ -37,6 +58,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         }
         // No edge in front: no route, or `ingress.enabled: false` on Kubernetes.
         if s.routes.is_empty() || !bp.routes_reach_an_edge() {
+            service_connect_bound(c, bp, s, &path, t);
             continue;
         }
         if let Some((max, hop, help)) = edge
@@ -61,6 +83,35 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
 }
 
+/// A service no route brings through the ALB on ECS is reached through Service Connect
+/// only (`service_connect`), whose idle timeout the value raises, and the API takes up to
+/// 2147483647 seconds (`TimeoutConfiguration.idleTimeoutSeconds`, "Valid Range: Minimum
+/// value of 0. Maximum value of 2147483647",
+/// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TimeoutConfiguration.html>).
+/// A routed service is held to the ALB's 4000 first.
+fn service_connect_bound(c: &mut Checker, bp: &Blueprint, s: &Service, path: &str, t: u32) {
+    if c.provider != Provider::Aws
+        || bp.platform() != Some(Platform::EcsFargate)
+        || t <= SERVICE_CONNECT_MAX
+    {
+        return;
+    }
+    let d = c.error(
+        path,
+        format!(
+            "`{}` asks for connections silent up to {t} seconds, but Service Connect's idle timeout (ECS `TimeoutConfiguration.idleTimeoutSeconds`) takes at most {SERVICE_CONNECT_MAX}",
+            s.name
+        ),
+    );
+    d.expected = Some(format!("seconds, 1–{SERVICE_CONNECT_MAX}"));
+    d.help = Some(format!(
+        "set `idle_timeout: {SERVICE_CONNECT_MAX}` or less (about 68 years)"
+    ));
+}
+
+/// The largest `idleTimeoutSeconds` the ECS API takes (a signed 32-bit integer).
+const SERVICE_CONNECT_MAX: u32 = 2_147_483_647;
+
 /// The longest silence the edge in front of routed services accepts: the bound, the hop that
 /// sets it, and a way around it.
 fn edge_bound(
@@ -80,8 +131,20 @@ fn edge_bound(
             Some("use ingress-nginx (no `ingress.gateway`) for a longer silence"),
         ));
     }
+    // Class `nginx` on EKS or DOKS without infragen's ingress-nginx is refused by
+    // `ingress_controller` (nothing would serve it): no NLB, DigitalOcean load balancer or
+    // ALB would stand in front of it, so naming one here would be a second, false refusal.
+    let class_nginx = ingress.is_some_and(|i| i.class == IngressClass::Nginx);
+    let nginx_installed = bp
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.ingress_controller.as_ref())
+        .is_some_and(|ic| ic.kind == IngressClass::Nginx);
+    let nginx_served = !class_nginx || nginx_installed;
     match (provider, bp.platform()) {
         (Provider::Aws, Some(Platform::EcsFargate)) => Some(alb),
+        (Provider::Aws, Some(Platform::Eks | Platform::EksFargate)) if !nginx_served => None,
+        (Provider::Digitalocean, _) if !nginx_installed => None,
         (Provider::Aws, Some(Platform::Eks | Platform::EksFargate)) => {
             let class_alb = ingress.is_some_and(|i| i.class == IngressClass::Alb);
             if class_alb || bp.load_balancer.is_some() {

@@ -430,3 +430,40 @@ fn without_an_ingress_no_edge_bounds_or_raises_the_idle_timeout() {
         "{values}"
     );
 }
+
+/// Class `nginx` on EKS or DOKS without infragen's ingress-nginx
+/// (`kubernetes.ingress_controller`) is refused because nothing would serve it: no Network
+/// Load Balancer or DigitalOcean load balancer stands in front, so `idle_timeout` is not
+/// also refused for exceeding one (a second, false reason). With ingress-nginx installed
+/// the same values are refused at the service.
+#[test]
+fn without_ingress_nginx_no_load_balancer_bounds_the_idle_timeout() {
+    let cases = [
+        (
+            "tests/invalid/long-lived-nlb.yaml",
+            "  ingress_controller: { kind: nginx, load_balancer_name: shop-edge }\n",
+            Provider::Aws,
+        ),
+        (
+            "tests/invalid/long-lived-doks.yaml",
+            "  ingress_controller: { kind: nginx }\n",
+            Provider::Digitalocean,
+        ),
+    ];
+    for (file, controller, provider) in cases {
+        let installed = read(file);
+        let err = |yaml: &str| {
+            infragen::synthesize("b.yaml", yaml.as_bytes(), provider, "production")
+                .unwrap_err()
+                .to_string()
+        };
+        let with = err(&installed);
+        assert!(with.contains("`services[0].idle_timeout`"), "{with}");
+        let without = installed.replacen(controller, "", 1);
+        assert_ne!(without, installed, "{file}");
+        let err = err(&without);
+        assert!(err.contains("`ingress.class`"), "{err}");
+        assert!(!err.contains("`services[0].idle_timeout`"), "{err}");
+        assert!(!err.contains("cuts them after"), "{file}: {err}");
+    }
+}

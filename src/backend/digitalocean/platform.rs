@@ -55,6 +55,10 @@ fn service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     // service that holds connections open (`idle_timeout`, at most 600 by
     // `semantic::long_lived`) raises it for all, as the setting is the load balancer's.
     // <https://docs.digitalocean.com/products/kubernetes/how-to/configure-load-balancers/>
+    // The forwarding rules are TCP (no `do-loadbalancer-protocol`: the controller's default),
+    // and DigitalOcean does not say whether TCP rules obey this "HTTP" idle timeout; the
+    // controller sends it whatever the protocol and the API takes it, so it is written
+    // (docs/connections-long-lived.md, "Not covered").
     if let Some(t) = ctx.v.bp.edge_idle_timeout() {
         a.insert(
             "service.beta.kubernetes.io/do-loadbalancer-http-idle-timeout-seconds".into(),
