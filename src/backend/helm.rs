@@ -199,10 +199,7 @@ pub fn external_secrets(annotations: BTreeMap<String, Expr>, fargate: bool) -> (
 
 /// `ingress.gateway`, when the blueprint routes through the Gateway API.
 pub fn gateway<'v>(v: &Validated<'v>) -> Option<&'v crate::blueprint::types::IngressGateway> {
-    v.bp.ingress
-        .as_ref()
-        .filter(|i| i.enabled)
-        .and_then(|i| i.gateway.as_ref())
+    v.bp.gateway()
 }
 
 /// Envoy Gateway (chart `gateway-helm`, with the Gateway API CRDs) in

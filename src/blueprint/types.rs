@@ -2423,19 +2423,38 @@ impl Blueprint {
         lb.max(self.edge_idle_timeout())
     }
 
+    /// The Gateway API settings of an enabled Ingress (`ingress.gateway`): Envoy Gateway
+    /// then takes the traffic.
+    pub fn gateway(&self) -> Option<&IngressGateway> {
+        self.ingress
+            .as_ref()
+            .filter(|i| i.enabled)
+            .and_then(|i| i.gateway.as_ref())
+    }
+
+    /// The ingress-nginx controller infragen installs: `kubernetes.ingress_controller` of
+    /// kind `nginx`, unless the Gateway API takes the traffic ([`Self::gateway`]), when
+    /// Envoy Gateway is installed instead, whatever `ingress_controller` says.
+    pub fn ingress_nginx(&self) -> Option<&IngressController> {
+        if self.gateway().is_some() {
+            return None;
+        }
+        self.kubernetes
+            .as_ref()
+            .and_then(|k| k.ingress_controller.as_ref())
+            .filter(|c| c.kind == IngressClass::Nginx)
+    }
+
     /// Whether the `load_balancer` fronts ingress-nginx: an enabled Ingress of class
-    /// `nginx`, no Gateway API (`ingress.gateway`), and ingress-nginx as
-    /// `kubernetes.ingress_controller`. On EKS that ALB is made from the edge Ingress of
-    /// `terraform/platform`, so Terraform knows it by name.
+    /// `nginx` served by infragen's ingress-nginx ([`Self::ingress_nginx`]). On EKS that ALB
+    /// is made from the edge Ingress of `terraform/platform`, so Terraform knows it by name.
     pub fn alb_fronts_nginx(&self) -> bool {
-        let ingress = self.ingress.as_ref().filter(|i| i.enabled);
         self.load_balancer.is_some()
-            && ingress.is_some_and(|i| i.class == IngressClass::Nginx && i.gateway.is_none())
             && self
-                .kubernetes
+                .ingress
                 .as_ref()
-                .and_then(|k| k.ingress_controller.as_ref())
-                .is_some_and(|c| c.kind == IngressClass::Nginx)
+                .is_some_and(|i| i.enabled && i.class == IngressClass::Nginx)
+            && self.ingress_nginx().is_some()
     }
 
     /// The namespace of the workloads and in-cluster data services that name no other:

@@ -67,11 +67,7 @@ fn request_timeout(s: &Workload) -> &'static str {
 }
 
 pub fn gateway<'c>(ctx: &Ctx<'c>) -> Option<&'c IngressGateway> {
-    ctx.bp
-        .ingress
-        .as_ref()
-        .filter(|i| i.enabled)
-        .and_then(|i| i.gateway.as_ref())
+    ctx.bp.gateway()
 }
 
 /// The Gateway's name and namespace.

@@ -559,12 +559,7 @@ fn api_server_entity<'c>(ctx: &'c Ctx, ns: &'c str) -> Option<Map<'c>> {
 /// the Gateway API (`ingress.gateway`) Envoy Gateway takes the traffic and ingress-nginx is
 /// not installed, whatever `kubernetes.ingress_controller` says.
 pub(crate) fn nginx_controller(ctx: &Ctx) -> bool {
-    super::gateway::gateway(ctx).is_none()
-        && ctx
-            .platform
-            .ingress_controller
-            .as_ref()
-            .is_some_and(|c| c.kind == crate::blueprint::types::IngressClass::Nginx)
+    ctx.bp.ingress_nginx().is_some()
 }
 
 /// Policies of the ingress-nginx namespace: nothing enters but the proxy ports (from

@@ -14,7 +14,7 @@
 //! data service is a StatefulSet with a volume claim: refused.
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, Deployment, IngressClass, Platform};
+use crate::blueprint::types::{Blueprint, Deployment, Platform};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
@@ -131,14 +131,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .help = Some(help(&namespace));
     }
     if let Some(k) = k8s {
-        let gateway = bp
-            .ingress
-            .as_ref()
-            .is_some_and(|i| i.enabled && i.gateway.is_some());
-        if let Some(ic) = &k.ingress_controller
-            && ic.kind == IngressClass::Nginx
-            && !gateway
-        {
+        if let Some(ic) = bp.ingress_nginx() {
             let ns = ic.namespace.as_deref().unwrap_or("ingress-nginx");
             if !covered(ns) {
                 c.error(
@@ -148,7 +141,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 .help = Some(help(ns));
             }
         }
-        if gateway && !covered(crate::k8s::ENVOY_GATEWAY_NAMESPACE) {
+        if bp.gateway().is_some() && !covered(crate::k8s::ENVOY_GATEWAY_NAMESPACE) {
             // Envoy Gateway runs its controller and, by default, the Gateway's Envoy proxies
             // in its own namespace.
             let ns = crate::k8s::ENVOY_GATEWAY_NAMESPACE;

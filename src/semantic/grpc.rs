@@ -74,12 +74,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         }
         let alb_in_front = c.provider == Provider::Aws
             && matches!(bp.platform(), Some(Platform::Eks | Platform::EksFargate))
-            && bp.load_balancer.is_some()
-            && bp
-                .kubernetes
-                .as_ref()
-                .and_then(|k| k.ingress_controller.as_ref())
-                .is_some_and(|ic| ic.kind == IngressClass::Nginx);
+            && bp.alb_fronts_nginx();
         if alb_in_front {
             c.error(
                 &at,

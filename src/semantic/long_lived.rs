@@ -135,11 +135,7 @@ fn edge_bound(
     // `ingress_controller` (nothing would serve it): no NLB, DigitalOcean load balancer or
     // ALB would stand in front of it, so naming one here would be a second, false refusal.
     let class_nginx = ingress.is_some_and(|i| i.class == IngressClass::Nginx);
-    let nginx_installed = bp
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.ingress_controller.as_ref())
-        .is_some_and(|ic| ic.kind == IngressClass::Nginx);
+    let nginx_installed = bp.ingress_nginx().is_some();
     let nginx_served = !class_nginx || nginx_installed;
     match (provider, bp.platform()) {
         (Provider::Aws, Some(Platform::EcsFargate)) => Some(alb),

@@ -15,7 +15,7 @@
 //! | `kubernetes.ingress_controller.chart_version`, `kubernetes.cert_manager.chart_version` | the Helm charts a created cluster (EKS, DOKS) gets |
 
 use crate::analysis::{DataKind, runs_in_cluster};
-use crate::blueprint::types::{Blueprint, Deployment, InCluster, IngressClass, Platform};
+use crate::blueprint::types::{Blueprint, Deployment, InCluster, Platform};
 use crate::catalog::Provider;
 use crate::releases::{self, Verdict};
 
@@ -348,15 +348,7 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
         && let Some(k) = &bp.kubernetes
     {
         // ingress-nginx is not installed when Envoy Gateway receives the traffic.
-        let gateway = bp
-            .ingress
-            .as_ref()
-            .is_some_and(|i| i.enabled && i.gateway.is_some());
-        if let Some(ic) = k
-            .ingress_controller
-            .as_ref()
-            .filter(|c| c.kind == IngressClass::Nginx && !gateway)
-        {
+        if let Some(ic) = bp.ingress_nginx() {
             let (path, v) = match &ic.chart_version {
                 Some(v) => ("kubernetes.ingress_controller.chart_version", v.as_str()),
                 None => (

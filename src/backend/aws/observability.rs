@@ -241,7 +241,7 @@ fn topic_name(ctx: &Ctx) -> String {
 /// Whether the load balancer is the one the Load Balancer Controller makes from
 /// `platform`'s `edge` Ingress (EKS, ALB in front of ingress-nginx).
 fn edge_in_platform(ctx: &Ctx) -> bool {
-    ctx.is_eks() && super::platform::alb_in_front_of_nginx(ctx)
+    ctx.is_eks() && ctx.v.bp.alb_fronts_nginx()
 }
 
 /// The alarm of one `observability.alarms` entry on the series `series` (their dimensions):

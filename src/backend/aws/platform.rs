@@ -98,11 +98,6 @@ fn ingress_class(ctx: &Ctx) -> Option<IngressClass> {
         .map(|i| i.class)
 }
 
-/// Whether the ALB fronts ingress-nginx (nginx class behind a `load_balancer`).
-pub(super) fn alb_in_front_of_nginx(ctx: &Ctx) -> bool {
-    ctx.v.bp.alb_fronts_nginx()
-}
-
 /// ingress-nginx's settings behind an ALB whose idle timeout is `t` seconds. The ALB reuses
 /// its connections to the controller until they idle for `t`, and AWS asks targets to keep
 /// them open longer, else a request races the target's close and the ALB answers 502
@@ -459,7 +454,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         ctx.note(
             "ingress-nginx: the admission webhook is off on EKS (pods share the node subnets, so no NetworkPolicy can keep them from it — CVE-2025-1974); a malformed Ingress is reported in the controller's log instead of being refused at apply",
         );
-        if alb_in_front_of_nginx(ctx) {
+        if ctx.v.bp.alb_fronts_nginx() {
             // Reached only through the ALB; client addresses arrive in X-Forwarded-For.
             // nginx reads it with `real_ip_recursive on`, walking it from the right past
             // the addresses `proxy-real-ip-cidr` trusts: the chart's `0.0.0.0/0` trusts
@@ -543,7 +538,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     } else {
         storage(ctx, &mut m);
     }
-    if alb_in_front_of_nginx(ctx) {
+    if ctx.v.bp.alb_fronts_nginx() {
         edge_ingress(ctx, &mut m);
     }
     if crate::k8s::uses_resource_metrics(ctx.v.bp) {
@@ -571,7 +566,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
 /// <https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/service/nlb/>
 fn nlb_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     let mut a = BTreeMap::new();
-    if alb_in_front_of_nginx(ctx) {
+    if ctx.v.bp.alb_fronts_nginx() {
         return a;
     }
     let internal = ctx.v.bp.load_balancer.as_ref().is_some_and(|l| l.internal);

@@ -89,14 +89,7 @@ fn service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
 /// wildcard, which DNS points at the load balancer anyway.
 pub(super) fn proxy_protocol_host(ctx: &Ctx) -> Option<String> {
     let bp = ctx.v.bp;
-    let nginx = bp
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.ingress_controller.as_ref())
-        .is_some_and(|c| c.kind == IngressClass::Nginx);
-    if !nginx || helm::gateway(ctx.v).is_some() {
-        return None;
-    }
+    bp.ingress_nginx()?;
     bp.ingress
         .as_ref()
         .filter(|i| i.enabled)?
