@@ -32,6 +32,18 @@ const SQS_ONLY: [&str; 5] = [
     "max_receive_count",
 ];
 
+/// Refuses each of `fields` written on queue `path` (the other engine's): `say` gives the
+/// message and the help for a field.
+fn foreign(c: &mut Checker, path: &str, fields: &[&str], say: impl Fn(&str) -> (String, String)) {
+    for f in fields {
+        let at = format!("{path}.{f}");
+        if c.loaded.has(&at) {
+            let (message, help) = say(f);
+            c.error(&at, message).help = Some(help);
+        }
+    }
+}
+
 /// SQS's limit on a queue name (CreateQueue, `QueueName`).
 const NAME_MAX: usize = 80;
 
@@ -39,19 +51,15 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     for (i, q) in bp.queues.iter().enumerate() {
         let path = format!("queues[{i}]");
         if !q.sqs() {
-            for f in SQS_ONLY {
-                let at = format!("{path}.{f}");
-                if c.loaded.has(&at) {
-                    c.error(
-                        &at,
-                        format!(
-                            "`{f}` is a field of SQS queues; `{}` is a RabbitMQ broker",
-                            q.name
-                        ),
-                    )
-                    .help = Some(format!("drop `{f}`, or use `engine: sqs` (AWS only)"));
-                }
-            }
+            foreign(c, &path, &SQS_ONLY, |f| {
+                (
+                    format!(
+                        "`{f}` is a field of SQS queues; `{}` is a RabbitMQ broker",
+                        q.name
+                    ),
+                    format!("drop `{f}`, or use `engine: sqs` (AWS only)"),
+                )
+            });
             continue;
         }
         if c.provider != Provider::Aws {
@@ -80,21 +88,15 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 "drop `deployment`, or use `engine: rabbitmq` for a broker in the cluster".into(),
             );
         }
-        for f in BROKER_ONLY {
-            let at = format!("{path}.{f}");
-            if c.loaded.has(&at) {
-                c.error(
-                    &at,
-                    format!(
-                        "`{f}` is a field of RabbitMQ brokers; `{}` is an SQS queue",
-                        q.name
-                    ),
-                )
-                .help = Some(format!(
-                    "drop `{f}` (SQS has no instances, versions or maintenance windows)"
-                ));
-            }
-        }
+        foreign(c, &path, &BROKER_ONLY, |f| {
+            (
+                format!(
+                    "`{f}` is a field of RabbitMQ brokers; `{}` is an SQS queue",
+                    q.name
+                ),
+                format!("drop `{f}` (SQS has no instances, versions or maintenance windows)"),
+            )
+        });
         range(
             c,
             &path,
