@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::support::{diff, ecs_stack, manifests, resources, root, synth, synth_aws};
+use crate::support::{diff, ecs_stack, manifests, resources, root, synth, synth_aws, synth_cli};
 
 const ACTIONS: [&str; 6] = [
     "sqs:ChangeMessageVisibility",
@@ -443,31 +443,9 @@ fn a_queue_alone_gives_the_pod_its_role_url_and_egress(out: &infragen::Output) {
 }
 
 fn refused(provider: &str, yaml: &str) -> String {
-    let t = tempfile::tempdir().unwrap();
-    let f = t.path().join("q.yaml");
-    std::fs::write(&f, yaml).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
-        .args([
-            "synth",
-            "--provider",
-            provider,
-            "--env",
-            "production",
-            "--out",
-        ])
-        .arg(t.path().join("out"))
-        .arg("--blueprint")
-        .arg(&f)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    let (code, stderr) = synth_cli(yaml, provider);
+    assert_eq!(code, Some(2), "{stderr}");
+    stderr
 }
 
 /// What SQS (or the provider) would refuse, refused at synth with `file:line:col`.
@@ -566,7 +544,7 @@ fn what_sqs_refuses_is_refused_with_a_position() {
         let err = refused(provider, &yaml);
         assert!(err.contains(needle), "{provider} {yaml}\n{err}");
         assert!(
-            err.contains(&format!("q.yaml:{line}:")),
+            err.contains(&format!("blueprint.yaml:{line}:")),
             "{provider} {yaml}\n{err}"
         );
     }

@@ -251,3 +251,29 @@ network:
 databases:
   - { name: notes-db, engine: postgres, size: small, database_name: notes, storage: { size_gb: 20 } }
 "#;
+
+/// `infragen synth` on `text`: exit code and standard error.
+pub fn synth_cli(text: &str, provider: &str) -> (Option<i32>, String) {
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("blueprint.yaml");
+    std::fs::write(&path, text).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args([
+            "synth",
+            "--provider",
+            provider,
+            "--env",
+            "production",
+            "--out",
+        ])
+        .arg(t.path().join("out"))
+        .arg("--blueprint")
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}

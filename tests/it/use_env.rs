@@ -8,7 +8,7 @@
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{manifests, root, synth};
+use crate::support::{manifests, root, synth, synth_cli};
 
 const NETWORK: &str = crate::support::NOTES_AWS;
 
@@ -225,37 +225,11 @@ fn on_a_kubernetes_cluster_a_secret_alias_is_a_reference_to_the_same_secret_key(
     );
 }
 
-/// `infragen synth` on `text`: exit code and standard error.
-fn synth_cli(text: &str, provider: &str) -> (Option<i32>, String) {
-    let t = tempfile::tempdir().unwrap();
-    let path = t.path().join("notes.yaml");
-    std::fs::write(&path, text).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
-        .args([
-            "synth",
-            "--provider",
-            provider,
-            "--env",
-            "production",
-            "--out",
-        ])
-        .arg(t.path().join("out"))
-        .arg("--blueprint")
-        .arg(&path)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
 /// The 1-based line of `needle`'s first occurrence in `text`, and its column.
 fn position(text: &str, needle: &str) -> String {
     for (i, line) in text.lines().enumerate() {
         if let Some(c) = line.find(needle) {
-            return format!("notes.yaml:{}:{}", i + 1, c + 1);
+            return format!("blueprint.yaml:{}:{}", i + 1, c + 1);
         }
     }
     panic!("{needle} not in the blueprint");
@@ -387,7 +361,10 @@ fn two_aliases_of_one_name_are_refused() {
         .lines()
         .position(|l| l.contains("name: cache, env"))
         .unwrap();
-    assert!(err.contains(&format!("notes.yaml:{}:", line + 1)), "{err}");
+    assert!(
+        err.contains(&format!("blueprint.yaml:{}:", line + 1)),
+        "{err}"
+    );
 }
 
 #[test]
