@@ -13,7 +13,7 @@ use infragen::Provider;
 use serde_json::Value;
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::support::{matrix, resources, root, synth};
+use crate::support::{ingress_nginx_values, matrix, resources, root, synth};
 
 /// An address of the ALB's nodes: in a public subnet, outside the pod network.
 const ALB: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 10);
@@ -142,11 +142,9 @@ fn the_alb_health_checks_a_port_the_ingress_policies_admit_from_outside() {
         let ns = edge["metadata"]["namespace"].as_str().unwrap();
         let a = &edge["metadata"]["annotations"];
         // The container port behind the Service port the ALB forwards to (named `https`).
-        let nginx = resources(&out, "platform", "helm_release")
-            .into_iter()
-            .find(|r| r["chart"] == "ingress-nginx")
-            .expect("ingress-nginx release");
-        let values: Value = serde_json::from_str(nginx["values"][0].as_str().unwrap()).unwrap();
+        let values: Value =
+            serde_json::from_str(&ingress_nginx_values(&out).expect("ingress-nginx release"))
+                .unwrap();
         let https = values
             .pointer("/controller/containerPort/https")
             .and_then(Value::as_u64)

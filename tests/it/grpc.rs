@@ -6,7 +6,7 @@
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{ecs_stack, manifests, resources, root, synth, synth_aws};
+use crate::support::{ecs_stack, ingress_backends, manifests, resources, root, synth, synth_aws};
 
 const HEALTH: &str = "/grpc.health.v1.Health/Check";
 
@@ -209,24 +209,10 @@ fn kubernetes_grpc_services() {
 fn nginx_grpc_ingress_of_its_own() {
     let out = synth(&fixture("grpc-doks"), Provider::Digitalocean, "production");
     let docs = manifests(&out);
-    let backends = |ing: &Value| -> Vec<String> {
-        ing["spec"]["rules"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|r| r["http"]["paths"].as_array().unwrap().clone())
-            .map(|p| {
-                p["backend"]["service"]["name"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect()
-    };
     let http = doc(&docs, "Ingress", "grpc");
     let grpc = doc(&docs, "Ingress", "grpc-grpc");
-    assert_eq!(backends(http), ["web"]);
-    assert_eq!(backends(grpc), ["api"]);
+    assert_eq!(ingress_backends(http), ["web"]);
+    assert_eq!(ingress_backends(grpc), ["api"]);
     const P: &str = "nginx.ingress.kubernetes.io/backend-protocol";
     assert_eq!(grpc["metadata"]["annotations"][P], "GRPC");
     // A server stream may stay silent for an hour (nginx's gRPC timeouts, 60 s by default).

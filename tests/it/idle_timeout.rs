@@ -8,7 +8,7 @@
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{resources, root};
+use crate::support::{ingress_nginx_values, resources, root};
 
 fn ecommerce(idle: Option<u32>) -> infragen::Output {
     let yaml = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
@@ -39,11 +39,8 @@ fn settings(out: &infragen::Output) -> (Option<u64>, Value) {
         .split(',')
         .find_map(|a| a.strip_prefix("idle_timeout.timeout_seconds="))
         .map(|t| t.parse().unwrap());
-    let nginx = resources(out, "platform", "helm_release")
-        .into_iter()
-        .find(|r| r["chart"] == "ingress-nginx")
-        .expect("ingress-nginx");
-    let values: Value = serde_json::from_str(nginx["values"][0].as_str().unwrap()).unwrap();
+    let values: Value =
+        serde_json::from_str(&ingress_nginx_values(out).expect("ingress-nginx")).unwrap();
     (idle, values["controller"]["config"].clone())
 }
 

@@ -8,7 +8,9 @@
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{manifests, resources, root, synth_aws};
+use crate::support::{
+    ingress_backends, ingress_nginx_values, manifests, resources, root, synth_aws,
+};
 
 const NGINX: &str = "nginx.ingress.kubernetes.io";
 
@@ -36,25 +38,6 @@ fn doc<'a>(docs: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
         .collect();
     assert!(found.len() <= 1, "{kind}/{name}: {found:?}");
     found.first().copied()
-}
-
-/// The Service names an Ingress routes to.
-fn backends(ingress: &Value) -> Vec<String> {
-    let mut out: Vec<String> = ingress["spec"]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|r| r["http"]["paths"].as_array().unwrap().clone())
-        .map(|p| {
-            p["backend"]["service"]["name"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
 }
 
 fn annotation<'a>(d: &'a Value, key: &str) -> Option<&'a str> {
@@ -125,11 +108,7 @@ fn eks_nginx_behind_the_alb_gives_the_service_its_own_ingress() {
     // nginx keeps the ALB's idle connections longer than the ALB (else a 502 race), but its
     // proxy timeouts stay nginx's for the services beside `gateway`.
     let config = |out: &infragen::Output| -> Value {
-        let nginx = resources(out, "platform", "helm_release")
-            .into_iter()
-            .find(|r| r["chart"] == "ingress-nginx")
-            .unwrap();
-        let values: Value = serde_json::from_str(nginx["values"][0].as_str().unwrap()).unwrap();
+        let values: Value = serde_json::from_str(&ingress_nginx_values(out).unwrap()).unwrap();
         values["controller"]["config"].clone()
     };
     let c = config(&out);
@@ -141,7 +120,7 @@ fn eks_nginx_behind_the_alb_gives_the_service_its_own_ingress() {
     let ingresses: Vec<&Value> = docs.iter().filter(|d| d["kind"] == "Ingress").collect();
     let own: Vec<&&Value> = ingresses
         .iter()
-        .filter(|i| backends(i) == ["gateway"])
+        .filter(|i| ingress_backends(i) == ["gateway"])
         .collect();
     assert_eq!(own.len(), 1, "{ingresses:?}");
     assert_eq!(
@@ -154,7 +133,7 @@ fn eks_nginx_behind_the_alb_gives_the_service_its_own_ingress() {
     );
     for i in ingresses
         .iter()
-        .filter(|i| !backends(i).contains(&"gateway".to_string()))
+        .filter(|i| !ingress_backends(i).contains(&"gateway".to_string()))
     {
         assert!(
             annotation(i, &format!("{NGINX}/proxy-read-timeout")).is_none(),
@@ -204,15 +183,7 @@ fn eks_alb_class_raises_the_idle_timeout_attribute() {
 #[test]
 fn doks_load_balancer_and_ingress_wait_for_a_long_lived_service() {
     let base = read("tests/fixtures/workloads/grpc-doks.yaml");
-    let values = |out: &infragen::Output| -> String {
-        resources(out, "platform", "helm_release")
-            .into_iter()
-            .find(|r| r["chart"] == "ingress-nginx")
-            .unwrap()["values"][0]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let values = |out: &infragen::Output| ingress_nginx_values(out).unwrap();
     const KEY: &str = "service.beta.kubernetes.io/do-loadbalancer-http-idle-timeout-seconds";
     let before = synth(&base, Provider::Digitalocean);
     assert!(!values(&before).contains(KEY));
@@ -225,7 +196,7 @@ fn doks_load_balancer_and_ingress_wait_for_a_long_lived_service() {
 
     let docs = manifests(&out);
     let web = doc(&docs, "Ingress", "grpc-web").expect("web's own Ingress");
-    assert_eq!(backends(web), ["web"]);
+    assert_eq!(ingress_backends(web), ["web"]);
     assert_eq!(
         annotation(web, &format!("{NGINX}/proxy-read-timeout")),
         Some("600")
@@ -296,7 +267,7 @@ fn existing_cluster_nginx_takes_any_idle_timeout() {
         let out = synth(&yaml, Provider::Kubernetes);
         let docs = manifests(&out);
         let web = doc(&docs, "Ingress", "beacon-web").expect("web's own Ingress");
-        assert_eq!(backends(web), ["web"]);
+        assert_eq!(ingress_backends(web), ["web"]);
         assert_eq!(
             annotation(web, &format!("{NGINX}/proxy-read-timeout")),
             Some(t)
@@ -320,15 +291,7 @@ fn eks_nlb_listeners_wait_past_350_seconds() {
             "    - name: envoy-gateway-system\n",
             "    - name: ingress-nginx\n",
         );
-    let service_annotations = |out: &infragen::Output| -> String {
-        resources(out, "platform", "helm_release")
-            .into_iter()
-            .find(|r| r["chart"] == "ingress-nginx")
-            .unwrap()["values"][0]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let service_annotations = |out: &infragen::Output| ingress_nginx_values(out).unwrap();
     const KEY: &str = "service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-";
     for (t, want) in [(None, None), (Some(350), None), (Some(3600), Some("3600"))] {
         let yaml = match t {
@@ -388,7 +351,7 @@ fn a_canary_at_ingress_nginx_finds_the_long_lived_services_own_ingress() {
         .collect();
     assert_eq!(main.len(), 1, "{main:?}");
     assert_eq!(routes_of(main[0]), routes_of(canary));
-    assert_eq!(backends(main[0]), ["web"]);
+    assert_eq!(ingress_backends(main[0]), ["web"]);
     assert_eq!(
         annotation(main[0], &format!("{NGINX}/proxy-read-timeout")),
         Some("3600")
@@ -419,10 +382,7 @@ fn without_an_ingress_no_edge_bounds_or_raises_the_idle_timeout() {
     assert_ne!(off, base);
     let out = synth(&off, Provider::Digitalocean);
     assert!(manifests(&out).iter().all(|d| d["kind"] != "Ingress"));
-    let values = resources(&out, "platform", "helm_release")
-        .into_iter()
-        .find(|r| r["chart"] == "ingress-nginx")
-        .map(|r| r["values"][0].as_str().unwrap().to_string())
+    let values = ingress_nginx_values(&out)
         .expect("ingress-nginx is still installed (`kubernetes.ingress_controller`)");
     assert!(values.contains("do-loadbalancer-name"), "{values}");
     assert!(

@@ -169,6 +169,14 @@ pub fn resources(out: &infragen::Output, module: &str, ty: &str) -> Vec<serde_js
         .collect()
 }
 
+/// The values of the ingress-nginx Helm release of `terraform/platform`, as written (JSON).
+pub fn ingress_nginx_values(out: &infragen::Output) -> Option<String> {
+    resources(out, "platform", "helm_release")
+        .into_iter()
+        .find(|r| r["chart"] == "ingress-nginx")
+        .map(|r| r["values"][0].as_str().unwrap().to_string())
+}
+
 /// `infragen diff --provider P --env E --base <base> --blueprint <head>` on two blueprint
 /// texts: its exit code (0 nothing changes, 1 something does) and its standard output.
 pub fn diff(provider: &str, env: &str, base: &str, head: &str) -> (Option<i32>, String) {
@@ -276,4 +284,23 @@ pub fn synth_cli(text: &str, provider: &str) -> (Option<i32>, String) {
         o.status.code(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
+}
+
+/// The Service names an Ingress routes to, sorted, each once.
+pub fn ingress_backends(ingress: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = ingress["spec"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["http"]["paths"].as_array().unwrap().clone())
+        .map(|p| {
+            p["backend"]["service"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
