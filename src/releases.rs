@@ -338,6 +338,7 @@ mod tests {
             "chart-external-secrets",
             "chart-metrics-server",
             "image-cluster-autoscaler",
+            "image-kubectl",
             "image-postgres",
             "image-mysql",
             "image-mongo",

@@ -205,6 +205,7 @@ impl Job {
             annotations: self.annotations.clone(),
             sidecars: Vec::new(),
             init: Vec::new(),
+            release: None,
         })
     }
 

@@ -1769,6 +1769,44 @@ pub struct Service {
     /// `SUCCESS`).
     #[serde(default)]
     pub init: Vec<ExtraContainer>,
+    /// A release step run once per deploy before the new version starts (a database
+    /// migration: Django's `migrate`, `rails db:migrate`), with the app's environment and
+    /// `uses` wiring. On Kubernetes platforms a Job named after a hash of its pod template,
+    /// which the app's pods wait for in an init container; a failed run leaves the rollout
+    /// stalled and the old version serving. Refused on ECS. See docs/release.md.
+    #[serde(default)]
+    pub release: Option<Release>,
+}
+
+/// A service's release step (`services[].release`): one container run to completion per
+/// deploy, before any pod of the new version starts.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    /// Image with a pinned tag or digest (default: the app's image).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Entrypoint (default: the image's), e.g. `[python, manage.py, migrate, --noinput]`.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// Arguments (default: the image's).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Plain environment variables on top of the app's (these win).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Requests and limits (infragen's defaults where not given); counted in the quota.
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    /// Seconds the run may take, retries included (the Job's `activeDeadlineSeconds`;
+    /// default 1800).
+    #[serde(default)]
+    pub timeout: Option<u32>,
+    /// Times a failed run is retried, with the Job controller's growing delay (the Job's
+    /// `backoffLimit`; default 6, Kubernetes' own): on a first deploy an in-cluster database
+    /// starts beside the Job, and the first runs find it not yet listening.
+    #[serde(default)]
+    pub retries: Option<u32>,
 }
 
 /// A sidecar or init container: runs as the pod's user with a read-only root filesystem,

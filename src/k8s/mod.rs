@@ -28,6 +28,7 @@ mod namespace;
 mod network_policy;
 mod quota;
 mod rbac;
+mod release;
 mod service;
 pub(crate) mod workload;
 pub mod yaml;

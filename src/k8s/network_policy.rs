@@ -288,9 +288,51 @@ fn users_ingress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
         .services
         .iter()
         .filter(|u| u.bp.uses.iter().any(|x| x.as_str() == s.name()))
-        .map(|u| pods(u.name(), &u.namespace, &s.namespace))
+        .flat_map(|u| apps_of(u).into_iter().map(|a| pods(a, &u.namespace, &s.namespace)))
         .collect();
     (!from.is_empty()).then(|| map! {"from" => from, "ports" => tcp(&[port])})
+}
+
+/// The `app` labels of a workload's pods: its own, and its release step's
+/// (`super::release`), which reaches what the workload `uses`.
+fn apps_of<'c>(s: &'c Workload) -> Vec<Str<'c>> {
+    let mut apps: Vec<Str> = vec![s.name().into()];
+    if s.job.is_none() && s.bp.release.is_some() {
+        apps.push(super::release::app(s).into());
+    }
+    apps
+}
+
+/// Whether the workload's pods talk to the API server: those given a token, and those whose
+/// `wait-for-release` init container reads the release Job (`super::release`).
+fn talks_to_api_server(s: &Workload) -> bool {
+    s.automount || (s.job.is_none() && s.bp.release.is_some())
+}
+
+/// The policy of a service's release Job (`super::release`): nothing enters; out to what the
+/// app may reach but its replicas' peer ports and the API server (the Job gets no token
+/// unless the app's ServiceAccount mounts one): DNS, the namespace where the platform allows
+/// it, what it `uses`, its `egress`.
+fn release_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
+    let np = &ctx.platform.network_policies;
+    let mut egress = Vec::new();
+    if np.allow_same_namespace {
+        egress.push(map! {"to" => vec![map! {"podSelector" => Map::new()}]});
+    }
+    egress.push(dns());
+    egress.extend(uses_egress(ctx, s));
+    if s.automount {
+        egress.push(map! {"to" => vec![ip_block("0.0.0.0/0")], "ports" => tcp(&API_SERVER_PORTS)});
+    }
+    for e in &s.bp.egress {
+        egress.push(map! {"to" => vec![ip_block(&e.to)], "ports" => tcp(&e.ports)});
+    }
+    map! {
+        "podSelector" => map! {"matchLabels" => map! {"app" => super::release::app(s)}},
+        "policyTypes" => seq!["Ingress", "Egress"],
+        "ingress" => Vec::<Map>::new(),
+        "egress" => egress,
+    }
 }
 
 /// The pods of service `s`, every track and colour: the peers of a pod that clusters.
@@ -354,7 +396,7 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     }
     egress.push(dns());
     egress.extend(uses_egress(ctx, s));
-    if s.automount {
+    if talks_to_api_server(s) {
         // A pod given an API token talks to the API server: the `kubernetes` Service's
         // endpoints are the control plane's addresses (outside the pod network), on 443
         // (EKS, DOKS) or 6443 (kubeadm).
@@ -375,7 +417,9 @@ fn data_policy<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> {
     let mut from: Vec<Map> = Vec::new();
     for u in &d.users {
         if let Some(s) = ctx.services.iter().find(|s| &s.bp.name == u) {
-            from.push(pods(s.name(), &s.namespace, &d.namespace));
+            for app in apps_of(s) {
+                from.push(pods(app, &s.namespace, &d.namespace));
+            }
         }
     }
     from.push(pods(&d.name, &d.namespace, &d.namespace));
@@ -477,6 +521,14 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                     ns,
                     service_policy(ctx, s),
                 ));
+                if s.job.is_none() && s.bp.release.is_some() {
+                    docs.push(policy(
+                        ctx,
+                        format!("{}-netpol", super::release::app(s)),
+                        ns,
+                        release_policy(ctx, s),
+                    ));
+                }
             }
         } else {
             // Without per-service policies a service's users in other namespaces would meet
@@ -526,12 +578,16 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
 /// (<https://docs.cilium.io/en/stable/security/policy/language/#entities-based>), on the
 /// same ports. Allow rules add up, so where the `ipBlock` does match this changes nothing.
 fn api_server_entity<'c>(ctx: &'c Ctx, ns: &'c str) -> Option<Map<'c>> {
-    let apps: Vec<&str> = ctx
-        .services
-        .iter()
-        .filter(|s| s.namespace == ns && s.automount)
-        .map(|s| s.name())
-        .collect();
+    let mut apps: Vec<Str> = Vec::new();
+    for s in ctx.services.iter().filter(|s| s.namespace == ns) {
+        if talks_to_api_server(s) {
+            apps.push(s.name().into());
+        }
+        // The release Job mounts a token when the app's ServiceAccount does.
+        if s.automount && s.job.is_none() && s.bp.release.is_some() {
+            apps.push(super::release::app(s).into());
+        }
+    }
     if apps.is_empty() {
         return None;
     }

@@ -154,10 +154,21 @@ pub(super) fn service_pod(s: &super::Workload, app: Figures) -> Figures {
             .iter()
             .map(|c| figures(filled(c.resources.as_ref())))
             .fold(app, add);
+    // The `wait-for-release` init container of a service with a release step.
+    let wait = (s.job.is_none() && s.bp.release.is_some()).then_some(SMALL);
     s.bp.init
         .iter()
         .map(|c| figures(filled(c.resources.as_ref())))
+        .chain(wait)
         .fold(running, |a, b| std::array::from_fn(|i| a[i].max(b[i])))
+}
+
+/// The release Job's pod of a service (`super::release`): its container, with the
+/// release's figures or else the app's. One run at a time (a failed attempt's pod has
+/// ended before the next starts, and ended pods leave the quota's `pods`).
+fn release_pod(s: &super::Workload) -> Option<Figures> {
+    let r = s.bp.release.as_ref().filter(|_| s.job.is_none())?;
+    Some(figures(filled(r.resources.as_ref().or(s.bp.resources.as_ref()))))
 }
 
 /// A data service's pod: the server and its exporter sidecar.
@@ -187,6 +198,9 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
             };
             out.push((s.name().to_string(), n, times(pod, n)));
             continue;
+        }
+        if let Some(pod) = release_pod(s) {
+            out.push((super::release::app(s), 1, pod));
         }
         for t in tracks(ctx, s) {
             let n = match (t.replicas, &s.bp.autoscaling) {
@@ -250,6 +264,10 @@ fn containers(ctx: &Ctx, ns: &str) -> Vec<(String, Figures)> {
                 format!("{} {}", s.name(), c.name),
                 figures(filled(c.resources.as_ref())),
             ));
+        }
+        if let Some(pod) = release_pod(s) {
+            out.push((super::release::app(s), pod));
+            out.push((format!("{} {}", s.name(), super::release::WAIT), SMALL));
         }
     }
     for d in ctx.data.iter().filter(|d| d.namespace == ns) {

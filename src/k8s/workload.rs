@@ -330,7 +330,7 @@ fn pod_ip(bp: &crate::blueprint::types::Service) -> Option<Map<'static>> {
 }
 
 /// The app container of a service.
-fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
+pub(crate) fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     let bp = s.bp;
     let mut ports: Vec<Map> = bp
         .port
@@ -425,16 +425,49 @@ fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     .nonempty("volumeMounts", mounts)
 }
 
-/// A sidecar or init container, hardened like the app's: same security context and
-/// writable paths, requests and limits always set.
+/// A container beside the app (a sidecar, an init container, the release step), as the
+/// parts [`hardened_container`] needs.
+pub(crate) struct Extra<'c> {
+    pub name: &'c str,
+    pub image: &'c str,
+    pub pull_policy: &'c str,
+    pub command: &'c [String],
+    pub args: &'c [String],
+    pub env: &'c std::collections::BTreeMap<String, String>,
+    pub resources: Option<&'c Resources>,
+    pub app_env: bool,
+}
+
+/// A sidecar or init container, hardened like the app's.
+fn extra_container<'c>(
+    bp: &'c crate::blueprint::types::Service,
+    c: &'c crate::blueprint::types::ExtraContainer,
+    app: &Map<'c>,
+    ca_mount: Option<&Map<'c>>,
+) -> Map<'c> {
+    let parts = Extra {
+        name: &c.name,
+        image: &c.image,
+        pull_policy: "Always",
+        command: &c.command,
+        args: &c.args,
+        env: &c.env,
+        resources: c.resources.as_ref(),
+        app_env: c.app_env,
+    };
+    hardened_container(bp, parts, app, ca_mount)
+}
+
+/// A container hardened like the app's: same security context and writable paths, requests
+/// and limits always set.
 ///
 /// With `app_env`, it also reads the app container's environment (`app`: its `envFrom` and
 /// `env` — the blueprint's `env` ConfigMap, `secret_env` and the connection variables), so a
 /// migration step reaches the database the app uses; its own `env` comes last and wins
 /// (Kubernetes keeps the last of duplicate names).
-fn extra_container<'c>(
+pub(crate) fn hardened_container<'c>(
     bp: &'c crate::blueprint::types::Service,
-    c: &'c crate::blueprint::types::ExtraContainer,
+    c: Extra<'c>,
     app: &Map<'c>,
     ca_mount: Option<&Map<'c>>,
 ) -> Map<'c> {
@@ -469,15 +502,15 @@ fn extra_container<'c>(
             .map(|(k, v)| map! {"name" => k, "value" => v}.into()),
     );
     map! {
-        "name" => c.name.as_str(),
-        "image" => c.image.as_str(),
-        "imagePullPolicy" => "Always",
+        "name" => c.name,
+        "image" => c.image,
+        "imagePullPolicy" => c.pull_policy,
     }
-    .nonempty("command", &c.command)
-    .nonempty("args", &c.args)
+    .nonempty("command", c.command)
+    .nonempty("args", c.args)
     .nonempty("envFrom", inherited("envFrom"))
     .nonempty("env", env)
-    .with("resources", resources(c.resources.as_ref()))
+    .with("resources", resources(c.resources))
     .with("securityContext", container_security())
     .nonempty("volumeMounts", mounts)
 }
@@ -620,6 +653,12 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
     // The ConfigMap's hash goes on every track's pod template; it is computed once.
     let config_hash = config_map(ctx, s, labels(ctx, s), docs);
     let mut pod = pod_spec(ctx, s, true);
+    if let Some(r) = &bp.release {
+        // The Job first: its name, a hash of its pod template, is what the pods wait for.
+        let app = container(ctx, s);
+        let job = super::release::lower(ctx, s, r, &app, config_hash.as_deref(), docs);
+        super::release::wait_for(ctx, s, job, &mut pod);
+    }
 
     let all = tracks(ctx, s);
     let last = all.len() - 1;

@@ -33,6 +33,7 @@ mod probe_headers;
 mod quantities;
 mod recreate;
 mod references;
+pub mod release;
 mod routes;
 mod schedulable;
 mod sqs;
@@ -95,6 +96,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     routes::check(&mut c, bp);
     workers::check(&mut c, bp);
     peers::check(&mut c, bp);
+    release::check(&mut c, bp);
     long_lived::check(&mut c, bp);
     probe_headers::check(&mut c, bp);
     jobs::check(&mut c, bp);

@@ -1,0 +1,272 @@
+//! A service's release step (`services[].release`): run once per deploy, before any pod of
+//! the new version starts, with the app's environment (docs/release.md).
+//!
+//! `kubectl apply -k` and Argo CD apply every object at once, so the order comes from the
+//! pods themselves:
+//!
+//! - a Job `<service>-release-<hash of its pod template>` runs the step. A Job's pod
+//!   template is immutable (`ValidateJobSpecUpdate`: "field is immutable"), and a Job runs
+//!   once: a new image, command or environment is a new template, hence a new name and a
+//!   new run; an apply that changes nothing else (replicas, routes) keeps the name and
+//!   runs nothing. Its pod is the app's pod without a port: the same ServiceAccount (IRSA
+//!   on EKS), the app container's `envFrom` and `env` (the blueprint's `env`, `secret_env`
+//!   and the connection variables of `uses`), the CA files, writable paths, node pool and
+//!   hardening. Its pods carry `app: <service>-release`, which the network policies let out
+//!   to what the service `uses` (`network_policy.rs`) and the data services admit.
+//! - the app's pods start with an init container `wait-for-release` running
+//!   `kubectl wait --for=condition=complete job/<that name>`, so a rollout's new pods wait
+//!   while the old ones keep serving, and a failed run (`Failed` after its retries or its
+//!   timeout) leaves the rollout stalled, the old version serving, until its
+//!   `progressDeadlineSeconds` marks it failed for `kubectl rollout status` to report.
+//! - the token `kubectl` needs reaches that container alone: the pod keeps
+//!   `automountServiceAccountToken: false` and the container mounts a projected volume (a
+//!   bound ServiceAccount token, the cluster's CA from `kube-root-ca.crt`, the namespace) at
+//!   the path in-cluster clients read. A Role `<service>-release-wait` lets the service's
+//!   ServiceAccount `get`, `list` and `watch` that one Job by name (`kubectl wait` gets the
+//!   object, then lists and watches it with a `metadata.name` field selector, which RBAC
+//!   matches against `resourceNames`:
+//!   <https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources>).
+//!
+//! Finished Jobs are kept (no `ttlSecondsAfterFinished`): a pod the Deployment starts later
+//! (a scale-up, a rescheduled pod, a rollback) waits on the Job of its own template, and
+//! would wait for ever on a Job deleted under it. docs/release.md says how to remove old ones.
+
+use super::workload::{container_security, pod_security, pull_secrets, schedule_on, writable};
+use super::yaml::{Map, Y, map, seq};
+use super::{Ctx, Workload};
+use crate::blueprint::types::Release;
+
+/// The wait container's name.
+pub const WAIT: &str = "wait-for-release";
+/// The release container's name.
+pub const CONTAINER: &str = "release";
+/// The projected volume holding the wait container's API token.
+const TOKEN_VOLUME: &str = "release-wait-token";
+/// The wait container's writable `/tmp` (kubectl's discovery cache under `HOME`).
+const TMP_VOLUME: &str = "release-wait-tmp";
+/// Where in-cluster clients (client-go's `rest.InClusterConfig`) read the token, the CA and
+/// the namespace.
+const TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+/// Seconds the bound token lives; the kubelet refreshes it at 80 % of that.
+const TOKEN_SECONDS: u32 = 3600;
+/// Default `activeDeadlineSeconds` of a release.
+pub const DEFAULT_TIMEOUT: u32 = 1800;
+/// Default `backoffLimit` (Kubernetes' own default).
+pub const DEFAULT_RETRIES: u32 = 6;
+/// The kubectl image line used when the cluster's minor has none in the catalog.
+const DEFAULT_KUBECTL_LINE: &str = "1.33";
+
+/// `<service>-release`: the `app` label of the release's pods and the prefix of its Job.
+pub(crate) fn app(s: &Workload) -> String {
+    format!("{}{}", s.name(), crate::semantic::release::SUFFIX)
+}
+
+/// The Role (and RoleBinding) letting the wait container read the Job.
+fn role_name(s: &Workload) -> String {
+    format!("{}-wait", app(s))
+}
+
+/// The Job's requests and limits: the release's, else the app's (a migration loads the same
+/// code and settings as the app).
+fn release_resources<'c>(s: &'c Workload, r: &'c Release) -> Option<&'c crate::blueprint::types::Resources> {
+    r.resources.as_ref().or(s.bp.resources.as_ref())
+}
+
+/// Figures of the wait container (the same small figures as infragen's other helper
+/// containers, `quota::SMALL`).
+fn wait_resources() -> Map<'static> {
+    map! {
+        "requests" => map! {"cpu" => "50m", "memory" => "64Mi"},
+        "limits" => map! {"cpu" => "250m", "memory" => "256Mi"},
+    }
+}
+
+/// The Job of the release (pushed onto `docs`) and its name. `app` is the app container
+/// (whose environment the release reads), `config_hash` the hash of the `<service>-env`
+/// ConfigMap, so a change of the app's plain `env` is a new run as it is a new rollout.
+pub(crate) fn lower<'c>(
+    ctx: &'c Ctx,
+    s: &'c Workload,
+    r: &'c Release,
+    app_container: &Map<'c>,
+    config_hash: Option<&str>,
+    docs: &mut Vec<Map<'c>>,
+) -> String {
+    let bp = s.bp;
+    let (_, mut volumes) = writable(bp.security.writable_paths.iter().map(String::as_str));
+    let ca = super::connect::ca_volume(ctx, s);
+    volumes.extend(ca.as_ref().map(|(_, v)| v.clone()));
+    let container = super::workload::hardened_container(
+        bp,
+        super::workload::Extra {
+            name: CONTAINER,
+            image: r.image.as_deref().unwrap_or(&bp.image),
+            pull_policy: bp.image_pull_policy.as_deref().unwrap_or("Always"),
+            command: &r.command,
+            args: &r.args,
+            env: &r.env,
+            resources: release_resources(s, r),
+            app_env: true,
+        },
+        app_container,
+        ca.as_ref().map(|(m, _)| m),
+    );
+    let mut pod = map! {
+        "serviceAccountName" => s.service_account.as_str(),
+        "automountServiceAccountToken" => s.automount,
+        "securityContext" => pod_security(
+            bp.security.run_as_user,
+            bp.security.run_as_group,
+            bp.security.fs_group,
+        ),
+        // A failed run's pod stays for its logs; the next attempt is a new pod.
+        "restartPolicy" => "Never",
+        "containers" => vec![container],
+    }
+    .nonempty("volumes", volumes);
+    schedule_on(ctx, bp.node_pool.as_deref(), &mut pod);
+    pull_secrets(ctx, &mut pod);
+
+    let name = app(s);
+    let mut labels = ctx.app_labels(name.clone(), "release", bp.version.as_deref());
+    labels.extend((&bp.labels).into());
+    let mut pod_labels = labels.clone();
+    ctx.add_common_labels(&mut pod_labels);
+    let mut annotations: Map = (&bp.annotations).into();
+    if let Some(h) = config_hash {
+        annotations.insert("checksum/config", h.to_string());
+    }
+    let template = map! {
+        "metadata" => map! {"labels" => pod_labels}.nonempty("annotations", annotations),
+        "spec" => pod,
+    };
+    let job = job_name(&name, &template);
+    let mut meta = ctx.meta(job.clone(), &s.namespace, labels);
+    let skips = super::workload::scanner_skips(s);
+    if !skips.is_empty() {
+        meta.insert("annotations", skips);
+    }
+    docs.push(map! {
+        "apiVersion" => "batch/v1",
+        "kind" => "Job",
+        "metadata" => meta,
+        "spec" => map! {
+            "backoffLimit" => r.retries.unwrap_or(DEFAULT_RETRIES),
+            "activeDeadlineSeconds" => r.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            "template" => template,
+        },
+    });
+    rbac(ctx, s, job.clone(), docs);
+    job
+}
+
+/// `<app>-<hash of the pod template>`, at most 63 characters: the name is the value of the
+/// pods' `batch.kubernetes.io/job-name` label (as for the MongoDB replica-set Job).
+fn job_name(app: &str, template: &Map) -> String {
+    let hash = super::content_hash(&super::yaml::to_string(template));
+    let keep = app.len().min(63 - 9);
+    format!("{}-{}", app[..keep].trim_end_matches('-'), &hash[..8])
+}
+
+/// The Role letting the service's ServiceAccount read the Job `job` alone, and its binding.
+fn rbac<'c>(ctx: &'c Ctx, s: &'c Workload, job: String, docs: &mut Vec<Map<'c>>) {
+    let name = role_name(s);
+    docs.push(map! {
+        "apiVersion" => "rbac.authorization.k8s.io/v1",
+        "kind" => "Role",
+        "metadata" => ctx.meta(name.clone(), &s.namespace, Map::new()),
+        "rules" => vec![map! {
+            "apiGroups" => seq!["batch"],
+            "resources" => seq!["jobs"],
+            "resourceNames" => seq![job],
+            "verbs" => seq!["get", "list", "watch"],
+        }],
+    });
+    docs.push(map! {
+        "apiVersion" => "rbac.authorization.k8s.io/v1",
+        "kind" => "RoleBinding",
+        "metadata" => ctx.meta(name.clone(), &s.namespace, Map::new()),
+        "roleRef" => map! {
+            "apiGroup" => "rbac.authorization.k8s.io",
+            "kind" => "Role",
+            "name" => name,
+        },
+        "subjects" => vec![map! {
+            "kind" => "ServiceAccount",
+            "name" => s.service_account.as_str(),
+            "namespace" => s.namespace.as_str(),
+        }],
+    });
+}
+
+/// The kubectl image for the cluster's Kubernetes minor (`image-kubectl` in the versions
+/// catalog; kubectl supports one minor of skew either way, and `kubectl wait` reads only
+/// `batch/v1` Jobs).
+pub(crate) fn kubectl_image(ctx: &Ctx) -> String {
+    let images = crate::releases::product("image-kubectl");
+    let given = ctx.bp.cluster.as_ref().and_then(|c| c.version.as_deref());
+    let line = given
+        .and_then(|v| images.line_of(v))
+        .filter(|l| images.lines.get(l).is_some_and(|x| x.pin.is_some()))
+        .unwrap_or_else(|| DEFAULT_KUBECTL_LINE.to_string());
+    format!("registry.k8s.io/kubectl:{}", images.pin_for(&line))
+}
+
+/// Put the wait container first among the pod's init containers, and its token and `/tmp`
+/// volumes beside the pod's.
+pub(crate) fn wait_for<'c>(ctx: &'c Ctx, s: &'c Workload, job: String, pod: &mut Map<'c>) {
+    let wait = map! {
+        "name" => WAIT,
+        "image" => kubectl_image(ctx),
+        "imagePullPolicy" => "Always",
+        // The image is distroless: kubectl is its only program.
+        "command" => seq!["/bin/kubectl"],
+        "args" => seq![
+            "wait",
+            "--for=condition=complete",
+            format!("job/{job}"),
+            format!("--namespace={}", s.namespace),
+            // A negative timeout waits a week; a run that fails never completes, and the
+            // pod stays in its init phase, the old version serving.
+            "--timeout=-1s",
+        ],
+        "env" => vec![map! {"name" => "HOME", "value" => "/tmp"}],
+        "resources" => wait_resources(),
+        "securityContext" => container_security(),
+        "volumeMounts" => vec![
+            map! {"name" => TOKEN_VOLUME, "mountPath" => TOKEN_PATH, "readOnly" => true},
+            map! {"name" => TMP_VOLUME, "mountPath" => "/tmp"},
+        ],
+    };
+    // The volume a pod gets when it mounts its token (the kubelet's `kube-api-access-*`),
+    // here for one container only.
+    // <https://kubernetes.io/docs/concepts/security/service-accounts/#assign-to-pod>
+    let token = map! {
+        "name" => TOKEN_VOLUME,
+        "projected" => map! {
+            "defaultMode" => 0o444u32,
+            "sources" => vec![
+                map! {"serviceAccountToken" => map! {"path" => "token", "expirationSeconds" => TOKEN_SECONDS}},
+                map! {"configMap" => map! {
+                    "name" => "kube-root-ca.crt",
+                    "items" => vec![map! {"key" => "ca.crt", "path" => "ca.crt"}],
+                }},
+                map! {"downwardAPI" => map! {
+                    "items" => vec![map! {
+                        "path" => "namespace",
+                        "fieldRef" => map! {"apiVersion" => "v1", "fieldPath" => "metadata.namespace"},
+                    }],
+                }},
+            ],
+        },
+    };
+    let tmp = map! {"name" => TMP_VOLUME, "emptyDir" => Map::new()};
+    match pod.get_mut("initContainers") {
+        Some(Y::Seq(init)) => init.insert(0, wait.into()),
+        _ => pod.insert_before("containers", "initContainers", vec![wait]),
+    }
+    match pod.get_mut("volumes") {
+        Some(Y::Seq(volumes)) => volumes.extend([token.into(), tmp.into()]),
+        _ => pod.insert("volumes", vec![token, tmp]),
+    }
+}
