@@ -288,7 +288,11 @@ fn users_ingress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
         .services
         .iter()
         .filter(|u| u.bp.uses.iter().any(|x| x.as_str() == s.name()))
-        .flat_map(|u| apps_of(u).into_iter().map(|a| pods(a, &u.namespace, &s.namespace)))
+        .flat_map(|u| {
+            apps_of(u)
+                .into_iter()
+                .map(|a| pods(a, &u.namespace, &s.namespace))
+        })
         .collect();
     (!from.is_empty()).then(|| map! {"from" => from, "ports" => tcp(&[port])})
 }

@@ -168,7 +168,9 @@ pub(super) fn service_pod(s: &super::Workload, app: Figures) -> Figures {
 /// ended before the next starts, and ended pods leave the quota's `pods`).
 fn release_pod(s: &super::Workload) -> Option<Figures> {
     let r = s.bp.release.as_ref().filter(|_| s.job.is_none())?;
-    Some(figures(filled(r.resources.as_ref().or(s.bp.resources.as_ref()))))
+    Some(figures(filled(
+        r.resources.as_ref().or(s.bp.resources.as_ref()),
+    )))
 }
 
 /// A data service's pod: the server and its exporter sidecar.

@@ -21,8 +21,8 @@
 //! - the token `kubectl` needs reaches that container alone: the pod keeps
 //!   `automountServiceAccountToken: false` and the container mounts a projected volume (a
 //!   bound ServiceAccount token, the cluster's CA from `kube-root-ca.crt`, the namespace) at
-//!   the path in-cluster clients read. A Role `<service>-release-wait` lets the service's
-//!   ServiceAccount `get`, `list` and `watch` that one Job by name (`kubectl wait` gets the
+//!   the path in-cluster clients read. A Role (and RoleBinding) of the Job's name lets the
+//!   service's ServiceAccount `get`, `list` and `watch` that one Job by name (`kubectl wait` gets the
 //!   object, then lists and watches it with a `metadata.name` field selector, which RBAC
 //!   matches against `resourceNames`:
 //!   <https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources>).
@@ -61,14 +61,12 @@ pub(crate) fn app(s: &Workload) -> String {
     format!("{}{}", s.name(), crate::semantic::release::SUFFIX)
 }
 
-/// The Role (and RoleBinding) letting the wait container read the Job.
-fn role_name(s: &Workload) -> String {
-    format!("{}-wait", app(s))
-}
-
 /// The Job's requests and limits: the release's, else the app's (a migration loads the same
 /// code and settings as the app).
-fn release_resources<'c>(s: &'c Workload, r: &'c Release) -> Option<&'c crate::blueprint::types::Resources> {
+fn release_resources<'c>(
+    s: &'c Workload,
+    r: &'c Release,
+) -> Option<&'c crate::blueprint::types::Resources> {
     r.resources.as_ref().or(s.bp.resources.as_ref())
 }
 
@@ -168,24 +166,33 @@ fn job_name(app: &str, template: &Map) -> String {
     format!("{}-{}", app[..keep].trim_end_matches('-'), &hash[..8])
 }
 
-/// The Role letting the service's ServiceAccount read the Job `job` alone, and its binding.
+/// The Role letting the service's ServiceAccount read the Job `job` alone, and its binding,
+/// both named after the Job and labelled like it. One per Job, not one per service: while a
+/// rollout is stalled on a failed run, an old pod the Deployment replaces (a drained node)
+/// waits on the previous Job, and must still be allowed to read it; the three go together
+/// (docs/release.md, "Old Jobs").
 fn rbac<'c>(ctx: &'c Ctx, s: &'c Workload, job: String, docs: &mut Vec<Map<'c>>) {
-    let name = role_name(s);
+    let name = job;
+    let labels = || {
+        let mut l = ctx.app_labels(app(s), "release", None);
+        l.extend((&s.bp.labels).into());
+        l
+    };
     docs.push(map! {
         "apiVersion" => "rbac.authorization.k8s.io/v1",
         "kind" => "Role",
-        "metadata" => ctx.meta(name.clone(), &s.namespace, Map::new()),
+        "metadata" => ctx.meta(name.clone(), &s.namespace, labels()),
         "rules" => vec![map! {
             "apiGroups" => seq!["batch"],
             "resources" => seq!["jobs"],
-            "resourceNames" => seq![job],
+            "resourceNames" => seq![name.clone()],
             "verbs" => seq!["get", "list", "watch"],
         }],
     });
     docs.push(map! {
         "apiVersion" => "rbac.authorization.k8s.io/v1",
         "kind" => "RoleBinding",
-        "metadata" => ctx.meta(name.clone(), &s.namespace, Map::new()),
+        "metadata" => ctx.meta(name.clone(), &s.namespace, labels()),
         "roleRef" => map! {
             "apiGroup" => "rbac.authorization.k8s.io",
             "kind" => "Role",

@@ -29,8 +29,8 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             d.expected =
                 Some("a Kubernetes platform: `eks`, `eks_fargate`, `doks` or `existing`".into());
             d.help = Some(format!(
-                "run it from CI before `terraform apply` (`aws ecs run-task` with the task definition of a job that has the same `uses`, then `aws ecs wait tasks-stopped` and check the exit code), or make it an `init` container with `app_env: true` if the tool takes a lock (Rails, Flyway, Liquibase); see docs/release.md for `{}`",
-                s.name
+                "make it an `init` container with `app_env: true` if the tool takes a lock (Rails, Flyway, Liquibase), or run it from CI between a `terraform -chdir=terraform/infra apply -target=aws_ecs_task_definition.{}` and the full apply, with `aws ecs run-task` and a command override (docs/release.md, \"ECS Fargate\")",
+                crate::terraform::ident(&s.name)
             ));
             continue;
         }
@@ -57,13 +57,20 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         // The Job's pods carry `app: <service>-release`, which the network policies select:
         // another workload of that name would share them.
         let app = format!("{}{SUFFIX}", s.name);
-        let taken = bp.services.iter().any(|o| o.name == app) || bp.jobs.iter().any(|j| j.name == app);
-        if taken {
+        let taken = (bp.services.iter().position(|o| o.name == app))
+            .map(|j| format!("services[{j}].name"))
+            .or_else(|| {
+                (bp.jobs.iter().position(|o| o.name == app)).map(|j| format!("jobs[{j}].name"))
+            });
+        if let Some(at) = taken {
             c.error(
-                &path,
-                format!("the release of `{}` runs as `{app}`, which is also a service or job of this blueprint", s.name),
+                &at,
+                format!(
+                    "the release of `{}` (`{path}`) runs as `{app}`, the name of this workload: their pods would share the label `app: {app}` and its network policy",
+                    s.name
+                ),
             )
-            .help = Some(format!("rename the workload called `{app}`"));
+            .help = Some(format!("rename `{app}`"));
         }
         // A label value is at most 63 characters.
         if app.len() > 63 {

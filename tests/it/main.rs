@@ -66,6 +66,7 @@ mod probe_headers;
 mod quota;
 mod rds;
 mod recreate;
+mod release;
 mod scaling;
 mod service_connect;
 mod spaces;

@@ -634,19 +634,26 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
         // jobs.
         for data in pods.iter().filter(|p| p.what.starts_with("StatefulSet")) {
             let name = data.app();
-            // Services and scheduled jobs alike (a job's CronJob pods carry `app: <job>`).
-            let users: Vec<&str> = bp
+            // Services and scheduled jobs alike (a job's CronJob pods carry `app: <job>`),
+            // and a service's release Job (`app: <service>-release`), which runs with the
+            // service's `uses`.
+            let users: Vec<String> = bp
                 .services
                 .iter()
-                .map(|s| (s.name.as_str(), &s.uses))
-                .chain(bp.jobs.iter().map(|j| (j.name.as_str(), &j.uses)))
+                .flat_map(|s| {
+                    let release = s.release.as_ref().map(|_| format!("{}-release", s.name));
+                    std::iter::once(s.name.clone())
+                        .chain(release)
+                        .map(move |n| (n, &s.uses))
+                })
+                .chain(bp.jobs.iter().map(|j| (j.name.clone(), &j.uses)))
                 .filter(|(_, uses)| uses.iter().any(|u| u == name))
                 .map(|(n, _)| n)
                 .collect();
             let jobs = [format!("{name}-backup"), format!("{name}-rs-init")];
             let port = data.ports[0];
             for p in pods.iter().chain([&intruder, &controller]) {
-                let intended = users.contains(&p.app())
+                let intended = users.iter().any(|u| u == p.app())
                     || p.app() == name
                     || jobs.iter().any(|j| j == p.app());
                 if p.what.starts_with("CronJob") && bp.jobs.iter().any(|j| j.name == p.app()) {
@@ -1023,6 +1030,122 @@ fn services_reach_the_services_they_use() {
         assert!(
             !m.allows(&back, &front, 80),
             "variant {i}: backend → frontend"
+        );
+    }
+}
+
+/// A service's release Job (`services[].release`) reaches what the service uses — the
+/// in-cluster database on its port, a managed one at its VPC address — and nothing else
+/// the app does not: not the cache only the worker uses, not the API server. The app's pods,
+/// whose `wait-for-release` init container reads the Job, reach the API server; the worker,
+/// with no release and no token, does not.
+#[test]
+fn the_release_job_reaches_its_database_and_the_wait_container_the_api_server() {
+    let api_server = Ipv4Addr::new(172, 20, 0, 1);
+    for (stem, provider) in [
+        ("release-k8s", infragen::Provider::Kubernetes),
+        ("release-doks", infragen::Provider::Kubernetes),
+        ("release-doks", infragen::Provider::Digitalocean),
+        ("release-eks", infragen::Provider::Aws),
+    ] {
+        let path = crate::support::root().join(format!("tests/fixtures/workloads/{stem}.yaml"));
+        let label = format!("{stem} --provider {provider}");
+        let out = synth(&path, provider, "production");
+        let docs = documents(&out.files);
+        let model = Model {
+            policies: docs
+                .iter()
+                .filter(|d| d["kind"] == "NetworkPolicy")
+                .cloned()
+                .collect(),
+        };
+        let pods = workload_pods(&docs);
+        let pod = |what: &str| {
+            pods.iter()
+                .find(|p| p.what.starts_with(what))
+                .unwrap_or_else(|| panic!("{label}: no {what}"))
+        };
+        let release = pods
+            .iter()
+            .find(|p| p.what.starts_with("Job") && p.app().ends_with("-release"))
+            .unwrap_or_else(|| panic!("{label}: no release Job"));
+        let app = pod(&format!(
+            "Deployment {}/{}",
+            release.namespace,
+            release.app().trim_end_matches("-release")
+        ));
+        // Its database, in the cluster or managed.
+        let bytes = std::fs::read(&path).unwrap();
+        let bp = infragen::blueprint::load("x", &bytes, "production")
+            .unwrap()
+            .blueprint;
+        let db = &bp.databases[0].name;
+        match pods
+            .iter()
+            .find(|p| p.what.starts_with("StatefulSet") && p.app() == db)
+        {
+            Some(data) => assert!(
+                model.allows(release, data, data.ports[0]),
+                "{label}: the release cannot reach {db}"
+            ),
+            None => {
+                let (ip, port) = managed_endpoint(&bp, provider, db).unwrap();
+                assert!(
+                    model.allows_out(release, ip, port),
+                    "{label}: the release cannot reach {db} at {ip}:{port}"
+                );
+                assert!(
+                    !model.allows_out(release, ip, port + 1),
+                    "{label}: the release reaches {db}'s network on another port"
+                );
+            }
+        }
+        // Not the cache the worker alone uses.
+        if let Some(sessions) = pods
+            .iter()
+            .find(|p| p.what.starts_with("StatefulSet") && p.app() == "sessions")
+        {
+            assert!(
+                !model.allows(release, sessions, 6379),
+                "{label}: the release reaches sessions"
+            );
+            assert!(
+                model.allows(pod("Deployment shop/worker"), sessions, 6379),
+                "{label}"
+            );
+        }
+        // The API server: the app's pods (their wait container), not the Job, not a
+        // workload without a release. (In release-eks the service uses a bucket, an AWS
+        // API on 443 anywhere: the Job reaches 443, but not the API server's 6443.)
+        let cloud_api = stem == "release-eks";
+        for port in [443, 6443] {
+            assert!(
+                model.allows_out(app, api_server, port),
+                "{label}: {} cannot reach the API server on {port}",
+                app.what
+            );
+            assert!(
+                (cloud_api && port == 443) || !model.allows_out(release, api_server, port),
+                "{label}: the release Job reaches the API server on {port}"
+            );
+        }
+        if stem == "release-k8s" {
+            assert!(!model.allows_out(pod("Deployment shop/worker"), api_server, 443));
+        }
+        // Nothing enters the Job's pods from outside its namespace.
+        let intruder = Pod::new("intruder", "intruder", &[("app", "intruder")], &[]);
+        for port in [80, 443, 8000, 8080] {
+            assert!(!model.allows(&intruder, release, port), "{label}");
+        }
+        // Nor does it reach anything outside but DNS and what it uses.
+        assert!(
+            !model.allows_out(release, Ipv4Addr::new(93, 184, 215, 14), 80),
+            "{label}: the release reaches the internet"
+        );
+        assert_eq!(
+            model.allows_out(release, Ipv4Addr::new(93, 184, 215, 14), 443),
+            cloud_api,
+            "{label}: HTTPS out only for the cloud APIs it uses"
         );
     }
 }

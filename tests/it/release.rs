@@ -1,0 +1,348 @@
+//! `services[].release`: a step run once per deploy before the new version starts
+//! (docs/release.md). On Kubernetes platforms a Job named after a hash of its pod template,
+//! which the app's pods wait for in `wait-for-release`; refused on ECS. These tests check
+//! what makes it work: the Job reads exactly the app's environment and runs as its identity,
+//! the pods wait on exactly that Job with a token only the wait container holds and an RBAC
+//! rule for that Job alone, the name follows the template (a new image is a new run, an
+//! unrelated change is not), and the quota counts the Job.
+
+use infragen::Provider;
+use serde_json::Value;
+
+use crate::support::{manifests, root, synth_cli};
+
+/// The fixtures and the providers they are checked on.
+const FIXTURES: [(&str, Provider); 5] = [
+    ("release-k8s", Provider::Kubernetes),
+    ("release-eks", Provider::Aws),
+    ("release-eks", Provider::Kubernetes),
+    ("release-doks", Provider::Digitalocean),
+    ("release-doks", Provider::Kubernetes),
+];
+
+fn fixture(stem: &str) -> String {
+    std::fs::read_to_string(root().join(format!("tests/fixtures/workloads/{stem}.yaml"))).unwrap()
+}
+
+fn synth_text(text: &str, provider: Provider) -> Vec<Value> {
+    let out = infragen::synthesize("release.yaml", text.as_bytes(), provider, "production")
+        .unwrap_or_else(|d| panic!("synth failed:\n{d}"));
+    manifests(&out)
+}
+
+fn find<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    docs.iter().filter(|d| d["kind"] == kind).collect()
+}
+
+/// The one release Job of the output.
+fn job(docs: &[Value]) -> &Value {
+    let jobs: Vec<&Value> = find(docs, "Job")
+        .into_iter()
+        .filter(|j| j["metadata"]["labels"]["app.kubernetes.io/component"] == "release")
+        .collect();
+    assert_eq!(jobs.len(), 1, "one release Job");
+    jobs[0]
+}
+
+fn job_name(docs: &[Value]) -> String {
+    job(docs)["metadata"]["name"].as_str().unwrap().to_string()
+}
+
+/// The Deployment of the service `name`.
+fn deployment<'a>(docs: &'a [Value], name: &str) -> &'a Value {
+    find(docs, "Deployment")
+        .into_iter()
+        .find(|d| d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no Deployment {name}"))
+}
+
+/// The service with a release in each fixture.
+fn service_of(stem: &str) -> &'static str {
+    if stem == "release-eks" { "api" } else { "web" }
+}
+
+fn container<'a>(pod: &'a Value, list: &str, name: &str) -> &'a Value {
+    pod[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {list} {name}"))
+}
+
+/// `env` entries by name, without those named in `except`.
+fn env_without(c: &Value, except: &[&str]) -> Vec<Value> {
+    c["env"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| !except.contains(&e["name"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn the_job_reads_the_apps_environment_and_runs_as_its_identity() {
+    for (stem, provider) in FIXTURES {
+        let docs = synth_text(&fixture(stem), provider);
+        let svc = service_of(stem);
+        let app_pod = &deployment(&docs, svc)["spec"]["template"]["spec"];
+        let app = container(app_pod, "containers", svc);
+        let job_pod = &job(&docs)["spec"]["template"]["spec"];
+        let release = container(job_pod, "containers", "release");
+        let label = format!("{stem} --provider {provider}");
+        // The release's own `env` comes on top (DJANGO_LOG_LEVEL in release-k8s).
+        assert_eq!(
+            env_without(release, &["DJANGO_LOG_LEVEL"]),
+            env_without(app, &[]),
+            "{label}: the release's variables are the app's"
+        );
+        assert!(
+            !env_without(app, &[]).is_empty(),
+            "{label}: the app reads connection variables"
+        );
+        assert_eq!(release["envFrom"], app["envFrom"], "{label}: envFrom");
+        assert_eq!(
+            job_pod["serviceAccountName"], app_pod["serviceAccountName"],
+            "{label}: the app's ServiceAccount (its IRSA role on EKS)"
+        );
+        assert_eq!(job_pod["automountServiceAccountToken"], false, "{label}");
+        assert_eq!(
+            job_pod["securityContext"], app_pod["securityContext"],
+            "{label}: hardened like the app"
+        );
+        assert_eq!(
+            release["securityContext"], app["securityContext"],
+            "{label}"
+        );
+        // The app's mounts (writable paths, the databases' CA files) and their volumes.
+        assert_eq!(release["volumeMounts"], app["volumeMounts"], "{label}");
+        for m in app["volumeMounts"].as_array().into_iter().flatten() {
+            let v = |pod: &Value| {
+                pod["volumes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|v| v["name"] == m["name"])
+                    .cloned()
+            };
+            assert_eq!(v(job_pod), v(app_pod), "{label}: volume {}", m["name"]);
+        }
+        // It is not selected by the service's Service or PodDisruptionBudget.
+        let labels = &job(&docs)["spec"]["template"]["metadata"]["labels"];
+        assert_eq!(labels["app"], format!("{svc}-release"), "{label}");
+    }
+}
+
+#[test]
+fn the_release_image_is_the_apps_unless_it_names_one() {
+    let docs = synth_text(&fixture("release-k8s"), Provider::Kubernetes);
+    let job_pod = &job(&docs)["spec"]["template"]["spec"];
+    assert_eq!(
+        container(job_pod, "containers", "release")["image"],
+        "ghcr.io/acme/shop:2.4.0"
+    );
+    assert_eq!(
+        job(&docs)["spec"]["activeDeadlineSeconds"],
+        900,
+        "the release's timeout"
+    );
+    let docs = synth_text(&fixture("release-eks"), Provider::Aws);
+    let job_pod = &job(&docs)["spec"]["template"]["spec"];
+    assert_eq!(
+        container(job_pod, "containers", "release")["image"],
+        "ghcr.io/acme/api-migrations:5.2.0"
+    );
+    assert_eq!(job(&docs)["spec"]["backoffLimit"], 2);
+}
+
+#[test]
+fn the_apps_pods_wait_on_exactly_that_job_with_a_token_of_their_own() {
+    for (stem, provider) in FIXTURES {
+        let docs = synth_text(&fixture(stem), provider);
+        let label = format!("{stem} --provider {provider}");
+        let svc = service_of(stem);
+        let name = job_name(&docs);
+        let ns = job(&docs)["metadata"]["namespace"].as_str().unwrap();
+        let pod = &deployment(&docs, svc)["spec"]["template"]["spec"];
+        let init = pod["initContainers"].as_array().unwrap();
+        assert_eq!(init[0]["name"], "wait-for-release", "{label}: first");
+        let args: Vec<&str> = init[0]["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            args,
+            [
+                "wait",
+                "--for=condition=complete",
+                &format!("job/{name}"),
+                &format!("--namespace={ns}"),
+                "--timeout=-1s"
+            ],
+            "{label}"
+        );
+        assert!(
+            init[0]["image"]
+                .as_str()
+                .unwrap()
+                .starts_with("registry.k8s.io/kubectl:v1."),
+            "{label}: a pinned kubectl"
+        );
+        // The pod mounts no token; the wait container alone mounts the projected one.
+        assert_eq!(pod["automountServiceAccountToken"], false, "{label}");
+        let token_volume = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| {
+                v["projected"]["sources"]
+                    .as_array()
+                    .is_some_and(|s| s.iter().any(|x| x.get("serviceAccountToken").is_some()))
+            })
+            .unwrap_or_else(|| panic!("{label}: no token volume"));
+        let holders: Vec<&str> = init
+            .iter()
+            .chain(pod["containers"].as_array().unwrap())
+            .filter(|c| {
+                c["volumeMounts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|m| m["name"] == token_volume["name"])
+            })
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(holders, ["wait-for-release"], "{label}: token holders");
+        // The RBAC rule reads that Job alone, for the pod's ServiceAccount.
+        let role = find(&docs, "Role")
+            .into_iter()
+            .find(|r| r["metadata"]["name"] == name.as_str())
+            .unwrap();
+        assert_eq!(role["metadata"]["namespace"], ns);
+        assert_eq!(
+            role["rules"],
+            serde_json::json!([{
+                "apiGroups": ["batch"],
+                "resources": ["jobs"],
+                "resourceNames": [name],
+                "verbs": ["get", "list", "watch"],
+            }]),
+            "{label}"
+        );
+        let binding = find(&docs, "RoleBinding")
+            .into_iter()
+            .find(|r| r["metadata"]["name"] == name.as_str())
+            .unwrap();
+        assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+        assert_eq!(
+            binding["subjects"],
+            serde_json::json!([{"kind": "ServiceAccount", "name": pod["serviceAccountName"], "namespace": ns}]),
+            "{label}"
+        );
+    }
+}
+
+#[test]
+fn the_worker_without_a_release_waits_for_nothing() {
+    let docs = synth_text(&fixture("release-k8s"), Provider::Kubernetes);
+    let pod = &deployment(&docs, "worker")["spec"]["template"]["spec"];
+    assert!(pod.get("initContainers").is_none());
+    assert_eq!(find(&docs, "Role").len(), 1, "the web release's Role alone");
+}
+
+#[test]
+fn the_job_name_changes_with_the_image_and_not_otherwise() {
+    let base = fixture("release-k8s");
+    let name = job_name(&synth_text(&base, Provider::Kubernetes));
+    let edit = |from: &str, to: &str| {
+        assert!(base.contains(from), "{from}");
+        job_name(&synth_text(
+            &base.replacen(from, to, 1),
+            Provider::Kubernetes,
+        ))
+    };
+    // A new app image (the release runs it) is a new Job: the pod template is immutable, and
+    // the new version's migrations must run.
+    assert_ne!(
+        edit(
+            "image: ghcr.io/acme/shop:2.4.0\n    port",
+            "image: ghcr.io/acme/shop:2.5.0\n    port"
+        ),
+        name
+    );
+    // So is a new command.
+    assert_ne!(edit("migrate, --noinput]", "migrate]"), name);
+    // Scaling, a probe, the worker's image: the same Job, nothing runs again.
+    assert_eq!(edit("replicas: 3", "replicas: 5"), name);
+    assert_eq!(
+        edit(
+            "port: 8000",
+            "port: 8000\n    probes: { readiness: { path: /healthz } }"
+        ),
+        name
+    );
+    assert_eq!(
+        edit(
+            "image: ghcr.io/acme/shop:2.4.0\n    command",
+            "image: ghcr.io/acme/shop:9.9.9\n    command"
+        ),
+        name
+    );
+    // On EKS the release's own image decides, not the app's.
+    let eks = fixture("release-eks");
+    let name = job_name(&synth_text(&eks, Provider::Aws));
+    let edit = |from: &str, to: &str| {
+        assert!(eks.contains(from), "{from}");
+        job_name(&synth_text(&eks.replacen(from, to, 1), Provider::Aws))
+    };
+    assert_ne!(edit("api-migrations:5.2.0", "api-migrations:5.3.0"), name);
+    assert_eq!(edit("replicas: 2", "replicas: 4"), name);
+}
+
+#[test]
+fn the_quota_counts_the_release_job() {
+    // The fixture's quota holds web (3 × 100m) + worker (100m) + the data services; at
+    // 1700m for the release the namespace needs more than its 4 CPUs.
+    let text = fixture("release-k8s").replace(
+        "requests: { cpu: 250m, memory: 256Mi }\n        limits: { cpu: \"1\"",
+        "requests: { cpu: 3500m, memory: 256Mi }\n        limits: { cpu: \"4\"",
+    );
+    let (code, stderr) = synth_cli(&text, "kubernetes");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("web-release"), "{stderr}");
+    assert!(stderr.contains("requests.cpu"), "{stderr}");
+}
+
+#[test]
+fn ecs_refuses_a_release_where_it_is_written() {
+    let text = crate::support::ecs_stack(
+        "shop",
+        r#"services:
+  - name: web
+    image: ghcr.io/acme/shop:2.4.0
+    port: 8000
+    release:
+      command: [python, manage.py, migrate]
+"#,
+    );
+    let (code, stderr) = synth_cli(&text, "aws");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("services[0].release"), "{stderr}");
+    assert!(stderr.contains("blueprint.yaml:"), "{stderr}");
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("command: [python"))
+        .unwrap()
+        + 1;
+    assert!(
+        stderr.contains(&format!("blueprint.yaml:{line}:")),
+        "positioned at line {line}: {stderr}"
+    );
+    assert!(
+        stderr.contains("apply -target=aws_ecs_task_definition.web"),
+        "a suggestion: {stderr}"
+    );
+}
