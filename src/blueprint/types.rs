@@ -1778,6 +1778,10 @@ pub struct Service {
     pub release: Option<Release>,
 }
 
+/// Suffix of the `app` label of a service's release Job pods (`<service>-release`), which
+/// network policies select: validation keeps other workloads off that name.
+pub const RELEASE_SUFFIX: &str = "-release";
+
 /// A service's release step (`services[].release`): one container run to completion per
 /// deploy, before any pod of the new version starts.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -53,12 +53,10 @@ const TOKEN_SECONDS: u32 = 3600;
 pub const DEFAULT_TIMEOUT: u32 = 1800;
 /// Default `backoffLimit` (Kubernetes' own default).
 pub const DEFAULT_RETRIES: u32 = 6;
-/// The kubectl image line used when the cluster's minor has none in the catalog.
-const DEFAULT_KUBECTL_LINE: &str = "1.33";
 
 /// `<service>-release`: the `app` label of the release's pods and the prefix of its Job.
 pub(crate) fn app(s: &Workload) -> String {
-    format!("{}{}", s.name(), crate::semantic::release::SUFFIX)
+    format!("{}{}", s.name(), crate::blueprint::types::RELEASE_SUFFIX)
 }
 
 /// The Job's requests and limits: the release's, else the app's (a migration loads the same
@@ -207,15 +205,21 @@ fn rbac<'c>(ctx: &'c Ctx, s: &'c Workload, job: String, docs: &mut Vec<Map<'c>>)
 }
 
 /// The kubectl image for the cluster's Kubernetes minor (`image-kubectl` in the versions
-/// catalog; kubectl supports one minor of skew either way, and `kubectl wait` reads only
-/// `batch/v1` Jobs).
+/// catalog): the pin of `cluster.version`'s line, else of the nearest line the catalog has
+/// (kubectl supports one minor of skew either way with the API server, and `kubectl wait`
+/// reads only `batch/v1` Jobs); without a version, the newest line, as a new cluster runs.
 pub(crate) fn kubectl_image(ctx: &Ctx) -> String {
     let images = crate::releases::product("image-kubectl");
-    let given = ctx.bp.cluster.as_ref().and_then(|c| c.version.as_deref());
-    let line = given
-        .and_then(|v| images.line_of(v))
-        .filter(|l| images.lines.get(l).is_some_and(|x| x.pin.is_some()))
-        .unwrap_or_else(|| DEFAULT_KUBECTL_LINE.to_string());
+    let as_of = &crate::releases::get().as_of;
+    let newest = || images.lines.keys().last().cloned().unwrap_or_default();
+    let line = match ctx.bp.cluster.as_ref().and_then(|c| c.version.as_deref()) {
+        Some(v) => images
+            .line_of(v)
+            .filter(|l| images.lines.get(l).is_some_and(|x| x.pin.is_some()))
+            .or_else(|| images.nearest(v, as_of).map(str::to_string))
+            .unwrap_or_else(newest),
+        None => newest(),
+    };
     format!("registry.k8s.io/kubectl:{}", images.pin_for(&line))
 }
 

@@ -648,6 +648,18 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
     pod
 }
 
+/// Whether the rolling update of a service with a release step and no `max_unavailable` of
+/// its own gets `maxUnavailable: 0` (with a surge to make progress: not when `max_surge` is
+/// zero, which the API server would refuse beside it).
+fn release_keeps_capacity(bp: &Service) -> bool {
+    let no_surge = bp
+        .rollout
+        .max_surge
+        .as_deref()
+        .is_some_and(|m| m.trim_end_matches('%') == "0");
+    bp.release.is_some() && bp.rollout.max_unavailable.is_none() && !no_surge
+}
+
 pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
     let bp = s.bp;
     // The ConfigMap's hash goes on every track's pod template; it is computed once.
@@ -675,16 +687,24 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
             // The controller deletes the old pods and waits until they are gone before it
             // creates any new one (semantic refuses surge and unavailable beside it).
             spec.insert("strategy", map! {"type" => "Recreate"});
-        } else if bp.rollout.max_surge.is_some() || bp.rollout.max_unavailable.is_some() {
+        } else if bp.rollout.max_surge.is_some()
+            || bp.rollout.max_unavailable.is_some()
+            || release_keeps_capacity(bp)
+        {
+            // With a release step the new pods wait for its Job, possibly for ever (a failed
+            // run): the old ones must keep serving at full strength meanwhile, so none is taken
+            // down before a new one is ready (the default would take 25 %).
+            let unavailable = bp
+                .rollout
+                .max_unavailable
+                .as_deref()
+                .or(release_keeps_capacity(bp).then_some("0"));
             let ru = Map::new()
                 .opt(
                     "maxSurge",
                     bp.rollout.max_surge.as_deref().map(int_or_string),
                 )
-                .opt(
-                    "maxUnavailable",
-                    bp.rollout.max_unavailable.as_deref().map(int_or_string),
-                );
+                .opt("maxUnavailable", unavailable.map(int_or_string));
             spec.insert(
                 "strategy",
                 map! {"type" => "RollingUpdate", "rollingUpdate" => ru},

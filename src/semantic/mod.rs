@@ -33,7 +33,7 @@ mod probe_headers;
 mod quantities;
 mod recreate;
 mod references;
-pub mod release;
+mod release;
 mod routes;
 mod schedulable;
 mod sqs;

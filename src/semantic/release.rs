@@ -7,11 +7,8 @@
 //! resource rather than a stalled rollout — see docs/release.md.
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, Platform};
+use crate::blueprint::types::{Blueprint, Platform, RELEASE_SUFFIX as SUFFIX};
 use crate::catalog::Provider;
-
-/// Suffix of the release Job's `app` label (`<service>-release`).
-pub const SUFFIX: &str = "-release";
 
 pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
     let ecs = c.provider == Provider::Aws && bp.platform() == Some(Platform::EcsFargate);

@@ -12,9 +12,10 @@ use serde_json::Value;
 use crate::support::{manifests, root, synth_cli};
 
 /// The fixtures and the providers they are checked on.
-const FIXTURES: [(&str, Provider); 5] = [
+const FIXTURES: [(&str, Provider); 6] = [
     ("release-k8s", Provider::Kubernetes),
     ("release-eks", Provider::Aws),
+    ("release-eks-fargate", Provider::Aws),
     ("release-eks", Provider::Kubernetes),
     ("release-doks", Provider::Digitalocean),
     ("release-doks", Provider::Kubernetes),
@@ -58,7 +59,11 @@ fn deployment<'a>(docs: &'a [Value], name: &str) -> &'a Value {
 
 /// The service with a release in each fixture.
 fn service_of(stem: &str) -> &'static str {
-    if stem == "release-eks" { "api" } else { "web" }
+    if stem.starts_with("release-eks") {
+        "api"
+    } else {
+        "web"
+    }
 }
 
 fn container<'a>(pod: &'a Value, list: &str, name: &str) -> &'a Value {
@@ -344,5 +349,48 @@ fn ecs_refuses_a_release_where_it_is_written() {
     assert!(
         stderr.contains("apply -target=aws_ecs_task_definition.web"),
         "a suggestion: {stderr}"
+    );
+}
+
+#[test]
+fn the_wait_container_runs_kubectl_of_the_clusters_minor() {
+    let image = |text: &str| {
+        let docs = synth_text(text, Provider::Kubernetes);
+        let pod = &deployment(&docs, "web")["spec"]["template"]["spec"];
+        pod["initContainers"][0]["image"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let base = fixture("release-k8s");
+    assert_eq!(image(&base), "registry.k8s.io/kubectl:v1.34.3");
+    let at = |v: &str| base.replace("version: \"1.34\"", &format!("version: \"{v}\""));
+    assert_eq!(image(&at("1.32")), "registry.k8s.io/kubectl:v1.32.3");
+    // A minor the catalog has no image for: the nearest it has, one minor of skew.
+    assert_eq!(image(&at("1.36")), "registry.k8s.io/kubectl:v1.35.3");
+}
+
+#[test]
+fn the_old_pods_keep_serving_at_full_strength_while_the_new_ones_wait() {
+    let docs = synth_text(&fixture("release-k8s"), Provider::Kubernetes);
+    assert_eq!(
+        deployment(&docs, "web")["spec"]["strategy"],
+        serde_json::json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}})
+    );
+    // Without a release, Kubernetes' default (25 % may go before the new pods are ready).
+    assert!(
+        deployment(&docs, "worker")["spec"]
+            .get("strategy")
+            .is_none()
+    );
+    // The blueprint's own figure wins.
+    let text = fixture("release-k8s").replace(
+        "    replicas: 3\n",
+        "    replicas: 3\n    rollout: { max_unavailable: \"1\" }\n",
+    );
+    let docs = synth_text(&text, Provider::Kubernetes);
+    assert_eq!(
+        deployment(&docs, "web")["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"],
+        1
     );
 }
