@@ -281,3 +281,24 @@ pub(crate) fn wait_for<'c>(ctx: &'c Ctx, s: &'c Workload, job: String, pod: &mut
         _ => pod.insert("volumes", vec![token, tmp]),
     }
 }
+
+/// On EKS, keep the IRSA webhook from giving the wait container the role's credentials: the
+/// amazon-eks-pod-identity-webhook injects `AWS_ROLE_ARN` and the web identity token into
+/// every container of a pod whose ServiceAccount carries a role, except those its pod
+/// annotation `eks.amazonaws.com/skip-containers` lists (comma-separated; README,
+/// <https://github.com/aws/amazon-eks-pod-identity-webhook>). kubectl needs none of it.
+pub(crate) fn annotate<'c>(ctx: &Ctx, s: &Workload, annotations: &mut Map<'c>) {
+    const SKIP: &str = "eks.amazonaws.com/skip-containers";
+    let irsa = ctx
+        .opts
+        .external_service_accounts
+        .contains(&(s.namespace.clone(), s.service_account.clone()));
+    if !irsa {
+        return;
+    }
+    let value = match annotations.get(SKIP) {
+        Some(Y::Str(v)) if !v.trim().is_empty() => format!("{v},{WAIT}"),
+        _ => WAIT.to_string(),
+    };
+    annotations.insert(SKIP, value);
+}

@@ -679,8 +679,11 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
         meta_labels.extend(t.extra.clone());
         let mut pod_labels = meta_labels.clone();
         ctx.add_common_labels(&mut pod_labels);
-        let template_meta = map! {"labels" => pod_labels}
-            .nonempty("annotations", pod_annotations(s, config_hash.as_deref()));
+        let mut annotations = pod_annotations(s, config_hash.as_deref());
+        if bp.release.is_some() {
+            super::release::annotate(ctx, s, &mut annotations);
+        }
+        let template_meta = map! {"labels" => pod_labels}.nonempty("annotations", annotations);
         let mut spec = Map::new().opt("replicas", t.replicas);
         spec.insert("selector", map! {"matchLabels" => t.selector(s.name())});
         if s.strategy() == Strategy::Recreate {

@@ -394,3 +394,32 @@ fn the_old_pods_keep_serving_at_full_strength_while_the_new_ones_wait() {
         1
     );
 }
+
+#[test]
+fn on_eks_the_wait_container_gets_no_aws_credentials() {
+    // The IRSA webhook injects the role into every container but those the pod annotation
+    // lists; the app and the release Job keep theirs.
+    for stem in ["release-eks", "release-eks-fargate"] {
+        let docs = synth_text(&fixture(stem), Provider::Aws);
+        let template = &deployment(&docs, "api")["spec"]["template"];
+        assert_eq!(
+            template["metadata"]["annotations"]["eks.amazonaws.com/skip-containers"],
+            "wait-for-release",
+            "{stem}"
+        );
+        assert!(
+            job(&docs)["spec"]["template"]["metadata"]["annotations"]
+                .get("eks.amazonaws.com/skip-containers")
+                .is_none(),
+            "{stem}: the release uses the role"
+        );
+    }
+    // Elsewhere there is no webhook and no annotation.
+    let docs = synth_text(&fixture("release-eks"), Provider::Kubernetes);
+    let template = &deployment(&docs, "api")["spec"]["template"];
+    assert!(
+        template["metadata"]["annotations"]
+            .get("eks.amazonaws.com/skip-containers")
+            .is_none()
+    );
+}
