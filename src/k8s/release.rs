@@ -22,8 +22,9 @@
 //!   `automountServiceAccountToken: false` and the container mounts a projected volume (a
 //!   bound ServiceAccount token, the cluster's CA from `kube-root-ca.crt`, the namespace) at
 //!   the path in-cluster clients read. A Role (and RoleBinding) of the Job's name lets the
-//!   service's ServiceAccount `get`, `list` and `watch` that one Job by name (`kubectl wait` gets the
-//!   object, then lists and watches it with a `metadata.name` field selector, which RBAC
+//!   service's ServiceAccount `get`, `list` and `watch` that one Job by name (`kubectl
+//!   wait` gets the object, then lists and watches it with a `metadata.name` field selector
+//!   — `getObjAndCheckCondition` in kubectl's `pkg/cmd/wait/condition.go` — which RBAC
 //!   matches against `resourceNames`:
 //!   <https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources>).
 //!
