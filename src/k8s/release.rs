@@ -52,6 +52,8 @@ const TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 const TOKEN_SECONDS: u32 = 3600;
 /// Default `activeDeadlineSeconds` of a release.
 pub const DEFAULT_TIMEOUT: u32 = 1800;
+/// The Deployment's default `progressDeadlineSeconds`.
+const PROGRESS_DEADLINE: u32 = 600;
 /// Default `backoffLimit` (Kubernetes' own default).
 pub const DEFAULT_RETRIES: u32 = 6;
 
@@ -302,4 +304,14 @@ pub(crate) fn annotate<'c>(ctx: &Ctx, s: &Workload, annotations: &mut Map<'c>) {
         _ => WAIT.to_string(),
     };
     annotations.insert(SKIP, value);
+}
+
+/// The `progressDeadlineSeconds` of a service with a release step: the Deployment's default
+/// (600) after the longest the Job may take (`timeout`, retries included). Its new pods
+/// make no progress while they wait, and with the default a migration longer than ten
+/// minutes would mark a healthy rollout failed (`ProgressDeadlineExceeded`, which `kubectl
+/// rollout status` reports as an error) while the Job still runs.
+pub(crate) fn progress_deadline(bp: &crate::blueprint::types::Service) -> Option<u32> {
+    let r = bp.release.as_ref()?;
+    Some(r.timeout.unwrap_or(DEFAULT_TIMEOUT) + PROGRESS_DEADLINE)
 }

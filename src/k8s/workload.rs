@@ -684,7 +684,10 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
             super::release::annotate(ctx, s, &mut annotations);
         }
         let template_meta = map! {"labels" => pod_labels}.nonempty("annotations", annotations);
-        let mut spec = Map::new().opt("replicas", t.replicas);
+        let mut spec = Map::new().opt("replicas", t.replicas).opt(
+            "progressDeadlineSeconds",
+            super::release::progress_deadline(bp),
+        );
         spec.insert("selector", map! {"matchLabels" => t.selector(s.name())});
         if s.strategy() == Strategy::Recreate {
             // The controller deletes the old pods and waits until they are gone before it

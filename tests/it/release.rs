@@ -377,6 +377,17 @@ fn the_old_pods_keep_serving_at_full_strength_while_the_new_ones_wait() {
         deployment(&docs, "web")["spec"]["strategy"],
         serde_json::json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}})
     );
+    // The rollout is not declared failed while the Job may still run (its timeout is 900 s):
+    // the new pods have Kubernetes' 600 s after that.
+    assert_eq!(
+        deployment(&docs, "web")["spec"]["progressDeadlineSeconds"],
+        1500
+    );
+    assert!(
+        deployment(&docs, "worker")["spec"]
+            .get("progressDeadlineSeconds")
+            .is_none()
+    );
     // Without a release, Kubernetes' default (25 % may go before the new pods are ready).
     assert!(
         deployment(&docs, "worker")["spec"]
