@@ -142,7 +142,9 @@ pub fn configure(m: &mut Module, s: &Service, sg: &Ref, body: &mut Json) {
 /// The task role's statements for a clustering service: list and describe the tasks of its
 /// own cluster (Hazelcast's ECS discovery; read-only). `ListTasks` is scoped by the
 /// `ecs:cluster` condition key, `DescribeTasks` by the tasks' ARNs.
-/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html>
+/// (the ECS guide's "List and describe Amazon ECS task examples": `ListTasks` on `*` with
+/// `ArnEquals ecs:cluster`, `DescribeTasks` on task ARNs)
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/security_iam_id-based-policy-examples.html#IAM_task_policies>
 pub fn peer_statements(ctx: &Ctx, s: &Service) -> Vec<Json> {
     if !clusters(s) {
         return Vec::new();
