@@ -16,6 +16,26 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             continue;
         }
         let path = format!("services[{i}].peer_ports");
+        // `<SERVICE>_PEERS_HOST` (`wiring::peers`) must not also be a used component's
+        // `_HOST`: one of the two values would silently replace the other.
+        if let Some(var) = crate::wiring::peers::written_host_var(s)
+            && let Some(j) = s
+                .uses
+                .iter()
+                .position(|u| format!("{}_HOST", u.prefix()) == var)
+        {
+            c.error(
+                &format!("services[{i}].uses[{j}]"),
+                format!(
+                    "`{}` would give `{var}`, the variable that names `{}`'s peers (`peer_ports`)",
+                    s.uses[j].name, s.name
+                ),
+            )
+            .help = Some(format!(
+                "give `{}` another prefix (`env_prefix`), or set `{var}` in `env` yourself",
+                s.uses[j].name
+            ));
+        }
         let mut seen = BTreeSet::new();
         for (j, &p) in s.peer_ports.iter().enumerate() {
             if p == 0 {

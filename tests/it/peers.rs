@@ -489,3 +489,38 @@ fn kubernetes_names_the_headless_service_in_the_same_variable() {
             .all(|(n, _)| !n.ends_with("_PEERS_HOST"))
     );
 }
+
+/// `<SERVICE>_PEERS_HOST` is also what a used component named `<service>-peers` would give
+/// as its `_HOST`: refused at the `uses` entry rather than one value silently replacing the
+/// other; an `env_prefix` settles it.
+#[test]
+fn a_used_component_cannot_take_the_peers_variable() {
+    let clash = BLUEPRINT.replace(
+        "    init: [{ name: migrate,",
+        "    uses: [web-peers]\n    init: [{ name: migrate,",
+    ) + "  - name: web-peers\n    image: ghcr.io/beacon/registry:1.0.0\n    port: 4000\n";
+    let err = infragen::synthesize(
+        "beacon.yaml",
+        clash.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .map(|_| ())
+    .expect_err("WEB_PEERS_HOST given twice")
+    .to_string();
+    assert!(
+        err.contains("`services[0].uses[0]`") && err.contains("WEB_PEERS_HOST"),
+        "{err}"
+    );
+    let prefixed = clash.replace(
+        "uses: [web-peers]",
+        "uses: [{ name: web-peers, env_prefix: REGISTRY }]",
+    );
+    infragen::synthesize(
+        "beacon.yaml",
+        prefixed.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+}
