@@ -2,8 +2,9 @@
 //! libcluster's Kubernetes DNS strategy, Akka, Hazelcast) find each other through a headless
 //! Service that resolves to every pod's address, and reach each other on those ports even
 //! where the namespace's pods are not admitted to each other. On ECS: Cloud Map A records and
-//! self-referencing security-group rules (`tests/fixtures/workloads/peers-ecs.yaml`); `$(POD_IP)` is refused there:
-//! `tests/invalid/peer-ports-*.yaml`. The new-user blueprint that needed it:
+//! self-referencing security-group rules (`tests/fixtures/workloads/peers-ecs.yaml`);
+//! `$(POD_IP)` is refused there (`tests/invalid/peer-ports-ecs.yaml`); bad ports:
+//! `tests/invalid/peer-ports-bad.yaml`. The new-user blueprint that needed it:
 //! `tests/fixtures/new-user/beacon-phoenix-k8s.yaml`.
 
 use infragen::Provider;

@@ -4,10 +4,11 @@
 //! Some DigitalOcean names are unique per account: a VPC's ("Must be unique",
 //! <https://docs.digitalocean.com/reference/terraform/reference/resources/vpc/>), a DOKS
 //! cluster's and a database cluster's. Applied to one account, the second environment's
-//! create fails. A single environment's synth cannot tell (nothing in DigitalOcean's
+//! create fails. A single environment's output cannot tell (nothing in DigitalOcean's
 //! provider pins an account), so `synth` compares the names the environments it lowers
-//! declare with those of the blueprint's other environments and warns. Two account-scoped clashes are judged per
-//! environment instead, from the blueprint alone, so they are not judged here again: a
+//! declare with those of the blueprint's other environments and warns. Two account-scoped
+//! clashes are judged per environment instead, from the blueprint alone, so they are not
+//! judged here again: a
 //! shared project name (lint `do-project-name`) and overlapping VPC ranges (`do-vpc-overlap`,
 //! `lint.rs`). The registry, one per account, is not among them: one environment creates it
 //! (`registry.rs`).
