@@ -380,6 +380,29 @@ fn synthesize_file(
     crate::synthesize_with(loaded, provider, &crate::escape::folder(dir))
 }
 
+/// The blueprint's environments other than `lowered`, synthesized in memory for `provider`
+/// only to compare their account-scoped names with the lowered ones' (`environments-share-names`):
+/// a single-environment synth of a blueprint whose environments share one account warns
+/// too. One that does not synthesize is left out (its own synth reports why).
+fn other_environments(
+    path: &Utf8Path,
+    bytes: &[u8],
+    provider: Provider,
+    lowered: &[&str],
+) -> Vec<(String, crate::Output)> {
+    let Ok(all) = crate::blueprint::environments(path.as_str(), bytes) else {
+        return Vec::new();
+    };
+    all.into_iter()
+        .filter(|e| !lowered.contains(&e.as_str()))
+        .filter_map(|env| {
+            let loaded = crate::blueprint::load(path.as_str(), bytes, &env).ok()?;
+            let out = synthesize_file(&loaded, provider).ok()?;
+            Some((env, out))
+        })
+        .collect()
+}
+
 /// One blueprint × provider × environment to synthesize, and where its output goes.
 struct Target {
     blueprint: usize,
@@ -491,26 +514,33 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
             (!single).then(|| format!("{} {}/{}", blueprints[t.blueprint].0, t.provider, t.env));
         print_notes(&out.notes, label.as_deref());
     }
-    // Several environments of one blueprint: would they collide in one account?
-    for (i, (path, _)) in blueprints.iter().enumerate() {
+    // Would the environments lowered collide with the blueprint's others in one account?
+    for (i, (path, bytes)) in blueprints.iter().enumerate() {
         for (provider, check) in [
             (
                 crate::Provider::Aws,
-                crate::backend::aws::accounts::shared_names as fn(&[(&str, &crate::Output)]) -> _,
+                crate::backend::aws::accounts::shared_names
+                    as fn(&[(&str, &crate::Output)], &[&str]) -> _,
             ),
             (
                 crate::Provider::Digitalocean,
                 crate::backend::digitalocean::accounts::shared_names,
             ),
         ] {
-            let envs: Vec<(&str, &crate::Output)> = targets
+            let mut envs: Vec<(&str, &crate::Output)> = targets
                 .iter()
                 .zip(&outputs)
                 .filter(|(t, _)| t.blueprint == i && t.provider == provider)
                 .map(|(t, o)| (t.env.as_str(), o))
                 .collect();
+            if envs.is_empty() {
+                continue;
+            }
+            let focus: Vec<&str> = envs.iter().map(|(e, _)| *e).collect();
+            let others = other_environments(path, bytes, provider, &focus);
+            envs.extend(others.iter().map(|(e, o)| (e.as_str(), o)));
             if envs.len() > 1
-                && let Some(note) = check(&envs)
+                && let Some(note) = check(&envs, &focus)
             {
                 print_notes(&[note], Some(&format!("{path} {provider}")));
             }

@@ -1654,8 +1654,11 @@ pub struct Service {
     /// resolves to every pod's address, ready or not (what libcluster's
     /// `Cluster.Strategy.Kubernetes.DNS` queries), and network policies admitting the pods
     /// from each other on these TCP ports; the app container gets its pod's address as
-    /// `POD_IP` (downward API) to name its node by (`RELEASE_NODE: "app@$(POD_IP)"`).
-    /// Kubernetes platforms only: refused on ECS. See docs/kubernetes.md.
+    /// `POD_IP` (downward API) to name its node by (`RELEASE_NODE: "app@$(POD_IP)"`). On ECS:
+    /// a Cloud Map A record per task in a private DNS namespace `<prefix>.internal` and
+    /// security-group rules admitting the tasks to each other on these ports (a task names
+    /// its node from the task metadata endpoint; no `POD_IP`). On both, the app container
+    /// gets the name to poll as `<SERVICE>_PEERS_HOST`. See docs/connections.md.
     #[serde(default)]
     pub peer_ports: Vec<u16>,
     /// Seconds a connection to the service may stay silent before a hop on its path cuts

@@ -329,6 +329,19 @@ fn pod_ip(bp: &crate::blueprint::types::Service) -> Option<Map<'static>> {
     })
 }
 
+/// `<SERVICE>_PEERS_HOST` for a service with `peer_ports`: the headless Service's name,
+/// which resolves to every pod (`crate::wiring::peers`; ECS gives the same variable its
+/// Cloud Map name).
+fn peers_host<'c>(s: &Workload) -> Option<Map<'c>> {
+    let var = crate::wiring::peers::written_host_var(s.bp)?;
+    let host = format!(
+        "{}.{}.svc.cluster.local",
+        super::service::peers_service(s),
+        s.namespace
+    );
+    Some(map! {"name" => var, "value" => host})
+}
+
 /// The app container of a service.
 pub(crate) fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     let bp = s.bp;
@@ -344,6 +357,7 @@ pub(crate) fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
         ports.push(map! {"name" => "metrics", "containerPort" => p, "protocol" => "TCP"});
     }
     let mut env: Vec<Map> = pod_ip(bp).into_iter().collect();
+    env.extend(peers_host(s));
     env.extend(bp.secret_env.iter().map(|e| {
         let sec = ctx.bp.secrets.iter().find(|x| x.name == e.secret);
         let key = e

@@ -89,6 +89,18 @@ fn container(
         if refs.is_empty() {
             continue;
         }
+        if ecs && refs.contains(&crate::k8s::workload::POD_IP) {
+            // The Kubernetes way to name a clustering node; ECS has no downward API.
+            c.error(
+                &at,
+                "ECS has no `POD_IP` and expands no `$(POD_IP)`: the container would get the text as written",
+            )
+            .help = Some(
+                "name the node in the image's start script from the task metadata endpoint Fargate gives every container, e.g. in an Elixir release's `rel/env.sh.eex`: `export RELEASE_NODE=\"app@$(curl -s $ECS_CONTAINER_METADATA_URI_V4 | jq -r '.Networks[0].IPv4Addresses[0]')\"`; keep the `$(POD_IP)` value in a Kubernetes environment's overlay"
+                    .into(),
+            );
+            continue;
+        }
         if ecs {
             c.error(
                 &at,
@@ -262,10 +274,13 @@ fn names(provider: Provider, bp: &Blueprint, s: &Service, ecs: bool) -> BTreeSet
     // A service whose replicas cluster gets its pod's address (`crate::k8s::workload`).
     let pod_ip =
         (!ecs && !s.peer_ports.is_empty()).then(|| crate::k8s::workload::POD_IP.to_string());
+    // And, on every platform, the name resolving to its peers (`wiring::peers`).
+    let peers = wiring::peers::written_host_var(s);
     (generated.into_iter().chain(aliases))
         .chain(s.env.keys().cloned())
         .chain(s.secret_env.iter().map(|e| e.name.clone()))
         .chain(pod_ip)
+        .chain(peers)
         .collect()
 }
 

@@ -22,12 +22,12 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
     let platform = bp.platform();
     let ingress = bp.ingress.as_ref().filter(|i| i.enabled);
     internal_acme(c, bp, platform);
+    nginx_on_fargate_pod_security(c, bp, platform);
     // The Gateway API path installs Envoy Gateway instead of ingress-nginx
     // (`semantic/gateway.rs`).
-    if ingress.is_some_and(|i| i.gateway.is_some()) {
+    if bp.gateway().is_some() {
         return;
     }
-    nginx_on_fargate_pod_security(c, bp, platform);
     let Some(ing) = ingress else {
         return;
     };
@@ -41,12 +41,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         (Provider::Digitalocean, Some(Platform::Doks)) => true,
         _ => false,
     };
-    let nginx_installed = bp
-        .kubernetes
-        .as_ref()
-        .and_then(|k| k.ingress_controller.as_ref())
-        .is_some_and(|ic| ic.kind == IngressClass::Nginx);
-    if !nginx_class || nginx_installed {
+    if !nginx_class || bp.ingress_nginx().is_some() {
         return;
     }
     let certificates = if ing.tls.as_ref().is_some_and(|t| t.issuer.is_some()) {
@@ -105,17 +100,12 @@ fn alb_certificate(c: &mut Checker, bp: &Blueprint, platform: Option<Platform>) 
 /// fields: Capabilities added"). So `platform` drops every other default capability
 /// instead (`backend/aws/platform.rs`), which the controller's namespace must admit: a
 /// declared namespace enforces `restricted` unless it says otherwise, and would refuse every
-/// controller pod.
+/// controller pod. Only where infragen installs ingress-nginx ([`Blueprint::ingress_nginx`]):
+/// with the Gateway API taking the traffic a declared controller is not installed, and its
+/// namespace runs no controller pod.
 fn nginx_on_fargate_pod_security(c: &mut Checker, bp: &Blueprint, platform: Option<Platform>) {
     use crate::blueprint::types::PodSecurityLevel;
-    let Some(k) = bp.kubernetes.as_ref() else {
-        return;
-    };
-    let Some(ic) = k
-        .ingress_controller
-        .as_ref()
-        .filter(|ic| ic.kind == IngressClass::Nginx)
-    else {
+    let (Some(k), Some(ic)) = (bp.kubernetes.as_ref(), bp.ingress_nginx()) else {
         return;
     };
     if c.provider != Provider::Aws || platform != Some(Platform::EksFargate) {
@@ -175,5 +165,51 @@ fn internal_acme(c: &mut Checker, bp: &Blueprint, platform: Option<Platform>) {
             ),
         )
         .help = Some("use a `self_signed` issuer or your own certificate in the Secret `tls.secret_name` for an internal load balancer, or make the load balancer internet-facing".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped EKS Fargate blueprint with its ingress-nginx namespace left `restricted`,
+    /// routed through ingress-nginx or (`gateway`) through the Gateway API.
+    fn problems(gateway: bool) -> Vec<String> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/blueprints/case-eks-fargate.yaml"
+        );
+        let mut yaml = std::fs::read_to_string(path)
+            .unwrap()
+            .replace("      pod_security: baseline\n", "");
+        if gateway {
+            yaml = yaml.replacen(
+                "  ssl_redirect: true\n",
+                "  ssl_redirect: true\n  gateway: { class: eg }\n",
+                1,
+            );
+        }
+        let loaded = crate::blueprint::load("case.yaml", yaml.as_bytes(), "production").unwrap();
+        assert_eq!(loaded.blueprint.gateway().is_some(), gateway);
+        let mut c = Checker {
+            loaded: &loaded,
+            provider: Provider::Aws,
+            problems: Vec::new(),
+        };
+        let bp = &loaded.blueprint;
+        nginx_on_fargate_pod_security(&mut c, bp, bp.platform());
+        c.problems.iter().map(|d| d.to_string()).collect()
+    }
+
+    /// A `restricted` ingress-nginx namespace is refused on Fargate where ingress-nginx is
+    /// installed, and not where the Gateway API displaces it (nothing runs there).
+    #[test]
+    fn the_controller_namespace_is_judged_only_where_ingress_nginx_is_installed() {
+        let refused = problems(false);
+        assert!(
+            refused.len() == 1 && refused[0].contains("pod_security"),
+            "{refused:?}"
+        );
+        assert_eq!(problems(true), Vec::<String>::new());
     }
 }

@@ -1,35 +1,40 @@
-//! `services[].peer_ports`: replicas that cluster (Erlang distribution, Akka, Hazelcast)
-//! find each other through a headless Service and talk on these ports (`crate::k8s::service`,
-//! `crate::k8s::network_policy`). ECS has no such name: Service Connect publishes one port
-//! mapping per service behind its proxy, and a task cannot look up its peers' addresses, so
-//! a blueprint asking for it there is refused rather than run as a cluster of one node per
-//! task. Port 0 and a port listed twice are refused where they are written.
+//! `services[].peer_ports`: replicas that cluster (Erlang distribution, Akka, Hazelcast,
+//! JGroups) find each other through a name resolving to every replica's address and talk on
+//! these ports: a headless Service and NetworkPolicy peer rules on Kubernetes
+//! (`crate::k8s::service`, `crate::k8s::network_policy`), Cloud Map A records and
+//! self-referencing security-group rules on ECS (`crate::backend::aws::peers`). Port 0 and a
+//! port listed twice are refused where they are written.
 
 use std::collections::BTreeSet;
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, Platform};
-use crate::catalog::Provider;
+use crate::blueprint::types::Blueprint;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    let ecs = c.provider == Provider::Aws && bp.platform() == Some(Platform::EcsFargate);
     for (i, s) in bp.services.iter().enumerate() {
         if s.peer_ports.is_empty() {
             continue;
         }
         let path = format!("services[{i}].peer_ports");
-        if ecs {
-            let d = c.error(
-                &path,
+        // `<SERVICE>_PEERS_HOST` (`wiring::peers`) must not also be a used component's
+        // `_HOST`: one of the two values would silently replace the other.
+        if let Some(var) = crate::wiring::peers::written_host_var(s)
+            && let Some(j) = s
+                .uses
+                .iter()
+                .position(|u| format!("{}_HOST", u.prefix()) == var)
+        {
+            c.error(
+                &format!("services[{i}].uses[{j}]"),
                 format!(
-                    "ECS gives the tasks of `{}` no name that resolves to each other's addresses (Service Connect publishes one port behind its proxy), so its replicas could not form a cluster",
-                    s.name
+                    "`{}` would give `{var}`, the variable that names `{}`'s peers (`peer_ports`)",
+                    s.uses[j].name, s.name
                 ),
-            );
-            d.expected =
-                Some("a Kubernetes platform: `eks`, `eks_fargate`, `doks` or `existing`".into());
-            d.help = Some("drop `peer_ports` and keep the replicas independent (share state through a database or cache), or run on `platform: eks`".into());
-            continue;
+            )
+            .help = Some(format!(
+                "give `{}` another prefix (`env_prefix`), or set `{var}` in `env` yourself",
+                s.uses[j].name
+            ));
         }
         let mut seen = BTreeSet::new();
         for (j, &p) in s.peer_ports.iter().enumerate() {

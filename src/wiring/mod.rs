@@ -23,6 +23,7 @@
 //! Secret the output makes exist), and [`Precondition`] lists what no output can make.
 
 pub mod alias;
+pub mod peers;
 pub mod rds_ca;
 
 use crate::blueprint::types::{Blueprint, DatabaseEngine, Service, upper_snake};

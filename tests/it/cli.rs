@@ -682,10 +682,11 @@ fn notes_and_warnings_are_labelled_by_kind() {
     assert!(!stderr.contains("note: note:"), "{stderr}");
 }
 
-/// Environments lowered together (`--env all`) that give the same account-scoped AWS names
-/// would fail in one account ("already exists"): synth warns, unless their
-/// `providers.aws.account_id` pin them to different accounts. The starter derives every
-/// such name with the environment, so it gets no warning.
+/// Environments that give the same account-scoped AWS names would fail in one account
+/// ("already exists"): synth warns, whether it lowers them together (`--env all`) or one
+/// (compared with the others), unless their `providers.aws.account_id` pin them to different
+/// accounts. The starter derives every such name with the environment, so it gets no
+/// warning.
 #[test]
 fn environments_sharing_account_names_are_warned_about() {
     let t = tempfile::tempdir().unwrap();
@@ -740,6 +741,40 @@ fn environments_sharing_account_names_are_warned_about() {
     for file in ["pinned.yaml", "starter.yaml"] {
         let out = synth_all(file);
         assert!(!out.contains("environments-share-names"), "{file}: {out}");
+    }
+    // One environment at a time (what a CI job per environment runs): compared with the
+    // blueprint's other environments all the same.
+    let synth_one = |file: &str, env: &str| {
+        let o = infragen(
+            d,
+            &[
+                "synth",
+                "--provider",
+                "aws",
+                "--env",
+                env,
+                "--blueprint",
+                file,
+                "--out",
+                &format!("one-{env}-{file}"),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        text(&o)
+    };
+    for env in ["production", "staging"] {
+        let shared = synth_one("shared.yaml", env);
+        assert!(
+            shared.contains("warning[environments-share-names]: shared.yaml aws: environments production, staging give 19 account-scoped AWS names alike"),
+            "{env}: {shared}"
+        );
+        for file in ["pinned.yaml", "starter.yaml"] {
+            let out = synth_one(file, env);
+            assert!(
+                !out.contains("environments-share-names"),
+                "{file} {env}: {out}"
+            );
+        }
     }
 }
 

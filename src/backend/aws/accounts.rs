@@ -6,9 +6,10 @@
 //! `{env}`. Applied to one account, the second environment's `terraform apply` then fails
 //! with "already exists". That is fine when each environment has its own account (the shipped
 //! qurable-ecs blueprint says so) and fatal when they share one, which nothing in a single
-//! environment's output can tell. When `synth` lowers several environments of a blueprint
-//! together (`--env all`), this compares them and warns, unless their
-//! `providers.aws.account_id` pins them to different accounts.
+//! environment's output can tell. So `synth` compares the environments it lowers with the
+//! blueprint's other environments (lowered in memory for the comparison when `--env` names
+//! only some) and warns, unless their `providers.aws.account_id` pins them to different
+//! accounts.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -86,8 +87,10 @@ fn names_and_accounts(out: &Output) -> (BTreeSet<String>, BTreeSet<String>) {
 }
 
 /// A warning when environments of one blueprint (`envs`: name and AWS output) give the same
-/// account-scoped names and are not pinned to different accounts.
-pub fn shared_names(envs: &[(&str, &Output)]) -> Option<Note> {
+/// account-scoped names and are not pinned to different accounts. Only pairs with an
+/// environment of `focus` (the ones being synthesized) count: a single-environment synth is
+/// compared with the blueprint's other environments, not those with each other.
+pub fn shared_names(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
     let seen: Vec<(&str, BTreeSet<String>, BTreeSet<String>)> = envs
         .iter()
         .map(|(env, out)| {
@@ -98,6 +101,9 @@ pub fn shared_names(envs: &[(&str, &Output)]) -> Option<Note> {
     let mut shared: BTreeMap<&String, BTreeSet<&str>> = BTreeMap::new();
     for (i, (a, names_a, accounts_a)) in seen.iter().enumerate() {
         for (b, names_b, accounts_b) in &seen[i + 1..] {
+            if !(focus.contains(a) || focus.contains(b)) {
+                continue;
+            }
             // Pinned to different accounts: Terraform refuses to apply either elsewhere.
             if !accounts_a.is_empty()
                 && !accounts_b.is_empty()
@@ -129,4 +135,33 @@ pub fn shared_names(envs: &[(&str, &Output)]) -> Option<Note> {
             },
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_role(name: &str) -> Output {
+        let mut out = Output::default();
+        out.files.insert(
+            "terraform/infra/iam.tf.json".into(),
+            serde_json::json!({"resource": {"aws_iam_role": {"app": {"name": name}}}}).to_string(),
+        );
+        out
+    }
+
+    /// A synth of some environments is compared with the others, but two others colliding
+    /// with each other is their own synth's business.
+    #[test]
+    fn only_pairs_with_a_lowered_environment_count() {
+        let (prod, staging, dev) = (with_role("prod-app"), with_role("app"), with_role("app"));
+        let envs = [("production", &prod), ("staging", &staging), ("dev", &dev)];
+        assert!(shared_names(&envs, &["production"]).is_none());
+        let note = shared_names(&envs, &["staging"]).expect("staging collides with dev");
+        assert!(
+            note.text.contains("environments dev, staging give 1"),
+            "{}",
+            note.text
+        );
+    }
 }

@@ -195,6 +195,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     // What the services' first deployments need, read once for every service.
     super::readiness::declare(ctx, m);
     super::service_connect::declare(ctx, m);
+    super::peers::declare(ctx, m);
     super::ecs_deployments::declare(ctx, m);
     crate::backend::lower_in_parts(m, &jobs, |part, (s, behind_lb, reachable, servers)| {
         lower_service(ctx, part, s, net, (*behind_lb, reachable, servers));
@@ -281,6 +282,8 @@ fn lower_service(
         depends.extend(attached.unwrap_or_default().iter().map(Ref::address));
     }
     super::service_connect::configure(ctx, m, s, servers, &mut body, &mut depends);
+    // `peer_ports`: a DNS name for every task, and the tasks admitted to each other.
+    super::peers::configure(m, s, &sg, &mut body);
     // `rollout.strategy: blue_green | canary`: ECS's own deployments.
     super::ecs_deployments::configure(ctx, s, behind_lb, &mut body, &mut depends);
     body["depends_on"] = Json::from(depends);
@@ -485,6 +488,17 @@ pub(super) fn roles(
             }),
         );
     }
+    let peers = super::peers::peer_statements(ctx, s);
+    if !peers.is_empty() {
+        m.file("ecs").resource(
+            &res("aws_iam_role_policy", &format!("{n}_task_peers")),
+            json!({
+                "name": "find-peer-tasks",
+                "role": task.id(),
+                "policy": policy(peers),
+            }),
+        );
+    }
     (execution, task)
 }
 
@@ -565,6 +579,10 @@ pub(super) fn task_definition(
         .into_iter()
         .collect();
     let (mut env, from_uses) = connections(wired);
+    // Replicas that cluster: the name resolving to every task (`peers.rs`).
+    if let Some(var) = crate::wiring::peers::written_host_var(s) {
+        env.insert(var, Expr::lit(&super::peers::host(ctx, s)));
+    }
     // The blueprint's values win (plain text, never a reference).
     env.extend(s.env.iter().map(|(k, v)| (k.clone(), Expr::lit(v))));
     let environment: Vec<Json> = env

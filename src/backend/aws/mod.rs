@@ -21,6 +21,7 @@ mod kms;
 mod lint;
 mod network;
 mod observability;
+mod peers;
 mod platform;
 mod queue;
 mod readiness;

@@ -1,13 +1,14 @@
-//! Environments that would collide in one DigitalOcean account (`synth --env all`), the
+//! Environments that would collide in one DigitalOcean account (`synth`), the
 //! counterpart of `backend::aws::accounts`.
 //!
 //! Some DigitalOcean names are unique per account: a VPC's ("Must be unique",
 //! <https://docs.digitalocean.com/reference/terraform/reference/resources/vpc/>), a DOKS
 //! cluster's and a database cluster's. Applied to one account, the second environment's
-//! create fails. A single environment's synth cannot tell (nothing in DigitalOcean's
-//! provider pins an account), so when `synth` lowers several environments together this
-//! compares the names they declare and warns. Two account-scoped clashes are judged per
-//! environment instead, from the blueprint alone, so they are not judged here again: a
+//! create fails. A single environment's output cannot tell (nothing in DigitalOcean's
+//! provider pins an account), so `synth` compares the names the environments it lowers
+//! declare with those of the blueprint's other environments and warns. Two account-scoped
+//! clashes are judged per environment instead, from the blueprint alone, so they are not
+//! judged here again: a
 //! shared project name (lint `do-project-name`) and overlapping VPC ranges (`do-vpc-overlap`,
 //! `lint.rs`). The registry, one per account, is not among them: one environment creates it
 //! (`registry.rs`).
@@ -55,13 +56,17 @@ fn names(out: &Output) -> BTreeSet<String> {
 }
 
 /// A warning when environments of one blueprint (`envs`: name and DigitalOcean output) give
-/// the same account-scoped names.
-pub fn shared_names(envs: &[(&str, &Output)]) -> Option<Note> {
+/// the same account-scoped names; only pairs with an environment of `focus` (the ones being
+/// synthesized) count.
+pub fn shared_names(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
     let seen: Vec<(&str, BTreeSet<String>)> =
         envs.iter().map(|(env, out)| (*env, names(out))).collect();
     let mut clashes: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for (i, (a, names_a)) in seen.iter().enumerate() {
         for (b, names_b) in &seen[i + 1..] {
+            if !(focus.contains(a) || focus.contains(b)) {
+                continue;
+            }
             for name in names_a.intersection(names_b) {
                 clashes.entry(name.clone()).or_default().extend([*a, *b]);
             }
