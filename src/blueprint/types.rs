@@ -720,7 +720,8 @@ pub struct Database {
     /// resources are renamed in state instead of destroyed and recreated.
     #[serde(default)]
     pub renamed_from: Option<String>,
-    /// Database engine: `postgres`, `mysql` or `mongodb`.
+    /// Database engine: `postgres`, `mysql` or `mongodb`. SQL Server, Oracle and MariaDB are
+    /// not offered (the error says what to use instead).
     pub engine: DatabaseEngine,
     /// Engine version (catalog default when absent).
     #[serde(default)]
