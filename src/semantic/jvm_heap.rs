@@ -129,8 +129,7 @@ fn max_heap(options: &str) -> Option<Heap> {
             opts()
                 .filter_map(|o| o.strip_prefix("-XX:MaxRAMPercentage="))
                 .filter_map(|p| p.parse::<f64>().ok())
-                .filter(|p| (0.0..=100.0).contains(p))
-                .next_back()
+                .rfind(|p| (0.0..=100.0).contains(p))
                 .map(Heap::Share)
         })
 }
