@@ -153,11 +153,17 @@ impl de::Error for Error {
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        Error::unknown_name(
+        let mut e = Error::unknown_name(
             format!("unknown value `{}`", shorten(variant)),
             variant,
             expected,
-        )
+        );
+        // An engine the format does not have: say so, rather than offer the nearest
+        // spelling (`mssql` → `mysql`) as if it were a typo.
+        if let Some(h) = super::not_offered::hint(variant, expected) {
+            e.help = Some(h);
+        }
+        e
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {

@@ -191,6 +191,7 @@ impl Job {
             probes: Default::default(),
             health_check: None,
             grace_period: None,
+            stop_timeout: None,
             autoscaling: None,
             rollout: Default::default(),
             routes: Vec::new(),

@@ -6,6 +6,7 @@ pub mod de;
 pub mod escape;
 pub mod job;
 pub mod node;
+mod not_offered;
 pub mod overlay;
 mod overlay_hints;
 pub mod reference;

@@ -720,7 +720,8 @@ pub struct Database {
     /// resources are renamed in state instead of destroyed and recreated.
     #[serde(default)]
     pub renamed_from: Option<String>,
-    /// Database engine: `postgres`, `mysql` or `mongodb`.
+    /// Database engine: `postgres`, `mysql` or `mongodb`. SQL Server, Oracle and MariaDB are
+    /// not offered (the error says what to use instead).
     pub engine: DatabaseEngine,
     /// Engine version (catalog default when absent).
     #[serde(default)]
@@ -1720,6 +1721,12 @@ pub struct Service {
     /// Seconds before load balancer health checks count (ECS).
     #[serde(default)]
     pub grace_period: Option<u32>,
+    /// Seconds the app has to finish its work after SIGTERM (a rollout, a scale-in, a node
+    /// drain) before it is killed: Kubernetes `terminationGracePeriodSeconds`, ECS
+    /// `stopTimeout` of the task's containers (Fargate: at most 120). Default 30 on both; a
+    /// queue worker's warm shutdown (Celery, Sidekiq) needs its longest task's time.
+    #[serde(default)]
+    pub stop_timeout: Option<u32>,
     /// Scale on CPU, memory, requests or a schedule between `min` and `max`.
     #[serde(default)]
     pub autoscaling: Option<Autoscaling>,

@@ -654,6 +654,11 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
     if !init.is_empty() {
         pod.insert_before("containers", "initContainers", init);
     }
+    if let Some(t) = bp.stop_timeout {
+        // SIGTERM, then this long before SIGKILL (default 30 s): a worker's warm shutdown
+        // finishes its current task instead of losing it.
+        pod.insert("terminationGracePeriodSeconds", t);
+    }
     schedule_on(ctx, bp.node_pool.as_deref(), &mut pod);
     if spread {
         pod.insert("affinity", anti_affinity(s.name()));

@@ -42,7 +42,14 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     for (path, s) in services.chain(jobs) {
         let app = names(c.provider, bp, s, ecs);
         container(c, ecs, &path, &app, &s.env, &s.command, &s.args);
-        cycles(c, &path, &s.env);
+        // The connection variables `uses` would give had `env` not set them itself: a value
+        // naming itself is then most likely meant as a copy of that variable.
+        let given: BTreeSet<String> =
+            wiring::bindings(bp, s, |name, kind| flavor(c.provider, bp, ecs, name, kind))
+                .into_iter()
+                .map(|b| b.var)
+                .collect();
+        cycles(c, &path, &s.env, &given);
         for (field, list) in [("init", &s.init), ("sidecars", &s.sidecars)] {
             for (j, x) in list.iter().enumerate() {
                 let mut own: BTreeSet<String> = x.env.keys().cloned().collect();
@@ -51,7 +58,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 }
                 let at = format!("{path}.{field}[{j}]");
                 container(c, ecs, &at, &own, &x.env, &x.command, &x.args);
-                cycles(c, &at, &x.env);
+                cycles(c, &at, &x.env, &BTreeSet::new());
             }
         }
     }
@@ -214,7 +221,8 @@ fn probe_commands(c: &mut Checker, ecs: bool, path: &str, s: &Service) {
 }
 
 /// A value that reaches itself through its references: no order of `env` entries expands it.
-fn cycles(c: &mut Checker, path: &str, env: &BTreeMap<String, String>) {
+/// `given`: the connection variables of what the container uses, had `env` not replaced them.
+fn cycles(c: &mut Checker, path: &str, env: &BTreeMap<String, String>, given: &BTreeSet<String>) {
     let refs = |k: &str| -> Vec<&str> {
         env.get(k)
             .map(|v| {
@@ -230,6 +238,16 @@ fn cycles(c: &mut Checker, path: &str, env: &BTreeMap<String, String>) {
         let mut stack: Vec<&str> = refs(start);
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         while let Some(k) = stack.pop() {
+            if k == start && given.contains(start) && refs(start).contains(&start.as_str()) {
+                // `REDIS_URL: "$(REDIS_URL)"`, meant as "the one `uses` gives": a value of
+                // the container's own replaces that variable, so it names only itself.
+                c.error(
+                    &format!("{path}.env.{start}"),
+                    format!("`{start}` names itself: `uses` gives a `{start}`, and this value replaces it, so `$({start})` has nothing else to read"),
+                )
+                .help = Some(format!("drop this entry: the container gets `{start}` from `uses` as it is (a copy under another name is `uses[].env` or `$({start})` in a value of another name)"));
+                break;
+            }
             if k == start {
                 c.error(
                     &format!("{path}.env.{start}"),

@@ -37,6 +37,7 @@ mod release;
 mod routes;
 mod schedulable;
 mod sqs;
+mod stop_timeout;
 mod tls_in_cluster;
 mod use_env;
 pub mod versions;
@@ -107,6 +108,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     ecs_containers::check(&mut c, bp);
     ecs_rollout::check(&mut c, bp);
     recreate::check(&mut c, bp);
+    stop_timeout::check(&mut c, bp);
     disruption::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);

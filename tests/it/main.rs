@@ -71,6 +71,7 @@ mod scaling;
 mod service_connect;
 mod spaces;
 mod sqs;
+mod stop_timeout;
 mod support;
 mod templates;
 mod tls_in_cluster;

@@ -648,6 +648,12 @@ pub(super) fn task_definition(
             "value": port.to_string(),
         }]);
     }
+    if let Some(t) = s.stop_timeout {
+        // Seconds between SIGTERM and SIGKILL (Fargate: default 30, at most 120, which
+        // semantic checks), so a worker's warm shutdown finishes its current task.
+        // <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html>
+        container["stopTimeout"] = json!(t);
+    }
     if !s.command.is_empty() {
         container["entryPoint"] = json!(&s.command);
     }

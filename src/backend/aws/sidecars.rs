@@ -17,7 +17,8 @@ use super::Ctx;
 use crate::blueprint::types::{ExtraContainer, Service};
 use crate::wiring;
 
-/// The app container's keys every extra container shares (hardening, volumes, logs).
+/// The app container's keys every extra container shares (hardening, volumes, logs, the
+/// stop timeout).
 const SHARED: &[&str] = &[
     "user",
     "readonlyRootFilesystem",
@@ -26,6 +27,9 @@ const SHARED: &[&str] = &[
     "mountPoints",
     "volumesFrom",
     "logConfiguration",
+    // `services[].stop_timeout`: the task's containers get SIGTERM together, and a sidecar
+    // (a proxy the app still calls) must outlive the app's shutdown, not die at 30 s.
+    "stopTimeout",
 ];
 
 /// Every image the task pulls: the app's, then the init containers' and sidecars'.

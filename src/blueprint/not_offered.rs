@@ -1,0 +1,85 @@
+//! Engines newcomers ask for that the format does not have. An unknown value otherwise gets
+//! the closest accepted one as a typo fix, and for these that advice is wrong: `mssql` is
+//! one letter from `mysql`, so a .NET team asking for SQL Server was told "did you mean
+//! `mysql`?" — a different engine, a different driver, a different SQL dialect. Each of
+//! these gets, instead, what the format offers in its place.
+
+/// The `help` for `value` written where one of `expected` (an enum's accepted values, as
+/// serde lists them) belongs, when `value` names an engine infragen does not create.
+pub(super) fn hint(value: &str, expected: &[&str]) -> Option<String> {
+    let v: String = value
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match expected {
+        ["postgres", "mysql", "mongodb"] => database(&v),
+        ["redis", "valkey"] if v.starts_with("memcache") => Some(
+            "Memcached is not an engine infragen creates (ElastiCache for Memcached has no AUTH \
+             and no replication); `redis` and `valkey` serve the same get/set clients"
+                .into(),
+        ),
+        ["rabbitmq", "sqs"] if v.contains("kafka") || v == "msk" => Some(
+            "Kafka (Amazon MSK) is not an engine infragen creates: `rabbitmq` (Amazon MQ, or in \
+             the cluster) and `sqs` are; a Kafka cluster of your own is reached through `env`, \
+             `secrets` and `egress`"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+fn database(v: &str) -> Option<String> {
+    let elsewhere = "or keep the database outside infragen and give the services its address \
+                     in `env`, its credentials as a `secrets` entry (`secret_env`) and `egress` \
+                     to its port";
+    if v.starts_with("sqlserver") || v.starts_with("mssql") || v == "sqlsrv" {
+        // RDS's own engine names are `sqlserver-ee`, `-se`, `-ex`, `-web`.
+        return Some(format!(
+            "SQL Server is not an engine infragen creates (no RDS for SQL Server, no in-cluster \
+             image): use `postgres` or `mysql` (EF Core: Npgsql, Pomelo/MySqlConnector), {elsewhere} (1433)"
+        ));
+    }
+    if v.starts_with("oracle") {
+        return Some(format!(
+            "Oracle is not an engine infragen creates: use `postgres` or `mysql`, {elsewhere} (1521)"
+        ));
+    }
+    if v == "mariadb" {
+        return Some(
+            "MariaDB is not an engine infragen creates; `mysql` speaks the same protocol \
+             (MariaDB's own drivers connect to it), but a MariaDB-only feature or dump needs a \
+             MariaDB server of your own"
+                .into(),
+        );
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hint;
+
+    const DATABASES: &[&str] = &["postgres", "mysql", "mongodb"];
+
+    #[test]
+    fn sql_server_in_any_spelling_is_named_and_never_mistaken_for_mysql() {
+        for v in [
+            "sqlserver",
+            "mssql",
+            "sql_server",
+            "SQL-Server",
+            "sqlserver-ex",
+        ] {
+            let h = hint(v, DATABASES).unwrap_or_else(|| panic!("{v}"));
+            assert!(h.starts_with("SQL Server is not an engine"), "{v}: {h}");
+        }
+        assert!(hint("oracle-ee", DATABASES).unwrap().starts_with("Oracle"));
+        assert!(hint("memcached", &["redis", "valkey"]).is_some());
+        assert!(hint("kafka", &["rabbitmq", "sqs"]).is_some());
+        // A typo of an engine that exists keeps the usual suggestion.
+        assert_eq!(hint("postgress", DATABASES), None);
+        // Another enum with the same spelling is not a database engine.
+        assert_eq!(hint("mssql", &["a", "b"]), None);
+    }
+}
