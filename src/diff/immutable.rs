@@ -112,7 +112,8 @@ pub fn shrinks(attributes: &[Attribute]) -> bool {
 /// A note on the Kubernetes objects the change removes from the manifests: `kubectl apply`
 /// leaves them running (a removed canary keeps its share of the traffic, a removed colour
 /// stays behind the Service that now selects every pod of the app), so they are deleted by
-/// hand. Jobs with a `ttlSecondsAfterFinished` go by themselves.
+/// hand. Jobs with a `ttlSecondsAfterFinished` go by themselves. The release Job of a
+/// service that stays (and its Role and RoleBinding) is not among them: [`release_notes`].
 pub fn removed_note(
     old: &BTreeMap<String, Object>,
     new: &BTreeMap<String, Object>,
@@ -126,6 +127,7 @@ pub fn removed_note(
         .filter(|(_, o)| {
             o.kind != "k8s:Job" || o.body.pointer("/spec/ttlSecondsAfterFinished").is_none()
         })
+        .filter(|(_, o)| kept_release(o, new).is_none())
         .map(|(_, o)| {
             let meta = o.body.get("metadata");
             let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
@@ -152,6 +154,99 @@ pub fn removed_note(
             commands.join(", ")
         )
     })
+}
+
+/// `(namespace, app label)` of a release Job, Role or RoleBinding (`k8s::release`: component
+/// `release`, `app: <service>-release`) whose service the new manifests still run — a
+/// Deployment labelled `app: <service>` in that namespace.
+fn kept_release<'o>(o: &'o Object, new: &BTreeMap<String, Object>) -> Option<(&'o str, &'o str)> {
+    if !matches!(o.kind.as_str(), "k8s:Job" | "k8s:Role" | "k8s:RoleBinding") {
+        return None;
+    }
+    let meta = o.body.get("metadata")?;
+    let labels = meta.get("labels")?;
+    if labels.get("app.kubernetes.io/component")?.as_str()? != "release" {
+        return None;
+    }
+    let app = labels.get("app")?.as_str()?;
+    let service = app.strip_suffix(crate::blueprint::types::RELEASE_SUFFIX)?;
+    let ns = meta.get("namespace")?.as_str()?;
+    new.values()
+        .any(|n| {
+            n.kind == "k8s:Deployment"
+                && n.body
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    == Some(ns)
+                && n.body
+                    .pointer("/metadata/labels/app")
+                    .and_then(Value::as_str)
+                    == Some(service)
+        })
+        .then_some((ns, app))
+}
+
+/// Notes on the release Jobs the manifests no longer hold while their service stays (a new
+/// image, command or environment is a new Job, `k8s::release`). They are kept, with their
+/// Role and RoleBinding: a pod of the previous revision — `kubectl rollout undo`, or an old
+/// pod the Deployment replaces while the new rollout waits on a failed run — waits on the
+/// Job of its own template, and would wait for ever on one deleted under it (it reads the Job
+/// through that Role). What can go, once the rollout has finished, are the Jobs of older
+/// revisions: every one of the service's but the current and the previous
+/// (docs/release.md, "Old Jobs").
+pub fn release_notes(
+    old: &BTreeMap<String, Object>,
+    new: &BTreeMap<String, Object>,
+) -> Vec<String> {
+    let name = |o: &Object| {
+        o.body
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut previous: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    for (_, o) in old
+        .iter()
+        .filter(|(addr, o)| o.kind == "k8s:Job" && !new.contains_key(*addr))
+    {
+        if let (Some(key), Some(n)) = (kept_release(o, new), name(o)) {
+            previous.entry(key).or_default().push(n);
+        }
+    }
+    previous
+        .into_iter()
+        .map(|((ns, app), was)| {
+            let current: Vec<String> = new
+                .values()
+                .filter(|n| n.kind == "k8s:Job")
+                .filter(|n| n.body.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns))
+                .filter(|n| n.body.pointer("/metadata/labels/app").and_then(Value::as_str) == Some(app))
+                .filter_map(name)
+                .collect();
+            let keep: Vec<String> = current.iter().chain(&was).cloned().collect();
+            let selector = keep
+                .iter()
+                .map(|n| format!("metadata.name!={n}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let jobs = was.iter().map(|n| format!("`{ns}/{n}`")).collect::<Vec<_>>().join(", ");
+            // With no release any more, every one can go once no rollback will need it.
+            let (then, fields) = if current.is_empty() {
+                (
+                    "the service no longer has a release step: once you will not roll back to a revision that had one, they can all go",
+                    String::new(),
+                )
+            } else {
+                (
+                    "once this rollout has finished, the Jobs of older revisions can go",
+                    format!(" --field-selector {selector}"),
+                )
+            };
+            format!(
+                "k8s: keep the previous revision's release Job {jobs} and its Role and RoleBinding, though the manifests no longer hold them: a pod of that revision (`kubectl rollout undo`, or an old pod replaced while the new rollout waits) waits on that Job, and would wait for ever were it deleted; {then}: `kubectl delete job,role,rolebinding -n {ns} -l app={app}{fields}` (docs/release.md, \"Old Jobs\")"
+            )
+        })
+        .collect()
 }
 
 /// The first container's image repository (without tag) and the first claim template of a

@@ -422,6 +422,7 @@ impl<'a> Pair<'a> {
             .map(|h| h.manifest.as_str())
             .collect();
         notes.extend(immutable::removed_note(old, new, &adopted));
+        notes.extend(immutable::release_notes(old, new));
         notes.extend(immutable::replicas_note(old, new));
         notes.extend(immutable::strategy_note(old, new));
         notes.extend(zonal_pools::notes(old, new));

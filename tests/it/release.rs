@@ -434,3 +434,52 @@ fn on_eks_the_wait_container_gets_no_aws_credentials() {
             .is_none()
     );
 }
+
+/// `infragen diff` on a new release image: the previous revision's Job (and the Role that lets
+/// its pods read it) is kept — a rolled-back pod, or an old pod replaced while the new
+/// rollout waits, waits on it — and the command it gives deletes only the older revisions'.
+#[test]
+fn a_new_release_keeps_the_previous_revisions_job_for_a_rollback() {
+    let base = fixture("release-eks");
+    let head = base.replacen("api-migrations:5.2.0", "api-migrations:5.3.0", 1);
+    let (old, new) = (
+        job_name(&synth_text(&base, Provider::Aws)),
+        job_name(&synth_text(&head, Provider::Aws)),
+    );
+    let (code, out) = crate::support::diff("aws", "production", &base, &head);
+    assert_eq!(code, Some(1), "{out}");
+    let notes: Vec<&str> = out.lines().filter(|l| l.starts_with("note:")).collect();
+    // No note tells to delete the previous revision's Job, Role or RoleBinding.
+    for kind in ["job", "role", "rolebinding"] {
+        let delete = format!("kubectl delete {kind} -n ledger {old}");
+        assert!(!out.contains(&delete), "{delete}:\n{out}");
+    }
+    let keep = notes
+        .iter()
+        .find(|n| {
+            n.contains(&format!(
+                "keep the previous revision's release Job `ledger/{old}`"
+            ))
+        })
+        .unwrap_or_else(|| panic!("no note keeps {old}:\n{}", notes.join("\n")));
+    // The clean-up spares the current and the previous Job (with their Roles and bindings).
+    assert!(
+        keep.contains(&format!(
+            "kubectl delete job,role,rolebinding -n ledger -l app=api-release --field-selector metadata.name!={new},metadata.name!={old}`"
+        )),
+        "{keep}"
+    );
+    // Dropping the release: the old Job is still a rollback's, and may all go after that.
+    let dropped = base[..base.find("    release:").unwrap()].to_string();
+    let (_, out) = crate::support::diff("aws", "production", &base, &dropped);
+    assert!(
+        !out.contains(&format!("kubectl delete job -n ledger {old}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "they can all go: `kubectl delete job,role,rolebinding -n ledger -l app=api-release`"
+        ),
+        "{out}"
+    );
+}
