@@ -54,6 +54,8 @@ const TOKEN_SECONDS: u32 = 3600;
 pub const DEFAULT_TIMEOUT: u32 = 1800;
 /// The Deployment's default `progressDeadlineSeconds`.
 const PROGRESS_DEADLINE: u32 = 600;
+/// The cluster autoscaler's annotation keeping a pod's node while the pod runs.
+const SAFE_TO_EVICT: &str = "cluster-autoscaler.kubernetes.io/safe-to-evict";
 /// Default `backoffLimit` (Kubernetes' own default).
 pub const DEFAULT_RETRIES: u32 = 6;
 
@@ -132,6 +134,13 @@ pub(crate) fn lower<'c>(
     let mut pod_labels = labels.clone();
     ctx.add_common_labels(&mut pod_labels);
     let mut annotations: Map = (&bp.annotations).into();
+    // The cluster autoscaler drains an under-used node by evicting the pods of controllers
+    // (a Job's too), and a migration killed half-way leaves whatever its database does not
+    // roll back (MySQL's DDL is not transactional). A pod with this annotation keeps its
+    // node until it ends; a finished pod no longer counts. (cluster-autoscaler FAQ, "What
+    // types of pods can prevent CA from removing a node?":
+    // <https://github.com/kubernetes/autoscaler/blob/master/cluster-autoscaler/FAQ.md>)
+    annotations.insert(SAFE_TO_EVICT, "false");
     if let Some(h) = config_hash {
         annotations.insert("checksum/config", h.to_string());
     }

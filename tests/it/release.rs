@@ -139,6 +139,28 @@ fn the_job_reads_the_apps_environment_and_runs_as_its_identity() {
     }
 }
 
+/// A running migration keeps its node: the cluster autoscaler (EKS's, DOKS's) does not evict
+/// a pod annotated `safe-to-evict: "false"` to remove an under-used node, and would otherwise
+/// kill the step half-way. The app's pods stay evictable (their Deployment replaces them).
+#[test]
+fn the_cluster_autoscaler_does_not_evict_a_running_release() {
+    const KEY: &str = "cluster-autoscaler.kubernetes.io/safe-to-evict";
+    for (stem, provider) in FIXTURES {
+        let docs = synth_text(&fixture(stem), provider);
+        let label = format!("{stem} --provider {provider}");
+        assert_eq!(
+            job(&docs)["spec"]["template"]["metadata"]["annotations"][KEY],
+            "false",
+            "{label}"
+        );
+        let app = deployment(&docs, service_of(stem));
+        assert!(
+            app["spec"]["template"]["metadata"]["annotations"][KEY].is_null(),
+            "{label}"
+        );
+    }
+}
+
 #[test]
 fn the_release_image_is_the_apps_unless_it_names_one() {
     let docs = synth_text(&fixture("release-k8s"), Provider::Kubernetes);
