@@ -31,6 +31,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             ));
             continue;
         }
+        fargate_selects(c, bp, i);
         if let Some(image) = &r.image {
             let last = image.rsplit('/').next().unwrap_or_default();
             if !(last.contains(':') || image.contains('@')) || image.ends_with(":latest") {
@@ -81,4 +82,78 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             ));
         }
     }
+}
+
+/// On EKS Fargate a pod runs only where a Fargate profile selects its namespace and carries
+/// every label of the profile's selector; any other pod stays `Pending` for ever
+/// (<https://docs.aws.amazon.com/eks/latest/userguide/fargate-profile.html>). The release's
+/// pods carry the service's `labels` and infragen's labels with the release's values (`app:
+/// <service>-release`, component `release`) and no rollout `track`/`color`: a profile that
+/// selects the app's pods by one of those would leave the Job unscheduled, and every new pod
+/// of the app waiting on it.
+fn fargate_selects(c: &mut Checker, bp: &Blueprint, i: usize) {
+    if c.provider != Provider::Aws || bp.platform() != Some(Platform::EksFargate) {
+        return;
+    }
+    let s = &bp.services[i];
+    let ns = s
+        .namespace
+        .clone()
+        .or_else(|| bp.kubernetes.as_ref()?.default_namespace.clone())
+        .unwrap_or_else(|| bp.name.clone());
+    let env = c.loaded.env.clone();
+    // The labels whose values differ between the app's pods and the release's
+    // (`k8s::app_label_pairs`), and those only the app's pods carry.
+    let pairs = |name: &str, component: &str| {
+        crate::k8s::app_label_pairs(name, component, &env)
+            .into_iter()
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let app_labels = pairs(&s.name, "server");
+    let release_labels = pairs(&format!("{}{SUFFIX}", s.name), "release");
+    // Whether a selector `labels` takes pods carrying `own` (on the keys that differ; the
+    // others the two kinds of pod share).
+    let takes = |labels: &std::collections::BTreeMap<String, String>,
+                 own: &std::collections::BTreeMap<&str, String>,
+                 app: bool| {
+        labels.iter().all(|(k, v)| match own.get(k.as_str()) {
+            Some(x) => x == v,
+            None => app || !matches!(k.as_str(), "track" | "color"),
+        })
+    };
+    let profiles: Vec<_> = (bp.fargate_profiles.iter())
+        .filter(|p| p.namespaces.contains(&ns))
+        .collect();
+    if profiles
+        .iter()
+        .any(|p| takes(&p.labels, &release_labels, false))
+    {
+        return;
+    }
+    let Some(p) = profiles
+        .iter()
+        .find(|p| takes(&p.labels, &app_labels, true))
+    else {
+        // No profile takes the app's pods either: `semantic::fargate`'s business.
+        return;
+    };
+    let j = bp
+        .fargate_profiles
+        .iter()
+        .position(|x| x.name == p.name)
+        .unwrap_or(0);
+    let d = c.error(
+        &format!("services[{i}].release"),
+        format!(
+            "no Fargate profile selects the pods of `{}`'s release Job (labels `app: {}{SUFFIX}`, `app.kubernetes.io/component: release`, no rollout track or colour): profile `{}` (`fargate_profiles[{j}].labels`) selects the app's pods by labels they do not carry, so the Job would stay Pending and the app's new pods wait on it for ever",
+            s.name, s.name, p.name
+        ),
+    );
+    d.expected = Some(format!(
+        "a profile of namespace `{ns}` whose labels the release's pods carry too"
+    ));
+    d.help = Some(format!(
+        "select by a label of the service's `labels` (its release's pods carry them too), or add a profile for namespace `{ns}` with `labels: {{ app: {}{SUFFIX} }}`",
+        s.name
+    ));
 }
