@@ -61,6 +61,7 @@ mod netpol;
 mod observability;
 mod peers;
 mod pod_security;
+mod portability;
 mod ports;
 mod probe_headers;
 mod quota;
