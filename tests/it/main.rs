@@ -10,6 +10,7 @@ mod alb_certificate;
 mod alb_health;
 mod alb_ingress_group;
 mod autoscaling;
+mod bucket_cors;
 mod cache;
 mod capacity;
 mod cli;
