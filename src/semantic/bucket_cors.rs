@@ -11,10 +11,14 @@
 //!   character, such as http://*.example.com", ManageCorsUsing); `*` alone is any origin.
 //! - An allowed header holds at most one `*` too (same page, `AllowedHeaders`); an exposed
 //!   header is a name S3 matches literally, so `*` exposes nothing.
+//! - Spaces takes a `*` only at the start of the host name ("optionally include a wildcard
+//!   character (*) at the start of the hostname. For example, https://*.example.com",
+//!   <https://docs.digitalocean.com/products/spaces/how-to/configure-cors/>).
 //! - The methods are an enum of the S3 set at the type (`CorsMethod`).
 
 use super::Checker;
 use crate::blueprint::types::Blueprint;
+use crate::catalog::Provider;
 
 /// Rules S3 takes in one configuration.
 const MAX_RULES: usize = 100;
@@ -58,6 +62,21 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                             .into(),
                     );
                     d.help = fix.map(|f| format!("write `{f}`"));
+                } else if c.provider == Provider::Digitalocean
+                    && o != "*"
+                    && o.contains('*')
+                    && !o
+                        .split_once("://")
+                        .is_some_and(|(_, h)| h.starts_with("*."))
+                {
+                    c.error(
+                        &format!("{at}.allowed_origins[{k}]"),
+                        format!("`{o}`: Spaces takes a `*` only at the start of the host name"),
+                    )
+                    .expected = Some(
+                        "`https://*.example.com`, an exact origin, or `*` (DigitalOcean: \"optionally include a wildcard character (*) at the start of the hostname\")"
+                            .into(),
+                    );
                 }
             }
             for (k, h) in r.allowed_headers.iter().enumerate() {

@@ -195,10 +195,13 @@ fn runs(provider: Provider, prefix: &str) -> &'static str {
     }
 }
 
+/// One component on one target: (target and prefix, where it runs, its variables' suffixes).
+type Seen = (String, &'static str, BTreeSet<String>);
+
 #[test]
 fn each_kind_of_component_gives_the_same_variables_on_every_provider() {
-    // kind → target label → (where it runs, suffixes) per component of that kind.
-    let mut seen: BTreeMap<&str, Vec<(String, &str, BTreeSet<String>)>> = BTreeMap::new();
+    // kind → (target and component, where it runs, its variables' suffixes).
+    let mut seen: BTreeMap<&str, Vec<Seen>> = BTreeMap::new();
     for (label, provider, platform) in TARGETS {
         let vars = variables(&synth(provider, platform));
         assert!(
