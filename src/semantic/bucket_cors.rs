@@ -51,6 +51,19 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 )
                 .expected = Some("e.g. `[GET, PUT]`".into());
             }
+            // `MaxAgeSeconds` is an Integer (32-bit signed) in the S3 API.
+            if let Some(s) = r.max_age_seconds
+                && s > i32::MAX as u32
+            {
+                c.error(
+                    &format!("{at}.max_age_seconds"),
+                    format!("{s} seconds is more than the S3 API's integer holds"),
+                )
+                .expected = Some(
+                    "seconds up to 2147483647; browsers cache a preflight at most a day (Firefox) or two hours (Chromium) anyway, e.g. `3000`"
+                        .into(),
+                );
+            }
             for (k, o) in r.allowed_origins.iter().enumerate() {
                 if let Err((why, fix)) = origin(o) {
                     let d = c.error(
