@@ -2,6 +2,7 @@
 //! blueprint to an in-memory set of files. No back-end does I/O.
 
 pub mod aws;
+pub mod bucket_cors;
 pub mod collisions;
 pub mod connections;
 pub mod digitalocean;

@@ -2404,6 +2404,59 @@ pub struct Bucket {
     /// Delete objects after N days.
     #[serde(default)]
     pub expire_after_days: Option<u32>,
+    /// Cross-origin rules for browsers that call the bucket directly, e.g. uploads with
+    /// presigned URLs: the S3 bucket's CORS configuration on AWS, the Spaces bucket's on
+    /// DigitalOcean (none by default: browsers then refuse cross-origin requests to it).
+    /// The first rule matching a request's origin, method and headers answers it.
+    #[serde(default)]
+    pub cors: Vec<BucketCors>,
+}
+
+/// One CORS rule of a bucket (S3's `CORSRule`, which Spaces implements too).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BucketCors {
+    /// Origins allowed, as a browser sends them in `Origin`: `scheme://host[:port]`, no
+    /// path, e.g. `https://app.example.com`; at most one `*` each
+    /// (`https://*.example.com`), or `*` alone for any origin.
+    pub allowed_origins: Vec<String>,
+    /// HTTP methods allowed (`GET`, `PUT`, `POST`, `DELETE`, `HEAD`); the preflight `OPTIONS`
+    /// is answered by the service itself.
+    pub allowed_methods: Vec<CorsMethod>,
+    /// Request headers a preflight may ask for (`Access-Control-Request-Headers`), e.g.
+    /// `content-type`, `x-amz-*`; at most one `*` each, `*` alone for any.
+    #[serde(default)]
+    pub allowed_headers: Vec<String>,
+    /// Response headers the page's script may read, e.g. `ETag` (a multipart upload from the
+    /// browser needs each part's ETag to complete it). Names only, no `*`.
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    /// Seconds a browser may cache a preflight response.
+    #[serde(default)]
+    pub max_age_seconds: Option<u32>,
+}
+
+/// An HTTP method a bucket's CORS rule allows: the S3 API's set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum CorsMethod {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Head,
+}
+
+impl CorsMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CorsMethod::Get => "GET",
+            CorsMethod::Put => "PUT",
+            CorsMethod::Post => "POST",
+            CorsMethod::Delete => "DELETE",
+            CorsMethod::Head => "HEAD",
+        }
+    }
 }
 
 /// A named component, so checks and renames treat every kind of component alike.

@@ -152,7 +152,7 @@ fn container(
                 && defined.contains(&format!("{prefix}_PASSWORD"))
             {
                 d.help = Some(format!(
-                    "a cache's credential is `_AUTH_TOKEN` on ElastiCache and `_PASSWORD` elsewhere (here `$({prefix}_PASSWORD)`): read the variable in the application to stay portable"
+                    "`_AUTH_TOKEN` is ElastiCache's own name for a cache's credential; `$({prefix}_PASSWORD)` holds it on every provider, ElastiCache included"
                 ));
             } else if d.help.is_none() {
                 d.help = Some(
@@ -378,9 +378,10 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
                 (Kind::Database(_), wiring::Value::Field(wiring::Field::Password)) => {
                     Some((b.var, "RDS master password"))
                 }
-                (Kind::Cache, wiring::Value::Field(wiring::Field::AuthToken)) => {
-                    Some((b.var, "ElastiCache AUTH token"))
-                }
+                (
+                    Kind::Cache,
+                    wiring::Value::Field(wiring::Field::AuthToken | wiring::Field::Password),
+                ) => Some((b.var, "ElastiCache AUTH token")),
                 _ => None,
             })
             .collect();

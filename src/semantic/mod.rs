@@ -5,6 +5,7 @@
 
 mod addon_owners;
 mod alarms;
+mod bucket_cors;
 mod containers;
 mod deployable;
 pub(crate) mod digitalocean;
@@ -112,6 +113,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     disruption::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);
     limits::check(&mut c, bp);
+    bucket_cors::check(&mut c, bp);
     versions::check(&mut c, bp);
     versions::check_mq_instance(&mut c, bp);
     sqs::check(&mut c, bp);

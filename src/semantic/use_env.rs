@@ -219,6 +219,11 @@ fn missing_why(
                 ""
             }
         ),
+        // The same value under the name every provider gives (`wiring::fields`).
+        Field::AuthToken if kind == Kind::Cache => {
+            "`auth_token` is ElastiCache's own name for the cache's credential; `password` is the same value on every provider, ElastiCache included"
+                .into()
+        }
         _ if matches!(fl, Flavor::InCluster { .. }) => {
             "it runs in the cluster here, where it has no such value".into()
         }

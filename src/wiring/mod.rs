@@ -7,11 +7,11 @@
 //! | kind | endpoint variables | credential variables (by reference only) |
 //! |---|---|---|
 //! | database | `_HOST`, `_PORT`, `_DATABASE`, `_URL`; `_REPLICA_HOST` with read replicas; `_CA_FILE` where the provider signs the server certificate with its own CA (DigitalOcean, RDS: [`trusts_provider_ca`]) | `_USERNAME`, `_PASSWORD` |
-//! | cache | `_HOST`, `_PORT`, `_URL` | `_AUTH_TOKEN` (ElastiCache), `_USERNAME` + `_PASSWORD` (DigitalOcean), `_PASSWORD` (in cluster) |
+//! | cache | `_HOST`, `_PORT`, `_URL` | `_PASSWORD` everywhere (ElastiCache: the AUTH token, also as `_AUTH_TOKEN`); `_USERNAME` on DigitalOcean |
 //! | queue | `_HOST`, `_PORT`, `_URL` | `_USERNAME`, `_PASSWORD` |
 //! | SQS queue (AWS) | `_URL` (queue URL), `_DLQ_URL`, `_QUEUE` (its name), `_REGION` | the pod's cloud identity (IAM on exactly that queue) |
 //! | table | `_HOST`, `_PORT`, `_TABLE`, `_REGION` | the pod's cloud identity (IAM on exactly that table) |
-//! | bucket | `_HOST`, `_PORT`, `_BUCKET`, `_URL`, `_REGION` (DigitalOcean: and `_ENDPOINT`) | AWS: the pod's cloud identity (IAM on exactly that bucket); DigitalOcean: `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY` of a Spaces key granted exactly its buckets |
+//! | bucket | `_HOST`, `_PORT`, `_BUCKET`, `_URL`, `_REGION`, `_ENDPOINT` | AWS: the pod's cloud identity (IAM on exactly that bucket); DigitalOcean: `_ACCESS_KEY_ID`, `_SECRET_ACCESS_KEY` of a Spaces key granted exactly its buckets |
 //! | secret | `_<KEY>` per key of the secret | all of them |
 //! | service | `_HOST`, `_PORT`, `_URL` (`http://…`; `dns:///host:port` for a gRPC service, [`service_url`]): its Kubernetes Service, or its ECS Service Connect alias | none |
 //!
@@ -310,7 +310,10 @@ pub fn fields(kind: Kind, flavor: Flavor) -> Vec<Field> {
         }
         Kind::Database(_) => vec![Host, Port, Database, Url, Username, Password],
         Kind::Cache => match flavor {
-            Flavor::Aws => vec![Host, Port, Url, AuthToken],
+            // `_PASSWORD` is the AUTH token again, under the name every other provider
+            // gives a cache's credential, so one `$(…)` or one client configuration works on
+            // each; `_AUTH_TOKEN` stays for the blueprints that read it.
+            Flavor::Aws => vec![Host, Port, Url, AuthToken, Password],
             Flavor::DigitalOcean => vec![Host, Port, Url, Username, Password],
             Flavor::InCluster { auth: true } => vec![Host, Port, Url, Password],
             Flavor::InCluster { auth: false } => vec![Host, Port, Url],
@@ -332,7 +335,9 @@ pub fn fields(kind: Kind, flavor: Flavor) -> Vec<Field> {
             AccessKeyId,
             SecretAccessKey,
         ],
-        Kind::Bucket => vec![Host, Port, Bucket, Url, Region],
+        // S3's regional endpoint as `_ENDPOINT` too, so an S3 client configured with an
+        // endpoint (which Spaces needs) is configured the same way on AWS.
+        Kind::Bucket => vec![Host, Port, Bucket, Url, Region, Endpoint],
         Kind::Secret => Vec::new(),
         Kind::Service => vec![Host, Port, Url],
     }
@@ -634,7 +639,13 @@ mod tests {
         assert_eq!(upper_snake("ledger-db"), "LEDGER_DB");
         assert_eq!(
             fields(Kind::Cache, Flavor::Aws),
-            vec![Field::Host, Field::Port, Field::Url, Field::AuthToken]
+            vec![
+                Field::Host,
+                Field::Port,
+                Field::Url,
+                Field::AuthToken,
+                Field::Password
+            ]
         );
     }
 }

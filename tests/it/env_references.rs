@@ -592,3 +592,30 @@ fn a_generated_cache_token_in_a_url_gets_redis_advice() {
         "{w}"
     );
 }
+
+/// `_PASSWORD` is ElastiCache's AUTH token too (the name every provider gives a cache's
+/// credential): a value may name it on AWS, and putting it into a URL gets the same warning
+/// as `_AUTH_TOKEN`, since it holds the same characters.
+#[test]
+fn an_elasticache_password_may_be_referenced_and_is_warned_about_in_a_url() {
+    let path = crate::support::root().join("tests/fixtures/new-user/quill-django-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "      DJANGO_SETTINGS_MODULE: quill.settings.prod\n",
+        "      DJANGO_SETTINGS_MODULE: quill.settings.prod\n      CELERY_BROKER_URL: \"rediss://:$(BROKER_PASSWORD)@$(BROKER_HOST):$(BROKER_PORT)/0\"\n",
+        1,
+    );
+    let notes: Vec<String> =
+        infragen::synthesize("quill.yaml", text.as_bytes(), Provider::Aws, "production")
+            .unwrap_or_else(|d| panic!("{d}"))
+            .notes
+            .iter()
+            .filter(|n| n.rule == Some("url-credentials"))
+            .map(|n| n.text.clone())
+            .collect();
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert!(
+        notes[0].starts_with("`web` puts `$(BROKER_PASSWORD)` into a URL"),
+        "{}",
+        notes[0]
+    );
+}

@@ -624,3 +624,34 @@ fn a_value_may_reference_an_alias_on_kubernetes() {
         .any(|n| n.to_string().contains("url-credentials") && n.text.contains("$(DB_PASS)"));
     assert!(warned, "{:?}", out.notes);
 }
+
+/// A cache's `auth_token` exists on ElastiCache only; off AWS the refusal names `password`,
+/// which every provider gives (ElastiCache's AUTH token included), and which is taken.
+#[test]
+fn a_cache_alias_of_its_password_works_on_every_provider() {
+    let text = |field: &str| {
+        format!(
+            "name: notes\nproviders:\n  kubernetes: {{}}\ncaches:\n  - {{ name: sessions, engine: redis }}\nservices:\n  - name: api\n    image: ghcr.io/acme/api:1.0.0\n    port: 8080\n    uses: [{{ name: sessions, env_prefix: REDIS, env: {{ REDIS_SECRET: {field} }} }}]\n"
+        )
+    };
+    let e = match infragen::synthesize(
+        "n.yaml",
+        text("auth_token").as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    ) {
+        Ok(_) => panic!("auth_token accepted off ElastiCache"),
+        Err(d) => d.to_string(),
+    };
+    assert!(
+        e.contains("`password` is the same value on every provider"),
+        "{e}"
+    );
+    infragen::synthesize(
+        "n.yaml",
+        text("password").as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+}

@@ -228,6 +228,12 @@ fn bucket(m: &mut Module, r: &Ref, name: &Expr, b: Option<&Bucket>, is_logs: boo
             &res("aws_s3_bucket_lifecycle_configuration", r.name()),
             json!({"bucket": r.id(), "rule": [rule]}),
         );
+    if let Some(b) = b.filter(|b| !b.cors.is_empty()) {
+        m.file("buckets").resource(
+            &res("aws_s3_bucket_cors_configuration", r.name()),
+            json!({"bucket": r.id(), "cors_rule": crate::backend::bucket_cors::rules(b)}),
+        );
+    }
 }
 
 fn deny_insecure_transport(r: &Ref) -> Json {

@@ -93,7 +93,9 @@ pub fn half_set_credentials(ctx: &Ctx, s: &Service) -> Vec<(String, String, Stri
     let all = wiring::bindings(ctx.v.bp, s, |name, kind| flavor(ctx, name, kind));
     let own = |var: &str| s.env.contains_key(var) || s.secret_env.iter().any(|e| e.name == var);
     let mut out = Vec::new();
-    for b in all.iter().filter(|b| b.secret() && !own(&b.var)) {
+    // A cache's two credentials are one value (the AUTH token as `_AUTH_TOKEN` and
+    // `_PASSWORD`): a service setting either has all it needs.
+    for b in (all.iter()).filter(|b| b.secret() && !own(&b.var) && b.kind != Kind::Cache) {
         if let Some(set) = all
             .iter()
             .find(|o| o.component == b.component && o.secret() && own(&o.var))
@@ -279,7 +281,8 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
                 Field::Host => text(host),
                 Field::Url => text(url(b.kind, &host, &port, None)),
                 Field::Port => lit(&port),
-                Field::AuthToken => Some(Resolved::Credential(Source::Secret {
+                // The same secret under both names (`wiring::fields`).
+                Field::AuthToken | Field::Password => Some(Resolved::Credential(Source::Secret {
                     arn: if platform {
                         Expr::lit(&cache::auth_secret_name(ctx, c))
                     } else {
@@ -356,6 +359,8 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             Field::Bucket => text(bucket_id(b.component)),
             Field::Url => text(tpl!("s3://", bucket_id(b.component))),
             Field::Region => lit(region),
+            // S3's regional endpoint (https://docs.aws.amazon.com/general/latest/gr/s3.html).
+            Field::Endpoint => lit(&format!("https://s3.{region}.amazonaws.com")),
             _ => None,
         },
         Kind::Service => {

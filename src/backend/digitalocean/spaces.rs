@@ -86,6 +86,20 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 "lifecycle_rule": [rule],
             }),
         );
+        // CORS as its own resource, not the bucket's deprecated `cors_rule` block (which has
+        // no `expose_headers`): "use the digitalocean_spaces_bucket_cors_configuration
+        // resource instead", and not both
+        // (https://docs.digitalocean.com/reference/terraform/reference/resources/spaces_bucket_cors_configuration/).
+        if !b.cors.is_empty() {
+            m.file("buckets").resource(
+                &res("digitalocean_spaces_bucket_cors_configuration", &b.name),
+                json!({
+                    "bucket": r.id(),
+                    "region": &region,
+                    "cors_rule": crate::backend::bucket_cors::rules(b),
+                }),
+            );
+        }
         m.file("outputs").output(
             &format!("bucket_{}", ident(&b.name)),
             r.attr("name"),
