@@ -194,8 +194,7 @@ fn doks_region(c: &mut Checker, bp: &Blueprint) {
     let (Some(d), Some(Platform::Doks)) = (
         bp.providers.digitalocean.as_ref(),
         bp.platform_on(c.provider),
-    )
-    else {
+    ) else {
         return;
     };
     if let Some((region, instead)) = NO_DOKS.iter().find(|(r, _)| *r == d.region) {

@@ -227,11 +227,9 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
             (Provider::Aws, Platform::Existing) => Some(
                 "an existing cluster is targeted with `--provider kubernetes`; for AWS choose `eks`, `eks_fargate` or `ecs_fargate`",
             ),
-            (Provider::Digitalocean, Platform::EcsFargate) => {
-                Some(
-                    "DigitalOcean has no ECS; use `platform: doks` or `--provider aws`; for one blueprint on both, `platform: eks` (DOKS on DigitalOcean, with `node_pools`), or an environment for DigitalOcean that sets `cluster: { platform: doks }` and `node_pools`",
-                )
-            }
+            (Provider::Digitalocean, Platform::EcsFargate) => Some(
+                "DigitalOcean has no ECS; use `platform: doks` or `--provider aws`; for one blueprint on both, `platform: eks` (DOKS on DigitalOcean, with `node_pools`), or an environment for DigitalOcean that sets `cluster: { platform: doks }` and `node_pools`",
+            ),
             (Provider::Digitalocean, Platform::Existing) => {
                 Some("an existing cluster is targeted with `--provider kubernetes`")
             }
