@@ -238,6 +238,17 @@ fn environments_naming_their_load_balancer_alike_are_warned_about() {
         &synth(default, "production"),
         "do-load-balancer-name"
     ));
+    // A blueprint for AWS and DigitalOcean says `platform: eks`: DOKS here, warned alike.
+    let eks = BASE.replace("platform: doks, version: 1.35.1-do.0", "platform: eks");
+    let text = format!("{eks}{}", with("shop-lb"));
+    let out = crate::synthesize(
+        "t.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert!(warned(&out, "do-load-balancer-name"));
 }
 
 #[test]
