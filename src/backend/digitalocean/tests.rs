@@ -538,3 +538,24 @@ queues:
         "{notes:?}"
     );
 }
+
+/// The note on secrets names the Kubernetes Secrets the pods read: a Secrets Manager path
+/// with `/` (a blueprint that is also for AWS) is no object name, so they read the secret's
+/// name, as `preconditions.json` says.
+#[test]
+fn the_secrets_note_names_the_secrets_pods_read() {
+    let out = synth(
+        "secrets:\n  - { name: app-secrets, path: \"shop/{env}/app\", keys: [SECRET_KEY_BASE] }\n  - { name: stripe, path: shop-stripe }\n",
+        "production",
+    );
+    let note = out
+        .notes
+        .iter()
+        .find(|n| n.text.starts_with("secrets ("))
+        .expect("a note on secrets");
+    assert!(
+        note.text.starts_with("secrets (app-secrets, shop-stripe):"),
+        "{}",
+        note.text
+    );
+}
