@@ -68,3 +68,55 @@ fn a_fixture_for_several_providers_is_synthesized_for_each() {
     }
     assert!(multi >= 3, "only {multi} multi-provider fixtures");
 }
+
+/// A blueprint for AWS and DigitalOcean keeps its AWS subnets in the base; a DigitalOcean
+/// environment gives its VPC a range of its own (DigitalOcean refuses overlapping VPC ranges
+/// in one account) without restating the subnets, which DigitalOcean does not build. They
+/// are judged on AWS only.
+#[test]
+fn a_digitalocean_environment_may_move_the_vpc_range_without_the_aws_subnets() {
+    let text = r#"
+name: brightline
+providers:
+  aws: { region: eu-west-1 }
+  digitalocean: { region: fra1 }
+network:
+  cidr: 10.20.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  subnets:
+    public: [10.20.0.0/24, 10.20.1.0/24]
+    private: [10.20.10.0/24, 10.20.11.0/24]
+cluster: { platform: eks }
+node_pools: [{ name: general, size: medium, min: 2, desired: 2, max: 3 }]
+services:
+  - { name: web, image: ghcr.io/brightline/web:2.4.1, port: 8080 }
+environments:
+  production: {}
+  do-production:
+    network: { cidr: 10.22.0.0/16 }
+"#;
+    let out = infragen::synthesize(
+        "b.yaml",
+        text.as_bytes(),
+        infragen::Provider::Digitalocean,
+        "do-production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let vpc: serde_json::Value =
+        serde_json::from_str(&out.files["terraform/infra/network.tf.json"]).unwrap();
+    assert_eq!(
+        vpc["resource"]["digitalocean_vpc"]["main"]["ip_range"],
+        "10.22.0.0/16"
+    );
+    // On AWS the same subnets outside a moved range are still refused.
+    let err = infragen::synthesize(
+        "b.yaml",
+        text.as_bytes(),
+        infragen::Provider::Aws,
+        "do-production",
+    )
+    .err()
+    .expect("AWS refuses subnets outside the VPC")
+    .to_string();
+    assert!(err.contains("is outside the VPC `10.22.0.0/16`"), "{err}");
+}
