@@ -49,9 +49,23 @@ for blueprint in "${blueprints[@]}"; do
   stack=$(basename "$blueprint" .yaml)
   out="$work/out/$stack"
   # Every environment; a blueprint without `environments:` (a test fixture) has one stack.
-  envs=all
-  grep -q '^environments:' "$blueprint" || envs=production
-  if ! "$bin" synth --provider aws --env "$envs" --blueprint "$blueprint" --out "$out" \
+  envs=(--env all)
+  grep -q '^environments:' "$blueprint" || envs=(--env production)
+  # A blueprint whose environments belong to one provider each names its pairs in a
+  # `# targets: aws:production digitalocean:do-production …` header (tests/it/support.rs):
+  # only its AWS environments are AWS stacks.
+  targets=$(sed -n 's/^# targets://p' "$blueprint" | head -1)
+  if [ -n "$targets" ]; then
+    envs=()
+    for t in $targets; do
+      case "$t" in aws:*) envs+=(--env "${t#aws:}") ;; esac
+    done
+    if [ ${#envs[@]} -eq 0 ]; then
+      echo "-- $stack: its targets name no AWS environment"
+      continue
+    fi
+  fi
+  if ! "$bin" synth --provider aws "${envs[@]}" --blueprint "$blueprint" --out "$out" \
     >"$work/synth.log" 2>&1; then
     if grep -q 'needs `providers.aws' "$work/synth.log"; then
       echo "-- $stack: no providers.aws, not an AWS blueprint"

@@ -119,12 +119,7 @@ impl<'a> Validated<'a> {
     /// The cluster's platform as this provider realises it (EKS blueprints run on DOKS when
     /// synthesized for DigitalOcean, on an existing cluster for `kubernetes`).
     pub fn platform(&self) -> Option<Platform> {
-        let p = self.bp.cluster.as_ref()?.platform;
-        Some(match (self.provider, p) {
-            (Provider::Digitalocean, Platform::Eks | Platform::EksFargate) => Platform::Doks,
-            (Provider::Kubernetes, _) => Platform::Existing,
-            (_, p) => p,
-        })
+        self.bp.platform_on(self.provider)
     }
 
     /// The blueprint's version of `what` when it gives one, else this provider's catalog

@@ -2498,6 +2498,21 @@ impl Blueprint {
         self.cluster.as_ref().map(|c| c.platform)
     }
 
+    /// The platform `provider` realises `cluster.platform` as: an EKS blueprint runs on DOKS
+    /// when synthesized for DigitalOcean, and every blueprint on an existing cluster for
+    /// `kubernetes`. Checks of what a created cluster needs (node pools, an ingress
+    /// controller, a region offering DOKS) key on this, not on the literal `cluster.platform`,
+    /// so a blueprint written for several providers is judged as each one builds it.
+    pub fn platform_on(&self, provider: crate::catalog::Provider) -> Option<Platform> {
+        use crate::catalog::Provider;
+        let p = self.platform()?;
+        Some(match (provider, p) {
+            (Provider::Digitalocean, Platform::Eks | Platform::EksFargate) => Platform::Doks,
+            (Provider::Kubernetes, _) => Platform::Existing,
+            (_, p) => p,
+        })
+    }
+
     /// The longest `idle_timeout` of the services the edge routes to: what a load balancer
     /// shared by all of them (its idle timeout is one attribute for every listener and
     /// target) must wait at least. ECS's ALB routes `routes` itself; on a Kubernetes platform

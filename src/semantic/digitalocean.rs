@@ -191,8 +191,10 @@ const NO_DOKS: [(&str, &str); 1] = [("nyc2", "nyc1` or `nyc3")];
 
 /// A `doks` cluster in a region without DigitalOcean Kubernetes.
 fn doks_region(c: &mut Checker, bp: &Blueprint) {
-    let (Some(d), Some(Platform::Doks)) = (bp.providers.digitalocean.as_ref(), bp.platform())
-    else {
+    let (Some(d), Some(Platform::Doks)) = (
+        bp.providers.digitalocean.as_ref(),
+        bp.platform_on(c.provider),
+    ) else {
         return;
     };
     if let Some((region, instead)) = NO_DOKS.iter().find(|(r, _)| *r == d.region) {

@@ -19,7 +19,8 @@ use crate::catalog::Provider;
 use super::Checker;
 
 pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
-    let platform = bp.platform();
+    // As the provider builds it: an `eks` blueprint is a DOKS cluster on DigitalOcean.
+    let platform = bp.platform_on(c.provider);
     let ingress = bp.ingress.as_ref().filter(|i| i.enabled);
     internal_acme(c, bp, platform);
     nginx_on_fargate_pod_security(c, bp, platform);

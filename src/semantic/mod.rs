@@ -223,13 +223,15 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
     if let Some(cluster) = &bp.cluster {
         let p = cluster.platform;
         let bad = match (c.provider, p) {
-            (Provider::Aws, Platform::Doks) => Some("DOKS runs only on `--provider digitalocean`"),
+            (Provider::Aws, Platform::Doks) => Some(
+                "DOKS runs only on `--provider digitalocean`; for a blueprint on both, write `platform: eks`: DigitalOcean builds it as a DOKS cluster with the same `node_pools`",
+            ),
             (Provider::Aws, Platform::Existing) => Some(
                 "an existing cluster is targeted with `--provider kubernetes`; for AWS choose `eks`, `eks_fargate` or `ecs_fargate`",
             ),
-            (Provider::Digitalocean, Platform::EcsFargate) => {
-                Some("DigitalOcean has no ECS; use `platform: doks` or `--provider aws`")
-            }
+            (Provider::Digitalocean, Platform::EcsFargate) => Some(
+                "DigitalOcean has no ECS; use `platform: doks` or `--provider aws`; for one blueprint on both, `platform: eks` (DOKS on DigitalOcean, with `node_pools`), or an environment for DigitalOcean that sets `cluster: { platform: doks }` and `node_pools`",
+            ),
             (Provider::Digitalocean, Platform::Existing) => {
                 Some("an existing cluster is targeted with `--provider kubernetes`")
             }

@@ -131,12 +131,7 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<crate::diagnostic::No
 /// The cluster's platform as `provider` realises it (EKS blueprints run on DOKS when
 /// synthesized for DigitalOcean, on an existing cluster for `kubernetes`).
 fn platform(bp: &Blueprint, provider: Provider) -> Option<Platform> {
-    let p = bp.cluster.as_ref()?.platform;
-    Some(match (provider, p) {
-        (Provider::Digitalocean, Platform::Eks | Platform::EksFargate) => Platform::Doks,
-        (Provider::Kubernetes, _) => Platform::Existing,
-        (_, p) => p,
-    })
+    bp.platform_on(provider)
 }
 
 /// Whether the output creates the cluster and installs the platform charts into it.

@@ -17,7 +17,7 @@ use std::path::Path;
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{providers_of, resources, root, synth};
+use crate::support::{resources, root, synth, targets};
 
 /// One chart's recorded keys (`tests/fixtures/addons/<chart>.keys`).
 struct Chart {
@@ -178,18 +178,10 @@ fn cloud_outputs() -> Vec<(String, infragen::Output)> {
 
 fn outputs_of(path: &Path) -> Vec<(String, infragen::Output)> {
     let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-    let bytes = std::fs::read(path).unwrap();
-    let mut envs = infragen::blueprint::environments(&stem, &bytes).unwrap();
-    if envs.is_empty() {
-        envs.push("production".into());
-    }
     let mut out = Vec::new();
-    for p in providers_of(path) {
-        if p == Provider::Kubernetes {
-            continue;
-        }
-        for env in &envs {
-            out.push((format!("{stem} {p} {env}"), synth(path, p, env)));
+    for (p, env) in targets(path) {
+        if p != Provider::Kubernetes {
+            out.push((format!("{stem} {p} {env}"), synth(path, p, &env)));
         }
     }
     out

@@ -149,3 +149,28 @@ fn rds_windows_are_ones_it_accepts() {
     assert!(err.contains("databases[0].maintenance_window"), "{err}");
     synth(&db("03:00-03:30", "sun:04:00-sun:04:30")).unwrap();
 }
+
+/// ElastiCache takes `<major>.<minor>` for Valkey and Redis OSS 6 on (the provider refuses
+/// `8`: "For Valkey use <major>.<minor>", `terraform validate`), where DigitalOcean takes only
+/// a bare major: a blueprint for both writes `8`, which AWS output resolves to the newest
+/// line of that major the versions catalog lists; any other spelling is kept as written.
+#[test]
+fn a_bare_major_becomes_the_newest_elasticache_line_of_it() {
+    for (engine, version, want, family) in [
+        ("valkey", "8", "8.2", "valkey8"),
+        ("valkey", "7", "7.2", "valkey7"),
+        ("redis", "7", "7.1", "redis7"),
+        ("valkey", "8.0", "8.0", "valkey8"),
+        ("redis", "6.2", "6.2", "redis6.x"),
+    ] {
+        let g = group(engine, version);
+        assert_eq!(g["engine_version"], want, "{engine} {version}");
+        let out = synth(&yaml(engine, version, "")).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&out.files["terraform/infra/cache.tf.json"]).unwrap();
+        assert_eq!(
+            doc["resource"]["aws_elasticache_parameter_group"]["cache"]["family"], family,
+            "{engine} {version}"
+        );
+    }
+}

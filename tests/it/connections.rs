@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{manifests, matrix, providers_of, synth};
+use crate::support::{manifests, matrix, synth, targets};
 
 /// A blueprint as a new user writes it: every kind of component, a renamed prefix, an
 /// in-cluster database beside managed ones, a secret used whole and by key, an autoscaler.
@@ -87,18 +87,15 @@ fn outputs() -> Vec<(String, String, Provider, String, infragen::Output)> {
     for path in new_user_fixtures() {
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).unwrap();
-        let envs = infragen::blueprint::environments(&stem, text.as_bytes()).unwrap();
-        for provider in providers_of(&path) {
-            for env in &envs {
-                let o = synth(&path, provider, env);
-                out.push((
-                    format!("new-user/{stem} --provider {provider} --env {env}"),
-                    text.clone(),
-                    provider,
-                    env.clone(),
-                    o,
-                ));
-            }
+        for (provider, env) in targets(&path) {
+            let o = synth(&path, provider, &env);
+            out.push((
+                format!("new-user/{stem} --provider {provider} --env {env}"),
+                text.clone(),
+                provider,
+                env,
+                o,
+            ));
         }
     }
     for provider in [Provider::Aws, Provider::Digitalocean, Provider::Kubernetes] {

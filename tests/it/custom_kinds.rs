@@ -101,13 +101,10 @@ fn every_custom_kind_is_installed_or_a_precondition() {
         );
     }
     for path in crate::connections::new_user_fixtures() {
-        let bytes = std::fs::read(&path).unwrap();
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-        for env in infragen::blueprint::environments(&stem, &bytes).unwrap() {
-            for provider in crate::support::providers_of(&path) {
-                let out = synth(&path, provider, &env);
-                checked += check(&format!("new-user/{stem} {provider} {env}"), provider, &out);
-            }
+        for (provider, env) in crate::support::targets(&path) {
+            let out = synth(&path, provider, &env);
+            checked += check(&format!("new-user/{stem} {provider} {env}"), provider, &out);
         }
     }
     assert!(checked > 20, "{checked}");

@@ -14,7 +14,7 @@ use infragen::Provider;
 use serde_json::Value;
 
 use crate::connections::new_user_fixtures;
-use crate::support::{ecs_stack, manifests, matrix, providers_of, synth, synth_aws};
+use crate::support::{ecs_stack, manifests, matrix, synth, synth_aws, targets};
 
 /// `text` expanded from `vars` as the kubelet does, and the references it could not resolve
 /// that look like variables (`DB_HOST`, not a shell's `$(date)`).
@@ -160,15 +160,11 @@ fn every_reference_in_every_pod_resolves() {
     let mut referencing = 0;
     for path in new_user_fixtures() {
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let envs = infragen::blueprint::environments(&stem, text.as_bytes()).unwrap();
-        for provider in providers_of(&path) {
-            for env in &envs {
-                outputs.push((
-                    format!("new-user/{stem} {provider} {env}"),
-                    synth(&path, provider, env),
-                ));
-            }
+        for (provider, env) in targets(&path) {
+            outputs.push((
+                format!("new-user/{stem} {provider} {env}"),
+                synth(&path, provider, &env),
+            ));
         }
     }
     let mut problems = Vec::new();
@@ -413,60 +409,53 @@ fn every_variable_a_container_has_may_be_referenced() {
     for path in paths {
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).unwrap();
-        let envs = infragen::blueprint::environments(&stem, text.as_bytes()).unwrap();
-        let envs = if envs.is_empty() {
-            vec!["production".to_string()]
-        } else {
-            envs
-        };
-        for provider in providers_of(&path) {
-            for env in &envs {
-                let docs = manifests(&synth(&path, provider, env));
-                let names = variables(&docs);
-                // The blueprint re-read (aliases resolved into copies), each workload given
-                // `REF_ALL`.
-                let mut bp = YamlLoader::load_from_str(&text).unwrap().remove(0);
-                let Yaml::Hash(top) = &mut bp else { panic!() };
-                for kind in ["services", "jobs"] {
-                    let Some(Yaml::Array(list)) = top.get_mut(&Yaml::String(kind.into())) else {
+        for (provider, env) in targets(&path) {
+            let env = &env;
+            let docs = manifests(&synth(&path, provider, env));
+            let names = variables(&docs);
+            // The blueprint re-read (aliases resolved into copies), each workload given
+            // `REF_ALL`.
+            let mut bp = YamlLoader::load_from_str(&text).unwrap().remove(0);
+            let Yaml::Hash(top) = &mut bp else { panic!() };
+            for kind in ["services", "jobs"] {
+                let Some(Yaml::Array(list)) = top.get_mut(&Yaml::String(kind.into())) else {
+                    continue;
+                };
+                for w in list {
+                    let Yaml::Hash(w) = w else { continue };
+                    let name = w[&Yaml::String("name".into())]
+                        .as_str()
+                        .unwrap()
+                        .to_string();
+                    let Some(vars) = names.get(&name).filter(|v| !v.is_empty()) else {
                         continue;
                     };
-                    for w in list {
-                        let Yaml::Hash(w) = w else { continue };
-                        let name = w[&Yaml::String("name".into())]
-                            .as_str()
-                            .unwrap()
-                            .to_string();
-                        let Some(vars) = names.get(&name).filter(|v| !v.is_empty()) else {
-                            continue;
-                        };
-                        let value: Vec<String> = vars.iter().map(|v| format!("$({v})")).collect();
-                        let key = Yaml::String("env".into());
-                        if !matches!(w.get(&key), Some(Yaml::Hash(_))) {
-                            w.insert(key.clone(), Yaml::Hash(Default::default()));
-                        }
-                        let Some(Yaml::Hash(e)) = w.get_mut(&key) else {
-                            panic!()
-                        };
-                        e.insert(
-                            Yaml::String("REF_ALL".into()),
-                            Yaml::String(value.join(" ")),
-                        );
+                    let value: Vec<String> = vars.iter().map(|v| format!("$({v})")).collect();
+                    let key = Yaml::String("env".into());
+                    if !matches!(w.get(&key), Some(Yaml::Hash(_))) {
+                        w.insert(key.clone(), Yaml::Hash(Default::default()));
                     }
+                    let Some(Yaml::Hash(e)) = w.get_mut(&key) else {
+                        panic!()
+                    };
+                    e.insert(
+                        Yaml::String("REF_ALL".into()),
+                        Yaml::String(value.join(" ")),
+                    );
                 }
-                let mut patched = String::new();
-                YamlEmitter::new(&mut patched).dump(&bp).unwrap();
-                let file = path.strip_prefix(crate::support::root()).unwrap_or(&path);
-                if let Err(d) = infragen::synthesize(
-                    &file.display().to_string(),
-                    patched.as_bytes(),
-                    provider,
-                    env,
-                ) {
-                    panic!("{stem} --provider {provider} --env {env}: refused\n{d}");
-                }
-                checked += 1;
             }
+            let mut patched = String::new();
+            YamlEmitter::new(&mut patched).dump(&bp).unwrap();
+            let file = path.strip_prefix(crate::support::root()).unwrap_or(&path);
+            if let Err(d) = infragen::synthesize(
+                &file.display().to_string(),
+                patched.as_bytes(),
+                provider,
+                env,
+            ) {
+                panic!("{stem} --provider {provider} --env {env}: refused\n{d}");
+            }
+            checked += 1;
         }
     }
     assert!(checked > 50, "{checked}");

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::support::{matrix, providers_of, synth};
+use crate::support::{matrix, synth, targets};
 
 /// Every `${…}` of `text` (braces balanced, string literals skipped), without the markers;
 /// `$${` is an escaped literal, not an interpolation.
@@ -59,12 +59,9 @@ fn no_interpolation_holds_a_backslash() {
         .map(|(stem, path, p, env)| (format!("{stem} {p} {env}"), synth(&path, p, &env)))
         .collect();
     for path in crate::connections::new_user_fixtures() {
-        let text = std::fs::read_to_string(&path).unwrap();
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-        for env in infragen::blueprint::environments(&stem, text.as_bytes()).unwrap() {
-            for p in providers_of(&path) {
-                outputs.push((format!("new-user/{stem} {p} {env}"), synth(&path, p, &env)));
-            }
+        for (p, env) in targets(&path) {
+            outputs.push((format!("new-user/{stem} {p} {env}"), synth(&path, p, &env)));
         }
     }
     let mut checked = 0;

@@ -58,6 +58,7 @@ mod layers;
 mod listener_priorities;
 mod long_lived;
 mod manifests;
+mod multi_provider;
 mod netpol;
 mod observability;
 mod peers;

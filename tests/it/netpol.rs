@@ -296,12 +296,10 @@ fn network_policies_admit_exactly_the_intended_traffic() {
     for path in crate::connections::new_user_fixtures() {
         let bytes = std::fs::read(&path).unwrap();
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-        for env in infragen::blueprint::environments(&stem, &bytes).unwrap() {
-            for provider in crate::support::providers_of(&path) {
-                let out = synth(&path, provider, &env);
-                let label = format!("new-user/{stem} --provider {provider} --env {env}");
-                checked += check(&label, &bytes, &env, &out);
-            }
+        for (provider, env) in crate::support::targets(&path) {
+            let out = synth(&path, provider, &env);
+            let label = format!("new-user/{stem} --provider {provider} --env {env}");
+            checked += check(&label, &bytes, &env, &out);
         }
     }
     // Variants the shipped blueprints do not exercise: no per-service policies (the data
@@ -903,16 +901,8 @@ fn services_reach_the_managed_data_services_they_use() {
     let mut all = matrix();
     for path in crate::connections::new_user_fixtures() {
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let bytes = std::fs::read(&path).unwrap();
-        for env in infragen::blueprint::environments(&stem, &bytes).unwrap() {
-            for provider in crate::support::providers_of(&path) {
-                all.push((
-                    format!("new-user/{stem}"),
-                    path.clone(),
-                    provider,
-                    env.clone(),
-                ));
-            }
+        for (provider, env) in crate::support::targets(&path) {
+            all.push((format!("new-user/{stem}"), path.clone(), provider, env));
         }
     }
     for (stem, path, provider, env) in all {

@@ -137,17 +137,11 @@ fn aws_targets() -> Vec<(String, std::path::PathBuf, Provider, String)> {
             .collect();
         paths.sort();
         for path in paths {
-            if !crate::support::providers_of(&path).contains(&Provider::Aws) {
-                continue;
-            }
             let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-            let bytes = std::fs::read(&path).unwrap();
-            let mut envs = infragen::blueprint::environments(&stem, &bytes).unwrap();
-            if envs.is_empty() {
-                envs.push("production".into());
-            }
-            for env in envs {
-                out.push((stem.clone(), path.clone(), Provider::Aws, env));
+            for (p, env) in crate::support::targets(&path) {
+                if p == Provider::Aws {
+                    out.push((stem.clone(), path.clone(), p, env));
+                }
             }
         }
     }

@@ -54,6 +54,69 @@ pub fn providers_of(path: &Path) -> Vec<Provider> {
     out
 }
 
+/// The (provider, environment) pairs a blueprint is synthesized for. By default every
+/// provider it is meant for ([`providers_of`]) × every environment it declares
+/// (`production` when it declares none). A blueprint whose environments belong to one
+/// provider each (ECS on AWS, DOKS on DigitalOcean: `cluster.platform` differs per
+/// environment, since nothing in the format varies by provider) lists its pairs in a header
+/// line `# targets: aws:staging aws:production digitalocean:do-production`;
+/// [`refused_targets`] are the other pairs, which must be refused with a positioned error.
+pub fn targets(path: &Path) -> Vec<(Provider, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let header = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.strip_prefix("# targets:"));
+    if let Some(list) = header {
+        return list
+            .split_whitespace()
+            .map(|t| {
+                let (p, e) = t
+                    .split_once(':')
+                    .unwrap_or_else(|| panic!("{t}: provider:env"));
+                let p = match p {
+                    "aws" => Provider::Aws,
+                    "digitalocean" => Provider::Digitalocean,
+                    "kubernetes" => Provider::Kubernetes,
+                    _ => panic!("{}: unknown provider `{p}`", path.display()),
+                };
+                (p, e.to_string())
+            })
+            .collect();
+    }
+    let mut envs = infragen::blueprint::environments("x", text.as_bytes()).unwrap();
+    if envs.is_empty() {
+        envs.push("production".into());
+    }
+    let mut out = Vec::new();
+    for p in providers_of(path) {
+        for e in &envs {
+            out.push((p, e.clone()));
+        }
+    }
+    out
+}
+
+/// The pairs of every provider a blueprint configures × every environment it declares that
+/// its `# targets:` header leaves out (none without the header).
+pub fn refused_targets(path: &Path) -> Vec<(Provider, String)> {
+    let given = targets(path);
+    let text = std::fs::read(path).unwrap();
+    let envs = infragen::blueprint::environments("x", &text).unwrap();
+    let mut providers: Vec<Provider> = given.iter().map(|(p, _)| *p).collect();
+    providers.sort();
+    providers.dedup();
+    let mut out = Vec::new();
+    for p in providers {
+        for e in &envs {
+            if !given.contains(&(p, e.clone())) {
+                out.push((p, e.clone()));
+            }
+        }
+    }
+    out
+}
+
 /// (blueprint file stem, path, provider, environment) for every combination.
 pub fn matrix() -> Vec<(String, PathBuf, Provider, String)> {
     let mut out = Vec::new();

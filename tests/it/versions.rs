@@ -56,6 +56,7 @@ network:
 cluster:
   platform: eks
   version: "1.28"
+node_pools: [{ name: general, size: medium, min: 1, desired: 1, max: 2 }]
 "#;
 
 #[test]

@@ -81,6 +81,21 @@ pub fn identifier(ctx: &Ctx, c: &Cache) -> String {
         .unwrap_or_else(|| format!("{}-{}", ctx.prefix, c.name))
 }
 
+/// The `engine_version` ElastiCache takes. For Redis OSS 6 and later and for Valkey it is
+/// `<major>.<minor>` (the provider refuses `8`: "For Valkey use <major>.<minor>"), while
+/// DigitalOcean takes only a bare major (`8`): a blueprint for both writes `8`, which here
+/// becomes the newest line of that major the versions catalog lists as created
+/// (`elasticache-valkey`: `8` → `8.2`), as a floating image tag does in a cluster.
+fn engine_version(ctx: &Ctx, c: &Cache) -> String {
+    let engine = engine_name(c.engine);
+    let version = ctx.v.version(c.version.as_deref(), engine);
+    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return version;
+    }
+    crate::releases::product(&format!("elasticache-{engine}"))
+        .image_tag(&version, &crate::releases::get().as_of)
+}
+
 /// Parameter group family: `redis7`, `redis6.x`, `redis5.0`, `valkey8`.
 pub fn family(engine: CacheEngine, version: &str) -> String {
     let mut parts = version.split('.');
@@ -183,7 +198,7 @@ fn cache(ctx: &Ctx, m: &mut Module, c: &Cache) {
     let id = identifier(ctx, c);
     let port = port(c);
     let title = engine_title(c.engine);
-    let version = ctx.v.version(c.version.as_deref(), engine_name(c.engine));
+    let version = engine_version(ctx, c);
     let family = family(c.engine, &version);
     let key = res("aws_kms_key", "cache");
     let sg = security::data_sg(ctx, m, "cache", &c.name, port, title);

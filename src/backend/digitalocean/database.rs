@@ -441,11 +441,19 @@ pub fn unsupported(ctx: &Ctx) {
         })
         .filter_map(|c| c.auth_token_secret.as_deref())
         .collect();
+    // The names the pods read (`k8s::Platform::secret_name`): the `path` only when it is a
+    // valid object name; a Secrets Manager path such as `shop/{env}/app` (a blueprint that
+    // is also for AWS) leaves the Kubernetes Secret named after the secret.
     let by_hand: Vec<&str> = bp
         .secrets
         .iter()
         .filter(|s| !generated.contains(&s.name.as_str()))
-        .map(|s| s.path.as_deref().unwrap_or(&s.name))
+        .map(|s| {
+            s.path
+                .as_deref()
+                .filter(|p| crate::k8s::dns_subdomain(p))
+                .unwrap_or(&s.name)
+        })
         .collect();
     if !by_hand.is_empty() {
         ctx.note(format!(

@@ -240,7 +240,9 @@ fn vpc_overlap(ctx: &Ctx) {
 /// traffic. Which account an environment goes to is not in the blueprint, so this warns.
 fn load_balancer_name(ctx: &Ctx) {
     let edge = |bp: &crate::blueprint::types::Blueprint| {
-        bp.platform() == Some(crate::blueprint::types::Platform::Doks)
+        // As DigitalOcean builds it: an `eks` blueprint's cluster is a DOKS one here too.
+        bp.platform_on(crate::catalog::Provider::Digitalocean)
+            == Some(crate::blueprint::types::Platform::Doks)
             && (bp
                 .kubernetes
                 .as_ref()

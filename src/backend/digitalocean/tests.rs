@@ -238,6 +238,17 @@ fn environments_naming_their_load_balancer_alike_are_warned_about() {
         &synth(default, "production"),
         "do-load-balancer-name"
     ));
+    // A blueprint for AWS and DigitalOcean says `platform: eks`: DOKS here, warned alike.
+    let eks = BASE.replace("platform: doks, version: 1.35.1-do.0", "platform: eks");
+    let text = format!("{eks}{}", with("shop-lb"));
+    let out = crate::synthesize(
+        "t.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert!(warned(&out, "do-load-balancer-name"));
 }
 
 #[test]
@@ -525,5 +536,26 @@ queues:
     assert!(
         !notes.iter().any(|n| n.contains("StatefulSet")),
         "{notes:?}"
+    );
+}
+
+/// The note on secrets names the Kubernetes Secrets the pods read: a Secrets Manager path
+/// with `/` (a blueprint that is also for AWS) is no object name, so they read the secret's
+/// name, as `preconditions.json` says.
+#[test]
+fn the_secrets_note_names_the_secrets_pods_read() {
+    let out = synth(
+        "secrets:\n  - { name: app-secrets, path: \"shop/{env}/app\", keys: [SECRET_KEY_BASE] }\n  - { name: stripe, path: shop-stripe }\n",
+        "production",
+    );
+    let note = out
+        .notes
+        .iter()
+        .find(|n| n.text.starts_with("secrets ("))
+        .expect("a note on secrets");
+    assert!(
+        note.text.starts_with("secrets (app-secrets, shop-stripe):"),
+        "{}",
+        note.text
     );
 }

@@ -1,0 +1,122 @@
+//! One blueprint for several providers (`tests/fixtures/new-user/`). A fixture whose
+//! environments each belong to one provider lists its pairs in a `# targets:` header
+//! (`support::targets`), and every harness check synthesizes exactly those; the pairs it
+//! leaves out (an ECS environment on DigitalOcean, a DOKS one on AWS) must be refused with a
+//! positioned error that names the portable form, never synthesized into something else.
+
+use crate::connections::new_user_fixtures;
+use crate::support::{refused_targets, root, targets};
+
+#[test]
+fn the_pairs_a_multi_provider_fixture_leaves_out_are_refused_with_a_position() {
+    let mut refused = 0;
+    for path in new_user_fixtures() {
+        let rel = path.strip_prefix(root()).unwrap().display().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!targets(&path).is_empty(), "{rel}: no targets");
+        for (provider, env) in refused_targets(&path) {
+            match infragen::synthesize(&rel, &bytes, provider, &env) {
+                Ok(_) => panic!(
+                    "{rel} --provider {provider} --env {env}: synthesized, but the fixture's `# targets:` leaves it out"
+                ),
+                Err(d) => {
+                    let text = d.to_string();
+                    assert!(
+                        text.contains(&format!("--> {rel}:")),
+                        "{rel} --provider {provider} --env {env}: refused without a position:\n{text}"
+                    );
+                    assert!(
+                        text.contains("cluster.platform"),
+                        "{rel} --provider {provider} --env {env}: refused for another reason than the platform:\n{text}"
+                    );
+                    refused += 1;
+                }
+            }
+        }
+    }
+    assert!(refused >= 4, "only {refused} left-out pairs checked");
+}
+
+/// A fixture written for several providers is checked on every one of them.
+#[test]
+fn a_fixture_for_several_providers_is_synthesized_for_each() {
+    let mut multi = 0;
+    for path in new_user_fixtures() {
+        let bytes = std::fs::read(&path).unwrap();
+        let loaded = infragen::blueprint::load("x", &bytes, &targets(&path)[0].1).unwrap();
+        let bp = &loaded.blueprint;
+        let configured = [
+            (bp.providers.aws.is_some(), infragen::Provider::Aws),
+            (
+                bp.providers.digitalocean.is_some(),
+                infragen::Provider::Digitalocean,
+            ),
+        ];
+        let covered: Vec<_> = targets(&path).into_iter().map(|(p, _)| p).collect();
+        for (given, p) in configured {
+            if given {
+                assert!(
+                    covered.contains(&p),
+                    "{}: configures {p} but no check synthesizes it",
+                    path.display()
+                );
+            }
+        }
+        if configured.iter().filter(|(g, _)| *g).count() > 1 {
+            multi += 1;
+        }
+    }
+    assert!(multi >= 3, "only {multi} multi-provider fixtures");
+}
+
+/// A blueprint for AWS and DigitalOcean keeps its AWS subnets in the base; a DigitalOcean
+/// environment gives its VPC a range of its own (DigitalOcean refuses overlapping VPC ranges
+/// in one account) without restating the subnets, which DigitalOcean does not build. They
+/// are judged on AWS only.
+#[test]
+fn a_digitalocean_environment_may_move_the_vpc_range_without_the_aws_subnets() {
+    let text = r#"
+name: brightline
+providers:
+  aws: { region: eu-west-1 }
+  digitalocean: { region: fra1 }
+network:
+  cidr: 10.20.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  subnets:
+    public: [10.20.0.0/24, 10.20.1.0/24]
+    private: [10.20.10.0/24, 10.20.11.0/24]
+cluster: { platform: eks }
+node_pools: [{ name: general, size: medium, min: 2, desired: 2, max: 3 }]
+services:
+  - { name: web, image: ghcr.io/brightline/web:2.4.1, port: 8080 }
+environments:
+  production: {}
+  do-production:
+    network: { cidr: 10.22.0.0/16 }
+"#;
+    let out = infragen::synthesize(
+        "b.yaml",
+        text.as_bytes(),
+        infragen::Provider::Digitalocean,
+        "do-production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let vpc: serde_json::Value =
+        serde_json::from_str(&out.files["terraform/infra/network.tf.json"]).unwrap();
+    assert_eq!(
+        vpc["resource"]["digitalocean_vpc"]["main"]["ip_range"],
+        "10.22.0.0/16"
+    );
+    // On AWS the same subnets outside a moved range are still refused.
+    let Err(err) = infragen::synthesize(
+        "b.yaml",
+        text.as_bytes(),
+        infragen::Provider::Aws,
+        "do-production",
+    ) else {
+        panic!("AWS accepted subnets outside the VPC");
+    };
+    let err = err.to_string();
+    assert!(err.contains("is outside the VPC `10.22.0.0/16`"), "{err}");
+}
