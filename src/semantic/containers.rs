@@ -12,7 +12,7 @@ use super::names::is_label;
 use crate::blueprint::types::{Blueprint, Platform};
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    let ecs = bp.platform() == Some(Platform::EcsFargate);
+    let ecs = bp.platform_on(c.provider) == Some(Platform::EcsFargate);
     let securities = (bp.services.iter().map(|s| &s.security).enumerate())
         .map(|(i, sec)| (format!("services[{i}]"), sec))
         .chain(

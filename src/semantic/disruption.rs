@@ -47,7 +47,7 @@ fn allowed(pdb: &Pdb, pods: u32) -> Option<u32> {
 }
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    if bp.platform() == Some(Platform::EcsFargate) {
+    if bp.platform_on(c.provider) == Some(Platform::EcsFargate) {
         // ECS has no budgets; nothing is written.
         return;
     }

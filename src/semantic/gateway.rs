@@ -1,5 +1,6 @@
 //! `ingress.gateway` (the Gateway API path) is lowered for EKS and DOKS (Envoy Gateway
-//! installed in `platform`) and existing clusters; the ingress-nginx annotations have no
+//! installed in `platform`) and existing clusters, and absent on ECS like the rest of
+//! `ingress`; the ingress-nginx annotations have no
 //! Gateway API equivalent (but for the prefix-stripping rewrite), so they are refused beside
 //! it rather than dropped, and so are the ALB's settings (`load_balancer`) on EKS, where the
 //! Envoy proxies sit behind an NLB, and a cert-manager too old for the Gateway API.
@@ -16,15 +17,14 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
     if ing.gateway.is_none() {
         return;
     }
-    let platform = bp.platform();
-    if c.provider == Provider::Aws
-        && !matches!(platform, Some(Platform::Eks | Platform::EksFargate))
-    {
-        c.error(
-            "ingress.gateway",
-            "the Gateway API needs a Kubernetes cluster; on AWS that is `cluster.platform: eks` or `eks_fargate` (ECS routes through its ALB)",
-        )
-        .help = Some("remove `ingress.gateway`, or run the services on EKS".into());
+    let platform = bp.platform_on(c.provider);
+    // On ECS the ALB routes `routes` (its listener rules) and the Gateway would simply not
+    // exist, as ingress-nginx's Ingress does not: `ingress`, gateway included, is noted as
+    // absent from the output (`backend::not_lowered`) rather than refused or judged, so one
+    // blueprint can route through a Gateway on its Kubernetes providers and through the ALB
+    // on ECS.
+    if platform == Some(Platform::EcsFargate) {
+        return;
     }
     // On EKS the Envoy proxies' Service gets a Network Load Balancer from the AWS Load
     // Balancer Controller. Every `load_balancer` setting is the ALB's (WAF, ACM certificate,

@@ -50,7 +50,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         let Some(ing) = bp.ingress.as_ref().filter(|i| i.enabled) else {
             continue;
         };
-        if ing.gateway.is_some() || bp.platform() == Some(Platform::EcsFargate) {
+        if ing.gateway.is_some() || bp.platform_on(c.provider) == Some(Platform::EcsFargate) {
             continue;
         }
         // Only AWS writes ALB Ingresses; DigitalOcean and an existing cluster write every

@@ -51,7 +51,7 @@ fn twice(c: &mut Checker, path: &str, s: &Service) {
 
 fn workload(c: &mut Checker, bp: &Blueprint, path: &str, s: &Service) {
     let provider = c.provider;
-    let ecs = bp.platform() == Some(Platform::EcsFargate);
+    let ecs = bp.platform_on(provider) == Some(Platform::EcsFargate);
     let flavor = |name: &str, kind: Kind| env_references::flavor(provider, bp, ecs, name, kind);
     let all = wiring::bindings(bp, s, flavor);
     let given: Vec<String> = wiring::without_own(s, all.clone())

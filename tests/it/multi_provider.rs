@@ -5,7 +5,7 @@
 //! positioned error that names the portable form, never synthesized into something else.
 
 use crate::connections::new_user_fixtures;
-use crate::support::{refused_targets, root, targets};
+use crate::support::{manifests, refused_targets, resources, root, targets};
 
 #[test]
 fn the_pairs_a_multi_provider_fixture_leaves_out_are_refused_with_a_position() {
@@ -119,4 +119,108 @@ environments:
     };
     let err = err.to_string();
     assert!(err.contains("is outside the VPC `10.22.0.0/16`"), "{err}");
+}
+
+/// Synthesizes `text` for `provider` (environment `production`), the error as text.
+fn synth_text(text: &str, provider: infragen::Provider) -> Result<infragen::Output, String> {
+    infragen::synthesize("b.yaml", text.as_bytes(), provider, "production")
+        .map_err(|d| d.to_string())
+}
+
+/// The refusal of `text` for `provider`; panics with `why` when it synthesizes.
+fn refused(text: &str, provider: infragen::Provider, why: &str) -> String {
+    match synth_text(text, provider) {
+        Ok(_) => panic!("--provider {provider}: {why}"),
+        Err(e) => e,
+    }
+}
+
+/// An `ecs_fargate` blueprint, synthesized for an existing cluster (`--provider kubernetes`),
+/// runs its services as Kubernetes pods: ECS's rules (task definitions have no annotations)
+/// do not apply there, and the Kubernetes rules (budgets, ingress-nginx's TLS for gRPC) do.
+const ECS_BASE: &str = r#"
+name: multi
+providers:
+  aws: { region: eu-west-1 }
+network:
+  cidr: 10.20.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  subnets:
+    public: [10.20.0.0/24, 10.20.1.0/24]
+    private: [10.20.10.0/24, 10.20.11.0/24]
+cluster: { platform: ecs_fargate }
+load_balancer: { certificate: { arn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc" } }
+"#;
+
+#[test]
+fn pod_annotations_of_an_ecs_blueprint_reach_the_pods_on_an_existing_cluster() {
+    let text = format!(
+        "{ECS_BASE}services:\n  - {{ name: web, image: ghcr.io/x/web:1.0.0, port: 8080, annotations: {{ prometheus.io/scrape: \"true\" }} }}\n"
+    );
+    let out = synth_text(&text, infragen::Provider::Kubernetes).unwrap_or_else(|e| panic!("{e}"));
+    let deployment = manifests(&out)
+        .into_iter()
+        .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "web")
+        .expect("a Deployment for web");
+    assert_eq!(
+        deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scrape"],
+        "true"
+    );
+    // On ECS itself they are still refused rather than dropped.
+    let err = refused(&text, infragen::Provider::Aws, "ECS took annotations");
+    assert!(err.contains("ECS task definitions have none"), "{err}");
+}
+
+#[test]
+fn a_budget_blocking_every_drain_is_refused_for_an_ecs_blueprint_on_an_existing_cluster() {
+    let text = format!(
+        "{ECS_BASE}services:\n  - {{ name: web, image: ghcr.io/x/web:1.0.0, port: 8080, replicas: 2, pdb: {{ min_available: \"100%\" }} }}\n"
+    );
+    let err = refused(
+        &text,
+        infragen::Provider::Kubernetes,
+        "a PodDisruptionBudget allowing no eviction was accepted",
+    );
+    assert!(err.contains("allows no pod to be evicted"), "{err}");
+    assert!(err.contains("b.yaml:"), "no position: {err}");
+}
+
+#[test]
+fn grpc_through_ingress_nginx_without_tls_is_refused_for_an_ecs_blueprint_on_an_existing_cluster() {
+    let text = format!(
+        "{ECS_BASE}ingress: {{ hosts: [rpc.example.com] }}\nservices:\n  - {{ name: api, image: ghcr.io/x/api:1.0.0, port: 9090, protocol: grpc, routes: [{{ path: / }}] }}\n"
+    );
+    let err = refused(
+        &text,
+        infragen::Provider::Kubernetes,
+        "gRPC through ingress-nginx's plain-HTTP port was accepted",
+    );
+    assert!(
+        err.contains("speaks HTTP/2 (and so gRPC) only on its TLS port"),
+        "{err}"
+    );
+}
+
+/// A Gateway in the base of a blueprint whose AWS environments run on ECS: the ALB routes
+/// `routes` there and the Gateway is noted as absent (like ingress-nginx's Ingress), while
+/// a Kubernetes provider gets it.
+#[test]
+fn an_ecs_blueprint_keeps_its_gateway_for_its_kubernetes_providers() {
+    let text = format!(
+        "{ECS_BASE}ingress: {{ hosts: [gw.example.com], gateway: {{ class: eg }} }}\nservices:\n  - {{ name: web, image: ghcr.io/x/web:1.0.0, port: 8080, routes: [{{ path: / }}] }}\n"
+    );
+    let out = synth_text(&text, infragen::Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.text.contains("absent from the output") && n.text.contains("ingress")),
+        "the Gateway is dropped on ECS without a note"
+    );
+    let groups = resources(&out, "infra", "aws_lb_target_group");
+    assert_eq!(groups.len(), 1, "the ALB does not route to `web`");
+    let out = synth_text(&text, infragen::Provider::Kubernetes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        manifests(&out).iter().any(|d| d["kind"] == "Gateway"),
+        "no Gateway on the existing cluster"
+    );
 }

@@ -138,8 +138,6 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             );
         }
         ctx.mark("node_pools");
-    } else {
-        ctx.note("DOKS needs a default node pool: add one under `node_pools`");
     }
     if !ignore.is_empty() {
         body["lifecycle"] = json!({"ignore_changes": ignore});
