@@ -254,7 +254,12 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
             )
             .help = Some("list the CI runners' and admins' CIDRs, or set `public: false`".into());
         }
-        if matches!(p, Platform::EksFargate | Platform::EcsFargate) && !bp.node_pools.is_empty() {
+        // What the provider builds (`platform_on`): an `eks_fargate` blueprint is a DOKS
+        // cluster on DigitalOcean, which needs the node pools, and every blueprint is an
+        // existing cluster for `kubernetes`, which needs no Fargate profile.
+        let built = bp.platform_on(c.provider).unwrap_or(p);
+        if matches!(built, Platform::EksFargate | Platform::EcsFargate) && !bp.node_pools.is_empty()
+        {
             c.error(
                 "node_pools",
                 format!(
@@ -263,7 +268,7 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
                 ),
             );
         }
-        if p == Platform::EksFargate && bp.fargate_profiles.is_empty() {
+        if built == Platform::EksFargate && bp.fargate_profiles.is_empty() {
             c.error(
                 "fargate_profiles",
                 "platform `eks_fargate` needs at least one Fargate profile",

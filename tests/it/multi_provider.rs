@@ -224,3 +224,29 @@ fn an_ecs_blueprint_keeps_its_gateway_for_its_kubernetes_providers() {
         "no Gateway on the existing cluster"
     );
 }
+
+/// An `eks_fargate` blueprint is a DOKS cluster on DigitalOcean, which needs node pools
+/// (`eks_fargate` refuses them on AWS only), and a set of pods on an existing cluster,
+/// which needs no Fargate profile.
+#[test]
+fn node_pools_and_fargate_profiles_are_judged_on_the_platform_each_provider_builds() {
+    let text = r#"
+name: ef
+providers:
+  aws: { region: eu-west-1 }
+  digitalocean: { region: fra1 }
+cluster: { platform: eks_fargate }
+node_pools: [{ name: general, size: medium, min: 2, desired: 2, max: 3 }]
+services:
+  - { name: web, image: ghcr.io/x/web:1.0.0, port: 8080 }
+"#;
+    let out = synth_text(text, infragen::Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        resources(&out, "infra", "digitalocean_kubernetes_cluster")[0]["node_pool"]["name"],
+        "general"
+    );
+    let err = refused(text, infragen::Provider::Aws, "EKS Fargate took node pools");
+    assert!(err.contains("runs without nodes"), "{err}");
+    assert!(err.contains("needs at least one Fargate profile"), "{err}");
+    synth_text(text, infragen::Provider::Kubernetes).unwrap_or_else(|e| panic!("{e}"));
+}
