@@ -88,8 +88,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     )
                     .help = Some("give each container of a pod its own name".into());
                 }
-                let last = x.image.rsplit('/').next().unwrap_or_default();
-                if !(last.contains(':') || x.image.contains('@')) || x.image.ends_with(":latest") {
+                if !pinned(&x.image) {
                     c.error(
                         &format!("{at}.image"),
                         format!("image `{}` is not pinned to a version", x.image),
@@ -99,6 +98,12 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             }
         }
     }
+}
+
+/// An image with a tag other than `latest` or a digest: what a rollout can repeat.
+pub(crate) fn pinned(image: &str) -> bool {
+    let last = image.rsplit('/').next().unwrap_or_default();
+    (last.contains(':') || image.contains('@')) && !image.ends_with(":latest")
 }
 
 /// A writable path becomes a volume's mount path, a volume name (`/var/cache` →

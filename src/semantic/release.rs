@@ -32,18 +32,17 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             continue;
         }
         fargate_selects(c, bp, i);
-        if let Some(image) = &r.image {
-            let last = image.rsplit('/').next().unwrap_or_default();
-            if !(last.contains(':') || image.contains('@')) || image.ends_with(":latest") {
-                c.error(
-                    &format!("{path}.image"),
-                    format!("image `{image}` is not pinned to a version"),
-                )
-                .help = Some(
-                    "give a tag such as `:1.27.3`, or a digest `@sha256:…`, or drop `image` to run the app's"
-                        .into(),
-                );
-            }
+        if let Some(image) = &r.image
+            && !super::containers::pinned(image)
+        {
+            c.error(
+                &format!("{path}.image"),
+                format!("image `{image}` is not pinned to a version"),
+            )
+            .help = Some(
+                "give a tag such as `:1.27.3`, or a digest `@sha256:…`, or drop `image` to run the app's"
+                    .into(),
+            );
         }
         if r.timeout == Some(0) {
             c.error(
