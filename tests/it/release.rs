@@ -505,3 +505,75 @@ fn a_new_release_keeps_the_previous_revisions_job_for_a_rollback() {
         "{out}"
     );
 }
+
+/// The new users' blueprints (`tests/fixtures/new-user/`) run their migrations once per deploy,
+/// not in an init container of every pod: on every Kubernetes output they make, no init
+/// container runs a migration tool, and each service whose release runs one has its release
+/// Job (named `<service>-release-…`) that the service's pods wait on. `forum-compose-ecs` keeps
+/// its init container: it is an ECS blueprint (ECS refuses `release`, and Rails' migrator
+/// takes an advisory lock), and one blueprint cannot give `release` on Kubernetes alone.
+#[test]
+fn the_new_users_migrations_run_once_per_deploy() {
+    let migration = |c: &Value| {
+        let words: Vec<String> = ["command", "args"]
+            .iter()
+            .flat_map(|k| c[*k].as_array().cloned().unwrap_or_default())
+            .filter_map(|v| v.as_str().map(str::to_lowercase))
+            .collect();
+        words.iter().any(|w| {
+            ["migrate", "db:prepare", "efbundle", "flyway"]
+                .iter()
+                .any(|m| w.contains(m))
+        })
+    };
+    let mut jobs = 0;
+    for path in crate::connections::new_user_fixtures() {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if stem == "forum-compose-ecs" {
+            continue;
+        }
+        for (provider, env) in crate::support::targets(&path) {
+            let docs = manifests(&crate::support::synth(&path, provider, &env));
+            for d in &docs {
+                let pod = &d["spec"]["template"]["spec"];
+                let what = format!(
+                    "{stem} {provider} {env}: {} {}",
+                    d["kind"], d["metadata"]["name"]
+                );
+                for c in pod["initContainers"].as_array().into_iter().flatten() {
+                    assert!(
+                        !migration(c),
+                        "{what} migrates in init container {}",
+                        c["name"]
+                    );
+                }
+                if d["kind"] != "Job"
+                    || !pod["containers"].as_array().unwrap().iter().any(migration)
+                {
+                    continue;
+                }
+                // A release Job: the pods of its service wait on exactly it.
+                let name = d["metadata"]["name"].as_str().unwrap();
+                let (service, _) = name
+                    .rsplit_once("-release-")
+                    .unwrap_or_else(|| panic!("{what}: not a release Job"));
+                let wait = container(
+                    &deployment(&docs, service)["spec"]["template"]["spec"],
+                    "initContainers",
+                    "wait-for-release",
+                );
+                assert!(
+                    wait["args"]
+                        .as_array()
+                        .unwrap()
+                        .contains(&Value::from(format!("job/{name}"))),
+                    "{what}"
+                );
+                jobs += 1;
+            }
+        }
+    }
+    // contoso, parlor, tally, notes, beacon, larder, atrium, quill, guildhall: at least one
+    // output each.
+    assert!(jobs >= 9, "{jobs} release Jobs");
+}
