@@ -2513,12 +2513,13 @@ impl Blueprint {
         })
     }
 
-    /// The longest `idle_timeout` of the services the edge routes to: what a load balancer
-    /// shared by all of them (its idle timeout is one attribute for every listener and
-    /// target) must wait at least. ECS's ALB routes `routes` itself; on a Kubernetes platform
-    /// only an enabled `ingress` routes them (`ingress.enabled: false`: no edge at all).
-    pub fn edge_idle_timeout(&self) -> Option<u32> {
-        if !self.routes_reach_an_edge() {
+    /// The longest `idle_timeout` of the services the edge routes to on `provider`: what a
+    /// load balancer shared by all of them (its idle timeout is one attribute for every
+    /// listener and target) must wait at least. ECS's ALB routes `routes` itself; on a
+    /// Kubernetes platform only an enabled `ingress` routes them (`ingress.enabled: false`:
+    /// no edge at all).
+    pub fn edge_idle_timeout(&self, provider: crate::catalog::Provider) -> Option<u32> {
+        if !self.routes_reach_an_edge(provider) {
             return None;
         }
         self.services
@@ -2528,19 +2529,22 @@ impl Blueprint {
             .max()
     }
 
-    /// Whether services' `routes` reach the load balancer: always on ECS (its ALB's listener
-    /// rules), through an enabled `ingress` on Kubernetes.
-    pub fn routes_reach_an_edge(&self) -> bool {
-        self.platform() == Some(Platform::EcsFargate)
+    /// Whether services' `routes` reach the load balancer on `provider`: always on ECS (its
+    /// ALB's listener rules), through an enabled `ingress` on Kubernetes. Judged on the
+    /// platform `provider` builds ([`Self::platform_on`]), as every check of what the
+    /// output holds is: an ECS blueprint synthesized for `kubernetes` runs on an existing
+    /// cluster, where only an Ingress routes.
+    pub fn routes_reach_an_edge(&self, provider: crate::catalog::Provider) -> bool {
+        self.platform_on(provider) == Some(Platform::EcsFargate)
             || self.ingress.as_ref().is_some_and(|i| i.enabled)
     }
 
     /// The idle timeout of the load balancer (`load_balancer`): the longer of
     /// `load_balancer.idle_timeout` and the routed services' `idle_timeout`, since an ALB
     /// has one for all its targets; `None` where neither is written (AWS's 60 s).
-    pub fn lb_idle_timeout(&self) -> Option<u32> {
+    pub fn lb_idle_timeout(&self, provider: crate::catalog::Provider) -> Option<u32> {
         let lb = self.load_balancer.as_ref().and_then(|lb| lb.idle_timeout);
-        lb.max(self.edge_idle_timeout())
+        lb.max(self.edge_idle_timeout(provider))
     }
 
     /// The Gateway API settings of an enabled Ingress (`ingress.gateway`): Envoy Gateway
@@ -2620,5 +2624,27 @@ impl Blueprint {
         self.services
             .iter()
             .chain(self.jobs.iter().map(super::job::Job::pod))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::catalog::Provider;
+
+    /// An ECS blueprint's routes reach its ALB on AWS; on `--provider kubernetes` it runs on
+    /// an existing cluster, where routes reach an edge only through an enabled `ingress`, so
+    /// a routed service's `idle_timeout` raises no load balancer there.
+    #[test]
+    fn routes_reach_an_edge_on_the_platform_the_provider_builds() {
+        let text = "name: shop\nproviders: { aws: { region: eu-west-1 } }\n\
+                    cluster: { platform: ecs_fargate }\n\
+                    services:\n  - { name: web, image: \"nginx:1.27.3\", port: 80, routes: [{ path: / }], idle_timeout: 900 }\n";
+        let bp = crate::blueprint::load("shop.yaml", text.as_bytes(), "production")
+            .unwrap_or_else(|d| panic!("{d}"))
+            .blueprint;
+        assert!(bp.routes_reach_an_edge(Provider::Aws));
+        assert_eq!(bp.edge_idle_timeout(Provider::Aws), Some(900));
+        assert!(!bp.routes_reach_an_edge(Provider::Kubernetes));
+        assert_eq!(bp.edge_idle_timeout(Provider::Kubernetes), None);
     }
 }

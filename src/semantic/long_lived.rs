@@ -57,7 +57,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             continue;
         }
         // No edge in front: no route, or `ingress.enabled: false` on Kubernetes.
-        if s.routes.is_empty() || !bp.routes_reach_an_edge() {
+        if s.routes.is_empty() || !bp.routes_reach_an_edge(c.provider) {
             service_connect_bound(c, bp, s, &path, t);
             continue;
         }
@@ -137,7 +137,7 @@ fn edge_bound(
     let class_nginx = ingress.is_some_and(|i| i.class == IngressClass::Nginx);
     let nginx_installed = bp.ingress_nginx().is_some();
     let nginx_served = !class_nginx || nginx_installed;
-    match (provider, bp.platform()) {
+    match (provider, bp.platform_on(provider)) {
         (Provider::Aws, Some(Platform::EcsFargate)) => Some(alb),
         (Provider::Aws, Some(Platform::Eks | Platform::EksFargate)) if !nginx_served => None,
         (Provider::Digitalocean, _) if !nginx_installed => None,

@@ -238,7 +238,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         "enable_http2": true,
         // Raised to the longest silence a routed service asks for (`services[].idle_timeout`):
         // the ALB closes a WebSocket or a long poll idle for this long.
-        "idle_timeout": bp.lb_idle_timeout().unwrap_or(60),
+        "idle_timeout": bp.lb_idle_timeout(ctx.v.provider).unwrap_or(60),
         "tags": {"Name": name},
     });
     if let Some((bucket, _)) = buckets::access_logs(ctx) {

@@ -473,7 +473,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
                     "config": config,
                 }}),
             );
-            if let Some(t) = ctx.v.bp.lb_idle_timeout() {
+            if let Some(t) = ctx.v.bp.lb_idle_timeout(ctx.v.provider) {
                 let proxy = ctx.v.bp.load_balancer.as_ref().and_then(|l| l.idle_timeout);
                 helm::merge_values(
                     &mut body,
@@ -597,7 +597,12 @@ fn nlb_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     // listeners' `tcp.idle_timeout.seconds` (60–6000), which the controller takes per
     // listener from `aws-load-balancer-listener-attributes.<protocol>-<port>`.
     // <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html>
-    if let Some(t) = ctx.v.bp.edge_idle_timeout().filter(|&t| t > NLB_TCP_IDLE) {
+    if let Some(t) = ctx
+        .v
+        .bp
+        .edge_idle_timeout(ctx.v.provider)
+        .filter(|&t| t > NLB_TCP_IDLE)
+    {
         for port in [80, 443] {
             a.insert(
                 format!("{p}-listener-attributes.TCP-{port}"),
@@ -931,7 +936,10 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
         "routing.http.desync_mitigation_mode=defensive".to_string(),
     ];
     // `lb` is the blueprint's: the services' `idle_timeout` raises it too.
-    if let Some(t) = lb.idle_timeout.max(ctx.v.bp.edge_idle_timeout()) {
+    if let Some(t) = lb
+        .idle_timeout
+        .max(ctx.v.bp.edge_idle_timeout(ctx.v.provider))
+    {
         attrs.push(format!("idle_timeout.timeout_seconds={t}"));
     }
     if lb.deletion_protection {

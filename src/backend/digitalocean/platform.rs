@@ -59,7 +59,7 @@ fn service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     // and DigitalOcean does not say whether TCP rules obey this "HTTP" idle timeout; the
     // controller sends it whatever the protocol and the API takes it, so it is written
     // (docs/connections-long-lived.md, "Not covered").
-    if let Some(t) = ctx.v.bp.edge_idle_timeout() {
+    if let Some(t) = ctx.v.bp.edge_idle_timeout(ctx.v.provider) {
         a.insert(
             "service.beta.kubernetes.io/do-loadbalancer-http-idle-timeout-seconds".into(),
             t.max(60).to_string(),
