@@ -95,6 +95,32 @@ impl Loaded {
             .or_else(|| self.span(path))
     }
 
+    /// Whether the environment's overlay (`environments.<env>`) writes the field at `path`
+    /// (e.g. `cluster.platform`), rather than the base: an error it causes can then say
+    /// that the environment is the cause.
+    pub fn set_by_environment(&self, path: &str) -> bool {
+        let Ok(root) = node::parse(&self.text) else {
+            return false;
+        };
+        let Some(mut node) = root.get("environments").and_then(|e| e.get(&self.env)) else {
+            return false;
+        };
+        for seg in split_path(path) {
+            let next = match seg {
+                PathSeg::Key(k) => node.get(k),
+                PathSeg::Index(i) => match &node.kind {
+                    node::NodeKind::Seq(items) => items.get(i),
+                    _ => None,
+                },
+            };
+            match next {
+                Some(n) => node = n,
+                None => return false,
+            }
+        }
+        true
+    }
+
     /// Report problems found after loading against this blueprint's file and text.
     pub fn diagnostics(&self, ds: Vec<Diagnostic>) -> Diagnostics {
         Diagnostics(ds).with_source(&self.file, &self.text)

@@ -89,6 +89,13 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
         problems: Vec::new(),
     };
     let bp = &loaded.blueprint;
+    // A platform the provider cannot build is the cause of everything else that would be
+    // found (subnets, node pools and routes judged for a cluster that will not exist): it
+    // is said first, with what the provider block itself lacks, and nothing more.
+    if platform_not_built(&mut c, bp) {
+        check_provider(&mut c, bp);
+        return Err(loaded.diagnostics(c.problems));
+    }
     names::check(&mut c, bp);
     check_provider(&mut c, bp);
     network::check(&mut c, bp);
@@ -222,27 +229,6 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
     }
     if let Some(cluster) = &bp.cluster {
         let p = cluster.platform;
-        let bad = match (c.provider, p) {
-            (Provider::Aws, Platform::Doks) => Some(
-                "DOKS runs only on `--provider digitalocean`; for a blueprint on both, write `platform: eks`: DigitalOcean builds it as a DOKS cluster with the same `node_pools`",
-            ),
-            (Provider::Aws, Platform::Existing) => Some(
-                "an existing cluster is targeted with `--provider kubernetes`; for AWS choose `eks`, `eks_fargate` or `ecs_fargate`",
-            ),
-            (Provider::Digitalocean, Platform::EcsFargate) => Some(
-                "DigitalOcean has no ECS; use `platform: doks` or `--provider aws`; for one blueprint on both, `platform: eks` (DOKS on DigitalOcean, with `node_pools`), or an environment for DigitalOcean that sets `cluster: { platform: doks }` and `node_pools`",
-            ),
-            (Provider::Digitalocean, Platform::Existing) => {
-                Some("an existing cluster is targeted with `--provider kubernetes`")
-            }
-            _ => None,
-        };
-        if let Some(msg) = bad {
-            c.error(
-                "cluster.platform",
-                format!("platform `{}`: {msg}", p.name()),
-            );
-        }
         if c.provider == Provider::Aws
             && matches!(p, Platform::Eks | Platform::EksFargate)
             && cluster.endpoint.public
@@ -279,6 +265,62 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
             );
         }
     }
+}
+
+/// Refuse a `cluster.platform` that `provider` cannot build (DOKS on AWS, ECS on
+/// DigitalOcean, an existing cluster on a cloud); true when it did. Where an environment
+/// sets that platform (`environments.<env>.cluster.platform`, an environment written for
+/// the other provider), the error says so and names the provider that builds it.
+fn platform_not_built(c: &mut Checker, bp: &Blueprint) -> bool {
+    let Some(p) = bp.cluster.as_ref().map(|cl| cl.platform) else {
+        return false;
+    };
+    let (msg, builds_it) = match (c.provider, p) {
+        (Provider::Aws, Platform::Doks) => (
+            "DOKS runs only on `--provider digitalocean`; for a blueprint on both, write `platform: eks`: DigitalOcean builds it as a DOKS cluster with the same `node_pools`",
+            Provider::Digitalocean,
+        ),
+        (Provider::Aws, Platform::Existing) => (
+            "an existing cluster is targeted with `--provider kubernetes`; for AWS choose `eks`, `eks_fargate` or `ecs_fargate`",
+            Provider::Kubernetes,
+        ),
+        (Provider::Digitalocean, Platform::EcsFargate) => (
+            "DigitalOcean has no ECS; use `platform: doks` or `--provider aws`; for one blueprint on both, `platform: eks` (DOKS on DigitalOcean, with `node_pools`), or an environment for DigitalOcean that sets `cluster: { platform: doks }` and `node_pools`",
+            Provider::Aws,
+        ),
+        (Provider::Digitalocean, Platform::Existing) => (
+            "an existing cluster is targeted with `--provider kubernetes`",
+            Provider::Kubernetes,
+        ),
+        _ => return false,
+    };
+    let (env, provider) = (c.loaded.env.clone(), c.provider);
+    if c.loaded.set_by_environment("cluster.platform") {
+        let built = match p {
+            Platform::Doks => "a DOKS cluster",
+            Platform::EcsFargate => "ECS Fargate services",
+            _ => "workloads for an existing cluster",
+        };
+        let d = c.error(
+            "cluster.platform",
+            format!(
+                "environment `{env}` sets platform `{}`: it builds {built}, which `--provider {provider}` cannot; this environment is for `--provider {builds_it}`",
+                p.name(),
+            ),
+        );
+        d.expected = Some(format!(
+            "an environment whose platform `--provider {provider}` builds"
+        ));
+        d.help = Some(format!(
+            "synthesize it with `--provider {builds_it} --env {env}`"
+        ));
+    } else {
+        c.error(
+            "cluster.platform",
+            format!("platform `{}`: {msg}", p.name()),
+        );
+    }
+    true
 }
 
 /// `arn:<partition>:iam::<account>:role/…` or `:user/…` (EKS access entries take no
