@@ -34,6 +34,7 @@ pub(crate) mod workload;
 pub mod yaml;
 
 /// A gRPC Service port's `appProtocol`, which `extra` templates read back.
+pub(crate) use release::{cluster_minor, kubectl_line};
 pub(crate) use service::H2C;
 
 use std::collections::{BTreeMap, BTreeSet};

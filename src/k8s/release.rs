@@ -35,7 +35,8 @@
 use super::workload::{container_security, pod_security, pull_secrets, schedule_on, writable};
 use super::yaml::{Map, Y, map, seq};
 use super::{Ctx, Workload};
-use crate::blueprint::types::Release;
+use crate::blueprint::types::{Blueprint, Release};
+use crate::catalog::Provider;
 
 /// The wait container's name.
 pub const WAIT: &str = "wait-for-release";
@@ -217,22 +218,46 @@ fn rbac<'c>(ctx: &'c Ctx, s: &'c Workload, job: String, docs: &mut Vec<Map<'c>>)
 }
 
 /// The kubectl image for the cluster's Kubernetes minor (`image-kubectl` in the versions
-/// catalog): the pin of `cluster.version`'s line, else of the nearest line the catalog has
-/// (kubectl supports one minor of skew either way with the API server, and `kubectl wait`
-/// reads only `batch/v1` Jobs); without a version, the newest line, as a new cluster runs.
+/// catalog), [`kubectl_line`] of the cluster the provider runs.
 pub(crate) fn kubectl_image(ctx: &Ctx) -> String {
+    let images = crate::releases::product("image-kubectl");
+    let line = kubectl_line(cluster_minor(ctx.bp, ctx.v.provider).as_deref());
+    format!("registry.k8s.io/kubectl:{}", images.pin_for(&line))
+}
+
+/// The Kubernetes version the cluster runs, as far as the blueprint says: `cluster.version`,
+/// else the version EKS or DOKS is created at (the provider's catalog default); `None` for
+/// an existing cluster (`--provider kubernetes`) that names none.
+pub(crate) fn cluster_minor(bp: &Blueprint, provider: Provider) -> Option<String> {
+    let given = bp.cluster.as_ref().and_then(|c| c.version.clone());
+    given.or_else(|| {
+        (provider != Provider::Kubernetes)
+            .then(|| {
+                provider
+                    .catalog()
+                    .default_version("kubernetes")
+                    .map(String::from)
+            })
+            .flatten()
+    })
+}
+
+/// The `image-kubectl` line for a cluster at `version`: its own line where the catalog pins
+/// one, else the nearest line it has (kubectl supports one minor of skew either way with the
+/// API server, <https://kubernetes.io/releases/version-skew-policy/#kubectl>, and `kubectl
+/// wait` reads only `batch/v1` Jobs); without a version, the newest line.
+pub(crate) fn kubectl_line(version: Option<&str>) -> String {
     let images = crate::releases::product("image-kubectl");
     let as_of = &crate::releases::get().as_of;
     let newest = || images.lines.keys().last().cloned().unwrap_or_default();
-    let line = match ctx.bp.cluster.as_ref().and_then(|c| c.version.as_deref()) {
+    match version {
         Some(v) => images
             .line_of(v)
             .filter(|l| images.lines.get(l).is_some_and(|x| x.pin.is_some()))
             .or_else(|| images.nearest(v, as_of).map(str::to_string))
             .unwrap_or_else(newest),
         None => newest(),
-    };
-    format!("registry.k8s.io/kubectl:{}", images.pin_for(&line))
+    }
 }
 
 /// Put the wait container first among the pod's init containers, and its token and `/tmp`

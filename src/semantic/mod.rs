@@ -142,6 +142,7 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
         warnings.extend(env_references::warnings(bp, provider));
         warnings.extend(jvm_heap::warnings(&c, bp));
         warnings.extend(tls_in_cluster::warnings(bp, provider));
+        warnings.extend(release::warnings(bp, provider));
         let v = Validated::new(loaded, provider, warnings);
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);

@@ -156,3 +156,39 @@ fn fargate_selects(c: &mut Checker, bp: &Blueprint, i: usize) {
         s.name
     ));
 }
+
+/// A release's pods wait in `wait-for-release`, which runs the kubectl of the catalog line
+/// nearest the cluster's version (`crate::k8s::kubectl_line`). kubectl is supported within
+/// one minor, older or newer, of kube-apiserver
+/// (<https://kubernetes.io/releases/version-skew-policy/#kubectl>): a cluster the catalog
+/// pins no kubectl within one minor of (an existing cluster older than the oldest line or
+/// newer than the newest, an EKS or DOKS version kept with `allow_unsupported`) is warned
+/// about. `kubectl wait` reads a `batch/v1` Job, which every such version serves, so it is
+/// not refused.
+pub(crate) fn warnings(bp: &Blueprint, provider: Provider) -> Vec<crate::diagnostic::Note> {
+    let ecs = bp.platform_on(provider) == Some(Platform::EcsFargate);
+    if ecs || !bp.services.iter().any(|s| s.release.is_some()) {
+        return Vec::new();
+    }
+    let Some(version) = crate::k8s::cluster_minor(bp, provider) else {
+        return Vec::new();
+    };
+    let line = crate::k8s::kubectl_line(Some(&version));
+    let minor = |v: &str| -> Option<(u32, u32)> {
+        let mut n = v.split('.').map(|x| x.parse::<u32>().ok());
+        Some((n.next()??, n.next()??))
+    };
+    let (Some(cluster), Some(kubectl)) = (minor(&version), minor(&line)) else {
+        return Vec::new();
+    };
+    if cluster.0 != kubectl.0 || cluster.1.abs_diff(kubectl.1) <= 1 {
+        return Vec::new();
+    }
+    let image = crate::releases::product("image-kubectl").pin_for(&line);
+    vec![crate::diagnostic::Note::warning(
+        "kubectl-skew",
+        format!(
+            "`cluster.version`: the release steps' `wait-for-release` containers run kubectl {line} (registry.k8s.io/kubectl:{image}), the nearest the versions catalog pins, against a {version} cluster: kubectl is supported within one minor of the API server (kubernetes.io/releases/version-skew-policy/#kubectl); `kubectl wait` on a batch/v1 Job is expected to work, untested at this skew"
+        ),
+    )]
+}

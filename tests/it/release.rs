@@ -388,8 +388,58 @@ fn the_wait_container_runs_kubectl_of_the_clusters_minor() {
     assert_eq!(image(&base), "registry.k8s.io/kubectl:v1.34.3");
     let at = |v: &str| base.replace("version: \"1.34\"", &format!("version: \"{v}\""));
     assert_eq!(image(&at("1.32")), "registry.k8s.io/kubectl:v1.32.3");
+    // DOKS offers 1.36: its own line (CHANGELOG-1.36.md lists registry.k8s.io/kubectl:v1.36.0).
+    assert_eq!(image(&at("1.36")), "registry.k8s.io/kubectl:v1.36.0");
     // A minor the catalog has no image for: the nearest it has, one minor of skew.
-    assert_eq!(image(&at("1.36")), "registry.k8s.io/kubectl:v1.35.3");
+    assert_eq!(image(&at("1.37")), "registry.k8s.io/kubectl:v1.36.0");
+    // DOKS without `cluster.version` is created at the catalog's default (1.35), and gets
+    // that line, not the newest.
+    let doks = |text: &str| {
+        let docs = synth_text(text, Provider::Digitalocean);
+        let pod = &deployment(&docs, "web")["spec"]["template"]["spec"];
+        pod["initContainers"][0]["image"].clone()
+    };
+    let given = fixture("release-doks");
+    assert!(given.contains("  version: \"1.35\"\n"));
+    assert_eq!(
+        doks(&given.replace("  version: \"1.35\"\n", "")),
+        doks(&given)
+    );
+}
+
+/// kubectl is supported within one minor of the API server
+/// (<https://kubernetes.io/releases/version-skew-policy/#kubectl>): a cluster further from
+/// every line the catalog pins is warned about (`kubectl-skew`), one within it is not.
+#[test]
+fn a_cluster_beyond_kubectls_skew_is_warned_about() {
+    let base = fixture("release-k8s");
+    let skew = |v: &str| -> Vec<String> {
+        let text = base.replace("version: \"1.34\"", &format!("version: \"{v}\""));
+        infragen::synthesize(
+            "release.yaml",
+            text.as_bytes(),
+            Provider::Kubernetes,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{d}"))
+        .notes
+        .iter()
+        .filter(|n| n.rule == Some("kubectl-skew"))
+        .map(|n| n.text.clone())
+        .collect()
+    };
+    let old = skew("1.29");
+    assert_eq!(old.len(), 1, "{old:#?}");
+    assert!(
+        old[0].contains("kubectl 1.32 (registry.k8s.io/kubectl:v1.32.3)")
+            && old[0].contains("against a 1.29 cluster"),
+        "{}",
+        old[0]
+    );
+    assert_eq!(skew("1.39").len(), 1);
+    for v in ["1.31", "1.34", "1.37"] {
+        assert!(skew(v).is_empty(), "{v}: {:#?}", skew(v));
+    }
 }
 
 #[test]
