@@ -43,12 +43,24 @@ fn a_fixture_for_several_providers_is_synthesized_for_each() {
     let mut multi = 0;
     for path in new_user_fixtures() {
         let bytes = std::fs::read(&path).unwrap();
-        let loaded = infragen::blueprint::load("x", &bytes, &targets(&path)[0].1).unwrap();
-        let bp = &loaded.blueprint;
+        let env = &targets(&path)[0].1;
+        // Each provider as its own merge has it: `per_provider.<p>` may configure it.
+        let load = |p| infragen::blueprint::load("x", &bytes, p, env).unwrap();
         let configured = [
-            (bp.providers.aws.is_some(), infragen::Provider::Aws),
             (
-                bp.providers.digitalocean.is_some(),
+                load(infragen::Provider::Aws)
+                    .blueprint
+                    .providers
+                    .aws
+                    .is_some(),
+                infragen::Provider::Aws,
+            ),
+            (
+                load(infragen::Provider::Digitalocean)
+                    .blueprint
+                    .providers
+                    .digitalocean
+                    .is_some(),
                 infragen::Provider::Digitalocean,
             ),
         ];

@@ -33,15 +33,22 @@ pub fn providers_of(path: &Path) -> Vec<Provider> {
     let bytes = std::fs::read(path).unwrap();
     let envs = infragen::blueprint::environments(&path.display().to_string(), &bytes).unwrap();
     let env = envs.first().map_or("production", String::as_str);
-    let loaded = infragen::blueprint::load("x", &bytes, env).unwrap();
-    let bp = &loaded.blueprint;
+    // Each provider as its own merge has it: `per_provider.<p>` may configure it.
+    let load = |p| infragen::blueprint::load("x", &bytes, p, env).unwrap();
     let mut out = Vec::new();
-    if bp.providers.aws.is_some() {
+    if load(Provider::Aws).blueprint.providers.aws.is_some() {
         out.push(Provider::Aws);
     }
-    if bp.providers.digitalocean.is_some() {
+    if load(Provider::Digitalocean)
+        .blueprint
+        .providers
+        .digitalocean
+        .is_some()
+    {
         out.push(Provider::Digitalocean);
     }
+    let loaded = load(Provider::Kubernetes);
+    let bp = &loaded.blueprint;
     let k8s = bp
         .cluster
         .as_ref()
