@@ -216,17 +216,25 @@ pub fn load(
     };
     // The other providers' merges only have to deserialize: their semantics are judged when
     // they are synthesized (`infragen validate --provider P --env all` for each).
-    let mut others: Vec<Provider> = top.providers().chain(env_pp.providers()).collect();
+    let mut others: Vec<Provider> = top
+        .providers()
+        .chain(env_pp.providers())
+        .filter(|p| *p != provider)
+        .collect();
     others.sort();
     others.dedup();
-    for p in others.into_iter().filter(|p| *p != provider) {
-        merged_for(root.clone(), &layers(p), env).map_err(|d| {
-            let mut d = *d;
-            d.message = format!("for `--provider {p}`: {}", d.message);
-            fail(d)
-        })?;
+    // Copied only when another provider has an overlay: most blueprints have none.
+    let base = (!others.is_empty()).then(|| root.clone());
+    // The selected provider first: an error of the base is reported as this provider's.
+    let (blueprint, merged) = merged_for(root, &layers(provider), env).map_err(fail)?;
+    if let Some(base) = base {
+        for p in others {
+            merged_for(base.clone(), &layers(p), env).map_err(|mut d| {
+                d.message = format!("for `--provider {p}`: {}", d.message);
+                fail(d)
+            })?;
+        }
     }
-    let (blueprint, merged) = merged_for(root, &layers(provider), env).map_err(|d| fail(*d))?;
     Ok(Loaded {
         file: file.to_string(),
         text,
@@ -244,7 +252,7 @@ fn merged_for(
     root: Node,
     layers: &[(String, &Node)],
     env: &str,
-) -> Result<(Blueprint, Node), Box<Diagnostic>> {
+) -> Result<(Blueprint, Node), Diagnostic> {
     // Where each overlay is and which items it adds, to say so in errors it causes.
     let mut hints = Vec::new();
     let mut merged = root;
@@ -271,7 +279,7 @@ fn merged_for(
                 Some((what, lines, new)) => overlay_hints::restate(d, what, *lines, new),
                 None => d,
             };
-            Err(Box::new(d))
+            Err(d)
         }
     }
 }

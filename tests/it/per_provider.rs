@@ -196,6 +196,14 @@ fn a_typo_in_another_providers_overlay_fails_this_provider_too() {
             assert!(err.contains("for `--provider digitalocean`"), "{err}");
         }
     }
+    // A mistake of the base is the selected provider's own, not said to be another's.
+    let typo = DUO.replace("services:\n  - { name: web", "sevices:\n  - { name: web");
+    assert_ne!(typo, DUO);
+    let err = load(&typo, Provider::Aws, "production").unwrap_err();
+    assert!(
+        err.contains("unknown field `sevices`") && !err.contains("--provider"),
+        "{err}"
+    );
     // In an environment's provider part as well.
     let typo = DUO.replace(
         "      digitalocean: { network: { cidr",
