@@ -64,9 +64,9 @@ pub fn providers_of(path: &Path) -> Vec<Provider> {
 /// The (provider, environment) pairs a blueprint is synthesized for. By default every
 /// provider it is meant for ([`providers_of`]) × every environment it declares
 /// (`production` when it declares none). A blueprint whose environments belong to one
-/// provider each (ECS on AWS, DOKS on DigitalOcean: `cluster.platform` differs per
-/// environment, since nothing in the format varies by provider) lists its pairs in a header
-/// line `# targets: aws:staging aws:production digitalocean:do-production`;
+/// provider each (ECS on AWS, DOKS on DigitalOcean: `cluster.platform` set per environment
+/// rather than in `per_provider`) lists its pairs in a header line
+/// `# targets: aws:staging aws:production digitalocean:do-production`;
 /// [`refused_targets`] are the other pairs, which must be refused with a positioned error.
 pub fn targets(path: &Path) -> Vec<(Provider, String)> {
     let text = std::fs::read_to_string(path).unwrap();
