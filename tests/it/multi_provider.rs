@@ -262,3 +262,30 @@ services:
     assert!(err.contains("needs at least one Fargate profile"), "{err}");
     synth_text(text, infragen::Provider::Kubernetes).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// A blueprint whose environments each belong to one provider: its DigitalOcean registry
+/// (one per account, created by one environment's bootstrap when each has its own) is created
+/// by a DigitalOcean environment. `production` is ECS there, never applied on DigitalOcean;
+/// naming it the creator left every DigitalOcean environment reading a registry nobody made.
+#[test]
+fn the_registry_is_created_by_an_environment_digitalocean_builds() {
+    let path = root().join("tests/fixtures/new-user/brightline-agency-separate-envs.yaml");
+    let text = std::fs::read_to_string(path).unwrap().replace(
+        "buckets:",
+        "registry: { name: brightline, repositories: [web] }\nbuckets:",
+    );
+    let creates = |env: &str| {
+        let out = infragen::synthesize(
+            "b.yaml",
+            text.as_bytes(),
+            infragen::Provider::Digitalocean,
+            env,
+        )
+        .unwrap_or_else(|d| panic!("{d}"));
+        out.files
+            .get("terraform/bootstrap/registry.tf.json")
+            .is_some_and(|t| t.contains("\"digitalocean_container_registry\""))
+    };
+    assert!(creates("do-production"));
+    assert!(!creates("do-staging"));
+}
