@@ -102,9 +102,9 @@ fn phases(file: &str, bytes: &[u8], provider: Provider, env: &str, out: &Path) -
     let mut all: Vec<[Duration; 4]> = Vec::new();
     for _ in 0..RUNS {
         let t0 = Instant::now();
-        let loaded = infragen::blueprint::load(file, bytes, env).unwrap();
+        let loaded = infragen::blueprint::load(file, bytes, provider, env).unwrap();
         let t1 = Instant::now();
-        let v = infragen::semantic::analyze(&loaded, provider).unwrap();
+        let v = infragen::semantic::analyze(&loaded).unwrap();
         let t2 = Instant::now();
         let output = infragen::backend::synth(&v);
         let t3 = Instant::now();

@@ -369,15 +369,12 @@ fn read_blueprint(path: Option<&Utf8Path>) -> Result<(Utf8PathBuf, Vec<u8>), Cli
 
 /// Synthesize a blueprint read from a file: the templates of its `extra:` are read from the
 /// blueprint's folder, and only from there (the library refuses paths that leave it).
-fn synthesize_file(
-    loaded: &crate::blueprint::Loaded,
-    provider: Provider,
-) -> Result<crate::Output, Diagnostics> {
+fn synthesize_file(loaded: &crate::blueprint::Loaded) -> Result<crate::Output, Diagnostics> {
     let dir = Utf8Path::new(&loaded.file)
         .parent()
         .map(|p| p.as_std_path().to_path_buf())
         .unwrap_or_default();
-    crate::synthesize_with(loaded, provider, &crate::escape::folder(dir))
+    crate::synthesize_with(loaded, &crate::escape::folder(dir))
 }
 
 /// The blueprint's environments other than `lowered`, synthesized in memory for `provider`
@@ -396,8 +393,8 @@ fn other_environments(
     all.into_iter()
         .filter(|e| !lowered.contains(&e.as_str()))
         .filter_map(|env| {
-            let loaded = crate::blueprint::load(path.as_str(), bytes, &env).ok()?;
-            let out = synthesize_file(&loaded, provider).ok()?;
+            let loaded = crate::blueprint::load(path.as_str(), bytes, provider, &env).ok()?;
+            let out = synthesize_file(&loaded).ok()?;
             Some((env, out))
         })
         .collect()
@@ -608,8 +605,8 @@ fn synthesize_all(
     let single = targets.len() == 1;
     let run = |t: &Target| {
         let (path, bytes) = &blueprints[t.blueprint];
-        let loaded = crate::blueprint::load(path.as_str(), bytes, &t.env)?;
-        let out = synthesize_file(&loaded, t.provider);
+        let loaded = crate::blueprint::load(path.as_str(), bytes, t.provider, &t.env)?;
+        let out = synthesize_file(&loaded);
         if single {
             // The process ends right after writing: freeing the parsed blueprint, node by
             // node, would be wasted work. (Several targets free theirs as they go.)
@@ -693,8 +690,8 @@ fn validate(a: ValidateArgs) -> Result<ExitCode, CliError> {
             let several = envs.len() > 1;
             let mut targets = Vec::new();
             for env in envs {
-                match crate::blueprint::load(path.as_str(), &bytes, &env)
-                    .and_then(|l| synthesize_file(&l, *provider))
+                match crate::blueprint::load(path.as_str(), &bytes, *provider, &env)
+                    .and_then(|l| synthesize_file(&l))
                 {
                     Ok(o) => {
                         let label = format!("{provider}/{env}");
@@ -898,14 +895,19 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
     let providers = match a.provider {
         Some(p) => vec![p],
         None => {
-            let loaded = crate::blueprint::load(path.as_str(), &bytes, &envs[0])?;
-            let p = &loaded.blueprint.providers;
+            // Each provider's settings as that provider's merge has them: `providers.<p>` may
+            // be written in `per_provider.<p>`.
             let mut v = Vec::new();
-            if p.aws.is_some() {
-                v.push(Provider::Aws);
-            }
-            if p.digitalocean.is_some() {
-                v.push(Provider::Digitalocean);
+            for p in [Provider::Aws, Provider::Digitalocean] {
+                let loaded = crate::blueprint::load(path.as_str(), &bytes, p, &envs[0])?;
+                let settings = &loaded.blueprint.providers;
+                let configured = match p {
+                    Provider::Aws => settings.aws.is_some(),
+                    _ => settings.digitalocean.is_some(),
+                };
+                if configured {
+                    v.push(p);
+                }
             }
             // Every blueprint also targets an existing cluster: its workloads as manifests.
             v.push(Provider::Kubernetes);
@@ -916,11 +918,11 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
     for provider in &providers {
         for env in &envs {
             let mut notes = Vec::new();
-            let head_loaded = crate::blueprint::load(path.as_str(), &bytes, env);
+            let head_loaded = crate::blueprint::load(path.as_str(), &bytes, *provider, env);
             let head = match head_loaded
                 .as_ref()
                 .map_err(Clone::clone)
-                .and_then(|l| synthesize_file(l, *provider))
+                .and_then(synthesize_file)
             {
                 Ok(o) => o,
                 Err(d)
@@ -937,7 +939,7 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
             // Loaded under the same name, so generated headers do not differ.
             let base_loaded = base_bytes
                 .as_ref()
-                .map(|b| crate::blueprint::load(path.as_str(), b, env));
+                .map(|b| crate::blueprint::load(path.as_str(), b, *provider, env));
             let base = match &base_loaded {
                 None => {
                     notes.push(format!(
@@ -957,7 +959,7 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
                     });
                     crate::Output::default()
                 }
-                Some(Ok(l)) => match crate::synthesize_with(l, *provider, &*base_source) {
+                Some(Ok(l)) => match crate::synthesize_with(l, &*base_source) {
                     Ok(o) => o,
                     Err(d) => {
                         let first = d.0.first().map(|x| x.message.clone()).unwrap_or_default();
@@ -1016,8 +1018,8 @@ fn diff_output(a: &DiffArgs, path: &Utf8Path, bytes: &[u8]) -> Result<ExitCode, 
         }
         Err(e) => return Err(fail(e.to_string(), None)),
     };
-    let loaded = crate::blueprint::load(path.as_str(), bytes, env)?;
-    let head = synthesize_file(&loaded, provider)?;
+    let loaded = crate::blueprint::load(path.as_str(), bytes, provider, env)?;
+    let head = synthesize_file(&loaded)?;
     let pairs = crate::blueprint::renames(&loaded.blueprint);
     let targets = vec![crate::diff::target(
         (&provider.to_string(), env),

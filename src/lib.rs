@@ -45,18 +45,15 @@ pub fn synthesize(
     provider: Provider,
     env: &str,
 ) -> Result<Output, Diagnostics> {
-    let loaded = blueprint::load(file, bytes, env)?;
-    synthesize_loaded(&loaded, provider)
+    let loaded = blueprint::load(file, bytes, provider, env)?;
+    synthesize_loaded(&loaded)
 }
 
-/// Validate and lower a loaded blueprint. Components marked `renamed_from` get Terraform
+/// Validate and lower a loaded blueprint for the provider it was loaded (merged) for. Components marked `renamed_from` get Terraform
 /// `moved` blocks (`terraform/<module>/moved.tf.json`), found by lowering the blueprint as it
 /// was before the renames and pairing the resources that changed name.
-pub fn synthesize_loaded(
-    loaded: &blueprint::Loaded,
-    provider: Provider,
-) -> Result<Output, Diagnostics> {
-    synthesize_with(loaded, provider, &escape::no_templates)
+pub fn synthesize_loaded(loaded: &blueprint::Loaded) -> Result<Output, Diagnostics> {
+    synthesize_with(loaded, &escape::no_templates)
 }
 
 /// [`synthesize_loaded`] with the blueprint's `extra:` templates read through `templates`
@@ -64,16 +61,16 @@ pub fn synthesize_loaded(
 /// apply after lowering, so they see, and may change, exactly what the back-end wrote.
 pub fn synthesize_with(
     loaded: &blueprint::Loaded,
-    provider: Provider,
     templates: escape::TemplateSource,
 ) -> Result<Output, Diagnostics> {
-    let validated = semantic::analyze(loaded, provider)?;
+    let provider = loaded.provider;
+    let validated = semantic::analyze(loaded)?;
     let mut out = backend::synth(&validated);
     backend::collisions::refuse(loaded, &out)?;
     let renames = blueprint::renames(&loaded.blueprint);
     if !renames.is_empty() {
         let before = blueprint::before_renames(loaded, &renames)?;
-        if let Ok(v) = semantic::analyze(&before, provider) {
+        if let Ok(v) = semantic::analyze(&before) {
             let base = backend::synth(&v);
             let header = naming::header(&validated);
             for (module, pairs) in diff::renames::moved(&base, &out, &renames) {

@@ -212,6 +212,7 @@ pub fn parts(bp: &Blueprint) -> Vec<(&'static str, usize)> {
         overrides: _, // not a part: escape hatch applied after lowering (crate::escape)
         extra: _,     // not a part: escape hatch rendered after lowering (crate::escape)
         environments: _, // not a part: merged into the blueprint before validation
+        per_provider: _, // not a part: merged into the blueprint before validation
     } = bp;
     vec![
         ("state", state.is_some() as usize),

@@ -1,4 +1,5 @@
-//! The only code that knows YAML: parsing with positions, environment overlays, and the raw
+//! The only code that knows YAML: parsing with positions, environment and per-provider
+//! overlays, and the raw
 //! serde types of the blueprint.
 
 pub mod cron;
@@ -9,6 +10,7 @@ pub mod node;
 mod not_offered;
 pub mod overlay;
 mod overlay_hints;
+pub mod per_provider;
 pub mod reference;
 pub mod schema;
 pub mod types;
@@ -17,6 +19,7 @@ pub mod windows;
 pub use node::Node;
 pub use types::Blueprint;
 
+use crate::catalog::Provider;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span, one_of};
 
 /// Blueprints larger than this are refused before parsing: real ones are kilobytes, and the
@@ -29,6 +32,8 @@ pub struct Loaded {
     pub file: String,
     pub text: String,
     pub env: String,
+    /// The provider the blueprint was merged for (its `per_provider` overlays applied).
+    pub provider: Provider,
     /// The names of every environment the blueprint declares (empty without `environments`).
     pub environments: Vec<String>,
     pub blueprint: Blueprint,
@@ -151,53 +156,158 @@ fn split_path(path: &str) -> Vec<PathSeg<'_>> {
     out
 }
 
-/// Load `bytes` (the content of `file`) for environment `env`.
-pub fn load(file: &str, bytes: &[u8], env: &str) -> Result<Loaded, Diagnostics> {
+/// Load `bytes` (the content of `file`) for environment `env` on `provider`.
+///
+/// Overlays apply in this order, most specific last: the base, `per_provider.<provider>`,
+/// `environments.<env>`, `environments.<env>.per_provider.<provider>`. An environment's own
+/// values beat a provider default (`production` sizes itself whatever the provider), and the
+/// environment's provider part is the narrowest statement of all. Every provider's overlays are
+/// checked and, merged for their provider, deserialized here, so a typo in the DigitalOcean
+/// part fails the AWS synth too (docs/blueprint.md "One blueprint, several providers").
+pub fn load(
+    file: &str,
+    bytes: &[u8],
+    provider: Provider,
+    env: &str,
+) -> Result<Loaded, Diagnostics> {
     let text = decode(bytes).map_err(|d| Diagnostics::single(d.in_file(file)))?;
     let fail = |d: Diagnostic| Diagnostics::single(d).with_source(file, &text);
+    let fail_all = |ds: Vec<Diagnostic>| Diagnostics(ds).with_source(file, &text);
     let mut root = node::parse(&text).map_err(fail)?;
 
     let envs_key = root.key_span("environments");
     let envs = take_key(&mut root, "environments");
     let environments = environment_names(envs.as_ref());
-    let overlay = match &envs {
+    // Shape problems of both `per_provider` mappings are reported together.
+    let mut problems = Vec::new();
+    let top = per_provider::split(take_key(&mut root, per_provider::KEY), per_provider::KEY)
+        .unwrap_or_else(|ds| {
+            problems.extend(ds);
+            per_provider::Overlays::default()
+        });
+    let mut overlay = match &envs {
         // Without `environments` there are no overlays, and every environment is the base.
         None => None,
         Some(_) => {
             select_environment(envs.as_ref(), env, envs_key.unwrap_or(root.span)).map_err(fail)?
         }
     };
-    // Where the overlay is and which items it adds, to say so in errors it causes.
-    let mut hints = None;
-    let mut merged = match overlay {
+    let env_path = format!("environments.{env}.{}", per_provider::KEY);
+    let env_pp = match overlay.as_mut() {
         Some(o) => {
-            let lines = overlay_hints::line_range(&o);
-            let problems = overlay::check(&o);
-            if !problems.is_empty() {
-                let problems = problems
-                    .into_iter()
-                    .map(|d| overlay_hints::restate(d, env, lines, &[]))
-                    .collect();
-                return Err(Diagnostics(problems).with_source(file, &text));
+            if let Some(k) = o.key_span("environments") {
+                return Err(fail(
+                    Diagnostic::new(format!(
+                        "`environments` cannot be inside `environments.{env}`"
+                    ))
+                    .at(Some(k))
+                    .expected("blueprint fields (an environment overlay does not nest)")
+                    .help("declare every environment at the top level, under `environments`"),
+                ));
             }
-            hints = Some((lines, overlay_hints::new_items(&root, &o)));
-            overlay::merge(root, o)
+            per_provider::split(take_key(o, per_provider::KEY), &env_path).unwrap_or_else(|ds| {
+                problems.extend(ds);
+                per_provider::Overlays::default()
+            })
         }
-        None => root,
+        None => per_provider::Overlays::default(),
     };
-    substitute_env(&mut merged, env);
-    let blueprint: Blueprint = de::from_node(&merged).map_err(|d| match &hints {
-        Some((lines, new)) => fail(overlay_hints::restate(d, env, *lines, new)),
-        None => fail(d),
-    })?;
+    if !problems.is_empty() {
+        return Err(fail_all(problems));
+    }
+    if let Some(o) = &overlay {
+        let problems = overlay::check(o);
+        if !problems.is_empty() {
+            let lines = overlay_hints::line_range(o);
+            let what = format!("environment `{env}`");
+            let problems = problems
+                .into_iter()
+                .map(|d| overlay_hints::restate(d, &what, lines, &[]))
+                .collect();
+            return Err(fail_all(problems));
+        }
+    }
+    let layers = |p: Provider| -> Vec<(String, &Node)> {
+        let mut v = Vec::new();
+        if let Some(o) = top.get(p) {
+            v.push((format!("`{}.{}`", per_provider::KEY, p.name()), o));
+        }
+        if let Some(o) = &overlay {
+            v.push((format!("environment `{env}`"), o));
+        }
+        if let Some(o) = env_pp.get(p) {
+            v.push((format!("`{env_path}.{}`", p.name()), o));
+        }
+        v
+    };
+    // The other providers' merges only have to deserialize: their semantics are judged when
+    // they are synthesized (`infragen validate --provider P --env all` for each).
+    let mut others: Vec<Provider> = top
+        .providers()
+        .chain(env_pp.providers())
+        .filter(|p| *p != provider)
+        .collect();
+    others.sort();
+    others.dedup();
+    // Copied only when another provider has an overlay: most blueprints have none.
+    let base = (!others.is_empty()).then(|| root.clone());
+    // The selected provider first: an error of the base is reported as this provider's.
+    let (blueprint, merged) = merged_for(root, &layers(provider), env).map_err(fail)?;
+    if let Some(base) = base {
+        for p in others {
+            merged_for(base.clone(), &layers(p), env).map_err(|mut d| {
+                d.message = format!("for `--provider {p}`: {}", d.message);
+                fail(d)
+            })?;
+        }
+    }
     Ok(Loaded {
         file: file.to_string(),
         text,
         env: env.to_string(),
+        provider,
         environments,
         blueprint,
         node: merged,
     })
+}
+
+/// `root` with `layers` (what each is called in errors, and the overlay) merged onto it in
+/// order and `{env}` substituted, deserialized. An error a layer caused says which layer.
+fn merged_for(
+    root: Node,
+    layers: &[(String, &Node)],
+    env: &str,
+) -> Result<(Blueprint, Node), Diagnostic> {
+    // Where each overlay is and which items it adds, to say so in errors it causes.
+    let mut hints = Vec::new();
+    let mut merged = root;
+    for (what, o) in layers {
+        hints.push((
+            what,
+            overlay_hints::line_range(o),
+            overlay_hints::new_items(&merged, o),
+        ));
+        merged = overlay::merge(merged, (*o).clone());
+    }
+    substitute_env(&mut merged, env);
+    match de::from_node(&merged) {
+        Ok(bp) => Ok((bp, merged)),
+        Err(d) => {
+            // The most specific overlay holding the error's line: an environment's provider
+            // part lies inside the environment's lines.
+            let at = d.span.map(|s| s.line);
+            let d = match hints
+                .iter()
+                .rev()
+                .find(|(_, lines, _)| at.is_some_and(|l| lines.0 <= l && l <= lines.1))
+            {
+                Some((what, lines, new)) => overlay_hints::restate(d, what, *lines, new),
+                None => d,
+            };
+            Err(d)
+        }
+    }
 }
 
 /// The names of the environments a blueprint declares (for `diff` over all of them).
@@ -354,6 +464,7 @@ pub fn before_renames(
         file: loaded.file.clone(),
         text: loaded.text.clone(),
         env: loaded.env.clone(),
+        provider: loaded.provider,
         environments: loaded.environments.clone(),
         blueprint,
         node,

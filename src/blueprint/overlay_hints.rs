@@ -1,4 +1,4 @@
-//! Errors an environment overlay caused, said in the overlay's terms.
+//! Errors an environment or per-provider overlay caused, said in the overlay's terms.
 //!
 //! After the merge, a bad value an overlay brought in is reported by the deserializer like
 //! any other (`services[1]: missing field image`). Two things make that hard to act on: the
@@ -71,8 +71,14 @@ fn closest<'a>(typo: &str, names: &'a [String]) -> Option<&'a str> {
     )
 }
 
-/// `d`, restated when the overlay of `env` (its nodes spanning `lines`) caused it.
-pub fn restate(mut d: Diagnostic, env: &str, lines: (usize, usize), new: &[NewItem]) -> Diagnostic {
+/// `d`, restated when the overlay `what` (e.g. ``environment `staging` ``; its nodes spanning
+/// `lines`) caused it.
+pub fn restate(
+    mut d: Diagnostic,
+    what: &str,
+    lines: (usize, usize),
+    new: &[NewItem],
+) -> Diagnostic {
     let Some(span) = d.span else { return d };
     if span.line < lines.0 || span.line > lines.1 {
         return d;
@@ -81,7 +87,7 @@ pub fn restate(mut d: Diagnostic, env: &str, lines: (usize, usize), new: &[NewIt
     if let Some(item) = new.iter().find(|i| i.span == span)
         && let Some(meant) = closest(&item.name, &item.base_names)
     {
-        let what = item.list.strip_suffix('s').unwrap_or(&item.list);
+        let kind = item.list.strip_suffix('s').unwrap_or(&item.list);
         d.help = Some(format!(
             "an overlay item merges into the base item of the same `name`; under a new name it \
              adds an item, which needs every field ({}). Write `name: {meant}` to change the \
@@ -89,13 +95,13 @@ pub fn restate(mut d: Diagnostic, env: &str, lines: (usize, usize), new: &[NewIt
             d.message
         ));
         d.message = format!(
-            "in environment `{env}`: no {what} `{}` in the base; did you mean `{meant}`?",
+            "in {what}: no {kind} `{}` in the base; did you mean `{meant}`?",
             item.name
         );
         d.expected = None;
         return d;
     }
-    d.message = format!("in environment `{env}`: {}", d.message);
+    d.message = format!("in {what}: {}", d.message);
     d
 }
 
@@ -141,9 +147,12 @@ mod tests {
     #[test]
     fn errors_outside_the_overlay_are_left_alone() {
         let d = Diagnostic::new("bad").at(Some(Span::new(3, 1)));
-        assert_eq!(restate(d.clone(), "staging", (10, 20), &[]).message, "bad");
         assert_eq!(
-            restate(d, "staging", (1, 5), &[]).message,
+            restate(d.clone(), "environment `staging`", (10, 20), &[]).message,
+            "bad"
+        );
+        assert_eq!(
+            restate(d, "environment `staging`", (1, 5), &[]).message,
             "in environment `staging`: bad"
         );
     }

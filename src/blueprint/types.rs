@@ -103,10 +103,35 @@ pub struct Blueprint {
     pub extra: super::escape::Extra,
     /// Per-environment overlays onto everything above: maps deep-merge, lists of named items
     /// merge by `name` (`$patch: delete` removes one), scalars replace, `null` removes.
-    /// `{env}` in any string becomes the environment's name.
+    /// `{env}` in any string becomes the environment's name. An environment may hold
+    /// `per_provider` (its provider parts, applied after it).
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Map<String, serde_json::Value>>")]
     pub environments: BTreeMap<String, serde_json::Value>,
+    /// Per-provider overlays, merged like `environments` for the `--provider` being
+    /// synthesized only: base, then `per_provider.<provider>`, then `environments.<env>`, then
+    /// `environments.<env>.per_provider.<provider>` (most specific last). Lets one
+    /// environment name mean the same environment on every provider.
+    #[serde(default)]
+    pub per_provider: PerProvider,
+}
+
+/// One overlay of the blueprint per provider, keyed by the names `--provider` takes; also
+/// allowed inside an environment (`environments.<env>.per_provider`). An overlay may not hold
+/// `per_provider` or `environments`. Every provider's overlays are checked whichever provider
+/// is synthesized.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PerProvider {
+    /// Overlay applied for `--provider aws`.
+    #[serde(default)]
+    pub aws: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Overlay applied for `--provider digitalocean`.
+    #[serde(default)]
+    pub digitalocean: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Overlay applied for `--provider kubernetes`.
+    #[serde(default)]
+    pub kubernetes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -2639,7 +2664,7 @@ mod tests {
         let text = "name: shop\nproviders: { aws: { region: eu-west-1 } }\n\
                     cluster: { platform: ecs_fargate }\n\
                     services:\n  - { name: web, image: \"nginx:1.27.3\", port: 80, routes: [{ path: / }], idle_timeout: 900 }\n";
-        let bp = crate::blueprint::load("shop.yaml", text.as_bytes(), "production")
+        let bp = crate::blueprint::load("shop.yaml", text.as_bytes(), Provider::Aws, "production")
             .unwrap_or_else(|d| panic!("{d}"))
             .blueprint;
         assert!(bp.routes_reach_an_edge(Provider::Aws));

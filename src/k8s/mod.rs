@@ -443,6 +443,7 @@ fn generate(v: &Validated, opts: &Options, with_secrets: bool) -> Manifests {
         overrides: _, // applied to the output after lowering (crate::escape)
         extra: _, // rendered beside the output after lowering (crate::escape)
         environments: _, // merged into this blueprint before validation (blueprint::overlay)
+        per_provider: _, // merged into this blueprint before validation (blueprint::overlay)
     } = v.bp;
     let ctx = Ctx::new(v, opts);
     let mut files = Files::default();

@@ -190,7 +190,9 @@ mod tests {
                 1,
             );
         }
-        let loaded = crate::blueprint::load("case.yaml", yaml.as_bytes(), "production").unwrap();
+        let loaded =
+            crate::blueprint::load("case.yaml", yaml.as_bytes(), Provider::Aws, "production")
+                .unwrap();
         assert_eq!(loaded.blueprint.gateway().is_some(), gateway);
         let mut c = Checker {
             loaded: &loaded,

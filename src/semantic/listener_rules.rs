@@ -217,7 +217,13 @@ mod tests {
         let yaml = format!(
             "name: t\nservices:\n  - {{name: {name}, image: 'x.example/i:1', port: 8080}}\n"
         );
-        let loaded = crate::blueprint::load("t.yaml", yaml.as_bytes(), "production").unwrap();
+        let loaded = crate::blueprint::load(
+            "t.yaml",
+            yaml.as_bytes(),
+            crate::catalog::Provider::Aws,
+            "production",
+        )
+        .unwrap();
         let mut s = loaded.blueprint.services[0].clone();
         s.routes = routes
             .iter()
@@ -359,9 +365,12 @@ mod tests {
             files.sort();
             for path in files {
                 let text = std::fs::read(&path).unwrap();
-                let Ok(loaded) =
-                    crate::blueprint::load(&path.display().to_string(), &text, "production")
-                else {
+                let Ok(loaded) = crate::blueprint::load(
+                    &path.display().to_string(),
+                    &text,
+                    crate::catalog::Provider::Aws,
+                    "production",
+                ) else {
                     continue;
                 };
                 let services = loaded.blueprint.services;

@@ -81,11 +81,11 @@ impl Checker<'_> {
     }
 }
 
-/// Check `loaded` for `provider`; all problems at once, or the witness.
-pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Diagnostics> {
+/// Check `loaded` for the provider it was merged for; all problems at once, or the witness.
+pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     let mut c = Checker {
         loaded,
-        provider,
+        provider: loaded.provider,
         problems: Vec::new(),
     };
     let bp = &loaded.blueprint;
@@ -138,12 +138,12 @@ pub fn analyze(loaded: &Loaded, provider: Provider) -> Result<Validated<'_>, Dia
     addon_owners::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
-        let mut warnings = versions::warnings(bp, provider);
-        warnings.extend(env_references::warnings(bp, provider));
+        let mut warnings = versions::warnings(bp, loaded.provider);
+        warnings.extend(env_references::warnings(bp, loaded.provider));
         warnings.extend(jvm_heap::warnings(&c, bp));
-        warnings.extend(tls_in_cluster::warnings(bp, provider));
-        warnings.extend(release::warnings(bp, provider));
-        let v = Validated::new(loaded, provider, warnings);
+        warnings.extend(tls_in_cluster::warnings(bp, loaded.provider));
+        warnings.extend(release::warnings(bp, loaded.provider));
+        let v = Validated::new(loaded, loaded.provider, warnings);
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);
         if problems.is_empty() {

@@ -130,7 +130,13 @@ mod tests {
     #[test]
     fn an_alias_copies_its_source_only() {
         let text = "name: x\ndatabases: [{ name: db, engine: postgres, deployment: in_cluster }]\nservices:\n  - name: api\n    image: a:1\n    port: 80\n    uses: [{ name: db, env_prefix: PG, env: { WRITER: host, SECRET: password } }]\n";
-        let loaded = crate::blueprint::load("x.yaml", text.as_bytes(), "prod").unwrap();
+        let loaded = crate::blueprint::load(
+            "x.yaml",
+            text.as_bytes(),
+            crate::catalog::Provider::Aws,
+            "prod",
+        )
+        .unwrap();
         let s = &loaded.blueprint.services[0];
         let mut items = vec![("PG_HOST".to_string(), "h"), ("PG_PORT".into(), "5432")];
         copy(s, &mut items, |i| &i.0, |i, v| (v.to_string(), i.1));

@@ -578,7 +578,13 @@ mod tests {
     #[test]
     fn the_blueprint_wins_and_credentials_stay_together() {
         let text = "name: x\ndatabases: [{ name: db, engine: postgres, deployment: in_cluster }]\nsecrets: [{ name: pw }]\nservices:\n  - name: api\n    image: a:1\n    port: 80\n    env: { DB_HOST: elsewhere }\n    secret_env: [{ name: DB_PASSWORD, secret: pw }]\n    uses: [db]\n";
-        let loaded = crate::blueprint::load("x.yaml", text.as_bytes(), "prod").unwrap();
+        let loaded = crate::blueprint::load(
+            "x.yaml",
+            text.as_bytes(),
+            crate::catalog::Provider::Aws,
+            "prod",
+        )
+        .unwrap();
         let bp = &loaded.blueprint;
         let s = &bp.services[0];
         let all = bindings(bp, s, |_, _| Some(Flavor::InCluster { auth: true }));

@@ -169,8 +169,8 @@ fn cloud_outputs() -> Vec<(String, infragen::Output)> {
     let bytes = std::fs::read(dir.join("ledger.yaml")).unwrap();
     let read = infragen::escape::folder(dir);
     for env in ["production", "staging"] {
-        let loaded = infragen::blueprint::load("ledger.yaml", &bytes, env).unwrap();
-        let out = infragen::synthesize_with(&loaded, Provider::Aws, &read).unwrap();
+        let loaded = infragen::blueprint::load("ledger.yaml", &bytes, Provider::Aws, env).unwrap();
+        let out = infragen::synthesize_with(&loaded, &read).unwrap();
         all.push((format!("escape/ledger aws {env}"), out));
     }
     all

@@ -338,7 +338,7 @@ fn every_secret_a_pod_reads_is_made_or_listed() {
 fn every_workload_sees_each_component_it_uses() {
     let mut checked = 0;
     for (label, text, provider, env, out) in outputs() {
-        let loaded = infragen::blueprint::load("x.yaml", text.as_bytes(), &env).unwrap();
+        let loaded = infragen::blueprint::load("x.yaml", text.as_bytes(), provider, &env).unwrap();
         let bp = &loaded.blueprint;
         let docs = manifests(&out);
         let ecs = out.files.get("terraform/infra/ecs.tf.json").map(|t| {
@@ -1085,8 +1085,8 @@ fn mongodb_urls_authenticate_where_the_user_lives() {
 #[test]
 fn parts_said_to_be_absent_are_absent() {
     let mut notes = 0;
-    for (label, text, _, env, out) in outputs() {
-        let loaded = infragen::blueprint::load("x.yaml", text.as_bytes(), &env).unwrap();
+    for (label, text, provider, env, out) in outputs() {
+        let loaded = infragen::blueprint::load("x.yaml", text.as_bytes(), provider, &env).unwrap();
         let bp = &loaded.blueprint;
         let Some(note) = out
             .notes
@@ -1160,8 +1160,8 @@ fn secrets_to_create_by_hand_are_not_made_by_the_output() {
 #[test]
 fn secret_variables_read_a_declared_key() {
     let mut checked = 0;
-    for (label, text, _, env, out) in outputs() {
-        let loaded = infragen::blueprint::load("x.yaml", text.as_bytes(), &env).unwrap();
+    for (label, text, provider, env, out) in outputs() {
+        let loaded = infragen::blueprint::load("x.yaml", text.as_bytes(), provider, &env).unwrap();
         let bp = &loaded.blueprint;
         let declared = |name: &str| {
             bp.secrets

@@ -119,24 +119,26 @@ fn check(s: &Snippet) -> Result<usize, String> {
     };
     let mut runs = 0;
     for env in environments(&text)? {
-        let loaded = infragen::blueprint::load("snippet.yaml", text.as_bytes(), &env)
+        // Loading checks every provider's `per_provider` overlay, whichever is selected.
+        infragen::blueprint::load("snippet.yaml", text.as_bytes(), Provider::Aws, &env)
             .map_err(|d| format!("--env {env}: {d}"))?;
         runs += 1;
         if !complete {
             continue;
         }
-        let bp = &loaded.blueprint;
-        let mut providers = Vec::new();
-        if bp.providers.aws.is_some() {
-            providers.push(Provider::Aws);
-        }
-        if bp.providers.digitalocean.is_some() {
-            providers.push(Provider::Digitalocean);
-        }
-        if bp.providers.kubernetes.is_some() {
-            providers.push(Provider::Kubernetes);
-        }
-        for p in providers {
+        for p in Provider::ALL {
+            // Each provider's settings as its own merge has them (`per_provider.<p>`).
+            let loaded = infragen::blueprint::load("snippet.yaml", text.as_bytes(), p, &env)
+                .map_err(|d| format!("--provider {p} --env {env}: {d}"))?;
+            let settings = &loaded.blueprint.providers;
+            let configured = match p {
+                Provider::Aws => settings.aws.is_some(),
+                Provider::Digitalocean => settings.digitalocean.is_some(),
+                Provider::Kubernetes => settings.kubernetes.is_some(),
+            };
+            if !configured {
+                continue;
+            }
             infragen::synthesize("snippet.yaml", text.as_bytes(), p, &env)
                 .map_err(|d| format!("--provider {p} --env {env}: {d}"))?;
             runs += 1;

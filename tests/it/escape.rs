@@ -277,8 +277,9 @@ fn the_example_output_matches_its_snapshot_and_the_schemas() {
     let bytes = std::fs::read(dir.join("ledger.yaml")).unwrap();
     let read = infragen::escape::folder(dir);
     for env in ["production", "staging"] {
-        let loaded = infragen::blueprint::load(FIXTURE, &bytes, env).unwrap();
-        let out = infragen::synthesize_with(&loaded, infragen::Provider::Aws, &read).unwrap();
+        let loaded =
+            infragen::blueprint::load(FIXTURE, &bytes, infragen::Provider::Aws, env).unwrap();
+        let out = infragen::synthesize_with(&loaded, &read).unwrap();
         let report = infragen::check::check_files(
             &out.files,
             infragen::check::schema::ProviderSchemas::bundled(),

@@ -163,7 +163,7 @@ fn routes_attach_to_listeners_and_reach_every_routed_service() {
     );
     // Every route the blueprint declares is reachable through the Gateway.
     let bytes = std::fs::read(root().join("blueprints/ecommerce-doks.yaml")).unwrap();
-    let loaded = infragen::blueprint::load("x", &bytes, "stage").unwrap();
+    let loaded = infragen::blueprint::load("x", &bytes, Provider::Digitalocean, "stage").unwrap();
     for s in &loaded.blueprint.services {
         for route in &s.routes {
             assert!(

@@ -62,6 +62,7 @@ mod multi_provider;
 mod netpol;
 mod observability;
 mod peers;
+mod per_provider;
 mod pod_security;
 mod portability;
 mod ports;

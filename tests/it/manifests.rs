@@ -968,10 +968,14 @@ kubernetes:
 "#;
 
 fn tour(opts: &infragen::k8s::Options) -> BTreeMap<String, String> {
-    let loaded = infragen::blueprint::load("tour.yaml", TOUR.as_bytes(), "production")
-        .unwrap_or_else(|d| panic!("{d}"));
-    let v = infragen::semantic::analyze(&loaded, Provider::Kubernetes)
-        .unwrap_or_else(|d| panic!("{d}"));
+    let loaded = infragen::blueprint::load(
+        "tour.yaml",
+        TOUR.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let v = infragen::semantic::analyze(&loaded).unwrap_or_else(|d| panic!("{d}"));
     infragen::k8s::manifests(&v, opts).0
 }
 
@@ -1268,7 +1272,7 @@ fn blueprint_tags_label_every_object_and_pod() {
             continue;
         }
         let bytes = std::fs::read(&path).unwrap();
-        let tags = infragen::blueprint::load("bp.yaml", &bytes, &env)
+        let tags = infragen::blueprint::load("bp.yaml", &bytes, provider, &env)
             .unwrap()
             .blueprint
             .tags;

@@ -43,12 +43,24 @@ fn a_fixture_for_several_providers_is_synthesized_for_each() {
     let mut multi = 0;
     for path in new_user_fixtures() {
         let bytes = std::fs::read(&path).unwrap();
-        let loaded = infragen::blueprint::load("x", &bytes, &targets(&path)[0].1).unwrap();
-        let bp = &loaded.blueprint;
+        let env = &targets(&path)[0].1;
+        // Each provider as its own merge has it: `per_provider.<p>` may configure it.
+        let load = |p| infragen::blueprint::load("x", &bytes, p, env).unwrap();
         let configured = [
-            (bp.providers.aws.is_some(), infragen::Provider::Aws),
             (
-                bp.providers.digitalocean.is_some(),
+                load(infragen::Provider::Aws)
+                    .blueprint
+                    .providers
+                    .aws
+                    .is_some(),
+                infragen::Provider::Aws,
+            ),
+            (
+                load(infragen::Provider::Digitalocean)
+                    .blueprint
+                    .providers
+                    .digitalocean
+                    .is_some(),
                 infragen::Provider::Digitalocean,
             ),
         ];
@@ -249,4 +261,31 @@ services:
     assert!(err.contains("runs without nodes"), "{err}");
     assert!(err.contains("needs at least one Fargate profile"), "{err}");
     synth_text(text, infragen::Provider::Kubernetes).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A blueprint whose environments each belong to one provider: its DigitalOcean registry
+/// (one per account, created by one environment's bootstrap when each has its own) is created
+/// by a DigitalOcean environment. `production` is ECS there, never applied on DigitalOcean;
+/// naming it the creator left every DigitalOcean environment reading a registry nobody made.
+#[test]
+fn the_registry_is_created_by_an_environment_digitalocean_builds() {
+    let path = root().join("tests/fixtures/new-user/brightline-agency-separate-envs.yaml");
+    let text = std::fs::read_to_string(path).unwrap().replace(
+        "buckets:",
+        "registry: { name: brightline, repositories: [web] }\nbuckets:",
+    );
+    let creates = |env: &str| {
+        let out = infragen::synthesize(
+            "b.yaml",
+            text.as_bytes(),
+            infragen::Provider::Digitalocean,
+            env,
+        )
+        .unwrap_or_else(|d| panic!("{d}"));
+        out.files
+            .get("terraform/bootstrap/registry.tf.json")
+            .is_some_and(|t| t.contains("\"digitalocean_container_registry\""))
+    };
+    assert!(creates("do-production"));
+    assert!(!creates("do-staging"));
 }

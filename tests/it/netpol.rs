@@ -290,7 +290,7 @@ fn network_policies_admit_exactly_the_intended_traffic() {
         let out = synth(&path, provider, &env);
         let bytes = std::fs::read(&path).unwrap();
         let label = format!("{stem} --provider {provider} --env {env}");
-        checked += check(&label, &bytes, &env, &out);
+        checked += check(&label, &bytes, provider, &env, &out);
     }
     // Blueprints new users wrote (tests/fixtures/new-user/), every provider and environment.
     for path in crate::connections::new_user_fixtures() {
@@ -299,7 +299,7 @@ fn network_policies_admit_exactly_the_intended_traffic() {
         for (provider, env) in crate::support::targets(&path) {
             let out = synth(&path, provider, &env);
             let label = format!("new-user/{stem} --provider {provider} --env {env}");
-            checked += check(&label, &bytes, &env, &out);
+            checked += check(&label, &bytes, provider, &env, &out);
         }
     }
     // Variants the shipped blueprints do not exercise: no per-service policies (the data
@@ -325,6 +325,7 @@ fn network_policies_admit_exactly_the_intended_traffic() {
         checked += check(
             &format!("techshop with `{}`", to.trim()),
             variant.as_bytes(),
+            infragen::Provider::Kubernetes,
             "production",
             &out,
         );
@@ -356,6 +357,7 @@ fn network_policies_admit_exactly_the_intended_traffic() {
     check(
         "ecommerce-doks with `cni: cilium` --provider kubernetes",
         variant.as_bytes(),
+        infragen::Provider::Kubernetes,
         "production",
         &out,
     );
@@ -384,7 +386,13 @@ fn network_policies_admit_exactly_the_intended_traffic() {
 }
 
 /// Every property above for one output; the number of checks made.
-fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize {
+fn check(
+    label: &str,
+    bytes: &[u8],
+    provider: infragen::Provider,
+    env: &str,
+    out: &infragen::Output,
+) -> usize {
     let mut checked = 0;
     // DOKS's CNI is Cilium, an existing cluster's when the blueprint says so; the other
     // platforms' may not be.
@@ -399,7 +407,7 @@ fn check(label: &str, bytes: &[u8], env: &str, out: &infragen::Output) -> usize 
         if policies.is_empty() {
             return 0;
         }
-        let bp = infragen::blueprint::load("x", bytes, env)
+        let bp = infragen::blueprint::load("x", bytes, provider, env)
             .unwrap()
             .blueprint;
         let existing = label.contains("--provider kubernetes");
@@ -919,7 +927,7 @@ fn services_reach_the_managed_data_services_they_use() {
             continue;
         }
         let bytes = std::fs::read(&path).unwrap();
-        let bp = infragen::blueprint::load("x", &bytes, &env)
+        let bp = infragen::blueprint::load("x", &bytes, provider, &env)
             .unwrap()
             .blueprint;
         let pods = workload_pods(&docs);
@@ -1066,7 +1074,7 @@ fn the_release_job_reaches_its_database_and_the_wait_container_the_api_server() 
         ));
         // Its database, in the cluster or managed.
         let bytes = std::fs::read(&path).unwrap();
-        let bp = infragen::blueprint::load("x", &bytes, "production")
+        let bp = infragen::blueprint::load("x", &bytes, provider, "production")
             .unwrap()
             .blueprint;
         let db = &bp.databases[0].name;

@@ -41,6 +41,7 @@ fn workloads_using_spaces_buckets_get_the_endpoint_and_their_own_key() {
         let loaded = infragen::blueprint::load(
             "x.yaml",
             std::fs::read_to_string(&path).unwrap().as_bytes(),
+            Provider::Digitalocean,
             env,
         )
         .unwrap();

@@ -33,15 +33,22 @@ pub fn providers_of(path: &Path) -> Vec<Provider> {
     let bytes = std::fs::read(path).unwrap();
     let envs = infragen::blueprint::environments(&path.display().to_string(), &bytes).unwrap();
     let env = envs.first().map_or("production", String::as_str);
-    let loaded = infragen::blueprint::load("x", &bytes, env).unwrap();
-    let bp = &loaded.blueprint;
+    // Each provider as its own merge has it: `per_provider.<p>` may configure it.
+    let load = |p| infragen::blueprint::load("x", &bytes, p, env).unwrap();
     let mut out = Vec::new();
-    if bp.providers.aws.is_some() {
+    if load(Provider::Aws).blueprint.providers.aws.is_some() {
         out.push(Provider::Aws);
     }
-    if bp.providers.digitalocean.is_some() {
+    if load(Provider::Digitalocean)
+        .blueprint
+        .providers
+        .digitalocean
+        .is_some()
+    {
         out.push(Provider::Digitalocean);
     }
+    let loaded = load(Provider::Kubernetes);
+    let bp = &loaded.blueprint;
     let k8s = bp
         .cluster
         .as_ref()
@@ -57,9 +64,9 @@ pub fn providers_of(path: &Path) -> Vec<Provider> {
 /// The (provider, environment) pairs a blueprint is synthesized for. By default every
 /// provider it is meant for ([`providers_of`]) × every environment it declares
 /// (`production` when it declares none). A blueprint whose environments belong to one
-/// provider each (ECS on AWS, DOKS on DigitalOcean: `cluster.platform` differs per
-/// environment, since nothing in the format varies by provider) lists its pairs in a header
-/// line `# targets: aws:staging aws:production digitalocean:do-production`;
+/// provider each (ECS on AWS, DOKS on DigitalOcean: `cluster.platform` set per environment
+/// rather than in `per_provider`) lists its pairs in a header line
+/// `# targets: aws:staging aws:production digitalocean:do-production`;
 /// [`refused_targets`] are the other pairs, which must be refused with a positioned error.
 pub fn targets(path: &Path) -> Vec<(Provider, String)> {
     let text = std::fs::read_to_string(path).unwrap();

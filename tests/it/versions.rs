@@ -12,7 +12,7 @@ use crate::support::matrix;
 fn shipped_blueprints_rely_only_on_supported_versions() {
     for (stem, path, provider, env) in matrix() {
         let bytes = std::fs::read(&path).unwrap();
-        let loaded = infragen::blueprint::load(&stem, &bytes, &env).unwrap();
+        let loaded = infragen::blueprint::load(&stem, &bytes, provider, &env).unwrap();
         for f in infragen::semantic::versions::findings(&loaded.blueprint, provider) {
             assert!(
                 matches!(f.verdict, Verdict::Warn(_)),
@@ -31,7 +31,7 @@ fn the_init_template_is_current() {
     let envs = infragen::blueprint::environments("init", &bytes).unwrap();
     assert!(!envs.is_empty());
     for env in envs {
-        let loaded = infragen::blueprint::load("init", &bytes, &env).unwrap();
+        let loaded = infragen::blueprint::load("init", &bytes, Provider::Aws, &env).unwrap();
         let findings = infragen::semantic::versions::findings(&loaded.blueprint, Provider::Aws);
         assert!(
             findings.is_empty(),

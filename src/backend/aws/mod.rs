@@ -139,6 +139,7 @@ pub fn synth(v: &Validated) -> Output {
         overrides: _, // applied to the output after lowering (crate::escape)
         extra: _,  // rendered beside the output after lowering (crate::escape)
         environments: _, // merged into this blueprint before validation (blueprint::overlay)
+        per_provider: _, // merged into this blueprint before validation (blueprint::overlay)
     } = v.bp;
     let region = providers
         .aws

@@ -214,7 +214,9 @@ fn vpc_overlap(ctx: &Ctx) {
         .iter()
         .filter(|e| *e != ctx.v.env)
         .filter_map(|e| {
-            let other = crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), e).ok()?;
+            let other =
+                crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), loaded.provider, e)
+                    .ok()?;
             let theirs: ipnet::Ipv4Net = other.blueprint.network?.cidr.parse().ok()?;
             (mine.contains(&theirs.network()) || theirs.contains(&mine.network()))
                 .then(|| format!("`{e}` ({theirs})"))
@@ -263,11 +265,12 @@ fn load_balancer_name(ctx: &Ctx) {
         .iter()
         .filter(|e| *e != ctx.v.env)
         .filter(|e| {
-            crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), e).is_ok_and(|o| {
-                let prefix = format!("{}-{e}", o.blueprint.name);
-                edge(&o.blueprint)
-                    && super::platform::name_of_load_balancer(&o.blueprint, &prefix) == mine
-            })
+            crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), loaded.provider, e)
+                .is_ok_and(|o| {
+                    let prefix = format!("{}-{e}", o.blueprint.name);
+                    edge(&o.blueprint)
+                        && super::platform::name_of_load_balancer(&o.blueprint, &prefix) == mine
+                })
         })
         .map(|e| format!("`{e}`"))
         .collect();
@@ -301,7 +304,7 @@ fn project_name(ctx: &Ctx) {
         .iter()
         .filter(|e| *e != ctx.v.env)
         .filter(|e| {
-            crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), e)
+            crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), loaded.provider, e)
                 .is_ok_and(|o| project(&o.blueprint).as_deref() == Some(mine.as_str()))
         })
         .map(String::as_str)

@@ -13,7 +13,7 @@
 //! With one state bucket for every environment the bootstraps are alike and applied once.
 //! With a bucket per environment (or no `state`: the registry is in `infra`) each
 //! environment has a module of its own that would create the registry, and the second
-//! apply would fail; then exactly one environment creates it ([`owner`]: the first
+//! apply would fail; then exactly one environment DigitalOcean builds creates it ([`owner`]: the first
 //! production-named one, else the first declared) and the others read it — unless the
 //! registry's name varies with the environment (`{env}`: an account per environment). Pull access: `registry_integration = true` on the
 //! cluster makes DOKS keep a `registry-<name>` docker-config Secret in every namespace, and
@@ -73,11 +73,32 @@ fn region(ctx: &Ctx) -> String {
         .unwrap_or_else(|| ctx.region.clone())
 }
 
+/// The environments DigitalOcean builds (this one included). Only they can create the
+/// registry: in a blueprint whose environments each belong to one provider, `production` may
+/// be an ECS environment, which no DigitalOcean apply ever runs, and the registry would never
+/// be created.
+fn built_here<'a>(ctx: &Ctx<'a>) -> Vec<&'a str> {
+    let loaded = ctx.v.loaded;
+    loaded
+        .environments
+        .iter()
+        .filter(|e| {
+            *e == ctx.v.env
+                || crate::blueprint::load(&loaded.file, loaded.text.as_bytes(), loaded.provider, e)
+                    .is_ok_and(|o| {
+                        o.blueprint.platform_on(loaded.provider)
+                            == Some(crate::blueprint::types::Platform::Doks)
+                    })
+        })
+        .map(String::as_str)
+        .collect()
+}
+
 /// The environment that creates a registry every environment names alike, when each
 /// environment has a module of its own that would create it (see the module docs); `None`
 /// when this environment's output creates its registry as usual.
 pub fn owner<'a>(ctx: &Ctx<'a>, name: &str) -> Option<&'a str> {
-    let envs = &ctx.v.loaded.environments;
+    let envs = built_here(ctx);
     let env = ctx.v.env;
     let per_env_module = ctx
         .v
@@ -91,7 +112,7 @@ pub fn owner<'a>(ctx: &Ctx<'a>, name: &str) -> Option<&'a str> {
     envs.iter()
         .find(|e| super::production_named(e))
         .or(envs.first())
-        .map(String::as_str)
+        .copied()
 }
 
 pub fn lower(ctx: &Ctx, infra: &mut Module, bootstrap: Option<&mut Module>) {
@@ -112,14 +133,7 @@ pub fn lower(ctx: &Ctx, infra: &mut Module, bootstrap: Option<&mut Module>) {
     let owner = owner(ctx, &name);
     match owner {
         Some(o) if o == ctx.v.env => {
-            let others: Vec<&str> = ctx
-                .v
-                .loaded
-                .environments
-                .iter()
-                .map(String::as_str)
-                .filter(|e| *e != o)
-                .collect();
+            let others: Vec<&str> = built_here(ctx).into_iter().filter(|e| *e != o).collect();
             ctx.note(format!(
                 "registry: `{o}`'s {module} creates the registry `{name}` that every environment uses (its name is unique across DigitalOcean, and below the Professional tier an account holds one registry): apply it before the infra of {}",
                 others.join(", ")

@@ -56,6 +56,7 @@ pub fn synth(v: &Validated) -> Output {
         overrides: _,        // applied to the output after lowering (crate::escape)
         extra: _,            // rendered beside the output after lowering (crate::escape)
         environments: _,     // merged into this blueprint before validation (blueprint::overlay)
+        per_provider: _,     // merged into this blueprint before validation (blueprint::overlay)
     } = v.bp;
     let mut opts = k8s::Options {
         ingress_class: Some("nginx".into()),
