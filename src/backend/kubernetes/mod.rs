@@ -341,22 +341,6 @@ fn plural(kind: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn plurals() {
-        for (k, p) in [
-            ("clusterissuer", "clusterissuers"),
-            ("gateway", "gateways"),
-            ("gatewayclass", "gatewayclasses"),
-            ("policy", "policies"),
-            ("httproute", "httproutes"),
-        ] {
-            assert_eq!(super::plural(k), p);
-        }
-    }
-}
-
 /// The ports the API server of an existing cluster may listen on: the `kubernetes` Service's
 /// 443 is translated to the endpoint's port before Calico or kube-router judge egress
 /// (kubernetes/minikube#4831 `--apiserver-port`, default 8443; kind and k3s 6443), so the
@@ -371,4 +355,20 @@ fn api_server_ports(k: Option<&crate::blueprint::types::KubernetesSettings>) -> 
         ports.push(p);
     }
     ports
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plurals() {
+        for (k, p) in [
+            ("clusterissuer", "clusterissuers"),
+            ("gateway", "gateways"),
+            ("gatewayclass", "gatewayclasses"),
+            ("policy", "policies"),
+            ("httproute", "httproutes"),
+        ] {
+            assert_eq!(super::plural(k), p);
+        }
+    }
 }
