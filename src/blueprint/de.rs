@@ -167,11 +167,15 @@ impl de::Error for Error {
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        Error::unknown_name(
+        let mut e = Error::unknown_name(
             format!("unknown field `{}`", shorten(field)),
             field,
             expected,
-        )
+        );
+        if let Some(h) = super::not_offered::field_hint(field, expected) {
+            e.help = Some(h);
+        }
+        e
     }
 
     fn missing_field(field: &'static str) -> Self {

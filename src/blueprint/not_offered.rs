@@ -29,6 +29,28 @@ pub(super) fn hint(value: &str, expected: &[&str]) -> Option<String> {
     }
 }
 
+/// The `help` for an unknown `field` where one of `expected` (a struct's fields) belongs,
+/// when it names something the format deliberately leaves out: an accelerator in a
+/// container's `resources` (`nvidia.com/gpu`, `aws.amazon.com/neuron`, `amd.com/gpu`) is
+/// a device-plugin resource, and infragen installs no device plugin — a pod requesting one
+/// would stay Pending on every node — so it is refused with the path that does work.
+pub(super) fn field_hint(field: &str, expected: &[&str]) -> Option<String> {
+    let f = field.to_ascii_lowercase();
+    let accelerator = f.contains("gpu") || f.contains("neuron") || f.contains("accelerator");
+    if expected == ["cpu", "memory"] && accelerator {
+        return Some(
+            "infragen does not request GPUs or other accelerators: on EKS a node pool of a GPU \
+             instance type (g5, g6, p5, …) gets the AL2023 NVIDIA AMI with the driver, but no \
+             device plugin, so nothing could satisfy the request (warning \
+             `eks-device-plugin`). Install the NVIDIA device plugin yourself and run the GPU \
+             workload from an `extra.kubernetes` template with `nvidia.com/gpu` in its limits, \
+             a toleration of the pool's taint and a node selector (docs/escape-hatches.md)"
+                .into(),
+        );
+    }
+    None
+}
+
 fn database(v: &str) -> Option<String> {
     let elsewhere = "or keep the database outside infragen and give the services its address \
                      in `env`, its credentials as a `secrets` entry (`secret_env`) and `egress` \
@@ -81,5 +103,21 @@ mod tests {
         assert_eq!(hint("postgress", DATABASES), None);
         // Another enum with the same spelling is not a database engine.
         assert_eq!(hint("mssql", &["a", "b"]), None);
+    }
+
+    #[test]
+    fn an_accelerator_in_resources_is_explained_not_guessed() {
+        use super::field_hint;
+        for f in [
+            "nvidia.com/gpu",
+            "amd.com/gpu",
+            "aws.amazon.com/neuron",
+            "gpu",
+        ] {
+            let h = field_hint(f, &["cpu", "memory"]).unwrap_or_else(|| panic!("{f}"));
+            assert!(h.contains("extra.kubernetes"), "{f}: {h}");
+        }
+        assert_eq!(field_hint("cpus", &["cpu", "memory"]), None);
+        assert_eq!(field_hint("gpu", &["name", "port"]), None);
     }
 }

@@ -213,6 +213,13 @@ pub struct KubernetesSettings {
     /// `other` (plain NetworkPolicies only).
     #[serde(default)]
     pub cni: Cni,
+    /// The port the API server itself listens on, when not one NetworkPolicies already allow
+    /// (443, 6443 — kubeadm, kind, k3s — and 8443, minikube's `--apiserver-port` default):
+    /// e.g. MicroK8s's 16443. Pods reach the API server through the `kubernetes` Service's
+    /// 443, which most CNIs (Calico, kube-router) judge after it is translated to this port,
+    /// so the egress of pods that call the API server (a release step's wait) must allow it.
+    #[serde(default)]
+    pub api_server_port: Option<u16>,
 }
 
 /// The network plugin of an existing cluster (`providers.kubernetes.cni`).

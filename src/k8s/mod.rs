@@ -107,6 +107,10 @@ pub struct Options {
     /// pods that talk to the API server also get a CiliumNetworkPolicy allowing the
     /// `kube-apiserver` entity, Cilium's documented way to allow it.
     pub cilium: bool,
+    /// The ports the API server's endpoints may listen on, which the egress of pods that
+    /// call it allows (the `kubernetes` Service's 443 is translated to them before most CNIs
+    /// judge the packet); empty: 443 and 6443, the managed clusters' and kubeadm's.
+    pub api_server_ports: Vec<u16>,
 }
 
 /// See [`Options::object_store`].

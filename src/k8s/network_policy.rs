@@ -189,8 +189,17 @@ fn acme_solver_in(ctx: &Ctx, ns: &str) -> bool {
     ctx.services.iter().any(|s| s.routed && s.namespace == ns)
 }
 
-/// Ports the API server's endpoints listen on.
+/// Ports the API server's endpoints listen on, unless the platform names its own
+/// ([`super::Options::api_server_ports`]).
 const API_SERVER_PORTS: [u16; 2] = [443, 6443];
+
+fn api_server_ports<'c>(ctx: &'c Ctx) -> &'c [u16] {
+    if ctx.opts.api_server_ports.is_empty() {
+        &API_SERVER_PORTS
+    } else {
+        &ctx.opts.api_server_ports
+    }
+}
 
 /// The port cert-manager's HTTP-01 solver pods listen on.
 pub const ACME_SOLVER_PORT: u16 = 8089;
@@ -326,7 +335,9 @@ fn release_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     egress.push(dns());
     egress.extend(uses_egress(ctx, s));
     if s.automount {
-        egress.push(map! {"to" => vec![ip_block("0.0.0.0/0")], "ports" => tcp(&API_SERVER_PORTS)});
+        egress.push(
+            map! {"to" => vec![ip_block("0.0.0.0/0")], "ports" => tcp(api_server_ports(ctx))},
+        );
     }
     for e in &s.bp.egress {
         egress.push(map! {"to" => vec![ip_block(&e.to)], "ports" => tcp(&e.ports)});
@@ -403,8 +414,10 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     if talks_to_api_server(s) {
         // A pod given an API token talks to the API server: the `kubernetes` Service's
         // endpoints are the control plane's addresses (outside the pod network), on 443
-        // (EKS, DOKS) or 6443 (kubeadm).
-        egress.push(map! {"to" => vec![ip_block("0.0.0.0/0")], "ports" => tcp(&API_SERVER_PORTS)});
+        // (EKS, DOKS), 6443 (kubeadm, kind, k3s) or 8443 (minikube): `api_server_ports`.
+        egress.push(
+            map! {"to" => vec![ip_block("0.0.0.0/0")], "ports" => tcp(api_server_ports(ctx))},
+        );
     }
     for e in &s.bp.egress {
         egress.push(map! {"to" => vec![ip_block(&e.to)], "ports" => tcp(&e.ports)});
@@ -595,7 +608,7 @@ fn api_server_entity<'c>(ctx: &'c Ctx, ns: &'c str) -> Option<Map<'c>> {
     if apps.is_empty() {
         return None;
     }
-    let ports: Vec<Map> = API_SERVER_PORTS
+    let ports: Vec<Map> = api_server_ports(ctx)
         .iter()
         .map(|p| map! {"port" => p.to_string(), "protocol" => "TCP"})
         .collect();

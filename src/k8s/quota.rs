@@ -4,7 +4,9 @@
 //! their sidecars, and one pod of each job (backups run one at a time) — and their volume
 //! claims (`persistentvolumeclaims`, `requests.storage`). The API server
 //! otherwise refuses the pods past the quota, and the autoscaler silently stops short of
-//! its maximum. Rolling-update surge pods come on top of this; they wait for room. A
+//! its maximum. A Deployment whose rolling update may take no pod down first
+//! (`maxUnavailable` 0) also needs its surge pods ([`surge`]): refused, they would hold the
+//! rollout at the maximum for ever; the others free room before they add pods. A
 //! LimitRange's `max` is checked against every container's limits, which it would refuse.
 
 use crate::analysis::Validated;
@@ -210,14 +212,24 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
                 (None, Some(a)) => a.max,
                 (None, None) => s.bp.replicas,
             };
-            if t.primary && sized != pod {
+            let extra = surge(s, n);
+            let pod = if t.primary && sized != pod {
                 out.push((
                     format!("{} (at its VPA's max)", t.deployment),
                     n,
                     times(sized, n),
                 ));
+                sized
             } else {
-                out.push((t.deployment, n, times(pod, n)));
+                out.push((t.deployment.clone(), n, times(pod, n)));
+                pod
+            };
+            if extra > 0 {
+                out.push((
+                    format!("{}'s rollout surge", t.deployment),
+                    extra,
+                    times(pod, extra),
+                ));
             }
         }
     }
@@ -233,6 +245,39 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
         }
     }
     out
+}
+
+/// The pods a rolling update of `n` replicas must add before it may take any old one down:
+/// none where `maxUnavailable` lets it remove one first (it then creates the new pods in the
+/// room that frees), else `maxSurge` (rounded up; Kubernetes' default 25 %). With
+/// `maxUnavailable` 0 — a release step's (`workload::release_keeps_capacity`), or the
+/// default 25 % of fewer than four replicas, rounded down — the quota must hold them: the
+/// API server refuses the surge pods past it, no old pod is removed, and the rollout at the
+/// maximum never progresses (kubernetes.io/docs/concepts/workloads/controllers/deployment,
+/// "Max Unavailable", "Max Surge").
+fn surge(s: &super::Workload, n: u32) -> u32 {
+    let bp = s.bp;
+    if s.strategy() == crate::blueprint::types::Strategy::Recreate || n == 0 {
+        return 0;
+    }
+    let share = |v: &str, up: bool| -> u32 {
+        match v.trim().strip_suffix('%') {
+            Some(p) => {
+                let exact = f64::from(n) * p.trim().parse::<f64>().unwrap_or(25.0) / 100.0;
+                (if up { exact.ceil() } else { exact.floor() }) as u32
+            }
+            None => v.trim().parse().unwrap_or(0),
+        }
+    };
+    let unavailable = match bp.rollout.max_unavailable.as_deref() {
+        Some(v) => share(v, false),
+        None if super::workload::release_keeps_capacity(bp) => 0,
+        None => share("25%", false),
+    };
+    if unavailable > 0 {
+        return 0;
+    }
+    share(bp.rollout.max_surge.as_deref().unwrap_or("25%"), true)
 }
 
 /// Positioned errors for every namespace quota that cannot hold its workloads.

@@ -670,7 +670,7 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
 /// Whether the rolling update of a service with a release step and no `max_unavailable` of
 /// its own gets `maxUnavailable: 0` (with a surge to make progress: not when `max_surge` is
 /// zero, which the API server would refuse beside it).
-fn release_keeps_capacity(bp: &Service) -> bool {
+pub(super) fn release_keeps_capacity(bp: &Service) -> bool {
     let no_surge = bp
         .rollout
         .max_surge

@@ -126,7 +126,9 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     // `uses` names data components of every kind, so a name may be used by one kind only.
     // Name → (list, index) of its first owner.
     let mut owners: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
-    let kinds: [(&str, Vec<&str>); 5] = [
+    // Buckets too: a queue and a bucket both named `uploads` left `uses: [uploads]` wired to
+    // the queue alone, the bucket's variables and IAM silently missing.
+    let kinds: [(&str, Vec<&str>); 6] = [
         (
             "databases",
             bp.databases.iter().map(|x| x.name.as_str()).collect(),
@@ -146,6 +148,10 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         (
             "secrets",
             bp.secrets.iter().map(|x| x.name.as_str()).collect(),
+        ),
+        (
+            "buckets",
+            bp.buckets.iter().map(|x| x.name.as_str()).collect(),
         ),
     ];
     for (kind, names) in &kinds {

@@ -32,6 +32,18 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     {
         parse_cidr(c, "providers.kubernetes.pod_cidr", p);
     }
+    if bp
+        .providers
+        .kubernetes
+        .as_ref()
+        .is_some_and(|k| k.api_server_port == Some(0))
+    {
+        c.error(
+            "providers.kubernetes.api_server_port",
+            "port 0 is no port the API server can listen on",
+        )
+        .expected = Some("the API server's `--secure-port`, 1 to 65535 (e.g. 16443)".into());
+    }
     let Some(net) = &bp.network else {
         if c.provider == Provider::Aws && bp.cluster.is_some() {
             c.error(

@@ -139,7 +139,9 @@ fn switching_rollout_strategy_says_what_to_delete() {
         "    container_name: techshop-app\n",
         "    container_name: techshop-app\n    rollout: { strategy: canary, canary_weight: 20 }\n",
     );
-    // One more pod fits the namespace quota.
+    // Two more pods fit the namespace quota: the canary, and the one its rollout adds
+    // before the old one goes (maxUnavailable 25 % of 1 is 0).
+    let canary = edit(&canary, "requests.cpu: \"13\"", "requests.cpu: \"14\"");
     let canary = edit(&canary, "limits.cpu: \"27\"", "limits.cpu: \"30\"");
     let canary = edit(&canary, "limits.memory: 30Gi", "limits.memory: 34Gi");
     let (r, c) = (

@@ -687,3 +687,50 @@ fn only_the_secrets_operator_reads_secrets_on_eks() {
         "no EKS output to check: {roles} roles, {synced} operators"
     );
 }
+
+/// A GPU node pool (g6, NVIDIA AMI) carries `nvidia.com/gpu.present=true`, the label the
+/// nvidia-device-plugin chart's default affinity selects without Node Feature Discovery
+/// (NVIDIA/k8s-device-plugin deployments/helm/nvidia-device-plugin/values.yaml): installed
+/// as the `eks-device-plugin` warning says, the plugin runs on the pool's nodes. A standard
+/// pool gets no such label; the warning names it and the `extra.kubernetes` path.
+#[test]
+fn a_gpu_pool_carries_the_label_the_device_plugin_chart_schedules_on() {
+    let path = root().join("tests/fixtures/new-user/sage-gpu-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap()
+        + "extra: { kubernetes: [templates/sage-model.yaml.j2] }\n";
+    let loaded = infragen::blueprint::load("sage-gpu-eks.yaml", text.as_bytes(), "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+    let templates = infragen::escape::folder(root().join("tests/fixtures/gpu"));
+    let out = infragen::synthesize_with(&loaded, Provider::Aws, &templates)
+        .unwrap_or_else(|d| panic!("{d}"));
+    let groups = crate::support::resources(&out, "infra", "aws_eks_node_group");
+    let label = |pool: &str| {
+        let g = groups
+            .iter()
+            .find(|g| g["labels"]["infragen.io/node-pool"] == pool)
+            .unwrap_or_else(|| panic!("no node group of pool {pool}"));
+        g["labels"]["nvidia.com/gpu.present"].clone()
+    };
+    assert_eq!(label("gpu"), "true");
+    assert_eq!(label("general"), Value::Null);
+    let warning = out
+        .notes
+        .iter()
+        .find(|n| n.text.contains("node pool `gpu`"))
+        .expect("eks-device-plugin warning");
+    assert!(
+        warning.text.contains("nvidia.com/gpu.present=true")
+            && warning.text.contains("extra.kubernetes"),
+        "{}",
+        warning.text
+    );
+    // The model server of the extra template is written as given, GPU limit included.
+    let model = crate::support::manifests(&out)
+        .into_iter()
+        .find(|m| m["kind"] == "Deployment" && m["metadata"]["name"] == "model")
+        .expect("the extra template's Deployment");
+    assert_eq!(
+        model["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        "1"
+    );
+}

@@ -62,9 +62,10 @@ fn cronjobs_are_hardened_like_deployments() {
     assert_eq!(sweeper["successfulJobsHistoryLimit"], 1);
 }
 
-/// The quota counts the jobs' pods: 100m (api) + 250m (ledger-db) fit 700m, but not with
-/// the report's 250m and the sweeper's 2 × 100m (`Replace`: the old run's pod is still
-/// counted while the new one starts).
+/// The quota counts the jobs' pods: 100m (api) + 100m (the pod api's rollout adds before
+/// its only replica goes) + 250m (ledger-db) fit 700m, but not with the report's 250m and
+/// the sweeper's 2 × 100m (`Replace`: the old run's pod is still counted while the new one
+/// starts).
 #[test]
 fn the_quota_counts_job_pods() {
     let path = root().join("tests/fixtures/workloads/jobs-k8s.yaml");
@@ -80,7 +81,7 @@ fn the_quota_counts_job_pods() {
         Ok(_) => panic!("the quota cannot hold the jobs' pods"),
         Err(d) => d.to_string(),
     };
-    assert!(err.contains("needs 800m"), "{err}");
+    assert!(err.contains("needs 900m"), "{err}");
     assert!(err.contains("tmp-sweeper 2 × 100m"), "{err}");
     // Without the jobs, the same quota holds.
     let without = tight.split("\njobs:\n").next().unwrap();

@@ -1147,3 +1147,88 @@ fn the_release_job_reaches_its_database_and_the_wait_container_the_api_server() 
         );
     }
 }
+
+/// On an existing cluster the `kubernetes` Service's 443 is translated to the API server's
+/// own port before Calico or kube-router judge egress: 6443 on kind and k3s, 8443 on minikube
+/// (`--apiserver-port`'s default), another where `providers.kubernetes.api_server_port` says
+/// (MicroK8s's 16443). The app whose `wait-for-release` container reads its release Job
+/// reaches each; the Job and the pods without a token reach none.
+#[test]
+fn on_an_existing_cluster_the_wait_container_reaches_minikubes_api_server_port() {
+    let api_server = Ipv4Addr::new(192, 168, 49, 2);
+    let path = crate::support::root().join("tests/fixtures/new-user/orbit-nextjs-minikube.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let microk8s = text.replace(
+        "kubernetes: { context: minikube }",
+        "kubernetes: { context: microk8s, api_server_port: 16443 }",
+    );
+    assert_ne!(microk8s, text);
+    for (label, text, ports) in [
+        ("minikube", &text, vec![443, 6443, 8443]),
+        ("microk8s", &microk8s, vec![443, 6443, 8443, 16443]),
+    ] {
+        let out = infragen::synthesize(
+            "orbit.yaml",
+            text.as_bytes(),
+            infragen::Provider::Kubernetes,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{label}: {d}"));
+        let docs = documents(&out.files);
+        let model = Model {
+            policies: docs
+                .iter()
+                .filter(|d| d["kind"] == "NetworkPolicy")
+                .cloned()
+                .collect(),
+        };
+        let pods = workload_pods(&docs);
+        let pod = |what: &str| {
+            pods.iter()
+                .find(|p| p.what.starts_with(what))
+                .unwrap_or_else(|| panic!("{label}: no {what}"))
+        };
+        let api = pod("Deployment orbit/api");
+        let web = pod("Deployment orbit/web");
+        let release = pods
+            .iter()
+            .find(|p| p.what.starts_with("Job") && p.app() == "api-release")
+            .unwrap_or_else(|| panic!("{label}: no release Job"));
+        for port in ports {
+            assert!(
+                model.allows_out(api, api_server, port),
+                "{label}: the api's wait-for-release container cannot reach the API server on {port}"
+            );
+            assert!(
+                !model.allows_out(release, api_server, port),
+                "{label}: the release Job reaches the API server on {port}"
+            );
+            assert!(
+                !model.allows_out(web, api_server, port),
+                "{label}: web, with no token, reaches the API server on {port}"
+            );
+        }
+        assert!(
+            !model.allows_out(api, api_server, 10250),
+            "{label}: kubelet"
+        );
+    }
+    // The managed clusters' API servers listen on 443: nothing more is opened there.
+    let doks = crate::support::root().join("tests/fixtures/workloads/release-doks.yaml");
+    let out = synth(&doks, infragen::Provider::Digitalocean, "production");
+    let docs = documents(&out.files);
+    let model = Model {
+        policies: docs
+            .iter()
+            .filter(|d| d["kind"] == "NetworkPolicy")
+            .cloned()
+            .collect(),
+    };
+    for p in workload_pods(&docs) {
+        assert!(
+            !model.allows_out(&p, api_server, 8443),
+            "release-doks: {} reaches 8443",
+            p.what
+        );
+    }
+}

@@ -118,3 +118,33 @@ fn a_vpa_leaves_the_sidecars_alone() {
     );
     assert!(vpa.contains("- containerName: techshop-app\n"), "{vpa}");
 }
+
+/// A rolling update that may take no pod down first (`maxUnavailable` 0: the default 25 %
+/// of fewer than four replicas rounds down to 0, and a release step sets 0) adds its surge
+/// pod before any old one goes; a quota with no room for it refuses that pod and the
+/// rollout never progresses. Four replicas under the default may take one down first, so
+/// they need no room beyond their own.
+#[test]
+fn a_rollout_that_takes_no_pod_down_first_needs_room_for_its_surge() {
+    let blueprint = |replicas: u32, pods: u32, release: bool| {
+        let release = if release {
+            "    release: { command: [./migrate] }\n"
+        } else {
+            ""
+        };
+        format!(
+            "name: shop\ncluster: {{ platform: existing }}\nkubernetes:\n  default_namespace: shop\n  namespaces: [{{ name: shop, quota: {{ pods: \"{pods}\" }} }}]\nservices:\n  - name: api\n    image: ghcr.io/shop/api:1.0.0\n    port: 8080\n    replicas: {replicas}\n{release}"
+        )
+    };
+    // One replica: 25 % rounds down to 0 unavailable, up to 1 surge pod.
+    let err = synth(&blueprint(1, 1, false)).expect_err("no room for the surge pod");
+    assert!(err.contains("api's rollout surge 1"), "{err}");
+    synth(&blueprint(1, 2, false)).unwrap_or_else(|e| panic!("{e}"));
+    // Four replicas may take one down first.
+    synth(&blueprint(4, 4, false)).unwrap_or_else(|e| panic!("{e}"));
+    // A release step keeps all four (maxUnavailable 0) and adds one (the release Job's pod
+    // counts too).
+    let err = synth(&blueprint(4, 5, true)).expect_err("no room for the surge pod");
+    assert!(err.contains("api's rollout surge 1"), "{err}");
+    synth(&blueprint(4, 6, true)).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -36,10 +36,26 @@ fn accelerated_nodes(ctx: &Ctx) {
             "AL2023_x86_64_NVIDIA" | "AL2023_ARM_64_NVIDIA" => "NVIDIA",
             _ => continue,
         };
+        // The NVIDIA chart schedules on the label the node group carries
+        // (`cluster::nodes::NVIDIA_GPU_LABEL`) and tolerates a `nvidia.com/gpu` taint only.
+        let how = if plugin == "NVIDIA" {
+            let taint = pool
+                .taints
+                .iter()
+                .find(|t| t.key != "nvidia.com/gpu")
+                .map(|t| format!("; its default tolerations cover a `nvidia.com/gpu` taint, not `{}`: add one to the chart's `tolerations`", t.key))
+                .unwrap_or_default();
+            format!(
+                "the nvidia-device-plugin chart: the pool's nodes carry `{}=true`, which its default affinity selects{taint}",
+                super::cluster::nodes::NVIDIA_GPU_LABEL
+            )
+        } else {
+            "its Helm chart or operator".to_string()
+        };
         ctx.note(Note::warning(
             "eks-device-plugin",
             format!(
-                "node pool `{}` ({instance}) runs the {ami} AMI, which has the driver but not the {plugin} Kubernetes device plugin: install it (its Helm chart or operator) before pods request the accelerator",
+                "node pool `{}` ({instance}) runs the {ami} AMI, which has the driver but not the {plugin} Kubernetes device plugin: install it ({how}); `resources` cannot request the accelerator, so run the workloads that use it from `extra.kubernetes` templates (docs/escape-hatches.md)",
                 pool.name
             ),
         ));

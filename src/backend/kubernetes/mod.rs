@@ -78,6 +78,7 @@ pub fn synth(v: &Validated) -> Output {
             .kubernetes
             .as_ref()
             .is_some_and(|k| k.cni == Cni::Cilium),
+        api_server_ports: api_server_ports(providers.kubernetes.as_ref()),
         ..Default::default()
     };
     // The namespaces of the generated credentials belong to the platform module.
@@ -339,6 +340,22 @@ fn plural(kind: &str) -> String {
     } else {
         format!("{kind}s")
     }
+}
+
+/// The ports the API server of an existing cluster may listen on: the `kubernetes` Service's
+/// 443 is translated to the endpoint's port before Calico or kube-router judge egress
+/// (kubernetes/minikube#4831 `--apiserver-port`, default 8443; kind and k3s 6443), so the
+/// pods that call the API server must be allowed the real one. 443, 6443 and minikube's 8443
+/// cover the usual clusters; `providers.kubernetes.api_server_port` adds another (MicroK8s
+/// 16443).
+fn api_server_ports(k: Option<&crate::blueprint::types::KubernetesSettings>) -> Vec<u16> {
+    let mut ports = vec![443, 6443, 8443];
+    if let Some(p) = k.and_then(|k| k.api_server_port)
+        && !ports.contains(&p)
+    {
+        ports.push(p);
+    }
+    ports
 }
 
 #[cfg(test)]

@@ -54,6 +54,9 @@ pub fn node_groups(ctx: &Ctx) -> Vec<String> {
 /// generated group name (`general-2025…`, a prefix so a replacement group can be created
 /// before the old one goes), so the pools label their nodes themselves.
 pub const POOL_LABEL: &str = "infragen.io/node-pool";
+/// The node label the NVIDIA device plugin's chart schedules on without Node Feature
+/// Discovery.
+pub const NVIDIA_GPU_LABEL: &str = "nvidia.com/gpu.present";
 
 /// EKS's taint effect spelling.
 fn effect(e: TaintEffect) -> &'static str {
@@ -232,6 +235,16 @@ fn node_group(ctx: &Ctx, group: &Group, m: &mut Module) {
         .collect();
     let mut labels = pool.labels.clone();
     labels.insert(POOL_LABEL.to_string(), pool.name.clone());
+    // The NVIDIA device plugin chart's default affinity selects nodes labelled by Node
+    // Feature Discovery (`feature.node.kubernetes.io/pci-10de.present`), which EKS does not
+    // run, or `nvidia.com/gpu.present=true`, "a GPU deployment forced" (the chart's
+    // values.yaml, NVIDIA/k8s-device-plugin deployments/helm/nvidia-device-plugin): without
+    // it the plugin installed as the `eks-device-plugin` warning says runs on no node.
+    if ami_type(&instance).contains("NVIDIA") {
+        labels
+            .entry(NVIDIA_GPU_LABEL.to_string())
+            .or_insert_with(|| "true".to_string());
+    }
     let mut depends = node_policy_attachments();
     // The CNI must be configured before nodes join, or they come up without pod networking;
     // and kube-proxy, through whose Service rules the CNI's agent reaches the API server.
