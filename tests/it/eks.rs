@@ -698,11 +698,15 @@ fn a_gpu_pool_carries_the_label_the_device_plugin_chart_schedules_on() {
     let path = root().join("tests/fixtures/new-user/sage-gpu-eks.yaml");
     let text = std::fs::read_to_string(&path).unwrap()
         + "extra: { kubernetes: [templates/sage-model.yaml.j2] }\n";
-    let loaded = infragen::blueprint::load("sage-gpu-eks.yaml", text.as_bytes(), "production")
-        .unwrap_or_else(|d| panic!("{d}"));
+    let loaded = infragen::blueprint::load(
+        "sage-gpu-eks.yaml",
+        text.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
     let templates = infragen::escape::folder(root().join("tests/fixtures/gpu"));
-    let out = infragen::synthesize_with(&loaded, Provider::Aws, &templates)
-        .unwrap_or_else(|d| panic!("{d}"));
+    let out = infragen::synthesize_with(&loaded, &templates).unwrap_or_else(|d| panic!("{d}"));
     let groups = crate::support::resources(&out, "infra", "aws_eks_node_group");
     let label = |pool: &str| {
         let g = groups
