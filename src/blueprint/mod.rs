@@ -100,30 +100,31 @@ impl Loaded {
             .or_else(|| self.span(path))
     }
 
-    /// Whether the environment's overlay (`environments.<env>`) writes the field at `path`
-    /// (e.g. `cluster.platform`), rather than the base: an error it causes can then say
-    /// that the environment is the cause.
-    pub fn set_by_environment(&self, path: &str) -> bool {
-        let Ok(root) = node::parse(&self.text) else {
-            return false;
-        };
-        let Some(mut node) = root.get("environments").and_then(|e| e.get(&self.env)) else {
-            return false;
-        };
-        for seg in split_path(path) {
-            let next = match seg {
-                PathSeg::Key(k) => node.get(k),
-                PathSeg::Index(i) => match &node.kind {
-                    node::NodeKind::Seq(items) => items.get(i),
-                    _ => None,
-                },
-            };
-            match next {
-                Some(n) => node = n,
-                None => return false,
-            }
-        }
-        true
+    /// Which overlay wrote the field at `path` (e.g. `cluster.platform`) into the merged
+    /// blueprint: the most specific of `environments.<env>.per_provider.<provider>`,
+    /// `environments.<env>` and `per_provider.<provider>` that writes it (the merge order
+    /// reversed), or `None` for the base. An error the value causes can then name its cause.
+    pub fn set_by(&self, path: &str) -> Option<String> {
+        let root = node::parse(&self.text).ok()?;
+        let (env, provider) = (self.env.as_str(), self.provider.name());
+        let env_overlay = root.get("environments").and_then(|e| e.get(env));
+        let layers = [
+            (
+                env_overlay
+                    .and_then(|o| o.get(per_provider::KEY))
+                    .and_then(|pp| pp.get(provider)),
+                format!("environments.{env}.{}.{provider}", per_provider::KEY),
+            ),
+            (env_overlay, format!("environments.{env}")),
+            (
+                root.get(per_provider::KEY).and_then(|pp| pp.get(provider)),
+                format!("{}.{provider}", per_provider::KEY),
+            ),
+        ];
+        layers
+            .into_iter()
+            .find(|(overlay, _)| overlay.is_some_and(|o| writes(o, path)))
+            .map(|(_, at)| at)
     }
 
     /// Report problems found after loading against this blueprint's file and text.
@@ -154,6 +155,25 @@ fn split_path(path: &str) -> Vec<PathSeg<'_>> {
         }
     }
     out
+}
+
+/// Whether `overlay` writes the field at `path`.
+fn writes(overlay: &Node, path: &str) -> bool {
+    let mut node = overlay;
+    for seg in split_path(path) {
+        let next = match seg {
+            PathSeg::Key(k) => node.get(k),
+            PathSeg::Index(i) => match &node.kind {
+                node::NodeKind::Seq(items) => items.get(i),
+                _ => None,
+            },
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Load `bytes` (the content of `file`) for environment `env` on `provider`.

@@ -450,3 +450,101 @@ fn per_provider_builds_what_separate_environments_built() {
         }
     }
 }
+
+/// The problems `provider`/`env` is refused with, each as its message and help.
+fn refused(text: &str, provider: Provider, env: &str) -> Vec<(String, String)> {
+    let l = load(text, provider, env).unwrap_or_else(|e| panic!("{e}"));
+    match infragen::synthesize_loaded(&l) {
+        Ok(_) => panic!("{provider}/{env} synthesized"),
+        Err(ds) => {
+            ds.0.iter()
+                .map(|d| {
+                    let at = d.span.map(|s| s.line).unwrap_or_default();
+                    (
+                        format!("{at}: {}", d.message),
+                        d.help.clone().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
+/// A DigitalOcean part that gives the node pools but forgets `cluster.platform: doks`: the
+/// ECS platform is the one problem, said first and alone, and the way out is the
+/// DigitalOcean part. Not also "platform `ecs_fargate` runs without nodes; remove
+/// `node_pools`", which would send the user to delete the pools DOKS needs.
+#[test]
+fn a_forgotten_platform_in_the_providers_part_is_the_only_error() {
+    let forgot = DUO.replace("    cluster: { platform: doks }\n", "");
+    assert_ne!(forgot, DUO);
+    let problems = refused(&forgot, Provider::Digitalocean, "staging");
+    let [(message, _)] = problems.as_slice() else {
+        panic!("{problems:#?}")
+    };
+    let line = line_of(&forgot, "cluster: { platform: ecs_fargate }");
+    assert!(
+        message.starts_with(&format!(
+            "{line}: `cluster.platform`: platform `ecs_fargate`"
+        )) && message.contains(
+            "`per_provider: { digitalocean: { cluster: { platform: doks }, node_pools: [...] } }`"
+        ),
+        "{message}"
+    );
+}
+
+/// The platform-first refusal names the overlay that set the platform: a provider's own part
+/// holding the other provider's platform is a part under the wrong provider (at its line,
+/// with the part meant); an environment written for the other provider is pointed to its
+/// `per_provider` part, which lets the same environment name build on both.
+#[test]
+fn a_platform_the_provider_cannot_build_names_the_overlay_that_set_it() {
+    let misplaced = DUO.replace(
+        "    tags: { b: aws, c: aws, d: aws }",
+        "    tags: { b: aws, c: aws, d: aws }\n    cluster: { platform: doks }",
+    );
+    assert_ne!(misplaced, DUO);
+    let problems = refused(&misplaced, Provider::Aws, "staging");
+    let line = line_of(&misplaced, "tags: { b: aws, c: aws, d: aws }") + 1;
+    assert_eq!(
+        problems,
+        [(
+            format!(
+                "{line}: `cluster.platform`: `per_provider.aws` sets platform `doks`: it builds a DOKS cluster, which `--provider aws` cannot, and this part applies to `--provider aws` only"
+            ),
+            "did you mean `per_provider.digitalocean`?".to_string()
+        )]
+    );
+
+    let in_env = DUO.replace(
+        "      digitalocean: { network: { cidr: 10.21.0.0/16 } }",
+        "      digitalocean: { network: { cidr: 10.21.0.0/16 } }\n      aws: { cluster: { platform: doks } }",
+    );
+    assert_ne!(in_env, DUO);
+    let problems = refused(&in_env, Provider::Aws, "staging");
+    assert!(
+        problems.len() == 1
+            && problems[0]
+                .0
+                .contains("`environments.staging.per_provider.aws` sets platform `doks`")
+            && problems[0].1 == "did you mean `environments.staging.per_provider.digitalocean`?",
+        "{problems:#?}"
+    );
+
+    let whole_env = DUO.replace(
+        "  staging:\n    per_provider:",
+        "  staging:\n    cluster: { platform: doks }\n    per_provider:",
+    );
+    assert_ne!(whole_env, DUO);
+    let problems = refused(&whole_env, Provider::Aws, "staging");
+    assert!(
+        problems.len() == 1
+            && problems[0]
+                .0
+                .contains("environment `staging` sets platform `doks`")
+            && problems[0]
+                .1
+                .contains("under `environments.staging.per_provider.digitalocean`"),
+        "{problems:#?}"
+    );
+}
