@@ -247,16 +247,32 @@ pub fn load(
             return Err(fail_all(problems));
         }
     }
-    let layers = |p: Provider| -> Vec<(String, &Node)> {
+    // What each layer is called in errors, the overlay, and the top-level keys it refuses
+    // (taken out before the merge, so the deserializer would offer them).
+    const IN_ENVIRONMENT: &[&str] = &["environments"];
+    const IN_PROVIDER_PART: &[&str] = &["environments", per_provider::KEY];
+    let layers = |p: Provider| -> Vec<Layer> {
         let mut v = Vec::new();
         if let Some(o) = top.get(p) {
-            v.push((format!("`{}.{}`", per_provider::KEY, p.name()), o));
+            v.push(Layer {
+                what: format!("`{}.{}`", per_provider::KEY, p.name()),
+                overlay: o,
+                refuses: IN_PROVIDER_PART,
+            });
         }
         if let Some(o) = &overlay {
-            v.push((format!("environment `{env}`"), o));
+            v.push(Layer {
+                what: format!("environment `{env}`"),
+                overlay: o,
+                refuses: IN_ENVIRONMENT,
+            });
         }
         if let Some(o) = env_pp.get(p) {
-            v.push((format!("`{env_path}.{}`", p.name()), o));
+            v.push(Layer {
+                what: format!("`{env_path}.{}`", p.name()),
+                overlay: o,
+                refuses: IN_PROVIDER_PART,
+            });
         }
         v
     };
@@ -292,28 +308,34 @@ pub fn load(
     })
 }
 
-/// `root` with `layers` (what each is called in errors, and the overlay) merged onto it in
-/// order and `{env}` substituted, deserialized. An error a layer caused says which layer.
-fn merged_for(
-    root: Node,
-    layers: &[(String, &Node)],
-    env: &str,
-) -> Result<(Blueprint, Node), Diagnostic> {
+/// One overlay merged onto the base.
+struct Layer<'a> {
+    /// What it is called in errors (``environment `staging` ``).
+    what: String,
+    overlay: &'a Node,
+    /// Top-level keys it may not hold (refused before the merge).
+    refuses: &'static [&'static str],
+}
+
+/// `root` with `layers` merged onto it in order and `{env}` substituted, deserialized. An
+/// error a layer caused says which layer.
+fn merged_for(root: Node, layers: &[Layer], env: &str) -> Result<(Blueprint, Node), Diagnostic> {
     // Where each overlay is and which items it adds, to say so in errors it causes.
     let mut hints = Vec::new();
     let mut merged = root;
-    for (what, o) in layers {
+    for layer in layers {
+        let o = layer.overlay;
         hints.push((
-            what,
+            layer,
             overlay_hints::line_range(o),
             overlay_hints::new_items(&merged, o),
         ));
-        merged = overlay::merge(merged, (*o).clone());
+        merged = overlay::merge(merged, o.clone());
     }
     substitute_env(&mut merged, env);
     match de::from_node(&merged) {
         Ok(bp) => Ok((bp, merged)),
-        Err(d) => {
+        Err(mut d) => {
             // The most specific overlay holding the error's line: an environment's provider
             // part lies inside the environment's lines.
             let at = d.span.map(|s| s.line);
@@ -322,7 +344,22 @@ fn merged_for(
                 .rev()
                 .find(|(_, lines, _)| at.is_some_and(|l| lines.0 <= l && l <= lines.1))
             {
-                Some((what, lines, new)) => overlay_hints::restate(d, what, *lines, new),
+                Some((layer, lines, new)) => {
+                    // An unknown top-level key (no path before the message): the fields the
+                    // overlay may hold, not the keys it refuses (`expected` is `one_of`'s list
+                    // of backquoted names).
+                    if d.message.starts_with("unknown field `")
+                        && let Some(expected) = &d.expected
+                    {
+                        let allowed = expected
+                            .split('`')
+                            .skip(1)
+                            .step_by(2)
+                            .filter(|k| !layer.refuses.contains(k));
+                        d.expected = Some(one_of(allowed));
+                    }
+                    overlay_hints::restate(d, &layer.what, *lines, new)
+                }
                 None => d,
             };
             Err(d)

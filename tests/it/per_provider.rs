@@ -548,3 +548,53 @@ fn a_platform_the_provider_cannot_build_names_the_overlay_that_set_it() {
         "{problems:#?}"
     );
 }
+
+/// An unknown key at the top of an overlay lists the fields that overlay may hold: not
+/// `environments` or `per_provider` in a provider part (both refused there), not
+/// `environments` in an environment (which may hold `per_provider`).
+#[test]
+fn an_unknown_key_in_an_overlay_lists_what_the_overlay_may_hold() {
+    let expected = |err: &str| -> String {
+        err.lines()
+            .find_map(|l| l.trim().strip_prefix("= expected: "))
+            .unwrap_or_else(|| panic!("{err}"))
+            .to_string()
+    };
+    for (from, to) in [
+        ("  aws:\n    tags:", "  aws:\n    nodepools: []\n    tags:"),
+        (
+            "      aws:\n        tags: { d: production-aws }",
+            "      aws:\n        nodepools: []",
+        ),
+    ] {
+        let bad = DUO.replace(from, to);
+        assert_ne!(bad, DUO, "{from}");
+        let err = load(&bad, Provider::Aws, "production").unwrap_err();
+        let e = expected(&err);
+        assert!(
+            err.contains("unknown field `nodepools`")
+                && e.ends_with("`overrides` or `extra`")
+                && !e.contains("`environments`")
+                && !e.contains("`per_provider`"),
+            "{err}"
+        );
+    }
+    let bad = DUO.replace(
+        "  production:\n    tags:",
+        "  production:\n    nodepools: []\n    tags:",
+    );
+    assert_ne!(bad, DUO);
+    let err = load(&bad, Provider::Aws, "production").unwrap_err();
+    let e = expected(&err);
+    assert!(
+        e.ends_with("`extra` or `per_provider`") && !e.contains("`environments`"),
+        "{err}"
+    );
+    // The base keeps the full list: both keys are fields of the blueprint.
+    let bad = DUO.replace(
+        "services:\n  - { name: web",
+        "nodepools: []\nservices:\n  - { name: web",
+    );
+    let e = expected(&load(&bad, Provider::Aws, "production").unwrap_err());
+    assert!(e.ends_with("`environments` or `per_provider`"), "{e}");
+}
