@@ -660,6 +660,24 @@ per_provider:
     cluster: { platform: doks }
     node_pools: [{ name: general, size: medium, min: 2, desired: 2, max: 3 }]
 "#;
+    // Without AWS's part, the refusal says where the init container goes.
+    let aws_part = &text[text.find("  aws:\n    services").unwrap()
+        ..text.find("  digitalocean:\n    cluster").unwrap()];
+    let without = text.replace(aws_part, "");
+    let err = infragen::synthesize(
+        "forum.yaml",
+        without.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(
+            "`per_provider: { aws: { services: [{ name: app, release: null, init: [...] }] } }`"
+        ),
+        "{err}"
+    );
     let out = infragen::synthesize("forum.yaml", text.as_bytes(), Provider::Aws, "production")
         .unwrap_or_else(|d| panic!("aws: {d}"));
     let task = crate::support::resources(&out, "infra", "aws_ecs_task_definition")
