@@ -79,17 +79,7 @@ impl Loaded {
 
     /// The node at `path`, if the blueprint writes it.
     fn node_at(&self, path: &str) -> Option<&node::Node> {
-        let mut node = &self.node;
-        for seg in split_path(path) {
-            node = match seg {
-                PathSeg::Key(k) => node.get(k),
-                PathSeg::Index(i) => match &node.kind {
-                    node::NodeKind::Seq(items) => items.get(i),
-                    _ => None,
-                },
-            }?;
-        }
-        Some(node)
+        at_path(&self.node, path)
     }
 
     /// The position of the key `key` (which may contain dots, like a ResourceQuota's
@@ -123,7 +113,7 @@ impl Loaded {
         ];
         layers
             .into_iter()
-            .find(|(overlay, _)| overlay.is_some_and(|o| writes(o, path)))
+            .find(|(overlay, _)| overlay.is_some_and(|o| at_path(o, path).is_some()))
             .map(|(_, at)| at)
     }
 
@@ -157,23 +147,19 @@ fn split_path(path: &str) -> Vec<PathSeg<'_>> {
     out
 }
 
-/// Whether `overlay` writes the field at `path`.
-fn writes(overlay: &Node, path: &str) -> bool {
-    let mut node = overlay;
+/// The node at `path` under `root`, if written.
+fn at_path<'n>(root: &'n Node, path: &str) -> Option<&'n Node> {
+    let mut node = root;
     for seg in split_path(path) {
-        let next = match seg {
+        node = match seg {
             PathSeg::Key(k) => node.get(k),
             PathSeg::Index(i) => match &node.kind {
                 node::NodeKind::Seq(items) => items.get(i),
                 _ => None,
             },
-        };
-        match next {
-            Some(n) => node = n,
-            None => return false,
-        }
+        }?;
     }
-    true
+    Some(node)
 }
 
 /// Load `bytes` (the content of `file`) for environment `env` on `provider`.
