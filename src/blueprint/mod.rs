@@ -95,6 +95,19 @@ impl Loaded {
     /// `environments.<env>` and `per_provider.<provider>` that writes it (the merge order
     /// reversed), or `None` for the base. An error the value causes can then name its cause.
     pub fn set_by(&self, path: &str) -> Option<String> {
+        self.writer(path).map(|(_, at)| at)
+    }
+
+    /// How late in the merge the field at `path` was written: 0 by the base, 1 by
+    /// `per_provider.<provider>`, 2 by `environments.<env>`, 3 by the environment's provider
+    /// part. Of two fields that contradict each other, the later one is the change to point
+    /// at (`desired: 9` in an environment against the base's `max: 3`).
+    pub fn specificity(&self, path: &str) -> usize {
+        self.writer(path).map_or(0, |(rank, _)| rank)
+    }
+
+    /// [`Self::specificity`] and [`Self::set_by`] of the overlay that wrote `path`.
+    fn writer(&self, path: &str) -> Option<(usize, String)> {
         let root = node::parse(&self.text).ok()?;
         let (env, provider) = (self.env.as_str(), self.provider.name());
         let env_overlay = root.get("environments").and_then(|e| e.get(env));
@@ -113,8 +126,9 @@ impl Loaded {
         ];
         layers
             .into_iter()
-            .find(|(overlay, _)| overlay.is_some_and(|o| at_path(o, path).is_some()))
-            .map(|(_, at)| at)
+            .zip([3, 2, 1])
+            .find(|((overlay, _), _)| overlay.is_some_and(|o| at_path(o, path).is_some()))
+            .map(|((_, at), rank)| (rank, at))
     }
 
     /// Report problems found after loading against this blueprint's file and text.

@@ -395,13 +395,30 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
         let path = format!("node_pools[{i}]");
         let desired = p.desired.unwrap_or(p.min);
         if !(p.min <= desired && desired <= p.max) {
-            c.error(
+            // At the count that breaks the rule, the one the latest overlay wrote: an
+            // environment's (or provider part's) `desired: 9` against the base's `max: 3` is
+            // the change to look at, not the base's pool. Written together: `desired`.
+            let at = [
+                ("min", desired < p.min),
+                ("max", desired > p.max),
+                ("desired", true),
+            ]
+            .into_iter()
+            .filter(|(_, broken)| *broken)
+            .map(|(field, _)| format!("{path}.{field}"))
+            .filter(|f| c.loaded.has(f))
+            .max_by_key(|f| c.loaded.specificity(f))
+            .and_then(|f| c.loaded.span(&f));
+            let d = c.error(
                 &path,
                 format!(
                     "node counts must satisfy min ≤ desired ≤ max, got min {} desired {} max {}",
                     p.min, desired, p.max
                 ),
             );
+            if at.is_some() {
+                d.span = at;
+            }
         }
         if p.max == 0 {
             c.error(

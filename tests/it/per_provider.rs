@@ -598,3 +598,38 @@ fn an_unknown_key_in_an_overlay_lists_what_the_overlay_may_hold() {
     let e = expected(&load(&bad, Provider::Aws, "production").unwrap_err());
     assert!(e.ends_with("`environments` or `per_provider`"), "{e}");
 }
+
+/// Node counts that contradict each other are reported at the count the latest overlay
+/// wrote: the environment's DigitalOcean part raising `desired` past the pool's `max`, not
+/// the base pool in `per_provider.digitalocean`.
+#[test]
+fn contradicting_node_counts_point_at_the_overlay_that_changed_them() {
+    let bad = DUO.replace(
+        "node_pools: [{ name: general, desired: 3, max: 5 }]",
+        "node_pools: [{ name: general, desired: 9 }]",
+    );
+    assert_ne!(bad, DUO);
+    let problems = refused(&bad, Provider::Digitalocean, "production");
+    let line = line_of(&bad, "desired: 9");
+    assert!(
+        problems.len() == 1
+            && problems[0].0
+                == format!(
+                    "{line}: `node_pools[0]`: node counts must satisfy min ≤ desired ≤ max, got min 2 desired 9 max 3"
+                ),
+        "{problems:#?}"
+    );
+    // The pool's own `max` lowered by the environment, under the base's `desired`.
+    let bad = DUO.replace(
+        "node_pools: [{ name: general, desired: 3, max: 5 }]",
+        "node_pools: [{ name: general, max: 1 }]",
+    );
+    let problems = refused(&bad, Provider::Digitalocean, "production");
+    assert!(
+        problems.len() == 1
+            && problems[0]
+                .0
+                .starts_with(&format!("{}: ", line_of(&bad, "max: 1"))),
+        "{problems:#?}"
+    );
+}
