@@ -127,7 +127,7 @@ impl Loaded {
         layers
             .into_iter()
             .zip([3, 2, 1])
-            .find(|((overlay, _), _)| overlay.is_some_and(|o| at_path(o, path).is_some()))
+            .find(|((overlay, _), _)| overlay.is_some_and(|o| writes(o, &self.node, path)))
             .map(|((_, at), rank)| (rank, at))
     }
 
@@ -159,6 +159,41 @@ fn split_path(path: &str) -> Vec<PathSeg<'_>> {
         }
     }
     out
+}
+
+/// Whether `overlay` writes the field at `path` of the `merged` blueprint. An overlay's list
+/// item merges into the item of the same `name`, so `node_pools[0]` of the merged blueprint
+/// is the overlay's item named like it, wherever it stands in the overlay's list.
+fn writes(overlay: &Node, merged: &Node, path: &str) -> bool {
+    let (mut o, mut m) = (overlay, Some(merged));
+    for seg in split_path(path) {
+        let next = match seg {
+            PathSeg::Key(k) => {
+                m = m.and_then(|m| m.get(k));
+                o.get(k)
+            }
+            PathSeg::Index(i) => {
+                let item = m.and_then(|m| match &m.kind {
+                    node::NodeKind::Seq(items) => items.get(i),
+                    _ => None,
+                });
+                m = item;
+                let name = item.and_then(|x| x.get("name")).and_then(Node::as_str);
+                match (&o.kind, name) {
+                    (node::NodeKind::Seq(items), Some(name)) => items
+                        .iter()
+                        .find(|x| x.get("name").and_then(Node::as_str) == Some(name)),
+                    (node::NodeKind::Seq(items), None) => items.get(i),
+                    _ => None,
+                }
+            }
+        };
+        match next {
+            Some(n) => o = n,
+            None => return false,
+        }
+    }
+    true
 }
 
 /// The node at `path` under `root`, if written.

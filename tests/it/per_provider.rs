@@ -619,6 +619,27 @@ fn contradicting_node_counts_point_at_the_overlay_that_changed_them() {
                 ),
         "{problems:#?}"
     );
+    // Items merge by `name`, not by position: the environment's part listing another pool
+    // first still changed `general`'s `desired`, not its `max`.
+    let bad = DUO
+        .replace(
+            "    node_pools: [{ name: general, size: medium, min: 2, desired: 2, max: 3 }]",
+            "    node_pools:\n      - { name: general, size: medium, min: 2, desired: 2, max: 3 }\n      - { name: spot, size: medium, min: 1, max: 2 }",
+        )
+        .replace(
+            "node_pools: [{ name: general, desired: 3, max: 5 }]",
+            "node_pools: [{ name: spot, max: 4 }, { name: general, desired: 9 }]",
+        );
+    let problems = refused(&bad, Provider::Digitalocean, "production");
+    let line = line_of(&bad, "desired: 9");
+    assert!(
+        problems.len() == 1 && problems[0].0.starts_with(&format!("{line}: ")),
+        "{problems:#?}"
+    );
+    let col = |s: &str| bad.lines().nth(line - 1).unwrap().find(s).unwrap() + 1;
+    let l = load(&bad, Provider::Digitalocean, "production").unwrap();
+    let d = infragen::synthesize_loaded(&l).unwrap_err();
+    assert_eq!(d.0[0].span.map(|s| s.col), Some(col("9 }")), "{d}");
     // The pool's own `max` lowered by the environment, under the base's `desired`.
     let bad = DUO.replace(
         "node_pools: [{ name: general, desired: 3, max: 5 }]",
