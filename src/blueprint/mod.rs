@@ -79,17 +79,7 @@ impl Loaded {
 
     /// The node at `path`, if the blueprint writes it.
     fn node_at(&self, path: &str) -> Option<&node::Node> {
-        let mut node = &self.node;
-        for seg in split_path(path) {
-            node = match seg {
-                PathSeg::Key(k) => node.get(k),
-                PathSeg::Index(i) => match &node.kind {
-                    node::NodeKind::Seq(items) => items.get(i),
-                    _ => None,
-                },
-            }?;
-        }
-        Some(node)
+        at_path(&self.node, path)
     }
 
     /// The position of the key `key` (which may contain dots, like a ResourceQuota's
@@ -100,30 +90,45 @@ impl Loaded {
             .or_else(|| self.span(path))
     }
 
-    /// Whether the environment's overlay (`environments.<env>`) writes the field at `path`
-    /// (e.g. `cluster.platform`), rather than the base: an error it causes can then say
-    /// that the environment is the cause.
-    pub fn set_by_environment(&self, path: &str) -> bool {
-        let Ok(root) = node::parse(&self.text) else {
-            return false;
-        };
-        let Some(mut node) = root.get("environments").and_then(|e| e.get(&self.env)) else {
-            return false;
-        };
-        for seg in split_path(path) {
-            let next = match seg {
-                PathSeg::Key(k) => node.get(k),
-                PathSeg::Index(i) => match &node.kind {
-                    node::NodeKind::Seq(items) => items.get(i),
-                    _ => None,
-                },
-            };
-            match next {
-                Some(n) => node = n,
-                None => return false,
-            }
-        }
-        true
+    /// Which overlay wrote the field at `path` (e.g. `cluster.platform`) into the merged
+    /// blueprint: the most specific of `environments.<env>.per_provider.<provider>`,
+    /// `environments.<env>` and `per_provider.<provider>` that writes it (the merge order
+    /// reversed), or `None` for the base. An error the value causes can then name its cause.
+    pub fn set_by(&self, path: &str) -> Option<String> {
+        self.writer(path).map(|(_, at)| at)
+    }
+
+    /// How late in the merge the field at `path` was written: 0 by the base, 1 by
+    /// `per_provider.<provider>`, 2 by `environments.<env>`, 3 by the environment's provider
+    /// part. Of two fields that contradict each other, the later one is the change to point
+    /// at (`desired: 9` in an environment against the base's `max: 3`).
+    pub fn specificity(&self, path: &str) -> usize {
+        self.writer(path).map_or(0, |(rank, _)| rank)
+    }
+
+    /// [`Self::specificity`] and [`Self::set_by`] of the overlay that wrote `path`.
+    fn writer(&self, path: &str) -> Option<(usize, String)> {
+        let root = node::parse(&self.text).ok()?;
+        let (env, provider) = (self.env.as_str(), self.provider.name());
+        let env_overlay = root.get("environments").and_then(|e| e.get(env));
+        let layers = [
+            (
+                env_overlay
+                    .and_then(|o| o.get(per_provider::KEY))
+                    .and_then(|pp| pp.get(provider)),
+                format!("environments.{env}.{}.{provider}", per_provider::KEY),
+            ),
+            (env_overlay, format!("environments.{env}")),
+            (
+                root.get(per_provider::KEY).and_then(|pp| pp.get(provider)),
+                format!("{}.{provider}", per_provider::KEY),
+            ),
+        ];
+        layers
+            .into_iter()
+            .zip([3, 2, 1])
+            .find(|((overlay, _), _)| overlay.is_some_and(|o| writes(o, &self.node, path)))
+            .map(|((_, at), rank)| (rank, at))
     }
 
     /// Report problems found after loading against this blueprint's file and text.
@@ -154,6 +159,56 @@ fn split_path(path: &str) -> Vec<PathSeg<'_>> {
         }
     }
     out
+}
+
+/// Whether `overlay` writes the field at `path` of the `merged` blueprint. An overlay's list
+/// item merges into the item of the same `name`, so `node_pools[0]` of the merged blueprint
+/// is the overlay's item named like it, wherever it stands in the overlay's list.
+fn writes(overlay: &Node, merged: &Node, path: &str) -> bool {
+    let (mut o, mut m) = (overlay, Some(merged));
+    for seg in split_path(path) {
+        let next = match seg {
+            PathSeg::Key(k) => {
+                m = m.and_then(|m| m.get(k));
+                o.get(k)
+            }
+            PathSeg::Index(i) => {
+                let item = m.and_then(|m| match &m.kind {
+                    node::NodeKind::Seq(items) => items.get(i),
+                    _ => None,
+                });
+                m = item;
+                let name = item.and_then(|x| x.get("name")).and_then(Node::as_str);
+                match (&o.kind, name) {
+                    (node::NodeKind::Seq(items), Some(name)) => items
+                        .iter()
+                        .find(|x| x.get("name").and_then(Node::as_str) == Some(name)),
+                    (node::NodeKind::Seq(items), None) => items.get(i),
+                    _ => None,
+                }
+            }
+        };
+        match next {
+            Some(n) => o = n,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The node at `path` under `root`, if written.
+fn at_path<'n>(root: &'n Node, path: &str) -> Option<&'n Node> {
+    let mut node = root;
+    for seg in split_path(path) {
+        node = match seg {
+            PathSeg::Key(k) => node.get(k),
+            PathSeg::Index(i) => match &node.kind {
+                node::NodeKind::Seq(items) => items.get(i),
+                _ => None,
+            },
+        }?;
+    }
+    Some(node)
 }
 
 /// Load `bytes` (the content of `file`) for environment `env` on `provider`.
@@ -227,16 +282,32 @@ pub fn load(
             return Err(fail_all(problems));
         }
     }
-    let layers = |p: Provider| -> Vec<(String, &Node)> {
+    // What each layer is called in errors, the overlay, and the top-level keys it refuses
+    // (taken out before the merge, so the deserializer would offer them).
+    const IN_ENVIRONMENT: &[&str] = &["environments"];
+    const IN_PROVIDER_PART: &[&str] = &["environments", per_provider::KEY];
+    let layers = |p: Provider| -> Vec<Layer> {
         let mut v = Vec::new();
         if let Some(o) = top.get(p) {
-            v.push((format!("`{}.{}`", per_provider::KEY, p.name()), o));
+            v.push(Layer {
+                what: format!("`{}.{}`", per_provider::KEY, p.name()),
+                overlay: o,
+                refuses: IN_PROVIDER_PART,
+            });
         }
         if let Some(o) = &overlay {
-            v.push((format!("environment `{env}`"), o));
+            v.push(Layer {
+                what: format!("environment `{env}`"),
+                overlay: o,
+                refuses: IN_ENVIRONMENT,
+            });
         }
         if let Some(o) = env_pp.get(p) {
-            v.push((format!("`{env_path}.{}`", p.name()), o));
+            v.push(Layer {
+                what: format!("`{env_path}.{}`", p.name()),
+                overlay: o,
+                refuses: IN_PROVIDER_PART,
+            });
         }
         v
     };
@@ -272,28 +343,34 @@ pub fn load(
     })
 }
 
-/// `root` with `layers` (what each is called in errors, and the overlay) merged onto it in
-/// order and `{env}` substituted, deserialized. An error a layer caused says which layer.
-fn merged_for(
-    root: Node,
-    layers: &[(String, &Node)],
-    env: &str,
-) -> Result<(Blueprint, Node), Diagnostic> {
+/// One overlay merged onto the base.
+struct Layer<'a> {
+    /// What it is called in errors (``environment `staging` ``).
+    what: String,
+    overlay: &'a Node,
+    /// Top-level keys it may not hold (refused before the merge).
+    refuses: &'static [&'static str],
+}
+
+/// `root` with `layers` merged onto it in order and `{env}` substituted, deserialized. An
+/// error a layer caused says which layer.
+fn merged_for(root: Node, layers: &[Layer], env: &str) -> Result<(Blueprint, Node), Diagnostic> {
     // Where each overlay is and which items it adds, to say so in errors it causes.
     let mut hints = Vec::new();
     let mut merged = root;
-    for (what, o) in layers {
+    for layer in layers {
+        let o = layer.overlay;
         hints.push((
-            what,
+            layer,
             overlay_hints::line_range(o),
             overlay_hints::new_items(&merged, o),
         ));
-        merged = overlay::merge(merged, (*o).clone());
+        merged = overlay::merge(merged, o.clone());
     }
     substitute_env(&mut merged, env);
     match de::from_node(&merged) {
         Ok(bp) => Ok((bp, merged)),
-        Err(d) => {
+        Err(mut d) => {
             // The most specific overlay holding the error's line: an environment's provider
             // part lies inside the environment's lines.
             let at = d.span.map(|s| s.line);
@@ -302,7 +379,22 @@ fn merged_for(
                 .rev()
                 .find(|(_, lines, _)| at.is_some_and(|l| lines.0 <= l && l <= lines.1))
             {
-                Some((what, lines, new)) => overlay_hints::restate(d, what, *lines, new),
+                Some((layer, lines, new)) => {
+                    // An unknown top-level key (no path before the message): the fields the
+                    // overlay may hold, not the keys it refuses (`expected` is `one_of`'s list
+                    // of backquoted names).
+                    if d.message.starts_with("unknown field `")
+                        && let Some(expected) = &d.expected
+                    {
+                        let allowed = expected
+                            .split('`')
+                            .skip(1)
+                            .step_by(2)
+                            .filter(|k| !layer.refuses.contains(k));
+                        d.expected = Some(one_of(allowed));
+                    }
+                    overlay_hints::restate(d, &layer.what, *lines, new)
+                }
                 None => d,
             };
             Err(d)

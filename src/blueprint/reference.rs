@@ -116,6 +116,9 @@ fn section(s: &mut String, name: &str, def: &Value) {
 fn ty(p: &Value) -> String {
     if let Some(r) = p.get("$ref").and_then(Value::as_str) {
         let name = r.trim_start_matches("#/$defs/");
+        if name == super::schema::PROVIDER_PART {
+            return "overlay of [Blueprint](#blueprint) without `per_provider`".into();
+        }
         return match name.strip_suffix(OVERLAY) {
             Some(base) => format!("overlay of [{base}](#{})", anchor(base)),
             None => format!("[{name}](#{})", anchor(name)),
@@ -198,6 +201,9 @@ mod tests {
             md.contains("| `image` **required** | string | Image with a pinned tag or digest. |")
         );
         assert!(md.contains("map of overlay of [Blueprint](#blueprint)"));
+        assert!(md.contains(
+            "| `aws` | overlay of [Blueprint](#blueprint) without `per_provider` | Overlay applied"
+        ));
         assert!(!md.contains("## ServiceOverlay"));
     }
 }

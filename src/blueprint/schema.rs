@@ -14,6 +14,10 @@ use super::Blueprint;
 /// Suffix of the overlay twin of each `$defs` entry (`Service` → `ServiceOverlay`).
 const OVERLAY: &str = "Overlay";
 
+/// The `$defs` entry of a provider's part (`per_provider.<provider>`): the blueprint's
+/// overlay without `per_provider`.
+pub const PROVIDER_PART: &str = "BlueprintProviderOverlay";
+
 /// The complete schema, overlays included.
 pub fn schema() -> Value {
     let mut schema = serde_json::to_value(schemars::schema_for!(Blueprint)).unwrap_or_default();
@@ -41,11 +45,56 @@ pub fn schema() -> Value {
          replace, `null` removes."
     );
 
+    // The root carries `name`, so `partial` offered `$patch`, which only a list item takes
+    // (`overlay::check` refuses it at the top of an overlay).
+    if let Some(props) = overlay_root
+        .get_mut("properties")
+        .and_then(Value::as_object_mut)
+    {
+        props.remove("$patch");
+    }
+    // A provider's part (`per_provider.<provider>`, at the top or in an environment) is the
+    // same overlay without `per_provider` (a part does not nest; `per_provider.rs`).
+    let mut provider_overlay = overlay_root.clone();
+    if let Some(props) = provider_overlay
+        .get_mut("properties")
+        .and_then(Value::as_object_mut)
+    {
+        props.remove(super::per_provider::KEY);
+    }
+    provider_overlay["description"] = json!(
+        "One provider's changes to the blueprint (or to an environment), applied only for that \
+         `--provider`: every field optional, maps deep-merge, lists of named items merge by \
+         `name` (`$patch: delete` removes one), scalars replace, `null` removes."
+    );
+
     let mut all = defs.clone();
     for (name, def) in &defs {
         all.insert(format!("{name}{OVERLAY}"), partial(def));
     }
     all.insert(format!("Blueprint{OVERLAY}"), overlay_root);
+    all.insert(PROVIDER_PART.into(), provider_overlay);
+    // `PerProvider`'s values are free-form maps in Rust (they are merged as YAML before
+    // anything is typed); for editors they are provider overlays.
+    for def in ["PerProvider".to_string(), format!("PerProvider{OVERLAY}")] {
+        let Some(props) = all
+            .get_mut(&def)
+            .and_then(|d| d.get_mut("properties"))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        for p in props.values_mut() {
+            let description = p.get("description").cloned().unwrap_or_default();
+            *p = json!({
+                "description": description,
+                "anyOf": [
+                    {"$ref": format!("#/$defs/{PROVIDER_PART}")},
+                    {"type": "null"}
+                ]
+            });
+        }
+    }
     root.insert("$defs".into(), Value::Object(all));
     if let Some(envs) = root
         .get_mut("properties")
@@ -182,6 +231,26 @@ mod tests {
                 .unwrap()
                 .contains(&json!({"type": "null"}))
         );
+        // `$patch` belongs to list items, never to the top of an overlay.
+        assert!(overlay["properties"].get("$patch").is_none());
+        // A provider's part, at the top and in an environment, is an overlay that does not
+        // nest: editors complete and check it like an environment.
+        let part = "#/$defs/BlueprintProviderOverlay";
+        for per_provider in [
+            &s["$defs"]["PerProvider"],
+            &s["$defs"]["PerProviderOverlay"],
+        ] {
+            for p in ["aws", "digitalocean", "kubernetes"] {
+                assert_eq!(per_provider["properties"][p]["anyOf"][0]["$ref"], part);
+            }
+        }
+        let in_env = &overlay["properties"]["per_provider"]["anyOf"][0]["$ref"];
+        assert_eq!(in_env, "#/$defs/PerProviderOverlay");
+        let provider_part = &s["$defs"]["BlueprintProviderOverlay"];
+        assert_eq!(provider_part["additionalProperties"], false);
+        assert!(provider_part["properties"].get("per_provider").is_none());
+        assert!(provider_part["properties"].get("environments").is_none());
+        assert!(provider_part["properties"].get("node_pools").is_some());
         // The base keeps its rules: a service needs its image.
         let base = &s["$defs"]["Service"];
         assert!(

@@ -98,6 +98,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     }
     names::check(&mut c, bp);
     check_provider(&mut c, bp);
+    check_cluster(&mut c, bp);
     network::check(&mut c, bp);
     references::check(&mut c, bp);
     alarms::check(&mut c, bp);
@@ -228,6 +229,12 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
         },
         Provider::Kubernetes => {}
     }
+}
+
+/// What the cluster the provider builds needs: judged only once the provider can build the
+/// platform at all ([`platform_not_built`]), since `node_pools` on an ECS platform that
+/// `per_provider.digitalocean` forgot to make `doks` is not the mistake to remove.
+fn check_cluster(c: &mut Checker, bp: &Blueprint) {
     if let Some(cluster) = &bp.cluster {
         let p = cluster.platform;
         if c.provider == Provider::Aws
@@ -269,9 +276,11 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
 }
 
 /// Refuse a `cluster.platform` that `provider` cannot build (DOKS on AWS, ECS on
-/// DigitalOcean, an existing cluster on a cloud); true when it did. Where an environment
-/// sets that platform (`environments.<env>.cluster.platform`, an environment written for
-/// the other provider), the error says so and names the provider that builds it.
+/// DigitalOcean, an existing cluster on a cloud); true when it did. Where an overlay sets that
+/// platform, the error names it: an environment written for the other provider
+/// (`environments.<env>.cluster.platform`) gets the provider that builds it and the
+/// `per_provider` part the value belongs in; a `per_provider.<provider>` part of the selected
+/// provider setting a platform that provider cannot build is a part under the wrong provider.
 fn platform_not_built(c: &mut Checker, bp: &Blueprint) -> bool {
     let Some(p) = bp.cluster.as_ref().map(|cl| cl.platform) else {
         return false;
@@ -286,7 +295,7 @@ fn platform_not_built(c: &mut Checker, bp: &Blueprint) -> bool {
             Provider::Kubernetes,
         ),
         (Provider::Digitalocean, Platform::EcsFargate) => (
-            "DigitalOcean has no ECS; use `platform: doks` or `--provider aws`; for one blueprint on both, `platform: eks` (DOKS on DigitalOcean, with `node_pools`), or an environment for DigitalOcean that sets `cluster: { platform: doks }` and `node_pools`",
+            "DigitalOcean has no ECS; use `platform: doks` or `--provider aws`; for one blueprint on both, `platform: eks` (DOKS on DigitalOcean, with `node_pools`), or a DigitalOcean part `per_provider: { digitalocean: { cluster: { platform: doks }, node_pools: [...] } }`",
             Provider::Aws,
         ),
         (Provider::Digitalocean, Platform::Existing) => (
@@ -296,30 +305,51 @@ fn platform_not_built(c: &mut Checker, bp: &Blueprint) -> bool {
         _ => return false,
     };
     let (env, provider) = (c.loaded.env.clone(), c.provider);
-    if c.loaded.set_by_environment("cluster.platform") {
-        let built = match p {
-            Platform::Doks => "a DOKS cluster",
-            Platform::EcsFargate => "ECS Fargate services",
-            _ => "workloads for an existing cluster",
-        };
-        let d = c.error(
-            "cluster.platform",
-            format!(
-                "environment `{env}` sets platform `{}`: it builds {built}, which `--provider {provider}` cannot; this environment is for `--provider {builds_it}`",
-                p.name(),
-            ),
-        );
-        d.expected = Some(format!(
-            "an environment whose platform `--provider {provider}` builds"
-        ));
-        d.help = Some(format!(
-            "synthesize it with `--provider {builds_it} --env {env}`"
-        ));
-    } else {
-        c.error(
-            "cluster.platform",
-            format!("platform `{}`: {msg}", p.name()),
-        );
+    let built = match p {
+        Platform::Doks => "a DOKS cluster",
+        Platform::EcsFargate => "ECS Fargate services",
+        _ => "workloads for an existing cluster",
+    };
+    let part = format!("{}.{provider}", crate::blueprint::per_provider::KEY);
+    match c.loaded.set_by("cluster.platform") {
+        // The selected provider's own part sets it: written under the wrong provider.
+        Some(layer) if layer.ends_with(&part) => {
+            let meant = layer.replace(
+                &part,
+                &format!("{}.{builds_it}", crate::blueprint::per_provider::KEY),
+            );
+            let d = c.error(
+                "cluster.platform",
+                format!(
+                    "`{layer}` sets platform `{}`: it builds {built}, which `--provider {provider}` cannot, and this part applies to `--provider {provider}` only",
+                    p.name(),
+                ),
+            );
+            d.expected = Some(format!("a platform `--provider {provider}` builds"));
+            d.help = Some(format!("did you mean `{meant}`?"));
+        }
+        Some(layer) => {
+            let d = c.error(
+                "cluster.platform",
+                format!(
+                    "environment `{env}` sets platform `{}`: it builds {built}, which `--provider {provider}` cannot; this environment is for `--provider {builds_it}`",
+                    p.name(),
+                ),
+            );
+            d.expected = Some(format!(
+                "an environment whose platform `--provider {provider}` builds"
+            ));
+            d.help = Some(format!(
+                "synthesize it with `--provider {builds_it} --env {env}`; or, for `{env}` to mean the same environment on every provider, move what only `--provider {builds_it}` builds under `{layer}.{}.{builds_it}`",
+                crate::blueprint::per_provider::KEY
+            ));
+        }
+        None => {
+            c.error(
+                "cluster.platform",
+                format!("platform `{}`: {msg}", p.name()),
+            );
+        }
     }
     true
 }
@@ -365,13 +395,30 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
         let path = format!("node_pools[{i}]");
         let desired = p.desired.unwrap_or(p.min);
         if !(p.min <= desired && desired <= p.max) {
-            c.error(
+            // At the count that breaks the rule, the one the latest overlay wrote: an
+            // environment's (or provider part's) `desired: 9` against the base's `max: 3` is
+            // the change to look at, not the base's pool. Written together: `desired`.
+            let at = [
+                ("min", desired < p.min),
+                ("max", desired > p.max),
+                ("desired", true),
+            ]
+            .into_iter()
+            .filter(|(_, broken)| *broken)
+            .map(|(field, _)| format!("{path}.{field}"))
+            .filter(|f| c.loaded.has(f))
+            .max_by_key(|f| c.loaded.specificity(f))
+            .and_then(|f| c.loaded.span(&f));
+            let d = c.error(
                 &path,
                 format!(
                     "node counts must satisfy min ≤ desired ≤ max, got min {} desired {} max {}",
                     p.min, desired, p.max
                 ),
             );
+            if at.is_some() {
+                d.span = at;
+            }
         }
         if p.max == 0 {
             c.error(

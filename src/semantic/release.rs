@@ -25,8 +25,18 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             );
             d.expected =
                 Some("a Kubernetes platform: `eks`, `eks_fargate`, `doks` or `existing`".into());
+            // A blueprint DigitalOcean builds too runs the release there: it stays in the
+            // base, and ECS's replacement goes in AWS's part.
+            let where_ = if bp.providers.digitalocean.is_some() {
+                format!(
+                    "; the blueprint is built on DigitalOcean too: keep `release` in the base for it and write `per_provider: {{ aws: {{ services: [{{ name: {}, release: null, init: [...] }}] }} }}`",
+                    s.name
+                )
+            } else {
+                String::new()
+            };
             d.help = Some(format!(
-                "make it an `init` container with `app_env: true` if the tool takes a lock (Rails, Flyway, Liquibase), or run it from CI between a `terraform -chdir=terraform/infra apply -target=aws_ecs_task_definition.{}` and the full apply, with `aws ecs run-task` and a command override (docs/release.md, \"ECS Fargate\")",
+                "make it an `init` container with `app_env: true` if the tool takes a lock (Rails, Flyway, Liquibase), or run it from CI between a `terraform -chdir=terraform/infra apply -target=aws_ecs_task_definition.{}` and the full apply, with `aws ecs run-task` and a command override (docs/release.md, \"ECS Fargate\"){where_}",
                 crate::terraform::ident(&s.name)
             ));
             continue;

@@ -51,7 +51,7 @@ fn no_pool(c: &mut Checker, bp: &Blueprint, platform: Option<Platform>) {
     let (what, help) = match platform {
         Some(Platform::Doks) if literal == "eks_fargate" => (
             "a DOKS cluster on DigitalOcean (a default `node_pool` is required)",
-            "`eks_fargate` runs without nodes on AWS, so this blueprint cannot give DOKS any: for one blueprint on both, use `platform: eks` with `node_pools` (managed node groups on AWS, node pools on DOKS), or an environment for DigitalOcean that sets `cluster: { platform: doks }` and `node_pools`",
+            "`eks_fargate` runs without nodes on AWS, so the base cannot give DOKS any: for one blueprint on both, give DigitalOcean its pools in `per_provider: { digitalocean: { node_pools: [...] } }`, or use `platform: eks` with `node_pools` (managed node groups on AWS, node pools on DOKS)",
         ),
         Some(Platform::Doks) => (
             "a DOKS cluster on DigitalOcean (a default `node_pool` is required)",

@@ -403,6 +403,22 @@ fn an_environment_sharing_another_ones_vpc_range_or_project_is_warned_about() {
     let staging = crate::support::synth(&root().join(BLOG), Provider::Digitalocean, "staging");
     let note = warned(&staging).expect("staging is warned");
     assert!(note.contains("`production` (10.20.0.0/16)"), "{note}");
+    assert!(
+        note.contains("its own range (`environments.<env>.network.cidr`)"),
+        "{note}"
+    );
+    // On a blueprint AWS builds too the range also holds AWS's subnets: DigitalOcean's own
+    // range belongs in its part.
+    let both = crate::support::synth(
+        &root().join("blueprints/ecommerce-eks.yaml"),
+        Provider::Digitalocean,
+        "staging",
+    );
+    let note = warned(&both).expect("ecommerce-eks shares 10.0.0.0/16");
+    assert!(
+        note.contains("`environments.<env>.per_provider.digitalocean.network.cidr`"),
+        "{note}"
+    );
     // So is the project, whose name is unique in an account.
     let project = staging
         .notes

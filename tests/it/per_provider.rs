@@ -450,3 +450,207 @@ fn per_provider_builds_what_separate_environments_built() {
         }
     }
 }
+
+/// The problems `provider`/`env` is refused with, each as its message and help.
+fn refused(text: &str, provider: Provider, env: &str) -> Vec<(String, String)> {
+    let l = load(text, provider, env).unwrap_or_else(|e| panic!("{e}"));
+    match infragen::synthesize_loaded(&l) {
+        Ok(_) => panic!("{provider}/{env} synthesized"),
+        Err(ds) => {
+            ds.0.iter()
+                .map(|d| {
+                    let at = d.span.map(|s| s.line).unwrap_or_default();
+                    (
+                        format!("{at}: {}", d.message),
+                        d.help.clone().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
+/// A DigitalOcean part that gives the node pools but forgets `cluster.platform: doks`: the
+/// ECS platform is the one problem, said first and alone, and the way out is the
+/// DigitalOcean part. Not also "platform `ecs_fargate` runs without nodes; remove
+/// `node_pools`", which would send the user to delete the pools DOKS needs.
+#[test]
+fn a_forgotten_platform_in_the_providers_part_is_the_only_error() {
+    let forgot = DUO.replace("    cluster: { platform: doks }\n", "");
+    assert_ne!(forgot, DUO);
+    let problems = refused(&forgot, Provider::Digitalocean, "staging");
+    let [(message, _)] = problems.as_slice() else {
+        panic!("{problems:#?}")
+    };
+    let line = line_of(&forgot, "cluster: { platform: ecs_fargate }");
+    assert!(
+        message.starts_with(&format!(
+            "{line}: `cluster.platform`: platform `ecs_fargate`"
+        )) && message.contains(
+            "`per_provider: { digitalocean: { cluster: { platform: doks }, node_pools: [...] } }`"
+        ),
+        "{message}"
+    );
+}
+
+/// The platform-first refusal names the overlay that set the platform: a provider's own part
+/// holding the other provider's platform is a part under the wrong provider (at its line,
+/// with the part meant); an environment written for the other provider is pointed to its
+/// `per_provider` part, which lets the same environment name build on both.
+#[test]
+fn a_platform_the_provider_cannot_build_names_the_overlay_that_set_it() {
+    let misplaced = DUO.replace(
+        "    tags: { b: aws, c: aws, d: aws }",
+        "    tags: { b: aws, c: aws, d: aws }\n    cluster: { platform: doks }",
+    );
+    assert_ne!(misplaced, DUO);
+    let problems = refused(&misplaced, Provider::Aws, "staging");
+    let line = line_of(&misplaced, "tags: { b: aws, c: aws, d: aws }") + 1;
+    assert_eq!(
+        problems,
+        [(
+            format!(
+                "{line}: `cluster.platform`: `per_provider.aws` sets platform `doks`: it builds a DOKS cluster, which `--provider aws` cannot, and this part applies to `--provider aws` only"
+            ),
+            "did you mean `per_provider.digitalocean`?".to_string()
+        )]
+    );
+
+    let in_env = DUO.replace(
+        "      digitalocean: { network: { cidr: 10.21.0.0/16 } }",
+        "      digitalocean: { network: { cidr: 10.21.0.0/16 } }\n      aws: { cluster: { platform: doks } }",
+    );
+    assert_ne!(in_env, DUO);
+    let problems = refused(&in_env, Provider::Aws, "staging");
+    assert!(
+        problems.len() == 1
+            && problems[0]
+                .0
+                .contains("`environments.staging.per_provider.aws` sets platform `doks`")
+            && problems[0].1 == "did you mean `environments.staging.per_provider.digitalocean`?",
+        "{problems:#?}"
+    );
+
+    let whole_env = DUO.replace(
+        "  staging:\n    per_provider:",
+        "  staging:\n    cluster: { platform: doks }\n    per_provider:",
+    );
+    assert_ne!(whole_env, DUO);
+    let problems = refused(&whole_env, Provider::Aws, "staging");
+    assert!(
+        problems.len() == 1
+            && problems[0]
+                .0
+                .contains("environment `staging` sets platform `doks`")
+            && problems[0]
+                .1
+                .contains("under `environments.staging.per_provider.digitalocean`"),
+        "{problems:#?}"
+    );
+}
+
+/// An unknown key at the top of an overlay lists the fields that overlay may hold: not
+/// `environments` or `per_provider` in a provider part (both refused there), not
+/// `environments` in an environment (which may hold `per_provider`).
+#[test]
+fn an_unknown_key_in_an_overlay_lists_what_the_overlay_may_hold() {
+    let expected = |err: &str| -> String {
+        err.lines()
+            .find_map(|l| l.trim().strip_prefix("= expected: "))
+            .unwrap_or_else(|| panic!("{err}"))
+            .to_string()
+    };
+    for (from, to) in [
+        ("  aws:\n    tags:", "  aws:\n    nodepools: []\n    tags:"),
+        (
+            "      aws:\n        tags: { d: production-aws }",
+            "      aws:\n        nodepools: []",
+        ),
+    ] {
+        let bad = DUO.replace(from, to);
+        assert_ne!(bad, DUO, "{from}");
+        let err = load(&bad, Provider::Aws, "production").unwrap_err();
+        let e = expected(&err);
+        assert!(
+            err.contains("unknown field `nodepools`")
+                && e.ends_with("`overrides` or `extra`")
+                && !e.contains("`environments`")
+                && !e.contains("`per_provider`"),
+            "{err}"
+        );
+    }
+    let bad = DUO.replace(
+        "  production:\n    tags:",
+        "  production:\n    nodepools: []\n    tags:",
+    );
+    assert_ne!(bad, DUO);
+    let err = load(&bad, Provider::Aws, "production").unwrap_err();
+    let e = expected(&err);
+    assert!(
+        e.ends_with("`extra` or `per_provider`") && !e.contains("`environments`"),
+        "{err}"
+    );
+    // The base keeps the full list: both keys are fields of the blueprint.
+    let bad = DUO.replace(
+        "services:\n  - { name: web",
+        "nodepools: []\nservices:\n  - { name: web",
+    );
+    let e = expected(&load(&bad, Provider::Aws, "production").unwrap_err());
+    assert!(e.ends_with("`environments` or `per_provider`"), "{e}");
+}
+
+/// Node counts that contradict each other are reported at the count the latest overlay
+/// wrote: the environment's DigitalOcean part raising `desired` past the pool's `max`, not
+/// the base pool in `per_provider.digitalocean`.
+#[test]
+fn contradicting_node_counts_point_at_the_overlay_that_changed_them() {
+    let bad = DUO.replace(
+        "node_pools: [{ name: general, desired: 3, max: 5 }]",
+        "node_pools: [{ name: general, desired: 9 }]",
+    );
+    assert_ne!(bad, DUO);
+    let problems = refused(&bad, Provider::Digitalocean, "production");
+    let line = line_of(&bad, "desired: 9");
+    assert!(
+        problems.len() == 1
+            && problems[0].0
+                == format!(
+                    "{line}: `node_pools[0]`: node counts must satisfy min ≤ desired ≤ max, got min 2 desired 9 max 3"
+                ),
+        "{problems:#?}"
+    );
+    // Items merge by `name`, not by position: the environment's part listing another pool
+    // first still changed `general`'s `desired`, not its `max`.
+    let bad = DUO
+        .replace(
+            "    node_pools: [{ name: general, size: medium, min: 2, desired: 2, max: 3 }]",
+            "    node_pools:\n      - { name: general, size: medium, min: 2, desired: 2, max: 3 }\n      - { name: spot, size: medium, min: 1, max: 2 }",
+        )
+        .replace(
+            "node_pools: [{ name: general, desired: 3, max: 5 }]",
+            "node_pools: [{ name: spot, max: 4 }, { name: general, desired: 9 }]",
+        );
+    let problems = refused(&bad, Provider::Digitalocean, "production");
+    let line = line_of(&bad, "desired: 9");
+    assert!(
+        problems.len() == 1 && problems[0].0.starts_with(&format!("{line}: ")),
+        "{problems:#?}"
+    );
+    let col = |s: &str| bad.lines().nth(line - 1).unwrap().find(s).unwrap() + 1;
+    let l = load(&bad, Provider::Digitalocean, "production").unwrap();
+    let d = infragen::synthesize_loaded(&l).unwrap_err();
+    assert_eq!(d.0[0].span.map(|s| s.col), Some(col("9 }")), "{d}");
+    // The pool's own `max` lowered by the environment, under the base's `desired`.
+    let bad = DUO.replace(
+        "node_pools: [{ name: general, desired: 3, max: 5 }]",
+        "node_pools: [{ name: general, max: 1 }]",
+    );
+    let problems = refused(&bad, Provider::Digitalocean, "production");
+    assert!(
+        problems.len() == 1
+            && problems[0]
+                .0
+                .starts_with(&format!("{}: ", line_of(&bad, "max: 1"))),
+        "{problems:#?}"
+    );
+}

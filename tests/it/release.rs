@@ -627,3 +627,91 @@ fn the_new_users_migrations_run_once_per_deploy() {
     // output each.
     assert!(jobs >= 9, "{jobs} release Jobs");
 }
+
+/// One blueprint on ECS and on DOKS (docs/release.md, "ECS Fargate"): `release` in the base
+/// runs the migration once per deploy on Kubernetes; `per_provider.aws` removes it (`null`)
+/// for ECS, which refuses it, and migrates in an `init` container there instead.
+#[test]
+fn release_on_kubernetes_init_container_on_ecs_from_one_blueprint() {
+    let text = r#"name: forum
+providers:
+  aws: { region: us-east-2 }
+  digitalocean: { region: nyc3 }
+network:
+  cidr: 10.80.0.0/16
+  zones: [us-east-2a, us-east-2b]
+  subnets: { public: [10.80.0.0/24, 10.80.1.0/24], private: [10.80.16.0/20, 10.80.32.0/20] }
+cluster: { platform: ecs_fargate }
+services:
+  - name: app
+    image: ghcr.io/acme/forum:7.2.0
+    port: 3000
+    task: { cpu: 512, memory: 1024 }
+    release:
+      command: [bundle, exec, rails, db:migrate]
+per_provider:
+  aws:
+    services:
+      - name: app
+        release: null
+        init:
+          - { name: migrate, image: ghcr.io/acme/forum:7.2.0, command: [bundle, exec, rails, db:migrate], app_env: true }
+  digitalocean:
+    cluster: { platform: doks }
+    node_pools: [{ name: general, size: medium, min: 2, desired: 2, max: 3 }]
+"#;
+    // Without AWS's part, the refusal says where the init container goes.
+    let aws_part = &text[text.find("  aws:\n    services").unwrap()
+        ..text.find("  digitalocean:\n    cluster").unwrap()];
+    let without = text.replace(aws_part, "");
+    let err = infragen::synthesize(
+        "forum.yaml",
+        without.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(
+            "`per_provider: { aws: { services: [{ name: app, release: null, init: [...] }] } }`"
+        ),
+        "{err}"
+    );
+    let out = infragen::synthesize("forum.yaml", text.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("aws: {d}"));
+    let task = crate::support::resources(&out, "infra", "aws_ecs_task_definition")
+        .into_iter()
+        .find(|r| r.to_string().contains("forum"))
+        .expect("the app's task definition");
+    let containers: Value =
+        serde_json::from_str(task["container_definitions"].as_str().unwrap()).unwrap();
+    let containers = containers.as_array().unwrap();
+    let migrate = containers
+        .iter()
+        .find(|c| c["name"] == "migrate")
+        .unwrap_or_else(|| panic!("no migrate container: {containers:#?}"));
+    assert_eq!(migrate["essential"], false);
+    let app = containers.iter().find(|c| c["name"] == "app").unwrap();
+    assert!(
+        app["dependsOn"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({ "containerName": "migrate", "condition": "SUCCESS" })),
+        "{app:#}"
+    );
+
+    let docs = synth_text(text, Provider::Digitalocean);
+    let pod = &deployment(&docs, "app")["spec"]["template"]["spec"];
+    let inits: Vec<&str> = pod["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(inits, ["wait-for-release"]);
+    assert_eq!(
+        job(&docs)["spec"]["template"]["spec"]["containers"][0]["command"],
+        serde_json::json!(["bundle", "exec", "rails", "db:migrate"])
+    );
+}

@@ -223,10 +223,17 @@ fn vpc_overlap(ctx: &Ctx) {
         })
         .collect();
     if !clashes.is_empty() {
+        // On a blueprint AWS builds too, the range also holds AWS's subnets: a range of
+        // DigitalOcean's own goes in its part, where AWS never sees it.
+        let own_range = if ctx.v.bp.providers.aws.is_some() {
+            "`environments.<env>.per_provider.digitalocean.network.cidr`, which leaves AWS's range and subnets alone"
+        } else {
+            "`environments.<env>.network.cidr`"
+        };
         ctx.warn(
             "do-vpc-overlap",
             format!(
-                "`network.cidr` {mine} overlaps the VPC range of {}: DigitalOcean refuses a VPC range overlapping another network in the same account, so in one account the second environment's VPC fails; give each environment its own range (`environments.<env>.network.cidr`) or its own account",
+                "`network.cidr` {mine} overlaps the VPC range of {}: DigitalOcean refuses a VPC range overlapping another network in the same account, so in one account the second environment's VPC fails; give each environment its own range ({own_range}) or its own account",
                 clashes.join(", ")
             ),
         );
