@@ -219,7 +219,10 @@ fn subnet_id(c: &mut Checker, path: &str, text: &str) -> bool {
 /// `network.existing`: a well-formed VPC id, AWS only, and no choice that only a created VPC
 /// has (`nat`: the routes are the VPC owner's).
 fn existing_vpc(c: &mut Checker, bp: &Blueprint) {
-    let Some(existing) = bp.network.as_ref().and_then(|n| n.existing.as_ref()) else {
+    let Some(net) = bp.network.as_ref() else {
+        return;
+    };
+    let Some(existing) = &net.existing else {
         return;
     };
     match c.provider {
@@ -251,6 +254,16 @@ fn existing_vpc(c: &mut Checker, bp: &Blueprint) {
             "an existing VPC keeps its owner's routes: infragen creates no NAT gateway in it",
         )
         .help = Some("remove `nat`; the private subnets must already reach the internet (a NAT gateway or Transit Gateway route) or the VPC endpoints the workloads need".into());
+    }
+    // A created VPC always has public subnets beside its NAT gateways; an existing one may
+    // be handed out without them, and an internet-facing load balancer has nowhere to go.
+    if net.subnets.public.is_empty() && bp.load_balancer.as_ref().is_some_and(|lb| !lb.internal)
+    {
+        c.error(
+            "network.subnets.public",
+            "the internet-facing load balancer needs public subnets of the existing VPC (routed to its internet gateway), one per zone",
+        )
+        .help = Some("list their ids, or set `load_balancer.internal: true` to put the load balancer in the private subnets".into());
     }
 }
 
