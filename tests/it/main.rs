@@ -36,6 +36,7 @@ mod ecs_task_limits;
 mod ecs_volumes;
 mod eks;
 mod eks_zones;
+mod existing_vpc;
 mod env_references;
 mod errors;
 mod escape;
