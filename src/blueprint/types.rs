@@ -275,6 +275,7 @@ pub struct Network {
 #[serde(deny_unknown_fields)]
 pub struct ExistingVpc {
     /// The VPC's id, e.g. `vpc-0a1b2c3d4e5f67890`.
+    #[schemars(regex(pattern = r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$"))]
     pub vpc_id: String,
 }
 
