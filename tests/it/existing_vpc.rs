@@ -298,3 +298,34 @@ fn fargate_profiles_use_the_given_subnets() {
         );
     }
 }
+
+/// `infragen diff` from a created VPC to an existing one flags the created VPC's removal and
+/// says the move cannot be applied in place (and the reverse).
+#[test]
+fn diff_says_a_move_between_vpcs_is_not_in_place() {
+    let existing = std::fs::read_to_string(root().join(ECS)).unwrap();
+    let created = existing
+        .replace("  existing: { vpc_id: vpc-0f0e0d0c0b0a09080 }\n", "")
+        .replace(
+            "[subnet-0123456789abcdef0, subnet-0123456789abcdef1]",
+            "[172.20.0.0/24, 172.20.1.0/24]",
+        )
+        .replace(
+            "[subnet-0fedcba9876543210, subnet-0fedcba9876543211]",
+            "[172.20.10.0/24, 172.20.11.0/24]",
+        );
+    let (_, text) = crate::support::diff("aws", "production", &created, &existing);
+    assert!(
+        text.contains("- removed infra: aws_vpc.main\n    DESTRUCTIVE"),
+        "{text}"
+    );
+    assert!(
+        text.contains("infra: the environment moves from the VPC infragen created"),
+        "{text}"
+    );
+    let (_, back) = crate::support::diff("aws", "production", &existing, &created);
+    assert!(
+        back.contains("infra: the environment moves from an existing VPC"),
+        "{back}"
+    );
+}
