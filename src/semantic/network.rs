@@ -194,7 +194,9 @@ fn aws_id(kind: &str, text: &str) -> bool {
         .and_then(|rest| rest.strip_prefix('-'))
         .is_some_and(|hex| {
             matches!(hex.len(), 8 | 17)
-                && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         })
 }
 
@@ -212,7 +214,10 @@ fn subnet_id(c: &mut Checker, path: &str, text: &str) -> bool {
             format!("`{text}` is not a subnet id")
         },
     );
-    d.expected = Some("`subnet-` and 8 or 17 hexadecimal digits, one subnet per zone in `network.zones` order".into());
+    d.expected = Some(
+        "`subnet-` and 8 or 17 hexadecimal digits, one subnet per zone in `network.zones` order"
+            .into(),
+    );
     false
 }
 
@@ -246,7 +251,8 @@ fn existing_vpc(c: &mut Checker, bp: &Blueprint) {
             "network.existing.vpc_id",
             format!("`{}` is not a VPC id", existing.vpc_id),
         )
-        .expected = Some("`vpc-` and 8 or 17 hexadecimal digits, e.g. `vpc-0a1b2c3d4e5f67890`".into());
+        .expected =
+            Some("`vpc-` and 8 or 17 hexadecimal digits, e.g. `vpc-0a1b2c3d4e5f67890`".into());
     }
     if c.loaded.has("network.nat") {
         c.error(
@@ -257,8 +263,7 @@ fn existing_vpc(c: &mut Checker, bp: &Blueprint) {
     }
     // A created VPC always has public subnets beside its NAT gateways; an existing one may
     // be handed out without them, and an internet-facing load balancer has nowhere to go.
-    if net.subnets.public.is_empty() && bp.load_balancer.as_ref().is_some_and(|lb| !lb.internal)
-    {
+    if net.subnets.public.is_empty() && bp.load_balancer.as_ref().is_some_and(|lb| !lb.internal) {
         c.error(
             "network.subnets.public",
             "the internet-facing load balancer needs public subnets of the existing VPC (routed to its internet gateway), one per zone",

@@ -72,7 +72,11 @@ fn nothing_of_the_network_is_created_it_is_read() {
         assert!(vpc["main"]["id"].as_str().unwrap().starts_with("vpc-0"));
         let subnets = data_sources(&o, "aws_subnet");
         let tiers = if path == EKS { 3 } else { 2 };
-        assert_eq!(subnets.len(), tiers * 2, "{path}: one data.aws_subnet per tier and zone");
+        assert_eq!(
+            subnets.len(),
+            tiers * 2,
+            "{path}: one data.aws_subnet per tier and zone"
+        );
     }
 }
 
@@ -179,7 +183,10 @@ fn ecs_tasks_jobs_alb_and_data_services_use_the_given_subnets() {
     );
     // No `database` tier: RDS and ElastiCache take the private subnets.
     for ty in ["aws_db_subnet_group", "aws_elasticache_subnet_group"] {
-        assert_eq!(private(&resources(&o, "infra", ty)[0]["subnet_ids"]), private_ids);
+        assert_eq!(
+            private(&resources(&o, "infra", ty)[0]["subnet_ids"]),
+            private_ids
+        );
     }
     for tg in resources(&o, "infra", "aws_lb_target_group") {
         assert_eq!(tg["vpc_id"], "${data.aws_vpc.main.id}");
@@ -208,12 +215,9 @@ fn postconditions_check_vpc_zone_range_and_dns() {
             "${self.availability_zone == \"eu-west-1b\"}"
         ]
     );
-    assert!(
-        private_b[1]["error_message"]
-            .as_str()
-            .unwrap()
-            .starts_with("network.subnets.private[1]: subnet subnet-0ccc3333dddd44446 is not in eu-west-1b")
-    );
+    assert!(private_b[1]["error_message"].as_str().unwrap().starts_with(
+        "network.subnets.private[1]: subnet subnet-0ccc3333dddd44446 is not in eu-west-1b"
+    ));
     for (name, s) in &subnets {
         assert_eq!(
             s["lifecycle"]["postcondition"].as_array().unwrap().len(),
@@ -223,8 +227,16 @@ fn postconditions_check_vpc_zone_range_and_dns() {
     }
     let vpc = &data_sources(&o, "aws_vpc")["main"]["lifecycle"]["postcondition"];
     let text = vpc.to_string();
-    assert!(text.contains(r#"contains([for a in self.cidr_block_associations : a.cidr_block], \"10.40.0.0/16\")"#), "{text}");
-    assert!(text.contains("self.enable_dns_support && self.enable_dns_hostnames"), "{text}");
+    assert!(
+        text.contains(
+            r#"contains([for a in self.cidr_block_associations : a.cidr_block], \"10.40.0.0/16\")"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("self.enable_dns_support && self.enable_dns_hostnames"),
+        "{text}"
+    );
 }
 
 /// The Load Balancer Controller is given the subnets instead of discovering them by role

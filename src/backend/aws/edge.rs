@@ -312,8 +312,10 @@ fn grpc_suffix(s: &Service) -> &'static str {
 fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
     let port = s.port.unwrap_or_default();
     let primary = target_group_name(ctx, s, port);
-    m.file("edge")
-        .resource(&target_group(&s.name), target_group_body(ctx, lb, s, &primary));
+    m.file("edge").resource(
+        &target_group(&s.name),
+        target_group_body(ctx, lb, s, &primary),
+    );
     if ecs_deployments::native(s) {
         let alternate = alternate_target_group_name(ctx, s, port);
         m.file("edge").resource(

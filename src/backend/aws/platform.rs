@@ -149,14 +149,7 @@ fn lbc_statements(ctx: &Ctx) -> Vec<Json> {
         )
     };
     let sgs = tpl!("arn:aws:ec2:", region, ":", account, ":security-group/*");
-    let vpc = tpl!(
-        "arn:aws:ec2:",
-        region,
-        ":",
-        account,
-        ":vpc/",
-        ctx.vpc_id()
-    );
+    let vpc = tpl!("arn:aws:ec2:", region, ":", account, ":vpc/", ctx.vpc_id());
     let ours = json!({"aws:ResourceTag/elbv2.k8s.aws/cluster": &cluster});
     let tagging_ours = json!({"aws:RequestTag/elbv2.k8s.aws/cluster": &cluster});
     let lb_resources = json!([
