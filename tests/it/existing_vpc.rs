@@ -196,7 +196,8 @@ fn ecs_tasks_jobs_alb_and_data_services_use_the_given_subnets() {
 }
 
 /// A wrong id fails `terraform plan` naming the blueprint field: each subnet is checked to be
-/// in the VPC and in its zone; the VPC to hold `network.cidr` and to resolve DNS.
+/// in the VPC, in its zone and inside `network.cidr`; the VPC to hold `network.cidr` and to
+/// resolve DNS.
 #[test]
 fn postconditions_check_vpc_zone_range_and_dns() {
     let o = out(EKS);
@@ -212,7 +213,8 @@ fn postconditions_check_vpc_zone_range_and_dns() {
         conditions,
         [
             "${self.vpc_id == data.aws_vpc.main.id}",
-            "${self.availability_zone == \"eu-west-1b\"}"
+            "${self.availability_zone == \"eu-west-1b\"}",
+            "${cidrhost(format(\"%s/16\", cidrhost(self.cidr_block, 0)), 0) == \"10.40.0.0\"}"
         ]
     );
     assert!(private_b[1]["error_message"].as_str().unwrap().starts_with(
@@ -221,7 +223,7 @@ fn postconditions_check_vpc_zone_range_and_dns() {
     for (name, s) in &subnets {
         assert_eq!(
             s["lifecycle"]["postcondition"].as_array().unwrap().len(),
-            2,
+            3,
             "{name}"
         );
     }

@@ -268,6 +268,11 @@ fn existing(net: &Network, m: &mut Module) {
             }]},
         }),
     );
+    // `network.cidr` is checked well formed before lowering.
+    let (network, prefix) = cidr
+        .parse::<ipnet::Ipv4Net>()
+        .map(|n| (n.network().to_string(), n.prefix_len()))
+        .unwrap_or_default();
     for tier in TIERS {
         for (i, (zone, id)) in net.zones.iter().zip(cidrs(net, tier)).enumerate() {
             let field = format!("network.subnets.{tier}[{i}]");
@@ -283,6 +288,16 @@ fn existing(net: &Network, m: &mut Module) {
                         {
                             "condition": interp(&format!("self.availability_zone == \"{zone}\"")),
                             "error_message": format!("{field}: subnet {id} is not in {zone}, the zone network.zones[{i}] gives it; list the subnets in zone order"),
+                        },
+                        {
+                            // Security-group rules and network policies admit `network.cidr`
+                            // for "inside the VPC": a subnet of another of the VPC's blocks
+                            // would be left out of them. No Terraform function tests CIDR
+                            // containment; `cidrhost` masks a range to its prefix, so the
+                            // subnet's first address masked to the VPC's prefix must be the
+                            // VPC's network address.
+                            "condition": interp(&format!("cidrhost(format(\"%s/{prefix}\", cidrhost(self.cidr_block, 0)), 0) == \"{network}\"")),
+                            "error_message": format!("{field}: subnet {id} is outside network.cidr {cidr}; subnets of another of the VPC's CIDR blocks are not offered (security-group rules and network policies admit network.cidr)"),
                         },
                     ]},
                 }),
