@@ -99,6 +99,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 }
                 continue;
             }
+            // Ids in a blueprint whose DigitalOcean environments drop `existing` are AWS's,
+            // ignored where no subnet is built.
+            if text.starts_with("subnet-") && c.provider != Provider::Aws {
+                continue;
+            }
             if text.starts_with("subnet-") {
                 c.error(&path, format!("`{text}` is a subnet id, but infragen creates this VPC"))
                     .help = Some("give CIDR blocks such as `10.0.1.0/24` to create the subnets, or name the VPC they belong to with `network.existing.vpc_id` to use existing ones".into());
@@ -240,7 +245,7 @@ fn existing_vpc(c: &mut Checker, bp: &Blueprint) {
                 "network.existing",
                 "an existing VPC is read on AWS only: on DigitalOcean infragen creates the VPC from `network.cidr`",
             )
-            .help = Some("synthesize this blueprint for `--provider aws`, or give the DigitalOcean target a blueprint (or environment) without `network.existing`".into());
+            .help = Some("synthesize this blueprint for `--provider aws`, or give DigitalOcean environments of their own that drop it (`environments.<env>.network.existing: null`, which removes the key)".into());
             return;
         }
         // No network is built for an existing cluster: the ids are not read there.

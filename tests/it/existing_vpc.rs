@@ -343,3 +343,48 @@ fn diff_says_a_move_between_vpcs_is_not_in_place() {
         "{back}"
     );
 }
+
+/// DigitalOcean refuses `network.existing` (its VPCs are created from `network.cidr`), and a
+/// blueprint for both providers drops it in its DigitalOcean environments with `null`: the
+/// AWS subnet ids left in the base are not judged where no subnet is built.
+#[test]
+fn digitalocean_refuses_it_and_an_environment_can_drop_it() {
+    let yaml = "name: brown
+providers:
+  aws: { region: eu-west-1 }
+  digitalocean: { region: fra1, project: brown }
+state: { bucket: \"brown-tf-state-{env}\" }
+network:
+  existing: { vpc_id: vpc-0a1b2c3d4e5f67890 }
+  cidr: 10.40.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  subnets:
+    public: [subnet-0aaa1111bbbb22223, subnet-0aaa1111bbbb22224]
+    private: [subnet-0ccc3333dddd44445, subnet-0ccc3333dddd44446]
+cluster: { platform: eks, version: \"1.35\" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 4 }
+services:
+  - { name: api, image: ghcr.io/acme/api:5.2.0, port: 8080 }
+environments:
+  production: {}
+  do-production:
+    network: { existing: null, cidr: 10.30.0.0/16 }
+";
+    let run = |provider, env| infragen::synthesize("brown.yaml", yaml.as_bytes(), provider, env);
+    let refused = run(Provider::Digitalocean, "production")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("`network.existing`: an existing VPC is read on AWS only"),
+        "{refused}"
+    );
+    let o = run(Provider::Digitalocean, "do-production").unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        o.files
+            .iter()
+            .any(|(p, t)| p.starts_with("terraform/")
+                && t.contains("\"ip_range\": \"10.30.0.0/16\""))
+    );
+    run(Provider::Aws, "production").unwrap_or_else(|d| panic!("{d}"));
+}
