@@ -150,19 +150,21 @@ def moto_gaps(module):
             if instance.get("monitoring"):
                 instance["monitoring"] = False
                 print(f"  moto gap: aws_instance.{name}.monitoring -> false (no MonitorInstances in moto)")
-    vpcs = [n for d in files.values() for n in d.get("resource", {}).get("aws_vpc", {})]
+    # The VPC made in this module, or read by it (`network.existing`: data.aws_vpc).
+    vpcs = [f"aws_vpc.{n}" for d in files.values() for n in d.get("resource", {}).get("aws_vpc", {})]
+    vpcs += [f"data.aws_vpc.{n}" for d in files.values() for n in d.get("data", {}).get("aws_vpc", {})]
     stand_ins = {}
     for doc in files.values():
         for name in doc.get("resource", {}).get("aws_eks_cluster", {}):
             ref = f"aws_eks_cluster.{name}.vpc_config[0].cluster_security_group_id"
-            # The stand-in needs the cluster's VPC: one made in this module (else the
-            # reference stays, and the rules on it fail as moto's gap).
+            # The stand-in needs the cluster's VPC: one made or read in this module (else
+            # the reference stays, and the rules on it fail as moto's gap).
             if len(vpcs) == 1:
                 replace[f"${{{ref}}}"] = f"${{aws_security_group.moto_eks_{name}.id}}"
                 stand_ins[f"moto_eks_{name}"] = {
                     "name_prefix": f"moto-eks-{name}-",
                     "description": "stand-in for the EKS cluster security group (moto has none)",
-                    "vpc_id": f"${{aws_vpc.{vpcs[0]}.id}}",
+                    "vpc_id": f"${{{vpcs[0]}.id}}",
                 }
     text = {f: json.dumps(d) for f, d in files.items()}
     for f in files:

@@ -10,6 +10,8 @@
 #   env: INFRAGEN (binary, default target/debug/infragen), MOTO_PORT (default 5077),
 #        RESOURCE_TIMEOUT (per-resource create/update/delete timeout, default 3m),
 #        APPLY_TIMEOUT (seconds per `terraform apply`, default 900),
+#        MOTO_SETUP (a command run after each reset, before synth, with MOTO_ENDPOINT set:
+#        creates what a blueprint reads, e.g. scripts/moto-existing-vpc.py),
 #        DAY2 (changed blueprint files, separated by spaces: after the first STACK:ENV is
 #        applied, each is synthesized in turn for the same environment into the same module
 #        copies — same state, the previous change's — then planned and applied; the output
@@ -102,8 +104,12 @@ for target in "${targets[@]}"; do
   env="${target#*:}"
   out="$work/out/$stack-$env"
   echo "== $stack ($env)"
-  "$bin" synth --provider aws --env "$env" --blueprint "$file" --out "$out" >/dev/null
   curl -fsS -X POST "$endpoint/moto-api/reset" >/dev/null
+  # A blueprint that reads what already exists (`network.existing`) needs it in moto first:
+  # MOTO_SETUP runs after the reset, with MOTO_ENDPOINT set, and may rewrite the blueprint
+  # file with the ids moto gave (scripts/moto-existing-vpc.py).
+  if [ -n "${MOTO_SETUP:-}" ]; then MOTO_ENDPOINT="$endpoint" bash -c "$MOTO_SETUP"; fi
+  "$bin" synth --provider aws --env "$env" --blueprint "$file" --out "$out" >/dev/null
   region=$(grep -m1 -oE '"region": "[a-z0-9-]+"' "$out/terraform/infra/providers.tf.json" | cut -d'"' -f4)
   certificate=$(python3 scripts/apply-moto.py certificate "$endpoint" "$region")
   for module in bootstrap infra; do

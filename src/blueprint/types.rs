@@ -276,15 +276,25 @@ pub struct Network {
     /// VPC name (default `<name>-<env>`).
     #[serde(default)]
     pub name: Option<String>,
-    /// IPv4 range of the VPC, e.g. `10.0.0.0/16`.
+    /// IPv4 range of the VPC, e.g. `10.0.0.0/16`. With `existing`: the VPC's range as the
+    /// network team gives it (its primary block or an associated one), checked at
+    /// `terraform plan`; security-group rules and network policies admit it.
     pub cidr: String,
-    /// Availability zones, in order; subnet lists give one CIDR per zone in this order.
+    /// A VPC infragen does not create (a network team's, shared or attached to a Transit
+    /// Gateway): the output reads it and its subnets with data sources and creates no VPC,
+    /// subnets, gateways or route tables; `subnets` then give subnet ids instead of CIDRs.
+    /// AWS only. See docs/blueprint.md "An existing VPC".
+    #[serde(default)]
+    pub existing: Option<ExistingVpc>,
+    /// Availability zones, in order; subnet lists give one CIDR (or, with `existing`, one
+    /// subnet id) per zone in this order.
     #[serde(default)]
     pub zones: Vec<String>,
     /// How private subnets reach the internet: `per_zone` (default), `single` or `none`.
+    /// Not with `existing` (the VPC's routes are its owner's).
     #[serde(default)]
     pub nat: Nat,
-    /// Subnet tiers, one CIDR per zone each.
+    /// Subnet tiers, one CIDR (or subnet id, with `existing`) per zone each.
     #[serde(default)]
     pub subnets: Subnets,
     /// VPC flow logs.
@@ -292,7 +302,17 @@ pub struct Network {
     pub flow_logs: FlowLogs,
 }
 
-/// Subnet tiers, one CIDR per zone each.
+/// A VPC that already exists (`network.existing`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExistingVpc {
+    /// The VPC's id, e.g. `vpc-0a1b2c3d4e5f67890`.
+    #[schemars(regex(pattern = r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$"))]
+    pub vpc_id: String,
+}
+
+/// Subnet tiers, one CIDR (or, with `network.existing`, one subnet id such as
+/// `subnet-0a1b2c3d4e5f67890`) per zone each.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Subnets {

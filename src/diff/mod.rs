@@ -11,6 +11,7 @@ mod owner;
 pub mod renames;
 mod render;
 mod upgrades;
+mod vpc_move;
 mod zonal_pools;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -426,6 +427,7 @@ impl<'a> Pair<'a> {
         notes.extend(immutable::replicas_note(old, new));
         notes.extend(immutable::strategy_note(old, new));
         notes.extend(zonal_pools::notes(old, new));
+        notes.extend(vpc_move::notes(old, new));
         notes
     }
 

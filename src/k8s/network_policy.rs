@@ -101,11 +101,16 @@ fn load_balancer_peers<'c>(ctx: &'c Ctx) -> Option<Vec<Map<'c>>> {
     )
 }
 
-/// Where a managed data service lives: its subnet tier, else the VPC, else anywhere.
+/// Where a managed data service lives: its subnet tier, else the VPC (also for an existing
+/// VPC, whose subnets are ids), else anywhere.
 fn managed_cidrs<'c>(net: Option<&'c Network>, part: &str) -> Vec<&'c str> {
     let Some(n) = net else {
         return vec!["0.0.0.0/0"];
     };
+    // An existing VPC's subnets are given by id: their ranges are not known at synth.
+    if n.existing.is_some() {
+        return vec![n.cidr.as_str()];
+    }
     let tiers: &[&Vec<String>] = match part {
         "databases" => &[&n.subnets.database],
         _ => &[&n.subnets.cache, &n.subnets.database],

@@ -93,10 +93,34 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         ("database", &net.subnets.database),
         ("cache", &net.subnets.cache),
     ];
+    existing_vpc(c, bp);
+    let existing = net.existing.is_some();
     let mut all: Vec<(String, Ipv4Net)> = Vec::new();
+    let mut ids = std::collections::BTreeMap::new();
     for (tier, cidrs) in tiers {
         for (i, text) in cidrs.iter().enumerate() {
             let path = format!("network.subnets.{tier}[{i}]");
+            if existing {
+                // Ids are read on AWS alone (DigitalOcean refuses `existing` above).
+                if c.provider == Provider::Aws
+                    && subnet_id(c, &path, text)
+                    && let Some(other) = ids.insert(text.as_str(), path.clone())
+                {
+                    c.error(&path, format!("subnet `{text}` is already `{other}`"))
+                        .help = Some("each tier and zone names a subnet of its own; leave a tier out to use the private subnets (`database`, `cache`)".into());
+                }
+                continue;
+            }
+            // Ids in a blueprint whose DigitalOcean environments drop `existing` are AWS's,
+            // ignored where no subnet is built.
+            if text.starts_with("subnet-") && c.provider != Provider::Aws {
+                continue;
+            }
+            if text.starts_with("subnet-") {
+                c.error(&path, format!("`{text}` is a subnet id, but infragen creates this VPC"))
+                    .help = Some("give CIDR blocks such as `10.0.1.0/24` to create the subnets, or name the VPC they belong to with `network.existing.vpc_id` to use existing ones".into());
+                continue;
+            }
             let Some(sub) = parse_cidr(c, &path, text) else {
                 continue;
             };
@@ -170,12 +194,98 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 "workloads need private subnets (one per zone)",
             );
         }
-        if net.nat != Nat::None && net.subnets.public.is_empty() {
+        if !existing && net.nat != Nat::None && net.subnets.public.is_empty() {
             c.error(
                 "network.subnets.public",
                 "NAT gateways live in public subnets; add them or set `nat: none`",
             );
         }
+    }
+}
+
+/// Whether `text` is an AWS resource id `<kind>-` + 8 or 17 lowercase hex digits (EC2 ids
+/// moved from 8 to 17 characters in 2016-2018; both are still issued to older accounts:
+/// docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html).
+fn aws_id(kind: &str, text: &str) -> bool {
+    text.strip_prefix(kind)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|hex| {
+            matches!(hex.len(), 8 | 17)
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+}
+
+/// A subnet id of an existing VPC; a CIDR block there is refused with the hint that ids are
+/// expected. Returns whether `text` is a well-formed id.
+fn subnet_id(c: &mut Checker, path: &str, text: &str) -> bool {
+    if aws_id("subnet", text) {
+        return true;
+    }
+    let d = c.error(
+        path,
+        if text.parse::<Ipv4Net>().is_ok() {
+            format!("`{text}` is a CIDR block, but `network.existing` names a VPC infragen does not create: subnet ids expected, like `subnet-0a1b2c3d4e5f67890`")
+        } else {
+            format!("`{text}` is not a subnet id")
+        },
+    );
+    d.expected = Some(
+        "`subnet-` and 8 or 17 hexadecimal digits, one subnet per zone in `network.zones` order"
+            .into(),
+    );
+    false
+}
+
+/// `network.existing`: a well-formed VPC id, AWS only, and no choice that only a created VPC
+/// has (`nat`: the routes are the VPC owner's).
+fn existing_vpc(c: &mut Checker, bp: &Blueprint) {
+    let Some(net) = bp.network.as_ref() else {
+        return;
+    };
+    let Some(existing) = &net.existing else {
+        return;
+    };
+    match c.provider {
+        Provider::Aws => {}
+        Provider::Digitalocean => {
+            // A DOKS cluster, its databases and load balancers could join another VPC by
+            // its UUID (`vpc_uuid`), but DigitalOcean VPC ids are UUIDs, not `vpc-…`, and
+            // their range is the VPC's only: refused here rather than half supported.
+            c.error(
+                "network.existing",
+                "an existing VPC is read on AWS only: on DigitalOcean infragen creates the VPC from `network.cidr`",
+            )
+            .help = Some("synthesize this blueprint for `--provider aws`, or give DigitalOcean environments of their own that drop it (`environments.<env>.network.existing: null`, which removes the key)".into());
+            return;
+        }
+        // No network is built for an existing cluster: the ids are not read there.
+        Provider::Kubernetes => return,
+    }
+    if !aws_id("vpc", &existing.vpc_id) {
+        c.error(
+            "network.existing.vpc_id",
+            format!("`{}` is not a VPC id", existing.vpc_id),
+        )
+        .expected =
+            Some("`vpc-` and 8 or 17 hexadecimal digits, e.g. `vpc-0a1b2c3d4e5f67890`".into());
+    }
+    if c.loaded.has("network.nat") {
+        c.error(
+            "network.nat",
+            "an existing VPC keeps its owner's routes: infragen creates no NAT gateway in it",
+        )
+        .help = Some("remove `nat`; the private subnets must already reach the internet (a NAT gateway or Transit Gateway route) or the VPC endpoints the workloads need".into());
+    }
+    // A created VPC always has public subnets beside its NAT gateways; an existing one may
+    // be handed out without them, and an internet-facing load balancer has nowhere to go.
+    if net.subnets.public.is_empty() && bp.load_balancer.as_ref().is_some_and(|lb| !lb.internal) {
+        c.error(
+            "network.subnets.public",
+            "the internet-facing load balancer needs public subnets of the existing VPC (routed to its internet gateway), one per zone",
+        )
+        .help = Some("list their ids, or set `load_balancer.internal: true` to put the load balancer in the private subnets".into());
     }
 }
 

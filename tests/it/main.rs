@@ -40,6 +40,7 @@ mod env_references;
 mod errors;
 mod escape;
 mod examples;
+mod existing_vpc;
 mod fargate;
 mod fuzz;
 mod gateway;

@@ -895,6 +895,11 @@ fn managed_endpoint(
                 (None, Some(c)) => (vec![&s.cache, &s.database], c.port.unwrap_or(6379)),
                 _ => return None,
             };
+            // An existing VPC's subnets are ids: the service is somewhere in `network.cidr`
+            // (a plan-time postcondition keeps every subnet inside it).
+            if net.existing.is_some() {
+                return Some((host_in(&net.cidr), port));
+            }
             let subnet = tiers.into_iter().find(|t| !t.is_empty())?.last()?.clone();
             Some((host_in(&subnet), port))
         }

@@ -232,7 +232,7 @@ const WEBHOOK_PORTS: [u16; 5] = [4443, 6443, 8443, 9443, 10251];
 /// declared `egress` adds to it.
 fn security_groups(ctx: &Ctx, m: &mut Module) {
     let name = ctx.cluster_name();
-    let vpc = res("aws_vpc", "main");
+    let vpc_id = ctx.vpc_id();
     let cluster = cluster_sg();
     let nodes = nodes_sg();
     m.file("cluster")
@@ -241,7 +241,7 @@ fn security_groups(ctx: &Ctx, m: &mut Module) {
             json!({
                 "name": format!("{name}-cluster"),
                 "description": format!("EKS control plane ENIs of {name}: API from the nodes"),
-                "vpc_id": vpc.id(),
+                "vpc_id": &vpc_id,
                 "tags": {"Name": format!("{name}-cluster")},
             }),
         )
@@ -250,7 +250,7 @@ fn security_groups(ctx: &Ctx, m: &mut Module) {
             json!({
                 "name": format!("{name}-nodes"),
                 "description": format!("EKS managed nodes of {name} and the pods on them"),
-                "vpc_id": vpc.id(),
+                "vpc_id": &vpc_id,
                 // The AWS Load Balancer Controller adds its target rules to the security group
                 // tagged for the cluster.
                 "tags": {"Name": format!("{name}-nodes"), format!("kubernetes.io/cluster/{name}"): "owned"},

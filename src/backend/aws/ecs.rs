@@ -764,7 +764,7 @@ pub(super) fn service_security_group(
             // description replaces the group (see `security::replaceable`); the rules say
             // which port.
             "description": format!("ECS tasks of {}: inbound only as its rules allow (the load balancer, if any), out to its data services and HTTPS", s.name),
-            "vpc_id": res("aws_vpc", "main").id(),
+            "vpc_id": ctx.vpc_id(),
             "tags": {"Name": name},
             "lifecycle": security::replaceable(),
         }),

@@ -182,7 +182,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             // Nothing that can change (the ports, the source): a changed description
             // replaces the group (see `security::replaceable`); the rules say the rest.
             "description": format!("Load balancer of {}: inbound as its rules allow, out only to the tasks", ctx.prefix),
-            "vpc_id": res("aws_vpc", "main").id(),
+            "vpc_id": ctx.vpc_id(),
             "tags": {"Name": sg_name(ctx, "alb")},
             "lifecycle": security::replaceable(),
         }),
@@ -312,13 +312,15 @@ fn grpc_suffix(s: &Service) -> &'static str {
 fn target_group_for(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, s: &Service) {
     let port = s.port.unwrap_or_default();
     let primary = target_group_name(ctx, s, port);
-    m.file("edge")
-        .resource(&target_group(&s.name), target_group_body(lb, s, &primary));
+    m.file("edge").resource(
+        &target_group(&s.name),
+        target_group_body(ctx, lb, s, &primary),
+    );
     if ecs_deployments::native(s) {
         let alternate = alternate_target_group_name(ctx, s, port);
         m.file("edge").resource(
             &ecs_deployments::alternate_target_group(&s.name),
-            target_group_body(lb, s, &alternate),
+            target_group_body(ctx, lb, s, &alternate),
         );
     }
 }
@@ -341,7 +343,7 @@ pub(super) fn alternate_target_group_name(ctx: &Ctx, s: &Service, port: u16) -> 
 /// which every rule here hangs on (the HTTP listener only redirects).
 /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#target-group-protocol-version>
 /// <https://aws.amazon.com/about-aws/whats-new/2020/10/application-load-balancers-enable-grpc-workloads-end-to-end-http-2-support/>
-fn target_group_body(lb: &LoadBalancer, s: &Service, name: &str) -> Json {
+fn target_group_body(ctx: &Ctx, lb: &LoadBalancer, s: &Service, name: &str) -> Json {
     let hc = lb.health_check.as_ref();
     let readiness = s.alb_probe(true).and_then(|(_, p)| p.path.clone());
     let (version, path, matcher) = if s.grpc() {
@@ -370,7 +372,7 @@ fn target_group_body(lb: &LoadBalancer, s: &Service, name: &str) -> Json {
         "protocol": "HTTP",
         "protocol_version": version,
         "port": s.port,
-        "vpc_id": res("aws_vpc", "main").id(),
+        "vpc_id": ctx.vpc_id(),
         "deregistration_delay": lb.deregistration_delay.unwrap_or(30).to_string(),
         "health_check": {
             "enabled": true,

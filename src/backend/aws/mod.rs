@@ -98,6 +98,15 @@ impl<'a> Ctx<'a> {
         matches!(self.platform, Some(Platform::Eks | Platform::EksFargate))
     }
 
+    /// `${aws_vpc.main.id}`, or the existing VPC's `${data.aws_vpc.main.id}`: every consumer
+    /// of the VPC id asks here (`network::vpc`).
+    pub fn vpc_id(&self) -> Expr {
+        match &self.v.bp.network {
+            Some(net) => network::vpc(net).id(),
+            None => crate::terraform::res("aws_vpc", "main").id(),
+        }
+    }
+
     /// The cluster name (`cluster.name`, default `<name>-<env>`).
     pub fn cluster_name(&self) -> String {
         self.v
@@ -164,6 +173,7 @@ pub fn synth(v: &Validated) -> Output {
         let mut pre = connect::secret_values(&ctx);
         pre.extend(readiness::image_preconditions(&ctx));
         pre.extend(edge::preconditions(&ctx));
+        pre.extend(network::preconditions(&ctx));
         crate::backend::connections::finish_preconditions(&mut out, pre);
     }
     ctx.log.finish(&mut out);

@@ -4,6 +4,12 @@
 //!
 //! Resource names come from the tier and the zone (`private_us_east_1a`), never from list
 //! positions, so reordering zones or tiers in the blueprint moves nothing.
+//!
+//! With `network.existing` the VPC is someone else's: it and its subnets are read with data
+//! sources (`data.aws_vpc.main`, `data.aws_subnet.<tier>_<zone>`) whose postconditions check at
+//! `terraform plan` what synth cannot know (each subnet in that VPC and in the zone given for
+//! it, the VPC's range), and nothing of the network is created or adopted. Every consumer
+//! names the VPC and subnets through [`vpc`] and [`subnet_ids`], so both cases meet here.
 
 use crate::json;
 use crate::terraform::Json;
@@ -12,7 +18,7 @@ use crate::tpl;
 use super::Ctx;
 use super::iam::{assume_role, policy};
 use crate::blueprint::types::{Nat, Network, Platform};
-use crate::terraform::{Expr, Module, ident, list, res};
+use crate::terraform::{Expr, Module, Ref, data, ident, interp, list, res};
 
 /// Subnet tiers in output order, and whether each routes to the internet.
 const TIERS: [&str; 4] = ["public", "private", "database", "cache"];
@@ -34,8 +40,35 @@ fn tags(name: &str) -> Json {
     json!({"Name": name})
 }
 
+/// The VPC: the created one, or the existing one's data source.
+pub fn vpc(net: &Network) -> Ref {
+    if net.existing.is_some() {
+        data("aws_vpc", "main")
+    } else {
+        res("aws_vpc", "main")
+    }
+}
+
+/// The subnet of `tier` in `zone`: the created one, or the existing one's data source.
+fn subnet(net: &Network, tier: &str, zone: &str) -> Ref {
+    if net.existing.is_some() {
+        data("aws_subnet", &subnet_name(tier, zone))
+    } else {
+        res("aws_subnet", &subnet_name(tier, zone))
+    }
+}
+
 pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
     let vpc_name = net.name.clone().unwrap_or_else(|| ctx.prefix.clone());
+    if net.existing.is_some() {
+        existing(net, m);
+        subnet_groups(ctx, net, &vpc_name, m);
+        if net.flow_logs.enabled {
+            flow_logs(ctx, net, &vpc_name, m);
+        }
+        outputs(net, m);
+        return;
+    }
     let vpc = res("aws_vpc", "main");
     let cluster_name = matches!(ctx.platform, Some(Platform::Eks | Platform::EksFargate))
         .then(|| ctx.cluster_name());
@@ -202,12 +235,119 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
     outputs(net, m);
 }
 
+/// An existing VPC and its subnets, read and checked, never created: no internet or NAT
+/// gateway, route table or default security group is touched (adopting the default group
+/// would strip the owner's rules from it). The checks are postconditions, so a wrong id fails
+/// `terraform plan` before anything is created, naming the blueprint field to fix
+/// (developer.hashicorp.com/terraform/language/expressions/custom-conditions: data sources
+/// take `lifecycle` postconditions, evaluated when the data is read).
+fn existing(net: &Network, m: &mut Module) {
+    let Some(existing) = &net.existing else {
+        return;
+    };
+    let vpc = vpc(net);
+    let cidr = &net.cidr;
+    let f = m.file("network");
+    f.resource(
+        &vpc,
+        json!({
+            "id": &existing.vpc_id,
+            "lifecycle": {"postcondition": [{
+                // DescribeVpcs lists the primary block among the associations too; both are
+                // read so a VPC whose primary block is another range still passes.
+                "condition": interp(&format!("self.cidr_block == \"{cidr}\" || contains([for a in self.cidr_block_associations : a.cidr_block], \"{cidr}\")")),
+                "error_message": format!("network.cidr: the VPC {} (network.existing.vpc_id) has no CIDR block {cidr}; give the VPC's range (security-group rules and network policies admit it)", existing.vpc_id),
+            }, {
+                // EKS: "The VPC must have DNS hostname and DNS resolution support, or nodes
+                // can't register to your cluster" (docs.aws.amazon.com/eks/latest/userguide/
+                // network-reqs.html); the private API endpoint, RDS and ElastiCache endpoint
+                // names and Cloud Map namespaces resolve through the same resolver. A VPC
+                // infragen creates turns both on; a non-default VPC has hostnames off.
+                "condition": interp("self.enable_dns_support && self.enable_dns_hostnames"),
+                "error_message": format!("network.existing.vpc_id: the VPC {} needs DNS resolution and DNS hostnames on (enableDnsSupport, enableDnsHostnames); ask its owner to enable both", existing.vpc_id),
+            }]},
+        }),
+    );
+    // `network.cidr` is checked well formed before lowering.
+    let (network, prefix) = cidr
+        .parse::<ipnet::Ipv4Net>()
+        .map(|n| (n.network().to_string(), n.prefix_len()))
+        .unwrap_or_default();
+    for tier in TIERS {
+        for (i, (zone, id)) in net.zones.iter().zip(cidrs(net, tier)).enumerate() {
+            let field = format!("network.subnets.{tier}[{i}]");
+            f.resource(
+                &subnet(net, tier, zone),
+                json!({
+                    "id": id,
+                    "lifecycle": {"postcondition": [
+                        {
+                            "condition": interp(&format!("self.vpc_id == {}", vpc.path("id"))),
+                            "error_message": format!("{field}: subnet {id} is not in the VPC {} (network.existing.vpc_id)", existing.vpc_id),
+                        },
+                        {
+                            "condition": interp(&format!("self.availability_zone == \"{zone}\"")),
+                            "error_message": format!("{field}: subnet {id} is not in {zone}, the zone network.zones[{i}] gives it; list the subnets in zone order"),
+                        },
+                        {
+                            // Security-group rules and network policies admit `network.cidr`
+                            // for "inside the VPC": a subnet of another of the VPC's blocks
+                            // would be left out of them. No Terraform function tests CIDR
+                            // containment; `cidrhost` masks a range to its prefix, so the
+                            // subnet's first address masked to the VPC's prefix must be the
+                            // VPC's network address.
+                            "condition": interp(&format!("cidrhost(format(\"%s/{prefix}\", cidrhost(self.cidr_block, 0)), 0) == \"{network}\"")),
+                            "error_message": format!("{field}: subnet {id} is outside network.cidr {cidr}; subnets of another of the VPC's CIDR blocks are not offered (security-group rules and network policies admit network.cidr)"),
+                        },
+                    ]},
+                }),
+            );
+        }
+    }
+}
+
+/// What infragen cannot know about a VPC it does not own, for `preconditions.json`: the
+/// private subnets' way out (nodes and tasks pull images, read secrets and, on EKS, join the
+/// cluster through AWS APIs) and, for an internet-facing load balancer, the public subnets'
+/// internet gateway. Nothing for a VPC infragen creates (it builds both).
+pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
+    let Some(net) = ctx.v.bp.network.as_ref() else {
+        return vec![];
+    };
+    let Some(existing) = &net.existing else {
+        return vec![];
+    };
+    let mut pre = vec![crate::wiring::Precondition {
+        kind: "VpcEgress".into(),
+        namespace: String::new(),
+        name: existing.vpc_id.clone(),
+        keys: net.subnets.private.clone(),
+        why: "the VPC is not infragen's, so nothing here routes its private subnets out: each needs a 0.0.0.0/0 route (a NAT gateway, or a Transit Gateway to a shared egress) or VPC endpoints for every AWS API the workloads call (ECR api and dkr, S3 gateway, STS, Secrets Manager, CloudWatch Logs; on EKS also EKS and EC2) — without one, images are not pulled and nodes do not join".into(),
+    }];
+    let internet_facing = ctx
+        .v
+        .bp
+        .load_balancer
+        .as_ref()
+        .is_some_and(|lb| !lb.internal);
+    if internet_facing && !net.subnets.public.is_empty() {
+        pre.push(crate::wiring::Precondition {
+            kind: "VpcInternetGateway".into(),
+            namespace: String::new(),
+            name: existing.vpc_id.clone(),
+            keys: net.subnets.public.clone(),
+            why: "the internet-facing load balancer goes into these public subnets: each needs a 0.0.0.0/0 route to the VPC's internet gateway, or the load balancer is created but unreachable from the internet".into(),
+        });
+    }
+    pre
+}
+
 /// Subnet ids of a tier, in zone order.
 pub fn subnet_ids(net: &Network, tier: &str) -> Vec<Expr> {
     net.zones
         .iter()
         .take(cidrs(net, tier).len())
-        .map(|z| res("aws_subnet", &subnet_name(tier, z)).id())
+        .map(|z| subnet(net, tier, z).id())
         .collect()
 }
 
@@ -286,7 +426,7 @@ fn flow_logs(ctx: &Ctx, net: &Network, vpc_name: &str, m: &mut Module) {
     .resource(
         &res("aws_flow_log", "main"),
         json!({
-            "vpc_id": res("aws_vpc", "main").id(),
+            "vpc_id": vpc(net).id(),
             "traffic_type": "ALL",
             "log_destination_type": "cloud-watch-logs",
             "log_destination": group.arn(),
@@ -299,14 +439,14 @@ fn flow_logs(ctx: &Ctx, net: &Network, vpc_name: &str, m: &mut Module) {
 
 fn outputs(net: &Network, m: &mut Module) {
     let f = m.file("outputs");
-    f.output("vpc_id", res("aws_vpc", "main").id(), "VPC id");
+    f.output("vpc_id", vpc(net).id(), "VPC id");
     for tier in TIERS {
         if !cidrs(net, tier).is_empty() {
             let paths: Vec<String> = net
                 .zones
                 .iter()
                 .take(cidrs(net, tier).len())
-                .map(|z| res("aws_subnet", &subnet_name(tier, z)).path("id"))
+                .map(|z| subnet(net, tier, z).path("id"))
                 .collect();
             f.output(
                 &format!("{tier}_subnet_ids"),

@@ -86,7 +86,7 @@ pub fn declare(ctx: &Ctx, m: &mut Module) {
         json!({
             "name": &domain,
             "description": format!("Cloud Map: the tasks of the ECS services of {} whose replicas cluster (peer_ports), one A record per task", ctx.cluster_name()),
-            "vpc": res("aws_vpc", "main").id(),
+            "vpc": ctx.vpc_id(),
             "tags": {"Name": &domain},
         }),
     );

@@ -149,14 +149,7 @@ fn lbc_statements(ctx: &Ctx) -> Vec<Json> {
         )
     };
     let sgs = tpl!("arn:aws:ec2:", region, ":", account, ":security-group/*");
-    let vpc = tpl!(
-        "arn:aws:ec2:",
-        region,
-        ":",
-        account,
-        ":vpc/",
-        res("aws_vpc", "main").id()
-    );
+    let vpc = tpl!("arn:aws:ec2:", region, ":", account, ":vpc/", ctx.vpc_id());
     let ours = json!({"aws:ResourceTag/elbv2.k8s.aws/cluster": &cluster});
     let tagging_ours = json!({"aws:RequestTag/elbv2.k8s.aws/cluster": &cluster});
     let lb_resources = json!([
@@ -582,6 +575,9 @@ fn nlb_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
         }
         .into(),
     );
+    if let Some(subnets) = lb_subnets(ctx, internal) {
+        a.insert(format!("{p}-subnets"), subnets);
+    }
     if let Some(name) = ctx
         .v
         .bp
@@ -898,6 +894,25 @@ fn alb_name(ctx: &Ctx, lb: &LoadBalancer) -> String {
     name.trim_end_matches('-').to_string()
 }
 
+/// The subnets of a load balancer in an existing VPC, for the controller's `subnets`
+/// annotations (comma-separated ids): the public ones for an internet-facing one, the private
+/// ones for an internal one. Without them the controller discovers subnets by their role tags
+/// (`kubernetes.io/role/elb`, `kubernetes.io/role/internal-elb`) anywhere in the VPC — in a
+/// shared VPC other teams' subnets, or none if the network team tagged nothing — and tagging
+/// subnets infragen does not own (`aws_ec2_tag`) would let one environment's destroy untag
+/// another's. Naming them needs no tag (kubernetes-sigs.github.io/aws-load-balancer-controller
+/// deploy/subnet_discovery; guide/ingress/annotations `alb.ingress.kubernetes.io/subnets`,
+/// guide/service/annotations `service.beta.kubernetes.io/aws-load-balancer-subnets`).
+fn lb_subnets(ctx: &Ctx, internal: bool) -> Option<String> {
+    let net = ctx.v.bp.network.as_ref().filter(|n| n.existing.is_some())?;
+    let ids = if internal {
+        &net.subnets.private
+    } else {
+        &net.subnets.public
+    };
+    (!ids.is_empty()).then(|| ids.join(","))
+}
+
 /// The controller's annotations for an internet-facing (or internal) ALB with IP targets.
 /// The access logs are the class's ([`class_attributes`]).
 fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
@@ -914,6 +929,9 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
         .into(),
     );
     a.insert(format!("{p}/target-type"), "ip".into());
+    if let Some(subnets) = lb_subnets(ctx, lb.internal) {
+        a.insert(format!("{p}/subnets"), subnets);
+    }
     a.insert(
         format!("{p}/listen-ports"),
         r#"[{"HTTP": 80}, {"HTTPS": 443}]"#.into(),
@@ -996,7 +1014,10 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
         // cluster, so no namespace selector admits it: the routed services admit those
         // subnets, or the VPC CNI drops every request and health check.
         if let Some(n) = &ctx.v.bp.network {
-            opts.load_balancer_sources = if lb.internal {
+            // An existing VPC's subnets are ids, their ranges unknown at synth: the VPC's.
+            opts.load_balancer_sources = if n.existing.is_some() {
+                vec![n.cidr.clone()]
+            } else if lb.internal {
                 n.subnets.private.clone()
             } else {
                 n.subnets.public.clone()
@@ -1032,6 +1053,7 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     let mut pre = connections::secret_preconditions(ctx.v, &secrets, &made);
     pre.extend(super::connect::secret_values(ctx));
     pre.extend(super::edge::preconditions(ctx));
+    pre.extend(super::network::preconditions(ctx));
     pre.extend(crate::backend::vpa::preconditions(ctx.v));
     connections::finish_preconditions(out, pre);
 }

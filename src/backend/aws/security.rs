@@ -137,7 +137,7 @@ pub fn data_sg(ctx: &Ctx, m: &mut Module, file: &str, name: &str, port: u16, wha
             // Neither the engine nor the port: both can change on a later apply, and a
             // changed description replaces the group (see [`replaceable`]).
             "description": format!("Data service {name}: inbound only from its clients' security groups, no outbound"),
-            "vpc_id": res("aws_vpc", "main").id(),
+            "vpc_id": ctx.vpc_id(),
             "tags": {"Name": sg_name(ctx, name)},
             "lifecycle": replaceable(),
         }),

@@ -71,7 +71,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         json!({
             "name": name.clone(),
             "description": format!("SSM port forwarding to the private API of {}: no inbound", ctx.cluster_name()),
-            "vpc_id": res("aws_vpc", "main").id(),
+            "vpc_id": ctx.vpc_id(),
             "tags": {"Name": name.clone()},
         }),
     )

@@ -1,0 +1,390 @@
+//! An existing VPC (`network.existing`): the output reads the VPC and its subnets with data
+//! sources whose postconditions check at plan time what synth cannot know, creates nothing of
+//! the network, and every consumer names the given VPC and subnets.
+
+use infragen::catalog::Provider;
+use serde_json::Value;
+
+use crate::support::{manifests, resources, root, synth, synth_aws};
+
+const EKS: &str = "tests/fixtures/workloads/existing-vpc-eks.yaml";
+const ECS: &str = "tests/fixtures/workloads/existing-vpc-ecs.yaml";
+
+fn out(path: &str) -> infragen::Output {
+    synth(&root().join(path), Provider::Aws, "production")
+}
+
+/// Every Terraform JSON document of `terraform/<module>/`.
+fn docs(out: &infragen::Output, module: &str) -> Vec<(String, Value)> {
+    let prefix = format!("terraform/{module}/");
+    out.files
+        .iter()
+        .filter(|(p, _)| p.starts_with(&prefix) && p.ends_with(".json"))
+        .map(|(p, t)| (p.clone(), serde_json::from_str(t).unwrap()))
+        .collect()
+}
+
+/// Every string in `v`, depth first.
+fn strings(v: &Value, acc: &mut Vec<String>) {
+    match v {
+        Value::String(s) => acc.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, acc)),
+        Value::Object(o) => o.values().for_each(|x| strings(x, acc)),
+        _ => {}
+    }
+}
+
+/// The data sources `data.<ty>.*` of module `infra`, by name.
+fn data_sources(out: &infragen::Output, ty: &str) -> serde_json::Map<String, Value> {
+    let mut all = serde_json::Map::new();
+    for (_, d) in docs(out, "infra") {
+        if let Some(o) = d.pointer(&format!("/data/{ty}")).and_then(Value::as_object) {
+            all.extend(o.clone());
+        }
+    }
+    all
+}
+
+const NETWORK_RESOURCES: [&str; 9] = [
+    "aws_vpc",
+    "aws_subnet",
+    "aws_internet_gateway",
+    "aws_nat_gateway",
+    "aws_eip",
+    "aws_route_table",
+    "aws_route",
+    "aws_route_table_association",
+    "aws_default_security_group",
+];
+
+#[test]
+fn nothing_of_the_network_is_created_it_is_read() {
+    for path in [EKS, ECS] {
+        let o = out(path);
+        for ty in NETWORK_RESOURCES {
+            assert!(
+                resources(&o, "infra", ty).is_empty(),
+                "{path}: creates {ty} in a VPC it does not own"
+            );
+        }
+        let vpc = data_sources(&o, "aws_vpc");
+        assert_eq!(vpc.len(), 1, "{path}: one data.aws_vpc");
+        assert!(vpc["main"]["id"].as_str().unwrap().starts_with("vpc-0"));
+        let subnets = data_sources(&o, "aws_subnet");
+        let tiers = if path == EKS { 3 } else { 2 };
+        assert_eq!(
+            subnets.len(),
+            tiers * 2,
+            "{path}: one data.aws_subnet per tier and zone"
+        );
+    }
+}
+
+/// Every reference to a VPC or subnet, anywhere in any module, is to the data sources, and
+/// the ids the blueprint gives are the ones read.
+#[test]
+fn every_consumer_names_the_given_vpc_and_subnets() {
+    for path in [EKS, ECS] {
+        let o = out(path);
+        let mut all = Vec::new();
+        for module in ["infra", "platform", "connections"] {
+            for (_, d) in docs(&o, module) {
+                strings(&d, &mut all);
+            }
+        }
+        for s in &all {
+            for r in ["aws_vpc.", "aws_subnet."] {
+                let mut rest = s.as_str();
+                while let Some(i) = rest.find(r) {
+                    assert!(
+                        rest[..i].ends_with("data."),
+                        "{path}: `{s}` names a created {r}"
+                    );
+                    rest = &rest[i + r.len()..];
+                }
+            }
+        }
+        let subnets = data_sources(&o, "aws_subnet");
+        let blueprint = std::fs::read_to_string(root().join(path)).unwrap();
+        for (name, body) in &subnets {
+            let id = body["id"].as_str().unwrap();
+            assert!(blueprint.contains(id), "{path}: {name} reads {id}");
+        }
+    }
+}
+
+fn private(tier_refs: &Value) -> Vec<String> {
+    tier_refs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn eks_cluster_node_groups_and_rds_use_the_given_subnets() {
+    let o = out(EKS);
+    let want = [
+        "${data.aws_subnet.private_eu_west_1a.id}",
+        "${data.aws_subnet.private_eu_west_1b.id}",
+    ];
+    let cluster = &resources(&o, "infra", "aws_eks_cluster")[0];
+    assert_eq!(private(&cluster["vpc_config"]["subnet_ids"]), want);
+    // The pool hosting the in-cluster cache is one group per zone (cluster/zones.rs), each
+    // in its own zone's given subnet.
+    let groups = resources(&o, "infra", "aws_eks_node_group");
+    assert_eq!(groups.len(), 2);
+    let mut per_zone: Vec<String> = groups
+        .iter()
+        .flat_map(|g| private(&g["subnet_ids"]))
+        .collect();
+    per_zone.sort();
+    assert_eq!(per_zone, want);
+    let db = &resources(&o, "infra", "aws_db_subnet_group")[0];
+    assert_eq!(
+        private(&db["subnet_ids"]),
+        [
+            "${data.aws_subnet.database_eu_west_1a.id}",
+            "${data.aws_subnet.database_eu_west_1b.id}"
+        ]
+    );
+    for sg in resources(&o, "infra", "aws_security_group") {
+        assert_eq!(sg["vpc_id"], "${data.aws_vpc.main.id}");
+    }
+    let flow = &resources(&o, "infra", "aws_flow_log")[0];
+    assert_eq!(flow["vpc_id"], "${data.aws_vpc.main.id}");
+}
+
+#[test]
+fn ecs_tasks_jobs_alb_and_data_services_use_the_given_subnets() {
+    let o = out(ECS);
+    let private_ids = [
+        "${data.aws_subnet.private_eu_west_1a.id}",
+        "${data.aws_subnet.private_eu_west_1b.id}",
+    ];
+    let svc = &resources(&o, "infra", "aws_ecs_service")[0];
+    assert_eq!(
+        private(&svc["network_configuration"]["subnets"]),
+        private_ids
+    );
+    let schedule = &resources(&o, "infra", "aws_scheduler_schedule")[0];
+    assert_eq!(
+        private(&schedule["target"]["ecs_parameters"]["network_configuration"]["subnets"]),
+        private_ids
+    );
+    let lb = &resources(&o, "infra", "aws_lb")[0];
+    assert_eq!(
+        private(&lb["subnets"]),
+        [
+            "${data.aws_subnet.public_eu_west_1a.id}",
+            "${data.aws_subnet.public_eu_west_1b.id}"
+        ]
+    );
+    // No `database` tier: RDS and ElastiCache take the private subnets.
+    for ty in ["aws_db_subnet_group", "aws_elasticache_subnet_group"] {
+        assert_eq!(
+            private(&resources(&o, "infra", ty)[0]["subnet_ids"]),
+            private_ids
+        );
+    }
+    for tg in resources(&o, "infra", "aws_lb_target_group") {
+        assert_eq!(tg["vpc_id"], "${data.aws_vpc.main.id}");
+    }
+    // `flow_logs.enabled: false`: the network team's.
+    assert!(resources(&o, "infra", "aws_flow_log").is_empty());
+}
+
+/// A wrong id fails `terraform plan` naming the blueprint field: each subnet is checked to be
+/// in the VPC, in its zone and inside `network.cidr`; the VPC to hold `network.cidr` and to
+/// resolve DNS.
+#[test]
+fn postconditions_check_vpc_zone_range_and_dns() {
+    let o = out(EKS);
+    let subnets = data_sources(&o, "aws_subnet");
+    let private_b = &subnets["private_eu_west_1b"]["lifecycle"]["postcondition"];
+    let conditions: Vec<&str> = private_b
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["condition"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        conditions,
+        [
+            "${self.vpc_id == data.aws_vpc.main.id}",
+            "${self.availability_zone == \"eu-west-1b\"}",
+            "${cidrhost(format(\"%s/16\", cidrhost(self.cidr_block, 0)), 0) == \"10.40.0.0\"}"
+        ]
+    );
+    assert!(private_b[1]["error_message"].as_str().unwrap().starts_with(
+        "network.subnets.private[1]: subnet subnet-0ccc3333dddd44446 is not in eu-west-1b"
+    ));
+    for (name, s) in &subnets {
+        assert_eq!(
+            s["lifecycle"]["postcondition"].as_array().unwrap().len(),
+            3,
+            "{name}"
+        );
+    }
+    let vpc = &data_sources(&o, "aws_vpc")["main"]["lifecycle"]["postcondition"];
+    let text = vpc.to_string();
+    assert!(
+        text.contains(
+            r#"contains([for a in self.cidr_block_associations : a.cidr_block], \"10.40.0.0/16\")"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("self.enable_dns_support && self.enable_dns_hostnames"),
+        "{text}"
+    );
+}
+
+/// The Load Balancer Controller is given the subnets instead of discovering them by role
+/// tags across a VPC infragen does not own (and no `aws_ec2_tag` tags them).
+#[test]
+fn load_balancers_name_their_subnets_and_no_subnet_is_tagged() {
+    let o = out(EKS);
+    let ingress = manifests(&o)
+        .into_iter()
+        .find(|m| m["kind"] == "Ingress")
+        .expect("an Ingress");
+    assert_eq!(
+        ingress["metadata"]["annotations"]["alb.ingress.kubernetes.io/subnets"],
+        "subnet-0aaa1111bbbb22223,subnet-0aaa1111bbbb22224"
+    );
+    assert!(resources(&o, "infra", "aws_ec2_tag").is_empty());
+
+    // ingress-nginx's own NLB (no ALB in front of it): the Service annotation.
+    let yaml = std::fs::read_to_string(root().join(EKS))
+        .unwrap()
+        .replace("class: alb", "class: nginx")
+        .replace(
+            "load_balancer:\n  certificate: { domain: brown.example.com }\n  redirect_http: true\n",
+            "kubernetes:\n  ingress_controller: { kind: nginx }\n",
+        );
+    let o = synth_aws("brown", &yaml).unwrap();
+    let values = crate::support::ingress_nginx_values(&o).expect("ingress-nginx");
+    assert!(
+        values.contains(r#""service.beta.kubernetes.io/aws-load-balancer-subnets":"subnet-0aaa1111bbbb22223,subnet-0aaa1111bbbb22224""#),
+        "{values}"
+    );
+}
+
+/// What infragen cannot know about the VPC is in `preconditions.json`.
+#[test]
+fn routes_out_and_in_are_preconditions() {
+    for path in [EKS, ECS] {
+        let o = out(path);
+        let pre: Vec<Value> = serde_json::from_str(&o.files["preconditions.json"]).unwrap();
+        let kinds: Vec<&str> = pre.iter().map(|p| p["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"VpcEgress"), "{path}: {kinds:?}");
+        assert!(kinds.contains(&"VpcInternetGateway"), "{path}: {kinds:?}");
+        let egress = pre.iter().find(|p| p["kind"] == "VpcEgress").unwrap();
+        assert_eq!(egress["keys"].as_array().unwrap().len(), 2);
+    }
+}
+
+/// EKS Fargate profiles run in the given private subnets too.
+#[test]
+fn fargate_profiles_use_the_given_subnets() {
+    let yaml = std::fs::read_to_string(root().join(EKS))
+        .unwrap()
+        .replace("platform: eks,", "platform: eks_fargate,")
+        .replace(", aws-ebs-csi-driver", "")
+        .replace("  - { name: general, size: medium, min: 2, max: 4 }\n", "")
+        .replace(
+            "node_pools:\n",
+            "fargate_profiles:\n  - { name: brown, namespaces: [brown] }\n  - { name: kube-system, namespaces: [kube-system] }\n  - { name: external-secrets, namespaces: [external-secrets] }\n",
+        )
+        .replace("deployment: in_cluster", "size: small");
+    let o = synth_aws("brown", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let profiles = resources(&o, "infra", "aws_eks_fargate_profile");
+    assert!(!profiles.is_empty());
+    for p in profiles {
+        assert_eq!(
+            private(&p["subnet_ids"]),
+            [
+                "${data.aws_subnet.private_eu_west_1a.id}",
+                "${data.aws_subnet.private_eu_west_1b.id}"
+            ]
+        );
+    }
+}
+
+/// `infragen diff` from a created VPC to an existing one flags the created VPC's removal and
+/// says the move cannot be applied in place (and the reverse).
+#[test]
+fn diff_says_a_move_between_vpcs_is_not_in_place() {
+    let existing = std::fs::read_to_string(root().join(ECS)).unwrap();
+    let created = existing
+        .replace("  existing: { vpc_id: vpc-0f0e0d0c0b0a09080 }\n", "")
+        .replace(
+            "[subnet-0123456789abcdef0, subnet-0123456789abcdef1]",
+            "[172.20.0.0/24, 172.20.1.0/24]",
+        )
+        .replace(
+            "[subnet-0fedcba9876543210, subnet-0fedcba9876543211]",
+            "[172.20.10.0/24, 172.20.11.0/24]",
+        );
+    let (_, text) = crate::support::diff("aws", "production", &created, &existing);
+    assert!(
+        text.contains("- removed infra: aws_vpc.main\n    DESTRUCTIVE"),
+        "{text}"
+    );
+    assert!(
+        text.contains("infra: the environment moves from the VPC infragen created"),
+        "{text}"
+    );
+    let (_, back) = crate::support::diff("aws", "production", &existing, &created);
+    assert!(
+        back.contains("infra: the environment moves from an existing VPC"),
+        "{back}"
+    );
+}
+
+/// DigitalOcean refuses `network.existing` (its VPCs are created from `network.cidr`), and a
+/// blueprint for both providers drops it in its DigitalOcean environments with `null`: the
+/// AWS subnet ids left in the base are not judged where no subnet is built.
+#[test]
+fn digitalocean_refuses_it_and_an_environment_can_drop_it() {
+    let yaml = "name: brown
+providers:
+  aws: { region: eu-west-1 }
+  digitalocean: { region: fra1, project: brown }
+state: { bucket: \"brown-tf-state-{env}\" }
+network:
+  existing: { vpc_id: vpc-0a1b2c3d4e5f67890 }
+  cidr: 10.40.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  subnets:
+    public: [subnet-0aaa1111bbbb22223, subnet-0aaa1111bbbb22224]
+    private: [subnet-0ccc3333dddd44445, subnet-0ccc3333dddd44446]
+cluster: { platform: eks, version: \"1.35\" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 4 }
+services:
+  - { name: api, image: ghcr.io/acme/api:5.2.0, port: 8080 }
+environments:
+  production: {}
+  do-production:
+    network: { existing: null, cidr: 10.30.0.0/16 }
+";
+    let run = |provider, env| infragen::synthesize("brown.yaml", yaml.as_bytes(), provider, env);
+    let refused = run(Provider::Digitalocean, "production")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("`network.existing`: an existing VPC is read on AWS only"),
+        "{refused}"
+    );
+    let o = run(Provider::Digitalocean, "do-production").unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        o.files
+            .iter()
+            .any(|(p, t)| p.starts_with("terraform/")
+                && t.contains("\"ip_range\": \"10.30.0.0/16\""))
+    );
+    run(Provider::Aws, "production").unwrap_or_else(|d| panic!("{d}"));
+}
