@@ -34,6 +34,7 @@ mod ecs;
 mod ecs_deployments;
 mod ecs_task_limits;
 mod ecs_volumes;
+mod editor_schema;
 mod eks;
 mod eks_zones;
 mod env_references;

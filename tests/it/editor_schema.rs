@@ -1,0 +1,101 @@
+//! What an editor shows: every shipped blueprint and fixture, read as the editor reads it
+//! (`# yaml-language-server: $schema=…` → `blueprint.schema.json`), has no error. A schema
+//! that flags a blueprint infragen accepts teaches users to ignore it.
+//!
+//! The editor checks the base on its own, so a blueprint's base is complete: a field every
+//! environment sets (a CIDR per environment) still needs a value in the base, which the
+//! environments override (docs/blueprint.md "Environments").
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::support::root;
+
+/// YAML (1.2 core, as infragen reads it) as the JSON an editor validates.
+fn json(y: &Yaml) -> Value {
+    match y {
+        Yaml::Real(s) => s.parse::<f64>().map_or(Value::Null, Value::from),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::String(s) => Value::from(s.as_str()),
+        Yaml::Boolean(b) => Value::from(*b),
+        Yaml::Array(a) => Value::Array(a.iter().map(json).collect()),
+        Yaml::Hash(h) => Value::Object(
+            h.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Yaml::String(s) => s.clone(),
+                        Yaml::Integer(i) => i.to_string(),
+                        Yaml::Boolean(b) => b.to_string(),
+                        other => format!("{other:?}"),
+                    };
+                    (key, json(v))
+                })
+                .collect::<Map<_, _>>(),
+        ),
+        _ => Value::Null,
+    }
+}
+
+/// Every `*.yaml` under `dir`, recursively, sorted.
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let p = e.path();
+        if p.is_dir() {
+            yaml_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_shipped_blueprint_and_fixture_passes_the_editor_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("blueprint.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut files = Vec::new();
+    for dir in ["blueprints", "tests/fixtures"] {
+        yaml_files(&root().join(dir), &mut files);
+    }
+    files.sort();
+    let mut checked = 0;
+    let mut bad = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let Ok(docs) = YamlLoader::load_from_str(&text) else {
+            continue;
+        };
+        let Some(doc) = docs.first() else { continue };
+        let value = json(doc);
+        // Blueprints only: templates, values files and other fixtures have no `name` +
+        // `services`/`cluster`/data part at their top.
+        let Some(top) = value.as_object() else {
+            continue;
+        };
+        if !top.contains_key("name")
+            || !["services", "cluster", "databases", "providers"]
+                .iter()
+                .any(|k| top.contains_key(*k))
+        {
+            continue;
+        }
+        checked += 1;
+        for e in validator.iter_errors(&value) {
+            bad.push(format!(
+                "{}: {}: {}",
+                f.strip_prefix(root()).unwrap().display(),
+                e.instance_path(),
+                e.to_string().chars().take(200).collect::<String>()
+            ));
+        }
+    }
+    assert!(checked > 60, "checked only {checked} blueprints");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
