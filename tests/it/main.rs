@@ -45,6 +45,7 @@ mod fuzz;
 mod gateway;
 mod gateway_crds;
 mod golden;
+mod gpu;
 mod grpc;
 mod iam_role_names;
 mod idle_timeout;

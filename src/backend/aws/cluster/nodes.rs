@@ -77,21 +77,10 @@ pub(in crate::backend::aws) fn ami_type(instance: &str) -> &'static str {
     let family = instance.split('.').next().unwrap_or_default();
     let series = family.trim_end_matches(|c: char| !c.is_ascii_digit());
     let series = series.trim_end_matches(|c: char| c.is_ascii_digit());
-    let rest = &family[series.len()..];
-    let generation: u32 = rest
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap_or(0);
-    let suffix = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    let suffix = family[series.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
     // `a1` is the first Graviton generation, before the suffix convention.
     let graviton = suffix.starts_with('g') || series == "a";
-    let nvidia = match series {
-        "p" => generation >= 3,
-        "g" | "gr" => generation >= 4 && !suffix.starts_with("ad"),
-        _ => false,
-    };
+    let nvidia = crate::gpu::nvidia_instance(instance);
     match (series, nvidia, graviton) {
         ("inf" | "trn", _, _) => "AL2023_x86_64_NEURON",
         (_, true, true) => "AL2023_ARM_64_NVIDIA",
