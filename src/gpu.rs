@@ -69,7 +69,11 @@ pub fn pools<'b>(provider: Provider, catalog: &Catalog, bp: &'b Blueprint) -> Ve
 
 /// The pool a GPU service's pods go to when it names none: the only GPU pool (validation
 /// refuses a GPU service without `node_pool` when there are several).
-pub fn default_pool<'b>(provider: Provider, catalog: &Catalog, bp: &'b Blueprint) -> Option<&'b str> {
+pub fn default_pool<'b>(
+    provider: Provider,
+    catalog: &Catalog,
+    bp: &'b Blueprint,
+) -> Option<&'b str> {
     match pools(provider, catalog, bp).as_slice() {
         [one] => Some(one.name.as_str()),
         _ => None,

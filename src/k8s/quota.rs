@@ -254,7 +254,11 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
 /// resources").
 fn gpu_demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, u32)> {
     let mut out = Vec::new();
-    for s in ctx.services.iter().filter(|s| s.namespace == ns && s.job.is_none()) {
+    for s in ctx
+        .services
+        .iter()
+        .filter(|s| s.namespace == ns && s.job.is_none())
+    {
         let Some(gpu) = s.bp.gpu else { continue };
         for t in tracks(ctx, s) {
             let n = match (t.replicas, &s.bp.autoscaling) {
@@ -276,7 +280,10 @@ fn gpu_demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, u32)> {
 fn check_gpus(v: &Validated, ctx: &Ctx, path: &str, ns: &Namespace) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let counted = format!("requests.{}", crate::gpu::RESOURCE);
-    for key in [crate::gpu::RESOURCE.to_string(), format!("limits.{}", crate::gpu::RESOURCE)] {
+    for key in [
+        crate::gpu::RESOURCE.to_string(),
+        format!("limits.{}", crate::gpu::RESOURCE),
+    ] {
         if ns.quota.contains_key(&key) {
             problems.push(
                 Diagnostic::new(format!(
@@ -294,9 +301,11 @@ fn check_gpus(v: &Validated, ctx: &Ctx, path: &str, ns: &Namespace) -> Vec<Diagn
     let total: u32 = need.iter().map(|(_, _, g)| g).sum();
     match hard.parse::<u32>() {
         Err(_) => problems.push(
-            Diagnostic::new(format!("`{path}`: {counted} `{hard}` is not a whole number of GPUs"))
-                .at(v.loaded.key_span(path, &counted))
-                .expected("a count, e.g. \"4\"".to_string()),
+            Diagnostic::new(format!(
+                "`{path}`: {counted} `{hard}` is not a whole number of GPUs"
+            ))
+            .at(v.loaded.key_span(path, &counted))
+            .expected("a count, e.g. \"4\"".to_string()),
         ),
         Ok(limit) if total > limit => {
             let parts: Vec<String> = need

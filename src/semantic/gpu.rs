@@ -28,8 +28,8 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         let Some(n) = s.gpu else { continue };
         let path = format!("services[{i}].gpu");
         if n == 0 {
-            c.error(&path, "0 GPUs asks for none")
-                .expected = Some("a count of at least 1, or no `gpu`".into());
+            c.error(&path, "0 GPUs asks for none").expected =
+                Some("a count of at least 1, or no `gpu`".into());
             continue;
         }
         match (c.provider, platform) {
@@ -44,12 +44,16 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             (Provider::Aws, Some(Platform::EksFargate)) => {
                 let d = c.error(
                     &path,
-                    format!("EKS Fargate has no GPUs: the pods of `{}` would stay Pending", s.name),
+                    format!(
+                        "EKS Fargate has no GPUs: the pods of `{}` would stay Pending",
+                        s.name
+                    ),
                 );
                 d.expected = Some("`platform: eks` with a node pool of a GPU instance type".into());
                 d.help = Some("\"GPUs aren't currently available on Fargate\" (docs.aws.amazon.com/eks/latest/userguide/fargate.html): use `platform: eks` with a node pool such as `{ name: gpu, size: g6.xlarge, min: 1, max: 2 }`".into());
             }
-            (Provider::Aws, Some(Platform::Eks)) | (Provider::Digitalocean, Some(Platform::Doks)) => {
+            (Provider::Aws, Some(Platform::Eks))
+            | (Provider::Digitalocean, Some(Platform::Doks)) => {
                 placed(c, bp, i, &gpu_pools);
             }
             _ => {}
@@ -62,22 +66,32 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
 fn placed(c: &mut Checker, bp: &Blueprint, i: usize, gpu_pools: &[&str]) {
     let s = &bp.services[i];
     let example = match c.provider {
-        Provider::Digitalocean => "`{ name: gpu, size: gpu-4000adax1-20gb, min: 1, max: 1 }` (GPU Droplets: gpu-4000adax1-20gb, gpu-l40sx1-48gb, gpu-h100x1-80gb, …)",
-        _ => "`{ name: gpu, size: g6.xlarge, min: 1, max: 2 }` (NVIDIA instance types: g4dn, g5, g6, g6e, p4d, p5, …)",
+        Provider::Digitalocean => {
+            "`{ name: gpu, size: gpu-4000adax1-20gb, min: 1, max: 1 }` (GPU Droplets: gpu-4000adax1-20gb, gpu-l40sx1-48gb, gpu-h100x1-80gb, …)"
+        }
+        _ => {
+            "`{ name: gpu, size: g6.xlarge, min: 1, max: 2 }` (NVIDIA instance types: g4dn, g5, g6, g6e, p4d, p5, …)"
+        }
     };
     if let Some(pool) = &s.node_pool {
         // An unknown name is `references`' to report.
         if bp.node_pools.iter().any(|p| &p.name == pool) && !gpu_pools.contains(&pool.as_str()) {
             let d = c.error(
                 &format!("services[{i}].node_pool"),
-                format!("node pool `{pool}` has no NVIDIA GPU, and `{}` asks for {} (`gpu`)", s.name, s.gpu.unwrap_or(1)),
+                format!(
+                    "node pool `{pool}` has no NVIDIA GPU, and `{}` asks for {} (`gpu`)",
+                    s.name,
+                    s.gpu.unwrap_or(1)
+                ),
             );
             d.expected = Some(if gpu_pools.is_empty() {
                 "a node pool of an NVIDIA GPU size".to_string()
             } else {
                 crate::diagnostic::one_of(gpu_pools.iter().copied())
             });
-            d.help = Some(format!("name a GPU pool, or add one under `node_pools`, e.g. {example}"));
+            d.help = Some(format!(
+                "name a GPU pool, or add one under `node_pools`, e.g. {example}"
+            ));
         }
         return;
     }
@@ -88,15 +102,23 @@ fn placed(c: &mut Checker, bp: &Blueprint, i: usize, gpu_pools: &[&str]) {
                 format!("`{}` asks for NVIDIA GPUs, and no node pool has any: its pods would stay Pending", s.name),
             );
             d.expected = Some("a node pool of an NVIDIA GPU size".into());
-            d.help = Some(format!("add a GPU pool under `node_pools`, e.g. {example}, tainted `nvidia.com/gpu` to keep other pods off it"));
+            d.help = Some(format!(
+                "add a GPU pool under `node_pools`, e.g. {example}, tainted `nvidia.com/gpu` to keep other pods off it"
+            ));
         }
         [_] => {}
         _ => {
             let d = c.error(
                 &format!("services[{i}].gpu"),
-                format!("`{}` asks for NVIDIA GPUs, and several node pools have them", s.name),
+                format!(
+                    "`{}` asks for NVIDIA GPUs, and several node pools have them",
+                    s.name
+                ),
             );
-            d.expected = Some(format!("`node_pool`: {}", crate::diagnostic::one_of(gpu_pools.iter().copied())));
+            d.expected = Some(format!(
+                "`node_pool`: {}",
+                crate::diagnostic::one_of(gpu_pools.iter().copied())
+            ));
         }
     }
 }

@@ -694,7 +694,9 @@ fn only_the_secrets_operator_reads_secrets_on_eks() {
 fn a_gpu_pool_carries_the_label_the_device_plugin_chart_schedules_on() {
     let path = root().join("tests/fixtures/new-user/sage-gpu-eks.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let cut = text.find("  # The model server: one GPU").expect("the model service");
+    let cut = text
+        .find("  # The model server: one GPU")
+        .expect("the model service");
     let text = text[..cut].replace("    uses: [model]\n", "")
         + "extra: { kubernetes: [templates/sage-model.yaml.j2] }\n";
     let loaded = infragen::blueprint::load(

@@ -49,7 +49,10 @@ fn a_gpu_service_gets_the_limit_the_pool_and_its_toleration_on_eks() {
     // The API service stays off the GPU pool.
     let api = pod(&out, "api");
     assert_eq!(api["tolerations"], Value::Null);
-    assert_eq!(api["containers"][0]["resources"]["limits"]["nvidia.com/gpu"], Value::Null);
+    assert_eq!(
+        api["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        Value::Null
+    );
 }
 
 /// EKS's AL2023 NVIDIA AMI has the driver, not the device plugin: `platform` installs NVIDIA's
@@ -58,14 +61,19 @@ fn a_gpu_service_gets_the_limit_the_pool_and_its_toleration_on_eks() {
 fn the_device_plugin_is_installed_exactly_when_a_gpu_pool_exists() {
     let out = synth(&sage(), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
     let release = device_plugin(&out).expect("nvidia-device-plugin release");
-    assert_eq!(release["repository"], "https://nvidia.github.io/k8s-device-plugin");
+    assert_eq!(
+        release["repository"],
+        "https://nvidia.github.io/k8s-device-plugin"
+    );
     assert_eq!(release["namespace"], "kube-system");
     assert_eq!(release["version"], "0.19.1");
     let values: Value = serde_json::from_str(release["values"][0].as_str().unwrap()).unwrap();
     assert_eq!(values["tolerations"], json!([{"operator": "Exists"}]));
     // No NVIDIA warning any more: the plugin is there.
     assert!(
-        !out.notes.iter().any(|n| n.rule == Some("eks-device-plugin")),
+        !out.notes
+            .iter()
+            .any(|n| n.rule == Some("eks-device-plugin")),
         "{:?}",
         out.notes
     );
@@ -95,14 +103,22 @@ services:
 "#;
     let out = synth(text, Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
     let model = pod(&out, "model");
-    assert_eq!(model["containers"][0]["resources"]["limits"]["nvidia.com/gpu"], 1);
-    assert_eq!(model["nodeSelector"]["doks.digitalocean.com/node-pool"], "gpu");
+    assert_eq!(
+        model["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        1
+    );
+    assert_eq!(
+        model["nodeSelector"]["doks.digitalocean.com/node-pool"],
+        "gpu"
+    );
     assert_eq!(
         model["tolerations"],
         json!([{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}])
     );
     assert!(
-        !out.files.values().any(|f| f.contains("nvidia-device-plugin")),
+        !out.files
+            .values()
+            .any(|f| f.contains("nvidia-device-plugin")),
         "DOKS installs its own"
     );
     // DigitalOcean taints a GPU pool itself: it alone cannot host CoreDNS and the add-ons.
@@ -123,7 +139,10 @@ services:
 "#;
     let out = synth(text, Provider::Kubernetes).unwrap_or_else(|e| panic!("{e}"));
     let model = pod(&out, "model");
-    assert_eq!(model["containers"][0]["resources"]["limits"]["nvidia.com/gpu"], 2);
+    assert_eq!(
+        model["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        2
+    );
     assert_eq!(model["nodeSelector"], Value::Null);
     assert_eq!(
         model["tolerations"],
@@ -145,7 +164,10 @@ fn with_several_gpu_pools_the_service_names_one() {
     );
     let named = two.replace("    gpu: 1\n", "    gpu: 1\n    node_pool: gpu-big\n");
     let out = synth(&named, Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(pod(&out, "model")["nodeSelector"]["infragen.io/node-pool"], "gpu-big");
+    assert_eq!(
+        pod(&out, "model")["nodeSelector"]["infragen.io/node-pool"],
+        "gpu-big"
+    );
 }
 
 /// `requests.nvidia.com/gpu` holds every GPU of the namespace at its maximum: the HPA's
