@@ -718,6 +718,17 @@ fn a_gpu_pool_carries_the_label_the_device_plugin_chart_schedules_on() {
     };
     assert_eq!(label("gpu"), "true");
     assert_eq!(label("general"), Value::Null);
+    // The Cluster Autoscaler's GPU label: a new g6 node is unready to it until the plugin
+    // advertises its GPU, so it adds no further node meanwhile.
+    let accelerator = |pool: &str| {
+        groups
+            .iter()
+            .find(|g| g["labels"]["infragen.io/node-pool"] == pool)
+            .unwrap()["labels"]["k8s.amazonaws.com/accelerator"]
+            .clone()
+    };
+    assert_eq!(accelerator("gpu"), "nvidia-l4");
+    assert_eq!(accelerator("general"), Value::Null);
     // The device plugin is installed for the pool, template or not.
     assert!(
         crate::support::resources(&out, "platform", "helm_release")
