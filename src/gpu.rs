@@ -60,6 +60,33 @@ pub fn nvidia_pool(provider: Provider, catalog: &Catalog, pool: &NodePool) -> bo
     }
 }
 
+/// GPUs on one node of an NVIDIA size, where known: EC2's accelerated computing instance
+/// specifications (docs.aws.amazon.com/ec2/latest/instancetypes/ac.html; the multi-GPU
+/// sizes of each family, its others having one), DigitalOcean's slug (`gpu-h100x8-640gb`: 8).
+/// `None` for a size not listed: not checked.
+pub fn per_node(provider: Provider, size: &str) -> Option<u32> {
+    if provider == Provider::Digitalocean {
+        let model = size.strip_prefix("gpu-")?.split('-').next()?;
+        return model.rsplit_once('x')?.1.parse().ok();
+    }
+    let (family, size) = size.split_once('.')?;
+    Some(match (family, size) {
+        ("g4dn", "12xlarge") => 4,
+        ("g4dn", "metal") => 8,
+        ("g5" | "g6" | "g6e", "12xlarge" | "24xlarge") => 4,
+        ("g5" | "g6" | "g6e", "48xlarge") => 8,
+        ("g5g", "16xlarge" | "metal") => 2,
+        ("g4dn" | "g5" | "g6" | "g6e" | "gr6" | "g5g", _) => 1,
+        ("p3", "2xlarge") => 1,
+        ("p3", "8xlarge") => 4,
+        ("p3", "16xlarge") | ("p3dn", "24xlarge") => 8,
+        ("p4d" | "p4de", "24xlarge") => 8,
+        ("p5", "4xlarge") => 1,
+        ("p5" | "p5e" | "p5en", "48xlarge") => 8,
+        _ => return None,
+    })
+}
+
 /// The blueprint's node pools with NVIDIA GPUs on `provider`.
 pub fn pools<'b>(provider: Provider, catalog: &Catalog, bp: &'b Blueprint) -> Vec<&'b NodePool> {
     (bp.node_pools.iter())
@@ -90,6 +117,17 @@ mod tests {
         assert!(nvidia_droplet("gpu-4000adax1-20gb"));
         assert!(!nvidia_droplet("gpu-mi300x1-192gb"));
         assert!(!nvidia_droplet("g-2vcpu-8gb"));
+    }
+
+    #[test]
+    fn gpus_per_node() {
+        use Provider::{Aws, Digitalocean};
+        assert_eq!(per_node(Digitalocean, "gpu-h100x8-640gb"), Some(8));
+        assert_eq!(per_node(Digitalocean, "gpu-4000adax1-20gb"), Some(1));
+        assert_eq!(per_node(Aws, "g6.xlarge"), Some(1));
+        assert_eq!(per_node(Aws, "g5.12xlarge"), Some(4));
+        assert_eq!(per_node(Aws, "p4d.24xlarge"), Some(8));
+        assert_eq!(per_node(Aws, "p6-b200.48xlarge"), None);
     }
 
     #[test]

@@ -73,6 +73,42 @@ fn placed(c: &mut Checker, bp: &Blueprint, i: usize, gpu_pools: &[&str]) {
             "`{ name: gpu, size: g6.xlarge, min: 1, max: 2 }` (NVIDIA instance types: g4dn, g5, g6, g6e, p4d, p5, …)"
         }
     };
+    let target = s.node_pool.as_deref().or(match gpu_pools {
+        [one] => Some(*one),
+        _ => None,
+    });
+    if let Some(p) = target.and_then(|t| bp.node_pools.iter().find(|p| p.name == t))
+        && let Ok(size) = crate::analysis::resolve_size(
+            c.provider,
+            c.provider.catalog(),
+            crate::catalog::SizeKind::Node,
+            p.size.as_deref(),
+            &p.sizes,
+        )
+        && let Some(has) = crate::gpu::per_node(c.provider, &size)
+        && s.gpu.is_some_and(|n| n > has)
+    {
+        // A pod's containers share one node: more GPUs than a node has never fit.
+        let larger = match c.provider {
+            Provider::Digitalocean => {
+                "use a GPU Droplet with more GPUs for the pool (`gpu-h100x8-640gb` has 8), or split the model across pods"
+            }
+            _ => {
+                "use a larger size for the pool (g5/g6/g6e `12xlarge` have 4 GPUs, `48xlarge` 8; p4d/p5 8), or split the model across pods"
+            }
+        };
+        let d = c.error(
+            &format!("services[{i}].gpu"),
+            format!(
+                "`{}` asks for {} GPUs per pod, and a node of pool `{}` ({size}) has {has}: its pods would stay Pending",
+                s.name,
+                s.gpu.unwrap_or_default(),
+                p.name
+            ),
+        );
+        d.expected = Some(format!("at most {has}"));
+        d.help = Some(larger.into());
+    }
     if let Some(pool) = &s.node_pool {
         // An unknown name is `references`' to report.
         if bp.node_pools.iter().any(|p| &p.name == pool) && !gpu_pools.contains(&pool.as_str()) {

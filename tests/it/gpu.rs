@@ -184,6 +184,7 @@ fn the_quota_counts_gpus_at_the_declared_maximum() {
                 "    gpu: 1\n",
                 "    gpu: 2\n    autoscaling: { min: 1, max: 2, cpu_percent: 70 }\n    rollout: { max_unavailable: \"1\" }\n",
             )
+            .replace("size: g6.xlarge", "size: g6.12xlarge")
     };
     // 2 pods × 2 GPUs; `max_unavailable: 1` frees a pod before the surge adds one.
     synth(&quota(4), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
@@ -193,4 +194,21 @@ fn the_quota_counts_gpus_at_the_declared_maximum() {
             && err.contains("needs 4 GPUs (model 2 × 2)"),
         "{err}"
     );
+}
+
+/// A pod's containers share one node: more GPUs than a node of the pool has never fit, and
+/// the instance's (or Droplet's) count is known for the usual GPU sizes.
+#[test]
+fn a_pod_asking_more_gpus_than_a_node_has_is_refused() {
+    let four = sage().replace("    gpu: 1\n", "    gpu: 4\n");
+    let err = synth(&four, Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("asks for 4 GPUs per pod, and a node of pool `gpu` (g6.xlarge) has 1"),
+        "{err}"
+    );
+    synth(
+        &four.replace("size: g6.xlarge", "size: g6.12xlarge"),
+        Provider::Aws,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
 }
