@@ -212,3 +212,22 @@ fn a_pod_asking_more_gpus_than_a_node_has_is_refused() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// The GPU pool at its `max` must hold the GPUs of the services placed on it at rest (GPUs
+/// are never shared, so the count is exact); fewer at `min` is a pool the Cluster
+/// Autoscaler grows. The sage pool: g6.xlarge (one L4), `min: 1`, `max: 2`.
+#[test]
+fn the_gpu_pool_at_its_max_holds_the_gpus_placed_on_it() {
+    let with = |replicas: u32| {
+        sage().replace(
+            "    gpu: 1\n",
+            &format!("    gpu: 1\n    replicas: {replicas}\n"),
+        )
+    };
+    synth(&with(2), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    let err = synth(&with(3), Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("`node_pools[1].max`: at most 2 g6.xlarge node(s) of pool `gpu` have 2 GPU(s), but the GPU services placed on it need 3 at rest (model 3 × 1)"),
+        "{err}"
+    );
+}
