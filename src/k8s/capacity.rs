@@ -112,8 +112,9 @@ fn pinned(ctx: &Ctx, pool: &str) -> Vec<(String, u32, Figures)> {
 
 /// The GPUs a pool's nodes must hold at rest: every GPU service placed on it (its
 /// `node_pool`, or the only GPU pool, `workload::pool`) at its resting replicas, against
-/// `max` nodes of the size's known GPU count (`crate::gpu::per_node`). GPUs are never
-/// shared between pods, so the figure is exact.
+/// `max` nodes of the size's known GPU count (`crate::gpu::per_node`), with the surge pods
+/// of a rolling update that takes no pod down first (`quota::surge`). GPUs are never shared
+/// between pods, so the figure is exact.
 fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     for (i, pool) in v.bp.node_pools.iter().enumerate() {
@@ -133,9 +134,16 @@ fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
                     (None, Some(a)) => a.min,
                     (None, None) => s.bp.replicas,
                 };
-                if n > 0 {
-                    need.push((t.deployment, n, gpu));
+                if n == 0 {
+                    continue;
                 }
+                // A rolling update that may take no pod down first adds its surge pods
+                // beside the old ones: without GPUs for them it never progresses.
+                let extra = super::quota::surge(s, n);
+                if extra > 0 {
+                    need.push((format!("{}'s rollout surge", t.deployment), extra, gpu));
+                }
+                need.push((t.deployment, n, gpu));
             }
         }
         let total: u32 = need.iter().map(|(_, n, g)| n * g).sum();
@@ -152,7 +160,7 @@ fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
         let at = format!("node_pools[{i}].max");
         problems.push(
             Diagnostic::new(format!(
-                "`{at}`: at most {} {size} node(s) of pool `{}` have {} GPU(s), but the GPU services placed on it need {total} at rest ({}); the rest stay Pending",
+                "`{at}`: at most {} {size} node(s) of pool `{}` have {} GPU(s), but the GPU services placed on it need {total} at rest and in a rollout ({}); the pods past them stay Pending, and a rollout waiting on its surge pod never finishes",
                 pool.max,
                 pool.name,
                 pool.max * per_node,
@@ -160,7 +168,7 @@ fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
             ))
             .at(v.loaded.span(&at))
             .expected(format!("a `max` of at least {}", total.div_ceil(per_node)))
-            .help("raise the pool's `max`, give it a size with more GPUs, or lower the services' `gpu` or resting replicas".to_string()),
+            .help("raise the pool's `max`, give it a size with more GPUs, lower the services' `gpu` or resting replicas, or let a rollout take a pod down first (`rollout.max_unavailable: \"1\"`)".to_string()),
         );
     }
     problems

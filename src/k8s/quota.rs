@@ -336,7 +336,7 @@ fn check_gpus(v: &Validated, ctx: &Ctx, path: &str, ns: &Namespace) -> Vec<Diagn
 /// API server refuses the surge pods past it, no old pod is removed, and the rollout at the
 /// maximum never progresses (kubernetes.io/docs/concepts/workloads/controllers/deployment,
 /// "Max Unavailable", "Max Surge").
-fn surge(s: &super::Workload, n: u32) -> u32 {
+pub(super) fn surge(s: &super::Workload, n: u32) -> u32 {
     let bp = s.bp;
     if s.strategy() == crate::blueprint::types::Strategy::Recreate || n == 0 {
         return 0;

@@ -97,7 +97,7 @@ providers:
 cluster: { platform: doks, version: "1.35" }
 node_pools:
   - { name: general, size: medium, min: 2, max: 3 }
-  - { name: gpu, size: gpu-4000adax1-20gb, min: 1, max: 1 }
+  - { name: gpu, size: gpu-4000adax1-20gb, min: 1, max: 2 }
 services:
   - { name: model, image: "ghcr.io/x/model:1.0.0", port: 8000, gpu: 1 }
 "#;
@@ -155,7 +155,7 @@ services:
 fn with_several_gpu_pools_the_service_names_one() {
     let two = sage().replace(
         "  - name: gpu\n",
-        "  - { name: gpu-big, size: g6e.2xlarge, min: 0, max: 1 }\n  - name: gpu\n",
+        "  - { name: gpu-big, size: g6e.2xlarge, min: 0, max: 2 }\n  - name: gpu\n",
     );
     let err = synth(&two, Provider::Aws).unwrap_err();
     assert!(
@@ -213,21 +213,33 @@ fn a_pod_asking_more_gpus_than_a_node_has_is_refused() {
     .unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// The GPU pool at its `max` must hold the GPUs of the services placed on it at rest (GPUs
-/// are never shared, so the count is exact); fewer at `min` is a pool the Cluster
-/// Autoscaler grows. The sage pool: g6.xlarge (one L4), `min: 1`, `max: 2`.
+/// The GPU pool at its `max` must hold the GPUs of the services placed on it at rest,
+/// and a rolling update's surge pods (GPUs are never shared, so the count is exact); fewer
+/// at `min` is a pool the Cluster Autoscaler grows. The sage pool: g6.xlarge (one L4),
+/// `min: 1`, `max: 2`.
 #[test]
 fn the_gpu_pool_at_its_max_holds_the_gpus_placed_on_it() {
-    let with = |replicas: u32| {
+    let with = |replicas: u32, rollout: &str| {
         sage().replace(
             "    gpu: 1\n",
-            &format!("    gpu: 1\n    replicas: {replicas}\n"),
+            &format!("    gpu: 1\n    replicas: {replicas}\n{rollout}"),
         )
     };
-    synth(&with(2), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
-    let err = synth(&with(3), Provider::Aws).unwrap_err();
+    // One replica and its surge pod: two GPUs, two nodes at most.
+    synth(&with(1, ""), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    // Two replicas: the default rolling update (maxUnavailable 25 % of 2, rounded down: 0)
+    // adds a third pod before removing one.
+    let err = synth(&with(2, ""), Provider::Aws).unwrap_err();
     assert!(
-        err.contains("`node_pools[1].max`: at most 2 g6.xlarge node(s) of pool `gpu` have 2 GPU(s), but the GPU services placed on it need 3 at rest (model 3 × 1)"),
+        err.contains("`node_pools[1].max`: at most 2 g6.xlarge node(s) of pool `gpu` have 2 GPU(s), but the GPU services placed on it need 3 at rest and in a rollout (model's rollout surge 1 × 1 + model 2 × 1)")
+            && err.contains("rollout.max_unavailable"),
+        "{err}"
+    );
+    let take_one_down = "    rollout: { max_unavailable: \"1\" }\n";
+    synth(&with(2, take_one_down), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    let err = synth(&with(3, take_one_down), Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("need 3 at rest and in a rollout (model 3 × 1)"),
         "{err}"
     );
 }
