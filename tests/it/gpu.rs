@@ -128,7 +128,8 @@ services:
 }
 
 /// On an existing cluster the GPU nodes and their device plugin are the cluster's: the pods
-/// get the limit and the toleration, no pool is required.
+/// get the limit and the toleration, no pool is required, and a note says what the cluster
+/// must run.
 #[test]
 fn an_existing_cluster_is_trusted_with_its_gpus() {
     let text = r#"
@@ -138,6 +139,14 @@ services:
   - { name: model, image: "ghcr.io/x/model:1.0.0", port: 8000, gpu: 2 }
 "#;
     let out = synth(text, Provider::Kubernetes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.notes.iter().any(|n| {
+            let n = n.to_string();
+            n.contains("services[].gpu (model)") && n.contains("installs no device plugin")
+        }),
+        "{:?}",
+        out.notes
+    );
     let model = pod(&out, "model");
     assert_eq!(
         model["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
