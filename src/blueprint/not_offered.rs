@@ -49,9 +49,10 @@ pub(super) fn field_hint(field: &str, expected: &[&str]) -> Option<String> {
     if expected == ["cpu", "memory"] && accelerator {
         if nvidia {
             return Some(
-                "NVIDIA GPUs are a count on the service, not a quantity here: `gpu: 1` beside \
-                 `resources` puts `nvidia.com/gpu: 1` in the container's limits and schedules \
-                 the pods on the GPU node pool (docs/kubernetes.md, \"GPUs\")"
+                "NVIDIA GPUs are a count on the service (`services[].gpu`; jobs, sidecars and \
+                 init containers take none), not a quantity here: `gpu: 1` beside the \
+                 service's `resources` puts `nvidia.com/gpu: 1` in its container's limits and \
+                 schedules the pods on the GPU node pool (docs/kubernetes.md, \"GPUs\")"
                     .into(),
             );
         }
