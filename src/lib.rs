@@ -22,6 +22,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod diff;
 pub mod escape;
+pub mod gpu;
 pub mod k8s;
 pub mod naming;
 pub mod output;

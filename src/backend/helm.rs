@@ -172,6 +172,28 @@ pub fn metrics_server(fargate: bool) -> (Ref, Json) {
     (res("helm_release", "metrics_server"), body)
 }
 
+/// NVIDIA's device plugin in `kube-system`, for the node pools of NVIDIA instance types:
+/// EKS's AL2023 NVIDIA AMIs carry the driver, not the plugin ("you must install the NVIDIA
+/// Kubernetes device plugin", docs.aws.amazon.com/eks/latest/userguide/ml-eks-k8s-device-plugin.html),
+/// and without it no node advertises `nvidia.com/gpu`. The chart's default affinity selects
+/// `nvidia.com/gpu.present=true`, which the GPU node groups carry
+/// (`aws::cluster::nodes::NVIDIA_GPU_LABEL`); its default tolerations cover a
+/// `nvidia.com/gpu` taint only, so it tolerates every taint instead: a GPU pool tainted
+/// otherwise (`dedicated=ml`) still gets its plugin, and the affinity keeps it off the
+/// other nodes (chart values.yaml, NVIDIA/k8s-device-plugin
+/// deployments/helm/nvidia-device-plugin).
+pub fn nvidia_device_plugin() -> (Ref, Json) {
+    let body = release(
+        "nvidia-device-plugin",
+        "https://nvidia.github.io/k8s-device-plugin",
+        "nvidia-device-plugin",
+        pinned_chart("chart-nvidia-device-plugin"),
+        "kube-system",
+        json!({"tolerations": [{"operator": "Exists"}]}),
+    );
+    (res("helm_release", "nvidia_device_plugin"), body)
+}
+
 pub use crate::naming::EXTERNAL_SECRETS_NAMESPACE;
 /// Its controller's service account (what its IRSA role trusts).
 pub const EXTERNAL_SECRETS_SA: &str = "external-secrets";

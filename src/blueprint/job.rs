@@ -183,6 +183,7 @@ impl Job {
             version: None,
             replicas: 1,
             resources: self.resources.clone(),
+            gpu: None,
             task: self.task.clone(),
             command: self.command.clone(),
             args: self.args.clone(),

@@ -30,21 +30,37 @@ pub(super) fn hint(value: &str, expected: &[&str]) -> Option<String> {
 }
 
 /// The `help` for an unknown `field` where one of `expected` (a struct's fields) belongs,
-/// when it names something the format deliberately leaves out: an accelerator in a
-/// container's `resources` (`nvidia.com/gpu`, `aws.amazon.com/neuron`, `amd.com/gpu`) is
-/// a device-plugin resource, and infragen installs no device plugin — a pod requesting one
-/// would stay Pending on every node — so it is refused with the path that does work.
+/// when it names something the format spells elsewhere or leaves out: NVIDIA GPUs are the
+/// service's `gpu` field (a count, with the scheduling and the device plugin around it), not
+/// a quantity in `resources`; other accelerators (`aws.amazon.com/neuron`, `amd.com/gpu`)
+/// are device-plugin resources infragen installs no plugin for — a pod requesting one would
+/// stay Pending on every node — so they are refused with the path that does work.
 pub(super) fn field_hint(field: &str, expected: &[&str]) -> Option<String> {
     let f = field.to_ascii_lowercase();
     let accelerator = f.contains("gpu") || f.contains("neuron") || f.contains("accelerator");
-    if expected == ["cpu", "memory"] && accelerator {
+    let nvidia = f.contains("nvidia") || f == "gpu" || f == "gpus";
+    if expected == ["requests", "limits"] && nvidia {
         return Some(
-            "infragen does not request GPUs or other accelerators: on EKS a node pool of a GPU \
-             instance type (g5, g6, p5, …) gets the AL2023 NVIDIA AMI with the driver, but no \
-             device plugin, so nothing could satisfy the request (warning \
-             `eks-device-plugin`). Install the NVIDIA device plugin yourself and run the GPU \
-             workload from an `extra.kubernetes` template with `nvidia.com/gpu` in its limits, \
-             a toleration of the pool's taint and a node selector (docs/escape-hatches.md)"
+            "NVIDIA GPUs are a count on the service: `gpu: 1` beside `resources` \
+             (docs/kubernetes.md, \"GPUs\")"
+                .into(),
+        );
+    }
+    if expected == ["cpu", "memory"] && accelerator {
+        if nvidia {
+            return Some(
+                "NVIDIA GPUs are a count on the service (`services[].gpu`; jobs, sidecars and \
+                 init containers take none), not a quantity here: `gpu: 1` beside the \
+                 service's `resources` puts `nvidia.com/gpu: 1` in its container's limits and \
+                 schedules the pods on the GPU node pool (docs/kubernetes.md, \"GPUs\")"
+                    .into(),
+            );
+        }
+        return Some(
+            "infragen requests NVIDIA GPUs only (`services[].gpu`): for another accelerator \
+             (AWS Neuron, AMD) install its device plugin yourself and run the workload from an \
+             `extra.kubernetes` template with the device in its limits, a toleration of the \
+             pool's taint and a node selector (docs/escape-hatches.md)"
                 .into(),
         );
     }
@@ -108,15 +124,16 @@ mod tests {
     #[test]
     fn an_accelerator_in_resources_is_explained_not_guessed() {
         use super::field_hint;
-        for f in [
-            "nvidia.com/gpu",
-            "amd.com/gpu",
-            "aws.amazon.com/neuron",
-            "gpu",
-        ] {
+        for f in ["amd.com/gpu", "aws.amazon.com/neuron"] {
             let h = field_hint(f, &["cpu", "memory"]).unwrap_or_else(|| panic!("{f}"));
             assert!(h.contains("extra.kubernetes"), "{f}: {h}");
         }
+        for f in ["nvidia.com/gpu", "gpu"] {
+            let h = field_hint(f, &["cpu", "memory"]).unwrap_or_else(|| panic!("{f}"));
+            assert!(h.contains("`gpu: 1`"), "{f}: {h}");
+        }
+        let h = field_hint("gpu", &["requests", "limits"]).expect("gpu in resources");
+        assert!(h.contains("`gpu: 1`"), "{h}");
         assert_eq!(field_hint("cpus", &["cpu", "memory"]), None);
         assert_eq!(field_hint("gpu", &["name", "port"]), None);
     }

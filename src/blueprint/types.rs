@@ -1747,6 +1747,14 @@ pub struct Service {
     /// CPU and memory requests and limits (Kubernetes).
     #[serde(default)]
     pub resources: Option<Resources>,
+    /// NVIDIA GPUs for the app container of each pod (at least 1): `nvidia.com/gpu` in its
+    /// limits, and the pods go to the GPU node pool (its `node_pool`, else the blueprint's
+    /// only pool of an NVIDIA instance type or Droplet: EC2 `g4dn`/`g5`/`g6`/`p4`/`p5`…, DigitalOcean `gpu-…`), with a
+    /// toleration for its taints. On EKS infragen installs NVIDIA's device plugin; DOKS GPU
+    /// nodes come with it; an existing cluster (`--provider kubernetes`) must run it.
+    /// Refused on ECS Fargate and EKS Fargate, which offer no GPUs. See docs/kubernetes.md.
+    #[serde(default)]
+    pub gpu: Option<u32>,
     /// ECS task size.
     #[serde(default)]
     pub task: Option<TaskSize>,

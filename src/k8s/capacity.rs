@@ -14,6 +14,9 @@
 //! kube-proxy, the EBS CSI node) and the unpinned add-ons are left out.
 //! <https://github.com/awslabs/amazon-eks-ami/blob/main/nodeadm/internal/kubelet/config.go>,
 //! <https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/>
+//!
+//! GPUs (`services[].gpu`, EKS and DOKS) are held against the pool's `max` instead: a GPU
+//! pool that starts small (or empty) and grows is how they are paid for only while used.
 
 use crate::analysis::Validated;
 use crate::blueprint::types::Platform;
@@ -107,17 +110,85 @@ fn pinned(ctx: &Ctx, pool: &str) -> Vec<(String, u32, Figures)> {
     out
 }
 
-/// Positioned errors for every EKS node pool that cannot run the pods pinned to it.
+/// The GPUs a pool's nodes must hold at rest: every GPU service placed on it (its
+/// `node_pool`, or the only GPU pool, `workload::pool`) at its resting replicas, against
+/// `max` nodes of the size's known GPU count (`crate::gpu::per_node`), with the surge pods
+/// of a rolling update that takes no pod down first (`quota::surge`). GPUs are never shared
+/// between pods, so the figure is exact.
+fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for (i, pool) in v.bp.node_pools.iter().enumerate() {
+        let size = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
+        let Some(per_node) = crate::gpu::per_node(v.provider, &size) else {
+            continue;
+        };
+        let mut need = Vec::new();
+        for s in ctx.services.iter().filter(|s| s.job.is_none()) {
+            let Some(gpu) = s.bp.gpu else { continue };
+            if super::workload::pool(ctx, s.bp) != Some(pool.name.as_str()) {
+                continue;
+            }
+            for t in tracks(ctx, s) {
+                let n = match (t.replicas, &s.bp.autoscaling) {
+                    (Some(n), _) => n,
+                    (None, Some(a)) => a.min,
+                    (None, None) => s.bp.replicas,
+                };
+                if n == 0 {
+                    continue;
+                }
+                // A rolling update that may take no pod down first adds its surge pods
+                // beside the old ones: without GPUs for them it never progresses.
+                let extra = super::quota::surge(s, n);
+                if extra > 0 {
+                    need.push((format!("{}'s rollout surge", t.deployment), extra, gpu));
+                }
+                need.push((t.deployment, n, gpu));
+            }
+        }
+        let total: u32 = need.iter().map(|(_, n, g)| n * g).sum();
+        // Fewer at `desired` is a pool that scales up from few (or zero) GPU nodes, a usual
+        // way to pay for them only while used: the Cluster Autoscaler adds them. Past `max`
+        // the pods never all run.
+        if total <= pool.max * per_node {
+            continue;
+        }
+        let parts: Vec<String> = need
+            .iter()
+            .map(|(w, n, g)| format!("{w} {n} × {g}"))
+            .collect();
+        let at = format!("node_pools[{i}].max");
+        problems.push(
+            Diagnostic::new(format!(
+                "`{at}`: at most {} {size} node(s) of pool `{}` have {} GPU(s), but the GPU services placed on it need {total} at rest and in a rollout ({}); the pods past them stay Pending, and a rollout waiting on its surge pod never finishes",
+                pool.max,
+                pool.name,
+                pool.max * per_node,
+                parts.join(" + ")
+            ))
+            .at(v.loaded.span(&at))
+            .expected(format!("a `max` of at least {}", total.div_ceil(per_node)))
+            .help("raise the pool's `max`, give it a size with more GPUs, lower the services' `gpu` or resting replicas, or let a rollout take a pod down first (`rollout.max_unavailable: \"1\"`)".to_string()),
+        );
+    }
+    problems
+}
+
+/// Positioned errors for every EKS node pool that cannot run the pods pinned to it, and
+/// every EKS or DOKS pool too small for the GPUs of the services placed on it.
 pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
+    if !matches!(v.platform(), Some(Platform::Eks | Platform::Doks)) {
+        return Vec::new();
+    }
+    let ctx = Ctx::new(v, opts);
+    let mut problems = gpus(v, &ctx);
     let eks =
         v.bp.cluster
             .as_ref()
             .is_some_and(|c| c.platform == Platform::Eks);
     if v.provider != Provider::Aws || !eks {
-        return Vec::new();
+        return problems;
     }
-    let ctx = Ctx::new(v, opts);
-    let mut problems = Vec::new();
     for (i, pool) in v.bp.node_pools.iter().enumerate() {
         let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
         let Some((vcpu, mib)) = ec2_shape(&instance) else {

@@ -247,6 +247,87 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
     out
 }
 
+/// The GPUs (`services[].gpu`) each workload of a namespace holds at its maximum, surge
+/// pods included: (what, pods, GPUs). A GPU is an extended resource, whose request equals
+/// its limit; a quota counts it as `requests.nvidia.com/gpu`
+/// (kubernetes.io/docs/concepts/policy/resource-quotas, "Resource quota for extended
+/// resources").
+fn gpu_demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, u32)> {
+    let mut out = Vec::new();
+    for s in ctx
+        .services
+        .iter()
+        .filter(|s| s.namespace == ns && s.job.is_none())
+    {
+        let Some(gpu) = s.bp.gpu else { continue };
+        for t in tracks(ctx, s) {
+            let n = match (t.replicas, &s.bp.autoscaling) {
+                (Some(n), _) => n,
+                (None, Some(a)) => a.max,
+                (None, None) => s.bp.replicas,
+            };
+            let pods = n + surge(s, n);
+            out.push((t.deployment.clone(), pods, gpu * pods));
+        }
+    }
+    out
+}
+
+/// A namespace quota's GPU items: `requests.nvidia.com/gpu` must hold the GPUs of the
+/// namespace's services at their maximum; the other spellings are refused, since a quota
+/// counts extended resources only with the `requests.` prefix (over-commit is not allowed,
+/// so requests and limits are the same figure).
+fn check_gpus(v: &Validated, ctx: &Ctx, path: &str, ns: &Namespace) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let counted = format!("requests.{}", crate::gpu::RESOURCE);
+    for key in [
+        crate::gpu::RESOURCE.to_string(),
+        format!("limits.{}", crate::gpu::RESOURCE),
+    ] {
+        if ns.quota.contains_key(&key) {
+            problems.push(
+                Diagnostic::new(format!(
+                    "`{path}`: `{key}` is not a quota item: Kubernetes counts extended resources such as GPUs only as `requests.<resource>`"
+                ))
+                .at(v.loaded.key_span(path, &key))
+                .expected(format!("`{counted}`")),
+            );
+        }
+    }
+    let Some(hard) = ns.quota.get(&counted) else {
+        return problems;
+    };
+    let need = gpu_demand(ctx, &ns.name);
+    let total: u32 = need.iter().map(|(_, _, g)| g).sum();
+    match hard.parse::<u32>() {
+        Err(_) => problems.push(
+            Diagnostic::new(format!(
+                "`{path}`: {counted} `{hard}` is not a whole number of GPUs"
+            ))
+            .at(v.loaded.key_span(path, &counted))
+            .expected("a count, e.g. \"4\"".to_string()),
+        ),
+        Ok(limit) if total > limit => {
+            let parts: Vec<String> = need
+                .iter()
+                .map(|(w, n, g)| format!("{w} {n} × {}", g / n.max(&1)))
+                .collect();
+            problems.push(
+                Diagnostic::new(format!(
+                    "`{path}`: {counted} {hard} cannot hold namespace `{}` at its declared maximum, which needs {total} GPUs ({}); the API server would refuse the pods past it",
+                    ns.name,
+                    parts.join(" + ")
+                ))
+                .at(v.loaded.key_span(path, &counted))
+                .expected(format!("{counted} of at least {total}"))
+                .help("raise the quota, or lower the GPU services' `gpu`, replicas or autoscaling maxima".to_string()),
+            );
+        }
+        Ok(_) => {}
+    }
+    problems
+}
+
 /// The pods a rolling update of `n` replicas must add before it may take any old one down:
 /// none where `maxUnavailable` lets it remove one first (it then creates the new pods in the
 /// room that frees), else `maxSurge` (rounded up; Kubernetes' default 25 %). With
@@ -255,7 +336,7 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
 /// API server refuses the surge pods past it, no old pod is removed, and the rollout at the
 /// maximum never progresses (kubernetes.io/docs/concepts/workloads/controllers/deployment,
 /// "Max Unavailable", "Max Surge").
-fn surge(s: &super::Workload, n: u32) -> u32 {
+pub(super) fn surge(s: &super::Workload, n: u32) -> u32 {
     let bp = s.bp;
     if s.strategy() == crate::blueprint::types::Strategy::Recreate || n == 0 {
         return 0;
@@ -369,6 +450,7 @@ fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Di
             }
         }
     }
+    problems.extend(check_gpus(v, ctx, &path, ns));
     let volumes = claims(ctx, &ns.name);
     let count: u32 = volumes.iter().map(|(_, n, _)| n).sum();
     if let Some(hard) = ns.quota.get("persistentvolumeclaims")

@@ -155,6 +155,21 @@ pub(crate) fn resources(r: Option<&Resources>) -> Map<'_> {
     }
 }
 
+/// The app container's [`resources`], with its GPUs (`services[].gpu`) in `limits` only:
+/// Kubernetes takes an extended resource's request from its limit, and GPUs cannot be
+/// overcommitted (<https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/>).
+fn app_resources(bp: &Service) -> Map<'_> {
+    let [rc, rm, lc, lm] = filled(bp.resources.as_ref());
+    let mut limits = map! {"cpu" => lc, "memory" => lm};
+    if let Some(n) = bp.gpu {
+        limits.insert(crate::gpu::RESOURCE, n);
+    }
+    map! {
+        "requests" => map! {"cpu" => rc, "memory" => rm},
+        "limits" => limits,
+    }
+}
+
 /// The four figures [`resources`] writes: requests cpu, memory, limits cpu, memory.
 pub(crate) fn filled(r: Option<&Resources>) -> [&str; 4] {
     const EMPTY: &Quantity = &Quantity {
@@ -251,6 +266,33 @@ pub(crate) fn anti_affinity(app: &str) -> Map<'_> {
                 },
             }],
         },
+    }
+}
+
+/// The node pool a service's pods go to: its `node_pool`, else for a GPU service the only
+/// GPU pool (validation refuses the other cases on clusters infragen creates).
+pub(crate) fn pool<'c>(ctx: &Ctx<'c>, bp: &'c Service) -> Option<&'c str> {
+    bp.node_pool.as_deref().or_else(|| {
+        bp.gpu?;
+        crate::gpu::default_pool(ctx.v.provider, ctx.v.catalog, ctx.bp)
+    })
+}
+
+/// A GPU pod tolerates the `nvidia.com/gpu` taint whatever its value: DOKS puts it on its
+/// GPU nodes itself (llm-d.ai/docs/infrastructure/providers/digitalocean, "GPU Node
+/// Taints"), and clusters commonly taint GPU nodes so — what Kubernetes'
+/// `ExtendedResourceToleration` admission plugin adds to pods requesting `nvidia.com/gpu`
+/// where it is enabled (kubernetes.io/docs/reference/access-authn-authz/admission-controllers).
+fn tolerate_gpu_taint(pod: &mut Map<'_>) {
+    let toleration = map! {
+        "key" => crate::gpu::RESOURCE,
+        "operator" => "Exists",
+        "effect" => "NoSchedule",
+    };
+    // Beside the pool's own (a declared `nvidia.com/gpu=true` matches only that value).
+    match pod.get_mut("tolerations") {
+        Some(Y::Seq(list)) => list.push(Y::Map(toleration)),
+        _ => pod.insert("tolerations", vec![toleration]),
     }
 }
 
@@ -428,7 +470,7 @@ pub(crate) fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     .nonempty("ports", ports)
     .nonempty("envFrom", env_from)
     .nonempty("env", env)
-    .with("resources", resources(bp.resources.as_ref()))
+    .with("resources", app_resources(bp))
     .opt(
         "startupProbe",
         bp.probes.startup.as_ref().map(|p| probe(p, port, grpc)),
@@ -659,7 +701,10 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
         // finishes its current task instead of losing it.
         pod.insert("terminationGracePeriodSeconds", t);
     }
-    schedule_on(ctx, bp.node_pool.as_deref(), &mut pod);
+    schedule_on(ctx, pool(ctx, bp), &mut pod);
+    if bp.gpu.is_some() {
+        tolerate_gpu_taint(&mut pod);
+    }
     if spread {
         pod.insert("affinity", anti_affinity(s.name()));
     }

@@ -18,6 +18,7 @@ mod eks;
 mod env_references;
 mod fargate;
 mod gateway;
+mod gpu;
 mod grpc;
 mod ingress_controller;
 mod jobs;
@@ -136,6 +137,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     load_balancer_names::check(&mut c, bp);
     eks::check(&mut c, bp);
     schedulable::check(&mut c, bp);
+    gpu::check(&mut c, bp);
     addon_owners::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {

@@ -31,10 +31,15 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         no_pool(c, bp, platform);
         return;
     }
+    // DOKS taints GPU nodes `nvidia.com/gpu:NoSchedule` itself (llm-d.ai/docs/infrastructure/
+    // providers/digitalocean, "GPU Node Taints"), whatever the pool declares.
+    let catalog = c.provider.catalog();
     let repels = |p: &crate::blueprint::types::NodePool| {
         p.taints
             .iter()
             .any(|t| matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute))
+            || (c.provider == Provider::Digitalocean
+                && crate::gpu::nvidia_pool(c.provider, catalog, p))
     };
     if bp.node_pools.iter().all(repels) {
         c.error(

@@ -47,6 +47,7 @@ mod fuzz;
 mod gateway;
 mod gateway_crds;
 mod golden;
+mod gpu;
 mod grpc;
 mod iam_role_names;
 mod idle_timeout;

@@ -4,7 +4,7 @@
 //!
 //! | rule | warns when |
 //! |---|---|
-//! | `eks-device-plugin` | a node pool's instance type has a GPU or Neuron accelerator: it runs the AL2023 AMI with the driver, but pods can request the device only through its Kubernetes device plugin, which the output does not install |
+//! | `eks-device-plugin` | a node pool's instance type has a Neuron accelerator (Inferentia, Trainium): it runs the AL2023 AMI with the driver, but pods can request the device only through its Kubernetes device plugin, which the output does not install (NVIDIA's it does) |
 //! | `alb-rules-quota` | (written by `edge.rs`, which plans the rules) the ECS load balancer's HTTPS listener gets more rules than the default quota of 100 per Application Load Balancer: the apply stops with TooManyRules unless the quota was raised |
 //! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` and `connections` modules and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
 
@@ -18,8 +18,9 @@ pub fn check(ctx: &Ctx) {
 
 /// The AL2023 accelerated AMIs carry the NVIDIA or Neuron driver, not the Kubernetes device
 /// plugin ("you must install the NVIDIA Kubernetes device plugin",
-/// docs.aws.amazon.com/eks/latest/userguide/ml-eks-k8s-device-plugin.html): without it no
-/// pod can request the accelerator.
+/// docs.aws.amazon.com/eks/latest/userguide/ml-eks-k8s-device-plugin.html). The `platform`
+/// module installs NVIDIA's (`helm::nvidia_device_plugin`); for Neuron nothing does, and
+/// without it no pod can request the accelerator.
 fn accelerated_nodes(ctx: &Ctx) {
     if ctx.platform != Some(crate::blueprint::types::Platform::Eks) {
         return;
@@ -31,31 +32,13 @@ fn accelerated_nodes(ctx: &Ctx) {
             &pool.sizes,
         );
         let ami = super::cluster::nodes::ami_type(&instance);
-        let plugin = match ami {
-            "AL2023_x86_64_NEURON" => "Neuron",
-            "AL2023_x86_64_NVIDIA" | "AL2023_ARM_64_NVIDIA" => "NVIDIA",
-            _ => continue,
-        };
-        // The NVIDIA chart schedules on the label the node group carries
-        // (`cluster::nodes::NVIDIA_GPU_LABEL`) and tolerates a `nvidia.com/gpu` taint only.
-        let how = if plugin == "NVIDIA" {
-            let taint = pool
-                .taints
-                .iter()
-                .find(|t| t.key != "nvidia.com/gpu")
-                .map(|t| format!("; its default tolerations cover a `nvidia.com/gpu` taint, not `{}`: add one to the chart's `tolerations`", t.key))
-                .unwrap_or_default();
-            format!(
-                "the nvidia-device-plugin chart: the pool's nodes carry `{}=true`, which its default affinity selects{taint}",
-                super::cluster::nodes::NVIDIA_GPU_LABEL
-            )
-        } else {
-            "its Helm chart or operator".to_string()
-        };
+        if ami != "AL2023_x86_64_NEURON" {
+            continue;
+        }
         ctx.note(Note::warning(
             "eks-device-plugin",
             format!(
-                "node pool `{}` ({instance}) runs the {ami} AMI, which has the driver but not the {plugin} Kubernetes device plugin: install it ({how}); `resources` cannot request the accelerator, so run the workloads that use it from `extra.kubernetes` templates (docs/escape-hatches.md)",
+                "node pool `{}` ({instance}) runs the {ami} AMI, which has the driver but not the Neuron Kubernetes device plugin: install it (its Helm chart or operator); infragen requests NVIDIA GPUs only (`services[].gpu`), so run the workloads that use it from `extra.kubernetes` templates (docs/escape-hatches.md)",
                 pool.name
             ),
         ));

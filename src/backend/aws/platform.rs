@@ -543,6 +543,13 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         let _ = helm::own_namespace(ctx.v, &mut body);
         m.file("controllers").resource(&r, body);
     }
+    if !fargate && !crate::gpu::pools(ctx.v.provider, ctx.v.catalog, ctx.v.bp).is_empty() {
+        // Pods request `nvidia.com/gpu` only where the device plugin advertises it.
+        let (r, mut body) = helm::nvidia_device_plugin();
+        body["depends_on"] = after_lbc.clone();
+        let _ = helm::own_namespace(ctx.v, &mut body);
+        m.file("controllers").resource(&r, body);
+    }
     if let Some(cluster) = &ctx.v.bp.cluster {
         let version = ctx.v.version(cluster.version.as_deref(), "kubernetes");
         super::cluster_autoscaler::platform(ctx, &mut m, &version, &lbc_release);

@@ -104,6 +104,18 @@ pub fn synth(v: &Validated) -> Output {
             o.log_retention_days
         )));
     }
+    // The GPUs and their device plugin are the existing cluster's own.
+    let gpu: Vec<&str> = (v.bp.services.iter())
+        .filter(|s| s.gpu.is_some())
+        .map(|s| s.name.as_str())
+        .collect();
+    if !gpu.is_empty() {
+        out.notes.push(Note::plain(format!(
+            "services[].gpu ({}): --provider kubernetes installs no device plugin; the cluster must run NVIDIA's (or the GPU Operator) on its GPU nodes, which then advertise `{}`, or the pods stay Pending",
+            gpu.join(", "),
+            crate::gpu::RESOURCE
+        )));
+    }
     // Tables and buckets are cloud resources no existing cluster has.
     out.notes.extend(super::uses_absent(
         v.bp,

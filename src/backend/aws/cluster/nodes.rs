@@ -58,6 +58,23 @@ pub const POOL_LABEL: &str = "infragen.io/node-pool";
 /// Discovery.
 pub const NVIDIA_GPU_LABEL: &str = "nvidia.com/gpu.present";
 
+/// The node label the Cluster Autoscaler's AWS provider reads to know a node has GPUs.
+pub const CA_GPU_LABEL: &str = "k8s.amazonaws.com/accelerator";
+
+/// The GPU of an NVIDIA instance family, as the Cluster Autoscaler's AWS provider names it
+/// (`availableGPUTypes`), else `nvidia`.
+fn gpu_type(instance: &str) -> &'static str {
+    match instance.split('.').next().unwrap_or_default() {
+        "g4dn" => "nvidia-tesla-t4",
+        "g5" => "nvidia-a10g",
+        "g6" | "gr6" => "nvidia-l4",
+        "g6e" => "nvidia-l40s",
+        "p3" | "p3dn" => "nvidia-tesla-v100",
+        "p4d" | "p4de" => "nvidia-tesla-a100",
+        _ => "nvidia",
+    }
+}
+
 /// EKS's taint effect spelling.
 fn effect(e: TaintEffect) -> &'static str {
     match e {
@@ -77,21 +94,10 @@ pub(in crate::backend::aws) fn ami_type(instance: &str) -> &'static str {
     let family = instance.split('.').next().unwrap_or_default();
     let series = family.trim_end_matches(|c: char| !c.is_ascii_digit());
     let series = series.trim_end_matches(|c: char| c.is_ascii_digit());
-    let rest = &family[series.len()..];
-    let generation: u32 = rest
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap_or(0);
-    let suffix = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    let suffix = family[series.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
     // `a1` is the first Graviton generation, before the suffix convention.
     let graviton = suffix.starts_with('g') || series == "a";
-    let nvidia = match series {
-        "p" => generation >= 3,
-        "g" | "gr" => generation >= 4 && !suffix.starts_with("ad"),
-        _ => false,
-    };
+    let nvidia = crate::gpu::nvidia_instance(instance);
     match (series, nvidia, graviton) {
         ("inf" | "trn", _, _) => "AL2023_x86_64_NEURON",
         (_, true, true) => "AL2023_ARM_64_NVIDIA",
@@ -244,6 +250,15 @@ fn node_group(ctx: &Ctx, group: &Group, m: &mut Module) {
         labels
             .entry(NVIDIA_GPU_LABEL.to_string())
             .or_insert_with(|| "true".to_string());
+        // The Cluster Autoscaler's AWS provider knows a GPU node by this label
+        // (cloudprovider/aws `GPULabel`; `utils/gpu.NodeHasGpu`): such a node counts as
+        // unready until the device plugin advertises `nvidia.com/gpu`, so a GPU pod pending
+        // meanwhile does not make it add further (expensive) nodes
+        // (kubernetes/autoscaler#3164). The value names the GPU where the autoscaler's list
+        // of AWS GPU types has it; only the label's presence gates readiness.
+        labels
+            .entry(CA_GPU_LABEL.to_string())
+            .or_insert_with(|| gpu_type(&instance).to_string());
     }
     let mut depends = node_policy_attachments();
     // The CNI must be configured before nodes join, or they come up without pod networking;

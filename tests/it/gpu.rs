@@ -1,0 +1,254 @@
+//! `services[].gpu`: NVIDIA GPUs in the app container's limits, the pods on the GPU pool
+//! with a toleration of its taint, NVIDIA's device plugin on EKS (DOKS has its own), and the
+//! quota's `requests.nvidia.com/gpu` arithmetic. Refusals (ECS, Fargate, no GPU pool, a
+//! quota that cannot hold them) are tests/invalid/gpu-*.yaml.
+
+use infragen::Provider;
+use serde_json::{Value, json};
+
+use crate::support::{manifests, resources, root};
+
+fn sage() -> String {
+    std::fs::read_to_string(root().join("tests/fixtures/new-user/sage-gpu-eks.yaml")).unwrap()
+}
+
+fn synth(text: &str, provider: Provider) -> Result<infragen::Output, String> {
+    infragen::synthesize("gpu.yaml", text.as_bytes(), provider, "production")
+        .map_err(|d| d.to_string())
+}
+
+fn pod(out: &infragen::Output, name: &str) -> Value {
+    manifests(out)
+        .into_iter()
+        .find(|m| m["kind"] == "Deployment" && m["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no Deployment {name}"))["spec"]["template"]["spec"]
+        .clone()
+}
+
+fn device_plugin(out: &infragen::Output) -> Option<Value> {
+    resources(out, "platform", "helm_release")
+        .into_iter()
+        .find(|r| r["chart"] == "nvidia-device-plugin")
+}
+
+#[test]
+fn a_gpu_service_gets_the_limit_the_pool_and_its_toleration_on_eks() {
+    let out = synth(&sage(), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    let model = pod(&out, "model");
+    let r = &model["containers"][0]["resources"];
+    // Extended resources: in limits only (the request defaults to the limit).
+    assert_eq!(r["limits"]["nvidia.com/gpu"], 1, "{r}");
+    assert_eq!(r["requests"]["nvidia.com/gpu"], Value::Null, "{r}");
+    // The only GPU pool, though the service names none; its taint tolerated.
+    assert_eq!(model["nodeSelector"]["infragen.io/node-pool"], "gpu");
+    let tolerations = model["tolerations"].as_array().expect("tolerations");
+    assert!(
+        tolerations.contains(&json!({"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"})),
+        "{tolerations:?}"
+    );
+    // The API service stays off the GPU pool.
+    let api = pod(&out, "api");
+    assert_eq!(api["tolerations"], Value::Null);
+    assert_eq!(
+        api["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        Value::Null
+    );
+}
+
+/// EKS's AL2023 NVIDIA AMI has the driver, not the device plugin: `platform` installs NVIDIA's
+/// chart when a pool has GPUs, tolerating every taint, and not otherwise.
+#[test]
+fn the_device_plugin_is_installed_exactly_when_a_gpu_pool_exists() {
+    let out = synth(&sage(), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    let release = device_plugin(&out).expect("nvidia-device-plugin release");
+    assert_eq!(
+        release["repository"],
+        "https://nvidia.github.io/k8s-device-plugin"
+    );
+    assert_eq!(release["namespace"], "kube-system");
+    assert_eq!(release["version"], "0.19.1");
+    let values: Value = serde_json::from_str(release["values"][0].as_str().unwrap()).unwrap();
+    assert_eq!(values["tolerations"], json!([{"operator": "Exists"}]));
+    // No NVIDIA warning any more: the plugin is there.
+    assert!(
+        !out.notes
+            .iter()
+            .any(|n| n.rule == Some("eks-device-plugin")),
+        "{:?}",
+        out.notes
+    );
+
+    // The GPU pool on a general-purpose type, and no GPU service: no chart.
+    let plain = sage()
+        .replace("size: g6.xlarge", "size: m7i.xlarge")
+        .replace("    gpu: 1\n", "");
+    let out = synth(&plain, Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    assert!(device_plugin(&out).is_none());
+}
+
+/// DOKS GPU nodes come with the device plugin and a `nvidia.com/gpu` taint DigitalOcean puts
+/// there itself: no chart, and the pods tolerate the taint whatever the pool declares.
+#[test]
+fn on_doks_the_pods_tolerate_the_gpu_taint_and_no_plugin_is_installed() {
+    let text = r#"
+name: infer
+providers:
+  digitalocean: { region: tor1 }
+cluster: { platform: doks, version: "1.35" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 3 }
+  - { name: gpu, size: gpu-4000adax1-20gb, min: 1, max: 2 }
+services:
+  - { name: model, image: "ghcr.io/x/model:1.0.0", port: 8000, gpu: 1 }
+"#;
+    let out = synth(text, Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
+    let model = pod(&out, "model");
+    assert_eq!(
+        model["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        1
+    );
+    assert_eq!(
+        model["nodeSelector"]["doks.digitalocean.com/node-pool"],
+        "gpu"
+    );
+    assert_eq!(
+        model["tolerations"],
+        json!([{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}])
+    );
+    assert!(
+        !out.files
+            .values()
+            .any(|f| f.contains("nvidia-device-plugin")),
+        "DOKS installs its own"
+    );
+    // DigitalOcean taints a GPU pool itself: it alone cannot host CoreDNS and the add-ons.
+    let only_gpu = text.replace("  - { name: general, size: medium, min: 2, max: 3 }\n", "");
+    let err = synth(&only_gpu, Provider::Digitalocean).unwrap_err();
+    assert!(err.contains("every node pool carries"), "{err}");
+}
+
+/// On an existing cluster the GPU nodes and their device plugin are the cluster's: the pods
+/// get the limit and the toleration, no pool is required, and a note says what the cluster
+/// must run.
+#[test]
+fn an_existing_cluster_is_trusted_with_its_gpus() {
+    let text = r#"
+name: infer
+cluster: { platform: existing }
+services:
+  - { name: model, image: "ghcr.io/x/model:1.0.0", port: 8000, gpu: 2 }
+"#;
+    let out = synth(text, Provider::Kubernetes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.notes.iter().any(|n| {
+            let n = n.to_string();
+            n.contains("services[].gpu (model)") && n.contains("installs no device plugin")
+        }),
+        "{:?}",
+        out.notes
+    );
+    let model = pod(&out, "model");
+    assert_eq!(
+        model["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        2
+    );
+    assert_eq!(model["nodeSelector"], Value::Null);
+    assert_eq!(
+        model["tolerations"],
+        json!([{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}])
+    );
+}
+
+/// Several GPU pools: the service must say which.
+#[test]
+fn with_several_gpu_pools_the_service_names_one() {
+    let two = sage().replace(
+        "  - name: gpu\n",
+        "  - { name: gpu-big, size: g6e.2xlarge, min: 0, max: 2 }\n  - name: gpu\n",
+    );
+    let err = synth(&two, Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("services[1].gpu") && err.contains("`gpu-big` or `gpu`"),
+        "{err}"
+    );
+    let named = two.replace("    gpu: 1\n", "    gpu: 1\n    node_pool: gpu-big\n");
+    let out = synth(&named, Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        pod(&out, "model")["nodeSelector"]["infragen.io/node-pool"],
+        "gpu-big"
+    );
+}
+
+/// `requests.nvidia.com/gpu` holds every GPU of the namespace at its maximum: the HPA's
+/// `max` replicas, plus a rolling update's surge pods.
+#[test]
+fn the_quota_counts_gpus_at_the_declared_maximum() {
+    let quota = |n: u32| {
+        sage()
+            .replace(
+                "namespaces: [{ name: sage, pod_security: restricted }]",
+                &format!("namespaces: [{{ name: sage, pod_security: restricted, quota: {{ requests.nvidia.com/gpu: \"{n}\" }} }}]"),
+            )
+            .replace(
+                "    gpu: 1\n",
+                "    gpu: 2\n    autoscaling: { min: 1, max: 2, cpu_percent: 70 }\n    rollout: { max_unavailable: \"1\" }\n",
+            )
+            .replace("size: g6.xlarge", "size: g6.12xlarge")
+    };
+    // 2 pods × 2 GPUs; `max_unavailable: 1` frees a pod before the surge adds one.
+    synth(&quota(4), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    let err = synth(&quota(3), Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("requests.nvidia.com/gpu 3 cannot hold namespace `sage`")
+            && err.contains("needs 4 GPUs (model 2 × 2)"),
+        "{err}"
+    );
+}
+
+/// A pod's containers share one node: more GPUs than a node of the pool has never fit, and
+/// the instance's (or Droplet's) count is known for the usual GPU sizes.
+#[test]
+fn a_pod_asking_more_gpus_than_a_node_has_is_refused() {
+    let four = sage().replace("    gpu: 1\n", "    gpu: 4\n");
+    let err = synth(&four, Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("asks for 4 GPUs per pod, and a node of pool `gpu` (g6.xlarge) has 1"),
+        "{err}"
+    );
+    synth(
+        &four.replace("size: g6.xlarge", "size: g6.12xlarge"),
+        Provider::Aws,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The GPU pool at its `max` must hold the GPUs of the services placed on it at rest,
+/// and a rolling update's surge pods (GPUs are never shared, so the count is exact); fewer
+/// at `min` is a pool the Cluster Autoscaler grows. The sage pool: g6.xlarge (one L4),
+/// `min: 1`, `max: 2`.
+#[test]
+fn the_gpu_pool_at_its_max_holds_the_gpus_placed_on_it() {
+    let with = |replicas: u32, rollout: &str| {
+        sage().replace(
+            "    gpu: 1\n",
+            &format!("    gpu: 1\n    replicas: {replicas}\n{rollout}"),
+        )
+    };
+    // One replica and its surge pod: two GPUs, two nodes at most.
+    synth(&with(1, ""), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    // Two replicas: the default rolling update (maxUnavailable 25 % of 2, rounded down: 0)
+    // adds a third pod before removing one.
+    let err = synth(&with(2, ""), Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("`node_pools[1].max`: at most 2 g6.xlarge node(s) of pool `gpu` have 2 GPU(s), but the GPU services placed on it need 3 at rest and in a rollout (model's rollout surge 1 × 1 + model 2 × 1)")
+            && err.contains("rollout.max_unavailable"),
+        "{err}"
+    );
+    let take_one_down = "    rollout: { max_unavailable: \"1\" }\n";
+    synth(&with(2, take_one_down), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    let err = synth(&with(3, take_one_down), Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("need 3 at rest and in a rollout (model 3 × 1)"),
+        "{err}"
+    );
+}
