@@ -5,7 +5,7 @@
 //! workload that does not use the queue gets nothing. What SQS would refuse is refused at
 //! synth with a position.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -18,6 +18,16 @@ const ACTIONS: [&str; 6] = [
     "sqs:GetQueueUrl",
     "sqs:ReceiveMessage",
     "sqs:SendMessage",
+];
+
+/// The SDKs' one-call DLQ redrive (`StartMessageMoveTask` and its companions): on the DLQ,
+/// the move's source; the move's other needs — receive/delete/attributes on the DLQ, send
+/// on the source queue — are in `ACTIONS` ("Configuring a dead-letter queue redrive", SQS
+/// developer guide).
+const MOVE_ACTIONS: [&str; 3] = [
+    "sqs:CancelMessageMoveTask",
+    "sqs:ListMessageMoveTasks",
+    "sqs:StartMessageMoveTask",
 ];
 
 fn fixture(name: &str) -> infragen::Output {
@@ -99,15 +109,43 @@ fn sqs_grants(stmts: &[Value]) -> (BTreeSet<String>, BTreeSet<String>) {
     (actions, res)
 }
 
+/// action → the resources the statements mentioning `sqs:` grant it on.
+fn sqs_grants_by_action(stmts: &[Value]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for s in stmts {
+        let (acts, res) = sqs_grants(std::slice::from_ref(s));
+        for a in acts {
+            out.entry(a).or_default().extend(res.iter().cloned());
+        }
+    }
+    out
+}
+
+/// A caller of `queues` may use them and their DLQs (`ACTIONS`), and redrive exactly its
+/// own DLQs (`MOVE_ACTIONS` on the DLQs alone): nothing else, nowhere else.
+fn assert_exact_sqs_grants(stmts: &[Value], queues: &[&str], who: &str) {
+    let all: Vec<String> = queues
+        .iter()
+        .flat_map(|q| [q.to_string(), format!("{q}_dlq")])
+        .collect();
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let dlqs: Vec<String> = queues.iter().map(|q| format!("{q}_dlq")).collect();
+    let dlqs: Vec<&str> = dlqs.iter().map(String::as_str).collect();
+    let mut want: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for a in ACTIONS {
+        want.insert(a.to_string(), arns(&all));
+    }
+    for a in MOVE_ACTIONS {
+        want.insert(a.to_string(), arns(&dlqs));
+    }
+    assert_eq!(sqs_grants_by_action(stmts), want, "{who}");
+}
+
 fn arns(queues: &[&str]) -> BTreeSet<String> {
     queues
         .iter()
         .map(|q| format!("${{aws_sqs_queue.{q}.arn}}"))
         .collect()
-}
-
-fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| s.to_string()).collect()
 }
 
 /// The environment (name → value) of the ECS container `name` in task definition `task`.
@@ -135,7 +173,8 @@ fn ecs_env(all: &[(String, String, Value)], task: &str) -> Vec<(String, String)>
 
 /// ECS: `api` (sends to `orders`), `worker` (`orders` and `ledger`), the `reconcile` job
 /// (`ledger`) and `web` (nothing). Each caller's URL resolves to the queue `infra` creates,
-/// and its task role allows exactly the six actions on exactly its queues and their DLQs.
+/// and its task role allows exactly the six actions on exactly its queues and their DLQs,
+/// and the redrive (`MOVE_ACTIONS`) on exactly its DLQs.
 #[test]
 fn ecs_callers_get_the_queue_url_and_exactly_its_permissions() {
     let out = fixture("sqs-ecs");
@@ -181,7 +220,7 @@ fn ecs_callers_get_the_queue_url_and_exactly_its_permissions() {
             .filter(|(t, _, b)| t == "aws_iam_role_policy" && b["role"] == role.as_str())
             .flat_map(|(_, _, b)| statements(&b["policy"]))
             .collect();
-        let (actions, granted) = sqs_grants(&stmts);
+        let (actions, _) = sqs_grants(&stmts);
         if queues.is_empty() {
             assert!(
                 actions.is_empty(),
@@ -189,11 +228,7 @@ fn ecs_callers_get_the_queue_url_and_exactly_its_permissions() {
             );
             continue;
         }
-        assert_eq!(actions, set(&ACTIONS), "{task}");
-        let mut want: Vec<String> = queues.iter().map(|q| q.to_string()).collect();
-        want.extend(queues.iter().map(|q| format!("{q}_dlq")));
-        let want: Vec<&str> = want.iter().map(String::as_str).collect();
-        assert_eq!(granted, arns(&want), "{task}");
+        assert_exact_sqs_grants(&stmts, queues, task);
         // The execution role (which starts the task) gets no SQS access.
         let exec = format!("${{aws_iam_role.{task}_execution.id}}");
         let exec_stmts: Vec<Value> = all
@@ -369,9 +404,7 @@ fn a_queue_alone_gives_the_pod_its_role_url_and_egress(out: &infragen::Output) {
         })
         .flat_map(|(_, _, b)| statements(&b["policy"]))
         .collect();
-    let (actions, granted) = sqs_grants(&stmts);
-    assert_eq!(actions, set(&ACTIONS));
-    assert_eq!(granted, arns(&["orders", "orders_dlq"]));
+    assert_exact_sqs_grants(&stmts, &["orders"], "worker");
 
     // The URL: a ConfigMap key filled from the queue found by its `infra` name.
     let env = worker["spec"]["template"]["spec"]["containers"][0]["env"]

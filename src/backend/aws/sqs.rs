@@ -138,6 +138,14 @@ fn lower_one(ctx: &Ctx, q: &Queue, m: &mut Module) {
 /// their dead-letter queues (a consumer inspecting or draining failed messages). No KMS
 /// grant: SSE-SQS needs none. `GetQueueUrl` is allowed for SDKs that look the queue up by
 /// name (`_QUEUE`).
+///
+/// And the SDKs' one-call DLQ redrive on its own DLQs only: `StartMessageMoveTask` (whose
+/// source must be a DLQ; without `DestinationArn` it moves the messages back to their
+/// source queue), `ListMessageMoveTasks` and `CancelMessageMoveTask` — "Configuring a
+/// dead-letter queue redrive", SQS developer guide, and `API_StartMessageMoveTask`. The move
+/// also needs `ReceiveMessage`/`DeleteMessage`/`GetQueueAttributes` on the DLQ and
+/// `SendMessage` on the destination, which the first statement already grants; a DLQ's
+/// `redrive_allow_policy` admits only its own queue, so "back to the source" is that queue.
 pub fn statements(queues: &std::collections::BTreeSet<String>) -> Vec<Json> {
     if queues.is_empty() {
         return Vec::new();
@@ -146,15 +154,27 @@ pub fn statements(queues: &std::collections::BTreeSet<String>) -> Vec<Json> {
         .iter()
         .flat_map(|q| [queue(q, false).arn(), queue(q, true).arn()])
         .collect();
-    vec![json!({
-        "Sid": "SqsSendReceive",
-        "Effect": "Allow",
-        "Action": [
-            "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-            "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage",
-        ],
-        "Resource": arns,
-    })]
+    let dlqs: Vec<_> = queues.iter().map(|q| queue(q, true).arn()).collect();
+    vec![
+        json!({
+            "Sid": "SqsSendReceive",
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage",
+            ],
+            "Resource": arns,
+        }),
+        json!({
+            "Sid": "SqsRedriveDeadLetters",
+            "Effect": "Allow",
+            "Action": [
+                "sqs:CancelMessageMoveTask", "sqs:ListMessageMoveTasks",
+                "sqs:StartMessageMoveTask",
+            ],
+            "Resource": dlqs,
+        }),
+    ]
 }
 
 /// Default alarms of every SQS queue, once the stack has an alert topic: a message in the
