@@ -107,6 +107,16 @@ pub fn schema() -> Value {
             json!({"anyOf": [{"$ref": format!("#/$defs/Blueprint{OVERLAY}")}, {"type": "null"}]}),
         );
     }
+    // `load` reads a top-level `environments:` or `per_provider:` with nothing under it as
+    // none (`take_key`, `select_environment`, `per_provider::split`): an editor must not flag
+    // the key a user has just typed and not yet filled.
+    if let Some(props) = root.get_mut("properties").and_then(Value::as_object_mut) {
+        for key in ["environments", super::per_provider::KEY] {
+            if let Some(p) = props.remove(key) {
+                props.insert(key.into(), nullable(p));
+            }
+        }
+    }
     schema
 }
 
@@ -213,7 +223,7 @@ mod tests {
     #[test]
     fn overlays_have_a_partial_schema() {
         let s = schema();
-        let envs = &s["properties"]["environments"]["additionalProperties"]["anyOf"];
+        let envs = &s["properties"]["environments"]["anyOf"][0]["additionalProperties"]["anyOf"];
         assert_eq!(envs[0]["$ref"], "#/$defs/BlueprintOverlay");
         let overlay = &s["$defs"]["BlueprintOverlay"];
         assert!(overlay.get("required").is_none(), "{overlay}");

@@ -99,3 +99,61 @@ fn every_shipped_blueprint_and_fixture_passes_the_editor_schema() {
     assert!(checked > 60, "checked only {checked} blueprints");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+fn editor_errors(yaml: &str) -> Vec<String> {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("blueprint.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let doc = &YamlLoader::load_from_str(yaml).unwrap()[0];
+    validator
+        .iter_errors(&json(doc))
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// A top-level `environments:` or `per_provider:` with nothing under it yet (a user
+/// writing the blueprint): infragen reads it as none, so the editor accepts it too. Other
+/// top-level keys with a null are refused by both.
+#[test]
+fn empty_environments_and_per_provider_keys_are_accepted_by_both() {
+    let head = "name: demo\nservices:\n  - { name: web, image: nginx:1.27, port: 80 }\n";
+    // `per_provider:` empty: infragen synthesizes, and the editor agrees.
+    let text = format!("{head}per_provider:\nenvironments:\n  production:\n");
+    infragen::synthesize(
+        "b.yaml",
+        text.as_bytes(),
+        infragen::Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(editor_errors(&text), Vec::<String>::new(), "{text}");
+    // `environments:` empty: infragen reads the blueprint and names what is missing (an
+    // environment), not the key's type; the editor flags nothing.
+    let text = format!("{head}environments:\nper_provider: ~\n");
+    let Err(d) = infragen::synthesize(
+        "b.yaml",
+        text.as_bytes(),
+        infragen::Provider::Kubernetes,
+        "production",
+    ) else {
+        panic!("synthesized with no environment");
+    };
+    let d = d.to_string();
+    assert!(d.contains("unknown environment `production`"), "{d}");
+    assert!(d.contains("it declares none"), "{d}");
+    assert_eq!(editor_errors(&text), Vec::<String>::new(), "{text}");
+    // A null list is refused by both.
+    let text = format!("{head}databases:\nenvironments:\n  production:\n");
+    assert!(
+        infragen::synthesize(
+            "b.yaml",
+            text.as_bytes(),
+            infragen::Provider::Kubernetes,
+            "production"
+        )
+        .is_err()
+    );
+    assert!(!editor_errors(&text).is_empty(), "{text}");
+}
