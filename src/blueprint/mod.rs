@@ -2,6 +2,7 @@
 //! overlays, and the raw
 //! serde types of the blueprint.
 
+pub mod base;
 pub mod cron;
 pub mod de;
 pub mod escape;

@@ -5,6 +5,7 @@
 
 mod addon_owners;
 mod alarms;
+mod base_incomplete;
 mod bucket_cors;
 mod containers;
 mod deployable;
@@ -146,6 +147,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
         warnings.extend(jvm_heap::warnings(&c, bp));
         warnings.extend(tls_in_cluster::warnings(bp, loaded.provider));
         warnings.extend(release::warnings(bp, loaded.provider));
+        warnings.extend(base_incomplete::warnings(loaded));
         let v = Validated::new(loaded, loaded.provider, warnings);
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);

@@ -87,6 +87,18 @@ fn every_shipped_blueprint_and_fixture_passes_the_editor_schema() {
             continue;
         }
         checked += 1;
+        // Whatever the editor accepts, `base-incomplete` does not flag (no false warning).
+        let rel = f.strip_prefix(root()).unwrap().display().to_string();
+        let envs = infragen::blueprint::environments(&rel, text.as_bytes()).unwrap_or_default();
+        let env = envs.first().map_or("production", String::as_str);
+        if let Ok(loaded) =
+            infragen::blueprint::load(&rel, text.as_bytes(), infragen::Provider::Aws, env)
+            && let Some(d) = infragen::blueprint::base::incomplete(&loaded)
+        {
+            bad.push(format!(
+                "{rel}: base-incomplete though the editor accepts it: {d}"
+            ));
+        }
         for e in validator.iter_errors(&value) {
             bad.push(format!(
                 "{}: {}: {}",
@@ -156,4 +168,44 @@ fn empty_environments_and_per_provider_keys_are_accepted_by_both() {
         .is_err()
     );
     assert!(!editor_errors(&text).is_empty(), "{text}");
+}
+
+/// A required field only the environments supply (`network.cidr`): infragen merges and
+/// accepts, the editor flags the base, and `synth` warns `base-incomplete` at the field with
+/// the fix; with the value in the base the editor and infragen are both quiet.
+#[test]
+fn a_base_lacking_what_the_environments_supply_is_warned() {
+    let blueprint = |base_cidr: &str| {
+        crate::support::ecs_stack(
+            "demo",
+            "services:\n  - { name: web, image: nginx:1.27, port: 80 }\n",
+        )
+        .replace("  cidr: 10.0.0.0/16\n", base_cidr)
+            + "environments:\n  production:\n    network: { cidr: 10.0.0.0/16 }\n  staging:\n    network: { cidr: 10.0.0.0/16 }\n"
+    };
+    let warned = |text: &str| -> Vec<String> {
+        crate::support::synth_aws("demo", text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .notes
+            .iter()
+            .filter(|n| n.rule == Some("base-incomplete"))
+            .map(|n| n.text.clone())
+            .collect()
+    };
+    let incomplete = blueprint("");
+    assert!(
+        editor_errors(&incomplete)
+            .iter()
+            .any(|e| e.starts_with("/network:")),
+        "{:?}",
+        editor_errors(&incomplete)
+    );
+    let w = warned(&incomplete);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].starts_with("demo.yaml:8:3:"), "{}", w[0]);
+    assert!(w[0].contains("missing field `cidr`"), "{}", w[0]);
+    assert!(w[0].contains("give it a value in the base"), "{}", w[0]);
+    let complete = blueprint("  cidr: 10.0.0.0/16\n");
+    assert_eq!(editor_errors(&complete), Vec::<String>::new());
+    assert_eq!(warned(&complete), Vec::<String>::new());
 }
