@@ -111,10 +111,11 @@ pub fn schema() -> Value {
     // none (`take_key`, `select_environment`, `per_provider::split`): an editor must not flag
     // the key a user has just typed and not yet filled.
     if let Some(props) = root.get_mut("properties").and_then(Value::as_object_mut) {
-        for key in ["environments", super::per_provider::KEY] {
-            if let Some(p) = props.remove(key) {
-                props.insert(key.into(), nullable(p));
-            }
+        if let Some(envs) = props.get_mut("environments") {
+            envs["type"] = json!(["object", "null"]);
+        }
+        if let Some(p) = props.remove(super::per_provider::KEY) {
+            props.insert(super::per_provider::KEY.into(), nullable(p));
         }
     }
     schema
@@ -223,7 +224,7 @@ mod tests {
     #[test]
     fn overlays_have_a_partial_schema() {
         let s = schema();
-        let envs = &s["properties"]["environments"]["anyOf"][0]["additionalProperties"]["anyOf"];
+        let envs = &s["properties"]["environments"]["additionalProperties"]["anyOf"];
         assert_eq!(envs[0]["$ref"], "#/$defs/BlueprintOverlay");
         let overlay = &s["$defs"]["BlueprintOverlay"];
         assert!(overlay.get("required").is_none(), "{overlay}");
