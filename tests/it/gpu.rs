@@ -125,6 +125,19 @@ services:
     let only_gpu = text.replace("  - { name: general, size: medium, min: 2, max: 3 }\n", "");
     let err = synth(&only_gpu, Provider::Digitalocean).unwrap_err();
     assert!(err.contains("every node pool carries"), "{err}");
+    // No GPU pool: the hint does not ask for the taint DigitalOcean applies itself (a pool
+    // taint of the same key and effect would be a second one on each node).
+    let no_gpu = text.replace(
+        "  - { name: gpu, size: gpu-4000adax1-20gb, min: 1, max: 2 }\n",
+        "",
+    );
+    let err = synth(&no_gpu, Provider::Digitalocean).unwrap_err();
+    assert!(err.contains("no node pool has any"), "{err}");
+    assert!(
+        err.contains("DigitalOcean taints it `nvidia.com/gpu:NoSchedule` itself")
+            && !err.contains("tainted `nvidia.com/gpu`"),
+        "{err}"
+    );
 }
 
 /// On an existing cluster the GPU nodes and their device plugin are the cluster's: the pods
