@@ -265,3 +265,24 @@ fn the_gpu_pool_at_its_max_holds_the_gpus_placed_on_it() {
         "{err}"
     );
 }
+
+/// P6 (NVIDIA Blackwell) sizes carry a hyphen in their family (`p6-b200.48xlarge`); EKS runs
+/// them on the AL2023 x86_64 NVIDIA AMI (docs.aws.amazon.com/eks/latest/userguide/
+/// ml-eks-optimized-ami.html, its table), so the pool is a GPU pool: NVIDIA AMI, device
+/// plugin, eight GPUs a node.
+#[test]
+fn a_p6_blackwell_pool_is_a_gpu_pool() {
+    let p6 = sage().replace("size: g6.xlarge", "size: p6-b200.48xlarge");
+    let out = synth(&p6, Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    let groups = resources(&out, "infra", "aws_eks_node_group");
+    assert!(
+        groups
+            .iter()
+            .any(|g| g["instance_types"] == json!(["p6-b200.48xlarge"])
+                && g["ami_type"] == "AL2023_x86_64_NVIDIA"),
+        "{groups:?}"
+    );
+    assert!(device_plugin(&out).is_some());
+    let err = synth(&p6.replace("    gpu: 1\n", "    gpu: 9\n"), Provider::Aws).unwrap_err();
+    assert!(err.contains("has 8"), "{err}");
+}
