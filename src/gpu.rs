@@ -16,7 +16,9 @@ pub const RESOURCE: &str = "nvidia.com/gpu";
 /// the AMD `g4ad` — the families EKS runs on its AL2023 NVIDIA AMI
 /// (<https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-optimized-ami.html>).
 pub fn nvidia_instance(instance: &str) -> bool {
-    let family = instance.split('.').next().unwrap_or_default();
+    // `p6-b200`, `p6-b300`: the family before the GPU's name (AL2023 x86_64 NVIDIA, by the
+    // table of the page above).
+    let family = instance.split(['.', '-']).next().unwrap_or_default();
     let series = family.trim_end_matches(|c: char| !c.is_ascii_digit());
     let series = series.trim_end_matches(|c: char| c.is_ascii_digit());
     let rest = &family[series.len()..];
@@ -82,7 +84,7 @@ pub fn per_node(provider: Provider, size: &str) -> Option<u32> {
         ("p3", "16xlarge") | ("p3dn", "24xlarge") => 8,
         ("p4d" | "p4de", "24xlarge") => 8,
         ("p5", "4xlarge") => 1,
-        ("p5" | "p5e" | "p5en", "48xlarge") => 8,
+        ("p5" | "p5e" | "p5en" | "p6-b200" | "p6-b300", "48xlarge") => 8,
         _ => return None,
     })
 }
@@ -127,7 +129,8 @@ mod tests {
         assert_eq!(per_node(Aws, "g6.xlarge"), Some(1));
         assert_eq!(per_node(Aws, "g5.12xlarge"), Some(4));
         assert_eq!(per_node(Aws, "p4d.24xlarge"), Some(8));
-        assert_eq!(per_node(Aws, "p6-b200.48xlarge"), None);
+        assert_eq!(per_node(Aws, "p6-b200.48xlarge"), Some(8));
+        assert_eq!(per_node(Aws, "p6e-gb200.36xlarge"), None);
     }
 
     #[test]
@@ -135,6 +138,7 @@ mod tests {
         assert!(nvidia_instance("g6.xlarge"));
         assert!(nvidia_instance("p4d.24xlarge"));
         assert!(nvidia_instance("g5g.xlarge"));
+        assert!(nvidia_instance("p6-b200.48xlarge"));
         assert!(!nvidia_instance("g4ad.xlarge"));
         assert!(!nvidia_instance("m7g.large"));
         assert!(!nvidia_instance("inf2.xlarge"));

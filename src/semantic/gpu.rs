@@ -133,13 +133,23 @@ fn placed(c: &mut Checker, bp: &Blueprint, i: usize, gpu_pools: &[&str]) {
     }
     match gpu_pools {
         [] => {
+            // DigitalOcean taints its NVIDIA GPU nodes `nvidia.com/gpu:NoSchedule` itself ("You
+            // do not need to apply this taint manually",
+            // docs.digitalocean.com/products/kubernetes/how-to/add-node-pools/); a second
+            // taint of that key and effect from the pool is one a node cannot carry twice.
+            let taint = match c.provider {
+                Provider::Digitalocean => {
+                    "DigitalOcean taints it `nvidia.com/gpu:NoSchedule` itself"
+                }
+                _ => "tainted `nvidia.com/gpu` to keep other pods off it",
+            };
             let d = c.error(
                 &format!("services[{i}].gpu"),
                 format!("`{}` asks for NVIDIA GPUs, and no node pool has any: its pods would stay Pending", s.name),
             );
             d.expected = Some("a node pool of an NVIDIA GPU size".into());
             d.help = Some(format!(
-                "add a GPU pool under `node_pools`, e.g. {example}, tainted `nvidia.com/gpu` to keep other pods off it"
+                "add a GPU pool under `node_pools`, e.g. {example}, {taint}"
             ));
         }
         [_] => {}

@@ -4,7 +4,7 @@
 use ipnet::Ipv4Net;
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, Nat};
+use crate::blueprint::types::{Blueprint, Deployment, Nat, Network, Platform};
 use crate::catalog::Provider;
 
 fn parse_cidr(c: &mut Checker, path: &str, text: &str) -> Option<Ipv4Net> {
@@ -179,6 +179,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 }
             }
         }
+        single_zone(c, bp, net);
         let mut seen = std::collections::BTreeSet::new();
         for (i, z) in net.zones.iter().enumerate() {
             if !seen.insert(z) {
@@ -385,4 +386,50 @@ fn named_cluster_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
             format!("`{services}` overlaps the pod range `{pods}`"),
         );
     }
+}
+
+/// What AWS creates only across two Availability Zones, refused on one zone (a created VPC
+/// or an existing one alike) rather than failing at apply:
+/// - an EKS cluster: "you specify a VPC and at least two subnets that are in different
+///   Availability Zones" (docs.aws.amazon.com/eks/latest/userguide/network-reqs.html);
+/// - ECS's Application Load Balancer: subnets "from at least two Availability Zones"
+///   (docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html);
+/// - the RDS DB subnet group: its subnets "should cover at least two Availability Zones
+///   unless there is only one" in the region (RDS `DBSubnetGroupDoesNotCoverEnoughAZs`;
+///   every commercial region has several).
+fn single_zone(c: &mut Checker, bp: &Blueprint, net: &Network) {
+    if net.zones.len() != 1 {
+        return;
+    }
+    let platform = bp.platform_on(c.provider);
+    let mut needs = Vec::new();
+    if matches!(platform, Some(Platform::Eks | Platform::EksFargate)) {
+        needs.push("an EKS cluster (its subnets in at least two zones)");
+    }
+    if platform == Some(Platform::EcsFargate) && bp.load_balancer.is_some() {
+        needs.push("the Application Load Balancer (subnets in at least two zones)");
+    }
+    if !net.subnets.database.is_empty()
+        || bp
+            .databases
+            .iter()
+            .any(|d| d.deployment == Deployment::Managed)
+    {
+        needs.push("the RDS DB subnet group (DBSubnetGroupDoesNotCoverEnoughAZs)");
+    }
+    if needs.is_empty() {
+        return;
+    }
+    c.error(
+        "network.zones",
+        format!(
+            "one zone (`{}`), but AWS creates {} only across two Availability Zones: apply would fail",
+            net.zones[0],
+            needs.join(", ")
+        ),
+    )
+    .help = Some(
+        "list a second zone in `network.zones` and a subnet for it in each `network.subnets` tier"
+            .into(),
+    );
 }

@@ -388,3 +388,55 @@ environments:
     );
     run(Provider::Aws, "production").unwrap_or_else(|d| panic!("{d}"));
 }
+
+/// One zone: what AWS creates only across two Availability Zones is refused at synth, in an
+/// existing VPC as in a created one — an EKS cluster (docs.aws.amazon.com/eks/latest/
+/// userguide/network-reqs.html: "at least two subnets that are in different Availability
+/// Zones"), the RDS DB subnet group (DBSubnetGroupDoesNotCoverEnoughAZs) and ECS's ALB.
+#[test]
+fn one_zone_is_refused_where_aws_needs_two() {
+    let one_zone = |text: &str, zone: &str| -> String {
+        let mut out = String::new();
+        for line in text.lines() {
+            let t = line.trim_start();
+            let line = if t.starts_with("zones:") {
+                line.replace(&line[line.find('[').unwrap()..], &format!("[{zone}]"))
+            } else if ["public:", "private:", "database:"]
+                .iter()
+                .any(|k| t.starts_with(k))
+                && t.contains('[')
+            {
+                // Keep the first subnet of the tier only.
+                let open = line.find('[').unwrap();
+                let first = line[open + 1..].split([',', ']']).next().unwrap().trim();
+                format!("{}[{first}]", &line[..open])
+            } else {
+                line.to_string()
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    };
+    let eks = std::fs::read_to_string(root().join(EKS)).unwrap();
+    let err = synth_aws("brown", &one_zone(&eks, "eu-west-1a")).unwrap_err();
+    assert!(err.contains("`network.zones`"), "{err}");
+    assert!(err.contains("an EKS cluster"), "{err}");
+    assert!(err.contains("RDS DB subnet group"), "{err}");
+
+    let ecs = std::fs::read_to_string(root().join(ECS)).unwrap();
+    let err = synth_aws("brownecs", &one_zone(&ecs, "eu-west-1a")).unwrap_err();
+    assert!(err.contains("Application Load Balancer"), "{err}");
+
+    // A created VPC: the same refusal.
+    let created = crate::support::ecs_stack(
+        "solo",
+        "load_balancer: { certificate: { domain: solo.example.com } }
+services:
+  - { name: web, image: ghcr.io/acme/web:1.0.0, port: 8080, task: { cpu: 256, memory: 512 }, routes: [{ path: / }] }
+",
+    );
+    synth_aws("solo", &created).unwrap_or_else(|e| panic!("two zones synthesize: {e}"));
+    let err = synth_aws("solo", &one_zone(&created, "eu-west-1a")).unwrap_err();
+    assert!(err.contains("Application Load Balancer"), "{err}");
+}

@@ -125,6 +125,19 @@ services:
     let only_gpu = text.replace("  - { name: general, size: medium, min: 2, max: 3 }\n", "");
     let err = synth(&only_gpu, Provider::Digitalocean).unwrap_err();
     assert!(err.contains("every node pool carries"), "{err}");
+    // No GPU pool: the hint does not ask for the taint DigitalOcean applies itself (a pool
+    // taint of the same key and effect would be a second one on each node).
+    let no_gpu = text.replace(
+        "  - { name: gpu, size: gpu-4000adax1-20gb, min: 1, max: 2 }\n",
+        "",
+    );
+    let err = synth(&no_gpu, Provider::Digitalocean).unwrap_err();
+    assert!(err.contains("no node pool has any"), "{err}");
+    assert!(
+        err.contains("DigitalOcean taints it `nvidia.com/gpu:NoSchedule` itself")
+            && !err.contains("tainted `nvidia.com/gpu`"),
+        "{err}"
+    );
 }
 
 /// On an existing cluster the GPU nodes and their device plugin are the cluster's: the pods
@@ -251,4 +264,25 @@ fn the_gpu_pool_at_its_max_holds_the_gpus_placed_on_it() {
         err.contains("need 3 at rest and in a rollout (model 3 × 1)"),
         "{err}"
     );
+}
+
+/// P6 (NVIDIA Blackwell) sizes carry a hyphen in their family (`p6-b200.48xlarge`); EKS runs
+/// them on the AL2023 x86_64 NVIDIA AMI (docs.aws.amazon.com/eks/latest/userguide/
+/// ml-eks-optimized-ami.html, its table), so the pool is a GPU pool: NVIDIA AMI, device
+/// plugin, eight GPUs a node.
+#[test]
+fn a_p6_blackwell_pool_is_a_gpu_pool() {
+    let p6 = sage().replace("size: g6.xlarge", "size: p6-b200.48xlarge");
+    let out = synth(&p6, Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    let groups = resources(&out, "infra", "aws_eks_node_group");
+    assert!(
+        groups
+            .iter()
+            .any(|g| g["instance_types"] == json!(["p6-b200.48xlarge"])
+                && g["ami_type"] == "AL2023_x86_64_NVIDIA"),
+        "{groups:?}"
+    );
+    assert!(device_plugin(&out).is_some());
+    let err = synth(&p6.replace("    gpu: 1\n", "    gpu: 9\n"), Provider::Aws).unwrap_err();
+    assert!(err.contains("has 8"), "{err}");
 }

@@ -381,6 +381,8 @@ mod tests {
         assert_eq!(ami_type("p4d.24xlarge"), "AL2023_x86_64_NVIDIA");
         assert_eq!(ami_type("p5en.48xlarge"), "AL2023_x86_64_NVIDIA");
         assert_eq!(ami_type("g5g.xlarge"), "AL2023_ARM_64_NVIDIA");
+        assert_eq!(ami_type("p6-b200.48xlarge"), "AL2023_x86_64_NVIDIA");
+        assert_eq!(ami_type("p6-b300.48xlarge"), "AL2023_x86_64_NVIDIA");
         assert_eq!(ami_type("inf2.xlarge"), "AL2023_x86_64_NEURON");
         assert_eq!(ami_type("trn1.2xlarge"), "AL2023_x86_64_NEURON");
         // AMD Radeon: no NVIDIA driver would help.
