@@ -164,6 +164,17 @@ fn port_matches(rule: &Value, port: u16) -> bool {
 }
 
 impl Model {
+    /// The NetworkPolicies among `docs`.
+    fn of(docs: &[Value]) -> Model {
+        Model {
+            policies: docs
+                .iter()
+                .filter(|d| d["kind"] == "NetworkPolicy")
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// Policies of `kind` (`Ingress`/`Egress`) that select `p`.
     fn selecting<'a>(&'a self, p: &'a Pod, kind: &'a str) -> impl Iterator<Item = &'a Value> {
         self.policies.iter().filter(move |pol| {
@@ -921,13 +932,7 @@ fn services_reach_the_managed_data_services_they_use() {
     for (stem, path, provider, env) in all {
         let out = synth(&path, provider, &env);
         let docs = documents(&out.files);
-        let model = Model {
-            policies: docs
-                .iter()
-                .filter(|d| d["kind"] == "NetworkPolicy")
-                .cloned()
-                .collect(),
-        };
+        let model = Model::of(&docs);
         if model.policies.is_empty() {
             continue;
         }
@@ -1003,13 +1008,7 @@ fn services_reach_the_services_they_use() {
             "variant {i}: {frontend}"
         );
         let docs = documents(&out.files);
-        let m = Model {
-            policies: docs
-                .iter()
-                .filter(|d| d["kind"] == "NetworkPolicy")
-                .cloned()
-                .collect(),
-        };
+        let m = Model::of(&docs);
         let pods = workload_pods(&docs);
         let find = |what: &str| pods.iter().find(|p| p.what == what).unwrap().clone();
         let (front, back) = (
@@ -1055,13 +1054,7 @@ fn the_release_job_reaches_its_database_and_the_wait_container_the_api_server() 
         let label = format!("{stem} --provider {provider}");
         let out = synth(&path, provider, "production");
         let docs = documents(&out.files);
-        let model = Model {
-            policies: docs
-                .iter()
-                .filter(|d| d["kind"] == "NetworkPolicy")
-                .cloned()
-                .collect(),
-        };
+        let model = Model::of(&docs);
         let pods = workload_pods(&docs);
         let pod = |what: &str| {
             pods.iter()
@@ -1180,13 +1173,7 @@ fn on_an_existing_cluster_the_wait_container_reaches_minikubes_api_server_port()
         )
         .unwrap_or_else(|d| panic!("{label}: {d}"));
         let docs = documents(&out.files);
-        let model = Model {
-            policies: docs
-                .iter()
-                .filter(|d| d["kind"] == "NetworkPolicy")
-                .cloned()
-                .collect(),
-        };
+        let model = Model::of(&docs);
         let pods = workload_pods(&docs);
         let pod = |what: &str| {
             pods.iter()
@@ -1222,13 +1209,7 @@ fn on_an_existing_cluster_the_wait_container_reaches_minikubes_api_server_port()
     let doks = crate::support::root().join("tests/fixtures/workloads/release-doks.yaml");
     let out = synth(&doks, infragen::Provider::Digitalocean, "production");
     let docs = documents(&out.files);
-    let model = Model {
-        policies: docs
-            .iter()
-            .filter(|d| d["kind"] == "NetworkPolicy")
-            .cloned()
-            .collect(),
-    };
+    let model = Model::of(&docs);
     for p in workload_pods(&docs) {
         assert!(
             !model.allows_out(&p, api_server, 8443),
