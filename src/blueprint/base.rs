@@ -6,19 +6,13 @@
 //! asks for a complete base; this finds the field that breaks it, for the `base-incomplete`
 //! warning (`semantic::base_incomplete`).
 
-use super::{Blueprint, Loaded, Node, de, node, per_provider, substitute_env, take_key};
+use super::{Blueprint, Node, de, substitute_env};
 use crate::diagnostic::Diagnostic;
 
-/// Why the base of `loaded` (the document without `environments` and `per_provider`, `{env}`
-/// substituted as for its environment) is not a blueprint of its own; `None` when it is, or
-/// when there are no overlays (the base is then what was loaded).
-pub fn incomplete(loaded: &Loaded) -> Option<Diagnostic> {
-    let mut root: Node = node::parse(&loaded.text).ok()?;
-    let envs = take_key(&mut root, "environments");
-    let parts = take_key(&mut root, per_provider::KEY);
-    if envs.is_none() && parts.is_none() {
-        return None;
-    }
-    substitute_env(&mut root, &loaded.env);
+/// Why `base` (the document without `environments` and `per_provider`, as `load` split it)
+/// is not a blueprint of its own once `{env}` is substituted as for `env`; `None` when it is.
+pub fn incomplete(base: &Node, env: &str) -> Option<Diagnostic> {
+    let mut root = base.clone();
+    substitute_env(&mut root, env);
     de::from_node::<Blueprint>(&root).err()
 }

@@ -40,6 +40,10 @@ pub struct Loaded {
     pub blueprint: Blueprint,
     /// The merged document, for mapping field paths back to `line:col` in later checks.
     pub node: Node,
+    /// Why the base read alone (as an editor reads it) is no blueprint of its own, when
+    /// overlays supply what it lacks (`base::incomplete`); found here, where the base is
+    /// already parsed and split from its overlays.
+    pub base_incomplete: Option<Diagnostic>,
 }
 
 impl Loaded {
@@ -323,6 +327,9 @@ pub fn load(
     others.dedup();
     // Copied only when another provider has an overlay: most blueprints have none.
     let base = (!others.is_empty()).then(|| root.clone());
+    let base_incomplete = (envs.is_some() || top.providers().next().is_some())
+        .then(|| base::incomplete(&root, env))
+        .flatten();
     // The selected provider first: an error of the base is reported as this provider's.
     let (blueprint, merged) = merged_for(root, &layers(provider), env).map_err(fail)?;
     if let Some(base) = base {
@@ -341,6 +348,7 @@ pub fn load(
         environments,
         blueprint,
         node: merged,
+        base_incomplete,
     })
 }
 
@@ -561,5 +569,6 @@ pub fn before_renames(
         environments: loaded.environments.clone(),
         blueprint,
         node,
+        base_incomplete: loaded.base_incomplete.clone(),
     })
 }

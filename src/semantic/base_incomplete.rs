@@ -8,7 +8,7 @@ use crate::blueprint::Loaded;
 use crate::diagnostic::Note;
 
 pub fn warnings(loaded: &Loaded) -> Vec<Note> {
-    let Some(d) = crate::blueprint::base::incomplete(loaded) else {
+    let Some(d) = &loaded.base_incomplete else {
         return Vec::new();
     };
     let at = d

@@ -93,7 +93,7 @@ fn every_shipped_blueprint_and_fixture_passes_the_editor_schema() {
         let env = envs.first().map_or("production", String::as_str);
         if let Ok(loaded) =
             infragen::blueprint::load(&rel, text.as_bytes(), infragen::Provider::Aws, env)
-            && let Some(d) = infragen::blueprint::base::incomplete(&loaded)
+            && let Some(d) = &loaded.base_incomplete
         {
             bad.push(format!(
                 "{rel}: base-incomplete though the editor accepts it: {d}"
