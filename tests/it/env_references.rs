@@ -549,26 +549,34 @@ fn a_generated_aws_password_in_a_url_is_warned_about() {
     );
 }
 
+/// The `url-credentials` warnings of quill-django-eks on AWS when its web service builds
+/// `CELERY_BROKER_URL` with `$(<credential>)` in it.
+fn quill_broker_url_warnings(credential: &str) -> Vec<String> {
+    let path = crate::support::root().join("tests/fixtures/new-user/quill-django-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "      DJANGO_SETTINGS_MODULE: quill.settings.prod\n",
+        &format!(
+            "      DJANGO_SETTINGS_MODULE: quill.settings.prod\n      CELERY_BROKER_URL: \"rediss://:$({credential})@$(BROKER_HOST):$(BROKER_PORT)/0\"\n"
+        ),
+        1,
+    );
+    assert!(text.contains("CELERY_BROKER_URL"));
+    infragen::synthesize("quill.yaml", text.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("{d}"))
+        .notes
+        .iter()
+        .filter(|n| n.rule == Some("url-credentials"))
+        .map(|n| n.text.clone())
+        .collect()
+}
+
 /// The ElastiCache AUTH token in a Redis URL: the warning's advice is the Redis client's
 /// own (its password option, or the token percent-encoded where the application builds the
 /// URL, as Celery's broker URL needs), not libpq's PGPASSWORD, which no Redis client reads.
 #[test]
 fn a_generated_cache_token_in_a_url_gets_redis_advice() {
-    let path = crate::support::root().join("tests/fixtures/new-user/quill-django-eks.yaml");
     // The web service builds its broker URL with the token in it.
-    let text = std::fs::read_to_string(&path).unwrap().replacen(
-        "      DJANGO_SETTINGS_MODULE: quill.settings.prod\n",
-        "      DJANGO_SETTINGS_MODULE: quill.settings.prod\n      CELERY_BROKER_URL: \"rediss://:$(BROKER_AUTH_TOKEN)@$(BROKER_HOST):$(BROKER_PORT)/0\"\n",
-        1,
-    );
-    let notes: Vec<String> =
-        infragen::synthesize("quill.yaml", text.as_bytes(), Provider::Aws, "production")
-            .unwrap_or_else(|d| panic!("{d}"))
-            .notes
-            .iter()
-            .filter(|n| n.rule == Some("url-credentials"))
-            .map(|n| n.text.clone())
-            .collect();
+    let notes = quill_broker_url_warnings("BROKER_AUTH_TOKEN");
     assert_eq!(notes.len(), 1, "{notes:#?}");
     let w = &notes[0];
     assert!(
@@ -587,20 +595,7 @@ fn a_generated_cache_token_in_a_url_gets_redis_advice() {
 /// as `_AUTH_TOKEN`, since it holds the same characters.
 #[test]
 fn an_elasticache_password_may_be_referenced_and_is_warned_about_in_a_url() {
-    let path = crate::support::root().join("tests/fixtures/new-user/quill-django-eks.yaml");
-    let text = std::fs::read_to_string(&path).unwrap().replacen(
-        "      DJANGO_SETTINGS_MODULE: quill.settings.prod\n",
-        "      DJANGO_SETTINGS_MODULE: quill.settings.prod\n      CELERY_BROKER_URL: \"rediss://:$(BROKER_PASSWORD)@$(BROKER_HOST):$(BROKER_PORT)/0\"\n",
-        1,
-    );
-    let notes: Vec<String> =
-        infragen::synthesize("quill.yaml", text.as_bytes(), Provider::Aws, "production")
-            .unwrap_or_else(|d| panic!("{d}"))
-            .notes
-            .iter()
-            .filter(|n| n.rule == Some("url-credentials"))
-            .map(|n| n.text.clone())
-            .collect();
+    let notes = quill_broker_url_warnings("BROKER_PASSWORD");
     assert_eq!(notes.len(), 1, "{notes:#?}");
     assert!(
         notes[0].starts_with("`web` puts `$(BROKER_PASSWORD)` into a URL"),
