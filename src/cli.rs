@@ -334,6 +334,31 @@ fn fail(message: impl std::fmt::Display, help: Option<&str>) -> CliError {
 /// Notes and lint warnings of a synthesis, on stderr: `note: …` and `warning[rule]: …`,
 /// the only place they are rendered. `label` names the target when several are synthesized
 /// at once: `note: LABEL: …`.
+/// The notes of one of several targets: a finding about the file itself (`base-incomplete`:
+/// the base read alone) is the same for every provider and environment of that blueprint, so
+/// it is shown once, unlabelled (its text begins with the file's position); `shown`
+/// remembers it across targets.
+fn print_target_notes(
+    notes: &[crate::diagnostic::Note],
+    path: &str,
+    label: Option<&str>,
+    shown: &mut std::collections::HashSet<(String, String)>,
+) {
+    let Some(label) = label else {
+        return print_notes(notes, None);
+    };
+    let (file_level, per_target): (Vec<_>, Vec<_>) = notes
+        .iter()
+        .cloned()
+        .partition(|n| n.rule == Some("base-incomplete"));
+    let first: Vec<_> = file_level
+        .into_iter()
+        .filter(|n| shown.insert((path.to_string(), n.text.clone())))
+        .collect();
+    print_notes(&first, None);
+    print_notes(&per_target, Some(label));
+}
+
 fn print_notes(notes: &[crate::diagnostic::Note], label: Option<&str>) {
     let mut err = std::io::stderr().lock();
     for n in notes {
@@ -506,10 +531,13 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
     if !failures.is_empty() {
         return Err(CliError::Blueprint(failures));
     }
+    // A finding about the file itself (`base-incomplete`: the base read alone) is the same for
+    // every provider and environment of that blueprint: shown once, labelled with the file.
+    let mut shown = std::collections::HashSet::new();
     for (t, out) in targets.iter().zip(&outputs) {
-        let label =
-            (!single).then(|| format!("{} {}/{}", blueprints[t.blueprint].0, t.provider, t.env));
-        print_notes(&out.notes, label.as_deref());
+        let path = blueprints[t.blueprint].0.as_str();
+        let label = (!single).then(|| format!("{path} {}/{}", t.provider, t.env));
+        print_target_notes(&out.notes, path, label.as_deref(), &mut shown);
     }
     // Would the environments lowered collide with the blueprint's others in one account?
     for (i, (path, bytes)) in blueprints.iter().enumerate() {
@@ -688,6 +716,7 @@ fn validate(a: ValidateArgs) -> Result<ExitCode, CliError> {
                 vec![env.clone()]
             };
             let several = envs.len() > 1;
+            let mut shown = std::collections::HashSet::new();
             let mut targets = Vec::new();
             for env in envs {
                 match crate::blueprint::load(path.as_str(), &bytes, *provider, &env)
@@ -695,7 +724,8 @@ fn validate(a: ValidateArgs) -> Result<ExitCode, CliError> {
                 {
                     Ok(o) => {
                         let label = format!("{provider}/{env}");
-                        print_notes(&o.notes, several.then_some(label.as_str()));
+                        let label = several.then_some(label.as_str());
+                        print_target_notes(&o.notes, path.as_str(), label, &mut shown);
                         targets.push((o.files, format!("{path} ({provider}, {env})")));
                     }
                     Err(d) => return Err(d.into()),

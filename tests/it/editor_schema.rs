@@ -209,3 +209,32 @@ fn a_base_lacking_what_the_environments_supply_is_warned() {
     assert_eq!(editor_errors(&complete), Vec::<String>::new());
     assert_eq!(warned(&complete), Vec::<String>::new());
 }
+
+/// The base is one text: under `--env all` its `base-incomplete` warning is printed once,
+/// at its position in the file, not once per environment.
+#[test]
+fn base_incomplete_is_printed_once_for_all_environments() {
+    let text = crate::support::ecs_stack(
+        "demo",
+        "services:\n  - { name: web, image: nginx:1.27, port: 80 }\n",
+    )
+    .replace("  cidr: 10.0.0.0/16\n", "")
+        + "environments:\n  production:\n    network: { cidr: 10.0.0.0/16 }\n  staging:\n    network: { cidr: 10.0.0.0/16 }\n";
+    let (code, stderr) = crate::support::synth_cli_env(&text, "aws", "all");
+    assert_eq!(code, Some(0), "{stderr}");
+    let lines: Vec<_> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning[base-incomplete]"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains("blueprint.yaml:8:3: the base"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        !lines[0].contains("aws/"),
+        "labelled with one environment: {}",
+        lines[0]
+    );
+}

@@ -332,18 +332,17 @@ databases:
 
 /// `infragen synth` on `text`: exit code and standard error.
 pub fn synth_cli(text: &str, provider: &str) -> (Option<i32>, String) {
+    synth_cli_env(text, provider, "production")
+}
+
+/// `infragen synth --env ENV` (`all` for every environment) on `text`: exit code and
+/// standard error.
+pub fn synth_cli_env(text: &str, provider: &str, env: &str) -> (Option<i32>, String) {
     let t = tempfile::tempdir().unwrap();
     let path = t.path().join("blueprint.yaml");
     std::fs::write(&path, text).unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_infragen"))
-        .args([
-            "synth",
-            "--provider",
-            provider,
-            "--env",
-            "production",
-            "--out",
-        ])
+        .args(["synth", "--provider", provider, "--env", env, "--out"])
         .arg(t.path().join("out"))
         .arg("--blueprint")
         .arg(&path)
