@@ -289,7 +289,9 @@ fn existing_vpc(c: &mut Checker, bp: &Blueprint) {
             d.expected = Some(
                 "a UUID, e.g. `5a4981aa-9653-4bd1-bef5-d6bff52042e4` (`doctl vpcs list`)".into(),
             );
-            d.help = Some("for a blueprint on both clouds, give DigitalOcean's VPC in `per_provider.digitalocean.network.existing.vpc_id` (or drop it there with `existing: null` to create the VPC from `network.cidr`)".into());
+            if aws_id("vpc", id) {
+                d.help = Some("for a blueprint on both clouds, give DigitalOcean's VPC in `per_provider.digitalocean.network.existing.vpc_id` (or drop it there with `existing: null` to create the VPC from `network.cidr`)".into());
+            }
             return;
         }
         // No network is built for an existing cluster: the ids are not read there.
