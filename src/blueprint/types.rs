@@ -277,8 +277,9 @@ pub struct Network {
     #[serde(default)]
     pub name: Option<String>,
     /// IPv4 range of the VPC, e.g. `10.0.0.0/16`. With `existing`: the VPC's range as the
-    /// network team gives it (its primary block or an associated one), checked at
-    /// `terraform plan`; security-group rules and network policies admit it.
+    /// network team gives it (on AWS its primary block or an associated one, on DigitalOcean
+    /// its `ip_range`), checked at `terraform plan`; security-group rules and network
+    /// policies admit it.
     pub cidr: String,
     /// A VPC infragen does not create (a network team's, shared or attached to a Transit
     /// Gateway; on DigitalOcean one shared with Droplets or databases outside infragen): the
