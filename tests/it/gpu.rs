@@ -286,3 +286,68 @@ fn a_p6_blackwell_pool_is_a_gpu_pool() {
     let err = synth(&p6.replace("    gpu: 1\n", "    gpu: 9\n"), Provider::Aws).unwrap_err();
     assert!(err.contains("has 8"), "{err}");
 }
+
+/// DigitalOcean taints its NVIDIA GPU nodes `nvidia.com/gpu:NoSchedule` itself, and a node
+/// holds one taint per key and effect: a GPU pool's own taint of that key and effect (the
+/// EKS habit the docs' example shows) is left out of the DOKS pool with a note, while its
+/// other taints — another key, or the same key with another effect — are kept. The pods still
+/// land on the pool and tolerate DigitalOcean's taint.
+#[test]
+fn on_doks_a_gpu_pools_own_gpu_taint_is_left_out_with_a_note() {
+    let text = r#"
+name: infer
+providers:
+  digitalocean: { region: tor1 }
+cluster: { platform: doks, version: "1.35" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 3 }
+  - name: gpu
+    size: gpu-4000adax1-20gb
+    min: 1
+    max: 2
+    taints:
+      - { key: nvidia.com/gpu, value: "true", effect: NoSchedule }
+      - { key: nvidia.com/gpu, effect: PreferNoSchedule }
+      - { key: team, value: ml, effect: NoSchedule }
+services:
+  - { name: model, image: "ghcr.io/x/model:1.0.0", port: 8000, gpu: 1 }
+"#;
+    let out = synth(text, Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
+    let pool = resources(&out, "infra", "digitalocean_kubernetes_node_pool")
+        .into_iter()
+        .find(|p| p["name"] == "gpu")
+        .expect("the gpu pool");
+    assert_eq!(
+        pool["taint"],
+        json!([
+            {"key": "nvidia.com/gpu", "value": "", "effect": "PreferNoSchedule"},
+            {"key": "team", "value": "ml", "effect": "NoSchedule"}
+        ])
+    );
+    assert!(
+        out.notes.iter().any(|n| n.to_string().contains(
+            "node_pools[gpu]: taint `nvidia.com/gpu=true:NoSchedule` left out: DigitalOcean taints its NVIDIA GPU nodes"
+        )),
+        "{:?}",
+        out.notes
+    );
+    let model = pod(&out, "model");
+    assert_eq!(
+        model["nodeSelector"]["doks.digitalocean.com/node-pool"],
+        "gpu"
+    );
+    assert!(
+        model["tolerations"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}))
+    );
+    // A pool of CPU Droplets keeps such a taint: DigitalOcean adds none there.
+    let cpu = text.replace("size: gpu-4000adax1-20gb", "size: c-4").replace("gpu: 1 }", "node_pool: gpu }");
+    let out = synth(&cpu, Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
+    let pool = resources(&out, "infra", "digitalocean_kubernetes_node_pool")
+        .into_iter()
+        .find(|p| p["name"] == "gpu")
+        .unwrap();
+    assert_eq!(pool["taint"].as_array().unwrap().len(), 3);
+}
