@@ -432,7 +432,10 @@ fn digitalocean_reads_the_existing_vpc_and_every_consumer_joins_it() {
         .map(|m| m.to_string())
         .collect::<Vec<_>>()
         .join("\n");
-    assert!(policies.contains("\"cidr\":\"10.30.16.0/20\""), "{policies}");
+    assert!(
+        policies.contains("\"cidr\":\"10.30.16.0/20\""),
+        "{policies}"
+    );
 
     let aws = synth(&root().join(DOKS), Provider::Aws, "production");
     assert_eq!(
@@ -469,8 +472,7 @@ fn digitalocean_postconditions_check_range_and_region() {
     );
     let region = post[1]["error_message"].as_str().unwrap();
     assert!(
-        region.starts_with("providers.digitalocean.region:")
-            && region.contains("${self.region}"),
+        region.starts_with("providers.digitalocean.region:") && region.contains("${self.region}"),
         "{region}"
     );
 }
@@ -492,7 +494,9 @@ fn digitalocean_diff_says_a_move_between_vpcs_is_not_in_place() {
         "{text}"
     );
     assert!(
-        text.contains("infra: the environment moves from the VPC infragen created (`digitalocean_vpc.main`"),
+        text.contains(
+            "infra: the environment moves from the VPC infragen created (`digitalocean_vpc.main`"
+        ),
         "{text}"
     );
     assert!(
@@ -513,8 +517,13 @@ fn digitalocean_diff_says_a_move_between_vpcs_is_not_in_place() {
 fn environments_sharing_an_existing_digitalocean_vpc_do_not_clash() {
     let text = std::fs::read_to_string(root().join(DOKS)).unwrap()
         + "environments:\n  production: {}\n  staging: {}\n";
-    let o = infragen::synthesize("teal.yaml", text.as_bytes(), Provider::Digitalocean, "staging")
-        .unwrap_or_else(|d| panic!("{d}"));
+    let o = infragen::synthesize(
+        "teal.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "staging",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
     assert!(
         !o.notes.iter().any(|n| n.rule == Some("do-vpc-overlap")),
         "{:?}",
@@ -524,8 +533,13 @@ fn environments_sharing_an_existing_digitalocean_vpc_do_not_clash() {
         "      existing: { vpc_id: 5a4981aa-9653-4bd1-bef5-d6bff52042e4 }\n",
         "      existing: null\n",
     );
-    let o = infragen::synthesize("teal.yaml", created.as_bytes(), Provider::Digitalocean, "staging")
-        .unwrap_or_else(|d| panic!("{d}"));
+    let o = infragen::synthesize(
+        "teal.yaml",
+        created.as_bytes(),
+        Provider::Digitalocean,
+        "staging",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
     assert!(
         o.notes.iter().any(|n| n.rule == Some("do-vpc-overlap")),
         "{:?}",
