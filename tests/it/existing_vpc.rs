@@ -475,6 +475,24 @@ fn digitalocean_postconditions_check_range_and_region() {
         region.starts_with("providers.digitalocean.region:") && region.contains("${self.region}"),
         "{region}"
     );
+    // What synth can judge of the existing VPC's range it judges as for a created one: a
+    // VPC-native cluster's pod range inside it is refused.
+    let text = std::fs::read_to_string(root().join(DOKS)).unwrap().replace(
+        "digitalocean: { region: fra1, project: teal }",
+        "digitalocean: { region: fra1, project: teal, cluster_subnet: 10.30.24.0/21, service_subnet: 10.31.0.0/20 }",
+    );
+    let err = infragen::synthesize(
+        "teal.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("`providers.digitalocean.cluster_subnet`: `10.30.24.0/21` overlaps the VPC `10.30.16.0/20`"),
+        "{err}"
+    );
 }
 
 /// `infragen diff` on DigitalOcean from a created VPC to an existing one: the VPC removed, the
