@@ -111,6 +111,13 @@ pub struct Job {
     /// CPU and memory requests and limits (Kubernetes); counted in the namespace quota.
     #[serde(default)]
     pub resources: Option<Resources>,
+    /// NVIDIA GPUs for the job's container (at least 1), as `services[].gpu`: `nvidia.com/gpu`
+    /// in its limits, the pod on the GPU node pool (its `node_pool`, else the only GPU pool)
+    /// with a toleration of the `nvidia.com/gpu` taint, counted in the namespace quota and
+    /// the pool's GPUs (one run, two when runs may overlap). For batch inference or
+    /// training on a schedule. Refused on ECS Fargate and EKS Fargate. See docs/jobs.md.
+    #[serde(default)]
+    pub gpu: Option<u32>,
     /// ECS task size.
     #[serde(default)]
     pub task: Option<TaskSize>,
@@ -183,7 +190,7 @@ impl Job {
             version: None,
             replicas: 1,
             resources: self.resources.clone(),
-            gpu: None,
+            gpu: self.gpu,
             task: self.task.clone(),
             command: self.command.clone(),
             args: self.args.clone(),

@@ -41,7 +41,7 @@ pub(super) fn field_hint(field: &str, expected: &[&str]) -> Option<String> {
     let nvidia = f.contains("nvidia") || f == "gpu" || f == "gpus";
     if expected == ["requests", "limits"] && nvidia {
         return Some(
-            "NVIDIA GPUs are a count on the service: `gpu: 1` beside `resources` \
+            "NVIDIA GPUs are a count on the service or job: `gpu: 1` beside `resources` \
              (docs/kubernetes.md, \"GPUs\")"
                 .into(),
         );
@@ -49,10 +49,11 @@ pub(super) fn field_hint(field: &str, expected: &[&str]) -> Option<String> {
     if expected == ["cpu", "memory"] && accelerator {
         if nvidia {
             return Some(
-                "NVIDIA GPUs are a count on the service (`services[].gpu`; jobs, sidecars and \
-                 init containers take none), not a quantity here: `gpu: 1` beside the \
-                 service's `resources` puts `nvidia.com/gpu: 1` in its container's limits and \
-                 schedules the pods on the GPU node pool (docs/kubernetes.md, \"GPUs\")"
+                "NVIDIA GPUs are a count on the service or job (`services[].gpu`, \
+                 `jobs[].gpu`; sidecars and init containers take none), not a quantity here: \
+                 `gpu: 1` beside its `resources` puts `nvidia.com/gpu: 1` in its container's \
+                 limits and schedules the pods on the GPU node pool (docs/kubernetes.md, \
+                 \"GPUs\")"
                     .into(),
             );
         }

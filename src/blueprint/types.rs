@@ -277,13 +277,15 @@ pub struct Network {
     #[serde(default)]
     pub name: Option<String>,
     /// IPv4 range of the VPC, e.g. `10.0.0.0/16`. With `existing`: the VPC's range as the
-    /// network team gives it (its primary block or an associated one), checked at
-    /// `terraform plan`; security-group rules and network policies admit it.
+    /// network team gives it (on AWS its primary block or an associated one, on DigitalOcean
+    /// its `ip_range`), checked at `terraform plan`; security-group rules and network
+    /// policies admit it.
     pub cidr: String,
     /// A VPC infragen does not create (a network team's, shared or attached to a Transit
-    /// Gateway): the output reads it and its subnets with data sources and creates no VPC,
-    /// subnets, gateways or route tables; `subnets` then give subnet ids instead of CIDRs.
-    /// AWS only. See docs/blueprint.md "An existing VPC".
+    /// Gateway; on DigitalOcean one shared with Droplets or databases outside infragen): the
+    /// output reads it with data sources and creates no VPC, subnets, gateways or route
+    /// tables; on AWS `subnets` then give subnet ids instead of CIDRs. `--provider
+    /// kubernetes` ignores it. See docs/blueprint.md "An existing VPC".
     #[serde(default)]
     pub existing: Option<ExistingVpc>,
     /// Availability zones, in order; subnet lists give one CIDR (or, with `existing`, one
@@ -306,8 +308,13 @@ pub struct Network {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExistingVpc {
-    /// The VPC's id, e.g. `vpc-0a1b2c3d4e5f67890`.
-    #[schemars(regex(pattern = r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$"))]
+    /// The VPC's id, as its provider writes it: on AWS `vpc-` and 8 or 17 hex digits
+    /// (`vpc-0a1b2c3d4e5f67890`), on DigitalOcean a UUID
+    /// (`5a4981aa-9653-4bd1-bef5-d6bff52042e4`, `doctl vpcs list`). Each provider refuses the
+    /// other's: a blueprint for both gives DigitalOcean's in `per_provider.digitalocean`.
+    #[schemars(regex(
+        pattern = r"^(vpc-([0-9a-f]{8}|[0-9a-f]{17})|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+    ))]
     pub vpc_id: String,
 }
 

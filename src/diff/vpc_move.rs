@@ -8,6 +8,14 @@
 //! subnets stay in its VPC (ELBv2 SetSubnets), security groups are replaced around running
 //! tasks, and the created VPC cannot be deleted while their interfaces are in it. The apply
 //! fails halfway, so the note says so and what to do instead.
+//!
+//! DigitalOcean likewise (`digitalocean_vpc.main` ↔ `data.digitalocean_vpc.main`,
+//! `backend/digitalocean/network.rs`): "You cannot migrate load balancers or Kubernetes
+//! clusters between VPC networks" (docs.digitalocean.com/products/networking/vpc/details/
+//! limits/), and Terraform replaces the DOKS cluster (`vpc_uuid`) and every database cluster
+//! (`private_network_uuid`) with the data in it — both arguments force a new resource
+//! (`providers/replacement.json`) — where a database could have been migrated in its
+//! Settings tab.
 
 use std::collections::BTreeMap;
 
@@ -30,6 +38,16 @@ pub fn notes(old: &BTreeMap<String, Object>, new: &BTreeMap<String, Object>) -> 
     for module in modules(old, "data.aws_vpc.main") {
         if new.contains_key(&format!("{module}: aws_vpc.main")) {
             notes.push(format!("{module}: the environment moves from an existing VPC (`network.existing`) to one infragen creates (`aws_vpc.main`). AWS moves nothing between VPCs in place — a DB subnet group in use refuses another VPC's subnets, a load balancer stays in its VPC — so this apply fails halfway. Bring the workloads up as a new environment, move the data, then destroy the old one"));
+        }
+    }
+    for module in modules(old, "digitalocean_vpc.main") {
+        if new.contains_key(&format!("{module}: data.digitalocean_vpc.main")) {
+            notes.push(format!("{module}: the environment moves from the VPC infragen created (`digitalocean_vpc.main`, removed) to an existing one (`network.existing`). DigitalOcean moves no Kubernetes cluster or load balancer between VPCs, so Terraform replaces the DOKS cluster (`vpc_uuid`) and every database and cache cluster (`private_network_uuid`), their data with them. Bring the workloads up as a new environment in the existing VPC, move the data (or migrate each database to the VPC in its Settings tab first), then destroy the old one"));
+        }
+    }
+    for module in modules(old, "data.digitalocean_vpc.main") {
+        if new.contains_key(&format!("{module}: digitalocean_vpc.main")) {
+            notes.push(format!("{module}: the environment moves from an existing VPC (`network.existing`) to one infragen creates (`digitalocean_vpc.main`). DigitalOcean moves no Kubernetes cluster or load balancer between VPCs, so Terraform replaces the DOKS cluster (`vpc_uuid`) and every database and cache cluster (`private_network_uuid`), their data with them. Bring the workloads up as a new environment, move the data, then destroy the old one"));
         }
     }
     notes

@@ -111,7 +111,8 @@ fn pinned(ctx: &Ctx, pool: &str) -> Vec<(String, u32, Figures)> {
 }
 
 /// The GPUs a pool's nodes must hold at rest: every GPU service placed on it (its
-/// `node_pool`, or the only GPU pool, `workload::pool`) at its resting replicas, against
+/// `node_pool`, or the only GPU pool, `workload::pool`) at its resting replicas, and every
+/// GPU job's run (`quota::job_pods`) beside them, against
 /// `max` nodes of the size's known GPU count (`crate::gpu::per_node`), with the surge pods
 /// of a rolling update that takes no pod down first (`quota::surge`). GPUs are never shared
 /// between pods, so the figure is exact.
@@ -123,9 +124,19 @@ fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
             continue;
         };
         let mut need = Vec::new();
-        for s in ctx.services.iter().filter(|s| s.job.is_none()) {
+        for s in ctx.services.iter() {
             let Some(gpu) = s.bp.gpu else { continue };
             if super::workload::pool(ctx, s.bp) != Some(pool.name.as_str()) {
+                continue;
+            }
+            if let Some(job) = s.job {
+                // A run's pod needs its GPUs free beside the services' resting pods, or it
+                // stays Pending and the run never starts.
+                need.push((
+                    format!("{}'s run", s.name()),
+                    super::quota::job_pods(job),
+                    gpu,
+                ));
                 continue;
             }
             for t in tracks(ctx, s) {
@@ -168,7 +179,7 @@ fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
             ))
             .at(v.loaded.span(&at))
             .expected(format!("a `max` of at least {}", total.div_ceil(per_node)))
-            .help("raise the pool's `max`, give it a size with more GPUs, lower the services' `gpu` or resting replicas, or let a rollout take a pod down first (`rollout.max_unavailable: \"1\"`)".to_string()),
+            .help("raise the pool's `max`, give it a size with more GPUs, lower the services' or jobs' `gpu` or the services' resting replicas, or let a rollout take a pod down first (`rollout.max_unavailable: \"1\"`)".to_string()),
         );
     }
     problems

@@ -185,6 +185,16 @@ pub(super) fn data_pod(d: &super::DataService) -> Figures {
     }
 }
 
+/// The pods a job holds at once: one per run (failed runs restart in place; the CronJob's
+/// Job sets no `parallelism`), and a run that may overlap the next (`Allow`, or `Replace`
+/// while the old pod terminates) counts twice.
+pub(super) fn job_pods(job: &crate::blueprint::job::Job) -> u32 {
+    match job.concurrency.unwrap_or_default() {
+        crate::blueprint::job::Concurrency::Forbid => 1,
+        _ => 2,
+    }
+}
+
 /// What each workload of a namespace needs at its maximum: (what, pods, figures).
 fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
     let mut out = Vec::new();
@@ -194,12 +204,7 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
         // The VPA sizes the pods of the Deployment it targets (the primary track).
         let sized = service_pod(s, vpa_bound(s, app));
         if let Some(job) = s.job {
-            // One pod per run (failed runs restart in place); a run that may overlap the
-            // next (`Allow`, or `Replace` while the old pod terminates) counts twice.
-            let n = match job.concurrency.unwrap_or_default() {
-                crate::blueprint::job::Concurrency::Forbid => 1,
-                _ => 2,
-            };
+            let n = job_pods(job);
             out.push((s.name().to_string(), n, times(pod, n)));
             continue;
         }
@@ -247,19 +252,22 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
     out
 }
 
-/// The GPUs (`services[].gpu`) each workload of a namespace holds at its maximum, surge
-/// pods included: (what, pods, GPUs). A GPU is an extended resource, whose request equals
-/// its limit; a quota counts it as `requests.nvidia.com/gpu`
+/// The GPUs (`services[].gpu`, `jobs[].gpu`) each workload of a namespace holds at its
+/// maximum, surge pods included: (what, pods, GPUs). A GPU is an extended resource, whose
+/// request equals its limit; a quota counts it as `requests.nvidia.com/gpu`
 /// (kubernetes.io/docs/concepts/policy/resource-quotas, "Resource quota for extended
 /// resources").
 fn gpu_demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, u32)> {
     let mut out = Vec::new();
-    for s in ctx
-        .services
-        .iter()
-        .filter(|s| s.namespace == ns && s.job.is_none())
-    {
+    for s in ctx.services.iter().filter(|s| s.namespace == ns) {
         let Some(gpu) = s.bp.gpu else { continue };
+        if let Some(job) = s.job {
+            // A job's pods as `demand` counts them: one run at a time, two where a run may
+            // overlap the next (a CronJob's Job runs one pod: no `parallelism`).
+            let pods = job_pods(job);
+            out.push((s.name().to_string(), pods, gpu * pods));
+            continue;
+        }
         for t in tracks(ctx, s) {
             let n = match (t.replicas, &s.bp.autoscaling) {
                 (Some(n), _) => n,
@@ -320,7 +328,7 @@ fn check_gpus(v: &Validated, ctx: &Ctx, path: &str, ns: &Namespace) -> Vec<Diagn
                 ))
                 .at(v.loaded.key_span(path, &counted))
                 .expected(format!("{counted} of at least {total}"))
-                .help("raise the quota, or lower the GPU services' `gpu`, replicas or autoscaling maxima".to_string()),
+                .help("raise the quota, or lower the GPU services' and jobs' `gpu`, the services' replicas or autoscaling maxima, or let a job's runs not overlap (`concurrency: Forbid`)".to_string()),
             );
         }
         Ok(_) => {}

@@ -1,4 +1,5 @@
-//! `services[].gpu`: NVIDIA GPUs for a service's pods (`crate::gpu`).
+//! `services[].gpu` and `jobs[].gpu`: NVIDIA GPUs for a service's pods or a job's pod
+//! (`crate::gpu`; a job's pod is built as a service's, `Job::pod`).
 //!
 //! Refused where no node could satisfy the request, since such a pod would stay Pending
 //! forever (a rollout that never finishes):
@@ -14,7 +15,7 @@
 //! blueprint's: its GPU nodes and device plugin are assumed.
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, Platform};
+use crate::blueprint::types::{Blueprint, Platform, Service};
 use crate::catalog::Provider;
 
 pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
@@ -24,9 +25,11 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         .iter()
         .map(|p| p.name.as_str())
         .collect();
-    for (i, s) in bp.services.iter().enumerate() {
+    let services = (bp.services.iter().enumerate()).map(|(i, s)| (format!("services[{i}]"), s));
+    let jobs = (bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod()));
+    for (at, s) in services.chain(jobs) {
         let Some(n) = s.gpu else { continue };
-        let path = format!("services[{i}].gpu");
+        let path = format!("{at}.gpu");
         if n == 0 {
             c.error(&path, "0 GPUs asks for none").expected =
                 Some("a count of at least 1, or no `gpu`".into());
@@ -54,17 +57,16 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             }
             (Provider::Aws, Some(Platform::Eks))
             | (Provider::Digitalocean, Some(Platform::Doks)) => {
-                placed(c, bp, i, &gpu_pools);
+                placed(c, bp, &at, s, &gpu_pools);
             }
             _ => {}
         }
     }
 }
 
-/// A GPU service on a cluster infragen creates lands on a GPU pool: the one it names, else
-/// the only one there is.
-fn placed(c: &mut Checker, bp: &Blueprint, i: usize, gpu_pools: &[&str]) {
-    let s = &bp.services[i];
+/// A GPU service or job (`at`: `services[i]`, `jobs[i]`; `s`: its pod) on a cluster
+/// infragen creates lands on a GPU pool: the one it names, else the only one there is.
+fn placed(c: &mut Checker, bp: &Blueprint, at: &str, s: &Service, gpu_pools: &[&str]) {
     let example = match c.provider {
         Provider::Digitalocean => {
             "`{ name: gpu, size: gpu-4000adax1-20gb, min: 1, max: 1 }` (GPU Droplets: gpu-4000adax1-20gb, gpu-l40sx1-48gb, gpu-h100x1-80gb, …)"
@@ -98,7 +100,7 @@ fn placed(c: &mut Checker, bp: &Blueprint, i: usize, gpu_pools: &[&str]) {
             }
         };
         let d = c.error(
-            &format!("services[{i}].gpu"),
+            &format!("{at}.gpu"),
             format!(
                 "`{}` asks for {} GPUs per pod, and a node of pool `{}` ({size}) has {has}: its pods would stay Pending",
                 s.name,
@@ -113,7 +115,7 @@ fn placed(c: &mut Checker, bp: &Blueprint, i: usize, gpu_pools: &[&str]) {
         // An unknown name is `references`' to report.
         if bp.node_pools.iter().any(|p| &p.name == pool) && !gpu_pools.contains(&pool.as_str()) {
             let d = c.error(
-                &format!("services[{i}].node_pool"),
+                &format!("{at}.node_pool"),
                 format!(
                     "node pool `{pool}` has no NVIDIA GPU, and `{}` asks for {} (`gpu`)",
                     s.name,
@@ -144,7 +146,7 @@ fn placed(c: &mut Checker, bp: &Blueprint, i: usize, gpu_pools: &[&str]) {
                 _ => "tainted `nvidia.com/gpu` to keep other pods off it",
             };
             let d = c.error(
-                &format!("services[{i}].gpu"),
+                &format!("{at}.gpu"),
                 format!("`{}` asks for NVIDIA GPUs, and no node pool has any: its pods would stay Pending", s.name),
             );
             d.expected = Some("a node pool of an NVIDIA GPU size".into());
@@ -155,7 +157,7 @@ fn placed(c: &mut Checker, bp: &Blueprint, i: usize, gpu_pools: &[&str]) {
         [_] => {}
         _ => {
             let d = c.error(
-                &format!("services[{i}].gpu"),
+                &format!("{at}.gpu"),
                 format!(
                     "`{}` asks for NVIDIA GPUs, and several node pools have them",
                     s.name

@@ -80,7 +80,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     format!("`{}` is not a private (RFC 1918) range", net.cidr),
                 );
             }
-            reserved_range(c, vpc);
+            // The reservation is of new VPCs' ranges ("You may not create new VPC networks"
+            // in it): an existing VPC is not created.
+            if net.existing.is_none() {
+                reserved_range(c, vpc);
+            }
             doks_ranges(c, bp, vpc);
             named_cluster_ranges(c, bp, vpc);
         }
@@ -101,7 +105,9 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         for (i, text) in cidrs.iter().enumerate() {
             let path = format!("network.subnets.{tier}[{i}]");
             if existing {
-                // Ids are read on AWS alone (DigitalOcean refuses `existing` above).
+                // Subnet ids are read on AWS alone: a DigitalOcean VPC has no subnets (the
+                // back-end notes them as not expressible), and a blueprint for both keeps
+                // AWS's ids in the base.
                 if c.provider == Provider::Aws
                     && subnet_id(c, &path, text)
                     && let Some(other) = ids.insert(text.as_str(), path.clone())
@@ -218,6 +224,19 @@ fn aws_id(kind: &str, text: &str) -> bool {
         })
 }
 
+/// Whether `text` is a DigitalOcean VPC id: a UUID in the lowercase 8-4-4-4-12 form the API
+/// and `doctl vpcs list` give (docs.digitalocean.com/reference/api/reference/vpcs: `id`,
+/// "A unique ID that can be used to identify and reference the VPC", format uuid).
+fn do_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| {
+            g.len() == n
+                && g.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+}
+
 /// A subnet id of an existing VPC; a CIDR block there is refused with the hint that ids are
 /// expected. Returns whether `text` is a well-formed id.
 fn subnet_id(c: &mut Checker, path: &str, text: &str) -> bool {
@@ -239,8 +258,9 @@ fn subnet_id(c: &mut Checker, path: &str, text: &str) -> bool {
     false
 }
 
-/// `network.existing`: a well-formed VPC id, AWS only, and no choice that only a created VPC
-/// has (`nat`: the routes are the VPC owner's).
+/// `network.existing`: a well-formed VPC id of the provider synthesized (`vpc-…` on AWS, a
+/// UUID on DigitalOcean; each refuses the other's) and, on AWS, no choice that only a
+/// created VPC has (`nat`: the routes are the VPC owner's).
 fn existing_vpc(c: &mut Checker, bp: &Blueprint) {
     let Some(net) = bp.network.as_ref() else {
         return;
@@ -248,29 +268,49 @@ fn existing_vpc(c: &mut Checker, bp: &Blueprint) {
     let Some(existing) = &net.existing else {
         return;
     };
+    let id = existing.vpc_id.as_str();
     match c.provider {
         Provider::Aws => {}
         Provider::Digitalocean => {
-            // A DOKS cluster, its databases and load balancers could join another VPC by
-            // its UUID (`vpc_uuid`), but DigitalOcean VPC ids are UUIDs, not `vpc-…`, and
-            // their range is the VPC's only: refused here rather than half supported.
-            c.error(
-                "network.existing",
-                "an existing VPC is read on AWS only: on DigitalOcean infragen creates the VPC from `network.cidr`",
-            )
-            .help = Some("synthesize this blueprint for `--provider aws`, or give DigitalOcean environments of their own that drop it (`environments.<env>.network.existing: null`, which removes the key)".into());
+            // The DOKS cluster (`vpc_uuid`) and the managed databases and caches
+            // (`private_network_uuid`) join the VPC by its UUID; DigitalOcean VPCs have no
+            // subnets, gateways or routes of their own (`backend::digitalocean::network`).
+            if do_uuid(id) {
+                return;
+            }
+            let d = c.error(
+                "network.existing.vpc_id",
+                if aws_id("vpc", id) {
+                    format!("`{id}` is an AWS VPC id: a DigitalOcean VPC id is a UUID")
+                } else {
+                    format!("`{id}` is not a DigitalOcean VPC id")
+                },
+            );
+            d.expected = Some(
+                "a UUID, e.g. `5a4981aa-9653-4bd1-bef5-d6bff52042e4` (`doctl vpcs list`)".into(),
+            );
+            if aws_id("vpc", id) {
+                d.help = Some("for a blueprint on both clouds, give DigitalOcean's VPC in `per_provider.digitalocean.network.existing.vpc_id` (or drop it there with `existing: null` to create the VPC from `network.cidr`)".into());
+            }
             return;
         }
         // No network is built for an existing cluster: the ids are not read there.
         Provider::Kubernetes => return,
     }
-    if !aws_id("vpc", &existing.vpc_id) {
-        c.error(
+    if !aws_id("vpc", id) {
+        let d = c.error(
             "network.existing.vpc_id",
-            format!("`{}` is not a VPC id", existing.vpc_id),
-        )
-        .expected =
+            if do_uuid(id) {
+                format!("`{id}` is a DigitalOcean VPC id (a UUID), not an AWS one")
+            } else {
+                format!("`{id}` is not a VPC id")
+            },
+        );
+        d.expected =
             Some("`vpc-` and 8 or 17 hexadecimal digits, e.g. `vpc-0a1b2c3d4e5f67890`".into());
+        if do_uuid(id) {
+            d.help = Some("for a blueprint on both clouds, give AWS's VPC here and DigitalOcean's in `per_provider.digitalocean.network.existing.vpc_id`".into());
+        }
     }
     if c.loaded.has("network.nat") {
         c.error(

@@ -344,11 +344,13 @@ fn diff_says_a_move_between_vpcs_is_not_in_place() {
     );
 }
 
-/// DigitalOcean refuses `network.existing` (its VPCs are created from `network.cidr`), and a
-/// blueprint for both providers drops it in its DigitalOcean environments with `null`: the
-/// AWS subnet ids left in the base are not judged where no subnet is built.
+/// A blueprint for both clouds whose base names AWS's VPC keeps it out of its DigitalOcean
+/// environments with `null` (the DigitalOcean VPC is then created from the environment's
+/// range), and an AWS `vpc-…` id left for DigitalOcean is refused at the field rather than
+/// read: DigitalOcean VPC ids are UUIDs. The AWS subnet ids left in the base are not judged
+/// where no subnet is built.
 #[test]
-fn digitalocean_refuses_it_and_an_environment_can_drop_it() {
+fn digitalocean_refuses_an_aws_vpc_id_and_an_environment_can_drop_it() {
     let yaml = "name: brown
 providers:
   aws: { region: eu-west-1 }
@@ -376,17 +378,191 @@ environments:
         .unwrap_err()
         .to_string();
     assert!(
-        refused.contains("`network.existing`: an existing VPC is read on AWS only"),
+        refused.contains("`network.existing.vpc_id`: `vpc-0a1b2c3d4e5f67890` is an AWS VPC id: a DigitalOcean VPC id is a UUID")
+            && refused.contains("per_provider.digitalocean.network.existing.vpc_id"),
         "{refused}"
     );
     let o = run(Provider::Digitalocean, "do-production").unwrap_or_else(|d| panic!("{d}"));
-    assert!(
-        o.files
-            .iter()
-            .any(|(p, t)| p.starts_with("terraform/")
-                && t.contains("\"ip_range\": \"10.30.0.0/16\""))
+    assert_eq!(
+        resources(&o, "infra", "digitalocean_vpc")[0]["ip_range"],
+        "10.30.0.0/16"
     );
     run(Provider::Aws, "production").unwrap_or_else(|d| panic!("{d}"));
+}
+
+const DOKS: &str = "tests/fixtures/workloads/existing-vpc-doks.yaml";
+const DO_VPC: &str = "5a4981aa-9653-4bd1-bef5-d6bff52042e4";
+
+/// On DigitalOcean `network.existing` names a VPC by its UUID (given in
+/// `per_provider.digitalocean`, beside AWS's `vpc-…` in the base): the output reads it with
+/// `data.digitalocean_vpc.main`, creates no `digitalocean_vpc`, and the DOKS cluster, the
+/// managed database and cache join it; the network policies admit its range. AWS's output of
+/// the same blueprint still reads AWS's VPC.
+#[test]
+fn digitalocean_reads_the_existing_vpc_and_every_consumer_joins_it() {
+    let o = synth(&root().join(DOKS), Provider::Digitalocean, "production");
+    assert!(resources(&o, "infra", "digitalocean_vpc").is_empty());
+    let vpc = data_sources(&o, "digitalocean_vpc");
+    assert_eq!(vpc.len(), 1);
+    assert_eq!(vpc["main"]["id"], DO_VPC);
+    let want = "${data.digitalocean_vpc.main.id}";
+    let cluster = &resources(&o, "infra", "digitalocean_kubernetes_cluster")[0];
+    assert_eq!(cluster["vpc_uuid"], want);
+    let dbs = resources(&o, "infra", "digitalocean_database_cluster");
+    assert_eq!(dbs.len(), 2, "the PostgreSQL and Valkey clusters");
+    for db in &dbs {
+        assert_eq!(db["private_network_uuid"], want, "{}", db["name"]);
+    }
+    // Nothing names a created VPC, in any module.
+    let mut all = Vec::new();
+    for module in ["infra", "platform", "connections"] {
+        for (_, d) in docs(&o, module) {
+            strings(&d, &mut all);
+        }
+    }
+    for s in &all {
+        for (i, _) in s.match_indices("digitalocean_vpc.") {
+            assert!(s[..i].ends_with("data."), "`{s}` names a created VPC");
+        }
+    }
+    // The managed database's and cache's egress admit the VPC's range.
+    let policies = manifests(&o)
+        .into_iter()
+        .filter(|m| m["kind"] == "NetworkPolicy")
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        policies.contains("\"cidr\":\"10.30.16.0/20\""),
+        "{policies}"
+    );
+
+    let aws = synth(&root().join(DOKS), Provider::Aws, "production");
+    assert_eq!(
+        data_sources(&aws, "aws_vpc")["main"]["id"],
+        "vpc-0a1b2c3d4e5f67890"
+    );
+    assert!(resources(&aws, "infra", "aws_vpc").is_empty());
+}
+
+/// The existing DigitalOcean VPC is checked at `terraform plan`, before anything is created,
+/// naming the blueprint field: its range must be `network.cidr` and its region the
+/// blueprint's (a DigitalOcean VPC does not span regions).
+#[test]
+fn digitalocean_postconditions_check_range_and_region() {
+    let o = synth(&root().join(DOKS), Provider::Digitalocean, "production");
+    let post = &data_sources(&o, "digitalocean_vpc")["main"]["lifecycle"]["postcondition"];
+    let conditions: Vec<&str> = post
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["condition"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        conditions,
+        [
+            "${self.ip_range == \"10.30.16.0/20\"}",
+            "${self.region == \"fra1\"}"
+        ]
+    );
+    let range = post[0]["error_message"].as_str().unwrap();
+    assert!(
+        range.starts_with(&format!("network.cidr: the VPC {DO_VPC} (network.existing.vpc_id) has the range ${{self.ip_range}}, not 10.30.16.0/20")),
+        "{range}"
+    );
+    let region = post[1]["error_message"].as_str().unwrap();
+    assert!(
+        region.starts_with("providers.digitalocean.region:") && region.contains("${self.region}"),
+        "{region}"
+    );
+    // What synth can judge of the existing VPC's range it judges as for a created one: a
+    // VPC-native cluster's pod range inside it is refused.
+    let text = std::fs::read_to_string(root().join(DOKS)).unwrap().replace(
+        "digitalocean: { region: fra1, project: teal }",
+        "digitalocean: { region: fra1, project: teal, cluster_subnet: 10.30.24.0/21, service_subnet: 10.31.0.0/20 }",
+    );
+    let err = infragen::synthesize(
+        "teal.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("`providers.digitalocean.cluster_subnet`: `10.30.24.0/21` overlaps the VPC `10.30.16.0/20`"),
+        "{err}"
+    );
+}
+
+/// `infragen diff` on DigitalOcean from a created VPC to an existing one: the VPC removed, the
+/// cluster and the database clusters replaced (`vpc_uuid`, `private_network_uuid` force a
+/// new resource) and a note that the move cannot be made in place (and the reverse).
+#[test]
+fn digitalocean_diff_says_a_move_between_vpcs_is_not_in_place() {
+    let existing = std::fs::read_to_string(root().join(DOKS)).unwrap();
+    let created = existing.replace(
+        "      existing: { vpc_id: 5a4981aa-9653-4bd1-bef5-d6bff52042e4 }\n",
+        "      existing: null\n",
+    );
+    assert_ne!(created, existing);
+    let (_, text) = crate::support::diff("digitalocean", "production", &created, &existing);
+    assert!(
+        text.contains("- removed infra: digitalocean_vpc.main"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "infra: the environment moves from the VPC infragen created (`digitalocean_vpc.main`"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("digitalocean_kubernetes_cluster.main") && text.contains("vpc_uuid"),
+        "{text}"
+    );
+    let (_, back) = crate::support::diff("digitalocean", "production", &existing, &created);
+    assert!(
+        back.contains("infra: the environment moves from an existing VPC (`network.existing`) to one infragen creates (`digitalocean_vpc.main`)"),
+        "{back}"
+    );
+}
+
+/// Environments sharing one existing DigitalOcean VPC create no VPC, so no range of theirs
+/// can clash in an account: no `do-vpc-overlap` warning (created VPCs of one range still get
+/// it).
+#[test]
+fn environments_sharing_an_existing_digitalocean_vpc_do_not_clash() {
+    let text = std::fs::read_to_string(root().join(DOKS)).unwrap()
+        + "environments:\n  production: {}\n  staging: {}\n";
+    let o = infragen::synthesize(
+        "teal.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "staging",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        !o.notes.iter().any(|n| n.rule == Some("do-vpc-overlap")),
+        "{:?}",
+        o.notes
+    );
+    let created = text.replace(
+        "      existing: { vpc_id: 5a4981aa-9653-4bd1-bef5-d6bff52042e4 }\n",
+        "      existing: null\n",
+    );
+    let o = infragen::synthesize(
+        "teal.yaml",
+        created.as_bytes(),
+        Provider::Digitalocean,
+        "staging",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        o.notes.iter().any(|n| n.rule == Some("do-vpc-overlap")),
+        "{:?}",
+        o.notes
+    );
 }
 
 /// One zone: what AWS creates only across two Availability Zones is refused at synth, in an

@@ -286,3 +286,220 @@ fn a_p6_blackwell_pool_is_a_gpu_pool() {
     let err = synth(&p6.replace("    gpu: 1\n", "    gpu: 9\n"), Provider::Aws).unwrap_err();
     assert!(err.contains("has 8"), "{err}");
 }
+
+/// DigitalOcean taints its NVIDIA GPU nodes `nvidia.com/gpu:NoSchedule` itself, and a node
+/// holds one taint per key and effect: a GPU pool's own taint of that key and effect (the
+/// EKS habit the docs' example shows) is left out of the DOKS pool with a note, while its
+/// other taints — another key, or the same key with another effect — are kept. The pods still
+/// land on the pool and tolerate DigitalOcean's taint.
+#[test]
+fn on_doks_a_gpu_pools_own_gpu_taint_is_left_out_with_a_note() {
+    let text = r#"
+name: infer
+providers:
+  digitalocean: { region: tor1 }
+cluster: { platform: doks, version: "1.35" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 3 }
+  - name: gpu
+    size: gpu-4000adax1-20gb
+    min: 1
+    max: 2
+    taints:
+      - { key: nvidia.com/gpu, value: "true", effect: NoSchedule }
+      - { key: nvidia.com/gpu, effect: PreferNoSchedule }
+      - { key: team, value: ml, effect: NoSchedule }
+services:
+  - { name: model, image: "ghcr.io/x/model:1.0.0", port: 8000, gpu: 1 }
+"#;
+    let out = synth(text, Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
+    let pool = resources(&out, "infra", "digitalocean_kubernetes_node_pool")
+        .into_iter()
+        .find(|p| p["name"] == "gpu")
+        .expect("the gpu pool");
+    assert_eq!(
+        pool["taint"],
+        json!([
+            {"key": "nvidia.com/gpu", "value": "", "effect": "PreferNoSchedule"},
+            {"key": "team", "value": "ml", "effect": "NoSchedule"}
+        ])
+    );
+    assert!(
+        out.notes.iter().any(|n| n.to_string().contains(
+            "node_pools[gpu]: taint `nvidia.com/gpu=true:NoSchedule` left out: DigitalOcean taints its NVIDIA GPU nodes"
+        )),
+        "{:?}",
+        out.notes
+    );
+    let model = pod(&out, "model");
+    assert_eq!(
+        model["nodeSelector"]["doks.digitalocean.com/node-pool"],
+        "gpu"
+    );
+    assert!(
+        model["tolerations"].as_array().unwrap().contains(
+            &json!({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"})
+        )
+    );
+    // A pool of CPU Droplets keeps such a taint: DigitalOcean adds none there.
+    let cpu = text
+        .replace("size: gpu-4000adax1-20gb", "size: c-4")
+        .replace("gpu: 1 }", "node_pool: gpu }");
+    let out = synth(&cpu, Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
+    let pool = resources(&out, "infra", "digitalocean_kubernetes_node_pool")
+        .into_iter()
+        .find(|p| p["name"] == "gpu")
+        .unwrap();
+    assert_eq!(pool["taint"].as_array().unwrap().len(), 3);
+}
+
+fn cronjob_pod(out: &infragen::Output, name: &str) -> Value {
+    manifests(out)
+        .into_iter()
+        .find(|m| m["kind"] == "CronJob" && m["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no CronJob {name}"))["spec"]["jobTemplate"]["spec"]["template"]
+        ["spec"]
+        .clone()
+}
+
+/// The sage blueprint with a nightly batch-inference job asking for `gpu` GPUs.
+fn sage_with_job(gpu: u32, concurrency: &str) -> String {
+    sage()
+        + &format!(
+            "jobs:\n  - name: batch\n    image: ghcr.io/sage/batch:0.3.0\n    schedule: \"0 3 * * *\"\n    gpu: {gpu}\n{concurrency}    resources: {{ requests: {{ cpu: \"2\", memory: 8Gi }}, limits: {{ cpu: \"2\", memory: 8Gi }} }}\n"
+        )
+}
+
+/// The sage GPU pool at `max: 3`: the model, its surge pod and a job's run.
+fn pool_of_three(text: &str) -> String {
+    text.replace("    max: 2\n    disk", "    max: 3\n    disk")
+}
+
+/// `jobs[].gpu`: a scheduled job (batch inference, training) gets the GPUs in its container's
+/// limits, runs on the GPU pool with a toleration of its taint — on EKS and on DOKS — and
+/// jobs without `gpu` stay off it.
+#[test]
+fn a_gpu_job_gets_the_limit_the_pool_and_its_toleration() {
+    let out = synth(&pool_of_three(&sage_with_job(1, "")), Provider::Aws)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let batch = cronjob_pod(&out, "batch");
+    let r = &batch["containers"][0]["resources"];
+    assert_eq!(r["limits"]["nvidia.com/gpu"], 1, "{r}");
+    assert_eq!(r["requests"]["nvidia.com/gpu"], Value::Null, "{r}");
+    assert_eq!(batch["nodeSelector"]["infragen.io/node-pool"], "gpu");
+    let tolerations = batch["tolerations"].as_array().expect("tolerations");
+    assert!(
+        tolerations.contains(
+            &json!({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"})
+        ),
+        "{tolerations:?}"
+    );
+
+    // On DOKS the same job lands on the GPU Droplet pool.
+    let doks = r#"
+name: infer
+providers:
+  digitalocean: { region: tor1 }
+cluster: { platform: doks, version: "1.35" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 3 }
+  - { name: gpu, size: gpu-4000adax1-20gb, min: 0, max: 2 }
+jobs:
+  - { name: train, image: "ghcr.io/x/train:1.0.0", schedule: "@daily", gpu: 1 }
+  - { name: report, image: "ghcr.io/x/report:1.0.0", schedule: "@daily" }
+"#;
+    let out = synth(doks, Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
+    let train = cronjob_pod(&out, "train");
+    assert_eq!(
+        train["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        1
+    );
+    assert_eq!(
+        train["nodeSelector"]["doks.digitalocean.com/node-pool"],
+        "gpu"
+    );
+    let report = cronjob_pod(&out, "report");
+    assert_eq!(report["tolerations"], Value::Null);
+    assert_eq!(report["nodeSelector"], Value::Null);
+
+    // On an existing cluster the note names the GPU job too.
+    let out = synth(doks, Provider::Kubernetes).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.notes.iter().any(|n| n
+            .to_string()
+            .contains("jobs[].gpu (train): --provider kubernetes installs no device plugin")),
+        "{:?}",
+        out.notes
+    );
+}
+
+/// A GPU job is judged like a GPU service, at its own field: refused on ECS Fargate, more
+/// GPUs than a node of the pool has, a `node_pool` without GPUs; and counted in the
+/// namespace quota and the pool's GPUs at one run — two when runs may overlap.
+#[test]
+fn a_gpu_job_is_refused_and_counted_like_a_service() {
+    let ecs = r#"
+name: infer
+providers:
+  aws: { region: eu-west-1 }
+state: { bucket: "infer-state-{env}" }
+network:
+  cidr: 10.0.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  nat: single
+  subnets:
+    public: [10.0.1.0/24, 10.0.2.0/24]
+    private: [10.0.10.0/24, 10.0.11.0/24]
+cluster: { platform: ecs_fargate }
+jobs:
+  - { name: train, image: "ghcr.io/x/train:1.0.0", schedule: "@daily", concurrency: Allow, task: { cpu: 4096, memory: 16384 }, gpu: 1 }
+"#;
+    let err = synth(ecs, Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("`jobs[0].gpu`: ECS Fargate has no GPUs: `train` could never start"),
+        "{err}"
+    );
+
+    let err = synth(&sage_with_job(2, ""), Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("`jobs[0].gpu`: `batch` asks for 2 GPUs per pod, and a node of pool `gpu` (g6.xlarge) has 1"),
+        "{err}"
+    );
+    let err = synth(&sage_with_job(1, "    node_pool: general\n"), Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("`jobs[0].node_pool`: node pool `general` has no NVIDIA GPU"),
+        "{err}"
+    );
+
+    // The quota: model 1 + its surge 1 + batch 1 = 3 (two with `max_unavailable: 1`).
+    let quota = |n: u32, concurrency: &str| {
+        sage_with_job(1, concurrency)
+            .replace(
+                "namespaces: [{ name: sage, pod_security: restricted }]",
+                &format!("namespaces: [{{ name: sage, pod_security: restricted, quota: {{ requests.nvidia.com/gpu: \"{n}\" }} }}]"),
+            )
+            .replace("    gpu: 1\n    env:", "    gpu: 1\n    rollout: { max_unavailable: \"1\" }\n    env:")
+            .replace("    max: 2\n    disk", "    max: 4\n    disk")
+    };
+    synth(&quota(2, ""), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+    let err = synth(&quota(1, ""), Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("requests.nvidia.com/gpu 1 cannot hold namespace `sage`")
+            && err.contains("needs 2 GPUs (model 1 × 1 + batch 1 × 1)"),
+        "{err}"
+    );
+    let err = synth(&quota(2, "    concurrency: Allow\n"), Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("needs 3 GPUs (model 1 × 1 + batch 2 × 1)"),
+        "{err}"
+    );
+
+    // The pool: `max: 2` g6.xlarge hold model and its surge pod (2), not a run beside them.
+    let err = synth(&sage_with_job(1, ""), Provider::Aws).unwrap_err();
+    assert!(
+        err.contains("`node_pools[1].max`: at most 2 g6.xlarge node(s) of pool `gpu` have 2 GPU(s), but the GPU services placed on it need 3")
+            && err.contains("batch's run 1 × 1"),
+        "{err}"
+    );
+    synth(&pool_of_three(&sage_with_job(1, "")), Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -196,9 +196,29 @@ fn pool_body(ctx: &Ctx, p: &NodePool, default: bool) -> (Json, bool) {
         body.insert("labels", json!(&p.labels));
     }
     body.insert("tags", json!(ctx.tags()));
-    if !p.taints.is_empty() {
-        let taints: Vec<Json> = p
-            .taints
+    // DigitalOcean taints its NVIDIA GPU nodes `nvidia.com/gpu:NoSchedule` itself ("You do not
+    // need to apply this taint manually",
+    // docs.digitalocean.com/products/kubernetes/how-to/add-node-pools/), and a node's taints
+    // "must be unique by key and effect pair" (Kubernetes' node validation; the provider's
+    // `taint` block says the same): the pool's own taint of that key and effect is left out,
+    // with a note. The pods tolerate DigitalOcean's (`operator: Exists`, `k8s::workload`).
+    let gpu_taint = |t: &&crate::blueprint::types::Taint| {
+        crate::gpu::nvidia_droplet(&size)
+            && t.key == crate::gpu::RESOURCE
+            && t.effect == TaintEffect::NoSchedule
+    };
+    if let Some(t) = p.taints.iter().find(gpu_taint) {
+        ctx.note(format!(
+            "node_pools[{}]: taint `{}{}:NoSchedule` left out: DigitalOcean taints its NVIDIA GPU nodes `{}:NoSchedule` itself, and a node holds one taint per key and effect",
+            p.name,
+            t.key,
+            t.value.as_deref().map(|v| format!("={v}")).unwrap_or_default(),
+            crate::gpu::RESOURCE
+        ));
+    }
+    let taints: Vec<_> = p.taints.iter().filter(|t| !gpu_taint(t)).collect();
+    if !taints.is_empty() {
+        let taints: Vec<Json> = taints
             .iter()
             .map(|t| {
                 json!({

@@ -198,6 +198,10 @@ fn registry(ctx: &Ctx) {
 /// in one account the second environment's VPC is refused. Which account an environment
 /// goes to is not in the blueprint, so this warns — the one place the clash is judged
 /// (`accounts.rs` compares the names `synth --env all` lowers, not the ranges).
+///
+/// An environment in an existing VPC (`network.existing`) creates none, so it clashes with
+/// nothing; two environments sharing one existing VPC is no clash either. An environment that
+/// creates its VPC still clashes with another's existing one of an overlapping range.
 fn vpc_overlap(ctx: &Ctx) {
     let loaded = ctx.v.loaded;
     let Some(mine) = ctx
@@ -205,6 +209,7 @@ fn vpc_overlap(ctx: &Ctx) {
         .bp
         .network
         .as_ref()
+        .filter(|n| n.existing.is_none())
         .and_then(|n| n.cidr.parse::<ipnet::Ipv4Net>().ok())
     else {
         return;

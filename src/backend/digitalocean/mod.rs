@@ -93,13 +93,11 @@ impl<'a> Ctx<'a> {
         res("digitalocean_kubernetes_cluster", "main")
     }
 
-    /// The VPC, when the blueprint has a network.
+    /// The VPC, when the blueprint has a network: the created one, or an existing one's data
+    /// source (`network.existing`). Every consumer (`vpc_uuid`, `private_network_uuid`) names
+    /// it through here.
     pub fn vpc(&self) -> Option<Ref> {
-        self.v
-            .bp
-            .network
-            .as_ref()
-            .map(|_| res("digitalocean_vpc", "main"))
+        self.v.bp.network.as_ref().map(network::vpc)
     }
 
     /// The blueprint's tags as DigitalOcean tags (`key:value`; tags are plain strings of

@@ -1,25 +1,39 @@
-//! The VPC: one `digitalocean_vpc` per environment with the blueprint's range and region.
+//! The VPC: one `digitalocean_vpc` per environment with the blueprint's range and region,
+//! or, with `network.existing`, an existing VPC read by its UUID and checked at plan.
 //! DigitalOcean VPCs are regional and flat — no subnets, zones, NAT gateways or flow logs —
 //! so those settings of an AWS-style network are reported, not dropped silently.
 
-use crate::json;
+use crate::{json, tpl};
 
 use super::Ctx;
 use crate::blueprint::types::{Nat, Network};
-use crate::terraform::{Module, res};
+use crate::terraform::{Module, Ref, data, interp, res};
+
+/// The VPC: the created one, or the existing one's data source.
+pub fn vpc(net: &Network) -> Ref {
+    if net.existing.is_some() {
+        data("digitalocean_vpc", "main")
+    } else {
+        res("digitalocean_vpc", "main")
+    }
+}
 
 pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
-    let name = net.name.clone().unwrap_or_else(|| ctx.prefix.clone());
-    let vpc = res("digitalocean_vpc", "main");
-    m.file("network").resource(
-        &vpc,
-        json!({
-            "name": name,
-            "region": &ctx.region,
-            "ip_range": &net.cidr,
-            "description": format!("{} {} network (managed by infragen)", ctx.v.bp.name, ctx.v.env),
-        }),
-    );
+    let vpc = vpc(net);
+    if let Some(existing) = &net.existing {
+        read(ctx, net, &existing.vpc_id, m);
+    } else {
+        let name = net.name.clone().unwrap_or_else(|| ctx.prefix.clone());
+        m.file("network").resource(
+            &vpc,
+            json!({
+                "name": name,
+                "region": &ctx.region,
+                "ip_range": &net.cidr,
+                "description": format!("{} {} network (managed by infragen)", ctx.v.bp.name, ctx.v.env),
+            }),
+        );
+    }
     m.file("outputs").output("vpc_id", vpc.id(), "VPC id");
 
     let s = &net.subnets;
@@ -57,6 +71,51 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
             "network: a DigitalOcean VPC is one regional range ({}); not expressible: {}",
             net.cidr,
             lost.join("; ")
+        ));
+    }
+}
+
+/// An existing VPC, read by id (the data source takes `id`, `name` or `region`, mutually
+/// exclusive: a `region` alone would return that region's default VPC,
+/// docs.digitalocean.com/reference/terraform/reference/data-sources/vpc/) and never created
+/// or changed. Postconditions fail `terraform plan`, before anything is created, naming the
+/// blueprint field when the VPC is not what the blueprint says:
+/// - its range is `network.cidr`: the databases' and caches' NetworkPolicies admit that range,
+///   and the DOKS pod and Service ranges were checked against it at synth;
+/// - it is in `providers.digitalocean.region`: "We do not support individual VPC networks
+///   that span between datacenter regions"
+///   (docs.digitalocean.com/products/networking/vpc/details/limits/), so a cluster or
+///   database of another region cannot join it.
+fn read(ctx: &Ctx, net: &Network, id: &str, m: &mut Module) {
+    let cidr = &net.cidr;
+    let region = &ctx.region;
+    m.file("network").resource(
+        &vpc(net),
+        json!({
+            "id": id,
+            "lifecycle": {"postcondition": [
+                {
+                    "condition": interp(&format!("self.ip_range == \"{cidr}\"")),
+                    "error_message": tpl!(
+                        format!("network.cidr: the VPC {id} (network.existing.vpc_id) has the range "),
+                        interp("self.ip_range"),
+                        format!(", not {cidr}; give the VPC's range (network policies admit it, and the cluster's pod and Service ranges must stay clear of it)"),
+                    ),
+                },
+                {
+                    "condition": interp(&format!("self.region == \"{region}\"")),
+                    "error_message": tpl!(
+                        format!("providers.digitalocean.region: the VPC {id} (network.existing.vpc_id) is in "),
+                        interp("self.region"),
+                        format!(", not {region}; a DigitalOcean VPC does not span regions, so the cluster and databases can join only a VPC of their own region"),
+                    ),
+                },
+            ]},
+        }),
+    );
+    if net.name.is_some() {
+        ctx.note(format!(
+            "network.name: the existing VPC {id} (network.existing) keeps its own name; `name` names only a VPC infragen creates"
         ));
     }
 }

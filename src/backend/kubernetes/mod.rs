@@ -105,13 +105,23 @@ pub fn synth(v: &Validated) -> Output {
         )));
     }
     // The GPUs and their device plugin are the existing cluster's own.
-    let gpu: Vec<&str> = (v.bp.services.iter())
-        .filter(|s| s.gpu.is_some())
-        .map(|s| s.name.as_str())
-        .collect();
+    let names = |field: &str, pods: Vec<&crate::blueprint::types::Service>| {
+        let names: Vec<&str> = (pods.into_iter())
+            .filter(|s| s.gpu.is_some())
+            .map(|s| s.name.as_str())
+            .collect();
+        (!names.is_empty()).then(|| format!("{field} ({})", names.join(", ")))
+    };
+    let gpu: Vec<String> = [
+        names("services[].gpu", v.bp.services.iter().collect()),
+        names("jobs[].gpu", v.bp.jobs.iter().map(|j| j.pod()).collect()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if !gpu.is_empty() {
         out.notes.push(Note::plain(format!(
-            "services[].gpu ({}): --provider kubernetes installs no device plugin; the cluster must run NVIDIA's (or the GPU Operator) on its GPU nodes, which then advertise `{}`, or the pods stay Pending",
+            "{}: --provider kubernetes installs no device plugin; the cluster must run NVIDIA's (or the GPU Operator) on its GPU nodes, which then advertise `{}`, or the pods stay Pending",
             gpu.join(", "),
             crate::gpu::RESOURCE
         )));
