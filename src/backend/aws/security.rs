@@ -24,12 +24,29 @@ pub fn nodes_sg() -> Ref {
     res("aws_security_group", "nodes")
 }
 
-/// A security group's `name`: `<system>-<component>-sg`. Each environment has its own VPC,
-/// and group names are unique per VPC, so the environment is not part of it.
+/// A security group's `name`: `<system>-<component>-sg`. Group names are unique per VPC
+/// (CreateSecurityGroup: "Constraints: Up to 255 characters in length. Cannot start with
+/// sg-."; a second group of one name in the VPC is `InvalidGroup.Duplicate`,
+/// <https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html>).
+/// A created VPC is the environment's own, so the environment is not part of the name, which
+/// keeps the groups applied before unchanged. An existing VPC (`network.existing`) is shared:
+/// staging and production side by side in it would both create `<system>-<component>-sg`,
+/// and the second apply fail, so there the name carries the environment,
+/// `<system>-<env>-<component>-sg`, as every other derived name does.
 pub fn sg_name(ctx: &Ctx, component: &str) -> String {
-    let system = &ctx.v.bp.name;
+    let shared_vpc = ctx
+        .v
+        .bp
+        .network
+        .as_ref()
+        .is_some_and(|n| n.existing.is_some());
+    let system = if shared_vpc {
+        ctx.prefix.as_str()
+    } else {
+        ctx.v.bp.name.as_str()
+    };
     let prefixed = component
-        .strip_prefix(system.as_str())
+        .strip_prefix(system)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'));
     if prefixed {
         format!("{component}-sg")
