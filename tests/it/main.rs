@@ -4,6 +4,7 @@
 
 mod access_entries;
 mod account;
+mod account_per_env;
 mod action;
 mod addons;
 mod alb_certificate;
