@@ -55,7 +55,12 @@ fn every_module_with_an_aws_provider_is_pinned_to_its_environments_account() {
     let path = root().join(TWO_ACCOUNTS);
     for (env, account) in [("staging", "111111111111"), ("production", "222222222222")] {
         let out = synth(&path, Provider::Aws, env);
-        check(&format!("ECS {env}"), &out, account, &["bootstrap", "infra"]);
+        check(
+            &format!("ECS {env}"),
+            &out,
+            account,
+            &["bootstrap", "infra"],
+        );
     }
     // EKS: `platform` and `connections` have AWS providers of their own.
     let text = std::fs::read_to_string(root().join(EKS)).unwrap().replacen(

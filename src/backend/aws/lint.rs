@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `eks-device-plugin` | a node pool's instance type has a Neuron accelerator (Inferentia, Trainium): it runs the AL2023 AMI with the driver, but pods can request the device only through its Kubernetes device plugin, which the output does not install (NVIDIA's it does) |
 //! | `alb-rules-quota` | (written by `edge.rs`, which plans the rules) the ECS load balancer's HTTPS listener gets more rules than the default quota of 100 per Application Load Balancer: the apply stops with TooManyRules unless the quota was raised |
+//! | `data-unreachable` | (written by `security.rs`, which builds the groups) a managed database, cache or broker has no client here its security group can admit — no workload `uses` it on ECS, or the blueprint has no cluster — so nothing can connect; dropped when an `extra` template adds an ingress rule to that group (`security::drop_admitted`) |
 //! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` and `connections` modules and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
 
 use super::Ctx;

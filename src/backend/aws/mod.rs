@@ -251,6 +251,11 @@ fn lower_infra(ctx: &Ctx, network: Option<&Network>, infra: &mut Module, out: &m
     }
 }
 
+/// See [`security::drop_admitted`]: run on the final output, after `extra:` templates.
+pub fn drop_admitted_data_warnings(out: &mut Output) {
+    security::drop_admitted(out);
+}
+
 /// The body of an `aws` provider block in `region`: the blueprint's default tags and, when
 /// the blueprint names the account (`providers.aws.account_id`), `allowed_account_ids`, so
 /// Terraform refuses to plan with another account's credentials ("List of allowed AWS
