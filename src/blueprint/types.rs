@@ -160,10 +160,13 @@ pub struct AwsSettings {
     /// access entry (cluster admin) like `admin_principal_arns`.
     #[serde(default)]
     pub ci_role_arn: Option<String>,
-    /// The 12-digit account the blueprint deploys to. Terraform then refuses any other
-    /// account (`allowed_account_ids`), and names derived from the account (buckets) are
-    /// written as text instead of read from `aws_caller_identity`. Optional on EKS too: what
-    /// the manifests need the account for is written by Terraform.
+    /// The 12-digit account the blueprint deploys to (set per environment for an account
+    /// per environment). Terraform then refuses any other account in every module,
+    /// `bootstrap` included (`allowed_account_ids`), and names derived from the account
+    /// (buckets) are written as text instead of read from `aws_caller_identity`. Optional on
+    /// EKS too: what the manifests need the account for is written by Terraform. The
+    /// credentials are the shell's (a profile, a CI role), never the blueprint's: see
+    /// docs/brownfield.md.
     #[serde(default)]
     pub account_id: Option<String>,
 }
