@@ -78,6 +78,7 @@ mod recreate;
 mod release;
 mod scaling;
 mod service_connect;
+mod shared_cluster;
 mod spaces;
 mod sqs;
 mod stop_timeout;
