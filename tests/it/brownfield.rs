@@ -108,3 +108,35 @@ fn ecs_warns_of_an_unused_cache_and_eks_admits_its_nodes() {
         .unwrap_or_else(|d| panic!("{d}"));
     assert_eq!(warnings(&out), Vec::<String>::new());
 }
+
+/// The kinds of `preconditions.json`.
+fn precondition_kinds(out: &infragen::Output) -> Vec<String> {
+    let Some(text) = out.files.get("preconditions.json") else {
+        return Vec::new();
+    };
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let list = v
+        .as_array()
+        .or_else(|| v["preconditions"].as_array())
+        .unwrap();
+    list.iter()
+        .map(|p| p["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `VpcEgress` (the private subnets need a way out to pull images and join nodes) is asked
+/// of a blueprint that runs something there, not of the data-only one, which runs nothing.
+#[test]
+fn a_data_only_blueprint_is_not_asked_for_a_way_out_of_the_vpc() {
+    assert!(
+        !precondition_kinds(&data_only(true)).contains(&"VpcEgress".to_string()),
+        "{:?}",
+        precondition_kinds(&data_only(true))
+    );
+    let keel = crate::support::synth(
+        &root().join("tests/fixtures/new-user/keel-existing-vpc-eks.yaml"),
+        Provider::Aws,
+        "production",
+    );
+    assert!(precondition_kinds(&keel).contains(&"VpcEgress".to_string()));
+}
