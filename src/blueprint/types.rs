@@ -1518,6 +1518,14 @@ pub struct Rollout {
     /// Canary: percentage of traffic for the canary.
     #[serde(default)]
     pub canary_weight: Option<u32>,
+    /// Canary and blue/green on Kubernetes platforms: the image of the second Deployment —
+    /// the canary track (`<name>-canary`), or the colour that is not `live` — so a new
+    /// version runs beside the one in `image` and takes the canary's share, or waits idle
+    /// until `live` switches to it. Default: `image` (both run one version). Promote by
+    /// moving it into `image` (and switching `live`). Pinned like `image`. Refused with
+    /// other strategies and on ECS, whose deployments move to a new `image` themselves.
+    #[serde(default)]
+    pub next_image: Option<String>,
     /// ECS blue/green and canary: minutes the old revision keeps running after all traffic
     /// moved to the new one, the window in which a rollback is a weight flip (0–1440,
     /// default 10).

@@ -65,6 +65,7 @@ mod long_lived;
 mod manifests;
 mod multi_provider;
 mod netpol;
+mod next_image;
 mod observability;
 mod peers;
 mod per_provider;
