@@ -261,6 +261,8 @@ def patch_moto():
       text, where IAM matches a pattern: a Resource covering the prefix counts.
     - SQS keeps a queue's RedriveAllowPolicy but GetQueueAttributes leaves it out, so the
       provider waits for it until its timeout; it is returned as set.
+    - every EKS cluster shares the one OIDC issuer moto drew at import, so a second cluster's
+      IRSA OIDC provider already exists; each gets its own.
     """
     import inspect
 
@@ -421,6 +423,24 @@ def patch_moto():
 
     eks.EKSResponse.create_cluster = create_cluster_with_access
     print("moto patch: an EKS cluster keeps the accessConfig and upgradePolicy it was created with")
+
+    # moto draws one OIDC issuer id when it is imported (moto/eks/models.py ISSUER_TEMPLATE)
+    # and gives it to every cluster, so a second cluster in one account (MOTO_SHARED=1:
+    # staging and production side by side) gets the first one's issuer and its IRSA OIDC
+    # provider is EntityAlreadyExists. In AWS each cluster has an issuer of its own
+    # (`https://oidc.eks.<region>.amazonaws.com/id/<id>`).
+    from moto.eks import models as eks_models
+
+    cluster_init = eks_models.Cluster.__init__
+
+    def cluster_with_own_issuer(self, *args, **kwargs):
+        cluster_init(self, *args, **kwargs)
+        issuer = self.identity["oidc"]["issuer"].rsplit("/", 1)[0]
+        own = "".join(mock_random.choice("0123456789ABCDEF") for _ in range(32))
+        self.identity = {"oidc": {"issuer": f"{issuer}/{own}"}}
+
+    eks_models.Cluster.__init__ = cluster_with_own_issuer
+    print("moto patch: every EKS cluster gets an OIDC issuer of its own")
 
     from moto.ec2.models import security_groups as ec2_sg
 

@@ -12,6 +12,9 @@
 #        APPLY_TIMEOUT (seconds per `terraform apply`, default 900),
 #        MOTO_SETUP (a command run after each reset, before synth, with MOTO_ENDPOINT set:
 #        creates what a blueprint reads, e.g. scripts/moto-existing-vpc.py),
+#        MOTO_SHARED=1 (one account for every STACK:ENV: moto is reset before the first only,
+#        so environments applied one after the other meet as in one real account — names,
+#        security groups in a shared VPC; MOTO_SETUP still runs before each),
 #        DAY2 (changed blueprint files, separated by spaces: after the first STACK:ENV is
 #        applied, each is synthesized in turn for the same environment into the same module
 #        copies — same state, the previous change's — then planned and applied; the output
@@ -104,7 +107,9 @@ for target in "${targets[@]}"; do
   env="${target#*:}"
   out="$work/out/$stack-$env"
   echo "== $stack ($env)"
-  curl -fsS -X POST "$endpoint/moto-api/reset" >/dev/null
+  if [ "${MOTO_SHARED:-}" != 1 ] || [ "$target" = "${targets[0]}" ]; then
+    curl -fsS -X POST "$endpoint/moto-api/reset" >/dev/null
+  fi
   # A blueprint that reads what already exists (`network.existing`) needs it in moto first:
   # MOTO_SETUP runs after the reset, with MOTO_ENDPOINT set, and may rewrite the blueprint
   # file with the ids moto gave (scripts/moto-existing-vpc.py).

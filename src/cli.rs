@@ -571,6 +571,29 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
             }
         }
     }
+    // Stacks synthesized together for one existing cluster: objects both write.
+    let stacks: Vec<crate::backend::kubernetes::shared_cluster::Stack> = targets
+        .iter()
+        .zip(&outputs)
+        .filter(|(t, _)| t.provider == crate::Provider::Kubernetes)
+        .map(|(t, out)| {
+            let (path, bytes) = &blueprints[t.blueprint];
+            let context = crate::blueprint::load(path.as_str(), bytes, t.provider, &t.env)
+                .ok()
+                .and_then(|l| l.blueprint.providers.kubernetes.as_ref()?.context.clone());
+            crate::backend::kubernetes::shared_cluster::Stack {
+                label: format!("{path} {}/{}", t.provider, t.env),
+                context,
+                out,
+            }
+        })
+        .collect();
+    if stacks.len() > 1 {
+        print_notes(
+            &crate::backend::kubernetes::shared_cluster::shared_objects(&stacks),
+            None,
+        );
+    }
     let mut code = ExitCode::SUCCESS;
     for (t, out) in targets.iter().zip(&outputs) {
         let dir = &t.dir;

@@ -84,5 +84,8 @@ pub fn synthesize_with(
     }
     escape::apply(loaded, provider, &mut out, templates)?;
     backend::collisions::refuse_after_escape(loaded, &out)?;
+    if provider == Provider::Aws {
+        backend::aws::drop_admitted_data_warnings(&mut out);
+    }
     Ok(out)
 }

@@ -160,10 +160,13 @@ pub struct AwsSettings {
     /// access entry (cluster admin) like `admin_principal_arns`.
     #[serde(default)]
     pub ci_role_arn: Option<String>,
-    /// The 12-digit account the blueprint deploys to. Terraform then refuses any other
-    /// account (`allowed_account_ids`), and names derived from the account (buckets) are
-    /// written as text instead of read from `aws_caller_identity`. Optional on EKS too: what
-    /// the manifests need the account for is written by Terraform.
+    /// The 12-digit account the blueprint deploys to (set per environment for an account
+    /// per environment). Terraform then refuses any other account in every module,
+    /// `bootstrap` included (`allowed_account_ids`), and names derived from the account
+    /// (buckets) are written as text instead of read from `aws_caller_identity`. Optional on
+    /// EKS too: what the manifests need the account for is written by Terraform. The
+    /// credentials are the shell's (a profile, a CI role), never the blueprint's: see
+    /// docs/brownfield.md.
     #[serde(default)]
     pub account_id: Option<String>,
 }
@@ -1522,6 +1525,14 @@ pub struct Rollout {
     /// Canary: percentage of traffic for the canary.
     #[serde(default)]
     pub canary_weight: Option<u32>,
+    /// Canary and blue/green on Kubernetes platforms: the image of the second Deployment —
+    /// the canary track (`<name>-canary`), or the colour that is not `live` — so a new
+    /// version runs beside the one in `image` and takes the canary's share, or waits idle
+    /// until `live` switches to it. Default: `image` (both run one version). Promote by
+    /// moving it into `image` (and switching `live`). Pinned like `image`. Refused with
+    /// other strategies and on ECS, whose deployments move to a new `image` themselves.
+    #[serde(default)]
+    pub next_image: Option<String>,
     /// ECS blue/green and canary: minutes the old revision keeps running after all traffic
     /// moved to the new one, the window in which a rollback is a weight flip (0–1440,
     /// default 10).

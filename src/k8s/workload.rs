@@ -36,6 +36,9 @@ pub(crate) struct Track {
     pub replicas: Option<u32>,
     /// The Deployment the autoscaler and the disruption budget act on.
     pub primary: bool,
+    /// The app container's image when not the service's `image`: `rollout.next_image` on
+    /// the canary track or the colour that is not live.
+    pub image: Option<String>,
 }
 
 impl Track {
@@ -92,6 +95,7 @@ pub(crate) fn tracks(ctx: &Ctx, s: &Workload) -> Vec<Track> {
             extra: Map::new(),
             replicas: (!autoscaled).then_some(s.bp.replicas),
             primary: true,
+            image: None,
         }],
         Strategy::BlueGreen => ["blue", "green"]
             .into_iter()
@@ -100,6 +104,9 @@ pub(crate) fn tracks(ctx: &Ctx, s: &Workload) -> Vec<Track> {
                 extra: map! {"color" => c},
                 replicas: (!autoscaled).then_some(s.bp.replicas),
                 primary: c == live(s),
+                image: (c != live(s))
+                    .then(|| s.bp.rollout.next_image.clone())
+                    .flatten(),
             })
             .collect(),
         Strategy::Canary => {
@@ -110,6 +117,7 @@ pub(crate) fn tracks(ctx: &Ctx, s: &Workload) -> Vec<Track> {
                     extra: map! {"track" => "stable"},
                     replicas: (!autoscaled).then_some(s.bp.replicas),
                     primary: true,
+                    image: None,
                 },
                 Track {
                     deployment: format!("{name}-canary"),
@@ -120,8 +128,26 @@ pub(crate) fn tracks(ctx: &Ctx, s: &Workload) -> Vec<Track> {
                         canary_at_ingress(ctx, s),
                     )),
                     primary: false,
+                    image: s.bp.rollout.next_image.clone(),
                 },
             ]
+        }
+    }
+}
+
+/// Give the app container (`container`) of pod spec `pod` another image: the second
+/// Deployment of a canary or blue/green rollout (`rollout.next_image`). Sidecars, init
+/// containers and the release Job keep theirs.
+fn set_app_image(pod: &mut Map<'_>, container: &str, image: String) {
+    let Some(Y::Seq(containers)) = pod.get_mut("containers") else {
+        return;
+    };
+    for c in containers {
+        if let Y::Map(m) = c
+            && matches!(m.get("name"), Some(Y::Str(n)) if n.as_ref() == container)
+        {
+            m.insert("image", image);
+            return;
         }
     }
 }
@@ -781,11 +807,14 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
             );
         }
         // The last track takes the pod spec; the others get copies.
-        let pod = if i == last {
+        let mut pod = if i == last {
             std::mem::take(&mut pod)
         } else {
             pod.clone()
         };
+        if let Some(image) = t.image {
+            set_app_image(&mut pod, &s.container, image);
+        }
         spec.insert(
             "template",
             map! {"metadata" => template_meta, "spec" => pod},

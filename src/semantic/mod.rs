@@ -30,6 +30,7 @@ mod load_balancer_names;
 mod long_lived;
 mod names;
 mod network;
+mod next_image;
 mod peers;
 mod pod_security;
 mod probe_headers;
@@ -119,6 +120,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     ecs_containers::check(&mut c, bp);
     ecs_rollout::check(&mut c, bp);
     recreate::check(&mut c, bp);
+    next_image::check(&mut c, bp);
     stop_timeout::check(&mut c, bp);
     disruption::check(&mut c, bp);
     check_counts_and_sizes(&mut c, bp);

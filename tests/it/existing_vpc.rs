@@ -616,3 +616,37 @@ services:
     let err = synth_aws("solo", &one_zone(&created, "eu-west-1a")).unwrap_err();
     assert!(err.contains("Application Load Balancer"), "{err}");
 }
+
+/// The `name` of every security group the output creates (`infra`).
+fn security_group_names(o: &infragen::Output) -> Vec<String> {
+    let mut names: Vec<String> = resources(o, "infra", "aws_security_group")
+        .iter()
+        .map(|sg| sg["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Staging and production side by side in one existing VPC (the round-11 new user's
+/// `keel-existing-vpc-eks.yaml`): security group names are unique per VPC, so the two
+/// environments' groups must differ, or the second `infra` apply fails with
+/// `InvalidGroup.Duplicate` (seen against moto with `MOTO_SHARED=1`). Before, data services',
+/// ECS tasks' and the ALB's groups were `<system>-<component>-sg` in every environment.
+#[test]
+fn two_environments_in_one_existing_vpc_name_their_security_groups_apart() {
+    for path in [
+        EKS,
+        ECS,
+        "tests/fixtures/new-user/keel-existing-vpc-eks.yaml",
+    ] {
+        let staging = security_group_names(&synth(&root().join(path), Provider::Aws, "staging"));
+        let production =
+            security_group_names(&synth(&root().join(path), Provider::Aws, "production"));
+        assert!(!staging.is_empty(), "{path}: no security group");
+        let shared: Vec<_> = staging.iter().filter(|n| production.contains(n)).collect();
+        assert!(
+            shared.is_empty(),
+            "{path}: staging and production create security groups of the same names in one VPC: {shared:?}"
+        );
+    }
+}

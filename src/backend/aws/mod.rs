@@ -251,6 +251,30 @@ fn lower_infra(ctx: &Ctx, network: Option<&Network>, infra: &mut Module, out: &m
     }
 }
 
+/// See [`security::drop_admitted`]: run on the final output, after `extra:` templates.
+pub fn drop_admitted_data_warnings(out: &mut Output) {
+    security::drop_admitted(out);
+}
+
+/// The body of an `aws` provider block in `region`: the blueprint's default tags and, when
+/// the blueprint names the account (`providers.aws.account_id`), `allowed_account_ids`, so
+/// Terraform refuses to plan with another account's credentials ("List of allowed AWS
+/// account IDs to prevent you from mistakenly using an incorrect one",
+/// <https://registry.terraform.io/providers/hashicorp/aws/latest/docs#allowed_account_ids-1>).
+/// Every module with an AWS provider takes it — `bootstrap`, whose state bucket would
+/// otherwise land in whichever account the shell points at (with an account per
+/// environment, staging's bucket in production), and `platform` / `connections` too.
+pub(super) fn aws_provider(ctx: &Ctx, region: &str) -> Json {
+    let mut aws = json!({
+        "region": region,
+        "default_tags": {"tags": common_tags(ctx.v)},
+    });
+    if let Some(id) = ctx.account() {
+        aws["allowed_account_ids"] = json!([id]);
+    }
+    aws
+}
+
 /// `providers.tf.json`: versions, backend, the AWS provider with default tags, and the
 /// account identity every ARN is built from.
 fn providers(ctx: &Ctx, m: &mut Module, backend: Option<Json>) {
@@ -265,14 +289,6 @@ fn providers(ctx: &Ctx, m: &mut Module, backend: Option<Json>) {
         names.push("tls");
     }
     f.terraform(terraform_block(&names, backend));
-    let mut aws = json!({
-        "region": &ctx.region,
-        "default_tags": {"tags": common_tags(ctx.v)},
-    });
-    // Refuse to plan against any other account when the blueprint names one.
-    if let Some(id) = ctx.account() {
-        aws["allowed_account_ids"] = json!([id]);
-    }
-    f.provider("aws", aws);
+    f.provider("aws", aws_provider(ctx, &ctx.region));
     f.resource(&data("aws_caller_identity", "current"), json!({}));
 }

@@ -317,13 +317,18 @@ pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
     let Some(existing) = &net.existing else {
         return vec![];
     };
-    let mut pre = vec![crate::wiring::Precondition {
-        kind: "VpcEgress".into(),
-        namespace: String::new(),
-        name: existing.vpc_id.clone(),
-        keys: net.subnets.private.clone(),
-        why: "the VPC is not infragen's, so nothing here routes its private subnets out: each needs a 0.0.0.0/0 route (a NAT gateway, or a Transit Gateway to a shared egress) or VPC endpoints for every AWS API the workloads call (ECR api and dkr, S3 gateway, STS, Secrets Manager, CloudWatch Logs; on EKS also EKS and EC2) — without one, images are not pulled and nodes do not join".into(),
-    }];
+    let mut pre = Vec::new();
+    // Only where something runs in the private subnets: a data-only blueprint (the RDS
+    // instance of workloads that run elsewhere, docs/brownfield.md) pulls no image.
+    if ctx.platform.is_some() {
+        pre.push(crate::wiring::Precondition {
+            kind: "VpcEgress".into(),
+            namespace: String::new(),
+            name: existing.vpc_id.clone(),
+            keys: net.subnets.private.clone(),
+            why: "the VPC is not infragen's, so nothing here routes its private subnets out: each needs a 0.0.0.0/0 route (a NAT gateway, or a Transit Gateway to a shared egress) or VPC endpoints for every AWS API the workloads call (ECR api and dkr, S3 gateway, STS, Secrets Manager, CloudWatch Logs; on EKS also EKS and EC2) — without one, images are not pulled and nodes do not join".into(),
+        });
+    }
     let internet_facing = ctx
         .v
         .bp

@@ -362,10 +362,7 @@ fn connection(ctx: &Ctx) -> Json {
 pub(super) fn cluster_providers(ctx: &Ctx, m: &mut Module, module: &str, providers: &[&str]) {
     m.file("providers")
         .terraform(terraform_block(providers, state::backend(ctx, module)))
-        .provider(
-            "aws",
-            json!({"region": &ctx.region, "default_tags": {"tags": common_tags(ctx.v)}}),
-        )
+        .provider("aws", super::aws_provider(ctx, &ctx.region))
         .provider("kubernetes", connection(ctx))
         .resource(
             &data("aws_eks_cluster", "main"),

@@ -24,12 +24,29 @@ pub fn nodes_sg() -> Ref {
     res("aws_security_group", "nodes")
 }
 
-/// A security group's `name`: `<system>-<component>-sg`. Each environment has its own VPC,
-/// and group names are unique per VPC, so the environment is not part of it.
+/// A security group's `name`: `<system>-<component>-sg`. Group names are unique per VPC
+/// (CreateSecurityGroup: "Constraints: Up to 255 characters in length. Cannot start with
+/// sg-."; a second group of one name in the VPC is `InvalidGroup.Duplicate`,
+/// <https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html>).
+/// A created VPC is the environment's own, so the environment is not part of the name, which
+/// keeps the groups applied before unchanged. An existing VPC (`network.existing`) is shared:
+/// staging and production side by side in it would both create `<system>-<component>-sg`,
+/// and the second apply fail, so there the name carries the environment,
+/// `<system>-<env>-<component>-sg`, as every other derived name does.
 pub fn sg_name(ctx: &Ctx, component: &str) -> String {
-    let system = &ctx.v.bp.name;
+    let shared_vpc = ctx
+        .v
+        .bp
+        .network
+        .as_ref()
+        .is_some_and(|n| n.existing.is_some());
+    let system = if shared_vpc {
+        ctx.prefix.as_str()
+    } else {
+        ctx.v.bp.name.as_str()
+    };
     let prefixed = component
-        .strip_prefix(system.as_str())
+        .strip_prefix(system)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'));
     if prefixed {
         format!("{component}-sg")
@@ -142,7 +159,21 @@ pub fn data_sg(ctx: &Ctx, m: &mut Module, file: &str, name: &str, port: u16, wha
             "lifecycle": replaceable(),
         }),
     );
-    for (label, declared_by, source) in client_groups(ctx, name) {
+    let clients = client_groups(ctx, name);
+    // The group admits exactly the clients above, so with none nothing can connect, and
+    // nothing else in the output says so: a data-only blueprint for workloads that run
+    // elsewhere (an existing cluster, `--provider kubernetes`) would get a database no one
+    // reaches. Say it, and how to admit clients outside the blueprint.
+    if clients.is_empty() {
+        ctx.note(crate::diagnostic::Note::warning(
+            "data-unreachable",
+            format!(
+                "{what} `{name}`: no service or job here runs where its security group can admit it (none `uses` it, or the blueprint has no cluster), so it admits no one and nothing can connect: list it in a workload's `uses`; for clients outside this blueprint (an existing cluster's nodes, another team's instances), add an `aws_vpc_security_group_ingress_rule` from their security group to `{}.id` on port {port} in an `extra.terraform.infra` template (docs/brownfield.md)",
+                sg.address()
+            ),
+        ));
+    }
+    for (label, declared_by, source) in clients {
         let rule = format!("{name}-from-{}", label.replace(' ', "-").to_lowercase());
         crate::backend::locked(&ctx.pending_rules).push(PendingRule {
             file: file.to_string(),
@@ -179,4 +210,34 @@ pub fn finish(ctx: &Ctx, m: &mut Module) {
             ));
         }
     }
+}
+
+/// After `extra:` templates (and `overrides:`) are applied: drop each `data-unreachable`
+/// warning whose group an ingress rule of the final `infra` module now admits someone to —
+/// the template the warning asks for, written. `out` holds the output's notes.
+pub fn drop_admitted(out: &mut crate::output::Output) {
+    if !out.notes.iter().any(|n| n.rule == Some("data-unreachable")) {
+        return;
+    }
+    let mut admitted = Vec::new();
+    for (path, text) in &out.files {
+        if !(path.starts_with("terraform/infra/") && path.ends_with(".tf.json")) {
+            continue;
+        }
+        let Ok(doc) = serde_json::from_str::<serde_json::Value>(text) else {
+            continue;
+        };
+        let rules = doc["resource"]["aws_vpc_security_group_ingress_rule"].as_object();
+        for rule in rules.into_iter().flat_map(|r| r.values()) {
+            if let Some(group) = rule["security_group_id"].as_str() {
+                admitted.push(format!(
+                    "`{}`",
+                    group.trim_start_matches("${").trim_end_matches('}')
+                ));
+            }
+        }
+    }
+    out.notes.retain(|n| {
+        n.rule != Some("data-unreachable") || !admitted.iter().any(|g| n.text.contains(g.as_str()))
+    });
 }

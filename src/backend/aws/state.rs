@@ -9,7 +9,7 @@ use crate::tpl;
 use super::Ctx;
 use super::iam::policy;
 use super::kms;
-use crate::backend::{common_tags, state_key, terraform_block};
+use crate::backend::{state_key, terraform_block};
 use crate::naming::header;
 use crate::terraform::{Module, res};
 
@@ -38,10 +38,7 @@ pub fn bootstrap(ctx: &Ctx) -> Option<Module> {
         .terraform(terraform_block(&["aws"], None))
         .provider(
             "aws",
-            json!({
-                "region": s.region.as_deref().unwrap_or(&ctx.region),
-                "default_tags": {"tags": common_tags(ctx.v)},
-            }),
+            super::aws_provider(ctx, s.region.as_deref().unwrap_or(&ctx.region)),
         )
         .resource(
             &crate::terraform::data("aws_caller_identity", "current"),

@@ -5,6 +5,8 @@
 //! are outside this output; `synth` says so in a note, together with the Secrets the
 //! manifests reference, which must exist in the cluster before the workloads start.
 
+pub mod shared_cluster;
+
 use super::{Output, connections};
 use crate::analysis::Validated;
 use crate::blueprint::types::{Blueprint, Cni};
