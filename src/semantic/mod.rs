@@ -32,6 +32,7 @@ mod names;
 mod network;
 mod peers;
 mod pod_security;
+mod private_ecs;
 mod probe_headers;
 mod quantities;
 mod recreate;
