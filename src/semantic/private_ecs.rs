@@ -52,28 +52,38 @@ fn tasks(bp: &Blueprint) -> Vec<(String, &Service)> {
     services.chain(jobs).collect()
 }
 
-/// The endpoints task `s` needs, each with why.
-fn needs(bp: &Blueprint, s: &Service, region: &str) -> Vec<(VpcEndpoint, &'static str)> {
-    let mut out = vec![
-        (VpcEndpoint::Ecr, "pull its images"),
-        (VpcEndpoint::Logs, "write its logs (awslogs)"),
-    ];
+/// What a task does with endpoint `e`, for the message.
+fn why(e: VpcEndpoint) -> &'static str {
+    match e {
+        VpcEndpoint::Ecr => "to pull images",
+        VpcEndpoint::Logs => "to write logs (awslogs)",
+        VpcEndpoint::Secretsmanager => "to read secrets and credentials",
+        VpcEndpoint::Ssm => "to read Amazon MQ passwords (Parameter Store)",
+        VpcEndpoint::Sqs => "to call SQS",
+        VpcEndpoint::Dynamodb => "to call DynamoDB",
+        _ => "",
+    }
+}
+
+/// The endpoints task `s` needs.
+fn needs(bp: &Blueprint, s: &Service, region: &str) -> Vec<VpcEndpoint> {
+    let mut out = vec![VpcEndpoint::Ecr, VpcEndpoint::Logs];
     if !s.secret_env.is_empty() {
-        out.push((VpcEndpoint::Secretsmanager, "read its secrets"));
+        out.push(VpcEndpoint::Secretsmanager);
     }
     let all = wiring::bindings(bp, s, |_, _| Some(Flavor::Aws));
     let list = wiring::without_own(s, wiring::with_known_cas(all, Flavor::Aws, region));
     for b in &list {
         let need = match (b.kind, &b.value) {
-            (_, Value::Key(_)) => Some((VpcEndpoint::Secretsmanager, "read its secrets")),
+            (_, Value::Key(_)) => Some(VpcEndpoint::Secretsmanager),
             (Kind::Queue, &Value::Field(f)) if wiring::from_secret_store(b.kind, Flavor::Aws, f) => {
-                Some((VpcEndpoint::Ssm, "read its broker password (Parameter Store)"))
+                Some(VpcEndpoint::Ssm)
             }
             (kind, &Value::Field(f)) if wiring::from_secret_store(kind, Flavor::Aws, f) => {
-                Some((VpcEndpoint::Secretsmanager, "read its credentials"))
+                Some(VpcEndpoint::Secretsmanager)
             }
-            (Kind::Sqs, _) => Some((VpcEndpoint::Sqs, "call SQS")),
-            (Kind::Table, _) => Some((VpcEndpoint::Dynamodb, "call DynamoDB")),
+            (Kind::Sqs, _) => Some(VpcEndpoint::Sqs),
+            (Kind::Table, _) => Some(VpcEndpoint::Dynamodb),
             _ => None,
         };
         out.extend(need);
@@ -123,14 +133,13 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             )
             .help = Some("set `security: { writable_paths: [] }` on it (the container's root filesystem stays read-only) and do not read a managed database's `_CA_FILE`, or set `network.nat: single`".into());
         }
-        for (e, why) in needs(bp, s, region) {
-            if e == VpcEndpoint::S3 || net.endpoints.contains(&e) {
+        for e in needs(bp, s, region) {
+            if net.endpoints.contains(&e) {
                 continue;
             }
-            let who = format!("{} ({why})", s.name);
             let list = missing.entry(e).or_default();
-            if !list.contains(&who) {
-                list.push(who);
+            if !list.contains(&s.name) {
+                list.push(s.name.clone());
             }
         }
     }
@@ -139,7 +148,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     let what: Vec<String> = missing
         .iter()
-        .map(|(e, who)| format!("`{}` for {}", e.as_str(), who.join(", ")))
+        .map(|(e, who)| format!("`{}` {} for {}", e.as_str(), why(*e), who.join(", ")))
         .collect();
     c.error(
         "network.nat",

@@ -36,6 +36,7 @@ mod ecs_task_limits;
 mod ecs_volumes;
 mod editor_schema;
 mod eks;
+mod endpoints;
 mod eks_zones;
 mod env_references;
 mod errors;
