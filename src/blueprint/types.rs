@@ -308,7 +308,7 @@ pub struct Network {
     /// the private subnets (one network interface per zone) with private DNS on, behind one
     /// security group admitting HTTPS from `cidr`. A created VPC always has the S3 gateway
     /// endpoint (free; ECR serves image layers from S3). Lets ECS run with `nat: none`;
-    /// on EKS it only saves NAT data processing. AWS only. See docs/blueprint.md "VPC
+    /// on EKS it only saves NAT data processing. AWS only (DigitalOcean ignores it, as `nat`). See docs/blueprint.md "VPC
     /// endpoints".
     #[serde(default)]
     pub endpoints: Vec<VpcEndpoint>,

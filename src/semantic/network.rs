@@ -211,27 +211,13 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
 }
 
-/// `network.endpoints`: AWS VPC endpoints. DigitalOcean has none (a blueprint for both
-/// clouds lists them in `per_provider.aws`); an existing AWS VPC takes interface endpoints
-/// only, since a gateway endpoint is a route on route tables infragen does not know.
+/// `network.endpoints`: AWS VPC endpoints, judged on AWS only (like `nat`: a blueprint for
+/// both clouds shares its `network`, and a DigitalOcean VPC has no endpoints to create). An
+/// existing AWS VPC takes interface endpoints only, since a gateway endpoint is a route on
+/// route tables infragen does not know.
 fn endpoints(c: &mut Checker, bp: &Blueprint) {
     let Some(net) = &bp.network else { return };
-    if net.endpoints.is_empty() {
-        return;
-    }
-    match c.provider {
-        Provider::Aws => {}
-        Provider::Digitalocean => {
-            c.error(
-                "network.endpoints",
-                "VPC endpoints are AWS PrivateLink: a DigitalOcean VPC has none to create",
-            )
-            .help = Some("for a blueprint on both clouds, list them in `per_provider.aws.network.endpoints`".into());
-            return;
-        }
-        Provider::Kubernetes => return,
-    }
-    if net.existing.is_none() {
+    if c.provider != Provider::Aws || net.existing.is_none() {
         return;
     }
     for (i, e) in net.endpoints.iter().enumerate() {
