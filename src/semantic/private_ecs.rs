@@ -76,7 +76,9 @@ fn needs(bp: &Blueprint, s: &Service, region: &str) -> Vec<VpcEndpoint> {
     for b in &list {
         let need = match (b.kind, &b.value) {
             (_, Value::Key(_)) => Some(VpcEndpoint::Secretsmanager),
-            (Kind::Queue, &Value::Field(f)) if wiring::from_secret_store(b.kind, Flavor::Aws, f) => {
+            (Kind::Queue, &Value::Field(f))
+                if wiring::from_secret_store(b.kind, Flavor::Aws, f) =>
+            {
                 Some(VpcEndpoint::Ssm)
             }
             (kind, &Value::Field(f)) if wiring::from_secret_store(kind, Flavor::Aws, f) => {
@@ -115,8 +117,14 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     let mut missing: BTreeMap<VpcEndpoint, Vec<String>> = BTreeMap::new();
     for (path, s) in &tasks {
         let images = std::iter::once((format!("{path}.image"), s.image.as_str()))
-            .chain((s.init.iter().enumerate()).map(|(j, x)| (format!("{path}.init[{j}].image"), x.image.as_str())))
-            .chain((s.sidecars.iter().enumerate()).map(|(j, x)| (format!("{path}.sidecars[{j}].image"), x.image.as_str())));
+            .chain(
+                (s.init.iter().enumerate())
+                    .map(|(j, x)| (format!("{path}.init[{j}].image"), x.image.as_str())),
+            )
+            .chain(
+                (s.sidecars.iter().enumerate())
+                    .map(|(j, x)| (format!("{path}.sidecars[{j}].image"), x.image.as_str())),
+            );
         for (at, image) in images {
             if !ecr_in(image, region) {
                 c.error(
@@ -183,7 +191,10 @@ mod tests {
             "eu-west-1"
         ));
         assert!(!ecr_in("nginx:1.27", "eu-west-1"));
-        assert!(!ecr_in("public.ecr.aws/docker/library/busybox:1.37.0", "eu-west-1"));
+        assert!(!ecr_in(
+            "public.ecr.aws/docker/library/busybox:1.37.0",
+            "eu-west-1"
+        ));
         assert!(!ecr_in("ghcr.io/acme/api:1.0.0", "eu-west-1"));
     }
 }

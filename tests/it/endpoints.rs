@@ -33,7 +33,10 @@ fn a_created_vpc_gets_the_s3_gateway_endpoint_on_its_private_and_isolated_route_
     let s3 = &eps["com.amazonaws.eu-west-1.s3"];
     assert_eq!(s3["vpc_endpoint_type"], "Gateway");
     assert_eq!(s3["vpc_id"], "${aws_vpc.main.id}");
-    assert!(s3.get("policy").is_none(), "AWS's default full-access policy");
+    assert!(
+        s3.get("policy").is_none(),
+        "AWS's default full-access policy"
+    );
     let mut tables: Vec<String> =
         resources(&out, "infra", "aws_vpc_endpoint_route_table_association")
             .iter()
@@ -131,10 +134,7 @@ fn ecs_without_nat_is_refused_naming_the_missing_endpoints() {
         err.contains("`secretsmanager` to read secrets and credentials for api;"),
         "{err}"
     );
-    assert!(
-        err.contains("`sqs` to call SQS for api, worker"),
-        "{err}"
-    );
+    assert!(err.contains("`sqs` to call SQS for api, worker"), "{err}");
     assert!(!err.contains("`ecr` to"), "listed: {err}");
     assert!(
         err.contains("`network.endpoints: [ecr, logs, secretsmanager, sqs]`"),
@@ -172,7 +172,10 @@ fn ecs_without_nat_refuses_the_volume_setup_container_from_ecr_public() {
         err.contains("`services[0].security.writable_paths`"),
         "{err}"
     );
-    assert!(err.contains("public.ecr.aws/docker/library/busybox"), "{err}");
+    assert!(
+        err.contains("public.ecr.aws/docker/library/busybox"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -186,15 +189,22 @@ fn an_endpoint_name_is_checked_with_a_suggestion() {
 fn ecs_with_nat_is_unchanged_by_missing_endpoints() {
     let text = private_text()
         .replace("nat: none", "nat: single")
-        .replace("endpoints: [ecr, logs, secretsmanager, sqs]", "endpoints: []")
-        .replace("image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/vault/worker:1.0.0", "image: nginx:1.27");
+        .replace(
+            "endpoints: [ecr, logs, secretsmanager, sqs]",
+            "endpoints: []",
+        )
+        .replace(
+            "image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/vault/worker:1.0.0",
+            "image: nginx:1.27",
+        );
     let out = synth_aws("x", &text).unwrap();
     assert_eq!(endpoints(&out).len(), 1, "the S3 gateway only");
 }
 
 #[test]
 fn eks_without_nat_stays_refused_even_with_endpoints_but_takes_them_with_nat() {
-    let eks = std::fs::read_to_string(root().join("tests/fixtures/workloads/jobs-eks.yaml")).unwrap();
+    let eks =
+        std::fs::read_to_string(root().join("tests/fixtures/workloads/jobs-eks.yaml")).unwrap();
     let marker = "  zones: [eu-west-1a, eu-west-1b]\n";
     assert!(eks.contains(marker), "fixture changed");
     let with = eks.replacen(
