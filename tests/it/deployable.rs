@@ -220,7 +220,11 @@ fn ecs_pulls_images_from_the_repositories_it_creates() {
             assert!(
                 text.contains(&format!(
                     "${{aws_ecr_repository.{}.repository_url}}:1.0.0",
-                    if label.starts_with("qurable") { "qurable_api" } else { name.as_str() }
+                    if label.starts_with("qurable") {
+                        "qurable_api"
+                    } else {
+                        name.as_str()
+                    }
                 )),
                 "{label}: {name}: {defs}"
             );
