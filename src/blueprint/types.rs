@@ -268,8 +268,9 @@ pub enum Nat {
     PerZone,
     /// One NAT gateway for the whole VPC (cheaper, one zone's failure cuts egress).
     Single,
-    /// No NAT: private subnets have no route to the internet (refused for EKS, and for ECS
-    /// with services or jobs: the output makes no VPC endpoints).
+    /// No NAT: private subnets have no route to the internet. Refused for EKS; on ECS the
+    /// tasks need a VPC endpoint for every AWS API they call (`endpoints`) and images from
+    /// ECR in the stack's region.
     None,
 }
 
@@ -305,6 +306,103 @@ pub struct Network {
     /// VPC flow logs.
     #[serde(default)]
     pub flow_logs: FlowLogs,
+    /// AWS APIs the private subnets reach through VPC endpoints (AWS PrivateLink) instead of
+    /// the NAT gateway, e.g. `[ecr, logs, secretsmanager]`: each interface endpoint goes in
+    /// the private subnets (one network interface per zone) with private DNS on, behind one
+    /// security group admitting HTTPS from `cidr`. A created VPC always has the S3 gateway
+    /// endpoint (free; ECR serves image layers from S3). Lets ECS run with `nat: none`;
+    /// on EKS it only saves NAT data processing. AWS only (DigitalOcean ignores it, as `nat`). See docs/blueprint.md "VPC
+    /// endpoints".
+    #[serde(default)]
+    pub endpoints: Vec<VpcEndpoint>,
+}
+
+/// An AWS API reached through a VPC endpoint (`network.endpoints`); the service name is
+/// `com.amazonaws.<region>.<api>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VpcEndpoint {
+    /// Amazon ECR: two interface endpoints, `ecr.api` (registry API, authorization) and
+    /// `ecr.dkr` (image manifests); the layers come from S3 through the S3 gateway endpoint.
+    Ecr,
+    /// CloudWatch Logs (the `awslogs` log driver).
+    Logs,
+    /// Secrets Manager (secrets an ECS task reads at start, External Secrets).
+    Secretsmanager,
+    /// Systems Manager (Parameter Store parameters, e.g. Amazon MQ passwords).
+    Ssm,
+    /// AWS STS (IAM roles for service accounts, EKS Pod Identity).
+    Sts,
+    /// AWS KMS (applications that call KMS themselves).
+    Kms,
+    /// Amazon SQS.
+    Sqs,
+    /// Amazon SNS.
+    Sns,
+    /// Amazon EC2 API.
+    Ec2,
+    /// Elastic Load Balancing API (the AWS Load Balancer Controller).
+    Elasticloadbalancing,
+    /// EC2 Auto Scaling API (the Cluster Autoscaler).
+    Autoscaling,
+    /// CloudWatch metrics.
+    Monitoring,
+    /// Amazon S3: the gateway endpoint a created VPC always has; listing it changes nothing
+    /// there (refused with `existing`: a gateway endpoint needs the VPC's route tables).
+    S3,
+    /// Amazon DynamoDB: a gateway endpoint (free) on the private route tables; refused with
+    /// `existing`, like `s3`.
+    Dynamodb,
+}
+
+impl VpcEndpoint {
+    /// The blueprint's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VpcEndpoint::Ecr => "ecr",
+            VpcEndpoint::Logs => "logs",
+            VpcEndpoint::Secretsmanager => "secretsmanager",
+            VpcEndpoint::Ssm => "ssm",
+            VpcEndpoint::Sts => "sts",
+            VpcEndpoint::Kms => "kms",
+            VpcEndpoint::Sqs => "sqs",
+            VpcEndpoint::Sns => "sns",
+            VpcEndpoint::Ec2 => "ec2",
+            VpcEndpoint::Elasticloadbalancing => "elasticloadbalancing",
+            VpcEndpoint::Autoscaling => "autoscaling",
+            VpcEndpoint::Monitoring => "monitoring",
+            VpcEndpoint::S3 => "s3",
+            VpcEndpoint::Dynamodb => "dynamodb",
+        }
+    }
+
+    /// The last part of each AWS service name (`com.amazonaws.<region>.<part>`) it creates
+    /// an endpoint for: ECR needs two ("Amazon ECR interface VPC endpoints (AWS
+    /// PrivateLink)", docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html).
+    pub fn services(self) -> &'static [&'static str] {
+        match self {
+            VpcEndpoint::Ecr => &["ecr.api", "ecr.dkr"],
+            VpcEndpoint::Logs => &["logs"],
+            VpcEndpoint::Secretsmanager => &["secretsmanager"],
+            VpcEndpoint::Ssm => &["ssm"],
+            VpcEndpoint::Sts => &["sts"],
+            VpcEndpoint::Kms => &["kms"],
+            VpcEndpoint::Sqs => &["sqs"],
+            VpcEndpoint::Sns => &["sns"],
+            VpcEndpoint::Ec2 => &["ec2"],
+            VpcEndpoint::Elasticloadbalancing => &["elasticloadbalancing"],
+            VpcEndpoint::Autoscaling => &["autoscaling"],
+            VpcEndpoint::Monitoring => &["monitoring"],
+            VpcEndpoint::S3 => &["s3"],
+            VpcEndpoint::Dynamodb => &["dynamodb"],
+        }
+    }
+
+    /// A gateway endpoint (route-table entries, S3 and DynamoDB only) rather than an
+    /// interface one (network interfaces in the subnets).
+    pub fn gateway(self) -> bool {
+        matches!(self, VpcEndpoint::S3 | VpcEndpoint::Dynamodb)
+    }
 }
 
 /// A VPC that already exists (`network.existing`).

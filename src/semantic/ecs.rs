@@ -12,9 +12,9 @@
 //!   and smaller than the interval, thresholds of 2–10, and HTTP codes 200–499;
 //!   deregistration delay 0–3600 s; idle timeout 1–4000 s.
 //!   <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html>
-//! - **Egress.** Tasks run in the private subnets without a public IP, and this output
-//!   creates no VPC endpoints: without NAT a task cannot pull its image, read its secrets
-//!   or write its logs, so it never starts.
+//! - **Egress.** Tasks run in the private subnets without a public IP: with `nat: none` they
+//!   reach AWS only through the VPC endpoints of `network.endpoints`, and only images in
+//!   ECR; whatever a task would miss is refused (`private_ecs`).
 //!   <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html>
 //! - **In-cluster data services.** `deployment: in_cluster` runs a database, cache or queue
 //!   as a StatefulSet, and ECS has no Kubernetes cluster: nothing would run it, and the
@@ -355,16 +355,14 @@ fn target_group(c: &mut Checker, bp: &Blueprint) {
     }
 }
 
+/// `nat: none`: accepted when the VPC endpoints and images let every task start
+/// (`private_ecs`).
 fn egress(c: &mut Checker, bp: &Blueprint) {
     let Some(net) = &bp.network else { return };
     if net.nat != Nat::None || (bp.services.is_empty() && bp.jobs.is_empty()) {
         return;
     }
-    c.error(
-        "network.nat",
-        "ECS tasks run in the private subnets without a public IP, and with `nat: none` they have no way out: they cannot pull their images, read their secrets or write their logs, so they never start",
-    )
-    .help = Some("set `nat: single` (one gateway) or `nat: per_zone`".into());
+    super::private_ecs::check(c, bp);
 }
 
 #[cfg(test)]

@@ -92,13 +92,14 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
 }
 
-/// Nodes and Fargate pods run in the private subnets, and the output creates no VPC
-/// endpoints: with `nat: none` a node cannot join the cluster (the kubelet and the VPC CNI
+/// Nodes and Fargate pods run in the private subnets: with `nat: none` a node cannot join
+/// the cluster (the kubelet and the VPC CNI
 /// call the EC2, ECR and STS APIs) and no image is pulled — CoreDNS's and the controllers'
 /// from ECR, registry.k8s.io and quay.io, the services' from their registries. A private
 /// cluster needs those interface endpoints ("Deploy private clusters with limited internet
 /// access", docs.aws.amazon.com/eks/latest/userguide/private-clusters.html) and images
-/// mirrored into ECR; infragen makes neither, so it refuses rather than emit a node group
+/// mirrored into ECR; `network.endpoints` can make the first but not the second (CoreDNS,
+/// the controllers and the add-ons come from public registries), so infragen refuses rather than emit a node group
 /// that fails with NodeCreationFailure after twenty minutes.
 fn egress(c: &mut Checker, bp: &Blueprint) {
     if bp.network.as_ref().is_none_or(|n| n.nat != Nat::None) {

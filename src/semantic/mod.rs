@@ -33,6 +33,7 @@ mod network;
 mod next_image;
 mod peers;
 mod pod_security;
+mod private_ecs;
 mod probe_headers;
 mod quantities;
 mod recreate;

@@ -98,6 +98,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         ("cache", &net.subnets.cache),
     ];
     existing_vpc(c, bp);
+    endpoints(c, bp);
     let existing = net.existing.is_some();
     let mut all: Vec<(String, Ipv4Net)> = Vec::new();
     let mut ids = std::collections::BTreeMap::new();
@@ -206,6 +207,26 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 "network.subnets.public",
                 "NAT gateways live in public subnets; add them or set `nat: none`",
             );
+        }
+    }
+}
+
+/// `network.endpoints`: AWS VPC endpoints, judged on AWS only (like `nat`: a blueprint for
+/// both clouds shares its `network`, and a DigitalOcean VPC has no endpoints to create). An
+/// existing AWS VPC takes interface endpoints only, since a gateway endpoint is a route on
+/// route tables infragen does not know.
+fn endpoints(c: &mut Checker, bp: &Blueprint) {
+    let Some(net) = &bp.network else { return };
+    if c.provider != Provider::Aws || net.existing.is_none() {
+        return;
+    }
+    for (i, e) in net.endpoints.iter().enumerate() {
+        if e.gateway() {
+            c.error(
+                &format!("network.endpoints[{i}]"),
+                format!("`{}` is a gateway endpoint, a route on the VPC's route tables, and the existing VPC's route tables are its owner's: infragen creates only interface endpoints there", e.as_str()),
+            )
+            .help = Some("ask the VPC's owner for the gateway endpoint (free), and remove it here".into());
         }
     }
 }

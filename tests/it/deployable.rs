@@ -216,8 +216,16 @@ fn ecs_pulls_images_from_the_repositories_it_creates() {
                 continue;
             }
             seen += 1;
+            // qurable-ecs's `qurable-api`, private-ecs's `vault/api` and `vault/worker`.
             assert!(
-                text.contains("${aws_ecr_repository.qurable_api.repository_url}:1.0.0"),
+                text.contains(&format!(
+                    "${{aws_ecr_repository.{}.repository_url}}:1.0.0",
+                    if label.starts_with("qurable") {
+                        "qurable_api"
+                    } else {
+                        name.as_str()
+                    }
+                )),
                 "{label}: {name}: {defs}"
             );
         }
@@ -225,7 +233,10 @@ fn ecs_pulls_images_from_the_repositories_it_creates() {
             let policy = p["policy"].as_str().unwrap_or_default();
             if policy.contains("ecr:BatchGetImage") {
                 assert!(
-                    policy.contains("${aws_ecr_repository.qurable_api.arn}"),
+                    policy.contains("${aws_ecr_repository.qurable_api.arn}")
+                        || (label.starts_with("private-ecs")
+                            && (policy.contains("${aws_ecr_repository.api.arn}")
+                                || policy.contains("${aws_ecr_repository.worker.arn}"))),
                     "{label}: {name}: {policy}"
                 );
                 assert!(

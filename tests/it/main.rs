@@ -39,6 +39,7 @@ mod ecs_volumes;
 mod editor_schema;
 mod eks;
 mod eks_zones;
+mod endpoints;
 mod env_references;
 mod errors;
 mod escape;

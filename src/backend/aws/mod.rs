@@ -14,6 +14,7 @@ mod database;
 mod ecs;
 mod ecs_deployments;
 mod edge;
+mod endpoints;
 mod external_secrets;
 mod iam;
 mod identity;

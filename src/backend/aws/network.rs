@@ -1,6 +1,7 @@
 //! The VPC: subnets per tier and zone (with the tags EKS load balancing looks for), internet
 //! gateway, NAT per zone or single, route tables, flow logs to an encrypted log group, the
-//! default security group stripped of rules, and DB / cache subnet groups.
+//! default security group stripped of rules, DB / cache subnet groups, and the VPC endpoints
+//! (`endpoints.rs`).
 //!
 //! Resource names come from the tier and the zone (`private_us_east_1a`), never from list
 //! positions, so reordering zones or tiers in the blueprint moves nothing.
@@ -63,6 +64,7 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
     if net.existing.is_some() {
         existing(net, m);
         subnet_groups(ctx, net, &vpc_name, m);
+        super::endpoints::lower(ctx, net, &vpc_name, m);
         if net.flow_logs.enabled {
             flow_logs(ctx, net, &vpc_name, m);
         }
@@ -229,6 +231,7 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
     }
 
     subnet_groups(ctx, net, &vpc_name, m);
+    super::endpoints::lower(ctx, net, &vpc_name, m);
     if net.flow_logs.enabled {
         flow_logs(ctx, net, &vpc_name, m);
     }

@@ -134,8 +134,9 @@ pub const CA_WRITER: &str = wiring::CA_WRITER;
 pub const CA_VOLUME: &str = "database-ca";
 
 /// The image of [`volume_setup`]: the Docker official BusyBox image from ECR Public (no
-/// credentials to pull, reached through the NAT gateway every ECS network has,
-/// `semantic::ecs`), pinned.
+/// credentials to pull, reached through the NAT gateway; VPC endpoints do not serve ECR
+/// Public, so with `nat: none` a task that would get this container is refused,
+/// `semantic::private_ecs`), pinned.
 pub const CA_WRITER_IMAGE: &str = "public.ecr.aws/docker/library/busybox:1.37.0";
 
 /// The environment variable carrying the PEM bundle into [`volume_setup`].

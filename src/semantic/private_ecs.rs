@@ -1,0 +1,200 @@
+//! ECS on Fargate with `network.nat: none`: the tasks run in private subnets with no route
+//! out, so everything they reach at start and at run time must be inside the VPC — a VPC
+//! endpoint per AWS API, and images ECR serves through them. Accepted when that holds,
+//! refused naming exactly what is missing otherwise.
+//!
+//! What a Fargate task (platform 1.4.0) calls, per "Migrating to Linux platform version
+//! 1.4.0" (docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-version-migration.html)
+//! and "Amazon ECS interface VPC endpoints" (…/developerguide/vpc-endpoints.html):
+//!
+//! - **Images**: ECR through `ecr.api` + `ecr.dkr` and the S3 gateway endpoint (every
+//!   created VPC has it, `backend::aws::endpoints`). Endpoints are regional ("VPC endpoints
+//!   currently don't support cross-Region requests") and do not serve ECR Public or any
+//!   other registry (Docker Hub, ghcr.io, quay.io): such an image is never pulled. So is the
+//!   volume-setup container infragen adds (BusyBox from ECR Public,
+//!   `backend::aws::sidecars::volume_setup`) for writable paths and RDS CA files.
+//! - **Logs**: the `awslogs` driver every container uses needs `logs`.
+//! - **Secrets**: a task definition's `secrets` read from Secrets Manager need
+//!   `secretsmanager`; from Parameter Store (Amazon MQ passwords), `ssm`.
+//! - **What a service `uses`**: SQS needs `sqs`, DynamoDB tables `dynamodb`; S3 buckets go
+//!   through the gateway endpoint; RDS, ElastiCache and Amazon MQ are in the VPC.
+//!
+//! Load balancer ingress needs no NAT: the ALB sits in the public subnets behind the
+//! internet gateway, and answers go back the way requests came.
+
+use std::collections::BTreeMap;
+
+use super::Checker;
+use crate::blueprint::types::{Blueprint, Service, VpcEndpoint};
+use crate::wiring::{self, Field, Flavor, Kind, Value};
+
+/// The volume-setup container's image (`backend::aws::sidecars::CA_WRITER_IMAGE`, which
+/// cannot be imported here: modules import downward only).
+const SETUP_IMAGE: &str = "public.ecr.aws/docker/library/busybox:1.37.0";
+
+/// Whether `image` is in an ECR private registry of `region`
+/// (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>…`).
+fn ecr_in(image: &str, region: &str) -> bool {
+    let host = image.split('/').next().unwrap_or_default();
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 6
+        && !parts[0].is_empty()
+        && parts[1..3] == ["dkr", "ecr"]
+        && parts[3] == region
+        && parts[4..] == ["amazonaws", "com"]
+        && image.len() > host.len() + 1
+}
+
+/// Every task the output runs: services, then jobs, with their blueprint paths.
+fn tasks(bp: &Blueprint) -> Vec<(String, &Service)> {
+    let services = (bp.services.iter().enumerate()).map(|(i, s)| (format!("services[{i}]"), s));
+    let jobs = (bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod()));
+    services.chain(jobs).collect()
+}
+
+/// What a task does with endpoint `e`, for the message.
+fn why(e: VpcEndpoint) -> &'static str {
+    match e {
+        VpcEndpoint::Ecr => "to pull images",
+        VpcEndpoint::Logs => "to write logs (awslogs)",
+        VpcEndpoint::Secretsmanager => "to read secrets and credentials",
+        VpcEndpoint::Ssm => "to read Amazon MQ passwords (Parameter Store)",
+        VpcEndpoint::Sqs => "to call SQS",
+        VpcEndpoint::Dynamodb => "to call DynamoDB",
+        _ => "",
+    }
+}
+
+/// The endpoints task `s` needs.
+fn needs(bp: &Blueprint, s: &Service, region: &str) -> Vec<VpcEndpoint> {
+    let mut out = vec![VpcEndpoint::Ecr, VpcEndpoint::Logs];
+    if !s.secret_env.is_empty() {
+        out.push(VpcEndpoint::Secretsmanager);
+    }
+    let all = wiring::bindings(bp, s, |_, _| Some(Flavor::Aws));
+    let list = wiring::without_own(s, wiring::with_known_cas(all, Flavor::Aws, region));
+    for b in &list {
+        let need = match (b.kind, &b.value) {
+            (_, Value::Key(_)) => Some(VpcEndpoint::Secretsmanager),
+            (Kind::Queue, &Value::Field(f))
+                if wiring::from_secret_store(b.kind, Flavor::Aws, f) =>
+            {
+                Some(VpcEndpoint::Ssm)
+            }
+            (kind, &Value::Field(f)) if wiring::from_secret_store(kind, Flavor::Aws, f) => {
+                Some(VpcEndpoint::Secretsmanager)
+            }
+            (Kind::Sqs, _) => Some(VpcEndpoint::Sqs),
+            (Kind::Table, _) => Some(VpcEndpoint::Dynamodb),
+            _ => None,
+        };
+        out.extend(need);
+    }
+    out
+}
+
+/// Whether the task gets infragen's volume-setup container (writable paths, RDS CA files).
+fn gets_setup(bp: &Blueprint, s: &Service, region: &str) -> bool {
+    if !s.security.writable_paths.is_empty() {
+        return true;
+    }
+    let all = wiring::bindings(bp, s, |_, _| Some(Flavor::Aws));
+    wiring::with_known_cas(all, Flavor::Aws, region)
+        .iter()
+        .any(|b| b.value == Value::Field(Field::CaFile))
+}
+
+pub fn check(c: &mut Checker, bp: &Blueprint) {
+    let Some(net) = &bp.network else { return };
+    let region = bp
+        .providers
+        .aws
+        .as_ref()
+        .map(|a| a.region.as_str())
+        .unwrap_or_default();
+    let tasks = tasks(bp);
+    // Each missing endpoint with the tasks (and reasons) that need it.
+    let mut missing: BTreeMap<VpcEndpoint, Vec<String>> = BTreeMap::new();
+    for (path, s) in &tasks {
+        let images = std::iter::once((format!("{path}.image"), s.image.as_str()))
+            .chain(
+                (s.init.iter().enumerate())
+                    .map(|(j, x)| (format!("{path}.init[{j}].image"), x.image.as_str())),
+            )
+            .chain(
+                (s.sidecars.iter().enumerate())
+                    .map(|(j, x)| (format!("{path}.sidecars[{j}].image"), x.image.as_str())),
+            );
+        for (at, image) in images {
+            if !ecr_in(image, region) {
+                c.error(
+                    &at,
+                    format!("`{}` runs `{image}`, which its tasks cannot pull with `network.nat: none`: VPC endpoints reach only ECR private registries of the stack's region ({region}), not Docker Hub, ECR Public or another registry", s.name),
+                )
+                .help = Some(format!("copy the image into a repository of `registry` (`<account>.dkr.ecr.{region}.amazonaws.com/<repository>:<tag>`), or set `network.nat: single`"));
+            }
+        }
+        if gets_setup(bp, s, region) {
+            c.error(
+                &format!("{path}.security.writable_paths"),
+                format!("`{}` gets infragen's volume-setup container (it prepares the writable paths and RDS CA files of a Fargate task), whose image `{SETUP_IMAGE}` is on ECR Public, which VPC endpoints do not serve: with `network.nat: none` it is never pulled", s.name),
+            )
+            .help = Some("set `security: { writable_paths: [] }` on it (the container's root filesystem stays read-only) and do not read a managed database's `_CA_FILE`, or set `network.nat: single`".into());
+        }
+        for e in needs(bp, s, region) {
+            if net.endpoints.contains(&e) {
+                continue;
+            }
+            let list = missing.entry(e).or_default();
+            if !list.contains(&s.name) {
+                list.push(s.name.clone());
+            }
+        }
+    }
+    if missing.is_empty() {
+        return;
+    }
+    let what: Vec<String> = missing
+        .iter()
+        .map(|(e, who)| format!("`{}` {} for {}", e.as_str(), why(*e), who.join(", ")))
+        .collect();
+    c.error(
+        "network.nat",
+        format!("ECS tasks run in the private subnets without a public IP, and with `nat: none` they reach AWS only through VPC endpoints; missing: {}", what.join("; ")),
+    )
+    .help = Some(format!(
+        "add them: `network.endpoints: [{}]`, or set `nat: single` (one gateway) or `nat: per_zone`",
+        merged(&net.endpoints, missing.keys().copied()).join(", ")
+    ));
+}
+
+/// The endpoints already listed and the missing ones, in the enum's order.
+fn merged(listed: &[VpcEndpoint], missing: impl Iterator<Item = VpcEndpoint>) -> Vec<&'static str> {
+    let mut all: Vec<VpcEndpoint> = listed.iter().copied().chain(missing).collect();
+    all.sort();
+    all.dedup();
+    all.into_iter().map(VpcEndpoint::as_str).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ecr_in;
+
+    #[test]
+    fn ecr_images() {
+        assert!(ecr_in(
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/api:1.0.0",
+            "eu-west-1"
+        ));
+        assert!(!ecr_in(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/api:1.0.0",
+            "eu-west-1"
+        ));
+        assert!(!ecr_in("nginx:1.27", "eu-west-1"));
+        assert!(!ecr_in(
+            "public.ecr.aws/docker/library/busybox:1.37.0",
+            "eu-west-1"
+        ));
+        assert!(!ecr_in("ghcr.io/acme/api:1.0.0", "eu-west-1"));
+    }
+}

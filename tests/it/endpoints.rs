@@ -1,0 +1,274 @@
+//! VPC endpoints: the S3 gateway endpoint every created AWS VPC gets, the interface
+//! endpoints of `network.endpoints`, and ECS with `nat: none` — accepted when every task's
+//! AWS APIs have an endpoint and its images are in ECR, refused naming what is missing.
+
+use infragen::catalog::Provider;
+use serde_json::Value;
+
+use crate::support::{ecs_stack, resources, root, synth, synth_aws, synth_cli};
+
+const PRIVATE: &str = "tests/fixtures/workloads/private-ecs.yaml";
+
+fn private_text() -> String {
+    std::fs::read_to_string(root().join(PRIVATE)).unwrap()
+}
+
+/// Every `aws_vpc_endpoint` of module `infra`, by service name.
+fn endpoints(out: &infragen::Output) -> std::collections::BTreeMap<String, Value> {
+    resources(out, "infra", "aws_vpc_endpoint")
+        .into_iter()
+        .map(|e| (e["service_name"].as_str().unwrap().to_string(), e))
+        .collect()
+}
+
+#[test]
+fn a_created_vpc_gets_the_s3_gateway_endpoint_on_its_private_and_isolated_route_tables() {
+    let yaml = ecs_stack("gw", "").replace(
+        "    private: [10.0.10.0/24, 10.0.11.0/24]\n",
+        "    private: [10.0.10.0/24, 10.0.11.0/24]\n    database: [10.0.20.0/24, 10.0.21.0/24]\n",
+    );
+    let out = synth_aws("gw", &yaml).unwrap();
+    let eps = endpoints(&out);
+    assert_eq!(eps.len(), 1, "only the S3 gateway by default: {eps:?}");
+    let s3 = &eps["com.amazonaws.eu-west-1.s3"];
+    assert_eq!(s3["vpc_endpoint_type"], "Gateway");
+    assert_eq!(s3["vpc_id"], "${aws_vpc.main.id}");
+    assert!(
+        s3.get("policy").is_none(),
+        "AWS's default full-access policy"
+    );
+    let mut tables: Vec<String> =
+        resources(&out, "infra", "aws_vpc_endpoint_route_table_association")
+            .iter()
+            .inspect(|a| assert_eq!(a["vpc_endpoint_id"], "${aws_vpc_endpoint.s3.id}"))
+            .map(|a| a["route_table_id"].as_str().unwrap().to_string())
+            .collect();
+    tables.sort();
+    assert_eq!(
+        tables,
+        [
+            "${aws_route_table.isolated.id}",
+            "${aws_route_table.private_eu_west_1a.id}",
+            "${aws_route_table.private_eu_west_1b.id}",
+        ]
+    );
+    // No interface endpoint, so no security group for one.
+    assert!(
+        !resources(&out, "infra", "aws_security_group")
+            .iter()
+            .any(|g| g["name"].as_str().unwrap().contains("vpc-endpoints"))
+    );
+}
+
+#[test]
+fn listed_endpoints_are_interface_endpoints_in_the_private_subnets_behind_one_https_group() {
+    let out = synth(&root().join(PRIVATE), Provider::Aws, "production");
+    let eps = endpoints(&out);
+    let names: Vec<&str> = eps.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "com.amazonaws.eu-west-1.ecr.api",
+            "com.amazonaws.eu-west-1.ecr.dkr",
+            "com.amazonaws.eu-west-1.logs",
+            "com.amazonaws.eu-west-1.s3",
+            "com.amazonaws.eu-west-1.secretsmanager",
+            "com.amazonaws.eu-west-1.sqs",
+        ],
+        "`ecr` is ecr.api and ecr.dkr; S3 stays the gateway"
+    );
+    for (name, e) in eps.iter().filter(|(n, _)| !n.ends_with(".s3")) {
+        assert_eq!(e["vpc_endpoint_type"], "Interface", "{name}");
+        assert_eq!(e["private_dns_enabled"], true, "{name}");
+        assert_eq!(
+            e["subnet_ids"],
+            serde_json::json!([
+                "${aws_subnet.private_eu_west_1a.id}",
+                "${aws_subnet.private_eu_west_1b.id}"
+            ]),
+            "{name}: one interface per zone, in the private subnets"
+        );
+        assert_eq!(
+            e["security_group_ids"],
+            serde_json::json!(["${aws_security_group.vpc_endpoints.id}"]),
+            "{name}"
+        );
+    }
+    let sg = resources(&out, "infra", "aws_security_group")
+        .into_iter()
+        .find(|g| g["name"] == "vault-vpc-endpoints-sg")
+        .expect("the endpoints' security group");
+    assert!(sg["description"].as_str().unwrap().contains("HTTPS"));
+    let rules: Vec<Value> = resources(&out, "infra", "aws_vpc_security_group_ingress_rule")
+        .into_iter()
+        .filter(|r| r["security_group_id"] == "${aws_security_group.vpc_endpoints.id}")
+        .collect();
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    assert_eq!(rules[0]["cidr_ipv4"], "10.0.0.0/16");
+    assert_eq!(rules[0]["from_port"], 443);
+    assert_eq!(rules[0]["to_port"], 443);
+    assert!(!rules[0]["description"].as_str().unwrap().is_empty());
+    // No NAT gateway, and no route out of the private subnets.
+    assert!(resources(&out, "infra", "aws_nat_gateway").is_empty());
+    assert!(
+        !resources(&out, "infra", "aws_route")
+            .iter()
+            .any(|r| r.get("nat_gateway_id").is_some())
+    );
+}
+
+#[test]
+fn ecs_without_nat_is_refused_naming_the_missing_endpoints() {
+    let text = private_text().replace(
+        "endpoints: [ecr, logs, secretsmanager, sqs]",
+        "endpoints: [ecr]",
+    );
+    let (code, err) = synth_cli(&text, "aws");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`network.nat`"), "{err}");
+    assert!(
+        err.contains("`logs` to write logs (awslogs) for api, worker"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`secretsmanager` to read secrets and credentials for api;"),
+        "{err}"
+    );
+    assert!(err.contains("`sqs` to call SQS for api, worker"), "{err}");
+    assert!(!err.contains("`ecr` to"), "listed: {err}");
+    assert!(
+        err.contains("`network.endpoints: [ecr, logs, secretsmanager, sqs]`"),
+        "the help gives the whole list: {err}"
+    );
+    // Positioned at the value of `nat: none`.
+    let line = text.lines().position(|l| l == "  nat: none").unwrap() + 1;
+    assert!(err.contains(&format!(".yaml:{line}:8")), "{err}");
+}
+
+#[test]
+fn ecs_without_nat_refuses_an_image_no_endpoint_serves() {
+    let text = private_text().replace(
+        "image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/vault/worker:1.0.0",
+        "image: nginx:1.27",
+    );
+    let (code, err) = synth_cli(&text, "aws");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`services[1].image`"), "{err}");
+    assert!(err.contains("`worker` runs `nginx:1.27`"), "{err}");
+    // ECR of another region is out of reach too (endpoints are regional).
+    let text = private_text().replace(
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/vault/worker",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/vault/worker",
+    );
+    let err = synth_aws("x", &text).unwrap_err();
+    assert!(err.contains("`services[1].image`"), "{err}");
+}
+
+#[test]
+fn ecs_without_nat_refuses_the_volume_setup_container_from_ecr_public() {
+    // Default writable paths (`/tmp`) bring infragen's BusyBox setup container.
+    let text = private_text().replacen("    security: { writable_paths: [] }\n", "", 1);
+    let err = synth_aws("x", &text).unwrap_err();
+    assert!(
+        err.contains("`services[0].security.writable_paths`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("public.ecr.aws/docker/library/busybox"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_endpoint_name_is_checked_with_a_suggestion() {
+    let text = private_text().replace("secretsmanager, sqs]", "secretmanager, sqs]");
+    let err = synth_aws("x", &text).unwrap_err();
+    assert!(err.contains("did you mean `secretsmanager`?"), "{err}");
+}
+
+#[test]
+fn ecs_with_nat_is_unchanged_by_missing_endpoints() {
+    let text = private_text()
+        .replace("nat: none", "nat: single")
+        .replace(
+            "endpoints: [ecr, logs, secretsmanager, sqs]",
+            "endpoints: []",
+        )
+        .replace(
+            "image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/vault/worker:1.0.0",
+            "image: nginx:1.27",
+        );
+    let out = synth_aws("x", &text).unwrap();
+    assert_eq!(endpoints(&out).len(), 1, "the S3 gateway only");
+}
+
+#[test]
+fn eks_without_nat_stays_refused_even_with_endpoints_but_takes_them_with_nat() {
+    let eks =
+        std::fs::read_to_string(root().join("tests/fixtures/workloads/jobs-eks.yaml")).unwrap();
+    let marker = "  zones: [eu-west-1a, eu-west-1b]\n";
+    assert!(eks.contains(marker), "fixture changed");
+    let with = eks.replacen(
+        marker,
+        &format!("{marker}  nat: single\n  endpoints: [ecr, sts, ec2, logs]\n"),
+        1,
+    );
+    let out = synth_aws("x", &with).unwrap();
+    let eps = endpoints(&out);
+    assert!(eps.keys().any(|k| k.ends_with(".ecr.dkr")), "{eps:?}");
+    assert!(eps.keys().any(|k| k.ends_with(".sts")), "{eps:?}");
+    let err = synth_aws("x", &with.replace("  nat: single\n", "  nat: none\n")).unwrap_err();
+    assert!(err.contains("`network.nat`"), "{err}");
+    assert!(err.contains("EKS nodes"), "{err}");
+}
+
+#[test]
+fn an_existing_vpc_gets_only_the_endpoints_listed_and_no_gateway() {
+    let path = root().join("tests/fixtures/workloads/existing-vpc-ecs.yaml");
+    let base = std::fs::read_to_string(&path).unwrap();
+    let out = synth(&path, Provider::Aws, "production");
+    assert!(
+        endpoints(&out).is_empty(),
+        "no endpoint in a VPC infragen does not own"
+    );
+    let marker = "  flow_logs: { enabled: false }";
+    assert!(base.contains(marker), "fixture changed");
+    let listed = base.replacen(marker, &format!("  endpoints: [ecr, logs]\n{marker}"), 1);
+    let out = synth_aws("x", &listed).unwrap();
+    let eps = endpoints(&out);
+    assert_eq!(eps.len(), 3, "{eps:?}");
+    for e in eps.values() {
+        assert_eq!(e["vpc_endpoint_type"], "Interface");
+        assert_eq!(e["vpc_id"], "${data.aws_vpc.main.id}");
+        assert_eq!(
+            e["subnet_ids"],
+            serde_json::json!([
+                "${data.aws_subnet.private_eu_west_1a.id}",
+                "${data.aws_subnet.private_eu_west_1b.id}"
+            ])
+        );
+    }
+    assert!(resources(&out, "infra", "aws_vpc_endpoint_route_table_association").is_empty());
+    let gateway = base.replacen(marker, &format!("  endpoints: [ecr, s3]\n{marker}"), 1);
+    let err = synth_aws("x", &gateway).unwrap_err();
+    assert!(err.contains("`network.endpoints[1]`"), "{err}");
+    assert!(err.contains("gateway endpoint"), "{err}");
+}
+
+#[test]
+fn digitalocean_ignores_the_aws_endpoints_of_a_shared_network() {
+    // Like `nat`, AWS's alone: a blueprint for both clouds shares `network`.
+    let text = "name: doe
+providers:
+  digitalocean: { region: nyc3 }
+network:
+  cidr: 10.30.0.0/16
+  endpoints: [ecr]
+cluster:
+  platform: doks
+node_pools:
+  - { name: default, size: s-2vcpu-4gb, min: 1, max: 2 }
+";
+    let (code, err) = synth_cli(text, "digitalocean");
+    assert_eq!(code, Some(0), "{err}");
+}
