@@ -169,6 +169,17 @@ pub struct AwsSettings {
     /// docs/brownfield.md.
     #[serde(default)]
     pub account_id: Option<String>,
+    /// The image of the container infragen adds to an ECS task to prepare its volumes
+    /// (writable paths, RDS CA files) before the others start: default
+    /// `public.ecr.aws/docker/library/busybox:1.37.0`. It runs `sh -c` with `chmod`,
+    /// `printf` and a redirect, so it must be BusyBox (or another image with a POSIX `sh` and
+    /// those tools), pinned to a tag or digest. Set it to a copy in the stack's own ECR —
+    /// e.g. an ECR pull through cache of ECR Public,
+    /// `<account>.dkr.ecr.<region>.amazonaws.com/ecr-public/docker/library/busybox:1.37.0`
+    /// — when the tasks cannot reach ECR Public (`network.nat: none`, docs/blueprint.md
+    /// "VPC endpoints").
+    #[serde(default)]
+    pub setup_image: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -212,6 +212,16 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
                     )
                     .expected = Some("12 digits, e.g. `123456789012`".into());
                 }
+                // Pinned like every image a task runs: a rollout must be repeatable.
+                if let Some(image) = &aws.setup_image
+                    && !containers::pinned(image)
+                {
+                    c.error(
+                        "providers.aws.setup_image",
+                        format!("image `{image}` is not pinned to a version"),
+                    )
+                    .help = Some("give a tag such as `:1.37.0`, or a digest `@sha256:…`".into());
+                }
             }
         },
         Provider::Digitalocean => match &bp.providers.digitalocean {

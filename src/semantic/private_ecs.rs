@@ -11,8 +11,11 @@
 //!   created VPC has it, `backend::aws::endpoints`). Endpoints are regional ("VPC endpoints
 //!   currently don't support cross-Region requests") and do not serve ECR Public or any
 //!   other registry (Docker Hub, ghcr.io, quay.io): such an image is never pulled. So is the
-//!   volume-setup container infragen adds (BusyBox from ECR Public,
-//!   `backend::aws::sidecars::volume_setup`) for writable paths and RDS CA files.
+//!   volume-setup container infragen adds for writable paths and RDS CA files
+//!   (`backend::aws::sidecars::volume_setup`), BusyBox from ECR Public unless
+//!   `providers.aws.setup_image` names a copy in the stack's ECR — an ECR pull through cache
+//!   of ECR Public, which needs no credentials and is filled by ECR itself, not through the
+//!   VPC (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html>).
 //! - **Logs**: the `awslogs` driver every container uses needs `logs`.
 //! - **Secrets**: a task definition's `secrets` read from Secrets Manager need
 //!   `secretsmanager`; from Parameter Store (Amazon MQ passwords), `ssm`.
@@ -26,11 +29,8 @@ use std::collections::BTreeMap;
 
 use super::Checker;
 use crate::blueprint::types::{Blueprint, Service, VpcEndpoint};
+use crate::wiring::setup_image::setup_image;
 use crate::wiring::{self, Field, Flavor, Kind, Value};
-
-/// The volume-setup container's image (`backend::aws::sidecars::CA_WRITER_IMAGE`, which
-/// cannot be imported here: modules import downward only).
-const SETUP_IMAGE: &str = "public.ecr.aws/docker/library/busybox:1.37.0";
 
 /// Whether `image` is in an ECR private registry of `region`
 /// (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>…`).
@@ -93,15 +93,18 @@ fn needs(bp: &Blueprint, s: &Service, region: &str) -> Vec<VpcEndpoint> {
     out
 }
 
-/// Whether the task gets infragen's volume-setup container (writable paths, RDS CA files).
-fn gets_setup(bp: &Blueprint, s: &Service, region: &str) -> bool {
+/// The field that gives the task infragen's volume-setup container (writable paths, RDS CA
+/// files), or none when it gets none: the back-end's condition
+/// (`backend::aws::ecs::has_volume_setup`), a `_CA_FILE` the service sets itself excepted.
+fn setup_reason(bp: &Blueprint, s: &Service, region: &str) -> Option<&'static str> {
     if !s.security.writable_paths.is_empty() {
-        return true;
+        return Some("security.writable_paths");
     }
     let all = wiring::bindings(bp, s, |_, _| Some(Flavor::Aws));
-    wiring::with_known_cas(all, Flavor::Aws, region)
+    wiring::without_own(s, wiring::with_known_cas(all, Flavor::Aws, region))
         .iter()
         .any(|b| b.value == Value::Field(Field::CaFile))
+        .then_some("uses")
 }
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
@@ -113,6 +116,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .map(|a| a.region.as_str())
         .unwrap_or_default();
     let tasks = tasks(bp);
+    // Whether a wrong `providers.aws.setup_image` was already reported.
+    let mut said = false;
     // Each missing endpoint with the tasks (and reasons) that need it.
     let mut missing: BTreeMap<VpcEndpoint, Vec<String>> = BTreeMap::new();
     for (path, s) in &tasks {
@@ -134,12 +139,33 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 .help = Some(format!("copy the image into a repository of `registry` (`<account>.dkr.ecr.{region}.amazonaws.com/<repository>:<tag>`), or set `network.nat: single`"));
             }
         }
-        if gets_setup(bp, s, region) {
-            c.error(
-                &format!("{path}.security.writable_paths"),
-                format!("`{}` gets infragen's volume-setup container (it prepares the writable paths and RDS CA files of a Fargate task), whose image `{SETUP_IMAGE}` is on ECR Public, which VPC endpoints do not serve: with `network.nat: none` it is never pulled", s.name),
-            )
-            .help = Some("set `security: { writable_paths: [] }` on it (the container's root filesystem stays read-only) and do not read a managed database's `_CA_FILE`, or set `network.nat: single`".into());
+        let image = setup_image(bp);
+        let chosen = bp
+            .providers
+            .aws
+            .as_ref()
+            .is_some_and(|a| a.setup_image.is_some());
+        if let Some(field) = setup_reason(bp, s, region)
+            && !ecr_in(image, region)
+        {
+            // A `setup_image` of the user's is wrong once, where it is written; the default
+            // is wrong for each task that gets the container, where the task asks for it.
+            let at = if chosen {
+                "providers.aws.setup_image".to_string()
+            } else {
+                format!("{path}.{field}")
+            };
+            let help = format!(
+                "mirror it into the stack's ECR and name the copy in `providers.aws.setup_image` — e.g. an ECR pull through cache of ECR Public (`aws ecr create-pull-through-cache-rule --ecr-repository-prefix ecr-public --upstream-registry-url public.ecr.aws --region {region}`), then `setup_image: <account>.dkr.ecr.{region}.amazonaws.com/ecr-public/docker/library/busybox:1.37.0`; or set `security: {{ writable_paths: [] }}` and read no managed database's `_CA_FILE`, or set `network.nat: single`"
+            );
+            if !(chosen && said) {
+                said = true;
+                c.error(
+                    &at,
+                    format!("`{}` gets infragen's volume-setup container (it prepares the writable paths and RDS CA files of a Fargate task), whose image `{image}` is not in an ECR private registry of the stack's region ({region}): with `network.nat: none` it is never pulled", s.name),
+                )
+                .help = Some(help);
+            }
         }
         for e in needs(bp, s, region) {
             if net.endpoints.contains(&e) {
@@ -192,7 +218,7 @@ mod tests {
         ));
         assert!(!ecr_in("nginx:1.27", "eu-west-1"));
         assert!(!ecr_in(
-            "public.ecr.aws/docker/library/busybox:1.37.0",
+            crate::wiring::setup_image::DEFAULT_SETUP_IMAGE,
             "eu-west-1"
         ));
         assert!(!ecr_in("ghcr.io/acme/api:1.0.0", "eu-west-1"));

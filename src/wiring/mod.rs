@@ -25,6 +25,7 @@
 pub mod alias;
 pub mod peers;
 pub mod rds_ca;
+pub mod setup_image;
 
 use crate::blueprint::types::{Blueprint, DatabaseEngine, Service, upper_snake};
 

@@ -164,11 +164,71 @@ fn ecs_without_nat_refuses_an_image_no_endpoint_serves() {
     assert!(err.contains("`services[1].image`"), "{err}");
 }
 
+const SETUP_IMAGE: &str =
+    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public/docker/library/busybox:1.37.0";
+
+/// The fixture without `providers.aws.setup_image`.
+fn without_setup_image() -> String {
+    let text = private_text();
+    let line = format!("    setup_image: {SETUP_IMAGE}\n");
+    assert!(text.contains(&line), "the fixture names the setup image");
+    text.replacen(&line, "", 1)
+}
+
+/// The container definitions of `service`'s task definition.
+fn containers(out: &infragen::Output, service: &str) -> Vec<Value> {
+    let defs = resources(out, "infra", "aws_ecs_task_definition")
+        .into_iter()
+        .find(|d| d["family"].as_str().is_some_and(|f| f.ends_with(service)))
+        .unwrap_or_else(|| panic!("a task definition for {service}"));
+    serde_json::from_str(defs["container_definitions"].as_str().unwrap()).unwrap()
+}
+
 #[test]
-fn ecs_without_nat_refuses_the_volume_setup_container_from_ecr_public() {
+fn ecs_without_nat_runs_the_volume_setup_container_from_the_setup_image_in_ecr() {
+    // The fixture keeps the default writable path (`/tmp`) and names a pull through cache
+    // copy of BusyBox in the stack's ECR.
+    let text = private_text();
+    assert!(!text.contains("writable_paths"), "default writable paths");
+    let out = synth_aws("x", &text).unwrap();
+    for service in ["api", "worker"] {
+        let list = containers(&out, service);
+        let setup = list
+            .iter()
+            .find(|c| c["name"] == "infragen-volumes")
+            .unwrap_or_else(|| panic!("{service} gets the setup container: {list:?}"));
+        assert_eq!(setup["image"], SETUP_IMAGE, "{service}");
+        assert_eq!(setup["entryPoint"], serde_json::json!(["sh", "-c"]));
+    }
+    // The execution role may pull it, and import it into the cache on the first pull.
+    let policies = resources(&out, "infra", "aws_iam_role_policy");
+    let policy = policies
+        .iter()
+        .find(|p| p["name"] == "pull-log-read-secrets" && p["role"].to_string().contains("worker"))
+        .expect("the worker's execution policy");
+    let doc: Value = serde_json::from_str(policy["policy"].as_str().unwrap()).unwrap();
+    let arn = "arn:aws:ecr:eu-west-1:123456789012:repository/ecr-public/docker/library/busybox";
+    let statements = doc["Statement"].as_array().unwrap();
+    let pull = statements
+        .iter()
+        .find(|s| s["Sid"] == "PullOwnImage")
+        .unwrap();
+    assert!(pull["Resource"].to_string().contains(arn), "{pull}");
+    let import = statements
+        .iter()
+        .find(|s| s["Sid"] == "ImportSetupImage")
+        .unwrap();
+    assert_eq!(import["Resource"], arn);
+    assert_eq!(
+        import["Action"],
+        serde_json::json!(["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"])
+    );
+}
+
+#[test]
+fn ecs_without_nat_refuses_the_default_setup_image_from_ecr_public() {
     // Default writable paths (`/tmp`) bring infragen's BusyBox setup container.
-    let text = private_text().replacen("    security: { writable_paths: [] }\n", "", 1);
-    let err = synth_aws("x", &text).unwrap_err();
+    let err = synth_aws("x", &without_setup_image()).unwrap_err();
     assert!(
         err.contains("`services[0].security.writable_paths`"),
         "{err}"
@@ -177,6 +237,77 @@ fn ecs_without_nat_refuses_the_volume_setup_container_from_ecr_public() {
         err.contains("public.ecr.aws/docker/library/busybox"),
         "{err}"
     );
+    assert!(
+        err.contains("providers.aws.setup_image"),
+        "the help names the field: {err}"
+    );
+    assert!(err.contains("create-pull-through-cache-rule"), "{err}");
+    // Without writable paths there is no setup container, and nothing to refuse.
+    let text = without_setup_image().replace(
+        "    uses: [orders]\n",
+        "    uses: [orders]\n    security: { writable_paths: [] }\n",
+    );
+    let text = text.replacen(
+        "    uses: [orders, statements]\n",
+        "    uses: [orders, statements]\n    security: { writable_paths: [] }\n",
+        1,
+    );
+    let out = synth_aws("x", &text).unwrap();
+    assert!(
+        !containers(&out, "api")
+            .iter()
+            .any(|c| c["name"] == "infragen-volumes")
+    );
+}
+
+#[test]
+fn ecs_without_nat_refuses_a_setup_image_outside_the_regions_ecr_once_at_the_field() {
+    let text = private_text().replace(SETUP_IMAGE, "busybox:1.37.0");
+    let (code, err) = synth_cli(&text, "aws");
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(
+        err.matches("`providers.aws.setup_image`:").count(),
+        1,
+        "{err}"
+    );
+    assert!(!err.contains("writable_paths`:"), "{err}");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("    setup_image:"))
+        .unwrap()
+        + 1;
+    assert!(err.contains(&format!(".yaml:{line}:")), "{err}");
+}
+
+#[test]
+fn the_setup_image_must_be_pinned() {
+    let text = private_text().replace(SETUP_IMAGE, "public.ecr.aws/docker/library/busybox");
+    let err = synth_aws("x", &text).unwrap_err();
+    assert!(
+        err.contains("`providers.aws.setup_image`: image `public.ecr.aws/docker/library/busybox` is not pinned"),
+        "{err}"
+    );
+}
+
+#[test]
+fn with_a_nat_the_default_setup_image_stays_on_ecr_public() {
+    let text = without_setup_image().replace("nat: none", "nat: single");
+    let out = synth_aws("x", &text).unwrap();
+    let setup = containers(&out, "worker")
+        .into_iter()
+        .find(|c| c["name"] == "infragen-volumes")
+        .unwrap();
+    assert_eq!(
+        setup["image"],
+        "public.ecr.aws/docker/library/busybox:1.37.0"
+    );
+    let policies = resources(&out, "infra", "aws_iam_role_policy");
+    assert!(!policies.iter().any(|p| {
+        p["policy"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ImportSetupImage")
+    }));
 }
 
 #[test]

@@ -418,10 +418,23 @@ pub(super) fn roles(
             "DecryptParametersThroughSsm",
         ],
     ));
-    // The app's image and its init containers' and sidecars'.
+    // The app's image and its init containers' and sidecars', and the volume-setup
+    // container's when the task gets one and it is in ECR (`providers.aws.setup_image`).
+    let setup =
+        has_volume_setup(ctx, s, wired).then(|| crate::wiring::setup_image::setup_image(ctx.v.bp));
     let mut repos: Vec<Expr> = super::sidecars::images(s)
+        .chain(setup)
         .filter_map(|i| ecr_repository_arn(ctx, i))
         .collect();
+    // A setup image in an ECR pull through cache (ECR Public mirrored, the way to run it
+    // without a NAT gateway) is imported on its first pull by the principal pulling it, which
+    // needs `ecr:BatchImportUpstreamImage`, and `ecr:CreateRepository` while the cache's
+    // repository does not exist yet
+    // (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html>).
+    // Scoped to that one repository; on a plain repository they grant nothing more.
+    let import = setup
+        .filter(|i| super::registry::created_repository(ctx, i).is_none())
+        .and_then(|i| ecr_repository_arn(ctx, i));
     repos.sort();
     repos.dedup();
     if !repos.is_empty() {
@@ -441,6 +454,14 @@ pub(super) fn roles(
             "Effect": "Allow",
             "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
             "Resource": repo,
+        }));
+    }
+    if let Some(arn) = import {
+        statements.push(json!({
+            "Sid": "ImportSetupImage",
+            "Effect": "Allow",
+            "Action": ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+            "Resource": arn,
         }));
     }
     m.file("ecs")
@@ -558,6 +579,17 @@ fn port_mappings(ctx: &Ctx, s: &Service) -> Vec<Json> {
         }
     }
     vec![mapping]
+}
+
+/// Whether the task of `s` gets the volume-setup container (`sidecars::volume_setup`): a
+/// writable path, or a managed database's CA file of a region whose RDS bundle is vendored —
+/// the same condition [`task_definition`] builds it on.
+fn has_volume_setup(ctx: &Ctx, s: &Service, wired: &[(Binding, Resolved)]) -> bool {
+    !s.security.writable_paths.is_empty()
+        || (super::connect::ca_bundle(ctx).is_some()
+            && wired
+                .iter()
+                .any(|(b, _)| b.value == crate::wiring::Value::Field(crate::wiring::Field::CaFile)))
 }
 
 pub(super) fn task_definition(
@@ -687,6 +719,7 @@ pub(super) fn task_definition(
         }));
     }
     let setup = super::sidecars::volume_setup(
+        ctx,
         &container,
         &s.security.writable_paths,
         pem.as_deref().map(|pem| (components.as_slice(), pem)),

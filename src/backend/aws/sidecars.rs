@@ -16,6 +16,7 @@ use crate::terraform::Json;
 use super::Ctx;
 use crate::blueprint::types::{ExtraContainer, Service};
 use crate::wiring;
+use crate::wiring::setup_image::setup_image;
 
 /// The app container's keys every extra container shares (hardening, volumes, logs, the
 /// stop timeout).
@@ -133,12 +134,6 @@ pub const CA_WRITER: &str = wiring::CA_WRITER;
 /// ephemeral storage, gone with the task).
 pub const CA_VOLUME: &str = "database-ca";
 
-/// The image of [`volume_setup`]: the Docker official BusyBox image from ECR Public (no
-/// credentials to pull, reached through the NAT gateway; VPC endpoints do not serve ECR
-/// Public, so with `nat: none` a task that would get this container is refused,
-/// `semantic::private_ecs`), pinned.
-pub const CA_WRITER_IMAGE: &str = "public.ecr.aws/docker/library/busybox:1.37.0";
-
 /// The environment variable carrying the PEM bundle into [`volume_setup`].
 const CA_BUNDLE_VAR: &str = "RDS_CA_BUNDLE";
 
@@ -168,7 +163,16 @@ const CA_BUNDLE_VAR: &str = "RDS_CA_BUNDLE";
 /// - Hardened like the app (read-only root filesystem, no privilege, every capability
 ///   dropped, the app's log group) but as user 0: only a directory's owner may change its
 ///   mode or write to it 0755 without `CAP_FOWNER` / `CAP_DAC_OVERRIDE`, which are dropped.
-pub fn volume_setup(app: &Json, writable: &[String], ca: Option<(&[&str], &str)>) -> Option<Json> {
+///
+/// Its image is [`setup_image`] (`providers.aws.setup_image`, BusyBox from ECR Public by
+/// default), pulled like the others (`ecs::task_image`: from a repository the output
+/// creates, when it names one).
+pub fn volume_setup(
+    ctx: &Ctx,
+    app: &Json,
+    writable: &[String],
+    ca: Option<(&[&str], &str)>,
+) -> Option<Json> {
     if writable.is_empty() && ca.is_none() {
         return None;
     }
@@ -194,7 +198,7 @@ pub fn volume_setup(app: &Json, writable: &[String], ca: Option<(&[&str], &str)>
     }
     let mut d = json!({
         "name": CA_WRITER,
-        "image": CA_WRITER_IMAGE,
+        "image": super::ecs::task_image(ctx, setup_image(ctx.v.bp)),
         "essential": false,
         "portMappings": [],
         "environment": environment,
