@@ -174,10 +174,9 @@ pub struct AwsSettings {
     /// `public.ecr.aws/docker/library/busybox:1.37.0`. It runs `sh -c` with `chmod`,
     /// `printf` and a redirect, so it must be BusyBox (or another image with a POSIX `sh` and
     /// those tools), pinned to a tag or digest. Set it to a copy in the stack's own ECR —
-    /// e.g. an ECR pull through cache of ECR Public,
-    /// `<account>.dkr.ecr.<region>.amazonaws.com/ecr-public/docker/library/busybox:1.37.0`
-    /// — when the tasks cannot reach ECR Public (`network.nat: none`, docs/blueprint.md
-    /// "VPC endpoints").
+    /// e.g. `<account>.dkr.ecr.<region>.amazonaws.com/<registry>/busybox:1.37.0` in a
+    /// repository of `registry` — when the tasks cannot reach ECR Public (`network.nat:
+    /// none`, docs/blueprint.md "VPC endpoints").
     #[serde(default)]
     pub setup_image: Option<String>,
 }

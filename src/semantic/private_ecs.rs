@@ -13,9 +13,12 @@
 //!   other registry (Docker Hub, ghcr.io, quay.io): such an image is never pulled. So is the
 //!   volume-setup container infragen adds for writable paths and RDS CA files
 //!   (`backend::aws::sidecars::volume_setup`), BusyBox from ECR Public unless
-//!   `providers.aws.setup_image` names a copy in the stack's ECR — an ECR pull through cache
-//!   of ECR Public, which needs no credentials and is filled by ECR itself, not through the
-//!   VPC (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html>).
+//!   `providers.aws.setup_image` names a copy in the stack's ECR. AWS's suggestion for public
+//!   images, a pull through cache, is filled on the first pull, and "When an image is pulled
+//!   using a pull through cache rule for the first time, if you've configured Amazon ECR to
+//!   use an interface VPC endpoint … you need to … route all outbound traffic … to the NAT
+//!   gateway in order for the pull to work" (…/AmazonECR/latest/userguide/vpc-endpoints.html):
+//!   the copy must exist before the tasks start (pushed, or the cache primed from outside).
 //! - **Logs**: the `awslogs` driver every container uses needs `logs`.
 //! - **Secrets**: a task definition's `secrets` read from Secrets Manager need
 //!   `secretsmanager`; from Parameter Store (Amazon MQ passwords), `ssm`.
@@ -29,7 +32,7 @@ use std::collections::BTreeMap;
 
 use super::Checker;
 use crate::blueprint::types::{Blueprint, Service, VpcEndpoint};
-use crate::wiring::setup_image::setup_image;
+use crate::wiring::setup_image::{DEFAULT_SETUP_IMAGE, setup_image};
 use crate::wiring::{self, Field, Flavor, Kind, Value};
 
 /// Whether `image` is in an ECR private registry of `region`
@@ -155,8 +158,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             } else {
                 format!("{path}.{field}")
             };
+            // A pull through cache is filled on the first pull, which through an interface
+            // endpoint needs NAT ("Amazon ECR interface VPC endpoints", considerations): the
+            // copy must be there before the tasks start.
             let help = format!(
-                "mirror it into the stack's ECR and name the copy in `providers.aws.setup_image` — e.g. an ECR pull through cache of ECR Public (`aws ecr create-pull-through-cache-rule --ecr-repository-prefix ecr-public --upstream-registry-url public.ecr.aws --region {region}`), then `setup_image: <account>.dkr.ecr.{region}.amazonaws.com/ecr-public/docker/library/busybox:1.37.0`; or set `security: {{ writable_paths: [] }}` and read no managed database's `_CA_FILE`, or set `network.nat: single`"
+                "copy BusyBox into the stack's ECR before the tasks start and name the copy in `providers.aws.setup_image` — e.g. add `busybox` to `registry.repositories`, push `{DEFAULT_SETUP_IMAGE}` there (`crane copy` or docker pull/tag/push) and set `setup_image: <account>.dkr.ecr.{region}.amazonaws.com/<registry>/busybox:1.37.0`; or set `security: {{ writable_paths: [] }}` and read no managed database's `_CA_FILE`, or set `network.nat: single` (docs/blueprint.md \"VPC endpoints\")"
             );
             if !(chosen && said) {
                 said = true;

@@ -7,7 +7,7 @@ use crate::blueprint::types::Blueprint;
 /// The default: the Docker official BusyBox image from ECR Public (no credentials to pull,
 /// reached through the NAT gateway), pinned. VPC endpoints do not serve ECR Public, so a
 /// stack with `network.nat: none` names a copy in its own ECR with
-/// `providers.aws.setup_image`.
+/// `providers.aws.setup_image` (docs/blueprint.md "VPC endpoints").
 pub const DEFAULT_SETUP_IMAGE: &str = "public.ecr.aws/docker/library/busybox:1.37.0";
 
 /// The setup container's image: `providers.aws.setup_image`, else [`DEFAULT_SETUP_IMAGE`].

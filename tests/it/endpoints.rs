@@ -164,8 +164,7 @@ fn ecs_without_nat_refuses_an_image_no_endpoint_serves() {
     assert!(err.contains("`services[1].image`"), "{err}");
 }
 
-const SETUP_IMAGE: &str =
-    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public/docker/library/busybox:1.37.0";
+const SETUP_IMAGE: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/vault/busybox:1.37.0";
 
 /// The fixture without `providers.aws.setup_image`.
 fn without_setup_image() -> String {
@@ -179,36 +178,82 @@ fn without_setup_image() -> String {
 fn containers(out: &infragen::Output, service: &str) -> Vec<Value> {
     let defs = resources(out, "infra", "aws_ecs_task_definition")
         .into_iter()
-        .find(|d| d["family"].as_str().is_some_and(|f| f.ends_with(service)))
+        .find(|d| d["family"] == service)
         .unwrap_or_else(|| panic!("a task definition for {service}"));
     serde_json::from_str(defs["container_definitions"].as_str().unwrap()).unwrap()
 }
 
+/// The setup container of `service`'s task.
+fn setup_container(out: &infragen::Output, service: &str) -> Value {
+    let list = containers(out, service);
+    list.iter()
+        .find(|c| c["name"] == "infragen-volumes")
+        .cloned()
+        .unwrap_or_else(|| panic!("{service} gets the setup container: {list:?}"))
+}
+
+/// The statements of the execution role policy of `service`.
+fn execution_statements(out: &infragen::Output, service: &str) -> Vec<Value> {
+    let policies = resources(out, "infra", "aws_iam_role_policy");
+    let policy = policies
+        .iter()
+        .find(|p| p["role"] == format!("${{aws_iam_role.{service}_execution.id}}"))
+        .expect("the execution policy");
+    let doc: Value = serde_json::from_str(policy["policy"].as_str().unwrap()).unwrap();
+    doc["Statement"].as_array().unwrap().clone()
+}
+
 #[test]
 fn ecs_without_nat_runs_the_volume_setup_container_from_the_setup_image_in_ecr() {
-    // The fixture keeps the default writable path (`/tmp`) and names a pull through cache
-    // copy of BusyBox in the stack's ECR.
+    // The fixture keeps the default writable path (`/tmp`) and names a copy of BusyBox in a
+    // repository of its own `registry`.
     let text = private_text();
     assert!(!text.contains("writable_paths"), "default writable paths");
     let out = synth_aws("x", &text).unwrap();
     for service in ["api", "worker"] {
-        let list = containers(&out, service);
-        let setup = list
-            .iter()
-            .find(|c| c["name"] == "infragen-volumes")
-            .unwrap_or_else(|| panic!("{service} gets the setup container: {list:?}"));
-        assert_eq!(setup["image"], SETUP_IMAGE, "{service}");
+        let setup = setup_container(&out, service);
+        // Pulled from the repository the output creates, as the app's image is.
+        assert_eq!(
+            setup["image"], "${aws_ecr_repository.busybox.repository_url}:1.37.0",
+            "{service}"
+        );
         assert_eq!(setup["entryPoint"], serde_json::json!(["sh", "-c"]));
+        // The execution role may pull it.
+        let statements = execution_statements(&out, service);
+        let pull = statements
+            .iter()
+            .find(|s| s["Sid"] == "PullOwnImage")
+            .unwrap();
+        assert!(
+            pull["Resource"]
+                .to_string()
+                .contains("aws_ecr_repository.busybox.arn"),
+            "{pull}"
+        );
+        assert!(!statements.iter().any(|s| s["Sid"] == "ImportSetupImage"));
     }
-    // The execution role may pull it, and import it into the cache on the first pull.
-    let policies = resources(&out, "infra", "aws_iam_role_policy");
-    let policy = policies
-        .iter()
-        .find(|p| p["name"] == "pull-log-read-secrets" && p["role"].to_string().contains("worker"))
-        .expect("the worker's execution policy");
-    let doc: Value = serde_json::from_str(policy["policy"].as_str().unwrap()).unwrap();
+    // The service waits for the copy to be pushed, as for its own image, and says so.
+    let pre = out.files["preconditions.json"].as_str();
+    assert!(pre.contains("vault/busybox:1.37.0"), "{pre}");
+    let services = resources(&out, "infra", "aws_ecs_service");
+    let api = services.iter().find(|s| s["name"] == "api").unwrap();
+    assert!(
+        api["lifecycle"]
+            .to_string()
+            .contains("data.aws_ecr_images.busybox"),
+        "{}",
+        api["lifecycle"]
+    );
+}
+
+#[test]
+fn a_setup_image_in_a_pull_through_cache_may_be_imported_by_the_execution_role() {
+    let cached =
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public/docker/library/busybox:1.37.0";
+    let out = synth_aws("x", &private_text().replace(SETUP_IMAGE, cached)).unwrap();
+    assert_eq!(setup_container(&out, "worker")["image"], cached);
     let arn = "arn:aws:ecr:eu-west-1:123456789012:repository/ecr-public/docker/library/busybox";
-    let statements = doc["Statement"].as_array().unwrap();
+    let statements = execution_statements(&out, "worker");
     let pull = statements
         .iter()
         .find(|s| s["Sid"] == "PullOwnImage")
@@ -241,7 +286,7 @@ fn ecs_without_nat_refuses_the_default_setup_image_from_ecr_public() {
         err.contains("providers.aws.setup_image"),
         "the help names the field: {err}"
     );
-    assert!(err.contains("create-pull-through-cache-rule"), "{err}");
+    assert!(err.contains("registry.repositories"), "{err}");
     // Without writable paths there is no setup container, and nothing to refuse.
     let text = without_setup_image().replace(
         "    uses: [orders]\n",
@@ -301,13 +346,11 @@ fn with_a_nat_the_default_setup_image_stays_on_ecr_public() {
         setup["image"],
         "public.ecr.aws/docker/library/busybox:1.37.0"
     );
-    let policies = resources(&out, "infra", "aws_iam_role_policy");
-    assert!(!policies.iter().any(|p| {
-        p["policy"]
-            .as_str()
-            .unwrap_or("")
-            .contains("ImportSetupImage")
-    }));
+    assert!(
+        !execution_statements(&out, "worker")
+            .iter()
+            .any(|s| s["Sid"] == "ImportSetupImage")
+    );
 }
 
 #[test]

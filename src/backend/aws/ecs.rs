@@ -420,10 +420,9 @@ pub(super) fn roles(
     ));
     // The app's image and its init containers' and sidecars', and the volume-setup
     // container's when the task gets one and it is in ECR (`providers.aws.setup_image`).
-    let setup =
-        has_volume_setup(ctx, s, wired).then(|| crate::wiring::setup_image::setup_image(ctx.v.bp));
-    let mut repos: Vec<Expr> = super::sidecars::images(s)
-        .chain(setup)
+    let setup = has_volume_setup(ctx, s).then(|| crate::wiring::setup_image::setup_image(ctx.v.bp));
+    let mut repos: Vec<Expr> = task_images(ctx, s)
+        .into_iter()
         .filter_map(|i| ecr_repository_arn(ctx, i))
         .collect();
     // A setup image in an ECR pull through cache (ECR Public mirrored, the way to run it
@@ -582,14 +581,21 @@ fn port_mappings(ctx: &Ctx, s: &Service) -> Vec<Json> {
 }
 
 /// Whether the task of `s` gets the volume-setup container (`sidecars::volume_setup`): a
-/// writable path, or a managed database's CA file of a region whose RDS bundle is vendored —
-/// the same condition [`task_definition`] builds it on.
-fn has_volume_setup(ctx: &Ctx, s: &Service, wired: &[(Binding, Resolved)]) -> bool {
+/// writable path, or a managed database's CA file (`connect::bindings` gives a `_CA_FILE`
+/// only where the region's RDS bundle is vendored) — the condition [`task_definition`]
+/// builds it on.
+pub(super) fn has_volume_setup(ctx: &Ctx, s: &Service) -> bool {
     !s.security.writable_paths.is_empty()
-        || (super::connect::ca_bundle(ctx).is_some()
-            && wired
-                .iter()
-                .any(|(b, _)| b.value == crate::wiring::Value::Field(crate::wiring::Field::CaFile)))
+        || super::connect::bindings(ctx, s)
+            .iter()
+            .any(|b| b.value == crate::wiring::Value::Field(crate::wiring::Field::CaFile))
+}
+
+/// The images the task of `s` pulls: the app's, its init containers' and sidecars', and the
+/// volume-setup container's when it gets one (`providers.aws.setup_image`).
+pub(super) fn task_images<'a>(ctx: &Ctx<'a>, s: &'a Service) -> Vec<&'a str> {
+    let setup = has_volume_setup(ctx, s).then(|| crate::wiring::setup_image::setup_image(ctx.v.bp));
+    super::sidecars::images(s).chain(setup).collect()
 }
 
 pub(super) fn task_definition(

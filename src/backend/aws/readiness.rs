@@ -26,7 +26,7 @@ use crate::json;
 use crate::terraform::{Json, Module, Ref, data, interp};
 use crate::wiring::Precondition;
 
-use super::{Ctx, connect, ecs, registry, secrets, sidecars};
+use super::{Ctx, connect, ecs, registry, secrets};
 
 fn versions(secret: &str) -> Ref {
     data("aws_secretsmanager_secret_versions", secret)
@@ -36,10 +36,12 @@ fn images_of(repository: &Ref) -> Ref {
     data("aws_ecr_images", repository.name())
 }
 
-/// The images of `s` in repositories this output creates: (repository, `:tag` or
+/// The images of `s` (the volume-setup container's too, `ecs::task_images`) in repositories
+/// this output creates: (repository, `:tag` or
 /// `@digest`, the image as the blueprint writes it).
-fn created_images<'a>(ctx: &Ctx, s: &'a Service) -> Vec<(Ref, String, &'a str)> {
-    sidecars::images(s)
+fn created_images<'a>(ctx: &Ctx<'a>, s: &'a Service) -> Vec<(Ref, String, &'a str)> {
+    ecs::task_images(ctx, s)
+        .into_iter()
         .filter_map(|i| {
             let (repo, reference) = registry::created_repository(ctx, i)?;
             Some((repo, reference, i))
