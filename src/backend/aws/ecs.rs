@@ -425,10 +425,10 @@ pub(super) fn roles(
         .into_iter()
         .filter_map(|i| ecr_repository_arn(ctx, i))
         .collect();
-    // A setup image in an ECR pull through cache (ECR Public mirrored, the way to run it
-    // without a NAT gateway) is imported on its first pull by the principal pulling it, which
-    // needs `ecr:BatchImportUpstreamImage`, and `ecr:CreateRepository` while the cache's
-    // repository does not exist yet
+    // A setup image in an ECR pull through cache (ECR Public mirrored, AWS's suggestion for
+    // public images behind VPC endpoints) is imported on its first pull by the principal
+    // pulling it, which needs `ecr:BatchImportUpstreamImage`, and `ecr:CreateRepository`
+    // while the cache's repository does not exist yet
     // (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html>).
     // Scoped to that one repository; on a plain repository they grant nothing more.
     let import = setup
