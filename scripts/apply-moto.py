@@ -595,6 +595,44 @@ def patch_moto():
     rds.DBParameterGroup.update_parameters = update_parameters_as_user
     print("moto patch: DescribeDBParameters gives what was set Source user")
 
+    from moto.applicationautoscaling import responses as aas
+
+    # Application Auto Scaling in moto has no tags: ListTagsForResource is not implemented
+    # (HTTP 500), so every read of an aws_appautoscaling_target failed, the apply stopped
+    # there (its policies and scheduled actions blocked) and the second plan could not
+    # refresh at all. Tags given at RegisterScalableTarget or TagResource are kept per ARN
+    # and returned (Application Auto Scaling API: ListTagsForResource).
+    def tag_store(self):
+        return self.applicationautoscaling_backend.__dict__.setdefault("infragen_tags", {})
+
+    register_target = aas.ApplicationAutoScalingResponse.register_scalable_target
+
+    def register_scalable_target(self):
+        body = register_target(self)
+        arn = json.loads(body)["ScalableTargetARN"]
+        tag_store(self).setdefault(arn, {}).update(self._get_param("Tags") or {})
+        return body
+
+    def list_tags_for_resource(self):
+        return json.dumps({"Tags": tag_store(self).get(self._get_param("ResourceARN"), {})})
+
+    def tag_resource(self):
+        tag_store(self).setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+        return "{}"
+
+    def untag_resource(self):
+        tags = tag_store(self).get(self._get_param("ResourceARN"), {})
+        for key in self._get_param("TagKeys") or []:
+            tags.pop(key, None)
+        return "{}"
+
+    aas.ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
+    aas.ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
+    aas.ApplicationAutoScalingResponse.tag_resource = tag_resource
+    aas.ApplicationAutoScalingResponse.untag_resource = untag_resource
+    print("moto patch: Application Auto Scaling keeps a scalable target's tags (ListTagsForResource,"
+          " TagResource, UntagResource)")
+
 
 def serve(host, port):
     patch_moto()
