@@ -633,6 +633,32 @@ def patch_moto():
     print("moto patch: Application Auto Scaling keeps a scalable target's tags (ListTagsForResource,"
           " TagResource, UntagResource)")
 
+    from moto.ecs import responses as ecs
+
+    create_service = ecs.EC2ContainerServiceResponse.create_service
+
+    def create_service_as_asked(self):
+        # moto's CreateService drops healthCheckGracePeriodSeconds, enableECSManagedTags and
+        # availabilityZoneRebalancing (moto/ecs/responses.py passes neither to the backend),
+        # so DescribeServices answered 0/false/none and the second plan updated every
+        # service behind a load balancer. AWS returns them as set (ECS API, Service).
+        result = create_service(self)
+        services, _ = self.ecs_backend.describe_services(
+            self._get_param("cluster", "default"), [self._get_param("serviceName")]
+        )
+        for param, attr in (
+            ("healthCheckGracePeriodSeconds", "health_check_grace_period_seconds"),
+            ("enableECSManagedTags", "enable_ecs_managed_tags"),
+            ("availabilityZoneRebalancing", "availability_zone_rebalancing"),
+        ):
+            if self._get_param(param) is not None:
+                setattr(services[0], attr, self._get_param(param))
+        return result
+
+    ecs.EC2ContainerServiceResponse.create_service = create_service_as_asked
+    print("moto patch: CreateService keeps healthCheckGracePeriodSeconds, enableECSManagedTags and"
+          " availabilityZoneRebalancing")
+
 
 def serve(host, port):
     patch_moto()

@@ -47,7 +47,9 @@
 # public IP has no association, the instance lists its interface's groups, a rule keeps the
 # description of its referenced group, a node group keeps remoteAccess/updateConfig/
 # nodeRepairConfig as asked, a launch template's own tags stay out of its data, parameters
-# set are Source user, an RDS instance keeps Performance Insights and Enhanced Monitoring).
+# set are Source user, an RDS instance keeps Performance Insights and Enhanced Monitoring, an
+# ECS service keeps its grace period, managed tags and AZ rebalancing, and Application Auto
+# Scaling keeps tags — ListTagsForResource was not implemented, so no plan could refresh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
