@@ -478,6 +478,12 @@ def patch_moto():
         allow = getattr(self, "redrive_allow_policy", None)
         if allow:
             result["RedriveAllowPolicy"] = allow
+        if result.get("RedrivePolicy"):
+            # moto writes the RedrivePolicy back with Python's spaced separators; AWS answers
+            # it compact (SQS API reference, GetQueueAttributes example:
+            # {"deadLetterTargetArn":"…","maxReceiveCount":1000}), and the provider stores
+            # what it reads unnormalized: the second plan updated every queue with a DLQ.
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
         return result
 
     sqs.Queue.attributes = property(attributes_with_redrive_allow)
@@ -494,7 +500,8 @@ def patch_moto():
         return result
 
     sqs.SQSBackend.get_queue_attributes = get_queue_attributes
-    print("moto patch: GetQueueAttributes returns a queue's RedriveAllowPolicy")
+    print("moto patch: GetQueueAttributes returns a queue's RedriveAllowPolicy, and its RedrivePolicy"
+          " compact as AWS does")
 
     # The three below made the re-plan right after an apply (apply-moto.sh `replan`) show
     # changes moto caused, AWS would not.

@@ -49,7 +49,8 @@
 # nodeRepairConfig as asked, a launch template's own tags stay out of its data, parameters
 # set are Source user, an RDS instance keeps Performance Insights and Enhanced Monitoring, an
 # ECS service keeps its grace period, managed tags and AZ rebalancing, and Application Auto
-# Scaling keeps tags — ListTagsForResource was not implemented, so no plan could refresh).
+# Scaling keeps tags — ListTagsForResource was not implemented, so no plan could refresh —
+# and SQS answers a RedrivePolicy compact, as AWS does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
