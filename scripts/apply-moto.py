@@ -24,7 +24,8 @@
       runs moto's server with its bugs in what the output uses patched in the process
       (printed; see patch_moto): every RDS instance gets a DbiResourceId of its own, a
       replication group gets its NumCacheClusters members and they exist as cache clusters,
-      and PutBucketLogging reads the target bucket's policy as IAM does.
+      PutBucketLogging reads the target bucket's policy as IAM does, and what moto answers
+      otherwise than AWS after a create, seen as changes in the second plan (replan below).
   apply-moto.py report MOTO_LOG LOG.json... > summary
       reads `terraform apply -json` logs and prints, per resource type: planned, created,
       failed (rejected by the API with its message, or not implemented by moto — an action
@@ -32,6 +33,13 @@
       because what it depends on failed). A retry's log (`….retry.json`) counts for the same
       module; a `lifecycle.precondition` that stopped the first apply is listed apart, not
       counted as a failure or a rejection. Exits 1 when the API rejected something.
+  apply-moto.py replan PLAN_JSON MODULE
+      reads `terraform show -json` of the plan made right after an apply, from the same
+      copy and state, and prints MODULE's result: "no changes", or each resource the plan
+      would still touch with only the attributes whose value differs (before -> after, or
+      "(known after apply)"). Resources the apply did not create (failed or blocked) are
+      counted apart; a diff listed in MOTO_REPLAN_QUIRKS (moto answers what AWS does not)
+      is marked as such. Exits 1 when anything else would change: a perpetual diff.
 """
 
 import fnmatch
@@ -52,7 +60,11 @@ def override(schema_path, module, endpoint, timeout, certificate=None):
                 "access_key": "testing",
                 "secret_key": "testing",
                 "skip_credentials_validation": True,
-                "skip_requesting_account_id": True,
+                # The provider asks moto's STS for the account (123456789012): without it
+                # the provider's account is empty, and it reads every rule referencing a
+                # security group as a cross-account one (`<owner>/sg-…`, owner != account),
+                # a perpetual diff on each such rule that AWS does not have.
+                "skip_requesting_account_id": False,
                 "skip_metadata_api_check": True,
                 "s3_use_path_style": True,
                 "max_retries": 2,
@@ -280,6 +292,19 @@ def patch_moto():
     def db_init(self, *args, **kwargs):
         init(self, *args, **kwargs)
         self.dbi_resource_id = fresh_id()
+        # moto takes Performance Insights and Enhanced Monitoring at CreateDBInstance but
+        # answers DescribeDBInstances without them: the re-plan turned them on again on
+        # every instance. AWS returns what was set (DBInstance.PerformanceInsightsEnabled,
+        # MonitoringInterval, ...).
+        self.performance_insights_enabled = bool(kwargs.get("enable_performance_insights"))
+        for name in (
+            "performance_insights_kms_key_id",
+            "performance_insights_retention_period",
+            "monitoring_interval",
+            "monitoring_role_arn",
+        ):
+            if kwargs.get(name) is not None:
+                setattr(self, name, kwargs[name])
 
     rds.DBInstance.__init__ = db_init
     read_replica = rds.RDSBackend.create_db_instance_read_replica
@@ -290,7 +315,8 @@ def patch_moto():
         return replica
 
     rds.RDSBackend.create_db_instance_read_replica = create_read_replica
-    print("moto patch: every RDS instance and read replica gets a DbiResourceId of its own")
+    print("moto patch: every RDS instance and read replica gets a DbiResourceId of its own, and"
+          " keeps its Performance Insights and Enhanced Monitoring settings")
 
     params = inspect.signature(ec.CacheCluster.__init__).parameters
 
@@ -472,6 +498,12 @@ def patch_moto():
         allow = getattr(self, "redrive_allow_policy", None)
         if allow:
             result["RedriveAllowPolicy"] = allow
+        if result.get("RedrivePolicy"):
+            # moto writes the RedrivePolicy back with Python's spaced separators; AWS answers
+            # it compact (SQS API reference, GetQueueAttributes example:
+            # {"deadLetterTargetArn":"…","maxReceiveCount":1000}), and the provider stores
+            # what it reads unnormalized: the second plan updated every queue with a DLQ.
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
         return result
 
     sqs.Queue.attributes = property(attributes_with_redrive_allow)
@@ -488,7 +520,171 @@ def patch_moto():
         return result
 
     sqs.SQSBackend.get_queue_attributes = get_queue_attributes
-    print("moto patch: GetQueueAttributes returns a queue's RedriveAllowPolicy")
+    print("moto patch: GetQueueAttributes returns a queue's RedriveAllowPolicy, and its RedrivePolicy"
+          " compact as AWS does")
+
+    # The three below made the re-plan right after an apply (apply-moto.sh `replan`) show
+    # changes moto caused, AWS would not.
+    from moto.ec2.models import elastic_network_interfaces as ec2_eni
+    from moto.ec2.models import instances as ec2_instances
+
+    eni_association = ec2_eni.NetworkInterface.association
+
+    def association_if_public(self):
+        # moto answers an Association element, empty, for a network interface without a
+        # public IP; the provider reads `associate_public_ip_address` as "Association is
+        # present" (aws 5.x ec2_instance.go: `primaryNetworkInterface.Association != nil`),
+        # so an instance in a private subnet read back `true` against the configured
+        # `false`, and the re-plan replaced it. AWS has no association without a public IP.
+        return eni_association.fget(self) or None
+
+    ec2_eni.NetworkInterface.association = property(association_if_public)
+    prep_nics = ec2_instances.Instance.prep_nics
+
+    def prep_nics_with_groups(self, *args, **kwargs):
+        # Given its security groups inside NetworkInterfaces (what the provider sends when
+        # `associate_public_ip_address` is set), moto leaves the instance's SecurityGroups
+        # empty; AWS lists the primary interface's groups, so `vpc_security_group_ids`
+        # read back empty and the re-plan added them again.
+        prep_nics(self, *args, **kwargs)
+        primary = self.nics.get(0)
+        if not self.security_groups and primary is not None:
+            self.security_groups = list(primary._group_set)
+
+    ec2_instances.Instance.prep_nics = prep_nics_with_groups
+    print("moto patch: an instance's network interface without a public IP has no Association,"
+          " and the instance lists the groups given on its interface")
+
+    def rule_description(self):
+        # A rule referencing a security group keeps its Description in the group pair
+        # (UserIdGroupPairs[].Description), where moto's DescribeSecurityGroupRules does not
+        # look: aws_vpc_security_group_ingress_rule read back no description.
+        return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+
+    ec2_sg.SecurityGroupRule.description = property(rule_description)
+    print("moto patch: DescribeSecurityGroupRules returns the description of a rule that"
+          " references a security group")
+
+    create_nodegroup = eks.EKSResponse.create_nodegroup
+
+    def create_nodegroup_as_asked(self):
+        # moto gives a node group without remoteAccess a default one (`eksKeypair`,
+        # moto/eks/models.py DEFAULT_REMOTE_ACCESS) and drops CreateNodegroup's updateConfig
+        # and nodeRepairConfig (it keeps them on UpdateNodegroupConfig only): the re-plan
+        # replaced every node group (`remote_access` forces it). AWS answers what was asked
+        # (CreateNodegroup: remoteAccess, updateConfig, nodeRepairConfig).
+        result = create_nodegroup(self)
+        group = self.eks_backend.clusters[self._get_param("name")].nodegroups[
+            self._get_param("nodegroupName")
+        ]
+        group.remote_access = self._get_param("remoteAccess")
+        group.update_config = self._get_param("updateConfig") or group.update_config
+        group.node_repair_config = self._get_param("nodeRepairConfig") or group.node_repair_config
+        return result
+
+    eks.EKSResponse.create_nodegroup = create_nodegroup_as_asked
+    print("moto patch: CreateNodegroup keeps remoteAccess (none unless asked), updateConfig and"
+          " nodeRepairConfig")
+
+    from moto.ec2.responses import launch_templates as ec2_lt
+
+    create_template = ec2_lt.LaunchTemplates.create_launch_template
+
+    def create_launch_template(self):
+        # CreateLaunchTemplate's own TagSpecifications tag the launch template (resource type
+        # `launch-template`); moto also copies them into the template data, which tags what
+        # is launched, so the provider read a third `tag_specifications` block back and the
+        # re-plan removed it from every launch template.
+        result = create_template(self)
+        template = self.ec2_backend.get_launch_template_by_name(self._get_param("LaunchTemplateName"))
+        for version in template.versions:
+            specs = version.data.get("TagSpecifications")
+            if specs:
+                version.data["TagSpecifications"] = [
+                    t for t in specs if t.get("ResourceType") != "launch-template"
+                ]
+        return result
+
+    ec2_lt.LaunchTemplates.create_launch_template = create_launch_template
+    print("moto patch: a launch template's own tags stay out of its data's TagSpecifications")
+
+    update_parameters = rds.DBParameterGroup.update_parameters
+
+    def update_parameters_as_user(self, new_parameters):
+        # AWS marks what ModifyDBParameterGroup set as `Source: user` (DescribeDBParameters,
+        # Parameter.Source); moto leaves Source out, and the provider, which keeps the user
+        # parameters, read none: the re-plan set `rds.force_ssl` again.
+        new_parameters = list(new_parameters)
+        update_parameters(self, new_parameters)
+        for p in new_parameters:
+            self.parameters[p["ParameterName"]].setdefault("Source", "user")
+
+    rds.DBParameterGroup.update_parameters = update_parameters_as_user
+    print("moto patch: DescribeDBParameters gives what was set Source user")
+
+    from moto.applicationautoscaling import responses as aas
+
+    # Application Auto Scaling in moto has no tags: ListTagsForResource is not implemented
+    # (HTTP 500), so every read of an aws_appautoscaling_target failed, the apply stopped
+    # there (its policies and scheduled actions blocked) and the second plan could not
+    # refresh at all. Tags given at RegisterScalableTarget or TagResource are kept per ARN
+    # and returned (Application Auto Scaling API: ListTagsForResource).
+    def tag_store(self):
+        return self.applicationautoscaling_backend.__dict__.setdefault("infragen_tags", {})
+
+    register_target = aas.ApplicationAutoScalingResponse.register_scalable_target
+
+    def register_scalable_target(self):
+        body = register_target(self)
+        arn = json.loads(body)["ScalableTargetARN"]
+        tag_store(self).setdefault(arn, {}).update(self._get_param("Tags") or {})
+        return body
+
+    def list_tags_for_resource(self):
+        return json.dumps({"Tags": tag_store(self).get(self._get_param("ResourceARN"), {})})
+
+    def tag_resource(self):
+        tag_store(self).setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+        return "{}"
+
+    def untag_resource(self):
+        tags = tag_store(self).get(self._get_param("ResourceARN"), {})
+        for key in self._get_param("TagKeys") or []:
+            tags.pop(key, None)
+        return "{}"
+
+    aas.ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
+    aas.ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
+    aas.ApplicationAutoScalingResponse.tag_resource = tag_resource
+    aas.ApplicationAutoScalingResponse.untag_resource = untag_resource
+    print("moto patch: Application Auto Scaling keeps a scalable target's tags (ListTagsForResource,"
+          " TagResource, UntagResource)")
+
+    from moto.ecs import responses as ecs
+
+    create_service = ecs.EC2ContainerServiceResponse.create_service
+
+    def create_service_as_asked(self):
+        # moto's CreateService drops healthCheckGracePeriodSeconds, enableECSManagedTags and
+        # availabilityZoneRebalancing (moto/ecs/responses.py passes neither to the backend),
+        # so DescribeServices answered 0/false/none and the second plan updated every
+        # service behind a load balancer. AWS returns them as set (ECS API, Service).
+        result = create_service(self)
+        services, _ = self.ecs_backend.describe_services(
+            self._get_param("cluster", "default"), [self._get_param("serviceName")]
+        )
+        for param, attr in (
+            ("healthCheckGracePeriodSeconds", "health_check_grace_period_seconds"),
+            ("enableECSManagedTags", "enable_ecs_managed_tags"),
+            ("availabilityZoneRebalancing", "availability_zone_rebalancing"),
+        ):
+            if self._get_param(param) is not None:
+                setattr(services[0], attr, self._get_param(param))
+        return result
+
+    ecs.EC2ContainerServiceResponse.create_service = create_service_as_asked
+    print("moto patch: CreateService keeps healthCheckGracePeriodSeconds, enableECSManagedTags and"
+          " availabilityZoneRebalancing")
 
 
 def serve(host, port):
@@ -613,6 +809,102 @@ def report(moto_log, logs):
     return rejected
 
 
+# Diffs of a re-plan right after an apply that come from moto answering what AWS does not
+# (address pattern, attribute path pattern, why). The output is NOT changed for these; each
+# was checked against the provider's documentation/issues before being put here.
+MOTO_REPLAN_QUIRKS = [
+]
+
+
+def differing(before, after, unknown, path=()):
+    """Paths (tuples) where `after` differs from `before`, with (before, after) values;
+    `unknown` mirrors after_unknown (True where the value is known after apply only)."""
+    if unknown is True:
+        if before is None:
+            return []
+        return [(path, before, "(known after apply)")]
+    if isinstance(before, dict) and isinstance(after, dict):
+        out = []
+        unknown = unknown if isinstance(unknown, dict) else {}
+        for key in sorted(set(before) | set(after) | set(unknown)):
+            out += differing(before.get(key), after.get(key), unknown.get(key), path + (key,))
+        return out
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        out = []
+        unknown = unknown if isinstance(unknown, list) else []
+        for i, (b, a) in enumerate(zip(before, after)):
+            out += differing(b, a, unknown[i] if i < len(unknown) else None, path + (i,))
+        return out
+    # An empty list/object and an absent value plan as no change.
+    if before == after or (before in (None, [], {}) and after in (None, [], {})):
+        return []
+    return [(path, before, after)]
+
+
+def short(value, limit=160):
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def replan(plan_json, module):
+    try:
+        plan = json.load(open(plan_json))
+    except (OSError, ValueError):
+        print(f"   {module} re-plan: no plan (see its log)")
+        return 1
+    not_created, drift, quirks = [], [], []
+    for rc in plan.get("resource_changes", []):
+        actions = rc["change"]["actions"]
+        if actions in (["no-op"], ["read"]):
+            continue
+        if actions == ["create"]:
+            not_created.append(rc["address"])
+            continue
+        change = rc["change"]
+        diffs = differing(change.get("before"), change.get("after"), change.get("after_unknown"))
+        forced = {tuple(p) for p in change.get("replace_paths") or []}
+        lines = []
+        all_quirk = True
+        # On a replacement every computed attribute becomes "(known after apply)": those say
+        # nothing about the cause, only counted, unless they force the replacement.
+        later = [d for d in diffs if d[2] == "(known after apply)" and d[0] not in forced]
+        diffs = [d for d in diffs if d not in later]
+        for path, b, a in diffs:
+            dotted = ".".join(map(str, path))
+            why = next((w for addr, attr, w in MOTO_REPLAN_QUIRKS
+                        if re.fullmatch(addr, rc["address"]) and re.fullmatch(attr, dotted)), None)
+            all_quirk &= why is not None
+            mark = " (forces replacement)" if path in forced or path[:1] in forced else ""
+            note = f"  [moto quirk: {why}]" if why else ""
+            lines.append(f"       {dotted}: {short(b)} -> {short(a)}{mark}{note}")
+        if later:
+            lines.append(f"       (and {len(later)} attributes known after apply only)")
+        if not diffs and not later:
+            # before/after equal as JSON: the change is in a sensitive value (redacted from
+            # show -json) or in the provider's private data.
+            lines.append("       (no attribute differs as shown: a sensitive value?)")
+            all_quirk = False
+        all_quirk &= bool(diffs)
+        entry = (f"     {'/'.join(actions):>15} {rc['address']}", lines)
+        (quirks if all_quirk else drift).append(entry)
+    if not (not_created or drift or quirks):
+        print(f"   {module} re-plan: no changes")
+        return 0
+    parts = []
+    if drift:
+        parts.append(f"{len(drift)} to change")
+    if quirks:
+        parts.append(f"{len(quirks)} moto quirks")
+    if not_created:
+        parts.append(f"{len(not_created)} not created by the apply (failed or blocked)")
+    print(f"   {module} re-plan: " + ", ".join(parts))
+    for head, lines in drift + quirks:
+        print(head)
+        for line in lines:
+            print(line)
+    return 1 if drift else 0
+
+
 def main():
     if sys.argv[1] == "override":
         override(*sys.argv[2:7])
@@ -647,6 +939,8 @@ def main():
             print(f"  moto: put a placeholder value in {p['name']} (preconditions.json)")
     elif sys.argv[1] == "serve":
         serve(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "replan":
+        sys.exit(replan(sys.argv[2], sys.argv[3]))
     elif sys.argv[1] == "report":
         sys.exit(1 if report(sys.argv[2], sys.argv[3:]) else 0)
     else:

@@ -20,6 +20,15 @@
 #        copies — same state, the previous change's — then planned and applied; the output
 #        lists what each plan creates, updates, replaces and destroys, per module)
 #
+# The second plan: after each apply (each day-2 apply too), `terraform plan
+# -detailed-exitcode` of the same copy and state — what CI shows on the next pull request
+# with the blueprint unchanged. It must say "No changes"; otherwise the script prints, per
+# module, each resource the plan would still touch with only the attributes that differ
+# (before -> after, from `terraform show -json`; "(forces replacement)" where it does), the
+# resources the apply did not create counted apart, and diffs known to come from moto
+# (apply-moto.py MOTO_REPLAN_QUIRKS) marked as such. The summary ends with one line per
+# module (apply-moto.py replan; logs/*.replan.{txt,json,out}).
+#
 # Needs terraform and a filesystem provider mirror holding hashicorp/aws (same search as
 # scripts/tf-validate.sh); installs moto[server] with pip when missing. Each module is applied
 # from a copy prepared like tf-validate (aws pinned to the mirror, providers the mirror lacks
@@ -35,8 +44,16 @@
 # provider reads the first one), PutBucketLogging reads the target bucket's policy as
 # IAM does, an EKS cluster keeps the accessConfig and upgradePolicy it was created with (a
 # day-2 plan replaced it, or crashed the provider), ModifySecurityGroupRules takes a
-# rule of every protocol without ports, and GetQueueAttributes returns an SQS queue's
-# RedriveAllowPolicy (moto keeps it but leaves it out, and the provider waits for it).
+# rule of every protocol without ports, GetQueueAttributes returns an SQS queue's
+# RedriveAllowPolicy (moto keeps it but leaves it out, and the provider waits for it), and
+# what made the second plan differ on moto's side only (an instance's interface without a
+# public IP has no association, the instance lists its interface's groups, a rule keeps the
+# description of its referenced group, a node group keeps remoteAccess/updateConfig/
+# nodeRepairConfig as asked, a launch template's own tags stay out of its data, parameters
+# set are Source user, an RDS instance keeps Performance Insights and Enhanced Monitoring, an
+# ECS service keeps its grace period, managed tags and AZ rebalancing, and Application Auto
+# Scaling keeps tags — ListTagsForResource was not implemented, so no plan could refresh —
+# and SQS answers a RedrivePolicy compact, as AWS does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -99,6 +116,28 @@ printf '{"terraform":{"required_providers":{"aws":{"source":"hashicorp/aws"}}}}'
 terraform -chdir="$work/schema" init -backend=false -input=false >/dev/null
 terraform -chdir="$work/schema" providers schema -json >"$work/schema.json"
 
+# The second plan: right after an apply, `terraform plan -detailed-exitcode` of the same copy
+# and state. An unchanged blueprint must plan "No changes" (a CI plan on every pull request
+# shows otherwise a perpetual diff); the differing attributes are printed
+# (apply-moto.py replan) and counted in the summary.
+replans=()
+replan() {
+  local copy="$1" name="$2" label="$3" rc
+  set +e
+  timeout --signal=INT --kill-after=30 "$apply_timeout" terraform -chdir="$copy" plan -input=false \
+    -no-color -detailed-exitcode -parallelism=20 -out="$copy/replan.plan" >"$work/logs/$name.replan.txt" 2>&1
+  rc=$?
+  set -e
+  if [ "$rc" -eq 1 ] || [ "$rc" -gt 2 ]; then
+    echo "   $label re-plan: error (exit $rc): $(grep -m1 '^Error' "$work/logs/$name.replan.txt")"
+    replans+=("$label: error")
+    return
+  fi
+  terraform -chdir="$copy" show -json "$copy/replan.plan" >"$work/logs/$name.replan.json"
+  python3 scripts/apply-moto.py replan "$work/logs/$name.replan.json" "$label" | tee "$work/logs/$name.replan.out" || true
+  replans+=("$(head -1 "$work/logs/$name.replan.out" | sed 's/^ *//')")
+}
+
 logs=()
 for target in "${targets[@]}"; do
   stack="${target%%:*}"
@@ -158,6 +197,7 @@ for target in "${targets[@]}"; do
       echo "   $module (after the secret values): exit $rc in $(($(date +%s) - start)) s"
       logs+=("$retry")
     fi
+    if [ "$rc" -ne 124 ]; then replan "$copy" "$stack-$env-$module" "$stack-$env $module"; fi
   done
 done
 
@@ -205,7 +245,7 @@ except Exception:
 for rc in plan.get("resource_changes", []):
     actions = rc["change"]["actions"]
     if actions not in (["no-op"], ["read"]):
-        why = ", ".join(".".join(map(str, p)) for p in rc.get("replace_paths") or [])
+        why = ", ".join(".".join(map(str, p)) for p in rc["change"].get("replace_paths") or [])
         print(f"     {'/'.join(actions):>15} {rc['address']}" + (f"  (forced by {why})" if why else ""))
 PY
     log="$work/logs/$name.json"
@@ -217,9 +257,17 @@ PY
     set -e
     echo "   $module day-2 apply: exit $rc in $(($(date +%s) - start)) s"
     logs+=("$log")
+    if [ "$rc" -ne 124 ]; then replan "$copy" "$name" "$stack-$env $module day-2 $step"; fi
   done
 done
 
 echo
 echo "== summary (logs in $work/logs)"
+set +e
 python3 "$root/scripts/apply-moto.py" report "$work/moto.log" "${logs[@]}" | tee "$work/summary.txt"
+status=${PIPESTATUS[0]}
+set -e
+echo
+echo "== re-plan after apply (same blueprint, same state: expected \"no changes\")"
+for line in "${replans[@]}"; do echo "$line"; done | tee -a "$work/summary.txt"
+exit "$status"

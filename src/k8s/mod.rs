@@ -26,6 +26,7 @@ mod issuer;
 mod kustomization;
 mod namespace;
 mod network_policy;
+mod quantity;
 mod quota;
 mod rbac;
 mod release;

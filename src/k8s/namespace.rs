@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::quantity::canonical;
 use super::yaml::{Map, map};
 use super::{Ctx, Files};
 use crate::blueprint::types::{Namespace, PodSecurityLevel, Quantity};
@@ -16,11 +17,12 @@ pub(crate) fn level(l: PodSecurityLevel) -> &'static str {
     }
 }
 
-/// `cpu` / `memory` entries of a quantity, when given.
+/// `cpu` / `memory` entries of a quantity, when given, in the form the API server stores
+/// (see `quantity.rs`).
 pub(crate) fn quantity(q: &Quantity) -> Map<'_> {
     Map::new()
-        .opt("cpu", q.cpu.as_ref())
-        .opt("memory", q.memory.as_ref())
+        .opt("cpu", q.cpu.as_deref().map(canonical))
+        .opt("memory", q.memory.as_deref().map(canonical))
 }
 
 /// The labels of a namespace: the declared ones, its Pod Security Admission level (declared,
@@ -79,7 +81,8 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                 "apiVersion" => "v1",
                 "kind" => "ResourceQuota",
                 "metadata" => ctx.meta(format!("{}-quota", ctx.bp.name), name, Map::new()),
-                "spec" => map! {"hard" => &ns.quota},
+                // Every value of `hard` is a quantity, stored canonically (`quantity.rs`).
+                "spec" => map! {"hard" => ns.quota.iter().fold(Map::new(), |m, (k, v)| m.with(k.as_str(), canonical(v)))},
             });
         }
         if let Some(lr) = &ns.limit_range {

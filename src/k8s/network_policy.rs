@@ -347,10 +347,15 @@ fn release_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     for e in &s.bp.egress {
         egress.push(map! {"to" => vec![ip_block(&e.to)], "ports" => tcp(&e.ports)});
     }
+    // No `ingress` rules: with `Ingress` in policyTypes, an absent list admits nothing, as an
+    // empty one does (API reference, NetworkPolicySpec). The key is left out rather than
+    // written `[]`: the API server drops an empty list (`json:"ingress,omitempty"`), so a
+    // field-by-field diff of manifest and live object (Argo CD's default) would show it
+    // OutOfSync for ever — as argoproj/argo-cd#16758 (an empty `syncPolicy: {}` the API
+    // drops).
     map! {
         "podSelector" => map! {"matchLabels" => map! {"app" => super::release::app(s)}},
         "policyTypes" => seq!["Ingress", "Egress"],
-        "ingress" => Vec::<Map>::new(),
         "egress" => egress,
     }
 }
@@ -430,9 +435,10 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     map! {
         "podSelector" => map! {"matchLabels" => map! {"app" => s.name()}},
         "policyTypes" => seq!["Ingress", "Egress"],
-        "ingress" => ingress,
-        "egress" => egress,
     }
+    // Left out when empty, as the API server stores it (see `release_policy`).
+    .nonempty("ingress", ingress)
+    .with("egress", egress)
 }
 
 fn data_policy<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> {
@@ -685,8 +691,9 @@ fn controller_policies<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
             "app.kubernetes.io/component" => "controller",
         }},
         "policyTypes" => seq!["Ingress"],
-        "ingress" => ingress,
-    };
+    }
+    // Left out when empty, as the API server stores it (see `release_policy`).
+    .nonempty("ingress", ingress);
     let docs = files.at(&ctx.path(&ns, "network-policies"));
     // The namespace is the controller's, not the blueprint's: the objects carry its name.
     docs.push(map! {

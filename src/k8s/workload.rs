@@ -17,6 +17,7 @@
 
 use std::collections::BTreeSet;
 
+use super::quantity::canonical;
 use super::yaml::{Map, Str, Y, map, seq};
 use super::{Ctx, Workload, content_hash, int_or_string, volume_name};
 use crate::blueprint::types::{Color, Probe, Quantity, Resources, Service, Strategy};
@@ -172,9 +173,10 @@ pub(crate) fn container_security() -> Map<'static> {
 }
 
 /// Requests and limits with every gap filled: a missing request equals the limit, a missing
-/// limit the request, and a container that gives neither gets infragen's defaults.
+/// limit the request, and a container that gives neither gets infragen's defaults; each in
+/// the form the API server stores (see `quantity.rs`: else Argo CD diffs for ever).
 pub(crate) fn resources(r: Option<&Resources>) -> Map<'_> {
-    let [rc, rm, lc, lm] = filled(r);
+    let [rc, rm, lc, lm] = filled(r).map(canonical);
     map! {
         "requests" => map! {"cpu" => rc, "memory" => rm},
         "limits" => map! {"cpu" => lc, "memory" => lm},
@@ -185,7 +187,7 @@ pub(crate) fn resources(r: Option<&Resources>) -> Map<'_> {
 /// Kubernetes takes an extended resource's request from its limit, and GPUs cannot be
 /// overcommitted (<https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/>).
 fn app_resources(bp: &Service) -> Map<'_> {
-    let [rc, rm, lc, lm] = filled(bp.resources.as_ref());
+    let [rc, rm, lc, lm] = filled(bp.resources.as_ref()).map(canonical);
     let mut limits = map! {"cpu" => lc, "memory" => lm};
     if let Some(n) = bp.gpu {
         limits.insert(crate::gpu::RESOURCE, n);

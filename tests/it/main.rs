@@ -62,6 +62,7 @@ mod jobs;
 mod jvm_heap;
 mod layers;
 mod listener_priorities;
+mod live_form;
 mod long_lived;
 mod manifests;
 mod multi_provider;

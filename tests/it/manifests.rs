@@ -624,7 +624,8 @@ fn techshop_production_carries_seed_002() {
         "name: MONGO_INITDB_ROOT_USERNAME\n              valueFrom:\n                secretKeyRef:\n                  name: mongodb-secret\n                  key: username",
         "key: password",
         "name: mongodb-storage\n              mountPath: /data/db",
-        "cpu: \"500m\"\n              memory: \"1Gi\"\n            limits:\n              cpu: \"1000m\"\n              memory: \"2Gi\"",
+        // The seed's `cpu: 1000m`, as the API server stores it (`1`: src/k8s/quantity.rs).
+        "cpu: \"500m\"\n              memory: \"1Gi\"\n            limits:\n              cpu: \"1\"\n              memory: \"2Gi\"",
         "accessModes:\n          - ReadWriteOnce",
         "storage: \"20Gi\"",
         "- \"--replSet\"\n            - mongodb",

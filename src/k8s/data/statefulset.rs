@@ -120,7 +120,11 @@ pub(crate) fn claim_spec<'c>(ctx: &'c Ctx, d: &DataService, size: &'c str) -> Ma
     };
     map! {"accessModes" => seq!["ReadWriteOnce"]}
         .opt("storageClassName", class)
-        .with("resources", map! {"requests" => map! {"storage" => size}})
+        // As the API server stores it (`1024Gi` reads back `1Ti`; see `quantity.rs`).
+        .with(
+            "resources",
+            map! {"requests" => map! {"storage" => crate::k8s::quantity::canonical(size)}},
+        )
 }
 
 fn service<'c>(
