@@ -22,7 +22,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     let region = bp.providers.aws.as_ref().map_or("", |a| a.region.as_str());
     for (i, s) in bp.services.iter().enumerate() {
-        let setup = usize::from(has_volume_setup(c.provider, bp, s, region));
+        let setup = usize::from(volume_setup_reason(c.provider, bp, s, region).is_some());
         let mut count = 1 + setup;
         // The extra containers in the order the task lists them (`backend::aws::sidecars`).
         let extras = (s.init.iter().enumerate().map(|(j, x)| ("init", j, x))).chain(
@@ -63,16 +63,24 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
 }
 
-/// Whether the task of `s` gets the container that prepares its volumes: the back-end's own
-/// condition (`backend::aws::ecs::task_definition`) — a writable path, or a `_CA_FILE` of a
-/// managed database whose region's RDS bundle is vendored and that `s` does not set itself.
-fn has_volume_setup(provider: Provider, bp: &Blueprint, s: &Service, region: &str) -> bool {
+/// Why the task of `s` gets the container that prepares its volumes — the field that adds
+/// it: `security.writable_paths`, or `uses` for a `_CA_FILE` of a managed database whose
+/// region's RDS bundle is vendored and that `s` does not set itself; none when it gets none.
+/// The back-end's own condition (`backend::aws::ecs::has_volume_setup`); `private_ecs` asks
+/// it too (the container's image must be pullable without NAT).
+pub(super) fn volume_setup_reason(
+    provider: Provider,
+    bp: &Blueprint,
+    s: &Service,
+    region: &str,
+) -> Option<&'static str> {
     if !s.security.writable_paths.is_empty() {
-        return true;
+        return Some("security.writable_paths");
     }
     let flavor = |name: &str, kind| env_references::flavor(provider, bp, true, name, kind);
     let all = wiring::with_known_cas(wiring::bindings(bp, s, flavor), Flavor::Aws, region);
     wiring::without_own(s, all)
         .iter()
         .any(|b| b.value == Value::Field(Field::CaFile))
+        .then_some("uses")
 }

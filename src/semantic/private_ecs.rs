@@ -32,8 +32,9 @@ use std::collections::BTreeMap;
 
 use super::Checker;
 use crate::blueprint::types::{Blueprint, Service, VpcEndpoint};
+use crate::catalog::Provider;
 use crate::wiring::setup_image::{DEFAULT_SETUP_IMAGE, setup_image};
-use crate::wiring::{self, Field, Flavor, Kind, Value};
+use crate::wiring::{self, Flavor, Kind, Value};
 
 /// Whether `image` is in an ECR private registry of `region`
 /// (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>…`).
@@ -96,20 +97,6 @@ fn needs(bp: &Blueprint, s: &Service, region: &str) -> Vec<VpcEndpoint> {
     out
 }
 
-/// The field that gives the task infragen's volume-setup container (writable paths, RDS CA
-/// files), or none when it gets none: the back-end's condition
-/// (`backend::aws::ecs::has_volume_setup`), a `_CA_FILE` the service sets itself excepted.
-fn setup_reason(bp: &Blueprint, s: &Service, region: &str) -> Option<&'static str> {
-    if !s.security.writable_paths.is_empty() {
-        return Some("security.writable_paths");
-    }
-    let all = wiring::bindings(bp, s, |_, _| Some(Flavor::Aws));
-    wiring::without_own(s, wiring::with_known_cas(all, Flavor::Aws, region))
-        .iter()
-        .any(|b| b.value == Value::Field(Field::CaFile))
-        .then_some("uses")
-}
-
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     let Some(net) = &bp.network else { return };
     let region = bp
@@ -148,7 +135,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             .aws
             .as_ref()
             .is_some_and(|a| a.setup_image.is_some());
-        if let Some(field) = setup_reason(bp, s, region)
+        if let Some(field) =
+            super::ecs_containers::volume_setup_reason(Provider::Aws, bp, s, region)
             && !ecr_in(image, region)
         {
             // A `setup_image` of the user's is wrong once, where it is written; the default
