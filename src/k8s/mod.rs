@@ -187,6 +187,20 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
             .filter_map(autoscaling::notes)
             .collect();
     out.extend(tags_not_labels(v.bp));
+    // The ECS tasks' volume-setup container: EKS pods get writable paths from `emptyDir`
+    // volumes and RDS CA files from a ConfigMap (`connect::ca_volume`), with no such
+    // container; a field set and never used is said, not dropped silently.
+    if v.provider == crate::catalog::Provider::Aws
+        && let Some(image) =
+            v.bp.providers
+                .aws
+                .as_ref()
+                .and_then(|a| a.setup_image.as_ref())
+    {
+        out.push(format!(
+            "providers.aws.setup_image (`{image}`) is the image of the ECS tasks' volume-setup container; EKS pods have none (writable paths are emptyDir volumes, CA files a ConfigMap), so it is not used here"
+        ));
+    }
     let Some(k) = &v.bp.kubernetes else {
         return out;
     };

@@ -446,3 +446,26 @@ node_pools:
     let (code, err) = synth_cli(text, "digitalocean");
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// EKS pods have no volume-setup container (writable paths are emptyDir volumes): a
+/// `providers.aws.setup_image` there is said to be unused, not dropped silently.
+#[test]
+fn the_setup_image_on_eks_is_said_to_be_unused() {
+    let eks =
+        std::fs::read_to_string(root().join("tests/fixtures/workloads/jobs-eks.yaml")).unwrap();
+    let marker = "  aws: { region: eu-west-1 }\n";
+    assert!(eks.contains(marker), "fixture changed");
+    let unused = |out: &infragen::Output| {
+        out.notes
+            .iter()
+            .any(|n| n.text.contains("providers.aws.setup_image") && n.text.contains("not used"))
+    };
+    assert!(!unused(&synth_aws("x", &eks).unwrap()));
+    let with = eks.replacen(
+        marker,
+        "  aws: { region: eu-west-1, setup_image: \"123456789012.dkr.ecr.eu-west-1.amazonaws.com/busybox:1.37.0\" }\n",
+        1,
+    );
+    let out = synth_aws("x", &with).unwrap();
+    assert!(unused(&out), "{:?}", out.notes);
+}
