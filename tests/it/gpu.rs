@@ -12,6 +12,21 @@ fn sage() -> String {
     std::fs::read_to_string(root().join("tests/fixtures/new-user/sage-gpu-eks.yaml")).unwrap()
 }
 
+/// A DOKS stack `infer` in tor1 with a general pool and an NVIDIA GPU Droplet pool `gpu`
+/// (`min` nodes, at most 2), followed by `workloads`.
+fn doks_gpu(min: u32, workloads: &str) -> String {
+    format!(
+        "name: infer
+providers:
+  digitalocean: {{ region: tor1 }}
+cluster: {{ platform: doks, version: \"1.35\" }}
+node_pools:
+  - {{ name: general, size: medium, min: 2, max: 3 }}
+  - {{ name: gpu, size: gpu-4000adax1-20gb, min: {min}, max: 2 }}
+{workloads}"
+    )
+}
+
 fn synth(text: &str, provider: Provider) -> Result<infragen::Output, String> {
     infragen::synthesize("gpu.yaml", text.as_bytes(), provider, "production")
         .map_err(|d| d.to_string())
@@ -90,18 +105,11 @@ fn the_device_plugin_is_installed_exactly_when_a_gpu_pool_exists() {
 /// there itself: no chart, and the pods tolerate the taint whatever the pool declares.
 #[test]
 fn on_doks_the_pods_tolerate_the_gpu_taint_and_no_plugin_is_installed() {
-    let text = r#"
-name: infer
-providers:
-  digitalocean: { region: tor1 }
-cluster: { platform: doks, version: "1.35" }
-node_pools:
-  - { name: general, size: medium, min: 2, max: 3 }
-  - { name: gpu, size: gpu-4000adax1-20gb, min: 1, max: 2 }
-services:
-  - { name: model, image: "ghcr.io/x/model:1.0.0", port: 8000, gpu: 1 }
-"#;
-    let out = synth(text, Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
+    let text = doks_gpu(
+        1,
+        "services:\n  - { name: model, image: \"ghcr.io/x/model:1.0.0\", port: 8000, gpu: 1 }\n",
+    );
+    let out = synth(&text, Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
     let model = pod(&out, "model");
     assert_eq!(
         model["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
@@ -396,19 +404,14 @@ fn a_gpu_job_gets_the_limit_the_pool_and_its_toleration() {
     );
 
     // On DOKS the same job lands on the GPU Droplet pool.
-    let doks = r#"
-name: infer
-providers:
-  digitalocean: { region: tor1 }
-cluster: { platform: doks, version: "1.35" }
-node_pools:
-  - { name: general, size: medium, min: 2, max: 3 }
-  - { name: gpu, size: gpu-4000adax1-20gb, min: 0, max: 2 }
-jobs:
-  - { name: train, image: "ghcr.io/x/train:1.0.0", schedule: "@daily", gpu: 1 }
-  - { name: report, image: "ghcr.io/x/report:1.0.0", schedule: "@daily" }
-"#;
-    let out = synth(doks, Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
+    let doks = doks_gpu(
+        0,
+        "jobs:
+  - { name: train, image: \"ghcr.io/x/train:1.0.0\", schedule: \"@daily\", gpu: 1 }
+  - { name: report, image: \"ghcr.io/x/report:1.0.0\", schedule: \"@daily\" }
+",
+    );
+    let out = synth(&doks, Provider::Digitalocean).unwrap_or_else(|e| panic!("{e}"));
     let train = cronjob_pod(&out, "train");
     assert_eq!(
         train["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
@@ -423,7 +426,7 @@ jobs:
     assert_eq!(report["nodeSelector"], Value::Null);
 
     // On an existing cluster the note names the GPU job too.
-    let out = synth(doks, Provider::Kubernetes).unwrap_or_else(|e| panic!("{e}"));
+    let out = synth(&doks, Provider::Kubernetes).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         out.notes.iter().any(|n| n
             .to_string()
@@ -438,23 +441,11 @@ jobs:
 /// namespace quota and the pool's GPUs at one run — two when runs may overlap.
 #[test]
 fn a_gpu_job_is_refused_and_counted_like_a_service() {
-    let ecs = r#"
-name: infer
-providers:
-  aws: { region: eu-west-1 }
-state: { bucket: "infer-state-{env}" }
-network:
-  cidr: 10.0.0.0/16
-  zones: [eu-west-1a, eu-west-1b]
-  nat: single
-  subnets:
-    public: [10.0.1.0/24, 10.0.2.0/24]
-    private: [10.0.10.0/24, 10.0.11.0/24]
-cluster: { platform: ecs_fargate }
-jobs:
-  - { name: train, image: "ghcr.io/x/train:1.0.0", schedule: "@daily", concurrency: Allow, task: { cpu: 4096, memory: 16384 }, gpu: 1 }
-"#;
-    let err = synth(ecs, Provider::Aws).unwrap_err();
+    let ecs = crate::support::ecs_stack(
+        "infer",
+        "jobs:\n  - { name: train, image: \"ghcr.io/x/train:1.0.0\", schedule: \"@daily\", concurrency: Allow, task: { cpu: 4096, memory: 16384 }, gpu: 1 }\n",
+    );
+    let err = synth(&ecs, Provider::Aws).unwrap_err();
     assert!(
         err.contains("`jobs[0].gpu`: ECS Fargate has no GPUs: `train` could never start"),
         "{err}"
