@@ -12,6 +12,8 @@
 //!   (`allowedRoutes`: `Same`, else a selector on `kubernetes.io/metadata.name`); the
 //!   platform's load balancer annotations go to `spec.infrastructure.annotations`, which
 //!   Envoy Gateway puts on the proxies' Service (the DigitalOcean load balancer name),
+//! - where that load balancer sends PROXY protocol, a `ClientTrafficPolicy` reading it, so
+//!   the proxies see the clients' addresses (`client_traffic_policy`),
 //! - per namespace with routed services and per host, an `HTTPRoute` on the host's HTTPS
 //!   listener, and on the HTTP one without TLS or without `ssl_redirect`: one rule per
 //!   service with its paths (`Prefix` → `PathPrefix`, a regex path → `RegularExpression`),
@@ -156,6 +158,44 @@ fn envoy_proxy<'c>(ctx: &'c Ctx, class: &'c str) -> Option<Map<'c>> {
     })
 }
 
+/// The Gateway's `ClientTrafficPolicy` where its load balancer prepends a PROXY protocol
+/// header (`Options::gateway_proxy_protocol`: EKS's NLB, DigitalOcean's load balancer):
+/// both are proxies at the TCP level, so without it the Envoy proxies see the load
+/// balancer's addresses, and so do their access log and the X-Forwarded-For they hand the
+/// services — every client one address. With `proxyProtocol` Envoy takes the client's
+/// address from the header and appends that to X-Forwarded-For ("the Proxy Protocol header
+/// will be interpreted and the Client Address will be added into the X-Forwarded-For
+/// header", Envoy Gateway API `ProxyProtocolSettings`, from v1.5, which deprecated
+/// `enableProxyProtocol`).
+///
+/// `optional: true` also takes a connection that carries no header (Envoy's
+/// `allow_requests_without_proxy_protocol`), whose address is then its own: an in-cluster
+/// request to the load balancer's address — cert-manager's HTTP-01 self-check of the
+/// public host — is short-cut to the proxies by kube-proxy on DOKS and never gets a header;
+/// with the header required it would be closed, and no certificate issued. Nor does the
+/// moment between the load balancer's change and the policy's break requests. It makes no
+/// address easier to forge: a client that reaches the proxies other than through the load
+/// balancer can write a header of its choosing whether one is required or not. No
+/// `clientIPDetection`: no HTTP proxy stands in front of Envoy (the ALB is refused beside
+/// `ingress.gateway` on EKS), so the X-Forwarded-For a request arrives with is the
+/// client's own writing and trusting any hop of it would let a client choose its address.
+/// <https://gateway.envoyproxy.io/docs/api/extension_types/#proxyprotocolsettings>
+fn client_traffic_policy<'c>(ctx: &'c Ctx, gateway: &str, namespace: &str) -> Map<'c> {
+    map! {
+        "apiVersion" => "gateway.envoyproxy.io/v1alpha1",
+        "kind" => "ClientTrafficPolicy",
+        "metadata" => ctx.meta(gateway.to_string(), namespace.to_string(), Map::new()),
+        "spec" => map! {
+            "targetRefs" => vec![map! {
+                "group" => "gateway.networking.k8s.io",
+                "kind" => "Gateway",
+                "name" => gateway.to_string(),
+            }],
+            "proxyProtocol" => map! {"optional" => true},
+        },
+    }
+}
+
 pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
     let Some(ing) = ctx.bp.ingress.as_ref() else {
         return;
@@ -256,6 +296,9 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>, gw: &'c IngressGateway) {
         "metadata" => meta,
         "spec" => spec,
     });
+    if ctx.opts.gateway_proxy_protocol {
+        docs.push(client_traffic_policy(ctx, &name, &gw_ns));
+    }
 
     let parent = |section: &str| {
         map! {

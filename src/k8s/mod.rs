@@ -68,6 +68,10 @@ pub struct Options {
     /// Annotations for the load balancer Service the Gateway API controller creates for the
     /// Gateway (`spec.infrastructure.annotations`), e.g. the DigitalOcean load balancer name.
     pub gateway_service_annotations: BTreeMap<String, String>,
+    /// Whether the load balancer those annotations configure prepends a PROXY protocol
+    /// header with the client's address, which the Envoy proxies then read
+    /// (`gateway::client_traffic_policy`).
+    pub gateway_proxy_protocol: bool,
     /// Node label whose value is the node pool's name (`eks.amazonaws.com/nodegroup`,
     /// `doks.digitalocean.com/node-pool`); added to the pool's own labels in node selectors.
     pub node_pool_label: Option<String>,

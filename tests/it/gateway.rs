@@ -46,8 +46,20 @@ fn gateway_objects_pass_the_vendored_gateway_api_schemas() {
             (class_file, out.files[class_file].as_str()),
         ]);
         assert!(report.problems.is_empty(), "{:?}", report.problems);
+        // Every Gateway API object is schema-checked; Envoy Gateway's own policies (the
+        // ClientTrafficPolicy reading the load balancer's PROXY protocol) have no vendored
+        // schema and are counted as custom.
+        let envoy = manifests(&out)
+            .iter()
+            .filter(|d| {
+                d["metadata"]["namespace"] == "ecommerce-stage"
+                    && d["apiVersion"]
+                        .as_str()
+                        .is_some_and(|a| a.starts_with("gateway.envoyproxy.io/"))
+            })
+            .count();
         assert_eq!(
-            report.custom, 0,
+            report.custom, envoy,
             "every Gateway API object is schema-checked"
         );
         // The check is strict: a misspelt field is a problem, not pruned silently.

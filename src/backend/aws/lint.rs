@@ -7,7 +7,6 @@
 //! | `eks-device-plugin` | a node pool's instance type has a Neuron accelerator (Inferentia, Trainium): it runs the AL2023 AMI with the driver, but pods can request the device only through its Kubernetes device plugin, which the output does not install (NVIDIA's it does) |
 //! | `alb-rules-quota` | (written by `edge.rs`, which plans the rules) the ECS load balancer's HTTPS listener gets more rules than the default quota of 100 per Application Load Balancer: the apply stops with TooManyRules unless the quota was raised |
 //! | `data-unreachable` | (written by `security.rs`, which builds the groups) a managed database, cache or broker has no client here its security group can admit — no workload `uses` it on ECS, or the blueprint has no cluster — so nothing can connect; dropped when an `extra` template adds an ingress rule to that group (`security::drop_admitted`) |
-//! | `eks-nlb-client-ip` | on EKS, ingress-nginx behind its Network Load Balancer (no `load_balancer`, so no ALB in front) counts `ingress.rate_limit` or applies an allow-list annotation (`whitelist-source-range`, `allowlist-source-range`, `denylist-source-range`) per client address, but sees the NLB's private addresses (IP targets over TCP do not preserve the client's) |
 //! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` and `connections` modules and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
 
 use super::Ctx;
@@ -15,7 +14,6 @@ use crate::diagnostic::Note;
 
 pub fn check(ctx: &Ctx) {
     eks_endpoint(ctx);
-    nlb_client_ip(ctx);
     accelerated_nodes(ctx);
 }
 
@@ -76,56 +74,6 @@ fn eks_endpoint(ctx: &Ctx) {
         format!(
             "the EKS API endpoint of {} is private: {modules} and `kubectl apply -k k8s/` must run from inside the VPC (a self-hosted runner, SSM port forwarding through an instance in a private subnet, or a VPN); to apply from outside set `cluster.endpoint: {{ public: true, allowed_cidrs: [<runner and admin CIDRs>] }}`",
             ctx.cluster_name()
-        ),
-    ));
-}
-
-/// ingress-nginx on EKS without an ALB in front is reached through the Load Balancer
-/// Controller's NLB with IP targets (`platform::nlb_service_annotations`), whose TCP target
-/// groups do not preserve client addresses: "IP type target groups (TCP, TLS): Disabled",
-/// "the source IP address is the private IP address of the Network Load Balancer"
-/// (docs.aws.amazon.com/elasticloadbalancing/latest/network/edit-target-group-attributes.html).
-/// So a per-client setting of ingress-nginx sees a handful of NLB addresses: `limit-rpm`
-/// gives every client one shared budget, and an address allow-list (an office range for an
-/// admin UI) admits no one from outside — or, listing the VPC, everyone. With
-/// `load_balancer` the ALB fronts ingress-nginx, whose client address then comes from the
-/// X-Forwarded-For the ALB appends (trusted from the VPC only).
-fn nlb_client_ip(ctx: &Ctx) {
-    let bp = ctx.v.bp;
-    if !ctx.is_eks() || bp.ingress_nginx().is_none() || bp.alb_fronts_nginx() {
-        return;
-    }
-    let Some(ing) = bp.ingress.as_ref().filter(|i| {
-        i.enabled && i.gateway.is_none() && i.class == crate::blueprint::types::IngressClass::Nginx
-    }) else {
-        return;
-    };
-    let mut per_client: Vec<String> = Vec::new();
-    if let Some(r) = &ing.rate_limit {
-        per_client.push(format!(
-            "`ingress.rate_limit` ({} per {})",
-            r.requests, r.window
-        ));
-    }
-    let lists = [
-        "whitelist-source-range",
-        "allowlist-source-range",
-        "denylist-source-range",
-    ];
-    per_client.extend(
-        ing.annotations
-            .keys()
-            .filter(|k| lists.iter().any(|l| k.ends_with(l)))
-            .map(|k| format!("`ingress.annotations.{k}`")),
-    );
-    if per_client.is_empty() {
-        return;
-    }
-    ctx.note(Note::warning(
-        "eks-nlb-client-ip",
-        format!(
-            "ingress-nginx applies {} per client address, but behind its Network Load Balancer (IP targets over TCP) it sees the NLB's private addresses, not the clients': a rate limit becomes one budget for everyone, an allow-list admits no one from outside; add `load_balancer` (the ALB then fronts ingress-nginx, which takes the client's address from the X-Forwarded-For the ALB appends)",
-            per_client.join(" and ")
         ),
     ));
 }

@@ -444,24 +444,19 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         ctx.note(
             "ingress-nginx: the admission webhook is off on EKS (pods share the node subnets, so no NetworkPolicy can keep them from it — CVE-2025-1974); a malformed Ingress is reported in the controller's log instead of being refused at apply",
         );
+        helm::merge_values(
+            &mut body,
+            json!({"controller": {"config": nginx_client_address(ctx)}}),
+        );
+        if !ctx.v.bp.alb_fronts_nginx() {
+            ctx.note(
+                "ingress-nginx: its Network Load Balancer passes client addresses on with PROXY protocol v2, so rate limits, allow-lists and the access log see the clients' addresses. On an NLB created without it, the two ends change a moment apart (the Load Balancer Controller, the controller's configuration): expect refused requests for that moment",
+            );
+        }
         if ctx.v.bp.alb_fronts_nginx() {
-            // Reached only through the ALB; client addresses arrive in X-Forwarded-For.
-            // nginx reads it with `real_ip_recursive on`, walking it from the right past
-            // the addresses `proxy-real-ip-cidr` trusts: the chart's `0.0.0.0/0` trusts
-            // every entry, so nginx kept the leftmost one, which the client writes itself,
-            // and counted `limit-rpm`, `whitelist-source-range` and the access log against
-            // an address of the client's choosing. The ALB's nodes are in the VPC: trusting
-            // it alone leaves the address the ALB appended.
-            let mut config = json!({"use-forwarded-headers": "true"});
-            if let Some(net) = &ctx.v.bp.network {
-                config["proxy-real-ip-cidr"] = json!(&net.cidr);
-            }
             helm::merge_values(
                 &mut body,
-                json!({"controller": {
-                    "service": {"type": "ClusterIP"},
-                    "config": config,
-                }}),
+                json!({"controller": {"service": {"type": "ClusterIP"}}}),
             );
             if let Some(t) = ctx.v.bp.lb_idle_timeout(ctx.v.provider) {
                 let proxy = ctx.v.bp.load_balancer.as_ref().and_then(|l| l.idle_timeout);
@@ -556,6 +551,35 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     Some(m)
 }
 
+/// How ingress-nginx learns the client's address, in its ConfigMap (`controller.config`):
+/// its `limit-rpm` (`ingress.rate_limit`), address allow-lists and access log count per
+/// `$remote_addr`, which nginx's realip module rewrites from what the trusted peer says.
+///
+/// - Behind the ALB (`load_balancer`), from the X-Forwarded-For the ALB appends
+///   (`use-forwarded-headers`). nginx reads it with `real_ip_recursive on`, walking it from
+///   the right past the addresses `proxy-real-ip-cidr` trusts: the chart's `0.0.0.0/0`
+///   trusts every entry, so nginx kept the leftmost one, which the client writes itself,
+///   and counted `limit-rpm`, `whitelist-source-range` and the access log against an
+///   address of the client's choosing. The ALB's nodes are in the VPC: trusting it alone
+///   leaves the address the ALB appended.
+/// - Behind its NLB, from the PROXY protocol v2 header the NLB prepends
+///   ([`nlb_service_annotations`]; `use-proxy-protocol`, which sets nginx's
+///   `real_ip_header proxy_protocol` and the `proxy_protocol` listen parameter). Both ends
+///   or neither: nginx refuses a connection without the header, and reads a header it does
+///   not expect as a malformed request. The NLB is in the VPC too, so the header is believed
+///   from there only (`set_real_ip_from`, ingress-nginx's `nginx.tmpl`).
+fn nginx_client_address(ctx: &Ctx) -> Json {
+    let mut config = if ctx.v.bp.alb_fronts_nginx() {
+        json!({"use-forwarded-headers": "true"})
+    } else {
+        json!({"use-proxy-protocol": "true"})
+    };
+    if let Some(net) = &ctx.v.bp.network {
+        config["proxy-real-ip-cidr"] = json!(&net.cidr);
+    }
+    config
+}
+
 /// Annotations on the Service in front of the in-cluster proxies (ingress-nginx's, or the
 /// Envoy proxies' of the Gateway): an NLB with IP targets through the Load Balancer
 /// Controller (`type: external`, so the in-tree controller leaves the Service alone; IP
@@ -592,6 +616,28 @@ fn nlb_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     {
         a.insert(format!("{p}-name"), name);
     }
+    // The client's address. An NLB's TCP target groups of IP targets do not preserve it —
+    // "IP type target groups (TCP, TLS): Disabled", "the source IP address is the private IP
+    // address of the Network Load Balancer"
+    // (docs.aws.amazon.com/elasticloadbalancing/latest/network/edit-target-group-attributes.html)
+    // — so every per-client setting of the proxy (ingress-nginx's `limit-rpm` and
+    // allow-lists, the access logs, the X-Forwarded-For the services get) saw a handful of
+    // NLB addresses: one rate-limit budget for everyone, an office allow-list admitting no
+    // one. PROXY protocol v2 on every target group ("*", the controller's
+    // `aws-load-balancer-proxy-protocol`) hands the address over instead, read by the proxy
+    // at the other end (`nginx_client_address`, the Gateway's ClientTrafficPolicy).
+    // Preserving the client IP (`preserve_client_ip.enabled=true`) was the alternative; it
+    // was not taken: the targets' security group and the proxies' NetworkPolicies would
+    // have to admit the whole internet rather than the VPC, and with it on a connection
+    // from a target routed back to that same target times out (source and destination
+    // are then the same address: the NLB troubleshooting guide, "loopback-timeout",
+    // docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-troubleshooting.html).
+    // In-cluster clients
+    // of the public host (cert-manager's HTTP-01 self-check) still pass through the NLB,
+    // which adds the header for them too: the controller reports the NLB by its DNS name
+    // (`status.loadBalancer.ingress[].hostname`), which kube-proxy never short-cuts to the
+    // pods, as it does an address.
+    a.insert(format!("{p}-proxy-protocol"), "*".into());
     // The NLB drops a TCP flow idle for 350 s; a routed service holding connections open
     // longer (`idle_timeout`, at most 6000 by `semantic::long_lived`) raises the TCP
     // listeners' `tcp.idle_timeout.seconds` (60–6000), which the controller takes per
@@ -1009,6 +1055,13 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
         database_storage_class: ebs_classes(ctx).then(|| RETAIN_CLASS.to_string()),
         ..Default::default()
     };
+    // The Envoy proxies read PROXY protocol where their NLB sends it
+    // (`nlb_service_annotations`; always beside a Gateway, as `load_balancer` is refused
+    // with it on EKS).
+    opts.gateway_proxy_protocol = opts
+        .gateway_service_annotations
+        .get("service.beta.kubernetes.io/aws-load-balancer-proxy-protocol")
+        .is_some_and(|v| v == "*");
     if class == Some(IngressClass::Alb)
         && let Some(lb) = &ctx.v.bp.load_balancer
     {

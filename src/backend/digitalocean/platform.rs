@@ -116,6 +116,25 @@ fn ingress_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     a
 }
 
+/// The Envoy proxies' Service annotations with the Gateway API: the load balancer's name
+/// and PROXY protocol, always. The load balancer is a proxy (see [`proxy_protocol_host`]),
+/// and the Envoy proxies read the header the Gateway's ClientTrafficPolicy asks for
+/// (`k8s::gateway`), which also takes connections without one: in-cluster requests to the
+/// load balancer's address are short-cut to the proxies without a header, and arrive from
+/// their true address — so, unlike ingress-nginx (which refuses them), no host has to be
+/// reported in place of the address (`do-loadbalancer-hostname`), and the Gateway's status
+/// keeps the address DNS is pointed at.
+fn gateway_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
+    let mut a = service_annotations(ctx);
+    if crate::backend::helm::gateway(ctx.v).is_some() {
+        a.insert(
+            "service.beta.kubernetes.io/do-loadbalancer-enable-proxy-protocol".into(),
+            "true".into(),
+        );
+    }
+    a
+}
+
 /// What the `platform` module and the manifests share, worked out once per synth: the
 /// generator's options on DOKS and the credential Secrets of the in-cluster data services
 /// (the module generates them, the manifests read them).
@@ -479,7 +498,7 @@ fn options(ctx: &Ctx) -> k8s::Options {
         database_storage_class: Some("do-block-storage-retain".into()),
         image_pull_secret: super::registry::pull_secret(ctx),
         // The Envoy proxies' Service creates the load balancer with the Gateway API path.
-        gateway_service_annotations: service_annotations(ctx),
+        gateway_service_annotations: gateway_service_annotations(ctx),
         managed: Some(crate::wiring::Flavor::DigitalOcean),
         // DOKS labels every node with its pool's name ("Each node within the node pool has
         // a Kubernetes node label which is the node pool's name",
@@ -492,6 +511,12 @@ fn options(ctx: &Ctx) -> k8s::Options {
     };
     let owned = connections::owned_namespaces(ctx.v, &opts);
     opts.platform_namespaces.extend(owned);
+    // The Envoy proxies read PROXY protocol where their load balancer sends it
+    // (`gateway_service_annotations`).
+    opts.gateway_proxy_protocol = opts
+        .gateway_service_annotations
+        .get("service.beta.kubernetes.io/do-loadbalancer-enable-proxy-protocol")
+        .is_some_and(|v| v == "true");
     opts
 }
 
