@@ -17,7 +17,7 @@
 //! | `do-database-standby` | a managed database or cache has no standby node in production |
 //! | `do-registry-tier` | the registry tier holds fewer repositories than the blueprint lists |
 //! | `do-no-waf` | the blueprint asks for a WAF (see `platform.rs`) |
-//! | `do-client-ip` | `ingress.rate_limit` counts requests per client, which ingress-nginx cannot see behind the load balancer without PROXY protocol (no host to report, `platform.rs`) |
+//! | `do-client-ip` | `ingress.rate_limit` or an address allow-list annotation counts per client, which ingress-nginx cannot see behind the load balancer without PROXY protocol (no host to report, `platform.rs`) |
 //!
 //! Versions (the DOKS minor, managed engines, the platform charts) are judged against the
 //! versions catalog for every back-end alike: `crate::semantic::versions`.
@@ -108,9 +108,11 @@ fn cluster(ctx: &Ctx) {
 /// originated from load balancers" unless PROXY protocol passes the client's address on
 /// (<https://blog.digitalocean.com/load-balancers-now-support-proxy-protocol/>), which the
 /// platform turns on only when the Ingress has a host for the load balancer's Service to
-/// report (`platform::proxy_protocol_host`). Without it ingress-nginx's
-/// `limit-rpm`/`limit-rps` count per `$remote_addr`, so every client behind the load balancer
-/// shares one budget: at the limit, the whole site answers 503.
+/// report (`platform::proxy_protocol_host`). Without it everything ingress-nginx does per
+/// `$remote_addr` sees a few addresses: `limit-rpm`/`limit-rps` give every client one shared
+/// budget (at the limit, the whole site answers 503), and an address allow-list (an office
+/// range for an admin UI: `whitelist-source-range`, `allowlist-source-range`,
+/// `denylist-source-range`) admits no one from outside — or, listing the VPC, everyone.
 fn client_ip(ctx: &Ctx) {
     let bp = ctx.v.bp;
     let Some(ing) = bp
@@ -120,17 +122,35 @@ fn client_ip(ctx: &Ctx) {
     else {
         return;
     };
-    let Some(r) = &ing.rate_limit else {
-        return;
-    };
     if !ctx.doks() || bp.cluster.is_none() || super::platform::proxy_protocol_host(ctx).is_some() {
+        return;
+    }
+    let mut per_client: Vec<String> = Vec::new();
+    if let Some(r) = &ing.rate_limit {
+        per_client.push(format!(
+            "`ingress.rate_limit` ({} per {})",
+            r.requests, r.window
+        ));
+    }
+    let lists = [
+        "whitelist-source-range",
+        "allowlist-source-range",
+        "denylist-source-range",
+    ];
+    per_client.extend(
+        ing.annotations
+            .keys()
+            .filter(|k| lists.iter().any(|l| k.ends_with(l)))
+            .map(|k| format!("`ingress.annotations.{k}`")),
+    );
+    if per_client.is_empty() {
         return;
     }
     ctx.warn(
         "do-client-ip",
         format!(
-            "`ingress.rate_limit` ({} per {}) counts requests per client address, but ingress-nginx sees the DigitalOcean load balancer's (and nodes') addresses, not the clients': all clients share one budget and, at the limit, every request is refused; give the Ingress a host (`ingress.hosts`, not a wildcard): infragen then turns PROXY protocol on at the load balancer and in ingress-nginx together",
-            r.requests, r.window
+            "{} counts per client address, but ingress-nginx sees the DigitalOcean load balancer's (and nodes') addresses, not the clients': a rate limit becomes one budget for all clients (at the limit every request is refused), an allow-list admits no one from outside; give the Ingress a host (`ingress.hosts`, not a wildcard): infragen then turns PROXY protocol on at the load balancer and in ingress-nginx together",
+            per_client.join(" and ")
         ),
     );
 }

@@ -209,6 +209,17 @@ fn proxy_protocol_is_on_at_both_ends_or_at_neither() {
         &synth(&ingress("\"*.example.com\"", ""), "production"),
         "do-client-ip"
     ));
+    // An address allow-list counts per client too (an admin UI for the office range).
+    let allow =
+        ", annotations: { nginx.ingress.kubernetes.io/whitelist-source-range: 203.0.113.0/24 }";
+    assert!(warned(
+        &synth(&ingress("\"*.example.com\"", allow), "production"),
+        "do-client-ip"
+    ));
+    assert!(!warned(
+        &synth(&ingress("shop.example.com", allow), "production"),
+        "do-client-ip"
+    ));
 }
 
 /// DigitalOcean's cloud controller finds a Service's load balancer by name before it has
