@@ -177,9 +177,7 @@ fn path_problem(p: &str, ecs: bool) -> Option<(String, String)> {
             format!(
                 "on ECS Fargate `{dir}` would become a volume holding only the blueprint's files (Fargate mounts directories, not files), hiding what the image keeps there"
             ),
-            format!(
-                "put the file in a directory of its own (e.g. `{dir}/<app>/…`, or nginx's `/etc/nginx/conf.d/`) and point the app at it"
-            ),
+            "put the file in a directory of its own (e.g. `/etc/<app>/…`, or nginx's `/etc/nginx/conf.d/`) and point the app at it".into(),
         ));
     }
     None
