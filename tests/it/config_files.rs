@@ -276,3 +276,30 @@ fn files_beyond_what_the_platform_takes_are_refused_at_their_content() {
         );
     }
 }
+
+/// Without NAT the setup container that writes the files must come from the stack's ECR: a
+/// task whose only reason to have one is `files` is refused there, not left to hang at
+/// pulling BusyBox from ECR Public.
+#[test]
+fn files_without_nat_need_the_setup_image_in_ecr() {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/workloads/private-ecs.yaml"))
+        .unwrap();
+    let setup = "    setup_image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/vault/busybox:1.37.0\n";
+    assert!(text.contains(setup));
+    let text = text
+        .replace(setup, "")
+        .replace(
+            "    uses: [orders, statements]\n",
+            "    uses: [orders, statements]\n    security: { writable_paths: [] }\n    files: [{ path: /etc/api/api.yaml, content: \"a: 1\" }]\n",
+        )
+        .replace(
+            "    uses: [orders]\n",
+            "    uses: [orders]\n    security: { writable_paths: [] }\n",
+        );
+    let err = crate::support::synth_aws("private", &text).unwrap_err();
+    assert!(
+        err.contains("`services[0].files`: `api` gets infragen's volume-setup container")
+            && !err.contains("services[1]"),
+        "{err}"
+    );
+}
