@@ -68,7 +68,8 @@ const SYSTEM_DIRS: &[&str] = &[
 ];
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    let ecs = c.provider == Provider::Aws && bp.platform_on(c.provider) == Some(Platform::EcsFargate);
+    let ecs =
+        c.provider == Provider::Aws && bp.platform_on(c.provider) == Some(Platform::EcsFargate);
     let jobs = bp.jobs.iter().map(|j| j.pod());
     let workloads = (bp.services.iter().enumerate())
         .map(|(i, s)| (format!("services[{i}]"), s))
@@ -81,7 +82,10 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
 fn check_workload(c: &mut Checker, path: &str, s: &Service, ecs: bool) {
     let mut seen = BTreeSet::new();
     let (budget, limit) = if ecs {
-        (ECS_BUDGET, "the ECS task definition's 65536 bytes (the files travel in it)")
+        (
+            ECS_BUDGET,
+            "the ECS task definition's 65536 bytes (the files travel in it)",
+        )
     } else {
         (
             KUBERNETES_BUDGET,
@@ -142,7 +146,10 @@ fn check_workload(c: &mut Checker, path: &str, s: &Service, ecs: bool) {
 /// Why `p` cannot be a file's path (message, suggestion), if it cannot.
 fn path_problem(p: &str, ecs: bool) -> Option<(String, String)> {
     let dir = p.rsplit_once('/').map_or("", |(d, _)| d);
-    if !is_plain_path(p) || p.ends_with('/') || p.split('/').skip(1).any(|x| x.is_empty() || x == ".") {
+    if !is_plain_path(p)
+        || p.ends_with('/')
+        || p.split('/').skip(1).any(|x| x.is_empty() || x == ".")
+    {
         return Some((
             format!("`{p}` is not an absolute path of letters, digits, `.`, `_`, `-` and `/`"),
             "write the file's absolute path in the container, e.g. `/etc/nginx/conf.d/default.conf`".into(),
@@ -151,7 +158,9 @@ fn path_problem(p: &str, ecs: bool) -> Option<(String, String)> {
     if dir.is_empty() {
         return Some((
             format!("`{p}` is a file directly under `/`"),
-            format!("put it in a directory of its own, e.g. `/etc/app{p}`, and point the app at it"),
+            format!(
+                "put it in a directory of its own, e.g. `/etc/app{p}`, and point the app at it"
+            ),
         ));
     }
     if let Some(k) = KERNEL.iter().find(|k| is_at_or_below(p, k)) {
@@ -169,7 +178,10 @@ fn path_problem(p: &str, ecs: bool) -> Option<(String, String)> {
     if is_at_or_below(p, crate::wiring::CA_DIR) {
         return Some((
             format!("`{p}` is where infragen mounts the databases' CA files, read only"),
-            format!("put the file in another directory; `{}` is reserved", crate::wiring::CA_DIR),
+            format!(
+                "put the file in another directory; `{}` is reserved",
+                crate::wiring::CA_DIR
+            ),
         ));
     }
     if ecs && SYSTEM_DIRS.contains(&dir) {
@@ -191,7 +203,15 @@ mod tests {
     fn paths() {
         assert!(path_problem("/etc/nginx/conf.d/default.conf", true).is_none());
         assert!(path_problem("/etc/app/config.yaml", false).is_none());
-        for bad in ["etc/x", "/etc/x/", "/etc//x", "/etc/./x", "/etc/../x", "/x.conf", "/etc/a b"] {
+        for bad in [
+            "etc/x",
+            "/etc/x/",
+            "/etc//x",
+            "/etc/./x",
+            "/etc/../x",
+            "/x.conf",
+            "/etc/a b",
+        ] {
             assert!(path_problem(bad, false).is_some(), "{bad}");
         }
         assert!(path_problem("/proc/x/y", false).is_some());

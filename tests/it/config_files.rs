@@ -103,19 +103,20 @@ fn check_kubernetes(provider: Provider, env: &str) -> usize {
                     .into_iter()
                     .flatten()
                     .find(|m| m["mountPath"] == path.as_str())
-                    .unwrap_or_else(|| panic!("{at}: container {} does not mount {path}", c["name"]));
+                    .unwrap_or_else(|| {
+                        panic!("{at}: container {} does not mount {path}", c["name"])
+                    });
                 assert_eq!(mount["readOnly"], true, "{at}: {path}");
                 let volume = volumes
                     .iter()
                     .find(|v| v["name"] == mount["name"])
                     .unwrap_or_else(|| panic!("{at}: no volume {}", mount["name"]));
                 let name = s(&volume["configMap"]["name"]);
-                let cm = config_maps
-                    .get(name)
-                    .unwrap_or_else(|| panic!("{at}: ConfigMap {name} is not applied by the kustomization"));
+                let cm = config_maps.get(name).unwrap_or_else(|| {
+                    panic!("{at}: ConfigMap {name} is not applied by the kustomization")
+                });
                 assert_eq!(
-                    volume["configMap"]["defaultMode"],
-                    0o444,
+                    volume["configMap"]["defaultMode"], 0o444,
                     "{at}: {path} must be readable by the pod's user, writable by none"
                 );
                 // One file at its path, not the directory: the image's other files stay.
@@ -173,10 +174,19 @@ fn a_changed_file_is_a_new_config_map_and_rolls_the_pods() {
     assert_ne!(before, after);
     let (old, old_pod) = files_config_map(&before, "api");
     let (new, new_pod) = files_config_map(&after, "api");
-    assert_ne!(old, new, "the ConfigMap keeps its name: running pods would not see it");
-    assert_ne!(old_pod, new_pod, "the pod template is unchanged: no rollout");
+    assert_ne!(
+        old, new,
+        "the ConfigMap keeps its name: running pods would not see it"
+    );
+    assert_ne!(
+        old_pod, new_pod,
+        "the pod template is unchanged: no rollout"
+    );
     // Another workload's files are not touched by it.
-    assert_eq!(files_config_map(&before, "web").0, files_config_map(&after, "web").0);
+    assert_eq!(
+        files_config_map(&before, "web").0,
+        files_config_map(&after, "web").0
+    );
 }
 
 #[test]
@@ -194,7 +204,10 @@ fn ecs_tasks_write_the_files_before_the_app_starts() {
         let app = &defs[0];
         let dep = &app["dependsOn"][0];
         assert_eq!(dep["condition"], "SUCCESS", "{family}: {app}");
-        let setup = defs.iter().find(|c| c["name"] == dep["containerName"]).unwrap();
+        let setup = defs
+            .iter()
+            .find(|c| c["name"] == dep["containerName"])
+            .unwrap();
         assert_eq!(setup["essential"], false, "{family}");
         let volumes: Vec<&str> = td["volume"]
             .as_array()
@@ -243,7 +256,9 @@ fn sized(ecs: bool, size: usize) -> (String, Provider) {
         (crate::support::ecs_stack("sizes", &service), Provider::Aws)
     } else {
         (
-            format!("name: sizes\nproviders: {{ kubernetes: {{}} }}\ncluster: {{ platform: existing }}\n{service}"),
+            format!(
+                "name: sizes\nproviders: {{ kubernetes: {{}} }}\ncluster: {{ platform: existing }}\n{service}"
+            ),
             Provider::Kubernetes,
         )
     }
@@ -282,9 +297,10 @@ fn files_beyond_what_the_platform_takes_are_refused_at_their_content() {
 /// pulling BusyBox from ECR Public.
 #[test]
 fn files_without_nat_need_the_setup_image_in_ecr() {
-    let text = std::fs::read_to_string(root().join("tests/fixtures/workloads/private-ecs.yaml"))
-        .unwrap();
-    let setup = "    setup_image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/vault/busybox:1.37.0\n";
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/workloads/private-ecs.yaml")).unwrap();
+    let setup =
+        "    setup_image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/vault/busybox:1.37.0\n";
     assert!(text.contains(setup));
     let text = text
         .replace(setup, "")
