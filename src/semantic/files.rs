@@ -6,7 +6,7 @@
 //!   of the setup container's script (`backend::aws::config_files`).
 //! - Not under `/proc`, `/dev` or `/sys` (kernel filesystems the runtime mounts), nor
 //!   `/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf` (the kubelet and ECS write those).
-//! - Listed once; not at or below a writable path (a read-only file inside a writable
+//! - Listed once, none another's directory; not at or below a writable path (a read-only file inside a writable
 //!   emptyDir or, on ECS, a second volume at the writable path's directory), nor a writable
 //!   path below it; not below `/etc/infragen/ca`, where the databases' CA files are mounted.
 //! - On ECS a file's directory becomes a volume hiding what the image has there
@@ -105,6 +105,19 @@ fn check_workload(c: &mut Checker, path: &str, s: &Service, ecs: bool) {
                 format!("`{p}` is listed twice in the files of `{}`", s.name),
             )
             .help = Some("give each file its own path, once".into());
+        } else if let Some(o) = s.files[..k]
+            .iter()
+            .find(|o| is_at_or_below(p, &o.path) || is_at_or_below(&o.path, p))
+        {
+            // A file cannot be mounted inside another file, nor one be a directory.
+            c.error(
+                &format!("{at}.path"),
+                format!(
+                    "`{p}` and the file `{}` cannot both exist: one would be the other's directory",
+                    o.path
+                ),
+            )
+            .help = Some("give the files paths in which neither is the other's directory".into());
         } else if let Some(w) = s
             .security
             .writable_paths

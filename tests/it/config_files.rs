@@ -319,3 +319,71 @@ fn files_without_nat_need_the_setup_image_in_ecr() {
         "{err}"
     );
 }
+
+/// The release step runs with the app's files (a migration reading `production.yaml`): its
+/// Job's pod has the ConfigMap volume and mounts the file, as the app's pods do.
+#[test]
+fn the_release_step_reads_the_apps_files() {
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/workloads/release-k8s.yaml")).unwrap();
+    let anchor = "    env: { DJANGO_SETTINGS_MODULE: shop.settings }\n";
+    assert!(text.contains(anchor));
+    let text = text.replacen(
+        anchor,
+        &format!(
+            "{anchor}    files: [{{ path: /etc/shop/settings.yaml, content: \"debug: false\" }}]\n"
+        ),
+        1,
+    );
+    let out = infragen::synthesize(
+        "x.yaml",
+        text.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let docs = manifests(&out);
+    let job = docs
+        .iter()
+        .find(|d| d["kind"] == "Job" && s(&d["metadata"]["name"]).starts_with("web-release-"))
+        .expect("the release Job");
+    let pod = &job["spec"]["template"]["spec"];
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| {
+            v["configMap"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("web-files-"))
+        })
+        .unwrap_or_else(|| panic!("no files volume: {pod}"));
+    let mounted = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["name"] == volume["name"] && m["mountPath"] == "/etc/shop/settings.yaml");
+    assert!(mounted, "{pod}");
+}
+
+/// `files` items have no `name`: an environment's list replaces the base's whole (as
+/// docs/blueprint.md says), it does not add to it.
+#[test]
+fn an_environments_files_replace_the_bases() {
+    let text = "name: t\nproviders: { kubernetes: {} }\ncluster: { platform: existing }\nservices:\n  - name: api\n    image: ghcr.io/acme/api:1.0.0\n    port: 8080\n    files:\n      - { path: /etc/api/a.yaml, content: base }\n      - { path: /etc/api/b.yaml, content: base }\nenvironments:\n  production: {}\n  staging:\n    services:\n      - name: api\n        files: [{ path: /etc/api/a.yaml, content: staging }]\n";
+    let files = |env| {
+        let loaded =
+            infragen::blueprint::load("t.yaml", text.as_bytes(), Provider::Kubernetes, env)
+                .unwrap();
+        let s = &loaded.blueprint.services[0];
+        s.files
+            .iter()
+            .map(|f| format!("{}={}", f.path, f.content))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        files("production"),
+        ["/etc/api/a.yaml=base", "/etc/api/b.yaml=base"]
+    );
+    assert_eq!(files("staging"), ["/etc/api/a.yaml=staging"]);
+}
