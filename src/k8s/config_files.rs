@@ -3,10 +3,11 @@
 //!
 //! - **Name with a content hash** (`<name>-files-<hash>`, our own [`content_hash`], as the
 //!   release Job's name): a changed file is a new ConfigMap, so the pod template changes and
-//!   the Deployment rolls, and a rollback goes back to the old ConfigMap, still there. Not
-//!   kustomize's `configMapGenerator`: that needs the files on disk beside the
-//!   kustomization and leaves the manifests unusable without kustomize, while every other
-//!   object here is a plain manifest the kustomization lists.
+//!   the Deployment rolls; the old ConfigMap stays until deleted (`infragen diff` names it),
+//!   so a `kubectl rollout undo` meanwhile finds it. Not kustomize's `configMapGenerator`:
+//!   that needs the files on disk beside the kustomization and leaves the manifests
+//!   unusable without kustomize, while every other object here is a plain manifest the
+//!   kustomization lists.
 //! - **`subPath`, one mount per file**: a ConfigMap mounted at a directory replaces it
 //!   (mounting at `/etc/nginx` would hide `mime.types` beside `nginx.conf`); a `subPath`
 //!   mount puts one file at its path and leaves the image's others. The kubelet does not
