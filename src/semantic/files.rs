@@ -11,7 +11,8 @@
 //!   path below it; not below `/etc/infragen/ca`, where the databases' CA files are mounted.
 //! - On ECS a file's directory becomes a volume hiding what the image has there
 //!   (`backend::aws::config_files`): refused for the directories a container cannot run
-//!   without (`/etc` holds `passwd` and the CA certificates, `/usr/bin` the programs).
+//!   without (`/etc` holds `passwd` and the CA certificates, `/usr/bin` the programs), and
+//!   above a writable path or the CA directory (that volume would be covered).
 //! - No NUL character: ECS carries the text in an environment variable, which ends at one.
 //! - Size. Kubernetes: `kubectl apply` copies the ConfigMap into its
 //!   `last-applied-configuration` annotation, and a ConfigMap whose annotations pass 262144
@@ -132,6 +133,25 @@ fn check_workload(c: &mut Checker, path: &str, s: &Service, ecs: bool) {
                 "put the file in a directory of its own, outside `{w}` (e.g. `/etc/{}/…`), and point the app at it",
                 s.name
             ));
+        } else if ecs
+            && let Some(inner) = (s.security.writable_paths.iter().map(String::as_str))
+                .chain([crate::wiring::CA_DIR])
+                .find(|w| is_at_or_below(w, directory(p)))
+        {
+            // The task lists the writable and CA volumes before the files' (`backend::aws::
+            // ecs`): mounted in that order, the file's directory would cover the inner one.
+            c.error(
+                &format!("{at}.path"),
+                format!(
+                    "on ECS Fargate `{}` becomes a volume of its own, over the `{inner}` volume below it",
+                    directory(p)
+                ),
+            )
+            .help = Some(format!(
+                "put the file in a directory that holds no writable path nor `{}`, e.g. `/etc/{}/`",
+                crate::wiring::CA_DIR,
+                s.name
+            ));
         }
         if f.content.contains('\0') {
             c.error(
@@ -156,9 +176,14 @@ fn check_workload(c: &mut Checker, path: &str, s: &Service, ecs: bool) {
     }
 }
 
+/// The directory holding `p`.
+fn directory(p: &str) -> &str {
+    p.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
 /// Why `p` cannot be a file's path (message, suggestion), if it cannot.
 fn path_problem(p: &str, ecs: bool) -> Option<(String, String)> {
-    let dir = p.rsplit_once('/').map_or("", |(d, _)| d);
+    let dir = directory(p);
     if !is_plain_path(p)
         || p.ends_with('/')
         || p.split('/').skip(1).any(|x| x.is_empty() || x == ".")
