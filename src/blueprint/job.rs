@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::types::{Egress, PodSecurity, Resources, SecretEnv, Service, TaskSize, Use};
+use super::types::{ConfigFile, Egress, PodSecurity, Resources, SecretEnv, Service, TaskSize, Use};
 
 /// What happens when a run is due while the previous one is still running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
@@ -133,6 +133,9 @@ pub struct Job {
     /// Pod security context: user, group and writable paths.
     #[serde(default)]
     pub security: PodSecurity,
+    /// Configuration files the job's container reads from disk, as `services[].files`.
+    #[serde(default)]
+    pub files: Vec<ConfigFile>,
     /// Node pool the pods are scheduled on (node selector + toleration).
     #[serde(default)]
     pub node_pool: Option<String>,
@@ -206,6 +209,7 @@ impl Job {
             uses: self.uses.clone(),
             service_account: self.service_account.clone(),
             security: self.security.clone(),
+            files: self.files.clone(),
             node_pool: self.node_pool.clone(),
             pdb: None,
             vpa: None,

@@ -1938,6 +1938,17 @@ pub struct Service {
     /// Pod security context: user, group and writable paths.
     #[serde(default)]
     pub security: PodSecurity,
+    /// Configuration files the containers read from disk (nginx.conf, a Prometheus or
+    /// OpenTelemetry Collector config, `config/production.yaml`), each at its absolute
+    /// `path`, read only, mode 0444. Kubernetes: a ConfigMap `<name>-files-<hash>` (a change
+    /// is a new ConfigMap, so it rolls the pods), each file mounted at its own path (`subPath`:
+    /// the image's other files in that directory stay). ECS Fargate: the container that
+    /// prepares the task's volumes writes them before the others start, and the file's
+    /// directory becomes a volume holding only the blueprint's files. Plain text in the
+    /// output, never secrets (`secret_env`). An environment's `files` replaces the base's
+    /// list. See docs/blueprint.md "Configuration files".
+    #[serde(default)]
+    pub files: Vec<ConfigFile>,
     /// Node pool the pods are scheduled on (node selector + toleration).
     #[serde(default)]
     pub node_pool: Option<String>,
@@ -2007,6 +2018,19 @@ pub struct Release {
     /// starts beside the Job, and the first runs find it not yet listening.
     #[serde(default)]
     pub retries: Option<u32>,
+}
+
+/// A configuration file of a workload (`services[].files`, `jobs[].files`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Absolute path of the file in every container of the pod or task, e.g.
+    /// `/etc/nginx/conf.d/default.conf` (letters, digits, `.`, `_`, `-` and `/`); not
+    /// under `/proc`, `/dev`, `/sys`, a writable path or `/etc/infragen/ca`.
+    pub path: String,
+    /// The file's text, as is (`{env}` becomes the environment's name, as in every string);
+    /// a YAML block scalar (`content: |`) keeps its lines.
+    pub content: String,
 }
 
 /// A sidecar or init container: runs as the pod's user with a read-only root filesystem,

@@ -13,6 +13,7 @@ mod backup;
 pub use autoscaling::uses_resource_metrics;
 pub use backup::spaces_secret;
 mod capacity;
+mod config_files;
 pub mod connect;
 mod cronjob;
 mod data;

@@ -98,6 +98,8 @@ pub(crate) fn lower<'c>(
     let (_, mut volumes) = writable(bp.security.writable_paths.iter().map(String::as_str));
     let ca = super::connect::ca_volume(ctx, s);
     volumes.extend(ca.as_ref().map(|(_, v)| v.clone()));
+    // The release step reads the app's configuration files too (`hardened_container`).
+    volumes.extend(super::config_files::volume(bp));
     let container = super::workload::hardened_container(
         bp,
         super::workload::Extra {

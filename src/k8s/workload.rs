@@ -465,6 +465,7 @@ pub(crate) fn container<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     };
     let (mut mounts, _) = writable(bp.security.writable_paths.iter().map(String::as_str));
     mounts.extend(super::connect::ca_volume(ctx, s).map(|(m, _)| m));
+    mounts.extend(super::config_files::mounts(bp));
     // Without a port (a worker) there is nothing to check by default: only the probes the
     // blueprint gives, which validation allows only as commands.
     let port = bp.port.unwrap_or_default();
@@ -556,6 +557,10 @@ pub(crate) fn hardened_container<'c>(
     ca_mount: Option<&Map<'c>>,
 ) -> Map<'c> {
     let (mut mounts, _) = writable(bp.security.writable_paths.iter().map(String::as_str));
+    // Every container of the pod reads the configuration files, as on ECS, where the task's
+    // containers share the app's mounts (`backend::aws::sidecars`): a proxy sidecar reads
+    // the nginx.conf of the pod.
+    mounts.extend(super::config_files::mounts(bp));
     // With the app's environment come the CA files its connection variables name.
     if c.app_env {
         mounts.extend(ca_mount.cloned());
@@ -655,7 +660,8 @@ pub(crate) fn labels<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     l
 }
 
-/// The ConfigMap of the workload's plain `env` (pushed onto `docs`), and its content hash
+/// The ConfigMap of the workload's plain `env` and that of its `files` (pushed onto
+/// `docs`), and the former's content hash
 /// for the pod template's `checksum/config` annotation (changing it rolls the pods).
 pub(crate) fn config_map<'c>(
     ctx: &'c Ctx,
@@ -663,6 +669,9 @@ pub(crate) fn config_map<'c>(
     labels: Map<'c>,
     docs: &mut Vec<Map<'c>>,
 ) -> Option<String> {
+    // The files' ConfigMap is named after its content: the pod template names it, so a
+    // change rolls the pods without an annotation.
+    super::config_files::lower(ctx, s, labels.clone(), docs);
     let (plain, _) = super::env::split(&s.bp.env);
     if plain.is_empty() {
         return None;
@@ -689,6 +698,7 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
     let (_, mut volumes) = writable(bp.security.writable_paths.iter().map(String::as_str));
     let ca = super::connect::ca_volume(ctx, s);
     volumes.extend(ca.as_ref().map(|(_, v)| v.clone()));
+    volumes.extend(super::config_files::volume(bp));
     let ca_mount = ca.as_ref().map(|(m, _)| m);
     let mut security = pod_security(
         bp.security.run_as_user,

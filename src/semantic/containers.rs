@@ -110,7 +110,7 @@ pub(crate) fn pinned(image: &str) -> bool {
 /// `var-cache`) and, on ECS, an argument of the script preparing the task's volumes
 /// (`backend::aws::sidecars::volume_setup`): absolute, below the root, nothing a shell or a
 /// volume name would read otherwise.
-fn is_plain_path(p: &str) -> bool {
+pub(super) fn is_plain_path(p: &str) -> bool {
     p.len() > 1
         && p.starts_with('/')
         && !p.split('/').any(|part| part == "..")
@@ -119,7 +119,7 @@ fn is_plain_path(p: &str) -> bool {
 }
 
 /// Whether path `p` is `dir` or a path below it.
-fn is_at_or_below(p: &str, dir: &str) -> bool {
+pub(super) fn is_at_or_below(p: &str, dir: &str) -> bool {
     let p = p.trim_end_matches('/');
     p == dir
         || p.strip_prefix(dir)

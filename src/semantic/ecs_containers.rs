@@ -37,7 +37,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 let total = 1 + setup + s.init.len() + s.sidecars.len();
                 let with_setup = if setup == 1 {
                     format!(
-                        ", `{}` (which prepares its writable paths and CA files)",
+                        ", `{}` (which prepares its writable paths, CA files and configuration files)",
                         wiring::CA_WRITER
                     )
                 } else {
@@ -64,7 +64,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
 }
 
 /// Why the task of `s` gets the container that prepares its volumes — the field that adds
-/// it: `security.writable_paths`, or `uses` for a `_CA_FILE` of a managed database whose
+/// it: `security.writable_paths`, `files`, or `uses` for a `_CA_FILE` of a managed database whose
 /// region's RDS bundle is vendored and that `s` does not set itself; none when it gets none.
 /// The back-end's own condition (`backend::aws::ecs::has_volume_setup`); `private_ecs` asks
 /// it too (the container's image must be pullable without NAT).
@@ -76,6 +76,9 @@ pub(super) fn volume_setup_reason(
 ) -> Option<&'static str> {
     if !s.security.writable_paths.is_empty() {
         return Some("security.writable_paths");
+    }
+    if !s.files.is_empty() {
+        return Some("files");
     }
     let flavor = |name: &str, kind| env_references::flavor(provider, bp, true, name, kind);
     let all = wiring::with_known_cas(wiring::bindings(bp, s, flavor), Flavor::Aws, region);

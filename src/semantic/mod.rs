@@ -18,6 +18,7 @@ mod edge;
 mod eks;
 mod env_references;
 mod fargate;
+mod files;
 mod gateway;
 mod gpu;
 mod grpc;
@@ -115,6 +116,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     probe_headers::check(&mut c, bp);
     jobs::check(&mut c, bp);
     containers::check(&mut c, bp);
+    files::check(&mut c, bp);
     env_references::check(&mut c, bp);
     pod_security::check(&mut c, bp);
     ecs::check(&mut c, bp);

@@ -19,6 +19,7 @@ mod cli;
 mod client_address;
 mod cluster_autoscaler;
 mod collisions;
+mod config_files;
 mod connections;
 mod custom_kinds;
 mod data_volumes;

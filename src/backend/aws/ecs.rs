@@ -581,11 +581,12 @@ fn port_mappings(ctx: &Ctx, s: &Service) -> Vec<Json> {
 }
 
 /// Whether the task of `s` gets the volume-setup container (`sidecars::volume_setup`): a
-/// writable path, or a managed database's CA file (`connect::bindings` gives a `_CA_FILE`
+/// writable path, a configuration file, or a managed database's CA file (`connect::bindings` gives a `_CA_FILE`
 /// only where the region's RDS bundle is vendored) — the condition [`task_definition`]
 /// builds it on.
 pub(super) fn has_volume_setup(ctx: &Ctx, s: &Service) -> bool {
     !s.security.writable_paths.is_empty()
+        || !s.files.is_empty()
         || super::connect::bindings(ctx, s)
             .iter()
             .any(|b| b.value == crate::wiring::Value::Field(crate::wiring::Field::CaFile))
@@ -724,10 +725,19 @@ pub(super) fn task_definition(
             "readOnly": true,
         }));
     }
+    if let Json::Array(mounts) = &mut container["mountPoints"] {
+        mounts.extend(super::config_files::mounts(s));
+    }
+    for dir in super::config_files::directories(s) {
+        ctx.note(format!(
+            "`{}`: on ECS Fargate `{dir}` holds only the blueprint's `files` (a task volume, filled before the app starts: Fargate mounts directories, not files); the image's other files there are hidden",
+            s.name
+        ));
+    }
     let setup = super::sidecars::volume_setup(
         ctx,
         &container,
-        &s.security.writable_paths,
+        s,
         pem.as_deref().map(|pem| (components.as_slice(), pem)),
     );
     // The app's container, then its init containers and sidecars (`sidecars.rs`).
@@ -756,6 +766,11 @@ pub(super) fn task_definition(
     if pem.is_some() {
         volumes.push(super::sidecars::CA_VOLUME.to_string());
     }
+    volumes.extend(
+        super::config_files::directories(s)
+            .into_iter()
+            .map(super::config_files::volume_name),
+    );
     volumes.sort();
     volumes.dedup();
     let td = res("aws_ecs_task_definition", &s.name);

@@ -9,6 +9,7 @@ mod buckets;
 mod cache;
 mod cluster;
 mod cluster_autoscaler;
+mod config_files;
 mod connect;
 mod database;
 mod ecs;

@@ -157,6 +157,8 @@ const CA_BUNDLE_VAR: &str = "RDS_CA_BUNDLE";
 ///   `environment` value; a regional bundle is about 4.6 KB, well inside the 64 KiB a task
 ///   definition may weigh (the global one is ~160 KB). The files are written 0644, so the
 ///   app's own user reads them.
+/// - `files` (`services[].files`): each written into the volume of its directory, 0444
+///   (`config_files`).
 /// - It runs once and exits: `essential: false`, and the next container waits for it with
 ///   `dependsOn` `SUCCESS` (allowed only on a non-essential container,
 ///   <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html>).
@@ -170,10 +172,11 @@ const CA_BUNDLE_VAR: &str = "RDS_CA_BUNDLE";
 pub fn volume_setup(
     ctx: &Ctx,
     app: &Json,
-    writable: &[String],
+    s: &Service,
     ca: Option<(&[&str], &str)>,
 ) -> Option<Json> {
-    if writable.is_empty() && ca.is_none() {
+    let writable = &s.security.writable_paths;
+    if writable.is_empty() && ca.is_none() && s.files.is_empty() {
         return None;
     }
     let mut script: Vec<String> = writable
@@ -196,6 +199,10 @@ pub fn volume_setup(
         );
         environment.push(json!({"name": CA_BUNDLE_VAR, "value": pem}));
     }
+    let (files, file_mounts, file_env) = super::config_files::setup(s);
+    script.extend(files);
+    mounts.extend(file_mounts);
+    environment.extend(file_env);
     let mut d = json!({
         "name": CA_WRITER,
         "image": super::ecs::task_image(ctx, setup_image(ctx.v.bp)),
