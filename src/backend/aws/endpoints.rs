@@ -54,26 +54,35 @@ fn route_tables(net: &Network) -> Vec<String> {
     out
 }
 
+/// The AWS service names (`com.amazonaws.<region>.` left out) of the interface endpoints
+/// `network.endpoints` asks for, once each, in the enum's order.
+pub fn interface_services(net: &Network) -> Vec<&'static str> {
+    let mut listed = net.endpoints.clone();
+    listed.sort();
+    listed.dedup();
+    listed
+        .into_iter()
+        .filter(|e| !e.gateway())
+        .flat_map(|e| e.services().iter().copied())
+        .collect()
+}
+
 pub fn lower(ctx: &Ctx, net: &Network, vpc_name: &str, m: &mut Module) {
     let created = net.existing.is_none();
     let mut gateways: Vec<VpcEndpoint> = Vec::new();
     if created {
         gateways.push(VpcEndpoint::S3);
     }
-    let mut interfaces: Vec<&str> = Vec::new();
     let mut listed = net.endpoints.clone();
     listed.sort();
     listed.dedup();
     for e in listed {
-        if e.gateway() {
-            // `semantic::network` refuses gateway endpoints in an existing VPC.
-            if created && !gateways.contains(&e) {
-                gateways.push(e);
-            }
-        } else {
-            interfaces.extend(e.services());
+        // `semantic::network` refuses gateway endpoints in an existing VPC.
+        if e.gateway() && created && !gateways.contains(&e) {
+            gateways.push(e);
         }
     }
+    let interfaces = interface_services(net);
     let f = m.file("network");
     for g in gateways {
         let svc = g.as_str();
