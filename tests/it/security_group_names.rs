@@ -28,3 +28,39 @@ fn a_blueprint_name_that_would_start_every_group_name_with_sg_is_refused_at_name
         }
     }
 }
+
+/// The load balancer's group (`<name>-alb-sg`) and the interface endpoints' group
+/// (`<name>-vpc-endpoints-sg`) are named like a component's: a service, job or data service
+/// of that name would give a second group the same name in the VPC
+/// (`InvalidGroup.Duplicate` at apply). Refused at the component's name, where the old
+/// output reached only the collision check's "defect in infragen" message.
+#[test]
+fn components_named_like_the_load_balancer_or_endpoint_groups_are_refused_at_their_name() {
+    let private = std::fs::read_to_string(
+        crate::support::root().join("tests/fixtures/workloads/private-ecs.yaml"),
+    )
+    .unwrap();
+    assert!(private.contains("  - name: worker\n"), "fixture changed");
+    for (name, what) in [
+        ("vpc-endpoints", "interface VPC endpoints"),
+        ("alb", "load balancer"),
+        ("vault-alb", "load balancer"),
+    ] {
+        let text = private.replacen("  - name: worker\n", &format!("  - name: {name}\n"), 1);
+        let err = synth_aws("x", &text).unwrap_err();
+        assert!(err.contains("`services[1].name`"), "{err}");
+        assert!(err.contains(what), "{err}");
+        assert!(!err.contains("defect in infragen"), "{err}");
+    }
+    // Without interface endpoints there is no such group, and the name is free.
+    let free = ecs_stack("shop", &SERVICE.replace("name: api", "name: vpc-endpoints"));
+    let out = synth_aws("shop", &free).unwrap();
+    let names: Vec<String> = resources(&out, "infra", "aws_security_group")
+        .iter()
+        .map(|g| g["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.contains(&"shop-vpc-endpoints-sg".to_string()),
+        "{names:?}"
+    );
+}
