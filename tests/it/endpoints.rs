@@ -537,3 +537,56 @@ fn interface_endpoints_in_an_existing_vpc_are_a_precondition() {
         assert!(text.contains(s), "{text}");
     }
 }
+
+/// Whether a service offers its interface endpoint in a zone is the account's to say (zone
+/// names are per-account aliases, and not every service is in every zone): each interface
+/// endpoint's service is read at plan (`data.aws_vpc_endpoint_service`) with a postcondition
+/// that every zone of the private subnets is offered, naming `network.zones`. No such read for
+/// the gateway endpoints, nor without interface endpoints.
+#[test]
+fn each_interface_endpoint_service_is_checked_offered_in_every_zone_at_plan() {
+    let out = synth(&root().join(PRIVATE), Provider::Aws, "production");
+    let mut read: Vec<(String, Value)> = Vec::new();
+    for (path, text) in &out.files {
+        if path.starts_with("terraform/infra/") && path.ends_with(".tf.json") {
+            let doc: Value = serde_json::from_str(text).unwrap();
+            if let Some(o) = doc["data"]["aws_vpc_endpoint_service"].as_object() {
+                read.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+    }
+    let names: Vec<&str> = read
+        .iter()
+        .map(|(_, v)| v["service_name"].as_str().unwrap())
+        .collect();
+    let eps = endpoints(&out);
+    let interfaces: Vec<&String> = eps
+        .iter()
+        .filter(|(_, e)| e["vpc_endpoint_type"] == "Interface")
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(names.len(), interfaces.len(), "{names:?} {interfaces:?}");
+    for i in interfaces {
+        assert!(names.contains(&i.as_str()), "{i} not read: {names:?}");
+    }
+    for (_, body) in &read {
+        assert_eq!(body["service_type"], "Interface");
+        let post = &body["lifecycle"]["postcondition"][0];
+        let cond = post["condition"].as_str().unwrap();
+        assert!(cond.contains(r#"["eu-west-1a","eu-west-1b"]"#), "{cond}");
+        assert!(cond.contains("self.availability_zones"), "{cond}");
+        let msg = post["error_message"].as_str().unwrap();
+        assert!(msg.starts_with("network.zones: "), "{msg}");
+        assert!(
+            msg.contains("${join("),
+            "the zones offered are interpolated: {msg}"
+        );
+    }
+    // Nothing to read without interface endpoints.
+    let none = ecs_stack(
+        "plain",
+        "services:\n  - { name: api, image: nginxinc/nginx-unprivileged:1.27.3, port: 8080 }\n",
+    );
+    let out = synth_aws("plain", &none).unwrap();
+    assert!(!crate::support::flatten(&out).contains("aws_vpc_endpoint_service"));
+}
