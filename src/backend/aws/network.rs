@@ -329,7 +329,7 @@ pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
             namespace: String::new(),
             name: existing.vpc_id.clone(),
             keys: net.subnets.private.clone(),
-            why: "the VPC is not infragen's, so nothing here routes its private subnets out: each needs a 0.0.0.0/0 route (a NAT gateway, or a Transit Gateway to a shared egress) or VPC endpoints for every AWS API the workloads call (ECR api and dkr, S3 gateway, STS, Secrets Manager, CloudWatch Logs; on EKS also EKS and EC2) — without one, images are not pulled and nodes do not join".into(),
+            why: "the VPC is not infragen's, so nothing here routes its private subnets out: each needs a 0.0.0.0/0 route (a NAT gateway, or a Transit Gateway to a shared egress) or VPC endpoints for every AWS API the workloads call (ECR api and dkr, S3 gateway, Secrets Manager, CloudWatch Logs; on EKS also STS, EKS and EC2 — an ECS task gets its role credentials from the ECS agent, not STS) — without one, images are not pulled and nodes do not join".into(),
         });
     }
     // An interface endpoint with private DNS takes over the service's regional host name in
