@@ -491,7 +491,7 @@ fn environments_creating_the_same_private_dns_endpoints_in_one_existing_vpc_are_
     assert!(err.contains("environments-share-vpc-endpoints"), "{err}");
     assert!(err.contains("environments production, staging"), "{err}");
     assert!(
-        err.contains("vpc-0f0e0d0c0b0a09080 com.amazonaws.eu-west-1.ecr.api"),
+        err.contains("vpc-0f0e0d0c0b0a09080: com.amazonaws.eu-west-1.ecr.api"),
         "{err}"
     );
     let one = format!(

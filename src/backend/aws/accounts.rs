@@ -195,13 +195,22 @@ pub fn shared_vpc_endpoints(envs: &[(&str, &Output)], focus: &[&str]) -> Option<
     }
     let envs: BTreeSet<&str> = shared.values().flatten().copied().collect();
     let envs: Vec<&str> = envs.into_iter().collect();
-    let listed: Vec<&str> = shared.keys().map(|k| k.as_str()).collect();
+    // `<vpc id> <service name>` keys, told as `<vpc id>: <service>, <service>`.
+    let mut by_vpc: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for k in shared.keys() {
+        let (vpc, service) = k.split_once(' ').unwrap_or((k.as_str(), ""));
+        by_vpc.entry(vpc).or_default().push(service);
+    }
+    let listed: Vec<String> = by_vpc
+        .iter()
+        .map(|(vpc, services)| format!("{vpc}: {}", services.join(", ")))
+        .collect();
     Some(Note::warning(
         "environments-share-vpc-endpoints",
         format!(
             "environments {} each create interface endpoints with private DNS in the same existing VPC ({}): a VPC takes one endpoint per service with private DNS, so the second apply fails (\"conflicting DNS domain\"); list `network.endpoints` in one environment only (`environments.<env>.network.endpoints`: the other's workloads in the VPC use them too, and lose them when that environment is destroyed), or have the VPC's owner create them and list none",
             envs.join(", "),
-            listed.join(", "),
+            listed.join("; "),
         ),
     ))
 }
