@@ -57,8 +57,8 @@ fn unique<'a>(c: &mut Checker, list: &str, names: impl Iterator<Item = &'a str>)
     }
 }
 
-/// On AWS every service, job, managed database, cache and broker has a security group named
-/// after it (`<name>-<component>-sg`, `backend::aws::security::sg_name`), and so do two groups
+/// On AWS every ECS service and job, and every managed database, cache and broker, has a
+/// security group named after it (`<name>-<component>-sg`, `backend::aws::security::sg_name`), and so do two groups
 /// infragen adds: the load balancer's (`alb`) and the interface VPC endpoints'
 /// (`vpc-endpoints`). Group names are unique per VPC, so a component of either name makes
 /// the second `CreateSecurityGroup` fail (`InvalidGroup.Duplicate`): refused at its name.
@@ -67,18 +67,24 @@ fn aws_group_names(c: &mut Checker, bp: &Blueprint) {
         return;
     }
     let Some(net) = &bp.network else { return };
+    // Only ECS tasks have security groups of their own and only ECS gets infragen's ALB (on
+    // EKS the AWS Load Balancer Controller makes its own groups); data services have theirs
+    // everywhere.
+    let ecs = bp.platform() == Some(crate::blueprint::types::Platform::EcsFargate);
     let mut taken: Vec<(&str, &str)> = Vec::new();
-    if bp.load_balancer.is_some() {
+    if ecs && bp.load_balancer.is_some() {
         taken.push(("alb", "the load balancer's"));
     }
     if net.endpoints.iter().any(|e| !e.gateway()) {
         taken.push(("vpc-endpoints", "the interface VPC endpoints'"));
     }
     for x in bp.components() {
-        if !matches!(
-            x.list,
-            "services" | "jobs" | "databases" | "caches" | "queues"
-        ) {
+        let grouped = match x.list {
+            "services" | "jobs" => ecs,
+            "databases" | "caches" | "queues" => true,
+            _ => false,
+        };
+        if !grouped {
             continue;
         }
         // `sg_name` keeps a component name that already begins with the system's.

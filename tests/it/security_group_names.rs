@@ -64,3 +64,24 @@ fn components_named_like_the_load_balancer_or_endpoint_groups_are_refused_at_the
         "{names:?}"
     );
 }
+
+/// EKS pods have no security group of their own and the AWS Load Balancer Controller makes
+/// the load balancer's: a service named `alb` there takes no group name, and stays accepted.
+#[test]
+fn an_eks_service_named_alb_is_accepted() {
+    let eks = std::fs::read_to_string(
+        crate::support::root().join("tests/fixtures/workloads/grpc-eks.yaml"),
+    )
+    .unwrap();
+    let marker = "services:\n";
+    assert!(
+        eks.contains("load_balancer:") && eks.contains(marker),
+        "fixture changed"
+    );
+    let with = eks.replacen(
+        marker,
+        "services:\n  - name: alb\n    image: 123456789012.dkr.ecr.eu-central-1.amazonaws.com/grpc/web:1.0.0\n    port: 8080\n    resources: { requests: { cpu: 100m, memory: 128Mi }, limits: { cpu: 500m, memory: 256Mi } }\n",
+        1,
+    );
+    synth_aws("x", &with).unwrap();
+}
