@@ -81,7 +81,9 @@ fn aws_group_names(c: &mut Checker, bp: &Blueprint) {
     for x in bp.components() {
         let grouped = match x.list {
             "services" | "jobs" => ecs,
-            "databases" | "caches" | "queues" => true,
+            "databases" | "caches" => true,
+            // An SQS queue has no security group; a broker (Amazon MQ) has.
+            "queues" => bp.queues.get(x.index).is_some_and(|q| !q.sqs()),
             _ => false,
         };
         if !grouped {
