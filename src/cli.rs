@@ -544,13 +544,14 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
         for (provider, check) in [
             (
                 crate::Provider::Aws,
-                crate::backend::aws::accounts::shared_names
-                    as fn(&[(&str, &crate::Output)], &[&str]) -> _,
+                crate::backend::aws::accounts::collisions
+                    as fn(&[(&str, &crate::Output)], &[&str]) -> Vec<crate::diagnostic::Note>,
             ),
-            (
-                crate::Provider::Digitalocean,
-                crate::backend::digitalocean::accounts::shared_names,
-            ),
+            (crate::Provider::Digitalocean, |envs, focus| {
+                crate::backend::digitalocean::accounts::shared_names(envs, focus)
+                    .into_iter()
+                    .collect()
+            }),
         ] {
             let mut envs: Vec<(&str, &crate::Output)> = targets
                 .iter()
@@ -564,10 +565,11 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
             let focus: Vec<&str> = envs.iter().map(|(e, _)| *e).collect();
             let others = other_environments(path, bytes, provider, &focus);
             envs.extend(others.iter().map(|(e, o)| (e.as_str(), o)));
-            if envs.len() > 1
-                && let Some(note) = check(&envs, &focus)
-            {
-                print_notes(&[note], Some(&format!("{path} {provider}")));
+            if envs.len() > 1 {
+                let notes = check(&envs, &focus);
+                if !notes.is_empty() {
+                    print_notes(&notes, Some(&format!("{path} {provider}")));
+                }
             }
         }
     }

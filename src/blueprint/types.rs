@@ -341,7 +341,8 @@ pub enum VpcEndpoint {
     Secretsmanager,
     /// Systems Manager (Parameter Store parameters, e.g. Amazon MQ passwords).
     Ssm,
-    /// AWS STS (IAM roles for service accounts, EKS Pod Identity).
+    /// AWS STS (IAM roles for service accounts; EKS Pod Identity's agent calls the EKS Auth
+    /// API, `AssumeRoleForPodIdentity`, not STS).
     Sts,
     /// AWS KMS (applications that call KMS themselves).
     Kms,

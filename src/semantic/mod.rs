@@ -224,6 +224,18 @@ fn check_provider(c: &mut Checker, bp: &Blueprint) {
                     )
                     .help = Some("give a tag such as `:1.37.0`, or a digest `@sha256:…`".into());
                 }
+                // Security group names begin with the blueprint's name (`<name>-…-sg`,
+                // `backend::aws::security::sg_name`), and EC2 refuses a group name that
+                // starts with `sg-` (CreateSecurityGroup, GroupName: "Constraints: Up to 255
+                // characters in length. Cannot start with sg-.", EC2 API Reference). Only the
+                // apply would say so, after the VPC and half the network exist.
+                if bp.network.is_some() && (bp.name == "sg" || bp.name.starts_with("sg-")) {
+                    c.error(
+                        "name",
+                        format!("`{}` begins the name of every security group (`{}-…-sg`), and EC2 refuses a security group name that starts with `sg-` (reserved for group ids)", bp.name, bp.name),
+                    )
+                    .help = Some("choose a name that does not start with `sg-`".into());
+                }
             }
         },
         Provider::Digitalocean => match &bp.providers.digitalocean {

@@ -57,7 +57,52 @@ fn unique<'a>(c: &mut Checker, list: &str, names: impl Iterator<Item = &'a str>)
     }
 }
 
+/// On AWS every ECS service and job, and every managed database, cache and broker, has a
+/// security group named after it (`<name>-<component>-sg`, `backend::aws::security::sg_name`), and so do two groups
+/// infragen adds: the load balancer's (`alb`) and the interface VPC endpoints'
+/// (`vpc-endpoints`). Group names are unique per VPC, so a component of either name makes
+/// the second `CreateSecurityGroup` fail (`InvalidGroup.Duplicate`): refused at its name.
+fn aws_group_names(c: &mut Checker, bp: &Blueprint) {
+    if c.provider != crate::catalog::Provider::Aws {
+        return;
+    }
+    let Some(net) = &bp.network else { return };
+    // Only ECS tasks have security groups of their own and only ECS gets infragen's ALB (on
+    // EKS the AWS Load Balancer Controller makes its own groups); data services have theirs
+    // everywhere.
+    let ecs = bp.platform() == Some(crate::blueprint::types::Platform::EcsFargate);
+    let mut taken: Vec<(&str, &str)> = Vec::new();
+    if ecs && bp.load_balancer.is_some() {
+        taken.push(("alb", "the load balancer's"));
+    }
+    if net.endpoints.iter().any(|e| !e.gateway()) {
+        taken.push(("vpc-endpoints", "the interface VPC endpoints'"));
+    }
+    for x in bp.components() {
+        let grouped = match x.list {
+            "services" | "jobs" => ecs,
+            "databases" | "caches" => true,
+            // An SQS queue has no security group; a broker (Amazon MQ) has.
+            "queues" => bp.queues.get(x.index).is_some_and(|q| !q.sqs()),
+            _ => false,
+        };
+        if !grouped {
+            continue;
+        }
+        // `sg_name` keeps a component name that already begins with the system's.
+        let same = |n: &str| x.name == n || x.name == format!("{}-{n}", bp.name);
+        if let Some((n, whose)) = taken.iter().find(|(n, _)| same(n)) {
+            c.error(
+                &format!("{}[{}].name", x.list, x.index),
+                format!("`{}` gives its security group the name of {whose} (`…-{n}-sg`): group names are unique in a VPC, so the second is refused (InvalidGroup.Duplicate)", x.name),
+            )
+            .help = Some(format!("choose another name, e.g. `{}-svc`", x.name));
+        }
+    }
+}
+
 pub fn check(c: &mut Checker, bp: &Blueprint) {
+    aws_group_names(c, bp);
     label(c, format_args!("name"), &bp.name);
     if bp.name.len() > 24 {
         c.error(

@@ -27,6 +27,13 @@
 //!
 //! Load balancer ingress needs no NAT: the ALB sits in the public subnets behind the
 //! internet gateway, and answers go back the way requests came.
+//!
+//! Not needed, so not asked for: `kms` (Secrets Manager, Systems Manager, CloudWatch Logs,
+//! S3 and SQS decrypt with the stack's keys themselves; the roles' `kms:Decrypt` is
+//! conditioned on `kms:ViaService`), `sts` (task role credentials come from the ECS agent's
+//! credential endpoint), `ecs` ("Tasks using the Fargate launch type don't require the
+//! interface VPC endpoints for Amazon ECS", …/developerguide/vpc-endpoints.html). ECS Exec,
+//! which would need `ssmmessages`, is off on every service (`enable_execute_command`).
 
 use std::collections::BTreeMap;
 

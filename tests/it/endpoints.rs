@@ -469,3 +469,124 @@ fn the_setup_image_on_eks_is_said_to_be_unused() {
     let out = synth_aws("x", &with).unwrap();
     assert!(unused(&out), "{:?}", out.notes);
 }
+
+/// An interface endpoint with private DNS answers for its service in the whole VPC, and a VPC
+/// takes one per service ("private-dns-enabled cannot be set because there is already a
+/// conflicting DNS domain", AWS re:Post knowledge center). In an existing VPC, staging and
+/// production giving the same VPC would each create them: the second apply fails. Said at
+/// synth; one environment listing them is fine (the other's tasks resolve to them too).
+#[test]
+fn environments_creating_the_same_private_dns_endpoints_in_one_existing_vpc_are_warned() {
+    let base =
+        std::fs::read_to_string(root().join("tests/fixtures/workloads/existing-vpc-ecs.yaml"))
+            .unwrap();
+    let marker = "  flow_logs: { enabled: false }";
+    assert!(base.contains(marker), "fixture changed");
+    let both = format!(
+        "{}environments:\n  staging: {{}}\n  production: {{}}\n",
+        base.replacen(marker, &format!("  endpoints: [ecr, logs]\n{marker}"), 1)
+    );
+    let (code, err) = crate::support::synth_cli_env(&both, "aws", "production");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("environments-share-vpc-endpoints"), "{err}");
+    assert!(err.contains("environments production, staging"), "{err}");
+    assert!(
+        err.contains("vpc-0f0e0d0c0b0a09080: com.amazonaws.eu-west-1.ecr.api"),
+        "{err}"
+    );
+    let one = format!(
+        "{base}environments:\n  staging: {{}}\n  production:\n    network:\n      endpoints: [ecr, logs]\n"
+    );
+    let (code, err) = crate::support::synth_cli_env(&one, "aws", "staging");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("environments-share-vpc-endpoints"), "{err}");
+    // A VPC of each environment's own: no collision.
+    let own = both.replacen(
+        "environments:\n  staging: {}\n",
+        "environments:\n  staging:\n    network:\n      existing: { vpc_id: vpc-0a0b0c0d0e0f01020 }\n",
+        1,
+    );
+    let (code, err) = crate::support::synth_cli_env(&own, "aws", "production");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("environments-share-vpc-endpoints"), "{err}");
+}
+
+/// Whether the existing VPC already has the endpoints is its owner's knowledge: each one
+/// infragen would create there is listed in `preconditions.json`, and none without endpoints.
+#[test]
+fn interface_endpoints_in_an_existing_vpc_are_a_precondition() {
+    let path = root().join("tests/fixtures/workloads/existing-vpc-ecs.yaml");
+    let base = std::fs::read_to_string(&path).unwrap();
+    let kinds = |out: &infragen::Output| -> Vec<serde_json::Value> {
+        let pre: serde_json::Value =
+            serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+        pre.as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p["kind"] == "VpcEndpointPrivateDns")
+            .collect()
+    };
+    assert!(kinds(&synth(&path, Provider::Aws, "production")).is_empty());
+    let marker = "  flow_logs: { enabled: false }";
+    let listed = base.replacen(marker, &format!("  endpoints: [ecr, logs]\n{marker}"), 1);
+    let found = kinds(&synth_aws("x", &listed).unwrap());
+    assert_eq!(found.len(), 1, "{found:?}");
+    let text = found[0].to_string();
+    for s in ["ecr.api", "ecr.dkr", "logs", "vpc-0f0e0d0c0b0a09080"] {
+        assert!(text.contains(s), "{text}");
+    }
+}
+
+/// Whether a service offers its interface endpoint in a zone is the account's to say (zone
+/// names are per-account aliases, and not every service is in every zone): each interface
+/// endpoint's service is read at plan (`data.aws_vpc_endpoint_service`) with a postcondition
+/// that every zone of the private subnets is offered, naming `network.zones`. No such read for
+/// the gateway endpoints, nor without interface endpoints.
+#[test]
+fn each_interface_endpoint_service_is_checked_offered_in_every_zone_at_plan() {
+    let out = synth(&root().join(PRIVATE), Provider::Aws, "production");
+    let mut read: Vec<(String, Value)> = Vec::new();
+    for (path, text) in &out.files {
+        if path.starts_with("terraform/infra/") && path.ends_with(".tf.json") {
+            let doc: Value = serde_json::from_str(text).unwrap();
+            if let Some(o) = doc["data"]["aws_vpc_endpoint_service"].as_object() {
+                read.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+    }
+    let names: Vec<&str> = read
+        .iter()
+        .map(|(_, v)| v["service_name"].as_str().unwrap())
+        .collect();
+    let eps = endpoints(&out);
+    let interfaces: Vec<&String> = eps
+        .iter()
+        .filter(|(_, e)| e["vpc_endpoint_type"] == "Interface")
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(names.len(), interfaces.len(), "{names:?} {interfaces:?}");
+    for i in interfaces {
+        assert!(names.contains(&i.as_str()), "{i} not read: {names:?}");
+    }
+    for (_, body) in &read {
+        assert_eq!(body["service_type"], "Interface");
+        let post = &body["lifecycle"]["postcondition"][0];
+        let cond = post["condition"].as_str().unwrap();
+        assert!(cond.contains(r#"["eu-west-1a","eu-west-1b"]"#), "{cond}");
+        assert!(cond.contains("self.availability_zones"), "{cond}");
+        let msg = post["error_message"].as_str().unwrap();
+        assert!(msg.starts_with("network.zones: "), "{msg}");
+        assert!(
+            msg.contains("${join("),
+            "the zones offered are interpolated: {msg}"
+        );
+    }
+    // Nothing to read without interface endpoints.
+    let none = ecs_stack(
+        "plain",
+        "services:\n  - { name: api, image: nginxinc/nginx-unprivileged:1.27.3, port: 8080 }\n",
+    );
+    let out = synth_aws("plain", &none).unwrap();
+    assert!(!crate::support::flatten(&out).contains("aws_vpc_endpoint_service"));
+}

@@ -81,6 +81,7 @@ mod rds;
 mod recreate;
 mod release;
 mod scaling;
+mod security_group_names;
 mod service_connect;
 mod shared_cluster;
 mod spaces;

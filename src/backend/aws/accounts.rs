@@ -1,4 +1,4 @@
-//! Environments that would collide in one AWS account.
+//! Environments that would collide in one AWS account, or in one existing VPC.
 //!
 //! Many AWS names are unique per account and region: log groups, secrets, ECR repositories,
 //! IAM roles, alarms, RDS identifiers… A name the blueprint gives (or that defaults to a
@@ -135,6 +135,93 @@ pub fn shared_names(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
             },
         ),
     ))
+}
+
+/// The interface endpoints with private DNS an output creates in an existing VPC
+/// (`data.aws_vpc.main`, read by its literal id), as `<vpc id> <service name>`.
+fn private_dns_endpoints(out: &Output) -> BTreeSet<String> {
+    let mut vpc: Option<String> = None;
+    let mut services = Vec::new();
+    for (path, text) in &out.files {
+        if !(path.starts_with("terraform/") && path.ends_with(".tf.json")) {
+            continue;
+        }
+        let Ok(doc) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        if let Some(id) = doc["data"]["aws_vpc"]["main"]["id"].as_str() {
+            vpc = Some(id.to_string());
+        }
+        for body in doc["resource"]["aws_vpc_endpoint"]
+            .as_object()
+            .into_iter()
+            .flat_map(|r| r.values())
+        {
+            if body["private_dns_enabled"] == true && body["vpc_id"] == "${data.aws_vpc.main.id}" {
+                services.extend(body["service_name"].as_str().map(str::to_string));
+            }
+        }
+    }
+    let Some(vpc) = vpc else {
+        return BTreeSet::new();
+    };
+    services.into_iter().map(|s| format!("{vpc} {s}")).collect()
+}
+
+/// A warning when environments of one blueprint (`envs`, `focus` as in [`shared_names`])
+/// create interface endpoints with private DNS for one service in one existing VPC. A VPC
+/// holds one such endpoint per service: the second environment's apply fails with
+/// "private-dns-enabled cannot be set because there is already a conflicting DNS domain"
+/// (AWS re:Post knowledge center). Whatever the accounts: a VPC shared with other accounts
+/// (AWS RAM) is still one VPC.
+pub fn shared_vpc_endpoints(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
+    let seen: Vec<(&str, BTreeSet<String>)> = envs
+        .iter()
+        .map(|(env, out)| (*env, private_dns_endpoints(out)))
+        .collect();
+    let mut shared: BTreeMap<&String, BTreeSet<&str>> = BTreeMap::new();
+    for (i, (a, eps_a)) in seen.iter().enumerate() {
+        for (b, eps_b) in &seen[i + 1..] {
+            if !(focus.contains(a) || focus.contains(b)) {
+                continue;
+            }
+            for e in eps_a.intersection(eps_b) {
+                shared.entry(e).or_default().extend([*a, *b]);
+            }
+        }
+    }
+    if shared.is_empty() {
+        return None;
+    }
+    let envs: BTreeSet<&str> = shared.values().flatten().copied().collect();
+    let envs: Vec<&str> = envs.into_iter().collect();
+    // `<vpc id> <service name>` keys, told as `<vpc id>: <service>, <service>`.
+    let mut by_vpc: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for k in shared.keys() {
+        let (vpc, service) = k.split_once(' ').unwrap_or((k.as_str(), ""));
+        by_vpc.entry(vpc).or_default().push(service);
+    }
+    let listed: Vec<String> = by_vpc
+        .iter()
+        .map(|(vpc, services)| format!("{vpc}: {}", services.join(", ")))
+        .collect();
+    Some(Note::warning(
+        "environments-share-vpc-endpoints",
+        format!(
+            "environments {} each create interface endpoints with private DNS in the same existing VPC ({}): a VPC takes one endpoint per service with private DNS, so the second apply fails (\"conflicting DNS domain\"); list `network.endpoints` in one environment only (`environments.<env>.network.endpoints`: the other's workloads in the VPC use them too, and lose them when that environment is destroyed), or have the VPC's owner create them and list none",
+            envs.join(", "),
+            listed.join("; "),
+        ),
+    ))
+}
+
+/// Every collision of the environments in one account or VPC (`shared_names`,
+/// `shared_vpc_endpoints`).
+pub fn collisions(envs: &[(&str, &Output)], focus: &[&str]) -> Vec<Note> {
+    shared_names(envs, focus)
+        .into_iter()
+        .chain(shared_vpc_endpoints(envs, focus))
+        .collect()
 }
 
 #[cfg(test)]

@@ -27,11 +27,12 @@
 //!   refuses `s3` and `dynamodb` there).
 
 use crate::json;
+use crate::tpl;
 
 use super::Ctx;
 use super::network::{subnet_ids, vpc};
 use crate::blueprint::types::{Network, VpcEndpoint};
-use crate::terraform::{Module, Ref, ident, res};
+use crate::terraform::{Module, Ref, data, ident, interp, res};
 
 /// The security group of the interface endpoints.
 fn security_group() -> Ref {
@@ -54,26 +55,35 @@ fn route_tables(net: &Network) -> Vec<String> {
     out
 }
 
+/// The AWS service names (`com.amazonaws.<region>.` left out) of the interface endpoints
+/// `network.endpoints` asks for, once each, in the enum's order.
+pub fn interface_services(net: &Network) -> Vec<&'static str> {
+    let mut listed = net.endpoints.clone();
+    listed.sort();
+    listed.dedup();
+    listed
+        .into_iter()
+        .filter(|e| !e.gateway())
+        .flat_map(|e| e.services().iter().copied())
+        .collect()
+}
+
 pub fn lower(ctx: &Ctx, net: &Network, vpc_name: &str, m: &mut Module) {
     let created = net.existing.is_none();
     let mut gateways: Vec<VpcEndpoint> = Vec::new();
     if created {
         gateways.push(VpcEndpoint::S3);
     }
-    let mut interfaces: Vec<&str> = Vec::new();
     let mut listed = net.endpoints.clone();
     listed.sort();
     listed.dedup();
     for e in listed {
-        if e.gateway() {
-            // `semantic::network` refuses gateway endpoints in an existing VPC.
-            if created && !gateways.contains(&e) {
-                gateways.push(e);
-            }
-        } else {
-            interfaces.extend(e.services());
+        // `semantic::network` refuses gateway endpoints in an existing VPC.
+        if e.gateway() && created && !gateways.contains(&e) {
+            gateways.push(e);
         }
     }
+    let interfaces = interface_services(net);
     let f = m.file("network");
     for g in gateways {
         let svc = g.as_str();
@@ -126,12 +136,40 @@ pub fn lower(ctx: &Ctx, net: &Network, vpc_name: &str, m: &mut Module) {
             "description": format!("HTTPS from {} (the VPC) to the AWS API endpoints", net.cidr),
         }),
     );
+    // The zones the endpoint gets a network interface in: one per private subnet.
+    let zones: Vec<&str> = (net.zones.iter())
+        .take(net.subnets.private.len())
+        .map(String::as_str)
+        .collect();
+    let zone_list = serde_json::to_string(&zones).expect("strings serialize");
     for svc in interfaces {
+        let service_name = format!("com.amazonaws.{}.{svc}", ctx.region);
+        // Not every service offers its endpoint in every zone, and a zone name is the
+        // account's own alias of a physical zone: only the account can tell. Read at plan
+        // (DescribeVpcEndpointServices lists the service's AvailabilityZones, in the
+        // caller's names), so a zone without it fails the plan naming the field, instead of
+        // CreateVpcEndpoint failing on that zone's subnet midway through the apply.
+        let offered = data("aws_vpc_endpoint_service", &ident(svc));
+        f.resource(
+            &offered,
+            json!({
+                "service_name": &service_name,
+                "service_type": "Interface",
+                "lifecycle": {"postcondition": [{
+                    "condition": interp(&format!("length(setsubtract({zone_list}, self.availability_zones)) == 0")),
+                    "error_message": tpl!(
+                        format!("network.zones: the interface endpoint {service_name} (network.endpoints) is offered in this account only in "),
+                        interp("join(\", \", self.availability_zones)"),
+                        format!(", not in every zone of {}; choose zones where it is, or leave it out of network.endpoints", zones.join(", ")),
+                    ),
+                }]},
+            }),
+        );
         f.resource(
             &res("aws_vpc_endpoint", &ident(svc)),
             json!({
                 "vpc_id": vpc(net).id(),
-                "service_name": format!("com.amazonaws.{}.{svc}", ctx.region),
+                "service_name": &service_name,
                 "vpc_endpoint_type": "Interface",
                 "private_dns_enabled": true,
                 "subnet_ids": subnet_ids(net, "private"),

@@ -329,7 +329,26 @@ pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
             namespace: String::new(),
             name: existing.vpc_id.clone(),
             keys: net.subnets.private.clone(),
-            why: "the VPC is not infragen's, so nothing here routes its private subnets out: each needs a 0.0.0.0/0 route (a NAT gateway, or a Transit Gateway to a shared egress) or VPC endpoints for every AWS API the workloads call (ECR api and dkr, S3 gateway, STS, Secrets Manager, CloudWatch Logs; on EKS also EKS and EC2) — without one, images are not pulled and nodes do not join".into(),
+            why: "the VPC is not infragen's, so nothing here routes its private subnets out: each needs a 0.0.0.0/0 route (a NAT gateway, or a Transit Gateway to a shared egress) or VPC endpoints for every AWS API the workloads call (ECR api and dkr, S3 gateway, Secrets Manager, CloudWatch Logs; on EKS also STS, EKS and EC2 — an ECS task gets its role credentials from the ECS agent, not STS) — without one, images are not pulled and nodes do not join".into(),
+        });
+    }
+    // An interface endpoint with private DNS takes over the service's regional host name in
+    // the whole VPC, and a VPC holds one per service: a second is refused with
+    // "private-dns-enabled cannot be set because there is already a conflicting DNS domain
+    // for <service> in the VPC" (AWS re:Post knowledge center, "conflicting DNS domain").
+    // Network teams often provide these endpoints centrally; whether this VPC has them is
+    // the owner's knowledge, not ours.
+    let interfaces = super::endpoints::interface_services(net);
+    if !interfaces.is_empty() {
+        pre.push(crate::wiring::Precondition {
+            kind: "VpcEndpointPrivateDns".into(),
+            namespace: String::new(),
+            name: existing.vpc_id.clone(),
+            keys: interfaces
+                .iter()
+                .map(|s| format!("com.amazonaws.{}.{s}", ctx.region))
+                .collect(),
+            why: "`network.endpoints` creates these interface endpoints with private DNS in a VPC infragen does not own: a VPC takes one endpoint per service with private DNS, so the apply fails (\"conflicting DNS domain\") if the VPC's owner, another stack or another environment already has one — then list none here, the workloads use the existing ones".into(),
         });
     }
     let internet_facing = ctx
