@@ -156,14 +156,29 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             // A pull through cache is filled on the first pull, which through an interface
             // endpoint needs NAT ("Amazon ECR interface VPC endpoints", considerations): the
             // copy must be there before the tasks start.
+            // Name what brings the container to this task, so the way out fits it.
+            let (does, drop) = match field {
+                "files" => (
+                    "writes `files` into its task volumes",
+                    "move the files' content into the image",
+                ),
+                "uses" => (
+                    "copies the RDS CA bundle for a managed database's `_CA_FILE`",
+                    "read no managed database's `_CA_FILE`",
+                ),
+                _ => (
+                    "prepares the writable paths",
+                    "set `security: { writable_paths: [] }`",
+                ),
+            };
             let help = format!(
-                "copy BusyBox into the stack's ECR before the tasks start and name the copy in `providers.aws.setup_image` — e.g. add `busybox` to `registry.repositories`, push `{DEFAULT_SETUP_IMAGE}` there (`crane copy` or docker pull/tag/push) and set `setup_image: <account>.dkr.ecr.{region}.amazonaws.com/<registry>/busybox:1.37.0`; or set `security: {{ writable_paths: [] }}` and read no managed database's `_CA_FILE`, or set `network.nat: single` (docs/blueprint.md \"VPC endpoints\")"
+                "copy BusyBox into the stack's ECR before the tasks start and name the copy in `providers.aws.setup_image` — e.g. add `busybox` to `registry.repositories`, push `{DEFAULT_SETUP_IMAGE}` there (`crane copy` or docker pull/tag/push) and set `setup_image: <account>.dkr.ecr.{region}.amazonaws.com/<registry>/busybox:1.37.0`; or {drop}, or set `network.nat: single` (docs/blueprint.md \"VPC endpoints\")"
             );
             if !(chosen && said) {
                 said = true;
                 c.error(
                     &at,
-                    format!("`{}` gets infragen's volume-setup container (it prepares the writable paths and RDS CA files of a Fargate task), whose image `{image}` is not in an ECR private registry of the stack's region ({region}): with `network.nat: none` it is never pulled", s.name),
+                    format!("`{}` gets infragen's volume-setup container (here it {does}), whose image `{image}` is not in an ECR private registry of the stack's region ({region}): with `network.nat: none` it is never pulled", s.name),
                 )
                 .help = Some(help);
             }

@@ -315,6 +315,9 @@ fn files_without_nat_need_the_setup_image_in_ecr() {
     let err = crate::support::synth_aws("private", &text).unwrap_err();
     assert!(
         err.contains("`services[0].files`: `api` gets infragen's volume-setup container")
+            && err.contains("writes `files` into its task volumes")
+            && err.contains("move the files' content into the image")
+            && !err.contains("writable_paths: []")
             && !err.contains("services[1]"),
         "{err}"
     );
