@@ -36,6 +36,7 @@ mod pod_security;
 mod private_ecs;
 mod probe_headers;
 mod quantities;
+mod queue_scaling;
 mod recreate;
 mod references;
 mod release;
@@ -130,6 +131,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     versions::check(&mut c, bp);
     versions::check_mq_instance(&mut c, bp);
     sqs::check(&mut c, bp);
+    queue_scaling::check(&mut c, bp);
     gateway::check(&mut c, bp);
     grpc::check(&mut c, bp);
     ingress_controller::check(&mut c, bp);

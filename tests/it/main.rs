@@ -75,6 +75,7 @@ mod pod_security;
 mod portability;
 mod ports;
 mod probe_headers;
+mod queue_workers;
 mod quota;
 mod rds;
 mod recreate;
