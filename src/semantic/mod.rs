@@ -42,6 +42,7 @@ mod references;
 mod release;
 mod routes;
 mod schedulable;
+mod smtp_port;
 mod sqs;
 mod stop_timeout;
 mod tls_in_cluster;
@@ -151,6 +152,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
         warnings.extend(env_references::warnings(bp, loaded.provider));
         warnings.extend(jvm_heap::warnings(&c, bp));
         warnings.extend(tls_in_cluster::warnings(bp, loaded.provider));
+        warnings.extend(smtp_port::warnings(bp, loaded.provider));
         warnings.extend(release::warnings(bp, loaded.provider));
         warnings.extend(base_incomplete::warnings(loaded));
         let v = Validated::new(loaded, loaded.provider, warnings);

@@ -144,3 +144,26 @@ fn smtp_submission_is_open_for_the_sender_alone() {
     );
     assert_eq!(on_587[0]["cidr_ipv4"], "0.0.0.0/0");
 }
+
+/// Egress to port 25 is let out by the generated policies but blocked by the cloud under
+/// them (EC2 for EKS nodes, DigitalOcean Droplets of new accounts): warned, per workload;
+/// 587 is not.
+#[test]
+fn egress_to_port_25_is_warned_where_the_cloud_blocks_it() {
+    let warned = |provider: Provider, file: &str, port: &str| {
+        let text = std::fs::read_to_string(root().join("tests/fixtures/new-user").join(file))
+            .unwrap()
+            .replace("ports: [587]", &format!("ports: [{port}]"));
+        let out = infragen::synthesize(file, text.as_bytes(), provider, "production")
+            .unwrap_or_else(|d| panic!("{d}"));
+        out.notes
+            .iter()
+            .filter(|n| n.rule == Some("smtp-port-25"))
+            .map(|n| n.text.clone())
+            .collect::<Vec<_>>()
+    };
+    let doks = warned(Provider::Digitalocean, "courier-doks.yaml", "25");
+    assert_eq!(doks.len(), 1, "{doks:?}");
+    assert!(doks[0].starts_with("`sender`"), "{doks:?}");
+    assert!(warned(Provider::Digitalocean, "courier-doks.yaml", "587").is_empty());
+}
