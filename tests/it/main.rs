@@ -45,6 +45,7 @@ mod errors;
 mod escape;
 mod examples;
 mod existing_vpc;
+mod extra_workloads;
 mod fargate;
 mod fuzz;
 mod gateway;
