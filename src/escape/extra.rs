@@ -385,6 +385,23 @@ pub fn render(
                     ));
                 }
                 pod_security(out, path, &rendered, &docs)?;
+                for d in docs
+                    .iter()
+                    .filter_map(|d| crate::check::kubernetes::to_json(d).ok())
+                {
+                    let claims = super::pod_security::claims_without_fs_group(&d);
+                    if !claims.is_empty() {
+                        out.notes.push(crate::diagnostic::Note::warning(
+                            "extra-volume-owner",
+                            format!(
+                                "`{path}`: {} {} runs as non-root and mounts claim(s) {} without a pod `securityContext.fsGroup`: a new volume's file system belongs to root, so it cannot write there; set `fsGroup` (its group id)",
+                                d["kind"].as_str().unwrap_or("?"),
+                                d["metadata"]["name"].as_str().unwrap_or("?"),
+                                claims.join(", ")
+                            ),
+                        ));
+                    }
+                }
                 for ns in missing_namespaces(out, &maps) {
                     out.notes.push(crate::diagnostic::Note::warning(
                         "extra-namespace",

@@ -178,6 +178,36 @@ pub fn violations(doc: &Value) -> Vec<String> {
     out
 }
 
+/// The claims of `doc`'s pods (`volumeClaimTemplates`, `persistentVolumeClaim` volumes) a
+/// non-root pod mounts with no `fsGroup`: a new block volume's file system belongs to root
+/// (mode 0755), and only `fsGroup` makes the kubelet give it to the pod's group ("Configure
+/// a Security Context for a Pod or Container", kubernetes.io: "the owner for volume … and
+/// any files created in that volume will be Group ID"), so the pod cannot write its data.
+pub fn claims_without_fs_group(doc: &Value) -> Vec<String> {
+    let Some(spec) = pod_spec(doc) else {
+        return Vec::new();
+    };
+    let pod = &spec["securityContext"];
+    if pod["fsGroup"].is_number() || pod["runAsNonRoot"] != true {
+        return Vec::new();
+    }
+    let mut claims: Vec<String> = doc["spec"]["volumeClaimTemplates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["metadata"]["name"].as_str().map(String::from))
+        .collect();
+    claims.extend(
+        spec["volumes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| v["persistentVolumeClaim"].is_object())
+            .filter_map(|v| v["name"].as_str().map(String::from)),
+    );
+    claims
+}
+
 fn seccomp_ok(profile: &Value) -> bool {
     matches!(
         profile["type"].as_str(),
@@ -221,5 +251,16 @@ mod tests {
             json!(false);
         assert_eq!(violations(&over).len(), 1);
         assert!(violations(&json!({"kind": "Service", "spec": {}})).is_empty());
+    }
+
+    #[test]
+    fn a_claim_of_a_non_root_pod_needs_an_fs_group() {
+        let mut set = json!({"kind": "StatefulSet", "spec": {
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}}],
+            "template": {"spec": {"securityContext": {"runAsNonRoot": true}, "containers": []}},
+        }});
+        assert_eq!(claims_without_fs_group(&set), ["data"]);
+        set["spec"]["template"]["spec"]["securityContext"]["fsGroup"] = json!(1000);
+        assert!(claims_without_fs_group(&set).is_empty());
     }
 }

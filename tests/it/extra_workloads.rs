@@ -94,3 +94,19 @@ fn a_baseline_namespace_admits_a_plain_workload() {
     let (code, err) = synth(t.path());
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// A non-root StatefulSet whose claim has no `fsGroup` cannot write its new volume (root's,
+/// mode 0755): warned, naming the claim; the fixture's `fsGroup` silences it.
+#[test]
+fn a_claim_without_an_fs_group_is_warned() {
+    let t = fixture(str::to_string);
+    let (_, err) = synth(t.path());
+    assert!(!err.contains("extra-volume-owner"), "{err}");
+    let t = fixture(|s| s.replace("        fsGroup: 1000\n", ""));
+    let (code, err) = synth(t.path());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("warning[extra-volume-owner]") && err.contains("claim(s) data"),
+        "{err}"
+    );
+}
