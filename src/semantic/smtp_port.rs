@@ -5,7 +5,10 @@
 //! 25 of all EC2 instances by default", Amazon SES developer guide, "Sending email
 //! programmatically through the Amazon SES SMTP interface"); DigitalOcean blocks it on every
 //! Droplet of new accounts, DOKS nodes included ("Why is SMTP blocked?", DigitalOcean
-//! support). A warning, not an error: an account may have the restriction lifted.
+//! support). Both are anti-spam measures on mail to the internet; an `egress` whose `to`
+//! lies inside the private ranges (RFC 1918: a relay in the VPC or behind a VPN, the usual
+//! way round them) is not warned, since neither source says such traffic is restricted. A
+//! warning, not an error: an account may have the restriction lifted.
 
 use crate::blueprint::types::{Blueprint, Platform};
 use crate::catalog::Provider;
@@ -22,7 +25,11 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
         _ => return Vec::new(),
     };
     bp.workloads()
-        .filter(|s| s.egress.iter().any(|e| e.ports.contains(&25)))
+        .filter(|s| {
+            s.egress
+                .iter()
+                .any(|e| e.ports.contains(&25) && !private(&e.to))
+        })
         .map(|s| {
             Note::warning(
                 "smtp-port-25",
@@ -33,4 +40,16 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
             )
         })
         .collect()
+}
+
+/// Whether CIDR `to` lies inside the RFC 1918 private ranges (an unparsable one is not:
+/// `semantic` refuses it elsewhere).
+fn private(to: &str) -> bool {
+    let Ok(net) = to.parse::<ipnet::Ipv4Net>() else {
+        return false;
+    };
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+        .iter()
+        .filter_map(|r| r.parse::<ipnet::Ipv4Net>().ok())
+        .any(|r| r.contains(&net))
 }

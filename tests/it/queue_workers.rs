@@ -166,4 +166,25 @@ fn egress_to_port_25_is_warned_where_the_cloud_blocks_it() {
     assert_eq!(doks.len(), 1, "{doks:?}");
     assert!(doks[0].starts_with("`sender`"), "{doks:?}");
     assert!(warned(Provider::Digitalocean, "courier-doks.yaml", "587").is_empty());
+
+    // EKS nodes are EC2 instances; a relay inside the private ranges is not restricted.
+    let eks = |egress: &str| {
+        let text =
+            std::fs::read_to_string(root().join("tests/fixtures/new-user/intranet-eks.yaml"))
+                .unwrap()
+                .replace("egress: [{ to: 10.200.0.0/16, ports: [636] }]", egress);
+        infragen::synthesize(
+            "intranet-eks.yaml",
+            text.as_bytes(),
+            Provider::Aws,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{d}"))
+        .notes
+        .iter()
+        .filter(|n| n.rule == Some("smtp-port-25"))
+        .count()
+    };
+    assert_eq!(eks("egress: [{ to: 0.0.0.0/0, ports: [25] }]"), 1);
+    assert_eq!(eks("egress: [{ to: 10.200.0.0/16, ports: [25] }]"), 0);
 }
