@@ -480,10 +480,22 @@ def patch_moto():
             if str(rule.get("IpProtocol")) == "-1":
                 rule.setdefault("FromPort", -1)
                 rule.setdefault("ToPort", -1)
-        return modify_rules(self, group_id, rules)
+        result = modify_rules(self, group_id, rules)
+        # moto leaves a rule's referenced group as it was ("TODO: Handle … reference_group_id"
+        # in its modify_security_group_rules); AWS moves the rule to the new group. A rule
+        # naming a replaced group (a renamed service's, created before the old one goes) is
+        # updated in place, so without this the second plan shows the old id.
+        group = self.get_security_group_by_name_or_id(group_id)
+        for rule_id, rule in rules.items():
+            ref = rule.get("ReferencedGroupId")
+            existing = group.get_rule(rule_id) if group else None
+            if ref and existing is not None:
+                kept = {k: v for k, v in existing.source_group.items() if k != "GroupName"}
+                existing.source_group = {**kept, "GroupId": ref}
+        return result
 
     ec2_sg.SecurityGroupBackend.modify_security_group_rules = modify_security_group_rules
-    print("moto patch: ModifySecurityGroupRules takes a rule of every protocol without ports")
+    print("moto patch: ModifySecurityGroupRules takes a rule of every protocol without ports, and moves a rule to its new referenced group")
 
     from moto.sqs import models as sqs
 

@@ -964,8 +964,15 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
                     v.push(p);
                 }
             }
-            // Every blueprint also targets an existing cluster: its workloads as manifests.
-            v.push(Provider::Kubernetes);
+            // Every blueprint also targets an existing cluster (its workloads as manifests),
+            // except one with an SQS queue: SQS exists only on AWS, and `--provider
+            // kubernetes` refuses the queue, which would fail the whole diff (exit 2) of an
+            // AWS blueprint that never meant to run there.
+            let k8s =
+                crate::blueprint::load(path.as_str(), &bytes, Provider::Kubernetes, &envs[0])?;
+            if k8s.blueprint.sqs_queues().next().is_none() {
+                v.push(Provider::Kubernetes);
+            }
             v
         }
     };

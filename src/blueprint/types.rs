@@ -1571,6 +1571,22 @@ pub struct Autoscaling {
     /// Capacity changes at set times (ECS scheduled actions).
     #[serde(default)]
     pub scheduled: Vec<ScheduledScaling>,
+    /// Scale a queue worker on its backlog: the messages waiting in an SQS queue per running
+    /// task (ECS only; Kubernetes platforms refuse it, see docs/queue-workers.md).
+    #[serde(default)]
+    pub queue: Option<QueueScaling>,
+}
+
+/// Target tracking on an SQS queue's backlog per task: the queue's visible messages divided
+/// by the service's running tasks, held near `messages_per_task`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueScaling {
+    /// The `engine: sqs` queue (`queues[].name`) the service reads, and lists in `uses`.
+    pub name: String,
+    /// Messages waiting per running task the service keeps to: the latency it accepts
+    /// divided by the seconds a task takes per message (60 s / 2 s per message = 30).
+    pub messages_per_task: u32,
 }
 
 /// The gRPC health service's method: what the load balancer of a gRPC service calls, as the

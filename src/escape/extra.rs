@@ -384,6 +384,24 @@ pub fn render(
                         &format!("the rendered manifests are invalid: {p}"),
                     ));
                 }
+                pod_security(out, path, &rendered, &docs)?;
+                for d in docs
+                    .iter()
+                    .filter_map(|d| crate::check::kubernetes::to_json(d).ok())
+                {
+                    let claims = super::pod_security::claims_without_fs_group(&d);
+                    if !claims.is_empty() {
+                        out.notes.push(crate::diagnostic::Note::warning(
+                            "extra-volume-owner",
+                            format!(
+                                "`{path}`: {} {} runs as non-root and mounts claim(s) {} without a pod `securityContext.fsGroup`: a new volume's file system belongs to root, so it cannot write there; set `fsGroup` (its group id)",
+                                d["kind"].as_str().unwrap_or("?"),
+                                d["metadata"]["name"].as_str().unwrap_or("?"),
+                                claims.join(", ")
+                            ),
+                        ));
+                    }
+                }
                 for ns in missing_namespaces(out, &maps) {
                     out.notes.push(crate::diagnostic::Note::warning(
                         "extra-namespace",
@@ -394,6 +412,61 @@ pub fn render(
                 add_to_kustomization(out, &rel);
             }
         }
+    }
+    Ok(())
+}
+
+/// Refuses a rendered workload whose pods a `restricted` namespace would not admit
+/// ([`super::pod_security`]): it would be applied and never start.
+fn pod_security(
+    out: &Output,
+    path: &str,
+    rendered: &str,
+    docs: &[yaml_rust2::Yaml],
+) -> Result<(), Diagnostics> {
+    let json: Vec<Value> = docs
+        .iter()
+        .filter_map(|d| crate::check::kubernetes::to_json(d).ok())
+        .collect();
+    let levels = super::pod_security::enforced_levels(out, &json);
+    for doc in &json {
+        let ns = doc["metadata"]["namespace"].as_str().unwrap_or("default");
+        if levels.get(ns).map(String::as_str) != Some("restricted") {
+            continue;
+        }
+        let problems = super::pod_security::violations(doc);
+        if problems.is_empty() {
+            continue;
+        }
+        let kind = doc["kind"].as_str().unwrap_or("?");
+        let name = doc["metadata"]["name"].as_str().unwrap_or("?");
+        // The document's `kind:` line in the rendered text (its first of this kind and name).
+        let mut line = 1;
+        let mut at_kind = None;
+        for (i, l) in rendered.lines().enumerate() {
+            if l.trim() == format!("kind: {kind}") {
+                at_kind = Some(i + 1);
+            } else if l.trim() == format!("name: {name}") && at_kind.is_some() {
+                line = at_kind.unwrap_or(1);
+                break;
+            }
+        }
+        let mut e = rendered_error(
+            path,
+            rendered,
+            line,
+            1,
+            format!(
+                "{kind} {ns}/{name} would never start: namespace `{ns}` enforces Pod Security `restricted`, which refuses its pods for {}",
+                problems.join("; ")
+            ),
+        );
+        let d = &mut e.0[0];
+        d.expected = Some("a pod spec hardened as infragen's own pods: `securityContext: { runAsNonRoot: true, seccompProfile: { type: RuntimeDefault } }` on the pod, `allowPrivilegeEscalation: false` and `capabilities: { drop: [ALL] }` on every container, volumes of type emptyDir, persistentVolumeClaim, configMap, secret, projected, downwardAPI, csi or ephemeral".into());
+        d.help = Some(format!(
+            "harden the template (tests/fixtures/gpu/templates/sage-model.yaml.j2 is one), or give namespace `{ns}` a lower level (`kubernetes.namespaces[].pod_security: baseline`)"
+        ));
+        return Err(e);
     }
     Ok(())
 }

@@ -12,6 +12,7 @@
 pub mod extra;
 pub mod overrides;
 pub mod patch;
+pub mod pod_security;
 
 use crate::Provider;
 use crate::blueprint::Loaded;

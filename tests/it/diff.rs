@@ -284,6 +284,33 @@ fn every_provider_the_blueprint_targets_is_compared() {
     assert!(!out.contains("== kubernetes"), "{out}");
 }
 
+/// A blueprint with an SQS queue (AWS only) is compared on AWS alone: `--provider
+/// kubernetes` refuses the queue, and taking that target by default failed the whole diff
+/// (exit 2) of every such blueprint, the GitHub Action's included.
+#[test]
+fn an_sqs_blueprint_is_not_compared_on_an_existing_cluster() {
+    let t = repo();
+    edit(
+        t.path(),
+        "databases:\n",
+        "queues:\n  - { name: events, engine: sqs }\ndatabases:\n",
+    );
+    assert!(
+        run(t.path(), "git", &["commit", "-qam", "sqs"])
+            .status
+            .success()
+    );
+    edit(
+        t.path(),
+        "image: example/api:1.0.0",
+        "image: example/api:1.1.0",
+    );
+    let (code, out) = infragen(t.path(), DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("== aws / production"), "{out}");
+    assert!(!out.contains("kubernetes"), "{out}");
+}
+
 #[test]
 fn identical_environments_are_reported_once() {
     let t = repo();

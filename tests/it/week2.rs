@@ -67,6 +67,8 @@ fn a_week_of_changes_keeps_the_data_and_applies_in_one_run() {
         ("shop-eks.yaml", "shop-eks-week2.yaml", Some("catalog")),
         ("pay-ecs.yaml", "pay-ecs-week2.yaml", Some("worker")),
         ("kiosk-doks.yaml", "kiosk-doks-week2.yaml", None),
+        // Month three: a size up, more storage, a replica, Valkey 8.0 → 8.1, a rename.
+        ("courier-ecs.yaml", "courier-ecs-month3.yaml", Some("admin")),
     ] {
         let v = diff_json(&dir, base, head);
         let mut moved = 0;

@@ -973,6 +973,49 @@ fn autoscaling(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: bool) {
             ));
         }
     }
+    if let Some(q) = &a.queue {
+        // Backlog per task, as the Application Auto Scaling user guide's metric-math example
+        // "Amazon SQS queue backlog per task": the queue's visible messages over the service's
+        // running tasks (Container Insights, which `semantic::queue_scaling` requires), held
+        // near `messages_per_task`. A raw queue depth would not do: target tracking assumes
+        // the metric falls in proportion as tasks are added, which a queue's length does not.
+        let stat = |id: &str, namespace: &str, metric: &str, stat: &str, dims: Json| {
+            json!({
+                "id": id,
+                "return_data": false,
+                "metric_stat": {
+                    "stat": stat,
+                    "metric": {"namespace": namespace, "metric_name": metric, "dimensions": dims},
+                },
+            })
+        };
+        f.resource(
+            &res("aws_appautoscaling_policy", &format!("{n}_queue")),
+            on_target(json!({
+                "name": "queue-backlog-scaling",
+                "target_tracking_scaling_policy_configuration": cooldowns(up, down, json!({
+                    "target_value": q.messages_per_task,
+                    "customized_metric_specification": {
+                        "metrics": [
+                            stat("messages", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Sum", json!([
+                                {"name": "QueueName", "value": super::sqs::queue(&q.name, false).attr("name")},
+                            ])),
+                            stat("tasks", "ECS/ContainerInsights", "RunningTaskCount", "Average", json!([
+                                {"name": "ClusterName", "value": cluster().attr("name")},
+                                {"name": "ServiceName", "value": service(&s.name).attr("name")},
+                            ])),
+                            {
+                                "id": "backlog_per_task",
+                                "label": "Messages waiting per running task",
+                                "expression": "messages / tasks",
+                                "return_data": true,
+                            },
+                        ],
+                    },
+                })),
+            })),
+        );
+    }
     for sch in &a.scheduled {
         f.resource(
             &res(

@@ -68,7 +68,7 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
         if net.flow_logs.enabled {
             flow_logs(ctx, net, &vpc_name, m);
         }
-        outputs(net, m);
+        outputs(net, &[], m);
         return;
     }
     let vpc = res("aws_vpc", "main");
@@ -235,7 +235,7 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
     if net.flow_logs.enabled {
         flow_logs(ctx, net, &vpc_name, m);
     }
-    outputs(net, m);
+    outputs(net, &nat_zones, m);
 }
 
 /// An existing VPC and its subnets, read and checked, never created: no internet or NAT
@@ -464,9 +464,27 @@ fn flow_logs(ctx: &Ctx, net: &Network, vpc_name: &str, m: &mut Module) {
     );
 }
 
-fn outputs(net: &Network, m: &mut Module) {
+/// `nat_zones`: the zones with a NAT gateway this output creates (none in an existing VPC,
+/// whose egress is its owner's).
+fn outputs(net: &Network, nat_zones: &[&String], m: &mut Module) {
     let f = m.file("outputs");
     f.output("vpc_id", vpc(net).id(), "VPC id");
+    // What a partner allow-lists: everything the private subnets send to the internet leaves
+    // from a NAT gateway's Elastic IP ("NAT gateway basics", Amazon VPC user guide: a public
+    // NAT gateway replaces the source address with its Elastic IP). The addresses are fixed
+    // for the gateways' life: they change only when `nat` adds or removes gateways (`single`
+    // keeps the first zone's). Empty of meaning with `nat: none`, so not written then.
+    if !nat_zones.is_empty() {
+        let ips: Vec<String> = nat_zones
+            .iter()
+            .map(|z| res("aws_eip", &format!("nat_{}", ident(z))).path("public_ip"))
+            .collect();
+        f.output(
+            "nat_public_ips",
+            list(&ips),
+            "Public IPv4 addresses the private subnets' outbound traffic leaves from (the NAT gateways' Elastic IPs, in zone order): what a partner allow-lists",
+        );
+    }
     for tier in TIERS {
         if !cidrs(net, tier).is_empty() {
             let paths: Vec<String> = net

@@ -1,0 +1,112 @@
+//! Workloads an `extra:` template adds (new-user round 12: a self-hosted MinIO on DOKS,
+//! `tests/fixtures/extra-workloads/`) are held to the Pod Security level their namespace
+//! enforces: a plain StatefulSet passes the schemas and `kubectl apply`, and admission then
+//! refuses every pod its controller makes, so synth refuses it instead.
+
+use std::process::Command;
+
+use crate::support::root;
+
+fn synth(dir: &std::path::Path) -> (Option<i32>, String) {
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_infragen"))
+        .args(["synth", "--provider", "digitalocean", "--env", "production"])
+        .args(["--blueprint", "courier-minio.yaml", "--out"])
+        .arg(out.path())
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A copy of the fixture folder with the template's text passed through `edit`.
+fn fixture(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let from = root().join("tests/fixtures/extra-workloads");
+    std::fs::create_dir(t.path().join("templates")).unwrap();
+    std::fs::copy(
+        from.join("courier-minio.yaml"),
+        t.path().join("courier-minio.yaml"),
+    )
+    .unwrap();
+    let tpl = std::fs::read_to_string(from.join("templates/minio.yaml.j2")).unwrap();
+    std::fs::write(t.path().join("templates/minio.yaml.j2"), edit(&tpl)).unwrap();
+    t
+}
+
+#[test]
+fn a_hardened_template_workload_is_written() {
+    let t = fixture(str::to_string);
+    let (code, err) = synth(t.path());
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn a_template_workload_the_namespace_would_not_admit_is_refused() {
+    // The pod's and the container's securityContext taken out: what a MinIO example from
+    // the internet looks like.
+    let t = fixture(|s| {
+        let start = s.find("      securityContext:\n").unwrap();
+        let end = s[start..].find("      containers:").unwrap() + start;
+        let s = format!("{}{}", &s[..start], &s[end..]);
+        let start = s.find("          securityContext:\n").unwrap();
+        let end = s[start..].find("  volumeClaimTemplates:").unwrap() + start;
+        format!("{}{}", &s[..start], &s[end..])
+    });
+    let (code, err) = synth(t.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("StatefulSet courier/minio would never start")
+            && err.contains("enforces Pod Security `restricted`")
+            && err.contains("allowPrivilegeEscalation")
+            && err.contains("runAsNonRoot")
+            && err.contains("pod_security: baseline"),
+        "{err}"
+    );
+    // Pointed at the document in the rendered text.
+    assert!(err.contains("| kind: StatefulSet"), "{err}");
+}
+
+/// A namespace the blueprint lowers to `baseline` admits it: the level is read from the
+/// output, not assumed.
+#[test]
+fn a_baseline_namespace_admits_a_plain_workload() {
+    let t = fixture(|s| {
+        s.replace(
+            "allowPrivilegeEscalation: false",
+            "allowPrivilegeEscalation: true",
+        )
+    });
+    let bp = t.path().join("courier-minio.yaml");
+    let text = std::fs::read_to_string(&bp).unwrap();
+    std::fs::write(
+        &bp,
+        text.replace(
+            "namespaces: [{ name: courier }]",
+            "namespaces: [{ name: courier, pod_security: baseline }]",
+        ),
+    )
+    .unwrap();
+    let (code, err) = synth(t.path());
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// A non-root StatefulSet whose claim has no `fsGroup` cannot write its new volume (root's,
+/// mode 0755): warned, naming the claim; the fixture's `fsGroup` silences it.
+#[test]
+fn a_claim_without_an_fs_group_is_warned() {
+    let t = fixture(str::to_string);
+    let (_, err) = synth(t.path());
+    assert!(!err.contains("extra-volume-owner"), "{err}");
+    let t = fixture(|s| s.replace("        fsGroup: 1000\n", ""));
+    let (code, err) = synth(t.path());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("warning[extra-volume-owner]") && err.contains("claim(s) data"),
+        "{err}"
+    );
+}
