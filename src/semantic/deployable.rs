@@ -117,9 +117,7 @@ fn tag_keys(c: &mut Checker, bp: &Blueprint) {
 /// start-up and the release's atomic install is rolled back.
 fn tag_characters(c: &mut Checker, bp: &Blueprint) {
     let allowed = |ch: char| {
-        ch.is_alphanumeric()
-            || (ch.is_whitespace() && !ch.is_control())
-            || "_.:/=+-@".contains(ch)
+        ch.is_alphanumeric() || (ch.is_whitespace() && !ch.is_control()) || "_.:/=+-@".contains(ch)
     };
     for (k, v) in &bp.tags {
         let bad_key = k.chars().find(|ch| !allowed(*ch));
@@ -143,7 +141,8 @@ fn tag_characters(c: &mut Checker, bp: &Blueprint) {
                 format!("{problem}: AWS refuses it on the IAM roles and load balancers that carry the blueprint's tags"),
             );
             e.expected = Some("letters, digits, spaces and `_ . : / = + - @`".into());
-            e.help = Some("write lists with `/` or `+` instead of commas, e.g. `team-a/team-b`".into());
+            e.help =
+                Some("write lists with `/` or `+` instead of commas, e.g. `team-a/team-b`".into());
         }
     }
 }
