@@ -15,6 +15,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     state_bucket(c, bp);
     tag_keys(c, bp);
     tag_characters(c, bp);
+    controller_tracking_tags(c, bp);
 }
 
 /// Every environment's `bootstrap` creates the state bucket. S3 bucket names are global
@@ -144,5 +145,32 @@ fn tag_characters(c: &mut Checker, bp: &Blueprint) {
             e.help =
                 Some("write lists with `/` or `+` instead of commas, e.g. `team-a/team-b`".into());
         }
+    }
+}
+
+/// On EKS the blueprint's tags become the AWS Load Balancer Controller's `--default-tags`,
+/// which may not name the tags the controller tracks its own load balancers by: it refuses
+/// to start ("tag key … cannot be specified in default-tags flag",
+/// `validateDefaultTagsCollisionWithTrackingTags` in kubernetes-sigs/aws-load-balancer-controller
+/// pkg/config/controller_config.go, with the default prefixes `elbv2.k8s.aws`,
+/// `ingress.k8s.aws`, `service.k8s.aws`).
+fn controller_tracking_tags(c: &mut Checker, bp: &Blueprint) {
+    if !matches!(bp.platform(), Some(Platform::Eks | Platform::EksFargate)) {
+        return;
+    }
+    const TRACKING: [&str; 6] = [
+        "elbv2.k8s.aws/cluster",
+        "elbv2.k8s.aws/resource",
+        "ingress.k8s.aws/stack",
+        "ingress.k8s.aws/resource",
+        "service.k8s.aws/stack",
+        "service.k8s.aws/resource",
+    ];
+    for k in bp.tags.keys().filter(|k| TRACKING.contains(&k.as_str())) {
+        c.error(
+            &format!("tags.{k}"),
+            format!("`{k}` is a tag the AWS Load Balancer Controller puts on its own load balancers: given as one of its default tags, it refuses to start"),
+        )
+        .help = Some("name the tag otherwise".into());
     }
 }
