@@ -25,7 +25,9 @@ pub struct Blueprint {
     /// What the system is, for readers of the blueprint; `extra:` templates can read it as `blueprint.description`.
     #[serde(default)]
     pub description: Option<String>,
-    /// Tags/labels put on every resource that takes them (cost allocation, ownership).
+    /// Tags/labels put on every resource that takes them (cost allocation, ownership). On AWS,
+    /// keys of up to 128 and values of up to 256 letters, digits, spaces and `_ . : / = + - @`
+    /// (no commas), no `aws:` prefix, no two keys differing only in case.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     /// Provider-specific settings, one section per provider.

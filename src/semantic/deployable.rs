@@ -14,6 +14,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     certificate(c, bp);
     state_bucket(c, bp);
     tag_keys(c, bp);
+    tag_characters(c, bp);
+    controller_tracking_tags(c, bp);
 }
 
 /// Every environment's `bootstrap` creates the state bucket. S3 bucket names are global
@@ -103,5 +105,72 @@ fn tag_keys(c: &mut Checker, bp: &Blueprint) {
             );
         }
         seen.push(k);
+    }
+}
+
+/// The characters AWS takes in a tag: IAM's `Tag` (`CreateRole`) and ELBv2's `AddTags` both
+/// take keys of 1 to 128 and values of up to 256 characters of
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html;
+/// "Tag an Application Load Balancer": letters, spaces, numbers, `+ - = . _ : / @`), and
+/// keep the `aws:` prefix for themselves. Every role and load balancer carries the
+/// blueprint's tags, and so does the AWS Load Balancer Controller's `--default-tags`, a
+/// `key=value,…` list the controller cannot read back when a value holds a comma: it exits at
+/// start-up and the release's atomic install is rolled back.
+fn tag_characters(c: &mut Checker, bp: &Blueprint) {
+    let allowed = |ch: char| {
+        ch.is_alphanumeric() || (ch.is_whitespace() && !ch.is_control()) || "_.:/=+-@".contains(ch)
+    };
+    for (k, v) in &bp.tags {
+        let bad_key = k.chars().find(|ch| !allowed(*ch));
+        let bad_value = v.chars().find(|ch| !allowed(*ch));
+        let problem = if let Some(ch) = bad_key {
+            Some(format!("tag key `{k}` holds `{ch}`"))
+        } else if let Some(ch) = bad_value {
+            Some(format!("the value of tag `{k}` holds `{ch}`"))
+        } else if k.chars().count() > 128 || v.chars().count() > 256 {
+            Some(format!(
+                "tag `{k}` is too long: AWS takes keys of up to 128 characters and values of up to 256"
+            ))
+        } else if k.to_ascii_lowercase().starts_with("aws:") {
+            Some(format!("tag key `{k}`: the `aws:` prefix is AWS's own"))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            let e = c.error(
+                &format!("tags.{k}"),
+                format!("{problem}: AWS refuses it on the IAM roles and load balancers that carry the blueprint's tags"),
+            );
+            e.expected = Some("letters, digits, spaces and `_ . : / = + - @`".into());
+            e.help =
+                Some("write lists with `/` or `+` instead of commas, e.g. `team-a/team-b`".into());
+        }
+    }
+}
+
+/// On EKS the blueprint's tags become the AWS Load Balancer Controller's `--default-tags`,
+/// which may not name the tags the controller tracks its own load balancers by: it refuses
+/// to start ("tag key … cannot be specified in default-tags flag",
+/// `validateDefaultTagsCollisionWithTrackingTags` in kubernetes-sigs/aws-load-balancer-controller
+/// pkg/config/controller_config.go, with the default prefixes `elbv2.k8s.aws`,
+/// `ingress.k8s.aws`, `service.k8s.aws`).
+fn controller_tracking_tags(c: &mut Checker, bp: &Blueprint) {
+    if !matches!(bp.platform(), Some(Platform::Eks | Platform::EksFargate)) {
+        return;
+    }
+    const TRACKING: [&str; 6] = [
+        "elbv2.k8s.aws/cluster",
+        "elbv2.k8s.aws/resource",
+        "ingress.k8s.aws/stack",
+        "ingress.k8s.aws/resource",
+        "service.k8s.aws/stack",
+        "service.k8s.aws/resource",
+    ];
+    for k in bp.tags.keys().filter(|k| TRACKING.contains(&k.as_str())) {
+        c.error(
+            &format!("tags.{k}"),
+            format!("`{k}` is a tag the AWS Load Balancer Controller puts on its own load balancers: given as one of its default tags, it refuses to start"),
+        )
+        .help = Some("name the tag otherwise".into());
     }
 }

@@ -25,6 +25,10 @@ struct Chart {
     versions: Vec<String>,
     /// Dotted path → (type, default).
     keys: BTreeMap<String, (String, Option<String>)>,
+    /// Dotted path of an `args` key → the program flags its keys may name.
+    flags: BTreeMap<String, Vec<String>>,
+    /// `args` keys the chart cuts at their first `_` (a flag given more than once).
+    flag_suffixes: Vec<String>,
 }
 
 fn chart(name: &str) -> Option<Chart> {
@@ -34,6 +38,8 @@ fn chart(name: &str) -> Option<Chart> {
         repository: String::new(),
         versions: Vec::new(),
         keys: BTreeMap::new(),
+        flags: BTreeMap::new(),
+        flag_suffixes: Vec::new(),
     };
     for line in text.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') {
@@ -48,10 +54,19 @@ fn chart(name: &str) -> Option<Chart> {
         match key {
             "repository" => c.repository = rest.join(" "),
             "versions" => c.versions = rest.iter().map(|v| v.to_string()).collect(),
+            "flags" => {
+                let (path, names) = rest.split_first().expect("flags <path> <flag>…");
+                let list = c.flags.entry(path.to_string()).or_default();
+                list.extend(names.iter().map(|n| n.to_string()));
+            }
+            "flag-suffixes" => c.flag_suffixes.extend(rest.iter().map(|p| p.to_string())),
             _ => {
                 let ty = rest.first().unwrap_or_else(|| panic!("{name}: `{line}`"));
                 assert!(
-                    ["string", "int", "bool", "list", "map", "any"].contains(ty),
+                    [
+                        "string", "int", "bool", "list", "map", "strings", "args", "any"
+                    ]
+                    .contains(ty),
                     "{name}: unknown type in `{line}`"
                 );
                 c.keys.insert(key.to_string(), (ty.to_string(), default));
@@ -68,8 +83,34 @@ fn type_ok(ty: &str, v: &Value) -> bool {
         "bool" => v.is_boolean(),
         "list" => v.is_array(),
         "map" => v.is_object(),
+        // Label and annotation values, tags: Kubernetes takes strings only, and a chart that
+        // renders them with `toYaml` writes `true` or `1` unquoted, which the API refuses.
+        "strings" => v
+            .as_object()
+            .is_some_and(|m| m.values().all(Value::is_string)),
+        // Program flags (`--key=value`): any scalar, as the template prints it.
+        "args" => v
+            .as_object()
+            .is_some_and(|m| m.values().all(|x| !x.is_object() && !x.is_array())),
         _ => v.is_string() || v.is_i64() || v.is_u64(),
     }
+}
+
+/// The flags under an `args` key that the program does not know (the chart passes any key
+/// through as `--key=value`, and the program exits on an unknown flag).
+fn unknown_flags(chart: &Chart, path: &str, v: &Value) -> Vec<String> {
+    let known = chart.flags.get(path).map(Vec::as_slice).unwrap_or_default();
+    let cut = chart.flag_suffixes.iter().any(|p| p == path);
+    v.as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, _)| {
+            let flag = if cut { k.split('_').next().unwrap() } else { k };
+            (!known.iter().any(|f| f == flag)).then(|| {
+                format!("`{path}.{k}`: `--{flag}` is no flag recorded for the chart's program")
+            })
+        })
+        .collect()
 }
 
 /// The keys of `values` the chart does not know, or gives another type.
@@ -85,6 +126,8 @@ fn unknown_keys(chart: &Chart, values: &Value) -> Vec<String> {
             if let Some((ty, _)) = chart.keys.get(&path) {
                 if !type_ok(ty, v) {
                     out.push(format!("`{path}` is a {ty} in the chart, given {v}"));
+                } else if ty == "args" {
+                    out.extend(unknown_flags(chart, &path, v));
                 }
             } else if chart
                 .keys
@@ -257,6 +300,29 @@ fn the_key_check_refuses_misspelt_renamed_and_mistyped_keys() {
         ),
         // A replica count as text.
         (&lbc, serde_json::json!({"replicaCount": "2"})),
+        // An annotation value the chart renders with toYaml, unquoted: the API server
+        // refuses a ServiceAccount whose annotation is a bool.
+        (
+            &lbc,
+            serde_json::json!({"serviceAccount": {"annotations": {"x.io/y": true}}}),
+        ),
+        // A tag as a number.
+        (&lbc, serde_json::json!({"defaultTags": {"cost": 12}})),
+        // A misspelt flag: the autoscaler exits on it.
+        (
+            &ca,
+            serde_json::json!({"extraArgs": {"balancing-ignore-labels_1": "x"}}),
+        ),
+        // An unrecorded ControllerConfiguration field.
+        (
+            &cm,
+            serde_json::json!({"config": {"enableGatewayApi": true}}),
+        ),
+        // A flag given a list.
+        (
+            &ca,
+            serde_json::json!({"extraArgs": {"expander": ["a", "b"]}}),
+        ),
     ];
     for (c, v) in bad {
         assert_eq!(unknown_keys(c, &v).len(), 1, "{v} accepted");
@@ -264,6 +330,9 @@ fn the_key_check_refuses_misspelt_renamed_and_mistyped_keys() {
     // Free-form maps take any key.
     let ok = serde_json::json!({"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "x"}}, "defaultTags": {"a.b/c": "d"}});
     assert_eq!(unknown_keys(&lbc, &ok), Vec::<String>::new());
+    // A repeated flag, numbered as the chart expects, and a boolean flag.
+    let ok = serde_json::json!({"extraArgs": {"balancing-ignore-label_1": "a", "balancing-ignore-label_2": "b", "skip-nodes-with-local-storage": false}});
+    assert_eq!(unknown_keys(&ca, &ok), Vec::<String>::new());
 }
 
 /// The value a release gives `key`, else the chart's recorded default.

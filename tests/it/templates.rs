@@ -12,12 +12,15 @@ use crate::connections::NEW_USER;
 const INJECTED: &str = "${local.injected}";
 const DIRECTIVE: &str = "%{ if injected }";
 
-/// A blueprint whose tags and environment values hold template syntax, on ECS.
+/// A blueprint whose secret description and environment values hold template syntax, on
+/// ECS. (Tags cannot: AWS takes no `$`, `{` or `%` in a tag, and the blueprint is refused at
+/// `tags`, see [`a_tag_holding_template_syntax_is_refused_on_aws`].)
 fn ecs() -> String {
     format!(
         r#"
 name: shop
-tags: {{ team: "{INJECTED}", note: "{DIRECTIVE}x%{{ endif }}" }}
+secrets:
+  - {{ name: stripe, keys: [api-key], description: "{INJECTED} {DIRECTIVE}x%{{ endif }}" }}
 providers:
   aws: {{ region: eu-west-1 }}
 state: {{ bucket: "shop-tf-state-{{env}}" }}
@@ -71,10 +74,11 @@ fn blueprint_text_stays_literal_in_terraform() {
     let ecs = infragen::synthesize("shop.yaml", ecs().as_bytes(), Provider::Aws, "production")
         .unwrap_or_else(|d| panic!("{d}"));
     let eks_text = NEW_USER.replacen(
-        "name: shop\n",
-        &format!("name: shop\ntags: {{ team: \"{INJECTED}\" }}\n"),
+        "  - { name: stripe, keys: [api-key] }\n",
+        &format!("  - {{ name: stripe, keys: [api-key], description: \"{INJECTED}\" }}\n"),
         1,
     );
+    assert_ne!(eks_text, NEW_USER);
     let eks = infragen::synthesize(
         "shop.yaml",
         eks_text.as_bytes(),
@@ -108,15 +112,35 @@ fn blueprint_text_stays_literal_in_terraform() {
         (injected, directive)
     };
     let (injected, directive) = count(&ecs);
-    // The provider's default tags, and the container's environment value.
+    // The secret's description, and the container's environment value.
     assert!(injected >= 2, "ECS: {injected} escaped occurrences");
     assert!(directive >= 2, "ECS: {directive} escaped directives");
     let (injected, _) = count(&eks);
-    assert!(injected > 0, "EKS: the tag never reached Terraform");
+    assert!(injected > 0, "EKS: the description never reached Terraform");
     // DigitalOcean takes no key-value tags: nothing to count, nothing unescaped either.
     count(&doks);
     assert_eq!(in_container_definitions, 1);
     // The real references to the VPC are still interpolations.
     let network = &ecs.files["terraform/infra/network.tf.json"];
     assert!(network.contains(r#""vpc_id": "${aws_vpc.main.id}""#));
+}
+
+/// Template syntax in a tag never reaches Terraform on AWS: IAM and ELBv2 take no `$`, `{`
+/// or `%` in a tag, so the blueprint is refused where the tag is written.
+#[test]
+fn a_tag_holding_template_syntax_is_refused_on_aws() {
+    let text = NEW_USER.replacen(
+        "name: shop\n",
+        &format!("name: shop\ntags: {{ team: \"{INJECTED}\" }}\n"),
+        1,
+    );
+    let Err(err) = infragen::synthesize("shop.yaml", text.as_bytes(), Provider::Aws, "production")
+    else {
+        panic!("accepted");
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("`tags.team`") && err.contains("shop.yaml:3:"),
+        "{err}"
+    );
 }
