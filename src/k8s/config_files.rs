@@ -23,7 +23,7 @@
 //!   annotations are limited to 256 KiB in all (kubernetes/kubectl#712), well below a
 //!   ConfigMap's own 1 MiB: `semantic::files` refuses more.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::yaml::{Map, map};
 use super::{Ctx, Workload, content_hash};
@@ -36,7 +36,10 @@ const VOLUME: &str = "config-files";
 const MODE: u32 = 0o444;
 
 /// The ConfigMap keys of `s`'s files, in their order: the file's name, or
-/// `<index>-<name>` where two files share a name (`/etc/a/app.yaml`, `/etc/b/app.yaml`).
+/// `<index>-<name>` where two files share a name (`/etc/a/app.yaml`, `/etc/b/app.yaml`),
+/// with the index put in front again while that key is taken — by another file's own name
+/// (`/etc/c/0-app.yaml`) or an earlier key: the keys of a ConfigMap are a map, so two
+/// files with one key would leave one file's text under both mount paths.
 /// A plain path's last part is a valid key (`semantic::files`).
 fn keys(s: &Service) -> Vec<String> {
     let base = |f: &ConfigFile| f.path.rsplit('/').next().unwrap_or_default().to_string();
@@ -44,12 +47,24 @@ fn keys(s: &Service) -> Vec<String> {
     for f in &s.files {
         *count.entry(base(f)).or_default() += 1;
     }
+    let mut taken: BTreeSet<String> = count
+        .iter()
+        .filter(|(_, n)| **n == 1)
+        .map(|(b, _)| b.clone())
+        .collect();
     s.files
         .iter()
         .enumerate()
         .map(|(i, f)| {
             let b = base(f);
-            if count[&b] > 1 { format!("{i}-{b}") } else { b }
+            if count[&b] == 1 {
+                return b;
+            }
+            let mut key = format!("{i}-{b}");
+            while !taken.insert(key.clone()) {
+                key = format!("{i}-{key}");
+            }
+            key
         })
         .collect()
 }
