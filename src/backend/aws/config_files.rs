@@ -11,7 +11,9 @@
 //! alone and is written with `printf '%s'`, byte for byte, then made 0444 — and every other
 //! container mounts read only at the same path. The directory then holds the blueprint's
 //! files only: the image's other files there are hidden (`synth` notes it; Kubernetes mounts
-//! file by file and keeps them).
+//! file by file and keeps them) — unless the image declares that directory a `VOLUME`, whose
+//! contents "the Amazon ECS data plane" copies into the task volume (bind-mounts.html), and
+//! the setup container then writes the blueprint's files over the copies of the same name.
 //!
 //! The text counts against the task definition's 65536 bytes ("Actual length: '66420'. Max
 //! allowed length is '65536' bytes", awsdocs/amazon-ecs-developer-guide#149), which
