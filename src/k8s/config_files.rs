@@ -3,8 +3,9 @@
 //!
 //! - **Name with a content hash** (`<name>-files-<hash>`, our own [`content_hash`], as the
 //!   release Job's name): a changed file is a new ConfigMap, so the pod template changes and
-//!   the Deployment rolls; the old ConfigMap stays until deleted (`infragen diff` names it),
-//!   so a `kubectl rollout undo` meanwhile finds it. Not kustomize's `configMapGenerator`:
+//!   the Deployment rolls; the old ConfigMap stays until deleted (`infragen diff` names it;
+//!   label `app: <name>-files` selects them all), so a `kubectl rollout undo` meanwhile
+//!   finds it. Not kustomize's `configMapGenerator`:
 //!   that needs the files on disk beside the kustomization and leaves the manifests
 //!   unusable without kustomize, while every other object here is a plain manifest the
 //!   kustomization lists.
@@ -87,10 +88,19 @@ pub(crate) fn name(s: &Service) -> String {
 }
 
 /// The ConfigMap of `s`'s files, pushed onto `docs`; nothing without files.
-pub(crate) fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, labels: Map<'c>, docs: &mut Vec<Map<'c>>) {
+pub(crate) fn lower<'c>(
+    ctx: &'c Ctx,
+    s: &'c Workload,
+    mut labels: Map<'c>,
+    docs: &mut Vec<Map<'c>>,
+) {
     if s.bp.files.is_empty() {
         return;
     }
+    // `app: <name>-files`, as the release Job's `<name>-release`: the workload's own `app`
+    // also labels its `<name>-env` ConfigMap, so only a label of their own lets the old
+    // files' ConfigMaps be deleted by selector once a rollout is done (docs/blueprint.md).
+    labels.insert("app", format!("{}-files", s.bp.name));
     let mut data = Map::new();
     for (k, f) in keys(s.bp).into_iter().zip(&s.bp.files) {
         data.insert(k, f.content.as_str());

@@ -510,3 +510,26 @@ fn files_whose_directories_collide_keep_their_own_volume_on_ecs() {
         assert_eq!(listed, own, "{dir} shows another directory's files");
     }
 }
+
+/// The old files' ConfigMaps a rollout leaves can be deleted by selector without touching
+/// anything else of the workload: `app=<name>-files` selects the files' ConfigMap alone — not
+/// the `<name>-env` ConfigMap, the Deployment or the Service, which carry `app=<name>`.
+#[test]
+fn a_label_selects_the_files_config_maps_alone() {
+    // `files_config_map` synthesizes environment `eks`.
+    let out = synth(&root().join(FIXTURE), Provider::Kubernetes, "eks");
+    let docs = manifests(&out);
+    for workload in ["web", "api", "report"] {
+        let selector = format!("{workload}-files");
+        let selected: Vec<String> = docs
+            .iter()
+            .filter(|d| d["metadata"]["labels"]["app"] == selector.as_str())
+            .map(|d| format!("{}/{}", s(&d["kind"]), s(&d["metadata"]["name"])))
+            .collect();
+        let (name, _) = files_config_map(
+            &std::fs::read_to_string(root().join(FIXTURE)).unwrap(),
+            workload,
+        );
+        assert_eq!(selected, [format!("ConfigMap/{name}")], "app={selector}");
+    }
+}
