@@ -3,8 +3,9 @@
 //!
 //! - **Name with a content hash** (`<name>-files-<hash>`, our own [`content_hash`], as the
 //!   release Job's name): a changed file is a new ConfigMap, so the pod template changes and
-//!   the Deployment rolls; the old ConfigMap stays until deleted (`infragen diff` names it),
-//!   so a `kubectl rollout undo` meanwhile finds it. Not kustomize's `configMapGenerator`:
+//!   the Deployment rolls; the old ConfigMap stays until deleted (`infragen diff` names it;
+//!   label `app: <name>-files` selects them all), so a `kubectl rollout undo` meanwhile
+//!   finds it. Not kustomize's `configMapGenerator`:
 //!   that needs the files on disk beside the kustomization and leaves the manifests
 //!   unusable without kustomize, while every other object here is a plain manifest the
 //!   kustomization lists.
@@ -23,7 +24,7 @@
 //!   annotations are limited to 256 KiB in all (kubernetes/kubectl#712), well below a
 //!   ConfigMap's own 1 MiB: `semantic::files` refuses more.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::yaml::{Map, map};
 use super::{Ctx, Workload, content_hash};
@@ -36,7 +37,10 @@ const VOLUME: &str = "config-files";
 const MODE: u32 = 0o444;
 
 /// The ConfigMap keys of `s`'s files, in their order: the file's name, or
-/// `<index>-<name>` where two files share a name (`/etc/a/app.yaml`, `/etc/b/app.yaml`).
+/// `<index>-<name>` where two files share a name (`/etc/a/app.yaml`, `/etc/b/app.yaml`),
+/// with the index put in front again while that key is taken — by another file's own name
+/// (`/etc/c/0-app.yaml`) or an earlier key: the keys of a ConfigMap are a map, so two
+/// files with one key would leave one file's text under both mount paths.
 /// A plain path's last part is a valid key (`semantic::files`).
 fn keys(s: &Service) -> Vec<String> {
     let base = |f: &ConfigFile| f.path.rsplit('/').next().unwrap_or_default().to_string();
@@ -44,12 +48,24 @@ fn keys(s: &Service) -> Vec<String> {
     for f in &s.files {
         *count.entry(base(f)).or_default() += 1;
     }
+    let mut taken: BTreeSet<String> = count
+        .iter()
+        .filter(|(_, n)| **n == 1)
+        .map(|(b, _)| b.clone())
+        .collect();
     s.files
         .iter()
         .enumerate()
         .map(|(i, f)| {
             let b = base(f);
-            if count[&b] > 1 { format!("{i}-{b}") } else { b }
+            if count[&b] == 1 {
+                return b;
+            }
+            let mut key = format!("{i}-{b}");
+            while !taken.insert(key.clone()) {
+                key = format!("{i}-{key}");
+            }
+            key
         })
         .collect()
 }
@@ -72,10 +88,19 @@ pub(crate) fn name(s: &Service) -> String {
 }
 
 /// The ConfigMap of `s`'s files, pushed onto `docs`; nothing without files.
-pub(crate) fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, labels: Map<'c>, docs: &mut Vec<Map<'c>>) {
+pub(crate) fn lower<'c>(
+    ctx: &'c Ctx,
+    s: &'c Workload,
+    mut labels: Map<'c>,
+    docs: &mut Vec<Map<'c>>,
+) {
     if s.bp.files.is_empty() {
         return;
     }
+    // `app: <name>-files`, as the release Job's `<name>-release`: the workload's own `app`
+    // also labels its `<name>-env` ConfigMap, so only a label of their own lets the old
+    // files' ConfigMaps be deleted by selector once a rollout is done (docs/blueprint.md).
+    labels.insert("app", format!("{}-files", s.bp.name));
     let mut data = Map::new();
     for (k, f) in keys(s.bp).into_iter().zip(&s.bp.files) {
         data.insert(k, f.content.as_str());

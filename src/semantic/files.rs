@@ -4,6 +4,8 @@
 //! - A plain absolute path (`containers::is_plain_path`, no `.` part), in a directory
 //!   below `/`: it is a mount path, a ConfigMap key (its last part) and, on ECS, an argument
 //!   of the setup container's script (`backend::aws::config_files`).
+//! - On Kubernetes, a file name that is a valid ConfigMap key: no leading `..`, at most
+//!   [`MAX_NAME`] bytes.
 //! - Not under `/proc`, `/dev` or `/sys` (kernel filesystems the runtime mounts), nor
 //!   `/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf` (the kubelet and ECS write those).
 //! - Listed once, none another's directory; not at or below a writable path (a read-only file inside a writable
@@ -37,6 +39,9 @@ pub const KUBERNETES_BUDGET: usize = 240 * 1024;
 /// JSON-escaped bytes of a task's files on ECS: half the task definition's 64 KiB.
 pub const ECS_BUDGET: usize = 32 * 1024;
 
+/// Longest file name on Kubernetes: a ConfigMap key (at most 253 bytes) with room for the
+/// position `k8s::config_files` puts in front of a name two files share.
+const MAX_NAME: usize = 240;
 /// Kernel filesystems: nothing may be mounted there.
 const KERNEL: &[&str] = &["/proc", "/dev", "/sys"];
 /// Files the container runtime writes into every container.
@@ -222,6 +227,22 @@ fn path_problem(p: &str, ecs: bool) -> Option<(String, String)> {
             ),
         ));
     }
+    // On Kubernetes the file's name is its ConfigMap key, which the API server takes only
+    // up to 253 bytes and not starting with `..` (`IsConfigMapKey`, k8s.io/apimachinery
+    // pkg/util/validation: "must not start with '..'"; the kubelet keeps its own `..data`
+    // beside the keys): the apply would stop at the ConfigMap. 240, as two files sharing a
+    // name get their position in front (`k8s::config_files`).
+    let name = p.rsplit('/').next().unwrap_or_default();
+    if !ecs && (name.starts_with("..") || name.len() > MAX_NAME) {
+        return Some((
+            format!(
+                "`{name}` cannot be a ConfigMap key, which holds the file on Kubernetes: keys start with no `..` and take at most 253 bytes"
+            ),
+            format!(
+                "name the file without leading dots and in at most {MAX_NAME} characters, and point the app at it"
+            ),
+        ));
+    }
     if ecs && SYSTEM_DIRS.contains(&dir) {
         return Some((
             format!(
@@ -258,5 +279,12 @@ mod tests {
         // `/etc` itself is kept on Kubernetes (one file mounted), not on ECS.
         assert!(path_problem("/etc/app.conf", false).is_none());
         assert!(path_problem("/etc/app.conf", true).is_some());
+        // A ConfigMap key starts with no `..` and holds at most 253 bytes; ECS has no key.
+        assert!(path_problem("/etc/app/..data", false).is_some());
+        assert!(path_problem("/etc/app/..data", true).is_none());
+        assert!(path_problem("/etc/app/.env", false).is_none());
+        let long = format!("/etc/app/{}", "x".repeat(241));
+        assert!(path_problem(&long, false).is_some());
+        assert!(path_problem(&long[..long.len() - 1], false).is_none());
     }
 }

@@ -390,3 +390,146 @@ fn an_environments_files_replace_the_bases() {
     );
     assert_eq!(files("staging"), ["/etc/api/a.yaml=staging"]);
 }
+
+/// Files whose names make the same ConfigMap key or task volume name: two `app.yaml` in two
+/// directories (keyed `0-app.yaml`, `1-app.yaml`) beside a file named `0-app.yaml`, and the
+/// directories `/etc/a-b` and `/etc/a/b` (both `files-etc-a-b` as a volume name).
+const COLLIDING: &str = "    files:
+      - { path: /etc/a/app.yaml, content: \"a\\n\" }
+      - { path: /etc/b/app.yaml, content: \"b\\n\" }
+      - { path: /etc/c/0-app.yaml, content: \"c\\n\" }
+      - { path: /etc/a-b/x.conf, content: \"x\\n\" }
+      - { path: /etc/a/b/y.conf, content: \"y\\n\" }
+";
+
+/// The colliding files: (path, content).
+fn colliding() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("/etc/a/app.yaml", "a\n"),
+        ("/etc/b/app.yaml", "b\n"),
+        ("/etc/c/0-app.yaml", "c\n"),
+        ("/etc/a-b/x.conf", "x\n"),
+        ("/etc/a/b/y.conf", "y\n"),
+    ]
+}
+
+/// On Kubernetes each file is its own key: a ConfigMap's `data` is a map, so two files on one
+/// key mount one file's text at both paths (`/etc/a/app.yaml` read `c`).
+#[test]
+fn files_whose_names_collide_keep_their_own_text_on_kubernetes() {
+    let yaml = format!(
+        "name: t\nproviders: {{ kubernetes: {{}} }}\ncluster: {{ platform: existing }}\nservices:\n  - name: api\n    image: ghcr.io/acme/api:1.0.0\n    port: 8080\n{COLLIDING}"
+    );
+    let out = infragen::synthesize(
+        "t.yaml",
+        yaml.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let docs = manifests(&out);
+    let cm = docs
+        .iter()
+        .find(|d| d["kind"] == "ConfigMap" && s(&d["metadata"]["name"]).starts_with("api-files-"))
+        .expect("the files' ConfigMap");
+    assert_eq!(
+        cm["data"].as_object().unwrap().len(),
+        colliding().len(),
+        "{cm}"
+    );
+    let (_, pod) = pod_specs(&docs)
+        .into_iter()
+        .find(|(n, _)| n == "api")
+        .unwrap();
+    let mounts = pod["containers"][0]["volumeMounts"].as_array().unwrap();
+    for (path, content) in colliding() {
+        let m = mounts.iter().find(|m| m["mountPath"] == path).unwrap();
+        assert_eq!(
+            cm["data"][s(&m["subPath"])].as_str(),
+            Some(content),
+            "{path} would hold another file's text: {cm}"
+        );
+    }
+}
+
+/// On ECS each directory is its own task volume: with one volume for `/etc/a-b` and
+/// `/etc/a/b` each directory showed the other's file.
+#[test]
+fn files_whose_directories_collide_keep_their_own_volume_on_ecs() {
+    let yaml = crate::support::ecs_stack(
+        "t",
+        &format!(
+            "services:\n  - name: api\n    image: ghcr.io/acme/api:1.0.0\n    port: 8080\n{COLLIDING}"
+        ),
+    );
+    let out = crate::support::synth_aws("t", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let td = &resources(&out, "infra", "aws_ecs_task_definition")[0];
+    let defs: Value = serde_json::from_str(s(&td["container_definitions"])).unwrap();
+    let setup = defs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "infragen-volumes")
+        .unwrap();
+    let volumes: Vec<&str> = td["volume"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| s(&v["name"]))
+        .collect();
+    let mut sources: Vec<&str> = setup["mountPoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| s(&m["sourceVolume"]))
+        .collect();
+    assert!(sources.iter().all(|v| volumes.contains(v)), "{volumes:?}");
+    let n = sources.len();
+    sources.sort_unstable();
+    sources.dedup();
+    assert_eq!(sources.len(), n, "two directories share a volume: {setup}");
+    let scratch = tempfile::tempdir().unwrap();
+    let (ok, at) = run_ecs_container(setup, scratch.path());
+    assert!(ok, "the setup container failed");
+    for (path, content) in colliding() {
+        let (dir, file) = path.rsplit_once('/').unwrap();
+        assert_eq!(
+            std::fs::read_to_string(at[dir].join(file)).unwrap(),
+            content
+        );
+        let mut listed: Vec<String> = std::fs::read_dir(&at[dir])
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        listed.sort();
+        let own: Vec<String> = colliding()
+            .iter()
+            .filter(|(p, _)| p.rsplit_once('/').unwrap().0 == dir)
+            .map(|(p, _)| p.rsplit_once('/').unwrap().1.to_string())
+            .collect();
+        assert_eq!(listed, own, "{dir} shows another directory's files");
+    }
+}
+
+/// The old files' ConfigMaps a rollout leaves can be deleted by selector without touching
+/// anything else of the workload: `app=<name>-files` selects the files' ConfigMap alone — not
+/// the `<name>-env` ConfigMap, the Deployment or the Service, which carry `app=<name>`.
+#[test]
+fn a_label_selects_the_files_config_maps_alone() {
+    // `files_config_map` synthesizes environment `eks`.
+    let out = synth(&root().join(FIXTURE), Provider::Kubernetes, "eks");
+    let docs = manifests(&out);
+    for workload in ["web", "api", "report"] {
+        let selector = format!("{workload}-files");
+        let selected: Vec<String> = docs
+            .iter()
+            .filter(|d| d["metadata"]["labels"]["app"] == selector.as_str())
+            .map(|d| format!("{}/{}", s(&d["kind"]), s(&d["metadata"]["name"])))
+            .collect();
+        let (name, _) = files_config_map(
+            &std::fs::read_to_string(root().join(FIXTURE)).unwrap(),
+            workload,
+        );
+        assert_eq!(selected, [format!("ConfigMap/{name}")], "app={selector}");
+    }
+}

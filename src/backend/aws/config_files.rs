@@ -11,11 +11,15 @@
 //! alone and is written with `printf '%s'`, byte for byte, then made 0444 — and every other
 //! container mounts read only at the same path. The directory then holds the blueprint's
 //! files only: the image's other files there are hidden (`synth` notes it; Kubernetes mounts
-//! file by file and keeps them).
+//! file by file and keeps them) — unless the image declares that directory a `VOLUME`, whose
+//! contents "the Amazon ECS data plane" copies into the task volume (bind-mounts.html), and
+//! the setup container then writes the blueprint's files over the copies of the same name.
 //!
 //! The text counts against the task definition's 65536 bytes ("Actual length: '66420'. Max
 //! allowed length is '65536' bytes", awsdocs/amazon-ecs-developer-guide#149), which
 //! `semantic::files` keeps it well inside.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::blueprint::types::Service;
 use crate::json;
@@ -31,11 +35,6 @@ fn directory(path: &str) -> &str {
     path.rsplit_once('/').map_or("/", |(d, _)| d)
 }
 
-/// The task volume of `dir`, apart from the writable paths' (`ecs::volume_name`).
-pub(super) fn volume_name(dir: &str) -> String {
-    format!("files-{}", super::ecs::volume_name(dir))
-}
-
 /// The directories of `s`'s files, each once.
 pub(super) fn directories(s: &Service) -> Vec<&str> {
     let mut dirs: Vec<&str> = s.files.iter().map(|f| directory(&f.path)).collect();
@@ -44,11 +43,44 @@ pub(super) fn directories(s: &Service) -> Vec<&str> {
     dirs
 }
 
+/// The directories of `s`'s files ([`directories`]) with their task volumes' names:
+/// `files-<directory>` (`ecs::volume_name` writes every `/`, `.` or `-` as `-`), where
+/// `/etc/a-b` and `/etc/a/b` would both be `files-etc-a-b` and one volume would serve both
+/// directories, each showing the other's files. Directories sharing a name get their
+/// position among the directories in front (`files-1-etc-a-b`), again while that is taken.
+pub(super) fn volumes(s: &Service) -> Vec<(&str, String)> {
+    let dirs = directories(s);
+    let base = |d: &str| format!("files-{}", super::ecs::volume_name(d));
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for d in &dirs {
+        *count.entry(base(d)).or_default() += 1;
+    }
+    let mut taken: BTreeSet<String> = count
+        .iter()
+        .filter(|(_, n)| **n == 1)
+        .map(|(b, _)| b.clone())
+        .collect();
+    dirs.into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let b = base(d);
+            if count[&b] == 1 {
+                return (d, b);
+            }
+            let mut name = format!("files-{i}-{}", super::ecs::volume_name(d));
+            while !taken.insert(name.clone()) {
+                name = format!("files-{i}-{}", &name["files-".len()..]);
+            }
+            (d, name)
+        })
+        .collect()
+}
+
 /// The app's (and every container sharing its mounts') read-only mounts of the files.
 pub(super) fn mounts(s: &Service) -> Vec<Json> {
-    directories(s)
+    volumes(s)
         .into_iter()
-        .map(|d| json!({"sourceVolume": volume_name(d), "containerPath": d, "readOnly": true}))
+        .map(|(d, v)| json!({"sourceVolume": v, "containerPath": d, "readOnly": true}))
         .collect()
 }
 
@@ -67,9 +99,9 @@ pub(super) fn setup(s: &Service) -> (Vec<String>, Vec<Json>, Vec<Json>) {
             )
         })
         .collect();
-    let mounts = directories(s)
+    let mounts = volumes(s)
         .into_iter()
-        .map(|d| json!({"sourceVolume": volume_name(d), "containerPath": d, "readOnly": false}))
+        .map(|(d, v)| json!({"sourceVolume": v, "containerPath": d, "readOnly": false}))
         .collect();
     let env = s
         .files

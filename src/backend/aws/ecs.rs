@@ -766,11 +766,7 @@ pub(super) fn task_definition(
     if pem.is_some() {
         volumes.push(super::sidecars::CA_VOLUME.to_string());
     }
-    volumes.extend(
-        super::config_files::directories(s)
-            .into_iter()
-            .map(super::config_files::volume_name),
-    );
+    volumes.extend(super::config_files::volumes(s).into_iter().map(|(_, v)| v));
     volumes.sort();
     volumes.dedup();
     let td = res("aws_ecs_task_definition", &s.name);

@@ -637,6 +637,13 @@ fn nlb_service_annotations(ctx: &Ctx) -> BTreeMap<String, String> {
     // which adds the header for them too: the controller reports the NLB by its DNS name
     // (`status.loadBalancer.ingress[].hostname`), which kube-proxy never short-cuts to the
     // pods, as it does an address.
+    // The target groups' health checks keep passing with it: with IP targets the controller
+    // checks TCP on the traffic port (CreateTargetGroup: TCP and `traffic-port` are the NLB
+    // defaults), a handshake a proxy reading PROXY protocol completes; and "the proxy
+    // protocol header is also included in health check connections" (without the client's
+    // address — a LOCAL header, which nginx and Envoy accept; NLB "Edit target group
+    // attributes", proxy protocol). ingress-nginx may log "broken header" for the checks
+    // that close without a byte: noise, not an unhealthy target.
     a.insert(format!("{p}-proxy-protocol"), "*".into());
     // The NLB drops a TCP flow idle for 350 s; a routed service holding connections open
     // longer (`idle_timeout`, at most 6000 by `semantic::long_lived`) raises the TCP
