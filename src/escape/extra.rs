@@ -462,7 +462,7 @@ fn pod_security(
             ),
         );
         let d = &mut e.0[0];
-        d.expected = Some("a pod spec hardened as infragen's own pods: `securityContext: { runAsNonRoot: true, seccompProfile: { type: RuntimeDefault } }` on the pod, `allowPrivilegeEscalation: false` and `capabilities: { drop: [ALL] }` on every container, volumes of type emptyDir, persistentVolumeClaim, configMap, secret, projected, downwardAPI, csi or ephemeral".into());
+        d.expected = Some(super::pod_security::EXPECTED.into());
         d.help = Some(format!(
             "harden the template (tests/fixtures/gpu/templates/sage-model.yaml.j2 is one), or give namespace `{ns}` a lower level (`kubernetes.namespaces[].pod_security: baseline`)"
         ));

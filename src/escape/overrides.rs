@@ -29,6 +29,8 @@ pub fn apply(loaded: &Loaded, provider: Provider, out: &mut Output) -> Result<()
     let mut k8s = Manifests::read(out);
     // (field path of the override, file, what the checks call the patched thing)
     let mut patched: Vec<(String, String, String)> = Vec::new();
+    // (field path of the override, file, kind, namespace, name) of each patched manifest
+    let mut objects: Vec<(String, String, String, Option<String>, String)> = Vec::new();
     for (i, o) in list.iter().enumerate() {
         if o.provider.is_some_and(|p| !p.matches(provider)) {
             continue;
@@ -55,7 +57,14 @@ pub fn apply(loaded: &Loaded, provider: Provider, out: &mut Output) -> Result<()
                 patched.push((format!("overrides[{i}].set"), file, addr));
             }),
             (None, Some(m)) => k8s.patch(m, &o.set).map(|(file, obj)| {
-                patched.push((format!("overrides[{i}].set"), file, obj));
+                let parts: Vec<&str> = m.split('/').collect();
+                let (kind, ns, name) = match parts.as_slice() {
+                    [k, ns, n] => (*k, Some(ns.to_string()), *n),
+                    _ => (parts[0], None, *parts.last().unwrap_or(&"")),
+                };
+                let field = format!("overrides[{i}].set");
+                objects.push((field.clone(), file.clone(), kind.into(), ns, name.into()));
+                patched.push((field, file, obj));
             }),
             // Neither: often an environment's `{ name, set }` meant to change a base override,
             // which replaced the base list instead (it merges by name only when every item,
@@ -84,7 +93,13 @@ pub fn apply(loaded: &Loaded, provider: Provider, out: &mut Output) -> Result<()
         return Err(loaded.diagnostics(ds));
     }
     let touched_tf = tf.write(out);
+    // The patched objects as generated, to tell what an override weakened from what was so.
+    let before: Vec<Option<Value>> = objects
+        .iter()
+        .map(|(_, file, kind, ns, name)| object(out, file, kind, ns.as_deref(), name))
+        .collect();
     let touched_k8s = k8s.write(out);
+    ds.extend(pod_security(loaded, out, &objects, &before));
     // The patched output is checked as everything infragen writes is.
     let mut found: Vec<(String, String)> = Vec::new();
     for module in touched_tf {
@@ -122,6 +137,58 @@ pub fn apply(loaded: &Loaded, provider: Provider, out: &mut Output) -> Result<()
     } else {
         Err(loaded.diagnostics(ds))
     }
+}
+
+/// Refuses a patched workload whose pods its `restricted` namespace would no longer admit
+/// (`runAsNonRoot: false`, `privileged: true`, a `hostPath` volume, dropping
+/// `capabilities.drop`…), as an `extra:` template's workload is ([`super::pod_security`]):
+/// the override passes the schemas and `kubectl apply`, and admission then refuses every pod
+/// its controller creates. Only what the override added is judged; a namespace whose level
+/// is not `restricted` (or unknown to the output) is not, and the levels are read after the
+/// overrides, so one lowering a Namespace's label counts.
+fn pod_security(
+    loaded: &Loaded,
+    out: &Output,
+    objects: &[(String, String, String, Option<String>, String)],
+    before: &[Option<Value>],
+) -> Vec<Diagnostic> {
+    let levels = super::pod_security::enforced_levels(out, &[]);
+    let mut ds = Vec::new();
+    for ((field, file, kind, ns, name), old) in objects.iter().zip(before) {
+        let Some(doc) = object(out, file, kind, ns.as_deref(), name) else {
+            continue;
+        };
+        let ns = doc["metadata"]["namespace"].as_str().unwrap_or("default");
+        if levels.get(ns).map(String::as_str) != Some("restricted") {
+            continue;
+        }
+        let was = old
+            .as_ref()
+            .map(super::pod_security::violations)
+            .unwrap_or_default();
+        let added: Vec<String> = super::pod_security::violations(&doc)
+            .into_iter()
+            .filter(|v| !was.contains(v))
+            .collect();
+        if let Some(d) = super::pod_security::refusal(kind, ns, name, &added) {
+            ds.push(d.at(loaded.span(field)).help(format!(
+                "keep the generated pod security settings (remove what the override weakens), or give namespace `{ns}` a lower level (`kubernetes.namespaces[].pod_security: baseline`)"
+            )));
+        }
+    }
+    ds
+}
+
+/// The object `kind`/`ns`/`name` of manifest file `file` in `out`, as JSON.
+fn object(out: &Output, file: &str, kind: &str, ns: Option<&str>, name: &str) -> Option<Value> {
+    let docs = yaml_rust2::YamlLoader::load_from_str(out.files.get(file)?).ok()?;
+    docs.iter()
+        .filter_map(|d| crate::check::kubernetes::to_json(d).ok())
+        .find(|v| {
+            v["kind"] == kind
+                && v["metadata"]["name"] == name
+                && v["metadata"]["namespace"].as_str() == ns
+        })
 }
 
 /// The Terraform files of an output, parsed on first use.

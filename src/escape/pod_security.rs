@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::diagnostic::Diagnostic;
 use crate::output::Output;
 
 const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
@@ -207,6 +208,23 @@ pub fn claims_without_fs_group(doc: &Value) -> Vec<String> {
     );
     claims
 }
+
+/// The refusal of workload `kind` `ns`/`name` for `problems` (from [`violations`]) in a
+/// `restricted` namespace, without position or help; `None` when there are none.
+pub fn refusal(kind: &str, ns: &str, name: &str, problems: &[String]) -> Option<Diagnostic> {
+    if problems.is_empty() {
+        return None;
+    }
+    let mut d = Diagnostic::new(format!(
+        "{kind} {ns}/{name} would never start: namespace `{ns}` enforces Pod Security `restricted`, which refuses its pods for {}",
+        problems.join("; ")
+    ));
+    d.expected = Some(EXPECTED.into());
+    Some(d)
+}
+
+/// What a pod spec admitted by `restricted` looks like, as infragen writes its own.
+pub const EXPECTED: &str = "a pod spec hardened as infragen's own pods: `securityContext: { runAsNonRoot: true, seccompProfile: { type: RuntimeDefault } }` on the pod, `allowPrivilegeEscalation: false` and `capabilities: { drop: [ALL] }` on every container, volumes of type emptyDir, persistentVolumeClaim, configMap, secret, projected, downwardAPI, csi or ephemeral";
 
 fn seccomp_ok(profile: &Value) -> bool {
     matches!(

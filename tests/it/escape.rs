@@ -429,3 +429,47 @@ fn a_template_url_of_a_grpc_service_is_a_grpc_target() {
         "{cm}"
     );
 }
+
+/// An override that weakens a generated pod's security (here `hostNetwork` and a `hostPath`
+/// volume) passes the schemas, and admission in the `restricted` namespace then
+/// refuses every pod: it is refused at the override, as an `extra:` workload would be.
+#[test]
+fn an_override_weakening_pod_security_is_refused_at_the_override() {
+    let weaken = |t: &str| {
+        t.replace(
+            "              ad.datadoghq.com/api.logs: '[{\"source\":\"java\",\"service\":\"api\"}]'\n",
+            "              ad.datadoghq.com/api.logs: '[{\"source\":\"java\",\"service\":\"api\"}]'\n          spec:\n            hostNetwork: true\n            volumes: [{ name: host, hostPath: { path: /var/run } }]\n",
+        )
+    };
+    let (_t, bp) = variant(weaken);
+    let e = synth_fails(&bp);
+    assert!(
+        e.contains("Deployment ledger/api would never start")
+            && e.contains("enforces Pod Security `restricted`")
+            && e.contains("volume `host` of type `hostPath`")
+            && e.contains("`hostNetwork: true`"),
+        "{e}"
+    );
+    // At the override's `set`.
+    assert!(e.contains("ledger.yaml:41:7"), "{e}");
+    // A namespace lowered to `baseline` is not judged.
+    let (_t, bp) = variant(|t| {
+        weaken(t).replace(
+            "services:\n",
+            "kubernetes:\n  namespaces: [{ name: ledger, pod_security: baseline }]\nservices:\n",
+        )
+    });
+    let out = tempfile::tempdir().unwrap();
+    let o = infragen(&[
+        "synth",
+        "--provider",
+        "aws",
+        "--env",
+        "production",
+        "--blueprint",
+        &bp,
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
