@@ -83,6 +83,7 @@ pub fn synthesize_with(
         }
     }
     escape::apply(loaded, provider, &mut out, templates)?;
+    escape::quota::check(&validated, &out)?;
     backend::collisions::refuse_after_escape(loaded, &out)?;
     if provider == Provider::Aws {
         backend::aws::drop_admitted_data_warnings(&mut out);

@@ -13,6 +13,7 @@ pub mod extra;
 pub mod overrides;
 pub mod patch;
 pub mod pod_security;
+pub mod quota;
 
 use crate::Provider;
 use crate::blueprint::Loaded;

@@ -28,7 +28,7 @@ mod kustomization;
 mod namespace;
 mod network_policy;
 mod quantity;
-mod quota;
+pub mod quota;
 mod rbac;
 mod release;
 mod service;

@@ -17,10 +17,10 @@ use super::workload::{filled, tracks};
 use super::{Ctx, Engine, Options};
 
 /// Requests cpu (millicores), memory (bytes), limits cpu, memory.
-pub(super) type Figures = [f64; 4];
+pub type Figures = [f64; 4];
 
 /// The quota keys checked, with the index of their figure (`cpu`/`memory` mean requests).
-const KEYS: [(&str, usize); 6] = [
+pub const KEYS: [(&str, usize); 6] = [
     ("requests.cpu", 0),
     ("cpu", 0),
     ("requests.memory", 1),
@@ -30,7 +30,7 @@ const KEYS: [(&str, usize); 6] = [
 ];
 
 /// A CPU quantity in millicores (`250m`, `1`, `0.5`).
-pub(super) fn cpu(q: &str) -> Option<f64> {
+pub fn cpu(q: &str) -> Option<f64> {
     match q.strip_suffix('m') {
         Some(m) => m.parse().ok(),
         None => q.parse::<f64>().ok().map(|c| c * 1000.0),
@@ -38,7 +38,7 @@ pub(super) fn cpu(q: &str) -> Option<f64> {
 }
 
 /// A memory quantity in bytes (`512Mi`, `1Gi`, `2G`, `1000`).
-pub(super) fn memory(q: &str) -> Option<f64> {
+pub fn memory(q: &str) -> Option<f64> {
     const UNITS: [(&str, f64); 12] = [
         ("Ki", 1024.0),
         ("Mi", 1048576.0),
@@ -82,7 +82,7 @@ fn times(a: Figures, n: u32) -> Figures {
     [a[0] * n, a[1] * n, a[2] * n, a[3] * n]
 }
 
-pub(super) fn show(value: f64, i: usize) -> String {
+pub fn show(value: f64, i: usize) -> String {
     if i.is_multiple_of(2) {
         format!("{}m", value.round())
     } else {
@@ -367,6 +367,12 @@ pub(super) fn surge(s: &super::Workload, n: u32) -> u32 {
         return 0;
     }
     share(bp.rollout.max_surge.as_deref().unwrap_or("25%"), true)
+}
+
+/// What each of namespace `ns`'s own workloads needs at its maximum (what, pods, figures),
+/// for the `extra:` workloads' check (`crate::escape::quota`) to add theirs to.
+pub fn own_demand(v: &Validated, ns: &str) -> Vec<(String, u32, Figures)> {
+    demand(&Ctx::new(v, &Options::default()), ns)
 }
 
 /// Positioned errors for every namespace quota that cannot hold its workloads.

@@ -110,3 +110,58 @@ fn a_claim_without_an_fs_group_is_warned() {
         "{err}"
     );
 }
+
+/// The fixture with namespace `courier` declared as `ns` (a flow mapping's inside).
+fn with_namespace(ns: &str) -> tempfile::TempDir {
+    let t = fixture(str::to_string);
+    let bp = t.path().join("courier-minio.yaml");
+    let text = std::fs::read_to_string(&bp).unwrap();
+    std::fs::write(
+        &bp,
+        text.replace(
+            "namespaces: [{ name: courier }]",
+            &format!("namespaces: [{{ {ns} }}]"),
+        ),
+    )
+    .unwrap();
+    t
+}
+
+/// The namespace quota counts every pod of the namespace, the template's MinIO too: a quota
+/// that holds infragen's own workloads (1664Mi requested at their maximum) but not MinIO's
+/// 512Mi besides would refuse its pod ("exceeded quota"), so synth refuses the quota.
+#[test]
+fn a_quota_without_room_for_a_template_workload_is_refused() {
+    let t = with_namespace("name: courier, quota: { requests.memory: 2000Mi }");
+    let (code, err) = synth(t.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("requests.memory 2000Mi cannot hold namespace `courier` with the `extra:` templates' workloads")
+            && err.contains("StatefulSet minio (k8s/courier/extra-minio.yaml) 1 × 512Mi")
+            && err.contains("expected: requests.memory of at least 2176Mi"),
+        "{err}"
+    );
+    let t = with_namespace("name: courier, quota: { requests.memory: 2176Mi }");
+    let (code, err) = synth(t.path());
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// A quota on `limits.cpu` requires every container to set one: the template's MinIO sets
+/// none, so admission would refuse its pods; a LimitRange default gives it one.
+#[test]
+fn a_template_container_without_what_the_quota_counts_is_refused() {
+    let t = with_namespace("name: courier, quota: { limits.cpu: \"100\" }");
+    let (code, err) = synth(t.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "quota on limits.cpu refuses every pod of the `extra:` template's StatefulSet minio"
+        ) && err.contains("container `minio` sets no `resources.limits.cpu`"),
+        "{err}"
+    );
+    let t = with_namespace(
+        "name: courier, quota: { limits.cpu: \"100\" }, limit_range: { default: { cpu: 500m } }",
+    );
+    let (code, err) = synth(t.path());
+    assert_eq!(code, Some(0), "{err}");
+}
