@@ -130,3 +130,42 @@ fn a_writable_path_must_be_a_plain_absolute_path() {
         );
     }
 }
+
+/// A writable path whose volume name folds into a files directory's (`/files/x` and files
+/// in `/x`, both `files-x`) keeps a task volume of its own: with one shared volume the
+/// writable path showed the files (and the files directory was writable). Writable paths
+/// folding into each other (`/var/a-b`, `/var/a/b`) are refused at the blueprint
+/// (`semantic::pod_security`).
+#[test]
+fn a_writable_path_named_as_a_files_directory_keeps_its_own_volume() {
+    let yaml = crate::support::ecs_stack(
+        "acme",
+        "services:\n  - name: api\n    image: ghcr.io/acme/api:1.0.0\n    port: 8080\n    security: { writable_paths: [/files/x] }\n    files: [{ path: /x/app.conf, content: \"k = v\\n\" }]\n",
+    );
+    let out = crate::support::synth_aws("acme", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let td = &resources(&out, "infra", "aws_ecs_task_definition")[0];
+    let defs: Value = serde_json::from_str(s(&td["container_definitions"])).unwrap();
+    let volumes: Vec<&str> = td["volume"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| s(&v["name"]))
+        .collect();
+    // Every volume is mounted at one path only, in every container.
+    let mut at: std::collections::BTreeMap<&str, &str> = Default::default();
+    for c in defs.as_array().unwrap() {
+        for m in c["mountPoints"].as_array().into_iter().flatten() {
+            let (v, p) = (s(&m["sourceVolume"]), s(&m["containerPath"]));
+            assert!(
+                volumes.contains(&v),
+                "{v} is not a task volume: {volumes:?}"
+            );
+            let first = *at.entry(v).or_insert(p);
+            assert_eq!(first, p, "volume {v} serves both {first} and {p}");
+        }
+    }
+    for p in ["/files/x", "/x"] {
+        assert!(at.values().any(|x| *x == p), "{p} is not mounted: {at:?}");
+    }
+    assert_eq!(check("acme", &out), 1, "the app's writable mount");
+}

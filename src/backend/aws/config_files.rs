@@ -19,7 +19,7 @@
 //! allowed length is '65536' bytes", awsdocs/amazon-ecs-developer-guide#149), which
 //! `semantic::files` keeps it well inside.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::blueprint::types::Service;
 use crate::json;
@@ -44,36 +44,17 @@ pub(super) fn directories(s: &Service) -> Vec<&str> {
 }
 
 /// The directories of `s`'s files ([`directories`]) with their task volumes' names:
-/// `files-<directory>` (`ecs::volume_name` writes every `/`, `.` or `-` as `-`), where
-/// `/etc/a-b` and `/etc/a/b` would both be `files-etc-a-b` and one volume would serve both
-/// directories, each showing the other's files. Directories sharing a name get their
-/// position among the directories in front (`files-1-etc-a-b`), again while that is taken.
+/// `files-<directory>`, named apart from each other and from the writable paths' volumes
+/// (`ecs::unique_volume_names`: `/etc/a-b` and `/etc/a/b` would otherwise share
+/// `files-etc-a-b`, and a writable `/files/x` and a files directory `/x` the name `files-x`,
+/// each directory showing the other's files).
 pub(super) fn volumes(s: &Service) -> Vec<(&str, String)> {
-    let dirs = directories(s);
-    let base = |d: &str| format!("files-{}", super::ecs::volume_name(d));
-    let mut count: BTreeMap<String, usize> = BTreeMap::new();
-    for d in &dirs {
-        *count.entry(base(d)).or_default() += 1;
-    }
-    let mut taken: BTreeSet<String> = count
-        .iter()
-        .filter(|(_, n)| **n == 1)
-        .map(|(b, _)| b.clone())
+    let mut reserved: BTreeSet<String> = super::ecs::writable_volumes(s)
+        .into_iter()
+        .map(|(_, v)| v)
         .collect();
-    dirs.into_iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let b = base(d);
-            if count[&b] == 1 {
-                return (d, b);
-            }
-            let mut name = format!("files-{i}-{}", super::ecs::volume_name(d));
-            while !taken.insert(name.clone()) {
-                name = format!("files-{i}-{}", &name["files-".len()..]);
-            }
-            (d, name)
-        })
-        .collect()
+    reserved.insert(super::sidecars::CA_VOLUME.to_string());
+    super::ecs::unique_volume_names("files-", &directories(s), &reserved)
 }
 
 /// The app's (and every container sharing its mounts') read-only mounts of the files.

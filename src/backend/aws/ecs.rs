@@ -63,7 +63,8 @@ pub(super) fn retention(ctx: &Ctx) -> u32 {
         .map_or(30, |o| o.log_retention_days)
 }
 
-/// A volume name for a writable path: `/var/cache/nginx` → `var-cache-nginx`.
+/// A volume name for a path: `/var/cache/nginx` → `var-cache-nginx`. Not one to one (`/var/a-b`
+/// and `/var/a/b` give the same): [`unique_volume_names`] makes names of several paths apart.
 pub(super) fn volume_name(path: &str) -> String {
     let name = path
         .trim_matches('/')
@@ -71,6 +72,64 @@ pub(super) fn volume_name(path: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect::<String>();
     if name.is_empty() { "root".into() } else { name }
+}
+
+/// Task volume names for `paths` (each once, in order): `<prefix><volume_name>`, where two
+/// paths of the same name (`/var/a-b`, `/var/a/b`) would share one volume and each show the
+/// other's files. A name that two paths share, or that is `reserved` (the task's other
+/// volumes), gets the path's position in front (`<prefix>1-var-a-b`), again while that is
+/// taken; the others keep theirs.
+pub(super) fn unique_volume_names<'a>(
+    prefix: &str,
+    paths: &[&'a str],
+    reserved: &std::collections::BTreeSet<String>,
+) -> Vec<(&'a str, String)> {
+    let mut unique: Vec<&str> = Vec::new();
+    for p in paths {
+        if !unique.contains(p) {
+            unique.push(p);
+        }
+    }
+    let base = |p: &str| format!("{prefix}{}", volume_name(p));
+    let mut count: std::collections::BTreeMap<String, usize> = Default::default();
+    for p in &unique {
+        *count.entry(base(p)).or_default() += 1;
+    }
+    let mut taken: std::collections::BTreeSet<String> = reserved.clone();
+    taken.extend(
+        count
+            .iter()
+            .filter(|(b, n)| **n == 1 && !reserved.contains(*b))
+            .map(|(b, _)| b.clone()),
+    );
+    unique
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let b = base(p);
+            if count[&b] == 1 && !reserved.contains(&b) {
+                return (p, b);
+            }
+            let mut rest = format!("{i}-{}", volume_name(p));
+            while !taken.insert(format!("{prefix}{rest}")) {
+                rest = format!("{i}-{rest}");
+            }
+            (p, format!("{prefix}{rest}"))
+        })
+        .collect()
+}
+
+/// The task volumes of `s`'s writable paths (`security.writable_paths`), named apart
+/// ([`unique_volume_names`]) and apart from the database CA's volume.
+pub(super) fn writable_volumes(s: &Service) -> Vec<(&str, String)> {
+    let paths: Vec<&str> = s
+        .security
+        .writable_paths
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let reserved = [super::sidecars::CA_VOLUME.to_string()].into();
+    unique_volume_names("", &paths, &reserved)
 }
 
 /// The ECR repository ARN an ECR image is pulled from: the repository resource when the
@@ -661,8 +720,8 @@ pub(super) fn task_definition(
         "privileged": false,
         "user": user,
         "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": true},
-        "mountPoints": (s.security.writable_paths.iter().map(|p| json!({
-            "sourceVolume": volume_name(p),
+        "mountPoints": (writable_volumes(s).into_iter().map(|(p, v)| json!({
+            "sourceVolume": v,
             "containerPath": p,
             "readOnly": false,
         })).collect::<Vec<_>>()),
@@ -757,12 +816,7 @@ pub(super) fn task_definition(
             s.name
         ));
     }
-    let mut volumes: Vec<String> = s
-        .security
-        .writable_paths
-        .iter()
-        .map(|p| volume_name(p))
-        .collect();
+    let mut volumes: Vec<String> = writable_volumes(s).into_iter().map(|(_, v)| v).collect();
     if pem.is_some() {
         volumes.push(super::sidecars::CA_VOLUME.to_string());
     }

@@ -183,9 +183,9 @@ pub fn volume_setup(
         .iter()
         .map(|p| format!("chmod 1777 {p} || echo '{p}: kept as the image made it'")) // `semantic::containers`: a plain path
         .collect();
-    let mut mounts: Vec<Json> = writable
-        .iter()
-        .map(|p| json!({"sourceVolume": super::ecs::volume_name(p), "containerPath": p, "readOnly": false}))
+    let mut mounts: Vec<Json> = super::ecs::writable_volumes(s)
+        .into_iter()
+        .map(|(p, v)| json!({"sourceVolume": v, "containerPath": p, "readOnly": false}))
         .collect();
     let mut environment = Vec::new();
     if let Some((components, pem)) = ca {
