@@ -533,3 +533,25 @@ fn a_label_selects_the_files_config_maps_alone() {
         assert_eq!(selected, [format!("ConfigMap/{name}")], "app={selector}");
     }
 }
+
+/// The note on an ECS files directory says both cases: the image's files there are hidden,
+/// unless the image declares the directory a `VOLUME`, whose files ECS copies into the task
+/// volume ("Use bind mounts with Amazon ECS") before the blueprint's are written over them.
+#[test]
+fn the_ecs_files_note_says_what_a_volume_keeps() {
+    let out = synth(&root().join(FIXTURE), Provider::Aws, "production");
+    let note = out
+        .notes
+        .iter()
+        .find(|n| n.text.contains("on ECS Fargate `/etc/nginx/conf.d`"))
+        .expect("a note on the files directory");
+    assert!(
+        note.text.contains("other files there are hidden")
+            && note
+                .text
+                .contains("declares `/etc/nginx/conf.d` a `VOLUME`")
+            && note.text.contains("copies them into the task volume"),
+        "{}",
+        note.text
+    );
+}

@@ -787,9 +787,11 @@ pub(super) fn task_definition(
     if let Json::Array(mounts) = &mut container["mountPoints"] {
         mounts.extend(super::config_files::mounts(s));
     }
+    // "Use bind mounts with Amazon ECS": an image's `VOLUME` contents are copied into the
+    // bind mount (docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html).
     for dir in super::config_files::directories(s) {
         ctx.note(format!(
-            "`{}`: on ECS Fargate `{dir}` holds only the blueprint's `files` (a task volume, filled before the app starts: Fargate mounts directories, not files); the image's other files there are hidden",
+            "`{}`: on ECS Fargate `{dir}` holds only the blueprint's `files` (a task volume, filled before the app starts: Fargate mounts directories, not files); the image's other files there are hidden, unless the image declares `{dir}` a `VOLUME`: ECS then copies them into the task volume first, and the blueprint's files are written over those of the same name",
             s.name
         ));
     }
