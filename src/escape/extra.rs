@@ -385,6 +385,7 @@ pub fn render(
                     ));
                 }
                 pod_security(out, path, &rendered, &docs)?;
+                client_traffic(out, path, &rendered, &docs)?;
                 for d in docs
                     .iter()
                     .filter_map(|d| crate::check::kubernetes::to_json(d).ok())
@@ -440,21 +441,10 @@ fn pod_security(
         }
         let kind = doc["kind"].as_str().unwrap_or("?");
         let name = doc["metadata"]["name"].as_str().unwrap_or("?");
-        // The document's `kind:` line in the rendered text (its first of this kind and name).
-        let mut line = 1;
-        let mut at_kind = None;
-        for (i, l) in rendered.lines().enumerate() {
-            if l.trim() == format!("kind: {kind}") {
-                at_kind = Some(i + 1);
-            } else if l.trim() == format!("name: {name}") && at_kind.is_some() {
-                line = at_kind.unwrap_or(1);
-                break;
-            }
-        }
         let mut e = rendered_error(
             path,
             rendered,
-            line,
+            kind_line(rendered, kind, name),
             1,
             format!(
                 "{kind} {ns}/{name} would never start: namespace `{ns}` enforces Pod Security `restricted`, which refuses its pods for {}",
@@ -469,6 +459,48 @@ fn pod_security(
         return Err(e);
     }
     Ok(())
+}
+
+/// The line of document `kind` `name`'s `kind:` in the rendered text (the first document of
+/// that kind and name), or 1.
+fn kind_line(rendered: &str, kind: &str, name: &str) -> usize {
+    let mut at_kind = None;
+    for (i, l) in rendered.lines().enumerate() {
+        if l.trim() == format!("kind: {kind}") {
+            at_kind = Some(i + 1);
+        } else if l.trim() == format!("name: {name}")
+            && let Some(line) = at_kind
+        {
+            return line;
+        }
+    }
+    1
+}
+
+/// Refuses a rendered ClientTrafficPolicy that conflicts with the one infragen attaches to
+/// its Gateway ([`super::client_traffic`]).
+fn client_traffic(
+    out: &Output,
+    path: &str,
+    rendered: &str,
+    docs: &[yaml_rust2::Yaml],
+) -> Result<(), Diagnostics> {
+    let json: Vec<Value> = docs
+        .iter()
+        .filter_map(|d| crate::check::kubernetes::to_json(d).ok())
+        .collect();
+    let Some((name, message)) = super::client_traffic::conflicts(out, &json)
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let line = kind_line(rendered, "ClientTrafficPolicy", &name);
+    let mut e = rendered_error(path, rendered, line, 1, message);
+    let d = &mut e.0[0];
+    d.expected = Some("one ClientTrafficPolicy per Gateway (or listener): infragen's".into());
+    d.help = Some("put the settings into infragen's policy with an override (`overrides: [{ manifest: ClientTrafficPolicy/<namespace>/<name>, set: { spec: { … } } }]`), keeping its `proxyProtocol`".into());
+    Err(e)
 }
 
 /// Namespaces the rendered objects live in that no generated or rendered Namespace creates.

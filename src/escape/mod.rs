@@ -9,6 +9,7 @@
 //! Both run on the finished [`Output`]: they see exactly what the back-end wrote, whatever the
 //! provider, and the back-ends need not know about them.
 
+pub mod client_traffic;
 pub mod extra;
 pub mod overrides;
 pub mod patch;

@@ -473,3 +473,68 @@ fn an_override_weakening_pod_security_is_refused_at_the_override() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// Synthesize tests/fixtures/workloads/gateway-eks.yaml (its Gateway `shop/shop` carries
+/// infragen's ClientTrafficPolicy `shop/shop`) with one `extra:` template of text
+/// `template`: (exit code, stderr).
+fn gateway_with_template(template: &str) -> (Option<i32>, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let bp_text =
+        std::fs::read_to_string(root().join("tests/fixtures/workloads/gateway-eks.yaml")).unwrap();
+    std::fs::write(
+        tmp.path().join("shop.yaml"),
+        format!("{bp_text}extra: {{ kubernetes: [policy.yaml.j2] }}\n"),
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("policy.yaml.j2"), template).unwrap();
+    let bp = tmp.path().join("shop.yaml");
+    let out = tmp.path().join("out");
+    let o = infragen(&[
+        "synth",
+        "--provider",
+        "aws",
+        "--env",
+        "production",
+        "--blueprint",
+        bp.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    (o.status.code(), text(&o))
+}
+
+/// A user's ClientTrafficPolicy on the Gateway infragen attaches its own to: Envoy Gateway
+/// accepts only the older one per target, so one is silently ignored — refused, naming both;
+/// one for a listener must keep the PROXY protocol, which it would otherwise turn off there.
+#[test]
+fn a_template_client_traffic_policy_on_infragens_gateway_is_refused() {
+    let policy = |name: &str, target: &str, extra: &str| {
+        format!(
+            "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata:\n  name: {name}\n  namespace: shop\nspec:\n  targetRefs:\n    - {{ group: gateway.networking.k8s.io, kind: Gateway, name: shop{target} }}\n  timeout: {{ http: {{ idleTimeout: 30s }} }}\n{extra}"
+        )
+    };
+    let (code, e) = gateway_with_template(&policy("timeouts", "", ""));
+    assert_eq!(code, Some(2), "{e}");
+    assert!(
+        e.contains("ClientTrafficPolicy shop/timeouts targets Gateway `shop`")
+            && e.contains("infragen's ClientTrafficPolicy shop/shop")
+            && e.contains("Conflicted"),
+        "{e}"
+    );
+    assert!(e.contains("| kind: ClientTrafficPolicy"), "{e}");
+    let (code, e) = gateway_with_template(&policy("timeouts", ", sectionName: http", ""));
+    assert_eq!(code, Some(2), "{e}");
+    assert!(
+        e.contains("targets listener `http` of Gateway `shop` without `proxyProtocol`"),
+        "{e}"
+    );
+    // A listener's policy that keeps the PROXY protocol, or one on another Gateway, is fine.
+    let (code, e) = gateway_with_template(&policy(
+        "timeouts",
+        ", sectionName: http",
+        "  proxyProtocol: { optional: true }\n",
+    ));
+    assert_eq!(code, Some(0), "{e}");
+    let (code, e) = gateway_with_template(&policy("timeouts", "-internal", ""));
+    assert_eq!(code, Some(0), "{e}");
+}
