@@ -166,6 +166,20 @@ fn controller_tracking_tags(c: &mut Checker, bp: &Blueprint) {
         "service.k8s.aws/stack",
         "service.k8s.aws/resource",
     ];
+    // The flag is a pflag `stringToString` (`k=v,k=v`), which splits each pair at its first
+    // `=` (`strings.SplitN(pair, "=", 2)`, spf13/pflag string_to_string.go): a key holding
+    // `=` — AWS takes it — would reach the load balancers cut there, `team=a: x` as tag
+    // `team` of value `a=x`. A value may hold `=`.
+    for (k, v) in &bp.tags {
+        let Some((key, rest)) = k.split_once('=') else {
+            continue;
+        };
+        c.error(
+            &format!("tags.{k}"),
+            format!("tag key `{k}` holds `=`: the AWS Load Balancer Controller reads its default tags as `key=value` pairs split at the first `=`, so its load balancers would be tagged `{key}` = `{rest}={v}` instead"),
+        )
+        .help = Some("name the tag without `=` (a value may hold one)".into());
+    }
     for k in bp.tags.keys().filter(|k| TRACKING.contains(&k.as_str())) {
         c.error(
             &format!("tags.{k}"),
