@@ -297,15 +297,17 @@ fn one_load_balancer(
     };
     let f = m.file("edge");
     let sg_key = edge.name("alb");
+    // The group's own name in EC2 spells words with hyphens, as every other group's does.
+    let group_name = sg_name(ctx, &sg_key.replace('_', "-"));
     f.resource(
         &sg,
         json!({
-            "name": sg_name(ctx, &sg_key),
+            "name": &group_name,
             // Nothing that can change (the ports, the source): a changed description
             // replaces the group (see `security::replaceable`); the rules say the rest.
             "description": format!("Load balancer of {}: inbound as its rules allow, out only to the tasks", ctx.prefix),
             "vpc_id": ctx.vpc_id(),
-            "tags": {"Name": sg_name(ctx, &sg_key)},
+            "tags": {"Name": &group_name},
             "lifecycle": security::replaceable(),
         }),
     );
@@ -315,11 +317,13 @@ fn one_load_balancer(
     }
     for (port, what) in ports {
         for (i, source) in sources.iter().enumerate() {
-            // The first source keeps the name the single source always had.
+            // The first source (the world, or the VPC) keeps the name the single source
+            // always had; each listed CIDR is named after itself, so adding or removing
+            // one in an overlay leaves the others' rules in place.
             let suffix = if i == 0 {
                 String::new()
             } else {
-                format!("_{i}")
+                format!("_{}", source.replace(['.', '/'], "_"))
             };
             f.resource(
                 &res(
