@@ -8,10 +8,15 @@
 //!   carries `service.beta.kubernetes.io/aws-load-balancer-scheme: internal`, with
 //!   NetworkPolicies admitting that proxy and a certificate not issued by HTTP-01 (Let's
 //!   Encrypt cannot reach an internal load balancer); none of this is generated yet.
-//! - DOKS: a DigitalOcean load balancer made for a Service gets a public IP; DigitalOcean's
-//!   own guide for reaching DOKS services from the VPC only uses a NodePort Service (and
-//!   ExternalDNS) instead of a load balancer
-//!   (<https://docs.digitalocean.com/products/kubernetes/how-to/create-internal-load-balancer>).
+//! - DOKS: DigitalOcean does offer internal load balancers (no public IP, reachable from
+//!   the VPC) for a Service annotated `service.beta.kubernetes.io/do-loadbalancer-network:
+//!   "INTERNAL"`, on DOKS 1.28.10-do.0 and later, and a load balancer cannot be switched
+//!   between regular and internal after creation ("How to Configure Advanced Load Balancer
+//!   Settings in Kubernetes Clusters", Internal Load Balancer,
+//!   <https://docs.digitalocean.com/products/kubernetes/how-to/configure-load-balancers/>).
+//!   Using it needs a second ingress controller or Gateway whose Service carries it, with
+//!   NetworkPolicies admitting its proxy and a certificate not issued by HTTP-01; not
+//!   generated yet.
 //! - Any other cluster: infragen does not know its load balancers.
 //!
 //! In each case a service with no `routes` stays reachable from the services that `use` it
@@ -53,7 +58,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     "drop `routes` (the service stays reachable from the services that `use` it; `kubectl port-forward` reaches it from outside), or run it on ECS Fargate, where `internal_routes` makes an internal ALB",
                 ),
                 (Provider::Digitalocean, _) => (
-                    "a DigitalOcean load balancer made for a Kubernetes Service gets a public IP; DigitalOcean's guide for VPC-only access uses a NodePort Service instead (docs.digitalocean.com/products/kubernetes/how-to/create-internal-load-balancer)",
+                    "DigitalOcean offers internal load balancers (`service.beta.kubernetes.io/do-loadbalancer-network: \"INTERNAL\"`, DOKS 1.28.10-do.0 and later), but the second ingress controller or Gateway behind one (with NetworkPolicies admitting its proxy and a certificate not issued by HTTP-01, which cannot reach it) is not generated yet",
                     "drop `routes`: the service stays reachable from the services that `use` it, and from outside through `kubectl port-forward` or a VPN into the cluster's VPC",
                 ),
                 _ => (

@@ -138,7 +138,10 @@ fn internal_routes_are_refused_where_no_internal_load_balancer_is_built() {
             "digitalocean:\n    region: ams3",
         );
     let err = refusal(Provider::Digitalocean, &doks);
-    assert!(err.contains("DigitalOcean load balancer"), "{err}");
+    assert!(
+        err.contains("DigitalOcean offers internal load balancers"),
+        "{err}"
+    );
     let k8s = text.replace("aws:\n    region: eu-west-1", "kubernetes: {}");
     let err = refusal(Provider::Kubernetes, &k8s);
     assert!(err.contains("built on ECS Fargate only"), "{err}");
