@@ -206,6 +206,7 @@ impl Job {
             autoscaling: None,
             rollout: Default::default(),
             routes: Vec::new(),
+            internal_routes: false,
             uses: self.uses.clone(),
             service_account: self.service_account.clone(),
             security: self.security.clone(),

@@ -1267,6 +1267,11 @@ pub struct LoadBalancer {
     /// Refuse deletion of the load balancer (switch off in throwaway environments).
     #[serde(default = "yes")]
     pub deletion_protection: bool,
+    /// CIDR blocks besides the VPC's that reach the internal load balancer of
+    /// `services[].internal_routes` (a VPN's client range, an office network over Direct
+    /// Connect or a transit gateway).
+    #[serde(default)]
+    pub internal_cidrs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
@@ -1941,6 +1946,12 @@ pub struct Service {
     /// Paths the ingress or load balancer routes to the service.
     #[serde(default)]
     pub routes: Vec<Route>,
+    /// Serve `routes` only from inside the network: on ECS Fargate a second, internal
+    /// Application Load Balancer in the private subnets (admitting the VPC's CIDR and
+    /// `load_balancer.internal_cidrs`) routes them, and the public one does not. Other
+    /// platforms refuse it (see docs/blueprint.md, "Internal-only routes").
+    #[serde(default)]
+    pub internal_routes: bool,
     /// Databases, caches, queues, tables, buckets and secrets this service talks to, and
     /// other services (on Kubernetes platforms: their Service's address, and network
     /// policies between the two in any namespace; on ECS: Service Connect, created after

@@ -23,6 +23,7 @@ mod gateway;
 mod gpu;
 mod grpc;
 mod ingress_controller;
+mod internal_routes;
 mod jobs;
 mod jvm_heap;
 mod limits;
@@ -143,6 +144,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     windows::check(&mut c, bp);
     fargate::check(&mut c, bp);
     edge::check(&mut c, bp);
+    internal_routes::check(&mut c, bp);
     load_balancer_names::check(&mut c, bp);
     eks::check(&mut c, bp);
     schedulable::check(&mut c, bp);

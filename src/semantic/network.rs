@@ -7,7 +7,7 @@ use super::Checker;
 use crate::blueprint::types::{Blueprint, Deployment, Nat, Network, Platform};
 use crate::catalog::Provider;
 
-fn parse_cidr(c: &mut Checker, path: &str, text: &str) -> Option<Ipv4Net> {
+pub(super) fn parse_cidr(c: &mut Checker, path: &str, text: &str) -> Option<Ipv4Net> {
     match text.parse::<Ipv4Net>() {
         Ok(net) if net.network() == net.addr() => Some(net),
         Ok(net) => {

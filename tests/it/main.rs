@@ -58,6 +58,7 @@ mod iam_role_names;
 mod idle_timeout;
 mod ingress_class;
 mod init_env;
+mod internal_routes;
 mod interpolations;
 mod issuers;
 mod jobs;

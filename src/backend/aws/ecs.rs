@@ -883,7 +883,7 @@ pub(super) fn service_security_group(
             ),
             json!({
                 "security_group_id": sg.id(),
-                "referenced_security_group_id": edge::lb_sg().id(),
+                "referenced_security_group_id": edge::lb_sg_of(edge::Edge::of(ctx, s)).id(),
                 "ip_protocol": "tcp",
                 "from_port": s.port,
                 "to_port": s.port,
@@ -1013,7 +1013,7 @@ fn autoscaling(ctx: &Ctx, m: &mut Module, s: &Service, behind_lb: bool) {
                         "target_value": r.target,
                         "predefined_metric_specification": {
                             "predefined_metric_type": "ALBRequestCountPerTarget",
-                            "resource_label": tpl!(edge::lb().attr("arn_suffix"), "/", edge::target_group(&s.name).attr("arn_suffix")),
+                            "resource_label": tpl!(edge::lb_of(edge::Edge::of(ctx, s)).attr("arn_suffix"), "/", edge::target_group(&s.name).attr("arn_suffix")),
                         },
                     })),
                 })),

@@ -64,16 +64,61 @@ fn nginx_size(s: &str) -> Option<u64> {
     })
 }
 
+/// One of the stack's Application Load Balancers: the main one (internet-facing, or
+/// internal when `load_balancer.internal`), and beside it, when some services ask for
+/// `internal_routes` on an internet-facing stack, an internal one serving only those.
+///
+/// An ALB target group belongs to one load balancer, so a service's routes all go to one of
+/// them; the public one has no rule for an internal service, so its hosts and paths are
+/// not served from the internet at all (its default action answers 404 for them).
+/// The internal one has only private IP addresses: its DNS name resolves publicly, but to
+/// addresses only clients with access to the VPC can reach ("Internal Classic Load
+/// Balancers", Elastic Load Balancing documentation; same scheme for ALBs:
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-internal-load-balancers.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    Main,
+    Internal,
+}
+
+impl Edge {
+    /// The load balancer that routes `s`.
+    pub fn of(ctx: &Ctx, s: &Service) -> Edge {
+        let all_internal = ctx.v.bp.load_balancer.as_ref().is_some_and(|l| l.internal);
+        if s.internal_routes && !all_internal {
+            Edge::Internal
+        } else {
+            Edge::Main
+        }
+    }
+
+    /// A resource name: the main load balancer's as it always was, the internal one's
+    /// prefixed with `internal_`.
+    fn name(self, base: &str) -> String {
+        match self {
+            Edge::Main => base.to_string(),
+            Edge::Internal => format!("internal_{base}"),
+        }
+    }
+}
+
 pub fn lb() -> Ref {
-    res("aws_lb", "main")
+    lb_of(Edge::Main)
 }
 
-pub fn lb_sg() -> Ref {
-    res("aws_security_group", "alb")
+pub fn lb_of(edge: Edge) -> Ref {
+    match edge {
+        Edge::Main => res("aws_lb", "main"),
+        Edge::Internal => res("aws_lb", "internal"),
+    }
 }
 
-pub fn https_listener() -> Ref {
-    res("aws_lb_listener", "https")
+pub fn lb_sg_of(edge: Edge) -> Ref {
+    res("aws_security_group", &edge.name("alb"))
+}
+
+fn https_listener_of(edge: Edge) -> Ref {
+    res("aws_lb_listener", &edge.name("https"))
 }
 
 /// The target group of a routed service.
@@ -94,15 +139,17 @@ pub fn listener_rule(service: &str) -> Ref {
 /// orders the rule before the service, so the service depends on all of these. For every
 /// routed service at once: the rules are planned once for the whole load balancer.
 pub fn attachments(ctx: &Ctx) -> std::collections::HashMap<String, Vec<Ref>> {
-    let routed = routed(ctx);
-    let default = served_by_default(&routed);
-    let mut out: std::collections::HashMap<String, Vec<Ref>> = routed
-        .iter()
-        .map(|s| (s.name.clone(), vec![https_listener()]))
-        .collect();
-    for rule in crate::semantic::listener_rules::plan(&routed, default) {
-        if let Some(refs) = out.get_mut(&rule.service) {
-            refs.push(listener_rule(&rule.name));
+    let mut out: std::collections::HashMap<String, Vec<Ref>> = Default::default();
+    for edge in [Edge::Main, Edge::Internal] {
+        let routed = routed_on(ctx, edge);
+        let default = served_by_default(&routed);
+        for s in &routed {
+            out.insert(s.name.clone(), vec![https_listener_of(edge)]);
+        }
+        for rule in crate::semantic::listener_rules::plan(&routed, default) {
+            if let Some(refs) = out.get_mut(&rule.service) {
+                refs.push(listener_rule(&rule.name));
+            }
         }
     }
     out
@@ -118,6 +165,14 @@ pub fn routed<'a>(ctx: &Ctx<'a>) -> Vec<&'a Service> {
         .services
         .iter()
         .filter(|s| !s.routes.is_empty())
+        .collect()
+}
+
+/// The services `edge` routes.
+pub fn routed_on<'a>(ctx: &Ctx<'a>, edge: Edge) -> Vec<&'a Service> {
+    routed(ctx)
+        .into_iter()
+        .filter(|s| Edge::of(ctx, s) == edge)
         .collect()
 }
 
@@ -159,102 +214,9 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         ctx.note("load_balancer: no `network`, so no load balancer (it needs subnets)");
         return;
     };
-    let routed = routed(ctx);
-    let alb = lb();
-    let sg = lb_sg();
-    let name = lb_cfg
-        .name
-        .clone()
-        .unwrap_or_else(|| truncate(&format!("{}-alb", ctx.prefix), 32));
-
-    // Security group: the world (or the VPC, when internal) on 443 and 80; out only to the
-    // tasks on their port.
-    let source = if lb_cfg.internal {
-        net.cidr.clone()
-    } else {
-        "0.0.0.0/0".into()
-    };
-    let f = m.file("edge");
-    f.resource(
-        &sg,
-        json!({
-            "name": sg_name(ctx, "alb"),
-            // Nothing that can change (the ports, the source): a changed description
-            // replaces the group (see `security::replaceable`); the rules say the rest.
-            "description": format!("Load balancer of {}: inbound as its rules allow, out only to the tasks", ctx.prefix),
-            "vpc_id": ctx.vpc_id(),
-            "tags": {"Name": sg_name(ctx, "alb")},
-            "lifecycle": security::replaceable(),
-        }),
-    );
-    let mut ports = vec![(443, "HTTPS")];
-    if lb_cfg.redirect_http {
-        ports.push((80, "HTTP (redirected to HTTPS)"));
-    }
-    for (port, what) in ports {
-        f.resource(
-            &res(
-                "aws_vpc_security_group_ingress_rule",
-                &format!("alb_{}", if port == 443 { "https" } else { "http" }),
-            ),
-            json!({
-                "security_group_id": sg.id(),
-                "cidr_ipv4": &source,
-                "ip_protocol": "tcp",
-                "from_port": port,
-                "to_port": port,
-                "description": format!("{what} from {source} to the load balancer"),
-            }),
-        );
-    }
-    for s in &routed {
-        f.resource(
-            &res(
-                "aws_vpc_security_group_egress_rule",
-                &format!("alb_to_{}", s.name),
-            ),
-            json!({
-                "security_group_id": sg.id(),
-                "referenced_security_group_id": security::service_sg(&s.name).id(),
-                "ip_protocol": "tcp",
-                "from_port": s.port,
-                "to_port": s.port,
-                "description": format!("Load balancer to {} tasks on {}", s.name, s.port.unwrap_or_default()),
-            }),
-        );
-    }
-
-    // The load balancer, logging to its bucket once the bucket admits the log delivery.
-    let tier = if lb_cfg.internal { "private" } else { "public" };
-    let mut body = json!({
-        "name": &name,
-        "load_balancer_type": "application",
-        "internal": lb_cfg.internal,
-        "subnets": subnet_ids(net, tier),
-        "security_groups": [sg.id()],
-        "drop_invalid_header_fields": true,
-        "desync_mitigation_mode": "defensive",
-        "enable_deletion_protection": lb_cfg.deletion_protection,
-        "enable_http2": true,
-        // Raised to the longest silence a routed service asks for (`services[].idle_timeout`):
-        // the ALB closes a WebSocket or a long poll idle for this long.
-        "idle_timeout": bp.lb_idle_timeout(ctx.v.provider).unwrap_or(60),
-        "tags": {"Name": name},
-    });
-    if let Some((bucket, _)) = buckets::access_logs(ctx) {
-        body["access_logs"] = json!({
-            "bucket": bucket.id(),
-            "enabled": true,
-            "prefix": buckets::LB_LOG_PREFIX,
-        });
-        body["depends_on"] = json!([res("aws_s3_bucket_policy", bucket.name()).address()]);
-    }
-    f.resource(&alb, body);
-
-    for s in &routed {
-        target_group_for(ctx, m, lb_cfg, s);
-    }
-    listeners(ctx, m, lb_cfg, &routed);
+    let routed = routed_on(ctx, Edge::Main);
+    let cert = certificate(m, lb_cfg);
+    let alb = one_load_balancer(ctx, m, lb_cfg, net, Edge::Main, &routed, &cert);
     if let Some(waf) = &lb_cfg.waf {
         web_acl(ctx, m, waf, Some(lb()));
     }
@@ -270,7 +232,170 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             alb.attr("zone_id"),
             "Route 53 zone id of the load balancer, for alias records",
         );
+
+    let internal = routed_on(ctx, Edge::Internal);
+    if !internal.is_empty() {
+        // The same certificate: ACM validates it by DNS in the domain's public zone, which
+        // works whatever the scheme of the load balancers it is attached to, and one
+        // certificate may serve several listeners. The internal routes' hosts are among
+        // its names (`semantic::internal_routes`).
+        let alb = one_load_balancer(ctx, m, lb_cfg, net, Edge::Internal, &internal, &cert);
+        m.file("outputs")
+            .output(
+                "internal_load_balancer_dns_name",
+                alb.attr("dns_name"),
+                "DNS name of the internal load balancer (resolves to private addresses: point the internal routes' hosts here, e.g. in a Route 53 private hosted zone)",
+            )
+            .output(
+                "internal_load_balancer_zone_id",
+                alb.attr("zone_id"),
+                "Route 53 zone id of the internal load balancer, for alias records",
+            );
+    }
     ctx.mark("load_balancer");
+}
+
+/// One Application Load Balancer with its security group, listeners, target groups and
+/// rules for `routed`.
+fn one_load_balancer(
+    ctx: &Ctx,
+    m: &mut Module,
+    lb_cfg: &LoadBalancer,
+    net: &crate::blueprint::types::Network,
+    edge: Edge,
+    routed: &[&Service],
+    cert: &Expr,
+) -> Ref {
+    let bp = ctx.v.bp;
+    let alb = lb_of(edge);
+    let sg = lb_sg_of(edge);
+    let base_name = lb_cfg
+        .name
+        .clone()
+        .unwrap_or_else(|| truncate(&format!("{}-alb", ctx.prefix), 32));
+    let name = match edge {
+        Edge::Main => base_name,
+        // ELB names are unique per region and account, and at most 32 characters.
+        Edge::Internal => crate::naming::fit(&format!("{base_name}-internal"), 32),
+    };
+    let internal = lb_cfg.internal || edge == Edge::Internal;
+
+    // Security group: the world (or the VPC and `internal_cidrs`, when internal) on 443
+    // and 80; out only to the tasks on their port.
+    let sources: Vec<String> = if internal {
+        let mut v = vec![net.cidr.clone()];
+        v.extend(
+            lb_cfg
+                .internal_cidrs
+                .iter()
+                .filter(|c| **c != net.cidr)
+                .cloned(),
+        );
+        v
+    } else {
+        vec!["0.0.0.0/0".into()]
+    };
+    let f = m.file("edge");
+    let sg_key = edge.name("alb");
+    // The group's own name in EC2 spells words with hyphens, as every other group's does.
+    let group_name = sg_name(ctx, &sg_key.replace('_', "-"));
+    f.resource(
+        &sg,
+        json!({
+            "name": &group_name,
+            // Nothing that can change (the ports, the source): a changed description
+            // replaces the group (see `security::replaceable`); the rules say the rest.
+            "description": format!("Load balancer of {}: inbound as its rules allow, out only to the tasks", ctx.prefix),
+            "vpc_id": ctx.vpc_id(),
+            "tags": {"Name": &group_name},
+            "lifecycle": security::replaceable(),
+        }),
+    );
+    let mut ports = vec![(443, "HTTPS")];
+    if lb_cfg.redirect_http {
+        ports.push((80, "HTTP (redirected to HTTPS)"));
+    }
+    for (port, what) in ports {
+        for (i, source) in sources.iter().enumerate() {
+            // The first source (the world, or the VPC) keeps the name the single source
+            // always had; each listed CIDR is named after itself, so adding or removing
+            // one in an overlay leaves the others' rules in place.
+            let suffix = if i == 0 {
+                String::new()
+            } else {
+                format!("_{}", source.replace(['.', '/'], "_"))
+            };
+            f.resource(
+                &res(
+                    "aws_vpc_security_group_ingress_rule",
+                    &format!(
+                        "{}_{}{suffix}",
+                        sg_key,
+                        if port == 443 { "https" } else { "http" }
+                    ),
+                ),
+                json!({
+                    "security_group_id": sg.id(),
+                    "cidr_ipv4": source,
+                    "ip_protocol": "tcp",
+                    "from_port": port,
+                    "to_port": port,
+                    "description": format!("{what} from {source} to the load balancer"),
+                }),
+            );
+        }
+    }
+    for s in routed {
+        f.resource(
+            &res(
+                "aws_vpc_security_group_egress_rule",
+                &format!("{sg_key}_to_{}", s.name),
+            ),
+            json!({
+                "security_group_id": sg.id(),
+                "referenced_security_group_id": security::service_sg(&s.name).id(),
+                "ip_protocol": "tcp",
+                "from_port": s.port,
+                "to_port": s.port,
+                "description": format!("Load balancer to {} tasks on {}", s.name, s.port.unwrap_or_default()),
+            }),
+        );
+    }
+
+    // The load balancer, logging to its bucket once the bucket admits the log delivery.
+    let tier = if internal { "private" } else { "public" };
+    let mut body = json!({
+        "name": &name,
+        "load_balancer_type": "application",
+        "internal": internal,
+        "subnets": subnet_ids(net, tier),
+        "security_groups": [sg.id()],
+        "drop_invalid_header_fields": true,
+        "desync_mitigation_mode": "defensive",
+        "enable_deletion_protection": lb_cfg.deletion_protection,
+        "enable_http2": true,
+        // Raised to the longest silence a routed service asks for (`services[].idle_timeout`):
+        // the ALB closes a WebSocket or a long poll idle for this long.
+        "idle_timeout": bp.lb_idle_timeout(ctx.v.provider).unwrap_or(60),
+        "tags": {"Name": name},
+    });
+    if let Some((bucket, _)) = buckets::access_logs(ctx) {
+        // Both load balancers log to the bucket: ELB names each file after its load
+        // balancer, so they do not mix.
+        body["access_logs"] = json!({
+            "bucket": bucket.id(),
+            "enabled": true,
+            "prefix": buckets::LB_LOG_PREFIX,
+        });
+        body["depends_on"] = json!([res("aws_s3_bucket_policy", bucket.name()).address()]);
+    }
+    f.resource(&alb, body);
+
+    for s in routed {
+        target_group_for(ctx, m, lb_cfg, s);
+    }
+    listeners(ctx, m, lb_cfg, edge, routed, cert);
+    alb
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -430,8 +555,14 @@ fn certificate(m: &mut Module, lb: &LoadBalancer) -> Expr {
     cert.arn.as_deref().unwrap_or_default().into()
 }
 
-fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) {
-    let cert = certificate(m, lb);
+fn listeners(
+    ctx: &Ctx,
+    m: &mut Module,
+    lb: &LoadBalancer,
+    edge: Edge,
+    routed: &[&Service],
+    cert: &Expr,
+) {
     let default = default_service(routed);
     let default_action = match default {
         Some(s) => json!([{"type": "forward", "target_group_arn": target_group(&s.name).arn()}]),
@@ -441,12 +572,12 @@ fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) 
             "fixed_response": {"content_type": "text/plain", "message_body": "Not found", "status_code": "404"},
         }]),
     };
-    let https = https_listener();
+    let https = https_listener_of(edge);
     let f = m.file("edge");
     f.resource(
         &https,
         json!({
-            "load_balancer_arn": lb_ref_arn(),
+            "load_balancer_arn": lb_of(edge).arn(),
             "port": 443,
             "protocol": "HTTPS",
             "ssl_policy": lb.ssl_policy.clone().unwrap_or_else(|| DEFAULT_SSL_POLICY.into()),
@@ -456,9 +587,9 @@ fn listeners(ctx: &Ctx, m: &mut Module, lb: &LoadBalancer, routed: &[&Service]) 
     );
     if lb.redirect_http {
         f.resource(
-            &res("aws_lb_listener", "http"),
+            &res("aws_lb_listener", &edge.name("http")),
             json!({
-                "load_balancer_arn": lb_ref_arn(),
+                "load_balancer_arn": lb_of(edge).arn(),
                 "port": 80,
                 "protocol": "HTTP",
                 "default_action": [{
@@ -583,10 +714,6 @@ pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
         keys: names,
         why: "`infra` waits (up to 75 minutes) for ACM to issue the load balancer's certificate, which it does once the DNS validation records exist: while `infra` applies, create the CNAME records of `aws acm describe-certificate --certificate-arn $(aws acm list-certificates --query \"CertificateSummaryList[?DomainName=='<domain>'].CertificateArn\" --output text) --query Certificate.DomainValidationOptions[].ResourceRecord` in the domain's zone (the output `certificate_validation_records` lists them once the apply is through)".replace("<domain>", domain),
     }]
-}
-
-fn lb_ref_arn() -> Expr {
-    lb().arn()
 }
 
 fn visibility(metric: &str) -> Json {

@@ -560,8 +560,8 @@ fn five_xx_alarms(ctx: &Ctx, m: &mut Module, lb: Expr, topic: Expr) {
 
 /// Unhealthy targets per service routed by the load balancer infragen creates (ECS).
 fn unhealthy_hosts_alarms(ctx: &Ctx, m: &mut Module) {
-    let lb = edge::lb().attr("arn_suffix");
     for s in edge::routed(ctx) {
+        let lb = edge::lb_of(edge::Edge::of(ctx, s)).attr("arn_suffix");
         // A blue/green or canary service's live tasks are in either of its two target groups
         // (ECS moves them at each deployment): both are watched.
         let mut groups = vec![("", edge::target_group(&s.name))];
