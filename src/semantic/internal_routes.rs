@@ -112,3 +112,31 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         }
     }
 }
+
+/// `load_balancer.internal_cidrs` admits networks to an internal ALB on ECS Fargate
+/// (`backend::aws::edge`): the second one `internal_routes` makes, or the stack's own with
+/// `load_balancer.internal`. Anywhere else the ranges admit nothing (EKS's controller and
+/// DigitalOcean are given no source ranges from them), and the VPN or office they name
+/// reaches no service — said rather than dropped.
+pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<crate::diagnostic::Note> {
+    let Some(lb) = &bp.load_balancer else {
+        return Vec::new();
+    };
+    let ecs = provider == Provider::Aws && bp.platform_on(provider) == Some(Platform::EcsFargate);
+    let internal_alb = lb.internal || bp.services.iter().any(|s| s.internal_routes);
+    if lb.internal_cidrs.is_empty() || (ecs && internal_alb) {
+        return Vec::new();
+    }
+    let why = if ecs {
+        "no service sets `internal_routes` and the load balancer is not `internal`, so no internal load balancer exists"
+    } else {
+        "only an internal ALB on ECS Fargate takes them"
+    };
+    vec![crate::diagnostic::Note::warning(
+        "internal-cidrs-unused",
+        format!(
+            "`load_balancer.internal_cidrs` ({}) admits nothing here: {why}; drop the list, or (on ECS Fargate) mark the services those networks should reach `internal_routes: true`",
+            lb.internal_cidrs.join(", ")
+        ),
+    )]
+}

@@ -157,6 +157,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
         warnings.extend(jvm_heap::warnings(&c, bp));
         warnings.extend(tls_in_cluster::warnings(bp, loaded.provider));
         warnings.extend(smtp_port::warnings(bp, loaded.provider));
+        warnings.extend(internal_routes::warnings(bp, loaded.provider));
         warnings.extend(release::warnings(bp, loaded.provider));
         warnings.extend(base_incomplete::warnings(loaded));
         let v = Validated::new(loaded, loaded.provider, warnings);

@@ -166,3 +166,35 @@ fn internal_routes_without_routes_or_uncovered_hosts_are_refused() {
     let err = refusal(Provider::Aws, &routeless);
     assert!(err.contains("service `admin` has no `routes`"), "{err}");
 }
+
+/// `load_balancer.internal_cidrs` without a service that sets `internal_routes` admits its
+/// networks to a load balancer that is never created: warned, not dropped silently.
+#[test]
+fn internal_cidrs_without_internal_routes_are_warned() {
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let warned = |text: &str| {
+        infragen::synthesize(
+            "internal-admin.yaml",
+            text.as_bytes(),
+            Provider::Aws,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{d}"))
+        .notes
+        .iter()
+        .filter(|n| n.rule == Some("internal-cidrs-unused"))
+        .map(|n| n.text.clone())
+        .collect::<Vec<_>>()
+    };
+    assert!(warned(&text).is_empty());
+    assert!(text.contains("    internal_routes: true\n"));
+    let without = text.replace("    internal_routes: true\n", "");
+    let notes = warned(&without);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("172.16.0.0/22"), "{notes:?}");
+    // The stack's own load balancer, internal, admits them: no warning.
+    let line = "  internal_cidrs: [172.16.0.0/22]";
+    assert!(without.contains(line));
+    let internal = without.replace(line, &format!("  internal: true\n{line}"));
+    assert!(warned(&internal).is_empty());
+}
