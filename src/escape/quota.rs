@@ -264,22 +264,12 @@ fn check_namespace(
             );
         }
     }
-    if let Some(hard) = ns.quota.get("pods")
-        && let Ok(limit) = hard.parse::<u32>()
-    {
-        let total: u32 = need.iter().map(|(_, n, _)| n).sum();
-        if total > limit {
-            let parts: Vec<String> = need.iter().map(|(w, n, _)| format!("{w} {n}")).collect();
-            problems.push(
-                Diagnostic::new(format!(
-                    "`{path}`: pods {hard} cannot hold namespace `{}` with the `extra:` templates' workloads, {total} pods ({})",
-                    ns.name,
-                    parts.join(" + ")
-                ))
-                .at(v.loaded.key_span(&path, "pods"))
-                .expected(format!("pods of at least {total}")),
-            );
-        }
-    }
+    problems.extend(crate::k8s::quota::pods_over(
+        v,
+        &path,
+        ns,
+        &need,
+        "with the `extra:` templates' workloads,",
+    ));
     problems
 }

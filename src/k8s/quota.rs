@@ -551,24 +551,37 @@ fn check_namespace(v: &Validated, ctx: &Ctx, i: usize, ns: &Namespace) -> Vec<Di
             problems.push(d);
         }
     }
-    if let Some(hard) = ns.quota.get("pods")
-        && let Ok(limit) = hard.parse::<u32>()
-    {
-        let total: u32 = need.iter().map(|(_, n, _)| n).sum();
-        if total > limit {
-            let parts: Vec<String> = need.iter().map(|(w, n, _)| format!("{w} {n}")).collect();
-            problems.push(
-                Diagnostic::new(format!(
-                    "`{path}`: pods {hard} cannot hold namespace `{}` at its declared maximum of {total} pods ({})",
-                    ns.name,
-                    parts.join(" + ")
-                ))
-                .at(v.loaded.key_span(&path, "pods"))
-                .expected(format!("pods of at least {total}")),
-            );
-        }
-    }
+    problems.extend(pods_over(v, &path, ns, &need, "at its declared maximum of"));
     problems
+}
+
+/// The quota's `pods` against the pods `need` counts (workload, pods, figures), if it is
+/// exceeded: `counted` says what was counted ("at its declared maximum of", …), before the
+/// total. Shared with the check that adds the `extra:` templates' workloads
+/// (`escape::quota`).
+pub fn pods_over(
+    v: &Validated,
+    path: &str,
+    ns: &Namespace,
+    need: &[(String, u32, Figures)],
+    counted: &str,
+) -> Option<Diagnostic> {
+    let hard = ns.quota.get("pods")?;
+    let limit = hard.parse::<u32>().ok()?;
+    let total: u32 = need.iter().map(|(_, n, _)| n).sum();
+    if total <= limit {
+        return None;
+    }
+    let parts: Vec<String> = need.iter().map(|(w, n, _)| format!("{w} {n}")).collect();
+    Some(
+        Diagnostic::new(format!(
+            "`{path}`: pods {hard} cannot hold namespace `{}` {counted} {total} pods ({})",
+            ns.name,
+            parts.join(" + ")
+        ))
+        .at(v.loaded.key_span(path, "pods"))
+        .expected(format!("pods of at least {total}")),
+    )
 }
 
 #[cfg(test)]
