@@ -384,13 +384,15 @@ pub fn render(
                         &format!("the rendered manifests are invalid: {p}"),
                     ));
                 }
-                pod_security(out, path, &rendered, &docs)?;
-                client_traffic(out, path, &rendered, &docs)?;
-                for d in docs
+                // The rendered documents as JSON, as the checks below read them.
+                let json: Vec<Value> = docs
                     .iter()
                     .filter_map(|d| crate::check::kubernetes::to_json(d).ok())
-                {
-                    let claims = super::pod_security::claims_without_fs_group(&d);
+                    .collect();
+                pod_security(out, path, &rendered, &json)?;
+                client_traffic(out, path, &rendered, &json)?;
+                for d in &json {
+                    let claims = super::pod_security::claims_without_fs_group(d);
                     if !claims.is_empty() {
                         out.notes.push(crate::diagnostic::Note::warning(
                             "extra-volume-owner",
@@ -423,14 +425,10 @@ fn pod_security(
     out: &Output,
     path: &str,
     rendered: &str,
-    docs: &[yaml_rust2::Yaml],
+    json: &[Value],
 ) -> Result<(), Diagnostics> {
-    let json: Vec<Value> = docs
-        .iter()
-        .filter_map(|d| crate::check::kubernetes::to_json(d).ok())
-        .collect();
-    let levels = super::pod_security::enforced_levels(out, &json);
-    for doc in &json {
+    let levels = super::pod_security::enforced_levels(out, json);
+    for doc in json {
         let ns = doc["metadata"]["namespace"].as_str().unwrap_or("default");
         if levels.get(ns).map(String::as_str) != Some("restricted") {
             continue;
@@ -483,13 +481,9 @@ fn client_traffic(
     out: &Output,
     path: &str,
     rendered: &str,
-    docs: &[yaml_rust2::Yaml],
+    json: &[Value],
 ) -> Result<(), Diagnostics> {
-    let json: Vec<Value> = docs
-        .iter()
-        .filter_map(|d| crate::check::kubernetes::to_json(d).ok())
-        .collect();
-    let Some((name, message)) = super::client_traffic::conflicts(out, &json)
+    let Some((name, message)) = super::client_traffic::conflicts(out, json)
         .into_iter()
         .next()
     else {
