@@ -1534,7 +1534,9 @@ pub struct ScheduledScaling {
     /// `cron(min hour day-of-month month day-of-week year)` with `?` in one day field, e.g.
     /// `cron(0 8 ? 11 FRI *)`; or `rate(…)`, `at(…)`. Times are UTC.
     pub schedule: String,
-    /// Fewest tasks while the schedule applies.
+    /// Fewest tasks while the schedule applies. 0 beside `cpu_percent`, `memory_percent`
+    /// or `queue` only with `max: 0`: with no task running ECS publishes no metric, so those
+    /// policies could never start one again.
     pub min: u32,
     /// Most tasks while the schedule applies.
     pub max: u32,

@@ -578,12 +578,39 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
                     );
                 }
             }
+            // The policies that read the tasks' own metrics (CPU, memory, backlog per task)
+            // have no data once no task runs: "If a cluster, service, or other resource has
+            // no running tasks, no metrics will be reported" (Amazon ECS CloudWatch metrics,
+            // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html),
+            // and target tracking does not act without data. A schedule letting them reach
+            // 0 tasks while allowing more would leave the service at 0 until the next
+            // schedule raises `min`: the queue piles up unread. `min: 0, max: 0` (off
+            // hours) says what it does.
+            let task_metrics = [
+                a.cpu_percent.map(|_| "cpu_percent"),
+                a.memory_percent.map(|_| "memory_percent"),
+                a.queue.as_ref().map(|_| "queue"),
+            ];
+            let task_metric = task_metrics.into_iter().flatten().next();
             for (j, sch) in a.scheduled.iter().enumerate() {
                 if sch.min > sch.max {
                     c.error(
                         &format!("{path}.autoscaling.scheduled[{j}]"),
                         format!("min {} is above max {}", sch.min, sch.max),
                     );
+                } else if let Some(field) = task_metric
+                    && sch.min == 0
+                    && sch.max > 0
+                {
+                    let d = c.error(
+                        &format!("{path}.autoscaling.scheduled[{j}].min"),
+                        format!(
+                            "min 0 lets `autoscaling.{field}` scale service `{}` in to no task, and then it never scales out again: ECS publishes no metric for a service without running tasks, so the policy has no data to act on until another schedule raises `min`",
+                            s.name
+                        ),
+                    );
+                    d.expected = Some("`min` of at least 1, or `min: 0` with `max: 0` to stop the service while the schedule applies".into());
+                    d.help = Some("set `min: 1`, or `max: 0` for off hours".into());
                 }
             }
         }

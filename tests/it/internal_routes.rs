@@ -198,3 +198,29 @@ fn internal_cidrs_without_internal_routes_are_warned() {
     let internal = without.replace(line, &format!("  internal: true\n{line}"));
     assert!(warned(&internal).is_empty());
 }
+
+/// Each ALB publishes its 5xx under its own `LoadBalancer` dimension (ALB CloudWatch
+/// metrics): the internal one's errors (the admin API's) need alarms of their own, or they
+/// alert nobody.
+#[test]
+fn each_load_balancer_has_its_own_5xx_alarms() {
+    let out = synth(&fixture(), Provider::Aws, "production");
+    let obs: Value =
+        serde_json::from_str(&out.files["terraform/infra/observability.tf.json"]).unwrap();
+    let alarms = obs["resource"]["aws_cloudwatch_metric_alarm"]
+        .as_object()
+        .unwrap();
+    for metric in ["HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"] {
+        let mut lbs: Vec<&str> = alarms
+            .values()
+            .filter(|a| a["metric_name"] == metric)
+            .map(|a| a["dimensions"]["LoadBalancer"].as_str().unwrap())
+            .collect();
+        lbs.sort();
+        assert_eq!(
+            lbs,
+            vec!["${aws_lb.internal.arn_suffix}", "${aws_lb.main.arn_suffix}"],
+            "{metric}"
+        );
+    }
+}

@@ -214,7 +214,15 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         alarm(m, &ident(&a.name), user_alarm(a, &dims), topic.arn());
     }
     if has_lb {
-        five_xx_alarms(ctx, m, edge::lb().attr("arn_suffix"), topic.arn());
+        five_xx_alarms(ctx, m, "", edge::lb().attr("arn_suffix"), topic.arn());
+        // The internal ALB (`services[].internal_routes`) answers its own requests: its
+        // 5xx are counted under its own `LoadBalancer` dimension, never the public one's
+        // (Application Load Balancer CloudWatch metrics, "Metric dimensions":
+        // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html).
+        if !edge::routed_on(ctx, edge::Edge::Internal).is_empty() {
+            let lb = edge::lb_of(edge::Edge::Internal).attr("arn_suffix");
+            five_xx_alarms(ctx, m, "internal_", lb, topic.arn());
+        }
         unhealthy_hosts_alarms(ctx, m);
     }
     for (name, body) in queue_alarms {
@@ -355,7 +363,7 @@ pub fn edge_alarms(ctx: &Ctx, m: &mut Module, lb_name: &str, ingress: &Ref) {
             json!({"name": lb_name, "depends_on": [ingress.address()]}),
         )
         .resource(&topic, json!({"name": topic_name(ctx)}));
-    five_xx_alarms(ctx, m, lb.attr("arn_suffix"), topic.arn());
+    five_xx_alarms(ctx, m, "", lb.attr("arn_suffix"), topic.arn());
     let alarms = ctx.v.bp.observability.iter().flat_map(|o| &o.alarms);
     for a in alarms.filter(|a| a.target.as_deref() == Some("load_balancer")) {
         let dims = [Dims::from([("LoadBalancer", lb.attr("arn_suffix"))])];
@@ -526,8 +534,9 @@ fn alarm(m: &mut Module, name: &str, mut body: Json, topic: Expr) {
         .resource(&res("aws_cloudwatch_metric_alarm", name), body);
 }
 
-/// 5xx from the targets and from the load balancer `lb` (its ARN suffix) itself.
-fn five_xx_alarms(ctx: &Ctx, m: &mut Module, lb: Expr, topic: Expr) {
+/// 5xx from the targets and from the load balancer `lb` (its ARN suffix) itself; `prefix`
+/// (`""` or `internal_`) tells the public load balancer's alarms from the internal one's.
+fn five_xx_alarms(ctx: &Ctx, m: &mut Module, prefix: &str, lb: Expr, topic: Expr) {
     for (name, metric, who) in [
         (
             "alb_target_5xx",
@@ -536,9 +545,15 @@ fn five_xx_alarms(ctx: &Ctx, m: &mut Module, lb: Expr, topic: Expr) {
         ),
         ("alb_5xx", "HTTPCode_ELB_5XX_Count", "the load balancer"),
     ] {
+        let name = format!("{prefix}{name}");
+        let who = match (prefix.is_empty(), who) {
+            (true, who) => who.to_string(),
+            (false, "the load balancer") => "the internal load balancer".to_string(),
+            (false, who) => format!("{who} behind the internal load balancer"),
+        };
         alarm(
             m,
-            name,
+            &name,
             json!({
                 "alarm_name": format!("{}-{}", ctx.prefix, name.replace('_', "-")),
                 "alarm_description": format!("More than 10 HTTP 5xx responses from {who} in 5 minutes"),
