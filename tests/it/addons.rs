@@ -12,12 +12,11 @@
 //!   self-check its ACME issuers depend on.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{resources, root, synth, targets};
+use crate::support::{cloud_outputs, resources, root, synth};
 
 /// One chart's recorded keys (`tests/fixtures/addons/<chart>.keys`).
 struct Chart {
@@ -185,49 +184,6 @@ fn releases(out: &infragen::Output) -> Vec<(String, Value)> {
         }
     }
     all
-}
-
-/// The output of every shipped blueprint and fixture that a cloud back-end installs add-ons
-/// for: (label, output).
-fn cloud_outputs() -> Vec<(String, infragen::Output)> {
-    let mut all = Vec::new();
-    for dir in [
-        "blueprints",
-        "tests/fixtures/workloads",
-        "tests/fixtures/new-user",
-        "tests/fixtures/day2",
-    ] {
-        let mut files: Vec<_> = std::fs::read_dir(root().join(dir))
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-            .collect();
-        files.sort();
-        for path in files {
-            all.extend(outputs_of(&path));
-        }
-    }
-    // The escape-hatch fixture, with its templates.
-    let dir = root().join("tests/fixtures/escape");
-    let bytes = std::fs::read(dir.join("ledger.yaml")).unwrap();
-    let read = infragen::escape::folder(dir);
-    for env in ["production", "staging"] {
-        let loaded = infragen::blueprint::load("ledger.yaml", &bytes, Provider::Aws, env).unwrap();
-        let out = infragen::synthesize_with(&loaded, &read).unwrap();
-        all.push((format!("escape/ledger aws {env}"), out));
-    }
-    all
-}
-
-fn outputs_of(path: &Path) -> Vec<(String, infragen::Output)> {
-    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-    let mut out = Vec::new();
-    for (p, env) in targets(path) {
-        if p != Provider::Kubernetes {
-            out.push((format!("{stem} {p} {env}"), synth(path, p, &env)));
-        }
-    }
-    out
 }
 
 #[test]

@@ -13,11 +13,9 @@
 //! the ALB or a DigitalOcean load balancer — gets the client's address where the output
 //! counts per client, with PROXY protocol at both ends or at neither.
 
-use std::path::Path;
-
 use serde_json::Value;
 
-use crate::support::{manifests, matrix, resources, root, synth, targets};
+use crate::support::{cloud_outputs, manifests, matrix, resources, root, synth};
 
 #[test]
 fn nginx_behind_the_alb_trusts_forwarded_addresses_from_the_vpc_only() {
@@ -139,39 +137,6 @@ fn edges(out: &infragen::Output) -> Vec<Edge> {
             reads,
             optional,
         ));
-    }
-    all
-}
-
-/// Every shipped blueprint, workload and new-user fixture on each cloud it targets.
-fn cloud_outputs() -> Vec<(String, infragen::Output)> {
-    let mut all = Vec::new();
-    for dir in [
-        "blueprints",
-        "tests/fixtures/workloads",
-        "tests/fixtures/new-user",
-    ] {
-        let mut files: Vec<_> = std::fs::read_dir(root().join(dir))
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-            .collect();
-        files.sort();
-        for path in files {
-            let stem = Path::new(&path)
-                .file_stem()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            for (p, env) in targets(&path) {
-                if p != infragen::Provider::Kubernetes {
-                    all.push((
-                        format!("{stem} --provider {p} --env {env}"),
-                        synth(&path, p, &env),
-                    ));
-                }
-            }
-        }
     }
     all
 }
