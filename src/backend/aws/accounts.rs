@@ -142,8 +142,20 @@ pub fn shared_names(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
 fn private_dns_endpoints(out: &Output) -> BTreeSet<String> {
     let mut vpc: Option<String> = None;
     let mut services = Vec::new();
+    // Asked of every environment of every AWS synth: read back only the files that can
+    // hold what is looked for (the existing VPC's data source, an endpoint with private
+    // DNS), not every module's JSON.
+    let private_dns = out
+        .files
+        .values()
+        .any(|text| text.contains("\"private_dns_enabled\": true"));
+    if !private_dns {
+        return BTreeSet::new();
+    }
     for (path, text) in &out.files {
-        if !(path.starts_with("terraform/") && path.ends_with(".tf.json")) {
+        if !(path.starts_with("terraform/") && path.ends_with(".tf.json"))
+            || !(text.contains("\"aws_vpc\"") || text.contains("\"aws_vpc_endpoint\""))
+        {
             continue;
         }
         let Ok(doc) = serde_json::from_str::<Value>(text) else {
