@@ -21,6 +21,31 @@ pub fn sqs_queue_name(prefix: &str, queue: &str, fifo: bool, dlq: bool) -> Strin
     )
 }
 
+/// The most characters a DigitalOcean tag holds: "Tags may contain letters, numbers, colons,
+/// dashes, and underscores. There is a limit of 255 characters per tag" (pattern
+/// `^[a-zA-Z0-9_\-\:]+$`; the DigitalOcean API reference, Tags, `name`,
+/// <https://docs.digitalocean.com/reference/api/digitalocean/#tag/Tags>).
+pub const DIGITALOCEAN_TAG_MAX: usize = 255;
+
+/// A blueprint tag as the DigitalOcean tag infragen writes: `key:value`, every character
+/// the API does not take in a tag name (anything but ASCII letters, digits, `-` and `_`)
+/// written `-` in both halves. `semantic::digitalocean` refuses what is still too long, and
+/// the back-end notes the tags it rewrote.
+pub fn digitalocean_tag(key: &str, value: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    format!("{}:{}", clean(key), clean(value))
+}
+
 /// The `//` comment at the top of every generated file.
 pub fn header(v: &Validated) -> String {
     let file = std::path::Path::new(&v.loaded.file)

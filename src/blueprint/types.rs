@@ -206,6 +206,15 @@ pub struct DigitalOceanSettings {
     /// with `cluster_subnet`.
     #[serde(default)]
     pub service_subnet: Option<String>,
+    /// A fixed outbound address for the cluster: `single` creates a VPC NAT gateway in the
+    /// stack's VPC (its default gateway), turns on the DOKS routing agent and routes the
+    /// nodes' internet traffic through the gateway, whose public address `infra` outputs as
+    /// `nat_public_ips` (as on AWS). Default `none`: nodes send from their own public
+    /// addresses, which change as nodes are replaced. `per_zone` is AWS's (a DigitalOcean
+    /// VPC has no zones). Needs `network` without `existing` and a `doks` cluster. See
+    /// docs/queue-workers.md "The addresses outbound traffic leaves from".
+    #[serde(default)]
+    pub nat: Option<Nat>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

@@ -41,10 +41,14 @@
 //!   <https://docs.digitalocean.com/products/spaces/details/availability/>). The state bucket
 //!   and every blueprint bucket live in `state.region`, else `providers.digitalocean.spaces_region`,
 //!   so both are judged against [`SPACES_REGIONS`].
+//! - **Tags.** At most 255 characters, one per name whatever its case (the API reference,
+//!   Tags): see [`tags`].
+//! - **NAT gateway.** `providers.digitalocean.nat` where no VPC NAT gateway can serve the
+//!   cluster: see [`nat`].
 
 use super::Checker;
 use crate::analysis::{DataKind, resolve_size, runs_in_cluster};
-use crate::blueprint::types::{Blueprint, CacheEngine, DatabaseEngine, Platform};
+use crate::blueprint::types::{Blueprint, CacheEngine, DatabaseEngine, Nat, Platform};
 use crate::catalog::{Provider, SizeKind};
 
 /// The regions Spaces buckets can be created in with the pinned provider (2.71.0): its
@@ -74,6 +78,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     registry(c, bp);
     spaces_regions(c, bp);
     doks_region(c, bp);
+    tags(c, bp);
+    nat(c, bp);
     let catalog = c.provider.catalog();
     for (i, d) in bp.databases.iter().enumerate() {
         if runs_in_cluster(c.provider, DataKind::Database, d.deployment) {
@@ -205,6 +211,112 @@ fn doks_region(c: &mut Checker, bp: &Blueprint) {
         .help = Some(format!(
             "use `{instead}` (the same metro), or drop `cluster` to create only the region's other resources"
         ));
+    }
+}
+
+/// The blueprint's tags as the DigitalOcean tags every cluster, node pool and database
+/// cluster carries (`naming::digitalocean_tag`: `key:value`, characters the API does not take
+/// written `-`). The API refuses a tag of more than 255 characters, and holds one tag per
+/// name whatever its case ("Tag names are case stable, which means the capitalization you use
+/// when you first create a tag is canonical", the API reference, Tags): two tags equal but for
+/// case would be applied as one and read back as one, a difference every plan shows again.
+/// On a DOKS cluster and its node pools, the pinned provider reads back every tag but those
+/// "starting with "k8s:" or named "k8s"" and those starting with `terraform:` (`FilterTags`,
+/// terraform-provider-digitalocean digitalocean/kubernetes/kubernetes.go: DOKS adds its own
+/// `k8s:<cluster id>` tags, the provider its `terraform:default-node-pool`): a blueprint tag
+/// named `k8s` or `terraform` would be dropped at every read and added again at every plan.
+/// (The derived `managed-by`, `blueprint` and `environment` tags are short: a blueprint name
+/// is at most 24 characters, `semantic::names`.)
+fn tags(c: &mut Checker, bp: &Blueprint) {
+    use crate::naming::{DIGITALOCEAN_TAG_MAX, digitalocean_tag};
+    let doks = bp.platform_on(c.provider) == Some(Platform::Doks);
+    let mut seen: Vec<(&str, String)> = Vec::new();
+    for (k, v) in &bp.tags {
+        let tag = digitalocean_tag(k, v);
+        if doks && (tag.starts_with("k8s:") || tag.starts_with("terraform:")) {
+            let prefix = tag.split(':').next().unwrap_or_default();
+            c.error(
+                &format!("tags.{k}"),
+                format!("becomes the DigitalOcean tag `{tag}`: tags starting with `{prefix}:` are DOKS's and the provider's own, so the cluster and node pools would never show it and every plan would add it again"),
+            )
+            .help = Some(format!("give the tag a name other than `{k}`"));
+            continue;
+        }
+        let len = tag.chars().count();
+        if len > DIGITALOCEAN_TAG_MAX {
+            c.error(
+                &format!("tags.{k}"),
+                format!("written as the DigitalOcean tag `{k}:…` it is {len} characters: DigitalOcean refuses a tag of more than {DIGITALOCEAN_TAG_MAX}, and every cluster, node pool and database cluster carries it"),
+            )
+            .help = Some(format!(
+                "shorten the value to at most {} characters",
+                DIGITALOCEAN_TAG_MAX.saturating_sub(k.chars().count() + 1)
+            ));
+        }
+        let lower = tag.to_ascii_lowercase();
+        if let Some((other, _)) = seen.iter().find(|(_, t)| *t == lower) {
+            c.error(
+                &format!("tags.{k}"),
+                format!("tags `{other}` and `{k}` become DigitalOcean tags that differ only in case (`{tag}`): DigitalOcean keeps one tag per name whatever its case, so the resources would hold one and every plan would try to add the other"),
+            )
+            .help = Some("give the two tags different names or values".into());
+        }
+        seen.push((k, lower));
+    }
+}
+
+/// `providers.digitalocean.nat: single`: a VPC NAT gateway attached to the stack's own VPC,
+/// which the DOKS routing agent makes the nodes' default route (`backend::digitalocean::
+/// egress`). What it cannot do is refused:
+/// - `per_zone`: a DigitalOcean VPC is one regional range without zones, and a VPC NAT
+///   gateway serves the whole VPC;
+/// - no `network`: the cluster would join the region's default VPC, which is not the
+///   stack's to give a default gateway;
+/// - `network.existing`: the VPC's egress is its owner's, as `network.nat` on AWS;
+/// - no `doks` cluster: nothing infragen creates would send traffic through it (managed
+///   databases do not call out).
+fn nat(c: &mut Checker, bp: &Blueprint) {
+    const PATH: &str = "providers.digitalocean.nat";
+    let Some(nat) = bp.providers.digitalocean.as_ref().and_then(|d| d.nat) else {
+        return;
+    };
+    match nat {
+        Nat::None => {}
+        Nat::PerZone => {
+            c.error(
+                PATH,
+                "a DigitalOcean VPC has no zones: one VPC NAT gateway serves the whole regional VPC",
+            )
+            .help = Some("write `single`".into());
+        }
+        Nat::Single => {
+            match &bp.network {
+                None => {
+                    c.error(
+                        PATH,
+                        "the NAT gateway needs a VPC of the stack's own: without `network` the cluster joins the region's default VPC",
+                    )
+                    .help = Some("add `network: { cidr: 10.20.0.0/16 }` (a range of your own)".into());
+                }
+                Some(n) if n.existing.is_some() => {
+                    c.error(
+                        PATH,
+                        "an existing VPC's egress is its owner's (`network.existing`): infragen gives no NAT gateway or default route to a VPC it does not create",
+                    )
+                    .help = Some(
+                        "leave `nat` out and have the VPC's owner create the NAT gateway; the cluster then needs the DOKS routing agent and a Route to it (docs/queue-workers.md)".into(),
+                    );
+                }
+                Some(_) => {}
+            }
+            if bp.platform_on(c.provider) != Some(Platform::Doks) {
+                c.error(
+                    PATH,
+                    "nothing in the blueprint would send traffic through the NAT gateway: only a `doks` cluster's nodes are routed through it",
+                )
+                .help = Some("leave `nat` out, or add a `cluster` with `platform: doks`".into());
+            }
+        }
     }
 }
 

@@ -32,6 +32,7 @@ mod digitalocean_api;
 mod disruption;
 mod doc_snippets;
 mod doks;
+mod doks_egress;
 mod doks_networking;
 mod ecs;
 mod ecs_deployments;

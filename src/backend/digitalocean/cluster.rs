@@ -110,6 +110,10 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             ));
         }
     }
+    // The routing agent routes the nodes through the VPC NAT gateway (`egress.rs`).
+    if super::egress::wanted(ctx) {
+        body["routing_agent"] = json!({"enabled": true});
+    }
     if !cl.endpoint.allowed_cidrs.is_empty() {
         body["control_plane_firewall"] =
             json!({"enabled": true, "allowed_addresses": &cl.endpoint.allowed_cidrs});

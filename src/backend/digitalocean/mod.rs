@@ -11,6 +11,7 @@ pub mod accounts;
 mod catalog;
 mod cluster;
 mod database;
+mod egress;
 mod grants;
 mod lint;
 mod network;
@@ -101,22 +102,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// The blueprint's tags as DigitalOcean tags (`key:value`; tags are plain strings of
-    /// letters, digits, `:`, `-` and `_`).
+    /// letters, digits, `:`, `-` and `_`: `naming::digitalocean_tag`).
     pub fn tags(&self) -> Vec<String> {
-        let clean = |s: &str| -> String {
-            s.chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect()
-        };
         common_tags(self.v)
             .iter()
-            .map(|(k, v)| format!("{}:{}", clean(k), clean(v)))
+            .map(|(k, v)| crate::naming::digitalocean_tag(k, v))
             .collect()
     }
 
@@ -135,7 +125,7 @@ pub fn synth(v: &Validated) -> Output {
         name: _,             // the prefix of derived names (naming::prefix), descriptions
         description: _,      // not written by DigitalOcean; `extra:` templates can read it
         tags: _,             // resource tags as `key:value` (Ctx::tags)
-        providers,           // the region (below) and the project (`project`)
+        providers,           // the region (below), the project (`project`), `nat` (egress.rs)
         state: _,            // state.rs: the Spaces backend and the `bootstrap` module
         network,             // network.rs, called from `terraform` with it
         cluster,             // cluster.rs (DOKS); the manifests below
@@ -179,6 +169,7 @@ pub fn synth(v: &Validated) -> Output {
         platform::manifests(&ctx, shared, &mut out);
     }
     lint::check(&ctx);
+    tag_notes(&ctx);
     // DigitalOcean has no key-value table service (DynamoDB).
     for n in super::uses_absent(
         v.bp,
@@ -189,6 +180,25 @@ pub fn synth(v: &Validated) -> Output {
     }
     ctx.log.finish(&mut out);
     out
+}
+
+/// The tags `Ctx::tags` wrote otherwise than the blueprint gives them: DigitalOcean tags
+/// take ASCII letters, digits, `:`, `-` and `_` only (`naming::digitalocean_tag`), so a
+/// value such as `ops@example.com` is written `ops-example-com` — said, never silently.
+fn tag_notes(ctx: &Ctx) {
+    let rewritten: Vec<String> = common_tags(ctx.v)
+        .iter()
+        .filter_map(|(k, v)| {
+            let tag = crate::naming::digitalocean_tag(k, v);
+            (tag != format!("{k}:{v}")).then(|| format!("`{k}: {v}` as `{tag}`"))
+        })
+        .collect();
+    if !rewritten.is_empty() {
+        ctx.note(format!(
+            "tags: DigitalOcean tags hold letters, digits, `:`, `-` and `_` only; written {}",
+            rewritten.join(", ")
+        ));
+    }
 }
 
 /// Whether an environment's name says production (`prod`, `production`, `prd` as a word).
@@ -216,6 +226,7 @@ fn terraform(
         .provider("digitalocean", json!({}));
     if let Some(net) = network {
         network::lower(ctx, net, &mut infra);
+        egress::lower(ctx, &mut infra);
         ctx.mark("network");
     }
     // Account-level resources (the state bucket, the registry) go to `bootstrap` when there

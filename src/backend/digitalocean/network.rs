@@ -1,7 +1,9 @@
 //! The VPC: one `digitalocean_vpc` per environment with the blueprint's range and region,
 //! or, with `network.existing`, an existing VPC read by its UUID and checked at plan.
-//! DigitalOcean VPCs are regional and flat — no subnets, zones, NAT gateways or flow logs —
-//! so those settings of an AWS-style network are reported, not dropped silently.
+//! DigitalOcean VPCs are regional and flat — no subnets, zones, route tables or flow logs —
+//! so those settings of an AWS-style network are reported, not dropped silently. A VPC NAT
+//! gateway is DigitalOcean's own setting, `providers.digitalocean.nat` (`egress.rs`), not
+//! `network.nat`.
 
 use crate::{json, tpl};
 
@@ -61,8 +63,14 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
             Nat::Single => "single",
             Nat::None => "none",
         };
+        // A VPC NAT gateway is `providers.digitalocean.nat`, for a VPC the stack creates.
+        let instead = if net.existing.is_some() {
+            ""
+        } else {
+            "; for one fixed outbound address set `providers.digitalocean.nat: single`"
+        };
         lost.push(format!(
-            "nat `{nat}` (nodes reach the internet directly; pod egress is limited by network policies)"
+            "nat `{nat}` (nodes reach the internet from their own addresses{instead})"
         ));
         if net.flow_logs.enabled {
             lost.push("flow_logs".into());

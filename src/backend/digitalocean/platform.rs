@@ -165,6 +165,7 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
         && creds.is_empty()
         && managed.is_empty()
         && helm::envoy_gateway(v).is_none()
+        && !super::egress::wanted(ctx)
     {
         return None;
     }
@@ -289,6 +290,7 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
         m.file("connections").resource(&component.0, component.1);
     }
     super::grants::lower(ctx, &shared.opts, &mut m);
+    super::egress::platform(ctx, &mut m);
     if random {
         m.file("providers").terraform(terraform_block(
             &["digitalocean", "helm", "kubernetes", "random"],
