@@ -294,3 +294,24 @@ fn written_tags(out: &infragen::Output) -> Vec<String> {
     }
     tags
 }
+
+/// Turning `nat` on for a running cluster replaces nothing: the routing agent is turned on in
+/// place ("To enable the agent for an existing cluster, update the cluster",
+/// docs.digitalocean.com/products/kubernetes/how-to/use-routing-agent/), and the gateway,
+/// output and Route are added.
+#[test]
+fn turning_nat_on_for_a_running_cluster_destroys_nothing() {
+    let old = synth(&ecommerce(""), "production").unwrap();
+    let new = synth(&ecommerce("    nat: single\n"), "production").unwrap();
+    let (changes, _) = infragen::diff::compare(&old, &new, &std::collections::BTreeMap::new());
+    let destructive: Vec<_> = changes.iter().filter(|c| c.destructive.is_some()).collect();
+    assert!(destructive.is_empty(), "{destructive:?}");
+    let addresses: Vec<&str> = changes.iter().map(|c| c.address.as_str()).collect();
+    for a in [
+        "infra: digitalocean_vpc_nat_gateway.egress",
+        "infra: digitalocean_kubernetes_cluster.main",
+        "platform: kubernetes_manifest.egress_route",
+    ] {
+        assert!(addresses.contains(&a), "{a} not in {addresses:?}");
+    }
+}

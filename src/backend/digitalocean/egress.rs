@@ -48,8 +48,9 @@ pub fn wanted(ctx: &Ctx) -> bool {
         && bp.providers.digitalocean.as_ref().and_then(|d| d.nat) == Some(Nat::Single)
 }
 
-/// The gateway's name, which `platform` reads it by: `<name>-<env>-nat` ("may only contain
-/// alphanumeric characters, dashes, and periods", the VPC NAT gateway API's `name`).
+/// The gateway's name, which `platform` reads it by: `<name>-<env>-nat` ("Must be unique and
+/// may only contain alphanumeric characters, dashes, and periods", DigitalOcean's
+/// `digitalocean.cloud.vpc_nat_gateway` module, docs.digitalocean.com/reference/ansible/).
 fn name(ctx: &Ctx) -> String {
     format!("{}-nat", ctx.prefix)
 }
