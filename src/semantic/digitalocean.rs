@@ -304,7 +304,7 @@ fn nat(c: &mut Checker, bp: &Blueprint) {
                         "an existing VPC's egress is its owner's (`network.existing`): infragen gives no NAT gateway or default route to a VPC it does not create",
                     )
                     .help = Some(
-                        "leave `nat` out and have the VPC's owner create the NAT gateway; the cluster then needs the DOKS routing agent and a Route to it (docs/queue-workers.md)".into(),
+                        "leave `nat` out: infragen routes the cluster only through a NAT gateway it creates, in a VPC it creates".into(),
                     );
                 }
                 Some(_) => {}
