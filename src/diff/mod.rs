@@ -6,6 +6,7 @@ mod ecs_rollout;
 mod identity;
 mod ignored;
 mod immutable;
+mod nat_gateway;
 mod objects;
 mod owner;
 pub mod renames;
@@ -428,6 +429,7 @@ impl<'a> Pair<'a> {
         notes.extend(immutable::strategy_note(old, new));
         notes.extend(zonal_pools::notes(old, new));
         notes.extend(vpc_move::notes(old, new));
+        notes.extend(nat_gateway::notes(old, new));
         notes
     }
 

@@ -315,3 +315,30 @@ fn turning_nat_on_for_a_running_cluster_destroys_nothing() {
         assert!(addresses.contains(&a), "{a} not in {addresses:?}");
     }
 }
+
+/// Turning it off: `infragen diff` says to apply `platform` (the Route) before `infra` (the
+/// gateway), or the nodes route into a gateway that is gone.
+#[test]
+fn turning_nat_off_says_to_remove_the_route_before_the_gateway() {
+    let on = synth(&ecommerce("    nat: single\n"), "production").unwrap();
+    let off = synth(&ecommerce(""), "production").unwrap();
+    let notes = infragen::diff::upgrade_notes(&on, &off);
+    let note = notes
+        .iter()
+        .find(|n| n.contains("digitalocean_vpc_nat_gateway.egress"))
+        .unwrap_or_else(|| panic!("{notes:?}"));
+    let platform = note.find("terraform/platform").unwrap();
+    let infra = note.find("terraform/infra").unwrap();
+    assert!(platform < infra, "{note}");
+    assert!(note.contains("nat_public_ips"), "{note}");
+    // Nothing to say when it comes, or stays.
+    for (a, b) in [(&off, &on), (&on, &on)] {
+        let notes = infragen::diff::upgrade_notes(a, b);
+        assert!(
+            !notes
+                .iter()
+                .any(|n| n.contains("digitalocean_vpc_nat_gateway")),
+            "{notes:?}"
+        );
+    }
+}
