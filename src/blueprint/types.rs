@@ -207,7 +207,7 @@ pub struct DigitalOceanSettings {
     #[serde(default)]
     pub service_subnet: Option<String>,
     /// A fixed outbound address for the cluster: `single` creates a VPC NAT gateway in the
-    /// stack's VPC (its default gateway), turns on the DOKS routing agent and routes the
+    /// stack's VPC, turns on the DOKS routing agent and routes the
     /// nodes' internet traffic through the gateway, whose public address `infra` outputs as
     /// `nat_public_ips` (as on AWS). Default `none`: nodes send from their own public
     /// addresses, which change as nodes are replaced. `per_zone` is AWS's (a DigitalOcean

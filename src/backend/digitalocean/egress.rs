@@ -18,7 +18,7 @@
 //! true }`, then a `kubernetes_manifest` Route in a second stack).
 //!
 //! - `infra`: the `digitalocean_vpc_nat_gateway` (`PUBLIC`, one size unit, attached to the
-//!   stack's VPC as its default gateway) and `nat_public_ips`; `cluster.rs` turns the routing
+//!   stack's VPC, not as its default gateway) and `nat_public_ips`; `cluster.rs` turns the routing
 //!   agent on (`routing_agent`, which DigitalOcean also turns on for a running cluster).
 //! - `platform`: the Route, as a `kubernetes_manifest`. The gateway's private address is
 //!   known only once the gateway exists, and the pinned provider (2.71.0) keeps it in the
@@ -66,7 +66,10 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let gateway = res("digitalocean_vpc_nat_gateway", "egress");
     // One size unit: "Each size unit provides 25 Mbps of symmetrical bandwidth and 100 GiB
     // of outbound data transfer per month" (reference-architectures/nat-gateway, Cost
-    // Considerations); `size` is a number in the provider's schema.
+    // Considerations); `size` is a number in the provider's schema. No `default_gateway`:
+    // that makes the gateway the default route of Private Droplets (no public interface),
+    // which DOKS nodes are not — they are routed by the routing agent's Route — and
+    // DigitalOcean's tested reference architecture leaves it unset.
     m.file("network").resource(
         &gateway,
         json!({
@@ -74,7 +77,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             "type": "PUBLIC",
             "region": &ctx.region,
             "size": 1,
-            "vpcs": [{"vpc_uuid": vpc.id(), "default_gateway": true}],
+            "vpcs": [{"vpc_uuid": vpc.id()}],
         }),
     );
     m.file("outputs").output(
