@@ -273,6 +273,25 @@ fn on_eks_internal_routes_are_served_only_by_an_internal_alb() {
         edge[0]["metadata"]["annotations"]["alb.ingress.kubernetes.io/scheme"],
         "internet-facing"
     );
+    // Even where the internal host is one of the public Ingress's hosts, the public
+    // Ingress has no path to the admin API.
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let shared = eks_variant(&text).replace(
+        "ingress: { hosts: [example.com] }",
+        "ingress: { hosts: [example.com, admin.example.com] }",
+    );
+    assert!(shared.contains("admin.example.com]"));
+    let out = infragen::synthesize(
+        "internal-admin.yaml",
+        shared.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let docs = manifests(&out);
+    let admin = ingresses_to(&docs, "admin");
+    assert_eq!(admin.len(), 1, "{admin:?}");
+    assert_eq!(admin[0]["spec"]["ingressClassName"], "alb");
 }
 
 /// The internal ALB's nodes (in the public subnets, where no pod is) reach the admin pods
@@ -402,6 +421,9 @@ fn on_eks_internal_routes_refuse_regex_paths_and_discover_the_certificate_withou
         "{internal}"
     );
     assert_eq!(internal["spec"]["tls"][0]["hosts"][0], "example.com");
+    // A hostless route would land on the public Ingress's first host: it is the internal
+    // Ingress's alone.
+    assert_eq!(ingresses_to(&docs, "admin").len(), 1);
 }
 
 #[test]
