@@ -38,10 +38,13 @@ pub fn name(ctx: &Ctx) -> String {
     format!("{base}-internal")
 }
 
+/// A route's path and its Ingress path entry.
+type Path<'c> = (&'c str, Map<'c>);
+
 /// One rule per host (a route without `host` matches any host the load balancer is
 /// reached by), paths longest first.
 fn rules<'c>(services: &[&'c Workload]) -> Vec<Map<'c>> {
-    let mut by_host: BTreeMap<Option<&str>, Vec<(&str, Map)>> = BTreeMap::new();
+    let mut by_host: BTreeMap<Option<&str>, Vec<Path>> = BTreeMap::new();
     for s in services {
         for r in &s.bp.routes {
             by_host.entry(r.host.as_deref()).or_default().push((
@@ -61,7 +64,7 @@ fn rules<'c>(services: &[&'c Workload]) -> Vec<Map<'c>> {
     }
     // Host rules first: the controller places rules in this order, and a hostless `/`
     // above them would take their requests.
-    let mut hosts: Vec<(Option<&str>, Vec<(&str, Map)>)> = by_host.into_iter().collect();
+    let mut hosts: Vec<(Option<&str>, Vec<Path>)> = by_host.into_iter().collect();
     hosts.sort_by_key(|(h, _)| h.is_none());
     hosts
         .into_iter()

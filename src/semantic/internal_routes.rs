@@ -58,8 +58,9 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         let ecs = c.provider == Provider::Aws && platform == Some(Platform::EcsFargate);
         let eks = c.provider == Provider::Aws
             && matches!(platform, Some(Platform::Eks | Platform::EksFargate));
-        let gateway = bp.gateway().is_some();
-        if !ecs && !(eks && !gateway) {
+        // EKS builds it beside ingress-nginx or class `alb`, not beside the Gateway API.
+        let built = ecs || (eks && bp.gateway().is_none());
+        if !built {
             let (why, help) = match (c.provider, platform) {
                 (Provider::Aws, _) if eks => (
                     "with `ingress.gateway` on EKS no internal load balancer is built: the internal ALB takes the ACM certificate of `load_balancer`, which is refused beside the Gateway, and an internal Gateway's certificate could not come from cert-manager's HTTP-01 challenge, which never reaches an internal load balancer",
