@@ -341,6 +341,45 @@ fn on_eks_network_policies_admit_the_internal_alb_to_exactly_the_internal_servic
     assert!(!admitted(&out, intruder, ("intadmin", "web"), 8080));
 }
 
+/// In an existing VPC the subnets are ids whose ranges synth does not know: the internal
+/// ALB takes the listed public ones, and the policies admit the VPC's range.
+#[test]
+fn on_eks_in_an_existing_vpc_the_internal_alb_takes_the_public_subnet_ids() {
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let existing = eks_variant(&text)
+        .replace(
+            "network:\n  cidr: 10.0.0.0/16",
+            "network:\n  existing: { vpc_id: vpc-0b1c2d3e4f5a67890 }\n  cidr: 10.0.0.0/16",
+        )
+        .replace(
+            "public: [10.0.1.0/24, 10.0.2.0/24]",
+            "public: [subnet-0aaa1111bbbb33331, subnet-0aaa1111bbbb33332]",
+        )
+        .replace(
+            "private: [10.0.10.0/24, 10.0.11.0/24]",
+            "private: [subnet-0ccc3333dddd55551, subnet-0ccc3333dddd55552]",
+        )
+        .replace("  nat: single\n", "");
+    assert!(existing.contains("existing:") && existing.contains("subnet-0aaa1111bbbb33331"));
+    let out = infragen::synthesize(
+        "internal-admin.yaml",
+        existing.as_bytes(),
+        Provider::Aws,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let docs = manifests(&out);
+    let internal = ingresses_to(&docs, "admin")[0];
+    assert_eq!(
+        internal["metadata"]["annotations"]["alb.ingress.kubernetes.io/subnets"],
+        "subnet-0aaa1111bbbb33331,subnet-0aaa1111bbbb33332"
+    );
+    let anywhere_in_vpc = ("\u{0}external", &[][..], Ipv4Addr::new(10, 0, 200, 1));
+    assert!(admitted(&out, anywhere_in_vpc, ("intadmin", "admin"), 8080));
+    let outside_vpc = ("\u{0}external", &[][..], Ipv4Addr::new(10, 1, 0, 1));
+    assert!(!admitted(&out, outside_vpc, ("intadmin", "admin"), 8080));
+}
+
 /// No certificate of the internal host comes from cert-manager (whose HTTP-01 challenge,
 /// fetched from the internet, never reaches an internal load balancer): the internal ALB's
 /// HTTPS listener takes the ACM certificate, discovered by the host, even where the public
