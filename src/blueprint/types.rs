@@ -1957,10 +1957,12 @@ pub struct Service {
     /// Paths the ingress or load balancer routes to the service.
     #[serde(default)]
     pub routes: Vec<Route>,
-    /// Serve `routes` only from inside the network: on ECS Fargate a second, internal
-    /// Application Load Balancer in the private subnets (admitting the VPC's CIDR and
-    /// `load_balancer.internal_cidrs`) routes them, and the public one does not. Other
-    /// platforms refuse it (see docs/blueprint.md, "Internal-only routes").
+    /// Serve `routes` only from inside the network: a second, internal Application Load
+    /// Balancer (admitting the VPC's CIDR and `load_balancer.internal_cidrs`) routes them,
+    /// and the public edge does not — on ECS Fargate in the private subnets, on EKS (with a
+    /// `load_balancer`) as an Ingress of class `alb` targeting the pods. DOKS, EKS with
+    /// `ingress.gateway` and other clusters refuse it (see docs/blueprint.md, "Internal-only
+    /// routes").
     #[serde(default)]
     pub internal_routes: bool,
     /// Databases, caches, queues, tables, buckets and secrets this service talks to, and

@@ -22,7 +22,9 @@ pub(crate) mod env;
 pub(crate) use data::default_image;
 mod gateway;
 pub use gateway::{ENVOY_GATEWAY_NAMESPACE, stripped_prefix};
+pub(crate) use ingress::is_regex as is_regex_path;
 mod ingress;
+mod internal_ingress;
 mod issuer;
 mod kustomization;
 mod namespace;
@@ -104,6 +106,10 @@ pub struct Options {
     /// itself, with no controller in the cluster between (an ALB of Ingress class `alb`: its
     /// subnets). Routed services admit them on their ports; empty: no such load balancer.
     pub load_balancer_sources: Vec<String>,
+    /// The internal load balancer that serves `services[].internal_routes`, where the
+    /// platform builds one (EKS: an internal ALB of Ingress class `alb`, `internal_ingress`);
+    /// `None`: the services' routes, if any, are the public edge's.
+    pub internal_load_balancer: Option<InternalLoadBalancer>,
     /// An S3-compatible object store other than AWS S3 that serves the blueprint's buckets
     /// (DigitalOcean Spaces): a backup `destination` in one of its buckets is reached at its
     /// endpoint, which the AWS CLI otherwise takes to be AWS.
@@ -117,6 +123,19 @@ pub struct Options {
     /// call it allows (the `kubernetes` Service's 443 is translated to them before most CNIs
     /// judge the packet); empty: 443 and 6443, the managed clusters' and kubeadm's.
     pub api_server_ports: Vec<u16>,
+}
+
+/// See [`Options::internal_load_balancer`].
+#[derive(Debug, Clone, Default)]
+pub struct InternalLoadBalancer {
+    /// The Ingress class of the internal Ingresses (`alb`).
+    pub class: String,
+    /// The controller's annotations on every internal Ingress (scheme, name, certificate,
+    /// the networks admitted).
+    pub annotations: BTreeMap<String, String>,
+    /// Address blocks the load balancer reaches pods from (it targets their IPs): the
+    /// internal services admit them on their ports, and nothing else from outside.
+    pub sources: Vec<String>,
 }
 
 /// See [`Options::object_store`].
@@ -502,6 +521,7 @@ fn generate(v: &Validated, opts: &Options, with_secrets: bool) -> Manifests {
         }
     }
     ingress::lower(&ctx, &mut files);
+    internal_ingress::lower(&ctx, &mut files);
 
     let duplicates = files.duplicates();
     let too_long = files.too_long();
@@ -788,6 +808,9 @@ pub(crate) struct Workload<'a> {
     pub automount: bool,
     /// Whether the ingress routes to it.
     pub routed: bool,
+    /// Whether the internal load balancer routes to it (`internal_routes`, where the
+    /// platform builds one: [`Options::internal_load_balancer`]); never also `routed`.
+    pub internal: bool,
 }
 
 impl Workload<'_> {
@@ -868,6 +891,11 @@ impl<'a> Ctx<'a> {
         } else {
             BTreeSet::new()
         };
+        // Internal routes are the internal load balancer's alone: the public edge never
+        // routes to them (a request for their host there finds no rule).
+        let internal = |s: &Service| {
+            s.internal_routes && !s.routes.is_empty() && opts.internal_load_balancer.is_some()
+        };
         // Jobs' pods follow the services: everything keyed by workload (ServiceAccounts,
         // network policies, connection variables, quota) covers them alike.
         let services = (bp.services.iter().map(|s| (s, None)))
@@ -890,7 +918,8 @@ impl<'a> Ctx<'a> {
                     container: s.container_name.clone().unwrap_or_else(|| s.name.clone()),
                     service_account,
                     automount,
-                    routed: routed.contains(s.name.as_str()),
+                    routed: routed.contains(s.name.as_str()) && !internal(s),
+                    internal: internal(s),
                     bp: s,
                 }
             })

@@ -7,6 +7,9 @@
 //!   a `podSelector: {}` here would open every database to every pod of the namespace);
 //! - `allow-ingress-traffic`: the ingress controller's namespace (matched by its
 //!   `kubernetes.io/metadata.name` label) reaches the routed services on their ports;
+//! - `allow-internal-load-balancer-traffic`: the internal load balancer's subnets reach the
+//!   services marked `internal_routes` on their ports (where the platform builds one: an
+//!   internal ALB targeting the pods), which the ingress controller's namespace does not;
 //! - `allow-acme-http01-solver`: where an Ingress takes its certificate from cert-manager,
 //!   the controller reaches the HTTP-01 solver pods cert-manager starts in the Ingress's
 //!   namespace (label `acme.cert-manager.io/http01-solver: "true"`, port 8089);
@@ -99,6 +102,15 @@ fn load_balancer_peers<'c>(ctx: &'c Ctx) -> Option<Vec<Map<'c>>> {
             .map(|c| ip_block(c))
             .collect(),
     )
+}
+
+/// The internal load balancer's addresses, as policy peers, for a service it routes to
+/// (`internal_routes`, [`super::Options::internal_load_balancer`]): it targets the pods'
+/// IPs from its nodes in the private subnets, so no namespace selector admits it. The
+/// public edge's controller is not admitted to these services at all.
+fn internal_load_balancer_peers<'c>(ctx: &'c Ctx, s: &Workload) -> Option<Vec<Map<'c>>> {
+    let lb = ctx.opts.internal_load_balancer.as_ref()?;
+    (s.internal && !lb.sources.is_empty()).then(|| lb.sources.iter().map(|c| ip_block(c)).collect())
 }
 
 /// Where a managed data service lives: its subnet tier, else the VPC (also for an existing
@@ -398,6 +410,11 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     {
         ingress.push(map! {"from" => from, "ports" => tcp(&[port])});
     }
+    if let Some(port) = s.bp.port
+        && let Some(from) = internal_load_balancer_peers(ctx, s)
+    {
+        ingress.push(map! {"from" => from, "ports" => tcp(&[port])});
+    }
     // A worker with no port (and no metrics port) accepts nothing, not even from its
     // namespace: an ingress rule without ports would open every port.
     if np.allow_same_namespace && !ports.is_empty() {
@@ -540,6 +557,32 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                     vec![namespace_selector(ctx.ingress_namespace())],
                 ));
             }
+        }
+        let internal: Vec<&Workload> = ctx
+            .services
+            .iter()
+            .filter(|s| s.namespace == ns && s.internal)
+            .collect();
+        if np.allow_from_ingress
+            && let Some(from) = internal
+                .first()
+                .and_then(|s| internal_load_balancer_peers(ctx, s))
+        {
+            let apps: Vec<&str> = internal.iter().map(|s| s.name()).collect();
+            let ports: BTreeSet<u16> = internal.iter().filter_map(|s| s.bp.port).collect();
+            let ports: Vec<u16> = ports.into_iter().collect();
+            docs.push(policy(
+                ctx,
+                "allow-internal-load-balancer-traffic",
+                ns,
+                map! {
+                    "podSelector" => map! {
+                        "matchExpressions" => vec![map! {"key" => "app", "operator" => "In", "values" => apps}],
+                    },
+                    "policyTypes" => seq!["Ingress"],
+                    "ingress" => vec![map! {"from" => from, "ports" => tcp(&ports)}],
+                },
+            ));
         }
         if np.per_service {
             for s in ctx.services.iter().filter(|s| s.namespace == ns) {

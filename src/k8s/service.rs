@@ -67,8 +67,17 @@ pub(crate) const H2C: &str = "kubernetes.io/h2c";
 /// when given — path, interval, timeout, thresholds and matcher, as ECS's target groups take
 /// it — else the pod's HTTP readiness (else liveness) probe; and the deregistration delay.
 /// <https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#health-check>
+///
+/// The internal ALB (`internal_routes`, [`super::Options::internal_load_balancer`]) targets
+/// its services' pods the same way, whatever class the public edge has.
 fn alb_health_check<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
-    if !s.routed || super::ingress::class(ctx) != "alb" {
+    let internal_alb = s.internal
+        && ctx
+            .opts
+            .internal_load_balancer
+            .as_ref()
+            .is_some_and(|l| l.class == "alb");
+    if !internal_alb && (!s.routed || super::ingress::class(ctx) != "alb") {
         return None;
     }
     const P: &str = "alb.ingress.kubernetes.io";

@@ -412,7 +412,13 @@ fn kubernetes_service(
         }
     }
     default_account_with_role(c, bp, path, s);
-    if let Some(ing) = &bp.ingress {
+    // The internal ALB of `internal_routes` (on an internet-facing stack) serves their
+    // hosts, not the Ingress: `semantic::internal_routes` checks them against its
+    // certificate instead.
+    let internal_alb = s.internal_routes && bp.load_balancer.as_ref().is_some_and(|l| !l.internal);
+    if let Some(ing) = &bp.ingress
+        && !internal_alb
+    {
         for (j, r) in s.routes.iter().enumerate() {
             if let Some(h) = &r.host
                 && !ing.hosts.contains(h)

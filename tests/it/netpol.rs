@@ -1218,3 +1218,23 @@ fn on_an_existing_cluster_the_wait_container_reaches_minikubes_api_server_port()
         );
     }
 }
+
+/// Whether the NetworkPolicies of `out` admit a peer (in namespace `from_ns`, labelled
+/// `from_labels`, at `from_ip`) to the pods of `app` in `ns` on `port` — the receiving side
+/// only, as a load balancer outside the cluster has no egress policy. For other modules'
+/// reachability tests.
+pub(crate) fn admitted(
+    out: &infragen::Output,
+    (from_ns, from_labels, from_ip): (&str, &[(&str, &str)], Ipv4Addr),
+    (ns, app): (&str, &str),
+    port: u16,
+) -> bool {
+    let docs = documents(&out.files);
+    let model = Model::of(&docs);
+    let from = Pod {
+        ip: from_ip,
+        ..Pod::new("peer", from_ns, from_labels, &[])
+    };
+    let to = Pod::new(app, ns, &[("app", app)], &[port]);
+    model.side(&to, &from, port, "Ingress")
+}

@@ -370,6 +370,18 @@ pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
 }
 
 /// Subnet ids of a tier, in zone order.
+/// The `Name` tags of a tier's subnets in a VPC infragen creates (`lower`), by which the
+/// AWS Load Balancer Controller's `subnets` annotations can name them before their ids
+/// exist.
+pub fn subnet_tag_names(ctx: &Ctx, net: &Network, tier: &str) -> Vec<String> {
+    let vpc_name = net.name.clone().unwrap_or_else(|| ctx.prefix.clone());
+    net.zones
+        .iter()
+        .take(cidrs(net, tier).len())
+        .map(|zone| format!("{vpc_name}-{tier}-{zone}"))
+        .collect()
+}
+
 pub fn subnet_ids(net: &Network, tier: &str) -> Vec<Expr> {
     net.zones
         .iter()

@@ -526,6 +526,12 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     if ctx.v.bp.alb_fronts_nginx() {
         edge_ingress(ctx, &mut m);
     }
+    if let Some(lb) = internal_alb(ctx) {
+        ctx.note(format!(
+            "internal_routes: the AWS Load Balancer Controller creates the internal ALB `{}` for the `*-internal` Ingresses once the manifests are applied; point the internal routes' hosts at its address (`kubectl get ingress -A`: it resolves to private addresses), e.g. in a Route 53 private hosted zone",
+            lb.annotations["alb.ingress.kubernetes.io/load-balancer-name"]
+        ));
+    }
     if crate::k8s::uses_resource_metrics(ctx.v.bp) {
         // HorizontalPodAutoscalers (the services' and ingress-nginx's own) read the resource
         // metrics API; EKS does not serve it without metrics-server.
@@ -1027,6 +1033,82 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
     a
 }
 
+/// The internal ALB of `services[].internal_routes` on an internet-facing stack: an Ingress
+/// of class `alb` per namespace (`k8s::internal_ingress`) whose controller annotations make
+/// it `internal` (only private addresses; see below for its subnets), admitting the VPC's CIDR
+/// and `load_balancer.internal_cidrs` only (`inbound-cidrs`, which the controller writes
+/// into the ALB's security group), with IP targets: the services' pods directly, as an
+/// Ingress of class `alb` always has here. No second in-cluster proxy: the public edge's
+/// ingress-nginx never carries these requests, and TLS ends at the ALB with the stack's ACM
+/// certificate (`certificate.arn`, else discovered by the routes' hosts), as on ECS: ACM
+/// validates by DNS in the domain's public zone whatever the load balancer's scheme, where
+/// cert-manager's HTTP-01 challenge could never reach an internal load balancer. The WAF
+/// stays on the public ALB, as on ECS; the access logs are the class's (IngressClassParams).
+/// <https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#scheme>
+/// <https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#inbound-cidrs>
+/// <https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html>
+fn internal_alb(ctx: &Ctx) -> Option<k8s::InternalLoadBalancer> {
+    let lb = ctx.v.bp.load_balancer.as_ref().filter(|l| !l.internal)?;
+    let net = ctx.v.bp.network.as_ref()?;
+    if !ctx.is_eks()
+        || !ctx
+            .v
+            .bp
+            .services
+            .iter()
+            .any(|s| s.internal_routes && !s.routes.is_empty())
+    {
+        return None;
+    }
+    let p = "alb.ingress.kubernetes.io";
+    let mut a = alb_annotations(ctx, lb);
+    // ELB names are unique per region and account, and at most 32 characters.
+    a.insert(
+        format!("{p}/load-balancer-name"),
+        crate::naming::fit(&format!("{}-internal", alb_name(ctx, lb)), 32),
+    );
+    a.insert(format!("{p}/scheme"), "internal".into());
+    a.remove(&format!("{p}/wafv2-acl-name"));
+    let mut cidrs = vec![net.cidr.clone()];
+    cidrs.extend(
+        lb.internal_cidrs
+            .iter()
+            .filter(|c| **c != net.cidr)
+            .cloned(),
+    );
+    a.insert(format!("{p}/inbound-cidrs"), cidrs.join(","));
+    // Where its nodes are, which the services' NetworkPolicies admit by address. The pods
+    // take addresses of the private subnets (the VPC CNI; node groups and Fargate profiles
+    // are there), so an ALB there could only be admitted together with every pod of the
+    // cluster. An internal ALB may be in any subnets of its VPC — its nodes get private
+    // addresses only, whatever the subnet's route to the internet ("Internal load
+    // balancers", Elastic Load Balancing:
+    // <https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/how-elastic-load-balancing-works.html#load-balancer-scheme>)
+    // — so it goes in the public subnets, named by their `Name` tags ("both subnetID or
+    // subnetName (Name tag on subnets) can be used", the controller's `subnets` annotation;
+    // it would otherwise discover the `internal-elb`-tagged private ones), and the policies
+    // admit those ranges, which hold no pod. An existing VPC's subnets are ids whose
+    // ranges are unknown at synth: its public ones (else private) and the VPC's range.
+    a.remove(&format!("{p}/subnets"));
+    let sources = if net.existing.is_some() {
+        if let Some(subnets) = lb_subnets(ctx, false).or_else(|| lb_subnets(ctx, true)) {
+            a.insert(format!("{p}/subnets"), subnets);
+        }
+        vec![net.cidr.clone()]
+    } else if !net.subnets.public.is_empty() {
+        let names = super::network::subnet_tag_names(ctx, net, "public");
+        a.insert(format!("{p}/subnets"), names.join(","));
+        net.subnets.public.clone()
+    } else {
+        net.subnets.private.clone()
+    };
+    Some(k8s::InternalLoadBalancer {
+        class: ALB_CLASS.into(),
+        annotations: a,
+        sources,
+    })
+}
+
 /// The manifest generator's options on EKS.
 pub fn options(ctx: &Ctx) -> k8s::Options {
     let class = ingress_class(ctx);
@@ -1060,6 +1142,7 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
             BTreeMap::new()
         },
         database_storage_class: ebs_classes(ctx).then(|| RETAIN_CLASS.to_string()),
+        internal_load_balancer: internal_alb(ctx),
         ..Default::default()
     };
     // The Envoy proxies read PROXY protocol where their NLB sends it
