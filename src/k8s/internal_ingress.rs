@@ -1,7 +1,7 @@
 //! The internal Ingress (`k8s/<namespace>/ingress-internal.yaml`) of the services marked
 //! `internal_routes`, where the platform builds an internal load balancer
 //! ([`super::Options::internal_load_balancer`]; EKS: an ALB of class `alb` with the
-//! `internal` scheme, in the private subnets). It routes straight to the services' pods (IP
+//! `internal` scheme, in the public subnets where no pod takes an address). It routes straight to the services' pods (IP
 //! targets), so no proxy of the public edge ever carries their requests, and their
 //! NetworkPolicies admit the load balancer's subnets only (`network_policy`).
 //!
