@@ -24,6 +24,8 @@ mod gateway;
 pub use gateway::{ENVOY_GATEWAY_NAMESPACE, stripped_prefix};
 mod ingress;
 mod issuer;
+mod keda;
+pub use keda::scales_on_queues;
 mod kustomization;
 mod namespace;
 mod network_policy;
