@@ -33,7 +33,13 @@ pub fn uses_resource_metrics(bp: &Blueprint) -> bool {
             .is_some_and(|r| r.max > r.min);
     let nginx_hpa = controller
         .is_some_and(|c| c.kind == IngressClass::Nginx && !gateway && c.replicas.is_some());
-    envoy_hpa || nginx_hpa || bp.services.iter().any(|s| s.autoscaling.is_some())
+    // A service scaled on a queue alone reads the external metrics API (KEDA's), not this.
+    let service_hpa = bp.services.iter().any(|s| {
+        s.autoscaling.as_ref().is_some_and(|a| {
+            a.queue.is_none() || a.cpu_percent.is_some() || a.memory_percent.is_some()
+        })
+    });
+    envoy_hpa || nginx_hpa || service_hpa
 }
 
 fn rules(b: &ScalingBehaviour) -> Map<'static> {
