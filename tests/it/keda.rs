@@ -374,3 +374,19 @@ fn keda_objects_fit_their_crds() {
     }
     assert_eq!(seen, 2, "one ScaledObject, one TriggerAuthentication");
 }
+
+/// KEDA 2.21 is tested on Kubernetes 1.34–1.36 (keda.sh/docs/2.22/operate/cluster): a
+/// cluster on 1.33, which EKS still creates, is warned about; 1.35 is not.
+#[test]
+fn a_cluster_minor_keda_is_not_tested_on_is_warned() {
+    let warned = |version: &str| {
+        let text = fixture().replace("version: \"1.35\"", &format!("version: \"{version}\""));
+        synth_text(&text, Provider::Aws)
+            .notes
+            .iter()
+            .filter(|n| n.rule == Some("keda-kubernetes-version"))
+            .count()
+    };
+    assert_eq!(warned("1.33"), 1);
+    assert_eq!(warned("1.35"), 0);
+}

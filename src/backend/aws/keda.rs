@@ -72,12 +72,41 @@ pub fn infra(ctx: &Ctx, m: &mut Module) {
     );
 }
 
+/// The Kubernetes minors the pinned KEDA is tested on: v2.21 on 1.34 – 1.36 ("Kubernetes
+/// Compatibility", keda.sh/docs/2.22/operate/cluster; KEDA tests each release on N-2 minors).
+const TESTED_MINORS: (u32, u32) = (34, 36);
+
+/// A warning when the cluster runs a Kubernetes minor KEDA's pinned release is not tested on
+/// (EKS still creates 1.32 and 1.33, in extended support).
+fn version_note(ctx: &Ctx) {
+    let Some(cluster) = &ctx.v.bp.cluster else {
+        return;
+    };
+    let version = ctx.v.version(cluster.version.as_deref(), "kubernetes");
+    let minor = version
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse::<u32>().ok());
+    let Some(minor) = minor else { return };
+    let (low, high) = TESTED_MINORS;
+    if minor < low || minor > high {
+        ctx.note(crate::diagnostic::Note::warning(
+            "keda-kubernetes-version",
+            format!(
+                "KEDA {} (for `autoscaling.queue`) is tested on Kubernetes 1.{low}–1.{high}, and this cluster runs {version}: upgrade the cluster (`cluster.version`), or check KEDA's compatibility matrix (keda.sh/docs/latest/operate/cluster) before relying on its scaling",
+                crate::releases::pinned_chart("chart-keda")
+            ),
+        ));
+    }
+}
+
 /// The release and its namespace, in `platform`, after `after` (the Load Balancer
 /// Controller).
 pub fn platform(ctx: &Ctx, m: &mut Module, after: &Ref) {
     if !needed(ctx) {
         return;
     }
+    version_note(ctx);
     let role = data("aws_iam_role", "keda_operator");
     m.file("providers")
         .resource(&role, json!({"name": self::role(ctx)}));
