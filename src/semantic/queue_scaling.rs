@@ -26,11 +26,14 @@
 //!   the IAM grant to receive from); on EKS the ScaledObject also reads the queue's URL from
 //!   the service's own `<PREFIX>_URL`, which only a user of the queue has.
 //!
+//! - EKS with `rollout.strategy: blue_green`: both colours run, each with its own scaler,
+//!   and each ScaledObject would size its colour for the whole queue (twice the fleet).
+//!
 //! `min` is at least 1 on both (`semantic/mod.rs`): KEDA would take `minReplicaCount: 0`
 //! as "scale to zero", which ECS's policy cannot do, so the blueprint means one thing.
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, Platform};
+use crate::blueprint::types::{Blueprint, Platform, Strategy};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
@@ -90,6 +93,23 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 ),
             )
             .help = Some(format!("add `{}` to the service's `uses`", q.name));
+        }
+        if eks && s.rollout.strategy == Strategy::BlueGreen {
+            // Both colours of a blue/green pair run, each scaled by its own autoscaler (as
+            // with an HPA): on CPU each sees its own share of the load, but each colour's
+            // ScaledObject would read the whole queue and size its colour for all of it.
+            let d = c.error(
+                &path,
+                format!(
+                    "service `{}` rolls out blue/green, whose two colours both run and would each be scaled for the whole backlog of `{}` (KEDA reads the queue's length, not a colour's share), doubling the fleet",
+                    s.name, q.name
+                ),
+            );
+            d.expected =
+                Some("`rollout.strategy: rolling` or `canary` beside `autoscaling.queue`".into());
+            d.help = Some(
+                "roll the worker out `rolling` (or `canary`), or scale it on `cpu_percent`".into(),
+            );
         }
         if q.messages_per_task == 0 {
             c.error(
