@@ -173,7 +173,7 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
                     ctx,
                     s,
                     queue,
-                    base(t),
+                    (base(t), format!("{}-hpa", base(t))),
                     &t.deployment,
                     behavior.clone(),
                 ));

@@ -25,6 +25,9 @@
 //!   out when any asks and in only when all agree, as Application Auto Scaling does with
 //!   several policies. `scale_up` / `scale_down` are the HPA's `behavior`
 //!   (`advanced.horizontalPodAutoscalerConfig`).
+//! - The HPA KEDA makes is named as infragen's own would be (`<name>-hpa`), and the
+//!   ScaledObject may take over an HPA of that name (`transfer-hpa-ownership`): a service
+//!   switching from `cpu_percent` to `queue` hands its HPA to KEDA in one apply.
 //! - `minReplicaCount` is `autoscaling.min`, at least 1 as everywhere (KEDA would take 0 to
 //!   mean "scale to zero", which ECS cannot do; the blueprint refuses `min: 0`).
 
@@ -75,12 +78,21 @@ fn utilization(kind: &'static str, percent: u32) -> Map<'static> {
     }
 }
 
-/// The ScaledObject `name` scaling Deployment `deployment` of service `s`.
+/// KEDA takes over an HPA of the name its ScaledObject gives
+/// (`advanced.horizontalPodAutoscalerConfig.name`) instead of refusing the ScaledObject: its
+/// admission webhook denies one for a Deployment another HPA scales ("the workload … is
+/// already managed by the hpa …", kedacore/keda `apis/keda/v1alpha1/scaledobject_webhook.go`
+/// `verifyHpas`), which is what a service switching from `cpu_percent` to `queue` would
+/// meet, its HPA `<name>-hpa` still in the cluster (`kubectl apply` deletes nothing).
+const TRANSFER_HPA: &str = "scaledobject.keda.sh/transfer-hpa-ownership";
+
+/// The ScaledObject `name` scaling Deployment `deployment` of service `s`; the HPA KEDA
+/// makes for it is `hpa` (the name infragen's own HPA would have).
 pub(super) fn scaled_object<'c>(
     ctx: &'c Ctx,
     s: &'c Workload,
     (a, q, region): (&Autoscaling, &QueueScaling, &str),
-    name: String,
+    (name, hpa): (String, String),
     deployment: &str,
     behavior: Map<'static>,
 ) -> Map<'c> {
@@ -100,14 +112,15 @@ pub(super) fn scaled_object<'c>(
     if let Some(m) = a.memory_percent {
         triggers.push(utilization("memory", m));
     }
-    let advanced = Map::new().nonempty(
-        "horizontalPodAutoscalerConfig",
-        Map::new().nonempty("behavior", behavior),
-    );
+    let advanced = map! {
+        "horizontalPodAutoscalerConfig" => map! {"name" => hpa}.nonempty("behavior", behavior),
+    };
+    let mut metadata = ctx.meta(name, &s.namespace, labels(ctx, s));
+    metadata.insert("annotations", map! {TRANSFER_HPA => "true"});
     map! {
         "apiVersion" => "keda.sh/v1alpha1",
         "kind" => "ScaledObject",
-        "metadata" => ctx.meta(name, &s.namespace, labels(ctx, s)),
+        "metadata" => metadata,
         "spec" => map! {
             "scaleTargetRef" => map! {
                 "apiVersion" => "apps/v1",
@@ -119,7 +132,7 @@ pub(super) fn scaled_object<'c>(
             "minReplicaCount" => a.min,
             "maxReplicaCount" => a.max,
         }
-        .nonempty("advanced", advanced)
+        .with("advanced", advanced)
         .with("triggers", triggers),
     }
 }

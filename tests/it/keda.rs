@@ -390,3 +390,44 @@ fn a_cluster_minor_keda_is_not_tested_on_is_warned() {
     assert_eq!(warned("1.33"), 1);
     assert_eq!(warned("1.35"), 0);
 }
+
+/// Day 2: a worker switching from `cpu_percent` to `queue` hands its HPA (`worker-hpa`,
+/// still in the cluster: `kubectl apply` deletes nothing) to KEDA — the ScaledObject names
+/// it and may take it over, since KEDA's webhook refuses a ScaledObject for a Deployment
+/// another HPA scales — so `diff` does not ask to delete it. The way back deletes the
+/// ScaledObject first (its HPA, of the same name, goes with it).
+#[test]
+fn switching_to_queue_scaling_hands_the_hpa_to_keda() {
+    let queue = fixture();
+    let cpu = queue.replace(QUEUE_SCALING, "      cpu_percent: 70\n");
+    let out = synth_text(&queue, Provider::Aws);
+    let docs = manifests(&out);
+    let so = scalers(&docs, "worker")[0];
+    assert_eq!(
+        so["metadata"]["annotations"]["scaledobject.keda.sh/transfer-hpa-ownership"],
+        "true"
+    );
+    let old_hpa =
+        scalers(&manifests(&synth_text(&cpu, Provider::Aws)), "worker")[0]["metadata"]["name"]
+            .clone();
+    assert_eq!(old_hpa, "worker-hpa");
+    assert_eq!(
+        so["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["name"],
+        old_hpa
+    );
+
+    let (_, text) = crate::support::diff("aws", "production", &cpu, &queue);
+    assert!(text.contains("kind: ScaledObject"), "{text}");
+    assert!(!text.contains("delete horizontalpodautoscaler"), "{text}");
+
+    let (_, text) = crate::support::diff("aws", "production", &queue, &cpu);
+    let note = text
+        .lines()
+        .find(|l| l.contains("does not delete objects"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let first = note.find("before `terraform/platform`").expect(note);
+    let so = note
+        .find("kubectl delete scaledobject -n sqsk worker")
+        .expect(note);
+    assert!(first < so, "{note}");
+}
