@@ -5,7 +5,9 @@
 //! none of its own. KEDA comes from `terraform/platform` (`backend::aws::keda`), which is
 //! applied before `k8s/`, so its CRDs exist when these objects do.
 //!
-//! - Trigger `aws-sqs-queue` (keda.sh/docs/2.20/scalers/aws-sqs): the queue's URL from the
+//! - Trigger `aws-sqs-queue` (keda.sh/docs/2.20/scalers/aws-sqs; kedacore/keda
+//!   `pkg/scalers/aws_sqs_queue_scaler.go`: `queueURL` read from the trigger or the resolved
+//!   env, `awsRegion` required, `scaleOnInFlight` default true): the queue's URL from the
 //!   worker's own variable (`queueURLFromEnv`: `<PREFIX>_URL`, which the Deployment reads
 //!   from its `<service>-connections` ConfigMap; KEDA resolves `configMapKeyRef` variables
 //!   of the scale target's container, kedacore/keda `pkg/scaling/resolver/scale_resolvers.go`

@@ -5,7 +5,8 @@
 //! - `infra`: the operator's IRSA role (trusting `system:serviceaccount:keda:keda-operator`),
 //!   allowed `sqs:GetQueueAttributes` on exactly the queues services scale on — the one call
 //!   KEDA's `aws-sqs-queue` scaler makes (it reads `ApproximateNumberOfMessages` and, when
-//!   asked, the in-flight and delayed counts; keda.sh/docs/2.20/scalers/aws-sqs), and
+//!   asked, the in-flight and delayed counts; keda.sh/docs/2.20/scalers/aws-sqs, kedacore/keda
+//!   `pkg/scalers/aws_sqs_queue_scaler.go` `getAwsSqsQueueLength`), and
 //!   nothing on their dead-letter queues, which nothing scales on. The services' own roles
 //!   are not lent to KEDA (`identityOwner: workload` would make each trust KEDA's role).
 //!   IRSA, like every other controller infragen installs (`identity::irsa_role`).
