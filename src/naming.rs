@@ -89,6 +89,13 @@ pub fn fnv1a(s: &str) -> u32 {
 /// validation counts the Fargate profile it needs.
 pub const EXTERNAL_SECRETS_NAMESPACE: &str = "external-secrets";
 
+/// Namespace of KEDA (EKS, when a service scales on a queue): the back-end installs it
+/// there, and validation asks for the Fargate profile it needs.
+pub const KEDA_NAMESPACE: &str = "keda";
+/// KEDA's operator's service account (what its IRSA role trusts): the chart's default
+/// `serviceAccount.operator.name`.
+pub const KEDA_OPERATOR_SA: &str = "keda-operator";
+
 /// A zone's part of a name: the zone less its region (`us-east-1a` → `a`, the local zone
 /// `us-east-1-bos-1a` → `bos-1a`), or the whole zone when it does not start with the region.
 pub fn zone_suffix<'z>(zone: &'z str, region: &str) -> &'z str {

@@ -337,6 +337,7 @@ mod tests {
             "chart-cluster-autoscaler",
             "chart-external-secrets",
             "chart-metrics-server",
+            "chart-keda",
             "image-cluster-autoscaler",
             "image-kubectl",
             "image-postgres",

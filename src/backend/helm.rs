@@ -77,6 +77,9 @@ pub fn platform_namespaces(v: &Validated) -> Vec<String> {
             out.push(ns.to_string());
         }
     }
+    if crate::k8s::scales_on_queues(v.bp) {
+        out.push(KEDA_NAMESPACE.to_string());
+    }
     out
 }
 
@@ -192,6 +195,34 @@ pub fn nvidia_device_plugin() -> (Ref, Json) {
         json!({"tolerations": [{"operator": "Exists"}]}),
     );
     (res("helm_release", "nvidia_device_plugin"), body)
+}
+
+pub use crate::naming::{KEDA_NAMESPACE, KEDA_OPERATOR_SA};
+
+/// KEDA (chart `kedacore/keda`, CRDs included: ScaledObject, TriggerAuthentication), in
+/// `keda`, when a service scales on a queue (`crate::k8s::scales_on_queues`). Its
+/// operator's service account carries the IRSA role `role_arn` (chart values
+/// `podIdentity.aws.irsa.*`, which annotate `serviceAccount.operator` with the role, the
+/// `sts.amazonaws.com` audience and regional STS — KEDA's AWS authentication docs, "This can
+/// be done for you during deployment with Helm"); the metrics API server and the admission
+/// webhooks need no AWS access and get no role. Every other value is the chart's: its pods
+/// run as non-root with every capability dropped, no privilege escalation and the
+/// RuntimeDefault seccomp profile ("KEDA is secure by default", chart README), inside Pod
+/// Security `restricted`; they listen on 6443 (metrics API server), 9443 (webhooks) and
+/// 8080/8081/9666 (metrics, probes, the operator's gRPC), never on the kubelet's 10250.
+pub fn keda(role_arn: &Expr) -> (Ref, Json) {
+    let body = release(
+        "keda",
+        "https://kedacore.github.io/charts",
+        "keda",
+        pinned_chart("chart-keda"),
+        KEDA_NAMESPACE,
+        json!({
+            "serviceAccount": {"operator": {"create": true, "name": KEDA_OPERATOR_SA}},
+            "podIdentity": {"aws": {"irsa": {"enabled": true, "roleArn": role_arn}}},
+        }),
+    );
+    (res("helm_release", "keda"), body)
 }
 
 pub use crate::naming::EXTERNAL_SECRETS_NAMESPACE;

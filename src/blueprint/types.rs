@@ -1590,13 +1590,15 @@ pub struct Autoscaling {
     #[serde(default)]
     pub scheduled: Vec<ScheduledScaling>,
     /// Scale a queue worker on its backlog: the messages waiting in an SQS queue per running
-    /// task (ECS only; Kubernetes platforms refuse it, see docs/queue-workers.md).
+    /// task or replica (ECS: target tracking; EKS: a KEDA ScaledObject instead of an HPA,
+    /// KEDA installed by `platform`; refused on DOKS and existing clusters; see
+    /// docs/queue-workers.md).
     #[serde(default)]
     pub queue: Option<QueueScaling>,
 }
 
 /// Target tracking on an SQS queue's backlog per task: the queue's visible messages divided
-/// by the service's running tasks, held near `messages_per_task`.
+/// by the service's running tasks (EKS: replicas), held near `messages_per_task`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueScaling {

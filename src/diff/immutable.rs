@@ -114,12 +114,19 @@ pub fn shrinks(attributes: &[Attribute]) -> bool {
 /// stays behind the Service that now selects every pod of the app), so they are deleted by
 /// hand. Jobs with a `ttlSecondsAfterFinished` go by themselves. The release Job of a
 /// service that stays (and its Role and RoleBinding) is not among them: [`release_notes`].
+///
+/// KEDA: an HPA a new ScaledObject takes over (`transfer-hpa-ownership`, the HPA's name in
+/// `advanced.horizontalPodAutoscalerConfig.name`, `k8s::keda`) stays, KEDA's; a removed
+/// ScaledObject goes first — its HPA, which has the name of the HPA the new manifests hold,
+/// belongs to it (owner reference) and would be collected with it after the apply
+/// configured it, and KEDA (uninstalled by `platform` once nothing scales on a queue) must
+/// still run to release it.
 pub fn removed_note(
     old: &BTreeMap<String, Object>,
     new: &BTreeMap<String, Object>,
     adopted: &[&str],
 ) -> Option<String> {
-    let commands: Vec<String> = old
+    let (before, after): (Vec<_>, Vec<_>) = old
         .iter()
         .filter(|(addr, o)| o.kind.starts_with("k8s:") && !new.contains_key(*addr))
         // Terraform takes these over (`owner::handovers`): they stay.
@@ -128,31 +135,63 @@ pub fn removed_note(
             o.kind != "k8s:Job" || o.body.pointer("/spec/ttlSecondsAfterFinished").is_none()
         })
         .filter(|(_, o)| kept_release(o, new).is_none())
-        .map(|(_, o)| {
-            let meta = o.body.get("metadata");
-            let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
-            let kind = o.kind.trim_start_matches("k8s:");
-            let c = command(
-                "delete",
-                kind,
-                field("namespace"),
-                field("name").unwrap_or("?"),
-                "",
-            );
-            // What goes with it: a namespace's objects, a claim's data (a StatefulSet's
-            // claims stay, `persistentVolumeClaimRetentionPolicy: Retain`).
-            match kind {
-                "Namespace" => format!("`{c}` (with everything in it: check first)"),
-                "PersistentVolumeClaim" => format!("`{c}` (its data: back it up first)"),
-                _ => format!("`{c}`"),
-            }
-        })
-        .collect();
-    (!commands.is_empty()).then(|| {
+        .filter(|(_, o)| !taken_over_by_keda(o, new))
+        .partition(|(_, o)| o.kind == "k8s:ScaledObject");
+    let line = |list: Vec<(&String, &Object)>| -> Vec<String> {
+        list.into_iter()
+            .map(|(_, o)| {
+                let meta = o.body.get("metadata");
+                let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
+                let kind = o.kind.trim_start_matches("k8s:");
+                let c = command(
+                    "delete",
+                    kind,
+                    field("namespace"),
+                    field("name").unwrap_or("?"),
+                    "",
+                );
+                // What goes with it: a namespace's objects, a claim's data (a StatefulSet's
+                // claims stay, `persistentVolumeClaimRetentionPolicy: Retain`).
+                match kind {
+                    "Namespace" => format!("`{c}` (with everything in it: check first)"),
+                    "PersistentVolumeClaim" => format!("`{c}` (its data: back it up first)"),
+                    _ => format!("`{c}`"),
+                }
+            })
+            .collect()
+    };
+    let (before, after) = (line(before), line(after));
+    let mut parts = Vec::new();
+    if !before.is_empty() {
+        parts.push(format!(
+            "delete these first, before `terraform/platform` and `k8s/` are applied (KEDA's HPA goes with its ScaledObject, and KEDA, uninstalled once no service scales on a queue, must still run to release it; the apply then creates infragen's HPA): {}",
+            before.join(", ")
+        ));
+    }
+    if !after.is_empty() {
+        parts.push(format!("delete them after the apply: {}", after.join(", ")));
+    }
+    (!parts.is_empty()).then(|| {
         format!(
-            "k8s: `kubectl apply -k` does not delete objects the manifests no longer hold; delete them after the apply: {}",
-            commands.join(", ")
+            "k8s: `kubectl apply -k` does not delete objects the manifests no longer hold; {}",
+            parts.join("; ")
         )
+    })
+}
+
+/// Whether removed object `o` is an HPA that a ScaledObject of the new manifests takes over
+/// (same namespace, its `advanced.horizontalPodAutoscalerConfig.name`).
+fn taken_over_by_keda(o: &Object, new: &BTreeMap<String, Object>) -> bool {
+    if o.kind != "k8s:HorizontalPodAutoscaler" {
+        return false;
+    }
+    let meta = |b: &Value, k: &str| b.pointer(&format!("/metadata/{k}")).cloned();
+    new.values().any(|n| {
+        n.kind == "k8s:ScaledObject"
+            && meta(&n.body, "namespace") == meta(&o.body, "namespace")
+            && n.body
+                .pointer("/spec/advanced/horizontalPodAutoscalerConfig/name")
+                == o.body.pointer("/metadata/name")
     })
 }
 

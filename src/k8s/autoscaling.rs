@@ -1,6 +1,7 @@
 //! Scaling and availability around a service's primary Deployment (the live colour of a
 //! blue/green pair, the stable track of a canary): HorizontalPodAutoscaler (autoscaling/v2,
-//! CPU/memory utilization with scale-up/down behaviour), PodDisruptionBudget and
+//! CPU/memory utilization with scale-up/down behaviour) or, scaling on a queue, KEDA's
+//! ScaledObject (`keda.rs`), PodDisruptionBudget and
 //! VerticalPodAutoscaler (autoscaling.k8s.io/v1, needs the VPA's CRDs).
 
 use super::namespace::quantity;
@@ -32,7 +33,13 @@ pub fn uses_resource_metrics(bp: &Blueprint) -> bool {
             .is_some_and(|r| r.max > r.min);
     let nginx_hpa = controller
         .is_some_and(|c| c.kind == IngressClass::Nginx && !gateway && c.replicas.is_some());
-    envoy_hpa || nginx_hpa || bp.services.iter().any(|s| s.autoscaling.is_some())
+    // A service scaled on a queue alone reads the external metrics API (KEDA's), not this.
+    let service_hpa = bp.services.iter().any(|s| {
+        s.autoscaling.as_ref().is_some_and(|a| {
+            a.queue.is_none() || a.cpu_percent.is_some() || a.memory_percent.is_some()
+        })
+    });
+    envoy_hpa || nginx_hpa || service_hpa
 }
 
 fn rules(b: &ScalingBehaviour) -> Map<'static> {
@@ -61,10 +68,14 @@ fn utilization(resource: &'static str, percent: u32) -> Map<'static> {
 }
 
 /// Which resources an autoscaler's HPA scales on: (cpu, memory). An HPA without metrics
-/// scales on CPU (80 %).
+/// scales on CPU (80 %); one scaling on a queue (KEDA's) only on what is given beside it.
 fn hpa_resources(a: &crate::blueprint::types::Autoscaling) -> (bool, bool) {
     let mem = a.memory_percent.is_some();
-    (a.cpu_percent.is_some() || !mem, mem)
+    let cpu = a.cpu_percent.is_some();
+    if a.queue.is_some() {
+        return (cpu, mem);
+    }
+    (cpu || !mem, mem)
 }
 
 /// The VPA's update mode and the resources it controls, when an HPA scales the same
@@ -80,7 +91,8 @@ pub(crate) fn vpa_mode(s: &Workload) -> (VpaMode, Option<&'static str>) {
         Some(a) if evicts => match hpa_resources(a) {
             (true, true) => (VpaMode::Initial, None),
             (true, false) => (vpa.mode, Some("memory")),
-            _ => (vpa.mode, Some("cpu")),
+            (false, true) => (vpa.mode, Some("cpu")),
+            (false, false) => (vpa.mode, None),
         },
         _ => (vpa.mode, None),
     }
@@ -102,7 +114,8 @@ pub fn notes(s: &crate::blueprint::types::Service) -> Option<String> {
             "services[{}].vpa: the HPA scales on CPU, so the VPA ({:?}) controls memory only",
             s.name, vpa.mode
         ),
-        _ => format!(
+        (false, false) => return None,
+        (false, true) => format!(
             "services[{}].vpa: the HPA scales on memory, so the VPA ({:?}) controls CPU only",
             s.name, vpa.mode
         ),
@@ -145,25 +158,43 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
             );
         // Every Deployment without `spec.replicas` is scaled by its own HPA: the one of a
         // rolling or canary service, or each colour of a blue/green pair (named by colour, so
-        // switching `rollout.live` moves no HPA and changes no replica count).
-        for t in all.iter().filter(|t| t.replicas.is_none()) {
-            let name = if s.strategy() == Strategy::BlueGreen {
-                format!("{}-hpa", t.deployment)
+        // switching `rollout.live` moves no HPA and changes no replica count). On a queue,
+        // by KEDA's ScaledObject instead, which makes that HPA itself (`keda.rs`).
+        let base = |t: &Track| {
+            if s.strategy() == Strategy::BlueGreen {
+                t.deployment.clone()
             } else {
-                format!("{}-hpa", s.name())
-            };
-            docs.push(map! {
-                "apiVersion" => "autoscaling/v2",
-                "kind" => "HorizontalPodAutoscaler",
-                "metadata" => ctx.meta(name, &s.namespace, labels(ctx, s)),
-                "spec" => map! {
-                    "scaleTargetRef" => target(t),
-                    "minReplicas" => a.min,
-                    "maxReplicas" => a.max,
-                }
-                .nonempty("metrics", metrics.clone())
-                .nonempty("behavior", behavior.clone()),
-            });
+                s.name().to_string()
+            }
+        };
+        if let Some(queue) = super::keda::queue(ctx, s) {
+            for t in all.iter().filter(|t| t.replicas.is_none()) {
+                docs.push(super::keda::scaled_object(
+                    ctx,
+                    s,
+                    queue,
+                    (base(t), format!("{}-hpa", base(t))),
+                    &t.deployment,
+                    behavior.clone(),
+                ));
+            }
+            docs.push(super::keda::trigger_authentication(ctx, s));
+        } else {
+            for t in all.iter().filter(|t| t.replicas.is_none()) {
+                let name = format!("{}-hpa", base(t));
+                docs.push(map! {
+                    "apiVersion" => "autoscaling/v2",
+                    "kind" => "HorizontalPodAutoscaler",
+                    "metadata" => ctx.meta(name, &s.namespace, labels(ctx, s)),
+                    "spec" => map! {
+                        "scaleTargetRef" => target(t),
+                        "minReplicas" => a.min,
+                        "maxReplicas" => a.max,
+                    }
+                    .nonempty("metrics", metrics.clone())
+                    .nonempty("behavior", behavior.clone()),
+                });
+            }
         }
     }
     match &s.bp.pdb {

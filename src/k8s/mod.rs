@@ -26,6 +26,8 @@ pub(crate) use ingress::is_regex as is_regex_path;
 mod ingress;
 mod internal_ingress;
 mod issuer;
+mod keda;
+pub use keda::scales_on_queues;
 mod kustomization;
 mod namespace;
 mod network_policy;

@@ -5,7 +5,7 @@
 //! `atomic`) time out and roll back. So every namespace that runs pods needs a profile: the
 //! services' and jobs' namespaces, `kube-system` (CoreDNS, the AWS Load Balancer Controller,
 //! metrics-server), and the namespaces of the ingress controller (Envoy Gateway's with
-//! `ingress.gateway`) and cert-manager. (The
+//! `ingress.gateway`), cert-manager and KEDA (a service scaling on a queue). (The
 //! External Secrets Operator's namespace gets a profile of its own from the back-end.)
 //! <https://docs.aws.amazon.com/eks/latest/userguide/fargate-profile.html>
 //!
@@ -170,6 +170,22 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 .help = Some(help(ns));
             }
         }
+    }
+
+    // KEDA runs its operator, metrics API server and admission webhooks in its own
+    // namespace (`backend/aws/keda.rs`) when a service scales on a queue.
+    let keda = crate::naming::KEDA_NAMESPACE;
+    if !covered(keda)
+        && let Some(i) = bp
+            .services
+            .iter()
+            .position(|s| s.autoscaling.as_ref().is_some_and(|a| a.queue.is_some()))
+    {
+        c.error(
+            &format!("services[{i}].autoscaling.queue"),
+            format!("scaling on a queue installs KEDA in namespace `{keda}`, which no Fargate profile selects: its pods would stay Pending, `terraform/platform` would time out, and nothing would scale"),
+        )
+        .help = Some(help(keda));
     }
 
     privileged_ports(c, bp);

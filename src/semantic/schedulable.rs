@@ -1,7 +1,7 @@
 //! A created cluster (EKS with managed nodes, DOKS) needs one node pool without a
 //! `NoSchedule`/`NoExecute` taint: the cluster's own add-ons — CoreDNS, and the Helm
 //! releases `platform` installs (the AWS Load Balancer Controller, ingress-nginx,
-//! cert-manager, metrics-server, the Cluster Autoscaler, External Secrets, Envoy Gateway) —
+//! cert-manager, metrics-server, the Cluster Autoscaler, External Secrets, Envoy Gateway, KEDA) —
 //! tolerate no custom taint, and neither do services without a `node_pool`. With every pool
 //! tainted they would stay `Pending`: DNS fails, the releases time out (`wait`, then an
 //! atomic rollback), and nothing routes. Pods are placed on tainted pools only by the

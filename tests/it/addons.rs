@@ -226,6 +226,7 @@ fn every_values_key_is_one_the_chart_version_knows() {
         "external-secrets",
         "gateway-helm",
         "ingress-nginx",
+        "keda",
         "metrics-server",
     ] {
         assert!(
@@ -682,11 +683,25 @@ fn a_cluster_whose_every_node_pool_repels_the_add_ons_is_refused() {
 }
 
 /// Where each chart takes its service account's name and annotations.
-const SERVICE_ACCOUNTS: [(&str, &str); 3] = [
+const SERVICE_ACCOUNTS: [(&str, &str); 4] = [
     ("aws-load-balancer-controller", "serviceAccount"),
     ("cluster-autoscaler", "rbac.serviceAccount"),
     ("external-secrets", "serviceAccount"),
+    ("keda", "serviceAccount.operator"),
 ];
+
+/// Charts that annotate the account from values of their own rather than `annotations`:
+/// (chart, switch, role ARN). KEDA's `podIdentity.aws.irsa.*` puts the role on
+/// `serviceAccount.operator` (keda.sh/docs/2.20/authentication-providers/aws).
+const IRSA_VALUES: [(&str, &str, &str); 1] = [(
+    "keda",
+    "podIdentity.aws.irsa.enabled",
+    "podIdentity.aws.irsa.roleArn",
+)];
+
+fn value_at<'v>(v: &'v Value, key: &str) -> &'v Value {
+    key.split('.').fold(v, |x, part| &x[part])
+}
 
 /// IRSA works only when the role's trust policy names the service account the chart
 /// creates: for every release whose service account carries `eks.amazonaws.com/role-arn`,
@@ -726,9 +741,14 @@ fn every_irsa_annotation_names_a_role_that_trusts_the_charts_service_account() {
                 sa = &sa[part];
             }
             // These controllers call AWS: their account always carries the role.
-            let arn = sa["annotations"]["eks.amazonaws.com/role-arn"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{label}: {at}: no role on `{sa_key}`"));
+            let arn = match IRSA_VALUES.iter().find(|(c, _, _)| *c == chart) {
+                Some((_, switch, role)) => {
+                    assert_eq!(value_at(&v, switch), true, "{label}: {at}: `{switch}`");
+                    value_at(&v, role).as_str()
+                }
+                None => sa["annotations"]["eks.amazonaws.com/role-arn"].as_str(),
+            }
+            .unwrap_or_else(|| panic!("{label}: {at}: no role on `{sa_key}`"));
             assert_eq!(
                 sa["create"], true,
                 "{label}: {at}: the chart must create it"
@@ -767,7 +787,7 @@ fn every_irsa_annotation_names_a_role_that_trusts_the_charts_service_account() {
             checked += 1;
         }
     }
-    assert!(checked >= 3, "{checked}");
+    assert!(checked >= 4, "{checked}");
 }
 
 /// metrics-server and cert-manager are EKS add-ons too; listed in `cluster.addons` beside

@@ -1,5 +1,5 @@
 //! Every custom kind the manifests under `k8s/` hold has its CRDs when `kubectl apply -k k8s/`
-//! runs: installed by the `platform` module (cert-manager, Envoy Gateway), part of the
+//! runs: installed by the `platform` module (cert-manager, Envoy Gateway, KEDA), part of the
 //! platform itself (Cilium on DOKS), or listed in `preconditions.json` — else the apply fails
 //! on that object ("no matches for kind … ensure CRDs are installed first"). A service's `vpa`
 //! on EKS or DOKS was none of these.
@@ -78,6 +78,8 @@ fn check(label: &str, provider: Provider, out: &infragen::Output) -> usize {
             "gateway.networking.k8s.io" | "gateway.envoyproxy.io" => {
                 charts.contains("gateway-helm")
             }
+            // KEDA's chart installs ScaledObject and TriggerAuthentication.
+            "keda.sh" => charts.contains("keda"),
             "cilium.io" => provider == Provider::Digitalocean,
             _ => false,
         };

@@ -64,6 +64,7 @@ mod interpolations;
 mod issuers;
 mod jobs;
 mod jvm_heap;
+mod keda;
 mod layers;
 mod listener_priorities;
 mod live_form;

@@ -344,7 +344,8 @@ fn eks_fargate_a_queue_alone_gives_the_pod_its_role_url_and_egress() {
         .replace("platform: eks,", "platform: eks_fargate,")
         .replace(
             "node_pools:\n  - { name: general, size: medium, min: 2, max: 4 }\n",
-            "fargate_profiles:\n  - { name: apps, namespaces: [sqsk] }\n  - { name: system, namespaces: [kube-system] }\n",
+            // `keda`: the worker scales on the queue, which installs KEDA there.
+            "fargate_profiles:\n  - { name: apps, namespaces: [sqsk] }\n  - { name: system, namespaces: [kube-system, keda] }\n",
         );
     assert!(text.contains("eks_fargate") && text.contains("fargate_profiles"));
     let out = synth_aws("sqs-fargate", &text).unwrap_or_else(|e| panic!("{e}"));

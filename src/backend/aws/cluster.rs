@@ -223,7 +223,8 @@ const EGRESS: &str = "aws_vpc_security_group_egress_rule";
 
 /// Ports the control plane calls admission webhooks on, on the nodes: cert-manager (10250 is
 /// the kubelet's too), metrics-server (4443), the AWS Load Balancer Controller (9443),
-/// ingress-nginx (8443), and the common 6443 / 10251.
+/// ingress-nginx (8443), and the common 6443 / 10251 — KEDA's metrics API server (6443) and
+/// admission webhooks (9443) among them.
 const WEBHOOK_PORTS: [u16; 5] = [4443, 6443, 8443, 9443, 10251];
 
 /// The control plane's and the nodes' security groups, every rule described. Node egress is

@@ -108,6 +108,7 @@ fn own_role_names(ctx: &Ctx) -> Vec<String> {
         "cluster-autoscaler",
         "ebs-csi-controller",
         "cloudwatch-agent",
+        crate::naming::KEDA_OPERATOR_SA,
     ] {
         names.push(role_name(ctx, controller));
     }

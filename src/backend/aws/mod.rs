@@ -19,6 +19,7 @@ mod endpoints;
 mod external_secrets;
 mod iam;
 mod identity;
+mod keda;
 mod kms;
 mod lint;
 mod network;
@@ -235,6 +236,7 @@ fn lower_infra(ctx: &Ctx, network: Option<&Network>, infra: &mut Module, out: &m
             identity::lower(ctx, infra);
             platform::infra(ctx, infra);
             cluster_autoscaler::infra(ctx, infra);
+            keda::infra(ctx, infra);
             external_secrets::infra(ctx, infra);
             if let Some(p) = platform::module(ctx) {
                 out.add_module("platform", p);

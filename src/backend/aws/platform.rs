@@ -7,7 +7,8 @@
 //! - the `platform` root module (applied after `infra`, with its own state): kubernetes and
 //!   helm providers configured from the cluster by data source with `aws eks get-token`, the
 //!   AWS Load Balancer Controller, ingress-nginx and cert-manager (`helm.rs`), the Cluster
-//!   Autoscaler when a node pool can change size (`cluster_autoscaler.rs`), the encrypted
+//!   Autoscaler when a node pool can change size (`cluster_autoscaler.rs`), KEDA when a
+//!   service scales on a queue (`keda.rs`), the encrypted
 //!   gp3 default StorageClass (managed nodes), Fargate's logging namespace and ConfigMap, the
 //!   ServiceAccounts that carry an IRSA role (`service_accounts.rs`: their annotation is the
 //!   role's ARN, which holds the account id), and the edge: an ALB Ingress that puts the WAF
@@ -552,6 +553,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         let version = ctx.v.version(cluster.version.as_deref(), "kubernetes");
         super::cluster_autoscaler::platform(ctx, &mut m, &version, &lbc_release);
     }
+    super::keda::platform(ctx, &mut m, &lbc_release);
     super::service_accounts::platform(ctx, &mut m);
     super::external_secrets::platform(ctx, &mut m, &after_lbc);
     Some(m)
