@@ -11,6 +11,7 @@ mod alb_certificate;
 mod alb_health;
 mod alb_ingress_group;
 mod autoscaling;
+mod aws_quotas;
 mod brownfield;
 mod bucket_cors;
 mod cache;
