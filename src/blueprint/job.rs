@@ -139,6 +139,9 @@ pub struct Job {
     /// Node pool the pods are scheduled on (node selector + toleration).
     #[serde(default)]
     pub node_pool: Option<String>,
+    /// The CPU architecture the image is built for, as `services[].architecture`.
+    #[serde(default)]
+    pub architecture: Option<super::types::Architecture>,
     /// Extra labels on the CronJob and its pods.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -183,6 +186,7 @@ impl Job {
             port: None,
             service_port: None,
             protocol: Default::default(),
+            architecture: self.architecture,
             service_name: None,
             peer_ports: Vec::new(),
             idle_timeout: None,

@@ -5,6 +5,7 @@
 
 mod addon_owners;
 mod alarms;
+mod architecture;
 mod base_incomplete;
 mod bucket_cors;
 mod containers;
@@ -149,6 +150,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     eks::check(&mut c, bp);
     schedulable::check(&mut c, bp);
     gpu::check(&mut c, bp);
+    architecture::check(&mut c, bp);
     addon_owners::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
@@ -157,6 +159,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
         warnings.extend(jvm_heap::warnings(&c, bp));
         warnings.extend(tls_in_cluster::warnings(bp, loaded.provider));
         warnings.extend(smtp_port::warnings(bp, loaded.provider));
+        warnings.extend(architecture::warnings(bp, loaded.provider));
         warnings.extend(internal_routes::warnings(bp, loaded.provider));
         warnings.extend(release::warnings(bp, loaded.provider));
         warnings.extend(base_incomplete::warnings(loaded));

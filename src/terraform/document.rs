@@ -11,8 +11,8 @@ use super::json::Json;
 use crate::json;
 
 use super::expr::{Expr, Ref, ident};
-use super::sg_rules::SgRule;
 use super::render::{indent, write_json, write_str};
+use super::sg_rules::SgRule;
 
 /// A member of a file's JSON document.
 #[derive(Debug, Clone)]

@@ -52,7 +52,10 @@ fn warnings<'a>(out: &'a infragen::Output, rule: &str) -> Vec<&'a str> {
 fn security_group_rules_past_the_quota_are_warned_about() {
     let at = synth_aws("mono", &monorepo(60)).unwrap();
     let c = counts(&at);
-    assert_eq!(c[&("${aws_security_group.sessions.id}".into(), "inbound")], 60);
+    assert_eq!(
+        c[&("${aws_security_group.sessions.id}".into(), "inbound")],
+        60
+    );
     assert_eq!(c[&("${aws_security_group.alb.id}".into(), "outbound")], 60);
     assert!(c.values().all(|n| *n <= 60), "{c:?}");
     assert_eq!(warnings(&at, "sg-rules-quota"), Vec::<&str>::new());
@@ -67,8 +70,10 @@ fn security_group_rules_past_the_quota_are_warned_about() {
             .trim_end_matches(".id}")
             .to_string();
         assert!(
-            warned.iter().any(|w| w.contains(&format!("`{group}` gets {n} {dir} IPv4 rules"))
-                && w.contains("Inbound or outbound rules per security group")),
+            warned.iter().any(
+                |w| w.contains(&format!("`{group}` gets {n} {dir} IPv4 rules"))
+                    && w.contains("Inbound or outbound rules per security group")
+            ),
             "{group} {dir} {n}: {warned:#?}"
         );
     }
@@ -79,7 +84,9 @@ fn security_group_rules_past_the_quota_are_warned_about() {
 #[test]
 fn certificate_names_past_the_quota_are_warned_about() {
     let stack = |sans: usize| {
-        let names: Vec<String> = (0..sans).map(|i| format!("h{i}.shop.example.com")).collect();
+        let names: Vec<String> = (0..sans)
+            .map(|i| format!("h{i}.shop.example.com"))
+            .collect();
         ecs_stack(
             "shop",
             &format!(
@@ -91,7 +98,10 @@ fn certificate_names_past_the_quota_are_warned_about() {
     };
     let at = synth_aws("shop", &stack(9)).unwrap();
     let cert = &resources(&at, "infra", "aws_acm_certificate")[0];
-    assert_eq!(cert["subject_alternative_names"].as_array().unwrap().len(), 9);
+    assert_eq!(
+        cert["subject_alternative_names"].as_array().unwrap().len(),
+        9
+    );
     assert_eq!(warnings(&at, "acm-names-quota"), Vec::<&str>::new());
     let past = synth_aws("shop", &stack(10)).unwrap();
     let warned = warnings(&past, "acm-names-quota");

@@ -10,6 +10,7 @@ mod addons;
 mod alb_certificate;
 mod alb_health;
 mod alb_ingress_group;
+mod architecture;
 mod autoscaling;
 mod aws_quotas;
 mod brownfield;

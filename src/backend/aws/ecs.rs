@@ -658,6 +658,17 @@ pub(super) fn task_images<'a>(ctx: &Ctx<'a>, s: &'a Service) -> Vec<&'a str> {
     super::sidecars::images(s).chain(setup).collect()
 }
 
+/// The task's `runtimePlatform.cpuArchitecture`: `ARM64` (Graviton) for an image built for
+/// `arm64`, else `X86_64` (API_RuntimePlatform: "You can run your Linux tasks on an
+/// ARM-based platform by setting the value to ARM64 … Linux containers on Fargate"). A
+/// container on the other one exits with `exec format error`.
+fn cpu_architecture(s: &Service) -> &'static str {
+    match s.architecture {
+        Some(crate::blueprint::types::Architecture::Arm64) => "ARM64",
+        _ => "X86_64",
+    }
+}
+
 pub(super) fn task_definition(
     ctx: &Ctx,
     m: &mut Module,
@@ -836,7 +847,7 @@ pub(super) fn task_definition(
             "memory": memory.to_string(),
             "execution_role_arn": execution.arn(),
             "task_role_arn": task_role.arn(),
-            "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+            "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": cpu_architecture(s)},
             "container_definitions": definitions,
             "volume": (volumes.iter().map(|v| json!({"name": v})).collect::<Vec<_>>()),
             // Keep earlier revisions registered so a rollback has something to go back to.

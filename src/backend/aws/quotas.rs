@@ -100,7 +100,12 @@ fn common_parent<'a>(names: &[&'a str]) -> Option<(&'a str, usize)> {
 mod tests {
     #[test]
     fn the_wildcard_suggested_is_under_the_parent_most_hosts_share() {
-        let names = ["mono.example.com", "api.mono.example.com", "www.mono.example.com", "a.b.example.com"];
+        let names = [
+            "mono.example.com",
+            "api.mono.example.com",
+            "www.mono.example.com",
+            "a.b.example.com",
+        ];
         assert_eq!(super::common_parent(&names), Some(("mono.example.com", 2)));
         assert_eq!(super::common_parent(&["example.com"]), None);
     }
