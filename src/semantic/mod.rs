@@ -23,6 +23,7 @@ mod files;
 mod gateway;
 mod gpu;
 mod grpc;
+pub(crate) mod image_credentials;
 mod ingress_controller;
 mod internal_routes;
 mod jobs;
@@ -151,6 +152,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     schedulable::check(&mut c, bp);
     gpu::check(&mut c, bp);
     architecture::check(&mut c, bp);
+    image_credentials::check(&mut c, bp);
     addon_owners::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {

@@ -58,6 +58,7 @@ mod gpu;
 mod grpc;
 mod iam_role_names;
 mod idle_timeout;
+mod image_credentials;
 mod ingress_class;
 mod init_env;
 mod internal_routes;

@@ -433,9 +433,11 @@ pub(super) fn roles(
         .iter()
         .map(|e| secrets::secret(&e.secret).arn())
         .collect();
+    // The registry login of a private image outside ECR (`repositoryCredentials`).
+    secret_arns.extend(s.image_credentials.iter().map(|n| secrets::secret(n).arn()));
     let mut parameter_arns: Vec<Expr> = Vec::new();
     let mut keys: Vec<(Expr, &str)> = Vec::new();
-    if !s.secret_env.is_empty() {
+    if !s.secret_env.is_empty() || s.image_credentials.is_some() {
         keys.push((secrets::key().arn(), "secretsmanager"));
     }
     for (b, r) in wired {
@@ -746,6 +748,14 @@ pub(super) fn task_definition(
             },
         },
     });
+    if let Some(name) = &s.image_credentials {
+        // A private registry outside ECR: the agent logs in with the secret's `username`
+        // and `password`, read by the execution role (`roles`). Sidecars and init
+        // containers of the same registry copy it (`sidecars::definition`).
+        // <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/private-auth.html>
+        container["repositoryCredentials"] =
+            json!({"credentialsParameter": secrets::secret(name).arn()});
+    }
     if let Some(port) = s.privileged_port() {
         // Non-root with every capability dropped: the bind below 1024 works only where the
         // task's network namespace lowers the unprivileged range (Fargate takes namespaced
