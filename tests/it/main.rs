@@ -92,6 +92,7 @@ mod service_connect;
 mod shared_cluster;
 mod spaces;
 mod sqs;
+mod stacks_one_account;
 mod stop_timeout;
 mod support;
 mod templates;
