@@ -27,6 +27,7 @@ mod issuer;
 mod kustomization;
 mod namespace;
 mod network_policy;
+mod pod_slots;
 mod quantity;
 pub mod quota;
 mod rbac;
@@ -179,6 +180,7 @@ pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Ve
 pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
     let mut problems = quota::check(v, &Options::default());
     problems.extend(capacity::check(v, &Options::default()));
+    problems.extend(pod_slots::check(v, &Options::default()));
     problems
 }
 

@@ -78,6 +78,7 @@ mod observability;
 mod peers;
 mod per_provider;
 mod pod_security;
+mod pod_slots;
 mod portability;
 mod ports;
 mod probe_headers;
