@@ -149,6 +149,18 @@ pub fn versions() -> &'static Versions {
     V.get_or_init(|| parse(include_str!("../providers/versions.json"), "versions.json"))
 }
 
+/// Whether an EC2 instance type runs on AWS Graviton (64-bit Arm, `arm64`): Graviton
+/// families end their generation with `g` (`t4g`, `m7g`, `c6gn`, `g5g`), and `a1` is the
+/// first generation, before that convention ("Amazon EC2 instance type naming
+/// conventions", EC2 instance types guide: `g` — AWS Graviton processors).
+pub fn graviton(instance: &str) -> bool {
+    let family = instance.split('.').next().unwrap_or_default();
+    let series = family.trim_end_matches(|c: char| !c.is_ascii_digit());
+    let series = series.trim_end_matches(|c: char| c.is_ascii_digit());
+    let suffix = family[series.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+    suffix.starts_with('g') || series == "a"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

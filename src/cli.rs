@@ -573,6 +573,24 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
             }
         }
     }
+    // Blueprints synthesized together for AWS (two teams' stacks): names both would create
+    // in one account.
+    let labels: Vec<String> = targets
+        .iter()
+        .map(|t| format!("{} {}/{}", blueprints[t.blueprint].0, t.provider, t.env))
+        .collect();
+    let aws: Vec<(&str, usize, &crate::Output)> = targets
+        .iter()
+        .zip(&outputs)
+        .zip(&labels)
+        .filter(|((t, _), _)| t.provider == crate::Provider::Aws)
+        .map(|((t, out), label)| (label.as_str(), t.blueprint, out))
+        .collect();
+    if blueprints.len() > 1
+        && let Some(note) = crate::backend::aws::accounts::stacks_share_names(&aws)
+    {
+        print_notes(&[note], None);
+    }
     // Stacks synthesized together for one existing cluster: objects both write.
     let stacks: Vec<crate::backend::kubernetes::shared_cluster::Stack> = targets
         .iter()

@@ -139,6 +139,13 @@ pub struct Job {
     /// Node pool the pods are scheduled on (node selector + toleration).
     #[serde(default)]
     pub node_pool: Option<String>,
+    /// The `secrets[]` entry to log in to the image's private registry, as
+    /// `services[].image_credentials` (ECS Fargate).
+    #[serde(default)]
+    pub image_credentials: Option<String>,
+    /// The CPU architecture the image is built for, as `services[].architecture`.
+    #[serde(default)]
+    pub architecture: Option<super::types::Architecture>,
     /// Extra labels on the CronJob and its pods.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -180,9 +187,11 @@ impl Job {
             namespace: self.namespace.clone(),
             image: self.image.clone(),
             image_pull_policy: self.image_pull_policy.clone(),
+            image_credentials: self.image_credentials.clone(),
             port: None,
             service_port: None,
             protocol: Default::default(),
+            architecture: self.architecture,
             service_name: None,
             peer_ports: Vec::new(),
             idle_timeout: None,

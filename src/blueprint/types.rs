@@ -1622,6 +1622,30 @@ pub enum ServiceProtocol {
     Grpc,
 }
 
+/// The CPU architecture an image is built for, as `docker buildx --platform linux/<arch>`
+/// and the `kubernetes.io/arch` node label name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    /// x86-64 (Intel, AMD).
+    Amd64,
+    /// 64-bit Arm (AWS Graviton, Apple silicon).
+    Arm64,
+    /// A multi-platform image (a manifest list with both): runs on either.
+    Multi,
+}
+
+impl Architecture {
+    /// The `kubernetes.io/arch` value of a single-architecture image.
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            Architecture::Amd64 => Some("amd64"),
+            Architecture::Arm64 => Some("arm64"),
+            Architecture::Multi => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
@@ -1846,6 +1870,14 @@ pub struct Service {
     /// Kubernetes `imagePullPolicy` (`IfNotPresent`, `Always`, `Never`).
     #[serde(default)]
     pub image_pull_policy: Option<String>,
+    /// The `secrets[]` entry (keys `username` and `password`) to log in to the private
+    /// registry of `image` outside ECR — Docker Hub, GitHub (`ghcr.io`, a personal access
+    /// token with `read:packages`), GitLab, Quay: ECS Fargate's `repositoryCredentials`,
+    /// the execution role reading that secret. Sidecars and init containers of the same
+    /// registry use it too. Refused on Kubernetes platforms and for ECR images (the
+    /// execution or node role pulls those); see docs/blueprint.md "Private images".
+    #[serde(default)]
+    pub image_credentials: Option<String>,
     /// Container port. Omit it for a worker that serves nothing (a queue consumer): no
     /// Service, no route, no load balancer target; probes then run a `command` or none.
     #[serde(default)]
@@ -1861,6 +1893,17 @@ pub struct Service {
     /// (`grpc.health.v1.Health/Check`). See docs/grpc.md.
     #[serde(default)]
     pub protocol: ServiceProtocol,
+    /// The CPU architecture the image (and every sidecar's and init container's) is built
+    /// for: `amd64`, `arm64`, or `multi` for a multi-platform image that runs on both. A
+    /// container started on the other one exits at once with `exec format error`. ECS
+    /// Fargate: the task's `runtimePlatform.cpuArchitecture` (`X86_64` for `amd64`, `multi`
+    /// and by default; `ARM64`, Graviton, for `arm64`). Kubernetes: a `kubernetes.io/arch`
+    /// node selector for `amd64` or `arm64`; on EKS a node pool of that architecture must be
+    /// able to take the pods (Graviton instance types are `arm64`), EKS on Fargate and DOKS
+    /// run `amd64` only. Unset: no selector, and on EKS where the pods may land on a Graviton
+    /// pool a warning (`node-architecture`). See docs/kubernetes.md "CPU architecture".
+    #[serde(default)]
+    pub architecture: Option<Architecture>,
     /// Name of the Kubernetes Service / ECS service (default: the service's name).
     #[serde(default)]
     pub service_name: Option<String>,

@@ -31,6 +31,7 @@ pub use keda::scales_on_queues;
 mod kustomization;
 mod namespace;
 mod network_policy;
+mod pod_slots;
 mod quantity;
 pub mod quota;
 mod rbac;
@@ -200,6 +201,7 @@ pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Ve
 pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
     let mut problems = quota::check(v, &Options::default());
     problems.extend(capacity::check(v, &Options::default()));
+    problems.extend(pod_slots::check(v, &Options::default()));
     problems
 }
 

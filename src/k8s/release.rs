@@ -32,7 +32,9 @@
 //! (a scale-up, a rescheduled pod, a rollback) waits on the Job of its own template, and
 //! would wait for ever on a Job deleted under it. docs/release.md says how to remove old ones.
 
-use super::workload::{container_security, pod_security, pull_secrets, schedule_on, writable};
+use super::workload::{
+    container_security, pod_security, pull_secrets, schedule_on, select_architecture, writable,
+};
 use super::yaml::{Map, Y, map, seq};
 use super::{Ctx, Workload};
 use crate::blueprint::types::{Blueprint, Release};
@@ -129,6 +131,7 @@ pub(crate) fn lower<'c>(
     }
     .nonempty("volumes", volumes);
     schedule_on(ctx, bp.node_pool.as_deref(), &mut pod);
+    select_architecture(bp.architecture, &mut pod);
     pull_secrets(ctx, &mut pod);
 
     let name = app(s);

@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use super::quantity::canonical;
 use super::yaml::{Map, Str, Y, map, seq};
 use super::{Ctx, Workload, content_hash, int_or_string, volume_name};
-use crate::blueprint::types::{Color, Probe, Quantity, Resources, Service, Strategy};
+use crate::blueprint::types::{Architecture, Color, Probe, Quantity, Resources, Service, Strategy};
 
 /// Requests and limits of a container that declares none.
 const DEFAULT_REQUESTS: (&str, &str) = ("100m", "128Mi");
@@ -321,6 +321,20 @@ fn tolerate_gpu_taint(pod: &mut Map<'_>) {
     match pod.get_mut("tolerations") {
         Some(Y::Seq(list)) => list.push(Y::Map(toleration)),
         _ => pod.insert("tolerations", vec![toleration]),
+    }
+}
+
+/// A `kubernetes.io/arch` node selector for an image built for one CPU architecture
+/// (`services[].architecture`), beside the pool's own selector: the kubelet sets that label
+/// on every node (<https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-arch>),
+/// so the scheduler never starts the pod where its binaries cannot run (`exec format error`).
+pub(crate) fn select_architecture(arch: Option<Architecture>, pod: &mut Map<'_>) {
+    let Some(arch) = arch.and_then(Architecture::label) else {
+        return;
+    };
+    match pod.get_mut("nodeSelector") {
+        Some(Y::Map(selector)) => selector.insert("kubernetes.io/arch", arch),
+        _ => pod.insert("nodeSelector", map! {"kubernetes.io/arch" => arch}),
     }
 }
 
@@ -740,6 +754,7 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
         pod.insert("terminationGracePeriodSeconds", t);
     }
     schedule_on(ctx, pool(ctx, bp), &mut pod);
+    select_architecture(bp.architecture, &mut pod);
     if bp.gpu.is_some() {
         tolerate_gpu_taint(&mut pod);
     }

@@ -5,6 +5,7 @@
 
 mod addon_owners;
 mod alarms;
+mod architecture;
 mod base_incomplete;
 mod bucket_cors;
 mod containers;
@@ -22,6 +23,7 @@ mod files;
 mod gateway;
 mod gpu;
 mod grpc;
+pub(crate) mod image_credentials;
 mod ingress_controller;
 mod internal_routes;
 mod jobs;
@@ -149,6 +151,8 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     eks::check(&mut c, bp);
     schedulable::check(&mut c, bp);
     gpu::check(&mut c, bp);
+    architecture::check(&mut c, bp);
+    image_credentials::check(&mut c, bp);
     addon_owners::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
@@ -157,6 +161,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
         warnings.extend(jvm_heap::warnings(&c, bp));
         warnings.extend(tls_in_cluster::warnings(bp, loaded.provider));
         warnings.extend(smtp_port::warnings(bp, loaded.provider));
+        warnings.extend(architecture::warnings(bp, loaded.provider));
         warnings.extend(internal_routes::warnings(bp, loaded.provider));
         warnings.extend(release::warnings(bp, loaded.provider));
         warnings.extend(base_incomplete::warnings(loaded));

@@ -12,6 +12,7 @@ use crate::json;
 
 use super::expr::{Expr, Ref, ident};
 use super::render::{indent, write_json, write_str};
+use super::sg_rules::SgRule;
 
 /// A member of a file's JSON document.
 #[derive(Debug, Clone)]
@@ -104,6 +105,9 @@ pub struct File {
     /// The literal cloud names of the resources whose type keeps names unique
     /// ([`super::unique`]): (type, name, address).
     names: Vec<Named>,
+    /// The security group rules among the resources, for the quota check
+    /// ([`Module::security_group_rules`]).
+    sg_rules: Vec<SgRule>,
 }
 
 /// A resource's cloud name: its type, the name, and the resource's Terraform name (the
@@ -176,6 +180,7 @@ impl Module {
             let mine = self.files.entry(name).or_default();
             mine.duplicates.extend(f.duplicates);
             mine.names.extend(f.names);
+            mine.sg_rules.extend(f.sg_rules);
             merge_members(&mut mine.top, f.top, "", &mut mine.duplicates);
         }
     }
@@ -290,6 +295,11 @@ impl Module {
             matches!(f.top.get(kind), Some(Node::Object(types))
                 if matches!(types.get(ty), Some(Node::Object(names)) if names.contains_key(name)))
         })
+    }
+
+    /// Every security group rule resource the module declares (see [`super::sg_rules`]).
+    pub fn security_group_rules(&self) -> impl Iterator<Item = &SgRule> {
+        self.files.values().flat_map(|f| &f.sg_rules)
     }
 
     /// Every resource address in the module, for tests and summaries.
@@ -459,6 +469,9 @@ impl File {
         {
             self.names
                 .push((r.ty(), name.to_string(), r.name().to_string()));
+        }
+        if let Some(rule) = super::sg_rules::of(r.ty(), &body) {
+            self.sg_rules.push(rule);
         }
         self
     }

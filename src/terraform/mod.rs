@@ -6,6 +6,7 @@ mod document;
 mod expr;
 mod json;
 mod render;
+pub mod sg_rules;
 pub mod unique;
 
 pub use document::{File, Module, Named, Rendered};

@@ -86,25 +86,26 @@ fn names_and_accounts(out: &Output) -> (BTreeSet<String>, BTreeSet<String>) {
     (names, accounts)
 }
 
-/// A warning when environments of one blueprint (`envs`: name and AWS output) give the same
-/// account-scoped names and are not pinned to different accounts. Only pairs with an
-/// environment of `focus` (the ones being synthesized) count: a single-environment synth is
-/// compared with the blueprint's other environments, not those with each other.
-pub fn shared_names(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
-    let seen: Vec<(&str, BTreeSet<String>, BTreeSet<String>)> = envs
+/// The account-scoped names two outputs of `outputs` (label, output) both declare, each with
+/// the labels of the outputs declaring it, over the pairs `pair` admits and that are not
+/// pinned to different accounts (Terraform refuses to apply either elsewhere).
+fn shared<'a>(
+    outputs: &[(&'a str, &Output)],
+    pair: impl Fn(&str, &str) -> bool,
+) -> BTreeMap<String, BTreeSet<&'a str>> {
+    let seen: Vec<(&str, BTreeSet<String>, BTreeSet<String>)> = outputs
         .iter()
-        .map(|(env, out)| {
+        .map(|(label, out)| {
             let (names, accounts) = names_and_accounts(out);
-            (*env, names, accounts)
+            (*label, names, accounts)
         })
         .collect();
-    let mut shared: BTreeMap<&String, BTreeSet<&str>> = BTreeMap::new();
+    let mut shared: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for (i, (a, names_a, accounts_a)) in seen.iter().enumerate() {
         for (b, names_b, accounts_b) in &seen[i + 1..] {
-            if !(focus.contains(a) || focus.contains(b)) {
+            if !pair(a, b) {
                 continue;
             }
-            // Pinned to different accounts: Terraform refuses to apply either elsewhere.
             if !accounts_a.is_empty()
                 && !accounts_b.is_empty()
                 && accounts_a.is_disjoint(accounts_b)
@@ -112,10 +113,49 @@ pub fn shared_names(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
                 continue;
             }
             for name in names_a.intersection(names_b) {
-                shared.entry(name).or_default().extend([*a, *b]);
+                shared.entry(name.clone()).or_default().extend([*a, *b]);
             }
         }
     }
+    shared
+}
+
+/// A warning when blueprints synthesized together (`stacks`: a label per blueprint and
+/// environment, the blueprint's index, the AWS output) give the same account-scoped names
+/// and are not pinned to different accounts: two teams' stacks in one account, each with a
+/// service `web` (log group `/ecs/web`) or a secret `smtp`. Pairs of one blueprint are its
+/// environments, which [`shared_names`] judges.
+pub fn stacks_share_names(stacks: &[(&str, usize, &Output)]) -> Option<Note> {
+    let outputs: Vec<(&str, &Output)> = stacks.iter().map(|(l, _, o)| (*l, *o)).collect();
+    let blueprint_of = |label: &str| stacks.iter().find(|(l, _, _)| *l == label).map(|s| s.1);
+    let shared = shared(&outputs, |a, b| blueprint_of(a) != blueprint_of(b));
+    if shared.is_empty() {
+        return None;
+    }
+    let labels: BTreeSet<&str> = shared.values().flatten().copied().collect();
+    let examples: Vec<&str> = shared.keys().take(4).map(String::as_str).collect();
+    Some(Note::warning(
+        "stacks-share-names",
+        format!(
+            "stacks {} give {} account-scoped AWS names alike ({}{}): applied to one account (and region: IAM role names are account-wide), the second fails with \"already exists\"; pin each stack to its own account (`providers.aws.account_id`) or name the components apart — `services[].log_group` (default `/ecs/<service>`), `secrets[].path` (default the secret's name)",
+            labels.into_iter().collect::<Vec<_>>().join(", "),
+            shared.len(),
+            examples.join(", "),
+            if shared.len() > examples.len() {
+                ", …"
+            } else {
+                ""
+            },
+        ),
+    ))
+}
+
+/// A warning when environments of one blueprint (`envs`: name and AWS output) give the same
+/// account-scoped names and are not pinned to different accounts. Only pairs with an
+/// environment of `focus` (the ones being synthesized) count: a single-environment synth is
+/// compared with the blueprint's other environments, not those with each other.
+pub fn shared_names(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
+    let shared = shared(envs, |a, b| focus.contains(&a) || focus.contains(&b));
     if shared.is_empty() {
         return None;
     }

@@ -447,7 +447,8 @@ pub fn secret_values(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
         .collect()
 }
 
-/// The blueprint secrets workload `s` reads (`secret_env`, or `uses` naming a secret) whose
+/// The blueprint secrets workload `s` reads (`secret_env`, `uses` naming a secret, or
+/// `image_credentials`) whose
 /// values are set out of band: all but the caches' AUTH token secrets, which Terraform fills.
 pub fn set_out_of_band<'a>(ctx: &Ctx<'a>, s: &'a Service) -> std::collections::BTreeSet<&'a str> {
     let bp = ctx.v.bp;
@@ -464,6 +465,8 @@ pub fn set_out_of_band<'a>(ctx: &Ctx<'a>, s: &'a Service) -> std::collections::B
                 .filter(|u| bp.secrets.iter().any(|x| x.name == u.name))
                 .map(|u| u.as_str()),
         )
+        // The registry login of a private image (`repositoryCredentials`): read at pull.
+        .chain(s.image_credentials.as_deref())
         .filter(|name| !generated.contains(name))
         .collect()
 }

@@ -433,9 +433,11 @@ pub(super) fn roles(
         .iter()
         .map(|e| secrets::secret(&e.secret).arn())
         .collect();
+    // The registry login of a private image outside ECR (`repositoryCredentials`).
+    secret_arns.extend(s.image_credentials.iter().map(|n| secrets::secret(n).arn()));
     let mut parameter_arns: Vec<Expr> = Vec::new();
     let mut keys: Vec<(Expr, &str)> = Vec::new();
-    if !s.secret_env.is_empty() {
+    if !s.secret_env.is_empty() || s.image_credentials.is_some() {
         keys.push((secrets::key().arn(), "secretsmanager"));
     }
     for (b, r) in wired {
@@ -658,6 +660,17 @@ pub(super) fn task_images<'a>(ctx: &Ctx<'a>, s: &'a Service) -> Vec<&'a str> {
     super::sidecars::images(s).chain(setup).collect()
 }
 
+/// The task's `runtimePlatform.cpuArchitecture`: `ARM64` (Graviton) for an image built for
+/// `arm64`, else `X86_64` (API_RuntimePlatform: "You can run your Linux tasks on an
+/// ARM-based platform by setting the value to ARM64 … Linux containers on Fargate"). A
+/// container on the other one exits with `exec format error`.
+fn cpu_architecture(s: &Service) -> &'static str {
+    match s.architecture {
+        Some(crate::blueprint::types::Architecture::Arm64) => "ARM64",
+        _ => "X86_64",
+    }
+}
+
 pub(super) fn task_definition(
     ctx: &Ctx,
     m: &mut Module,
@@ -735,6 +748,14 @@ pub(super) fn task_definition(
             },
         },
     });
+    if let Some(name) = &s.image_credentials {
+        // A private registry outside ECR: the agent logs in with the secret's `username`
+        // and `password`, read by the execution role (`roles`). Sidecars and init
+        // containers of the same registry copy it (`sidecars::definition`).
+        // <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/private-auth.html>
+        container["repositoryCredentials"] =
+            json!({"credentialsParameter": secrets::secret(name).arn()});
+    }
     if let Some(port) = s.privileged_port() {
         // Non-root with every capability dropped: the bind below 1024 works only where the
         // task's network namespace lowers the unprivileged range (Fargate takes namespaced
@@ -836,7 +857,7 @@ pub(super) fn task_definition(
             "memory": memory.to_string(),
             "execution_role_arn": execution.arn(),
             "task_role_arn": task_role.arn(),
-            "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+            "runtime_platform": {"operating_system_family": "LINUX", "cpu_architecture": cpu_architecture(s)},
             "container_definitions": definitions,
             "volume": (volumes.iter().map(|v| json!({"name": v})).collect::<Vec<_>>()),
             // Keep earlier revisions registered so a rollback has something to go back to.

@@ -27,6 +27,7 @@ mod observability;
 mod peers;
 mod platform;
 mod queue;
+mod quotas;
 mod readiness;
 mod registry;
 mod scheduled;
@@ -205,6 +206,7 @@ fn terraform(ctx: &Ctx, network: Option<&Network>, out: &mut Output) {
     observability::lower(ctx, &mut infra);
     lint::check(ctx);
     security::finish(ctx, &mut infra);
+    quotas::check(ctx, &infra);
     out.add_module("infra", infra);
 
     if let Some(bootstrap) = state::bootstrap(ctx) {

@@ -54,13 +54,14 @@ pub fn definitions(ctx: &Ctx, s: &Service, mut app: Json, setup: Option<Json>) -
         previous = Some(CA_WRITER);
     }
     for c in &s.init {
-        out.push(definition(ctx, &app, c, false, previous));
+        out.push(definition(ctx, &app, &s.image, c, false, previous));
         previous = Some(&c.name);
     }
     for c in &s.sidecars {
         out.push(definition(
             ctx,
             &app,
+            &s.image,
             c,
             c.essential.unwrap_or(true),
             previous,
@@ -76,6 +77,7 @@ pub fn definitions(ctx: &Ctx, s: &Service, mut app: Json, setup: Option<Json>) -
 fn definition(
     ctx: &Ctx,
     app: &Json,
+    app_image: &str,
     c: &ExtraContainer,
     essential: bool,
     after: Option<&str>,
@@ -109,6 +111,14 @@ fn definition(
         if let Some(v) = app.get(key) {
             d[*key] = v.clone();
         }
+    }
+    // The app's registry login serves its registry's other images (a private sidecar of
+    // the same GHCR organization); another registry's image is pulled without it.
+    let registry = crate::semantic::image_credentials::registry;
+    if let Some(creds) = app.get("repositoryCredentials")
+        && registry(&c.image) == registry(app_image)
+    {
+        d["repositoryCredentials"] = creds.clone();
     }
     if c.app_env
         && let Some(secrets) = app.get("secrets")

@@ -94,9 +94,7 @@ pub(in crate::backend::aws) fn ami_type(instance: &str) -> &'static str {
     let family = instance.split('.').next().unwrap_or_default();
     let series = family.trim_end_matches(|c: char| !c.is_ascii_digit());
     let series = series.trim_end_matches(|c: char| c.is_ascii_digit());
-    let suffix = family[series.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
-    // `a1` is the first Graviton generation, before the suffix convention.
-    let graviton = suffix.starts_with('g') || series == "a";
+    let graviton = crate::catalog::graviton(instance);
     let nvidia = crate::gpu::nvidia_instance(instance);
     match (series, nvidia, graviton) {
         ("inf" | "trn", _, _) => "AL2023_x86_64_NEURON",

@@ -1,0 +1,82 @@
+//! EKS node pools against the number of pods they must run (`src/k8s/pod_slots.rs`): the
+//! VPC CNI gives each node as many pod addresses as its instance type's network interfaces
+//! hold (17 on a `t3.medium`), so a monorepo of small pods outgrows a pool by count while
+//! CPU and memory are to spare, and the pods past it stay Pending ("Too many pods").
+
+use infragen::catalog::Provider;
+
+use crate::support::{root, synth_aws};
+
+fn hive() -> String {
+    std::fs::read_to_string(root().join("tests/fixtures/new-user/hive-monorepo-eks.yaml")).unwrap()
+}
+
+/// The monorepo's 76 resting pods fit four to eight `m6i.large` nodes (27 pods each beside
+/// the DaemonSets); on the first draft's three `t3.medium` nodes (15 each) they do not: 45.
+#[test]
+fn pods_past_the_pools_addresses_are_refused() {
+    crate::support::synth(
+        &root().join("tests/fixtures/new-user/hive-monorepo-eks.yaml"),
+        Provider::Aws,
+        "production",
+    );
+    let draft = hive().replace(
+        "size: m6i.large, min: 4, max: 8",
+        "size: medium, min: 3, max: 3",
+    );
+    let err = synth_aws("hive", &draft).unwrap_err();
+    assert!(
+        err.contains(
+            "`node_pools`: the pools at their `max` run at most 45 pods beside their DaemonSets"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("need 76 at rest"), "{err}");
+    assert!(err.contains("hive.yaml:"), "{err}");
+    // Room for them at `max`: the Cluster Autoscaler adds the nodes.
+    let grows = hive().replace(
+        "size: m6i.large, min: 4, max: 8",
+        "size: medium, min: 3, max: 6",
+    );
+    synth_aws("hive", &grows).unwrap();
+}
+
+/// Pods pinned to a pool must fit its `desired` nodes at rest, as their CPU and memory must.
+#[test]
+fn pods_pinned_past_a_pools_addresses_at_rest_are_refused_there() {
+    let text = |replicas: u32| {
+        format!(
+            "name: pin
+providers:
+  aws: {{ region: eu-west-1 }}
+state: {{ bucket: \"pin-tfstate-{{env}}\" }}
+network:
+  cidr: 10.60.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  nat: single
+  subnets:
+    public: [10.60.0.0/24, 10.60.1.0/24]
+    private: [10.60.16.0/20, 10.60.32.0/20]
+cluster: {{ platform: eks, version: \"1.35\" }}
+node_pools:
+  - {{ name: general, size: m6i.large, min: 2, max: 4 }}
+  - {{ name: small, size: t3.small, min: 1, desired: 2, max: 6 }}
+services:
+  - {{ name: tiny, image: \"ghcr.io/p/tiny:1.0.0\", port: 8080, node_pool: small, replicas: {replicas}, resources: {{ requests: {{ cpu: 10m, memory: 16Mi }}, limits: {{ memory: 16Mi }} }} }}
+"
+        )
+    };
+    // A t3.small takes 11 pods, 9 beside the DaemonSets: 18 on two nodes.
+    synth_aws("pin", &text(18)).unwrap();
+    let err = synth_aws("pin", &text(19)).unwrap_err();
+    assert!(
+        err.contains(
+            "`node_pools[1].desired`: 2 t3.small node(s) of pool `small` run at most 18 pods"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("expected: at least 3 t3.small node(s)"),
+        "{err}"
+    );
+}
