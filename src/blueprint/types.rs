@@ -1577,7 +1577,9 @@ pub struct Autoscaling {
     /// Target average memory utilization (%).
     #[serde(default)]
     pub memory_percent: Option<u32>,
-    /// Target requests per target (load balancer).
+    /// Target requests per target of the load balancer: ECS Fargate only (target tracking on
+    /// the ALB's `ALBRequestCountPerTarget`); refused on EKS, EKS Fargate, DOKS and existing
+    /// clusters, where the load balancer's targets are the ingress controller's pods.
     #[serde(default)]
     pub requests: Option<RequestScaling>,
     /// How fast to scale out (rate limit and stabilization).
@@ -1586,7 +1588,9 @@ pub struct Autoscaling {
     /// How fast to scale in (rate limit and stabilization).
     #[serde(default)]
     pub scale_down: Option<ScalingBehaviour>,
-    /// Capacity changes at set times (ECS scheduled actions).
+    /// Capacity changes at set times: ECS Fargate only (Application Auto Scaling scheduled
+    /// actions); refused on EKS, EKS Fargate, DOKS and existing clusters, which have no
+    /// object that moves an autoscaler's bounds at a time.
     #[serde(default)]
     pub scheduled: Vec<ScheduledScaling>,
     /// Scale a queue worker on its backlog: the messages waiting in an SQS queue per running
