@@ -76,6 +76,7 @@ mod next_image;
 mod observability;
 mod peers;
 mod per_provider;
+mod platform_fields;
 mod pod_security;
 mod portability;
 mod ports;
