@@ -1577,9 +1577,10 @@ pub struct Autoscaling {
     /// Target average memory utilization (%).
     #[serde(default)]
     pub memory_percent: Option<u32>,
-    /// Target requests per target of the load balancer: ECS Fargate only (target tracking on
-    /// the ALB's `ALBRequestCountPerTarget`); refused on EKS, EKS Fargate, DOKS and existing
-    /// clusters, where the load balancer's targets are the ingress controller's pods.
+    /// Target requests per target of the load balancer: ECS Fargate only, on a service with
+    /// `routes` (target tracking on its target group's `ALBRequestCountPerTarget`); refused on
+    /// EKS, EKS Fargate, DOKS and existing clusters, where the load balancer's targets are the
+    /// ingress controller's pods.
     #[serde(default)]
     pub requests: Option<RequestScaling>,
     /// How fast to scale out (rate limit and stabilization).

@@ -15,15 +15,19 @@
 //!   KEDA's `cron` scaler, holds `desiredReplicas` between a start and an end rather than
 //!   moving the bounds at one instant, so it is not the same blueprint and is not emulated.
 //!
-//! Each is refused where it is written, with what works on the platform instead. ECS itself
-//! refuses `requests` on a service no load balancer routes to (`workers.rs`) and with ECS
-//! blue/green or canary (`ecs_rollout.rs`).
+//! Each is refused where it is written, with what works on the platform instead. On ECS,
+//! `requests` is refused on a service without `routes` here (no target group to track), on a
+//! portless worker in `workers.rs`, and with ECS blue/green or canary in `ecs_rollout.rs`.
 
 use super::Checker;
 use crate::blueprint::types::{Blueprint, Platform};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
+    if c.provider == Provider::Aws && bp.platform() == Some(Platform::EcsFargate) {
+        unrouted_requests(c, bp);
+        return;
+    }
     let Some(on) = kubernetes_target(c.provider, bp.platform()) else {
         return;
     };
@@ -61,6 +65,29 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             d.help = Some(
                 "drop `scheduled` here: a CronJob that patches the HorizontalPodAutoscaler, or KEDA's `cron` scaler (which holds a replica count between a start and an end, not min/max) through an `extra:` template; see *Autoscaling* in docs/blueprint.md".into(),
             );
+        }
+    }
+}
+
+/// On ECS, `requests` reads the target group of the service's routes (`edge::routed`): a
+/// service with a port but no `routes` has no target group, and its scalable target would
+/// get no policy at all (it stayed at `min` with only a note). Refused; a portless worker is
+/// refused in `workers.rs`.
+fn unrouted_requests(c: &mut Checker, bp: &Blueprint) {
+    for (i, s) in bp.services.iter().enumerate() {
+        if s.port.is_some()
+            && s.routes.is_empty()
+            && s.autoscaling.as_ref().is_some_and(|a| a.requests.is_some())
+        {
+            let d = c.error(
+                &format!("services[{i}].autoscaling.requests"),
+                format!(
+                    "service `{}` has no `routes`, so the load balancer has no target group for it whose `ALBRequestCountPerTarget` could be tracked, and it would never scale",
+                    s.name
+                ),
+            );
+            d.expected = Some("`routes` on the service, behind the `load_balancer`".into());
+            d.help = Some("route it through the load balancer, or scale it on `cpu_percent` or `memory_percent`".into());
         }
     }
 }
