@@ -2631,7 +2631,8 @@ pub struct Observability {
     pub alert_topic: Option<String>,
     /// Who the alert topic notifies: e-mail addresses (`ops@example.com`) and HTTPS endpoints
     /// (`https://events.pagerduty.com/integration/<key>/enqueue`). Each is subscribed to the
-    /// topic and must confirm the subscription. Without any, alarms notify nobody (a warning).
+    /// topic and must confirm the subscription. Without any, alarms notify nobody (a warning);
+    /// on AWS output with nothing to alarm on, no topic is made and a note says so.
     #[serde(default)]
     pub notify: Vec<String>,
 }

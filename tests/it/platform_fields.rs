@@ -299,3 +299,23 @@ fn managed_data_settings_in_the_cluster_are_noted_without_a_kubernetes_block() {
         "accepted and dropped without a word: {silent:?}"
     );
 }
+
+/// `observability.notify` where nothing raises an alarm (EKS behind the Gateway API, no
+/// alarms or queues): no topic is made, and the addresses are said to be unused.
+#[test]
+fn notify_without_anything_to_alarm_is_noted() {
+    let (_, provider, around) = targets().remove(1);
+    let with = format!("{around}observability: {{ notify: [ops@example.com] }}\n");
+    let out = synth(provider, &blueprint(&with, "")).unwrap();
+    assert!(
+        !out.files.values().any(|t| t.contains("ops@example.com")),
+        "a subscription was made after all: the case no longer tests the note"
+    );
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.text.contains("observability.notify (ops@example.com)")),
+        "{:?}",
+        out.notes
+    );
+}
