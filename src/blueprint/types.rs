@@ -1577,7 +1577,10 @@ pub struct Autoscaling {
     /// Target average memory utilization (%).
     #[serde(default)]
     pub memory_percent: Option<u32>,
-    /// Target requests per target (load balancer).
+    /// Target requests per target of the load balancer: ECS Fargate only, on a service with
+    /// `routes` (target tracking on its target group's `ALBRequestCountPerTarget`); refused on
+    /// EKS, EKS Fargate, DOKS and existing clusters, where the load balancer's targets are the
+    /// ingress controller's pods.
     #[serde(default)]
     pub requests: Option<RequestScaling>,
     /// How fast to scale out (rate limit and stabilization).
@@ -1586,7 +1589,9 @@ pub struct Autoscaling {
     /// How fast to scale in (rate limit and stabilization).
     #[serde(default)]
     pub scale_down: Option<ScalingBehaviour>,
-    /// Capacity changes at set times (ECS scheduled actions).
+    /// Capacity changes at set times: ECS Fargate only (Application Auto Scaling scheduled
+    /// actions); refused on EKS, EKS Fargate, DOKS and existing clusters, which have no
+    /// object that moves an autoscaler's bounds at a time.
     #[serde(default)]
     pub scheduled: Vec<ScheduledScaling>,
     /// Scale a queue worker on its backlog: the messages waiting in an SQS queue per running
@@ -2669,7 +2674,8 @@ pub struct Observability {
     pub alert_topic: Option<String>,
     /// Who the alert topic notifies: e-mail addresses (`ops@example.com`) and HTTPS endpoints
     /// (`https://events.pagerduty.com/integration/<key>/enqueue`). Each is subscribed to the
-    /// topic and must confirm the subscription. Without any, alarms notify nobody (a warning).
+    /// topic and must confirm the subscription. Without any, alarms notify nobody (a warning);
+    /// on AWS output with nothing to alarm on, no topic is made and a note says so.
     #[serde(default)]
     pub notify: Vec<String>,
 }

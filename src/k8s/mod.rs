@@ -229,65 +229,30 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
             "providers.aws.setup_image (`{image}`) is the image of the ECS tasks' volume-setup container; EKS pods have none (writable paths are emptyDir volumes, CA files a ConfigMap), so it is not used here"
         ));
     }
-    let Some(k) = &v.bp.kubernetes else {
-        return out;
-    };
-    let scraped = v.bp.services.iter().any(|s| s.metrics.is_some())
-        || v.bp
-            .databases
-            .iter()
-            .any(|d| d.in_cluster.exporter.is_some())
-        || v.bp.caches.iter().any(|c| c.in_cluster.exporter.is_some());
-    if scraped && monitoring_namespace(k).is_none() && k.network_policies.default_deny_ingress {
-        out.push(
-            "metrics ports admit no scraper: the blueprint declares no monitoring namespace (name one with `kubernetes.network_policies.monitoring_namespace`, or declare a namespace `monitoring`)".to_string(),
-        );
-    }
-    // Prometheus' node-exporter needs the host's network, PIDs and paths.
-    if let Some(m) = monitoring_namespace(k)
-        && let Some(ns) = k.namespaces.iter().rev().find(|n| n.name == m)
-        && ns.pod_security != crate::blueprint::types::PodSecurityLevel::Privileged
-    {
-        out.push(format!(
-            "kubernetes.namespaces `{m}` is the monitoring namespace but enforces Pod Security `{}`: node-exporter (hostNetwork, hostPID, hostPath) is rejected there; give it `pod_security: privileged`",
-            namespace::level(ns.pod_security)
-        ));
-    }
-    // Service fields only the ECS back-end reads.
-    let ecs_only: Vec<String> =
-        v.bp.services
-            .iter()
-            .filter_map(|s| {
-                let fields: Vec<&str> = [
-                    ("health_check", s.health_check.is_some()),
-                    ("task", s.task.is_some()),
-                    ("grace_period", s.grace_period.is_some()),
-                    ("log_group", s.log_group.is_some()),
-                ]
-                .into_iter()
-                .filter(|(_, set)| *set)
-                .map(|(f, _)| f)
-                .collect();
-                (!fields.is_empty()).then(|| format!("{} ({})", s.name, fields.join(", ")))
-            })
-            .collect();
-    let ecs_only_jobs: Vec<String> =
-        v.bp.jobs
-            .iter()
-            .filter(|j| j.task.is_some() || j.log_group.is_some())
-            .map(|j| j.name.clone())
-            .collect();
-    if !ecs_only_jobs.is_empty() {
-        out.push(format!(
-            "jobs: task and log_group are ECS settings, not used in Kubernetes manifests (`resources` size the pods): {}",
-            ecs_only_jobs.join(", ")
-        ));
-    }
-    if !ecs_only.is_empty() {
-        out.push(format!(
-            "services: health_check, task, grace_period and log_group are ECS settings, not used in Kubernetes manifests (the kubelet runs `probes`; `resources` size the pods): {}",
-            ecs_only.join("; ")
-        ));
+    // Only these two read the `kubernetes:` block; every note after them is about the
+    // blueprint's other parts and is said whether or not the block is there.
+    if let Some(k) = &v.bp.kubernetes {
+        let scraped = v.bp.services.iter().any(|s| s.metrics.is_some())
+            || v.bp
+                .databases
+                .iter()
+                .any(|d| d.in_cluster.exporter.is_some())
+            || v.bp.caches.iter().any(|c| c.in_cluster.exporter.is_some());
+        if scraped && monitoring_namespace(k).is_none() && k.network_policies.default_deny_ingress {
+            out.push(
+                "metrics ports admit no scraper: the blueprint declares no monitoring namespace (name one with `kubernetes.network_policies.monitoring_namespace`, or declare a namespace `monitoring`)".to_string(),
+            );
+        }
+        // Prometheus' node-exporter needs the host's network, PIDs and paths.
+        if let Some(m) = monitoring_namespace(k)
+            && let Some(ns) = k.namespaces.iter().rev().find(|n| n.name == m)
+            && ns.pod_security != crate::blueprint::types::PodSecurityLevel::Privileged
+        {
+            out.push(format!(
+                "kubernetes.namespaces `{m}` is the monitoring namespace but enforces Pod Security `{}`: node-exporter (hostNetwork, hostPID, hostPath) is rejected there; give it `pod_security: privileged`",
+                namespace::level(ns.pod_security)
+            ));
+        }
     }
     for (i, c) in v.bp.caches.iter().enumerate() {
         if !v.in_cluster(DataKind::Cache, c.deployment) {
@@ -303,6 +268,9 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
         }
         if !c.parameters.is_empty() {
             dropped.push("`parameters` (pass server flags through `in_cluster.args`)");
+        }
+        if c.maintenance_window.is_some() {
+            dropped.push("`maintenance_window` (a managed service's; the cluster has none)");
         }
         if !dropped.is_empty() {
             out.push(format!(

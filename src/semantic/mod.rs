@@ -15,6 +15,7 @@ mod disruption;
 mod ecs;
 mod ecs_containers;
 mod ecs_rollout;
+mod ecs_scaling;
 mod edge;
 mod eks;
 mod env_references;
@@ -36,6 +37,7 @@ mod names;
 mod network;
 mod next_image;
 mod peers;
+mod platform_fields;
 mod pod_security;
 mod private_ecs;
 mod probe_headers;
@@ -127,6 +129,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     ecs::check(&mut c, bp);
     ecs_containers::check(&mut c, bp);
     ecs_rollout::check(&mut c, bp);
+    ecs_scaling::check(&mut c, bp);
     recreate::check(&mut c, bp);
     next_image::check(&mut c, bp);
     stop_timeout::check(&mut c, bp);
@@ -165,6 +168,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
         warnings.extend(internal_routes::warnings(bp, loaded.provider));
         warnings.extend(release::warnings(bp, loaded.provider));
         warnings.extend(base_incomplete::warnings(loaded));
+        warnings.extend(platform_fields::notes(bp, loaded.provider));
         let v = Validated::new(loaded, loaded.provider, warnings);
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);

@@ -79,6 +79,7 @@ mod next_image;
 mod observability;
 mod peers;
 mod per_provider;
+mod platform_fields;
 mod pod_security;
 mod pod_slots;
 mod portability;

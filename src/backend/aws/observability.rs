@@ -150,6 +150,14 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         && !jobs
         && queue_alarms.is_empty()
     {
+        // Nothing here alarms, so no topic is made: addresses in `notify` would be
+        // subscribed to nothing, said rather than dropped.
+        if let Some(o) = obs.filter(|o| !o.notify.is_empty()) {
+            ctx.note(format!(
+                "observability.notify ({}): nothing in this output raises an alarm (no `observability.alarms`, load balancer, SQS queue or ECS job), so no alert topic is created and nobody is subscribed",
+                o.notify.join(", ")
+            ));
+        }
         return;
     }
     let mut key_statements = vec![json!({
