@@ -1716,8 +1716,9 @@ pub struct Rollout {
     /// moves (0–1440, default 10).
     #[serde(default)]
     pub canary_minutes: Option<u32>,
-    /// ECS: roll back a failing deployment automatically.
-    #[serde(default = "some_true")]
+    /// ECS: roll back a failing deployment automatically (default true). Left unset when
+    /// not written, so a note can tell a written one from the default.
+    #[serde(default)]
     pub circuit_breaker: Option<bool>,
     /// ECS: minimum healthy / maximum percent during a deployment.
     #[serde(default)]
@@ -1725,10 +1726,6 @@ pub struct Rollout {
     /// ECS: tasks may reach this percentage of the desired count during a deployment.
     #[serde(default)]
     pub max_percent: Option<u32>,
-}
-
-fn some_true() -> Option<bool> {
-    Some(true)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]

@@ -180,6 +180,24 @@ fn a_field_one_platform_cannot_use_is_lowered_refused_or_noted() {
     );
 }
 
+/// A note names only fields the blueprint writes: a `rollout` of Kubernetes settings alone
+/// draws no note about ECS's `circuit_breaker`, whose default (on) is ECS's, not written.
+#[test]
+fn no_note_names_a_field_the_blueprint_does_not_write() {
+    let rollout = "    rollout: { strategy: rolling, max_surge: 25%, max_unavailable: \"0\" }\n";
+    for (target, provider, around) in targets().into_iter().filter(|(t, ..)| *t != "ecs") {
+        let out = synth(provider, &blueprint(&around, rollout))
+            .unwrap_or_else(|e| panic!("{target}: {e}"));
+        for n in &out.notes {
+            assert!(
+                !n.text.contains("circuit_breaker"),
+                "{target}: a note names a field not written: {}",
+                n.text
+            );
+        }
+    }
+}
+
 /// `requests` and `scheduled` would leave the service unscaled as the blueprint meant it:
 /// refused (not just noted) on every Kubernetes target, lowered on ECS.
 #[test]
