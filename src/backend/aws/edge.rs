@@ -272,11 +272,13 @@ fn one_load_balancer(
     let base_name = lb_cfg
         .name
         .clone()
-        .unwrap_or_else(|| truncate(&format!("{}-alb", ctx.prefix), 32));
+        .unwrap_or_else(|| crate::naming::elb_name(&truncate(&format!("{}-alb", ctx.prefix), 32)));
     let name = match edge {
         Edge::Main => base_name,
         // ELB names are unique per region and account, and at most 32 characters.
-        Edge::Internal => crate::naming::fit(&format!("{base_name}-internal"), 32),
+        Edge::Internal => {
+            crate::naming::elb_name(&crate::naming::fit(&format!("{base_name}-internal"), 32))
+        }
     };
     let internal = lb_cfg.internal || edge == Edge::Internal;
 
