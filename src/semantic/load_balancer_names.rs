@@ -46,7 +46,7 @@ pub fn check(c: &mut Checker, bp: &crate::blueprint::types::Blueprint) {
 }
 
 /// `load_balancer.name` on AWS: the ALB's own name (ECS's `aws_lb`, EKS's
-/// `load-balancer-name` annotation), under the same rules. Terraform refuses it at plan, and
+/// `load-balancer-name` annotation), under the same rules once cut to 32 characters. Terraform refuses it at plan, and
 /// on EKS the controller only in an event on the Ingress, with no ALB ever made.
 fn application_load_balancer(c: &mut Checker, bp: &crate::blueprint::types::Blueprint) {
     if c.provider != Provider::Aws {
@@ -55,7 +55,10 @@ fn application_load_balancer(c: &mut Checker, bp: &crate::blueprint::types::Blue
     let Some(name) = bp.load_balancer.as_ref().and_then(|l| l.name.as_deref()) else {
         return;
     };
-    if let Some(why) = aws(name) {
+    // A longer name is cut to 32 characters, and a hyphen the cut ends on dropped, as the
+    // back-end writes it: what is left must be a name.
+    let cut: String = name.chars().take(32).collect();
+    if let Some(why) = aws(cut.trim_end_matches('-')) {
         c.error(
             "load_balancer.name",
             format!("`{name}` is not an AWS load balancer name: {why}"),
@@ -63,7 +66,7 @@ fn application_load_balancer(c: &mut Checker, bp: &crate::blueprint::types::Blue
         .help = Some(if name.starts_with("internal-") {
             "`internal-` begins the DNS names of internal load balancers, so ELB keeps it: choose another name (an internal load balancer is `load_balancer.internal: true`, not a name)".into()
         } else {
-            "at most 32 letters, digits and hyphens, not beginning or ending with a hyphen".into()
+            "letters, digits and hyphens, not beginning with a hyphen".into()
         });
     }
 }

@@ -269,9 +269,12 @@ fn one_load_balancer(
     let bp = ctx.v.bp;
     let alb = lb_of(edge);
     let sg = lb_sg_of(edge);
+    // The blueprint's name cut as on EKS (`platform::alb_name`): at most 32 characters,
+    // never ending in a hyphen.
     let base_name = lb_cfg
         .name
-        .clone()
+        .as_deref()
+        .map(|n| truncate(n, 32))
         .unwrap_or_else(|| crate::naming::elb_name(&truncate(&format!("{}-alb", ctx.prefix), 32)));
     let name = match edge {
         Edge::Main => base_name,
