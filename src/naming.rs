@@ -78,6 +78,23 @@ pub fn fit(full: &str, max: usize) -> String {
     format!("{}-{hash}", head.trim_end_matches('-'))
 }
 
+/// A load balancer name infragen derives (`<name>-<env>-alb`, `…-internal`), made one ELB
+/// takes: CreateLoadBalancer refuses a name that begins with `internal-` ("must not begin
+/// with \"internal-\"", <https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html>;
+/// the AWS provider's validation says `"name" cannot begin with "internal-"`), the prefix
+/// of internal load balancers' DNS names — which a blueprint named `internal-tools` would
+/// give every derived name. Such a name could never have been created, so no existing load
+/// balancer is renamed. A name the blueprint gives (`load_balancer.name`) is refused instead
+/// (`semantic::load_balancer_names`), never rewritten.
+pub fn elb_name(name: &str) -> String {
+    const RESERVED: &str = "internal-";
+    if name.len() >= RESERVED.len() && name[..RESERVED.len()].eq_ignore_ascii_case(RESERVED) {
+        format!("int-{}", &name[RESERVED.len()..])
+    } else {
+        name.to_string()
+    }
+}
+
 /// FNV-1a: stable across Rust versions and platforms (std's hasher promises neither).
 pub fn fnv1a(s: &str) -> u32 {
     s.bytes().fold(0x811c_9dc5u32, |h, b| {

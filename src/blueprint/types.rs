@@ -1242,7 +1242,7 @@ pub struct Waf {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadBalancer {
-    /// Load balancer name (default `<name>-<env>`).
+    /// Load balancer name (default `<name>-<env>`, a leading `internal-` written `int-`). On AWS at most 32 letters, digits and hyphens, not beginning with `internal-`, which ELB keeps for internal load balancers' DNS names.
     #[serde(default)]
     pub name: Option<String>,
     /// Reachable only inside the VPC (default: internet-facing).

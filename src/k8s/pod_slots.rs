@@ -1,7 +1,8 @@
 //! EKS node pools against the number of pods they run. With the VPC CNI every pod takes
 //! one of its node's secondary IPv4 addresses, so a node runs at most
 //! `ENIs × (addresses per ENI − 1) + 2` pods — 17 on a `t3.medium`, 29 on an `m6i.large` —
-//! the `max-pods` the EKS AMI's `nodeadm` gives the kubelet from the instance type
+//! the `max-pods` the EKS AMI's `nodeadm` gives the kubelet from the instance type, at most
+//! 110 below 30 vCPUs and 250 above on a managed node group (`managed_node_group_cap`)
 //! (<https://github.com/awslabs/amazon-eks-ami/blob/main/templates/shared/runtime/eni-max-pods.txt>,
 //! "Maximum IP addresses per network interface", EC2 user guide). A pod past it stays
 //! `Pending` ("Too many pods") however much CPU and memory is free, so a monorepo of small
@@ -44,13 +45,28 @@ pub(crate) fn max_pods(instance: &str) -> Option<u32> {
         };
     }
     super::capacity::ec2_shape(instance)?;
-    match size {
-        "large" => Some(29),
-        "xlarge" | "2xlarge" => Some(58),
-        "4xlarge" | "8xlarge" | "12xlarge" => Some(234),
-        "16xlarge" | "24xlarge" => Some(737),
-        _ => None,
-    }
+    // ENI-based figure and vCPUs: 2 per `large`, doubling up to 96 on a `24xlarge`.
+    let (eni, vcpus) = match size {
+        "large" => (29, 2),
+        "xlarge" => (58, 4),
+        "2xlarge" => (58, 8),
+        "4xlarge" => (234, 16),
+        "8xlarge" => (234, 32),
+        "12xlarge" => (234, 48),
+        "16xlarge" => (737, 64),
+        "24xlarge" => (737, 96),
+        _ => return None,
+    };
+    Some(eni.min(managed_node_group_cap(vcpus)))
+}
+
+/// The cap a managed node group (infragen's node pools, no custom AMI) puts on `maxPods` in
+/// the node's user data, above every other setting: "For instances with less than 30 vCPUs,
+/// the cap is `110`. For instances with greater than 30 vCPUs, the cap is `250`" (EKS user
+/// guide, "Choose an optimal Amazon EC2 node instance type", "How maxPods is determined").
+/// So a 16-vCPU `4xlarge`, whose interfaces hold 234 pod addresses, runs 110 pods.
+fn managed_node_group_cap(vcpus: u32) -> u32 {
+    if vcpus < 30 { 110 } else { 250 }
 }
 
 /// Every service's (not job's) and in-cluster data service's pods at rest: (what, its
@@ -157,7 +173,10 @@ mod tests {
         assert_eq!(super::max_pods("t3.large"), Some(35));
         assert_eq!(super::max_pods("m6i.large"), Some(29));
         assert_eq!(super::max_pods("m7g.xlarge"), Some(58));
-        assert_eq!(super::max_pods("c5.4xlarge"), Some(234));
+        // Managed node groups cap it: 110 below 30 vCPUs, 250 above.
+        assert_eq!(super::max_pods("c5.4xlarge"), Some(110));
+        assert_eq!(super::max_pods("m6i.8xlarge"), Some(234));
+        assert_eq!(super::max_pods("r7g.16xlarge"), Some(250));
         assert_eq!(super::max_pods("c5.9xlarge"), None);
         assert_eq!(super::max_pods("g5.xlarge"), None);
     }

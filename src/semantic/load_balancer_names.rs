@@ -8,6 +8,9 @@
 //!   characters, letters, digits and hyphens, not beginning or ending with a hyphen, not
 //!   beginning with `internal-` (CreateLoadBalancer,
 //!   <https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html>).
+//! - AWS `load_balancer.name` (the ALB's own name, on ECS and EKS): the same rules, so the
+//!   blueprint's name is refused where ELB would refuse it; a derived name is made one ELB
+//!   takes instead (`naming::elb_name`).
 //! - DigitalOcean (`do-loadbalancer-name`): at most 255 characters, starting with a letter or
 //!   digit, letters, digits, `.` and `-`, not ending with `-`
 //!   (<https://github.com/digitalocean/digitalocean-cloud-controller-manager/blob/master/docs/controllers/services/annotations.md>).
@@ -16,6 +19,7 @@ use super::Checker;
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &crate::blueprint::types::Blueprint) {
+    application_load_balancer(c, bp);
     let Some(name) = bp
         .kubernetes
         .as_ref()
@@ -38,6 +42,32 @@ pub fn check(c: &mut Checker, bp: &crate::blueprint::types::Blueprint) {
                 c.provider.title()
             ),
         );
+    }
+}
+
+/// `load_balancer.name` on AWS: the ALB's own name (ECS's `aws_lb`, EKS's
+/// `load-balancer-name` annotation), under the same rules once cut to 32 characters. Terraform refuses it at plan, and
+/// on EKS the controller only in an event on the Ingress, with no ALB ever made.
+fn application_load_balancer(c: &mut Checker, bp: &crate::blueprint::types::Blueprint) {
+    if c.provider != Provider::Aws {
+        return;
+    }
+    let Some(name) = bp.load_balancer.as_ref().and_then(|l| l.name.as_deref()) else {
+        return;
+    };
+    // A longer name is cut to 32 characters, and a hyphen the cut ends on dropped, as the
+    // back-end writes it: what is left must be a name.
+    let cut: String = name.chars().take(32).collect();
+    if let Some(why) = aws(cut.trim_end_matches('-')) {
+        c.error(
+            "load_balancer.name",
+            format!("`{name}` is not an AWS load balancer name: {why}"),
+        )
+        .help = Some(if name.starts_with("internal-") {
+            "`internal-` begins the DNS names of internal load balancers, so ELB keeps it: choose another name (an internal load balancer is `load_balancer.internal: true`, not a name)".into()
+        } else {
+            "letters, digits and hyphens, not beginning with a hyphen".into()
+        });
     }
 }
 

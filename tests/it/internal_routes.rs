@@ -542,3 +542,43 @@ fn each_load_balancer_has_its_own_5xx_alarms() {
         );
     }
 }
+
+/// A system named `internal-…` still gets load balancers ELB creates: CreateLoadBalancer
+/// refuses a name beginning with `internal-` (the AWS provider: `"name" cannot begin with
+/// "internal-"`), which the derived names `<name>-<env>-alb` and `<name>-<env>` gave both
+/// the public and the internal ALB, on ECS (`aws_lb`) and on EKS (the controller's
+/// `load-balancer-name`, where the ALB was simply never made).
+#[test]
+fn a_system_named_internal_gets_load_balancer_names_elb_takes() {
+    let text = std::fs::read_to_string(fixture())
+        .unwrap()
+        .replace("name: intadmin\n", "name: internal-tools\n");
+    let path = std::env::temp_dir().join(format!("internal-tools-{}.yaml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let mut names: Vec<String> = Vec::new();
+    let ecs = synth(&path, Provider::Aws, "production");
+    for lb in resources(&ecs, "infra", "aws_lb") {
+        names.push(lb["name"].as_str().unwrap().to_string());
+    }
+    let eks = synth(&path, Provider::Aws, "eks");
+    let key = "alb.ingress.kubernetes.io/load-balancer-name";
+    for d in manifests(&eks).iter().filter(|d| d["kind"] == "Ingress") {
+        if let Some(n) = d["metadata"]["annotations"][key].as_str() {
+            names.push(n.to_string());
+        }
+    }
+    let edge: Value = serde_json::from_str(&eks.files["terraform/platform/edge.tf.json"]).unwrap();
+    let ingress = &edge["resource"]["kubernetes_ingress_v1"]["edge"];
+    names.push(
+        ingress["metadata"]["annotations"][key]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    std::fs::remove_file(&path).ok();
+    assert_eq!(names.len(), 4, "{names:?}");
+    for n in &names {
+        assert!(!n.starts_with("internal-"), "{names:?}");
+        assert!(n.len() <= 32 && n.starts_with("int-tools-"), "{names:?}");
+    }
+}

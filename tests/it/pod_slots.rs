@@ -80,3 +80,40 @@ services:
         "{err}"
     );
 }
+
+/// A managed node group caps the kubelet's `maxPods` at 110 below 30 vCPUs, whatever its
+/// interfaces hold (EKS user guide, "How maxPods is determined"): a 16-vCPU `m6i.4xlarge`,
+/// 234 pod addresses, runs 108 pods beside the DaemonSets, not 232.
+#[test]
+fn a_managed_node_groups_max_pods_cap_counts() {
+    let text = |replicas: u32| {
+        format!(
+            "name: big
+providers:
+  aws: {{ region: eu-west-1 }}
+state: {{ bucket: \"big-tfstate-{{env}}\" }}
+network:
+  cidr: 10.60.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  nat: single
+  subnets:
+    public: [10.60.0.0/24, 10.60.1.0/24]
+    private: [10.60.16.0/20, 10.60.32.0/20]
+cluster: {{ platform: eks, version: \"1.35\" }}
+node_pools:
+  - {{ name: general, size: m6i.4xlarge, min: 1, max: 1 }}
+services:
+  - {{ name: tiny, image: \"ghcr.io/p/tiny:1.0.0\", port: 8080, replicas: {replicas}, resources: {{ requests: {{ cpu: 10m, memory: 16Mi }}, limits: {{ memory: 16Mi }} }} }}
+"
+        )
+    };
+    synth_aws("big", &text(108)).unwrap();
+    let err = synth_aws("big", &text(109)).unwrap_err();
+    assert!(
+        err.contains(
+            "`node_pools`: the pools at their `max` run at most 108 pods beside their DaemonSets"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("need 109 at rest"), "{err}");
+}

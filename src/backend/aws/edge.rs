@@ -269,14 +269,19 @@ fn one_load_balancer(
     let bp = ctx.v.bp;
     let alb = lb_of(edge);
     let sg = lb_sg_of(edge);
+    // The blueprint's name cut as on EKS (`platform::alb_name`): at most 32 characters,
+    // never ending in a hyphen.
     let base_name = lb_cfg
         .name
-        .clone()
-        .unwrap_or_else(|| truncate(&format!("{}-alb", ctx.prefix), 32));
+        .as_deref()
+        .map(|n| truncate(n, 32))
+        .unwrap_or_else(|| crate::naming::elb_name(&truncate(&format!("{}-alb", ctx.prefix), 32)));
     let name = match edge {
         Edge::Main => base_name,
         // ELB names are unique per region and account, and at most 32 characters.
-        Edge::Internal => crate::naming::fit(&format!("{base_name}-internal"), 32),
+        Edge::Internal => {
+            crate::naming::elb_name(&crate::naming::fit(&format!("{base_name}-internal"), 32))
+        }
     };
     let internal = lb_cfg.internal || edge == Edge::Internal;
 

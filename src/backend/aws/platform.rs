@@ -956,7 +956,13 @@ fn class_attributes(ctx: &Ctx) -> Option<Json> {
 fn alb_name(ctx: &Ctx, lb: &LoadBalancer) -> String {
     let name = lb.name.clone().unwrap_or_else(|| ctx.prefix.clone());
     let name: String = name.chars().take(32).collect();
-    name.trim_end_matches('-').to_string()
+    let name = name.trim_end_matches('-');
+    // Only a derived name is made one ELB takes; the blueprint's own is checked.
+    if lb.name.is_some() {
+        name.to_string()
+    } else {
+        crate::naming::elb_name(name)
+    }
 }
 
 /// The subnets of a load balancer in an existing VPC, for the controller's `subnets`
@@ -1067,7 +1073,10 @@ fn internal_alb(ctx: &Ctx) -> Option<k8s::InternalLoadBalancer> {
     // ELB names are unique per region and account, and at most 32 characters.
     a.insert(
         format!("{p}/load-balancer-name"),
-        crate::naming::fit(&format!("{}-internal", alb_name(ctx, lb)), 32),
+        crate::naming::elb_name(&crate::naming::fit(
+            &format!("{}-internal", alb_name(ctx, lb)),
+            32,
+        )),
     );
     a.insert(format!("{p}/scheme"), "internal".into());
     a.remove(&format!("{p}/wafv2-acl-name"));
