@@ -2926,6 +2926,15 @@ impl Blueprint {
             .iter()
             .chain(self.jobs.iter().map(super::job::Job::pod))
     }
+
+    /// [`Self::workloads`] with each one's blueprint path (`services[i]`, `jobs[i]`), which
+    /// diagnostics about a pod point at.
+    pub fn workloads_at(&self) -> impl Iterator<Item = (String, &Service)> {
+        let services =
+            (self.services.iter().enumerate()).map(|(i, s)| (format!("services[{i}]"), s));
+        let jobs = (self.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod()));
+        services.chain(jobs)
+    }
 }
 
 #[cfg(test)]

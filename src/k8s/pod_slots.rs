@@ -44,17 +44,12 @@ pub(crate) fn max_pods(instance: &str) -> Option<u32> {
             _ => None,
         };
     }
-    super::capacity::ec2_shape(instance)?;
-    // ENI-based figure and vCPUs: 2 per `large`, doubling up to 96 on a `24xlarge`.
-    let (eni, vcpus) = match size {
-        "large" => (29, 2),
-        "xlarge" => (58, 4),
-        "2xlarge" => (58, 8),
-        "4xlarge" => (234, 16),
-        "8xlarge" => (234, 32),
-        "12xlarge" => (234, 48),
-        "16xlarge" => (737, 64),
-        "24xlarge" => (737, 96),
+    let (vcpus, _) = super::capacity::ec2_shape(instance)?;
+    let eni = match size {
+        "large" => 29,
+        "xlarge" | "2xlarge" => 58,
+        "4xlarge" | "8xlarge" | "12xlarge" => 234,
+        "16xlarge" | "24xlarge" => 737,
         _ => return None,
     };
     Some(eni.min(managed_node_group_cap(vcpus)))

@@ -24,22 +24,6 @@ use crate::blueprint::types::{Architecture, Blueprint, NodePool, Platform, Servi
 use crate::catalog::{Provider, SizeKind};
 use crate::diagnostic::Note;
 
-/// (path, workload) of every service and job: a job's `pod()` carries its `architecture`,
-/// `node_pool` and `gpu`.
-fn workloads(bp: &Blueprint) -> Vec<(String, &Service)> {
-    let services = bp
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (format!("services[{i}]"), s));
-    let jobs = bp
-        .jobs
-        .iter()
-        .enumerate()
-        .map(|(i, j)| (format!("jobs[{i}]"), j.pod()));
-    services.chain(jobs).collect()
-}
-
 /// The architecture of an EKS node pool's nodes, when its instance type resolves.
 fn pool_architecture(provider: Provider, pool: &NodePool) -> Option<Architecture> {
     let size = resolve_size(
@@ -79,7 +63,8 @@ fn candidates<'b>(
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     let platform = bp.platform_on(c.provider);
-    for (path, s) in workloads(bp) {
+    // A job's `pod()` carries its `architecture`, `node_pool` and `gpu`.
+    for (path, s) in bp.workloads_at() {
         let Some(arch) = s.architecture.filter(|a| *a != Architecture::Multi) else {
             continue;
         };
@@ -146,8 +131,7 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
     if provider != Provider::Aws || bp.platform_on(provider) != Some(Platform::Eks) {
         return Vec::new();
     }
-    workloads(bp)
-        .into_iter()
+    bp.workloads_at()
         .filter(|(_, s)| s.architecture.is_none() && (s.gpu.is_none() || s.node_pool.is_some()))
         .filter_map(|(_, s)| {
             let arm: Vec<String> = candidates(provider, bp, s)

@@ -26,20 +26,10 @@ use crate::wiring::{self, Flavor, Kind};
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     let ecs = c.provider == Provider::Aws && bp.platform() == Some(Platform::EcsFargate);
-    let services = bp
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (format!("services[{i}]"), s));
-    let jobs = bp
-        .jobs
-        .iter()
-        .enumerate()
-        .map(|(i, j)| (format!("jobs[{i}]"), j.pod()));
     for (i, s) in bp.services.iter().enumerate() {
         probe_commands(c, ecs, &format!("services[{i}]"), s);
     }
-    for (path, s) in services.chain(jobs) {
+    for (path, s) in bp.workloads_at() {
         let app = names(c.provider, bp, s, ecs);
         container(c, ecs, &path, &app, &s.env, &s.command, &s.args);
         // The connection variables `uses` would give had `env` not set them itself: a value

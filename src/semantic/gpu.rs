@@ -25,9 +25,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         .iter()
         .map(|p| p.name.as_str())
         .collect();
-    let services = (bp.services.iter().enumerate()).map(|(i, s)| (format!("services[{i}]"), s));
-    let jobs = (bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod()));
-    for (at, s) in services.chain(jobs) {
+    for (at, s) in bp.workloads_at() {
         let Some(n) = s.gpu else { continue };
         let path = format!("{at}.gpu");
         if n == 0 {

@@ -29,18 +29,8 @@ fn ecr(image: &str) -> bool {
 }
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    let services = bp
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (format!("services[{i}]"), s));
-    let jobs = bp
-        .jobs
-        .iter()
-        .enumerate()
-        .map(|(i, j)| (format!("jobs[{i}]"), j.pod()));
     let ecs = bp.platform_on(c.provider) == Some(Platform::EcsFargate);
-    for (path, s) in services.chain(jobs).collect::<Vec<(String, &Service)>>() {
+    for (path, s) in bp.workloads_at().collect::<Vec<(String, &Service)>>() {
         let Some(name) = &s.image_credentials else {
             continue;
         };

@@ -56,13 +56,6 @@ fn ecr_in(image: &str, region: &str) -> bool {
         && image.len() > host.len() + 1
 }
 
-/// Every task the output runs: services, then jobs, with their blueprint paths.
-fn tasks(bp: &Blueprint) -> Vec<(String, &Service)> {
-    let services = (bp.services.iter().enumerate()).map(|(i, s)| (format!("services[{i}]"), s));
-    let jobs = (bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod()));
-    services.chain(jobs).collect()
-}
-
 /// What a task does with endpoint `e`, for the message.
 fn why(e: VpcEndpoint) -> &'static str {
     match e {
@@ -112,7 +105,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         .as_ref()
         .map(|a| a.region.as_str())
         .unwrap_or_default();
-    let tasks = tasks(bp);
+    // Every task the output runs: services, then jobs, with their blueprint paths.
+    let tasks: Vec<(String, &Service)> = bp.workloads_at().collect();
     // Whether a wrong `providers.aws.setup_image` was already reported.
     let mut said = false;
     // Each missing endpoint with the tasks (and reasons) that need it.

@@ -43,10 +43,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
 
     // A job's pod is checked as a service's: the fields they share have the same names.
-    let workloads = (bp.services.iter().enumerate())
-        .map(|(i, s)| (format!("services[{i}]"), s))
-        .chain((bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod())));
-    for (path, s) in workloads {
+    for (path, s) in bp.workloads_at() {
         let mut prefixes: HashMap<String, &str> = HashMap::new();
         for (j, u) in s.uses.iter().enumerate() {
             let target = bp.services.iter().find(|x| x.name == u.as_str());

@@ -16,10 +16,7 @@ use crate::diagnostic::one_of;
 use crate::wiring::{self, Field, Flavor, Kind};
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    let workloads = (bp.services.iter().enumerate())
-        .map(|(i, s)| (format!("services[{i}]"), s))
-        .chain((bp.jobs.iter().enumerate()).map(|(i, j)| (format!("jobs[{i}]"), j.pod())));
-    for (path, s) in workloads {
+    for (path, s) in bp.workloads_at() {
         twice(c, &path, s);
         if s.uses.iter().all(|u| u.env.is_empty()) {
             continue;
