@@ -92,11 +92,7 @@ fn pinned(ctx: &Ctx, pool: &str) -> Vec<(String, u32, Figures)> {
         }
         let pod = service_pod(s, figures(filled(s.bp.resources.as_ref())));
         for t in tracks(ctx, s) {
-            let n = match (t.replicas, &s.bp.autoscaling) {
-                (Some(n), _) => n,
-                (None, Some(a)) => a.min,
-                (None, None) => s.bp.replicas,
-            };
+            let n = t.at_rest(s);
             if n > 0 {
                 out.push((t.deployment, n, pod));
             }
@@ -140,11 +136,7 @@ fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
                 continue;
             }
             for t in tracks(ctx, s) {
-                let n = match (t.replicas, &s.bp.autoscaling) {
-                    (Some(n), _) => n,
-                    (None, Some(a)) => a.min,
-                    (None, None) => s.bp.replicas,
-                };
+                let n = t.at_rest(s);
                 if n == 0 {
                     continue;
                 }

@@ -146,7 +146,7 @@ fn group_name(ctx: &Ctx, annotations: &BTreeMap<String, String>) -> String {
 /// would take `/console` of namespace `ops` when sorted first. The Ingress whose shortest
 /// path is longer goes first, so a prefix never shadows a longer path routed elsewhere
 /// (<https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#group.order>).
-fn group_order(services: &[&Workload]) -> String {
+pub(super) fn group_order(services: &[&Workload]) -> String {
     let shortest = services
         .iter()
         .flat_map(|s| &s.bp.routes)

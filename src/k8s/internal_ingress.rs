@@ -126,15 +126,9 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                 .unwrap_or_else(|| name.clone())
                 .to_ascii_lowercase();
             annotations.insert(format!("{ALB}/group.name"), group);
-            let shortest = services
-                .iter()
-                .flat_map(|s| &s.bp.routes)
-                .map(|r| r.path.len())
-                .min()
-                .unwrap_or(0);
             annotations.insert(
                 format!("{ALB}/group.order"),
-                (-(shortest.min(1000) as i64)).to_string(),
+                super::ingress::group_order(&services),
             );
         }
         let mut spec = map! {"ingressClassName" => lb.class.as_str()};

@@ -70,11 +70,7 @@ fn resting<'c>(ctx: &'c Ctx) -> Vec<(String, Option<&'c str>, u32)> {
     let mut out = Vec::new();
     for s in ctx.services.iter().filter(|s| s.job.is_none()) {
         for t in tracks(ctx, s) {
-            let n = match (t.replicas, &s.bp.autoscaling) {
-                (Some(n), _) => n,
-                (None, Some(a)) => a.min,
-                (None, None) => s.bp.replicas,
-            };
+            let n = t.at_rest(s);
             if n > 0 {
                 out.push((t.deployment, s.bp.node_pool.as_deref(), n));
             }

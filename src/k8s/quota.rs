@@ -212,11 +212,7 @@ fn demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, Figures)> {
             out.push((super::release::app(s), 1, pod));
         }
         for t in tracks(ctx, s) {
-            let n = match (t.replicas, &s.bp.autoscaling) {
-                (Some(n), _) => n,
-                (None, Some(a)) => a.max,
-                (None, None) => s.bp.replicas,
-            };
+            let n = t.at_most(s);
             let extra = surge(s, n);
             let pod = if t.primary && sized != pod {
                 out.push((
@@ -269,11 +265,7 @@ fn gpu_demand(ctx: &Ctx, ns: &str) -> Vec<(String, u32, u32)> {
             continue;
         }
         for t in tracks(ctx, s) {
-            let n = match (t.replicas, &s.bp.autoscaling) {
-                (Some(n), _) => n,
-                (None, Some(a)) => a.max,
-                (None, None) => s.bp.replicas,
-            };
+            let n = t.at_most(s);
             let pods = n + surge(s, n);
             out.push((t.deployment.clone(), pods, gpu * pods));
         }

@@ -48,6 +48,26 @@ impl Track {
         m.extend(self.extra.clone());
         m
     }
+
+    /// The pods this Deployment runs at rest: its fixed count, else the autoscaler's `min`,
+    /// else the service's `replicas`.
+    pub fn at_rest(&self, s: &super::Workload) -> u32 {
+        match (self.replicas, &s.bp.autoscaling) {
+            (Some(n), _) => n,
+            (None, Some(a)) => a.min,
+            (None, None) => s.bp.replicas,
+        }
+    }
+
+    /// The most pods it runs: its fixed count, else the autoscaler's `max`, else the
+    /// service's `replicas`.
+    pub fn at_most(&self, s: &super::Workload) -> u32 {
+        match (self.replicas, &s.bp.autoscaling) {
+            (Some(n), _) => n,
+            (None, Some(a)) => a.max,
+            (None, None) => s.bp.replicas,
+        }
+    }
 }
 
 fn color_name(c: Color) -> &'static str {
