@@ -84,22 +84,10 @@ fn eks_pods_are_kept_to_nodes_of_their_image_architecture() {
 }
 
 fn eks(pools: &str, services: &str) -> String {
-    format!(
-        "name: loom
-providers:
-  aws: {{ region: eu-west-1 }}
-state: {{ bucket: \"loom-tfstate-{{env}}\" }}
-network:
-  cidr: 10.60.0.0/16
-  zones: [eu-west-1a, eu-west-1b]
-  nat: single
-  subnets:
-    public: [10.60.0.0/24, 10.60.1.0/24]
-    private: [10.60.16.0/20, 10.60.32.0/20]
-cluster: {{ platform: eks, version: \"1.35\" }}
-node_pools:
-{pools}services:
-{services}"
+    crate::support::eks_stack(
+        "loom",
+        "{ platform: eks, version: \"1.35\" }",
+        &format!("node_pools:\n{pools}services:\n{services}"),
     )
 }
 
@@ -155,23 +143,15 @@ fn a_workload_without_architecture_beside_graviton_nodes_is_warned_about() {
 /// EKS on Fargate and DOKS run x86-64 only: an arm64 image is refused there.
 #[test]
 fn arm64_is_refused_where_no_arm_node_exists() {
-    let fargate = "name: loom
-providers:
-  aws: { region: eu-west-1 }
-state: { bucket: \"loom-tfstate-{env}\" }
-network:
-  cidr: 10.60.0.0/16
-  zones: [eu-west-1a, eu-west-1b]
-  nat: single
-  subnets:
-    public: [10.60.0.0/24, 10.60.1.0/24]
-    private: [10.60.16.0/20, 10.60.32.0/20]
-cluster: { platform: eks_fargate, version: \"1.35\" }
-fargate_profiles:
+    let fargate = &crate::support::eks_stack(
+        "loom",
+        "{ platform: eks_fargate, version: \"1.35\" }",
+        "fargate_profiles:
   - { name: apps, namespaces: [loom, kube-system] }
 services:
   - { name: api, image: \"ghcr.io/l/api:1.0.0\", port: 8080, architecture: arm64 }
-";
+",
+    );
     let err = synth_aws("loom", fargate).unwrap_err();
     assert!(
         err.contains(

@@ -5,7 +5,7 @@
 
 use infragen::catalog::Provider;
 
-use crate::support::{root, synth_aws};
+use crate::support::{eks_stack, root, synth_aws};
 
 fn hive() -> String {
     std::fs::read_to_string(root().join("tests/fixtures/new-user/hive-monorepo-eks.yaml")).unwrap()
@@ -45,25 +45,17 @@ fn pods_past_the_pools_addresses_are_refused() {
 #[test]
 fn pods_pinned_past_a_pools_addresses_at_rest_are_refused_there() {
     let text = |replicas: u32| {
-        format!(
-            "name: pin
-providers:
-  aws: {{ region: eu-west-1 }}
-state: {{ bucket: \"pin-tfstate-{{env}}\" }}
-network:
-  cidr: 10.60.0.0/16
-  zones: [eu-west-1a, eu-west-1b]
-  nat: single
-  subnets:
-    public: [10.60.0.0/24, 10.60.1.0/24]
-    private: [10.60.16.0/20, 10.60.32.0/20]
-cluster: {{ platform: eks, version: \"1.35\" }}
-node_pools:
+        eks_stack(
+            "pin",
+            "{ platform: eks, version: \"1.35\" }",
+            &format!(
+                "node_pools:
   - {{ name: general, size: m6i.large, min: 2, max: 4 }}
   - {{ name: small, size: t3.small, min: 1, desired: 2, max: 6 }}
 services:
   - {{ name: tiny, image: \"ghcr.io/p/tiny:1.0.0\", port: 8080, node_pool: small, replicas: {replicas}, resources: {{ requests: {{ cpu: 10m, memory: 16Mi }}, limits: {{ memory: 16Mi }} }} }}
 "
+            ),
         )
     };
     // A t3.small takes 11 pods, 9 beside the DaemonSets: 18 on two nodes.
@@ -87,24 +79,16 @@ services:
 #[test]
 fn a_managed_node_groups_max_pods_cap_counts() {
     let text = |replicas: u32| {
-        format!(
-            "name: big
-providers:
-  aws: {{ region: eu-west-1 }}
-state: {{ bucket: \"big-tfstate-{{env}}\" }}
-network:
-  cidr: 10.60.0.0/16
-  zones: [eu-west-1a, eu-west-1b]
-  nat: single
-  subnets:
-    public: [10.60.0.0/24, 10.60.1.0/24]
-    private: [10.60.16.0/20, 10.60.32.0/20]
-cluster: {{ platform: eks, version: \"1.35\" }}
-node_pools:
+        eks_stack(
+            "big",
+            "{ platform: eks, version: \"1.35\" }",
+            &format!(
+                "node_pools:
   - {{ name: general, size: m6i.4xlarge, min: 1, max: 1 }}
 services:
   - {{ name: tiny, image: \"ghcr.io/p/tiny:1.0.0\", port: 8080, replicas: {replicas}, resources: {{ requests: {{ cpu: 10m, memory: 16Mi }}, limits: {{ memory: 16Mi }} }} }}
 "
+            ),
         )
     };
     synth_aws("big", &text(108)).unwrap();

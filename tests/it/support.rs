@@ -211,6 +211,27 @@ cluster:
     )
 }
 
+/// A small EKS stack named `name` in eu-west-1 (state, a two-zone network with one NAT
+/// gateway), with `cluster` as the `cluster:` value, followed by `rest` (node pools or
+/// Fargate profiles, services).
+pub fn eks_stack(name: &str, cluster: &str, rest: &str) -> String {
+    format!(
+        "name: {name}
+providers:
+  aws: {{ region: eu-west-1 }}
+state: {{ bucket: \"{name}-tfstate-{{env}}\" }}
+network:
+  cidr: 10.60.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  nat: single
+  subnets:
+    public: [10.60.0.0/24, 10.60.1.0/24]
+    private: [10.60.16.0/20, 10.60.32.0/20]
+cluster: {cluster}
+{rest}"
+    )
+}
+
 /// Synthesize blueprint text `yaml` (named `<name>.yaml` in messages) for AWS production;
 /// `Err` is the diagnostics' text.
 pub fn synth_aws(name: &str, yaml: &str) -> Result<infragen::Output, String> {
