@@ -41,15 +41,26 @@ pub fn namespace_name(ns: &str) -> Expr {
 
 /// Create `namespaces` (except the built-in ones), labelled as the blueprint declares them:
 /// the platform module owns them, so the manifests do not declare them again (one owner per
-/// namespace, as for the Helm releases' namespaces).
-pub fn namespaces(m: &mut Module, v: &crate::analysis::Validated, namespaces: &BTreeSet<String>) {
+/// namespace, as for the Helm releases' namespaces). Those among `gated` also carry the
+/// load balancer controller's readiness-gate label, as the manifests would have given them
+/// (`crate::k8s::readiness_gate_namespaces`).
+pub fn namespaces(
+    m: &mut Module,
+    v: &crate::analysis::Validated,
+    namespaces: &BTreeSet<String>,
+    gated: &BTreeSet<String>,
+) {
     for ns in namespaces {
         if BUILT_IN.contains(&ns.as_str()) || m.declares(&namespace(ns).address()) {
             continue;
         }
+        let mut labels = crate::k8s::workload_namespace_labels(v, ns);
+        if gated.contains(ns) {
+            labels.insert(crate::k8s::READINESS_GATE_LABEL.into(), "enabled".into());
+        }
         m.file("connections").resource(
             &namespace(ns),
-            json!({"metadata": {"name": ns, "labels": crate::k8s::workload_namespace_labels(v, ns)}}),
+            json!({"metadata": {"name": ns, "labels": labels}}),
         );
     }
 }

@@ -149,6 +149,9 @@ pub fn aws_load_balancer_controller(
                 "annotations": {"eks.amazonaws.com/role-arn": role_arn},
             },
             "defaultTags": tags,
+            // The controller's default, written out: the readiness gates of
+            // `k8s::readiness_gate` (the namespaces labelled for them) depend on it.
+            "enablePodReadinessGateInject": true,
         }),
     );
     (res("helm_release", "aws_load_balancer_controller"), body)

@@ -35,6 +35,8 @@ mod pod_slots;
 mod quantity;
 pub mod quota;
 mod rbac;
+mod readiness_gate;
+pub use readiness_gate::INJECT_LABEL as READINESS_GATE_LABEL;
 mod release;
 mod service;
 pub(crate) mod workload;
@@ -126,6 +128,11 @@ pub struct Options {
     /// call it allows (the `kubernetes` Service's 443 is translated to them before most CNIs
     /// judge the packet); empty: 443 and 6443, the managed clusters' and kubeadm's.
     pub api_server_ports: Vec<u16>,
+    /// The platform's AWS Load Balancer Controller registers the pods behind its load
+    /// balancers as IP targets and gates their readiness on target health in namespaces
+    /// labelled for it (EKS; `readiness_gate`): those namespaces get the label, and the
+    /// pods a preStop pause. Only where infragen installs the controller itself.
+    pub pod_readiness_gates: bool,
 }
 
 /// See [`Options::internal_load_balancer`].
@@ -586,6 +593,13 @@ pub fn managed_bindings<'a>(
         }
     }
     out
+}
+
+/// The namespaces whose pods the platform's load balancer controller gates on target
+/// health (`readiness_gate`), for owners of namespaces outside the manifests (the
+/// platform's Terraform): they carry [`READINESS_GATE_LABEL`]`: enabled`.
+pub fn readiness_gate_namespaces(v: &Validated, opts: &Options) -> BTreeSet<String> {
+    readiness_gate::namespaces(&Ctx::new(v, opts))
 }
 
 /// (service, namespace) of every service.

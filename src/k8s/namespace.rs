@@ -53,6 +53,7 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     for ns in ctx.app_namespaces() {
         all.entry(ns).or_insert(None);
     }
+    let gated = super::readiness_gate::namespaces(ctx);
     for (name, ns) in all {
         if matches!(name, "kube-system" | "default") {
             continue;
@@ -65,6 +66,10 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
             let mut labels: Map = Map::new();
             for (k, v) in self::labels(ns) {
                 labels.insert(k, v);
+            }
+            if gated.contains(name) {
+                // Rollouts wait for their load balancer targets' health (`readiness_gate`).
+                labels.insert(super::readiness_gate::INJECT_LABEL, "enabled");
             }
             ctx.add_common_labels(&mut labels);
             docs.push(map! {

@@ -71,13 +71,7 @@ pub(crate) const H2C: &str = "kubernetes.io/h2c";
 /// The internal ALB (`internal_routes`, [`super::Options::internal_load_balancer`]) targets
 /// its services' pods the same way, whatever class the public edge has.
 fn alb_health_check<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
-    let internal_alb = s.internal
-        && ctx
-            .opts
-            .internal_load_balancer
-            .as_ref()
-            .is_some_and(|l| l.class == "alb");
-    if !internal_alb && (!s.routed || super::ingress::class(ctx) != "alb") {
+    if !ip_target(ctx, s) {
         return None;
     }
     const P: &str = "alb.ingress.kubernetes.io";
@@ -123,6 +117,22 @@ fn alb_health_check<'c>(ctx: &'c Ctx, s: &'c Workload) -> Option<Map<'c>> {
         );
     }
     (!a.is_empty()).then_some(a)
+}
+
+/// Whether the pods of `s` are IP targets of a load balancer the AWS Load Balancer
+/// Controller reconciles: a routed service behind an Ingress of class `alb`, or an internal
+/// one behind the internal ALB (`internal_ingress`). Jobs' pods and workers without a port
+/// back no Service.
+pub(crate) fn ip_target(ctx: &Ctx, s: &Workload) -> bool {
+    let internal_alb = s.internal
+        && ctx
+            .opts
+            .internal_load_balancer
+            .as_ref()
+            .is_some_and(|l| l.class == "alb");
+    s.job.is_none()
+        && s.bp.port.is_some()
+        && (internal_alb || (s.routed && super::ingress::class(ctx) == "alb"))
 }
 
 /// The health check's timings, ECS's target-group defaults (aws/edge.rs) where the

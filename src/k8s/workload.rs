@@ -747,12 +747,22 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
             ],
         );
     }
-    let app = container(ctx, s);
-    let sidecars: Vec<Map> = bp
+    let mut app = container(ctx, s);
+    let mut sidecars: Vec<Map> = bp
         .sidecars
         .iter()
         .map(|c| extra_container(bp, c, &app, ca_mount))
         .collect();
+    // A load balancer's IP target pauses before SIGTERM while the target is deregistered
+    // (`readiness_gate::pre_stop`); its sidecars pause as long, so the proxy or agent the
+    // app calls is still there while it serves.
+    let pre_stop = super::readiness_gate::pre_stop(ctx, s);
+    if let Some((pause, _)) = pre_stop {
+        let lifecycle = map! {"preStop" => map! {"sleep" => map! {"seconds" => pause}}};
+        for c in std::iter::once(&mut app).chain(&mut sidecars) {
+            c.insert_before("securityContext", "lifecycle", lifecycle.clone());
+        }
+    }
     let init: Vec<Map> = bp
         .init
         .iter()
@@ -768,7 +778,9 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
     if !init.is_empty() {
         pod.insert_before("containers", "initContainers", init);
     }
-    if let Some(t) = bp.stop_timeout {
+    if let Some((_, grace)) = pre_stop {
+        pod.insert("terminationGracePeriodSeconds", grace);
+    } else if let Some(t) = bp.stop_timeout {
         // SIGTERM, then this long before SIGKILL (default 30 s): a worker's warm shutdown
         // finishes its current task instead of losing it.
         pod.insert("terminationGracePeriodSeconds", t);

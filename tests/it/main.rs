@@ -88,6 +88,7 @@ mod probe_headers;
 mod queue_workers;
 mod quota;
 mod rds;
+mod readiness_gates;
 mod recreate;
 mod release;
 mod scaling;

@@ -257,13 +257,13 @@ pub fn needed(ctx: &Ctx) -> bool {
 }
 
 /// The platform module's part: operator, namespaces, endpoints, credentials.
-pub fn platform(ctx: &Ctx, m: &mut Module, after: &Json) {
+pub fn platform(ctx: &Ctx, m: &mut Module, after: &Json, gated: &BTreeSet<String>) {
     let plans = plan(ctx);
     let opts = super::platform::options(ctx);
     let creds = k8s::credential_secrets(ctx.v, &opts);
     let mut namespaces = connections::credential_namespaces(&creds);
     namespaces.extend(plans.iter().map(|p| p.namespace.clone()));
-    connections::namespaces(m, ctx.v, &namespaces);
+    connections::namespaces(m, ctx.v, &namespaces, gated);
     if connections::credentials(m, &creds) {
         m.file("providers")
             .terraform(crate::backend::terraform_block(

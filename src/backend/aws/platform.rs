@@ -407,7 +407,11 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         // blueprint's buckets in the connections ConfigMaps).
         .resource(&data("aws_caller_identity", "current"), json!({}));
 
-    // The AWS Load Balancer Controller first: its webhooks admit Services and Ingresses.
+    // Namespaces whose pods' readiness waits on their targets' health: labelled wherever
+    // they are created (`k8s::readiness_gate`).
+    let gated = k8s::readiness_gate_namespaces(ctx.v, &options(ctx));
+    // The AWS Load Balancer Controller first: its webhooks admit Services and Ingresses,
+    // and inject the readiness gates into the pods of the namespaces above.
     let (lbc_release, lbc_body) = helm::aws_load_balancer_controller(
         &ctx.cluster_name(),
         &ctx.region,
@@ -489,7 +493,8 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             );
         }
         body["depends_on"] = after_lbc.clone();
-        if let Some((ns, doc)) = helm::own_namespace(ctx.v, &mut body) {
+        if let Some((ns, mut doc)) = helm::own_namespace(ctx.v, &mut body) {
+            gate(&gated, &mut doc);
             m.file("namespaces").resource(&ns, doc);
         }
         m.file("controllers").resource(&r, body);
@@ -498,7 +503,8 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         // After the Load Balancer Controller: the Envoy proxies' Service is an NLB of its
         // (`nlb_service_annotations`), which the in-tree controller must never claim.
         body["depends_on"] = after_lbc.clone();
-        if let Some((ns, doc)) = helm::own_namespace(ctx.v, &mut body) {
+        if let Some((ns, mut doc)) = helm::own_namespace(ctx.v, &mut body) {
+            gate(&gated, &mut doc);
             m.file("namespaces").resource(&ns, doc);
         }
         m.file("gateway").resource(&r, body);
@@ -554,9 +560,18 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
         super::cluster_autoscaler::platform(ctx, &mut m, &version, &lbc_release);
     }
     super::keda::platform(ctx, &mut m, &lbc_release);
-    super::service_accounts::platform(ctx, &mut m);
-    super::external_secrets::platform(ctx, &mut m, &after_lbc);
+    super::service_accounts::platform(ctx, &mut m, &gated);
+    super::external_secrets::platform(ctx, &mut m, &after_lbc, &gated);
     Some(m)
+}
+
+/// Label namespace `doc` (a `kubernetes_namespace_v1` body) for the controller's readiness
+/// gates when it is one of `gated`.
+fn gate(gated: &std::collections::BTreeSet<String>, doc: &mut Json) {
+    let name = doc["metadata"]["name"].as_str().unwrap_or_default();
+    if gated.contains(name) {
+        doc["metadata"]["labels"][k8s::READINESS_GATE_LABEL] = json!("enabled");
+    }
 }
 
 /// How ingress-nginx learns the client's address, in its ConfigMap (`controller.config`):
@@ -1154,6 +1169,10 @@ pub fn options(ctx: &Ctx) -> k8s::Options {
         },
         database_storage_class: ebs_classes(ctx).then(|| RETAIN_CLASS.to_string()),
         internal_load_balancer: internal_alb(ctx),
+        // The controller `platform` installs registers every pod behind its load balancers
+        // as an IP target (`alb_annotations`, `nlb_service_annotations`) and gates their
+        // readiness on target health (`k8s::readiness_gate`).
+        pod_readiness_gates: true,
         ..Default::default()
     };
     // The Envoy proxies read PROXY protocol where their NLB sends it

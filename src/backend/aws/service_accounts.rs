@@ -70,12 +70,12 @@ fn automount(ctx: &Ctx, a: &IrsaAccount) -> bool {
 }
 
 /// The ServiceAccounts (and their namespaces) in the `platform` module.
-pub fn platform(ctx: &Ctx, m: &mut Module) {
+pub fn platform(ctx: &Ctx, m: &mut Module, gated: &BTreeSet<String>) {
     let accounts = service_accounts(ctx);
     if accounts.is_empty() {
         return;
     }
-    connections::namespaces(m, ctx.v, &namespaces(ctx));
+    connections::namespaces(m, ctx.v, &namespaces(ctx), gated);
     for a in &accounts {
         let role = data("aws_iam_role", &a.key);
         m.file("service_accounts")

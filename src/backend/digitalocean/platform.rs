@@ -265,7 +265,8 @@ pub fn module(ctx: &Ctx, shared: &Shared) -> Option<Module> {
     let mut namespaces = connections::credential_namespaces(creds);
     namespaces.extend(managed.iter().map(|(ns, _, _, _)| ns.clone()));
     let random = !creds.is_empty();
-    connections::namespaces(&mut m, v, &namespaces);
+    // DOKS has no load balancer controller that gates pod readiness.
+    connections::namespaces(&mut m, v, &namespaces, &Default::default());
     connections::credentials(&mut m, creds);
     let mut sources = std::collections::BTreeSet::new();
     for (ns, service, endpoints, secrets) in managed {

@@ -202,7 +202,13 @@ fn platform(v: &Validated, creds: &[k8s::CredentialSecret]) -> Module {
     m.file("providers")
         .terraform(super::terraform_block(&["kubernetes", "random"], None))
         .provider("kubernetes", kube);
-    connections::namespaces(&mut m, v, &connections::credential_namespaces(creds));
+    // infragen installs no load balancer controller here: no readiness gates.
+    connections::namespaces(
+        &mut m,
+        v,
+        &connections::credential_namespaces(creds),
+        &Default::default(),
+    );
     connections::credentials(&mut m, creds);
     m
 }
