@@ -65,6 +65,27 @@ pub fn namespaces(
     }
 }
 
+/// Put the load balancer controller's readiness-gate label on those of `gated` that
+/// Kubernetes itself owns (`default`), which neither the manifests nor [`namespaces`]
+/// declare: a `kubernetes_labels` sets that one label and leaves the rest of the namespace
+/// alone. (`kube-system` is never among them: `crate::k8s::readiness_gate_namespaces`.)
+pub fn label_built_in(m: &mut Module, gated: &BTreeSet<String>) {
+    for ns in gated.iter().filter(|n| BUILT_IN.contains(&n.as_str())) {
+        m.file("connections").resource(
+            &res(
+                "kubernetes_labels",
+                &format!("{}_readiness_gate", ident(ns)),
+            ),
+            json!({
+                "api_version": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": ns},
+                "labels": {crate::k8s::READINESS_GATE_LABEL: "enabled"},
+            }),
+        );
+    }
+}
+
 /// The namespaces the platform module creates for the connection contract: where the
 /// credentials Secrets go, and where services read a `<service>-connections` object.
 pub fn owned_namespaces(

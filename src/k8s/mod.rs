@@ -222,6 +222,13 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
             .filter_map(autoscaling::notes)
             .collect();
     out.extend(tags_not_labels(v.bp));
+    let ctx = Ctx::new(v, opts);
+    for s in readiness_gate::ungated(&ctx) {
+        out.push(format!(
+            "service `{}` runs in `kube-system`, which is never labelled for the AWS Load Balancer Controller's readiness gates (every pod there would then wait on its webhook): its rollouts do not wait for its load balancer targets' health, so a deploy may answer 502 while new targets register; give it a namespace of its own",
+            s.name()
+        ));
+    }
     // The ECS tasks' volume-setup container: EKS pods get writable paths from `emptyDir`
     // volumes and RDS CA files from a ConfigMap (`connect::ca_volume`), with no such
     // container; a field set and never used is said, not dropped silently.

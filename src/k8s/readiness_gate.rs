@@ -84,7 +84,25 @@ pub(crate) fn namespaces(ctx: &Ctx) -> BTreeSet<String> {
     if ctx.bp.ingress_nginx().is_some() || super::gateway::gateway(ctx).is_some() {
         out.insert(ctx.ingress_namespace());
     }
+    // Never `kube-system`: every pod there (CoreDNS, the VPC CNI's helpers, the add-ons)
+    // would be created only while the controller's webhook answers (see [`ungated`]).
+    out.remove(NEVER);
     out
+}
+
+/// The namespace never labelled.
+const NEVER: &str = "kube-system";
+
+/// Services that are IP targets but get no readiness gate, each with its namespace: those
+/// in `kube-system` (see [`namespaces`]).
+pub(crate) fn ungated<'c>(ctx: &'c Ctx) -> Vec<&'c Workload<'c>> {
+    if !ctx.opts.pod_readiness_gates {
+        return Vec::new();
+    }
+    ctx.services
+        .iter()
+        .filter(|s| s.namespace == NEVER && ip_target(ctx, s))
+        .collect()
 }
 
 /// The preStop pause of the containers of `s` and the grace period that goes with it:

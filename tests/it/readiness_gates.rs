@@ -130,6 +130,13 @@ fn labelled(out: &infragen::Output) -> BTreeSet<String> {
                 .filter(|r| r["metadata"]["labels"][LABEL] == "enabled")
                 .map(|r| str_of(&r["metadata"]["name"]).to_string()),
         );
+        // A namespace Kubernetes owns (`default`), labelled in place.
+        ns.extend(
+            resources(out, module, "kubernetes_labels")
+                .iter()
+                .filter(|r| r["kind"] == "Namespace" && r["labels"][LABEL] == "enabled")
+                .map(|r| str_of(&r["metadata"]["name"]).to_string()),
+        );
     }
     ns
 }
@@ -388,4 +395,34 @@ fn only_load_balancer_targets_on_eks_pause_before_sigterm() {
             }
         }
     }
+}
+
+#[test]
+fn a_target_in_default_is_labelled_in_place_and_kube_system_never() {
+    let service = |ns: &str| {
+        format!(
+            "  - name: web
+    namespace: {ns}
+    image: ghcr.io/example/web:1.0
+    port: 8080
+    replicas: 2
+    routes: [{{ path: / }}]"
+        )
+    };
+    // `default` exists already: no manifest declares it, so Terraform labels it.
+    let out = synth_aws("gate", &alb_stack(&service("default"))).unwrap();
+    assert!(ip_target_namespaces(&out).contains("default"));
+    assert_eq!(labelled(&out), ip_target_namespaces(&out));
+    // `kube-system` would make every system pod wait on the controller's webhook: never
+    // labelled, and said.
+    let out = synth_aws("gate", &alb_stack(&service("kube-system"))).unwrap();
+    assert!(ip_target_namespaces(&out).contains("kube-system"));
+    assert!(!labelled(&out).contains("kube-system"));
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.text.contains("`web`") && n.text.contains("readiness gates")),
+        "{:?}",
+        out.notes
+    );
 }

@@ -562,6 +562,7 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
     super::keda::platform(ctx, &mut m, &lbc_release);
     super::service_accounts::platform(ctx, &mut m, &gated);
     super::external_secrets::platform(ctx, &mut m, &after_lbc, &gated);
+    connections::label_built_in(&mut m, &gated);
     Some(m)
 }
 
