@@ -68,7 +68,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 ),
                 Some(Platform::Eks | Platform::EksFargate) => (
                     "the nodes (or Fargate's pod execution role) pull from it with their own role's grants",
-                    "remove `image_credentials`; for another account's repository, allow the node role in its repository policy (docs/brownfield.md)",
+                    "remove `image_credentials`; for another account's repository, allow the node role (on EKS Fargate, the pod execution role) in its repository policy (docs/brownfield.md)",
                 ),
                 _ => (
                     "a docker login to ECR is a token valid for 12 hours, so a Secret made from it stops working the same day",
