@@ -150,8 +150,14 @@ mod tests {
             "123456789012.dkr.ecr.eu-west-1.amazonaws.com/a:1"
         ));
         assert!(!super::ecr("ghcr.io/a/b:1"));
-        assert_eq!(super::auths_key("nginx:1.27"), "https://index.docker.io/v1/");
-        assert_eq!(super::auths_key("docker.io/acme/a:1"), "https://index.docker.io/v1/");
+        assert_eq!(
+            super::auths_key("nginx:1.27"),
+            "https://index.docker.io/v1/"
+        );
+        assert_eq!(
+            super::auths_key("docker.io/acme/a:1"),
+            "https://index.docker.io/v1/"
+        );
         assert_eq!(super::auths_key("ghcr.io/acme/a:1"), "ghcr.io");
     }
 }

@@ -130,7 +130,11 @@ fn pull_secrets_named(out: &infragen::Output) -> Vec<(String, String, String)> {
         let ns = d["metadata"]["namespace"].as_str().unwrap().to_string();
         let workload = d["metadata"]["name"].as_str().unwrap().to_string();
         for p in pod["imagePullSecrets"].as_array().into_iter().flatten() {
-            found.push((ns.clone(), p["name"].as_str().unwrap().to_string(), workload.clone()));
+            found.push((
+                ns.clone(),
+                p["name"].as_str().unwrap().to_string(),
+                workload.clone(),
+            ));
         }
     }
     found
@@ -163,7 +167,11 @@ fn eks_pods_pull_through_a_secret_the_operator_renders_from_the_same_login() {
     let out = synth(&path, Provider::Aws, "production");
     let named = pull_secrets_named(&out);
     let workloads: Vec<&str> = named.iter().map(|(_, _, w)| w.as_str()).collect();
-    assert_eq!(workloads, ["admin", "api", "mailer", "nightly"], "{named:?}");
+    assert_eq!(
+        workloads,
+        ["admin", "api", "mailer", "nightly"],
+        "{named:?}"
+    );
     let externals: Vec<Value> = resources(&out, "connections", "kubernetes_manifest")
         .into_iter()
         .map(|r| r["manifest"].clone())
@@ -175,7 +183,11 @@ fn eks_pods_pull_through_a_secret_the_operator_renders_from_the_same_login() {
             .iter()
             .filter(|m| m["metadata"]["namespace"] == *ns && m["spec"]["target"]["name"] == *name)
             .collect();
-        assert_eq!(es.len(), 1, "{workload}: Secret {ns}/{name} rendered by {es:?}");
+        assert_eq!(
+            es.len(),
+            1,
+            "{workload}: Secret {ns}/{name} rendered by {es:?}"
+        );
         let es = es[0];
         rendered_by.insert(es["metadata"]["name"].as_str().unwrap().to_string());
         let template = &es["spec"]["target"]["template"];
@@ -187,11 +199,19 @@ fn eks_pods_pull_through_a_secret_the_operator_renders_from_the_same_login() {
             "ghcr.io"
         };
         let auths = config["auths"].as_object().unwrap();
-        assert_eq!(auths.keys().collect::<Vec<_>>(), [host], "{workload}: {config}");
+        assert_eq!(
+            auths.keys().collect::<Vec<_>>(),
+            [host],
+            "{workload}: {config}"
+        );
         for k in ["username", "password", "auth"] {
             assert!(auths[host][k].is_string(), "{workload}: {config}");
         }
-        let secret = if workload == "mailer" { "dockerhub" } else { "ghcr" };
+        let secret = if workload == "mailer" {
+            "dockerhub"
+        } else {
+            "ghcr"
+        };
         let remote: Vec<(&str, &str)> = es["spec"]["data"]
             .as_array()
             .unwrap()
@@ -206,7 +226,11 @@ fn eks_pods_pull_through_a_secret_the_operator_renders_from_the_same_login() {
             .collect();
         assert_eq!(remote, [("username", "username"), ("password", "password")]);
     }
-    assert_eq!(rendered_by.len(), 2, "one per namespace and login: {rendered_by:?}");
+    assert_eq!(
+        rendered_by.len(),
+        2,
+        "one per namespace and login: {rendered_by:?}"
+    );
 
     let policy = resources(&out, "infra", "aws_iam_role_policy")
         .into_iter()
@@ -220,13 +244,18 @@ fn eks_pods_pull_through_a_secret_the_operator_renders_from_the_same_login() {
         .unwrap();
     for secret in ["ghcr", "dockerhub"] {
         let arn = Value::from(format!("${{aws_secretsmanager_secret.{secret}.arn}}"));
-        assert!(read["Resource"].as_array().unwrap().contains(&arn), "{read}");
+        assert!(
+            read["Resource"].as_array().unwrap().contains(&arn),
+            "{read}"
+        );
     }
     assert!(
         statements
             .iter()
             .any(|s| s["Sid"] == "DecryptThroughSecretsManager"
-                && s["Resource"].to_string().contains("aws_kms_key.secrets.arn")),
+                && s["Resource"]
+                    .to_string()
+                    .contains("aws_kms_key.secrets.arn")),
         "{doc}"
     );
 }
@@ -252,7 +281,10 @@ fn doks_and_existing_clusters_list_the_pull_secret_with_its_registry() {
                 "--docker-server=ghcr.io"
             };
             let why = p["why"].as_str().unwrap();
-            assert!(why.contains("kubectl create secret docker-registry"), "{why}");
+            assert!(
+                why.contains("kubectl create secret docker-registry"),
+                "{why}"
+            );
             assert!(why.contains(server), "{what}: {why}");
         }
     };
@@ -270,7 +302,12 @@ services:
 jobs:
   - { name: nightly, image: \"ghcr.io/t/api:1.0.0\", image_credentials: ghcr, schedule: \"0 2 * * *\" }
 ";
-    let out = infragen::synthesize("tinker.yaml", text.as_bytes(), Provider::Kubernetes, "production")
-        .unwrap_or_else(|d| panic!("{d}"));
+    let out = infragen::synthesize(
+        "tinker.yaml",
+        text.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
     check(&out, "existing cluster");
 }

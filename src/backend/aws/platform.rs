@@ -1200,6 +1200,8 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     let plans = super::external_secrets::plan(ctx);
     let mut made: Vec<String> = plans
         .iter()
+        // A workload that only pulls with a registry login has no `-connections` objects.
+        .filter(|p| !p.entries.is_empty() || !p.endpoints.is_empty())
         .map(|p| {
             format!(
                 "{}/{}",
