@@ -256,7 +256,34 @@ pub fn secret_preconditions(
                     .and_then(|b| b.storage_secret.as_deref())
                     == Some(name)
             });
-            let why = if let Some(s) = declared {
+            // The registries of the images that log in with it (`image_credentials`).
+            let registries: BTreeSet<&str> = declared
+                .iter()
+                .flat_map(|d| {
+                    bp.workloads()
+                        .filter(|w| w.image_credentials.as_deref() == Some(d.name.as_str()))
+                        .map(|w| crate::semantic::image_credentials::auths_key(&w.image))
+                })
+                .collect();
+            let why = if let (Some(s), false) = (declared, registries.is_empty()) {
+                // `kubectl create secret docker-registry` writes one registry per Secret; for
+                // several, the docker config with an `auths` entry each.
+                let recipe = if registries.len() == 1 {
+                    format!(
+                        "`kubectl create secret docker-registry {name} --docker-server={} --docker-username=… --docker-password=… -n {ns}`",
+                        registries.first().expect("one")
+                    )
+                } else {
+                    format!(
+                        "`kubectl create secret generic {name} --type=kubernetes.io/dockerconfigjson --from-file=.dockerconfigjson=<config.json with auths for {}> -n {ns}`",
+                        registries.iter().copied().collect::<Vec<_>>().join(", ")
+                    )
+                };
+                format!(
+                    "image pull Secret of blueprint secret `{}` (`image_credentials`; type `kubernetes.io/dockerconfigjson`): {recipe}",
+                    s.name
+                )
+            } else if let Some(s) = declared {
                 format!(
                     "blueprint secret `{}`{}: its values are set out of band, never by infragen",
                     s.name,

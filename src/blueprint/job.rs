@@ -140,7 +140,7 @@ pub struct Job {
     #[serde(default)]
     pub node_pool: Option<String>,
     /// The `secrets[]` entry to log in to the image's private registry, as
-    /// `services[].image_credentials` (ECS Fargate).
+    /// `services[].image_credentials` (ECS Fargate, EKS, DOKS, existing clusters).
     #[serde(default)]
     pub image_credentials: Option<String>,
     /// The CPU architecture the image is built for, as `services[].architecture`.

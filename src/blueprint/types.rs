@@ -1872,12 +1872,15 @@ pub struct Service {
     /// Kubernetes `imagePullPolicy` (`IfNotPresent`, `Always`, `Never`).
     #[serde(default)]
     pub image_pull_policy: Option<String>,
-    /// The `secrets[]` entry (keys `username` and `password`) to log in to the private
-    /// registry of `image` outside ECR — Docker Hub, GitHub (`ghcr.io`, a personal access
-    /// token with `read:packages`), GitLab, Quay: ECS Fargate's `repositoryCredentials`,
-    /// the execution role reading that secret. Sidecars and init containers of the same
-    /// registry use it too. Refused on Kubernetes platforms and for ECR images (the
-    /// execution or node role pulls those); see docs/blueprint.md "Private images".
+    /// The `secrets[]` entry to log in to the private registry of `image` outside ECR —
+    /// Docker Hub, GitHub (`ghcr.io`, a personal access token with `read:packages`), GitLab,
+    /// Quay. ECS Fargate: `repositoryCredentials`, the execution role reading that secret
+    /// (keys `username` and `password`). Kubernetes: the pods name an image pull Secret of
+    /// that name in their namespace, which on EKS the External Secrets Operator renders from
+    /// the same secret (keys `username` and `password`) and on DOKS or an existing cluster
+    /// is created out of band (`preconditions.json`). Sidecars of the same registry use it
+    /// too. Refused for ECR images (the execution or node role pulls those); see
+    /// docs/blueprint.md "Private images".
     #[serde(default)]
     pub image_credentials: Option<String>,
     /// Container port. Omit it for a worker that serves nothing (a queue consumer): no

@@ -402,6 +402,26 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
     out
 }
 
+/// The Kubernetes Secret name of `secrets[].name`: its `path` when that is a valid object
+/// name (Secrets Manager paths with `/` are not), else the name.
+pub fn secret_name(bp: &Blueprint, name: &str) -> String {
+    bp.secrets
+        .iter()
+        .find(|s| s.name == name)
+        .and_then(|s| s.path.clone())
+        .filter(|p| dns_subdomain(p))
+        .unwrap_or_else(|| name.to_string())
+}
+
+/// The image pull Secret (`kubernetes.io/dockerconfigjson`) the pods of `s` name for its
+/// `image_credentials`, in their namespace: the blueprint secret's Kubernetes name. On EKS
+/// the External Secrets Operator renders it from the Secrets Manager secret
+/// (`backend::aws::external_secrets`); elsewhere it is created out of band and listed in
+/// `preconditions.json` (`semantic::image_credentials`).
+pub fn image_pull_secret(bp: &Blueprint, s: &Service) -> Option<String> {
+    s.image_credentials.as_deref().map(|n| secret_name(bp, n))
+}
+
 /// Secret names (`namespace/name`) and the keys read from each.
 pub type Secrets = BTreeMap<String, BTreeSet<String>>;
 
@@ -640,6 +660,16 @@ fn collect_secrets(m: &Map, ns: &str, out: &mut BTreeMap<String, BTreeSet<String
         _ => None,
     };
     for (k, v) in m.iter() {
+        // An image pull Secret is read whole, by the kubelet.
+        if let ("imagePullSecrets", yaml::Y::Seq(items)) = (k, v) {
+            for i in items {
+                if let yaml::Y::Map(i) = i
+                    && let Some(n) = text(i, "name")
+                {
+                    out.entry(format!("{ns}/{n}")).or_default();
+                }
+            }
+        }
         if let yaml::Y::Map(inner) = v {
             let found = match k {
                 "secretKeyRef" => {
@@ -1006,13 +1036,7 @@ impl<'a> Ctx<'a> {
     /// The Kubernetes Secret name of `secrets[].name`: its `path` when that is a valid object
     /// name (Secrets Manager paths with `/` are not), else the name.
     pub fn secret_name(&self, name: &str) -> String {
-        self.bp
-            .secrets
-            .iter()
-            .find(|s| s.name == name)
-            .and_then(|s| s.path.clone())
-            .filter(|p| dns_subdomain(p))
-            .unwrap_or_else(|| name.to_string())
+        secret_name(self.bp, name)
     }
 
     /// Namespaces that run workloads, sorted.

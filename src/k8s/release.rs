@@ -132,7 +132,7 @@ pub(crate) fn lower<'c>(
     .nonempty("volumes", volumes);
     schedule_on(ctx, bp.node_pool.as_deref(), &mut pod);
     select_architecture(bp.architecture, &mut pod);
-    pull_secrets(ctx, &mut pod);
+    pull_secrets(ctx, Some(bp), &mut pod);
 
     let name = app(s);
     let mut labels = ctx.app_labels(name.clone(), "release", bp.version.as_deref());

@@ -403,10 +403,17 @@ pub(crate) fn secret_env<'c>(
     }
 }
 
-/// Image pull secrets from the platform.
-pub(crate) fn pull_secrets<'c>(ctx: &'c Ctx, pod: &mut Map<'c>) {
-    if let Some(s) = &ctx.opts.image_pull_secret {
-        pod.insert("imagePullSecrets", vec![map! {"name" => s.as_str()}]);
+/// Image pull secrets: the platform's (DOKS registry integration) and, for a workload's
+/// pods, its `image_credentials` Secret ([`super::image_pull_secret`]). The kubelet tries
+/// each Secret whose registry matches an image; other images are pulled without them.
+/// <https://kubernetes.io/docs/concepts/containers/images/#specifying-imagepullsecrets-on-a-pod>
+pub(crate) fn pull_secrets<'c>(ctx: &'c Ctx, s: Option<&Service>, pod: &mut Map<'c>) {
+    let names: Vec<Map<'c>> = (ctx.opts.image_pull_secret.iter().cloned())
+        .chain(s.and_then(|s| super::image_pull_secret(ctx.bp, s)))
+        .map(|n| map! {"name" => n})
+        .collect();
+    if !names.is_empty() {
+        pod.insert("imagePullSecrets", names);
     }
 }
 
@@ -793,7 +800,7 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
     if spread {
         pod.insert("affinity", anti_affinity(s.name()));
     }
-    pull_secrets(ctx, &mut pod);
+    pull_secrets(ctx, Some(bp), &mut pod);
     pod
 }
 

@@ -135,6 +135,9 @@ struct Made {
     secrets: BTreeSet<String>,
     config_maps: BTreeSet<String>,
     metrics_server: bool,
+    /// The `registry-<name>` image pull Secret DOKS keeps in every namespace when the
+    /// cluster has `registry_integration` (the cloud makes it, not the output).
+    doks_pull_secret: Option<String>,
 }
 
 fn made_by_terraform(out: &infragen::Output) -> Made {
@@ -164,6 +167,12 @@ fn made_by_terraform(out: &infragen::Output) -> Made {
         }
         if let Some(m) = res["helm_release"].as_object() {
             made.metrics_server |= m.contains_key("metrics_server");
+        }
+        let integrated = res["digitalocean_kubernetes_cluster"]
+            .as_object()
+            .is_some_and(|m| m.values().any(|c| c["registry_integration"] == true));
+        if integrated {
+            made.doks_pull_secret = made_registry(out).map(|n| format!("registry-{n}"));
         }
         // Custom resources applied by a module (the External Secrets objects of
         // `connections` on EKS): an ExternalSecret makes its target Secret.
@@ -198,6 +207,22 @@ fn made_by_terraform(out: &infragen::Output) -> Made {
     made
 }
 
+/// The name of the DigitalOcean container registry the output creates or reads.
+fn made_registry(out: &infragen::Output) -> Option<String> {
+    out.files
+        .iter()
+        .filter(|(f, _)| f.starts_with("terraform/") && f.ends_with(".tf.json"))
+        .find_map(|(_, text)| {
+            let doc: Value = serde_json::from_str(text).unwrap();
+            ["resource", "data"].into_iter().find_map(|k| {
+                doc[k]["digitalocean_container_registry"]
+                    .as_object()
+                    .and_then(|m| m.values().next())
+                    .map(|r| s(&r["name"]).to_string())
+            })
+        })
+}
+
 /// Secrets and ConfigMaps (`namespace/name`) a pod spec reads.
 fn reads(
     pod: &Value,
@@ -227,6 +252,12 @@ fn reads(
             if let Some(n) = e["configMapRef"]["name"].as_str() {
                 config_maps.insert(format!("{ns}/{n}"));
             }
+        }
+    }
+    // The image pull Secrets: one that is missing leaves the pod in ImagePullBackOff.
+    for p in pod["imagePullSecrets"].as_array().into_iter().flatten() {
+        if let Some(n) = p["name"].as_str() {
+            secrets.insert(format!("{ns}/{n}"));
         }
     }
     for v in pod["volumes"].as_array().into_iter().flatten() {
@@ -300,8 +331,12 @@ fn every_secret_a_pod_reads_is_made_or_listed() {
             }
             for sec in &secrets {
                 checked += 1;
+                let by_doks = made
+                    .doks_pull_secret
+                    .as_ref()
+                    .is_some_and(|n| sec.ends_with(&format!("/{n}")));
                 assert!(
-                    made.secrets.contains(sec) || listed.contains(sec),
+                    made.secrets.contains(sec) || listed.contains(sec) || by_doks,
                     "{label}: {} {} reads Secret {sec}, which the output neither makes nor lists in preconditions.json",
                     s(&d["kind"]),
                     s(&d["metadata"]["name"]),

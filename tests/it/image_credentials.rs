@@ -6,7 +6,7 @@
 use infragen::catalog::Provider;
 use serde_json::Value;
 
-use crate::support::{ecs_stack, resources, root, synth, synth_aws};
+use crate::support::{ecs_stack, manifests, resources, root, synth, synth_aws};
 
 fn containers(td: &Value) -> Vec<Value> {
     serde_json::from_str(td["container_definitions"].as_str().unwrap()).unwrap()
@@ -117,30 +117,197 @@ fn credentials_that_cannot_log_in_are_refused_at_the_field() {
     assert!(err.contains("is in Amazon ECR"), "{err}");
 }
 
-/// A Kubernetes pod pulls through an image pull Secret it names, which this field does not
-/// make: refused there, the help saying how.
+/// The image pull Secrets each pod names (`namespace/name` → the workload), the pods of
+/// Deployments and CronJobs.
+fn pull_secrets_named(out: &infragen::Output) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for d in manifests(out) {
+        let pod = match d["kind"].as_str() {
+            Some("Deployment") => &d["spec"]["template"]["spec"],
+            Some("CronJob") => &d["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+            _ => continue,
+        };
+        let ns = d["metadata"]["namespace"].as_str().unwrap().to_string();
+        let workload = d["metadata"]["name"].as_str().unwrap().to_string();
+        for p in pod["imagePullSecrets"].as_array().into_iter().flatten() {
+            found.push((
+                ns.clone(),
+                p["name"].as_str().unwrap().to_string(),
+                workload.clone(),
+            ));
+        }
+    }
+    found
+}
+
+/// The docker config an ESO template renders, with every `{{ … }}` action replaced by a
+/// JSON string: what the kubelet would parse.
+fn rendered(template: &str) -> Value {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(at) = rest.find("{{") {
+        out.push_str(&rest[..at]);
+        out.push_str("\"x\"");
+        let end = rest[at..].find("}}").expect("closed action");
+        rest = &rest[at + end + 2..];
+    }
+    out.push_str(rest);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{out}: {e}"))
+}
+
+/// EKS: every pod of a workload with `image_credentials` names an image pull Secret of its
+/// namespace that an ExternalSecret of `connections` renders — type
+/// `kubernetes.io/dockerconfigjson`, an `auths` entry for the image's registry (Docker Hub
+/// under `https://index.docker.io/v1/`), from the username and password of the Secrets
+/// Manager secret ECS reads — one per namespace for the three workloads sharing `ghcr`, and
+/// the operator's role may read (and decrypt) that secret.
 #[test]
-fn kubernetes_platforms_refuse_it_with_the_pull_secret_recipe() {
+fn eks_pods_pull_through_a_secret_the_operator_renders_from_the_same_login() {
+    let path = root().join("tests/fixtures/new-user/tinker-ghcr-private-eks.yaml");
+    let out = synth(&path, Provider::Aws, "production");
+    let named = pull_secrets_named(&out);
+    let workloads: Vec<&str> = named.iter().map(|(_, _, w)| w.as_str()).collect();
+    assert_eq!(
+        workloads,
+        ["admin", "api", "mailer", "nightly"],
+        "{named:?}"
+    );
+    let externals: Vec<Value> = resources(&out, "connections", "kubernetes_manifest")
+        .into_iter()
+        .map(|r| r["manifest"].clone())
+        .filter(|m| m["kind"] == "ExternalSecret")
+        .collect();
+    let mut rendered_by = std::collections::BTreeSet::new();
+    for (ns, name, workload) in &named {
+        let es: Vec<&Value> = externals
+            .iter()
+            .filter(|m| m["metadata"]["namespace"] == *ns && m["spec"]["target"]["name"] == *name)
+            .collect();
+        assert_eq!(
+            es.len(),
+            1,
+            "{workload}: Secret {ns}/{name} rendered by {es:?}"
+        );
+        let es = es[0];
+        rendered_by.insert(es["metadata"]["name"].as_str().unwrap().to_string());
+        let template = &es["spec"]["target"]["template"];
+        assert_eq!(template["type"], "kubernetes.io/dockerconfigjson", "{es}");
+        let config = rendered(template["data"][".dockerconfigjson"].as_str().unwrap());
+        let host = if workload == "mailer" {
+            "https://index.docker.io/v1/"
+        } else {
+            "ghcr.io"
+        };
+        let auths = config["auths"].as_object().unwrap();
+        assert_eq!(
+            auths.keys().collect::<Vec<_>>(),
+            [host],
+            "{workload}: {config}"
+        );
+        for k in ["username", "password", "auth"] {
+            assert!(auths[host][k].is_string(), "{workload}: {config}");
+        }
+        let secret = if workload == "mailer" {
+            "dockerhub"
+        } else {
+            "ghcr"
+        };
+        let remote: Vec<(&str, &str)> = es["spec"]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                assert_eq!(d["remoteRef"]["key"], secret, "{es}");
+                (
+                    d["secretKey"].as_str().unwrap(),
+                    d["remoteRef"]["property"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(remote, [("username", "username"), ("password", "password")]);
+    }
+    assert_eq!(
+        rendered_by.len(),
+        2,
+        "one per namespace and login: {rendered_by:?}"
+    );
+
+    let policy = resources(&out, "infra", "aws_iam_role_policy")
+        .into_iter()
+        .find(|p| p["role"] == "${aws_iam_role.external_secrets.id}")
+        .expect("the operator's role policy");
+    let doc: Value = serde_json::from_str(policy["policy"].as_str().unwrap()).unwrap();
+    let statements = doc["Statement"].as_array().unwrap();
+    let read = statements
+        .iter()
+        .find(|s| s["Sid"] == "ReadTheServicesSecrets")
+        .unwrap();
+    for secret in ["ghcr", "dockerhub"] {
+        let arn = Value::from(format!("${{aws_secretsmanager_secret.{secret}.arn}}"));
+        assert!(
+            read["Resource"].as_array().unwrap().contains(&arn),
+            "{read}"
+        );
+    }
+    assert!(
+        statements
+            .iter()
+            .any(|s| s["Sid"] == "DecryptThroughSecretsManager"
+                && s["Resource"]
+                    .to_string()
+                    .contains("aws_kms_key.secrets.arn")),
+        "{doc}"
+    );
+}
+
+/// DOKS and existing clusters have no secrets manager: the pods name the Kubernetes Secret
+/// of the blueprint secret, which `preconditions.json` lists in their namespace with how to
+/// make it for the image's registry.
+#[test]
+fn doks_and_existing_clusters_list_the_pull_secret_with_its_registry() {
+    let path = root().join("tests/fixtures/new-user/tinker-ghcr-private-eks.yaml");
+    let check = |out: &infragen::Output, what: &str| {
+        let named = pull_secrets_named(out);
+        assert_eq!(named.len(), 4, "{what}: {named:?}");
+        let pre: Vec<Value> = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+        for (ns, name, workload) in &named {
+            let p = pre
+                .iter()
+                .find(|p| p["kind"] == "Secret" && p["namespace"] == *ns && p["name"] == *name)
+                .unwrap_or_else(|| panic!("{what}: {workload} pulls with {ns}/{name}, not listed"));
+            let server = if workload == "mailer" {
+                "--docker-server=https://index.docker.io/v1/"
+            } else {
+                "--docker-server=ghcr.io"
+            };
+            let why = p["why"].as_str().unwrap();
+            assert!(
+                why.contains("kubectl create secret docker-registry"),
+                "{why}"
+            );
+            assert!(why.contains(server), "{what}: {why}");
+        }
+    };
+    check(&synth(&path, Provider::Digitalocean, "production"), "doks");
     let text = "name: tinker
-providers:
-  digitalocean: { region: fra1 }
-cluster: { platform: doks, version: \"1.35\" }
-node_pools:
-  - { name: general, size: medium, min: 2, max: 3 }
+providers: { kubernetes: { context: tools } }
+cluster: { platform: existing }
 secrets:
   - { name: ghcr, keys: [username, password] }
+  - { name: dockerhub }
 services:
   - { name: api, image: \"ghcr.io/t/api:1.0.0\", image_credentials: ghcr, port: 8080 }
+  - { name: admin, image: \"ghcr.io/t/admin:1.0.0\", image_credentials: ghcr, port: 8080 }
+  - { name: mailer, image: \"t/mailer:1.0.0\", image_credentials: dockerhub }
+jobs:
+  - { name: nightly, image: \"ghcr.io/t/api:1.0.0\", image_credentials: ghcr, schedule: \"0 2 * * *\" }
 ";
-    for provider in [Provider::Digitalocean, Provider::Kubernetes] {
-        let err = infragen::synthesize("tinker.yaml", text.as_bytes(), provider, "production")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("`services[0].image_credentials`"), "{err}");
-        assert!(
-            err.contains("kubectl create secret docker-registry ghcr --docker-server=ghcr.io"),
-            "{err}"
-        );
-        assert!(err.contains("imagePullSecrets"), "{err}");
-    }
+    let out = infragen::synthesize(
+        "tinker.yaml",
+        text.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    check(&out, "existing cluster");
 }

@@ -10,14 +10,15 @@
 //! - `platform`: the operator's Helm release (CRDs included); its namespaces; the endpoints
 //!   ConfigMaps (from data sources); the credentials of in-cluster data services.
 //! - `connections` (a root module of its own, applied after `platform`): the custom resources
-//!   — two ClusterSecretStores (Secrets Manager, Parameter Store) and one ExternalSecret per
-//!   service — as `kubernetes_manifest` resources. `kubernetes_manifest` reads the kind's
+//!   — two ClusterSecretStores (Secrets Manager, Parameter Store), one ExternalSecret per
+//!   service, and one per namespace and `image_credentials` secret rendering the image pull
+//!   Secret ([`pull_secret`]) — as `kubernetes_manifest` resources. `kubernetes_manifest` reads the kind's
 //!   schema from the API server at plan, so it cannot plan a kind whose CRD the same run
 //!   installs: the CRDs come with `platform`'s release, and this module plans against them.
 //!   It is Terraform rather than a manifest under `k8s/` because the secrets it reads are
 //!   `infra`'s, named by Terraform.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::json;
 use crate::terraform::Json;
@@ -57,6 +58,9 @@ pub struct ServicePlan {
     /// The managed databases whose master secret it reads (found by data source in
     /// `connections`).
     pub databases: Vec<(String, String, Kind, Field)>,
+    /// Its `image_credentials` secret (the blueprint name) and the `auths` key of its
+    /// image's registry.
+    pub pull: Option<(String, String)>,
 }
 
 fn role() -> &'static str {
@@ -86,6 +90,10 @@ pub fn plan(ctx: &Ctx) -> Vec<ServicePlan> {
             infra: Vec::new(),
             endpoints: Vec::new(),
             databases: Vec::new(),
+            pull: s.image_credentials.clone().map(|n| {
+                let host = crate::semantic::image_credentials::auths_key(&s.image);
+                (n, host.to_string())
+            }),
         };
         for e in &s.secret_env {
             let sec = bp.secrets.iter().find(|x| x.name == e.secret);
@@ -139,7 +147,7 @@ pub fn plan(ctx: &Ctx) -> Vec<ServicePlan> {
                 }
             }
         }
-        if !p.entries.is_empty() || !p.endpoints.is_empty() {
+        if !p.entries.is_empty() || !p.endpoints.is_empty() || p.pull.is_some() {
             out.push(p);
         }
     }
@@ -164,6 +172,11 @@ pub fn infra(ctx: &Ctx, m: &mut Module) {
                 Source::Parameter { arn } => parameters.insert(arn.clone()),
             };
             keys.extend(key.clone());
+        }
+        // The registry login the image pull Secret is rendered from.
+        if let Some((name, _)) = &p.pull {
+            secrets.insert(super::secrets::secret(name).arn());
+            keys.insert((super::secrets::key().arn(), "secretsmanager"));
         }
     }
     if secrets.is_empty() && parameters.is_empty() {
@@ -253,7 +266,29 @@ fn external_secret(
 /// Whether the output syncs credentials with External Secrets (`platform` installs the
 /// operator, `connections` its objects).
 pub fn needed(ctx: &Ctx) -> bool {
-    plan(ctx).iter().any(|p| !p.entries.is_empty())
+    syncs(&plan(ctx))
+}
+
+/// Whether any workload reads a credential or pulls with a registry login.
+fn syncs(plans: &[ServicePlan]) -> bool {
+    plans
+        .iter()
+        .any(|p| !p.entries.is_empty() || p.pull.is_some())
+}
+
+/// The image pull Secrets to render: per (namespace, blueprint secret), the `auths` keys of
+/// the registries its workloads there pull from — one Secret per namespace however many
+/// services share the login.
+pub fn pull_secrets(plans: &[ServicePlan]) -> BTreeMap<(String, String), BTreeSet<String>> {
+    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for p in plans {
+        if let Some((name, host)) = &p.pull {
+            out.entry((p.namespace.clone(), name.clone()))
+                .or_default()
+                .insert(host.clone());
+        }
+    }
+    out
 }
 
 /// The platform module's part: operator, namespaces, endpoints, credentials.
@@ -299,7 +334,7 @@ pub fn platform(ctx: &Ctx, m: &mut Module, after: &Json, gated: &BTreeSet<String
         connections::endpoints(m, &p.namespace, &p.service, values);
     }
 
-    if !plans.iter().any(|p| !p.entries.is_empty()) {
+    if !syncs(&plans) {
         return;
     }
     let role = data("aws_iam_role", "external_secrets");
@@ -324,7 +359,7 @@ pub fn platform(ctx: &Ctx, m: &mut Module, after: &Json, gated: &BTreeSet<String
 /// field manager is enough, as nothing else writes these objects.
 pub fn module(ctx: &Ctx) -> Option<Module> {
     let plans = plan(ctx);
-    if !plans.iter().any(|p| !p.entries.is_empty()) {
+    if !syncs(&plans) {
         return None;
     }
     let bootstrap = if ctx.v.bp.state.is_some() {
@@ -366,7 +401,71 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
             m.file("external_secrets").resource(&r, body);
         }
     }
+    for ((namespace, secret), hosts) in pull_secrets(&plans) {
+        let target = k8s::secret_name(ctx.v.bp, &secret);
+        let name = format!("{namespace}-{target}-pull");
+        let body = json!({
+            "manifest": pull_secret(
+                (&namespace, &target),
+                &format!("{target}-pull"),
+                &super::secrets::name(ctx, &secret),
+                &hosts,
+            ),
+            "depends_on": [manifest(SECRETS_MANAGER_STORE).address()],
+        });
+        m.file("external_secrets").resource(&manifest(&name), body);
+    }
     Some(m)
+}
+
+/// The ExternalSecret `name` in `namespace` rendering the image pull Secret `target` (type
+/// `kubernetes.io/dockerconfigjson`) from the Secrets Manager secret `remote` holding
+/// `{"username": …, "password": …}` — the form ECS's `repositoryCredentials` reads, so one
+/// secret serves both — with an `auths` entry per registry in `hosts`. Template engine v2
+/// (Sprig functions): `toJson` quotes the values, so a password with `"` or `\` stays valid
+/// JSON; `auth` is base64 of `username:password`, as `kubectl create secret docker-registry`
+/// writes it.
+/// <https://external-secrets.io/latest/guides/common-k8s-secret-types/> ("Dockerconfigjson
+/// example"), <https://external-secrets.io/latest/guides/templating/>
+fn pull_secret(
+    (namespace, target): (&str, &str),
+    name: &str,
+    remote: &str,
+    hosts: &BTreeSet<String>,
+) -> Json {
+    let entry = r#"{"username":{{ .username | toJson }},"password":{{ .password | toJson }},"auth":{{ printf "%s:%s" .username .password | b64enc | toJson }}}"#;
+    let auths: Vec<String> = hosts
+        .iter()
+        .map(|h| format!("{}:{entry}", serde_json::to_string(h).expect("a string")))
+        .collect();
+    let config = format!(r#"{{"auths":{{{}}}}}"#, auths.join(","));
+    let data: Vec<Json> = ["username", "password"]
+        .into_iter()
+        .map(|k| json!({"secretKey": k, "remoteRef": {"key": remote, "property": k}}))
+        .collect();
+    json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "infragen"},
+        },
+        "spec": {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": SECRETS_MANAGER_STORE},
+            "target": {
+                "name": target,
+                "creationPolicy": "Owner",
+                "template": {
+                    "type": "kubernetes.io/dockerconfigjson",
+                    "engineVersion": "v2",
+                    "data": {".dockerconfigjson": config},
+                },
+            },
+            "data": data,
+        },
+    })
 }
 
 /// The ExternalSecrets (as `kubernetes_manifest` resources of `connections`) that fill the

@@ -1217,8 +1217,11 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
         ctx.note(n);
     }
     let creds = k8s::credential_secrets(ctx.v, &opts);
-    let made: Vec<String> = super::external_secrets::plan(ctx)
+    let plans = super::external_secrets::plan(ctx);
+    let mut made: Vec<String> = plans
         .iter()
+        // A workload that only pulls with a registry login has no `-connections` objects.
+        .filter(|p| !p.entries.is_empty() || !p.endpoints.is_empty())
         .map(|p| {
             format!(
                 "{}/{}",
@@ -1227,6 +1230,12 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
             )
         })
         .collect();
+    // The image pull Secrets the operator renders (`image_credentials`).
+    made.extend(
+        super::external_secrets::pull_secrets(&plans)
+            .into_keys()
+            .map(|(ns, secret)| format!("{ns}/{}", k8s::secret_name(ctx.v.bp, &secret))),
+    );
     let made = connections::made(&creds, &made);
     let mut pre = connections::secret_preconditions(ctx.v, &secrets, &made);
     pre.extend(super::connect::secret_values(ctx));

@@ -605,6 +605,16 @@ pub fn manifests(ctx: &Ctx, shared: &Shared, out: &mut Output) {
             .into_iter()
             .map(|(db, ns, _)| format!("{ns}/{}", k8s::spaces_secret(&db))),
     );
+    // The registry integration's `registry-<name>` Secret: DOKS keeps it in every namespace
+    // (`registry::pull_secret`).
+    if let Some(pull) = &opts.image_pull_secret {
+        made.extend(
+            secrets
+                .keys()
+                .filter(|at| at.split_once('/').is_some_and(|(_, n)| n == pull))
+                .cloned(),
+        );
+    }
     let made = connections::made(&shared.creds, &made);
     let mut pre = connections::secret_preconditions(ctx.v, &secrets, &made);
     pre.extend(crate::backend::vpa::preconditions(ctx.v));

@@ -175,7 +175,7 @@ pub(crate) fn pod<'c>(ctx: &'c Ctx, containers: Vec<Map<'c>>, volumes: Vec<Map<'
         "containers" => containers,
     }
     .nonempty("volumes", volumes);
-    crate::k8s::workload::pull_secrets(ctx, &mut p);
+    crate::k8s::workload::pull_secrets(ctx, None, &mut p);
     p
 }
 
