@@ -508,3 +508,51 @@ fn a_routed_ecs_service_that_is_down_pages_without_traffic() {
     assert!(services >= 10, "only {services} routed ECS services seen");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// On DigitalOcean, `observability.notify` pages someone when the site is down: for every
+/// public host, an Uptime check of that host over the scheme it serves (the readiness path of
+/// the service routed at `/`, so a 404 at `/` is not "down"), an alert when it is down from
+/// every region and one when its certificate nears its end, each e-mailing exactly the
+/// blueprint's addresses. Before, DigitalOcean output alerted nobody (a note said so).
+#[test]
+fn notify_on_digitalocean_checks_every_public_host_and_mails_the_addresses() {
+    let path = crate::support::root().join("tests/fixtures/new-user/quire-django-uploads.yaml");
+    let out = synth(&path, Provider::Digitalocean, "production");
+    let uptime: Value = serde_json::from_str(
+        out.files
+            .get("terraform/infra/uptime.tf.json")
+            .expect("an Uptime check in infra"),
+    )
+    .unwrap();
+    let checks = uptime["resource"]["digitalocean_uptime_check"]
+        .as_object()
+        .unwrap();
+    let alerts = uptime["resource"]["digitalocean_uptime_alert"]
+        .as_object()
+        .unwrap();
+    // The host the Ingress serves, over TLS, at web's readiness path.
+    let targets: Vec<&str> = checks.values().map(|c| s(&c["target"])).collect();
+    assert_eq!(targets, ["https://quire.example.com/healthz"]);
+    let (key, _) = checks.iter().next().unwrap();
+    let reference = format!("${{digitalocean_uptime_check.{key}.id}}");
+    let mut kinds: Vec<&str> = alerts
+        .values()
+        .filter(|a| s(&a["check_id"]) == reference)
+        .map(|a| {
+            assert_eq!(
+                a["notifications"][0]["email"],
+                serde_json::json!(["oncall@quire.example.com"])
+            );
+            s(&a["type"])
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["down_global", "ssl_expiry"]);
+    // The AWS output of the same blueprint subscribes the same address to its topic.
+    let aws = synth(&path, Provider::Aws, "production");
+    assert!(crate::support::flatten(&aws).contains("oncall@quire.example.com"));
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
