@@ -729,9 +729,15 @@ fn the_ecs_release_recipe_reads_outputs_that_exist() {
     let script = &script[..script[5..].find("```").unwrap() + 5];
     let wanted: Vec<&str> = ["out ", "output -raw "]
         .iter()
-        .flat_map(|call| script.match_indices(call).map(|(i, _)| &script[i + call.len()..]))
+        .flat_map(|call| {
+            script
+                .match_indices(call)
+                .map(|(i, _)| &script[i + call.len()..])
+        })
         .filter_map(|rest| {
-            let name = rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next()?;
+            let name = rest
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()?;
             (!name.is_empty() && !name.starts_with('"')).then_some(name)
         })
         .collect();

@@ -143,12 +143,12 @@ pub fn synth(v: &Validated) -> Output {
         services: _,         // the k8s manifests (platform::manifests)
         jobs: _,             // CronJobs in the k8s manifests (platform::manifests)
         kubernetes: _,       // the k8s manifests and platform.rs's charts
-        observability: _,    // uptime.rs: notify as Uptime checks; the rest noted by database::unsupported
-        buckets: _,          // spaces.rs: Spaces buckets; their users' keys in platform.rs
-        overrides: _,        // applied to the output after lowering (crate::escape)
-        extra: _,            // rendered beside the output after lowering (crate::escape)
-        environments: _,     // merged into this blueprint before validation (blueprint::overlay)
-        per_provider: _,     // merged into this blueprint before validation (blueprint::overlay)
+        observability: _, // uptime.rs: notify as Uptime checks; the rest noted by database::unsupported
+        buckets: _,       // spaces.rs: Spaces buckets; their users' keys in platform.rs
+        overrides: _,     // applied to the output after lowering (crate::escape)
+        extra: _,         // rendered beside the output after lowering (crate::escape)
+        environments: _,  // merged into this blueprint before validation (blueprint::overlay)
+        per_provider: _,  // merged into this blueprint before validation (blueprint::overlay)
     } = v.bp;
     let region = providers
         .digitalocean

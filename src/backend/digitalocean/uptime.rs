@@ -34,7 +34,11 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let endpoints: Vec<&String> = obs.notify.iter().filter(|n| n.contains("://")).collect();
     let ingress = bp.ingress.as_ref().filter(|i| i.enabled);
     let hosts: &[String] = ingress.map_or(&[], |i| i.hosts.as_slice());
-    let routed: Vec<&Service> = bp.services.iter().filter(|s| !s.routes.is_empty()).collect();
+    let routed: Vec<&Service> = bp
+        .services
+        .iter()
+        .filter(|s| !s.routes.is_empty())
+        .collect();
     if obs.notify.is_empty() {
         return;
     }
@@ -93,8 +97,10 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             ));
         }
         for (what, body) in alerts {
-            m.file("uptime")
-                .resource(&res("digitalocean_uptime_alert", &format!("{key}_{what}")), body);
+            m.file("uptime").resource(
+                &res("digitalocean_uptime_alert", &format!("{key}_{what}")),
+                body,
+            );
         }
     }
     ctx.note(format!(
