@@ -472,7 +472,7 @@ pub fn unsupported(ctx: &Ctx) {
         && !o.alarms.is_empty()
     {
         ctx.note(format!(
-            "observability.alarms ({}): metric alarms are CloudWatch-specific and not lowered (DigitalOcean's own alert policies watch Droplet, load balancer and database metrics: add them there); `notify` gets Uptime checks of the public hosts",
+            "observability.alarms ({}): metric alarms are CloudWatch-specific and not lowered (DigitalOcean's monitor alerts cover Droplet metrics, the nodes); `notify` is alerted by Uptime checks of the public hosts instead",
             o.alarms.len()
         ));
     }
