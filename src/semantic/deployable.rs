@@ -112,9 +112,7 @@ fn chat_webhook(c: &mut Checker, i: usize, url: &str) {
     let chat = match host.as_str() {
         "hooks.slack.com" => "Slack",
         "discord.com" | "discordapp.com" if url.contains("/api/webhooks/") => "Discord",
-        h if h.ends_with(".webhook.office.com") || h.ends_with(".logic.azure.com") => {
-            "Microsoft Teams"
-        }
+        h if h.ends_with(".webhook.office.com") => "Microsoft Teams",
         _ => return,
     };
     let e = c.error(
