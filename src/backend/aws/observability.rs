@@ -660,10 +660,17 @@ fn no_healthy_hosts_alarms(ctx: &Ctx, m: &mut Module) {
                 "dimensions": {"LoadBalancer": &lb, "TargetGroup": group},
             })
         };
+        // A `recreate` service has no healthy task between stopping the old ones and the
+        // new ones passing their checks, on every deploy: 10 minutes, not 3, before a page.
+        let minutes = if s.rollout.strategy == crate::blueprint::types::Strategy::Recreate {
+            10
+        } else {
+            3
+        };
         let mut body = json!({
             "alarm_name": format!("{}-{}-no-healthy-hosts", ctx.prefix, s.name),
-            "alarm_description": format!("{} has had no healthy target for 3 minutes: it is down", s.name),
-            "evaluation_periods": 3,
+            "alarm_description": format!("{} has had no healthy target for {minutes} minutes: it is down", s.name),
+            "evaluation_periods": minutes,
             "threshold": 1,
             "comparison_operator": "LessThanThreshold",
             "treat_missing_data": "breaching",
