@@ -33,7 +33,12 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let emails: Vec<&String> = obs.notify.iter().filter(|n| !n.contains("://")).collect();
     let endpoints: Vec<&String> = obs.notify.iter().filter(|n| n.contains("://")).collect();
     let ingress = bp.ingress.as_ref().filter(|i| i.enabled);
-    let hosts: &[String] = ingress.map_or(&[], |i| i.hosts.as_slice());
+    // A wildcard host (`*.example.com`) names no one address to probe.
+    let hosts: Vec<&String> = ingress
+        .map_or(&[][..], |i| i.hosts.as_slice())
+        .iter()
+        .filter(|h| !h.contains('*'))
+        .collect();
     let routed: Vec<&Service> = bp
         .services
         .iter()
@@ -56,7 +61,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     }
     let tls = ingress.is_some_and(|i| i.tls.is_some());
     let email = json!(&emails);
-    for host in hosts {
+    for host in &hosts {
         let path = health_path(&routed, host);
         let key = ident(&format!("site_{host}"));
         let scheme = if tls { "https" } else { "http" };
@@ -105,7 +110,11 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     }
     ctx.note(format!(
         "observability.notify: DigitalOcean Uptime checks {} and e-mails {} when a host is down from every region{}; the addresses must be associated with the DigitalOcean account (its team members), which DigitalOcean requires of alert e-mails{}. Metric alarms (`observability.alarms`) are not lowered here",
-        hosts.join(", "),
+        hosts
+            .iter()
+            .map(|h| h.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         emails.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "),
         if tls { " or its certificate ends within 14 days" } else { "" },
         if endpoints.is_empty() {
