@@ -121,7 +121,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             String::new()
         } else {
             format!(
-                "; {} not notified (Uptime alerts go to e-mail and Slack only)",
+                "; {} not notified (an Uptime alert goes to e-mail addresses and Slack channels only; a Slack incoming webhook also needs its channel's name, which `notify` does not carry: add `notifications[0].slack = [{{ channel, url }}]` to the `digitalocean_uptime_alert` resources with `overrides:`)",
                 endpoints.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
             )
         }
