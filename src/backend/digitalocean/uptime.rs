@@ -121,7 +121,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             String::new()
         } else {
             format!(
-                "; {} not notified (an Uptime alert goes to e-mail addresses and Slack channels only; a Slack incoming webhook also needs its channel's name, which `notify` does not carry: add `notifications[0].slack = [{{ channel, url }}]` to the `digitalocean_uptime_alert` resources with `overrides:`)",
+                "; {} not notified (an Uptime alert goes to e-mail addresses and Slack channels only; a Slack incoming webhook also needs its channel's name, which `notify` does not carry: set `notifications: [{{ email: [...], slack: [{{ channel, url }}] }}]` on the `digitalocean_uptime_alert` resources with `overrides:`, which replace a list whole)",
                 endpoints.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
             )
         }
