@@ -37,6 +37,9 @@ pub(super) fn hint(value: &str, expected: &[&str]) -> Option<String> {
 /// stay Pending on every node — so they are refused with the path that does work.
 pub(super) fn field_hint(field: &str, expected: &[&str]) -> Option<String> {
     let f = field.to_ascii_lowercase();
+    if let Some(h) = volume(&f, expected) {
+        return Some(h);
+    }
     let accelerator = f.contains("gpu") || f.contains("neuron") || f.contains("accelerator");
     let nvidia = f.contains("nvidia") || f == "gpu" || f == "gpus";
     if expected == ["requests", "limits"] && nvidia {
@@ -95,6 +98,34 @@ fn database(v: &str) -> Option<String> {
     None
 }
 
+/// A persistent volume asked of a service or job (`volumes:`, `persistence:`, `pvc:` — the
+/// Compose and Helm spellings). The format gives workloads none: an ECS Fargate task's
+/// storage is ephemeral ("the data is deleted when the task stops", and EFS is not lowered),
+/// a pod's writable paths are `emptyDir`s, and two replicas would not share one anyway. What
+/// a newcomer wants one for — user uploads — survives redeploys in a bucket the workload
+/// `uses`; the did-you-mean alone (`files`, `release`) sent them the wrong way.
+fn volume(f: &str, expected: &[&str]) -> Option<String> {
+    let workload = expected.contains(&"uses") && expected.contains(&"image");
+    let asks = [
+        "volume", "persist", "pvc", "mount", "efs", "disk", "storage",
+    ]
+    .iter()
+    .any(|w| f.contains(w));
+    if !workload || !asks {
+        return None;
+    }
+    Some(
+        "services and jobs get no persistent volume (ECS Fargate task storage and a pod's \
+         writable paths are discarded when it is replaced, and replicas would not share one): \
+         keep user uploads in a bucket — `buckets: [{ name: uploads }]` and `uses: [uploads]` \
+         (S3 through the task or pod role on AWS, a Spaces key on DigitalOcean; `cors` for \
+         browser uploads with presigned URLs, docs/connections.md), scratch space in \
+         `security.writable_paths`, and data with a volume in `databases`/`caches` \
+         (`deployment: in_cluster`)"
+            .into(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::hint;
@@ -137,5 +168,25 @@ mod tests {
         assert!(h.contains("`gpu: 1`"), "{h}");
         assert_eq!(field_hint("cpus", &["cpu", "memory"]), None);
         assert_eq!(field_hint("gpu", &["name", "port"]), None);
+    }
+
+    #[test]
+    fn a_volume_on_a_workload_points_at_a_bucket() {
+        use super::field_hint;
+        let workload = ["name", "image", "port", "uses", "files", "release"];
+        for f in [
+            "volumes",
+            "volume",
+            "persistence",
+            "pvc",
+            "volume_mounts",
+            "efs",
+        ] {
+            let h = field_hint(f, &workload).unwrap_or_else(|| panic!("{f}"));
+            assert!(h.contains("`uses: [uploads]`"), "{f}: {h}");
+        }
+        // Elsewhere (a node pool's `disk`, a database's `storage`) the usual suggestion stays.
+        assert_eq!(field_hint("disks", &["name", "size", "disk"]), None);
+        assert_eq!(field_hint("usses", &workload), None);
     }
 }

@@ -2675,7 +2675,11 @@ pub struct Observability {
     /// Who the alert topic notifies: e-mail addresses (`ops@example.com`) and HTTPS endpoints
     /// (`https://events.pagerduty.com/integration/<key>/enqueue`). Each is subscribed to the
     /// topic and must confirm the subscription. Without any, alarms notify nobody (a warning);
-    /// on AWS output with nothing to alarm on, no topic is made and a note says so.
+    /// on AWS output with nothing to alarm on, no topic is made and a note says so. A chat
+    /// app's incoming webhook (`https://hooks.slack.com/…`) is refused on AWS: it cannot
+    /// confirm an SNS subscription (give the channel's e-mail address, or AWS Chatbot). On
+    /// DigitalOcean the e-mail addresses (team members of the account) are alerted by Uptime
+    /// checks of the `ingress.hosts`: down from every region, certificate ending within 14 days.
     #[serde(default)]
     pub notify: Vec<String>,
 }

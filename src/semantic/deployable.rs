@@ -90,8 +90,38 @@ fn notify(c: &mut Checker, bp: &Blueprint) {
                 format!("`{n}` is neither an e-mail address nor an HTTPS URL"),
             )
             .expected = Some("`ops@example.com` or `https://hooks.example.com/alerts`".into());
+        } else if https && c.provider == Provider::Aws {
+            chat_webhook(c, i, n);
         }
     }
+}
+
+/// A chat app's incoming webhook as an SNS HTTPS subscription never delivers: SNS first
+/// POSTs a `SubscriptionConfirmation` whose `SubscribeURL` the endpoint must visit, and "SNS
+/// doesn't send notifications to this endpoint until the subscription is confirmed"
+/// (https://docs.aws.amazon.com/sns/latest/dg/http-subscription-confirmation-json.html). An
+/// incoming webhook only posts what it is sent into the channel (and Slack's refuses a body
+/// without its own `text` field): nobody confirms, the subscription stays
+/// `PendingConfirmation` and every alarm reaches nobody. Refused, with the two ways that work.
+fn chat_webhook(c: &mut Checker, i: usize, url: &str) {
+    let host = url["https://".len()..]
+        .split(['/', ':', '?'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let chat = match host.as_str() {
+        "hooks.slack.com" => "Slack",
+        "discord.com" | "discordapp.com" if url.contains("/api/webhooks/") => "Discord",
+        h if h.ends_with(".webhook.office.com") => "Microsoft Teams",
+        _ => return,
+    };
+    let e = c.error(
+        &format!("observability.notify[{i}]"),
+        format!("`{url}` is a {chat} incoming webhook: SNS subscribes it by POSTing a SubscriptionConfirmation that a webhook cannot confirm, so the subscription stays pending and no alarm ever reaches the channel"),
+    );
+    e.expected =
+        Some("an e-mail address, or an HTTPS endpoint that confirms SNS subscriptions".into());
+    e.help = Some("give the channel's e-mail address (confirm the subscription from the message it receives), or subscribe AWS Chatbot (Slack, Microsoft Teams) or a function of your own that posts to the webhook to the alert topic, the `infra` output `alert_topic_arn`; see docs/output.md (Alarms)".into());
 }
 
 /// IAM compares tag keys without case: `Team` and `team` on one role is refused at create.

@@ -480,6 +480,9 @@ fn diff_of_a_service_rename_names_every_replacement_the_plan_makes() {
     replaced.sort();
     let planned = [
         "aws_cloudwatch_log_group.ecs_storefront",
+        // Its alarm names carry the service's name (the no-healthy-hosts one is newer than
+        // the moto run docs/testing.md records).
+        "aws_cloudwatch_metric_alarm.storefront_no_healthy_hosts",
         "aws_cloudwatch_metric_alarm.storefront_unhealthy_hosts",
         "aws_ecs_service.storefront",
         "aws_iam_role.storefront_execution",

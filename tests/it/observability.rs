@@ -417,3 +417,142 @@ fn a_database_alarm_watches_its_read_replicas() {
         "{alarm}"
     );
 }
+
+/// What CloudWatch would decide for `alarm` when the service behind `group` is down at
+/// night: no target healthy (the `HealthyHostCount` series publishes nothing, or 0), none
+/// kept unhealthy (ECS replaced them), no request, so no 5xx either. `true`: ALARM.
+fn fires_when_down_without_traffic(alarm: &Value) -> bool {
+    // A down service: every series is missing but `UnHealthyHostCount`, which is 0.
+    let value = |metric: &str| (metric == "UnHealthyHostCount").then_some(0.0);
+    let threshold = alarm["threshold"].as_f64().unwrap();
+    let breaches = |v: f64| match alarm["comparison_operator"].as_str().unwrap() {
+        "GreaterThanThreshold" => v > threshold,
+        "GreaterThanOrEqualToThreshold" => v >= threshold,
+        "LessThanThreshold" => v < threshold,
+        "LessThanOrEqualToThreshold" => v <= threshold,
+        other => panic!("comparison {other}"),
+    };
+    let missing = || alarm["treat_missing_data"] == "breaching";
+    if let Some(queries) = alarm["metric_query"].as_array() {
+        let metrics: Vec<Option<f64>> = queries
+            .iter()
+            .filter_map(|q| q["metric"]["metric_name"].as_str())
+            .map(value)
+            .collect();
+        let expression = queries
+            .iter()
+            .find(|q| q["return_data"] == true)
+            .and_then(|q| q["expression"].as_str())
+            .unwrap_or_default();
+        // `FILL(m, 0)` makes a missing series a zero; the sum of fills is all this knows.
+        if expression.contains("FILL(") && expression.contains('+') {
+            return breaches(metrics.iter().map(|m| m.unwrap_or(0.0)).sum());
+        }
+        return match metrics.iter().flatten().next() {
+            Some(v) => breaches(*v),
+            None => missing(),
+        };
+    }
+    match value(alarm["metric_name"].as_str().unwrap_or_default()) {
+        Some(v) => breaches(v),
+        None => missing(),
+    }
+}
+
+/// Every ECS service behind a load balancer that runs at least one task pages when it is down
+/// and nobody is calling it (the night a deploy's tasks crash at start): an alarm on its
+/// target group goes to ALARM on the series a down service publishes, and notifies a topic.
+#[test]
+fn a_routed_ecs_service_that_is_down_pages_without_traffic() {
+    let mut services = 0;
+    let mut problems = Vec::new();
+    for (stem, path, provider, env) in aws_targets() {
+        let out = synth(&path, provider, &env);
+        let Some(ecs) = out.files.get("terraform/infra/ecs.tf.json") else {
+            continue;
+        };
+        let Some(obs) = out.files.get("terraform/infra/observability.tf.json") else {
+            continue;
+        };
+        let ecs: Value = serde_json::from_str(ecs).unwrap();
+        let obs: Value = serde_json::from_str(obs).unwrap();
+        let alarms = obs["resource"]["aws_cloudwatch_metric_alarm"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let Some(ecs_services) = ecs["resource"]["aws_ecs_service"].as_object() else {
+            continue;
+        };
+        for (name, s) in ecs_services {
+            let Some(group) = s["load_balancer"][0]["target_group_arn"].as_str() else {
+                continue;
+            };
+            if s["desired_count"].as_u64() == Some(0) {
+                continue;
+            }
+            services += 1;
+            // `${aws_lb_target_group.web.arn}` → `aws_lb_target_group.web.`
+            let group = group.trim_start_matches("${").trim_end_matches("arn}");
+            let pages = alarms.iter().any(|(_, a)| {
+                a.to_string().contains(group)
+                    && a["alarm_actions"].as_array().is_some_and(|v| !v.is_empty())
+                    && fires_when_down_without_traffic(a)
+            });
+            if !pages {
+                problems.push(format!(
+                    "{stem} --env {env}: `{name}` down without traffic raises no alarm"
+                ));
+            }
+        }
+    }
+    assert!(services >= 10, "only {services} routed ECS services seen");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// On DigitalOcean, `observability.notify` pages someone when the site is down: for every
+/// public host, an Uptime check of that host over the scheme it serves (the readiness path of
+/// the service routed at `/`, so a 404 at `/` is not "down"), an alert when it is down from
+/// every region and one when its certificate nears its end, each e-mailing exactly the
+/// blueprint's addresses. Before, DigitalOcean output alerted nobody (a note said so).
+#[test]
+fn notify_on_digitalocean_checks_every_public_host_and_mails_the_addresses() {
+    let path = crate::support::root().join("tests/fixtures/new-user/quire-django-uploads.yaml");
+    let out = synth(&path, Provider::Digitalocean, "production");
+    let uptime: Value = serde_json::from_str(
+        out.files
+            .get("terraform/infra/uptime.tf.json")
+            .expect("an Uptime check in infra"),
+    )
+    .unwrap();
+    let checks = uptime["resource"]["digitalocean_uptime_check"]
+        .as_object()
+        .unwrap();
+    let alerts = uptime["resource"]["digitalocean_uptime_alert"]
+        .as_object()
+        .unwrap();
+    // The host the Ingress serves, over TLS, at web's readiness path.
+    let targets: Vec<&str> = checks.values().map(|c| s(&c["target"])).collect();
+    assert_eq!(targets, ["https://quire.example.com/healthz"]);
+    let (key, _) = checks.iter().next().unwrap();
+    let reference = format!("${{digitalocean_uptime_check.{key}.id}}");
+    let mut kinds: Vec<&str> = alerts
+        .values()
+        .filter(|a| s(&a["check_id"]) == reference)
+        .map(|a| {
+            assert_eq!(
+                a["notifications"][0]["email"],
+                serde_json::json!(["oncall@quire.example.com"])
+            );
+            s(&a["type"])
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["down_global", "ssl_expiry"]);
+    // The AWS output of the same blueprint subscribes the same address to its topic.
+    let aws = synth(&path, Provider::Aws, "production");
+    assert!(crate::support::flatten(&aws).contains("oncall@quire.example.com"));
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}

@@ -715,3 +715,54 @@ per_provider:
         serde_json::json!(["bundle", "exec", "rails", "db:migrate"])
     );
 }
+
+/// The ECS release recipe (docs/release.md, "ECS Fargate") reads `terraform output -raw`
+/// values of `terraform/infra`: each must be an output the ECS output of a service `web`
+/// declares — `web_task_definition_arn` above all, the exact revision to run (the family
+/// alone runs its latest revision, which another stack in the account may have registered)
+/// — and the container it overrides must be the task definition's.
+#[test]
+fn the_ecs_release_recipe_reads_outputs_that_exist() {
+    let doc = std::fs::read_to_string(root().join("docs/release.md")).unwrap();
+    let ecs = &doc[doc.find("## ECS Fargate").expect("an ECS section")..];
+    let script = &ecs[ecs.find("```sh").expect("a script")..];
+    let script = &script[..script[5..].find("```").unwrap() + 5];
+    let wanted: Vec<&str> = ["out ", "output -raw "]
+        .iter()
+        .flat_map(|call| {
+            script
+                .match_indices(call)
+                .map(|(i, _)| &script[i + call.len()..])
+        })
+        .filter_map(|rest| {
+            let name = rest
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()?;
+            (!name.is_empty() && !name.starts_with('"')).then_some(name)
+        })
+        .collect();
+    assert!(wanted.contains(&"web_task_definition_arn"), "{wanted:?}");
+    let yaml = crate::support::ecs_stack(
+        "acme",
+        "services:\n  - { name: web, image: ghcr.io/acme/web:1.0.0, port: 3000 }\n",
+    );
+    let out = crate::support::synth_aws("acme", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let outputs: Value =
+        serde_json::from_str(&out.files["terraform/infra/outputs.tf.json"]).unwrap();
+    for name in &wanted {
+        assert!(
+            outputs["output"].get(*name).is_some(),
+            "docs/release.md reads `{name}`, which terraform/infra does not output"
+        );
+    }
+    let ecs_tf: Value = serde_json::from_str(&out.files["terraform/infra/ecs.tf.json"]).unwrap();
+    let defs = &ecs_tf["resource"]["aws_ecs_task_definition"]["web"]["container_definitions"];
+    let defs: Value = serde_json::from_str(defs.as_str().unwrap()).unwrap();
+    assert!(
+        defs.as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "web" && c["essential"] == true),
+        "the recipe overrides container `web`"
+    );
+}

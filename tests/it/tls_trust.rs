@@ -864,3 +864,36 @@ fn qurables_typeorm_config_connects_over_tls_and_trusts_rds() {
         );
     }
 }
+
+/// An RDS MySQL instance refuses plain-text connections (`require_secure_transport`), and
+/// its URL cannot ask for TLS, so go-sql-driver, Node's mysql2 and PyMySQL — plain text
+/// unless told — fail at connect. `synth` says so once per MySQL database, naming its
+/// clients and the recipes; a PostgreSQL database, whose URL carries `sslmode=require`,
+/// gets no such note.
+#[test]
+fn an_rds_mysql_database_names_the_clients_that_must_turn_tls_on() {
+    let out = crate::support::synth_aws("acme", &crate::support::ecs_stack("acme", RDS_USERS))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let notes: Vec<String> = out.notes.iter().map(|n| n.to_string()).collect();
+    let tls: Vec<&String> = notes
+        .iter()
+        .filter(|n| n.contains("require_secure_transport"))
+        .collect();
+    assert_eq!(tls.len(), 1, "{notes:#?}");
+    assert!(
+        tls[0].contains("`accounts`")
+            && tls[0].contains("`api`")
+            && tls[0].contains("go-sql-driver")
+            && tls[0].contains("MySQL clients and TLS"),
+        "{}",
+        tls[0]
+    );
+    // The job uses only `ledger` (PostgreSQL): not named.
+    assert!(!tls[0].contains("`nightly`"), "{}", tls[0]);
+    assert!(
+        std::fs::read_to_string(crate::support::root().join("docs/connections.md"))
+            .unwrap()
+            .contains("### MySQL clients and TLS"),
+        "the note points at a section docs/connections.md must have"
+    );
+}

@@ -360,6 +360,18 @@ fn lower_service(
         svc.attr("name"),
         &format!("ECS service of {}", s.name),
     );
+    // The exact revision a release step runs before the service rolls to it
+    // (docs/release.md, "ECS Fargate"): `run-task --task-definition <family>` would take the
+    // family's latest ACTIVE revision, which another stack in the account may have
+    // registered (the family is the service's name).
+    m.file("outputs").output(
+        &format!("{}_task_definition_arn", s.name),
+        td.arn(),
+        &format!(
+            "Task definition revision of {} (what `aws ecs run-task` runs for a migration)",
+            s.name
+        ),
+    );
 }
 
 /// The connection variables of a service's (or a job's) task, resolved once: the execution

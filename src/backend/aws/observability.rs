@@ -232,6 +232,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             five_xx_alarms(ctx, m, "internal_", lb, topic.arn());
         }
         unhealthy_hosts_alarms(ctx, m);
+        no_healthy_hosts_alarms(ctx, m);
     }
     for (name, body) in queue_alarms {
         alarm(m, &name, body, topic.arn());
@@ -630,5 +631,80 @@ fn unhealthy_hosts_alarms(ctx: &Ctx, m: &mut Module) {
                 topic().arn(),
             );
         }
+    }
+}
+
+/// No healthy target at all, per service routed by the load balancer infragen creates
+/// (ECS): the page for "the service is down". Neither default alarm above catches a service
+/// whose tasks crash at start or never pass a health check at night: the 5xx alarm needs
+/// more than 10 requests in 5 minutes, and a task ECS stops and replaces before three
+/// minutes of failed checks never keeps `UnHealthyHostCount` above 0 for three periods in a
+/// row. `HealthyHostCount` is "reported if health checks are enabled" (always, here), and a
+/// period without it means no target reported healthy, so it breaches
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html,
+/// "Target group metrics"). A service that may run no task (`replicas: 0`, autoscaling
+/// `min: 0`) is left out: there, no healthy target is not an outage.
+fn no_healthy_hosts_alarms(ctx: &Ctx, m: &mut Module) {
+    for s in edge::routed(ctx) {
+        let fewest = s.autoscaling.as_ref().map_or(s.replicas, |a| a.min);
+        if fewest == 0 {
+            continue;
+        }
+        let lb = edge::lb_of(edge::Edge::of(ctx, s)).attr("arn_suffix");
+        let metric = |group: Expr| {
+            json!({
+                "namespace": "AWS/ApplicationELB",
+                "metric_name": "HealthyHostCount",
+                "stat": "Minimum",
+                "period": 60,
+                "dimensions": {"LoadBalancer": &lb, "TargetGroup": group},
+            })
+        };
+        // A `recreate` service has no healthy task between stopping the old ones and the
+        // new ones passing their checks, on every deploy: 10 minutes, not 3, before a page.
+        let minutes = if s.rollout.strategy == crate::blueprint::types::Strategy::Recreate {
+            10
+        } else {
+            3
+        };
+        let mut body = json!({
+            "alarm_name": format!("{}-{}-no-healthy-hosts", ctx.prefix, s.name),
+            "alarm_description": format!("{} has had no healthy target for {minutes} minutes: it is down", s.name),
+            "evaluation_periods": minutes,
+            "threshold": 1,
+            "comparison_operator": "LessThanThreshold",
+            "treat_missing_data": "breaching",
+        });
+        if super::ecs_deployments::native(s) {
+            // A blue/green or canary service's live tasks are in either target group, and
+            // the idle one has none (and may publish nothing): the sum of both, a missing
+            // series counted as 0, is what serves.
+            let primary = edge::target_group(&s.name).attr("arn_suffix");
+            let alternate =
+                super::ecs_deployments::alternate_target_group(&s.name).attr("arn_suffix");
+            body["metric_query"] = json!([
+                {"id": "primary", "return_data": false, "metric": metric(primary)},
+                {"id": "alternate", "return_data": false, "metric": metric(alternate)},
+                {
+                    "id": "healthy",
+                    "expression": "FILL(primary, 0) + FILL(alternate, 0)",
+                    "label": "HealthyHostCount (both target groups)",
+                    "return_data": true,
+                },
+            ]);
+        } else {
+            let group = edge::target_group(&s.name).attr("arn_suffix");
+            body["namespace"] = json!("AWS/ApplicationELB");
+            body["metric_name"] = json!("HealthyHostCount");
+            body["statistic"] = json!("Minimum");
+            body["period"] = json!(60);
+            body["dimensions"] = json!({"LoadBalancer": &lb, "TargetGroup": group});
+        }
+        alarm(
+            m,
+            &format!("{}_no_healthy_hosts", ident(&s.name)),
+            body,
+            topic().arn(),
+        );
     }
 }

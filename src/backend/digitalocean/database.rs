@@ -461,15 +461,6 @@ pub fn unsupported(ctx: &Ctx) {
             by_hand.join(", ")
         ));
     }
-    // Nothing in this output sends an alert, so the addresses would hear nothing.
-    if let Some(o) = &bp.observability
-        && !o.notify.is_empty()
-    {
-        ctx.note(format!(
-            "observability.notify ({}): DigitalOcean output has no alert topic or alarms to send from, so nobody is notified; subscribe these addresses to DigitalOcean's own alert policies or your cluster's monitoring",
-            o.notify.join(", ")
-        ));
-    }
     // Nothing in this output collects logs: `log_retention_days` would keep nothing.
     if let Some(o) = &bp.observability {
         ctx.note(format!(
@@ -481,7 +472,7 @@ pub fn unsupported(ctx: &Ctx) {
         && !o.alarms.is_empty()
     {
         ctx.note(format!(
-            "observability.alarms ({}): metric alarms are CloudWatch-specific; DigitalOcean monitor alerts cover Droplet metrics only, so they are not lowered",
+            "observability.alarms ({}): metric alarms are CloudWatch-specific and not lowered (DigitalOcean's monitor alerts cover Droplet metrics, the nodes); `notify` is alerted by Uptime checks of the public hosts instead",
             o.alarms.len()
         ));
     }

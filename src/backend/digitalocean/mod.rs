@@ -20,6 +20,7 @@ mod platform;
 mod registry;
 mod spaces;
 mod state;
+mod uptime;
 
 use crate::json;
 
@@ -142,12 +143,12 @@ pub fn synth(v: &Validated) -> Output {
         services: _,         // the k8s manifests (platform::manifests)
         jobs: _,             // CronJobs in the k8s manifests (platform::manifests)
         kubernetes: _,       // the k8s manifests and platform.rs's charts
-        observability: _,    // alarms noted by database::unsupported; nothing else to lower
-        buckets: _,          // spaces.rs: Spaces buckets; their users' keys in platform.rs
-        overrides: _,        // applied to the output after lowering (crate::escape)
-        extra: _,            // rendered beside the output after lowering (crate::escape)
-        environments: _,     // merged into this blueprint before validation (blueprint::overlay)
-        per_provider: _,     // merged into this blueprint before validation (blueprint::overlay)
+        observability: _, // uptime.rs: notify as Uptime checks; the rest noted by database::unsupported
+        buckets: _,       // spaces.rs: Spaces buckets; their users' keys in platform.rs
+        overrides: _,     // applied to the output after lowering (crate::escape)
+        extra: _,         // rendered beside the output after lowering (crate::escape)
+        environments: _,  // merged into this blueprint before validation (blueprint::overlay)
+        per_provider: _,  // merged into this blueprint before validation (blueprint::overlay)
     } = v.bp;
     let region = providers
         .digitalocean
@@ -237,6 +238,7 @@ fn terraform(
     database::lower(ctx, &mut infra);
     database::unsupported(ctx);
     spaces::lower(ctx, &mut infra);
+    uptime::lower(ctx, &mut infra);
     project(ctx, &mut infra);
     out.add_module("infra", infra);
     if let Some(p) = shared.and_then(|s| platform::module(ctx, s)) {

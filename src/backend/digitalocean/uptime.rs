@@ -1,0 +1,150 @@
+//! `observability.notify` on DigitalOcean: an Uptime check per public host with alerts to
+//! the blueprint's e-mail addresses — the page for "the site is down" that AWS output gets
+//! from its CloudWatch alarms. Before, DigitalOcean output alerted nobody and said so in a
+//! note, although DigitalOcean Uptime does exactly this: it "checks the health of any URL
+//! … and [sends] email or Slack alerts" (https://docs.digitalocean.com/products/uptime/),
+//! $1 per check and month, alerts free.
+//!
+//! Per host of `ingress.hosts`: `digitalocean_uptime_check` (`https://` with `ingress.tls`,
+//! else `http://`; the path is the readiness path of the service routed at `/` on that host,
+//! so a site whose `/` answers 404 is not "down"), a `down_global` alert (down from every
+//! probing region, not a single region's network blip) and with TLS an `ssl_expiry` alert at
+//! 14 days (cert-manager renews Let's Encrypt certificates 30 days before they end: 14 left
+//! means renewal has failed for two weeks). Alert types and arguments:
+//! https://docs.digitalocean.com/reference/terraform/reference/resources/uptime_alert/.
+//! DigitalOcean mails only addresses "associated with your DigitalOcean account" (doctl
+//! `monitoring uptime alert create`, `--emails`): said in a note, since no API call here
+//! can check it. HTTPS endpoints in `notify` (PagerDuty) have no place in an Uptime alert
+//! (e-mail and Slack only) and are noted as not lowered.
+
+use crate::json;
+
+use super::Ctx;
+use crate::blueprint::types::Service;
+use crate::terraform::{Module, ident, res};
+
+/// The hosts checked and the e-mail addresses alerted, when there is something to check and
+/// someone to tell.
+pub fn lower(ctx: &Ctx, m: &mut Module) {
+    let bp = ctx.v.bp;
+    let Some(obs) = &bp.observability else {
+        return;
+    };
+    let emails: Vec<&String> = obs.notify.iter().filter(|n| !n.contains("://")).collect();
+    let endpoints: Vec<&String> = obs.notify.iter().filter(|n| n.contains("://")).collect();
+    let ingress = bp.ingress.as_ref().filter(|i| i.enabled);
+    // A wildcard host (`*.example.com`) names no one address to probe.
+    let hosts: Vec<&String> = ingress
+        .map_or(&[][..], |i| i.hosts.as_slice())
+        .iter()
+        .filter(|h| !h.contains('*'))
+        .collect();
+    let routed: Vec<&Service> = bp
+        .services
+        .iter()
+        .filter(|s| !s.routes.is_empty())
+        .collect();
+    if obs.notify.is_empty() {
+        return;
+    }
+    if emails.is_empty() || hosts.is_empty() || routed.is_empty() || !ctx.doks() {
+        ctx.note(format!(
+            "observability.notify ({}): DigitalOcean output alerts by e-mail from Uptime checks on the public hosts (`ingress.hosts`), and {} — so nobody is notified; subscribe these addresses to DigitalOcean's own alert policies or your cluster's monitoring",
+            obs.notify.join(", "),
+            if hosts.is_empty() || routed.is_empty() || !ctx.doks() {
+                "this output routes no host to a service"
+            } else {
+                "`notify` lists no e-mail address (an Uptime alert notifies e-mail and Slack only)"
+            }
+        ));
+        return;
+    }
+    let tls = ingress.is_some_and(|i| i.tls.is_some());
+    let email = json!(&emails);
+    for host in &hosts {
+        let path = health_path(&routed, host);
+        let key = ident(&format!("site_{host}"));
+        let scheme = if tls { "https" } else { "http" };
+        let check = res("digitalocean_uptime_check", &key);
+        m.file("uptime").resource(
+            &check,
+            json!({
+                "name": format!("{}-{host}", ctx.prefix),
+                "target": format!("{scheme}://{host}{path}"),
+                "type": scheme,
+                // Every region the provider documents, named rather than left to the API's
+                // default: `down_global` is "down" from all of them.
+                "regions": ["us_east", "us_west", "eu_west", "se_asia"],
+                "enabled": true,
+            }),
+        );
+        let mut alerts = vec![(
+            "down",
+            json!({
+                "name": format!("{}-{host}-down", ctx.prefix),
+                "check_id": check.id(),
+                "type": "down_global",
+                "period": "2m",
+                "notifications": [{"email": &email}],
+            }),
+        )];
+        if tls {
+            alerts.push((
+                "certificate",
+                json!({
+                    "name": format!("{}-{host}-certificate", ctx.prefix),
+                    "check_id": check.id(),
+                    "type": "ssl_expiry",
+                    "threshold": 14,
+                    "comparison": "less_than",
+                    "notifications": [{"email": &email}],
+                }),
+            ));
+        }
+        for (what, body) in alerts {
+            m.file("uptime").resource(
+                &res("digitalocean_uptime_alert", &format!("{key}_{what}")),
+                body,
+            );
+        }
+    }
+    ctx.note(format!(
+        "observability.notify: DigitalOcean Uptime checks {} and e-mails {} when a host is down from every region{}; the addresses must be associated with the DigitalOcean account (its team members), which DigitalOcean requires of alert e-mails{}. Metric alarms (`observability.alarms`) are not lowered here",
+        hosts
+            .iter()
+            .map(|h| h.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        emails.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "),
+        if tls { " or its certificate ends within 14 days" } else { "" },
+        if endpoints.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} not notified (an Uptime alert goes to e-mail addresses and Slack channels only; a Slack incoming webhook also needs its channel's name, which `notify` does not carry: set `notifications: [{{ email: [...], slack: [{{ channel, url }}] }}]` on the `digitalocean_uptime_alert` resources with `overrides:`, which replace a list whole)",
+                endpoints.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        }
+    ));
+}
+
+/// The readiness path of the service `/` on `host` goes to, else `/`: the page that says
+/// the site serves (an API whose `/` answers 404 would otherwise always be "down").
+fn health_path(routed: &[&Service], host: &str) -> String {
+    let at_root = |s: &&&Service, named: bool| {
+        s.routes.iter().any(|r| {
+            r.path == "/"
+                && match &r.host {
+                    Some(h) => named && h == host,
+                    None => !named,
+                }
+        })
+    };
+    routed
+        .iter()
+        .find(|s| at_root(s, true))
+        .or_else(|| routed.iter().find(|s| at_root(s, false)))
+        .and_then(|s| s.probes.readiness.as_ref())
+        .and_then(|p| p.path.clone())
+        .unwrap_or_else(|| "/".into())
+}
