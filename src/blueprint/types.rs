@@ -324,9 +324,11 @@ pub struct Network {
     /// Subnet tiers, one CIDR (or subnet id, with `existing`) per zone each.
     #[serde(default)]
     pub subnets: Subnets,
-    /// VPC flow logs.
+    /// VPC flow logs (AWS; default on, kept 365 days). Left unset when not written, so a
+    /// DigitalOcean VPC, which has no flow logs, is noted only where the blueprint asks for
+    /// them; read through [`Network::flow_logs`].
     #[serde(default)]
-    pub flow_logs: FlowLogs,
+    pub flow_logs: Option<FlowLogs>,
     /// AWS APIs the private subnets reach through VPC endpoints (AWS PrivateLink) instead of
     /// the NAT gateway, e.g. `[ecr, logs, secretsmanager]`: each interface endpoint goes in
     /// the private subnets (one network interface per zone) with private DNS on, behind one
@@ -484,6 +486,13 @@ fn default_flow_log_retention() -> u32 {
     365
 }
 
+impl Network {
+    /// `flow_logs`, or its defaults (on, 365 days).
+    pub fn flow_logs(&self) -> FlowLogs {
+        self.flow_logs.clone().unwrap_or_default()
+    }
+}
+
 /// Where the workloads run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -529,55 +538,99 @@ pub struct Cluster {
     /// version with a known critical vulnerability.
     #[serde(default)]
     pub allow_unsupported: bool,
-    /// Highly available control plane (DOKS); EKS control planes are always multi-AZ.
+    /// Highly available control plane (DOKS, default true); EKS control planes are always
+    /// multi-AZ (noted there, as on ECS, which has no control plane of its own).
     #[serde(default)]
     pub ha: Option<bool>,
-    /// Who can reach the Kubernetes API.
+    /// Who can reach the Kubernetes API (EKS; on DOKS only `allowed_cidrs`).
     #[serde(default)]
     pub endpoint: Endpoint,
-    /// Control-plane logs: which types and for how long.
+    /// Control-plane logs to CloudWatch (EKS): which types and for how long (default all
+    /// five, 90 days). DOKS and ECS keep no control-plane logs: noted there. Read through
+    /// [`Cluster::logging`].
     #[serde(default)]
-    pub logging: ClusterLogging,
-    /// Managed add-ons, e.g. `vpc-cni`, `coredns`, `kube-proxy`, `aws-ebs-csi-driver`.
+    pub logging: Option<ClusterLogging>,
+    /// Managed add-ons (EKS), e.g. `vpc-cni`, `coredns`, `kube-proxy`, `aws-ebs-csi-driver`.
     #[serde(default)]
     pub addons: Vec<String>,
-    /// Automatic minor/patch upgrades in the maintenance window (DOKS).
+    /// Automatic patch upgrades in the maintenance window (DOKS, default true). EKS has no
+    /// such setting (noted): a cluster is upgraded when asked, or by AWS when its version
+    /// leaves support.
     #[serde(default)]
     pub auto_upgrade: Option<bool>,
-    /// Surge upgrades: new nodes before old ones drain (DOKS).
+    /// Surge upgrades: new nodes before old ones drain (DOKS, default true). EKS managed
+    /// node groups always launch new nodes first, at most `max_unavailable_percent` at a
+    /// time (noted there).
     #[serde(default)]
     pub surge_upgrade: Option<bool>,
-    /// Maintenance window, `sun:04:00` or `sun:04:00-sun:06:00` (UTC).
+    /// Maintenance window of the automatic upgrades (DOKS), `sun:04:00` or
+    /// `sun:04:00-sun:06:00` (UTC). EKS and ECS have none (noted).
     #[serde(default)]
     pub maintenance_window: Option<WeeklyWindow>,
-    /// Let the cluster pull from the blueprint's registry without extra secrets.
+    /// Let a DOKS cluster pull from the blueprint's registry without extra secrets (default
+    /// true with a `registry`). On AWS nodes and tasks pull from ECR by their IAM roles
+    /// (noted).
     #[serde(default)]
     pub registry_integration: Option<bool>,
-    /// ECS Container Insights / EKS observability add-on.
-    #[serde(default = "yes")]
-    pub container_insights: bool,
-    /// Refuse to delete the cluster (EKS `deletion_protection`); switch off in throwaway
-    /// environments.
-    #[serde(default = "yes")]
-    pub deletion_protection: bool,
+    /// ECS Container Insights / EKS observability add-on (default true). Left unset when not
+    /// written, so the targets without it (EKS Fargate, DOKS) note only a written one; read
+    /// through [`Cluster::container_insights`].
+    #[serde(default)]
+    pub container_insights: Option<bool>,
+    /// Refuse to delete the cluster (EKS `deletion_protection`, default true); switch off in
+    /// throwaway environments. An ECS or DOKS cluster has no such setting (noted where
+    /// written); read through [`Cluster::deletion_protection`].
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
+}
+
+impl Cluster {
+    /// `container_insights`, on unless written off.
+    pub fn container_insights(&self) -> bool {
+        self.container_insights.unwrap_or(true)
+    }
+
+    /// `deletion_protection`, on unless written off.
+    pub fn deletion_protection(&self) -> bool {
+        self.deletion_protection.unwrap_or(true)
+    }
+
+    /// `logging`, or its defaults (all five types, 90 days).
+    pub fn logging(&self) -> ClusterLogging {
+        self.logging.clone().unwrap_or_default()
+    }
 }
 
 /// Who can reach the Kubernetes API.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
-    /// Expose the API publicly (off by default; the private endpoint is always on).
+    /// Expose the API publicly (EKS, off by default; the private endpoint is always on). A
+    /// DOKS API is always public (`allowed_cidrs` restricts it). Read through
+    /// [`Endpoint::public`].
     #[serde(default)]
-    pub public: bool,
+    pub public: Option<bool>,
     /// CIDRs allowed to reach a public endpoint / the control-plane firewall.
     #[serde(default)]
     pub allowed_cidrs: Vec<String>,
     /// How a private endpoint is reached from outside the VPC (EKS): `ssm` (default) adds a
     /// small instance in a private subnet that AWS Systems Manager port-forwards to the API
     /// (no inbound port, no public address); `none` leaves the path to you (a runner or VPN
-    /// inside the VPC).
+    /// inside the VPC). Read through [`Endpoint::access`].
     #[serde(default)]
-    pub access: EndpointAccess,
+    pub access: Option<EndpointAccess>,
+}
+
+impl Endpoint {
+    /// `public`, off unless written on.
+    pub fn public(&self) -> bool {
+        self.public.unwrap_or(false)
+    }
+
+    /// `access`, `ssm` unless written.
+    pub fn access(&self) -> EndpointAccess {
+        self.access.unwrap_or_default()
+    }
 }
 
 /// The path to a private Kubernetes API from outside the VPC.

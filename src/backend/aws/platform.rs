@@ -387,7 +387,7 @@ fn private_endpoint(ctx: &Ctx) -> bool {
         .bp
         .cluster
         .as_ref()
-        .is_some_and(|c| !c.endpoint.public)
+        .is_some_and(|c| !c.endpoint.public())
 }
 
 /// The `platform` root module.
