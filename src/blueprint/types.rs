@@ -324,9 +324,10 @@ pub struct Network {
     /// Subnet tiers, one CIDR (or subnet id, with `existing`) per zone each.
     #[serde(default)]
     pub subnets: Subnets,
-    /// VPC flow logs (AWS; default on, kept 365 days). Left unset when not written, so a
-    /// DigitalOcean VPC, which has no flow logs, is noted only where the blueprint asks for
-    /// them; read through [`Network::flow_logs`].
+    /// VPC flow logs (AWS; default on, kept 365 days). A DigitalOcean VPC has none: noted
+    /// there when written.
+    // Unset unless written, so DigitalOcean notes only a written one; read through
+    // `Network::flow_logs`.
     #[serde(default)]
     pub flow_logs: Option<FlowLogs>,
     /// AWS APIs the private subnets reach through VPC endpoints (AWS PrivateLink) instead of
@@ -334,8 +335,8 @@ pub struct Network {
     /// the private subnets (one network interface per zone) with private DNS on, behind one
     /// security group admitting HTTPS from `cidr`. A created VPC always has the S3 gateway
     /// endpoint (free; ECR serves image layers from S3). Lets ECS run with `nat: none`;
-    /// on EKS it only saves NAT data processing. AWS only (DigitalOcean ignores it, as `nat`). See docs/blueprint.md "VPC
-    /// endpoints".
+    /// on EKS it only saves NAT data processing. AWS only (noted on DigitalOcean, as `nat`).
+    /// See docs/blueprint.md "VPC endpoints".
     #[serde(default)]
     pub endpoints: Vec<VpcEndpoint>,
 }
@@ -546,16 +547,16 @@ pub struct Cluster {
     #[serde(default)]
     pub endpoint: Endpoint,
     /// Control-plane logs to CloudWatch (EKS): which types and for how long (default all
-    /// five, 90 days). DOKS and ECS keep no control-plane logs: noted there. Read through
-    /// [`Cluster::logging`].
+    /// five, 90 days). DOKS and ECS keep no control-plane logs: noted there.
+    // Unset unless written (notes name only written fields); read through `Cluster::logging`.
     #[serde(default)]
     pub logging: Option<ClusterLogging>,
     /// Managed add-ons (EKS), e.g. `vpc-cni`, `coredns`, `kube-proxy`, `aws-ebs-csi-driver`.
     #[serde(default)]
     pub addons: Vec<String>,
     /// Automatic patch upgrades in the maintenance window (DOKS, default true). EKS has no
-    /// such setting (noted): a cluster is upgraded when asked, or by AWS when its version
-    /// leaves support.
+    /// such setting (noted): AWS patches the control plane itself and upgrades its minor
+    /// version when `version` says, or at the end of standard support.
     #[serde(default)]
     pub auto_upgrade: Option<bool>,
     /// Surge upgrades: new nodes before old ones drain (DOKS, default true). EKS managed
@@ -572,14 +573,16 @@ pub struct Cluster {
     /// (noted).
     #[serde(default)]
     pub registry_integration: Option<bool>,
-    /// ECS Container Insights / EKS observability add-on (default true). Left unset when not
-    /// written, so the targets without it (EKS Fargate, DOKS) note only a written one; read
-    /// through [`Cluster::container_insights`].
+    /// ECS Container Insights / EKS observability add-on (default true). EKS Fargate (no
+    /// DaemonSets) and DOKS (DigitalOcean Monitoring) have none: noted there when written.
+    // Unset unless written, so only a written one is noted; read through
+    // `Cluster::container_insights` (as `rollout.circuit_breaker`).
     #[serde(default)]
     pub container_insights: Option<bool>,
     /// Refuse to delete the cluster (EKS `deletion_protection`, default true); switch off in
-    /// throwaway environments. An ECS or DOKS cluster has no such setting (noted where
-    /// written); read through [`Cluster::deletion_protection`].
+    /// throwaway environments. An ECS or DOKS cluster has no such setting: `true` is noted
+    /// there.
+    // Unset unless written; read through `Cluster::deletion_protection`.
     #[serde(default)]
     pub deletion_protection: Option<bool>,
 }
@@ -606,8 +609,8 @@ impl Cluster {
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// Expose the API publicly (EKS, off by default; the private endpoint is always on). A
-    /// DOKS API is always public (`allowed_cidrs` restricts it). Read through
-    /// [`Endpoint::public`].
+    /// DOKS API is always public (`allowed_cidrs` restricts it): `false` is noted there.
+    // Unset unless written; read through `Endpoint::public`.
     #[serde(default)]
     pub public: Option<bool>,
     /// CIDRs allowed to reach a public endpoint / the control-plane firewall.
@@ -616,7 +619,8 @@ pub struct Endpoint {
     /// How a private endpoint is reached from outside the VPC (EKS): `ssm` (default) adds a
     /// small instance in a private subnet that AWS Systems Manager port-forwards to the API
     /// (no inbound port, no public address); `none` leaves the path to you (a runner or VPN
-    /// inside the VPC). Read through [`Endpoint::access`].
+    /// inside the VPC). Noted on DOKS, whose API is always public.
+    // Unset unless written; read through `Endpoint::access`.
     #[serde(default)]
     pub access: Option<EndpointAccess>,
 }

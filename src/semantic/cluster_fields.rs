@@ -17,7 +17,8 @@
 //!   node group update always launches new nodes before draining old ones, at most
 //!   `max_unavailable_percent` at a time (docs.aws.amazon.com/eks/latest/userguide/
 //!   managed-node-update-behavior.html, "Scale up phase"); Fargate has no nodes. Nodes and
-//!   Fargate pods pull from ECR with their IAM roles.
+//!   Fargate pods pull from ECR with their IAM roles. `endpoint.allowed_cidrs` with a private
+//!   endpoint (`public` off): `public_access_cidrs` restricts only the public one.
 //! - ECS Fargate: every Kubernetes setting (`version`, `allow_unsupported`, `endpoint`,
 //!   `logging`, `addons`, the EKS access entries `providers.aws.admin_principal_arns` and
 //!   `ci_role_arn`) and DOKS's; `deletion_protection: true` (`aws_ecs_cluster` has no such
@@ -40,13 +41,12 @@ pub fn notes(bp: &Blueprint, provider: Provider) -> Vec<Note> {
     let Some(cl) = bp.cluster.as_ref() else {
         return Vec::new();
     };
-    let note = match (provider, bp.platform_on(provider)) {
+    match (provider, bp.platform_on(provider)) {
         (Provider::Aws, Some(Platform::Eks | Platform::EksFargate)) => eks(cl),
-        (Provider::Aws, Some(Platform::EcsFargate)) => ecs(bp, cl),
-        (Provider::Digitalocean, Some(Platform::Doks)) => doks(cl),
-        _ => None,
-    };
-    note.into_iter().collect()
+        (Provider::Aws, Some(Platform::EcsFargate)) => ecs(bp, cl).into_iter().collect(),
+        (Provider::Digitalocean, Some(Platform::Doks)) => doks(cl).into_iter().collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// DOKS's settings, written.
@@ -60,14 +60,24 @@ fn doks_settings(cl: &Cluster) -> Vec<&'static str> {
     ])
 }
 
-fn eks(cl: &Cluster) -> Option<Note> {
+fn eks(cl: &Cluster) -> Vec<Note> {
+    let mut out = Vec::new();
     let fields = doks_settings(cl);
-    (!fields.is_empty()).then(|| {
-        Note::plain(format!(
+    if !fields.is_empty() {
+        out.push(Note::plain(format!(
             "cluster: DOKS settings, not used on EKS (its control plane always runs across several Availability Zones; AWS applies Kubernetes patches itself, in no maintenance window, and upgrades the minor version when `version` says or, at the end of standard support, unless extended support keeps it; a managed node group always starts new nodes before draining old ones, `node_pools[].max_unavailable_percent` at a time; nodes and Fargate pods pull from ECR with their IAM roles): {}",
             fields.join(", ")
-        ))
-    })
+        )));
+    }
+    // `public_access_cidrs` restricts only the public endpoint (aws_eks_cluster
+    // `vpc_config`); DOKS's control-plane firewall reads them whatever `public` says.
+    if !cl.endpoint.public() && !cl.endpoint.allowed_cidrs.is_empty() {
+        out.push(Note::plain(format!(
+            "cluster.endpoint.allowed_cidrs ({}): not used on EKS while `endpoint.public` is off: the API endpoint is private, reached from inside the VPC (or through `endpoint.access`) whatever the source address",
+            cl.endpoint.allowed_cidrs.join(", ")
+        )));
+    }
+    out
 }
 
 fn ecs(bp: &Blueprint, cl: &Cluster) -> Option<Note> {

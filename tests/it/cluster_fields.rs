@@ -165,6 +165,12 @@ fn cases() -> Vec<Case> {
             [Used, Used, Noted, Used, Noted],
         ),
         (
+            "allowed_cidrs",
+            Cluster,
+            "endpoint: { allowed_cidrs: [203.0.113.0/24] }",
+            [Noted, Noted, Noted, Used, Noted],
+        ),
+        (
             "endpoint.public",
             Cluster,
             "endpoint: { public: false }",
