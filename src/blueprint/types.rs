@@ -1015,12 +1015,19 @@ pub struct Database {
     /// Engine parameters (`max_connections: 200`).
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
-    /// Collect query performance data (RDS Performance Insights; default on).
-    #[serde(default = "yes")]
-    pub performance_insights: bool,
-    /// Refuse deletion (default on; switch off in throwaway environments).
-    #[serde(default = "yes")]
-    pub deletion_protection: bool,
+    /// Collect query performance data (RDS Performance Insights; default on). DigitalOcean
+    /// and a database in the cluster have none: `true` is noted there.
+    // Unset unless written, so only a written one is noted; read through
+    // `Database::performance_insights`.
+    #[serde(default)]
+    pub performance_insights: Option<bool>,
+    /// Refuse deletion (default on; switch off in throwaway environments): RDS
+    /// `deletion_protection`, on DigitalOcean Terraform's `prevent_destroy`. A database in
+    /// the cluster keeps its volume claims when deleted, but nothing refuses the deletion:
+    /// `true` is noted there.
+    // Unset unless written; read through `Database::deletion_protection`.
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
     /// How the database runs inside the cluster (`deployment: in_cluster`).
     #[serde(default)]
     pub in_cluster: InCluster,
@@ -1028,6 +1035,18 @@ pub struct Database {
     /// read replicas append `-replica`. Unique per account and region.
     #[serde(default)]
     pub identifier: Option<String>,
+}
+
+impl Database {
+    /// `performance_insights`, on unless written off.
+    pub fn performance_insights(&self) -> bool {
+        self.performance_insights.unwrap_or(true)
+    }
+
+    /// `deletion_protection`, on unless written off.
+    pub fn deletion_protection(&self) -> bool {
+        self.deletion_protection.unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]

@@ -476,3 +476,46 @@ fn no_cluster_note_names_a_field_the_blueprint_does_not_write() {
         }
     }
 }
+
+/// A database's defaults-on `performance_insights` and `deletion_protection` (RDS's): on
+/// DigitalOcean (no Performance Insights) and in the cluster (nothing refuses a deletion)
+/// a written `true` is noted, and a blueprint that leaves them out draws no note.
+#[test]
+fn database_defaults_on_are_noted_only_where_written() {
+    let doks = targets().into_iter().find(|t| t.0 == "doks").unwrap();
+    let cases = [
+        (
+            "managed on digitalocean",
+            Provider::Digitalocean,
+            fill(&doks.2, doks.1, None, ""),
+            &["performance_insights"][..],
+        ),
+        (
+            "in the cluster",
+            Provider::Kubernetes,
+            "name: probe\nproviders:\n  kubernetes: {}\n".to_string(),
+            &["performance_insights", "deletion_protection"][..],
+        ),
+    ];
+    for (target, provider, around, fields) in cases {
+        let db = |extra: &str| {
+            format!(
+                "{around}databases:\n  - {{ name: main, engine: postgres, size: small{extra} }}\n"
+            )
+        };
+        let base = synth(provider, &db("")).unwrap_or_else(|e| panic!("{target}: {e}"));
+        for field in fields {
+            assert!(
+                !base.notes.iter().any(|n| n.text.contains(field)),
+                "{target}: `{field}` named though not written: {:?}",
+                base.notes
+            );
+            let out = synth(provider, &db(&format!(", {field}: true")))
+                .unwrap_or_else(|e| panic!("{target}: {e}"));
+            assert!(
+                out.files != base.files || out.notes.iter().any(|n| n.text.contains(field)),
+                "{target}: `{field}: true` accepted and dropped without a word"
+            );
+        }
+    }
+}
