@@ -1349,14 +1349,24 @@ pub struct LoadBalancer {
     /// `<name>-<env>-lb-logs`); a `buckets[]` entry with this `bucket` name is used as is.
     #[serde(default)]
     pub access_logs_bucket: Option<String>,
-    /// Refuse deletion of the load balancer (switch off in throwaway environments).
-    #[serde(default = "yes")]
-    pub deletion_protection: bool,
+    /// Refuse deletion of the load balancer (AWS, default on; switch off in throwaway
+    /// environments). DigitalOcean's is the ingress controller's Service's, with no such
+    /// setting: `true` is noted there.
+    // Unset unless written; read through `LoadBalancer::deletion_protection`.
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
     /// CIDR blocks besides the VPC's that reach the internal load balancer of
     /// `services[].internal_routes` (a VPN's client range, an office network over Direct
     /// Connect or a transit gateway).
     #[serde(default)]
     pub internal_cidrs: Vec<String>,
+}
+
+impl LoadBalancer {
+    /// `deletion_protection`, on unless written off.
+    pub fn deletion_protection(&self) -> bool {
+        self.deletion_protection.unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]

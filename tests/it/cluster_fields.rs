@@ -519,3 +519,39 @@ fn database_defaults_on_are_noted_only_where_written() {
         }
     }
 }
+
+/// `load_balancer.deletion_protection` (AWS's, default on): on DOKS, whose load balancer is
+/// the ingress-nginx Service's, a written `true` is noted and a blueprint that leaves it out
+/// draws no note naming it.
+#[test]
+fn load_balancer_deletion_protection_is_noted_on_digitalocean_only_where_written() {
+    let (_, provider, around) = targets().into_iter().find(|t| t.0 == "doks").unwrap();
+    let around = fill(&around, provider, None, "")
+        .replace(
+            "ingress: { hosts: [shop.example.com], gateway: { class: eg } }\n",
+            "ingress: { hosts: [shop.example.com] }\nkubernetes: { ingress_controller: { kind: nginx } }\n",
+        );
+    let text = |extra: &str| {
+        around.replace(
+            "services:",
+            &format!("load_balancer: {{ internal_cidrs: [] {extra}}}\nservices:"),
+        )
+    };
+    let base = synth(provider, &text("")).unwrap();
+    assert!(
+        !base
+            .notes
+            .iter()
+            .any(|n| n.text.contains("deletion_protection")),
+        "named though not written: {:?}",
+        base.notes
+    );
+    let out = synth(provider, &text(", deletion_protection: true ")).unwrap();
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.text.contains("deletion_protection") && !base.notes.contains(n)),
+        "`load_balancer.deletion_protection: true` accepted and dropped without a word: {:?}",
+        out.notes
+    );
+}

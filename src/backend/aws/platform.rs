@@ -1031,7 +1031,7 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
     {
         attrs.push(format!("idle_timeout.timeout_seconds={t}"));
     }
-    if lb.deletion_protection {
+    if lb.deletion_protection() {
         attrs.push("deletion_protection.enabled=true".to_string());
     }
     a.insert(format!("{p}/load-balancer-attributes"), attrs.join(","));
