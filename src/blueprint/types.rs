@@ -324,16 +324,19 @@ pub struct Network {
     /// Subnet tiers, one CIDR (or subnet id, with `existing`) per zone each.
     #[serde(default)]
     pub subnets: Subnets,
-    /// VPC flow logs.
+    /// VPC flow logs (AWS; default on, kept 365 days). A DigitalOcean VPC has none: noted
+    /// there when written.
+    // Unset unless written, so DigitalOcean notes only a written one; read through
+    // `Network::flow_logs`.
     #[serde(default)]
-    pub flow_logs: FlowLogs,
+    pub flow_logs: Option<FlowLogs>,
     /// AWS APIs the private subnets reach through VPC endpoints (AWS PrivateLink) instead of
     /// the NAT gateway, e.g. `[ecr, logs, secretsmanager]`: each interface endpoint goes in
     /// the private subnets (one network interface per zone) with private DNS on, behind one
     /// security group admitting HTTPS from `cidr`. A created VPC always has the S3 gateway
     /// endpoint (free; ECR serves image layers from S3). Lets ECS run with `nat: none`;
-    /// on EKS it only saves NAT data processing. AWS only (DigitalOcean ignores it, as `nat`). See docs/blueprint.md "VPC
-    /// endpoints".
+    /// on EKS it only saves NAT data processing. AWS only (noted on DigitalOcean, as `nat`).
+    /// See docs/blueprint.md "VPC endpoints".
     #[serde(default)]
     pub endpoints: Vec<VpcEndpoint>,
 }
@@ -484,6 +487,13 @@ fn default_flow_log_retention() -> u32 {
     365
 }
 
+impl Network {
+    /// `flow_logs`, or its defaults (on, 365 days).
+    pub fn flow_logs(&self) -> FlowLogs {
+        self.flow_logs.clone().unwrap_or_default()
+    }
+}
+
 /// Where the workloads run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -529,55 +539,102 @@ pub struct Cluster {
     /// version with a known critical vulnerability.
     #[serde(default)]
     pub allow_unsupported: bool,
-    /// Highly available control plane (DOKS); EKS control planes are always multi-AZ.
+    /// Highly available control plane (DOKS, default true); EKS control planes are always
+    /// multi-AZ (noted there, as on ECS, which has no control plane of its own).
     #[serde(default)]
     pub ha: Option<bool>,
-    /// Who can reach the Kubernetes API.
+    /// Who can reach the Kubernetes API (EKS; on DOKS only `allowed_cidrs`).
     #[serde(default)]
     pub endpoint: Endpoint,
-    /// Control-plane logs: which types and for how long.
+    /// Control-plane logs to CloudWatch (EKS): which types and for how long (default all
+    /// five, 90 days). DOKS and ECS keep no control-plane logs: noted there.
+    // Unset unless written (notes name only written fields); read through `Cluster::logging`.
     #[serde(default)]
-    pub logging: ClusterLogging,
-    /// Managed add-ons, e.g. `vpc-cni`, `coredns`, `kube-proxy`, `aws-ebs-csi-driver`.
+    pub logging: Option<ClusterLogging>,
+    /// Managed add-ons (EKS), e.g. `vpc-cni`, `coredns`, `kube-proxy`, `aws-ebs-csi-driver`.
     #[serde(default)]
     pub addons: Vec<String>,
-    /// Automatic minor/patch upgrades in the maintenance window (DOKS).
+    /// Automatic patch upgrades in the maintenance window (DOKS, default true). EKS has no
+    /// such setting (noted): AWS patches the control plane itself and upgrades its minor
+    /// version when `version` says, or at the end of standard support.
     #[serde(default)]
     pub auto_upgrade: Option<bool>,
-    /// Surge upgrades: new nodes before old ones drain (DOKS).
+    /// Surge upgrades: new nodes before old ones drain (DOKS, default true). EKS managed
+    /// node groups always launch new nodes first, at most `max_unavailable_percent` at a
+    /// time (noted there).
     #[serde(default)]
     pub surge_upgrade: Option<bool>,
-    /// Maintenance window, `sun:04:00` or `sun:04:00-sun:06:00` (UTC).
+    /// Maintenance window of the automatic upgrades (DOKS), `sun:04:00` or
+    /// `sun:04:00-sun:06:00` (UTC). EKS and ECS have none (noted).
     #[serde(default)]
     pub maintenance_window: Option<WeeklyWindow>,
-    /// Let the cluster pull from the blueprint's registry without extra secrets.
+    /// Let a DOKS cluster pull from the blueprint's registry without extra secrets (default
+    /// true with a `registry`). On AWS nodes and tasks pull from ECR by their IAM roles
+    /// (noted).
     #[serde(default)]
     pub registry_integration: Option<bool>,
-    /// ECS Container Insights / EKS observability add-on.
-    #[serde(default = "yes")]
-    pub container_insights: bool,
-    /// Refuse to delete the cluster (EKS `deletion_protection`); switch off in throwaway
-    /// environments.
-    #[serde(default = "yes")]
-    pub deletion_protection: bool,
+    /// ECS Container Insights / EKS observability add-on (default true). EKS Fargate (no
+    /// DaemonSets) and DOKS (DigitalOcean Monitoring) have none: noted there when written.
+    // Unset unless written, so only a written one is noted; read through
+    // `Cluster::container_insights` (as `rollout.circuit_breaker`).
+    #[serde(default)]
+    pub container_insights: Option<bool>,
+    /// Refuse to delete the cluster (EKS `deletion_protection`, default true); switch off in
+    /// throwaway environments. An ECS or DOKS cluster has no such setting: `true` is noted
+    /// there.
+    // Unset unless written; read through `Cluster::deletion_protection`.
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
+}
+
+impl Cluster {
+    /// `container_insights`, on unless written off.
+    pub fn container_insights(&self) -> bool {
+        self.container_insights.unwrap_or(true)
+    }
+
+    /// `deletion_protection`, on unless written off.
+    pub fn deletion_protection(&self) -> bool {
+        self.deletion_protection.unwrap_or(true)
+    }
+
+    /// `logging`, or its defaults (all five types, 90 days).
+    pub fn logging(&self) -> ClusterLogging {
+        self.logging.clone().unwrap_or_default()
+    }
 }
 
 /// Who can reach the Kubernetes API.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
-    /// Expose the API publicly (off by default; the private endpoint is always on).
+    /// Expose the API publicly (EKS, off by default; the private endpoint is always on). A
+    /// DOKS API is always public (`allowed_cidrs` restricts it): `false` is noted there.
+    // Unset unless written; read through `Endpoint::public`.
     #[serde(default)]
-    pub public: bool,
+    pub public: Option<bool>,
     /// CIDRs allowed to reach a public endpoint / the control-plane firewall.
     #[serde(default)]
     pub allowed_cidrs: Vec<String>,
     /// How a private endpoint is reached from outside the VPC (EKS): `ssm` (default) adds a
     /// small instance in a private subnet that AWS Systems Manager port-forwards to the API
     /// (no inbound port, no public address); `none` leaves the path to you (a runner or VPN
-    /// inside the VPC).
+    /// inside the VPC). Noted on DOKS, whose API is always public.
+    // Unset unless written; read through `Endpoint::access`.
     #[serde(default)]
-    pub access: EndpointAccess,
+    pub access: Option<EndpointAccess>,
+}
+
+impl Endpoint {
+    /// `public`, off unless written on.
+    pub fn public(&self) -> bool {
+        self.public.unwrap_or(false)
+    }
+
+    /// `access`, `ssm` unless written.
+    pub fn access(&self) -> EndpointAccess {
+        self.access.unwrap_or_default()
+    }
 }
 
 /// The path to a private Kubernetes API from outside the VPC.
@@ -958,12 +1015,19 @@ pub struct Database {
     /// Engine parameters (`max_connections: 200`).
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
-    /// Collect query performance data (RDS Performance Insights; default on).
-    #[serde(default = "yes")]
-    pub performance_insights: bool,
-    /// Refuse deletion (default on; switch off in throwaway environments).
-    #[serde(default = "yes")]
-    pub deletion_protection: bool,
+    /// Collect query performance data (RDS Performance Insights; default on). DigitalOcean
+    /// and a database in the cluster have none: `true` is noted there.
+    // Unset unless written, so only a written one is noted; read through
+    // `Database::performance_insights`.
+    #[serde(default)]
+    pub performance_insights: Option<bool>,
+    /// Refuse deletion (default on; switch off in throwaway environments): RDS
+    /// `deletion_protection`, on DigitalOcean Terraform's `prevent_destroy`. A database in
+    /// the cluster keeps its volume claims when deleted, but nothing refuses the deletion:
+    /// `true` is noted there.
+    // Unset unless written; read through `Database::deletion_protection`.
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
     /// How the database runs inside the cluster (`deployment: in_cluster`).
     #[serde(default)]
     pub in_cluster: InCluster,
@@ -971,6 +1035,18 @@ pub struct Database {
     /// read replicas append `-replica`. Unique per account and region.
     #[serde(default)]
     pub identifier: Option<String>,
+}
+
+impl Database {
+    /// `performance_insights`, on unless written off.
+    pub fn performance_insights(&self) -> bool {
+        self.performance_insights.unwrap_or(true)
+    }
+
+    /// `deletion_protection`, on unless written off.
+    pub fn deletion_protection(&self) -> bool {
+        self.deletion_protection.unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -1273,14 +1349,24 @@ pub struct LoadBalancer {
     /// `<name>-<env>-lb-logs`); a `buckets[]` entry with this `bucket` name is used as is.
     #[serde(default)]
     pub access_logs_bucket: Option<String>,
-    /// Refuse deletion of the load balancer (switch off in throwaway environments).
-    #[serde(default = "yes")]
-    pub deletion_protection: bool,
+    /// Refuse deletion of the load balancer (AWS, default on; switch off in throwaway
+    /// environments). DigitalOcean's is the ingress controller's Service's, with no such
+    /// setting: `true` is noted there.
+    // Unset unless written; read through `LoadBalancer::deletion_protection`.
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
     /// CIDR blocks besides the VPC's that reach the internal load balancer of
     /// `services[].internal_routes` (a VPN's client range, an office network over Direct
     /// Connect or a transit gateway).
     #[serde(default)]
     pub internal_cidrs: Vec<String>,
+}
+
+impl LoadBalancer {
+    /// `deletion_protection`, on unless written off.
+    pub fn deletion_protection(&self) -> bool {
+        self.deletion_protection.unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]

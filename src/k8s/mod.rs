@@ -325,6 +325,15 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
             ),
             ("storage.type", storage.is_some_and(|s| s.r#type.is_some())),
             ("storage.iops", storage.is_some_and(|s| s.iops.is_some())),
+            // Written on only: the defaults (on) are the managed services'.
+            (
+                "performance_insights (RDS's)",
+                d.performance_insights == Some(true),
+            ),
+            (
+                "deletion_protection (nothing refuses deleting the StatefulSet; its volume claims are kept, `whenDeleted: Retain`)",
+                d.deletion_protection == Some(true),
+            ),
         ]
         .into_iter()
         .filter(|(_, set)| *set)

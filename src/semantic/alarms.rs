@@ -64,7 +64,7 @@ fn published(bp: &Blueprint, target: &str, namespace: &str) -> Published {
             _ => In(vec!["AWS/ApplicationELB"]),
         };
     }
-    let insights = bp.cluster.as_ref().is_some_and(|c| c.container_insights);
+    let insights = bp.cluster.as_ref().is_some_and(|c| c.container_insights());
     if let Some(s) = bp.services.iter().find(|s| s.name == target) {
         return match bp.platform() {
             Some(Platform::EcsFargate) if insights => In(vec!["AWS/ECS", "ECS/ContainerInsights"]),

@@ -8,6 +8,7 @@ mod alarms;
 mod architecture;
 mod base_incomplete;
 mod bucket_cors;
+mod cluster_fields;
 mod containers;
 mod deployable;
 pub(crate) mod digitalocean;
@@ -169,6 +170,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
         warnings.extend(release::warnings(bp, loaded.provider));
         warnings.extend(base_incomplete::warnings(loaded));
         warnings.extend(platform_fields::notes(bp, loaded.provider));
+        warnings.extend(cluster_fields::notes(bp, loaded.provider));
         let v = Validated::new(loaded, loaded.provider, warnings);
         // Checks on what the blueprint lowers to (quota arithmetic over the manifests).
         let problems = crate::k8s::check(&v);
@@ -286,7 +288,7 @@ fn check_cluster(c: &mut Checker, bp: &Blueprint) {
         let p = cluster.platform;
         if c.provider == Provider::Aws
             && matches!(p, Platform::Eks | Platform::EksFargate)
-            && cluster.endpoint.public
+            && cluster.endpoint.public()
             && cluster.endpoint.allowed_cidrs.is_empty()
         {
             c.error(

@@ -117,7 +117,12 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 "must be at least 1 (messages waiting per running task)",
             );
         }
-        if ecs && bp.cluster.as_ref().is_some_and(|cl| !cl.container_insights) {
+        if ecs
+            && bp
+                .cluster
+                .as_ref()
+                .is_some_and(|cl| !cl.container_insights())
+        {
             c.error(
                 &path,
                 "backlog per task divides by Container Insights' `RunningTaskCount`, which ECS publishes only with Container Insights on; with `cluster.container_insights: false` the policy has no data and never scales",

@@ -20,6 +20,7 @@ mod capacity;
 mod cli;
 mod client_address;
 mod cluster_autoscaler;
+mod cluster_fields;
 mod collisions;
 mod config_files;
 mod connections;

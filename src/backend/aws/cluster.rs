@@ -124,7 +124,7 @@ fn control_plane(ctx: &Ctx, c: &Cluster, m: &mut Module) {
         &log_group,
         json!({
             "name": format!("/aws/eks/{name}/cluster"),
-            "retention_in_days": c.logging.retention_days,
+            "retention_in_days": c.logging().retention_days,
             "kms_key_id": res("aws_kms_key", "logs").arn(),
         }),
     );
@@ -132,9 +132,9 @@ fn control_plane(ctx: &Ctx, c: &Cluster, m: &mut Module) {
     let mut vpc = json!({
         "subnet_ids": private_subnets(ctx),
         "endpoint_private_access": true,
-        "endpoint_public_access": c.endpoint.public,
+        "endpoint_public_access": c.endpoint.public(),
     });
-    if c.endpoint.public {
+    if c.endpoint.public() {
         vpc["public_access_cidrs"] = json!(&c.endpoint.allowed_cidrs);
     }
     if ctx.platform == Some(Platform::Eks) {
@@ -146,7 +146,7 @@ fn control_plane(ctx: &Ctx, c: &Cluster, m: &mut Module) {
             "name": &name,
             "version": &version,
             "role_arn": role.arn(),
-            "enabled_cluster_log_types": &c.logging.types,
+            "enabled_cluster_log_types": &c.logging().types,
             "vpc_config": vpc,
             "access_config": {
                 "authentication_mode": "API",
@@ -160,7 +160,7 @@ fn control_plane(ctx: &Ctx, c: &Cluster, m: &mut Module) {
             // Add-ons are `aws_eks_addon` resources, not the unmanaged defaults.
             "bootstrap_self_managed_addons": false,
             "upgrade_policy": {"support_type": support_type(&version)},
-            "deletion_protection": c.deletion_protection,
+            "deletion_protection": c.deletion_protection(),
             "tags": {"Name": name},
             "depends_on": [log_group.address(), attach.address(), key_policy.address()],
         }),

@@ -450,10 +450,10 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
     );
 
     // Performance Insights does not run on the smallest MySQL classes.
-    let pi = d.performance_insights
+    let pi = d.performance_insights()
         && !(d.engine == DatabaseEngine::Mysql
             && (class.ends_with(".micro") || class.ends_with(".small")));
-    if d.performance_insights && !pi {
+    if d.performance_insights() && !pi {
         ctx.note(format!(
             "database `{}`: Performance Insights is not available for MySQL on {class}; left off",
             d.name
@@ -489,7 +489,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         "backup_retention_period": backup.map_or(7, |b| b.retention_days),
         "copy_tags_to_snapshot": true,
         "delete_automated_backups": false,
-        "deletion_protection": d.deletion_protection,
+        "deletion_protection": d.deletion_protection(),
         "skip_final_snapshot": false,
         "final_snapshot_identifier": final_snapshot_identifier(&id),
         "lifecycle": {"ignore_changes": ["final_snapshot_identifier"]},
@@ -564,7 +564,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             // (CKV_AWS_157), and keeps its own backups where RDS allows (CKV_AWS_133, below).
             "multi_az": d.ha,
             "copy_tags_to_snapshot": true,
-            "deletion_protection": d.deletion_protection,
+            "deletion_protection": d.deletion_protection(),
             // A read replica cannot take a final snapshot; the primary keeps the data.
             "skip_final_snapshot": true,
             "iam_database_authentication_enabled": true,

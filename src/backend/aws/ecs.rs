@@ -182,7 +182,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 "name": &cluster_name,
                 "setting": [{
                     "name": "containerInsights",
-                    "value": if cl.container_insights { "enabled" } else { "disabled" },
+                    "value": if cl.container_insights() { "enabled" } else { "disabled" },
                 }],
                 "configuration": {"execute_command_configuration": {
                     "kms_key_id": res("aws_kms_key", "ecs").arn(),

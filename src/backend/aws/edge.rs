@@ -377,7 +377,7 @@ fn one_load_balancer(
         "security_groups": [sg.id()],
         "drop_invalid_header_fields": true,
         "desync_mitigation_mode": "defensive",
-        "enable_deletion_protection": lb_cfg.deletion_protection,
+        "enable_deletion_protection": lb_cfg.deletion_protection(),
         "enable_http2": true,
         // Raised to the longest silence a routed service asks for (`services[].idle_timeout`):
         // the ALB closes a WebSocket or a long poll idle for this long.

@@ -53,7 +53,7 @@ fn eks_endpoint(ctx: &Ctx) {
     let Some(cluster) = ctx.v.bp.cluster.as_ref() else {
         return;
     };
-    if !ctx.is_eks() || cluster.endpoint.public {
+    if !ctx.is_eks() || cluster.endpoint.public() {
         return;
     }
     // The root modules that talk to the cluster's API.

@@ -65,7 +65,7 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
         existing(net, m);
         subnet_groups(ctx, net, &vpc_name, m);
         super::endpoints::lower(ctx, net, &vpc_name, m);
-        if net.flow_logs.enabled {
+        if net.flow_logs().enabled {
             flow_logs(ctx, net, &vpc_name, m);
         }
         outputs(net, &[], m);
@@ -232,7 +232,7 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
 
     subnet_groups(ctx, net, &vpc_name, m);
     super::endpoints::lower(ctx, net, &vpc_name, m);
-    if net.flow_logs.enabled {
+    if net.flow_logs().enabled {
         flow_logs(ctx, net, &vpc_name, m);
     }
     outputs(net, &nat_zones, m);
@@ -439,7 +439,7 @@ fn flow_logs(ctx: &Ctx, net: &Network, vpc_name: &str, m: &mut Module) {
         &group,
         json!({
             "name": format!("/aws/vpc/{vpc_name}/flow-logs"),
-            "retention_in_days": net.flow_logs.retention_days,
+            "retention_in_days": net.flow_logs().retention_days,
             "kms_key_id": res("aws_kms_key", "logs").arn(),
         }),
     )

@@ -387,7 +387,7 @@ fn private_endpoint(ctx: &Ctx) -> bool {
         .bp
         .cluster
         .as_ref()
-        .is_some_and(|c| !c.endpoint.public)
+        .is_some_and(|c| !c.endpoint.public())
 }
 
 /// The `platform` root module.
@@ -1047,7 +1047,7 @@ fn alb_annotations(ctx: &Ctx, lb: &LoadBalancer) -> BTreeMap<String, String> {
     {
         attrs.push(format!("idle_timeout.timeout_seconds={t}"));
     }
-    if lb.deletion_protection {
+    if lb.deletion_protection() {
         attrs.push("deletion_protection.enabled=true".to_string());
     }
     a.insert(format!("{p}/load-balancer-attributes"), attrs.join(","));

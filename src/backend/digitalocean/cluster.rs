@@ -13,7 +13,7 @@ use crate::terraform::{Json, Object};
 use crate::tpl;
 
 use super::Ctx;
-use crate::blueprint::types::{Cluster, NodePool, Platform, TaintEffect};
+use crate::blueprint::types::{Cluster, NodePool, TaintEffect};
 use crate::catalog::SizeKind;
 use crate::terraform::{Module, data, ident, res};
 
@@ -149,9 +149,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     m.file("cluster").resource(&cluster, body);
     ctx.mark("cluster");
 
-    if ctx.v.bp.cluster.as_ref().map(|c| c.platform) != Some(Platform::Doks) {
-        eks_settings(ctx, cl);
-    }
+    // EKS settings DOKS has no counterpart for are noted by `semantic::cluster_fields`.
 
     m.file("outputs")
         .output("cluster_id", cluster.id(), "DOKS cluster id")
@@ -264,30 +262,4 @@ fn pool_body(ctx: &Ctx, p: &NodePool, default: bool) -> (Json, bool) {
         ));
     }
     (Json::Object(body), autoscaled)
-}
-
-/// Settings of an EKS blueprint that DOKS has no counterpart for.
-fn eks_settings(ctx: &Ctx, cl: &Cluster) {
-    let mut lost = Vec::new();
-    if !cl.addons.is_empty() {
-        lost.push(format!(
-            "addons ({}: DOKS manages CoreDNS, Cilium (its CNI) and the DigitalOcean block-storage CSI driver itself)",
-            cl.addons.join(", ")
-        ));
-    }
-    lost.push(
-        "control-plane logging (`cluster.logging`: DOKS does not export control-plane logs)"
-            .to_string(),
-    );
-    if cl.container_insights {
-        lost.push(
-            "container_insights (DOKS ships node and cluster metrics to DigitalOcean Monitoring)"
-                .to_string(),
-        );
-    }
-    ctx.note(format!(
-        "cluster: platform `{}` runs on DOKS; not expressible there: {}",
-        cl.platform.name(),
-        lost.join("; ")
-    ));
 }

@@ -151,8 +151,14 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
             ));
         }
     }
-    if d.deletion_protection {
+    if d.deletion_protection() {
         body["lifecycle"] = json!({"prevent_destroy": true});
+    }
+    // Said only where written: the default (on) is for RDS.
+    if d.performance_insights == Some(true) {
+        lost.push(
+            "performance_insights (an RDS feature: `digitalocean_database_cluster` has no such setting)".into(),
+        );
     }
     if let Some(p) = d.port
         && p != 25060

@@ -72,9 +72,22 @@ pub fn lower(ctx: &Ctx, net: &Network, m: &mut Module) {
         lost.push(format!(
             "nat `{nat}` (nodes reach the internet from their own addresses{instead})"
         ));
-        if net.flow_logs.enabled {
-            lost.push("flow_logs".into());
-        }
+    }
+    // Said only where written: `flow_logs` defaults on for AWS's sake.
+    if net.flow_logs.as_ref().is_some_and(|f| f.enabled) {
+        lost.push("flow_logs (a DigitalOcean VPC records no flow logs)".into());
+    }
+    if !net.endpoints.is_empty() {
+        lost.push(format!(
+            "endpoints ({}: AWS PrivateLink, which DigitalOcean has no counterpart for)",
+            net.endpoints
+                .iter()
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !lost.is_empty() {
         ctx.note(format!(
             "network: a DigitalOcean VPC is one regional range ({}); not expressible: {}",
             net.cidr,

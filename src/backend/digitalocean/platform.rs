@@ -563,6 +563,13 @@ fn load_balancer_notes(ctx: &Ctx, ingress_nginx: bool) {
     if lb.access_logs_bucket.is_some() {
         lost.push("access_logs_bucket (use ingress-nginx access logs)".to_string());
     }
+    // Said only where written: the default (on) is for AWS's load balancers.
+    if lb.deletion_protection == Some(true) {
+        lost.push(
+            "deletion_protection (a DigitalOcean load balancer has none: deleting the ingress-nginx Service deletes it)"
+                .to_string(),
+        );
+    }
     if lb.health_check.is_some() || lb.deregistration_delay.is_some() || lb.idle_timeout.is_some() {
         lost.push(
             "health_check / deregistration_delay / idle_timeout (the load balancer checks ingress-nginx; services are probed by Kubernetes)"

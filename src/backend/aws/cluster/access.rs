@@ -30,7 +30,7 @@ pub fn wanted(ctx: &Ctx) -> bool {
             .bp
             .cluster
             .as_ref()
-            .is_some_and(|c| !c.endpoint.public && c.endpoint.access == EndpointAccess::Ssm)
+            .is_some_and(|c| !c.endpoint.public() && c.endpoint.access() == EndpointAccess::Ssm)
 }
 
 pub fn lower(ctx: &Ctx, m: &mut Module) {

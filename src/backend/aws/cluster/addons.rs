@@ -126,10 +126,11 @@ fn addon_names(ctx: &Ctx, c: &Cluster) -> Vec<String> {
     let mut names = missing.clone();
     names.extend(c.addons.iter().cloned());
     const OBSERVABILITY: &str = "amazon-cloudwatch-observability";
-    if c.container_insights && !names.iter().any(|a| a == OBSERVABILITY) {
+    if c.container_insights() && !names.iter().any(|a| a == OBSERVABILITY) {
         if ctx.platform == Some(Platform::Eks) {
             names.push(OBSERVABILITY.to_string());
-        } else {
+        } else if c.container_insights.is_some() {
+            // Said only where written: the default (on) is for the platforms that have it.
             ctx.note(
                 "Container Insights (`cluster.container_insights`) is not set up on EKS Fargate: the CloudWatch observability add-on runs its agent as a DaemonSet; Fargate pods' logs go to CloudWatch through the aws-logging ConfigMap instead",
             );
