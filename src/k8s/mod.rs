@@ -229,6 +229,12 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
             s.name()
         ));
     }
+    for s in readiness_gate::blue_green_targets(&ctx) {
+        out.push(format!(
+            "service `{}` is blue/green behind an AWS load balancer that targets pods by IP: a switch (`rollout.live`) moves the Service to the idle colour's pods, which the target group registers only then while the live colour's drain, so the load balancer answers 503 until they pass their first health check (their registration, then up to one health-check interval); switch at a quiet time, or use `rolling`, whose updates wait for the new targets' health (docs/kubernetes.md \"Rollouts behind the AWS load balancers\")",
+            s.name()
+        ));
+    }
     // The ECS tasks' volume-setup container: EKS pods get writable paths from `emptyDir`
     // volumes and RDS CA files from a ConfigMap (`connect::ca_volume`), with no such
     // container; a field set and never used is said, not dropped silently.

@@ -21,6 +21,7 @@
 
 use super::Checker;
 use crate::blueprint::types::{Blueprint, Platform, Service};
+use crate::catalog::Provider;
 
 /// The registry host of an image reference (`ghcr.io` for `ghcr.io/acme/api:1.0`,
 /// `docker.io` for `nginx:1.27` or `acme/api:1.0`): the first component names a registry
@@ -94,6 +95,27 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             );
             continue;
         };
+        if platform != Some(Platform::EcsFargate) {
+            // The pods name a Kubernetes Secret of their own: no other Secret infragen makes
+            // (or has made) may have its name.
+            let target = crate::k8s::secret_name(bp, name);
+            if let Some((_, what)) = other_secrets(c.provider, bp, name)
+                .into_iter()
+                .find(|(n, _)| *n == target)
+            {
+                c.error(
+                    &at,
+                    format!(
+                        "the image pull Secret of `{}` is the Kubernetes Secret `{target}` (secret `{name}`), which is also {what}: two owners of one Secret overwrite each other's keys, and the pods would pull with whichever wrote last",
+                        s.name
+                    ),
+                )
+                .help = Some(format!(
+                    "rename secret `{name}` (e.g. `{name}-registry`) so its image pull Secret has a name of its own"
+                ));
+                continue;
+            }
+        }
         if !aws {
             // The Kubernetes Secret is the docker config: nothing else can read it as env.
             let env = bp.workloads().find(|w| {
@@ -132,6 +154,83 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             ));
         }
     }
+}
+
+/// The other Secrets the Kubernetes output makes, or has the user make, by name, with what
+/// each is — besides the image pull Secret of blueprint secret `own`. The pull Secret is
+/// written whole by its owner (on EKS an ExternalSecret with `creationPolicy: Owner`, which
+/// replaces the Secret's data on every refresh; elsewhere `kubectl create secret
+/// docker-registry`), and so is each of these (the platform module's `kubernetes_secret_v1`,
+/// another ExternalSecret, cert-manager, DOKS's registry integration), so one name for two
+/// of them leaves one owner's keys. Compared across namespaces: a name taken anywhere is
+/// refused rather than depending on which namespaces the services land in.
+/// <https://external-secrets.io/latest/api/externalsecret/> (`creationPolicy`)
+fn other_secrets(provider: Provider, bp: &Blueprint, own: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for w in bp.workloads() {
+        out.push((
+            crate::k8s::connect::connections_name(&w.name),
+            format!("the `<workload>-connections` Secret of `{}`", w.name),
+        ));
+    }
+    let data = (bp.databases.iter().map(|d| (&d.name, &d.in_cluster)))
+        .chain(bp.caches.iter().map(|x| (&x.name, &x.in_cluster)))
+        .chain(bp.brokers().map(|x| (&x.name, &x.in_cluster)));
+    for (name, ic) in data {
+        out.push((
+            (ic.credentials_secret.clone()).unwrap_or_else(|| format!("{name}-credentials")),
+            format!("the credentials Secret of the in-cluster data service `{name}`"),
+        ));
+    }
+    for x in &bp.caches {
+        if let Some(a) = &x.auth_token_secret {
+            out.push((
+                crate::k8s::secret_name(bp, a),
+                format!("the AUTH token Secret of cache `{}`", x.name),
+            ));
+        }
+    }
+    for d in &bp.databases {
+        if let Some(b) = &d.backup {
+            let name =
+                (b.storage_secret.clone()).unwrap_or_else(|| crate::k8s::spaces_secret(&d.name));
+            out.push((
+                name,
+                format!("the backup credentials Secret of `{}`", d.name),
+            ));
+        }
+    }
+    if let Some(tls) = bp.ingress.as_ref().and_then(|i| i.tls.as_ref()) {
+        out.push((
+            tls.secret_name.clone(),
+            "the ingress's TLS certificate Secret (`ingress.tls.secret_name`)".into(),
+        ));
+    }
+    if provider == Provider::Digitalocean
+        && let Some(r) = &bp.registry
+    {
+        let name = r.name.as_deref().unwrap_or(&bp.name);
+        out.push((
+            format!("registry-{name}"),
+            "the pull Secret DOKS's registry integration keeps in every namespace".into(),
+        ));
+    }
+    // Blueprint secrets are Kubernetes Secrets of their own name on DOKS and existing
+    // clusters; on EKS only the image pull Secrets are (the rest reach the pods through
+    // `<workload>-connections`).
+    let pull = |x: &str| {
+        bp.workloads()
+            .any(|w| w.image_credentials.as_deref() == Some(x))
+    };
+    for x in (bp.secrets.iter())
+        .filter(|x| x.name != own && (provider != Provider::Aws || pull(&x.name)))
+    {
+        out.push((
+            crate::k8s::secret_name(bp, &x.name),
+            format!("the Kubernetes Secret of blueprint secret `{}`", x.name),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
