@@ -556,3 +556,82 @@ fn notify_on_digitalocean_checks_every_public_host_and_mails_the_addresses() {
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
 }
+
+/// A service's `no-healthy-hosts` alarm pages only for an outage, never for what the
+/// blueprint itself asks the service to do. A scheduled action with `min: 0` (staging
+/// stopped at night) leaves the service with no task every night: the alarm would page
+/// then, every night, so it is left out and a note says so. `min_healthy_percent: 0` lets
+/// ECS stop every running task before the new ones pass their checks, as `recreate` does:
+/// the alarm waits as long as a recreate service's.
+#[test]
+fn no_healthy_hosts_does_not_page_for_what_the_blueprint_asks() {
+    let service = |extra: &str| {
+        crate::support::ecs_stack(
+            "nightly",
+            &format!(
+                "load_balancer: {{ certificate: {{ domain: nightly.example.com }} }}
+observability: {{ notify: [ops@example.com] }}
+services:
+  - name: web
+    image: ghcr.io/acme/web:1.0.0
+    port: 3000
+    routes: [{{ path: / }}]
+{extra}"
+            ),
+        )
+    };
+    let alarm = |out: &infragen::Output| {
+        let obs: Value =
+            serde_json::from_str(&out.files["terraform/infra/observability.tf.json"]).unwrap();
+        obs["resource"]["aws_cloudwatch_metric_alarm"]["web_no_healthy_hosts"].clone()
+    };
+    let synth = |extra: &str| {
+        crate::support::synth_aws("nightly", &service(extra)).unwrap_or_else(|e| panic!("{e}"))
+    };
+
+    // Always running: the alarm pages after 3 minutes.
+    let always = synth("    autoscaling: { min: 1, max: 3, cpu_percent: 70 }\n");
+    assert_eq!(
+        alarm(&always)["evaluation_periods"],
+        3,
+        "{}",
+        alarm(&always)
+    );
+
+    // Stopped every night by a scheduled action: no alarm, and the note says why.
+    let nightly = synth(
+        "    autoscaling:
+      min: 1
+      max: 3
+      cpu_percent: 70
+      scheduled:
+        - { name: night, schedule: cron(0 20 ? * MON-FRI *), min: 0, max: 0 }
+        - { name: morning, schedule: cron(0 7 ? * MON-FRI *), min: 1, max: 3 }
+",
+    );
+    assert!(
+        alarm(&nightly).is_null(),
+        "pages every night at 20:00: {}",
+        alarm(&nightly)
+    );
+    assert!(
+        nightly
+            .notes
+            .iter()
+            .any(|n| n.text.contains("web-no-healthy-hosts") && n.text.contains("night")),
+        "the missing alarm is not said: {:?}",
+        nightly.notes
+    );
+
+    // `min_healthy_percent: 0`: every deploy may have no healthy task for minutes.
+    let stop_first =
+        synth("    replicas: 1\n    rollout: { min_healthy_percent: 0, max_percent: 100 }\n");
+    assert_eq!(
+        alarm(&stop_first)["evaluation_periods"],
+        alarm(&synth(
+            "    replicas: 1\n    rollout: { strategy: recreate }\n"
+        ))["evaluation_periods"],
+        "{}",
+        alarm(&stop_first)
+    );
+}

@@ -650,6 +650,31 @@ fn no_healthy_hosts_alarms(ctx: &Ctx, m: &mut Module) {
         if fewest == 0 {
             continue;
         }
+        // A scheduled action with `min: 0` (a service stopped at night) sets the service's
+        // capacity to 0 while it applies (Application Auto Scaling scheduled actions set
+        // the scalable target's MinCapacity/MaxCapacity): the alarm would page at every
+        // such stop. Left out, and said, since the service otherwise runs.
+        let stops: Vec<&str> = s
+            .autoscaling
+            .iter()
+            .flat_map(|a| &a.scheduled)
+            .filter(|a| a.min == 0)
+            .map(|a| a.name.as_str())
+            .collect();
+        if !stops.is_empty() {
+            ctx.note(format!(
+                "service `{}`: no `{}-{}-no-healthy-hosts` alarm, because the scheduled action {} stops every task (`min: 0`) and the alarm would page each time; its unhealthy-hosts and 5xx alarms still watch it",
+                s.name,
+                ctx.prefix,
+                s.name,
+                stops
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            continue;
+        }
         let lb = edge::lb_of(edge::Edge::of(ctx, s)).attr("arn_suffix");
         let metric = |group: Expr| {
             json!({
@@ -662,11 +687,13 @@ fn no_healthy_hosts_alarms(ctx: &Ctx, m: &mut Module) {
         };
         // A `recreate` service has no healthy task between stopping the old ones and the
         // new ones passing their checks, on every deploy: 10 minutes, not 3, before a page.
-        let minutes = if s.rollout.strategy == crate::blueprint::types::Strategy::Recreate {
-            10
-        } else {
-            3
-        };
+        // So has a rolling one with `min_healthy_percent: 0` (written): ECS may then stop
+        // every running task before starting new ones ("the lower limit on the number of
+        // tasks … that must remain in the RUNNING state during a deployment", ECS
+        // `DeploymentConfiguration.minimumHealthyPercent`).
+        let stops_first = s.rollout.strategy == crate::blueprint::types::Strategy::Recreate
+            || s.rollout.min_healthy_percent == Some(0);
+        let minutes = if stops_first { 10 } else { 3 };
         let mut body = json!({
             "alarm_name": format!("{}-{}-no-healthy-hosts", ctx.prefix, s.name),
             "alarm_description": format!("{} has had no healthy target for {minutes} minutes: it is down", s.name),
