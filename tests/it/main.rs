@@ -28,6 +28,7 @@ mod custom_kinds;
 mod data_volumes;
 mod day2;
 mod day2_k8s;
+mod defaults_on;
 mod deployable;
 mod determinism;
 mod diff;
