@@ -24,17 +24,24 @@
 
 use super::Workload;
 use super::yaml::{Map, Str, map};
+use crate::naming::fit;
 
 const ALB: &str = "alb.ingress.kubernetes.io";
 
-/// The Service of one colour (`blue`, `green`).
+/// The Service of one colour (`blue`, `green`). A Service name is a DNS-1035 label of at
+/// most 63 characters; a longer one is cut with a hash (`naming::fit`).
 pub(crate) fn colour_service(s: &Workload, colour: &str) -> String {
-    format!("{}-{colour}", s.service_name)
+    fit(&format!("{}-{colour}", s.service_name), 63)
 }
 
-/// The action's name: what the Ingress path names as its backend Service.
+/// The action's name: what the Ingress path names as its backend Service. It is also the
+/// name part of the annotation key `actions.<name>`, which Kubernetes limits to 63
+/// characters (a qualified name's name part), so it is cut to 63 − `actions.`.
 pub(crate) fn action(s: &Workload) -> String {
-    format!("{}-blue-green", s.service_name)
+    fit(
+        &format!("{}-blue-green", s.service_name),
+        63 - "actions.".len(),
+    )
 }
 
 /// The Ingress annotation that defines the action: both colours' Services, the live one

@@ -169,11 +169,35 @@ fn switching_colour_only_flips_the_weights_and_the_plain_selector() {
     for service in ["web", "api"] {
         for colour in ["blue", "green"] {
             let n = format!("{service}-{colour}");
-            assert_eq!(
-                by_name(&blue, "Service", &n),
-                by_name(&green, "Service", &n),
-                "{n}"
-            );
+            let before = by_name(&blue, "Service", &n).unwrap_or_else(|| panic!("no {n}"));
+            assert_eq!(Some(before), by_name(&green, "Service", &n), "{n}");
         }
+    }
+}
+
+/// A long service name still gives names Kubernetes takes: colour Services of at most 63
+/// characters and an action whose annotation key's name part (`actions.<name>`) is at most
+/// 63 — both cut with a hash — and the action still names the colour Services.
+#[test]
+fn a_long_service_name_gives_valid_action_and_service_names() {
+    let long = format!("w{}", "e".repeat(59));
+    let out = synth_aws(
+        "gate",
+        &stack("blue").replace("name: web\n", &format!("name: {long}\n")),
+    )
+    .unwrap();
+    let docs = manifests(&out);
+    let ing = by_name(&docs, "Ingress", "gate").unwrap();
+    for key in ing["metadata"]["annotations"].as_object().unwrap().keys() {
+        let name_part = key.rsplit('/').next().unwrap();
+        assert!(name_part.len() <= 63, "{key}");
+    }
+    let routed = routed_services(ing);
+    // `plain` and the long service's two colours.
+    assert_eq!(routed.len(), 3, "{routed:?}");
+    for svc in routed {
+        assert!(svc.len() <= 63, "{svc}");
+        let s = by_name(&docs, "Service", &svc).unwrap_or_else(|| panic!("no Service {svc}"));
+        assert_eq!(selected(&docs, s).len(), 1, "{svc}");
     }
 }
