@@ -16,7 +16,11 @@
 //! `weight`; the action name is the backend's `service.name`, its port name
 //! `use-annotation`), and the controller's "Split Traffic" use case
 //! (docs/guide/use_cases/blue_green). Weights run 0–999 per target group
-//! (Elastic Load Balancing `ForwardActionConfig`).
+//! (Elastic Load Balancing `ForwardActionConfig`). A weight-0 target group is still
+//! health-checked: "Health checks are performed on all targets registered to a target group
+//! that is specified in a listener rule for your load balancer"
+//! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html>),
+//! so the idle colour's readiness gates turn True and its Deployment completes.
 //!
 //! The plain `<service>` Service still selects the live colour: in-cluster callers reach
 //! it by cluster DNS, and ingress-nginx or Envoy (whose switch is in-cluster anyway) route
