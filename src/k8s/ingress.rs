@@ -15,11 +15,12 @@
 
 use std::collections::BTreeMap;
 
+use super::blue_green;
 use super::service::canary_service;
 use super::workload::{DEFAULT_CANARY_WEIGHT, canary_at_ingress};
 use super::yaml::{Map, Str, Y, map};
 use super::{Ctx, Files, Workload};
-use crate::blueprint::types::{Blueprint, IngressClass, PathType};
+use crate::blueprint::types::{Blueprint, IngressClass, PathType, Strategy};
 
 const NGINX: &str = "nginx.ingress.kubernetes.io";
 
@@ -83,7 +84,7 @@ fn path_type(p: PathType) -> &'static str {
 fn rules<'c>(
     hosts: &'c [String],
     services: &[&'c Workload],
-    backend: impl Fn(&'c Workload) -> (Str<'c>, u16),
+    backend: impl Fn(&'c Workload) -> Map<'c>,
 ) -> Vec<Map<'c>> {
     let mut out = Vec::new();
     for (i, host) in hosts.iter().enumerate() {
@@ -97,15 +98,12 @@ fn rules<'c>(
                 if !here {
                     continue;
                 }
-                let (name, port) = backend(s);
                 paths.push((
                     r.path.as_str(),
                     map! {
                         "path" => r.path.as_str(),
                         "pathType" => path_type(r.path_type),
-                        "backend" => map! {
-                            "service" => map! {"name" => Y::Str(name), "port" => map! {"number" => port}},
-                        },
+                        "backend" => map! {"service" => backend(s)},
                     },
                 ));
             }
@@ -120,6 +118,11 @@ fn rules<'c>(
         });
     }
     out
+}
+
+/// An Ingress path backend: a Service and its port number.
+fn service_backend<'c>(name: Str<'c>, port: u16) -> Map<'c> {
+    map! {"name" => Y::Str(name), "port" => map! {"number" => port}}
 }
 
 const ALB: &str = "alb.ingress.kubernetes.io";
@@ -307,10 +310,21 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                     vec![map! {"hosts" => &ing.hosts, "secretName" => tls.secret_name.as_str()}],
                 );
             }
+            // A blue/green service behind the ALB is routed through its weighted forward
+            // action over both colours' Services (`blue_green`).
+            let weighted = |s: &Workload| class == "alb" && s.strategy() == Strategy::BlueGreen;
+            for s in routed.iter().filter(|s| weighted(s)) {
+                let (key, action) = blue_green::action_annotation(s);
+                annotations.insert(key, action);
+            }
             spec.insert(
                 "rules",
                 rules(&ing.hosts, &routed, |s| {
-                    (Str::Borrowed(s.service_name.as_str()), s.service_port())
+                    if weighted(s) {
+                        blue_green::backend(s)
+                    } else {
+                        service_backend(s.service_name.as_str().into(), s.service_port())
+                    }
                 }),
             );
             let mut meta = ctx.meta(name, ns, Map::new());
@@ -349,7 +363,7 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                 "metadata" => meta,
                 "spec" => map! {
                     "ingressClassName" => class,
-                    "rules" => rules(&ing.hosts, &[*s], |s| (canary_service(s).into(), s.service_port())),
+                    "rules" => rules(&ing.hosts, &[*s], |s| service_backend(canary_service(s).into(), s.service_port())),
                 },
             });
         }

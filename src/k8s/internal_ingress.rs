@@ -12,9 +12,10 @@
 
 use std::collections::BTreeMap;
 
+use super::blue_green;
 use super::yaml::{Map, map};
 use super::{Ctx, Files, Workload};
-use crate::blueprint::types::PathType;
+use crate::blueprint::types::{PathType, Strategy};
 
 const ALB: &str = "alb.ingress.kubernetes.io";
 
@@ -41,9 +42,26 @@ pub fn name(ctx: &Ctx) -> String {
 /// A route's path and its Ingress path entry.
 type Path<'c> = (&'c str, Map<'c>);
 
+/// Whether the action routes `s` (a blue/green service behind an ALB, `alb`).
+fn weighted(s: &Workload, alb: bool) -> bool {
+    alb && s.strategy() == Strategy::BlueGreen
+}
+
+/// A route's backend: the service's Service, or for a blue/green service the weighted
+/// forward action over its colours' Services (`blue_green`).
+fn backend<'c>(s: &'c Workload, alb: bool) -> Map<'c> {
+    if weighted(s, alb) {
+        return blue_green::backend(s);
+    }
+    map! {
+        "name" => s.service_name.as_str(),
+        "port" => map! {"number" => s.service_port()},
+    }
+}
+
 /// One rule per host (a route without `host` matches any host the load balancer is
 /// reached by), paths longest first.
-fn rules<'c>(services: &[&'c Workload]) -> Vec<Map<'c>> {
+fn rules<'c>(services: &[&'c Workload], alb: bool) -> Vec<Map<'c>> {
     let mut by_host: BTreeMap<Option<&str>, Vec<Path>> = BTreeMap::new();
     for s in services {
         for r in &s.bp.routes {
@@ -52,12 +70,7 @@ fn rules<'c>(services: &[&'c Workload]) -> Vec<Map<'c>> {
                 map! {
                     "path" => r.path.as_str(),
                     "pathType" => path_type(r.path_type),
-                    "backend" => map! {
-                        "service" => map! {
-                            "name" => s.service_name.as_str(),
-                            "port" => map! {"number" => s.service_port()},
-                        },
-                    },
+                    "backend" => map! {"service" => backend(s, alb)},
                 },
             ));
         }
@@ -131,6 +144,11 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                 super::ingress::group_order(&services),
             );
         }
+        let alb = lb.class == "alb";
+        for s in services.iter().filter(|s| weighted(s, alb)) {
+            let (key, action) = blue_green::action_annotation(s);
+            annotations.insert(key, action);
+        }
         let mut spec = map! {"ingressClassName" => lb.class.as_str()};
         if !annotations.contains_key(&format!("{ALB}/certificate-arn")) {
             let hosts = tls_hosts(ctx, &services);
@@ -138,7 +156,7 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                 spec.insert("tls", vec![map! {"hosts" => hosts}]);
             }
         }
-        spec.insert("rules", rules(&services));
+        spec.insert("rules", rules(&services, alb));
         let meta = ctx
             .meta(name.clone(), ns, Map::new())
             .with("annotations", annotations);

@@ -10,6 +10,7 @@
 
 mod autoscaling;
 mod backup;
+mod blue_green;
 pub use autoscaling::uses_resource_metrics;
 pub use backup::spaces_secret;
 mod capacity;
@@ -226,12 +227,6 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
     for s in readiness_gate::ungated(&ctx) {
         out.push(format!(
             "service `{}` runs in `kube-system`, which is never labelled for the AWS Load Balancer Controller's readiness gates (every pod there would then wait on its webhook): its rollouts do not wait for its load balancer targets' health, so a deploy may answer 502 while new targets register; give it a namespace of its own",
-            s.name()
-        ));
-    }
-    for s in readiness_gate::blue_green_targets(&ctx) {
-        out.push(format!(
-            "service `{}` is blue/green behind an AWS load balancer that targets pods by IP: a switch (`rollout.live`) moves the Service to the idle colour's pods, which the target group registers only then while the live colour's drain, so the load balancer answers 503 until they pass their first health check (their registration, then up to one health-check interval); switch at a quiet time, or use `rolling`, whose updates wait for the new targets' health (docs/kubernetes.md \"Rollouts behind the AWS load balancers\")",
             s.name()
         ));
     }

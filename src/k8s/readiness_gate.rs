@@ -42,7 +42,6 @@ use std::collections::BTreeSet;
 
 use super::service::ip_target;
 use super::{Ctx, Workload};
-use crate::blueprint::types::Strategy;
 
 /// The namespace label the controller's pod webhook selects.
 pub const INJECT_LABEL: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
@@ -103,24 +102,6 @@ pub(crate) fn ungated<'c>(ctx: &'c Ctx) -> Vec<&'c Workload<'c>> {
     ctx.services
         .iter()
         .filter(|s| s.namespace == NEVER && ip_target(ctx, s))
-        .collect()
-}
-
-/// Blue/green services whose pods a load balancer of the controller targets by IP. Their
-/// switch is no instant flip there: the Service then selects the idle colour's pods, which
-/// the controller registers in the target group only now, while it deregisters the live
-/// colour's at once; an ALB routes only to healthy targets and a new target is healthy
-/// after its registration and first health check, so the load balancer answers 503 in
-/// between. The idle colour's pods carry no readiness gate either: the webhook injects one
-/// only into a pod a target group's Service selects when the pod is created.
-/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html>
-pub(crate) fn blue_green_targets<'c>(ctx: &'c Ctx) -> Vec<&'c Workload<'c>> {
-    if !ctx.opts.pod_readiness_gates {
-        return Vec::new();
-    }
-    ctx.services
-        .iter()
-        .filter(|s| s.strategy() == Strategy::BlueGreen && ip_target(ctx, s))
         .collect()
 }
 

@@ -1,5 +1,6 @@
 //! The ClusterIP Service of each service (`service_name`, port `service_port` → the container
-//! port). Blue/green: it selects the live colour. Canary: it selects both tracks (traffic
+//! port). Blue/green: it selects the live colour (and behind an ALB each colour has its own
+//! Service too, `blue_green`). Canary: it selects both tracks (traffic
 //! splits by replica ratio) unless ingress-nginx splits it, in which case it selects the
 //! stable track and `<service>-canary` selects the canary. A service with `peer_ports` also
 //! gets `<service>-headless`, the DNS name its clustering replicas find each other by.
@@ -20,10 +21,22 @@ fn service<'c>(
     name: impl Into<super::yaml::Str<'c>>,
     selector: Map<'c>,
 ) -> Map<'c> {
+    target_service(ctx, s, name, selector, true)
+}
+
+/// A Service; `target`: whether an ALB's target group may take it as its backend, so it
+/// carries the target group's health-check annotations.
+fn target_service<'c>(
+    ctx: &'c Ctx,
+    s: &'c Workload,
+    name: impl Into<super::yaml::Str<'c>>,
+    selector: Map<'c>,
+    target: bool,
+) -> Map<'c> {
     let mut meta_labels = labels(ctx, s);
     meta_labels.extend(selector.clone());
     let mut meta = ctx.meta(name, &s.namespace, meta_labels);
-    if let Some(a) = alb_health_check(ctx, s) {
+    if let Some(a) = alb_health_check(ctx, s).filter(|_| target) {
         meta.insert("annotations", a);
     }
     map! {
@@ -135,6 +148,12 @@ pub(crate) fn ip_target(ctx: &Ctx, s: &Workload) -> bool {
         && (internal_alb || (s.routed && super::ingress::class(ctx) == "alb"))
 }
 
+/// Whether a blue/green service gets a Service per colour, for the ALB's weighted forward
+/// action (`blue_green`): its pods are IP targets of an ALB (see [`ip_target`]).
+pub(crate) fn colour_services(ctx: &Ctx, s: &Workload) -> bool {
+    s.strategy() == Strategy::BlueGreen && ip_target(ctx, s)
+}
+
 /// The health check's timings, ECS's target-group defaults (aws/edge.rs) where the
 /// blueprint gives none, so the figures semantic/ecs.rs judged (a timeout below the
 /// interval) are the ones the ALB gets: the controller's own interval default is 15 s, not
@@ -204,6 +223,25 @@ pub fn lower<'c>(ctx: &'c Ctx, s: &'c Workload, docs: &mut Vec<Map<'c>>) {
     let app = map! {"app" => s.name()};
     match s.strategy() {
         Strategy::Rolling | Strategy::Recreate => docs.push(service(ctx, s, &s.service_name, app)),
+        // Behind an ALB with IP targets the ALB routes through both colours' own Services
+        // (`blue_green`); the plain one, for in-cluster callers, backs no target group.
+        Strategy::BlueGreen if colour_services(ctx, s) => {
+            docs.push(target_service(
+                ctx,
+                s,
+                &s.service_name,
+                app.clone().with("color", live(s)),
+                false,
+            ));
+            for c in ["blue", "green"] {
+                docs.push(service(
+                    ctx,
+                    s,
+                    super::blue_green::colour_service(s, c),
+                    app.clone().with("color", c),
+                ));
+            }
+        }
         Strategy::BlueGreen => {
             docs.push(service(ctx, s, &s.service_name, app.with("color", live(s))))
         }

@@ -3,7 +3,7 @@
 //!
 //! - `rolling`: one Deployment, `RollingUpdate` with the blueprint's surge/unavailable.
 //! - `blue_green`: `<name>-blue` and `<name>-green`, labelled `color`; the Service selects
-//!   `rollout.live`. Both colours keep the same replica count, so switching (and switching
+//!   `rollout.live` (behind an ALB the ALB's weighted action picks it, `blue_green`). Both colours keep the same replica count, so switching (and switching
 //!   back) is instant; the PodDisruptionBudget and VerticalPodAutoscaler follow the live
 //!   colour. An autoscaled service gives each colour its own HorizontalPodAutoscaler and
 //!   neither Deployment a `spec.replicas` (an apply would reset a scaled-out colour, and

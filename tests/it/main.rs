@@ -13,6 +13,7 @@ mod alb_ingress_group;
 mod architecture;
 mod autoscaling;
 mod aws_quotas;
+mod blue_green_alb;
 mod brownfield;
 mod bucket_cors;
 mod cache;

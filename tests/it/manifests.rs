@@ -498,18 +498,40 @@ fn check_references(
                     for rule in d["spec"]["rules"].as_array().unwrap() {
                         for p in rule["http"]["paths"].as_array().unwrap() {
                             let b = &p["backend"]["service"];
-                            let svc = find("Service", ns, b["name"].as_str().unwrap())
-                                .unwrap_or_else(|| panic!("{at}: no Service {}", b["name"]));
-                            assert!(
-                                svc["spec"]["ports"]
+                            // (Service, port) pairs the path sends requests to: the backend,
+                            // or the target groups of the AWS Load Balancer Controller's
+                            // forward action it names (port `use-annotation`).
+                            let mut to = vec![(b["name"].clone(), b["port"]["number"].clone())];
+                            if b["port"]["name"] == "use-annotation" {
+                                let key = format!(
+                                    "alb.ingress.kubernetes.io/actions.{}",
+                                    b["name"].as_str().unwrap()
+                                );
+                                let a: Value = serde_json::from_str(
+                                    d["metadata"]["annotations"][&key]
+                                        .as_str()
+                                        .unwrap_or_else(|| panic!("{at}: no {key}")),
+                                )
+                                .unwrap();
+                                to = a["forwardConfig"]["targetGroups"]
                                     .as_array()
                                     .unwrap()
                                     .iter()
-                                    .any(|sp| sp["port"] == b["port"]["number"]),
-                                "{at}: {} has no port {}",
-                                b["name"],
-                                b["port"]["number"]
-                            );
+                                    .map(|g| (g["serviceName"].clone(), g["servicePort"].clone()))
+                                    .collect();
+                            }
+                            for (name, port) in to {
+                                let svc = find("Service", ns, name.as_str().unwrap())
+                                    .unwrap_or_else(|| panic!("{at}: no Service {name}"));
+                                assert!(
+                                    svc["spec"]["ports"]
+                                        .as_array()
+                                        .unwrap()
+                                        .iter()
+                                        .any(|sp| sp["port"] == port),
+                                    "{at}: {name} has no port {port}"
+                                );
+                            }
                         }
                     }
                 }

@@ -17,7 +17,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{cloud_outputs, eks_stack, manifests, matrix, resources, synth, synth_aws};
+use crate::support::{
+    cloud_outputs, eks_stack, manifests, matrix, resources, routed_services, synth, synth_aws,
+};
 
 const LABEL: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
 const NLB_TARGET: &str = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type";
@@ -63,17 +65,11 @@ fn ip_target_namespaces(out: &infragen::Output) -> BTreeSet<String> {
             continue;
         }
         let ns = str_of(&ing["metadata"]["namespace"]);
-        let backends: BTreeSet<&str> = ing["spec"]["rules"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|r| r["http"]["paths"].as_array().into_iter().flatten())
-            .map(|p| str_of(&p["backend"]["service"]["name"]))
-            .collect();
+        let backends = routed_services(ing);
         for svc in docs.iter().filter(|d| {
             d["kind"] == "Service"
                 && d["metadata"]["namespace"] == ns
-                && backends.contains(str_of(&d["metadata"]["name"]))
+                && backends.iter().any(|b| b == str_of(&d["metadata"]["name"]))
         }) {
             let selector = &svc["spec"]["selector"];
             if docs.iter().any(|d| {
@@ -425,38 +421,4 @@ fn a_target_in_default_is_labelled_in_place_and_kube_system_never() {
         "{:?}",
         out.notes
     );
-}
-
-/// A blue/green switch behind an IP-target load balancer re-registers the idle colour's pods
-/// from scratch (the live colour's drain at once), and those pods have no readiness gate:
-/// the load balancer answers 503 until they pass a health check. Said at synth, for the
-/// blue/green service only (a rolling one waits for target health).
-/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html>
-#[test]
-fn a_blue_green_switch_behind_ip_targets_is_said_not_to_be_instant() {
-    let out = synth_aws(
-        "gate",
-        &alb_stack(
-            "  - name: web
-    image: ghcr.io/example/web:1.0
-    port: 8080
-    replicas: 2
-    routes: [{ path: / }]
-    rollout: { strategy: blue_green, live: blue }
-  - name: api
-    image: ghcr.io/example/api:1.0
-    port: 8080
-    replicas: 2
-    routes: [{ path: /api }]",
-        ),
-    )
-    .unwrap();
-    let said: Vec<&str> = out
-        .notes
-        .iter()
-        .map(|n| n.text.as_str())
-        .filter(|t| t.contains("blue/green") && t.contains("503"))
-        .collect();
-    assert_eq!(said.len(), 1, "{:?}", out.notes);
-    assert!(said[0].contains("`web`"), "{}", said[0]);
 }

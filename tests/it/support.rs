@@ -395,6 +395,40 @@ pub fn ingress_backends(ingress: &serde_json::Value) -> Vec<String> {
     out
 }
 
+/// The Services an Ingress's paths send requests to, sorted, each once: a path's backend
+/// Service, or for a backend port named `use-annotation` (the AWS Load Balancer
+/// Controller's custom action) the Services of the forward action
+/// `alb.ingress.kubernetes.io/actions.<backend name>`, which must exist.
+/// <https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#actions>
+pub fn routed_services(ingress: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in ingress["spec"]["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["http"]["paths"].as_array().into_iter().flatten())
+    {
+        let backend = &p["backend"]["service"];
+        let name = backend["name"].as_str().unwrap();
+        if backend["port"]["name"] != "use-annotation" {
+            out.push(name.to_string());
+            continue;
+        }
+        let key = format!("alb.ingress.kubernetes.io/actions.{name}");
+        let action = ingress["metadata"]["annotations"][&key]
+            .as_str()
+            .unwrap_or_else(|| panic!("path backend `{name}` names no action `{key}`"));
+        let action: serde_json::Value = serde_json::from_str(action).unwrap();
+        assert_eq!(action["type"], "forward", "{action}");
+        for g in action["forwardConfig"]["targetGroups"].as_array().unwrap() {
+            out.push(g["serviceName"].as_str().unwrap().to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The output of every shipped blueprint and fixture on each cloud it targets (the
 /// `--provider kubernetes` targets left out: they install nothing and build no load
 /// balancer), with the escape-hatch fixture's templates: (label, output).
