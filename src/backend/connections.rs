@@ -321,3 +321,28 @@ pub fn finish_preconditions(out: &mut super::Output, list: Vec<Precondition>) {
         out.notes.push(crate::diagnostic::Note::plain(n));
     }
 }
+
+/// The note for a managed MySQL that refuses plain-text connections (RDS with
+/// `require_secure_transport`, DigitalOcean's managed MySQL, which takes TLS connections
+/// only), `what` naming the server and why it refuses. Its `_URL` carries no TLS option
+/// (`wiring::url`: each client spells it its own way, and go-sql-driver reads an unknown
+/// parameter as a system variable to SET), so clients that default to plain text are
+/// refused at connect: go-sql-driver (`tls` "Default: false", its README), Node's mysql and
+/// mysql2 (no `ssl` unless given), PyMySQL (`ssl` None); libmysqlclient-based ones (Rails'
+/// mysql2 gem, Django's mysqlclient) and Connector/J default to PREFERRED and connect. Said
+/// once per database with the services that use it, because nothing in the output can fix
+/// it: the recipes are in docs/connections.md, "MySQL clients and TLS".
+pub fn mysql_tls_note(
+    database: &str,
+    what: &str,
+    users: &[&crate::blueprint::types::Service],
+) -> String {
+    format!(
+        "database `{database}` ({what}) refuses connections without TLS, and its `_URL` cannot ask for TLS in a way every client reads: in {} turn it on in the client unless it uses TLS by default (MySQL's libmysqlclient and Connector/J do; go-sql-driver, Node's mysql2, PyMySQL and clients on MariaDB Connector/C do not) — see docs/connections.md, \"MySQL clients and TLS\"",
+        users
+            .iter()
+            .map(|s| format!("`{}`", s.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}

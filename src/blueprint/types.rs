@@ -1321,7 +1321,7 @@ pub struct LoadBalancer {
     /// Load balancer name (default `<name>-<env>`, a leading `internal-` written `int-`). On AWS at most 32 letters, digits and hyphens, not beginning with `internal-`, which ELB keeps for internal load balancers' DNS names.
     #[serde(default)]
     pub name: Option<String>,
-    /// Reachable only inside the VPC (default: internet-facing).
+    /// Reachable only inside the VPC (default: internet-facing). Refused on DigitalOcean, whose entry load balancer is public (an internal one could get no certificate issued).
     #[serde(default)]
     pub internal: bool,
     /// The HTTPS listener's certificate: issued for a domain or an existing ARN.

@@ -121,11 +121,34 @@ fn path_match(path: &str, t: PathType) -> Map<'_> {
 /// (Envoy Gateway then leaves the Deployment's replicas to it; setting both makes them
 /// fight), with a PodDisruptionBudget keeping one proxy up through node drains when there
 /// are two or more. <https://gateway.envoyproxy.io/docs/tasks/operations/customize-envoyproxy/>
+///
+/// Where the load balancer targets the proxies by pod IP (EKS: `Options::pod_readiness_gates`),
+/// it also holds each deleted proxy up while the load balancer still sends it connections
+/// (`shutdown`, see [`super::readiness_gate::PROXY_SHUTDOWN_PAUSE_SECONDS`]).
 fn envoy_proxy<'c>(ctx: &'c Ctx, class: &'c str) -> Option<Map<'c>> {
-    let c = ctx.platform.ingress_controller.as_ref()?;
-    if c.replicas.is_none() && c.resources.is_none() {
+    let c = ctx.platform.ingress_controller.as_ref();
+    let sized = c.is_some_and(|c| c.replicas.is_some() || c.resources.is_some());
+    if !sized && !ctx.opts.pod_readiness_gates {
         return None;
     }
+    let mut spec = map! {"provider" => map! {"type" => "Kubernetes"}};
+    if ctx.opts.pod_readiness_gates {
+        // `minDrainDuration` keeps Envoy up (its listeners accepting while they drain) for
+        // the pause; `drainTimeout`, which ends the drain whatever is left, must outlast it
+        // and then gives in-flight requests Envoy Gateway's default 60 s. Envoy Gateway
+        // derives the pod's grace period from `drainTimeout`.
+        let pause = super::readiness_gate::PROXY_SHUTDOWN_PAUSE_SECONDS;
+        spec.insert(
+            "shutdown",
+            map! {
+                "minDrainDuration" => format!("{pause}s"),
+                "drainTimeout" => format!("{}s", pause + ENVOY_DEFAULT_DRAIN_SECONDS),
+            },
+        );
+    }
+    let Some(c) = c.filter(|_| sized) else {
+        return Some(proxy_doc(ctx, class, spec));
+    };
     let mut deployment = Map::new();
     let mut kubernetes = Map::new();
     if let Some(r) = &c.replicas {
@@ -150,12 +173,24 @@ fn envoy_proxy<'c>(ctx: &'c Ctx, class: &'c str) -> Option<Map<'c>> {
     if !deployment.is_empty() {
         kubernetes.insert("envoyDeployment", deployment);
     }
-    Some(map! {
+    spec.insert(
+        "provider",
+        map! {"type" => "Kubernetes", "kubernetes" => kubernetes},
+    );
+    Some(proxy_doc(ctx, class, spec))
+}
+
+/// Envoy Gateway's default `shutdown.drainTimeout`
+/// (<https://gateway.envoyproxy.io/docs/tasks/operations/graceful-shutdown/>).
+const ENVOY_DEFAULT_DRAIN_SECONDS: u32 = 60;
+
+fn proxy_doc<'c>(ctx: &'c Ctx, class: &'c str, spec: Map<'c>) -> Map<'c> {
+    map! {
         "apiVersion" => "gateway.envoyproxy.io/v1alpha1",
         "kind" => "EnvoyProxy",
         "metadata" => ctx.meta(class, ENVOY_GATEWAY_NAMESPACE, Map::new()),
-        "spec" => map! {"provider" => map! {"type" => "Kubernetes", "kubernetes" => kubernetes}},
-    })
+        "spec" => spec,
+    }
 }
 
 /// The Gateway's `ClientTrafficPolicy` where its load balancer prepends a PROXY protocol

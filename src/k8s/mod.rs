@@ -38,6 +38,7 @@ pub mod quota;
 mod rbac;
 mod readiness_gate;
 pub use readiness_gate::INJECT_LABEL as READINESS_GATE_LABEL;
+pub use readiness_gate::{PROXY_DRAIN_SECONDS, PROXY_SHUTDOWN_PAUSE_SECONDS};
 mod release;
 mod service;
 pub(crate) mod workload;

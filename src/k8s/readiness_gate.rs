@@ -63,6 +63,30 @@ pub const INJECT_LABEL: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
 /// <https://kubernetes.io/docs/concepts/containers/container-lifecycle-hooks/#hook-handler-implementations>
 pub const PRE_STOP_SECONDS: u32 = 15;
 
+/// Seconds the in-cluster proxies (ingress-nginx, the Gateway's Envoy proxies) keep
+/// accepting connections after their pod is deleted, before they start to drain and stop.
+///
+/// The NLB (or the ALB in front of ingress-nginx) targets them by pod IP, and an NLB's
+/// deregistration of an IP target takes about two minutes whatever the target group's
+/// deregistration delay, during which it still sends the target new connections
+/// (measured in kubernetes-sigs/aws-load-balancer-controller#2366 and #3270): a proxy that
+/// stops accepting before then makes every scale-in and rollout refuse or drop client
+/// connections (kubernetes/ingress-nginx#11891, whose maintainers advise a pause as long
+/// as the deregistration). The proxies carry every routed request, so they get the pause
+/// the measurements call for, not the services' shorter [`PRE_STOP_SECONDS`]:
+/// ingress-nginx's `--shutdown-grace-period` (seconds between the shutdown signal and
+/// nginx's graceful quit, kubernetes/ingress-nginx#5855; flag in `pkg/flags/flags.go`,
+/// default 0) and Envoy Gateway's `EnvoyProxy` `shutdown.minDrainDuration` (the shutdown
+/// manager keeps Envoy up that long even with no connection left; its listeners keep
+/// accepting while they drain gracefully, until `drainTimeout`;
+/// <https://gateway.envoyproxy.io/docs/tasks/operations/graceful-shutdown/>).
+pub const PROXY_SHUTDOWN_PAUSE_SECONDS: u32 = 120;
+
+/// Seconds the proxies then have to finish the requests in flight: the ingress-nginx
+/// chart's own `terminationGracePeriodSeconds` (300, which covers nginx's default
+/// `worker-shutdown-timeout` of 240 s), kept whole after the pause.
+pub const PROXY_DRAIN_SECONDS: u32 = 300;
+
 /// Kubernetes's default `terminationGracePeriodSeconds`.
 const DEFAULT_GRACE: u32 = 30;
 

@@ -59,6 +59,28 @@ pub const SPACES_REGIONS: [&str; 11] = [
     "ams3", "atl1", "blr1", "fra1", "lon1", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "tor1",
 ];
 
+/// `load_balancer.internal: true` asks for an entry reachable only from the network; the
+/// load balancer DOKS gets is the one the ingress controller's (or the Envoy proxies')
+/// Service creates, public, and an internal one could not get its certificate issued (see
+/// [`super::internal_routes::DO_INTERNAL_LB_NO_CERTIFICATE`]). Built anyway, a user who
+/// asked for a private entry would believe it private while it answers the internet, so
+/// it is refused (it used to be a note among the fields DigitalOcean cannot express).
+fn internal_load_balancer(c: &mut Checker, bp: &Blueprint) {
+    if !bp.load_balancer.as_ref().is_some_and(|lb| lb.internal) {
+        return;
+    }
+    c.error(
+        "load_balancer.internal",
+        format!(
+            "on DigitalOcean the entry load balancer is public: {}, so an internal one is not built",
+            super::internal_routes::DO_INTERNAL_LB_NO_CERTIFICATE
+        ),
+    )
+    .help = Some(
+        "remove `internal: true`, or set it false for DigitalOcean alone (`per_provider: { digitalocean: { load_balancer: { internal: false } } }`, keeping it internal on AWS); to keep a service private, drop its `routes`: it stays reachable from the services that `use` it, and from outside through `kubectl port-forward` or a VPN into the cluster's VPC".into(),
+    );
+}
+
 /// The admin user DigitalOcean creates with every PostgreSQL, MySQL and MongoDB cluster.
 const ADMIN_USER: &str = "doadmin";
 
@@ -80,6 +102,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     doks_region(c, bp);
     tags(c, bp);
     nat(c, bp);
+    internal_load_balancer(c, bp);
     let catalog = c.provider.catalog();
     for (i, d) in bp.databases.iter().enumerate() {
         if runs_in_cluster(c.provider, DataKind::Database, d.deployment) {

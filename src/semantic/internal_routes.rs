@@ -31,6 +31,11 @@ use super::Checker;
 use crate::blueprint::types::{Blueprint, Platform};
 use crate::catalog::Provider;
 
+/// Why DigitalOcean gets no internal load balancer from infragen, for every field that
+/// would ask for one (`internal_routes` here, `load_balancer.internal` in
+/// [`super::digitalocean`]).
+pub(super) const DO_INTERNAL_LB_NO_CERTIFICATE: &str = "DigitalOcean offers internal load balancers (`service.beta.kubernetes.io/do-loadbalancer-network: \"INTERNAL\"`, DOKS 1.28.10-do.0 and later), but not a certificate for one that can be issued in a fresh account: cert-manager's HTTP-01 challenge never reaches it, DigitalOcean's Let's Encrypt certificates need the domain's DNS at DigitalOcean, and cert-manager's DigitalOcean DNS-01 solver needs an API token with write access to the zone in a Secret that nothing creates";
+
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     if let Some(lb) = &bp.load_balancer {
         // Security group rules take them as `cidr_ipv4`: EC2 refuses anything else at apply.
@@ -61,6 +66,9 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
         // EKS builds it beside ingress-nginx or class `alb`, not beside the Gateway API.
         let built = ecs || (eks && bp.gateway().is_none());
         if !built {
+            let do_why = format!(
+                "{DO_INTERNAL_LB_NO_CERTIFICATE}; so the second ingress controller behind it is not generated"
+            );
             let (why, help) = match (c.provider, platform) {
                 (Provider::Aws, _) if eks => (
                     "with `ingress.gateway` on EKS no internal load balancer is built: the internal ALB takes the ACM certificate of `load_balancer`, which is refused beside the Gateway, and an internal Gateway's certificate could not come from cert-manager's HTTP-01 challenge, which never reaches an internal load balancer",
@@ -71,7 +79,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                     "drop `routes` (the service stays reachable from the services that `use` it; `kubectl port-forward` reaches it from outside), or run it on ECS Fargate or EKS with a `load_balancer`, where `internal_routes` makes an internal ALB",
                 ),
                 (Provider::Digitalocean, _) => (
-                    "DigitalOcean offers internal load balancers (`service.beta.kubernetes.io/do-loadbalancer-network: \"INTERNAL\"`, DOKS 1.28.10-do.0 and later), but not a certificate for one that can be issued in a fresh account: cert-manager's HTTP-01 challenge never reaches it, DigitalOcean's Let's Encrypt certificates need the domain's DNS at DigitalOcean, and cert-manager's DigitalOcean DNS-01 solver needs an API token with write access to the zone in a Secret that nothing creates; so the second ingress controller behind it is not generated",
+                    do_why.as_str(),
                     "drop `routes`: the service stays reachable from the services that `use` it, and from outside through `kubectl port-forward` or a VPN into the cluster's VPC",
                 ),
                 _ => (

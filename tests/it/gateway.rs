@@ -539,20 +539,23 @@ fn the_edge_sizing_reaches_the_envoy_proxies() {
     // The HPA reads the resource metrics API, which DOKS serves only with metrics-server.
     let controllers = &out.files["terraform/platform/controllers.tf.json"];
     assert!(controllers.contains("metrics-server"), "{controllers}");
-    // Without any sizing, Envoy Gateway's defaults apply and nothing references an
-    // EnvoyProxy.
+    // Without any sizing, Envoy Gateway's defaults apply: on EKS the EnvoyProxy carries
+    // only the shutdown pause of the NLB's IP targets (`readiness_gates.rs`), no size.
     let eks = synth(
         &root().join("tests/fixtures/workloads/gateway-eks.yaml"),
         Provider::Aws,
         "production",
     );
     let docs = manifests(&eks);
-    assert!(of_kind(&docs, "EnvoyProxy").is_empty());
-    assert!(
-        of_kind(&docs, "GatewayClass")[0]["spec"]
-            .get("parametersRef")
-            .is_none()
+    let proxies = of_kind(&docs, "EnvoyProxy");
+    assert_eq!(proxies.len(), 1);
+    let spec = proxies[0]["spec"].as_object().unwrap();
+    assert_eq!(
+        spec.keys().collect::<Vec<_>>(),
+        ["provider", "shutdown"],
+        "{spec:?}"
     );
+    assert!(spec["provider"].get("kubernetes").is_none(), "{spec:?}");
 }
 
 #[test]

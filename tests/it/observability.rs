@@ -635,3 +635,57 @@ services:
         alarm(&stop_first)
     );
 }
+
+/// Terraform names keep letters, digits and `_` only: hosts `quire-a.example.com` and
+/// `quire.a.example.com` both made `site_quire_a_example_com`, one JSON key, so the second
+/// host's check replaced the first's and one public host went unwatched without a word.
+/// Each host gets its own check and its own alerts.
+#[test]
+fn hosts_whose_names_differ_only_in_punctuation_each_get_an_uptime_check() {
+    let path = crate::support::root().join("tests/fixtures/new-user/quire-django-uploads.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "  hosts: [quire.example.com]",
+        "  hosts: [quire.example.com, quire-a.example.com, quire.a.example.com]",
+    );
+    assert!(text.contains("quire-a.example.com"), "fixture changed");
+    let out = infragen::synthesize(
+        "quire.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let uptime: Value =
+        serde_json::from_str(out.files.get("terraform/infra/uptime.tf.json").unwrap()).unwrap();
+    let checks = uptime["resource"]["digitalocean_uptime_check"]
+        .as_object()
+        .unwrap();
+    let mut targets: Vec<&str> = checks
+        .values()
+        .map(|c| s(&c["target"]).split('/').nth(2).unwrap())
+        .collect();
+    targets.sort_unstable();
+    assert_eq!(
+        targets,
+        [
+            "quire-a.example.com",
+            "quire.a.example.com",
+            "quire.example.com"
+        ]
+    );
+    // Each check has its own down alert.
+    let alerts = uptime["resource"]["digitalocean_uptime_alert"]
+        .as_object()
+        .unwrap();
+    for key in checks.keys() {
+        let reference = format!("${{digitalocean_uptime_check.{key}.id}}");
+        assert!(
+            alerts
+                .values()
+                .any(|a| s(&a["check_id"]) == reference && s(&a["type"]) == "down_global"),
+            "{key}: no down alert"
+        );
+    }
+    // A host no other shares its key with keeps the plain key (no address moves).
+    assert!(checks.contains_key("site_quire_example_com"), "{checks:?}");
+}

@@ -422,3 +422,77 @@ fn a_target_in_default_is_labelled_in_place_and_kube_system_never() {
         out.notes
     );
 }
+
+/// Seconds an NLB takes to deregister an IP target, during which it still sends the target
+/// new connections (kubernetes-sigs/aws-load-balancer-controller#2366, #3270: about two
+/// minutes whatever the deregistration delay).
+const NLB_DEREGISTRATION: u64 = 120;
+
+/// nginx's default `worker-shutdown-timeout` (240 s): the drain that follows the pause.
+const NGINX_WORKER_SHUTDOWN: u64 = 240;
+
+fn seconds(v: &Value) -> u64 {
+    match v {
+        Value::Number(n) => n.as_u64().unwrap(),
+        Value::String(s) => s.trim_end_matches('s').parse().unwrap(),
+        _ => panic!("not a duration: {v}"),
+    }
+}
+
+/// On EKS the in-cluster proxies are IP targets of the NLB (or of the ALB in front of
+/// ingress-nginx): a deleted proxy pod must keep accepting connections while the load
+/// balancer deregisters it, and only then drain. ingress-nginx: `--shutdown-grace-period`
+/// (the chart's preStop `/wait-shutdown` signals the controller at once, and nginx quit
+/// at once with the default 0) and a grace period covering the pause and nginx's drain.
+/// Envoy: the EnvoyProxy's `shutdown.minDrainDuration`, with `drainTimeout` past it (the
+/// shutdown manager let Envoy exit 10 s after SIGTERM by default). Not on DOKS, whose load
+/// balancer targets nodes.
+#[test]
+fn the_proxies_keep_accepting_while_their_ip_target_is_deregistered() {
+    let (mut nginx, mut envoy) = (0, 0);
+    for (label, out) in cloud_outputs() {
+        let eks = is_eks(&out);
+        if let Some(values) = crate::support::ingress_nginx_values(&out) {
+            let v: Value = serde_json::from_str(&values).unwrap();
+            let c = &v["controller"];
+            let pause = &c["extraArgs"]["shutdown-grace-period"];
+            if !eks {
+                assert!(pause.is_null(), "{label}: {c}");
+                continue;
+            }
+            assert!(
+                seconds(pause) >= NLB_DEREGISTRATION,
+                "{label}: ingress-nginx quits before its load balancer target is deregistered: {c}"
+            );
+            assert!(
+                seconds(&c["terminationGracePeriodSeconds"])
+                    >= seconds(pause) + NGINX_WORKER_SHUTDOWN,
+                "{label}: the grace period does not cover the pause and nginx's drain: {c}"
+            );
+            nginx += 1;
+        }
+        let docs = manifests(&out);
+        for class in docs.iter().filter(|d| d["kind"] == "GatewayClass") {
+            let proxy = docs.iter().find(|d| {
+                d["kind"] == "EnvoyProxy"
+                    && d["metadata"]["name"] == class["spec"]["parametersRef"]["name"]
+            });
+            let shutdown = proxy.map(|p| &p["spec"]["shutdown"]);
+            if !eks {
+                assert!(shutdown.is_none_or(Value::is_null), "{label}: {proxy:?}");
+                continue;
+            }
+            let s = shutdown.unwrap_or_else(|| panic!("{label}: no EnvoyProxy for the class"));
+            assert!(
+                seconds(&s["minDrainDuration"]) >= NLB_DEREGISTRATION,
+                "{label}: Envoy may exit before its load balancer target is deregistered: {s}"
+            );
+            assert!(
+                seconds(&s["drainTimeout"]) > seconds(&s["minDrainDuration"]),
+                "{label}: the drain ends before the pause does: {s}"
+            );
+            envoy += 1;
+        }
+    }
+    assert!(nginx > 0 && envoy > 0, "nginx {nginx}, envoy {envoy}");
+}

@@ -897,3 +897,49 @@ fn an_rds_mysql_database_names_the_clients_that_must_turn_tls_on() {
         "the note points at a section docs/connections.md must have"
     );
 }
+
+/// DigitalOcean's managed databases take TLS connections only ("By default, you must use SSL
+/// to transmit data", DigitalOcean, "How to Secure Clusters"). PostgreSQL's URL says so
+/// (`sslmode=require`); a MySQL's cannot, so its clients that default to plain text fail at
+/// connect exactly as against RDS — and DigitalOcean output said nothing. The same note,
+/// naming the services that use it.
+#[test]
+fn a_digitalocean_mysql_database_names_the_clients_that_must_turn_tls_on() {
+    let yaml = r#"name: acme
+providers:
+  digitalocean: { region: fra1 }
+cluster: { platform: doks, version: "1.35" }
+node_pools:
+  - { name: general, size: medium, min: 2, max: 3 }
+databases:
+  - { name: ledger, engine: postgres, version: "17", size: small, database_name: ledger }
+  - { name: accounts, engine: mysql, version: "8", size: small, database_name: accounts }
+services:
+  - { name: api, image: ghcr.io/acme/api:2.3.1, port: 8080, uses: [ledger, accounts] }
+  - { name: books, image: ghcr.io/acme/books:1.0.0, port: 8080, uses: [ledger] }
+"#;
+    let out = infragen::synthesize(
+        "acme.yaml",
+        yaml.as_bytes(),
+        infragen::Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let notes: Vec<String> = out.notes.iter().map(|n| n.to_string()).collect();
+    let tls: Vec<&String> = notes
+        .iter()
+        .filter(|n| n.contains("refuses connections without TLS"))
+        .collect();
+    assert_eq!(tls.len(), 1, "{notes:#?}");
+    assert!(
+        tls[0].contains("`accounts`")
+            && tls[0].contains("DigitalOcean managed MySQL")
+            && tls[0].contains("`api`")
+            && tls[0].contains("go-sql-driver")
+            && tls[0].contains("MySQL clients and TLS"),
+        "{}",
+        tls[0]
+    );
+    // `books` uses only the PostgreSQL database, whose URL asks for TLS itself.
+    assert!(!tls[0].contains("`books`"), "{}", tls[0]);
+}

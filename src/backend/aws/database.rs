@@ -301,24 +301,12 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         if d.engine != DatabaseEngine::Mysql || users.is_empty() {
             continue;
         }
-        // The parameter group sets `require_secure_transport` (above), and the MySQL URL
-        // carries no TLS option (`wiring::url`: each client spells it its own way, and
-        // go-sql-driver reads an unknown parameter as a system variable to SET). Clients
-        // that default to plain text are then refused at connect ("Connections using
-        // insecure transport are prohibited while --require_secure_transport=ON"):
-        // go-sql-driver (`tls` "Default: false", its README), Node's mysql and mysql2
-        // (no `ssl` unless given), PyMySQL (`ssl` None). libmysqlclient-based ones
-        // (Rails' mysql2 gem, Django's mysqlclient) and Connector/J default to PREFERRED
-        // and connect. Said here, once per database, because nothing in the output can fix
-        // it: the recipes are in docs/connections.md, "MySQL clients and TLS".
-        ctx.note(format!(
-            "database `{}` (RDS MySQL) refuses connections without TLS (`require_secure_transport`), and its `_URL` cannot ask for TLS in a way every client reads: in {} turn it on in the client unless it uses TLS by default (MySQL's libmysqlclient and Connector/J do; go-sql-driver, Node's mysql2, PyMySQL and clients on MariaDB Connector/C do not) — see docs/connections.md, \"MySQL clients and TLS\"",
-            d.name,
-            users
-                .iter()
-                .map(|s| format!("`{}`", s.name))
-                .collect::<Vec<_>>()
-                .join(", "),
+        // The parameter group sets `require_secure_transport` (above): "Connections using
+        // insecure transport are prohibited while --require_secure_transport=ON".
+        ctx.note(crate::backend::connections::mysql_tls_note(
+            &d.name,
+            "RDS MySQL, `require_secure_transport`",
+            users,
         ));
     }
     if crate::wiring::rds_ca::bundle(&ctx.region).is_none()

@@ -40,6 +40,7 @@ use super::{Ctx, state};
 use crate::backend::{common_tags, connections, helm, terraform_block};
 use crate::blueprint::types::{IngressClass, LoadBalancer, Platform};
 use crate::k8s;
+use crate::k8s::{PROXY_DRAIN_SECONDS, PROXY_SHUTDOWN_PAUSE_SECONDS};
 use crate::naming::header;
 use crate::output::Output;
 use crate::terraform::{Expr, Module, Ref, data, interp, res};
@@ -458,6 +459,18 @@ pub fn module(ctx: &Ctx) -> Option<Module> {
                 "ingress-nginx: its Network Load Balancer passes client addresses on with PROXY protocol v2, so rate limits, allow-lists and the access log see the clients' addresses. On an NLB created without it, the two ends change a moment apart (the Load Balancer Controller, the controller's configuration): expect refused requests for that moment",
             );
         }
+        // The load balancer targets the controller's pods by IP and keeps sending a deleted
+        // pod new connections until its slow deregistration ends: nginx keeps accepting for
+        // that long before it quits (`k8s::readiness_gate::PROXY_SHUTDOWN_PAUSE_SECONDS`),
+        // behind the chart's own preStop `/wait-shutdown`, and the grace period grows by the
+        // pause so the drain after it keeps the chart's budget.
+        helm::merge_values(
+            &mut body,
+            json!({"controller": {
+                "extraArgs": {"shutdown-grace-period": PROXY_SHUTDOWN_PAUSE_SECONDS.to_string()},
+                "terminationGracePeriodSeconds": PROXY_SHUTDOWN_PAUSE_SECONDS + PROXY_DRAIN_SECONDS,
+            }}),
+        );
         if ctx.v.bp.alb_fronts_nginx() {
             helm::merge_values(
                 &mut body,

@@ -237,6 +237,17 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
             ));
         }
     }
+    // DigitalOcean's managed databases take TLS connections only ("By default, you must use
+    // SSL to transmit data", docs.digitalocean.com, Managed Databases, "How to Secure
+    // Clusters"); PostgreSQL's URL says so (`sslmode=require`, `wiring::url`), MySQL's cannot.
+    let users = ctx.v.users_of(&d.name);
+    if d.engine == DatabaseEngine::Mysql && !users.is_empty() {
+        ctx.note(crate::backend::connections::mysql_tls_note(
+            &d.name,
+            "DigitalOcean managed MySQL, TLS only",
+            users,
+        ));
+    }
     if !lost.is_empty() {
         ctx.note(format!(
             "databases[{}]: not expressible on DigitalOcean managed {}: {}",

@@ -546,9 +546,8 @@ fn load_balancer_notes(ctx: &Ctx, ingress_nginx: bool) {
             ),
         );
     }
-    if lb.internal {
-        lost.push("internal (the ingress load balancer is public)".to_string());
-    }
+    // `internal: true` is refused (`semantic::digitalocean`): a public entry built for it
+    // would mislead.
     if lb.certificate.domain.is_some() || lb.certificate.arn.is_some() {
         lost.push(
             "certificate (TLS terminates in ingress-nginx with certificates from cert-manager)"

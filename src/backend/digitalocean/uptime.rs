@@ -63,7 +63,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     let email = json!(&emails);
     for host in &hosts {
         let path = health_path(&routed, host);
-        let key = ident(&format!("site_{host}"));
+        let key = key_of(host, &hosts);
         let scheme = if tls { "https" } else { "http" };
         let check = res("digitalocean_uptime_check", &key);
         m.file("uptime").resource(
@@ -126,6 +126,23 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             )
         }
     ));
+}
+
+/// The resource key of `host`'s check and alerts. A Terraform name keeps letters, digits and
+/// `_` only, so `a-b.com` and `a.b.com` would both be `site_a_b_com`: one JSON key, and the
+/// second host's check would replace the first's without a word. A host whose plain key
+/// another host shares gets the hash of its name appended instead; every other host keeps
+/// its plain key, so adding a colliding host later moves only the colliding ones.
+fn key_of(host: &str, hosts: &[&String]) -> String {
+    let plain = ident(&format!("site_{host}"));
+    let shared = hosts
+        .iter()
+        .any(|h| h.as_str() != host && ident(&format!("site_{h}")) == plain);
+    if shared {
+        format!("{plain}_{}", &crate::k8s::content_hash(host)[..8])
+    } else {
+        plain
+    }
 }
 
 /// The readiness path of the service `/` on `host` goes to, else `/`: the page that says
