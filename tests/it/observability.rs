@@ -689,3 +689,65 @@ fn hosts_whose_names_differ_only_in_punctuation_each_get_an_uptime_check() {
     // A host no other shares its key with keeps the plain key (no address moves).
     assert!(checks.contains_key("site_quire_example_com"), "{checks:?}");
 }
+
+/// An Uptime check requests the public host through the ingress, which goes to the service's
+/// port: a readiness probe on a port of its own (a management port) names a path the host does
+/// not serve, so the check asks `/` instead of a path that answers 404 for ever; and a host whose
+/// `/` is a gRPC service gets no check (a plain HTTP GET never succeeds there), said in a note.
+#[test]
+fn uptime_checks_ask_only_what_the_public_host_answers() {
+    let path = crate::support::root().join("tests/fixtures/new-user/quire-django-uploads.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let synth = |text: &str| {
+        infragen::synthesize(
+            "quire.yaml",
+            text.as_bytes(),
+            Provider::Digitalocean,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{d}"))
+    };
+    let targets = |out: &infragen::Output| -> Vec<String> {
+        out.files
+            .get("terraform/infra/uptime.tf.json")
+            .map(|f| {
+                let uptime: Value = serde_json::from_str(f).unwrap();
+                uptime["resource"]["digitalocean_uptime_check"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .map(|c| s(&c["target"]).to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let probe = "      readiness: { path: /healthz, headers: { Host: quire.example.com } }";
+    assert!(text.contains(probe), "fixture changed");
+
+    // The probe on the service's port: its path.
+    assert_eq!(
+        targets(&synth(&text)),
+        ["https://quire.example.com/healthz"]
+    );
+    // The probe on a management port: the host's `/`.
+    let own_port = text.replace(
+        probe,
+        "      readiness: { path: /healthz, port: 8081, headers: { Host: quire.example.com } }",
+    );
+    assert_eq!(targets(&synth(&own_port)), ["https://quire.example.com/"]);
+    // gRPC at `/`: no check, and the note names the host.
+    let grpc = text.replace(
+        "    port: 8000\n    command: [gunicorn",
+        "    port: 8000\n    protocol: grpc\n    command: [gunicorn",
+    );
+    assert!(grpc.contains("protocol: grpc"), "fixture changed");
+    let out = synth(&grpc);
+    assert!(targets(&out).is_empty(), "{:?}", targets(&out));
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.text.contains("quire.example.com") && n.text.contains("gRPC")),
+        "{:?}",
+        out.notes
+    );
+}

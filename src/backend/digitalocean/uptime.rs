@@ -6,8 +6,8 @@
 //! $1 per check and month, alerts free.
 //!
 //! Per host of `ingress.hosts`: `digitalocean_uptime_check` (`https://` with `ingress.tls`,
-//! else `http://`; the path is the readiness path of the service routed at `/` on that host,
-//! so a site whose `/` answers 404 is not "down"), a `down_global` alert (down from every
+//! else `http://`; the path is the probe path of the service routed at `/` on that host, so
+//! a site whose `/` answers 404 is not "down" — see `health_path`; a gRPC host is not checked), a `down_global` alert (down from every
 //! probing region, not a single region's network blip) and with TLS an `ssl_expiry` alert at
 //! 14 days (cert-manager renews Let's Encrypt certificates 30 days before they end: 14 left
 //! means renewal has failed for two weeks). Alert types and arguments:
@@ -47,11 +47,20 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     if obs.notify.is_empty() {
         return;
     }
+    // Hosts whose `/` is a gRPC service are not checked (see `health_path`).
+    let (checked, grpc): (Vec<_>, Vec<_>) = hosts
+        .iter()
+        .map(|h| (*h, health_path(&routed, h)))
+        .partition(|(_, path)| path.is_some());
+    let hosts: Vec<&String> = checked.iter().map(|(h, _)| *h).collect();
+    let grpc: Vec<&str> = grpc.iter().map(|(h, _)| h.as_str()).collect();
     if emails.is_empty() || hosts.is_empty() || routed.is_empty() || !ctx.doks() {
         ctx.note(format!(
             "observability.notify ({}): DigitalOcean output alerts by e-mail from Uptime checks on the public hosts (`ingress.hosts`), and {} — so nobody is notified; subscribe these addresses to DigitalOcean's own alert policies or your cluster's monitoring",
             obs.notify.join(", "),
-            if hosts.is_empty() || routed.is_empty() || !ctx.doks() {
+            if !grpc.is_empty() && !routed.is_empty() && ctx.doks() && hosts.is_empty() {
+                "every host routes `/` to a gRPC service, which an Uptime check's plain HTTP GET cannot call"
+            } else if hosts.is_empty() || routed.is_empty() || !ctx.doks() {
                 "this output routes no host to a service"
             } else {
                 "`notify` lists no e-mail address (an Uptime alert notifies e-mail and Slack only)"
@@ -61,8 +70,8 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     }
     let tls = ingress.is_some_and(|i| i.tls.is_some());
     let email = json!(&emails);
-    for host in &hosts {
-        let path = health_path(&routed, host);
+    for (host, path) in &checked {
+        let path = path.as_deref().unwrap_or("/");
         let key = key_of(host, &hosts);
         let scheme = if tls { "https" } else { "http" };
         let check = res("digitalocean_uptime_check", &key);
@@ -109,7 +118,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         }
     }
     ctx.note(format!(
-        "observability.notify: DigitalOcean Uptime checks {} and e-mails {} when a host is down from every region{}; the addresses must be associated with the DigitalOcean account (its team members), which DigitalOcean requires of alert e-mails{}. Metric alarms (`observability.alarms`) are not lowered here",
+        "observability.notify: DigitalOcean Uptime checks {} and e-mails {} when a host is down from every region{}; the addresses must be associated with the DigitalOcean account (its team members), which DigitalOcean requires of alert e-mails{}{}. Metric alarms (`observability.alarms`) are not lowered here",
         hosts
             .iter()
             .map(|h| h.as_str())
@@ -123,6 +132,14 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             format!(
                 "; {} not notified (an Uptime alert goes to e-mail addresses and Slack channels only; a Slack incoming webhook also needs its channel's name, which `notify` does not carry: set `notifications: [{{ email: [...], slack: [{{ channel, url }}] }}]` on the `digitalocean_uptime_alert` resources with `overrides:`, which replace a list whole)",
                 endpoints.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        },
+        if grpc.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} not checked: `/` there is a gRPC service, which an Uptime check's plain HTTP GET cannot call (watch it with a gRPC health check from your monitoring)",
+                grpc.join(", ")
             )
         }
     ));
@@ -145,9 +162,14 @@ fn key_of(host: &str, hosts: &[&String]) -> String {
     }
 }
 
-/// The readiness path of the service `/` on `host` goes to, else `/`: the page that says
-/// the site serves (an API whose `/` answers 404 would otherwise always be "down").
-fn health_path(routed: &[&Service], host: &str) -> String {
+/// What the check of `host` requests, from the service `/` on `host` goes to: the path of its
+/// readiness (else liveness) probe when that probe asks the port the ingress routes to, else
+/// `/` — the page that says the site serves (an API whose `/` answers 404 would otherwise
+/// always be "down"; a probe on a port of its own, say a management port, names a path the
+/// public host does not serve). None when that service speaks gRPC: an Uptime check makes a
+/// plain HTTP GET, which a gRPC backend never answers with success, so the host would be
+/// "down" for ever.
+fn health_path(routed: &[&Service], host: &str) -> Option<String> {
     let at_root = |s: &&&Service, named: bool| {
         s.routes.iter().any(|r| {
             r.path == "/"
@@ -157,11 +179,20 @@ fn health_path(routed: &[&Service], host: &str) -> String {
                 }
         })
     };
-    routed
+    let Some(service) = routed
         .iter()
         .find(|s| at_root(s, true))
         .or_else(|| routed.iter().find(|s| at_root(s, false)))
-        .and_then(|s| s.probes.readiness.as_ref())
-        .and_then(|p| p.path.clone())
-        .unwrap_or_else(|| "/".into())
+    else {
+        return Some("/".into());
+    };
+    if service.grpc() {
+        return None;
+    }
+    let path = service
+        .alb_probe(false)
+        .map(|(_, p)| p)
+        .filter(|p| p.port.is_none_or(|port| Some(port) == service.port))
+        .and_then(|p| p.path.clone());
+    Some(path.unwrap_or_else(|| "/".into()))
 }
