@@ -8,25 +8,14 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::support::{eks_stack, manifests, routed_services, synth_aws};
+use crate::support::{alb_stack, manifests, routed_services, synth_aws};
 
 const ALB: &str = "alb.ingress.kubernetes.io";
 const GATE: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
 
 fn stack(live: &str) -> String {
-    eks_stack(
-        "gate",
-        "{ platform: eks, addons: [coredns, kube-proxy, vpc-cni] }",
-        &format!(
-            "node_pools:
-  - {{ name: general, sizes: {{ aws: t3.large }}, min: 2, desired: 2, max: 3 }}
-load_balancer: {{ certificate: {{ domain: app.example.com }} }}
-ingress:
-  enabled: true
-  class: alb
-  hosts: [app.example.com]
-services:
-  - name: web
+    alb_stack(&format!(
+        "  - name: web
     image: ghcr.io/example/web:1.0
     port: 8080
     replicas: 2
@@ -46,8 +35,7 @@ services:
     replicas: 2
     routes: [{{ path: /plain }}]
 "
-        ),
-    )
+    ))
 }
 
 fn by_name<'d>(docs: &'d [Value], kind: &str, name: &str) -> Option<&'d Value> {

@@ -18,7 +18,7 @@ use infragen::Provider;
 use serde_json::Value;
 
 use crate::support::{
-    cloud_outputs, eks_stack, manifests, matrix, resources, routed_services, synth, synth_aws,
+    cloud_outputs, manifests, matrix, resources, routed_services, synth, synth_aws,
 };
 
 const LABEL: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
@@ -279,26 +279,16 @@ fn deployments<'d>(docs: &'d [Value], name: &str) -> Vec<&'d Value> {
         .collect()
 }
 
+/// [`alb_stack`](crate::support::alb_stack) with `service` and a worker behind no load
+/// balancer.
 fn alb_stack(service: &str) -> String {
-    eks_stack(
-        "gate",
-        "{ platform: eks, addons: [coredns, kube-proxy, vpc-cni] }",
-        &format!(
-            "node_pools:
-  - {{ name: general, sizes: {{ aws: t3.large }}, min: 2, desired: 2, max: 3 }}
-load_balancer: {{ certificate: {{ domain: app.example.com }} }}
-ingress:
-  enabled: true
-  class: alb
-  hosts: [app.example.com]
-services:
-{service}
+    crate::support::alb_stack(&format!(
+        "{service}
   - name: worker
     image: ghcr.io/example/worker:1.0
     replicas: 1
 "
-        ),
-    )
+    ))
 }
 
 #[test]

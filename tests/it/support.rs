@@ -232,6 +232,27 @@ cluster: {cluster}
     )
 }
 
+/// An EKS stack `gate` (two t3.large nodes) whose `ingress` is the AWS Load Balancer
+/// Controller's class `alb` for `app.example.com` (ACM certificate), serving `services` (the
+/// list items under `services:`).
+pub fn alb_stack(services: &str) -> String {
+    eks_stack(
+        "gate",
+        "{ platform: eks, addons: [coredns, kube-proxy, vpc-cni] }",
+        &format!(
+            "node_pools:
+  - {{ name: general, sizes: {{ aws: t3.large }}, min: 2, desired: 2, max: 3 }}
+load_balancer: {{ certificate: {{ domain: app.example.com }} }}
+ingress:
+  enabled: true
+  class: alb
+  hosts: [app.example.com]
+services:
+{services}"
+        ),
+    )
+}
+
 /// Synthesize blueprint text `yaml` (named `<name>.yaml` in messages) for AWS production;
 /// `Err` is the diagnostics' text.
 pub fn synth_aws(name: &str, yaml: &str) -> Result<infragen::Output, String> {

@@ -246,18 +246,32 @@ fn external_secret(
             json!({"secretKey": var, "remoteRef": remote})
         })
         .collect();
+    object(
+        (name, namespace),
+        json!({"app.kubernetes.io/managed-by": "infragen", "app.kubernetes.io/part-of": workload}),
+        store,
+        json!({"name": k8s::connect::connections_name(workload), "creationPolicy": policy}),
+        data,
+    )
+}
+
+/// An ExternalSecret `name` in `namespace` with `labels`, reading `data` from the
+/// ClusterSecretStore `store` into `target` (its `spec.target`) every hour.
+fn object(
+    (name, namespace): (&str, &str),
+    labels: Json,
+    store: &str,
+    target: Json,
+    data: Vec<Json>,
+) -> Json {
     json!({
         "apiVersion": "external-secrets.io/v1",
         "kind": "ExternalSecret",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": {"app.kubernetes.io/managed-by": "infragen", "app.kubernetes.io/part-of": workload},
-        },
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
         "spec": {
             "refreshInterval": "1h",
             "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
-            "target": {"name": k8s::connect::connections_name(workload), "creationPolicy": policy},
+            "target": target,
             "data": data,
         },
     })
@@ -443,29 +457,21 @@ fn pull_secret(
         .into_iter()
         .map(|k| json!({"secretKey": k, "remoteRef": {"key": remote, "property": k}}))
         .collect();
-    json!({
-        "apiVersion": "external-secrets.io/v1",
-        "kind": "ExternalSecret",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": {"app.kubernetes.io/managed-by": "infragen"},
-        },
-        "spec": {
-            "refreshInterval": "1h",
-            "secretStoreRef": {"kind": "ClusterSecretStore", "name": SECRETS_MANAGER_STORE},
-            "target": {
-                "name": target,
-                "creationPolicy": "Owner",
-                "template": {
-                    "type": "kubernetes.io/dockerconfigjson",
-                    "engineVersion": "v2",
-                    "data": {".dockerconfigjson": config},
-                },
+    object(
+        (name, namespace),
+        json!({"app.kubernetes.io/managed-by": "infragen"}),
+        SECRETS_MANAGER_STORE,
+        json!({
+            "name": target,
+            "creationPolicy": "Owner",
+            "template": {
+                "type": "kubernetes.io/dockerconfigjson",
+                "engineVersion": "v2",
+                "data": {".dockerconfigjson": config},
             },
-            "data": data,
-        },
-    })
+        }),
+        data,
+    )
 }
 
 /// The ExternalSecrets (as `kubernetes_manifest` resources of `connections`) that fill the
