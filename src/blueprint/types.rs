@@ -2765,7 +2765,10 @@ pub struct Observability {
     /// app's incoming webhook (`https://hooks.slack.com/…`) is refused on AWS: it cannot
     /// confirm an SNS subscription (give the channel's e-mail address, or AWS Chatbot). On
     /// DigitalOcean the e-mail addresses (team members of the account) are alerted by Uptime
-    /// checks of the `ingress.hosts`: down from every region, certificate ending within 14 days.
+    /// checks of the `ingress.hosts` (down from every region, certificate ending within 14
+    /// days) and by monitor alerts on each managed database and cache (disk above 85 %, CPU or
+    /// memory above 90 % for 10 minutes) and on the DOKS nodes (memory above 90 %, disk above
+    /// 85 %, for 10 minutes).
     #[serde(default)]
     pub notify: Vec<String>,
 }

@@ -33,6 +33,7 @@ mod defaults_on;
 mod deployable;
 mod determinism;
 mod diff;
+mod digitalocean_alerts;
 mod digitalocean_api;
 mod disruption;
 mod doc_snippets;

@@ -489,7 +489,7 @@ pub fn unsupported(ctx: &Ctx) {
         && !o.alarms.is_empty()
     {
         ctx.note(format!(
-            "observability.alarms ({}): metric alarms are CloudWatch-specific and not lowered (DigitalOcean's monitor alerts cover Droplet metrics, the nodes); `notify` is alerted by Uptime checks of the public hosts instead",
+            "observability.alarms ({}): metric alarms are CloudWatch-specific and not lowered; `notify` is alerted by Uptime checks of the public hosts and default monitor alerts on the managed databases and DOKS nodes instead",
             o.alarms.len()
         ));
     }

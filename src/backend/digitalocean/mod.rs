@@ -8,6 +8,7 @@
 //! [`lint`] add warnings (never errors) for risky or outdated settings.
 
 pub mod accounts;
+mod alerts;
 mod catalog;
 mod cluster;
 mod database;
@@ -15,6 +16,7 @@ mod egress;
 mod grants;
 mod lint;
 mod network;
+mod notify;
 mod overlay;
 mod platform;
 mod registry;
@@ -143,7 +145,7 @@ pub fn synth(v: &Validated) -> Output {
         services: _,         // the k8s manifests (platform::manifests)
         jobs: _,             // CronJobs in the k8s manifests (platform::manifests)
         kubernetes: _,       // the k8s manifests and platform.rs's charts
-        observability: _, // uptime.rs: notify as Uptime checks; the rest noted by database::unsupported
+        observability: _, // notify: uptime.rs (public hosts), alerts.rs (databases, nodes); the rest noted by database::unsupported
         buckets: _,       // spaces.rs: Spaces buckets; their users' keys in platform.rs
         overrides: _,     // applied to the output after lowering (crate::escape)
         extra: _,         // rendered beside the output after lowering (crate::escape)
@@ -238,7 +240,9 @@ fn terraform(
     database::lower(ctx, &mut infra);
     database::unsupported(ctx);
     spaces::lower(ctx, &mut infra);
-    uptime::lower(ctx, &mut infra);
+    // After the databases and the cluster, whose ids the alerts name.
+    let watched = alerts::lower(ctx, &mut infra);
+    uptime::lower(ctx, &mut infra, watched);
     project(ctx, &mut infra);
     out.add_module("infra", infra);
     if let Some(p) = shared.and_then(|s| platform::module(ctx, s)) {

@@ -12,10 +12,11 @@
 //! 14 days (cert-manager renews Let's Encrypt certificates 30 days before they end: 14 left
 //! means renewal has failed for two weeks). Alert types and arguments:
 //! https://docs.digitalocean.com/reference/terraform/reference/resources/uptime_alert/.
-//! DigitalOcean mails only addresses "associated with your DigitalOcean account" (doctl
-//! `monitoring uptime alert create`, `--emails`): said in a note, since no API call here
-//! can check it. HTTPS endpoints in `notify` (PagerDuty) have no place in an Uptime alert
-//! (e-mail and Slack only) and are noted as not lowered.
+//! Who is told is `notify.rs`'s reading of `notify`, shared with the monitor alerts on the
+//! managed databases and nodes (`alerts.rs`): the e-mail addresses, which must be the
+//! account's (said in a note, since no API call here can check it); HTTPS endpoints
+//! (PagerDuty) have no place in an Uptime alert (e-mail and Slack only) and are noted as not
+//! lowered.
 
 use crate::json;
 
@@ -24,14 +25,13 @@ use crate::blueprint::types::Service;
 use crate::terraform::{Module, ident, res};
 
 /// The hosts checked and the e-mail addresses alerted, when there is something to check and
-/// someone to tell.
-pub fn lower(ctx: &Ctx, m: &mut Module) {
+/// someone to tell. `watched` says whether the monitor alerts (`alerts.rs`) already tell
+/// `notify` about something, so a note never says "nobody is notified" when they do.
+pub fn lower(ctx: &Ctx, m: &mut Module, watched: bool) {
     let bp = ctx.v.bp;
-    let Some(obs) = &bp.observability else {
+    let Some(who) = super::notify::recipients(ctx) else {
         return;
     };
-    let emails: Vec<&String> = obs.notify.iter().filter(|n| !n.contains("://")).collect();
-    let endpoints: Vec<&String> = obs.notify.iter().filter(|n| n.contains("://")).collect();
     let ingress = bp.ingress.as_ref().filter(|i| i.enabled);
     // A wildcard host (`*.example.com`) names no one address to probe.
     let hosts: Vec<&String> = ingress
@@ -44,9 +44,6 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         .iter()
         .filter(|s| !s.routes.is_empty())
         .collect();
-    if obs.notify.is_empty() {
-        return;
-    }
     // Hosts whose `/` is a gRPC service are not checked (see `health_path`).
     let (checked, grpc): (Vec<_>, Vec<_>) = hosts
         .iter()
@@ -54,22 +51,35 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         .partition(|(_, path)| path.is_some());
     let hosts: Vec<&String> = checked.iter().map(|(h, _)| *h).collect();
     let grpc: Vec<&str> = grpc.iter().map(|(h, _)| h.as_str()).collect();
-    if emails.is_empty() || hosts.is_empty() || routed.is_empty() || !ctx.doks() {
-        ctx.note(format!(
-            "observability.notify ({}): DigitalOcean output alerts by e-mail from Uptime checks on the public hosts (`ingress.hosts`), and {} — so nobody is notified; subscribe these addresses to DigitalOcean's own alert policies or your cluster's monitoring",
-            obs.notify.join(", "),
-            if !grpc.is_empty() && !routed.is_empty() && ctx.doks() && hosts.is_empty() {
-                "every host routes `/` to a gRPC service, which an Uptime check's plain HTTP GET cannot call"
-            } else if hosts.is_empty() || routed.is_empty() || !ctx.doks() {
-                "this output routes no host to a service"
-            } else {
-                "`notify` lists no e-mail address (an Uptime alert notifies e-mail and Slack only)"
-            }
-        ));
+    if who.emails.is_empty() || hosts.is_empty() || routed.is_empty() || !ctx.doks() {
+        // No e-mail address: no DigitalOcean alert (Uptime or monitor) can tell anyone.
+        let why = if who.emails.is_empty() {
+            "`notify` lists no e-mail address (DigitalOcean alerts notify e-mail and Slack only)"
+        } else if !grpc.is_empty() && !routed.is_empty() && ctx.doks() && hosts.is_empty() {
+            "every host routes `/` to a gRPC service, which an Uptime check's plain HTTP GET cannot call"
+        } else {
+            "this output routes no host to a service"
+        };
+        ctx.note(if watched {
+            format!(
+                "observability.notify: no Uptime check of the public hosts, as {why}; the monitor alerts on the managed databases and DOKS nodes still e-mail {}",
+                who.emails_text()
+            )
+        } else {
+            format!(
+                "observability.notify ({}): DigitalOcean output alerts by e-mail from Uptime checks of the public hosts (`ingress.hosts`) and monitor alerts on managed databases and DOKS nodes; {why}{} — so nobody is notified; subscribe these addresses to DigitalOcean's own alert policies or your cluster's monitoring",
+                who.all.join(", "),
+                if who.emails.is_empty() {
+                    ""
+                } else {
+                    ", and there is no managed database or DOKS cluster to watch"
+                }
+            )
+        });
         return;
     }
     let tls = ingress.is_some_and(|i| i.tls.is_some());
-    let email = json!(&emails);
+    let email = who.email();
     for (host, path) in &checked {
         let path = path.as_deref().unwrap_or("/");
         let key = key_of(host, &hosts);
@@ -106,6 +116,14 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                     "type": "ssl_expiry",
                     "threshold": 14,
                     "comparison": "less_than",
+                    // Meaningless for a certificate's days left, but written: the API's
+                    // "Create a New Alert" (`uptime_create_alert`) requires `period`, and
+                    // the provider sends it always (godo `CreateUptimeAlertRequest.Period`
+                    // has no `omitempty`, so `""` without it) and reads back whatever the
+                    // API keeps into `period`, Optional and not Computed
+                    // (resource_uptime_alert.go): a default the API stored would be a diff
+                    // at every plan. The shortest period, as the down alert's.
+                    "period": "2m",
                     "notifications": [{"email": &email}],
                 }),
             ));
@@ -124,16 +142,9 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
             .map(|h| h.as_str())
             .collect::<Vec<_>>()
             .join(", "),
-        emails.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "),
+        who.emails_text(),
         if tls { " or its certificate ends within 14 days" } else { "" },
-        if endpoints.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; {} not notified (an Uptime alert goes to e-mail addresses and Slack channels only; a Slack incoming webhook also needs its channel's name, which `notify` does not carry: set `notifications: [{{ email: [...], slack: [{{ channel, url }}] }}]` on the `digitalocean_uptime_alert` resources with `overrides:`, which replace a list whole)",
-                endpoints.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
-            )
-        },
+        who.endpoints_note("`digitalocean_uptime_alert`", "notifications"),
         if grpc.is_empty() {
             String::new()
         } else {
