@@ -77,7 +77,11 @@ const DATABASE: &[Rule] = &[
         key: "cpu",
     },
     // 90 % for 10 minutes: close to the out-of-memory killer, which restarts the engine (a
-    // failover with a standby, an outage without).
+    // failover with a standby, an outage without). A full Valkey cache does not page: its
+    // data may take 50–72 % of the node's memory, the rest kept for the forks of persistence
+    // and replication ("Available Memory (Adjusted)",
+    // https://docs.digitalocean.com/products/databases/valkey/details/memory-usage), so 90 %
+    // is a fork running out of room, not a cache doing its job.
     Rule {
         what: "memory",
         metric: "v1/dbaas/alerts/memory_utilization_alerts",
