@@ -62,7 +62,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module, watched: bool) {
         };
         ctx.note(if watched {
             format!(
-                "observability.notify: no Uptime check of the public hosts, as {why}; the monitor alerts on the managed databases and DOKS nodes still e-mail {}",
+                "observability.notify: no Uptime check of the public hosts, as {why}; the monitor alerts still e-mail {}",
                 who.emails_text()
             )
         } else {
