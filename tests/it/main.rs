@@ -12,6 +12,7 @@ mod alb_health;
 mod alb_ingress_group;
 mod architecture;
 mod autoscaling;
+mod aws_data_alarms;
 mod aws_quotas;
 mod blue_green_alb;
 mod brownfield;

@@ -11,6 +11,7 @@ mod cluster;
 mod cluster_autoscaler;
 mod config_files;
 mod connect;
+mod data_alarms;
 mod database;
 mod ecs;
 mod ecs_deployments;

@@ -20,7 +20,7 @@ use crate::terraform::Json;
 use crate::tpl;
 
 use super::Ctx;
-use super::{cache, database, ecs, edge, kms, scheduled, sqs};
+use super::{cache, data_alarms, database, ecs, edge, kms, scheduled, sqs};
 use crate::blueprint::types::{Alarm, Comparison, Platform};
 use crate::terraform::{Expr, Module, Ref, data, ident, res};
 
@@ -143,18 +143,22 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     // On EKS the ALB in front of ingress-nginx is made in `platform` ([`edge_alarms`]),
     // whose alarms notify this topic.
     let edge_in_platform = edge_in_platform(ctx);
+    // RDS and ElastiCache default alarms: made wherever the topic is, and, like the queues',
+    // a reason for it when the blueprint asks for observability at all.
+    let data_defaults = data_alarms::defaults(ctx, m, alarms);
     if alarms.is_empty()
         && !has_lb
         && !edge_in_platform
         && obs.and_then(|o| o.alert_topic.as_ref()).is_none()
         && !jobs
         && queue_alarms.is_empty()
+        && (obs.is_none() || data_defaults.is_empty())
     {
         // Nothing here alarms, so no topic is made: addresses in `notify` would be
         // subscribed to nothing, said rather than dropped.
         if let Some(o) = obs.filter(|o| !o.notify.is_empty()) {
             ctx.note(format!(
-                "observability.notify ({}): nothing in this output raises an alarm (no `observability.alarms`, load balancer, SQS queue or ECS job), so no alert topic is created and nobody is subscribed",
+                "observability.notify ({}): nothing in this output raises an alarm (no `observability.alarms`, load balancer, RDS database, ElastiCache cache, SQS queue or ECS job), so no alert topic is created and nobody is subscribed",
                 o.notify.join(", ")
             ));
         }
@@ -236,6 +240,12 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     }
     for (name, body) in queue_alarms {
         alarm(m, &name, body, topic.arn());
+    }
+    for d in data_defaults {
+        // Lowered as a blueprint alarm on the same target would be; the target is in `m`.
+        if let Some(Ok(dims)) = d.alarm.target.as_deref().map(|t| dimensions(ctx, m, t)) {
+            alarm(m, &d.key, user_alarm(&d.alarm, &dims), topic.arn());
+        }
     }
     if jobs {
         job_alerts(ctx, m);
