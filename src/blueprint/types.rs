@@ -2752,7 +2752,9 @@ pub struct Observability {
     /// ship no logs (they stay on the nodes, rotated by the kubelet; a note says so).
     #[serde(default = "default_log_retention")]
     pub log_retention_days: u32,
-    /// Metric alarms (CloudWatch).
+    /// Metric alarms (CloudWatch). One on the same `target`, `namespace` and `metric` as a
+    /// default alarm of AWS output (RDS CPU and free storage, ElastiCache engine CPU and
+    /// memory) replaces that default.
     #[serde(default)]
     pub alarms: Vec<Alarm>,
     /// Topic name alarms notify (created).
