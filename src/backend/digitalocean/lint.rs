@@ -179,10 +179,14 @@ fn data_services(ctx: &Ctx) {
                 format!("`{name}` has no database firewall (no DOKS cluster to admit): it accepts connections from anywhere with its credentials"),
             );
         }
+        // A cluster created without `private_network_uuid` "will be assigned to your
+        // account's default VPC for the region" (DigitalOcean API reference, database
+        // cluster `private_network_uuid`): it is in a VPC, the one every resource of the
+        // account created there without one shares.
         if bp.network.is_none() {
             ctx.warn(
                 "do-vpc",
-                format!("`{name}` has no `network`: it is not attached to a VPC"),
+                format!("`{name}` has no `network`: it joins the region's default VPC, shared with every resource of the account created there without a VPC of its own"),
             );
         }
         if ctx.production() && !ha && nodes < 2 {

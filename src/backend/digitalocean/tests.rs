@@ -349,6 +349,23 @@ fn control_plane_firewall_is_early_access() {
     );
 }
 
+/// Without `network` a managed database is not outside every VPC: DigitalOcean puts it in
+/// the region's default VPC, as it does the cluster, and the warning says so.
+#[test]
+fn a_database_without_network_joins_the_default_vpc() {
+    let text = BASE.replace("network: { cidr: 10.20.0.0/16 }\n", "")
+        + "databases:\n  - { name: db, engine: postgres, version: \"17\", size: small }\n";
+    let out = crate::synthesize("t.yaml", text.as_bytes(), Provider::Digitalocean, "staging")
+        .unwrap_or_else(|d| panic!("{d}"));
+    let db = out
+        .notes
+        .iter()
+        .find(|n| n.rule == Some("do-vpc") && n.text.starts_with("`db`"))
+        .unwrap_or_else(|| panic!("no do-vpc warning for db in {:?}", out.notes));
+    assert!(db.text.contains("default VPC"), "{}", db.text);
+    assert!(!db.text.contains("not attached"), "{}", db.text);
+}
+
 #[test]
 fn managed_data_services() {
     let out = synth(
