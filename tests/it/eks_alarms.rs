@@ -400,6 +400,7 @@ fn no_agent_no_pod_alarms_and_a_note_says_so_once() {
     for cluster in [
         "{ platform: eks_fargate }",
         "{ platform: eks_fargate, container_insights: true }",
+        "{ platform: eks_fargate, container_insights: false }",
     ] {
         let out = fargate(cluster);
         assert!(pod_alarms(&out).is_empty(), "{cluster}");

@@ -60,9 +60,9 @@ pub fn alarms(ctx: &Ctx, m: &Module) -> Vec<(String, Json)> {
     if !m.declares(&res("aws_eks_addon", ADDON).address()) {
         let cluster = bp.cluster.as_ref();
         match ctx.platform {
-            // Said by `cluster/addons.rs` where `container_insights` is written.
+            // `cluster/addons.rs` says so where `container_insights: true` is written.
             Some(Platform::EksFargate)
-                if cluster.is_some_and(|c| c.container_insights.is_none()) =>
+                if cluster.is_some_and(|c| c.container_insights != Some(true)) =>
             {
                 ctx.note(
                     "services on EKS Fargate have no no-running-pods or restarts alarm: those come from Container Insights, whose agent is a DaemonSet, which Fargate does not run; watch them through the load balancer or `observability.alarms` on the components they use",

@@ -165,7 +165,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         // subscribed to nothing, said rather than dropped.
         if let Some(o) = obs.filter(|o| !o.notify.is_empty()) {
             ctx.note(format!(
-                "observability.notify ({}): nothing in this output raises an alarm (no `observability.alarms`, load balancer, SQS queue or ECS job), so no alert topic is created and nobody is subscribed",
+                "observability.notify ({}): nothing in this output raises an alarm (no `observability.alarms`, load balancer, SQS queue, ECS job or EKS service watched by Container Insights), so no alert topic is created and nobody is subscribed",
                 o.notify.join(", ")
             ));
         }
