@@ -573,8 +573,9 @@ pub struct Cluster {
     /// (noted).
     #[serde(default)]
     pub registry_integration: Option<bool>,
-    /// ECS Container Insights / EKS observability add-on (default true). EKS Fargate (no
-    /// DaemonSets) and DOKS (DigitalOcean Monitoring) have none: noted there when written.
+    /// ECS Container Insights / EKS observability add-on (default true); on EKS it feeds
+    /// each service's no-running-pods and restarts alarms. EKS Fargate (no DaemonSets) and
+    /// DOKS (DigitalOcean Monitoring) have none: noted there when written.
     // Unset unless written, so only a written one is noted; read through
     // `Cluster::container_insights` (as `rollout.circuit_breaker`).
     #[serde(default)]

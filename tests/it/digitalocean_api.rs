@@ -204,6 +204,76 @@ fn one_environment_creates_the_registry_every_environment_names() {
     );
 }
 
+/// Deleting or replacing the registry deletes every image in it, and its `region` forces a
+/// new one (terraform-provider-digitalocean `resource_container_registry.go`): a move of the
+/// blueprint's region, or an existing registry imported from another region, must not
+/// replace it empty. In `bootstrap`, beside the state bucket, it cannot be destroyed either.
+#[test]
+fn the_registry_survives_a_region_change_and_bootstrap_keeps_it() {
+    let production =
+        crate::support::synth(&root().join(BLOG), Provider::Digitalocean, "production");
+    let r = resource(
+        &production,
+        "terraform/bootstrap/registry.tf.json",
+        "digitalocean_container_registry",
+        "main",
+    );
+    assert_eq!(r["region"], "fra1", "{r}");
+    assert_eq!(
+        r["lifecycle"],
+        serde_json::json!({"ignore_changes": ["region"], "prevent_destroy": true}),
+        "{r}"
+    );
+    // Moved to another region, the output keeps naming a region, and the registry keeps its.
+    let moved = edited(
+        BLOG,
+        |t| {
+            t.replace(
+                "digitalocean: { region: fra1,",
+                "digitalocean: { region: ams3,",
+            )
+        },
+        "production",
+    )
+    .unwrap();
+    let r = resource(
+        &moved,
+        "terraform/bootstrap/registry.tf.json",
+        "digitalocean_container_registry",
+        "main",
+    );
+    assert_eq!(r["region"], "ams3");
+    assert_eq!(
+        r["lifecycle"]["ignore_changes"],
+        serde_json::json!(["region"])
+    );
+
+    // Without `state` the registry is in `infra`, which an environment's teardown destroys:
+    // the region is ignored there too, and the destroy is left to the operator.
+    let no_state = edited(
+        BLOG,
+        |t| {
+            t.replace(
+                "state: { bucket: \"blog-tfstate-{env}\", key: \"{env}/terraform.tfstate\" }\n",
+                "",
+            )
+        },
+        "production",
+    )
+    .unwrap();
+    let r = resource(
+        &no_state,
+        "terraform/infra/registry.tf.json",
+        "digitalocean_container_registry",
+        "main",
+    );
+    assert_eq!(
+        r["lifecycle"],
+        serde_json::json!({"ignore_changes": ["region"]}),
+        "{r}"
+    );
+}
+
 #[test]
 fn a_registry_name_digitalocean_refuses_is_refused() {
     // Lowercase letters, digits and `-`, at most 63 characters.

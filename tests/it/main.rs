@@ -47,6 +47,7 @@ mod ecs_task_limits;
 mod ecs_volumes;
 mod editor_schema;
 mod eks;
+mod eks_alarms;
 mod eks_zones;
 mod endpoints;
 mod env_references;

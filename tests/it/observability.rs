@@ -36,10 +36,13 @@ fn published(namespace: &str) -> Option<Vec<(&'static str, &'static str, &'stati
         "AWS/DynamoDB" => vec![("TableName", "aws_dynamodb_table", "name")],
         // Names the manifests give (cluster, namespace, Kubernetes Service): plain text.
         // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-EKS.html
+        // `PodName` (the owning Deployment's name) for the pod metrics: `eks_alarms.rs`'s
+        // restarts alarms; `tests/it/eks_alarms.rs` checks each metric's exact set.
         "ContainerInsights" => vec![
             ("ClusterName", "", ""),
             ("Namespace", "", ""),
             ("Service", "", ""),
+            ("PodName", "", ""),
         ],
         "AWS/Scheduler" => vec![("ScheduleGroup", "aws_scheduler_schedule_group", "name")],
         "AWS/AmazonMQ" => vec![("Broker", "aws_mq_broker", "broker_name")],

@@ -319,10 +319,15 @@ fn managed_data_settings_in_the_cluster_are_noted_without_a_kubernetes_block() {
 }
 
 /// `observability.notify` where nothing raises an alarm (EKS behind the Gateway API, no
-/// alarms or queues): no topic is made, and the addresses are said to be unused.
+/// alarms or queues, and no Container Insights for the pods' alarms): no topic is made, and
+/// the addresses are said to be unused.
 #[test]
 fn notify_without_anything_to_alarm_is_noted() {
     let (_, provider, around) = targets().remove(1);
+    let around = around.replace(
+        "platform: eks,",
+        "platform: eks, container_insights: false,",
+    );
     let with = format!("{around}observability: {{ notify: [ops@example.com] }}\n");
     let out = synth(provider, &blueprint(&with, "")).unwrap();
     assert!(

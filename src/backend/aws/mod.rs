@@ -16,6 +16,7 @@ mod database;
 mod ecs;
 mod ecs_deployments;
 mod edge;
+mod eks_alarms;
 mod endpoints;
 mod external_secrets;
 mod iam;

@@ -9,6 +9,9 @@
 //! topic. EventBridge needs the topic's permission, so with jobs the topic gets an access
 //! policy: the account's own, CloudWatch alarms' and that rule's.
 //!
+//! On EKS with Container Insights each service gets a no-running-pods and a restarts alarm
+//! (`eks_alarms.rs`).
+//!
 //! This runs after every other file, so an alarm whose target was not lowered (a component
 //! another back-end file does not produce yet) is left out with a note rather than pointing
 //! at a resource that does not exist.
@@ -20,7 +23,7 @@ use crate::terraform::Json;
 use crate::tpl;
 
 use super::Ctx;
-use super::{cache, data_alarms, database, ecs, edge, kms, scheduled, sqs};
+use super::{cache, data_alarms, database, ecs, edge, eks_alarms, kms, scheduled, sqs};
 use crate::blueprint::types::{Alarm, Comparison, Platform};
 use crate::terraform::{Expr, Module, Ref, data, ident, res};
 
@@ -146,19 +149,27 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     // RDS and ElastiCache default alarms: made wherever the topic is, and, like the queues',
     // a reason for it when the blueprint asks for observability at all.
     let data_defaults = data_alarms::defaults(ctx, m, alarms);
+    // EKS services' down and crash-loop alarms (`eks_alarms`), gated as the queues' are,
+    // or made anyway where the topic exists for the load balancer's.
+    let pod_alarms = if obs.is_some() || edge_in_platform {
+        eks_alarms::alarms(ctx, m)
+    } else {
+        Vec::new()
+    };
     if alarms.is_empty()
         && !has_lb
         && !edge_in_platform
         && obs.and_then(|o| o.alert_topic.as_ref()).is_none()
         && !jobs
         && queue_alarms.is_empty()
+        && pod_alarms.is_empty()
         && (obs.is_none() || data_defaults.is_empty())
     {
         // Nothing here alarms, so no topic is made: addresses in `notify` would be
         // subscribed to nothing, said rather than dropped.
         if let Some(o) = obs.filter(|o| !o.notify.is_empty()) {
             ctx.note(format!(
-                "observability.notify ({}): nothing in this output raises an alarm (no `observability.alarms`, load balancer, RDS database, ElastiCache cache, SQS queue or ECS job), so no alert topic is created and nobody is subscribed",
+                "observability.notify ({}): nothing in this output raises an alarm (no `observability.alarms`, load balancer, RDS database, ElastiCache cache, SQS queue, ECS job or EKS service watched by Container Insights), so no alert topic is created and nobody is subscribed",
                 o.notify.join(", ")
             ));
         }
@@ -238,7 +249,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         unhealthy_hosts_alarms(ctx, m);
         no_healthy_hosts_alarms(ctx, m);
     }
-    for (name, body) in queue_alarms {
+    for (name, body) in queue_alarms.into_iter().chain(pod_alarms) {
         alarm(m, &name, body, topic.arn());
     }
     for d in data_defaults {

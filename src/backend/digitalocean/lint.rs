@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `do-ha` | the control plane is not HA in a production-named environment |
 //! | `do-auto-upgrade` | auto-upgrade is off in production, or on without a maintenance window |
-//! | `do-control-plane-firewall` | no `cluster.endpoint.allowed_cidrs`: the API is open to the internet |
+//! | `do-control-plane-firewall` | no `cluster.endpoint.allowed_cidrs`: the API is open to the internet (the firewall is early access, asked of DigitalOcean support) |
 //! | `do-vpc` | the cluster or a database has no VPC (`network`) |
 //! | `do-project-name` | another environment names its `digitalocean_project` alike (unique per account) |
 //! | `do-load-balancer-name` | another environment's edge load balancer has this one's name (one account: the second cluster takes over the first's) |
@@ -65,10 +65,13 @@ fn cluster(ctx: &Ctx) {
             "auto_upgrade without `cluster.maintenance_window`: DigitalOcean picks the upgrade time",
         );
     }
+    // The remedy is an early-access feature (`cluster::CONTROL_PLANE_FIREWALL_ACCESS`): said
+    // with it, so that a team does not set `allowed_cidrs` on the strength of this warning
+    // alone.
     if cl.endpoint.allowed_cidrs.is_empty() {
         ctx.warn(
             "do-control-plane-firewall",
-            "the DOKS API endpoint is always public, and without `cluster.endpoint.allowed_cidrs` no control-plane firewall restricts who can reach it",
+            "the DOKS API endpoint is always public, and without `cluster.endpoint.allowed_cidrs` no control-plane firewall restricts who can reach it (DOKS's control-plane firewall is in early access: ask DigitalOcean support to enable it for the team before setting `allowed_cidrs`)",
         );
     }
     if bp.network.is_none() {
@@ -176,10 +179,14 @@ fn data_services(ctx: &Ctx) {
                 format!("`{name}` has no database firewall (no DOKS cluster to admit): it accepts connections from anywhere with its credentials"),
             );
         }
+        // A cluster created without `private_network_uuid` "will be assigned to your
+        // account's default VPC for the region" (DigitalOcean API reference, database
+        // cluster `private_network_uuid`): it is in a VPC, the one every resource of the
+        // account created there without one shares.
         if bp.network.is_none() {
             ctx.warn(
                 "do-vpc",
-                format!("`{name}` has no `network`: it is not attached to a VPC"),
+                format!("`{name}` has no `network`: it joins the region's default VPC, shared with every resource of the account created there without a VPC of its own"),
             );
         }
         if ctx.production() && !ha && nodes < 2 {

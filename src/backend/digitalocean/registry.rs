@@ -120,16 +120,28 @@ pub fn lower(ctx: &Ctx, infra: &mut Module, bootstrap: Option<&mut Module>) {
         return;
     };
     let name = name(ctx).unwrap_or_default();
-    let body = json!({
-        "name": &name,
-        "subscription_tier_slug": tier(ctx),
-        "region": region(ctx),
-    });
     let module = if bootstrap.is_some() {
         "bootstrap"
     } else {
         "infra"
     };
+    // The registry holds every image the clusters run, and replacing or deleting it deletes
+    // them. `region` forces a new registry (`ForceNew` in terraform-provider-digitalocean
+    // `resource_container_registry.go`) while the blueprint's region may move (a new
+    // `providers.digitalocean.region` for the clusters, an existing registry imported from
+    // another region): it is where the images are stored, so a change is ignored rather than
+    // replacing the registry empty. In `bootstrap`, beside the state bucket, it is the
+    // account's and every environment's: `prevent_destroy`, as the bucket has.
+    let mut lifecycle = json!({"ignore_changes": ["region"]});
+    if bootstrap.is_some() {
+        lifecycle["prevent_destroy"] = json!(true);
+    }
+    let body = json!({
+        "name": &name,
+        "subscription_tier_slug": tier(ctx),
+        "region": region(ctx),
+        "lifecycle": lifecycle,
+    });
     let owner = owner(ctx, &name);
     match owner {
         Some(o) if o == ctx.v.env => {

@@ -307,6 +307,65 @@ fn bare_minor_and_firewall() {
     assert!(err.contains("`1.35`"), "{err}");
 }
 
+/// DOKS's control-plane firewall is early access, granted by DigitalOcean support: a team
+/// that sets `allowed_cidrs` is told to ask first, and where to run `platform` and
+/// `kubectl` from once it is on; the warning that recommends it says the same.
+#[test]
+fn control_plane_firewall_is_early_access() {
+    let out = synth(
+        "environments:\n  production:\n    cluster: { endpoint: { allowed_cidrs: [203.0.113.0/24] } }\n",
+        "production",
+    );
+    let note = out
+        .notes
+        .iter()
+        .find(|n| {
+            n.text
+                .starts_with("cluster.endpoint.allowed_cidrs (203.0.113.0/24)")
+        })
+        .unwrap_or_else(|| panic!("no firewall note in {:?}", out.notes));
+    assert!(note.text.contains("early access"), "{}", note.text);
+    assert!(note.text.contains("contact support"), "{}", note.text);
+    assert!(note.text.contains("`terraform/platform`"), "{}", note.text);
+    assert!(
+        note.text.contains("`kubectl apply -k k8s/`"),
+        "{}",
+        note.text
+    );
+
+    let open = synth("", "production");
+    let warning = open
+        .notes
+        .iter()
+        .find(|n| n.is_warning() && n.rule == Some("do-control-plane-firewall"))
+        .expect("warned");
+    assert!(warning.text.contains("early access"), "{}", warning.text);
+    assert!(
+        !open
+            .notes
+            .iter()
+            .any(|n| n.text.starts_with("cluster.endpoint.allowed_cidrs")),
+        "no firewall, no note"
+    );
+}
+
+/// Without `network` a managed database is not outside every VPC: DigitalOcean puts it in
+/// the region's default VPC, as it does the cluster, and the warning says so.
+#[test]
+fn a_database_without_network_joins_the_default_vpc() {
+    let text = BASE.replace("network: { cidr: 10.20.0.0/16 }\n", "")
+        + "databases:\n  - { name: db, engine: postgres, version: \"17\", size: small }\n";
+    let out = crate::synthesize("t.yaml", text.as_bytes(), Provider::Digitalocean, "staging")
+        .unwrap_or_else(|d| panic!("{d}"));
+    let db = out
+        .notes
+        .iter()
+        .find(|n| n.rule == Some("do-vpc") && n.text.starts_with("`db`"))
+        .unwrap_or_else(|| panic!("no do-vpc warning for db in {:?}", out.notes));
+    assert!(db.text.contains("default VPC"), "{}", db.text);
+    assert!(!db.text.contains("not attached"), "{}", db.text);
+}
+
 #[test]
 fn managed_data_services() {
     let out = synth(

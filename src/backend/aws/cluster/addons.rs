@@ -132,7 +132,7 @@ fn addon_names(ctx: &Ctx, c: &Cluster) -> Vec<String> {
         } else if c.container_insights.is_some() {
             // Said only where written: the default (on) is for the platforms that have it.
             ctx.note(
-                "Container Insights (`cluster.container_insights`) is not set up on EKS Fargate: the CloudWatch observability add-on runs its agent as a DaemonSet; Fargate pods' logs go to CloudWatch through the aws-logging ConfigMap instead",
+                "Container Insights (`cluster.container_insights`) is not set up on EKS Fargate: the CloudWatch observability add-on runs its agent as a DaemonSet; Fargate pods' logs go to CloudWatch through the aws-logging ConfigMap instead, and services get no no-running-pods or restarts alarm",
             );
         }
     }

@@ -1,0 +1,414 @@
+//! Does an EKS service that is down or crash-looping page someone? Container Insights
+//! publishes `service_number_of_running_pods` per Kubernetes Service (`ClusterName`,
+//! `Namespace`, `Service`; nothing at all for a Service without a ready pod) and
+//! `pod_number_of_container_restarts` per owning Deployment (`PodName` = the Deployment's
+//! name). An alarm whose dimension values differ from the names the manifests write by one
+//! character watches a series nobody publishes: the no-running-pods one then sits in ALARM
+//! for ever (missing data breaches), the restarts one never fires. So the values are read
+//! back from the written Services and Deployments, over every shipped AWS blueprint and
+//! workload fixture.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use infragen::Provider;
+use serde_json::Value;
+
+use crate::support::{eks_stack, manifests, matrix, resources, synth, synth_aws};
+
+/// The default pod alarms of an output: `(terraform key, body)`.
+fn pod_alarms(out: &infragen::Output) -> BTreeMap<String, Value> {
+    let mut found = BTreeMap::new();
+    for (path, text) in &out.files {
+        if !path.starts_with("terraform/") || !path.ends_with(".tf.json") {
+            continue;
+        }
+        let doc: Value = serde_json::from_str(text).unwrap();
+        if let Some(alarms) = doc
+            .pointer("/resource/aws_cloudwatch_metric_alarm")
+            .and_then(Value::as_object)
+        {
+            for (k, a) in alarms {
+                if k.ends_with("_no_running_pods") || k.ends_with("_restarts") {
+                    found.insert(k.clone(), a.clone());
+                }
+            }
+        }
+    }
+    found
+}
+
+fn dims(a: &Value) -> BTreeMap<String, String> {
+    a["dimensions"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// `(kind, namespace, name)` of every written Kubernetes object, with its body.
+fn objects(out: &infragen::Output) -> BTreeMap<(String, String, String), Value> {
+    manifests(out)
+        .into_iter()
+        .map(|d| {
+            let key = (
+                d["kind"].as_str().unwrap_or_default().to_string(),
+                d["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                d["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+            (key, d)
+        })
+        .collect()
+}
+
+fn running(deployment: &Value) -> bool {
+    deployment["spec"]["replicas"].as_u64() != Some(0)
+}
+
+/// Every shipped AWS target on EKS with Container Insights: each no-running-pods alarm names
+/// a written Service (its namespace and name, the cluster EKS creates) that selects a running
+/// Deployment's pods, each restarts alarm a written Deployment, and every running Deployment
+/// of a service has both (the Service one where it has a Service). On EKS Fargate, none.
+#[test]
+fn pod_alarm_dimensions_are_the_written_names_on_every_eks_target() {
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for (stem, path, provider, env) in matrix() {
+        if provider != Provider::Aws {
+            continue;
+        }
+        let out = synth(&path, provider, &env);
+        let at = format!("{stem} {env}");
+        let alarms = pod_alarms(&out);
+        let addon = resources(&out, "infra", "aws_eks_addon")
+            .iter()
+            .any(|a| a["addon_name"] == "amazon-cloudwatch-observability");
+        let Some(cluster) = resources(&out, "infra", "aws_eks_cluster")
+            .first()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+        else {
+            assert!(alarms.is_empty(), "{at}: pod alarms without EKS");
+            continue;
+        };
+        if !addon {
+            assert!(
+                alarms.is_empty(),
+                "{at}: pod alarms without the Container Insights add-on: {:?}",
+                alarms.keys()
+            );
+            continue;
+        }
+        // Where an alert topic exists (`observability`, or the ALB's 5xx alarms), the pods
+        // are watched; without one there is nobody to page.
+        if resources(&out, "infra", "aws_sns_topic").is_empty() {
+            assert!(alarms.is_empty(), "{at}: pod alarms without an alert topic");
+            continue;
+        }
+        let services = out_services(&path, &env);
+        let objs = objects(&out);
+        let mut watched_services = BTreeSet::new();
+        let mut watched_deployments = BTreeSet::new();
+        for (key, a) in &alarms {
+            checked += 1;
+            let d = dims(a);
+            assert_eq!(a["namespace"], "ContainerInsights", "{at} {key}");
+            assert_eq!(d["ClusterName"], cluster, "{at} {key}");
+            let ns = d["Namespace"].clone();
+            if key.ends_with("_no_running_pods") {
+                assert_eq!(a["metric_name"], "service_number_of_running_pods");
+                assert_eq!(
+                    d.keys().collect::<Vec<_>>(),
+                    ["ClusterName", "Namespace", "Service"],
+                    "{at} {key}"
+                );
+                // No Service without a ready pod publishes anything: missing is down.
+                assert_eq!(a["treat_missing_data"], "breaching", "{at} {key}");
+                let name = d["Service"].clone();
+                let Some(svc) = objs.get(&("Service".into(), ns.clone(), name.clone())) else {
+                    problems.push(format!("{at} {key}: no Service {ns}/{name} is written"));
+                    continue;
+                };
+                let selector = svc["spec"]["selector"].as_object().unwrap();
+                let selects_running = objs.iter().any(|((kind, dns, _), dep)| {
+                    kind == "Deployment"
+                        && *dns == ns
+                        && running(dep)
+                        && selector
+                            .iter()
+                            .all(|(k, v)| dep["spec"]["template"]["metadata"]["labels"][k] == *v)
+                });
+                if !selects_running {
+                    problems.push(format!(
+                        "{at} {key}: Service {ns}/{name} selects no running Deployment's pods"
+                    ));
+                }
+                watched_services.insert((ns, name));
+            } else {
+                assert_eq!(a["metric_name"], "pod_number_of_container_restarts");
+                assert_eq!(
+                    d.keys().collect::<Vec<_>>(),
+                    ["ClusterName", "Namespace", "PodName"],
+                    "{at} {key}"
+                );
+                let name = d["PodName"].clone();
+                if !objs.contains_key(&("Deployment".into(), ns.clone(), name.clone())) {
+                    problems.push(format!("{at} {key}: no Deployment {ns}/{name} is written"));
+                }
+                watched_deployments.insert((ns, name));
+            }
+        }
+        // Every running service Deployment is watched, and its Service where it has one.
+        for ((kind, ns, name), dep) in &objs {
+            if kind != "Deployment" || !running(dep) {
+                continue;
+            }
+            if !watched_deployments.contains(&(ns.clone(), name.clone())) {
+                problems.push(format!(
+                    "{at}: Deployment {ns}/{name} has no restarts alarm"
+                ));
+            }
+        }
+        for s in &services {
+            if !watched_services.contains(s) {
+                problems.push(format!(
+                    "{at}: Service {}/{} has no no-running-pods alarm",
+                    s.0, s.1
+                ));
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} pod alarms checked");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// `(namespace, Service name)` of each blueprint service with a port that runs pods.
+fn out_services(path: &std::path::Path, env: &str) -> Vec<(String, String)> {
+    let bytes = std::fs::read(path).unwrap();
+    let bp = infragen::blueprint::load("x", &bytes, Provider::Aws, env)
+        .unwrap()
+        .blueprint;
+    bp.services
+        .iter()
+        .filter(|s| s.port.is_some())
+        .filter(|s| s.autoscaling.as_ref().map_or(s.replicas, |a| a.min) > 0)
+        .map(|s| {
+            (
+                s.namespace
+                    .clone()
+                    .unwrap_or_else(|| bp.default_namespace().to_string()),
+                s.service_name.clone().unwrap_or_else(|| s.name.clone()),
+            )
+        })
+        .collect()
+}
+
+fn stack(cluster: &str, services: &str) -> String {
+    eks_stack(
+        "pods",
+        cluster,
+        &format!(
+            "node_pools:
+  - {{ name: general, size: m6i.large, min: 2, max: 4 }}
+observability:
+  notify: [ops@example.com]
+services:
+{services}"
+        ),
+    )
+}
+
+/// A service with its own namespace and Service name, one blue/green, one `recreate`, one
+/// at `replicas: 0` and a worker without a port: the alarms name exactly what runs.
+#[test]
+fn each_running_service_pages_when_down_or_crash_looping() {
+    let out = synth_aws(
+        "pods",
+        &stack(
+            "{ platform: eks }",
+            "  - { name: api, image: \"ghcr.io/p/api:1.0.0\", port: 8080, replicas: 2, namespace: shop, service_name: api-svc }
+  - { name: web, image: \"ghcr.io/p/web:1.0.0\", port: 3000, replicas: 2, rollout: { strategy: blue_green, live: blue } }
+  - { name: batch, image: \"ghcr.io/p/batch:1.0.0\", port: 9000, replicas: 1, rollout: { strategy: recreate } }
+  - { name: idle, image: \"ghcr.io/p/idle:1.0.0\", port: 8000, replicas: 0 }
+  - { name: worker, image: \"ghcr.io/p/worker:1.0.0\", replicas: 1 }
+",
+        ),
+    )
+    .unwrap();
+    let alarms = pod_alarms(&out);
+    let got: BTreeMap<&str, (String, BTreeMap<String, String>)> = alarms
+        .iter()
+        .map(|(k, a)| {
+            (
+                k.as_str(),
+                (a["alarm_name"].as_str().unwrap().to_string(), dims(a)),
+            )
+        })
+        .collect();
+    let d = |ns: &str, key: &str, value: &str| {
+        BTreeMap::from([
+            ("ClusterName".to_string(), "pods-production".to_string()),
+            ("Namespace".to_string(), ns.to_string()),
+            (key.to_string(), value.to_string()),
+        ])
+    };
+    let want = BTreeMap::from([
+        (
+            "api_no_running_pods",
+            (
+                "pods-production-api-no-running-pods".to_string(),
+                d("shop", "Service", "api-svc"),
+            ),
+        ),
+        (
+            "api_restarts",
+            (
+                "pods-production-api-restarts".to_string(),
+                d("shop", "PodName", "api"),
+            ),
+        ),
+        (
+            "web_no_running_pods",
+            (
+                "pods-production-web-no-running-pods".to_string(),
+                d("pods", "Service", "web"),
+            ),
+        ),
+        (
+            "web_blue_restarts",
+            (
+                "pods-production-web-blue-restarts".to_string(),
+                d("pods", "PodName", "web-blue"),
+            ),
+        ),
+        (
+            "web_green_restarts",
+            (
+                "pods-production-web-green-restarts".to_string(),
+                d("pods", "PodName", "web-green"),
+            ),
+        ),
+        (
+            "batch_no_running_pods",
+            (
+                "pods-production-batch-no-running-pods".to_string(),
+                d("pods", "Service", "batch"),
+            ),
+        ),
+        (
+            "batch_restarts",
+            (
+                "pods-production-batch-restarts".to_string(),
+                d("pods", "PodName", "batch"),
+            ),
+        ),
+        (
+            "worker_restarts",
+            (
+                "pods-production-worker-restarts".to_string(),
+                d("pods", "PodName", "worker"),
+            ),
+        ),
+    ]);
+    assert_eq!(got, want);
+    // `recreate` has no ready pod for a while at every deploy: 10 minutes, not 5.
+    assert_eq!(alarms["batch_no_running_pods"]["evaluation_periods"], 10);
+    assert_eq!(alarms["api_no_running_pods"]["evaluation_periods"], 5);
+    // Every alarm notifies the topic `notify` is subscribed to.
+    for a in alarms.values() {
+        assert_eq!(
+            a["alarm_actions"],
+            serde_json::json!(["${aws_sns_topic.alerts.arn}"])
+        );
+    }
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.text.starts_with("`worker` has no `port`")),
+        "{:#?}",
+        out.notes
+    );
+}
+
+/// What CloudWatch decides for a no-running-pods alarm when the Service has no ready pod
+/// (nothing published) and for a restarts alarm when nothing restarts (nothing, or zeros).
+#[test]
+fn a_service_with_no_ready_pod_breaches_and_a_quiet_one_does_not() {
+    let out = synth_aws(
+        "pods",
+        &stack(
+            "{ platform: eks }",
+            "  - { name: api, image: \"ghcr.io/p/api:1.0.0\", port: 8080, replicas: 2 }\n",
+        ),
+    )
+    .unwrap();
+    let alarms = pod_alarms(&out);
+    let down = &alarms["api_no_running_pods"];
+    assert_eq!(down["treat_missing_data"], "breaching");
+    assert_eq!(down["comparison_operator"], "LessThanThreshold");
+    assert_eq!(down["threshold"], 1);
+    let restarts = &alarms["api_restarts"];
+    assert_eq!(restarts["treat_missing_data"], "notBreaching");
+    assert_eq!(restarts["statistic"], "Sum");
+    // A steady crash loop restarts every 5 minutes (the kubelet's back-off cap): 3 in 15.
+    assert_eq!(restarts["period"], 900);
+    assert_eq!(restarts["threshold"], 3);
+    assert_eq!(
+        restarts["comparison_operator"],
+        "GreaterThanOrEqualToThreshold"
+    );
+}
+
+/// Without the agent there is no series to alarm on: EKS Fargate (no DaemonSet) and
+/// `container_insights: false` get none, and a note says so once.
+#[test]
+fn no_agent_no_pod_alarms_and_a_note_says_so_once() {
+    let svc = "  - { name: api, image: \"ghcr.io/p/api:1.0.0\", port: 8080, replicas: 2 }\n";
+    let off = synth_aws(
+        "pods",
+        &stack("{ platform: eks, container_insights: false }", svc),
+    )
+    .unwrap();
+    assert!(pod_alarms(&off).is_empty());
+    let said = |out: &infragen::Output, what: &str| {
+        out.notes.iter().filter(|n| n.text.contains(what)).count()
+    };
+    assert_eq!(
+        said(&off, "services have no no-running-pods or restarts alarm"),
+        1,
+        "{:#?}",
+        off.notes
+    );
+    let fargate = |cluster: &str| {
+        synth_aws(
+            "pods",
+            &eks_stack(
+                "pods",
+                cluster,
+                &format!(
+                    "fargate_profiles:\n  - {{ name: apps, namespaces: [pods, kube-system] }}\nobservability:\n  notify: [ops@example.com]\nservices:\n{svc}"
+                ),
+            ),
+        )
+        .unwrap()
+    };
+    for cluster in [
+        "{ platform: eks_fargate }",
+        "{ platform: eks_fargate, container_insights: true }",
+        "{ platform: eks_fargate, container_insights: false }",
+    ] {
+        let out = fargate(cluster);
+        assert!(pod_alarms(&out).is_empty(), "{cluster}");
+        assert_eq!(
+            said(&out, "no-running-pods or restarts alarm"),
+            1,
+            "{cluster}: {:#?}",
+            out.notes
+        );
+    }
+}
