@@ -717,7 +717,7 @@ pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
         namespace: String::new(),
         name: domain.clone(),
         keys: names,
-        why: "`infra` waits (up to 75 minutes) for ACM to issue the load balancer's certificate, which it does once the DNS validation records exist: while `infra` applies, create the CNAME records of `aws acm describe-certificate --certificate-arn $(aws acm list-certificates --query \"CertificateSummaryList[?DomainName=='<domain>'].CertificateArn\" --output text) --query Certificate.DomainValidationOptions[].ResourceRecord` in the domain's zone (the output `certificate_validation_records` lists them once the apply is through)".replace("<domain>", domain),
+        why: "`infra` waits (up to 75 minutes) for ACM to issue the load balancer's certificate, which it does once the DNS validation records exist, so the first apply takes two steps: `terraform apply -target=aws_acm_certificate.main` creates the certificate alone and prints the output `certificate_validation_records`; create those CNAME records in the domain's zone, wherever its DNS is hosted (at Cloudflare \"DNS only\", not proxied), and keep them (ACM renews by them); then `terraform apply`, which waits only until ACM has seen them. Point the hosts at the output `load_balancer_dns_name` (a CNAME; at the zone apex an alias, or CNAME flattening)".into(),
     }]
 }
 
