@@ -256,7 +256,10 @@ fn the_ecs_certificate_records_come_out_of_a_targeted_first_apply() {
                 .unwrap_or_else(|| panic!("{stem} {env}: no `-target=` in {why}"));
             let (ty, name) = target.split_once('.').unwrap();
             let certs = infra_resource_names(&out, ty);
-            assert!(certs.contains(&name.to_string()), "{stem} {env}: {target} not in infra");
+            assert!(
+                certs.contains(&name.to_string()),
+                "{stem} {env}: {target} not in infra"
+            );
             let outputs: Value =
                 serde_json::from_str(&out.files["terraform/infra/outputs.tf.json"]).unwrap();
             let records = outputs["output"]["certificate_validation_records"]["value"]
@@ -275,7 +278,10 @@ fn the_ecs_certificate_records_come_out_of_a_targeted_first_apply() {
                 .skip(2)
                 .find_map(|t| t.split('`').next())
                 .unwrap_or_else(|| panic!("{stem} {env}: no second output named in {why}"));
-            assert!(outputs["output"].get(dns).is_some(), "{stem} {env}: no output {dns}");
+            assert!(
+                outputs["output"].get(dns).is_some(),
+                "{stem} {env}: no output {dns}"
+            );
             checked += 1;
         }
     }

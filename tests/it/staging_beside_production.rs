@@ -49,7 +49,9 @@ fn the_table_name_reaches_the_table_the_tasks_and_their_grant() {
         // The task definitions read the name from the table resource (and are granted its
         // ARN), so they follow it.
         let ecs = &out.files["terraform/infra/ecs.tf.json"];
-        assert!(ecs.contains(r#"TRACKING_TABLE\",\"value\":\"${aws_dynamodb_table.tracking.name}"#));
+        assert!(
+            ecs.contains(r#"TRACKING_TABLE\",\"value\":\"${aws_dynamodb_table.tracking.name}"#)
+        );
     }
 }
 
@@ -98,4 +100,56 @@ fn an_invalid_table_name_is_refused_at_its_field() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("`tables[0].table`"), "{err}");
     assert!(err.contains("not a valid DynamoDB table name"), "{err}");
+}
+
+/// Staging beside production in one existing cluster: the namespace, the ClusterIssuer and
+/// every object in the namespace are written by both, the one applied last wins, and
+/// `kubectl delete -k` of staging deletes production's. `--env all` warned; the CI job that
+/// synthesizes one environment did not. Now the blueprint's other environments are lowered
+/// to compare with, as for AWS accounts; a namespace and issuer per environment clear it.
+#[test]
+fn environments_in_one_cluster_are_warned_about_by_a_single_environments_synth() {
+    let shared = "name: wharf
+providers:
+  kubernetes: { context: one-cluster }
+cluster: { platform: existing }
+kubernetes:
+  default_namespace: wharf
+  namespaces: [{ name: wharf }]
+  issuers:
+    - { name: le, kind: acme, server: \"https://acme-v02.api.letsencrypt.org/directory\", email: ops@wharf.example }
+  ingress_controller: { kind: nginx }
+services:
+  - { name: web, image: ghcr.io/wharf/web:2.3.0, port: 8080, routes: [{ path: / }] }
+ingress:
+  name: wharf
+  hosts: [\"{env}.wharf.example.com\"]
+  tls: { secret_name: wharf-tls, issuer: le }
+environments:
+  staging: {}
+  production: {}
+";
+    for env in ["staging", "production"] {
+        let (code, err) = synth_cli_env(shared, "kubernetes", env);
+        assert_eq!(code, Some(0), "{err}");
+        let warning = err
+            .lines()
+            .find(|l| l.starts_with("warning[cluster-objects-shared]"))
+            .unwrap_or_else(|| panic!("{env}: no warning in {err}"));
+        assert!(warning.contains("ClusterIssuer/le"), "{warning}");
+        assert!(warning.contains("Namespace/wharf"), "{warning}");
+    }
+    let apart = shared
+        .replace(
+            "default_namespace: wharf",
+            "default_namespace: \"wharf-{env}\"",
+        )
+        .replace("[{ name: wharf }]", "[{ name: \"wharf-{env}\" }]")
+        .replace("name: le,", "name: \"le-{env}\",")
+        .replace("issuer: le }", "issuer: \"le-{env}\" }");
+    for env in ["staging", "production", "all"] {
+        let (code, err) = synth_cli_env(&apart, "kubernetes", env);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(!err.contains("cluster-objects-shared"), "{env}: {err}");
+    }
 }
