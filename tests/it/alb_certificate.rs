@@ -273,6 +273,11 @@ fn the_ecs_certificate_records_come_out_of_a_targeted_first_apply() {
                 !refs.is_empty() && refs.iter().all(|r| r.starts_with(&format!("{target}."))),
                 "{stem} {env}: the records output refers to {refs:?}, not only {target}"
             );
+            // A name and its wildcard share one record, listed once (to paste once).
+            assert!(
+                records.starts_with("${distinct("),
+                "{stem} {env}: {records}"
+            );
             let dns = why
                 .split("output `")
                 .skip(2)

@@ -545,10 +545,13 @@ fn certificate(m: &mut Module, lb: &LoadBalancer) -> Expr {
                     "certificate_arn": acm.arn(),
                 }),
             );
+        // `distinct`: a domain and its wildcard (`example.com`, `*.example.com`) share one
+        // validation record, which ACM lists once per name — pasted twice into a DNS host,
+        // the second is refused as a duplicate (seen on moto, as ACM does).
         m.file("outputs").output(
             "certificate_validation_records",
             interp(&format!(
-                "[for o in {} : {{name = o.resource_record_name, type = o.resource_record_type, value = o.resource_record_value}}]",
+                "distinct([for o in {} : {{name = o.resource_record_name, type = o.resource_record_type, value = o.resource_record_value}}])",
                 acm.path("domain_validation_options")
             )),
             &format!("DNS records to create in the zone of {domain} so ACM issues the certificate"),
