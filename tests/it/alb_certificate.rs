@@ -307,3 +307,31 @@ fn infra_resource_names(out: &infragen::Output, ty: &str) -> Vec<String> {
         .flatten()
         .collect()
 }
+
+/// On every AWS platform the validation records come out as a DNS host takes them (`name`,
+/// `type`, `value`) and each once: a domain and its wildcard share one record (EKS listed
+/// ACM's raw `domain_validation_options`, one entry per name).
+#[test]
+fn every_certificate_output_lists_each_record_once_as_a_dns_host_takes_it() {
+    let mut checked = 0;
+    for (stem, path, provider, env) in matrix() {
+        if provider != Provider::Aws {
+            continue;
+        }
+        let out = crate::support::synth(&path, provider, &env);
+        let Some(text) = out.files.get("terraform/infra/outputs.tf.json") else {
+            continue;
+        };
+        let outputs: Value = serde_json::from_str(text).unwrap();
+        let Some(records) = outputs["output"]["certificate_validation_records"]["value"].as_str()
+        else {
+            continue;
+        };
+        assert!(
+            records.starts_with("${distinct([for o in aws_acm_certificate.main.domain_validation_options : {name = o.resource_record_name"),
+            "{stem} {env}: {records}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 4, "only {checked} outputs checked");
+}

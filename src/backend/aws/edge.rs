@@ -519,6 +519,17 @@ fn target_group_body(ctx: &Ctx, lb: &LoadBalancer, s: &Service, name: &str) -> J
     })
 }
 
+/// The DNS records that validate ACM certificate `acm`, each once, as a DNS host takes
+/// them (`name`, `type`, `value`). `distinct`: a domain and its wildcard (`example.com`,
+/// `*.example.com`) share one validation record, which ACM lists once per name — pasted
+/// twice into a DNS host, the second is refused as a duplicate (seen on moto, as ACM does).
+pub fn validation_records(acm: &Ref) -> Expr {
+    interp(&format!(
+        "distinct([for o in {} : {{name = o.resource_record_name, type = o.resource_record_type, value = o.resource_record_value}}])",
+        acm.path("domain_validation_options")
+    ))
+}
+
 /// The certificate ARN the HTTPS listener uses: an issued ACM certificate for the
 /// blueprint's domain, else the blueprint's ARN.
 fn certificate(m: &mut Module, lb: &LoadBalancer) -> Expr {
@@ -545,15 +556,9 @@ fn certificate(m: &mut Module, lb: &LoadBalancer) -> Expr {
                     "certificate_arn": acm.arn(),
                 }),
             );
-        // `distinct`: a domain and its wildcard (`example.com`, `*.example.com`) share one
-        // validation record, which ACM lists once per name — pasted twice into a DNS host,
-        // the second is refused as a duplicate (seen on moto, as ACM does).
         m.file("outputs").output(
             "certificate_validation_records",
-            interp(&format!(
-                "distinct([for o in {} : {{name = o.resource_record_name, type = o.resource_record_type, value = o.resource_record_value}}])",
-                acm.path("domain_validation_options")
-            )),
+            validation_records(&acm),
             &format!("DNS records to create in the zone of {domain} so ACM issues the certificate"),
         );
         return validation.attr("certificate_arn");
