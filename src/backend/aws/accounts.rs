@@ -165,7 +165,7 @@ pub fn stacks_share_names(stacks: &[(&str, usize, &Output)]) -> Option<Note> {
     Some(Note::warning(
         "stacks-share-names",
         format!(
-            "stacks {} give {} account-scoped AWS names alike ({}{}): applied to one account (and region: IAM role names are account-wide), the second fails with \"already exists\"; pin each stack to its own account (`providers.aws.account_id`) or name the components apart — `services[].log_group` (default `/ecs/<service>`), `secrets[].path` (default the secret's name)",
+            "stacks {} give {} account-scoped AWS names alike ({}{}): applied to one account (and region: IAM role names are account-wide), the second fails with \"already exists\"; pin each stack to its own account (`providers.aws.account_id`) or name the components apart — `services[].log_group` (default `/ecs/<service>`), `secrets[].path` (default the secret's name), `tables[].table` (default the table's name)",
             labels.into_iter().collect::<Vec<_>>().join(", "),
             shared.len(),
             examples.join(", "),
