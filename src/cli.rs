@@ -591,20 +591,42 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
     {
         print_notes(&[note], None);
     }
-    // Stacks synthesized together for one existing cluster: objects both write.
-    let stacks: Vec<crate::backend::kubernetes::shared_cluster::Stack> = targets
+    // Stacks synthesized together for one existing cluster: objects both write. A blueprint's
+    // other environments are lowered in memory too (as for AWS accounts above): staging
+    // beside production in one cluster is warned about by the CI job that synthesizes one.
+    let mut other_k8s: Vec<(usize, String, crate::Output)> = Vec::new();
+    for (i, (path, bytes)) in blueprints.iter().enumerate() {
+        let focus: Vec<&str> = targets
+            .iter()
+            .filter(|t| t.blueprint == i && t.provider == crate::Provider::Kubernetes)
+            .map(|t| t.env.as_str())
+            .collect();
+        if !focus.is_empty() {
+            let others = other_environments(path, bytes, crate::Provider::Kubernetes, &focus);
+            other_k8s.extend(others.into_iter().map(|(env, out)| (i, env, out)));
+        }
+    }
+    let k8s_targets = targets
         .iter()
         .zip(&outputs)
         .filter(|(t, _)| t.provider == crate::Provider::Kubernetes)
-        .map(|(t, out)| {
-            let (path, bytes) = &blueprints[t.blueprint];
-            let context = crate::blueprint::load(path.as_str(), bytes, t.provider, &t.env)
+        .map(|(t, out)| (t.blueprint, t.env.as_str(), out, true));
+    let k8s_others = other_k8s
+        .iter()
+        .map(|(i, env, out)| (*i, env.as_str(), out, false));
+    let stacks: Vec<crate::backend::kubernetes::shared_cluster::Stack> = k8s_targets
+        .chain(k8s_others)
+        .map(|(i, env, out, lowered)| {
+            let (path, bytes) = &blueprints[i];
+            let provider = crate::Provider::Kubernetes;
+            let context = crate::blueprint::load(path.as_str(), bytes, provider, env)
                 .ok()
                 .and_then(|l| l.blueprint.providers.kubernetes.as_ref()?.context.clone());
             crate::backend::kubernetes::shared_cluster::Stack {
-                label: format!("{path} {}/{}", t.provider, t.env),
+                label: format!("{path} {provider}/{env}"),
                 context,
                 out,
+                lowered,
             }
         })
         .collect();

@@ -1240,6 +1240,12 @@ pub enum Billing {
 pub struct Table {
     /// Component name; services refer to it in `uses`.
     pub name: String,
+    /// The DynamoDB table's name (default: `name`, as written). Table names are unique per
+    /// account and region, so environments or stacks sharing an account each need their
+    /// own, e.g. `wharf-{env}-tracking`; the workloads' `<NAME>_TABLE` follows it. Changing
+    /// it replaces the table (a new, empty one).
+    #[serde(default)]
+    pub table: Option<String>,
     /// The component's previous name: `synth` emits Terraform `moved` blocks so its
     /// resources are renamed in state instead of destroyed and recreated.
     #[serde(default)]
@@ -1264,6 +1270,13 @@ pub struct Table {
     /// Days point-in-time recovery reaches back (1–35; AWS default 35).
     #[serde(default)]
     pub pitr_days: Option<u32>,
+}
+
+impl Table {
+    /// The DynamoDB table name: `table`, else the component's name.
+    pub fn table_name(&self) -> &str {
+        self.table.as_deref().unwrap_or(&self.name)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

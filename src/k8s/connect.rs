@@ -171,7 +171,13 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
                 match f {
                     Field::Host => format!("dynamodb.{region}.amazonaws.com"),
                     Field::Port => "443".into(),
-                    Field::Table => b.component.to_string(),
+                    Field::Table => ctx
+                        .bp
+                        .tables
+                        .iter()
+                        .find(|t| t.name == b.component)
+                        .map_or(b.component, |t| t.table_name())
+                        .to_string(),
                     Field::Region => region,
                     _ => return None,
                 },

@@ -215,6 +215,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     generated_secrets(c, bp);
     in_cluster_names(c, bp);
+    table_names(c, bp);
     if let Some(s) = &bp.state {
         let b = &s.bucket;
         let ok = (3..=63).contains(&b.len())
@@ -226,6 +227,32 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             c.error("state.bucket", format!("`{b}` is not a valid bucket name")).expected = Some(
                 "3–63 lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit".into(),
             );
+        }
+    }
+}
+
+/// A DynamoDB table's own name (`tables[].table`): 3–255 letters, digits, `_`, `-` and `.`
+/// (DynamoDB developer guide, "Naming rules"), else CreateTable fails mid-apply; and two
+/// tables of one blueprint may not share it.
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html>
+fn table_names(c: &mut Checker, bp: &Blueprint) {
+    for (i, t) in bp.tables.iter().enumerate() {
+        let Some(n) = &t.table else { continue };
+        let ok = (3..=255).contains(&n.len())
+            && n.bytes()
+                .all(|x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'-' | b'.'));
+        if !ok {
+            c.error(
+                &format!("tables[{i}].table"),
+                format!("`{n}` is not a valid DynamoDB table name"),
+            )
+            .expected = Some("3–255 letters, digits, `_`, `-` and `.`".into());
+        } else if let Some(other) = bp.tables[..i].iter().find(|o| o.table_name() == n) {
+            c.error(
+                &format!("tables[{i}].table"),
+                format!("`{n}` is also the table name of `{}`", other.name),
+            )
+            .help = Some("give each table its own name".into());
         }
     }
 }

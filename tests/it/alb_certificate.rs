@@ -223,3 +223,115 @@ fn the_edge_ingress_waits_for_acm_to_issue_the_certificate_infra_created() {
         "no edge Ingress with a certificate of infra's was checked"
     );
 }
+
+/// With the domain's DNS hosted elsewhere (Cloudflare, a registrar), the ECS listener's wait
+/// for ACM (`aws_acm_certificate_validation`, 75 minutes) blocked `infra` before it printed
+/// `certificate_validation_records`, the records it was waiting for. `preconditions.json`
+/// gives a two-step first apply instead: `terraform apply -target=<certificate>` creates the
+/// certificate alone, and Terraform evaluates, in a targeted apply, the outputs that refer
+/// only to targeted resources (checked with terraform 1.11: the output is printed). So the
+/// named address must be the certificate `infra` declares, the output must refer to nothing
+/// else, and the output the note points the hosts at must exist.
+#[test]
+fn the_ecs_certificate_records_come_out_of_a_targeted_first_apply() {
+    let mut checked = 0;
+    for (stem, path, provider, env) in matrix() {
+        if provider != Provider::Aws {
+            continue;
+        }
+        let out = crate::support::synth(&path, provider, &env);
+        let pre: Vec<Value> = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+        let Some(ecs) = out.files.get("terraform/infra/ecs.tf.json") else {
+            continue;
+        };
+        if !ecs.contains("aws_ecs_service") {
+            continue;
+        }
+        for p in pre.iter().filter(|p| p["kind"] == "AcmDnsValidation") {
+            let why = p["why"].as_str().unwrap();
+            let target = why
+                .split("-target=")
+                .nth(1)
+                .and_then(|t| t.split(['`', ' ']).next())
+                .unwrap_or_else(|| panic!("{stem} {env}: no `-target=` in {why}"));
+            let (ty, name) = target.split_once('.').unwrap();
+            let certs = infra_resource_names(&out, ty);
+            assert!(
+                certs.contains(&name.to_string()),
+                "{stem} {env}: {target} not in infra"
+            );
+            let outputs: Value =
+                serde_json::from_str(&out.files["terraform/infra/outputs.tf.json"]).unwrap();
+            let records = outputs["output"]["certificate_validation_records"]["value"]
+                .as_str()
+                .unwrap();
+            let refs: Vec<&str> = records
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .filter(|w| w.starts_with("aws_"))
+                .collect();
+            assert!(
+                !refs.is_empty() && refs.iter().all(|r| r.starts_with(&format!("{target}."))),
+                "{stem} {env}: the records output refers to {refs:?}, not only {target}"
+            );
+            // A name and its wildcard share one record, listed once (to paste once).
+            assert!(
+                records.starts_with("${distinct("),
+                "{stem} {env}: {records}"
+            );
+            let dns = why
+                .split("output `")
+                .skip(2)
+                .find_map(|t| t.split('`').next())
+                .unwrap_or_else(|| panic!("{stem} {env}: no second output named in {why}"));
+            assert!(
+                outputs["output"].get(dns).is_some(),
+                "{stem} {env}: no output {dns}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 2, "only {checked} ECS certificates checked");
+}
+
+/// The names of the resources of type `ty` in `terraform/infra`.
+fn infra_resource_names(out: &infragen::Output, ty: &str) -> Vec<String> {
+    out.files
+        .iter()
+        .filter(|(p, _)| p.starts_with("terraform/infra/"))
+        .filter_map(|(_, t)| {
+            let doc: Value = serde_json::from_str(t).unwrap();
+            doc.pointer(&format!("/resource/{ty}"))
+                .and_then(Value::as_object)
+                .map(|o| o.keys().cloned().collect::<Vec<_>>())
+        })
+        .flatten()
+        .collect()
+}
+
+/// On every AWS platform the validation records come out as a DNS host takes them (`name`,
+/// `type`, `value`) and each once: a domain and its wildcard share one record (EKS listed
+/// ACM's raw `domain_validation_options`, one entry per name).
+#[test]
+fn every_certificate_output_lists_each_record_once_as_a_dns_host_takes_it() {
+    let mut checked = 0;
+    for (stem, path, provider, env) in matrix() {
+        if provider != Provider::Aws {
+            continue;
+        }
+        let out = crate::support::synth(&path, provider, &env);
+        let Some(text) = out.files.get("terraform/infra/outputs.tf.json") else {
+            continue;
+        };
+        let outputs: Value = serde_json::from_str(text).unwrap();
+        let Some(records) = outputs["output"]["certificate_validation_records"]["value"].as_str()
+        else {
+            continue;
+        };
+        assert!(
+            records.starts_with("${distinct([for o in aws_acm_certificate.main.domain_validation_options : {name = o.resource_record_name"),
+            "{stem} {env}: {records}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 4, "only {checked} outputs checked");
+}

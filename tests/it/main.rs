@@ -104,6 +104,7 @@ mod shared_cluster;
 mod spaces;
 mod sqs;
 mod stacks_one_account;
+mod staging_beside_production;
 mod stop_timeout;
 mod support;
 mod templates;

@@ -110,6 +110,42 @@ fn the_nat_gateways_public_addresses_are_an_output() {
     }
 }
 
+/// Staging (`nat: single`) → `per_zone` adds a NAT gateway, and the second zone's private
+/// subnets then send from an address the partner has not allow-listed (new-user round 15).
+/// `infragen diff` says so, and how to learn the address before any traffic uses it: a
+/// targeted apply of every NAT Elastic IP, whose references are then all targeted, so
+/// Terraform evaluates and prints `nat_public_ips`. Going back releases the address.
+#[test]
+fn a_new_nat_address_is_announced_with_a_targeted_apply_that_prints_it() {
+    let single = courier(Provider::Aws, "courier-ecs.yaml", "staging");
+    let per_zone = courier(Provider::Aws, "courier-ecs.yaml", "production");
+    let notes = infragen::diff::upgrade_notes(&single, &per_zone);
+    let note = notes
+        .iter()
+        .find(|n| n.contains("aws_eip.nat_eu_west_1b"))
+        .unwrap_or_else(|| panic!("{notes:?}"));
+    let outputs: Value =
+        serde_json::from_str(&per_zone.files["terraform/infra/outputs.tf.json"]).unwrap();
+    let printed = outputs["output"]["nat_public_ips"]["value"]
+        .as_str()
+        .unwrap();
+    // Every resource the output refers to is one of the note's targets.
+    for eip in ["aws_eip.nat_eu_west_1a", "aws_eip.nat_eu_west_1b"] {
+        assert!(printed.contains(&format!("{eip}.")), "{printed}");
+        assert!(note.contains(&format!("-target={eip}")), "{note}");
+    }
+    assert!(note.contains("nat_public_ips"), "{note}");
+    let back = infragen::diff::upgrade_notes(&per_zone, &single);
+    assert!(
+        back.iter()
+            .any(|n| n.contains("aws_eip.nat_eu_west_1b") && n.contains("released")),
+        "{back:?}"
+    );
+    // Nothing to say when the addresses stay.
+    let same = infragen::diff::upgrade_notes(&per_zone, &per_zone);
+    assert!(!same.iter().any(|n| n.contains("aws_eip")), "{same:?}");
+}
+
 /// SMTP submission (587) leaves the cluster or VPC for the service that declares it and for
 /// no other: the sender's NetworkPolicy on DOKS, its task security group on ECS.
 #[test]

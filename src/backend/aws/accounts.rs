@@ -120,6 +120,34 @@ fn shared<'a>(
     shared
 }
 
+/// Which blueprint field names each kind of shared name (`type name` keys of [`shared`]), for
+/// the kinds whose name the blueprint gives or defaults to a component's name alone; the
+/// others are derived from `<name>-<env>` and meet only when those do.
+fn fields(shared: &BTreeMap<String, BTreeSet<&str>>) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for key in shared.keys() {
+        let field = match key.split_once(' ').map_or("", |(ty, _)| ty) {
+            "aws_cloudwatch_log_group" => {
+                "`services[].log_group` / `jobs[].log_group` (default `/ecs/<name>`)"
+            }
+            "aws_secretsmanager_secret" => "`secrets[].path` (default the secret's name)",
+            "aws_dynamodb_table" => "`tables[].table` (default the table's name)",
+            // One set of repositories serves every environment of an account: the images are
+            // pushed once, and an environment without `registry` is granted the pull on the
+            // repositories its images name.
+            "aws_ecr_repository" => {
+                "`registry` in one environment only (`environments.<env>.registry: null` in the others, whose tasks pull from its repositories), or `registry.name`"
+            }
+            "aws_cloudwatch_metric_alarm" => "`observability.alarms[].name`",
+            _ => "`name`",
+        };
+        if !out.contains(&field) {
+            out.push(field);
+        }
+    }
+    out.join(", ")
+}
+
 /// A warning when blueprints synthesized together (`stacks`: a label per blueprint and
 /// environment, the blueprint's index, the AWS output) give the same account-scoped names
 /// and are not pinned to different accounts: two teams' stacks in one account, each with a
@@ -137,7 +165,7 @@ pub fn stacks_share_names(stacks: &[(&str, usize, &Output)]) -> Option<Note> {
     Some(Note::warning(
         "stacks-share-names",
         format!(
-            "stacks {} give {} account-scoped AWS names alike ({}{}): applied to one account (and region: IAM role names are account-wide), the second fails with \"already exists\"; pin each stack to its own account (`providers.aws.account_id`) or name the components apart — `services[].log_group` (default `/ecs/<service>`), `secrets[].path` (default the secret's name)",
+            "stacks {} give {} account-scoped AWS names alike ({}{}): applied to one account (and region: IAM role names are account-wide), the second fails with \"already exists\"; pin each stack to its own account (`providers.aws.account_id`) or name the components apart — `services[].log_group` (default `/ecs/<service>`), `secrets[].path` (default the secret's name), `tables[].table` (default the table's name)",
             labels.into_iter().collect::<Vec<_>>().join(", "),
             shared.len(),
             examples.join(", "),
@@ -164,7 +192,7 @@ pub fn shared_names(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
     Some(Note::warning(
         "environments-share-names",
         format!(
-            "environments {} give {} account-scoped AWS names alike ({}{}): applied to one account, the second fails with \"already exists\"; give each environment its own account (`providers.aws.account_id` per environment pins Terraform to it) or put `{{env}}` in those names",
+            "environments {} give {} account-scoped AWS names alike ({}{}): applied to one account, the second fails with \"already exists\"; give each environment its own account (`providers.aws.account_id` per environment pins Terraform to it) or put `{{env}}` in those names — {}",
             envs.into_iter().collect::<Vec<_>>().join(", "),
             shared.len(),
             examples.join(", "),
@@ -173,6 +201,7 @@ pub fn shared_names(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
             } else {
                 ""
             },
+            fields(&shared),
         ),
     ))
 }

@@ -346,7 +346,12 @@ pub fn resolve(ctx: &Ctx, b: &Binding, at: In) -> Option<Resolved> {
             Field::Host => lit(&format!("dynamodb.{region}.amazonaws.com")),
             Field::Port => lit("443"),
             Field::Table => text(if platform {
-                Expr::lit(b.component)
+                Expr::lit(
+                    bp.tables
+                        .iter()
+                        .find(|t| t.name == b.component)
+                        .map_or(b.component, |t| t.table_name()),
+                )
             } else {
                 res("aws_dynamodb_table", b.component).attr("name")
             }),

@@ -519,6 +519,17 @@ fn target_group_body(ctx: &Ctx, lb: &LoadBalancer, s: &Service, name: &str) -> J
     })
 }
 
+/// The DNS records that validate ACM certificate `acm`, each once, as a DNS host takes
+/// them (`name`, `type`, `value`). `distinct`: a domain and its wildcard (`example.com`,
+/// `*.example.com`) share one validation record, which ACM lists once per name — pasted
+/// twice into a DNS host, the second is refused as a duplicate (seen on moto, as ACM does).
+pub fn validation_records(acm: &Ref) -> Expr {
+    interp(&format!(
+        "distinct([for o in {} : {{name = o.resource_record_name, type = o.resource_record_type, value = o.resource_record_value}}])",
+        acm.path("domain_validation_options")
+    ))
+}
+
 /// The certificate ARN the HTTPS listener uses: an issued ACM certificate for the
 /// blueprint's domain, else the blueprint's ARN.
 fn certificate(m: &mut Module, lb: &LoadBalancer) -> Expr {
@@ -547,10 +558,7 @@ fn certificate(m: &mut Module, lb: &LoadBalancer) -> Expr {
             );
         m.file("outputs").output(
             "certificate_validation_records",
-            interp(&format!(
-                "[for o in {} : {{name = o.resource_record_name, type = o.resource_record_type, value = o.resource_record_value}}]",
-                acm.path("domain_validation_options")
-            )),
+            validation_records(&acm),
             &format!("DNS records to create in the zone of {domain} so ACM issues the certificate"),
         );
         return validation.attr("certificate_arn");
@@ -717,7 +725,7 @@ pub fn preconditions(ctx: &Ctx) -> Vec<crate::wiring::Precondition> {
         namespace: String::new(),
         name: domain.clone(),
         keys: names,
-        why: "`infra` waits (up to 75 minutes) for ACM to issue the load balancer's certificate, which it does once the DNS validation records exist: while `infra` applies, create the CNAME records of `aws acm describe-certificate --certificate-arn $(aws acm list-certificates --query \"CertificateSummaryList[?DomainName=='<domain>'].CertificateArn\" --output text) --query Certificate.DomainValidationOptions[].ResourceRecord` in the domain's zone (the output `certificate_validation_records` lists them once the apply is through)".replace("<domain>", domain),
+        why: "`infra` waits (up to 75 minutes) for ACM to issue the load balancer's certificate, which it does once the DNS validation records exist, so the first apply takes two steps: `terraform apply -target=aws_acm_certificate.main` creates the certificate alone and prints the output `certificate_validation_records`; create those CNAME records in the domain's zone, wherever its DNS is hosted (at Cloudflare \"DNS only\", not proxied), and keep them (ACM renews by them); then `terraform apply`, which waits only until ACM has seen them. Point the hosts at the output `load_balancer_dns_name` (a CNAME; at the zone apex an alias, or CNAME flattening)".into(),
     }]
 }
 

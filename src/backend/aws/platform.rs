@@ -324,7 +324,7 @@ fn certificate(lb: &LoadBalancer, m: &mut Module) {
         )
         .output(
             "certificate_validation_records",
-            cert.attr("domain_validation_options"),
+            super::edge::validation_records(&cert),
             "DNS records that validate the ACM certificate (create them in the zone of the domain)",
         );
 }

@@ -39,12 +39,12 @@ fn table(ctx: &Ctx, t: &Table, m: &mut Module) {
     let mut attributes =
         vec![json!({"name": &t.partition_key.name, "type": key_type(t.partition_key.r#type)})];
     let mut body = json!({
-        "name": &t.name,
+        "name": t.table_name(),
         "hash_key": &t.partition_key.name,
         "point_in_time_recovery": {"enabled": t.point_in_time_recovery},
         "server_side_encryption": {"enabled": true, "kms_key_arn": res("aws_kms_key", "dynamodb").arn()},
         "deletion_protection_enabled": t.deletion_protection,
-        "tags": {"Name": &t.name},
+        "tags": {"Name": t.table_name()},
     });
     if let Some(sk) = &t.sort_key {
         body["range_key"] = json!(&sk.name);

@@ -23,6 +23,9 @@ pub struct Stack<'a> {
     pub label: String,
     pub context: Option<String>,
     pub out: &'a Output,
+    /// Synthesized by this run; `false` for a blueprint's other environment, lowered only to
+    /// compare with (two of those are not judged: their own synth does).
+    pub lowered: bool,
 }
 
 /// At most this many objects are named in one warning.
@@ -105,7 +108,7 @@ pub fn shared_objects(stacks: &[Stack]) -> Vec<Note> {
     let mut notes = Vec::new();
     for (i, a) in stacks.iter().enumerate() {
         for (j, b) in stacks.iter().enumerate().skip(i + 1) {
-            if a.context != b.context {
+            if a.context != b.context || !(a.lowered || b.lowered) {
                 continue;
             }
             let shared: Vec<String> = objects[i]
