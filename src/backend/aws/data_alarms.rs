@@ -173,10 +173,13 @@ fn cache_alarms(ctx: &Ctx, c: &Cache) -> Vec<DefaultAlarm> {
     let mut out = vec![DefaultAlarm {
         key: format!("cache_{}_cpu", ident(&c.name)),
         // `EngineCPUUtilization`, not the host's `CPUUtilization`: Valkey and Redis OSS run
-        // commands on one thread, so a node's CPU average hides a saturated engine; AWS
-        // advises it over CPUUtilization and a 90 % threshold ("Which Metrics Should I
-        // Monitor?",
-        // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.WhichShouldIMonitor.html).
+        // commands on one thread, so a node's CPU average hides a saturated engine. AWS
+        // suggests "90% of your available CPU", for the host metric divided by the node's
+        // vCPUs (nodes of 2 vCPUs or fewer) and the engine metric for nodes of 4 or more
+        // ("Which Metrics Should I Monitor?",
+        // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.WhichShouldIMonitor.html);
+        // the engine thread at 90 % is that condition on every node type, without a
+        // per-class divisor infragen could not compute (it holds no vCPU catalog).
         alarm: Alarm {
             name: format!("{}-{}-cpu", ctx.prefix, c.name),
             description: Some(format!(
