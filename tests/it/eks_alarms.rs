@@ -412,3 +412,46 @@ fn no_agent_no_pod_alarms_and_a_note_says_so_once() {
         );
     }
 }
+
+/// A blueprint alarm whose name makes the Terraform key of a default alarm
+/// (`web-restarts` → `aws_cloudwatch_metric_alarm.web_restarts`, the restarts alarm of a
+/// service `web`) or its CloudWatch name is refused at the alarm's own `name`, telling to
+/// rename the alarm — not at the service, whose rename would only move the clash.
+#[test]
+fn a_blueprint_alarm_meeting_a_default_one_is_refused_at_the_alarm() {
+    let yaml = eks_stack(
+        "pods",
+        "{ platform: eks }",
+        "node_pools:
+  - { name: general, size: m6i.large, min: 2, max: 4 }
+services:
+  - { name: web, image: \"ghcr.io/p/web:1.0.0\", port: 3000, replicas: 2 }
+observability:
+  notify: [ops@example.com]
+  alarms:
+    - { name: web-restarts, namespace: ContainerInsights, metric: pod_cpu_utilization, period: 300, evaluation_periods: 2, threshold: 80, comparison: \">\", target: web }
+    - { name: pods-production-web-no-running-pods, namespace: ContainerInsights, metric: pod_memory_utilization, period: 300, evaluation_periods: 2, threshold: 80, comparison: \">\", target: web }
+",
+    );
+    let line = |needle: &str| yaml.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let err = synth_aws("pods", &yaml).unwrap_err();
+    let at = |n: usize| format!("pods.yaml:{n}:");
+    assert!(
+        err.contains("alarm `web-restarts` is `aws_cloudwatch_metric_alarm.web_restarts`"),
+        "{err}"
+    );
+    assert!(err.contains(&at(line("name: web-restarts"))), "{err}");
+    assert!(err.contains("rename the alarm"), "{err}");
+    assert!(
+        err.contains("alarm `pods-production-web-no-running-pods` has the CloudWatch alarm name of another alarm"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&at(line("name: pods-production-web-no-running-pods"))),
+        "{err}"
+    );
+    assert!(err.contains("PutMetricAlarm creates or updates"), "{err}");
+    // Never blamed on the service, nor called infragen's defect.
+    assert!(!err.contains(&at(line("name: web, image"))), "{err}");
+    assert!(!err.contains("defect in infragen"), "{err}");
+}
