@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{eks_stack, manifests, matrix, resources, synth, synth_aws};
+use crate::support::{eks_stack, manifests, matrix, resources, synth, synth_aws, synth_cli_env};
 
 /// The default pod alarms of an output: `(terraform key, body)`.
 fn pod_alarms(out: &infragen::Output) -> BTreeMap<String, Value> {
@@ -532,4 +532,50 @@ observability:
     // Never blamed on the service, nor called infragen's defect.
     assert!(!err.contains(&at(line("name: web, image"))), "{err}");
     assert!(!err.contains("defect in infragen"), "{err}");
+}
+
+/// Two environments in one account with a blueprint alarm named the same in both: the second
+/// apply does not fail "already exists" — PutMetricAlarm updates the alarm of that name, so
+/// one environment silently takes the other's alarm over. The warning says that, and how to
+/// name it apart; with `{env}` in the name there is nothing to warn about.
+#[test]
+fn environments_sharing_an_alarm_name_are_told_it_is_taken_over_not_refused() {
+    let blueprint = |name: &str| {
+        eks_stack(
+            "pods",
+            "{ platform: eks }",
+            &format!(
+                "node_pools:
+  - {{ name: general, size: m6i.large, min: 2, max: 4 }}
+services:
+  - {{ name: web, image: \"ghcr.io/p/web:1.0.0\", port: 3000, replicas: 2 }}
+observability:
+  notify: [ops@example.com]
+  alarms:
+    - {{ name: {name}, namespace: ContainerInsights, metric: pod_cpu_utilization, period: 300, evaluation_periods: 2, threshold: 80, comparison: \">\", target: web }}
+environments:
+  staging: {{}}
+  production: {{}}
+"
+            ),
+        )
+    };
+    let (code, err) = synth_cli_env(&blueprint("web-cpu"), "aws", "production");
+    assert_eq!(code, Some(0), "{err}");
+    let warning = err
+        .lines()
+        .find(|l| l.contains("environments-share-names"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        warning.contains("aws_cloudwatch_metric_alarm web-cpu"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("the second silently takes the first's alarms over"),
+        "{warning}"
+    );
+    assert!(!warning.contains("already exists"), "{warning}");
+    let (code, err) = synth_cli_env(&blueprint("\"web-cpu-{env}\""), "aws", "production");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("environments-share-names"), "{err}");
 }
