@@ -8,7 +8,17 @@
 //! Cloud names too: some resource types keep names unique per account and region
 //! (`crate::terraform::unique`). Two components that set the same name (two databases with
 //! `identifier: shop-db`, two services with one `log_group`) would both plan, and the second
-//! create fail at apply.
+//! create fail at apply. CloudWatch alarms are the exception that fails silently:
+//! PutMetricAlarm "creates or updates an alarm", and an update "completely overwrites the
+//! previous configuration of the alarm"
+//! (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html>),
+//! so the second apply rewrites the first alarm and one of the two watches nothing.
+//!
+//! A blueprint alarm (`observability.alarms`) meets infragen's own on a Terraform key
+//! (`ident` of its name: `web-restarts` is `aws_cloudwatch_metric_alarm.web_restarts`, the
+//! key of the EKS restarts alarm of a service `web`) or on an alarm name: the error is on
+//! the blueprint alarm's `name`, the one thing to change, not on the component whose
+//! default alarm it meets.
 
 use crate::blueprint::Loaded;
 use crate::blueprint::types::Component;
@@ -234,6 +244,15 @@ fn cloud_names(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     for ((ty, name), mut addresses) in by_name {
         addresses.sort();
+        addresses.dedup();
+        if addresses.len() < 2 {
+            // One address declared twice: [`addresses`] reports it.
+            continue;
+        }
+        if let Some(e) = alarm_name_clash(loaded, ty, name, &addresses) {
+            errors.push(e);
+            continue;
+        }
         let attribute = crate::terraform::unique::name_attribute(ty).map_or("name", |(_, a)| a);
         let listed: Vec<String> = addresses.iter().map(|a| shown(a)).collect();
         let mut owners: Vec<usize> = addresses
@@ -247,9 +266,13 @@ fn cloud_names(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
             addresses.len(),
             listed.join(", ")
         ))
-        .expected(format!(
-            "a {attribute} of its own for each: the API keeps them unique, so the second create fails"
-        ));
+        .expected(if ty == "aws_cloudwatch_metric_alarm" {
+            "an alarm_name of its own for each: PutMetricAlarm creates or updates, so the second would silently rewrite the first".to_string()
+        } else {
+            format!(
+                "a {attribute} of its own for each: the API keeps them unique, so the second create fails"
+            )
+        });
         errors.push(match owners.as_slice() {
             [.., last] if owners.len() >= 2 => {
                 let c = &components[*last];
@@ -284,13 +307,17 @@ fn addresses(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
     // Ingress's name. Renaming the component frees the address either way.
     let mut clashes: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
     let mut unexplained = Vec::new();
+    let mut errors = Vec::new();
     for d in &out.duplicates {
+        if let Some(e) = alarm_key_clash(loaded, d) {
+            errors.push(e);
+            continue;
+        }
         match owners(&components, d).first() {
             Some(&longest) => clashes.entry(longest).or_default().push(d),
             None => unexplained.push(d),
         }
     }
-    let mut errors = Vec::new();
     for (i, addresses) in clashes {
         let c = &components[i];
         let others: Vec<String> = components
@@ -343,6 +370,76 @@ fn addresses(loaded: &Loaded, out: &Output) -> Vec<Diagnostic> {
         );
     }
     errors
+}
+
+/// The `observability.alarms` entries (index, name) whose Terraform key is `key`
+/// (`backend/aws/observability.rs` keys each `aws_cloudwatch_metric_alarm` by `ident` of
+/// its name).
+fn user_alarms_keyed<'a>(loaded: &'a Loaded, key: &str) -> Vec<(usize, &'a str)> {
+    let alarms = loaded
+        .blueprint
+        .observability
+        .iter()
+        .flat_map(|o| &o.alarms);
+    alarms
+        .enumerate()
+        .filter(|(_, a)| ident(&a.name) == key)
+        .map(|(i, a)| (i, a.name.as_str()))
+        .collect()
+}
+
+/// A duplicate `aws_cloudwatch_metric_alarm` address that a blueprint alarm's name makes:
+/// the error on that alarm's `name`, whichever other alarm (one of infragen's own, or
+/// another blueprint alarm) takes the address too.
+fn alarm_key_clash(loaded: &Loaded, duplicate: &str) -> Option<Diagnostic> {
+    let (_, address) = duplicate.split_once(": ")?;
+    let key = address.strip_prefix("aws_cloudwatch_metric_alarm.")?;
+    let mine = user_alarms_keyed(loaded, key);
+    let &(i, name) = mine.last()?;
+    let other = match mine.as_slice() {
+        [.., (j, other), _] => format!("`observability.alarms[{j}]` `{other}`, whose name makes the same key"),
+        _ => "one of the alarms infragen makes itself (`<service>-restarts`, `<service>-no-running-pods`, `<service>-no-healthy-hosts`, … — docs/output.md, \"Alarms\")".into(),
+    };
+    Some(
+        Diagnostic::new(format!(
+            "alarm `{name}` is `{address}` ({}), the Terraform address of {other}: one body would replace the other",
+            duplicate.split_once(": ").map_or("", |(m, _)| m)
+        ))
+        .at(loaded.span(&format!("observability.alarms[{i}].name")))
+        .expected("an alarm name whose Terraform key (the name with `-` as `_`) no other alarm has")
+        .help(format!("rename the alarm, e.g. `{name}-custom`")),
+    )
+}
+
+/// Two alarms with one `alarm_name`, one of them a blueprint alarm (whose `alarm_name` is
+/// its `name` as written): the error on that alarm's `name`.
+fn alarm_name_clash(
+    loaded: &Loaded,
+    ty: &str,
+    name: &str,
+    addresses: &[String],
+) -> Option<Diagnostic> {
+    if ty != "aws_cloudwatch_metric_alarm" {
+        return None;
+    }
+    let alarms = loaded
+        .blueprint
+        .observability
+        .iter()
+        .flat_map(|o| &o.alarms);
+    let (i, _) = alarms.enumerate().filter(|(_, a)| a.name == name).last()?;
+    let listed: Vec<String> = addresses.iter().map(|a| shown(a)).collect();
+    Some(
+        Diagnostic::new(format!(
+            "alarm `{name}` has the CloudWatch alarm name of another alarm: {}",
+            listed.join(", ")
+        ))
+        .at(loaded.span(&format!("observability.alarms[{i}].name")))
+        .expected(
+            "an alarm name of its own: PutMetricAlarm creates or updates, so each apply would rewrite the other alarm's configuration and one of the two would watch nothing",
+        )
+        .help(format!("rename the alarm, e.g. `{name}-custom`")),
+    )
 }
 
 /// The name part of an address: `aws_db_instance.db_replica` → `db_replica`,

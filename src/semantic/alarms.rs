@@ -219,6 +219,48 @@ const DYNAMODB_ACCOUNT_METRICS: [&str; 9] = [
     "MaxProvisionedTableWriteCapacityUtilization",
 ];
 
+/// The `ContainerInsights` metrics the CloudWatch agent publishes by `Service`,
+/// `Namespace`, `ClusterName` — the dimensions an alarm on an EKS service gets
+/// (aws/amazon-cloudwatch-agent `translator/translate/otel/exporter/awsemf/kubernetes.go`:
+/// `getServiceMetricDeclarations`, and `getPodMetricDeclarations`, whose second list has
+/// the `Service` dimension set only with enhanced observability, the add-on's default, which
+/// infragen leaves as it is). Any other metric (`node_*`, `cluster_*`, `container_*`,
+/// `namespace_*`) is never published per Service: such an alarm stays in INSUFFICIENT_DATA.
+const SERVICE_METRICS: [&str; 32] = [
+    "service_number_of_running_pods",
+    "pod_cpu_utilization",
+    "pod_memory_utilization",
+    "pod_network_rx_bytes",
+    "pod_network_tx_bytes",
+    "pod_cpu_utilization_over_pod_limit",
+    "pod_memory_utilization_over_pod_limit",
+    "pod_cpu_reserved_capacity",
+    "pod_memory_reserved_capacity",
+    "pod_number_of_container_restarts",
+    "pod_number_of_containers",
+    "pod_number_of_running_containers",
+    "pod_status_ready",
+    "pod_status_scheduled",
+    "pod_status_running",
+    "pod_status_pending",
+    "pod_status_failed",
+    "pod_status_unknown",
+    "pod_status_succeeded",
+    "pod_memory_request",
+    "pod_memory_limit",
+    "pod_cpu_limit",
+    "pod_cpu_request",
+    "pod_container_status_running",
+    "pod_container_status_terminated",
+    "pod_container_status_waiting",
+    "pod_container_status_waiting_reason_crash_loop_back_off",
+    "pod_container_status_waiting_reason_image_pull_error",
+    "pod_container_status_waiting_reason_start_error",
+    "pod_container_status_waiting_reason_create_container_error",
+    "pod_container_status_waiting_reason_create_container_config_error",
+    "pod_container_status_terminated_reason_oom_killed",
+];
+
 fn judge(c: &mut Checker, bp: &Blueprint, i: usize, a: &Alarm) {
     let Some(target) = &a.target else {
         return;
@@ -252,6 +294,24 @@ fn judge(c: &mut Checker, bp: &Blueprint, i: usize, a: &Alarm) {
                 "use namespace `{}` with a metric AWS publishes there for `{target}`",
                 namespaces[0]
             ));
+        }
+        Published::In(_)
+            if a.namespace == "ContainerInsights"
+                && bp.platform() == Some(Platform::Eks)
+                && bp.services.iter().any(|s| &s.name == target)
+                && !SERVICE_METRICS.contains(&a.metric.as_str()) =>
+        {
+            let d = c.error(
+                &format!("observability.alarms[{i}].metric"),
+                format!(
+                    "alarm `{}` watches `{}` of service `{target}`, but Container Insights publishes it by node, container, namespace or cluster, never by Kubernetes Service: it would stay in INSUFFICIENT_DATA and never notify",
+                    a.name, a.metric
+                ),
+            );
+            d.expected = Some("a pod or service metric published per Service: `pod_cpu_utilization`, `pod_memory_utilization`, `pod_number_of_container_restarts`, `service_number_of_running_pods`, …".into());
+            d.help = Some(
+                "use one of those; node and cluster metrics need dimensions infragen does not fill (an `extra.terraform` alarm can name them)".into(),
+            );
         }
         Published::Nowhere(field, why, help) => {
             let d = c.error(

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{eks_stack, manifests, matrix, resources, synth, synth_aws};
+use crate::support::{eks_stack, manifests, matrix, resources, synth, synth_aws, synth_cli_env};
 
 /// The default pod alarms of an output: `(terraform key, body)`.
 fn pod_alarms(out: &infragen::Output) -> BTreeMap<String, Value> {
@@ -355,13 +355,91 @@ fn a_service_with_no_ready_pod_breaches_and_a_quiet_one_does_not() {
     let restarts = &alarms["api_restarts"];
     assert_eq!(restarts["treat_missing_data"], "notBreaching");
     assert_eq!(restarts["statistic"], "Sum");
-    // A steady crash loop restarts every 5 minutes (the kubelet's back-off cap): 3 in 15.
-    assert_eq!(restarts["period"], 900);
-    assert_eq!(restarts["threshold"], 3);
+    assert_eq!(restarts["threshold"], 1);
     assert_eq!(
         restarts["comparison_operator"],
         "GreaterThanOrEqualToThreshold"
     );
+}
+
+/// A crash loop restarts a container once per kubelet back-off (capped at 5 minutes) plus the
+/// time it ran before dying. Replaying such loops through the restarts alarm as CloudWatch
+/// evaluates it (per-period `Sum`, the last `evaluation_periods` periods, `datapoints_to_alarm`
+/// of them breaching, no data not breaching) from the moment it first fires: it must stay in
+/// ALARM — each drop to OK and back is another page for the same incident — for loops of up
+/// to 7½ minutes, and a single restart must not page. A sum over a fixed 15 minutes saw 2
+/// restarts in some windows of a 5 min 40 s loop, and never 3 in one of 7½ minutes.
+#[test]
+fn a_crash_loop_holds_the_restarts_alarm_and_one_restart_does_not_page() {
+    let out = synth_aws(
+        "pods",
+        &stack(
+            "{ platform: eks }",
+            "  - { name: api, image: \"ghcr.io/p/api:1.0.0\", port: 8080, replicas: 1 }\n",
+        ),
+    )
+    .unwrap();
+    let a = &pod_alarms(&out)["api_restarts"];
+    let period = a["period"].as_u64().unwrap();
+    let n = a["evaluation_periods"].as_u64().unwrap() as usize;
+    let m = a["datapoints_to_alarm"].as_u64().unwrap_or(n as u64) as usize;
+    let threshold = a["threshold"].as_f64().unwrap();
+    assert_eq!(a["statistic"], "Sum");
+    assert_eq!(a["comparison_operator"], "GreaterThanOrEqualToThreshold");
+    assert_eq!(a["treat_missing_data"], "notBreaching");
+    // The alarm state after each period, for restarts at `times` (seconds) over `horizon`.
+    let states = |times: &[u64], horizon: u64| -> Vec<bool> {
+        let periods = (horizon / period) as usize;
+        let mut sums = vec![0.0; periods];
+        for t in times {
+            if let Some(s) = sums.get_mut((*t / period) as usize) {
+                *s += 1.0;
+            }
+        }
+        let breaching: Vec<bool> = sums.iter().map(|s| *s >= threshold).collect();
+        (0..periods)
+            .map(|end| {
+                let from = (end + 1).saturating_sub(n);
+                breaching[from..=end].iter().filter(|b| **b).count() >= m
+            })
+            .collect()
+    };
+    let six_hours = 6 * 3600;
+    // Back-offs of 10, 20, 40, 80, 160 s, then 300 s, each after `ran` seconds of running,
+    // starting at an offset so that restarts fall anywhere in a period.
+    for ran in [5, 40, 90, 150] {
+        for offset in (0..period).step_by(37) {
+            let mut t = offset;
+            let mut times = Vec::new();
+            let mut backoff = 10;
+            while t < six_hours {
+                t += ran;
+                times.push(t);
+                t += backoff;
+                backoff = (backoff * 2).min(300);
+            }
+            let s = states(&times, six_hours);
+            let first = s
+                .iter()
+                .position(|x| *x)
+                .unwrap_or_else(|| panic!("a loop running {ran} s between crashes never pages"));
+            assert!(
+                first as u64 * period <= offset + 15 * 60,
+                "a loop running {ran} s pages only after {} s",
+                first as u64 * period
+            );
+            assert!(
+                s[first..].iter().all(|x| *x),
+                "a loop running {ran} s (offset {offset}) drops back to OK and pages again"
+            );
+        }
+    }
+    for t in (0..six_hours).step_by(97) {
+        assert!(
+            !states(&[t], six_hours).iter().any(|x| *x),
+            "one restart at {t} s pages"
+        );
+    }
 }
 
 /// Without the agent there is no series to alarm on: EKS Fargate (no DaemonSet) and
@@ -411,4 +489,93 @@ fn no_agent_no_pod_alarms_and_a_note_says_so_once() {
             out.notes
         );
     }
+}
+
+/// A blueprint alarm whose name makes the Terraform key of a default alarm
+/// (`web-restarts` → `aws_cloudwatch_metric_alarm.web_restarts`, the restarts alarm of a
+/// service `web`) or its CloudWatch name is refused at the alarm's own `name`, telling to
+/// rename the alarm — not at the service, whose rename would only move the clash.
+#[test]
+fn a_blueprint_alarm_meeting_a_default_one_is_refused_at_the_alarm() {
+    let yaml = eks_stack(
+        "pods",
+        "{ platform: eks }",
+        "node_pools:
+  - { name: general, size: m6i.large, min: 2, max: 4 }
+services:
+  - { name: web, image: \"ghcr.io/p/web:1.0.0\", port: 3000, replicas: 2 }
+observability:
+  notify: [ops@example.com]
+  alarms:
+    - { name: web-restarts, namespace: ContainerInsights, metric: pod_cpu_utilization, period: 300, evaluation_periods: 2, threshold: 80, comparison: \">\", target: web }
+    - { name: pods-production-web-no-running-pods, namespace: ContainerInsights, metric: pod_memory_utilization, period: 300, evaluation_periods: 2, threshold: 80, comparison: \">\", target: web }
+",
+    );
+    let line = |needle: &str| yaml.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let err = synth_aws("pods", &yaml).unwrap_err();
+    let at = |n: usize| format!("pods.yaml:{n}:");
+    assert!(
+        err.contains("alarm `web-restarts` is `aws_cloudwatch_metric_alarm.web_restarts`"),
+        "{err}"
+    );
+    assert!(err.contains(&at(line("name: web-restarts"))), "{err}");
+    assert!(err.contains("rename the alarm"), "{err}");
+    assert!(
+        err.contains("alarm `pods-production-web-no-running-pods` has the CloudWatch alarm name of another alarm"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&at(line("name: pods-production-web-no-running-pods"))),
+        "{err}"
+    );
+    assert!(err.contains("PutMetricAlarm creates or updates"), "{err}");
+    // Never blamed on the service, nor called infragen's defect.
+    assert!(!err.contains(&at(line("name: web, image"))), "{err}");
+    assert!(!err.contains("defect in infragen"), "{err}");
+}
+
+/// Two environments in one account with a blueprint alarm named the same in both: the second
+/// apply does not fail "already exists" — PutMetricAlarm updates the alarm of that name, so
+/// one environment silently takes the other's alarm over. The warning says that, and how to
+/// name it apart; with `{env}` in the name there is nothing to warn about.
+#[test]
+fn environments_sharing_an_alarm_name_are_told_it_is_taken_over_not_refused() {
+    let blueprint = |name: &str| {
+        eks_stack(
+            "pods",
+            "{ platform: eks }",
+            &format!(
+                "node_pools:
+  - {{ name: general, size: m6i.large, min: 2, max: 4 }}
+services:
+  - {{ name: web, image: \"ghcr.io/p/web:1.0.0\", port: 3000, replicas: 2 }}
+observability:
+  notify: [ops@example.com]
+  alarms:
+    - {{ name: {name}, namespace: ContainerInsights, metric: pod_cpu_utilization, period: 300, evaluation_periods: 2, threshold: 80, comparison: \">\", target: web }}
+environments:
+  staging: {{}}
+  production: {{}}
+"
+            ),
+        )
+    };
+    let (code, err) = synth_cli_env(&blueprint("web-cpu"), "aws", "production");
+    assert_eq!(code, Some(0), "{err}");
+    let warning = err
+        .lines()
+        .find(|l| l.contains("environments-share-names"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        warning.contains("aws_cloudwatch_metric_alarm web-cpu"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("the second silently takes the first's alarms over"),
+        "{warning}"
+    );
+    assert!(!warning.contains("already exists"), "{warning}");
+    let (code, err) = synth_cli_env(&blueprint("\"web-cpu-{env}\""), "aws", "production");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("environments-share-names"), "{err}");
 }

@@ -165,7 +165,7 @@ pub fn stacks_share_names(stacks: &[(&str, usize, &Output)]) -> Option<Note> {
     Some(Note::warning(
         "stacks-share-names",
         format!(
-            "stacks {} give {} account-scoped AWS names alike ({}{}): applied to one account (and region: IAM role names are account-wide), the second fails with \"already exists\"; pin each stack to its own account (`providers.aws.account_id`) or name the components apart — `services[].log_group` (default `/ecs/<service>`), `secrets[].path` (default the secret's name), `tables[].table` (default the table's name)",
+            "stacks {} give {} account-scoped AWS names alike ({}{}): applied to one account (and region: IAM role names are account-wide), {}; pin each stack to its own account (`providers.aws.account_id`) or name the components apart — `services[].log_group` (default `/ecs/<service>`), `secrets[].path` (default the secret's name), `tables[].table` (default the table's name)",
             labels.into_iter().collect::<Vec<_>>().join(", "),
             shared.len(),
             examples.join(", "),
@@ -174,8 +174,31 @@ pub fn stacks_share_names(stacks: &[(&str, usize, &Output)]) -> Option<Note> {
             } else {
                 ""
             },
+            second_apply(&shared),
         ),
     ))
+}
+
+/// What the second apply does with the shared names: fail with "already exists" — except
+/// CloudWatch alarms. PutMetricAlarm "creates or updates an alarm", an update "completely
+/// overwrites the previous configuration of the alarm"
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html>):
+/// no error, one alarm watching the last applied one's resources, deleted by either's
+/// destroy. `observability.alarms` names are written as they are, so they meet in every
+/// environment unless they hold `{env}`.
+fn second_apply<T>(shared: &BTreeMap<String, T>) -> String {
+    const ALARM: &str = "aws_cloudwatch_metric_alarm ";
+    const TAKEN_OVER: &str = "PutMetricAlarm updates the alarm of that name: one alarm watching the last apply's resources, deleted by either's destroy; `observability.alarms[].name` is written as it is: give it a part of its own, such as `{env}`";
+    let alarms = shared.keys().filter(|k| k.starts_with(ALARM)).count();
+    if alarms == 0 {
+        "the second fails with \"already exists\"".into()
+    } else if alarms == shared.len() {
+        format!("the second silently takes the first's alarms over ({TAKEN_OVER})")
+    } else {
+        format!(
+            "the second fails with \"already exists\", and silently takes the first's alarms over ({TAKEN_OVER})"
+        )
+    }
 }
 
 /// A warning when environments of one blueprint (`envs`: name and AWS output) give the same
@@ -192,7 +215,7 @@ pub fn shared_names(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
     Some(Note::warning(
         "environments-share-names",
         format!(
-            "environments {} give {} account-scoped AWS names alike ({}{}): applied to one account, the second fails with \"already exists\"; give each environment its own account (`providers.aws.account_id` per environment pins Terraform to it) or put `{{env}}` in those names — {}",
+            "environments {} give {} account-scoped AWS names alike ({}{}): applied to one account, {}; give each environment its own account (`providers.aws.account_id` per environment pins Terraform to it) or put `{{env}}` in those names — {}",
             envs.into_iter().collect::<Vec<_>>().join(", "),
             shared.len(),
             examples.join(", "),
@@ -201,6 +224,7 @@ pub fn shared_names(envs: &[(&str, &Output)], focus: &[&str]) -> Option<Note> {
             } else {
                 ""
             },
+            second_apply(&shared),
             fields(&shared),
         ),
     ))

@@ -19,16 +19,33 @@
 //! - `pod_number_of_container_restarts` by `ClusterName`, `Namespace`, `PodName`: each pod's
 //!   container restarts since the previous collection (`podstore.go` `addStatus`), where
 //!   `PodName` is the owning Deployment's name for a Deployment's pods, not the pod's own
-//!   (`addPodOwnersAndPodName`: ReplicaSet → its Deployment). Its `Sum` over 15 minutes is
-//!   every restart of the Deployment's pods; a quiet period publishes zeros or nothing, so
-//!   missing data does not breach. Three restarts in 15 minutes is a steady crash loop
-//!   (the kubelet's back-off caps at 5 minutes), not a single OOM kill.
+//!   (`addPodOwnersAndPodName`: ReplicaSet → its Deployment, from the agent's ReplicaSet
+//!   watch or, failing that, the ReplicaSet name less its hash suffix). Its `Sum` over a
+//!   period is every restart of the Deployment's pods; a quiet period publishes zeros or
+//!   nothing, so missing data does not breach. The page is a restart in 2 of the last three
+//!   5-minute periods: a crash loop restarts once per back-off (capped at 5 minutes) plus
+//!   the time the container ran, so "3 in a fixed 15 minutes" (the first design) saw 2 in
+//!   some windows of even a crash-at-start loop — flapping OK/ALARM, a new page each time —
+//!   and never 3 for a container that runs 2½ minutes before dying; 2 of 3 periods holds
+//!   for any cycle up to 7½ minutes and ignores a single OOM kill or one burst of
+//!   restarts that does not recur (kubelet back-off: "Container restart policy",
+//!   https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#restart-policy).
 //!
 //! Every dimension value is the one the manifests write: the namespace
 //! (`services[].namespace`, else `Blueprint::default_namespace`), the Kubernetes Service
 //! (`service_name`, else the service's name; blue/green and canary's plain Service selects
 //! the live colour or stable track, which is what serves) and each Deployment of the
 //! service (`k8s::workload::tracks`: `<name>`, `<name>-blue`/`-green`, `<name>-canary`).
+//!
+//! A new environment, or a new service, pages once per service: the alarms are made with
+//! `infra`, and the Service has no ready pod until `kubectl apply -k` has rolled it out
+//! (missing data breaches — the outage and a dead agent must page, and nothing CloudWatch
+//! evaluates tells "not deployed yet" from "down"). CloudWatch notifies on state changes
+//! only, so it is one ALARM and one OK per service, and the description says so for the
+//! person paged. Delaying the page (the alarm in `platform`, applied just before the
+//! manifests) would only narrow the window, and `missing` instead of `breaching` would
+//! leave a real outage in INSUFFICIENT_DATA, which no `alarm_actions` notify.
+//! docs/output.md ("Alarms") says it.
 //!
 //! Left out: a service that runs no pod (`replicas: 0`; autoscaling `min: 0`, KEDA
 //! scale-to-zero and scheduled stops are refused on EKS); a worker without `port` has no
@@ -98,7 +115,7 @@ pub fn alarms(ctx: &Ctx, m: &Module) -> Vec<(String, Json)> {
                 format!("{}_no_running_pods", ident(&s.name)),
                 json!({
                     "alarm_name": format!("{}-{}-no-running-pods", ctx.prefix, s.name),
-                    "alarm_description": format!("{} has had no ready pod behind its Kubernetes Service {namespace}/{service} for {minutes} minutes: it is down", s.name),
+                    "alarm_description": format!("{} has had no ready pod behind its Kubernetes Service {namespace}/{service} for {minutes} minutes: it is down (expected once on a new environment or service, from the infra apply until its first rollout is ready)", s.name),
                     "namespace": "ContainerInsights",
                     "metric_name": "service_number_of_running_pods",
                     "dimensions": {
@@ -124,7 +141,7 @@ pub fn alarms(ctx: &Ctx, m: &Module) -> Vec<(String, Json)> {
                 format!("{}_restarts", ident(&deployment)),
                 json!({
                     "alarm_name": format!("{}-{deployment}-restarts", ctx.prefix),
-                    "alarm_description": format!("Containers of Deployment {namespace}/{deployment} restarted 3 times or more in 15 minutes: crash-looping or failing their liveness probe"),
+                    "alarm_description": format!("Containers of Deployment {namespace}/{deployment} restarted in 2 of the last three 5-minute periods: crash-looping or failing their liveness probe"),
                     "namespace": "ContainerInsights",
                     "metric_name": "pod_number_of_container_restarts",
                     "dimensions": {
@@ -133,9 +150,10 @@ pub fn alarms(ctx: &Ctx, m: &Module) -> Vec<(String, Json)> {
                         "PodName": &deployment,
                     },
                     "statistic": "Sum",
-                    "period": 900,
-                    "evaluation_periods": 1,
-                    "threshold": 3,
+                    "period": 300,
+                    "evaluation_periods": 3,
+                    "datapoints_to_alarm": 2,
+                    "threshold": 1,
                     "comparison_operator": "GreaterThanOrEqualToThreshold",
                     "treat_missing_data": "notBreaching",
                 }),
