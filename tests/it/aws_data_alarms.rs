@@ -311,7 +311,8 @@ fn a_cache_meant_to_run_full_gets_no_memory_alarm_and_says_so() {
 }
 
 #[test]
-fn a_blueprint_alarm_taking_a_default_name_wins_and_is_said() {
+fn a_blueprint_alarm_taking_a_default_name_is_refused() {
+    // Same alarm name, another metric: PutMetricAlarm would overwrite one with the other.
     let obs = "observability:
   notify: [ops@example.com]
   alarms:
@@ -324,14 +325,7 @@ fn a_blueprint_alarm_taking_a_default_name_wins_and_is_said() {
       comparison: \">\"
       target: db
 ";
-    let out = synth_aws("ledger", &stack(obs, "{ size_gb: 50 }")).unwrap();
-    let a = alarm(&out, "ledger-production-db-storage").unwrap();
-    assert_eq!(a["metric_query"][0]["metric"]["metric_name"], "ReadLatency");
-    assert!(
-        out.notes.iter().any(|n| n
-            .to_string()
-            .contains("takes the name of the default alarm")),
-        "{:?}",
-        out.notes
-    );
+    let e = synth_aws("ledger", &stack(obs, "{ size_gb: 50 }")).unwrap_err();
+    assert!(e.contains("ledger-production-db-storage"), "{e}");
+    assert!(e.contains("an alarm name of its own"), "{e}");
 }

@@ -63,7 +63,7 @@ const FREE_PERCENT: u64 = 15;
 const FREE_PERCENT_AUTOSCALING: u64 = 5;
 
 /// The default alarms of the data services `m` holds, less those a blueprint alarm (`user`)
-/// replaces or whose name it takes.
+/// on the same target and metric replaces.
 pub fn defaults(ctx: &Ctx, m: &Module, user: &[Alarm]) -> Vec<DefaultAlarm> {
     let mut out = Vec::new();
     for d in database::managed(ctx) {
@@ -83,26 +83,9 @@ pub fn defaults(ctx: &Ctx, m: &Module, user: &[Alarm]) -> Vec<DefaultAlarm> {
                 && u.namespace == d.alarm.namespace
                 && u.metric == d.alarm.metric
         });
-        if replaced {
-            return false;
-        }
-        // A blueprint alarm of the same name would be the same CloudWatch alarm (PutMetricAlarm
-        // overwrites by name) or the same Terraform address: the blueprint's wins, said.
-        let taken = user
-            .iter()
-            .find(|u| u.name == d.alarm.name || ident(&u.name) == d.key);
-        if let Some(u) = taken {
-            ctx.note(format!(
-                "alarm `{}` takes the name of the default alarm `{}` ({} {} of `{}`), which is left out; rename it to keep both",
-                u.name,
-                d.alarm.name,
-                d.alarm.namespace,
-                d.alarm.metric,
-                target.unwrap_or_default()
-            ));
-            return false;
-        }
-        true
+        // A blueprint alarm taking a default's name or Terraform key (another metric) is
+        // refused at its `name` by `backend/collisions.rs`, as for every default alarm.
+        !replaced
     });
     out
 }
