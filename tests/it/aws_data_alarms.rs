@@ -329,3 +329,31 @@ fn a_blueprint_alarm_taking_a_default_name_is_refused() {
     assert!(e.contains("ledger-production-db-storage"), "{e}");
     assert!(e.contains("an alarm name of its own"), "{e}");
 }
+
+/// RDS allows 15 read replicas; CloudWatch's metric math alarm reads at most 10 metrics
+/// (a hard limit PutMetricAlarm enforces at apply, not `terraform validate`). Thirteen
+/// instances are watched by alarms of ten series at most, each instance by one of them.
+#[test]
+fn a_database_with_more_instances_than_an_alarm_reads_is_watched_by_several() {
+    let yaml = stack(NOTIFY, "{ size_gb: 50 }").replace("replicas: 1", "replicas: 12");
+    let out = synth_aws("ledger", &yaml).unwrap();
+    let alarms = resources(&out, "infra", "aws_cloudwatch_metric_alarm");
+    for a in &alarms {
+        let metrics = series(a).len();
+        assert!(metrics <= 10, "{} reads {metrics} metrics", a["alarm_name"]);
+    }
+    let instances = keyed(&out, "aws_db_instance");
+    assert_eq!(instances.len(), 13);
+    for metric in ["CPUUtilization", "FreeStorageSpace"] {
+        for (key, _) in &instances {
+            let dims = serde_json::json!({
+                "DBInstanceIdentifier": format!("${{aws_db_instance.{key}.identifier}}")
+            });
+            let by = watching(&alarms, "AWS/RDS", metric, &dims);
+            assert_eq!(by.len(), 1, "{key} {metric}: {} alarms", by.len());
+        }
+    }
+    let second = alarm(&out, "ledger-production-db-cpu-2").expect("second CPU alarm");
+    assert_eq!(second["threshold"].as_f64(), Some(90.0));
+    assert!(alarm(&out, "ledger-production-db-storage-2").is_some());
+}

@@ -8,7 +8,8 @@
 //! They are expressed as `observability.alarms` entries with the component as `target`, so
 //! they are lowered exactly as the blueprint's own are: dimensions from the resources
 //! (`DBInstanceIdentifier` of the primary and of each replica, `CacheClusterId` of each
-//! node), and the worst of several series (metric math `MAX`/`MIN`) in one alarm. A blueprint
+//! node), and the worst of several series (metric math `MAX`/`MIN`) in one alarm (ten series
+//! at most each: `observability::watch_series`). A blueprint
 //! alarm on the same target and metric replaces the default: one page per condition, at the
 //! team's figures.
 //!

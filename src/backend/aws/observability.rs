@@ -234,7 +234,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
                 continue;
             }
         };
-        alarm(m, &ident(&a.name), user_alarm(a, &dims), topic.arn());
+        watch_series(m, &ident(&a.name), a, &dims, topic.arn());
     }
     if has_lb {
         five_xx_alarms(ctx, m, "", edge::lb().attr("arn_suffix"), topic.arn());
@@ -255,7 +255,7 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
     for d in data_defaults {
         // Lowered as a blueprint alarm on the same target would be; the target is in `m`.
         if let Some(Ok(dims)) = d.alarm.target.as_deref().map(|t| dimensions(ctx, m, t)) {
-            alarm(m, &d.key, user_alarm(&d.alarm, &dims), topic.arn());
+            watch_series(m, &d.key, &d.alarm, &dims, topic.arn());
         }
     }
     if jobs {
@@ -280,6 +280,48 @@ fn topic_name(ctx: &Ctx) -> String {
 /// `platform`'s `edge` Ingress (EKS, ALB in front of ingress-nginx).
 fn edge_in_platform(ctx: &Ctx) -> bool {
     ctx.is_eks() && ctx.v.bp.alb_fronts_nginx()
+}
+
+/// The most metrics one metric math alarm may read: "Alarms based on metric math expressions
+/// can reference a maximum of 10 metrics. This is a hard limit that cannot be increased"
+/// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html);
+/// PutMetricAlarm refuses an 11th at apply, which `terraform validate` does not see.
+const MAX_ALARM_METRICS: usize = 10;
+
+/// The alarm `a` (Terraform key `key`) on `series`, as one alarm while they fit in
+/// [`MAX_ALARM_METRICS`]; past that (an RDS primary with 10 or more of the 15 read replicas
+/// RDS allows), one alarm per ten series, the first under `a`'s name and the next ones
+/// under `<name>-2`, `<name>-3`…, so every instance is still watched.
+fn watch_series(m: &mut Module, key: &str, a: &Alarm, series: &[Dims], topic: Expr) {
+    if series.len() <= MAX_ALARM_METRICS {
+        alarm(m, key, user_alarm(a, series), topic);
+        return;
+    }
+    for (i, chunk) in series.chunks(MAX_ALARM_METRICS).enumerate() {
+        let (key, mut part) = if i == 0 {
+            (key.to_string(), a.clone())
+        } else {
+            let mut part = a.clone();
+            part.name = format!("{}-{}", a.name, i + 1);
+            (format!("{key}_{}", i + 1), part)
+        };
+        let first = i * MAX_ALARM_METRICS + 1;
+        let what = part.description.clone().unwrap_or_else(|| {
+            format!(
+                "{} {} {} {}",
+                a.namespace,
+                a.metric,
+                operator(a.comparison),
+                a.threshold
+            )
+        });
+        part.description = Some(format!(
+            "{what} (series {first}-{} of {}: a metric math alarm reads at most {MAX_ALARM_METRICS} metrics)",
+            first + chunk.len() - 1,
+            series.len()
+        ));
+        alarm(m, &key, user_alarm(&part, chunk), topic.clone());
+    }
 }
 
 /// The alarm of one `observability.alarms` entry on the series `series` (their dimensions):
