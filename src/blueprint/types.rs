@@ -1093,7 +1093,7 @@ pub struct Cache {
     /// Exact sizes per provider, overriding `size`.
     #[serde(default)]
     pub sizes: Sizes,
-    /// Nodes: one primary plus replicas.
+    /// Nodes: one primary plus replicas (on AWS, an ElastiCache replication group: at most 6).
     #[serde(default = "one")]
     pub nodes: u32,
     /// Automatic failover across zones.

@@ -539,6 +539,19 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
                 "add `nodes: 2` beside `ha: true` (a primary and a replica to fail over to)".into(),
             );
         }
+        // A replication group with cluster mode disabled (`backend/aws/cache.rs`): "The
+        // maximum permitted value for NumCacheClusters is 6 (1 primary plus 5 replicas)"
+        // (CreateReplicationGroup); `terraform validate` lets 7 through to the API.
+        if k.deployment == Deployment::Managed && c.provider == Provider::Aws && k.nodes > 6 {
+            c.error(
+                &format!("{path}.nodes"),
+                format!(
+                    "an ElastiCache replication group has at most 6 nodes (a primary and 5 replicas), got {}",
+                    k.nodes
+                ),
+            )
+            .help = Some("give `nodes: 6` at most".into());
+        }
         if k.deployment == Deployment::Managed && cloud {
             size_check(
                 c,
