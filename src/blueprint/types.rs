@@ -984,7 +984,7 @@ pub struct Database {
     /// Standby in another zone (Multi-AZ).
     #[serde(default)]
     pub ha: bool,
-    /// Read replicas.
+    /// Read replicas (on AWS, RDS: at most 15).
     #[serde(default)]
     pub replicas: u32,
     /// Automated backups: retention, window, and for in-cluster databases the backup job.

@@ -508,6 +508,19 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
                     "set `deployment: in_cluster` for this database (on `platform: eks`, which runs it as a StatefulSet)".into(),
                 );
             }
+            // "Each DB instance can have up to 15 read replicas" (MySQL, MariaDB, PostgreSQL;
+            // CreateDBInstanceReadReplica, SourceDBInstanceIdentifier); `terraform validate`
+            // lets a sixteenth through to the apply.
+            if c.provider == Provider::Aws && d.replicas > 15 {
+                c.error(
+                    &format!("{path}.replicas"),
+                    format!(
+                        "an RDS instance has at most 15 read replicas, got {}",
+                        d.replicas
+                    ),
+                )
+                .help = Some("give `replicas: 15` at most".into());
+            }
             if d.storage.is_none()
                 && c.provider == Provider::Aws
                 && d.engine != crate::blueprint::types::DatabaseEngine::Mongodb
