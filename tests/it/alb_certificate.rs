@@ -7,7 +7,7 @@
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{matrix, resources, root};
+use crate::support::{blocks, matrix, resources, root};
 
 /// `host` is one of the certificate's names (equal, or one label under `*.`).
 fn covered(names: &[String], host: &str) -> bool {
@@ -145,22 +145,7 @@ fn a_certificate_infra_creates_is_a_listed_precondition() {
 
 /// The data sources of type `ty` in root module `terraform/<module>`, by name.
 fn data_sources(out: &infragen::Output, module: &str, ty: &str) -> Vec<(String, Value)> {
-    let prefix = format!("terraform/{module}/");
-    out.files
-        .iter()
-        .filter(|(p, _)| p.starts_with(&prefix))
-        .filter_map(|(_, t)| {
-            let doc: Value = serde_json::from_str(t).unwrap();
-            doc.pointer(&format!("/data/{ty}"))
-                .and_then(Value::as_object)
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect::<Vec<_>>()
-                })
-        })
-        .flatten()
-        .collect()
+    blocks(out, module, "data", ty)
 }
 
 /// `platform` waits for the ALB in front of ingress-nginx (`wait_for_load_balancer`), which
@@ -295,16 +280,9 @@ fn the_ecs_certificate_records_come_out_of_a_targeted_first_apply() {
 
 /// The names of the resources of type `ty` in `terraform/infra`.
 fn infra_resource_names(out: &infragen::Output, ty: &str) -> Vec<String> {
-    out.files
-        .iter()
-        .filter(|(p, _)| p.starts_with("terraform/infra/"))
-        .filter_map(|(_, t)| {
-            let doc: Value = serde_json::from_str(t).unwrap();
-            doc.pointer(&format!("/resource/{ty}"))
-                .and_then(Value::as_object)
-                .map(|o| o.keys().cloned().collect::<Vec<_>>())
-        })
-        .flatten()
+    blocks(out, "infra", "resource", ty)
+        .into_iter()
+        .map(|(name, _)| name)
         .collect()
 }
 

@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::support::{cloud_outputs, ecs_stack, resources, synth_aws};
+use crate::support::{blocks, cloud_outputs, ecs_stack, resources, synth_aws};
 
 const GIB: u64 = 1 << 30;
 
@@ -53,21 +53,7 @@ fn has_topic(out: &infragen::Output) -> bool {
 
 /// The instances of `infra` (key, body).
 fn keyed(out: &infragen::Output, ty: &str) -> Vec<(String, Value)> {
-    out.files
-        .iter()
-        .filter(|(p, _)| p.starts_with("terraform/infra/"))
-        .filter_map(|(_, t)| {
-            let doc: Value = serde_json::from_str(t).unwrap();
-            doc.pointer(&format!("/resource/{ty}"))
-                .and_then(Value::as_object)
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect::<Vec<_>>()
-                })
-        })
-        .flatten()
-        .collect()
+    blocks(out, "infra", "resource", ty)
 }
 
 #[test]

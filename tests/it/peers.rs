@@ -243,16 +243,8 @@ fn ecs() -> infragen::Output {
 
 /// The resources of type `ty` in `terraform/infra`, by their Terraform names.
 fn infra(out: &infragen::Output, ty: &str) -> serde_json::Map<String, Value> {
-    out.files
-        .iter()
-        .filter(|(p, _)| p.starts_with("terraform/infra/"))
-        .filter_map(|(_, t)| {
-            let doc: Value = serde_json::from_str(t).unwrap();
-            doc.pointer(&format!("/resource/{ty}"))
-                .and_then(Value::as_object)
-                .cloned()
-        })
-        .flatten()
+    crate::support::blocks(out, "infra", "resource", ty)
+        .into_iter()
         .collect()
 }
 

@@ -265,19 +265,33 @@ pub fn synth_aws(name: &str, yaml: &str) -> Result<infragen::Output, String> {
     .map_err(|d| d.to_string())
 }
 
-/// The bodies of the resources of type `ty` in root module `terraform/<module>`.
-pub fn resources(out: &infragen::Output, module: &str, ty: &str) -> Vec<serde_json::Value> {
+/// The blocks of type `ty` under `kind` (`resource` or `data`) in root module
+/// `terraform/<module>`, as (name, body).
+pub fn blocks(
+    out: &infragen::Output,
+    module: &str,
+    kind: &str,
+    ty: &str,
+) -> Vec<(String, serde_json::Value)> {
     let prefix = format!("terraform/{module}/");
     out.files
         .iter()
         .filter(|(p, _)| p.starts_with(&prefix))
         .filter_map(|(_, t)| {
             let doc: serde_json::Value = serde_json::from_str(t).unwrap();
-            doc.pointer(&format!("/resource/{ty}"))
+            doc.pointer(&format!("/{kind}/{ty}"))
                 .and_then(serde_json::Value::as_object)
-                .map(|o| o.values().cloned().collect::<Vec<_>>())
+                .map(|o| o.clone().into_iter().collect::<Vec<_>>())
         })
         .flatten()
+        .collect()
+}
+
+/// The bodies of the resources of type `ty` in root module `terraform/<module>`.
+pub fn resources(out: &infragen::Output, module: &str, ty: &str) -> Vec<serde_json::Value> {
+    blocks(out, module, "resource", ty)
+        .into_iter()
+        .map(|(_, body)| body)
         .collect()
 }
 
