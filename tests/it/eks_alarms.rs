@@ -579,3 +579,36 @@ environments:
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("environments-share-names"), "{err}");
 }
+
+/// A blueprint's own "fewer than one running pod" alarm on an EKS service: the agent publishes
+/// no `service_number_of_running_pods` for a Service without a ready pod, so its missing data
+/// must breach like the default alarm's — left `missing`, it sat in INSUFFICIENT_DATA through
+/// the outage. A gauge the agent publishes at any value (`pod_cpu_utilization`) stays
+/// `missing`.
+#[test]
+fn a_blueprint_running_pods_alarm_breaches_when_the_agent_publishes_nothing() {
+    let yaml = eks_stack(
+        "pods",
+        "{ platform: eks }",
+        "node_pools:
+  - { name: general, size: m6i.large, min: 2, max: 4 }
+services:
+  - { name: web, image: \"ghcr.io/p/web:1.0.0\", port: 3000, replicas: 2 }
+observability:
+  notify: [ops@example.com]
+  alarms:
+    - { name: web-too-few-pods, namespace: ContainerInsights, metric: service_number_of_running_pods, statistic: Minimum, period: 60, evaluation_periods: 3, threshold: 2, comparison: \"<\", target: web }
+    - { name: web-cpu, namespace: ContainerInsights, metric: pod_cpu_utilization, period: 300, evaluation_periods: 2, threshold: 80, comparison: \">\", target: web }
+",
+    );
+    let out = synth_aws("pods", &yaml).unwrap();
+    let alarms: BTreeMap<String, Value> = resources(&out, "infra", "aws_cloudwatch_metric_alarm")
+        .into_iter()
+        .map(|a| (a["alarm_name"].as_str().unwrap().to_string(), a))
+        .collect();
+    assert_eq!(
+        alarms["web-too-few-pods"]["treat_missing_data"],
+        "breaching"
+    );
+    assert_eq!(alarms["web-cpu"]["treat_missing_data"], "missing");
+}

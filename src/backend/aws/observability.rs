@@ -403,7 +403,15 @@ fn user_alarm(a: &Alarm, series: &[Dims]) -> Json {
 /// have no value: `missing`.
 /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data>
 fn missing_data(a: &Alarm) -> &'static str {
-    if !matches!(a.statistic.as_str(), "Sum" | "SampleCount") {
+    // A period without data is a count of zero for a Sum or SampleCount, and for a series
+    // its publisher leaves out at zero: the CloudWatch agent publishes no
+    // `service_number_of_running_pods` for a Service without a ready pod
+    // (opentelemetry-collector-contrib `k8sclient/endpoint.go`: "ignore the service which has
+    // 0 pods"), so a blueprint's "fewer than one running pod" alarm left `missing` would sit in
+    // INSUFFICIENT_DATA through the very outage it is for. Any other gauge: `missing`.
+    let zero_when_absent = matches!(a.statistic.as_str(), "Sum" | "SampleCount")
+        || (a.namespace == "ContainerInsights" && a.metric == "service_number_of_running_pods");
+    if !zero_when_absent {
         return "missing";
     }
     let zero_breaches = match a.comparison {
