@@ -7,7 +7,7 @@
 use infragen::Provider;
 use serde_json::Value;
 
-use crate::support::{blocks, matrix, resources, root};
+use crate::support::{blocks, resources, root};
 
 /// `host` is one of the certificate's names (equal, or one label under `*.`).
 fn covered(names: &[String], host: &str) -> bool {
@@ -22,11 +22,7 @@ fn covered(names: &[String], host: &str) -> bool {
 #[test]
 fn every_alb_ingress_host_has_a_certificate_in_a_fresh_account() {
     let mut checked = 0;
-    for (stem, path, provider, env) in matrix() {
-        if provider != Provider::Aws {
-            continue;
-        }
-        let out = crate::support::synth(&path, provider, &env);
+    for (stem, env, out) in crate::support::aws_outputs() {
         let albs: Vec<Value> = resources(&out, "platform", "kubernetes_ingress_v1")
             .into_iter()
             .filter(|i| i["spec"]["ingress_class_name"] == "alb")
@@ -120,11 +116,7 @@ fn an_alb_without_a_certificate_is_refused_on_eks() {
 #[test]
 fn a_certificate_infra_creates_is_a_listed_precondition() {
     let mut checked = 0;
-    for (stem, path, provider, env) in matrix() {
-        if provider != Provider::Aws {
-            continue;
-        }
-        let out = crate::support::synth(&path, provider, &env);
+    for (stem, env, out) in crate::support::aws_outputs() {
         let pre: Vec<Value> = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
         for c in resources(&out, "infra", "aws_acm_certificate") {
             let domain = c["domain_name"].as_str().unwrap();
@@ -158,11 +150,7 @@ fn data_sources(out: &infragen::Output, module: &str, ty: &str) -> Vec<(String, 
 #[test]
 fn the_edge_ingress_waits_for_acm_to_issue_the_certificate_infra_created() {
     let mut checked = 0;
-    for (stem, path, provider, env) in matrix() {
-        if provider != Provider::Aws {
-            continue;
-        }
-        let out = crate::support::synth(&path, provider, &env);
+    for (stem, env, out) in crate::support::aws_outputs() {
         let Some(edge) = resources(&out, "platform", "kubernetes_ingress_v1")
             .into_iter()
             .find(|i| i["wait_for_load_balancer"] == true)
@@ -220,11 +208,7 @@ fn the_edge_ingress_waits_for_acm_to_issue_the_certificate_infra_created() {
 #[test]
 fn the_ecs_certificate_records_come_out_of_a_targeted_first_apply() {
     let mut checked = 0;
-    for (stem, path, provider, env) in matrix() {
-        if provider != Provider::Aws {
-            continue;
-        }
-        let out = crate::support::synth(&path, provider, &env);
+    for (stem, env, out) in crate::support::aws_outputs() {
         let pre: Vec<Value> = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
         let Some(ecs) = out.files.get("terraform/infra/ecs.tf.json") else {
             continue;
@@ -292,11 +276,7 @@ fn infra_resource_names(out: &infragen::Output, ty: &str) -> Vec<String> {
 #[test]
 fn every_certificate_output_lists_each_record_once_as_a_dns_host_takes_it() {
     let mut checked = 0;
-    for (stem, path, provider, env) in matrix() {
-        if provider != Provider::Aws {
-            continue;
-        }
-        let out = crate::support::synth(&path, provider, &env);
+    for (stem, env, out) in crate::support::aws_outputs() {
         let Some(text) = out.files.get("terraform/infra/outputs.tf.json") else {
             continue;
         };

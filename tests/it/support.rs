@@ -143,6 +143,18 @@ pub fn matrix() -> Vec<(String, PathBuf, Provider, String)> {
     out
 }
 
+/// Every AWS target of [`matrix`], synthesized: `(stem, env, output)`.
+pub fn aws_outputs() -> Vec<(String, String, infragen::Output)> {
+    matrix()
+        .into_iter()
+        .filter(|(_, _, p, _)| *p == Provider::Aws)
+        .map(|(stem, path, p, env)| {
+            let out = synth(&path, p, &env);
+            (stem, env, out)
+        })
+        .collect()
+}
+
 /// Synthesize a shipped blueprint as the CLI would name it.
 pub fn synth(path: &Path, provider: Provider, env: &str) -> infragen::Output {
     let rel = path
