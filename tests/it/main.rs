@@ -60,6 +60,7 @@ mod fargate;
 mod fuzz;
 mod gateway;
 mod gateway_crds;
+mod gitops;
 mod golden;
 mod gpu;
 mod grpc;

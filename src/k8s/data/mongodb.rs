@@ -185,16 +185,17 @@ pub(super) fn replica_set_init<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> 
         "metadata" => ctx.meta(job_name(&app, &template), &d.namespace, ctx.app_labels(app, "database", None)),
         "spec" => map! {
             "backoffLimit" => 10u32,
-            // Finished, the Job goes after a day (time to read its log); the next
-            // `kubectl apply` creates it again and it finds the set initiated.
-            "ttlSecondsAfterFinished" => JOB_TTL_SECONDS,
+            // Finished, the Job stays (no `ttlSecondsAfterFinished`), as a release Job does:
+            // Argo CD and Flux re-create a Job of the synced manifests that the TTL
+            // controller deleted, so it would run again every day and the Application
+            // would show OutOfSync/Missing in between (argoproj/argo-cd#8586; Argo CD's
+            // resource hooks guide, "Sync Status with Jobs/Workflows with Time to Live").
+            // Their pruning removes a Job of an earlier template; after `kubectl apply`,
+            // `infragen diff` names it to delete.
             "template" => template,
         },
     }
 }
-
-/// Seconds a finished replica-set Job is kept.
-const JOB_TTL_SECONDS: u32 = 86_400;
 
 /// The Job's name: `<app>-<hash of its pod template>`. A Job's `spec.template` cannot change
 /// (`ValidateJobSpecUpdate` in pkg/apis/batch/validation: "field is immutable"), so a Job of the same name with a
