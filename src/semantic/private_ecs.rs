@@ -28,6 +28,15 @@
 //! Load balancer ingress needs no NAT: the ALB sits in the public subnets behind the
 //! internet gateway, and answers go back the way requests came.
 //!
+//! An `egress` to an address outside the private ranges (a database we do not own — Neon,
+//! Supabase, RDS of another account over its public endpoint —, Stripe, Twilio, an SMTP
+//! relay) is refused: the private subnets' only route out is the NAT gateway ("NAT gateways",
+//! Amazon VPC user guide: instances in a private subnet reach services outside the VPC
+//! through one), and an interface endpoint serves only its own AWS service, so the security
+//! group rule would open a door with no road behind it and every call would time out. A
+//! private `to` stays accepted: a peering, VPN or transit gateway route the team adds (an
+//! `extra:` template) may carry it.
+//!
 //! Not needed, so not asked for: `kms` (Secrets Manager, Systems Manager, CloudWatch Logs,
 //! S3 and SQS decrypt with the stack's keys themselves; the roles' `kms:Decrypt` is
 //! conditioned on `kms:ViaService`), `sts` (task role credentials come from the ECS agent's
@@ -177,6 +186,16 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 .help = Some(help);
             }
         }
+        for (j, e) in s.egress.iter().enumerate() {
+            if !super::smtp_port::private(&e.to) {
+                let ports: Vec<String> = e.ports.iter().map(u16::to_string).collect();
+                c.error(
+                    &format!("{path}.egress[{j}]"),
+                    format!("`{}` may send to {} on port {}, but with `network.nat: none` the private subnets its tasks run in have no route to the internet: every connection there times out", s.name, e.to, ports.join(", ")),
+                )
+                .help = Some("set `network.nat: single` (one NAT gateway; its address is the output `nat_public_ips` for a partner's allow-list) or `per_zone`; an AWS API goes through `network.endpoints` instead, and an address inside the private ranges (`to: 10.0.0.0/8`) stays accepted for a route of your own (peering, VPN)".into());
+            }
+        }
         for e in needs(bp, s, region) {
             if net.endpoints.contains(&e) {
                 continue;
@@ -215,6 +234,15 @@ fn merged(listed: &[VpcEndpoint], missing: impl Iterator<Item = VpcEndpoint>) ->
 #[cfg(test)]
 mod tests {
     use super::ecr_in;
+
+    #[test]
+    fn private_destinations() {
+        assert!(super::super::smtp_port::private("10.20.0.0/16"));
+        assert!(super::super::smtp_port::private("192.168.4.7/32"));
+        assert!(!super::super::smtp_port::private("0.0.0.0/0"));
+        assert!(!super::super::smtp_port::private("54.187.174.169/32"));
+        assert!(!super::super::smtp_port::private("10.0.0.0/7"));
+    }
 
     #[test]
     fn ecr_images() {

@@ -43,8 +43,8 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
 }
 
 /// Whether CIDR `to` lies inside the RFC 1918 private ranges (an unparsable one is not:
-/// `semantic` refuses it elsewhere).
-fn private(to: &str) -> bool {
+/// `semantic` refuses it elsewhere). Also `private_ecs`: where `nat: none` leaves no way out.
+pub(super) fn private(to: &str) -> bool {
     let Ok(net) = to.parse::<ipnet::Ipv4Net>() else {
         return false;
     };
