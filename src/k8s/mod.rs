@@ -56,6 +56,12 @@ use yaml::{Map, Str, map};
 
 /// The usual pod network of overlay CNIs (kubeadm with flannel, DOKS).
 pub const DEFAULT_POD_CIDR: &str = "10.244.0.0/16";
+/// The link-local address of NodeLocal DNSCache, the per-node DNS cache pods' resolvers point
+/// at where it runs: the Kubernetes add-on's documented default, and GKE's, where it is on in
+/// every Autopilot cluster (it cannot be turned off) and in Standard clusters from 1.34.1
+/// ("Set up NodeLocal DNSCache", Google Cloud). The cache runs on the host network, so no
+/// `namespaceSelector` matches it: a DNS rule to `kube-system` alone drops every lookup.
+pub const NODE_LOCAL_DNS: &str = "169.254.20.10/32";
 
 /// What the cluster back-end tells the manifest generator about its platform.
 #[derive(Debug, Clone, Default)]
@@ -130,6 +136,11 @@ pub struct Options {
     /// call it allows (the `kubernetes` Service's 443 is translated to them before most CNIs
     /// judge the packet); empty: 443 and 6443, the managed clusters' and kubeadm's.
     pub api_server_ports: Vec<u16>,
+    /// Node-local DNS caches (host-network addresses) the pods' resolver may use besides the
+    /// cluster DNS pods in `kube-system`: their DNS egress admits them too. An existing
+    /// cluster may run NodeLocal DNSCache ([`NODE_LOCAL_DNS`]); the clusters infragen creates
+    /// do not.
+    pub dns_caches: Vec<String>,
     /// The platform's AWS Load Balancer Controller registers the pods behind its load
     /// balancers as IP targets and gates their readiness on target health in namespaces
     /// labelled for it (EKS; `readiness_gate`): those namespaces get the label, and the

@@ -225,9 +225,13 @@ const NGINX_PROXY_PORTS: [u16; 2] = [80, 443];
 const NGINX_METRICS_PORT: u16 = 10254;
 pub const NGINX_WEBHOOK_PORT: u16 = 8443;
 
-fn dns() -> Map<'static> {
+/// DNS: the cluster DNS pods in `kube-system`, and the node-local caches the platform names
+/// ([`super::Options::dns_caches`]), which run on the host network where no selector reaches.
+fn dns<'c>(ctx: &'c Ctx) -> Map<'c> {
+    let mut to = vec![namespace_selector("kube-system")];
+    to.extend(ctx.opts.dns_caches.iter().map(|c| ip_block(c)));
     map! {
-        "to" => vec![namespace_selector("kube-system")],
+        "to" => to,
         "ports" => vec![
             map! {"protocol" => "UDP", "port" => 53u16},
             map! {"protocol" => "TCP", "port" => 53u16},
@@ -349,7 +353,7 @@ fn release_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     if np.allow_same_namespace {
         egress.push(map! {"to" => vec![map! {"podSelector" => Map::new()}]});
     }
-    egress.push(dns());
+    egress.push(dns(ctx));
     egress.extend(uses_egress(ctx, s));
     if s.automount {
         egress.push(
@@ -436,7 +440,7 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     } else if !s.bp.peer_ports.is_empty() {
         egress.push(map! {"to" => vec![peers(s)], "ports" => tcp(&s.bp.peer_ports)});
     }
-    egress.push(dns());
+    egress.push(dns(ctx));
     egress.extend(uses_egress(ctx, s));
     if talks_to_api_server(s) {
         // A pod given an API token talks to the API server: the `kubernetes` Service's

@@ -1219,6 +1219,50 @@ fn on_an_existing_cluster_the_wait_container_reaches_minikubes_api_server_port()
     }
 }
 
+/// GKE runs NodeLocal DNSCache in every Autopilot cluster (and by default in Standard ones):
+/// the pods' resolver is the cache's link-local 169.254.20.10 on the node's host network,
+/// which no `namespaceSelector` matches, so a DNS rule to `kube-system` alone dropped every
+/// lookup (restatedev/restate-operator#88, tektoncd/operator#4000). On an existing cluster
+/// every pod whose egress is restricted reaches it on 53; the metadata address stays closed.
+#[test]
+fn on_an_existing_cluster_pods_reach_a_node_local_dns_cache() {
+    let cache = Ipv4Addr::new(169, 254, 20, 10);
+    let metadata = Ipv4Addr::new(169, 254, 169, 254);
+    let mut checked = 0;
+    let fixtures = crate::connections::new_user_fixtures();
+    let targets = matrix().into_iter().chain(fixtures.into_iter().flat_map(|path| {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            crate::support::targets(&path)
+                .into_iter()
+                .map(move |(p, env)| (stem.clone(), path.clone(), p, env))
+        }));
+    for (stem, path, p, env) in targets {
+        if p != infragen::Provider::Kubernetes {
+            continue;
+        }
+        let out = synth(&path, p, &env);
+        let docs = documents(&out.files);
+        let model = Model::of(&docs);
+        for pod in workload_pods(&docs) {
+            // A pod no egress policy selects may send anywhere already.
+            if !model.allows_out(&pod, Ipv4Addr::new(198, 51, 100, 7), 53) {
+                assert!(
+                    model.allows_out(&pod, cache, 53),
+                    "{stem} {env}: {} cannot reach NodeLocal DNSCache on 53",
+                    pod.what
+                );
+                assert!(
+                    !model.allows_out(&pod, metadata, 53),
+                    "{stem} {env}: {} reaches the metadata address",
+                    pod.what
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} egress-restricted pods checked");
+}
+
 /// Whether the NetworkPolicies of `out` admit a peer (in namespace `from_ns`, labelled
 /// `from_labels`, at `from_ip`) to the pods of `app` in `ns` on `port` — the receiving side
 /// only, as a load balancer outside the cluster has no egress policy. For other modules'
