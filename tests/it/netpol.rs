@@ -1230,7 +1230,9 @@ fn on_an_existing_cluster_pods_reach_a_node_local_dns_cache() {
     let metadata = Ipv4Addr::new(169, 254, 169, 254);
     let mut checked = 0;
     let fixtures = crate::connections::new_user_fixtures();
-    let targets = matrix().into_iter().chain(fixtures.into_iter().flat_map(|path| {
+    let targets = matrix()
+        .into_iter()
+        .chain(fixtures.into_iter().flat_map(|path| {
             let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
             crate::support::targets(&path)
                 .into_iter()
@@ -1260,7 +1262,10 @@ fn on_an_existing_cluster_pods_reach_a_node_local_dns_cache() {
             }
         }
     }
-    assert!(checked > 20, "only {checked} egress-restricted pods checked");
+    assert!(
+        checked > 20,
+        "only {checked} egress-restricted pods checked"
+    );
 }
 
 /// Whether the NetworkPolicies of `out` admit a peer (in namespace `from_ns`, labelled
