@@ -270,8 +270,8 @@ fn a_load_balancer_alarm_on_eks_watches_the_controllers_alb() {
     );
 }
 
-/// ElastiCache publishes per node (`CacheClusterId` = `<group>-001`, `-002`…): an alarm on a
-/// cache watches every node, the worst of them, not only the first member — which after a
+/// ElastiCache publishes per node (`CacheClusterId` = each of the group's `member_clusters`):
+/// an alarm on a cache watches every node, the worst of them, not only the first member — which after a
 /// failover is a replica, while the primary it was meant to watch runs unwatched.
 #[test]
 fn a_cache_alarm_watches_every_node() {
@@ -304,9 +304,9 @@ observability:
         assert_eq!(
             nodes,
             [
-                "${aws_elasticache_replication_group.sessions.id}-001",
-                "${aws_elasticache_replication_group.sessions.id}-002",
-                "${aws_elasticache_replication_group.sessions.id}-003",
+                "${element(sort(aws_elasticache_replication_group.sessions.member_clusters), 0)}",
+                "${element(sort(aws_elasticache_replication_group.sessions.member_clusters), 1)}",
+                "${element(sort(aws_elasticache_replication_group.sessions.member_clusters), 2)}",
             ],
             "{a}"
         );
