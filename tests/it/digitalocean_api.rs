@@ -555,3 +555,43 @@ fn in_cluster_databases_use_the_retaining_storage_class_doks_ships() {
         );
     }
 }
+
+/// DigitalOcean refuses a new VPC overlapping a range it reserves: 10.229.0.0/16,
+/// 10.244.0.0/16, 10.245.0.0/16 and 10.246.0.0/24 everywhere, with or without a cluster, and
+/// 10.10.0.0/16 in NYC1 only. Ranges beside them, and 10.10.0.0/16 elsewhere, are created.
+#[test]
+fn a_vpc_overlapping_a_digitalocean_reserved_range_is_refused_where_it_is_reserved() {
+    let blueprint = |region: &str, cidr: &str| {
+        format!(
+            "name: shop
+providers:
+  digitalocean: {{ region: {region} }}
+network: {{ cidr: {cidr} }}
+databases:
+  - {{ name: orders, engine: postgres, size: small }}
+"
+        )
+    };
+    for (region, cidr, reserved) in [
+        ("fra1", "10.244.16.0/20", "10.244.0.0/16"),
+        ("fra1", "10.245.0.0/16", "10.245.0.0/16"),
+        ("sfo3", "10.246.0.0/28", "10.246.0.0/24"),
+        ("nyc1", "10.10.0.0/16", "10.10.0.0/16"),
+    ] {
+        let (code, err) = crate::support::synth_cli(&blueprint(region, cidr), "digitalocean");
+        assert_eq!(code, Some(2), "{region} {cidr}: {err}");
+        assert!(
+            err.contains("`network.cidr`") && err.contains(&format!("overlaps `{reserved}`")),
+            "{region} {cidr}: {err}"
+        );
+    }
+    for (region, cidr) in [
+        ("fra1", "10.10.0.0/16"),
+        ("nyc3", "10.10.0.0/16"),
+        ("nyc1", "10.246.1.0/24"),
+        ("nyc1", "172.17.0.0/16"),
+    ] {
+        let (code, err) = crate::support::synth_cli(&blueprint(region, cidr), "digitalocean");
+        assert_eq!(code, Some(0), "{region} {cidr}: {err}");
+    }
+}
