@@ -595,3 +595,38 @@ databases:
         assert_eq!(code, Some(0), "{region} {cidr}: {err}");
     }
 }
+
+/// A DigitalOcean managed database's or cache's maintenance window is a day and an hour
+/// (the API's `hour`, `doctl databases maintenance-window update`): a start with minutes is
+/// refused at the component's `maintenance_window`; one on the hour is written as DigitalOcean
+/// reads it back (`HH:MM:SS`, which the provider compares to the minute).
+#[test]
+fn a_digitalocean_maintenance_window_starts_on_the_hour() {
+    let blueprint = |db: &str, cache: &str| {
+        format!(
+            "name: shop
+providers:
+  digitalocean: {{ region: fra1 }}
+network: {{ cidr: 10.30.0.0/16 }}
+databases:
+  - {{ name: orders, engine: postgres, size: small, maintenance_window: \"{db}\" }}
+caches:
+  - {{ name: sessions, engine: valkey, size: small, maintenance_window: \"{cache}\" }}
+"
+        )
+    };
+    let (code, err) = crate::support::synth_cli(
+        &blueprint("sun:04:00", "mon:02:15-mon:03:15"),
+        "digitalocean",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("`caches[0].maintenance_window`")
+            && err.contains("minute 15")
+            && !err.contains("`databases[0].maintenance_window`"),
+        "{err}"
+    );
+    let (code, err) =
+        crate::support::synth_cli(&blueprint("sun:04:00", "mon:02:00"), "digitalocean");
+    assert_eq!(code, Some(0), "{err}");
+}
