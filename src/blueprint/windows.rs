@@ -97,6 +97,11 @@ impl WeeklyWindow {
         DAY_NAMES[self.day]
     }
 
+    /// `sun`, as the blueprint writes it.
+    pub fn day_abbr(&self) -> &'static str {
+        DAYS[self.day]
+    }
+
     /// `SUNDAY` (Amazon MQ).
     pub fn day_upper(&self) -> String {
         DAY_NAMES[self.day].to_uppercase()

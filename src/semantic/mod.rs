@@ -52,6 +52,7 @@ mod schedulable;
 mod smtp_port;
 mod sqs;
 mod stop_timeout;
+mod task_size;
 mod tls_in_cluster;
 mod use_env;
 pub mod versions;
@@ -131,6 +132,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     ecs_containers::check(&mut c, bp);
     ecs_rollout::check(&mut c, bp);
     ecs_scaling::check(&mut c, bp);
+    task_size::check(&mut c, bp);
     recreate::check(&mut c, bp);
     next_image::check(&mut c, bp);
     stop_timeout::check(&mut c, bp);

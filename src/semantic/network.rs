@@ -83,7 +83,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             // The reservation is of new VPCs' ranges ("You may not create new VPC networks"
             // in it): an existing VPC is not created.
             if net.existing.is_none() {
-                reserved_range(c, vpc);
+                reserved_range(c, bp, vpc);
             }
             doks_ranges(c, bp, vpc);
             named_cluster_ranges(c, bp, vpc);
@@ -351,20 +351,60 @@ fn existing_vpc(c: &mut Checker, bp: &Blueprint) {
     }
 }
 
-/// "The `10.229.0.0/16` VPC IP address range is now reserved in all regions for DigitalOcean
+/// The ranges DigitalOcean keeps for itself, which a new VPC may not overlap, and the one
+/// region each is kept in (`None`: every region). DigitalOcean's "How to Plan Your Custom VPC
+/// Network", section "DigitalOcean Reserved IP Addresses and Ranges"
+/// (<https://docs.digitalocean.com/products/networking/vpc/concepts/plan-your-network/>),
+/// lists 10.244.0.0/16, 10.245.0.0/16 and 10.246.0.0/24 (DOKS's own networks) and
+/// 10.10.0.0/16 in NYC1; 10.229.0.0/16 is "now reserved in all regions for DigitalOcean
 /// internal use. You may not create new VPC networks with subnets that overlap this range"
-/// (DigitalOcean release notes, 7 March 2025, <https://docs.digitalocean.com/release-notes/>).
-const DO_RESERVED: &str = "10.229.0.0/16";
+/// (release notes, 7 March 2025, <https://docs.digitalocean.com/release-notes/>).
+const DO_RESERVED: [(&str, Option<&str>); 5] = [
+    ("10.229.0.0/16", None),
+    ("10.244.0.0/16", None),
+    ("10.245.0.0/16", None),
+    ("10.246.0.0/24", None),
+    ("10.10.0.0/16", Some("nyc1")),
+];
 
-fn reserved_range(c: &mut Checker, vpc: Ipv4Net) {
-    let reserved: Ipv4Net = DO_RESERVED.parse().expect("a CIDR block");
-    if vpc.contains(&reserved.network()) || reserved.contains(&vpc.network()) {
-        c.error(
-            "network.cidr",
-            format!("`{vpc}` overlaps `{reserved}`, which DigitalOcean reserves in every region: the VPC cannot be created"),
-        )
-        .help = Some("pick a range outside 10.229.0.0/16, e.g. `10.30.0.0/16` or `172.16.0.0/16`".into());
+fn reserved_range(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
+    let region = bp
+        .providers
+        .digitalocean
+        .as_ref()
+        .map(|d| d.region.as_str());
+    for (range, only_in) in DO_RESERVED {
+        if only_in.is_some_and(|r| Some(r) != region) {
+            continue;
+        }
+        // With a cluster, an overlap of its pod or Service network is said by `doks_ranges`,
+        // naming which of the cluster's networks it is.
+        if bp.cluster.is_some() && DOKS_NETWORKS.iter().any(|(_, r)| *r == range) {
+            continue;
+        }
+        let reserved: Ipv4Net = range.parse().expect("a CIDR block");
+        if vpc.contains(&reserved.network()) || reserved.contains(&vpc.network()) {
+            let where_ =
+                only_in.map_or_else(|| "in every region".to_string(), |r| format!("in `{r}`"));
+            c.error(
+                "network.cidr",
+                format!("`{vpc}` overlaps `{reserved}`, which DigitalOcean reserves {where_}: the VPC cannot be created"),
+            )
+            .help = Some(format!("pick a range clear of DigitalOcean's reserved ranges ({}), e.g. `10.30.0.0/16` or `172.16.0.0/16`", reserved_list()));
+        }
     }
+}
+
+/// DigitalOcean's reserved ranges as a help text lists them.
+fn reserved_list() -> String {
+    DO_RESERVED
+        .iter()
+        .map(|(r, only)| match only {
+            Some(region) => format!("{r} in {region}"),
+            None => r.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The legacy overlay networks of a DOKS cluster created without `cluster_subnet` and
@@ -384,10 +424,10 @@ fn doks_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
                 "network.cidr",
                 format!("`{vpc}` overlaps the DOKS cluster's {what} network `{reserved}`"),
             )
-            .help = Some(
-                "pick a VPC range outside 10.244.0.0/15, e.g. `10.20.0.0/16` or `172.16.0.0/16` (DigitalOcean is said to reserve 10.10.0.0/16 in nyc1)"
-                    .into(),
-            );
+            .help = Some(format!(
+                "pick a VPC range clear of DigitalOcean's reserved ranges ({}), e.g. `10.20.0.0/16` or `172.16.0.0/16`",
+                reserved_list()
+            ));
         }
     }
 }

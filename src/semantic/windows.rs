@@ -10,12 +10,22 @@
 //!   "The minimum maintenance window is a 60 minute period", CreateReplicationGroup) and must
 //!   not overlap ("The snapshot window and maintenance window must not overlap",
 //!   hashicorp/terraform#17247).
+//! - DigitalOcean managed databases and caches: the window is a day and an *hour* ("hour-long
+//!   blocks of time … specify a day of the week and an hour of that day", `doctl databases
+//!   maintenance-window update`; the API's `hour`, "The hour in UTC at which maintenance
+//!   updates will be applied in 24 hour format", example `14:00`). A start with minutes is
+//!   no hour DigitalOcean documents: refused or moved by the API, and the provider compares
+//!   `hour` to the minute (its DiffSuppressFunc drops only the seconds), so a moved start is
+//!   a change at every plan. Refused where it is written.
 
 use super::Checker;
 use crate::blueprint::types::{Blueprint, DatabaseEngine, Deployment};
 use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
+    if c.provider == Provider::Digitalocean {
+        on_the_hour(c, bp);
+    }
     if c.provider != Provider::Aws {
         return;
     }
@@ -85,5 +95,43 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 .help = Some("move one of them".into());
             }
         }
+    }
+}
+
+/// DigitalOcean's database maintenance windows start on the hour (see the module's doc).
+fn on_the_hour(c: &mut Checker, bp: &Blueprint) {
+    let databases = bp.databases.iter().enumerate().map(|(i, d)| {
+        (
+            format!("databases[{i}].maintenance_window"),
+            d.deployment,
+            d.maintenance_window,
+        )
+    });
+    let caches = bp.caches.iter().enumerate().map(|(i, k)| {
+        (
+            format!("caches[{i}].maintenance_window"),
+            k.deployment,
+            k.maintenance_window,
+        )
+    });
+    for (path, deployment, window) in databases.chain(caches) {
+        let Some(w) = window.filter(|w| w.minute != 0) else {
+            continue;
+        };
+        if deployment != Deployment::Managed {
+            continue;
+        }
+        c.error(
+            &path,
+            format!(
+                "`{w}` starts at minute {}: a DigitalOcean database's maintenance window is a day and an hour",
+                w.minute
+            ),
+        )
+        .help = Some(format!(
+            "start it on the hour, e.g. `{}:{:02}:00`",
+            w.day_abbr(),
+            w.hour
+        ));
     }
 }

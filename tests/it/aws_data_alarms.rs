@@ -47,6 +47,11 @@ fn watching<'a>(
         .collect()
 }
 
+/// The `i`-th (from 0) of the cache `key`'s nodes, by the ids the replication group reports.
+fn member(key: &str, i: u64) -> String {
+    format!("${{element(sort(aws_elasticache_replication_group.{key}.member_clusters), {i})}}")
+}
+
 fn has_topic(out: &infragen::Output) -> bool {
     !resources(out, "infra", "aws_sns_topic").is_empty()
 }
@@ -141,9 +146,9 @@ fn every_rds_instance_and_cache_node_of_every_aws_output_with_a_topic_is_watched
             } else {
                 &["EngineCPUUtilization", "DatabaseMemoryUsagePercentage"]
             };
-            for i in 1..=n {
+            for i in 0..n {
                 nodes += 1;
-                let dims = serde_json::json!({"CacheClusterId": format!("${{aws_elasticache_replication_group.{key}.id}}-{i:03}")});
+                let dims = serde_json::json!({ "CacheClusterId": member(key, i) });
                 for metric in metrics {
                     let found = watching(&alarms, "AWS/ElastiCache", metric, &dims);
                     assert_eq!(found.len(), 1, "{label}: {key} node {i}: {metric}");
@@ -226,7 +231,7 @@ fn free_storage_threshold_is_bytes_of_the_allocated_storage_below_the_autoscalin
     let q = mem["metric_query"].as_array().unwrap();
     assert_eq!(
         q[1]["metric"]["dimensions"]["CacheClusterId"],
-        "${aws_elasticache_replication_group.sessions.id}-002"
+        member("sessions", 1)
     );
     assert!(alarm(&grows, "ledger-production-sessions-cpu").is_some());
 }
@@ -342,4 +347,29 @@ fn a_database_with_more_instances_than_an_alarm_reads_is_watched_by_several() {
     let second = alarm(&out, "ledger-production-db-cpu-2").expect("second CPU alarm");
     assert_eq!(second["threshold"].as_f64(), Some(90.0));
     assert!(alarm(&out, "ledger-production-db-storage-2").is_some());
+}
+
+#[test]
+fn cache_alarms_read_the_node_ids_the_replication_group_reports_not_numbers_spelt_from_nodes() {
+    // After `nodes: 3` → `2` ElastiCache removes a replica of its choosing (DecreaseReplicaCount
+    // with NewReplicaCount only), never the primary: `-001` and `-003` may be what is left.
+    // Each series is one of the group's own `member_clusters`, sorted, so whichever ids
+    // remain are the ones watched; none is a `<id>-00N` that may no longer exist.
+    let out = synth_aws(
+        "ledger",
+        &stack(NOTIFY, "{ size_gb: 50 }").replace("nodes: 2", "nodes: 3"),
+    )
+    .unwrap();
+    for name in [
+        "ledger-production-sessions-cpu",
+        "ledger-production-sessions-memory",
+    ] {
+        let a = alarm(&out, name).expect(name);
+        let ids: Vec<Value> = series(&a).into_iter().map(|(_, _, d)| d).collect();
+        let expected: Vec<Value> = (0..3)
+            .map(|i| serde_json::json!({ "CacheClusterId": member("sessions", i) }))
+            .collect();
+        assert_eq!(ids, expected, "{name}");
+        assert!(!a.to_string().contains("-00"), "{name}: {a}");
+    }
 }

@@ -555,3 +555,78 @@ fn in_cluster_databases_use_the_retaining_storage_class_doks_ships() {
         );
     }
 }
+
+/// DigitalOcean refuses a new VPC overlapping a range it reserves: 10.229.0.0/16,
+/// 10.244.0.0/16, 10.245.0.0/16 and 10.246.0.0/24 everywhere, with or without a cluster, and
+/// 10.10.0.0/16 in NYC1 only. Ranges beside them, and 10.10.0.0/16 elsewhere, are created.
+#[test]
+fn a_vpc_overlapping_a_digitalocean_reserved_range_is_refused_where_it_is_reserved() {
+    let blueprint = |region: &str, cidr: &str| {
+        format!(
+            "name: shop
+providers:
+  digitalocean: {{ region: {region} }}
+network: {{ cidr: {cidr} }}
+databases:
+  - {{ name: orders, engine: postgres, size: small }}
+"
+        )
+    };
+    for (region, cidr, reserved) in [
+        ("fra1", "10.244.16.0/20", "10.244.0.0/16"),
+        ("fra1", "10.245.0.0/16", "10.245.0.0/16"),
+        ("sfo3", "10.246.0.0/28", "10.246.0.0/24"),
+        ("nyc1", "10.10.0.0/16", "10.10.0.0/16"),
+    ] {
+        let (code, err) = crate::support::synth_cli(&blueprint(region, cidr), "digitalocean");
+        assert_eq!(code, Some(2), "{region} {cidr}: {err}");
+        assert!(
+            err.contains("`network.cidr`") && err.contains(&format!("overlaps `{reserved}`")),
+            "{region} {cidr}: {err}"
+        );
+    }
+    for (region, cidr) in [
+        ("fra1", "10.10.0.0/16"),
+        ("nyc3", "10.10.0.0/16"),
+        ("nyc1", "10.246.1.0/24"),
+        ("nyc1", "172.17.0.0/16"),
+    ] {
+        let (code, err) = crate::support::synth_cli(&blueprint(region, cidr), "digitalocean");
+        assert_eq!(code, Some(0), "{region} {cidr}: {err}");
+    }
+}
+
+/// A DigitalOcean managed database's or cache's maintenance window is a day and an hour
+/// (the API's `hour`, `doctl databases maintenance-window update`): a start with minutes is
+/// refused at the component's `maintenance_window`; one on the hour is written as DigitalOcean
+/// reads it back (`HH:MM:SS`, which the provider compares to the minute).
+#[test]
+fn a_digitalocean_maintenance_window_starts_on_the_hour() {
+    let blueprint = |db: &str, cache: &str| {
+        format!(
+            "name: shop
+providers:
+  digitalocean: {{ region: fra1 }}
+network: {{ cidr: 10.30.0.0/16 }}
+databases:
+  - {{ name: orders, engine: postgres, size: small, maintenance_window: \"{db}\" }}
+caches:
+  - {{ name: sessions, engine: valkey, size: small, maintenance_window: \"{cache}\" }}
+"
+        )
+    };
+    let (code, err) = crate::support::synth_cli(
+        &blueprint("sun:04:00", "mon:02:15-mon:03:15"),
+        "digitalocean",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("`caches[0].maintenance_window`")
+            && err.contains("minute 15")
+            && !err.contains("`databases[0].maintenance_window`"),
+        "{err}"
+    );
+    let (code, err) =
+        crate::support::synth_cli(&blueprint("sun:04:00", "mon:02:00"), "digitalocean");
+    assert_eq!(code, Some(0), "{err}");
+}

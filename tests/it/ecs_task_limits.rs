@@ -106,3 +106,57 @@ fn every_shipped_task_definition_fits_ecs() {
     }
     assert!(checked > 0);
 }
+
+/// A service whose environment carries `vars` values of `len` bytes, with a sidecar that
+/// takes the app's environment when `app_env`.
+fn env_stack(vars: usize, len: usize, app_env: bool) -> String {
+    let env: String = (0..vars)
+        .map(|k| format!("      VAR_{k}: \"{}\"\n", "x".repeat(len)))
+        .collect();
+    ecs_stack(
+        "limits",
+        &format!(
+            "services:
+  - name: api
+    image: ghcr.io/acme/api:2.3.1
+    port: 8080
+    env:
+{env}    sidecars:
+      - {{ name: migrate, image: \"ghcr.io/acme/api:2.3.1\", app_env: {app_env} }}
+"
+        ),
+    )
+}
+
+/// The bytes of every container definitions document of the output's task definitions.
+fn definition_bytes(out: &infragen::Output) -> Vec<usize> {
+    resources(out, "infra", "aws_ecs_task_definition")
+        .iter()
+        .map(|td| td["container_definitions"].as_str().unwrap().len())
+        .collect()
+}
+
+/// "Task definition size limit: 64 KiB" (ECS service quotas): RegisterTaskDefinition refuses
+/// a larger one at apply ("Max allowed length is '65536' bytes"). The blueprint's own text is
+/// a lower bound of it, so a service whose environment alone passes it is refused at its
+/// `env` — counting the copy a sidecar with `app_env` takes — and one well under is written.
+#[test]
+fn a_task_definition_past_64_kib_of_the_blueprints_text_is_refused_at_env() {
+    // 40 values of 1000 bytes: ~41 KB once, ~82 KB with the sidecar's copy.
+    let (code, err) = crate::support::synth_cli(&env_stack(40, 1000, true), "aws");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("`services[0].env`")
+            && err.contains("65536 bytes")
+            && err.contains("blueprint.yaml:21:"),
+        "{err}"
+    );
+    // The same environment in the app alone fits, and is written within the limit.
+    let out = synth_aws("limits", &env_stack(40, 1000, false)).unwrap_or_else(|e| panic!("{e}"));
+    let sizes = definition_bytes(&out);
+    assert!(sizes.iter().all(|&n| n > 40_000 && n < 65_536), "{sizes:?}");
+    // 70 values of 1000 bytes in the app alone: refused too.
+    let (code, err) = crate::support::synth_cli(&env_stack(70, 1000, false), "aws");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`services[0].env`"), "{err}");
+}

@@ -30,9 +30,13 @@ fn published(namespace: &str) -> Option<Vec<(&'static str, &'static str, &'stati
         ],
         // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/dimensions.html
         "AWS/RDS" => vec![("DBInstanceIdentifier", "aws_db_instance", "identifier")],
-        // Per node: `<replication group id>-00N`.
+        // Per node: each of the replication group's member clusters.
         // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.html
-        "AWS/ElastiCache" => vec![("CacheClusterId", "aws_elasticache_replication_group", "id")],
+        "AWS/ElastiCache" => vec![(
+            "CacheClusterId",
+            "aws_elasticache_replication_group",
+            "member_clusters",
+        )],
         "AWS/DynamoDB" => vec![("TableName", "aws_dynamodb_table", "name")],
         // Names the manifests give (cluster, namespace, Kubernetes Service): plain text.
         // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-EKS.html
@@ -72,6 +76,11 @@ fn declared(module: &[&Value]) -> BTreeMap<String, ()> {
 /// The `(address, attribute)` of a template that interpolates one reference.
 fn reference(template: &str) -> Option<(String, String)> {
     let inner = template.strip_prefix("${")?.split('}').next()?;
+    // One member of a set attribute, by position: `element(sort(<address>.<attr>), <i>)`.
+    let inner = inner
+        .strip_prefix("element(sort(")
+        .and_then(|r| r.rsplit_once("), "))
+        .map_or(inner, |(r, _)| r);
     let (address, attr) = inner.rsplit_once('.')?;
     Some((address.to_string(), attr.to_string()))
 }
@@ -270,8 +279,8 @@ fn a_load_balancer_alarm_on_eks_watches_the_controllers_alb() {
     );
 }
 
-/// ElastiCache publishes per node (`CacheClusterId` = `<group>-001`, `-002`…): an alarm on a
-/// cache watches every node, the worst of them, not only the first member — which after a
+/// ElastiCache publishes per node (`CacheClusterId` = each of the group's `member_clusters`):
+/// an alarm on a cache watches every node, the worst of them, not only the first member — which after a
 /// failover is a replica, while the primary it was meant to watch runs unwatched.
 #[test]
 fn a_cache_alarm_watches_every_node() {
@@ -304,9 +313,9 @@ observability:
         assert_eq!(
             nodes,
             [
-                "${aws_elasticache_replication_group.sessions.id}-001",
-                "${aws_elasticache_replication_group.sessions.id}-002",
-                "${aws_elasticache_replication_group.sessions.id}-003",
+                "${element(sort(aws_elasticache_replication_group.sessions.member_clusters), 0)}",
+                "${element(sort(aws_elasticache_replication_group.sessions.member_clusters), 1)}",
+                "${element(sort(aws_elasticache_replication_group.sessions.member_clusters), 2)}",
             ],
             "{a}"
         );

@@ -25,7 +25,7 @@ use crate::tpl;
 use super::Ctx;
 use super::{cache, data_alarms, database, ecs, edge, eks_alarms, kms, scheduled, sqs};
 use crate::blueprint::types::{Alarm, Comparison, Platform};
-use crate::terraform::{Expr, Module, Ref, data, ident, res};
+use crate::terraform::{Expr, Module, Ref, data, ident, interp, res};
 
 fn operator(c: Comparison) -> &'static str {
     match c {
@@ -102,14 +102,27 @@ fn dimensions(ctx: &Ctx, m: &Module, target: &str) -> Result<Vec<Dims>, String> 
     } else if let Some(c) = bp.caches.iter().find(|x| x.name == target) {
         let rg = cache::group(target);
         needs(&rg)?;
-        // ElastiCache publishes per node, `CacheClusterId` = the member cluster
-        // `<replication group id>-001`, `-002`… (cluster mode disabled, `num_cache_clusters`
-        // nodes; https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.html,
-        // https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Replication.Redis.Groups.html).
+        // ElastiCache publishes per node, `CacheClusterId` = a member cluster of the group
+        // (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheMetrics.html).
         // Every node is watched: after a failover the primary is another member, and a
-        // replica can breach alone.
-        return Ok((1..=c.nodes.max(1))
-            .map(|n| Dims::from([("CacheClusterId", tpl!(rg.id(), format!("-{n:03}")))]))
+        // replica can breach alone. The ids are read from the group's `member_clusters`, not
+        // spelt `<id>-001…-00N`: members are numbered so at creation, but a scale-in
+        // (`nodes` lowered) is DecreaseReplicaCount with only NewReplicaCount (provider
+        // `resource_aws_elasticache_replication_group.go`, `decreaseReplicationGroupReplicaCount`),
+        // so ElastiCache picks which replicas go — never the primary, which after a failover
+        // may be `-003` — and `-00N` can be gone while a lower number stays. The provider sets
+        // `num_cache_clusters` to the length of `MemberClusters` and marks `member_clusters`
+        // unknown whenever `num_cache_clusters` changes, so the N sorted members are exactly
+        // the nodes once the group is applied; `element` (which wraps, where an index would
+        // fail the plan) keeps a plan valid should the group drift between refreshes.
+        let members = rg.path("member_clusters");
+        return Ok((0..c.nodes.max(1))
+            .map(|i| {
+                Dims::from([(
+                    "CacheClusterId",
+                    interp(&format!("element(sort({members}), {i})")),
+                )])
+            })
             .collect());
     } else if bp.brokers().any(|x| x.name == target) {
         let broker = res("aws_mq_broker", target);

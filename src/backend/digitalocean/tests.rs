@@ -370,7 +370,7 @@ fn a_database_without_network_joins_the_default_vpc() {
 fn managed_data_services() {
     let out = synth(
         r#"databases:
-  - { name: orders, engine: postgres, version: "17", size: small, ha: true, replicas: 1, username: app, database_name: orders, maintenance_window: "mon:02:30" }
+  - { name: orders, engine: postgres, version: "17", size: small, ha: true, replicas: 1, username: app, database_name: orders, maintenance_window: "mon:02:00" }
 caches:
   - { name: sessions, engine: redis, size: small, parameters: { maxmemory-policy: allkeys-lru } }
 queues:
@@ -385,7 +385,8 @@ queues:
     assert_eq!(pg["version"], "17");
     assert_eq!(pg["node_count"], 2);
     assert_eq!(pg["private_network_uuid"], "${digitalocean_vpc.main.id}");
-    assert_eq!(pg["maintenance_window"][0]["hour"], "02:30:00");
+    // On the hour: a DigitalOcean window is a day and an hour (`semantic::windows`).
+    assert_eq!(pg["maintenance_window"][0]["hour"], "02:00:00");
     assert_eq!(pg["lifecycle"]["prevent_destroy"], true);
     let cache = &r["digitalocean_database_cluster"]["sessions"];
     assert_eq!(cache["engine"], "valkey");

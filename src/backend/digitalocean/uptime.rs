@@ -103,6 +103,13 @@ pub fn lower(ctx: &Ctx, m: &mut Module, watched: bool) {
                 "name": format!("{}-{host}-down", ctx.prefix),
                 "check_id": check.id(),
                 "type": "down_global",
+                // No `threshold` or `comparison`: "N/A (Not required)" for `down_global`
+                // (API "Create a New Alert"). The provider sends them as `0` and `""` anyway
+                // (godo `CreateUptimeAlertRequest` has no `omitempty`) and reads back what the
+                // API returns (resource_uptime_alert.go `d.Set("threshold"…)`, Optional, not
+                // Computed); a `0`/`""` in state against an unset argument is no change in
+                // SDKv2, and `""` is no value `comparison` validates, so nothing here could
+                // match a read-back better. No report of the API storing another default.
                 "period": "2m",
                 "notifications": [{"email": &email}],
             }),
