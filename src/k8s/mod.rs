@@ -593,6 +593,40 @@ pub struct CredentialSecret {
     pub keys: Vec<(String, Generated)>,
 }
 
+/// An in-cluster data service's StatefulSet as the manifests write it (`data::lower`), for
+/// the alarms that watch it (`backend::aws::eks_alarms`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataWorkload {
+    /// The component's name: the StatefulSet's, whose pods are `<name>-0`, `<name>-1`….
+    pub name: String,
+    pub namespace: String,
+    /// The ClusterIP Service clients connect to (not the headless one, which publishes
+    /// not-ready pods).
+    pub service_name: String,
+    pub replicas: u32,
+    /// Whether the client Service selects one pod only: a single replica, or a cache's
+    /// primary (pod 0) when it has replicas.
+    pub one_pod_serves: bool,
+    /// Its backup CronJob (`<name>-backup`), when it has one.
+    pub backup_job: Option<String>,
+}
+
+/// The StatefulSets of the in-cluster data services the manifests run.
+pub fn data_workloads(v: &Validated, opts: &Options) -> Vec<DataWorkload> {
+    Ctx::new(v, opts)
+        .data
+        .iter()
+        .map(|d| DataWorkload {
+            name: d.name.clone(),
+            namespace: d.namespace.clone(),
+            service_name: d.service_name.clone(),
+            replicas: d.replicas,
+            one_pod_serves: d.replicas == 1 || d.engine.is_cache(),
+            backup_job: backup::schedule(d).map(|_| format!("{}-backup", d.name)),
+        })
+        .collect()
+}
+
 /// The credentials Secrets of the in-cluster data services the manifests run.
 pub fn credential_secrets(v: &Validated, opts: &Options) -> Vec<CredentialSecret> {
     let ctx = Ctx::new(v, opts);

@@ -28,7 +28,9 @@ fn pod_alarms(out: &infragen::Output) -> BTreeMap<String, Value> {
             .and_then(Value::as_object)
         {
             for (k, a) in alarms {
-                if k.ends_with("_no_running_pods") || k.ends_with("_restarts") {
+                let unsplit = k.trim_end_matches(|c: char| c.is_ascii_digit());
+                let split = unsplit.len() < k.len() && unsplit.ends_with("_restarts_");
+                if k.ends_with("_no_running_pods") || k.ends_with("_restarts") || split {
                     found.insert(k.clone(), a.clone());
                 }
             }
@@ -44,6 +46,19 @@ fn dims(a: &Value) -> BTreeMap<String, String> {
         .iter()
         .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
         .collect()
+}
+
+/// `(metric, dimensions)` of every series an alarm reads: its own metric, or each metric of
+/// its metric math.
+fn series(a: &Value) -> Vec<(String, BTreeMap<String, String>)> {
+    match a["metric_query"].as_array() {
+        None => vec![(a["metric_name"].as_str().unwrap().to_string(), dims(a))],
+        Some(queries) => queries
+            .iter()
+            .filter_map(|q| q.get("metric"))
+            .map(|m| (m["metric_name"].as_str().unwrap().to_string(), dims(m)))
+            .collect(),
+    }
 }
 
 /// `(kind, namespace, name)` of every written Kubernetes object, with its body.
@@ -73,11 +88,17 @@ fn running(deployment: &Value) -> bool {
 
 /// Every shipped AWS target on EKS with Container Insights: each no-running-pods alarm names
 /// a written Service (its namespace and name, the cluster EKS creates) that selects a running
-/// Deployment's pods, each restarts alarm a written Deployment, and every running Deployment
-/// of a service has both (the Service one where it has a Service). On EKS Fargate, none.
+/// Deployment's or StatefulSet's pods, and never a headless Service publishing not-ready
+/// addresses; each restarts alarm reads written pods by the name the agent gives them (a
+/// Deployment's name; a StatefulSet pod's own name, `<statefulset>-<ordinal>`). Every running
+/// Deployment of a service has both (the Service one where it has a Service); every
+/// StatefulSet (an in-cluster database, cache or queue) has every one of its pods watched for
+/// restarts and each client Service selecting them watched for ready pods. On EKS Fargate,
+/// none.
 #[test]
 fn pod_alarm_dimensions_are_the_written_names_on_every_eks_target() {
     let mut checked = 0;
+    let mut statefulsets_checked = 0;
     let mut problems = Vec::new();
     for (stem, path, provider, env) in matrix() {
         if provider != Provider::Aws {
@@ -112,66 +133,125 @@ fn pod_alarm_dimensions_are_the_written_names_on_every_eks_target() {
         }
         let services = out_services(&path, &env);
         let objs = objects(&out);
+        let selects = |svc: &Value, workload: &Value| {
+            let selector = svc["spec"]["selector"].as_object().unwrap();
+            selector
+                .iter()
+                .all(|(k, v)| workload["spec"]["template"]["metadata"]["labels"][k] == *v)
+        };
+        // `<statefulset>-<ordinal>` of every written StatefulSet pod.
+        let stateful_pods: BTreeSet<(String, String)> = objs
+            .iter()
+            .filter(|((kind, _, _), _)| kind == "StatefulSet")
+            .flat_map(|((_, ns, name), sts)| {
+                let n = sts["spec"]["replicas"].as_u64().unwrap_or(1);
+                (0..n).map(move |i| (ns.clone(), format!("{name}-{i}")))
+            })
+            .collect();
         let mut watched_services = BTreeSet::new();
-        let mut watched_deployments = BTreeSet::new();
+        let mut watched_pods = BTreeSet::new();
         for (key, a) in &alarms {
             checked += 1;
-            let d = dims(a);
-            assert_eq!(a["namespace"], "ContainerInsights", "{at} {key}");
-            assert_eq!(d["ClusterName"], cluster, "{at} {key}");
-            let ns = d["Namespace"].clone();
-            if key.ends_with("_no_running_pods") {
-                assert_eq!(a["metric_name"], "service_number_of_running_pods");
-                assert_eq!(
-                    d.keys().collect::<Vec<_>>(),
-                    ["ClusterName", "Namespace", "Service"],
-                    "{at} {key}"
-                );
-                // No Service without a ready pod publishes anything: missing is down.
-                assert_eq!(a["treat_missing_data"], "breaching", "{at} {key}");
-                let name = d["Service"].clone();
-                let Some(svc) = objs.get(&("Service".into(), ns.clone(), name.clone())) else {
-                    problems.push(format!("{at} {key}: no Service {ns}/{name} is written"));
-                    continue;
-                };
-                let selector = svc["spec"]["selector"].as_object().unwrap();
-                let selects_running = objs.iter().any(|((kind, dns, _), dep)| {
-                    kind == "Deployment"
-                        && *dns == ns
-                        && running(dep)
-                        && selector
-                            .iter()
-                            .all(|(k, v)| dep["spec"]["template"]["metadata"]["labels"][k] == *v)
-                });
-                if !selects_running {
-                    problems.push(format!(
-                        "{at} {key}: Service {ns}/{name} selects no running Deployment's pods"
-                    ));
+            for (metric, d) in series(a) {
+                let namespace = a["metric_query"]
+                    .as_array()
+                    .map_or(a["namespace"].clone(), |q| {
+                        q[0]["metric"]["namespace"].clone()
+                    });
+                assert_eq!(namespace, "ContainerInsights", "{at} {key}");
+                assert_eq!(d["ClusterName"], cluster, "{at} {key}");
+                let ns = d["Namespace"].clone();
+                if key.ends_with("_no_running_pods") {
+                    assert_eq!(metric, "service_number_of_running_pods");
+                    assert_eq!(
+                        d.keys().collect::<Vec<_>>(),
+                        ["ClusterName", "Namespace", "Service"],
+                        "{at} {key}"
+                    );
+                    // No Service without a ready pod publishes anything: missing is down.
+                    assert_eq!(a["treat_missing_data"], "breaching", "{at} {key}");
+                    let name = d["Service"].clone();
+                    let Some(svc) = objs.get(&("Service".into(), ns.clone(), name.clone())) else {
+                        problems.push(format!("{at} {key}: no Service {ns}/{name} is written"));
+                        continue;
+                    };
+                    // The agent counts an Endpoints' ready `addresses`; a Service publishing
+                    // not-ready addresses counts a crash-looping pod as running.
+                    if svc["spec"]["publishNotReadyAddresses"] == true {
+                        problems.push(format!(
+                            "{at} {key}: Service {ns}/{name} publishes not-ready addresses"
+                        ));
+                    }
+                    let selects_running = objs.iter().any(|((kind, dns, _), w)| {
+                        (kind == "Deployment" || kind == "StatefulSet")
+                            && *dns == ns
+                            && running(w)
+                            && selects(svc, w)
+                    });
+                    if !selects_running {
+                        problems.push(format!(
+                            "{at} {key}: Service {ns}/{name} selects no running Deployment's or StatefulSet's pods"
+                        ));
+                    }
+                    watched_services.insert((ns, name));
+                } else {
+                    assert_eq!(metric, "pod_number_of_container_restarts");
+                    assert_eq!(
+                        d.keys().collect::<Vec<_>>(),
+                        ["ClusterName", "Namespace", "PodName"],
+                        "{at} {key}"
+                    );
+                    let name = d["PodName"].clone();
+                    let deployment =
+                        objs.contains_key(&("Deployment".into(), ns.clone(), name.clone()));
+                    if !deployment && !stateful_pods.contains(&(ns.clone(), name.clone())) {
+                        problems.push(format!(
+                            "{at} {key}: PodName {ns}/{name} is neither a written Deployment nor a StatefulSet's pod"
+                        ));
+                    }
+                    watched_pods.insert((ns, name));
                 }
-                watched_services.insert((ns, name));
-            } else {
-                assert_eq!(a["metric_name"], "pod_number_of_container_restarts");
-                assert_eq!(
-                    d.keys().collect::<Vec<_>>(),
-                    ["ClusterName", "Namespace", "PodName"],
-                    "{at} {key}"
-                );
-                let name = d["PodName"].clone();
-                if !objs.contains_key(&("Deployment".into(), ns.clone(), name.clone())) {
-                    problems.push(format!("{at} {key}: no Deployment {ns}/{name} is written"));
-                }
-                watched_deployments.insert((ns, name));
             }
         }
-        // Every running service Deployment is watched, and its Service where it has one.
-        for ((kind, ns, name), dep) in &objs {
-            if kind != "Deployment" || !running(dep) {
+        // Every running service Deployment is watched, and its Service where it has one;
+        // every StatefulSet pod, and each ClusterIP Service selecting a StatefulSet's pods.
+        for ((kind, ns, name), w) in &objs {
+            if !running(w) {
                 continue;
             }
-            if !watched_deployments.contains(&(ns.clone(), name.clone())) {
+            if kind == "Deployment" && !watched_pods.contains(&(ns.clone(), name.clone())) {
                 problems.push(format!(
                     "{at}: Deployment {ns}/{name} has no restarts alarm"
                 ));
+            }
+            if kind != "StatefulSet" {
+                continue;
+            }
+            statefulsets_checked += 1;
+            for pod in stateful_pods.iter().filter(|(pns, p)| {
+                pns == ns
+                    && p.strip_prefix(&format!("{name}-"))
+                        .is_some_and(|i| i.parse::<u32>().is_ok())
+            }) {
+                if !watched_pods.contains(pod) {
+                    problems.push(format!(
+                        "{at}: pod {}/{} of StatefulSet {name} has no restarts alarm",
+                        pod.0, pod.1
+                    ));
+                }
+            }
+            for ((kind, sns, sname), svc) in &objs {
+                if kind == "Service"
+                    && sns == ns
+                    && svc["spec"]["clusterIP"] != "None"
+                    && svc["spec"]["selector"].is_object()
+                    && selects(svc, w)
+                    && !watched_services.contains(&(sns.clone(), sname.clone()))
+                {
+                    problems.push(format!(
+                        "{at}: Service {sns}/{sname} of StatefulSet {name} has no no-running-pods alarm"
+                    ));
+                }
             }
         }
         for s in &services {
@@ -184,6 +264,10 @@ fn pod_alarm_dimensions_are_the_written_names_on_every_eks_target() {
         }
     }
     assert!(checked > 20, "only {checked} pod alarms checked");
+    assert!(
+        statefulsets_checked > 2,
+        "only {statefulsets_checked} StatefulSets checked"
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -611,4 +695,202 @@ observability:
         "breaching"
     );
     assert_eq!(alarms["web-cpu"]["treat_missing_data"], "missing");
+}
+
+/// An EKS stack with in-cluster data services: PostgreSQL behind its own client Service name,
+/// a three-node Redis (the client Service selects the primary, pod 0), a twelve-member
+/// MongoDB replica set, with `observability` and `jobs`.
+fn data_stack(jobs: &str) -> String {
+    eks_stack(
+        "pods",
+        "{ platform: eks, addons: [coredns, kube-proxy, vpc-cni, aws-ebs-csi-driver] }",
+        &format!(
+            "node_pools:
+  - {{ name: general, size: m6i.large, min: 2, max: 4 }}
+observability:
+  notify: [ops@example.com]
+services:
+  - {{ name: api, image: \"ghcr.io/p/api:1.0.0\", port: 8080, replicas: 2, uses: [orders, sessions, catalog] }}
+databases:
+  - {{ name: orders, engine: postgres, deployment: in_cluster, in_cluster: {{ service_name: orders-db }}, backup: {{ schedule: \"0 3 * * *\", destination: \"s3://pods-backups/orders/\" }} }}
+  - {{ name: catalog, engine: mongodb, deployment: in_cluster, in_cluster: {{ replicas: 12 }} }}
+caches:
+  - {{ name: sessions, engine: redis, deployment: in_cluster, nodes: 3 }}
+{jobs}"
+        ),
+    )
+}
+
+/// An in-cluster database, cache or queue (a StatefulSet) pages when nobody serves behind its
+/// client Service and when its pods crash-loop, as a service does. The agent counts a
+/// Service's *ready* endpoint addresses, so the alarm reads the ClusterIP client Service
+/// (`in_cluster.service_name`), never the headless one, which publishes not-ready pods; it
+/// names a StatefulSet's pod by its own name (`orders-0`), so the restarts alarm reads each
+/// pod, the worst of them (`MAX`), ten at most per alarm (a CloudWatch hard limit).
+#[test]
+fn an_in_cluster_data_service_pages_when_down_or_crash_looping() {
+    let out = synth_aws("pods", &data_stack("")).unwrap();
+    let alarms = pod_alarms(&out);
+    let names: BTreeMap<&str, &str> = alarms
+        .iter()
+        .map(|(k, a)| (k.as_str(), a["alarm_name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        BTreeMap::from([
+            ("api_no_running_pods", "pods-production-api-no-running-pods"),
+            ("api_restarts", "pods-production-api-restarts"),
+            (
+                "catalog_no_running_pods",
+                "pods-production-catalog-no-running-pods"
+            ),
+            ("catalog_restarts", "pods-production-catalog-restarts"),
+            ("catalog_restarts_2", "pods-production-catalog-restarts-2"),
+            (
+                "orders_no_running_pods",
+                "pods-production-orders-no-running-pods"
+            ),
+            ("orders_restarts", "pods-production-orders-restarts"),
+            (
+                "sessions_no_running_pods",
+                "pods-production-sessions-no-running-pods"
+            ),
+            ("sessions_restarts", "pods-production-sessions-restarts"),
+        ])
+    );
+    let d = |key: &str, value: &str| {
+        BTreeMap::from([
+            ("ClusterName".to_string(), "pods-production".to_string()),
+            ("Namespace".to_string(), "pods".to_string()),
+            (key.to_string(), value.to_string()),
+        ])
+    };
+    let pods = |name: &str, from: u32, to: u32| -> Vec<(String, BTreeMap<String, String>)> {
+        (from..to)
+            .map(|i| {
+                (
+                    "pod_number_of_container_restarts".to_string(),
+                    d("PodName", &format!("{name}-{i}")),
+                )
+            })
+            .collect()
+    };
+    let running = |service: &str| {
+        vec![(
+            "service_number_of_running_pods".to_string(),
+            d("Service", service),
+        )]
+    };
+    // The client Services, not `orders-db-headless` / `sessions-headless`.
+    assert_eq!(
+        series(&alarms["orders_no_running_pods"]),
+        running("orders-db")
+    );
+    assert_eq!(
+        series(&alarms["sessions_no_running_pods"]),
+        running("sessions")
+    );
+    assert_eq!(
+        series(&alarms["catalog_no_running_pods"]),
+        running("catalog")
+    );
+    assert_eq!(series(&alarms["orders_restarts"]), pods("orders", 0, 1));
+    assert_eq!(series(&alarms["sessions_restarts"]), pods("sessions", 0, 3));
+    assert_eq!(series(&alarms["catalog_restarts"]), pods("catalog", 0, 10));
+    assert_eq!(
+        series(&alarms["catalog_restarts_2"]),
+        pods("catalog", 10, 12)
+    );
+    for key in [
+        "sessions_restarts",
+        "catalog_restarts",
+        "catalog_restarts_2",
+    ] {
+        let q = alarms[key]["metric_query"].as_array().unwrap();
+        let expression = q.iter().find_map(|q| q["expression"].as_str()).unwrap();
+        assert!(expression.starts_with("MAX(["), "{key}: {expression}");
+        assert!(q.len() <= 11, "{key}: {} queries", q.len());
+    }
+    for (key, a) in &alarms {
+        if key.contains("_restarts") {
+            assert_eq!(a["treat_missing_data"], "notBreaching", "{key}");
+            assert_eq!(a["evaluation_periods"], 3, "{key}");
+            assert_eq!(a["datapoints_to_alarm"], 2, "{key}");
+        } else {
+            assert_eq!(a["treat_missing_data"], "breaching", "{key}");
+        }
+        assert_eq!(
+            a["alarm_actions"],
+            serde_json::json!(["${aws_sns_topic.alerts.arn}"]),
+            "{key}"
+        );
+    }
+    // One pod serves behind `orders-db` (one replica) and `sessions` (the primary): every
+    // restart or rollout leaves it without a ready endpoint until the server is ready.
+    assert_eq!(alarms["orders_no_running_pods"]["evaluation_periods"], 10);
+    assert_eq!(alarms["sessions_no_running_pods"]["evaluation_periods"], 10);
+    assert_eq!(alarms["catalog_no_running_pods"]["evaluation_periods"], 5);
+    // The written objects agree: the client Service selects the StatefulSet's pods and does
+    // not publish not-ready ones; the pods are `<statefulset>-<ordinal>`.
+    let objs = objects(&out);
+    for (service, sts, replicas) in [
+        ("orders-db", "orders", 1),
+        ("sessions", "sessions", 3),
+        ("catalog", "catalog", 12),
+    ] {
+        let svc = &objs[&(
+            "Service".to_string(),
+            "pods".to_string(),
+            service.to_string(),
+        )];
+        let set = &objs[&(
+            "StatefulSet".to_string(),
+            "pods".to_string(),
+            sts.to_string(),
+        )];
+        assert_ne!(svc["spec"]["clusterIP"], "None", "{service}");
+        assert_ne!(svc["spec"]["publishNotReadyAddresses"], true, "{service}");
+        assert_eq!(
+            svc["spec"]["selector"]["app"],
+            set["spec"]["template"]["metadata"]["labels"]["app"]
+        );
+        assert_eq!(set["spec"]["replicas"], replicas, "{sts}");
+    }
+}
+
+/// On EKS a scheduled job, or an in-cluster database's backup CronJob, gets no failed-run
+/// alarm (Container Insights has no per-Job metric and names a CronJob's pods after each
+/// run's Job): a note says so once, naming them, where ECS would page. No restarts alarm
+/// pretends to watch them.
+#[test]
+fn eks_jobs_have_no_failed_run_alarm_and_a_note_says_so() {
+    let out = synth_aws(
+        "pods",
+        &data_stack(
+            "jobs:
+  - { name: nightly-billing, image: \"ghcr.io/p/billing:1.0.0\", schedule: \"0 2 * * *\" }
+",
+        ),
+    )
+    .unwrap();
+    let said: Vec<&str> = out
+        .notes
+        .iter()
+        .map(|n| n.text.as_str())
+        .filter(|t| t.contains("no failed-run alarm"))
+        .collect();
+    assert_eq!(said.len(), 1, "{:#?}", out.notes);
+    assert!(
+        said[0].starts_with("`nightly-billing`, `orders-backup` on EKS have no failed-run alarm"),
+        "{}",
+        said[0]
+    );
+    let alarms = pod_alarms(&out);
+    assert!(
+        !alarms
+            .keys()
+            .any(|k| k.starts_with("nightly_billing") || k.starts_with("orders_backup")),
+        "{:?}",
+        alarms.keys()
+    );
 }

@@ -47,6 +47,10 @@
 //! leave a real outage in INSUFFICIENT_DATA, which no `alarm_actions` notify.
 //! docs/output.md ("Alarms") says it.
 //!
+//! In-cluster databases, caches and queues (StatefulSets) get the same two pages
+//! ([`data_service`]: the client Service, and each pod by its own name). Scheduled jobs and
+//! the databases' backup CronJobs get none, and a note says why ([`jobs_note`]).
+//!
 //! Left out: a service that runs no pod (`replicas: 0`; autoscaling `min: 0`, KEDA
 //! scale-to-zero and scheduled stops are refused on EKS); a worker without `port` has no
 //! Service, so only its restarts are watched (said in a note); EKS Fargate runs no agent
@@ -71,7 +75,9 @@ pub fn alarms(ctx: &Ctx, m: &Module) -> Vec<(String, Json)> {
         .iter()
         .filter(|s| s.autoscaling.as_ref().map_or(s.replicas, |a| a.min) > 0)
         .collect();
-    if running.is_empty() {
+    let data = crate::k8s::data_workloads(ctx.v, &super::platform::options(ctx));
+    jobs_note(ctx, &data);
+    if running.is_empty() && data.is_empty() {
         return Vec::new();
     }
     if !m.declares(&res("aws_eks_addon", ADDON).address()) {
@@ -82,12 +88,12 @@ pub fn alarms(ctx: &Ctx, m: &Module) -> Vec<(String, Json)> {
                 if cluster.is_some_and(|c| c.container_insights != Some(true)) =>
             {
                 ctx.note(
-                    "services on EKS Fargate have no no-running-pods or restarts alarm: those come from Container Insights, whose agent is a DaemonSet, which Fargate does not run; watch them through the load balancer or `observability.alarms` on the components they use",
+                    "services (and in-cluster data services) on EKS Fargate have no no-running-pods or restarts alarm: those come from Container Insights, whose agent is a DaemonSet, which Fargate does not run; watch them through the load balancer or `observability.alarms` on the components they use",
                 );
             }
             Some(Platform::Eks) if cluster.is_some_and(|c| !c.container_insights()) => {
                 ctx.note(
-                    "`cluster.container_insights: false`: services have no no-running-pods or restarts alarm, so nobody is paged when a service's pods are all down or crash-looping; drop `container_insights: false` to get them",
+                    "`cluster.container_insights: false`: services and in-cluster data services have no no-running-pods or restarts alarm, so nobody is paged when their pods are all down or crash-looping; drop `container_insights: false` to get them",
                 );
             }
             _ => {}
@@ -160,6 +166,9 @@ pub fn alarms(ctx: &Ctx, m: &Module) -> Vec<(String, Json)> {
             ));
         }
     }
+    for d in &data {
+        out.extend(data_service(ctx, &cluster, d));
+    }
     if !portless.is_empty() {
         ctx.note(format!(
             "{} {} no `port`, so no Kubernetes Service, and Container Insights counts running pods per Service: no no-running-pods alarm, only the restarts one",
@@ -178,4 +187,152 @@ fn deployments(s: &Service) -> Vec<String> {
         Strategy::BlueGreen => vec![format!("{name}-blue"), format!("{name}-green")],
         Strategy::Canary => vec![name.clone(), format!("{name}-canary")],
     }
+}
+
+/// The most metrics one metric math alarm may read ("Alarms based on metric math
+/// expressions can reference a maximum of 10 metrics. This is a hard limit",
+/// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html).
+const MAX_ALARM_METRICS: u32 = 10;
+
+/// The pages for an in-cluster database, cache or queue (a StatefulSet): nobody serving
+/// behind its client Service, and its pods' containers restarting.
+///
+/// - `service_number_of_running_pods` on the *client* Service (`in_cluster.service_name`,
+///   ClusterIP): the agent counts an Endpoints' `addresses` (`endpoint.go`
+///   `transformFuncEndpoint`), the ready pods. Never the headless Service: it publishes
+///   not-ready addresses (`publishNotReadyAddresses`, for peers to find each other), so a
+///   crash-looping pod would still count. When the client Service selects one pod (one
+///   replica, or a cache's primary, pod 0), every restart and every rollout of that pod
+///   leaves it without a ready endpoint until the server has replayed its journal and
+///   passed its readiness probe (the startup probe allows five minutes): 10 minutes, as for
+///   a `recreate` service; 5 when several members serve.
+/// - `pod_number_of_container_restarts`: the agent names a StatefulSet's pod by its own
+///   name, `<name>-<ordinal>` (`podstore.go` `addPodOwnersAndPodName`: "if owner.Kind ==
+///   StatefulSet { podName = pod.Name }"), not the StatefulSet's, with or without enhanced
+///   observability; so one series per pod, and the alarm reads their `MAX` (a restart of any
+///   member), ten pods an alarm at most (`-restarts-2`… past that).
+fn data_service(ctx: &Ctx, cluster: &str, d: &crate::k8s::DataWorkload) -> Vec<(String, Json)> {
+    let name = &d.name;
+    let namespace = &d.namespace;
+    let minutes = if d.one_pod_serves { 10 } else { 5 };
+    let mut out = vec![(
+        format!("{}_no_running_pods", ident(name)),
+        json!({
+            "alarm_name": format!("{}-{name}-no-running-pods", ctx.prefix),
+            "alarm_description": format!("{name} has had no ready pod behind its Kubernetes Service {namespace}/{} for {minutes} minutes: it is down (expected once on a new environment, from the infra apply until its StatefulSet's first pod is ready)", d.service_name),
+            "namespace": "ContainerInsights",
+            "metric_name": "service_number_of_running_pods",
+            "dimensions": {
+                "ClusterName": cluster,
+                "Namespace": namespace,
+                "Service": &d.service_name,
+            },
+            "statistic": "Maximum",
+            "period": 60,
+            "evaluation_periods": minutes,
+            "threshold": 1,
+            "comparison_operator": "LessThanThreshold",
+            "treat_missing_data": "breaching",
+        }),
+    )];
+    let pods: Vec<String> = (0..d.replicas).map(|i| format!("{name}-{i}")).collect();
+    let chunks: Vec<&[String]> = pods.chunks(MAX_ALARM_METRICS as usize).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let (key, alarm_name) = if i == 0 {
+            (
+                format!("{}_restarts", ident(name)),
+                format!("{}-{name}-restarts", ctx.prefix),
+            )
+        } else {
+            (
+                format!("{}_restarts_{}", ident(name), i + 1),
+                format!("{}-{name}-restarts-{}", ctx.prefix, i + 1),
+            )
+        };
+        let which = match chunk {
+            [one] => format!("pod {namespace}/{one}"),
+            _ => format!(
+                "pods {namespace}/{} to {}",
+                chunk[0],
+                chunk[chunk.len() - 1]
+            ),
+        };
+        let mut body = json!({
+            "alarm_name": alarm_name,
+            "alarm_description": format!("Containers of StatefulSet {namespace}/{name} ({which}) restarted in 2 of the last three 5-minute periods: crash-looping or failing their liveness probe"),
+            "evaluation_periods": 3,
+            "datapoints_to_alarm": 2,
+            "threshold": 1,
+            "comparison_operator": "GreaterThanOrEqualToThreshold",
+            "treat_missing_data": "notBreaching",
+        });
+        let dims =
+            |pod: &str| json!({"ClusterName": cluster, "Namespace": namespace, "PodName": pod});
+        if let [pod] = chunk {
+            body["namespace"] = json!("ContainerInsights");
+            body["metric_name"] = json!("pod_number_of_container_restarts");
+            body["dimensions"] = dims(pod);
+            body["statistic"] = json!("Sum");
+            body["period"] = json!(300);
+        } else {
+            // Metric math's MAX of an array of series is, per timestamp, the highest value
+            // among those present: a restart of any pod, and no datapoint when none published.
+            let mut queries: Vec<Json> = chunk
+                .iter()
+                .enumerate()
+                .map(|(j, pod)| {
+                    json!({
+                        "id": format!("m{}", j + 1),
+                        "return_data": false,
+                        "metric": {
+                            "namespace": "ContainerInsights",
+                            "metric_name": "pod_number_of_container_restarts",
+                            "stat": "Sum",
+                            "period": 300,
+                            "dimensions": dims(pod),
+                        },
+                    })
+                })
+                .collect();
+            let ids: Vec<String> = (1..=chunk.len()).map(|j| format!("m{j}")).collect();
+            queries.push(json!({
+                "id": "worst",
+                "expression": format!("MAX([{}])", ids.join(", ")),
+                "label": format!("restarts of the most restarted pod of {name}"),
+                "return_data": true,
+            }));
+            body["metric_query"] = json!(queries);
+        }
+        out.push((key, body));
+    }
+    out
+}
+
+/// Scheduled jobs on EKS get no failed-run page, and the note says why: Container Insights
+/// publishes no metric per Job or CronJob, and the pod metrics of a CronJob's runs carry no
+/// stable name to alarm on. The agent names such a pod after its Job's CronJob only when the
+/// Job's suffix has exactly 10 digits (`utils.go` `parseCronJobFromJob`), a CronJob
+/// controller before Kubernetes 1.21 (Unix seconds); since then the controller names each
+/// run `<cronjob>-<Unix minutes>` (8 digits: `cronjob_controllerv2.go` `getJobName`), so
+/// `PodName` is the run's Job name, new every run, with enhanced observability
+/// (`prefer_full_pod_name`), and the name up to its first `-` or `.` without
+/// (`getJobNamePrefix`: `nightly` for every `nightly-…` job). A restart count would miss
+/// the most common failures anyway: the agent publishes a pod's restarts as the difference
+/// between two collections a minute apart, and the Job controller deletes a failed run's pod
+/// once `retries` are spent; an image that does not pull or a missing Secret restarts
+/// nothing. A metric filter on the application logs would depend on each job's own messages.
+/// The in-cluster databases' backup CronJobs (`<name>-backup`) are named with them.
+fn jobs_note(ctx: &Ctx, data: &[crate::k8s::DataWorkload]) {
+    let jobs: Vec<String> = (ctx.v.bp.jobs.iter().map(|j| &j.name))
+        .chain(data.iter().filter_map(|d| d.backup_job.as_ref()))
+        .map(|j| format!("`{j}`"))
+        .collect();
+    if jobs.is_empty() {
+        return;
+    }
+    ctx.note(format!(
+        "{} on EKS {} no failed-run alarm (on ECS a failed run pages): Container Insights publishes no metric per Job or CronJob, and names a CronJob's pods after each run's Job, not the CronJob, so no CloudWatch alarm can follow them; have the job report its own failure (a last step that calls your paging endpoint, or publishes a metric an alarm of `observability.alarms` watches) — docs/output.md \"Alarms\"",
+        jobs.join(", "),
+        if jobs.len() == 1 { "has" } else { "have" },
+    ));
 }

@@ -95,7 +95,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn is_cache(self) -> bool {
+    pub(crate) fn is_cache(self) -> bool {
         matches!(self, Engine::Redis | Engine::Valkey)
     }
 }
