@@ -11,7 +11,8 @@ classifies the result:
 
 - refused: exit 2 with a positioned error (`--> file:line:col`), counted by rule;
 - clean: exit 0 and every checker passes (tfcheck, k8scheck, `kubectl kustomize`,
-  `infragen validate`);
+  `infragen validate`) and the manifests' cross-references hold (`xrefs`: routes, Services,
+  autoscalers, budgets, service accounts and in-cluster URLs name what exists);
 - finding: a panic, any other exit code, an unpositioned error, or a checker failure.
 
 Findings are written to OUT/findings/<n>-<provider>-<env>.json (with the checker output)
@@ -22,7 +23,8 @@ tests/it/connections.rs (every Secret/ConfigMap a pod reads is made or listed; e
 `INFRAGEN_COMBOS=DIR cargo test --test it connections::`.
 
 A dev tool: it needs /work/shared (the checkers and schemas) and kubectl; the project's
-tests do not run it. Stdlib only (blueprints are written as JSON, which YAML reads).
+tests do not run it. Stdlib only (blueprints are written as JSON, which YAML reads), and
+PyYAML when present for the cross-reference checks on the manifests (`xrefs`).
 
     python3 scripts/combos.py --seed 1 --count 300 [--bin target/debug/infragen]
         [--shared /work/shared] [--out /tmp/combos] [--keep DIR] [--budget 900]
@@ -38,6 +40,11 @@ import shutil
 import subprocess
 import sys
 import time
+
+try:
+    import yaml  # PyYAML: the cross-reference checks read the manifests
+except ImportError:
+    yaml = None
 
 IMG = "ghcr.io/acme/{}:1.2.3"
 
@@ -164,6 +171,10 @@ class Gen:
                 if self.chance(0.3):
                     d["backup"] = {"retention_days": 7, "window": "03:00-04:00"}
                     d["maintenance_window"] = "sun:05:00-sun:06:00"
+            if self.chance(0.15):
+                d["port"] = {"postgres": 6432, "mysql": 3307, "mongodb": 27018}[engine]
+            if self.chance(0.1) and d.get("deployment") == "in_cluster":
+                d.setdefault("in_cluster", {})["service_name"] = name + "-svc"
             dbs.append(d)
             comps.append((name, "database"))
         if dbs:
@@ -181,6 +192,10 @@ class Gen:
                 if self.chance(0.3):
                     c["ha"] = True
                     c["nodes"] = 2
+            if self.chance(0.2):
+                c["port"] = 6380
+            if self.chance(0.2) and any(x.get("name") == "stripe" for x in bp.get("secrets", [])) is False:
+                pass
             caches.append(c)
             comps.append((name, "cache"))
         if caches:
@@ -229,8 +244,15 @@ class Gen:
         if self.chance(0.5):
             secrets.append({"name": "stripe", "keys": ["api-key"]})
             comps.append(("stripe", "secret"))
+        if secrets and self.chance(0.3):
+            secrets[0]["path"] = "app/stripe-{env}"
         if self.chance(0.3):
             secrets.append({"name": "ghcr", "keys": ["username", "password"]})
+        if self.chance(0.15):
+            secrets.append({"name": "cache-token", "keys": ["token"]})
+            for c in bp.get("caches", []):
+                if c.get("deployment") != "in_cluster":
+                    c["auth_token_secret"] = "cache-token"
         if secrets:
             bp["secrets"] = secrets
         return comps
@@ -258,6 +280,12 @@ class Gen:
             if self.chance(0.15):
                 u0 = uses[0]
                 s["uses"][0] = {"name": u0, "env_prefix": "DEP"}
+            elif self.chance(0.15):
+                u0 = uses[0]
+                kind = dict(comps).get(u0)
+                field = {"database": "host", "cache": "port", "bucket": "bucket", "table": "table", "sqs": "url", "rabbitmq": "host"}.get(kind)
+                if field:
+                    s["uses"][0] = {"name": u0, "env": {"ALIAS_" + field.upper(): field}}
         if has_port:
             self.ported.add(name)
             if self.chance(0.6):
@@ -344,6 +372,19 @@ class Gen:
             s["namespace"] = "admin"
         if self.chance(0.1):
             s["security"] = {"writable_paths": ["/tmp"]}
+        # Renamed objects and ports: every consumer must follow the new names.
+        if has_port and self.chance(0.15):
+            s["service_name"] = name + "-svc"
+        if has_port and self.chance(0.15):
+            s["service_port"] = self.pick([8000, 443, 9000])
+        if self.chance(0.1):
+            s["container_name"] = "app"
+        if k8s_platform(platform) and self.chance(0.1):
+            s["vpa"] = {"mode": "Off"}
+        if "autoscaling" in s and self.chance(0.3):
+            s["autoscaling"]["scale_down"] = {"stabilization_seconds": 300, "percent": 50, "period_seconds": 60}
+        if self.chance(0.1):
+            s["architecture"] = self.pick(["amd64", "arm64", "multi"])
         return s
 
     def job(self, i, provider, platform, comps, bp):
@@ -399,6 +440,15 @@ class Gen:
                 ing["rate_limit"] = {"requests": 100, "window": "1m"}
             if self.chance(0.15):
                 ing["proxy_body_size"] = "10m"
+            if self.chance(0.1):
+                ing["cors"] = {"allow_origin": "https://shop.example.com"}
+            if self.chance(0.15):
+                ing["namespace"] = "edge"
+            if self.chance(0.2):
+                for sv in bp.get("services", []):
+                    for r in sv.get("routes", []):
+                        if self.chance(0.5) and len(ing["hosts"]) > 1:
+                            r["host"] = ing["hosts"][1]
             bp["ingress"] = ing
 
     def kube(self, bp, provider, platform):
@@ -415,6 +465,10 @@ class Gen:
                 k["namespaces"][0]["quota"] = {"requests.cpu": "8", "requests.memory": "16Gi"}
         if "admin" in nss:
             k.setdefault("namespaces", []).append({"name": "admin"})
+        if (bp.get("ingress") or {}).get("namespace") == "edge":
+            k.setdefault("namespaces", []).append({"name": "edge"})
+        if self.chance(0.1):
+            k.setdefault("namespaces", []).append({"name": "monitoring"})
         if self.chance(0.5):
             k["network_policies"] = {
                 "default_deny_ingress": True,
@@ -432,8 +486,9 @@ class Gen:
         if platform == "eks_fargate":
             # Services run in `kubernetes.default_namespace`, else one named after the blueprint.
             nsl = {k.get("default_namespace", bp["name"])}
-            if "admin" in nss:
-                nsl.add("admin")
+            for extra in ("admin", "edge"):
+                if any(n.get("name") == extra for n in k.get("namespaces", [])):
+                    nsl.add(extra)
             if "ingress_controller" in k:
                 nsl.add("ingress-nginx")
             if "cert_manager" in k:
@@ -500,6 +555,11 @@ class Gen:
         self.kube(bp, provider, platform)
         self.observability(bp, provider)
         envs = self.environments(bp, provider, platform)
+        if provider == "aws" and self.chance(0.15):
+            bp.setdefault("observability", {})["alarms"] = [
+                {"name": "custom-5xx", "namespace": "AWS/ApplicationELB", "metric": "HTTPCode_Target_5XX_Count",
+                 "statistic": "Sum", "period": 300, "evaluation_periods": 2, "threshold": 10, "comparison": ">"}
+            ]
         return provider, platform, bp, envs
 
 
@@ -526,6 +586,139 @@ def run(cmd, timeout=120, cwd=None):
         return p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired:
         return "timeout", "", "timed out"
+
+
+def tf_objects(outdir):
+    """Kubernetes objects the Terraform modules make (`kubernetes_<kind>_v1`), as manifests."""
+    kinds = {"kubernetes_service_account_v1": "ServiceAccount", "kubernetes_service_v1": "Service"}
+    found, namespaces = [], {}
+    for root, _, files in os.walk(os.path.join(outdir, "terraform")):
+        for f in files:
+            if f.endswith(".tf.json"):
+                res = json.load(open(os.path.join(root, f))).get("resource", {})
+                for n, b in res.get("kubernetes_namespace_v1", {}).items():
+                    namespaces[n] = b["metadata"]["name"]
+                for ty, kind in kinds.items():
+                    for b in res.get(ty, {}).values():
+                        found.append({"kind": kind, "metadata": dict(b["metadata"]), "spec": b.get("spec", {})})
+    ref = re.compile(r"^\$\{kubernetes_namespace_v1\.([a-z0-9_]+)\.metadata\[0\]\.name\}$")
+    for d in found:
+        m = ref.match(d["metadata"].get("namespace", ""))
+        if m:
+            d["metadata"]["namespace"] = namespaces.get(m.group(1), "?")
+    return [d for d in found if d["kind"] == "ServiceAccount"]
+
+
+def xrefs(docs):
+    """What the checkers cannot see: names one object gives that no other object has.
+
+    Each Ingress/HTTPRoute backend is a Service of its namespace with that port; each Service
+    selects pods of some workload and its targetPort is one of their container ports; each
+    HPA/PDB/VPA/ScaledObject names or selects a workload that exists; each pod's service
+    account exists or is made by the cluster (`default`); each `http://<svc>.<ns>.svc...:<port>`
+    a container is given names an existing Service port."""
+    problems = []
+    by_kind = collections.defaultdict(dict)
+    for d in docs:
+        if not isinstance(d, dict) or "kind" not in d:
+            continue
+        md = d.get("metadata", {})
+        by_kind[d["kind"]][(md.get("namespace", ""), md.get("name"))] = d
+
+    def pod_of(d):
+        k = d["kind"]
+        if k in ("Deployment", "StatefulSet", "Job", "DaemonSet"):
+            return d["spec"]["template"]
+        if k == "CronJob":
+            return d["spec"]["jobTemplate"]["spec"]["template"]
+        return None
+
+    workloads = []  # (ns, kind, name, labels, pod spec)
+    for kind in ("Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"):
+        for (ns, name), d in by_kind[kind].items():
+            t = pod_of(d)
+            workloads.append((ns, kind, name, t.get("metadata", {}).get("labels", {}) or {}, t["spec"]))
+
+    def selects(sel, labels):
+        # (The StatefulSet controller labels each pod with its own name.)
+        return all(
+            labels.get(k) == v for k, v in (sel or {}).items() if k != "statefulset.kubernetes.io/pod-name"
+        )
+
+    def cports(spec):
+        out = {}
+        for c in spec.get("containers", []):
+            for p in c.get("ports", []) or []:
+                out[p["containerPort"]] = p
+                if p.get("name"):
+                    out[p["name"]] = p
+        return out
+
+    services = by_kind["Service"]
+    for (ns, name), svc in services.items():
+        sel = svc["spec"].get("selector")
+        if not sel:
+            continue
+        pods = [w for w in workloads if w[0] == ns and selects(sel, w[3]) and w[1] in ("Deployment", "StatefulSet")]
+        if not pods:
+            problems.append(f"Service {ns}/{name} selects {sel}: no Deployment or StatefulSet has such pods")
+            continue
+        for port in svc["spec"].get("ports", []):
+            tp = port.get("targetPort", port.get("port"))
+            # A number needs no declared containerPort (it is informational); a name does.
+            for w in pods:
+                if isinstance(tp, str) and tp not in cports(w[4]):
+                    problems.append(f"Service {ns}/{name} port {port.get('port')} targets {tp}, which {w[1]} {w[2]} does not expose ({sorted(map(str, cports(w[4])))})")
+
+    def service_port(ns, name, port):
+        svc = services.get((ns, name))
+        if svc is None:
+            return f"no Service {ns}/{name}"
+        ports = svc["spec"].get("ports", [])
+        if isinstance(port, str):
+            ok = any(p.get("name") == port for p in ports)
+        else:
+            ok = any(p.get("port") == port for p in ports)
+        return None if ok else f"Service {ns}/{name} has no port {port} ({[p.get('port') for p in ports]})"
+
+    for (ns, name), ing in by_kind["Ingress"].items():
+        for rule in ing["spec"].get("rules", []):
+            for path in rule.get("http", {}).get("paths", []):
+                b = path["backend"].get("service")
+                if b:
+                    port = b["port"].get("number", b["port"].get("name"))
+                    e = service_port(ns, b["name"], port)
+                    if e:
+                        problems.append(f"Ingress {ns}/{name} routes {path.get('path')} to {e}")
+    for (ns, name), r in list(by_kind["HTTPRoute"].items()) + list(by_kind["GRPCRoute"].items()):
+        for rule in r["spec"].get("rules", []):
+            for b in rule.get("backendRefs", []):
+                if b.get("kind", "Service") == "Service":
+                    e = service_port(b.get("namespace", ns), b["name"], b.get("port"))
+                    if e:
+                        problems.append(f"{r['kind']} {ns}/{name} routes to {e}")
+    for kind in ("HorizontalPodAutoscaler", "VerticalPodAutoscaler", "ScaledObject"):
+        for (ns, name), h in by_kind[kind].items():
+            ref = h["spec"].get("scaleTargetRef") or h["spec"].get("targetRef") or {}
+            if (ns, ref.get("name")) not in by_kind[ref.get("kind", "Deployment")]:
+                problems.append(f"{kind} {ns}/{name} scales {ref.get('kind')} {ref.get('name')}, which does not exist")
+    for (ns, name), pdb in by_kind["PodDisruptionBudget"].items():
+        sel = pdb["spec"].get("selector", {}).get("matchLabels")
+        if not any(w[0] == ns and selects(sel, w[3]) for w in workloads):
+            problems.append(f"PodDisruptionBudget {ns}/{name} selects {sel}: no pods")
+    url = re.compile(r"^[a-z]+://([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?:(\d+)")
+    for ns, kind, name, _, spec in workloads:
+        sa = spec.get("serviceAccountName")
+        if sa and sa != "default" and (ns, sa) not in by_kind["ServiceAccount"]:
+            problems.append(f"{kind} {ns}/{name} runs as ServiceAccount {sa}, which the manifests do not make")
+        for c in spec.get("containers", []) + spec.get("initContainers", []):
+            for e in c.get("env", []) or []:
+                m = url.match(str(e.get("value", "")))
+                if m:
+                    err = service_port(m.group(2), m.group(1), int(m.group(3)))
+                    if err:
+                        problems.append(f"{kind} {ns}/{name} container {c['name']}: {e['name']}={e['value']}: {err}")
+    return problems
 
 
 def check(args, bp_path, provider, env, outdir):
@@ -557,6 +750,10 @@ def check(args, bp_path, provider, env, outdir):
         rc, out, err = run(["kubectl", "kustomize", k8s])
         if rc != 0:
             problems.append("kustomize:\n" + err)
+        elif yaml is not None:
+            bad = xrefs(list(yaml.safe_load_all(out)) + tf_objects(outdir))
+            if bad:
+                problems.append("xrefs:\n" + "\n".join(bad))
     rc, out, err = run([args.bin, "validate", "--schemas", os.path.join(args.shared, "schemas"), outdir])
     if rc != 0:
         problems.append("validate:\n" + out + err)

@@ -98,30 +98,17 @@ fn outputs() -> Vec<(String, String, Provider, String, infragen::Output)> {
             ));
         }
     }
-    // Generated combinations (`scripts/combos.py --keep DIR`, docs/testing.md): off unless
-    // `INFRAGEN_COMBOS=DIR` names them, since they are made with the shared checkers.
-    if let Some(dir) = std::env::var_os("INFRAGEN_COMBOS") {
-        let mut paths: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("INFRAGEN_COMBOS={}: {e}", dir.to_string_lossy()))
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let text = std::fs::read_to_string(&path).unwrap();
-            for (provider, env) in targets(&path) {
-                let name = path.to_string_lossy().into_owned();
-                let o = infragen::synthesize(&name, text.as_bytes(), provider, &env)
-                    .unwrap_or_else(|d| panic!("{name} --provider {provider} --env {env}:\n{d}"));
-                out.push((
-                    format!("combo {name} --provider {provider} --env {env}"),
-                    text.clone(),
-                    provider,
-                    env,
-                    o,
-                ));
-            }
-        }
+    // Generated combinations, when `INFRAGEN_COMBOS` names them (docs/testing.md).
+    for (stem, path, provider, env) in crate::support::combos() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let o = synth(&path, provider, &env);
+        out.push((
+            format!("{stem} --provider {provider} --env {env}"),
+            text,
+            provider,
+            env,
+            o,
+        ));
     }
     for provider in [Provider::Aws, Provider::Digitalocean, Provider::Kubernetes] {
         let o = infragen::synthesize("shop.yaml", NEW_USER.as_bytes(), provider, "production")
