@@ -12,7 +12,8 @@ classifies the result:
 - refused: exit 2 with a positioned error (`--> file:line:col`), counted by rule;
 - clean: exit 0 and every checker passes (tfcheck, k8scheck, `kubectl kustomize`,
   `infragen validate`) and the manifests' cross-references hold (`xrefs`: routes, Services,
-  autoscalers, budgets, service accounts and in-cluster URLs name what exists);
+  autoscalers, budgets, service accounts and in-cluster URLs name what exists; on ECS each
+  `http://<name>:<port>` a container gets is a Service Connect alias: `ecs_xrefs`);
 - finding: a panic, any other exit code, an unpositioned error, or a checker failure.
 
 Findings are written to OUT/findings/<n>-<provider>-<env>.json (with the checker output)
@@ -721,6 +722,31 @@ def xrefs(docs):
     return problems
 
 
+def ecs_xrefs(outdir):
+    """ECS: every `http(s)://<name>:<port>` a container is given with a bare host name is a
+    Service Connect client alias of some service (the only names tasks resolve so)."""
+    path = os.path.join(outdir, "terraform/infra/ecs.tf.json")
+    if not os.path.exists(path):
+        return []
+    res = json.load(open(path)).get("resource", {})
+    aliases = set()
+    for svc in res.get("aws_ecs_service", {}).values():
+        sc = svc.get("service_connect_configuration") or {}
+        for sc in sc if isinstance(sc, list) else [sc]:
+            for s in sc.get("service", []) or []:
+                for a in s.get("client_alias", []) or []:
+                    aliases.add((a.get("dns_name"), a.get("port")))
+    problems = []
+    url = re.compile(r"^[a-z]+://([a-z0-9-]+):(\d+)")
+    for name, td in res.get("aws_ecs_task_definition", {}).items():
+        for c in json.loads(td["container_definitions"]):
+            for e in c.get("environment", []) or []:
+                m = url.match(str(e.get("value", "")))
+                if m and (m.group(1), int(m.group(2))) not in aliases:
+                    problems.append(f"task {name} container {c['name']}: {e['name']}={e['value']}: no Service Connect alias {m.group(1)}:{m.group(2)} ({sorted(aliases)})")
+    return problems
+
+
 def check(args, bp_path, provider, env, outdir):
     """(status, detail): status in refused / clean / finding."""
     if os.path.exists(outdir):
@@ -757,6 +783,9 @@ def check(args, bp_path, provider, env, outdir):
     rc, out, err = run([args.bin, "validate", "--schemas", os.path.join(args.shared, "schemas"), outdir])
     if rc != 0:
         problems.append("validate:\n" + out + err)
+    bad = ecs_xrefs(outdir)
+    if bad:
+        problems.append("ecs xrefs:\n" + "\n".join(bad))
     if problems:
         return "finding", "\n".join(problems)
     return "clean", ""
