@@ -686,7 +686,19 @@ def xrefs(docs):
         for rule in ing["spec"].get("rules", []):
             for path in rule.get("http", {}).get("paths", []):
                 b = path["backend"].get("service")
-                if b:
+                if b and b["port"].get("name") == "use-annotation":
+                    # The AWS Load Balancer Controller's action of that name: its target
+                    # groups are the Services (blue/green, canary weights).
+                    ann = ing["metadata"].get("annotations", {}).get(f"alb.ingress.kubernetes.io/actions.{b['name']}")
+                    if ann is None:
+                        problems.append(f"Ingress {ns}/{name} routes {path.get('path')} to action {b['name']}, which no annotation defines")
+                        continue
+                    for tg in json.loads(ann).get("forwardConfig", {}).get("targetGroups", []):
+                        if "serviceName" in tg:
+                            e = service_port(ns, tg["serviceName"], tg.get("servicePort"))
+                            if e:
+                                problems.append(f"Ingress {ns}/{name} action {b['name']} forwards to {e}")
+                elif b:
                     port = b["port"].get("number", b["port"].get("name"))
                     e = service_port(ns, b["name"], port)
                     if e:
