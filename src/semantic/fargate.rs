@@ -17,6 +17,51 @@ use super::Checker;
 use crate::blueprint::types::{Blueprint, Deployment, Platform};
 use crate::catalog::Provider;
 
+/// The namespaces pods of the output run in beyond `kubernetes.namespaces`: the default
+/// namespace (`kubernetes.default_namespace`, else the blueprint's name, which the output
+/// creates), the workloads' own, and those of the controllers the output installs
+/// (ingress-nginx or Envoy Gateway, cert-manager, KEDA for a service scaling on a queue, the
+/// External Secrets Operator). Each is a namespace a Fargate profile may select — and the
+/// checks below tell the user to make one select it.
+pub fn own_namespaces(bp: &Blueprint) -> Vec<String> {
+    let k8s = bp.kubernetes.as_ref();
+    let mut out = vec![
+        k8s.and_then(|k| k.default_namespace.clone())
+            .unwrap_or_else(|| bp.name.clone()),
+        crate::naming::EXTERNAL_SECRETS_NAMESPACE.to_string(),
+    ];
+    out.extend(bp.services.iter().filter_map(|s| s.namespace.clone()));
+    out.extend(bp.jobs.iter().filter_map(|j| j.namespace.clone()));
+    if let Some(ic) = bp.ingress_nginx() {
+        out.push(
+            ic.namespace
+                .clone()
+                .unwrap_or_else(|| "ingress-nginx".into()),
+        );
+    }
+    if bp.gateway().is_some() {
+        out.push(crate::k8s::ENVOY_GATEWAY_NAMESPACE.to_string());
+    }
+    if let Some(k) = k8s
+        && (k.cert_manager.is_some() || !k.issuers.is_empty())
+    {
+        out.push(
+            k.cert_manager
+                .as_ref()
+                .and_then(|cm| cm.namespace.clone())
+                .unwrap_or_else(|| "cert-manager".into()),
+        );
+    }
+    if bp
+        .services
+        .iter()
+        .any(|s| s.autoscaling.as_ref().is_some_and(|a| a.queue.is_some()))
+    {
+        out.push(crate::naming::KEDA_NAMESPACE.to_string());
+    }
+    out
+}
+
 pub fn check(c: &mut Checker, bp: &Blueprint) {
     if c.provider != Provider::Aws
         || bp.platform() != Some(Platform::EksFargate)

@@ -339,12 +339,33 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             c.error("ingress.hosts", "an ingress needs at least one host");
         }
     }
+    // A profile may select any namespace pods of the output run in, declared or not: the
+    // default one and the installed controllers' (ingress-nginx, cert-manager, …) are the
+    // output's own, and `fargate.rs` refuses a blueprint whose profiles leave one out.
+    // Checking them against `kubernetes.namespaces` alone refused the very profile that
+    // check asks for (found by scripts/combos.py).
+    let own = if bp.fargate_profiles.is_empty() {
+        Vec::new()
+    } else {
+        super::fargate::own_namespaces(bp)
+    };
     for (i, f) in bp.fargate_profiles.iter().enumerate() {
         for (j, ns) in f.namespaces.iter().enumerate() {
-            // The External Secrets Operator's namespace is the back-end's own (no blueprint
-            // declares it), and a profile may select it instead of the one it adds.
-            if ns != crate::naming::EXTERNAL_SECRETS_NAMESPACE {
-                namespace_ref(c, &format!("fargate_profiles[{i}].namespaces[{j}]"), ns);
+            if !namespaces.is_empty()
+                && !namespaces.contains(&ns.as_str())
+                && ns != "kube-system"
+                && !own.contains(ns)
+            {
+                let known = namespaces
+                    .iter()
+                    .copied()
+                    .chain(own.iter().map(String::as_str));
+                c.unknown_name(
+                    &format!("fargate_profiles[{i}].namespaces[{j}]"),
+                    "namespace",
+                    ns,
+                    known,
+                );
             }
         }
         if f.namespaces.is_empty() {

@@ -98,6 +98,18 @@ fn outputs() -> Vec<(String, String, Provider, String, infragen::Output)> {
             ));
         }
     }
+    // Generated combinations, when `INFRAGEN_COMBOS` names them (docs/testing.md).
+    for (stem, path, provider, env) in crate::support::combos() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let o = synth(&path, provider, &env);
+        out.push((
+            format!("{stem} --provider {provider} --env {env}"),
+            text,
+            provider,
+            env,
+            o,
+        ));
+    }
     for provider in [Provider::Aws, Provider::Digitalocean, Provider::Kubernetes] {
         let o = infragen::synthesize("shop.yaml", NEW_USER.as_bytes(), provider, "production")
             .unwrap_or_else(|d| panic!("new-user blueprint --provider {provider}:\n{d}"));

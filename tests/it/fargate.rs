@@ -267,3 +267,54 @@ fn ten_profiles_leave_no_room_for_the_secrets_operator() {
         .sum::<usize>();
     assert_eq!(count, 10, "profiles: {profiles:?}");
 }
+
+/// Found by `scripts/combos.py`: with `kubernetes.namespaces` declared, a profile selecting a
+/// namespace pods of the output run in but the blueprint does not declare — the default one
+/// (the blueprint's name), the ingress controller's, cert-manager's — was refused as an
+/// "unknown namespace", while leaving it out was refused for the Pending pods, with the help
+/// to add exactly that profile. Such a profile is accepted now, and every namespace that runs
+/// pods is selected; a name nothing runs in is still refused, the output's own offered.
+#[test]
+fn profiles_may_select_the_namespaces_the_output_runs_pods_in() {
+    let yaml = r#"
+name: shop
+providers: { aws: { region: eu-west-1 } }
+state: { bucket: "shop-tfstate-{env}" }
+network:
+  cidr: 10.0.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  nat: single
+  subnets: { public: [10.0.0.0/24, 10.0.1.0/24], private: [10.0.64.0/20, 10.0.80.0/20] }
+cluster: { platform: eks_fargate, version: "1.35", addons: [vpc-cni, coredns, kube-proxy] }
+fargate_profiles:
+  - { name: kube-system, namespaces: [kube-system] }
+  - { name: apps, namespaces: [shop, admin, ingress-nginx, cert-manager] }
+kubernetes:
+  namespaces: [{ name: admin }]
+  ingress_controller: { kind: nginx }
+  issuers: [{ name: letsencrypt, kind: acme, email: ops@shop.example.com }]
+ingress: { hosts: [shop.example.com], tls: { secret_name: shop-tls, issuer: letsencrypt } }
+services:
+  - { name: web, image: "ghcr.io/a/web:1.0.0", port: 8080, routes: [{ path: / }] }
+  - { name: console, namespace: admin, image: "ghcr.io/a/console:1.0.0", port: 8080 }
+"#;
+    let out = infragen::synthesize("shop.yaml", yaml.as_bytes(), Provider::Aws, "production")
+        .unwrap_or_else(|d| panic!("{d}"));
+    let (selected, pods) = profiles_and_pods(&out);
+    for ns in ["shop", "admin", "ingress-nginx", "cert-manager"] {
+        assert!(
+            pods.iter().any(|(_, n)| n == ns),
+            "no pods in {ns}: {pods:?}"
+        );
+    }
+    for (what, ns) in &pods {
+        assert!(selected.contains(ns), "{what} in {ns}: {selected:?}");
+    }
+    // A namespace nothing runs in stays unknown; the candidates name the output's own.
+    let err = refused(&yaml.replace("cert-manager] }", "cert-manager, shopp] }"));
+    assert!(
+        err.contains("`fargate_profiles[1].namespaces[4]`: unknown namespace `shopp`"),
+        "{err}"
+    );
+    assert!(err.contains("`shop`"), "{err}");
+}

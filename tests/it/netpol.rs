@@ -303,6 +303,13 @@ fn network_policies_admit_exactly_the_intended_traffic() {
         let label = format!("{stem} --provider {provider} --env {env}");
         checked += check(&label, &bytes, provider, &env, &out);
     }
+    // Generated combinations, when `INFRAGEN_COMBOS` names them (docs/testing.md).
+    for (stem, path, provider, env) in crate::support::combos() {
+        let out = synth(&path, provider, &env);
+        let bytes = std::fs::read(&path).unwrap();
+        let label = format!("{stem} --provider {provider} --env {env}");
+        checked += check(&label, &bytes, provider, &env, &out);
+    }
     // Blueprints new users wrote (tests/fixtures/new-user/), every provider and environment.
     for path in crate::connections::new_user_fixtures() {
         let bytes = std::fs::read(&path).unwrap();
@@ -929,6 +936,7 @@ fn services_reach_the_managed_data_services_they_use() {
             all.push((format!("new-user/{stem}"), path.clone(), provider, env));
         }
     }
+    all.extend(crate::support::combos());
     for (stem, path, provider, env) in all {
         let out = synth(&path, provider, &env);
         let docs = documents(&out.files);

@@ -143,6 +143,30 @@ pub fn matrix() -> Vec<(String, PathBuf, Provider, String)> {
     out
 }
 
+/// Generated blueprints (`scripts/combos.py --keep DIR`, docs/testing.md) as
+/// (label, path, provider, environment), for the invariant loops over the shipped
+/// blueprints: none unless `INFRAGEN_COMBOS=DIR` names them (they are made with the shared
+/// checkers, outside the repository). Each names its pairs in a `# targets:` header.
+pub fn combos() -> Vec<(String, PathBuf, Provider, String)> {
+    let Some(dir) = std::env::var_os("INFRAGEN_COMBOS") else {
+        return Vec::new();
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("INFRAGEN_COMBOS={}: {e}", dir.to_string_lossy()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        for (provider, env) in targets(&path) {
+            out.push((format!("combo/{stem}"), path.clone(), provider, env));
+        }
+    }
+    out
+}
+
 /// Every AWS target of [`matrix`], synthesized: `(stem, env, output)`.
 pub fn aws_outputs() -> Vec<(String, String, infragen::Output)> {
     matrix()
