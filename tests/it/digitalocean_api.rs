@@ -636,11 +636,15 @@ databases:
 "
         )
     };
-    let (code, err) =
-        crate::support::synth_cli(&per_provider("10.10.0.0/16", "10.30.0.0/16"), "digitalocean");
+    let (code, err) = crate::support::synth_cli(
+        &per_provider("10.10.0.0/16", "10.30.0.0/16"),
+        "digitalocean",
+    );
     assert_eq!(code, Some(0), "{err}");
-    let (code, err) =
-        crate::support::synth_cli(&per_provider("10.30.0.0/16", "10.10.0.0/16"), "digitalocean");
+    let (code, err) = crate::support::synth_cli(
+        &per_provider("10.30.0.0/16", "10.10.0.0/16"),
+        "digitalocean",
+    );
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("overlaps `10.10.0.0/16`"), "{err}");
 }
