@@ -596,6 +596,59 @@ databases:
     }
 }
 
+/// The reserved ranges bar *new* VPCs ("You may not create new VPC networks" in them, release
+/// notes of 7 March 2025): a VPC the team already has (`network.existing`, made before a
+/// reservation) is read, not refused — only a created VPC is checked, and for DigitalOcean it
+/// is the `per_provider` range that is checked, not the shared one. Guards `semantic::network`'s
+/// `net.existing.is_none()` (fails when the check runs on existing VPCs too).
+#[test]
+fn an_existing_vpc_in_a_reserved_range_is_read_not_refused() {
+    let existing = |region: &str, cidr: &str| {
+        format!(
+            "name: shop
+providers:
+  digitalocean: {{ region: {region} }}
+network:
+  existing: {{ vpc_id: 5a4981aa-9653-4bd1-bef5-d6bff52042e4 }}
+  cidr: {cidr}
+databases:
+  - {{ name: orders, engine: postgres, size: small }}
+"
+        )
+    };
+    for (region, cidr) in [("nyc1", "10.10.0.0/16"), ("fra1", "10.229.0.0/20")] {
+        let (code, err) = crate::support::synth_cli(&existing(region, cidr), "digitalocean");
+        assert_eq!(code, Some(0), "existing {region} {cidr}: {err}");
+    }
+    // Created through `per_provider`: the DigitalOcean range is checked, not the shared one.
+    let per_provider = |shared: &str, own: &str| {
+        format!(
+            "name: shop
+providers:
+  aws: {{ region: eu-west-1 }}
+  digitalocean: {{ region: nyc1 }}
+network: {{ cidr: {shared}, zones: [eu-west-1a, eu-west-1b] }}
+per_provider:
+  digitalocean:
+    network: {{ cidr: {own} }}
+databases:
+  - {{ name: orders, engine: postgres, size: small }}
+"
+        )
+    };
+    let (code, err) = crate::support::synth_cli(
+        &per_provider("10.10.0.0/16", "10.30.0.0/16"),
+        "digitalocean",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = crate::support::synth_cli(
+        &per_provider("10.30.0.0/16", "10.10.0.0/16"),
+        "digitalocean",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("overlaps `10.10.0.0/16`"), "{err}");
+}
+
 /// A DigitalOcean managed database's or cache's maintenance window is a day and an hour
 /// (the API's `hour`, `doctl databases maintenance-window update`): a start with minutes is
 /// refused at the component's `maintenance_window`; one on the hour is written as DigitalOcean
