@@ -62,6 +62,18 @@ pub const DEFAULT_POD_CIDR: &str = "10.244.0.0/16";
 /// ("Set up NodeLocal DNSCache", Google Cloud). The cache runs on the host network, so no
 /// `namespaceSelector` matches it: a DNS rule to `kube-system` alone drops every lookup.
 pub const NODE_LOCAL_DNS: &str = "169.254.20.10/32";
+/// The resolvers on the node's host network an existing cluster's pods may be pointed at
+/// instead of the cluster DNS pods, all of which an egress rule reaches by address only:
+/// - [`NODE_LOCAL_DNS`] (the add-on's default; GKE's NodeLocal DNSCache);
+/// - `169.254.25.10/32`, Kubespray's NodeLocal DNSCache (`nodelocaldns_ip`, on by default
+///   in Kubespray; cilium/cilium-cli#997, XenitAB/terraform-modules#608);
+/// - `169.254.169.254/32`, GKE's metadata server, which answers DNS for Cloud DNS for GKE
+///   (Autopilot's default provider; a Standard option) where NodeLocal DNSCache is off:
+///   kubelet writes it into every pod's `resolv.conf` (tektoncd/operator#4000 and #4001,
+///   which admits the same two link-local resolvers). The rule carries ports 53 only, so the
+///   metadata server's credentials (port 80) stay closed.
+pub const HOST_DNS_RESOLVERS: [&str; 3] =
+    [NODE_LOCAL_DNS, "169.254.25.10/32", "169.254.169.254/32"];
 
 /// What the cluster back-end tells the manifest generator about its platform.
 #[derive(Debug, Clone, Default)]
@@ -138,8 +150,8 @@ pub struct Options {
     pub api_server_ports: Vec<u16>,
     /// Node-local DNS caches (host-network addresses) the pods' resolver may use besides the
     /// cluster DNS pods in `kube-system`: their DNS egress admits them too. An existing
-    /// cluster may run NodeLocal DNSCache ([`NODE_LOCAL_DNS`]); the clusters infragen creates
-    /// do not.
+    /// cluster may run NodeLocal DNSCache or resolve through GKE's metadata server
+    /// ([`HOST_DNS_RESOLVERS`]); the clusters infragen creates do neither.
     pub dns_caches: Vec<String>,
     /// The platform's AWS Load Balancer Controller registers the pods behind its load
     /// balancers as IP targets and gates their readiness on target health in namespaces

@@ -1230,11 +1230,17 @@ fn on_an_existing_cluster_the_wait_container_reaches_minikubes_api_server_port()
 /// GKE runs NodeLocal DNSCache in every Autopilot cluster (and by default in Standard ones):
 /// the pods' resolver is the cache's link-local 169.254.20.10 on the node's host network,
 /// which no `namespaceSelector` matches, so a DNS rule to `kube-system` alone dropped every
-/// lookup (restatedev/restate-operator#88, tektoncd/operator#4000). On an existing cluster
-/// every pod whose egress is restricted reaches it on 53; the metadata address stays closed.
+/// lookup (restatedev/restate-operator#88, tektoncd/operator#4000). Kubespray's cache sits at
+/// 169.254.25.10; GKE's Cloud DNS without the cache answers at the metadata server
+/// 169.254.169.254 (tektoncd/operator#4000). On an existing cluster every pod whose egress is
+/// restricted reaches each of them on 53; the metadata server's HTTP port stays closed.
 #[test]
 fn on_an_existing_cluster_pods_reach_a_node_local_dns_cache() {
-    let cache = Ipv4Addr::new(169, 254, 20, 10);
+    let resolvers = [
+        Ipv4Addr::new(169, 254, 20, 10),
+        Ipv4Addr::new(169, 254, 25, 10),
+        Ipv4Addr::new(169, 254, 169, 254),
+    ];
     let metadata = Ipv4Addr::new(169, 254, 169, 254);
     let mut checked = 0;
     let fixtures = crate::connections::new_user_fixtures();
@@ -1256,14 +1262,16 @@ fn on_an_existing_cluster_pods_reach_a_node_local_dns_cache() {
         for pod in workload_pods(&docs) {
             // A pod no egress policy selects may send anywhere already.
             if !model.allows_out(&pod, Ipv4Addr::new(198, 51, 100, 7), 53) {
+                for resolver in resolvers {
+                    assert!(
+                        model.allows_out(&pod, resolver, 53),
+                        "{stem} {env}: {} cannot reach the resolver {resolver} on 53",
+                        pod.what
+                    );
+                }
                 assert!(
-                    model.allows_out(&pod, cache, 53),
-                    "{stem} {env}: {} cannot reach NodeLocal DNSCache on 53",
-                    pod.what
-                );
-                assert!(
-                    !model.allows_out(&pod, metadata, 53),
-                    "{stem} {env}: {} reaches the metadata address",
+                    !model.allows_out(&pod, metadata, 80),
+                    "{stem} {env}: {} reaches the metadata server's HTTP port",
                     pod.what
                 );
                 checked += 1;

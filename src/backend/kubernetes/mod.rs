@@ -82,9 +82,10 @@ pub fn synth(v: &Validated) -> Output {
             .is_some_and(|k| k.cni == Cni::Cilium),
         api_server_ports: api_server_ports(providers.kubernetes.as_ref()),
         // GKE runs NodeLocal DNSCache in every Autopilot cluster (and by default in Standard
-        // ones): without it in the DNS rule, every lookup of every pod is dropped
-        // (restatedev/restate-operator#88, tektoncd/operator#4000).
-        dns_caches: vec![k8s::NODE_LOCAL_DNS.into()],
+        // ones), Kubespray in its clusters, and GKE's Cloud DNS answers at the metadata
+        // server where the cache is off: without them in the DNS rule, every lookup of every
+        // pod is dropped (restatedev/restate-operator#88, tektoncd/operator#4000).
+        dns_caches: k8s::HOST_DNS_RESOLVERS.map(String::from).to_vec(),
         ..Default::default()
     };
     // The namespaces of the generated credentials belong to the platform module.
