@@ -244,6 +244,34 @@ pub struct KubernetesSettings {
     /// so the egress of pods that call the API server (a release step's wait) must allow it.
     #[serde(default)]
     pub api_server_port: Option<u16>,
+    /// Where the cluster's DNS answers, when not where most clusters run it: the egress of
+    /// every pod whose egress is restricted admits it. Default: the DNS pods in
+    /// `kube-system` on port 53, and the node-local caches 169.254.20.10, 169.254.25.10 and
+    /// 169.254.169.254 on 53. OpenShift: `{ namespace: openshift-dns, port: 5353 }`. See
+    /// docs/other-clusters.md "DNS elsewhere".
+    #[serde(default)]
+    pub dns: Option<ClusterDns>,
+}
+
+/// The cluster DNS of an existing cluster (`providers.kubernetes.dns`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterDns {
+    /// The namespace the cluster DNS pods run in (default `kube-system`; OpenShift:
+    /// `openshift-dns`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// The port the DNS pods themselves listen on (default 53). A NetworkPolicy judges a
+    /// lookup sent to the DNS Service's 53 after it is translated to the pod's port:
+    /// OpenShift's `dns-default` Service forwards 53 to CoreDNS on 5353.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// The addresses (CIDR blocks, e.g. `169.254.20.10/32`) of resolvers on the nodes' host
+    /// network the pods may be pointed at, which no namespace selector reaches: a node-local
+    /// DNS cache. They are reached on 53 (a `resolv.conf` nameserver has no port). Replaces
+    /// the default list; `[]` admits none.
+    #[serde(default)]
+    pub addresses: Option<Vec<String>>,
 }
 
 /// The network plugin of an existing cluster (`providers.kubernetes.cni`).

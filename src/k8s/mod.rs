@@ -153,6 +153,12 @@ pub struct Options {
     /// cluster may run NodeLocal DNSCache or resolve through GKE's metadata server
     /// ([`HOST_DNS_RESOLVERS`]); the clusters infragen creates do neither.
     pub dns_caches: Vec<String>,
+    /// The namespace of the cluster DNS pods; `None`: `kube-system`, where every cluster
+    /// infragen creates runs them.
+    pub dns_namespace: Option<String>,
+    /// The port the cluster DNS pods listen on, which NetworkPolicies judge (after the DNS
+    /// Service's 53 is translated); `None`: 53.
+    pub dns_port: Option<u16>,
     /// The platform's AWS Load Balancer Controller registers the pods behind its load
     /// balancers as IP targets and gates their readiness on target health in namespaces
     /// labelled for it (EKS; `readiness_gate`): those namespaces get the label, and the

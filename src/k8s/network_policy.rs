@@ -225,17 +225,35 @@ const NGINX_PROXY_PORTS: [u16; 2] = [80, 443];
 const NGINX_METRICS_PORT: u16 = 10254;
 pub const NGINX_WEBHOOK_PORT: u16 = 8443;
 
-/// DNS: the cluster DNS pods in `kube-system`, and the node-local caches the platform names
-/// ([`super::Options::dns_caches`]), which run on the host network where no selector reaches.
-fn dns<'c>(ctx: &'c Ctx) -> Map<'c> {
-    let mut to = vec![namespace_selector("kube-system")];
-    to.extend(ctx.opts.dns_caches.iter().map(|c| ip_block(c)));
-    map! {
-        "to" => to,
-        "ports" => vec![
-            map! {"protocol" => "UDP", "port" => 53u16},
-            map! {"protocol" => "TCP", "port" => 53u16},
-        ],
+/// DNS: the cluster DNS pods (in `kube-system` on 53 unless the platform says otherwise:
+/// OpenShift runs them in `openshift-dns` on 5353), and the node-local caches the platform
+/// names ([`super::Options::dns_caches`]), which run on the host network where no selector
+/// reaches and which pods always query on 53 (a `resolv.conf` nameserver has no port). A
+/// NetworkPolicy judges a lookup after the DNS Service's 53 is translated to the pod's port
+/// (openshift/kubernetes-nmstate#776, OCPBUGS-94072): where that port is not 53 the pods and
+/// the caches get a rule each, so neither is opened on the other's port.
+fn dns<'c>(ctx: &'c Ctx) -> Vec<Map<'c>> {
+    let dns_ports = |port: u16| {
+        vec![
+            map! {"protocol" => "UDP", "port" => port},
+            map! {"protocol" => "TCP", "port" => port},
+        ]
+    };
+    let pods = namespace_selector(ctx.opts.dns_namespace.as_deref().unwrap_or("kube-system"));
+    let caches = ctx.opts.dns_caches.iter().map(|c| ip_block(c));
+    match ctx.opts.dns_port.unwrap_or(53) {
+        53 => {
+            let to: Vec<Map> = std::iter::once(pods).chain(caches).collect();
+            vec![map! {"to" => to, "ports" => dns_ports(53)}]
+        }
+        port => {
+            let mut rules = vec![map! {"to" => vec![pods], "ports" => dns_ports(port)}];
+            let caches: Vec<Map> = caches.collect();
+            if !caches.is_empty() {
+                rules.push(map! {"to" => caches, "ports" => dns_ports(53)});
+            }
+            rules
+        }
     }
 }
 
@@ -353,7 +371,7 @@ fn release_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     if np.allow_same_namespace {
         egress.push(map! {"to" => vec![map! {"podSelector" => Map::new()}]});
     }
-    egress.push(dns(ctx));
+    egress.extend(dns(ctx));
     egress.extend(uses_egress(ctx, s));
     if s.automount {
         egress.push(
@@ -440,7 +458,7 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
     } else if !s.bp.peer_ports.is_empty() {
         egress.push(map! {"to" => vec![peers(s)], "ports" => tcp(&s.bp.peer_ports)});
     }
-    egress.push(dns(ctx));
+    egress.extend(dns(ctx));
     egress.extend(uses_egress(ctx, s));
     if talks_to_api_server(s) {
         // A pod given an API token talks to the API server: the `kubernetes` Service's

@@ -4,7 +4,7 @@
 use ipnet::Ipv4Net;
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, Deployment, Nat, Network, Platform};
+use crate::blueprint::types::{Blueprint, ClusterDns, Deployment, Nat, Network, Platform};
 use crate::catalog::Provider;
 
 pub(super) fn parse_cidr(c: &mut Checker, path: &str, text: &str) -> Option<Ipv4Net> {
@@ -20,6 +20,32 @@ pub(super) fn parse_cidr(c: &mut Checker, path: &str, text: &str) -> Option<Ipv4
                 .expected = Some("an address and prefix length such as `10.0.0.0/16`".into());
             None
         }
+    }
+}
+
+/// `providers.kubernetes.dns`: what the DNS egress rule is written from must be a namespace
+/// name, a port and address blocks the NetworkPolicy API accepts.
+fn cluster_dns(c: &mut Checker, dns: &ClusterDns) {
+    if let Some(ns) = &dns.namespace
+        && !super::names::is_label(ns)
+    {
+        c.error(
+            "providers.kubernetes.dns.namespace",
+            format!("`{ns}` is not a namespace name"),
+        )
+        .expected = Some(
+            "the namespace the cluster DNS pods run in, a DNS label (e.g. `openshift-dns`)".into(),
+        );
+    }
+    if dns.port == Some(0) {
+        c.error(
+            "providers.kubernetes.dns.port",
+            "port 0 is no port the DNS pods can listen on",
+        )
+        .expected = Some("the DNS pods' container port, 1 to 65535 (OpenShift: 5353)".into());
+    }
+    for (i, a) in dns.addresses.iter().flatten().enumerate() {
+        parse_cidr(c, &format!("providers.kubernetes.dns.addresses[{i}]"), a);
     }
 }
 
@@ -43,6 +69,14 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             "port 0 is no port the API server can listen on",
         )
         .expected = Some("the API server's `--secure-port`, 1 to 65535 (e.g. 16443)".into());
+    }
+    if let Some(dns) = bp
+        .providers
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.dns.as_ref())
+    {
+        cluster_dns(c, dns);
     }
     let Some(net) = &bp.network else {
         if c.provider == Provider::Aws && bp.cluster.is_some() {

@@ -498,7 +498,18 @@ fn check(
             )
         };
         let intruder = Pod::new("intruder", "intruder", &[("app", "intruder")], &[]);
-        let dns = Pod::new("kube-dns", "kube-system", &[("k8s-app", "kube-dns")], &[53]);
+        // The cluster DNS pods where the existing cluster says they run (OpenShift's CoreDNS
+        // in `openshift-dns` on 5353), else kube-dns in `kube-system` on 53.
+        let cluster_dns = settings.and_then(|s| s.dns.as_ref());
+        let dns_port = cluster_dns.and_then(|d| d.port).unwrap_or(53);
+        let dns = Pod::new(
+            "cluster DNS",
+            cluster_dns
+                .and_then(|d| d.namespace.as_deref())
+                .unwrap_or("kube-system"),
+            &[("k8s-app", "kube-dns")],
+            &[dns_port],
+        );
         let prometheus = monitoring.as_deref().map(|ns| {
             Pod::new(
                 "prometheus",
@@ -749,7 +760,7 @@ fn check(
         // reaches every metrics port it is told to scrape.
         for p in &pods {
             assert!(
-                model.allows(p, &dns, 53),
+                model.allows(p, &dns, dns_port),
                 "{label}: {} cannot resolve names",
                 p.what
             );
@@ -1256,6 +1267,19 @@ fn on_an_existing_cluster_pods_reach_a_node_local_dns_cache() {
         if p != infragen::Provider::Kubernetes {
             continue;
         }
+        // A blueprint that lists its cluster's resolvers (`providers.kubernetes.dns`) gets
+        // those instead: `openshift_pods_resolve_names_through_openshift_dns`.
+        let bp = infragen::blueprint::load("x", &std::fs::read(&path).unwrap(), p, &env)
+            .unwrap()
+            .blueprint;
+        if bp
+            .providers
+            .kubernetes
+            .and_then(|k| k.dns)
+            .is_some_and(|d| d.addresses.is_some())
+        {
+            continue;
+        }
         let out = synth(&path, p, &env);
         let docs = documents(&out.files);
         let model = Model::of(&docs);
@@ -1302,4 +1326,117 @@ pub(crate) fn admitted(
     };
     let to = Pod::new(app, ns, &[("app", app)], &[port]);
     model.side(&to, &from, port, "Ingress")
+}
+
+/// The model of `docs` with UDP and TCP swapped, so its TCP checks answer for UDP (DNS
+/// lookups are UDP first, TCP for large answers: both must pass).
+fn udp_model(docs: &[Value]) -> Model {
+    let swapped = serde_json::to_string(docs)
+        .unwrap()
+        .replace("\"protocol\":\"UDP\"", "\"protocol\":\"\u{0}\"")
+        .replace("\"protocol\":\"TCP\"", "\"protocol\":\"UDP\"")
+        .replace("\"protocol\":\"\u{0}\"", "\"protocol\":\"TCP\"");
+    Model::of(&serde_json::from_str::<Vec<Value>>(&swapped).unwrap())
+}
+
+/// OpenShift's CoreDNS runs in `openshift-dns` and listens on 5353 (the `dns-default`
+/// Service maps 53 to it), and OVN-Kubernetes judges egress after that translation
+/// (openshift/kubernetes-nmstate#776, OCPBUGS-94072): with `providers.kubernetes.dns` every
+/// egress-restricted pod reaches those pods on 5353, UDP and TCP, and nothing else there; a
+/// custom node-local cache listed in `addresses` replaces the default resolvers. Without the
+/// setting the lookups were dropped. (169.254.20.11: the default `config.localDnsIp` of Labyrinth
+/// Labs' node-local-dns chart.)
+#[test]
+fn openshift_pods_resolve_names_through_openshift_dns() {
+    let path = crate::support::root().join("tests/fixtures/new-user/juniper-django-openshift.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let setting = "dns: { namespace: openshift-dns, port: 5353 }";
+    assert!(text.contains(setting));
+    let cache = text.replace(
+        setting,
+        "dns: { namespace: openshift-dns, port: 5353, addresses: [169.254.20.11/32] }",
+    );
+    let without = text.replace(setting, "");
+    let coredns = Pod::new(
+        "CoreDNS",
+        "openshift-dns",
+        &[("dns.operator.openshift.io/daemonset-dns", "default")],
+        &[5353],
+    );
+    let synth_text = |label: &str, text: &str| {
+        let out = infragen::synthesize(
+            "juniper.yaml",
+            text.as_bytes(),
+            infragen::Provider::Kubernetes,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{label}: {d}"));
+        documents(&out.files)
+    };
+    let outside = |ip: [u8; 4]| Ipv4Addr::from(ip);
+    for (label, text, caches, not_caches) in [
+        (
+            "openshift",
+            &text,
+            vec![[169, 254, 20, 10], [169, 254, 25, 10], [169, 254, 169, 254]],
+            vec![],
+        ),
+        (
+            "openshift with its own cache",
+            &cache,
+            vec![[169, 254, 20, 11]],
+            vec![[169, 254, 20, 10], [169, 254, 169, 254]],
+        ),
+    ] {
+        let docs = synth_text(label, text);
+        let (tcp, udp) = (Model::of(&docs), udp_model(&docs));
+        let mut checked = 0;
+        for pod in workload_pods(&docs) {
+            if tcp.allows_out(&pod, outside([198, 51, 100, 7]), 53) {
+                continue; // no egress policy selects it
+            }
+            for model in [&tcp, &udp] {
+                assert!(
+                    model.allows(&pod, &coredns, 5353),
+                    "{label}: {} cannot reach CoreDNS in openshift-dns on 5353",
+                    pod.what
+                );
+                for c in &caches {
+                    assert!(
+                        model.allows_out(&pod, outside(*c), 53),
+                        "{label}: {} cannot reach the cache {c:?} on 53",
+                        pod.what
+                    );
+                }
+                for c in &not_caches {
+                    assert!(
+                        !model.allows_out(&pod, outside(*c), 53),
+                        "{label}: {} still reaches {c:?}, which `addresses` replaced",
+                        pod.what
+                    );
+                }
+            }
+            // Only the DNS port is opened towards the DNS namespace (its metrics stay shut),
+            // and the caches' rule is not opened on 5353.
+            assert!(!tcp.allows(&pod, &coredns, 9154), "{label}: {}", pod.what);
+            assert!(
+                !tcp.allows_out(&pod, outside(caches[0]), 5353),
+                "{label}: {}",
+                pod.what
+            );
+            checked += 1;
+        }
+        assert!(
+            checked >= 2,
+            "{label}: only {checked} pods checked (api, worker)"
+        );
+    }
+    // Without the setting the rule is kube-system's on 53: OpenShift drops every lookup.
+    let docs = synth_text("without", &without);
+    let model = Model::of(&docs);
+    let api = workload_pods(&docs)
+        .into_iter()
+        .find(|p| p.what.starts_with("Deployment juniper/api"))
+        .unwrap();
+    assert!(!model.allows(&api, &coredns, 5353));
 }

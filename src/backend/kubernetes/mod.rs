@@ -60,6 +60,7 @@ pub fn synth(v: &Validated) -> Output {
         environments: _,     // merged into this blueprint before validation (blueprint::overlay)
         per_provider: _,     // merged into this blueprint before validation (blueprint::overlay)
     } = v.bp;
+    let dns = providers.kubernetes.as_ref().and_then(|k| k.dns.as_ref());
     let mut opts = k8s::Options {
         ingress_class: Some("nginx".into()),
         storage_class: providers
@@ -85,7 +86,13 @@ pub fn synth(v: &Validated) -> Output {
         // ones), Kubespray in its clusters, and GKE's Cloud DNS answers at the metadata
         // server where the cache is off: without them in the DNS rule, every lookup of every
         // pod is dropped (restatedev/restate-operator#88, tektoncd/operator#4000).
-        dns_caches: k8s::HOST_DNS_RESOLVERS.map(String::from).to_vec(),
+        // … unless the blueprint says where its cluster's DNS answers (OpenShift's in
+        // `openshift-dns` on 5353, a cache at an address of its own).
+        dns_caches: dns
+            .and_then(|d| d.addresses.clone())
+            .unwrap_or_else(|| k8s::HOST_DNS_RESOLVERS.map(String::from).to_vec()),
+        dns_namespace: dns.and_then(|d| d.namespace.clone()),
+        dns_port: dns.and_then(|d| d.port),
         ..Default::default()
     };
     // The namespaces of the generated credentials belong to the platform module.
