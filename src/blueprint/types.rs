@@ -251,6 +251,27 @@ pub struct KubernetesSettings {
     /// docs/other-clusters.md "DNS elsewhere".
     #[serde(default)]
     pub dns: Option<ClusterDns>,
+    /// Who picks the user and group IDs the pods run as. `fixed` (default): the manifests
+    /// set them (`security.run_as_user`, `run_as_group`, `fs_group` of services and jobs).
+    /// `assigned`: the cluster does, as OpenShift's default `restricted-v2` SCC does from the
+    /// namespace's `openshift.io/sa.scc.uid-range` (it refuses any other `runAsUser`): the
+    /// pods then set no `runAsUser`, `runAsGroup` or `fsGroup` but stay non-root, with every
+    /// capability dropped, no privilege escalation and seccomp `RuntimeDefault`. In-cluster
+    /// databases, caches and queues, whose images run as their own user, are refused with
+    /// it. See docs/other-clusters.md "OpenShift".
+    #[serde(default)]
+    pub user_ids: UserIds,
+}
+
+/// Who picks an existing cluster's pods' user IDs (`providers.kubernetes.user_ids`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserIds {
+    /// The manifests: `runAsUser` (and the group ids) from the blueprint.
+    #[default]
+    Fixed,
+    /// The cluster's admission (OpenShift's SCCs): no ids in the manifests.
+    Assigned,
 }
 
 /// The cluster DNS of an existing cluster (`providers.kubernetes.dns`).

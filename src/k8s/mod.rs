@@ -159,6 +159,9 @@ pub struct Options {
     /// The port the cluster DNS pods listen on, which NetworkPolicies judge (after the DNS
     /// Service's 53 is translated); `None`: 53.
     pub dns_port: Option<u16>,
+    /// The cluster assigns the pods' user and group IDs (OpenShift's `restricted-v2` SCC):
+    /// the blueprint's pods set none (`workload::app_pod_security`).
+    pub assigned_user_ids: bool,
     /// The platform's AWS Load Balancer Controller registers the pods behind its load
     /// balancers as IP targets and gates their readiness on target health in namespaces
     /// labelled for it (EKS; `readiness_gate`): those namespaces get the label, and the

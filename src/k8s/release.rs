@@ -33,7 +33,7 @@
 //! would wait for ever on a Job deleted under it. docs/release.md says how to remove old ones.
 
 use super::workload::{
-    container_security, pod_security, pull_secrets, schedule_on, select_architecture, writable,
+    app_pod_security, container_security, pull_secrets, schedule_on, select_architecture, writable,
 };
 use super::yaml::{Map, Y, map, seq};
 use super::{Ctx, Workload};
@@ -120,11 +120,7 @@ pub(crate) fn lower<'c>(
     let mut pod = map! {
         "serviceAccountName" => s.service_account.as_str(),
         "automountServiceAccountToken" => s.automount,
-        "securityContext" => pod_security(
-            bp.security.run_as_user,
-            bp.security.run_as_group,
-            bp.security.fs_group,
-        ),
+        "securityContext" => app_pod_security(ctx, &bp.security),
         // A failed run's pod stays for its logs; the next attempt is a new pod.
         "restartPolicy" => "Never",
         "containers" => vec![container],

@@ -181,6 +181,25 @@ pub(crate) fn pod_security(uid: u32, gid: Option<u32>, fs_group: Option<u32>) ->
         .with("seccompProfile", map! {"type" => "RuntimeDefault"})
 }
 
+/// The pod-level security context of a service's or job's pods: the blueprint's ids, or
+/// none where the cluster assigns them ([`super::Options::assigned_user_ids`]: OpenShift's
+/// `restricted-v2` SCC refuses a `runAsUser` outside the namespace's range and sets one from
+/// it) — still non-root with seccomp `RuntimeDefault`, which `restricted-v2` requires.
+pub(crate) fn app_pod_security(
+    ctx: &Ctx,
+    security: &crate::blueprint::types::PodSecurity,
+) -> Map<'static> {
+    if ctx.opts.assigned_user_ids {
+        map! {"runAsNonRoot" => true}.with("seccompProfile", map! {"type" => "RuntimeDefault"})
+    } else {
+        pod_security(
+            security.run_as_user,
+            security.run_as_group,
+            security.fs_group,
+        )
+    }
+}
+
 /// Container-level security context: read-only root, no privilege escalation, no
 /// capabilities.
 pub(crate) fn container_security() -> Map<'static> {
@@ -741,11 +760,7 @@ pub(crate) fn pod_spec<'c>(ctx: &'c Ctx, s: &'c Workload, spread: bool) -> Map<'
     volumes.extend(ca.as_ref().map(|(_, v)| v.clone()));
     volumes.extend(super::config_files::volume(bp));
     let ca_mount = ca.as_ref().map(|(m, _)| m);
-    let mut security = pod_security(
-        bp.security.run_as_user,
-        bp.security.run_as_group,
-        bp.security.fs_group,
-    );
+    let mut security = app_pod_security(ctx, &bp.security);
     if let Some(port) = bp.privileged_port() {
         security.insert(
             "sysctls",

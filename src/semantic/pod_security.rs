@@ -14,9 +14,11 @@
 use std::collections::BTreeMap;
 
 use super::Checker;
-use crate::blueprint::types::{Blueprint, PodSecurity};
+use crate::blueprint::types::{Blueprint, PodSecurity, UserIds};
+use crate::catalog::Provider;
 
 pub fn check(c: &mut Checker, bp: &Blueprint) {
+    assigned_user_ids(c, bp);
     let services = bp
         .services
         .iter()
@@ -63,5 +65,33 @@ fn check_one(c: &mut Checker, path: &str, name: &str, security: &PodSecurity) {
                     Some("list each writable path once".into());
             }
         }
+    }
+}
+
+/// `providers.kubernetes.user_ids: assigned` (OpenShift's `restricted-v2` SCC picks each
+/// pod's UID from the namespace's range): the in-cluster databases, caches and queues are
+/// written for their images' own user — UID and group 999 own the data volume
+/// (`fsGroup`, kept with `fsGroupChangePolicy: OnRootMismatch` so RabbitMQ's 0400 cookie
+/// stays private), MongoDB's key file is copied for that user, PostgreSQL insists its data
+/// directory belong to the user it runs as — and `restricted-v2` refuses UID 999. None of
+/// that is proven under a UID the cluster picks, so they are refused rather than written
+/// to crash-loop.
+fn assigned_user_ids(c: &mut Checker, bp: &Blueprint) {
+    if c.provider != Provider::Kubernetes
+        || !(bp.providers.kubernetes.as_ref()).is_some_and(|k| k.user_ids == UserIds::Assigned)
+    {
+        return;
+    }
+    let data = (bp.databases.iter().enumerate())
+        .map(|(i, d)| (format!("databases[{i}]"), &d.name))
+        .chain((bp.caches.iter().enumerate()).map(|(i, d)| (format!("caches[{i}]"), &d.name)))
+        .chain((bp.queues.iter().enumerate()).map(|(i, d)| (format!("queues[{i}]"), &d.name)));
+    for (path, name) in data {
+        let d = c.error(
+            &path,
+            format!("`{name}` would run in the cluster as its image's own user (UID and group 999, owning its volume), but `providers.kubernetes.user_ids: assigned` leaves the UID to the cluster: OpenShift's `restricted-v2` SCC refuses 999 and the data service is not written to run under a UID it picks"),
+        );
+        d.expected = Some("no in-cluster data service with `user_ids: assigned`".into());
+        d.help = Some("reach one the platform team runs instead (an `egress` rule and a blueprint secret with its URL), or keep `user_ids: fixed` and grant the namespace's ServiceAccounts OpenShift's `nonroot-v2` SCC (docs/other-clusters.md \"OpenShift\")".into());
     }
 }

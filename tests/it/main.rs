@@ -11,6 +11,7 @@ mod alb_certificate;
 mod alb_health;
 mod alb_ingress_group;
 mod architecture;
+mod assigned_user_ids;
 mod autoscaling;
 mod aws_data_alarms;
 mod aws_quotas;

@@ -239,7 +239,7 @@ impl Model {
     }
 }
 
-fn documents(files: &BTreeMap<String, String>) -> Vec<Value> {
+pub(crate) fn documents(files: &BTreeMap<String, String>) -> Vec<Value> {
     let mut docs = Vec::new();
     for (file, text) in files {
         if !(file.starts_with("k8s/") && file.ends_with(".yaml")) {

@@ -9,7 +9,7 @@ pub mod shared_cluster;
 
 use super::{Output, connections};
 use crate::analysis::Validated;
-use crate::blueprint::types::{Blueprint, Cni};
+use crate::blueprint::types::{Blueprint, Cni, UserIds};
 use crate::diagnostic::Note;
 use crate::json;
 use crate::k8s;
@@ -93,6 +93,10 @@ pub fn synth(v: &Validated) -> Output {
             .unwrap_or_else(|| k8s::HOST_DNS_RESOLVERS.map(String::from).to_vec()),
         dns_namespace: dns.and_then(|d| d.namespace.clone()),
         dns_port: dns.and_then(|d| d.port),
+        assigned_user_ids: providers
+            .kubernetes
+            .as_ref()
+            .is_some_and(|k| k.user_ids == UserIds::Assigned),
         ..Default::default()
     };
     // The namespaces of the generated credentials belong to the platform module.

@@ -1,0 +1,77 @@
+//! `providers.kubernetes.user_ids: assigned`: OpenShift's default `restricted-v2` SCC gives
+//! each pod a UID from its namespace's `openshift.io/sa.scc.uid-range` and refuses any other
+//! `runAsUser`, so the pods must name no user or group ids — yet stay as hardened as the SCC
+//! requires (non-root, seccomp `RuntimeDefault`, every capability dropped, no privilege
+//! escalation). In-cluster data services, written for their images' own user, are refused
+//! (tests/invalid/kubernetes-user-ids-data.yaml).
+
+use serde_json::Value;
+
+use crate::support::root;
+
+const FIXTURE: &str = "tests/fixtures/new-user/juniper-django-openshift.yaml";
+
+/// Every pod template of the output: (what, pod spec).
+fn pod_specs(text: &str) -> Vec<(String, Value)> {
+    let out = infragen::synthesize(
+        "juniper.yaml",
+        text.as_bytes(),
+        infragen::Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let mut specs = Vec::new();
+    for d in crate::netpol::documents(&out.files) {
+        let spec = match d["kind"].as_str().unwrap_or_default() {
+            "Deployment" | "StatefulSet" | "Job" => &d["spec"]["template"]["spec"],
+            "CronJob" => &d["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+            _ => continue,
+        };
+        specs.push((
+            format!("{} {}", d["kind"], d["metadata"]["name"]),
+            spec.clone(),
+        ));
+    }
+    specs
+}
+
+#[test]
+fn with_assigned_user_ids_the_pods_name_no_ids_and_stay_restricted() {
+    let text = std::fs::read_to_string(root().join(FIXTURE)).unwrap();
+    let specs = pod_specs(&text);
+    let kinds: Vec<&str> = specs.iter().map(|(w, _)| w.as_str()).collect();
+    for kind in ["\"Deployment\"", "\"Job\"", "\"CronJob\""] {
+        assert!(
+            kinds.iter().any(|w| w.starts_with(kind)),
+            "no {kind} in {kinds:?}"
+        );
+    }
+    for (what, spec) in &specs {
+        let pod = &spec["securityContext"];
+        for id in ["runAsUser", "runAsGroup", "fsGroup"] {
+            assert!(pod.get(id).is_none(), "{what}: pod sets {id}: {pod}");
+        }
+        assert_eq!(pod["runAsNonRoot"], true, "{what}");
+        assert_eq!(pod["seccompProfile"]["type"], "RuntimeDefault", "{what}");
+        let containers = (spec["containers"].as_array().into_iter().flatten())
+            .chain(spec["initContainers"].as_array().into_iter().flatten());
+        for c in containers {
+            let sc = &c["securityContext"];
+            for id in ["runAsUser", "runAsGroup"] {
+                assert!(sc.get(id).is_none(), "{what} {}: sets {id}", c["name"]);
+            }
+            assert_eq!(
+                sc["allowPrivilegeEscalation"], false,
+                "{what} {}",
+                c["name"]
+            );
+            assert_eq!(sc["capabilities"]["drop"][0], "ALL", "{what} {}", c["name"]);
+        }
+    }
+    // The default still fixes the blueprint's ids (`security.run_as_user`, 1001).
+    let fixed = text.replace("    user_ids: assigned\n", "");
+    assert_ne!(fixed, text);
+    for (what, spec) in pod_specs(&fixed) {
+        assert_eq!(spec["securityContext"]["runAsUser"], 1001, "{what}");
+    }
+}
