@@ -277,6 +277,24 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
             "providers.aws.setup_image (`{image}`) is the image of the ECS tasks' volume-setup container; EKS pods have none (writable paths are emptyDir volumes, CA files a ConfigMap), so it is not used here"
         ));
     }
+    // `user_ids: assigned` writes no ids: a workload whose `security` names one is told, not
+    // silently changed (1001 is the default UID, which a blueprint need not have written).
+    if opts.assigned_user_ids {
+        let pods = (v.bp.services.iter().map(|s| (&s.name, &s.security)))
+            .chain(v.bp.jobs.iter().map(|j| (&j.name, &j.pod().security)));
+        let named: Vec<String> = pods
+            .filter(|(_, s)| {
+                s.run_as_user != 1001 || s.run_as_group.is_some() || s.fs_group.is_some()
+            })
+            .map(|(name, _)| format!("`{name}`"))
+            .collect();
+        if !named.is_empty() {
+            out.push(format!(
+                "{} set `security.run_as_user` / `run_as_group` / `fs_group`, which `providers.kubernetes.user_ids: assigned` leaves to the cluster: the pods name no ids here (the cluster picks them from the namespace's range); set `user_ids: fixed` to keep them",
+                named.join(", ")
+            ));
+        }
+    }
     // Only these two read the `kubernetes:` block; every note after them is about the
     // blueprint's other parts and is said whether or not the block is there.
     if let Some(k) = &v.bp.kubernetes {

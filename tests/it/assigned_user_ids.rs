@@ -75,3 +75,36 @@ fn with_assigned_user_ids_the_pods_name_no_ids_and_stay_restricted() {
         assert_eq!(spec["securityContext"]["runAsUser"], 1001, "{what}");
     }
 }
+
+/// Ids a workload's `security` names are not written under `assigned` — said in a note
+/// naming the workload, never dropped silently; none when only the default UID is in play.
+#[test]
+fn ids_written_in_security_are_noted_when_the_cluster_assigns_them() {
+    let text = std::fs::read_to_string(root().join(FIXTURE)).unwrap();
+    let notes = |text: &str| -> Vec<String> {
+        let out = infragen::synthesize(
+            "juniper.yaml",
+            text.as_bytes(),
+            infragen::Provider::Kubernetes,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{d}"));
+        out.notes.iter().map(|n| n.to_string()).collect()
+    };
+    let about_ids = |notes: &[String]| -> Vec<String> {
+        (notes.iter())
+            .filter(|n| n.contains("user_ids: assigned"))
+            .cloned()
+            .collect()
+    };
+    assert!(about_ids(&notes(&text)).is_empty(), "{:?}", notes(&text));
+    let with_ids = text.replacen(
+        "    port: 8000\n",
+        "    port: 8000\n    security: { run_as_user: 1000, fs_group: 2000 }\n",
+        1,
+    );
+    assert_ne!(with_ids, text);
+    let said = about_ids(&notes(&with_ids));
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("`api`"), "{said:?}");
+}
