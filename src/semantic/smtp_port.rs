@@ -52,8 +52,13 @@ pub(super) fn private(to: &str) -> bool {
     let Ok(net) = to.parse::<ipnet::Ipv4Net>() else {
         return false;
     };
-    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]
-        .iter()
-        .filter_map(|r| r.parse::<ipnet::Ipv4Net>().ok())
-        .any(|r| r.contains(&net))
+    [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+    ]
+    .iter()
+    .filter_map(|r| r.parse::<ipnet::Ipv4Net>().ok())
+    .any(|r| r.contains(&net))
 }

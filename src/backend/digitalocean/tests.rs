@@ -636,8 +636,13 @@ fn the_secrets_note_names_the_secrets_pods_read() {
 #[test]
 fn doks_maintenance_window_keeps_minutes_and_names_its_own_length() {
     let text = BASE.replace("\"sun:03:00\"", "\"sat:22:30-sun:01:00\"");
-    let out = crate::synthesize("t.yaml", text.as_bytes(), Provider::Digitalocean, "production")
-        .unwrap_or_else(|d| panic!("{d}"));
+    let out = crate::synthesize(
+        "t.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
     let c = file(&out, "terraform/infra/cluster.tf.json");
     assert_eq!(
         c["resource"]["digitalocean_kubernetes_cluster"]["main"]["maintenance_policy"],
@@ -653,7 +658,9 @@ fn doks_maintenance_window_keeps_minutes_and_names_its_own_length() {
     // Written without an end, there is nothing to say.
     let out = synth("", "production");
     assert!(
-        !out.notes.iter().any(|n| n.text.contains("lasts four hours")),
+        !out.notes
+            .iter()
+            .any(|n| n.text.contains("lasts four hours")),
         "{:?}",
         out.notes
     );
