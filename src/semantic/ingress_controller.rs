@@ -68,7 +68,17 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             String::new()
         }
     };
-    let gateway = profile(crate::k8s::ENVOY_GATEWAY_NAMESPACE);
+    // The Gateway's Envoy proxies take the traffic through an NLB: on EKS a `load_balancer`
+    // beside them is refused (`gateway.rs`), so that way out drops it.
+    let without_alb = if c.provider == Provider::Aws && bp.load_balancer.is_some() {
+        ", without `load_balancer`"
+    } else {
+        ""
+    };
+    let gateway = format!(
+        "{without_alb}{}",
+        profile(crate::k8s::ENVOY_GATEWAY_NAMESPACE)
+    );
     let nginx = profile(
         (bp.kubernetes.as_ref())
             .and_then(|k| k.ingress_controller.as_ref())

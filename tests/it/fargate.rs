@@ -367,6 +367,15 @@ services:
         infragen::synthesize("case.yaml", fixed.as_bytes(), Provider::Aws, "production")
             .unwrap_or_else(|d| panic!("{d}\n{fixed}"));
     }
+    // Beside a `load_balancer` (refused with the Gateway on EKS) the Gateway way drops it.
+    let with_alb = format!(
+        "{yaml}load_balancer: {{ certificate: {{ domain: shop.example.com }} }}\n"
+    );
+    let err = refused(&with_alb);
+    assert!(
+        err.contains("Envoy Gateway, without `load_balancer` and a Fargate profile"),
+        "{err}"
+    );
     // With the profile already there, the help does not ask for it.
     let covered = yaml.replace(
         "namespaces: [shop] }",
