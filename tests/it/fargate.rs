@@ -368,9 +368,8 @@ services:
             .unwrap_or_else(|d| panic!("{d}\n{fixed}"));
     }
     // Beside a `load_balancer` (refused with the Gateway on EKS) the Gateway way drops it.
-    let with_alb = format!(
-        "{yaml}load_balancer: {{ certificate: {{ domain: shop.example.com }} }}\n"
-    );
+    let with_alb =
+        format!("{yaml}load_balancer: {{ certificate: {{ domain: shop.example.com }} }}\n");
     let err = refused(&with_alb);
     assert!(
         err.contains("Envoy Gateway, without `load_balancer` and a Fargate profile"),
