@@ -107,6 +107,12 @@ impl WeeklyWindow {
         DAY_NAMES[self.day].to_uppercase()
     }
 
+    /// Whether the blueprint wrote the end (a service whose window has a fixed length, such
+    /// as DOKS's, says it does not use it).
+    pub fn end_given(&self) -> bool {
+        self.end_given
+    }
+
     /// `04:00`.
     pub fn start(&self) -> String {
         format!("{:02}:{:02}", self.hour, self.minute)

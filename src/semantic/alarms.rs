@@ -118,7 +118,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     };
     for (i, a) in o.alarms.iter().enumerate() {
         judge(c, bp, i, a);
-        shape(c, i, a);
+        shape(c, bp, i, a);
     }
 }
 
@@ -142,7 +142,7 @@ const NEED_A_TARGET: [&str; 6] = [
 /// a period of 10, 20, 30 or a multiple of 60 s, where 10–30 only suit high-resolution
 /// custom metrics (AWS's own are per minute: such an alarm "might often lapse into
 /// INSUFFICIENT_DATA"); at most 7 days of periods, one day below hour-long periods.
-fn shape(c: &mut Checker, i: usize, a: &Alarm) {
+fn shape(c: &mut Checker, bp: &Blueprint, i: usize, a: &Alarm) {
     let at = |field: &str| format!("observability.alarms[{i}].{field}");
     if !STATISTICS.contains(&a.statistic.as_str()) {
         c.error(
@@ -198,9 +198,15 @@ fn shape(c: &mut Checker, i: usize, a: &Alarm) {
                 a.name, a.namespace, a.metric
             ),
         );
-        d.help = Some(
-            "add `target:` (the component whose metric it is; `load_balancer` for the ALB)".into(),
-        );
+        // The ALB's metrics where the ALB cannot be named: say so rather than send the user
+        // to `target: load_balancer` and its own refusal (`published`).
+        d.help = Some(match published(bp, "load_balancer", &a.namespace) {
+            Published::Nowhere(_, why, instead) if a.namespace == "AWS/ApplicationELB" => {
+                format!("`target: load_balancer` would be refused too: {why}; {instead}")
+            }
+            _ => "add `target:` (the component whose metric it is; `load_balancer` for the ALB)"
+                .into(),
+        });
     }
 }
 

@@ -76,11 +76,24 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             && matches!(bp.platform(), Some(Platform::Eks | Platform::EksFargate))
             && bp.alb_fronts_nginx();
         if alb_in_front {
+            // Each way out names what it needs besides, so that following it is accepted:
+            // class `alb` takes no cert-manager certificate (`ingress_controller.rs`), and
+            // ingress-nginx speaks HTTP/2 only on its TLS port (below).
+            let issuer = if ing.tls.as_ref().is_some_and(|t| t.issuer.is_some()) {
+                " without `ingress.tls.issuer` (the ALB serves the ACM certificate of `load_balancer.certificate`)"
+            } else {
+                ""
+            };
+            let tls = if ing.tls.is_none() {
+                ", with `ingress.tls` (ingress-nginx speaks HTTP/2 only on its TLS port)"
+            } else {
+                ""
+            };
             c.error(
                 &at,
                 format!("service `{}` is routed through the ALB in front of ingress-nginx, which forwards to it over HTTP/1.1: gRPC needs HTTP/2 end to end", s.name),
             )
-            .help = Some("use `ingress.class: alb` (the ALB then gives each gRPC service a gRPC target group), or remove `load_balancer` so ingress-nginx takes the traffic itself through a Network Load Balancer".into());
+            .help = Some(format!("use `ingress.class: alb`{issuer} (the ALB then gives each gRPC service a gRPC target group), or remove `load_balancer` so ingress-nginx takes the traffic itself through a Network Load Balancer{tls}"));
         } else if ing.tls.is_none() {
             c.error(
                 &at,

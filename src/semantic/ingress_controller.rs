@@ -55,6 +55,36 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
     } else {
         ""
     };
+    // On EKS Fargate either controller also needs a profile selecting its namespace
+    // (`fargate.rs` refuses it otherwise): the help names it, so that following it is
+    // accepted.
+    let profile = |ns: &str| {
+        let covered = (bp.fargate_profiles.iter()).any(|p| p.namespaces.iter().any(|n| n == ns));
+        if platform == Some(Platform::EksFargate) && !covered {
+            format!(
+                " and a Fargate profile selecting `{ns}` (`fargate_profiles: - {{ name: {ns}, namespaces: [{ns}] }}`)"
+            )
+        } else {
+            String::new()
+        }
+    };
+    // The Gateway's Envoy proxies take the traffic through an NLB: on EKS a `load_balancer`
+    // beside them is refused (`gateway.rs`), so that way out drops it.
+    let without_alb = if c.provider == Provider::Aws && bp.load_balancer.is_some() {
+        ", without `load_balancer`"
+    } else {
+        ""
+    };
+    let gateway = format!(
+        "{without_alb}{}",
+        profile(crate::k8s::ENVOY_GATEWAY_NAMESPACE)
+    );
+    let nginx = profile(
+        (bp.kubernetes.as_ref())
+            .and_then(|k| k.ingress_controller.as_ref())
+            .and_then(|ic| ic.namespace.as_deref())
+            .unwrap_or("ingress-nginx"),
+    );
     // At `ingress.class` when written, else at `ingress`.
     c.error(
         "ingress.class",
@@ -63,7 +93,7 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
         ),
     )
     .help = Some(format!(
-        "route through the Gateway API (`ingress.gateway: {{ class: eg }}`, Envoy Gateway){alb}, or install ingress-nginx with `kubernetes.ingress_controller: {{ kind: nginx }}` (retired upstream since March 2026)"
+        "route through the Gateway API (`ingress.gateway: {{ class: eg }}`, Envoy Gateway{gateway}){alb}, or install ingress-nginx with `kubernetes.ingress_controller: {{ kind: nginx }}`{nginx} (retired upstream since March 2026)"
     ));
 }
 

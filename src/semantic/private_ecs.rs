@@ -34,8 +34,9 @@
 //! Amazon VPC user guide: instances in a private subnet reach services outside the VPC
 //! through one), and an interface endpoint serves only its own AWS service, so the security
 //! group rule would open a door with no road behind it and every call would time out. A
-//! private `to` stays accepted: a peering, VPN or transit gateway route the team adds (an
-//! `extra:` template) may carry it.
+//! private `to` (RFC 1918, or RFC 6598's 100.64.0.0/10 — see `smtp_port::private`) stays
+//! accepted: a peering, VPN or transit gateway route the team adds (an `extra:` template)
+//! may carry it.
 //!
 //! Not needed, so not asked for: `kms` (Secrets Manager, Systems Manager, CloudWatch Logs,
 //! S3 and SQS decrypt with the stack's keys themselves; the roles' `kms:Decrypt` is
@@ -187,13 +188,15 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             }
         }
         for (j, e) in s.egress.iter().enumerate() {
-            if !super::smtp_port::private(&e.to) {
+            // A `to` that is no CIDR is refused where it is written (`references.rs`); a
+            // second error about its route would only repeat the first.
+            if e.to.parse::<ipnet::Ipv4Net>().is_ok() && !super::smtp_port::private(&e.to) {
                 let ports: Vec<String> = e.ports.iter().map(u16::to_string).collect();
                 c.error(
                     &format!("{path}.egress[{j}]"),
                     format!("`{}` may send to {} on port {}, but with `network.nat: none` the private subnets its tasks run in have no route to the internet: every connection there times out", s.name, e.to, ports.join(", ")),
                 )
-                .help = Some("set `network.nat: single` (one NAT gateway; its address is the output `nat_public_ips` for a partner's allow-list) or `per_zone`; an AWS API goes through `network.endpoints` instead, and an address inside the private ranges (`to: 10.0.0.0/8`) stays accepted for a route of your own (peering, VPN)".into());
+                .help = Some("set `network.nat: single` (one NAT gateway; its address is the output `nat_public_ips` for a partner's allow-list) or `per_zone`; an AWS API goes through `network.endpoints` instead, and an address inside the private ranges (`to: 10.0.0.0/8`, or RFC 6598's 100.64.0.0/10) stays accepted for a route of your own (peering, VPN)".into());
             }
         }
         for e in needs(bp, s, region) {
@@ -242,6 +245,11 @@ mod tests {
         assert!(!super::super::smtp_port::private("0.0.0.0/0"));
         assert!(!super::super::smtp_port::private("54.187.174.169/32"));
         assert!(!super::super::smtp_port::private("10.0.0.0/7"));
+        // RFC 6598 shared address space: a VPC's secondary CIDR, routed privately.
+        assert!(super::super::smtp_port::private("100.64.0.0/10"));
+        assert!(super::super::smtp_port::private("100.100.12.0/24"));
+        assert!(!super::super::smtp_port::private("100.128.0.0/24"));
+        assert!(!super::super::smtp_port::private("100.0.0.0/8"));
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //! programmatically through the Amazon SES SMTP interface"); DigitalOcean blocks it on every
 //! Droplet of new accounts, DOKS nodes included ("Why is SMTP blocked?", DigitalOcean
 //! support). Both are anti-spam measures on mail to the internet; an `egress` whose `to`
-//! lies inside the private ranges (RFC 1918: a relay in the VPC or behind a VPN, the usual
-//! way round them) is not warned, since neither source says such traffic is restricted. A
+//! lies inside the private ranges (RFC 1918 or RFC 6598's 100.64.0.0/10: a relay in the VPC
+//! or behind a VPN, the usual way round them) is not warned, since neither source says such traffic is restricted. A
 //! warning, not an error: an account may have the restriction lifted.
 
 use crate::blueprint::types::{Blueprint, Platform};
@@ -42,14 +42,23 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
         .collect()
 }
 
-/// Whether CIDR `to` lies inside the RFC 1918 private ranges (an unparsable one is not:
-/// `semantic` refuses it elsewhere). Also `private_ecs`: where `nat: none` leaves no way out.
+/// Whether CIDR `to` lies inside the private ranges (an unparsable one is not: `semantic`
+/// refuses it elsewhere): RFC 1918's, and RFC 6598's shared address space 100.64.0.0/10,
+/// which AWS lets a VPC take as a secondary CIDR block ("IPv4 CIDR block association
+/// restrictions", docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html) and which
+/// a transit gateway, peering or VPN routes like RFC 1918 space — an address there is no
+/// internet host. Also `private_ecs`: where `nat: none` leaves no way out.
 pub(super) fn private(to: &str) -> bool {
     let Ok(net) = to.parse::<ipnet::Ipv4Net>() else {
         return false;
     };
-    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
-        .iter()
-        .filter_map(|r| r.parse::<ipnet::Ipv4Net>().ok())
-        .any(|r| r.contains(&net))
+    [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+    ]
+    .iter()
+    .filter_map(|r| r.parse::<ipnet::Ipv4Net>().ok())
+    .any(|r| r.contains(&net))
 }

@@ -894,3 +894,55 @@ fn eks_jobs_have_no_failed_run_alarm_and_a_note_says_so() {
         alarms.keys()
     );
 }
+
+/// An `AWS/ApplicationELB` alarm without a `target` is refused; its help said to add
+/// `target: load_balancer`, which on EKS with class `alb` (the controller's ALB, which
+/// Terraform cannot name) is refused in turn (combos seed 7, 4 of 11 such refusals). The help
+/// says so and names what does work; where the ALB can be named it still says to add it.
+#[test]
+fn an_alb_alarm_without_target_is_not_sent_to_a_target_that_is_refused() {
+    let alarm = "observability:
+  notify: [ops@example.com]
+  alarms:
+    - { name: edge-5xx, namespace: AWS/ApplicationELB, metric: HTTPCode_Target_5XX_Count, statistic: Sum, period: 60, evaluation_periods: 5, threshold: 10, comparison: \">\" }
+";
+    let yaml = format!(
+        "{}{alarm}",
+        crate::support::alb_stack(
+            "  - { name: web, image: \"ghcr.io/p/web:1.0.0\", port: 3000, routes: [{ path: / }] }\n"
+        )
+    );
+    let err = synth_aws("gate", &yaml).unwrap_err();
+    assert!(
+        err.contains("`target: load_balancer` would be refused too: the ALB is created by the AWS Load Balancer Controller"),
+        "{err}"
+    );
+    // Following the old help is refused indeed.
+    let targeted = yaml.replace(
+        "comparison: \">\" }",
+        "comparison: \">\", target: load_balancer }",
+    );
+    assert!(
+        synth_aws("gate", &targeted)
+            .unwrap_err()
+            .contains("Terraform cannot name it")
+    );
+    // ECS, where Terraform makes the ALB: the help sends to `load_balancer`, which is accepted.
+    let ecs = format!(
+        "{}{alarm}",
+        crate::support::ecs_stack(
+            "gate",
+            "services:\n  - { name: web, image: \"ghcr.io/p/web:1.0.0\", port: 3000, routes: [{ path: / }] }\nload_balancer: { certificate: { domain: app.example.com } }\n"
+        )
+    );
+    let err = synth_aws("gate", &ecs).unwrap_err();
+    assert!(err.contains("`load_balancer` for the ALB"), "{err}");
+    synth_aws(
+        "gate",
+        &ecs.replace(
+            "comparison: \">\" }",
+            "comparison: \">\", target: load_balancer }",
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}

@@ -318,3 +318,68 @@ services:
     );
     assert!(err.contains("`shop`"), "{err}");
 }
+
+/// An Ingress of class `nginx` on EKS Fargate without a controller is refused with the help
+/// to install one; the help said only `kubernetes.ingress_controller`, and following it was
+/// refused again for the controller's namespace no profile selects (combos seed 7: 9 of 23
+/// such refusals). The help names the profile each way out needs, and following it — either
+/// way — is accepted.
+#[test]
+fn the_missing_controller_help_on_fargate_names_the_profile_it_needs() {
+    let yaml = r#"
+name: shop
+providers: { aws: { region: eu-west-1 } }
+state: { bucket: "shop-tfstate-{env}" }
+network:
+  cidr: 10.0.0.0/16
+  zones: [eu-west-1a, eu-west-1b]
+  nat: single
+  subnets: { public: [10.0.0.0/24, 10.0.1.0/24], private: [10.0.64.0/20, 10.0.80.0/20] }
+cluster: { platform: eks_fargate, version: "1.35", addons: [vpc-cni, coredns, kube-proxy] }
+fargate_profiles:
+  - { name: kube-system, namespaces: [kube-system] }
+  - { name: apps, namespaces: [shop] }
+ingress: { hosts: [shop.example.com], tls: { secret_name: shop-tls } }
+services:
+  - { name: web, image: "ghcr.io/a/web:1.0.0", port: 8080, routes: [{ path: / }] }
+"#;
+    let err = refused(yaml);
+    assert!(
+        err.contains("`kubernetes.ingress_controller: { kind: nginx }` and a Fargate profile selecting `ingress-nginx`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Envoy Gateway and a Fargate profile selecting `envoy-gateway-system`"),
+        "{err}"
+    );
+    // Following the help, one way or the other, is accepted.
+    let nginx = yaml.replace(
+        "  - { name: apps, namespaces: [shop] }\n",
+        "  - { name: apps, namespaces: [shop] }\n  - { name: ingress-nginx, namespaces: [ingress-nginx] }\nkubernetes: { ingress_controller: { kind: nginx } }\n",
+    );
+    let gateway = yaml
+        .replace(
+            "  - { name: apps, namespaces: [shop] }\n",
+            "  - { name: apps, namespaces: [shop] }\n  - { name: envoy-gateway-system, namespaces: [envoy-gateway-system] }\n",
+        )
+        .replace("tls: { secret_name: shop-tls } }", "tls: { secret_name: shop-tls }, gateway: { class: eg } }");
+    for fixed in [nginx, gateway] {
+        infragen::synthesize("case.yaml", fixed.as_bytes(), Provider::Aws, "production")
+            .unwrap_or_else(|d| panic!("{d}\n{fixed}"));
+    }
+    // Beside a `load_balancer` (refused with the Gateway on EKS) the Gateway way drops it.
+    let with_alb =
+        format!("{yaml}load_balancer: {{ certificate: {{ domain: shop.example.com }} }}\n");
+    let err = refused(&with_alb);
+    assert!(
+        err.contains("Envoy Gateway, without `load_balancer` and a Fargate profile"),
+        "{err}"
+    );
+    // With the profile already there, the help does not ask for it.
+    let covered = yaml.replace(
+        "namespaces: [shop] }",
+        "namespaces: [shop, ingress-nginx] }",
+    );
+    let err = refused(&covered);
+    assert!(!err.contains("selecting `ingress-nginx`"), "{err}");
+}

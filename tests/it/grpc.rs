@@ -338,3 +338,64 @@ fn metrics_on_the_grpc_port_when_named() {
     let ann = &ledger["spec"]["template"]["metadata"]["annotations"];
     assert_eq!(ann["prometheus.io/port"], "9090", "{ann}");
 }
+
+/// gRPC through the ALB in front of ingress-nginx is refused with two ways out; each used to
+/// lead to another refusal (combos seed 7, applying the help by hand): class `alb` with a
+/// cert-manager `tls.issuer` (the ALB serves ACM certificates only), and no `load_balancer`
+/// without `ingress.tls` (ingress-nginx speaks HTTP/2 only on its TLS port). The help names
+/// what each needs, and following it is accepted.
+#[test]
+fn grpc_behind_the_alb_in_front_of_nginx_help_leads_to_an_accepted_blueprint() {
+    let base = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid/grpc-alb-nginx.yaml"),
+    )
+    .unwrap();
+    let synth = |text: &str| {
+        infragen::synthesize("rpc.yaml", text.as_bytes(), Provider::Aws, "production")
+            .map_err(|d| d.to_string())
+    };
+    // With a cert-manager issuer: the ALB way out must drop it.
+    let issued = base
+        .replace(
+            "kubernetes:\n",
+            "kubernetes:\n  issuers: [{ name: le, kind: acme, email: ops@rpc.example.com }]\n",
+        )
+        .replace(
+            "tls: { secret_name: rpc-tls }",
+            "tls: { secret_name: rpc-tls, issuer: le }",
+        );
+    let err = synth(&issued).unwrap_err();
+    assert!(
+        err.contains("use `ingress.class: alb` without `ingress.tls.issuer`"),
+        "{err}"
+    );
+    let alb = issued
+        .replace("  class: nginx\n", "  class: alb\n")
+        .replace(
+            "tls: { secret_name: rpc-tls, issuer: le }",
+            "tls: { secret_name: rpc-tls }",
+        );
+    synth(&alb).unwrap_or_else(|e| panic!("{e}\n{alb}"));
+    // Without `tls`: the NLB way out must add it.
+    let bare = base.replace("  tls: { secret_name: rpc-tls }\n", "");
+    let err = synth(&bare).unwrap_err();
+    assert!(
+        err.contains("through a Network Load Balancer, with `ingress.tls`"),
+        "{err}"
+    );
+    let nlb = base.replace(
+        "load_balancer:\n  certificate: { domain: rpc.example.com }\n",
+        "",
+    );
+    synth(&nlb).unwrap_or_else(|e| panic!("{e}\n{nlb}"));
+    // Before: removing `load_balancer` alone from `bare` is refused for the missing TLS.
+    let nlb_bare = bare.replace(
+        "load_balancer:\n  certificate: { domain: rpc.example.com }\n",
+        "",
+    );
+    assert!(
+        synth(&nlb_bare)
+            .unwrap_err()
+            .contains("only on its TLS port")
+    );
+}

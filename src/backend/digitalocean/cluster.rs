@@ -100,8 +100,21 @@ pub fn lower(ctx: &Ctx, m: &mut Module) {
         ignore.push("cluster_subnet".into());
         ignore.push("service_subnet".into());
     }
+    // `start_time` is "HH:MM" (DO API, kubernetes `maintenance_policy`, e.g. `15:00`; doctl's
+    // `--maintenance-window day=HH:MM`); the provider sends the string and reads it back
+    // as is, with no DiffSuppressFunc (terraform-provider-digitalocean,
+    // kubernetes.go expandMaintPolicyOpts/flattenMaintPolicyOpts), and no source says DOKS
+    // moves a start with minutes, so minutes are written as given. The length is DOKS's
+    // own: "the four hour maintenance window" (doctl), the read-only `duration`.
     if let Some(w) = cl.maintenance_window {
         body["maintenance_policy"] = json!({"day": w.day_name(), "start_time": w.start()});
+        if w.end_given() {
+            ctx.note(format!(
+                "cluster.maintenance_window `{w}`: a DOKS maintenance window lasts four hours from its start ({} {} UTC); the end written is not used",
+                w.day_name(),
+                w.start()
+            ));
+        }
         if !auto_upgrade {
             ctx.note(format!(
                 "cluster.maintenance_window `{}`: DOKS applies it only to automatic upgrades, and auto_upgrade is off in `{}`",

@@ -630,3 +630,38 @@ fn the_secrets_note_names_the_secrets_pods_read() {
         note.text
     );
 }
+
+/// DOKS takes the start to the minute ("HH:MM", read back as is by the provider) and sets
+/// the length itself: minutes are written, and a written end is said to be unused.
+#[test]
+fn doks_maintenance_window_keeps_minutes_and_names_its_own_length() {
+    let text = BASE.replace("\"sun:03:00\"", "\"sat:22:30-sun:01:00\"");
+    let out = crate::synthesize(
+        "t.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let c = file(&out, "terraform/infra/cluster.tf.json");
+    assert_eq!(
+        c["resource"]["digitalocean_kubernetes_cluster"]["main"]["maintenance_policy"],
+        serde_json::json!({"day": "saturday", "start_time": "22:30"})
+    );
+    assert!(
+        out.notes.iter().any(|n| n
+            .text
+            .starts_with("cluster.maintenance_window `sat:22:30-sun:01:00`: a DOKS maintenance window lasts four hours")),
+        "{:?}",
+        out.notes
+    );
+    // Written without an end, there is nothing to say.
+    let out = synth("", "production");
+    assert!(
+        !out.notes
+            .iter()
+            .any(|n| n.text.contains("lasts four hours")),
+        "{:?}",
+        out.notes
+    );
+}
