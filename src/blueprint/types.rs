@@ -613,8 +613,9 @@ pub struct Cluster {
     /// time (noted there).
     #[serde(default)]
     pub surge_upgrade: Option<bool>,
-    /// Maintenance window of the automatic upgrades (DOKS), `sun:04:00` or
-    /// `sun:04:00-sun:06:00` (UTC). EKS and ECS have none (noted).
+    /// Maintenance window of the automatic upgrades (DOKS), `sun:04:00` (UTC): its start;
+    /// DOKS fixes the length (four hours), so an end (`sun:04:00-sun:06:00`) is noted and
+    /// not used. EKS and ECS have none (noted).
     #[serde(default)]
     pub maintenance_window: Option<WeeklyWindow>,
     /// Let a DOKS cluster pull from the blueprint's registry without extra secrets (default
