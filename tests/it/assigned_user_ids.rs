@@ -11,15 +11,20 @@ use crate::support::root;
 
 const FIXTURE: &str = "tests/fixtures/new-user/juniper-django-openshift.yaml";
 
-/// Every pod template of the output: (what, pod spec).
-fn pod_specs(text: &str) -> Vec<(String, Value)> {
-    let out = infragen::synthesize(
+/// The fixture's production output on an existing cluster.
+fn synth(text: &str) -> infragen::Output {
+    infragen::synthesize(
         "juniper.yaml",
         text.as_bytes(),
         infragen::Provider::Kubernetes,
         "production",
     )
-    .unwrap_or_else(|d| panic!("{d}"));
+    .unwrap_or_else(|d| panic!("{d}"))
+}
+
+/// Every pod template of the output: (what, pod spec).
+fn pod_specs(text: &str) -> Vec<(String, Value)> {
+    let out = synth(text);
     let mut specs = Vec::new();
     for d in crate::netpol::documents(&out.files) {
         let spec = match d["kind"].as_str().unwrap_or_default() {
@@ -82,13 +87,7 @@ fn with_assigned_user_ids_the_pods_name_no_ids_and_stay_restricted() {
 fn ids_written_in_security_are_noted_when_the_cluster_assigns_them() {
     let text = std::fs::read_to_string(root().join(FIXTURE)).unwrap();
     let notes = |text: &str| -> Vec<String> {
-        let out = infragen::synthesize(
-            "juniper.yaml",
-            text.as_bytes(),
-            infragen::Provider::Kubernetes,
-            "production",
-        )
-        .unwrap_or_else(|d| panic!("{d}"));
+        let out = synth(text);
         out.notes.iter().map(|n| n.to_string()).collect()
     };
     let about_ids = |notes: &[String]| -> Vec<String> {
