@@ -117,27 +117,19 @@ pub fn alarms(ctx: &Ctx, m: &Module) -> Vec<(String, Json)> {
             } else {
                 5
             };
+            let description = format!(
+                "{} has had no ready pod behind its Kubernetes Service {namespace}/{service} for {minutes} minutes: it is down (expected once on a new environment or service, from the infra apply until its first rollout is ready)",
+                s.name
+            );
             out.push((
                 format!("{}_no_running_pods", ident(&s.name)),
-                json!({
-                    "alarm_name": format!("{}-{}-no-running-pods", ctx.prefix, s.name),
-                    "alarm_description": format!("{} has had no ready pod behind its Kubernetes Service {namespace}/{service} for {minutes} minutes: it is down (expected once on a new environment or service, from the infra apply until its first rollout is ready)", s.name),
-                    "namespace": "ContainerInsights",
-                    "metric_name": "service_number_of_running_pods",
-                    "dimensions": {
-                        "ClusterName": &cluster,
-                        "Namespace": &namespace,
-                        "Service": service,
-                    },
-                    "statistic": "Maximum",
-                    "period": 60,
-                    "evaluation_periods": minutes,
-                    "threshold": 1,
-                    "comparison_operator": "LessThanThreshold",
-                    // Nothing is published for a Service without a ready pod: that is the
-                    // outage (and a missing agent is no reason to stay silent either).
-                    "treat_missing_data": "breaching",
-                }),
+                no_running_pods(
+                    ctx,
+                    &s.name,
+                    [&cluster, &namespace, &service],
+                    minutes,
+                    description,
+                ),
             ));
         } else {
             portless.push(format!("`{}`", s.name));
@@ -194,6 +186,36 @@ fn deployments(s: &Service) -> Vec<String> {
 /// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html).
 const MAX_ALARM_METRICS: u32 = 10;
 
+/// `<prefix>-<name>-no-running-pods`: fewer than one ready pod behind the Kubernetes Service
+/// `[cluster, namespace, service]` for `minutes`. Nothing is published for a Service
+/// without a ready pod: that is the outage (and a missing agent is no reason to stay silent
+/// either), so missing data breaches.
+fn no_running_pods(
+    ctx: &Ctx,
+    name: &str,
+    [cluster, namespace, service]: [&str; 3],
+    minutes: u32,
+    description: String,
+) -> Json {
+    json!({
+        "alarm_name": format!("{}-{name}-no-running-pods", ctx.prefix),
+        "alarm_description": description,
+        "namespace": "ContainerInsights",
+        "metric_name": "service_number_of_running_pods",
+        "dimensions": {
+            "ClusterName": cluster,
+            "Namespace": namespace,
+            "Service": service,
+        },
+        "statistic": "Maximum",
+        "period": 60,
+        "evaluation_periods": minutes,
+        "threshold": 1,
+        "comparison_operator": "LessThanThreshold",
+        "treat_missing_data": "breaching",
+    })
+}
+
 /// The pages for an in-cluster database, cache or queue (a StatefulSet): nobody serving
 /// behind its client Service, and its pods' containers restarting.
 ///
@@ -215,25 +237,19 @@ fn data_service(ctx: &Ctx, cluster: &str, d: &crate::k8s::DataWorkload) -> Vec<(
     let name = &d.name;
     let namespace = &d.namespace;
     let minutes = if d.one_pod_serves { 10 } else { 5 };
+    let description = format!(
+        "{name} has had no ready pod behind its Kubernetes Service {namespace}/{} for {minutes} minutes: it is down (expected once on a new environment, from the infra apply until its StatefulSet's first pod is ready)",
+        d.service_name
+    );
     let mut out = vec![(
         format!("{}_no_running_pods", ident(name)),
-        json!({
-            "alarm_name": format!("{}-{name}-no-running-pods", ctx.prefix),
-            "alarm_description": format!("{name} has had no ready pod behind its Kubernetes Service {namespace}/{} for {minutes} minutes: it is down (expected once on a new environment, from the infra apply until its StatefulSet's first pod is ready)", d.service_name),
-            "namespace": "ContainerInsights",
-            "metric_name": "service_number_of_running_pods",
-            "dimensions": {
-                "ClusterName": cluster,
-                "Namespace": namespace,
-                "Service": &d.service_name,
-            },
-            "statistic": "Maximum",
-            "period": 60,
-            "evaluation_periods": minutes,
-            "threshold": 1,
-            "comparison_operator": "LessThanThreshold",
-            "treat_missing_data": "breaching",
-        }),
+        no_running_pods(
+            ctx,
+            name,
+            [cluster, namespace, &d.service_name],
+            minutes,
+            description,
+        ),
     )];
     let pods: Vec<String> = (0..d.replicas).map(|i| format!("{name}-{i}")).collect();
     let chunks: Vec<&[String]> = pods.chunks(MAX_ALARM_METRICS as usize).collect();
