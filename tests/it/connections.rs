@@ -72,7 +72,9 @@ jobs:
 /// Every output to check: (label, blueprint text, provider, environment, output).
 fn outputs() -> Vec<(String, String, Provider, String, infragen::Output)> {
     let mut out = Vec::new();
-    for (stem, path, provider, env) in matrix() {
+    // The shipped blueprints, and generated combinations when `INFRAGEN_COMBOS` names them
+    // (docs/testing.md).
+    for (stem, path, provider, env) in matrix().into_iter().chain(crate::support::combos()) {
         let text = std::fs::read_to_string(&path).unwrap();
         let o = synth(&path, provider, &env);
         out.push((
@@ -97,18 +99,6 @@ fn outputs() -> Vec<(String, String, Provider, String, infragen::Output)> {
                 o,
             ));
         }
-    }
-    // Generated combinations, when `INFRAGEN_COMBOS` names them (docs/testing.md).
-    for (stem, path, provider, env) in crate::support::combos() {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let o = synth(&path, provider, &env);
-        out.push((
-            format!("{stem} --provider {provider} --env {env}"),
-            text,
-            provider,
-            env,
-            o,
-        ));
     }
     for provider in [Provider::Aws, Provider::Digitalocean, Provider::Kubernetes] {
         let o = infragen::synthesize("shop.yaml", NEW_USER.as_bytes(), provider, "production")
