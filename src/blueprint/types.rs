@@ -951,7 +951,10 @@ pub struct Quantity {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InCluster {
-    /// Pods of the data service.
+    /// Pods of the data service: a MongoDB replica set's members, or Redis / Valkey pods
+    /// (pod 0 the primary, the others replicating from it, no failover). PostgreSQL, MySQL
+    /// and RabbitMQ run one server: more is refused (a managed database or Amazon MQ
+    /// replicates).
     #[serde(default)]
     pub replicas: Option<u32>,
     /// Container image, e.g. `mongo:8.0.20` (a full version: its tag is judged against the
