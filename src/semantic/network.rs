@@ -85,6 +85,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 "`--provider aws` needs a `network` (VPC CIDR, zones, subnets)",
             );
         }
+        // The cluster joins the region's default VPC, whose range the blueprint does not
+        // say: the named ranges are checked against everything else.
+        if c.provider == Provider::Digitalocean {
+            named_cluster_ranges(c, bp, None);
+        }
         return;
     };
     let Some(vpc) = parse_cidr(c, "network.cidr", &net.cidr) else {
@@ -120,7 +125,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 reserved_range(c, bp, vpc);
             }
             doks_ranges(c, bp, vpc);
-            named_cluster_ranges(c, bp, vpc);
+            named_cluster_ranges(c, bp, Some(vpc));
         }
         _ => {}
     }
@@ -470,8 +475,9 @@ fn doks_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
 /// and Service ranges (`backend::digitalocean::overlay`). Both or neither; private, clear
 /// of each other, of the VPC, of DOKS's legacy overlay ranges and of DigitalOcean's reserved
 /// ranges in the region ([`DO_RESERVED`]) — DigitalOcean routes them in the account like a
-/// VPC's.
-fn named_cluster_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
+/// VPC's. `vpc` is `None` without a `network` (the region's default VPC, of a range the
+/// blueprint does not say): everything but the VPC overlap is checked.
+fn named_cluster_ranges(c: &mut Checker, bp: &Blueprint, vpc: Option<Ipv4Net>) {
     let Some(d) = bp.providers.digitalocean.as_ref() else {
         return;
     };
@@ -504,7 +510,7 @@ fn named_cluster_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
     ] {
         if !r.addr().is_private() {
             c.error(path, format!("`{r}` is not a private (RFC 1918) range"));
-        } else if overlap(&r, &vpc) {
+        } else if let Some(vpc) = vpc.filter(|v| overlap(&r, v)) {
             c.error(path, format!("`{r}` overlaps the VPC `{vpc}`"));
         } else if let Some((what, legacy)) = DOKS_NETWORKS
             .iter()
