@@ -78,16 +78,23 @@ pub fn gateway_ref(ctx: &Ctx) -> (String, String) {
     let name = ing
         .and_then(|i| i.name.clone())
         .unwrap_or_else(|| ctx.bp.name.clone());
-    let ns = ing
-        .and_then(|i| i.namespace.clone())
+    (name, gateway_namespace(ctx).to_string())
+}
+
+/// The Gateway's namespace: the ingress namespace, else the first routed service's, else the
+/// default namespace.
+pub fn gateway_namespace<'c>(ctx: &'c Ctx) -> &'c str {
+    ctx.bp
+        .ingress
+        .as_ref()
+        .and_then(|i| i.namespace.as_deref())
         .or_else(|| {
             ctx.services
                 .iter()
                 .find(|s| s.routed)
-                .map(|s| s.namespace.clone())
+                .map(|s| s.namespace.as_str())
         })
-        .unwrap_or_else(|| ctx.default_namespace.clone());
-    (name, ns)
+        .unwrap_or(&ctx.default_namespace)
 }
 
 /// The prefix of ingress-nginx's prefix-stripping idiom, `P(/|$)(.*)` with `rewrite-target:

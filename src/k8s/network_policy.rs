@@ -1,5 +1,6 @@
 //! NetworkPolicies (`k8s/<namespace>/network-policies.yaml`) in every namespace that runs
-//! workloads:
+//! workloads, and in the Gateway's namespace when cert-manager's HTTP-01 solver runs there
+//! (even where the Gateway routes nothing: see [`policy_namespaces`]):
 //!
 //! - `default-deny-ingress`: no pod accepts traffic unless a policy allows it;
 //! - `allow-same-namespace`: the services' pods of the namespace reach each other — never the
@@ -201,7 +202,7 @@ fn acme_solver_in(ctx: &Ctx, ns: &str) -> bool {
     // cert-manager solves a Gateway's challenges in the Gateway's namespace (that of the
     // Certificate it makes for the Gateway), whichever namespaces the routes come from.
     if super::gateway::gateway(ctx).is_some() {
-        return super::gateway::gateway_ref(ctx).1 == ns;
+        return super::gateway::gateway_namespace(ctx) == ns;
     }
     ctx.services.iter().any(|s| s.routed && s.namespace == ns)
 }
@@ -506,9 +507,25 @@ fn data_policy<'c>(ctx: &'c Ctx, d: &'c DataService) -> Map<'c> {
     }
 }
 
+/// The namespaces that get the policies of [`lower`]: those that run workloads, and the
+/// Gateway's when cert-manager's HTTP-01 solver runs there. A Gateway that routes nothing
+/// (its services have no `routes`, or the ingress namespace runs no workload) still takes
+/// its certificate, and the solver pod cert-manager starts beside it would otherwise accept
+/// connections from every namespace.
+fn policy_namespaces<'c>(ctx: &'c Ctx) -> BTreeSet<&'c str> {
+    let mut namespaces = ctx.app_namespaces();
+    if super::gateway::gateway(ctx).is_some() {
+        let ns = super::gateway::gateway_namespace(ctx);
+        if acme_solver_in(ctx, ns) {
+            namespaces.insert(ns);
+        }
+    }
+    namespaces
+}
+
 pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
     let np = &ctx.platform.network_policies;
-    for ns in ctx.app_namespaces() {
+    for ns in policy_namespaces(ctx) {
         let mut docs = Vec::new();
         if np.default_deny_ingress {
             docs.push(policy(

@@ -215,6 +215,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     }
     generated_secrets(c, bp);
     in_cluster_names(c, bp);
+    data_pod_names(c, bp);
     table_names(c, bp);
     if let Some(s) = &bp.state {
         let b = &s.bucket;
@@ -340,6 +341,91 @@ fn in_cluster_names(c: &mut Checker, bp: &Blueprint) {
             } else {
                 seen.insert(object, (format!("`{at}` ({name})"), value.is_some()));
             }
+        }
+    }
+}
+
+/// An in-cluster data service `orders` is a StatefulSet whose pods are `orders-0`,
+/// `orders-1`… in the default namespace, and its backup CronJob's pods (`orders-backup`, when
+/// `backup` is set) and MongoDB replica-set Job's (`orders-rs-init`) carry `app: <that name>`.
+/// A service in that namespace named like one of them meets it:
+///
+/// - `<data>-<ordinal>`: on EKS, Container Insights publishes a Deployment's container
+///   restarts under `PodName` = the Deployment's name and a StatefulSet's under the pod's own
+///   name (`backend::aws::eks_alarms`, `podstore.go` `addPodOwnersAndPodName`), so the
+///   service's restarts alarm and the data pod's read one series: each pages for the other's
+///   crashes. Any ordinal is refused, not only those below today's `replicas`: raising the
+///   replicas later would otherwise start the clash, and renaming a service then replaces it.
+/// - `<data>-backup` / `<data>-rs-init`: the service's Service and `<service>-netpol` select
+///   pods by `app`, so the Service would send requests to the backup Job's pods, the
+///   service's policy would cut the backup's egress to its database, and the database's
+///   policy (which admits the job by `app`) would admit the service without `uses`.
+///
+/// The two job names are reserved for services whether or not the database sets `backup` or
+/// runs a replica set here, as [`super::jobs`] reserves them for jobs. Jobs are not refused
+/// for ordinals: a run's pod is named after the run's Job (`<job>-<minutes>`), never
+/// `<data>-<n>`, and jobs get no restarts alarm.
+fn data_pod_names(c: &mut Checker, bp: &Blueprint) {
+    use crate::analysis::{DataKind, runs_in_cluster};
+    let provider = c.provider;
+    // (kind in words, name, the `app` names of its jobs' pods).
+    let mut data: Vec<(&str, &str, Vec<String>)> = Vec::new();
+    for d in &bp.databases {
+        if runs_in_cluster(provider, DataKind::Database, d.deployment) {
+            // Reserved whether or not this environment sets `backup` or a replica set, as
+            // `semantic::jobs` reserves them for jobs.
+            let jobs = vec![format!("{}-backup", d.name), format!("{}-rs-init", d.name)];
+            data.push(("database", &d.name, jobs));
+        }
+    }
+    for x in &bp.caches {
+        if runs_in_cluster(provider, DataKind::Cache, x.deployment) {
+            data.push(("cache", &x.name, Vec::new()));
+        }
+    }
+    for x in bp.brokers() {
+        if runs_in_cluster(provider, DataKind::Queue, x.deployment) {
+            data.push(("queue", &x.name, Vec::new()));
+        }
+    }
+    if data.is_empty() {
+        return;
+    }
+    // Data services run in the default namespace.
+    let namespace = bp.default_namespace();
+    for (i, s) in bp.services.iter().enumerate() {
+        if s.namespace.as_deref().is_some_and(|n| n != namespace) {
+            continue;
+        }
+        for (kind, name, jobs) in &data {
+            let ordinal = s
+                .name
+                .strip_prefix(*name)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .filter(|n| {
+                    !n.is_empty()
+                        && n.bytes().all(|b| b.is_ascii_digit())
+                        && (*n == "0" || !n.starts_with('0'))
+                });
+            let what = if let Some(n) = ordinal {
+                format!(
+                    "pod {n} of in-cluster {kind} `{name}` (a StatefulSet: pods `{name}-0`, `{name}-1`…) in namespace `{namespace}`: on EKS the two share one Container Insights restarts series (`PodName`), so each restarts alarm pages for the other's crashes"
+                )
+            } else if jobs.contains(&s.name) {
+                format!(
+                    "the job of in-cluster {kind} `{name}` whose pods carry `app: {}` in namespace `{namespace}`: the service's Service and NetworkPolicy would select the job's pods, and the {kind}'s policy would admit the service",
+                    s.name
+                )
+            } else {
+                continue;
+            };
+            c.error(
+                &format!("services[{i}].name"),
+                format!("`{}` is also the name of {what}", s.name),
+            )
+            .help = Some(format!(
+                "rename the service (not `{name}-<number>`, `{name}-backup` or `{name}-rs-init`), or run it in a namespace of its own (`services[{i}].namespace`)"
+            ));
         }
     }
 }

@@ -85,6 +85,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 "`--provider aws` needs a `network` (VPC CIDR, zones, subnets)",
             );
         }
+        // The cluster joins the region's default VPC, whose range the blueprint does not
+        // say: the named ranges are checked against everything else.
+        if c.provider == Provider::Digitalocean {
+            named_cluster_ranges(c, bp, None);
+        }
         return;
     };
     let Some(vpc) = parse_cidr(c, "network.cidr", &net.cidr) else {
@@ -120,7 +125,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 reserved_range(c, bp, vpc);
             }
             doks_ranges(c, bp, vpc);
-            named_cluster_ranges(c, bp, vpc);
+            named_cluster_ranges(c, bp, Some(vpc));
         }
         _ => {}
     }
@@ -468,9 +473,11 @@ fn doks_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
 
 /// `providers.digitalocean.cluster_subnet` / `service_subnet`: the VPC-native cluster's pod
 /// and Service ranges (`backend::digitalocean::overlay`). Both or neither; private, clear
-/// of each other, of the VPC and of DOKS's legacy overlay ranges — DigitalOcean routes them
-/// in the account like a VPC's.
-fn named_cluster_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
+/// of each other, of the VPC, of DOKS's legacy overlay ranges and of DigitalOcean's reserved
+/// ranges in the region ([`DO_RESERVED`]) — DigitalOcean routes them in the account like a
+/// VPC's. `vpc` is `None` without a `network` (the region's default VPC, of a range the
+/// blueprint does not say): everything but the VPC overlap is checked.
+fn named_cluster_ranges(c: &mut Checker, bp: &Blueprint, vpc: Option<Ipv4Net>) {
     let Some(d) = bp.providers.digitalocean.as_ref() else {
         return;
     };
@@ -503,7 +510,7 @@ fn named_cluster_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
     ] {
         if !r.addr().is_private() {
             c.error(path, format!("`{r}` is not a private (RFC 1918) range"));
-        } else if overlap(&r, &vpc) {
+        } else if let Some(vpc) = vpc.filter(|v| overlap(&r, v)) {
             c.error(path, format!("`{r}` overlaps the VPC `{vpc}`"));
         } else if let Some((what, legacy)) = DOKS_NETWORKS
             .iter()
@@ -513,6 +520,24 @@ fn named_cluster_ranges(c: &mut Checker, bp: &Blueprint, vpc: Ipv4Net) {
                 path,
                 format!("`{r}` overlaps DOKS's legacy {what} network `{legacy}`"),
             );
+        } else if let Some((reserved, only_in)) = DO_RESERVED.iter().find(|(range, only_in)| {
+            only_in.is_none_or(|only| only == d.region)
+                && overlap(&r, &range.parse().expect("a CIDR block"))
+        }) {
+            // The cluster's ranges are created with it and routed in the account's private
+            // network as a new VPC's are: the ranges DigitalOcean keeps for itself
+            // ([`DO_RESERVED`], "You may not create new VPC networks with subnets that
+            // overlap this range") are as unavailable to them.
+            let where_ =
+                only_in.map_or_else(|| "in every region".to_string(), |r| format!("in `{r}`"));
+            c.error(
+                path,
+                format!("`{r}` overlaps `{reserved}`, which DigitalOcean reserves {where_}"),
+            )
+            .help = Some(format!(
+                "pick a range clear of the VPC and of DigitalOcean's reserved ranges ({}), e.g. `172.20.0.0/17` for pods and `172.20.128.0/20` for Services",
+                reserved_list()
+            ));
         }
     }
     if overlap(&pods, &services) {

@@ -302,3 +302,75 @@ fn a_service_named_like_anothers_headless_service_is_refused_at_its_name() {
     assert!(!err.contains("defect"), "{err}");
     synth_k8s(&yaml("web-admin")).unwrap();
 }
+
+/// An in-cluster data service `orders` is a StatefulSet whose pods are `orders-0`,
+/// `orders-1`…: a service `orders-0` beside it (same namespace) shares its Container
+/// Insights restarts series on EKS (`PodName` is a Deployment's name and a StatefulSet pod's
+/// own), and a service `orders-backup` shares the backup CronJob pods' `app` label (its
+/// Service and NetworkPolicy would select them). Refused at the service's name; in another
+/// namespace, or with a name that only looks like one, nothing clashes.
+#[test]
+fn a_service_named_like_an_in_cluster_data_pod_or_job_is_refused() {
+    let blueprint = |service: &str, namespace: &str| {
+        format!(
+            "databases:
+  - name: orders
+    engine: postgres
+    deployment: in_cluster
+    backup: {{ schedule: \"0 2 * * *\" }}
+services:
+  - name: {service}
+    image: ghcr.io/shop/api:1.0.0
+    port: 8080
+{namespace}"
+        )
+    };
+    for (service, line_col, what) in [
+        (
+            "orders-0",
+            "shop.yaml:10:11",
+            "is also the name of pod 0 of in-cluster database `orders`",
+        ),
+        (
+            "orders-12",
+            "shop.yaml:10:11",
+            "is also the name of pod 12 of in-cluster database `orders`",
+        ),
+        (
+            "orders-backup",
+            "shop.yaml:10:11",
+            "is also the name of the job of in-cluster database `orders`",
+        ),
+    ] {
+        let err = synth_k8s(&blueprint(service, "")).unwrap_err();
+        assert!(err.contains(line_col), "{service}: {err}");
+        assert!(err.contains(what), "{service}: {err}");
+        assert!(err.contains("help: rename the service"), "{service}: {err}");
+        // In a namespace of its own it meets nothing.
+        synth_k8s(&blueprint(
+            service,
+            "    namespace: api\nkubernetes:\n  namespaces: [{name: api}]\n",
+        ))
+        .unwrap_or_else(|e| panic!("{service} in namespace api: {e}"));
+    }
+    for service in ["orders-01", "orders-a", "orders-0a", "orders"] {
+        let result = synth_k8s(&blueprint(service, ""));
+        if let Err(e) = result {
+            assert!(!e.contains("in-cluster database"), "{service}: {e}");
+        }
+    }
+    // On EKS too (where the alarm clash is).
+    let yaml = std::fs::read_to_string(
+        crate::support::root().join("tests/fixtures/workloads/gateway-eks.yaml"),
+    )
+    .unwrap();
+    let yaml = yaml.replace("  - name: web\n", "  - name: sessions-0\n");
+    assert!(yaml.contains("sessions-0"));
+    let Err(err) = synth_aws("gateway-eks", &yaml) else {
+        panic!("a service `sessions-0` beside the in-cluster cache `sessions` synthesized");
+    };
+    assert!(
+        err.contains("`sessions-0` is also the name of pod 0 of in-cluster cache `sessions`"),
+        "{err}"
+    );
+}

@@ -305,6 +305,87 @@ fn named_ranges_are_checked() {
     }
 }
 
+/// The VPC-native cluster's ranges are created with it and routed in the account's private
+/// network as a new VPC's are, so DigitalOcean's reserved ranges ("How to Plan Your Custom
+/// VPC Network": 10.244/16, 10.245/16, 10.246.0.0/24, 10.10/16 in NYC1; 10.229/16 in every
+/// region since 7 March 2025) are refused for them as for the VPC, at the range's position.
+#[test]
+fn named_ranges_clear_digitaloceans_reserved_ranges() {
+    let cases = [
+        (
+            "cluster_subnet: 10.229.0.0/17, service_subnet: 172.19.128.0/20",
+            "`10.229.0.0/17` overlaps `10.229.0.0/16`, which DigitalOcean reserves in every region",
+        ),
+        (
+            "cluster_subnet: 172.19.0.0/17, service_subnet: 10.246.0.0/20",
+            "`10.246.0.0/20` overlaps `10.246.0.0/24`, which DigitalOcean reserves in every region",
+        ),
+        (
+            "cluster_subnet: 10.10.0.0/17, service_subnet: 172.19.128.0/20",
+            "`10.10.0.0/17` overlaps `10.10.0.0/16`, which DigitalOcean reserves in `nyc1`",
+        ),
+    ];
+    for (ranges, expected) in cases {
+        let yaml = with_ranges(STAGE, ranges);
+        let err = synth_doks(&yaml, "stage").expect_err(ranges);
+        assert!(err.contains(expected), "{ranges}: {err}");
+        assert!(err.contains("ecommerce-doks.yaml:"), "{ranges}: {err}");
+        assert!(err.contains("help: pick a range clear"), "{ranges}: {err}");
+    }
+    // 10.10/16 is reserved in NYC1 only.
+    let ranges = "cluster_subnet: 10.10.0.0/17, service_subnet: 172.19.128.0/20";
+    let yaml = with_ranges(STAGE, ranges).replacen(
+        "region: nyc1, spaces_region: nyc3",
+        "region: fra1, spaces_region: fra1",
+        1,
+    );
+    synth_doks(&yaml, "stage").unwrap_or_else(|e| panic!("{ranges} in fra1: {e}"));
+}
+
+/// Without a `network` the cluster joins the region's default VPC, and its named ranges are
+/// still checked (all but the overlap with that VPC, whose range the blueprint does not say).
+#[test]
+fn named_ranges_are_checked_without_a_network() {
+    let yaml = |ranges: &str| {
+        format!(
+            "name: tiny\nproviders:\n  digitalocean: {{ region: fra1, {ranges} }}\ncluster: {{ platform: doks, version: \"1.35\" }}\nnode_pools:\n  - {{ name: general, size: medium, min: 2, desired: 2, max: 3 }}\n"
+        )
+    };
+    let synth = |ranges: &str| {
+        infragen::synthesize(
+            "tiny.yaml",
+            yaml(ranges).as_bytes(),
+            Provider::Digitalocean,
+            "production",
+        )
+        .map_err(|d| d.to_string())
+    };
+    for (ranges, expected) in [
+        (
+            "cluster_subnet: 10.229.0.0/17, service_subnet: 172.19.128.0/20",
+            "which DigitalOcean reserves in every region",
+        ),
+        (
+            "cluster_subnet: 8.8.0.0/17, service_subnet: 172.19.128.0/20",
+            "not a private",
+        ),
+        (
+            "cluster_subnet: 172.19.0.0/17, service_subnet: 172.19.0.0/20",
+            "overlaps the pod range",
+        ),
+        (
+            "cluster_subnet: 172.19.0.0/17",
+            "`service_subnet` is missing",
+        ),
+    ] {
+        let err = synth(ranges).expect_err(ranges);
+        assert!(err.contains(expected), "{ranges}: {err}");
+        assert!(err.contains("tiny.yaml:3:"), "{ranges}: {err}");
+    }
+    synth("cluster_subnet: 172.19.0.0/17, service_subnet: 172.19.128.0/20")
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
 /// DigitalOcean offers VPC sizes from /16 to /28 ("We offer network sizes from /28 to /16",
 /// docs.digitalocean.com/products/networking/vpc/concepts/plan-your-network/): a small VPC
 /// is lowered as written, and only a range outside those sizes is refused.

@@ -1435,3 +1435,51 @@ fn openshift_pods_resolve_names_through_openshift_dns() {
         .unwrap();
     assert!(!model.allows(&api, &coredns, 5353));
 }
+
+/// A Gateway that routes nothing (no service has `routes`) still takes its certificate from
+/// the ACME issuer, so cert-manager starts its HTTP-01 solver in the Gateway's namespace —
+/// found by `combos.py --seed 7` (combo 0044). That namespace gets the same default deny
+/// and solver allowance as when a service is routed, whether it is the ingress namespace
+/// (running no workload) or the default one; on an existing cluster and on EKS.
+#[test]
+fn a_gateway_that_routes_nothing_keeps_its_acme_solver_closed() {
+    let path = crate::support::root().join("tests/fixtures/workloads/gateway-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let unrouted: String = text
+        .lines()
+        .filter(|l| !l.contains("routes:") && !l.trim_start().starts_with("- { path:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!unrouted.contains("routes:"));
+    let in_edge = unrouted
+        .replacen(
+            "  name: shop\n  hosts:",
+            "  name: shop\n  namespace: edge\n  hosts:",
+            1,
+        )
+        .replacen(
+            "    - name: admin\n",
+            "    - name: admin\n    - name: edge\n",
+            1,
+        );
+    assert!(in_edge.contains("namespace: edge") && in_edge.contains("- name: edge"));
+    for (variant, text, ns) in [
+        ("ingress.namespace edge", &in_edge, "edge"),
+        ("default namespace", &unrouted, "shop"),
+    ] {
+        for provider in [infragen::Provider::Aws, infragen::Provider::Kubernetes] {
+            let label = format!("gateway-eks routing nothing ({variant}) --provider {provider}");
+            let out =
+                infragen::synthesize("gateway-eks.yaml", text.as_bytes(), provider, "production")
+                    .unwrap_or_else(|e| panic!("{label}: {e}"));
+            let docs = documents(&out.files);
+            assert!(
+                docs.iter()
+                    .any(|d| d["kind"] == "Gateway" && d["metadata"]["namespace"] == ns),
+                "{label}: no Gateway in {ns}"
+            );
+            let checked = check(&label, text.as_bytes(), provider, "production", &out);
+            assert!(checked > 0, "{label}: nothing checked");
+        }
+    }
+}
