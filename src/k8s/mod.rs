@@ -363,10 +363,9 @@ pub fn notes(v: &Validated, opts: &Options) -> Vec<String> {
         let storage = d.storage.as_ref();
         let fields: Vec<&str> = [
             ("maintenance_window", d.maintenance_window.is_some()),
-            (
-                "username (the credentials Secret's `username` is used)",
-                d.username.is_some(),
-            ),
+            // `username` is not among them: the platform module writes it into the
+            // credentials Secret the server is initialised from (`data::plan`,
+            // `credential_keys`, default `app`).
             (
                 "parameters (pass server flags through `in_cluster.args`)",
                 !d.parameters.is_empty(),

@@ -367,6 +367,36 @@ pub fn own_demand(v: &Validated, ns: &str) -> Vec<(String, u32, Figures)> {
     demand(&Ctx::new(v, &Options::default()), ns)
 }
 
+/// The pods of the workloads that use component `name`, at their most at once (what, pods),
+/// as the quota counts them ([`demand`]): every Deployment track at its maximum with its
+/// rollout surge, a service's release Job (it runs beside the old pods during a deploy),
+/// and each job's overlapping runs. Each pod holds connections of its own to the component,
+/// so a server's connection limit is shared among them
+/// (`backend::digitalocean::lint`, `do-database-connections`).
+pub fn client_pods(v: &Validated, name: &str) -> Vec<(String, u32)> {
+    let opts = Options::default();
+    let ctx = Ctx::new(v, &opts);
+    let mut out = Vec::new();
+    for s in ctx
+        .services
+        .iter()
+        .filter(|s| s.bp.uses.iter().any(|u| u.as_str() == name))
+    {
+        if let Some(job) = s.job {
+            out.push((s.name().to_string(), job_pods(job)));
+            continue;
+        }
+        if release_pod(s).is_some() {
+            out.push((super::release::app(s), 1));
+        }
+        for t in tracks(&ctx, s) {
+            let n = t.at_most(s);
+            out.push((t.deployment.clone(), n + surge(s, n)));
+        }
+    }
+    out
+}
+
 /// Positioned errors for every namespace quota that cannot hold its workloads.
 pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
     let Some(k) = &v.bp.kubernetes else {

@@ -68,6 +68,7 @@ mod grpc;
 mod iam_role_names;
 mod idle_timeout;
 mod image_credentials;
+mod in_cluster_user;
 mod ingress_class;
 mod init_env;
 mod internal_routes;

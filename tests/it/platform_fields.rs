@@ -279,7 +279,8 @@ fn managed_data_settings_in_the_cluster_are_noted_without_a_kubernetes_block() {
             "parameters",
             "parameters: { work_mem: '64MB' }",
         ),
-        ("databases", "username", "username: app"),
+        // Applied, not noted: the credentials Secret (and so the server) takes it.
+        ("databases", "username", "username: reporting"),
         ("caches", "snapshots", "snapshots: { retention_days: 3 }"),
         (
             "caches",

@@ -665,3 +665,46 @@ fn doks_maintenance_window_keeps_minutes_and_names_its_own_length() {
         out.notes
     );
 }
+
+/// A managed PostgreSQL plan takes 25 connections per GiB of memory, 3 of them reserved
+/// (DigitalOcean API reference, connection pool `size`): 47 on `db-s-1vcpu-2gb`. The pods
+/// using it at their most — the autoscaler's maximum with its rollout surge, the release
+/// Job, the job's run — share them; under 5 each (a client library's smallest default pool)
+/// is warned about with the figures, more pods than connections said as such; 7 pods are not.
+#[test]
+fn pods_past_a_postgres_plans_connection_limit_are_warned_about() {
+    let uses = |max: u32| {
+        format!(
+            "databases: [{{ name: app-db, engine: postgres, size: small }}]\nservices:\n  - {{ name: api, image: api:1.0.0, port: 8080, uses: [app-db], release: {{ command: [migrate] }}, autoscaling: {{ min: 2, max: {max}, cpu_percent: 70 }} }}\njobs:\n  - {{ name: rollup, image: api:1.0.0, schedule: \"0 * * * *\", uses: [app-db] }}\n"
+        )
+    };
+    assert_eq!(super::lint::pg_connection_limit("db-s-1vcpu-2gb"), Some(47));
+    assert_eq!(super::lint::pg_connection_limit("db-s-1vcpu-1gb"), Some(22));
+    assert_eq!(super::lint::pg_connection_limit("gd-4vcpu-16gb"), Some(397));
+    assert!(!warned(
+        &synth(&uses(4), "production"),
+        "do-database-connections"
+    ));
+    let note = |out: &crate::Output| {
+        out.notes
+            .iter()
+            .find(|n| n.rule == Some("do-database-connections"))
+            .map(|n| n.text.clone())
+            .expect("do-database-connections warning")
+    };
+    // 12 api pods and 3 surge pods (a release step keeps `maxUnavailable` 0), the release
+    // Job and one rollup run: 17 pods, 2 connections each.
+    let text = note(&synth(&uses(12), "production"));
+    assert!(text.contains("accepts 47 connections"), "{text}");
+    assert!(text.contains("up to 17 at once"), "{text}");
+    assert!(text.contains("api 15"), "{text}");
+    assert!(text.contains("pool at 2"), "{text}");
+    let text = note(&synth(&uses(60), "production"));
+    assert!(text.contains("more pods than connections"), "{text}");
+    // In the cluster the server's `max_connections` is the image's own, not the plan's.
+    let in_cluster = uses(60).replace("size: small", "size: small, deployment: in_cluster");
+    assert!(!warned(
+        &synth(&in_cluster, "production"),
+        "do-database-connections"
+    ));
+}
