@@ -405,6 +405,53 @@ fn diff_notes_the_upgrades_one_apply_cannot_make() {
     );
 }
 
+/// A minor version pinned in the blueprint (`16.11`) with RDS's automatic minor upgrades on
+/// does not hold: RDS moves the instance to a newer minor in the maintenance window, the
+/// provider reads that back (it keeps the configured text only while it is a prefix of the
+/// running version), and every later plan asks for the older pin, which RDS refuses as a
+/// downgrade — the next pull request's apply fails (hashicorp/terraform-provider-aws#39579,
+/// fix #49496 still open). So a pin turns them off, on the replicas too; the major alone
+/// (`16`) keeps them. And the diff says what a pin can meet in the account: a minor older
+/// than the old pin, or a first pin where RDS chose the minor.
+#[test]
+fn a_pinned_minor_version_is_not_upgraded_behind_the_blueprint() {
+    let with = |v: &str| {
+        stack(8080, "16", REDIS).replace(
+            "version: \"16\"",
+            &format!("version: \"{v}\"\n    replicas: 1"),
+        )
+    };
+    let auto = |v: &str| -> Vec<Value> {
+        resources(&synth(&with(v)), "infra", "aws_db_instance")
+            .iter()
+            .map(|db| db["auto_minor_version_upgrade"].clone())
+            .collect()
+    };
+    assert_eq!(auto("16"), [Value::Bool(true), Value::Bool(true)]);
+    assert_eq!(auto("16.11"), [Value::Bool(false), Value::Bool(false)]);
+    let pinned = synth(&with("16.11"));
+    assert!(
+        pinned.notes.iter().any(|n| n
+            .to_string()
+            .contains("version 16.11 pins the minor version")),
+        "{:?}",
+        pinned.notes
+    );
+
+    let down = diff_text(&with("16.12"), &with("16.11"));
+    assert!(
+        down.contains("16.12 → 16.11 is a minor version downgrade"),
+        "{down}"
+    );
+    let first = diff_text(&with("16"), &with("16.11"));
+    assert!(
+        first.contains("if the instance already runs a newer 16 minor, the apply fails"),
+        "{first}"
+    );
+    let up = diff_text(&with("16.11"), &with("16.12"));
+    assert!(!up.contains("note: infra: aws_db_instance"), "{up}");
+}
+
 /// A database renamed with `renamed_from`: RDS renames the instance in place (the provider
 /// sends NewDBInstanceIdentifier), so the diff must not announce a destroyed database; its
 /// parameter group, named after the identifier (`name_prefix`), is replaced new-first.
