@@ -452,6 +452,48 @@ fn a_pinned_minor_version_is_not_upgraded_behind_the_blueprint() {
     assert!(!up.contains("note: infra: aws_db_instance"), "{up}");
 }
 
+/// A namespace added to an EKS Fargate profile replaces the profile (its `selector` cannot
+/// change), the old one deleted first under the same name: EKS deletes the pods it runs, and
+/// those re-created before the new profile is active stay Pending ("Delete a Fargate
+/// profile", Amazon EKS user guide). The apply succeeds and the services do not start: the
+/// diff must say so, with the restart and the profile of its own that avoids it.
+#[test]
+fn diff_warns_that_a_replaced_fargate_profile_strands_its_pods() {
+    let base =
+        std::fs::read_to_string(crate::support::root().join("blueprints/case-eks-fargate.yaml"))
+            .unwrap()
+            .replacen(
+                "    - name: case # apps\n",
+                "    - name: case # apps\n    - name: case-jobs\n",
+                1,
+            );
+    assert!(
+        base.contains("- name: case-jobs"),
+        "the blueprint's namespaces moved"
+    );
+    let head = base.replacen(
+        "    namespaces: [case]\n",
+        "    namespaces: [case, case-jobs]\n",
+        1,
+    );
+    assert_ne!(head, base, "the blueprint's profiles moved");
+    let text = diff_text(&base, &head);
+    assert!(
+        text.contains("Fargate profile `case` is replaced")
+            && text.contains("stay Pending")
+            && text.contains("kubectl rollout restart deployment,statefulset -n case`")
+            && text.contains("give it a `fargate_profiles` entry of its own"),
+        "{text}"
+    );
+    let own = base.replacen(
+        "fargate_profiles:\n",
+        "fargate_profiles:\n  - name: case-jobs\n    namespaces: [case-jobs]\n",
+        1,
+    );
+    let text = diff_text(&base, &own);
+    assert!(!text.contains("stay Pending"), "{text}");
+}
+
 /// A database renamed with `renamed_from`: RDS renames the instance in place (the provider
 /// sends NewDBInstanceIdentifier), so the diff must not announce a destroyed database; its
 /// parameter group, named after the identifier (`name_prefix`), is replaced new-first.
