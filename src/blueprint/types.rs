@@ -1016,7 +1016,10 @@ pub struct Database {
     /// Database engine: `postgres`, `mysql` or `mongodb`. SQL Server, Oracle and MariaDB are
     /// not offered (the error says what to use instead).
     pub engine: DatabaseEngine,
-    /// Engine version (catalog default when absent).
+    /// Engine version (catalog default when absent). On RDS a major version (`17`, MySQL
+    /// `8.4`) gets RDS's automatic minor upgrades; one naming a minor (`17.7`, `8.4.7`) is
+    /// pinned: automatic minor upgrades are off, and a minor upgrade is a change of this field
+    /// (see docs/day2.md).
     #[serde(default)]
     pub version: Option<String>,
     /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a

@@ -3,6 +3,7 @@
 //! renames turned into `moved` blocks, and the unified diff of every file.
 
 mod ecs_rollout;
+mod fargate_profiles;
 mod identity;
 mod ignored;
 mod immutable;
@@ -428,6 +429,7 @@ impl<'a> Pair<'a> {
         notes.extend(immutable::replicas_note(old, new));
         notes.extend(immutable::strategy_note(old, new));
         notes.extend(zonal_pools::notes(old, new));
+        notes.extend(fargate_profiles::notes(old, new));
         notes.extend(vpc_move::notes(old, new));
         notes.extend(nat_gateway::notes(old, new));
         notes

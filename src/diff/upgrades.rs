@@ -56,6 +56,33 @@ fn kubernetes_step(
     }
 }
 
+/// A change of the minor version within one major one apply cannot make: RDS never moves an
+/// instance to an older minor ("Cannot upgrade postgres from 15.16 to 15.15"), and where the
+/// old version named the major alone RDS's automatic minor upgrades were on, so the instance
+/// may already run a newer minor than the one now pinned — only the account knows.
+fn minor_step(
+    addr: &str,
+    engine: &str,
+    (from, major): (&str, &str),
+    (to, identifier): (&str, Option<&str>),
+    older: &dyn Fn(&str, &str) -> bool,
+) -> Option<String> {
+    if to == major || from == to {
+        return None;
+    }
+    let id = identifier.unwrap_or("<identifier>");
+    if from == major {
+        return Some(format!(
+            "{addr}: {engine} {from} → {to} pins a minor version where RDS chose it (automatic minor upgrades were on, and are now off): if the instance already runs a newer {major} minor, the apply fails — RDS does not downgrade; compare with the running version (aws rds describe-db-instances --db-instance-identifier {id} --query 'DBInstances[0].EngineVersion') and pin that one or a newer one"
+        ));
+    }
+    older(to, from).then(|| {
+        format!(
+            "{addr}: {engine} {from} → {to} is a minor version downgrade, which RDS does not do: the apply fails; keep {from} or pin a newer minor"
+        )
+    })
+}
+
 /// An RDS storage change one apply cannot make as written: storage never shrinks, and
 /// ModifyDBInstance takes an increase of at least 10% ("Values that are not at least 10%
 /// greater than the existing value are rounded up"; the user guide: "you get an error"),
@@ -154,15 +181,22 @@ pub fn notes(
                     continue;
                 };
                 let (ma, mb) = (rds_major(engine, from), rds_major(engine, to));
-                if ma == mb {
-                    continue;
-                }
                 let older = |x: &str, y: &str| {
                     let p = |s: &str| -> Vec<u32> {
                         s.split('.').filter_map(|n| n.parse().ok()).collect()
                     };
                     p(x) < p(y)
                 };
+                if ma == mb {
+                    notes.extend(minor_step(
+                        addr,
+                        engine,
+                        (from, &ma),
+                        (to, text(&n.body, "identifier")),
+                        &older,
+                    ));
+                    continue;
+                }
                 if older(&mb, &ma) {
                     notes.push(format!(
                         "{addr}: {engine} {from} → {to} is a major version downgrade, which RDS does not do (restore a snapshot into a new instance instead)"
@@ -486,6 +520,9 @@ mod tests {
             "{up:?}"
         );
         assert!(notes(&db("8.0.39"), &db("8.0.40")).is_empty());
+        assert!(notes(&db("8.0.40"), &db("8.0")).is_empty());
+        assert!(notes(&db("8.0.40"), &db("8.0.39"))[0].contains("minor version downgrade"));
+        assert!(notes(&db("8.0"), &db("8.0.40"))[0].contains("already runs a newer 8.0 minor"));
         assert!(notes(&db("8.4"), &db("8.0"))[0].contains("downgrade"));
     }
 }

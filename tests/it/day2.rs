@@ -405,6 +405,95 @@ fn diff_notes_the_upgrades_one_apply_cannot_make() {
     );
 }
 
+/// A minor version pinned in the blueprint (`16.11`) with RDS's automatic minor upgrades on
+/// does not hold: RDS moves the instance to a newer minor in the maintenance window, the
+/// provider reads that back (it keeps the configured text only while it is a prefix of the
+/// running version), and every later plan asks for the older pin, which RDS refuses as a
+/// downgrade — the next pull request's apply fails (hashicorp/terraform-provider-aws#39579,
+/// fix #49496 still open). So a pin turns them off, on the replicas too; the major alone
+/// (`16`) keeps them. And the diff says what a pin can meet in the account: a minor older
+/// than the old pin, or a first pin where RDS chose the minor.
+#[test]
+fn a_pinned_minor_version_is_not_upgraded_behind_the_blueprint() {
+    let with = |v: &str| {
+        stack(8080, "16", REDIS).replace(
+            "version: \"16\"",
+            &format!("version: \"{v}\"\n    replicas: 1"),
+        )
+    };
+    let auto = |v: &str| -> Vec<Value> {
+        resources(&synth(&with(v)), "infra", "aws_db_instance")
+            .iter()
+            .map(|db| db["auto_minor_version_upgrade"].clone())
+            .collect()
+    };
+    assert_eq!(auto("16"), [Value::Bool(true), Value::Bool(true)]);
+    assert_eq!(auto("16.11"), [Value::Bool(false), Value::Bool(false)]);
+    let pinned = synth(&with("16.11"));
+    assert!(
+        pinned.notes.iter().any(|n| n
+            .to_string()
+            .contains("version 16.11 pins the minor version")),
+        "{:?}",
+        pinned.notes
+    );
+
+    let down = diff_text(&with("16.12"), &with("16.11"));
+    assert!(
+        down.contains("16.12 → 16.11 is a minor version downgrade"),
+        "{down}"
+    );
+    let first = diff_text(&with("16"), &with("16.11"));
+    assert!(
+        first.contains("if the instance already runs a newer 16 minor, the apply fails"),
+        "{first}"
+    );
+    let up = diff_text(&with("16.11"), &with("16.12"));
+    assert!(!up.contains("note: infra: aws_db_instance"), "{up}");
+}
+
+/// A namespace added to an EKS Fargate profile replaces the profile (its `selector` cannot
+/// change), the old one deleted first under the same name: EKS deletes the pods it runs, and
+/// those re-created before the new profile is active stay Pending ("Delete a Fargate
+/// profile", Amazon EKS user guide). The apply succeeds and the services do not start: the
+/// diff must say so, with the restart and the profile of its own that avoids it.
+#[test]
+fn diff_warns_that_a_replaced_fargate_profile_strands_its_pods() {
+    let base =
+        std::fs::read_to_string(crate::support::root().join("blueprints/case-eks-fargate.yaml"))
+            .unwrap()
+            .replacen(
+                "    - name: case # apps\n",
+                "    - name: case # apps\n    - name: case-jobs\n",
+                1,
+            );
+    assert!(
+        base.contains("- name: case-jobs"),
+        "the blueprint's namespaces moved"
+    );
+    let head = base.replacen(
+        "    namespaces: [case]\n",
+        "    namespaces: [case, case-jobs]\n",
+        1,
+    );
+    assert_ne!(head, base, "the blueprint's profiles moved");
+    let text = diff_text(&base, &head);
+    assert!(
+        text.contains("Fargate profile `case` is replaced")
+            && text.contains("stay Pending")
+            && text.contains("kubectl rollout restart deployment,statefulset -n case`")
+            && text.contains("give it a `fargate_profiles` entry of its own"),
+        "{text}"
+    );
+    let own = base.replacen(
+        "fargate_profiles:\n",
+        "fargate_profiles:\n  - name: case-jobs\n    namespaces: [case-jobs]\n",
+        1,
+    );
+    let text = diff_text(&base, &own);
+    assert!(!text.contains("stay Pending"), "{text}");
+}
+
 /// A database renamed with `renamed_from`: RDS renames the instance in place (the provider
 /// sends NewDBInstanceIdentifier), so the diff must not announce a destroyed database; its
 /// parameter group, named after the identifier (`name_prefix`), is replaced new-first.

@@ -167,6 +167,47 @@ fn version(ctx: &Ctx, d: &Database) -> String {
     ctx.v.version(d.version.as_deref(), d.engine.name())
 }
 
+/// Whether `version` names a minor release (`15.15`, `8.0.40`) rather than a major version
+/// (`15`, `8.0`), the parameter group family's part.
+pub fn pins_minor(engine: DatabaseEngine, version: &str) -> bool {
+    let major_parts = match engine {
+        DatabaseEngine::Mysql => 2,
+        _ if version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok())
+            .is_some_and(|m| m < 10) =>
+        {
+            2
+        }
+        _ => 1,
+    };
+    version.split('.').count() > major_parts
+}
+
+/// RDS's automatic minor upgrades, on unless the blueprint pins a minor version. With a pin
+/// they would undo it: RDS moves the instance to a newer minor in the maintenance window, the
+/// provider then reads that version back (it keeps the configured text only while it is a
+/// prefix of the running one) and every later plan asks for the pinned, older one, which RDS
+/// refuses as a downgrade ("Cannot upgrade postgres from 15.16 to 15.15") — the apply fails
+/// until the blueprint is raised. The provider does not suppress that diff
+/// (hashicorp/terraform-provider-aws#39579; the fix, #49496, is still open), and its
+/// `engine_version` documentation gives the prefix form for automatic upgrades. So a pinned
+/// minor turns them off: the pin holds, and a minor upgrade is a change of `version`.
+fn auto_minor_version_upgrade(ctx: &Ctx, d: &Database, version: &str) -> bool {
+    if !pins_minor(d.engine, version) {
+        return true;
+    }
+    let major = family(d.engine, version)
+        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        .to_string();
+    ctx.note(format!(
+        "database `{}`: version {version} pins the minor version, so RDS's automatic minor upgrades are off (auto_minor_version_upgrade = false: with them, RDS would move the instance past {version} in the maintenance window and every later plan would ask for a downgrade, which RDS refuses); raise `version` to take a minor release, or give the major version alone (`{major}`) to have RDS apply them",
+        d.name
+    ));
+    false
+}
+
 /// Parameter group family: `postgres15` (major only from 10 on), `mysql8.0`.
 pub fn family(engine: DatabaseEngine, version: &str) -> String {
     let mut parts = version.split('.');
@@ -419,6 +460,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
     let title = engine_title(d.engine);
     let version = version(ctx, d);
     let family = family(d.engine, &version);
+    let auto_minor = auto_minor_version_upgrade(ctx, d, &version);
     let class = ctx.v.size(SizeKind::Database, d.size.as_deref(), &d.sizes);
     let key = res("aws_kms_key", "rds");
     let sg = security::data_sg(ctx, m, "database", &d.name, port, title);
@@ -482,7 +524,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
         "final_snapshot_identifier": final_snapshot_identifier(&id),
         "lifecycle": {"ignore_changes": ["final_snapshot_identifier"]},
         "iam_database_authentication_enabled": true,
-        "auto_minor_version_upgrade": true,
+        "auto_minor_version_upgrade": auto_minor,
         // The blueprint's `version` is the only source of a new major version, and RDS
         // refuses one without this flag ("Major version upgrades must be allowed when
         // specifying a value for the EngineVersion parameter that's a different major
@@ -556,7 +598,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database, monitoring: &Ref) {
             // A read replica cannot take a final snapshot; the primary keeps the data.
             "skip_final_snapshot": true,
             "iam_database_authentication_enabled": true,
-            "auto_minor_version_upgrade": true,
+            "auto_minor_version_upgrade": auto_minor,
             "apply_immediately": APPLY_IMMEDIATELY,
             "ca_cert_identifier": crate::wiring::rds_ca::CA_IDENTIFIER,
             "performance_insights_enabled": pi,
