@@ -23,9 +23,13 @@ tests/it/connections.rs (every Secret/ConfigMap a pod reads is made or listed; e
 `uses` gives the workload its variables) run over them:
 `INFRAGEN_COMBOS=DIR cargo test --test it connections::`.
 
-A dev tool: it needs /work/shared (the checkers and schemas) and kubectl; the project's
-tests do not run it. Stdlib only (blueprints are written as JSON, which YAML reads), and
-PyYAML when present for the cross-reference checks on the manifests (`xrefs`).
+A dev tool: it needs /work/shared (the checkers and schemas), the Python packages the
+checkers import (k8scheck: `kubernetes-validate` and PyYAML; PyYAML also for the
+cross-reference checks, `xrefs`) and kubectl. It checks them at start (`preflight`: each
+checker must run to its summary line on an empty folder) and exits 2 naming what is
+missing, rather than report every combo as a finding; a checker that later stops short of
+its summary line stops the run the same way. Blueprints are written as JSON (which YAML
+reads).
 
     python3 scripts/combos.py --seed 1 --count 300 [--bin target/debug/infragen]
         [--shared /work/shared] [--out /tmp/combos] [--keep DIR] [--budget 900]
@@ -759,6 +763,73 @@ def ecs_xrefs(outdir):
     return problems
 
 
+# The summary line each checker prints last ("tfcheck: N modules, R resources, P problems",
+# "k8scheck: N documents, C custom, P problems"). A checker that fails without it did not
+# check anything: it could not start (a module it imports is missing, e.g. k8scheck without
+# `kubernetes-validate`) and its traceback is no finding about the output.
+CHECKERS = {
+    "tfcheck": re.compile(r"^tfcheck: \d+ modules, \d+ resources, \d+ problems$", re.M),
+    "k8scheck": re.compile(r"^k8scheck: \d+ documents, \d+ custom, \d+ problems$", re.M),
+}
+# What each checker imports beyond the standard library, as `pip install` names.
+CHECKER_PACKAGES = "kubernetes-validate PyYAML"
+
+
+class ToolError(Exception):
+    """A checker or tool this run needs could not run: no result of this run is trustworthy."""
+
+
+def checker_cmd(args, name, outdir):
+    script = os.path.join(args.shared, "tools", name + ".py")
+    if name == "tfcheck":
+        return [sys.executable, script, os.path.join(args.shared, "schemas"), outdir]
+    return [sys.executable, script, outdir]
+
+
+def run_checker(args, name, outdir):
+    """(rc, output) of one checker on `outdir`; raises ToolError when it did not run to its
+    summary line (it failed to start, or crashed): counting that as a finding would report
+    the tool's problem as the output's."""
+    rc, out, err = run(checker_cmd(args, name, outdir))
+    if not CHECKERS[name].search(out):
+        tail = "\n".join((out + err).strip().splitlines()[-12:]) or "(no output)"
+        raise ToolError(
+            f"{name} ({checker_cmd(args, name, outdir)[1]}) did not run to its summary line "
+            f"(exit {rc}):\n{tail}"
+        )
+    return rc, out + err
+
+
+def preflight(args):
+    """Fail at start, loudly, when a checker cannot run here (each is run once on an empty
+    folder: it must get as far as its summary line), or PyYAML (the cross-reference checks)
+    or kubectl (`kubectl kustomize`) is missing — rather than turn every combo into a false
+    finding, or silently check less than a clean result claims."""
+    problems = []
+    empty = os.path.join(args.out, "preflight-empty")
+    os.makedirs(empty, exist_ok=True)
+    for name in CHECKERS:
+        try:
+            run_checker(args, name, empty)
+        except ToolError as e:
+            problems.append(str(e))
+    if yaml is None:
+        problems.append(f"PyYAML is not importable by {sys.executable}: the cross-reference checks (xrefs) need it")
+    if not shutil.which("kubectl"):
+        problems.append("kubectl is not on PATH: `kubectl kustomize` is one of the checks")
+    if problems:
+        print("combos.py: cannot check anything with this setup:\n", file=sys.stderr)
+        for p in problems:
+            print(p + "\n", file=sys.stderr)
+        print(
+            f"help: install what the checkers import, for this interpreter: "
+            f"`{sys.executable} -m pip install {CHECKER_PACKAGES}`; kubectl from its package; "
+            f"and check --shared ({args.shared})",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+
+
 def check(args, bp_path, provider, env, outdir):
     """(status, detail): status in refused / clean / finding."""
     if os.path.exists(outdir):
@@ -776,19 +847,19 @@ def check(args, bp_path, provider, env, outdir):
     # (Each checker fails on an output with nothing of its kind: an existing cluster's output
     # may have no Terraform, ECS's has no manifests.)
     if os.path.isdir(os.path.join(outdir, "terraform")):
-        rc, out, err = run(["python3", os.path.join(args.shared, "tools/tfcheck.py"), os.path.join(args.shared, "schemas"), outdir])
+        rc, out = run_checker(args, "tfcheck", outdir)
         if rc != 0:
-            problems.append("tfcheck:\n" + out + err)
+            problems.append("tfcheck:\n" + out)
     k8s = os.path.join(outdir, "k8s")
     if os.path.isdir(k8s):
-        rc, out, err = run(["python3", os.path.join(args.shared, "tools/k8scheck.py"), outdir])
+        rc, out = run_checker(args, "k8scheck", outdir)
         if rc != 0:
-            problems.append("k8scheck:\n" + out + err)
-    if os.path.isdir(k8s) and shutil.which("kubectl"):
+            problems.append("k8scheck:\n" + out)
+    if os.path.isdir(k8s):
         rc, out, err = run(["kubectl", "kustomize", k8s])
         if rc != 0:
             problems.append("kustomize:\n" + err)
-        elif yaml is not None:
+        else:
             bad = xrefs(list(yaml.safe_load_all(out)) + tf_objects(outdir))
             if bad:
                 problems.append("xrefs:\n" + "\n".join(bad))
@@ -819,6 +890,7 @@ def main():
         os.makedirs(os.path.join(args.out, d), exist_ok=True)
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
+    preflight(args)
     start = time.time()
     stats = collections.Counter()
     rules = collections.Counter()
@@ -842,7 +914,13 @@ def main():
         all_clean = True
         for env in envs:
             outdir = os.path.join(args.out, "outputs", f"{n:04d}-{env}")
-            status, detail = check(args, path, provider, env, outdir)
+            try:
+                status, detail = check(args, path, provider, env, outdir)
+            except ToolError as e:
+                # A checker that ran at start broke on this output: stop, rather than go on
+                # counting the tool's failure as findings.
+                print(f"combos.py: combo {n} {provider}/{platform} --env {env} ({path}): {e}", file=sys.stderr)
+                return 2
             stats[status] += 1
             by_target[(platform, status)] += 1
             if status == "refused":

@@ -373,4 +373,21 @@ services:
         err.contains("`sessions-0` is also the name of pod 0 of in-cluster cache `sessions`"),
         "{err}"
     );
+    // A managed database (RDS) has no pods and no in-cluster jobs: services named
+    // `<database>-<n>` or `<database>-backup` beside it meet nothing.
+    let managed = std::fs::read_to_string(
+        crate::support::root().join("tests/fixtures/workloads/gateway-eks.yaml"),
+    )
+    .unwrap()
+    .replacen(
+        "caches:\n",
+        "databases:\n  - { name: orders, engine: postgres, size: small, storage: { size_gb: 20 } }\ncaches:\n",
+        1,
+    );
+    for service in ["orders-1", "orders-backup"] {
+        let yaml = managed.replace("  - name: web\n", &format!("  - name: {service}\n"));
+        assert!(yaml.contains("name: orders,") && yaml.contains(service));
+        synth_aws("gateway-eks", &yaml)
+            .unwrap_or_else(|e| panic!("{service} beside an RDS `orders`: {e}"));
+    }
 }

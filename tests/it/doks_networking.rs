@@ -386,6 +386,46 @@ fn named_ranges_are_checked_without_a_network() {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// The ranges DigitalOcean's own provider creates a VPC-native cluster with, in `nyc1`
+/// without a VPC of its own (acceptance test `TestAccDigitalOceanKubernetesCluster_VPCNative`,
+/// digitalocean/terraform-provider-digitalocean#1253: pods `192.168.0.0/20`, Services
+/// `192.168.16.0/24`), and a `10.x` pair clear of the reserved ranges, pass the checks —
+/// in `nyc1` too, where `10.10.0.0/16` is reserved, and beside a VPC.
+#[test]
+fn digitaloceans_own_vpc_native_ranges_are_accepted() {
+    for (region, network, ranges) in [
+        (
+            "nyc1",
+            "",
+            "cluster_subnet: 192.168.0.0/20, service_subnet: 192.168.16.0/24",
+        ),
+        (
+            "nyc1",
+            "",
+            "cluster_subnet: 10.72.0.0/16, service_subnet: 10.71.0.0/20",
+        ),
+        (
+            "nyc1",
+            "network: { cidr: 10.30.0.0/16 }\n",
+            "cluster_subnet: 192.168.0.0/20, service_subnet: 192.168.16.0/24",
+        ),
+    ] {
+        let yaml = format!(
+            "name: tiny\nproviders:\n  digitalocean: {{ region: {region}, {ranges} }}\n{network}cluster: {{ platform: doks, version: \"1.35\" }}\nnode_pools:\n  - {{ name: general, size: medium, min: 2, desired: 2, max: 3 }}\n"
+        );
+        let out = infragen::synthesize(
+            "tiny.yaml",
+            yaml.as_bytes(),
+            Provider::Digitalocean,
+            "production",
+        )
+        .unwrap_or_else(|e| panic!("{region} {network}{ranges}: {e}"));
+        let c = cluster(&out);
+        let pods = ranges.split(", ").next().unwrap().trim_start_matches("cluster_subnet: ");
+        assert_eq!(c["cluster_subnet"], pods, "{ranges}");
+    }
+}
+
 /// DigitalOcean offers VPC sizes from /16 to /28 ("We offer network sizes from /28 to /16",
 /// docs.digitalocean.com/products/networking/vpc/concepts/plan-your-network/): a small VPC
 /// is lowered as written, and only a range outside those sizes is refused.

@@ -25,6 +25,7 @@ mod client_address;
 mod cluster_autoscaler;
 mod cluster_fields;
 mod collisions;
+mod combos_tool;
 mod config_files;
 mod connections;
 mod custom_kinds;
