@@ -26,6 +26,7 @@ mod cluster_autoscaler;
 mod cluster_fields;
 mod collisions;
 mod config_files;
+mod connection_pools;
 mod connections;
 mod custom_kinds;
 mod data_volumes;
