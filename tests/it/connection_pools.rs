@@ -188,3 +188,51 @@ fn ecommerce_eks_fits_its_connections_on_digitalocean() {
         assert_eq!(warned(&out), None, "{env}");
     }
 }
+
+fn ecommerce_eks_aws_staging(edit: impl Fn(String) -> String) -> infragen::Output {
+    let text = std::fs::read_to_string(root().join("blueprints/ecommerce-eks.yaml")).unwrap();
+    let edited = edit(text.clone());
+    assert_ne!(edited, text, "the edit applies");
+    infragen::synthesize(
+        "blueprints/ecommerce-eks.yaml",
+        edited.as_bytes(),
+        Provider::Aws,
+        "staging",
+    )
+    .unwrap_or_else(|d| panic!("{d}"))
+}
+
+fn rds_warning(out: &infragen::Output) -> Option<String> {
+    out.notes
+        .iter()
+        .find(|n| n.rule == Some("aws-rds-connections"))
+        .map(|n| n.text.clone())
+}
+
+/// RDS has the same outage: PostgreSQL's default `max_connections` is
+/// LEAST(DBInstanceClassMemory/9531392, 5000), under 225 on db.t4g.small (2 GiB), which
+/// ecommerce-eks's 78 staging pods would share 2 each; a `max_connections` parameter is
+/// taken as written; db.t4g.medium (the shipped staging class, under 450) fits.
+#[test]
+fn pods_past_an_rds_instances_connections_are_warned_about() {
+    let small = |t: String| t.replace("sizes: { aws: db.t4g.medium }", "sizes: { aws: db.t4g.small }");
+    let text = rds_warning(&ecommerce_eks_aws_staging(small)).expect("warned on db.t4g.small");
+    assert!(text.contains("`db` (db.t4g.small) accepts 225 connections"), "{text}");
+    assert!(text.contains("up to 78 at once"), "{text}");
+    assert!(text.contains("RDS Proxy"), "{text}");
+    let raised = |t: String| {
+        small(t).replace(
+            "sizes: { aws: db.t4g.small }",
+            "sizes: { aws: db.t4g.small }\n        parameters: { max_connections: \"60\" }",
+        )
+    };
+    let text = rds_warning(&ecommerce_eks_aws_staging(raised)).expect("warned at 60");
+    assert!(text.contains("accepts 60 connections (its `max_connections` parameter)"), "{text}");
+    assert!(text.contains("more pods than connections"), "{text}");
+    let shipped = crate::support::synth(
+        &root().join("blueprints/ecommerce-eks.yaml"),
+        Provider::Aws,
+        "staging",
+    );
+    assert_eq!(rds_warning(&shipped), None);
+}
