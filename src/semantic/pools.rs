@@ -77,8 +77,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             continue;
         }
         if pool.size == 0 {
-            c.error(&format!("{path}.size"), "a pool of 0 connections serves no client")
-                .expected = Some("1 or more backend connections".into());
+            c.error(
+                &format!("{path}.size"),
+                "a pool of 0 connections serves no client",
+            )
+            .expected = Some("1 or more backend connections".into());
             continue;
         }
         let Ok(slug) = resolve_size(

@@ -45,9 +45,7 @@ fn warned(out: &infragen::Output) -> Option<String> {
 }
 
 fn with_pool(pool: &str) -> String {
-    format!(
-        "{BASE}  digitalocean:\n    databases:\n      - {{ name: app-db, pool: {pool} }}\n"
-    )
+    format!("{BASE}  digitalocean:\n    databases:\n      - {{ name: app-db, pool: {pool} }}\n")
 }
 
 /// 30 api pods and their surge on 47 connections: warned, and the warning names the pool.
@@ -84,7 +82,10 @@ fn a_pool_carries_the_services_connections_and_ends_the_warning() {
         .expect("the api's connections ConfigMap");
     let source = "data.digitalocean_database_connection_pool.app_db";
     assert_eq!(cm["data"]["APP_DB_PORT"], format!("${{{source}.port}}"));
-    assert_eq!(cm["data"]["APP_DB_HOST"], format!("${{{source}.private_host}}"));
+    assert_eq!(
+        cm["data"]["APP_DB_HOST"],
+        format!("${{{source}.private_host}}")
+    );
     assert_eq!(cm["data"]["APP_DB_DATABASE"], format!("${{{source}.name}}"));
     let url = cm["data"]["APP_DB_URL"].as_str().unwrap();
     assert!(
@@ -99,8 +100,14 @@ fn a_pool_carries_the_services_connections_and_ends_the_warning() {
         .values()
         .find(|c| c["data"].get("APP_DB_PASSWORD").is_some())
         .expect("the api's connections Secret");
-    assert_eq!(secret["data"]["APP_DB_USERNAME"], format!("${{{source}.user}}"));
-    assert_eq!(secret["data"]["APP_DB_PASSWORD"], format!("${{{source}.password}}"));
+    assert_eq!(
+        secret["data"]["APP_DB_USERNAME"],
+        format!("${{{source}.user}}")
+    );
+    assert_eq!(
+        secret["data"]["APP_DB_PASSWORD"],
+        format!("${{{source}.password}}")
+    );
     assert!(platform["data"]["digitalocean_database_connection_pool"]["app_db"].is_object());
     let policies = out
         .files
@@ -112,11 +119,7 @@ fn a_pool_carries_the_services_connections_and_ends_the_warning() {
     assert!(!policies.contains("port: 25060"), "{policies}");
 
     // AWS never sees the DigitalOcean part.
-    synth(
-        &with_pool("{ mode: transaction, size: 40 }"),
-        Provider::Aws,
-    )
-    .unwrap();
+    synth(&with_pool("{ mode: transaction, size: 40 }"), Provider::Aws).unwrap();
 }
 
 /// Refused where no pool is built or where DigitalOcean would refuse it, each at its field.
@@ -142,8 +145,7 @@ fn a_pool_that_cannot_be_built_is_refused() {
     );
     // MySQL has no pools.
     refused(
-        with_pool("{ mode: transaction, size: 10 }")
-            .replace("engine: postgres", "engine: mysql"),
+        with_pool("{ mode: transaction, size: 10 }").replace("engine: postgres", "engine: mysql"),
         Provider::Digitalocean,
         &["databases[0].pool", "PostgreSQL only, not mysql"],
     );
@@ -167,8 +169,10 @@ fn a_pool_that_cannot_be_built_is_refused() {
     );
     // Beside a read replica, reached on another port.
     refused(
-        with_pool("{ mode: transaction, size: 10 }")
-            .replace("database_name: shop }", "database_name: shop, replicas: 1 }"),
+        with_pool("{ mode: transaction, size: 10 }").replace(
+            "database_name: shop }",
+            "database_name: shop, replicas: 1 }",
+        ),
         Provider::Digitalocean,
         &["databases[0].pool", "25060"],
     );
@@ -215,9 +219,17 @@ fn rds_warning(out: &infragen::Output) -> Option<String> {
 /// taken as written; db.t4g.medium (the shipped staging class, under 450) fits.
 #[test]
 fn pods_past_an_rds_instances_connections_are_warned_about() {
-    let small = |t: String| t.replace("sizes: { aws: db.t4g.medium }", "sizes: { aws: db.t4g.small }");
+    let small = |t: String| {
+        t.replace(
+            "sizes: { aws: db.t4g.medium }",
+            "sizes: { aws: db.t4g.small }",
+        )
+    };
     let text = rds_warning(&ecommerce_eks_aws_staging(small)).expect("warned on db.t4g.small");
-    assert!(text.contains("`db` (db.t4g.small) accepts 225 connections"), "{text}");
+    assert!(
+        text.contains("`db` (db.t4g.small) accepts 225 connections"),
+        "{text}"
+    );
     assert!(text.contains("up to 78 at once"), "{text}");
     assert!(text.contains("RDS Proxy"), "{text}");
     let raised = |t: String| {
@@ -227,7 +239,10 @@ fn pods_past_an_rds_instances_connections_are_warned_about() {
         )
     };
     let text = rds_warning(&ecommerce_eks_aws_staging(raised)).expect("warned at 60");
-    assert!(text.contains("accepts 60 connections (its `max_connections` parameter)"), "{text}");
+    assert!(
+        text.contains("accepts 60 connections (its `max_connections` parameter)"),
+        "{text}"
+    );
     assert!(text.contains("more pods than connections"), "{text}");
     let shipped = crate::support::synth(
         &root().join("blueprints/ecommerce-eks.yaml"),

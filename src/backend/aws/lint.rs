@@ -208,7 +208,10 @@ mod tests {
         assert_eq!(limit(DatabaseEngine::Postgres, "db.t4g.small"), Some(225));
         assert_eq!(limit(DatabaseEngine::Postgres, "db.r6g.large"), Some(1802));
         assert_eq!(limit(DatabaseEngine::Mysql, "db.r6g.large"), Some(1365));
-        assert_eq!(limit(DatabaseEngine::Postgres, "db.r6g.4xlarge"), Some(5000));
+        assert_eq!(
+            limit(DatabaseEngine::Postgres, "db.r6g.4xlarge"),
+            Some(5000)
+        );
         let set = [("max_connections".to_string(), "300".to_string())].into();
         assert_eq!(
             rds_connection_limit(DatabaseEngine::Postgres, "db.t4g.small", &set).map(|(n, _)| n),
