@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod bucket_cors;
 pub mod collisions;
+pub mod connection_limit;
 pub mod connections;
 pub mod digitalocean;
 pub mod helm;

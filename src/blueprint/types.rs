@@ -1072,6 +1072,16 @@ pub struct Database {
     /// Engine parameters (`max_connections: 200`).
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
+    /// A connection pool in front of the database: DigitalOcean managed PostgreSQL's
+    /// PgBouncer (`digitalocean_database_connection_pool`, named like the component). The
+    /// services that `use` the database connect to the pool (port 25061, database name =
+    /// the pool's name) and PgBouncer funnels their connections into `size` backend
+    /// connections, which must fit the plan's limit (25 per GiB of memory, 3 reserved).
+    /// PostgreSQL on DigitalOcean only: refused for MySQL and MongoDB (DigitalOcean offers
+    /// pools for PostgreSQL alone), for a database in the cluster, and on AWS (RDS Proxy is
+    /// not generated: set the pool in `per_provider.digitalocean`).
+    #[serde(default)]
+    pub pool: Option<ConnectionPool>,
     /// Collect query performance data (RDS Performance Insights; default on). DigitalOcean
     /// and a database in the cluster have none: `true` is noted there.
     // Unset unless written, so only a written one is noted; read through
@@ -1103,6 +1113,43 @@ impl Database {
     /// `deletion_protection`, on unless written off.
     pub fn deletion_protection(&self) -> bool {
         self.deletion_protection.unwrap_or(true)
+    }
+}
+
+/// A managed PostgreSQL connection pool (DigitalOcean: PgBouncer).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionPool {
+    /// When a backend connection goes back to the pool: `transaction` (after each
+    /// transaction: the most clients per connection, but session state does not carry over
+    /// from one transaction to the next — `SET`/`SET search_path`, session advisory locks
+    /// (`pg_advisory_lock`, which migration tools such as Rails, Prisma and Flyway take),
+    /// `LISTEN`, temporary tables, `WITH HOLD` cursors, and prepared statements in drivers
+    /// that name them per connection (node-postgres named queries, pgx's statement cache,
+    /// JDBC past `prepareThreshold`, unless the driver is told so) break), `session` (when
+    /// the client disconnects: everything works, but a client holds its backend connection
+    /// while idle, so clients past `size` wait), or `statement` (after each statement: no multi-statement transactions).
+    pub mode: PoolMode,
+    /// Backend connections the pool opens to the database: at most the plan's limit (25
+    /// per GiB of memory, 3 reserved), leaving room for admin and migration sessions.
+    pub size: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolMode {
+    Transaction,
+    Session,
+    Statement,
+}
+
+impl PoolMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            PoolMode::Transaction => "transaction",
+            PoolMode::Session => "session",
+            PoolMode::Statement => "statement",
+        }
     }
 }
 

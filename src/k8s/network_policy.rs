@@ -152,6 +152,8 @@ fn digitalocean_database_port(engine: crate::blueprint::types::DatabaseEngine) -
     }
 }
 const DIGITALOCEAN_VALKEY_PORT: u16 = 25061;
+/// A managed PostgreSQL cluster's connection pools (`databases[].pool`).
+const DIGITALOCEAN_POOL_PORT: u16 = 25061;
 
 /// Prometheus, from the monitoring namespace, scrapes the metrics port.
 fn scrape<'c>(ctx: &'c Ctx, port: u16) -> Option<Map<'c>> {
@@ -295,7 +297,11 @@ fn uses_egress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
             }
         };
         if let Some(db) = bp.databases.iter().find(|x| &x.name == u) {
-            let port = if digitalocean {
+            let port = if digitalocean && db.pool.is_some() {
+                // Its services connect through its connection pool (PgBouncer), which
+                // listens on 25061 ("How to Manage Connection Pools", docs.digitalocean.com).
+                DIGITALOCEAN_POOL_PORT
+            } else if digitalocean {
                 digitalocean_database_port(db.engine)
             } else {
                 db.port

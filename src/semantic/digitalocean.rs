@@ -414,6 +414,21 @@ pub fn eviction_policy(maxmemory_policy: &str) -> (String, bool) {
     }
 }
 
+/// The connections a managed PostgreSQL cluster takes per GiB of its node's memory, and
+/// those of them kept for maintenance: "25 backend server connections are allowed for every
+/// 1GB of RAM. Three are reserved for maintenance. For example, a primary node with 1 GB of
+/// RAM allows for a maximum of 22 backend server connections while one with 4 GB would
+/// allow for 97" (DigitalOcean API reference, Databases, "Add a New Connection Pool" /
+/// "Update Connection Pools (PostgreSQL)", `size`).
+pub const PG_CONNECTIONS_PER_GIB: u32 = 25;
+pub const PG_RESERVED_CONNECTIONS: u32 = 3;
+
+/// The connection limit of a managed PostgreSQL plan (`slug`), when its memory is known:
+/// what its connection pools may take together, and what its clients may open directly.
+pub fn pg_connection_limit(slug: &str) -> Option<u32> {
+    memory_gb(slug).map(|g| (g * PG_CONNECTIONS_PER_GIB).saturating_sub(PG_RESERVED_CONNECTIONS))
+}
+
 /// The RAM of a DigitalOcean size slug in GiB: its last `<n>gb` part (`db-s-2vcpu-4gb`,
 /// `gd-2vcpu-8gb`, `so1_5-2vcpu-16gb`).
 fn memory_gb(slug: &str) -> Option<u32> {

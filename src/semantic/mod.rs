@@ -40,6 +40,7 @@ mod next_image;
 mod peers;
 mod platform_fields;
 mod pod_security;
+mod pools;
 mod private_ecs;
 mod probe_headers;
 mod quantities;
@@ -149,6 +150,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     ingress_controller::check(&mut c, bp);
     deployable::check(&mut c, bp);
     digitalocean::check(&mut c, bp);
+    pools::check(&mut c, bp);
     windows::check(&mut c, bp);
     fargate::check(&mut c, bp);
     edge::check(&mut c, bp);

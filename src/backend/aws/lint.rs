@@ -7,6 +7,7 @@
 //! | `eks-device-plugin` | a node pool's instance type has a Neuron accelerator (Inferentia, Trainium): it runs the AL2023 AMI with the driver, but pods can request the device only through its Kubernetes device plugin, which the output does not install (NVIDIA's it does) |
 //! | `alb-rules-quota` | (written by `edge.rs`, which plans the rules) the ECS load balancer's HTTPS listener gets more rules than the default quota of 100 per Application Load Balancer: the apply stops with TooManyRules unless the quota was raised |
 //! | `data-unreachable` | (written by `security.rs`, which builds the groups) a managed database, cache or broker has no client here its security group can admit — no workload `uses` it on ECS, or the blueprint has no cluster — so nothing can connect; dropped when an `extra` template adds an ingress rule to that group (`security::drop_admitted`) |
+//! | `aws-rds-connections` | the pods using an RDS PostgreSQL or MySQL instance on EKS can open fewer than 5 connections each before its `max_connections` (the parameter when set, else AWS's default from the class's memory, an upper bound: [`rds_connection_limit`]) |
 //! | `eks-endpoint-private` | the EKS API endpoint is private and `cluster.endpoint.access: none`: the `platform` and `connections` modules and `kubectl apply -k` need a path into the VPC (with the default `ssm` a note says how to tunnel) |
 
 use super::Ctx;
@@ -15,6 +16,106 @@ use crate::diagnostic::Note;
 pub fn check(ctx: &Ctx) {
     eks_endpoint(ctx);
     accelerated_nodes(ctx);
+    rds_connections(ctx);
+}
+
+/// The memory (GiB) of an RDS instance class, by its size within the families the catalog
+/// and the usual exact classes come from ("Hardware specifications for DB instance
+/// classes", docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Summary.html):
+/// burstable `t3`/`t4g` and general-purpose `m5`/`m6g`/`m6i`/`m7g` take 4 GiB per vCPU
+/// (`t`: micro 1, small 2, medium 4), memory-optimized `r5`/`r6g`/`r6i`/`r7g` 8 GiB per
+/// vCPU. Other families are not judged.
+fn rds_class_gib(class: &str) -> Option<u64> {
+    let rest = class.strip_prefix("db.")?;
+    let (family, size) = rest.split_once('.')?;
+    let per_large: u64 = match family {
+        "t3" | "t4g" | "m5" | "m6g" | "m6i" | "m7g" => 8,
+        "r5" | "r6g" | "r6i" | "r7g" => 16,
+        _ => return None,
+    };
+    let small = matches!(family, "t3" | "t4g");
+    Some(match size {
+        "micro" if small => 1,
+        "small" if small => 2,
+        "medium" if small => 4,
+        "large" => per_large,
+        "xlarge" => per_large * 2,
+        _ => {
+            let n: u64 = size.strip_suffix("xlarge")?.parse().ok()?;
+            per_large * 2 * n
+        }
+    })
+}
+
+/// The connections an RDS instance accepts: its `max_connections` parameter when the
+/// blueprint sets a number, else AWS's default, "LEAST({DBInstanceClassMemory/9531392},5000)"
+/// for PostgreSQL and "{DBInstanceClassMemory/12582880}" for MySQL ("Maximum number of
+/// database connections", docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections).
+/// `DBInstanceClassMemory` is the class's memory less what the OS and RDS processes take,
+/// so the class's whole memory gives an upper bound: what is judged short with it is
+/// shorter still. (limit, where it comes from.)
+pub fn rds_connection_limit(
+    engine: crate::blueprint::types::DatabaseEngine,
+    class: &str,
+    parameters: &std::collections::BTreeMap<String, String>,
+) -> Option<(u32, String)> {
+    use crate::blueprint::types::DatabaseEngine;
+    if let Some(set) = parameters.get("max_connections") {
+        return set
+            .trim()
+            .parse()
+            .ok()
+            .map(|n| (n, "its `max_connections` parameter".to_string()));
+    }
+    let bytes = rds_class_gib(class)? * (1 << 30);
+    let (limit, formula) = match engine {
+        DatabaseEngine::Postgres => (
+            (bytes / 9_531_392).min(5000),
+            "AWS's default LEAST(DBInstanceClassMemory/9531392, 5000)",
+        ),
+        DatabaseEngine::Mysql => (
+            bytes / 12_582_880,
+            "AWS's default DBInstanceClassMemory/12582880",
+        ),
+        DatabaseEngine::Mongodb => return None,
+    };
+    Some((
+        u32::try_from(limit).ok()?,
+        format!(
+            "{formula} with the class's whole {} GiB: fewer in fact, the OS and RDS processes take their share",
+            bytes >> 30
+        ),
+    ))
+}
+
+/// RDS refuses connections past `max_connections` ("remaining connection slots are
+/// reserved", "Too many connections") as DigitalOcean does past its plan's limit: the same
+/// rule ([`crate::backend::connection_limit`]), on EKS, where the pods are counted as the
+/// manifests run them. ECS tasks are not counted here.
+fn rds_connections(ctx: &Ctx) {
+    if !ctx.is_eks() || ctx.v.bp.cluster.is_none() {
+        return;
+    }
+    for d in super::database::managed(ctx) {
+        let class = ctx.v.size(
+            crate::catalog::SizeKind::Database,
+            d.size.as_deref(),
+            &d.sizes,
+        );
+        let Some((limit, why)) = rds_connection_limit(d.engine, &class, &d.parameters) else {
+            continue;
+        };
+        let server = crate::backend::connection_limit::Server {
+            name: &d.name,
+            size: &class,
+            limit,
+            why,
+            way_out: "put RDS Proxy in front of it (not generated by infragen: the pods then share the proxy's connections), raise `parameters.max_connections` where the instance has the memory",
+        };
+        if let Some(message) = crate::backend::connection_limit::judge(ctx.v, &server) {
+            ctx.note(Note::warning("aws-rds-connections", message));
+        }
+    }
 }
 
 /// The AL2023 accelerated AMIs carry the NVIDIA or Neuron driver, not the Kubernetes device
@@ -76,4 +177,45 @@ fn eks_endpoint(ctx: &Ctx) {
             ctx.cluster_name()
         ),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{rds_class_gib, rds_connection_limit};
+    use crate::blueprint::types::DatabaseEngine;
+
+    /// The classes' memory as AWS's hardware table gives it, and the default limits from
+    /// it: 2 GiB → 225 (PostgreSQL), 16 GiB → 1802 (PostgreSQL) and 1365 (MySQL); 5000 at
+    /// most for PostgreSQL; a written `max_connections` wins; unknown families are not judged.
+    #[test]
+    fn rds_limits_come_from_the_class_memory_or_the_parameter() {
+        for (class, gib) in [
+            ("db.t4g.micro", 1),
+            ("db.t4g.small", 2),
+            ("db.t3.medium", 4),
+            ("db.m5.large", 8),
+            ("db.m6g.2xlarge", 32),
+            ("db.r6g.large", 16),
+            ("db.r6g.xlarge", 32),
+            ("db.r5.12xlarge", 384),
+        ] {
+            assert_eq!(rds_class_gib(class), Some(gib), "{class}");
+        }
+        assert_eq!(rds_class_gib("db.x2g.large"), None);
+        assert_eq!(rds_class_gib("db.r6g.medium"), None);
+        let none = Default::default();
+        let limit = |e, c| rds_connection_limit(e, c, &none).map(|(n, _)| n);
+        assert_eq!(limit(DatabaseEngine::Postgres, "db.t4g.small"), Some(225));
+        assert_eq!(limit(DatabaseEngine::Postgres, "db.r6g.large"), Some(1802));
+        assert_eq!(limit(DatabaseEngine::Mysql, "db.r6g.large"), Some(1365));
+        assert_eq!(
+            limit(DatabaseEngine::Postgres, "db.r6g.4xlarge"),
+            Some(5000)
+        );
+        let set = [("max_connections".to_string(), "300".to_string())].into();
+        assert_eq!(
+            rds_connection_limit(DatabaseEngine::Postgres, "db.t4g.small", &set).map(|(n, _)| n),
+            Some(300)
+        );
+    }
 }

@@ -41,6 +41,11 @@ pub fn cluster_ref(name: &str) -> Ref {
     res("digitalocean_database_cluster", name)
 }
 
+/// `digitalocean_database_connection_pool.<name>`: the pool of `databases[].pool`.
+pub fn pool_ref(name: &str) -> Ref {
+    res("digitalocean_database_connection_pool", name)
+}
+
 /// Engine slug and version as DigitalOcean spells them.
 fn engine(d: &Database, ctx: &Ctx) -> (&'static str, String) {
     let version = ctx.v.version(d.version.as_deref(), d.engine.name());
@@ -273,6 +278,36 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
         format!("password = {password_path}"),
         format!("admin_uri = {}", db.path("private_uri")),
     ];
+    // The connection pool (PgBouncer) the services connect through: "use the pool's
+    // connection details … the connection pool's port (25061) … the pool name as the
+    // database" (docs.digitalocean.com, PostgreSQL, "How to Manage Connection Pools").
+    // Named like the component, on the database and as the user the services connect as,
+    // so its `user`/`password` are theirs. Only PostgreSQL managed here gets one
+    // (`semantic::pools` refuses the rest).
+    if let Some(pool) = &d.pool {
+        let r = pool_ref(&d.name);
+        let user_name = match &user {
+            Some(u) => u.attr("name"),
+            None => db.attr("user"),
+        };
+        let db_name = match created {
+            Some(_) => res("digitalocean_database_db", &name).attr("name"),
+            None => db.attr("database"),
+        };
+        m.file("data").resource(
+            &r,
+            json!({
+                "cluster_id": db.id(),
+                "name": &d.name,
+                "mode": pool.mode.name(),
+                "size": pool.size,
+                "db_name": db_name,
+                "user": user_name,
+            }),
+        );
+        fields.push(format!("pool_port = {}", r.path("port")));
+        fields.push(format!("pool_database = {}", r.path("name")));
+    }
     if !replicas.is_empty() {
         let hosts: Vec<String> = replicas.iter().map(|r| r.path("private_host")).collect();
         fields.push(format!("replica_hosts = [{}]", hosts.join(", ")));

@@ -15,7 +15,7 @@
 //! | `do-droplet-limit` | the pools can grow past an account's default Droplet limit (25) |
 //! | `do-database-firewall` | a managed database has no firewall (no DOKS cluster to admit) |
 //! | `do-database-standby` | a managed database or cache has no standby node in production |
-//! | `do-database-connections` | the pods using a managed PostgreSQL database can open fewer than [`POOL_PER_POD`] connections each before its plan's connection limit |
+//! | `do-database-connections` | the pods using a managed PostgreSQL database can open fewer than `POOL_PER_POD` connections each before its plan's connection limit (`crate::backend::connection_limit`), and it has no `pool` |
 //! | `do-registry-tier` | the registry tier holds fewer repositories than the blueprint lists |
 //! | `do-no-waf` | the blueprint asks for a WAF (see `platform.rs`) |
 //! | `do-client-ip` | `ingress.rate_limit` or an address allow-list annotation counts per client, which ingress-nginx cannot see behind the load balancer without PROXY protocol (no host to report, `platform.rs`) |
@@ -28,20 +28,6 @@ use super::cluster::{auto_upgrade, ha};
 
 /// The Droplets a new DigitalOcean account may run (raised on request).
 const DROPLET_LIMIT: u32 = 25;
-
-/// The connections a managed PostgreSQL cluster takes per GiB of its node's memory, and
-/// those of them kept for maintenance: "25 backend server connections are allowed for every
-/// 1GB of RAM. Three are reserved for maintenance. For example, a primary node with 1 GB of
-/// RAM allows for a maximum of 22 backend server connections while one with 4 GB would
-/// allow for 97" (DigitalOcean API reference, Databases, "Add a New Connection Pool" /
-/// "Update Connection Pools (PostgreSQL)", `size`).
-const PG_CONNECTIONS_PER_GIB: u32 = 25;
-const PG_RESERVED_CONNECTIONS: u32 = 3;
-
-/// The smallest connection pool a client library keeps per process by default: Rails'
-/// ActiveRecord and SQLAlchemy 5 (node-postgres and HikariCP 10). Below this share per pod
-/// the pods, at their most, exhaust the server with default settings.
-const POOL_PER_POD: u32 = 5;
 
 pub fn check(ctx: &Ctx) {
     client_ip(ctx);
@@ -217,62 +203,41 @@ fn data_services(ctx: &Ctx) {
     }
 }
 
-/// The memory (GiB) of a DigitalOcean database size slug, which ends in it
-/// (`db-s-2vcpu-4gb`, `gd-4vcpu-16gb`, `so1_5-2vcpu-16gb`).
-fn slug_gib(slug: &str) -> Option<u32> {
-    slug.rsplit('-').next()?.strip_suffix("gb")?.parse().ok()
-}
-
-/// The connection limit of a managed PostgreSQL plan (`slug`), when its memory is known.
-pub(super) fn pg_connection_limit(slug: &str) -> Option<u32> {
-    slug_gib(slug).map(|g| (g * PG_CONNECTIONS_PER_GIB).saturating_sub(PG_RESERVED_CONNECTIONS))
-}
-
 /// A managed PostgreSQL cluster refuses connections past its plan's limit ("FATAL: remaining
-/// connection slots are reserved"), and every pod of its clients keeps a pool of its own:
-/// at their most (autoscaling maximum, rollout surge, the release Job, overlapping job runs:
-/// `k8s::quota::client_pods`) they must fit. A read replica is another server with a limit
-/// of its own, so only the primary's clients are counted.
+/// connection slots are reserved"): the pods using it at their most must fit
+/// ([`crate::backend::connection_limit`]). A database with a connection pool
+/// (`databases[].pool`, DigitalOcean's PgBouncer) takes the pool's `size` backend
+/// connections whatever the number of pods (client connections queue in PgBouncer), and
+/// `semantic::pools` refuses a pool past the limit, so it is not judged by its pods.
 fn connections(ctx: &Ctx) {
     use crate::blueprint::types::DatabaseEngine;
     use crate::catalog::SizeKind;
+    use crate::semantic::digitalocean::{
+        PG_CONNECTIONS_PER_GIB, PG_RESERVED_CONNECTIONS, pg_connection_limit,
+    };
     if !ctx.doks() || ctx.v.bp.cluster.is_none() {
         return;
     }
     for d in ctx
         .managed_databases()
-        .filter(|d| d.engine == DatabaseEngine::Postgres)
+        .filter(|d| d.engine == DatabaseEngine::Postgres && d.pool.is_none())
     {
         let slug = ctx.v.size(SizeKind::Database, d.size.as_deref(), &d.sizes);
         let Some(limit) = pg_connection_limit(&slug) else {
             continue;
         };
-        let pods = crate::k8s::quota::client_pods(ctx.v, &d.name);
-        let total: u32 = pods.iter().map(|(_, n)| n).sum();
-        if total == 0 || limit / total >= POOL_PER_POD {
-            continue;
-        }
-        let each = pods
-            .iter()
-            .map(|(what, n)| format!("{what} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let share = if total > limit {
-            "more pods than connections, so at their most some pods get none at all: give the database a larger `size` or run fewer pods".to_string()
-        } else {
-            format!(
-                "{} connection(s) per pod, fewer than the {POOL_PER_POD} a client library pools by default (ActiveRecord, SQLAlchemy; node-postgres and HikariCP 10), past which PostgreSQL refuses connections (\"remaining connection slots are reserved\"); cap each pod's pool at {} (`pool`/`max` in the client), give the database a larger `size`, or run fewer pods",
-                limit / total,
-                limit / total
-            )
-        };
-        ctx.warn(
-            "do-database-connections",
-            format!(
-                "`{}` ({slug}) accepts {limit} connections ({PG_CONNECTIONS_PER_GIB} per GiB of memory, {PG_RESERVED_CONNECTIONS} reserved), and the pods using it number up to {total} at once ({each}): {share}",
-                d.name
+        let server = crate::backend::connection_limit::Server {
+            name: &d.name,
+            size: &slug,
+            limit,
+            why: format!(
+                "{PG_CONNECTIONS_PER_GIB} per GiB of memory, {PG_RESERVED_CONNECTIONS} reserved"
             ),
-        );
+            way_out: "put DigitalOcean's connection pool in front of it (`databases[].pool: { mode: transaction, size: N }`, PgBouncer: the pods share N backend connections)",
+        };
+        if let Some(message) = crate::backend::connection_limit::judge(ctx.v, &server) {
+            ctx.warn("do-database-connections", message);
+        }
     }
 }
 

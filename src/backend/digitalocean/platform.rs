@@ -330,6 +330,12 @@ fn user_source(name: &str) -> crate::terraform::Ref {
     data("digitalocean_database_user", name)
 }
 
+/// A database's connection pool (`database.rs` names it like the component), which its
+/// services connect through.
+fn pool_source(name: &str) -> crate::terraform::Ref {
+    data("digitalocean_database_connection_pool", name)
+}
+
 /// The data sources the connections read: one per managed database or cache a service uses.
 fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::Json)> {
     let used = |n: &str| !ctx.v.users_of(n).is_empty();
@@ -353,6 +359,12 @@ fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::
             crate::wiring::Flavor::DigitalOcean,
         ) {
             out.push((ca_source(&d.name), json!({"cluster_id": c.attr("id")})));
+        }
+        if d.pool.is_some() {
+            out.push((
+                pool_source(&d.name),
+                json!({"cluster_id": c.attr("id"), "name": &d.name}),
+            ));
         }
         if let Some(u) = &d.username {
             out.push((
@@ -413,7 +425,34 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
             let user = database
                 .and_then(|d| d.username.as_ref())
                 .map(|_| user_source(b.component));
+            // Through the database's connection pool when it has one: its host, port
+            // (25061), database (the pool's name) and user ("How to Manage Connection
+            // Pools", docs.digitalocean.com: connect with the pool's details).
+            let pool = database
+                .filter(|d| d.pool.is_some())
+                .map(|_| pool_source(b.component));
+            let pooled = pool.as_ref().and_then(|p| match f {
+                Field::Host => Some(p.attr("private_host")),
+                Field::Port => Some(p.attr("port")),
+                Field::Database => Some(p.attr("name")),
+                Field::Username => Some(p.attr("user")),
+                Field::Password => Some(p.attr("password")),
+                Field::Url => {
+                    let (before, _) = crate::wiring::url_around(b.kind, true, None);
+                    let url = tpl!(
+                        before,
+                        p.attr("private_host"),
+                        ":",
+                        p.attr("port"),
+                        "/",
+                        p.attr("name")
+                    );
+                    Some(tpl!(url, crate::wiring::url_query(b.kind, true), ca(b)))
+                }
+                _ => None,
+            });
             let value = match f {
+                _ if pooled.is_some() => pooled.expect("just matched"),
                 Field::Host => c.attr("private_host"),
                 Field::ReplicaHost => replica_source(b.component).attr("private_host"),
                 Field::Port => c.attr("port"),

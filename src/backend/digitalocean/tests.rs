@@ -678,9 +678,18 @@ fn pods_past_a_postgres_plans_connection_limit_are_warned_about() {
             "databases: [{{ name: app-db, engine: postgres, size: small }}]\nservices:\n  - {{ name: api, image: api:1.0.0, port: 8080, uses: [app-db], release: {{ command: [migrate] }}, autoscaling: {{ min: 2, max: {max}, cpu_percent: 70 }} }}\njobs:\n  - {{ name: rollup, image: api:1.0.0, schedule: \"0 * * * *\", uses: [app-db] }}\n"
         )
     };
-    assert_eq!(super::lint::pg_connection_limit("db-s-1vcpu-2gb"), Some(47));
-    assert_eq!(super::lint::pg_connection_limit("db-s-1vcpu-1gb"), Some(22));
-    assert_eq!(super::lint::pg_connection_limit("gd-4vcpu-16gb"), Some(397));
+    assert_eq!(
+        crate::semantic::digitalocean::pg_connection_limit("db-s-1vcpu-2gb"),
+        Some(47)
+    );
+    assert_eq!(
+        crate::semantic::digitalocean::pg_connection_limit("db-s-1vcpu-1gb"),
+        Some(22)
+    );
+    assert_eq!(
+        crate::semantic::digitalocean::pg_connection_limit("gd-4vcpu-16gb"),
+        Some(397)
+    );
     assert!(!warned(
         &synth(&uses(4), "production"),
         "do-database-connections"
