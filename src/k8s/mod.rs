@@ -246,6 +246,15 @@ pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
     problems
 }
 
+/// Warnings on EKS node pools that cannot hold every pod at rest — the add-ons' the output
+/// installs included — at their `desired` size, though they can at `max`: a fresh apply
+/// waits on the Cluster Autoscaler (`capacity`, `pod_slots`).
+pub fn capacity_warnings(v: &Validated) -> Vec<crate::diagnostic::Note> {
+    let mut out = capacity::warnings(v, &Options::default());
+    out.extend(pod_slots::warnings(v, &Options::default()));
+    out
+}
+
 /// Notes (plain ones, never warnings: their texts) on blueprint settings the manifests
 /// carry out differently than written (a VPA next to an HPA), or cannot carry out on this
 /// platform (a standby or read replicas of a database the platform runs in the cluster).
