@@ -8,7 +8,8 @@
 //!
 //! Every pool together, at its `max`, must also hold all the pods at rest — the unpinned
 //! services' too, and the add-ons' and controllers' the output installs itself with the
-//! requests it writes for them or their charts document (`backend::aws::addon_pods`):
+//! requests it writes for them or their charts document ([`AddonPods`], listed by
+//! `backend::aws::addon_pods`; checked after the analysis, `backend::room`):
 //! past it pods stay Pending for good (a refusal). At the pools' `desired` size a shortfall
 //! is a warning ([`warnings`]): a fresh apply waits on the Cluster Autoscaler.
 //!
@@ -30,11 +31,35 @@ use crate::blueprint::types::Platform;
 use crate::catalog::{Provider, SizeKind};
 use crate::diagnostic::{Diagnostic, Note};
 
-use crate::backend::aws::addon_pods::{self, AddonPods};
-
 use super::quota::{Figures, data_pod, figures, service_pod, show};
 use super::workload::{filled, tracks};
 use super::{Ctx, Options};
+
+/// Pods of one add-on workload the output installs: what, how many (per node for a
+/// DaemonSet), one pod's requests (millicores, bytes; 0 where not counted). The back-end
+/// that installs them lists them (`backend::aws::addon_pods`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddonPod {
+    pub what: &'static str,
+    pub pods: u32,
+    pub requests: [f64; 2],
+}
+
+/// The add-on pods of an output, beside the blueprint's own.
+#[derive(Debug, Default, Clone)]
+pub struct AddonPods {
+    /// Deployments, placed on any node that takes them.
+    pub deployments: Vec<AddonPod>,
+    /// DaemonSets beside `aws-node` and `kube-proxy`: one pod on every untainted node.
+    pub per_node: Vec<AddonPod>,
+}
+
+impl AddonPods {
+    /// The Deployments' pods.
+    pub fn pods(&self) -> u32 {
+        self.deployments.iter().map(|p| p.pods).sum()
+    }
+}
 
 /// vCPUs and memory (MiB) of the EC2 instance types whose shape follows from their name:
 /// burstable `t3`/`t3a`/`t4g`, and compute (`c`, 2 GiB per vCPU), general purpose (`m`, 4)
@@ -194,7 +219,7 @@ fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
 
 /// Positioned errors for every EKS node pool that cannot run the pods pinned to it, and
 /// every EKS or DOKS pool too small for the GPUs of the services placed on it.
-pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
+pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnostic> {
     if !matches!(v.platform(), Some(Platform::Eks | Platform::Doks)) {
         return Vec::new();
     }
@@ -275,7 +300,7 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
     }
     // The totals only where no pool is refused already (one message per shortfall).
     if problems.len() == before {
-        problems.extend(totals(v, &ctx));
+        problems.extend(totals(v, &ctx, addons));
     }
     problems
 }
@@ -350,15 +375,14 @@ fn parts(pods: &[(String, u32, [f64; 2])], idx: usize) -> String {
 
 /// The pools at their `max` against every pod at rest, the add-ons' included: a refusal
 /// when they cannot hold the requests.
-fn totals(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
+fn totals(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> Vec<Diagnostic> {
     if !eks_nodes(v) {
         return Vec::new();
     }
-    let addons = addon_pods::of(v);
-    let Some(have) = offered(v, &addons, |p| p.max) else {
+    let Some(have) = offered(v, addons, |p| p.max) else {
         return Vec::new();
     };
-    let pods = everything(ctx, &addons);
+    let pods = everything(ctx, addons);
     let mut problems = Vec::new();
     for (idx, what) in [(0, "CPU"), (1, "memory")] {
         let need: f64 = pods.iter().map(|(_, n, f)| f[idx] * f64::from(*n)).sum();
@@ -383,19 +407,18 @@ fn totals(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
 /// A warning when the pools at their `desired` size (`min` without one) cannot hold the
 /// requests of every pod at rest, the add-ons' included, though at `max` they can: a fresh
 /// apply leaves pods Pending until the Cluster Autoscaler adds nodes.
-pub fn warnings(v: &Validated, opts: &Options) -> Vec<Note> {
+pub fn warnings(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Note> {
     if !eks_nodes(v) {
         return Vec::new();
     }
     let ctx = Ctx::new(v, opts);
-    let addons = addon_pods::of(v);
     let (Some(at_rest), Some(at_max)) = (
-        offered(v, &addons, |p| p.desired.unwrap_or(p.min)),
-        offered(v, &addons, |p| p.max),
+        offered(v, addons, |p| p.desired.unwrap_or(p.min)),
+        offered(v, addons, |p| p.max),
     ) else {
         return Vec::new();
     };
-    let pods = everything(&ctx, &addons);
+    let pods = everything(&ctx, addons);
     let mut out = Vec::new();
     for (idx, what) in [(0, "CPU"), (1, "memory")] {
         let need: f64 = pods.iter().map(|(_, n, f)| f[idx] * f64::from(*n)).sum();

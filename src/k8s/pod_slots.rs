@@ -10,7 +10,8 @@
 //! [`super::capacity`] checks.
 //!
 //! The add-ons and controllers the output installs itself run pods too
-//! (`backend::aws::addon_pods`): their DaemonSets take a slot on every node (`aws-node` and
+//! ([`AddonPods`], listed by `backend::aws::addon_pods`; checked after the analysis,
+//! `backend::room`): their DaemonSets take a slot on every node (`aws-node` and
 //! `kube-proxy` on all, the others on untainted pools), their Deployments (CoreDNS, the
 //! Load Balancer Controller, cert-manager, KEDA, …) take slots somewhere. As there, the
 //! figures err towards the nodes, so a refusal is certain: add-on pods whose count is not
@@ -30,9 +31,9 @@ use crate::blueprint::types::Platform;
 use crate::catalog::{Provider, SizeKind};
 use crate::diagnostic::Diagnostic;
 
-use crate::backend::aws::addon_pods::{self, AddonPods};
 use crate::diagnostic::Note;
 
+use super::capacity::AddonPods;
 use super::workload::tracks;
 use super::{Ctx, Options};
 
@@ -152,16 +153,15 @@ fn total_slots(
         .sum()
 }
 
-pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
+pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnostic> {
     if !applies(v) {
         return Vec::new();
     }
     let ctx = Ctx::new(v, opts);
     let pods = resting(&ctx);
-    let addons = addon_pods::of(v);
     let mut problems = Vec::new();
     for (i, pool) in v.bp.node_pools.iter().enumerate() {
-        let Some((instance, per_node, daemons)) = slots(v, pool, &addons) else {
+        let Some((instance, per_node, daemons)) = slots(v, pool, addons) else {
             continue;
         };
         let pinned: Vec<_> = pods
@@ -191,9 +191,9 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
             .help("raise the pool's `desired` (and `max`), give it a larger size (an `xlarge` takes 58 pods), or lower the resting replicas".to_string()),
         );
     }
-    let extra = addon_list(&addons);
+    let extra = addon_list(addons);
     let need: u32 = pods.iter().chain(&extra).map(|(_, _, n)| n).sum();
-    if let Some(slots) = total_slots(v, &addons, |p| p.max)
+    if let Some(slots) = total_slots(v, addons, |p| p.max)
         && v.bp.fargate_profiles.is_empty()
         && need > slots
     {
@@ -216,18 +216,17 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
 /// pod at rest, the add-ons' included, though at `max` they can: a fresh apply leaves pods
 /// Pending until the Cluster Autoscaler adds nodes, and the Helm releases that wait on
 /// their pods (`wait: true`) may time out meanwhile.
-pub fn warnings(v: &Validated, opts: &Options) -> Vec<Note> {
+pub fn warnings(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Note> {
     if !applies(v) || !v.bp.fargate_profiles.is_empty() {
         return Vec::new();
     }
     let ctx = Ctx::new(v, opts);
-    let addons = addon_pods::of(v);
-    let extra = addon_list(&addons);
+    let extra = addon_list(addons);
     let pods = resting(&ctx);
     let need: u32 = pods.iter().chain(&extra).map(|(_, _, n)| n).sum();
     let (Some(at_rest), Some(at_max)) = (
-        total_slots(v, &addons, |p| p.desired.unwrap_or(p.min)),
-        total_slots(v, &addons, |p| p.max),
+        total_slots(v, addons, |p| p.desired.unwrap_or(p.min)),
+        total_slots(v, addons, |p| p.max),
     ) else {
         return Vec::new();
     };

@@ -1,5 +1,5 @@
 //! The pods of the add-ons and controllers an EKS output installs itself (EKS add-ons and
-//! Helm releases), for the node capacity checks (`k8s::capacity`, `k8s::pod_slots`): at
+//! Helm releases), for the node capacity checks (`k8s::room`, `backend::room`): at
 //! rest, beside the blueprint's own pods, they take pod slots and requests on the nodes.
 //!
 //! The installed set follows the same predicates the `platform` module and the cluster's
@@ -40,37 +40,14 @@
 use crate::analysis::Validated;
 use crate::blueprint::types::Platform;
 use crate::k8s::quota::{cpu, memory};
+use crate::k8s::{AddonPod, AddonPods};
 use crate::terraform::{Expr, Json};
 
 use super::Ctx;
 use crate::backend::helm;
 
-/// Pods of one add-on workload: what, how many (per node for a DaemonSet), one pod's
-/// requests (millicores, bytes; 0 where not counted).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pods {
-    pub what: &'static str,
-    pub pods: u32,
-    pub requests: [f64; 2],
-}
-
-/// The add-on pods of an EKS (managed nodes) output.
-#[derive(Debug, Default, Clone)]
-pub struct AddonPods {
-    /// Deployments, placed on any node that takes them.
-    pub deployments: Vec<Pods>,
-    /// DaemonSets beside `aws-node` and `kube-proxy`: one pod on every untainted node.
-    pub per_node: Vec<Pods>,
-}
-
-impl AddonPods {
-    pub fn pods(&self) -> u32 {
-        self.deployments.iter().map(|p| p.pods).sum()
-    }
-}
-
-fn pods(what: &'static str, pods: u32, cpu_q: &str, memory_q: &str) -> Pods {
-    Pods {
+fn pods(what: &'static str, pods: u32, cpu_q: &str, memory_q: &str) -> AddonPod {
+    AddonPod {
         what,
         pods,
         requests: [cpu(cpu_q).unwrap_or(0.0), memory(memory_q).unwrap_or(0.0)],
