@@ -66,6 +66,10 @@ pub fn synthesize_with(
 ) -> Result<Output, Diagnostics> {
     let provider = loaded.provider;
     let validated = semantic::analyze(loaded)?;
+    let room = backend::room(&validated);
+    if !room.is_empty() {
+        return Err(loaded.diagnostics(room));
+    }
     let mut out = backend::synth(&validated);
     backend::collisions::refuse(loaded, &out)?;
     let renames = blueprint::renames(&loaded.blueprint);

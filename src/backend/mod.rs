@@ -165,6 +165,19 @@ pub(crate) fn lower_in_parts<T: Sync>(
     }
 }
 
+/// Node pools that cannot run the pods at rest (exit 2, `k8s::room`), the pods of the
+/// add-ons and controllers the back-end installs itself counted beside the blueprint's
+/// (`aws::addon_pods`; other back-ends install none on EKS pools). Checked after the
+/// analysis, before lowering: `k8s` sits below the back-ends and cannot ask them.
+pub fn room(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
+    let addons = if v.provider == Provider::Aws {
+        aws::addon_pods::of(v)
+    } else {
+        crate::k8s::AddonPods::default()
+    };
+    crate::k8s::room(v, &addons)
+}
+
 /// Lower a validated blueprint for its provider.
 pub fn synth(v: &Validated) -> Output {
     let mut out = match v.provider {

@@ -6,12 +6,20 @@
 //! (`node_pool`) at its resting replicas (the HPA's minimum), every in-cluster data service
 //! with its exporter — against `desired` nodes' allocatable CPU and memory.
 //!
+//! Every pool together, at its `max`, must also hold all the pods at rest — the unpinned
+//! services' too, and the add-ons' and controllers' the output installs itself with the
+//! requests it writes for them or their charts document ([`AddonPods`], listed by
+//! `backend::aws::addon_pods`; checked after the analysis, `backend::room`):
+//! past it pods stay Pending for good (a refusal). At the pools' `desired` size a shortfall
+//! is a warning ([`warnings`]): a fresh apply waits on the Cluster Autoscaler.
+//!
 //! The figures err towards the nodes, so a refusal is certain: a node's allocatable is its
 //! instance's vCPUs and memory less only the kubelet's reservations that do not depend on
 //! its pod count (AL2023 `nodeadm`: CPU 6 % of the first core, 1 % of the second, 0.5 % of
 //! the third and fourth, 0.25 % of the rest; memory 255Mi + 11Mi per pod, of which only
-//! 255Mi is counted, plus the 100Mi hard eviction threshold), and the DaemonSets (aws-node,
-//! kube-proxy, the EBS CSI node) and the unpinned add-ons are left out.
+//! 255Mi is counted, plus the 100Mi hard eviction threshold), and the DaemonSets' requests
+//! (aws-node, kube-proxy, the EBS CSI node) and add-on requests nobody documents are left
+//! out.
 //! <https://github.com/awslabs/amazon-eks-ami/blob/main/nodeadm/internal/kubelet/config.go>,
 //! <https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/>
 //!
@@ -21,11 +29,37 @@
 use crate::analysis::Validated;
 use crate::blueprint::types::Platform;
 use crate::catalog::{Provider, SizeKind};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Note};
 
 use super::quota::{Figures, data_pod, figures, service_pod, show};
 use super::workload::{filled, tracks};
 use super::{Ctx, Options};
+
+/// Pods of one add-on workload the output installs: what, how many (per node for a
+/// DaemonSet), one pod's requests (millicores, bytes; 0 where not counted). The back-end
+/// that installs them lists them (`backend::aws::addon_pods`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddonPod {
+    pub what: &'static str,
+    pub pods: u32,
+    pub requests: [f64; 2],
+}
+
+/// The add-on pods of an output, beside the blueprint's own.
+#[derive(Debug, Default, Clone)]
+pub struct AddonPods {
+    /// Deployments, placed on any node that takes them.
+    pub deployments: Vec<AddonPod>,
+    /// DaemonSets beside `aws-node` and `kube-proxy`: one pod on every untainted node.
+    pub per_node: Vec<AddonPod>,
+}
+
+impl AddonPods {
+    /// The Deployments' pods.
+    pub fn pods(&self) -> u32 {
+        self.deployments.iter().map(|p| p.pods).sum()
+    }
+}
 
 /// vCPUs and memory (MiB) of the EC2 instance types whose shape follows from their name:
 /// burstable `t3`/`t3a`/`t4g`, and compute (`c`, 2 GiB per vCPU), general purpose (`m`, 4)
@@ -85,9 +119,15 @@ fn allocatable(vcpu: u32, mib: u32) -> [f64; 2] {
 
 /// The pods pinned to `pool` at rest: (what, pods, one pod's figures).
 fn pinned(ctx: &Ctx, pool: &str) -> Vec<(String, u32, Figures)> {
+    resting(ctx, Some(pool))
+}
+
+/// The pods at rest (those pinned to `pool`, or all of them): (what, pods, one pod's
+/// figures).
+fn resting(ctx: &Ctx, pool: Option<&str>) -> Vec<(String, u32, Figures)> {
     let mut out = Vec::new();
     for s in ctx.services.iter().filter(|s| s.job.is_none()) {
-        if s.bp.node_pool.as_deref() != Some(pool) {
+        if pool.is_some() && s.bp.node_pool.as_deref() != pool {
             continue;
         }
         let pod = service_pod(s, figures(filled(s.bp.resources.as_ref())));
@@ -99,7 +139,7 @@ fn pinned(ctx: &Ctx, pool: &str) -> Vec<(String, u32, Figures)> {
         }
     }
     for d in ctx.data.iter() {
-        if d.node_pool.as_deref() == Some(pool) && d.replicas > 0 {
+        if (pool.is_none() || d.node_pool.as_deref() == pool) && d.replicas > 0 {
             out.push((d.name.clone(), d.replicas, data_pod(d)));
         }
     }
@@ -179,7 +219,7 @@ fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
 
 /// Positioned errors for every EKS node pool that cannot run the pods pinned to it, and
 /// every EKS or DOKS pool too small for the GPUs of the services placed on it.
-pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
+pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnostic> {
     if !matches!(v.platform(), Some(Platform::Eks | Platform::Doks)) {
         return Vec::new();
     }
@@ -192,6 +232,7 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
     if v.provider != Provider::Aws || !eks {
         return problems;
     }
+    let before = problems.len();
     for (i, pool) in v.bp.node_pools.iter().enumerate() {
         let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
         let Some((vcpu, mib)) = ec2_shape(&instance) else {
@@ -257,7 +298,144 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
             }
         }
     }
+    // The totals only where no pool is refused already (one message per shortfall).
+    if problems.len() == before {
+        problems.extend(totals(v, &ctx, addons));
+    }
     problems
+}
+
+/// Whether the totals apply: EKS with managed node pools only, every pool of a known shape.
+fn eks_nodes(v: &Validated) -> bool {
+    let eks =
+        v.bp.cluster
+            .as_ref()
+            .is_some_and(|c| c.platform == Platform::Eks);
+    v.provider == Provider::Aws
+        && eks
+        && !v.bp.node_pools.is_empty()
+        && v.bp.fargate_profiles.is_empty()
+}
+
+/// What all the pools offer pods at `size` nodes each (CPU millicores, memory bytes), less
+/// the add-on DaemonSets' counted requests on untainted pools; `None` when a size's shape is
+/// unknown.
+fn offered(
+    v: &Validated,
+    addons: &AddonPods,
+    size: impl Fn(&crate::blueprint::types::NodePool) -> u32,
+) -> Option<[f64; 2]> {
+    let mut have = [0.0, 0.0];
+    for pool in &v.bp.node_pools {
+        let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
+        let (vcpu, mib) = ec2_shape(&instance)?;
+        let mut node = allocatable(vcpu, mib);
+        if pool.taints.is_empty() {
+            for d in &addons.per_node {
+                node[0] -= d.requests[0];
+                node[1] -= d.requests[1];
+            }
+        }
+        for idx in 0..2 {
+            have[idx] += node[idx] * f64::from(size(pool));
+        }
+    }
+    Some(have)
+}
+
+/// Every pod at rest with its requests: the blueprint's and the add-ons' Deployments.
+fn everything(ctx: &Ctx, addons: &AddonPods) -> Vec<(String, u32, [f64; 2])> {
+    let mut out: Vec<(String, u32, [f64; 2])> = resting(ctx, None)
+        .into_iter()
+        .map(|(w, n, f)| (w, n, [f[0], f[1]]))
+        .collect();
+    out.extend(
+        addons
+            .deployments
+            .iter()
+            .filter(|p| p.requests != [0.0, 0.0])
+            .map(|p| (p.what.to_string(), p.pods, p.requests)),
+    );
+    out
+}
+
+fn parts(pods: &[(String, u32, [f64; 2])], idx: usize) -> String {
+    let mut parts: Vec<String> = pods
+        .iter()
+        .filter(|(_, _, f)| f[idx] > 0.0)
+        .map(|(w, n, f)| format!("{w} {n} × {}", show(f[idx], idx)))
+        .collect();
+    if parts.len() > 10 {
+        let rest = parts.len() - 10;
+        parts.truncate(10);
+        parts.push(format!("{rest} more"));
+    }
+    parts.join(" + ")
+}
+
+/// The pools at their `max` against every pod at rest, the add-ons' included: a refusal
+/// when they cannot hold the requests.
+fn totals(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> Vec<Diagnostic> {
+    if !eks_nodes(v) {
+        return Vec::new();
+    }
+    let Some(have) = offered(v, addons, |p| p.max) else {
+        return Vec::new();
+    };
+    let pods = everything(ctx, addons);
+    let mut problems = Vec::new();
+    for (idx, what) in [(0, "CPU"), (1, "memory")] {
+        let need: f64 = pods.iter().map(|(_, n, f)| f[idx] * f64::from(*n)).sum();
+        if need <= have[idx] {
+            continue;
+        }
+        problems.push(
+            Diagnostic::new(format!(
+                "`node_pools`: the pools at their `max` offer at most {} of {what} to pods, but the pods at rest — the services', data services' and the add-ons' the output installs — request {} ({}); the rest stay Pending for good",
+                show(have[idx], idx),
+                show(need, idx),
+                parts(&pods, idx)
+            ))
+            .at(v.loaded.span("node_pools"))
+            .expected(format!("at least {} of {what} at `max`", show(need, idx)))
+            .help("raise the pools' `max`, give them larger sizes, or lower the pods' requests or resting replicas".to_string()),
+        );
+    }
+    problems
+}
+
+/// A warning when the pools at their `desired` size (`min` without one) cannot hold the
+/// requests of every pod at rest, the add-ons' included, though at `max` they can: a fresh
+/// apply leaves pods Pending until the Cluster Autoscaler adds nodes.
+pub fn warnings(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Note> {
+    if !eks_nodes(v) {
+        return Vec::new();
+    }
+    let ctx = Ctx::new(v, opts);
+    let (Some(at_rest), Some(at_max)) = (
+        offered(v, addons, |p| p.desired.unwrap_or(p.min)),
+        offered(v, addons, |p| p.max),
+    ) else {
+        return Vec::new();
+    };
+    let pods = everything(&ctx, addons);
+    let mut out = Vec::new();
+    for (idx, what) in [(0, "CPU"), (1, "memory")] {
+        let need: f64 = pods.iter().map(|(_, n, f)| f[idx] * f64::from(*n)).sum();
+        if need <= at_rest[idx] || need > at_max[idx] {
+            continue;
+        }
+        out.push(Note::warning(
+            "node-capacity",
+            format!(
+                "`node_pools`: at their `desired` size the pools offer at most {} of {what} to pods, but the pods at rest — the add-ons' the output installs included — request {} ({}): on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes, and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room",
+                show(at_rest[idx], idx),
+                show(need, idx),
+                parts(&pods, idx)
+            ),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -235,15 +235,33 @@ pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Ve
     (m.files, m.lowered)
 }
 
+pub use capacity::{AddonPod, AddonPods};
+
 /// Problems that make the manifests unworkable, found before they are written (exit 2):
-/// namespace quotas that cannot hold their own workloads at their declared maximum, EKS node
-/// pools that cannot run the pods pinned to them at rest.
+/// namespace quotas that cannot hold their own workloads at their declared maximum.
 /// In-cluster data follows the analysis (`Validated::in_cluster`).
 pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
-    let mut problems = quota::check(v, &Options::default());
-    problems.extend(capacity::check(v, &Options::default()));
-    problems.extend(pod_slots::check(v, &Options::default()));
+    quota::check(v, &Options::default())
+}
+
+/// Node pools that cannot run the pods at rest (exit 2): EKS pools against the pods pinned
+/// to them, and all of them at `max` against every pod, `addons` (what the back-end
+/// installs beside the blueprint's workloads) included; EKS and DOKS pools against the
+/// GPUs of the services placed on them. Run by the back-end layer after the analysis
+/// (`backend::room`), which knows the add-ons.
+pub fn room(v: &Validated, addons: &AddonPods) -> Vec<crate::diagnostic::Diagnostic> {
+    let mut problems = capacity::check(v, &Options::default(), addons);
+    problems.extend(pod_slots::check(v, &Options::default(), addons));
     problems
+}
+
+/// Warnings on EKS node pools that cannot hold every pod at rest — the add-ons' the output
+/// installs included — at their `desired` size, though they can at `max`: a fresh apply
+/// waits on the Cluster Autoscaler (`capacity`, `pod_slots`).
+pub fn capacity_warnings(v: &Validated, addons: &AddonPods) -> Vec<crate::diagnostic::Note> {
+    let mut out = capacity::warnings(v, &Options::default(), addons);
+    out.extend(pod_slots::warnings(v, &Options::default(), addons));
+    out
 }
 
 /// Notes (plain ones, never warnings: their texts) on blueprint settings the manifests

@@ -9,20 +9,31 @@
 //! services outgrows a pool by pod count long before by requests, which
 //! [`super::capacity`] checks.
 //!
-//! As there, the figures err towards the nodes, so a refusal is certain: only the two
-//! DaemonSet pods every node runs (`aws-node`, `kube-proxy`; the add-ons are always
-//! installed) are taken from each node's slots, the add-ons' other pods are left out, and
-//! sizes whose limits are not listed here are not checked.
+//! The add-ons and controllers the output installs itself run pods too
+//! ([`AddonPods`], listed by `backend::aws::addon_pods`; checked after the analysis,
+//! `backend::room`): their DaemonSets take a slot on every node (`aws-node` and
+//! `kube-proxy` on all, the others on untainted pools), their Deployments (CoreDNS, the
+//! Load Balancer Controller, cert-manager, KEDA, …) take slots somewhere. As there, the
+//! figures err towards the nodes, so a refusal is certain: add-on pods whose count is not
+//! written or documented count as one, and sizes whose limits are not listed here are not
+//! checked.
 //!
-//! - A pool must hold the pods pinned to it (`node_pool`) at rest on its `desired` nodes.
+//! - A pool must hold the pods pinned to it (`node_pool`) at rest on its `desired` nodes,
+//!   beside its DaemonSets.
 //! - All the pools together, at their `max`, must hold every service's and in-cluster data
-//!   service's pods at rest (not with Fargate profiles beside them, which take some).
+//!   service's pods at rest and the add-ons' (not with Fargate profiles beside them, which
+//!   take some): past it pods stay Pending for good.
+//! - At their `desired` size they should (a warning, [`warnings`]): else a fresh apply
+//!   leaves pods Pending until the Cluster Autoscaler adds nodes.
 
 use crate::analysis::Validated;
 use crate::blueprint::types::Platform;
 use crate::catalog::{Provider, SizeKind};
 use crate::diagnostic::Diagnostic;
 
+use crate::diagnostic::Note;
+
+use super::capacity::AddonPods;
 use super::workload::tracks;
 use super::{Ctx, Options};
 
@@ -92,25 +103,67 @@ fn listed(pods: &[&(String, Option<&str>, u32)]) -> String {
     parts.join(" + ")
 }
 
-pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
+/// The pod slots of one node of `pool` beside its DaemonSets, and those DaemonSets' count;
+/// `None` for sizes whose limits are not listed.
+fn slots(
+    v: &Validated,
+    pool: &crate::blueprint::types::NodePool,
+    addons: &AddonPods,
+) -> Option<(String, u32, u32)> {
+    let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
+    // The add-ons' DaemonSets keep to untainted nodes (their own tolerations); `aws-node`
+    // and `kube-proxy` tolerate every taint.
+    let daemons = DAEMON_PODS
+        + if pool.taints.is_empty() {
+            u32::try_from(addons.per_node.len()).unwrap_or(u32::MAX)
+        } else {
+            0
+        };
+    let per_node = max_pods(&instance)?.saturating_sub(daemons);
+    Some((instance, per_node, daemons))
+}
+
+/// Whether the checks apply: EKS with managed node pools.
+fn applies(v: &Validated) -> bool {
     let eks =
         v.bp.cluster
             .as_ref()
             .is_some_and(|c| c.platform == Platform::Eks);
-    if v.provider != Provider::Aws || !eks || v.bp.node_pools.is_empty() {
+    v.provider == Provider::Aws && eks && !v.bp.node_pools.is_empty()
+}
+
+/// The pods to run at rest beyond those of the blueprint: the add-ons' Deployments.
+fn addon_list(addons: &AddonPods) -> Vec<(String, Option<&'static str>, u32)> {
+    addons
+        .deployments
+        .iter()
+        .map(|p| (p.what.to_string(), None, p.pods))
+        .collect()
+}
+
+/// The slots of all the pools at `size` nodes each (`None` when a size is not listed).
+fn total_slots(
+    v: &Validated,
+    addons: &AddonPods,
+    size: impl Fn(&crate::blueprint::types::NodePool) -> u32,
+) -> Option<u32> {
+    v.bp.node_pools
+        .iter()
+        .map(|p| slots(v, p, addons).map(|(_, per_node, _)| per_node * size(p)))
+        .sum()
+}
+
+pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnostic> {
+    if !applies(v) {
         return Vec::new();
     }
     let ctx = Ctx::new(v, opts);
     let pods = resting(&ctx);
     let mut problems = Vec::new();
-    let mut slots_at_max = Some(0);
     for (i, pool) in v.bp.node_pools.iter().enumerate() {
-        let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
-        let Some(per_node) = max_pods(&instance).map(|m| m.saturating_sub(DAEMON_PODS)) else {
-            slots_at_max = None;
+        let Some((instance, per_node, daemons)) = slots(v, pool, addons) else {
             continue;
         };
-        slots_at_max = slots_at_max.map(|s| s + per_node * pool.max);
         let pinned: Vec<_> = pods
             .iter()
             .filter(|(_, p, _)| *p == Some(pool.name.as_str()))
@@ -127,10 +180,10 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
         };
         problems.push(
             Diagnostic::new(format!(
-                "`{at}`: {nodes} {instance} node(s) of pool `{}` run at most {} pods beside their DaemonSets ({per_node} each: the VPC CNI gives a {instance} {} pod addresses), but {need} pods are pinned to it at rest ({}); the rest stay Pending with \"Too many pods\"",
+                "`{at}`: {nodes} {instance} node(s) of pool `{}` run at most {} pods beside their {daemons} DaemonSets ({per_node} each: the VPC CNI gives a {instance} {} pod addresses), but {need} pods are pinned to it at rest ({}); the rest stay Pending with \"Too many pods\"",
                 pool.name,
                 per_node * nodes,
-                per_node + DAEMON_PODS,
+                per_node + daemons,
                 listed(&pinned)
             ))
             .at(v.loaded.span(&at))
@@ -138,22 +191,55 @@ pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
             .help("raise the pool's `desired` (and `max`), give it a larger size (an `xlarge` takes 58 pods), or lower the resting replicas".to_string()),
         );
     }
-    let need: u32 = pods.iter().map(|(_, _, n)| n).sum();
-    if let Some(slots) = slots_at_max
+    let extra = addon_list(addons);
+    let need: u32 = pods.iter().chain(&extra).map(|(_, _, n)| n).sum();
+    if let Some(slots) = total_slots(v, addons, |p| p.max)
         && v.bp.fargate_profiles.is_empty()
         && need > slots
     {
-        let all: Vec<_> = pods.iter().collect();
+        let all: Vec<_> = pods.iter().chain(&extra).collect();
         problems.push(
             Diagnostic::new(format!(
-                "`node_pools`: the pools at their `max` run at most {slots} pods beside their DaemonSets (the VPC CNI gives each node as many pod addresses as its instance type's network interfaces hold), but the services and data services need {need} at rest ({}); the rest stay Pending with \"Too many pods\", and the add-ons' own pods need room too",
+                "`node_pools`: the pools at their `max` run at most {slots} pods beside their DaemonSets (the VPC CNI gives each node as many pod addresses as its instance type's network interfaces hold), but the services, data services and the add-ons the output installs ({} pods: CoreDNS, controllers, webhooks) need {need} at rest ({}); the rest stay Pending with \"Too many pods\" for good",
+                addons.pods(),
                 listed(&all)
             ))
             .at(v.loaded.span("node_pools"))
+            .expected(format!("room for {need} pods at `max`"))
             .help("raise the pools' `max`, give them larger sizes (a `large` c/m/r node takes 29 pods, an `xlarge` 58; `t3.medium` 17), or lower the resting replicas".to_string()),
         );
     }
     problems
+}
+
+/// A warning when the pools at their `desired` size (`min` without one) cannot hold every
+/// pod at rest, the add-ons' included, though at `max` they can: a fresh apply leaves pods
+/// Pending until the Cluster Autoscaler adds nodes, and the Helm releases that wait on
+/// their pods (`wait: true`) may time out meanwhile.
+pub fn warnings(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Note> {
+    if !applies(v) || !v.bp.fargate_profiles.is_empty() {
+        return Vec::new();
+    }
+    let ctx = Ctx::new(v, opts);
+    let extra = addon_list(addons);
+    let pods = resting(&ctx);
+    let need: u32 = pods.iter().chain(&extra).map(|(_, _, n)| n).sum();
+    let (Some(at_rest), Some(at_max)) = (
+        total_slots(v, addons, |p| p.desired.unwrap_or(p.min)),
+        total_slots(v, addons, |p| p.max),
+    ) else {
+        return Vec::new();
+    };
+    if need <= at_rest || need > at_max {
+        return Vec::new();
+    }
+    vec![Note::warning(
+        "node-pod-slots",
+        format!(
+            "`node_pools`: at their `desired` size the pools run at most {at_rest} pods beside their DaemonSets, but the services, data services and the add-ons the output installs ({} pods) need {need} at rest: on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes (up to {at_max} pods at `max`), and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room",
+            addons.pods()
+        ),
+    )]
 }
 
 #[cfg(test)]

@@ -82,3 +82,58 @@ fn a_pod_larger_than_a_node_is_refused() {
     assert!(err.contains("never schedules"), "{err}");
     assert!(err.contains("order-service 6144Mi"), "{err}");
 }
+
+/// One `t3.medium` (1930m of CPU for pods) that cannot grow, an unpinned service of 1800m,
+/// and ingress-nginx, whose two controllers request the chart's 100m each: 2000m at rest,
+/// so one pod stays Pending for good — refused, though no pod is pinned to the pool. The
+/// service's own 1800m fit; two nodes at `max` hold everything, and a fresh apply on one
+/// then waits on the Cluster Autoscaler (a warning).
+#[test]
+fn the_add_ons_requests_count_against_the_pools_at_max() {
+    let stack = |pool: &str| {
+        crate::support::eks_stack(
+            "edge",
+            "{ platform: eks, version: \"1.35\" }",
+            &format!(
+                "node_pools:
+  - {pool}
+kubernetes:
+  ingress_controller: {{ kind: nginx }}
+services:
+  - {{ name: api, image: \"ghcr.io/p/api:1.0.0\", port: 8080, replicas: 1, resources: {{ requests: {{ cpu: 1800m, memory: 512Mi }}, limits: {{ memory: 512Mi }} }} }}
+"
+            ),
+        )
+    };
+    let err = crate::support::synth_aws(
+        "edge",
+        &stack("{ name: general, size: t3.medium, min: 1, max: 1 }"),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("`node_pools`: the pools at their `max` offer at most 1930m of CPU"),
+        "{err}"
+    );
+    assert!(
+        err.contains("request 2000m (api 1 × 1800m + ingress-nginx-controller 2 × 100m)"),
+        "{err}"
+    );
+    let out = crate::support::synth_aws(
+        "edge",
+        &stack("{ name: general, size: t3.medium, min: 1, max: 2 }"),
+    )
+    .unwrap();
+    let warning = out
+        .notes
+        .iter()
+        .find(|n| n.rule == Some("node-capacity"))
+        .unwrap_or_else(|| panic!("{:#?}", out.notes))
+        .to_string();
+    // The Cluster Autoscaler it now installs requests 100m too.
+    assert!(warning.contains("at most 1930m of CPU"), "{warning}");
+    assert!(warning.contains("request 2100m"), "{warning}");
+    assert!(
+        warning.contains("until the Cluster Autoscaler adds nodes"),
+        "{warning}"
+    );
+}

@@ -11,8 +11,10 @@ fn hive() -> String {
     std::fs::read_to_string(root().join("tests/fixtures/new-user/hive-monorepo-eks.yaml")).unwrap()
 }
 
-/// The monorepo's 76 resting pods fit four to eight `m6i.large` nodes (27 pods each beside
-/// the DaemonSets); on the first draft's three `t3.medium` nodes (15 each) they do not: 45.
+/// The monorepo's 76 resting pods and the add-ons' (CoreDNS, the Load Balancer Controller,
+/// …) fit four to eight `m6i.large` nodes; on the first draft's three `t3.medium` nodes (13
+/// each beside the four DaemonSets: aws-node, kube-proxy, Container Insights' agent and
+/// Fluent Bit) they do not: 39.
 #[test]
 fn pods_past_the_pools_addresses_are_refused() {
     crate::support::synth(
@@ -27,16 +29,26 @@ fn pods_past_the_pools_addresses_are_refused() {
     let err = synth_aws("hive", &draft).unwrap_err();
     assert!(
         err.contains(
-            "`node_pools`: the pools at their `max` run at most 45 pods beside their DaemonSets"
+            "`node_pools`: the pools at their `max` run at most 39 pods beside their DaemonSets"
         ),
         "{err}"
     );
-    assert!(err.contains("need 76 at rest"), "{err}");
+    // 76 of the services, 7 of the add-ons.
+    assert!(err.contains("need 83 at rest"), "{err}");
     assert!(err.contains("hive.yaml:"), "{err}");
+    // Six nodes hold the services' 76 but not the add-ons' 8 beside them (the Cluster
+    // Autoscaler's own pod among them): 78 slots for 84 pods.
+    let six = hive().replace(
+        "size: m6i.large, min: 4, max: 8",
+        "size: medium, min: 3, max: 6",
+    );
+    let err = synth_aws("hive", &six).unwrap_err();
+    assert!(err.contains("run at most 78 pods"), "{err}");
+    assert!(err.contains("need 84 at rest"), "{err}");
     // Room for them at `max`: the Cluster Autoscaler adds the nodes.
     let grows = hive().replace(
         "size: m6i.large, min: 4, max: 8",
-        "size: medium, min: 3, max: 6",
+        "size: medium, min: 3, max: 7",
     );
     synth_aws("hive", &grows).unwrap();
 }
@@ -58,12 +70,13 @@ services:
             ),
         )
     };
-    // A t3.small takes 11 pods, 9 beside the DaemonSets: 18 on two nodes.
-    synth_aws("pin", &text(18)).unwrap();
-    let err = synth_aws("pin", &text(19)).unwrap_err();
+    // A t3.small takes 11 pods, 7 beside the four DaemonSets (aws-node, kube-proxy,
+    // Container Insights' agent and Fluent Bit): 14 on two nodes.
+    synth_aws("pin", &text(14)).unwrap();
+    let err = synth_aws("pin", &text(15)).unwrap_err();
     assert!(
         err.contains(
-            "`node_pools[1].desired`: 2 t3.small node(s) of pool `small` run at most 18 pods"
+            "`node_pools[1].desired`: 2 t3.small node(s) of pool `small` run at most 14 pods beside their 4 DaemonSets"
         ),
         "{err}"
     );
@@ -75,7 +88,8 @@ services:
 
 /// A managed node group caps the kubelet's `maxPods` at 110 below 30 vCPUs, whatever its
 /// interfaces hold (EKS user guide, "How maxPods is determined"): a 16-vCPU `m6i.4xlarge`,
-/// 234 pod addresses, runs 108 pods beside the DaemonSets, not 232.
+/// 234 pod addresses, runs 106 pods beside the four DaemonSets, not 230 — and four of them
+/// are the add-ons' (CoreDNS and the Load Balancer Controller, two each).
 #[test]
 fn a_managed_node_groups_max_pods_cap_counts() {
     let text = |replicas: u32| {
@@ -91,13 +105,86 @@ services:
             ),
         )
     };
-    synth_aws("big", &text(108)).unwrap();
-    let err = synth_aws("big", &text(109)).unwrap_err();
+    synth_aws("big", &text(102)).unwrap();
+    let err = synth_aws("big", &text(103)).unwrap_err();
     assert!(
         err.contains(
-            "`node_pools`: the pools at their `max` run at most 108 pods beside their DaemonSets"
+            "`node_pools`: the pools at their `max` run at most 106 pods beside their DaemonSets"
         ),
         "{err}"
     );
-    assert!(err.contains("need 109 at rest"), "{err}");
+    assert!(
+        err.contains("need 107 at rest (tiny 103 + coredns 2 + aws-load-balancer-controller 2)"),
+        "{err}"
+    );
+}
+
+fn saltmarsh() -> String {
+    std::fs::read_to_string(root().join("tests/fixtures/new-user/saltmarsh-telemetry-eks.yaml"))
+        .unwrap()
+}
+
+fn synth_staging(text: &str) -> Result<infragen::Output, String> {
+    infragen::synthesize("saltmarsh.yaml", text.as_bytes(), Provider::Aws, "staging")
+        .map_err(|d| d.to_string())
+}
+
+const STAGING_POOL: &str =
+    "node_pools: [{ name: general, size: medium, min: 2, desired: 2, max: 4 }]";
+
+/// Round 17's staging: two `t3.medium` nodes (12 pods each beside aws-node, kube-proxy, the
+/// EBS CSI node and Container Insights' two agents) for the 10 pods of the services and
+/// the broker and the 19 the output installs beside them (CoreDNS 2, the EBS CSI
+/// controller, the Load Balancer Controller 2, Envoy Gateway and its proxy, cert-manager
+/// 3, metrics-server 2, the Cluster Autoscaler, KEDA 3, External Secrets 3): the pods past
+/// 24 wait for the Cluster Autoscaler on every fresh apply. A warning, not a refusal: at
+/// `max` (four nodes, 48) they fit.
+#[test]
+fn the_add_ons_pods_count_and_a_fresh_apply_waits_on_the_autoscaler() {
+    assert!(saltmarsh().contains(STAGING_POOL), "the staging pool moved");
+    let out = synth_staging(&saltmarsh()).unwrap();
+    let warning = out
+        .notes
+        .iter()
+        .find(|n| n.rule == Some("node-pod-slots"))
+        .unwrap_or_else(|| panic!("{:#?}", out.notes))
+        .to_string();
+    assert!(warning.contains("run at most 24 pods"), "{warning}");
+    assert!(warning.contains("(19 pods) need 29 at rest"), "{warning}");
+    assert!(
+        warning.contains("until the Cluster Autoscaler adds nodes"),
+        "{warning}"
+    );
+    // Three nodes to start with hold them: no warning.
+    let roomy = saltmarsh().replace(
+        STAGING_POOL,
+        "node_pools: [{ name: general, size: medium, min: 2, desired: 3, max: 4 }]",
+    );
+    let out = synth_staging(&roomy).unwrap();
+    assert!(
+        !out.notes.iter().any(|n| n.rule == Some("node-pod-slots")),
+        "{:#?}",
+        out.notes
+    );
+}
+
+/// The same pool that cannot grow past two nodes leaves pods Pending for good: refused,
+/// the add-ons named among the pods.
+#[test]
+fn a_pool_that_cannot_hold_the_add_ons_at_max_is_refused() {
+    let fixed = saltmarsh().replace(
+        STAGING_POOL,
+        "node_pools: [{ name: general, size: medium, min: 2, desired: 2, max: 2 }]",
+    );
+    let err = synth_staging(&fixed).unwrap_err();
+    assert!(
+        err.contains("`node_pools`: the pools at their `max` run at most 24 pods"),
+        "{err}"
+    );
+    // No Cluster Autoscaler without room to grow: 18 of the add-ons' pods.
+    assert!(
+        err.contains("(18 pods: CoreDNS, controllers, webhooks) need 28 at rest"),
+        "{err}"
+    );
+    assert!(err.contains("for good"), "{err}");
 }

@@ -6,7 +6,7 @@
 //! managed add-ons (`addons.rs`) hang off it.
 
 pub mod access;
-mod addons;
+pub mod addons;
 pub mod fargate;
 pub mod nodes;
 pub mod zones;

@@ -29,6 +29,10 @@ use crate::blueprint::types::Platform;
 use crate::releases::{pinned_chart, product};
 use crate::terraform::{Module, Ref, data, res};
 
+/// Its pod's CPU and memory requests, as written in the chart's `resources` (also what the
+/// node capacity checks count for it, `addon_pods`).
+pub const REQUESTS: [&str; 2] = ["100m", "300Mi"];
+
 /// Its service account in `kube-system` (what the IRSA role trusts).
 pub const SA: &str = "cluster-autoscaler";
 
@@ -148,7 +152,7 @@ pub fn platform(ctx: &Ctx, m: &mut Module, version: &str, after: &Ref) {
                 "expander": "least-waste",
             },
             "resources": {
-                "requests": {"cpu": "100m", "memory": "300Mi"},
+                "requests": {"cpu": REQUESTS[0], "memory": REQUESTS[1]},
                 "limits": {"memory": "600Mi"},
             },
         }),

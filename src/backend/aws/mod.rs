@@ -5,6 +5,7 @@
 //! Kubernetes objects go to `k8s/`.
 
 pub mod accounts;
+pub(crate) mod addon_pods;
 mod buckets;
 mod cache;
 mod cluster;
@@ -69,6 +70,24 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// The context of a synth of `v` (its region from `providers.aws`).
+    pub fn new(v: &'a Validated<'a>) -> Self {
+        let region =
+            v.bp.providers
+                .aws
+                .as_ref()
+                .map(|a| a.region.clone())
+                .unwrap_or_default();
+        Ctx {
+            v,
+            region,
+            prefix: crate::naming::prefix(v),
+            platform: v.platform(),
+            log: super::Log::default(),
+            pending_rules: Mutex::new(Vec::new()),
+        }
+    }
+
     /// The services that use component `name`, in blueprint order.
     pub fn users_of(&self, name: &str) -> &[&'a Service] {
         self.v.users_of(name)
@@ -156,19 +175,8 @@ pub fn synth(v: &Validated) -> Output {
         environments: _, // merged into this blueprint before validation (blueprint::overlay)
         per_provider: _, // merged into this blueprint before validation (blueprint::overlay)
     } = v.bp;
-    let region = providers
-        .aws
-        .as_ref()
-        .map(|a| a.region.clone())
-        .unwrap_or_default();
-    let ctx = Ctx {
-        v,
-        region,
-        prefix: crate::naming::prefix(v),
-        platform: v.platform(),
-        log: super::Log::default(),
-        pending_rules: Mutex::new(Vec::new()),
-    };
+    let _ = providers; // the region: `Ctx::new`
+    let ctx = Ctx::new(v);
     let mut out = Output::default();
     terraform(&ctx, network.as_ref(), &mut out);
     // The manifests on a second thread were measured slower for every shipped blueprint

@@ -1,0 +1,284 @@
+//! The pods of the add-ons and controllers an EKS output installs itself (EKS add-ons and
+//! Helm releases), for the node capacity checks (`k8s::room`, `backend::room`): at
+//! rest, beside the blueprint's own pods, they take pod slots and requests on the nodes.
+//!
+//! The installed set follows the same predicates the `platform` module and the cluster's
+//! add-ons follow, and the replicas and requests infragen writes are read back from the
+//! release bodies those modules write (`helm::*`, `cluster_autoscaler::REQUESTS`), so the
+//! figures cannot drift from the output (`tests/it/pod_slots.rs` ties them to a synth).
+//! Where infragen writes no figure, the chart's or add-on's documented default is taken
+//! only where it can be cited; otherwise the pod counts as one (a Deployment runs at
+//! least its one replica) with no requests — the figures err towards the nodes, so a
+//! refusal stays certain:
+//!
+//! - CoreDNS: 2 replicas ("two replicas of the CoreDNS image are deployed by default,
+//!   regardless of the number of nodes", EKS user guide, "Manage CoreDNS"); requests not
+//!   counted.
+//! - AWS Load Balancer Controller: the written `replicaCount`; the chart sets no requests.
+//! - metrics-server: the written `replicas`; requests 100m / 200Mi, the chart's default
+//!   (`resources.requests`, kubernetes-sigs/metrics-server charts/metrics-server/values.yaml).
+//! - Cluster Autoscaler: one (the chart's `replicaCount` default), the written requests.
+//! - ingress-nginx: the written `replicaCount` (or the HPA's minimum); the written requests,
+//!   else the chart's default 100m / 90Mi (`controller.resources.requests`, values.yaml).
+//! - Envoy Gateway: its controller, one replica with requests 100m / 256Mi (the chart's
+//!   `deployment.replicas` and `deployment.envoyGateway.resources.requests` defaults,
+//!   gateway-helm values reference), and the Gateway's Envoy proxies: the
+//!   `ingress_controller.replicas` minimum written into the EnvoyProxy, else one (Envoy
+//!   Gateway's default), with the blueprint's requests if given.
+//! - cert-manager (controller, webhook, cainjector), KEDA (operator, metrics API server,
+//!   admission webhooks), External Secrets (controller, webhook, cert controller): one pod
+//!   each, no requests counted.
+//! - EBS CSI driver: its controller (one counted), and its node DaemonSet `ebs-csi-node`;
+//!   the pod identity agent and Container Insights' CloudWatch agent and Fluent Bit are
+//!   DaemonSets too. DaemonSets are counted only on untainted pools (their tolerations are
+//!   the add-on's), with no requests.
+//!
+//! Left out: the NVIDIA device plugin (GPU nodes only, whose sizes the checks do not
+//! know), the CloudWatch observability operator, add-ons named in `cluster.addons` beyond
+//! those above, and the charts' one-off hook Jobs.
+
+use crate::analysis::Validated;
+use crate::blueprint::types::Platform;
+use crate::k8s::quota::{cpu, memory};
+use crate::k8s::{AddonPod, AddonPods};
+use crate::terraform::{Expr, Json};
+
+use super::Ctx;
+use crate::backend::helm;
+
+fn pods(what: &'static str, pods: u32, cpu_q: &str, memory_q: &str) -> AddonPod {
+    AddonPod {
+        what,
+        pods,
+        requests: [cpu(cpu_q).unwrap_or(0.0), memory(memory_q).unwrap_or(0.0)],
+    }
+}
+
+/// `path` in a release body's values document.
+fn value<'j>(body: &'j Json, path: &[&str]) -> Option<&'j Json> {
+    let mut at = match &body["values"][0] {
+        Json::Encoded(doc) => &**doc,
+        _ => return None,
+    };
+    for key in path {
+        at = at.get(key)?;
+    }
+    Some(at)
+}
+
+fn count(j: Option<&Json>) -> Option<u32> {
+    match j? {
+        Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        _ => None,
+    }
+}
+
+fn text(j: Option<&Json>) -> Option<&str> {
+    j?.as_str()
+}
+
+/// What the output of `v` installs, on EKS with managed nodes; nothing elsewhere.
+pub fn of(v: &Validated) -> AddonPods {
+    let ctx = Ctx::new(v);
+    let mut out = AddonPods::default();
+    if ctx.platform != Some(Platform::Eks) || v.bp.cluster.is_none() {
+        return out;
+    }
+    let addons = super::cluster::addons::names(&ctx);
+    let has = |name: &str| addons.iter().any(|a| a == name);
+    let d = &mut out.deployments;
+    if has("coredns") {
+        d.push(pods("coredns", 2, "0", "0"));
+    }
+    if has("aws-ebs-csi-driver") {
+        d.push(pods("ebs-csi-controller", 1, "0", "0"));
+        out.per_node.push(pods("ebs-csi-node", 1, "0", "0"));
+    }
+    if has("eks-pod-identity-agent") {
+        out.per_node
+            .push(pods("eks-pod-identity-agent", 1, "0", "0"));
+    }
+    if has("amazon-cloudwatch-observability") {
+        out.per_node.push(pods("cloudwatch-agent", 1, "0", "0"));
+        out.per_node.push(pods("fluent-bit", 1, "0", "0"));
+    }
+
+    let none = Expr::lit("");
+    let (_, lbc) = helm::aws_load_balancer_controller("", "", &none, &none, &Default::default());
+    if let Some(n) = count(value(&lbc, &["replicaCount"])) {
+        d.push(pods("aws-load-balancer-controller", n, "0", "0"));
+    }
+    if let Some((_, nginx)) = helm::ingress_nginx(v, Default::default()) {
+        let n = count(value(&nginx, &["controller", "replicaCount"])).unwrap_or(1);
+        let req = |k: &str, default: &'static str| {
+            text(value(&nginx, &["controller", "resources", "requests", k]))
+                .map(str::to_string)
+                .unwrap_or(default.to_string())
+        };
+        d.push(pods(
+            "ingress-nginx-controller",
+            n,
+            &req("cpu", "100m"),
+            &req("memory", "90Mi"),
+        ));
+    }
+    if helm::envoy_gateway(v).is_some() {
+        d.push(pods("envoy-gateway", 1, "100m", "256Mi"));
+        let c =
+            v.bp.kubernetes
+                .as_ref()
+                .and_then(|k| k.ingress_controller.as_ref());
+        let n = c.and_then(|c| c.replicas.as_ref()).map_or(1, |r| r.min);
+        let r = c.and_then(|c| c.resources.as_ref()).map(|r| &r.requests);
+        d.push(pods(
+            "envoy proxies",
+            n,
+            r.and_then(|r| r.cpu.as_deref()).unwrap_or("0"),
+            r.and_then(|r| r.memory.as_deref()).unwrap_or("0"),
+        ));
+    }
+    if helm::cert_manager(v).is_some() {
+        for what in [
+            "cert-manager",
+            "cert-manager-webhook",
+            "cert-manager-cainjector",
+        ] {
+            d.push(pods(what, 1, "0", "0"));
+        }
+    }
+    if crate::k8s::uses_resource_metrics(v.bp) {
+        let (_, ms) = helm::metrics_server(false);
+        let n = count(value(&ms, &["replicas"])).unwrap_or(1);
+        d.push(pods("metrics-server", n, "100m", "200Mi"));
+    }
+    if super::cluster_autoscaler::needed(&ctx) {
+        let [c, m] = super::cluster_autoscaler::REQUESTS;
+        d.push(pods("cluster-autoscaler", 1, c, m));
+    }
+    if super::keda::needed(&ctx) {
+        for what in [
+            "keda-operator",
+            "keda-operator-metrics-apiserver",
+            "keda-admission-webhooks",
+        ] {
+            d.push(pods(what, 1, "0", "0"));
+        }
+    }
+    if super::external_secrets::needed(&ctx) {
+        for what in [
+            "external-secrets",
+            "external-secrets-webhook",
+            "external-secrets-cert-controller",
+        ] {
+            d.push(pods(what, 1, "0", "0"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::of;
+    use crate::catalog::Provider;
+
+    /// The figures the checks count are those the output writes: every Helm release the
+    /// platform module installs is counted, with the replicas and requests in its values.
+    fn tie(file: &str, env: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let bytes = std::fs::read(&path).unwrap();
+        let loaded = crate::blueprint::load(file, &bytes, Provider::Aws, env).unwrap();
+        let v = crate::semantic::analyze(&loaded).unwrap();
+        let pods = of(&v);
+        let out = crate::backend::synth(&v);
+        let find = |what: &str| {
+            pods.deployments
+                .iter()
+                .find(|p| p.what == what)
+                .unwrap_or_else(|| panic!("{file}: `{what}` is installed but not counted"))
+                .clone()
+        };
+        let mut releases = Vec::new();
+        for (name, text) in &out.files {
+            if !name.starts_with("terraform/platform/") {
+                continue;
+            }
+            let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+            let Some(helm) = doc["resource"]["helm_release"].as_object() else {
+                continue;
+            };
+            for (key, body) in helm {
+                let values: serde_json::Value =
+                    serde_json::from_str(body["values"][0].as_str().unwrap()).unwrap();
+                releases.push(key.clone());
+                let requests = |p: &serde_json::Value| {
+                    [
+                        crate::k8s::quota::cpu(p["cpu"].as_str().unwrap()).unwrap(),
+                        crate::k8s::quota::memory(p["memory"].as_str().unwrap()).unwrap(),
+                    ]
+                };
+                match key.as_str() {
+                    "aws_load_balancer_controller" => assert_eq!(
+                        values["replicaCount"],
+                        find("aws-load-balancer-controller").pods
+                    ),
+                    "metrics_server" => {
+                        assert_eq!(values["replicas"], find("metrics-server").pods)
+                    }
+                    "cluster_autoscaler" => {
+                        let p = find("cluster-autoscaler");
+                        assert_eq!(p.pods, 1);
+                        assert_eq!(p.requests, requests(&values["resources"]["requests"]));
+                    }
+                    "ingress_nginx" => {
+                        let p = find("ingress-nginx-controller");
+                        assert_eq!(values["controller"]["replicaCount"], p.pods);
+                        let written = &values["controller"]["resources"]["requests"];
+                        if !written.is_null() {
+                            assert_eq!(p.requests, requests(written));
+                        }
+                    }
+                    "envoy_gateway" => {
+                        find("envoy-gateway");
+                        find("envoy proxies");
+                    }
+                    "cert_manager" => {
+                        find("cert-manager-webhook");
+                    }
+                    "keda" => {
+                        find("keda-operator");
+                    }
+                    "external_secrets" => {
+                        find("external-secrets");
+                    }
+                    other => panic!("{file}: release `{other}`: count its pods in addon_pods"),
+                }
+            }
+        }
+        // Nothing counted that the output does not install.
+        let counted = |what: &str, release: &str| {
+            let installed = releases.iter().any(|r| r == release);
+            assert_eq!(
+                pods.deployments.iter().any(|p| p.what == what),
+                installed,
+                "{file}: `{what}` counted but `{release}` installed: {installed}"
+            );
+        };
+        counted("metrics-server", "metrics_server");
+        counted("cluster-autoscaler", "cluster_autoscaler");
+        counted("ingress-nginx-controller", "ingress_nginx");
+        counted("envoy-gateway", "envoy_gateway");
+        counted("cert-manager", "cert_manager");
+        counted("keda-operator", "keda");
+        counted("external-secrets", "external_secrets");
+    }
+
+    #[test]
+    fn the_counted_pods_are_those_the_output_writes() {
+        tie(
+            "tests/fixtures/new-user/saltmarsh-telemetry-eks.yaml",
+            "staging",
+        );
+        tie("tests/fixtures/new-user/shop-eks-week2.yaml", "staging");
+        tie("blueprints/ecommerce-eks.yaml", "production");
+    }
+}
