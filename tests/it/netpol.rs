@@ -899,6 +899,8 @@ fn managed_endpoint(
             let ip = Ipv4Addr::from(base + size - 7);
             let port = match (db, cache) {
                 (Some(d), _) if d.engine == DatabaseEngine::Mongodb => 27017,
+                // A connection pool (PgBouncer) listens on 25061 beside the server's 25060.
+                (Some(d), _) if d.pool.is_some() => 25061,
                 (Some(_), _) => 25060,
                 (None, Some(_)) => 25061,
                 _ => return None,
