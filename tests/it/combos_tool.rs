@@ -34,7 +34,9 @@ fn combos_fails_at_start_when_a_checker_cannot_import_its_modules() {
     // k8scheck: the old script counted k8scheck's traceback as a finding there.
     let o = Command::new("python3")
         .arg(root().join("scripts/combos.py"))
-        .args(["--seed", "7", "--count", "9", "--only", "8", "--budget", "120"])
+        .args([
+            "--seed", "7", "--count", "9", "--only", "8", "--budget", "120",
+        ])
         .arg("--bin")
         .arg(env!("CARGO_BIN_EXE_infragen"))
         .arg("--shared")
@@ -45,7 +47,11 @@ fn combos_fails_at_start_when_a_checker_cannot_import_its_modules() {
         .expect("python3 runs scripts/combos.py");
     let stderr = String::from_utf8_lossy(&o.stderr);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(2), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     assert!(
         stderr.contains("k8scheck") && stderr.contains("kubernetes_validate_absent_for_this_test"),
         "the failing checker and its error are named:\n{stderr}"

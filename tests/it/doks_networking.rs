@@ -421,7 +421,11 @@ fn digitaloceans_own_vpc_native_ranges_are_accepted() {
         )
         .unwrap_or_else(|e| panic!("{region} {network}{ranges}: {e}"));
         let c = cluster(&out);
-        let pods = ranges.split(", ").next().unwrap().trim_start_matches("cluster_subnet: ");
+        let pods = ranges
+            .split(", ")
+            .next()
+            .unwrap()
+            .trim_start_matches("cluster_subnet: ");
         assert_eq!(c["cluster_subnet"], pods, "{ranges}");
     }
 }
