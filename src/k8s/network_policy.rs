@@ -553,7 +553,12 @@ pub fn lower<'c>(ctx: &'c Ctx, files: &mut Files<'c>) {
                 },
             ));
         }
-        if np.default_deny_ingress && acme_solver_in(ctx, ns) {
+        // Either namespace-wide policy isolates the solver pods (`allow-same-namespace`
+        // selects every pod but the data services' and admits only the namespace), so
+        // either needs the solver's allowance: without it, with `default_deny_ingress: false`
+        // the ingress controller or Envoy's proxies (another namespace) never reach the
+        // solver and the certificate is never issued.
+        if (np.default_deny_ingress || np.allow_same_namespace) && acme_solver_in(ctx, ns) {
             docs.push(policy(
                 ctx,
                 "allow-acme-http01-solver",

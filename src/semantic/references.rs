@@ -302,6 +302,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     if let Some(ing) = &bp.ingress {
         if let Some(ns) = &ing.namespace {
             namespace_ref(c, "ingress.namespace", ns);
+            gateway_in_platform_namespace(c, bp, &k8s, ns);
         }
         if let Some(tls) = &ing.tls
             && let Some(iss) = &tls.issuer
@@ -395,6 +396,71 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             }
         }
     }
+}
+
+/// A Gateway whose certificate comes from an ACME issuer puts cert-manager's HTTP-01 solver
+/// pods in its namespace, and that namespace gets `default-deny-ingress` and
+/// `allow-same-namespace` (and the solver's allowance) from `k8s::network_policy` — whether
+/// or not anything is routed. Either isolates every pod of the namespace: where a platform
+/// component infragen installs runs, it cuts the component's own traffic: the load balancer's connections to the Envoy proxies
+/// (`envoy-gateway-system`), the API server's calls to cert-manager's webhook (every
+/// Certificate and Issuer write then fails), KEDA's metrics API, or cluster DNS in
+/// `kube-system`. Refused at `ingress.namespace`.
+fn gateway_in_platform_namespace(
+    c: &mut Checker,
+    bp: &Blueprint,
+    k8s: &KubernetesPlatform,
+    ns: &str,
+) {
+    use crate::blueprint::types::IssuerKind;
+    let Some(ing) = bp.ingress.as_ref().filter(|_| bp.gateway().is_some()) else {
+        return;
+    };
+    // The same judgement as `k8s::network_policy::acme_solver_in`: an issuer the blueprint
+    // does not declare may be ACME too.
+    let acme = ing
+        .tls
+        .as_ref()
+        .and_then(|t| t.issuer.as_ref())
+        .is_some_and(|iss| {
+            k8s.issuers
+                .iter()
+                .find(|i| &i.name == iss)
+                .is_none_or(|i| i.kind == IssuerKind::Acme)
+        });
+    let np = &k8s.network_policies;
+    if !acme || !(np.default_deny_ingress || np.allow_same_namespace) {
+        return;
+    }
+    let cert_manager = k8s
+        .cert_manager
+        .as_ref()
+        .and_then(|cm| cm.namespace.as_deref())
+        .unwrap_or("cert-manager");
+    let keda = bp
+        .services
+        .iter()
+        .any(|s| s.autoscaling.as_ref().is_some_and(|a| a.queue.is_some()));
+    let component = match ns {
+        crate::k8s::ENVOY_GATEWAY_NAMESPACE => {
+            "Envoy Gateway's (its controller and the Envoy proxies the load balancer sends traffic to)"
+        }
+        "kube-system" => "the cluster's own (CoreDNS, which every pod queries)",
+        _ if ns == cert_manager => {
+            "cert-manager's (its webhook, which the API server calls on every Certificate and Issuer write)"
+        }
+        crate::naming::KEDA_NAMESPACE if keda => {
+            "KEDA's (its metrics API server, which the API server calls for every queue autoscaler)"
+        }
+        _ => return,
+    };
+    c.error(
+        "ingress.namespace",
+        format!(
+            "the Gateway's namespace `{ns}` is {component}: cert-manager solves the Gateway's HTTP-01 challenges there, so the namespace gets the policies that isolate its pods (`default-deny-ingress`, `allow-same-namespace`), which would cut that component's traffic"
+        ),
+    )
+    .help = Some("put the Gateway in a namespace of its own (declare one in `kubernetes.namespaces`), or drop `ingress.namespace` to keep it beside the routed services".into());
 }
 
 /// A service's Kubernetes settings: its service account's namespace, route hosts, the

@@ -1485,3 +1485,145 @@ fn a_gateway_that_routes_nothing_keeps_its_acme_solver_closed() {
         }
     }
 }
+
+/// The Gateway's namespace gets `default-deny-ingress` wherever cert-manager's HTTP-01 solver
+/// runs there (w128), routed or not. A Gateway put in a platform component's namespace would
+/// cut that component off: in `envoy-gateway-system` the NLB's connections to the Envoy
+/// proxies, in `cert-manager` the API server's calls to its webhook. Refused at
+/// `ingress.namespace`; without an ACME issuer (no solver, no policy there) or without the
+/// default deny, nothing is cut and it synthesizes.
+#[test]
+fn a_gateway_in_a_platform_components_namespace_is_refused() {
+    let path = crate::support::root().join("tests/fixtures/workloads/gateway-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let unrouted: String = text
+        .lines()
+        .filter(|l| !l.contains("routes:") && !l.trim_start().starts_with("- { path:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for ns in ["envoy-gateway-system", "cert-manager"] {
+        let yaml = unrouted.replacen(
+            "  name: shop\n  hosts:",
+            &format!("  name: shop\n  namespace: {ns}\n  hosts:"),
+            1,
+        );
+        assert!(yaml.contains(&format!("  namespace: {ns}\n")));
+        let synth = |yaml: &str| {
+            infragen::synthesize(
+                "gateway-eks.yaml",
+                yaml.as_bytes(),
+                infragen::Provider::Aws,
+                "production",
+            )
+            .map_err(|d| d.to_string())
+        };
+        let Err(err) = synth(&yaml) else {
+            panic!("a Gateway in `{ns}` synthesized: its default deny cuts the component there");
+        };
+        assert!(err.contains("`ingress.namespace`"), "{ns}: {err}");
+        assert!(
+            err.contains(&format!("the Gateway's namespace `{ns}` is")),
+            "{ns}: {err}"
+        );
+        assert!(err.contains("gateway-eks.yaml:40:14"), "{ns}: {err}");
+        assert!(
+            err.contains("help: put the Gateway in a namespace of its own"),
+            "{ns}: {err}"
+        );
+        // No ACME issuer: no solver, so no policy in that namespace.
+        let no_issuer = yaml.replacen(
+            "  tls: { secret_name: shop-tls, issuer: letsencrypt-prod }\n",
+            "",
+            1,
+        );
+        assert!(!no_issuer.contains("issuer: letsencrypt-prod"));
+        synth(&no_issuer).unwrap_or_else(|e| panic!("{ns} without an issuer: {e}"));
+        // Neither namespace-wide policy (`allow-same-namespace` isolates the pods as the
+        // default deny does): nothing is written there, nothing is cut.
+        let open = yaml
+            .replacen(
+                "    default_deny_ingress: true\n",
+                "    default_deny_ingress: false\n",
+                1,
+            )
+            .replacen(
+                "    allow_same_namespace: true\n",
+                "    allow_same_namespace: false\n",
+                1,
+            );
+        assert!(open.contains("default_deny_ingress: false"));
+        assert!(open.contains("allow_same_namespace: false"));
+        let out =
+            synth(&open).unwrap_or_else(|e| panic!("{ns} without namespace-wide policies: {e}"));
+        assert!(
+            !out.files
+                .keys()
+                .any(|f| f.contains(&format!("k8s/{ns}/network-policies"))),
+            "{ns}: policies written without a namespace-wide policy"
+        );
+        // `allow-same-namespace` alone isolates the pods too: still refused.
+        let same = yaml.replacen(
+            "    default_deny_ingress: true\n",
+            "    default_deny_ingress: false\n",
+            1,
+        );
+        assert!(synth(&same).is_err(), "{ns} with allow-same-namespace only");
+    }
+}
+
+/// `allow-same-namespace` selects every pod of the namespace (but the data services') and
+/// admits only the namespace: with `default_deny_ingress: false` it still isolates
+/// cert-manager's HTTP-01 solver pods, so they need `allow-acme-http01-solver` as much as
+/// under the default deny — else Envoy's proxies (in `envoy-gateway-system`) never reach
+/// them and the certificate is never issued. Routed or not (w128's Gateway namespace that
+/// runs no workload), on EKS and on an existing cluster.
+#[test]
+fn the_acme_solver_is_reachable_without_the_default_deny() {
+    let path = crate::support::root().join("tests/fixtures/workloads/gateway-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "    default_deny_ingress: true\n",
+        "    default_deny_ingress: false\n",
+        1,
+    );
+    assert!(text.contains("default_deny_ingress: false"));
+    let unrouted: String = text
+        .lines()
+        .filter(|l| !l.contains("routes:") && !l.trim_start().starts_with("- { path:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let in_edge = unrouted
+        .replacen(
+            "  name: shop\n  hosts:",
+            "  name: shop\n  namespace: edge\n  hosts:",
+            1,
+        )
+        .replacen(
+            "    - name: admin\n",
+            "    - name: admin\n    - name: edge\n",
+            1,
+        );
+    assert!(in_edge.contains("namespace: edge") && in_edge.contains("- name: edge"));
+    for (variant, text, ns) in [
+        ("routed", &text, "shop"),
+        ("routing nothing, ingress.namespace edge", &in_edge, "edge"),
+    ] {
+        for provider in [infragen::Provider::Aws, infragen::Provider::Kubernetes] {
+            let label =
+                format!("gateway-eks without default deny ({variant}) --provider {provider}");
+            let out =
+                infragen::synthesize("gateway-eks.yaml", text.as_bytes(), provider, "production")
+                    .unwrap_or_else(|e| panic!("{label}: {e}"));
+            let docs = documents(&out.files);
+            assert!(
+                docs.iter().any(|d| d["kind"] == "NetworkPolicy"
+                    && d["metadata"]["name"] == "allow-same-namespace"
+                    && d["metadata"]["namespace"] == ns),
+                "{label}: no allow-same-namespace in {ns}"
+            );
+            // `check` asserts Envoy's proxies reach the solver in the Gateway's namespace on
+            // 8089 and another namespace does not.
+            let checked = check(&label, text.as_bytes(), provider, "production", &out);
+            assert!(checked > 0, "{label}: nothing checked");
+        }
+    }
+}
