@@ -1,12 +1,13 @@
 //! The connection-limit check shared by the back-ends' lint rules
 //! (`do-database-connections`, `aws-rds-connections`): a PostgreSQL or MySQL server refuses
 //! connections past its limit ("FATAL: remaining connection slots are reserved", "Too many
-//! connections"), and every pod of its clients keeps a pool of its own. At their most
+//! connections"), and every pod or task of its clients keeps a pool of its own. At their
+//! most they must fit. Each platform counts its own clients ([`Clients`]): Kubernetes pods
 //! (autoscaling maximum, rollout surge, the release Job, overlapping job runs:
-//! `k8s::quota::client_pods`) they must fit. A read replica is another server with a limit
-//! of its own, so only the primary's clients are counted.
-
-use crate::analysis::Validated;
+//! `k8s::quota::client_pods`), ECS tasks (autoscaling maximum with the deployment's
+//! `maximumPercent` or blue/green second revision, overlapping scheduled runs:
+//! `backend::aws::lint::client_tasks`); the judgment is one. A read replica is another
+//! server with a limit of its own, so only the primary's clients are counted.
 
 /// The smallest connection pool a client library keeps per process by default: Rails'
 /// ActiveRecord and SQLAlchemy 5 (node-postgres and HikariCP 10). Below this share per pod
@@ -27,33 +28,42 @@ pub struct Server<'a> {
     pub way_out: &'a str,
 }
 
-/// The warning's text when the pods using `s` at their most get fewer than
-/// [`POOL_PER_POD`] connections each, else `None`.
-pub fn judge(v: &Validated, s: &Server) -> Option<String> {
-    let pods = crate::k8s::quota::client_pods(v, s.name);
-    let total: u32 = pods.iter().map(|(_, n)| n).sum();
+/// The clients of a server at their most at once.
+pub struct Clients {
+    /// What one client is (`pod`, `task`).
+    pub noun: &'static str,
+    /// (what, how many at once): a Deployment, a Job, an ECS service, a scheduled task.
+    pub list: Vec<(String, u32)>,
+}
+
+/// The warning's text when `c`, at their most, get fewer than [`POOL_PER_POD`] connections
+/// each of `s`, else `None`.
+pub fn judge(s: &Server, c: &Clients) -> Option<String> {
+    let total: u32 = c.list.iter().map(|(_, n)| n).sum();
     let limit = s.limit;
     if total == 0 || limit / total >= POOL_PER_POD {
         return None;
     }
-    let each = pods
+    let each = c
+        .list
         .iter()
         .map(|(what, n)| format!("{what} {n}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let (one, many) = (c.noun, format!("{}s", c.noun));
     let way_out = s.way_out;
     let share = if total > limit {
         format!(
-            "more pods than connections, so at their most some pods get none at all: {way_out}, give the database a larger `size`, or run fewer pods"
+            "more {many} than connections, so at their most some {many} get none at all: {way_out}, give the database a larger `size`, or run fewer {many}"
         )
     } else {
         let per = limit / total;
         format!(
-            "{per} connection(s) per pod, fewer than the {POOL_PER_POD} a client library pools by default (ActiveRecord, SQLAlchemy; node-postgres and HikariCP 10), past which the server refuses connections; cap each pod's pool at {per} (`pool`/`max` in the client), {way_out}, give the database a larger `size`, or run fewer pods"
+            "{per} connection(s) per {one}, fewer than the {POOL_PER_POD} a client library pools by default (ActiveRecord, SQLAlchemy; node-postgres and HikariCP 10), past which the server refuses connections; cap each {one}'s pool at {per} (`pool`/`max` in the client), {way_out}, give the database a larger `size`, or run fewer {many}"
         )
     };
     Some(format!(
-        "`{}` ({}) accepts {limit} connections ({}), and the pods using it number up to {total} at once ({each}): {share}",
+        "`{}` ({}) accepts {limit} connections ({}), and the {many} using it number up to {total} at once ({each}): {share}",
         s.name, s.size, s.why
     ))
 }

@@ -29,10 +29,15 @@
 //!   `digitalocean_database_ca`) or ConfigMap (EKS: the region's RDS bundle, public
 //!   certificates, [`wiring::rds_ca`]) ([`ca_volume`]).
 //!
+//! - A managed database with a connection pool (`databases[].pool`, DigitalOcean): the
+//!   services' variables name the pool; a release Job's host, port, database and URL are the
+//!   cluster's own, from the keys `direct.<VAR>` of the same objects ([`direct_for_release`],
+//!   [`wiring::pool`]).
+//!
 //! A variable the blueprint sets itself (`env`, `secret_env`) wins over the derived one.
 
 use super::workload::secret_env;
-use super::yaml::{Map, map};
+use super::yaml::{Map, Y, map};
 use super::{Ctx, DataService, Workload};
 use crate::wiring::{self, Binding, Field, Flavor, Kind, Value};
 
@@ -194,6 +199,49 @@ fn entry<'c>(ctx: &'c Ctx, s: &'c Workload, b: &Binding<'c>) -> Option<Map<'c>> 
                 config_map_env(var, connections_name(s.name()))
             },
         ),
+    }
+}
+
+/// Point the release container's connection variables of a pooled database at the cluster
+/// itself ([`wiring::pool`]: migrations need the session features transaction pooling
+/// breaks): every `env` entry reading such a variable's key of the `<service>-connections`
+/// ConfigMap or Secret — the generated one and its `uses[].env` copies — reads
+/// [`wiring::pool::direct_key`] instead, which the back-end writes beside it. A value built
+/// with `$(…)` from those variables follows them.
+pub(crate) fn direct_for_release(ctx: &Ctx, s: &Workload, container: &mut Map) {
+    let keys: std::collections::BTreeSet<String> = bindings(ctx, s)
+        .into_iter()
+        .filter(|b| matches!(b.value, Value::Field(f) if wiring::pool::DIFFERS.contains(&f)))
+        .filter(|b| {
+            ctx.bp.databases.iter().any(|d| {
+                d.name == b.component && wiring::pool::release_goes_direct(d, ctx.opts.managed)
+            })
+        })
+        .map(|b| b.var)
+        .collect();
+    if keys.is_empty() {
+        return;
+    }
+    let object = connections_name(s.name());
+    let Some(Y::Seq(env)) = container.get_mut("env") else {
+        return;
+    };
+    for e in env {
+        let Y::Map(e) = e else { continue };
+        let Some(Y::Map(from)) = e.get_mut("valueFrom") else {
+            continue;
+        };
+        for source in ["configMapKeyRef", "secretKeyRef"] {
+            let Some(Y::Map(r)) = from.get_mut(source) else {
+                continue;
+            };
+            let ours = matches!(r.get("name"), Some(Y::Str(n)) if *n == object);
+            let key = match r.get("key") {
+                Some(Y::Str(k)) if ours && keys.contains(k.as_ref()) => k.to_string(),
+                _ => continue,
+            };
+            r.insert("key", wiring::pool::direct_key(&key));
+        }
     }
 }
 

@@ -260,8 +260,9 @@ fn dns<'c>(ctx: &'c Ctx) -> Vec<Map<'c>> {
     }
 }
 
-/// Egress rules to the components a service `uses`.
-fn uses_egress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
+/// Egress rules to the components a service `uses`; `release`: for its release Job, which
+/// reaches a pooled database around its pool (`wiring::pool`).
+fn uses_egress<'c>(ctx: &'c Ctx, s: &'c Workload, release: bool) -> Vec<Map<'c>> {
     let bp = ctx.bp;
     let mut rules = Vec::new();
     let mut cloud_api = false;
@@ -297,9 +298,11 @@ fn uses_egress<'c>(ctx: &'c Ctx, s: &'c Workload) -> Vec<Map<'c>> {
             }
         };
         if let Some(db) = bp.databases.iter().find(|x| &x.name == u) {
-            let port = if digitalocean && db.pool.is_some() {
+            let direct = release && crate::wiring::pool::release_goes_direct(db, ctx.opts.managed);
+            let port = if digitalocean && db.pool.is_some() && !direct {
                 // Its services connect through its connection pool (PgBouncer), which
-                // listens on 25061 ("How to Manage Connection Pools", docs.digitalocean.com).
+                // listens on 25061 ("How to Manage Connection Pools", docs.digitalocean.com);
+                // a release Job goes to the cluster itself, on 25060.
                 DIGITALOCEAN_POOL_PORT
             } else if digitalocean {
                 digitalocean_database_port(db.engine)
@@ -379,7 +382,7 @@ fn release_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
         egress.push(map! {"to" => vec![map! {"podSelector" => Map::new()}]});
     }
     egress.extend(dns(ctx));
-    egress.extend(uses_egress(ctx, s));
+    egress.extend(uses_egress(ctx, s, true));
     if s.automount {
         egress.push(
             map! {"to" => vec![ip_block("0.0.0.0/0")], "ports" => tcp(api_server_ports(ctx))},
@@ -466,7 +469,7 @@ fn service_policy<'c>(ctx: &'c Ctx, s: &'c Workload) -> Map<'c> {
         egress.push(map! {"to" => vec![peers(s)], "ports" => tcp(&s.bp.peer_ports)});
     }
     egress.extend(dns(ctx));
-    egress.extend(uses_egress(ctx, s));
+    egress.extend(uses_egress(ctx, s, false));
     if talks_to_api_server(s) {
         // A pod given an API token talks to the API server: the `kubernetes` Service's
         // endpoints are the control plane's addresses (outside the pod network), on 443

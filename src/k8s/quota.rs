@@ -397,6 +397,20 @@ pub fn client_pods(v: &Validated, name: &str) -> Vec<(String, u32)> {
     out
 }
 
+/// The release Jobs of the services that use component `name` (what, 1 pod each): the
+/// clients that go around a database's connection pool (`wiring::pool`), counted against
+/// the connections the pool leaves (`backend::digitalocean::lint`).
+pub fn release_pods(v: &Validated, name: &str) -> Vec<(String, u32)> {
+    let opts = Options::default();
+    let ctx = Ctx::new(v, &opts);
+    ctx.services
+        .iter()
+        .filter(|s| s.bp.uses.iter().any(|u| u.as_str() == name))
+        .filter(|s| release_pod(s).is_some())
+        .map(|s| (super::release::app(s), 1))
+        .collect()
+}
+
 /// Positioned errors for every namespace quota that cannot hold its workloads.
 pub fn check(v: &Validated, opts: &Options) -> Vec<Diagnostic> {
     let Some(k) = &v.bp.kubernetes else {

@@ -102,7 +102,7 @@ pub(crate) fn lower<'c>(
     volumes.extend(ca.as_ref().map(|(_, v)| v.clone()));
     // The release step reads the app's configuration files too (`hardened_container`).
     volumes.extend(super::config_files::volume(bp));
-    let container = super::workload::hardened_container(
+    let mut container = super::workload::hardened_container(
         bp,
         super::workload::Extra {
             name: CONTAINER,
@@ -117,6 +117,8 @@ pub(crate) fn lower<'c>(
         app_container,
         ca.as_ref().map(|(m, _)| m),
     );
+    // Migrations go around a transaction-mode connection pool (`wiring::pool`).
+    super::connect::direct_for_release(ctx, s, &mut container);
     let mut pod = map! {
         "serviceAccountName" => s.service_account.as_str(),
         "automountServiceAccountToken" => s.automount,

@@ -20,7 +20,15 @@
 //!   `_REPLICA_HOST` alike; through the pool it is 25061, while a read-only node is reached
 //!   directly on 25060 (its own connection details), so replica reads would fail.
 
+//! - **A name DigitalOcean takes.** "A unique name for the connection pool. Must be between
+//!   3 and 60 characters" (API reference, "Add a New Connection Pool"): the pool is
+//!   `<database>-pool` (`wiring::pool::name`), so a database name past 55 characters is
+//!   refused.
+
 use super::Checker;
+
+/// The longest pool name DigitalOcean's API takes.
+const POOL_NAME_MAX: usize = 60;
 use crate::analysis::{DataKind, resolve_size, runs_in_cluster};
 use crate::blueprint::types::{Blueprint, DatabaseEngine};
 use crate::catalog::{Provider, SizeKind};
@@ -74,6 +82,21 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             .help = Some(
                 "drop `pool` or `replicas` for DigitalOcean (`per_provider.digitalocean.databases`), or give the database a `size` whose connection limit fits its pods".into(),
             );
+            continue;
+        }
+        let name = crate::wiring::pool::name(&d.name);
+        if name.len() > POOL_NAME_MAX {
+            c.error(
+                &path,
+                format!(
+                    "the pool would be named `{name}` ({} characters): DigitalOcean takes pool names of 3 to {POOL_NAME_MAX} characters",
+                    name.len()
+                ),
+            )
+            .help = Some(format!(
+                "give the database a name of at most {} characters",
+                POOL_NAME_MAX - crate::wiring::pool::SUFFIX.len()
+            ));
             continue;
         }
         if pool.size == 0 {

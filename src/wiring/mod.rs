@@ -24,6 +24,7 @@
 
 pub mod alias;
 pub mod peers;
+pub mod pool;
 pub mod rds_ca;
 pub mod setup_image;
 

@@ -881,11 +881,13 @@ fn check(
 /// first hosts) on the engine's fixed port — PostgreSQL and MySQL 25060, MongoDB 27017,
 /// Valkey 25061 (<https://docs.digitalocean.com/products/databases/postgresql/how-to/connect/>);
 /// on AWS an address of its subnet group (the database tier; caches the cache tier, else
-/// the database one) on the blueprint's port, else the engine's.
+/// the database one) on the blueprint's port, else the engine's. `release`: as a release Job
+/// reaches it, around a DigitalOcean connection pool (to the cluster's own 25060).
 fn managed_endpoint(
     bp: &infragen::blueprint::types::Blueprint,
     provider: infragen::Provider,
     name: &str,
+    release: bool,
 ) -> Option<(Ipv4Addr, u16)> {
     use infragen::blueprint::types::DatabaseEngine;
     let net = bp.network.as_ref()?;
@@ -900,7 +902,7 @@ fn managed_endpoint(
             let port = match (db, cache) {
                 (Some(d), _) if d.engine == DatabaseEngine::Mongodb => 27017,
                 // A connection pool (PgBouncer) listens on 25061 beside the server's 25060.
-                (Some(d), _) if d.pool.is_some() => 25061,
+                (Some(d), _) if d.pool.is_some() && !release => 25061,
                 (Some(_), _) => 25060,
                 (None, Some(_)) => 25061,
                 _ => return None,
@@ -969,7 +971,7 @@ fn services_reach_the_managed_data_services_they_use() {
                 continue;
             };
             for u in s.uses.iter().filter(|u| !in_cluster(u)) {
-                let Some((ip, port)) = managed_endpoint(&bp, provider, u) else {
+                let Some((ip, port)) = managed_endpoint(&bp, provider, u, false) else {
                     continue;
                 };
                 assert!(
@@ -1064,6 +1066,7 @@ fn the_release_job_reaches_its_database_and_the_wait_container_the_api_server() 
         ("release-k8s", infragen::Provider::Kubernetes),
         ("release-doks", infragen::Provider::Kubernetes),
         ("release-doks", infragen::Provider::Digitalocean),
+        ("release-doks-pool", infragen::Provider::Digitalocean),
         ("release-eks", infragen::Provider::Aws),
     ] {
         let path = crate::support::root().join(format!("tests/fixtures/workloads/{stem}.yaml"));
@@ -1101,11 +1104,26 @@ fn the_release_job_reaches_its_database_and_the_wait_container_the_api_server() 
                 "{label}: the release cannot reach {db}"
             ),
             None => {
-                let (ip, port) = managed_endpoint(&bp, provider, db).unwrap();
+                let (ip, port) = managed_endpoint(&bp, provider, db, true).unwrap();
                 assert!(
                     model.allows_out(release, ip, port),
                     "{label}: the release cannot reach {db} at {ip}:{port}"
                 );
+                // Behind a pool the app's pods reach the pool's 25061, not the cluster's
+                // 25060, which the release Job alone reaches (its migrations go around the
+                // pool, `wiring::pool`); the Job does not reach the pool (`port + 1`).
+                if stem == "release-doks-pool" {
+                    let (_, pool) = managed_endpoint(&bp, provider, db, false).unwrap();
+                    assert_eq!((port, pool), (25060, 25061), "{label}");
+                    assert!(
+                        model.allows_out(app, ip, pool),
+                        "{label}: the app cannot reach the pool"
+                    );
+                    assert!(
+                        !model.allows_out(app, ip, port),
+                        "{label}: the app reaches the cluster around its pool"
+                    );
+                }
                 assert!(
                     !model.allows_out(release, ip, port + 1),
                     "{label}: the release reaches {db}'s network on another port"

@@ -281,8 +281,9 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
     // The connection pool (PgBouncer) the services connect through: "use the pool's
     // connection details … the connection pool's port (25061) … the pool name as the
     // database" (docs.digitalocean.com, PostgreSQL, "How to Manage Connection Pools").
-    // Named like the component, on the database and as the user the services connect as,
-    // so its `user`/`password` are theirs. Only PostgreSQL managed here gets one
+    // Named `<component>-pool` (`wiring::pool::name`: the API takes 3 to 60 characters), on
+    // the database and as the user the services connect as, so its `user`/`password` are
+    // theirs. Only PostgreSQL managed here gets one
     // (`semantic::pools` refuses the rest).
     if let Some(pool) = &d.pool {
         let r = pool_ref(&d.name);
@@ -298,7 +299,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
             &r,
             json!({
                 "cluster_id": db.id(),
-                "name": &d.name,
+                "name": crate::wiring::pool::name(&d.name),
                 "mode": pool.mode.name(),
                 "size": pool.size,
                 "db_name": db_name,

@@ -208,8 +208,10 @@ fn data_services(ctx: &Ctx) {
 /// ([`crate::backend::connection_limit`]). A database with a connection pool
 /// (`databases[].pool`, DigitalOcean's PgBouncer) takes the pool's `size` backend
 /// connections whatever the number of pods (client connections queue in PgBouncer), and
-/// `semantic::pools` refuses a pool past the limit, so it is not judged by its pods.
+/// `semantic::pools` refuses a pool past the limit, so its services and jobs are not judged;
+/// its release Jobs go around the pool (`wiring::pool`) and share what the pool leaves.
 fn connections(ctx: &Ctx) {
+    use crate::backend::connection_limit::{Clients, Server, judge};
     use crate::blueprint::types::DatabaseEngine;
     use crate::catalog::SizeKind;
     use crate::semantic::digitalocean::{
@@ -220,22 +222,46 @@ fn connections(ctx: &Ctx) {
     }
     for d in ctx
         .managed_databases()
-        .filter(|d| d.engine == DatabaseEngine::Postgres && d.pool.is_none())
+        .filter(|d| d.engine == DatabaseEngine::Postgres)
     {
         let slug = ctx.v.size(SizeKind::Database, d.size.as_deref(), &d.sizes);
         let Some(limit) = pg_connection_limit(&slug) else {
             continue;
         };
-        let server = crate::backend::connection_limit::Server {
-            name: &d.name,
-            size: &slug,
-            limit,
-            why: format!(
-                "{PG_CONNECTIONS_PER_GIB} per GiB of memory, {PG_RESERVED_CONNECTIONS} reserved"
+        let why = format!(
+            "{PG_CONNECTIONS_PER_GIB} per GiB of memory, {PG_RESERVED_CONNECTIONS} reserved"
+        );
+        let (server, pods) = match &d.pool {
+            None => (
+                Server {
+                    name: &d.name,
+                    size: &slug,
+                    limit,
+                    why,
+                    way_out: "put DigitalOcean's connection pool in front of it (`databases[].pool: { mode: transaction, size: N }`, PgBouncer: the pods share N backend connections)",
+                },
+                crate::k8s::quota::client_pods(ctx.v, &d.name),
             ),
-            way_out: "put DigitalOcean's connection pool in front of it (`databases[].pool: { mode: transaction, size: N }`, PgBouncer: the pods share N backend connections)",
+            Some(pool) => (
+                Server {
+                    name: &d.name,
+                    size: &slug,
+                    limit: limit.saturating_sub(pool.size),
+                    why: format!(
+                        "directly: {limit} ({why}) less the {} its pool `{}` holds; the release Jobs connect around the pool, which breaks the session features migrations use",
+                        pool.size,
+                        crate::wiring::pool::name(&d.name)
+                    ),
+                    way_out: "lower `pool.size` to leave them room",
+                },
+                crate::k8s::quota::release_pods(ctx.v, &d.name),
+            ),
         };
-        if let Some(message) = crate::backend::connection_limit::judge(ctx.v, &server) {
+        let clients = Clients {
+            noun: "pod",
+            list: pods,
+        };
+        if let Some(message) = judge(&server, &clients) {
             ctx.warn("do-database-connections", message);
         }
     }

@@ -330,7 +330,7 @@ fn user_source(name: &str) -> crate::terraform::Ref {
     data("digitalocean_database_user", name)
 }
 
-/// A database's connection pool (`database.rs` names it like the component), which its
+/// A database's connection pool (`database.rs` names it `<component>-pool`), which its
 /// services connect through.
 fn pool_source(name: &str) -> crate::terraform::Ref {
     data("digitalocean_database_connection_pool", name)
@@ -363,7 +363,7 @@ fn database_sources(ctx: &Ctx) -> Vec<(crate::terraform::Ref, crate::terraform::
         if d.pool.is_some() {
             out.push((
                 pool_source(&d.name),
-                json!({"cluster_id": c.attr("id"), "name": &d.name}),
+                json!({"cluster_id": c.attr("id"), "name": crate::wiring::pool::name(&d.name)}),
             ));
         }
         if let Some(u) = &d.username {
@@ -451,8 +451,17 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                 }
                 _ => None,
             });
+            // The release step goes around the pool (`wiring::pool`): the cluster's own
+            // host, port, database and URL under `direct.<VAR>` beside the pooled value,
+            // which its Job reads instead.
+            let direct = pooled.is_some()
+                && crate::wiring::pool::DIFFERS.contains(&f)
+                && bp
+                    .services
+                    .iter()
+                    .any(|x| x.name == service && x.release.is_some());
             let value = match f {
-                _ if pooled.is_some() => pooled.expect("just matched"),
+                _ if pooled.is_some() && !direct => pooled.clone().expect("just matched"),
                 Field::Host => c.attr("private_host"),
                 Field::ReplicaHost => replica_source(b.component).attr("private_host"),
                 Field::Port => c.attr("port"),
@@ -492,10 +501,18 @@ fn connection_values(ctx: &Ctx, opts: &k8s::Options) -> Vec<ServiceConnections> 
                     .map_or_else(|| c.attr("password"), |u| u.attr("password")),
                 _ => continue,
             };
-            if f.secret() {
-                secrets.push((b.var.clone(), value));
-            } else {
-                endpoints.push((b.var.clone(), value));
+            let mut values = vec![(b.var.clone(), value)];
+            if direct {
+                let direct_value = values.pop().expect("one").1;
+                values.push((crate::wiring::pool::direct_key(&b.var), direct_value));
+                values.push((b.var.clone(), pooled.expect("a pool")));
+            }
+            for (key, value) in values {
+                if f.secret() {
+                    secrets.push((key, value));
+                } else {
+                    endpoints.push((key, value));
+                }
             }
         }
         out.push((ns, service, endpoints, secrets));
