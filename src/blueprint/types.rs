@@ -1073,10 +1073,15 @@ pub struct Database {
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
     /// A connection pool in front of the database: DigitalOcean managed PostgreSQL's
-    /// PgBouncer (`digitalocean_database_connection_pool`, named like the component). The
-    /// services that `use` the database connect to the pool (port 25061, database name =
-    /// the pool's name) and PgBouncer funnels their connections into `size` backend
-    /// connections, which must fit the plan's limit (25 per GiB of memory, 3 reserved).
+    /// PgBouncer (`digitalocean_database_connection_pool` named `<name>-pool`: DigitalOcean
+    /// takes pool names of 3 to 60 characters). The services and jobs that `use` the
+    /// database connect to the pool (port 25061, database name = the pool's name) and
+    /// PgBouncer funnels their connections into `size` backend connections, which must fit
+    /// the plan's limit (25 per GiB of memory, 3 reserved). A service's `release` Job
+    /// connects to the cluster itself (its private host, port 25060, the database's own
+    /// name), in every mode: migrations take session advisory locks that transaction and
+    /// statement pooling break, and in session mode the services' idle clients hold the
+    /// pool's connections; it shares the connections the pool leaves (limit − `size`).
     /// PostgreSQL on DigitalOcean only: refused for MySQL and MongoDB (DigitalOcean offers
     /// pools for PostgreSQL alone), for a database in the cluster, and on AWS (RDS Proxy is
     /// not generated: set the pool in `per_provider.digitalocean`).
@@ -1131,7 +1136,8 @@ pub struct ConnectionPool {
     /// while idle, so clients past `size` wait), or `statement` (after each statement: no multi-statement transactions).
     pub mode: PoolMode,
     /// Backend connections the pool opens to the database: at most the plan's limit (25
-    /// per GiB of memory, 3 reserved), leaving room for admin and migration sessions.
+    /// per GiB of memory, 3 reserved), leaving room for the direct connections of admin
+    /// sessions and release Jobs (5 each, warned about when short).
     pub size: u32,
 }
 
