@@ -262,6 +262,48 @@ mod tests {
                 .unwrap_or_else(|| panic!("{file}: `{what}` is installed but not counted"))
                 .clone()
         };
+        // Every EKS add-on the output installs is counted with its pods, and nothing else:
+        // the Deployments and the DaemonSets (one pod a node) of each.
+        let mut addons: Vec<String> = Vec::new();
+        for (name, text) in &out.files {
+            if !name.starts_with("terraform/") {
+                continue;
+            }
+            let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+            if let Some(a) = doc["resource"]["aws_eks_addon"].as_object() {
+                addons.extend(
+                    a.values()
+                        .map(|b| b["addon_name"].as_str().unwrap().to_string()),
+                );
+            }
+        }
+        let pods_of = |addon: &str| -> (&[&str], &[&str]) {
+            match addon {
+                "vpc-cni" => (&[], &["aws-node"]),
+                "kube-proxy" => (&[], &["kube-proxy"]),
+                "coredns" => (&["coredns"], &[]),
+                "aws-ebs-csi-driver" => (&["ebs-csi-controller"], &["ebs-csi-node"]),
+                "eks-pod-identity-agent" => (&[], &["eks-pod-identity-agent"]),
+                "amazon-cloudwatch-observability" => (
+                    &["cloudwatch-observability-operator"],
+                    &["cloudwatch-agent", "fluent-bit"],
+                ),
+                other => panic!("{file}: add-on `{other}`: count its pods in addon_pods"),
+            }
+        };
+        let mut daemon_sets: Vec<&str> = Vec::new();
+        for addon in &addons {
+            let (deployments, per_node) = pods_of(addon);
+            for what in deployments {
+                find(what);
+            }
+            daemon_sets.extend(per_node.iter().copied());
+        }
+        let mut counted: Vec<&str> = pods.daemon_sets.iter().map(|d| d.what).collect();
+        daemon_sets.sort_unstable();
+        counted.sort_unstable();
+        assert_eq!(counted, daemon_sets, "{file}: the DaemonSets counted");
+        assert!(pods.daemon_sets.iter().all(|d| d.tolerates_all_taints));
         let mut releases = Vec::new();
         for (name, text) in &out.files {
             if !name.starts_with("terraform/platform/") {
@@ -337,6 +379,30 @@ mod tests {
         counted("external-secrets", "external_secrets");
     }
 
+    /// The room on the nodes is reckoned once, by `backend::room`, which returns the
+    /// warnings with the refusals; lowering does not reckon it again (the pipeline adds
+    /// them to the output, `crate::synthesize_with`).
+    #[test]
+    fn the_room_warnings_come_from_room_alone() {
+        let file = "tests/fixtures/new-user/saltmarsh-telemetry-eks.yaml";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let bytes = std::fs::read(&path).unwrap();
+        let loaded = crate::blueprint::load(file, &bytes, Provider::Aws, "staging").unwrap();
+        let v = crate::semantic::analyze(&loaded).unwrap();
+        let room = crate::backend::room(&v);
+        assert!(room.refusals.is_empty(), "{:?}", room.refusals);
+        let slots = |notes: &[crate::diagnostic::Note]| {
+            notes
+                .iter()
+                .filter(|n| n.rule == Some("node-pod-slots"))
+                .count()
+        };
+        assert_eq!(slots(&room.warnings), 1);
+        assert_eq!(slots(&crate::backend::synth(&v).notes), 0);
+        let out = crate::synthesize_loaded(&loaded).unwrap();
+        assert_eq!(slots(&out.notes), 1);
+    }
+
     #[test]
     fn the_counted_pods_are_those_the_output_writes() {
         tie(
@@ -345,5 +411,7 @@ mod tests {
         );
         tie("tests/fixtures/new-user/shop-eks-week2.yaml", "staging");
         tie("blueprints/ecommerce-eks.yaml", "production");
+        // With the pod identity agent.
+        tie("tests/fixtures/day2/pool-0-base.yaml", "production");
     }
 }
