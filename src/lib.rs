@@ -67,10 +67,12 @@ pub fn synthesize_with(
     let provider = loaded.provider;
     let validated = semantic::analyze(loaded)?;
     let room = backend::room(&validated);
-    if !room.is_empty() {
-        return Err(loaded.diagnostics(room));
+    if !room.refusals.is_empty() {
+        return Err(loaded.diagnostics(room.refusals));
     }
     let mut out = backend::synth(&validated);
+    out.notes.extend(room.warnings);
+    diagnostic::note::sort(&mut out.notes);
     backend::collisions::refuse(loaded, &out)?;
     let renames = blueprint::renames(&loaded.blueprint);
     if !renames.is_empty() {

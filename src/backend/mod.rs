@@ -165,11 +165,12 @@ pub(crate) fn lower_in_parts<T: Sync>(
     }
 }
 
-/// Node pools that cannot run the pods at rest (exit 2, `k8s::room`), the pods of the
-/// add-ons and controllers the back-end installs itself counted beside the blueprint's
-/// (`aws::addon_pods`; other back-ends install none on EKS pools). Checked after the
-/// analysis, before lowering: `k8s` sits below the back-ends and cannot ask them.
-pub fn room(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
+/// Node pools against the pods at rest (`k8s::room`): refusals (exit 2) and warnings, the
+/// pods of the add-ons and controllers the back-end installs itself counted beside the
+/// blueprint's (`aws::addon_pods`, built once here; other back-ends install none on EKS
+/// pools). Checked after the analysis, before lowering: `k8s` sits below the back-ends and
+/// cannot ask them. The caller adds the warnings to the output (`Output::notes`).
+pub fn room(v: &Validated) -> crate::k8s::Room {
     let addons = if v.provider == Provider::Aws {
         aws::addon_pods::of(v)
     } else {

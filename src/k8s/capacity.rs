@@ -4,22 +4,25 @@
 //! only when the pool may grow, and then a fresh apply waits on scale-ups for its resting
 //! pods. So the check holds the pods a pool must run *at rest* — every service pinned to it
 //! (`node_pool`) at its resting replicas (the HPA's minimum), every in-cluster data service
-//! with its exporter — against `desired` nodes' allocatable CPU and memory.
+//! with its exporter — against `desired` nodes' allocatable CPU and memory, less the
+//! requests of the add-on DaemonSets that run on every node of the pool (those that
+//! tolerate its taints: on EKS all of them, `aws-node` and `kube-proxy` among them).
 //!
 //! Every pool together, at its `max`, must also hold all the pods at rest — the unpinned
 //! services' too, and the add-ons' and controllers' the output installs itself with the
 //! requests it writes for them or their charts document ([`AddonPods`], listed by
 //! `backend::aws::addon_pods`; checked after the analysis, `backend::room`):
 //! past it pods stay Pending for good (a refusal). At the pools' `desired` size a shortfall
-//! is a warning ([`warnings`]): a fresh apply waits on the Cluster Autoscaler.
+//! is a warning ([`room`] returns both, from one set of figures): a fresh apply waits on
+//! the Cluster Autoscaler.
 //!
 //! The figures err towards the nodes, so a refusal is certain: a node's allocatable is its
 //! instance's vCPUs and memory less only the kubelet's reservations that do not depend on
 //! its pod count (AL2023 `nodeadm`: CPU 6 % of the first core, 1 % of the second, 0.5 % of
 //! the third and fourth, 0.25 % of the rest; memory 255Mi + 11Mi per pod, of which only
-//! 255Mi is counted, plus the 100Mi hard eviction threshold), and the DaemonSets' requests
-//! (aws-node, kube-proxy, the EBS CSI node) and add-on requests nobody documents are left
-//! out.
+//! 255Mi is counted, plus the 100Mi hard eviction threshold), and the add-ons' requests are
+//! the least their charts or manifests give (`backend::aws::addon_pods`: none where a chart
+//! sets none).
 //! <https://github.com/awslabs/amazon-eks-ami/blob/main/nodeadm/internal/kubelet/config.go>,
 //! <https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/>
 //!
@@ -35,9 +38,9 @@ use super::quota::{Figures, data_pod, figures, service_pod, show};
 use super::workload::{filled, tracks};
 use super::{Ctx, Options};
 
-/// Pods of one add-on workload the output installs: what, how many (per node for a
-/// DaemonSet), one pod's requests (millicores, bytes; 0 where not counted). The back-end
-/// that installs them lists them (`backend::aws::addon_pods`).
+/// Pods of one add-on Deployment the output installs: what, how many, one pod's requests
+/// (millicores, bytes; 0 where its chart sets none). The back-end that installs them lists
+/// them (`backend::aws::addon_pods`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddonPod {
     pub what: &'static str,
@@ -45,19 +48,62 @@ pub struct AddonPod {
     pub requests: [f64; 2],
 }
 
+/// An add-on DaemonSet the output installs: one pod on every node of each pool it runs on,
+/// with one pod's requests (millicores, bytes; 0 where its manifest sets none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaemonSet {
+    pub what: &'static str,
+    pub requests: [f64; 2],
+    /// Whether its pods tolerate every taint (`tolerations: [{operator: Exists}]`): they
+    /// run on tainted pools too. Without, they keep off pools with a `NoSchedule` or
+    /// `NoExecute` taint (a `PreferNoSchedule` one keeps no DaemonSet pod off: the
+    /// DaemonSet controller pins each pod to its node).
+    pub tolerates_all_taints: bool,
+}
+
 /// The add-on pods of an output, beside the blueprint's own.
 #[derive(Debug, Default, Clone)]
 pub struct AddonPods {
     /// Deployments, placed on any node that takes them.
     pub deployments: Vec<AddonPod>,
-    /// DaemonSets beside `aws-node` and `kube-proxy`: one pod on every untainted node.
-    pub per_node: Vec<AddonPod>,
+    /// DaemonSets (the VPC CNI's `aws-node` and `kube-proxy` among them on EKS).
+    pub daemon_sets: Vec<DaemonSet>,
 }
 
 impl AddonPods {
     /// The Deployments' pods.
     pub fn pods(&self) -> u32 {
         self.deployments.iter().map(|p| p.pods).sum()
+    }
+
+    /// The DaemonSets whose pods run on every node of `pool`.
+    pub fn daemon_sets_on<'a>(
+        &'a self,
+        pool: &'a crate::blueprint::types::NodePool,
+    ) -> impl Iterator<Item = &'a DaemonSet> + 'a {
+        use crate::blueprint::types::TaintEffect;
+        let repels = pool
+            .taints
+            .iter()
+            .any(|t| !matches!(t.effect, TaintEffect::PreferNoSchedule));
+        self.daemon_sets
+            .iter()
+            .filter(move |d| d.tolerates_all_taints || !repels)
+    }
+
+    /// What one node of `pool` offers pods beyond its DaemonSets: `node` (its allocatable)
+    /// less their requests.
+    fn beside_daemon_sets(
+        &self,
+        pool: &crate::blueprint::types::NodePool,
+        node: [f64; 2],
+    ) -> [f64; 2] {
+        let mut left = node;
+        for d in self.daemon_sets_on(pool) {
+            left[0] -= d.requests[0];
+            left[1] -= d.requests[1];
+        }
+        left
     }
 }
 
@@ -218,10 +264,12 @@ fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
 }
 
 /// Positioned errors for every EKS node pool that cannot run the pods pinned to it, and
-/// every EKS or DOKS pool too small for the GPUs of the services placed on it.
-pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnostic> {
+/// every EKS or DOKS pool too small for the GPUs of the services placed on it; with the
+/// pools at `max` too small for every pod at rest an error, at `desired` a warning
+/// ([`totals`]). One pass: the figures are built once for both.
+pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnostic>, Vec<Note>) {
     if !matches!(v.platform(), Some(Platform::Eks | Platform::Doks)) {
-        return Vec::new();
+        return Default::default();
     }
     let ctx = Ctx::new(v, opts);
     let mut problems = gpus(v, &ctx);
@@ -230,7 +278,7 @@ pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnosti
             .as_ref()
             .is_some_and(|c| c.platform == Platform::Eks);
     if v.provider != Provider::Aws || !eks {
-        return problems;
+        return (problems, Vec::new());
     }
     let before = problems.len();
     for (i, pool) in v.bp.node_pools.iter().enumerate() {
@@ -238,7 +286,8 @@ pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnosti
         let Some((vcpu, mib)) = ec2_shape(&instance) else {
             continue;
         };
-        let node = allocatable(vcpu, mib);
+        // The DaemonSets that run on the pool take their requests from every node first.
+        let node = addons.beside_daemon_sets(pool, allocatable(vcpu, mib));
         let nodes = pool.desired.unwrap_or(pool.min);
         let pods = pinned(&ctx, &pool.name);
         let path = format!("node_pools[{i}]");
@@ -251,9 +300,10 @@ pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnosti
             if !too_big.is_empty() {
                 problems.push(
                     Diagnostic::new(format!(
-                        "`{path}.size`: a {instance} node of pool `{}` offers at most {} of {what} to pods, less than one pod of {} requests; such a pod never schedules",
+                        "`{path}.size`: a {instance} node of pool `{}` offers at most {} of {what} to pods beside its DaemonSets{}, less than one pod of {} requests; such a pod never schedules",
                         pool.name,
                         show(node[idx], idx),
+                        daemon_sets_listed(addons, pool, idx),
                         too_big.join(", ")
                     ))
                     .at(v.loaded.span(&format!("{path}.size")))
@@ -282,9 +332,10 @@ pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnosti
                 };
                 problems.push(
                     Diagnostic::new(format!(
-                        "`{at}`: {nodes} {instance} node(s) of pool `{}` offer at most {} of {what} to pods, but the pods pinned to it request {} at rest ({}); {then}",
+                        "`{at}`: {nodes} {instance} node(s) of pool `{}` offer at most {} of {what} to pods beside their DaemonSets{}, but the pods pinned to it request {} at rest ({}); {then}",
                         pool.name,
                         show(have, idx),
+                        daemon_sets_listed(addons, pool, idx),
                         show(need, idx),
                         parts.join(" + ")
                     ))
@@ -298,11 +349,31 @@ pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnosti
             }
         }
     }
-    // The totals only where no pool is refused already (one message per shortfall).
+    let (refusals, warnings) = totals(v, &ctx, addons);
+    // The totals' refusal only where no pool is refused already (one message per shortfall).
     if problems.len() == before {
-        problems.extend(totals(v, &ctx, addons));
+        problems.extend(refusals);
     }
-    problems
+    (problems, warnings)
+}
+
+/// The DaemonSets on `pool` whose requests of `idx` (CPU, memory) count, each per node:
+/// ` (aws-node 25m + kube-proxy 100m)`, or nothing when none requests any.
+fn daemon_sets_listed(
+    addons: &AddonPods,
+    pool: &crate::blueprint::types::NodePool,
+    idx: usize,
+) -> String {
+    let parts: Vec<String> = addons
+        .daemon_sets_on(pool)
+        .filter(|d| d.requests[idx] > 0.0)
+        .map(|d| format!("{} {}", d.what, show(d.requests[idx], idx)))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} each)", parts.join(" + "))
+    }
 }
 
 /// Whether the totals apply: EKS with managed node pools only, every pool of a known shape.
@@ -318,8 +389,7 @@ fn eks_nodes(v: &Validated) -> bool {
 }
 
 /// What all the pools offer pods at `size` nodes each (CPU millicores, memory bytes), less
-/// the add-on DaemonSets' counted requests on untainted pools; `None` when a size's shape is
-/// unknown.
+/// the requests of the DaemonSets that run on each; `None` when a size's shape is unknown.
 fn offered(
     v: &Validated,
     addons: &AddonPods,
@@ -329,13 +399,7 @@ fn offered(
     for pool in &v.bp.node_pools {
         let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
         let (vcpu, mib) = ec2_shape(&instance)?;
-        let mut node = allocatable(vcpu, mib);
-        if pool.taints.is_empty() {
-            for d in &addons.per_node {
-                node[0] -= d.requests[0];
-                node[1] -= d.requests[1];
-            }
-        }
+        let node = addons.beside_daemon_sets(pool, allocatable(vcpu, mib));
         for idx in 0..2 {
             have[idx] += node[idx] * f64::from(size(pool));
         }
@@ -373,69 +437,50 @@ fn parts(pods: &[(String, u32, [f64; 2])], idx: usize) -> String {
     parts.join(" + ")
 }
 
-/// The pools at their `max` against every pod at rest, the add-ons' included: a refusal
-/// when they cannot hold the requests.
-fn totals(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> Vec<Diagnostic> {
+/// The pools against every pod at rest, the add-ons' included: an error when at their `max`
+/// they cannot hold the requests (the pods past it stay Pending for good), a warning when
+/// at their `desired` size (`min` without one) they cannot though at `max` they can (a
+/// fresh apply leaves pods Pending until the Cluster Autoscaler adds nodes).
+fn totals(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> (Vec<Diagnostic>, Vec<Note>) {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     if !eks_nodes(v) {
-        return Vec::new();
+        return (problems, warnings);
     }
-    let Some(have) = offered(v, addons, |p| p.max) else {
-        return Vec::new();
+    let (Some(at_max), Some(at_rest)) = (
+        offered(v, addons, |p| p.max),
+        offered(v, addons, |p| p.desired.unwrap_or(p.min)),
+    ) else {
+        return (problems, warnings);
     };
     let pods = everything(ctx, addons);
-    let mut problems = Vec::new();
     for (idx, what) in [(0, "CPU"), (1, "memory")] {
         let need: f64 = pods.iter().map(|(_, n, f)| f[idx] * f64::from(*n)).sum();
-        if need <= have[idx] {
-            continue;
+        if need > at_max[idx] {
+            problems.push(
+                Diagnostic::new(format!(
+                    "`node_pools`: the pools at their `max` offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest — the services', data services' and the add-ons' the output installs — request {} ({}); the rest stay Pending for good",
+                    show(at_max[idx], idx),
+                    show(need, idx),
+                    parts(&pods, idx)
+                ))
+                .at(v.loaded.span("node_pools"))
+                .expected(format!("at least {} of {what} at `max`", show(need, idx)))
+                .help("raise the pools' `max`, give them larger sizes, or lower the pods' requests or resting replicas".to_string()),
+            );
+        } else if need > at_rest[idx] {
+            warnings.push(Note::warning(
+                "node-capacity",
+                format!(
+                    "`node_pools`: at their `desired` size the pools offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest — the add-ons' the output installs included — request {} ({}): on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes, and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room",
+                    show(at_rest[idx], idx),
+                    show(need, idx),
+                    parts(&pods, idx)
+                ),
+            ));
         }
-        problems.push(
-            Diagnostic::new(format!(
-                "`node_pools`: the pools at their `max` offer at most {} of {what} to pods, but the pods at rest — the services', data services' and the add-ons' the output installs — request {} ({}); the rest stay Pending for good",
-                show(have[idx], idx),
-                show(need, idx),
-                parts(&pods, idx)
-            ))
-            .at(v.loaded.span("node_pools"))
-            .expected(format!("at least {} of {what} at `max`", show(need, idx)))
-            .help("raise the pools' `max`, give them larger sizes, or lower the pods' requests or resting replicas".to_string()),
-        );
     }
-    problems
-}
-
-/// A warning when the pools at their `desired` size (`min` without one) cannot hold the
-/// requests of every pod at rest, the add-ons' included, though at `max` they can: a fresh
-/// apply leaves pods Pending until the Cluster Autoscaler adds nodes.
-pub fn warnings(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Note> {
-    if !eks_nodes(v) {
-        return Vec::new();
-    }
-    let ctx = Ctx::new(v, opts);
-    let (Some(at_rest), Some(at_max)) = (
-        offered(v, addons, |p| p.desired.unwrap_or(p.min)),
-        offered(v, addons, |p| p.max),
-    ) else {
-        return Vec::new();
-    };
-    let pods = everything(&ctx, addons);
-    let mut out = Vec::new();
-    for (idx, what) in [(0, "CPU"), (1, "memory")] {
-        let need: f64 = pods.iter().map(|(_, n, f)| f[idx] * f64::from(*n)).sum();
-        if need <= at_rest[idx] || need > at_max[idx] {
-            continue;
-        }
-        out.push(Note::warning(
-            "node-capacity",
-            format!(
-                "`node_pools`: at their `desired` size the pools offer at most {} of {what} to pods, but the pods at rest — the add-ons' the output installs included — request {} ({}): on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes, and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room",
-                show(at_rest[idx], idx),
-                show(need, idx),
-                parts(&pods, idx)
-            ),
-        ));
-    }
-    out
+    (problems, warnings)
 }
 
 #[cfg(test)]

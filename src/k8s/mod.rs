@@ -235,7 +235,7 @@ pub fn manifests(v: &Validated, opts: &Options) -> (BTreeMap<String, String>, Ve
     (m.files, m.lowered)
 }
 
-pub use capacity::{AddonPod, AddonPods};
+pub use capacity::{AddonPod, AddonPods, DaemonSet};
 
 /// Problems that make the manifests unworkable, found before they are written (exit 2):
 /// namespace quotas that cannot hold their own workloads at their declared maximum.
@@ -244,24 +244,30 @@ pub fn check(v: &Validated) -> Vec<crate::diagnostic::Diagnostic> {
     quota::check(v, &Options::default())
 }
 
-/// Node pools that cannot run the pods at rest (exit 2): EKS pools against the pods pinned
-/// to them, and all of them at `max` against every pod, `addons` (what the back-end
-/// installs beside the blueprint's workloads) included; EKS and DOKS pools against the
-/// GPUs of the services placed on them. Run by the back-end layer after the analysis
-/// (`backend::room`), which knows the add-ons.
-pub fn room(v: &Validated, addons: &AddonPods) -> Vec<crate::diagnostic::Diagnostic> {
-    let mut problems = capacity::check(v, &Options::default(), addons);
-    problems.extend(pod_slots::check(v, &Options::default(), addons));
-    problems
+/// What the node pools hold against the pods at rest ([`room`]).
+#[derive(Debug, Default)]
+pub struct Room {
+    /// Pools that cannot run the pods at rest (exit 2).
+    pub refusals: Vec<crate::diagnostic::Diagnostic>,
+    /// EKS pools that cannot hold every pod at rest at their `desired` size, though they
+    /// can at `max`: a fresh apply waits on the Cluster Autoscaler (`node-capacity`,
+    /// `node-pod-slots`).
+    pub warnings: Vec<crate::diagnostic::Note>,
 }
 
-/// Warnings on EKS node pools that cannot hold every pod at rest — the add-ons' the output
-/// installs included — at their `desired` size, though they can at `max`: a fresh apply
-/// waits on the Cluster Autoscaler (`capacity`, `pod_slots`).
-pub fn capacity_warnings(v: &Validated, addons: &AddonPods) -> Vec<crate::diagnostic::Note> {
-    let mut out = capacity::warnings(v, &Options::default(), addons);
-    out.extend(pod_slots::warnings(v, &Options::default(), addons));
-    out
+/// Node pools against the pods at rest: EKS pools against the pods pinned to them, and all
+/// of them against every pod — `addons` (what the back-end installs beside the blueprint's
+/// workloads: its Deployments, and its DaemonSets on every node of the pools they tolerate)
+/// included — refused at `max`, warned of at `desired`; EKS and DOKS pools against the
+/// GPUs of the services placed on them. Run once by the back-end layer after the analysis
+/// (`backend::room`), which knows the add-ons; the output carries the warnings.
+pub fn room(v: &Validated, addons: &AddonPods) -> Room {
+    let opts = Options::default();
+    let (mut refusals, mut warnings) = capacity::room(v, &opts, addons);
+    let (slots, slot_warnings) = pod_slots::room(v, &opts, addons);
+    refusals.extend(slots);
+    warnings.extend(slot_warnings);
+    Room { refusals, warnings }
 }
 
 /// Notes (plain ones, never warnings: their texts) on blueprint settings the manifests

@@ -11,20 +11,22 @@
 //!
 //! The add-ons and controllers the output installs itself run pods too
 //! ([`AddonPods`], listed by `backend::aws::addon_pods`; checked after the analysis,
-//! `backend::room`): their DaemonSets take a slot on every node (`aws-node` and
-//! `kube-proxy` on all, the others on untainted pools), their Deployments (CoreDNS, the
-//! Load Balancer Controller, cert-manager, KEDA, …) take slots somewhere. As there, the
-//! figures err towards the nodes, so a refusal is certain: add-on pods whose count is not
-//! written or documented count as one, and sizes whose limits are not listed here are not
-//! checked.
+//! `backend::room`): their DaemonSets take a slot on every node of each pool whose taints
+//! they tolerate (on EKS all of them tolerate every taint: `aws-node`, `kube-proxy`, the
+//! EBS CSI node, the pod identity agent, Container Insights' agent and Fluent Bit), their
+//! Deployments (CoreDNS, the EBS CSI controller, the Load Balancer Controller,
+//! cert-manager, KEDA, …) take slots somewhere, at the replicas written or their charts'
+//! defaults. As there, the figures err towards the nodes, so a refusal is certain: sizes
+//! whose limits are not listed here are not checked.
 //!
 //! - A pool must hold the pods pinned to it (`node_pool`) at rest on its `desired` nodes,
 //!   beside its DaemonSets.
 //! - All the pools together, at their `max`, must hold every service's and in-cluster data
 //!   service's pods at rest and the add-ons' (not with Fargate profiles beside them, which
 //!   take some): past it pods stay Pending for good.
-//! - At their `desired` size they should (a warning, [`warnings`]): else a fresh apply
-//!   leaves pods Pending until the Cluster Autoscaler adds nodes.
+//! - At their `desired` size they should (a warning; [`room`] returns refusals and
+//!   warnings from one set of figures): else a fresh apply leaves pods Pending until the
+//!   Cluster Autoscaler adds nodes.
 
 use crate::analysis::Validated;
 use crate::blueprint::types::Platform;
@@ -36,9 +38,6 @@ use crate::diagnostic::Note;
 use super::capacity::AddonPods;
 use super::workload::tracks;
 use super::{Ctx, Options};
-
-/// The DaemonSet pods on every EKS node: the VPC CNI's `aws-node` and `kube-proxy`.
-const DAEMON_PODS: u32 = 2;
 
 /// The kubelet's `max-pods` of an EC2 instance type, from its ENI limits, for the types
 /// whose limits follow from the name: burstable `t3`/`t3a`/`t4g`, and `c`/`m`/`r` of
@@ -111,14 +110,8 @@ fn slots(
     addons: &AddonPods,
 ) -> Option<(String, u32, u32)> {
     let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
-    // The add-ons' DaemonSets keep to untainted nodes (their own tolerations); `aws-node`
-    // and `kube-proxy` tolerate every taint.
-    let daemons = DAEMON_PODS
-        + if pool.taints.is_empty() {
-            u32::try_from(addons.per_node.len()).unwrap_or(u32::MAX)
-        } else {
-            0
-        };
+    // Every DaemonSet that tolerates the pool's taints runs a pod on each of its nodes.
+    let daemons = u32::try_from(addons.daemon_sets_on(pool).count()).unwrap_or(u32::MAX);
     let per_node = max_pods(&instance)?.saturating_sub(daemons);
     Some((instance, per_node, daemons))
 }
@@ -141,27 +134,26 @@ fn addon_list(addons: &AddonPods) -> Vec<(String, Option<&'static str>, u32)> {
         .collect()
 }
 
-/// The slots of all the pools at `size` nodes each (`None` when a size is not listed).
-fn total_slots(
-    v: &Validated,
-    addons: &AddonPods,
-    size: impl Fn(&crate::blueprint::types::NodePool) -> u32,
-) -> Option<u32> {
-    v.bp.node_pools
-        .iter()
-        .map(|p| slots(v, p, addons).map(|(_, per_node, _)| per_node * size(p)))
-        .sum()
-}
-
-pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnostic> {
+/// Refusals for pools that cannot hold their pinned pods at `desired`, and for all the
+/// pools at `max` that cannot hold every pod at rest; a warning (`node-pod-slots`) when
+/// the pools at their `desired` size (`min` without one) cannot hold every pod at rest, the
+/// add-ons' included, though at `max` they can: a fresh apply leaves pods Pending until the
+/// Cluster Autoscaler adds nodes, and the Helm releases that wait on their pods
+/// (`wait: true`) may time out meanwhile. One pass: the figures are built once for both.
+pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnostic>, Vec<Note>) {
     if !applies(v) {
-        return Vec::new();
+        return Default::default();
     }
     let ctx = Ctx::new(v, opts);
     let pods = resting(&ctx);
+    let pools: Vec<_> =
+        v.bp.node_pools
+            .iter()
+            .map(|p| slots(v, p, addons))
+            .collect();
     let mut problems = Vec::new();
-    for (i, pool) in v.bp.node_pools.iter().enumerate() {
-        let Some((instance, per_node, daemons)) = slots(v, pool, addons) else {
+    for (i, (pool, slots)) in v.bp.node_pools.iter().zip(&pools).enumerate() {
+        let Some((instance, per_node, daemons)) = slots else {
             continue;
         };
         let pinned: Vec<_> = pods
@@ -187,20 +179,33 @@ pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnosti
                 listed(&pinned)
             ))
             .at(v.loaded.span(&at))
-            .expected(format!("at least {} {instance} node(s)", need.div_ceil(per_node.max(1))))
+            .expected(format!("at least {} {instance} node(s)", need.div_ceil((*per_node).max(1))))
             .help("raise the pool's `desired` (and `max`), give it a larger size (an `xlarge` takes 58 pods), or lower the resting replicas".to_string()),
         );
     }
+    // The totals, where every pool's size is listed and no Fargate profile takes pods.
+    let total = |size: &dyn Fn(&crate::blueprint::types::NodePool) -> u32| -> Option<u32> {
+        v.bp.node_pools
+            .iter()
+            .zip(&pools)
+            .map(|(p, s)| s.as_ref().map(|(_, per_node, _)| per_node * size(p)))
+            .sum()
+    };
+    let (Some(at_max), Some(at_rest)) = (total(&|p| p.max), total(&|p| p.desired.unwrap_or(p.min)))
+    else {
+        return (problems, Vec::new());
+    };
+    if !v.bp.fargate_profiles.is_empty() {
+        return (problems, Vec::new());
+    }
     let extra = addon_list(addons);
     let need: u32 = pods.iter().chain(&extra).map(|(_, _, n)| n).sum();
-    if let Some(slots) = total_slots(v, addons, |p| p.max)
-        && v.bp.fargate_profiles.is_empty()
-        && need > slots
-    {
+    let mut warnings = Vec::new();
+    if need > at_max {
         let all: Vec<_> = pods.iter().chain(&extra).collect();
         problems.push(
             Diagnostic::new(format!(
-                "`node_pools`: the pools at their `max` run at most {slots} pods beside their DaemonSets (the VPC CNI gives each node as many pod addresses as its instance type's network interfaces hold), but the services, data services and the add-ons the output installs ({} pods: CoreDNS, controllers, webhooks) need {need} at rest ({}); the rest stay Pending with \"Too many pods\" for good",
+                "`node_pools`: the pools at their `max` run at most {at_max} pods beside their DaemonSets (the VPC CNI gives each node as many pod addresses as its instance type's network interfaces hold), but the services, data services and the add-ons the output installs ({} pods: CoreDNS, controllers, webhooks) need {need} at rest ({}); the rest stay Pending with \"Too many pods\" for good",
                 addons.pods(),
                 listed(&all)
             ))
@@ -208,38 +213,16 @@ pub fn check(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Diagnosti
             .expected(format!("room for {need} pods at `max`"))
             .help("raise the pools' `max`, give them larger sizes (a `large` c/m/r node takes 29 pods, an `xlarge` 58; `t3.medium` 17), or lower the resting replicas".to_string()),
         );
+    } else if need > at_rest {
+        warnings.push(Note::warning(
+            "node-pod-slots",
+            format!(
+                "`node_pools`: at their `desired` size the pools run at most {at_rest} pods beside their DaemonSets, but the services, data services and the add-ons the output installs ({} pods) need {need} at rest: on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes (up to {at_max} pods at `max`), and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room",
+                addons.pods()
+            ),
+        ));
     }
-    problems
-}
-
-/// A warning when the pools at their `desired` size (`min` without one) cannot hold every
-/// pod at rest, the add-ons' included, though at `max` they can: a fresh apply leaves pods
-/// Pending until the Cluster Autoscaler adds nodes, and the Helm releases that wait on
-/// their pods (`wait: true`) may time out meanwhile.
-pub fn warnings(v: &Validated, opts: &Options, addons: &AddonPods) -> Vec<Note> {
-    if !applies(v) || !v.bp.fargate_profiles.is_empty() {
-        return Vec::new();
-    }
-    let ctx = Ctx::new(v, opts);
-    let extra = addon_list(addons);
-    let pods = resting(&ctx);
-    let need: u32 = pods.iter().chain(&extra).map(|(_, _, n)| n).sum();
-    let (Some(at_rest), Some(at_max)) = (
-        total_slots(v, addons, |p| p.desired.unwrap_or(p.min)),
-        total_slots(v, addons, |p| p.max),
-    ) else {
-        return Vec::new();
-    };
-    if need <= at_rest || need > at_max {
-        return Vec::new();
-    }
-    vec![Note::warning(
-        "node-pod-slots",
-        format!(
-            "`node_pools`: at their `desired` size the pools run at most {at_rest} pods beside their DaemonSets, but the services, data services and the add-ons the output installs ({} pods) need {need} at rest: on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes (up to {at_max} pods at `max`), and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room",
-            addons.pods()
-        ),
-    )]
+    (problems, warnings)
 }
 
 #[cfg(test)]

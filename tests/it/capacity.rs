@@ -3,8 +3,11 @@
 //! `min`) adds nodes later, so pods pinned to a pool whose nodes cannot hold them stay
 //! Pending at least until a scale-up. A node offers pods at most its vCPUs and memory
 //! less the kubelet's reservations (AL2023: 70m of CPU on 2 vCPUs; 255Mi + 100Mi eviction
-//! of memory at least). Checked on ecommerce-eks's development environment, whose `memory`
-//! pool (one r5.large: 1930m) runs the in-cluster database, cache and queue.
+//! of memory at least) and less the requests of the DaemonSets the output runs on it
+//! (aws-node 25m, kube-proxy 100m, the EBS CSI node 10m / 40Mi, Container Insights' agent
+//! 250m / 128Mi and Fluent Bit 50m / 25Mi, on tainted pools too). Checked on ecommerce-eks's
+//! development environment, whose `memory` pool (one r5.large: 1930m, 1495m beside its
+//! DaemonSets) runs the in-cluster database, cache and queue.
 
 use infragen::Provider;
 
@@ -19,15 +22,19 @@ fn synth(text: &str, env: &str) -> Result<infragen::Output, String> {
         .map_err(|d| d.to_string())
 }
 
+const DEV_DB_REQUESTS: &str = "            requests: { cpu: 400m, memory: 1Gi }\n";
+
 /// The development database at its size class's figures (1 CPU requested).
 fn class_sized_db() -> String {
     let text = ecommerce();
-    let from = "          resources:\n            requests: { cpu: 500m, memory: 1Gi }\n            limits: { cpu: 2000m, memory: 4Gi }\n";
-    assert!(text.contains(from), "the development db's resources moved");
-    text.replacen(from, "", 1)
+    let from = format!(
+        "          resources:\n{DEV_DB_REQUESTS}            limits: {{ cpu: 2000m, memory: 4Gi }}\n"
+    );
+    assert!(text.contains(&from), "the development db's resources moved");
+    text.replacen(&from, "", 1)
 }
 
-/// db 1000m + cache 500m + mq 500m = 2000m > 1930m on one r5.large: one stays Pending.
+/// db 1000m + cache 500m + mq 500m = 2000m > 1495m on one r5.large: one stays Pending.
 #[test]
 fn pinned_pods_past_the_pools_nodes_are_refused() {
     let err = synth(&class_sized_db(), "development").expect_err("2000m do not fit 1930m");
@@ -37,7 +44,7 @@ fn pinned_pods_past_the_pools_nodes_are_refused() {
         err.contains("until the Cluster Autoscaler adds nodes"),
         "{err}"
     );
-    assert!(err.contains("1930m"), "{err}");
+    assert!(err.contains("offer at most 1495m of CPU to pods beside their DaemonSets (aws-node 25m + kube-proxy 100m + ebs-csi-node 10m + cloudwatch-agent 250m + fluent-bit 50m each)"), "{err}");
     assert!(err.contains("2000m"), "{err}");
     assert!(
         err.contains("db 1 × 1000m + cache 1 × 500m + mq 1 × 500m"),
@@ -63,6 +70,28 @@ fn enough_nodes_or_smaller_requests_hold_them() {
     synth(&ecommerce(), "development").unwrap();
 }
 
+/// The DaemonSets' requests count on the pool they run on: db 500m + cache 500m + mq 500m
+/// = 1500m fit the r5.large's 1930m, but not the 1495m its five DaemonSets leave — one of
+/// the three would stay Pending on every fresh apply of the development environment.
+#[test]
+fn the_daemon_sets_requests_count_on_every_node_of_the_pool() {
+    let text = ecommerce().replacen(
+        DEV_DB_REQUESTS,
+        "            requests: { cpu: 500m, memory: 1Gi }\n",
+        1,
+    );
+    let err = synth(&text, "development").expect_err("1500m do not fit 1495m");
+    assert!(err.contains("`node_pools[2].desired`"), "{err}");
+    assert!(
+        err.contains("offer at most 1495m of CPU to pods beside their DaemonSets"),
+        "{err}"
+    );
+    assert!(
+        err.contains("request 1500m at rest (db 1 × 500m + cache 1 × 500m + mq 1 × 500m)"),
+        "{err}"
+    );
+}
+
 /// A pod that asks more memory than one c5.large (4 GiB) has never schedules, whatever the
 /// node count.
 #[test]
@@ -83,11 +112,13 @@ fn a_pod_larger_than_a_node_is_refused() {
     assert!(err.contains("order-service 6144Mi"), "{err}");
 }
 
-/// One `t3.medium` (1930m of CPU for pods) that cannot grow, an unpinned service of 1800m,
-/// and ingress-nginx, whose two controllers request the chart's 100m each: 2000m at rest,
-/// so one pod stays Pending for good — refused, though no pod is pinned to the pool. The
-/// service's own 1800m fit; two nodes at `max` hold everything, and a fresh apply on one
-/// then waits on the Cluster Autoscaler (a warning).
+/// One `t3.medium` (1930m of CPU for pods, 1505m beside its DaemonSets: aws-node 25m,
+/// kube-proxy 100m, Container Insights' agent 250m and Fluent Bit 50m) that cannot grow,
+/// an unpinned service of 1200m, and the add-ons: ingress-nginx, whose two controllers
+/// request the chart's 100m each, CoreDNS (two of 100m) and the CloudWatch operator
+/// (100m): 1700m at rest, so a pod stays Pending for good — refused, though no pod is
+/// pinned to the pool. The service's own 1200m fit; two nodes at `max` hold everything,
+/// and a fresh apply on one then waits on the Cluster Autoscaler (a warning).
 #[test]
 fn the_add_ons_requests_count_against_the_pools_at_max() {
     let stack = |pool: &str| {
@@ -100,7 +131,7 @@ fn the_add_ons_requests_count_against_the_pools_at_max() {
 kubernetes:
   ingress_controller: {{ kind: nginx }}
 services:
-  - {{ name: api, image: \"ghcr.io/p/api:1.0.0\", port: 8080, replicas: 1, resources: {{ requests: {{ cpu: 1800m, memory: 512Mi }}, limits: {{ memory: 512Mi }} }} }}
+  - {{ name: api, image: \"ghcr.io/p/api:1.0.0\", port: 8080, replicas: 1, resources: {{ requests: {{ cpu: 1200m, memory: 512Mi }}, limits: {{ memory: 512Mi }} }} }}
 "
             ),
         )
@@ -111,11 +142,11 @@ services:
     )
     .unwrap_err();
     assert!(
-        err.contains("`node_pools`: the pools at their `max` offer at most 1930m of CPU"),
+        err.contains("`node_pools`: the pools at their `max` offer at most 1505m of CPU to pods beside their DaemonSets"),
         "{err}"
     );
     assert!(
-        err.contains("request 2000m (api 1 × 1800m + ingress-nginx-controller 2 × 100m)"),
+        err.contains("request 1700m (api 1 × 1200m + coredns 2 × 100m + cloudwatch-observability-operator 1 × 100m + ingress-nginx-controller 2 × 100m)"),
         "{err}"
     );
     let out = crate::support::synth_aws(
@@ -130,8 +161,8 @@ services:
         .unwrap_or_else(|| panic!("{:#?}", out.notes))
         .to_string();
     // The Cluster Autoscaler it now installs requests 100m too.
-    assert!(warning.contains("at most 1930m of CPU"), "{warning}");
-    assert!(warning.contains("request 2100m"), "{warning}");
+    assert!(warning.contains("at most 1505m of CPU"), "{warning}");
+    assert!(warning.contains("request 1800m"), "{warning}");
     assert!(
         warning.contains("until the Cluster Autoscaler adds nodes"),
         "{warning}"

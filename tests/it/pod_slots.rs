@@ -12,9 +12,9 @@ fn hive() -> String {
 }
 
 /// The monorepo's 76 resting pods and the add-ons' (CoreDNS, the Load Balancer Controller,
-/// …) fit four to eight `m6i.large` nodes; on the first draft's three `t3.medium` nodes (13
-/// each beside the four DaemonSets: aws-node, kube-proxy, Container Insights' agent and
-/// Fluent Bit) they do not: 39.
+/// the CloudWatch operator, …) fit four to eight `m6i.large` nodes; on the first draft's
+/// three `t3.medium` nodes (13 each beside the four DaemonSets: aws-node, kube-proxy,
+/// Container Insights' agent and Fluent Bit) they do not: 39.
 #[test]
 fn pods_past_the_pools_addresses_are_refused() {
     crate::support::synth(
@@ -33,18 +33,18 @@ fn pods_past_the_pools_addresses_are_refused() {
         ),
         "{err}"
     );
-    // 76 of the services, 7 of the add-ons.
-    assert!(err.contains("need 83 at rest"), "{err}");
+    // 76 of the services, 8 of the add-ons.
+    assert!(err.contains("need 84 at rest"), "{err}");
     assert!(err.contains("hive.yaml:"), "{err}");
-    // Six nodes hold the services' 76 but not the add-ons' 8 beside them (the Cluster
-    // Autoscaler's own pod among them): 78 slots for 84 pods.
+    // Six nodes hold the services' 76 but not the add-ons' 9 beside them (the Cluster
+    // Autoscaler's own pod among them): 78 slots for 85 pods.
     let six = hive().replace(
         "size: m6i.large, min: 4, max: 8",
         "size: medium, min: 3, max: 6",
     );
     let err = synth_aws("hive", &six).unwrap_err();
     assert!(err.contains("run at most 78 pods"), "{err}");
-    assert!(err.contains("need 84 at rest"), "{err}");
+    assert!(err.contains("need 85 at rest"), "{err}");
     // Room for them at `max`: the Cluster Autoscaler adds the nodes.
     let grows = hive().replace(
         "size: m6i.large, min: 4, max: 8",
@@ -88,8 +88,9 @@ services:
 
 /// A managed node group caps the kubelet's `maxPods` at 110 below 30 vCPUs, whatever its
 /// interfaces hold (EKS user guide, "How maxPods is determined"): a 16-vCPU `m6i.4xlarge`,
-/// 234 pod addresses, runs 106 pods beside the four DaemonSets, not 230 — and four of them
-/// are the add-ons' (CoreDNS and the Load Balancer Controller, two each).
+/// 234 pod addresses, runs 106 pods beside the four DaemonSets, not 230 — and five of them
+/// are the add-ons' (CoreDNS and the Load Balancer Controller, two each, and the CloudWatch
+/// observability operator).
 #[test]
 fn a_managed_node_groups_max_pods_cap_counts() {
     let text = |replicas: u32| {
@@ -105,8 +106,8 @@ services:
             ),
         )
     };
-    synth_aws("big", &text(102)).unwrap();
-    let err = synth_aws("big", &text(103)).unwrap_err();
+    synth_aws("big", &text(101)).unwrap();
+    let err = synth_aws("big", &text(102)).unwrap_err();
     assert!(
         err.contains(
             "`node_pools`: the pools at their `max` run at most 106 pods beside their DaemonSets"
@@ -114,7 +115,7 @@ services:
         "{err}"
     );
     assert!(
-        err.contains("need 107 at rest (tiny 103 + coredns 2 + aws-load-balancer-controller 2)"),
+        err.contains("need 107 at rest (tiny 102 + coredns 2 + cloudwatch-observability-operator 1 + aws-load-balancer-controller 2)"),
         "{err}"
     );
 }
@@ -134,11 +135,11 @@ const STAGING_POOL: &str =
 
 /// Round 17's staging: two `t3.medium` nodes (12 pods each beside aws-node, kube-proxy, the
 /// EBS CSI node and Container Insights' two agents) for the 10 pods of the services and
-/// the broker and the 19 the output installs beside them (CoreDNS 2, the EBS CSI
-/// controller, the Load Balancer Controller 2, Envoy Gateway and its proxy, cert-manager
-/// 3, metrics-server 2, the Cluster Autoscaler, KEDA 3, External Secrets 3): the pods past
-/// 24 wait for the Cluster Autoscaler on every fresh apply. A warning, not a refusal: at
-/// `max` (four nodes, 48) they fit.
+/// the broker and the 21 the output installs beside them (CoreDNS 2, the EBS CSI
+/// controller 2, the CloudWatch operator, the Load Balancer Controller 2, Envoy Gateway
+/// and its proxy, cert-manager 3, metrics-server 2, the Cluster Autoscaler, KEDA 3,
+/// External Secrets 3): the pods past 24 wait for the Cluster Autoscaler on every fresh
+/// apply. A warning, not a refusal: at `max` (four nodes, 48) they fit.
 #[test]
 fn the_add_ons_pods_count_and_a_fresh_apply_waits_on_the_autoscaler() {
     assert!(saltmarsh().contains(STAGING_POOL), "the staging pool moved");
@@ -150,7 +151,7 @@ fn the_add_ons_pods_count_and_a_fresh_apply_waits_on_the_autoscaler() {
         .unwrap_or_else(|| panic!("{:#?}", out.notes))
         .to_string();
     assert!(warning.contains("run at most 24 pods"), "{warning}");
-    assert!(warning.contains("(19 pods) need 29 at rest"), "{warning}");
+    assert!(warning.contains("(21 pods) need 31 at rest"), "{warning}");
     assert!(
         warning.contains("until the Cluster Autoscaler adds nodes"),
         "{warning}"
@@ -181,10 +182,73 @@ fn a_pool_that_cannot_hold_the_add_ons_at_max_is_refused() {
         err.contains("`node_pools`: the pools at their `max` run at most 24 pods"),
         "{err}"
     );
-    // No Cluster Autoscaler without room to grow: 18 of the add-ons' pods.
+    // No Cluster Autoscaler without room to grow: 20 of the add-ons' pods.
     assert!(
-        err.contains("(18 pods: CoreDNS, controllers, webhooks) need 28 at rest"),
+        err.contains("(20 pods: CoreDNS, controllers, webhooks) need 30 at rest"),
         "{err}"
     );
     assert!(err.contains("for good"), "{err}");
+}
+
+/// A tainted pool runs every DaemonSet that tolerates its taint, and all those the output
+/// installs tolerate every taint (`tolerations: [{operator: Exists}]`; the EBS CSI node's
+/// `tolerateAllTaints`): a `t3.small` (11 pods) of a pool tainted `dedicated=tiny` keeps 7
+/// for the pods pinned to it beside aws-node, kube-proxy and Container Insights' agent and
+/// Fluent Bit, as an untainted one does — not 9.
+#[test]
+fn a_tainted_pools_nodes_run_the_daemon_sets_too() {
+    let text = |replicas: u32| {
+        eks_stack(
+            "taint",
+            "{ platform: eks, version: \"1.35\" }",
+            &format!(
+                "node_pools:
+  - {{ name: general, size: m6i.large, min: 2, max: 4 }}
+  - {{ name: small, size: t3.small, min: 1, desired: 2, max: 6, taints: [{{ key: dedicated, value: tiny, effect: NoSchedule }}] }}
+services:
+  - {{ name: tiny, image: \"ghcr.io/p/tiny:1.0.0\", port: 8080, node_pool: small, replicas: {replicas}, resources: {{ requests: {{ cpu: 10m, memory: 16Mi }}, limits: {{ memory: 16Mi }} }} }}
+"
+            ),
+        )
+    };
+    synth_aws("taint", &text(14)).unwrap();
+    let err = synth_aws("taint", &text(15)).unwrap_err();
+    assert!(
+        err.contains(
+            "`node_pools[1].desired`: 2 t3.small node(s) of pool `small` run at most 14 pods beside their 4 DaemonSets"
+        ),
+        "{err}"
+    );
+}
+
+/// The EBS CSI driver's controller runs two replicas (the add-on's `controller.replicaCount`
+/// default, kubernetes-sigs/aws-ebs-csi-driver values.schema.json) and its node plugin one
+/// pod on every node: one `m6i.4xlarge` (110 pods) keeps 105 beside the five DaemonSets, of
+/// which the add-ons take 7 (CoreDNS 2, the EBS CSI controller 2, the CloudWatch operator,
+/// the Load Balancer Controller 2). 98 services' pods fit; 99 do not.
+#[test]
+fn the_ebs_csi_controllers_two_replicas_count() {
+    let text = |replicas: u32| {
+        eks_stack(
+            "ebs",
+            "{ platform: eks, version: \"1.35\", addons: [vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver] }",
+            &format!(
+                "node_pools:
+  - {{ name: general, size: m6i.4xlarge, min: 1, max: 1 }}
+services:
+  - {{ name: tiny, image: \"ghcr.io/p/tiny:1.0.0\", port: 8080, replicas: {replicas}, resources: {{ requests: {{ cpu: 10m, memory: 16Mi }}, limits: {{ memory: 16Mi }} }} }}
+"
+            ),
+        )
+    };
+    synth_aws("ebs", &text(98)).unwrap();
+    let err = synth_aws("ebs", &text(99)).unwrap_err();
+    assert!(
+        err.contains("the pools at their `max` run at most 105 pods beside their DaemonSets"),
+        "{err}"
+    );
+    assert!(
+        err.contains("need 106 at rest (tiny 99 + coredns 2 + ebs-csi-controller 2 + cloudwatch-observability-operator 1 + aws-load-balancer-controller 2)"),
+        "{err}"
+    );
 }

@@ -1,56 +1,110 @@
 //! The pods of the add-ons and controllers an EKS output installs itself (EKS add-ons and
-//! Helm releases), for the node capacity checks (`k8s::room`, `backend::room`): at
-//! rest, beside the blueprint's own pods, they take pod slots and requests on the nodes.
+//! Helm releases), for the node capacity checks (`k8s::room`, built once by
+//! `backend::room`): at rest, beside the blueprint's own pods, they take pod slots and
+//! requests on the nodes — the Deployments somewhere, the DaemonSets on every node of each
+//! pool whose taints they tolerate.
 //!
 //! The installed set follows the same predicates the `platform` module and the cluster's
 //! add-ons follow, and the replicas and requests infragen writes are read back from the
 //! release bodies those modules write (`helm::*`, `cluster_autoscaler::REQUESTS`), so the
 //! figures cannot drift from the output (`tests/it/pod_slots.rs` ties them to a synth).
-//! Where infragen writes no figure, the chart's or add-on's documented default is taken
-//! only where it can be cited; otherwise the pod counts as one (a Deployment runs at
-//! least its one replica) with no requests — the figures err towards the nodes, so a
-//! refusal stays certain:
+//! Where infragen writes no figure, the chart's or add-on's default is taken, as cited
+//! below (a pod's requests are the sum of its containers'; a container whose chart sets
+//! none counts 0, its pod still a slot). Each requests figure is the least the pod asks,
+//! so the checks err towards the nodes and a refusal stays certain.
 //!
-//! - CoreDNS: 2 replicas ("two replicas of the CoreDNS image are deployed by default,
-//!   regardless of the number of nodes", EKS user guide, "Manage CoreDNS"); requests not
-//!   counted.
-//! - AWS Load Balancer Controller: the written `replicaCount`; the chart sets no requests.
-//! - metrics-server: the written `replicas`; requests 100m / 200Mi, the chart's default
+//! Deployments:
+//!
+//! - CoreDNS (EKS add-on): 2 replicas of 100m / 70Mi ("two replicas of the CoreDNS image
+//!   are deployed by default, regardless of the number of nodes", EKS user guide, "Manage
+//!   CoreDNS"; `resources.requests` of the add-on's `coredns` Deployment, as EKS writes it
+//!   for v1.10.1-eksbuild.2).
+//! - EBS CSI controller (EKS add-on `aws-ebs-csi-driver`): 2 replicas (`controller.replicaCount`
+//!   default 2: kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/values.yaml and
+//!   values.schema.json, the add-on's configuration schema — `aws eks
+//!   describe-addon-configuration` of v1.63.1-eksbuild.1 gives the same default), 10m / 40Mi
+//!   (`controller.resources.requests`; the sidecars' `resources` default to none).
+//! - CloudWatch observability operator (`amazon-cloudwatch-observability-controller-manager`,
+//!   with Container Insights): 1 replica of 100m / 64Mi (`replicaCount`,
+//!   `manager.resources.requests`: aws-observability/helm-charts
+//!   charts/amazon-cloudwatch-observability/values.yaml, operator 3.0.0).
+//! - AWS Load Balancer Controller: the written `replicaCount`; the chart (1.14.1) sets no
+//!   requests (`resources: {}`).
+//! - metrics-server: the written `replicas`; 100m / 200Mi, the chart's default
 //!   (`resources.requests`, kubernetes-sigs/metrics-server charts/metrics-server/values.yaml).
 //! - Cluster Autoscaler: one (the chart's `replicaCount` default), the written requests.
 //! - ingress-nginx: the written `replicaCount` (or the HPA's minimum); the written requests,
 //!   else the chart's default 100m / 90Mi (`controller.resources.requests`, values.yaml).
-//! - Envoy Gateway: its controller, one replica with requests 100m / 256Mi (the chart's
+//! - Envoy Gateway: its controller, one replica of 100m / 256Mi (the chart's
 //!   `deployment.replicas` and `deployment.envoyGateway.resources.requests` defaults,
 //!   gateway-helm values reference), and the Gateway's Envoy proxies: the
 //!   `ingress_controller.replicas` minimum written into the EnvoyProxy, else one (Envoy
-//!   Gateway's default), with the blueprint's requests if given.
-//! - cert-manager (controller, webhook, cainjector), KEDA (operator, metrics API server,
-//!   admission webhooks), External Secrets (controller, webhook, cert controller): one pod
-//!   each, no requests counted.
-//! - EBS CSI driver: its controller (one counted), and its node DaemonSet `ebs-csi-node`;
-//!   the pod identity agent and Container Insights' CloudWatch agent and Fluent Bit are
-//!   DaemonSets too. DaemonSets are counted only on untainted pools (their tolerations are
-//!   the add-on's), with no requests.
+//!   Gateway's `DefaultDeploymentReplicas`), each its `envoy` container — the blueprint's
+//!   requests where it sizes them, else Envoy Gateway's default 100m / 512Mi
+//!   (`DefaultDeploymentCPUResourceRequests`, `DefaultDeploymentMemoryResourceRequests`) —
+//!   and its `shutdown-manager` container, 10m / 32Mi (`DefaultShutdownManager*ResourceRequests`;
+//!   envoyproxy/gateway api/v1alpha1/shared_types.go).
+//! - cert-manager v1.21 (controller, webhook, cainjector): one pod each (`replicaCount`
+//!   defaults 1), no requests (`resources: {}` for each: the chart's values.yaml gives
+//!   `requests: {cpu: 10m, memory: 32Mi}` only as a commented example).
+//! - KEDA 2.21 (operator, metrics API server, admission webhooks): one pod each
+//!   (`operator.replicaCount`, `metricsServer.replicaCount`, `webhooks.replicaCount`), with
+//!   100m / 100Mi, 100m / 100Mi and 10m / 10Mi (`resources.operator`,
+//!   `resources.metricServer`, `resources.webhooks` requests; kedacore/charts keda/values.yaml,
+//!   "the default values that we describe in our docs").
+//! - External Secrets 2.10 (controller, webhook, cert controller): one pod each
+//!   (`replicaCount`, `webhook.replicaCount`, `certController.replicaCount`), no requests
+//!   (`resources: {}`, a commented example only; external-secrets/external-secrets
+//!   deploy/charts/external-secrets/values.yaml).
+//!
+//! DaemonSets — every one listed tolerates every taint, so it runs on tainted pools too:
+//!
+//! - `aws-node` (VPC CNI): 25m (`resources.requests.cpu`; `tolerations: [{operator:
+//!   Exists}]`: aws/amazon-vpc-cni-k8s charts/aws-vpc-cni/values.yaml). Its network policy
+//!   agent container is not counted.
+//! - `kube-proxy`: 100m, `tolerations: [{operator: Exists}]` (the add-on's DaemonSet as EKS
+//!   writes it, v1.28.1-minimal-eksbuild.1).
+//! - `ebs-csi-node` (EBS CSI driver): 10m / 40Mi (`node.resources.requests`),
+//!   `node.tolerateAllTaints: true` (chart values.yaml / values.schema.json, as above).
+//! - `eks-pod-identity-agent`: no requests (`resources: {}`), `tolerations: [{operator:
+//!   Exists}]` (aws/eks-pod-identity-agent charts/eks-pod-identity-agent/values.yaml).
+//! - Container Insights' `cloudwatch-agent`, 250m / 128Mi (`agent.resources.requests`), and
+//!   `fluent-bit`, 50m / 25Mi (`containerLogs.fluentBit.resources.requests`), both under
+//!   the chart's root `tolerations: [{operator: Exists}]` (amazon-cloudwatch-observability
+//!   values.yaml, as above).
 //!
 //! Left out: the NVIDIA device plugin (GPU nodes only, whose sizes the checks do not
-//! know), the CloudWatch observability operator, add-ons named in `cluster.addons` beyond
-//! those above, and the charts' one-off hook Jobs.
+//! know), Container Insights' GPU and Neuron exporters (those nodes only), add-ons named in
+//! `cluster.addons` beyond those above, and the charts' one-off hook Jobs.
 
 use crate::analysis::Validated;
 use crate::blueprint::types::Platform;
 use crate::k8s::quota::{cpu, memory};
-use crate::k8s::{AddonPod, AddonPods};
+use crate::k8s::{AddonPod, AddonPods, DaemonSet};
 use crate::terraform::{Expr, Json};
 
 use super::Ctx;
 use crate::backend::helm;
 
+/// One pod's requests: millicores and bytes of the quantities (`"0"` for none).
+fn requests(cpu_q: &str, memory_q: &str) -> [f64; 2] {
+    [cpu(cpu_q).unwrap_or(0.0), memory(memory_q).unwrap_or(0.0)]
+}
+
 fn pods(what: &'static str, pods: u32, cpu_q: &str, memory_q: &str) -> AddonPod {
     AddonPod {
         what,
         pods,
-        requests: [cpu(cpu_q).unwrap_or(0.0), memory(memory_q).unwrap_or(0.0)],
+        requests: requests(cpu_q, memory_q),
+    }
+}
+
+/// A DaemonSet that tolerates every taint (all those counted here do).
+fn daemon_set(what: &'static str, cpu_q: &str, memory_q: &str) -> DaemonSet {
+    DaemonSet {
+        what,
+        requests: requests(cpu_q, memory_q),
+        tolerates_all_taints: true,
     }
 }
 
@@ -87,20 +141,27 @@ pub fn of(v: &Validated) -> AddonPods {
     let addons = super::cluster::addons::names(&ctx);
     let has = |name: &str| addons.iter().any(|a| a == name);
     let d = &mut out.deployments;
+    let ds = &mut out.daemon_sets;
+    if has("vpc-cni") {
+        ds.push(daemon_set("aws-node", "25m", "0"));
+    }
+    if has("kube-proxy") {
+        ds.push(daemon_set("kube-proxy", "100m", "0"));
+    }
     if has("coredns") {
-        d.push(pods("coredns", 2, "0", "0"));
+        d.push(pods("coredns", 2, "100m", "70Mi"));
     }
     if has("aws-ebs-csi-driver") {
-        d.push(pods("ebs-csi-controller", 1, "0", "0"));
-        out.per_node.push(pods("ebs-csi-node", 1, "0", "0"));
+        d.push(pods("ebs-csi-controller", 2, "10m", "40Mi"));
+        ds.push(daemon_set("ebs-csi-node", "10m", "40Mi"));
     }
     if has("eks-pod-identity-agent") {
-        out.per_node
-            .push(pods("eks-pod-identity-agent", 1, "0", "0"));
+        ds.push(daemon_set("eks-pod-identity-agent", "0", "0"));
     }
     if has("amazon-cloudwatch-observability") {
-        out.per_node.push(pods("cloudwatch-agent", 1, "0", "0"));
-        out.per_node.push(pods("fluent-bit", 1, "0", "0"));
+        d.push(pods("cloudwatch-observability-operator", 1, "100m", "64Mi"));
+        ds.push(daemon_set("cloudwatch-agent", "250m", "128Mi"));
+        ds.push(daemon_set("fluent-bit", "50m", "25Mi"));
     }
 
     let none = Expr::lit("");
@@ -129,13 +190,21 @@ pub fn of(v: &Validated) -> AddonPods {
                 .as_ref()
                 .and_then(|k| k.ingress_controller.as_ref());
         let n = c.and_then(|c| c.replicas.as_ref()).map_or(1, |r| r.min);
-        let r = c.and_then(|c| c.resources.as_ref()).map(|r| &r.requests);
-        d.push(pods(
-            "envoy proxies",
-            n,
-            r.and_then(|r| r.cpu.as_deref()).unwrap_or("0"),
-            r.and_then(|r| r.memory.as_deref()).unwrap_or("0"),
-        ));
+        // The `envoy` container: the blueprint's requests where it sizes the proxies (they
+        // replace Envoy Gateway's default), else the default; plus `shutdown-manager`.
+        let [envoy_cpu, envoy_memory] = match c.and_then(|c| c.resources.as_ref()) {
+            Some(r) => requests(
+                r.requests.cpu.as_deref().unwrap_or("0"),
+                r.requests.memory.as_deref().unwrap_or("0"),
+            ),
+            None => requests("100m", "512Mi"),
+        };
+        let [shutdown_cpu, shutdown_memory] = requests("10m", "32Mi");
+        d.push(AddonPod {
+            what: "envoy proxies",
+            pods: n,
+            requests: [envoy_cpu + shutdown_cpu, envoy_memory + shutdown_memory],
+        });
     }
     if helm::cert_manager(v).is_some() {
         for what in [
@@ -156,13 +225,9 @@ pub fn of(v: &Validated) -> AddonPods {
         d.push(pods("cluster-autoscaler", 1, c, m));
     }
     if super::keda::needed(&ctx) {
-        for what in [
-            "keda-operator",
-            "keda-operator-metrics-apiserver",
-            "keda-admission-webhooks",
-        ] {
-            d.push(pods(what, 1, "0", "0"));
-        }
+        d.push(pods("keda-operator", 1, "100m", "100Mi"));
+        d.push(pods("keda-operator-metrics-apiserver", 1, "100m", "100Mi"));
+        d.push(pods("keda-admission-webhooks", 1, "10m", "10Mi"));
     }
     if super::external_secrets::needed(&ctx) {
         for what in [
@@ -197,6 +262,48 @@ mod tests {
                 .unwrap_or_else(|| panic!("{file}: `{what}` is installed but not counted"))
                 .clone()
         };
+        // Every EKS add-on the output installs is counted with its pods, and nothing else:
+        // the Deployments and the DaemonSets (one pod a node) of each.
+        let mut addons: Vec<String> = Vec::new();
+        for (name, text) in &out.files {
+            if !name.starts_with("terraform/") {
+                continue;
+            }
+            let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+            if let Some(a) = doc["resource"]["aws_eks_addon"].as_object() {
+                addons.extend(
+                    a.values()
+                        .map(|b| b["addon_name"].as_str().unwrap().to_string()),
+                );
+            }
+        }
+        let pods_of = |addon: &str| -> (&[&str], &[&str]) {
+            match addon {
+                "vpc-cni" => (&[], &["aws-node"]),
+                "kube-proxy" => (&[], &["kube-proxy"]),
+                "coredns" => (&["coredns"], &[]),
+                "aws-ebs-csi-driver" => (&["ebs-csi-controller"], &["ebs-csi-node"]),
+                "eks-pod-identity-agent" => (&[], &["eks-pod-identity-agent"]),
+                "amazon-cloudwatch-observability" => (
+                    &["cloudwatch-observability-operator"],
+                    &["cloudwatch-agent", "fluent-bit"],
+                ),
+                other => panic!("{file}: add-on `{other}`: count its pods in addon_pods"),
+            }
+        };
+        let mut daemon_sets: Vec<&str> = Vec::new();
+        for addon in &addons {
+            let (deployments, per_node) = pods_of(addon);
+            for what in deployments {
+                find(what);
+            }
+            daemon_sets.extend(per_node.iter().copied());
+        }
+        let mut counted: Vec<&str> = pods.daemon_sets.iter().map(|d| d.what).collect();
+        daemon_sets.sort_unstable();
+        counted.sort_unstable();
+        assert_eq!(counted, daemon_sets, "{file}: the DaemonSets counted");
+        assert!(pods.daemon_sets.iter().all(|d| d.tolerates_all_taints));
         let mut releases = Vec::new();
         for (name, text) in &out.files {
             if !name.starts_with("terraform/platform/") {
@@ -272,6 +379,30 @@ mod tests {
         counted("external-secrets", "external_secrets");
     }
 
+    /// The room on the nodes is reckoned once, by `backend::room`, which returns the
+    /// warnings with the refusals; lowering does not reckon it again (the pipeline adds
+    /// them to the output, `crate::synthesize_with`).
+    #[test]
+    fn the_room_warnings_come_from_room_alone() {
+        let file = "tests/fixtures/new-user/saltmarsh-telemetry-eks.yaml";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let bytes = std::fs::read(&path).unwrap();
+        let loaded = crate::blueprint::load(file, &bytes, Provider::Aws, "staging").unwrap();
+        let v = crate::semantic::analyze(&loaded).unwrap();
+        let room = crate::backend::room(&v);
+        assert!(room.refusals.is_empty(), "{:?}", room.refusals);
+        let slots = |notes: &[crate::diagnostic::Note]| {
+            notes
+                .iter()
+                .filter(|n| n.rule == Some("node-pod-slots"))
+                .count()
+        };
+        assert_eq!(slots(&room.warnings), 1);
+        assert_eq!(slots(&crate::backend::synth(&v).notes), 0);
+        let out = crate::synthesize_loaded(&loaded).unwrap();
+        assert_eq!(slots(&out.notes), 1);
+    }
+
     #[test]
     fn the_counted_pods_are_those_the_output_writes() {
         tie(
@@ -280,5 +411,7 @@ mod tests {
         );
         tie("tests/fixtures/new-user/shop-eks-week2.yaml", "staging");
         tie("blueprints/ecommerce-eks.yaml", "production");
+        // With the pod identity agent.
+        tie("tests/fixtures/day2/pool-0-base.yaml", "production");
     }
 }

@@ -1229,9 +1229,6 @@ pub fn manifests(ctx: &Ctx, out: &mut Output) {
     for n in k8s::notes(ctx.v, &opts) {
         ctx.note(n);
     }
-    for w in k8s::capacity_warnings(ctx.v, &super::addon_pods::of(ctx.v)) {
-        ctx.note(w);
-    }
     let creds = k8s::credential_secrets(ctx.v, &opts);
     let plans = super::external_secrets::plan(ctx);
     let mut made: Vec<String> = plans
