@@ -453,7 +453,7 @@ fn undeclared_renames(
             }
         }
         let mut note = format!(
-            "WARNING: `{list}` `{prev}` → `{cur}` is a rename the blueprint does not declare: `synth` writes no `moved` blocks for it, so Terraform destroys the {} resource(s) of `{prev}` and creates those of `{cur}` anew",
+            "WARNING: `{list}` `{prev}` → `{cur}` reads as a rename (one name gone, one new) the blueprint does not declare: `synth` writes no `moved` blocks for it, so Terraform destroys the {} resource(s) of `{prev}` and creates those of `{cur}` anew",
             pairs.len()
         );
         if lost.is_empty() {
@@ -471,7 +471,7 @@ fn undeclared_renames(
             ));
         }
         note.push_str(&format!(
-            ". Add {line} to `{cur}` in `{list}`, and synth writes the moved blocks shown below"
+            ". If it is a rename, add {line} to `{cur}` in `{list}`, and synth writes the moved blocks shown below"
         ));
         if !replaced_anyway.is_empty() {
             note.push_str(&format!(

@@ -111,11 +111,12 @@ pub(super) fn component(provider: Provider, bp: &Blueprint, ns: &str) -> Option<
 /// the blueprint's `name`). ECS has no namespaces; without either namespace-wide policy
 /// nothing is isolated and nothing is refused.
 pub fn check(c: &mut Checker, bp: &Blueprint) {
-    if bp
-        .platform_on(c.provider)
-        .is_none_or(|p| p == Platform::EcsFargate)
-    {
-        return;
+    // ECS has no namespaces (nor AWS without a cluster); an existing cluster or DOKS may be
+    // targeted without a `cluster` block.
+    match bp.platform_on(c.provider) {
+        Some(Platform::EcsFargate) => return,
+        None if c.provider == Provider::Aws => return,
+        _ => {}
     }
     let np = bp
         .kubernetes

@@ -228,7 +228,7 @@ fn a_rename_without_renamed_from_warns_of_the_data_destroyed() {
     assert_eq!(code, 1, "{out}");
     let warning = out
         .lines()
-        .find(|l| l.starts_with("note: WARNING: `databases` `orders` → `sales` is a rename the blueprint does not declare"))
+        .find(|l| l.starts_with("note: WARNING: `databases` `orders` → `sales` reads as a rename (one name gone, one new) the blueprint does not declare"))
         .unwrap_or_else(|| panic!("no warning:\n{out}"));
     assert!(warning.contains("Terraform destroys the"), "{warning}");
     assert!(
@@ -236,7 +236,7 @@ fn a_rename_without_renamed_from_warns_of_the_data_destroyed() {
         "{warning}"
     );
     assert!(
-        warning.contains("Add `renamed_from: orders` to `sales` in `databases`"),
+        warning.contains("add `renamed_from: orders` to `sales` in `databases`"),
         "{warning}"
     );
     let db = out
@@ -321,7 +321,7 @@ fn a_rename_without_renamed_from_warns_of_the_data_destroyed() {
         .find(|l| l.starts_with("note: WARNING: `caches` `sessions` → `carts`"))
         .unwrap_or_else(|| panic!("no warning:\n{out}"));
     assert!(
-        warning.contains("Add `renamed_from: sessions` to `carts` in `caches`"),
+        warning.contains("add `renamed_from: sessions` to `carts` in `caches`"),
         "{warning}"
     );
     assert!(

@@ -1763,4 +1763,15 @@ fn a_workload_in_a_platform_components_namespace_is_refused() {
         infragen::Provider::Digitalocean,
     )
     .unwrap();
+    // An existing cluster targeted without a `cluster` block: the blueprint's name is the
+    // default namespace, refused at `name`.
+    let yaml = "name: kube-system\nproviders:\n  kubernetes: {}\nservices:\n  - name: api\n    image: ghcr.io/acme/api:2.3.1\n    port: 8080\n";
+    let err = synth("bare.yaml", yaml, infragen::Provider::Kubernetes).unwrap_err();
+    assert!(
+        err.contains("`name`: namespace `kube-system` is the cluster's own"),
+        "{err}"
+    );
+    assert!(err.contains("bare.yaml:1:7"), "{err}");
+    let yaml = yaml.replacen("name: kube-system", "name: shop", 1);
+    synth("bare.yaml", &yaml, infragen::Provider::Kubernetes).unwrap();
 }
