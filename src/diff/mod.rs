@@ -401,7 +401,7 @@ const NAME_ARGS: [&str; 6] = [
 fn undeclared_renames(
     pair: &Pair<'_>,
     undeclared: &[(&'static str, String, String)],
-    changes: &mut Vec<Change>,
+    changes: &mut [Change],
 ) -> Vec<String> {
     let rules = replacement();
     let mut notes = Vec::new();
