@@ -420,7 +420,20 @@ fn undeclared_renames(
         }
         let line = format!("`renamed_from: {prev}`");
         let mut lost = Vec::new();
-        let mut replaced_anyway = Vec::new();
+        // An in-cluster data service's StatefulSet under the new name starts on new, empty
+        // claims whether or not the rename is declared (`immutable::renamed_statefulsets`):
+        // no `moved` block carries a volume.
+        let mut replaced_anyway: Vec<String> = changes
+            .iter()
+            .filter(|c| {
+                c.module == "k8s"
+                    && c.kind_name == "StatefulSet"
+                    && &c.name == cur
+                    && c.kind == ChangeKind::Added
+                    && c.destructive.is_some()
+            })
+            .map(|c| format!("`{}` (volumes do not follow a rename)", c.address))
+            .collect();
         let mut taken = Vec::new();
         for (from, to) in &pairs {
             let (Some(o), Some(n)) = (pair.old.get(from), pair.new.get(to)) else {

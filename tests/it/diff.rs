@@ -248,6 +248,18 @@ fn a_rename_without_renamed_from_warns_of_the_data_destroyed() {
         db.contains("DESTRUCTIVE: as written, destroys the aws_db_instance"),
         "{out}"
     );
+    // On an existing cluster the database is a StatefulSet: even `renamed_from` leaves its
+    // data on the old claims, and the warning says so.
+    let (_, out) = infragen(d, &[DIFF, &["--provider", "kubernetes"]].concat());
+    let warning = out
+        .lines()
+        .find(|l| l.starts_with("note: WARNING: `databases` `orders` → `sales`"))
+        .unwrap_or_else(|| panic!("no warning:\n{out}"));
+    assert!(
+        warning.contains("Even with it")
+            && warning.contains("`k8s: StatefulSet shop/sales` (volumes do not follow a rename)"),
+        "{warning}"
+    );
     let (_, json) = infragen(d, &[&aws[..], &["--format", "json"]].concat());
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(v["targets"][0]["changes"].as_array().unwrap().iter().any(|c| c["address"]
