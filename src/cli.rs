@@ -1071,6 +1071,7 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
                 },
             };
             let mut rename_pairs = Vec::new();
+            let mut undeclared = Vec::new();
             if let Ok(h) = &head_loaded {
                 rename_pairs = crate::blueprint::renames(&h.blueprint);
                 if let Some(Ok(b)) = &base_loaded {
@@ -1079,6 +1080,7 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
                             rename_pairs.push(r);
                         }
                     }
+                    undeclared = renames::undeclared(&b.blueprint, &h.blueprint);
                 }
             }
             targets.push(crate::diff::target(
@@ -1086,6 +1088,7 @@ fn diff(mut a: DiffArgs) -> Result<ExitCode, CliError> {
                 &base,
                 &head,
                 &rename_pairs,
+                &undeclared,
                 notes,
             ));
         }
@@ -1128,6 +1131,7 @@ fn diff_output(a: &DiffArgs, path: &Utf8Path, bytes: &[u8]) -> Result<ExitCode, 
         &base,
         &head,
         &pairs,
+        &[],
         Vec::new(),
     )];
     Ok(print_diff(&targets, a, path.as_str()))

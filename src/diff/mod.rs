@@ -342,17 +342,21 @@ fn inside(path: &str, arg: &str) -> bool {
 
 /// The diff of one target (`provider`/`env`): `renames` (previous, current) become `moved`
 /// pairs, then the changes, the files and, after `notes` the caller already has, the notes on
-/// what one apply cannot make.
+/// what one apply cannot make. `undeclared` are the renames among them the blueprint does not
+/// declare (list, previous, current: [`renames::undeclared`]), which as written destroy and
+/// recreate what they rename ([`undeclared_renames`]).
 pub fn target(
     (provider, env): (&str, &str),
     base: &Output,
     head: &Output,
     renames: &[(String, String)],
+    undeclared: &[(&'static str, String, String)],
     mut notes: Vec<String>,
 ) -> TargetDiff {
     let moved = renames::moved(base, head, renames);
     let pair = Pair::new(base, head);
-    let (changes, files) = pair.changes(&moved);
+    let (mut changes, files) = pair.changes(&moved);
+    notes.extend(undeclared_renames(&pair, undeclared, &mut changes));
     notes.extend(pair.upgrade_notes());
     // The lint warnings the change brings (synth prints them; a reviewer reading only the
     // diff would not see them). A base read from a folder has none: all of the head's show.
@@ -370,6 +374,130 @@ pub fn target(
         moved,
         notes,
     }
+}
+
+/// Arguments that carry a resource's own name in the cloud, for [`undeclared_renames`]: one
+/// that stays the same across a destroy and create is taken by the old resource while the
+/// new one is created.
+const NAME_ARGS: [&str; 6] = [
+    "identifier",
+    "name",
+    "bucket",
+    "replication_group_id",
+    "cluster_identifier",
+    "table_name",
+];
+
+/// A component renamed without `renamed_from` (`undeclared`: list, previous, current): the
+/// diff pairs its resources as moves (and shows the `moved` blocks), but `synth` writes none,
+/// so the plan destroys every Terraform resource of the previous name and creates the new
+/// ones — a database, cache, queue or bucket new and empty, its data lost with the old one.
+/// Each stateful resource moved so is marked destructive, and one loud note per rename names
+/// the data destroyed, the `renamed_from` line to add, a fixed cloud name the new resource
+/// would take while the old one still holds it, and what even `renamed_from` cannot rename
+/// in place (a moved resource the diff already finds replaced: an ElastiCache
+/// `replication_group_id`, an S3 or Spaces bucket, an SQS queue, a DigitalOcean database
+/// cluster's `name` — `providers/replacement.json`).
+fn undeclared_renames(
+    pair: &Pair<'_>,
+    undeclared: &[(&'static str, String, String)],
+    changes: &mut [Change],
+) -> Vec<String> {
+    let rules = replacement();
+    let mut notes = Vec::new();
+    for (list, prev, cur) in undeclared {
+        let moved = renames::moved(pair.base, pair.head, &[(prev.clone(), cur.clone())]);
+        let pairs: Vec<(String, String)> = moved
+            .iter()
+            .flat_map(|(m, ps)| {
+                ps.iter()
+                    .map(move |(f, t)| (format!("{m}: {f}"), format!("{m}: {t}")))
+            })
+            .collect();
+        if pairs.is_empty() {
+            // Nothing of it is in Terraform's state (manifests only): nothing to keep.
+            continue;
+        }
+        let line = format!("`renamed_from: {prev}`");
+        let mut lost = Vec::new();
+        // An in-cluster data service's StatefulSet under the new name starts on new, empty
+        // claims whether or not the rename is declared (`immutable::renamed_statefulsets`):
+        // no `moved` block carries a volume.
+        let mut replaced_anyway: Vec<String> = changes
+            .iter()
+            .filter(|c| {
+                c.module == "k8s"
+                    && c.kind_name == "StatefulSet"
+                    && &c.name == cur
+                    && c.kind == ChangeKind::Added
+                    && c.destructive.is_some()
+            })
+            .map(|c| format!("`{}` (volumes do not follow a rename)", c.address))
+            .collect();
+        let mut taken = Vec::new();
+        for (from, to) in &pairs {
+            let (Some(o), Some(n)) = (pair.old.get(from), pair.new.get(to)) else {
+                continue;
+            };
+            if !rules.stateful.contains(&n.kind) {
+                continue;
+            }
+            lost.push(format!("`{from}`"));
+            let Some(c) = changes.iter_mut().find(|c| &c.address == to) else {
+                continue;
+            };
+            match &c.destructive {
+                Some(_) => replaced_anyway.push(format!("`{to}`")),
+                None => {
+                    c.destructive = Some(format!(
+                        "as written, destroys the {} `{}` and creates this one empty: the blueprint does not declare the rename, so synth writes no moved block (add {line} to `{cur}` in `{list}`)",
+                        n.kind,
+                        from.split_once(": ").map_or(from.as_str(), |(_, a)| a)
+                    ));
+                }
+            }
+            for arg in NAME_ARGS {
+                if let (Some(a), Some(b)) = (o.body.get(arg), n.body.get(arg))
+                    && a == b
+                    && let Some(name) = a.as_str().filter(|s| !s.is_empty() && !s.contains("${"))
+                {
+                    taken.push(format!("`{to}` keeps the {arg} `{name}`"));
+                }
+            }
+        }
+        let mut note = format!(
+            "WARNING: `{list}` `{prev}` → `{cur}` reads as a rename (one name gone, one new) the blueprint does not declare: `synth` writes no `moved` blocks for it, so Terraform destroys the {} resource(s) of `{prev}` and creates those of `{cur}` anew",
+            pairs.len()
+        );
+        if lost.is_empty() {
+            note.push_str(" (none of them stores data)");
+        } else {
+            note.push_str(&format!(
+                " — with them the data of {}, the new ones starting empty",
+                lost.join(", ")
+            ));
+        }
+        if !taken.is_empty() {
+            note.push_str(&format!(
+                "; {}: each create collides with the old resource still holding that name, and the apply fails half-way",
+                taken.join(", ")
+            ));
+        }
+        note.push_str(&format!(
+            ". If it is a rename, add {line} to `{cur}` in `{list}`, and synth writes the moved blocks shown below"
+        ));
+        if !replaced_anyway.is_empty() {
+            note.push_str(&format!(
+                ". Even with it, these cannot be renamed in place and are replaced, empty (DESTRUCTIVE below): {} — keep the name `{prev}`, or move what they hold across first",
+                replaced_anyway.join(", ")
+            ));
+        }
+        notes.push(note);
+    }
+    changes.sort_by(|a, b| {
+        (b.destructive.is_some(), &a.address).cmp(&(a.destructive.is_some(), &b.address))
+    });
+    notes
 }
 
 /// Two outputs of one target, and what both the changes and the notes read of them: their

@@ -90,8 +90,17 @@ pub fn moved(
 /// Renames detected between two versions of a blueprint: within one kind of component,
 /// exactly one name gone and one name new.
 pub fn detect(base: &Blueprint, head: &Blueprint) -> Vec<(String, String)> {
+    detect_listed(base, head)
+        .into_iter()
+        .map(|(_, from, to)| (from, to))
+        .collect()
+}
+
+/// [`detect`] with the list each rename is in (`databases`, `services`, …): (list, previous,
+/// current).
+pub fn detect_listed(base: &Blueprint, head: &Blueprint) -> Vec<(&'static str, String, String)> {
     let (a, b) = (base.components(), head.components());
-    let mut lists: Vec<&str> = b.iter().map(|c| c.list).collect();
+    let mut lists: Vec<&'static str> = b.iter().map(|c| c.list).collect();
     lists.dedup();
     let mut out = Vec::new();
     for list in lists {
@@ -105,10 +114,19 @@ pub fn detect(base: &Blueprint, head: &Blueprint) -> Vec<(String, String)> {
         let gone: Vec<&String> = old.iter().filter(|x| !new.contains(x)).collect();
         let added: Vec<&String> = new.iter().filter(|x| !old.contains(x)).collect();
         if let ([g], [n]) = (gone.as_slice(), added.as_slice()) {
-            out.push(((*g).clone(), (*n).clone()));
+            out.push((list, (*g).clone(), (*n).clone()));
         }
     }
     out
+}
+
+/// The renames [`detect_listed`] finds that `head` does not declare with `renamed_from`.
+pub fn undeclared(base: &Blueprint, head: &Blueprint) -> Vec<(&'static str, String, String)> {
+    let declared = crate::blueprint::renames(head);
+    detect_listed(base, head)
+        .into_iter()
+        .filter(|(_, from, to)| !declared.contains(&(from.clone(), to.clone())))
+        .collect()
 }
 
 /// Render moved pairs as a Terraform JSON `moved.tf.json` body.

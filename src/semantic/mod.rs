@@ -39,6 +39,7 @@ mod network;
 mod next_image;
 mod peers;
 mod platform_fields;
+mod platform_namespaces;
 mod pod_security;
 mod pools;
 mod private_ecs;
@@ -116,6 +117,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     check_cluster(&mut c, bp);
     network::check(&mut c, bp);
     references::check(&mut c, bp);
+    platform_namespaces::check(&mut c, bp);
     alarms::check(&mut c, bp);
     use_env::check(&mut c, bp);
     routes::check(&mut c, bp);

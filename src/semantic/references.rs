@@ -405,7 +405,8 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
 /// component infragen installs runs, it cuts the component's own traffic: the load balancer's connections to the Envoy proxies
 /// (`envoy-gateway-system`), the API server's calls to cert-manager's webhook (every
 /// Certificate and Issuer write then fails), KEDA's metrics API, or cluster DNS in
-/// `kube-system`. Refused at `ingress.namespace`.
+/// `kube-system` — the namespaces of `semantic::platform_namespaces::component`, the list
+/// the check of the workloads' namespaces shares. Refused at `ingress.namespace`.
 fn gateway_in_platform_namespace(
     c: &mut Checker,
     bp: &Blueprint,
@@ -432,27 +433,8 @@ fn gateway_in_platform_namespace(
     if !acme || !(np.default_deny_ingress || np.allow_same_namespace) {
         return;
     }
-    let cert_manager = k8s
-        .cert_manager
-        .as_ref()
-        .and_then(|cm| cm.namespace.as_deref())
-        .unwrap_or("cert-manager");
-    let keda = bp
-        .services
-        .iter()
-        .any(|s| s.autoscaling.as_ref().is_some_and(|a| a.queue.is_some()));
-    let component = match ns {
-        crate::k8s::ENVOY_GATEWAY_NAMESPACE => {
-            "Envoy Gateway's (its controller and the Envoy proxies the load balancer sends traffic to)"
-        }
-        "kube-system" => "the cluster's own (CoreDNS, which every pod queries)",
-        _ if ns == cert_manager => {
-            "cert-manager's (its webhook, which the API server calls on every Certificate and Issuer write)"
-        }
-        crate::naming::KEDA_NAMESPACE if keda => {
-            "KEDA's (its metrics API server, which the API server calls for every queue autoscaler)"
-        }
-        _ => return,
+    let Some(component) = super::platform_namespaces::component(c.provider, bp, ns) else {
+        return;
     };
     c.error(
         "ingress.namespace",

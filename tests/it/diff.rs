@@ -211,6 +211,138 @@ fn renaming_a_component_yields_moved_blocks() {
     assert_eq!(code, 0, "moved blocks must validate: {out}");
 }
 
+/// A component renamed without `renamed_from`: the diff pairs its resources as moves, but
+/// synth writes no `moved` block, so the plan destroys the old database and creates an empty
+/// one. Said loudly: a WARNING naming the data destroyed and the `renamed_from` line to add,
+/// the stateful resources marked destructive, a fixed cloud name the new one would take while
+/// the old one holds it, and what even `renamed_from` cannot rename in place (a cache's
+/// `replication_group_id`). Declared, none of it.
+#[test]
+fn a_rename_without_renamed_from_warns_of_the_data_destroyed() {
+    let t = repo();
+    let d = t.path();
+    edit(d, "  - name: orders\n", "  - name: sales\n");
+    edit(d, "uses: [orders, sessions]", "uses: [sales, sessions]");
+    let aws = [DIFF, &["--provider", "aws"]].concat();
+    let (code, out) = infragen(d, &aws);
+    assert_eq!(code, 1, "{out}");
+    let warning = out
+        .lines()
+        .find(|l| l.starts_with("note: WARNING: `databases` `orders` → `sales` reads as a rename (one name gone, one new) the blueprint does not declare"))
+        .unwrap_or_else(|| panic!("no warning:\n{out}"));
+    assert!(warning.contains("Terraform destroys the"), "{warning}");
+    assert!(
+        warning.contains("the data of") && warning.contains("`infra: aws_db_instance.orders`"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("add `renamed_from: orders` to `sales` in `databases`"),
+        "{warning}"
+    );
+    let db = out
+        .lines()
+        .skip_while(|l| !l.starts_with("> moved   infra: aws_db_instance.sales"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        db.contains("DESTRUCTIVE: as written, destroys the aws_db_instance"),
+        "{out}"
+    );
+    // On an existing cluster the database is a StatefulSet: even `renamed_from` leaves its
+    // data on the old claims, and the warning says so.
+    let (_, out) = infragen(d, &[DIFF, &["--provider", "kubernetes"]].concat());
+    let warning = out
+        .lines()
+        .find(|l| l.starts_with("note: WARNING: `databases` `orders` → `sales`"))
+        .unwrap_or_else(|| panic!("no warning:\n{out}"));
+    assert!(
+        warning.contains("Even with it")
+            && warning.contains("`k8s: StatefulSet shop/sales` (volumes do not follow a rename)"),
+        "{warning}"
+    );
+    let (_, json) = infragen(d, &[&aws[..], &["--format", "json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(v["targets"][0]["changes"].as_array().unwrap().iter().any(|c| c["address"]
+        == "infra: aws_db_instance.sales"
+        && c["destructive"].is_string()));
+
+    // Declared: no warning, and the instance is renamed in place.
+    edit(
+        d,
+        "  - name: sales\n",
+        "  - name: sales\n    renamed_from: orders\n",
+    );
+    let (code, out) = infragen(d, &aws);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("WARNING"), "{out}");
+    let db = out
+        .lines()
+        .skip_while(|l| !l.starts_with("> moved   infra: aws_db_instance.sales"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(!db.contains("DESTRUCTIVE"), "{out}");
+
+    // A pinned identifier stays: the new instance's create collides with the old one.
+    let t = repo();
+    let d = t.path();
+    edit(
+        d,
+        "    engine: postgres\n",
+        "    identifier: orders-db\n    engine: postgres\n",
+    );
+    assert!(
+        run(d, "git", &["commit", "-qam", "pinned"])
+            .status
+            .success()
+    );
+    edit(d, "  - name: orders\n", "  - name: sales\n");
+    edit(d, "uses: [orders, sessions]", "uses: [sales, sessions]");
+    let (_, out) = infragen(d, &aws);
+    assert!(
+        out.contains(
+            "`infra: aws_db_instance.sales` keeps the identifier `orders-db`: each create collides"
+        ),
+        "{out}"
+    );
+
+    // Declared, the pinned instance too: moved, renamed in place, no warning.
+    edit(
+        d,
+        "  - name: sales\n",
+        "  - name: sales\n    renamed_from: orders\n",
+    );
+    let (code, out) = infragen(d, &aws);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("WARNING"), "{out}");
+    let db = out
+        .lines()
+        .skip_while(|l| !l.starts_with("> moved   infra: aws_db_instance.sales"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(!db.contains("DESTRUCTIVE"), "{out}");
+
+    // A cache: even `renamed_from` cannot keep it (ElastiCache's `replication_group_id`
+    // cannot change), and the warning says so.
+    let t = repo();
+    let d = t.path();
+    edit(d, "  - name: sessions\n", "  - name: carts\n");
+    edit(d, "uses: [orders, sessions]", "uses: [orders, carts]");
+    let (_, out) = infragen(d, &aws);
+    let warning = out
+        .lines()
+        .find(|l| l.starts_with("note: WARNING: `caches` `sessions` → `carts`"))
+        .unwrap_or_else(|| panic!("no warning:\n{out}"));
+    assert!(
+        warning.contains("add `renamed_from: sessions` to `carts` in `caches`"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("Even with it, these cannot be renamed in place and are replaced, empty")
+            && warning.contains("`infra: aws_elasticache_replication_group.carts`"),
+        "{warning}"
+    );
+}
+
 #[test]
 fn base_as_a_file_and_bad_bases() {
     let t = repo();

@@ -1645,3 +1645,151 @@ fn the_acme_solver_is_reachable_without_the_default_deny() {
         }
     }
 }
+
+/// A workload in a platform component's namespace brings the namespace-wide policies there
+/// (`default-deny-ingress`, `allow-same-namespace`: every namespace that runs a workload gets
+/// them), which isolate the component's pods as well: cert-manager's webhook (the API server's
+/// calls), Envoy Gateway's proxies (the NLB's connections), CoreDNS in `kube-system`, the
+/// External Secrets Operator's webhook on EKS, ingress-nginx's controller on DOKS (where the
+/// output used to fail with a duplicate `default-deny-ingress` "defect in infragen" instead).
+/// Refused at the workload's `namespace` (or at `kubernetes.default_namespace` for what runs
+/// there), on EKS, DOKS and an existing cluster; without either namespace-wide policy nothing
+/// is isolated and it synthesizes.
+#[test]
+fn a_workload_in_a_platform_components_namespace_is_refused() {
+    let path = crate::support::root().join("tests/fixtures/workloads/gateway-eks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let synth = |name: &str, yaml: &str, provider: infragen::Provider| {
+        infragen::synthesize(name, yaml.as_bytes(), provider, "production")
+            .map_err(|d| d.to_string())
+    };
+    let open = |yaml: &str| {
+        let y = yaml
+            .replacen(
+                "    default_deny_ingress: true\n",
+                "    default_deny_ingress: false\n",
+                1,
+            )
+            .replacen(
+                "    allow_same_namespace: true\n",
+                "    allow_same_namespace: false\n",
+                1,
+            );
+        assert!(
+            y.contains("default_deny_ingress: false") && y.contains("allow_same_namespace: false")
+        );
+        y
+    };
+    let cases: [(&str, &[infragen::Provider]); 4] = [
+        (
+            "cert-manager",
+            &[infragen::Provider::Aws, infragen::Provider::Kubernetes],
+        ),
+        (
+            "envoy-gateway-system",
+            &[infragen::Provider::Aws, infragen::Provider::Kubernetes],
+        ),
+        (
+            "kube-system",
+            &[infragen::Provider::Aws, infragen::Provider::Kubernetes],
+        ),
+        ("external-secrets", &[infragen::Provider::Aws]),
+    ];
+    for (ns, providers) in cases {
+        let mut yaml = text.replacen(
+            "    namespace: admin\n",
+            &format!("    namespace: {ns}\n"),
+            1,
+        );
+        if !yaml.contains(&format!("    - name: {ns}\n")) {
+            yaml = yaml.replacen(
+                "    - name: admin\n",
+                &format!("    - name: admin\n    - name: {ns}\n"),
+                1,
+            );
+        }
+        assert!(yaml.contains(&format!("    namespace: {ns}\n")));
+        for &provider in providers {
+            let label = format!("`console` in {ns} --provider {provider}");
+            let Err(err) = synth("gateway-eks.yaml", &yaml, provider) else {
+                panic!(
+                    "{label} synthesized: the namespace's default deny cuts the component there"
+                );
+            };
+            assert!(err.contains("`services[1].namespace`"), "{label}: {err}");
+            assert!(
+                err.contains(&format!("namespace `{ns}` is")),
+                "{label}: {err}"
+            );
+            assert!(
+                err.contains("`console` there gets the namespace-wide NetworkPolicies"),
+                "{label}: {err}"
+            );
+            assert!(
+                err.contains("help: run it in a namespace of its own"),
+                "{label}: {err}"
+            );
+            synth("gateway-eks.yaml", &open(&yaml), provider)
+                .unwrap_or_else(|e| panic!("{label} without namespace-wide policies: {e}"));
+        }
+    }
+    // What runs in the default namespace (the services naming none, the in-cluster cache):
+    // refused at `kubernetes.default_namespace`.
+    let yaml = text.replacen(
+        "  default_namespace: shop\n",
+        "  default_namespace: cert-manager\n",
+        1,
+    );
+    for provider in [infragen::Provider::Aws, infragen::Provider::Kubernetes] {
+        let err = synth("gateway-eks.yaml", &yaml, provider).unwrap_err();
+        assert!(
+            err.contains(
+                "`kubernetes.default_namespace`: namespace `cert-manager` is cert-manager's"
+            ),
+            "{provider}: {err}"
+        );
+        assert!(
+            err.contains("`web`, in-cluster `sessions` there"),
+            "{provider}: {err}"
+        );
+    }
+    // DOKS: a service in ingress-nginx's namespace.
+    let path = crate::support::root().join("blueprints/ecommerce-doks.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let yaml = text.replacen(
+        "  - name: zipkin\n",
+        "  - name: zipkin\n    namespace: ingress-nginx\n",
+        1,
+    );
+    assert_ne!(yaml, text);
+    let err = synth(
+        "ecommerce-doks.yaml",
+        &yaml,
+        infragen::Provider::Digitalocean,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("namespace `ingress-nginx` is ingress-nginx's"),
+        "{err}"
+    );
+    assert!(err.contains("`zipkin` there"), "{err}");
+    assert!(!err.contains("defect in infragen"), "{err}");
+    // Elsewhere, the same service synthesizes.
+    synth(
+        "ecommerce-doks.yaml",
+        &text,
+        infragen::Provider::Digitalocean,
+    )
+    .unwrap();
+    // An existing cluster targeted without a `cluster` block: the blueprint's name is the
+    // default namespace, refused at `name`.
+    let yaml = "name: kube-system\nproviders:\n  kubernetes: {}\nservices:\n  - name: api\n    image: ghcr.io/acme/api:2.3.1\n    port: 8080\n";
+    let err = synth("bare.yaml", yaml, infragen::Provider::Kubernetes).unwrap_err();
+    assert!(
+        err.contains("`name`: namespace `kube-system` is the cluster's own"),
+        "{err}"
+    );
+    assert!(err.contains("bare.yaml:1:7"), "{err}");
+    let yaml = yaml.replacen("name: kube-system", "name: shop", 1);
+    synth("bare.yaml", &yaml, infragen::Provider::Kubernetes).unwrap();
+}
