@@ -190,11 +190,16 @@ fn one_environment_creates_the_registry_every_environment_names() {
             ["terraform/bootstrap/registry.tf.json: blog"]
         );
     }
-    // An account per environment: `{env}` in the name, each creates its own.
+    // An account per environment: `{env}` in the name, each creates its own (and its
+    // images are pushed there: the cluster logs in to that registry only).
     let per_account = |t: String| {
         t.replace(
             "registry: { name: blog,",
             "registry: { name: \"blog-{env}\",",
+        )
+        .replace(
+            "registry.digitalocean.com/blog/",
+            "registry.digitalocean.com/blog-{env}/",
         )
     };
     let out = edited(BLOG, per_account, "staging").unwrap();
