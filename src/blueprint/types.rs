@@ -1069,7 +1069,9 @@ pub struct Database {
     /// Port clients connect to (the engine's default when absent).
     #[serde(default)]
     pub port: Option<u16>,
-    /// Engine parameters (`max_connections: 200`).
+    /// Engine parameters (`max_connections: 200`): RDS's parameter group; on DigitalOcean
+    /// managed MySQL those `digitalocean_database_mysql_config` takes (e.g.
+    /// `sql_require_primary_key: "false"`), the others noted.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
     /// A connection pool in front of the database: DigitalOcean managed PostgreSQL's
