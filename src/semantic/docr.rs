@@ -34,13 +34,31 @@ fn docr_registry(image: &str) -> Option<&str> {
     rest.split('/').next().filter(|r| !r.is_empty())
 }
 
-/// The workloads with a DOCR image and no `image_credentials`: (field path, workload, the
-/// image's registry).
-fn unauthenticated(bp: &Blueprint) -> Vec<(String, &Service, &str)> {
-    (bp.workloads_at())
-        .filter(|(_, s)| s.image_credentials.is_none())
-        .filter_map(|(path, s)| docr_registry(&s.image).map(|r| (path, s, r)))
-        .collect()
+/// The containers with a DOCR image that `image_credentials` does not cover: (field path of
+/// the image, workload, the image, the image's registry). A workload's login covers its
+/// app container and the sidecars and init containers of the same registry host (as the
+/// output uses it: `image_credentials.rs`).
+fn unauthenticated(bp: &Blueprint) -> Vec<(String, &Service, &str, &str)> {
+    let mut out = Vec::new();
+    for (path, s) in bp.workloads_at() {
+        let main = std::iter::once((format!("{path}.image"), s.image.as_str()));
+        let extra = (s.sidecars.iter().enumerate())
+            .map(|(i, c)| (format!("{path}.sidecars[{i}].image"), c.image.as_str()))
+            .chain(
+                (s.init.iter().enumerate())
+                    .map(|(i, c)| (format!("{path}.init[{i}].image"), c.image.as_str())),
+            );
+        for (at, image) in main.chain(extra) {
+            let Some(registry) = docr_registry(image) else {
+                continue;
+            };
+            if s.image_credentials.is_some() && docr_registry(&s.image).is_some() {
+                continue;
+            }
+            out.push((at, s, image, registry));
+        }
+    }
+    out
 }
 
 /// On an existing cluster: each such workload, as a warning.
@@ -50,12 +68,12 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
     }
     unauthenticated(bp)
         .into_iter()
-        .map(|(_, s, registry)| {
+        .map(|(_, s, image, registry)| {
             Note::warning(
                 "docr-pull",
                 format!(
-                    "`{}`'s image `{}` is in the DigitalOcean Container Registry `{registry}`, which allows no anonymous pulls, and its pods name no image pull Secret: unless the cluster's nodes are logged in to it themselves, they never start (`ImagePullBackOff`, 401 Unauthorized). Give `{}` an `image_credentials` secret holding a read token (`doctl registry docker-config`; docs/blueprint.md \"Private images\")",
-                    s.name, s.image, s.name
+                    "`{}`'s image `{image}` is in the DigitalOcean Container Registry `{registry}`, which allows no anonymous pulls, and its pods name no image pull Secret: unless the cluster's nodes are logged in to it themselves, they never start (`ImagePullBackOff`, 401 Unauthorized). Give `{}` an `image_credentials` secret holding a read token (`doctl registry docker-config`; docs/blueprint.md \"Private images\")",
+                    s.name, s.name
                 ),
             )
         })
@@ -81,7 +99,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 .unwrap_or_else(|| bp.name.clone())
                 .replace("{env}", &c.loaded.env)
         });
-    for (path, s, registry) in unauthenticated(bp) {
+    for (at, s, image, registry) in unauthenticated(bp) {
         if integrated.as_deref() == Some(registry) {
             continue;
         }
@@ -118,10 +136,10 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             ),
         };
         c.error(
-            &format!("{path}.image"),
+            &at,
             format!(
-                "`{}`'s image `{}` is in the DigitalOcean Container Registry `{registry}`, which allows no anonymous pulls, and {why}: the pods would never start (`ImagePullBackOff`, 401 Unauthorized)",
-                s.name, s.image
+                "`{}`'s image `{image}` is in the DigitalOcean Container Registry `{registry}`, which allows no anonymous pulls, and {why}: the pods would never start (`ImagePullBackOff`, 401 Unauthorized)",
+                s.name
             ),
         )
         .help = Some(help);

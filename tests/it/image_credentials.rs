@@ -382,6 +382,24 @@ fn a_docr_image_nothing_logs_in_to_is_refused_at_the_image() {
         web["spec"]["template"]["spec"]["imagePullSecrets"][0]["name"],
         "registry-cast"
     );
+    // A sidecar's image is pulled the same way: in another registry, refused at it.
+    let text = doks_with(image, "registry: { name: cast, repositories: [web] }\n").replace(
+        "port: 8080 }",
+        "port: 8080, sidecars: [{ name: proxy, image: \"registry.digitalocean.com/edge/proxy:2.0.0\" }] }",
+    );
+    let err = infragen::synthesize(
+        "cast.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`services[0].sidecars[0].image`"), "{err}");
+    assert!(
+        err.contains("the blueprint's registry `cast` only"),
+        "{err}"
+    );
     // On ECS nothing logs in to DOCR: refused.
     let ecs = ecs_stack(
         "cast",
