@@ -1069,7 +1069,9 @@ pub struct Database {
     /// Port clients connect to (the engine's default when absent).
     #[serde(default)]
     pub port: Option<u16>,
-    /// Engine parameters (`max_connections: 200`).
+    /// Engine parameters (`max_connections: 200`): RDS's parameter group; on DigitalOcean
+    /// managed MySQL those `digitalocean_database_mysql_config` takes (e.g.
+    /// `sql_require_primary_key: "false"`), the others noted.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
     /// A connection pool in front of the database: DigitalOcean managed PostgreSQL's
@@ -2088,8 +2090,10 @@ pub struct Service {
     /// that name in their namespace, which on EKS the External Secrets Operator renders from
     /// the same secret (keys `username` and `password`) and on DOKS or an existing cluster
     /// is created out of band (`preconditions.json`). Sidecars of the same registry use it
-    /// too. Refused for ECR images (the execution or node role pulls those); see
-    /// docs/blueprint.md "Private images".
+    /// too. Refused for ECR images (the execution or node role pulls those). Required for a
+    /// DigitalOcean Container Registry image (`registry.digitalocean.com/…`, no anonymous
+    /// pulls) except on DOKS from the blueprint's own `registry`; see docs/blueprint.md
+    /// "Private images".
     #[serde(default)]
     pub image_credentials: Option<String>,
     /// Container port. Omit it for a worker that serves nothing (a queue consumer): no

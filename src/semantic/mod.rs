@@ -13,6 +13,7 @@ mod containers;
 mod deployable;
 pub(crate) mod digitalocean;
 mod disruption;
+mod docr;
 mod ecs;
 mod ecs_containers;
 mod ecs_rollout;
@@ -163,6 +164,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     gpu::check(&mut c, bp);
     architecture::check(&mut c, bp);
     image_credentials::check(&mut c, bp);
+    docr::check(&mut c, bp);
     addon_owners::check(&mut c, bp);
     quantities::check(&mut c);
     if c.problems.is_empty() {
@@ -171,6 +173,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
         warnings.extend(jvm_heap::warnings(&c, bp));
         warnings.extend(tls_in_cluster::warnings(bp, loaded.provider));
         warnings.extend(smtp_port::warnings(bp, loaded.provider));
+        warnings.extend(docr::warnings(bp, loaded.provider));
         warnings.extend(architecture::warnings(bp, loaded.provider));
         warnings.extend(internal_routes::warnings(bp, loaded.provider));
         warnings.extend(release::warnings(bp, loaded.provider));

@@ -190,11 +190,16 @@ fn one_environment_creates_the_registry_every_environment_names() {
             ["terraform/bootstrap/registry.tf.json: blog"]
         );
     }
-    // An account per environment: `{env}` in the name, each creates its own.
+    // An account per environment: `{env}` in the name, each creates its own (and its
+    // images are pushed there: the cluster logs in to that registry only).
     let per_account = |t: String| {
         t.replace(
             "registry: { name: blog,",
             "registry: { name: \"blog-{env}\",",
+        )
+        .replace(
+            "registry.digitalocean.com/blog/",
+            "registry.digitalocean.com/blog-{env}/",
         )
     };
     let out = edited(BLOG, per_account, "staging").unwrap();
@@ -682,4 +687,72 @@ caches:
     let (code, err) =
         crate::support::synth_cli(&blueprint("sun:04:00", "mon:02:00"), "digitalocean");
     assert_eq!(code, Some(0), "{err}");
+}
+
+/// New-user round 18: DigitalOcean managed MySQL requires a primary key on every table
+/// (`sql_require_primary_key` on by default: "By default, primary keys are a requirement in
+/// all MySQL database tables … you can turn off a database's primary key requirement by
+/// making a configuration request", docs.digitalocean.com/products/databases/mysql/how-to/
+/// create-primary-keys/), so a migration creating a table without one fails with error
+/// 3750. `parameters: { sql_require_primary_key: "false" }` was noted as not expressible and
+/// dropped: now the MySQL parameters `digitalocean_database_mysql_config` takes are set
+/// there, typed from the provider schema; without that key synth says what the default
+/// means.
+#[test]
+fn mysql_parameters_reach_the_database_configuration() {
+    let blueprint = |params: &str| {
+        format!(
+            "name: cast\nproviders: {{ digitalocean: {{ region: ams3 }} }}\n\
+             network: {{ cidr: 10.120.0.0/20 }}\n\
+             cluster: {{ platform: doks, version: \"1.35\" }}\n\
+             node_pools: [{{ name: apps, size: medium, min: 2, max: 3 }}]\n\
+             databases:\n  - {{ name: db, engine: mysql, version: \"8\", size: small, database_name: app{params} }}\n\
+             services:\n  - {{ name: web, image: \"ghcr.io/a/web:1.0.0\", port: 8080, uses: [db] }}\n"
+        )
+    };
+    let synth = |text: String| {
+        infragen::synthesize(
+            "cast.yaml",
+            text.as_bytes(),
+            Provider::Digitalocean,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{d}"))
+    };
+    let out = synth(blueprint(
+        ", parameters: { sql_require_primary_key: \"false\", wait_timeout: \"600\", long_query_time: \"0.5\", no_such_setting: \"1\" }",
+    ));
+    let config = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_mysql_config",
+        "db",
+    );
+    assert_eq!(
+        config,
+        serde_json::json!({
+            "cluster_id": "${digitalocean_database_cluster.db.id}",
+            "long_query_time": 0.5,
+            "sql_require_primary_key": false,
+            "wait_timeout": 600,
+        })
+    );
+    let notes: Vec<&str> = out.notes.iter().map(|n| n.text.as_str()).collect();
+    assert!(
+        notes.iter().any(|n| n.contains("no_such_setting")),
+        "{notes:#?}"
+    );
+    assert!(
+        !notes.iter().any(|n| n.contains("requires a primary key")),
+        "{notes:#?}"
+    );
+    // Without the key: no configuration resource, and the requirement said.
+    let out = synth(blueprint(""));
+    let notes: Vec<&str> = out.notes.iter().map(|n| n.text.as_str()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("`db`") && n.contains("requires a primary key on every table")),
+        "{notes:#?}"
+    );
 }

@@ -311,3 +311,126 @@ jobs:
     .unwrap_or_else(|d| panic!("{d}"));
     check(&out, "existing cluster");
 }
+
+/// A DOKS stack whose one service runs `image`, with `rest` appended (a `registry`, a
+/// `cluster` override).
+fn doks_with(image: &str, rest: &str) -> String {
+    format!(
+        "name: cast\nproviders: {{ digitalocean: {{ region: ams3 }} }}\n\
+         cluster: {{ platform: doks, version: \"1.35\" }}\n\
+         node_pools: [{{ name: apps, size: medium, min: 2, max: 3 }}]\n\
+         services:\n  - {{ name: web, image: \"{image}\", port: 8080 }}\n{rest}"
+    )
+}
+
+/// New-user round 18: DOCR has no anonymous pulls, and only DOKS's registry integration —
+/// on with the blueprint's `registry` — logs a cluster in to it (a `registry-<name>` Secret
+/// the pods name). `courier-doks` and `sorrel-supabase-doks` pulled their DOCR images
+/// with no `registry`: integration off, no pull Secret, every pod in ImagePullBackOff
+/// (401), silently. Now refused at the image, with what logs in instead; on AWS too; an
+/// existing cluster (whose nodes may be logged in) gets a warning.
+#[test]
+fn a_docr_image_nothing_logs_in_to_is_refused_at_the_image() {
+    let image = "registry.digitalocean.com/cast/web:1.0.0";
+    // Without the registry: refused, positioned at the image.
+    let err = infragen::synthesize(
+        "cast.yaml",
+        doks_with(image, "").as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`services[0].image`"), "{err}");
+    assert!(err.contains("cast.yaml:6:25"), "{err}");
+    assert!(err.contains("no `registry`"), "{err}");
+    assert!(err.contains("registry: { name: cast"), "{err}");
+    // Integration turned off, or the image in another registry: refused too.
+    for (rest, why) in [
+        (
+            "registry: { name: cast, repositories: [web] }\ncluster: { platform: doks, version: \"1.35\", registry_integration: false }\n",
+            "registry_integration: false",
+        ),
+        (
+            "registry: { name: other, repositories: [web] }\n",
+            "the blueprint's registry `other` only",
+        ),
+    ] {
+        let err = infragen::synthesize(
+            "cast.yaml",
+            doks_with(image, rest).as_bytes(),
+            Provider::Digitalocean,
+            "production",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains(why), "{rest}: {err}");
+    }
+    // With the blueprint's registry the pods name the Secret DOKS keeps.
+    let out = infragen::synthesize(
+        "cast.yaml",
+        doks_with(image, "registry: { name: cast, repositories: [web] }\n").as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let web = manifests(&out)
+        .into_iter()
+        .find(|m| m["kind"] == "Deployment" && m["metadata"]["name"] == "web")
+        .unwrap();
+    assert_eq!(
+        web["spec"]["template"]["spec"]["imagePullSecrets"][0]["name"],
+        "registry-cast"
+    );
+    // A sidecar's image is pulled the same way: in another registry, refused at it.
+    let text = doks_with(image, "registry: { name: cast, repositories: [web] }\n").replace(
+        "port: 8080 }",
+        "port: 8080, sidecars: [{ name: proxy, image: \"registry.digitalocean.com/edge/proxy:2.0.0\" }] }",
+    );
+    let err = infragen::synthesize(
+        "cast.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`services[0].sidecars[0].image`"), "{err}");
+    assert!(
+        err.contains("the blueprint's registry `cast` only"),
+        "{err}"
+    );
+    // On ECS nothing logs in to DOCR: refused.
+    let ecs = ecs_stack(
+        "cast",
+        &format!("services:\n  - {{ name: web, image: \"{image}\", port: 8080 }}\n"),
+    );
+    let err = synth_aws("cast", &ecs).unwrap_err();
+    assert!(err.contains("`services[0].image`"), "{err}");
+    assert!(err.contains("nothing on AWS logs in"), "{err}");
+    // With `image_credentials` it is pulled with that login, on ECS as elsewhere.
+    let ecs = ecs_stack(
+        "cast",
+        &format!(
+            "secrets: [{{ name: docr, keys: [username, password] }}]\n\
+             services:\n  - {{ name: web, image: \"{image}\", port: 8080, image_credentials: docr }}\n"
+        ),
+    );
+    synth_aws("cast", &ecs).unwrap_or_else(|e| panic!("{e}"));
+    // An existing cluster: a warning, the output still written.
+    let out = infragen::synthesize(
+        "cast.yaml",
+        doks_with(image, "").as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let warned: Vec<&String> = (out.notes.iter())
+        .filter(|n| n.rule == Some("docr-pull"))
+        .map(|n| &n.text)
+        .collect();
+    assert!(
+        warned.len() == 1 && warned[0].contains("`web`"),
+        "{warned:?}"
+    );
+}

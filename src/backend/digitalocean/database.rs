@@ -57,6 +57,43 @@ fn engine(d: &Database, ctx: &Ctx) -> (&'static str, String) {
     }
 }
 
+/// DigitalOcean managed MySQL's "every table has a primary key" setting.
+const PRIMARY_KEY: &str = "sql_require_primary_key";
+
+/// `parameters` of a managed MySQL database as arguments of
+/// `digitalocean_database_mysql_config` (terraform-provider-digitalocean: one optional
+/// argument per MySQL setting the API's "Update the Database Configuration" takes), each
+/// value in the argument's type from the vendored provider schema (`true`/`on`/`1` for a
+/// bool); and the names that are no such argument, or whose value does not read as its type
+/// (noted, as before).
+fn mysql_config(d: &Database) -> (Vec<(String, Json)>, Vec<String>) {
+    let schema = crate::check::schema::ProviderSchemas::bundled()
+        .resource("digitalocean_database_mysql_config");
+    let (mut config, mut rest) = (Vec::new(), Vec::new());
+    for (k, v) in &d.parameters {
+        let ty = (schema.and_then(|b| b.attributes.get(k)))
+            .filter(|a| a.optional && !matches!(k.as_str(), "cluster_id" | "id"))
+            .and_then(|a| a.ty.as_str());
+        let value = match ty {
+            Some("bool") => match v.to_ascii_lowercase().as_str() {
+                "true" | "on" | "1" => Some(json!(true)),
+                "false" | "off" | "0" => Some(json!(false)),
+                _ => None,
+            },
+            Some("number") => (v.parse::<i64>().map(|n| json!(n)))
+                .or_else(|_| v.parse::<f64>().map(|x| json!(x)))
+                .ok(),
+            Some("string") => Some(json!(v)),
+            _ => None,
+        };
+        match value {
+            Some(value) => config.push((k.clone(), value)),
+            None => rest.push(k.clone()),
+        }
+    }
+    (config, rest)
+}
+
 /// The database a DigitalOcean cluster of `engine` is created with.
 fn default_database(engine: DatabaseEngine) -> &'static str {
     match engine {
@@ -174,15 +211,43 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
         ));
     }
     backup_notes("database", d.backup.as_ref(), &mut lost);
-    if !d.parameters.is_empty() {
-        lost.push(format!(
-            "parameters ({}; set them with digitalocean_database_postgresql_config / _mysql_config)",
-            d.parameters.keys().cloned().collect::<Vec<_>>().join(", ")
-        ));
+    // MySQL: the parameters `digitalocean_database_mysql_config` takes are lowered there
+    // (`sql_require_primary_key` above all, below); the others, and PostgreSQL's, noted.
+    let (config, rest) = if d.engine == DatabaseEngine::Mysql {
+        mysql_config(d)
+    } else {
+        (Vec::new(), d.parameters.keys().cloned().collect())
+    };
+    if !rest.is_empty() {
+        lost.push(if d.engine == DatabaseEngine::Mysql {
+            format!(
+                "parameters ({}: no argument of digitalocean_database_mysql_config, or a value not of its type)",
+                rest.join(", ")
+            )
+        } else {
+            format!(
+                "parameters ({}; set them with digitalocean_database_postgresql_config)",
+                rest.join(", ")
+            )
+        });
     }
     let body_storage = body.get("storage_size_mib").cloned();
     m.file("data").resource(&db, body);
     firewall(ctx, m, &name, &db);
+    if !config.is_empty() {
+        let mut body = json!({"cluster_id": db.id()});
+        for (k, v) in config {
+            body[k.as_str()] = v;
+        }
+        m.file("data")
+            .resource(&res("digitalocean_database_mysql_config", &name), body);
+    }
+    if d.engine == DatabaseEngine::Mysql && !d.parameters.contains_key(PRIMARY_KEY) {
+        ctx.note(format!(
+            "database `{}` (DigitalOcean managed MySQL) requires a primary key on every table (`{PRIMARY_KEY}` is on by default: its replication, standby failover and restores depend on it), so a migration creating a table without one fails (error 3750); give every table a primary key, or set `parameters: {{ {PRIMARY_KEY}: \"false\" }}` (docs.digitalocean.com/products/databases/mysql/how-to/create-primary-keys/)",
+            d.name
+        ));
+    }
 
     // The database every cluster is created with (PostgreSQL and MySQL: `defaultdb`,
     // MongoDB: `admin`, as in DigitalOcean's connection strings) already exists: asking the
