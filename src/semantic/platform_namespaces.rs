@@ -23,7 +23,8 @@ use crate::catalog::Provider;
 /// - cert-manager in its namespace when issuers are declared or named;
 /// - KEDA in `keda` when a service scales on a queue;
 /// - EKS: the External Secrets Operator in `external-secrets` (installed as soon as a
-///   workload reads a secret or a managed data service's credentials) and, on managed nodes
+///   workload reads a secret or a managed data service's credentials:
+///   [`external_secrets_may_run`]) and, on managed nodes
 ///   with Container Insights, the CloudWatch Observability add-on in `amazon-cloudwatch`;
 /// - an existing cluster: the cluster DNS's namespace when `providers.kubernetes.dns` names
 ///   one (OpenShift's `openshift-dns`).
@@ -86,7 +87,10 @@ pub(super) fn component(provider: Provider, bp: &Blueprint, ns: &str) -> Option<
             "KEDA's (its metrics API server, which the API server calls for every queue autoscaler)",
         );
     }
-    if eks && ns == crate::naming::EXTERNAL_SECRETS_NAMESPACE {
+    if eks
+        && ns == crate::naming::EXTERNAL_SECRETS_NAMESPACE
+        && external_secrets_may_run(provider, bp)
+    {
         return Some(
             "the External Secrets Operator's (its webhook, which the API server calls on every ExternalSecret write; installed as soon as a workload reads a secret or a managed data service's credentials)",
         );
@@ -101,6 +105,38 @@ pub(super) fn component(provider: Provider, bp: &Blueprint, ns: &str) -> Option<
         );
     }
     None
+}
+
+/// Whether the output may install the External Secrets Operator on EKS
+/// (`backend::aws::external_secrets::needed`, which works on the lowered bindings the
+/// analysis has not made yet): a workload reads a blueprint secret (`secret_env`, or
+/// `image_credentials`, whose pull Secret it renders) or uses a database, cache or broker
+/// managed outside the cluster, whose credentials it syncs. It may say yes where the
+/// operator is not installed after all (a managed service whose credentials nobody reads),
+/// never no where it is. Without the operator nothing runs in its namespace, and a workload
+/// there is the blueprint's own.
+fn external_secrets_may_run(provider: Provider, bp: &Blueprint) -> bool {
+    let managed = |name: &str| {
+        (bp.databases.iter())
+            .filter(|d| d.name == name)
+            .map(|d| (DataKind::Database, d.deployment))
+            .chain(
+                (bp.caches.iter())
+                    .filter(|x| x.name == name)
+                    .map(|x| (DataKind::Cache, x.deployment)),
+            )
+            .chain(
+                bp.brokers()
+                    .filter(|q| q.name == name)
+                    .map(|q| (DataKind::Queue, q.deployment)),
+            )
+            .any(|(kind, deployment)| !runs_in_cluster(provider, kind, deployment))
+    };
+    bp.workloads().any(|s| {
+        !s.secret_env.is_empty()
+            || s.image_credentials.is_some()
+            || s.uses.iter().any(|u| managed(u.as_str()))
+    })
 }
 
 /// A workload (service or job) or an in-cluster data service in a platform component's

@@ -1680,22 +1680,43 @@ fn a_workload_in_a_platform_components_namespace_is_refused() {
         );
         y
     };
-    let cases: [(&str, &[infragen::Provider]); 4] = [
+    // gateway-eks reads no secret and uses no managed data service, so the External
+    // Secrets Operator is installed only once `console` reads a secret.
+    let reads_a_secret = text
+        .replacen(
+            "caches:\n",
+            "secrets:\n  - { name: console-key, keys: [key] }\ncaches:\n",
+            1,
+        )
+        .replacen(
+            "    port: 9000\n",
+            "    port: 9000\n    secret_env: [{ name: CONSOLE_KEY, secret: console-key }]\n",
+            1,
+        );
+    assert!(reads_a_secret.contains("secret: console-key"));
+    let cases: [(&str, &str, &[infragen::Provider]); 4] = [
         (
             "cert-manager",
+            &text,
             &[infragen::Provider::Aws, infragen::Provider::Kubernetes],
         ),
         (
             "envoy-gateway-system",
+            &text,
             &[infragen::Provider::Aws, infragen::Provider::Kubernetes],
         ),
         (
             "kube-system",
+            &text,
             &[infragen::Provider::Aws, infragen::Provider::Kubernetes],
         ),
-        ("external-secrets", &[infragen::Provider::Aws]),
+        (
+            "external-secrets",
+            &reads_a_secret,
+            &[infragen::Provider::Aws],
+        ),
     ];
-    for (ns, providers) in cases {
+    for (ns, text, providers) in cases {
         let mut yaml = text.replacen(
             "    namespace: admin\n",
             &format!("    namespace: {ns}\n"),
@@ -1733,6 +1754,28 @@ fn a_workload_in_a_platform_components_namespace_is_refused() {
                 .unwrap_or_else(|e| panic!("{label} without namespace-wide policies: {e}"));
         }
     }
+    // Where nothing reads a secret or a managed data service's credentials, the operator is
+    // not installed and its namespace is the blueprint's own: `console` runs there.
+    let yaml = text
+        .replacen(
+            "    namespace: admin\n",
+            "    namespace: external-secrets\n",
+            1,
+        )
+        .replacen(
+            "    - name: admin\n",
+            "    - name: admin\n    - name: external-secrets\n",
+            1,
+        );
+    assert!(yaml.contains("    namespace: external-secrets\n"));
+    let out = synth("gateway-eks.yaml", &yaml, infragen::Provider::Aws)
+        .unwrap_or_else(|e| panic!("`console` in external-secrets without the operator: {e}"));
+    assert!(
+        !out.files
+            .values()
+            .any(|f| f.contains("charts.external-secrets.io")),
+        "the operator is installed after all: the refusal applies"
+    );
     // What runs in the default namespace (the services naming none, the in-cluster cache):
     // refused at `kubernetes.default_namespace`.
     let yaml = text.replacen(

@@ -360,7 +360,12 @@ pub fn platform(ctx: &Ctx, m: &mut Module, after: &Json, gated: &BTreeSet<String
         fargate,
     );
     body["depends_on"] = after.clone();
-    if let Some((r, ns)) = helm::own_namespace(ctx.v, &mut body) {
+    // A workload of the blueprint's may run in the operator's namespace (refused only where
+    // namespace-wide policies would isolate the operator: `semantic::platform_namespaces`):
+    // then `connections::namespaces` above made it already, and the release waits on it.
+    if let Some((r, ns)) = helm::own_namespace(ctx.v, &mut body)
+        && !m.declares(&r.address())
+    {
         m.file("controllers").resource(&r, ns);
     }
     m.file("controllers").resource(&eso, body);

@@ -248,7 +248,7 @@ fn connections(ctx: &Ctx) {
                     size: &slug,
                     limit: limit.saturating_sub(pool.size),
                     why: format!(
-                        "directly: {limit} ({why}) less the {} its pool `{}` holds; the release Jobs connect around the pool, which breaks the session features migrations use",
+                        "directly: {limit} ({why}) less the {} its pool `{}` holds; the release Jobs connect around the pool, whose pooling breaks the session features migrations use",
                         pool.size,
                         crate::wiring::pool::name(&d.name)
                     ),
