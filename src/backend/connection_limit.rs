@@ -11,7 +11,7 @@
 
 /// The smallest connection pool a client library keeps per process by default: Rails'
 /// ActiveRecord and SQLAlchemy 5 (node-postgres and HikariCP 10). Below this share per pod
-/// the pods, at their most, exhaust the server with default settings.
+/// (or ECS task) the clients, at their most, exhaust the server with default settings.
 pub const POOL_PER_POD: u32 = 5;
 
 /// The server whose limit is judged.
