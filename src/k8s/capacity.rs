@@ -81,11 +81,7 @@ impl AddonPods {
         &'a self,
         pool: &'a crate::blueprint::types::NodePool,
     ) -> impl Iterator<Item = &'a DaemonSet> + 'a {
-        use crate::blueprint::types::TaintEffect;
-        let repels = pool
-            .taints
-            .iter()
-            .any(|t| !matches!(t.effect, TaintEffect::PreferNoSchedule));
+        let repels = repels(pool);
         self.daemon_sets
             .iter()
             .filter(move |d| d.tolerates_all_taints || !repels)
@@ -105,6 +101,81 @@ impl AddonPods {
         }
         left
     }
+}
+
+/// Whether `pool` keeps off the pods that do not tolerate its taints: it has a `NoSchedule`
+/// or `NoExecute` one (a `PreferNoSchedule` taint only steers the scheduler elsewhere).
+fn repels(pool: &crate::blueprint::types::NodePool) -> bool {
+    use crate::blueprint::types::TaintEffect;
+    pool.taints
+        .iter()
+        .any(|t| !matches!(t.effect, TaintEffect::PreferNoSchedule))
+}
+
+/// One node of `pool`: its size (instance type or Droplet slug) and what it offers pods at
+/// most (millicores, bytes), where the provider's figures are known — EKS's EC2 shapes
+/// ([`ec2_shape`], [`allocatable`]) and DOKS's Droplets ([`doks_allocatable`]).
+fn node_allocatable(
+    v: &Validated,
+    pool: &crate::blueprint::types::NodePool,
+) -> Option<(String, [f64; 2])> {
+    let size = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
+    let node = match v.provider {
+        Provider::Aws => {
+            let (vcpu, mib) = ec2_shape(&size)?;
+            allocatable(vcpu, mib)
+        }
+        Provider::Digitalocean => doks_allocatable(&size)?,
+        Provider::Kubernetes => return None,
+    };
+    Some((size, node))
+}
+
+/// vCPUs and memory (MiB) of a Droplet slug: `<n>vcpu-<m>gb` (`s-2vcpu-4gb`,
+/// `m-2vcpu-16gb`, `so1_5-4vcpu-32gb`, `s-1vcpu-512mb-10gb`), or the CPU-Optimized `c-<n>`
+/// and `c2-<n>` (2 GB per vCPU). GPU Droplets (`gpu-h100x1-80gb`) name no vCPUs: `None`.
+/// <https://docs.digitalocean.com/products/droplets/concepts/choosing-a-plan/>
+pub(crate) fn droplet_shape(slug: &str) -> Option<(u32, u32)> {
+    let parts: Vec<&str> = slug.split('-').collect();
+    if let ["c" | "c2", n] = parts.as_slice() {
+        let vcpu: u32 = n.parse().ok()?;
+        return Some((vcpu, vcpu * 2 * 1024));
+    }
+    let at = parts.iter().position(|p| p.ends_with("vcpu"))?;
+    let vcpu: u32 = parts[at].strip_suffix("vcpu")?.parse().ok()?;
+    let memory = parts.get(at + 1)?;
+    let mib = match memory.strip_suffix("gb") {
+        Some(gb) => gb.parse::<u32>().ok()? * 1024,
+        None => memory.strip_suffix("mb")?.parse().ok()?,
+    };
+    Some((vcpu, mib))
+}
+
+/// What one DOKS node of Droplet `slug` offers pods at most (millicores, bytes). Memory:
+/// DigitalOcean's table of allocatable memory per node size (Kubernetes Limits,
+/// "Allocatable Memory": what the kubelet and system daemons leave for pods; a 4 GB node
+/// gives 2.5 GiB, 16 GB 13 GiB, 32 GB 28 GiB, 64 GB 58 GiB — rows also quoted from that page
+/// in public DOKS cost sheets), and for a memory size the table does not list, the Droplet's
+/// whole memory. CPU: DigitalOcean publishes no CPU reservation, so the Droplet's whole
+/// vCPUs. Both err towards the node: a pod past them certainly never schedules.
+/// <https://docs.digitalocean.com/products/kubernetes/details/limits/>
+pub(crate) fn doks_allocatable(slug: &str) -> Option<[f64; 2]> {
+    const GIB: f64 = 1073741824.0;
+    // (Droplet memory in GB, allocatable GiB).
+    const TABLE: [(u32, f64); 6] = [
+        (2, 1.0),
+        (4, 2.5),
+        (8, 6.0),
+        (16, 13.0),
+        (32, 28.0),
+        (64, 58.0),
+    ];
+    let (vcpu, mib) = droplet_shape(slug)?;
+    let memory = TABLE
+        .iter()
+        .find(|(gb, _)| gb * 1024 == mib)
+        .map_or(f64::from(mib) * 1048576.0, |(_, gib)| gib * GIB);
+    Some([f64::from(vcpu) * 1000.0, memory])
 }
 
 /// vCPUs and memory (MiB) of the EC2 instance types whose shape follows from their name:
@@ -277,17 +348,20 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
         v.bp.cluster
             .as_ref()
             .is_some_and(|c| c.platform == Platform::Eks);
+    if v.provider == Provider::Digitalocean {
+        problems.extend(larger_than_a_node(v, &ctx));
+        return (problems, Vec::new());
+    }
     if v.provider != Provider::Aws || !eks {
         return (problems, Vec::new());
     }
     let before = problems.len();
     for (i, pool) in v.bp.node_pools.iter().enumerate() {
-        let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
-        let Some((vcpu, mib)) = ec2_shape(&instance) else {
+        let Some((instance, node)) = node_allocatable(v, pool) else {
             continue;
         };
         // The DaemonSets that run on the pool take their requests from every node first.
-        let node = addons.beside_daemon_sets(pool, allocatable(vcpu, mib));
+        let node = addons.beside_daemon_sets(pool, node);
         let nodes = pool.desired.unwrap_or(pool.min);
         let pods = pinned(&ctx, &pool.name);
         let path = format!("node_pools[{i}]");
@@ -357,6 +431,118 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
     (problems, warnings)
 }
 
+/// DOKS: every pod — a service's, a job run's, an in-cluster data service's — against one
+/// node of each pool it may run on: its `node_pool` (or the only GPU pool, for a GPU pod:
+/// `workload::pool`), else every pool without a `NoSchedule`/`NoExecute` taint and no GPU
+/// pool (DOKS taints GPU nodes `nvidia.com/gpu` itself: `workload::tolerate_gpu_taint`).
+/// A pod whose requests pass what one node offers on every one of them stays `Pending` for
+/// good (the Cluster Autoscaler adds nodes of the same size, no larger). The pools whose
+/// node figures are unknown are taken to fit. Only a pod larger than a node: DOKS's own
+/// DaemonSets' requests are not published, so no totals are held against the pools.
+fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
+    let may_run_on = |pinned: Option<&str>, gpu: bool| -> Vec<&crate::blueprint::types::NodePool> {
+        v.bp.node_pools
+            .iter()
+            .filter(|p| match pinned {
+                Some(name) => p.name == name,
+                None => {
+                    let size = v.size(SizeKind::Node, p.size.as_deref(), &p.sizes);
+                    !repels(p) && (gpu || crate::gpu::per_node(v.provider, &size).is_none())
+                }
+            })
+            .collect()
+    };
+    let mut pods: Vec<(String, String, Option<&str>, bool, Figures)> = Vec::new();
+    for s in &ctx.services {
+        let path = match s.job {
+            Some(job) => {
+                let i = v.bp.jobs.iter().position(|j| std::ptr::eq(j, job));
+                format!("jobs[{}]", i.unwrap_or_default())
+            }
+            None => {
+                let i = v.bp.services.iter().position(|b| std::ptr::eq(b, s.bp));
+                format!("services[{}]", i.unwrap_or_default())
+            }
+        };
+        let what = match s.job {
+            Some(_) => format!("job `{}`", s.name()),
+            None => format!("service `{}`", s.name()),
+        };
+        let pod = service_pod(s, figures(filled(s.bp.resources.as_ref())));
+        let pool = super::workload::pool(ctx, s.bp);
+        pods.push((
+            format!("{path}.resources"),
+            what,
+            pool,
+            s.bp.gpu.is_some(),
+            pod,
+        ));
+    }
+    for d in &ctx.data {
+        let names: Vec<&str> = match d.part {
+            "databases" => v.bp.databases.iter().map(|x| x.name.as_str()).collect(),
+            "caches" => v.bp.caches.iter().map(|x| x.name.as_str()).collect(),
+            _ => v.bp.queues.iter().map(|x| x.name.as_str()).collect(),
+        };
+        let i = names.iter().position(|n| *n == d.name).unwrap_or_default();
+        let what = format!("`{}`", d.name);
+        let path = format!("{}[{i}].in_cluster.resources", d.part);
+        pods.push((path, what, d.node_pool.as_deref(), false, data_pod(d)));
+    }
+    let mut problems = Vec::new();
+    for (path, what, pinned, gpu, pod) in pods {
+        let pools = may_run_on(pinned, gpu);
+        let mut nodes = Vec::new();
+        for pool in &pools {
+            let Some((size, node)) = node_allocatable(v, pool) else {
+                nodes.clear();
+                break;
+            };
+            nodes.push((pool, size, node));
+        }
+        if nodes.is_empty()
+            || nodes
+                .iter()
+                .any(|(_, _, n)| pod[0] <= n[0] && pod[1] <= n[1])
+        {
+            continue;
+        }
+        // Positioned at the figure no pool holds, or at `requests` when each pool lacks a
+        // different one.
+        let field = if nodes.iter().all(|(_, _, n)| pod[1] > n[1]) {
+            ".memory"
+        } else if nodes.iter().all(|(_, _, n)| pod[0] > n[0]) {
+            ".cpu"
+        } else {
+            ""
+        };
+        let at = format!("{path}.requests{field}");
+        let offers: Vec<String> = nodes
+            .iter()
+            .map(|(p, size, n)| {
+                format!(
+                    "pool `{}` ({size}) at most {} CPU and {} memory",
+                    p.name,
+                    show(n[0], 0),
+                    show(n[1], 1)
+                )
+            })
+            .collect();
+        problems.push(
+            Diagnostic::new(format!(
+                "`{at}`: a pod of {what} requests {} CPU and {} memory (its containers together), more than one node of any pool it may run on offers pods ({}); such a pod stays Pending for good: the Cluster Autoscaler adds nodes of the pool's size, never larger ones",
+                show(pod[0], 0),
+                show(pod[1], 1),
+                offers.join("; ")
+            ))
+            .at(v.loaded.span(&at))
+            .expected("requests that fit one node of a pool the pod may run on".to_string())
+            .help("give the pool a larger `size` (a Droplet with more vCPUs or memory), or lower the requests".to_string()),
+        );
+    }
+    problems
+}
+
 /// The DaemonSets on `pool` whose requests of `idx` (CPU, memory) count, each per node:
 /// ` (aws-node 25m + kube-proxy 100m)`, or nothing when none requests any.
 fn daemon_sets_listed(
@@ -397,9 +583,8 @@ fn offered(
 ) -> Option<[f64; 2]> {
     let mut have = [0.0, 0.0];
     for pool in &v.bp.node_pools {
-        let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
-        let (vcpu, mib) = ec2_shape(&instance)?;
-        let node = addons.beside_daemon_sets(pool, allocatable(vcpu, mib));
+        let (_, node) = node_allocatable(v, pool)?;
+        let node = addons.beside_daemon_sets(pool, node);
         for idx in 0..2 {
             have[idx] += node[idx] * f64::from(size(pool));
         }
@@ -497,6 +682,29 @@ mod tests {
         assert_eq!(ec2_shape("g5.xlarge"), None);
         assert_eq!(ec2_shape("m5.metal"), None);
         assert_eq!(ec2_shape("c5n.large"), None);
+    }
+
+    #[test]
+    fn droplets() {
+        assert_eq!(droplet_shape("s-2vcpu-4gb"), Some((2, 4096)));
+        assert_eq!(droplet_shape("m-2vcpu-16gb"), Some((2, 16384)));
+        assert_eq!(droplet_shape("so1_5-4vcpu-32gb"), Some((4, 32768)));
+        assert_eq!(droplet_shape("s-1vcpu-512mb-10gb"), Some((1, 512)));
+        assert_eq!(droplet_shape("c-4"), Some((4, 8192)));
+        assert_eq!(droplet_shape("gpu-h100x1-80gb"), None);
+        // The table's rows, and a Droplet's whole memory where it lists none.
+        assert_eq!(
+            doks_allocatable("s-4vcpu-8gb"),
+            Some([4000.0, 6.0 * 1073741824.0])
+        );
+        assert_eq!(
+            doks_allocatable("s-2vcpu-4gb"),
+            Some([2000.0, 2.5 * 1073741824.0])
+        );
+        assert_eq!(
+            doks_allocatable("m-6vcpu-48gb"),
+            Some([6000.0, 48.0 * 1073741824.0])
+        );
     }
 
     #[test]

@@ -229,3 +229,100 @@ fn a_read_replica_admits_the_cluster_like_its_primary() {
         );
     }
 }
+
+/// ecommerce-doks's `proxy-client` with its own requests instead of the shared JVM ones.
+fn proxy_client_requests(requests: &'static str) -> impl Fn(String) -> String {
+    move |t: String| {
+        let from = "    service_port: 8900\n    replicas: 1\n    resources: *jvm\n";
+        assert!(t.contains(from), "proxy-client's resources moved");
+        t.replacen(
+            from,
+            &format!("    service_port: 8900\n    replicas: 1\n    resources:\n      requests: {requests}\n"),
+            1,
+        )
+    }
+}
+
+/// DigitalOcean's allocatable-memory table gives an 8 GB node (the worker pool's
+/// s-4vcpu-8gb) 6 GiB for pods, and a node at most its 4 vCPUs: a pod past either stays
+/// Pending for good, whatever the Cluster Autoscaler adds (nodes of the same size).
+#[test]
+fn a_pod_larger_than_a_doks_node_is_refused() {
+    let err = doks(
+        proxy_client_requests("{ cpu: 500m, memory: 7Gi }"),
+        "production",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("`services[1].resources.requests.memory`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("service `proxy-client` requests 500m CPU and 7168Mi memory"),
+        "{err}"
+    );
+    assert!(
+        err.contains("pool `worker-pool` (s-4vcpu-8gb) at most 4000m CPU and 6144Mi memory"),
+        "{err}"
+    );
+    assert!(err.contains("larger `size`"), "{err}");
+    // Positioned at the service's requests in the blueprint.
+    assert!(err.contains("blueprints/ecommerce-doks.yaml:"), "{err}");
+    assert!(
+        err.contains("requests: { cpu: 500m, memory: 7Gi }"),
+        "{err}"
+    );
+
+    let err = doks(
+        proxy_client_requests("{ cpu: \"5\", memory: 1Gi }"),
+        "stage",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("`services[1].resources.requests.cpu`"),
+        "{err}"
+    );
+    assert!(err.contains("5000m CPU"), "{err}");
+
+    // At the node's allocatable figures the pod fits.
+    doks(
+        proxy_client_requests("{ cpu: \"4\", memory: 6Gi }"),
+        "production",
+    )
+    .unwrap();
+}
+
+/// A pod may run on its `node_pool` only, or, unpinned, on the pools without a
+/// `NoSchedule` taint: a larger tainted pool holds the pod only once it is pinned there.
+#[test]
+fn a_doks_pod_fits_on_a_pool_it_may_run_on() {
+    let big = "  - { name: big, size: s-8vcpu-16gb, min: 1, max: 2, taints: [{ key: big, value: \"yes\", effect: NoSchedule }] }\n";
+    let with_big = move |t: String| {
+        let t = proxy_client_requests("{ cpu: 500m, memory: 12Gi }")(t);
+        t.replacen(
+            "    min: 3\n    max: 10\n",
+            &format!("    min: 3\n    max: 10\n{big}"),
+            1,
+        )
+    };
+    let err = doks(with_big, "production").unwrap_err();
+    assert!(
+        err.contains("`services[1].resources.requests.memory`"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("pool `big`"),
+        "the tainted pool is no place for it: {err}"
+    );
+    doks(
+        move |t| {
+            with_big(t).replacen(
+                "    resources:\n      requests: { cpu: 500m, memory: 12Gi }\n",
+                "    node_pool: big\n    resources:\n      requests: { cpu: 500m, memory: 12Gi }\n",
+                1,
+            )
+        },
+        "production",
+    )
+    .unwrap();
+}
