@@ -841,3 +841,41 @@ fn postgresql_parameters_reach_the_database_configuration() {
         "{notes:#?}"
     );
 }
+
+/// A managed MongoDB's `parameters` were noted as settable with
+/// `digitalocean_database_postgresql_config` (the wrong engine's resource): those
+/// `digitalocean_database_mongodb_config` takes are now set there, the same way.
+#[test]
+fn mongodb_parameters_reach_the_database_configuration() {
+    let text = "name: cast\nproviders: { digitalocean: { region: ams3 } }\n\
+                network: { cidr: 10.120.0.0/20 }\n\
+                databases:\n  - { name: docs, engine: mongodb, size: small, parameters: { slow_op_threshold_ms: \"200\", default_read_concern: majority, work_mem: \"4MB\" } }\n";
+    let out = infragen::synthesize(
+        "cast.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let config = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_mongodb_config",
+        "docs",
+    );
+    assert_eq!(
+        config,
+        serde_json::json!({
+            "cluster_id": "${digitalocean_database_cluster.docs.id}",
+            "default_read_concern": "majority",
+            "slow_op_threshold_ms": 200,
+        })
+    );
+    let notes: Vec<&str> = out.notes.iter().map(|n| n.text.as_str()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("work_mem: no argument of digitalocean_database_mongodb_config")),
+        "{notes:#?}"
+    );
+}
