@@ -1070,8 +1070,10 @@ pub struct Database {
     #[serde(default)]
     pub port: Option<u16>,
     /// Engine parameters (`max_connections: 200`): RDS's parameter group; on DigitalOcean
-    /// managed MySQL those `digitalocean_database_mysql_config` takes (e.g.
-    /// `sql_require_primary_key: "false"`), the others noted.
+    /// those the engine's `digitalocean_database_{postgresql,mysql,mongodb}_config` takes
+    /// (e.g. `sql_require_primary_key: "false"`, `work_mem: "64MB"` — DigitalOcean's is in
+    /// MB, so a unit-less one is noted), the others noted (`max_connections` is fixed by the
+    /// size there, `shared_buffers` is `shared_buffers_percentage`).
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
     /// A connection pool in front of the database: DigitalOcean managed PostgreSQL's

@@ -756,3 +756,126 @@ fn mysql_parameters_reach_the_database_configuration() {
         "{notes:#?}"
     );
 }
+
+/// A DigitalOcean managed PostgreSQL's `parameters` were all noted as not expressible, so a
+/// blueprint's tuning silently did not apply. Now those `digitalocean_database_postgresql_config`
+/// takes are set there (the same path as MySQL's, typed from the provider schema 2.71):
+/// dotted PostgreSQL names as the provider spells them (`pg_stat_statements.track` →
+/// `pg_stat_statements_track`, `timescaledb.max_background_workers` → the `timescaledb`
+/// block), `on`/`off` settings as the API's enum, and `work_mem` — in MB on DigitalOcean
+/// ("The maximum amount of memory, in MB, used by a query operation", API "Update the
+/// Database Configuration"), in kB for PostgreSQL when unit-less — taken only when written
+/// with a unit. `shared_buffers` (DigitalOcean: `shared_buffers_percentage`) and
+/// `max_connections` (fixed by the size slug) are noted with why.
+#[test]
+fn postgresql_parameters_reach_the_database_configuration() {
+    let blueprint = |params: &str| {
+        format!(
+            "name: cast\nproviders: {{ digitalocean: {{ region: ams3 }} }}\n\
+             network: {{ cidr: 10.120.0.0/20 }}\n\
+             cluster: {{ platform: doks, version: \"1.35\" }}\n\
+             node_pools: [{{ name: apps, size: medium, min: 2, max: 3 }}]\n\
+             databases:\n  - {{ name: db, engine: postgres, size: small, database_name: app{params} }}\n\
+             services:\n  - {{ name: web, image: \"ghcr.io/a/web:1.0.0\", port: 8080, uses: [db] }}\n"
+        )
+    };
+    let synth = |text: String| {
+        infragen::synthesize(
+            "cast.yaml",
+            text.as_bytes(),
+            Provider::Digitalocean,
+            "production",
+        )
+        .unwrap_or_else(|d| panic!("{d}"))
+    };
+    let out = synth(blueprint(
+        ", parameters: { work_mem: \"64MB\", log_min_duration_statement: \"500\", jit: \"off\", \
+         track_io_timing: \"1\", pg_stat_statements.track: all, timescaledb.max_background_workers: \"4\", \
+         autovacuum_vacuum_scale_factor: \"0.05\", max_stack_depth: \"4096\", shared_buffers: \"65536\", \
+         max_connections: \"200\", no_such_setting: \"1\" }",
+    ));
+    let config = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_postgresql_config",
+        "db",
+    );
+    assert_eq!(
+        config,
+        serde_json::json!({
+            "cluster_id": "${digitalocean_database_cluster.db.id}",
+            "autovacuum_vacuum_scale_factor": 0.05,
+            "jit": false,
+            "log_min_duration_statement": 500,
+            "pg_stat_statements_track": "all",
+            "timescaledb": [{"max_background_workers": 4}],
+            "track_io_timing": "on",
+            "work_mem": 64,
+        })
+    );
+    let notes: Vec<&str> = out.notes.iter().map(|n| n.text.as_str()).collect();
+    let note = notes
+        .iter()
+        .find(|n| n.starts_with("databases[db]: not expressible"))
+        .unwrap_or_else(|| panic!("{notes:#?}"));
+    for said in [
+        "no_such_setting: no argument of digitalocean_database_postgresql_config",
+        "max_stack_depth: PostgreSQL reads a unit-less `max_stack_depth` in kB, DigitalOcean's is in bytes: not converted",
+        "shared_buffers: DigitalOcean sets it as `shared_buffers_percentage`",
+        "max_connections: not settable on DigitalOcean: the size slug fixes it",
+    ] {
+        assert!(note.contains(said), "{said}\n{note}");
+    }
+    // A unit-less work_mem is noted, not taken as MB; alone, no configuration resource.
+    let out = synth(blueprint(", parameters: { work_mem: \"4096\" }"));
+    let data = &out.files["terraform/infra/data.tf.json"];
+    assert!(
+        !data.contains("digitalocean_database_postgresql_config"),
+        "{data}"
+    );
+    let notes: Vec<&str> = out.notes.iter().map(|n| n.text.as_str()).collect();
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "work_mem: PostgreSQL reads a unit-less `work_mem` in kB, DigitalOcean's is in MB"
+        )),
+        "{notes:#?}"
+    );
+}
+
+/// A managed MongoDB's `parameters` were noted as settable with
+/// `digitalocean_database_postgresql_config` (the wrong engine's resource): those
+/// `digitalocean_database_mongodb_config` takes are now set there, the same way.
+#[test]
+fn mongodb_parameters_reach_the_database_configuration() {
+    let text = "name: cast\nproviders: { digitalocean: { region: ams3 } }\n\
+                network: { cidr: 10.120.0.0/20 }\n\
+                databases:\n  - { name: docs, engine: mongodb, size: small, parameters: { slow_op_threshold_ms: \"200\", default_read_concern: majority, work_mem: \"4MB\" } }\n";
+    let out = infragen::synthesize(
+        "cast.yaml",
+        text.as_bytes(),
+        Provider::Digitalocean,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let config = resource(
+        &out,
+        "terraform/infra/data.tf.json",
+        "digitalocean_database_mongodb_config",
+        "docs",
+    );
+    assert_eq!(
+        config,
+        serde_json::json!({
+            "cluster_id": "${digitalocean_database_cluster.docs.id}",
+            "default_read_concern": "majority",
+            "slow_op_threshold_ms": 200,
+        })
+    );
+    let notes: Vec<&str> = out.notes.iter().map(|n| n.text.as_str()).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("work_mem: no argument of digitalocean_database_mongodb_config")),
+        "{notes:#?}"
+    );
+}

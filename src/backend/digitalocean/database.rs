@@ -60,37 +60,169 @@ fn engine(d: &Database, ctx: &Ctx) -> (&'static str, String) {
 /// DigitalOcean managed MySQL's "every table has a primary key" setting.
 const PRIMARY_KEY: &str = "sql_require_primary_key";
 
-/// `parameters` of a managed MySQL database as arguments of
-/// `digitalocean_database_mysql_config` (terraform-provider-digitalocean: one optional
-/// argument per MySQL setting the API's "Update the Database Configuration" takes), each
-/// value in the argument's type from the vendored provider schema (`true`/`on`/`1` for a
-/// bool); and the names that are no such argument, or whose value does not read as its type
-/// (noted, as before).
-fn mysql_config(d: &Database) -> (Vec<(String, Json)>, Vec<String>) {
-    let schema = crate::check::schema::ProviderSchemas::bundled()
-        .resource("digitalocean_database_mysql_config");
+/// A parameter left out of the configuration resource, and why (empty: no such argument,
+/// or a value not of its type).
+type Noted = (String, String);
+
+/// A PostgreSQL setting whose DigitalOcean argument of the same name is in another unit
+/// (DigitalOcean API "Update the Database Configuration", PostgreSQL fields: `work_mem` "in
+/// MB", `max_stack_depth` "in bytes", `bgwriter_flush_after` "in kilobytes"; PostgreSQL
+/// reads a unit-less value of these in kB, kB and 8 kB blocks). A value written with a unit
+/// (`64MB`) is taken in DigitalOcean's unit when it is a whole number of it; a unit-less one
+/// is noted, never converted behind the blueprint's back.
+struct Unit {
+    name: &'static str,
+    /// What PostgreSQL reads a unit-less value in.
+    postgres: &'static str,
+    /// DigitalOcean's unit, in bytes, and its name.
+    bytes: u64,
+    unit: &'static str,
+    /// A value as DigitalOcean's range takes it, written with a unit.
+    example: &'static str,
+}
+
+const PG_UNITS: &[Unit] = &[
+    Unit {
+        name: "work_mem",
+        postgres: "kB",
+        bytes: 1024 * 1024,
+        unit: "MB",
+        example: "64MB",
+    },
+    Unit {
+        name: "max_stack_depth",
+        postgres: "kB",
+        bytes: 1,
+        unit: "bytes",
+        example: "2MB",
+    },
+    Unit {
+        name: "bgwriter_flush_after",
+        postgres: "8 kB blocks",
+        bytes: 1024,
+        unit: "kB",
+        example: "512kB",
+    },
+];
+
+/// DigitalOcean's PostgreSQL `on`/`off` settings, typed `string` in the provider schema
+/// (the API's enum is `off`, `on`): a PostgreSQL boolean spelling (`1`, `true`) is given
+/// as the API takes it.
+const PG_ON_OFF: &[&str] = &["track_commit_timestamp", "track_io_timing"];
+
+/// Why a PostgreSQL (RDS) setting has no argument of `digitalocean_database_postgresql_config`
+/// where DigitalOcean offers something near, or fixes it itself.
+fn pg_help(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "shared_buffers" => {
+            "DigitalOcean sets it as `shared_buffers_percentage`, a percentage of the node's RAM (20 to 60): not converted from a size; write `shared_buffers_percentage`"
+        }
+        "max_connections" => {
+            "not settable on DigitalOcean: the size slug fixes it (25 per GiB of memory, 3 reserved); a larger `size` raises it, or give the database a `pool`"
+        }
+        _ => return None,
+    })
+}
+
+/// A PostgreSQL boolean spelling as `true`/`false`.
+fn boolean(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "on" | "1" | "yes" => Some(true),
+        "false" | "off" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// A memory value written with a PostgreSQL unit (`64MB`, `512kB`) in bytes.
+fn bytes(v: &str) -> Option<u64> {
+    let digits = v.trim().find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = v.trim().split_at(digits);
+    let factor: u64 = match unit.trim() {
+        "B" => 1,
+        "kB" => 1024,
+        "MB" => 1024 * 1024,
+        "GB" => 1024 * 1024 * 1024,
+        "TB" => 1024 * 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    n.parse::<u64>().ok()?.checked_mul(factor)
+}
+
+/// `parameters` of a managed database as the configuration resource `resource` of its
+/// engine (`digitalocean_database_mysql_config`, `digitalocean_database_postgresql_config`:
+/// terraform-provider-digitalocean, one optional argument per setting the API's "Update the
+/// Database Configuration" takes), each value in the argument's type from the vendored
+/// provider schema (`true`/`on`/`1` for a bool). A dotted PostgreSQL name is the argument
+/// spelled with `_` (`pg_stat_statements.track`) or a setting of a nested block
+/// (`timescaledb.max_background_workers`). Returns the resource's arguments (without
+/// `cluster_id`; empty when none applies) and, noted, the names that are no such argument
+/// or whose value does not read as its type, each with why where that is known.
+fn engine_config(
+    params: &std::collections::BTreeMap<String, String>,
+    resource: &str,
+) -> (Vec<(String, Json)>, Vec<Noted>) {
+    let schema = crate::check::schema::ProviderSchemas::bundled().resource(resource);
     let (mut config, mut rest) = (Vec::new(), Vec::new());
-    for (k, v) in &d.parameters {
-        let ty = (schema.and_then(|b| b.attributes.get(k)))
-            .filter(|a| a.optional && !matches!(k.as_str(), "cluster_id" | "id"))
-            .and_then(|a| a.ty.as_str());
-        let value = match ty {
-            Some("bool") => match v.to_ascii_lowercase().as_str() {
-                "true" | "on" | "1" => Some(json!(true)),
-                "false" | "off" | "0" => Some(json!(false)),
-                _ => None,
-            },
-            Some("number") => (v.parse::<i64>().map(|n| json!(n)))
-                .or_else(|_| v.parse::<f64>().map(|x| json!(x)))
-                .ok(),
-            Some("string") => Some(json!(v)),
-            _ => None,
+    let mut blocks: std::collections::BTreeMap<&str, Json> = Default::default();
+    for (k, v) in params {
+        // The block (if any) and the argument the name is.
+        let (block, arg) = match k.split_once('.') {
+            Some((b, a)) if schema.is_some_and(|s| s.block_types.contains_key(b)) => {
+                (Some(b), a.to_string())
+            }
+            _ => (None, k.replace('.', "_")),
         };
-        match value {
-            Some(value) => config.push((k.clone(), value)),
-            None => rest.push(k.clone()),
+        let attrs = match block {
+            Some(b) => schema.and_then(|s| s.block_types.get(b)).map(|n| &n.block),
+            None => schema,
+        };
+        let ty = (attrs.and_then(|b| b.attributes.get(&arg)))
+            .filter(|a| {
+                a.optional && (block.is_some() || !matches!(arg.as_str(), "cluster_id" | "id"))
+            })
+            .and_then(|a| a.ty.as_str());
+        let unit = PG_UNITS.iter().find(|u| {
+            resource == "digitalocean_database_postgresql_config"
+                && block.is_none()
+                && u.name == arg
+        });
+        let value = match (ty, unit) {
+            (Some("number"), Some(u)) => match bytes(v) {
+                Some(b) if b % u.bytes == 0 => Ok(json!(b / u.bytes)),
+                Some(_) => Err(format!(
+                    "DigitalOcean's `{arg}` is a whole number of {}",
+                    u.unit
+                )),
+                None if v.trim().parse::<f64>().is_err() => Err(String::new()),
+                None => Err(format!(
+                    "PostgreSQL reads a unit-less `{arg}` in {}, DigitalOcean's is in {}: not converted; write it with a unit, e.g. `{}`",
+                    u.postgres, u.unit, u.example
+                )),
+            },
+            (Some("bool"), _) => boolean(v).map(|b| json!(b)).ok_or_else(String::new),
+            (Some("number"), None) => (v.parse::<i64>().map(|n| json!(n)))
+                .or_else(|_| v.parse::<f64>().map(|x| json!(x)))
+                .ok()
+                .ok_or_else(String::new),
+            (Some("string"), _) if PG_ON_OFF.contains(&arg.as_str()) => boolean(v)
+                .map(|b| json!(if b { "on" } else { "off" }))
+                .ok_or_else(String::new),
+            (Some("string"), _) => Ok(json!(v)),
+            _ => Err(pg_help(k)
+                .filter(|_| resource == "digitalocean_database_postgresql_config")
+                .unwrap_or_default()
+                .to_string()),
+        };
+        match (value, block) {
+            (Ok(value), None) => config.push((arg, value)),
+            (Ok(value), Some(b)) => {
+                blocks.entry(b).or_insert_with(|| json!({}))[arg.as_str()] = value;
+            }
+            (Err(why), _) => rest.push((k.clone(), why)),
         }
     }
+    // A nested block is a list of one.
+    config.extend((blocks.into_iter()).map(|(b, settings)| (b.to_string(), json!([settings]))));
     (config, rest)
 }
 
@@ -211,25 +343,30 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
         ));
     }
     backup_notes("database", d.backup.as_ref(), &mut lost);
-    // MySQL: the parameters `digitalocean_database_mysql_config` takes are lowered there
-    // (`sql_require_primary_key` above all, below); the others, and PostgreSQL's, noted.
-    let (config, rest) = if d.engine == DatabaseEngine::Mysql {
-        mysql_config(d)
-    } else {
-        (Vec::new(), d.parameters.keys().cloned().collect())
+    // The parameters the engine's configuration resource takes are lowered there
+    // (MySQL's `sql_require_primary_key` above all, below); the others noted, with why
+    // where that is known.
+    let config_type = match d.engine {
+        DatabaseEngine::Postgres => "digitalocean_database_postgresql_config",
+        DatabaseEngine::Mysql => "digitalocean_database_mysql_config",
+        DatabaseEngine::Mongodb => "digitalocean_database_mongodb_config",
     };
+    let (config, rest) = engine_config(&d.parameters, config_type);
     if !rest.is_empty() {
-        lost.push(if d.engine == DatabaseEngine::Mysql {
-            format!(
-                "parameters ({}: no argument of digitalocean_database_mysql_config, or a value not of its type)",
-                rest.join(", ")
-            )
-        } else {
-            format!(
-                "parameters ({}; set them with digitalocean_database_postgresql_config)",
-                rest.join(", ")
-            )
-        });
+        let unknown: Vec<&str> = (rest.iter().filter(|(_, why)| why.is_empty()))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let mut parts = Vec::new();
+        if !unknown.is_empty() {
+            parts.push(format!(
+                "{}: no argument of {config_type}, or a value not of its type",
+                unknown.join(", ")
+            ));
+        }
+        for (k, why) in rest.iter().filter(|(_, why)| !why.is_empty()) {
+            parts.push(format!("{k}: {why}"));
+        }
+        lost.push(format!("parameters ({})", parts.join("; ")));
     }
     let body_storage = body.get("storage_size_mib").cloned();
     m.file("data").resource(&db, body);
@@ -239,8 +376,7 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
         for (k, v) in config {
             body[k.as_str()] = v;
         }
-        m.file("data")
-            .resource(&res("digitalocean_database_mysql_config", &name), body);
+        m.file("data").resource(&res(config_type, &name), body);
     }
     if d.engine == DatabaseEngine::Mysql && !d.parameters.contains_key(PRIMARY_KEY) {
         ctx.note(format!(
