@@ -139,13 +139,13 @@ pub(crate) fn droplet_shape(slug: &str) -> Option<(u32, u32)> {
     let parts: Vec<&str> = slug.split('-').collect();
     if let ["c" | "c2", n] = parts.as_slice() {
         let vcpu: u32 = n.parse().ok()?;
-        return Some((vcpu, vcpu * 2 * 1024));
+        return Some((vcpu, vcpu.checked_mul(2 * 1024)?));
     }
     let at = parts.iter().position(|p| p.ends_with("vcpu"))?;
     let vcpu: u32 = parts[at].strip_suffix("vcpu")?.parse().ok()?;
     let memory = parts.get(at + 1)?;
     let mib = match memory.strip_suffix("gb") {
-        Some(gb) => gb.parse::<u32>().ok()? * 1024,
+        Some(gb) => gb.parse::<u32>().ok()?.checked_mul(1024)?,
         None => memory.strip_suffix("mb")?.parse().ok()?,
     };
     Some((vcpu, mib))
@@ -692,6 +692,9 @@ mod tests {
         assert_eq!(droplet_shape("s-1vcpu-512mb-10gb"), Some((1, 512)));
         assert_eq!(droplet_shape("c-4"), Some((4, 8192)));
         assert_eq!(droplet_shape("gpu-h100x1-80gb"), None);
+        // A slug no catalog holds never overflows (a panic in a debug build).
+        assert_eq!(droplet_shape("s-1vcpu-4194304gb"), None);
+        assert_eq!(droplet_shape("c-2097152"), None);
         // The table's rows, and a Droplet's whole memory where it lists none.
         assert_eq!(
             doks_allocatable("s-4vcpu-8gb"),
