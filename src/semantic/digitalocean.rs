@@ -426,7 +426,9 @@ pub const PG_RESERVED_CONNECTIONS: u32 = 3;
 /// The connection limit of a managed PostgreSQL plan (`slug`), when its memory is known:
 /// what its connection pools may take together, and what its clients may open directly.
 pub fn pg_connection_limit(slug: &str) -> Option<u32> {
-    memory_gb(slug).map(|g| (g * PG_CONNECTIONS_PER_GIB).saturating_sub(PG_RESERVED_CONNECTIONS))
+    memory_gb(slug)
+        .and_then(|g| g.checked_mul(PG_CONNECTIONS_PER_GIB))
+        .map(|n| n.saturating_sub(PG_RESERVED_CONNECTIONS))
 }
 
 /// The RAM of a DigitalOcean size slug in GiB: its last `<n>gb` part (`db-s-2vcpu-4gb`,
@@ -477,5 +479,8 @@ mod tests {
         assert_eq!(memory_gb("db-s-2vcpu-4gb"), Some(4));
         assert_eq!(memory_gb("so1_5-2vcpu-16gb"), Some(16));
         assert_eq!(memory_gb("custom"), None);
+        // A slug no catalog holds (sizes are checked by prefix) never overflows.
+        assert_eq!(super::pg_connection_limit("db-s-1vcpu-999999999gb"), None);
+        assert_eq!(super::pg_connection_limit("db-s-1vcpu-2gb"), Some(47));
     }
 }
