@@ -53,6 +53,7 @@ mod release;
 mod routes;
 mod schedulable;
 mod smtp_port;
+mod spring_datasource;
 mod sqs;
 mod stop_timeout;
 mod task_size;
@@ -173,6 +174,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
         warnings.extend(jvm_heap::warnings(&c, bp));
         warnings.extend(tls_in_cluster::warnings(bp, loaded.provider));
         warnings.extend(smtp_port::warnings(bp, loaded.provider));
+        warnings.extend(spring_datasource::warnings(bp, loaded.provider));
         warnings.extend(docr::warnings(bp, loaded.provider));
         warnings.extend(architecture::warnings(bp, loaded.provider));
         warnings.extend(internal_routes::warnings(bp, loaded.provider));

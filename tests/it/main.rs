@@ -107,6 +107,7 @@ mod security_group_names;
 mod service_connect;
 mod shared_cluster;
 mod spaces;
+mod spring_datasource;
 mod sqs;
 mod stacks_one_account;
 mod staging_beside_production;
