@@ -608,8 +608,10 @@ fn techshop_production_carries_seed_002() {
         "imagePullPolicy: IfNotPresent",
         "containerPort: 3000",
         "NODE_ENV: production",
-        "name: MONGODB_URI\n              valueFrom:\n                secretKeyRef:\n                  name: techshop-secrets\n                  key: mongodb-uri",
-        "key: redis-url",
+        // The seed's `mongodb-uri` / `redis-url` secret keys would hold passwords infragen
+        // generates: the app's names are built from the generated variables instead.
+        "name: MONGODB_URI\n              value: \"mongodb://$(MONGODB_USERNAME):$(MONGODB_PASSWORD)@$(MONGODB_HOST):$(MONGODB_PORT)/$(MONGODB_DATABASE)?authSource=admin\"",
+        "name: REDIS_URL\n              value: \"redis://:$(REDIS_PASSWORD)@$(REDIS_HOST):$(REDIS_PORT)\"",
         "key: jwt-secret",
         "requests:\n              cpu: \"250m\"\n              memory: \"256Mi\"\n            limits:\n              cpu: \"500m\"\n              memory: \"512Mi\"",
         "livenessProbe:\n            httpGet:\n              path: /health\n              port: 3000\n            initialDelaySeconds: 30\n            periodSeconds: 10",
