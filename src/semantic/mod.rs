@@ -9,6 +9,7 @@ mod architecture;
 mod base_incomplete;
 mod bucket_cors;
 mod cluster_fields;
+mod connection_from_secret;
 mod containers;
 mod deployable;
 pub(crate) mod digitalocean;
@@ -175,6 +176,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
         warnings.extend(tls_in_cluster::warnings(bp, loaded.provider));
         warnings.extend(smtp_port::warnings(bp, loaded.provider));
         warnings.extend(spring_datasource::warnings(bp, loaded.provider));
+        warnings.extend(connection_from_secret::warnings(bp, loaded.provider));
         warnings.extend(docr::warnings(bp, loaded.provider));
         warnings.extend(architecture::warnings(bp, loaded.provider));
         warnings.extend(internal_routes::warnings(bp, loaded.provider));

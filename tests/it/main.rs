@@ -27,6 +27,7 @@ mod cluster_fields;
 mod collisions;
 mod combos_tool;
 mod config_files;
+mod connection_from_secret;
 mod connection_pools;
 mod connections;
 mod custom_kinds;
