@@ -143,11 +143,11 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             c.error(
                 &format!("databases[{i}].parameters.{k}"),
                 format!(
-                    "`{k}` and `backup.window` (`{w}`) both set when DigitalOcean starts the daily backup: its start becomes `backup_hour` / `backup_minute`"
+                    "`parameters.{k}` and `backup.window` (`{w}`) both set when DigitalOcean starts the daily backup (the window's start becomes `backup_hour` / `backup_minute`)"
                 ),
             )
             .help = Some(format!(
-                "keep one: `backup.window` (the same on AWS), or remove it and keep `parameters.{k}`"
+                "keep one: `backup.window` (which AWS reads too), or `parameters.{k}` without the window"
             ));
         }
         if !d.ha {
