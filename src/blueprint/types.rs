@@ -891,7 +891,10 @@ pub struct Backup {
     /// Days backups are kept (default 7).
     #[serde(default = "default_backup_retention")]
     pub retention_days: u32,
-    /// Daily window, `03:00-04:00` (UTC).
+    /// Daily window, `03:00-04:00` (UTC). On DigitalOcean managed PostgreSQL and MySQL its
+    /// start is when the daily backup starts (`backup_hour` / `backup_minute` of the engine's
+    /// configuration; not with `parameters.backup_hour`); managed MongoDB there schedules
+    /// backups itself (noted).
     #[serde(default)]
     pub window: Option<DailyWindow>,
     /// Cron schedule of in-cluster backup jobs, e.g. `0 2 * * *`.

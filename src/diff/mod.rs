@@ -2,6 +2,7 @@
 //! objects added, changed (attribute by attribute) and removed, destructive changes flagged,
 //! renames turned into `moved` blocks, and the unified diff of every file.
 
+mod databases;
 mod ecs_rollout;
 mod fargate_profiles;
 mod identity;
@@ -560,6 +561,7 @@ impl<'a> Pair<'a> {
         notes.extend(fargate_profiles::notes(old, new));
         notes.extend(vpc_move::notes(old, new));
         notes.extend(nat_gateway::notes(old, new));
+        notes.extend(databases::notes(old, new));
         notes
     }
 

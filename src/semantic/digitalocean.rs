@@ -81,6 +81,10 @@ fn internal_load_balancer(c: &mut Checker, bp: &Blueprint) {
     );
 }
 
+/// The arguments of `digitalocean_database_{postgresql,mysql}_config` a database's
+/// `backup.window` start becomes (`backend::digitalocean::database::engine_config`).
+pub const BACKUP_START: [&str; 2] = ["backup_hour", "backup_minute"];
+
 /// The admin user DigitalOcean creates with every PostgreSQL, MySQL and MongoDB cluster.
 const ADMIN_USER: &str = "doadmin";
 
@@ -128,6 +132,23 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
             .help = Some(
                 "set `version: \"8\"` (or leave it out), or run the database in the cluster (`deployment: in_cluster`)".into(),
             );
+        }
+        // The backup window's start is `backup_hour` / `backup_minute` of the engine's
+        // configuration (`backend::digitalocean::database`): written twice, one would
+        // silently override the other.
+        if let Some(w) = d.backup.as_ref().and_then(|b| b.window)
+            && matches!(d.engine, DatabaseEngine::Postgres | DatabaseEngine::Mysql)
+            && let Some(k) = BACKUP_START.iter().find(|k| d.parameters.contains_key(**k))
+        {
+            c.error(
+                &format!("databases[{i}].parameters.{k}"),
+                format!(
+                    "`parameters.{k}` and `backup.window` (`{w}`) both set when DigitalOcean starts the daily backup (the window's start becomes `backup_hour` / `backup_minute`)"
+                ),
+            )
+            .help = Some(format!(
+                "keep one: `backup.window` (which AWS reads too), or `parameters.{k}` without the window"
+            ));
         }
         if !d.ha {
             continue;

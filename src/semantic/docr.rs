@@ -61,19 +61,53 @@ fn unauthenticated(bp: &Blueprint) -> Vec<(String, &Service, &str, &str)> {
     out
 }
 
-/// On an existing cluster: each such workload, as a warning.
+/// Workloads a `docr-pull` warning names before counting the rest.
+const LISTED: usize = 8;
+
+/// On an existing cluster: one warning per registry, naming the workloads that pull from it
+/// (a stack of ten services in one registry is one line, not ten).
 pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<Note> {
     if bp.platform_on(provider) != Some(Platform::Existing) {
         return Vec::new();
     }
-    unauthenticated(bp)
+    // Registry → its workloads, each once (a sidecar of the same workload adds nothing).
+    let mut by_registry: std::collections::BTreeMap<&str, Vec<(&str, &str)>> = Default::default();
+    for (_, s, image, registry) in unauthenticated(bp) {
+        let names = by_registry.entry(registry).or_default();
+        if !names.iter().any(|(n, _)| *n == s.name) {
+            names.push((&s.name, image));
+        }
+    }
+    by_registry
         .into_iter()
-        .map(|(_, s, image, registry)| {
+        .map(|(registry, names)| {
+            let listed: Vec<String> = (names.iter().take(LISTED))
+                .map(|(n, _)| format!("`{n}`"))
+                .collect();
+            let mut listed = listed.join(", ");
+            if names.len() > LISTED {
+                listed.push_str(&format!(" and {} more", names.len() - LISTED));
+            }
+            let (who, pods, give) = match names.as_slice() {
+                [(name, image)] => (
+                    format!("`{name}`'s image `{image}` is"),
+                    "its",
+                    format!("`{name}`"),
+                ),
+                _ => (
+                    format!(
+                        "{} workloads' images ({}) are",
+                        names.len(),
+                        listed
+                    ),
+                    "their",
+                    "each".to_string(),
+                ),
+            };
             Note::warning(
                 "docr-pull",
                 format!(
-                    "`{}`'s image `{image}` is in the DigitalOcean Container Registry `{registry}`, which allows no anonymous pulls, and its pods name no image pull Secret: unless the cluster's nodes are logged in to it themselves, they never start (`ImagePullBackOff`, 401 Unauthorized). Give `{}` an `image_credentials` secret holding a read token (`doctl registry docker-config`; docs/blueprint.md \"Private images\")",
-                    s.name, s.name
+                    "{who} in the DigitalOcean Container Registry `{registry}`, which allows no anonymous pulls, and {pods} pods name no image pull Secret: unless the cluster's nodes are logged in to it themselves, they never start (`ImagePullBackOff`, 401 Unauthorized). Give {give} an `image_credentials` secret holding a read token of `{registry}` (`doctl registry docker-config`; docs/blueprint.md \"Private images\")"
                 ),
             )
         })

@@ -835,3 +835,172 @@ fn a_namespace_changing_owner_says_how_to_hand_it_over() {
         "{out}"
     );
 }
+
+/// A scratch repository whose `shop.yaml` is `text`, committed.
+fn repo_with(text: &str) -> tempfile::TempDir {
+    let t = repo();
+    std::fs::write(t.path().join("shop.yaml"), text).unwrap();
+    assert!(
+        run(t.path(), "git", &["commit", "-qam", "base"])
+            .status
+            .success()
+    );
+    t
+}
+
+const DO_DIFF: &[&str] = &[
+    "diff",
+    "--base",
+    "HEAD",
+    "--blueprint",
+    "shop.yaml",
+    "--provider",
+    "digitalocean",
+];
+
+const DO_POOL: &str = r#"
+name: shop
+providers:
+  digitalocean:
+    region: ams3
+network:
+  cidr: 10.120.0.0/20
+cluster:
+  platform: doks
+  version: "1.35"
+node_pools:
+  - { name: apps, size: medium, min: 2, max: 3 }
+databases:
+  - { name: orders, engine: postgres, size: small, username: app, database_name: shop, pool: { mode: transaction, size: 10 } }
+services:
+  - { name: api, image: "ghcr.io/x/api:1.0.0", port: 8080, uses: [orders] }
+environments:
+  production: {}
+"#;
+
+/// w144: docs/day2.md's first unreported hazard. A DigitalOcean pool is named
+/// `<database>-pool` and the provider cannot change a pool (every argument ForceNew): a
+/// database renamed — `renamed_from` or not — destroys `orders-pool` and creates
+/// `sales-pool` while the services still connect to `orders-pool` until `platform` is
+/// applied and they restart. The diff now warns, with the order to apply in; and a pool's
+/// new size, which replaces it under the same name, is flagged destructive.
+#[test]
+fn a_pool_under_a_new_name_warns_that_the_services_still_use_the_old_one() {
+    let t = repo_with(DO_POOL);
+    let d = t.path();
+    edit(d, "name: orders,", "name: sales, renamed_from: orders,");
+    edit(d, "uses: [orders]", "uses: [sales]");
+    let (code, out) = infragen(d, DO_DIFF);
+    assert_eq!(code, 1, "{out}");
+    let warning = out
+        .lines()
+        .find(|l| l.contains("connection pool `orders-pool` goes and `sales-pool` comes"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(warning.contains("WARNING"), "{warning}");
+    assert!(
+        warning.contains("`terraform/infra` and then `terraform/platform`"),
+        "{warning}"
+    );
+    assert!(
+        out.contains("replaces the digitalocean_database_connection_pool (cluster_id, name,"),
+        "{out}"
+    );
+
+    // An output from before pools were named `<database>-pool` (docs/day2.md): against the
+    // committed output, the pool alone changes name.
+    let t = repo_with(DO_POOL);
+    let d = t.path();
+    let synth = [
+        "synth",
+        "--provider",
+        "digitalocean",
+        "--env",
+        "production",
+        "--blueprint",
+        "shop.yaml",
+        "--out",
+        "deploy",
+    ];
+    let (code, out) = infragen(d, &synth);
+    assert_eq!(code, 0, "{out}");
+    for file in ["infra/data.tf.json", "platform/connections.tf.json"] {
+        let path = d.join("deploy/terraform").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"orders-pool\""), "{file}: {text}");
+        std::fs::write(&path, text.replace("\"orders-pool\"", "\"orders\"")).unwrap();
+    }
+    let (code, out) = infragen(
+        d,
+        &[
+            "diff",
+            "--base",
+            "deploy",
+            "--blueprint",
+            "shop.yaml",
+            "--provider",
+            "digitalocean",
+            "--env",
+            "production",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("connection pool `orders` goes and `orders-pool` comes"),
+        "{out}"
+    );
+
+    // The same name with a new size: replaced (no update in the provider), no rename warning.
+    let t = repo_with(DO_POOL);
+    let d = t.path();
+    edit(d, "size: 10 }", "size: 20 }");
+    let (code, out) = infragen(d, DO_DIFF);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("goes and"), "{out}");
+    assert!(
+        out.contains("digitalocean_database_connection_pool (size cannot change in place"),
+        "{out}"
+    );
+}
+
+/// w144: docs/day2.md's second unreported hazard. A PostgreSQL primary's `max_connections`
+/// raised while it has a read replica: the replica shares the parameter group, takes the
+/// value at its next reboot, and as a hot standby refuses a primary whose value is higher
+/// than its own. The diff now warns to reboot the replica first; lowering, the primary.
+#[test]
+fn raising_max_connections_with_read_replicas_says_to_reboot_the_replicas_first() {
+    let with = |max: &str| {
+        BLUEPRINT.replace(
+            "    storage: { size_gb: 50 }\n",
+            &format!(
+                "    storage: {{ size_gb: 50 }}\n    replicas: 1\n    parameters: {{ max_connections: \"{max}\" }}\n"
+            ),
+        )
+    };
+    let t = repo_with(&with("200"));
+    let d = t.path();
+    std::fs::write(d.join("shop.yaml"), with("400")).unwrap();
+    let (code, out) = infragen(d, DIFF);
+    assert_eq!(code, 1, "{out}");
+    let warning = out
+        .lines()
+        .find(|l| l.contains("`max_connections` 200 → 400"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(warning.contains("WARNING"), "{warning}");
+    assert!(warning.contains("1 read replica(s)"), "{warning}");
+    let replica = warning
+        .find("reboot-db-instance --db-instance-identifier shop-production-orders-")
+        .unwrap_or_else(|| panic!("{warning}"));
+    let primary = warning
+        .find("reboot-db-instance --db-instance-identifier shop-production-orders`")
+        .unwrap_or_else(|| panic!("{warning}"));
+    assert!(replica < primary, "the replicas first: {warning}");
+
+    // Lowered: the primary first.
+    std::fs::write(d.join("shop.yaml"), with("100")).unwrap();
+    let (_, out) = infragen(d, DIFF);
+    let warning = out
+        .lines()
+        .find(|l| l.contains("`max_connections` 200 → 100"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(warning.contains("reboot the primary first"), "{warning}");
+}

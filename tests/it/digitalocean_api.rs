@@ -879,3 +879,86 @@ fn mongodb_parameters_reach_the_database_configuration() {
         "{notes:#?}"
     );
 }
+
+/// w144: a managed database's `backup.window` on DigitalOcean was only noted as lost
+/// ("DigitalOcean schedules database backups itself"), yet PostgreSQL's and MySQL's
+/// configuration take the daily backup's start: `backup_hour` (0-23, UTC) and
+/// `backup_minute` (0-59) (digitalocean/openapi `databases/models/postgres.yml`, "Update the
+/// Database Configuration"; `digitalocean_database_{postgresql,mysql}_config` in provider
+/// 2.71). The window's start now lands there, beside the maintenance window (DigitalOcean
+/// documents no rule between the two); MongoDB, whose configuration has no such field,
+/// keeps the note; the window and `parameters.backup_hour` together are refused.
+#[test]
+fn a_backup_window_becomes_the_configurations_backup_start() {
+    let blueprint = |engine: &str, extra: &str| {
+        format!(
+            "name: cast\nproviders: {{ digitalocean: {{ region: ams3 }} }}\n\
+             network: {{ cidr: 10.120.0.0/20 }}\n\
+             databases:\n  - {{ name: db, engine: {engine}, size: small, maintenance_window: \"sun:03:00\", \
+             backup: {{ window: \"03:30-04:30\" }}{extra} }}\n"
+        )
+    };
+    let synth = |text: String| {
+        infragen::synthesize(
+            "cast.yaml",
+            text.as_bytes(),
+            Provider::Digitalocean,
+            "production",
+        )
+    };
+    for (engine, ty) in [
+        ("postgres", "digitalocean_database_postgresql_config"),
+        ("mysql", "digitalocean_database_mysql_config"),
+    ] {
+        let out = synth(blueprint(engine, "")).unwrap_or_else(|d| panic!("{d}"));
+        let config = resource(&out, "terraform/infra/data.tf.json", ty, "db");
+        assert_eq!(
+            config,
+            serde_json::json!({
+                "cluster_id": "${digitalocean_database_cluster.db.id}",
+                "backup_hour": 3,
+                "backup_minute": 30,
+            }),
+            "{engine}"
+        );
+        let cluster = resource(
+            &out,
+            "terraform/infra/data.tf.json",
+            "digitalocean_database_cluster",
+            "db",
+        );
+        assert_eq!(
+            cluster["maintenance_window"],
+            serde_json::json!([{"day": "sunday", "hour": "03:00:00"}])
+        );
+        assert!(
+            !out.notes.iter().any(|n| n.text.contains("backup window")),
+            "{engine}: {:#?}",
+            out.notes
+        );
+    }
+    // MongoDB's configuration has no backup time: noted, no configuration resource.
+    let out = synth(blueprint("mongodb", "")).unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        !out.files["terraform/infra/data.tf.json"].contains("digitalocean_database_mongodb_config")
+    );
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.text.contains("backup window `03:30-04:30`")),
+        "{:#?}",
+        out.notes
+    );
+    // The window and the parameter both: refused at the parameter.
+    let err = synth(blueprint(
+        "postgres",
+        ", parameters: { backup_hour: \"5\" }",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("`databases[0].parameters.backup_hour`"),
+        "{err}"
+    );
+    assert!(err.contains("keep one"), "{err}");
+}

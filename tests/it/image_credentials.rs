@@ -434,3 +434,45 @@ fn a_docr_image_nothing_logs_in_to_is_refused_at_the_image() {
         "{warned:?}"
     );
 }
+
+/// w144: on an existing cluster the `docr-pull` warning was one line per workload (ten on
+/// `ecommerce-doks.yaml --provider kubernetes`, all saying the same of one registry). Now
+/// one line per registry, naming its workloads; a workload with a login is not among them.
+#[test]
+fn docr_pull_warns_once_per_registry_naming_the_workloads() {
+    let image = "registry.digitalocean.com/cast/web:1.0.0";
+    let rest = "  - { name: api, image: \"registry.digitalocean.com/cast/api:1.0.0\", port: 8081, \
+                sidecars: [{ name: proxy, image: \"registry.digitalocean.com/cast/proxy:1\" }] }\n  \
+                - { name: feed, image: \"registry.digitalocean.com/edge/feed:2.0.0\", port: 8082 }\n  \
+                - { name: login, image: \"registry.digitalocean.com/cast/login:1\", port: 8083, image_credentials: docr }\n\
+                secrets: [{ name: docr }]\n";
+    let out = infragen::synthesize(
+        "cast.yaml",
+        doks_with(image, rest).as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let warned: Vec<&String> = (out.notes.iter())
+        .filter(|n| n.rule == Some("docr-pull"))
+        .map(|n| &n.text)
+        .collect();
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    let cast = warned
+        .iter()
+        .find(|t| t.contains("Registry `cast`"))
+        .unwrap();
+    assert!(
+        cast.contains("2 workloads' images (`web`, `api`)"),
+        "{cast}"
+    );
+    assert!(!cast.contains("`login`"), "{cast}");
+    let edge = warned
+        .iter()
+        .find(|t| t.contains("Registry `edge`"))
+        .unwrap();
+    assert!(
+        edge.contains("`feed`'s image `registry.digitalocean.com/edge/feed:2.0.0`"),
+        "{edge}"
+    );
+}

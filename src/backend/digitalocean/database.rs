@@ -14,8 +14,9 @@ use super::Ctx;
 use crate::blueprint::types::{
     Backup, Cache, CacheEngine, Database, DatabaseEngine, Deployment, QueueEngine,
 };
-use crate::blueprint::windows::WeeklyWindow;
+use crate::blueprint::windows::{DailyWindow, WeeklyWindow};
 use crate::catalog::SizeKind;
+use crate::semantic::digitalocean::BACKUP_START;
 use crate::terraform::{Module, Ref, interp, res};
 
 /// DigitalOcean keeps daily backups for seven days (point-in-time recovery for PostgreSQL
@@ -157,8 +158,18 @@ fn bytes(v: &str) -> Option<u64> {
 /// (`timescaledb.max_background_workers`). Returns the resource's arguments (without
 /// `cluster_id`; empty when none applies) and, noted, the names that are no such argument
 /// or whose value does not read as its type, each with why where that is known.
+///
+/// The `backup` window's start becomes `backup_hour` / `backup_minute` where the resource
+/// has them (PostgreSQL and MySQL: "The hour of day (in UTC) when backup for the service is
+/// started", 0 to 23, and "The minute of an hour", 0 to 59 — digitalocean/openapi
+/// `databases/models/postgres.yml`, `mysql.yml`, the fields of "Update the Database
+/// Configuration"; MongoDB's and Valkey's configuration have none). The window's end bounds
+/// nothing there: a backup runs until it is done ("New backup is only started if previous
+/// backup has already completed"). `semantic::digitalocean` refuses a window together with
+/// `parameters.backup_hour` / `backup_minute`.
 fn engine_config(
     params: &std::collections::BTreeMap<String, String>,
+    backup: Option<DailyWindow>,
     resource: &str,
 ) -> (Vec<(String, Json)>, Vec<Noted>) {
     let schema = crate::check::schema::ProviderSchemas::bundled().resource(resource);
@@ -221,6 +232,17 @@ fn engine_config(
             (Err(why), _) => rest.push((k.clone(), why)),
         }
     }
+    if let Some(w) = backup
+        && schema.is_some_and(|s| {
+            BACKUP_START
+                .iter()
+                .all(|a| s.attributes.get(*a).is_some_and(|a| a.optional))
+        })
+    {
+        let (hour, minute) = w.start;
+        config.push((BACKUP_START[0].to_string(), json!(hour)));
+        config.push((BACKUP_START[1].to_string(), json!(minute)));
+    }
     // A nested block is a list of one.
     config.extend((blocks.into_iter()).map(|(b, settings)| (b.to_string(), json!([settings]))));
     (config, rest)
@@ -259,7 +281,9 @@ fn firewall_of(ctx: &Ctx, m: &mut Module, name: &str, cluster_id: crate::terrafo
     }
 }
 
-fn backup_notes(what: &str, backup: Option<&Backup>, lost: &mut Vec<String>) {
+/// What of `backup` DigitalOcean does not take; `window_set`: its start is in the engine's
+/// configuration resource (`backup_hour` / `backup_minute`).
+fn backup_notes(what: &str, backup: Option<&Backup>, window_set: bool, lost: &mut Vec<String>) {
     if let Some(b) = backup {
         if b.retention_days != BACKUP_DAYS {
             lost.push(format!(
@@ -267,7 +291,7 @@ fn backup_notes(what: &str, backup: Option<&Backup>, lost: &mut Vec<String>) {
                 b.retention_days
             ));
         }
-        if let Some(w) = &b.window {
+        if let Some(w) = b.window.filter(|_| !window_set) {
             lost.push(format!(
                 "backup window `{w}` (DigitalOcean schedules {what} backups itself)"
             ));
@@ -342,7 +366,6 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
             "port {p} (managed PostgreSQL and MySQL listen on 25060; clients take the port from the connection output)"
         ));
     }
-    backup_notes("database", d.backup.as_ref(), &mut lost);
     // The parameters the engine's configuration resource takes are lowered there
     // (MySQL's `sql_require_primary_key` above all, below); the others noted, with why
     // where that is known.
@@ -351,7 +374,10 @@ fn database(ctx: &Ctx, m: &mut Module, d: &Database) {
         DatabaseEngine::Mysql => "digitalocean_database_mysql_config",
         DatabaseEngine::Mongodb => "digitalocean_database_mongodb_config",
     };
-    let (config, rest) = engine_config(&d.parameters, config_type);
+    let window = d.backup.as_ref().and_then(|b| b.window);
+    let (config, rest) = engine_config(&d.parameters, window, config_type);
+    let window_set = config.iter().any(|(k, _)| k == BACKUP_START[0]);
+    backup_notes("database", d.backup.as_ref(), window_set, &mut lost);
     if !rest.is_empty() {
         let unknown: Vec<&str> = (rest.iter().filter(|(_, why)| why.is_empty()))
             .map(|(k, _)| k.as_str())
