@@ -48,25 +48,24 @@ pub struct AddonPod {
     pub requests: [f64; 2],
 }
 
-/// An add-on DaemonSet the output installs: one pod on every node of each pool it runs on,
-/// with one pod's requests (millicores, bytes; 0 where its manifest sets none).
+/// An add-on DaemonSet the output installs: one pod on every node, with one pod's requests
+/// (millicores, bytes; 0 where its manifest sets none). Every one counted tolerates every
+/// taint (`tolerations: [{operator: Exists}]`, cited for each in `backend::aws::addon_pods`),
+/// so it runs on tainted pools too: its requests come off each node of every pool.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DaemonSet {
     pub what: &'static str,
     pub requests: [f64; 2],
-    /// Whether its pods tolerate every taint (`tolerations: [{operator: Exists}]`): they
-    /// run on tainted pools too. Without, they keep off pools with a `NoSchedule` or
-    /// `NoExecute` taint (a `PreferNoSchedule` one keeps no DaemonSet pod off: the
-    /// DaemonSet controller pins each pod to its node).
-    pub tolerates_all_taints: bool,
 }
 
 /// The add-on pods of an output, beside the blueprint's own.
 #[derive(Debug, Default, Clone)]
 pub struct AddonPods {
-    /// Deployments, placed on any node that takes them.
+    /// Deployments. None of them tolerates a custom taint: they run on the pools without a
+    /// `NoSchedule`/`NoExecute` one only ([`repels`]).
     pub deployments: Vec<AddonPod>,
-    /// DaemonSets (the VPC CNI's `aws-node` and `kube-proxy` among them on EKS).
+    /// DaemonSets (the VPC CNI's `aws-node` and `kube-proxy` among them on EKS), on every
+    /// node of every pool.
     pub daemon_sets: Vec<DaemonSet>,
 }
 
@@ -76,26 +75,11 @@ impl AddonPods {
         self.deployments.iter().map(|p| p.pods).sum()
     }
 
-    /// The DaemonSets whose pods run on every node of `pool`.
-    pub fn daemon_sets_on<'a>(
-        &'a self,
-        pool: &'a crate::blueprint::types::NodePool,
-    ) -> impl Iterator<Item = &'a DaemonSet> + 'a {
-        let repels = repels(pool);
-        self.daemon_sets
-            .iter()
-            .filter(move |d| d.tolerates_all_taints || !repels)
-    }
-
-    /// What one node of `pool` offers pods beyond its DaemonSets: `node` (its allocatable)
-    /// less their requests.
-    fn beside_daemon_sets(
-        &self,
-        pool: &crate::blueprint::types::NodePool,
-        node: [f64; 2],
-    ) -> [f64; 2] {
+    /// What one node offers pods beyond the DaemonSets: `node` (its allocatable) less their
+    /// requests.
+    fn beside_daemon_sets(&self, node: [f64; 2]) -> [f64; 2] {
         let mut left = node;
-        for d in self.daemon_sets_on(pool) {
+        for d in &self.daemon_sets {
             left[0] -= d.requests[0];
             left[1] -= d.requests[1];
         }
@@ -105,7 +89,7 @@ impl AddonPods {
 
 /// Whether `pool` keeps off the pods that do not tolerate its taints: it has a `NoSchedule`
 /// or `NoExecute` one (a `PreferNoSchedule` taint only steers the scheduler elsewhere).
-fn repels(pool: &crate::blueprint::types::NodePool) -> bool {
+pub(super) fn repels(pool: &crate::blueprint::types::NodePool) -> bool {
     use crate::blueprint::types::TaintEffect;
     pool.taints
         .iter()
@@ -361,7 +345,7 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
             continue;
         };
         // The DaemonSets that run on the pool take their requests from every node first.
-        let node = addons.beside_daemon_sets(pool, node);
+        let node = addons.beside_daemon_sets(node);
         let nodes = pool.desired.unwrap_or(pool.min);
         let pods = pinned(&ctx, &pool.name);
         let path = format!("node_pools[{i}]");
@@ -377,7 +361,7 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
                         "`{path}.size`: a {instance} node of pool `{}` offers at most {} of {what} to pods beside its DaemonSets{}, less than one pod of {} requests; such a pod never schedules",
                         pool.name,
                         show(node[idx], idx),
-                        daemon_sets_listed(addons, pool, idx),
+                        daemon_sets_listed(addons, idx),
                         too_big.join(", ")
                     ))
                     .at(v.loaded.span(&format!("{path}.size")))
@@ -409,7 +393,7 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
                         "`{at}`: {nodes} {instance} node(s) of pool `{}` offer at most {} of {what} to pods beside their DaemonSets{}, but the pods pinned to it request {} at rest ({}); {then}",
                         pool.name,
                         show(have, idx),
-                        daemon_sets_listed(addons, pool, idx),
+                        daemon_sets_listed(addons, idx),
                         show(need, idx),
                         parts.join(" + ")
                     ))
@@ -543,15 +527,12 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
     problems
 }
 
-/// The DaemonSets on `pool` whose requests of `idx` (CPU, memory) count, each per node:
+/// The DaemonSets whose requests of `idx` (CPU, memory) count, each per node:
 /// ` (aws-node 25m + kube-proxy 100m)`, or nothing when none requests any.
-fn daemon_sets_listed(
-    addons: &AddonPods,
-    pool: &crate::blueprint::types::NodePool,
-    idx: usize,
-) -> String {
+fn daemon_sets_listed(addons: &AddonPods, idx: usize) -> String {
     let parts: Vec<String> = addons
-        .daemon_sets_on(pool)
+        .daemon_sets
+        .iter()
         .filter(|d| d.requests[idx] > 0.0)
         .map(|d| format!("{} {}", d.what, show(d.requests[idx], idx)))
         .collect();
@@ -584,7 +565,7 @@ fn offered(
     let mut have = [0.0, 0.0];
     for pool in &v.bp.node_pools {
         let (_, node) = node_allocatable(v, pool)?;
-        let node = addons.beside_daemon_sets(pool, node);
+        let node = addons.beside_daemon_sets(node);
         for idx in 0..2 {
             have[idx] += node[idx] * f64::from(size(pool));
         }

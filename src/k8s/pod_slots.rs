@@ -110,8 +110,8 @@ fn slots(
     addons: &AddonPods,
 ) -> Option<(String, u32, u32)> {
     let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
-    // Every DaemonSet that tolerates the pool's taints runs a pod on each of its nodes.
-    let daemons = u32::try_from(addons.daemon_sets_on(pool).count()).unwrap_or(u32::MAX);
+    // Every DaemonSet runs a pod on each node (all of them tolerate every taint).
+    let daemons = u32::try_from(addons.daemon_sets.len()).unwrap_or(u32::MAX);
     let per_node = max_pods(&instance)?.saturating_sub(daemons);
     Some((instance, per_node, daemons))
 }

@@ -104,7 +104,6 @@ fn daemon_set(what: &'static str, cpu_q: &str, memory_q: &str) -> DaemonSet {
     DaemonSet {
         what,
         requests: requests(cpu_q, memory_q),
-        tolerates_all_taints: true,
     }
 }
 
@@ -303,7 +302,6 @@ mod tests {
         daemon_sets.sort_unstable();
         counted.sort_unstable();
         assert_eq!(counted, daemon_sets, "{file}: the DaemonSets counted");
-        assert!(pods.daemon_sets.iter().all(|d| d.tolerates_all_taints));
         let mut releases = Vec::new();
         for (name, text) in &out.files {
             if !name.starts_with("terraform/platform/") {
