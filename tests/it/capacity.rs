@@ -4,9 +4,9 @@
 //! Pending at least until a scale-up. A node offers pods at most its vCPUs and memory
 //! less the kubelet's reservations (AL2023: 70m of CPU on 2 vCPUs; 255Mi + 100Mi eviction
 //! of memory at least) and less the requests of the DaemonSets the output runs on it
-//! (aws-node 25m, kube-proxy 100m, the EBS CSI node 10m / 40Mi, Container Insights' agent
+//! (aws-node 50m — its network policy agent's 25m beside its own — kube-proxy 100m, the EBS CSI node 10m / 40Mi, Container Insights' agent
 //! 250m / 128Mi and Fluent Bit 50m / 25Mi, on tainted pools too). Checked on ecommerce-eks's
-//! development environment, whose `memory` pool (one r5.large: 1930m, 1495m beside its
+//! development environment, whose `memory` pool (one r5.large: 1930m, 1470m beside its
 //! DaemonSets) runs the in-cluster database, cache and queue.
 
 use infragen::Provider;
@@ -34,7 +34,7 @@ fn class_sized_db() -> String {
     text.replacen(&from, "", 1)
 }
 
-/// db 1000m + cache 500m + mq 500m = 2000m > 1495m on one r5.large: one stays Pending.
+/// db 1000m + cache 500m + mq 500m = 2000m > 1470m on one r5.large: one stays Pending.
 #[test]
 fn pinned_pods_past_the_pools_nodes_are_refused() {
     let err = synth(&class_sized_db(), "development").expect_err("2000m do not fit 1930m");
@@ -44,7 +44,7 @@ fn pinned_pods_past_the_pools_nodes_are_refused() {
         err.contains("until the Cluster Autoscaler adds nodes"),
         "{err}"
     );
-    assert!(err.contains("offer at most 1495m of CPU to pods beside their DaemonSets (aws-node 25m + kube-proxy 100m + ebs-csi-node 10m + cloudwatch-agent 250m + fluent-bit 50m each)"), "{err}");
+    assert!(err.contains("offer at most 1470m of CPU to pods beside their DaemonSets (aws-node 50m + kube-proxy 100m + ebs-csi-node 10m + cloudwatch-agent 250m + fluent-bit 50m each)"), "{err}");
     assert!(err.contains("2000m"), "{err}");
     assert!(
         err.contains("db 1 × 1000m + cache 1 × 500m + mq 1 × 500m"),
@@ -71,7 +71,7 @@ fn enough_nodes_or_smaller_requests_hold_them() {
 }
 
 /// The DaemonSets' requests count on the pool they run on: db 500m + cache 500m + mq 500m
-/// = 1500m fit the r5.large's 1930m, but not the 1495m its five DaemonSets leave — one of
+/// = 1500m fit the r5.large's 1930m, but not the 1470m its five DaemonSets leave — one of
 /// the three would stay Pending on every fresh apply of the development environment.
 #[test]
 fn the_daemon_sets_requests_count_on_every_node_of_the_pool() {
@@ -80,10 +80,10 @@ fn the_daemon_sets_requests_count_on_every_node_of_the_pool() {
         "            requests: { cpu: 500m, memory: 1Gi }\n",
         1,
     );
-    let err = synth(&text, "development").expect_err("1500m do not fit 1495m");
+    let err = synth(&text, "development").expect_err("1500m do not fit 1470m");
     assert!(err.contains("`node_pools[2].desired`"), "{err}");
     assert!(
-        err.contains("offer at most 1495m of CPU to pods beside their DaemonSets"),
+        err.contains("offer at most 1470m of CPU to pods beside their DaemonSets"),
         "{err}"
     );
     assert!(
@@ -112,7 +112,7 @@ fn a_pod_larger_than_a_node_is_refused() {
     assert!(err.contains("order-service 6144Mi"), "{err}");
 }
 
-/// One `t3.medium` (1930m of CPU for pods, 1505m beside its DaemonSets: aws-node 25m,
+/// One `t3.medium` (1930m of CPU for pods, 1480m beside its DaemonSets: aws-node 50m,
 /// kube-proxy 100m, Container Insights' agent 250m and Fluent Bit 50m) that cannot grow,
 /// an unpinned service of 1200m, and the add-ons: ingress-nginx, whose two controllers
 /// request the chart's 100m each, CoreDNS (two of 100m) and the CloudWatch operator
@@ -142,7 +142,7 @@ services:
     )
     .unwrap_err();
     assert!(
-        err.contains("`node_pools`: the pools at their `max` offer at most 1505m of CPU to pods beside their DaemonSets"),
+        err.contains("`node_pools`: the pools at their `max` offer at most 1480m of CPU to pods beside their DaemonSets"),
         "{err}"
     );
     assert!(
@@ -161,10 +161,30 @@ services:
         .unwrap_or_else(|| panic!("{:#?}", out.notes))
         .to_string();
     // The Cluster Autoscaler it now installs requests 100m too.
-    assert!(warning.contains("at most 1505m of CPU"), "{warning}");
+    assert!(warning.contains("at most 1480m of CPU"), "{warning}");
     assert!(warning.contains("request 1800m"), "{warning}");
     assert!(
         warning.contains("until the Cluster Autoscaler adds nodes"),
         "{warning}"
+    );
+}
+
+/// `aws-node` runs two containers of 25m each: the VPC CNI and the network policy agent
+/// (`aws-eks-nodeagent`, enforcing the NetworkPolicies the output writes; the chart gives
+/// both `.Values.resources`). db 480m + cache 500m + mq 500m = 1480m fit the 1495m a count
+/// of aws-node's first container alone leaves on the development `memory` pool's r5.large,
+/// not the 1470m left once both count: one pod would stay Pending.
+#[test]
+fn the_network_policy_agent_counts_in_aws_node() {
+    let text = ecommerce().replacen(
+        DEV_DB_REQUESTS,
+        "            requests: { cpu: 480m, memory: 1Gi }\n",
+        1,
+    );
+    let err = synth(&text, "development").expect_err("1480m do not fit 1470m");
+    assert!(err.contains("`node_pools[2].desired`"), "{err}");
+    assert!(
+        err.contains("offer at most 1470m of CPU to pods beside their DaemonSets (aws-node 50m +"),
+        "{err}"
     );
 }
