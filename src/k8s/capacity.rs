@@ -318,8 +318,10 @@ fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
     problems
 }
 
-/// Positioned errors for every EKS node pool that cannot run the pods pinned to it, and
-/// every EKS or DOKS pool too small for the GPUs of the services placed on it; with the
+/// Positioned errors for every EKS node pool that cannot run the pods pinned to it, every
+/// pod (a release Job's and a job run's among them) larger than one node of each pool it
+/// may run on ([`larger_than_a_node`], EKS and DOKS), and every EKS or DOKS pool too small
+/// for the GPUs of the services placed on it; with the
 /// pools at `max` too small for every pod at rest an error, at `desired` a warning
 /// ([`totals`]). One pass: the figures are built once for both.
 pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnostic>, Vec<Note>) {
@@ -333,7 +335,7 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
             .as_ref()
             .is_some_and(|c| c.platform == Platform::Eks);
     if v.provider == Provider::Digitalocean {
-        problems.extend(larger_than_a_node(v, &ctx));
+        problems.extend(larger_than_a_node(v, &ctx, addons));
         return (problems, Vec::new());
     }
     if v.provider != Provider::Aws || !eks {
@@ -407,6 +409,8 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
             }
         }
     }
+    // The pods the per-pool check leaves: release Jobs, job runs, and the unpinned ones.
+    problems.extend(larger_than_a_node(v, &ctx, addons));
     let (refusals, warnings) = totals(v, &ctx, addons);
     // The totals' refusal only where no pool is refused already (one message per shortfall).
     if problems.len() == before {
@@ -415,15 +419,23 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
     (problems, warnings)
 }
 
-/// DOKS: every pod — a service's, a job run's, an in-cluster data service's — against one
-/// node of each pool it may run on: its `node_pool` (or the only GPU pool, for a GPU pod:
-/// `workload::pool`), else every pool without a `NoSchedule`/`NoExecute` taint and no GPU
-/// pool (DOKS taints GPU nodes `nvidia.com/gpu` itself: `workload::tolerate_gpu_taint`).
-/// A pod whose requests pass what one node offers on every one of them stays `Pending` for
-/// good (the Cluster Autoscaler adds nodes of the same size, no larger). The pools whose
-/// node figures are unknown are taken to fit. Only a pod larger than a node: DOKS's own
-/// DaemonSets' requests are not published, so no totals are held against the pools.
-fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
+/// Every pod that must start — a service's, its release Job's, a job run's, an in-cluster
+/// data service's — against one node of each pool it may run on: its `node_pool` (or the
+/// only GPU pool, for a GPU pod: `workload::pool`), else every pool without a
+/// `NoSchedule`/`NoExecute` taint ([`repels`]: a pod without `node_pool` tolerates none),
+/// and on DOKS no GPU pool either (DOKS taints GPU nodes `nvidia.com/gpu` itself:
+/// `workload::tolerate_gpu_taint`). A pod whose requests pass what one node offers beside
+/// the DaemonSets on every one of them stays `Pending` for good (the Cluster Autoscaler
+/// adds nodes of the same size, no larger). A release Job that never starts holds the
+/// service's rollout too: its new pods wait on the Job (`wait-for-release`). The pools
+/// whose node figures are unknown are taken to fit.
+///
+/// On EKS the services and data services pinned to a pool are left to the per-pool check
+/// in [`room`] (refused at the pool's `size`), and the unpinned pods are not checked beside
+/// Fargate profiles, which may take them. On DOKS the DaemonSets' requests are not
+/// published (none are counted).
+fn larger_than_a_node(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> Vec<Diagnostic> {
+    let eks = v.provider == Provider::Aws;
     let may_run_on = |pinned: Option<&str>, gpu: bool| -> Vec<&crate::blueprint::types::NodePool> {
         v.bp.node_pools
             .iter()
@@ -431,12 +443,16 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
                 Some(name) => p.name == name,
                 None => {
                     let size = v.size(SizeKind::Node, p.size.as_deref(), &p.sizes);
-                    !repels(p) && (gpu || crate::gpu::per_node(v.provider, &size).is_none())
+                    let gpu_tainted = v.provider == Provider::Digitalocean
+                        && crate::gpu::per_node(v.provider, &size).is_some();
+                    !repels(p) && (gpu || !gpu_tainted)
                 }
             })
             .collect()
     };
-    let mut pods: Vec<(String, String, Option<&str>, bool, Figures)> = Vec::new();
+    // (path of its resources, what, its pool, whether it asks GPUs, its figures, what
+    // else waits on it).
+    let mut pods: Vec<(String, String, Option<&str>, bool, Figures, &str)> = Vec::new();
     for s in &ctx.services {
         let path = match s.job {
             Some(job) => {
@@ -452,6 +468,25 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
             Some(_) => format!("job `{}`", s.name()),
             None => format!("service `{}`", s.name()),
         };
+        // The release Job's pod: the app's node pool (`release::lower`), no GPU.
+        if let (Some(pod), Some(r)) = (super::quota::release_pod(s), &s.bp.release) {
+            let at = if r.resources.is_some() {
+                format!("{path}.release.resources")
+            } else {
+                format!("{path}.resources")
+            };
+            pods.push((
+                at,
+                format!("{what}'s release Job"),
+                s.bp.node_pool.as_deref(),
+                false,
+                pod,
+                "; the service's new pods wait on it (`wait-for-release`), so every rollout waits for ever",
+            ));
+        }
+        if eks && s.job.is_none() && s.bp.node_pool.is_some() {
+            continue;
+        }
         let pod = service_pod(s, figures(filled(s.bp.resources.as_ref())));
         let pool = super::workload::pool(ctx, s.bp);
         pods.push((
@@ -460,9 +495,13 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
             pool,
             s.bp.gpu.is_some(),
             pod,
+            "",
         ));
     }
     for d in &ctx.data {
+        if eks && d.node_pool.is_some() {
+            continue;
+        }
         let names: Vec<&str> = match d.part {
             "databases" => v.bp.databases.iter().map(|x| x.name.as_str()).collect(),
             "caches" => v.bp.caches.iter().map(|x| x.name.as_str()).collect(),
@@ -471,10 +510,24 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
         let i = names.iter().position(|n| *n == d.name).unwrap_or_default();
         let what = format!("`{}`", d.name);
         let path = format!("{}[{i}].in_cluster.resources", d.part);
-        pods.push((path, what, d.node_pool.as_deref(), false, data_pod(d)));
+        pods.push((path, what, d.node_pool.as_deref(), false, data_pod(d), ""));
     }
+    let beside = if addons.daemon_sets.is_empty() {
+        ""
+    } else {
+        " beside its DaemonSets"
+    };
+    let larger = if eks {
+        "an instance type with more vCPUs or memory"
+    } else {
+        "a Droplet with more vCPUs or memory"
+    };
     let mut problems = Vec::new();
-    for (path, what, pinned, gpu, pod) in pods {
+    for (path, what, pinned, gpu, pod, then) in pods {
+        // Beside Fargate profiles an unpinned pod may run on Fargate instead.
+        if eks && pinned.is_none() && !v.bp.fargate_profiles.is_empty() {
+            continue;
+        }
         let pools = may_run_on(pinned, gpu);
         let mut nodes = Vec::new();
         for pool in &pools {
@@ -482,7 +535,7 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
                 nodes.clear();
                 break;
             };
-            nodes.push((pool, size, node));
+            nodes.push((pool, size, addons.beside_daemon_sets(node)));
         }
         if nodes.is_empty()
             || nodes
@@ -514,14 +567,17 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
             .collect();
         problems.push(
             Diagnostic::new(format!(
-                "`{at}`: a pod of {what} requests {} CPU and {} memory (its containers together), more than one node of any pool it may run on offers pods ({}); such a pod stays Pending for good: the Cluster Autoscaler adds nodes of the pool's size, never larger ones",
+                "`{at}`: a pod of {what} requests {} CPU and {} memory (its containers together), more than one node of any pool it may run on offers pods{beside} ({}); such a pod stays Pending for good: the Cluster Autoscaler adds nodes of the pool's size, never larger ones{then}",
                 show(pod[0], 0),
                 show(pod[1], 1),
                 offers.join("; ")
             ))
             .at(v.loaded.span(&at))
             .expected("requests that fit one node of a pool the pod may run on".to_string())
-            .help("give the pool a larger `size` (a Droplet with more vCPUs or memory), or lower the requests".to_string()),
+            .help(match pinned {
+                Some(_) => format!("give the pool a larger `size` ({larger}), or lower the requests"),
+                None => format!("give a pool without taints a larger `size` ({larger}), place the pod on a larger pool (`node_pool`), or lower the requests"),
+            }),
         );
     }
     problems

@@ -188,3 +188,69 @@ fn the_network_policy_agent_counts_in_aws_node() {
         "{err}"
     );
 }
+
+/// An EKS stack `edge` with `pools` (list items) and service `api` (extra fields `api`).
+fn edge(pools: &str, api: &str) -> Result<infragen::Output, String> {
+    crate::support::synth_aws(
+        "edge",
+        &crate::support::eks_stack(
+            "edge",
+            "{ platform: eks, version: \"1.35\" }",
+            &format!(
+                "node_pools:
+{pools}services:
+  - {{ name: api, image: \"ghcr.io/p/api:1.0.0\", port: 8080, replicas: 1{api} }}
+"
+            ),
+        ),
+    )
+}
+
+const SMALL_POOL: &str = "  - { name: general, size: t3.medium, min: 2, max: 4 }\n";
+
+/// A release Job (`services[].release`) whose requests pass one node (a t3.medium offers
+/// 1480m of CPU beside its DaemonSets) never schedules, and the rollout waits on it:
+/// refused at the release's resources, like a pod of the service itself would be.
+#[test]
+fn an_eks_release_job_larger_than_a_node_is_refused() {
+    let release = |requests: &str| {
+        format!(", release: {{ command: [migrate], resources: {{ requests: {requests} }} }}")
+    };
+    let err = edge(SMALL_POOL, &release("{ cpu: \"3\", memory: 1Gi }")).unwrap_err();
+    assert!(
+        err.contains("`services[0].release.resources.requests.cpu`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("service `api`'s release Job requests 3000m CPU"),
+        "{err}"
+    );
+    assert!(
+        err.contains("pool `general` (t3.medium) at most 1480m CPU"),
+        "{err}"
+    );
+    assert!(err.contains("wait-for-release"), "{err}");
+    edge(SMALL_POOL, &release("{ cpu: \"1\", memory: 1Gi }")).unwrap();
+}
+
+/// A pod without `node_pool` runs only on the pools without a `NoSchedule` taint: a large
+/// tainted pool is no place for it. An unpinned service asking 3 CPUs fits no t3.medium
+/// and stays Pending beside an idle tainted m5.2xlarge; pinned there, it starts.
+#[test]
+fn an_unpinned_eks_pod_must_fit_an_untainted_pool() {
+    let pools = format!(
+        "{SMALL_POOL}  - {{ name: big, size: m5.2xlarge, min: 1, max: 2, taints: [{{ key: big, value: \"yes\", effect: NoSchedule }}] }}\n"
+    );
+    let api = ", resources: { requests: { cpu: \"3\", memory: 1Gi }, limits: { memory: 1Gi } }";
+    let err = edge(&pools, api).unwrap_err();
+    assert!(err.contains("`services[0].resources.requests.cpu`"), "{err}");
+    assert!(
+        err.contains("service `api` requests 3000m CPU"),
+        "{err}"
+    );
+    assert!(!err.contains("pool `big`"), "the tainted pool is no place for it: {err}");
+    edge(&pools, &format!("{api}, node_pool: big")).unwrap();
+    // Without the taint the big pool takes it.
+    let untainted = format!("{SMALL_POOL}  - {{ name: big, size: m5.2xlarge, min: 1, max: 2 }}\n");
+    edge(&untainted, api).unwrap();
+}
