@@ -12,9 +12,14 @@
 //! services' too, and the add-ons' and controllers' the output installs itself with the
 //! requests it writes for them or their charts document ([`AddonPods`], listed by
 //! `backend::aws::addon_pods`; checked after the analysis, `backend::room`):
-//! past it pods stay Pending for good (a refusal). At the pools' `desired` size a shortfall
-//! is a warning ([`room`] returns both, from one set of figures): a fresh apply waits on
-//! the Cluster Autoscaler.
+//! past it pods stay Pending for good (a refusal). The add-ons' Deployments and the pods
+//! without `node_pool` tolerate no custom taint, so where some pool carries a
+//! `NoSchedule`/`NoExecute` one, the other pools alone must hold them ([`totals`]). At the
+//! pools' `desired` size a shortfall is a warning ([`room`] returns both, from one set of
+//! figures): a fresh apply waits on the Cluster Autoscaler.
+//!
+//! Each pod must also fit one node of a pool it may run on ([`larger_than_a_node`]): its
+//! `node_pool`, else an untainted pool — release Jobs and job runs included, on EKS and DOKS.
 //!
 //! The figures err towards the nodes, so a refusal is certain: a node's allocatable is its
 //! instance's vCPUs and memory less only the kubelet's reservations that do not depend on
@@ -419,6 +424,20 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
     (problems, warnings)
 }
 
+/// A pod [`larger_than_a_node`] checks.
+struct Pod<'a> {
+    /// The path of its `resources` in the blueprint.
+    at: String,
+    what: String,
+    /// Its pool (`None`: any pool whose taints it tolerates, i.e. one without).
+    pinned: Option<&'a str>,
+    /// Whether it asks GPUs.
+    gpu: bool,
+    figures: Figures,
+    /// What else waits on it, for the message (`; …`, or nothing).
+    then: &'static str,
+}
+
 /// Every pod that must start — a service's, its release Job's, a job run's, an in-cluster
 /// data service's — against one node of each pool it may run on: its `node_pool` (or the
 /// only GPU pool, for a GPU pod: `workload::pool`), else every pool without a
@@ -450,9 +469,7 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> Vec<Diagn
             })
             .collect()
     };
-    // (path of its resources, what, its pool, whether it asks GPUs, its figures, what
-    // else waits on it).
-    let mut pods: Vec<(String, String, Option<&str>, bool, Figures, &str)> = Vec::new();
+    let mut pods: Vec<Pod> = Vec::new();
     for s in &ctx.services {
         let path = match s.job {
             Some(job) => {
@@ -475,28 +492,28 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> Vec<Diagn
             } else {
                 format!("{path}.resources")
             };
-            pods.push((
+            pods.push(Pod {
                 at,
-                format!("{what}'s release Job"),
-                s.bp.node_pool.as_deref(),
-                false,
-                pod,
-                "; the service's new pods wait on it (`wait-for-release`), so every rollout waits for ever",
-            ));
+                what: format!("{what}'s release Job"),
+                pinned: s.bp.node_pool.as_deref(),
+                gpu: false,
+                figures: pod,
+                then: "; the service's new pods wait on it (`wait-for-release`), so every rollout waits for ever",
+            });
         }
         if eks && s.job.is_none() && s.bp.node_pool.is_some() {
             continue;
         }
         let pod = service_pod(s, figures(filled(s.bp.resources.as_ref())));
         let pool = super::workload::pool(ctx, s.bp);
-        pods.push((
-            format!("{path}.resources"),
+        pods.push(Pod {
+            at: format!("{path}.resources"),
             what,
-            pool,
-            s.bp.gpu.is_some(),
-            pod,
-            "",
-        ));
+            pinned: pool,
+            gpu: s.bp.gpu.is_some(),
+            figures: pod,
+            then: "",
+        });
     }
     for d in &ctx.data {
         if eks && d.node_pool.is_some() {
@@ -510,7 +527,14 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> Vec<Diagn
         let i = names.iter().position(|n| *n == d.name).unwrap_or_default();
         let what = format!("`{}`", d.name);
         let path = format!("{}[{i}].in_cluster.resources", d.part);
-        pods.push((path, what, d.node_pool.as_deref(), false, data_pod(d), ""));
+        pods.push(Pod {
+            at: path,
+            what,
+            pinned: d.node_pool.as_deref(),
+            gpu: false,
+            figures: data_pod(d),
+            then: "",
+        });
     }
     let beside = if addons.daemon_sets.is_empty() {
         ""
@@ -523,7 +547,15 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> Vec<Diagn
         "a Droplet with more vCPUs or memory"
     };
     let mut problems = Vec::new();
-    for (path, what, pinned, gpu, pod, then) in pods {
+    for Pod {
+        at: path,
+        what,
+        pinned,
+        gpu,
+        figures: pod,
+        then,
+    } in pods
+    {
         // Beside Fargate profiles an unpinned pod may run on Fargate instead.
         if eks && pinned.is_none() && !v.bp.fargate_profiles.is_empty() {
             continue;
@@ -611,15 +643,17 @@ fn eks_nodes(v: &Validated) -> bool {
         && v.bp.fargate_profiles.is_empty()
 }
 
-/// What all the pools offer pods at `size` nodes each (CPU millicores, memory bytes), less
-/// the requests of the DaemonSets that run on each; `None` when a size's shape is unknown.
+/// What the pools `keep` keeps offer pods at `size` nodes each (CPU millicores, memory
+/// bytes), less the requests of the DaemonSets on each node; `None` when a size's shape is
+/// unknown.
 fn offered(
     v: &Validated,
     addons: &AddonPods,
+    keep: impl Fn(&crate::blueprint::types::NodePool) -> bool,
     size: impl Fn(&crate::blueprint::types::NodePool) -> u32,
 ) -> Option<[f64; 2]> {
     let mut have = [0.0, 0.0];
-    for pool in &v.bp.node_pools {
+    for pool in v.bp.node_pools.iter().filter(|p| keep(p)) {
         let (_, node) = node_allocatable(v, pool)?;
         let node = addons.beside_daemon_sets(node);
         for idx in 0..2 {
@@ -629,27 +663,49 @@ fn offered(
     Some(have)
 }
 
-/// Every pod at rest with its requests: the blueprint's and the add-ons' Deployments.
-fn everything(ctx: &Ctx, addons: &AddonPods) -> Vec<(String, u32, [f64; 2])> {
-    let mut out: Vec<(String, u32, [f64; 2])> = resting(ctx, None)
-        .into_iter()
-        .map(|(w, n, f)| (w, n, [f[0], f[1]]))
-        .collect();
+/// Every pod at rest with the pool it is placed on (`None`: any pool it tolerates) and its
+/// requests: the services' (their `node_pool`, or the only GPU pool for a GPU service:
+/// `workload::pool`), the in-cluster data services', and the add-ons' Deployments, which
+/// tolerate no custom taint.
+fn everything<'c>(
+    ctx: &'c Ctx,
+    addons: &AddonPods,
+) -> Vec<(String, Option<&'c str>, u32, [f64; 2])> {
+    let mut out = Vec::new();
+    for s in ctx.services.iter().filter(|s| s.job.is_none()) {
+        let pod = service_pod(s, figures(filled(s.bp.resources.as_ref())));
+        let pool = super::workload::pool(ctx, s.bp);
+        for t in tracks(ctx, s) {
+            let n = t.at_rest(s);
+            if n > 0 {
+                out.push((t.deployment, pool, n, [pod[0], pod[1]]));
+            }
+        }
+    }
+    for d in ctx.data.iter().filter(|d| d.replicas > 0) {
+        let pod = data_pod(d);
+        out.push((
+            d.name.clone(),
+            d.node_pool.as_deref(),
+            d.replicas,
+            [pod[0], pod[1]],
+        ));
+    }
     out.extend(
         addons
             .deployments
             .iter()
             .filter(|p| p.requests != [0.0, 0.0])
-            .map(|p| (p.what.to_string(), p.pods, p.requests)),
+            .map(|p| (p.what.to_string(), None, p.pods, p.requests)),
     );
     out
 }
 
-fn parts(pods: &[(String, u32, [f64; 2])], idx: usize) -> String {
+fn parts(pods: &[&(String, Option<&str>, u32, [f64; 2])], idx: usize) -> String {
     let mut parts: Vec<String> = pods
         .iter()
-        .filter(|(_, _, f)| f[idx] > 0.0)
-        .map(|(w, n, f)| format!("{w} {n} × {}", show(f[idx], idx)))
+        .filter(|(_, _, _, f)| f[idx] > 0.0)
+        .map(|(w, _, n, f)| format!("{w} {n} × {}", show(f[idx], idx)))
         .collect();
     if parts.len() > 10 {
         let rest = parts.len() - 10;
@@ -659,45 +715,113 @@ fn parts(pods: &[(String, u32, [f64; 2])], idx: usize) -> String {
     parts.join(" + ")
 }
 
-/// The pools against every pod at rest, the add-ons' included: an error when at their `max`
+/// The pools against the pods at rest, the add-ons' included: an error when at their `max`
 /// they cannot hold the requests (the pods past it stay Pending for good), a warning when
 /// at their `desired` size (`min` without one) they cannot though at `max` they can (a
 /// fresh apply leaves pods Pending until the Cluster Autoscaler adds nodes).
+///
+/// Two sets are held: every pool against every pod, and — where some pool carries a
+/// `NoSchedule`/`NoExecute` taint ([`repels`]) — the other pools against the pods only they
+/// take: the add-ons' Deployments (CoreDNS, the EBS CSI controller, the controllers and
+/// webhooks the output installs: their charts and EKS's add-ons give them no toleration of
+/// a custom taint, see `semantic::schedulable`), the services and data services without a
+/// `node_pool`, and those pinned to one of these pools. Room on a tainted pool holds none
+/// of them. One message per resource: the first set that falls short.
 fn totals(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> (Vec<Diagnostic>, Vec<Note>) {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     if !eks_nodes(v) {
         return (problems, warnings);
     }
-    let (Some(at_max), Some(at_rest)) = (
-        offered(v, addons, |p| p.max),
-        offered(v, addons, |p| p.desired.unwrap_or(p.min)),
-    ) else {
-        return (problems, warnings);
-    };
     let pods = everything(ctx, addons);
+    let open: Vec<&str> =
+        v.bp.node_pools
+            .iter()
+            .filter(|p| !repels(p))
+            .map(|p| p.name.as_str())
+            .collect();
+    // (only the untainted pools, the pods they hold, their figures at `max` and at rest).
+    let mut sets = Vec::new();
+    for untainted in [false, true] {
+        if untainted && (open.len() == v.bp.node_pools.len() || open.is_empty()) {
+            continue;
+        }
+        let keep = |p: &crate::blueprint::types::NodePool| !untainted || !repels(p);
+        let (Some(at_max), Some(at_rest)) = (
+            offered(v, addons, keep, |p| p.max),
+            offered(v, addons, keep, |p| p.desired.unwrap_or(p.min)),
+        ) else {
+            continue;
+        };
+        let held: Vec<&(String, Option<&str>, u32, [f64; 2])> = pods
+            .iter()
+            .filter(|(_, pool, _, _)| !untainted || pool.is_none_or(|p| open.contains(&p)))
+            .collect();
+        sets.push((untainted, held, at_max, at_rest));
+    }
+    let listed = open
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     for (idx, what) in [(0, "CPU"), (1, "memory")] {
-        let need: f64 = pods.iter().map(|(_, n, f)| f[idx] * f64::from(*n)).sum();
-        if need > at_max[idx] {
-            problems.push(
-                Diagnostic::new(format!(
+        let need = |held: &[&(String, Option<&str>, u32, [f64; 2])]| -> f64 {
+            held.iter().map(|(_, _, n, f)| f[idx] * f64::from(*n)).sum()
+        };
+        let short_at_max = sets
+            .iter()
+            .find(|(_, held, at_max, _)| need(held) > at_max[idx]);
+        if let Some((untainted, held, at_max, _)) = short_at_max {
+            let total = need(held);
+            let message = if *untainted {
+                format!(
+                    "`node_pools`: the pools without a `NoSchedule`/`NoExecute` taint ({listed}) at their `max` offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest that only they take — the add-ons' Deployments the output installs (CoreDNS and the controllers tolerate no custom taint), the services and data services without a `node_pool` and those pinned to these pools — request {} ({}); the rest stay Pending for good, however much room the tainted pools have",
+                    show(at_max[idx], idx),
+                    show(total, idx),
+                    parts(held, idx)
+                )
+            } else {
+                format!(
                     "`node_pools`: the pools at their `max` offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest — the services', data services' and the add-ons' the output installs — request {} ({}); the rest stay Pending for good",
                     show(at_max[idx], idx),
-                    show(need, idx),
-                    parts(&pods, idx)
-                ))
-                .at(v.loaded.span("node_pools"))
-                .expected(format!("at least {} of {what} at `max`", show(need, idx)))
-                .help("raise the pools' `max`, give them larger sizes, or lower the pods' requests or resting replicas".to_string()),
+                    show(total, idx),
+                    parts(held, idx)
+                )
+            };
+            let help = if *untainted {
+                "raise the `max` of a pool without taints, give it a larger size, add one, place services on the tainted pools (`node_pool`), or lower the pods' requests or resting replicas"
+            } else {
+                "raise the pools' `max`, give them larger sizes, or lower the pods' requests or resting replicas"
+            };
+            problems.push(
+                Diagnostic::new(message)
+                    .at(v.loaded.span("node_pools"))
+                    .expected(format!("at least {} of {what} at `max`", show(total, idx)))
+                    .help(help.to_string()),
             );
-        } else if need > at_rest[idx] {
+            continue;
+        }
+        let short_at_rest = sets
+            .iter()
+            .find(|(_, held, _, at_rest)| need(held) > at_rest[idx]);
+        if let Some((untainted, held, _, at_rest)) = short_at_rest {
+            let which = if *untainted {
+                format!(
+                    "the pools without a `NoSchedule`/`NoExecute` taint ({listed}) offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest that only they take — the add-ons' Deployments the output installs, the services and data services without a `node_pool` or pinned to these pools —",
+                    show(at_rest[idx], idx)
+                )
+            } else {
+                format!(
+                    "the pools offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest — the add-ons' the output installs included —",
+                    show(at_rest[idx], idx)
+                )
+            };
             warnings.push(Note::warning(
                 "node-capacity",
                 format!(
-                    "`node_pools`: at their `desired` size the pools offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest — the add-ons' the output installs included — request {} ({}): on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes, and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room",
-                    show(at_rest[idx], idx),
-                    show(need, idx),
-                    parts(&pods, idx)
+                    "`node_pools`: at their `desired` size {which} request {} ({}): on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes, and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room",
+                    show(need(held), idx),
+                    parts(held, idx)
                 ),
             ));
         }

@@ -243,14 +243,77 @@ fn an_unpinned_eks_pod_must_fit_an_untainted_pool() {
     );
     let api = ", resources: { requests: { cpu: \"3\", memory: 1Gi }, limits: { memory: 1Gi } }";
     let err = edge(&pools, api).unwrap_err();
-    assert!(err.contains("`services[0].resources.requests.cpu`"), "{err}");
     assert!(
-        err.contains("service `api` requests 3000m CPU"),
+        err.contains("`services[0].resources.requests.cpu`"),
         "{err}"
     );
-    assert!(!err.contains("pool `big`"), "the tainted pool is no place for it: {err}");
+    assert!(err.contains("service `api` requests 3000m CPU"), "{err}");
+    assert!(
+        !err.contains("pool `big`"),
+        "the tainted pool is no place for it: {err}"
+    );
     edge(&pools, &format!("{api}, node_pool: big")).unwrap();
     // Without the taint the big pool takes it.
     let untainted = format!("{SMALL_POOL}  - {{ name: big, size: m5.2xlarge, min: 1, max: 2 }}\n");
     edge(&untainted, api).unwrap();
+}
+
+/// CoreDNS, the ingress controllers and the other add-on Deployments tolerate no custom
+/// taint, and neither does a service without `node_pool`: they run on the untainted pools
+/// only, whatever room a tainted pool has. One t3.medium that cannot grow (1480m beside
+/// its DaemonSets) against api 1200m + CoreDNS 2 × 100m + the CloudWatch operator 100m +
+/// ingress-nginx 2 × 100m + the Cluster Autoscaler (for the growing pool) 100m = 1800m is
+/// refused even beside an idle tainted m5.2xlarge pool; untainted, that pool takes them.
+#[test]
+fn the_add_ons_count_against_the_untainted_pools_only() {
+    let api = ", resources: { requests: { cpu: 1200m, memory: 512Mi }, limits: { memory: 512Mi } }";
+    let stack = |big: &str| {
+        crate::support::synth_aws(
+            "edge",
+            &crate::support::eks_stack(
+                "edge",
+                "{ platform: eks, version: \"1.35\" }",
+                &format!(
+                    "node_pools:
+  - {{ name: general, size: t3.medium, min: 1, max: 1 }}
+  - {{ name: big, size: m5.2xlarge, min: 1, max: 2{big} }}
+kubernetes:
+  ingress_controller: {{ kind: nginx }}
+services:
+  - {{ name: api, image: \"ghcr.io/p/api:1.0.0\", port: 8080, replicas: 1{api} }}
+"
+                ),
+            ),
+        )
+    };
+    let err = stack(", taints: [{ key: big, value: \"yes\", effect: NoSchedule }]").unwrap_err();
+    assert!(
+        err.contains("`node_pools`: the pools without a `NoSchedule`/`NoExecute` taint (`general`) at their `max` offer at most 1480m of CPU"),
+        "{err}"
+    );
+    assert!(
+        err.contains("request 1800m (api 1 × 1200m + coredns 2 × 100m + cloudwatch-observability-operator 1 × 100m + ingress-nginx-controller 2 × 100m + cluster-autoscaler 1 × 100m)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("however much room the tainted pools have"),
+        "{err}"
+    );
+    // A `PreferNoSchedule` taint only steers them: the pool still takes them.
+    stack(", taints: [{ key: big, value: \"yes\", effect: PreferNoSchedule }]").unwrap();
+    stack("").unwrap();
+}
+
+/// With every pool tainted `NoSchedule`, CoreDNS and the add-ons' controllers never
+/// schedule (cluster DNS down, the Helm releases time out): refused at `node_pools`.
+#[test]
+fn every_eks_pool_tainted_is_refused() {
+    let err = edge(
+        "  - { name: general, size: t3.medium, min: 2, max: 4, taints: [{ key: team, value: a, effect: NoSchedule }] }\n  - { name: other, size: t3.medium, min: 1, max: 2, taints: [{ key: team, value: b, effect: NoExecute }] }\n",
+        ", node_pool: general",
+    )
+    .unwrap_err();
+    assert!(err.contains("every node pool carries"), "{err}");
+    assert!(err.contains("CoreDNS"), "{err}");
+    assert!(err.contains("edge.yaml:"), "{err}");
 }
