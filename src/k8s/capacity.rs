@@ -485,8 +485,14 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> Vec<Diagn
             Some(_) => format!("job `{}`", s.name()),
             None => format!("service `{}`", s.name()),
         };
-        // The release Job's pod: the app's node pool (`release::lower`), no GPU.
-        if let (Some(pod), Some(r)) = (super::quota::release_pod(s), &s.bp.release) {
+        // The release Job's pod: the app's node pool (`release::lower`), no GPU. With the
+        // app's figures and the app's pools it is no larger than the app's pod (which has
+        // the sidecars besides), so only the app's pod is judged then: one message.
+        let release =
+            s.bp.release
+                .as_ref()
+                .filter(|r| r.resources.is_some() || s.bp.gpu.is_some());
+        if let (Some(pod), Some(r)) = (super::quota::release_pod(s), release) {
             let at = if r.resources.is_some() {
                 format!("{path}.release.resources")
             } else {

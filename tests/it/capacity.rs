@@ -231,6 +231,18 @@ fn an_eks_release_job_larger_than_a_node_is_refused() {
     );
     assert!(err.contains("wait-for-release"), "{err}");
     edge(SMALL_POOL, &release("{ cpu: \"1\", memory: 1Gi }")).unwrap();
+    // A release on the app's figures is no larger than the app's pod: one refusal, the
+    // app's.
+    let err = edge(
+        SMALL_POOL,
+        ", resources: { requests: { cpu: \"3\", memory: 1Gi } }, release: { command: [migrate] }",
+    )
+    .unwrap_err();
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    assert!(
+        err.contains("a pod of service `api` requests 3000m CPU"),
+        "{err}"
+    );
 }
 
 /// A pod without `node_pool` runs only on the pools without a `NoSchedule` taint: a large
