@@ -12,9 +12,14 @@
 //! services' too, and the add-ons' and controllers' the output installs itself with the
 //! requests it writes for them or their charts document ([`AddonPods`], listed by
 //! `backend::aws::addon_pods`; checked after the analysis, `backend::room`):
-//! past it pods stay Pending for good (a refusal). At the pools' `desired` size a shortfall
-//! is a warning ([`room`] returns both, from one set of figures): a fresh apply waits on
-//! the Cluster Autoscaler.
+//! past it pods stay Pending for good (a refusal). The add-ons' Deployments and the pods
+//! without `node_pool` tolerate no custom taint, so where some pool carries a
+//! `NoSchedule`/`NoExecute` one, the other pools alone must hold them ([`totals`]). At the
+//! pools' `desired` size a shortfall is a warning ([`room`] returns both, from one set of
+//! figures): a fresh apply waits on the Cluster Autoscaler.
+//!
+//! Each pod must also fit one node of a pool it may run on ([`larger_than_a_node`]): its
+//! `node_pool`, else an untainted pool — release Jobs and job runs included, on EKS and DOKS.
 //!
 //! The figures err towards the nodes, so a refusal is certain: a node's allocatable is its
 //! instance's vCPUs and memory less only the kubelet's reservations that do not depend on
@@ -48,25 +53,24 @@ pub struct AddonPod {
     pub requests: [f64; 2],
 }
 
-/// An add-on DaemonSet the output installs: one pod on every node of each pool it runs on,
-/// with one pod's requests (millicores, bytes; 0 where its manifest sets none).
+/// An add-on DaemonSet the output installs: one pod on every node, with one pod's requests
+/// (millicores, bytes; 0 where its manifest sets none). Every one counted tolerates every
+/// taint (`tolerations: [{operator: Exists}]`, cited for each in `backend::aws::addon_pods`),
+/// so it runs on tainted pools too: its requests come off each node of every pool.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DaemonSet {
     pub what: &'static str,
     pub requests: [f64; 2],
-    /// Whether its pods tolerate every taint (`tolerations: [{operator: Exists}]`): they
-    /// run on tainted pools too. Without, they keep off pools with a `NoSchedule` or
-    /// `NoExecute` taint (a `PreferNoSchedule` one keeps no DaemonSet pod off: the
-    /// DaemonSet controller pins each pod to its node).
-    pub tolerates_all_taints: bool,
 }
 
 /// The add-on pods of an output, beside the blueprint's own.
 #[derive(Debug, Default, Clone)]
 pub struct AddonPods {
-    /// Deployments, placed on any node that takes them.
+    /// Deployments. None of them tolerates a custom taint: they run on the pools without a
+    /// `NoSchedule`/`NoExecute` one only ([`repels`]).
     pub deployments: Vec<AddonPod>,
-    /// DaemonSets (the VPC CNI's `aws-node` and `kube-proxy` among them on EKS).
+    /// DaemonSets (the VPC CNI's `aws-node` and `kube-proxy` among them on EKS), on every
+    /// node of every pool.
     pub daemon_sets: Vec<DaemonSet>,
 }
 
@@ -76,26 +80,11 @@ impl AddonPods {
         self.deployments.iter().map(|p| p.pods).sum()
     }
 
-    /// The DaemonSets whose pods run on every node of `pool`.
-    pub fn daemon_sets_on<'a>(
-        &'a self,
-        pool: &'a crate::blueprint::types::NodePool,
-    ) -> impl Iterator<Item = &'a DaemonSet> + 'a {
-        let repels = repels(pool);
-        self.daemon_sets
-            .iter()
-            .filter(move |d| d.tolerates_all_taints || !repels)
-    }
-
-    /// What one node of `pool` offers pods beyond its DaemonSets: `node` (its allocatable)
-    /// less their requests.
-    fn beside_daemon_sets(
-        &self,
-        pool: &crate::blueprint::types::NodePool,
-        node: [f64; 2],
-    ) -> [f64; 2] {
+    /// What one node offers pods beyond the DaemonSets: `node` (its allocatable) less their
+    /// requests.
+    fn beside_daemon_sets(&self, node: [f64; 2]) -> [f64; 2] {
         let mut left = node;
-        for d in self.daemon_sets_on(pool) {
+        for d in &self.daemon_sets {
             left[0] -= d.requests[0];
             left[1] -= d.requests[1];
         }
@@ -105,7 +94,7 @@ impl AddonPods {
 
 /// Whether `pool` keeps off the pods that do not tolerate its taints: it has a `NoSchedule`
 /// or `NoExecute` one (a `PreferNoSchedule` taint only steers the scheduler elsewhere).
-fn repels(pool: &crate::blueprint::types::NodePool) -> bool {
+pub(super) fn repels(pool: &crate::blueprint::types::NodePool) -> bool {
     use crate::blueprint::types::TaintEffect;
     pool.taints
         .iter()
@@ -334,8 +323,10 @@ fn gpus(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
     problems
 }
 
-/// Positioned errors for every EKS node pool that cannot run the pods pinned to it, and
-/// every EKS or DOKS pool too small for the GPUs of the services placed on it; with the
+/// Positioned errors for every EKS node pool that cannot run the pods pinned to it, every
+/// pod (a release Job's and a job run's among them) larger than one node of each pool it
+/// may run on ([`larger_than_a_node`], EKS and DOKS), and every EKS or DOKS pool too small
+/// for the GPUs of the services placed on it; with the
 /// pools at `max` too small for every pod at rest an error, at `desired` a warning
 /// ([`totals`]). One pass: the figures are built once for both.
 pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnostic>, Vec<Note>) {
@@ -349,7 +340,7 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
             .as_ref()
             .is_some_and(|c| c.platform == Platform::Eks);
     if v.provider == Provider::Digitalocean {
-        problems.extend(larger_than_a_node(v, &ctx));
+        problems.extend(larger_than_a_node(v, &ctx, addons));
         return (problems, Vec::new());
     }
     if v.provider != Provider::Aws || !eks {
@@ -361,7 +352,7 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
             continue;
         };
         // The DaemonSets that run on the pool take their requests from every node first.
-        let node = addons.beside_daemon_sets(pool, node);
+        let node = addons.beside_daemon_sets(node);
         let nodes = pool.desired.unwrap_or(pool.min);
         let pods = pinned(&ctx, &pool.name);
         let path = format!("node_pools[{i}]");
@@ -377,7 +368,7 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
                         "`{path}.size`: a {instance} node of pool `{}` offers at most {} of {what} to pods beside its DaemonSets{}, less than one pod of {} requests; such a pod never schedules",
                         pool.name,
                         show(node[idx], idx),
-                        daemon_sets_listed(addons, pool, idx),
+                        daemon_sets_listed(addons, idx),
                         too_big.join(", ")
                     ))
                     .at(v.loaded.span(&format!("{path}.size")))
@@ -409,7 +400,7 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
                         "`{at}`: {nodes} {instance} node(s) of pool `{}` offer at most {} of {what} to pods beside their DaemonSets{}, but the pods pinned to it request {} at rest ({}); {then}",
                         pool.name,
                         show(have, idx),
-                        daemon_sets_listed(addons, pool, idx),
+                        daemon_sets_listed(addons, idx),
                         show(need, idx),
                         parts.join(" + ")
                     ))
@@ -423,6 +414,8 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
             }
         }
     }
+    // The pods the per-pool check leaves: release Jobs, job runs, and the unpinned ones.
+    problems.extend(larger_than_a_node(v, &ctx, addons));
     let (refusals, warnings) = totals(v, &ctx, addons);
     // The totals' refusal only where no pool is refused already (one message per shortfall).
     if problems.len() == before {
@@ -431,15 +424,37 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
     (problems, warnings)
 }
 
-/// DOKS: every pod — a service's, a job run's, an in-cluster data service's — against one
-/// node of each pool it may run on: its `node_pool` (or the only GPU pool, for a GPU pod:
-/// `workload::pool`), else every pool without a `NoSchedule`/`NoExecute` taint and no GPU
-/// pool (DOKS taints GPU nodes `nvidia.com/gpu` itself: `workload::tolerate_gpu_taint`).
-/// A pod whose requests pass what one node offers on every one of them stays `Pending` for
-/// good (the Cluster Autoscaler adds nodes of the same size, no larger). The pools whose
-/// node figures are unknown are taken to fit. Only a pod larger than a node: DOKS's own
-/// DaemonSets' requests are not published, so no totals are held against the pools.
-fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
+/// A pod [`larger_than_a_node`] checks.
+struct Pod<'a> {
+    /// The path of its `resources` in the blueprint.
+    at: String,
+    what: String,
+    /// Its pool (`None`: any pool whose taints it tolerates, i.e. one without).
+    pinned: Option<&'a str>,
+    /// Whether it asks GPUs.
+    gpu: bool,
+    figures: Figures,
+    /// What else waits on it, for the message (`; …`, or nothing).
+    then: &'static str,
+}
+
+/// Every pod that must start — a service's, its release Job's, a job run's, an in-cluster
+/// data service's — against one node of each pool it may run on: its `node_pool` (or the
+/// only GPU pool, for a GPU pod: `workload::pool`), else every pool without a
+/// `NoSchedule`/`NoExecute` taint ([`repels`]: a pod without `node_pool` tolerates none),
+/// and on DOKS no GPU pool either (DOKS taints GPU nodes `nvidia.com/gpu` itself:
+/// `workload::tolerate_gpu_taint`). A pod whose requests pass what one node offers beside
+/// the DaemonSets on every one of them stays `Pending` for good (the Cluster Autoscaler
+/// adds nodes of the same size, no larger). A release Job that never starts holds the
+/// service's rollout too: its new pods wait on the Job (`wait-for-release`). The pools
+/// whose node figures are unknown are taken to fit.
+///
+/// On EKS the services and data services pinned to a pool are left to the per-pool check
+/// in [`room`] (refused at the pool's `size`), and the unpinned pods are not checked beside
+/// Fargate profiles, which may take them. On DOKS the DaemonSets' requests are not
+/// published (none are counted).
+fn larger_than_a_node(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> Vec<Diagnostic> {
+    let eks = v.provider == Provider::Aws;
     let may_run_on = |pinned: Option<&str>, gpu: bool| -> Vec<&crate::blueprint::types::NodePool> {
         v.bp.node_pools
             .iter()
@@ -447,12 +462,14 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
                 Some(name) => p.name == name,
                 None => {
                     let size = v.size(SizeKind::Node, p.size.as_deref(), &p.sizes);
-                    !repels(p) && (gpu || crate::gpu::per_node(v.provider, &size).is_none())
+                    let gpu_tainted = v.provider == Provider::Digitalocean
+                        && crate::gpu::per_node(v.provider, &size).is_some();
+                    !repels(p) && (gpu || !gpu_tainted)
                 }
             })
             .collect()
     };
-    let mut pods: Vec<(String, String, Option<&str>, bool, Figures)> = Vec::new();
+    let mut pods: Vec<Pod> = Vec::new();
     for s in &ctx.services {
         let path = match s.job {
             Some(job) => {
@@ -468,17 +485,46 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
             Some(_) => format!("job `{}`", s.name()),
             None => format!("service `{}`", s.name()),
         };
+        // The release Job's pod: the app's node pool (`release::lower`), no GPU. With the
+        // app's figures and the app's pools it is no larger than the app's pod (which has
+        // the sidecars besides), so only the app's pod is judged then: one message.
+        let release =
+            s.bp.release
+                .as_ref()
+                .filter(|r| r.resources.is_some() || s.bp.gpu.is_some());
+        if let (Some(pod), Some(r)) = (super::quota::release_pod(s), release) {
+            let at = if r.resources.is_some() {
+                format!("{path}.release.resources")
+            } else {
+                format!("{path}.resources")
+            };
+            pods.push(Pod {
+                at,
+                what: format!("{what}'s release Job"),
+                pinned: s.bp.node_pool.as_deref(),
+                gpu: false,
+                figures: pod,
+                then: "; the service's new pods wait on it (`wait-for-release`), so every rollout waits for ever",
+            });
+        }
+        if eks && s.job.is_none() && s.bp.node_pool.is_some() {
+            continue;
+        }
         let pod = service_pod(s, figures(filled(s.bp.resources.as_ref())));
         let pool = super::workload::pool(ctx, s.bp);
-        pods.push((
-            format!("{path}.resources"),
+        pods.push(Pod {
+            at: format!("{path}.resources"),
             what,
-            pool,
-            s.bp.gpu.is_some(),
-            pod,
-        ));
+            pinned: pool,
+            gpu: s.bp.gpu.is_some(),
+            figures: pod,
+            then: "",
+        });
     }
     for d in &ctx.data {
+        if eks && d.node_pool.is_some() {
+            continue;
+        }
         let names: Vec<&str> = match d.part {
             "databases" => v.bp.databases.iter().map(|x| x.name.as_str()).collect(),
             "caches" => v.bp.caches.iter().map(|x| x.name.as_str()).collect(),
@@ -487,10 +533,39 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
         let i = names.iter().position(|n| *n == d.name).unwrap_or_default();
         let what = format!("`{}`", d.name);
         let path = format!("{}[{i}].in_cluster.resources", d.part);
-        pods.push((path, what, d.node_pool.as_deref(), false, data_pod(d)));
+        pods.push(Pod {
+            at: path,
+            what,
+            pinned: d.node_pool.as_deref(),
+            gpu: false,
+            figures: data_pod(d),
+            then: "",
+        });
     }
+    let beside = if addons.daemon_sets.is_empty() {
+        ""
+    } else {
+        " beside its DaemonSets"
+    };
+    let larger = if eks {
+        "an instance type with more vCPUs or memory"
+    } else {
+        "a Droplet with more vCPUs or memory"
+    };
     let mut problems = Vec::new();
-    for (path, what, pinned, gpu, pod) in pods {
+    for Pod {
+        at: path,
+        what,
+        pinned,
+        gpu,
+        figures: pod,
+        then,
+    } in pods
+    {
+        // Beside Fargate profiles an unpinned pod may run on Fargate instead.
+        if eks && pinned.is_none() && !v.bp.fargate_profiles.is_empty() {
+            continue;
+        }
         let pools = may_run_on(pinned, gpu);
         let mut nodes = Vec::new();
         for pool in &pools {
@@ -498,7 +573,7 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
                 nodes.clear();
                 break;
             };
-            nodes.push((pool, size, node));
+            nodes.push((pool, size, addons.beside_daemon_sets(node)));
         }
         if nodes.is_empty()
             || nodes
@@ -530,28 +605,28 @@ fn larger_than_a_node(v: &Validated, ctx: &Ctx) -> Vec<Diagnostic> {
             .collect();
         problems.push(
             Diagnostic::new(format!(
-                "`{at}`: a pod of {what} requests {} CPU and {} memory (its containers together), more than one node of any pool it may run on offers pods ({}); such a pod stays Pending for good: the Cluster Autoscaler adds nodes of the pool's size, never larger ones",
+                "`{at}`: a pod of {what} requests {} CPU and {} memory (its containers together), more than one node of any pool it may run on offers pods{beside} ({}); such a pod stays Pending for good: the Cluster Autoscaler adds nodes of the pool's size, never larger ones{then}",
                 show(pod[0], 0),
                 show(pod[1], 1),
                 offers.join("; ")
             ))
             .at(v.loaded.span(&at))
             .expected("requests that fit one node of a pool the pod may run on".to_string())
-            .help("give the pool a larger `size` (a Droplet with more vCPUs or memory), or lower the requests".to_string()),
+            .help(match pinned {
+                Some(_) => format!("give the pool a larger `size` ({larger}), or lower the requests"),
+                None => format!("give a pool without taints a larger `size` ({larger}), place the pod on a larger pool (`node_pool`), or lower the requests"),
+            }),
         );
     }
     problems
 }
 
-/// The DaemonSets on `pool` whose requests of `idx` (CPU, memory) count, each per node:
+/// The DaemonSets whose requests of `idx` (CPU, memory) count, each per node:
 /// ` (aws-node 25m + kube-proxy 100m)`, or nothing when none requests any.
-fn daemon_sets_listed(
-    addons: &AddonPods,
-    pool: &crate::blueprint::types::NodePool,
-    idx: usize,
-) -> String {
+fn daemon_sets_listed(addons: &AddonPods, idx: usize) -> String {
     let parts: Vec<String> = addons
-        .daemon_sets_on(pool)
+        .daemon_sets
+        .iter()
         .filter(|d| d.requests[idx] > 0.0)
         .map(|d| format!("{} {}", d.what, show(d.requests[idx], idx)))
         .collect();
@@ -574,17 +649,19 @@ fn eks_nodes(v: &Validated) -> bool {
         && v.bp.fargate_profiles.is_empty()
 }
 
-/// What all the pools offer pods at `size` nodes each (CPU millicores, memory bytes), less
-/// the requests of the DaemonSets that run on each; `None` when a size's shape is unknown.
+/// What the pools `keep` keeps offer pods at `size` nodes each (CPU millicores, memory
+/// bytes), less the requests of the DaemonSets on each node; `None` when a size's shape is
+/// unknown.
 fn offered(
     v: &Validated,
     addons: &AddonPods,
+    keep: impl Fn(&crate::blueprint::types::NodePool) -> bool,
     size: impl Fn(&crate::blueprint::types::NodePool) -> u32,
 ) -> Option<[f64; 2]> {
     let mut have = [0.0, 0.0];
-    for pool in &v.bp.node_pools {
+    for pool in v.bp.node_pools.iter().filter(|p| keep(p)) {
         let (_, node) = node_allocatable(v, pool)?;
-        let node = addons.beside_daemon_sets(pool, node);
+        let node = addons.beside_daemon_sets(node);
         for idx in 0..2 {
             have[idx] += node[idx] * f64::from(size(pool));
         }
@@ -592,27 +669,49 @@ fn offered(
     Some(have)
 }
 
-/// Every pod at rest with its requests: the blueprint's and the add-ons' Deployments.
-fn everything(ctx: &Ctx, addons: &AddonPods) -> Vec<(String, u32, [f64; 2])> {
-    let mut out: Vec<(String, u32, [f64; 2])> = resting(ctx, None)
-        .into_iter()
-        .map(|(w, n, f)| (w, n, [f[0], f[1]]))
-        .collect();
+/// Every pod at rest with the pool it is placed on (`None`: any pool it tolerates) and its
+/// requests: the services' (their `node_pool`, or the only GPU pool for a GPU service:
+/// `workload::pool`), the in-cluster data services', and the add-ons' Deployments, which
+/// tolerate no custom taint.
+fn everything<'c>(
+    ctx: &'c Ctx,
+    addons: &AddonPods,
+) -> Vec<(String, Option<&'c str>, u32, [f64; 2])> {
+    let mut out = Vec::new();
+    for s in ctx.services.iter().filter(|s| s.job.is_none()) {
+        let pod = service_pod(s, figures(filled(s.bp.resources.as_ref())));
+        let pool = super::workload::pool(ctx, s.bp);
+        for t in tracks(ctx, s) {
+            let n = t.at_rest(s);
+            if n > 0 {
+                out.push((t.deployment, pool, n, [pod[0], pod[1]]));
+            }
+        }
+    }
+    for d in ctx.data.iter().filter(|d| d.replicas > 0) {
+        let pod = data_pod(d);
+        out.push((
+            d.name.clone(),
+            d.node_pool.as_deref(),
+            d.replicas,
+            [pod[0], pod[1]],
+        ));
+    }
     out.extend(
         addons
             .deployments
             .iter()
             .filter(|p| p.requests != [0.0, 0.0])
-            .map(|p| (p.what.to_string(), p.pods, p.requests)),
+            .map(|p| (p.what.to_string(), None, p.pods, p.requests)),
     );
     out
 }
 
-fn parts(pods: &[(String, u32, [f64; 2])], idx: usize) -> String {
+fn parts(pods: &[&(String, Option<&str>, u32, [f64; 2])], idx: usize) -> String {
     let mut parts: Vec<String> = pods
         .iter()
-        .filter(|(_, _, f)| f[idx] > 0.0)
-        .map(|(w, n, f)| format!("{w} {n} × {}", show(f[idx], idx)))
+        .filter(|(_, _, _, f)| f[idx] > 0.0)
+        .map(|(w, _, n, f)| format!("{w} {n} × {}", show(f[idx], idx)))
         .collect();
     if parts.len() > 10 {
         let rest = parts.len() - 10;
@@ -622,45 +721,113 @@ fn parts(pods: &[(String, u32, [f64; 2])], idx: usize) -> String {
     parts.join(" + ")
 }
 
-/// The pools against every pod at rest, the add-ons' included: an error when at their `max`
+/// The pools against the pods at rest, the add-ons' included: an error when at their `max`
 /// they cannot hold the requests (the pods past it stay Pending for good), a warning when
 /// at their `desired` size (`min` without one) they cannot though at `max` they can (a
 /// fresh apply leaves pods Pending until the Cluster Autoscaler adds nodes).
+///
+/// Two sets are held: every pool against every pod, and — where some pool carries a
+/// `NoSchedule`/`NoExecute` taint ([`repels`]) — the other pools against the pods only they
+/// take: the add-ons' Deployments (CoreDNS, the EBS CSI controller, the controllers and
+/// webhooks the output installs: their charts and EKS's add-ons give them no toleration of
+/// a custom taint, see `semantic::schedulable`), the services and data services without a
+/// `node_pool`, and those pinned to one of these pools. Room on a tainted pool holds none
+/// of them. One message per resource: the first set that falls short.
 fn totals(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> (Vec<Diagnostic>, Vec<Note>) {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     if !eks_nodes(v) {
         return (problems, warnings);
     }
-    let (Some(at_max), Some(at_rest)) = (
-        offered(v, addons, |p| p.max),
-        offered(v, addons, |p| p.desired.unwrap_or(p.min)),
-    ) else {
-        return (problems, warnings);
-    };
     let pods = everything(ctx, addons);
+    let open: Vec<&str> =
+        v.bp.node_pools
+            .iter()
+            .filter(|p| !repels(p))
+            .map(|p| p.name.as_str())
+            .collect();
+    // (only the untainted pools, the pods they hold, their figures at `max` and at rest).
+    let mut sets = Vec::new();
+    for untainted in [false, true] {
+        if untainted && (open.len() == v.bp.node_pools.len() || open.is_empty()) {
+            continue;
+        }
+        let keep = |p: &crate::blueprint::types::NodePool| !untainted || !repels(p);
+        let (Some(at_max), Some(at_rest)) = (
+            offered(v, addons, keep, |p| p.max),
+            offered(v, addons, keep, |p| p.desired.unwrap_or(p.min)),
+        ) else {
+            continue;
+        };
+        let held: Vec<&(String, Option<&str>, u32, [f64; 2])> = pods
+            .iter()
+            .filter(|(_, pool, _, _)| !untainted || pool.is_none_or(|p| open.contains(&p)))
+            .collect();
+        sets.push((untainted, held, at_max, at_rest));
+    }
+    let listed = open
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     for (idx, what) in [(0, "CPU"), (1, "memory")] {
-        let need: f64 = pods.iter().map(|(_, n, f)| f[idx] * f64::from(*n)).sum();
-        if need > at_max[idx] {
-            problems.push(
-                Diagnostic::new(format!(
+        let need = |held: &[&(String, Option<&str>, u32, [f64; 2])]| -> f64 {
+            held.iter().map(|(_, _, n, f)| f[idx] * f64::from(*n)).sum()
+        };
+        let short_at_max = sets
+            .iter()
+            .find(|(_, held, at_max, _)| need(held) > at_max[idx]);
+        if let Some((untainted, held, at_max, _)) = short_at_max {
+            let total = need(held);
+            let message = if *untainted {
+                format!(
+                    "`node_pools`: the pools without a `NoSchedule`/`NoExecute` taint ({listed}) at their `max` offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest that only they take — the add-ons' Deployments the output installs (CoreDNS and the controllers tolerate no custom taint), the services and data services without a `node_pool` and those pinned to these pools — request {} ({}); the rest stay Pending for good, however much room the tainted pools have",
+                    show(at_max[idx], idx),
+                    show(total, idx),
+                    parts(held, idx)
+                )
+            } else {
+                format!(
                     "`node_pools`: the pools at their `max` offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest — the services', data services' and the add-ons' the output installs — request {} ({}); the rest stay Pending for good",
                     show(at_max[idx], idx),
-                    show(need, idx),
-                    parts(&pods, idx)
-                ))
-                .at(v.loaded.span("node_pools"))
-                .expected(format!("at least {} of {what} at `max`", show(need, idx)))
-                .help("raise the pools' `max`, give them larger sizes, or lower the pods' requests or resting replicas".to_string()),
+                    show(total, idx),
+                    parts(held, idx)
+                )
+            };
+            let help = if *untainted {
+                "raise the `max` of a pool without taints, give it a larger size, add one, place services on the tainted pools (`node_pool`), or lower the pods' requests or resting replicas"
+            } else {
+                "raise the pools' `max`, give them larger sizes, or lower the pods' requests or resting replicas"
+            };
+            problems.push(
+                Diagnostic::new(message)
+                    .at(v.loaded.span("node_pools"))
+                    .expected(format!("at least {} of {what} at `max`", show(total, idx)))
+                    .help(help.to_string()),
             );
-        } else if need > at_rest[idx] {
+            continue;
+        }
+        let short_at_rest = sets
+            .iter()
+            .find(|(_, held, _, at_rest)| need(held) > at_rest[idx]);
+        if let Some((untainted, held, _, at_rest)) = short_at_rest {
+            let which = if *untainted {
+                format!(
+                    "the pools without a `NoSchedule`/`NoExecute` taint ({listed}) offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest that only they take — the add-ons' Deployments the output installs, the services and data services without a `node_pool` or pinned to these pools —",
+                    show(at_rest[idx], idx)
+                )
+            } else {
+                format!(
+                    "the pools offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest — the add-ons' the output installs included —",
+                    show(at_rest[idx], idx)
+                )
+            };
             warnings.push(Note::warning(
                 "node-capacity",
                 format!(
-                    "`node_pools`: at their `desired` size the pools offer at most {} of {what} to pods beside their DaemonSets, but the pods at rest — the add-ons' the output installs included — request {} ({}): on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes, and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room",
-                    show(at_rest[idx], idx),
-                    show(need, idx),
-                    parts(&pods, idx)
+                    "`node_pools`: at their `desired` size {which} request {} ({}): on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes, and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room",
+                    show(need(held), idx),
+                    parts(held, idx)
                 ),
             ));
         }

@@ -23,7 +23,9 @@
 //!   beside its DaemonSets.
 //! - All the pools together, at their `max`, must hold every service's and in-cluster data
 //!   service's pods at rest and the add-ons' (not with Fargate profiles beside them, which
-//!   take some): past it pods stay Pending for good.
+//!   take some): past it pods stay Pending for good. Where some pool carries a
+//!   `NoSchedule`/`NoExecute` taint, the other pools alone must hold the add-ons'
+//!   Deployments and the pods without `node_pool` or pinned to them: none tolerates it.
 //! - At their `desired` size they should (a warning; [`room`] returns refusals and
 //!   warnings from one set of figures): else a fresh apply leaves pods Pending until the
 //!   Cluster Autoscaler adds nodes.
@@ -110,8 +112,8 @@ fn slots(
     addons: &AddonPods,
 ) -> Option<(String, u32, u32)> {
     let instance = v.size(SizeKind::Node, pool.size.as_deref(), &pool.sizes);
-    // Every DaemonSet that tolerates the pool's taints runs a pod on each of its nodes.
-    let daemons = u32::try_from(addons.daemon_sets_on(pool).count()).unwrap_or(u32::MAX);
+    // Every DaemonSet runs a pod on each node (all of them tolerate every taint).
+    let daemons = u32::try_from(addons.daemon_sets.len()).unwrap_or(u32::MAX);
     let per_node = max_pods(&instance)?.saturating_sub(daemons);
     Some((instance, per_node, daemons))
 }
@@ -183,42 +185,96 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
             .help("raise the pool's `desired` (and `max`), give it a larger size (an `xlarge` takes 58 pods), or lower the resting replicas".to_string()),
         );
     }
-    // The totals, where every pool's size is listed and no Fargate profile takes pods.
-    let total = |size: &dyn Fn(&crate::blueprint::types::NodePool) -> u32| -> Option<u32> {
-        v.bp.node_pools
-            .iter()
-            .zip(&pools)
-            .map(|(p, s)| s.as_ref().map(|(_, per_node, _)| per_node * size(p)))
-            .sum()
-    };
-    let (Some(at_max), Some(at_rest)) = (total(&|p| p.max), total(&|p| p.desired.unwrap_or(p.min)))
-    else {
-        return (problems, Vec::new());
-    };
+    // The totals, where no Fargate profile takes pods: every pool against every pod, and
+    // where some pool keeps off untolerating pods, the other pools against the pods only
+    // they take (the add-ons' Deployments tolerate no custom taint, nor do the pods without
+    // a `node_pool`: `capacity::totals`). Each set where its pools' sizes are listed.
     if !v.bp.fargate_profiles.is_empty() {
         return (problems, Vec::new());
     }
     let extra = addon_list(addons);
-    let need: u32 = pods.iter().chain(&extra).map(|(_, _, n)| n).sum();
+    let open: Vec<&str> =
+        v.bp.node_pools
+            .iter()
+            .filter(|p| !super::capacity::repels(p))
+            .map(|p| p.name.as_str())
+            .collect();
+    let mut sets = Vec::new();
+    for untainted in [false, true] {
+        if untainted && (open.len() == v.bp.node_pools.len() || open.is_empty()) {
+            continue;
+        }
+        let total = |size: &dyn Fn(&crate::blueprint::types::NodePool) -> u32| -> Option<u32> {
+            v.bp.node_pools
+                .iter()
+                .zip(&pools)
+                .filter(|(p, _)| !untainted || !super::capacity::repels(p))
+                .map(|(p, s)| s.as_ref().map(|(_, per_node, _)| per_node * size(p)))
+                .sum()
+        };
+        let (Some(at_max), Some(at_rest)) =
+            (total(&|p| p.max), total(&|p| p.desired.unwrap_or(p.min)))
+        else {
+            continue;
+        };
+        let held: Vec<_> = pods
+            .iter()
+            .chain(&extra)
+            .filter(|(_, pool, _)| !untainted || pool.is_none_or(|p| open.contains(&p)))
+            .collect();
+        let need: u32 = held.iter().map(|(_, _, n)| n).sum();
+        sets.push((untainted, held, need, at_max, at_rest));
+    }
+    let listed_open = open
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut warnings = Vec::new();
-    if need > at_max {
-        let all: Vec<_> = pods.iter().chain(&extra).collect();
-        problems.push(
-            Diagnostic::new(format!(
+    if let Some((untainted, held, need, at_max, _)) =
+        sets.iter().find(|(_, _, need, at_max, _)| need > at_max)
+    {
+        let message = if *untainted {
+            format!(
+                "`node_pools`: the pools without a `NoSchedule`/`NoExecute` taint ({listed_open}) at their `max` run at most {at_max} pods beside their DaemonSets, but the pods at rest that only they take — the add-ons' Deployments the output installs ({} pods: CoreDNS, controllers and webhooks tolerate no custom taint), the services and data services without a `node_pool` and those pinned to these pools — need {need} ({}); the rest stay Pending with \"Too many pods\" for good, however many the tainted pools could run",
+                addons.pods(),
+                listed(held)
+            )
+        } else {
+            format!(
                 "`node_pools`: the pools at their `max` run at most {at_max} pods beside their DaemonSets (the VPC CNI gives each node as many pod addresses as its instance type's network interfaces hold), but the services, data services and the add-ons the output installs ({} pods: CoreDNS, controllers, webhooks) need {need} at rest ({}); the rest stay Pending with \"Too many pods\" for good",
                 addons.pods(),
-                listed(&all)
-            ))
-            .at(v.loaded.span("node_pools"))
-            .expected(format!("room for {need} pods at `max`"))
-            .help("raise the pools' `max`, give them larger sizes (a `large` c/m/r node takes 29 pods, an `xlarge` 58; `t3.medium` 17), or lower the resting replicas".to_string()),
+                listed(held)
+            )
+        };
+        let help = if *untainted {
+            "raise the `max` of a pool without taints, give it a larger size (a `large` c/m/r node takes 29 pods, an `xlarge` 58; `t3.medium` 17), add one, or place services on the tainted pools (`node_pool`)"
+        } else {
+            "raise the pools' `max`, give them larger sizes (a `large` c/m/r node takes 29 pods, an `xlarge` 58; `t3.medium` 17), or lower the resting replicas"
+        };
+        problems.push(
+            Diagnostic::new(message)
+                .at(v.loaded.span("node_pools"))
+                .expected(format!("room for {need} pods at `max`"))
+                .help(help.to_string()),
         );
-    } else if need > at_rest {
+    } else if let Some((untainted, _, need, at_max, at_rest)) =
+        sets.iter().find(|(_, _, need, _, at_rest)| need > at_rest)
+    {
+        let which = if *untainted {
+            format!(
+                "the pools without a `NoSchedule`/`NoExecute` taint ({listed_open}) run at most {at_rest} pods beside their DaemonSets, but the pods that only they take (the add-ons' Deployments, the services and data services without a `node_pool` or pinned to these pools)"
+            )
+        } else {
+            format!(
+                "the pools run at most {at_rest} pods beside their DaemonSets, but the services, data services and the add-ons the output installs ({} pods)",
+                addons.pods()
+            )
+        };
         warnings.push(Note::warning(
             "node-pod-slots",
             format!(
-                "`node_pools`: at their `desired` size the pools run at most {at_rest} pods beside their DaemonSets, but the services, data services and the add-ons the output installs ({} pods) need {need} at rest: on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes (up to {at_max} pods at `max`), and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room",
-                addons.pods()
+                "`node_pools`: at their `desired` size {which} need {need} at rest: on a fresh apply pods wait Pending until the Cluster Autoscaler adds nodes (up to {at_max} pods at `max`), and Helm releases waiting on their pods may time out; raise `desired` or the node size to start with room"
             ),
         ));
     }

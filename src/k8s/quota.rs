@@ -168,7 +168,7 @@ pub(super) fn service_pod(s: &super::Workload, app: Figures) -> Figures {
 /// The release Job's pod of a service (`super::release`): its container, with the
 /// release's figures or else the app's. One run at a time (a failed attempt's pod has
 /// ended before the next starts, and ended pods leave the quota's `pods`).
-fn release_pod(s: &super::Workload) -> Option<Figures> {
+pub(super) fn release_pod(s: &super::Workload) -> Option<Figures> {
     let r = s.bp.release.as_ref().filter(|_| s.job.is_none())?;
     Some(figures(filled(
         r.resources.as_ref().or(s.bp.resources.as_ref()),

@@ -326,3 +326,46 @@ fn a_doks_pod_fits_on_a_pool_it_may_run_on() {
     )
     .unwrap();
 }
+
+/// A release Job's pod (`services[].release`) is checked like the service's own: a
+/// migration asking more memory than the worker pool's s-4vcpu-8gb offers pods (6 GiB)
+/// never schedules, and the service's new pods wait on it (`wait-for-release`) for ever.
+#[test]
+fn a_release_job_larger_than_a_doks_node_is_refused() {
+    let with_release = |release: &'static str| {
+        move |t: String| {
+            let from = "    service_port: 8900\n    replicas: 1\n    resources: *jvm\n";
+            assert!(t.contains(from), "proxy-client's resources moved");
+            t.replacen(
+                from,
+                &format!("{from}    release:\n      command: [migrate]\n{release}"),
+                1,
+            )
+        }
+    };
+    let err = doks(
+        with_release("      resources: { requests: { cpu: 500m, memory: 7Gi } }\n"),
+        "production",
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("`services[1].release.resources.requests.memory`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("service `proxy-client`'s release Job requests 500m CPU and 7168Mi memory"),
+        "{err}"
+    );
+    assert!(err.contains("wait-for-release"), "{err}");
+    assert!(
+        err.contains("resources: { requests: { cpu: 500m, memory: 7Gi } }"),
+        "{err}"
+    );
+    // A release within the node, or one that takes the app's figures, starts.
+    doks(
+        with_release("      resources: { requests: { cpu: 500m, memory: 2Gi } }\n"),
+        "production",
+    )
+    .unwrap();
+    doks(with_release(""), "production").unwrap();
+}

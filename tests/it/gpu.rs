@@ -93,10 +93,12 @@ fn the_device_plugin_is_installed_exactly_when_a_gpu_pool_exists() {
         out.notes
     );
 
-    // The GPU pool on a general-purpose type, and no GPU service: no chart.
+    // The GPU pool on a general-purpose type, and no GPU service: no chart. (The model,
+    // 12 GiB, stays pinned to that tainted pool: no `t3.medium` of the untainted one holds
+    // it.)
     let plain = sage()
         .replace("size: g6.xlarge", "size: m7i.xlarge")
-        .replace("    gpu: 1\n", "");
+        .replace("    gpu: 1\n", "    node_pool: gpu\n");
     let out = synth(&plain, Provider::Aws).unwrap_or_else(|e| panic!("{e}"));
     assert!(device_plugin(&out).is_none());
 }

@@ -252,3 +252,40 @@ services:
         "{err}"
     );
 }
+
+/// The add-ons' Deployments and the pods without `node_pool` run on the untainted pools
+/// only: one `t3.medium` (17 pods, 13 beside the four DaemonSets) that cannot grow holds
+/// CoreDNS 2, the CloudWatch operator 1 and the Load Balancer Controller 2, and at most 8
+/// of an unpinned service's pods, whatever pod slots an idle tainted pool has.
+#[test]
+fn the_add_ons_pods_count_against_the_untainted_pools_only() {
+    let text = |replicas: u32, taint: &str| {
+        eks_stack(
+            "taint",
+            "{ platform: eks, version: \"1.35\" }",
+            &format!(
+                "node_pools:
+  - {{ name: general, size: t3.medium, min: 1, max: 1 }}
+  - {{ name: big, size: m6i.large, min: 2, max: 2{taint} }}
+services:
+  - {{ name: tiny, image: \"ghcr.io/p/tiny:1.0.0\", port: 8080, replicas: {replicas}, resources: {{ requests: {{ cpu: 10m, memory: 16Mi }}, limits: {{ memory: 16Mi }} }} }}
+"
+            ),
+        )
+    };
+    let tainted = ", taints: [{ key: dedicated, value: big, effect: NoSchedule }]";
+    synth_aws("taint", &text(8, tainted)).unwrap();
+    let err = synth_aws("taint", &text(9, tainted)).unwrap_err();
+    assert!(
+        err.contains(
+            "`node_pools`: the pools without a `NoSchedule`/`NoExecute` taint (`general`) at their `max` run at most 13 pods beside their DaemonSets"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("need 14 (tiny 9 + coredns 2 + cloudwatch-observability-operator 1 + aws-load-balancer-controller 2)"),
+        "{err}"
+    );
+    // Untainted, the second pool takes them.
+    synth_aws("taint", &text(9, "")).unwrap();
+}

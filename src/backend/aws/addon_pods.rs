@@ -59,9 +59,15 @@
 //!
 //! DaemonSets — every one listed tolerates every taint, so it runs on tainted pools too:
 //!
-//! - `aws-node` (VPC CNI): 25m (`resources.requests.cpu`; `tolerations: [{operator:
-//!   Exists}]`: aws/amazon-vpc-cni-k8s charts/aws-vpc-cni/values.yaml). Its network policy
-//!   agent container is not counted.
+//! - `aws-node` (VPC CNI): 50m, its two containers' 25m each — `aws-node` and the network
+//!   policy agent `aws-eks-nodeagent`, which enforces the NetworkPolicies the output writes
+//!   (`enableNetworkPolicy`, set on the add-on wherever nodes run it,
+//!   `cluster::addons::lower`). The chart gives both containers `.Values.resources`
+//!   (`requests.cpu: 25m`; `tolerations: [{operator: Exists}]`): aws/amazon-vpc-cni-k8s
+//!   charts/aws-vpc-cni/templates/daemonset.yaml and values.yaml; the add-on's DaemonSet
+//!   as EKS writes it carries the same 25m on `aws-eks-nodeagent` (v1.14.0-eksbuild.3
+//!   with aws-network-policy-agent v1.0.1-eksbuild.1, and v1.1.1-eksbuild.2 later). The
+//!   init container `aws-vpc-cni-init` (25m) ends before them and adds nothing.
 //! - `kube-proxy`: 100m, `tolerations: [{operator: Exists}]` (the add-on's DaemonSet as EKS
 //!   writes it, v1.28.1-minimal-eksbuild.1).
 //! - `ebs-csi-node` (EBS CSI driver): 10m / 40Mi (`node.resources.requests`),
@@ -104,7 +110,6 @@ fn daemon_set(what: &'static str, cpu_q: &str, memory_q: &str) -> DaemonSet {
     DaemonSet {
         what,
         requests: requests(cpu_q, memory_q),
-        tolerates_all_taints: true,
     }
 }
 
@@ -143,7 +148,8 @@ pub fn of(v: &Validated) -> AddonPods {
     let d = &mut out.deployments;
     let ds = &mut out.daemon_sets;
     if has("vpc-cni") {
-        ds.push(daemon_set("aws-node", "25m", "0"));
+        // `aws-node` 25m + `aws-eks-nodeagent` (the network policy agent) 25m.
+        ds.push(daemon_set("aws-node", "50m", "0"));
     }
     if has("kube-proxy") {
         ds.push(daemon_set("kube-proxy", "100m", "0"));
@@ -303,7 +309,6 @@ mod tests {
         daemon_sets.sort_unstable();
         counted.sort_unstable();
         assert_eq!(counted, daemon_sets, "{file}: the DaemonSets counted");
-        assert!(pods.daemon_sets.iter().all(|d| d.tolerates_all_taints));
         let mut releases = Vec::new();
         for (name, text) in &out.files {
             if !name.starts_with("terraform/platform/") {
