@@ -960,8 +960,12 @@ pub struct InCluster {
     /// replicates).
     #[serde(default)]
     pub replicas: Option<u32>,
-    /// Container image, e.g. `mongo:8.0.20` (a full version: its tag is judged against the
-    /// versions catalog); default: the engine's image at the version the catalog pins.
+    /// Container image, e.g. `mongo:8.0.20` (a full version: the tag of the engine's official
+    /// image — `postgres`, `mysql`, `mongo`, `redis`, `valkey`, `rabbitmq`, from any
+    /// registry — is judged against the versions catalog); default: the engine's image at
+    /// the version the catalog pins. Another image must keep the official one's entrypoint,
+    /// user (uid 999) and paths, as images built on it do (`postgis/postgis:17-3.5`); it is
+    /// taken as is, and the component's `version` is then not judged either.
     #[serde(default)]
     pub image: Option<String>,
     /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a

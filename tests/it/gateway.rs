@@ -510,6 +510,29 @@ fn an_existing_cluster_is_told_to_run_envoy_gateway_not_ingress_nginx() {
     assert!(pre.contains("config.enableGatewayAPI"), "{pre}");
 }
 
+/// On a cluster infragen does not create, the Gateway's address comes from the Service of
+/// type LoadBalancer that Envoy Gateway makes for its proxies: without a load-balancer
+/// implementation (bare metal: MetalLB, kube-vip, ServiceLB) it stays `<pending>`, so the
+/// Gateway gets no address and HTTP-01 never reaches it. The precondition says so (the
+/// new-user RKE2 fixture, a cluster in the company's own racks).
+#[test]
+fn an_existing_cluster_is_told_the_gateway_needs_a_load_balancer_implementation() {
+    let out = synth(
+        &root().join("tests/fixtures/new-user/plover-vets-rke2-gateway.yaml"),
+        Provider::Kubernetes,
+        "production",
+    );
+    let pre: Vec<Value> = serde_json::from_str(&out.files["preconditions.json"]).unwrap();
+    let envoy = pre
+        .iter()
+        .find(|p| p["name"] == "envoy-gateway")
+        .expect("Envoy Gateway's precondition");
+    let why = envoy["why"].as_str().unwrap();
+    assert!(why.contains("`type: LoadBalancer`"), "{why}");
+    assert!(why.contains("MetalLB"), "{why}");
+    assert!(why.contains("`<pending>`"), "{why}");
+}
+
 #[test]
 fn the_edge_sizing_reaches_the_envoy_proxies() {
     // ecommerce-doks declares `ingress_controller.replicas { min: 2, max: 5 }` and resources

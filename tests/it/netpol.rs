@@ -287,10 +287,14 @@ fn workload_pods(docs: &[Value]) -> Vec<Pod> {
     pods
 }
 
-/// The first usable address of a CIDR.
+/// The first usable address of a CIDR (a /32 its one address).
 fn host_in(cidr: &str) -> Ipv4Addr {
-    let (net, _) = cidr.split_once('/').unwrap();
+    let (net, len) = cidr.split_once('/').unwrap();
     let net: Ipv4Addr = net.parse().unwrap();
+    // A /32 (one server, e.g. a database outside the cluster) holds only itself.
+    if len == "32" {
+        return net;
+    }
     Ipv4Addr::from(u32::from(net) + 1)
 }
 

@@ -303,14 +303,23 @@ fn crds(v: &Validated, files: &std::collections::BTreeMap<String, String>) -> Ve
     let ingress = bp.ingress.as_ref().filter(|i| i.enabled);
     if ingress.is_some_and(|i| i.gateway.is_some()) {
         // No Ingress objects: the GatewayClass names Envoy Gateway's controller, and the
-        // NetworkPolicies admit its proxies from its namespace.
+        // NetworkPolicies admit its proxies from its namespace. The proxies' Service that
+        // Envoy Gateway makes for the Gateway is `type: LoadBalancer` by default ("The
+        // Envoy Gateway deploys Envoy Proxy Service as LoadBalancer by default",
+        // https://gateway.envoyproxy.io/latest/tasks/traffic/gateway-address/), and on a
+        // cluster without a load-balancer implementation such a Service stays `<pending>`
+        // for good (MetalLB, https://metallb.io/: "LoadBalancers will remain in the
+        // pending state indefinitely"): the Gateway then has no address, DNS nothing to
+        // point at, and cert-manager's HTTP-01 challenge never reaches it. A cloud's
+        // cluster has one, k3s its ServiceLB (klipper-lb, also RKE2's, where it is
+        // turned on); a kubeadm or other bare-metal cluster needs one installed.
         out.push(Precondition {
             kind: "Deployment".into(),
             namespace: k8s::ENVOY_GATEWAY_NAMESPACE.into(),
             name: "envoy-gateway".into(),
             keys: vec![],
             why: format!(
-                "the GatewayClass is served by Envoy Gateway's controller, whose Envoy proxies the NetworkPolicies admit from namespace `{}`: install Envoy Gateway there (chart `oci://docker.io/envoyproxy/gateway-helm`, with the Gateway API CRDs) first",
+                "the GatewayClass is served by Envoy Gateway's controller, whose Envoy proxies the NetworkPolicies admit from namespace `{}`: install Envoy Gateway there (chart `oci://docker.io/envoyproxy/gateway-helm`, with the Gateway API CRDs) first. The proxies' Service it makes for the Gateway is `type: LoadBalancer`: the cluster needs a load-balancer implementation (a cloud's; on bare metal MetalLB, kube-vip, or the ServiceLB of k3s and RKE2), without which that Service stays `<pending>`, the Gateway gets no address and no HTTP-01 challenge reaches it",
                 k8s::ENVOY_GATEWAY_NAMESPACE
             ),
         });
