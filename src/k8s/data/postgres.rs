@@ -11,6 +11,11 @@ pub(super) fn env<'c>(d: &'c DataService, secret: &'c str, db: &'c str) -> Vec<M
         secret_env("POSTGRES_USER", secret, "username"),
         secret_env("POSTGRES_PASSWORD", secret, "password"),
         map! {"name" => "POSTGRES_DB", "value" => db},
+        // A subdirectory of the volume (a fresh volume's `lost+found` makes initdb refuse its
+        // root), set explicitly for every major: the 18+ images' default moved to
+        // `/var/lib/postgresql/18/docker`, and their entrypoint refuses an "unused mount" at
+        // `/var/lib/postgresql/data` only when PGDATA is that default
+        // (docker-library/postgres `docker-entrypoint.sh` `docker_setup_env`, PR #1259).
         map! {"name" => "PGDATA", "value" => format!("{}/pgdata", d.engine.data_path())},
     ]
 }
