@@ -39,6 +39,7 @@ mod determinism;
 mod diff;
 mod digitalocean_alerts;
 mod digitalocean_api;
+mod digitalocean_sizes;
 mod disruption;
 mod doc_snippets;
 mod doks;
