@@ -45,6 +45,9 @@
 //!   Tags): see [`tags`].
 //! - **NAT gateway.** `providers.digitalocean.nat` where no VPC NAT gateway can serve the
 //!   cluster: see [`nat`].
+//! - **Sizes.** A DOKS node below 2 GB, a database or cache plan not offered for its engine,
+//!   by the dated size catalog (`providers/digitalocean.json`, `sizes`): see [`sizes`]. (A
+//!   slug the catalog does not hold at all is refused by the shared size check.)
 
 use super::Checker;
 use crate::analysis::{DataKind, resolve_size, runs_in_cluster};

@@ -476,10 +476,13 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
                     catalog.exact_size_hint,
                     crate::diagnostic::one_of(nearest).trim_start_matches("one of ")
                 ));
-                if let Some(guess) = crate::diagnostic::did_you_mean(
-                    given,
-                    table.of(kind).keys().map(String::as_str),
-                ) {
+                // A mistyped class (`meduim`) or slug, whichever is closer.
+                let names = catalog.class_names(kind);
+                let candidates = names
+                    .iter()
+                    .copied()
+                    .chain(table.of(kind).keys().map(String::as_str));
+                if let Some(guess) = crate::diagnostic::did_you_mean(given, candidates) {
                     d.help = Some(format!("{guess} (or a portable class: {classes})"));
                 }
             }

@@ -140,3 +140,12 @@ fn a_plan_of_another_engine_is_refused() {
     })
     .unwrap();
 }
+
+#[test]
+fn a_mistyped_class_gets_the_class_as_its_guess() {
+    let err = synth(|t| t.replace("size: medium, min: 2", "size: meduim, min: 2")).unwrap_err();
+    assert!(
+        err.contains("`node_pools[0].size`") && err.contains("help: did you mean `medium`?"),
+        "{err}"
+    );
+}
