@@ -152,7 +152,11 @@ pub(crate) fn resolve_size(
         Provider::Kubernetes => None,
     };
     if let Some(e) = exact {
-        return Ok(e.to_string());
+        // A provider that names its sizes refuses an exact one it does not create.
+        return match &catalog.sizes {
+            Some(_) => catalog.exact(kind, e),
+            None => Ok(e.to_string()),
+        };
     }
     match size {
         Some(s) => catalog.resolve(kind, s),

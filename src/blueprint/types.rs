@@ -762,7 +762,9 @@ pub struct Sizes {
     /// Exact AWS size, e.g. `db.t4g.medium`, `m6i.large`.
     #[serde(default)]
     pub aws: Option<String>,
-    /// Exact DigitalOcean size slug, e.g. `db-s-2vcpu-4gb`.
+    /// Exact DigitalOcean size slug, e.g. `db-s-2vcpu-4gb`: one the dated size catalog
+    /// (`providers/digitalocean.json`, `sizes`) holds — a Droplet of 2 GB or more for a
+    /// DOKS node pool, a plan offered for the engine for a managed database or cache.
     #[serde(default)]
     pub digitalocean: Option<String>,
     /// Requests and limits when the component runs in a cluster.
@@ -780,7 +782,8 @@ pub struct NodePool {
     #[serde(default)]
     pub renamed_from: Option<String>,
     /// A portable class (`small`, `medium`, `large`, `compute-large`, `memory-large`, … see
-    /// `providers/*.json`) or an exact size for the target provider (`t3.medium`, `s-4vcpu-8gb`).
+    /// `providers/*.json`) or an exact size for the target provider (`t3.medium`, `s-4vcpu-8gb`;
+    /// on DigitalOcean a Droplet slug of the dated size catalog, 2 GB or more for DOKS).
     #[serde(default)]
     pub size: Option<String>,
     /// Exact sizes per provider, overriding `size`.
@@ -1035,7 +1038,8 @@ pub struct Database {
     #[serde(default)]
     pub allow_unsupported: bool,
     /// A portable class (`small`, `medium`, … see `providers/*.json`) or an exact instance class
-    /// for the target provider (`db.t4g.medium`).
+    /// for the target provider (`db.t4g.medium`; on DigitalOcean a plan of the dated size
+    /// catalog offered for the engine, `db-s-2vcpu-4gb`).
     #[serde(default)]
     pub size: Option<String>,
     /// Exact sizes per provider, overriding `size`.
@@ -1207,7 +1211,7 @@ pub struct Cache {
     #[serde(default)]
     pub allow_unsupported: bool,
     /// A portable class (`small`, `medium`, … see `providers/*.json`) or an exact node type for the
-    /// target provider.
+    /// target provider (on DigitalOcean a Valkey plan of the dated size catalog).
     #[serde(default)]
     pub size: Option<String>,
     /// Exact sizes per provider, overriding `size`.

@@ -45,6 +45,9 @@
 //!   Tags): see [`tags`].
 //! - **NAT gateway.** `providers.digitalocean.nat` where no VPC NAT gateway can serve the
 //!   cluster: see [`nat`].
+//! - **Sizes.** A DOKS node below 2 GB, a database or cache plan not offered for its engine,
+//!   by the dated size catalog (`providers/digitalocean.json`, `sizes`): see [`sizes`]. (A
+//!   slug the catalog does not hold at all is refused by the shared size check.)
 
 use super::Checker;
 use crate::analysis::{DataKind, resolve_size, runs_in_cluster};
@@ -107,6 +110,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
     tags(c, bp);
     nat(c, bp);
     internal_load_balancer(c, bp);
+    sizes(c, bp);
     let catalog = c.provider.catalog();
     for (i, d) in bp.databases.iter().enumerate() {
         if runs_in_cluster(c.provider, DataKind::Database, d.deployment) {
@@ -211,6 +215,142 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
                 );
             }
         }
+    }
+}
+
+/// What the size catalog (`providers/digitalocean.json`, `sizes`) says of sizes that exist
+/// but cannot serve where they are named (a slug it does not hold at all is refused with
+/// the other sizes, `check_counts_and_sizes`):
+/// - a node pool's Droplet below DOKS's smallest node: `GET /v2/kubernetes/options` lists
+///   node sizes from `s-1vcpu-2gb` up, no 512 MB or 1 GB Droplet, so the create call refuses
+///   them;
+/// - a managed database or cache plan DigitalOcean does not offer for its engine (by
+///   `GET /v2/databases/options`: `db-intel-*`/`db-amd-*` are PostgreSQL and MySQL plans,
+///   `m-*` Valkey's, `db-s-8vcpu-32gb` and `db-s-16vcpu-64gb` MongoDB's and Valkey's).
+fn sizes(c: &mut Checker, bp: &Blueprint) {
+    let catalog = c.provider.catalog();
+    let Some(table) = &catalog.sizes else {
+        return;
+    };
+    for (i, p) in bp.node_pools.iter().enumerate() {
+        let Ok(slug) = resolve_size(
+            c.provider,
+            catalog,
+            SizeKind::Node,
+            p.size.as_deref(),
+            &p.sizes,
+        ) else {
+            continue; // reported by the size check
+        };
+        let Some(mib) = table.droplets.get(&slug).and_then(|s| s.memory_mib) else {
+            continue;
+        };
+        if mib < table.doks_min_memory_mib {
+            let (at, _) = super::size_field(
+                c.provider,
+                &format!("node_pools[{i}]"),
+                p.size.as_deref(),
+                &p.sizes,
+            );
+            let bigger: Vec<&str> = table
+                .droplets
+                .iter()
+                .filter(|(k, s)| {
+                    s.memory_mib == Some(table.doks_min_memory_mib)
+                        && k.split('-').next() == slug.split('-').next()
+                })
+                .map(|(k, _)| k.as_str())
+                .collect();
+            let d = c.error(
+                &at,
+                format!(
+                    "`{slug}` has {mib} MiB of memory: DigitalOcean Kubernetes takes no node smaller than {} GB, so the node pool cannot be created",
+                    table.doks_min_memory_mib / 1024
+                ),
+            );
+            d.expected = Some(format!(
+                "a Droplet with at least {} GB of memory, e.g. {}",
+                table.doks_min_memory_mib / 1024,
+                crate::diagnostic::one_of(bigger).trim_start_matches("one of ")
+            ));
+            d.help = Some("use size `small` (s-2vcpu-2gb) or larger".into());
+        }
+    }
+    let managed = bp
+        .databases
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !runs_in_cluster(c.provider, DataKind::Database, d.deployment))
+        .map(|(i, d)| {
+            let (engine, title) = match d.engine {
+                DatabaseEngine::Postgres => ("pg", "PostgreSQL"),
+                DatabaseEngine::Mysql => ("mysql", "MySQL"),
+                DatabaseEngine::Mongodb => ("mongodb", "MongoDB"),
+            };
+            (
+                format!("databases[{i}]"),
+                SizeKind::Database,
+                engine,
+                title,
+                d.size.as_deref(),
+                &d.sizes,
+            )
+        });
+    // A `redis` cache becomes Valkey on DigitalOcean (the back-end).
+    let caches = bp
+        .caches
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| !runs_in_cluster(c.provider, DataKind::Cache, k.deployment))
+        .map(|(i, k)| {
+            (
+                format!("caches[{i}]"),
+                SizeKind::Cache,
+                "valkey",
+                "Valkey",
+                k.size.as_deref(),
+                &k.sizes,
+            )
+        });
+    let all: Vec<_> = managed.chain(caches).collect();
+    for (path, kind, engine, title, size, given) in all {
+        let Ok(slug) = resolve_size(c.provider, catalog, kind, size, given) else {
+            continue; // reported by the size check
+        };
+        let Some(plan) = table.databases.get(&slug) else {
+            continue;
+        };
+        if plan.engines.iter().any(|e| e == engine) {
+            continue;
+        }
+        let (at, _) = super::size_field(c.provider, &path, size, given);
+        let nearest = table.nearest(kind, Some(engine), &slug, 3);
+        let d = c.error(
+            &at,
+            format!(
+                "DigitalOcean offers `{slug}` for managed {} only, not for {title}, so the database cluster cannot be created",
+                plan.engines.iter().map(|e| engine_title(e)).collect::<Vec<_>>().join(", ")
+            ),
+        );
+        d.expected = Some(format!(
+            "a {title} plan, e.g. the nearest: {}",
+            crate::diagnostic::one_of(nearest).trim_start_matches("one of ")
+        ));
+        d.help = Some(format!(
+            "use a portable class ({}) or a {title} plan in `sizes.digitalocean`",
+            catalog.class_names(kind).join(", ")
+        ));
+    }
+}
+
+/// How the catalog's engine keys read in a message.
+fn engine_title(engine: &str) -> &str {
+    match engine {
+        "pg" => "PostgreSQL",
+        "mysql" => "MySQL",
+        "mongodb" => "MongoDB",
+        "valkey" => "Valkey",
+        other => other,
     }
 }
 
@@ -444,23 +584,27 @@ pub fn eviction_policy(maxmemory_policy: &str) -> (String, bool) {
 pub const PG_CONNECTIONS_PER_GIB: u32 = 25;
 pub const PG_RESERVED_CONNECTIONS: u32 = 3;
 
-/// The connection limit of a managed PostgreSQL plan (`slug`), when its memory is known:
-/// what its connection pools may take together, and what its clients may open directly.
+/// The connection limit of a managed PostgreSQL plan (`slug`), when the size catalog gives
+/// its memory (`providers/digitalocean.json`; `None` for a slug it does not hold): what its
+/// connection pools may take together, and what its clients may open directly.
 pub fn pg_connection_limit(slug: &str) -> Option<u32> {
-    memory_gb(slug)
+    memory_gib(slug)
         .and_then(|g| g.checked_mul(PG_CONNECTIONS_PER_GIB))
         .map(|n| n.saturating_sub(PG_RESERVED_CONNECTIONS))
 }
 
-/// The RAM of a DigitalOcean size slug in GiB: its last `<n>gb` part (`db-s-2vcpu-4gb`,
-/// `gd-2vcpu-8gb`, `so1_5-2vcpu-16gb`).
-fn memory_gb(slug: &str) -> Option<u32> {
-    slug.rsplit('-')
-        .find_map(|part| part.strip_suffix("gb")?.parse().ok())
+/// The memory of a managed database plan in whole GiB, by the size catalog.
+fn memory_gib(slug: &str) -> Option<u32> {
+    let (_, mib) = Provider::Digitalocean
+        .catalog()
+        .sizes
+        .as_ref()?
+        .shape(slug)?;
+    Some(mib / 1024)
 }
 
 fn standby_size(c: &mut Checker, path: &str, slug: &str, what: &str) {
-    let Some(gb) = memory_gb(slug).filter(|gb| *gb < STANDBY_MIN_GB) else {
+    let Some(gb) = memory_gib(slug).filter(|gb| *gb < STANDBY_MIN_GB) else {
         return;
     };
     c.error(
@@ -476,7 +620,7 @@ fn standby_size(c: &mut Checker, path: &str, slug: &str, what: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::{SPACES_REGIONS, memory_gb, nearest_spaces_region};
+    use super::{SPACES_REGIONS, memory_gib, nearest_spaces_region};
     use crate::catalog::Provider;
 
     /// A blueprint naming no Spaces region gets the nearest one to its region: that must be
@@ -496,11 +640,12 @@ mod tests {
 
     #[test]
     fn reads_the_memory_of_a_slug() {
-        assert_eq!(memory_gb("db-s-1vcpu-1gb"), Some(1));
-        assert_eq!(memory_gb("db-s-2vcpu-4gb"), Some(4));
-        assert_eq!(memory_gb("so1_5-2vcpu-16gb"), Some(16));
-        assert_eq!(memory_gb("custom"), None);
-        // A slug no catalog holds (sizes are checked by prefix) never overflows.
+        assert_eq!(memory_gib("db-s-1vcpu-1gb"), Some(1));
+        assert_eq!(memory_gib("db-s-2vcpu-4gb"), Some(4));
+        assert_eq!(memory_gib("so1_5-2vcpu-16gb"), Some(16));
+        assert_eq!(memory_gib("custom"), None);
+        // A slug the catalog does not hold has no memory, however its name reads.
+        assert_eq!(memory_gib("db-s-3vcpu-7gb"), None);
         assert_eq!(super::pg_connection_limit("db-s-1vcpu-999999999gb"), None);
         assert_eq!(super::pg_connection_limit("db-s-1vcpu-2gb"), Some(47));
     }

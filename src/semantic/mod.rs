@@ -437,6 +437,25 @@ fn iam_principal_arn(arn: &str) -> bool {
         && resource.len() > 5
 }
 
+/// The field a component's size is read from, with its value: `sizes.<provider>` when the
+/// blueprint gives it (it overrides `size`), else `size`.
+pub(crate) fn size_field<'s>(
+    provider: Provider,
+    path: &str,
+    size: Option<&'s str>,
+    sizes: &'s crate::blueprint::types::Sizes,
+) -> (String, Option<&'s str>) {
+    let exact = match provider {
+        Provider::Aws => sizes.aws.as_deref(),
+        Provider::Digitalocean => sizes.digitalocean.as_deref(),
+        Provider::Kubernetes => None,
+    };
+    match exact {
+        Some(e) => (format!("{path}.sizes.{}", provider.name()), Some(e)),
+        None => (format!("{path}.size"), size),
+    }
+}
+
 fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
     let catalog = c.provider.catalog();
     let cloud = c.provider != Provider::Kubernetes;
@@ -448,9 +467,29 @@ fn check_counts_and_sizes(c: &mut Checker, bp: &Blueprint) {
         if let Err(msg) = resolve_size(c.provider, catalog, kind, size, sizes) {
             let classes = catalog.class_names(kind).join(", ");
             let provider = c.provider.name();
-            c.error(&format!("{path}.size"), msg).help = Some(format!(
+            let (at, given) = size_field(c.provider, &path, size, sizes);
+            let d = c.error(&at, msg);
+            d.help = Some(format!(
                 "use a portable class ({classes}) or give `sizes.{provider}` exactly"
             ));
+            // A provider that names its sizes shows those nearest the one given.
+            if let (Some(table), Some(given)) = (&catalog.sizes, given) {
+                let nearest = table.nearest(kind, None, given, 3);
+                d.expected = Some(format!(
+                    "a portable class ({classes}) or a size {}; the nearest: {}",
+                    catalog.exact_size_hint,
+                    crate::diagnostic::one_of(nearest).trim_start_matches("one of ")
+                ));
+                // A mistyped class (`meduim`) or slug, whichever is closer.
+                let names = catalog.class_names(kind);
+                let candidates = names
+                    .iter()
+                    .copied()
+                    .chain(table.of(kind).keys().map(String::as_str));
+                if let Some(guess) = crate::diagnostic::did_you_mean(given, candidates) {
+                    d.help = Some(format!("{guess} (or a portable class: {classes})"));
+                }
+            }
         }
     };
     for (i, p) in bp.node_pools.iter().enumerate() {

@@ -243,13 +243,14 @@ fn proxy_client_requests(requests: &'static str) -> impl Fn(String) -> String {
     }
 }
 
-/// DigitalOcean's allocatable-memory table gives an 8 GB node (the worker pool's
-/// s-4vcpu-8gb) 6 GiB for pods, and a node at most its 4 vCPUs: a pod past either stays
-/// Pending for good, whatever the Cluster Autoscaler adds (nodes of the same size).
+/// An 8 GB node (the worker pool's s-4vcpu-8gb, whose row of DigitalOcean's
+/// allocatable-memory table no source here confirmed) offers pods at most its whole 8 GiB,
+/// and at most its 4 vCPUs: a pod past either stays Pending for good, whatever the Cluster
+/// Autoscaler adds (nodes of the same size).
 #[test]
 fn a_pod_larger_than_a_doks_node_is_refused() {
     let err = doks(
-        proxy_client_requests("{ cpu: 500m, memory: 7Gi }"),
+        proxy_client_requests("{ cpu: 500m, memory: 9Gi }"),
         "production",
     )
     .unwrap_err();
@@ -258,18 +259,18 @@ fn a_pod_larger_than_a_doks_node_is_refused() {
         "{err}"
     );
     assert!(
-        err.contains("service `proxy-client` requests 500m CPU and 7168Mi memory"),
+        err.contains("service `proxy-client` requests 500m CPU and 9216Mi memory"),
         "{err}"
     );
     assert!(
-        err.contains("pool `worker-pool` (s-4vcpu-8gb) at most 4000m CPU and 6144Mi memory"),
+        err.contains("pool `worker-pool` (s-4vcpu-8gb) at most 4000m CPU and 8192Mi memory"),
         "{err}"
     );
     assert!(err.contains("larger `size`"), "{err}");
     // Positioned at the service's requests in the blueprint.
     assert!(err.contains("blueprints/ecommerce-doks.yaml:"), "{err}");
     assert!(
-        err.contains("requests: { cpu: 500m, memory: 7Gi }"),
+        err.contains("requests: { cpu: 500m, memory: 9Gi }"),
         "{err}"
     );
 
@@ -286,7 +287,7 @@ fn a_pod_larger_than_a_doks_node_is_refused() {
 
     // At the node's allocatable figures the pod fits.
     doks(
-        proxy_client_requests("{ cpu: \"4\", memory: 6Gi }"),
+        proxy_client_requests("{ cpu: \"4\", memory: 8Gi }"),
         "production",
     )
     .unwrap();

@@ -40,6 +40,7 @@ mod determinism;
 mod diff;
 mod digitalocean_alerts;
 mod digitalocean_api;
+mod digitalocean_sizes;
 mod disruption;
 mod doc_snippets;
 mod doks;
