@@ -226,7 +226,7 @@ pub fn check(c: &mut Checker, bp: &Blueprint) {
 ///   them;
 /// - a managed database or cache plan DigitalOcean does not offer for its engine (by
 ///   `GET /v2/databases/options`: `db-intel-*`/`db-amd-*` are PostgreSQL and MySQL plans,
-///   `m-*` Valkey's, `db-s-8vcpu-32gb` and `db-s-16vcpu-64gb` MongoDB's and Valkey's).
+///   `m-*` Valkey's; `db-s-*` every engine's).
 fn sizes(c: &mut Checker, bp: &Blueprint) {
     let catalog = c.provider.catalog();
     let Some(table) = &catalog.sizes else {

@@ -131,6 +131,16 @@ fn a_plan_of_another_engine_is_refused() {
         err.contains("`databases[0].sizes.digitalocean`") && err.contains("not for MongoDB"),
         "{err}"
     );
+    // The largest Basic plans are PostgreSQL's and MySQL's too (DigitalOcean's resize guide
+    // resizes "a PostgreSQL or MySQL database" to db-s-16vcpu-64gb), though the API's
+    // options example lists them for MongoDB and Valkey only.
+    synth(|t| {
+        t.replace(
+            "database_name: accounts, username: blog }",
+            "database_name: accounts, username: blog, sizes: { digitalocean: db-s-16vcpu-64gb } }",
+        )
+    })
+    .unwrap();
     // The same plan on MySQL is fine.
     synth(|t| {
         t.replace(

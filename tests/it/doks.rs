@@ -345,7 +345,7 @@ fn a_release_job_larger_than_a_doks_node_is_refused() {
         }
     };
     let err = doks(
-        with_release("      resources: { requests: { cpu: 500m, memory: 7Gi } }\n"),
+        with_release("      resources: { requests: { cpu: 500m, memory: 9Gi } }\n"),
         "production",
     )
     .unwrap_err();
@@ -354,12 +354,12 @@ fn a_release_job_larger_than_a_doks_node_is_refused() {
         "{err}"
     );
     assert!(
-        err.contains("service `proxy-client`'s release Job requests 500m CPU and 7168Mi memory"),
+        err.contains("service `proxy-client`'s release Job requests 500m CPU and 9216Mi memory"),
         "{err}"
     );
     assert!(err.contains("wait-for-release"), "{err}");
     assert!(
-        err.contains("resources: { requests: { cpu: 500m, memory: 7Gi } }"),
+        err.contains("resources: { requests: { cpu: 500m, memory: 9Gi } }"),
         "{err}"
     );
     // A release within the node, or one that takes the app's figures, starts.
