@@ -101,6 +101,15 @@ pub(super) fn repels(pool: &crate::blueprint::types::NodePool) -> bool {
         .any(|t| !matches!(t.effect, TaintEffect::PreferNoSchedule))
 }
 
+/// The pools without a `NoSchedule`/`NoExecute` taint, by name: where the pods that tolerate
+/// no custom taint (the add-ons' Deployments, unpinned workloads) may run.
+pub(super) fn untainted(bp: &crate::blueprint::types::Blueprint) -> Vec<&str> {
+    (bp.node_pools.iter())
+        .filter(|p| !repels(p))
+        .map(|p| p.name.as_str())
+        .collect()
+}
+
 /// One node of `pool`: its size (instance type or Droplet slug) and what it offers pods at
 /// most (millicores, bytes), where the provider's figures are known — EKS's EC2 shapes
 /// ([`ec2_shape`], [`allocatable`]) and DOKS's Droplets ([`doks_allocatable`]).
@@ -721,12 +730,7 @@ fn totals(v: &Validated, ctx: &Ctx, addons: &AddonPods) -> (Vec<Diagnostic>, Vec
         return (problems, warnings);
     }
     let pods = everything(ctx, addons);
-    let open: Vec<&str> =
-        v.bp.node_pools
-            .iter()
-            .filter(|p| !repels(p))
-            .map(|p| p.name.as_str())
-            .collect();
+    let open = untainted(v.bp);
     // (only the untainted pools, the pods they hold, their figures at `max` and at rest).
     let mut sets = Vec::new();
     for untainted in [false, true] {

@@ -193,12 +193,7 @@ pub fn room(v: &Validated, opts: &Options, addons: &AddonPods) -> (Vec<Diagnosti
         return (problems, Vec::new());
     }
     let extra = addon_list(addons);
-    let open: Vec<&str> =
-        v.bp.node_pools
-            .iter()
-            .filter(|p| !super::capacity::repels(p))
-            .map(|p| p.name.as_str())
-            .collect();
+    let open = super::capacity::untainted(v.bp);
     let mut sets = Vec::new();
     for untainted in [false, true] {
         if untainted && (open.len() == v.bp.node_pools.len() || open.is_empty()) {
