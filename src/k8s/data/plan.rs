@@ -47,7 +47,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
             .or_else(|| {
                 ic.image
                     .as_deref()
-                    .and_then(crate::semantic::versions::image_version)
+                    .and_then(crate::releases::image_version)
                     .map(|iv| iv.version)
             })
             .unwrap_or_else(|| {
