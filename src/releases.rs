@@ -305,6 +305,115 @@ impl Product {
     }
 }
 
+/// What an engine image's tag says about the engine version it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageVersion {
+    /// The catalog product of the engine (`image-postgres`, …).
+    pub product: &'static str,
+    /// The engine version the tag states: the tag itself for an engine's official image
+    /// (`17.7`, `7-alpine`), else the part of it that names the engine (`12` of
+    /// `postgis/postgis:12-3.4`).
+    pub version: String,
+    /// The tag scheme of an image built on the engine's (`<postgres major>-<postgis>`);
+    /// `None` for the engine's official image or one tagged with the engine's version.
+    pub scheme: Option<&'static str>,
+}
+
+/// The engine version an in-cluster data service's image runs, read from its tag: the
+/// engine's official image (`postgres:17.7`, `valkey/valkey:8.1.4`, from any registry) and
+/// the well-known images built on it whose tag states the engine's version, each by its
+/// publisher's tag scheme:
+///
+/// - `postgis/postgis:<pg major>-<postgis>[-alpine]` (`17-3.5`; postgis/docker-postgis
+///   README: "variants for PostGIS 3.5.x and 3.6.x … compatible with PostgreSQL versions
+///   14, 15, 16, 17 and 18", tags `17-3.5`, `17-master`);
+/// - `pgvector/pgvector:pg<N>` / `<pgvector>-pg<N>[-<debian>]` (pgvector README, Docker:
+///   "pg17-bookworm, 0.8.1-pg17-bookworm, pg17, 0.8.1-pg17 … replace 17 with your
+///   Postgres server version");
+/// - `timescale/timescaledb:<ts>-pg<N>[-oss]` / `latest-pg<N>` and
+///   `timescale/timescaledb-ha:pg<N>[.<minor>][-ts<ts>]` (Timescale docs "docker pull
+///   timescale/timescaledb-ha:pg16"; testcontainers' `timescale/timescaledb:2.1.0-pg11`);
+/// - `redis/redis-stack-server:<redis major.minor>.0-v<n>` (redis-stack releases
+///   `v7.2.0-v6`: Redis Stack 7.2 is built on Redis 7.2; its patch release is not in the
+///   tag, so only the line is read);
+/// - images tagged with the engine's own version: `bitnami/postgresql`, `bitnami/mongodb`
+///   (`<version>-debian-12-r<n>`, e.g. Renovate's `16.2.0-debian-11-r17`), the `bitnami`
+///   images named like the official ones (`bitnami/redis`, `bitnami/mysql`, …),
+///   `percona/percona-server-mongodb:<mongodb version>-<build>` (Percona Operator's
+///   certified images, "Image tags have the format `[component_name]-[component_version]`",
+///   e.g. `8.0.4-1`, `6.0.29-23`) and `percona/percona-server:<mysql version>-<build>`
+///   (Docker library `percona`: `8.0.36-28`, `8.0`).
+///
+/// `None` for a digest, a tag without a version (`latest`, `alpine`) and any other image.
+pub fn image_version(image: &str) -> Option<ImageVersion> {
+    if image.contains('@') {
+        return None;
+    }
+    let (repo, tag) = image.rsplit_once(':').filter(|(_, t)| !t.contains('/'))?;
+    let name = repo.rsplit('/').next().unwrap_or(repo);
+    // The numbers of a version (`16.6` of `pg16.6`), at most `keep` of them.
+    let numeric = |v: &str, keep: usize| {
+        let n = numbers(v);
+        (!n.is_empty()).then(|| {
+            n.iter()
+                .take(keep)
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+    };
+    // The `pg<N>` part of a dash-separated tag.
+    let pg_part = |tag: &str| {
+        tag.split('-')
+            .filter_map(|p| p.strip_prefix("pg"))
+            .find(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+            .and_then(|r| numeric(r, 3))
+    };
+    let (product, version, scheme) = match name {
+        "postgres" | "mysql" | "mongo" | "redis" | "valkey" | "rabbitmq" => {
+            let product = match name {
+                "postgres" => "image-postgres",
+                "mysql" => "image-mysql",
+                "mongo" => "image-mongo",
+                "redis" => "image-redis",
+                "valkey" => "image-valkey",
+                _ => "image-rabbitmq",
+            };
+            let stated = numeric(tag, 3).map(|_| tag.to_string());
+            (product, stated, None)
+        }
+        "postgresql" => ("image-postgres", numeric(tag, 3), None),
+        "mongodb" | "percona-server-mongodb" => ("image-mongo", numeric(tag, 3), None),
+        "percona-server" => ("image-mysql", numeric(tag, 3), None),
+        "postgis" => (
+            "image-postgres",
+            tag.split('-').next().and_then(|p| numeric(p, 1)),
+            Some("`<postgres major>-<postgis>`"),
+        ),
+        "pgvector" => (
+            "image-postgres",
+            pg_part(tag),
+            Some("`pg<postgres major>` / `<pgvector>-pg<postgres major>`"),
+        ),
+        "timescaledb" | "timescaledb-ha" => (
+            "image-postgres",
+            pg_part(tag),
+            Some("`…-pg<postgres version>`"),
+        ),
+        "redis-stack-server" | "redis-stack" => (
+            "image-redis",
+            numeric(tag, 2),
+            Some("`<redis major.minor>.0-v<n>`"),
+        ),
+        _ => return None,
+    };
+    Some(ImageVersion {
+        product,
+        version: version?,
+        scheme,
+    })
+}
+
 /// Chart version used when the blueprint pins none: the catalog's pin
 /// (`providers/releases.json`, e.g. `chart-ingress-nginx`).
 pub fn pinned_chart(name: &str) -> &'static str {

@@ -963,12 +963,23 @@ pub struct InCluster {
     /// replicates).
     #[serde(default)]
     pub replicas: Option<u32>,
-    /// Container image, e.g. `mongo:8.0.20` (a full version: the tag of the engine's official
-    /// image — `postgres`, `mysql`, `mongo`, `redis`, `valkey`, `rabbitmq`, from any
-    /// registry — is judged against the versions catalog); default: the engine's image at
-    /// the version the catalog pins. Another image must keep the official one's entrypoint,
-    /// user (uid 999) and paths, as images built on it do (`postgis/postgis:17-3.5`); it is
-    /// taken as is, and the component's `version` is then not judged either.
+    /// Container image, e.g. `mongo:8.0.20`; default: the engine's image at the version the
+    /// catalog pins. The engine version its tag states is judged against the versions
+    /// catalog like the component's `version` (past its end refused unless
+    /// `allow_unsupported`; a known critical vulnerability always): the tag of the engine's
+    /// official image (`postgres`, `mysql`, `mongo`, `redis`, `valkey`, `rabbitmq`, from any
+    /// registry), and of well-known images built on it by their tag schemes —
+    /// `postgis/postgis:<pg major>-<postgis>` (`17-3.5`), `pgvector/pgvector:pg17` /
+    /// `0.8.1-pg17`, `timescale/timescaledb:<ts>-pg16` / `timescaledb-ha:pg16…`,
+    /// `redis/redis-stack-server:7.4.0-v1` (Redis 7.4), images tagged with the engine's
+    /// version (`bitnami/postgresql:17.2.0`, `bitnami/mongodb`,
+    /// `percona/percona-server-mongodb:8.0.4-1`). A `version` naming another line than the
+    /// tag is refused (`version` decides what infragen writes, e.g. the MongoDB probe's
+    /// shell); without `version` the tag's is used. A tag infragen cannot read (a digest,
+    /// `latest`, another image) is accepted with warning `image-version`: its version is not
+    /// checked, and `version` (else the default) is what infragen assumes. Another image must
+    /// keep the official one's entrypoint, user (uid 999) and paths, as images built on it
+    /// do (`postgis/postgis`).
     #[serde(default)]
     pub image: Option<String>,
     /// Accept a version the catalog (`providers/releases.json`) says is past its end, for a

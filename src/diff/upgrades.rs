@@ -264,7 +264,7 @@ pub fn notes(
                 else {
                     continue;
                 };
-                let major = |v: &str| v.split('.').next().and_then(|m| m.parse::<u32>().ok());
+                let major = |v: &str| crate::releases::numbers(v).first().copied();
                 let (Some(ma), Some(mb)) = (major(&from), major(&to)) else {
                     continue;
                 };
@@ -321,17 +321,20 @@ pub fn notes(
 }
 
 /// The engine (`postgres`, `mongo`, `mysql`…) and version of a StatefulSet's first container
-/// whose image is an engine's own (`postgres:17.7`, `docker.io/library/mongo:8.0.20`).
+/// whose image states one: an engine's own (`postgres:17.7`,
+/// `docker.io/library/mongo:8.0.20`) or one built on it whose tag names the engine's version
+/// (`postgis/postgis:17-3.5` runs PostgreSQL 17: `releases::image_version`).
 fn engine_image(body: &Value) -> Option<(&'static str, String)> {
     let containers = body.pointer("/spec/template/spec/containers")?.as_array()?;
     containers.iter().find_map(|c| {
-        let image = c.get("image")?.as_str()?;
-        let (repo, tag) = image.rsplit_once(':')?;
-        let name = repo.rsplit('/').next()?;
-        ["postgres", "mongo", "mysql"]
-            .into_iter()
-            .find(|e| *e == name)
-            .map(|e| (e, tag.to_string()))
+        let iv = crate::releases::image_version(c.get("image")?.as_str()?)?;
+        let engine = match iv.product {
+            "image-postgres" => "postgres",
+            "image-mongo" => "mongo",
+            "image-mysql" => "mysql",
+            _ => return None,
+        };
+        Some((engine, iv.version))
     })
 }
 
@@ -458,6 +461,24 @@ mod tests {
                 .contains("one major version at a time")
         );
         assert!(notes(&sts("mysql:8.0.40"), &sts("mysql:8.4.8")).is_empty());
+        // An image built on the engine's, by the major its tag states.
+        assert!(
+            notes(
+                &sts("postgis/postgis:16-3.5"),
+                &sts("postgis/postgis:17-3.5")
+            )[0]
+            .contains("PostgreSQL 16 → 17")
+        );
+        assert!(
+            notes(
+                &sts("postgis/postgis:17-3.4"),
+                &sts("postgis/postgis:17-3.5")
+            )
+            .is_empty()
+        );
+        assert!(
+            notes(&sts("pgvector/pgvector:pg16"), &sts("postgres:17.7"))[0].contains("pg_dumpall")
+        );
     }
 
     #[test]

@@ -148,6 +148,7 @@ pub fn analyze(loaded: &Loaded) -> Result<Validated<'_>, Diagnostics> {
     bucket_cors::check(&mut c, bp);
     versions::check(&mut c, bp);
     versions::check_mq_instance(&mut c, bp);
+    versions::check_image_versions(&mut c, bp);
     sqs::check(&mut c, bp);
     queue_scaling::check(&mut c, bp);
     gateway::check(&mut c, bp);

@@ -11,13 +11,14 @@
 //! | managed `databases[].version` | RDS PostgreSQL / MySQL (AWS), Managed PostgreSQL / MongoDB (DigitalOcean) |
 //! | managed `caches[].version` | ElastiCache Redis OSS / Valkey (AWS) |
 //! | managed `queues[].version` | Amazon MQ for RabbitMQ (AWS) |
-//! | in-cluster data services (`deployment: in_cluster`, any on `--provider kubernetes`, queues on DigitalOcean) | the engine image: `in_cluster.image`'s tag, else `version` |
+//! | in-cluster data services (`deployment: in_cluster`, any on `--provider kubernetes`, queues on DigitalOcean) | the engine version `in_cluster.image`'s tag states (official images and well-known ones built on them, [`image_version`]), else `version` (a tag stating none: warning `image-version`) |
 //! | `kubernetes.ingress_controller.chart_version`, `kubernetes.cert_manager.chart_version` | the Helm charts a created cluster (EKS, DOKS) gets |
 
 use crate::analysis::{DataKind, runs_in_cluster};
 use crate::blueprint::types::{Blueprint, Deployment, InCluster, Platform};
 use crate::catalog::Provider;
 use crate::releases::{self, Verdict};
+pub use crate::releases::{ImageVersion, image_version};
 
 use super::Checker;
 
@@ -57,6 +58,125 @@ pub(crate) fn check(c: &mut Checker, bp: &Blueprint) {
             suggestion
         });
     }
+}
+
+/// One in-cluster data service for `provider`: its path (`databases[0]`), engine catalog key,
+/// given `version` and `in_cluster` block.
+struct InClusterService<'a> {
+    part: String,
+    engine: &'static str,
+    version: Option<&'a str>,
+    ic: &'a InCluster,
+}
+
+fn in_cluster_services(bp: &Blueprint, provider: Provider) -> Vec<InClusterService<'_>> {
+    let here = |kind, deployment| runs_in_cluster(provider, kind, deployment);
+    let mut out = Vec::new();
+    for (i, d) in bp.databases.iter().enumerate() {
+        if here(DataKind::Database, d.deployment) {
+            out.push(InClusterService {
+                part: format!("databases[{i}]"),
+                engine: d.engine.name(),
+                version: d.version.as_deref(),
+                ic: &d.in_cluster,
+            });
+        }
+    }
+    for (i, c) in bp.caches.iter().enumerate() {
+        if here(DataKind::Cache, c.deployment) {
+            out.push(InClusterService {
+                part: format!("caches[{i}]"),
+                engine: match c.engine {
+                    crate::blueprint::types::CacheEngine::Redis => "redis",
+                    crate::blueprint::types::CacheEngine::Valkey => "valkey",
+                },
+                version: c.version.as_deref(),
+                ic: &c.in_cluster,
+            });
+        }
+    }
+    for (i, q) in bp.queues.iter().enumerate().filter(|(_, q)| !q.sqs()) {
+        if here(DataKind::Queue, q.deployment) {
+            out.push(InClusterService {
+                part: format!("queues[{i}]"),
+                engine: "rabbitmq",
+                version: q.version.as_deref(),
+                ic: &q.in_cluster,
+            });
+        }
+    }
+    out
+}
+
+/// The engine's name as the versions catalog titles its image (`PostgreSQL`).
+fn engine_title(product: &str) -> &'static str {
+    let title = releases::product(product).title.as_str();
+    title.split(" container image").next().unwrap_or(title)
+}
+
+/// An in-cluster data service whose `version` names another line than its image's tag:
+/// `version` decides what infragen writes for the engine (the catalog judgement, the
+/// MongoDB probe's shell: `mongo` before 6.0, `mongosh` after), while the image decides
+/// what runs — refused, so the two cannot disagree silently.
+pub(crate) fn check_image_versions(c: &mut Checker, bp: &Blueprint) {
+    for s in in_cluster_services(bp, c.provider) {
+        let (Some(given), Some(image)) = (s.version, s.ic.image.as_deref()) else {
+            continue;
+        };
+        let Some(iv) = image_version(image) else {
+            continue;
+        };
+        let key = releases::product(iv.product).key;
+        let (a, b) = (releases::numbers(given), releases::numbers(&iv.version));
+        let n = a.len().min(b.len()).min(key);
+        if n == 0 || a[..n] == b[..n] {
+            continue;
+        }
+        let stated: Vec<String> = b[..n].iter().map(u32::to_string).collect();
+        let stated = stated.join(".");
+        let engine = engine_title(iv.product);
+        let d = c.error(
+            &format!("{}.version", s.part),
+            format!("`version` {given} but `in_cluster.image` `{image}` runs {engine} {stated}"),
+        );
+        d.expected = Some(format!(
+            "the {engine} version the image runs (`version` decides what infragen writes for it)"
+        ));
+        d.help = Some(format!(
+            "set `version: \"{stated}\"` (or remove it: the image's tag is read), or use an image of {engine} {given}"
+        ));
+    }
+}
+
+/// An in-cluster image whose tag states no engine version infragen can read (a digest,
+/// `latest`, an image it has no tag scheme for): accepted, with one warning per service
+/// that the version is not checked — and which version infragen assumes.
+fn unread_image_warnings(bp: &Blueprint, provider: Provider) -> Vec<crate::diagnostic::Note> {
+    let mut out = Vec::new();
+    for s in in_cluster_services(bp, provider) {
+        let Some(image) = s.ic.image.as_deref() else {
+            continue;
+        };
+        if image_version(image).is_some() {
+            continue;
+        }
+        let engine = engine_title(engine_image_product(s.engine));
+        let text = match s.version {
+            Some(v) => format!(
+                "`{}.in_cluster.image`: infragen cannot read the {engine} version `{image}` runs from its tag, so it assumes `version` {v} (judged against the versions catalog) and does not check that the image runs it",
+                s.part
+            ),
+            None => {
+                let assumed = or_default(None, Provider::Kubernetes, s.engine).unwrap_or_default();
+                format!(
+                    "`{}.in_cluster.image`: infragen cannot read the {engine} version `{image}` runs from its tag, so that version is not checked against the versions catalog (end of life, known vulnerabilities); it assumes {engine} {assumed}, the default — set `version` to the version the image runs, or use a tag that states it",
+                    s.part
+                )
+            }
+        };
+        out.push(crate::diagnostic::Note::warning("image-version", text));
+    }
+    out
 }
 
 /// Amazon MQ creates RabbitMQ 4.x brokers only on mq.m7g instances (3.13 also on mq.t3 and
@@ -106,7 +226,7 @@ pub(crate) fn check_mq_instance(c: &mut Checker, bp: &Blueprint) {
 /// The warnings `synth` shows: versions accepted with `allow_unsupported`, versions in
 /// billed extended support, products retired upstream.
 pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<crate::diagnostic::Note> {
-    findings(bp, provider)
+    let mut notes: Vec<crate::diagnostic::Note> = findings(bp, provider)
         .into_iter()
         .filter_map(|f| match f.verdict {
             Verdict::Warn(m) => Some(crate::diagnostic::Note::warning(
@@ -125,7 +245,9 @@ pub fn warnings(bp: &Blueprint, provider: Provider) -> Vec<crate::diagnostic::No
             )),
             _ => None,
         })
-        .collect()
+        .collect();
+    notes.extend(unread_image_warnings(bp, provider));
+    notes
 }
 
 /// The cluster's platform as `provider` realises it (EKS blueprints run on DOKS when
@@ -150,24 +272,10 @@ fn or_default(given: Option<&str>, provider: Provider, what: &str) -> Option<Str
         .or_else(|| provider.catalog().default_version(what).map(String::from))
 }
 
-/// The catalog product of an engine image (`postgres:17.7`, `valkey/valkey:8.1.4`) and
-/// its tag; `None` for a digest or an image infragen has no table for.
-pub fn image_product(image: &str) -> Option<(&'static str, &str)> {
-    if image.contains('@') {
-        return None;
-    }
-    let (repo, tag) = image.rsplit_once(':').filter(|(_, t)| !t.contains('/'))?;
-    let name = repo.rsplit('/').next().unwrap_or(repo);
-    let product = match name {
-        "postgres" => "image-postgres",
-        "mysql" => "image-mysql",
-        "mongo" => "image-mongo",
-        "redis" => "image-redis",
-        "valkey" => "image-valkey",
-        "rabbitmq" => "image-rabbitmq",
-        _ => return None,
-    };
-    Some((product, tag))
+/// The catalog product of an engine image and the version its tag states (see
+/// [`image_version`]).
+pub fn image_product(image: &str) -> Option<(&'static str, String)> {
+    image_version(image).map(|v| (v.product, v.version))
 }
 
 /// The image product for an engine's catalog key (`postgres`, `mongodb`, …).
@@ -216,23 +324,48 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
         }
     }
 
-    // An in-cluster data service: its image's tag when given, else its version.
+    // An in-cluster data service: the version its image's tag states, else its version
+    // (also for an image whose tag states none: infragen assumes it, and warns).
+    let mut prefixes: Vec<(String, String, String)> = Vec::new();
     let in_cluster = |judge: &mut dyn FnMut(String, &str, &str, bool),
+                      prefixes: &mut Vec<(String, String, String)>,
                       part: &str,
                       engine: &str,
                       version: Option<&str>,
                       ic: &InCluster,
                       allowed: bool| {
-        if let Some(image) = &ic.image {
-            if let Some((product, tag)) = image_product(image) {
+        let stated = ic.image.as_deref().and_then(image_version);
+        if let (Some(image), Some(iv)) = (&ic.image, &stated) {
+            let path = format!("{part}.in_cluster.image");
+            if iv.scheme.is_none() {
                 judge(
-                    format!("{part}.in_cluster.image"),
-                    product,
-                    tag,
+                    path,
+                    iv.product,
+                    &iv.version,
+                    allowed || ic.allow_unsupported,
+                );
+            } else {
+                // Judged as the engine it runs, saying which image runs it.
+                let engine_name = engine_title(iv.product);
+                let prefix = format!(
+                    "`{image}` runs {engine_name} {} (its tag's scheme {}): ",
+                    iv.version,
+                    iv.scheme.unwrap_or_default()
+                );
+                let repo = image.rsplit_once(':').map_or(image.as_str(), |(r, _)| r);
+                let suffix = format!(" (as a `{repo}` tag of its scheme)");
+                prefixes.push((path.clone(), prefix, suffix));
+                judge(
+                    path,
+                    iv.product,
+                    &iv.version,
                     allowed || ic.allow_unsupported,
                 );
             }
-        } else if let Some(v) = or_default(version, Provider::Kubernetes, engine) {
+        } else if ic.image.is_none() || version.is_some() {
+            let Some(v) = or_default(version, Provider::Kubernetes, engine) else {
+                return;
+            };
             let path = if version.is_some() {
                 format!("{part}.version")
             } else {
@@ -241,7 +374,12 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
             // Judged as the tag it runs (`7.1` for Redis runs the newest 7.x pin).
             let product = engine_image_product(engine);
             let tag = releases::product(product).image_tag(&v, &releases::get().as_of);
-            judge(path, product, &tag, allowed);
+            judge(
+                path,
+                product,
+                &tag,
+                allowed || (ic.image.is_some() && ic.allow_unsupported),
+            );
         }
     };
     let in_cluster_here = |kind, deployment| runs_in_cluster(provider, kind, deployment);
@@ -252,6 +390,7 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
         if in_cluster_here(DataKind::Database, d.deployment) {
             in_cluster(
                 &mut judge,
+                &mut prefixes,
                 &part,
                 engine,
                 d.version.as_deref(),
@@ -286,6 +425,7 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
         if in_cluster_here(DataKind::Cache, c.deployment) {
             in_cluster(
                 &mut judge,
+                &mut prefixes,
                 &part,
                 engine,
                 c.version.as_deref(),
@@ -318,6 +458,7 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
         if in_cluster_here(DataKind::Queue, q.deployment) {
             in_cluster(
                 &mut judge,
+                &mut prefixes,
                 &part,
                 "rabbitmq",
                 q.version.as_deref(),
@@ -386,6 +527,25 @@ pub fn findings(bp: &Blueprint, provider: Provider) -> Vec<Finding> {
             );
         }
     }
+    for f in &mut out {
+        if let Some((_, prefix, suffix)) = prefixes.iter().find(|(p, _, _)| *p == f.path) {
+            match &mut f.verdict {
+                Verdict::Warn(message) => message.insert_str(0, prefix),
+                Verdict::Unsupported {
+                    message,
+                    suggestion,
+                }
+                | Verdict::Vulnerable {
+                    message,
+                    suggestion,
+                } => {
+                    message.insert_str(0, prefix);
+                    suggestion.push_str(suffix);
+                }
+                Verdict::Ok => {}
+            }
+        }
+    }
     out
 }
 
@@ -436,16 +596,81 @@ mod tests {
 
     #[test]
     fn image_products() {
-        assert_eq!(image_product("mongo:6.0"), Some(("image-mongo", "6.0")));
+        let p = |i: &str| image_product(i);
+        let some = |product: &'static str, v: &str| Some((product, v.to_string()));
+        assert_eq!(p("mongo:6.0"), some("image-mongo", "6.0"));
+        assert_eq!(p("valkey/valkey:8.1.4"), some("image-valkey", "8.1.4"));
         assert_eq!(
-            image_product("valkey/valkey:8.1.4"),
-            Some(("image-valkey", "8.1.4"))
+            p("registry:5000/redis:7-alpine"),
+            some("image-redis", "7-alpine")
+        );
+        assert_eq!(p("postgres@sha256:abc"), None);
+        assert_eq!(p("postgres:latest"), None);
+        assert_eq!(p("openzipkin/zipkin:2.24"), None);
+        // Images built on the engine's, by their publishers' tag schemes.
+        assert_eq!(p("postgis/postgis:12-3.4"), some("image-postgres", "12"));
+        assert_eq!(
+            p("postgis/postgis:17-3.5-alpine"),
+            some("image-postgres", "17")
+        );
+        assert_eq!(p("postgis/postgis:latest"), None);
+        assert_eq!(p("pgvector/pgvector:pg16"), some("image-postgres", "16"));
+        assert_eq!(
+            p("pgvector/pgvector:0.8.1-pg17-bookworm"),
+            some("image-postgres", "17")
         );
         assert_eq!(
-            image_product("registry:5000/redis:7-alpine"),
-            Some(("image-redis", "7-alpine"))
+            p("timescale/timescaledb:2.17.2-pg16"),
+            some("image-postgres", "16")
         );
-        assert_eq!(image_product("postgres@sha256:abc"), None);
-        assert_eq!(image_product("openzipkin/zipkin:2.24"), None);
+        assert_eq!(
+            p("timescale/timescaledb:latest-pg13-oss"),
+            some("image-postgres", "13")
+        );
+        assert_eq!(
+            p("timescale/timescaledb-ha:pg16.6-ts2.17.2"),
+            some("image-postgres", "16.6")
+        );
+        assert_eq!(
+            p("bitnami/postgresql:11.22.0-debian-11-r4"),
+            some("image-postgres", "11.22.0")
+        );
+        assert_eq!(
+            p("redis/redis-stack-server:7.2.0-v10"),
+            some("image-redis", "7.2")
+        );
+        assert_eq!(
+            p("percona/percona-server-mongodb:5.0"),
+            some("image-mongo", "5.0")
+        );
+        assert_eq!(
+            p("percona/percona-server-mongodb:8.0.26-11"),
+            some("image-mongo", "8.0.26")
+        );
+        assert_eq!(p("bitnami/mongodb:7.0.14"), some("image-mongo", "7.0.14"));
+    }
+
+    /// A derived image is judged as the engine it runs, by the same catalog and rules.
+    #[test]
+    fn derived_images_are_judged_as_their_engine() {
+        let as_of = &releases::get().as_of;
+        let judge = |i: &str| {
+            let (product, v) = image_product(i).unwrap();
+            releases::product(product).judge(&v, as_of)
+        };
+        assert!(matches!(
+            judge("postgis/postgis:12-3.4"),
+            Verdict::Unsupported { .. }
+        ));
+        assert_eq!(judge("postgis/postgis:17-3.5"), Verdict::Ok);
+        assert_eq!(judge("pgvector/pgvector:pg16"), Verdict::Ok);
+        assert!(matches!(
+            judge("percona/percona-server-mongodb:5.0"),
+            Verdict::Unsupported { .. }
+        ));
+        assert!(matches!(
+            judge("bitnami/redis:7.2.4-debian-12-r0"),
+            Verdict::Vulnerable { .. }
+        ));
     }
 }

@@ -113,3 +113,150 @@ fn synth_exits_2_on_eks_1_28() {
         "{text}"
     );
 }
+
+/// An in-cluster PostgreSQL on an existing cluster, with `in_cluster.image` (and `version`
+/// when given).
+fn in_cluster_pg(image: &str, version: Option<&str>) -> String {
+    let version = version.map_or(String::new(), |v| format!("    version: \"{v}\"\n"));
+    format!(
+        "name: atlas\nproviders:\n  kubernetes: {{}}\ncluster:\n  platform: existing\ndatabases:\n  - name: geo\n    engine: postgres\n{version}    in_cluster:\n      image: {image}\n"
+    )
+}
+
+fn synth_k8s(text: &str) -> Result<infragen::Output, String> {
+    infragen::synthesize(
+        "atlas.yaml",
+        text.as_bytes(),
+        Provider::Kubernetes,
+        "production",
+    )
+    .map_err(|d| d.to_string())
+}
+
+/// An image built on the official one whose tag states the engine's major is judged as
+/// that engine, by the same catalog and rules: `postgis/postgis:12-3.4` runs PostgreSQL 12,
+/// past its end (2024-11-21) — refused at the image, accepted with `allow_unsupported`
+/// (warning); `postgis/postgis:17-3.5` passes.
+#[test]
+fn a_derived_image_of_an_ended_engine_is_refused() {
+    let err = synth_k8s(&in_cluster_pg("postgis/postgis:12-3.4", None)).unwrap_err();
+    assert!(err.contains("atlas.yaml:10:14"), "{err}");
+    assert!(
+        err.contains("`postgis/postgis:12-3.4` runs PostgreSQL 12")
+            && err.contains("long past its end"),
+        "{err}"
+    );
+    assert!(err.contains("nearest supported version is `15`"), "{err}");
+
+    let allowed = in_cluster_pg("postgis/postgis:12-3.4", None).replace(
+        "      image:",
+        "      allow_unsupported: true\n      image:",
+    );
+    let out = synth_k8s(&allowed).unwrap();
+    assert!(
+        out.notes.iter().any(|n| n.rule == Some("version-support")
+            && n.text.contains("postgis/postgis:12-3.4")
+            && n.text.contains("allow_unsupported")),
+        "{:?}",
+        out.notes
+    );
+
+    for image in [
+        "postgis/postgis:17-3.5",
+        "pgvector/pgvector:0.8.1-pg17",
+        "timescale/timescaledb:2.17.2-pg16",
+    ] {
+        let out = synth_k8s(&in_cluster_pg(image, None)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !out.notes
+                .iter()
+                .any(|n| matches!(n.rule, Some("version-support" | "image-version"))),
+            "{image}: {:?}",
+            out.notes
+        );
+    }
+    for image in [
+        "pgvector/pgvector:pg13",
+        "timescale/timescaledb-ha:pg13.16-ts2.15.3",
+        "bitnami/postgresql:11.22.0",
+    ] {
+        let err = synth_k8s(&in_cluster_pg(image, None)).unwrap_err();
+        assert!(
+            err.contains("atlas.yaml:10:14") && err.contains("PostgreSQL container image"),
+            "{image}: {err}"
+        );
+    }
+}
+
+/// `version` and the image's tag must name the same engine version: `version` is what
+/// infragen writes for (and judges), the image what runs.
+#[test]
+fn a_version_other_than_the_images_is_refused() {
+    let err = synth_k8s(&in_cluster_pg("postgis/postgis:17-3.5", Some("16"))).unwrap_err();
+    assert!(err.contains("atlas.yaml:9:14"), "{err}");
+    assert!(
+        err.contains(
+            "`version` 16 but `in_cluster.image` `postgis/postgis:17-3.5` runs PostgreSQL 17"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("set `version: \"17\"`"), "{err}");
+    // The official image too; the same major in both passes.
+    assert!(synth_k8s(&in_cluster_pg("postgres:16.11", Some("17"))).is_err());
+    synth_k8s(&in_cluster_pg("postgis/postgis:17-3.5", Some("17"))).unwrap();
+    synth_k8s(&in_cluster_pg("postgres:17.7", Some("17"))).unwrap();
+}
+
+/// A tag infragen cannot read (a digest, `latest`, an image without a known scheme) is
+/// accepted with one warning that its version is not checked; a given `version` is then
+/// what infragen assumes, and is judged.
+#[test]
+fn an_unreadable_image_tag_is_warned_and_version_judged() {
+    let digest = "postgres@sha256:2b2d1e8a6b2c1c1f3c4f5e6d7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b";
+    for image in [
+        digest,
+        "postgis/postgis:latest",
+        "example.com/team/pg:stable",
+    ] {
+        let out = synth_k8s(&in_cluster_pg(image, None)).unwrap_or_else(|e| panic!("{e}"));
+        let warned: Vec<_> = out
+            .notes
+            .iter()
+            .filter(|n| n.rule == Some("image-version"))
+            .collect();
+        assert_eq!(warned.len(), 1, "{image}: {:?}", out.notes);
+        assert!(
+            warned[0].text.contains("databases[0].in_cluster.image")
+                && warned[0].text.contains("not checked")
+                && warned[0].text.contains("assumes PostgreSQL 17"),
+            "{}",
+            warned[0].text
+        );
+    }
+    let out = synth_k8s(&in_cluster_pg(digest, Some("16"))).unwrap();
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.rule == Some("image-version") && n.text.contains("assumes `version` 16")),
+        "{:?}",
+        out.notes
+    );
+    let err = synth_k8s(&in_cluster_pg(digest, Some("13"))).unwrap_err();
+    assert!(
+        err.contains("`databases[0].version`") && err.contains("13 reached its end"),
+        "{err}"
+    );
+}
+
+/// Without `version`, the version a MongoDB image's tag states is the one infragen writes
+/// for: MongoDB 5.0's image has the legacy `mongo` shell its probe runs.
+#[test]
+fn the_images_version_decides_when_none_is_given() {
+    let text = "name: atlas\nproviders:\n  kubernetes: {}\ncluster:\n  platform: existing\ndatabases:\n  - name: docs\n    engine: mongodb\n    allow_unsupported: true\n    in_cluster:\n      image: percona/percona-server-mongodb:5.0.29-25\n";
+    let out = synth_k8s(text).unwrap_or_else(|e| panic!("{e}"));
+    let all: String = out.files.values().cloned().collect();
+    assert!(
+        all.contains("- mongo\n") && !all.contains("- mongosh\n"),
+        "{all}"
+    );
+}

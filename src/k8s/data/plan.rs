@@ -39,14 +39,24 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
             .map(|s| s.name.clone())
             .collect()
     };
-    let version = |e: Engine, v: &Option<String>| {
-        v.clone().unwrap_or_else(|| {
-            Provider::Kubernetes
-                .catalog()
-                .default_version(e.catalog_key())
-                .unwrap_or("latest")
-                .to_string()
-        })
+    // The given version, else the one the image's tag states (`mongo:5.0`,
+    // `postgis/postgis:17-3.5`: validation refuses the two disagreeing), else the
+    // catalog's default.
+    let version = |e: Engine, v: &Option<String>, ic: &InCluster| {
+        v.clone()
+            .or_else(|| {
+                ic.image
+                    .as_deref()
+                    .and_then(crate::releases::image_version)
+                    .map(|iv| iv.version)
+            })
+            .unwrap_or_else(|| {
+                Provider::Kubernetes
+                    .catalog()
+                    .default_version(e.catalog_key())
+                    .unwrap_or("latest")
+                    .to_string()
+            })
     };
     let mut out = Vec::new();
     let make = |part: &'static str,
@@ -102,7 +112,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
             "databases",
             &d.name,
             e,
-            version(e, &d.version),
+            version(e, &d.version, &d.in_cluster),
             &d.in_cluster,
             d.port,
             1,
@@ -142,7 +152,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
             "caches",
             &c.name,
             e,
-            version(e, &c.version),
+            version(e, &c.version, &c.in_cluster),
             &c.in_cluster,
             c.port,
             c.nodes,
@@ -160,7 +170,7 @@ pub(crate) fn plan<'a>(ctx: &Ctx<'a>) -> Vec<DataService<'a>> {
             "queues",
             &q.name,
             e,
-            version(e, &q.version),
+            version(e, &q.version, &q.in_cluster),
             &q.in_cluster,
             None,
             1,
